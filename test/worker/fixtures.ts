@@ -1,0 +1,81 @@
+// Test stories start from a fresh brand with its own keys, so tests never depend on each other's rows.
+import { env, SELF } from 'cloudflare:test';
+import { apiKeyRow, generateApiKey } from '../../worker/lib/api-keys';
+import { newId } from '../../worker/lib/ids';
+
+export const BASE = 'https://chorus.test';
+
+export type TestBrand = {
+  brandId: string;
+  adminKey: string;
+  api: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
+};
+
+export async function createBrand(opts: { allowedHosts?: string[]; clickParam?: string; fallbackUrl?: string | null } = {}): Promise<TestBrand> {
+  const brandId = newId('brand');
+  const now = Date.now();
+  await env.DB.prepare(
+    'INSERT INTO brands (id, slug, name, allowed_hosts, currency, timezone, click_param, fallback_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+    .bind(brandId, brandId.toLowerCase().replace(/_/g, '-'), 'Test Brand', JSON.stringify(opts.allowedHosts ?? ['shop.example', '*.shop.example']), 'USD', 'UTC', opts.clickParam ?? 'cid', opts.fallbackUrl ?? null, now)
+    .run();
+  const adminKey = generateApiKey('admin');
+  const row = await apiKeyRow(brandId, 'admin', adminKey, 'test', now);
+  await env.DB.prepare('INSERT INTO api_keys (id, brand_id, scope, name, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .bind(row.id, brandId, 'admin', 'test', row.keyHash, row.prefix, now)
+    .run();
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    SELF.fetch(`${BASE}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  return { brandId, adminKey, api };
+}
+
+type Data<T = Record<string, unknown>> = { data: T };
+
+export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+let counter = 0;
+const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+// Brand → campaign → creator → enrollment → link, through the admin API.
+export async function createLinkedCreator(brand: TestBrand, opts: { destination?: string; handle?: string; campaignSlug?: string } = {}) {
+  const tag = unique();
+  const campaign = await json<Data<{ id: string; slug: string }>>(
+    await brand.api('POST', '/api/admin/campaigns', {
+      name: 'Spring Glow',
+      slug: opts.campaignSlug ?? `spring-${tag}`,
+      hashtag: '#SpringGlow',
+      defaultDestination: 'https://shop.example/spring',
+    }),
+  );
+  const handle = opts.handle ?? `c_${tag}`;
+  const creator = await json<Data<{ id: string }>>(
+    await brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: `Creator ${tag}` }),
+  );
+  const enrollment = await json<Data<{ id: string }>>(
+    await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }),
+  );
+  const linkRes = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.data.id, ...(opts.destination ? { destination: opts.destination } : {}) });
+  const link = await json<Data<{ id: string; slug: string; url: string; destination: string }>>(linkRes);
+  return { campaign: campaign.data, creator: creator.data, enrollment: enrollment.data, link: link.data, handle };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== null) return value;
+    if (Date.now() > deadline) throw new Error('waitFor timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function rowCount(sql: string, ...params: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
+  return row?.n ?? 0;
+}

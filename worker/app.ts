@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './env';
+import { ApiError, errorBody } from './lib/errors';
+import { admin } from './routes/admin';
+import { redirect } from './routes/redirect';
+
+export const app = new Hono<AppEnv>();
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+app.use(
+  '/api/*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+    },
+  }),
+);
+
+app.get('/healthz', (c) => c.json({ ok: true }));
+app.route('/r', redirect);
+app.route('/api/admin', admin);
+
+app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
+  }
+  if (err instanceof HTTPException) {
+    // Hono raises these for malformed input it parses itself (e.g. a JSON body that is not JSON).
+    const status = err.status >= 500 ? 400 : err.status;
+    const code = status === 400 ? 'malformed_request' : 'request_rejected';
+    return c.json(errorBody(code, err.message || 'The request could not be read.'), status);
+  }
+  console.error(JSON.stringify({ event: 'unhandled_error', path: new URL(c.req.url).pathname, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
+  return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);
+});

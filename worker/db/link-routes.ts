@@ -1,0 +1,52 @@
+// The redirect's one indexed read: a link by slug with everything the 302 needs, joined on primary keys.
+
+export type LinkRoute = {
+  linkId: string;
+  brandId: string;
+  destination: string;
+  active: boolean;
+  handle: string;
+  campaignSlug: string;
+  clickParam: string;
+  fallbackUrl: string | null;
+};
+
+type Row = {
+  link_id: string;
+  brand_id: string;
+  destination: string;
+  link_status: string;
+  enrollment_status: string;
+  campaign_status: string;
+  ends_at: number | null;
+  handle: string;
+  campaign_slug: string;
+  click_param: string;
+  fallback_url: string | null;
+};
+
+const LINK_ROUTE_SQL = `SELECT l.id AS link_id, l.brand_id, l.destination, l.status AS link_status,
+  e.status AS enrollment_status, c.status AS campaign_status, c.ends_at, cr.handle, c.slug AS campaign_slug,
+  b.click_param, b.fallback_url
+FROM links l
+JOIN enrollments e ON e.id = l.enrollment_id
+JOIN campaigns c ON c.id = e.campaign_id
+JOIN creators cr ON cr.id = e.creator_id
+JOIN brands b ON b.id = l.brand_id
+WHERE l.slug = ?`;
+
+export async function findLinkRoute(db: D1Database, slug: string, now: number): Promise<LinkRoute | null> {
+  const row = await db.prepare(LINK_ROUTE_SQL).bind(slug).first<Row>();
+  if (!row) return null;
+  const ended = row.campaign_status === 'ended' || (row.ends_at !== null && row.ends_at <= now);
+  return {
+    linkId: row.link_id,
+    brandId: row.brand_id,
+    destination: row.destination,
+    active: row.link_status === 'active' && row.enrollment_status !== 'removed' && !ended,
+    handle: row.handle,
+    campaignSlug: row.campaign_slug,
+    clickParam: row.click_param,
+    fallbackUrl: row.fallback_url,
+  };
+}

@@ -1,0 +1,411 @@
+// The one source of truth for Chorus's D1 schema. Money is integer minor units, time is epoch ms.
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const createdAt = () => integer('created_at').notNull();
+
+export const brands = sqliteTable('brands', {
+  id: text('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  // JSON array of host rules: "shop.example" (exact) or "*.shop.example" (any subdomain).
+  allowedHosts: text('allowed_hosts', { mode: 'json' }).$type<string[]>().notNull(),
+  currency: text('currency').notNull().default('USD'),
+  timezone: text('timezone').notNull().default('UTC'),
+  clickParam: text('click_param').notNull().default('cid'),
+  // Where a paused link or an ended campaign sends shoppers (no click id); null answers 410.
+  fallbackUrl: text('fallback_url'),
+  createdAt: createdAt(),
+});
+
+export const adminUsers = sqliteTable(
+  'admin_users',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['owner', 'manager', 'viewer'] }).notNull(),
+    passwordHash: text('password_hash'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email)],
+);
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    scope: text('scope', { enum: ['storefront', 'ingest', 'admin'] }).notNull(),
+    name: text('name').notNull(),
+    // SHA-256 of the full key; the key itself is shown once at creation.
+    keyHash: text('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    createdAt: createdAt(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('api_keys_brand').on(t.brandId)],
+);
+
+export const creators = sqliteTable('creators', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  handle: text('handle').notNull().unique(),
+  displayName: text('display_name').notNull(),
+  passwordHash: text('password_hash'),
+  // AES-GCM ciphertext (base64url) of the payout method and account.
+  payoutDetailsEnc: text('payout_details_enc'),
+  createdAt: createdAt(),
+});
+
+// A brand's roster: which global creator accounts a brand works with, and what it knows of them.
+export const brandCreators = sqliteTable(
+  'brand_creators',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    niche: text('niche'),
+    platform: text('platform'),
+    followerCount: integer('follower_count'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.creatorId] }), index('brand_creators_creator').on(t.creatorId)],
+);
+
+export type CommissionTier = { fromMinor: number; rateBps: number };
+export type PerformanceBonus = { thresholdMinor: number; amountMinor: number };
+
+export const commissionPlans = sqliteTable(
+  'commission_plans',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    name: text('name').notNull(),
+    period: text('period', { enum: ['month', 'lifetime'] }).notNull().default('month'),
+    tiers: text('tiers', { mode: 'json' }).$type<CommissionTier[]>().notNull(),
+    bonus: text('bonus', { mode: 'json' }).$type<PerformanceBonus | null>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('commission_plans_brand').on(t.brandId)],
+);
+
+export const storyFormats = ['day_in_the_life', 'before_after', 'problem_solution'] as const;
+
+export const campaigns = sqliteTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    slug: text('slug').notNull(),
+    name: text('name').notNull(),
+    hashtag: text('hashtag').notNull(),
+    positioningAnchor: text('positioning_anchor').notNull().default(''),
+    nonNegotiables: text('non_negotiables', { mode: 'json' }).$type<string[]>().notNull(),
+    disclosureText: text('disclosure_text').notNull().default('#ad'),
+    storyFormats: text('story_formats', { mode: 'json' }).$type<string[]>().notNull(),
+    defaultDestination: text('default_destination').notNull(),
+    attributionWindowDays: integer('attribution_window_days').notNull().default(30),
+    commissionPlanId: text('commission_plan_id').references(() => commissionPlans.id),
+    holdingDays: integer('holding_days').notNull().default(30),
+    startsAt: integer('starts_at'),
+    endsAt: integer('ends_at'),
+    status: text('status', { enum: ['draft', 'active', 'ended'] }).notNull().default('active'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('campaigns_brand_slug').on(t.brandId, t.slug)],
+);
+
+export const paymentModels = ['product', 'affiliate', 'flat', 'hybrid'] as const;
+export const enrollmentStatuses = ['invited', 'active', 'paused', 'benched', 'removed'] as const;
+
+export const enrollments = sqliteTable(
+  'enrollments',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    paymentModel: text('payment_model', { enum: paymentModels }).notNull(),
+    flatFeeMinor: integer('flat_fee_minor').notNull().default(0),
+    briefSection: text('brief_section').notNull().default(''),
+    status: text('status', { enum: enrollmentStatuses }).notNull().default('invited'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('enrollments_campaign_creator').on(t.campaignId, t.creatorId),
+    index('enrollments_brand').on(t.brandId),
+    index('enrollments_creator').on(t.creatorId),
+  ],
+);
+
+export const links = sqliteTable(
+  'links',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    // Globally unique: the redirect's one indexed lookup.
+    slug: text('slug').notNull().unique(),
+    destination: text('destination').notNull(),
+    status: text('status', { enum: ['active', 'paused'] }).notNull().default('active'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('links_brand').on(t.brandId), index('links_enrollment').on(t.enrollmentId)],
+);
+
+export const clicks = sqliteTable(
+  'clicks',
+  {
+    // The cid handed to the store: 128 random bits, base64url.
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull(),
+    linkId: text('link_id').notNull(),
+    at: integer('at').notNull(),
+    country: text('country'),
+    device: text('device', { enum: ['mobile', 'tablet', 'desktop', 'unknown'] }).notNull(),
+    referrerHost: text('referrer_host'),
+    // Keyed hash of IP + user agent with a daily rotating salt; no raw IP is stored.
+    identityHash: text('identity_hash').notNull(),
+    isBot: integer('is_bot', { mode: 'boolean' }).notNull(),
+    isDuplicate: integer('is_duplicate', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [
+    index('clicks_link_identity_at').on(t.linkId, t.identityHash, t.at),
+    index('clicks_link_at').on(t.linkId, t.at),
+    index('clicks_brand_at').on(t.brandId, t.at),
+  ],
+);
+
+export const clickRollups = sqliteTable(
+  'click_rollups',
+  {
+    linkId: text('link_id').notNull(),
+    day: text('day').notNull(), // YYYY-MM-DD, UTC
+    brandId: text('brand_id').notNull(),
+    clicks: integer('clicks').notNull(),
+    uniqueClicks: integer('unique_clicks').notNull(),
+    bots: integer('bots').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.linkId, t.day] }), index('click_rollups_brand_day').on(t.brandId, t.day)],
+);
+
+export const discountCodes = sqliteTable(
+  'discount_codes',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    code: text('code').notNull(), // normalized
+    discountType: text('discount_type', { enum: ['percent', 'fixed'] }).notNull(),
+    // Percent in whole percent, fixed in minor units of the brand's currency.
+    discountValue: integer('discount_value').notNull(),
+    maxRedemptions: integer('max_redemptions'),
+    redemptions: integer('redemptions').notNull().default(0),
+    startsAt: integer('starts_at'),
+    endsAt: integer('ends_at'),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('discount_codes_brand_code').on(t.brandId, t.code), index('discount_codes_enrollment').on(t.enrollmentId)],
+);
+
+export const conversions = sqliteTable(
+  'conversions',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    externalOrderId: text('external_order_id').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    attribution: text('attribution', { enum: ['code', 'click', 'none'] }).notNull(),
+    enrollmentId: text('enrollment_id'),
+    codeRaw: text('code_raw'),
+    codeId: text('code_id'),
+    clickIdRaw: text('click_id_raw'),
+    clickId: text('click_id'),
+    customerRef: text('customer_ref'),
+    source: text('source', { enum: ['api', 'shopify', 'stripe'] }).notNull(),
+    // Hash of the canonical payload: an exact replay answers 200, a different one 409.
+    payloadHash: text('payload_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),
+    index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
+    index('conversions_brand_at').on(t.brandId, t.occurredAt),
+  ],
+);
+
+export const refunds = sqliteTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    externalRefundId: text('external_refund_id').notNull(),
+    externalOrderId: text('external_order_id').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    // pending until its order lands; applied once its reversal (if any) is in the ledger.
+    status: text('status', { enum: ['pending', 'applied'] }).notNull(),
+    source: text('source', { enum: ['api', 'shopify', 'stripe'] }).notNull(),
+    payloadHash: text('payload_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('refunds_brand_refund').on(t.brandId, t.externalRefundId),
+    index('refunds_brand_order').on(t.brandId, t.externalOrderId),
+  ],
+);
+
+export const ledgerKinds = ['commission', 'reversal', 'flat_fee', 'bonus', 'adjustment'] as const;
+
+export const ledgerEntries = sqliteTable(
+  'ledger_entries',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    enrollmentId: text('enrollment_id').notNull(),
+    creatorId: text('creator_id').notNull(),
+    kind: text('kind', { enum: ledgerKinds }).notNull(),
+    amountMinor: integer('amount_minor').notNull(), // signed
+    currency: text('currency').notNull(),
+    rateBps: integer('rate_bps'),
+    tier: integer('tier'),
+    // Revenue the entry was priced on (signed); tier progress sums it.
+    basisMinor: integer('basis_minor').notNull().default(0),
+    period: text('period').notNull(), // YYYY-MM in the brand's timezone
+    conversionId: text('conversion_id'),
+    refundId: text('refund_id'),
+    submissionId: text('submission_id'),
+    // Makes each money event land once: "commission:<conversion>", "reversal:<refund>", "flat_fee:<submission>".
+    eventKey: text('event_key').notNull(),
+    availableAt: integer('available_at').notNull(),
+    payoutId: text('payout_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('ledger_brand_event').on(t.brandId, t.eventKey),
+    index('ledger_enrollment_period').on(t.enrollmentId, t.period),
+    index('ledger_creator').on(t.creatorId, t.createdAt),
+    index('ledger_brand_period').on(t.brandId, t.period),
+    index('ledger_conversion').on(t.conversionId),
+    index('ledger_payout').on(t.payoutId),
+  ],
+);
+
+export const submissionStatuses = ['submitted', 'changes_requested', 'approved', 'live', 'rejected'] as const;
+
+export type ComplianceChecks = { hashtag: boolean; disclosure: boolean };
+
+export const submissions = sqliteTable(
+  'submissions',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    storyFormat: text('story_format').notNull(),
+    draftUrl: text('draft_url').notNull(),
+    caption: text('caption').notNull(),
+    status: text('status', { enum: submissionStatuses }).notNull(),
+    reviewNotes: text('review_notes'),
+    postUrl: text('post_url'),
+    views: integer('views').notNull().default(0),
+    likes: integer('likes').notNull().default(0),
+    comments: integer('comments').notNull().default(0),
+    saves: integer('saves').notNull().default(0),
+    shares: integer('shares').notNull().default(0),
+    compliance: text('compliance', { mode: 'json' }).$type<ComplianceChecks>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('submissions_enrollment').on(t.enrollmentId, t.createdAt),
+    index('submissions_brand_status').on(t.brandId, t.status, t.updatedAt),
+  ],
+);
+
+export const submissionEvents = sqliteTable(
+  'submission_events',
+  {
+    id: text('id').primaryKey(),
+    submissionId: text('submission_id').notNull().references(() => submissions.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    actorType: text('actor_type', { enum: ['creator', 'admin'] }).notNull(),
+    actorId: text('actor_id').notNull(),
+    note: text('note'),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('submission_events_submission').on(t.submissionId, t.at)],
+);
+
+export const payouts = sqliteTable(
+  'payouts',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    period: text('period').notNull(),
+    currency: text('currency').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    status: text('status', { enum: ['pending', 'paid', 'failed'] }).notNull().default('pending'),
+    reference: text('reference'),
+    createdAt: createdAt(),
+    paidAt: integer('paid_at'),
+  },
+  (t) => [uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency)],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull(),
+    actorType: text('actor_type', { enum: ['admin_user', 'api_key', 'creator', 'system'] }).notNull(),
+    actorId: text('actor_id').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('audit_log_brand_at').on(t.brandId, t.at)],
+);
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    subjectType: text('subject_type', { enum: ['creator', 'admin_user'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sessions_subject').on(t.subjectType, t.subjectId)],
+);
+
+// Single-use links: creator invites and password resets. Only the token's hash is stored.
+export const accountTokens = sqliteTable(
+  'account_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    purpose: text('purpose', { enum: ['invite', 'reset'] }).notNull(),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    brandId: text('brand_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('account_tokens_creator').on(t.creatorId)],
+);
+
+// Fixed-window counters for abuse limits where the Rate Limiting binding is not faithful locally.
+export const rateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+});

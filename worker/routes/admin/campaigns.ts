@@ -1,0 +1,119 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { auditRow } from '../../db/audit';
+import { database } from '../../db/client';
+import { auditLog, brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
+import { checkDestination } from '../../domain/destination';
+import type { AppEnv } from '../../env';
+import { isUniqueViolation } from '../../lib/d1-errors';
+import { ApiError, notFound } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { iso, valid } from '../../lib/validate';
+
+const text = (max: number) => z.string().trim().max(max);
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+
+const createCampaign = z.strictObject({
+  name: text(120).min(1),
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
+  hashtag: z.string().regex(/^#[\p{L}\p{N}_]{1,60}$/u),
+  positioningAnchor: text(4000).default(''),
+  nonNegotiables: z.array(text(500).min(1)).max(30).default([]),
+  disclosureText: text(60).min(1).default('#ad'),
+  storyFormats: z.array(z.enum(storyFormats)).min(1).max(3).default([...storyFormats]),
+  defaultDestination: z.string().max(2048),
+  attributionWindowDays: z.int().min(1).max(365).default(30),
+  holdingDays: z.int().min(0).max(365).default(30),
+  commissionPlanId: z.string().max(64).nullable().default(null),
+  startsAt: isoDate.nullable().default(null),
+  endsAt: isoDate.nullable().default(null),
+  status: z.enum(['draft', 'active', 'ended']).default('active'),
+});
+
+const updateCampaign = z.strictObject({
+  status: z.enum(['draft', 'active', 'ended']).optional(),
+  endsAt: isoDate.nullable().optional(),
+});
+
+type CampaignRow = typeof campaigns.$inferSelect;
+
+export function campaignView(c: CampaignRow) {
+  return {
+    id: c.id,
+    slug: c.slug,
+    name: c.name,
+    hashtag: c.hashtag,
+    positioningAnchor: c.positioningAnchor,
+    nonNegotiables: c.nonNegotiables,
+    disclosureText: c.disclosureText,
+    storyFormats: c.storyFormats,
+    defaultDestination: c.defaultDestination,
+    attributionWindowDays: c.attributionWindowDays,
+    holdingDays: c.holdingDays,
+    commissionPlanId: c.commissionPlanId,
+    startsAt: iso(c.startsAt),
+    endsAt: iso(c.endsAt),
+    status: c.status,
+    createdAt: iso(c.createdAt),
+  };
+}
+
+export const campaignRoutes = new Hono<AppEnv>();
+
+campaignRoutes.get('/', async (c) => {
+  const db = database(c.env.DB);
+  const rows = await db.select().from(campaigns).where(eq(campaigns.brandId, c.var.admin.brandId)).orderBy(desc(campaigns.createdAt));
+  return c.json({ data: rows.map(campaignView) });
+});
+
+campaignRoutes.get('/:id', async (c) => {
+  const db = database(c.env.DB);
+  const row = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, c.var.admin.brandId)) });
+  if (!row) throw notFound('campaign');
+  return c.json({ data: campaignView(row) });
+});
+
+campaignRoutes.post('/', valid('json', createCampaign), async (c) => {
+  const input = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const db = database(c.env.DB);
+  const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+  if (!brand) throw notFound('brand');
+  const destination = checkDestination(input.defaultDestination, brand.allowedHosts);
+  if (!destination.ok) throw new ApiError(422, 'invalid_destination', 'The destination must be an https URL on one of the brand\'s allowed hosts.', { reason: destination.reason });
+  if (input.commissionPlanId) {
+    const plan = await db.query.commissionPlans.findFirst({ where: and(eq(commissionPlans.id, input.commissionPlanId), eq(commissionPlans.brandId, brandId)) });
+    if (!plan) throw notFound('commission plan');
+  }
+  if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) {
+    throw new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
+  }
+  const now = Date.now();
+  const row: CampaignRow = { id: newId('cmp'), brandId, ...input, defaultDestination: destination.url, createdAt: now };
+  try {
+    await db.batch([
+      db.insert(campaigns).values(row),
+      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now)),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.');
+    throw e;
+  }
+  return c.json({ data: campaignView(row) }, 201);
+});
+
+campaignRoutes.patch('/:id', valid('json', updateCampaign), async (c) => {
+  const input = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const db = database(c.env.DB);
+  const where = and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, brandId));
+  const existing = await db.query.campaigns.findFirst({ where });
+  if (!existing) throw notFound('campaign');
+  const now = Date.now();
+  const [updated] = await db.batch([
+    db.update(campaigns).set(input).where(where).returning(),
+    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
+  ]);
+  return c.json({ data: campaignView(updated[0] ?? existing) });
+});

@@ -1,0 +1,77 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { auditRow } from '../../db/audit';
+import { database } from '../../db/client';
+import { auditLog, brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
+import type { AppEnv } from '../../env';
+import { isUniqueViolation } from '../../lib/d1-errors';
+import { ApiError, notFound } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { iso, valid } from '../../lib/validate';
+
+const id = z.string().min(1).max(64);
+
+const createEnrollment = z.strictObject({
+  campaignId: id,
+  creatorId: id,
+  paymentModel: z.enum(paymentModels),
+  flatFeeMinor: z.int().min(0).max(100_000_000).default(0),
+  briefSection: z.string().trim().max(4000).default(''),
+  status: z.enum(enrollmentStatuses).default('invited'),
+});
+
+const listQuery = z.strictObject({ campaignId: id.optional() });
+
+type EnrollmentRow = typeof enrollments.$inferSelect;
+
+export function enrollmentView(e: EnrollmentRow) {
+  return {
+    id: e.id,
+    campaignId: e.campaignId,
+    creatorId: e.creatorId,
+    paymentModel: e.paymentModel,
+    flatFeeMinor: e.flatFeeMinor,
+    briefSection: e.briefSection,
+    status: e.status,
+    createdAt: iso(e.createdAt),
+  };
+}
+
+export const enrollmentRoutes = new Hono<AppEnv>();
+
+enrollmentRoutes.get('/', valid('query', listQuery), async (c) => {
+  const { campaignId } = c.req.valid('query');
+  const db = database(c.env.DB);
+  const brandScope = eq(enrollments.brandId, c.var.admin.brandId);
+  const rows = await db
+    .select()
+    .from(enrollments)
+    .where(campaignId ? and(brandScope, eq(enrollments.campaignId, campaignId)) : brandScope)
+    .orderBy(desc(enrollments.createdAt));
+  return c.json({ data: rows.map(enrollmentView) });
+});
+
+enrollmentRoutes.post('/', valid('json', createEnrollment), async (c) => {
+  const input = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const db = database(c.env.DB);
+  const [campaign, roster] = await Promise.all([
+    db.query.campaigns.findFirst({ where: and(eq(campaigns.id, input.campaignId), eq(campaigns.brandId, brandId)) }),
+    db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, input.creatorId)) }),
+  ]);
+  if (!campaign) throw notFound('campaign');
+  if (!roster) throw notFound('creator');
+  const now = Date.now();
+  const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, createdAt: now };
+  try {
+    await db.batch([
+      db.insert(enrollments).values(row),
+      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now)),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.');
+    throw e;
+  }
+  return c.json({ data: enrollmentView(row) }, 201);
+});

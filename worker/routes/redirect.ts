@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import { findLinkRoute } from '../db/link-routes';
+import { writeClicks } from '../db/clicks';
+import { isBotRequest, purposeOf } from '../domain/bots';
+import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
+import { locationWithClick } from '../domain/utm';
+import type { AppEnv, Env } from '../env';
+import { ApiError, notFound } from '../lib/errors';
+import { newClickId } from '../lib/ids';
+import { visitorIdentity } from '../lib/identity';
+import { cachedRoute, rememberRoute } from '../lib/link-cache';
+
+const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const redirect = new Hono<AppEnv>();
+
+redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
+  const slug = c.req.param('slug');
+  if (!SLUG.test(slug)) throw notFound('link');
+  const now = Date.now();
+  const route = cachedRoute(slug, now)?.route ?? rememberRoute(slug, await findLinkRoute(c.env.DB, slug, now), now, Number(c.env.LINK_CACHE_TTL_MS ?? 0));
+  if (!route) throw notFound('link');
+  if (!route.active) {
+    if (route.fallbackUrl) return noStore(c.redirect(route.fallbackUrl, 302));
+    throw new ApiError(410, 'link_inactive', 'This link is no longer active.');
+  }
+  const clickId = newClickId();
+  const headers = c.req.raw.headers;
+  const userAgent = headers.get('user-agent');
+  const pending = {
+    id: clickId,
+    brandId: route.brandId,
+    linkId: route.linkId,
+    at: now,
+    country: (c.req.raw.cf?.country as string | undefined) ?? headers.get('cf-ipcountry'),
+    device: deviceClass(userAgent),
+    referrerHost: referrerHost(headers.get('referer')),
+    isBot: isBotRequest({ method: c.req.method, userAgent, purpose: purposeOf(headers) }),
+  };
+  const ip = headers.get('cf-connecting-ip') ?? '';
+  c.executionCtx.waitUntil(recordClick(c.env, pending, ip, userAgent ?? ''));
+  return noStore(c.redirect(locationWithClick(route.target, clickId), 302));
+});
+
+function noStore(res: Response): Response {
+  res.headers.set('Cache-Control', 'no-store');
+  res.headers.set('Referrer-Policy', 'no-referrer-when-downgrade');
+  return res;
+}
+
+// Off the hot path: hash the visitor, enqueue; if the queue refuses, write D1 directly. Never throws.
+async function recordClick(env: Env, pending: Omit<ClickMessage, 'identityHash'>, ip: string, userAgent: string): Promise<void> {
+  let message: ClickMessage | undefined;
+  try {
+    message = { ...pending, identityHash: await visitorIdentity(env.IDENTITY_SECRET, ip, userAgent, pending.at) };
+    await env.CLICKS.send(message, { contentType: 'json' });
+  } catch (queueError) {
+    try {
+      if (message) await writeClicks(env.DB, [message]);
+      console.warn(JSON.stringify({ event: 'click_enqueue_failed', clickId: pending.id, fallback: 'direct_write', error: String(queueError) }));
+    } catch (dbError) {
+      console.error(JSON.stringify({ event: 'click_lost', clickId: pending.id, error: String(dbError) }));
+    }
+  }
+}
