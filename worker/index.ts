@@ -4,7 +4,7 @@ import { consumeClicks } from './queue';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => consumeClicks(batch, env),
+  queue: (batch, env, _ctx) => consumeClicks(batch, env),
   scheduled: async () => {
     // Periodic work (holding periods, retention) lands here; nothing is due yet.
   },

@@ -1,0 +1,197 @@
+// Demo data for local development: one brand, its API keys, a campaign and five enrolled creators with links.
+//
+//   import { seedSql, demo } from './seed.mjs'   -> SQL text and the demo credentials
+//   node scripts/seed.mjs                         -> prints the SQL (pipe it into `wrangler d1 execute`)
+//
+// Every row has a fixed id and every statement is `INSERT ... ON CONFLICT DO NOTHING`, so seeding an
+// already-seeded database changes nothing. Column names follow migrations/0000_init.sql; times are epoch ms.
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+// One fixed instant, so a second seed writes byte-for-byte the same rows (and skips them all).
+const SEEDED_AT = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+// Mirrors worker/lib/api-keys.ts: PREFIX per scope, key_hash = SHA-256 hex of the key, prefix = scope prefix + 4.
+const KEY_PREFIX = { storefront: 'ck_pub_', ingest: 'ck_ingest_', admin: 'ck_admin_' };
+
+export const DEMO_DESTINATION = 'https://lumen-skin.example/glow';
+
+const creators = [
+  { n: 1, handle: 'sarah', name: 'Sarah Chen', niche: 'skincare', platform: 'instagram', followers: 18_400, model: 'affiliate', flatFeeMinor: 0,
+    brief: 'Sarah: your audience already trusts your ingredient breakdowns. Lead with a problem_solution story: the tight, stinging feeling after a retinol night, then the serum as the calm-down step. Show the dropper and the texture close up.' },
+  { n: 2, handle: 'mateo', name: 'Mateo Alvarez', niche: 'grooming', platform: 'tiktok', followers: 42_100, model: 'hybrid', flatFeeMinor: 25_000,
+    brief: 'Mateo: speak to guys whose skin reacts to shaving. A day_in_the_life clip that works the serum into your post-shave routine is ideal; keep it under 45 seconds and say #ad out loud in the first few seconds.' },
+  { n: 3, handle: 'priya', name: 'Priya Nair', niche: 'clean beauty', platform: 'instagram', followers: 9_700, model: 'flat', flatFeeMinor: 40_000,
+    brief: 'Priya: your followers care about short, fragrance-free ingredient lists. A before_after over four weeks suits you best; use the same light and angle each time and no filters, so the comparison is honest.' },
+  { n: 4, handle: 'jonas', name: 'Jonas Becker', niche: 'fitness & wellness', platform: 'youtube', followers: 27_300, model: 'product', flatFeeMinor: 0,
+    brief: 'Jonas: sweat, wind and cold mornings are your angle. Fold the serum into a day_in_the_life of a training day and show how your skin feels after a run. A product-seeding deal: keep it natural, no script required.' },
+  { n: 5, handle: 'amara', name: 'Amara Okafor', niche: 'skincare', platform: 'tiktok', followers: 61_800, model: 'affiliate', flatFeeMinor: 0,
+    brief: 'Amara: you reach people with deeper skin tones who are tired of products that leave them ashy or irritated. A problem_solution story about barrier damage from over-exfoliating fits; pin your link in the first comment.' },
+];
+
+export const demo = {
+  brand: { id: 'brand_demo', slug: 'lumen', name: 'Lumen Skincare' },
+  keys: {
+    admin: 'ck_admin_demo_lumen_0000000000000000',
+    storefront: 'ck_pub_demo_lumen_00000000000000000000',
+    ingest: 'ck_ingest_demo_lumen_0000000000000000',
+  },
+  adminUser: { id: 'adm_demo_owner', email: 'owner@lumen-skin.example', name: 'Lena Ortiz', role: 'owner' },
+  commissionPlan: { id: 'plan_demo_tiered', name: 'Glow tiered commission' },
+  campaign: { id: 'cmp_demo_glow', slug: 'glow-week', name: 'Glow Week' },
+  creators: creators.map((c) => ({
+    id: `cr_demo_${c.n}`,
+    email: `${c.handle}@creators.example`,
+    handle: c.handle,
+    displayName: c.name,
+    enrollmentId: `enr_demo_${c.n}`,
+    paymentModel: c.model,
+    linkId: `lnk_demo_${c.n}`,
+    linkSlug: `${c.handle}-glow`,
+  })),
+};
+
+for (const [scope, key] of Object.entries(demo.keys)) {
+  // The same bounds the worker applies to presented keys (Bearer charset, findActiveKey's length check).
+  if (!/^[A-Za-z0-9_-]+$/.test(key) || key.length < 16 || key.length > 128 || !key.startsWith(KEY_PREFIX[scope])) {
+    throw new Error(`demo ${scope} key ${key} is not a valid ${scope} key`);
+  }
+}
+
+const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function literal(value) {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`seed values must be integers, got ${value}`);
+    return String(value);
+  }
+  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
+  return literal(JSON.stringify(value)); // arrays and objects are stored as JSON text
+}
+
+function insert(table, row) {
+  const columns = Object.keys(row);
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => literal(row[c])).join(', ')}) ON CONFLICT DO NOTHING;`;
+}
+
+export function seedRows() {
+  const brandId = demo.brand.id;
+  const rows = [];
+  const add = (table, row) => rows.push([table, row]);
+
+  add('brands', {
+    id: brandId,
+    slug: demo.brand.slug,
+    name: demo.brand.name,
+    allowed_hosts: ['lumen-skin.example', '*.lumen-skin.example'],
+    currency: 'USD',
+    timezone: 'UTC',
+    click_param: 'cid',
+    fallback_url: null,
+    created_at: SEEDED_AT,
+  });
+
+  for (const [scope, key] of Object.entries(demo.keys)) {
+    add('api_keys', {
+      id: `key_demo_${scope}`,
+      brand_id: brandId,
+      scope,
+      name: `Demo ${scope} key`,
+      key_hash: sha256Hex(key),
+      prefix: key.slice(0, KEY_PREFIX[scope].length + 4),
+      created_at: SEEDED_AT,
+      revoked_at: null,
+    });
+  }
+
+  add('admin_users', {
+    id: demo.adminUser.id,
+    brand_id: brandId,
+    email: demo.adminUser.email,
+    name: demo.adminUser.name,
+    role: demo.adminUser.role,
+    password_hash: null,
+    created_at: SEEDED_AT,
+  });
+
+  add('commission_plans', {
+    id: demo.commissionPlan.id,
+    brand_id: brandId,
+    name: demo.commissionPlan.name,
+    period: 'month',
+    tiers: [
+      { fromMinor: 0, rateBps: 1000 },
+      { fromMinor: 100000, rateBps: 1500 },
+      { fromMinor: 500000, rateBps: 2000 },
+    ],
+    bonus: null,
+    created_at: SEEDED_AT,
+  });
+
+  add('campaigns', {
+    id: demo.campaign.id,
+    brand_id: brandId,
+    slug: demo.campaign.slug,
+    name: demo.campaign.name,
+    hashtag: '#GlowWeek',
+    positioning_anchor:
+      'Lumen Barrier Serum rebuilds a stressed skin barrier with ceramides, niacinamide and panthenol in a fragrance-free formula made for sensitive, reactive skin. ' +
+      'It is for people whose skin stings at almost everything else: calm first, glow second. ' +
+      'We promise comfort within days and a visibly stronger barrier in four weeks, never an overnight transformation.',
+    non_negotiables: [
+      'Disclose the partnership with #ad at the start of the caption and on screen, never buried among hashtags.',
+      'No medical claims: do not say the serum treats or cures eczema, rosacea, acne or any other condition.',
+      'Show the serum on your own skin without beauty filters or retouching.',
+    ],
+    disclosure_text: '#ad',
+    story_formats: ['day_in_the_life', 'before_after', 'problem_solution'],
+    default_destination: DEMO_DESTINATION,
+    attribution_window_days: 30,
+    commission_plan_id: demo.commissionPlan.id,
+    holding_days: 30,
+    starts_at: SEEDED_AT,
+    ends_at: null,
+    status: 'active',
+    created_at: SEEDED_AT,
+  });
+
+  for (const [i, c] of creators.entries()) {
+    const d = demo.creators[i];
+    // Rows of one kind get distinct created_at values so "newest first" listings have a stable order.
+    const at = SEEDED_AT + c.n * 60_000;
+    add('creators', { id: d.id, email: d.email, handle: d.handle, display_name: d.displayName, password_hash: null, payout_details_enc: null, created_at: at });
+    add('brand_creators', { brand_id: brandId, creator_id: d.id, niche: c.niche, platform: c.platform, follower_count: c.followers, created_at: at });
+    add('enrollments', {
+      id: d.enrollmentId,
+      brand_id: brandId,
+      campaign_id: demo.campaign.id,
+      creator_id: d.id,
+      payment_model: c.model,
+      flat_fee_minor: c.flatFeeMinor,
+      brief_section: c.brief,
+      status: 'active',
+      created_at: at,
+    });
+    add('links', {
+      id: d.linkId,
+      brand_id: brandId,
+      enrollment_id: d.enrollmentId,
+      slug: d.linkSlug,
+      destination: DEMO_DESTINATION,
+      status: 'active',
+      created_at: at,
+      updated_at: at,
+    });
+  }
+  return rows;
+}
+
+export function seedSql() {
+  const statements = seedRows().map(([table, row]) => insert(table, row));
+  return `-- Chorus demo seed (scripts/seed.mjs). Safe to run repeatedly.\n${statements.join('\n')}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.stdout.write(seedSql());
+}

@@ -1,0 +1,131 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { describe, expect, it, vi } from 'vitest';
+import worker from '../../worker/index';
+import type { ClickMessage } from '../../worker/domain/clicks';
+import type { Env } from '../../worker/env';
+import { newClickId } from '../../worker/lib/ids';
+import { createBrand, createLinkedCreator, rowCount } from './fixtures';
+
+const HOUR = 3_600_000;
+const DAY_START = Date.UTC(2026, 10, 20); // 2026-11-20T00:00Z
+
+function click(linkId: string, brandId: string, at: number, identityHash = 'visitor-a', isBot = false): ClickMessage {
+  return { id: newClickId(), brandId, linkId, at, country: 'DE', device: 'mobile', referrerHost: 'instagram.com', identityHash, isBot };
+}
+
+async function deliver(messages: ClickMessage[], envOverride: Partial<Env> = {}) {
+  const batch = createMessageBatch<ClickMessage>(
+    'chorus-clicks',
+    messages.map((body, i) => ({ id: `msg-${i}-${body.id}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...envOverride } as Env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+async function rollups(linkId: string) {
+  const { results } = await env.DB.prepare('SELECT day, clicks, unique_clicks, bots FROM click_rollups WHERE link_id = ? ORDER BY day').bind(linkId).all();
+  return results;
+}
+
+async function setup() {
+  const brand = await createBrand();
+  const { link } = await createLinkedCreator(brand);
+  return { brandId: brand.brandId, linkId: link.id };
+}
+
+describe('click consumer', () => {
+  it('stores clicks and rolls them up per link and day', async () => {
+    const { brandId, linkId } = await setup();
+    await deliver([
+      click(linkId, brandId, DAY_START + 10 * HOUR, 'a'),
+      click(linkId, brandId, DAY_START + 11 * HOUR, 'b'),
+      click(linkId, brandId, DAY_START + 12 * HOUR, 'c', true),
+      click(linkId, brandId, DAY_START + 26 * HOUR, 'a'),
+    ]);
+    expect(await rollups(linkId)).toEqual([
+      { day: '2026-11-20', clicks: 2, unique_clicks: 2, bots: 1 },
+      { day: '2026-11-21', clicks: 1, unique_clicks: 1, bots: 0 },
+    ]);
+  });
+
+  it('adds nothing when a batch is redelivered', async () => {
+    const { brandId, linkId } = await setup();
+    const messages = [click(linkId, brandId, DAY_START + HOUR, 'a'), click(linkId, brandId, DAY_START + 3 * HOUR, 'b'), click(linkId, brandId, DAY_START + 4 * HOUR, 'c', true)];
+    await deliver(messages);
+    const first = await rollups(linkId);
+    await deliver(messages);
+    await deliver([...messages].reverse());
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId)).toBe(3);
+    expect(await rollups(linkId)).toEqual(first);
+  });
+
+  it('counts the same visitor once within an hour, again after it', async () => {
+    const { brandId, linkId } = await setup();
+    await deliver([
+      click(linkId, brandId, DAY_START + 9 * HOUR, 'a'),
+      click(linkId, brandId, DAY_START + 9 * HOUR + 59 * 60_000, 'a'), // within the hour: duplicate
+      click(linkId, brandId, DAY_START + 9 * HOUR + 30 * 60_000, 'b'), // another visitor: unique
+      click(linkId, brandId, DAY_START + 11 * HOUR, 'a'), // more than an hour after a's last click: unique
+    ]);
+    expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 4, unique_clicks: 3, bots: 0 }]);
+  });
+
+  it('gives the same answer whatever order the queue delivers in', async () => {
+    const { brandId, linkId } = await setup();
+    const early = click(linkId, brandId, DAY_START + 5 * HOUR, 'a');
+    const late = click(linkId, brandId, DAY_START + 5 * HOUR + 10 * 60_000, 'a');
+    await deliver([late]);
+    await deliver([early]);
+    expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 2, unique_clicks: 1, bots: 0 }]);
+    const flags = await env.DB.prepare('SELECT id, is_duplicate FROM clicks WHERE link_id = ? ORDER BY at').bind(linkId).all<{ id: string; is_duplicate: number }>();
+    expect(flags.results).toEqual([
+      { id: early.id, is_duplicate: 0 },
+      { id: late.id, is_duplicate: 1 },
+    ]);
+  });
+
+  it('keeps duplicates across midnight consistent in both days', async () => {
+    const { brandId, linkId } = await setup();
+    await deliver([click(linkId, brandId, DAY_START + 24 * HOUR + 10 * 60_000, 'a')]);
+    await deliver([click(linkId, brandId, DAY_START + 23 * HOUR + 50 * 60_000, 'a')]);
+    expect(await rollups(linkId)).toEqual([
+      { day: '2026-11-20', clicks: 1, unique_clicks: 1, bots: 0 },
+      { day: '2026-11-21', clicks: 1, unique_clicks: 0, bots: 0 },
+    ]);
+  });
+
+  it('asks for a retry of the whole batch when D1 fails, and the retry converges', async () => {
+    const { brandId, linkId } = await setup();
+    const messages = [click(linkId, brandId, DAY_START + HOUR, 'a'), click(linkId, brandId, DAY_START + 2 * HOUR, 'b')];
+    const failingDb = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: storage unavailable'));
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const result = await deliver(messages, { DB: failingDb });
+    errors.mockRestore();
+    expect(result.retryBatch.retry).toBe(true);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId)).toBe(0);
+    await deliver(messages);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId)).toBe(2);
+  });
+
+  it('drops malformed messages without failing the batch', async () => {
+    const { brandId, linkId } = await setup();
+    const good = click(linkId, brandId, DAY_START, 'a');
+    const batch = createMessageBatch<unknown>('chorus-clicks', [
+      { id: 'bad', timestamp: new Date(), attempts: 1, body: { nope: true } },
+      { id: 'good', timestamp: new Date(), attempts: 1, body: good },
+    ]);
+    const ctx = createExecutionContext();
+    const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await worker.queue(batch, env as Env, ctx);
+    warns.mockRestore();
+    expect((await getQueueResult(batch, ctx)).retryBatch.retry).toBe(false);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId)).toBe(1);
+  });
+});

@@ -1,0 +1,167 @@
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { BASE, createBrand, createLinkedCreator, json, rowCount } from '../fixtures';
+
+type ErrorBody = { error: { code: string; message: string; details?: unknown } };
+
+describe('admin API authentication', () => {
+  it('rejects missing, malformed, unknown and revoked keys with 401', async () => {
+    const brand = await createBrand();
+    for (const authorization of [undefined, 'Basic abc', 'Bearer ', 'Bearer ck_admin_not_a_real_key_at_all', `Bearer ${brand.adminKey}x`]) {
+      const res = await SELF.fetch(`${BASE}/api/admin/campaigns`, { headers: authorization ? { authorization } : {} });
+      expect(res.status).toBe(401);
+      expect((await json<ErrorBody>(res)).error.code).toBe('unauthorized');
+    }
+    await env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE brand_id = ?').bind(Date.now(), brand.brandId).run();
+    expect((await brand.api('GET', '/api/admin/campaigns')).status).toBe(401);
+  });
+
+  it('refuses keys of another scope with 403', async () => {
+    const brand = await createBrand();
+    await env.DB.prepare("UPDATE api_keys SET scope = 'storefront' WHERE brand_id = ?").bind(brand.brandId).run();
+    const res = await brand.api('GET', '/api/admin/campaigns');
+    expect(res.status).toBe(403);
+    expect((await json<ErrorBody>(res)).error.code).toBe('forbidden');
+  });
+});
+
+describe('admin API: campaigns, creators, enrollments, links', () => {
+  it('creates and lists the whole chain', async () => {
+    const brand = await createBrand();
+    const { campaign, creator, enrollment, link } = await createLinkedCreator(brand);
+    expect(link.url).toBe(`${BASE}/r/${link.slug}`);
+    expect(link.destination).toBe('https://shop.example/spring');
+    for (const [path, id] of [
+      ['/api/admin/campaigns', campaign.id],
+      ['/api/admin/creators', creator.id],
+      [`/api/admin/enrollments?campaignId=${campaign.id}`, enrollment.id],
+      [`/api/admin/links?enrollmentId=${enrollment.id}`, link.id],
+    ] as const) {
+      const list = await json<{ data: { id: string }[] }>(await brand.api('GET', path));
+      expect(list.data.map((r) => r.id)).toEqual([id]);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', brand.brandId)).toBe(4);
+  });
+
+  it('puts an existing creator account on a second brand roster instead of duplicating it', async () => {
+    const [a, b] = [await createBrand(), await createBrand()];
+    const body = { email: 'Shared@Creators.test', handle: 'shared_one', displayName: 'Shared' };
+    const first = await json<{ data: { id: string } }>(await a.api('POST', '/api/admin/creators', body));
+    const res = await b.api('POST', '/api/admin/creators', body);
+    expect(res.status).toBe(201);
+    expect((await json<{ data: { id: string } }>(res)).data.id).toBe(first.data.id);
+    expect(await rowCount("SELECT count(*) AS n FROM creators WHERE email = 'shared@creators.test'")).toBe(1);
+    expect((await a.api('POST', '/api/admin/creators', body)).status).toBe(200);
+  });
+
+  it('answers 409 for a handle owned by another account and for duplicate slugs', async () => {
+    const brand = await createBrand();
+    await brand.api('POST', '/api/admin/creators', { email: 'one@creators.test', handle: 'taken_handle', displayName: 'One' });
+    const res = await brand.api('POST', '/api/admin/creators', { email: 'two@creators.test', handle: 'taken_handle', displayName: 'Two' });
+    expect(res.status).toBe(409);
+    expect((await json<ErrorBody>(res)).error.code).toBe('handle_taken');
+    const { enrollment, link } = await createLinkedCreator(brand);
+    const dup = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id, slug: link.slug });
+    expect(dup.status).toBe(409);
+    expect((await json<ErrorBody>(dup)).error.code).toBe('slug_taken');
+  });
+});
+
+describe('link destinations', () => {
+  const rejected = [
+    'javascript:alert(document.cookie)',
+    'data:text/html;base64,PHNjcmlwdD4=',
+    '//evil.example/path',
+    'http://shop.example/spring',
+    'https://shop.example@evil.example/',
+    'https://shop.example.evil.example/',
+    'https://shopexample.com/',
+    'https://shоp.example/', // Cyrillic о
+    'https://shop.example\\evil.example/',
+    'https://shop.example/\r\nLocation: https://evil.example',
+    'https://shop.example/%0d%0a\n',
+    'ftp://shop.example/',
+    'not a url',
+  ];
+
+  it.each(rejected)('rejects %s with 422 invalid_destination and stores nothing', async (destination) => {
+    const brand = await createBrand();
+    const { enrollment } = await createLinkedCreator(brand);
+    const before = await rowCount('SELECT count(*) AS n FROM links WHERE brand_id = ?', brand.brandId);
+    const res = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id, destination });
+    expect(res.status).toBe(422);
+    expect((await json<ErrorBody>(res)).error.code).toBe('invalid_destination');
+    expect(await rowCount('SELECT count(*) AS n FROM links WHERE brand_id = ?', brand.brandId)).toBe(before);
+  });
+
+  it('rejects a bad destination on update and on a campaign default', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    const res = await brand.api('PATCH', `/api/admin/links/${link.id}`, { destination: 'https://evil.example/' });
+    expect(res.status).toBe(422);
+    const stored = await env.DB.prepare('SELECT destination FROM links WHERE id = ?').bind(link.id).first<{ destination: string }>();
+    expect(stored?.destination).toBe('https://shop.example/spring');
+    const campaign = await brand.api('POST', '/api/admin/campaigns', { name: 'X', slug: 'bad-dest', hashtag: '#X', defaultDestination: 'https://evil.example/' });
+    expect(campaign.status).toBe(422);
+  });
+
+  it('accepts an explicitly allowed subdomain', async () => {
+    const brand = await createBrand();
+    const { enrollment } = await createLinkedCreator(brand);
+    const res = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id, destination: 'https://eu.shop.example/spring' });
+    expect(res.status).toBe(201);
+  });
+});
+
+describe('hostile input', () => {
+  it('answers malformed JSON with 400, unknown keys and wrong types with 422, and writes nothing', async () => {
+    const brand = await createBrand();
+    const cases: [unknown, number, string][] = [
+      ['{"name": ', 400, 'malformed_request'],
+      [{ name: 'X', slug: 'ok-slug', hashtag: '#X', defaultDestination: 'https://shop.example/', isAdmin: true }, 422, 'validation_failed'],
+      [{ name: 42, slug: 'ok-slug', hashtag: '#X', defaultDestination: 'https://shop.example/' }, 422, 'validation_failed'],
+      [{ name: 'X', slug: 'ok-slug', hashtag: '#X', defaultDestination: 'https://shop.example/', attributionWindowDays: 1.5 }, 422, 'validation_failed'],
+      [{ name: 'X'.repeat(500), slug: 'ok-slug', hashtag: '#X', defaultDestination: 'https://shop.example/' }, 422, 'validation_failed'],
+      [[], 422, 'validation_failed'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await brand.api('POST', '/api/admin/campaigns', body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(status);
+      expect((await json<ErrorBody>(res)).error.code).toBe(code);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ?', brand.brandId)).toBe(0);
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const brand = await createBrand();
+    const res = await brand.api('POST', '/api/admin/campaigns', { name: 'x', padding: 'a'.repeat(100_000) });
+    expect(res.status).toBe(413);
+    expect((await json<ErrorBody>(res)).error.code).toBe('payload_too_large');
+  });
+});
+
+describe('tenancy', () => {
+  it("never shows or changes another brand's rows", async () => {
+    const [a, b] = [await createBrand(), await createBrand()];
+    const { campaign, creator, enrollment, link } = await createLinkedCreator(a);
+    for (const path of ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links']) {
+      expect((await json<{ data: unknown[] }>(await b.api('GET', path))).data).toEqual([]);
+    }
+    const foreign = [
+      await b.api('GET', `/api/admin/campaigns/${campaign.id}`),
+      await b.api('PATCH', `/api/admin/campaigns/${campaign.id}`, { status: 'ended' }),
+      await b.api('PATCH', `/api/admin/links/${link.id}`, { status: 'paused' }),
+      await b.api('GET', `/api/admin/links/${link.id}/stats`),
+      await b.api('POST', '/api/admin/links', { enrollmentId: enrollment.id }),
+      await b.api('POST', '/api/admin/enrollments', { campaignId: campaign.id, creatorId: creator.id, paymentModel: 'affiliate' }),
+    ];
+    for (const res of foreign) {
+      expect(res.status).toBe(404);
+      const text = await res.text();
+      expect(text).not.toContain(campaign.id);
+      expect(text).not.toContain(link.slug);
+    }
+    const stored = await env.DB.prepare('SELECT status FROM links WHERE id = ?').bind(link.id).first<{ status: string }>();
+    expect(stored?.status).toBe('active');
+  });
+});

@@ -1,0 +1,185 @@
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it, vi } from 'vitest';
+import worker from '../../../worker/index';
+import type { Env } from '../../../worker/env';
+import { BASE, createBrand, createLinkedCreator, json, rowCount, waitFor } from '../fixtures';
+
+const BROWSER = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
+
+const visit = (slug: string, init: RequestInit & { ip?: string } = {}) =>
+  SELF.fetch(`${BASE}/r/${slug}`, {
+    redirect: 'manual',
+    ...init,
+    headers: { 'user-agent': BROWSER, 'cf-connecting-ip': init.ip ?? '203.0.113.7', ...(init.headers as Record<string, string> | undefined) },
+  });
+
+const storedClick = (id: string) => env.DB.prepare('SELECT * FROM clicks WHERE id = ?').bind(id).first<Record<string, unknown>>();
+
+describe('GET /r/:slug', () => {
+  it('answers 302 to the stored destination with server-set UTM values and a fresh click id', async () => {
+    const brand = await createBrand();
+    const { link, handle, campaign } = await createLinkedCreator(brand, { destination: 'https://shop.example/spring?color=red#reviews' });
+    const res = await visit(link.slug);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const location = res.headers.get('location')!;
+    const cid = new URL(location).searchParams.get('cid')!;
+    expect(cid).toMatch(/^[A-Za-z0-9_-]{22}$/); // 128 bits, base64url
+    expect(location).toBe(`https://shop.example/spring?color=red&utm_source=${handle}&utm_medium=creator&utm_campaign=${campaign.slug}&cid=${cid}#reviews`);
+    const click = await waitFor(() => storedClick(cid));
+    expect(click).toMatchObject({ link_id: link.id, brand_id: brand.brandId, is_bot: 0, device: 'mobile' });
+    expect(JSON.stringify(click)).not.toContain('203.0.113.7');
+  });
+
+  it('mints a different, unguessable click id on every visit', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) ids.add(new URL((await visit(link.slug)).headers.get('location')!).searchParams.get('cid')!);
+    expect(ids.size).toBe(20);
+  });
+
+  it('ignores incoming cid, utm_*, redir_url, url and next', async () => {
+    const brand = await createBrand();
+    const { link, handle } = await createLinkedCreator(brand);
+    const res = await visit(`${link.slug}?cid=forged&utm_source=evil&utm_medium=x&utm_campaign=y&redir_url=https://evil.example&url=https://evil.example&next=https://evil.example`);
+    const location = new URL(res.headers.get('location')!);
+    expect(location.host).toBe('shop.example');
+    expect(location.searchParams.getAll('utm_source')).toEqual([handle]);
+    expect(location.searchParams.getAll('cid')).toHaveLength(1);
+    expect(location.searchParams.get('cid')).not.toBe('forged');
+    expect(res.headers.get('location')).not.toContain('evil');
+  });
+
+  it('overrides utm_* and the click parameter stored in the destination itself', async () => {
+    const brand = await createBrand({ clickParam: 'ref_click' });
+    const { link, handle } = await createLinkedCreator(brand, { destination: 'https://shop.example/p?utm_source=old&ref_click=old&UTM_MEDIUM=old' });
+    const location = new URL((await visit(link.slug)).headers.get('location')!);
+    expect(location.searchParams.get('utm_source')).toBe(handle);
+    expect(location.searchParams.getAll('ref_click')).toHaveLength(1);
+    expect(location.searchParams.get('ref_click')).not.toBe('old');
+    expect(location.searchParams.has('UTM_MEDIUM')).toBe(false);
+    expect(location.searchParams.has('cid')).toBe(false);
+  });
+
+  it.each(['does-not-exist', 'bad%20slug', 'a'.repeat(65), '..%2F..%2Fadmin', '%00'])('answers 404 for %s and records nothing', async (slug) => {
+    const before = await rowCount('SELECT count(*) AS n FROM clicks');
+    const res = await visit(slug);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('location')).toBeNull();
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await rowCount('SELECT count(*) AS n FROM clicks')).toBe(before);
+  });
+
+  it('answers 410 for a paused link, and the pause takes effect within the cache TTL', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    expect((await visit(link.slug)).status).toBe(302);
+    // Paused behind the API's back, as another isolate would see it: the cached copy may serve until the TTL.
+    await env.DB.prepare("UPDATE links SET status = 'paused' WHERE id = ?").bind(link.id).run();
+    await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS) + 50));
+    const res = await visit(link.slug);
+    expect(res.status).toBe(410);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('link_inactive');
+  });
+
+  it('takes a pause through the admin API into account immediately in the same isolate', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    expect((await visit(link.slug)).status).toBe(302);
+    await brand.api('PATCH', `/api/admin/links/${link.id}`, { status: 'paused' });
+    expect((await visit(link.slug)).status).toBe(410);
+    const clicksBefore = await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', link.id);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', link.id)).toBe(clicksBefore);
+  });
+
+  it("sends an ended campaign's shoppers to the brand fallback without a click id", async () => {
+    const brand = await createBrand({ fallbackUrl: 'https://shop.example/' });
+    const { link, campaign } = await createLinkedCreator(brand);
+    await brand.api('PATCH', `/api/admin/campaigns/${campaign.id}`, { status: 'ended' });
+    await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS) + 50));
+    const res = await visit(link.slug);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('https://shop.example/');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', link.id)).toBe(0);
+  });
+
+  it('treats a campaign past its end date as ended', async () => {
+    const brand = await createBrand();
+    const { link, campaign } = await createLinkedCreator(brand);
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - 1000, campaign.id).run();
+    await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS) + 50));
+    expect((await visit(link.slug)).status).toBe(410);
+  });
+});
+
+describe('bots', () => {
+  const bots: [string, RequestInit][] = [
+    ['HEAD', { method: 'HEAD' }],
+    ['facebookexternalhit', { headers: { 'user-agent': 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)' } }],
+    ['Slackbot', { headers: { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' } }],
+    ['WhatsApp', { headers: { 'user-agent': 'WhatsApp/2.23.20.0' } }],
+    ['Twitterbot', { headers: { 'user-agent': 'Twitterbot/1.0' } }],
+    ['Sec-Purpose prefetch', { headers: { 'sec-purpose': 'prefetch;prerender' } }],
+    ['no user agent', { headers: { 'user-agent': '' } }],
+  ];
+
+  it.each(bots)('%s gets the 302 but is stored as a bot and never counted', async (_name, init) => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    const res = await visit(link.slug, init);
+    expect(res.status).toBe(302);
+    const cid = new URL(res.headers.get('location')!).searchParams.get('cid')!;
+    const click = await waitFor(() => storedClick(cid));
+    expect(click.is_bot).toBe(1);
+    const stats = await json<{ data: { total: { clicks: number; uniqueClicks: number; bots: number } } }>(await brand.api('GET', `/api/admin/links/${link.id}/stats`));
+    expect(stats.data.total).toEqual({ clicks: 0, uniqueClicks: 0, bots: 1 });
+  });
+});
+
+describe('failures off the hot path', () => {
+  async function redirectWith(overrides: Partial<Env>, slug: string) {
+    const ctx = createExecutionContext();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const res = await worker.fetch(new Request(`${BASE}/r/${slug}`, { headers: { 'user-agent': BROWSER } }), { ...env, ...overrides } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    const logged = [...errors.mock.calls, ...warns.mock.calls].map((c) => String(c[0]));
+    errors.mockRestore();
+    warns.mockRestore();
+    return { res, logged };
+  }
+
+  const failingQueue = { send: () => Promise.reject(new Error('queue unavailable')), sendBatch: () => Promise.reject(new Error('queue unavailable')) } as unknown as Queue;
+
+  it('still redirects when the queue refuses the click, and writes it to D1 directly', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    const { res, logged } = await redirectWith({ CLICKS: failingQueue }, link.slug);
+    expect(res.status).toBe(302);
+    const cid = new URL(res.headers.get('location')!).searchParams.get('cid')!;
+    expect(await storedClick(cid)).toMatchObject({ link_id: link.id });
+    expect(logged.some((l) => l.includes('click_enqueue_failed'))).toBe(true);
+  });
+
+  it('still redirects when both the queue and the D1 write fail', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    // Warm the isolate cache so the lookup does not need D1, then fail every D1 write.
+    await visit(link.slug);
+    const failingDb = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: storage unavailable'));
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { res, logged } = await redirectWith({ CLICKS: failingQueue, DB: failingDb }, link.slug);
+    expect(res.status).toBe(302);
+    expect(logged.some((l) => l.includes('click_lost'))).toBe(true);
+  });
+});
