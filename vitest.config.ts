@@ -15,6 +15,7 @@ export default defineConfig({
           ENVIRONMENT: 'test',
           // Short enough for a test to watch a paused link take effect.
           LINK_CACHE_TTL_MS: '300',
+          CODE_CACHE_TTL_MS: '300',
         },
       },
     }),

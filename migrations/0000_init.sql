@@ -29,6 +29,7 @@ CREATE TABLE `api_keys` (
 	`name` text NOT NULL,
 	`key_hash` text NOT NULL,
 	`prefix` text NOT NULL,
+	`secret_enc` text,
 	`created_at` integer NOT NULL,
 	`revoked_at` integer,
 	FOREIGN KEY (`brand_id`) REFERENCES `brands`(`id`) ON UPDATE no action ON DELETE no action
@@ -62,6 +63,18 @@ CREATE TABLE `brand_creators` (
 );
 --> statement-breakpoint
 CREATE INDEX `brand_creators_creator` ON `brand_creators` (`creator_id`);--> statement-breakpoint
+CREATE TABLE `brand_integrations` (
+	`id` text PRIMARY KEY NOT NULL,
+	`brand_id` text NOT NULL,
+	`provider` text NOT NULL,
+	`external_account` text NOT NULL,
+	`secret_enc` text NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`brand_id`) REFERENCES `brands`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `brand_integrations_provider_account` ON `brand_integrations` (`provider`,`external_account`);--> statement-breakpoint
+CREATE INDEX `brand_integrations_brand` ON `brand_integrations` (`brand_id`);--> statement-breakpoint
 CREATE TABLE `brands` (
 	`id` text PRIMARY KEY NOT NULL,
 	`slug` text NOT NULL,

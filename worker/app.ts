@@ -4,27 +4,40 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
 import { ApiError, errorBody } from './lib/errors';
 import { admin } from './routes/admin';
+import { codeCheck } from './routes/codes';
+import { ingest } from './routes/ingest';
 import { redirect } from './routes/redirect';
 
 export const app = new Hono<AppEnv>();
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-app.use(
-  '/api/*',
+const limitBody = () =>
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
       throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
     },
-  }),
-);
+  });
+
+app.use('/api/*', limitBody());
+app.use('/v1/*', limitBody());
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/r', redirect);
 app.route('/api/admin', admin);
+app.route('/v1/codes', codeCheck);
+app.route('/v1', ingest);
 
-app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
+// Everything else is a static asset (portal CSS, robots.txt) or a JSON 404.
+app.notFound(async (c) => {
+  const path = new URL(c.req.url).pathname;
+  if ((c.req.method === 'GET' || c.req.method === 'HEAD') && !/^\/(api|v1|r)\//.test(path)) {
+    const asset = await c.env.ASSETS.fetch(c.req.raw);
+    if (asset.status !== 404) return asset;
+  }
+  return c.json(errorBody('not_found', 'No such route.'), 404);
+});
 
 app.onError((err, c) => {
   if (err instanceof ApiError) {

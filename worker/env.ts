@@ -8,6 +8,9 @@ export type Env = {
   LINK_CACHE_TTL_MS: string;
   IDENTITY_SECRET: string;
   SESSION_SECRET: string;
+  SECRETS_KEY: string;
+  CODE_CACHE_TTL_MS: string;
+  CODE_CHECK_LIMITER: RateLimit;
 };
 
 export type AdminPrincipal = { brandId: string; keyId: string };

@@ -2,22 +2,25 @@
 import { env, SELF } from 'cloudflare:test';
 import { apiKeyRow, generateApiKey } from '../../worker/lib/api-keys';
 import { newId } from '../../worker/lib/ids';
+import { signTimestamped } from '../../worker/lib/signatures';
 
 export const BASE = 'https://chorus.test';
 
 export type TestBrand = {
   brandId: string;
+  slug: string;
   adminKey: string;
   api: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>;
 };
 
-export async function createBrand(opts: { allowedHosts?: string[]; clickParam?: string; fallbackUrl?: string | null } = {}): Promise<TestBrand> {
+export async function createBrand(opts: { allowedHosts?: string[]; clickParam?: string; fallbackUrl?: string | null; timezone?: string } = {}): Promise<TestBrand> {
   const brandId = newId('brand');
+  const slug = `b-${brandId.slice(6).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
   const now = Date.now();
   await env.DB.prepare(
     'INSERT INTO brands (id, slug, name, allowed_hosts, currency, timezone, click_param, fallback_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
-    .bind(brandId, brandId.toLowerCase().replace(/_/g, '-'), 'Test Brand', JSON.stringify(opts.allowedHosts ?? ['shop.example', '*.shop.example']), 'USD', 'UTC', opts.clickParam ?? 'cid', opts.fallbackUrl ?? null, now)
+    .bind(brandId, slug, 'Test Brand', JSON.stringify(opts.allowedHosts ?? ['shop.example', '*.shop.example']), 'USD', opts.timezone ?? 'UTC', opts.clickParam ?? 'cid', opts.fallbackUrl ?? null, now)
     .run();
   const adminKey = generateApiKey('admin');
   const row = await apiKeyRow(brandId, 'admin', adminKey, 'test', now);
@@ -30,7 +33,7 @@ export async function createBrand(opts: { allowedHosts?: string[]; clickParam?: 
       headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-  return { brandId, adminKey, api };
+  return { brandId, slug, adminKey, api };
 }
 
 type Data<T = Record<string, unknown>> = { data: T };
@@ -78,4 +81,52 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null>, tim
 export async function rowCount(sql: string, ...params: unknown[]): Promise<number> {
   const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+export async function issueKey(brand: TestBrand, scope: 'storefront' | 'ingest' | 'admin'): Promise<string> {
+  const res = await brand.api('POST', '/api/admin/keys', { scope, name: `${scope} key` });
+  return (await json<Data<{ key: string }>>(res)).data.key;
+}
+
+export async function signedPost(
+  brand: TestBrand,
+  secret: string,
+  path: string,
+  body: unknown,
+  opts: { at?: number; extraSecrets?: string[]; account?: string } = {},
+): Promise<Response> {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const signature = await signTimestamped(secret, raw, opts.at ?? Date.now());
+  const extra = await Promise.all((opts.extraSecrets ?? []).map(async (s) => (await signTimestamped(s, raw, opts.at ?? Date.now())).split(',')[1]));
+  return SELF.fetch(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'chorus-account': opts.account ?? brand.slug, 'chorus-signature': [signature, ...extra].join(',') },
+    body: raw,
+  });
+}
+
+export const TIERS = [
+  { fromMinor: 0, rateBps: 1000 },
+  { fromMinor: 100_000, rateBps: 1500 },
+  { fromMinor: 500_000, rateBps: 2000 },
+];
+
+// A brand with a tiered plan, one affiliate creator with a link and a SARAH15-style code, and an ingest key.
+export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hybrid' | 'flat' | 'product'; bonus?: { thresholdMinor: number; amountMinor: number }; period?: 'month' | 'lifetime'; timezone?: string } = {}) {
+  const brand = await createBrand({ timezone: opts.timezone });
+  const plan = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/commission-plans', { name: 'Standard', tiers: TIERS, period: opts.period ?? 'month', bonus: opts.bonus ?? null }));
+  const tag = unique();
+  const campaign = await json<Data<{ id: string; slug: string }>>(
+    await brand.api('POST', '/api/admin/campaigns', { name: 'Glow', slug: `glow-${tag}`, hashtag: '#Glow', defaultDestination: 'https://shop.example/glow', commissionPlanId: plan.data.id, holdingDays: 30 }),
+  );
+  const handle = `sarah_${tag}`.slice(0, 30);
+  const creator = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: 'Sarah' }));
+  const enrollment = await json<Data<{ id: string }>>(
+    await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, paymentModel: opts.paymentModel ?? 'affiliate', status: 'active' }),
+  );
+  const link = await json<Data<{ id: string; slug: string }>>(await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.data.id }));
+  const code = `S${tag.toUpperCase()}`.replace(/[^A-Z0-9]/g, '').slice(0, 20) + '15';
+  await brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.data.id, code, discountType: 'percent', discountValue: 15 });
+  const ingestKey = await issueKey(brand, 'ingest');
+  return { brand, plan: plan.data, campaign: campaign.data, creator: creator.data, enrollment: enrollment.data, link: link.data, code, handle, ingestKey };
 }

@@ -41,10 +41,27 @@ export const apiKeys = sqliteTable(
     // SHA-256 of the full key; the key itself is shown once at creation.
     keyHash: text('key_hash').notNull().unique(),
     prefix: text('prefix').notNull(),
+    // Ingest keys are HMAC secrets, so they must be recoverable: AES-GCM ciphertext under SECRETS_KEY.
+    secretEnc: text('secret_enc'),
     createdAt: createdAt(),
     revokedAt: integer('revoked_at'),
   },
   (t) => [index('api_keys_brand').on(t.brandId)],
+);
+
+// Store webhooks: which brand a Shopify shop or Stripe account belongs to, and its signing secret.
+export const brandIntegrations = sqliteTable(
+  'brand_integrations',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    provider: text('provider', { enum: ['shopify', 'stripe'] }).notNull(),
+    // Shopify shop domain (X-Shopify-Shop-Domain) or the brand slug for Stripe endpoints.
+    externalAccount: text('external_account').notNull(),
+    secretEnc: text('secret_enc').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('brand_integrations_provider_account').on(t.provider, t.externalAccount), index('brand_integrations_brand').on(t.brandId)],
 );
 
 export const creators = sqliteTable('creators', {

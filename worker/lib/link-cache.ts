@@ -1,31 +1,23 @@
 // An isolate-local copy of link routes: the redirect reads D1 at most once per slug per TTL.
-// The TTL is the documented bound on how long a paused or edited link may still be served as before.
+// The TTL (LINK_CACHE_TTL_MS) is the documented bound on how long a paused or edited link may still be served as before.
 import type { LinkRoute } from '../db/link-routes';
 import { redirectTarget, type RedirectTarget } from '../domain/utm';
+import { TtlCache } from './ttl-cache';
 
 export type CachedRoute = LinkRoute & { target: RedirectTarget };
-type Slot = { route: CachedRoute | null; expires: number };
 
-const MAX_ENTRIES = 10_000;
-const slots = new Map<string, Slot>();
+const routes = new TtlCache<CachedRoute | null>();
 
-export function cachedRoute(slug: string, now: number): Slot | undefined {
-  const slot = slots.get(slug);
-  if (slot && slot.expires > now) return slot;
-  return undefined;
+export function cachedRoute(slug: string, now: number) {
+  return routes.get(slug, now);
 }
 
 export function rememberRoute(slug: string, route: LinkRoute | null, now: number, ttlMs: number): CachedRoute | null {
   const cached = route ? { ...route, target: redirectTarget(route.destination, { source: route.handle, campaign: route.campaignSlug }, route.clickParam) } : null;
-  if (ttlMs > 0) {
-    // A flood of random slugs must not grow the isolate without bound.
-    if (slots.size >= MAX_ENTRIES) slots.clear();
-    slots.set(slug, { route: cached, expires: now + ttlMs });
-  }
-  return cached;
+  return routes.set(slug, cached, now, ttlMs);
 }
 
 // Admin writes in this isolate take effect at once; other isolates converge within the TTL.
 export function forgetRoute(slug: string): void {
-  slots.delete(slug);
+  routes.delete(slug);
 }

@@ -18,7 +18,9 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
   const slug = c.req.param('slug');
   if (!SLUG.test(slug)) throw notFound('link');
   const now = Date.now();
-  const route = cachedRoute(slug, now)?.route ?? rememberRoute(slug, await findLinkRoute(c.env.DB, slug, now), now, Number(c.env.LINK_CACHE_TTL_MS ?? 0));
+  const cached = cachedRoute(slug, now);
+  // Unknown slugs are cached too, so a flood of random slugs costs one D1 read per slug per TTL.
+  const route = cached ? cached.value : rememberRoute(slug, await findLinkRoute(c.env.DB, slug, now), now, Number(c.env.LINK_CACHE_TTL_MS ?? 0));
   if (!route) throw notFound('link');
   if (!route.active) {
     if (route.fallbackUrl) return noStore(c.redirect(route.fallbackUrl, 302));

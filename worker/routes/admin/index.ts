@@ -2,9 +2,12 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../env';
 import { requireAdminKey } from './auth';
 import { campaignRoutes } from './campaigns';
+import { codeRoutes } from './codes';
 import { creatorRoutes } from './creators';
 import { enrollmentRoutes } from './enrollments';
+import { integrationRoutes, keyRoutes } from './keys';
 import { linkRoutes } from './links';
+import { planRoutes } from './plans';
 
 export const admin = new Hono<AppEnv>();
 
@@ -13,3 +16,7 @@ admin.route('/campaigns', campaignRoutes);
 admin.route('/creators', creatorRoutes);
 admin.route('/enrollments', enrollmentRoutes);
 admin.route('/links', linkRoutes);
+admin.route('/codes', codeRoutes);
+admin.route('/commission-plans', planRoutes);
+admin.route('/keys', keyRoutes);
+admin.route('/integrations', integrationRoutes);

@@ -88,6 +88,7 @@ linkRoutes.post('/', valid('json', createLink), async (c) => {
         db.insert(links).values(row),
         db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.created', targetType: 'link', targetId: row.id }, now)),
       ]);
+      forgetRoute(row.slug);
       return c.json({ data: linkView(row, new URL(c.req.url).origin) }, 201);
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;

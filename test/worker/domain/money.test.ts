@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { attribute, withinWindow } from '../../../worker/domain/attribution';
+import { codeFromPattern, isRedeemable, normalizeCode } from '../../../worker/domain/codes';
+import { priceConversion, reversalFor, tierAt, tierProgress } from '../../../worker/domain/commission';
+import { periodOf } from '../../../worker/domain/periods';
+
+const TIERS = [
+  { fromMinor: 0, rateBps: 1000 },
+  { fromMinor: 100_000, rateBps: 1500 },
+  { fromMinor: 500_000, rateBps: 2000 },
+];
+
+describe('normalizeCode', () => {
+  it.each([
+    ['SARAH15', 'SARAH15'],
+    ['sarah15', 'SARAH15'],
+    ['  Sarah15 ', 'SARAH15'],
+    ['ＳＡＲＡＨ１５', 'SARAH15'], // full-width forms fold under NFKC
+    ['SA\u200bRAH\u200d15\ufeff', 'SARAH15'], // zero-width space, joiner, BOM
+    ['\u202eSARAH15', 'SARAH15'], // bidi override
+    ['summer-sale_2', 'SUMMER-SALE_2'],
+  ])('%s → %s', (raw, expected) => {
+    expect(normalizeCode(raw)).toBe(expected);
+  });
+
+  it.each(['ΑSARAH15' /* Greek Alpha */, 'SАRAH15' /* Cyrillic A */, 'SARAH 15', 'AB', 'A'.repeat(33), 'SARAH15!', 'ŞARAH15', '', 'x'.repeat(300)])('rejects %s', (raw) => {
+    expect(normalizeCode(raw)).toBeNull();
+  });
+
+  it('builds codes from a pattern', () => {
+    expect(codeFromPattern('{HANDLE}15', 'sarah')).toBe('SARAH15');
+    expect(codeFromPattern('GLOW-{HANDLE}', 'priya_k')).toBe('GLOW-PRIYA_K');
+  });
+
+  it('knows when a code can be redeemed', () => {
+    const base = { status: 'active' as const, startsAt: 1000, endsAt: 2000, maxRedemptions: 2, redemptions: 1 };
+    expect(isRedeemable(base, 1500)).toBe(true);
+    expect(isRedeemable(base, 999)).toBe(false);
+    expect(isRedeemable(base, 2000)).toBe(false);
+    expect(isRedeemable({ ...base, redemptions: 2 }, 1500)).toBe(false);
+    expect(isRedeemable({ ...base, status: 'disabled' }, 1500)).toBe(false);
+  });
+});
+
+describe('attribution', () => {
+  const DAY = 86_400_000;
+  it('prefers a valid code, then a click inside the window, then nobody', () => {
+    const click = { enrollmentId: 'e-click', at: 0, windowDays: 30 };
+    expect(attribute({ occurredAt: DAY, code: { enrollmentId: 'e-code', redeemable: true }, click })).toEqual({ kind: 'code', enrollmentId: 'e-code' });
+    expect(attribute({ occurredAt: DAY, code: { enrollmentId: 'e-code', redeemable: false }, click })).toEqual({ kind: 'click', enrollmentId: 'e-click' });
+    expect(attribute({ occurredAt: 31 * DAY, code: null, click })).toEqual({ kind: 'none' });
+    expect(attribute({ occurredAt: DAY, code: null, click: null })).toEqual({ kind: 'none' });
+  });
+
+  it('includes the window edge and excludes clicks after the order', () => {
+    expect(withinWindow(0, 30 * DAY, 30)).toBe(true);
+    expect(withinWindow(0, 30 * DAY + 1, 30)).toBe(false);
+    expect(withinWindow(10, 9, 30)).toBe(false);
+    expect(withinWindow(10, 10, 30)).toBe(true);
+  });
+});
+
+describe('commission tiers', () => {
+  it('prices a conversion at the tier its creator reaches with it', () => {
+    expect(priceConversion(TIERS, 0, 10_000)).toEqual({ tier: 1, rateBps: 1000, amountMinor: 1000 });
+    expect(priceConversion(TIERS, 90_000, 9_999)).toEqual({ tier: 1, rateBps: 1000, amountMinor: 999 });
+    expect(priceConversion(TIERS, 90_000, 10_000)).toEqual({ tier: 2, rateBps: 1500, amountMinor: 1500 });
+    expect(priceConversion(TIERS, 499_999, 1)).toEqual({ tier: 3, rateBps: 2000, amountMinor: 0 });
+    expect(priceConversion(TIERS, 0, 333)).toEqual({ tier: 1, rateBps: 1000, amountMinor: 33 }); // floor
+  });
+
+  it('reports progress to the next tier', () => {
+    expect(tierProgress(TIERS, 68_000)).toEqual({ tier: 1, rateBps: 1000, revenueMinor: 68_000, next: { tier: 2, rateBps: 1500, fromMinor: 100_000, remainingMinor: 32_000 }, fraction: 0.68 });
+    expect(tierProgress(TIERS, 600_000).next).toBeNull();
+    expect(tierAt(TIERS, -5)).toEqual({ tier: 1, rateBps: 1000 });
+  });
+
+  it('never pays more than the rate and never drifts from floor(amount × rate / 10000)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 1, max: 100_000_000_000 }), (prior, amount) => {
+        const priced = priceConversion(TIERS, prior, amount);
+        expect(Number.isSafeInteger(priced.amountMinor)).toBe(true);
+        expect(priced.amountMinor).toBe(Math.floor((amount * priced.rateBps) / 10_000));
+        expect(priced.amountMinor * 10_000).toBeLessThanOrEqual(amount * priced.rateBps);
+      }),
+    );
+  });
+});
+
+describe('reversals', () => {
+  it('takes back the commission share of what was refunded, capped at the commission', () => {
+    expect(reversalFor({ commissionMinor: 1000, orderAmountMinor: 10_000, refundedMinor: 2_500, reversedMinor: 0 })).toBe(250);
+    expect(reversalFor({ commissionMinor: 1000, orderAmountMinor: 10_000, refundedMinor: 12_000, reversedMinor: 250 })).toBe(750);
+    expect(reversalFor({ commissionMinor: 1000, orderAmountMinor: 10_000, refundedMinor: 15_000, reversedMinor: 1000 })).toBe(0);
+  });
+
+  it('sums to the commission on a full refund, whatever the partial refunds, and never exceeds it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.array(fc.integer({ min: 1, max: 5_000_000 }), { minLength: 1, maxLength: 12 }),
+        (amount, rateBps, refunds) => {
+          const commission = Math.floor((amount * rateBps) / 10_000);
+          let refunded = 0;
+          let reversed = 0;
+          for (const r of refunds) {
+            refunded += r;
+            const step = reversalFor({ commissionMinor: commission, orderAmountMinor: amount, refundedMinor: refunded, reversedMinor: reversed });
+            expect(step).toBeGreaterThanOrEqual(0);
+            reversed += step;
+            expect(reversed).toBeLessThanOrEqual(commission);
+            expect(reversed).toBe(Math.floor((commission * Math.min(refunded, amount)) / amount));
+          }
+          const final = reversalFor({ commissionMinor: commission, orderAmountMinor: amount, refundedMinor: amount, reversedMinor: reversed });
+          expect(reversed + final).toBe(commission);
+        },
+      ),
+    );
+  });
+});
+
+describe('periods', () => {
+  it('uses the calendar month in the brand timezone', () => {
+    const at = Date.UTC(2026, 10, 1, 2, 0); // 2026-11-01T02:00Z
+    expect(periodOf(at, 'UTC')).toBe('2026-11');
+    expect(periodOf(at, 'America/New_York')).toBe('2026-10');
+    expect(periodOf(at, 'Asia/Tokyo')).toBe('2026-11');
+  });
+});

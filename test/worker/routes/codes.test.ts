@@ -1,0 +1,113 @@
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { BASE, createMoneyBrand, issueKey, json, rowCount } from '../fixtures';
+
+let ipCounter = 0;
+const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
+
+const check = (key: string, code: string, ip = freshIp(), headers: Record<string, string> = {}) =>
+  SELF.fetch(`${BASE}/v1/codes/${encodeURIComponent(code)}`, { headers: { authorization: `Bearer ${key}`, 'cf-connecting-ip': ip, ...headers } });
+
+describe('GET /v1/codes/:code', () => {
+  it('answers a valid code with the discount and the creator handle only', async () => {
+    const { brand, code, handle } = await createMoneyBrand();
+    const key = await issueKey(brand, 'storefront');
+    const res = await check(key, code.toLowerCase());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ valid: true, code, discount: { type: 'percent', value: 15 }, creator: { handle } });
+  });
+
+  it('accepts full-width and zero-width variants of the code', async () => {
+    const { brand, code } = await createMoneyBrand();
+    const key = await issueKey(brand, 'storefront');
+    const fullWidth = [...code].map((ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)).join('');
+    expect(((await json<{ valid: boolean }>(await check(key, fullWidth))).valid)).toBe(true);
+    expect(((await json<{ valid: boolean }>(await check(key, `${code.slice(0, 2)}\u200b${code.slice(2)}`))).valid)).toBe(true);
+  });
+
+  it('gives the identical answer for unknown, malformed, disabled, expired, capped and foreign codes', async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const key = await issueKey(a.brand, 'storefront');
+    const codes = await json<{ data: { id: string; code: string }[] }>(await a.brand.api('GET', '/api/admin/codes'));
+    const id = codes.data[0]!.id;
+    const answers: string[] = [];
+    answers.push(await (await check(key, 'NOPE99')).text());
+    answers.push(await (await check(key, 'ΑSARAH15')).text());
+    answers.push(await (await check(key, b.code)).text()); // another brand's real code
+    await a.brand.api('PATCH', `/api/admin/codes/${id}`, { status: 'disabled' });
+    answers.push(await (await check(key, a.code)).text());
+    await a.brand.api('PATCH', `/api/admin/codes/${id}`, { status: 'active' });
+    await env.DB.prepare('UPDATE discount_codes SET ends_at = ? WHERE id = ?').bind(Date.now() - 1, id).run();
+    await new Promise((r) => setTimeout(r, Number(env.CODE_CACHE_TTL_MS) + 50));
+    answers.push(await (await check(key, a.code)).text());
+    await env.DB.prepare('UPDATE discount_codes SET ends_at = NULL, max_redemptions = 1, redemptions = 1 WHERE id = ?').bind(id).run();
+    await new Promise((r) => setTimeout(r, Number(env.CODE_CACHE_TTL_MS) + 50));
+    answers.push(await (await check(key, a.code)).text());
+    expect(new Set(answers)).toEqual(new Set(['{"valid":false}']));
+  });
+
+  it('refuses missing, unknown and non-storefront keys', async () => {
+    const { brand, code, ingestKey } = await createMoneyBrand();
+    expect((await SELF.fetch(`${BASE}/v1/codes/${code}`)).status).toBe(401);
+    expect((await check('ck_pub_definitely_not_a_real_key', code)).status).toBe(401);
+    expect((await check(ingestKey, code)).status).toBe(401);
+    expect((await check(brand.adminKey, code)).status).toBe(401);
+  });
+
+  it('rate-limits per client IP and key before any lookup, ignoring forwarded-for headers', async () => {
+    const { brand, code } = await createMoneyBrand();
+    const key = await issueKey(brand, 'storefront');
+    const attacker = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) {
+      const res = await check(key, `GUESS${i}X`, attacker, { 'x-forwarded-for': `10.0.${i}.1`, 'x-real-ip': `10.1.${i}.1`, 'true-client-ip': `10.2.${i}.1` });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.headers.get('retry-after')).toBe('60');
+        expect((await json<{ error: { code: string } }>(res)).error.code).toBe('rate_limited');
+      }
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(60);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    // An honest client on another IP is unaffected.
+    expect((await json<{ valid: boolean }>(await check(key, code, freshIp()))).valid).toBe(true);
+  });
+});
+
+describe('admin discount codes', () => {
+  it('refuses codes outside the charset, including look-alike letters', async () => {
+    const { brand, enrollment } = await createMoneyBrand();
+    for (const code of ['ΑLPHA15', 'SАRAH15', 'no spaces', 'AB', 'EMOJI🙂15']) {
+      const res = await brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.id, code, discountType: 'percent', discountValue: 10 });
+      expect(res.status).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('invalid_code');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ?', brand.brandId)).toBe(1);
+  });
+
+  it('stores the normalized form and refuses a second spelling of the same code', async () => {
+    const { brand, enrollment, code } = await createMoneyBrand();
+    const res = await brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.id, code: ` ${code.toLowerCase()}\u200b`, discountType: 'fixed', discountValue: 500 });
+    expect(res.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('code_taken');
+  });
+
+  it('bulk-generates one code per enrollment from a pattern, idempotently', async () => {
+    const { brand, campaign, handle } = await createMoneyBrand();
+    const first = await json<{ data: { created: number; skipped: number } }>(await brand.api('POST', '/api/admin/codes/bulk', { campaignId: campaign.id, pattern: '{HANDLE}20', discountType: 'percent', discountValue: 20 }));
+    expect(first.data).toMatchObject({ created: 1, skipped: 0 });
+    const again = await json<{ data: { created: number; skipped: number } }>(await brand.api('POST', '/api/admin/codes/bulk', { campaignId: campaign.id, pattern: '{HANDLE}20', discountType: 'percent', discountValue: 20 }));
+    expect(again.data).toMatchObject({ created: 0, skipped: 1 });
+    expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ? AND code = ?', brand.brandId, `${handle.toUpperCase()}20`)).toBe(1);
+  });
+
+  it("does not create codes on another brand's enrollment or campaign", async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    expect((await b.brand.api('POST', '/api/admin/codes', { enrollmentId: a.enrollment.id, code: 'STEAL15', discountType: 'percent', discountValue: 15 })).status).toBe(404);
+    expect((await b.brand.api('POST', '/api/admin/codes/bulk', { campaignId: a.campaign.id, pattern: '{HANDLE}1', discountType: 'percent', discountValue: 15 })).status).toBe(404);
+    expect(await rowCount("SELECT count(*) AS n FROM discount_codes WHERE code = 'STEAL15'")).toBe(0);
+  });
+});

@@ -1,0 +1,346 @@
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import worker from '../../../worker/index';
+import { priceConversion } from '../../../worker/domain/commission';
+import type { Env } from '../../../worker/env';
+import { signTimestamped } from '../../../worker/lib/signatures';
+import { BASE, createMoneyBrand, issueKey, json, rowCount, signedPost, TIERS, waitFor } from '../fixtures';
+
+type ConversionData = {
+  data: { id: string; orderId: string; attribution: string; creator: { handle: string } | null; commission: { amountMinor: number; rateBps: number; tier: number; availableAt: string } | null };
+};
+type RefundData = { data: { status: string; reversal: { amountMinor: number } | null } };
+type ErrorBody = { error: { code: string; details?: { reason?: string } } };
+
+let orderCounter = 0;
+const orderId = () => `order-${Date.now()}-${orderCounter++}`;
+const NOW_ISO = () => new Date().toISOString();
+
+const conversion = (overrides: Record<string, unknown> = {}) => ({ orderId: orderId(), amountMinor: 10_000, currency: 'USD', occurredAt: NOW_ISO(), ...overrides });
+
+const ledgerSum = async (brandId: string) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', brandId);
+
+describe('POST /v1/conversions signatures', () => {
+  it('accepts a correctly signed call and answers 201', async () => {
+    const m = await createMoneyBrand();
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion());
+    expect(res.status).toBe(201);
+  });
+
+  it('rejects missing, malformed, wrong-secret, stale and future signatures with 401 and writes nothing', async () => {
+    const m = await createMoneyBrand();
+    const body = JSON.stringify(conversion());
+    const post = (headers: Record<string, string>) =>
+      SELF.fetch(`${BASE}/v1/conversions`, { method: 'POST', headers: { 'content-type': 'application/json', 'chorus-account': m.brand.slug, ...headers }, body });
+    const now = Date.now();
+    const cases: [Record<string, string>, string][] = [
+      [{}, 'missing'],
+      [{ 'chorus-signature': 'garbage' }, 'malformed'],
+      [{ 'chorus-signature': 't=abc,v1=00' }, 'malformed'],
+      [{ 'chorus-signature': `t=${Math.floor(now / 1000)}` }, 'malformed'],
+      [{ 'chorus-signature': await signTimestamped('ck_ingest_wrong_secret_000000000', body, now) }, 'mismatch'],
+      [{ 'chorus-signature': await signTimestamped(m.ingestKey, body, now - 301_000) }, 'stale'],
+      [{ 'chorus-signature': await signTimestamped(m.ingestKey, body, now + 301_000) }, 'future'],
+      [{ 'chorus-signature': await signTimestamped(m.ingestKey, body, now), 'chorus-account': 'no-such-brand' }, 'mismatch'],
+    ];
+    for (const [headers, reason] of cases) {
+      const res = await post(headers);
+      expect(res.status, reason).toBe(401);
+      const error = (await json<ErrorBody>(res)).error;
+      expect(error.code).toBe('invalid_signature');
+      expect(error.details?.reason).toBe(reason);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it('accepts timestamps inside the tolerance in both directions', async () => {
+    const m = await createMoneyBrand();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion(), { at: Date.now() - 290_000 })).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion(), { at: Date.now() + 290_000 })).status).toBe(201);
+  });
+
+  it('rejects a replayed signature over a changed body', async () => {
+    const m = await createMoneyBrand();
+    const body = JSON.stringify(conversion());
+    const signature = await signTimestamped(m.ingestKey, body, Date.now());
+    const tampered = body.replace('10000', '99999');
+    const res = await SELF.fetch(`${BASE}/v1/conversions`, { method: 'POST', headers: { 'chorus-account': m.brand.slug, 'chorus-signature': signature }, body: tampered });
+    expect(res.status).toBe(401);
+  });
+
+  it('accepts several v1 values during rotation, and a revoked key stops verifying', async () => {
+    const m = await createMoneyBrand();
+    const newKey = await issueKey(m.brand, 'ingest');
+    // Signed with an unknown secret and the current one: any matching v1 is enough.
+    expect((await signedPost(m.brand, 'ck_ingest_retired_secret_0000000000', '/v1/conversions', conversion(), { extraSecrets: [newKey] })).status).toBe(201);
+    const keys = await json<{ data: { id: string; scope: string; prefix: string }[] }>(await m.brand.api('GET', '/api/admin/keys'));
+    const old = keys.data.find((k) => k.scope === 'ingest' && m.ingestKey.startsWith(k.prefix))!;
+    await m.brand.api('DELETE', `/api/admin/keys/${old.id}`);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion())).status).toBe(401);
+    expect((await signedPost(m.brand, newKey, '/v1/conversions', conversion())).status).toBe(201);
+  });
+
+  it("never lets one brand's key write to another brand", async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const res = await signedPost(b.brand, a.ingestKey, '/v1/conversions', conversion({ code: b.code }));
+    expect(res.status).toBe(401);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id IN (?, ?)', a.brand.brandId, b.brand.brandId)).toBe(0);
+  });
+
+  it('answers hostile bodies with 400/422 and writes nothing', async () => {
+    const m = await createMoneyBrand();
+    const cases: [unknown, number][] = [
+      ['{not json', 400],
+      [{ ...conversion(), amountMinor: 10.5 }, 422],
+      [{ ...conversion(), amountMinor: '100' }, 422],
+      [{ ...conversion(), amountMinor: -5 }, 422],
+      [{ ...conversion(), currency: 'usd' }, 422],
+      [{ ...conversion(), orderId: 'has space' }, 422],
+      [{ ...conversion(), occurredAt: 'yesterday' }, 422],
+      [{ ...conversion(), occurredAt: new Date(Date.now() + 3 * 86_400_000).toISOString() }, 422],
+      [{ ...conversion(), brandId: 'other' }, 422],
+      [{ ...conversion(), code: 'X'.repeat(65) }, 422],
+    ];
+    for (const [body, status] of cases) expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', body)).status).toBe(status);
+    const big = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...conversion(), customerRef: 'x'.repeat(70_000) });
+    expect(big.status).toBe(413);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+});
+
+describe('attribution and pricing', () => {
+  it('attributes to a valid code, pricing at the tier reached', async () => {
+    const m = await createMoneyBrand();
+    const res = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code.toLowerCase(), amountMinor: 25_000 })));
+    expect(res.data).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, commission: { amountMinor: 2_500, rateBps: 1000, tier: 1 } });
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  it('attributes to a click inside the window, and records an unknown click or code without guessing', async () => {
+    const m = await createMoneyBrand();
+    const visit = await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (Macintosh) Safari/605.1', 'cf-connecting-ip': '192.0.2.50' } });
+    const cid = new URL(visit.headers.get('location')!).searchParams.get('cid')!;
+    await waitFor(() => env.DB.prepare('SELECT id FROM clicks WHERE id = ?').bind(cid).first());
+    const byClick = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId: cid })));
+    expect(byClick.data.attribution).toBe('click');
+    const unknown = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId: 'AAAAAAAAAAAAAAAAAAAAAA', code: 'NOSUCH99' })));
+    expect(unknown.data).toMatchObject({ attribution: 'none', creator: null, commission: null });
+    const row = await env.DB.prepare('SELECT code_raw, code_id, click_id_raw, click_id FROM conversions WHERE id = ?').bind(unknown.data.id).first();
+    expect(row).toEqual({ code_raw: 'NOSUCH99', code_id: null, click_id_raw: 'AAAAAAAAAAAAAAAAAAAAAA', click_id: null });
+  });
+
+  it('lets a valid code beat a click, and ignores a click outside the window or after the order', async () => {
+    const m = await createMoneyBrand();
+    const other = await createMoneyBrand();
+    const clickAt = Date.UTC(2026, 9, 1);
+    const clickId = 'WINDOWclick0000000000A';
+    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'h', 0, 0)").bind(clickId, m.brand.brandId, m.link.id, clickAt).run();
+    const at = (ms: number) => new Date(ms).toISOString();
+    const DAY = 86_400_000;
+    const edge = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, occurredAt: at(clickAt + 30 * DAY) })));
+    expect(edge.data.attribution).toBe('click');
+    const late = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, occurredAt: at(clickAt + 30 * DAY + 1) })));
+    expect(late.data.attribution).toBe('none');
+    const before = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, occurredAt: at(clickAt - 1) })));
+    expect(before.data.attribution).toBe('none');
+    // Another brand's click id is unknown here.
+    const foreign = await json<ConversionData>(await signedPost(other.brand, other.ingestKey, '/v1/conversions', conversion({ clickId, occurredAt: at(clickAt + DAY) })));
+    expect(foreign.data.attribution).toBe('none');
+    const codeWins = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, code: m.code, occurredAt: at(clickAt + DAY) })));
+    expect(codeWins.data.attribution).toBe('code');
+  });
+
+  it('moves up a tier exactly at the boundary, and a product-model creator earns no cash', async () => {
+    const m = await createMoneyBrand();
+    const post = async (amountMinor: number) => (await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, amountMinor })))).data.commission;
+    expect(await post(99_999)).toMatchObject({ tier: 1, amountMinor: 9_999 });
+    expect(await post(1)).toMatchObject({ tier: 2, rateBps: 1500, amountMinor: 0 });
+    expect(await post(400_000)).toMatchObject({ tier: 3, amountMinor: 80_000 });
+    const product = await createMoneyBrand({ paymentModel: 'product' });
+    const res = await json<ConversionData>(await signedPost(product.brand, product.ingestKey, '/v1/conversions', conversion({ code: product.code })));
+    expect(res.data).toMatchObject({ attribution: 'code', commission: null });
+    expect(await ledgerSum(product.brand.brandId)).toBe(0);
+  });
+
+  it('pays a hybrid creator the performance bonus once when the threshold is reached', async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 50_000, amountMinor: 10_000 } });
+    for (const amountMinor of [30_000, 30_000, 30_000]) await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, amountMinor }));
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus'", m.brand.brandId)).toBe(1);
+    expect(await ledgerSum(m.brand.brandId)).toBe(9_000 + 10_000);
+  });
+
+  it('prices in SQL exactly as the pure rule does, for any sequence of orders', async () => {
+    const m = await createMoneyBrand();
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 300_000 }), { minLength: 1, maxLength: 6 }), async (amounts) => {
+        await env.DB.prepare('DELETE FROM ledger_entries WHERE brand_id = ?').bind(m.brand.brandId).run();
+        let prior = 0;
+        for (const amountMinor of amounts) {
+          const got = (await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, amountMinor })))).data.commission!;
+          const expected = priceConversion(TIERS, prior, amountMinor);
+          expect({ tier: got.tier, rateBps: got.rateBps, amountMinor: got.amountMinor }).toEqual(expected);
+          prior += amountMinor;
+        }
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('sets the payable date to the end of the holding period', async () => {
+    const m = await createMoneyBrand();
+    const occurredAt = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, occurredAt })));
+    expect(Date.parse(res.data.commission!.availableAt)).toBe(Date.parse(occurredAt) + 30 * 86_400_000);
+  });
+});
+
+describe('exactly once', () => {
+  it('answers an exact replay with 200 and the same body, a changed payload with 409', async () => {
+    const m = await createMoneyBrand();
+    const body = conversion({ code: m.code });
+    const first = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+    const replay = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+    expect(first.status).toBe(201);
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual(await first.json());
+    const conflict = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...body, amountMinor: 10_001 });
+    expect(conflict.status).toBe(409);
+    expect((await json<ErrorBody>(conflict)).error.code).toBe('idempotency_conflict');
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  it('turns 20 concurrent deliveries of one order into one conversion and one ledger entry', async () => {
+    const m = await createMoneyBrand();
+    const body = conversion({ code: m.code, amountMinor: 12_345 });
+    const responses = await Promise.all(Array.from({ length: 20 }, () => signedPost(m.brand, m.ingestKey, '/v1/conversions', body)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(19);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  describe('storage faults', () => {
+    function faultyDb(mode: 'before' | 'after'): D1Database {
+      let failures = 1;
+      return new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === 'batch') {
+            return async (statements: D1PreparedStatement[]) => {
+              if (failures-- <= 0) return target.batch(statements);
+              if (mode === 'before') throw new Error('D1_ERROR: network connection lost');
+              await target.batch(statements);
+              throw new Error('D1_ERROR: network connection lost after commit');
+            };
+          }
+          const value = Reflect.get(target, prop);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }
+
+    async function postWith(db: D1Database, m: Awaited<ReturnType<typeof createMoneyBrand>>, body: unknown) {
+      const raw = JSON.stringify(body);
+      const request = new Request(`${BASE}/v1/conversions`, {
+        method: 'POST',
+        headers: { 'chorus-account': m.brand.slug, 'chorus-signature': await signTimestamped(m.ingestKey, raw, Date.now()) },
+        body: raw,
+      });
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(request, { ...env, DB: db } as Env, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    }
+
+    it.each(['before', 'after'] as const)('answers 503 when D1 fails %s committing, and the retry converges to one conversion', async (mode) => {
+      const m = await createMoneyBrand();
+      const body = conversion({ code: m.code });
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const db = faultyDb(mode);
+      const failed = await postWith(db, m, body);
+      errors.mockRestore();
+      expect(failed.status).toBe(503);
+      expect(failed.headers.get('retry-after')).toBe('1');
+      expect((await json<ErrorBody>(failed)).error.code).toBe('storage_unavailable');
+      const retried = await postWith(db, m, body);
+      expect(retried.status).toBe(mode === 'before' ? 201 : 200);
+      expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+      expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+    });
+  });
+});
+
+describe('refunds', () => {
+  const refund = (order: string, amountMinor: number, overrides: Record<string, unknown> = {}) => ({
+    refundId: `refund-${Date.now()}-${orderCounter++}`,
+    orderId: order,
+    amountMinor,
+    currency: 'USD',
+    occurredAt: NOW_ISO(),
+    ...overrides,
+  });
+
+  it('reverses the commission share of partial refunds and never more than the commission', async () => {
+    const m = await createMoneyBrand();
+    const order = conversion({ code: m.code, amountMinor: 10_000 });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    const reversals: number[] = [];
+    for (const amount of [3_333, 3_333, 5_000, 1_000]) {
+      const res = await json<RefundData>(await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, amount)));
+      reversals.push(res.data.reversal!.amountMinor);
+    }
+    expect(reversals).toEqual([-333, -333, -334, 0]);
+    expect(await ledgerSum(m.brand.brandId)).toBe(0);
+  });
+
+  it('keeps a refund that arrives before its order and applies it when the order lands', async () => {
+    const m = await createMoneyBrand();
+    const order = conversion({ code: m.code, amountMinor: 20_000 });
+    const early = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 5_000));
+    expect(early.status).toBe(201);
+    expect((await json<RefundData>(early)).data).toMatchObject({ status: 'pending', reversal: null });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    expect(await rowCount("SELECT count(*) AS n FROM refunds WHERE brand_id = ? AND status = 'applied'", m.brand.brandId)).toBe(1);
+    expect(await ledgerSum(m.brand.brandId)).toBe(2_000 - 500);
+  });
+
+  it('is idempotent per refund id: a replay answers 200, a different payload 409', async () => {
+    const m = await createMoneyBrand();
+    const order = conversion({ code: m.code });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    const body = refund(order.orderId, 2_000);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', body)).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', body)).status).toBe(200);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { ...body, amountMinor: 2_001 })).status).toBe(409);
+    const concurrent = refund(order.orderId, 1_000);
+    await Promise.all(Array.from({ length: 10 }, () => signedPost(m.brand, m.ingestKey, '/v1/refunds', concurrent)));
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'", m.brand.brandId)).toBe(2);
+  });
+
+  it('records a refund after payout as a new negative entry in the current period, leaving the paid entry alone', async () => {
+    const m = await createMoneyBrand();
+    const lastMonth = new Date(Date.UTC(2026, 9, 15)).toISOString();
+    const order = conversion({ code: m.code, amountMinor: 10_000, occurredAt: lastMonth });
+    const created = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order));
+    await env.DB.prepare("UPDATE ledger_entries SET payout_id = 'po_paid' WHERE conversion_id = ?").bind(created.data.id).run();
+    await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 10_000));
+    const { results } = await env.DB.prepare('SELECT kind, amount_minor, period, payout_id FROM ledger_entries WHERE brand_id = ? ORDER BY created_at, kind').bind(m.brand.brandId).all();
+    const period = new Date().toISOString().slice(0, 7);
+    expect(results).toEqual([
+      { kind: 'commission', amount_minor: 1_000, period: '2026-10', payout_id: 'po_paid' },
+      { kind: 'reversal', amount_minor: -1_000, period, payout_id: null },
+    ]);
+  });
+
+  it('stores refunds of unattributed orders without touching the ledger', async () => {
+    const m = await createMoneyBrand();
+    const order = conversion();
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    const res = await json<RefundData>(await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 500)));
+    expect(res.data).toMatchObject({ status: 'applied', reversal: null });
+    expect(await ledgerSum(m.brand.brandId)).toBe(0);
+  });
+});

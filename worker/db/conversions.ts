@@ -1,0 +1,321 @@
+// Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
+import { attribute, type Attribution } from '../domain/attribution';
+import { isRedeemable, normalizeCode } from '../domain/codes';
+import { periodOf } from '../domain/periods';
+import type { CommissionTier, PerformanceBonus } from './schema';
+import { ApiError } from '../lib/errors';
+import { sha256Hex } from '../lib/digest';
+import { newId } from '../lib/ids';
+import { iso } from '../lib/validate';
+import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED } from './money';
+
+export type Source = 'api' | 'shopify' | 'stripe';
+export type IngestBrand = { id: string; timezone: string };
+
+export type ConversionInput = {
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+  occurredAt: number;
+  code: string | null;
+  clickId: string | null;
+  customerRef: string | null;
+};
+
+export type RefundInput = { refundId: string; orderId: string; amountMinor: number; currency: string; occurredAt: number };
+
+export type Recorded<T> = { created: boolean; data: T };
+
+const DAY_MS = 86_400_000;
+
+const storageUnavailable = () => new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry with the same payload.', undefined, { 'Retry-After': '1' });
+
+// The store's retry is safe after any storage failure: nothing was committed, or the retry replays.
+async function runBatch(db: D1Database, statements: D1PreparedStatement[]): Promise<D1Result[]> {
+  try {
+    return await db.batch(statements);
+  } catch (error) {
+    console.error(JSON.stringify({ event: 'storage_error', error: String(error) }));
+    throw storageUnavailable();
+  }
+}
+
+async function read<T>(statement: D1PreparedStatement): Promise<T | null> {
+  try {
+    return await statement.first<T>();
+  } catch (error) {
+    console.error(JSON.stringify({ event: 'storage_error', error: String(error) }));
+    throw storageUnavailable();
+  }
+}
+
+function payloadHash(source: Source, input: object): Promise<string> {
+  const sorted = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
+  return sha256Hex(JSON.stringify({ source, ...sorted }));
+}
+
+type CodeRow = { id: string; enrollment_id: string; status: 'active' | 'disabled'; starts_at: number | null; ends_at: number | null; max_redemptions: number | null; redemptions: number };
+type ClickRow = { id: string; at: number; enrollment_id: string; attribution_window_days: number };
+type EnrollmentTerms = {
+  id: string;
+  creator_id: string;
+  payment_model: 'product' | 'affiliate' | 'flat' | 'hybrid';
+  holding_days: number;
+  tiers: string | null;
+  plan_period: 'month' | 'lifetime' | null;
+  bonus: string | null;
+};
+
+async function gatherEvidence(db: D1Database, brandId: string, input: ConversionInput) {
+  const normalized = input.code === null ? null : normalizeCode(input.code);
+  const [code, click] = await Promise.all([
+    normalized === null
+      ? null
+      : read<CodeRow>(db.prepare('SELECT id, enrollment_id, status, starts_at, ends_at, max_redemptions, redemptions FROM discount_codes WHERE brand_id = ? AND code = ?').bind(brandId, normalized)),
+    input.clickId === null || !/^[A-Za-z0-9_-]{16,64}$/.test(input.clickId)
+      ? null
+      : read<ClickRow>(
+          db
+            .prepare(
+              `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days FROM clicks k
+               JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id JOIN campaigns c ON c.id = e.campaign_id
+               WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0`,
+            )
+            .bind(input.clickId, brandId),
+        ),
+  ]);
+  const attribution = attribute({
+    occurredAt: input.occurredAt,
+    code: code ? { enrollmentId: code.enrollment_id, redeemable: isRedeemable({ status: code.status, startsAt: code.starts_at, endsAt: code.ends_at, maxRedemptions: code.max_redemptions, redemptions: code.redemptions }, input.occurredAt) } : null,
+    click: click ? { enrollmentId: click.enrollment_id, at: click.at, windowDays: click.attribution_window_days } : null,
+  });
+  return { code, click, attribution };
+}
+
+function termsFor(db: D1Database, enrollmentId: string) {
+  return read<EnrollmentTerms>(
+    db
+      .prepare(
+        `SELECT e.id, e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus
+         FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
+         WHERE e.id = ?`,
+      )
+      .bind(enrollmentId),
+  );
+}
+
+function pricingStatements(db: D1Database, brandId: string, conversionId: string, input: ConversionInput, terms: EnrollmentTerms, period: string, now: number): D1PreparedStatement[] {
+  if (terms.payment_model !== 'affiliate' && terms.payment_model !== 'hybrid') return [];
+  if (!terms.tiers) return [];
+  const availableAt = input.occurredAt + terms.holding_days * DAY_MS;
+  const statements = [
+    db
+      .prepare(INSERT_COMMISSION)
+      .bind(newId('le'), brandId, terms.id, terms.creator_id, input.amountMinor, input.currency, period, conversionId, availableAt, now, terms.tiers, terms.plan_period ?? 'month'),
+  ];
+  const bonus = terms.bonus ? (JSON.parse(terms.bonus) as PerformanceBonus | null) : null;
+  if (terms.payment_model === 'hybrid' && bonus) {
+    statements.push(
+      db.prepare(INSERT_BONUS).bind(newId('le'), brandId, terms.id, terms.creator_id, bonus.amountMinor, input.currency, period, conversionId, availableAt, now, bonus.thresholdMinor),
+    );
+  }
+  return statements;
+}
+
+export type ConversionView = {
+  id: string;
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+  occurredAt: string | null;
+  attribution: Attribution['kind'];
+  creator: { handle: string } | null;
+  commission: { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string | null } | null;
+};
+
+type StoredConversion = {
+  id: string;
+  external_order_id: string;
+  amount_minor: number;
+  currency: string;
+  occurred_at: number;
+  attribution: Attribution['kind'];
+  payload_hash: string;
+  handle: string | null;
+  commission_minor: number | null;
+  rate_bps: number | null;
+  tier: number | null;
+  available_at: number | null;
+};
+
+function loadConversion(db: D1Database, brandId: string, orderId: string) {
+  return read<StoredConversion>(
+    db
+      .prepare(
+        `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cr.handle,
+           l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at
+         FROM conversions cv
+         LEFT JOIN enrollments e ON e.id = cv.enrollment_id
+         LEFT JOIN creators cr ON cr.id = e.creator_id
+         LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
+         WHERE cv.brand_id = ? AND cv.external_order_id = ?`,
+      )
+      .bind(brandId, orderId),
+  );
+}
+
+function conversionView(row: StoredConversion): ConversionView {
+  return {
+    id: row.id,
+    orderId: row.external_order_id,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    occurredAt: iso(row.occurred_at),
+    attribution: row.attribution,
+    creator: row.handle ? { handle: row.handle } : null,
+    commission: row.commission_minor === null ? null : { amountMinor: row.commission_minor, rateBps: row.rate_bps, tier: row.tier, availableAt: iso(row.available_at) },
+  };
+}
+
+function idempotencyConflict(what: string): ApiError {
+  return new ApiError(409, 'idempotency_conflict', `This ${what} id was already recorded with a different payload.`);
+}
+
+export async function recordConversion(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source): Promise<Recorded<ConversionView>> {
+  const hash = await payloadHash(source, input);
+  const existing = await loadConversion(db, brand.id, input.orderId);
+  if (existing) {
+    if (existing.payload_hash !== hash) throw idempotencyConflict('order');
+    return { created: false, data: conversionView(existing) };
+  }
+  const { code, click, attribution } = await gatherEvidence(db, brand.id, input);
+  const terms = attribution.kind === 'none' ? null : await termsFor(db, attribution.enrollmentId);
+  const now = Date.now();
+  const conversionId = newId('cv');
+  const period = periodOf(input.occurredAt, brand.timezone);
+  const statements = [
+    db
+      .prepare(INSERT_CONVERSION)
+      .bind(
+        conversionId,
+        brand.id,
+        input.orderId,
+        input.amountMinor,
+        input.currency,
+        input.occurredAt,
+        attribution.kind,
+        terms?.id ?? null,
+        input.code,
+        code?.id ?? null,
+        input.clickId,
+        click?.id ?? null,
+        input.customerRef,
+        source,
+        hash,
+        now,
+      ),
+    ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
+  ];
+  if (attribution.kind === 'code' && code) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  await runBatch(db, statements);
+  const stored = await loadConversion(db, brand.id, input.orderId);
+  if (!stored) throw storageUnavailable();
+  if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
+  // Refunds that arrived before their order are applied now that it exists (idempotently).
+  await applyPendingRefunds(db, brand, input.orderId);
+  const final = (await loadConversion(db, brand.id, input.orderId)) ?? stored;
+  return { created: stored.id === conversionId, data: conversionView(final) };
+}
+
+type PendingRefund = { id: string; occurred_at: number };
+
+async function applyPendingRefunds(db: D1Database, brand: IngestBrand, orderId: string): Promise<void> {
+  let pending: PendingRefund[];
+  try {
+    pending = (
+      await db.prepare("SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id").bind(brand.id, orderId).all<PendingRefund>()
+    ).results;
+  } catch {
+    return; // The next refund or replay applies them; the conversion itself is committed.
+  }
+  if (pending.length === 0) return;
+  const now = Date.now();
+  await runBatch(db, pending.flatMap((r) => applyRefundStatements(db, brand, r, now)));
+}
+
+function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
+  return [
+    db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), periodOf(refund.occurred_at, brand.timezone), refund.occurred_at, now),
+    db.prepare(MARK_REFUND_APPLIED).bind(refund.id),
+  ];
+}
+
+export type RefundView = {
+  id: string;
+  refundId: string;
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+  occurredAt: string | null;
+  status: 'pending' | 'applied';
+  reversal: { amountMinor: number } | null;
+};
+
+type StoredRefund = {
+  id: string;
+  external_refund_id: string;
+  external_order_id: string;
+  amount_minor: number;
+  currency: string;
+  occurred_at: number;
+  status: 'pending' | 'applied';
+  payload_hash: string;
+  reversal_minor: number | null;
+};
+
+function loadRefund(db: D1Database, brandId: string, refundId: string) {
+  return read<StoredRefund>(
+    db
+      .prepare(
+        `SELECT r.id, r.external_refund_id, r.external_order_id, r.amount_minor, r.currency, r.occurred_at, r.status, r.payload_hash,
+           l.amount_minor AS reversal_minor
+         FROM refunds r LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal'
+         WHERE r.brand_id = ? AND r.external_refund_id = ?`,
+      )
+      .bind(brandId, refundId),
+  );
+}
+
+function refundView(row: StoredRefund): RefundView {
+  return {
+    id: row.id,
+    refundId: row.external_refund_id,
+    orderId: row.external_order_id,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    occurredAt: iso(row.occurred_at),
+    status: row.status,
+    reversal: row.reversal_minor === null ? null : { amountMinor: row.reversal_minor },
+  };
+}
+
+export async function recordRefund(db: D1Database, brand: IngestBrand, input: RefundInput, source: Source): Promise<Recorded<RefundView>> {
+  const hash = await payloadHash(source, input);
+  const existing = await loadRefund(db, brand.id, input.refundId);
+  if (existing) {
+    if (existing.payload_hash !== hash) throw idempotencyConflict('refund');
+    return { created: false, data: refundView(existing) };
+  }
+  const id = newId('rf');
+  const now = Date.now();
+  await runBatch(db, [
+    db.prepare(INSERT_REFUND).bind(id, brand.id, input.refundId, input.orderId, input.amountMinor, input.currency, input.occurredAt, source, hash, now),
+    ...applyRefundStatements(db, brand, { id, occurred_at: input.occurredAt }, now),
+  ]);
+  const stored = await loadRefund(db, brand.id, input.refundId);
+  if (!stored) throw storageUnavailable();
+  if (stored.id !== id && stored.payload_hash !== hash) throw idempotencyConflict('refund');
+  return { created: stored.id === id, data: refundView(stored) };
+}
+
+export type { CommissionTier };

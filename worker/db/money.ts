@@ -1,0 +1,69 @@
+// The money path's writes. Pricing and reversals run inside the batch as SQL, so they read the ledger
+// as it stands when the statement runs: D1 executes a batch's statements in order, atomically, and one
+// batch at a time, which makes concurrent deliveries for the same creator price exactly as if serial.
+// The SQL mirrors domain/commission.ts (priceConversion, reversalFor); a test holds the two together.
+
+export const INSERT_CONVERSION = `INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution,
+  enrollment_id, code_raw, code_id, click_id_raw, click_id, customer_ref, source, payload_hash, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
+
+// D1 binds JS numbers as REAL, so bound amounts are CAST before integer arithmetic.
+// ?1 entry id, ?2 brand, ?3 enrollment, ?4 creator, ?5 amount, ?6 currency, ?7 period, ?8 conversion id,
+// ?9 available at, ?10 now, ?11 tiers JSON, ?12 plan period ('month' | 'lifetime').
+// Only written when ?8 is the conversion this batch inserted (a replay inserts nothing).
+export const INSERT_COMMISSION = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier,
+  basis_minor, period, conversion_id, event_key, available_at, created_at)
+SELECT ?1, ?2, ?3, ?4, 'commission', (CAST(?5 AS INTEGER) * t.rate) / 10000, ?6, t.rate, t.tier, ?5, ?7, ?8, 'commission:' || ?8, ?9, ?10
+FROM (
+  SELECT CAST(json_extract(j.value, '$.rateBps') AS INTEGER) AS rate, CAST(j.key AS INTEGER) + 1 AS tier
+  FROM json_each(?11) j
+  WHERE j.key = 0 OR CAST(json_extract(j.value, '$.fromMinor') AS INTEGER) <= ?5 + (
+    SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries
+    WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND (?12 = 'lifetime' OR period = ?7))
+  ORDER BY CAST(j.key AS INTEGER) DESC LIMIT 1
+) t
+WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8)
+ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+// Hybrid performance bonus: once per enrollment and period, when net revenue reaches the threshold.
+// ?1 id, ?2 brand, ?3 enrollment, ?4 creator, ?5 bonus amount, ?6 currency, ?7 period, ?8 conversion id,
+// ?9 available at, ?10 now, ?11 threshold.
+export const INSERT_BONUS = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor,
+  period, conversion_id, event_key, available_at, created_at)
+SELECT ?1, ?2, ?3, ?4, 'bonus', ?5, ?6, 0, ?7, ?8, 'bonus:' || ?3 || ':' || ?7, ?9, ?10
+WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8)
+  AND (SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND period = ?7) >= ?11
+ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+export const COUNT_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
+WHERE id = ?1 AND EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`;
+
+export const INSERT_REFUND = `INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
+
+// Reverses the commission share of everything refunded so far (this refund plus those already reversed),
+// minus what earlier reversals took: reversals never exceed the commission and sum to it on a full refund.
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at, ?5 now.
+export const INSERT_REVERSAL = `WITH target AS (
+  SELECT r.id AS refund_id, cv.id AS conversion_id, cv.amount_minor AS order_amount, l.brand_id, l.enrollment_id, l.creator_id,
+    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier,
+    MIN(cv.amount_minor, (SELECT SUM(r2.amount_minor) FROM refunds r2
+      WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id
+        AND (r2.id = r.id OR r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')))) AS refunded,
+    (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed,
+    (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_basis
+  FROM refunds r
+  JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
+  JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
+  WHERE r.id = ?1 AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.refund_id = r.id)
+)
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period,
+  conversion_id, refund_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', -MAX(0, (commission * refunded) / order_amount - reversed), currency, rate_bps, tier,
+  -MAX(0, refunded - reversed_basis), ?3, conversion_id, refund_id, 'reversal:' || refund_id, ?4, ?5
+FROM target WHERE true
+ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+export const MARK_REFUND_APPLIED = `UPDATE refunds SET status = 'applied'
+WHERE id = ?1 AND status = 'pending'
+  AND EXISTS (SELECT 1 FROM conversions cv WHERE cv.brand_id = refunds.brand_id AND cv.external_order_id = refunds.external_order_id)`;

@@ -1,0 +1,130 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { auditRow } from '../../db/audit';
+import { database } from '../../db/client';
+import { auditLog, campaigns, creators, discountCodes, enrollments } from '../../db/schema';
+import { codeFromPattern, normalizeCode } from '../../domain/codes';
+import type { AppEnv } from '../../env';
+import { isUniqueViolation } from '../../lib/d1-errors';
+import { ApiError, notFound } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { iso, valid } from '../../lib/validate';
+import { forgetCode } from '../codes';
+
+const id = z.string().min(1).max(64);
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+
+const discount = {
+  discountType: z.enum(['percent', 'fixed']),
+  discountValue: z.int().min(1).max(100_000_000),
+  maxRedemptions: z.int().min(1).max(10_000_000).nullable().default(null),
+  startsAt: isoDate.nullable().default(null),
+  endsAt: isoDate.nullable().default(null),
+};
+
+const percentInRange = (d: { discountType: string; discountValue: number }) => d.discountType !== 'percent' || d.discountValue <= 100;
+
+const createCode = z.strictObject({ enrollmentId: id, code: z.string().max(256), ...discount }).refine(percentInRange, { message: 'a percent discount is at most 100', path: ['discountValue'] });
+const bulkCodes = z
+  .strictObject({ campaignId: id, pattern: z.string().min(1).max(64).includes('{HANDLE}'), ...discount })
+  .refine(percentInRange, { message: 'a percent discount is at most 100', path: ['discountValue'] });
+const updateCode = z.strictObject({ status: z.enum(['active', 'disabled']) });
+
+type CodeRow = typeof discountCodes.$inferSelect;
+
+const codeView = (d: CodeRow) => ({
+  id: d.id,
+  enrollmentId: d.enrollmentId,
+  code: d.code,
+  discountType: d.discountType,
+  discountValue: d.discountValue,
+  maxRedemptions: d.maxRedemptions,
+  redemptions: d.redemptions,
+  startsAt: iso(d.startsAt),
+  endsAt: iso(d.endsAt),
+  status: d.status,
+  createdAt: iso(d.createdAt),
+});
+
+function invalidCode(raw: string): ApiError {
+  return new ApiError(422, 'invalid_code', 'Codes are 3-32 characters of A-Z, 0-9, _ and - after normalization.', { code: raw.slice(0, 64) });
+}
+
+export const codeRoutes = new Hono<AppEnv>();
+
+codeRoutes.get('/', valid('query', z.strictObject({ enrollmentId: id.optional() })), async (c) => {
+  const { enrollmentId } = c.req.valid('query');
+  const scope = eq(discountCodes.brandId, c.var.admin.brandId);
+  const rows = await database(c.env.DB).select().from(discountCodes).where(enrollmentId ? and(scope, eq(discountCodes.enrollmentId, enrollmentId)) : scope).orderBy(desc(discountCodes.createdAt));
+  return c.json({ data: rows.map(codeView) });
+});
+
+codeRoutes.post('/', valid('json', createCode), async (c) => {
+  const { code: raw, enrollmentId, ...terms } = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const code = normalizeCode(raw);
+  if (!code) throw invalidCode(raw);
+  const db = database(c.env.DB);
+  const enrollment = await db.query.enrollments.findFirst({ where: and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId)) });
+  if (!enrollment) throw notFound('enrollment');
+  const now = Date.now();
+  const row: CodeRow = { id: newId('dc'), brandId, enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now };
+  try {
+    await db.batch([
+      db.insert(discountCodes).values(row),
+      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.created', targetType: 'discount_code', targetId: row.id }, now)),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new ApiError(409, 'code_taken', 'This brand already has that code.');
+    throw e;
+  }
+  forgetCode(brandId, code);
+  return c.json({ data: codeView(row) }, 201);
+});
+
+// One code per enrollment of a campaign from a pattern such as {HANDLE}15. Re-running it creates only what is missing.
+codeRoutes.post('/bulk', valid('json', bulkCodes), async (c) => {
+  const { campaignId, pattern, ...terms } = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const db = database(c.env.DB);
+  const campaign = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, campaignId), eq(campaigns.brandId, brandId)) });
+  if (!campaign) throw notFound('campaign');
+  const roster = await db
+    .select({ enrollmentId: enrollments.id, handle: creators.handle })
+    .from(enrollments)
+    .innerJoin(creators, eq(creators.id, enrollments.creatorId))
+    .where(and(eq(enrollments.campaignId, campaignId), eq(enrollments.brandId, brandId)));
+  const now = Date.now();
+  const invalid: { enrollmentId: string; handle: string }[] = [];
+  const rows: CodeRow[] = [];
+  for (const r of roster) {
+    const code = codeFromPattern(pattern, r.handle);
+    if (!code) invalid.push(r);
+    else rows.push({ id: newId('dc'), brandId, enrollmentId: r.enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now });
+  }
+  let created = 0;
+  // D1 caps a statement at 100 bound parameters: insert in chunks of 8 rows (12 columns each).
+  for (let i = 0; i < rows.length; i += 8) {
+    const inserted = await db.insert(discountCodes).values(rows.slice(i, i + 8)).onConflictDoNothing().returning({ id: discountCodes.id });
+    created += inserted.length;
+  }
+  await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.bulk_created', targetType: 'campaign', targetId: campaignId, details: { pattern, created } }, now));
+  return c.json({ data: { created, skipped: rows.length - created, invalid } }, 201);
+});
+
+codeRoutes.patch('/:id', valid('json', updateCode), async (c) => {
+  const { status } = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const db = database(c.env.DB);
+  const where = and(eq(discountCodes.id, c.req.param('id')), eq(discountCodes.brandId, brandId));
+  const existing = await db.query.discountCodes.findFirst({ where });
+  if (!existing) throw notFound('discount code');
+  const now = Date.now();
+  await db.batch([
+    db.update(discountCodes).set({ status }).where(where),
+    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: `code.${status === 'active' ? 'enabled' : 'disabled'}`, targetType: 'discount_code', targetId: existing.id }, now)),
+  ]);
+  forgetCode(brandId, existing.code);
+  return c.json({ data: codeView({ ...existing, status }) });
+});

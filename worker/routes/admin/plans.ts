@@ -1,0 +1,45 @@
+import { desc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { auditRow } from '../../db/audit';
+import { database } from '../../db/client';
+import { auditLog, commissionPlans } from '../../db/schema';
+import { validTiers } from '../../domain/commission';
+import type { AppEnv } from '../../env';
+import { newId } from '../../lib/ids';
+import { iso, valid } from '../../lib/validate';
+
+const minor = z.int().min(0).max(100_000_000_000);
+
+const createPlan = z
+  .strictObject({
+    name: z.string().trim().min(1).max(80),
+    period: z.enum(['month', 'lifetime']).default('month'),
+    tiers: z.array(z.strictObject({ fromMinor: minor, rateBps: z.int().min(0).max(10_000) })).min(1).max(10),
+    bonus: z.strictObject({ thresholdMinor: minor, amountMinor: minor }).nullable().default(null),
+  })
+  .refine((p) => validTiers(p.tiers), { message: 'tiers must start at 0 and rise strictly', path: ['tiers'] });
+
+type PlanRow = typeof commissionPlans.$inferSelect;
+
+const planView = (p: PlanRow) => ({ id: p.id, name: p.name, period: p.period, tiers: p.tiers, bonus: p.bonus, createdAt: iso(p.createdAt) });
+
+export const planRoutes = new Hono<AppEnv>();
+
+planRoutes.get('/', async (c) => {
+  const rows = await database(c.env.DB).select().from(commissionPlans).where(eq(commissionPlans.brandId, c.var.admin.brandId)).orderBy(desc(commissionPlans.createdAt));
+  return c.json({ data: rows.map(planView) });
+});
+
+planRoutes.post('/', valid('json', createPlan), async (c) => {
+  const input = c.req.valid('json');
+  const { brandId, keyId } = c.var.admin;
+  const db = database(c.env.DB);
+  const now = Date.now();
+  const row: PlanRow = { id: newId('plan'), brandId, ...input, createdAt: now };
+  await db.batch([
+    db.insert(commissionPlans).values(row),
+    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'plan.created', targetType: 'commission_plan', targetId: row.id }, now)),
+  ]);
+  return c.json({ data: planView(row) }, 201);
+});

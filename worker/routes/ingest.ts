@@ -1,0 +1,78 @@
+// Signed server-to-server calls from a brand's store: POST /v1/conversions and POST /v1/refunds.
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { recordConversion, recordRefund } from '../db/conversions';
+import type { AppEnv } from '../env';
+import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
+import { ApiError } from '../lib/errors';
+import { verifyTimestampedSignature } from '../lib/signatures';
+
+const externalId = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII, 1-128 characters');
+const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code');
+const amountMinor = z.int().min(1).max(100_000_000_000);
+const occurredAt = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
+
+export const conversionBody = z.strictObject({
+  orderId: externalId,
+  amountMinor,
+  currency,
+  occurredAt,
+  code: z.string().max(64).nullable().default(null),
+  clickId: z.string().max(64).nullable().default(null),
+  customerRef: z.string().max(128).nullable().default(null),
+});
+
+export const refundBody = z.strictObject({
+  refundId: externalId,
+  orderId: externalId,
+  amountMinor,
+  currency,
+  occurredAt,
+});
+
+const MAX_FUTURE_MS = 24 * 3_600_000;
+
+function invalidSignature(reason: string): ApiError {
+  return new ApiError(401, 'invalid_signature', 'The Chorus-Signature header did not verify.', { reason });
+}
+
+// Verify before parsing: an unsigned body is never read as JSON.
+async function signedBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ brand: SigningBrand; body: z.output<S> }> {
+  const account = c.req.header('chorus-account') ?? '';
+  const raw = await c.req.text();
+  const brand = /^[a-z0-9][a-z0-9-]{0,62}$/.test(account) ? await ingestBrand(c.env, account) : null;
+  const check = await verifyTimestampedSignature(c.req.header('chorus-signature'), raw, brand?.secrets ?? [], Date.now());
+  if (!check.ok) throw invalidSignature(check.reason);
+  if (!brand) throw invalidSignature('mismatch');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, 'malformed_request', 'The body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  const body = parsed.data as z.output<S> & { occurredAt: number };
+  if (body.occurredAt > Date.now() + MAX_FUTURE_MS) {
+    throw new ApiError(422, 'validation_failed', 'occurredAt is in the future.', { issues: [{ path: 'occurredAt', message: 'in the future' }] });
+  }
+  return { brand, body };
+}
+
+export const ingest = new Hono<AppEnv>();
+
+ingest.post('/conversions', async (c) => {
+  const { brand, body } = await signedBody(c, conversionBody);
+  const result = await recordConversion(c.env.DB, brand, body, 'api');
+  return c.json({ data: result.data }, result.created ? 201 : 200);
+});
+
+ingest.post('/refunds', async (c) => {
+  const { brand, body } = await signedBody(c, refundBody);
+  const result = await recordRefund(c.env.DB, brand, body, 'api');
+  return c.json({ data: result.data }, result.created ? 201 : 200);
+});
