@@ -6,7 +6,9 @@ import { ApiError, errorBody } from './lib/errors';
 import { admin } from './routes/admin';
 import { codeCheck } from './routes/codes';
 import { ingest } from './routes/ingest';
+import { webhooks } from './routes/webhooks';
 import { redirect } from './routes/redirect';
+import { sdk } from './routes/sdk';
 
 export const app = new Hono<AppEnv>();
 
@@ -25,8 +27,10 @@ app.use('/v1/*', limitBody());
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/r', redirect);
+app.route('/', sdk);
 app.route('/api/admin', admin);
 app.route('/v1/codes', codeCheck);
+app.route('/v1/webhooks', webhooks);
 app.route('/v1', ingest);
 
 // Everything else is a static asset (portal CSS, robots.txt) or a JSON 404.

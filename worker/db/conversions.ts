@@ -1,6 +1,7 @@
 // Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
 import { attribute, type Attribution } from '../domain/attribution';
 import { isRedeemable, normalizeCode } from '../domain/codes';
+import type { ConversionInput, RefundInput } from '../domain/orders';
 import { periodOf } from '../domain/periods';
 import type { CommissionTier, PerformanceBonus } from './schema';
 import { ApiError } from '../lib/errors';
@@ -11,18 +12,6 @@ import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, I
 
 export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string };
-
-export type ConversionInput = {
-  orderId: string;
-  amountMinor: number;
-  currency: string;
-  occurredAt: number;
-  code: string | null;
-  clickId: string | null;
-  customerRef: string | null;
-};
-
-export type RefundInput = { refundId: string; orderId: string; amountMinor: number; currency: string; occurredAt: number };
 
 export type Recorded<T> = { created: boolean; data: T };
 
@@ -318,4 +307,4 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
   return { created: stored.id === id, data: refundView(stored) };
 }
 
-export type { CommissionTier };
+export type { CommissionTier, ConversionInput, RefundInput };

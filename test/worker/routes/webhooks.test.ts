@@ -1,0 +1,124 @@
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import shopifyOrderRaw from '../../fixtures/shopify-orders-create.json?raw';
+import shopifyRefundRaw from '../../fixtures/shopify-refunds-create.json?raw';
+import signatures from '../../fixtures/signatures.json';
+import stripeChargeRaw from '../../fixtures/stripe-charge-refunded.json?raw';
+import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.json?raw';
+import { signTimestamped } from '../../../worker/lib/signatures';
+import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+
+let shopCounter = 0;
+
+async function brandWithStores() {
+  const m = await createMoneyBrand();
+  await m.brand.api('POST', '/api/admin/codes', { enrollmentId: m.enrollment.id, code: 'SARAH15', discountType: 'percent', discountValue: 15 });
+  const shop = `lumen-${Date.now()}-${shopCounter++}.myshopify.com`;
+  const stripeAccount = `lumen-${Date.now()}-${shopCounter++}`;
+  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: signatures.shopifySecret })).status).toBe(201);
+  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: stripeAccount, secret: signatures.stripeSecret })).status).toBe(201);
+  return { ...m, shop, stripeAccount };
+}
+
+const shopify = (shop: string, topic: string, raw: string, hmac: string) =>
+  SELF.fetch(`${BASE}/v1/webhooks/shopify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': shop, 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': hmac, 'x-shopify-webhook-id': crypto.randomUUID() },
+    body: raw,
+  });
+
+const stripe = async (account: string, raw: string, at = Date.now(), secret = signatures.stripeSecret) =>
+  SELF.fetch(`${BASE}/v1/webhooks/stripe/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': await signTimestamped(secret, raw, at) }, body: raw });
+
+type Received = { received: boolean; data: { attribution?: string; amountMinor?: number; commission?: { amountMinor: number }; reversal?: { amountMinor: number } } | null; ignored?: string };
+
+describe('Shopify webhooks', () => {
+  it('records orders/create from the signed fixture, once, attributed to the code', async () => {
+    const m = await brandWithStores();
+    const res = await shopify(m.shop, 'orders/create', shopifyOrderRaw, signatures['shopify-orders-create.json']);
+    expect(res.status).toBe(200);
+    const body = await json<Received>(res);
+    expect(body.data).toMatchObject({ attribution: 'code', amountMinor: 8415, commission: { amountMinor: 841 } });
+    // orders/paid for the same order and a redelivery add nothing.
+    expect((await shopify(m.shop, 'orders/paid', shopifyOrderRaw, signatures['shopify-orders-create.json'])).status).toBe(200);
+    expect((await shopify(m.shop, 'orders/create', shopifyOrderRaw, signatures['shopify-orders-create.json'])).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND source = 'shopify'", m.brand.brandId)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  it('applies refunds/create as a reversal, also when it arrives first', async () => {
+    const m = await brandWithStores();
+    expect((await shopify(m.shop, 'refunds/create', shopifyRefundRaw, signatures['shopify-refunds-create.json'])).status).toBe(200);
+    await shopify(m.shop, 'orders/create', shopifyOrderRaw, signatures['shopify-orders-create.json']);
+    const reversal = await env.DB.prepare("SELECT amount_minor FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'").bind(m.brand.brandId).first<{ amount_minor: number }>();
+    expect(reversal?.amount_minor).toBe(-Math.floor((841 * 3400) / 8415));
+  });
+
+  it('rejects a bad HMAC, an unknown shop and a body changed after signing', async () => {
+    const m = await brandWithStores();
+    const bad = [
+      await shopify(m.shop, 'orders/create', shopifyOrderRaw, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='),
+      await shopify(m.shop, 'orders/create', shopifyOrderRaw, 'not base64'),
+      await shopify('unknown-shop.myshopify.com', 'orders/create', shopifyOrderRaw, signatures['shopify-orders-create.json']),
+      await shopify(m.shop, 'orders/create', shopifyOrderRaw.replace('84.15', '184.15'), signatures['shopify-orders-create.json']),
+    ];
+    for (const res of bad) {
+      expect(res.status).toBe(401);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('invalid_signature');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it('acknowledges topics it does not use', async () => {
+    const m = await brandWithStores();
+    const body = await json<Received>(await shopify(m.shop, 'customers/create', shopifyOrderRaw, signatures['shopify-orders-create.json']));
+    expect(body).toEqual({ received: true, ignored: 'topic' });
+  });
+});
+
+describe('Stripe webhooks', () => {
+  it('records checkout.session.completed keyed by the PaymentIntent, and charge.refunded against it', async () => {
+    const m = await brandWithStores();
+    const res = await stripe(m.stripeAccount, stripeSessionRaw);
+    expect(res.status).toBe(200);
+    expect((await json<Received>(res)).data).toMatchObject({ attribution: 'code', amountMinor: 8415, commission: { amountMinor: 841 } });
+    expect((await stripe(m.stripeAccount, stripeSessionRaw)).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND external_order_id = 'pi_3QfixturePaymentIntent01'", m.brand.brandId)).toBe(1);
+    expect((await stripe(m.stripeAccount, stripeChargeRaw)).status).toBe(200);
+    expect((await stripe(m.stripeAccount, stripeChargeRaw)).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'", m.brand.brandId)).toBe(1);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(841 - Math.floor((841 * 3400) / 8415));
+  });
+
+  it('rejects stale, future and wrong-secret signatures, and unknown endpoints', async () => {
+    const m = await brandWithStores();
+    const cases = [
+      await stripe(m.stripeAccount, stripeSessionRaw, Date.now() - 400_000),
+      await stripe(m.stripeAccount, stripeSessionRaw, Date.now() + 400_000),
+      await stripe(m.stripeAccount, stripeSessionRaw, Date.now(), 'whsec_wrong_secret_000000000000000'),
+      await stripe('no-such-account', stripeSessionRaw),
+    ];
+    for (const res of cases) expect(res.status).toBe(401);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it('answers a signed payload it cannot use with 422, and other event types with 200', async () => {
+    const m = await brandWithStores();
+    const broken = JSON.stringify({ type: 'checkout.session.completed', data: { object: { id: 'cs_x', currency: 'usd' } } });
+    const res = await stripe(m.stripeAccount, broken);
+    expect(res.status).toBe(422);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('unsupported_payload');
+    expect(await json<Received>(await stripe(m.stripeAccount, JSON.stringify({ type: 'invoice.paid', data: { object: {} } })))).toEqual({ received: true, ignored: 'event_type' });
+  });
+});
+
+describe('GET /sdk.js', () => {
+  it('serves the first-party click-id script as JavaScript', async () => {
+    const res = await SELF.fetch(`${BASE}/sdk.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/javascript');
+    const text = await res.text();
+    expect(text).toContain('chorus_cid');
+    expect(() => new Function(text)).not.toThrow();
+  });
+});

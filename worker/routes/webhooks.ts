@@ -1,0 +1,92 @@
+// Store webhooks. Both adapters verify the raw body before reading it, translate the payload into
+// the same conversion and refund inputs as the signed API, and answer 200 to anything already
+// recorded, so the store's own retries settle.
+import { Hono, type Context } from 'hono';
+import { recordConversion, recordRefund } from '../db/conversions';
+import type { ConversionInput, RefundInput } from '../domain/orders';
+import { shopifyOrder, shopifyRefund, stripeChargeRefunds, stripeCheckoutSession, type Parsed } from '../domain/store-payloads';
+import type { AppEnv } from '../env';
+import { integrationBrand, type SigningBrand } from '../lib/brand-secrets';
+import { ApiError } from '../lib/errors';
+import { verifyShopifyHmac, verifyTimestampedSignature } from '../lib/signatures';
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new ApiError(400, 'malformed_request', 'The body is not valid JSON.');
+  }
+}
+
+function unprocessable<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok) throw new ApiError(422, 'unsupported_payload', 'The payload is missing fields Chorus needs.', { reason: parsed.reason });
+  return parsed.value;
+}
+
+// A store that edits an order after we recorded it gets a 200 (nothing more to do), never an endless retry loop.
+async function settle<T>(work: Promise<T>): Promise<{ result: T | null; ignored?: string }> {
+  try {
+    return { result: await work };
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'idempotency_conflict') {
+      console.warn(JSON.stringify({ event: 'webhook_conflict_ignored', error: e.message }));
+      return { result: null, ignored: 'idempotency_conflict' };
+    }
+    throw e;
+  }
+}
+
+async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise<string> {
+  const row = await c.env.DB.prepare('SELECT click_param FROM brands WHERE id = ?').bind(brand.id).first<{ click_param: string }>();
+  return row?.click_param ?? 'cid';
+}
+
+export const webhooks = new Hono<AppEnv>();
+
+webhooks.post('/shopify', async (c) => {
+  const shop = c.req.header('x-shopify-shop-domain') ?? '';
+  const raw = await c.req.text();
+  const brand = /^[a-z0-9][a-z0-9.-]{1,99}$/.test(shop) ? await integrationBrand(c.env, 'shopify', shop) : null;
+  const check = await verifyShopifyHmac(c.req.header('x-shopify-hmac-sha256'), raw, brand?.secrets[0] ?? 'no-such-shop-secret-000000000000');
+  if (!check.ok || !brand) throw new ApiError(401, 'invalid_signature', 'The X-Shopify-Hmac-Sha256 header did not verify.', { reason: check.ok ? 'mismatch' : check.reason });
+  const topic = c.req.header('x-shopify-topic');
+  const payload = parseJson(raw);
+  if (topic === 'orders/create' || topic === 'orders/paid') {
+    const input: ConversionInput = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand)));
+    const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'shopify'));
+    return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+  }
+  if (topic === 'refunds/create') {
+    const input: RefundInput = unprocessable(shopifyRefund(payload));
+    const { result, ignored } = await settle(recordRefund(c.env.DB, brand, input, 'shopify'));
+    return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+  }
+  return c.json({ received: true, ignored: 'topic' });
+});
+
+webhooks.post('/stripe/:account', async (c) => {
+  const account = c.req.param('account');
+  const raw = await c.req.text();
+  const brand = /^[a-z0-9][a-z0-9.-]{1,99}$/.test(account) ? await integrationBrand(c.env, 'stripe', account) : null;
+  const check = await verifyTimestampedSignature(c.req.header('stripe-signature'), raw, brand?.secrets ?? [], Date.now());
+  if (!check.ok) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason: check.reason });
+  if (!brand) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason: 'mismatch' });
+  const event = parseJson(raw) as { type?: unknown; data?: { object?: unknown } };
+  const object = event?.data?.object;
+  if (event?.type === 'checkout.session.completed') {
+    const input = unprocessable(stripeCheckoutSession(object));
+    const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'stripe'));
+    return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+  }
+  if (event?.type === 'charge.refunded') {
+    const orderId = typeof (object as { payment_intent?: unknown })?.payment_intent === 'string' ? (object as { payment_intent: string }).payment_intent : '';
+    const already = await c.env.DB.prepare("SELECT COALESCE(SUM(amount_minor), 0) AS n FROM refunds WHERE brand_id = ? AND external_order_id = ? AND source = 'stripe'")
+      .bind(brand.id, orderId)
+      .first<{ n: number }>();
+    const inputs = unprocessable(stripeChargeRefunds(object, already?.n ?? 0, Date.now()));
+    const data = [];
+    for (const input of inputs) data.push((await settle(recordRefund(c.env.DB, brand, input, 'stripe'))).result?.data ?? null);
+    return c.json({ received: true, data });
+  }
+  return c.json({ received: true, ignored: 'event_type' });
+});
