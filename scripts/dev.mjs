@@ -1,8 +1,10 @@
 // `npm run dev`: migrate the local D1, seed the demo brand, start `wrangler dev`, then print how to try it.
 // Node built-ins only. Local state lives in .wrangler/state; delete that directory to start from scratch.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -18,14 +20,30 @@ const READY_TIMEOUT_MS = 120_000;
 let current = null; // the wrangler child running right now, so signals reach it
 let stopping = false;
 
-function wrangler(args, { interactive = false } = {}) {
-  return spawn('npx', ['wrangler', ...args], {
+// The project's pinned wrangler, run with this Node. Not through `npx`: npx puts `sh -c` between us and
+// wrangler, and a SIGTERM to this script would then kill the shell but orphan wrangler and its workerd.
+// bin/wrangler.js itself forwards SIGINT/SIGTERM to the real CLI, which shuts workerd down.
+function wranglerBin() {
+  const pkgPath = createRequire(import.meta.url).resolve('wrangler/package.json');
+  const { bin } = JSON.parse(readFileSync(pkgPath, 'utf8'));
+  return join(dirname(pkgPath), typeof bin === 'string' ? bin : bin.wrangler);
+}
+
+let bin;
+try {
+  bin = wranglerBin();
+} catch {
+  console.error('[chorus dev] wrangler is not installed here. Run `npm install` first.');
+  process.exit(1);
+}
+
+function wrangler(args, { interactive = false, captureStdout = false } = {}) {
+  return spawn(process.execPath, [bin, ...args], {
     cwd: root,
     // Setup steps get no stdin and CI=true: wrangler then answers its confirmation prompts
     // ("About to apply N migration(s) ... continue?") with the default instead of waiting for a keypress.
-    stdio: interactive ? 'inherit' : ['ignore', 'inherit', 'inherit'],
+    stdio: interactive ? 'inherit' : ['ignore', captureStdout ? 'pipe' : 'inherit', 'inherit'],
     env: interactive ? process.env : { ...process.env, CI: 'true' },
-    shell: process.platform === 'win32', // npx is npx.cmd there
   });
 }
 
@@ -33,25 +51,34 @@ function exitCodeOf(code, signal) {
   return signal ? 128 + (constants.signals[signal] ?? 1) : (code ?? 1);
 }
 
-function run(args) {
+function run(args, options) {
   return new Promise((resolvePromise, reject) => {
-    const child = wrangler(args);
+    const child = wrangler(args, options);
     current = child;
+    let stdout = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       current = null;
-      resolvePromise(exitCodeOf(code, signal));
+      resolvePromise({ code: exitCodeOf(code, signal), stdout });
     });
   });
 }
 
-async function step(label, args, hint) {
-  console.log(`\n[chorus dev] ${label}: npx wrangler ${args.join(' ')}`);
-  const code = await run(args);
+// quiet: wrangler's stdout is held back and shown only on failure (non-interactive `d1 execute` prints
+// one JSON result object per statement).
+async function step(label, args, { hint, quiet = false } = {}) {
+  console.log(`\n[chorus dev] ${label}: wrangler ${args.join(' ')}`);
+  const { code, stdout } = await run(args, { captureStdout: quiet });
   if (stopping) process.exit(code || 130);
   if (code !== 0) {
+    if (quiet) process.stdout.write(stdout);
     console.error(`\n[chorus dev] ${label} failed (exit ${code}).${hint ? ` ${hint}` : ''}`);
     process.exit(code);
+  }
+  if (quiet) {
+    const summary = stdout.split('\n').find((line) => /commands? executed successfully/.test(line));
+    console.log(summary ? summary.trim() : 'done');
   }
 }
 
@@ -85,7 +112,7 @@ async function waitForWorker(child) {
   return false;
 }
 
-function banner() {
+function banner(warning) {
   const width = 78;
   const rule = '─'.repeat(width);
   const keyRows = Object.entries(demo.keys).map(([scope, key]) => `    ${scope.padEnd(11)} ${key}`);
@@ -94,6 +121,7 @@ function banner() {
     rule,
     `  Chorus is running at ${ORIGIN}`,
     '',
+    ...(warning.length ? [...warning, ''] : []),
     `  Demo brand ${demo.brand.name} (${demo.brand.id}), campaign ${demo.campaign.name} (${demo.campaign.id})`,
     '',
     '  Tracked links (302 to the brand site with utm_* and a click id):',
@@ -104,6 +132,12 @@ function banner() {
     '',
     '  Try the admin API:',
     `    curl -H "Authorization: Bearer ${demo.keys.admin}" ${ORIGIN}/api/admin/campaigns`,
+    '',
+    `  Discount codes: ${demo.creators.map((c) => c.code).join(', ')}. Check one as a storefront would:`,
+    `    curl -H "Authorization: Bearer ${demo.keys.storefront}" ${ORIGIN}/v1/codes/sarah15`,
+    '',
+    '  Post a signed conversion (as a store backend would):',
+    '    node scripts/send-conversion.mjs --code SARAH15 --amount 4999',
     '',
     '  Run the cron handler once:',
     `    curl "${ORIGIN}/__scheduled?cron=*/15+*+*+*+*"`,
@@ -142,17 +176,49 @@ if (!existsSync(assetsDir)) {
 
 await step('Applying migrations to the local D1', ['d1', 'migrations', 'apply', 'DB', '--local']);
 
+// wrangler records applied migrations by file name only, so a migration edited after it was applied
+// (0000_init.sql is still regenerated in place) is silently skipped and the local schema goes stale.
+// Remember what each file looked like when it was applied here, and say so when it has changed since.
+function staleMigrations() {
+  const record = join(root, '.wrangler', 'state', 'chorus-applied-migrations.json');
+  let applied = {};
+  try {
+    applied = JSON.parse(readFileSync(record, 'utf8'));
+  } catch {
+    // first run, or the state was reset
+  }
+  const changed = [];
+  for (const name of readdirSync(join(root, 'migrations')).filter((f) => f.endsWith('.sql')).sort()) {
+    const hash = createHash('sha256').update(readFileSync(join(root, 'migrations', name))).digest('hex');
+    if (!applied[name]) applied[name] = hash;
+    else if (applied[name] !== hash) changed.push(name);
+  }
+  mkdirSync(dirname(record), { recursive: true });
+  writeFileSync(record, `${JSON.stringify(applied, null, 2)}\n`);
+  return changed;
+}
+
+const stale = staleMigrations();
+const staleWarning = stale.length === 0 ? [] : [
+  `  WARNING: ${stale.join(', ')} changed after it was applied to your local D1, and wrangler`,
+  '  does not re-apply a migration it has already run: the local schema is out of date.',
+  '  Stop the server, delete .wrangler/state and run `npm run dev` again (this resets local data).',
+];
+if (staleWarning.length) console.error(`\n${staleWarning.join('\n')}`);
+
 const seedDir = await mkdtemp(join(tmpdir(), 'chorus-seed-'));
 try {
   const seedFile = join(seedDir, 'seed.sql');
   await writeFile(seedFile, seedSql());
-  await step('Seeding demo data (idempotent)', ['d1', 'execute', 'DB', '--local', '--file', seedFile],
-    'If you created conflicting rows by hand, delete .wrangler/state to start from a clean database.');
+  await step('Seeding demo data (idempotent)', ['d1', 'execute', 'DB', '--local', '--file', seedFile], {
+    quiet: true,
+    hint: 'If you created conflicting rows by hand, delete .wrangler/state to start from a clean database.',
+  });
 } finally {
   await rm(seedDir, { recursive: true, force: true });
 }
 
-console.log(`\n[chorus dev] Starting the worker: npx wrangler dev --test-scheduled --port ${PORT}\n`);
+console.log(`\n[chorus dev] Starting the worker: wrangler dev --test-scheduled --port ${PORT}\n`);
 const dev = wrangler(['dev', '--test-scheduled', '--port', String(PORT)], { interactive: true });
 current = dev;
 dev.on('error', (error) => {
@@ -165,7 +231,7 @@ dev.on('exit', (code, signal) => {
 });
 
 if (await waitForWorker(dev)) {
-  console.log(banner());
+  console.log(banner(staleWarning));
 } else if (dev.exitCode === null && dev.signalCode === null && !stopping) {
   console.error(`[chorus dev] The worker did not answer on ${ORIGIN} within ${READY_TIMEOUT_MS / 1000}s; see the wrangler output above.`);
 }

@@ -5,7 +5,8 @@
 //
 // Every row has a fixed id and every statement is `INSERT ... ON CONFLICT DO NOTHING`, so seeding an
 // already-seeded database changes nothing. Column names follow migrations/0000_init.sql; times are epoch ms.
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // One fixed instant, so a second seed writes byte-for-byte the same rows (and skips them all).
@@ -36,6 +37,10 @@ export const demo = {
     storefront: 'ck_pub_demo_lumen_00000000000000000000',
     ingest: 'ck_ingest_demo_lumen_0000000000000000',
   },
+  integrations: {
+    shopify: { shop: 'lumen-demo.myshopify.com', secret: 'shpss_demo_lumen_webhook_secret_00' },
+    stripe: { account: 'lumen', secret: 'whsec_demo_lumen_endpoint_secret_000' },
+  },
   adminUser: { id: 'adm_demo_owner', email: 'owner@lumen-skin.example', name: 'Lena Ortiz', role: 'owner' },
   commissionPlan: { id: 'plan_demo_tiered', name: 'Glow tiered commission' },
   campaign: { id: 'cmp_demo_glow', slug: 'glow-week', name: 'Glow Week' },
@@ -48,6 +53,7 @@ export const demo = {
     paymentModel: c.model,
     linkId: `lnk_demo_${c.n}`,
     linkSlug: `${c.handle}-glow`,
+    code: `${c.handle.toUpperCase()}15`,
   })),
 };
 
@@ -59,6 +65,25 @@ for (const [scope, key] of Object.entries(demo.keys)) {
 }
 
 const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+// The local SECRETS_KEY from wrangler.toml [vars]; production sets its own with `wrangler secret put`.
+function localSecretsKey() {
+  const toml = readFileSync(new URL('../wrangler.toml', import.meta.url), 'utf8');
+  const match = /^SECRETS_KEY\s*=\s*"([^"]+)"/m.exec(toml);
+  if (!match) throw new Error('SECRETS_KEY not found in wrangler.toml [vars]');
+  return match[1];
+}
+
+const b64url = (buf) => buf.toString('base64').replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+
+// Mirrors worker/lib/secrets.ts sealSecret: AES-256-GCM under SHA-256(SECRETS_KEY), "iv.ciphertext+tag" in base64url.
+function seal(plaintext) {
+  const key = createHash('sha256').update(localSecretsKey(), 'utf8').digest();
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `${b64url(iv)}.${b64url(body)}`;
+}
 
 function literal(value) {
   if (value === null || value === undefined) return 'NULL';
@@ -100,10 +125,15 @@ export function seedRows() {
       name: `Demo ${scope} key`,
       key_hash: sha256Hex(key),
       prefix: key.slice(0, KEY_PREFIX[scope].length + 4),
+      // Ingest keys are HMAC secrets the worker must read back.
+      secret_enc: scope === 'ingest' ? seal(key) : null,
       created_at: SEEDED_AT,
       revoked_at: null,
     });
   }
+
+  add('brand_integrations', { id: 'int_demo_shopify', brand_id: brandId, provider: 'shopify', external_account: demo.integrations.shopify.shop, secret_enc: seal(demo.integrations.shopify.secret), created_at: SEEDED_AT });
+  add('brand_integrations', { id: 'int_demo_stripe', brand_id: brandId, provider: 'stripe', external_account: demo.integrations.stripe.account, secret_enc: seal(demo.integrations.stripe.secret), created_at: SEEDED_AT });
 
   add('admin_users', {
     id: demo.adminUser.id,
@@ -182,6 +212,20 @@ export function seedRows() {
       status: 'active',
       created_at: at,
       updated_at: at,
+    });
+    add('discount_codes', {
+      id: `dc_demo_${c.n}`,
+      brand_id: brandId,
+      enrollment_id: d.enrollmentId,
+      code: d.code,
+      discount_type: 'percent',
+      discount_value: 15,
+      max_redemptions: null,
+      redemptions: 0,
+      starts_at: null,
+      ends_at: null,
+      status: 'active',
+      created_at: at,
     });
   }
   return rows;
