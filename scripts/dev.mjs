@@ -10,7 +10,8 @@ import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { demo, seedSql } from './seed.mjs';
+import { demo, demoConversions, DEMO_PASSWORD, seedSql } from './seed.mjs';
+import { postSigned } from './signing.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = 8787;
@@ -112,6 +113,16 @@ async function waitForWorker(child) {
   return false;
 }
 
+// Demo orders go through the real signed ingestion API, so the portal shows earnings and tier progress.
+async function postDemoOrders() {
+  let failures = 0;
+  for (const body of demoConversions()) {
+    const res = await postSigned(`${ORIGIN}/v1/conversions`, demo.brand.slug, demo.keys.ingest, body).catch(() => ({ status: 0 }));
+    if (res.status !== 201 && res.status !== 200 && res.status !== 409) failures++;
+  }
+  if (failures) console.error(`[chorus dev] ${failures} demo orders could not be posted; the portal will show fewer earnings.`);
+}
+
 function banner(warning) {
   const width = 78;
   const rule = '─'.repeat(width);
@@ -142,9 +153,9 @@ function banner(warning) {
     '  Run the cron handler once:',
     `    curl "${ORIGIN}/__scheduled?cron=*/15+*+*+*+*"`,
     '',
-    '  Creator portal logins arrive with the portal. Demo creator accounts:',
+    `  Creator portal: ${ORIGIN}/login  (password for every demo login: ${DEMO_PASSWORD})`,
     `    ${demo.creators.map((c) => c.email).join(', ')}`,
-    `  Brand owner (admin login arrives with the admin UI): ${demo.adminUser.email}`,
+    `  Brand owner: ${demo.adminUser.email}`,
     '',
     '  Ctrl-C stops the server. To reset the local database, stop it and delete .wrangler/state.',
     rule,
@@ -231,6 +242,7 @@ dev.on('exit', (code, signal) => {
 });
 
 if (await waitForWorker(dev)) {
+  await postDemoOrders();
   console.log(banner(staleWarning));
 } else if (dev.exitCode === null && dev.signalCode === null && !stopping) {
   console.error(`[chorus dev] The worker did not answer on ${ORIGIN} within ${READY_TIMEOUT_MS / 1000}s; see the wrangler output above.`);

@@ -5,7 +5,7 @@
 //
 // Every row has a fixed id and every statement is `INSERT ... ON CONFLICT DO NOTHING`, so seeding an
 // already-seeded database changes nothing. Column names follow migrations/0000_init.sql; times are epoch ms.
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +16,8 @@ const SEEDED_AT = Date.UTC(2026, 0, 5, 9, 0, 0);
 const KEY_PREFIX = { storefront: 'ck_pub_', ingest: 'ck_ingest_', admin: 'ck_admin_' };
 
 export const DEMO_DESTINATION = 'https://lumen-skin.example/glow';
+// Every demo login (creators and the brand owner) uses this password locally.
+export const DEMO_PASSWORD = 'glow-demo-2026';
 
 const creators = [
   { n: 1, handle: 'sarah', name: 'Sarah Chen', niche: 'skincare', platform: 'instagram', followers: 18_400, model: 'affiliate', flatFeeMinor: 0,
@@ -72,6 +74,13 @@ function localSecretsKey() {
   const match = /^SECRETS_KEY\s*=\s*"([^"]+)"/m.exec(toml);
   if (!match) throw new Error('SECRETS_KEY not found in wrangler.toml [vars]');
   return match[1];
+}
+
+// Mirrors worker/lib/passwords.ts: pbkdf2_sha256$<iterations>$<salt>$<hash>, base64url, 100,000 iterations.
+function passwordHash(password) {
+  const salt = randomBytes(16);
+  const hash = pbkdf2Sync(password.normalize('NFKC'), salt, 100_000, 32, 'sha256');
+  return `pbkdf2_sha256$100000$${b64url(salt)}$${b64url(hash)}`;
 }
 
 const b64url = (buf) => buf.toString('base64').replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
@@ -141,7 +150,7 @@ export function seedRows() {
     email: demo.adminUser.email,
     name: demo.adminUser.name,
     role: demo.adminUser.role,
-    password_hash: null,
+    password_hash: passwordHash(DEMO_PASSWORD),
     created_at: SEEDED_AT,
   });
 
@@ -190,7 +199,7 @@ export function seedRows() {
     const d = demo.creators[i];
     // Rows of one kind get distinct created_at values so "newest first" listings have a stable order.
     const at = SEEDED_AT + c.n * 60_000;
-    add('creators', { id: d.id, email: d.email, handle: d.handle, display_name: d.displayName, password_hash: null, payout_details_enc: null, created_at: at });
+    add('creators', { id: d.id, email: d.email, handle: d.handle, display_name: d.displayName, password_hash: passwordHash(DEMO_PASSWORD), payout_details_enc: null, created_at: at });
     add('brand_creators', { brand_id: brandId, creator_id: d.id, niche: c.niche, platform: c.platform, follower_count: c.followers, created_at: at });
     add('enrollments', {
       id: d.enrollmentId,
@@ -228,7 +237,41 @@ export function seedRows() {
       created_at: at,
     });
   }
+  const sub = (n, creatorIndex, format, status, caption, extra = {}) => {
+    const d = demo.creators[creatorIndex];
+    const at = SEEDED_AT + 86_400_000 * (n + 1);
+    const compliance = { hashtag: /#glowweek\b/i.test(caption), disclosure: /(^|\s)#ad\b/i.test(caption) };
+    add('submissions', {
+      id: `sub_demo_${n}`, brand_id: brandId, enrollment_id: d.enrollmentId, story_format: format, draft_url: `https://drive.example/lumen/${d.handle}-${n}`,
+      caption, status, review_notes: extra.notes ?? null, post_url: extra.postUrl ?? null, views: extra.views ?? 0, likes: extra.likes ?? 0,
+      comments: extra.comments ?? 0, saves: extra.saves ?? 0, shares: extra.shares ?? 0, compliance, created_at: at, updated_at: at + 3_600_000,
+    });
+    add('submission_events', { id: `sev_demo_${n}_1`, submission_id: `sub_demo_${n}`, from_status: null, to_status: 'submitted', actor_type: 'creator', actor_id: d.id, note: null, at });
+    if (status !== 'submitted') {
+      add('submission_events', { id: `sev_demo_${n}_2`, submission_id: `sub_demo_${n}`, from_status: 'submitted', to_status: status === 'live' ? 'approved' : status, actor_type: 'admin', actor_id: demo.adminUser.id, note: extra.notes ?? null, at: at + 1_800_000 });
+    }
+    if (status === 'live') {
+      add('submission_events', { id: `sev_demo_${n}_3`, submission_id: `sub_demo_${n}`, from_status: 'approved', to_status: 'live', actor_type: 'creator', actor_id: d.id, note: null, at: at + 3_600_000 });
+    }
+  };
+  sub(1, 0, 'problem_solution', 'live', '#ad My skin barrier after retinol night: tight and stingy. Two weeks of Lumen and it finally calms down. #GlowWeek', { postUrl: 'https://www.instagram.com/p/demo-sarah', views: 14_200, likes: 1_130, comments: 96, saves: 402, shares: 77 });
+  sub(2, 1, 'day_in_the_life', 'changes_requested', 'Post-shave routine with @lumen #GlowWeek', { notes: 'Love the routine! Please add #ad at the start of the caption and say it out loud in the first seconds.' });
+  sub(3, 2, 'before_after', 'submitted', '#ad Four weeks, same light, no filter. #GlowWeek');
+  sub(4, 4, 'problem_solution', 'approved', '#ad Over-exfoliated and ashy? This is what brought my barrier back. #GlowWeek');
   return rows;
+}
+
+// Orders the dev script posts through the real signed API (fixed ids: replays change nothing).
+export function demoConversions(now = Date.now()) {
+  const day = 86_400_000;
+  const plan = [[0, 8900], [0, 12900], [0, 4900], [0, 25900], [1, 6900], [1, 15900], [4, 9900], [4, 18900], [4, 5900], [2, 7900], [3, 12900]];
+  return plan.map(([creatorIndex, amountMinor], i) => ({
+    orderId: `demo-order-${i + 1}`,
+    amountMinor,
+    currency: 'USD',
+    occurredAt: new Date(now - (plan.length - i) * day * 0.5).toISOString().replace(/T.*/, 'T12:00:00.000Z'),
+    code: demo.creators[creatorIndex].code,
+  }));
 }
 
 export function seedSql() {

@@ -11,11 +11,15 @@ export type Env = {
   SECRETS_KEY: string;
   CODE_CACHE_TTL_MS: string;
   CODE_CHECK_LIMITER: RateLimit;
+  LOGIN_IP_LIMITER: RateLimit;
+  LOGIN_ACCOUNT_LIMITER: RateLimit;
 };
 
 export type AdminPrincipal = { brandId: string; keyId: string };
 
+export type CreatorPrincipal = { sessionId: string; creatorId: string };
+
 export type AppEnv = {
   Bindings: Env;
-  Variables: { admin: AdminPrincipal };
+  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal };
 };

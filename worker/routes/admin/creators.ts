@@ -5,7 +5,9 @@ import { auditRow } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brandCreators, creators } from '../../db/schema';
 import type { AppEnv } from '../../env';
-import { ApiError } from '../../lib/errors';
+import { ApiError, notFound } from '../../lib/errors';
+import { issueAccountToken } from '../../db/account-tokens';
+import { sendMessage } from '../../lib/messages';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
 
@@ -80,3 +82,37 @@ creatorRoutes.post('/', valid('json', addCreator), async (c) => {
   ]);
   return c.json({ data: creatorView(creator, roster) }, 201);
 });
+
+// Invites and resets are single-use links. The invite URL goes back to the brand, which sends it;
+// a reset goes only to the creator's own address, so no brand can take over a shared account.
+creatorRoutes.post('/:id/invite', async (c) => {
+  const { brandId, keyId } = c.var.admin;
+  const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
+  const now = Date.now();
+  const { token, expiresAt } = await issueAccountToken(c.env.DB, 'invite', creator.id, brandId, now);
+  await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.invited', targetType: 'creator', targetId: creator.id }, now));
+  return c.json({ data: { inviteUrl: `${new URL(c.req.url).origin}/invite/${token}`, expiresAt: iso(expiresAt) } }, 201);
+});
+
+creatorRoutes.post('/:id/password-reset', async (c) => {
+  const { brandId, keyId } = c.var.admin;
+  const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
+  const now = Date.now();
+  const { token, expiresAt } = await issueAccountToken(c.env.DB, 'reset', creator.id, brandId, now);
+  await sendMessage({
+    to: creator.email,
+    subject: 'Reset your Chorus password',
+    text: `Open this link within the hour to choose a new password: ${new URL(c.req.url).origin}/reset/${token}`,
+  });
+  await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id }, now));
+  return c.json({ data: { sent: true, expiresAt: iso(expiresAt) } }, 201);
+});
+
+async function rosterCreator(db: D1Database, brandId: string, creatorId: string) {
+  const row = await db
+    .prepare('SELECT c.id, c.email FROM brand_creators r JOIN creators c ON c.id = r.creator_id WHERE r.brand_id = ? AND r.creator_id = ?')
+    .bind(brandId, creatorId)
+    .first<{ id: string; email: string }>();
+  if (!row) throw notFound('creator');
+  return row;
+}

@@ -8,6 +8,7 @@ import { enrollmentRoutes } from './enrollments';
 import { integrationRoutes, keyRoutes } from './keys';
 import { linkRoutes } from './links';
 import { planRoutes } from './plans';
+import { submissionRoutes } from './submissions';
 
 export const admin = new Hono<AppEnv>();
 
@@ -20,3 +21,4 @@ admin.route('/codes', codeRoutes);
 admin.route('/commission-plans', planRoutes);
 admin.route('/keys', keyRoutes);
 admin.route('/integrations', integrationRoutes);
+admin.route('/submissions', submissionRoutes);

@@ -9,6 +9,9 @@ import { ingest } from './routes/ingest';
 import { webhooks } from './routes/webhooks';
 import { redirect } from './routes/redirect';
 import { sdk } from './routes/sdk';
+import { creatorPortal } from './routes/portal/creator';
+import { isPagePath } from './routes/portal/guards';
+import { ErrorPage } from '../portal/layout';
 
 export const app = new Hono<AppEnv>();
 
@@ -32,6 +35,7 @@ app.route('/api/admin', admin);
 app.route('/v1/codes', codeCheck);
 app.route('/v1/webhooks', webhooks);
 app.route('/v1', ingest);
+app.route('/', creatorPortal);
 
 // Everything else is a static asset (portal CSS, robots.txt) or a JSON 404.
 app.notFound(async (c) => {
@@ -43,8 +47,12 @@ app.notFound(async (c) => {
   return c.json(errorBody('not_found', 'No such route.'), 404);
 });
 
+// Pages answer errors as pages; everything machine-facing answers the JSON error shape.
 app.onError((err, c) => {
   if (err instanceof ApiError) {
+    if (isPagePath(new URL(c.req.url).pathname) && err.status < 500) {
+      return c.html(<ErrorPage status={err.status} title={err.status === 404 ? 'Not found' : 'Something is not right'} message={err.message} />, err.status, err.headers);
+    }
     return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
   }
   if (err instanceof HTTPException) {

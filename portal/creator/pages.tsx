@@ -1,0 +1,607 @@
+import type { FC } from 'hono/jsx';
+import type { CampaignCard, CreatorEnrollment, CreatorSubmission, EarningsRow, PayoutRow, SubmissionEvent } from '../../worker/db/creator-portal';
+import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
+import { tierProgress } from '../../worker/domain/commission';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
+
+export const creatorNav = (current: string): NavItem[] => [
+  { href: '/', label: 'Home', current: current === 'home' },
+  { href: '/submissions', label: 'Content', current: current === 'submissions' },
+  { href: '/earnings', label: 'Earnings', current: current === 'earnings' },
+];
+
+type Who = { who: string };
+
+// ---------- Sign-in, invite, reset ----------
+
+export const LoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string; status?: number }> = ({ error, email, next, notice }) => (
+  <Page title="Sign in">
+    <section class="card narrow">
+      <h1>Sign in</h1>
+      <p class="muted">Your briefs, links, content and earnings in one place.</p>
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action="/login" class="stack">
+        <input type="hidden" name="next" value={next ?? '/'} />
+        <div class="field">
+          <label for="email">Email</label>
+          <input id="email" name="email" type="email" autocomplete="email" required value={email ?? ''} maxlength={254} />
+        </div>
+        <div class="field">
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required maxlength={256} />
+        </div>
+        <button type="submit" class="button button-primary button-block">
+          Sign in
+        </button>
+      </form>
+      <p class="muted small">Forgot your password? Ask the brand that invited you to send a reset link.</p>
+    </section>
+  </Page>
+);
+
+export const SetPasswordPage: FC<{ heading: string; intro: string; action: string; name: string; email: string; error?: string }> = ({ heading, intro, action, name, email, error }) => (
+  <Page title={heading}>
+    <section class="card narrow">
+      <h1>{heading}</h1>
+      <p>
+        {intro} <strong>{name}</strong> ({email}).
+      </p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action={action} class="stack">
+        <input type="hidden" name="username" value={email} autocomplete="username" />
+        <div class="field">
+          <label for="password">New password</label>
+          <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} maxlength={256} aria-describedby="password-hint" />
+          <p id="password-hint" class="hint">
+            At least 10 characters. A short sentence works well.
+          </p>
+        </div>
+        <div class="field">
+          <label for="confirm">Repeat the password</label>
+          <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength={10} maxlength={256} />
+        </div>
+        <button type="submit" class="button button-primary button-block">
+          Save password and continue
+        </button>
+      </form>
+    </section>
+  </Page>
+);
+
+export const LinkUnusablePage: FC<{ what: string }> = ({ what }) => (
+  <Page title="Link no longer valid">
+    <section class="card narrow">
+      <h1>This link can't be used</h1>
+      <p>
+        This {what} link has already been used or has expired. Ask the brand for a new one, or <a href="/login">sign in</a> if you already set a password.
+      </p>
+    </section>
+  </Page>
+);
+
+// ---------- Home ----------
+
+function TierBlock({ card }: { card: CampaignCard }) {
+  if (card.tiersParsed.length === 0 || card.payment_model === 'product' || card.payment_model === 'flat') return null;
+  const p = tierProgress(card.tiersParsed, card.periodRevenue);
+  const window = card.plan_period === 'lifetime' ? 'in this campaign' : 'this month';
+  return (
+    <div class="tier">
+      <div class="tier-head">
+        <span class="tier-now">
+          Tier {p.tier} · {formatPercent(p.rateBps)}
+        </span>
+        <span class="muted small">
+          {formatMoney(p.revenueMinor, card.currency)} in sales {window}
+        </span>
+      </div>
+      <Progress fraction={p.fraction} label={`Progress to tier ${p.next ? p.next.tier : p.tier}`} />
+      <p class="tier-next">
+        {p.next
+          ? `${formatMoney(p.next.remainingMinor, card.currency)} more ${window} reaches Tier ${p.next.tier} · ${formatPercent(p.next.rateBps)}`
+          : 'You are in the top tier. Every sale earns the highest rate.'}
+      </p>
+    </div>
+  );
+}
+
+function FeeBlock({ card }: { card: CampaignCard }) {
+  if (card.payment_model !== 'flat' && card.payment_model !== 'hybrid') return null;
+  return (
+    <div class="fee">
+      <div>
+        <strong>{formatMoney(card.fees.earned, card.currency)}</strong> in fees earned ({card.fees.count} {card.fees.count === 1 ? 'post' : 'posts'} live)
+      </div>
+      <p class="muted small">
+        Next fee: {formatMoney(card.flat_fee_minor, card.currency)} when your next approved post goes live and you add its link.
+      </p>
+    </div>
+  );
+}
+
+const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, origin }) => (
+  <article class="card campaign" aria-labelledby={`c-${card.enrollment_id}`}>
+    <header class="campaign-head">
+      <div>
+        <p class="eyebrow">{card.brand_name}</p>
+        <h2 id={`c-${card.enrollment_id}`}>{card.campaign_name}</h2>
+      </div>
+      <span class="pill">{PAYMENT_MODEL_LABELS[card.payment_model]}</span>
+    </header>
+    <div class="stats">
+      <Stat label="Unique clicks" value={formatCount(card.clicks)} />
+      <Stat label="Orders" value={formatCount(card.conversions)} />
+      <Stat label="Pending" value={formatMoney(card.earnings.pending, card.currency)} hint="in holding period" />
+      <Stat label="Payable" value={formatMoney(card.earnings.payable, card.currency)} hint="in the next payout" />
+      <Stat label="Paid" value={formatMoney(card.earnings.paid, card.currency)} />
+    </div>
+    <TierBlock card={card} />
+    <FeeBlock card={card} />
+    <div class="share">
+      {card.links.map((l, i) => (
+        <CopyField id={`link-${card.enrollment_id}-${i}`} label={l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
+      ))}
+      {card.codes.map((d, i) => (
+        <CopyField id={`code-${card.enrollment_id}-${i}`} label={d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'} value={d.code} />
+      ))}
+    </div>
+    <footer class="card-actions">
+      <a class="button" href={`/brief/${card.enrollment_id}`}>
+        Read the brief
+      </a>
+      <a class="button button-quiet" href={`/submissions/new?enrollment=${card.enrollment_id}`}>
+        Submit content
+      </a>
+    </footer>
+  </article>
+);
+
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; origin: string; notice?: string }> = ({ who, name, cards, origin, notice }) => (
+  <Page title="Home" nav={creatorNav('home')} who={who}>
+    <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
+    {notice ? <Notice tone="success">{notice}</Notice> : null}
+    {cards.length === 0 ? (
+      <section class="card">
+        <h2>No campaigns yet</h2>
+        <p>When a brand enrolls you in a campaign, it appears here with your link, code and brief.</p>
+      </section>
+    ) : (
+      <div class="cards">
+        {cards.map((card) => (
+          <CampaignCardView card={card} origin={origin} />
+        ))}
+      </div>
+    )}
+  </Page>
+);
+
+// ---------- Brief ----------
+
+function whatGetsPaid(e: CreatorEnrollment): string {
+  const tiers = e.tiers ? (JSON.parse(e.tiers) as CommissionTier[]) : [];
+  const tierText = tiers.map((t, i) => `Tier ${i + 1}: ${formatPercent(t.rateBps)}${t.fromMinor > 0 ? ` from ${formatMoney(t.fromMinor, e.currency)}` : ''}`).join(' · ');
+  const fee = formatMoney(e.flat_fee_minor, e.currency);
+  switch (e.payment_model) {
+    case 'product':
+      return 'Product seeding: you receive the product; sales through your link and code are tracked so the brand can offer you a paid tier.';
+    case 'flat':
+      return `A flat fee of ${fee} for each approved post once it is live.`;
+    case 'hybrid':
+      return `A flat fee of ${fee} per live post, plus commission on sales — ${tierText}.`;
+    default:
+      return `Commission on sales through your link or code — ${tierText}.`;
+  }
+}
+
+export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
+  const nonNegotiables = JSON.parse(e.non_negotiables) as string[];
+  const formats = JSON.parse(e.story_formats) as string[];
+  return (
+    <Page title={`${e.campaign_name} brief`} nav={creatorNav('home')} who={who}>
+      <p class="eyebrow">
+        {e.brand_name} · {e.campaign_status === 'ended' ? 'Ended' : 'Active'}
+      </p>
+      <h1 class="page-title">{e.campaign_name}</h1>
+      <div class="brief">
+        <section class="card">
+          <h2>The positioning anchor</h2>
+          <p class="lead">{e.positioning_anchor || 'The brand has not written its positioning yet.'}</p>
+          <p class="muted small">This is the same for every creator in the network: tell it in your own voice, but keep its meaning.</p>
+        </section>
+        <section class="card card-accent" aria-labelledby="yours">
+          <h2 id="yours">Your section</h2>
+          <p>{e.brief_section || 'No personal notes for you yet — use the anchor and formats below.'}</p>
+        </section>
+        <section class="card">
+          <h2>Story formats</h2>
+          <ul class="chips">
+            {formats.map((f) => (
+              <li>{STORY_FORMAT_LABELS[f] ?? f}</li>
+            ))}
+          </ul>
+        </section>
+        <section class="card">
+          <h2>Non-negotiables</h2>
+          <ul class="checklist">
+            {nonNegotiables.map((n) => (
+              <li>{n}</li>
+            ))}
+            <li>
+              Use the campaign hashtag <code>{e.hashtag}</code> in every caption.
+            </li>
+            <li>
+              Disclose the partnership with <code>{e.disclosure_text}</code>.
+            </li>
+          </ul>
+        </section>
+        <section class="card">
+          <h2>Dates and pay</h2>
+          <dl class="facts">
+            <dt>Runs</dt>
+            <dd>
+              {formatDate(e.starts_at, e.timezone)} – {e.ends_at ? formatDate(e.ends_at, e.timezone) : 'open-ended'}
+            </dd>
+            <dt>What gets paid</dt>
+            <dd>{whatGetsPaid(e)}</dd>
+            <dt>When</dt>
+            <dd>
+              Commissions become payable {e.holding_days} days after the order (the return window). Sales count for {e.attribution_window_days} days after a click on your link.
+            </dd>
+          </dl>
+        </section>
+      </div>
+      <p>
+        <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
+          Submit a draft
+        </a>
+      </p>
+    </Page>
+  );
+};
+
+// ---------- Submissions ----------
+
+const ComplianceList: FC<{ checks: ComplianceChecks; hashtag: string; disclosure: string }> = ({ checks, hashtag, disclosure }) => (
+  <ul class="compliance">
+    <li class={checks.hashtag ? 'ok' : 'missing'}>
+      {checks.hashtag ? '✓' : '✗'} Campaign hashtag <code>{hashtag}</code>
+    </li>
+    <li class={checks.disclosure ? 'ok' : 'missing'}>
+      {checks.disclosure ? '✓' : '✗'} Disclosure <code>{disclosure}</code>
+    </li>
+  </ul>
+);
+
+export const SubmissionsPage: FC<Who & { items: CreatorSubmission[]; notice?: string }> = ({ who, items, notice }) => (
+  <Page title="Content" nav={creatorNav('submissions')} who={who}>
+    <div class="page-head">
+      <h1 class="page-title">Your content</h1>
+      <a class="button button-primary" href="/submissions/new">
+        Submit a draft
+      </a>
+    </div>
+    {notice ? <Notice tone="success">{notice}</Notice> : null}
+    {items.length === 0 ? (
+      <section class="card">
+        <p>Nothing submitted yet. Drafts you submit are reviewed by the brand; you'll see their notes here.</p>
+      </section>
+    ) : (
+      <ul class="list">
+        {items.map((s) => {
+          const checks = JSON.parse(s.compliance) as ComplianceChecks;
+          return (
+            <li class="list-item">
+              <a href={`/submissions/${s.id}`} class="list-link">
+                <span class="list-main">
+                  <strong>{s.campaign_name}</strong>
+                  <span class="muted small">
+                    {STORY_FORMAT_LABELS[s.story_format] ?? s.story_format} · updated {formatDate(s.updated_at)}
+                    {!checks.hashtag || !checks.disclosure ? ' · missing hashtag or disclosure' : ''}
+                  </span>
+                </span>
+                <Badge status={s.status} label={STATUS_LABELS[s.status] ?? s.status} />
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    )}
+  </Page>
+);
+
+export type DraftForm = { enrollmentId: string; storyFormat: string; draftUrl: string; caption: string };
+
+export const SubmissionFormPage: FC<
+  Who & {
+    enrollments: CreatorEnrollment[];
+    values: DraftForm;
+    action: string;
+    heading: string;
+    errors?: string[];
+    warning?: { checks: ComplianceChecks; hashtag: string; disclosure: string };
+    lockEnrollment?: boolean;
+  }
+> = ({ who, enrollments, values, action, heading, errors, warning, lockEnrollment }) => {
+  const selected = enrollments.find((e) => e.enrollment_id === values.enrollmentId) ?? enrollments[0];
+  const formats = selected ? (JSON.parse(selected.story_formats) as string[]) : [];
+  return (
+    <Page title={heading} nav={creatorNav('submissions')} who={who}>
+      <h1 class="page-title">{heading}</h1>
+      {errors && errors.length > 0 ? (
+        <Notice tone="error" title="Please fix these first">
+          <ul>
+            {errors.map((e) => (
+              <li>{e}</li>
+            ))}
+          </ul>
+        </Notice>
+      ) : null}
+      {warning ? (
+        <Notice tone="warn" title="Your caption is missing something the brief requires">
+          <ComplianceList checks={warning.checks} hashtag={warning.hashtag} disclosure={warning.disclosure} />
+          <p>Add it to the caption below, or submit anyway and the reviewer will see it flagged.</p>
+        </Notice>
+      ) : null}
+      <form method="post" action={action} class="card stack" data-compliance={selected ? JSON.stringify({ hashtag: selected.hashtag, disclosure: selected.disclosure_text }) : undefined}>
+        {lockEnrollment && selected ? (
+          <input type="hidden" name="enrollmentId" value={selected.enrollment_id} />
+        ) : (
+          <div class="field">
+            <label for="enrollmentId">Campaign</label>
+            <select id="enrollmentId" name="enrollmentId" required>
+              {enrollments.map((e) => (
+                <option value={e.enrollment_id} selected={e.enrollment_id === selected?.enrollment_id}>
+                  {e.campaign_name} — {e.brand_name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <fieldset class="field">
+          <legend>Story format</legend>
+          <div class="radios">
+            {formats.map((f, i) => (
+              <label class="radio">
+                <input type="radio" name="storyFormat" value={f} required checked={values.storyFormat ? values.storyFormat === f : i === 0} /> {STORY_FORMAT_LABELS[f] ?? f}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div class="field">
+          <label for="draftUrl">Link to your draft</label>
+          <input id="draftUrl" name="draftUrl" type="url" inputmode="url" required placeholder="https://drive.example/your-draft" value={values.draftUrl} maxlength={2048} aria-describedby="draft-hint" />
+          <p id="draft-hint" class="hint">
+            A private link the brand can open: Drive, Dropbox, a TikTok draft share link.
+          </p>
+        </div>
+        <div class="field">
+          <label for="caption">Caption</label>
+          <textarea id="caption" name="caption" rows={6} required maxlength={2200} aria-describedby="caption-hint caption-live">
+            {values.caption}
+          </textarea>
+          <p id="caption-hint" class="hint">
+            {selected ? (
+              <>
+                Include <code>{selected.hashtag}</code> and <code>{selected.disclosure_text}</code>.
+              </>
+            ) : null}
+          </p>
+          <p id="caption-live" class="hint live-check" aria-live="polite"></p>
+        </div>
+        <div class="form-actions">
+          <button type="submit" class="button button-primary">
+            Submit for review
+          </button>
+          {warning ? (
+            <button type="submit" name="confirm" value="1" class="button button-quiet">
+              Submit anyway
+            </button>
+          ) : null}
+        </div>
+      </form>
+    </Page>
+  );
+};
+
+const EVENT_TEXT: Record<string, string> = {
+  submitted: 'Submitted for review',
+  changes_requested: 'Changes requested',
+  approved: 'Approved',
+  live: 'Went live',
+  rejected: 'Rejected',
+};
+
+export type SubmissionDetail = {
+  id: string;
+  status: string;
+  story_format: string;
+  draft_url: string;
+  caption: string;
+  review_notes: string | null;
+  post_url: string | null;
+  views: number;
+  likes: number;
+  comments: number;
+  saves: number;
+  shares: number;
+  compliance: string;
+  campaign_name: string;
+  hashtag: string;
+  disclosure_text: string;
+  enrollment_id: string;
+};
+
+const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
+
+export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: SubmissionEvent[]; notice?: string; errors?: string[] }> = ({ who, s, timeline, notice, errors }) => {
+  const checks = JSON.parse(s.compliance) as ComplianceChecks;
+  return (
+    <Page title="Submission" nav={creatorNav('submissions')} who={who}>
+      <p class="eyebrow">{s.campaign_name}</p>
+      <div class="page-head">
+        <h1 class="page-title">{STORY_FORMAT_LABELS[s.story_format] ?? s.story_format}</h1>
+        <Badge status={s.status} label={STATUS_LABELS[s.status] ?? s.status} />
+      </div>
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {errors && errors.length > 0 ? (
+        <Notice tone="error">
+          <ul>
+            {errors.map((e) => (
+              <li>{e}</li>
+            ))}
+          </ul>
+        </Notice>
+      ) : null}
+      {s.review_notes && s.status !== 'live' ? (
+        <Notice tone={s.status === 'changes_requested' || s.status === 'rejected' ? 'warn' : 'info'} title="Reviewer's notes">
+          <p class="prewrap">{s.review_notes}</p>
+        </Notice>
+      ) : null}
+      <div class="two-col">
+        <section class="card">
+          <h2>Draft</h2>
+          <p>
+            <a href={s.draft_url} rel="noopener noreferrer nofollow" target="_blank">
+              Open draft
+            </a>
+          </p>
+          <h3>Caption</h3>
+          <p class="caption prewrap">{s.caption}</p>
+          <ComplianceList checks={checks} hashtag={s.hashtag} disclosure={s.disclosure_text} />
+          {s.status === 'changes_requested' ? (
+            <p>
+              <a class="button button-primary" href={`/submissions/${s.id}/edit`}>
+                Revise and resubmit
+              </a>
+            </p>
+          ) : null}
+        </section>
+        <section class="card">
+          <h2>Timeline</h2>
+          <ol class="timeline">
+            {timeline.map((t) => (
+              <li>
+                <span class="timeline-when">{formatDateTime(t.at)}</span>
+                <span class="timeline-what">
+                  {EVENT_TEXT[t.to_status] ?? t.to_status}
+                  {t.actor_type === 'admin' ? ' by the brand' : ''}
+                </span>
+                {t.note ? <span class="timeline-note prewrap">{t.note}</span> : null}
+              </li>
+            ))}
+          </ol>
+        </section>
+      </div>
+      {s.status === 'approved' || s.status === 'live' ? (
+        <section class="card">
+          <h2>{s.status === 'approved' ? 'Your post is approved — publish it, then add it here' : 'Post performance'}</h2>
+          <form method="post" action={`/submissions/${s.id}/live`} class="stack">
+            <div class="field">
+              <label for="postUrl">Live post URL</label>
+              <input id="postUrl" name="postUrl" type="url" inputmode="url" required value={s.post_url ?? ''} maxlength={2048} placeholder="https://www.instagram.com/p/…" />
+            </div>
+            <div class="metrics">
+              {METRICS.map((m) => (
+                <div class="field">
+                  <label for={m}>{m[0]!.toUpperCase() + m.slice(1)}</label>
+                  <input id={m} name={m} type="number" inputmode="numeric" min={0} max={1000000000} step={1} value={String(s[m])} />
+                </div>
+              ))}
+            </div>
+            <button type="submit" class="button button-primary">
+              {s.status === 'approved' ? 'Mark as live' : 'Update numbers'}
+            </button>
+          </form>
+        </section>
+      ) : null}
+    </Page>
+  );
+};
+
+// ---------- Earnings ----------
+
+const KIND_LABELS: Record<string, string> = { commission: 'Commission', reversal: 'Refund reversal', flat_fee: 'Flat fee', bonus: 'Bonus', adjustment: 'Adjustment' };
+
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[] }> = ({ who, ledger, payouts }) => {
+  const periods = [...new Set(ledger.map((r) => r.period))];
+  return (
+    <Page title="Earnings" nav={creatorNav('earnings')} who={who}>
+      <h1 class="page-title">Earnings</h1>
+      {periods.length === 0 ? (
+        <section class="card">
+          <p>No earnings yet. Commissions appear here as soon as an order through your link or code is recorded.</p>
+        </section>
+      ) : (
+        periods.map((period) => {
+          const rows = ledger.filter((r) => r.period === period);
+          return (
+            <section class="card">
+              <h2>{period}</h2>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Brand</th>
+                      <th scope="col">Type</th>
+                      <th scope="col" class="num">
+                        Entries
+                      </th>
+                      <th scope="col" class="num">
+                        Amount
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {rows.map((r) => (
+                      <tr>
+                        <td>{r.brand_name}</td>
+                        <td>{KIND_LABELS[r.kind] ?? r.kind}</td>
+                        <td class="num">{formatCount(r.entries)}</td>
+                        <td class={`num ${r.amount < 0 ? 'negative' : ''}`}>{formatMoney(r.amount, r.currency)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          );
+        })
+      )}
+      <section class="card">
+        <h2>Payouts</h2>
+        {payouts.length === 0 ? (
+          <p class="muted">No payouts yet. Brands close each month and pay what has cleared its holding period.</p>
+        ) : (
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Period</th>
+                  <th scope="col">Brand</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" class="num">
+                    Amount
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {payouts.map((p) => (
+                  <tr>
+                    <td>{p.period}</td>
+                    <td>{p.brand_name}</td>
+                    <td>
+                      <Badge status={p.status} label={STATUS_LABELS[p.status] ?? p.status} />
+                    </td>
+                    <td class="num">{formatMoney(p.amount_minor, p.currency)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </Page>
+  );
+};

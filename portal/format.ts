@@ -1,0 +1,70 @@
+// Display formatting from integers: money is never divided as a float on its way to the page.
+import { minorUnitsOf } from '../worker/domain/store-payloads';
+
+const symbols = new Map<string, string>();
+
+function symbolOf(currency: string): string {
+  let s = symbols.get(currency);
+  if (s === undefined) {
+    const part = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'narrowSymbol' }).formatToParts(0).find((p) => p.type === 'currency');
+    s = part?.value ?? `${currency} `;
+    symbols.set(currency, s);
+  }
+  return s;
+}
+
+const grouping = new Intl.NumberFormat('en');
+
+export function formatMoney(minor: number, currency: string): string {
+  const digits = minorUnitsOf(currency);
+  const sign = minor < 0 ? '−' : '';
+  const abs = Math.abs(minor);
+  const scale = 10 ** digits;
+  const whole = grouping.format(Math.floor(abs / scale));
+  const frac = digits > 0 ? `.${String(abs % scale).padStart(digits, '0')}` : '';
+  return `${sign}${symbolOf(currency)}${whole}${frac}`;
+}
+
+export function formatAmount(minor: number, currency: string): string {
+  const digits = minorUnitsOf(currency);
+  const scale = 10 ** digits;
+  const abs = Math.abs(minor);
+  return `${minor < 0 ? '-' : ''}${Math.floor(abs / scale)}${digits > 0 ? `.${String(abs % scale).padStart(digits, '0')}` : ''}`;
+}
+
+export const formatPercent = (bps: number) => `${bps % 100 === 0 ? bps / 100 : (bps / 100).toFixed(2)}%`;
+
+export function formatDate(ms: number | null, timeZone = 'UTC'): string {
+  if (ms === null) return '—';
+  return new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone }).format(new Date(ms));
+}
+
+export function formatDateTime(ms: number, timeZone = 'UTC'): string {
+  return new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(ms));
+}
+
+export const formatCount = (n: number) => grouping.format(n);
+
+export const STORY_FORMAT_LABELS: Record<string, string> = {
+  day_in_the_life: 'Day in the life',
+  before_after: 'Before / after',
+  problem_solution: 'Problem → solution',
+};
+
+export const STATUS_LABELS: Record<string, string> = {
+  submitted: 'In review',
+  changes_requested: 'Changes requested',
+  approved: 'Approved',
+  live: 'Live',
+  rejected: 'Rejected',
+  pending: 'Pending',
+  paid: 'Paid',
+  failed: 'Failed',
+};
+
+export const PAYMENT_MODEL_LABELS: Record<string, string> = {
+  product: 'Product seeding',
+  affiliate: 'Commission',
+  flat: 'Flat fee',
+  hybrid: 'Flat fee + commission',
+};

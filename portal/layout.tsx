@@ -1,0 +1,111 @@
+import type { Child, FC } from 'hono/jsx';
+
+export type NavItem = { href: string; label: string; current?: boolean };
+
+type PageProps = { title: string; nav?: NavItem[]; who?: string; area?: 'creator' | 'console'; children?: Child };
+
+export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="color-scheme" content="light" />
+      <title>{`${title} · Chorus`}</title>
+      <link rel="stylesheet" href="/portal.css" />
+      <script src="/portal.js" defer></script>
+    </head>
+    <body class={`area-${area}`}>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href={area === 'console' ? '/console' : '/'}>
+            <span class="brand-mark" aria-hidden="true">
+              ◗
+            </span>{' '}
+            Chorus{area === 'console' ? <span class="brand-tag">Console</span> : null}
+          </a>
+          {nav ? (
+            <nav aria-label="Main">
+              <ul class="nav">
+                {nav.map((n) => (
+                  <li>
+                    <a href={n.href} aria-current={n.current ? 'page' : undefined}>
+                      {n.label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          ) : null}
+          {who ? (
+            <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
+              <span class="who">{who}</span>
+              <button type="submit" class="link-button">
+                Sign out
+              </button>
+            </form>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" class="container">
+        {children}
+      </main>
+      <footer class="footer container">Chorus · creator partnerships, paid fairly and on time.</footer>
+    </body>
+  </html>
+);
+
+export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; children?: Child }> = ({ tone, title, children }) => (
+  <div class={`notice notice-${tone}`} role={tone === 'error' || tone === 'warn' ? 'alert' : 'status'}>
+    {title ? <strong class="notice-title">{title}</strong> : null}
+    <div>{children}</div>
+  </div>
+);
+
+export const Badge: FC<{ status: string; label: string }> = ({ status, label }) => <span class={`badge badge-${status}`}>{label}</span>;
+
+export const Progress: FC<{ fraction: number; label: string }> = ({ fraction, label }) => {
+  const pct = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
+  return (
+    <div class="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label={label}>
+      <div class="progress-bar" style={`width:${pct}%`}></div>
+    </div>
+  );
+};
+
+export const Stat: FC<{ label: string; value: string; hint?: string }> = ({ label, value, hint }) => (
+  <div class="stat">
+    <div class="stat-value">{value}</div>
+    <div class="stat-label">{label}</div>
+    {hint ? <div class="stat-hint">{hint}</div> : null}
+  </div>
+);
+
+export const CopyField: FC<{ id: string; label: string; value: string }> = ({ id, label, value }) => (
+  <div class="copy-field">
+    <label for={id}>{label}</label>
+    <div class="copy-row">
+      <input id={id} type="text" readonly value={value} />
+      <button type="button" class="button button-quiet" data-copy={id}>
+        Copy
+      </button>
+    </div>
+  </div>
+);
+
+export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
+  <Page title={title}>
+    <section class="card narrow center">
+      <p class="eyebrow">Error {status}</p>
+      <h1>{title}</h1>
+      <p>{message}</p>
+      <p>
+        <a class="button" href="/">
+          Go to your dashboard
+        </a>
+      </p>
+    </section>
+  </Page>
+);

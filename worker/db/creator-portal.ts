@@ -1,0 +1,173 @@
+// What the creator portal reads. Every query is scoped by the signed-in creator's id, so one creator
+// can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
+import type { CommissionTier } from './schema';
+import { periodOf } from '../domain/periods';
+
+export type CreatorEnrollment = {
+  enrollment_id: string;
+  payment_model: 'product' | 'affiliate' | 'flat' | 'hybrid';
+  flat_fee_minor: number;
+  brief_section: string;
+  enrollment_status: string;
+  campaign_id: string;
+  campaign_name: string;
+  campaign_slug: string;
+  hashtag: string;
+  positioning_anchor: string;
+  non_negotiables: string;
+  disclosure_text: string;
+  story_formats: string;
+  attribution_window_days: number;
+  holding_days: number;
+  starts_at: number | null;
+  ends_at: number | null;
+  campaign_status: string;
+  brand_id: string;
+  brand_name: string;
+  currency: string;
+  timezone: string;
+  tiers: string | null;
+  plan_period: 'month' | 'lifetime' | null;
+  bonus: string | null;
+};
+
+const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
+  c.id AS campaign_id, c.name AS campaign_name, c.slug AS campaign_slug, c.hashtag, c.positioning_anchor, c.non_negotiables, c.disclosure_text,
+  c.story_formats, c.attribution_window_days, c.holding_days, c.starts_at, c.ends_at, c.status AS campaign_status,
+  b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, p.tiers, p.period AS plan_period, p.bonus
+FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
+LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
+WHERE e.creator_id = ? AND e.status <> 'removed'`;
+
+export const HOME_QUERIES = {
+  enrollments: `${ENROLLMENTS_SQL} ORDER BY e.created_at DESC`,
+  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
+UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
+  clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
+WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
+  conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.creator_id = ? GROUP BY cv.enrollment_id`,
+  ledger: `SELECT l.enrollment_id, l.kind, l.period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
+  SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, COUNT(*) AS entries
+FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
+WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, paid, available`,
+};
+
+type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string };
+type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: number | null; available: number; amount: number; basis: number; entries: number };
+
+export type CampaignCard = CreatorEnrollment & {
+  links: { slug: string; status: string }[];
+  codes: { code: string; status: string }[];
+  clicks: number;
+  conversions: number;
+  earnings: { pending: number; payable: number; paid: number };
+  fees: { earned: number; count: number };
+  periodRevenue: number;
+  period: string;
+  tiersParsed: CommissionTier[];
+};
+
+export async function creatorHome(db: D1Database, creatorId: string, now: number): Promise<CampaignCard[]> {
+  const [enrollments, items, clicks, conversions, ledger] = await db.batch([
+    db.prepare(HOME_QUERIES.enrollments).bind(creatorId),
+    db.prepare(HOME_QUERIES.links).bind(creatorId, creatorId),
+    db.prepare(HOME_QUERIES.clicks).bind(creatorId),
+    db.prepare(HOME_QUERIES.conversions).bind(creatorId),
+    db.prepare(HOME_QUERIES.ledger).bind(now, creatorId),
+  ]);
+  const byEnrollment = <T extends { enrollment_id: string }>(rows: T[]) => {
+    const map = new Map<string, T[]>();
+    for (const r of rows) map.set(r.enrollment_id, [...(map.get(r.enrollment_id) ?? []), r]);
+    return map;
+  };
+  const itemMap = byEnrollment((items?.results ?? []) as LinkOrCode[]);
+  const clickMap = new Map(((clicks?.results ?? []) as { enrollment_id: string; clicks: number }[]).map((r) => [r.enrollment_id, r.clicks]));
+  const conversionMap = new Map(((conversions?.results ?? []) as { enrollment_id: string; conversions: number }[]).map((r) => [r.enrollment_id, r.conversions]));
+  const ledgerMap = byEnrollment((ledger?.results ?? []) as LedgerGroup[]);
+  return ((enrollments?.results ?? []) as CreatorEnrollment[]).map((e) => {
+    const period = periodOf(now, e.timezone);
+    const earnings = { pending: 0, payable: 0, paid: 0 };
+    const fees = { earned: 0, count: 0 };
+    let periodRevenue = 0;
+    for (const g of ledgerMap.get(e.enrollment_id) ?? []) {
+      if (g.paid) earnings.paid += g.amount;
+      else if (g.available) earnings.payable += g.amount;
+      else earnings.pending += g.amount;
+      if (g.kind === 'flat_fee') (fees.earned += g.amount), (fees.count += g.entries);
+      if ((g.kind === 'commission' || g.kind === 'reversal') && (e.plan_period === 'lifetime' || g.period === period)) periodRevenue += g.basis;
+    }
+    const own = itemMap.get(e.enrollment_id) ?? [];
+    return {
+      ...e,
+      links: own.filter((i) => i.kind === 'link').map((i) => ({ slug: i.value, status: i.status })),
+      codes: own.filter((i) => i.kind === 'code').map((i) => ({ code: i.value, status: i.status })),
+      clicks: clickMap.get(e.enrollment_id) ?? 0,
+      conversions: conversionMap.get(e.enrollment_id) ?? 0,
+      earnings,
+      fees,
+      periodRevenue,
+      period,
+      tiersParsed: e.tiers ? (JSON.parse(e.tiers) as CommissionTier[]) : [],
+    };
+  });
+}
+
+export async function creatorEnrollment(db: D1Database, creatorId: string, enrollmentId: string): Promise<CreatorEnrollment | null> {
+  return db.prepare(`${ENROLLMENTS_SQL} AND e.id = ?`).bind(creatorId, enrollmentId).first<CreatorEnrollment>();
+}
+
+export async function creatorEnrollments(db: D1Database, creatorId: string): Promise<CreatorEnrollment[]> {
+  return (await db.prepare(`${ENROLLMENTS_SQL} ORDER BY e.created_at DESC`).bind(creatorId).all<CreatorEnrollment>()).results;
+}
+
+export type CreatorSubmission = {
+  id: string;
+  enrollment_id: string;
+  campaign_name: string;
+  story_format: string;
+  status: string;
+  compliance: string;
+  updated_at: number;
+  created_at: number;
+};
+
+export async function creatorSubmissions(db: D1Database, creatorId: string): Promise<CreatorSubmission[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT s.id, s.enrollment_id, c.name AS campaign_name, s.story_format, s.status, s.compliance, s.updated_at, s.created_at
+       FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id JOIN campaigns c ON c.id = e.campaign_id
+       WHERE e.creator_id = ? ORDER BY s.updated_at DESC LIMIT 200`,
+    )
+    .bind(creatorId)
+    .all<CreatorSubmission>();
+  return results;
+}
+
+export type SubmissionEvent = { from_status: string | null; to_status: string; actor_type: string; note: string | null; at: number };
+
+export async function submissionTimeline(db: D1Database, submissionId: string): Promise<SubmissionEvent[]> {
+  const { results } = await db.prepare('SELECT from_status, to_status, actor_type, note, at FROM submission_events WHERE submission_id = ? ORDER BY at, id').bind(submissionId).all<SubmissionEvent>();
+  return results;
+}
+
+export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; amount: number; entries: number };
+export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; brand_name: string; paid_at: number | null };
+
+export async function creatorEarnings(db: D1Database, creatorId: string): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[] }> {
+  const [ledger, payouts] = await db.batch([
+    db
+      .prepare(
+        `SELECT l.period, l.kind, l.currency, b.name AS brand_name, SUM(l.amount_minor) AS amount, COUNT(*) AS entries
+         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ?
+         GROUP BY l.period, l.kind, l.currency, b.name ORDER BY l.period DESC, b.name, l.kind`,
+      )
+      .bind(creatorId),
+    db
+      .prepare(
+        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, b.name AS brand_name, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
+         WHERE p.creator_id = ? ORDER BY p.period DESC, b.name`,
+      )
+      .bind(creatorId),
+  ]);
+  return { ledger: (ledger?.results ?? []) as EarningsRow[], payouts: (payouts?.results ?? []) as PayoutRow[] };
+}

@@ -1,0 +1,38 @@
+// The content review lifecycle and the caption checks against the brief.
+import type { ComplianceChecks } from '../db/schema';
+
+export type SubmissionStatus = 'submitted' | 'changes_requested' | 'approved' | 'live' | 'rejected';
+export type SubmissionAction = 'resubmit' | 'approve' | 'request_changes' | 'reject' | 'go_live';
+export type Actor = 'creator' | 'admin';
+
+const TRANSITIONS: Record<SubmissionAction, { from: SubmissionStatus[]; to: SubmissionStatus; by: Actor[] }> = {
+  resubmit: { from: ['changes_requested'], to: 'submitted', by: ['creator'] },
+  approve: { from: ['submitted'], to: 'approved', by: ['admin'] },
+  request_changes: { from: ['submitted'], to: 'changes_requested', by: ['admin'] },
+  reject: { from: ['submitted', 'changes_requested'], to: 'rejected', by: ['admin'] },
+  go_live: { from: ['approved'], to: 'live', by: ['creator', 'admin'] },
+};
+
+// null: the action is not allowed from this status (or not by this actor) and answers 409.
+export function nextStatus(from: SubmissionStatus, action: SubmissionAction, actor: Actor): SubmissionStatus | null {
+  const rule = TRANSITIONS[action];
+  return rule.from.includes(from) && rule.by.includes(actor) ? rule.to : null;
+}
+
+export function allowedActions(from: SubmissionStatus, actor: Actor): SubmissionAction[] {
+  return (Object.keys(TRANSITIONS) as SubmissionAction[]).filter((a) => nextStatus(from, a, actor) !== null);
+}
+
+const fold = (s: string) => s.normalize('NFKC').toLowerCase();
+
+// A tag counts only as a whole token: "#GlowWeekend" does not satisfy "#GlowWeek".
+function hasTag(caption: string, tag: string): boolean {
+  const escaped = fold(tag).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}_#])${escaped}(?![\\p{L}\\p{N}_])`, 'u').test(fold(caption));
+}
+
+export function checkCaption(caption: string, brief: { hashtag: string; disclosureText: string }): ComplianceChecks {
+  return { hashtag: hasTag(caption, brief.hashtag), disclosure: hasTag(caption, brief.disclosureText) };
+}
+
+export const isCompliant = (c: ComplianceChecks) => c.hashtag && c.disclosure;

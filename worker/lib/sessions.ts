@@ -1,0 +1,78 @@
+// Sessions: a jose-signed JWT in a __Host- cookie, backed by a sessions row so sign-out and password
+// changes revoke it. Algorithm, issuer, audience and expiry are pinned on verification.
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { newId } from './ids';
+
+export type SubjectType = 'creator' | 'admin_user';
+export type Session = { id: string; subjectType: SubjectType; subjectId: string };
+
+export const SESSION_COOKIE = '__Host-chorus_session';
+export const SESSION_TTL_MS = 7 * 24 * 3_600_000;
+export const ISSUER = 'chorus';
+const AUDIENCE: Record<SubjectType, string> = { creator: 'chorus-portal', admin_user: 'chorus-console' };
+export const MIN_SESSION_SECRET_LENGTH = 32;
+
+const encoder = new TextEncoder();
+
+export function sessionKey(secret: string | undefined): Uint8Array {
+  if (!secret || secret.length < MIN_SESSION_SECRET_LENGTH) {
+    throw new Error(`SESSION_SECRET must be at least ${MIN_SESSION_SECRET_LENGTH} characters`);
+  }
+  return encoder.encode(secret);
+}
+
+export async function signSessionToken(secret: string, session: Session, expiresAt: number): Promise<string> {
+  return new SignJWT({ typ: session.subjectType })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(session.subjectId)
+    .setJti(session.id)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE[session.subjectType])
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(expiresAt / 1000))
+    .sign(sessionKey(secret));
+}
+
+export async function verifySessionToken(secret: string, token: string, subjectType: SubjectType): Promise<Session | null> {
+  try {
+    const { payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE[subjectType], requiredClaims: ['exp', 'sub', 'jti'] });
+    if (payload.typ !== subjectType || typeof payload.sub !== 'string' || typeof payload.jti !== 'string') return null;
+    return { id: payload.jti, subjectType, subjectId: payload.sub };
+  } catch (e) {
+    if (e instanceof errors.JOSEError) return null;
+    throw e;
+  }
+}
+
+export async function startSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType, subjectId: string): Promise<void> {
+  const now = Date.now();
+  const session: Session = { id: newId('ses'), subjectType, subjectId };
+  const expiresAt = now + SESSION_TTL_MS;
+  const token = await signSessionToken(secret, session, expiresAt);
+  await db.prepare('INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').bind(session.id, subjectType, subjectId, expiresAt, now).run();
+  setCookie(c, SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+}
+
+// A valid signature is not enough: the row must exist, be unrevoked and unexpired.
+export async function currentSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType): Promise<Session | null> {
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token || token.length > 4096) return null;
+  const session = await verifySessionToken(secret, token, subjectType);
+  if (!session) return null;
+  const row = await db
+    .prepare('SELECT 1 AS ok FROM sessions WHERE id = ? AND subject_type = ? AND subject_id = ? AND revoked_at IS NULL AND expires_at > ?')
+    .bind(session.id, subjectType, session.subjectId, Date.now())
+    .first<{ ok: number }>();
+  return row ? session : null;
+}
+
+export async function endSession(c: Context, db: D1Database, session: Session | null): Promise<void> {
+  if (session) await db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(Date.now(), session.id).run();
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+}
+
+export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectType, subjectId: string, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE sessions SET revoked_at = ? WHERE subject_type = ? AND subject_id = ? AND revoked_at IS NULL').bind(now, subjectType, subjectId);
+}

@@ -1,0 +1,250 @@
+// The creator portal: server-rendered pages that work without JavaScript.
+import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { getCookie } from 'hono/cookie';
+import { z } from 'zod';
+import { BriefPage, EarningsPage, HomePage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type SubmissionDetail } from '../../../portal/creator/pages';
+import { consumeTokenStatement, findUsableToken, type TokenPurpose } from '../../db/account-tokens';
+import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
+import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
+import { checkCaption, isCompliant } from '../../domain/submissions';
+import type { AppEnv } from '../../env';
+import { ApiError, notFound } from '../../lib/errors';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
+import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
+import { clientIp, formBody, isPagePath, safeNext, sameOrigin } from './guards';
+
+export const creatorPortal = new Hono<AppEnv>();
+
+creatorPortal.use('*', sameOrigin);
+creatorPortal.use('*', async (c, next) => {
+  await next();
+  if (!isPagePath(c.req.path)) return;
+  c.header('Cache-Control', 'no-store');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Referrer-Policy', 'same-origin');
+});
+
+type Viewer = { name: string; email: string };
+
+const requireCreator = createMiddleware<AppEnv & { Variables: { viewer: Viewer } }>(async (c, next) => {
+  const token = getCookie(c, SESSION_COOKIE);
+  const session = token && token.length < 4096 ? await verifySessionToken(c.env.SESSION_SECRET, token, 'creator') : null;
+  const row = session
+    ? await c.env.DB.prepare(
+        `SELECT c.display_name AS name, c.email FROM sessions s JOIN creators c ON c.id = s.subject_id
+         WHERE s.id = ? AND s.subject_type = 'creator' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+      )
+        .bind(session.id, session.subjectId, Date.now())
+        .first<Viewer>()
+    : null;
+  if (!session || !row) {
+    const url = new URL(c.req.url);
+    if (c.req.method !== 'GET') throw new ApiError(401, 'signed_out', 'Your session has ended. Sign in again.');
+    return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+  }
+  c.set('creator', { sessionId: session.id, creatorId: session.subjectId });
+  c.set('viewer', row);
+  await next();
+});
+
+// ---------- Sign-in ----------
+
+creatorPortal.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'), '/')} notice={c.req.query('done') === 'password' ? 'Password saved. Sign in with it.' : undefined} />));
+
+const GENERIC_LOGIN_FAILURE = 'That email and password do not match an account.';
+
+creatorPortal.post('/login', async (c) => {
+  const form = await formBody(c);
+  const email = (form.email ?? '').trim().toLowerCase().slice(0, 254);
+  const password = (form.password ?? '').slice(0, 256);
+  const next = safeNext(form.next, '/');
+  // Both limits are checked before any hashing, so a flood of guesses costs us no PBKDF2 work.
+  const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: email || 'empty' })]);
+  if (!byIp.success || !byAccount.success) {
+    c.header('Retry-After', '60');
+    return c.html(<LoginPage email={email} next={next} error="Too many sign-in attempts. Wait a minute and try again." />, 429);
+  }
+  const creator = email ? await c.env.DB.prepare('SELECT id, password_hash FROM creators WHERE email = ?').bind(email).first<{ id: string; password_hash: string | null }>() : null;
+  const ok = await verifyPassword(password, creator?.password_hash ?? DUMMY_HASH);
+  if (!creator || !creator.password_hash || !ok) return c.html(<LoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
+  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', creator.id);
+  return c.redirect(next, 303);
+});
+
+creatorPortal.post('/logout', async (c) => {
+  const token = getCookie(c, SESSION_COOKIE);
+  const session = token ? await verifySessionToken(c.env.SESSION_SECRET, token, 'creator') : null;
+  await endSession(c, c.env.DB, session);
+  return c.redirect('/login', 303);
+});
+
+// ---------- Invite and reset: set a password through a single-use link ----------
+
+const TOKEN_PAGES: Record<TokenPurpose, { heading: string; intro: string }> = {
+  invite: { heading: 'Welcome to Chorus', intro: 'Choose a password for' },
+  reset: { heading: 'Choose a new password', intro: 'Set a new password for' },
+};
+
+function tokenRoutes(purpose: TokenPurpose) {
+  const path = `/${purpose}/:token`;
+  creatorPortal.get(path, async (c) => {
+    const token = await findUsableToken(c.env.DB, purpose, c.req.param('token') ?? '', Date.now());
+    if (!token) return c.html(<LinkUnusablePage what={purpose === 'invite' ? 'invitation' : 'password reset'} />, 410);
+    if (purpose === 'invite' && token.has_password) return c.redirect('/login?next=/', 303);
+    return c.html(<SetPasswordPage {...TOKEN_PAGES[purpose]} action={`/${purpose}/${c.req.param('token')}`} name={token.display_name} email={token.email} />);
+  });
+
+  creatorPortal.post(path, async (c) => {
+    const now = Date.now();
+    const raw = c.req.param('token') ?? '';
+    const token = await findUsableToken(c.env.DB, purpose, raw, now);
+    if (!token) return c.html(<LinkUnusablePage what={purpose === 'invite' ? 'invitation' : 'password reset'} />, 410);
+    const form = await formBody(c);
+    const password = form.password ?? '';
+    const problem = passwordProblem(password) ?? (password === form.confirm ? null : 'The two passwords are different.');
+    if (problem) return c.html(<SetPasswordPage {...TOKEN_PAGES[purpose]} action={`/${purpose}/${raw}`} name={token.display_name} email={token.email} error={problem} />, 422);
+    const hash = await hashPassword(password);
+    // The password only changes if this request is the one that consumed the token.
+    const [consumed] = await c.env.DB.batch([
+      consumeTokenStatement(c.env.DB, token.token_hash, now),
+      c.env.DB.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND EXISTS (SELECT 1 FROM account_tokens WHERE token_hash = ? AND used_at = ?)').bind(hash, token.creator_id, token.token_hash, now),
+      c.env.DB.prepare("UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND EXISTS (SELECT 1 FROM account_tokens WHERE token_hash = ? AND used_at = ?)").bind(
+        token.creator_id,
+        token.brand_id,
+        token.token_hash,
+        now,
+      ),
+      revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now),
+    ]);
+    if (!consumed || consumed.meta.changes !== 1) return c.html(<LinkUnusablePage what={purpose === 'invite' ? 'invitation' : 'password reset'} />, 410);
+    await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
+    return c.redirect('/?welcome=1', 303);
+  });
+}
+tokenRoutes('invite');
+tokenRoutes('reset');
+
+// ---------- Signed-in pages ----------
+
+for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings']) creatorPortal.use(path, requireCreator);
+
+const viewerOf = (c: Context) => c.get('viewer') as Viewer;
+
+creatorPortal.get('/', async (c) => {
+  const cards = await creatorHome(c.env.DB, c.var.creator.creatorId, Date.now());
+  const viewer = viewerOf(c);
+  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} origin={new URL(c.req.url).origin} notice={c.req.query('welcome') ? 'You are all set. Here is everything for your campaigns.' : undefined} />);
+});
+
+creatorPortal.get('/brief/:enrollmentId', async (c) => {
+  const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
+  if (!e) throw notFound('campaign');
+  return c.html(<BriefPage who={viewerOf(c).email} e={e} />);
+});
+
+creatorPortal.get('/submissions', async (c) => {
+  const items = await creatorSubmissions(c.env.DB, c.var.creator.creatorId);
+  return c.html(<SubmissionsPage who={viewerOf(c).email} items={items} notice={c.req.query('sent') ? 'Submitted. The brand has been asked to review it.' : undefined} />);
+});
+
+const draftSchema = z.object({
+  enrollmentId: z.string().min(1).max(64),
+  storyFormat: z.string().min(1).max(40),
+  draftUrl: z.url({ protocol: /^https$/, error: 'The draft link must be an https:// link.' }).max(2048),
+  caption: z.string().trim().min(1, 'Write the caption you plan to post.').max(2200, 'Captions are limited to 2,200 characters.'),
+  confirm: z.string().optional(),
+});
+
+async function readDraft(c: Context<AppEnv>) {
+  const form = await formBody(c);
+  const values: DraftForm = { enrollmentId: form.enrollmentId ?? '', storyFormat: form.storyFormat ?? '', draftUrl: form.draftUrl ?? '', caption: form.caption ?? '' };
+  const parsed = draftSchema.safeParse(form);
+  const errors = parsed.success ? [] : parsed.error.issues.map((i) => (i.path[0] === 'draftUrl' ? 'The draft link must be an https:// link.' : i.message));
+  return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null };
+}
+
+creatorPortal.get('/submissions/new', async (c) => {
+  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.campaign_status !== 'ended');
+  if (enrollments.length === 0) return c.redirect('/', 303);
+  const values: DraftForm = { enrollmentId: c.req.query('enrollment') ?? '', storyFormat: '', draftUrl: '', caption: '' };
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action="/submissions" heading="Submit a draft" />);
+});
+
+creatorPortal.post('/submissions', async (c) => {
+  const { creatorId } = c.var.creator;
+  const enrollments = (await creatorEnrollments(c.env.DB, creatorId)).filter((e) => e.campaign_status !== 'ended');
+  const { values, errors, confirmed, data } = await readDraft(c);
+  const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
+  if (!e) throw notFound('campaign');
+  if (data && !(JSON.parse(e.story_formats) as string[]).includes(data.storyFormat)) errors.push('Pick one of the story formats this campaign offers.');
+  const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action="/submissions" heading="Submit a draft" {...extra} />, status);
+  if (!data || errors.length > 0) return render(422, { errors });
+  const checks = checkCaption(data.caption, { hashtag: e.hashtag, disclosureText: e.disclosure_text });
+  // A missing hashtag or disclosure is shown before anything is stored; the creator may still submit.
+  if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: e.hashtag, disclosure: e.disclosure_text } });
+  const id = await createSubmission(c.env.DB, { enrollmentId: e.enrollment_id, brandId: e.brand_id, creatorId, hashtag: e.hashtag, disclosureText: e.disclosure_text }, data);
+  return c.redirect(`/submissions/${id}?sent=1`, 303);
+});
+
+async function detail(c: Context<AppEnv>, id: string) {
+  const s = await loadSubmission(c.env.DB, id, { creatorId: c.var.creator.creatorId });
+  return { s: { ...s } as unknown as SubmissionDetail, timeline: await submissionTimeline(c.env.DB, s.id), context: s };
+}
+
+creatorPortal.get('/submissions/:id', async (c) => {
+  const { s, timeline } = await detail(c, c.req.param('id'));
+  const notice = c.req.query('sent') ? 'Submitted for review.' : c.req.query('live') ? 'Saved. Thank you!' : undefined;
+  return c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} notice={notice} />);
+});
+
+creatorPortal.get('/submissions/:id/edit', async (c) => {
+  const { context } = await detail(c, c.req.param('id'));
+  if (context.status !== 'changes_requested') return c.redirect(`/submissions/${context.id}`, 303);
+  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.enrollment_id === context.enrollment_id);
+  const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" lockEnrollment />);
+});
+
+creatorPortal.post('/submissions/:id/resubmit', async (c) => {
+  const { context } = await detail(c, c.req.param('id'));
+  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.enrollment_id === context.enrollment_id);
+  const { values, errors, confirmed, data } = await readDraft(c);
+  values.enrollmentId = context.enrollment_id;
+  const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" lockEnrollment {...extra} />, status);
+  if (!data || errors.length > 0) return render(422, { errors });
+  const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
+  if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
+  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data });
+  return c.redirect(`/submissions/${context.id}?sent=1`, 303);
+});
+
+const count = z.coerce.number().int().min(0).max(1_000_000_000);
+const liveSchema = z.object({
+  postUrl: z.url({ protocol: /^https$/ }).max(2048),
+  views: count.default(0),
+  likes: count.default(0),
+  comments: count.default(0),
+  saves: count.default(0),
+  shares: count.default(0),
+});
+
+creatorPortal.post('/submissions/:id/live', async (c) => {
+  const { s, timeline, context } = await detail(c, c.req.param('id'));
+  const form = await formBody(c);
+  const parsed = liveSchema.safeParse(Object.fromEntries(Object.entries(form).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    return c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={['Add the https:// link of the live post, and whole numbers for the engagement figures.']} />, 422);
+  }
+  const { postUrl, ...metrics } = parsed.data;
+  if (context.status === 'live') await updateMetrics(c.env.DB, context, metrics, postUrl);
+  else await transitionSubmission(c.env.DB, context, { action: 'go_live', actor: 'creator', actorId: c.var.creator.creatorId, postUrl, metrics });
+  return c.redirect(`/submissions/${context.id}?live=1`, 303);
+});
+
+creatorPortal.get('/earnings', async (c) => {
+  const { ledger, payouts } = await creatorEarnings(c.env.DB, c.var.creator.creatorId);
+  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} />);
+});
