@@ -1,0 +1,338 @@
+import { env, SELF } from 'cloudflare:test';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HOME_QUERIES } from '../../../worker/db/creator-portal';
+import { base64url } from '../../../worker/lib/ids';
+import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
+import { SESSION_COOKIE } from '../../../worker/lib/sessions';
+import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
+import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+
+const PASSWORD = 'a long enough password';
+let ipCounter = 0;
+const freshIp = () => `203.0.113.${(ipCounter++ % 250) + 1}`;
+
+function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}
+
+async function post(path: string, fields: Record<string, string>, opts: { cookie?: string; origin?: string | null; ip?: string } = {}) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': opts.ip ?? freshIp() };
+  if (opts.origin !== null) headers.origin = opts.origin ?? BASE;
+  if (opts.cookie) headers.cookie = opts.cookie;
+  return SELF.fetch(`${BASE}${path}`, { method: 'POST', headers, body: form(fields), redirect: 'manual' });
+}
+
+const get = (path: string, cookie?: string) => SELF.fetch(`${BASE}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+
+function sessionCookie(res: Response): string {
+  const raw = res.headers.get('set-cookie') ?? '';
+  const match = new RegExp(`${SESSION_COOKIE}=([^;]+)`).exec(raw);
+  if (!match) throw new Error(`no session cookie in ${raw}`);
+  return `${SESSION_COOKIE}=${match[1]}`;
+}
+
+// A money brand whose creator accepted an invite and is signed in.
+async function signedInCreator(opts: Parameters<typeof createMoneyBrand>[0] = {}) {
+  const m = await createMoneyBrand(opts);
+  const invite = await json<{ data: { inviteUrl: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
+  const path = new URL(invite.data.inviteUrl).pathname;
+  const res = await post(path, { password: PASSWORD, confirm: PASSWORD });
+  expect(res.status).toBe(303);
+  return { ...m, cookie: sessionCookie(res), invitePath: path, email: `${m.handle}@creators.test` };
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  setTransport(logTransport);
+});
+
+describe('invites', () => {
+  it('sets a password, signs the creator in with a hardened cookie and activates the enrollment', async () => {
+    const m = await createMoneyBrand();
+    await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
+    const invite = await json<{ data: { inviteUrl: string; expiresAt: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
+    const token = invite.data.inviteUrl.split('/invite/')[1]!;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 random bits
+    expect((await get(`/invite/${token}`)).status).toBe(200);
+    const res = await post(`/invite/${token}`, { password: PASSWORD, confirm: PASSWORD });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/?welcome=1');
+    const cookie = res.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^__Host-chorus_session=/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/Secure/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).toMatch(/Path=\//);
+    expect(cookie).not.toMatch(/Domain=/i);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
+    const home = await get('/', sessionCookie(res));
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain(m.code);
+  });
+
+  it('cannot be used twice, after expiry, or with a short password', async () => {
+    const m = await signedInCreator();
+    expect((await post(m.invitePath, { password: 'another long password', confirm: 'another long password' })).status).toBe(410);
+    const fresh = await json<{ data: { inviteUrl: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
+    const path = new URL(fresh.data.inviteUrl).pathname;
+    expect((await post(path, { password: 'short', confirm: 'short' })).status).toBe(422);
+    expect((await post(path, { password: PASSWORD, confirm: `${PASSWORD}x` })).status).toBe(422);
+    await env.DB.prepare('UPDATE account_tokens SET expires_at = ? WHERE creator_id = ? AND used_at IS NULL').bind(Date.now() - 1, m.creator.id).run();
+    expect((await get(path)).status).toBe(410);
+    expect((await post(path, { password: PASSWORD, confirm: PASSWORD })).status).toBe(410);
+    expect((await get('/invite/not-a-token')).status).toBe(410);
+  });
+
+  it('lets only one of several concurrent submissions of the same invite win', async () => {
+    const m = await createMoneyBrand();
+    const invite = await json<{ data: { inviteUrl: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
+    const path = new URL(invite.data.inviteUrl).pathname;
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => post(path, { password: `${PASSWORD} ${i}`, confirm: `${PASSWORD} ${i}` })));
+    expect(results.filter((r) => r.status === 303)).toHaveLength(1);
+  });
+});
+
+describe('sign-in', () => {
+  it('signs in with the right password and fails generically otherwise', async () => {
+    const m = await signedInCreator();
+    const ok = await post('/login', { email: m.email.toUpperCase(), password: PASSWORD, next: '/earnings' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/earnings');
+    const wrong = await post('/login', { email: m.email, password: 'wrong password!' });
+    const unknown = await post('/login', { email: 'nobody@creators.test', password: 'wrong password!' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const message = (html: string) => /<div class="notice notice-error"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1];
+    expect(message(await wrong.text())).toBe(message(await unknown.text()));
+  });
+
+  it('never redirects off-site after sign-in', async () => {
+    const m = await signedInCreator();
+    for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+      const res = await post('/login', { email: m.email, password: PASSWORD, next });
+      expect(res.headers.get('location')).toBe('/');
+    }
+  });
+
+  it('rate-limits per account and per IP before hashing any password', async () => {
+    const m = await signedInCreator();
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await post('/login', { email: m.email, password: `guess number ${i}` })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429, 429]);
+    expect(derive).toHaveBeenCalledTimes(5); // the throttled attempts cost no PBKDF2
+    const ip = freshIp();
+    const byIp: number[] = [];
+    for (let i = 0; i < 22; i++) byIp.push((await post('/login', { email: `spray${i}@creators.test`, password: 'x' }, { ip })).status);
+    expect(byIp.filter((s) => s === 429)).toHaveLength(2);
+    expect(derive).toHaveBeenCalledTimes(25);
+  });
+});
+
+describe('passwords', () => {
+  it('hashes with PBKDF2-SHA256 at 100,000 iterations and refuses more, hashing or verifying', async () => {
+    const stored = await hashPassword('correct horse battery');
+    expect(stored).toMatch(/^pbkdf2_sha256\$100000\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(await verifyPassword('correct horse battery', stored)).toBe(true);
+    expect(await verifyPassword('correct horse batterx', stored)).toBe(false);
+    await expect(hashPassword('x', MAX_PBKDF2_ITERATIONS + 1)).rejects.toThrow(RangeError);
+    // Local workerd would happily run 200,000 iterations; production refuses, so we never ask.
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    const tooMany = stored.replace('$100000$', '$200000$');
+    expect(await verifyPassword('correct horse battery', tooMany)).toBe(false);
+    expect(derive).not.toHaveBeenCalled();
+    expect(await hashPassword('a', 1)).not.toBe(await hashPassword('a', 1)); // per-user salt
+  });
+});
+
+describe('sessions', () => {
+  const secret = () => new TextEncoder().encode(env.SESSION_SECRET);
+  const claims = (creatorId: string, sessionId: string) => ({ typ: 'creator', sub: creatorId, jti: sessionId });
+
+  async function sessionIdOf(cookie: string): Promise<{ sub: string; jti: string }> {
+    const payload = JSON.parse(atob(cookie.split('=')[1]!.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
+    return { sub: payload.sub, jti: payload.jti };
+  }
+
+  async function rejected(cookie: string) {
+    const res = await get('/', cookie);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/login?next=%2F');
+  }
+
+  it('rejects expired, tampered, wrong-alg, alg:none and wrong-audience tokens', async () => {
+    const m = await signedInCreator();
+    const { sub, jti } = await sessionIdOf(m.cookie);
+    const build = (alg: 'HS256' | 'HS512', aud: string, exp: number) =>
+      new SignJWT(claims(sub, jti)).setProtectedHeader({ alg }).setIssuer('chorus').setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(secret());
+    const now = Math.floor(Date.now() / 1000);
+    expect((await get('/', `${SESSION_COOKIE}=${await build('HS256', 'chorus-portal', now + 600)}`)).status).toBe(200); // control
+    await rejected(`${SESSION_COOKIE}=${await build('HS256', 'chorus-portal', now - 10)}`);
+    await rejected(`${SESSION_COOKIE}=${await build('HS512', 'chorus-portal', now + 600)}`);
+    await rejected(`${SESSION_COOKIE}=${await build('HS256', 'chorus-console', now + 600)}`);
+    const [header, payload, signature] = m.cookie.split('=')[1]!.split('.');
+    const forged = JSON.parse(atob(payload!.replace(/-/g, '+').replace(/_/g, '/')));
+    forged.sub = 'cr_someone_else';
+    const enc = (o: unknown) => base64url(new TextEncoder().encode(JSON.stringify(o)));
+    await rejected(`${SESSION_COOKIE}=${header}.${enc(forged)}.${signature}`);
+    await rejected(`${SESSION_COOKIE}=${enc({ alg: 'none', typ: 'JWT' })}.${payload}.`);
+    await rejected(`${SESSION_COOKIE}=garbage`);
+  });
+
+  it('is revoked by sign-out and by a password reset', async () => {
+    const m = await signedInCreator();
+    expect((await get('/', m.cookie)).status).toBe(200);
+    const out = await post('/logout', {}, { cookie: m.cookie });
+    expect(out.status).toBe(303);
+    await rejected(m.cookie);
+
+    const again = sessionCookie(await post('/login', { email: m.email, password: PASSWORD }));
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(201);
+    const reset = await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`);
+    expect(JSON.stringify(await reset.json())).not.toContain('/reset/'); // only the creator receives the link
+    expect(sent[0]!.to).toBe(m.email);
+    const path = new URL(/https?:\/\/\S+/.exec(sent[0]!.text)![0]).pathname;
+    expect((await post(path, { password: 'a brand new password', confirm: 'a brand new password' })).status).toBe(303);
+    await rejected(again);
+    expect((await post('/login', { email: m.email, password: PASSWORD })).status).toBe(401);
+    expect((await post(path, { password: 'yet another password', confirm: 'yet another password' })).status).toBe(410);
+  });
+});
+
+describe('origin checks', () => {
+  it('refuses state-changing forms from another origin or without one', async () => {
+    const m = await signedInCreator();
+    for (const origin of ['https://evil.example', 'null', null]) {
+      const res = await post('/login', { email: m.email, password: PASSWORD }, { origin });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    const sameSite = await SELF.fetch(`${BASE}/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: m.cookie }, redirect: 'manual' });
+    expect(sameSite.status).toBe(303);
+  });
+});
+
+describe('submissions', () => {
+  const draft = (enrollmentId: string, caption: string) => ({ enrollmentId, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption });
+
+  async function submit(m: Awaited<ReturnType<typeof signedInCreator>>, caption = 'Morning routine #Glow #ad', confirm = false) {
+    const res = await post('/submissions', { ...draft(m.enrollment.id, caption), ...(confirm ? { confirm: '1' } : {}) }, { cookie: m.cookie });
+    return res;
+  }
+
+  async function submissionId(m: Awaited<ReturnType<typeof signedInCreator>>) {
+    const res = await submit(m);
+    expect(res.status).toBe(303);
+    return res.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+  }
+
+  it('warns about a missing disclosure before storing anything, and records it for the reviewer if sent anyway', async () => {
+    const m = await signedInCreator();
+    const warned = await submit(m, 'Morning routine #Glow');
+    expect(warned.status).toBe(200);
+    const html = await warned.text();
+    expect(html).toContain('missing something the brief requires');
+    expect(html).toContain('Submit anyway');
+    expect(await rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', m.enrollment.id)).toBe(0);
+    expect((await submit(m, 'Morning routine #Glow', true)).status).toBe(303);
+    const flagged = await json<{ data: { compliance: { hashtag: boolean; disclosure: boolean } }[] }>(await m.brand.api('GET', '/api/admin/submissions?compliance=flagged'));
+    expect(flagged.data.map((s) => s.compliance)).toEqual([{ hashtag: true, disclosure: false }]);
+  });
+
+  it('rejects hostile drafts with 422 and stores nothing', async () => {
+    const m = await signedInCreator();
+    for (const body of [
+      draft(m.enrollment.id, ''),
+      { ...draft(m.enrollment.id, 'ok #Glow #ad'), draftUrl: 'javascript:alert(1)' },
+      { ...draft(m.enrollment.id, 'ok #Glow #ad'), draftUrl: 'http://drive.example/x' },
+      { ...draft(m.enrollment.id, 'x'.repeat(2201)) },
+      { ...draft(m.enrollment.id, 'ok #Glow #ad'), storyFormat: 'unboxing' },
+    ]) {
+      expect((await post('/submissions', body, { cookie: m.cookie })).status).toBe(422);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', m.enrollment.id)).toBe(0);
+  });
+
+  it('walks every legal transition and answers illegal ones with 409', async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = 25000 WHERE id = ?').bind(m.enrollment.id).run();
+    const id = await submissionId(m);
+    const admin = (action: string, body: unknown = {}) => m.brand.api('POST', `/api/admin/submissions/${id}/${action}`, body);
+    const status = async () => (await env.DB.prepare('SELECT status FROM submissions WHERE id = ?').bind(id).first<{ status: string }>())?.status;
+
+    expect((await admin('mark-live', { postUrl: 'https://instagram.com/p/x' })).status).toBe(409); // submitted → live
+    expect((await post(`/submissions/${id}/resubmit`, draft(m.enrollment.id, 'x #Glow #ad'), { cookie: m.cookie })).status).toBe(409); // not asked for changes
+    expect((await admin('request-changes', {})).status).toBe(422); // a note is required
+    expect((await admin('request-changes', { note: 'Show the texture closer.' })).status).toBe(200);
+    expect(await status()).toBe('changes_requested');
+    expect((await admin('approve')).status).toBe(409); // changes_requested → approved
+    const resubmitted = await post(`/submissions/${id}/resubmit`, draft(m.enrollment.id, 'Closer texture #Glow #ad'), { cookie: m.cookie });
+    expect(resubmitted.status).toBe(303);
+    expect(await status()).toBe('submitted');
+    expect((await admin('approve', { note: 'Lovely.' })).status).toBe(200);
+    expect((await admin('approve')).status).toBe(409);
+    expect((await admin('reject')).status).toBe(409); // approved → rejected
+    const live = await post(`/submissions/${id}/live`, { postUrl: 'https://www.instagram.com/p/abc', views: '1200', likes: '90', comments: '12', saves: '30', shares: '4' }, { cookie: m.cookie });
+    expect(live.status).toBe(303);
+    expect(await status()).toBe('live');
+    expect((await admin('mark-live', { postUrl: 'https://instagram.com/p/x' })).status).toBe(409); // already live
+    const fee = await env.DB.prepare("SELECT amount_minor FROM ledger_entries WHERE submission_id = ? AND kind = 'flat_fee'").bind(id).all();
+    expect(fee.results).toEqual([{ amount_minor: 25000 }]);
+    await post(`/submissions/${id}/live`, { postUrl: 'https://www.instagram.com/p/abc', views: '5000' }, { cookie: m.cookie });
+    expect(await rowCount("SELECT views AS n FROM submissions WHERE id = ?", id)).toBe(5000);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE submission_id = ?", id)).toBe(1);
+    const events = await env.DB.prepare('SELECT to_status FROM submission_events WHERE submission_id = ? ORDER BY at, rowid').bind(id).all<{ to_status: string }>();
+    expect(events.results.map((e) => e.to_status)).toEqual(['submitted', 'changes_requested', 'submitted', 'approved', 'live']);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action LIKE 'submission.%'", id)).toBe(5);
+
+    const second = await submissionId(m);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${second}/reject`, { note: 'Off brief.' })).status).toBe(200);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${second}/approve`, {})).status).toBe(409);
+  });
+});
+
+describe('tenancy', () => {
+  it("never shows or changes another creator's data, and keeps creators out of the admin API", async () => {
+    const a = await signedInCreator();
+    const b = await signedInCreator();
+    const created = await post('/submissions', { enrollmentId: a.enrollment.id, storyFormat: 'before_after', draftUrl: 'https://drive.example/secret-a', caption: 'Secret caption of A #Glow #ad' }, { cookie: a.cookie });
+    const aSubmission = created.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+    for (const path of [`/submissions/${aSubmission}`, `/brief/${a.enrollment.id}`, `/submissions/${aSubmission}/edit`]) {
+      const res = await get(path, b.cookie);
+      expect(res.status).toBe(404);
+      const text = await res.text();
+      expect(text).not.toContain('Secret caption of A');
+      expect(text).not.toContain(a.handle);
+    }
+    const writes = [
+      await post(`/submissions/${aSubmission}/live`, { postUrl: 'https://instagram.com/p/x' }, { cookie: b.cookie }),
+      await post(`/submissions/${aSubmission}/resubmit`, { enrollmentId: a.enrollment.id, storyFormat: 'before_after', draftUrl: 'https://x.example/', caption: 'hijack #Glow #ad' }, { cookie: b.cookie }),
+      await post('/submissions', { enrollmentId: a.enrollment.id, storyFormat: 'before_after', draftUrl: 'https://x.example/', caption: 'as A #Glow #ad' }, { cookie: b.cookie }),
+    ];
+    for (const res of writes) expect(res.status).toBe(404);
+    expect(await rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', a.enrollment.id)).toBe(1);
+    const home = await (await get('/', b.cookie)).text();
+    expect(home).not.toContain(a.code);
+    expect(home).not.toContain(a.handle);
+    const admin = await SELF.fetch(`${BASE}/api/admin/campaigns`, { headers: { cookie: b.cookie } });
+    expect(admin.status).toBe(403);
+    // Another brand's admin key cannot review A's submission either.
+    expect((await b.brand.api('POST', `/api/admin/submissions/${aSubmission}/approve`, {})).status).toBe(404);
+  });
+});
+
+describe('home page queries', () => {
+  it('uses indexes for every query on the home page', async () => {
+    for (const [name, sql] of Object.entries(HOME_QUERIES)) {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 'x'))
+        .all<{ detail: string }>();
+      const plan = results.map((r) => r.detail).join('\n');
+      expect(plan, `${name}:\n${plan}`).not.toMatch(/^SCAN (?!CONSTANT)/m);
+    }
+  });
+});
