@@ -16,17 +16,22 @@ import { ErrorPage } from '../portal/layout';
 export const app = new Hono<AppEnv>();
 
 const MAX_BODY_BYTES = 64 * 1024;
+// Roster CSVs and processor reconciliation files are the only large bodies.
+const MAX_UPLOAD_BYTES = 1024 * 1024;
+const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
 
-const limitBody = () =>
+const limitBody = (maxSize: number) =>
   bodyLimit({
-    maxSize: MAX_BODY_BYTES,
+    maxSize,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`);
+      throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${maxSize} bytes.`);
     },
   });
+const limitSmall = limitBody(MAX_BODY_BYTES);
+const limitUpload = limitBody(MAX_UPLOAD_BYTES);
 
-app.use('/api/*', limitBody());
-app.use('/v1/*', limitBody());
+app.use('/api/*', (c, next) => (isUpload(c.req.path) ? limitUpload : limitSmall)(c, next));
+app.use('/v1/*', limitSmall);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/r', redirect);

@@ -127,6 +127,9 @@ export const campaigns = sqliteTable(
     startsAt: integer('starts_at'),
     endsAt: integer('ends_at'),
     status: text('status', { enum: ['draft', 'active', 'ended'] }).notNull().default('active'),
+    // The mid-tier comparison the brand enters: one creator's cost and the audience that engaged.
+    baselineCostMinor: integer('baseline_cost_minor'),
+    baselineEngaged: integer('baseline_engaged'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('campaigns_brand_slug').on(t.brandId, t.slug)],
@@ -373,7 +376,20 @@ export const payouts = sqliteTable(
     createdAt: createdAt(),
     paidAt: integer('paid_at'),
   },
-  (t) => [uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency)],
+  (t) => [uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency), index('payouts_brand_period').on(t.brandId, t.period)],
+);
+
+// A closed period: its payouts are fixed, later entries roll into the next period's close.
+export const periodCloses = sqliteTable(
+  'period_closes',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    period: text('period').notNull(),
+    closeId: text('close_id').notNull(),
+    closedBy: text('closed_by').notNull(),
+    closedAt: integer('closed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.period] })],
 );
 
 export const auditLog = sqliteTable(

@@ -29,11 +29,15 @@ const createCampaign = z.strictObject({
   startsAt: isoDate.nullable().default(null),
   endsAt: isoDate.nullable().default(null),
   status: z.enum(['draft', 'active', 'ended']).default('active'),
+  baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().default(null),
+  baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().default(null),
 });
 
 const updateCampaign = z.strictObject({
   status: z.enum(['draft', 'active', 'ended']).optional(),
   endsAt: isoDate.nullable().optional(),
+  baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
+  baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
 });
 
 type CampaignRow = typeof campaigns.$inferSelect;
@@ -55,6 +59,7 @@ export function campaignView(c: CampaignRow) {
     startsAt: iso(c.startsAt),
     endsAt: iso(c.endsAt),
     status: c.status,
+    baseline: c.baselineCostMinor === null || c.baselineEngaged === null ? null : { costMinor: c.baselineCostMinor, engaged: c.baselineEngaged },
     createdAt: iso(c.createdAt),
   };
 }

@@ -3,6 +3,7 @@ import type { AppEnv } from '../../env';
 import { requireAdminKey } from './auth';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
+import { importRoutes } from './imports';
 import { creatorRoutes } from './creators';
 import { enrollmentRoutes } from './enrollments';
 import { integrationRoutes, keyRoutes } from './keys';
@@ -14,6 +15,7 @@ export const admin = new Hono<AppEnv>();
 
 admin.use('*', requireAdminKey);
 admin.route('/campaigns', campaignRoutes);
+admin.route('/campaigns', importRoutes);
 admin.route('/creators', creatorRoutes);
 admin.route('/enrollments', enrollmentRoutes);
 admin.route('/links', linkRoutes);

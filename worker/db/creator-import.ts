@@ -1,0 +1,175 @@
+// Bulk onboarding: accounts, roster rows, enrollments, a link, a code and an invite per creator.
+// Every statement is an idempotent multi-row insert, chunked so no statement binds more than D1's 100
+// parameters and a 150-creator file stays far inside the per-request query budget. Invite tokens are
+// derived (HMAC of brand and email), so re-uploading the same file writes nothing and returns the same links.
+import type { ImportRow, RowError } from '../domain/creator-import';
+import { codeFromPattern } from '../domain/codes';
+import { csvLine, csvText } from '../lib/csv';
+import { sha256Hex } from '../lib/digest';
+import { base64url, newId, newSlug } from '../lib/ids';
+import { INVITE_TTL_MS } from './account-tokens';
+
+export const ROWS_PER_CHUNK = 10; // the widest statement binds 5 values a row: 50 parameters + a few fixed ones
+
+export type ImportTarget = {
+  brandId: string;
+  campaignId: string;
+  destination: string;
+  codePattern: string;
+  discountPercent: number;
+  origin: string;
+  secretsKey: string;
+};
+
+export type InviteRow = {
+  line: number | null;
+  email: string;
+  handle: string;
+  name: string;
+  status: 'invite' | 'accepted' | 'expired' | 'existing_account';
+  inviteUrl: string | null;
+  link: string | null;
+  code: string | null;
+};
+
+export type ImportResult = {
+  rows: number;
+  created: { creators: number; enrollments: number; links: number; codes: number; invites: number };
+  skippedRows: RowError[];
+  invites: InviteRow[];
+};
+
+const encoder = new TextEncoder();
+
+export async function inviteToken(secretsKey: string, brandId: string, email: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secretsKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`invite:${brandId}:${email}`))));
+}
+
+// Positional parameters follow the SQL text, so a statement's VALUES block binds where it appears.
+const values = (rows: number, width: number) => Array.from({ length: rows }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
+
+// Handles owned by a different email cannot be imported; existing accounts keep their own handle.
+export async function conflictingHandles(db: D1Database, rows: ImportRow[]): Promise<RowError[]> {
+  const errors: RowError[] = [];
+  for (let i = 0; i < rows.length; i += 90) {
+    const chunk = rows.slice(i, i + 90);
+    const { results } = await db.prepare(`SELECT email, handle FROM creators WHERE handle IN (${chunk.map(() => '?').join(', ')})`).bind(...chunk.map((r) => r.handle)).all<{ email: string; handle: string }>();
+    const owner = new Map(results.map((r) => [r.handle, r.email]));
+    for (const r of chunk) {
+      const email = owner.get(r.handle);
+      if (email && email !== r.email) errors.push({ line: r.line, field: 'handle', message: 'This handle belongs to another Chorus account.' });
+    }
+  }
+  return errors;
+}
+
+export async function importCreators(db: D1Database, t: ImportTarget, rows: ImportRow[], onProgress: (done: number, total: number) => void | Promise<void> = () => {}): Promise<ImportResult['created']> {
+  const created = { creators: 0, enrollments: 0, links: 0, codes: 0, invites: 0 };
+  const now = Date.now();
+  for (let i = 0; i < rows.length; i += ROWS_PER_CHUNK) {
+    const chunk = rows.slice(i, i + ROWS_PER_CHUNK);
+    const n = chunk.length;
+    const tokens = await Promise.all(chunk.map(async (r) => sha256Hex(await inviteToken(t.secretsKey, t.brandId, r.email))));
+    const results = await db.batch([
+      db.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) VALUES ${values(n, 5)} ON CONFLICT DO NOTHING`).bind(...chunk.flatMap((r) => [newId('cr'), r.email, r.handle, r.name, now])),
+      db
+        .prepare(
+          `INSERT INTO brand_creators (brand_id, creator_id, niche, platform, follower_count, created_at)
+           SELECT ?, c.id, v.column2, v.column3, v.column4, ? FROM (VALUES ${values(n, 4)}) v JOIN creators c ON c.email = v.column1 WHERE true
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(t.brandId, now, ...chunk.flatMap((r) => [r.email, r.niche, r.platform, r.followerCount])),
+      db
+        .prepare(
+          `INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, flat_fee_minor, brief_section, status, created_at)
+           SELECT v.column1, ?, ?, c.id, v.column3, v.column4, v.column5, 'invited', ? FROM (VALUES ${values(n, 5)}) v JOIN creators c ON c.email = v.column2 WHERE true
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(t.brandId, t.campaignId, now, ...chunk.flatMap((r) => [newId('enr'), r.email, r.paymentModel, r.flatFeeMinor, r.briefSection])),
+      db
+        .prepare(
+          `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
+           SELECT v.column1, ?, e.id, v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
+           JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id
+           WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.enrollment_id = e.id)
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(t.brandId, t.destination, now, now, ...chunk.flatMap((r) => [newId('lnk'), newSlug(), r.email]), t.campaignId),
+      db
+        .prepare(
+          `INSERT INTO discount_codes (id, brand_id, enrollment_id, code, discount_type, discount_value, redemptions, status, created_at)
+           SELECT v.column1, ?, e.id, v.column2, 'percent', ?, 0, 'active', ? FROM (VALUES ${values(n, 3)}) v
+           JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id
+           WHERE v.column2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM discount_codes d WHERE d.enrollment_id = e.id)
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(t.brandId, t.discountPercent, now, ...chunk.flatMap((r) => [newId('dc'), codeFromPattern(t.codePattern, r.handle), r.email]), t.campaignId),
+      db
+        .prepare(
+          `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
+           SELECT v.column1, 'invite', c.id, ?, ?, ? FROM (VALUES ${values(n, 2)}) v JOIN creators c ON c.email = v.column2
+           WHERE c.password_hash IS NULL ON CONFLICT DO NOTHING`,
+        )
+        .bind(t.brandId, now + INVITE_TTL_MS, now, ...chunk.flatMap((r, j) => [tokens[j], r.email])),
+    ]);
+    const changes = results.map((r) => r.meta.changes ?? 0);
+    created.creators += changes[0] ?? 0;
+    created.enrollments += changes[2] ?? 0;
+    created.links += changes[3] ?? 0;
+    created.codes += changes[4] ?? 0;
+    created.invites += changes[5] ?? 0;
+    await onProgress(Math.min(rows.length, i + n), rows.length);
+  }
+  return created;
+}
+
+type InviteState = { email: string; handle: string; display_name: string; has_password: number; slug: string | null; code: string | null };
+
+// The invite sheet for a set of emails (or the whole campaign), derived from what is stored now.
+export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsKey'>, lines?: Map<string, number>): Promise<InviteRow[]> {
+  const emails = lines ? [...lines.keys()] : null;
+  const states: InviteState[] = [];
+  const base = `SELECT c.email, c.handle, c.display_name, c.password_hash IS NOT NULL AS has_password,
+      (SELECT slug FROM links l WHERE l.enrollment_id = e.id ORDER BY l.created_at LIMIT 1) AS slug,
+      (SELECT code FROM discount_codes d WHERE d.enrollment_id = e.id ORDER BY d.created_at LIMIT 1) AS code
+    FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND e.brand_id = ?`;
+  if (emails) {
+    for (let i = 0; i < emails.length; i += 90) {
+      const chunk = emails.slice(i, i + 90);
+      states.push(...(await db.prepare(`${base} AND c.email IN (${chunk.map(() => '?').join(', ')})`).bind(t.campaignId, t.brandId, ...chunk).all<InviteState>()).results);
+    }
+  } else {
+    states.push(...(await db.prepare(`${base} ORDER BY c.handle`).bind(t.campaignId, t.brandId).all<InviteState>()).results);
+  }
+  const now = Date.now();
+  const tokens = await Promise.all(states.map((st) => inviteToken(t.secretsKey, t.brandId, st.email)));
+  const hashes = await Promise.all(tokens.map(sha256Hex));
+  const stored = new Map<string, { used_at: number | null; expires_at: number }>();
+  for (let i = 0; i < hashes.length; i += 90) {
+    const chunk = hashes.slice(i, i + 90);
+    const { results } = await db.prepare(`SELECT token_hash, used_at, expires_at FROM account_tokens WHERE token_hash IN (${chunk.map(() => '?').join(', ')})`).bind(...chunk).all<{ token_hash: string; used_at: number | null; expires_at: number }>();
+    for (const r of results) stored.set(r.token_hash, r);
+  }
+  const rows: InviteRow[] = states.map((s, i) => {
+    const token = stored.get(hashes[i]!);
+    const status: InviteRow['status'] = token?.used_at ? 'accepted' : s.has_password ? 'existing_account' : !token || token.expires_at <= now ? 'expired' : 'invite';
+    return {
+      line: lines?.get(s.email) ?? null,
+      email: s.email,
+      handle: s.handle,
+      name: s.display_name,
+      status,
+      inviteUrl: status === 'invite' ? `${t.origin}/invite/${tokens[i]}` : null,
+      link: s.slug ? `${t.origin}/r/${s.slug}` : null,
+      code: s.code,
+    };
+  });
+  return rows.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.handle.localeCompare(b.handle));
+}
+
+export function invitesCsv(rows: InviteRow[]): string {
+  const header = csvLine(['line', 'email', 'handle', 'name', 'status', 'invite_url', 'tracked_link', 'discount_code'].map(csvText));
+  return header + rows.map((r) => csvLine([r.line === null ? '""' : String(r.line), ...[r.email, r.handle, r.name, r.status, r.inviteUrl, r.link, r.code].map(csvText)])).join('');
+}
+

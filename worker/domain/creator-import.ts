@@ -1,0 +1,97 @@
+// Reads a brand's creator roster CSV into rows ready to import, or row-level errors with line numbers.
+import type { CsvRecord } from '../lib/csv';
+import { decimalToMinor } from './store-payloads';
+
+export const IMPORT_COLUMNS = ['email', 'handle', 'name', 'niche', 'platform', 'follower_count', 'payment_model', 'flat_fee', 'brief_section'] as const;
+const REQUIRED = ['email', 'handle', 'name'] as const;
+const MODELS = ['product', 'affiliate', 'flat', 'hybrid'] as const;
+export const MAX_IMPORT_ROWS = 1000;
+
+export type ImportRow = {
+  line: number;
+  email: string;
+  handle: string;
+  name: string;
+  niche: string | null;
+  platform: string | null;
+  followerCount: number | null;
+  paymentModel: (typeof MODELS)[number];
+  flatFeeMinor: number;
+  briefSection: string;
+};
+
+export type RowError = { line: number; field: string; message: string };
+
+export type ImportPlan = { rows: ImportRow[]; errors: RowError[] };
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,63}$/;
+const HANDLE = /^[a-z0-9_]{2,30}$/;
+
+const clean = (s: string | undefined) => (s ?? '').trim();
+
+export function planImport(records: CsvRecord[], currency: string): ImportPlan | { headerError: string } {
+  const [header, ...body] = records;
+  if (!header) return { headerError: 'The file is empty.' };
+  const names = header.cells.map((h) => h.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+  const missing = REQUIRED.filter((r) => !names.includes(r));
+  if (missing.length > 0) return { headerError: `Missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}. Expected: ${IMPORT_COLUMNS.join(', ')}.` };
+  const unknown = names.filter((n) => n !== '' && !(IMPORT_COLUMNS as readonly string[]).includes(n));
+  if (unknown.length > 0) return { headerError: `Unknown column${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Expected: ${IMPORT_COLUMNS.join(', ')}.` };
+  if (body.length > MAX_IMPORT_ROWS) return { headerError: `At most ${MAX_IMPORT_ROWS} creators per file; this one has ${body.length}.` };
+
+  const rows: ImportRow[] = [];
+  const errors: RowError[] = [];
+  const seenEmails = new Map<string, number>();
+  const seenHandles = new Map<string, number>();
+  for (const record of body) {
+    const get = (col: string) => clean(record.cells[names.indexOf(col)]);
+    const rowErrors: RowError[] = [];
+    const fail = (field: string, message: string) => rowErrors.push({ line: record.line, field, message });
+    const email = get('email').toLowerCase();
+    const handle = get('handle').replace(/^@/, '').toLowerCase();
+    const name = get('name');
+    if (!EMAIL.test(email)) fail('email', 'Not an email address.');
+    if (!HANDLE.test(handle)) fail('handle', 'Handles are 2-30 lowercase letters, digits or _.');
+    if (name.length < 1 || name.length > 80) fail('name', 'A name of 1-80 characters is required.');
+    const model = (get('payment_model') || 'affiliate').toLowerCase();
+    if (!(MODELS as readonly string[]).includes(model)) fail('payment_model', `Use one of: ${MODELS.join(', ')}.`);
+    const feeText = get('flat_fee') || '0';
+    const fee = decimalToMinor(feeText, currency);
+    if (fee === null || fee > 100_000_000) fail('flat_fee', `A plain amount in ${currency}, like 250 or 250.00.`);
+    if ((model === 'flat' || model === 'hybrid') && fee === 0) fail('flat_fee', `A ${model} creator needs a flat fee.`);
+    const followersText = get('follower_count').replace(/[,_\s]/g, '');
+    const followers = followersText === '' ? null : /^\d{1,10}$/.test(followersText) ? Number(followersText) : NaN;
+    if (Number.isNaN(followers)) fail('follower_count', 'A whole number of followers.');
+    const brief = get('brief_section');
+    if (brief.length > 4000) fail('brief_section', 'At most 4,000 characters.');
+    const niche = get('niche');
+    const platform = get('platform');
+    if (niche.length > 60) fail('niche', 'At most 60 characters.');
+    if (platform.length > 30) fail('platform', 'At most 30 characters.');
+    if (rowErrors.length === 0) {
+      const emailLine = seenEmails.get(email);
+      const handleLine = seenHandles.get(handle);
+      if (emailLine) fail('email', `Same email as line ${emailLine}.`);
+      if (handleLine) fail('handle', `Same handle as line ${handleLine}.`);
+    }
+    if (rowErrors.length > 0) {
+      errors.push(...rowErrors);
+      continue;
+    }
+    seenEmails.set(email, record.line);
+    seenHandles.set(handle, record.line);
+    rows.push({
+      line: record.line,
+      email,
+      handle,
+      name,
+      niche: niche || null,
+      platform: platform || null,
+      followerCount: followers,
+      paymentModel: model as ImportRow['paymentModel'],
+      flatFeeMinor: fee ?? 0,
+      briefSection: brief,
+    });
+  }
+  return { rows, errors };
+}

@@ -1,0 +1,90 @@
+// RFC 4180 CSV: a parser for uploads (quoted fields, embedded commas, quotes and newlines, CRLF or LF,
+// a UTF-8 BOM) and a writer for exports that spreadsheets cannot turn into formulas.
+
+export type CsvRecord = { line: number; cells: string[] };
+
+export class CsvError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+// Records keep the physical line they start on, so errors can point at the line a person sees.
+export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const records: CsvRecord[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let line = 1;
+  let recordLine = 1;
+  let quoted = false;
+  let atCellStart = true;
+  const endCell = () => {
+    cells.push(cell);
+    cell = '';
+    atCellStart = true;
+  };
+  const endRecord = () => {
+    endCell();
+    if (!(cells.length === 1 && cells[0] === '')) records.push({ line: recordLine, cells });
+    if (records.length > maxRecords) throw new CsvError(`More than ${maxRecords} rows.`, line);
+    cells = [];
+  };
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (src[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else {
+        if (ch === '\n') line++;
+        cell += ch;
+      }
+      continue;
+    }
+    if (ch === '"' && atCellStart) {
+      quoted = true;
+      atCellStart = false;
+    } else if (ch === ',') endCell();
+    else if (ch === '\r' || ch === '\n') {
+      if (ch === '\r' && src[i + 1] === '\n') i++;
+      endRecord();
+      line++;
+      recordLine = line;
+    } else {
+      if (ch === '"') throw new CsvError('A quote inside an unquoted field; wrap the field in quotes and double the quote.', line);
+      cell += ch;
+      atCellStart = false;
+    }
+  }
+  if (quoted) throw new CsvError('A quoted field is never closed.', recordLine);
+  if (cell !== '' || cells.length > 0) endRecord();
+  return records;
+}
+
+// Spreadsheets run cells starting with these as formulas (CSV injection); a leading apostrophe keeps them text.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvText(value: string | null | undefined): string {
+  const text = value ?? '';
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  return `"${safe.replaceAll('"', '""')}"`;
+}
+
+// Numbers are written bare (amounts come pre-formatted from integers, e.g. "-12.50").
+export function csvNumber(value: string | number): string {
+  const text = String(value);
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Error(`not a plain number: ${text}`);
+  return text;
+}
+
+export const csvLine = (cells: string[]) => `${cells.join(',')}\r\n`;
+
+export function safeFilename(name: string): string {
+  return name.replace(/\.{2,}/g, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 100) || 'export';
+}

@@ -1,0 +1,112 @@
+// POST /api/admin/campaigns/:id/import (JSON {csv, confirm}) and GET …/invites.csv.
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import { z } from 'zod';
+import { conflictingHandles, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
+import { planImport } from '../../domain/creator-import';
+import type { AppEnv, Env } from '../../env';
+import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
+import { ApiError, notFound } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+
+const importBody = z.strictObject({
+  csv: z.string().min(1).max(1_000_000),
+  // Import the valid rows of a file that also has bad ones (the brand saw the errors and agreed).
+  confirm: z.boolean().default(false),
+  codePattern: z.string().min(1).max(40).includes('{HANDLE}').default('{HANDLE}15'),
+  discountPercent: z.int().min(1).max(100).default(15),
+});
+
+export type ImportOptions = z.output<typeof importBody>;
+export type Actor = { type: 'api_key' | 'admin_user'; id: string };
+
+export async function campaignForImport(env: Env, brandId: string, campaignId: string) {
+  const row = await env.DB.prepare('SELECT c.id, c.slug, c.default_destination, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .bind(campaignId, brandId)
+    .first<{ id: string; slug: string; default_destination: string; currency: string; brand_slug: string }>();
+  if (!row) throw notFound('campaign');
+  return row;
+}
+
+// Validates the whole file before writing anything; with errors, nothing is written unless confirmed.
+export async function runCreatorImport(
+  env: Env,
+  brandId: string,
+  actor: Actor,
+  campaignId: string,
+  options: ImportOptions,
+  origin: string,
+  onProgress?: (done: number, total: number) => void | Promise<void>,
+): Promise<ImportResult & { invitesCsv: string }> {
+  const campaign = await campaignForImport(env, brandId, campaignId);
+  let records;
+  try {
+    records = parseCsv(options.csv, 1_001);
+  } catch (e) {
+    if (e instanceof CsvError) throw new ApiError(422, 'invalid_csv', e.message, { line: e.line });
+    throw e;
+  }
+  const plan = planImport(records, campaign.currency);
+  if ('headerError' in plan) throw new ApiError(422, 'invalid_csv', plan.headerError, { line: 1 });
+  const taken = await conflictingHandles(env.DB, plan.rows);
+  const errors = [...plan.errors, ...taken].sort((a, b) => a.line - b.line);
+  const bad = new Set(taken.map((e) => e.line));
+  const rows = plan.rows.filter((r) => !bad.has(r.line));
+  if (errors.length > 0 && !options.confirm) {
+    throw new ApiError(422, 'import_has_errors', `${new Set(errors.map((e) => e.line)).size} row(s) have problems; fix them, or confirm to import the ${rows.length} good row(s).`, {
+      errors,
+      validRows: rows.length,
+    });
+  }
+  const target = { brandId, campaignId, destination: campaign.default_destination, codePattern: options.codePattern, discountPercent: options.discountPercent, origin, secretsKey: env.SECRETS_KEY };
+  const created = await importCreators(env.DB, target, rows, onProgress);
+  const invites = await inviteRows(env.DB, target, new Map(rows.map((r) => [r.email, r.line])));
+  const totalCreated = created.creators + created.enrollments + created.links + created.codes + created.invites;
+  if (totalCreated > 0) {
+    await env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, 'creators.imported', 'campaign', ?, ?, ?)")
+      .bind(newId('aud'), brandId, actor.type, actor.id, campaignId, JSON.stringify({ rows: rows.length, created, skipped: errors.length }), Date.now())
+      .run();
+  }
+  return { rows: rows.length, created, skippedRows: errors, invites, invitesCsv: invitesCsv(invites) };
+}
+
+export const importRoutes = new Hono<AppEnv>();
+
+importRoutes.post('/:id/import', async (c) => {
+  let json: unknown;
+  try {
+    json = await c.req.json();
+  } catch {
+    throw new ApiError(400, 'malformed_request', 'The body is not valid JSON.');
+  }
+  const parsed = importBody.safeParse(json);
+  if (!parsed.success) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  const actor: Actor = { type: 'api_key', id: c.var.admin.keyId };
+  const origin = new URL(c.req.url).origin;
+  // Long imports can stream progress as NDJSON: {"progress":{"done":n,"total":m}} lines, then {"data":…}.
+  if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
+    await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
+    c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
+    return stream(c, async (s) => {
+      try {
+        const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin, async (done, total) => void (await s.writeln(JSON.stringify({ progress: { done, total } }))));
+        await s.writeln(JSON.stringify({ data: result }));
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError(503, 'storage_unavailable', 'The import stopped; run it again, it resumes where it stopped.');
+        await s.writeln(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }));
+      }
+    });
+  }
+  const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin);
+  return c.json({ data: result }, 200);
+});
+
+importRoutes.get('/:id/invites.csv', async (c) => {
+  const campaign = await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
+  const rows = await inviteRows(c.env.DB, { brandId: c.var.admin.brandId, campaignId: campaign.id, origin: new URL(c.req.url).origin, secretsKey: c.env.SECRETS_KEY });
+  return c.body(invitesCsv(rows), 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${safeFilename(`chorus-invites-${campaign.brand_slug}-${campaign.slug}.csv`)}"`,
+    'Cache-Control': 'no-store',
+  });
+});
