@@ -1,5 +1,6 @@
 // Display formatting from integers: money is never divided as a float on its way to the page.
 import { minorUnitsOf } from '../worker/domain/store-payloads';
+export { formatAmount } from '../worker/domain/store-payloads';
 
 const symbols = new Map<string, string>();
 
@@ -23,13 +24,6 @@ export function formatMoney(minor: number, currency: string): string {
   const whole = grouping.format(Math.floor(abs / scale));
   const frac = digits > 0 ? `.${String(abs % scale).padStart(digits, '0')}` : '';
   return `${sign}${symbolOf(currency)}${whole}${frac}`;
-}
-
-export function formatAmount(minor: number, currency: string): string {
-  const digits = minorUnitsOf(currency);
-  const scale = 10 ** digits;
-  const abs = Math.abs(minor);
-  return `${minor < 0 ? '-' : ''}${Math.floor(abs / scale)}${digits > 0 ? `.${String(abs % scale).padStart(digits, '0')}` : ''}`;
 }
 
 export const formatPercent = (bps: number) => `${bps % 100 === 0 ? bps / 100 : (bps / 100).toFixed(2)}%`;

@@ -11,6 +11,14 @@ export function minorUnitsOf(currency: string): number {
   return 2;
 }
 
+// 1999 → "19.99" for USD: a plain number for CSV and JSON, built from integers only.
+export function formatAmount(minor: number, currency: string): string {
+  const digits = minorUnitsOf(currency);
+  const scale = 10 ** digits;
+  const abs = Math.abs(minor);
+  return `${minor < 0 ? '-' : ''}${Math.floor(abs / scale)}${digits > 0 ? `.${String(abs % scale).padStart(digits, '0')}` : ''}`;
+}
+
 // "199.9" → 19990 for USD, without ever going through a float.
 export function decimalToMinor(amount: unknown, currency: string): number | null {
   if (typeof amount !== 'string' && typeof amount !== 'number') return null;

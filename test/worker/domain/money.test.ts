@@ -129,3 +129,15 @@ describe('periods', () => {
     expect(periodOf(at, 'Asia/Tokyo')).toBe('2026-11');
   });
 });
+
+describe('period bounds', () => {
+  it('finds the month edges in the brand timezone', async () => {
+    const { periodBounds } = await import('../../../worker/domain/periods');
+    expect(periodBounds('2026-11', 'UTC')).toEqual({ start: Date.UTC(2026, 10, 1), end: Date.UTC(2026, 11, 1) });
+    expect(periodBounds('2026-12', 'UTC').end).toBe(Date.UTC(2027, 0, 1));
+    // New York: EDT (UTC-4) on Oct 1, EST (UTC-5) on Nov 1.
+    expect(periodBounds('2026-10', 'America/New_York')).toEqual({ start: Date.UTC(2026, 9, 1, 4), end: Date.UTC(2026, 10, 1, 4) });
+    expect(periodBounds('2026-11', 'America/New_York').end).toBe(Date.UTC(2026, 11, 1, 5));
+    expect(periodBounds('2026-11', 'Asia/Tokyo').start).toBe(Date.UTC(2026, 9, 31, 15));
+  });
+});

@@ -8,6 +8,7 @@ import { creatorRoutes } from './creators';
 import { enrollmentRoutes } from './enrollments';
 import { integrationRoutes, keyRoutes } from './keys';
 import { linkRoutes } from './links';
+import { payoutRoutes } from './payouts';
 import { planRoutes } from './plans';
 import { submissionRoutes } from './submissions';
 
@@ -24,3 +25,4 @@ admin.route('/commission-plans', planRoutes);
 admin.route('/keys', keyRoutes);
 admin.route('/integrations', integrationRoutes);
 admin.route('/submissions', submissionRoutes);
+admin.route('/payouts', payoutRoutes);

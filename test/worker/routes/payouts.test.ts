@@ -1,0 +1,138 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../../worker/lib/csv';
+import { createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+
+let n = 0;
+const SEPT = (day: number) => new Date(Date.UTC(2026, 8, day, 12)).toISOString();
+
+// A brand with three creators (one with a hostile name) and September orders, payable by end of October.
+async function brandWithEarnings() {
+  const m = await createMoneyBrand();
+  const creators = [{ id: m.creator.id, enrollmentId: m.enrollment.id, code: m.code }];
+  for (const name of ['=HYPERLINK("http://evil.example","click")', 'Zoë "Z" Ångström, 李小龙\nsecond line']) {
+    const handle = `p${Date.now().toString(36)}${n++}`;
+    const creator = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: name }));
+    const enrollment = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }),
+    );
+    const code = `P${handle.toUpperCase()}`.slice(0, 30);
+    await m.brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.data.id, code, discountType: 'percent', discountValue: 10 });
+    creators.push({ id: creator.data.id, enrollmentId: enrollment.data.id, code });
+  }
+  const orders = [
+    [0, 10_000, 5],
+    [0, 25_050, 6],
+    [1, 9_999, 7],
+    [2, 40_000, 8],
+  ] as const;
+  for (const [i, amountMinor, day] of orders) {
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `po-${n++}-${i}`, amountMinor, currency: 'USD', occurredAt: SEPT(day), code: creators[i]!.code });
+    expect(res.status).toBe(201);
+  }
+  await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `rf-${n++}`, orderId: `po-${n - 5}-0`, amountMinor: 5_000, currency: 'USD', occurredAt: SEPT(20) });
+  return { ...m, creators };
+}
+
+const ledgerTotal = (brandId: string) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', brandId);
+
+describe('closing a period', () => {
+  it('creates one payout per creator and currency even when closed concurrently and again', async () => {
+    const m = await brandWithEarnings();
+    const results = await Promise.all(Array.from({ length: 8 }, () => m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(3);
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(200);
+    expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(3);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND payout_id IS NULL', m.brand.brandId)).toBe(0);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(await ledgerTotal(m.brand.brandId));
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'period.closed'", m.brand.brandId)).toBe(1);
+  });
+
+  it('refuses a period that has not ended, and leaves entries still in holding for later', async () => {
+    const m = await brandWithEarnings();
+    const current = new Date().toISOString().slice(0, 7);
+    const open = await m.brand.api('POST', '/api/admin/payouts/close', { period: current });
+    expect(open.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(open)).error.code).toBe('period_open');
+    // By the end of September nothing had cleared its 30-day holding period.
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-09' });
+    expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-13' })).status).toBe(422);
+  });
+});
+
+describe('payouts export', () => {
+  it('writes RFC 4180 CSV with neutralised formulas, quoted names, plain amounts and a totals row equal to the ledger', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const res = await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10');
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="chorus-payouts-[a-z0-9-]+-2026-10\.csv"$/);
+    const text = await res.text();
+    expect(text.split('\r\n').length).toBe(1 + 3 + 1 + 1); // header, 3 payouts, totals, trailing
+    expect(text).not.toMatch(/[^\r]\n(?!second line)/); // records end in CRLF; the only bare LF is inside the quoted name
+    const rows = parseCsv(text);
+    const header = rows[0]!.cells;
+    expect(header).toEqual(['payout_id', 'period', 'creator_id', 'handle', 'name', 'email', 'payout_method', 'payout_account', 'currency', 'commission', 'reversals', 'flat_fees', 'bonuses', 'net_amount', 'conversion_count', 'status']);
+    const byName = (needle: string) => rows.find((r) => r.cells[4]!.includes(needle))!.cells;
+    expect(byName('HYPERLINK')[4]).toBe(`'=HYPERLINK("http://evil.example","click")`);
+    expect(byName('Zoë')[4]).toBe('Zoë "Z" Ångström, 李小龙\nsecond line');
+    expect(text).toContain('"Zoë ""Z"" Ångström, 李小龙\nsecond line"');
+    const sarah = rows.find((r) => r.cells[2] === m.creator.id)!.cells;
+    // 10% of 100.00 and 250.50, half of the first order refunded: plain numbers, signed, two decimals.
+    expect(sarah.slice(9, 16)).toEqual(['35.05', '-5.00', '0.00', '0.00', '30.05', '2', 'pending']);
+    const totals = rows.at(-1)!.cells;
+    expect(totals[0]).toBe('TOTAL');
+    const ledger = await ledgerTotal(m.brand.brandId);
+    expect(totals[13]).toBe((ledger / 100).toFixed(2));
+    expect(rows.slice(1, -1).reduce((sum, r) => sum + Math.round(Number(r.cells[13]) * 100), 0)).toBe(ledger);
+    // A closed period re-exports byte for byte.
+    const again = await (await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text();
+    expect(again).toBe(text);
+    const asJson = await json<{ data: { payouts: { netMinor: number }[]; totals: { net: number }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-10'));
+    expect(asJson.data.totals[0]!.net).toBe(ledger);
+  });
+
+  it("never shows another brand's creators or money, even for a creator enrolled with both", async () => {
+    const a = await brandWithEarnings();
+    const b = await createMoneyBrand();
+    // The same global creator account joins brand B and earns there too.
+    await b.brand.api('POST', '/api/admin/creators', { email: `${a.handle}@creators.test`, handle: a.handle, displayName: 'Sarah' });
+    const enr = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate', status: 'active' }));
+    await b.brand.api('POST', '/api/admin/codes', { enrollmentId: enr.data.id, code: `B${a.code}`.slice(0, 32), discountType: 'percent', discountValue: 10 });
+    await signedPost(b.brand, b.ingestKey, '/v1/conversions', { orderId: `b-order-${n++}`, amountMinor: 77_700, currency: 'USD', occurredAt: SEPT(3), code: `B${a.code}`.slice(0, 32) });
+    await a.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    await b.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const aCsv = await (await a.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text();
+    const bCsv = await (await b.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text();
+    expect(aCsv).not.toContain('777.00');
+    expect(bCsv).toContain('77.70');
+    expect(bCsv).not.toContain('HYPERLINK');
+    const bRows = parseCsv(bCsv).slice(1, -1);
+    expect(bRows.map((r) => r.cells[2]).sort()).toEqual([a.creator.id, b.creator.id].filter((id) => bRows.some((r) => r.cells[2] === id)).sort());
+    expect(Number(parseCsv(bCsv).at(-1)!.cells[13]) * 100).toBe(await ledgerTotal(b.brand.brandId));
+  });
+});
+
+describe('marking payouts paid', () => {
+  it('marks one payout paid, and reconciles a processor CSV idempotently', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const { results } = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).all<{ id: string }>();
+    const [first, second, third] = results.map((r) => r.id);
+    expect((await m.brand.api('POST', `/api/admin/payouts/${first}/mark`, { reference: 'WISE-1001' })).status).toBe(200);
+    expect((await m.brand.api('POST', `/api/admin/payouts/${first}/mark`, { reference: 'WISE-9999' })).status).toBe(409);
+    const csv = `payout_id,reference,status\r\n${first},WISE-1001,paid\r\n${second},WISE-1002,paid\r\n${third},WISE-1003,failed\r\n`;
+    const rec = await json<{ data: { results: { outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(rec.data.results.map((r) => r.outcome)).toEqual(['unchanged', 'paid', 'failed']);
+    const again = await json<{ data: { results: { outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(again.data.results.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const bad = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: 'payout_id,reference\r\nnot-an-id,X\r\n' });
+    expect(bad.status).toBe(422);
+    const other = await createMoneyBrand();
+    const foreign = await json<{ data: { results: { outcome: string }[] } }>(await other.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(foreign.data.results.map((r) => r.outcome)).toEqual(['not_found', 'not_found', 'not_found']);
+    expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
+  });
+});

@@ -1,0 +1,243 @@
+// Closing a period and exporting its payouts. A close is one batch guarded by the period_closes row it
+// inserts: a second or concurrent close finds the row taken and writes nothing, so there is one payout
+// per creator, period and currency. Payouts are sums over the ledger entries they claim.
+import { periodBounds } from '../domain/periods';
+import { formatAmount } from '../domain/store-payloads';
+import { csvLine, csvNumber, csvText } from '../lib/csv';
+import { ApiError } from '../lib/errors';
+import { newId } from '../lib/ids';
+import { openSecret } from '../lib/secrets';
+
+export type CloseResult = { period: string; closedNow: boolean; payouts: number; closedAt: number };
+
+export async function closePeriod(db: D1Database, brand: { id: string; timezone: string }, period: string, actor: { type: string; id: string }, now = Date.now()): Promise<CloseResult> {
+  const { end } = periodBounds(period, brand.timezone);
+  if (now < end) throw new ApiError(409, 'period_open', `${period} has not ended yet in ${brand.timezone}.`);
+  const closeId = newId('close');
+  const guard = 'EXISTS (SELECT 1 FROM period_closes WHERE brand_id = ?1 AND period = ?2 AND close_id = ?3)';
+  const claimable = `brand_id = ?1 AND payout_id IS NULL AND available_at < ?4 AND period <= ?2`;
+  const [claimed] = await db.batch([
+    db.prepare('INSERT INTO period_closes (brand_id, period, close_id, closed_by, closed_at) VALUES (?1, ?2, ?3, ?5, ?6) ON CONFLICT DO NOTHING').bind(brand.id, period, closeId, end, `${actor.type}:${actor.id}`, now),
+    // Creators whose available entries net to zero or less get no payout; their entries carry forward.
+    db
+      .prepare(
+        `INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at)
+         SELECT 'po_' || lower(hex(randomblob(12))), brand_id, creator_id, ?2, currency, 0, 'pending', ?6 FROM ledger_entries
+         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) > 0
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(brand.id, period, closeId, end, null, now),
+    db
+      .prepare(
+        `UPDATE ledger_entries SET payout_id = (SELECT p.id FROM payouts p WHERE p.brand_id = ledger_entries.brand_id AND p.creator_id = ledger_entries.creator_id
+           AND p.period = ?2 AND p.currency = ledger_entries.currency)
+         WHERE ${claimable} AND ${guard}`,
+      )
+      .bind(brand.id, period, closeId, end),
+    db
+      .prepare(`UPDATE payouts SET amount_minor = (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.payout_id = payouts.id) WHERE brand_id = ?1 AND period = ?2 AND ${guard}`)
+      .bind(brand.id, period, closeId),
+    db
+      .prepare(`INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?4, ?1, ?5, ?6, 'period.closed', 'period', ?2, NULL, ?7 WHERE ${guard}`)
+      .bind(brand.id, period, closeId, newId('aud'), actor.type, actor.id, now),
+  ]);
+  const closedNow = (claimed?.meta.changes ?? 0) === 1;
+  const close = await db.prepare('SELECT closed_at FROM period_closes WHERE brand_id = ? AND period = ?').bind(brand.id, period).first<{ closed_at: number }>();
+  const count = await db.prepare('SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND period = ?').bind(brand.id, period).first<{ n: number }>();
+  return { period, closedNow, payouts: count?.n ?? 0, closedAt: close?.closed_at ?? now };
+}
+
+export type PayoutLine = {
+  id: string;
+  period: string;
+  creatorId: string;
+  handle: string;
+  name: string;
+  email: string;
+  payoutMethod: string;
+  payoutAccount: string;
+  currency: string;
+  commissionMinor: number;
+  reversalsMinor: number;
+  flatFeesMinor: number;
+  bonusesMinor: number;
+  netMinor: number;
+  conversions: number;
+  status: string;
+  reference: string | null;
+};
+
+type Row = {
+  id: string;
+  period: string;
+  creator_id: string;
+  handle: string;
+  display_name: string;
+  email: string;
+  payout_details_enc: string | null;
+  currency: string;
+  status: string;
+  reference: string | null;
+  commission: number;
+  reversals: number;
+  fees: number;
+  bonuses: number;
+  net: number;
+  conversions: number;
+};
+
+const PAGE_SQL = `SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, c.payout_details_enc, p.currency, p.status, p.reference,
+  COALESCE(SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor END), 0) AS commission,
+  COALESCE(SUM(CASE WHEN l.kind = 'reversal' THEN l.amount_minor END), 0) AS reversals,
+  COALESCE(SUM(CASE WHEN l.kind = 'flat_fee' THEN l.amount_minor END), 0) AS fees,
+  COALESCE(SUM(CASE WHEN l.kind = 'bonus' THEN l.amount_minor END), 0) AS bonuses,
+  COALESCE(SUM(l.amount_minor), 0) AS net,
+  COUNT(DISTINCT CASE WHEN l.kind = 'commission' THEN l.conversion_id END) AS conversions
+FROM payouts p JOIN creators c ON c.id = p.creator_id LEFT JOIN ledger_entries l ON l.payout_id = p.id
+WHERE p.brand_id = ? AND p.period = ? AND (c.handle > ? OR (c.handle = ? AND p.id > ?))
+GROUP BY p.id ORDER BY c.handle, p.id LIMIT ?`;
+
+export const EXPORT_PAGE_SIZE = 100;
+
+// Pages through a period's payouts in a fixed order (handle, id): memory stays flat however many rows.
+export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
+  let after = { handle: '', id: '' };
+  for (;;) {
+    const { results } = await db.prepare(PAGE_SQL).bind(brandId, period, after.handle, after.handle, after.id, pageSize).all<Row>();
+    for (const r of results) {
+      let method = '';
+      let account = '';
+      if (r.payout_details_enc) {
+        try {
+          const details = JSON.parse(await openSecret(secretsKey, r.payout_details_enc)) as { method?: string; account?: string };
+          method = details.method ?? '';
+          account = details.account ?? '';
+        } catch {
+          method = 'unreadable';
+        }
+      }
+      yield {
+        id: r.id,
+        period: r.period,
+        creatorId: r.creator_id,
+        handle: r.handle,
+        name: r.display_name,
+        email: r.email,
+        payoutMethod: method,
+        payoutAccount: account,
+        currency: r.currency,
+        commissionMinor: r.commission,
+        reversalsMinor: r.reversals,
+        flatFeesMinor: r.fees,
+        bonusesMinor: r.bonuses,
+        netMinor: r.net,
+        conversions: r.conversions,
+        status: r.status,
+        reference: r.reference,
+      };
+    }
+    if (results.length < pageSize) return;
+    const last = results[results.length - 1]!;
+    after = { handle: last.handle, id: last.id };
+  }
+}
+
+export const EXPORT_HEADER = [
+  'payout_id',
+  'period',
+  'creator_id',
+  'handle',
+  'name',
+  'email',
+  'payout_method',
+  'payout_account',
+  'currency',
+  'commission',
+  'reversals',
+  'flat_fees',
+  'bonuses',
+  'net_amount',
+  'conversion_count',
+  'status',
+];
+
+type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
+
+export function emptyTotals(): Totals {
+  return { commission: 0, reversals: 0, fees: 0, bonuses: 0, net: 0, conversions: 0, payouts: 0 };
+}
+
+export function addToTotals(totals: Map<string, Totals>, line: PayoutLine): void {
+  const t = totals.get(line.currency) ?? emptyTotals();
+  t.commission += line.commissionMinor;
+  t.reversals += line.reversalsMinor;
+  t.fees += line.flatFeesMinor;
+  t.bonuses += line.bonusesMinor;
+  t.net += line.netMinor;
+  t.conversions += line.conversions;
+  t.payouts += 1;
+  totals.set(line.currency, t);
+}
+
+export function payoutCsvLine(l: PayoutLine): string {
+  const money = (minor: number) => csvNumber(formatAmount(minor, l.currency));
+  return csvLine([
+    ...[l.id, l.period, l.creatorId, l.handle, l.name, l.email, l.payoutMethod, l.payoutAccount, l.currency].map(csvText),
+    money(l.commissionMinor),
+    money(l.reversalsMinor),
+    money(l.flatFeesMinor),
+    money(l.bonusesMinor),
+    money(l.netMinor),
+    csvNumber(l.conversions),
+    csvText(l.status),
+  ]);
+}
+
+// One totals row per currency, after the payouts, labelled in the first column.
+export function totalsCsvLines(period: string, totals: Map<string, Totals>): string {
+  return [...totals.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, t]) => {
+      const money = (minor: number) => csvNumber(formatAmount(minor, currency));
+      return csvLine([
+        ...['TOTAL', period, '', '', `${t.payouts} payouts`, '', '', '', currency].map(csvText),
+        money(t.commission),
+        money(t.reversals),
+        money(t.fees),
+        money(t.bonuses),
+        money(t.net),
+        csvNumber(t.conversions),
+        csvText(''),
+      ]);
+    })
+    .join('');
+}
+
+export function payoutsCsvStream(db: D1Database, secretsKey: string, brandId: string, period: string): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const lines = payoutLines(db, secretsKey, brandId, period);
+  const totals = new Map<string, Totals>();
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode(csvLine(EXPORT_HEADER.map(csvText))));
+        return;
+      }
+      // Enqueue a page's worth of rows per pull, so the consumer's pace sets the memory used.
+      let chunk = '';
+      for (let i = 0; i < EXPORT_PAGE_SIZE; i++) {
+        const next = await lines.next();
+        if (next.done) {
+          controller.enqueue(encoder.encode(chunk + totalsCsvLines(period, totals)));
+          controller.close();
+          return;
+        }
+        addToTotals(totals, next.value);
+        chunk += payoutCsvLine(next.value);
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+  });
+}

@@ -1,0 +1,136 @@
+// Payouts for finance: close a period, export it (CSV streamed, or JSON), mark payouts paid.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
+import { isPeriod } from '../../domain/periods';
+import type { AppEnv, Env } from '../../env';
+import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
+import { ApiError, notFound } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { iso, valid } from '../../lib/validate';
+
+const period = z.string().refine(isPeriod, 'a month as YYYY-MM');
+
+export async function brandForPayouts(env: Env, brandId: string) {
+  const brand = await env.DB.prepare('SELECT id, slug, timezone FROM brands WHERE id = ?').bind(brandId).first<{ id: string; slug: string; timezone: string }>();
+  if (!brand) throw notFound('brand');
+  return brand;
+}
+
+export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }, p: string): Response {
+  return new Response(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), {
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${safeFilename(`chorus-payouts-${brand.slug}-${p}.csv`)}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}
+
+export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' };
+
+// Moves pending payouts to paid or failed; a repeat with the same reference is a no-op, another reference a conflict.
+export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed' }[]): Promise<MarkResult[]> {
+  const out: MarkResult[] = [];
+  const now = Date.now();
+  for (let i = 0; i < items.length; i += 40) {
+    const chunk = items.slice(i, i + 40);
+    const { results } = await env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(brandId, ...chunk.map((c) => c.payoutId))
+      .all<{ id: string; status: string; reference: string | null }>();
+    const found = new Map(results.map((r) => [r.id, r]));
+    const statements: D1PreparedStatement[] = [];
+    for (const item of chunk) {
+      const p = found.get(item.payoutId);
+      if (!p) out.push({ line: item.line, payoutId: item.payoutId, outcome: 'not_found' });
+      else if (p.status === item.status && p.reference === item.reference) out.push({ line: item.line, payoutId: item.payoutId, outcome: 'unchanged' });
+      else if (p.status !== 'pending' && !(p.status === 'failed' && item.status === 'paid')) out.push({ line: item.line, payoutId: item.payoutId, outcome: 'conflict' });
+      else {
+        out.push({ line: item.line, payoutId: item.payoutId, outcome: item.status });
+        statements.push(
+          env.DB.prepare("UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END WHERE id = ? AND brand_id = ?").bind(item.status, item.reference, item.status, now, item.payoutId, brandId),
+          env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, 'payout', ?, ?, ?)").bind(
+            newId('aud'),
+            brandId,
+            actor.type,
+            actor.id,
+            `payout.${item.status}`,
+            item.payoutId,
+            JSON.stringify({ reference: item.reference }),
+            now,
+          ),
+        );
+      }
+    }
+    if (statements.length) await env.DB.batch(statements);
+  }
+  return out;
+}
+
+export function reconcileItems(csv: string): { line: number; payoutId: string; reference: string; status: 'paid' | 'failed' }[] {
+  let records;
+  try {
+    records = parseCsv(csv, 10_001);
+  } catch (e) {
+    if (e instanceof CsvError) throw new ApiError(422, 'invalid_csv', e.message, { line: e.line });
+    throw e;
+  }
+  const [header, ...body] = records;
+  const names = header?.cells.map((h) => h.trim().toLowerCase()) ?? [];
+  const idCol = names.indexOf('payout_id');
+  const refCol = names.indexOf('reference');
+  const statusCol = names.indexOf('status');
+  if (idCol < 0 || refCol < 0) throw new ApiError(422, 'invalid_csv', 'The file needs payout_id and reference columns (status optional: paid or failed).', { line: 1 });
+  const errors: { line: number; message: string }[] = [];
+  const items = [];
+  for (const r of body) {
+    const payoutId = (r.cells[idCol] ?? '').trim();
+    const reference = (r.cells[refCol] ?? '').trim();
+    const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
+    if (!/^po_[a-z0-9]{24}$/.test(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
+    else if (reference.length < 1 || reference.length > 200) errors.push({ line: r.line, message: 'reference must be 1-200 characters.' });
+    else if (status !== 'paid' && status !== 'failed') errors.push({ line: r.line, message: 'status must be paid or failed.' });
+    else items.push({ line: r.line, payoutId, reference, status: status as 'paid' | 'failed' });
+  }
+  if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
+  return items;
+}
+
+export const payoutRoutes = new Hono<AppEnv>();
+
+payoutRoutes.post('/close', valid('json', z.strictObject({ period })), async (c) => {
+  const brand = await brandForPayouts(c.env, c.var.admin.brandId);
+  const result = await closePeriod(c.env.DB, brand, c.req.valid('json').period, { type: 'api_key', id: c.var.admin.keyId });
+  return c.json({ data: { ...result, closedAt: iso(result.closedAt) } }, result.closedNow ? 201 : 200);
+});
+
+payoutRoutes.get('/export.csv', valid('query', z.strictObject({ period })), async (c) => {
+  const brand = await brandForPayouts(c.env, c.var.admin.brandId);
+  return payoutsCsvResponse(c.env, brand, c.req.valid('query').period);
+});
+
+payoutRoutes.get('/', valid('query', z.strictObject({ period })), async (c) => {
+  const p = c.req.valid('query').period;
+  const payouts: PayoutLine[] = [];
+  const totals = new Map<string, ReturnType<typeof emptyTotals>>();
+  for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, c.var.admin.brandId, p)) {
+    payouts.push(line);
+    addToTotals(totals, line);
+  }
+  return c.json({ data: { period: p, payouts, totals: [...totals.entries()].map(([currency, t]) => ({ currency, ...t })) } });
+});
+
+payoutRoutes.post('/:id/mark', valid('json', z.strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: z.string().trim().min(1).max(200) })), async (c) => {
+  const body = c.req.valid('json');
+  const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }]);
+  if (!result || result.outcome === 'not_found') throw notFound('payout');
+  if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference.');
+  return c.json({ data: result });
+});
+
+payoutRoutes.post('/reconcile', valid('json', z.strictObject({ csv: z.string().min(1).max(1_000_000) })), async (c) => {
+  const items = reconcileItems(c.req.valid('json').csv);
+  const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items);
+  return c.json({ data: { results } });
+});
