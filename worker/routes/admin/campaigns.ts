@@ -5,6 +5,8 @@ import { auditRow } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
+import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
 import { isUniqueViolation } from '../../lib/d1-errors';
 import { ApiError, notFound } from '../../lib/errors';
@@ -121,4 +123,20 @@ campaignRoutes.patch('/:id', valid('json', updateCampaign), async (c) => {
     db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
   ]);
   return c.json({ data: campaignView(updated[0] ?? existing) });
+});
+
+// The network view: totals first, then the ranking with suggested moves on the payment ladder.
+campaignRoutes.get('/:id/network', async (c) => {
+  const now = Date.now();
+  const data = await loadNetwork(c.env.DB, c.var.admin.brandId, c.req.param('id'), now);
+  if (!data) throw notFound('campaign');
+  return c.json({
+    data: {
+      campaign: data.campaign,
+      summary: summarize(data.creators, data.campaign.baseline),
+      daily: data.daily,
+      ranking: rankCreators(data.creators, now).map(({ enrolledAt, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt) })),
+      scoring: { weights: SCORE_WEIGHTS, ladder: DEFAULT_LADDER },
+    },
+  });
 });

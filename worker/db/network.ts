@@ -1,0 +1,89 @@
+// Loads a campaign's per-creator inputs in one batch of grouped, indexed reads (rollups, not raw clicks).
+import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
+
+const DAY_MS = 86_400_000;
+
+export type NetworkData = {
+  campaign: { id: string; name: string; slug: string; currency: string; timezone: string; holdingDays: number; baseline: Baseline };
+  creators: CreatorInputs[];
+  daily: DailyPoint[];
+};
+
+export async function loadNetwork(db: D1Database, brandId: string, campaignId: string, now: number, stallDays = 14, days = 30): Promise<NetworkData | null> {
+  const campaign = await db
+    .prepare('SELECT c.id, c.name, c.slug, c.holding_days, c.baseline_cost_minor, c.baseline_engaged, b.currency, b.timezone FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .bind(campaignId, brandId)
+    .first<{ id: string; name: string; slug: string; holding_days: number; baseline_cost_minor: number | null; baseline_engaged: number | null; currency: string; timezone: string }>();
+  if (!campaign) return null;
+  const stallFrom = now - stallDays * DAY_MS;
+  const stallDay = new Date(stallFrom).toISOString().slice(0, 10);
+  const validatedBefore = now - campaign.holding_days * DAY_MS;
+  const fromDay = new Date(now - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+  const toDay = new Date(now).toISOString().slice(0, 10);
+  const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
+    db.prepare(
+      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
+       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND e.status <> 'removed'`,
+    ).bind(campaignId, brandId),
+    db.prepare(
+      `SELECT l.enrollment_id, SUM(r.unique_clicks) AS total, SUM(CASE WHEN r.day >= ?3 THEN r.clicks ELSE 0 END) AS recent
+       FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,
+    ).bind(campaignId, brandId, stallDay),
+    db.prepare(
+      `SELECT cv.enrollment_id, COUNT(*) AS total, SUM(cv.amount_minor) AS revenue, SUM(cv.occurred_at >= ?3) AS recent,
+         SUM(cv.occurred_at <= ?4 AND COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id), 0) < cv.amount_minor) AS validated
+       FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' GROUP BY cv.enrollment_id`,
+    ).bind(campaignId, brandId, stallFrom, validatedBefore),
+    db.prepare(
+      `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,
+    ).bind(campaignId, brandId),
+    db.prepare(
+      `SELECT s.enrollment_id, COUNT(*) AS live, SUM(s.comments) AS comments, SUM(s.saves) AS saves, SUM(s.shares) AS shares, SUM(s.updated_at >= ?3) AS recent
+       FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND s.status = 'live' GROUP BY s.enrollment_id`,
+    ).bind(campaignId, brandId, stallFrom),
+    db.prepare(
+      `SELECT r.day, SUM(r.unique_clicks) AS n FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
+       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND r.day >= ?3 GROUP BY r.day`,
+    ).bind(campaignId, brandId, fromDay),
+    db.prepare(
+      `SELECT date(cv.occurred_at / 1000, 'unixepoch') AS day, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
+       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.occurred_at >= ?3 GROUP BY day`,
+    ).bind(campaignId, brandId, Date.parse(`${fromDay}T00:00:00Z`)),
+  ]);
+  type Rows<T> = { results: T[] } | undefined;
+  const index = <T extends { enrollment_id: string }>(r: Rows<T>) => new Map((r?.results ?? []).map((x) => [x.enrollment_id, x]));
+  const clickMap = index(clicks as Rows<{ enrollment_id: string; total: number; recent: number }>);
+  const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number }>);
+  const ledgerMap = index(ledger as Rows<{ enrollment_id: string; cost: number }>);
+  const postMap = index(posts as Rows<{ enrollment_id: string; live: number; comments: number; saves: number; shares: number; recent: number }>);
+  const creators = ((enrollments?.results ?? []) as { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number }[]).map((e) => {
+    const k = clickMap.get(e.id);
+    const v = conversionMap.get(e.id);
+    const p = postMap.get(e.id);
+    return {
+      enrollmentId: e.id,
+      creatorId: e.creator_id,
+      handle: e.handle,
+      name: e.display_name,
+      paymentModel: e.payment_model,
+      status: e.status,
+      enrolledAt: e.created_at,
+      uniqueClicks: k?.total ?? 0,
+      conversions: v?.total ?? 0,
+      validatedConversions: v?.validated ?? 0,
+      revenueMinor: v?.revenue ?? 0,
+      costMinor: ledgerMap.get(e.id)?.cost ?? 0,
+      postsLive: p?.live ?? 0,
+      comments: p?.comments ?? 0,
+      saves: p?.saves ?? 0,
+      shares: p?.shares ?? 0,
+      recentActivity: (k?.recent ?? 0) + (v?.recent ?? 0) + (p?.recent ?? 0),
+    };
+  });
+  const baseline = campaign.baseline_cost_minor !== null && campaign.baseline_engaged !== null ? { costMinor: campaign.baseline_cost_minor, engaged: campaign.baseline_engaged } : null;
+  return {
+    campaign: { id: campaign.id, name: campaign.name, slug: campaign.slug, currency: campaign.currency, timezone: campaign.timezone, holdingDays: campaign.holding_days, baseline },
+    creators,
+    daily: dailySeries((dailyClicks?.results ?? []) as { day: string; n: number }[], (dailyConversions?.results ?? []) as { day: string; n: number }[], fromDay, toDay),
+  };
+}

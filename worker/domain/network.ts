@@ -1,0 +1,117 @@
+// Network-level measurement: the campaign total leads; per-creator numbers are inputs to it and to the ranking.
+
+export type CreatorInputs = {
+  enrollmentId: string;
+  creatorId: string;
+  handle: string;
+  name: string;
+  paymentModel: 'product' | 'affiliate' | 'flat' | 'hybrid';
+  status: string;
+  enrolledAt: number;
+  uniqueClicks: number;
+  conversions: number;
+  validatedConversions: number;
+  revenueMinor: number;
+  costMinor: number;
+  postsLive: number;
+  comments: number;
+  saves: number;
+  shares: number;
+  recentActivity: number; // clicks + conversions + posts in the stall window
+};
+
+export type Baseline = { costMinor: number; engaged: number } | null;
+
+export type NetworkSummary = {
+  creatorsActive: number;
+  creatorsEnrolled: number;
+  postsLive: number;
+  uniqueClicks: number;
+  conversions: number;
+  revenueMinor: number;
+  costMinor: number;
+  engagements: number;
+  costPerEngagementMinor: number | null;
+  conversionRate: number | null;
+  baseline: null | { costPerEngagementMinor: number | null; ratio: number | null };
+};
+
+// Engagements are the actions that show intent: comments, saves and shares (not views or likes).
+export const engagementsOf = (c: Pick<CreatorInputs, 'comments' | 'saves' | 'shares'>) => c.comments + c.saves + c.shares;
+
+const divide = (a: number, b: number) => (b > 0 ? Math.round(a / b) : null);
+
+export function summarize(creators: CreatorInputs[], baseline: Baseline): NetworkSummary {
+  const sum = (f: (c: CreatorInputs) => number) => creators.reduce((t, c) => t + f(c), 0);
+  const engagements = sum(engagementsOf);
+  const costMinor = sum((c) => c.costMinor);
+  const uniqueClicks = sum((c) => c.uniqueClicks);
+  const conversions = sum((c) => c.conversions);
+  const cpe = divide(costMinor, engagements);
+  const baselineCpe = baseline ? divide(baseline.costMinor, baseline.engaged) : null;
+  return {
+    creatorsActive: creators.filter((c) => c.status === 'active').length,
+    creatorsEnrolled: creators.length,
+    postsLive: sum((c) => c.postsLive),
+    uniqueClicks,
+    conversions,
+    revenueMinor: sum((c) => c.revenueMinor),
+    costMinor,
+    engagements,
+    costPerEngagementMinor: cpe,
+    conversionRate: uniqueClicks > 0 ? Math.round((conversions / uniqueClicks) * 10_000) / 10_000 : null,
+    // ratio > 1: the network buys an engagement that many times cheaper than the mid-tier placement.
+    baseline: baseline ? { costPerEngagementMinor: baselineCpe, ratio: baselineCpe !== null && cpe ? Math.round((baselineCpe / cpe) * 100) / 100 : null } : null,
+  };
+}
+
+// Documented ranking score: saves ×4, shares ×6, unique clicks ×1, conversions ×50.
+export const SCORE_WEIGHTS = { saves: 4, shares: 6, uniqueClicks: 1, conversions: 50 } as const;
+
+export function scoreOf(c: Pick<CreatorInputs, 'saves' | 'shares' | 'uniqueClicks' | 'conversions'>): number {
+  return c.saves * SCORE_WEIGHTS.saves + c.shares * SCORE_WEIGHTS.shares + c.uniqueClicks * SCORE_WEIGHTS.uniqueClicks + c.conversions * SCORE_WEIGHTS.conversions;
+}
+
+export type LadderMove = 'move_to_flat' | 'move_to_hybrid' | 'bench' | null;
+
+export type LadderRules = { flatAfterValidatedConversions: number; hybridTopShare: number; stallDays: number };
+export const DEFAULT_LADDER: LadderRules = { flatAfterValidatedConversions: 5, hybridTopShare: 0.2, stallDays: 14 };
+
+export type RankedCreator = CreatorInputs & { rank: number; score: number; engagements: number; move: LadderMove; reason: string | null };
+
+export function rankCreators(creators: CreatorInputs[], now: number, rules: LadderRules = DEFAULT_LADDER): RankedCreator[] {
+  const ranked = creators
+    .map((c) => ({ ...c, score: scoreOf(c), engagements: engagementsOf(c) }))
+    .sort((a, b) => b.score - a.score || a.handle.localeCompare(b.handle));
+  const topCount = Math.max(1, Math.ceil(ranked.length * rules.hybridTopShare));
+  const stallMs = rules.stallDays * 86_400_000;
+  return ranked.map((c, i) => {
+    let move: LadderMove = null;
+    let reason: string | null = null;
+    if (c.status === 'active' && now - c.enrolledAt >= stallMs && c.recentActivity === 0) {
+      move = 'bench';
+      reason = `No clicks, sales or posts in ${rules.stallDays} days.`;
+    } else if ((c.paymentModel === 'product' || c.paymentModel === 'affiliate') && c.validatedConversions >= rules.flatAfterValidatedConversions) {
+      move = 'move_to_flat';
+      reason = `${c.validatedConversions} validated sales (threshold ${rules.flatAfterValidatedConversions}).`;
+    } else if (c.paymentModel === 'flat' && i < topCount && c.score > 0) {
+      move = 'move_to_hybrid';
+      reason = `Top ${Math.round(rules.hybridTopShare * 100)}% of the network by score.`;
+    }
+    return { ...c, rank: i + 1, move, reason };
+  });
+}
+
+export type DailyPoint = { day: string; clicks: number; conversions: number };
+
+// A continuous daily series from first to last day, zero-filled, so the chart has no gaps.
+export function dailySeries(clicks: { day: string; n: number }[], conversions: { day: string; n: number }[], from: string, to: string): DailyPoint[] {
+  const c = new Map(clicks.map((r) => [r.day, r.n]));
+  const v = new Map(conversions.map((r) => [r.day, r.n]));
+  const out: DailyPoint[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 400; t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    out.push({ day, clicks: c.get(day) ?? 0, conversions: v.get(day) ?? 0 });
+  }
+  return out;
+}
