@@ -524,11 +524,59 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
 
 const KIND_LABELS: Record<string, string> = { commission: 'Commission', reversal: 'Refund reversal', flat_fee: 'Flat fee', bonus: 'Bonus', adjustment: 'Adjustment' };
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[] }> = ({ who, ledger, payouts }) => {
+export type PayoutDetails = { method: string; account: string } | null;
+
+const PAYOUT_METHODS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
+
+const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ details, errors }) => (
+  <section class="card" aria-labelledby="payout-details">
+    <h2 id="payout-details">Where we send your money</h2>
+    {errors && errors.length > 0 ? (
+      <Notice tone="error">
+        <ul>
+          {errors.map((e) => (
+            <li>{e}</li>
+          ))}
+        </ul>
+      </Notice>
+    ) : null}
+    <p class="muted small">Stored encrypted. Brands see it only in the payout file their finance team pays from.</p>
+    <form method="post" action="/earnings/payout-details" class="stack">
+      <fieldset class="field">
+        <legend>Method</legend>
+        <div class="radios">
+          {Object.entries(PAYOUT_METHODS).map(([value, label]) => (
+            <label class="radio">
+              <input type="radio" name="method" value={value} required checked={details?.method === value} /> {label}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div class="field">
+        <label for="account">Account</label>
+        <input id="account" name="account" type="text" required maxlength={120} value={details?.account ?? ''} autocomplete="off" aria-describedby="account-hint" />
+        <p id="account-hint" class="hint">
+          Your PayPal or Wise email, or your IBAN.
+        </p>
+      </div>
+      <button type="submit" class="button button-primary">
+        Save payout details
+      </button>
+    </form>
+  </section>
+);
+
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; details: PayoutDetails; notice?: string; errors?: string[] }> = ({ who, ledger, payouts, details, notice, errors }) => {
   const periods = [...new Set(ledger.map((r) => r.period))];
   return (
     <Page title="Earnings" nav={creatorNav('earnings')} who={who}>
       <h1 class="page-title">Earnings</h1>
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {!details ? (
+        <Notice tone="info" title="Add your payout details">
+          <p>Brands pay from a monthly payout file; add where the money should go so nothing waits on you.</p>
+        </Notice>
+      ) : null}
       {periods.length === 0 ? (
         <section class="card">
           <p>No earnings yet. Commissions appear here as soon as an order through your link or code is recorded.</p>
@@ -602,6 +650,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           </div>
         )}
       </section>
+      <PayoutDetailsForm details={details} errors={errors} />
     </Page>
   );
 };

@@ -336,3 +336,31 @@ describe('home page queries', () => {
     }
   });
 });
+
+describe('payout details', () => {
+  it('stores payout details sealed, and refuses malformed ones', async () => {
+    const m = await signedInCreator();
+    expect((await post('/earnings/payout-details', { method: 'bank_transfer', account: 'not an iban' }, { cookie: m.cookie })).status).toBe(422);
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: 'nope' }, { cookie: m.cookie })).status).toBe(422);
+    const saved = await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 00' }, { cookie: m.cookie });
+    expect(saved.status).toBe(303);
+    const row = await env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(m.creator.id).first<{ payout_details_enc: string }>();
+    expect(row!.payout_details_enc).not.toContain('DE89');
+    const { openSecret } = await import('../../../worker/lib/secrets');
+    expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
+    expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
+  });
+});
+
+describe('signed-out visitors', () => {
+  it('are sent to sign in for every page and refused for every form', async () => {
+    for (const path of ['/', '/brief/enr_x', '/submissions', '/submissions/new', '/submissions/sub_x', '/submissions/sub_x/edit', '/earnings']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(303);
+      expect(res.headers.get('location')).toMatch(/^\/login\?next=/);
+    }
+    for (const path of ['/submissions', '/submissions/sub_x/resubmit', '/submissions/sub_x/live', '/earnings/payout-details']) {
+      expect((await post(path, { x: '1' })).status, path).toBe(401);
+    }
+  });
+});

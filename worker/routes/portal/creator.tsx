@@ -3,13 +3,14 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { BriefPage, EarningsPage, HomePage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type SubmissionDetail } from '../../../portal/creator/pages';
+import { BriefPage, EarningsPage, HomePage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { consumeTokenStatement, findUsableToken, type TokenPurpose } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
+import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
 import { clientIp, formBody, isPagePath, safeNext, sameOrigin } from './guards';
@@ -127,7 +128,7 @@ tokenRoutes('reset');
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*']) creatorPortal.use(path, requireCreator);
 
 const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
@@ -244,7 +245,30 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   return c.redirect(`/submissions/${context.id}?live=1`, 303);
 });
 
-creatorPortal.get('/earnings', async (c) => {
-  const { ledger, payouts } = await creatorEarnings(c.env.DB, c.var.creator.creatorId);
-  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} />);
+async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
+  const row = await c.env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ payout_details_enc: string | null }>();
+  if (!row?.payout_details_enc) return null;
+  return JSON.parse(await openSecret(c.env.SECRETS_KEY, row.payout_details_enc)) as PayoutDetails;
+}
+
+async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[] } = {}, status: 200 | 422 = 200) {
+  const [{ ledger, payouts }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId), payoutDetails(c)]);
+  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} details={details} {...extra} />, status);
+}
+
+creatorPortal.get('/earnings', (c) => earningsPage(c, { notice: c.req.query('saved') ? 'Payout details saved.' : undefined }));
+
+const payoutDetailsSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('paypal'), account: z.email().max(120) }),
+  z.object({ method: z.literal('wise'), account: z.email().max(120) }),
+  z.object({ method: z.literal('bank_transfer'), account: z.string().trim().toUpperCase().transform((s) => s.replace(/\s+/g, '')).pipe(z.string().regex(/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/)) }),
+]);
+
+creatorPortal.post('/earnings/payout-details', async (c) => {
+  const form = await formBody(c);
+  const parsed = payoutDetailsSchema.safeParse({ method: form.method, account: (form.account ?? '').trim() });
+  if (!parsed.success) return earningsPage(c, { errors: ['Choose a method and give a valid PayPal or Wise email, or an IBAN.'] }, 422);
+  const sealed = await sealSecret(c.env.SECRETS_KEY, JSON.stringify(parsed.data));
+  await c.env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId).run();
+  return c.redirect('/earnings?saved=1', 303);
 });
