@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { CampaignCard, CreatorEnrollment, CreatorSubmission, EarningsRow, PayoutRow, SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
+import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
@@ -413,25 +414,10 @@ const EVENT_TEXT: Record<string, string> = {
   rejected: 'Rejected',
 };
 
-export type SubmissionDetail = {
-  id: string;
-  status: string;
-  story_format: string;
-  draft_url: string;
-  caption: string;
-  review_notes: string | null;
-  post_url: string | null;
-  views: number;
-  likes: number;
-  comments: number;
-  saves: number;
-  shares: number;
-  compliance: string;
-  campaign_name: string;
-  hashtag: string;
-  disclosure_text: string;
-  enrollment_id: string;
-};
+export type SubmissionDetail = Pick<
+  SubmissionContext,
+  'id' | 'status' | 'story_format' | 'draft_url' | 'caption' | 'review_notes' | 'post_url' | 'views' | 'likes' | 'comments' | 'saves' | 'shares' | 'compliance' | 'campaign_name' | 'hashtag' | 'disclosure_text' | 'enrollment_id'
+>;
 
 const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
 

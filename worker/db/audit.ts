@@ -1,7 +1,11 @@
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { Db } from './client';
 import { auditLog } from './schema';
+import { isUniqueViolation } from '../lib/d1-errors';
+import type { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 
-type AuditInput = {
+export type AuditInput = {
   brandId: string;
   actorType: 'admin_user' | 'api_key' | 'creator' | 'system';
   actorId: string;
@@ -13,4 +17,14 @@ type AuditInput = {
 
 export function auditRow(input: AuditInput, at: number): typeof auditLog.$inferInsert {
   return { id: newId('aud'), details: null, ...input, at };
+}
+
+// A write and its audit row land together or not at all; a unique-key clash becomes the caller's 409.
+export async function writeAudited(db: Db, write: BatchItem<'sqlite'>, audit: AuditInput, at: number, onConflict?: () => ApiError): Promise<void> {
+  try {
+    await db.batch([write, db.insert(auditLog).values(auditRow(audit, at))]);
+  } catch (e) {
+    if (onConflict && isUniqueViolation(e)) throw onConflict();
+    throw e;
+  }
 }

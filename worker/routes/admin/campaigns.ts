@@ -1,14 +1,13 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
-import { isUniqueViolation } from '../../lib/d1-errors';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
@@ -98,15 +97,9 @@ campaignRoutes.post('/', valid('json', createCampaign), async (c) => {
   }
   const now = Date.now();
   const row: CampaignRow = { id: newId('cmp'), brandId, ...input, defaultDestination: destination.url, createdAt: now };
-  try {
-    await db.batch([
-      db.insert(campaigns).values(row),
-      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now)),
-    ]);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.');
-    throw e;
-  }
+  await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
+    new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
+  );
   return c.json({ data: campaignView(row) }, 201);
 });
 

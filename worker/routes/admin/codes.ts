@@ -1,12 +1,11 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, campaigns, creators, discountCodes, enrollments } from '../../db/schema';
 import { codeFromPattern, normalizeCode } from '../../domain/codes';
 import type { AppEnv } from '../../env';
-import { isUniqueViolation } from '../../lib/d1-errors';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
@@ -70,15 +69,9 @@ codeRoutes.post('/', valid('json', createCode), async (c) => {
   if (!enrollment) throw notFound('enrollment');
   const now = Date.now();
   const row: CodeRow = { id: newId('dc'), brandId, enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now };
-  try {
-    await db.batch([
-      db.insert(discountCodes).values(row),
-      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.created', targetType: 'discount_code', targetId: row.id }, now)),
-    ]);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new ApiError(409, 'code_taken', 'This brand already has that code.');
-    throw e;
-  }
+  await writeAudited(db, db.insert(discountCodes).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'code.created', targetType: 'discount_code', targetId: row.id }, now, () =>
+    new ApiError(409, 'code_taken', 'This brand already has that code.'),
+  );
   forgetCode(brandId, code);
   return c.json({ data: codeView(row) }, 201);
 });

@@ -1,11 +1,10 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
+import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
 import type { AppEnv } from '../../env';
-import { isUniqueViolation } from '../../lib/d1-errors';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
@@ -64,14 +63,8 @@ enrollmentRoutes.post('/', valid('json', createEnrollment), async (c) => {
   if (!roster) throw notFound('creator');
   const now = Date.now();
   const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, createdAt: now };
-  try {
-    await db.batch([
-      db.insert(enrollments).values(row),
-      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now)),
-    ]);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.');
-    throw e;
-  }
+  await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
+    new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
+  );
   return c.json({ data: enrollmentView(row) }, 201);
 });

@@ -1,13 +1,12 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { apiKeys, auditLog, brandIntegrations } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { apiKeyRow, generateApiKey } from '../../lib/api-keys';
 import { forgetBrandSecrets } from '../../lib/brand-secrets';
-import { isUniqueViolation } from '../../lib/d1-errors';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
@@ -34,10 +33,7 @@ keyRoutes.post('/', valid('json', createKey), async (c) => {
   const now = Date.now();
   const key = generateApiKey(scope);
   const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(c.env.SECRETS_KEY, key) : null, revokedAt: null };
-  await db.batch([
-    db.insert(apiKeys).values(row),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now)),
-  ]);
+  await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
   forgetBrandSecrets();
   return c.json({ data: { ...keyView(row), key } }, 201);
 });
@@ -72,15 +68,9 @@ integrationRoutes.post('/', valid('json', createIntegration), async (c) => {
   const db = database(c.env.DB);
   const now = Date.now();
   const row = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };
-  try {
-    await db.batch([
-      db.insert(brandIntegrations).values(row),
-      db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now)),
-    ]);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new ApiError(409, 'account_taken', 'That store account is already connected.');
-    throw e;
-  }
+  await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now, () =>
+    new ApiError(409, 'account_taken', 'That store account is already connected.'),
+  );
   forgetBrandSecrets();
   return c.json({ data: { id: row.id, provider: row.provider, externalAccount: row.externalAccount, createdAt: iso(now) } }, 201);
 });

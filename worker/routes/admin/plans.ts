@@ -1,9 +1,9 @@
 import { desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, commissionPlans } from '../../db/schema';
+import { commissionPlans } from '../../db/schema';
 import { validTiers } from '../../domain/commission';
 import type { AppEnv } from '../../env';
 import { newId } from '../../lib/ids';
@@ -37,9 +37,6 @@ planRoutes.post('/', valid('json', createPlan), async (c) => {
   const db = database(c.env.DB);
   const now = Date.now();
   const row: PlanRow = { id: newId('plan'), brandId, ...input, createdAt: now };
-  await db.batch([
-    db.insert(commissionPlans).values(row),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'plan.created', targetType: 'commission_plan', targetId: row.id }, now)),
-  ]);
+  await writeAudited(db, db.insert(commissionPlans).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'plan.created', targetType: 'commission_plan', targetId: row.id }, now);
   return c.json({ data: planView(row) }, 201);
 });

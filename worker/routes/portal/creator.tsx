@@ -191,7 +191,7 @@ creatorPortal.post('/submissions', async (c) => {
 
 async function detail(c: Context<AppEnv>, id: string) {
   const s = await loadSubmission(c.env.DB, id, { creatorId: c.var.creator.creatorId });
-  return { s: { ...s } as unknown as SubmissionDetail, timeline: await submissionTimeline(c.env.DB, s.id), context: s };
+  return { s: s as SubmissionDetail, timeline: await submissionTimeline(c.env.DB, s.id), context: s };
 }
 
 creatorPortal.get('/submissions/:id', async (c) => {
