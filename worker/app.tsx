@@ -66,6 +66,11 @@ app.onError((err, c) => {
     const code = status === 400 ? 'malformed_request' : 'request_rejected';
     return c.json(errorBody(code, err.message || 'The request could not be read.'), status);
   }
+  // Storage trouble is the platform's, not the client's: 503 so callers retry, never a 500.
+  if (err instanceof Error && /D1_ERROR|D1_EXEC_ERROR|storage/i.test(err.message)) {
+    console.error(JSON.stringify({ event: 'storage_error', path: new URL(c.req.url).pathname, error: err.message }));
+    return c.json(errorBody('storage_unavailable', 'Storage is unavailable; retry shortly.'), 503, { 'Retry-After': '1' });
+  }
   console.error(JSON.stringify({ event: 'unhandled_error', path: new URL(c.req.url).pathname, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
   return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);
 });

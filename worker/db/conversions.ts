@@ -20,23 +20,19 @@ const DAY_MS = 86_400_000;
 const storageUnavailable = () => new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry with the same payload.', undefined, { 'Retry-After': '1' });
 
 // The store's retry is safe after any storage failure: nothing was committed, or the retry replays.
-async function runBatch(db: D1Database, statements: D1PreparedStatement[]): Promise<D1Result[]> {
+const runBatch = (db: D1Database, statements: D1PreparedStatement[]) => storage(() => db.batch(statements));
+
+// Any storage failure on this path is a 503 the store can retry, never a 500.
+async function storage<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await db.batch(statements);
+    return await work();
   } catch (error) {
     console.error(JSON.stringify({ event: 'storage_error', error: String(error) }));
     throw storageUnavailable();
   }
 }
 
-async function read<T>(statement: D1PreparedStatement): Promise<T | null> {
-  try {
-    return await statement.first<T>();
-  } catch (error) {
-    console.error(JSON.stringify({ event: 'storage_error', error: String(error) }));
-    throw storageUnavailable();
-  }
-}
+const read = <T>(statement: D1PreparedStatement) => storage(() => statement.first<T>());
 
 function payloadHash(source: Source, input: object): Promise<string> {
   const sorted = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
@@ -175,6 +171,8 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   const existing = await loadConversion(db, brand.id, input.orderId);
   if (existing) {
     if (existing.payload_hash !== hash) throw idempotencyConflict('order');
+    // A retry after a failure between commit and applying early refunds finishes that work.
+    if (await applyPendingRefunds(db, brand, input.orderId)) return { created: false, data: conversionView((await loadConversion(db, brand.id, input.orderId)) ?? existing) };
     return { created: false, data: conversionView(existing) };
   }
   const { code, click, attribution } = await gatherEvidence(db, brand.id, input);
@@ -218,18 +216,15 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
 
 type PendingRefund = { id: string; occurred_at: number };
 
-async function applyPendingRefunds(db: D1Database, brand: IngestBrand, orderId: string): Promise<void> {
-  let pending: PendingRefund[];
-  try {
-    pending = (
-      await db.prepare("SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id").bind(brand.id, orderId).all<PendingRefund>()
-    ).results;
-  } catch {
-    return; // The next refund or replay applies them; the conversion itself is committed.
-  }
-  if (pending.length === 0) return;
+// Returns whether anything was pending. Failures surface as 503 so the store retries; the replay finishes.
+async function applyPendingRefunds(db: D1Database, brand: IngestBrand, orderId: string): Promise<boolean> {
+  const { results: pending } = await storage(() =>
+    db.prepare("SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id").bind(brand.id, orderId).all<PendingRefund>(),
+  );
+  if (pending.length === 0) return false;
   const now = Date.now();
   await runBatch(db, pending.flatMap((r) => applyRefundStatements(db, brand, r, now)));
+  return true;
 }
 
 function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {

@@ -111,3 +111,25 @@ describe('admin discount codes', () => {
     expect(await rowCount("SELECT count(*) AS n FROM discount_codes WHERE code = 'STEAL15'")).toBe(0);
   });
 });
+
+describe('storage failures', () => {
+  it('answers 503 with Retry-After, not 500, when D1 fails under a code check', async () => {
+    const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test');
+    const { default: worker } = await import('../../../worker/index');
+    const failing = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'prepare') return () => ({ bind: () => ({ first: () => Promise.reject(new Error('D1_ERROR: database unavailable')) }) });
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ctx = createExecutionContext();
+    const errors = (await import('vitest')).vi.spyOn(console, 'error').mockImplementation(() => {});
+    const res = await worker.fetch(new Request(`${BASE}/v1/codes/ANYCODE1`, { headers: { authorization: 'Bearer ck_pub_uncached_key_000000000000', 'cf-connecting-ip': '192.0.2.99' } }), { ...env, DB: failing } as never, ctx);
+    await waitOnExecutionContext(ctx);
+    errors.mockRestore();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('storage_unavailable');
+  });
+});
