@@ -32,6 +32,16 @@ export const config = {
   withAssets: process.env.BENCH_WITH_ASSETS === '1',
   // Forward the worker's console output to this process's stderr.
   verbose: process.env.BENCH_VERBOSE === '1',
+  // Also run the diagnostic scenarios (e.g. the redirect with a stub queue producer).
+  diag: process.env.BENCH_DIAG === '1',
+  // Give each redirect request a random cf-connecting-ip from a pool of this many visitors instead of
+  // one fixed IP (0 = the fixed IP). Unique-click bookkeeping is per visitor, so this changes the consumer's work.
+  visitors: num('BENCH_VISITORS', 0, { min: 0, integer: true }),
+  // Investigations only: JSON object overriding wrangler.toml [vars] for the Chorus servers,
+  // e.g. BENCH_VARS='{"LINK_CACHE_TTL_MS":"0"}'. The report prints any override.
+  varOverrides: process.env.BENCH_VARS ? JSON.parse(process.env.BENCH_VARS) : {},
+  // Investigations only: open workerd's V8 inspector on this port for the Chorus servers (CPU profiles).
+  inspectorPort: num('BENCH_INSPECTOR_PORT', 0, { min: 0, integer: true }),
   // Only run scenarios whose name is in this comma-separated list (baselines they need are added).
   only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null,
 };

@@ -1,6 +1,18 @@
-// One load run with autocannon's programmatic API. Latency percentiles are computed here from every
-// response's own timing (autocannon's histogram rounds to whole milliseconds, too coarse on loopback).
-import autocannon from 'autocannon';
+// One load run with autocannon's programmatic API, in a child process.
+//
+// Why a child: Miniflare's Node side serves workerd's loopback calls (log lines, among them the queue
+// broker's per-batch log, which the broker awaits before it flushes the next batch). Running autocannon
+// on that same event loop would slow the simulator down in ways production never sees.
+//
+// Latency percentiles are computed from every response's own timing (autocannon's histogram rounds
+// to whole milliseconds, too coarse on loopback). CPU used by the load generator and by workerd during
+// the run is sampled so a report can say which side was saturated.
+import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CHILD_FLAG = '--bench-load-child';
+const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat times are in these ticks.
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -8,22 +20,84 @@ function percentile(sorted, p) {
   return sorted[rank];
 }
 
+// --- parent side -------------------------------------------------------------------------------
+
+// CPU seconds (user+system) used so far by every workerd process descended from this one. Linux only;
+// returns NaN elsewhere.
+function workerdCpuSeconds() {
+  try {
+    const procs = new Map();
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const comm = stat.slice(stat.indexOf('(') + 1, close);
+        const f = stat.slice(close + 2).split(' ');
+        procs.set(Number(pid), { comm, ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
+      } catch {
+        // process exited while we looked
+      }
+    }
+    const isOurs = (pid) => {
+      for (let p = procs.get(pid), hops = 0; p && hops < 10; p = procs.get(p.ppid), hops++) if (p.ppid === process.pid) return true;
+      return false;
+    };
+    let total = 0;
+    for (const [pid, p] of procs) if (p.comm === 'workerd' && isOurs(pid)) total += p.cpu;
+    return total;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * @param {object} o
  * @param {string} o.url          server origin
- * @param {object[]} o.requests   autocannon request objects ({ method, path, headers, body, setupRequest })
- * @param {object} o.headers      headers for every request
+ * @param {string} o.scenario     scenario name; the child builds its requests from scenarios.mjs
+ * @param {object} o.context      the server's seeded context (plain JSON)
  * @param {number} o.connections
  * @param {number} o.duration     seconds
- * @param {number} o.expectStatus responses with any other status are errors
  */
-export async function runLoad({ url, requests, headers, connections, duration, expectStatus }) {
+export function runLoad(o) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result;
+    let cpuStart = workerdCpuSeconds();
+    let tStart = Date.now();
+    child.on('message', (m) => {
+      if (m.type === 'start') {
+        // Re-sample once the child is up, so its module loading is not billed to the run.
+        cpuStart = workerdCpuSeconds();
+        tStart = Date.now();
+      } else if (m.type === 'result') {
+        const wall = (Date.now() - tStart) / 1000;
+        const workerd = (workerdCpuSeconds() - cpuStart) / wall;
+        result = { ...m.result, cpu: { workerd, loadgen: m.result.loadgenCpu / wall } };
+      } else if (m.type === 'error') {
+        reject(new Error(`load generator: ${m.error}`));
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`load generator exited ${code} without a result`))));
+    child.send({ type: 'run', options: { url: o.url, scenario: o.scenario, context: o.context, connections: o.connections, duration: o.duration } });
+  });
+}
+
+// --- child side --------------------------------------------------------------------------------
+
+async function childRun({ url, scenario: name, context, connections, duration }) {
+  const [{ default: autocannon }, { scenarios }] = await Promise.all([import('autocannon'), import('./scenarios.mjs')]);
+  const scenario = scenarios.find((s) => s.name === name);
+  if (!scenario) throw new Error(`unknown scenario ${name}`);
+  process.send({ type: 'start' });
+  const cpu0 = process.cpuUsage();
   // autocannon never follows redirects: each 302 is one response, which is what we measure.
   const latencies = [];
   const instance = autocannon({
     url,
-    requests,
-    headers,
+    requests: scenario.requests(context),
+    headers: scenario.headers ?? {},
     connections,
     duration,
     pipelining: 1,
@@ -34,10 +108,11 @@ export async function runLoad({ url, requests, headers, connections, duration, e
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await instance;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
 
   const byStatus = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
-  const expected = byStatus[String(expectStatus)] ?? 0;
+  const expected = byStatus[String(scenario.expectStatus)] ?? 0;
   const responses = Object.values(byStatus).reduce((a, b) => a + b, 0);
   const seconds = (result.finish - result.start) / 1000 || result.duration;
   return {
@@ -57,6 +132,17 @@ export async function runLoad({ url, requests, headers, connections, duration, e
     p90: percentile(latencies, 90),
     p99: percentile(latencies, 99),
     max: latencies.length ? latencies[latencies.length - 1] : NaN,
-    autocannon: { p50: result.latency.p50, p99: result.latency.p99, avgRps: result.requests.average },
+    loadgenCpu: (cpu.user + cpu.system) / 1e6,
   };
+}
+
+if (process.argv.includes(CHILD_FLAG)) {
+  process.once('message', async (m) => {
+    try {
+      const result = await childRun(m.options);
+      process.send({ type: 'result', result }, () => process.exit(0));
+    } catch (e) {
+      process.send({ type: 'error', error: String(e?.stack ?? e) }, () => process.exit(1));
+    }
+  });
 }

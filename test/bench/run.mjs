@@ -11,7 +11,7 @@ import { scenarios as ALL_SCENARIOS } from './scenarios.mjs';
 import { SERVERS, SERVER_MODE } from './servers.mjs';
 
 function selectScenarios() {
-  if (!config.only) return ALL_SCENARIOS;
+  if (!config.only) return ALL_SCENARIOS.filter((s) => config.diag || !s.diagnostic);
   const wanted = new Set(config.only);
   for (const name of config.only) {
     const s = ALL_SCENARIOS.find((x) => x.name === name);
@@ -23,9 +23,19 @@ function selectScenarios() {
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
+// Started servers by name; disposed (Miniflare stopped, temp dirs removed) on exit, error or Ctrl-C.
+const servers = new Map();
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    log(`${signal}: stopping servers...`);
+    await Promise.allSettled([...servers.values()].map((s) => s.dispose()));
+    process.exit(130);
+  });
+}
+
 async function main() {
   const scenarios = selectScenarios();
-  const servers = new Map(); // name -> started server
   const results = [];
   try {
     for (let i = 0; i < scenarios.length; i++) {
@@ -38,8 +48,7 @@ async function main() {
         servers.set(s.server, server);
         log(`${s.server} ready at ${server.url} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       }
-      const requests = s.requests(server.context);
-      const load = { url: server.url, requests, headers: s.headers ?? {}, connections: config.connections, expectStatus: s.expectStatus };
+      const load = { url: server.url, scenario: s.name, context: server.context, connections: config.connections };
       const state = s.before ? await s.before(server) : {};
       const runs = {};
       if (config.warmup > 0) {
@@ -71,7 +80,12 @@ async function main() {
 }
 
 function snapshotRuntime(server) {
-  return { events: new Map(server.runtime.events), samples: new Map(server.runtime.samples), otherLines: [...server.runtime.otherLines] };
+  return {
+    events: new Map(server.runtime.events),
+    samples: new Map(server.runtime.samples),
+    otherLines: [...server.runtime.otherLines],
+    simulatorErrors: new Map(server.runtime.simulatorErrors),
+  };
 }
 
 // Consumer batches completed during the measured load and after it.
@@ -113,15 +127,18 @@ function report(results) {
   out.push('=====================');
   out.push(`server mode : ${SERVER_MODE}`);
   out.push(`load        : autocannon ${config.connections} connections, ${config.warmup} s warm-up + ${config.duration} s measured per scenario, 127.0.0.1, keep-alive, redirects not followed`);
+  out.push(`visitors    : ${config.visitors > 0 ? `random cf-connecting-ip from ${config.visitors} visitors` : 'one fixed cf-connecting-ip'}, desktop Chrome user-agent (counted as human clicks)`);
   out.push(`machine     : ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, node ${process.version}, load generator and workerd share these cores`);
   out.push('');
 
-  const rows = [['scenario', 'req/s', '302/s', 'p50', 'p90', 'p99', 'max', 'responses', 'errors']];
+  const rows = [['scenario', 'req/s', '302/s', 'p50', 'p90', 'p99', 'max', 'responses', 'errors', 'cpu workerd', 'cpu loadgen']];
+  const pct = (x) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : 'n/a');
   for (const r of results) {
     const m = r.runs.measured;
-    rows.push([`${r.scenario.name} (${r.scenario.title})`, fmt(m.rps), fmt(m.okRps), ms(m.p50), ms(m.p90), ms(m.p99), ms(m.max), fmt(m.responses), fmt(m.errors)]);
+    rows.push([`${r.scenario.name} (${r.scenario.title})`, fmt(m.rps), fmt(m.okRps), ms(m.p50), ms(m.p90), ms(m.p99), ms(m.max), fmt(m.responses), fmt(m.errors), pct(m.cpu.workerd), pct(m.cpu.loadgen)]);
   }
   out.push(table(rows));
+  out.push('(errors = responses other than 302 + socket errors + timeouts; cpu = share of one core during the measured run)');
 
   for (const r of results) {
     const m = r.runs.measured;
@@ -150,8 +167,9 @@ function report(results) {
     out.push('');
     out.push(`${r.scenario.name}: clicks stored vs redirects served`);
     out.push(`  redirects served (302s, warm-up + measured)  ${fmt(c.served)}`);
-    out.push(`  clicks stored in D1                          ${fmt(c.stored)}   (${fmt(c.atLoadEnd)} when the load stopped; settled after ${(c.drainMs / 1000).toFixed(1)} s: ${c.drainReason})`);
+    out.push(`  clicks stored in D1                          ${fmt(c.stored)}   (${fmt(c.atLoadEnd)} when the load stopped; polled ${(c.drainMs / 1000).toFixed(1)} s more: ${c.drainReason})`);
     out.push(`  lost = served - stored                       ${fmt(c.lost)}   (${((100 * c.lost) / Math.max(1, c.served)).toFixed(1)}%)`);
+    if (c.growingAtEnd) out.push(`  (the count was still growing when the wait ended: part of "lost" is backlog still queued, not necessarily dropped)`);
     if (c.lost < 0) out.push(`  (negative: up to ~${c.inFlightSlack} requests in flight when autocannon stopped were served and recorded but not counted)`);
     if (c.timeline.length > 1) {
       const pts = c.timeline.filter((_, i, a) => i === 0 || i === a.length - 1 || i % Math.ceil(a.length / 8) === 0);
@@ -174,12 +192,13 @@ function report(results) {
 
   for (const r of results) {
     const snap = r.server.snapshot;
-    if (!snap || (snap.events.size === 0 && snap.otherLines.length === 0)) continue;
+    if (!snap || (snap.events.size === 0 && snap.otherLines.length === 0 && snap.simulatorErrors.size === 0)) continue;
     if (results.indexOf(r) !== results.findIndex((x) => x.server === r.server)) continue;
     out.push('');
-    out.push(`${r.server.name}: worker log events`);
-    for (const [event, n] of snap.events) out.push(`  ${event} x ${fmt(n)}   e.g. ${snap.samples.get(event).slice(0, 200)}`);
-    for (const line of snap.otherLines.slice(0, 5)) out.push(`  ${line.slice(0, 200)}`);
+    out.push(`${r.server.name}: log events (whole server lifetime)`);
+    for (const [event, n] of snap.events) out.push(`  worker ${event} x ${fmt(n)}   e.g. ${snap.samples.get(event).slice(0, 200)}`);
+    for (const [, e] of snap.simulatorErrors) out.push(`  miniflare x ${fmt(e.count)}: ${e.first.split('\n')[0].slice(0, 220)}`);
+    for (const line of snap.otherLines.slice(0, 5)) out.push(`  workerd: ${line.slice(0, 200)}`);
   }
 
   out.push('');

@@ -6,11 +6,12 @@
 // returns autocannon request objects, so POST bodies, per-request headers and `setupRequest`
 // all work; if it needs more seed data, extend the server's `context` in servers.mjs.
 import { BROWSER_HEADERS, config } from './config.mjs';
-import { countClicks } from './servers.mjs';
+import { countClicks } from './d1.mjs';
 
 /**
  * @typedef {object} Scenario
  * @property {string} name
+ * @property {boolean} [diagnostic]     only run with BENCH_DIAG=1 or when named in BENCH_ONLY
  * @property {string} title
  * @property {'bare'|'chorus'} server
  * @property {number} expectStatus
@@ -38,7 +39,7 @@ export const scenarios = [
     server: 'chorus',
     expectStatus: 302,
     headers: BROWSER_HEADERS,
-    requests: (ctx) => [{ method: 'GET', path: `/r/${ctx.slug}` }],
+    requests: (ctx) => [redirectRequest(ctx)],
     baseline: 'bare',
     targets: { throughputRatioMin: 0.8, p99RatioMax: 1.5 },
     before: async (server) => ({ clicksBefore: await countClicks(server.db), trace: config.trace ? traceClicks(server.db) : null }),
@@ -49,7 +50,31 @@ export const scenarios = [
       return { clicks: { served, ...drain, lost: served - drain.stored, inFlightSlack: 2 * runs.measured.connections }, traced };
     },
   },
+  {
+    // The same worker and requests with CLICKS bound to a producer that drops every message: separates
+    // what the redirect itself costs from what Miniflare's local queue simulator costs.
+    name: 'redirect-stub-queue',
+    diagnostic: true,
+    title: 'Chorus GET /r/<slug>, CLICKS stubbed',
+    server: 'chorus-stub-queue',
+    expectStatus: 302,
+    headers: BROWSER_HEADERS,
+    requests: (ctx) => [redirectRequest(ctx)],
+    baseline: 'bare',
+  },
 ];
+
+// GET /r/<slug>; with BENCH_VISITORS=n each request comes from one of n random visitor IPs.
+function redirectRequest(ctx) {
+  const request = { method: 'GET', path: `/r/${ctx.slug}` };
+  if (config.visitors > 0) {
+    request.setupRequest = (req) => {
+      const v = Math.floor(Math.random() * config.visitors);
+      return { ...req, headers: { ...req.headers, 'cf-connecting-ip': `10.${(v >> 16) & 255}.${(v >> 8) & 255}.${v & 255}` } };
+    };
+  }
+  return request;
+}
 
 // Poll the stored-click count until it reaches `served`, stops growing for config.drainStallMs, or
 // config.drainTimeoutMs passes.
@@ -58,7 +83,7 @@ async function drainClicks(db, before, served) {
   let last = (await countClicks(db)) - before;
   let lastGrowth = Date.now();
   const timeline = [{ t: 0, stored: last }];
-  let reason = 'timeout';
+  let reason = `bounded wait of ${config.drainTimeoutMs / 1000} s ended`;
   for (;;) {
     if (last >= served) {
       reason = 'reached served';
@@ -75,7 +100,8 @@ async function drainClicks(db, before, served) {
     if (now !== last) timeline.push({ t: Date.now() - started, stored: now });
     last = now;
   }
-  return { stored: last, drainMs: Date.now() - started, drainReason: reason, atLoadEnd: timeline[0].stored, timeline };
+  const growingAtEnd = reason.startsWith('bounded') && Date.now() - lastGrowth < config.drainStallMs;
+  return { stored: last, drainMs: Date.now() - started, drainReason: reason, growingAtEnd, atLoadEnd: timeline[0].stored, timeline };
 }
 
 // Optional (BENCH_TRACE=1): the stored-click count once a second while the load runs.

@@ -9,6 +9,7 @@ import readline from 'node:readline';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
 import { ROOT, config } from './config.mjs';
+import { countClicks, waitForClicks } from './d1.mjs';
 
 export const SERVER_MODE = 'Miniflare API (new Miniflare({...}), workerd direct, no wrangler dev proxy)';
 
@@ -30,6 +31,7 @@ class Runtime {
     this.samples = new Map(); // event name -> first line seen
     this.otherLines = [];
     this.queueBatches = []; // { acked, total, ms, at }
+    this.simulatorErrors = new Map(); // Miniflare warn/error kind -> { count, first }
   }
 
   log() {
@@ -43,7 +45,15 @@ class Runtime {
           runtime.queueBatches.push({ acked: Number(q[2]), total: Number(q[3]), ms: q[4] === undefined ? NaN : Number(q[4]), at: Date.now() });
           return;
         }
-        if (level <= LogLevel.WARN || config.verbose) super.logWithLevel(level, `[${runtime.name}] ${plain}`);
+        if (level <= LogLevel.WARN) {
+          // Count Miniflare's warnings/errors by kind (digits folded) and print each kind once, so a
+          // simulator error repeated thousands of times under load cannot drown the report.
+          const kind = plain.split('\n')[0].replace(/\d+/g, '#').slice(0, 160);
+          const seen = runtime.simulatorErrors.get(kind);
+          if (seen) seen.count++;
+          else runtime.simulatorErrors.set(kind, { count: 1, first: plain.split('\n').slice(0, 3).join('\n') });
+          if (!seen || config.verbose) super.logWithLevel(level, `[${runtime.name}] ${plain}${seen ? '' : '\n  (further messages of this kind are counted, not printed)'}`);
+        } else if (config.verbose) super.logWithLevel(level, `[${runtime.name}] ${plain}`);
       }
     })(LogLevel.INFO);
   }
@@ -52,6 +62,12 @@ class Runtime {
     for (const stream of [stdout, stderr]) {
       readline.createInterface({ input: stream }).on('line', (line) => this.#line(line));
     }
+  }
+
+  // On a setup failure: whatever workerd and the worker printed, to stderr.
+  dump() {
+    for (const line of this.otherLines) process.stderr.write(`[${this.name}] ${line}\n`);
+    for (const [event, sample] of this.samples) process.stderr.write(`[${this.name}] ${event} x ${this.events.get(event)}: ${sample}\n`);
   }
 
   #line(line) {
@@ -82,8 +98,14 @@ async function startMiniflare(name, options) {
     handleRuntimeStdio: (stdout, stderr) => runtime.handleStdio(stdout, stderr),
     ...options,
   });
-  const url = await mf.ready;
-  return { mf, url: url.href.replace(/\/$/, ''), runtime };
+  try {
+    const url = await mf.ready;
+    return { mf, url: url.href.replace(/\/$/, ''), runtime };
+  } catch (e) {
+    runtime.dump();
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
 }
 
 function wranglerConfig() {
@@ -169,24 +191,19 @@ async function adminPost(url, key, route, body) {
   return JSON.parse(text).data;
 }
 
-export async function countClicks(db) {
-  const row = await db.prepare('SELECT count(*) AS n FROM clicks').first();
-  return Number(row.n);
-}
+// A stand-in for the CLICKS producer (diagnostics only): accepts and drops every message, so a run
+// shows what the redirect costs without Miniflare's local queue simulator behind it.
+const STUB_QUEUE_WORKER = 'bench-stub-queue';
+const STUB_QUEUE_SCRIPT = `export default function () {
+  return { async send() {}, async sendBatch() {} };
+}`;
 
-async function waitForClicks(db, atLeast, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await countClicks(db);
-    if (n >= atLeast || Date.now() > deadline) return n;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-export async function startChorus() {
+/** @param {{ name?: string, stubQueue?: boolean }} [variant] */
+export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
   const wc = wranglerConfig();
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-bench-'));
   let mf;
+  let runtime;
   try {
     const scriptPath = await bundleWorker(path.join(tmp, 'bundle'));
     const bundleKiB = Math.round((await readFile(scriptPath)).length / 1024);
@@ -202,27 +219,39 @@ export async function startChorus() {
         ? { assets: { directory: path.resolve(ROOT, wc.assets.directory), binding: wc.assets.binding, routerConfig: { invoke_user_worker_ahead_of_assets: !!wc.assets.run_worker_first, has_user_worker: true } } }
         : {};
 
-    const started = await startMiniflare('chorus', {
+    const queueOptions = stubQueue
+      ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } }
+      : {
+          queueProducers: { [producer.binding]: { queueName: producer.queue } },
+          queueConsumers: {
+            [consumer.queue]: {
+              maxBatchSize: consumer.max_batch_size,
+              maxBatchTimeout: consumer.max_batch_timeout,
+              maxRetries: consumer.max_retries,
+            },
+          },
+        };
+    const worker = {
       name: wc.name,
       modules: true,
       scriptPath,
+      // Module names are paths relative to this root; the default (cwd) cannot reach the temp dir.
+      modulesRoot: path.dirname(scriptPath),
       compatibilityDate: wc.compatibility_date,
       compatibilityFlags: wc.compatibility_flags,
-      bindings: { ...wc.vars },
+      bindings: { ...wc.vars, ...config.varOverrides },
       d1Databases: { [d1.binding]: d1.database_id },
-      d1Persist: path.join(tmp, 'd1'),
-      queueProducers: { [producer.binding]: { queueName: producer.queue } },
-      queueConsumers: {
-        [consumer.queue]: {
-          maxBatchSize: consumer.max_batch_size,
-          maxBatchTimeout: consumer.max_batch_timeout,
-          maxRetries: consumer.max_retries,
-        },
-      },
+      ...queueOptions,
       ...assets,
+    };
+    const started = await startMiniflare(name, {
+      ...(config.inspectorPort ? { inspectorPort: config.inspectorPort } : {}),
+      d1Persist: path.join(tmp, 'd1'),
+      workers: stubQueue ? [worker, { name: STUB_QUEUE_WORKER, modules: true, script: STUB_QUEUE_SCRIPT }] : [worker],
     });
     mf = started.mf;
-    const { url, runtime } = started;
+    runtime = started.runtime;
+    const { url } = started;
     const db = await mf.getD1Database(d1.binding);
 
     // Schema.
@@ -272,23 +301,29 @@ export async function startChorus() {
     if (probe.status !== 302 || !location.startsWith('https://shop.example/')) {
       throw new Error(`GET /r/${link.slug} answered ${probe.status} Location ${JSON.stringify(location)}; expected a 302 to https://shop.example/`);
     }
-    const after = await waitForClicks(db, before + 1, 15_000);
-    if (after < before + 1) throw new Error('the probe click did not reach D1 within 15 s: the queue consumer is not delivering');
+    if (!stubQueue) {
+      const after = await waitForClicks(db, before + 1, 15_000);
+      if (after < before + 1) throw new Error('the probe click did not reach D1 within 15 s: the queue consumer is not delivering');
+    }
 
     return {
-      name: 'chorus',
+      name,
       url,
       runtime,
       db,
       context: { slug: link.slug, linkId: link.id, brandId, adminKey, campaign, creator, enrollment, link },
       describe: () => [
         `bundle: wrangler deploy --dry-run --outdir <tmp> -> ${path.basename(scriptPath)} (one ES module, all deps inlined, ${bundleKiB} KiB)`,
-        `bindings: D1 DB (persisted, temp dir), queue CLICKS -> ${producer.queue} consumed by the same worker ` +
-          `(maxBatchSize ${consumer.max_batch_size}, maxBatchTimeout ${consumer.max_batch_timeout}s, maxRetries ${consumer.max_retries}), ` +
-          `vars ${Object.keys(wc.vars).join(', ')} (LINK_CACHE_TTL_MS=${wc.vars.LINK_CACHE_TTL_MS}), ` +
+        `bindings: D1 DB (persisted, temp dir), ` +
+          (stubQueue
+            ? `CLICKS -> stub producer whose send() drops the message (DIAGNOSTIC: no queue, no consumer, no clicks stored), `
+            : `queue CLICKS -> ${producer.queue} consumed by the same worker (maxBatchSize ${consumer.max_batch_size}, maxBatchTimeout ${consumer.max_batch_timeout}s, maxRetries ${consumer.max_retries}), `) +
+          `vars ${Object.keys(wc.vars).join(', ')} (LINK_CACHE_TTL_MS=${wc.vars.LINK_CACHE_TTL_MS})` +
+          (Object.keys(config.varOverrides).length ? ` OVERRIDDEN by BENCH_VARS ${JSON.stringify(config.varOverrides)}` : '') +
+          ', ' +
           (assets.assets ? `ASSETS -> ${wc.assets.directory} (assets router in front, run_worker_first)` : 'ASSETS not bound (the redirect never uses it; BENCH_WITH_ASSETS=1 binds it)'),
         `compat: ${wc.compatibility_date} [${wc.compatibility_flags.join(', ')}]`,
-        `seed: brand + admin key via SQL; campaign, creator, enrollment (affiliate, active), link /r/${link.slug} via the admin API; probe click stored`,
+        `seed: brand + admin key via SQL; campaign, creator, enrollment (affiliate, active), link /r/${link.slug} via the admin API; ${stubQueue ? 'probe redirect answered 302' : 'probe click stored in D1 via the queue'}`,
       ],
       async dispose() {
         await mf.dispose();
@@ -296,10 +331,17 @@ export async function startChorus() {
       },
     };
   } catch (e) {
-    if (mf) await mf.dispose().catch(() => {});
+    if (mf) {
+      runtime?.dump();
+      await mf.dispose().catch(() => {});
+    }
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
 }
 
-export const SERVERS = { bare: startBare, chorus: startChorus };
+export const SERVERS = {
+  bare: () => startBare(),
+  chorus: () => startChorus(),
+  'chorus-stub-queue': () => startChorus({ name: 'chorus-stub-queue', stubQueue: true }),
+};
