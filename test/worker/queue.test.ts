@@ -129,3 +129,18 @@ describe('click consumer', () => {
     expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId)).toBe(1);
   });
 });
+
+describe('click writes under a burst from one visitor', () => {
+  it('touches a constant number of rows per click, not every earlier click of the visitor', async () => {
+    const { clickWriteStatements } = await import('../../worker/db/clicks');
+    const { brandId, linkId } = await setup();
+    const burst = Array.from({ length: 300 }, (_, i) => click(linkId, brandId, DAY_START + 10 * HOUR + i * 1000, 'office-nat'));
+    for (let i = 0; i < burst.length; i += 100) await deliver(burst.slice(i, i + 100));
+    const next = click(linkId, brandId, DAY_START + 10 * HOUR + 301_000, 'office-nat');
+    const results = await env.DB.batch(clickWriteStatements(env.DB, [next]));
+    const markDuplicates = results[1]!.meta as D1Meta & { rows_written?: number };
+    expect(markDuplicates.changes).toBe(1); // only the new click itself becomes a duplicate
+    expect(markDuplicates.rows_read ?? 0).toBeLessThan(20);
+    expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 301, unique_clicks: 1, bots: 0 }]);
+  });
+});
