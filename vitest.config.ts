@@ -5,23 +5,44 @@ import { defineConfig } from 'vitest/config';
 const migrations = await readD1Migrations(fileURLToPath(new URL('./migrations', import.meta.url)));
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      main: './worker/index.ts',
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: migrations,
-          ENVIRONMENT: 'test',
-          // Short enough for a test to watch a paused link take effect.
-          LINK_CACHE_TTL_MS: '300',
-          CODE_CACHE_TTL_MS: '300',
+  test: {
+    projects: [
+      {
+        // Route, domain and DB tests inside workerd. The plugin rewrites resolve conditions for the
+        // Workers runtime, so it belongs to this project only, never to the root config.
+        plugins: [
+          cloudflareTest({
+            main: './worker/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                ENVIRONMENT: 'test',
+                // Short enough for a test to watch a paused link take effect.
+                LINK_CACHE_TTL_MS: '300',
+                CODE_CACHE_TTL_MS: '300',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['./test/worker/setup.ts'],
         },
       },
-    }),
-  ],
-  test: {
-    include: ['test/worker/**/*.test.ts'],
-    setupFiles: ['./test/worker/setup.ts'],
+      {
+        // Browser stories: the real worker on a local port, driven by Chromium (playwright-core).
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          // Each file starts its own worker and browser: one file at a time, with room for cold starts.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

@@ -1,60 +1,69 @@
+import { raw } from 'hono/html';
 import type { Child, FC } from 'hono/jsx';
 
 export type NavItem = { href: string; label: string; current?: boolean };
 
 type PageProps = { title: string; nav?: NavItem[]; who?: string; area?: 'creator' | 'console'; children?: Child };
 
+// The doctype keeps every page in standards mode: without it browsers render in quirks mode
+// (forms gain a bottom margin, tables stop inheriting font sizes, percentage heights change).
 export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', children }) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="color-scheme" content="light" />
-      <title>{`${title} · Chorus`}</title>
-      <link rel="stylesheet" href="/portal.css" />
-      <script src="/portal.js" defer></script>
-    </head>
-    <body class={`area-${area}`}>
-      <a class="skip" href="#main">
-        Skip to content
-      </a>
-      <header class="topbar">
-        <div class="topbar-inner">
-          <a class="brand" href={area === 'console' ? '/console' : '/'}>
-            <span class="brand-mark" aria-hidden="true">
-              ◗
-            </span>{' '}
-            Chorus{area === 'console' ? <span class="brand-tag">Console</span> : null}
-          </a>
-          {nav ? (
-            <nav aria-label="Main">
-              <ul class="nav">
-                {nav.map((n) => (
-                  <li>
-                    <a href={n.href} aria-current={n.current ? 'page' : undefined}>
-                      {n.label}
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-          ) : null}
-          {who ? (
-            <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
-              <span class="who">{who}</span>
-              <button type="submit" class="link-button">
-                Sign out
-              </button>
-            </form>
-          ) : null}
-        </div>
-      </header>
-      <main id="main" class="container">
-        {children}
-      </main>
-      <footer class="footer container">Chorus · creator partnerships, paid fairly and on time.</footer>
-    </body>
-  </html>
+  <>
+    {raw('<!doctype html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light" />
+        <title>{`${title} · Chorus`}</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+        <link rel="stylesheet" href="/portal.css" />
+        <script src="/portal.js" defer></script>
+      </head>
+      <body class={`area-${area}`}>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="topbar">
+          <div class="topbar-inner">
+            <a class="brand" href={area === 'console' ? '/console' : '/'}>
+              <span class="brand-mark" aria-hidden="true">
+                ◗
+              </span>{' '}
+              Chorus{area === 'console' ? <span class="brand-tag">Console</span> : null}
+            </a>
+            {nav ? (
+              <nav aria-label="Main">
+                <ul class="nav">
+                  {nav.map((n) => (
+                    <li>
+                      <a href={n.href} aria-current={n.current ? 'page' : undefined}>
+                        {n.label}
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+            ) : null}
+            {who ? (
+              <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
+                <span class="who" title={who}>
+                  {who}
+                </span>
+                <button type="submit" class="link-button">
+                  Sign out
+                </button>
+              </form>
+            ) : null}
+          </div>
+        </header>
+        <main id="main" class="container">
+          {children}
+        </main>
+        <footer class="footer container">Chorus · creator partnerships, paid fairly and on time.</footer>
+      </body>
+    </html>
+  </>
 );
 
 export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; children?: Child }> = ({ tone, title, children }) => (

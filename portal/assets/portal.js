@@ -14,6 +14,32 @@
     else { input.select(); document.execCommand && document.execCommand('copy'); done(); }
   });
 
+  // A table wider than its card scrolls sideways: make the scroller a named, focusable region so
+  // keyboard users can scroll it too (and drop that again when it fits).
+  var markScrollers = function () {
+    var wraps = document.querySelectorAll('.table-wrap');
+    for (var i = 0; i < wraps.length; i++) {
+      var wrap = wraps[i];
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        if (wrap.hasAttribute('tabindex')) continue;
+        var section = wrap.closest('section');
+        var heading = section && section.querySelector('h2, h3');
+        wrap.setAttribute('tabindex', '0');
+        wrap.setAttribute('role', 'region');
+        wrap.setAttribute('aria-label', heading ? heading.textContent.trim() : 'Table');
+        wrap.setAttribute('data-scroller', '');
+      } else if (wrap.hasAttribute('data-scroller')) {
+        ['tabindex', 'role', 'aria-label', 'data-scroller'].forEach(function (a) { wrap.removeAttribute(a); });
+      }
+    }
+  };
+  markScrollers();
+  var resizing;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(markScrollers, 100);
+  });
+
   // Live caption check against the brief's hashtag and disclosure, as the creator types.
   var form = document.querySelector('form[data-compliance]');
   if (!form) return;

@@ -1,0 +1,153 @@
+// The real Chorus worker and a real Chromium for the browser stories.
+//
+// startChorus():
+//   1. a fresh temp dir; `wrangler d1 migrations apply DB --local --persist-to <dir>` (the same command a
+//      developer runs), then one brand and its admin key written with `wrangler d1 execute` (nothing in
+//      the API creates brands);
+//   2. meanwhile `wrangler deploy --dry-run --outdir <dir>/bundle` bundles worker/index.ts once;
+//   3. the bundle runs in workerd through the Miniflare API with every binding wrangler.toml declares
+//      (D1 on the migrated dir, the CLICKS queue and its consumer, the rate limiters, portal assets,
+//      [vars]), read by wrangler's own unstable_getMiniflareWorkerOptions, on 127.0.0.1 and a free port.
+// Unlike `wrangler dev` nothing watches the source tree, so an edit made while the tests run cannot
+// reload the worker under them. stop() disposes Miniflare (which ends workerd) and removes the dir.
+//
+// launchBrowser(): the system Chromium through playwright-core; Playwright gives it a temp profile.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Log, LogLevel, Miniflare } from 'miniflare';
+import { chromium, type Browser } from 'playwright-core';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export type ChorusServer = {
+  url: string;
+  brand: { id: string; slug: string; name: string };
+  adminKey: string;
+  /** What workerd and the worker printed (console output, unhandled errors), for failure messages. */
+  output: () => string;
+  stop: () => Promise<void>;
+};
+
+// The project's pinned wrangler, run with this Node (no `npx`/shell in between to orphan).
+function wranglerBin(): string {
+  const pkgPath = createRequire(import.meta.url).resolve('wrangler/package.json');
+  const { bin } = JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: string | Record<string, string> };
+  return path.join(path.dirname(pkgPath), typeof bin === 'string' ? bin : bin.wrangler!);
+}
+
+function wrangler(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // CI=true: no prompts (migrations apply asks for confirmation otherwise), no interactive UI.
+    const child = spawn(process.execPath, [wranglerBin(), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', WRANGLER_SEND_METRICS: 'false' },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve(output) : reject(new Error(`wrangler ${args.join(' ')} exited ${code ?? signal}:\n${output}`))));
+  });
+}
+
+const sql = (v: string | number | null) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`);
+
+async function bundle(outdir: string): Promise<string> {
+  await wrangler(['deploy', '--dry-run', '--outdir', outdir]);
+  const files = (await readdir(outdir)).filter((f) => f.endsWith('.js'));
+  if (files.length !== 1) throw new Error(`expected one .js bundle in ${outdir}, found: ${files.join(', ') || 'none'}`);
+  return path.join(outdir, files[0]!);
+}
+
+async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adminKey: string) {
+  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+  const now = Date.now();
+  const keyHash = createHash('sha256').update(adminKey).digest('hex');
+  const statements = [
+    `INSERT INTO brands (id, slug, name, allowed_hosts, currency, timezone, click_param, fallback_url, created_at) VALUES (${[brand.id, brand.slug, brand.name, JSON.stringify(['fernway.example', '*.fernway.example']), 'USD', 'UTC', 'cid', null, now].map(sql).join(', ')});`,
+    `INSERT INTO api_keys (id, brand_id, scope, name, key_hash, prefix, created_at) VALUES (${['key_e2e_admin', brand.id, 'admin', 'e2e', keyHash, adminKey.slice(0, 'ck_admin_'.length + 4), now].map(sql).join(', ')});`,
+  ];
+  await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', statements.join(' ')]);
+}
+
+export async function startChorus(): Promise<ChorusServer> {
+  const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-e2e-'));
+  const persist = path.join(tmp, 'state');
+  const brand = { id: 'brand_e2e', slug: 'fernway', name: 'Fernway Botanicals' };
+  const adminKey = `ck_admin_${randomBytes(24).toString('base64url')}`;
+  const lines: string[] = [];
+  const keep = (line: string) => {
+    if (line.trim()) lines.push(line.replace(/\x1b\[[0-9;]*m/g, ''));
+    if (lines.length > 400) lines.splice(0, lines.length - 400);
+  };
+  let mf: Miniflare | undefined;
+  try {
+    const [scriptPath] = await Promise.all([bundle(path.join(tmp, 'bundle')), migrateAndSeed(persist, brand, adminKey)]);
+    const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
+    const { modulesRules: _rules, ...bindings } = workerOptions;
+    mf = new Miniflare({
+      host: '127.0.0.1',
+      port: 0,
+      // A fixed `cf` object: Miniflare would otherwise try to download one.
+      cf: { country: 'US', colo: 'LOCAL', asn: 64496, clientTcpRtt: 0, httpProtocol: 'HTTP/1.1' },
+      // Where `wrangler d1 ... --persist-to <persist>` keeps D1.
+      d1Persist: path.join(persist, 'v3', 'd1'),
+      log: new (class extends Log {
+        override logWithLevel(level: LogLevel, message: string) {
+          if (level <= LogLevel.WARN) keep(message);
+        }
+      })(LogLevel.WARN),
+      handleRuntimeStdio: (stdout, stderr) => {
+        for (const stream of [stdout, stderr]) readline.createInterface({ input: stream }).on('line', keep);
+      },
+      workers: [
+        {
+          ...bindings,
+          name: 'chorus',
+          modules: true,
+          scriptPath,
+          modulesRoot: path.dirname(scriptPath),
+        },
+      ],
+    });
+    const url = (await mf.ready).href.replace(/\/$/, '');
+    const health = await fetch(`${url}/healthz`);
+    if (health.status !== 200) throw new Error(`GET /healthz answered ${health.status}: ${await health.text()}`);
+    const running = mf;
+    return {
+      url,
+      brand,
+      adminKey,
+      output: () => lines.join('\n'),
+      async stop() {
+        await running.dispose();
+        await rm(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await mf?.dispose().catch(() => {});
+    await rm(tmp, { recursive: true, force: true });
+    if (lines.length) (e as Error).message += `\n--- worker output ---\n${lines.join('\n')}`;
+    throw e;
+  }
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export const axeSource = () => createRequire(import.meta.url).resolve('axe-core/axe.min.js');
