@@ -10,6 +10,7 @@ import { webhooks } from './routes/webhooks';
 import { redirect } from './routes/redirect';
 import { sdk } from './routes/sdk';
 import { creatorPortal } from './routes/portal/creator';
+import { consoleRouter } from './routes/portal/console';
 import { isPagePath } from './routes/portal/guards';
 import { ErrorPage } from '../portal/layout';
 
@@ -40,6 +41,7 @@ app.route('/api/admin', admin);
 app.route('/v1/codes', codeCheck);
 app.route('/v1/webhooks', webhooks);
 app.route('/v1', ingest);
+app.route('/console', consoleRouter);
 app.route('/', creatorPortal);
 
 // Everything else is a static asset (portal CSS, robots.txt) or a JSON 404.

@@ -1,0 +1,423 @@
+import type { FC } from 'hono/jsx';
+import type { CommissionTier } from '../../worker/db/schema';
+import { storyFormats } from '../../worker/db/schema';
+import { formatAmount } from '../../worker/domain/store-payloads';
+import { formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { Stat } from '../layout';
+import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+
+export type CampaignRow = {
+  id: string;
+  name: string;
+  slug: string;
+  hashtag: string;
+  status: string;
+  created_at: number;
+  enrolled: number;
+  active: number;
+  to_review: number;
+  live: number;
+  clicks: number;
+  conversions: number;
+  revenue: number;
+  cost: number;
+};
+
+export type CampaignFormValues = {
+  name: string;
+  slug: string;
+  hashtag: string;
+  disclosureText: string;
+  storyFormats: string[];
+  defaultDestination: string;
+  attributionWindowDays: string;
+  holdingDays: string;
+  commissionPlanId: string;
+  status: string;
+  positioningAnchor: string;
+  nonNegotiables: string;
+  baselineCost: string;
+  baselineEngaged: string;
+};
+
+export const emptyCampaignForm = (): CampaignFormValues => ({
+  name: '',
+  slug: '',
+  hashtag: '',
+  disclosureText: '#ad',
+  storyFormats: [...storyFormats],
+  defaultDestination: '',
+  attributionWindowDays: '30',
+  holdingDays: '30',
+  commissionPlanId: '',
+  status: 'active',
+  positioningAnchor: '',
+  nonNegotiables: '',
+  baselineCost: '',
+  baselineEngaged: '',
+});
+
+export type PlanChoice = { id: string; name: string; tiers: string; period: string };
+
+const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
+
+const planSummary = (p: PlanChoice, currency: string) => {
+  const tiers = JSON.parse(p.tiers) as CommissionTier[];
+  return `${p.name}: ${tiers.map((t) => `${formatPercent(t.rateBps)}${t.fromMinor > 0 ? ` from ${formatMoney(t.fromMinor, currency)}` : ''}`).join(', ')} (${p.period === 'lifetime' ? 'lifetime' : 'monthly'})`;
+};
+
+// ---------- Shared fields ----------
+
+const FormatChoices: FC<{ values: CampaignFormValues }> = ({ values }) => (
+  <fieldset class="field">
+    <legend>Story formats offered</legend>
+    <div class="radios">
+      {storyFormats.map((f) => (
+        <label class="radio">
+          <input type="checkbox" name="storyFormats" value={f} checked={values.storyFormats.includes(f)} /> {STORY_FORMAT_LABELS[f] ?? f}
+        </label>
+      ))}
+    </div>
+  </fieldset>
+);
+
+const PlanSelect: FC<{ plans: PlanChoice[]; values: CampaignFormValues; currency: string }> = ({ plans, values, currency }) => (
+  <div class="field">
+    <label for="commissionPlanId">Commission plan</label>
+    <select id="commissionPlanId" name="commissionPlanId">
+      <option value="" selected={values.commissionPlanId === ''}>
+        No commission (product seeding or flat fees only)
+      </option>
+      {plans.map((p) => (
+        <option value={p.id} selected={values.commissionPlanId === p.id}>
+          {planSummary(p, currency)}
+        </option>
+      ))}
+    </select>
+  </div>
+);
+
+const NumberField: FC<{ id: keyof CampaignFormValues; label: string; value: string; min: number; max: number; hint?: string; suffix?: string }> = ({ id, label, value, min, max, hint, suffix }) => (
+  <div class="field">
+    <label for={id}>{label}</label>
+    <div class="input-suffix">
+      <input id={id} name={id} type="number" inputmode="numeric" min={min} max={max} step={1} required value={value} aria-describedby={hint ? `${id}-hint` : undefined} />
+      {suffix ? <span>{suffix}</span> : null}
+    </div>
+    {hint ? (
+      <p id={`${id}-hint`} class="hint">
+        {hint}
+      </p>
+    ) : null}
+  </div>
+);
+
+// ---------- Campaign list ----------
+
+export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: CampaignRow[]; plans: PlanChoice[]; values: CampaignFormValues; errors?: string[]; flash: Flash; toReview: number; hosts: string[] }> = ({
+  viewer,
+  canWrite,
+  campaigns,
+  plans,
+  values,
+  errors,
+  flash,
+  toReview,
+  hosts,
+}) => {
+  const totals = campaigns.reduce(
+    (t, c) => ({ active: t.active + c.active, live: t.live + c.live, revenue: t.revenue + c.revenue, cost: t.cost + c.cost, review: t.review + c.to_review }),
+    { active: 0, live: 0, revenue: 0, cost: 0, review: 0 },
+  );
+  return (
+    <ConsolePage title="Campaigns" viewer={viewer} section="campaigns" toReview={toReview}>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{viewer.brandName}</p>
+          <h1 class="page-title">Campaigns</h1>
+        </div>
+        {canWrite ? (
+          <a class="button button-primary" href="#new-campaign">
+            New campaign
+          </a>
+        ) : null}
+      </div>
+      <FlashNotice flash={flash} />
+      <div class="stats stats-4">
+        <Stat label="Creators active" value={formatCount(totals.active)} hint="across all campaigns" />
+        <Stat label="Posts live" value={formatCount(totals.live)} />
+        <Stat label="Attributed revenue" value={formatMoney(totals.revenue, viewer.currency)} />
+        <Stat label="Creator cost" value={formatMoney(totals.cost, viewer.currency)} hint="commissions, fees and bonuses" />
+      </div>
+      <div class="console-split">
+        <section aria-labelledby="campaigns-h">
+          <h2 id="campaigns-h" class="visually-hidden">
+            All campaigns
+          </h2>
+          {campaigns.length === 0 ? (
+            <div class="card empty">
+              <h2>No campaigns yet</h2>
+              <p>A campaign holds the network brief, the creators you enroll, their links and codes, and the results. Create the first one with the form.</p>
+            </div>
+          ) : (
+            <ul class="campaign-list">
+              {campaigns.map((c) => (
+                <li class="card campaign-row">
+                  <div class="campaign-row-head">
+                    <div>
+                      <h3>
+                        <a href={`/console/campaigns/${c.id}`}>{c.name}</a>
+                      </h3>
+                      <p class="muted small">
+                        <code>{c.hashtag}</code> · {c.slug} · created {formatDate(c.created_at, viewer.timezone)}
+                      </p>
+                    </div>
+                    <span class={`status-dot status-${c.status}`}>{CAMPAIGN_STATUS_LABELS[c.status] ?? c.status}</span>
+                  </div>
+                  <dl class="mini-stats">
+                    <div>
+                      <dt>Creators</dt>
+                      <dd>
+                        {formatCount(c.active)}
+                        <span class="muted"> / {formatCount(c.enrolled)}</span>
+                      </dd>
+                    </div>
+                    <div>
+                      <dt>To review</dt>
+                      <dd>{c.to_review > 0 ? <a href={`/console/review?status=submitted&campaign=${c.id}`}>{formatCount(c.to_review)}</a> : '0'}</dd>
+                    </div>
+                    <div>
+                      <dt>Posts live</dt>
+                      <dd>{formatCount(c.live)}</dd>
+                    </div>
+                    <div>
+                      <dt>Unique clicks</dt>
+                      <dd>{formatCount(c.clicks)}</dd>
+                    </div>
+                    <div>
+                      <dt>Orders</dt>
+                      <dd>{formatCount(c.conversions)}</dd>
+                    </div>
+                    <div>
+                      <dt>Revenue</dt>
+                      <dd>{formatMoney(c.revenue, viewer.currency)}</dd>
+                    </div>
+                    <div>
+                      <dt>Cost</dt>
+                      <dd>{formatMoney(c.cost, viewer.currency)}</dd>
+                    </div>
+                  </dl>
+                  <div class="row-actions">
+                    <a class="button button-small" href={`/console/campaigns/${c.id}/network`}>
+                      Network results
+                    </a>
+                    <a class="button button-small button-quiet" href={`/console/campaigns/${c.id}`}>
+                      Brief
+                    </a>
+                    <a class="button button-small button-quiet" href={`/console/campaigns/${c.id}/import`}>
+                      Import creators
+                    </a>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        {canWrite ? (
+          <section class="card" id="new-campaign" aria-labelledby="new-campaign-h">
+            <h2 id="new-campaign-h">New campaign</h2>
+            <p class="muted small">Write the positioning anchor and non-negotiables on the next page.</p>
+            <Errors errors={errors} />
+            <form method="post" action="/console/campaigns" class="stack">
+              <div class="field">
+                <label for="name">Name</label>
+                <input id="name" name="name" type="text" required maxlength={120} value={values.name} placeholder="Glow Week" />
+              </div>
+              <div class="field">
+                <label for="slug">Slug</label>
+                <input id="slug" name="slug" type="text" maxlength={63} pattern="[a-z0-9][a-z0-9\-]{1,62}" value={values.slug} placeholder="glow-week" aria-describedby="slug-hint" />
+                <p id="slug-hint" class="hint">
+                  Lowercase, for exports and file names. Left empty, it is made from the name.
+                </p>
+              </div>
+              <div class="two-fields">
+                <div class="field">
+                  <label for="hashtag">Campaign hashtag</label>
+                  <input id="hashtag" name="hashtag" type="text" required maxlength={61} value={values.hashtag} placeholder="#GlowWeek" />
+                </div>
+                <div class="field">
+                  <label for="disclosureText">Disclosure</label>
+                  <input id="disclosureText" name="disclosureText" type="text" required maxlength={60} value={values.disclosureText} />
+                </div>
+              </div>
+              <div class="field">
+                <label for="defaultDestination">Destination</label>
+                <input id="defaultDestination" name="defaultDestination" type="url" inputmode="url" required maxlength={2048} value={values.defaultDestination} placeholder={`https://${hosts[0]?.replace(/^\*\./, 'www.') ?? 'shop.example'}/`} aria-describedby="dest-hint" />
+                <p id="dest-hint" class="hint">
+                  Where tracked links send shoppers. https on {hosts.join(', ')}.
+                </p>
+              </div>
+              <FormatChoices values={values} />
+              <PlanSelect plans={plans} values={values} currency={viewer.currency} />
+              <div class="two-fields">
+                <NumberField id="attributionWindowDays" label="Attribution window" value={values.attributionWindowDays} min={1} max={365} suffix="days" />
+                <NumberField id="holdingDays" label="Holding period" value={values.holdingDays} min={0} max={365} suffix="days" />
+              </div>
+              <input type="hidden" name="status" value="active" />
+              <button type="submit" class="button button-primary button-block">
+                Create campaign
+              </button>
+            </form>
+          </section>
+        ) : null}
+      </div>
+    </ConsolePage>
+  );
+};
+
+// ---------- Brief editor and creator preview ----------
+
+export type PreviewChoice = { enrollmentId: string; label: string };
+
+export const CampaignBriefPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  campaign: { id: string; name: string; slug: string; status: string; hashtag: string };
+  values: CampaignFormValues;
+  plans: PlanChoice[];
+  hosts: string[];
+  errors?: string[];
+  flash: Flash;
+  toReview: number;
+  preview: { html: string; choices: PreviewChoice[]; selected: string | null; sample: boolean };
+}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, preview }) => (
+  <ConsolePage title={`${campaign.name} brief`} viewer={viewer} section="campaigns" toReview={toReview}>
+    <CampaignHeader campaign={campaign} tab="brief" brandName={viewer.brandName} />
+    <FlashNotice flash={flash} />
+    <Errors errors={errors} />
+    <div class="brief-editor">
+      <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack">
+        <fieldset class="card stack" disabled={!canWrite}>
+          <legend class="card-legend">The network brief</legend>
+          <p class="muted small">The same for every creator in the network. Each creator's own section comes from the roster import.</p>
+          <div class="field">
+            <label for="positioningAnchor">Positioning anchor</label>
+            <textarea id="positioningAnchor" name="positioningAnchor" rows={6} maxlength={4000} aria-describedby="anchor-hint">
+              {values.positioningAnchor}
+            </textarea>
+            <p id="anchor-hint" class="hint">
+              What the product is, who it is for and what you promise. Creators tell it in their own voice but keep its meaning.
+            </p>
+          </div>
+          <div class="field">
+            <label for="nonNegotiables">Non-negotiables</label>
+            <textarea id="nonNegotiables" name="nonNegotiables" rows={5} maxlength={16000} aria-describedby="nn-hint">
+              {values.nonNegotiables}
+            </textarea>
+            <p id="nn-hint" class="hint">
+              One per line, up to 30. The hashtag and disclosure rules are added automatically.
+            </p>
+          </div>
+          <div class="two-fields">
+            <div class="field">
+              <label for="hashtag">Campaign hashtag</label>
+              <input id="hashtag" name="hashtag" type="text" required maxlength={61} value={values.hashtag} />
+            </div>
+            <div class="field">
+              <label for="disclosureText">Disclosure</label>
+              <input id="disclosureText" name="disclosureText" type="text" required maxlength={60} value={values.disclosureText} />
+            </div>
+          </div>
+          <FormatChoices values={values} />
+        </fieldset>
+        <fieldset class="card stack" disabled={!canWrite}>
+          <legend class="card-legend">Links, money and status</legend>
+          <div class="two-fields">
+            <div class="field">
+              <label for="name">Campaign name</label>
+              <input id="name" name="name" type="text" required maxlength={120} value={values.name} />
+            </div>
+            <div class="field">
+              <label for="status">Status</label>
+              <select id="status" name="status">
+                {['draft', 'active', 'ended'].map((s) => (
+                  <option value={s} selected={values.status === s}>
+                    {CAMPAIGN_STATUS_LABELS[s]}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </div>
+          <div class="field">
+            <label for="defaultDestination">Destination</label>
+            <input id="defaultDestination" name="defaultDestination" type="url" inputmode="url" required maxlength={2048} value={values.defaultDestination} aria-describedby="dest-hint" />
+            <p id="dest-hint" class="hint">
+              https on {hosts.join(', ')}. New links use it; links already handed out keep theirs.
+            </p>
+          </div>
+          <PlanSelect plans={plans} values={values} currency={viewer.currency} />
+          <div class="two-fields">
+            <NumberField id="attributionWindowDays" label="Attribution window" value={values.attributionWindowDays} min={1} max={365} suffix="days" hint="A sale counts for a creator this long after a click." />
+            <NumberField id="holdingDays" label="Holding period" value={values.holdingDays} min={0} max={365} suffix="days" hint="Commissions become payable after the return window." />
+          </div>
+          <div class="two-fields">
+            <div class="field">
+              <label for="baselineCost">Mid-tier baseline cost</label>
+              <div class="input-suffix">
+                <input id="baselineCost" name="baselineCost" type="text" inputmode="decimal" maxlength={20} value={values.baselineCost} placeholder="5000.00" aria-describedby="baseline-hint" />
+                <span>{viewer.currency}</span>
+              </div>
+            </div>
+            <div class="field">
+              <label for="baselineEngaged">Baseline engaged audience</label>
+              <input id="baselineEngaged" name="baselineEngaged" type="number" inputmode="numeric" min={0} max={1000000000} step={1} value={values.baselineEngaged} placeholder="2000" aria-describedby="baseline-hint" />
+            </div>
+          </div>
+          <p id="baseline-hint" class="hint">
+            What one mid-tier placement cost you and how many people engaged (comments, saves, shares). The network page compares your cost per engagement with it. Leave both empty to skip.
+          </p>
+        </fieldset>
+        {canWrite ? (
+          <div class="form-actions sticky-actions">
+            <button type="submit" class="button button-primary">
+              Save the brief
+            </button>
+            <span class="muted small">Creators see changes the next time they open their brief.</span>
+          </div>
+        ) : null}
+      </form>
+      <aside class="preview" aria-labelledby="preview-h">
+        <div class="preview-head">
+          <h2 id="preview-h">What a creator sees</h2>
+          {preview.choices.length > 0 ? (
+            <form method="get" action={`/console/campaigns/${campaign.id}`} class="preview-pick">
+              <label for="as" class="visually-hidden">
+                Preview as
+              </label>
+              <select id="as" name="as">
+                {preview.choices.map((ch) => (
+                  <option value={ch.enrollmentId} selected={ch.enrollmentId === preview.selected}>
+                    {ch.label}
+                  </option>
+                ))}
+              </select>
+              <button type="submit" class="button button-small">
+                Show
+              </button>
+            </form>
+          ) : null}
+        </div>
+        <p class="muted small">
+          {preview.sample ? 'No creators enrolled yet: this is the brief with a sample creator.' : 'Their brief page as saved, on a phone. Their own section comes from the roster.'}
+        </p>
+        <div class="phone">
+          <iframe title="Creator brief preview" srcdoc={preview.html} sandbox="allow-same-origin" width="390" height="780"></iframe>
+        </div>
+      </aside>
+    </div>
+  </ConsolePage>
+);
+
+export const moneyInput = (minor: number | null, currency: string) => (minor === null ? '' : formatAmount(minor, currency));
+
+export const paymentLabel = (model: string) => PAYMENT_MODEL_LABELS[model] ?? model;

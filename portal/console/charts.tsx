@@ -1,0 +1,129 @@
+// Server-rendered SVG charts: no script, a <title>/<desc> for assistive tech, and a data table beside each one.
+import type { FC } from 'hono/jsx';
+import type { DailyPoint } from '../../worker/domain/network';
+import { formatCount, formatMoney } from '../format';
+
+// The smallest 1, 2 or 5 × 10^k at or above n, so axis ticks land on round numbers.
+export function niceCeiling(n: number): number {
+  if (n <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(n));
+  for (const step of [1, 2, 5, 10]) if (step * power >= n) return step * power;
+  return 10 * power;
+}
+
+const dayLabel = (day: string) => new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+// Network cost per engagement against the mid-tier baseline: two horizontal bars on one scale.
+export const CpeChart: FC<{ networkMinor: number; baselineMinor: number; currency: string; summary: string }> = ({ networkMinor, baselineMinor, currency, summary }) => {
+  const width = 560;
+  const labelW = 150;
+  const barMax = width - labelW - 96;
+  const max = Math.max(networkMinor, baselineMinor, 1);
+  const rows = [
+    { label: 'Your network', value: networkMinor, cls: 'bar-network' },
+    { label: 'Mid-tier baseline', value: baselineMinor, cls: 'bar-baseline' },
+  ];
+  return (
+    <svg class="chart chart-cpe" viewBox={`0 0 ${width} 112`} role="img" aria-labelledby="cpe-title cpe-desc" preserveAspectRatio="xMinYMid meet">
+      <title id="cpe-title">Cost per engagement: your network against the mid-tier baseline</title>
+      <desc id="cpe-desc">{summary}</desc>
+      {rows.map((r, i) => {
+        const y = 14 + i * 50;
+        const w = Math.max(2, round1((r.value / max) * barMax));
+        return (
+          <g>
+            <text x={0} y={y + 21} class="chart-label">
+              {r.label}
+            </text>
+            <rect x={labelW} y={y} width={w} height={32} rx={6} class={r.cls}></rect>
+            <text x={labelW + w + 8} y={y + 21} class="chart-value">
+              {formatMoney(r.value, currency)}
+            </text>
+          </g>
+        );
+      })}
+    </svg>
+  );
+};
+
+// Daily unique clicks (top panel) and conversions (bottom panel) on a shared day axis.
+export const DailyChart: FC<{ points: DailyPoint[]; summary: string }> = ({ points, summary }) => {
+  const width = 960;
+  const left = 48;
+  const right = 12;
+  const plotW = width - left - right;
+  const clicks = { top: 28, height: 140 };
+  const conv = { top: 206, height: 60 };
+  const axisY = conv.top + conv.height + 20;
+  const n = Math.max(points.length, 1);
+  const band = plotW / n;
+  const barW = Math.max(2, round1(band * 0.68));
+  const maxClicks = niceCeiling(Math.max(...points.map((p) => p.clicks), 0));
+  const maxConv = niceCeiling(Math.max(...points.map((p) => p.conversions), 0));
+  const labelEvery = Math.ceil(n / 8);
+  const x = (i: number) => round1(left + i * band + (band - barW) / 2);
+  const panel = (p: { top: number; height: number }, max: number, ticks: number[], label: string) => (
+    <g>
+      <text x={left} y={p.top - 10} class="chart-panel-label">
+        {label}
+      </text>
+      {ticks.map((t) => {
+        const y = round1(p.top + p.height - (t / max) * p.height);
+        return (
+          <g>
+            <line x1={left} x2={width - right} y1={y} y2={y} class={t === 0 ? 'chart-axis' : 'chart-grid'}></line>
+            <text x={left - 8} y={y + 4} class="chart-tick" text-anchor="end">
+              {formatCount(t)}
+            </text>
+          </g>
+        );
+      })}
+    </g>
+  );
+  return (
+    <svg class="chart chart-daily" viewBox={`0 0 ${width} ${axisY + 8}`} role="img" aria-labelledby="daily-title daily-desc">
+      <title id="daily-title">Daily unique clicks and conversions, last {points.length} days</title>
+      <desc id="daily-desc">{summary}</desc>
+      {panel(clicks, maxClicks, [0, maxClicks / 2, maxClicks], 'Unique clicks')}
+      {panel(conv, maxConv, [0, maxConv], 'Conversions')}
+      {points.map((p, i) => {
+        const hc = round1((p.clicks / maxClicks) * clicks.height);
+        const hv = round1((p.conversions / maxConv) * conv.height);
+        return (
+          <g>
+            {p.clicks > 0 ? (
+              <rect x={x(i)} y={round1(clicks.top + clicks.height - hc)} width={barW} height={hc} rx={2} class="bar-clicks">
+                <title>{`${dayLabel(p.day)}: ${formatCount(p.clicks)} unique clicks`}</title>
+              </rect>
+            ) : null}
+            {p.conversions > 0 ? (
+              <rect x={x(i)} y={round1(conv.top + conv.height - hv)} width={barW} height={hv} rx={2} class="bar-conversions">
+                <title>{`${dayLabel(p.day)}: ${formatCount(p.conversions)} conversions`}</title>
+              </rect>
+            ) : null}
+            {(i % labelEvery === 0 && n - 1 - i >= labelEvery / 2) || i === n - 1 ? (
+              <text x={round1(left + i * band + band / 2)} y={axisY} class="chart-tick" text-anchor="middle">
+                {dayLabel(p.day)}
+              </text>
+            ) : null}
+          </g>
+        );
+      })}
+    </svg>
+  );
+};
+
+export const dailySummary = (points: DailyPoint[]): string => {
+  if (points.length === 0) return 'No days to show.';
+  const clicks = points.reduce((t, p) => t + p.clicks, 0);
+  const conversions = points.reduce((t, p) => t + p.conversions, 0);
+  const peak = points.reduce((best, p) => (p.clicks > best.clicks ? p : best), points[0]!);
+  const span = `${dayLabel(points[0]!.day)} to ${dayLabel(points[points.length - 1]!.day)}`;
+  return clicks === 0 && conversions === 0
+    ? `No clicks or conversions from ${span}.`
+    : `${span}: ${formatCount(clicks)} unique clicks${clicks > 0 ? `, busiest on ${dayLabel(peak.day)} with ${formatCount(peak.clicks)}` : ''}; ${formatCount(conversions)} conversions.`;
+};
+
+export { dayLabel };

@@ -1,0 +1,280 @@
+// Bulk onboarding: upload the roster, see line-numbered problems, confirm the good rows, watch it import.
+import { raw } from 'hono/html';
+import type { FC } from 'hono/jsx';
+import type { ImportResult } from '../../worker/db/creator-import';
+import type { RowError } from '../../worker/domain/creator-import';
+import { IMPORT_COLUMNS } from '../../worker/domain/creator-import';
+import { formatCount } from '../format';
+import { Notice, Progress } from '../layout';
+import { CampaignHeader, ConsolePage, type Viewer } from './layout';
+
+export type ImportOptionsForm = { codePattern: string; discountPercent: string };
+
+type CampaignBits = { id: string; name: string; status: string; hashtag: string };
+
+const SAMPLE = `${IMPORT_COLUMNS.join(',')}
+sarah@creators.example,sarah,Sarah Chen,skincare,instagram,18400,affiliate,,"Lead with a problem_solution story."
+mateo@creators.example,@mateo,Mateo Alvarez,grooming,tiktok,42100,hybrid,250,`;
+
+const OptionsFields: FC<{ options: ImportOptionsForm }> = ({ options }) => (
+  <div class="two-fields">
+    <div class="field">
+      <label for="codePattern">Discount code pattern</label>
+      <input id="codePattern" name="codePattern" type="text" required maxlength={40} value={options.codePattern} aria-describedby="code-hint" />
+      <p id="code-hint" class="hint">
+        <code>{'{HANDLE}'}</code> becomes the creator's handle: <code>{'{HANDLE}'}15</code> gives SARAH15.
+      </p>
+    </div>
+    <div class="field">
+      <label for="discountPercent">Shopper discount</label>
+      <div class="input-suffix">
+        <input id="discountPercent" name="discountPercent" type="number" inputmode="numeric" required min={1} max={100} step={1} value={options.discountPercent} />
+        <span>%</span>
+      </div>
+    </div>
+  </div>
+);
+
+export const ImportPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  campaign: CampaignBits;
+  enrolled: number;
+  options: ImportOptionsForm;
+  toReview: number;
+  problem?: { message: string; line?: number };
+  rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null };
+}> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors }) => (
+  <ConsolePage title={`Import creators · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
+    <CampaignHeader campaign={campaign} tab="import" brandName={viewer.brandName} />
+    {problem ? (
+      <Notice tone="error" title="This file can't be imported">
+        <p>
+          {problem.line ? `Line ${problem.line}: ` : ''}
+          {problem.message}
+        </p>
+      </Notice>
+    ) : null}
+    {rowErrors ? (
+      <section class="card card-warn" aria-labelledby="row-errors-h">
+        <h2 id="row-errors-h">
+          {formatCount(new Set(rowErrors.errors.map((e) => e.line)).size)} {new Set(rowErrors.errors.map((e) => e.line)).size === 1 ? 'row has' : 'rows have'} problems
+          {rowErrors.fileName ? <span class="muted small"> in {rowErrors.fileName}</span> : null}
+        </h2>
+        <p>Nothing has been imported yet. Fix these lines in your spreadsheet and upload it again, or import only the rows that are fine.</p>
+        <div class="table-wrap">
+          <table class="row-errors">
+            <thead>
+              <tr>
+                <th scope="col" class="num">
+                  Line
+                </th>
+                <th scope="col">Column</th>
+                <th scope="col">Problem</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rowErrors.errors.slice(0, 200).map((e) => (
+                <tr>
+                  <td class="num">{e.line}</td>
+                  <td>
+                    <code>{e.field}</code>
+                  </td>
+                  <td>{e.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {rowErrors.errors.length > 200 ? <p class="muted small">Showing the first 200 of {formatCount(rowErrors.errors.length)} problems.</p> : null}
+        {rowErrors.validRows > 0 ? (
+          <form method="post" action={`/console/campaigns/${campaign.id}/import`} enctype="multipart/form-data" class="form-actions confirm-import">
+            <input type="hidden" name="csv" value={rowErrors.csv} />
+            <input type="hidden" name="codePattern" value={options.codePattern} />
+            <input type="hidden" name="discountPercent" value={options.discountPercent} />
+            <input type="hidden" name="confirm" value="1" />
+            <button type="submit" class="button button-primary">
+              Import the {formatCount(rowErrors.validRows)} good {rowErrors.validRows === 1 ? 'row' : 'rows'}
+            </button>
+            <a class="button button-quiet" href={`/console/campaigns/${campaign.id}/import`}>
+              Start over
+            </a>
+          </form>
+        ) : (
+          <p>
+            <strong>No row can be imported as it is.</strong>
+          </p>
+        )}
+      </section>
+    ) : null}
+    <div class="import-layout">
+      <form method="post" action={`/console/campaigns/${campaign.id}/import`} enctype="multipart/form-data" class="card stack">
+        <h2>Upload your roster</h2>
+        <fieldset class="stack plain" disabled={!canWrite}>
+          <div class="field">
+            <label for="file">Roster CSV</label>
+            <input id="file" name="file" type="file" accept=".csv,text/csv" aria-describedby="file-hint" />
+            <p id="file-hint" class="hint">
+              Up to 1,000 creators per file. Export it from your spreadsheet as CSV (UTF-8).
+            </p>
+          </div>
+          <details class="paste">
+            <summary>…or paste the rows instead</summary>
+            <div class="field">
+              <label for="csv">CSV text</label>
+              <textarea id="csv" name="csv" rows={8} maxlength={1000000} spellcheck={false} class="mono" placeholder={SAMPLE}></textarea>
+            </div>
+          </details>
+          <OptionsFields options={options} />
+          <div class="form-actions">
+            <button type="submit" class="button button-primary">
+              Check and import
+            </button>
+            <span class="muted small">Rows with problems are listed first; nothing is written until the file is clean or you confirm.</span>
+          </div>
+        </fieldset>
+      </form>
+      <aside class="card">
+        <h2>What the file needs</h2>
+        <p class="small">
+          A header row with these columns (only <strong>email</strong>, <strong>handle</strong> and <strong>name</strong> are required):
+        </p>
+        <ul class="chips columns-list">
+          {IMPORT_COLUMNS.map((col) => (
+            <li>
+              <code>{col}</code>
+            </li>
+          ))}
+        </ul>
+        <dl class="facts small">
+          <dt>payment_model</dt>
+          <dd>product, affiliate (default), flat or hybrid</dd>
+          <dt>flat_fee</dt>
+          <dd>per live post, in {viewer.currency}; required for flat and hybrid</dd>
+          <dt>brief_section</dt>
+          <dd>the creator's own part of the brief</dd>
+        </dl>
+        <p class="small">Each creator gets an account (or keeps theirs), an enrollment, a tracked link, a discount code and an invite link. Re-uploading the same file changes nothing.</p>
+        {enrolled > 0 ? (
+          <p class="small">
+            <strong>{formatCount(enrolled)}</strong> creators are enrolled already.{' '}
+            {canWrite ? <a href={`/console/campaigns/${campaign.id}/invites.csv`}>Download their invites (CSV)</a> : null}
+          </p>
+        ) : null}
+      </aside>
+    </div>
+  </ConsolePage>
+);
+
+// ---------- The streamed import: page head, one progress step per chunk, then the result ----------
+
+export const PROGRESS_MARKER = '<!--chorus:progress-->';
+export const RESULT_MARKER = '<!--chorus:result-->';
+
+export const ImportRunPage: FC<{ viewer: Viewer; campaign: CampaignBits; total: number; skipped: number; toReview: number }> = ({ viewer, campaign, total, skipped, toReview }) => (
+  <ConsolePage title={`Importing · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
+    <CampaignHeader campaign={campaign} tab="import" brandName={viewer.brandName} />
+    <section class="card" aria-labelledby="progress-h">
+      <h2 id="progress-h">
+        Importing {formatCount(total)} {total === 1 ? 'creator' : 'creators'}
+        {skipped > 0 ? <span class="muted small"> · {formatCount(skipped)} rows with problems left out</span> : null}
+      </h2>
+      <div class="progress-log" role="status" aria-live="polite">
+        {raw(PROGRESS_MARKER)}
+      </div>
+    </section>
+    {raw(RESULT_MARKER)}
+  </ConsolePage>
+);
+
+export const ProgressStep: FC<{ done: number; total: number }> = ({ done, total }) => (
+  <div class="progress-step">
+    <Progress fraction={total === 0 ? 1 : done / total} label="Import progress" />
+    <p class="small">{done >= total ? `Done: ${formatCount(total)} of ${formatCount(total)} rows processed.` : `${formatCount(done)} of ${formatCount(total)} rows processed…`}</p>
+  </div>
+);
+
+const INVITE_STATUS: Record<string, string> = { invite: 'Invite ready', accepted: 'Accepted', expired: 'Invite expired', existing_account: 'Has an account' };
+
+export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> = ({ campaignId, result }) => {
+  const c = result.created;
+  return (
+    <section class="card" aria-labelledby="result-h">
+      <Notice tone="success" title="Import finished">
+        {formatCount(result.rows)} {result.rows === 1 ? 'row' : 'rows'} imported
+        {result.skippedRows.length > 0 ? `, ${formatCount(new Set(result.skippedRows.map((e) => e.line)).size)} left out` : ''}. Rows that were already imported are unchanged.
+      </Notice>
+      <h2 id="result-h">What was created</h2>
+      <div class="stats stats-5">
+        <div class="stat">
+          <div class="stat-value">{formatCount(c.creators)}</div>
+          <div class="stat-label">New creator accounts</div>
+        </div>
+        <div class="stat">
+          <div class="stat-value">{formatCount(c.enrollments)}</div>
+          <div class="stat-label">Enrollments</div>
+        </div>
+        <div class="stat">
+          <div class="stat-value">{formatCount(c.links)}</div>
+          <div class="stat-label">Tracked links</div>
+        </div>
+        <div class="stat">
+          <div class="stat-value">{formatCount(c.codes)}</div>
+          <div class="stat-label">Discount codes</div>
+        </div>
+        <div class="stat">
+          <div class="stat-value">{formatCount(c.invites)}</div>
+          <div class="stat-label">Invites</div>
+        </div>
+      </div>
+      <p class="form-actions">
+        <a class="button button-primary" href={`/console/campaigns/${campaignId}/invites.csv`} download>
+          Download invites (CSV)
+        </a>
+        <a class="button button-quiet" href={`/console/campaigns/${campaignId}/network`}>
+          See the network
+        </a>
+      </p>
+      <p class="muted small">The CSV holds each creator's invite link, tracked link and code. Send every creator their own row; invite links sign them in, so keep the file private.</p>
+      {result.invites.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col" class="num">
+                  Line
+                </th>
+                <th scope="col">Creator</th>
+                <th scope="col">Email</th>
+                <th scope="col">Code</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.invites.slice(0, 100).map((r) => (
+                <tr>
+                  <td class="num">{r.line ?? '—'}</td>
+                  <td>
+                    {r.name} <span class="muted">@{r.handle}</span>
+                  </td>
+                  <td>{r.email}</td>
+                  <td>{r.code ? <code>{r.code}</code> : '—'}</td>
+                  <td>{INVITE_STATUS[r.status] ?? r.status}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+};
+
+export const ImportFailedView: FC<{ campaignId: string; message: string }> = ({ campaignId, message }) => (
+  <Notice tone="error" title="The import stopped">
+    <p>{message}</p>
+    <p>
+      <a href={`/console/campaigns/${campaignId}/import`}>Upload the file again</a>: rows already imported are skipped, so it picks up where it stopped.
+    </p>
+  </Notice>
+);

@@ -1,0 +1,92 @@
+// The brand console's frame: the shared portal layout in its console variant, console.css, and the section nav.
+import type { Child, FC } from 'hono/jsx';
+import { Notice, Page, type NavItem } from '../layout';
+
+export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string };
+
+export type Section = 'campaigns' | 'review' | 'payouts';
+
+export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', viewer: 'Viewer' };
+
+const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] => [
+  { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
+  { href: '/console/review', label: toReview ? `Review (${toReview})` : 'Review', current: current === 'review' },
+  { href: '/console/payouts', label: 'Payouts', current: current === 'payouts' },
+];
+
+export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section; toReview?: number; children?: Child }> = ({ title, viewer, section, toReview, children }) => (
+  <Page title={title} area="console" nav={viewer ? consoleNav(section, toReview) : undefined} who={viewer ? `${viewer.name} · ${viewer.brandName} · ${ROLE_LABELS[viewer.role]}` : undefined}>
+    <link rel="stylesheet" href="/console.css" />
+    {viewer?.role === 'viewer' ? (
+      <p class="view-only" role="note">
+        You have view-only access: reviews, imports and payouts need an owner or manager.
+      </p>
+    ) : null}
+    {children}
+  </Page>
+);
+
+export type Flash = { tone: 'success' | 'info' | 'warn' | 'error'; text: string } | null;
+
+export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);
+
+export const Errors: FC<{ errors?: string[]; title?: string }> = ({ errors, title }) =>
+  errors && errors.length > 0 ? (
+    <Notice tone="error" title={title ?? 'Please fix these first'}>
+      <ul>
+        {errors.map((e) => (
+          <li>{e}</li>
+        ))}
+      </ul>
+    </Notice>
+  ) : null;
+
+export type CampaignTab = 'brief' | 'import' | 'network';
+
+export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: string; hashtag: string }; tab: CampaignTab; brandName: string }> = ({ campaign, tab, brandName }) => (
+  <header class="console-head">
+    <p class="eyebrow">
+      <a href="/console">Campaigns</a> · {brandName}
+    </p>
+    <div class="page-head">
+      <h1 class="page-title">
+        {campaign.name} <span class={`status-dot status-${campaign.status}`}>{campaign.status}</span>
+      </h1>
+      <code class="hashtag">{campaign.hashtag}</code>
+    </div>
+    <nav aria-label="Campaign" class="tabs">
+      <a href={`/console/campaigns/${campaign.id}`} aria-current={tab === 'brief' ? 'page' : undefined}>
+        Brief
+      </a>
+      <a href={`/console/campaigns/${campaign.id}/import`} aria-current={tab === 'import' ? 'page' : undefined}>
+        Import creators
+      </a>
+      <a href={`/console/campaigns/${campaign.id}/network`} aria-current={tab === 'network' ? 'page' : undefined}>
+        Network
+      </a>
+    </nav>
+  </header>
+);
+
+export const ConsoleErrorPage: FC<{ status: number; title: string; message: string; signedIn: boolean }> = ({ status, title, message, signedIn }) => (
+  <Page title={title} area="console">
+    <link rel="stylesheet" href="/console.css" />
+    <section class="card narrow center">
+      <p class="eyebrow">Error {status}</p>
+      <h1>{title}</h1>
+      <p>{message}</p>
+      <p>
+        <a class="button" href={signedIn ? '/console' : '/console/login'}>
+          {signedIn ? 'Back to the console' : 'Sign in'}
+        </a>
+      </p>
+    </section>
+  </Page>
+);
+
+// A submit button that viewers see disabled, with the reason on hover and for screen readers.
+export const WriteButton: FC<{ canWrite: boolean; class?: string; name?: string; value?: string; form?: string; children?: Child }> = ({ canWrite, children, ...rest }) => (
+  <button type="submit" class={rest.class ?? 'button'} name={rest.name} value={rest.value} form={rest.form} disabled={!canWrite} title={canWrite ? undefined : 'Needs an owner or manager'}>
+    {children}
+  </button>
+);

@@ -1,0 +1,233 @@
+// The network view: the campaign total leads (cost per engagement against the mid-tier baseline), then the
+// daily trend, then the per-creator ranking as an input to the next payment-ladder moves.
+import type { FC } from 'hono/jsx';
+import type { Baseline, DailyPoint, LadderRules, NetworkSummary, RankedCreator } from '../../worker/domain/network';
+import { formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
+import { Stat } from '../layout';
+import { CpeChart, DailyChart, dailySummary, dayLabel } from './charts';
+import { CampaignHeader, ConsolePage, type Viewer } from './layout';
+
+const MOVE_LABELS: Record<string, string> = { move_to_flat: 'Offer a flat fee', move_to_hybrid: 'Offer hybrid (fee + commission)', bench: 'Bench' };
+
+const times = (n: number) => `${n >= 100 ? Math.round(n) : Number(n.toFixed(1))}×`;
+const ratioText = (ratio: number) => (ratio >= 1 ? `${times(ratio)} cheaper` : `${times(1 / ratio)} more expensive`);
+
+export const formatRate = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(2)}%`);
+
+export const NetworkPage: FC<{
+  viewer: Viewer;
+  campaign: { id: string; name: string; status: string; hashtag: string };
+  currency: string;
+  holdingDays: number;
+  baseline: Baseline;
+  summary: NetworkSummary;
+  daily: DailyPoint[];
+  ranking: RankedCreator[];
+  weights: { saves: number; shares: number; uniqueClicks: number; conversions: number };
+  ladder: LadderRules;
+  toReview: number;
+}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, toReview }) => {
+  const money = (m: number) => formatMoney(m, currency);
+  const cpe = s.costPerEngagementMinor;
+  const baselineCpe = s.baseline?.costPerEngagementMinor ?? null;
+  const ratio = s.baseline?.ratio ?? null;
+  const headline =
+    ratio !== null && cpe !== null && baselineCpe !== null
+      ? `${ratioText(ratio)} per engagement than the mid-tier baseline`
+      : cpe === null
+        ? 'No engagements recorded yet'
+        : 'Add a mid-tier baseline to compare';
+  const cpeSummary = cpe !== null && baselineCpe !== null ? `Your network pays ${money(cpe)} per engagement; the mid-tier baseline paid ${money(baselineCpe)}: ${ratio !== null ? ratioText(ratio) : 'no ratio'}.` : '';
+  const topScore = Math.max(1, ...ranking.map((r) => r.score));
+  return (
+    <ConsolePage title={`${campaign.name} network`} viewer={viewer} section="campaigns" toReview={toReview}>
+      <CampaignHeader campaign={campaign} tab="network" brandName={viewer.brandName} />
+      <section class="network-hero" aria-labelledby="hero-h">
+        <div class="card hero-card">
+          <p class="eyebrow">Cost per engagement</p>
+          <p class="hero-value" id="hero-h">
+            {cpe === null ? '—' : money(cpe)}
+          </p>
+          <p class={`hero-claim ${ratio !== null && ratio >= 1 ? 'good' : ''}`}>{headline}</p>
+          <p class="muted small">
+            {formatCount(s.engagements)} engagements (comments, saves, shares) for {money(s.costMinor)} of creator cost.
+          </p>
+        </div>
+        <div class="card">
+          <h2 class="card-title">Network vs. one mid-tier placement</h2>
+          {cpe !== null && baselineCpe !== null ? (
+            <>
+              <CpeChart networkMinor={cpe} baselineMinor={baselineCpe} currency={currency} summary={cpeSummary} />
+              <p class="muted small">
+                Baseline: {money(baseline?.costMinor ?? 0)} for {formatCount(baseline?.engaged ?? 0)} engaged people. Lower is better.
+              </p>
+            </>
+          ) : (
+            <p class="muted">
+              {baseline === null ? (
+                <>
+                  Enter what a mid-tier placement cost and how many people engaged with it on <a href={`/console/campaigns/${campaign.id}#baselineCost`}>the brief page</a> to see how the network compares.
+                </>
+              ) : (
+                'The comparison appears once live posts have engagement numbers.'
+              )}
+            </p>
+          )}
+        </div>
+      </section>
+      <div class="stats stats-4 network-stats">
+        <Stat label="Creators active" value={formatCount(s.creatorsActive)} hint={`of ${formatCount(s.creatorsEnrolled)} enrolled`} />
+        <Stat label="Posts live" value={formatCount(s.postsLive)} />
+        <Stat label="Unique clicks" value={formatCount(s.uniqueClicks)} />
+        <Stat label="Conversions" value={formatCount(s.conversions)} hint={`${formatRate(s.conversionRate)} of unique clicks`} />
+        <Stat label="Revenue" value={money(s.revenueMinor)} hint="attributed by link or code" />
+        <Stat label="Creator cost" value={money(s.costMinor)} hint="commissions, fees, bonuses" />
+        <Stat label="Engagements" value={formatCount(s.engagements)} hint="comments + saves + shares" />
+        <Stat label="Return on cost" value={s.costMinor > 0 ? `${(s.revenueMinor / s.costMinor).toFixed(1)}×` : '—'} hint="revenue ÷ creator cost" />
+      </div>
+      <section class="card" aria-labelledby="daily-h">
+        <div class="card-head">
+          <h2 id="daily-h">Last {daily.length} days</h2>
+          <ul class="legend" aria-hidden="true">
+            <li>
+              <span class="swatch swatch-clicks"></span> Unique clicks
+            </li>
+            <li>
+              <span class="swatch swatch-conversions"></span> Conversions
+            </li>
+          </ul>
+        </div>
+        <DailyChart points={daily} summary={dailySummary(daily)} />
+        <details class="table-fallback">
+          <summary>Show the numbers as a table</summary>
+          <div class="table-wrap">
+            <table>
+              <caption class="visually-hidden">Daily unique clicks and conversions</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Day</th>
+                  <th scope="col" class="num">
+                    Unique clicks
+                  </th>
+                  <th scope="col" class="num">
+                    Conversions
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {daily.map((d) => (
+                  <tr>
+                    <th scope="row">{dayLabel(d.day)}</th>
+                    <td class="num">{formatCount(d.clicks)}</td>
+                    <td class="num">{formatCount(d.conversions)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+      </section>
+      <section class="card" aria-labelledby="ranking-h">
+        <div class="card-head">
+          <h2 id="ranking-h">Creator ranking</h2>
+          <p class="formula">
+            Score = {weights.saves} × saves + {weights.shares} × shares + {weights.uniqueClicks} × unique clicks + {weights.conversions} × conversions
+          </p>
+        </div>
+        {ranking.length === 0 ? (
+          <p class="muted">
+            No creators enrolled yet. <a href={`/console/campaigns/${campaign.id}/import`}>Import your roster</a> to start.
+          </p>
+        ) : (
+          <div class="table-wrap">
+            <table class="ranking">
+              <thead>
+                <tr>
+                  <th scope="col" class="num">
+                    #
+                  </th>
+                  <th scope="col">Creator</th>
+                  <th scope="col">Paid by</th>
+                  <th scope="col" class="num">
+                    Posts
+                  </th>
+                  <th scope="col" class="num">
+                    Clicks
+                  </th>
+                  <th scope="col" class="num">
+                    Sales
+                  </th>
+                  <th scope="col" class="num">
+                    Revenue
+                  </th>
+                  <th scope="col" class="num">
+                    Cost
+                  </th>
+                  <th scope="col" class="num">
+                    Engaged
+                  </th>
+                  <th scope="col">Score</th>
+                  <th scope="col">Suggested move</th>
+                </tr>
+              </thead>
+              <tbody>
+                {ranking.map((r) => (
+                  <tr>
+                    <td class="num">{r.rank}</td>
+                    <td>
+                      <strong>{r.name}</strong>
+                      <span class="muted small block">
+                        @{r.handle}
+                        {r.status !== 'active' ? ` · ${r.status}` : ''}
+                      </span>
+                    </td>
+                    <td>{PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}</td>
+                    <td class="num">{formatCount(r.postsLive)}</td>
+                    <td class="num">{formatCount(r.uniqueClicks)}</td>
+                    <td class="num" title={`${formatCount(r.validatedConversions)} past the ${holdingDays}-day holding period`}>
+                      {formatCount(r.conversions)}
+                      <span class="muted small block">{formatCount(r.validatedConversions)} validated</span>
+                    </td>
+                    <td class="num">{money(r.revenueMinor)}</td>
+                    <td class="num">{money(r.costMinor)}</td>
+                    <td class="num">{formatCount(r.engagements)}</td>
+                    <td class="score-cell">
+                      <span class="score-value">{formatCount(r.score)}</span>
+                      <span class="score-bar" aria-hidden="true">
+                        <span style={`width:${Math.round((r.score / topScore) * 100)}%`}></span>
+                      </span>
+                    </td>
+                    <td>
+                      {r.move ? <span class={`move move-${r.move}`}>{MOVE_LABELS[r.move]}</span> : <span class="muted">Keep as is</span>}
+                      {r.reason ? <span class="muted small block">{r.reason}</span> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <details class="how">
+          <summary>How the score and the suggested moves work</summary>
+          <ul>
+            <li>
+              <strong>Score</strong> weighs the actions that show intent: a save counts {weights.saves}, a share {weights.shares}, a unique click {weights.uniqueClicks} and a sale {weights.conversions}. Views and likes are not counted.
+            </li>
+            <li>
+              <strong>Engaged</strong> is comments + saves + shares on live posts; cost per engagement is creator cost divided by it.
+            </li>
+            <li>
+              <strong>Offer a flat fee</strong>: a product-seeded or commission creator with at least {ladder.flatAfterValidatedConversions} validated sales (past the {holdingDays}-day holding period and not refunded).
+            </li>
+            <li>
+              <strong>Offer hybrid</strong>: a flat-fee creator in the top {Math.round(ladder.hybridTopShare * 100)}% of the network by score.
+            </li>
+            <li>
+              <strong>Bench</strong>: an active creator enrolled for {ladder.stallDays}+ days with no clicks, sales or posts in the last {ladder.stallDays} days.
+            </li>
+          </ul>
+        </details>
+      </section>
+    </ConsolePage>
+  );
+};

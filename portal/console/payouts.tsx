@@ -1,0 +1,301 @@
+// Payouts for a period: close it, read the lines and totals, export the CSV, mark paid, reconcile a processor file.
+import type { FC } from 'hono/jsx';
+import type { PayoutLine } from '../../worker/db/payouts';
+import { formatCount, formatDate, formatDateTime, formatMoney, STATUS_LABELS } from '../format';
+import { Badge, Notice } from '../layout';
+import { ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+
+export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
+export type Amounts = { currency: string; amount: number; creators: number; entries: number };
+export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
+
+export type PayoutsView = {
+  period: string;
+  periods: { value: string; closed: boolean }[];
+  ended: boolean;
+  endsAt: number;
+  close: { closedAt: number; by: string | null } | null;
+  claimable: Amounts[];
+  holding: Amounts[];
+  lines: PayoutLine[];
+  shown: number;
+  totals: [string, Totals][];
+};
+
+const OUTCOME: Record<string, { label: string; tone: string }> = {
+  paid: { label: 'Marked paid', tone: 'paid' },
+  failed: { label: 'Marked failed', tone: 'failed' },
+  unchanged: { label: 'Already recorded', tone: 'neutral' },
+  not_found: { label: 'Not a payout of yours', tone: 'failed' },
+  conflict: { label: 'Already settled with another reference', tone: 'pending' },
+};
+
+const monthName = (period: string) => new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`));
+
+const mask = (account: string) => (account.length <= 4 ? '••••' : `••••${account.slice(-4)}`);
+
+const amountsText = (list: Amounts[]) => list.map((a) => `${formatMoney(a.amount, a.currency)} for ${formatCount(a.creators)} ${a.creators === 1 ? 'creator' : 'creators'}`).join(' and ');
+
+export const PayoutsPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  view: PayoutsView;
+  flash: Flash;
+  errors?: string[];
+  reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] };
+  toReview: number;
+}> = ({ viewer, canWrite, view, flash, errors, reconcile, toReview }) => {
+  const { period } = view;
+  const hasPending = view.lines.some((l) => l.status !== 'paid');
+  return (
+    <ConsolePage title={`Payouts ${period}`} viewer={viewer} section="payouts" toReview={toReview}>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{viewer.brandName}</p>
+          <h1 class="page-title">Payouts · {monthName(period)}</h1>
+        </div>
+        <form method="get" action="/console/payouts" class="filters">
+          <label for="period" class="visually-hidden">
+            Period
+          </label>
+          <select id="period" name="period">
+            {view.periods.map((p) => (
+              <option value={p.value} selected={p.value === period}>
+                {monthName(p.value)}
+                {p.closed ? ' · closed' : ''}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="button button-small">
+            Show
+          </button>
+        </form>
+      </div>
+      <FlashNotice flash={flash} />
+      <Errors errors={errors} title="That didn't go through" />
+      {reconcile && 'results' in reconcile ? <ReconcileResults results={reconcile.results} /> : null}
+      {reconcile && 'errors' in reconcile ? (
+        <Notice tone="error" title="Nothing was changed: the file has problems">
+          <ul>
+            {reconcile.errors.slice(0, 50).map((e) => (
+              <li>
+                Line {e.line}: {e.message}
+              </li>
+            ))}
+          </ul>
+        </Notice>
+      ) : null}
+      <section class="card period-card" aria-labelledby="period-h">
+        <div>
+          <h2 id="period-h">
+            {view.close ? (
+              <>
+                <Badge status="paid" label="Closed" /> {monthName(period)} is closed
+              </>
+            ) : view.ended ? (
+              <>
+                <Badge status="pending" label="Ready to close" /> {monthName(period)} has ended
+              </>
+            ) : (
+              <>
+                <Badge status="submitted" label="Open" /> {monthName(period)} is still running
+              </>
+            )}
+          </h2>
+          <p class="muted">
+            {view.close
+              ? `Closed ${formatDateTime(view.close.closedAt, viewer.timezone)}${view.close.by ? ` by ${view.close.by}` : ''}. ${formatCount(view.lines.length)} ${view.lines.length === 1 ? 'payout' : 'payouts'}; later earnings roll into the next close.`
+              : view.ended
+                ? view.claimable.length > 0
+                  ? `Closing creates payouts from everything past its holding period by the end of the month: ${amountsText(view.claimable)}.`
+                  : 'Nothing has cleared its holding period yet; closing now creates no payouts.'
+                : `It ends ${formatDate(view.endsAt, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
+          </p>
+          {view.holding.length > 0 ? <p class="muted small">Still in holding: {amountsText(view.holding)}, payable in a later period.</p> : null}
+        </div>
+        <div class="period-actions">
+          {!view.close ? (
+            <form method="post" action="/console/payouts/close">
+              <input type="hidden" name="period" value={period} />
+              <WriteButton canWrite={canWrite && view.ended} class="button button-primary">
+                Close {monthName(period)}
+              </WriteButton>
+            </form>
+          ) : null}
+          {canWrite ? (
+            <a class={`button ${view.close ? 'button-primary' : ''}`} href={`/console/payouts/export.csv?period=${period}`} download>
+              Download CSV
+            </a>
+          ) : (
+            <button type="button" class="button" disabled title="Needs an owner or manager">
+              Download CSV
+            </button>
+          )}
+        </div>
+      </section>
+      <section class="card" aria-labelledby="lines-h">
+        <div class="card-head">
+          <h2 id="lines-h">Payouts</h2>
+          {view.totals.map(([currency, t]) => (
+            <p class="muted small">
+              {formatCount(t.payouts)} payouts · <strong>{formatMoney(t.net, currency)}</strong> net
+            </p>
+          ))}
+        </div>
+        {view.lines.length === 0 ? (
+          <p class="muted">{view.close ? 'No creator had a positive balance to pay for this period.' : 'Payouts appear here once the period is closed.'}</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="payouts">
+              <thead>
+                <tr>
+                  <th scope="col">Creator</th>
+                  <th scope="col">Pay to</th>
+                  <th scope="col" class="num">
+                    Commission
+                  </th>
+                  <th scope="col" class="num">
+                    Refunds
+                  </th>
+                  <th scope="col" class="num">
+                    Fees
+                  </th>
+                  <th scope="col" class="num">
+                    Bonuses
+                  </th>
+                  <th scope="col" class="num">
+                    Net
+                  </th>
+                  <th scope="col">Status</th>
+                  {canWrite && hasPending ? <th scope="col">Record payment</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {view.lines.slice(0, view.shown).map((l) => (
+                  <tr>
+                    <td>
+                      <strong>{l.name}</strong>
+                      <span class="muted small block">
+                        @{l.handle} · {formatCount(l.conversions)} {l.conversions === 1 ? 'sale' : 'sales'}
+                      </span>
+                    </td>
+                    <td class="small">{l.payoutMethod ? `${l.payoutMethod} · ${mask(l.payoutAccount)}` : <span class="warn-text">No payout details yet</span>}</td>
+                    <td class="num">{formatMoney(l.commissionMinor, l.currency)}</td>
+                    <td class={`num ${l.reversalsMinor < 0 ? 'negative' : ''}`}>{formatMoney(l.reversalsMinor, l.currency)}</td>
+                    <td class="num">{formatMoney(l.flatFeesMinor, l.currency)}</td>
+                    <td class="num">{formatMoney(l.bonusesMinor, l.currency)}</td>
+                    <td class="num">
+                      <strong>{formatMoney(l.netMinor, l.currency)}</strong>
+                    </td>
+                    <td>
+                      <Badge status={l.status} label={STATUS_LABELS[l.status] ?? l.status} />
+                      {l.reference ? <span class="muted small block">ref {l.reference}</span> : null}
+                    </td>
+                    {canWrite && hasPending ? (
+                      <td>
+                        {l.status !== 'paid' ? (
+                          <form method="post" action={`/console/payouts/${l.id}/mark`} class="mark-form">
+                            <input type="hidden" name="period" value={period} />
+                            <label for={`ref-${l.id}`} class="visually-hidden">
+                              Payment reference for {l.name}
+                            </label>
+                            <input id={`ref-${l.id}`} name="reference" type="text" required maxlength={200} placeholder="Reference" />
+                            <button type="submit" name="status" value="paid" class="button button-small">
+                              Paid
+                            </button>
+                          </form>
+                        ) : null}
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+              <tfoot>
+                {view.totals.map(([currency, t]) => (
+                  <tr>
+                    <td colspan={2}>
+                      Total · {formatCount(t.payouts)} payouts · {formatCount(t.conversions)} sales
+                    </td>
+                    <td class="num">{formatMoney(t.commission, currency)}</td>
+                    <td class="num">{formatMoney(t.reversals, currency)}</td>
+                    <td class="num">{formatMoney(t.fees, currency)}</td>
+                    <td class="num">{formatMoney(t.bonuses, currency)}</td>
+                    <td class="num">{formatMoney(t.net, currency)}</td>
+                    <td colspan={canWrite && hasPending ? 2 : 1}></td>
+                  </tr>
+                ))}
+              </tfoot>
+            </table>
+          </div>
+        )}
+        {view.lines.length > view.shown ? <p class="muted small">Showing {formatCount(view.shown)} of {formatCount(view.lines.length)}; the CSV has them all.</p> : null}
+      </section>
+      {canWrite ? (
+        <section class="card" aria-labelledby="reconcile-h">
+          <h2 id="reconcile-h">Reconcile with your payment processor</h2>
+          <p class="muted small">
+            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty). Every line is checked before anything changes, and running the same file
+            twice changes nothing.
+          </p>
+          <form method="post" action="/console/payouts/reconcile" enctype="multipart/form-data" class="reconcile-form">
+            <input type="hidden" name="period" value={period} />
+            <div class="field">
+              <label for="reconcile-file">Processor CSV</label>
+              <input id="reconcile-file" name="file" type="file" accept=".csv,text/csv" required />
+            </div>
+            <button type="submit" class="button">
+              Reconcile
+            </button>
+          </form>
+        </section>
+      ) : null}
+    </ConsolePage>
+  );
+};
+
+const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
+  const count = (o: string) => results.filter((r) => r.outcome === o).length;
+  return (
+    <section class="card" aria-labelledby="recon-h">
+      <h2 id="recon-h">Reconciliation: {formatCount(results.length)} lines</h2>
+      <p>
+        {formatCount(count('paid'))} marked paid · {formatCount(count('failed'))} marked failed · {formatCount(count('unchanged'))} already recorded
+        {count('conflict') + count('not_found') > 0 ? (
+          <strong class="warn-text">
+            {' '}
+            · {formatCount(count('conflict') + count('not_found'))} need a look
+          </strong>
+        ) : null}
+      </p>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col" class="num">
+                Line
+              </th>
+              <th scope="col">Payout</th>
+              <th scope="col">Creator</th>
+              <th scope="col">Outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.slice(0, 500).map((r) => (
+              <tr>
+                <td class="num">{r.line ?? '—'}</td>
+                <td>
+                  <code>{r.payoutId}</code>
+                  {r.period ? <span class="muted small"> · {r.period}</span> : null}
+                </td>
+                <td>{r.handle ? `@${r.handle}` : '—'}</td>
+                <td>
+                  <span class={`outcome outcome-${OUTCOME[r.outcome]?.tone ?? 'neutral'}`}>{OUTCOME[r.outcome]?.label ?? r.outcome}</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+};

@@ -1,0 +1,268 @@
+// The review queue across the brand: filters by GET, one form per action, bulk approve through checkboxes
+// bound to a separate form (the form attribute), so every action works without JavaScript.
+import type { FC } from 'hono/jsx';
+import type { ComplianceChecks } from '../../worker/db/schema';
+import { formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { Badge } from '../layout';
+import { ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+
+export type ReviewRow = {
+  id: string;
+  status: string;
+  story_format: string;
+  draft_url: string;
+  caption: string;
+  review_notes: string | null;
+  post_url: string | null;
+  compliance: ComplianceChecks;
+  views: number;
+  likes: number;
+  comments: number;
+  saves: number;
+  shares: number;
+  created_at: number;
+  updated_at: number;
+  handle: string;
+  display_name: string;
+  campaign_id: string;
+  campaign_name: string;
+  hashtag: string;
+  disclosure_text: string;
+};
+
+export type ReviewFilterValues = { status: string | null; campaignId: string | null; compliance: string | null };
+
+const STATUS_ORDER = ['submitted', 'changes_requested', 'approved', 'live', 'rejected'] as const;
+
+export function reviewHref(f: ReviewFilterValues, override: Partial<ReviewFilterValues> = {}): string {
+  const merged = { ...f, ...override };
+  const q = new URLSearchParams();
+  if (merged.status) q.set('status', merged.status);
+  if (merged.campaignId) q.set('campaign', merged.campaignId);
+  if (merged.compliance) q.set('compliance', merged.compliance);
+  const s = q.toString();
+  return `/console/review${s ? `?${s}` : ''}`;
+}
+
+const Compliance: FC<{ c: ComplianceChecks; hashtag: string; disclosure: string }> = ({ c, hashtag, disclosure }) => (
+  <ul class="checks" aria-label="Caption checks">
+    <li class={c.hashtag ? 'ok' : 'missing'}>
+      {c.hashtag ? '✓' : '✗'} <code>{hashtag}</code>
+    </li>
+    <li class={c.disclosure ? 'ok' : 'missing'}>
+      {c.disclosure ? '✓' : '✗'} <code>{disclosure}</code>
+    </li>
+  </ul>
+);
+
+const Back: FC<{ back: string }> = ({ back }) => <input type="hidden" name="back" value={back} />;
+
+const Actions: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => {
+  const base = `/console/review/${s.id}`;
+  if (s.status === 'submitted') {
+    return (
+      <div class="actions">
+        <form method="post" action={`${base}/approve`}>
+          <Back back={back} />
+          <button type="submit" class="button button-primary button-small">
+            Approve
+          </button>
+        </form>
+        <details class="action-details">
+          <summary class="button button-small">Request changes</summary>
+          <form method="post" action={`${base}/request-changes`} class="stack action-form">
+            <Back back={back} />
+            <label for={`note-${s.id}`}>What should change?</label>
+            <textarea id={`note-${s.id}`} name="note" rows={3} required maxlength={2000} placeholder="Show the texture closer, and say #ad in the first seconds."></textarea>
+            <button type="submit" class="button button-small">
+              Send to the creator
+            </button>
+          </form>
+        </details>
+        <details class="action-details">
+          <summary class="button button-small button-danger">Reject</summary>
+          <form method="post" action={`${base}/reject`} class="stack action-form">
+            <Back back={back} />
+            <label for={`reject-${s.id}`}>Reason (optional, the creator sees it)</label>
+            <textarea id={`reject-${s.id}`} name="note" rows={2} maxlength={2000}></textarea>
+            <button type="submit" class="button button-small button-danger">
+              Reject this draft
+            </button>
+          </form>
+        </details>
+      </div>
+    );
+  }
+  if (s.status === 'changes_requested') {
+    return (
+      <div class="actions">
+        <details class="action-details">
+          <summary class="button button-small button-danger">Reject</summary>
+          <form method="post" action={`${base}/reject`} class="stack action-form">
+            <Back back={back} />
+            <label for={`reject-${s.id}`}>Reason (optional)</label>
+            <textarea id={`reject-${s.id}`} name="note" rows={2} maxlength={2000}></textarea>
+            <button type="submit" class="button button-small button-danger">
+              Reject this draft
+            </button>
+          </form>
+        </details>
+      </div>
+    );
+  }
+  if (s.status === 'approved') {
+    return (
+      <div class="actions">
+        <form method="post" action={`${base}/mark-live`} class="live-form">
+          <Back back={back} />
+          <label for={`post-${s.id}`} class="visually-hidden">
+            Live post URL
+          </label>
+          <input id={`post-${s.id}`} name="postUrl" type="url" inputmode="url" required maxlength={2048} placeholder="https://www.instagram.com/p/…" />
+          <button type="submit" class="button button-small">
+            Mark live
+          </button>
+        </form>
+      </div>
+    );
+  }
+  return null;
+};
+
+export const ReviewPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  filters: ReviewFilterValues;
+  campaigns: { id: string; name: string }[];
+  items: ReviewRow[];
+  counts: Record<string, number>;
+  pageSize: number;
+  flash: Flash;
+  errors?: string[];
+  toReview: number;
+}> = ({ viewer, canWrite, filters, campaigns, items, counts, pageSize, flash, errors, toReview }) => {
+  const back = reviewHref(filters);
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const selectable = canWrite && items.some((s) => s.status === 'submitted');
+  return (
+    <ConsolePage title="Review" viewer={viewer} section="review" toReview={toReview}>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{viewer.brandName}</p>
+          <h1 class="page-title">Content review</h1>
+        </div>
+        <form method="get" action="/console/review" class="filters" aria-label="Filter submissions">
+          {filters.status ? <input type="hidden" name="status" value={filters.status} /> : null}
+          <label for="f-campaign" class="visually-hidden">
+            Campaign
+          </label>
+          <select id="f-campaign" name="campaign">
+            <option value="">All campaigns</option>
+            {campaigns.map((c) => (
+              <option value={c.id} selected={c.id === filters.campaignId}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+          <label for="f-compliance" class="visually-hidden">
+            Caption checks
+          </label>
+          <select id="f-compliance" name="compliance">
+            <option value="">Any caption</option>
+            <option value="flagged" selected={filters.compliance === 'flagged'}>
+              Missing hashtag or disclosure
+            </option>
+            <option value="ok" selected={filters.compliance === 'ok'}>
+              Hashtag and disclosure present
+            </option>
+          </select>
+          <button type="submit" class="button button-small">
+            Filter
+          </button>
+        </form>
+      </div>
+      <FlashNotice flash={flash} />
+      <Errors errors={errors} title="That didn't go through" />
+      <nav class="tabs status-tabs" aria-label="Status">
+        <a href={reviewHref(filters, { status: null })} aria-current={filters.status === null ? 'page' : undefined}>
+          All <span class="count">{formatCount(total)}</span>
+        </a>
+        {STATUS_ORDER.map((st) => (
+          <a href={reviewHref(filters, { status: st })} aria-current={filters.status === st ? 'page' : undefined}>
+            {STATUS_LABELS[st]} <span class="count">{formatCount(counts[st] ?? 0)}</span>
+          </a>
+        ))}
+      </nav>
+      {selectable ? (
+        <form id="bulk" method="post" action="/console/review/bulk-approve" class="bulk-bar">
+          <Back back={back} />
+          <span class="muted small">Tick drafts in review, then</span>
+          <button type="submit" class="button button-primary button-small">
+            Approve selected
+          </button>
+        </form>
+      ) : null}
+      {items.length === 0 ? (
+        <div class="card empty">
+          <h2>{filters.status === 'submitted' || (!filters.status && total === 0) ? 'Nothing waiting for review' : 'No submissions match'}</h2>
+          <p class="muted">When creators submit drafts, they appear here with their caption checks, oldest first.</p>
+        </div>
+      ) : (
+        <ul class="review-list">
+          {items.map((s) => (
+            <li class={`card review-item ${s.status === 'submitted' ? 'is-waiting' : ''}`}>
+              <div class="review-select">
+                {canWrite && s.status === 'submitted' ? (
+                  <>
+                    <input type="checkbox" name="ids" value={s.id} form="bulk" id={`pick-${s.id}`} />
+                    <label for={`pick-${s.id}`} class="visually-hidden">
+                      Select {s.display_name}'s draft
+                    </label>
+                  </>
+                ) : null}
+              </div>
+              <div class="review-main">
+                <div class="review-meta">
+                  <strong>{s.display_name}</strong> <span class="muted">@{s.handle}</span>
+                  <span class="muted small">
+                    {' '}
+                    · {s.campaign_name} · {STORY_FORMAT_LABELS[s.story_format] ?? s.story_format}
+                  </span>
+                </div>
+                <p class="caption prewrap">{s.caption}</p>
+                <div class="review-facts">
+                  <Compliance c={s.compliance} hashtag={s.hashtag} disclosure={s.disclosure_text} />
+                  <a href={s.draft_url} rel="noopener noreferrer nofollow" target="_blank" class="small">
+                    Open draft ↗
+                  </a>
+                  {s.post_url ? (
+                    <a href={s.post_url} rel="noopener noreferrer nofollow" target="_blank" class="small">
+                      Live post ↗
+                    </a>
+                  ) : null}
+                  <span class="muted small">Updated {formatDateTime(s.updated_at, viewer.timezone)}</span>
+                </div>
+                {s.status === 'live' ? (
+                  <p class="muted small metrics-line">
+                    {formatCount(s.views)} views · {formatCount(s.likes)} likes · {formatCount(s.comments)} comments · {formatCount(s.saves)} saves · {formatCount(s.shares)} shares
+                  </p>
+                ) : null}
+                {s.review_notes ? (
+                  <p class="review-note prewrap">
+                    <span class="muted small">Note to the creator: </span>
+                    {s.review_notes}
+                  </p>
+                ) : null}
+              </div>
+              <div class="review-side">
+                <Badge status={s.status} label={STATUS_LABELS[s.status] ?? s.status} />
+                {canWrite ? <Actions s={s} back={back} /> : null}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {items.length >= pageSize ? <p class="muted small">Showing the first {pageSize}. Narrow the filters to see the rest.</p> : null}
+    </ConsolePage>
+  );
+};

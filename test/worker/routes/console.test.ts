@@ -1,0 +1,462 @@
+import { env, SELF } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { periodOf } from '../../../worker/domain/periods';
+import { newId } from '../../../worker/lib/ids';
+import { hashPassword } from '../../../worker/lib/passwords';
+import { SESSION_COOKIE } from '../../../worker/lib/sessions';
+import { BASE, createMoneyBrand, rowCount, signedPost } from '../fixtures';
+
+const PASSWORD = 'console password 2026';
+let ipCounter = 0;
+let tagCounter = 0;
+const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
+const tag = () => `${Date.now().toString(36)}${(tagCounter++).toString(36)}`;
+
+type Role = 'owner' | 'manager' | 'viewer';
+type Fields = Record<string, string | string[]>;
+
+function encode(fields: Fields): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) q.append(k, one);
+  return q.toString();
+}
+
+async function post(path: string, fields: Fields | FormData, opts: { cookie?: string; origin?: string | null; ip?: string } = {}) {
+  const headers: Record<string, string> = { 'cf-connecting-ip': opts.ip ?? freshIp() };
+  if (!(fields instanceof FormData)) headers['content-type'] = 'application/x-www-form-urlencoded';
+  if (opts.origin !== null) headers.origin = opts.origin ?? BASE;
+  if (opts.cookie) headers.cookie = opts.cookie;
+  return SELF.fetch(`${BASE}${path}`, { method: 'POST', headers, body: fields instanceof FormData ? fields : encode(fields), redirect: 'manual' });
+}
+
+const get = (path: string, cookie?: string) => SELF.fetch(`${BASE}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+
+function sessionCookie(res: Response): string {
+  const raw = res.headers.get('set-cookie') ?? '';
+  const match = new RegExp(`${SESSION_COOKIE}=([^;]+)`).exec(raw);
+  if (!match) throw new Error(`no session cookie in ${raw}`);
+  return `${SESSION_COOKIE}=${match[1]}`;
+}
+
+async function adminUser(brandId: string, role: Role, opts: { email?: string; password?: string; createdAt?: number } = {}) {
+  const id = newId('adm');
+  const email = opts.email ?? `${role}-${tag()}@brand.test`;
+  // 1,000 iterations keeps the tests fast; the format and verification path are the production ones.
+  await env.DB.prepare('INSERT INTO admin_users (id, brand_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .bind(id, brandId, email, `${role[0]!.toUpperCase()}${role.slice(1)} Person`, role, await hashPassword(opts.password ?? PASSWORD, 1000), opts.createdAt ?? Date.now())
+    .run();
+  return { id, email };
+}
+
+async function signIn(email: string, password = PASSWORD) {
+  const res = await post('/console/login', { email, password });
+  expect(res.status).toBe(303);
+  return sessionCookie(res);
+}
+
+async function consoleBrand(role: Role = 'manager') {
+  const m = await createMoneyBrand();
+  const user = await adminUser(m.brand.brandId, role);
+  return { ...m, user, cookie: await signIn(user.email) };
+}
+
+async function insertSubmission(brandId: string, enrollmentId: string, status = 'submitted', caption = 'Morning routine #Glow #ad') {
+  const id = newId('sub');
+  const now = Date.now();
+  await env.DB.prepare(
+    "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', ?, ?, '{\"hashtag\":true,\"disclosure\":true}', ?, ?)",
+  )
+    .bind(id, brandId, enrollmentId, caption, status, now, now)
+    .run();
+  return id;
+}
+
+const statusOf = async (id: string) => (await env.DB.prepare('SELECT status FROM submissions WHERE id = ?').bind(id).first<{ status: string }>())?.status;
+const auditCount = (brandId: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', brandId);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('console sign-in', () => {
+  it('signs an admin user in with a hardened cookie and fails generically otherwise', async () => {
+    const m = await createMoneyBrand();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const ok = await post('/console/login', { email: owner.email.toUpperCase(), password: PASSWORD, next: '/console/review' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/console/review');
+    const cookie = ok.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^__Host-chorus_session=/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/Secure/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    const home = await get('/console', sessionCookie(ok));
+    expect(home.status).toBe(200);
+    expect(home.headers.get('cache-control')).toBe('no-store');
+    expect(await home.text()).toContain(m.campaign.slug);
+
+    const wrong = await post('/console/login', { email: owner.email, password: 'not the password' });
+    const unknown = await post('/console/login', { email: `nobody-${tag()}@brand.test`, password: 'not the password' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    const message = (html: string) => /<div class="notice notice-error"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1];
+    const text = message(await wrong.text());
+    expect(text).toBeTruthy();
+    expect(message(await unknown.text())).toBe(text);
+    expect((await get('/console/login')).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('only redirects into the console after sign-in', async () => {
+    const m = await createMoneyBrand();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    for (const next of ['//evil.example/', 'https://evil.example/', '/earnings', '/\\evil.example']) {
+      const res = await post('/console/login', { email: owner.email, password: PASSWORD, next });
+      expect(res.headers.get('location')).toBe('/console');
+    }
+  });
+
+  it('signs a shared email into the brand whose password matches', async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const email = `shared-${tag()}@agency.test`;
+    await adminUser(a.brand.brandId, 'owner', { email, password: 'password for brand a', createdAt: Date.now() - 1000 });
+    await adminUser(b.brand.brandId, 'manager', { email, password: 'password for brand b' });
+    const intoB = await signIn(email, 'password for brand b');
+    expect((await get(`/console/campaigns/${b.campaign.id}`, intoB)).status).toBe(200);
+    expect((await get(`/console/campaigns/${a.campaign.id}`, intoB)).status).toBe(404);
+    const intoA = await signIn(email, 'password for brand a');
+    expect((await get(`/console/campaigns/${a.campaign.id}`, intoA)).status).toBe(200);
+  });
+
+  it('rate-limits per account before hashing any password', async () => {
+    const m = await createMoneyBrand();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await post('/console/login', { email: owner.email, password: `guess ${i}` })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    expect(derive).toHaveBeenCalledTimes(5);
+  });
+
+  it('keeps creator and console sessions apart, and sign-out revokes the console session', async () => {
+    const c = await consoleBrand('owner');
+    await env.DB.prepare('UPDATE creators SET password_hash = ? WHERE id = ?').bind(await hashPassword(PASSWORD, 1000), c.creator.id).run();
+    const creatorCookie = sessionCookie(await post('/login', { email: `${c.handle}@creators.test`, password: PASSWORD }));
+    expect((await get('/', creatorCookie)).status).toBe(200);
+
+    const asCreator = await get('/console', creatorCookie);
+    expect(asCreator.status).toBe(303);
+    expect(asCreator.headers.get('location')).toBe('/console/login?next=%2Fconsole');
+    const sub = await insertSubmission(c.brand.brandId, c.enrollment.id);
+    expect((await post(`/console/review/${sub}/approve`, {}, { cookie: creatorCookie })).status).toBe(401);
+    expect(await statusOf(sub)).toBe('submitted');
+
+    for (const path of ['/', '/earnings', '/submissions']) {
+      const res = await get(path, c.cookie);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toMatch(/^\/login\?next=/);
+    }
+
+    expect((await get('/console', c.cookie)).status).toBe(200);
+    const out = await post('/console/logout', {}, { cookie: c.cookie });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/console/login?flash=signed_out');
+    expect((await get('/console', c.cookie)).status).toBe(303);
+  });
+});
+
+describe('console roles', () => {
+  it('lets a viewer read everything but answers 403 to every write and export, writing nothing', async () => {
+    const v = await consoleBrand('viewer');
+    const sub = await insertSubmission(v.brand.brandId, v.enrollment.id);
+    const before = { audit: await auditCount(v.brand.brandId), events: await rowCount('SELECT count(*) AS n FROM submission_events WHERE submission_id = ?', sub) };
+
+    for (const path of ['/console', '/console/review', '/console/payouts', `/console/campaigns/${v.campaign.id}`, `/console/campaigns/${v.campaign.id}/network`, `/console/campaigns/${v.campaign.id}/import`]) {
+      expect((await get(path, v.cookie)).status, path).toBe(200);
+    }
+    const queue = await (await get('/console/review', v.cookie)).text();
+    expect(queue).toContain('Morning routine');
+    expect(queue).not.toContain(`/console/review/${sub}/approve`);
+    expect(queue).not.toContain('Approve selected');
+
+    const roster = new FormData();
+    roster.set('file', new File([`email,handle,name\nviewer-${tag()}@creators.test,v_${tag()},Vee\n`], 'roster.csv', { type: 'text/csv' }));
+    const period = periodOf(Date.now() - 40 * 86_400_000, 'UTC');
+    const writes: [string, Response][] = [
+      ['approve', await post(`/console/review/${sub}/approve`, {}, { cookie: v.cookie })],
+      ['request changes', await post(`/console/review/${sub}/request-changes`, { note: 'no' }, { cookie: v.cookie })],
+      ['reject', await post(`/console/review/${sub}/reject`, {}, { cookie: v.cookie })],
+      ['bulk approve', await post('/console/review/bulk-approve', { ids: [sub] }, { cookie: v.cookie })],
+      ['import', await post(`/console/campaigns/${v.campaign.id}/import`, roster, { cookie: v.cookie })],
+      ['close', await post('/console/payouts/close', { period }, { cookie: v.cookie })],
+      ['export', await get(`/console/payouts/export.csv?period=${period}`, v.cookie)],
+      ['invites', await get(`/console/campaigns/${v.campaign.id}/invites.csv`, v.cookie)],
+      ['mark paid', await post('/console/payouts/po_000000000000000000000000/mark', { reference: 'x' }, { cookie: v.cookie })],
+      ['reconcile', await post('/console/payouts/reconcile', { csv: 'payout_id,reference\n' }, { cookie: v.cookie })],
+      ['create campaign', await post('/console/campaigns', { name: 'Nope', hashtag: '#Nope', defaultDestination: 'https://shop.example/' }, { cookie: v.cookie })],
+      ['edit brief', await post(`/console/campaigns/${v.campaign.id}`, { name: 'Renamed' }, { cookie: v.cookie })],
+    ];
+    for (const [what, res] of writes) {
+      expect(res.status, what).toBe(403);
+      expect(res.headers.get('content-type'), what).toMatch(/^text\/html/);
+    }
+    expect(await statusOf(sub)).toBe('submitted');
+    expect(await rowCount('SELECT count(*) AS n FROM submission_events WHERE submission_id = ?', sub)).toBe(before.events);
+    expect(await auditCount(v.brand.brandId)).toBe(before.audit);
+    expect(await rowCount('SELECT count(*) AS n FROM period_closes WHERE brand_id = ?', v.brand.brandId)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE campaign_id = ? AND status = 'invited'", v.campaign.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND name IN ('Nope', 'Renamed')", v.brand.brandId)).toBe(0);
+  });
+
+  it("records a manager's approval as a submission event and an audit row by that admin user", async () => {
+    const m = await consoleBrand('manager');
+    const sub = await insertSubmission(m.brand.brandId, m.enrollment.id);
+    const res = await post(`/console/review/${sub}/approve`, { back: '/console/review?status=submitted' }, { cookie: m.cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console/review?status=submitted&flash=approved');
+    expect(await statusOf(sub)).toBe('approved');
+    const event = await env.DB.prepare('SELECT from_status, to_status, actor_type, actor_id FROM submission_events WHERE submission_id = ?').bind(sub).first();
+    expect(event).toEqual({ from_status: 'submitted', to_status: 'approved', actor_type: 'admin', actor_id: m.user.id });
+    const audit = await env.DB.prepare("SELECT actor_type, actor_id, brand_id FROM audit_log WHERE target_id = ? AND action = 'submission.approve'").bind(sub).first();
+    expect(audit).toEqual({ actor_type: 'admin_user', actor_id: m.user.id, brand_id: m.brand.brandId });
+    expect(await (await get(res.headers.get('location')!, m.cookie)).text()).toContain('Approved. The creator can publish it');
+
+    // The flash is a fixed key: a made-up one shows nothing, and "back" never leaves the review page.
+    const odd = await post(`/console/review/${sub}/mark-live`, { postUrl: 'https://www.instagram.com/p/x', back: 'https://evil.example/' }, { cookie: m.cookie });
+    expect(odd.headers.get('location')).toBe('/console/review?flash=live');
+    expect(await statusOf(sub)).toBe('live');
+  });
+
+  it('validates review decisions and answers a stale decision with 409, writing nothing', async () => {
+    const m = await consoleBrand('owner');
+    const sub = await insertSubmission(m.brand.brandId, m.enrollment.id);
+    expect((await post(`/console/review/${sub}/request-changes`, { note: '   ' }, { cookie: m.cookie })).status).toBe(422);
+    expect((await post(`/console/review/${sub}/mark-live`, { postUrl: 'javascript:alert(1)' }, { cookie: m.cookie })).status).toBe(422);
+    expect(await statusOf(sub)).toBe('submitted');
+    expect((await post(`/console/review/${sub}/request-changes`, { note: 'Closer on the texture, please.' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await env.DB.prepare('SELECT status, review_notes FROM submissions WHERE id = ?').bind(sub).first()).toEqual({ status: 'changes_requested', review_notes: 'Closer on the texture, please.' });
+    const stale = await post(`/console/review/${sub}/approve`, {}, { cookie: m.cookie });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('changed while you were looking at it');
+    expect(await statusOf(sub)).toBe('changes_requested');
+  });
+
+  it("bulk-approves only this brand's drafts still in review", async () => {
+    const a = await consoleBrand('manager');
+    const b = await createMoneyBrand();
+    const s1 = await insertSubmission(a.brand.brandId, a.enrollment.id);
+    const s2 = await insertSubmission(a.brand.brandId, a.enrollment.id);
+    const s3 = await insertSubmission(a.brand.brandId, a.enrollment.id, 'changes_requested');
+    const foreign = await insertSubmission(b.brand.brandId, b.enrollment.id);
+    const foreignAudit = await auditCount(b.brand.brandId);
+    const res = await post('/console/review/bulk-approve', { ids: [s1, s2, s3, foreign, 'bad id!'], back: '/console/review' }, { cookie: a.cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console/review?flash=bulk&n=2&skipped=2');
+    expect([await statusOf(s1), await statusOf(s2), await statusOf(s3), await statusOf(foreign)]).toEqual(['approved', 'approved', 'changes_requested', 'submitted']);
+    expect(await rowCount('SELECT count(*) AS n FROM submission_events WHERE submission_id = ?', foreign)).toBe(0);
+    expect(await auditCount(b.brand.brandId)).toBe(foreignAudit);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE actor_id = ? AND actor_type = 'admin_user' AND action = 'submission.approve'", a.user.id)).toBe(2);
+    // One at a time, another brand's submission is simply not found.
+    expect((await post(`/console/review/${foreign}/approve`, {}, { cookie: a.cookie })).status).toBe(404);
+    expect(await statusOf(foreign)).toBe('submitted');
+    expect((await post('/console/review/bulk-approve', { back: '/console/review' }, { cookie: a.cookie })).status).toBe(422);
+  });
+});
+
+describe('console tenancy and origin checks', () => {
+  it("answers 404 for another brand's campaign pages and changes nothing", async () => {
+    const a = await consoleBrand('owner');
+    const b = await createMoneyBrand();
+    const id = b.campaign.id;
+    for (const path of [`/console/campaigns/${id}`, `/console/campaigns/${id}/network`, `/console/campaigns/${id}/import`, `/console/campaigns/${id}/invites.csv`]) {
+      const res = await get(path, a.cookie);
+      expect(res.status, path).toBe(404);
+      expect(await res.text()).not.toContain(b.campaign.slug);
+    }
+    const roster = new FormData();
+    roster.set('csv', `email,handle,name\nx-${tag()}@creators.test,x_${tag()},X\n`);
+    expect((await post(`/console/campaigns/${id}/import`, roster, { cookie: a.cookie })).status).toBe(404);
+    expect((await post(`/console/campaigns/${id}`, { name: 'Hijacked', hashtag: '#Glow', disclosureText: '#ad', storyFormats: 'before_after', defaultDestination: 'https://shop.example/x', attributionWindowDays: '30', holdingDays: '30', status: 'active' }, { cookie: a.cookie })).status).toBe(404);
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE id = ? AND name = 'Glow'", id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?", id)).toBe(1);
+  });
+
+  it('refuses console forms posted from another origin or without one', async () => {
+    const m = await consoleBrand('manager');
+    const sub = await insertSubmission(m.brand.brandId, m.enrollment.id);
+    for (const origin of ['https://evil.example', 'null', null]) {
+      const login = await post('/console/login', { email: m.user.email, password: PASSWORD }, { origin });
+      expect(login.status).toBe(403);
+      expect(login.headers.get('set-cookie')).toBeNull();
+      expect((await post(`/console/review/${sub}/approve`, {}, { cookie: m.cookie, origin })).status).toBe(403);
+      expect((await post('/console/payouts/close', { period: '2020-01' }, { cookie: m.cookie, origin })).status).toBe(403);
+    }
+    expect(await statusOf(sub)).toBe('submitted');
+    expect(await rowCount('SELECT count(*) AS n FROM period_closes WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    const sameSite = await SELF.fetch(`${BASE}/console/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: m.cookie }, redirect: 'manual' });
+    expect(sameSite.status).toBe(303);
+  });
+});
+
+describe('console campaigns', () => {
+  it('creates a campaign, edits its brief with an audit trail, and refuses bad input without writing', async () => {
+    const m = await consoleBrand('owner');
+    const fields = { name: 'Summer Set', slug: '', hashtag: 'SummerSet', disclosureText: '#ad', storyFormats: ['before_after', 'day_in_the_life'], defaultDestination: 'https://shop.example/summer', attributionWindowDays: '14', holdingDays: '20', commissionPlanId: m.plan.id, status: 'active' };
+    const bad = await post('/console/campaigns', { ...fields, defaultDestination: 'https://evil.example/summer', attributionWindowDays: '0' }, { cookie: m.cookie });
+    expect(bad.status).toBe(422);
+    const badHtml = await bad.text();
+    expect(badHtml).toContain('The destination must be an https:// link');
+    expect(badHtml).toContain('The attribution window is 1 to 365 days.');
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND name = 'Summer Set'", m.brand.brandId)).toBe(0);
+
+    const created = await post('/console/campaigns', fields, { cookie: m.cookie });
+    expect(created.status).toBe(303);
+    const id = /\/console\/campaigns\/([^?]+)\?flash=created$/.exec(created.headers.get('location')!)![1]!;
+    const row = await env.DB.prepare('SELECT slug, hashtag, story_formats, attribution_window_days, holding_days, commission_plan_id FROM campaigns WHERE id = ? AND brand_id = ?').bind(id, m.brand.brandId).first();
+    expect(row).toEqual({ slug: 'summer-set', hashtag: '#SummerSet', story_formats: '["day_in_the_life","before_after"]', attribution_window_days: 14, holding_days: 20, commission_plan_id: m.plan.id });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.created' AND actor_type = 'admin_user' AND actor_id = ?", id, m.user.id)).toBe(1);
+    expect((await post('/console/campaigns', { ...fields, slug: 'summer-set' }, { cookie: m.cookie })).status).toBe(422); // slug taken
+
+    const brief = { ...fields, positioningAnchor: 'Light SPF that disappears on every skin tone.', nonNegotiables: 'No sunburn claims\r\n\r\nShow reapplication\n', baselineCost: '5000.00', baselineEngaged: '2000' };
+    expect((await post(`/console/campaigns/${id}`, { ...brief, baselineCost: '50.001' }, { cookie: m.cookie })).status).toBe(422);
+    const saved = await post(`/console/campaigns/${id}`, brief, { cookie: m.cookie });
+    expect(saved.status).toBe(303);
+    expect(await env.DB.prepare('SELECT positioning_anchor, non_negotiables, baseline_cost_minor, baseline_engaged FROM campaigns WHERE id = ?').bind(id).first()).toEqual({
+      positioning_anchor: 'Light SPF that disappears on every skin tone.',
+      non_negotiables: '["No sunburn claims","Show reapplication"]',
+      baseline_cost_minor: 500_000,
+      baseline_engaged: 2000,
+    });
+    const audit = await env.DB.prepare("SELECT actor_type, actor_id, details FROM audit_log WHERE target_id = ? AND action = 'campaign.updated'").bind(id).first<{ actor_type: string; actor_id: string; details: string }>();
+    expect(audit?.actor_type).toBe('admin_user');
+    expect(audit?.actor_id).toBe(m.user.id);
+    expect(JSON.parse(audit!.details).changed).toEqual(expect.arrayContaining(['positioning_anchor', 'non_negotiables', 'baseline_cost_minor', 'baseline_engaged']));
+
+    // The page previews the saved brief as a creator's brief page.
+    expect(saved.headers.get('location')).toBe(`/console/campaigns/${id}?flash=saved`);
+    const page = await (await get(saved.headers.get('location')!, m.cookie)).text();
+    expect(page).toContain('Brief saved.');
+    expect(page).toMatch(/<iframe[^>]+srcdoc="[^"]*Light SPF that disappears on every skin tone\./);
+    expect(page).toContain('No sunburn claims');
+  });
+
+  it('renders the network page with accessible charts, the score formula and a table fallback', async () => {
+    const m = await consoleBrand('viewer');
+    await env.DB.prepare('UPDATE campaigns SET baseline_cost_minor = 500000, baseline_engaged = 2000 WHERE id = ?').bind(m.campaign.id).run();
+    const today = new Date().toISOString().slice(0, 10);
+    await env.DB.prepare('INSERT INTO click_rollups (link_id, day, brand_id, clicks, unique_clicks, bots) VALUES (?, ?, ?, 50, 40, 1)').bind(m.link.id, today, m.brand.brandId).run();
+    const sub = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+    await env.DB.prepare('UPDATE submissions SET comments = 10, saves = 30, shares = 10 WHERE id = ?').bind(sub).run();
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `net-${tag()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
+    expect(res.status).toBe(201);
+    const html = await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text();
+    expect(html).toContain('<title id="cpe-title">');
+    expect(html).toContain('<desc id="daily-desc">');
+    expect(html).toMatch(/aria-labelledby="daily-title daily-desc"/);
+    expect(html).toContain('Score = 4 × saves + 6 × shares + 1 × unique clicks + 50 × conversions');
+    expect(html).toContain('Show the numbers as a table');
+    // Cost 10.00 for 50 engagements is 0.20 each; the baseline paid 2.50 each: 12.5× cheaper.
+    expect(html).toContain('$0.20');
+    expect(html).toContain('12.5× cheaper per engagement than the mid-tier baseline');
+  });
+});
+
+describe('console import', () => {
+  it('lists line-numbered problems, imports the good rows on confirmation with streamed progress, and serves the invites', async () => {
+    const m = await consoleBrand('manager');
+    const t = tag();
+    const csv = ['email,handle,name,payment_model,flat_fee', `ana-${t}@creators.test,ana_${t},Ana,affiliate,`, `not-an-email,bo_${t},Bo,affiliate,`, `cy-${t}@creators.test,cy_${t},Cy,flat,250`].join('\n');
+    const upload = new FormData();
+    upload.set('file', new File([csv], 'roster.csv', { type: 'text/csv' }));
+    const checked = await post(`/console/campaigns/${m.campaign.id}/import`, upload, { cookie: m.cookie });
+    expect(checked.status).toBe(422);
+    const html = await checked.text();
+    expect(html).toMatch(/<td class="num">3<\/td>\s*<td>\s*<code>email<\/code>/);
+    expect(html).toContain('Import the 2 good rows');
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email IN (?, ?)', `ana-${t}@creators.test`, `cy-${t}@creators.test`)).toBe(0);
+
+    const confirm = new FormData();
+    confirm.set('csv', csv);
+    confirm.set('confirm', '1');
+    confirm.set('codePattern', '{HANDLE}20');
+    confirm.set('discountPercent', '20');
+    const run = await post(`/console/campaigns/${m.campaign.id}/import`, confirm, { cookie: m.cookie });
+    expect(run.status).toBe(200);
+    expect(run.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(run.headers.get('cache-control')).toBe('no-store');
+    const page = await run.text();
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expect(page).toContain('Done: 2 of 2 rows processed.');
+    expect(page).toContain('Import finished');
+    expect(page).toContain(`/console/campaigns/${m.campaign.id}/invites.csv`);
+    expect(page.trimEnd().endsWith('</html>')).toBe(true);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND c.email IN (?, ?) AND e.status = 'invited'", m.campaign.id, `ana-${t}@creators.test`, `cy-${t}@creators.test`)).toBe(2);
+    expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ? AND code = ? AND discount_value = 20', m.brand.brandId, `ANA_${t}20`.toUpperCase())).toBe(1);
+    const audit = await env.DB.prepare("SELECT actor_type, actor_id FROM audit_log WHERE target_id = ? AND action = 'creators.imported'").bind(m.campaign.id).first();
+    expect(audit).toEqual({ actor_type: 'admin_user', actor_id: m.user.id });
+
+    const invites = await get(`/console/campaigns/${m.campaign.id}/invites.csv`, m.cookie);
+    expect(invites.status).toBe(200);
+    expect(invites.headers.get('content-type')).toMatch(/^text\/csv/);
+    const sheet = await invites.text();
+    expect(sheet).toContain(`ana-${t}@creators.test`);
+    expect(sheet).toMatch(/\/invite\/[A-Za-z0-9_-]{43}/);
+  });
+});
+
+describe('console payouts', () => {
+  it('closes a period, lists and exports its payouts, marks one paid and reconciles a processor file', async () => {
+    const m = await consoleBrand('owner');
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `po-${tag()}`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date(Date.now() - 70 * 86_400_000).toISOString(), code: m.code });
+    expect(res.status).toBe(201);
+    const current = periodOf(Date.now(), 'UTC');
+    expect((await post('/console/payouts/close', { period: current }, { cookie: m.cookie })).status).toBe(409); // not over yet
+    const [y, mo] = current.split('-').map(Number) as [number, number];
+    const last = mo === 1 ? `${y - 1}-12` : `${y}-${String(mo - 1).padStart(2, '0')}`;
+
+    const closed = await post('/console/payouts/close', { period: last }, { cookie: m.cookie });
+    expect(closed.status).toBe(303);
+    expect(closed.headers.get('location')).toBe(`/console/payouts?period=${last}&flash=closed&n=1`);
+    expect(await env.DB.prepare('SELECT closed_by FROM period_closes WHERE brand_id = ? AND period = ?').bind(m.brand.brandId, last).first()).toEqual({ closed_by: `admin_user:${m.user.id}` });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'period.closed' AND actor_type = 'admin_user' AND actor_id = ?", m.brand.brandId, m.user.id)).toBe(1);
+    expect((await post('/console/payouts/close', { period: last }, { cookie: m.cookie })).headers.get('location')).toContain('flash=already_closed');
+
+    const page = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
+    expect(page).toContain(`@${m.handle}`);
+    expect(page).toContain('$20.00'); // 10% of 200.00
+
+    const csv = await get(`/console/payouts/export.csv?period=${last}`, m.cookie);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toContain(`chorus-payouts-${m.brand.slug}-${last}.csv`);
+    expect((await csv.text()).split('\r\n')[0]).toMatch(/^"payout_id","period"/);
+
+    const payout = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? AND period = ?').bind(m.brand.brandId, last).first<{ id: string }>();
+    expect((await post(`/console/payouts/${payout!.id}/mark`, { reference: '', period: last }, { cookie: m.cookie })).status).toBe(422);
+    const paid = await post(`/console/payouts/${payout!.id}/mark`, { reference: 'PP-123', status: 'paid', period: last }, { cookie: m.cookie });
+    expect(paid.status).toBe(303);
+    expect(await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(payout!.id).first()).toEqual({ status: 'paid', reference: 'PP-123' });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'payout.paid' AND actor_type = 'admin_user' AND actor_id = ?", payout!.id, m.user.id)).toBe(1);
+    expect((await post(`/console/payouts/${payout!.id}/mark`, { reference: 'PP-999', period: last }, { cookie: m.cookie })).status).toBe(409);
+
+    const other = await createMoneyBrand();
+    const foreign = await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES ('po_' || lower(hex(randomblob(12))), ?, ?, ?, 'USD', 100, 'pending', ?) RETURNING id")
+      .bind(other.brand.brandId, other.creator.id, last, Date.now())
+      .first<{ id: string }>();
+    const file = new FormData();
+    file.set('period', last);
+    file.set('file', new File([`payout_id,reference,status\n${payout!.id},PP-123,paid\n${foreign!.id},X-1,paid\n`], 'processor.csv', { type: 'text/csv' }));
+    const reconciled = await post('/console/payouts/reconcile', file, { cookie: m.cookie });
+    expect(reconciled.status).toBe(200);
+    const report = await reconciled.text();
+    expect(report).toContain('Already recorded');
+    expect(report).toContain('Not a payout of yours');
+    expect(await env.DB.prepare('SELECT status FROM payouts WHERE id = ?').bind(foreign!.id).first()).toEqual({ status: 'pending' });
+
+    const broken = new FormData();
+    broken.set('csv', `payout_id,reference\n${payout!.id},PP-123\nnot-a-payout,X\n`);
+    const rejected = await post('/console/payouts/reconcile', broken, { cookie: m.cookie });
+    expect(rejected.status).toBe(422);
+    expect(await rejected.text()).toContain('Line 3: payout_id is not a Chorus payout id.');
+  });
+});

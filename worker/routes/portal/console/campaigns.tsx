@@ -1,0 +1,363 @@
+// Campaigns: the list with key numbers, creating one, editing its brief (with the creator's view of it), and the network results.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues } from '../../../../portal/console/campaigns';
+import type { Flash, Viewer } from '../../../../portal/console/layout';
+import { NetworkPage } from '../../../../portal/console/network';
+import { BriefPage } from '../../../../portal/creator/pages';
+import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
+import { loadNetwork } from '../../../db/network';
+import { storyFormats } from '../../../db/schema';
+import { checkDestination } from '../../../domain/destination';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
+import { decimalToMinor } from '../../../domain/store-payloads';
+import { isUniqueViolation } from '../../../lib/d1-errors';
+import { notFound } from '../../../lib/errors';
+import { newId } from '../../../lib/ids';
+import { canWrite, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form } from './context';
+import { awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
+
+export const campaignRoutes = new Hono<ConsoleEnv>();
+
+export const viewerOf = (c: ConsoleContext): Viewer => {
+  const u = c.var.user;
+  return { name: u.name, email: u.email, role: u.role, brandName: u.brandName, currency: u.currency, timezone: u.timezone };
+};
+
+async function allowedHosts(c: ConsoleContext): Promise<string[]> {
+  const row = await c.env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(c.var.user.brandId).first<{ allowed_hosts: string }>();
+  return row ? (JSON.parse(row.allowed_hosts) as string[]) : [];
+}
+
+export async function campaignOr404(c: ConsoleContext, id: string): Promise<CampaignRecord> {
+  const campaign = await loadCampaign(c.env.DB, c.var.user.brandId, id);
+  if (!campaign) throw notFound('campaign');
+  return campaign;
+}
+
+// ---------- Reading the campaign form ----------
+
+const days = (min: number, max: number, message: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,3}$/, message)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, message);
+
+const campaignSchema = z.strictObject({
+  name: z.string().trim().min(1, 'Give the campaign a name.').max(120, 'Campaign names are limited to 120 characters.'),
+  hashtag: z
+    .string()
+    .trim()
+    .transform((s) => (s.startsWith('#') ? s : `#${s}`))
+    .pipe(z.string().regex(/^#[\p{L}\p{N}_]{1,60}$/u, 'The hashtag is # followed by up to 60 letters, digits or _, without spaces.')),
+  disclosureText: z.string().trim().min(1, 'Say how creators disclose the partnership, for example #ad.').max(60, 'The disclosure is limited to 60 characters.'),
+  storyFormats: z.array(z.enum(storyFormats, { error: 'Pick story formats from the list.' })).min(1, 'Offer at least one story format.'),
+  defaultDestination: z.string().trim().min(1, 'Add the destination tracked links send shoppers to.').max(2048, 'The destination is too long.'),
+  attributionWindowDays: days(1, 365, 'The attribution window is 1 to 365 days.'),
+  holdingDays: days(0, 365, 'The holding period is 0 to 365 days.'),
+  commissionPlanId: z.string().max(64),
+  status: z.enum(['draft', 'active', 'ended'], { error: 'Pick a status: draft, active or ended.' }),
+  positioningAnchor: z.string().trim().max(4000, 'The positioning anchor is limited to 4,000 characters.'),
+  nonNegotiables: z
+    .string()
+    .transform((text) => text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean))
+    .pipe(z.array(z.string().max(500, 'Each non-negotiable is limited to 500 characters.')).max(30, 'At most 30 non-negotiables.')),
+});
+
+type CampaignInput = z.output<typeof campaignSchema> & { baselineCostMinor: number | null; baselineEngaged: number | null };
+
+const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+const slugify = (name: string) =>
+  name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+
+function formValues(form: Form): CampaignFormValues {
+  return {
+    name: form.get('name'),
+    slug: form.get('slug').trim(),
+    hashtag: form.get('hashtag'),
+    disclosureText: form.get('disclosureText'),
+    storyFormats: form.all('storyFormats'),
+    defaultDestination: form.get('defaultDestination'),
+    attributionWindowDays: form.get('attributionWindowDays'),
+    holdingDays: form.get('holdingDays'),
+    commissionPlanId: form.get('commissionPlanId'),
+    status: form.get('status') || 'active',
+    positioningAnchor: form.get('positioningAnchor'),
+    nonNegotiables: form.get('nonNegotiables'),
+    baselineCost: form.get('baselineCost').trim(),
+    baselineEngaged: form.get('baselineEngaged').trim(),
+  };
+}
+
+// Validates like POST /api/admin/campaigns, with messages a person can act on; nothing is written on any error.
+async function validateCampaign(c: ConsoleContext, values: CampaignFormValues, hosts: string[]): Promise<{ input: CampaignInput | null; errors: string[] }> {
+  const { slug: _slug, baselineCost, baselineEngaged, ...rest } = values;
+  const parsed = campaignSchema.safeParse(rest);
+  const errors = parsed.success ? [] : [...new Set(parsed.error.issues.map((i) => i.message))];
+  let baselineCostMinor: number | null = null;
+  let baselineEngagedN: number | null = null;
+  if (baselineCost !== '' || baselineEngaged !== '') {
+    baselineCostMinor = decimalToMinor(baselineCost, c.var.user.currency);
+    baselineEngagedN = /^\d{1,10}$/.test(baselineEngaged) ? Number(baselineEngaged) : null;
+    if (baselineCostMinor === null || baselineCostMinor > 100_000_000_000) errors.push(`The baseline cost is a plain amount in ${c.var.user.currency}, like 5000 or 5000.00.`);
+    if (baselineEngagedN === null || baselineEngagedN > 1_000_000_000) errors.push('The baseline engaged audience is a whole number of people.');
+  }
+  // Checked even when other fields failed, so the person sees every problem at once.
+  const destination = checkDestination(rest.defaultDestination.trim(), hosts);
+  if (rest.defaultDestination.trim() !== '' && !destination.ok) errors.push(`The destination must be an https:// link on ${hosts.join(' or ')}.`);
+  if (rest.commissionPlanId) {
+    const plan = await c.env.DB.prepare('SELECT 1 AS ok FROM commission_plans WHERE id = ? AND brand_id = ?').bind(rest.commissionPlanId.slice(0, 64), c.var.user.brandId).first();
+    if (!plan) errors.push('Pick one of your commission plans.');
+  }
+  if (!parsed.success || errors.length > 0) return { input: null, errors };
+  return {
+    input: {
+      ...parsed.data,
+      defaultDestination: destination.ok ? destination.url : parsed.data.defaultDestination,
+      storyFormats: storyFormats.filter((f) => parsed.data.storyFormats.includes(f)),
+      baselineCostMinor,
+      baselineEngaged: baselineEngagedN,
+    },
+    errors,
+  };
+}
+
+const auditStatement = (c: ConsoleContext, action: string, campaignId: string, details: Record<string, unknown> | null, now: number) =>
+  c.env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, 'admin_user', ?, ?, 'campaign', ?, ?, ?)").bind(
+    newId('aud'),
+    c.var.user.brandId,
+    c.var.user.id,
+    action,
+    campaignId,
+    details ? JSON.stringify(details) : null,
+    now,
+  );
+
+// ---------- Campaign list and create ----------
+
+const LIST_FLASH: Record<string, Flash> = {};
+
+async function renderList(c: ConsoleContext, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 422 } = {}) {
+  const { brandId } = c.var.user;
+  const [campaigns, plans, hosts, toReview] = await Promise.all([campaignSummaries(c.env.DB, brandId), commissionPlans(c.env.DB, brandId), allowedHosts(c), awaitingReview(c.env.DB, brandId)]);
+  const values = opts.values ?? { ...emptyCampaignForm(), commissionPlanId: plans[0]?.id ?? '' };
+  return renderPage(
+    c,
+    <CampaignsPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      campaigns={campaigns}
+      plans={plans}
+      values={values}
+      errors={opts.errors}
+      flash={LIST_FLASH[c.req.query('flash') ?? ''] ?? null}
+      toReview={toReview}
+      hosts={hosts}
+    />,
+    opts.status ?? 200,
+  );
+}
+
+campaignRoutes.get('/', (c) => renderList(c));
+
+campaignRoutes.post('/campaigns', async (c) => {
+  const values = formValues(await readForm(c));
+  const hosts = await allowedHosts(c);
+  const { input, errors } = await validateCampaign(c, values, hosts);
+  const slug = values.slug || slugify(values.name);
+  if (!SLUG.test(slug)) errors.push('The slug is 2 to 63 lowercase letters, digits or dashes, starting with a letter or digit.');
+  if (!input || errors.length > 0) return renderList(c, { values, errors, status: 422 });
+  const id = newId('cmp');
+  const now = Date.now();
+  try {
+    await c.env.DB.batch([
+      c.env.DB.prepare(
+        `INSERT INTO campaigns (id, brand_id, slug, name, hashtag, positioning_anchor, non_negotiables, disclosure_text, story_formats, default_destination,
+           attribution_window_days, commission_plan_id, holding_days, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)`,
+      ).bind(
+        id,
+        c.var.user.brandId,
+        slug,
+        input.name,
+        input.hashtag,
+        input.positioningAnchor,
+        JSON.stringify(input.nonNegotiables),
+        input.disclosureText,
+        JSON.stringify(input.storyFormats),
+        input.defaultDestination,
+        input.attributionWindowDays,
+        input.commissionPlanId || null,
+        input.holdingDays,
+        input.status,
+        input.baselineCostMinor,
+        input.baselineEngaged,
+        now,
+      ),
+      auditStatement(c, 'campaign.created', id, { slug }, now),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e)) return renderList(c, { values: { ...values, slug }, errors: [`You already have a campaign with the slug “${slug}”. Choose another.`], status: 422 });
+    throw e;
+  }
+  return c.redirect(withFlash(`/console/campaigns/${id}`, 'created'), 303);
+});
+
+// ---------- Brief editor with the creator's view ----------
+
+const BRIEF_FLASH: Record<string, Flash> = {
+  created: { tone: 'success', text: 'Campaign created. Now write the brief every creator will follow, then import your roster.' },
+  saved: { tone: 'success', text: 'Brief saved. Creators see it the next time they open their brief.' },
+};
+
+const valuesOf = (r: CampaignRecord, currency: string): CampaignFormValues => ({
+  name: r.name,
+  slug: r.slug,
+  hashtag: r.hashtag,
+  disclosureText: r.disclosure_text,
+  storyFormats: JSON.parse(r.story_formats) as string[],
+  defaultDestination: r.default_destination,
+  attributionWindowDays: String(r.attribution_window_days),
+  holdingDays: String(r.holding_days),
+  commissionPlanId: r.commission_plan_id ?? '',
+  status: r.status,
+  positioningAnchor: r.positioning_anchor,
+  nonNegotiables: (JSON.parse(r.non_negotiables) as string[]).join('\n'),
+  baselineCost: moneyInput(r.baseline_cost_minor, currency),
+  baselineEngaged: r.baseline_engaged === null ? '' : String(r.baseline_engaged),
+});
+
+// With nobody enrolled yet, the preview uses the campaign as a sample creator would receive it.
+async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Promise<CreatorEnrollment> {
+  const extra = await c.env.DB.prepare('SELECT p.tiers, p.period AS plan_period, p.bonus FROM campaigns c LEFT JOIN commission_plans p ON p.id = c.commission_plan_id WHERE c.id = ?')
+    .bind(campaign.id)
+    .first<{ tiers: string | null; plan_period: 'month' | 'lifetime' | null; bonus: string | null }>();
+  const u = c.var.user;
+  return {
+    enrollment_id: 'preview',
+    payment_model: extra?.tiers ? 'affiliate' : 'product',
+    flat_fee_minor: 0,
+    brief_section: 'Each creator’s own notes appear here, from the brief_section column of your roster import.',
+    enrollment_status: 'active',
+    campaign_id: campaign.id,
+    campaign_name: campaign.name,
+    campaign_slug: campaign.slug,
+    hashtag: campaign.hashtag,
+    positioning_anchor: campaign.positioning_anchor,
+    non_negotiables: campaign.non_negotiables,
+    disclosure_text: campaign.disclosure_text,
+    story_formats: campaign.story_formats,
+    attribution_window_days: campaign.attribution_window_days,
+    holding_days: campaign.holding_days,
+    starts_at: campaign.starts_at,
+    ends_at: campaign.ends_at,
+    campaign_status: campaign.status,
+    brand_id: u.brandId,
+    brand_name: u.brandName,
+    currency: u.currency,
+    timezone: u.timezone,
+    tiers: extra?.tiers ?? null,
+    plan_period: extra?.plan_period ?? null,
+    bonus: extra?.bonus ?? null,
+  };
+}
+
+async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 422 } = {}) {
+  const { brandId, currency } = c.var.user;
+  const [plans, hosts, enrollments, toReview] = await Promise.all([commissionPlans(c.env.DB, brandId), allowedHosts(c), campaignEnrollments(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
+  const wanted = c.req.query('as');
+  const chosen = enrollments.find((e) => e.id === wanted) ?? enrollments[0];
+  const real = chosen ? await creatorEnrollment(c.env.DB, chosen.creator_id, chosen.id) : null;
+  const e = real ?? (await sampleEnrollment(c, campaign));
+  const previewHtml = await pageHtml(<BriefPage who={chosen ? `@${chosen.handle}` : 'creator@example.com'} e={e} />);
+  return renderPage(
+    c,
+    <CampaignBriefPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      campaign={campaign}
+      values={opts.values ?? valuesOf(campaign, currency)}
+      plans={plans}
+      hosts={hosts}
+      errors={opts.errors}
+      flash={BRIEF_FLASH[c.req.query('flash') ?? ''] ?? null}
+      toReview={toReview}
+      preview={{
+        html: previewHtml,
+        choices: enrollments.map((x) => ({ enrollmentId: x.id, label: `@${x.handle} · ${paymentLabel(x.payment_model)}${x.status === 'active' ? '' : ` (${x.status})`}` })),
+        selected: chosen?.id ?? null,
+        sample: !real,
+      }}
+    />,
+    opts.status ?? 200,
+  );
+}
+
+campaignRoutes.get('/campaigns/:id', async (c) => renderBrief(c, await campaignOr404(c, c.req.param('id'))));
+
+const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
+  ['name', 'name'],
+  ['hashtag', 'hashtag'],
+  ['disclosureText', 'disclosure_text'],
+  ['defaultDestination', 'default_destination'],
+  ['attributionWindowDays', 'attribution_window_days'],
+  ['holdingDays', 'holding_days'],
+  ['status', 'status'],
+  ['positioningAnchor', 'positioning_anchor'],
+  ['baselineCostMinor', 'baseline_cost_minor'],
+  ['baselineEngaged', 'baseline_engaged'],
+];
+
+campaignRoutes.post('/campaigns/:id', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const values = { ...formValues(await readForm(c)), slug: campaign.slug };
+  const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
+  if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
+  const next: Record<string, unknown> = {
+    ...Object.fromEntries(BRIEF_COLUMNS.map(([k, col]) => [col, input[k]])),
+    non_negotiables: JSON.stringify(input.nonNegotiables),
+    story_formats: JSON.stringify(input.storyFormats),
+    commission_plan_id: input.commissionPlanId || null,
+  };
+  const changed = Object.keys(next).filter((col) => (campaign as unknown as Record<string, unknown>)[col] !== next[col]);
+  if (changed.length > 0) {
+    const now = Date.now();
+    await c.env.DB.batch([
+      c.env.DB.prepare(`UPDATE campaigns SET ${changed.map((col) => `${col} = ?`).join(', ')} WHERE id = ? AND brand_id = ?`).bind(...changed.map((col) => next[col]), campaign.id, c.var.user.brandId),
+      auditStatement(c, 'campaign.updated', campaign.id, { changed }, now),
+    ]);
+  }
+  return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, 'saved'), 303);
+});
+
+// ---------- Network results ----------
+
+campaignRoutes.get('/campaigns/:id/network', async (c) => {
+  const now = Date.now();
+  const data = await loadNetwork(c.env.DB, c.var.user.brandId, c.req.param('id'), now);
+  if (!data) throw notFound('campaign');
+  const campaign = await campaignOr404(c, data.campaign.id);
+  return renderPage(
+    c,
+    <NetworkPage
+      viewer={viewerOf(c)}
+      campaign={campaign}
+      currency={data.campaign.currency}
+      holdingDays={data.campaign.holdingDays}
+      baseline={data.campaign.baseline}
+      summary={summarize(data.creators, data.campaign.baseline)}
+      daily={data.daily}
+      ranking={rankCreators(data.creators, now)}
+      weights={SCORE_WEIGHTS}
+      ladder={DEFAULT_LADDER}
+      toReview={await awaitingReview(c.env.DB, c.var.user.brandId)}
+    />,
+  );
+});

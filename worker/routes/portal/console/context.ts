@@ -1,0 +1,131 @@
+// What every console route shares: the signed-in brand user, the role policy, form reading and page rendering.
+import type { Context } from 'hono';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import { getCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../../../env';
+import { ApiError } from '../../../lib/errors';
+import { SESSION_COOKIE, verifySessionToken } from '../../../lib/sessions';
+
+export type Role = 'owner' | 'manager' | 'viewer';
+
+export type ConsoleUser = {
+  id: string;
+  sessionId: string;
+  brandId: string;
+  email: string;
+  name: string;
+  role: Role;
+  brandName: string;
+  brandSlug: string;
+  currency: string;
+  timezone: string;
+};
+
+export type ConsoleEnv = AppEnv & { Variables: { user: ConsoleUser } };
+export type ConsoleContext = Context<ConsoleEnv>;
+
+export const canWrite = (user: Pick<ConsoleUser, 'role'>) => user.role === 'owner' || user.role === 'manager';
+
+// A valid signature is not enough: the session row must be live and its admin user still exist.
+export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promise<ConsoleUser | null> {
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token || token.length > 4096) return null;
+  const env: AppEnv['Bindings'] = c.env;
+  const session = await verifySessionToken(env.SESSION_SECRET, token, 'admin_user');
+  if (!session) return null;
+  const row = await env.DB.prepare(
+    `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone
+     FROM sessions s JOIN admin_users u ON u.id = s.subject_id JOIN brands b ON b.id = u.brand_id
+     WHERE s.id = ? AND s.subject_type = 'admin_user' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+  )
+    .bind(session.id, session.subjectId, Date.now())
+    .first<ConsoleUser>();
+  return row ?? null;
+}
+
+export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) => {
+  const user = await consoleUserOf(c);
+  if (!user) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new ApiError(401, 'signed_out', 'Your session has ended. Sign in again.');
+    const url = new URL(c.req.url);
+    return c.redirect(`/console/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+  }
+  c.set('user', user);
+  await next();
+});
+
+// Viewers read everything; every write, and every download that carries money or invite links, needs owner or manager.
+const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD') || c.req.path.endsWith('.csv');
+
+export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
+  if (isWriterOnly(c) && !canWrite(c.var.user)) throw new ApiError(403, 'forbidden', 'Your role can view this console but not change anything. Ask an owner or manager.');
+  await next();
+});
+
+// Standards mode needs a doctype; the shared layout emits one, and this keeps any page that lacks it safe.
+const DOCTYPE = '<!doctype html>';
+
+export type PageStatus = 200 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500;
+
+export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+export async function pageHtml(page: Markup): Promise<string> {
+  // A JSX node's toString() may return a promise when a child is async.
+  const html = await (await page).toString();
+  return /^<!doctype html>/i.test(html) ? html : DOCTYPE + html;
+}
+
+export async function renderPage(c: Context, page: Markup, status: PageStatus = 200) {
+  return c.html(await pageHtml(page), status);
+}
+
+export type Form = { get: (name: string) => string; all: (name: string) => string[]; file: (name: string) => File | null };
+
+// Same-origin forms only: urlencoded, or multipart for the two CSV uploads. Size is bounded by the router's body limit.
+export async function readForm(c: Context): Promise<Form> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
+    throw new ApiError(415, 'unsupported_media_type', 'Send the form as application/x-www-form-urlencoded or multipart/form-data.');
+  }
+  const body = await c.req.parseBody({ all: true });
+  const values = (name: string): (string | File)[] => {
+    const v = body[name];
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  };
+  return {
+    get: (name) => {
+      const v = values(name).find((x) => typeof x === 'string');
+      return typeof v === 'string' ? v : '';
+    },
+    all: (name) => values(name).filter((x): x is string => typeof x === 'string'),
+    file: (name) => {
+      const v = values(name).find((x) => typeof x !== 'string');
+      return v && typeof v !== 'string' && v.size > 0 ? v : null;
+    },
+  };
+}
+
+// A CSV arrives as an uploaded file or pasted into the textarea; the file wins when both are given.
+export async function csvFromForm(form: Form): Promise<string> {
+  const file = form.file('file');
+  return file ? await file.text() : form.get('csv');
+}
+
+// Flash messages travel as a fixed key in the redirect URL (never free text), so nothing user-supplied is echoed.
+export function withFlash(path: string, flash: string, extra: Record<string, string | number> = {}): string {
+  const url = new URL(path, 'https://console.invalid');
+  url.searchParams.set('flash', flash);
+  for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, String(v));
+  return url.pathname + url.search;
+}
+
+// Where a form asks to return to: only console pages of the given section.
+export function backTo(raw: string, prefix: string): string {
+  return /^\/console\/[\x21-\x7e]*$/.test(raw) && raw.startsWith(prefix) && !raw.includes('//') && !raw.includes('\\') ? raw : prefix;
+}
+
+export const countParam = (c: Context, name: string) => {
+  const v = c.req.query(name) ?? '';
+  return /^\d{1,6}$/.test(v) ? Number(v) : 0;
+};

@@ -1,0 +1,121 @@
+// Roster import from the console: check the file, list line-numbered problems, confirm the good rows, then
+// stream the page while runCreatorImport works through its chunks, so a long import fills in as it goes.
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import { z } from 'zod';
+import { ImportFailedView, ImportPage, ImportResultView, ImportRunPage, PROGRESS_MARKER, ProgressStep, RESULT_MARKER, type ImportOptionsForm } from '../../../../portal/console/import';
+import { conflictingHandles, inviteRows, invitesCsv } from '../../../db/creator-import';
+import { planImport, type RowError } from '../../../domain/creator-import';
+import { ApiError } from '../../../lib/errors';
+import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
+import { campaignForImport, runCreatorImport } from '../../admin/imports';
+import { campaignOr404, viewerOf } from './campaigns';
+import { canWrite, csvFromForm, pageHtml, type Markup, readForm, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
+import { awaitingReview, campaignEnrollments, type CampaignRecord } from './queries';
+
+export const importRoutes = new Hono<ConsoleEnv>();
+
+const DEFAULT_OPTIONS: ImportOptionsForm = { codePattern: '{HANDLE}15', discountPercent: '15' };
+
+const optionsSchema = z.strictObject({
+  codePattern: z.string().trim().min(1).max(40).includes('{HANDLE}', { error: 'The code pattern must contain {HANDLE}.' }),
+  discountPercent: z
+    .string()
+    .trim()
+    .regex(/^\d{1,3}$/, 'The shopper discount is a whole percent from 1 to 100.')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 100, 'The shopper discount is a whole percent from 1 to 100.'),
+});
+
+type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null } };
+
+async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 413 | 422 = 200) {
+  const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
+  return renderPage(
+    c,
+    <ImportPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      campaign={campaign}
+      enrolled={enrollments.length}
+      options={extras.options ?? DEFAULT_OPTIONS}
+      toReview={toReview}
+      problem={extras.problem}
+      rowErrors={extras.rowErrors}
+    />,
+    status,
+  );
+}
+
+importRoutes.get('/campaigns/:id/import', async (c) => renderImport(c, await campaignOr404(c, c.req.param('id'))));
+
+// The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
+// rather than a message inside an already-streaming 200.
+async function checkRoster(c: ConsoleContext, campaignId: string, csv: string): Promise<{ problem: { message: string; line?: number } } | { errors: RowError[]; validRows: number }> {
+  const campaign = await campaignForImport(c.env, c.var.user.brandId, campaignId);
+  let records;
+  try {
+    records = parseCsv(csv, 1_001);
+  } catch (e) {
+    if (e instanceof CsvError) return { problem: { message: e.message, line: e.line } };
+    throw e;
+  }
+  const plan = planImport(records, campaign.currency);
+  if ('headerError' in plan) return { problem: { message: plan.headerError, line: 1 } };
+  if (plan.rows.length === 0 && plan.errors.length === 0) return { problem: { message: 'The file has a header row but no creators.' } };
+  const taken = await conflictingHandles(c.env.DB, plan.rows);
+  const bad = new Set(taken.map((e) => e.line));
+  return { errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line), validRows: plan.rows.filter((r) => !bad.has(r.line)).length };
+}
+
+importRoutes.post('/campaigns/:id/import', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const options: ImportOptionsForm = { codePattern: form.get('codePattern') || DEFAULT_OPTIONS.codePattern, discountPercent: form.get('discountPercent') || DEFAULT_OPTIONS.discountPercent };
+  const parsedOptions = optionsSchema.safeParse(options);
+  if (!parsedOptions.success) return renderImport(c, campaign, { options, problem: { message: parsedOptions.error.issues[0]?.message ?? 'Check the code pattern and discount.' } }, 422);
+  const csv = await csvFromForm(form);
+  const fileName = form.file('file')?.name ?? null;
+  if (csv.trim() === '') return renderImport(c, campaign, { options, problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
+  if (csv.length > 1_000_000) return renderImport(c, campaign, { options, problem: { message: 'Files are limited to 1 MB (about 1,000 creators).' } }, 413);
+  const confirmed = form.get('confirm') === '1';
+  const check = await checkRoster(c, campaign.id, csv);
+  if ('problem' in check) return renderImport(c, campaign, { options, problem: check.problem }, 422);
+  if (check.errors.length > 0 && (!confirmed || check.validRows === 0)) return renderImport(c, campaign, { options, rowErrors: { ...check, csv, fileName } }, 422);
+
+  const { user } = c.var;
+  const origin = new URL(c.req.url).origin;
+  const page = await pageHtml(<ImportRunPage viewer={viewerOf(c)} campaign={campaign} total={check.validRows} skipped={new Set(check.errors.map((e) => e.line)).size} toReview={await awaitingReview(c.env.DB, user.brandId)} />);
+  const [head = '', rest = ''] = page.split(PROGRESS_MARKER);
+  const [middle = '', tail = ''] = rest.split(RESULT_MARKER);
+  const fragment = async (node: Markup): Promise<string> => await (await node).toString();
+  c.header('Content-Type', 'text/html; charset=UTF-8');
+  return stream(c, async (s) => {
+    await s.write(head + (await fragment(<ProgressStep done={0} total={check.validRows} />)));
+    try {
+      const result = await runCreatorImport(c.env, user.brandId, { type: 'admin_user', id: user.id }, campaign.id, { csv, confirm: confirmed, ...parsedOptions.data }, origin, async (done, total) => {
+        await s.write(await fragment(<ProgressStep done={done} total={total} />));
+      });
+      await s.write(middle + (await fragment(<ImportResultView campaignId={campaign.id} result={result} />)));
+    } catch (e) {
+      const message =
+        e instanceof ApiError && e.status < 500
+          ? e.code === 'import_has_errors'
+            ? 'Some rows changed since the file was checked (a handle was taken meanwhile). Nothing more was imported; upload the file again to see the problems.'
+            : e.message
+          : 'Storage did not answer in time.';
+      if (!(e instanceof ApiError)) console.error(JSON.stringify({ event: 'console_import_failed', campaignId: campaign.id, error: String(e) }));
+      await s.write(middle + (await fragment(<ImportFailedView campaignId={campaign.id} message={message} />)));
+    }
+    await s.write(tail);
+  });
+});
+
+importRoutes.get('/campaigns/:id/invites.csv', async (c) => {
+  const campaign = await campaignForImport(c.env, c.var.user.brandId, c.req.param('id'));
+  const rows = await inviteRows(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id, origin: new URL(c.req.url).origin, secretsKey: c.env.SECRETS_KEY });
+  return c.body(invitesCsv(rows), 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${safeFilename(`chorus-invites-${campaign.brand_slug}-${campaign.slug}.csv`)}"`,
+  });
+});

@@ -1,0 +1,146 @@
+// Payouts: pick a period, close it, read and export its payouts, mark one paid, reconcile a processor file.
+import { Hono } from 'hono';
+import type { Flash } from '../../../../portal/console/layout';
+import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
+import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
+import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
+import { ApiError, notFound } from '../../../lib/errors';
+import { brandForPayouts, markPayouts, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
+import { viewerOf } from './campaigns';
+import { canWrite, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { awaitingReview, claimableForPeriod, closedPeriods, pendingLater, periodClose } from './queries';
+
+export const payoutRoutes = new Hono<ConsoleEnv>();
+
+const SHOWN_LINES = 500;
+
+function previousPeriod(period: string): string {
+  const [y, m] = period.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
+// The period to show by default is last month: the one finance closes next.
+const defaultPeriod = (timezone: string) => previousPeriod(periodOf(Date.now(), timezone));
+
+async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsView> {
+  const { brandId, timezone } = c.var.user;
+  const { end } = periodBounds(period, timezone);
+  const [close, closed, claimable, holding] = await Promise.all([periodClose(c.env.DB, brandId, period), closedPeriods(c.env.DB, brandId), claimableForPeriod(c.env.DB, brandId, period, end), pendingLater(c.env.DB, brandId, end)]);
+  const lines: PayoutLine[] = [];
+  const totals = new Map<string, Totals>();
+  for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, brandId, period)) {
+    lines.push(line);
+    addToTotals(totals, line);
+  }
+  const months = [periodOf(Date.now(), timezone)];
+  while (months.length < 13) months.push(previousPeriod(months[months.length - 1]!));
+  const all = [...new Set([...months, ...closed, period])].sort().reverse();
+  return {
+    period,
+    periods: all.map((value) => ({ value, closed: closed.includes(value) })),
+    ended: Date.now() >= end,
+    endsAt: end,
+    close: close ? { closedAt: close.closed_at, by: close.closer_name ?? (close.closed_by.startsWith('api_key:') ? 'the admin API' : null) } : null,
+    claimable: close ? [] : claimable,
+    holding,
+    lines,
+    shown: SHOWN_LINES,
+    totals: [...totals.entries()].sort(([a], [b]) => a.localeCompare(b)),
+  };
+}
+
+function flashOf(c: ConsoleContext): Flash {
+  const n = countParam(c, 'n');
+  switch (c.req.query('flash')) {
+    case 'closed':
+      return { tone: 'success', text: `Period closed: ${n} ${n === 1 ? 'payout' : 'payouts'} created. Download the CSV for your payment run.` };
+    case 'already_closed':
+      return { tone: 'info', text: 'This period was already closed; nothing changed.' };
+    case 'paid':
+      return { tone: 'success', text: 'Payout marked as paid.' };
+    case 'failed':
+      return { tone: 'warn', text: 'Payout marked as failed; it stays payable and can be marked paid later.' };
+    case 'unchanged':
+      return { tone: 'info', text: 'That payment was already recorded with the same reference.' };
+    default:
+      return null;
+  }
+}
+
+type Extras = { errors?: string[]; reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] } };
+
+async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 = 200) {
+  const [view, toReview] = await Promise.all([payoutsView(c, period), awaitingReview(c.env.DB, c.var.user.brandId)]);
+  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} reconcile={extras.reconcile} toReview={toReview} />, status);
+}
+
+const periodFrom = (raw: string | undefined) => {
+  if (!raw || !isPeriod(raw)) throw new ApiError(422, 'invalid_period', 'Pick a month from the list.');
+  return raw;
+};
+
+payoutRoutes.get('/payouts', (c) => {
+  const raw = c.req.query('period');
+  return renderPayouts(c, raw && isPeriod(raw) ? raw : defaultPeriod(c.var.user.timezone));
+});
+
+payoutRoutes.post('/payouts/close', async (c) => {
+  const period = periodFrom((await readForm(c)).get('period'));
+  const brand = await brandForPayouts(c.env, c.var.user.brandId);
+  try {
+    const result = await closePeriod(c.env.DB, brand, period, { type: 'admin_user', id: c.var.user.id });
+    return c.redirect(withFlash(`/console/payouts?period=${period}`, result.closedNow ? 'closed' : 'already_closed', { n: result.payouts }), 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'period_open') return renderPayouts(c, period, { errors: [`${period} has not ended yet in ${brand.timezone}; close it once the month is over.`] }, 409);
+    throw e;
+  }
+});
+
+payoutRoutes.get('/payouts/export.csv', async (c) => {
+  const period = periodFrom(c.req.query('period'));
+  const brand = await brandForPayouts(c.env, c.var.user.brandId);
+  return payoutsCsvResponse(c.env, brand, period);
+});
+
+payoutRoutes.post('/payouts/reconcile', async (c) => {
+  const form = await readForm(c);
+  const raw = form.get('period');
+  const period = isPeriod(raw) ? raw : defaultPeriod(c.var.user.timezone);
+  const csv = await csvFromForm(form);
+  if (csv.trim() === '') return renderPayouts(c, period, { errors: ['Choose the CSV file from your payment processor.'] }, 422);
+  let items;
+  try {
+    items = reconcileItems(csv);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 422) {
+      const details = e.details as { errors?: { line: number; message: string }[]; line?: number } | undefined;
+      return renderPayouts(c, period, { reconcile: { errors: details?.errors ?? [{ line: details?.line ?? 1, message: e.message }] } }, 422);
+    }
+    throw e;
+  }
+  const results = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, items);
+  const known = new Map<string, { handle: string; period: string }>();
+  const ids = [...new Set(results.map((r) => r.payoutId))];
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const { results: rows } = await c.env.DB.prepare(`SELECT p.id, p.period, cr.handle FROM payouts p JOIN creators cr ON cr.id = p.creator_id WHERE p.brand_id = ? AND p.id IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(c.var.user.brandId, ...chunk)
+      .all<{ id: string; period: string; handle: string }>();
+    for (const r of rows) known.set(r.id, r);
+  }
+  const lines: ReconcileLine[] = results.map((r) => ({ ...r, handle: known.get(r.payoutId)?.handle ?? null, period: known.get(r.payoutId)?.period ?? null }));
+  return renderPayouts(c, period, { reconcile: { results: lines } });
+});
+
+payoutRoutes.post('/payouts/:id/mark', async (c) => {
+  const form = await readForm(c);
+  const raw = form.get('period');
+  const period = isPeriod(raw) ? raw : defaultPeriod(c.var.user.timezone);
+  const reference = form.get('reference').trim();
+  const status = form.get('status') === 'failed' ? 'failed' : 'paid';
+  if (reference.length < 1 || reference.length > 200) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor (up to 200 characters).'] }, 422);
+  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference, status }]);
+  if (!result || result.outcome === 'not_found') throw notFound('payout');
+  if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference; nothing changed.'] }, 409);
+  return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);
+});

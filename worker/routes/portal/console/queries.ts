@@ -1,0 +1,201 @@
+// What the console reads. Every query is scoped by the signed-in user's brand: a foreign id is simply not found.
+import type { ComplianceChecks } from '../../../db/schema';
+import { submissionStatuses } from '../../../db/schema';
+
+export type CampaignSummary = {
+  id: string;
+  name: string;
+  slug: string;
+  hashtag: string;
+  status: string;
+  created_at: number;
+  enrolled: number;
+  active: number;
+  to_review: number;
+  live: number;
+  clicks: number;
+  conversions: number;
+  revenue: number;
+  cost: number;
+};
+
+// One row per campaign, each number an indexed subquery over that campaign's enrollments (rollups, not raw clicks).
+export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c.status, c.created_at,
+  (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND e.status <> 'removed') AS enrolled,
+  (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND e.status = 'active') AS active,
+  (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
+  (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND s.status = 'live') AS live,
+  (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id) AS clicks,
+  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none') AS conversions,
+  (SELECT COALESCE(SUM(cv.amount_minor), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
+  (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id) AS cost
+FROM campaigns c WHERE c.brand_id = ? ORDER BY c.status = 'ended', c.created_at DESC`;
+
+export async function campaignSummaries(db: D1Database, brandId: string): Promise<CampaignSummary[]> {
+  return (await db.prepare(CAMPAIGN_SUMMARIES_SQL).bind(brandId).all<CampaignSummary>()).results;
+}
+
+export type CampaignRecord = {
+  id: string;
+  brand_id: string;
+  slug: string;
+  name: string;
+  hashtag: string;
+  positioning_anchor: string;
+  non_negotiables: string;
+  disclosure_text: string;
+  story_formats: string;
+  default_destination: string;
+  attribution_window_days: number;
+  commission_plan_id: string | null;
+  holding_days: number;
+  starts_at: number | null;
+  ends_at: number | null;
+  status: 'draft' | 'active' | 'ended';
+  baseline_cost_minor: number | null;
+  baseline_engaged: number | null;
+  created_at: number;
+};
+
+export async function loadCampaign(db: D1Database, brandId: string, id: string): Promise<CampaignRecord | null> {
+  return db.prepare('SELECT * FROM campaigns WHERE id = ? AND brand_id = ?').bind(id, brandId).first<CampaignRecord>();
+}
+
+export type PlanOption = { id: string; name: string; tiers: string; period: string };
+
+export async function commissionPlans(db: D1Database, brandId: string): Promise<PlanOption[]> {
+  return (await db.prepare('SELECT id, name, tiers, period FROM commission_plans WHERE brand_id = ? ORDER BY created_at').bind(brandId).all<PlanOption>()).results;
+}
+
+export type EnrollmentOption = { id: string; creator_id: string; handle: string; display_name: string; payment_model: string; status: string };
+
+export async function campaignEnrollments(db: D1Database, brandId: string, campaignId: string): Promise<EnrollmentOption[]> {
+  return (
+    await db
+      .prepare(
+        `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
+         WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed' ORDER BY cr.handle LIMIT 500`,
+      )
+      .bind(campaignId, brandId)
+      .all<EnrollmentOption>()
+  ).results;
+}
+
+export const REVIEW_STATUSES = submissionStatuses;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+export type ReviewFilters = { status: ReviewStatus | null; campaignId: string | null; compliance: 'flagged' | 'ok' | null };
+
+export type ReviewItem = {
+  id: string;
+  status: ReviewStatus;
+  story_format: string;
+  draft_url: string;
+  caption: string;
+  review_notes: string | null;
+  post_url: string | null;
+  compliance: string;
+  views: number;
+  likes: number;
+  comments: number;
+  saves: number;
+  shares: number;
+  created_at: number;
+  updated_at: number;
+  handle: string;
+  display_name: string;
+  campaign_id: string;
+  campaign_name: string;
+  hashtag: string;
+  disclosure_text: string;
+};
+
+export const REVIEW_PAGE_SIZE = 100;
+
+function reviewWhere(brandId: string, f: ReviewFilters, withStatus: boolean) {
+  const where = ['s.brand_id = ?'];
+  const params: unknown[] = [brandId];
+  if (withStatus && f.status) where.push('s.status = ?'), params.push(f.status);
+  if (f.campaignId) where.push('e.campaign_id = ?'), params.push(f.campaignId);
+  if (f.compliance === 'flagged') where.push("(json_extract(s.compliance, '$.hashtag') = 0 OR json_extract(s.compliance, '$.disclosure') = 0)");
+  if (f.compliance === 'ok') where.push("json_extract(s.compliance, '$.hashtag') = 1 AND json_extract(s.compliance, '$.disclosure') = 1");
+  return { sql: where.join(' AND '), params };
+}
+
+// The queue: the filtered page (submitted first, oldest waiting first) and the per-status counts for the tabs.
+export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilters): Promise<{ items: ReviewItem[]; counts: Record<string, number> }> {
+  const list = reviewWhere(brandId, f, true);
+  const counts = reviewWhere(brandId, f, false);
+  const [items, byStatus] = await db.batch([
+    db
+      .prepare(
+        `SELECT s.id, s.status, s.story_format, s.draft_url, s.caption, s.review_notes, s.post_url, s.compliance, s.views, s.likes, s.comments, s.saves, s.shares,
+           s.created_at, s.updated_at, cr.handle, cr.display_name, cp.id AS campaign_id, cp.name AS campaign_name, cp.hashtag, cp.disclosure_text
+         FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
+         WHERE ${list.sql}
+         ORDER BY s.status <> 'submitted', CASE WHEN s.status = 'submitted' THEN s.updated_at END ASC, s.updated_at DESC LIMIT ?`,
+      )
+      .bind(...list.params, REVIEW_PAGE_SIZE),
+    db.prepare(`SELECT s.status, COUNT(*) AS n FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE ${counts.sql} GROUP BY s.status`).bind(...counts.params),
+  ]);
+  const tally: Record<string, number> = {};
+  for (const r of (byStatus?.results ?? []) as { status: string; n: number }[]) tally[r.status] = r.n;
+  return { items: (items?.results ?? []) as ReviewItem[], counts: tally };
+}
+
+export async function awaitingReview(db: D1Database, brandId: string): Promise<number> {
+  const row = await db.prepare("SELECT COUNT(*) AS n FROM submissions WHERE brand_id = ? AND status = 'submitted'").bind(brandId).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+export const parseCompliance = (json: string): ComplianceChecks => {
+  try {
+    const v = JSON.parse(json) as Partial<ComplianceChecks>;
+    return { hashtag: v.hashtag === true, disclosure: v.disclosure === true };
+  } catch {
+    return { hashtag: false, disclosure: false };
+  }
+};
+
+export type PeriodClose = { closed_at: number; closed_by: string; closer_name: string | null };
+
+export async function periodClose(db: D1Database, brandId: string, period: string): Promise<PeriodClose | null> {
+  return db
+    .prepare(
+      `SELECT pc.closed_at, pc.closed_by, u.name AS closer_name FROM period_closes pc
+       LEFT JOIN admin_users u ON pc.closed_by = 'admin_user:' || u.id AND u.brand_id = pc.brand_id
+       WHERE pc.brand_id = ? AND pc.period = ?`,
+    )
+    .bind(brandId, period)
+    .first<PeriodClose>();
+}
+
+export async function closedPeriods(db: D1Database, brandId: string): Promise<string[]> {
+  return (await db.prepare('SELECT period FROM period_closes WHERE brand_id = ? ORDER BY period DESC LIMIT 36').bind(brandId).all<{ period: string }>()).results.map((r) => r.period);
+}
+
+export type Claimable = { currency: string; amount: number; creators: number; entries: number };
+
+// What a close would claim now: the same rule closePeriod applies (unpaid, available before the period ends, from this period or earlier).
+export async function claimableForPeriod(db: D1Database, brandId: string, period: string, end: number): Promise<Claimable[]> {
+  return (
+    await db
+      .prepare(
+        `SELECT currency, SUM(amount_minor) AS amount, COUNT(DISTINCT creator_id) AS creators, COUNT(*) AS entries FROM ledger_entries
+         WHERE brand_id = ? AND payout_id IS NULL AND available_at < ? AND period <= ? GROUP BY currency ORDER BY currency`,
+      )
+      .bind(brandId, end, period)
+      .all<Claimable>()
+  ).results;
+}
+
+export async function pendingLater(db: D1Database, brandId: string, end: number): Promise<Claimable[]> {
+  return (
+    await db
+      .prepare(
+        `SELECT currency, SUM(amount_minor) AS amount, COUNT(DISTINCT creator_id) AS creators, COUNT(*) AS entries FROM ledger_entries
+         WHERE brand_id = ? AND payout_id IS NULL AND available_at >= ? GROUP BY currency ORDER BY currency`,
+      )
+      .bind(brandId, end)
+      .all<Claimable>()
+  ).results;
+}

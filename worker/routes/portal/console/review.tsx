@@ -1,0 +1,148 @@
+// Content review across the brand: the queue, one POST per decision (POST-redirect-GET with a flash), bulk approve.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Flash } from '../../../../portal/console/layout';
+import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
+import { STATUS_LABELS } from '../../../../portal/format';
+import { loadSubmission, transitionSubmission } from '../../../db/submissions';
+import type { SubmissionAction } from '../../../domain/submissions';
+import { ApiError } from '../../../lib/errors';
+import { viewerOf } from './campaigns';
+import { backTo, canWrite, countParam, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { awaitingReview, parseCompliance, REVIEW_PAGE_SIZE, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
+
+export const reviewRoutes = new Hono<ConsoleEnv>();
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_BULK = 100;
+
+function filtersOf(c: ConsoleContext): ReviewFilters {
+  const status = c.req.query('status') ?? '';
+  const campaign = c.req.query('campaign') ?? '';
+  const compliance = c.req.query('compliance') ?? '';
+  return {
+    status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
+    campaignId: ID.test(campaign) ? campaign : null,
+    compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
+  };
+}
+
+function flashOf(c: ConsoleContext): Flash {
+  const n = countParam(c, 'n');
+  const skipped = countParam(c, 'skipped');
+  switch (c.req.query('flash')) {
+    case 'approved':
+      return { tone: 'success', text: 'Approved. The creator can publish it and add the live link.' };
+    case 'changes_requested':
+      return { tone: 'success', text: 'Changes requested. The creator sees your note and can resubmit.' };
+    case 'rejected':
+      return { tone: 'success', text: 'Rejected. The creator sees the reason, if you gave one.' };
+    case 'live':
+      return { tone: 'success', text: 'Marked as live. A flat fee, if the creator has one, has been added to their earnings.' };
+    case 'bulk':
+      return {
+        tone: n > 0 ? 'success' : 'warn',
+        text: `Approved ${n} ${n === 1 ? 'submission' : 'submissions'}.${skipped > 0 ? ` ${skipped} skipped: no longer waiting for review, or not found.` : ''}`,
+      };
+    default:
+      return null;
+  }
+}
+
+// Renders the queue for the filters in `back` (the page the form was posted from), with an error on top.
+async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { errors?: string[]; flash?: Flash } = {}, status: 200 | 409 | 422 = 200) {
+  const { brandId } = c.var.user;
+  const [queue, campaigns, toReview] = await Promise.all([
+    reviewQueue(c.env.DB, brandId, filters),
+    c.env.DB.prepare('SELECT id, name FROM campaigns WHERE brand_id = ? ORDER BY created_at DESC').bind(brandId).all<{ id: string; name: string }>(),
+    awaitingReview(c.env.DB, brandId),
+  ]);
+  return renderPage(
+    c,
+    <ReviewPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      filters={filters as ReviewFilterValues}
+      campaigns={campaigns.results}
+      items={queue.items.map((s) => ({ ...s, compliance: parseCompliance(s.compliance) }))}
+      counts={queue.counts}
+      pageSize={REVIEW_PAGE_SIZE}
+      flash={extras.flash ?? flashOf(c)}
+      errors={extras.errors}
+      toReview={toReview}
+    />,
+    status,
+  );
+}
+
+reviewRoutes.get('/review', (c) => renderQueue(c, filtersOf(c)));
+
+function filtersFromBack(back: string): ReviewFilters {
+  const url = new URL(back, 'https://console.invalid');
+  const status = url.searchParams.get('status') ?? '';
+  const campaign = url.searchParams.get('campaign') ?? '';
+  const compliance = url.searchParams.get('compliance') ?? '';
+  return {
+    status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
+    campaignId: ID.test(campaign) ? campaign : null,
+    compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
+  };
+}
+
+const note = z.string().trim().max(2000, 'Notes are limited to 2,000 characters.');
+
+const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema: z.ZodType<{ note?: string; postUrl?: string }> }> = {
+  approve: { action: 'approve', flash: 'approved', schema: z.object({ note: note.optional() }) },
+  'request-changes': { action: 'request_changes', flash: 'changes_requested', schema: z.object({ note: note.min(1, 'Write a note so the creator knows what to change.') }) },
+  reject: { action: 'reject', flash: 'rejected', schema: z.object({ note: note.optional() }) },
+  'mark-live': { action: 'go_live', flash: 'live', schema: z.object({ postUrl: z.url({ protocol: /^https$/, error: 'Add the https:// link of the live post.' }).max(2048, 'That link is too long.') }) },
+};
+
+// Bulk first, so "bulk-approve" is never read as a submission id.
+reviewRoutes.post('/review/bulk-approve', async (c) => {
+  const form = await readForm(c);
+  const back = backTo(form.get('back'), '/console/review');
+  const ids = [...new Set(form.all('ids').filter((id) => ID.test(id)))];
+  if (ids.length === 0) return renderQueue(c, filtersFromBack(back), { errors: ['Tick at least one draft in review to approve.'] }, 422);
+  if (ids.length > MAX_BULK) return renderQueue(c, filtersFromBack(back), { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
+  const { user } = c.var;
+  // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
+  const { results } = await c.env.DB.prepare(`SELECT id FROM submissions WHERE brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
+    .bind(user.brandId, ...ids)
+    .all<{ id: string }>();
+  let approved = 0;
+  for (const { id } of results) {
+    try {
+      const s = await loadSubmission(c.env.DB, id, { brandId: user.brandId });
+      await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
+      approved++;
+    } catch (e) {
+      // Another reviewer decided it a moment ago: skip it, keep going.
+      if (!(e instanceof ApiError && (e.status === 409 || e.status === 404))) throw e;
+    }
+  }
+  return c.redirect(withFlash(back, 'bulk', { n: approved, skipped: ids.length - approved }), 303);
+});
+
+reviewRoutes.post('/review/:id/:action', async (c) => {
+  const spec = ACTIONS[c.req.param('action')];
+  if (!spec) throw new ApiError(404, 'not_found', 'No such review action.');
+  const { user } = c.var;
+  // Scoped by brand: another brand's submission is a 404, never a 403 that confirms it exists.
+  const s = await loadSubmission(c.env.DB, c.req.param('id'), { brandId: user.brandId });
+  const form = await readForm(c);
+  const back = backTo(form.get('back'), '/console/review');
+  const raw = spec.action === 'go_live' ? { postUrl: form.get('postUrl').trim() } : form.get('note').trim() === '' && spec.action !== 'request_changes' ? {} : { note: form.get('note') };
+  const parsed = spec.schema.safeParse(raw);
+  if (!parsed.success) return renderQueue(c, filtersFromBack(back), { errors: [...new Set(parsed.error.issues.map((i) => i.message))] }, 422);
+  try {
+    await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) {
+      const now = await loadSubmission(c.env.DB, s.id, { brandId: user.brandId });
+      return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s draft changed while you were looking at it: it is now “${STATUS_LABELS[now.status] ?? now.status}”.`] }, 409);
+    }
+    throw e;
+  }
+  return c.redirect(withFlash(back, spec.flash), 303);
+});
