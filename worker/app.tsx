@@ -1,8 +1,11 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from './env';
+import { missingSecrets, type AppEnv } from './env';
 import { ApiError, errorBody } from './lib/errors';
+import { log, requestIdFrom, withRequestId } from './lib/log';
+import { MIN_SECRET_LENGTH } from './lib/secrets';
+import { health } from './routes/health';
 import { admin } from './routes/admin';
 import { codeCheck } from './routes/codes';
 import { ingest } from './routes/ingest';
@@ -15,6 +18,31 @@ import { isPagePath } from './routes/portal/guards';
 import { ErrorPage } from '../portal/layout';
 
 export const app = new Hono<AppEnv>();
+
+// First, so every answer (errors, 404s, the redirect) carries the id its log lines carry. The header is
+// prepared before the handlers run, so responses they build include it; raw ones are stamped after.
+app.use('*', (c, next) => {
+  const requestId = requestIdFrom(c.req.raw.headers);
+  c.header('Request-Id', requestId);
+  return withRequestId(requestId, async () => {
+    refuseWithoutSecrets(c.env);
+    await next();
+    if (!c.res.headers.has('Request-Id')) c.header('Request-Id', requestId);
+  });
+});
+
+// A deploy missing a secret must fail loudly on its first request, not sign sessions with `undefined`.
+function refuseWithoutSecrets(env: AppEnv['Bindings']): void {
+  const missing = missingSecrets(env);
+  if (missing.length === 0) return;
+  log.error('secrets_missing', { missing });
+  throw new ApiError(
+    500,
+    'server_misconfigured',
+    `Set ${missing.join(', ')} (at least ${MIN_SECRET_LENGTH} characters each) with \`wrangler secret put <NAME> --env <environment>\`.`,
+    { missing },
+  );
+}
 
 const MAX_BODY_BYTES = 64 * 1024;
 // Roster CSVs and processor reconciliation files are the only large bodies.
@@ -34,7 +62,7 @@ const limitUpload = limitBody(MAX_UPLOAD_BYTES);
 app.use('/api/*', (c, next) => (isUpload(c.req.path) ? limitUpload : limitSmall)(c, next));
 app.use('/v1/*', limitSmall);
 
-app.get('/healthz', (c) => c.json({ ok: true }));
+app.route('/healthz', health);
 app.route('/r', redirect);
 app.route('/', sdk);
 app.route('/api/admin', admin);

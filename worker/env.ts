@@ -1,4 +1,5 @@
 import type { ClickMessage } from './domain/clicks';
+import { MIN_SECRET_LENGTH } from './lib/secrets';
 
 export type Env = {
   DB: D1Database;
@@ -13,7 +14,17 @@ export type Env = {
   CODE_CHECK_LIMITER: RateLimit;
   LOGIN_IP_LIMITER: RateLimit;
   LOGIN_ACCOUNT_LIMITER: RateLimit;
+  // Optional: `npm run deploy` passes the git commit; /healthz reports it with the version id.
+  COMMIT_SHA?: string;
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
 };
+
+// Set with `wrangler secret put` outside local development; the worker refuses requests without them.
+export const REQUIRED_SECRETS = ['IDENTITY_SECRET', 'SESSION_SECRET', 'SECRETS_KEY'] as const;
+
+export function missingSecrets(env: Env): string[] {
+  return REQUIRED_SECRETS.filter((name) => typeof env[name] !== 'string' || env[name].length < MIN_SECRET_LENGTH);
+}
 
 export type AdminPrincipal = { brandId: string; keyId: string };
 

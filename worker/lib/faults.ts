@@ -3,6 +3,7 @@
 // a click consumer that throws for a share of batches. Inert unless ENVIRONMENT is 'test' and a FAULT_* var
 // is set, so production never takes a branch here beyond one comparison per request.
 import type { Env } from '../env';
+import { log } from './log';
 
 export type D1Fault = { mode: 'before' | 'after' | 'slow'; rate: number; slowMs: number };
 export type QueueFault = { at: 'before' | 'after' | 'either'; rate: number };
@@ -35,7 +36,7 @@ export function faultSwitches(env: Env & FaultVars): FaultSwitches | null {
 }
 
 function injected(target: string, mode: string, op: string): void {
-  console.log(JSON.stringify({ event: 'fault_injected', target, mode, op }));
+  log.info('fault_injected', { target, mode, op });
 }
 
 // Runs one D1 call under the fault: 'before' throws without running it, 'after' runs it (it commits) and
