@@ -14,6 +14,8 @@ export type Env = {
   CODE_CHECK_LIMITER: RateLimit;
   LOGIN_IP_LIMITER: RateLimit;
   LOGIN_ACCOUNT_LIMITER: RateLimit;
+  // Raw clicks older than this (and rolled up) are pruned by the scheduled retention job.
+  CLICK_RETENTION_DAYS?: string;
   // Optional: `npm run deploy` passes the git commit; /healthz reports it with the version id.
   COMMIT_SHA?: string;
   CF_VERSION_METADATA?: WorkerVersionMetadata;

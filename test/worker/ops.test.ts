@@ -1,10 +1,15 @@
-// Operations: /healthz, request ids on every answer and log line, the secrets guard.
-import { createExecutionContext, createMessageBatch, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+// Operations: /healthz, request ids on every answer and log line, the secrets guard, click retention.
+import { createExecutionContext, createMessageBatch, createScheduledController, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../worker/index';
+import { writeClicks } from '../../worker/db/clicks';
+import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
-import { BASE, createBrand, createLinkedCreator, json } from './fixtures';
+import { pruneClicks, retentionDays } from '../../worker/jobs/retention';
+import { newClickId } from '../../worker/lib/ids';
+import { BASE, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, signedPost } from './fixtures';
 
+const DAY = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 type LogLine = { ts: string; level: string; event: string; request_id: string | null; fields: Record<string, unknown> };
@@ -135,5 +140,126 @@ describe('secrets', () => {
     const { result: page } = await captureLogs(() => fetchWith('/login', { SESSION_SECRET: 'x'.repeat(31) }));
     expect(page.status).toBe(500);
     expect((await fetchWith('/healthz', { SESSION_SECRET: 'x'.repeat(32) })).status).toBe(200);
+  });
+});
+
+// Clicks stored the way the pipeline stores them: raw rows plus the recomputed daily rollups.
+function clickAt(linkId: string, brandId: string, at: number, visitor = newClickId()): ClickMessage {
+  return { id: newClickId(), brandId, linkId, at, country: 'DE', device: 'mobile', referrerHost: null, identityHash: visitor, isBot: false };
+}
+
+async function rollupsOf(linkId: string) {
+  const { results } = await env.DB.prepare('SELECT day, clicks, unique_clicks, bots FROM click_rollups WHERE link_id = ? ORDER BY day').bind(linkId).all();
+  return results;
+}
+
+const clicksOf = (linkId: string) => rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId);
+
+async function clickIds(linkId: string): Promise<string[]> {
+  const { results } = await env.DB.prepare('SELECT id FROM clicks WHERE link_id = ? ORDER BY at').bind(linkId).all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+describe('click retention', () => {
+  const now = Date.UTC(2026, 10, 23, 12);
+  // The job looks at every brand in the database, so each story removes its clicks when it ends.
+  const brands: string[] = [];
+  const tracked = <T extends { brandId: string }>(brand: T) => (brands.push(brand.brandId), brand);
+  afterEach(async () => {
+    for (const brandId of brands.splice(0)) {
+      await env.DB.batch([env.DB.prepare('DELETE FROM clicks WHERE brand_id = ?').bind(brandId), env.DB.prepare('DELETE FROM click_rollups WHERE brand_id = ?').bind(brandId)]);
+    }
+  });
+
+  it('removes old rolled-up clicks and keeps rollups, recent clicks, un-rolled-up days and attributed clicks', async () => {
+    const money = await createMoneyBrand();
+    const { brand, link } = money;
+    tracked(brand);
+    const old = [0, 1, 2].map((i) => clickAt(link.id, brand.brandId, now - (120 + i) * DAY));
+    const recent = [clickAt(link.id, brand.brandId, now - 10 * DAY), clickAt(link.id, brand.brandId, now - 89 * DAY)];
+    await writeClicks(env.DB, [...old, ...recent]);
+    // A raw row whose day was never rolled up (a write that lost its rollup): the job must not trust it away.
+    const unrolled = clickAt(link.id, brand.brandId, now - 200 * DAY);
+    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'v', 0, 0)")
+      .bind(unrolled.id, brand.brandId, link.id, unrolled.at)
+      .run();
+    // An order that names an old click keeps it, whatever its attribution turned out to be.
+    const attributed = old[2]!;
+    const order = await signedPost(brand, money.ingestKey, '/v1/conversions', {
+      orderId: 'retention-1',
+      amountMinor: 5000,
+      currency: 'USD',
+      occurredAt: new Date(attributed.at + DAY).toISOString(),
+      code: null,
+      clickId: attributed.id,
+    });
+    expect(order.status).toBe(201);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE click_id = ?', attributed.id)).toBe(1);
+    const rollupsBefore = await rollupsOf(link.id);
+    expect(rollupsBefore).toHaveLength(5);
+
+    const result = await pruneClicks(env.DB, { retentionDays: 90, now, firstBrand: 0 });
+    expect(result).toMatchObject({ retentionDays: 90, deleted: 2, complete: true });
+    expect(await clickIds(link.id)).toEqual([unrolled.id, attributed.id, recent[1]!.id, recent[0]!.id]);
+    expect(await rollupsOf(link.id)).toEqual(rollupsBefore);
+
+    // Idempotent: the next run finds nothing to do and changes nothing.
+    const again = await pruneClicks(env.DB, { retentionDays: 90, now, firstBrand: 0 });
+    expect(again).toMatchObject({ deleted: 0, complete: true });
+    expect(await clicksOf(link.id)).toBe(4);
+    expect(await rollupsOf(link.id)).toEqual(rollupsBefore);
+  });
+
+  it('never prunes inside the longest attribution window of the brand', async () => {
+    const brand = tracked(await createBrand());
+    const { link, campaign } = await createLinkedCreator(brand);
+    await env.DB.prepare('UPDATE campaigns SET attribution_window_days = 365 WHERE id = ?').bind(campaign.id).run();
+    await writeClicks(env.DB, [clickAt(link.id, brand.brandId, now - 120 * DAY), clickAt(link.id, brand.brandId, now - 364 * DAY), clickAt(link.id, brand.brandId, now - 400 * DAY)]);
+    const result = await pruneClicks(env.DB, { retentionDays: 90, now, firstBrand: 0 });
+    expect(result.deleted).toBe(1);
+    expect(await clicksOf(link.id)).toBe(2);
+  });
+
+  it('is bounded per run and finishes the backlog over several runs', async () => {
+    const brandA = tracked(await createBrand());
+    const a = await createLinkedCreator(brandA);
+    const brandB = tracked(await createBrand());
+    const b = await createLinkedCreator(brandB);
+    await writeClicks(env.DB, Array.from({ length: 5 }, (_, i) => clickAt(a.link.id, brandA.brandId, now - (100 + i) * DAY)));
+    await writeClicks(env.DB, Array.from({ length: 3 }, (_, i) => clickAt(b.link.id, brandB.brandId, now - (100 + i) * DAY)));
+    const runs = [];
+    for (let run = 0; run < 10; run++) {
+      const result = await pruneClicks(env.DB, { retentionDays: 90, now, chunkSize: 2, maxStatements: 2 });
+      runs.push(result);
+      expect(result.statements).toBeLessThanOrEqual(2);
+      expect(result.deleted).toBeLessThanOrEqual(4);
+      if (result.complete && result.deleted === 0) break;
+    }
+    expect(runs[0]).toMatchObject({ brands: 2, deleted: 4, complete: false });
+    expect(runs.reduce((n, r) => n + r.deleted, 0)).toBe(8);
+    expect(runs.at(-1)).toMatchObject({ brands: 0, deleted: 0, statements: 0, complete: true });
+    expect((await clicksOf(a.link.id)) + (await clicksOf(b.link.id))).toBe(0);
+    expect(await rollupsOf(a.link.id)).toHaveLength(5);
+  });
+
+  it('reads CLICK_RETENTION_DAYS with a default and a floor, saying so when it cannot honour it', async () => {
+    const { result, lines } = await captureLogs(async () => [retentionDays(undefined), retentionDays(''), retentionDays('45'), retentionDays('7'), retentionDays('ninety')]);
+    expect(result).toEqual([90, 90, 45, 30, 90]);
+    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields.using)).toEqual([30, 90]);
+  });
+
+  it('runs from the cron trigger with its own request id', async () => {
+    const brand = tracked(await createBrand());
+    const { link } = await createLinkedCreator(brand);
+    await writeClicks(env.DB, [clickAt(link.id, brand.brandId, Date.now() - 50 * DAY), clickAt(link.id, brand.brandId, Date.now() - 20 * DAY)]);
+    const { lines } = await captureLogs(async () => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/15 * * * *' }), { ...env, CLICK_RETENTION_DAYS: '40' } as Env, ctx);
+      await waitOnExecutionContext(ctx);
+    });
+    expect(await clicksOf(link.id)).toBe(1);
+    const pruned = lines.find((l) => l.event === 'clicks_pruned');
+    expect(pruned).toMatchObject({ level: 'info', fields: { cron: '*/15 * * * *', retentionDays: 40, deleted: 1, complete: true } });
+    expect(pruned?.request_id).toMatch(UUID);
   });
 });

@@ -1,0 +1,81 @@
+// Data retention: raw clicks are pruned once they are old and rolled up; dashboards read the rollups,
+// so a pruned click still counts. Runs from the cron trigger in bounded chunks.
+//
+// A click is deleted only when all of these hold:
+// - it is older than max(CLICK_RETENTION_DAYS, the longest attribution window of its brand's campaigns),
+//   so an order arriving late can still be attributed to it;
+// - its (link, UTC day) rollup row exists. Rollups are recomputed from raw rows in the same D1 batch that
+//   inserts the clicks (db/clicks.ts), so an existing row already counts every stored click of that day;
+// - no conversion names it as its click (conversions.click_id): the evidence behind an attribution stays.
+import { log } from '../lib/log';
+
+export const DEFAULT_RETENTION_DAYS = 90;
+// Queues hold a message at most 14 days; a click older than that can never be written again, so its
+// day's rollup can never be recomputed from a pruned (smaller) set of raw rows.
+export const MIN_RETENTION_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export type RetentionOptions = {
+  retentionDays: number;
+  now: number;
+  // Rows per DELETE statement (each binds 3 parameters whatever the size).
+  chunkSize?: number;
+  // DELETE statements per run: with chunkSize this bounds the rows and D1 queries one cron run spends.
+  maxStatements?: number;
+  // Where in the list of brands with prunable clicks this run starts (default: random). With more such
+  // brands than a run's budget, a random start means none waits forever behind the others.
+  firstBrand?: number;
+};
+
+export const DEFAULT_CHUNK_SIZE = 500;
+export const DEFAULT_MAX_STATEMENTS = 20;
+
+export type RetentionResult = { retentionDays: number; brands: number; deleted: number; statements: number; complete: boolean };
+
+const rolledUp = `EXISTS (SELECT 1 FROM click_rollups r WHERE r.link_id = k.link_id AND r.day = strftime('%Y-%m-%d', k.at / 1000, 'unixepoch'))`;
+
+// Brands with an old, rolled-up click, and the cutoff that respects their longest attribution window.
+// One statement: per brand an index probe on clicks_brand_at, usually satisfied by its oldest click.
+const CANDIDATE_BRANDS = `SELECT id, cutoff FROM (
+  SELECT b.id, ?1 - MAX(?2, COALESCE((SELECT MAX(c.attribution_window_days) FROM campaigns c WHERE c.brand_id = b.id), 0)) * ${DAY_MS} AS cutoff FROM brands b
+) AS w
+WHERE EXISTS (SELECT 1 FROM clicks k WHERE k.brand_id = w.id AND k.at < w.cutoff AND ${rolledUp})
+ORDER BY id`;
+
+// The inner SELECT walks clicks_brand_at in time order. NOT IN over a non-correlated subquery is
+// evaluated once per statement, not once per click (conversions has no index on click_id).
+const DELETE_CHUNK = `DELETE FROM clicks WHERE id IN (
+  SELECT k.id FROM clicks k
+  WHERE k.brand_id = ?1 AND k.at < ?2 AND ${rolledUp}
+    AND k.id NOT IN (SELECT v.click_id FROM conversions v WHERE v.brand_id = ?1 AND v.click_id IS NOT NULL)
+  ORDER BY k.at LIMIT ?3)`;
+
+// An unset var means the default; a value we cannot honour is logged, never silently widened to "forever".
+export function retentionDays(configured: string | undefined): number {
+  if (configured === undefined || configured.trim() === '') return DEFAULT_RETENTION_DAYS;
+  const days = Number(configured);
+  if (!Number.isSafeInteger(days) || days < MIN_RETENTION_DAYS) {
+    const used = Number.isSafeInteger(days) && days > 0 ? MIN_RETENTION_DAYS : DEFAULT_RETENTION_DAYS;
+    log.warn('retention_config_invalid', { CLICK_RETENTION_DAYS: configured, minimum: MIN_RETENTION_DAYS, using: used });
+    return used;
+  }
+  return days;
+}
+
+export async function pruneClicks(db: D1Database, options: RetentionOptions): Promise<RetentionResult> {
+  const { retentionDays: days, now, chunkSize = DEFAULT_CHUNK_SIZE, maxStatements = DEFAULT_MAX_STATEMENTS } = options;
+  const { results: brands } = await db.prepare(CANDIDATE_BRANDS).bind(now, days).all<{ id: string; cutoff: number }>();
+  const first = brands.length === 0 ? 0 : (options.firstBrand ?? Math.floor(Math.random() * brands.length)) % brands.length;
+  const result: RetentionResult = { retentionDays: days, brands: brands.length, deleted: 0, statements: 0, complete: true };
+  for (let i = 0; i < brands.length; i++) {
+    const brand = brands[(first + i) % brands.length]!;
+    for (;;) {
+      if (result.statements >= maxStatements) return { ...result, complete: false };
+      const { meta } = await db.prepare(DELETE_CHUNK).bind(brand.id, brand.cutoff, chunkSize).run();
+      result.statements++;
+      result.deleted += meta.changes;
+      if (meta.changes < chunkSize) break;
+    }
+  }
+  return result;
+}
