@@ -4,7 +4,7 @@ import { storyFormats } from '../../worker/db/schema';
 import { formatAmount } from '../../worker/domain/store-payloads';
 import { formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Stat } from '../layout';
-import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type CampaignRow = {
   id: string;
@@ -58,8 +58,6 @@ export const emptyCampaignForm = (): CampaignFormValues => ({
 });
 
 export type PlanChoice = { id: string; name: string; tiers: string; period: string };
-
-const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
 
 const planSummary = (p: PlanChoice, currency: string) => {
   const tiers = JSON.parse(p.tiers) as CommissionTier[];
@@ -126,9 +124,12 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
   hosts,
 }) => {
   const totals = campaigns.reduce(
-    (t, c) => ({ active: t.active + c.active, live: t.live + c.live, revenue: t.revenue + c.revenue, cost: t.cost + c.cost, review: t.review + c.to_review }),
-    { active: 0, live: 0, revenue: 0, cost: 0, review: 0 },
+    (t, c) => ({ active: t.active + c.active, live: t.live + c.live, revenue: t.revenue + c.revenue, cost: t.cost + c.cost }),
+    { active: 0, live: 0, revenue: 0, cost: 0 },
   );
+  // The form is the page's main task only while there is nothing else to show, or when it came back with errors;
+  // otherwise "New campaign" reveals it through its #fragment (CSS :target), so it works without JavaScript.
+  const formOpen = campaigns.length === 0 || (errors?.length ?? 0) > 0;
   return (
     <ConsolePage title="Campaigns" viewer={viewer} section="campaigns" toReview={toReview}>
       <div class="page-head">
@@ -136,7 +137,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
           <p class="eyebrow">{viewer.brandName}</p>
           <h1 class="page-title">Campaigns</h1>
         </div>
-        {canWrite ? (
+        {canWrite && !formOpen ? (
           <a class="button button-primary" href="#new-campaign">
             New campaign
           </a>
@@ -149,15 +150,29 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
         <Stat label="Attributed revenue" value={formatMoney(totals.revenue, viewer.currency)} />
         <Stat label="Creator cost" value={formatMoney(totals.cost, viewer.currency)} hint="commissions, fees and bonuses" />
       </div>
-      <div class="console-split">
+      <div class={`console-split${formOpen ? ' is-open' : ''}`}>
         <section aria-labelledby="campaigns-h">
           <h2 id="campaigns-h" class="visually-hidden">
             All campaigns
           </h2>
           {campaigns.length === 0 ? (
-            <div class="card empty">
+            <div class="card empty-state">
+              <span class="empty-mark" aria-hidden="true">
+                ◗
+              </span>
               <h2>No campaigns yet</h2>
-              <p>A campaign holds the network brief, the creators you enroll, their links and codes, and the results. Create the first one with the form.</p>
+              <p>A campaign holds the network brief, the creators you enroll, their links and codes, and the results.</p>
+              <ol class="steps">
+                <li>
+                  <strong>Create the campaign</strong> with its hashtag, destination and commission plan.
+                </li>
+                <li>
+                  <strong>Write the brief</strong>: the positioning anchor and the non-negotiables every creator follows.
+                </li>
+                <li>
+                  <strong>Import your roster</strong> from a spreadsheet and send each creator their invite link.
+                </li>
+              </ol>
             </div>
           ) : (
             <ul class="campaign-list">
@@ -168,23 +183,29 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                       <h3>
                         <a href={`/console/campaigns/${c.id}`}>{c.name}</a>
                       </h3>
-                      <p class="muted small">
-                        <code>{c.hashtag}</code> · {c.slug} · created {formatDate(c.created_at, viewer.timezone)}
+                      <p class="head-meta">
+                        <CampaignStatus status={c.status} />
+                        <code>{c.hashtag}</code>
+                        <span class="muted small">
+                          {c.slug} · created {formatDate(c.created_at, viewer.timezone)}
+                        </span>
                       </p>
                     </div>
-                    <span class={`status-dot status-${c.status}`}>{CAMPAIGN_STATUS_LABELS[c.status] ?? c.status}</span>
+                    {c.to_review > 0 ? (
+                      <a class="review-pill" href={`/console/review?status=submitted&campaign=${c.id}`}>
+                        {formatCount(c.to_review)} {c.to_review === 1 ? 'draft' : 'drafts'} to review
+                      </a>
+                    ) : (
+                      <span class="muted small">No drafts waiting</span>
+                    )}
                   </div>
                   <dl class="mini-stats">
                     <div>
-                      <dt>Creators</dt>
+                      <dt>Creators active</dt>
                       <dd>
                         {formatCount(c.active)}
                         <span class="muted"> / {formatCount(c.enrolled)}</span>
                       </dd>
-                    </div>
-                    <div>
-                      <dt>To review</dt>
-                      <dd>{c.to_review > 0 ? <a href={`/console/review?status=submitted&campaign=${c.id}`}>{formatCount(c.to_review)}</a> : '0'}</dd>
                     </div>
                     <div>
                       <dt>Posts live</dt>
@@ -203,7 +224,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                       <dd>{formatMoney(c.revenue, viewer.currency)}</dd>
                     </div>
                     <div>
-                      <dt>Cost</dt>
+                      <dt>Creator cost</dt>
                       <dd>{formatMoney(c.cost, viewer.currency)}</dd>
                     </div>
                   </dl>
@@ -224,8 +245,15 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
           )}
         </section>
         {canWrite ? (
-          <section class="card" id="new-campaign" aria-labelledby="new-campaign-h">
-            <h2 id="new-campaign-h">New campaign</h2>
+          <section class="card new-campaign" id="new-campaign" aria-labelledby="new-campaign-h">
+            <div class="card-head">
+              <h2 id="new-campaign-h">New campaign</h2>
+              {formOpen ? null : (
+                <a href="#main" class="small">
+                  Close
+                </a>
+              )}
+            </div>
             <p class="muted small">Write the positioning anchor and non-negotiables on the next page.</p>
             <Errors errors={errors} />
             <form method="post" action="/console/campaigns" class="stack">
@@ -278,6 +306,9 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
 // ---------- Brief editor and creator preview ----------
 
 export type PreviewChoice = { enrollmentId: string; label: string };
+
+// The sandbox runs no script anyway; dropping the tags keeps the browser from logging each blocked one.
+const staticPreview = (html: string) => html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
 
 export const CampaignBriefPage: FC<{
   viewer: Viewer;
@@ -411,7 +442,7 @@ export const CampaignBriefPage: FC<{
           {preview.sample ? 'No creators enrolled yet: this is the brief with a sample creator.' : 'Their brief page as saved, on a phone. Their own section comes from the roster.'}
         </p>
         <div class="phone">
-          <iframe title="Creator brief preview" srcdoc={preview.html} sandbox="allow-same-origin" width="390" height="780"></iframe>
+          <iframe title="Creator brief preview" srcdoc={staticPreview(preview.html)} sandbox="allow-same-origin" width="390" height="780"></iframe>
         </div>
       </aside>
     </div>

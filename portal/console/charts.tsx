@@ -15,30 +15,30 @@ const dayLabel = (day: string) => new Intl.DateTimeFormat('en', { month: 'short'
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-// Network cost per engagement against the mid-tier baseline: two horizontal bars on one scale.
+// Network cost per engagement against the mid-tier baseline: two horizontal bars on one scale, each labelled
+// above its bar so the chart stays legible when a phone scales it down.
 export const CpeChart: FC<{ networkMinor: number; baselineMinor: number; currency: string; summary: string }> = ({ networkMinor, baselineMinor, currency, summary }) => {
-  const width = 560;
-  const labelW = 150;
-  const barMax = width - labelW - 96;
+  const width = 420;
+  const barMax = width - 88;
   const max = Math.max(networkMinor, baselineMinor, 1);
   const rows = [
     { label: 'Your network', value: networkMinor, cls: 'bar-network' },
     { label: 'Mid-tier baseline', value: baselineMinor, cls: 'bar-baseline' },
   ];
   return (
-    <svg class="chart chart-cpe" viewBox={`0 0 ${width} 112`} role="img" aria-labelledby="cpe-title cpe-desc" preserveAspectRatio="xMinYMid meet">
+    <svg class="chart chart-cpe" viewBox={`0 0 ${width} 132`} role="img" aria-labelledby="cpe-title cpe-desc" preserveAspectRatio="xMinYMid meet">
       <title id="cpe-title">Cost per engagement: your network against the mid-tier baseline</title>
       <desc id="cpe-desc">{summary}</desc>
       {rows.map((r, i) => {
-        const y = 14 + i * 50;
-        const w = Math.max(2, round1((r.value / max) * barMax));
+        const y = 4 + i * 66;
+        const w = Math.max(3, round1((r.value / max) * barMax));
         return (
           <g>
-            <text x={0} y={y + 21} class="chart-label">
+            <text x={0} y={y + 14} class="chart-label">
               {r.label}
             </text>
-            <rect x={labelW} y={y} width={w} height={32} rx={6} class={r.cls}></rect>
-            <text x={labelW + w + 8} y={y + 21} class="chart-value">
+            <rect x={0} y={y + 22} width={w} height={28} rx={6} class={r.cls}></rect>
+            <text x={w + 8} y={y + 41} class="chart-value">
               {formatMoney(r.value, currency)}
             </text>
           </g>
@@ -48,10 +48,12 @@ export const CpeChart: FC<{ networkMinor: number; baselineMinor: number; currenc
   );
 };
 
-// Daily unique clicks (top panel) and conversions (bottom panel) on a shared day axis.
-export const DailyChart: FC<{ points: DailyPoint[]; summary: string }> = ({ points, summary }) => {
-  const width = 960;
-  const left = 48;
+// Daily unique clicks (top panel) and conversions (bottom panel) on a shared day axis. The narrow variant is
+// drawn for phones (fewer day labels, text at a readable size once scaled); CSS shows one or the other.
+export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: boolean }> = ({ points, summary, narrow = false }) => {
+  const id = narrow ? 'daily-sm' : 'daily';
+  const width = narrow ? 360 : 960;
+  const left = narrow ? 34 : 48;
   const right = 12;
   const plotW = width - left - right;
   const clicks = { top: 28, height: 140 };
@@ -62,7 +64,7 @@ export const DailyChart: FC<{ points: DailyPoint[]; summary: string }> = ({ poin
   const barW = Math.max(2, round1(band * 0.68));
   const maxClicks = niceCeiling(Math.max(...points.map((p) => p.clicks), 0));
   const maxConv = niceCeiling(Math.max(...points.map((p) => p.conversions), 0));
-  const labelEvery = Math.ceil(n / 8);
+  const labelEvery = Math.ceil(n / (narrow ? 4 : 8));
   const x = (i: number) => round1(left + i * band + (band - barW) / 2);
   const panel = (p: { top: number; height: number }, max: number, ticks: number[], label: string) => (
     <g>
@@ -83,9 +85,9 @@ export const DailyChart: FC<{ points: DailyPoint[]; summary: string }> = ({ poin
     </g>
   );
   return (
-    <svg class="chart chart-daily" viewBox={`0 0 ${width} ${axisY + 8}`} role="img" aria-labelledby="daily-title daily-desc">
-      <title id="daily-title">Daily unique clicks and conversions, last {points.length} days</title>
-      <desc id="daily-desc">{summary}</desc>
+    <svg class={`chart chart-daily ${narrow ? 'chart-narrow' : 'chart-wide'}`} viewBox={`0 0 ${width} ${axisY + 8}`} role="img" aria-labelledby={`${id}-title ${id}-desc`}>
+      <title id={`${id}-title`}>Daily unique clicks and conversions, last {points.length} days</title>
+      <desc id={`${id}-desc`}>{summary}</desc>
       {panel(clicks, maxClicks, [0, maxClicks / 2, maxClicks], 'Unique clicks')}
       {panel(conv, maxConv, [0, maxConv], 'Conversions')}
       {points.map((p, i) => {

@@ -238,7 +238,7 @@ export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> 
       <p class="muted small">The CSV holds each creator's invite link, tracked link and code. Send every creator their own row; invite links sign them in, so keep the file private.</p>
       {result.invites.length > 0 ? (
         <div class="table-wrap">
-          <table>
+          <table class="invites stack-sm">
             <thead>
               <tr>
                 <th scope="col" class="num">
@@ -253,13 +253,19 @@ export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> 
             <tbody>
               {result.invites.slice(0, 100).map((r) => (
                 <tr>
-                  <td class="num">{r.line ?? '—'}</td>
-                  <td>
-                    {r.name} <span class="muted">@{r.handle}</span>
+                  <td class="num" data-label="Line">
+                    {r.line ?? '—'}
                   </td>
-                  <td>{r.email}</td>
-                  <td>{r.code ? <code>{r.code}</code> : '—'}</td>
-                  <td>{INVITE_STATUS[r.status] ?? r.status}</td>
+                  <td class="wide">
+                    <strong>{r.name}</strong> <span class="muted">@{r.handle}</span>
+                  </td>
+                  <td class="wide" data-label="Email">
+                    {r.email}
+                  </td>
+                  <td data-label="Code">{r.code ? <code>{r.code}</code> : '—'}</td>
+                  <td data-label="Status">
+                    <span class={`invite-status invite-${r.status}`}>{INVITE_STATUS[r.status] ?? r.status}</span>
+                  </td>
                 </tr>
               ))}
             </tbody>

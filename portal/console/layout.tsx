@@ -43,17 +43,20 @@ export const Errors: FC<{ errors?: string[]; title?: string }> = ({ errors, titl
 
 export type CampaignTab = 'brief' | 'import' | 'network';
 
+export const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
+
+export const CampaignStatus: FC<{ status: string }> = ({ status }) => <span class={`status-dot status-${status}`}>{CAMPAIGN_STATUS_LABELS[status] ?? status}</span>;
+
 export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: string; hashtag: string }; tab: CampaignTab; brandName: string }> = ({ campaign, tab, brandName }) => (
   <header class="console-head">
     <p class="eyebrow">
-      <a href="/console">Campaigns</a> · {brandName}
+      <a href="/console">Campaigns</a> <span aria-hidden="true">/</span> {brandName}
     </p>
-    <div class="page-head">
-      <h1 class="page-title">
-        {campaign.name} <span class={`status-dot status-${campaign.status}`}>{campaign.status}</span>
-      </h1>
+    <h1 class="page-title">{campaign.name}</h1>
+    <p class="head-meta">
+      <CampaignStatus status={campaign.status} />
       <code class="hashtag">{campaign.hashtag}</code>
-    </div>
+    </p>
     <nav aria-label="Campaign" class="tabs">
       <a href={`/console/campaigns/${campaign.id}`} aria-current={tab === 'brief' ? 'page' : undefined}>
         Brief

@@ -7,6 +7,18 @@ import { Stat } from '../layout';
 import { CpeChart, DailyChart, dailySummary, dayLabel } from './charts';
 import { CampaignHeader, ConsolePage, type Viewer } from './layout';
 
+const ENROLLMENT_STATUS_LABELS: Record<string, string> = { invited: 'Invited', paused: 'Paused', benched: 'Benched', removed: 'Removed' };
+
+// A count or amount cell: labelled for the stacked phone layout, zeros dimmed so activity stands out.
+const Num: FC<{ label: string; value: number; text?: string }> = ({ label, value, text }) => (
+  <td class={`num${value === 0 ? ' zero' : ''}`} data-label={label}>
+    {text ?? formatCount(value)}
+  </td>
+);
+
+// Nothing to show yet: no post, click, sale, cost or engagement (a zero score alone can hide a live post or a fee).
+const isIdle = (r: RankedCreator) => [r.postsLive, r.uniqueClicks, r.conversions, r.revenueMinor, r.costMinor, r.engagements].every((n) => n === 0);
+
 const MOVE_LABELS: Record<string, string> = { move_to_flat: 'Offer a flat fee', move_to_hybrid: 'Offer hybrid (fee + commission)', bench: 'Bench' };
 
 const times = (n: number) => `${n >= 100 ? Math.round(n) : Number(n.toFixed(1))}×`;
@@ -44,8 +56,10 @@ export const NetworkPage: FC<{
       <CampaignHeader campaign={campaign} tab="network" brandName={viewer.brandName} />
       <section class="network-hero" aria-labelledby="hero-h">
         <div class="card hero-card">
-          <p class="eyebrow">Cost per engagement</p>
-          <p class="hero-value" id="hero-h">
+          <p class="eyebrow" id="hero-h">
+            Cost per engagement
+          </p>
+          <p class="hero-value">
             {cpe === null ? '—' : money(cpe)}
           </p>
           <p class={`hero-claim ${ratio !== null && ratio >= 1 ? 'good' : ''}`}>{headline}</p>
@@ -98,6 +112,7 @@ export const NetworkPage: FC<{
           </ul>
         </div>
         <DailyChart points={daily} summary={dailySummary(daily)} />
+        <DailyChart points={daily} summary={dailySummary(daily)} narrow />
         <details class="table-fallback">
           <summary>Show the numbers as a table</summary>
           <div class="table-wrap">
@@ -140,14 +155,13 @@ export const NetworkPage: FC<{
           </p>
         ) : (
           <div class="table-wrap">
-            <table class="ranking">
+            <table class="ranking stack-sm">
               <thead>
                 <tr>
                   <th scope="col" class="num">
                     #
                   </th>
                   <th scope="col">Creator</th>
-                  <th scope="col">Paid by</th>
                   <th scope="col" class="num">
                     Posts
                   </th>
@@ -172,32 +186,31 @@ export const NetworkPage: FC<{
               </thead>
               <tbody>
                 {ranking.map((r) => (
-                  <tr>
-                    <td class="num">{r.rank}</td>
-                    <td>
+                  <tr class={isIdle(r) ? 'is-idle' : undefined}>
+                    <td class="num rank">{r.rank}</td>
+                    <td class="creator-cell">
                       <strong>{r.name}</strong>
+                      {r.status !== 'active' ? <span class={`badge badge-${r.status}`}>{ENROLLMENT_STATUS_LABELS[r.status] ?? r.status}</span> : null}
                       <span class="muted small block">
-                        @{r.handle}
-                        {r.status !== 'active' ? ` · ${r.status}` : ''}
+                        @{r.handle} · {PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}
                       </span>
                     </td>
-                    <td>{PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}</td>
-                    <td class="num">{formatCount(r.postsLive)}</td>
-                    <td class="num">{formatCount(r.uniqueClicks)}</td>
-                    <td class="num" title={`${formatCount(r.validatedConversions)} past the ${holdingDays}-day holding period`}>
+                    <Num label="Posts" value={r.postsLive} />
+                    <Num label="Clicks" value={r.uniqueClicks} />
+                    <td class={`num${r.conversions === 0 ? ' zero' : ''}`} data-label="Sales" title={`${formatCount(r.validatedConversions)} past the ${holdingDays}-day holding period`}>
                       {formatCount(r.conversions)}
-                      <span class="muted small block">{formatCount(r.validatedConversions)} validated</span>
+                      {r.conversions > 0 ? <span class="muted small block">{formatCount(r.validatedConversions)} validated</span> : null}
                     </td>
-                    <td class="num">{money(r.revenueMinor)}</td>
-                    <td class="num">{money(r.costMinor)}</td>
-                    <td class="num">{formatCount(r.engagements)}</td>
-                    <td class="score-cell">
+                    <Num label="Revenue" value={r.revenueMinor} text={money(r.revenueMinor)} />
+                    <Num label="Cost" value={r.costMinor} text={money(r.costMinor)} />
+                    <Num label="Engaged" value={r.engagements} />
+                    <td class="score-cell" data-label="Score">
                       <span class="score-value">{formatCount(r.score)}</span>
                       <span class="score-bar" aria-hidden="true">
                         <span style={`width:${Math.round((r.score / topScore) * 100)}%`}></span>
                       </span>
                     </td>
-                    <td>
+                    <td class={r.move ? 'move-cell' : 'move-cell no-move'}>
                       {r.move ? <span class={`move move-${r.move}`}>{MOVE_LABELS[r.move]}</span> : <span class="muted">Keep as is</span>}
                       {r.reason ? <span class="muted small block">{r.reason}</span> : null}
                     </td>

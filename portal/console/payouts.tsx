@@ -32,6 +32,13 @@ const OUTCOME: Record<string, { label: string; tone: string }> = {
 
 const monthName = (period: string) => new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`));
 
+// An amount cell: labelled for the stacked phone layout, zeros dimmed and refunds in red.
+const Amount: FC<{ label: string; minor: number; currency: string }> = ({ label, minor, currency }) => (
+  <td class={`num${minor === 0 ? ' zero' : minor < 0 ? ' negative' : ''}`} data-label={label}>
+    {formatMoney(minor, currency)}
+  </td>
+);
+
 const mask = (account: string) => (account.length <= 4 ? '••••' : `••••${account.slice(-4)}`);
 
 const amountsText = (list: Amounts[]) => list.map((a) => `${formatMoney(a.amount, a.currency)} for ${formatCount(a.creators)} ${a.creators === 1 ? 'creator' : 'creators'}`).join(' and ');
@@ -146,7 +153,7 @@ export const PayoutsPage: FC<{
           <p class="muted">{view.close ? 'No creator had a positive balance to pay for this period.' : 'Payouts appear here once the period is closed.'}</p>
         ) : (
           <div class="table-wrap">
-            <table class="payouts">
+            <table class="payouts stack-sm">
               <thead>
                 <tr>
                   <th scope="col">Creator</th>
@@ -173,26 +180,28 @@ export const PayoutsPage: FC<{
               <tbody>
                 {view.lines.slice(0, view.shown).map((l) => (
                   <tr>
-                    <td>
+                    <td class="wide">
                       <strong>{l.name}</strong>
                       <span class="muted small block">
                         @{l.handle} · {formatCount(l.conversions)} {l.conversions === 1 ? 'sale' : 'sales'}
                       </span>
                     </td>
-                    <td class="small">{l.payoutMethod ? `${l.payoutMethod} · ${mask(l.payoutAccount)}` : <span class="warn-text">No payout details yet</span>}</td>
-                    <td class="num">{formatMoney(l.commissionMinor, l.currency)}</td>
-                    <td class={`num ${l.reversalsMinor < 0 ? 'negative' : ''}`}>{formatMoney(l.reversalsMinor, l.currency)}</td>
-                    <td class="num">{formatMoney(l.flatFeesMinor, l.currency)}</td>
-                    <td class="num">{formatMoney(l.bonusesMinor, l.currency)}</td>
-                    <td class="num">
+                    <td class="small wide" data-label="Pay to">
+                      {l.payoutMethod ? `${l.payoutMethod} · ${mask(l.payoutAccount)}` : <span class="warn-text">No payout details yet</span>}
+                    </td>
+                    <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
+                    <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} />
+                    <Amount label="Fees" minor={l.flatFeesMinor} currency={l.currency} />
+                    <Amount label="Bonuses" minor={l.bonusesMinor} currency={l.currency} />
+                    <td class="num net" data-label="Net">
                       <strong>{formatMoney(l.netMinor, l.currency)}</strong>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <Badge status={l.status} label={STATUS_LABELS[l.status] ?? l.status} />
                       {l.reference ? <span class="muted small block">ref {l.reference}</span> : null}
                     </td>
                     {canWrite && hasPending ? (
-                      <td>
+                      <td class="wide">
                         {l.status !== 'paid' ? (
                           <form method="post" action={`/console/payouts/${l.id}/mark`} class="mark-form">
                             <input type="hidden" name="period" value={period} />
@@ -213,15 +222,17 @@ export const PayoutsPage: FC<{
               <tfoot>
                 {view.totals.map(([currency, t]) => (
                   <tr>
-                    <td colspan={2}>
+                    <td colspan={2} class="wide">
                       Total · {formatCount(t.payouts)} payouts · {formatCount(t.conversions)} sales
                     </td>
-                    <td class="num">{formatMoney(t.commission, currency)}</td>
-                    <td class="num">{formatMoney(t.reversals, currency)}</td>
-                    <td class="num">{formatMoney(t.fees, currency)}</td>
-                    <td class="num">{formatMoney(t.bonuses, currency)}</td>
-                    <td class="num">{formatMoney(t.net, currency)}</td>
-                    <td colspan={canWrite && hasPending ? 2 : 1}></td>
+                    <Amount label="Commission" minor={t.commission} currency={currency} />
+                    <Amount label="Refunds" minor={t.reversals} currency={currency} />
+                    <Amount label="Fees" minor={t.fees} currency={currency} />
+                    <Amount label="Bonuses" minor={t.bonuses} currency={currency} />
+                    <td class="num net" data-label="Net">
+                      {formatMoney(t.net, currency)}
+                    </td>
+                    <td colspan={canWrite && hasPending ? 2 : 1} class="filler"></td>
                   </tr>
                 ))}
               </tfoot>
@@ -268,7 +279,7 @@ const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
         ) : null}
       </p>
       <div class="table-wrap">
-        <table>
+        <table class="stack-sm">
           <thead>
             <tr>
               <th scope="col" class="num">
@@ -282,13 +293,15 @@ const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
           <tbody>
             {results.slice(0, 500).map((r) => (
               <tr>
-                <td class="num">{r.line ?? '—'}</td>
-                <td>
+                <td class="num" data-label="Line">
+                  {r.line ?? '—'}
+                </td>
+                <td class="wide" data-label="Payout">
                   <code>{r.payoutId}</code>
                   {r.period ? <span class="muted small"> · {r.period}</span> : null}
                 </td>
-                <td>{r.handle ? `@${r.handle}` : '—'}</td>
-                <td>
+                <td data-label="Creator">{r.handle ? `@${r.handle}` : '—'}</td>
+                <td data-label="Outcome">
                   <span class={`outcome outcome-${OUTCOME[r.outcome]?.tone ?? 'neutral'}`}>{OUTCOME[r.outcome]?.label ?? r.outcome}</span>
                 </td>
               </tr>

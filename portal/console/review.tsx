@@ -203,14 +203,22 @@ export const ReviewPage: FC<{
         </form>
       ) : null}
       {items.length === 0 ? (
-        <div class="card empty">
+        <div class="card empty-state">
+          <span class="empty-mark" aria-hidden="true">
+            ✓
+          </span>
           <h2>{filters.status === 'submitted' || (!filters.status && total === 0) ? 'Nothing waiting for review' : 'No submissions match'}</h2>
           <p class="muted">When creators submit drafts, they appear here with their caption checks, oldest first.</p>
+          {filters.status || filters.campaignId || filters.compliance ? (
+            <p>
+              <a href="/console/review">See every submission</a>
+            </p>
+          ) : null}
         </div>
       ) : (
         <ul class="review-list">
           {items.map((s) => (
-            <li class={`card review-item ${s.status === 'submitted' ? 'is-waiting' : ''}`}>
+            <li class={`card review-item${s.status === 'submitted' ? ' is-waiting' : ''}${s.compliance.hashtag && s.compliance.disclosure ? '' : ' is-flagged'}`}>
               <div class="review-select">
                 {canWrite && s.status === 'submitted' ? (
                   <>
@@ -223,10 +231,9 @@ export const ReviewPage: FC<{
               </div>
               <div class="review-main">
                 <div class="review-meta">
-                  <strong>{s.display_name}</strong> <span class="muted">@{s.handle}</span>
-                  <span class="muted small">
-                    {' '}
-                    · {s.campaign_name} · {STORY_FORMAT_LABELS[s.story_format] ?? s.story_format}
+                  <strong>{s.display_name}</strong> <span class="muted">@{s.handle}</span> <Badge status={s.status} label={STATUS_LABELS[s.status] ?? s.status} />
+                  <span class="muted small block">
+                    {s.campaign_name} · {STORY_FORMAT_LABELS[s.story_format] ?? s.story_format} · updated {formatDateTime(s.updated_at, viewer.timezone)}
                   </span>
                 </div>
                 <p class="caption prewrap">{s.caption}</p>
@@ -240,7 +247,6 @@ export const ReviewPage: FC<{
                       Live post ↗
                     </a>
                   ) : null}
-                  <span class="muted small">Updated {formatDateTime(s.updated_at, viewer.timezone)}</span>
                 </div>
                 {s.status === 'live' ? (
                   <p class="muted small metrics-line">
@@ -254,10 +260,11 @@ export const ReviewPage: FC<{
                   </p>
                 ) : null}
               </div>
-              <div class="review-side">
-                <Badge status={s.status} label={STATUS_LABELS[s.status] ?? s.status} />
-                {canWrite ? <Actions s={s} back={back} /> : null}
-              </div>
+              {canWrite ? (
+                <div class="review-side">
+                  <Actions s={s} back={back} />
+                </div>
+              ) : null}
             </li>
           ))}
         </ul>
