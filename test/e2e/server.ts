@@ -3,7 +3,7 @@
 // startChorus():
 //   1. a fresh temp dir; `wrangler d1 migrations apply DB --local --persist-to <dir>` (the same command a
 //      developer runs), then one brand and its admin key written with `wrangler d1 execute` (nothing in
-//      the API creates brands);
+//      the API creates brands), and when asked an owner admin user with a password for the console;
 //   2. meanwhile `wrangler deploy --dry-run --outdir <dir>/bundle` bundles worker/index.ts once;
 //   3. the bundle runs in workerd through the Miniflare API with every binding wrangler.toml declares
 //      (D1 on the migrated dir, the CLICKS queue and its consumer, the rate limiters, portal assets,
@@ -13,7 +13,7 @@
 //
 // launchBrowser(): the system Chromium through playwright-core; Playwright gives it a temp profile.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -28,10 +28,14 @@ import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+export type ConsoleOwner = { email: string; name: string; password: string };
+
 export type ChorusServer = {
   url: string;
   brand: { id: string; slug: string; name: string };
   adminKey: string;
+  /** The console owner seeded when startChorus({ owner }) asked for one. */
+  owner: ConsoleOwner | null;
   /** What workerd and the worker printed (console output, unhandled errors), for failure messages. */
   output: () => string;
   stop: () => Promise<void>;
@@ -69,7 +73,16 @@ async function bundle(outdir: string): Promise<string> {
   return path.join(outdir, files[0]!);
 }
 
-async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adminKey: string) {
+const b64url = (buf: Buffer) => buf.toString('base64url');
+
+// The stored format of worker/lib/passwords.ts (as scripts/seed.mjs writes it), with the production iteration count.
+function passwordHash(password: string): string {
+  const salt = randomBytes(16);
+  const hash = pbkdf2Sync(password.normalize('NFKC'), salt, 100_000, 32, 'sha256');
+  return `pbkdf2_sha256$100000$${b64url(salt)}$${b64url(hash)}`;
+}
+
+async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adminKey: string, owner: ConsoleOwner | null) {
   await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
   const now = Date.now();
   const keyHash = createHash('sha256').update(adminKey).digest('hex');
@@ -77,10 +90,13 @@ async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adm
     `INSERT INTO brands (id, slug, name, allowed_hosts, currency, timezone, click_param, fallback_url, created_at) VALUES (${[brand.id, brand.slug, brand.name, JSON.stringify(['fernway.example', '*.fernway.example']), 'USD', 'UTC', 'cid', null, now].map(sql).join(', ')});`,
     `INSERT INTO api_keys (id, brand_id, scope, name, key_hash, prefix, created_at) VALUES (${['key_e2e_admin', brand.id, 'admin', 'e2e', keyHash, adminKey.slice(0, 'ck_admin_'.length + 4), now].map(sql).join(', ')});`,
   ];
+  if (owner) {
+    statements.push(`INSERT INTO admin_users (id, brand_id, email, name, role, password_hash, created_at) VALUES (${['adm_e2e_owner', brand.id, owner.email, owner.name, 'owner', passwordHash(owner.password), now].map(sql).join(', ')});`);
+  }
   await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', statements.join(' ')]);
 }
 
-export async function startChorus(): Promise<ChorusServer> {
+export async function startChorus(opts: { owner?: ConsoleOwner } = {}): Promise<ChorusServer> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-e2e-'));
   const persist = path.join(tmp, 'state');
   const brand = { id: 'brand_e2e', slug: 'fernway', name: 'Fernway Botanicals' };
@@ -92,7 +108,7 @@ export async function startChorus(): Promise<ChorusServer> {
   };
   let mf: Miniflare | undefined;
   try {
-    const [scriptPath] = await Promise.all([bundle(path.join(tmp, 'bundle')), migrateAndSeed(persist, brand, adminKey)]);
+    const [scriptPath] = await Promise.all([bundle(path.join(tmp, 'bundle')), migrateAndSeed(persist, brand, adminKey, opts.owner ?? null)]);
     const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
     const { modulesRules: _rules, ...bindings } = workerOptions;
     mf = new Miniflare({
@@ -128,6 +144,7 @@ export async function startChorus(): Promise<ChorusServer> {
       url,
       brand,
       adminKey,
+      owner: opts.owner ?? null,
       output: () => lines.join('\n'),
       async stop() {
         await running.dispose();
