@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { demo, demoConversions, DEMO_PASSWORD, seedSql } from './seed.mjs';
 import { postSigned } from './signing.mjs';
+import { wranglerBin } from './wrangler.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = 8787;
@@ -21,15 +21,7 @@ const READY_TIMEOUT_MS = 120_000;
 let current = null; // the wrangler child running right now, so signals reach it
 let stopping = false;
 
-// The project's pinned wrangler, run with this Node. Not through `npx`: npx puts `sh -c` between us and
-// wrangler, and a SIGTERM to this script would then kill the shell but orphan wrangler and its workerd.
-// bin/wrangler.js itself forwards SIGINT/SIGTERM to the real CLI, which shuts workerd down.
-function wranglerBin() {
-  const pkgPath = createRequire(import.meta.url).resolve('wrangler/package.json');
-  const { bin } = JSON.parse(readFileSync(pkgPath, 'utf8'));
-  return join(dirname(pkgPath), typeof bin === 'string' ? bin : bin.wrangler);
-}
-
+// bin/wrangler.js forwards SIGINT/SIGTERM to the real CLI, which shuts workerd down.
 let bin;
 try {
   bin = wranglerBin();

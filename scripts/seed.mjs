@@ -5,15 +5,11 @@
 //
 // Every row has a fixed id and every statement is `INSERT ... ON CONFLICT DO NOTHING`, so seeding an
 // already-seeded database changes nothing. Column names follow migrations/0000_init.sql; times are epoch ms.
-import { createCipheriv, createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { apiKeyRow, insertSql, KEY_PREFIX, passwordHash, seal } from './d1-rows.mjs';
 
 // One fixed instant, so a second seed writes byte-for-byte the same rows (and skips them all).
 const SEEDED_AT = Date.UTC(2026, 0, 5, 9, 0, 0);
-
-// Mirrors worker/lib/api-keys.ts: PREFIX per scope, key_hash = SHA-256 hex of the key, prefix = scope prefix + 4.
-const KEY_PREFIX = { storefront: 'ck_pub_', ingest: 'ck_ingest_', admin: 'ck_admin_' };
 
 export const DEMO_DESTINATION = 'https://lumen-skin.example/glow';
 // Every demo login (creators and the brand owner) uses this password locally.
@@ -66,49 +62,6 @@ for (const [scope, key] of Object.entries(demo.keys)) {
   }
 }
 
-const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-// The local SECRETS_KEY from wrangler.toml [vars]; production sets its own with `wrangler secret put`.
-function localSecretsKey() {
-  const toml = readFileSync(new URL('../wrangler.toml', import.meta.url), 'utf8');
-  const match = /^SECRETS_KEY\s*=\s*"([^"]+)"/m.exec(toml);
-  if (!match) throw new Error('SECRETS_KEY not found in wrangler.toml [vars]');
-  return match[1];
-}
-
-// Mirrors worker/lib/passwords.ts: pbkdf2_sha256$<iterations>$<salt>$<hash>, base64url, 100,000 iterations.
-function passwordHash(password) {
-  const salt = randomBytes(16);
-  const hash = pbkdf2Sync(password.normalize('NFKC'), salt, 100_000, 32, 'sha256');
-  return `pbkdf2_sha256$100000$${b64url(salt)}$${b64url(hash)}`;
-}
-
-const b64url = (buf) => buf.toString('base64').replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-
-// Mirrors worker/lib/secrets.ts sealSecret: AES-256-GCM under SHA-256(SECRETS_KEY), "iv.ciphertext+tag" in base64url.
-function seal(plaintext) {
-  const key = createHash('sha256').update(localSecretsKey(), 'utf8').digest();
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  return `${b64url(iv)}.${b64url(body)}`;
-}
-
-function literal(value) {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new Error(`seed values must be integers, got ${value}`);
-    return String(value);
-  }
-  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
-  return literal(JSON.stringify(value)); // arrays and objects are stored as JSON text
-}
-
-function insert(table, row) {
-  const columns = Object.keys(row);
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => literal(row[c])).join(', ')}) ON CONFLICT DO NOTHING;`;
-}
-
 export function seedRows() {
   const brandId = demo.brand.id;
   const rows = [];
@@ -127,18 +80,7 @@ export function seedRows() {
   });
 
   for (const [scope, key] of Object.entries(demo.keys)) {
-    add('api_keys', {
-      id: `key_demo_${scope}`,
-      brand_id: brandId,
-      scope,
-      name: `Demo ${scope} key`,
-      key_hash: sha256Hex(key),
-      prefix: key.slice(0, KEY_PREFIX[scope].length + 4),
-      // Ingest keys are HMAC secrets the worker must read back.
-      secret_enc: scope === 'ingest' ? seal(key) : null,
-      created_at: SEEDED_AT,
-      revoked_at: null,
-    });
+    add('api_keys', apiKeyRow({ id: `key_demo_${scope}`, brandId, scope, name: `Demo ${scope} key`, key, createdAt: SEEDED_AT }));
   }
 
   add('brand_integrations', { id: 'int_demo_shopify', brand_id: brandId, provider: 'shopify', external_account: demo.integrations.shopify.shop, secret_enc: seal(demo.integrations.shopify.secret), created_at: SEEDED_AT });
@@ -275,7 +217,7 @@ export function demoConversions(now = Date.now()) {
 }
 
 export function seedSql() {
-  const statements = seedRows().map(([table, row]) => insert(table, row));
+  const statements = seedRows().map(([table, row]) => insertSql(table, row));
   return `-- Chorus demo seed (scripts/seed.mjs). Safe to run repeatedly.\n${statements.join('\n')}\n`;
 }
 

@@ -1,9 +1,11 @@
 import type { ClickMessage } from './domain/clicks';
+import type { WebhookMessage } from './webhooks/events';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
 export type Env = {
   DB: D1Database;
   CLICKS: Queue<ClickMessage>;
+  WEBHOOKS: Queue<WebhookMessage>;
   ASSETS: Fetcher;
   ENVIRONMENT: string;
   LINK_CACHE_TTL_MS: string;
@@ -14,6 +16,8 @@ export type Env = {
   CODE_CHECK_LIMITER: RateLimit;
   LOGIN_IP_LIMITER: RateLimit;
   LOGIN_ACCOUNT_LIMITER: RateLimit;
+  // Optional: the first webhook retry's step in seconds (default 30); local runs shorten it.
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
   // Raw clicks older than this (and rolled up) are pruned by the scheduled retention job.
   CLICK_RETENTION_DAYS?: string;
   // Optional: `npm run deploy` passes the git commit; /healthz reports it with the version id.

@@ -3,10 +3,23 @@ import type { Env } from './env';
 import { consumeUnderFaults, withFaults } from './lib/faults';
 import { consumeClicks } from './queue';
 import { runScheduled } from './jobs/scheduled';
+import { consumeWebhookDeliveries } from './webhooks/deliver';
+import { enqueueAfterResponse, sweepWebhookDeliveries } from './webhooks/enqueue';
+
+// Each environment names its queues chorus-<queue>[-<environment>].
+const isWebhookQueue = (name: string) => /^chorus-webhooks(-|$)/.test(name);
 
 // withFaults returns env itself unless the test-only fault switches are on (see lib/faults.ts).
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, withFaults(env), ctx),
-  queue: (batch, env, _ctx) => consumeUnderFaults(batch, withFaults(env), consumeClicks),
-  scheduled: (controller, env, _ctx) => runScheduled(controller, env),
+  fetch: async (request: Request, env: Env, ctx: ExecutionContext) => {
+    const response = await app.fetch(request, withFaults(env), ctx);
+    // Webhook events committed by this request go to the queue once the response is on its way.
+    enqueueAfterResponse(request, response, withFaults(env), ctx);
+    return response;
+  },
+  queue: (batch, env, _ctx) => (isWebhookQueue(batch.queue) ? consumeWebhookDeliveries(batch, withFaults(env)) : consumeUnderFaults(batch, withFaults(env), consumeClicks)),
+  scheduled: (controller, env, ctx) => {
+    ctx.waitUntil(sweepWebhookDeliveries(env));
+    return runScheduled(controller, env);
+  },
 } satisfies ExportedHandler<Env, unknown>;

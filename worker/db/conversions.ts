@@ -9,6 +9,7 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED } from './money';
+import { conversionCreatedStatements, conversionReversedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string };
@@ -204,6 +205,8 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
   if (attribution.kind === 'code' && code) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  // Last, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
+  statements.push(...conversionCreatedStatements(db, conversionId, now));
   await runBatch(db, statements);
   const stored = await loadConversion(db, brand.id, input.orderId);
   if (!stored) throw storageUnavailable();
@@ -231,6 +234,7 @@ function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: Pendi
   return [
     db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), periodOf(refund.occurred_at, brand.timezone), refund.occurred_at, now),
     db.prepare(MARK_REFUND_APPLIED).bind(refund.id),
+    ...conversionReversedStatements(db, refund.id, now),
   ];
 }
 

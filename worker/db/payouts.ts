@@ -7,6 +7,7 @@ import { csvLine, csvNumber, csvText } from '../lib/csv';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
+import { payoutsClosedStatements } from './webhooks';
 
 export type CloseResult = { period: string; closedNow: boolean; payouts: number; closedAt: number };
 
@@ -40,6 +41,8 @@ export async function closePeriod(db: D1Database, brand: { id: string; timezone:
     db
       .prepare(`INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?4, ?1, ?5, ?6, 'period.closed', 'period', ?2, NULL, ?7 WHERE ${guard}`)
       .bind(brand.id, period, closeId, newId('aud'), actor.type, actor.id, now),
+    // One payout.closed event per payout this close created (none when another close got there first).
+    ...payoutsClosedStatements(db, brand.id, period, closeId, now),
   ]);
   const closedNow = (claimed?.meta.changes ?? 0) === 1;
   const close = await db.prepare('SELECT closed_at FROM period_closes WHERE brand_id = ? AND period = ?').bind(brand.id, period).first<{ closed_at: number }>();

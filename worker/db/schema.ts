@@ -442,3 +442,69 @@ export const rateLimits = sqliteTable('rate_limits', {
   windowStart: integer('window_start').notNull(),
   count: integer('count').notNull(),
 });
+
+// Outgoing webhooks. Events and their deliveries are written in the same batch as the business write
+// they describe, so an event exists if and only if its write committed (a transactional outbox).
+export const webhookEventTypes = ['conversion.created', 'conversion.reversed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    url: text('url').notNull(),
+    description: text('description').notNull().default(''),
+    // The signing secret, shown once at creation; kept as AES-GCM ciphertext under SECRETS_KEY.
+    secretEnc: text('secret_enc').notNull(),
+    // JSON array of the event types this endpoint receives.
+    events: text('events', { mode: 'json' }).$type<WebhookEventType[]>().notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('webhook_endpoints_brand').on(t.brandId, t.createdAt)],
+);
+
+export const webhookEvents = sqliteTable(
+  'webhook_events',
+  {
+    // The id receivers dedupe on: the same for every endpoint, every retry and every replay.
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    type: text('type', { enum: webhookEventTypes }).notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhook_events_brand_at').on(t.brandId, t.createdAt)],
+);
+
+export const webhookDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;
+
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    eventId: text('event_id').notNull().references(() => webhookEvents.id),
+    endpointId: text('endpoint_id').notNull().references(() => webhookEndpoints.id),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('pending'),
+    // HTTP attempts made, across retries and replays.
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    // When the next attempt is due; a pending delivery long past it lost its queue message and is re-sent.
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    // When it was last handed to the queue; null until then (the sweep picks up rows whose enqueue failed).
+    queuedAt: integer('queued_at'),
+    deliveredAt: integer('delivered_at'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_endpoint').on(t.eventId, t.endpointId),
+    index('webhook_deliveries_brand_at').on(t.brandId, t.createdAt),
+    index('webhook_deliveries_endpoint_at').on(t.endpointId, t.createdAt),
+    index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
+  ],
+);

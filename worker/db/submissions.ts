@@ -4,6 +4,8 @@ import { checkCaption, nextStatus, type Actor, type SubmissionAction, type Submi
 import { periodOf } from '../domain/periods';
 import { ApiError, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
+import { submissionEventType } from '../webhooks/events';
+import { submissionEventStatements } from './webhooks';
 
 export type SubmissionRow = {
   id: string;
@@ -78,11 +80,12 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     sets.push('story_format = ?', 'draft_url = ?', 'caption = ?', 'compliance = ?');
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
+  const historyId = newId('sev');
   const statements = [
     db.prepare(`UPDATE submissions SET ${sets.join(', ')} WHERE id = ? AND status = ?`).bind(...params, s.id, s.status),
     db
       .prepare('INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
-      .bind(newId('sev'), s.id, s.status, to, input.actor, input.actorId, input.note ?? null, now),
+      .bind(historyId, s.id, s.status, to, input.actor, input.actorId, input.note ?? null, now),
     db
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'submission', ?, ?, ? WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ? AND status = ? AND updated_at = ?)")
       .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null }), now, s.id, to, now),
@@ -99,6 +102,8 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
         .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, s.flat_fee_minor, s.currency, periodOf(now, s.timezone), s.id, `flat_fee:${s.id}`, now, now, s.id),
     );
   }
+  const webhookType = submissionEventType(to);
+  if (webhookType) statements.push(...submissionEventStatements(db, historyId, webhookType, now));
   const [update] = await db.batch(statements);
   if (!update || update.meta.changes === 0) throw new ApiError(409, 'illegal_transition', 'The submission changed while you were looking at it.', { from: s.status, action: input.action });
   return to;
@@ -112,14 +117,16 @@ export async function createSubmission(
   const id = newId('sub');
   const now = Date.now();
   const compliance = checkCaption(draft.caption, { hashtag: e.hashtag, disclosureText: e.disclosureText });
+  const historyId = newId('sev');
   await db.batch([
     db
       .prepare("INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?)")
       .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, now),
-    db.prepare("INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) VALUES (?, ?, NULL, 'submitted', 'creator', ?, NULL, ?)").bind(newId('sev'), id, e.creatorId, now),
+    db.prepare("INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) VALUES (?, ?, NULL, 'submitted', 'creator', ?, NULL, ?)").bind(historyId, id, e.creatorId, now),
     db
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, 'creator', ?, 'submission.submitted', 'submission', ?, ?, ?)")
       .bind(newId('aud'), e.brandId, e.creatorId, id, JSON.stringify({ compliance }), now),
+    ...submissionEventStatements(db, historyId, 'submission.submitted', now),
   ]);
   return id;
 }

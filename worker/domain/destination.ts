@@ -2,9 +2,9 @@
 
 export type DestinationCheck = { ok: true; url: string } | { ok: false; reason: string };
 
-const MAX_URL_LENGTH = 2048;
+export const MAX_URL_LENGTH = 2048;
 // Controls, spaces and backslashes: browsers "repair" them in ways that differ from our parser.
-const UNSAFE_CHARS = /[\u0000-\u0020\u007f\\]/;
+export const UNSAFE_CHARS = /[\u0000-\u0020\u007f\\]/;
 
 // A rule is an exact host ("shop.example") or every subdomain of one ("*.shop.example").
 export function hostMatchesRule(host: string, rule: string): boolean {

@@ -1,0 +1,273 @@
+// Outgoing webhooks in D1: the outbox statements that business batches append, the endpoint and delivery
+// log queries behind the admin API and console, and the reads and writes of the delivery consumer.
+//
+// An event row and its deliveries (one per enabled endpoint subscribed to the type) are inserted by SQL
+// guarded on the business row this batch wrote, so they commit with it or not at all, and a replayed
+// request (which writes nothing) writes no event. Event ids derive from that row ("evt_<row id>"), so
+// even a repeated statement cannot mint a second event for the same fact. Payloads are built in SQL from
+// the rows as committed, including what the batch itself computed (a commission's tier, a payout's sum).
+import type { WebhookEventType } from './schema';
+import type { AuditInput } from './audit';
+import { newId } from '../lib/ids';
+
+export const eventIdFor = (rowId: string) => `evt_${rowId}`;
+
+// Epoch ms to the ISO 8601 the rest of the wire format uses (2026-05-01T12:00:00.000Z); NULL stays NULL.
+const iso = (ms: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${ms} / 1000.0, 'unixepoch')`;
+
+const subscribed = (brand: string, type: string) =>
+  `EXISTS (SELECT 1 FROM webhook_endpoints ep, json_each(ep.events) t WHERE ep.brand_id = ${brand} AND ep.enabled = 1 AND t.value = ${type})`;
+
+const creatorJson = (alias: string) => `CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_object('id', ${alias}.id, 'handle', ${alias}.handle) END`;
+
+// One delivery per enabled, subscribed endpoint, for events of this batch that have none yet.
+const fanOut = (events: string) => `INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
+SELECT 'whd_' || lower(hex(randomblob(12))), e.brand_id, e.id, ep.id, 'pending', 0, e.created_at, e.created_at, e.created_at
+FROM webhook_events e JOIN webhook_endpoints ep ON ep.brand_id = e.brand_id AND ep.enabled = 1
+WHERE ${events}
+  AND EXISTS (SELECT 1 FROM json_each(ep.events) t WHERE t.value = e.type)
+  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+ON CONFLICT(event_id, endpoint_id) DO NOTHING`;
+
+const FAN_OUT_ONE = fanOut('e.id = ?1');
+
+// ?1 conversion id (the one this batch inserted), ?2 event id, ?3 now.
+const CONVERSION_CREATED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, cv.brand_id, 'conversion.created', json_object('conversion', json_object(
+    'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
+    'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
+    'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
+    'commission', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,
+      'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)), ?3
+FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JOIN creators cr ON cr.id = en.creator_id
+LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
+WHERE cv.id = ?1 AND ${subscribed('cv.brand_id', "'conversion.created'")}
+ON CONFLICT(id) DO NOTHING`;
+
+// A refund applied to its order, with the commission it clawed back (null when the order earned none).
+// ?1 refund row id, ?2 event id, ?3 now.
+const CONVERSION_REVERSED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, r.brand_id, 'conversion.reversed', json_object(
+    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution),
+    'refund', json_object('id', r.id, 'refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency,
+      'occurredAt', ${iso('r.occurred_at')}, 'source', r.source),
+    'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period,
+      'enrollmentId', l.enrollment_id, 'creator', ${creatorJson('cr')}) END), ?3
+FROM refunds r JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
+LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal' LEFT JOIN creators cr ON cr.id = l.creator_id
+WHERE r.id = ?1 AND r.status = 'applied' AND ${subscribed('r.brand_id', "'conversion.reversed'")}
+ON CONFLICT(id) DO NOTHING`;
+
+// ?1 submission_events id (exists only if this batch's transition happened), ?2 event id, ?3 now, ?4 type.
+const SUBMISSION_EVENT = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, s.brand_id, ?4, json_object(
+    'submission', json_object('id', s.id, 'status', s.status, 'previousStatus', se.from_status, 'enrollmentId', s.enrollment_id,
+      'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')}, 'storyFormat', s.story_format, 'draftUrl', s.draft_url,
+      'caption', s.caption, 'compliance', json(s.compliance), 'reviewNotes', s.review_notes, 'postUrl', s.post_url,
+      'createdAt', ${iso('s.created_at')}, 'updatedAt', ${iso('s.updated_at')}),
+    'actor', se.actor_type, 'note', se.note), ?3
+FROM submission_events se JOIN submissions s ON s.id = se.submission_id JOIN enrollments en ON en.id = s.enrollment_id
+JOIN creators cr ON cr.id = en.creator_id
+WHERE se.id = ?1 AND ${subscribed('s.brand_id', '?4')}
+ON CONFLICT(id) DO NOTHING`;
+
+// Runs after the close has summed its payouts. ?1 brand, ?2 period, ?3 close id (the batch's guard), ?4 now.
+const closedBy = 'EXISTS (SELECT 1 FROM period_closes WHERE brand_id = ?1 AND period = ?2 AND close_id = ?3)';
+const PAYOUTS_CLOSED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT 'evt_' || p.id, p.brand_id, 'payout.closed', json_object(
+    'payout', json_object('id', p.id, 'period', p.period, 'creator', ${creatorJson('cr')}, 'currency', p.currency,
+      'amountMinor', p.amount_minor, 'status', p.status, 'closedAt', ${iso('?4')})), ?4
+FROM payouts p JOIN creators cr ON cr.id = p.creator_id
+WHERE p.brand_id = ?1 AND p.period = ?2 AND ${closedBy} AND ${subscribed('?1', "'payout.closed'")}
+ON CONFLICT(id) DO NOTHING`;
+const FAN_OUT_PAYOUTS = fanOut(`e.id IN (SELECT 'evt_' || p.id FROM payouts p WHERE p.brand_id = ?1 AND p.period = ?2) AND ${closedBy}`);
+
+// Statements to append to the batch that inserted conversion `conversionId`.
+export function conversionCreatedStatements(db: D1Database, conversionId: string, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(conversionId);
+  return [db.prepare(CONVERSION_CREATED).bind(conversionId, eventId, now), db.prepare(FAN_OUT_ONE).bind(eventId)];
+}
+
+// To append right after the statement that may mark refund `refundRowId` applied.
+export function conversionReversedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(refundRowId);
+  return [db.prepare(CONVERSION_REVERSED).bind(refundRowId, eventId, now), db.prepare(FAN_OUT_ONE).bind(eventId)];
+}
+
+// To append after the statement that inserts submission_events row `submissionEventId`.
+export function submissionEventStatements(db: D1Database, submissionEventId: string, type: WebhookEventType, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(submissionEventId);
+  return [db.prepare(SUBMISSION_EVENT).bind(submissionEventId, eventId, now, type), db.prepare(FAN_OUT_ONE).bind(eventId)];
+}
+
+export function payoutsClosedStatements(db: D1Database, brandId: string, period: string, closeId: string, now: number): D1PreparedStatement[] {
+  return [db.prepare(PAYOUTS_CLOSED).bind(brandId, period, closeId, now), db.prepare(FAN_OUT_PAYOUTS).bind(brandId, period, closeId)];
+}
+
+// ---------- Endpoints and the delivery log (admin API, console) ----------
+
+export type EndpointRow = { id: string; brand_id: string; url: string; description: string; events: string; enabled: number; created_at: number; updated_at: number };
+
+const ENDPOINT_COLUMNS = 'id, brand_id, url, description, events, enabled, created_at, updated_at';
+
+export async function listEndpoints(db: D1Database, brandId: string): Promise<EndpointRow[]> {
+  const { results } = await db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE brand_id = ? ORDER BY created_at DESC, id`).bind(brandId).all<EndpointRow>();
+  return results;
+}
+
+export function findEndpoint(db: D1Database, brandId: string, id: string): Promise<EndpointRow | null> {
+  return db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ? AND brand_id = ?`).bind(id, brandId).first<EndpointRow>();
+}
+
+const auditStatement = (db: D1Database, a: AuditInput, at: number) =>
+  db
+    .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);
+
+export type NewEndpoint = { id: string; brandId: string; url: string; description: string; secretEnc: string; events: WebhookEventType[] };
+
+export async function createEndpoint(db: D1Database, e: NewEndpoint, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<void> {
+  await db.batch([
+    db
+      .prepare('INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)')
+      .bind(e.id, e.brandId, e.url, e.description, e.secretEnc, JSON.stringify(e.events), now, now),
+    auditStatement(db, { brandId: e.brandId, ...actor, action: 'webhook_endpoint.created', targetType: 'webhook_endpoint', targetId: e.id, details: { url: e.url, events: e.events } }, now),
+  ]);
+}
+
+// Disabling stops new deliveries at once; deliveries already queued fail on their next attempt. Returns false when not found.
+export async function setEndpointEnabled(db: D1Database, brandId: string, id: string, enabled: boolean, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
+  const [update] = await db.batch([
+    db.prepare('UPDATE webhook_endpoints SET enabled = ?, updated_at = ? WHERE id = ? AND brand_id = ?').bind(enabled ? 1 : 0, now, id, brandId),
+    db
+      .prepare(
+        "INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'webhook_endpoint', ?, NULL, ? WHERE changes() > 0",
+      )
+      .bind(newId('aud'), brandId, actor.actorType, actor.actorId, enabled ? 'webhook_endpoint.enabled' : 'webhook_endpoint.disabled', id, now),
+  ]);
+  return (update?.meta.changes ?? 0) > 0;
+}
+
+export type DeliveryRow = {
+  id: string;
+  event_id: string;
+  event_type: WebhookEventType;
+  endpoint_id: string;
+  endpoint_url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: number;
+  delivered_at: number | null;
+  created_at: number;
+  updated_at: number;
+};
+
+export type DeliveryFilter = { endpointId?: string; status?: DeliveryRow['status']; eventId?: string; limit: number };
+
+const DELIVERY_SQL = `SELECT d.id, d.event_id, e.type AS event_type, d.endpoint_id, ep.url AS endpoint_url, d.status, d.attempts, d.last_status_code,
+  d.last_error, d.next_attempt_at, d.delivered_at, d.created_at, d.updated_at
+FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhook_endpoints ep ON ep.id = d.endpoint_id`;
+
+// Newest first; every filter is scoped by brand, so another brand's ids simply match nothing.
+export async function listDeliveries(db: D1Database, brandId: string, f: DeliveryFilter): Promise<DeliveryRow[]> {
+  const where = ['d.brand_id = ?'];
+  const params: unknown[] = [brandId];
+  if (f.endpointId) where.push('d.endpoint_id = ?'), params.push(f.endpointId);
+  if (f.status) where.push('d.status = ?'), params.push(f.status);
+  if (f.eventId) where.push('d.event_id = ?'), params.push(f.eventId);
+  const { results } = await db
+    .prepare(`${DELIVERY_SQL} WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`)
+    .bind(...params, f.limit)
+    .all<DeliveryRow>();
+  return results;
+}
+
+export function findDelivery(db: D1Database, brandId: string, id: string): Promise<(DeliveryRow & { endpoint_enabled: number }) | null> {
+  return db.prepare(`${DELIVERY_SQL.replace('SELECT ', 'SELECT ep.enabled AS endpoint_enabled, ')} WHERE d.id = ? AND d.brand_id = ?`).bind(id, brandId).first();
+}
+
+// Replay sends the same event (same id, same body) again: the delivery goes back to pending and due now,
+// and the next enqueue pass hands it to the queue. Returns false when not found or the endpoint is disabled.
+export async function markForReplay(db: D1Database, brandId: string, id: string, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
+  const [update] = await db.batch([
+    db
+      .prepare(
+        `UPDATE webhook_deliveries SET status = 'pending', queued_at = NULL, next_attempt_at = ?, updated_at = ?
+         WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
+      )
+      .bind(now, now, id, brandId),
+    db
+      .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, 'webhook_delivery.replayed', 'webhook_delivery', ?, NULL, ? WHERE changes() > 0")
+      .bind(newId('aud'), brandId, actor.actorType, actor.actorId, id, now),
+  ]);
+  return (update?.meta.changes ?? 0) > 0;
+}
+
+// ---------- The enqueue pass and the consumer ----------
+
+// Claims deliveries that are due and not with the queue (never handed over, or handed over so long ago
+// that the message must have been lost), marking them queued so concurrent passes never claim the same row.
+export async function claimDueDeliveries(db: D1Database, now: number, lostBefore: number, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE webhook_deliveries SET queued_at = ?1, next_attempt_at = ?1, updated_at = ?1
+       WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 AND (queued_at IS NULL OR next_attempt_at < ?2)
+                    ORDER BY next_attempt_at LIMIT ?3)
+       RETURNING id`,
+    )
+    .bind(now, lostBefore, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+// After a failed send to the queue: the next pass (or the cron sweep) claims them again.
+export async function releaseClaims(db: D1Database, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.prepare(`UPDATE webhook_deliveries SET queued_at = NULL WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))`).bind(JSON.stringify(ids)).run();
+}
+
+export type DeliveryTarget = {
+  id: string;
+  status: DeliveryRow['status'];
+  attempts: number;
+  url: string;
+  secret_enc: string;
+  enabled: number;
+  event_id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+  brand_id: string;
+  brand_slug: string;
+};
+
+export function loadDeliveryTarget(db: D1Database, id: string): Promise<DeliveryTarget | null> {
+  return db
+    .prepare(
+      `SELECT d.id, d.status, d.attempts, ep.url, ep.secret_enc, ep.enabled, e.id AS event_id, e.type, e.payload, e.created_at, b.id AS brand_id, b.slug AS brand_slug
+       FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id JOIN webhook_events e ON e.id = d.event_id JOIN brands b ON b.id = d.brand_id
+       WHERE d.id = ?`,
+    )
+    .bind(id)
+    .first<DeliveryTarget>();
+}
+
+export type AttemptOutcome =
+  | { status: 'delivered'; statusCode: number }
+  | { status: 'pending'; statusCode: number | null; error: string; nextAttemptAt: number }
+  | { status: 'failed'; statusCode: number | null; error: string };
+
+// Only a pending delivery records an attempt: a stale duplicate message cannot undo a success.
+export async function recordAttempt(db: D1Database, id: string, outcome: AttemptOutcome, now: number): Promise<void> {
+  const delivered = outcome.status === 'delivered';
+  await db
+    .prepare(
+      `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_status_code = ?, last_error = ?, next_attempt_at = ?,
+         delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END, updated_at = ?
+       WHERE id = ? AND status = 'pending'`,
+    )
+    .bind(outcome.status, outcome.statusCode, delivered ? null : outcome.error, outcome.status === 'pending' ? outcome.nextAttemptAt : now, delivered ? 1 : 0, now, now, id)
+    .run();
+}

@@ -1,0 +1,104 @@
+// The WEBHOOKS queue consumer: one signed POST per message. 2xx marks the delivery delivered; anything
+// else is retried with backoff (message.retry) until the last attempt, which marks it failed. Delivery is
+// at least once: a receiver dedupes on the event id, which every retry and replay repeats.
+import { loadDeliveryTarget, recordAttempt, type AttemptOutcome, type DeliveryTarget } from '../db/webhooks';
+import type { Env } from '../env';
+import { openSecret } from '../lib/secrets';
+import { signTimestamped } from '../lib/signatures';
+import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from './backoff';
+import { allowsLoopbackWebhooks, checkWebhookUrl } from './endpoint-url';
+import { eventBody, isWebhookMessage } from './events';
+
+export const DELIVERY_TIMEOUT_MS = 10_000;
+// D1 trouble is ours, not the receiver's: retried soon, and not counted as an attempt on the delivery.
+const STORAGE_RETRY_SECONDS = 5;
+const MAX_ERROR_LENGTH = 300;
+
+export type Send = (url: string, init: RequestInit) => Promise<Response>;
+
+type Attempt = { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string; permanent: boolean };
+
+export async function consumeWebhookDeliveries(batch: MessageBatch<unknown>, env: Env, send: Send = fetch): Promise<void> {
+  await Promise.all(batch.messages.map((message) => deliverMessage(message, env, send)));
+}
+
+async function deliverMessage(message: Message<unknown>, env: Env, send: Send): Promise<void> {
+  if (!isWebhookMessage(message.body)) {
+    console.warn(JSON.stringify({ event: 'webhook_message_dropped', id: message.id }));
+    return message.ack();
+  }
+  const id = message.body.deliveryId;
+  try {
+    const target = await loadDeliveryTarget(env.DB, id);
+    // Delivered, failed or replaced since this message was sent: nothing to do.
+    if (!target || target.status !== 'pending') return message.ack();
+    const result = await attempt(target, env, send);
+    const now = Date.now();
+    const outcome = outcomeOf(result, message.attempts, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
+    await recordAttempt(env.DB, id, outcome, now);
+    console.log(JSON.stringify({ event: 'webhook_attempt', delivery: id, attempt: message.attempts, outcome: outcome.status, status_code: outcome.statusCode }));
+    if (outcome.status === 'pending') message.retry({ delaySeconds: Math.round((outcome.nextAttemptAt - now) / 1000) });
+    else message.ack();
+  } catch (error) {
+    console.error(JSON.stringify({ event: 'webhook_delivery_storage_error', delivery: id, error: String(error) }));
+    message.retry({ delaySeconds: STORAGE_RETRY_SECONDS });
+  }
+}
+
+// What one attempt means for the delivery: done, try again after the backoff, or give up.
+export function outcomeOf(result: Attempt, attemptNumber: number, baseSeconds: number, random: number, now: number): AttemptOutcome {
+  if (result.ok) return { status: 'delivered', statusCode: result.statusCode };
+  if (result.permanent || attemptNumber >= MAX_DELIVERY_ATTEMPTS) return { status: 'failed', statusCode: result.statusCode, error: result.error };
+  return { status: 'pending', statusCode: result.statusCode, error: result.error, nextAttemptAt: now + retryDelaySeconds(attemptNumber, baseSeconds, random) * 1000 };
+}
+
+async function attempt(target: DeliveryTarget, env: Env, send: Send): Promise<Attempt> {
+  if (!target.enabled) return { ok: false, statusCode: null, error: 'The endpoint is disabled.', permanent: true };
+  const url = checkWebhookUrl(target.url, { allowLoopbackHttp: allowsLoopbackWebhooks(env.ENVIRONMENT) });
+  if (!url.ok) return { ok: false, statusCode: null, error: `The endpoint URL is not allowed here (${url.reason}).`, permanent: true };
+  const body = eventBody({ id: target.event_id, type: target.type, payload: target.payload, created_at: target.created_at, brand_id: target.brand_id, brand_slug: target.brand_slug });
+  const secret = await openSecret(env.SECRETS_KEY, target.secret_enc);
+  let response: Response;
+  try {
+    response = await send(url.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Chorus-Webhooks/1',
+        'chorus-signature': await signTimestamped(secret, body, Date.now()),
+        'chorus-event-id': target.event_id,
+        'chorus-event-type': target.type,
+        'chorus-delivery-id': target.id,
+      },
+      body,
+      // A redirect could lead anywhere; receivers answer the URL they registered.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    return { ok: false, statusCode: null, error: timedOut ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s.` : clip(`Could not connect: ${String(error)}`), permanent: false };
+  }
+  if (response.status >= 200 && response.status < 300) {
+    await response.body?.cancel().catch(() => {});
+    return { ok: true, statusCode: response.status };
+  }
+  const snippet = await firstChunk(response);
+  return { ok: false, statusCode: response.status, error: clip(`HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`), permanent: false };
+}
+
+// Enough of the receiver's answer to tell what went wrong, without reading an unbounded body.
+async function firstChunk(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  try {
+    const { value } = await reader.read();
+    return value ? new TextDecoder().decode(value.slice(0, MAX_ERROR_LENGTH)).replace(/\s+/g, ' ').trim() : '';
+  } catch {
+    return '';
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+const clip = (s: string) => (s.length > MAX_ERROR_LENGTH ? `${s.slice(0, MAX_ERROR_LENGTH - 1)}…` : s);

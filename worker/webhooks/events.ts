@@ -1,0 +1,27 @@
+// What a webhook delivery carries: the queue message, the event envelope a receiver gets, and which
+// submission moves are events at all.
+import type { WebhookEventType } from '../db/schema';
+import type { SubmissionStatus } from '../domain/submissions';
+
+export type { WebhookEventType };
+
+// The queue carries only the delivery's id: URL, secret and payload are read fresh when it is sent.
+export type WebhookMessage = { deliveryId: string };
+
+export function isWebhookMessage(body: unknown): body is WebhookMessage {
+  return typeof body === 'object' && body !== null && typeof (body as WebhookMessage).deliveryId === 'string' && /^whd_[a-z0-9]{24}$/.test((body as WebhookMessage).deliveryId);
+}
+
+// A creator (re)submitting is `submission.submitted`; a brand's decision is `submission.reviewed`. Going live is neither.
+export function submissionEventType(to: SubmissionStatus): WebhookEventType | null {
+  if (to === 'submitted') return 'submission.submitted';
+  if (to === 'approved' || to === 'changes_requested' || to === 'rejected') return 'submission.reviewed';
+  return null;
+}
+
+export type StoredEvent = { id: string; type: string; payload: string; created_at: number; brand_id: string; brand_slug: string };
+
+// The body is built from the stored row alone, so every retry and replay sends the same bytes.
+export function eventBody(e: StoredEvent): string {
+  return JSON.stringify({ id: e.id, type: e.type, createdAt: new Date(e.created_at).toISOString(), brand: { id: e.brand_id, slug: e.brand_slug }, data: JSON.parse(e.payload) as unknown });
+}
