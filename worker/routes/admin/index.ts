@@ -11,6 +11,7 @@ import { linkRoutes } from './links';
 import { payoutRoutes } from './payouts';
 import { planRoutes } from './plans';
 import { submissionRoutes } from './submissions';
+import { webhookRoutes } from './webhooks';
 
 export const admin = new Hono<AppEnv>();
 
@@ -26,3 +27,4 @@ admin.route('/keys', keyRoutes);
 admin.route('/integrations', integrationRoutes);
 admin.route('/submissions', submissionRoutes);
 admin.route('/payouts', payoutRoutes);
+admin.route('/webhooks', webhookRoutes);

@@ -1,0 +1,448 @@
+// Outgoing webhooks: events land in the same batch as the business write, deliveries are signed with the
+// endpoint's secret, the consumer acks or retries with backoff, replay resends the same event, and one
+// brand never sees another's endpoints or deliveries.
+//
+// The receiver here is a recording `send` handed to the consumer (the brand's server is outside Chorus);
+// test/e2e/webhooks.test.ts drives the same path through the real queue to a real local HTTP receiver.
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closePeriod } from '../../worker/db/payouts';
+import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
+import { claimDueDeliveries, recordAttempt } from '../../worker/db/webhooks';
+import { recordConversion } from '../../worker/db/conversions';
+import type { Env } from '../../worker/env';
+import { newId } from '../../worker/lib/ids';
+import { verifyTimestampedSignature } from '../../worker/lib/signatures';
+import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
+import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
+import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
+import type { WebhookMessage } from '../../worker/webhooks/events';
+import { createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
+
+// Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
+// their requests commit, so every endpoint is disabled after each test and its background deliveries
+// end as failed without a network call (rather than as connection errors in the log).
+const DEAD_URL = 'http://127.0.0.1:9/hooks';
+const created: string[] = [];
+
+afterEach(async () => {
+  await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(created.splice(0))).run();
+});
+
+type Endpoint = { id: string; url: string; events: string[]; enabled: boolean; secret: string };
+type Delivery = { id: string; eventId: string; eventType: string; endpointId: string; status: string; attempts: number; lastStatusCode: number | null; lastError: string | null };
+type Event = { id: string; type: string; payload: string };
+
+let seq = 0;
+const tag = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
+
+async function addEndpoint(brand: TestBrand, body: Record<string, unknown> = {}): Promise<Endpoint> {
+  const res = await brand.api('POST', '/api/admin/webhooks/endpoints', { url: DEAD_URL, ...body });
+  expect(res.status).toBe(201);
+  const endpoint = (await json<{ data: Endpoint }>(res)).data;
+  created.push(endpoint.id);
+  return endpoint;
+}
+
+async function eventsOf(brandId: string): Promise<Event[]> {
+  const { results } = await env.DB.prepare('SELECT id, type, payload FROM webhook_events WHERE brand_id = ? ORDER BY created_at, id').bind(brandId).all<Event>();
+  return results;
+}
+
+const deliveriesOf = (brandId: string) => rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE brand_id = ?', brandId);
+
+const order = (orderId: string, extra: Record<string, unknown> = {}) => ({ orderId, amountMinor: 20_000, currency: 'USD', occurredAt: new Date(Date.now() - 3_600_000).toISOString(), ...extra });
+
+// An event and its delivery written directly, already "with the queue" and not due for an hour, so no
+// enqueue pass started by another test's request hands it to the background consumer.
+async function parkedDelivery(brandId: string, endpointId: string, payload: Record<string, unknown> = { conversion: { id: 'cv_test' } }) {
+  const eventId = newId('evt');
+  const deliveryId = `whd_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'conversion.created', ?, ?)").bind(eventId, brandId, JSON.stringify(payload), now),
+    env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)").bind(
+      deliveryId,
+      brandId,
+      eventId,
+      endpointId,
+      now + 3_600_000,
+      now,
+      now,
+      now,
+    ),
+  ]);
+  return { eventId, deliveryId };
+}
+
+type Received = { url: string; headers: Headers; body: string };
+
+// The brand's server: records each request and answers with the next status in `statuses` (the last repeats).
+function receiver(statuses: number[], answer = 'upstream broke') {
+  const received: Received[] = [];
+  const send: Send = async (url, init) => {
+    received.push({ url, headers: new Headers(init.headers), body: String(init.body) });
+    const status = statuses[Math.min(received.length - 1, statuses.length - 1)]!;
+    return new Response(status === 204 ? null : status >= 300 ? answer : 'ok', { status });
+  };
+  return { received, send };
+}
+
+async function consume(deliveryId: string, send: Send, attempts = 1, envOverride: Partial<Env> = {}) {
+  const batch = createMessageBatch<WebhookMessage>('chorus-webhooks', [{ id: `msg-${deliveryId}-${attempts}`, timestamp: new Date(), attempts, body: { deliveryId } }]);
+  // getQueueResult reports which messages were retried but not with what delay; the spy keeps the real retry.
+  const retry = vi.spyOn(batch.messages[0]!, 'retry');
+  const ctx = createExecutionContext();
+  await consumeWebhookDeliveries(batch, { ...env, ...envOverride } as Env, send);
+  const delays = retry.mock.calls.map(([options]) => options?.delaySeconds);
+  return { ...(await getQueueResult(batch, ctx)), delays };
+}
+
+const deliveryRow = (id: string) =>
+  env.DB.prepare('SELECT status, attempts, last_status_code, last_error, next_attempt_at, delivered_at FROM webhook_deliveries WHERE id = ?')
+    .bind(id)
+    .first<{ status: string; attempts: number; last_status_code: number | null; last_error: string | null; next_attempt_at: number; delivered_at: number | null }>();
+
+describe('endpoints', () => {
+  it('accept https URLs (and loopback http in test mode) and refuse the rest with a clear 422, writing nothing', async () => {
+    const brand = await createBrand();
+    const created = await addEndpoint(brand, { url: 'https://hooks.brand.example/chorus', events: ['conversion.created'], description: 'ERP' });
+    expect(created).toMatchObject({ url: 'https://hooks.brand.example/chorus', events: ['conversion.created'], enabled: true });
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    const sealed = await env.DB.prepare('SELECT secret_enc FROM webhook_endpoints WHERE id = ?').bind(created.id).first<{ secret_enc: string }>();
+    expect(sealed?.secret_enc).not.toContain(created.secret);
+    const listed = await json<{ data: Record<string, unknown>[] }>(await brand.api('GET', '/api/admin/webhooks/endpoints'));
+    expect(listed.data).toHaveLength(1);
+    expect(listed.data[0]).not.toHaveProperty('secret');
+
+    for (const [body, code] of [
+      [{ url: 'http://hooks.brand.example/x' }, 'invalid_url'],
+      [{ url: 'https://10.0.0.1/x' }, 'invalid_url'],
+      [{ url: 'https://user:pw@hooks.brand.example/x' }, 'invalid_url'],
+      [{ url: 'https://printer.local/x' }, 'invalid_url'],
+      [{ url: 'javascript:alert(1)' }, 'invalid_url'],
+      [{ url: 'https://hooks.brand.example/x', events: ['conversion.exploded'] }, 'validation_failed'],
+      [{ url: 'https://hooks.brand.example/x', events: [] }, 'validation_failed'],
+      [{ url: 'https://hooks.brand.example/x', secret: 'mine' }, 'validation_failed'],
+    ] as const) {
+      const res = await brand.api('POST', '/api/admin/webhooks/endpoints', body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe(code);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ?', brand.brandId)).toBe(1);
+  });
+
+  it('checks URLs like link destinations: https on a public name, loopback http only when allowed', () => {
+    const strict = { allowLoopbackHttp: false };
+    const local = { allowLoopbackHttp: true };
+    expect(checkWebhookUrl('https://hooks.brand.example:8443/in?x=1', strict)).toEqual({ ok: true, url: 'https://hooks.brand.example:8443/in?x=1' });
+    expect(checkWebhookUrl('http://127.0.0.1:8787/hook', strict)).toEqual({ ok: false, reason: 'https_required' });
+    expect(checkWebhookUrl('http://127.0.0.1:8787/hook', local)).toEqual({ ok: true, url: 'http://127.0.0.1:8787/hook' });
+    expect(checkWebhookUrl('http://127.0.0.1.evil.example/hook', local)).toEqual({ ok: false, reason: 'https_required' });
+    expect(checkWebhookUrl('http://127.0.0.1@evil.example/hook', local)).toEqual({ ok: false, reason: 'https_required' });
+    expect(checkWebhookUrl('https://localhost/hook', strict)).toEqual({ ok: false, reason: 'host_not_allowed' });
+    expect(checkWebhookUrl('https://[::1]/hook', strict)).toEqual({ ok: false, reason: 'host_not_allowed' });
+    expect(checkWebhookUrl('https://hooks.brand.example/in#frag', strict)).toEqual({ ok: false, reason: 'fragment_not_allowed' });
+    expect(checkWebhookUrl('https://hooks.brand.example/a b', strict)).toEqual({ ok: false, reason: 'unsafe_characters' });
+  });
+});
+
+describe('events are written with the business write', () => {
+  it('a conversion writes exactly one conversion.created event, with its commission, and a replayed order writes none', async () => {
+    const m = await createMoneyBrand();
+    const hooks = await addEndpoint(m.brand, { events: ['conversion.created', 'conversion.reversed'] });
+    await addEndpoint(m.brand, { events: ['payout.closed'] });
+    const body = order(`wh-${tag()}`, { code: m.code });
+    const first = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+    expect(first.status).toBe(201);
+    const conversion = (await json<{ data: { id: string; commission: { amountMinor: number; rateBps: number } } }>(first)).data;
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', body)).status).toBe(200);
+
+    const events = await eventsOf(m.brand.brandId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ id: `evt_${conversion.id}`, type: 'conversion.created' });
+    const payload = JSON.parse(events[0]!.payload);
+    expect(payload.conversion).toMatchObject({
+      id: conversion.id,
+      orderId: body.orderId,
+      amountMinor: 20_000,
+      currency: 'USD',
+      occurredAt: body.occurredAt,
+      attribution: 'code',
+      creator: { id: m.creator.id, handle: m.handle },
+      commission: { amountMinor: conversion.commission.amountMinor, rateBps: conversion.commission.rateBps, tier: 1 },
+    });
+    // One delivery: only the endpoint subscribed to conversion.created.
+    const deliveries = await json<{ data: Delivery[] }>(await m.brand.api('GET', '/api/admin/webhooks/deliveries'));
+    expect(deliveries.data.map((d) => [d.eventId, d.eventType, d.endpointId])).toEqual([[`evt_${conversion.id}`, 'conversion.created', hooks.id]]);
+  });
+
+  it('writes nothing when no enabled endpoint wants the event, and nothing when the batch fails', async () => {
+    const m = await createMoneyBrand();
+    const off = await addEndpoint(m.brand);
+    expect((await m.brand.api('POST', `/api/admin/webhooks/endpoints/${off.id}/disable`)).status).toBe(200);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(`wh-${tag()}`))).status).toBe(201);
+    expect(await eventsOf(m.brand.brandId)).toEqual([]);
+
+    await addEndpoint(m.brand);
+    // A fault injected on purpose: the batch carrying the conversion fails, so neither it nor its event exists.
+    const failingDb = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: storage unavailable'));
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const orderId = `wh-${tag()}`;
+    await expect(recordConversion(failingDb, { id: m.brand.brandId, timezone: 'UTC' }, { ...order(orderId), occurredAt: Date.now(), code: null, clickId: null, customerRef: null }, 'api')).rejects.toMatchObject({
+      status: 503,
+    });
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND external_order_id = ?', m.brand.brandId, orderId)).toBe(0);
+    expect(await eventsOf(m.brand.brandId)).toEqual([]);
+    expect(await deliveriesOf(m.brand.brandId)).toBe(0);
+  });
+
+  it('a refund writes conversion.reversed with the clawback, once; a refund before its order waits for it', async () => {
+    const m = await createMoneyBrand();
+    await addEndpoint(m.brand, { events: ['conversion.reversed'] });
+    const orderId = `wh-${tag()}`;
+    const placed = await json<{ data: { id: string; commission: { amountMinor: number } } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(orderId, { code: m.code })));
+    const refund = { refundId: `rf-${tag()}`, orderId, amountMinor: 5_000, currency: 'USD', occurredAt: new Date().toISOString() };
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(200);
+    const [reversed, ...rest] = await eventsOf(m.brand.brandId);
+    expect(rest).toEqual([]);
+    expect(reversed?.type).toBe('conversion.reversed');
+    const payload = JSON.parse(reversed!.payload);
+    expect(payload.conversion).toMatchObject({ id: placed.data.id, orderId });
+    expect(payload.refund).toMatchObject({ refundId: refund.refundId, amountMinor: 5_000, occurredAt: refund.occurredAt });
+    expect(payload.reversal).toMatchObject({ amountMinor: -placed.data.commission.amountMinor / 4, creator: { handle: m.handle } });
+
+    const early = `wh-${tag()}`;
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { ...refund, refundId: `rf-${tag()}`, orderId: early })).status).toBe(201);
+    expect(await eventsOf(m.brand.brandId)).toHaveLength(1);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(early))).status).toBe(201);
+    const after = await eventsOf(m.brand.brandId);
+    expect(after).toHaveLength(2);
+    expect(JSON.parse(after[1]!.payload)).toMatchObject({ conversion: { orderId: early, attribution: 'none' }, reversal: null });
+  });
+
+  it('submissions write submission.submitted and submission.reviewed; going live writes neither', async () => {
+    const m = await createMoneyBrand();
+    await addEndpoint(m.brand, { events: ['submission.submitted', 'submission.reviewed'] });
+    const id = await createSubmission(
+      env.DB,
+      { enrollmentId: m.enrollment.id, brandId: m.brand.brandId, creatorId: m.creator.id, hashtag: '#Glow', disclosureText: '#ad' },
+      { storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption: 'Morning #Glow #ad' },
+    );
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Show the label' })).status).toBe(200);
+    const s = await loadSubmission(env.DB, id, { brandId: m.brand.brandId });
+    await transitionSubmission(env.DB, s, { action: 'resubmit', actor: 'creator', actorId: m.creator.id, draft: { storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d2', caption: 'Label #Glow #ad' } });
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+    // A second approve is an illegal transition (409): it writes no event.
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(409);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: 'https://social.example/p/1' })).status).toBe(200);
+
+    const events = (await eventsOf(m.brand.brandId)).map((e) => ({ type: e.type, ...JSON.parse(e.payload) }));
+    expect(events.map((e) => [e.type, e.submission.status, e.submission.previousStatus, e.actor])).toEqual([
+      ['submission.submitted', 'submitted', null, 'creator'],
+      ['submission.reviewed', 'changes_requested', 'submitted', 'admin'],
+      ['submission.submitted', 'submitted', 'changes_requested', 'creator'],
+      ['submission.reviewed', 'approved', 'submitted', 'admin'],
+    ]);
+    expect(events[1]).toMatchObject({ note: 'Show the label', submission: { id, creator: { handle: m.handle }, compliance: { hashtag: true, disclosure: true } } });
+    expect(await deliveriesOf(m.brand.brandId)).toBe(4);
+  });
+
+  it('a period close writes one payout.closed per payout, and a second close none', async () => {
+    const m = await createMoneyBrand();
+    await addEndpoint(m.brand, { events: ['payout.closed'] });
+    for (const day of [3, 9]) {
+      const at = new Date(Date.UTC(2026, 8, day, 12)).toISOString();
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(`wh-${tag()}`, { code: m.code, occurredAt: at }))).status).toBe(201);
+    }
+    const brand = { id: m.brand.brandId, timezone: 'UTC' };
+    const closed = await closePeriod(env.DB, brand, '2026-10', { type: 'api_key', id: 'test' });
+    expect(closed).toMatchObject({ closedNow: true, payouts: 1 });
+    await closePeriod(env.DB, brand, '2026-10', { type: 'api_key', id: 'test' });
+    const payout = await env.DB.prepare('SELECT id, amount_minor FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string; amount_minor: number }>();
+    const events = await eventsOf(m.brand.brandId);
+    expect(events.map((e) => e.id)).toEqual([`evt_${payout!.id}`]);
+    expect(JSON.parse(events[0]!.payload)).toMatchObject({ payout: { id: payout!.id, period: '2026-10', amountMinor: payout!.amount_minor, currency: 'USD', status: 'pending', creator: { handle: m.handle } } });
+    expect(await deliveriesOf(m.brand.brandId)).toBe(1);
+  });
+});
+
+describe('the delivery consumer', () => {
+  it('signs the body with the endpoint secret and marks a 2xx delivered', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { eventId, deliveryId } = await parkedDelivery(brand.brandId, endpoint.id, { conversion: { id: 'cv_1', amountMinor: 4999 } });
+    const hook = receiver([204]);
+    const result = await consume(deliveryId, hook.send);
+    expect(result.explicitAcks).toEqual([`msg-${deliveryId}-1`]);
+    expect(result.retryMessages).toEqual([]);
+
+    const [request] = hook.received;
+    expect(request?.url).toBe(DEAD_URL);
+    expect(request?.headers.get('content-type')).toBe('application/json');
+    expect(request?.headers.get('chorus-event-id')).toBe(eventId);
+    expect(request?.headers.get('chorus-delivery-id')).toBe(deliveryId);
+    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [endpoint.secret], Date.now())).toEqual({ ok: true });
+    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, ['whsec_someone_elses_secret'], Date.now())).toEqual({ ok: false, reason: 'mismatch' });
+    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body.replace('4999', '9999'), [endpoint.secret], Date.now())).toEqual({ ok: false, reason: 'mismatch' });
+    const sent = JSON.parse(request!.body);
+    expect(sent).toMatchObject({ id: eventId, type: 'conversion.created', brand: { id: brand.brandId, slug: brand.slug }, data: { conversion: { id: 'cv_1', amountMinor: 4999 } } });
+    expect(new Date(sent.createdAt).toISOString()).toBe(sent.createdAt);
+
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 204, last_error: null });
+    // A duplicate message for a delivered delivery sends nothing.
+    const again = await consume(deliveryId, hook.send, 1);
+    expect(again.explicitAcks).toHaveLength(1);
+    expect(hook.received).toHaveLength(1);
+  });
+
+  it('retries a failure after the backoff, records why, and gives up on the last attempt', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    const hook = receiver([500], '{"error":"database down"}');
+
+    const before = Date.now();
+    const first = await consume(deliveryId, hook.send, 1);
+    expect(first.explicitAcks).toEqual([]);
+    expect(first.retryMessages).toHaveLength(1);
+    const delay = first.delays[0]!;
+    // Attempt 1 with the default 30 s base: 15 to 30 s.
+    expect(delay).toBeGreaterThanOrEqual(15);
+    expect(delay).toBeLessThanOrEqual(30);
+    const row = await deliveryRow(deliveryId);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 500, last_error: 'HTTP 500: {"error":"database down"}' });
+    expect(row!.next_attempt_at).toBeGreaterThanOrEqual(before + delay * 1000);
+    expect(row!.next_attempt_at).toBeLessThanOrEqual(Date.now() + delay * 1000);
+
+    const fifth = await consume(deliveryId, hook.send, 5);
+    expect(fifth.delays[0]).toBeGreaterThanOrEqual(240);
+    expect(fifth.delays[0]).toBeLessThanOrEqual(480);
+
+    const last = await consume(deliveryId, hook.send, MAX_DELIVERY_ATTEMPTS);
+    expect(last.retryMessages).toEqual([]);
+    expect(last.explicitAcks).toHaveLength(1);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', attempts: 3, last_status_code: 500 });
+  });
+
+  it('treats timeouts, refused connections and redirects as failures to retry', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const cases: [Send, string][] = [
+      [async () => Promise.reject(new DOMException('The operation timed out.', 'TimeoutError')), 'No answer within 10 s.'],
+      [async () => Promise.reject(new Error('connect ECONNREFUSED')), 'Could not connect: Error: connect ECONNREFUSED'],
+      [async () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } }), 'HTTP 302'],
+    ];
+    for (const [send, error] of cases) {
+      const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+      const result = await consume(deliveryId, send, 2);
+      expect(result.retryMessages).toHaveLength(1);
+      expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending', attempts: 1, last_error: error });
+    }
+  });
+
+  it('fails a delivery at once when its endpoint was disabled, and drops malformed messages', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    expect((await brand.api('POST', `/api/admin/webhooks/endpoints/${endpoint.id}/disable`)).status).toBe(200);
+    const hook = receiver([200]);
+    const result = await consume(deliveryId, hook.send);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(hook.received).toEqual([]);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', last_error: 'The endpoint is disabled.' });
+
+    const batch = createMessageBatch<unknown>('chorus-webhooks', [{ id: 'junk', timestamp: new Date(), attempts: 1, body: { deliveryId: "'; DROP TABLE x" } }]);
+    const ctx = createExecutionContext();
+    await consumeWebhookDeliveries(batch, env as Env, hook.send);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['junk']);
+  });
+
+  it('computes the backoff schedule: doubling from the base, capped at an hour, jitter within the upper half', () => {
+    const low = Array.from({ length: 10 }, (_, i) => retryDelaySeconds(i + 1, 30, 0));
+    const high = Array.from({ length: 10 }, (_, i) => retryDelaySeconds(i + 1, 30, 0.999999));
+    expect(low).toEqual([15, 30, 60, 120, 240, 480, 960, 1800, 1800, 1800]);
+    expect(high).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    expect(retryDelaySeconds(1, 1, 0)).toBe(1);
+    expect(retryDelaySeconds(500, 30, 0.5)).toBe(2700);
+    expect(retryBaseSeconds(undefined)).toBe(30);
+    expect(retryBaseSeconds('2')).toBe(2);
+    expect(retryBaseSeconds('0')).toBe(30);
+    expect(retryBaseSeconds('fast')).toBe(30);
+  });
+});
+
+describe('enqueueing', () => {
+  it('claims each due delivery once, and reclaims one whose queue message was lost', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    const now = Date.now();
+    // Parked (queued, due in an hour): not claimable now, nor when due while its message is still live.
+    expect(await claimDueDeliveries(env.DB, now, now - 7_200_000, 100)).not.toContain(deliveryId);
+    // Long past due and still pending: the message was lost; the sweep claims it exactly once.
+    const later = now + 4 * 3_600_000;
+    const claimed = await claimDueDeliveries(env.DB, later, later - 7_200_000, 100);
+    expect(claimed).toContain(deliveryId);
+    expect(await claimDueDeliveries(env.DB, later, later - 7_200_000, 100)).not.toContain(deliveryId);
+    await recordAttempt(env.DB, deliveryId, { status: 'failed', statusCode: null, error: 'test over' }, Date.now());
+  });
+});
+
+describe('replay', () => {
+  it('sends the same event id and body again and creates no new event', async () => {
+    const m = await createMoneyBrand();
+    const endpoint = await addEndpoint(m.brand, { events: ['conversion.created'] });
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(`wh-${tag()}`))).status).toBe(201);
+    const [delivery] = (await json<{ data: Delivery[] }>(await m.brand.api('GET', '/api/admin/webhooks/deliveries'))).data;
+    const hook = receiver([200]);
+    await consume(delivery!.id, hook.send);
+    expect(await deliveryRow(delivery!.id)).toMatchObject({ status: 'delivered' });
+
+    const replay = await m.brand.api('POST', `/api/admin/webhooks/deliveries/${delivery!.id}/replay`);
+    expect(replay.status).toBe(202);
+    expect((await json<{ data: Delivery }>(replay)).data).toMatchObject({ id: delivery!.id, eventId: delivery!.eventId, status: 'pending' });
+    await consume(delivery!.id, hook.send);
+    expect(hook.received.length).toBeGreaterThanOrEqual(2);
+    expect(hook.received[1]!.body).toBe(hook.received[0]!.body);
+    expect(JSON.parse(hook.received[1]!.body).id).toBe(delivery!.eventId);
+    expect(await eventsOf(m.brand.brandId)).toHaveLength(1);
+    expect(await deliveriesOf(m.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_delivery.replayed'", m.brand.brandId)).toBe(1);
+
+    // Replaying to a disabled endpoint is refused.
+    await m.brand.api('POST', `/api/admin/webhooks/endpoints/${endpoint.id}/disable`);
+    const refused = await m.brand.api('POST', `/api/admin/webhooks/deliveries/${delivery!.id}/replay`);
+    expect(refused.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(refused)).error.code).toBe('endpoint_disabled');
+  });
+});
+
+describe('tenancy', () => {
+  it("hides another brand's endpoints and deliveries behind 404s", async () => {
+    const owner = await createBrand();
+    const other = await createBrand();
+    const endpoint = await addEndpoint(owner);
+    const { deliveryId } = await parkedDelivery(owner.brandId, endpoint.id);
+    for (const [method, path] of [
+      ['GET', `/api/admin/webhooks/endpoints/${endpoint.id}`],
+      ['POST', `/api/admin/webhooks/endpoints/${endpoint.id}/disable`],
+      ['POST', `/api/admin/webhooks/endpoints/${endpoint.id}/enable`],
+      ['POST', `/api/admin/webhooks/deliveries/${deliveryId}/replay`],
+    ] as const) {
+      const res = await other.api(method, path);
+      expect(res.status, path).toBe(404);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');
+    }
+    expect((await json<{ data: unknown[] }>(await other.api('GET', '/api/admin/webhooks/endpoints'))).data).toEqual([]);
+    expect((await json<{ data: unknown[] }>(await other.api('GET', `/api/admin/webhooks/deliveries?endpointId=${endpoint.id}`))).data).toEqual([]);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect((await json<{ data: Endpoint }>(await owner.api('GET', `/api/admin/webhooks/endpoints/${endpoint.id}`))).data.enabled).toBe(true);
+  });
+});
