@@ -112,20 +112,23 @@ function errorLines(error) {
   const details = error.details;
   for (const e of details?.errors ?? []) lines.push(`  line ${e.line}: ${e.message}`);
   for (const i of details?.issues ?? []) lines.push(`  ${i.path || '(body)'}: ${i.message}`);
+  if (typeof details?.line === 'number') lines.push(`  at line ${details.line}`);
   if (details?.validRows !== undefined) lines.push(`  ${details.validRows} row(s) are valid; --confirm imports them and skips the rest.`);
   return lines;
 }
 
-function apiError(error, status) {
-  const where = status ? ` [HTTP ${status}]` : '';
-  return new CliError(`${error.message} (${error.code})${where}`, EXIT.refused, errorLines(error));
+// The request id leads to the worker's log lines for this call.
+function apiError(error, res) {
+  const requestId = res.headers.get('request-id');
+  const where = [res.ok ? null : `HTTP ${res.status}`, requestId ? `request ${requestId}` : null].filter(Boolean).join(', ');
+  return new CliError(`${error.message} (${error.code})${where ? ` [${where}]` : ''}`, EXIT.refused, errorLines(error));
 }
 
 async function refusal(res) {
   const text = await res.text();
   try {
     const body = JSON.parse(text);
-    if (body?.error?.code) return apiError(body.error, res.status);
+    if (body?.error?.code) return apiError(body.error, res);
   } catch {
     // not the JSON error shape: a proxy, or not Chorus at all
   }
@@ -168,10 +171,18 @@ async function* ndjson(body) {
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline).trim();
       buffered = buffered.slice(newline + 1);
-      if (line) yield JSON.parse(line);
+      if (line) yield parseLine(line);
     }
   }
-  if (buffered.trim()) yield JSON.parse(buffered);
+  if (buffered.trim()) yield parseLine(buffered.trim());
+}
+
+function parseLine(line) {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new CliError(`Unexpected line in the import stream: ${line.slice(0, 200)}`, EXIT.refused);
+  }
 }
 
 async function importCommand(args) {
@@ -201,7 +212,7 @@ async function importCommand(args) {
   try {
     for await (const message of ndjson(res.body)) {
       if (message.progress) progress.update(message.progress.done, message.progress.total);
-      else if (message.error) throw apiError(message.error);
+      else if (message.error) throw apiError(message.error, res);
       else if (message.data) result = message.data;
     }
   } finally {

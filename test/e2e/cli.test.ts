@@ -107,7 +107,8 @@ describe('chorus CLI against a running worker', () => {
     await writeFile(withBadRow, `${ROSTER}\nnot-an-email,bad handle!,Nobody,affiliate\n`);
     const refused = await chorus(['import', campaignId, withBadRow]);
     expect(refused.code, refused.stderr).toBe(1);
-    expect(refused.stderr).toContain('(import_has_errors)');
+    // Refused inside the stream (HTTP 200 already sent): the error line still carries code and rows.
+    expect(refused.stderr).toMatch(/\(import_has_errors\) \[request [0-9a-f-]{36}\]/);
     expect(refused.stderr).toMatch(/line 5: /);
     expect((await admin<unknown[]>('GET', '/creators')).length).toBe(0);
 
@@ -161,7 +162,8 @@ describe('chorus CLI against a running worker', () => {
   it('prints the API error code and message, with exit codes for refusals, bad usage and no server', async () => {
     const wrongKey = await chorus(['payouts', 'close', '2020-01'], { CHORUS_ADMIN_KEY: 'ck_admin_not_a_real_key_000000' });
     expect(wrongKey.code).toBe(1);
-    expect(wrongKey.stderr).toMatch(/^chorus: That API key is not valid\. \(unauthorized\) \[HTTP 401\]/);
+    // The request id in the message finds the worker's log lines for the call.
+    expect(wrongKey.stderr).toMatch(/^chorus: That API key is not valid\. \(unauthorized\) \[HTTP 401, request [0-9a-f-]{36}\]/);
 
     const open = await chorus(['payouts', 'close', new Date().toISOString().slice(0, 7)]);
     expect(open.code).toBe(1);
@@ -170,7 +172,7 @@ describe('chorus CLI against a running worker', () => {
     const unknownCampaign = path.join(dir, 'roster.csv');
     const missing = await chorus(['import', 'cmp_does_not_exist', unknownCampaign]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('(not_found) [HTTP 404]');
+    expect(missing.stderr).toContain('(not_found) [HTTP 404, request ');
 
     const badPeriod = await chorus(['payouts', 'export', '2026-13']);
     expect(badPeriod.code).toBe(2);
