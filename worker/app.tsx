@@ -82,6 +82,15 @@ app.notFound(async (c) => {
   return c.json(errorBody('not_found', 'No such route.'), 404);
 });
 
+// Drizzle wraps a driver error in its own ("Failed query: …", with the bound values) and keeps the D1 error
+// as its cause, so the chain is read: otherwise every drizzle route answered a storage blip with a 500.
+function storageError(err: unknown): Error | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (/D1_ERROR|D1_EXEC_ERROR|storage/i.test(e.message)) return e;
+  }
+  return null;
+}
+
 // Pages answer errors as pages; everything machine-facing answers the JSON error shape.
 app.onError((err, c) => {
   if (err instanceof ApiError) {
@@ -97,8 +106,9 @@ app.onError((err, c) => {
     return c.json(errorBody(code, err.message || 'The request could not be read.'), status);
   }
   // Storage trouble is the platform's, not the client's: 503 so callers retry, never a 500.
-  if (err instanceof Error && /D1_ERROR|D1_EXEC_ERROR|storage/i.test(err.message)) {
-    console.error(JSON.stringify({ event: 'storage_error', path: new URL(c.req.url).pathname, error: err.message }));
+  const storage = storageError(err);
+  if (storage) {
+    console.error(JSON.stringify({ event: 'storage_error', path: new URL(c.req.url).pathname, error: storage.message }));
     return c.json(errorBody('storage_unavailable', 'Storage is unavailable; retry shortly.'), 503, { 'Retry-After': '1' });
   }
   console.error(JSON.stringify({ event: 'unhandled_error', path: new URL(c.req.url).pathname, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
