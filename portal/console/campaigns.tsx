@@ -144,12 +144,14 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
         ) : null}
       </div>
       <FlashNotice flash={flash} />
-      <div class="stats stats-4">
-        <Stat label="Creators active" value={formatCount(totals.active)} hint="across all campaigns" />
-        <Stat label="Posts live" value={formatCount(totals.live)} />
-        <Stat label="Attributed revenue" value={formatMoney(totals.revenue, viewer.currency)} />
-        <Stat label="Creator cost" value={formatMoney(totals.cost, viewer.currency)} hint="commissions, fees and bonuses" />
-      </div>
+      {campaigns.length > 0 ? (
+        <div class="stats stats-4">
+          <Stat label="Creators active" value={formatCount(totals.active)} hint="across all campaigns" />
+          <Stat label="Posts live" value={formatCount(totals.live)} />
+          <Stat label="Attributed revenue" value={formatMoney(totals.revenue, viewer.currency)} />
+          <Stat label="Creator cost" value={formatMoney(totals.cost, viewer.currency)} hint="commissions, fees and bonuses" />
+        </div>
+      ) : null}
       <div class={`console-split${formOpen ? ' is-open' : ''}`}>
         <section aria-labelledby="campaigns-h">
           <h2 id="campaigns-h" class="visually-hidden">
@@ -257,6 +259,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
             <p class="muted small">Write the positioning anchor and non-negotiables on the next page.</p>
             <Errors errors={errors} />
             <form method="post" action="/console/campaigns" class="stack">
+              <input type="hidden" name="status" value="active" />
               <div class="field">
                 <label for="name">Name</label>
                 <input id="name" name="name" type="text" required maxlength={120} value={values.name} placeholder="Glow Week" />
@@ -291,7 +294,6 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                 <NumberField id="attributionWindowDays" label="Attribution window" value={values.attributionWindowDays} min={1} max={365} suffix="days" />
                 <NumberField id="holdingDays" label="Holding period" value={values.holdingDays} min={0} max={365} suffix="days" />
               </div>
-              <input type="hidden" name="status" value="active" />
               <button type="submit" class="button button-primary button-block">
                 Create campaign
               </button>

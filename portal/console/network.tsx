@@ -150,7 +150,7 @@ export const NetworkPage: FC<{
           </p>
         </div>
         {ranking.length === 0 ? (
-          <p class="muted">
+          <p class="empty-inline">
             No creators enrolled yet. <a href={`/console/campaigns/${campaign.id}/import`}>Import your roster</a> to start.
           </p>
         ) : (

@@ -150,7 +150,7 @@ export const PayoutsPage: FC<{
           ))}
         </div>
         {view.lines.length === 0 ? (
-          <p class="muted">{view.close ? 'No creator had a positive balance to pay for this period.' : 'Payouts appear here once the period is closed.'}</p>
+          <p class="empty-inline">{view.close ? 'No creator had a positive balance to pay for this period.' : view.ended ? 'Payouts appear here once the period is closed.' : 'Payouts appear here once the month has ended and is closed.'}</p>
         ) : (
           <div class="table-wrap">
             <table class="payouts stack-sm">

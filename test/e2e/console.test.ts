@@ -404,6 +404,8 @@ describe('brand console in Chromium', () => {
     expect(await ranking.count()).toBe(50);
     expect(squash(await ranking.first().locator('td').nth(1).innerText())).toMatch(/^Maya Lindqvist @mayalin/);
     await capture(page, '10-network');
+    // The part a brand reads first, for docs/console-network.png.
+    await page.screenshot({ path: path.join(SHOTS, 'console-network-overview-1440.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 1480 }, fullPage: true });
 
     // ----- Payouts: close last month, then hand finance the file -----
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payouts' }).click(), /\/console\/payouts$/);
