@@ -108,12 +108,19 @@ export function withFaults(env: Env): Env {
   return faulty;
 }
 
+// Hit batches are spread evenly (the first, then one in every 1/rate), not drawn at random, so a short run
+// still sees its share; 'either' alternates before and after.
+let queueBatches = 0;
+let queueHits = 0;
+
 // The click consumer under a queue fault: a hit batch throws before it runs, or after it wrote (so the
 // redelivery must add nothing), and the queue redelivers the whole batch.
-export async function consumeUnderFaults<B>(batch: B, env: Env, consume: (batch: B, env: Env) => Promise<void>, random: Random = Math.random): Promise<void> {
+export async function consumeUnderFaults<B>(batch: B, env: Env, consume: (batch: B, env: Env) => Promise<void>): Promise<void> {
   const fault = faultSwitches(env)?.queue;
-  if (!fault || random() >= fault.rate) return consume(batch, env);
-  const at = fault.at === 'either' ? (random() < 0.5 ? 'before' : 'after') : fault.at;
+  if (!fault) return consume(batch, env);
+  const n = ++queueBatches;
+  if (Math.ceil(n * fault.rate) <= Math.ceil((n - 1) * fault.rate)) return consume(batch, env);
+  const at = fault.at === 'either' ? (queueHits++ % 2 === 0 ? 'before' : 'after') : fault.at;
   injected('queue', at, 'batch');
   if (at === 'after') await consume(batch, env);
   throw new Error(`injected queue consumer fault ${at} writing`);

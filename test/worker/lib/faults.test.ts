@@ -58,18 +58,22 @@ describe('fault switches', () => {
     expect(await db.prepare('SELECT tag FROM fault_probe WHERE tag = ?').bind('miss').raw()).toEqual([['miss'], ['miss']]);
   });
 
-  it('make the click consumer throw before or after it ran, for the share asked', async () => {
+  it('make the click consumer throw before or after it ran, for an even share of batches', async () => {
     const on = { ...(env as unknown as Env), ENVIRONMENT: 'test', FAULT_QUEUE: 'before', FAULT_QUEUE_RATE: '1' } as Env;
     let ran = 0;
     const consume = async () => {
       ran++;
     };
-    await expect(consumeUnderFaults({}, on, consume, always)).rejects.toThrow(/before/);
+    await expect(consumeUnderFaults({}, on, consume)).rejects.toThrow(/before/);
     expect(ran).toBe(0);
-    await expect(consumeUnderFaults({}, { ...on, FAULT_QUEUE: 'after' } as Env, consume, always)).rejects.toThrow(/after/);
+    await expect(consumeUnderFaults({}, { ...on, FAULT_QUEUE: 'after' } as Env, consume)).rejects.toThrow(/after/);
     expect(ran).toBe(1);
-    await consumeUnderFaults({}, { ...on, FAULT_QUEUE_RATE: '0' } as Env, consume, always);
-    await consumeUnderFaults({}, env as unknown as Env, consume, always);
+    await consumeUnderFaults({}, { ...on, FAULT_QUEUE_RATE: '0' } as Env, consume);
+    await consumeUnderFaults({}, env as unknown as Env, consume);
     expect(ran).toBe(3);
+    const quarter = { ...on, FAULT_QUEUE: 'either', FAULT_QUEUE_RATE: '0.25' } as Env;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) outcomes.push(await consumeUnderFaults({}, quarter, consume).then(() => 'ok', (e: Error) => (/before/.test(e.message) ? 'before' : 'after')));
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual(['before', 'after']);
   });
 });
