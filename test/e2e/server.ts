@@ -96,7 +96,8 @@ async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adm
   await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', statements.join(' ')]);
 }
 
-export async function startChorus(opts: { owner?: ConsoleOwner } = {}): Promise<ChorusServer> {
+// `vars` override wrangler.toml's [vars] for this run (e.g. a shorter webhook retry step).
+export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<string, string> } = {}): Promise<ChorusServer> {
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-e2e-'));
   const persist = path.join(tmp, 'state');
   const brand = { id: 'brand_e2e', slug: 'fernway', name: 'Fernway Botanicals' };
@@ -129,6 +130,7 @@ export async function startChorus(opts: { owner?: ConsoleOwner } = {}): Promise<
       workers: [
         {
           ...bindings,
+          bindings: { ...bindings.bindings, ...opts.vars },
           name: 'chorus',
           modules: true,
           scriptPath,
