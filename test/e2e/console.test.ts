@@ -441,6 +441,12 @@ describe('brand console in Chromium', () => {
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Campaigns' }).click(), /\/console$/);
     expect(await statValue(page, 'Attributed revenue')).toBe(usd(revenue));
     await capture(page, '13-campaigns');
+    // With a campaign listed, the new-campaign form waits behind its link (no script: the #fragment shows it).
+    const newForm = page.getByRole('region', { name: 'New campaign' });
+    expect(await newForm.isVisible()).toBe(false);
+    await page.getByRole('link', { name: 'New campaign' }).click();
+    expect(await newForm.isVisible()).toBe(true);
+    expect(await page.getByLabel('Name', { exact: true }).isVisible()).toBe(true);
 
     await context.close();
     expect(pageProblems).toEqual([]);
