@@ -6,6 +6,8 @@ import type { AppEnv, Env } from '../env';
 import { ApiError } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { TtlCache } from '../lib/ttl-cache';
+import { routeDescriber } from '../openapi/registry';
+import { CodeCheck } from '../openapi/schemas';
 
 type StorefrontCode = CodeState & { code: string; discountType: 'percent' | 'fixed'; discountValue: number; handle: string };
 
@@ -43,23 +45,41 @@ export function forgetCode(brandId: string, code: string): void {
   codes.delete(`${brandId}:${code}`);
 }
 
-export const codeCheck = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Storefront', auth: 'storefrontKey' });
 
-codeCheck.get('/:code', async (c) => {
-  const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(c.req.header('authorization') ?? '');
-  if (!match) throw new ApiError(401, 'unauthorized', 'Send a storefront key as a Bearer token.');
-  const key = match[1]!;
-  // Only Cloudflare's own connecting-IP header counts; X-Forwarded-For and friends are client-controlled.
-  const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-  const { success } = await c.env.CODE_CHECK_LIMITER.limit({ key: `${ip}|${key}` });
-  if (!success) throw new ApiError(429, 'rate_limited', 'Too many code checks; slow down.', undefined, { 'Retry-After': '60' });
-  const now = Date.now();
-  const ttl = Number(c.env.CODE_CACHE_TTL_MS ?? 0);
-  const brandId = await storefrontBrand(c.env, key, now, ttl);
-  if (!brandId) throw new ApiError(401, 'unauthorized', 'That storefront key is not valid.');
-  c.header('Cache-Control', 'no-store');
-  const code = normalizeCode(c.req.param('code'));
-  const found = code === null ? null : await lookupCode(c.env, brandId, code, now, ttl);
-  if (!found || !isRedeemable(found, now)) return c.json(INVALID);
-  return c.json({ valid: true, code: found.code, discount: { type: found.discountType, value: found.discountValue }, creator: { handle: found.handle } });
-});
+export const codeCheck = new Hono<AppEnv>().get(
+  '/:code',
+  op({
+    summary: 'Check a discount code',
+    description:
+      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key.",
+    params: { code: 'The code as the shopper typed it.' },
+    responses: {
+      200: {
+        description: 'Whether the code can be used now, and for what.',
+        schema: CodeCheck,
+        headers: { 'Cache-Control': 'no-store' },
+      },
+    },
+  }),
+  async (c) => {
+    const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(c.req.header('authorization') ?? '');
+    if (!match) throw new ApiError(401, 'unauthorized', 'Send a storefront key as a Bearer token.');
+    const key = match[1]!;
+    // Only Cloudflare's own connecting-IP header counts; X-Forwarded-For and friends are client-controlled.
+    const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
+    const { success } = await c.env.CODE_CHECK_LIMITER.limit({ key: `${ip}|${key}` });
+    if (!success) throw new ApiError(429, 'rate_limited', 'Too many code checks; slow down.', undefined, { 'Retry-After': '60' });
+    const now = Date.now();
+    const ttl = Number(c.env.CODE_CACHE_TTL_MS ?? 0);
+    const brandId = await storefrontBrand(c.env, key, now, ttl);
+    if (!brandId) throw new ApiError(401, 'unauthorized', 'That storefront key is not valid.');
+    c.header('Cache-Control', 'no-store');
+    const code = normalizeCode(c.req.param('code'));
+    const found = code === null ? null : await lookupCode(c.env, brandId, code, now, ttl);
+    if (!found || !isRedeemable(found, now)) return c.json(INVALID);
+    return c.json({ valid: true, code: found.code, discount: { type: found.discountType, value: found.discountValue }, creator: { handle: found.handle } });
+  },
+);
+
+export type CodeCheckApp = typeof codeCheck;

@@ -6,6 +6,8 @@ import type { AppEnv } from '../env';
 import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
 import { verifyTimestampedSignature } from '../lib/signatures';
+import { routeDescriber } from '../openapi/registry';
+import { Conversion, dataOf, Refund } from '../openapi/schemas';
 
 const externalId = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII, 1-128 characters');
 const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code');
@@ -63,16 +65,49 @@ async function signedBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): P
   return { brand, body };
 }
 
-export const ingest = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Ingestion', auth: 'chorusSignature' });
 
-ingest.post('/conversions', async (c) => {
-  const { brand, body } = await signedBody(c, conversionBody);
-  const result = await recordConversion(c.env.DB, brand, body, 'api');
-  return c.json({ data: result.data }, result.created ? 201 : 200);
-});
+const signedCall =
+  'Sign the exact bytes you send: `Chorus-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(ingest secret, "<t>.<raw body>")>`, within 300 s of our clock, with `Chorus-Account: <brand slug>`. Several `v1=` values are accepted while you rotate secrets.';
 
-ingest.post('/refunds', async (c) => {
-  const { brand, body } = await signedBody(c, refundBody);
-  const result = await recordRefund(c.env.DB, brand, body, 'api');
-  return c.json({ data: result.data }, result.created ? 201 : 200);
-});
+export const ingest = new Hono<AppEnv>()
+  .post(
+    '/conversions',
+    op({
+      summary: 'Record an order',
+      description: `${signedCall} The order is attributed (a redeemable code beats a click within the attribution window, which beats none), priced against the creator's commission tier, and written once: 201 when new, 200 when the same order id arrives again with the same payload, 409 when it arrives with a different one. A 503 is safe to retry with the same payload.`,
+      body: conversionBody,
+      example: { orderId: 'order-1001', amountMinor: 4999, currency: 'USD', occurredAt: '2026-05-04T09:30:00Z', code: 'SARAH15', clickId: null, customerRef: null },
+      responses: {
+        201: { description: 'Recorded now.', schema: dataOf(Conversion) },
+        200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Conversion) },
+      },
+      errors: { 409: ['idempotency_conflict'] },
+    }),
+    async (c) => {
+      const { brand, body } = await signedBody(c, conversionBody);
+      const result = await recordConversion(c.env.DB, brand, body, 'api');
+      return c.json({ data: result.data }, result.created ? 201 : 200);
+    },
+  )
+  .post(
+    '/refunds',
+    op({
+      summary: 'Record a refund',
+      description: `${signedCall} Reverses the commission of the order proportionally with a new negative ledger entry (paid entries are never edited). A refund that arrives before its order is kept pending and applied when the order lands.`,
+      body: refundBody,
+      example: { refundId: 'refund-77', orderId: 'order-1001', amountMinor: 4999, currency: 'USD', occurredAt: '2026-05-06T14:00:00Z' },
+      responses: {
+        201: { description: 'Recorded now.', schema: dataOf(Refund) },
+        200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Refund) },
+      },
+      errors: { 409: ['idempotency_conflict'] },
+    }),
+    async (c) => {
+      const { brand, body } = await signedBody(c, refundBody);
+      const result = await recordRefund(c.env.DB, brand, body, 'api');
+      return c.json({ data: result.data }, result.created ? 201 : 200);
+    },
+  );
+
+export type IngestApp = typeof ingest;

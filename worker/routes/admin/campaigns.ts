@@ -11,6 +11,8 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 
 const text = (max: number) => z.string().trim().max(max);
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
@@ -65,71 +67,111 @@ export function campaignView(c: CampaignRow) {
   };
 }
 
-export const campaignRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Campaigns', auth: 'adminKey' });
+const campaignId = { id: 'The campaign id.' };
 
-campaignRoutes.get('/', async (c) => {
-  const db = database(c.env.DB);
-  const rows = await db.select().from(campaigns).where(eq(campaigns.brandId, c.var.admin.brandId)).orderBy(desc(campaigns.createdAt));
-  return c.json({ data: rows.map(campaignView) });
-});
-
-campaignRoutes.get('/:id', async (c) => {
-  const db = database(c.env.DB);
-  const row = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, c.var.admin.brandId)) });
-  if (!row) throw notFound('campaign');
-  return c.json({ data: campaignView(row) });
-});
-
-campaignRoutes.post('/', valid('json', createCampaign), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
-  if (!brand) throw notFound('brand');
-  const destination = checkDestination(input.defaultDestination, brand.allowedHosts);
-  if (!destination.ok) throw new ApiError(422, 'invalid_destination', 'The destination must be an https URL on one of the brand\'s allowed hosts.', { reason: destination.reason });
-  if (input.commissionPlanId) {
-    const plan = await db.query.commissionPlans.findFirst({ where: and(eq(commissionPlans.id, input.commissionPlanId), eq(commissionPlans.brandId, brandId)) });
-    if (!plan) throw notFound('commission plan');
-  }
-  if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) {
-    throw new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
-  }
-  const now = Date.now();
-  const row: CampaignRow = { id: newId('cmp'), brandId, ...input, defaultDestination: destination.url, createdAt: now };
-  await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
-    new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
-  );
-  return c.json({ data: campaignView(row) }, 201);
-});
-
-campaignRoutes.patch('/:id', valid('json', updateCampaign), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const where = and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, brandId));
-  const existing = await db.query.campaigns.findFirst({ where });
-  if (!existing) throw notFound('campaign');
-  const now = Date.now();
-  const [updated] = await db.batch([
-    db.update(campaigns).set(input).where(where).returning(),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
-  ]);
-  return c.json({ data: campaignView(updated[0] ?? existing) });
-});
-
-// The network view: totals first, then the ranking with suggested moves on the payment ladder.
-campaignRoutes.get('/:id/network', async (c) => {
-  const now = Date.now();
-  const data = await loadNetwork(c.env.DB, c.var.admin.brandId, c.req.param('id'), now);
-  if (!data) throw notFound('campaign');
-  return c.json({
-    data: {
-      campaign: data.campaign,
-      summary: summarize(data.creators, data.campaign.baseline),
-      daily: data.daily,
-      ranking: rankCreators(data.creators, now).map(({ enrolledAt, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt) })),
-      scoring: { weights: SCORE_WEIGHTS, ladder: DEFAULT_LADDER },
+export const campaignRoutes = new Hono<AppEnv>()
+  .get('/', op({ summary: 'List campaigns', description: 'Newest first.', responses: { 200: { description: 'The brand\'s campaigns.', schema: listOf(Campaign) } } }), async (c) => {
+    const db = database(c.env.DB);
+    const rows = await db.select().from(campaigns).where(eq(campaigns.brandId, c.var.admin.brandId)).orderBy(desc(campaigns.createdAt));
+    return c.json({ data: rows.map(campaignView) });
+  })
+  .get('/:id', op({ summary: 'Get a campaign', params: campaignId, responses: { 200: { description: 'The campaign.', schema: dataOf(Campaign) } }, errors: { 404: ['not_found'] } }), async (c) => {
+    const db = database(c.env.DB);
+    const row = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, c.var.admin.brandId)) });
+    if (!row) throw notFound('campaign');
+    return c.json({ data: campaignView(row) });
+  })
+  .post(
+    '/',
+    op({
+      summary: 'Create a campaign',
+      description: "The brief's constant parts live here: the positioning anchor, the non-negotiables and the disclosure. The default destination must be an https URL on one of the brand's allowed hosts.",
+      example: {
+        name: 'Spring Glow',
+        slug: 'spring-glow',
+        hashtag: '#SpringGlow',
+        positioningAnchor: 'Skin care that fits a ten-minute morning.',
+        nonNegotiables: ['Show the product in daylight', 'No before/after claims about medical conditions'],
+        defaultDestination: 'https://shop.example/spring',
+        commissionPlanId: null,
+        startsAt: '2026-05-01T00:00:00Z',
+      },
+      responses: { 201: { description: 'Created.', schema: dataOf(Campaign) } },
+      errors: { 404: ['not_found'], 409: ['slug_taken'], 422: ['invalid_destination'] },
+    }),
+    valid('json', createCampaign),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+      if (!brand) throw notFound('brand');
+      const destination = checkDestination(input.defaultDestination, brand.allowedHosts);
+      if (!destination.ok) throw new ApiError(422, 'invalid_destination', 'The destination must be an https URL on one of the brand\'s allowed hosts.', { reason: destination.reason });
+      if (input.commissionPlanId) {
+        const plan = await db.query.commissionPlans.findFirst({ where: and(eq(commissionPlans.id, input.commissionPlanId), eq(commissionPlans.brandId, brandId)) });
+        if (!plan) throw notFound('commission plan');
+      }
+      if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) {
+        throw new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
+      }
+      const now = Date.now();
+      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, defaultDestination: destination.url, createdAt: now };
+      await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
+        new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
+      );
+      return c.json({ data: campaignView(row) }, 201);
     },
-  });
-});
+  )
+  .patch(
+    '/:id',
+    op({
+      summary: 'Update a campaign',
+      description: 'Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed.',
+      params: campaignId,
+      example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
+      responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', updateCampaign),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const where = and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, brandId));
+      const existing = await db.query.campaigns.findFirst({ where });
+      if (!existing) throw notFound('campaign');
+      const now = Date.now();
+      const [updated] = await db.batch([
+        db.update(campaigns).set(input).where(where).returning(),
+        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
+      ]);
+      return c.json({ data: campaignView(updated[0] ?? existing) });
+    },
+  )
+  // The network view: totals first, then the ranking with suggested moves on the payment ladder.
+  .get(
+    '/:id/network',
+    op({
+      summary: 'Network measurement',
+      description: "The campaign's network-level totals (cost per engagement, and the ratio to the mid-tier baseline when one is set), 30 days of clicks and conversions, and the creator ranking with suggested moves on the payment ladder.",
+      params: campaignId,
+      responses: { 200: { description: 'The network view.', schema: dataOf(Network) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const now = Date.now();
+      const data = await loadNetwork(c.env.DB, c.var.admin.brandId, c.req.param('id'), now);
+      if (!data) throw notFound('campaign');
+      return c.json({
+        data: {
+          campaign: data.campaign,
+          summary: summarize(data.creators, data.campaign.baseline),
+          daily: data.daily,
+          ranking: rankCreators(data.creators, now).map(({ enrolledAt, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt) })),
+          scoring: { weights: SCORE_WEIGHTS, ladder: DEFAULT_LADDER },
+        },
+      });
+    },
+  );

@@ -10,6 +10,8 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
 import { forgetCode } from '../codes';
+import { routeDescriber } from '../../openapi/registry';
+import { BulkCodesResult, dataOf, DiscountCode, listOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
@@ -29,6 +31,7 @@ const bulkCodes = z
   .strictObject({ campaignId: id, pattern: z.string().min(1).max(64).includes('{HANDLE}'), ...discount })
   .refine(percentInRange, { message: 'a percent discount is at most 100', path: ['discountValue'] });
 const updateCode = z.strictObject({ status: z.enum(['active', 'disabled']) });
+const listQuery = z.strictObject({ enrollmentId: id.optional() });
 
 type CodeRow = typeof discountCodes.$inferSelect;
 
@@ -50,74 +53,109 @@ function invalidCode(raw: string): ApiError {
   return new ApiError(422, 'invalid_code', 'Codes are 3-32 characters of A-Z, 0-9, _ and - after normalization.', { code: raw.slice(0, 64) });
 }
 
-export const codeRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Discount codes', auth: 'adminKey' });
 
-codeRoutes.get('/', valid('query', z.strictObject({ enrollmentId: id.optional() })), async (c) => {
-  const { enrollmentId } = c.req.valid('query');
-  const scope = eq(discountCodes.brandId, c.var.admin.brandId);
-  const rows = await database(c.env.DB).select().from(discountCodes).where(enrollmentId ? and(scope, eq(discountCodes.enrollmentId, enrollmentId)) : scope).orderBy(desc(discountCodes.createdAt));
-  return c.json({ data: rows.map(codeView) });
-});
-
-codeRoutes.post('/', valid('json', createCode), async (c) => {
-  const { code: raw, enrollmentId, ...terms } = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const code = normalizeCode(raw);
-  if (!code) throw invalidCode(raw);
-  const db = database(c.env.DB);
-  const enrollment = await db.query.enrollments.findFirst({ where: and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId)) });
-  if (!enrollment) throw notFound('enrollment');
-  const now = Date.now();
-  const row: CodeRow = { id: newId('dc'), brandId, enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now };
-  await writeAudited(db, db.insert(discountCodes).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'code.created', targetType: 'discount_code', targetId: row.id }, now, () =>
-    new ApiError(409, 'code_taken', 'This brand already has that code.'),
+export const codeRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    op({ summary: 'List discount codes', description: 'Newest first; filter by enrollment.', responses: { 200: { description: 'The brand\'s codes.', schema: listOf(DiscountCode) } } }),
+    valid('query', listQuery),
+    async (c) => {
+      const { enrollmentId } = c.req.valid('query');
+      const scope = eq(discountCodes.brandId, c.var.admin.brandId);
+      const rows = await database(c.env.DB).select().from(discountCodes).where(enrollmentId ? and(scope, eq(discountCodes.enrollmentId, enrollmentId)) : scope).orderBy(desc(discountCodes.createdAt));
+      return c.json({ data: rows.map(codeView) });
+    },
+  )
+  .post(
+    '/',
+    op({
+      summary: 'Create a discount code',
+      description: 'Codes are normalized (upper case, 3-32 characters of A-Z, 0-9, _ and -) and unique per brand. A code beats a click when both point at an order.',
+      example: { enrollmentId: 'enr_Q2x7vLr9TkPa4mBc', code: 'SARAH15', discountType: 'percent', discountValue: 15, maxRedemptions: 500 },
+      responses: { 201: { description: 'Created.', schema: dataOf(DiscountCode) } },
+      errors: { 404: ['not_found'], 409: ['code_taken'], 422: ['invalid_code'] },
+    }),
+    valid('json', createCode),
+    async (c) => {
+      const { code: raw, enrollmentId, ...terms } = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const code = normalizeCode(raw);
+      if (!code) throw invalidCode(raw);
+      const db = database(c.env.DB);
+      const enrollment = await db.query.enrollments.findFirst({ where: and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId)) });
+      if (!enrollment) throw notFound('enrollment');
+      const now = Date.now();
+      const row: CodeRow = { id: newId('dc'), brandId, enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now };
+      await writeAudited(db, db.insert(discountCodes).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'code.created', targetType: 'discount_code', targetId: row.id }, now, () =>
+        new ApiError(409, 'code_taken', 'This brand already has that code.'),
+      );
+      forgetCode(brandId, code);
+      return c.json({ data: codeView(row) }, 201);
+    },
+  )
+  .post(
+    '/bulk',
+    op({
+      summary: 'Create codes for a whole campaign',
+      description: 'One code per enrollment from a pattern such as `{HANDLE}15`. Re-running it creates only what is missing.',
+      example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', pattern: '{HANDLE}15', discountType: 'percent', discountValue: 15 },
+      responses: { 201: { description: 'What was created, skipped, or could not be made.', schema: dataOf(BulkCodesResult) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', bulkCodes),
+    async (c) => {
+      const { campaignId, pattern, ...terms } = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const campaign = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, campaignId), eq(campaigns.brandId, brandId)) });
+      if (!campaign) throw notFound('campaign');
+      const roster = await db
+        .select({ enrollmentId: enrollments.id, handle: creators.handle })
+        .from(enrollments)
+        .innerJoin(creators, eq(creators.id, enrollments.creatorId))
+        .where(and(eq(enrollments.campaignId, campaignId), eq(enrollments.brandId, brandId)));
+      const now = Date.now();
+      const invalid: { enrollmentId: string; handle: string }[] = [];
+      const rows: CodeRow[] = [];
+      for (const r of roster) {
+        const code = codeFromPattern(pattern, r.handle);
+        if (!code) invalid.push(r);
+        else rows.push({ id: newId('dc'), brandId, enrollmentId: r.enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now });
+      }
+      let created = 0;
+      // D1 caps a statement at 100 bound parameters: insert in chunks of 8 rows (12 columns each).
+      for (let i = 0; i < rows.length; i += 8) {
+        const inserted = await db.insert(discountCodes).values(rows.slice(i, i + 8)).onConflictDoNothing().returning({ id: discountCodes.id });
+        created += inserted.length;
+      }
+      await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.bulk_created', targetType: 'campaign', targetId: campaignId, details: { pattern, created } }, now));
+      return c.json({ data: { created, skipped: rows.length - created, invalid } }, 201);
+    },
+  )
+  .patch(
+    '/:id',
+    op({
+      summary: 'Enable or disable a discount code',
+      params: { id: 'The discount code id.' },
+      example: { status: 'disabled' },
+      responses: { 200: { description: 'The updated code.', schema: dataOf(DiscountCode) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', updateCode),
+    async (c) => {
+      const { status } = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const where = and(eq(discountCodes.id, c.req.param('id')), eq(discountCodes.brandId, brandId));
+      const existing = await db.query.discountCodes.findFirst({ where });
+      if (!existing) throw notFound('discount code');
+      const now = Date.now();
+      await db.batch([
+        db.update(discountCodes).set({ status }).where(where),
+        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: `code.${status === 'active' ? 'enabled' : 'disabled'}`, targetType: 'discount_code', targetId: existing.id }, now)),
+      ]);
+      forgetCode(brandId, existing.code);
+      return c.json({ data: codeView({ ...existing, status }) });
+    },
   );
-  forgetCode(brandId, code);
-  return c.json({ data: codeView(row) }, 201);
-});
-
-// One code per enrollment of a campaign from a pattern such as {HANDLE}15. Re-running it creates only what is missing.
-codeRoutes.post('/bulk', valid('json', bulkCodes), async (c) => {
-  const { campaignId, pattern, ...terms } = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const campaign = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, campaignId), eq(campaigns.brandId, brandId)) });
-  if (!campaign) throw notFound('campaign');
-  const roster = await db
-    .select({ enrollmentId: enrollments.id, handle: creators.handle })
-    .from(enrollments)
-    .innerJoin(creators, eq(creators.id, enrollments.creatorId))
-    .where(and(eq(enrollments.campaignId, campaignId), eq(enrollments.brandId, brandId)));
-  const now = Date.now();
-  const invalid: { enrollmentId: string; handle: string }[] = [];
-  const rows: CodeRow[] = [];
-  for (const r of roster) {
-    const code = codeFromPattern(pattern, r.handle);
-    if (!code) invalid.push(r);
-    else rows.push({ id: newId('dc'), brandId, enrollmentId: r.enrollmentId, code, ...terms, redemptions: 0, status: 'active', createdAt: now });
-  }
-  let created = 0;
-  // D1 caps a statement at 100 bound parameters: insert in chunks of 8 rows (12 columns each).
-  for (let i = 0; i < rows.length; i += 8) {
-    const inserted = await db.insert(discountCodes).values(rows.slice(i, i + 8)).onConflictDoNothing().returning({ id: discountCodes.id });
-    created += inserted.length;
-  }
-  await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.bulk_created', targetType: 'campaign', targetId: campaignId, details: { pattern, created } }, now));
-  return c.json({ data: { created, skipped: rows.length - created, invalid } }, 201);
-});
-
-codeRoutes.patch('/:id', valid('json', updateCode), async (c) => {
-  const { status } = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const where = and(eq(discountCodes.id, c.req.param('id')), eq(discountCodes.brandId, brandId));
-  const existing = await db.query.discountCodes.findFirst({ where });
-  if (!existing) throw notFound('discount code');
-  const now = Date.now();
-  await db.batch([
-    db.update(discountCodes).set({ status }).where(where),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: `code.${status === 'active' ? 'enabled' : 'disabled'}`, targetType: 'discount_code', targetId: existing.id }, now)),
-  ]);
-  forgetCode(brandId, existing.code);
-  return c.json({ data: codeView({ ...existing, status }) });
-});

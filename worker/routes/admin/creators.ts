@@ -10,6 +10,8 @@ import { issueAccountToken } from '../../db/account-tokens';
 import { sendMessage } from '../../lib/messages';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { Creator, dataOf, Invite, listOf, PasswordResetSent } from '../../openapi/schemas';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,30}$/, 'lowercase letters, digits and _ (2-30)');
 
@@ -38,75 +40,104 @@ export function creatorView(c: CreatorRow, r: RosterRow) {
   };
 }
 
-export const creatorRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Creators', auth: 'adminKey' });
+const creatorId = { id: 'The creator id.' };
 
-creatorRoutes.get('/', async (c) => {
-  const db = database(c.env.DB);
-  const rows = await db
-    .select({ creator: creators, roster: brandCreators })
-    .from(brandCreators)
-    .innerJoin(creators, eq(creators.id, brandCreators.creatorId))
-    .where(eq(brandCreators.brandId, c.var.admin.brandId))
-    .orderBy(desc(brandCreators.createdAt));
-  return c.json({ data: rows.map((r) => creatorView(r.creator, r.roster)) });
-});
-
-// A creator has one global account: adding an email that already has one puts that account on this
-// brand's roster instead of creating a second.
-creatorRoutes.post('/', valid('json', addCreator), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const now = Date.now();
-  const [byEmail, byHandle] = await Promise.all([
-    db.query.creators.findFirst({ where: eq(creators.email, input.email) }),
-    db.query.creators.findFirst({ where: eq(creators.handle, input.handle) }),
-  ]);
-  if (byHandle && byHandle.id !== byEmail?.id) throw new ApiError(409, 'handle_taken', 'That handle belongs to another creator account.');
-  const creator: CreatorRow = byEmail ?? {
-    id: newId('cr'),
-    email: input.email,
-    handle: input.handle,
-    displayName: input.displayName,
-    passwordHash: null,
-    payoutDetailsEnc: null,
-    createdAt: now,
-  };
-  const roster: RosterRow = { brandId, creatorId: creator.id, niche: input.niche, platform: input.platform, followerCount: input.followerCount, createdAt: now };
-  const existing = await db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, creator.id)) });
-  if (existing) return c.json({ data: creatorView(creator, existing) }, 200);
-  await db.batch([
-    db.insert(creators).values(creator).onConflictDoNothing(),
-    db.insert(brandCreators).values(roster).onConflictDoNothing(),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: creator.id }, now)),
-  ]);
-  return c.json({ data: creatorView(creator, roster) }, 201);
-});
-
-// Invites and resets are single-use links. The invite URL goes back to the brand, which sends it;
-// a reset goes only to the creator's own address, so no brand can take over a shared account.
-creatorRoutes.post('/:id/invite', async (c) => {
-  const { brandId, keyId } = c.var.admin;
-  const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-  const now = Date.now();
-  const { token, expiresAt } = await issueAccountToken(c.env.DB, 'invite', creator.id, brandId, now);
-  await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.invited', targetType: 'creator', targetId: creator.id }, now));
-  return c.json({ data: { inviteUrl: `${new URL(c.req.url).origin}/invite/${token}`, expiresAt: iso(expiresAt) } }, 201);
-});
-
-creatorRoutes.post('/:id/password-reset', async (c) => {
-  const { brandId, keyId } = c.var.admin;
-  const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-  const now = Date.now();
-  const { token, expiresAt } = await issueAccountToken(c.env.DB, 'reset', creator.id, brandId, now);
-  await sendMessage({
-    to: creator.email,
-    subject: 'Reset your Chorus password',
-    text: `Open this link within the hour to choose a new password: ${new URL(c.req.url).origin}/reset/${token}`,
-  });
-  await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id }, now));
-  return c.json({ data: { sent: true, expiresAt: iso(expiresAt) } }, 201);
-});
+export const creatorRoutes = new Hono<AppEnv>()
+  .get('/', op({ summary: 'List the roster', description: 'Newest first.', responses: { 200: { description: "The brand's creators.", schema: listOf(Creator) } } }), async (c) => {
+    const db = database(c.env.DB);
+    const rows = await db
+      .select({ creator: creators, roster: brandCreators })
+      .from(brandCreators)
+      .innerJoin(creators, eq(creators.id, brandCreators.creatorId))
+      .where(eq(brandCreators.brandId, c.var.admin.brandId))
+      .orderBy(desc(brandCreators.createdAt));
+    return c.json({ data: rows.map((r) => creatorView(r.creator, r.roster)) });
+  })
+  .post(
+    '/',
+    op({
+      summary: 'Add a creator to the roster',
+      description: 'A creator has one global account: an email that already has one puts that account on this roster instead of creating a second. Adding a creator already on the roster answers 200 with the existing entry.',
+      example: { email: 'sarah@creators.example', handle: 'sarah_makes', displayName: 'Sarah Okafor', niche: 'skincare', platform: 'instagram', followerCount: 18500 },
+      responses: {
+        201: { description: 'Added.', schema: dataOf(Creator) },
+        200: { description: 'Already on the roster.', schema: dataOf(Creator) },
+      },
+      errors: { 409: ['handle_taken'] },
+    }),
+    valid('json', addCreator),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const now = Date.now();
+      const [byEmail, byHandle] = await Promise.all([
+        db.query.creators.findFirst({ where: eq(creators.email, input.email) }),
+        db.query.creators.findFirst({ where: eq(creators.handle, input.handle) }),
+      ]);
+      if (byHandle && byHandle.id !== byEmail?.id) throw new ApiError(409, 'handle_taken', 'That handle belongs to another creator account.');
+      const creator: CreatorRow = byEmail ?? {
+        id: newId('cr'),
+        email: input.email,
+        handle: input.handle,
+        displayName: input.displayName,
+        passwordHash: null,
+        payoutDetailsEnc: null,
+        createdAt: now,
+      };
+      const roster: RosterRow = { brandId, creatorId: creator.id, niche: input.niche, platform: input.platform, followerCount: input.followerCount, createdAt: now };
+      const existing = await db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, creator.id)) });
+      if (existing) return c.json({ data: creatorView(creator, existing) }, 200);
+      await db.batch([
+        db.insert(creators).values(creator).onConflictDoNothing(),
+        db.insert(brandCreators).values(roster).onConflictDoNothing(),
+        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: creator.id }, now)),
+      ]);
+      return c.json({ data: creatorView(creator, roster) }, 201);
+    },
+  )
+  .post(
+    '/:id/invite',
+    op({
+      summary: 'Create an invite link',
+      description: 'A single-use link for the creator to set a password; the brand sends it.',
+      params: creatorId,
+      responses: { 201: { description: 'The invite link and when it expires.', schema: dataOf(Invite) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
+      const now = Date.now();
+      const { token, expiresAt } = await issueAccountToken(c.env.DB, 'invite', creator.id, brandId, now);
+      await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.invited', targetType: 'creator', targetId: creator.id }, now));
+      return c.json({ data: { inviteUrl: `${new URL(c.req.url).origin}/invite/${token}`, expiresAt: iso(expiresAt) } }, 201);
+    },
+  )
+  .post(
+    '/:id/password-reset',
+    op({
+      summary: 'Send a password reset',
+      description: "Mailed only to the creator's own address, so no brand can take over a shared account.",
+      params: creatorId,
+      responses: { 201: { description: 'Sent.', schema: dataOf(PasswordResetSent) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
+      const now = Date.now();
+      const { token, expiresAt } = await issueAccountToken(c.env.DB, 'reset', creator.id, brandId, now);
+      await sendMessage({
+        to: creator.email,
+        subject: 'Reset your Chorus password',
+        text: `Open this link within the hour to choose a new password: ${new URL(c.req.url).origin}/reset/${token}`,
+      });
+      await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id }, now));
+      return c.json({ data: { sent: true, expiresAt: iso(expiresAt) } }, 201);
+    },
+  );
 
 async function rosterCreator(db: D1Database, brandId: string, creatorId: string) {
   const row = await db

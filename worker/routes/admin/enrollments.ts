@@ -8,6 +8,8 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { dataOf, Enrollment, listOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 
@@ -37,34 +39,50 @@ export function enrollmentView(e: EnrollmentRow) {
   };
 }
 
-export const enrollmentRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Enrollments', auth: 'adminKey' });
 
-enrollmentRoutes.get('/', valid('query', listQuery), async (c) => {
-  const { campaignId } = c.req.valid('query');
-  const db = database(c.env.DB);
-  const brandScope = eq(enrollments.brandId, c.var.admin.brandId);
-  const rows = await db
-    .select()
-    .from(enrollments)
-    .where(campaignId ? and(brandScope, eq(enrollments.campaignId, campaignId)) : brandScope)
-    .orderBy(desc(enrollments.createdAt));
-  return c.json({ data: rows.map(enrollmentView) });
-});
-
-enrollmentRoutes.post('/', valid('json', createEnrollment), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const [campaign, roster] = await Promise.all([
-    db.query.campaigns.findFirst({ where: and(eq(campaigns.id, input.campaignId), eq(campaigns.brandId, brandId)) }),
-    db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, input.creatorId)) }),
-  ]);
-  if (!campaign) throw notFound('campaign');
-  if (!roster) throw notFound('creator');
-  const now = Date.now();
-  const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, createdAt: now };
-  await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
-    new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
+export const enrollmentRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    op({ summary: 'List enrollments', description: 'Newest first; filter by campaign.', responses: { 200: { description: "The brand's enrollments.", schema: listOf(Enrollment) } } }),
+    valid('query', listQuery),
+    async (c) => {
+      const { campaignId } = c.req.valid('query');
+      const db = database(c.env.DB);
+      const brandScope = eq(enrollments.brandId, c.var.admin.brandId);
+      const rows = await db
+        .select()
+        .from(enrollments)
+        .where(campaignId ? and(brandScope, eq(enrollments.campaignId, campaignId)) : brandScope)
+        .orderBy(desc(enrollments.createdAt));
+      return c.json({ data: rows.map(enrollmentView) });
+    },
+  )
+  .post(
+    '/',
+    op({
+      summary: 'Enroll a creator in a campaign',
+      description: 'The creator must be on the roster. The payment model decides what the creator earns: `affiliate` commission, a `flat` fee per live post, `hybrid` (both, plus the plan\'s performance bonus) or `product` only. `briefSection` is the creator-specific part of the brief.',
+      example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', creatorId: 'cr_Q2x7vLr9TkPa4mBc', paymentModel: 'affiliate', briefSection: 'Your morning routine, before coffee.', status: 'active' },
+      responses: { 201: { description: 'Enrolled.', schema: dataOf(Enrollment) } },
+      errors: { 404: ['not_found'], 409: ['already_enrolled'] },
+    }),
+    valid('json', createEnrollment),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const [campaign, roster] = await Promise.all([
+        db.query.campaigns.findFirst({ where: and(eq(campaigns.id, input.campaignId), eq(campaigns.brandId, brandId)) }),
+        db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, input.creatorId)) }),
+      ]);
+      if (!campaign) throw notFound('campaign');
+      if (!roster) throw notFound('creator');
+      const now = Date.now();
+      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, createdAt: now };
+      await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
+        new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
+      );
+      return c.json({ data: enrollmentView(row) }, 201);
+    },
   );
-  return c.json({ data: enrollmentView(row) }, 201);
-});

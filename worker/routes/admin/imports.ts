@@ -3,11 +3,13 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { conflictingHandles, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
-import { planImport } from '../../domain/creator-import';
+import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
 import type { AppEnv, Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { routeDescriber } from '../../openapi/registry';
+import { CreatorImport, dataOf } from '../../openapi/schemas';
 
 const importBody = z.strictObject({
   csv: z.string().min(1).max(1_000_000),
@@ -70,43 +72,74 @@ export async function runCreatorImport(
   return { rows: rows.length, created, skippedRows: errors, invites, invitesCsv: invitesCsv(invites) };
 }
 
-export const importRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Campaigns', auth: 'adminKey' });
+const campaignId = { id: 'The campaign id.' };
 
-importRoutes.post('/:id/import', async (c) => {
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch {
-    throw new ApiError(400, 'malformed_request', 'The body is not valid JSON.');
-  }
-  const parsed = importBody.safeParse(json);
-  if (!parsed.success) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-  const actor: Actor = { type: 'api_key', id: c.var.admin.keyId };
-  const origin = new URL(c.req.url).origin;
-  // Long imports can stream progress as NDJSON: {"progress":{"done":n,"total":m}} lines, then {"data":…}.
-  if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
-    await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
-    c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
-    return stream(c, async (s) => {
+export const importRoutes = new Hono<AppEnv>()
+  .post(
+    '/:id/import',
+    op({
+      summary: 'Import creators from a roster CSV',
+      description:
+        `Columns: ${IMPORT_COLUMNS.join(', ')} (email, handle and name required; other columns are rejected; at most ${MAX_IMPORT_ROWS} rows). ` +
+        'Each row becomes a roster entry, an enrollment, a tracked link, a discount code from `codePattern` and an invite. The whole file is checked first: with errors nothing is written (422 `import_has_errors` with line numbers) unless `confirm` is true, which imports the valid rows. Re-running an import creates only what is missing. Send `Accept: application/x-ndjson` to stream progress lines (`{"progress":{"done":n,"total":m}}`) and then `{"data":…}` or `{"error":…}`.',
+      params: campaignId,
+      body: importBody,
+      example: { csv: 'email,handle,name,niche,platform,follower_count\nsarah@creators.example,sarah_makes,Sarah Okafor,skincare,instagram,18500\n', confirm: false, codePattern: '{HANDLE}15', discountPercent: 15 },
+      responses: {
+        200: {
+          description: 'What was created, the rows skipped, and every invite (also as CSV).',
+          schema: dataOf(CreatorImport),
+          alternative: { contentType: 'application/x-ndjson', description: 'With Accept: application/x-ndjson, progress lines, then one line with `data` or `error`.' },
+        },
+      },
+      errors: { 404: ['not_found'], 422: ['invalid_csv', 'import_has_errors'] },
+    }),
+    async (c) => {
+      let json: unknown;
       try {
-        const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin, async (done, total) => void (await s.writeln(JSON.stringify({ progress: { done, total } }))));
-        await s.writeln(JSON.stringify({ data: result }));
-      } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError(503, 'storage_unavailable', 'The import stopped; run it again, it resumes where it stopped.');
-        await s.writeln(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }));
+        json = await c.req.json();
+      } catch {
+        throw new ApiError(400, 'malformed_request', 'The body is not valid JSON.');
       }
-    });
-  }
-  const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin);
-  return c.json({ data: result }, 200);
-});
-
-importRoutes.get('/:id/invites.csv', async (c) => {
-  const campaign = await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
-  const rows = await inviteRows(c.env.DB, { brandId: c.var.admin.brandId, campaignId: campaign.id, origin: new URL(c.req.url).origin, secretsKey: c.env.SECRETS_KEY });
-  return c.body(invitesCsv(rows), 200, {
-    'Content-Type': 'text/csv; charset=utf-8',
-    'Content-Disposition': `attachment; filename="${safeFilename(`chorus-invites-${campaign.brand_slug}-${campaign.slug}.csv`)}"`,
-    'Cache-Control': 'no-store',
-  });
-});
+      const parsed = importBody.safeParse(json);
+      if (!parsed.success) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      const actor: Actor = { type: 'api_key', id: c.var.admin.keyId };
+      const origin = new URL(c.req.url).origin;
+      // Long imports can stream progress as NDJSON: {"progress":{"done":n,"total":m}} lines, then {"data":…}.
+      if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
+        await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
+        c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
+        return stream(c, async (s) => {
+          try {
+            const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin, async (done, total) => void (await s.writeln(JSON.stringify({ progress: { done, total } }))));
+            await s.writeln(JSON.stringify({ data: result }));
+          } catch (e) {
+            const err = e instanceof ApiError ? e : new ApiError(503, 'storage_unavailable', 'The import stopped; run it again, it resumes where it stopped.');
+            await s.writeln(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }));
+          }
+        });
+      }
+      const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin);
+      return c.json({ data: result }, 200);
+    },
+  )
+  .get(
+    '/:id/invites.csv',
+    op({
+      summary: 'Download invite links as CSV',
+      description: "Every enrolled creator's invite link, tracked link and code, for the brand to send.",
+      params: campaignId,
+      responses: { 200: { description: 'CSV, as an attachment.', contentType: 'text/csv' } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const campaign = await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
+      const rows = await inviteRows(c.env.DB, { brandId: c.var.admin.brandId, campaignId: campaign.id, origin: new URL(c.req.url).origin, secretsKey: c.env.SECRETS_KEY });
+      return c.body(invitesCsv(rows), 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="${safeFilename(`chorus-invites-${campaign.brand_slug}-${campaign.slug}.csv`)}"`,
+        'Cache-Control': 'no-store',
+      });
+    },
+  );

@@ -13,18 +13,20 @@ import { planRoutes } from './plans';
 import { submissionRoutes } from './submissions';
 import { webhookRoutes } from './webhooks';
 
-export const admin = new Hono<AppEnv>();
+// Chained, so the RPC client (worker/client.ts) can infer every route's input and output from AdminApp.
+export const admin = new Hono<AppEnv>()
+  .use('*', requireAdminKey)
+  .route('/campaigns', campaignRoutes)
+  .route('/campaigns', importRoutes)
+  .route('/creators', creatorRoutes)
+  .route('/enrollments', enrollmentRoutes)
+  .route('/links', linkRoutes)
+  .route('/codes', codeRoutes)
+  .route('/commission-plans', planRoutes)
+  .route('/keys', keyRoutes)
+  .route('/integrations', integrationRoutes)
+  .route('/submissions', submissionRoutes)
+  .route('/payouts', payoutRoutes)
+  .route('/webhooks', webhookRoutes);
 
-admin.use('*', requireAdminKey);
-admin.route('/campaigns', campaignRoutes);
-admin.route('/campaigns', importRoutes);
-admin.route('/creators', creatorRoutes);
-admin.route('/enrollments', enrollmentRoutes);
-admin.route('/links', linkRoutes);
-admin.route('/codes', codeRoutes);
-admin.route('/commission-plans', planRoutes);
-admin.route('/keys', keyRoutes);
-admin.route('/integrations', integrationRoutes);
-admin.route('/submissions', submissionRoutes);
-admin.route('/payouts', payoutRoutes);
-admin.route('/webhooks', webhookRoutes);
+export type AdminApp = typeof admin;

@@ -11,6 +11,8 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { ApiKey, dataOf, Integration, listOf, NewApiKey } from '../../openapi/schemas';
 
 const createKey = z.strictObject({ scope: z.enum(['storefront', 'ingest', 'admin']), name: z.string().trim().min(1).max(80) });
 
@@ -18,40 +20,53 @@ type KeyRow = typeof apiKeys.$inferSelect;
 
 const keyView = (k: KeyRow) => ({ id: k.id, scope: k.scope, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt) });
 
-export const keyRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'API keys and integrations', auth: 'adminKey' });
 
-keyRoutes.get('/', async (c) => {
-  const rows = await database(c.env.DB).select().from(apiKeys).where(eq(apiKeys.brandId, c.var.admin.brandId)).orderBy(desc(apiKeys.createdAt));
-  return c.json({ data: rows.map(keyView) });
-});
-
-// The key is shown once, here; only its hash (and, for ingest secrets, a sealed copy) is stored.
-keyRoutes.post('/', valid('json', createKey), async (c) => {
-  const { scope, name } = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const now = Date.now();
-  const key = generateApiKey(scope);
-  const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(c.env.SECRETS_KEY, key) : null, revokedAt: null };
-  await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
-  forgetBrandSecrets();
-  return c.json({ data: { ...keyView(row), key } }, 201);
-});
-
-keyRoutes.delete('/:id', async (c) => {
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const where = and(eq(apiKeys.id, c.req.param('id')), eq(apiKeys.brandId, brandId), isNull(apiKeys.revokedAt));
-  const existing = await db.query.apiKeys.findFirst({ where });
-  if (!existing) throw notFound('API key');
-  const now = Date.now();
-  await db.batch([
-    db.update(apiKeys).set({ revokedAt: now }).where(where),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.revoked', targetType: 'api_key', targetId: existing.id }, now)),
-  ]);
-  forgetBrandSecrets();
-  return c.json({ data: keyView({ ...existing, revokedAt: now }) });
-});
+export const keyRoutes = new Hono<AppEnv>()
+  .get('/', op({ summary: 'List API keys', description: 'Newest first; revoked keys included. The keys themselves are never shown again.', responses: { 200: { description: "The brand's keys.", schema: listOf(ApiKey) } } }), async (c) => {
+    const rows = await database(c.env.DB).select().from(apiKeys).where(eq(apiKeys.brandId, c.var.admin.brandId)).orderBy(desc(apiKeys.createdAt));
+    return c.json({ data: rows.map(keyView) });
+  })
+  .post(
+    '/',
+    op({
+      summary: 'Create an API key',
+      description:
+        'Scopes: `storefront` (publishable, for GET /v1/codes/:code from the checkout), `ingest` (the secret that signs POST /v1/conversions and /v1/refunds) and `admin` (this API). The key is in the answer once; only its hash (and, for ingest secrets, a sealed copy to verify signatures) is stored.',
+      example: { scope: 'ingest', name: 'Checkout backend' },
+      responses: { 201: { description: 'Created; `key` is shown only here.', schema: dataOf(NewApiKey) } },
+    }),
+    valid('json', createKey),
+    async (c) => {
+      const { scope, name } = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const now = Date.now();
+      const key = generateApiKey(scope);
+      const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(c.env.SECRETS_KEY, key) : null, revokedAt: null };
+      await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
+      forgetBrandSecrets();
+      return c.json({ data: { ...keyView(row), key } }, 201);
+    },
+  )
+  .delete(
+    '/:id',
+    op({ summary: 'Revoke an API key', description: 'Takes effect at once for new requests.', params: { id: 'The key id.' }, responses: { 200: { description: 'The revoked key.', schema: dataOf(ApiKey) } }, errors: { 404: ['not_found'] } }),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const where = and(eq(apiKeys.id, c.req.param('id')), eq(apiKeys.brandId, brandId), isNull(apiKeys.revokedAt));
+      const existing = await db.query.apiKeys.findFirst({ where });
+      if (!existing) throw notFound('API key');
+      const now = Date.now();
+      await db.batch([
+        db.update(apiKeys).set({ revokedAt: now }).where(where),
+        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.revoked', targetType: 'api_key', targetId: existing.id }, now)),
+      ]);
+      forgetBrandSecrets();
+      return c.json({ data: keyView({ ...existing, revokedAt: now }) });
+    },
+  );
 
 const createIntegration = z.strictObject({
   provider: z.enum(['shopify', 'stripe']),
@@ -60,17 +75,27 @@ const createIntegration = z.strictObject({
   secret: z.string().min(16).max(256),
 });
 
-export const integrationRoutes = new Hono<AppEnv>();
-
-integrationRoutes.post('/', valid('json', createIntegration), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const now = Date.now();
-  const row = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };
-  await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now, () =>
-    new ApiError(409, 'account_taken', 'That store account is already connected.'),
-  );
-  forgetBrandSecrets();
-  return c.json({ data: { id: row.id, provider: row.provider, externalAccount: row.externalAccount, createdAt: iso(now) } }, 201);
-});
+export const integrationRoutes = new Hono<AppEnv>().post(
+  '/',
+  op({
+    summary: 'Connect a store',
+    description:
+      "Connects a Shopify shop (`externalAccount` is its myshopify domain, `secret` the webhook signing secret) or a Stripe account (`externalAccount` is any name; its webhooks go to /v1/webhooks/stripe/<externalAccount>, `secret` is the endpoint's signing secret). The secret is sealed at rest.",
+    example: { provider: 'shopify', externalAccount: 'fernway.myshopify.com', secret: 'shpss_0123456789abcdef0123456789abcdef' },
+    responses: { 201: { description: 'Connected.', schema: dataOf(Integration) } },
+    errors: { 409: ['account_taken'] },
+  }),
+  valid('json', createIntegration),
+  async (c) => {
+    const input = c.req.valid('json');
+    const { brandId, keyId } = c.var.admin;
+    const db = database(c.env.DB);
+    const now = Date.now();
+    const row = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };
+    await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now, () =>
+      new ApiError(409, 'account_taken', 'That store account is already connected.'),
+    );
+    forgetBrandSecrets();
+    return c.json({ data: { id: row.id, provider: row.provider, externalAccount: row.externalAccount, createdAt: iso(now) } }, 201);
+  },
+);

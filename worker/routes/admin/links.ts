@@ -11,6 +11,8 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId, newSlug } from '../../lib/ids';
 import { forgetRoute } from '../../lib/link-cache';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { dataOf, Link, LinkStats, listOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 const slug = z.string().regex(/^[A-Za-z0-9_-]{3,64}$/);
@@ -20,6 +22,8 @@ const createLink = z.strictObject({
   destination: z.string().max(4096).optional(),
   slug: slug.optional(),
 });
+
+const listQuery = z.strictObject({ enrollmentId: id.optional() });
 
 const updateLink = z.strictObject({
   status: z.enum(['active', 'paused']).optional(),
@@ -45,91 +49,122 @@ function invalidDestination(reason: string): ApiError {
   return new ApiError(422, 'invalid_destination', "The destination must be an https URL on one of the brand's allowed hosts.", { reason });
 }
 
-export const linkRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Links', auth: 'adminKey' });
+const linkId = { id: 'The link id.' };
 
-linkRoutes.get('/', valid('query', z.strictObject({ enrollmentId: id.optional() })), async (c) => {
-  const { enrollmentId } = c.req.valid('query');
-  const db = database(c.env.DB);
-  const scope = eq(links.brandId, c.var.admin.brandId);
-  const rows = await db.select().from(links).where(enrollmentId ? and(scope, eq(links.enrollmentId, enrollmentId)) : scope).orderBy(desc(links.createdAt));
-  const origin = new URL(c.req.url).origin;
-  return c.json({ data: rows.map((l) => linkView(l, origin)) });
-});
-
-linkRoutes.post('/', valid('json', createLink), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const found = await db
-    .select({ brand: brands, campaign: campaigns })
-    .from(enrollments)
-    .innerJoin(campaigns, eq(campaigns.id, enrollments.campaignId))
-    .innerJoin(brands, eq(brands.id, enrollments.brandId))
-    .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.brandId, brandId)))
-    .get();
-  if (!found) throw notFound('enrollment');
-  const checked = checkDestination(input.destination ?? found.campaign.defaultDestination, found.brand.allowedHosts);
-  if (!checked.ok) throw invalidDestination(checked.reason);
-  const now = Date.now();
-  // A generated slug collides with probability ~n/2^48; try a few before giving up.
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const row: LinkRow = {
-      id: newId('lnk'),
-      brandId,
-      enrollmentId: input.enrollmentId,
-      slug: input.slug ?? newSlug(),
-      destination: checked.url,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-    };
-    try {
-      await db.batch([
-        db.insert(links).values(row),
-        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.created', targetType: 'link', targetId: row.id }, now)),
+export const linkRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    op({ summary: 'List tracked links', description: 'Newest first; filter by enrollment.', responses: { 200: { description: "The brand's links.", schema: listOf(Link) } } }),
+    valid('query', listQuery),
+    async (c) => {
+      const { enrollmentId } = c.req.valid('query');
+      const db = database(c.env.DB);
+      const scope = eq(links.brandId, c.var.admin.brandId);
+      const rows = await db.select().from(links).where(enrollmentId ? and(scope, eq(links.enrollmentId, enrollmentId)) : scope).orderBy(desc(links.createdAt));
+      const origin = new URL(c.req.url).origin;
+      return c.json({ data: rows.map((l) => linkView(l, origin)) });
+    },
+  )
+  .post(
+    '/',
+    op({
+      summary: 'Create a tracked link',
+      description: "The destination defaults to the campaign's and must be an https URL on one of the brand's allowed hosts. The slug is generated unless given; slugs are unique across Chorus. The redirect is `url` (GET /r/:slug).",
+      example: { enrollmentId: 'enr_Q2x7vLr9TkPa4mBc', destination: 'https://shop.example/spring?variant=serum' },
+      responses: { 201: { description: 'Created.', schema: dataOf(Link) } },
+      errors: { 404: ['not_found'], 409: ['slug_taken'], 422: ['invalid_destination'] },
+    }),
+    valid('json', createLink),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const found = await db
+        .select({ brand: brands, campaign: campaigns })
+        .from(enrollments)
+        .innerJoin(campaigns, eq(campaigns.id, enrollments.campaignId))
+        .innerJoin(brands, eq(brands.id, enrollments.brandId))
+        .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.brandId, brandId)))
+        .get();
+      if (!found) throw notFound('enrollment');
+      const checked = checkDestination(input.destination ?? found.campaign.defaultDestination, found.brand.allowedHosts);
+      if (!checked.ok) throw invalidDestination(checked.reason);
+      const now = Date.now();
+      // A generated slug collides with probability ~n/2^48; try a few before giving up.
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const row: LinkRow = {
+          id: newId('lnk'),
+          brandId,
+          enrollmentId: input.enrollmentId,
+          slug: input.slug ?? newSlug(),
+          destination: checked.url,
+          status: 'active',
+          createdAt: now,
+          updatedAt: now,
+        };
+        try {
+          await db.batch([
+            db.insert(links).values(row),
+            db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.created', targetType: 'link', targetId: row.id }, now)),
+          ]);
+          forgetRoute(row.slug);
+          return c.json({ data: linkView(row, new URL(c.req.url).origin) }, 201);
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug is already in use.');
+        }
+      }
+      throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
+    },
+  )
+  .patch(
+    '/:id',
+    op({
+      summary: 'Pause, resume or re-point a link',
+      description: 'Takes effect everywhere within the link cache lifetime (LINK_CACHE_TTL_MS, 10 s by default).',
+      params: linkId,
+      example: { status: 'paused' },
+      responses: { 200: { description: 'The updated link.', schema: dataOf(Link) } },
+      errors: { 404: ['not_found'], 422: ['invalid_destination'] },
+    }),
+    valid('json', updateLink),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const where = and(eq(links.id, c.req.param('id')), eq(links.brandId, brandId));
+      const existing = await db.query.links.findFirst({ where });
+      if (!existing) throw notFound('link');
+      const changes: Partial<LinkRow> = { updatedAt: Date.now() };
+      if (input.status) changes.status = input.status;
+      if (input.destination !== undefined) {
+        const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+        const checked = checkDestination(input.destination, brand?.allowedHosts ?? []);
+        if (!checked.ok) throw invalidDestination(checked.reason);
+        changes.destination = checked.url;
+      }
+      const [updated] = await db.batch([
+        db.update(links).set(changes).where(where).returning(),
+        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.updated', targetType: 'link', targetId: existing.id, details: input }, changes.updatedAt!)),
       ]);
-      forgetRoute(row.slug);
-      return c.json({ data: linkView(row, new URL(c.req.url).origin) }, 201);
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
-      if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug is already in use.');
-    }
-  }
-  throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
-});
-
-linkRoutes.patch('/:id', valid('json', updateLink), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const where = and(eq(links.id, c.req.param('id')), eq(links.brandId, brandId));
-  const existing = await db.query.links.findFirst({ where });
-  if (!existing) throw notFound('link');
-  const changes: Partial<LinkRow> = { updatedAt: Date.now() };
-  if (input.status) changes.status = input.status;
-  if (input.destination !== undefined) {
-    const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
-    const checked = checkDestination(input.destination, brand?.allowedHosts ?? []);
-    if (!checked.ok) throw invalidDestination(checked.reason);
-    changes.destination = checked.url;
-  }
-  const [updated] = await db.batch([
-    db.update(links).set(changes).where(where).returning(),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.updated', targetType: 'link', targetId: existing.id, details: input }, changes.updatedAt!)),
-  ]);
-  forgetRoute(existing.slug);
-  return c.json({ data: linkView(updated[0] ?? existing, new URL(c.req.url).origin) });
-});
-
-linkRoutes.get('/:id/stats', async (c) => {
-  const db = database(c.env.DB);
-  const link = await db.query.links.findFirst({ where: and(eq(links.id, c.req.param('id')), eq(links.brandId, c.var.admin.brandId)) });
-  if (!link) throw notFound('link');
-  const days = await db
-    .select({ day: clickRollups.day, clicks: clickRollups.clicks, uniqueClicks: clickRollups.uniqueClicks, bots: clickRollups.bots })
-    .from(clickRollups)
-    .where(eq(clickRollups.linkId, link.id))
-    .orderBy(clickRollups.day);
-  const total = days.reduce((t, d) => ({ clicks: t.clicks + d.clicks, uniqueClicks: t.uniqueClicks + d.uniqueClicks, bots: t.bots + d.bots }), { clicks: 0, uniqueClicks: 0, bots: 0 });
-  return c.json({ data: { linkId: link.id, total, days } });
-});
+      forgetRoute(existing.slug);
+      return c.json({ data: linkView(updated[0] ?? existing, new URL(c.req.url).origin) });
+    },
+  )
+  .get(
+    '/:id/stats',
+    op({ summary: 'Click statistics for a link', params: linkId, responses: { 200: { description: 'Totals and daily rollups.', schema: dataOf(LinkStats) } }, errors: { 404: ['not_found'] } }),
+    async (c) => {
+      const db = database(c.env.DB);
+      const link = await db.query.links.findFirst({ where: and(eq(links.id, c.req.param('id')), eq(links.brandId, c.var.admin.brandId)) });
+      if (!link) throw notFound('link');
+      const days = await db
+        .select({ day: clickRollups.day, clicks: clickRollups.clicks, uniqueClicks: clickRollups.uniqueClicks, bots: clickRollups.bots })
+        .from(clickRollups)
+        .where(eq(clickRollups.linkId, link.id))
+        .orderBy(clickRollups.day);
+      const total = days.reduce((t, d) => ({ clicks: t.clicks + d.clicks, uniqueClicks: t.uniqueClicks + d.uniqueClicks, bots: t.bots + d.bots }), { clicks: 0, uniqueClicks: 0, bots: 0 });
+      return c.json({ data: { linkId: link.id, total, days } });
+    },
+  );

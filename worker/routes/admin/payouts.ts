@@ -8,6 +8,8 @@ import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { dataOf, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
 
 const period = z.string().refine(isPeriod, 'a month as YYYY-MM');
 
@@ -97,40 +99,95 @@ export function reconcileItems(csv: string): { line: number; payoutId: string; r
   return items;
 }
 
-export const payoutRoutes = new Hono<AppEnv>();
+const inPeriod = z.strictObject({ period });
+const markBody = z.strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: z.string().trim().min(1).max(200) });
+const reconcileBody = z.strictObject({ csv: z.string().min(1).max(1_000_000) });
 
-payoutRoutes.post('/close', valid('json', z.strictObject({ period })), async (c) => {
-  const brand = await brandForPayouts(c.env, c.var.admin.brandId);
-  const result = await closePeriod(c.env.DB, brand, c.req.valid('json').period, { type: 'api_key', id: c.var.admin.keyId });
-  return c.json({ data: { ...result, closedAt: iso(result.closedAt) } }, result.closedNow ? 201 : 200);
-});
+const op = routeDescriber({ tag: 'Payouts', auth: 'adminKey' });
 
-payoutRoutes.get('/export.csv', valid('query', z.strictObject({ period })), async (c) => {
-  const brand = await brandForPayouts(c.env, c.var.admin.brandId);
-  return payoutsCsvResponse(c.env, brand, c.req.valid('query').period);
-});
-
-payoutRoutes.get('/', valid('query', z.strictObject({ period })), async (c) => {
-  const p = c.req.valid('query').period;
-  const payouts: PayoutLine[] = [];
-  const totals = new Map<string, ReturnType<typeof emptyTotals>>();
-  for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, c.var.admin.brandId, p)) {
-    payouts.push(line);
-    addToTotals(totals, line);
-  }
-  return c.json({ data: { period: p, payouts, totals: [...totals.entries()].map(([currency, t]) => ({ currency, ...t })) } });
-});
-
-payoutRoutes.post('/:id/mark', valid('json', z.strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: z.string().trim().min(1).max(200) })), async (c) => {
-  const body = c.req.valid('json');
-  const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }]);
-  if (!result || result.outcome === 'not_found') throw notFound('payout');
-  if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference.');
-  return c.json({ data: result });
-});
-
-payoutRoutes.post('/reconcile', valid('json', z.strictObject({ csv: z.string().min(1).max(1_000_000) })), async (c) => {
-  const items = reconcileItems(c.req.valid('json').csv);
-  const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items);
-  return c.json({ data: { results } });
-});
+export const payoutRoutes = new Hono<AppEnv>()
+  .post(
+    '/close',
+    op({
+      summary: 'Close a period',
+      description:
+        "Creates one pending payout per creator and currency from the ledger entries available by the end of the month (in the brand's timezone). Idempotent: closing a closed period answers 200 with the same payouts. A month that has not ended yet is a 409.",
+      example: { period: '2026-04' },
+      responses: {
+        201: { description: 'Closed now.', schema: dataOf(PeriodClose) },
+        200: { description: 'Already closed.', schema: dataOf(PeriodClose) },
+      },
+      errors: { 404: ['not_found'], 409: ['period_open'] },
+    }),
+    valid('json', inPeriod),
+    async (c) => {
+      const brand = await brandForPayouts(c.env, c.var.admin.brandId);
+      const result = await closePeriod(c.env.DB, brand, c.req.valid('json').period, { type: 'api_key', id: c.var.admin.keyId });
+      return c.json({ data: { ...result, closedAt: iso(result.closedAt) } }, result.closedNow ? 201 : 200);
+    },
+  )
+  .get(
+    '/export.csv',
+    op({
+      summary: 'Export payouts as CSV',
+      description: 'The file finance reads: one row per payout with payout details decrypted, then totals per currency. Streamed.',
+      responses: { 200: { description: 'RFC 4180 CSV, as an attachment.', contentType: 'text/csv', headers: { 'Content-Disposition': 'attachment; filename="chorus-payouts-<brand>-<period>.csv"' } } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', inPeriod),
+    async (c) => {
+      const brand = await brandForPayouts(c.env, c.var.admin.brandId);
+      return payoutsCsvResponse(c.env, brand, c.req.valid('query').period);
+    },
+  )
+  .get(
+    '/',
+    op({ summary: 'List payouts', description: 'The same lines as the CSV export, as JSON, with totals per currency.', responses: { 200: { description: 'Payouts of the period.', schema: dataOf(PayoutList) } } }),
+    valid('query', inPeriod),
+    async (c) => {
+      const p = c.req.valid('query').period;
+      const payouts: PayoutLine[] = [];
+      const totals = new Map<string, ReturnType<typeof emptyTotals>>();
+      for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, c.var.admin.brandId, p)) {
+        payouts.push(line);
+        addToTotals(totals, line);
+      }
+      return c.json({ data: { period: p, payouts, totals: [...totals.entries()].map(([currency, t]) => ({ currency, ...t })) } });
+    },
+  )
+  .post(
+    '/:id/mark',
+    op({
+      summary: 'Mark a payout paid or failed',
+      description: 'Repeating the same status and reference is a no-op (`unchanged`); a payout already settled with another reference is a 409.',
+      params: { id: 'The payout id.' },
+      example: { status: 'paid', reference: 'WISE-88213' },
+      responses: { 200: { description: 'What happened to the payout.', schema: dataOf(PayoutMark) } },
+      errors: { 404: ['not_found'], 409: ['payout_already_settled'] },
+    }),
+    valid('json', markBody),
+    async (c) => {
+      const body = c.req.valid('json');
+      const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }]);
+      if (!result || result.outcome === 'not_found') throw notFound('payout');
+      if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference.');
+      return c.json({ data: result });
+    },
+  )
+  .post(
+    '/reconcile',
+    op({
+      summary: 'Reconcile a processor file',
+      description:
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed) as your payment processor exports it. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+      example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
+      responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
+      errors: { 422: ['invalid_csv', 'invalid_rows'] },
+    }),
+    valid('json', reconcileBody),
+    async (c) => {
+      const items = reconcileItems(c.req.valid('json').csv);
+      const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items);
+      return c.json({ data: { results } });
+    },
+  );

@@ -8,6 +8,8 @@ import { validTiers } from '../../domain/commission';
 import type { AppEnv } from '../../env';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { CommissionPlan, dataOf, listOf } from '../../openapi/schemas';
 
 const minor = z.int().min(0).max(100_000_000_000);
 
@@ -24,19 +26,39 @@ type PlanRow = typeof commissionPlans.$inferSelect;
 
 const planView = (p: PlanRow) => ({ id: p.id, name: p.name, period: p.period, tiers: p.tiers, bonus: p.bonus, createdAt: iso(p.createdAt) });
 
-export const planRoutes = new Hono<AppEnv>();
+const op = routeDescriber({ tag: 'Commission plans', auth: 'adminKey' });
 
-planRoutes.get('/', async (c) => {
-  const rows = await database(c.env.DB).select().from(commissionPlans).where(eq(commissionPlans.brandId, c.var.admin.brandId)).orderBy(desc(commissionPlans.createdAt));
-  return c.json({ data: rows.map(planView) });
-});
-
-planRoutes.post('/', valid('json', createPlan), async (c) => {
-  const input = c.req.valid('json');
-  const { brandId, keyId } = c.var.admin;
-  const db = database(c.env.DB);
-  const now = Date.now();
-  const row: PlanRow = { id: newId('plan'), brandId, ...input, createdAt: now };
-  await writeAudited(db, db.insert(commissionPlans).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'plan.created', targetType: 'commission_plan', targetId: row.id }, now);
-  return c.json({ data: planView(row) }, 201);
-});
+export const planRoutes = new Hono<AppEnv>()
+  .get('/', op({ summary: 'List commission plans', description: 'Newest first.', responses: { 200: { description: "The brand's plans.", schema: listOf(CommissionPlan) } } }), async (c) => {
+    const rows = await database(c.env.DB).select().from(commissionPlans).where(eq(commissionPlans.brandId, c.var.admin.brandId)).orderBy(desc(commissionPlans.createdAt));
+    return c.json({ data: rows.map(planView) });
+  })
+  .post(
+    '/',
+    op({
+      summary: 'Create a commission plan',
+      description:
+        "Tiers by the creator's attributed net revenue in the period (`month` in the brand's timezone, or `lifetime`), in minor units; `rateBps` is basis points (1000 = 10%). Tiers start at 0 and rise strictly. A conversion earns the rate of the tier reached when it lands. A `hybrid` creator earns the bonus once per period, when their net revenue reaches its threshold.",
+      example: {
+        name: 'Standard',
+        period: 'month',
+        tiers: [
+          { fromMinor: 0, rateBps: 1000 },
+          { fromMinor: 100000, rateBps: 1500 },
+          { fromMinor: 500000, rateBps: 2000 },
+        ],
+        bonus: { thresholdMinor: 500000, amountMinor: 20000 },
+      },
+      responses: { 201: { description: 'Created.', schema: dataOf(CommissionPlan) } },
+    }),
+    valid('json', createPlan),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const now = Date.now();
+      const row: PlanRow = { id: newId('plan'), brandId, ...input, createdAt: now };
+      await writeAudited(db, db.insert(commissionPlans).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'plan.created', targetType: 'commission_plan', targetId: row.id }, now);
+      return c.json({ data: planView(row) }, 201);
+    },
+  );

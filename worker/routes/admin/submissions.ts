@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../db/submissions';
 import type { SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses } from '../../db/schema';
-import type { AppEnv } from '../../env';
+import type { AdminPrincipal, AppEnv } from '../../env';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
+import { dataOf, listOf, Submission } from '../../openapi/schemas';
 
 const listQuery = z.strictObject({
   status: z.enum(submissionStatuses).optional(),
@@ -35,38 +37,68 @@ export function submissionView(s: SubmissionRow & { handle?: string; campaign_na
   };
 }
 
-export const submissionRoutes = new Hono<AppEnv>();
-
-submissionRoutes.get('/', valid('query', listQuery), async (c) => {
-  const q = c.req.valid('query');
-  const where = ['s.brand_id = ?'];
-  const params: unknown[] = [c.var.admin.brandId];
-  if (q.status) where.push('s.status = ?'), params.push(q.status);
-  if (q.campaignId) where.push('e.campaign_id = ?'), params.push(q.campaignId);
-  if (q.compliance === 'flagged') where.push("(json_extract(s.compliance, '$.hashtag') = 0 OR json_extract(s.compliance, '$.disclosure') = 0)");
-  if (q.compliance === 'ok') where.push("json_extract(s.compliance, '$.hashtag') = 1 AND json_extract(s.compliance, '$.disclosure') = 1");
-  const { results } = await c.env.DB.prepare(
-    `SELECT s.*, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
-     JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
-     WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC LIMIT ?`,
-  )
-    .bind(...params, q.limit)
-    .all<SubmissionRow & { handle: string; campaign_name: string }>();
-  return c.json({ data: results.map(submissionView) });
-});
-
-const actions: [string, SubmissionAction, z.ZodType<{ note?: string; postUrl?: string }>][] = [
-  ['approve', 'approve', z.strictObject({ note: note.optional() })],
-  ['request-changes', 'request_changes', z.strictObject({ note: note.min(1) })],
-  ['reject', 'reject', z.strictObject({ note: note.optional() })],
-  ['mark-live', 'go_live', z.strictObject({ postUrl: httpsUrl })],
-];
-
-for (const [path, action, schema] of actions) {
-  submissionRoutes.post(`/:id/${path}`, valid('json', schema), async (c) => {
-    const body = c.req.valid('json') as { note?: string; postUrl?: string };
-    const s = await loadSubmission(c.env.DB, c.req.param('id'), { brandId: c.var.admin.brandId });
-    await transitionSubmission(c.env.DB, s, { action, actor: 'admin', actorId: c.var.admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
-    return c.json({ data: submissionView(await loadSubmission(c.env.DB, s.id, { brandId: c.var.admin.brandId })) });
-  });
+// Every review action is one guarded transition; the answer is the submission as it now stands.
+async function review(db: D1Database, admin: AdminPrincipal, id: string, action: SubmissionAction, body: { note?: string; postUrl?: string }) {
+  const s = await loadSubmission(db, id, { brandId: admin.brandId });
+  await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
+  return submissionView(await loadSubmission(db, s.id, { brandId: admin.brandId }));
 }
+
+const approveBody = z.strictObject({ note: note.optional() });
+const requestChangesBody = z.strictObject({ note: note.min(1) });
+const rejectBody = z.strictObject({ note: note.optional() });
+const markLiveBody = z.strictObject({ postUrl: httpsUrl });
+
+const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
+const reviewed = (summary: string, description: string, example: unknown) =>
+  op({
+    summary,
+    description: `${description} Moves are guarded by the status they start from: a move the current status does not allow (or one that lost a race with another reviewer) is a 409.`,
+    params: { id: 'The submission id.' },
+    example,
+    responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
+    errors: { 404: ['not_found'], 409: ['illegal_transition'] },
+  });
+
+export const submissionRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    op({
+      summary: 'The review queue',
+      description: 'Most recently updated first. `compliance=flagged` lists captions missing the campaign hashtag or the disclosure.',
+      responses: { 200: { description: 'Submissions with their creator handle and campaign name.', schema: listOf(Submission) } },
+    }),
+    valid('query', listQuery),
+    async (c) => {
+      const q = c.req.valid('query');
+      const where = ['s.brand_id = ?'];
+      const params: unknown[] = [c.var.admin.brandId];
+      if (q.status) where.push('s.status = ?'), params.push(q.status);
+      if (q.campaignId) where.push('e.campaign_id = ?'), params.push(q.campaignId);
+      if (q.compliance === 'flagged') where.push("(json_extract(s.compliance, '$.hashtag') = 0 OR json_extract(s.compliance, '$.disclosure') = 0)");
+      if (q.compliance === 'ok') where.push("json_extract(s.compliance, '$.hashtag') = 1 AND json_extract(s.compliance, '$.disclosure') = 1");
+      const { results } = await c.env.DB.prepare(
+        `SELECT s.*, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
+         JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
+         WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC LIMIT ?`,
+      )
+        .bind(...params, q.limit)
+        .all<SubmissionRow & { handle: string; campaign_name: string }>();
+      return c.json({ data: results.map(submissionView) });
+    },
+  )
+  .post('/:id/approve', reviewed('Approve a draft', 'submitted → approved; the creator may post it.', { note: 'Lovely light. Go ahead.' }), valid('json', approveBody), async (c) =>
+    c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'approve', c.req.valid('json')) }),
+  )
+  .post('/:id/request-changes', reviewed('Request changes', 'submitted → changes_requested, with a note the creator sees.', { note: 'Please show the label once.' }), valid('json', requestChangesBody), async (c) =>
+    c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'request_changes', c.req.valid('json')) }),
+  )
+  .post('/:id/reject', reviewed('Reject a draft', 'submitted or changes_requested → rejected (final).', { note: 'Off-brief: the product is not shown.' }), valid('json', rejectBody), async (c) =>
+    c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'reject', c.req.valid('json')) }),
+  )
+  .post(
+    '/:id/mark-live',
+    reviewed('Mark a post live', 'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write.', { postUrl: 'https://instagram.example/p/abc' }),
+    valid('json', markLiveBody),
+    async (c) => c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'go_live', c.req.valid('json')) }),
+  );

@@ -1,0 +1,57 @@
+// Routes whose modules do not carry describeRoute(…) (the hot redirect, the SDK, the health check), keyed
+// by Hono's method and path. Prefer describeRoute in the route's own chain; this table is the fallback.
+import { z } from 'zod';
+import type { OperationSpec } from './registry';
+
+const slug = 'The link slug: 1-64 characters of A-Z, a-z, 0-9, _ and -.';
+
+const redirect = (method: 'GET' | 'HEAD'): OperationSpec => ({
+  tag: 'Tracking',
+  auth: null,
+  summary: method === 'GET' ? 'Follow a tracked link' : 'Check a tracked link without counting a click',
+  description:
+    method === 'GET'
+      ? "Answers 302 to the link's stored destination with a fresh click id (`cid`, or the brand's click parameter) added. Incoming `cid` and `utm_*` parameters are ignored. The click is recorded off the hot path; bots and link previewers get the same 302 but are not counted. A paused link redirects to the brand's fallback URL when it has one, and answers 410 otherwise."
+      : 'The same answer as GET (link checkers and previewers use HEAD); never counted as a click.',
+  params: { slug },
+  responses: {
+    302: {
+      description: 'Redirect to the destination, with the click id appended.',
+      headers: { Location: 'The destination URL with the click id and UTM values.', 'Cache-Control': 'no-store: every visit mints its own click id.' },
+    },
+  },
+  errors: { 404: ['not_found'], 410: ['link_inactive'], 503: ['storage_unavailable'] },
+});
+
+export const ROUTES_DESCRIBED_HERE: Record<string, OperationSpec> = {
+  'GET /healthz': {
+    tag: 'Meta',
+    auth: null,
+    summary: 'Health check',
+    description: 'For load balancers and deploy checks: 200 only when D1 answers.',
+    responses: {
+      200: {
+        description: 'The worker and its database answer.',
+        schema: z
+          .object({
+            ok: z.literal(true),
+            version: z.string().nullable().optional().meta({ description: 'The deployed Worker version id, when known.' }),
+            commit: z.string().nullable().optional().meta({ description: 'The git commit the deploy was built from, when known.' }),
+            time: z.iso.datetime().optional(),
+          })
+          .meta({ id: 'Health' }),
+      },
+    },
+    errors: { 503: ['storage_unavailable'] },
+  },
+  'GET /sdk.js': {
+    tag: 'Tracking',
+    auth: null,
+    summary: 'The storefront script',
+    description:
+      'A tiny first-party script for the brand\'s site: keeps the click id from the landing URL in a cookie on the brand\'s own domain and hands it to checkout (`Chorus.attach(form)`, or `data-shopify` to store it as a Shopify cart attribute). Attributes: `data-param` (default `cid`), `data-days` (cookie lifetime, default 30).',
+    responses: { 200: { description: 'Plain ES5 JavaScript, cacheable for an hour, CORS-open.', contentType: 'text/javascript' } },
+  },
+  'GET /r/:slug': redirect('GET'),
+  'HEAD /r/:slug': redirect('HEAD'),
+};

@@ -1,0 +1,355 @@
+// What the API answers, as zod schemas: the OpenAPI document's response shapes. Each resource carries an
+// `id` (its name under components/schemas) and field examples, from which /docs builds example responses.
+// ./conformance.ts checks at compile time that each route's view function produces exactly these fields,
+// and in the workers test pool every JSON answer is parsed against the schema of its operation.
+import { z } from 'zod';
+import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
+
+const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
+const id = (prefix: string) => example(z.string(), `${prefix}_Q2x7vLr9TkPa4mBc`);
+const minor = (value: number) => example(z.int(), value);
+const count = (value: number) => example(z.int().min(0), value);
+const time = example(z.iso.datetime(), '2026-05-04T09:30:00.000Z');
+const currency = example(z.string().length(3), 'USD');
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable snake_case code: branch on this, never on the message.' }),
+      message: z.string().meta({ description: 'A sentence for people.' }),
+      details: z.unknown().optional().meta({ description: 'Machine-readable specifics, e.g. validation issues as [{path, message}].' }),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every 4xx and 5xx answer of the JSON API.' });
+
+export const Campaign = z
+  .object({
+    id: id('cmp'),
+    slug: example(z.string(), 'spring-glow'),
+    name: example(z.string(), 'Spring Glow'),
+    hashtag: example(z.string(), '#SpringGlow'),
+    positioningAnchor: example(z.string(), 'Skin care that fits a ten-minute morning.'),
+    nonNegotiables: example(z.array(z.string()), ['Show the product in daylight']),
+    disclosureText: example(z.string(), '#ad'),
+    storyFormats: z.array(z.enum(storyFormats)),
+    defaultDestination: example(z.string(), 'https://shop.example/spring'),
+    attributionWindowDays: count(30),
+    holdingDays: count(30),
+    commissionPlanId: id('plan').nullable(),
+    startsAt: time.nullable(),
+    endsAt: time.nullable(),
+    status: z.enum(['draft', 'active', 'ended']),
+    baseline: z
+      .object({ costMinor: minor(250_000), engaged: count(1_200) })
+      .nullable()
+      .meta({ description: 'The mid-tier placement the network is compared with: its cost and the audience that engaged.' }),
+    createdAt: time,
+  })
+  .meta({ id: 'Campaign' });
+
+export const Creator = z
+  .object({
+    id: id('cr'),
+    email: example(z.email(), 'sarah@creators.example'),
+    handle: example(z.string(), 'sarah_makes'),
+    displayName: example(z.string(), 'Sarah Okafor'),
+    niche: example(z.string(), 'skincare').nullable(),
+    platform: example(z.string(), 'instagram').nullable(),
+    followerCount: count(18_500).nullable(),
+    addedAt: time,
+  })
+  .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters)." });
+
+export const Invite = z
+  .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })
+  .meta({ id: 'Invite', description: 'A single-use link for the creator to set a password.' });
+
+export const PasswordResetSent = z.object({ sent: z.literal(true), expiresAt: time }).meta({ id: 'PasswordResetSent' });
+
+export const Enrollment = z
+  .object({
+    id: id('enr'),
+    campaignId: id('cmp'),
+    creatorId: id('cr'),
+    paymentModel: z.enum(paymentModels),
+    flatFeeMinor: minor(0),
+    briefSection: example(z.string(), 'Your morning routine, before coffee.'),
+    status: z.enum(enrollmentStatuses),
+    createdAt: time,
+  })
+  .meta({ id: 'Enrollment' });
+
+export const Link = z
+  .object({
+    id: id('lnk'),
+    enrollmentId: id('enr'),
+    slug: example(z.string(), 'sG7kQ2pX'),
+    url: example(z.string(), 'https://chorus.example/r/sG7kQ2pX'),
+    destination: example(z.string(), 'https://shop.example/spring'),
+    status: z.enum(['active', 'paused']),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: 'Link', description: 'A tracked link: `url` redirects to `destination` and hands the store a click id.' });
+
+const clickCounts = { clicks: count(140), uniqueClicks: count(118), bots: count(6) };
+
+export const LinkStats = z
+  .object({
+    linkId: id('lnk'),
+    total: z.object(clickCounts),
+    days: z.array(z.object({ day: example(z.string(), '2026-05-03'), ...clickCounts })),
+  })
+  .meta({ id: 'LinkStats', description: 'Daily click rollups for one link (UTC days).' });
+
+export const DiscountCode = z
+  .object({
+    id: id('dc'),
+    enrollmentId: id('enr'),
+    code: example(z.string(), 'SARAH15'),
+    discountType: z.enum(['percent', 'fixed']),
+    discountValue: example(z.int(), 15).meta({ description: 'Whole percent, or minor units of the brand currency.' }),
+    maxRedemptions: count(500).nullable(),
+    redemptions: count(12),
+    startsAt: time.nullable(),
+    endsAt: time.nullable(),
+    status: z.enum(['active', 'disabled']),
+    createdAt: time,
+  })
+  .meta({ id: 'DiscountCode' });
+
+export const BulkCodesResult = z
+  .object({
+    created: count(24),
+    skipped: count(2).meta({ description: 'Enrollments that already had this code.' }),
+    invalid: z.array(z.object({ enrollmentId: id('enr'), handle: example(z.string(), 'x') })).meta({ description: 'Handles that make no valid code with this pattern.' }),
+  })
+  .meta({ id: 'BulkCodesResult' });
+
+const tier = z.object({ fromMinor: minor(100_000), rateBps: example(z.int(), 1500) });
+
+export const CommissionPlan = z
+  .object({
+    id: id('plan'),
+    name: example(z.string(), 'Standard'),
+    period: z.enum(['month', 'lifetime']),
+    tiers: z.array(tier),
+    bonus: z.object({ thresholdMinor: minor(500_000), amountMinor: minor(20_000) }).nullable(),
+    createdAt: time,
+  })
+  .meta({ id: 'CommissionPlan' });
+
+export const ApiKey = z
+  .object({
+    id: id('key'),
+    scope: z.enum(['storefront', 'ingest', 'admin']),
+    name: example(z.string(), 'Checkout backend'),
+    prefix: example(z.string(), 'ck_ingest_Q2x7'),
+    createdAt: time,
+    revokedAt: time.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const NewApiKey = ApiKey.extend({
+  key: example(z.string(), 'ck_ingest_Q2x7vLr9TkPa4mBcW1nY8sJd0fHe3uZo').meta({ description: 'Shown once; Chorus keeps only its hash.' }),
+}).meta({ id: 'NewApiKey' });
+
+export const Integration = z
+  .object({ id: id('int'), provider: z.enum(['shopify', 'stripe']), externalAccount: example(z.string(), 'fernway.myshopify.com'), createdAt: time })
+  .meta({ id: 'Integration' });
+
+export const Submission = z
+  .object({
+    id: id('sub'),
+    enrollmentId: id('enr'),
+    creator: z.object({ handle: example(z.string(), 'sarah_makes') }).optional(),
+    campaign: example(z.string(), 'Spring Glow').optional(),
+    storyFormat: example(z.string(), 'before_after'),
+    draftUrl: example(z.string(), 'https://drive.example/draft/123'),
+    caption: example(z.string(), 'Ten minutes, three steps. #SpringGlow #ad'),
+    status: z.enum(submissionStatuses),
+    reviewNotes: example(z.string(), 'Lovely. Please show the label once.').nullable(),
+    postUrl: example(z.string(), 'https://instagram.example/p/abc').nullable(),
+    metrics: z.object({ views: count(5400), likes: count(410), comments: count(38), saves: count(95), shares: count(21) }),
+    compliance: z.object({ hashtag: z.boolean(), disclosure: z.boolean() }).meta({ description: 'Whether the caption carries the campaign hashtag and the disclosure.' }),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: 'Submission' });
+
+const rankedCreator = z.object({
+  enrollmentId: id('enr'),
+  creatorId: id('cr'),
+  handle: example(z.string(), 'sarah_makes'),
+  name: example(z.string(), 'Sarah Okafor'),
+  paymentModel: z.enum(paymentModels),
+  status: example(z.string(), 'active'),
+  enrolledAt: time,
+  uniqueClicks: count(118),
+  conversions: count(9),
+  validatedConversions: count(6),
+  revenueMinor: minor(41_200),
+  costMinor: minor(6_180),
+  postsLive: count(2),
+  comments: count(38),
+  saves: count(95),
+  shares: count(21),
+  recentActivity: count(14),
+  rank: count(1),
+  score: count(1_130),
+  engagements: count(154),
+  move: z.enum(['move_to_flat', 'move_to_hybrid', 'bench']).nullable(),
+  reason: example(z.string(), '6 validated sales (threshold 5).').nullable(),
+});
+
+export const Network = z
+  .object({
+    campaign: z.object({
+      id: id('cmp'),
+      name: example(z.string(), 'Spring Glow'),
+      slug: example(z.string(), 'spring-glow'),
+      currency,
+      timezone: example(z.string(), 'UTC'),
+      holdingDays: count(30),
+      baseline: z.object({ costMinor: minor(250_000), engaged: count(1_200) }).nullable(),
+    }),
+    summary: z.object({
+      creatorsActive: count(24),
+      creatorsEnrolled: count(30),
+      postsLive: count(41),
+      uniqueClicks: count(3_400),
+      conversions: count(212),
+      revenueMinor: minor(1_046_000),
+      costMinor: minor(156_900),
+      engagements: count(4_100),
+      costPerEngagementMinor: count(38).nullable(),
+      conversionRate: example(z.number(), 0.062).nullable(),
+      baseline: z.object({ costPerEngagementMinor: count(208).nullable(), ratio: example(z.number(), 5.5).nullable() }).nullable(),
+    }),
+    daily: z.array(z.object({ day: example(z.string(), '2026-05-03'), clicks: count(140), conversions: count(9) })),
+    ranking: z.array(rankedCreator),
+    scoring: z.object({
+      weights: z.object({ saves: count(4), shares: count(6), uniqueClicks: count(1), conversions: count(50) }),
+      ladder: z.object({ flatAfterValidatedConversions: count(5), hybridTopShare: example(z.number(), 0.2), stallDays: count(14) }),
+    }),
+  })
+  .meta({ id: 'Network', description: 'The network total first; per-creator numbers are inputs to it and to the ranking.' });
+
+const rowError = z.object({ line: count(4), field: example(z.string(), 'email'), message: example(z.string(), 'not an email address') });
+
+export const CreatorImport = z
+  .object({
+    rows: count(30),
+    created: z.object({ creators: count(28), enrollments: count(30), links: count(30), codes: count(30), invites: count(28) }),
+    skippedRows: z.array(rowError),
+    invites: z.array(
+      z.object({
+        line: count(2).nullable(),
+        email: example(z.email(), 'sarah@creators.example'),
+        handle: example(z.string(), 'sarah_makes'),
+        name: example(z.string(), 'Sarah Okafor'),
+        status: z.enum(['invite', 'accepted', 'expired', 'existing_account']),
+        inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT').nullable(),
+        link: example(z.string(), 'https://chorus.example/r/sG7kQ2pX').nullable(),
+        code: example(z.string(), 'SARAH15').nullable(),
+      }),
+    ),
+    invitesCsv: example(z.string(), 'line,email,handle,name,status,invite_url,link,code\n'),
+  })
+  .meta({ id: 'CreatorImport' });
+
+export const PeriodClose = z
+  .object({ period: example(z.string(), '2026-04'), closedNow: z.boolean(), payouts: count(24), closedAt: time })
+  .meta({ id: 'PeriodClose', description: 'Closing is idempotent: closedNow is false when the period was already closed.' });
+
+const totals = z.object({
+  currency,
+  commission: minor(98_400),
+  reversals: minor(-3_200),
+  fees: minor(60_000),
+  bonuses: minor(20_000),
+  net: minor(175_200),
+  conversions: count(212),
+  payouts: count(24),
+});
+
+export const PayoutLine = z
+  .object({
+    id: id('po'),
+    period: example(z.string(), '2026-04'),
+    creatorId: id('cr'),
+    handle: example(z.string(), 'sarah_makes'),
+    name: example(z.string(), 'Sarah Okafor'),
+    email: example(z.string(), 'sarah@creators.example'),
+    payoutMethod: example(z.string(), 'bank_transfer'),
+    payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
+    currency,
+    commissionMinor: minor(4_120),
+    reversalsMinor: minor(0),
+    flatFeesMinor: minor(2_500),
+    bonusesMinor: minor(0),
+    netMinor: minor(6_620),
+    conversions: count(9),
+    status: example(z.string(), 'pending'),
+    reference: example(z.string(), 'WISE-88213').nullable(),
+  })
+  .meta({ id: 'PayoutLine' });
+
+export const PayoutList = z.object({ period: example(z.string(), '2026-04'), payouts: z.array(PayoutLine), totals: z.array(totals) }).meta({ id: 'PayoutList' });
+
+export const PayoutMark = z
+  .object({ line: count(2).nullable(), payoutId: id('po'), outcome: z.enum(['paid', 'failed', 'unchanged', 'not_found', 'conflict']) })
+  .meta({ id: 'PayoutMark' });
+
+export const Conversion = z
+  .object({
+    id: id('cv'),
+    orderId: example(z.string(), 'order-1001'),
+    amountMinor: minor(4_999),
+    currency,
+    occurredAt: time.nullable(),
+    attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
+    creator: z.object({ handle: example(z.string(), 'sarah_makes') }).nullable(),
+    commission: z
+      .object({ amountMinor: minor(500), rateBps: example(z.int(), 1000).nullable(), tier: count(0).nullable(), availableAt: time.nullable() })
+      .nullable()
+      .meta({ description: 'The ledger entry this order earned, payable from availableAt (end of the holding period).' }),
+  })
+  .meta({ id: 'Conversion' });
+
+export const Refund = z
+  .object({
+    id: id('rf'),
+    refundId: example(z.string(), 'refund-77'),
+    orderId: example(z.string(), 'order-1001'),
+    amountMinor: minor(4_999),
+    currency,
+    occurredAt: time.nullable(),
+    status: z.enum(['pending', 'applied']).meta({ description: 'pending until its order arrives.' }),
+    reversal: z.object({ amountMinor: minor(-500) }).nullable(),
+  })
+  .meta({ id: 'Refund' });
+
+export const CodeCheck = z
+  .union([
+    z.object({ valid: z.literal(false) }),
+    z.object({
+      valid: z.literal(true),
+      code: example(z.string(), 'SARAH15'),
+      discount: z.object({ type: z.enum(['percent', 'fixed']), value: example(z.int(), 15) }),
+      creator: z.object({ handle: example(z.string(), 'sarah_makes') }),
+    }),
+  ])
+  .meta({ id: 'CodeCheck', description: 'Unknown, expired, exhausted and foreign codes all answer {"valid": false}.' });
+
+export const WebhookReceipt = z
+  .object({
+    received: z.literal(true),
+    data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
+    ignored: z.enum(['topic', 'event_type', 'idempotency_conflict']).optional().meta({ description: 'Why nothing was recorded, when nothing was.' }),
+  })
+  .meta({ id: 'WebhookReceipt' });
+
+// Envelopes: every JSON answer of the admin and ingestion APIs is {"data": …}.
+export const dataOf = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
+export const listOf = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
