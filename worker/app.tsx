@@ -108,9 +108,9 @@ app.onError((err, c) => {
   // Storage trouble is the platform's, not the client's: 503 so callers retry, never a 500.
   const storage = storageError(err);
   if (storage) {
-    console.error(JSON.stringify({ event: 'storage_error', path: new URL(c.req.url).pathname, error: storage.message }));
+    log.error('storage_error', { path: new URL(c.req.url).pathname, error: storage });
     return c.json(errorBody('storage_unavailable', 'Storage is unavailable; retry shortly.'), 503, { 'Retry-After': '1' });
   }
-  console.error(JSON.stringify({ event: 'unhandled_error', path: new URL(c.req.url).pathname, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
+  log.error('unhandled_error', { path: new URL(c.req.url).pathname, error: err, stack: err instanceof Error ? err.stack : undefined });
   return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);
 });

@@ -1,6 +1,7 @@
 import { app } from './app';
 import type { Env } from './env';
 import { consumeUnderFaults, withFaults } from './lib/faults';
+import { newRequestId, withRequestId } from './lib/log';
 import { consumeClicks } from './queue';
 import { runScheduled } from './jobs/scheduled';
 import { consumeWebhookDeliveries } from './webhooks/deliver';
@@ -10,16 +11,20 @@ import { enqueueAfterResponse, sweepWebhookDeliveries } from './webhooks/enqueue
 const isWebhookQueue = (name: string) => /^chorus-webhooks(-|$)/.test(name);
 
 // withFaults returns env itself unless the test-only fault switches are on (see lib/faults.ts).
+// Log lines carry a request id (lib/log.ts): the app's middleware mints a request's, and the work after
+// its response reuses it; each queue batch and each cron run gets its own.
 export default {
   fetch: async (request: Request, env: Env, ctx: ExecutionContext) => {
     const response = await app.fetch(request, withFaults(env), ctx);
     // Webhook events committed by this request go to the queue once the response is on its way.
-    enqueueAfterResponse(request, response, withFaults(env), ctx);
+    withRequestId(response.headers.get('request-id') ?? newRequestId(), () => enqueueAfterResponse(request, response, withFaults(env), ctx));
     return response;
   },
-  queue: (batch, env, _ctx) => (isWebhookQueue(batch.queue) ? consumeWebhookDeliveries(batch, withFaults(env)) : consumeUnderFaults(batch, withFaults(env), consumeClicks)),
-  scheduled: (controller, env, ctx) => {
-    ctx.waitUntil(sweepWebhookDeliveries(env));
-    return runScheduled(controller, env);
-  },
+  queue: (batch, env, _ctx) =>
+    withRequestId(newRequestId(), () => (isWebhookQueue(batch.queue) ? consumeWebhookDeliveries(batch, withFaults(env)) : consumeUnderFaults(batch, withFaults(env), consumeClicks))),
+  scheduled: (controller, env, ctx) =>
+    withRequestId(newRequestId(), () => {
+      ctx.waitUntil(sweepWebhookDeliveries(env));
+      return runScheduled(controller, env);
+    }),
 } satisfies ExportedHandler<Env, unknown>;

@@ -8,6 +8,7 @@ import { ApiError } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
+import { log } from '../lib/log';
 import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED } from './money';
 import { conversionCreatedStatements, conversionReversedStatements } from './webhooks';
 
@@ -28,7 +29,7 @@ async function storage<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    console.error(JSON.stringify({ event: 'storage_error', error: String(error) }));
+    log.error('storage_error', { error });
     throw storageUnavailable();
   }
 }

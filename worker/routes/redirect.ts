@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { newClickId } from '../lib/ids';
 import { visitorIdentity } from '../lib/identity';
 import { cachedRoute, rememberRoute } from '../lib/link-cache';
+import { log } from '../lib/log';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -59,9 +60,9 @@ async function recordClick(env: Env, pending: Omit<ClickMessage, 'identityHash'>
   } catch (queueError) {
     try {
       if (message) await writeClicks(env.DB, [message]);
-      console.warn(JSON.stringify({ event: 'click_enqueue_failed', clickId: pending.id, fallback: 'direct_write', error: String(queueError) }));
+      log.warn('click_enqueue_failed', { clickId: pending.id, fallback: 'direct_write', error: queueError });
     } catch (dbError) {
-      console.error(JSON.stringify({ event: 'click_lost', clickId: pending.id, error: String(dbError) }));
+      log.error('click_lost', { clickId: pending.id, error: dbError });
     }
   }
 }

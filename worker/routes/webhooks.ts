@@ -8,6 +8,7 @@ import { shopifyOrder, shopifyRefund, stripeChargeRefunds, stripeCheckoutSession
 import type { AppEnv } from '../env';
 import { integrationBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
+import { log } from '../lib/log';
 import { verifyShopifyHmac, verifyTimestampedSignature } from '../lib/signatures';
 
 function parseJson(raw: string): unknown {
@@ -29,7 +30,7 @@ async function settle<T>(work: Promise<T>): Promise<{ result: T | null; ignored?
     return { result: await work };
   } catch (e) {
     if (e instanceof ApiError && e.code === 'idempotency_conflict') {
-      console.warn(JSON.stringify({ event: 'webhook_conflict_ignored', error: e.message }));
+      log.warn('webhook_conflict_ignored', { error: e });
       return { result: null, ignored: 'idempotency_conflict' };
     }
     throw e;

@@ -3,6 +3,7 @@
 // at least once: a receiver dedupes on the event id, which every retry and replay repeats.
 import { loadDeliveryTarget, recordAttempt, type AttemptOutcome, type DeliveryTarget } from '../db/webhooks';
 import type { Env } from '../env';
+import { log } from '../lib/log';
 import { openSecret } from '../lib/secrets';
 import { signTimestamped } from '../lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from './backoff';
@@ -24,7 +25,7 @@ export async function consumeWebhookDeliveries(batch: MessageBatch<unknown>, env
 
 async function deliverMessage(message: Message<unknown>, env: Env, send: Send): Promise<void> {
   if (!isWebhookMessage(message.body)) {
-    console.warn(JSON.stringify({ event: 'webhook_message_dropped', id: message.id }));
+    log.warn('webhook_message_dropped', { messageId: message.id });
     return message.ack();
   }
   const id = message.body.deliveryId;
@@ -36,11 +37,11 @@ async function deliverMessage(message: Message<unknown>, env: Env, send: Send): 
     const now = Date.now();
     const outcome = outcomeOf(result, message.attempts, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
     await recordAttempt(env.DB, id, outcome, now);
-    console.log(JSON.stringify({ event: 'webhook_attempt', delivery: id, attempt: message.attempts, outcome: outcome.status, status_code: outcome.statusCode }));
+    log.info('webhook_attempt', { delivery: id, attempt: message.attempts, outcome: outcome.status, status_code: outcome.statusCode });
     if (outcome.status === 'pending') message.retry({ delaySeconds: Math.round((outcome.nextAttemptAt - now) / 1000) });
     else message.ack();
   } catch (error) {
-    console.error(JSON.stringify({ event: 'webhook_delivery_storage_error', delivery: id, error: String(error) }));
+    log.error('webhook_delivery_storage_error', { delivery: id, error });
     message.retry({ delaySeconds: STORAGE_RETRY_SECONDS });
   }
 }

@@ -3,6 +3,7 @@
 // whose enqueue failed or whose queue message was lost, so a committed event is never left behind.
 import { claimDueDeliveries, releaseClaims } from '../db/webhooks';
 import type { Env } from '../env';
+import { log } from '../lib/log';
 
 // A message retried by the consumer is due again within its delay (at most an hour); a pending delivery
 // whose due time is this far in the past has lost its message and is sent again (at least once).
@@ -20,7 +21,7 @@ export async function enqueueDueDeliveries(env: Env, now = Date.now()): Promise<
       await env.WEBHOOKS.sendBatch(ids.map((deliveryId) => ({ body: { deliveryId }, contentType: 'json' as const })));
       sent += ids.length;
     } catch (error) {
-      console.error(JSON.stringify({ event: 'webhook_enqueue_failed', deliveries: ids.length, error: String(error) }));
+      log.error('webhook_enqueue_failed', { deliveries: ids.length, error });
       await releaseClaims(env.DB, ids).catch(() => {});
       break;
     }
@@ -37,7 +38,7 @@ export function enqueueAfterResponse(request: Request, response: Response, env: 
   ctx.waitUntil(
     enqueueDueDeliveries(env).catch((error: unknown) => {
       // The cron sweep retries; the request already succeeded.
-      console.error(JSON.stringify({ event: 'webhook_enqueue_failed', error: String(error) }));
+      log.error('webhook_enqueue_failed', { error });
     }),
   );
 }
@@ -46,8 +47,8 @@ export function enqueueAfterResponse(request: Request, response: Response, env: 
 export async function sweepWebhookDeliveries(env: Env): Promise<void> {
   try {
     const sent = await enqueueDueDeliveries(env);
-    if (sent > 0) console.log(JSON.stringify({ event: 'webhook_sweep', sent }));
+    if (sent > 0) log.info('webhook_sweep', { sent });
   } catch (error) {
-    console.error(JSON.stringify({ event: 'webhook_sweep_failed', error: String(error) }));
+    log.error('webhook_sweep_failed', { error });
   }
 }

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
 import { ConsoleLoginPage } from '../../../portal/console/login';
 import { ApiError, notFound } from '../../lib/errors';
+import { log } from '../../lib/log';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
 import { endSession, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
@@ -53,7 +54,7 @@ consoleRouter.onError(async (err, c) => {
   if (err instanceof HTTPException && err.status < 500) {
     return c.html(await pageHtml(<ConsoleErrorPage status={400} title="Something is not right" message="The form could not be read. Go back and try again." signedIn={signedIn} />), 400);
   }
-  console.error(JSON.stringify({ event: 'unhandled_error', path: c.req.path, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
+  log.error('unhandled_error', { path: c.req.path, error: err, stack: err instanceof Error ? err.stack : undefined });
   return c.html(await pageHtml(<ConsoleErrorPage status={500} title="Something went wrong" message="Something went wrong on our side. Nothing you did caused it; try again in a moment." signedIn={signedIn} />), 500);
 });
 

@@ -8,6 +8,7 @@ import { conflictingHandles, inviteRows, invitesCsv } from '../../../db/creator-
 import { planImport, type RowError } from '../../../domain/creator-import';
 import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
+import { log } from '../../../lib/log';
 import { campaignForImport, runCreatorImport } from '../../admin/imports';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, csvFromForm, pageHtml, type Markup, readForm, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
@@ -104,7 +105,7 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
             ? 'Some rows changed since the file was checked (a handle was taken meanwhile). Nothing more was imported; upload the file again to see the problems.'
             : e.message
           : 'Storage did not answer in time.';
-      if (!(e instanceof ApiError)) console.error(JSON.stringify({ event: 'console_import_failed', campaignId: campaign.id, error: String(e) }));
+      if (!(e instanceof ApiError)) log.error('console_import_failed', { campaignId: campaign.id, error: e });
       await s.write(middle + (await fragment(<ImportFailedView campaignId={campaign.id} message={message} />)));
     }
     await s.write(tail);
