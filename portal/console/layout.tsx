@@ -4,7 +4,7 @@ import { Notice, Page, type NavItem } from '../layout';
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string };
 
-export type Section = 'campaigns' | 'review' | 'payouts';
+export type Section = 'campaigns' | 'review' | 'payouts' | 'webhooks';
 
 export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', viewer: 'Viewer' };
 
@@ -12,6 +12,7 @@ const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] 
   { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
   { href: '/console/review', label: toReview ? `Review (${toReview})` : 'Review', current: current === 'review' },
   { href: '/console/payouts', label: 'Payouts', current: current === 'payouts' },
+  { href: '/console/webhooks', label: 'Webhooks', current: current === 'webhooks' },
 ];
 
 export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section; toReview?: number; children?: Child }> = ({ title, viewer, section, toReview, children }) => (
@@ -19,7 +20,7 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
     <link rel="stylesheet" href="/console.css" />
     {viewer?.role === 'viewer' ? (
       <p class="view-only" role="note">
-        You have view-only access: reviews, imports and payouts need an owner or manager.
+        You have view-only access: reviews, imports, payouts and webhook replays need an owner or manager.
       </p>
     ) : null}
     {children}

@@ -4,7 +4,7 @@
 //
 // The receiver here is a recording `send` handed to the consumer (the brand's server is outside Chorus);
 // test/e2e/webhooks.test.ts drives the same path through the real queue to a real local HTTP receiver.
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closePeriod } from '../../worker/db/payouts';
 import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
@@ -12,12 +12,13 @@ import { claimDueDeliveries, recordAttempt } from '../../worker/db/webhooks';
 import { recordConversion } from '../../worker/db/conversions';
 import type { Env } from '../../worker/env';
 import { newId } from '../../worker/lib/ids';
+import { hashPassword } from '../../worker/lib/passwords';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
+import { BASE, createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -444,5 +445,65 @@ describe('tenancy', () => {
     expect((await json<{ data: unknown[] }>(await other.api('GET', `/api/admin/webhooks/deliveries?endpointId=${endpoint.id}`))).data).toEqual([]);
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending', attempts: 0 });
     expect((await json<{ data: Endpoint }>(await owner.api('GET', `/api/admin/webhooks/endpoints/${endpoint.id}`))).data.enabled).toBe(true);
+  });
+});
+
+describe('the console page', () => {
+  const PASSWORD = 'console password 2026';
+  let ip = 0;
+
+  async function signedIn(brandId: string, role: 'manager' | 'viewer') {
+    const email = `${role}-${tag()}@brand.test`;
+    await env.DB.prepare('INSERT INTO admin_users (id, brand_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .bind(newId('adm'), brandId, email, `A ${role}`, role, await hashPassword(PASSWORD, 1000), Date.now())
+      .run();
+    const res = await form('/console/login', { email, password: PASSWORD });
+    expect(res.status).toBe(303);
+    return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  }
+
+  const form = (path: string, fields: Record<string, string>, opts: { cookie?: string; origin?: string } = {}) =>
+    SELF.fetch(`${BASE}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: opts.origin ?? BASE, 'cf-connecting-ip': `203.0.113.${(ip++ % 250) + 1}`, ...(opts.cookie ? { cookie: opts.cookie } : {}) },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  it('lists endpoints and deliveries, and a manager replays one; viewers and other sites cannot', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand, { description: 'Warehouse ERP' });
+    const { eventId, deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    await recordAttempt(env.DB, deliveryId, { status: 'failed', statusCode: 500, error: 'HTTP 500: <b>boom</b>' }, Date.now());
+    const manager = await signedIn(brand.brandId, 'manager');
+
+    const page = await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: manager } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(endpoint.url);
+    expect(html).toContain('Warehouse ERP');
+    expect(html).toContain(eventId);
+    expect(html).toContain('HTTP 500: &lt;b&gt;boom&lt;/b&gt;');
+    expect(html).toContain(`action="/console/webhooks/deliveries/${deliveryId}/replay"`);
+    expect(html).toMatch(/<a href="\/console\/webhooks" aria-current="page">Webhooks<\/a>/);
+    expect(html).not.toContain(endpoint.secret);
+
+    const viewer = await signedIn(brand.brandId, 'viewer');
+    const viewerPage = await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: viewer } })).text();
+    expect(viewerPage).toMatch(/<button type="submit" class="button button-small" disabled="" title="Needs an owner or manager">\s*Replay/);
+    expect((await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: viewer })).status).toBe(403);
+    expect((await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: manager, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed' });
+
+    const replayed = await form(`/console/webhooks/deliveries/${deliveryId}/replay`, { status: 'failed' }, { cookie: manager });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get('location')).toBe('/console/webhooks?status=failed&flash=replayed');
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending' });
+    expect(await eventsOf(brand.brandId)).toHaveLength(1);
+
+    const other = await createBrand();
+    const stranger = await signedIn(other.brandId, 'manager');
+    expect((await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: stranger })).status).toBe(404);
+    expect(await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: stranger } })).text()).not.toContain(eventId);
   });
 });

@@ -16,6 +16,7 @@ import { consoleUserOf, enforceRole, pageHtml, renderPage, requireConsoleUser, t
 import { importRoutes } from './console/imports';
 import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
+import { webhookRoutes } from './console/webhooks';
 import { safeNext, sameOrigin } from './guards';
 
 export const consoleRouter = new Hono<ConsoleEnv>();
@@ -123,6 +124,7 @@ consoleRouter.route('/', campaignRoutes);
 consoleRouter.route('/', importRoutes);
 consoleRouter.route('/', reviewRoutes);
 consoleRouter.route('/', payoutRoutes);
+consoleRouter.route('/', webhookRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');
 });
