@@ -17,6 +17,11 @@ export function rememberRoute(slug: string, route: LinkRoute | null, now: number
   return routes.set(slug, cached, now, ttlMs);
 }
 
+// What this isolate last knew of a slug, however old: the redirect serves it only while D1 is failing.
+export function lastKnownRoute(slug: string) {
+  return routes.stale(slug);
+}
+
 // Admin writes in this isolate take effect at once; other isolates converge within the TTL.
 export function forgetRoute(slug: string): void {
   routes.delete(slug);

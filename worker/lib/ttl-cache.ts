@@ -9,6 +9,11 @@ export class TtlCache<V> {
     return slot && slot.expires > now ? slot : undefined;
   }
 
+  // The last value stored, expired or not: for serving through a storage outage, never as a fresh answer.
+  stale(key: string): { value: V } | undefined {
+    return this.slots.get(key);
+  }
+
   set(key: string, value: V, now: number, ttlMs: number): V {
     if (ttlMs > 0) {
       // A flood of random keys must not grow the isolate without bound.

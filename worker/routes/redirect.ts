@@ -8,7 +8,7 @@ import type { AppEnv, Env } from '../env';
 import { ApiError, notFound } from '../lib/errors';
 import { newClickId } from '../lib/ids';
 import { visitorIdentity } from '../lib/identity';
-import { cachedRoute, rememberRoute } from '../lib/link-cache';
+import { cachedRoute, lastKnownRoute, rememberRoute } from '../lib/link-cache';
 import { log } from '../lib/log';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
@@ -20,8 +20,7 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
   if (!SLUG.test(slug)) throw notFound('link');
   const now = Date.now();
   const cached = cachedRoute(slug, now);
-  // Unknown slugs are cached too, so a flood of random slugs costs one D1 read per slug per TTL.
-  const route = cached ? cached.value : rememberRoute(slug, await findLinkRoute(c.env.DB, slug, now), now, Number(c.env.LINK_CACHE_TTL_MS ?? 0));
+  const route = cached ? cached.value : await freshRoute(c.env, slug, now);
   if (!route) throw notFound('link');
   if (!route.active) {
     if (route.fallbackUrl) return noStore(c.redirect(route.fallbackUrl, 302));
@@ -44,6 +43,26 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
   c.executionCtx.waitUntil(recordClick(c.env, pending, ip, userAgent ?? ''));
   return noStore(c.redirect(locationWithClick(route.target, clickId), 302));
 });
+
+const ROUTE_READ_ATTEMPTS = 3;
+
+// Unknown slugs are cached too, so a flood of random slugs costs one D1 read per slug per TTL. A failing
+// read must not break a working link: serve what this isolate last knew (the TTL bound is kept while D1
+// answers), and a link never seen here gets two more tries (a read is safe to repeat) before the 503.
+async function freshRoute(env: Env, slug: string, now: number) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return rememberRoute(slug, await findLinkRoute(env.DB, slug, now), now, Number(env.LINK_CACHE_TTL_MS ?? 0));
+    } catch (error) {
+      const known = lastKnownRoute(slug);
+      if (known || attempt >= ROUTE_READ_ATTEMPTS) {
+        log.warn('link_read_failed', { slug, served: known ? 'last_known' : 'error', attempt, error });
+        if (known) return known.value;
+        throw error;
+      }
+    }
+  }
+}
 
 function noStore(res: Response): Response {
   res.headers.set('Cache-Control', 'no-store');

@@ -2,6 +2,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloud
 import { describe, expect, it, vi } from 'vitest';
 import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
+import { faultyD1 } from '../../../worker/lib/faults';
 import { BASE, createBrand, createLinkedCreator, json, rowCount, waitFor } from '../fixtures';
 
 const BROWSER = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
@@ -181,5 +182,37 @@ describe('failures off the hot path', () => {
     const { res, logged } = await redirectWith({ CLICKS: failingQueue, DB: failingDb }, link.slug);
     expect(res.status).toBe(302);
     expect(logged.some((l) => l.includes('click_lost'))).toBe(true);
+  });
+});
+
+// Found by the storage-fault scenario (test/scenarios): with 10% of D1 calls failing, redirects whose
+// cached route had expired answered 503.
+describe('GET /r/:slug while D1 is failing', () => {
+  async function visitWith(db: D1Database, slug: string) {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}/r/${slug}`, { redirect: 'manual', headers: { 'user-agent': BROWSER, 'cf-connecting-ip': '203.0.113.9' } }), { ...env, DB: db } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+  const failing = (draws: number[] = []) => faultyD1(env.DB, { mode: 'before', rate: 0.5, slowMs: 0 }, () => draws.shift() ?? 0);
+
+  it('keeps redirecting a known link with its last known route once the cache TTL has passed', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand, { destination: 'https://shop.example/kept' });
+    expect((await visitWith(env.DB, link.slug)).status).toBe(302);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // LINK_CACHE_TTL_MS is 300 in tests
+    const res = await visitWith(failing(), link.slug);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toMatch(/^https:\/\/shop\.example\/kept\?/);
+  });
+
+  it('retries the read of a link this isolate has never seen, and answers 503 (never 500) if D1 stays down', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    expect((await visitWith(failing([0, 0.9]), link.slug)).status).toBe(302);
+    const other = await createLinkedCreator(brand, { handle: `cold_${Date.now() % 100_000}` });
+    const down = await visitWith(failing(), other.link.slug);
+    expect(down.status).toBe(503);
+    expect((await json<{ error: { code: string } }>(down)).error.code).toBe('storage_unavailable');
   });
 });
