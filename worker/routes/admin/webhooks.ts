@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId, randomToken } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
 import { iso, valid } from '../../lib/validate';
+import { routeDescriber } from '../../openapi/registry';
 import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint-url';
 
 // Each enabled endpoint is one more delivery per event; a brand fans out to a handful of systems, not hundreds.
@@ -56,6 +57,46 @@ export function deliveryView(d: DeliveryRow) {
   };
 }
 
+// Response shapes for the OpenAPI document (the test pool checks every answer against them).
+const at = z.iso.datetime().meta({ examples: ['2026-05-04T09:30:00.000Z'] });
+
+export const WebhookEndpoint = z
+  .object({
+    id: z.string().meta({ examples: ['whe_Q2x7vLr9TkPa4mBc'] }),
+    url: z.string().meta({ examples: ['https://erp.fernway.example/chorus-events'] }),
+    description: z.string().meta({ examples: ['Warehouse ERP'] }),
+    events: z.array(z.enum(webhookEventTypes)),
+    enabled: z.boolean(),
+    createdAt: at,
+    updatedAt: at,
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+export const NewWebhookEndpoint = WebhookEndpoint.extend({
+  secret: z.string().meta({ examples: ['whsec_Q2x7vLr9TkPa4mBcW1nY8sJd0fHe3uZoK5tGxA2bC4d'], description: 'Verifies Chorus-Signature; shown once, here.' }),
+}).meta({ id: 'NewWebhookEndpoint' });
+
+export const WebhookDelivery = z
+  .object({
+    id: z.string().meta({ examples: ['whd_3f9a1c0d2b7e4a5c6d8e9f01'] }),
+    eventId: z.string().meta({ examples: ['evt_cv_Q2x7vLr9TkPa4mBc'], description: 'The id receivers dedupe on; the same on every retry and replay.' }),
+    eventType: z.enum(webhookEventTypes),
+    endpointId: z.string().meta({ examples: ['whe_Q2x7vLr9TkPa4mBc'] }),
+    endpointUrl: z.string().meta({ examples: ['https://erp.fernway.example/chorus-events'] }),
+    status: z.enum(webhookDeliveryStatuses).meta({ description: 'pending: not yet delivered, retrying with backoff; delivered: a 2xx came back; failed: gave up (replay to try again).' }),
+    attempts: z.int().min(0),
+    lastStatusCode: z.int().nullable(),
+    lastError: z.string().nullable().meta({ examples: ['HTTP 503: try later'] }),
+    nextAttemptAt: at.nullable(),
+    deliveredAt: at.nullable(),
+    createdAt: at,
+    updatedAt: at,
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+const op = routeDescriber({ tag: 'Outgoing webhooks', auth: 'adminKey' });
+const endpointId = { id: 'The endpoint id (whe_…).' };
+
 export function checkedWebhookUrl(env: Env, raw: string): string {
   const checked = checkWebhookUrl(raw, { allowLoopbackHttp: allowsLoopbackWebhooks(env.ENVIRONMENT) });
   if (!checked.ok) throw new ApiError(422, 'invalid_url', 'The endpoint must be an https URL on a public host name.', { reason: checked.reason });
@@ -95,23 +136,70 @@ const toggle = (enabled: boolean) => async (c: Context<AppEnv>) => {
 };
 
 export const webhookRoutes = new Hono<AppEnv>()
-  .get('/endpoints', async (c) => c.json({ data: (await listEndpoints(c.env.DB, c.var.admin.brandId)).map(endpointView) }))
-  .post('/endpoints', valid('json', createEndpointBody), async (c) => {
-    const data = await addEndpoint(c.env, c.var.admin.brandId, c.req.valid('json'), { actorType: 'api_key', actorId: c.var.admin.keyId });
-    return c.json({ data }, 201);
-  })
-  .get('/endpoints/:id', async (c) => {
+  .get('/endpoints', op({ summary: 'List webhook endpoints', description: 'Newest first, disabled ones included. Secrets are never shown again.', responses: { 200: { description: "The brand's endpoints.", schema: z.object({ data: z.array(WebhookEndpoint) }) } } }), async (c) =>
+    c.json({ data: (await listEndpoints(c.env.DB, c.var.admin.brandId)).map(endpointView) }),
+  )
+  .post(
+    '/endpoints',
+    op({
+      summary: 'Add a webhook endpoint',
+      description:
+        'Chorus POSTs each subscribed event (`conversion.created`, `conversion.reversed`, `submission.submitted`, `submission.reviewed`, `payout.closed`; all by default) to `url`, which must be https on a public host name. Every request carries `Chorus-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; the secret is in this answer only. Delivery is at least once: dedupe on the event `id`.',
+      example: { url: 'https://erp.fernway.example/chorus-events', events: ['conversion.created', 'conversion.reversed'], description: 'Warehouse ERP' },
+      responses: { 201: { description: 'Added; `secret` is shown only here.', schema: z.object({ data: NewWebhookEndpoint }) } },
+      errors: { 409: ['too_many_endpoints'], 422: ['invalid_url'] },
+    }),
+    valid('json', createEndpointBody),
+    async (c) => {
+      const data = await addEndpoint(c.env, c.var.admin.brandId, c.req.valid('json'), { actorType: 'api_key', actorId: c.var.admin.keyId });
+      return c.json({ data }, 201);
+    },
+  )
+  .get('/endpoints/:id', op({ summary: 'Get a webhook endpoint', params: endpointId, responses: { 200: { description: 'The endpoint.', schema: z.object({ data: WebhookEndpoint }) } }, errors: { 404: ['not_found'] } }), async (c) => {
     const row = await findEndpoint(c.env.DB, c.var.admin.brandId, c.req.param('id'));
     if (!row) throw notFound('endpoint');
     return c.json({ data: endpointView(row) });
   })
-  .post('/endpoints/:id/disable', toggle(false))
-  .post('/endpoints/:id/enable', toggle(true))
-  .get('/deliveries', valid('query', deliveriesQuery), async (c) => {
-    const rows = await listDeliveries(c.env.DB, c.var.admin.brandId, c.req.valid('query'));
-    return c.json({ data: rows.map(deliveryView) });
-  })
-  .post('/deliveries/:id/replay', async (c) => {
-    const data = await replayDelivery(c.env, c.var.admin.brandId, c.req.param('id'), { actorType: 'api_key', actorId: c.var.admin.keyId });
-    return c.json({ data }, 202);
-  });
+  .post(
+    '/endpoints/:id/disable',
+    op({
+      summary: 'Disable a webhook endpoint',
+      description: 'New events are no longer sent to it; deliveries still queued for it end as failed.',
+      params: endpointId,
+      responses: { 200: { description: 'The endpoint, disabled.', schema: z.object({ data: WebhookEndpoint }) } },
+      errors: { 404: ['not_found'] },
+    }),
+    toggle(false),
+  )
+  .post(
+    '/endpoints/:id/enable',
+    op({ summary: 'Enable a webhook endpoint', description: 'Events from now on are sent to it again.', params: endpointId, responses: { 200: { description: 'The endpoint, enabled.', schema: z.object({ data: WebhookEndpoint }) } }, errors: { 404: ['not_found'] } }),
+    toggle(true),
+  )
+  .get(
+    '/deliveries',
+    op({
+      summary: 'List webhook deliveries',
+      description: 'The delivery log, newest first: one row per event and endpoint, with its status, attempts and the last answer.',
+      responses: { 200: { description: 'Deliveries.', schema: z.object({ data: z.array(WebhookDelivery) }) } },
+    }),
+    valid('query', deliveriesQuery),
+    async (c) => {
+      const rows = await listDeliveries(c.env.DB, c.var.admin.brandId, c.req.valid('query'));
+      return c.json({ data: rows.map(deliveryView) });
+    },
+  )
+  .post(
+    '/deliveries/:id/replay',
+    op({
+      summary: 'Replay a webhook delivery',
+      description: 'Sends the same event (same id, same body) to the same endpoint again, with a fresh retry schedule. Receivers that dedupe on the event id apply it once.',
+      params: { id: 'The delivery id (whd_…).' },
+      responses: { 200: { description: 'Queued; the delivery is pending again.', schema: z.object({ data: WebhookDelivery }) } },
+      errors: { 404: ['not_found'], 409: ['endpoint_disabled'] },
+    }),
+    async (c) => {
+      const data = await replayDelivery(c.env, c.var.admin.brandId, c.req.param('id'), { actorType: 'api_key', actorId: c.var.admin.keyId });
+      return c.json({ data });
+    },
+  );
