@@ -58,7 +58,7 @@ export const WebhooksPage: FC<{
     <section class="card" aria-labelledby="endpoints-h">
       <h2 id="endpoints-h">Endpoints</h2>
       <p class="muted small">
-        Chorus POSTs each event to every enabled endpoint subscribed to it, signed with that endpoint's secret (<code>Chorus-Signature</code>), and retries with growing waits for about nine hours. Add endpoints with the admin API
+        Chorus POSTs each event to every enabled endpoint subscribed to it, signed with that endpoint's secret (<code>Chorus-Signature</code>), and retries with growing waits for up to about nine hours. Add endpoints with the admin API
         (<code>POST /api/admin/webhooks/endpoints</code>); the secret is shown once, when the endpoint is created.
       </p>
       {endpoints.length === 0 ? (
