@@ -16,6 +16,7 @@ import { hashPassword } from '../../worker/lib/passwords';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
+import { sweepWebhookDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
 import { BASE, createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
@@ -131,6 +132,20 @@ describe('endpoints', () => {
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe(code);
     }
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ?', brand.brandId)).toBe(1);
+  });
+
+  it('caps a brand at 20 enabled endpoints, counting re-enabled ones', async () => {
+    const brand = await createBrand();
+    const endpoints = [];
+    for (let i = 0; i < 20; i++) endpoints.push(await addEndpoint(brand, { url: `https://hooks${i}.brand.example/in` }));
+    const over = await brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'https://one-more.brand.example/in' });
+    expect(over.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(over)).error.code).toBe('too_many_endpoints');
+    expect((await brand.api('POST', `/api/admin/webhooks/endpoints/${endpoints[0]!.id}/disable`)).status).toBe(200);
+    await addEndpoint(brand, { url: 'https://replacement.brand.example/in' });
+    const again = await brand.api('POST', `/api/admin/webhooks/endpoints/${endpoints[0]!.id}/enable`);
+    expect(again.status).toBe(409);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND enabled = 1', brand.brandId)).toBe(20);
   });
 
   it('checks URLs like link destinations: https on a public name, loopback http only when allowed', () => {
@@ -380,6 +395,17 @@ describe('the delivery consumer', () => {
 });
 
 describe('enqueueing', () => {
+  it('the cron sweep hands over a delivery whose enqueue failed', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    // As left by a request whose send to the queue failed: committed, due, never queued.
+    await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
+    await sweepWebhookDeliveries(env as Env);
+    const row = await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>();
+    expect(row?.queued_at).toBeGreaterThan(0);
+  });
+
   it('claims each due delivery once, and reclaims one whose queue message was lost', async () => {
     const brand = await createBrand();
     const endpoint = await addEndpoint(brand);
@@ -495,15 +521,16 @@ describe('the console page', () => {
     expect((await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: manager, origin: 'https://evil.example' })).status).toBe(403);
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed' });
 
+    const other = await createBrand();
+    const stranger = await signedIn(other.brandId, 'manager');
+    expect((await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: stranger })).status).toBe(404);
+    expect(await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: stranger } })).text()).not.toContain(eventId);
+
+    // Last, so the endpoint is disabled (afterEach) before the real queue's consumer picks the replay up.
     const replayed = await form(`/console/webhooks/deliveries/${deliveryId}/replay`, { status: 'failed' }, { cookie: manager });
     expect(replayed.status).toBe(303);
     expect(replayed.headers.get('location')).toBe('/console/webhooks?status=failed&flash=replayed');
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending' });
     expect(await eventsOf(brand.brandId)).toHaveLength(1);
-
-    const other = await createBrand();
-    const stranger = await signedIn(other.brandId, 'manager');
-    expect((await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: stranger })).status).toBe(404);
-    expect(await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: stranger } })).text()).not.toContain(eventId);
   });
 });

@@ -103,11 +103,15 @@ export function checkedWebhookUrl(env: Env, raw: string): string {
   return checked.url;
 }
 
+async function refuseBeyondEndpointCap(env: Env, brandId: string): Promise<void> {
+  const count = await env.DB.prepare('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND enabled = 1').bind(brandId).first<{ n: number }>();
+  if ((count?.n ?? 0) >= MAX_ENDPOINTS_PER_BRAND) throw new ApiError(409, 'too_many_endpoints', `A brand can have at most ${MAX_ENDPOINTS_PER_BRAND} enabled endpoints; disable one first.`);
+}
+
 // The signing secret is returned once, here; only its sealed copy is kept.
 export async function addEndpoint(env: Env, brandId: string, input: z.output<typeof createEndpointBody>, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
   const url = checkedWebhookUrl(env, input.url);
-  const count = await env.DB.prepare('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND enabled = 1').bind(brandId).first<{ n: number }>();
-  if ((count?.n ?? 0) >= MAX_ENDPOINTS_PER_BRAND) throw new ApiError(409, 'too_many_endpoints', `A brand can have at most ${MAX_ENDPOINTS_PER_BRAND} enabled endpoints; disable one first.`);
+  await refuseBeyondEndpointCap(env, brandId);
   const secret = `whsec_${randomToken(32)}`;
   const now = Date.now();
   const row = { id: newId('whe'), brandId, url, description: input.description, secretEnc: await sealSecret(env.SECRETS_KEY, secret), events: input.events };
@@ -129,6 +133,9 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
 const toggle = (enabled: boolean) => async (c: Context<AppEnv>) => {
   const { brandId, keyId } = c.var.admin;
   const endpointId = c.req.param('id') ?? '';
+  const current = await findEndpoint(c.env.DB, brandId, endpointId);
+  if (!current) throw notFound('endpoint');
+  if (enabled && current.enabled !== 1) await refuseBeyondEndpointCap(c.env, brandId);
   if (!(await setEndpointEnabled(c.env.DB, brandId, endpointId, enabled, { actorType: 'api_key', actorId: keyId }, Date.now()))) throw notFound('endpoint');
   const row = await findEndpoint(c.env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');
@@ -173,7 +180,13 @@ export const webhookRoutes = new Hono<AppEnv>()
   )
   .post(
     '/endpoints/:id/enable',
-    op({ summary: 'Enable a webhook endpoint', description: 'Events from now on are sent to it again.', params: endpointId, responses: { 200: { description: 'The endpoint, enabled.', schema: z.object({ data: WebhookEndpoint }) } }, errors: { 404: ['not_found'] } }),
+    op({
+      summary: 'Enable a webhook endpoint',
+      description: 'Events from now on are sent to it again.',
+      params: endpointId,
+      responses: { 200: { description: 'The endpoint, enabled.', schema: z.object({ data: WebhookEndpoint }) } },
+      errors: { 404: ['not_found'], 409: ['too_many_endpoints'] },
+    }),
     toggle(true),
   )
   .get(
