@@ -16,6 +16,8 @@ import { creatorPortal } from './routes/portal/creator';
 import { consoleRouter } from './routes/portal/console';
 import { isPagePath } from './routes/portal/guards';
 import { ErrorPage } from '../portal/layout';
+import { conformToDescription } from './openapi/conformance';
+import { apiDescription } from './openapi/routes';
 
 export const app = new Hono<AppEnv>();
 
@@ -59,12 +61,15 @@ const limitBody = (maxSize: number) =>
 const limitSmall = limitBody(MAX_BODY_BYTES);
 const limitUpload = limitBody(MAX_UPLOAD_BYTES);
 
+// Test pool only: every answer of a described route must match its OpenAPI description.
+app.use('*', conformToDescription);
 app.use('/api/*', (c, next) => (isUpload(c.req.path) ? limitUpload : limitSmall)(c, next));
 app.use('/v1/*', limitSmall);
 
 app.route('/healthz', health);
 app.route('/r', redirect);
 app.route('/', sdk);
+app.route('/', apiDescription(app));
 app.route('/api/admin', admin);
 app.route('/v1/codes', codeCheck);
 app.route('/v1/webhooks', webhooks);

@@ -32,6 +32,8 @@ const AUTH_LABELS: Record<string, string> = {
 const STATUS_NAMES: Record<string, string> = {
   '200': 'OK',
   '201': 'Created',
+  '202': 'Accepted',
+  '204': 'No Content',
   '302': 'Found',
   '400': 'Bad Request',
   '401': 'Unauthorized',
@@ -226,7 +228,7 @@ const OperationCard: FC<{ e: Entry; origin: string; components: Components }> = 
       ) : null}
       <details class="example" open>
         <summary>Example request</summary>
-        <pre>
+        <pre class="request-example" tabindex={0}>
           <code>{curlExample(e, origin, components)}</code>
         </pre>
       </details>
@@ -254,7 +256,7 @@ const OperationCard: FC<{ e: Entry; origin: string; components: Components }> = 
                 <Fields schema={json.schema} components={components} caption={`${status} response of ${op.summary}`} />
                 <details class="example">
                   <summary>Example {status} response</summary>
-                  <pre>
+                  <pre tabindex={0}>
                     <code>{JSON.stringify(json.example ?? sampleOf(json.schema, components), null, 2)}</code>
                   </pre>
                 </details>

@@ -24,6 +24,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Submissions', description: 'The content review queue.' },
   { name: 'Payouts', description: 'Close a period, export it for finance, mark payouts paid.' },
   { name: 'API keys and integrations', description: 'Keys for the storefront, ingestion and this API; store connections for webhooks.' },
+  { name: 'Outgoing webhooks', description: "Events Chorus sends to the brand's own systems: endpoints, the delivery log, replay." },
   { name: 'Meta', description: 'Health and this description.' },
 ];
 

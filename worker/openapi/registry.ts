@@ -10,7 +10,7 @@ import type { z } from 'zod';
 
 export type AuthScheme = 'adminKey' | 'storefrontKey' | 'chorusSignature' | 'shopifyHmac' | 'stripeSignature';
 
-export type SuccessStatus = 200 | 201 | 302;
+export type SuccessStatus = 200 | 201 | 202 | 204 | 302;
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 503;
 
 export type ResponseSpec = {

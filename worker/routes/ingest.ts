@@ -15,21 +15,21 @@ const amountMinor = z.int().min(1).max(100_000_000_000);
 const occurredAt = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 export const conversionBody = z.strictObject({
-  orderId: externalId,
-  amountMinor,
-  currency,
-  occurredAt,
-  code: z.string().max(64).nullable().default(null),
-  clickId: z.string().max(64).nullable().default(null),
-  customerRef: z.string().max(128).nullable().default(null),
+  orderId: externalId.meta({ description: 'Your order id, unique per brand: the idempotency key.' }),
+  amountMinor: amountMinor.meta({ description: 'The order amount in minor units of `currency` (4999 is 49.99 USD).' }),
+  currency: currency.meta({ description: 'ISO 4217, upper case.' }),
+  occurredAt: occurredAt.meta({ description: 'When the order was placed, ISO 8601 with an offset; at most 24 hours ahead of our clock.' }),
+  code: z.string().max(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
+  clickId: z.string().max(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout).' }),
+  customerRef: z.string().max(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
 });
 
 export const refundBody = z.strictObject({
-  refundId: externalId,
-  orderId: externalId,
-  amountMinor,
-  currency,
-  occurredAt,
+  refundId: externalId.meta({ description: 'Your refund id, unique per brand: the idempotency key.' }),
+  orderId: externalId.meta({ description: 'The order it refunds; the refund waits (pending) if the order has not arrived yet.' }),
+  amountMinor: amountMinor.meta({ description: 'The refunded amount in minor units of `currency`.' }),
+  currency: currency.meta({ description: 'ISO 4217, upper case.' }),
+  occurredAt: occurredAt.meta({ description: 'When the refund was made, ISO 8601 with an offset.' }),
 });
 
 const MAX_FUTURE_MS = 24 * 3_600_000;
