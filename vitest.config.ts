@@ -43,6 +43,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // Checks that cannot run inside workerd (ajv compiles validators with new Function): the OpenAPI
+        // document built straight from the worker's modules, and /docs in Chromium against the real worker.
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/node/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });
