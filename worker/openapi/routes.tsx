@@ -8,9 +8,22 @@ import type { AppEnv } from '../env';
 import { buildOpenApiDocument, type OpenApiDocument } from './document';
 import { describeRoute } from './registry';
 
+// Rendering /docs costs tens of milliseconds of CPU, so each isolate renders it once per origin.
+const MAX_CACHED_PAGES = 8;
+
 export function apiDescription(app: { routes: RouterRoute[] }) {
   let built: OpenApiDocument | undefined;
   const document = () => (built ??= buildOpenApiDocument(app.routes));
+  const pages = new Map<string, string>();
+  const page = async (origin: string) => {
+    let html = pages.get(origin);
+    if (html === undefined) {
+      html = (await (<ApiReference document={document()} origin={origin} />)).toString();
+      if (pages.size >= MAX_CACHED_PAGES) pages.clear();
+      pages.set(origin, html);
+    }
+    return html;
+  };
   return new Hono<AppEnv>()
     .get(
       '/openapi.json',
@@ -28,5 +41,5 @@ export function apiDescription(app: { routes: RouterRoute[] }) {
       }),
       (c) => c.json({ ...document(), servers: [{ url: new URL(c.req.url).origin }] }, 200, { 'Access-Control-Allow-Origin': '*' }),
     )
-    .get('/docs', (c) => c.html(<ApiReference document={document()} origin={new URL(c.req.url).origin} />));
+    .get('/docs', async (c) => c.html(await page(new URL(c.req.url).origin)));
 }
