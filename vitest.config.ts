@@ -44,6 +44,19 @@ export default defineConfig({
         },
       },
       {
+        // Resilience scenarios, short profile: the worker in its own process (Miniflare API) on 127.0.0.1,
+        // driven from here, final D1 state checked against an independent oracle. `npm run scenarios` runs
+        // the full profile.
+        test: {
+          name: 'scenarios',
+          environment: 'node',
+          include: ['test/scenarios/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
         // Checks that cannot run inside workerd (ajv compiles validators with new Function): the OpenAPI
         // document built straight from the worker's modules, and /docs in Chromium against the real worker.
         test: {

@@ -12,7 +12,7 @@ export const PROFILES = {
     latencyChecks: true,
     s1: { baselineMs: 20_000, mixedMs: 120_000, redirectsPerSecond: 100, visitors: 500, links: 20, conversionsPerSecond: 5, codeChecksPerSecond: 5, clickAgeMs: 10_000 },
     storm: { orders: 500, creators: 25, concurrency: 32, amounts: [1_500, 50_000] },
-    s3: { redirectsPerSecond: 20 },
+    s3: { redirectsPerSecond: 20, orders: 500 },
     s4: { redirectsPerSecond: 20, killAt: 0.4 },
     s5: { durationMs: 30_000, redirectsPerSecond: 60, visitors: 300, links: 10, faultShare: 0.1 },
     s6: { phaseMs: 30_000, honestClients: 50, honestEverySeconds: 2, attackerPerSecond: 50, loginPhaseMs: 20_000, loginConcurrency: 16, redirectsPerSecond: 50 },
@@ -23,10 +23,10 @@ export const PROFILES = {
     s1: { baselineMs: 2_000, mixedMs: 6_000, redirectsPerSecond: 40, visitors: 60, links: 8, conversionsPerSecond: 5, codeChecksPerSecond: 4, clickAgeMs: 2_500 },
     // Few orders, larger amounts: creators still cross into the second tier.
     storm: { orders: 30, creators: 6, concurrency: 32, amounts: [10_000, 60_000] },
-    s3: { redirectsPerSecond: 10 },
+    s3: { redirectsPerSecond: 10, orders: 20 },
     s4: { redirectsPerSecond: 10, killAt: 0.4 },
     // A larger share so a few seconds of batches still see a throw before and one after writing.
-    s5: { durationMs: 4_000, redirectsPerSecond: 40, visitors: 40, links: 4, faultShare: 0.34 },
+    s5: { durationMs: 3_000, redirectsPerSecond: 40, visitors: 40, links: 4, faultShare: 0.34 },
     s6: { phaseMs: 3_000, honestClients: 10, honestEverySeconds: 1, attackerPerSecond: 50, loginPhaseMs: 2_500, loginConcurrency: 16, redirectsPerSecond: 30 },
     s7: { orders: 30, creators: 8, exportEveryMs: 1_000 },
   },
@@ -264,7 +264,7 @@ async function storageFaults(ctx, brands, checks, r) {
     const phase = new Checks();
     const redirects = new Tally();
     const served = [];
-    const { tally, money } = await runStorm(ctx, net, phase, r, { tag: `s3${mode[0]}-${ctx.seed}`, during: (n, finished) => redirectsUntil(ctx, n, r, ctx.config.s3.redirectsPerSecond, finished, redirects, served) });
+    const { tally, money } = await runStorm(ctx, net, phase, r, { tag: `s3${mode[0]}-${ctx.seed}`, orders: ctx.config.s3.orders, during: (n, finished) => redirectsUntil(ctx, n, r, ctx.config.s3.redirectsPerSecond, finished, redirects, served) });
     const non302 = redirects.count('redirect', (s) => s !== 302);
     phase.that(`redirects keep answering 302 (${non302} of ${redirects.count('redirect')} did not)`, non302 === 0, JSON.stringify(redirects.kinds.get('redirect')?.statuses));
     await drainClicks(ctx, net, served.length);
