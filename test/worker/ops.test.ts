@@ -235,7 +235,9 @@ describe('click retention', () => {
       expect(result.deleted).toBeLessThanOrEqual(4);
       if (result.complete && result.deleted === 0) break;
     }
-    expect(runs[0]).toMatchObject({ brands: 2, deleted: 4, complete: false });
+    // Two statements of two rows: 4 deleted, or 3 when the run starts at the brand with 3 (2, then 1).
+    expect(runs[0]).toMatchObject({ brands: 2, statements: 2, complete: false });
+    expect([3, 4]).toContain(runs[0]!.deleted);
     expect(runs.reduce((n, r) => n + r.deleted, 0)).toBe(8);
     expect(runs.at(-1)).toMatchObject({ brands: 0, deleted: 0, statements: 0, complete: true });
     expect((await clicksOf(a.link.id)) + (await clicksOf(b.link.id))).toBe(0);
