@@ -154,9 +154,9 @@ export async function checkClicks(ctx, net, served, checks) {
   const rows = await ctx.host.query('SELECT id FROM clicks WHERE brand_id = ?', [net.brand.id]);
   const storedIds = new Set(rows.map((r) => r.id));
   const servedIds = new Set(served.map((s) => s.cid));
-  const lost = [...servedIds].filter((id) => !storedIds.has(id)).length;
+  const lostIds = [...servedIds].filter((id) => !storedIds.has(id));
   const extra = [...storedIds].filter((id) => !servedIds.has(id)).length;
-  return { countedUnique, oracleUnique, lost, extra, stored: rows.length, served: served.length };
+  return { countedUnique, oracleUnique, lost: lostIds.length, lostIds, extra, stored: rows.length, served: served.length };
 }
 
 export { DAY_MS };
