@@ -1,49 +1,147 @@
-// Knobs for `npm run bench`, all overridable from the environment. Defaults are sized for a
-// 2-core machine: enough connections to saturate workerd, few enough to keep p99 stable.
+// Knobs for `npm run bench`, all overridable from the environment (BENCH_DURATION=5) or as flags
+// (`npm run bench -- --duration=5`, `--quick`). Defaults are sized for a 2-core machine: enough
+// connections to saturate workerd, few enough to keep p99 stable. `--quick` (BENCH_QUICK=1) swaps in
+// smaller defaults so a smoke run finishes in under a minute; explicit values still win.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function num(name, fallback, { min = 0, integer = false } = {}) {
+// Flags become environment variables (inherited by the load-generator children): --foo-bar=x -> BENCH_FOO_BAR=x.
+export function applyFlags(argv) {
+  for (const arg of argv) {
+    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unknown argument ${JSON.stringify(arg)}; flags look like --quick or --duration=5`);
+    const name = `BENCH_${m[1].toUpperCase().replaceAll('-', '_')}`;
+    if (!KNOWN.has(name)) throw new Error(`unknown flag --${m[1]}; known: ${[...KNOWN].map((k) => `--${k.slice(6).toLowerCase().replaceAll('_', '-')}`).join(' ')}`);
+    process.env[name] = m[2] ?? '1';
+  }
+}
+
+const KNOWN = new Set([
+  'BENCH_QUICK',
+  'BENCH_DURATION',
+  'BENCH_CONNECTIONS',
+  'BENCH_WARMUP',
+  'BENCH_DRAIN_TIMEOUT_MS',
+  'BENCH_DRAIN_STALL_MS',
+  'BENCH_TRACE',
+  'BENCH_WITH_ASSETS',
+  'BENCH_VERBOSE',
+  'BENCH_DIAG',
+  'BENCH_VISITORS',
+  'BENCH_VARS',
+  'BENCH_INSPECTOR_PORT',
+  'BENCH_ONLY',
+  'BENCH_DUPLICATE_RATE',
+  'BENCH_PORTAL_CONVERSIONS',
+  'BENCH_IMPORT_CREATORS',
+  'BENCH_IMPORT_REPS',
+  'BENCH_PAYOUT_CREATORS',
+  'BENCH_PAYOUT_ENTRIES',
+]);
+
+// Read lazily so flags applied by run.mjs before the first use are seen.
+const quick = () => process.env.BENCH_QUICK === '1';
+
+function num(name, full, quickValue, { min = 0, max = Infinity, integer = false } = {}) {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return quick() ? quickValue : full;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a valid ${integer ? 'integer' : 'number'} >= ${min}`);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a valid ${integer ? 'integer' : 'number'} in [${min}, ${max}]`);
   }
   return value;
 }
 
+function sizes(name, full, quickValue) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return quick() ? quickValue : full;
+  const list = raw.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${name}=${JSON.stringify(raw)} must be comma-separated positive integers`);
+  return list.sort((a, b) => a - b);
+}
+
 export const config = {
-  // Measured seconds per scenario.
-  duration: num('BENCH_DURATION', 10, { min: 1 }),
-  // Concurrent keep-alive connections per scenario.
-  connections: num('BENCH_CONNECTIONS', 32, { min: 1, integer: true }),
+  get quick() {
+    return quick();
+  },
+  // Measured seconds per load scenario.
+  get duration() {
+    return num('BENCH_DURATION', 10, 2, { min: 1 });
+  },
+  // Concurrent keep-alive connections per load scenario.
+  get connections() {
+    return num('BENCH_CONNECTIONS', 32, 32, { min: 1, integer: true });
+  },
   // Seconds of unmeasured load before each measured run (JIT, isolate caches, sockets).
-  warmup: num('BENCH_WARMUP', 3, { min: 0 }),
+  get warmup() {
+    return num('BENCH_WARMUP', 3, 1, { min: 0 });
+  },
   // Bounded wait for queued clicks to land in D1 after the load stops.
-  drainTimeoutMs: num('BENCH_DRAIN_TIMEOUT_MS', 60_000, { min: 0 }),
+  get drainTimeoutMs() {
+    return num('BENCH_DRAIN_TIMEOUT_MS', 60_000, 20_000, { min: 0 });
+  },
   // The click count is considered settled once it has not grown for this long.
-  drainStallMs: num('BENCH_DRAIN_STALL_MS', 5_000, { min: 500 }),
+  get drainStallMs() {
+    return num('BENCH_DRAIN_STALL_MS', 5_000, 3_000, { min: 500 });
+  },
   // Sample the stored-click count every second while the load runs (costs a D1 read per second).
-  trace: process.env.BENCH_TRACE === '1',
+  get trace() {
+    return process.env.BENCH_TRACE === '1';
+  },
   // Give the Chorus worker the ASSETS binding (and the assets router in front of it) as wrangler.toml does.
-  withAssets: process.env.BENCH_WITH_ASSETS === '1',
+  get withAssets() {
+    return process.env.BENCH_WITH_ASSETS === '1';
+  },
   // Forward the worker's console output to this process's stderr.
-  verbose: process.env.BENCH_VERBOSE === '1',
+  get verbose() {
+    return process.env.BENCH_VERBOSE === '1';
+  },
   // Also run the diagnostic scenarios (e.g. the redirect with a stub queue producer).
-  diag: process.env.BENCH_DIAG === '1',
+  get diag() {
+    return process.env.BENCH_DIAG === '1';
+  },
   // Give each redirect request a random cf-connecting-ip from a pool of this many visitors instead of
   // one fixed IP (0 = the fixed IP). Unique-click bookkeeping is per visitor, so this changes the consumer's work.
-  visitors: num('BENCH_VISITORS', 0, { min: 0, integer: true }),
+  get visitors() {
+    return num('BENCH_VISITORS', 0, 0, { min: 0, integer: true });
+  },
   // Investigations only: JSON object overriding wrangler.toml [vars] for the Chorus servers,
   // e.g. BENCH_VARS='{"LINK_CACHE_TTL_MS":"0"}'. The report prints any override.
-  varOverrides: process.env.BENCH_VARS ? JSON.parse(process.env.BENCH_VARS) : {},
+  get varOverrides() {
+    return process.env.BENCH_VARS ? JSON.parse(process.env.BENCH_VARS) : {};
+  },
   // Investigations only: open workerd's V8 inspector on this port for the Chorus servers (CPU profiles).
-  inspectorPort: num('BENCH_INSPECTOR_PORT', 0, { min: 0, integer: true }),
+  get inspectorPort() {
+    return num('BENCH_INSPECTOR_PORT', 0, 0, { min: 0, integer: true });
+  },
   // Only run scenarios whose name is in this comma-separated list (baselines they need are added).
-  only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null,
+  get only() {
+    return process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null;
+  },
+  // Conversions: share of deliveries that repeat an earlier order's exact body (a store retrying).
+  get duplicateRate() {
+    return num('BENCH_DUPLICATE_RATE', 0.2, 0.2, { min: 0, max: 0.9 });
+  },
+  // Portal home: conversions (and commission entries) seeded for the signed-in creator.
+  get portalConversions() {
+    return num('BENCH_PORTAL_CONVERSIONS', 10_000, 10_000, { min: 1, integer: true });
+  },
+  // Import: creators per request, and how many imports (each a fresh CSV) are timed.
+  get importCreators() {
+    return num('BENCH_IMPORT_CREATORS', 150, 150, { min: 1, max: 1_000, integer: true });
+  },
+  get importReps() {
+    return num('BENCH_IMPORT_REPS', 5, 2, { min: 1, integer: true });
+  },
+  // Payouts: creators in the network, and the ledger sizes (one closed period each) the export is timed at.
+  get payoutCreators() {
+    return num('BENCH_PAYOUT_CREATORS', 1_000, 200, { min: 1, integer: true });
+  },
+  get payoutEntries() {
+    return sizes('BENCH_PAYOUT_ENTRIES', [100_000, 1_000_000], [10_000, 50_000]);
+  },
 };
 
 // Headers every load request carries: a desktop browser (so clicks count as human) from one fixed IP.

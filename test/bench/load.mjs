@@ -8,11 +8,10 @@
 // to whole milliseconds, too coarse on loopback). CPU used by the load generator and by workerd during
 // the run is sampled so a report can say which side was saturated.
 import { fork } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { workerdCpuSeconds } from './procfs.mjs';
 
 const CHILD_FLAG = '--bench-load-child';
-const CLK_TCK = 100; // Linux USER_HZ; /proc/<pid>/stat times are in these ticks.
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -21,35 +20,6 @@ function percentile(sorted, p) {
 }
 
 // --- parent side -------------------------------------------------------------------------------
-
-// CPU seconds (user+system) used so far by every workerd process descended from this one. Linux only;
-// returns NaN elsewhere.
-function workerdCpuSeconds() {
-  try {
-    const procs = new Map();
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        const comm = stat.slice(stat.indexOf('(') + 1, close);
-        const f = stat.slice(close + 2).split(' ');
-        procs.set(Number(pid), { comm, ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
-      } catch {
-        // process exited while we looked
-      }
-    }
-    const isOurs = (pid) => {
-      for (let p = procs.get(pid), hops = 0; p && hops < 10; p = procs.get(p.ppid), hops++) if (p.ppid === process.pid) return true;
-      return false;
-    };
-    let total = 0;
-    for (const [pid, p] of procs) if (p.comm === 'workerd' && isOurs(pid)) total += p.cpu;
-    return total;
-  } catch {
-    return NaN;
-  }
-}
 
 /**
  * @param {object} o
@@ -94,9 +64,11 @@ async function childRun({ url, scenario: name, context, connections, duration })
   const cpu0 = process.cpuUsage();
   // autocannon never follows redirects: each 302 is one response, which is what we measure.
   const latencies = [];
+  // Scenarios that track what they sent (e.g. conversion orders) fill this in; it travels back as `child`.
+  const tracker = {};
   const instance = autocannon({
     url,
-    requests: scenario.requests(context),
+    requests: scenario.requests(context, tracker),
     headers: scenario.headers ?? {},
     connections,
     duration,
@@ -112,7 +84,7 @@ async function childRun({ url, scenario: name, context, connections, duration })
   latencies.sort((a, b) => a - b);
 
   const byStatus = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
-  const expected = byStatus[String(scenario.expectStatus)] ?? 0;
+  const expected = [scenario.expectStatus].flat().reduce((n, status) => n + (byStatus[String(status)] ?? 0), 0);
   const responses = Object.values(byStatus).reduce((a, b) => a + b, 0);
   const seconds = (result.finish - result.start) / 1000 || result.duration;
   return {
@@ -133,6 +105,7 @@ async function childRun({ url, scenario: name, context, connections, duration })
     p99: percentile(latencies, 99),
     max: latencies.length ? latencies[latencies.length - 1] : NaN,
     loadgenCpu: (cpu.user + cpu.system) / 1e6,
+    child: scenario.trackerReport ? scenario.trackerReport(tracker) : undefined,
   };
 }
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// `npm run bench`: a bounded load benchmark on 127.0.0.1. Measures the machine's ceiling (a bare
-// worker answering a fixed 302) and the Chorus redirect, both served by Miniflare's API, then
-// reports throughput/latency ratios against the targets and whether every redirect's click reached D1.
+// `npm run bench`: a bounded benchmark on 127.0.0.1, every server driven through Miniflare's API.
+// Load scenarios (autocannon) measure the machine's ceiling (a bare worker answering a fixed 302) and
+// Chorus's hot paths against it: the redirect, the storefront code check, signed conversion ingestion
+// (then audited in D1) and the creator portal home. One-shot scenarios time a bulk import and a payouts
+// period close + CSV export (with workerd's memory watched). Ends with a summary table.
 //
-// Exit status: 0 whenever the measurement completed (targets missed or not), 1 on setup failure.
+// Flags: --quick (smoke sizes, under a minute) and --<knob>=<value> for any BENCH_<KNOB> (see README.md).
+// Exit status: 0 when the measurement completed and every correctness check passed (performance
+// targets may be missed), 1 on setup failure, 2 when a correctness check failed.
 import os from 'node:os';
-import { config } from './config.mjs';
+import { applyFlags, config } from './config.mjs';
 import { runLoad } from './load.mjs';
 import { scenarios as ALL_SCENARIOS } from './scenarios.mjs';
-import { SERVERS, SERVER_MODE } from './servers.mjs';
+import { SERVERS, SERVER_MODE, prebundle, removeBundles } from './servers.mjs';
 
 function selectScenarios() {
   if (!config.only) return ALL_SCENARIOS.filter((s) => config.diag || !s.diagnostic);
@@ -21,7 +25,8 @@ function selectScenarios() {
   return ALL_SCENARIOS.filter((s) => wanted.has(s.name));
 }
 
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const benchStart = Date.now();
+const log = (msg) => process.stderr.write(`[bench +${((Date.now() - benchStart) / 1000).toFixed(1)}s] ${msg}\n`);
 
 // Started servers by name; disposed (Miniflare stopped, temp dirs removed) on exit, error or Ctrl-C.
 const servers = new Map();
@@ -30,14 +35,19 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
     log(`${signal}: stopping servers...`);
     await Promise.allSettled([...servers.values()].map((s) => s.dispose()));
+    await removeBundles().catch(() => {});
     process.exit(130);
   });
 }
 
 async function main() {
+  applyFlags(process.argv.slice(2));
   const scenarios = selectScenarios();
   const results = [];
+  const started = { at: Date.now(), loadavg: os.loadavg() };
   try {
+    log('bundling the worker...');
+    await prebundle(scenarios.map((s) => s.server));
     for (let i = 0; i < scenarios.length; i++) {
       const s = scenarios[i];
       let server = servers.get(s.server);
@@ -48,23 +58,13 @@ async function main() {
         servers.set(s.server, server);
         log(`${s.server} ready at ${server.url} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       }
-      const load = { url: server.url, scenario: s.name, context: server.context, connections: config.connections };
-      const state = s.before ? await s.before(server) : {};
-      const runs = {};
-      if (config.warmup > 0) {
-        log(`${s.name}: warm-up ${config.warmup} s @ ${config.connections} connections`);
-        runs.warmup = await runLoad({ ...load, duration: config.warmup });
+      try {
+        results.push(s.kind === 'oneshot' ? await runOneshot(s, server) : await runLoadScenario(s, server));
+      } catch (e) {
+        // What workerd and the worker printed is usually the explanation (an uncaught exception, a D1 error).
+        server.runtime.dump();
+        throw e;
       }
-      log(`${s.name}: measuring ${config.duration} s @ ${config.connections} connections`);
-      const batchesBefore = server.runtime.queueBatches.length;
-      const loadStart = Date.now();
-      runs.measured = await runLoad({ ...load, duration: config.duration });
-      const loadEnd = Date.now();
-      if (runs.measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
-      if (s.after) log(`${s.name}: post-load checks...`);
-      const extra = s.after ? await s.after(server, state, runs) : {};
-      const queue = queueStats(server.runtime.queueBatches.slice(batchesBefore), loadStart, loadEnd);
-      results.push({ scenario: s, server, runs, extra, queue });
 
       // Free a server as soon as no later scenario needs it, so it cannot steal CPU.
       if (!scenarios.slice(i + 1).some((n) => n.server === s.server)) {
@@ -75,8 +75,36 @@ async function main() {
     }
   } finally {
     for (const server of servers.values()) await server.dispose().catch((e) => log(`dispose ${server.name} failed: ${e}`));
+    await removeBundles();
   }
-  report(results);
+  return report(results, { ...started, wallMs: Date.now() - started.at });
+}
+
+async function runLoadScenario(s, server) {
+  const state = s.before ? await s.before(server) : {};
+  const load = { url: server.url, scenario: s.name, context: { ...server.context, ...state.context }, connections: config.connections };
+  const runs = {};
+  if (config.warmup > 0) {
+    log(`${s.name}: warm-up ${config.warmup} s @ ${config.connections} connections`);
+    runs.warmup = await runLoad({ ...load, duration: config.warmup });
+  }
+  log(`${s.name}: measuring ${config.duration} s @ ${config.connections} connections`);
+  const batchesBefore = server.runtime.queueBatches.length;
+  const loadStart = Date.now();
+  runs.measured = await runLoad({ ...load, duration: config.duration });
+  const loadEnd = Date.now();
+  if (runs.measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
+  if (s.after) log(`${s.name}: post-load checks...`);
+  const extra = s.after ? await s.after(server, state, runs) : {};
+  const queue = queueStats(server.runtime.queueBatches.slice(batchesBefore), loadStart, loadEnd);
+  return { scenario: s, server, runs, extra, queue };
+}
+
+async function runOneshot(s, server) {
+  log(`${s.name}: ${s.title}...`);
+  const t0 = Date.now();
+  const measured = await s.measure(server, log);
+  return { scenario: s, server, measured, extra: {}, wallMs: Date.now() - t0 };
 }
 
 function snapshotRuntime(server) {
@@ -111,54 +139,59 @@ function queueStats(batches, loadStart, loadEnd) {
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
 const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(2)} ms` : 'n/a');
 
-function table(rows) {
+// Numbers right-aligned after the first column, unless `leftAligned` (text tables).
+function table(rows, { leftAligned = false } = {}) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   return rows.map((r, i) => {
-    const line = r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ');
+    const line = r.map((cell, c) => (c === 0 || leftAligned ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ').trimEnd();
     return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
   }).join('\n');
 }
 
-function report(results) {
+function report(results, run) {
   const out = [];
   const cpu = os.cpus();
+  const loads = results.filter((r) => r.runs);
+  const avg = (l) => l.map((x) => x.toFixed(2)).join(' ');
   out.push('');
-  out.push('Chorus load benchmark');
-  out.push('=====================');
+  out.push('Chorus benchmark');
+  out.push('================');
   out.push(`server mode : ${SERVER_MODE}`);
-  out.push(`load        : autocannon ${config.connections} connections, ${config.warmup} s warm-up + ${config.duration} s measured per scenario, 127.0.0.1, keep-alive, redirects not followed`);
-  out.push(`visitors    : ${config.visitors > 0 ? `random cf-connecting-ip from ${config.visitors} visitors` : 'one fixed cf-connecting-ip'}, desktop Chrome user-agent (counted as human clicks)`);
+  out.push(`load        : autocannon ${config.connections} connections, ${config.warmup} s warm-up + ${config.duration} s measured per load scenario, 127.0.0.1, keep-alive, redirects not followed${config.quick ? ' (--quick sizes)' : ''}`);
+  out.push(`visitors    : redirects from ${config.visitors > 0 ? `random cf-connecting-ip of ${config.visitors} visitors` : 'one fixed cf-connecting-ip'}, desktop Chrome user-agent (counted as human clicks)`);
   out.push(`machine     : ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, node ${process.version}, load generator and workerd share these cores`);
-  out.push('');
+  out.push(`load average: ${avg(run.loadavg)} at start, ${avg(os.loadavg())} at end (1/5/15 min); anything else busy on the machine makes every figure noisy`);
+  out.push(`wall time   : ${(run.wallMs / 1000).toFixed(0)} s`);
 
-  const rows = [['scenario', 'req/s', '302/s', 'p50', 'p90', 'p99', 'max', 'responses', 'errors', 'cpu workerd', 'cpu loadgen']];
-  const pct = (x) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : 'n/a');
-  for (const r of results) {
-    const m = r.runs.measured;
-    rows.push([`${r.scenario.name} (${r.scenario.title})`, fmt(m.rps), fmt(m.okRps), ms(m.p50), ms(m.p90), ms(m.p99), ms(m.max), fmt(m.responses), fmt(m.errors), pct(m.cpu.workerd), pct(m.cpu.loadgen)]);
+  if (loads.length) {
+    out.push('');
+    const rows = [['scenario', 'req/s', 'ok/s', 'p50', 'p90', 'p99', 'max', 'responses', 'errors', 'cpu workerd', 'cpu loadgen']];
+    for (const r of loads) {
+      const m = r.runs.measured;
+      rows.push([`${r.scenario.name} (${r.scenario.title})`, fmt(m.rps), fmt(m.okRps), ms(m.p50), ms(m.p90), ms(m.p99), ms(m.max), fmt(m.responses), fmt(m.errors), pct(m.cpu.workerd), pct(m.cpu.loadgen)]);
+    }
+    out.push(table(rows));
+    out.push('(ok = responses with the expected status: 302 redirects, 200 code checks and pages, 201 or 200 conversions;');
+    out.push(' errors = other statuses + socket errors + timeouts; cpu = share of one core during the measured run)');
   }
-  out.push(table(rows));
-  out.push('(errors = responses other than 302 + socket errors + timeouts; cpu = share of one core during the measured run)');
 
-  for (const r of results) {
+  for (const r of loads) {
     const m = r.runs.measured;
     if (m.errors > 0) {
-      out.push(`  ${r.scenario.name}: errors = ${fmt(m.wrongStatus)} non-${r.scenario.expectStatus} (${JSON.stringify(m.byStatus)}), ${m.socketErrors} socket errors, ${m.timeouts} timeouts`);
+      out.push(`  ${r.scenario.name}: errors = ${fmt(m.wrongStatus)} other than ${[r.scenario.expectStatus].flat().join('/')} (${JSON.stringify(m.byStatus)}), ${m.socketErrors} socket errors, ${m.timeouts} timeouts`);
     }
   }
 
-  for (const r of results) {
-    if (!r.scenario.baseline) continue;
-    const base = results.find((x) => x.scenario.name === r.scenario.baseline);
-    if (!base) continue;
+  for (const r of loads) {
+    const ratio = baselineRatio(r, results);
+    if (!ratio) continue;
     const t = r.scenario.targets ?? {};
-    const tput = r.runs.measured.okRps / base.runs.measured.okRps;
-    const p99 = r.runs.measured.p99 / base.runs.measured.p99;
     out.push('');
-    out.push(`${r.scenario.name} vs ${base.scenario.name}`);
+    out.push(`${r.scenario.name} vs ${ratio.base.scenario.name} (same run)`);
     const mark = (ok) => (ok ? 'MET' : 'NOT MET');
-    out.push(`  throughput ratio (302/s)  ${tput.toFixed(2)}x   target >= ${t.throughputRatioMin ?? '-'}x   ${t.throughputRatioMin === undefined ? '' : mark(tput >= t.throughputRatioMin)}`);
-    out.push(`  p99 latency ratio         ${p99.toFixed(2)}x   target <= ${t.p99RatioMax ?? '-'}x   ${t.p99RatioMax === undefined ? '' : mark(p99 <= t.p99RatioMax)}`);
+    const target = (sign, x, ok) => (x === undefined ? '' : `   target ${sign} ${x}x   ${mark(ok)}`);
+    out.push(`  throughput ratio (ok/s)  ${ratio.tput.toFixed(2)}x${target('>=', t.throughputRatioMin, ratio.tput >= t.throughputRatioMin)}`);
+    out.push(`  p99 latency ratio        ${ratio.p99.toFixed(2)}x${target('<=', t.p99RatioMax, ratio.p99 <= t.p99RatioMax)}`);
   }
 
   for (const r of results) {
@@ -191,12 +224,21 @@ function report(results) {
   }
 
   for (const r of results) {
+    if (!r.scenario.details) continue;
+    out.push('');
+    out.push(...r.scenario.details(r));
+  }
+
+  for (const r of results) {
     const snap = r.server.snapshot;
-    if (!snap || (snap.events.size === 0 && snap.otherLines.length === 0 && snap.simulatorErrors.size === 0)) continue;
+    if (!snap) continue;
     if (results.indexOf(r) !== results.findIndex((x) => x.server === r.server)) continue;
+    // The instrumented entry's own usage lines are data, not events worth listing.
+    const events = [...snap.events].filter(([event]) => !event.startsWith('bench_'));
+    if (events.length === 0 && snap.otherLines.length === 0 && snap.simulatorErrors.size === 0) continue;
     out.push('');
     out.push(`${r.server.name}: log events (whole server lifetime)`);
-    for (const [event, n] of snap.events) out.push(`  worker ${event} x ${fmt(n)}   e.g. ${snap.samples.get(event).slice(0, 200)}`);
+    for (const [event, n] of events) out.push(`  worker ${event} x ${fmt(n)}   e.g. ${snap.samples.get(event).slice(0, 200)}`);
     for (const [, e] of snap.simulatorErrors) out.push(`  miniflare x ${fmt(e.count)}: ${e.first.split('\n')[0].slice(0, 220)}`);
     for (const line of snap.otherLines.slice(0, 5)) out.push(`  workerd: ${line.slice(0, 200)}`);
   }
@@ -210,14 +252,49 @@ function report(results) {
     out.push(`  ${r.server.name} @ ${r.server.url}`);
     for (const line of r.server.describe()) out.push(`    ${line}`);
   }
+
+  const { rows, failed } = summaryRows(results);
+  out.push('');
+  out.push(`Summary (${config.quick ? '--quick sizes; ' : ''}load average ${run.loadavg[0].toFixed(2)} at start: figures from a shared machine are noisy)`);
+  out.push(table(rows, { leftAligned: true }));
+  out.push(`vs bare = throughput (ok/s) and p99 latency as multiples of the bare worker's in this run; checks: ${failed ? `${failed} FAILED` : 'all correctness checks passed'}`);
   out.push('');
   process.stdout.write(out.join('\n') + '\n');
+  return failed ? 2 : 0;
 }
 
+function baselineRatio(r, results) {
+  if (!r.scenario.baseline || !r.runs) return null;
+  const base = results.find((x) => x.scenario.name === r.scenario.baseline);
+  if (!base) return null;
+  return { base, tput: r.runs.measured.okRps / base.runs.measured.okRps, p99: r.runs.measured.p99 / base.runs.measured.p99 };
+}
+
+// One row per load scenario and per figure a one-shot scenario reports; counts the checks that say ok: false.
+function summaryRows(results) {
+  const rows = [['scenario', 'measure', 'result', 'vs bare', 'check']];
+  let failed = 0;
+  for (const r of results) {
+    const own = [r.scenario.summary?.(r) ?? {}].flat();
+    if (r.runs) {
+      const m = r.runs.measured;
+      const ratio = baselineRatio(r, results);
+      const check = [m.errors > 0 ? `${fmt(m.errors)} errors` : '', own[0]?.check ?? ''].filter(Boolean).join('; ');
+      rows.push([r.scenario.name, r.scenario.title, `${fmt(m.okRps)} ok/s, p50 ${ms(m.p50)}, p99 ${ms(m.p99)}`, ratio ? `${ratio.tput.toFixed(2)}x, p99 ${ratio.p99.toFixed(2)}x` : '-', check || '-']);
+    } else {
+      for (const o of own) rows.push([r.scenario.name, o.measure ?? r.scenario.title, o.result ?? '', '-', o.check ?? '-']);
+    }
+    failed += own.filter((o) => o.ok === false).length;
+  }
+  return { rows, failed };
+}
+
+const pct = (x) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : 'n/a');
+
 main().then(
-  () => process.exit(0),
+  (status) => process.exit(status),
   (e) => {
-    log(`setup failed: ${e?.stack ?? e}`);
+    log(`setup failed: ${e?.stack ?? e}${e?.cause ? `\n  cause: ${e.cause?.stack ?? e.cause}` : ''}`);
     process.exit(1);
   },
 );

@@ -8,8 +8,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
+import { adminPost } from './api.mjs';
 import { ROOT, config } from './config.mjs';
 import { countClicks, waitForClicks } from './d1.mjs';
+import { ourWorkerdProcesses } from './procfs.mjs';
 
 export const SERVER_MODE = 'Miniflare API (new Miniflare({...}), workerd direct, no wrangler dev proxy)';
 
@@ -32,6 +34,25 @@ class Runtime {
     this.otherLines = [];
     this.queueBatches = []; // { acked, total, ms, at }
     this.simulatorErrors = new Map(); // Miniflare warn/error kind -> { count, first }
+    this.listeners = new Set(); // called with every JSON log event the worker prints
+  }
+
+  // Resolves with the first worker log event matching `predicate` (seen from now on), or null after timeoutMs.
+  nextEvent(predicate, timeoutMs = 5_000) {
+    return new Promise((resolve) => {
+      const listener = (event) => {
+        if (!predicate(event)) return;
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve(event);
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        resolve(null);
+      }, timeoutMs);
+      timer.unref();
+      this.listeners.add(listener);
+    });
   }
 
   log() {
@@ -75,9 +96,11 @@ class Runtime {
     const brace = line.indexOf('{"event"');
     if (brace >= 0) {
       try {
-        const { event } = JSON.parse(line.slice(brace));
+        const parsed = JSON.parse(line.slice(brace));
+        const { event } = parsed;
         this.events.set(event, (this.events.get(event) ?? 0) + 1);
         if (!this.samples.has(event)) this.samples.set(event, line.slice(brace));
+        for (const listener of this.listeners) listener(parsed);
         return;
       } catch {
         // not one of ours; fall through
@@ -89,6 +112,7 @@ class Runtime {
 
 async function startMiniflare(name, options) {
   const runtime = new Runtime(name);
+  const workerdBefore = new Set(ourWorkerdProcesses().map((p) => p.pid));
   const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
@@ -100,7 +124,9 @@ async function startMiniflare(name, options) {
   });
   try {
     const url = await mf.ready;
-    return { mf, url: url.href.replace(/\/$/, ''), runtime };
+    // The workerd process this instance started (it runs the worker, the queue broker and D1's SQLite): for memory readings.
+    const workerdPid = ourWorkerdProcesses().find((p) => !workerdBefore.has(p.pid))?.pid ?? null;
+    return { mf, url: url.href.replace(/\/$/, ''), runtime, workerdPid };
   } catch (e) {
     runtime.dump();
     await mf.dispose().catch(() => {});
@@ -151,8 +177,9 @@ function run(cmd, args, opts) {
   });
 }
 
-async function bundleWorker(outdir) {
-  await run('npx', ['--no-install', 'wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
+// `entry` (relative to the repo root) replaces wrangler.toml's `main`, e.g. the instrumented bench entry.
+async function bundleWorker(outdir, entry) {
+  await run('npx', ['--no-install', 'wrangler', 'deploy', '--dry-run', '--outdir', outdir, ...(entry ? [entry] : [])], {
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: '1' },
   });
@@ -161,8 +188,38 @@ async function bundleWorker(outdir) {
   if (files.length !== 1) throw new Error(`expected one .js bundle in ${outdir}, found: ${files.join(', ') || 'none'}`);
   const scriptPath = path.join(outdir, files[0]);
   const source = await readFile(scriptPath, 'utf8');
-  if (/^\s*import\s/m.test(source)) throw new Error(`bundle ${scriptPath} still has import statements; Miniflare would need module rules`);
+  // Runtime built-ins (node:* under nodejs_compat, cloudflare:*) are provided by workerd; anything else would need module rules.
+  const foreign = [...source.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]).filter((s) => !/^(node|cloudflare|workerd):/.test(s));
+  if (foreign.length) throw new Error(`bundle ${scriptPath} still imports ${foreign.join(', ')}; Miniflare would need module rules`);
   return scriptPath;
+}
+
+// One bundle per entry per run, shared by the servers that use it; prebundle() builds them all in
+// parallel before anything is measured, so wrangler never competes with a measured run for the CPU.
+const bundles = new Map(); // entry ('' = wrangler.toml's main) -> Promise<{ dir, scriptPath, bundleKiB }>
+
+function bundleFor(entry = '') {
+  if (!bundles.has(entry)) {
+    bundles.set(
+      entry,
+      (async () => {
+        const dir = await mkdtemp(path.join(tmpdir(), 'chorus-bench-bundle-'));
+        const scriptPath = await bundleWorker(dir, entry || undefined);
+        return { dir, scriptPath, bundleKiB: Math.round((await readFile(scriptPath)).length / 1024) };
+      })(),
+    );
+  }
+  return bundles.get(entry);
+}
+
+export async function prebundle(serverNames) {
+  await Promise.all([...new Set(serverNames)].filter((n) => n in SERVER_ENTRIES).map((n) => bundleFor(SERVER_ENTRIES[n])));
+}
+
+export async function removeBundles() {
+  const built = await Promise.allSettled(bundles.values());
+  bundles.clear();
+  await Promise.all(built.filter((b) => b.status === 'fulfilled').map((b) => rm(b.value.dir, { recursive: true, force: true })));
 }
 
 // The statements of each migration, in file-name order, split the way drizzle-kit writes them.
@@ -180,17 +237,6 @@ async function migrationStatements(dir) {
 
 const sha256Hex = (s) => createHash('sha256').update(s).digest('hex');
 
-async function adminPost(url, key, route, body) {
-  const res = await fetch(`${url}/api/admin/${route}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 201) throw new Error(`POST /api/admin/${route} answered ${res.status}: ${text}`);
-  return JSON.parse(text).data;
-}
-
 // A stand-in for the CLICKS producer (diagnostics only): accepts and drops every message, so a run
 // shows what the redirect costs without Miniflare's local queue simulator behind it.
 const STUB_QUEUE_WORKER = 'bench-stub-queue';
@@ -198,15 +244,24 @@ const STUB_QUEUE_SCRIPT = `export default function () {
   return { async send() {}, async sendBatch() {} };
 }`;
 
-/** @param {{ name?: string, stubQueue?: boolean }} [variant] */
-export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
+// Commission tiers of the bench campaign's plan (10% from 0, 15% from 1,000.00, 20% from 5,000.00 a month):
+// the conversion scenario crosses them, and its ledger check prices every order against them.
+const BENCH_TIERS = [
+  { fromMinor: 0, rateBps: 1_000 },
+  { fromMinor: 100_000, rateBps: 1_500 },
+  { fromMinor: 500_000, rateBps: 2_000 },
+];
+const BENCH_CODE = 'BENCH15';
+const INSTRUMENTED_ENTRY = 'test/bench/instrumented-worker.mjs';
+
+/** @param {{ name?: string, stubQueue?: boolean, instrumented?: boolean }} [variant] */
+export async function startChorus({ name = 'chorus', stubQueue = false, instrumented = false } = {}) {
   const wc = wranglerConfig();
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-bench-'));
   let mf;
   let runtime;
   try {
-    const scriptPath = await bundleWorker(path.join(tmp, 'bundle'));
-    const bundleKiB = Math.round((await readFile(scriptPath)).length / 1024);
+    const { scriptPath, bundleKiB } = await bundleFor(instrumented ? INSTRUMENTED_ENTRY : '');
 
     const d1 = wc.d1_databases.find((d) => d.binding === 'DB');
     const producer = wc.queues.producers?.find((p) => p.binding === 'CLICKS');
@@ -219,18 +274,16 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
         ? { assets: { directory: path.resolve(ROOT, wc.assets.directory), binding: wc.assets.binding, routerConfig: { invoke_user_worker_ahead_of_assets: !!wc.assets.run_worker_first, has_user_worker: true } } }
         : {};
 
-    const queueOptions = stubQueue
-      ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } }
-      : {
-          queueProducers: { [producer.binding]: { queueName: producer.queue } },
-          queueConsumers: {
-            [consumer.queue]: {
-              maxBatchSize: consumer.max_batch_size,
-              maxBatchTimeout: consumer.max_batch_timeout,
-              maxRetries: consumer.max_retries,
-            },
-          },
-        };
+    // Every queue wrangler.toml declares, produced and consumed by this worker; the stub variant swaps CLICKS only.
+    const consumerOptions = (c) => ({ maxBatchSize: c.max_batch_size, maxBatchTimeout: c.max_batch_timeout, maxRetries: c.max_retries, ...(c.retry_delay === undefined ? {} : { retryDelay: c.retry_delay }) });
+    const producers = (wc.queues.producers ?? []).filter((p) => !(stubQueue && p.binding === producer.binding));
+    const consumers = (wc.queues.consumers ?? []).filter((c) => !(stubQueue && c.queue === producer.queue));
+    const queueOptions = {
+      queueProducers: Object.fromEntries(producers.map((p) => [p.binding, { queueName: p.queue }])),
+      queueConsumers: Object.fromEntries(consumers.map((c) => [c.queue, consumerOptions(c)])),
+      ...(stubQueue ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } } : {}),
+    };
+    const otherQueues = producers.filter((p) => p.binding !== producer.binding).map((p) => `${p.binding} -> ${p.queue}`);
     const worker = {
       name: wc.name,
       modules: true,
@@ -241,6 +294,8 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
       compatibilityFlags: wc.compatibility_flags,
       bindings: { ...wc.vars, ...config.varOverrides },
       d1Databases: { [d1.binding]: d1.database_id },
+      // The code check and sign-in limiters, with wrangler.toml's limits (Miniflare keeps them in memory, per minute).
+      ratelimits: Object.fromEntries((wc.ratelimits ?? []).map((r) => [r.name, { simple: r.simple }])),
       ...queueOptions,
       ...assets,
     };
@@ -251,16 +306,20 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
     });
     mf = started.mf;
     runtime = started.runtime;
-    const { url } = started;
+    const { url, workerdPid } = started;
     const db = await mf.getD1Database(d1.binding);
 
-    // Schema.
+    // Schema: every migration statement in one batch (one round trip); on failure, one by one to name the culprit.
     const statements = await migrationStatements(path.join(ROOT, d1.migrations_dir ?? 'migrations'));
-    for (const s of statements) {
-      try {
-        await db.prepare(s.sql).run();
-      } catch (e) {
-        throw new Error(`migration ${s.file} failed at: ${s.sql.slice(0, 80)}...\n${e}`);
+    try {
+      await db.batch(statements.map((s) => db.prepare(s.sql)));
+    } catch {
+      for (const s of statements) {
+        try {
+          await db.prepare(s.sql).run();
+        } catch (e) {
+          throw new Error(`migration ${s.file} failed at: ${s.sql.slice(0, 80)}...\n${e}`);
+        }
       }
     }
 
@@ -278,11 +337,13 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
     ]);
 
     // Everything else through the running worker's admin API, as an operator would.
+    const plan = await adminPost(url, adminKey, 'commission-plans', { name: 'Bench tiers', tiers: BENCH_TIERS });
     const campaign = await adminPost(url, adminKey, 'campaigns', {
       name: 'Bench Campaign',
       slug: 'bench-campaign',
       hashtag: '#benchcampaign',
       defaultDestination: 'https://shop.example/products/serum',
+      commissionPlanId: plan.id,
     });
     const creator = await adminPost(url, adminKey, 'creators', { email: 'bench.creator@example.com', handle: 'bench_creator', displayName: 'Bench Creator' });
     const enrollment = await adminPost(url, adminKey, 'enrollments', {
@@ -292,6 +353,10 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
       status: 'active',
     });
     const link = await adminPost(url, adminKey, 'links', { enrollmentId: enrollment.id });
+    const code = await adminPost(url, adminKey, 'codes', { enrollmentId: enrollment.id, code: BENCH_CODE, discountType: 'percent', discountValue: 15 });
+    const storefrontKey = (await adminPost(url, adminKey, 'keys', { scope: 'storefront', name: 'bench storefront' })).key;
+    // The ingest key is also the HMAC secret a store signs conversions with.
+    const ingestKey = (await adminPost(url, adminKey, 'keys', { scope: 'ingest', name: 'bench ingest' })).key;
 
     // Probe the redirect once and watch the click reach D1: proves the queue consumer is wired.
     const before = await countClicks(db);
@@ -311,19 +376,27 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
       url,
       runtime,
       db,
-      context: { slug: link.slug, linkId: link.id, brandId, adminKey, campaign, creator, enrollment, link },
+      workerdPid,
+      instrumented,
+      vars: worker.bindings,
+      rateLimits: Object.fromEntries((wc.ratelimits ?? []).map((r) => [r.name, r.simple])),
+      secretsKey: worker.bindings.SECRETS_KEY,
+      context: { slug: link.slug, linkId: link.id, brandId, brandSlug: 'bench-shop', adminKey, storefrontKey, ingestKey, code: code.code, tiers: BENCH_TIERS, campaign, creator, enrollment, link },
       describe: () => [
-        `bundle: wrangler deploy --dry-run --outdir <tmp> -> ${path.basename(scriptPath)} (one ES module, all deps inlined, ${bundleKiB} KiB)`,
+        `bundle: wrangler deploy --dry-run --outdir <tmp>${instrumented ? ` ${INSTRUMENTED_ENTRY}` : ''} -> ${path.basename(scriptPath)} (one ES module, all deps inlined, ${bundleKiB} KiB)`,
+        ...(instrumented ? ['INSTRUMENTED: requests sent with x-bench-request see env.DB through a counting proxy and log their D1 statement counts; other requests take the plain path'] : []),
         `bindings: D1 DB (persisted, temp dir), ` +
           (stubQueue
             ? `CLICKS -> stub producer whose send() drops the message (DIAGNOSTIC: no queue, no consumer, no clicks stored), `
             : `queue CLICKS -> ${producer.queue} consumed by the same worker (maxBatchSize ${consumer.max_batch_size}, maxBatchTimeout ${consumer.max_batch_timeout}s, maxRetries ${consumer.max_retries}), `) +
+          (otherQueues.length ? `queues ${otherQueues.join(', ')} (same worker consumes), ` : '') +
           `vars ${Object.keys(wc.vars).join(', ')} (LINK_CACHE_TTL_MS=${wc.vars.LINK_CACHE_TTL_MS})` +
           (Object.keys(config.varOverrides).length ? ` OVERRIDDEN by BENCH_VARS ${JSON.stringify(config.varOverrides)}` : '') +
           ', ' +
-          (assets.assets ? `ASSETS -> ${wc.assets.directory} (assets router in front, run_worker_first)` : 'ASSETS not bound (the redirect never uses it; BENCH_WITH_ASSETS=1 binds it)'),
+          (assets.assets ? `ASSETS -> ${wc.assets.directory} (assets router in front, run_worker_first)` : 'ASSETS not bound (no measured route serves static files; BENCH_WITH_ASSETS=1 binds it)') +
+          `, rate limits ${(wc.ratelimits ?? []).map((r) => `${r.name} ${r.simple.limit}/${r.simple.period}s`).join(', ')}`,
         `compat: ${wc.compatibility_date} [${wc.compatibility_flags.join(', ')}]`,
-        `seed: brand + admin key via SQL; campaign, creator, enrollment (affiliate, active), link /r/${link.slug} via the admin API; ${stubQueue ? 'probe redirect answered 302' : 'probe click stored in D1 via the queue'}`,
+        `seed: brand + admin key via SQL; commission plan (10/15/20% tiers), campaign, creator, enrollment (affiliate, active), link /r/${link.slug}, code ${code.code}, storefront and ingest keys via the admin API; ${stubQueue ? 'probe redirect answered 302' : 'probe click stored in D1 via the queue'}`,
       ],
       async dispose() {
         await mf.dispose();
@@ -340,8 +413,14 @@ export async function startChorus({ name = 'chorus', stubQueue = false } = {}) {
   }
 }
 
+// The bundle entry each Chorus server runs ('' = wrangler.toml's main).
+const SERVER_ENTRIES = { chorus: '', 'chorus-stub-queue': '', 'chorus-instrumented': INSTRUMENTED_ENTRY };
+
 export const SERVERS = {
   bare: () => startBare(),
   chorus: () => startChorus(),
   'chorus-stub-queue': () => startChorus({ name: 'chorus-stub-queue', stubQueue: true }),
+  // A separate instance for the one-shot scenarios (import, payouts): its own D1 and workerd process, so
+  // memory readings are not mixed with the load scenarios', and D1 statement counts are observable.
+  'chorus-instrumented': () => startChorus({ name: 'chorus-instrumented', instrumented: true }),
 };
