@@ -380,6 +380,17 @@ describe('the delivery consumer', () => {
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['junk']);
   });
 
+  it('fails at once, without sending, when the endpoint secret cannot be unsealed', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    const hook = receiver([200]);
+    const result = await consume(deliveryId, hook.send, 1, { SECRETS_KEY: 'another-secrets-key-0123456789abcdef' });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(hook.received).toEqual([]);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', last_error: expect.stringContaining('secret cannot be read') });
+  });
+
   it('computes the backoff schedule: doubling from the base, capped at an hour, jitter within the upper half', () => {
     const low = Array.from({ length: 10 }, (_, i) => retryDelaySeconds(i + 1, 30, 0));
     const high = Array.from({ length: 10 }, (_, i) => retryDelaySeconds(i + 1, 30, 0.999999));

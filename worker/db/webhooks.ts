@@ -184,8 +184,8 @@ export async function listDeliveries(db: D1Database, brandId: string, f: Deliver
   return results;
 }
 
-export function findDelivery(db: D1Database, brandId: string, id: string): Promise<(DeliveryRow & { endpoint_enabled: number }) | null> {
-  return db.prepare(`${DELIVERY_SQL.replace('SELECT ', 'SELECT ep.enabled AS endpoint_enabled, ')} WHERE d.id = ? AND d.brand_id = ?`).bind(id, brandId).first();
+export function findDelivery(db: D1Database, brandId: string, id: string): Promise<DeliveryRow | null> {
+  return db.prepare(`${DELIVERY_SQL} WHERE d.id = ? AND d.brand_id = ?`).bind(id, brandId).first<DeliveryRow>();
 }
 
 // Replay sends the same event (same id, same body) again: the delivery goes back to pending and due now,

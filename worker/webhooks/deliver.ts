@@ -58,7 +58,13 @@ async function attempt(target: DeliveryTarget, env: Env, send: Send): Promise<At
   const url = checkWebhookUrl(target.url, { allowLoopbackHttp: allowsLoopbackWebhooks(env.ENVIRONMENT) });
   if (!url.ok) return { ok: false, statusCode: null, error: `The endpoint URL is not allowed here (${url.reason}).`, permanent: true };
   const body = eventBody({ id: target.event_id, type: target.type, payload: target.payload, created_at: target.created_at, brand_id: target.brand_id, brand_slug: target.brand_slug });
-  const secret = await openSecret(env.SECRETS_KEY, target.secret_enc);
+  let secret: string;
+  try {
+    secret = await openSecret(env.SECRETS_KEY, target.secret_enc);
+  } catch {
+    // Sealed under another SECRETS_KEY: no retry can sign it; replace the endpoint.
+    return { ok: false, statusCode: null, error: 'The endpoint secret cannot be read (SECRETS_KEY changed?); add the endpoint again.', permanent: true };
+  }
   let response: Response;
   try {
     response = await send(url.url, {
