@@ -93,15 +93,18 @@ class Runtime {
 
   #line(line) {
     if (config.verbose) process.stderr.write(`[${this.name}] ${line}\n`);
-    const brace = line.indexOf('{"event"');
+    // The worker's lines are JSON objects with an `event` (worker/lib/log.ts), possibly after a prefix.
+    const brace = line.indexOf('{');
     if (brace >= 0) {
       try {
         const parsed = JSON.parse(line.slice(brace));
         const { event } = parsed;
-        this.events.set(event, (this.events.get(event) ?? 0) + 1);
-        if (!this.samples.has(event)) this.samples.set(event, line.slice(brace));
-        for (const listener of this.listeners) listener(parsed);
-        return;
+        if (typeof event === 'string') {
+          this.events.set(event, (this.events.get(event) ?? 0) + 1);
+          if (!this.samples.has(event)) this.samples.set(event, line.slice(brace));
+          for (const listener of this.listeners) listener(parsed);
+          return;
+        }
       } catch {
         // not one of ours; fall through
       }
