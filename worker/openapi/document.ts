@@ -172,7 +172,7 @@ function errorResponse(status: number, codes: string[]): Json {
   };
 }
 
-export function operationObject(op: Operation, components: Components): Json {
+function operationObject(op: Operation, components: Components): Json {
   const responses: Json = {};
   for (const [status, r] of Object.entries(op.spec.responses)) if (r) responses[status] = successResponse(r, components);
   for (const [status, codes] of op.errors) responses[status] = errorResponse(status, codes);
