@@ -97,9 +97,12 @@ export class WorkerHost {
     });
   }
 
-  /** Starts the worker on `state` with `vars` overriding wrangler.toml [vars] (ENVIRONMENT=test, FAULT_*). */
+  /**
+   * Starts the worker on `state` as local development would run it, except ENVIRONMENT=scenarios (which
+   * arms the test-only fault switches and nothing else) and `vars` (FAULT_*) overriding wrangler.toml [vars].
+   */
   static async start(state, vars = {}) {
-    const child = fork(HOST_SCRIPT, [JSON.stringify({ scriptPath: state.scriptPath, persist: state.persist, root: ROOT, vars: { ENVIRONMENT: 'test', ...vars } })], {
+    const child = fork(HOST_SCRIPT, [JSON.stringify({ scriptPath: state.scriptPath, persist: state.persist, root: ROOT, vars: { ENVIRONMENT: 'scenarios', ...vars } })], {
       cwd: ROOT,
       // Its own process group: a crash test kills this host and its workerd together, and nothing else.
       detached: true,
@@ -266,8 +269,17 @@ export function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+let seenNetworkErrors = {};
+
 /** Status counts and latencies per kind of request. */
 export class Tally {
+  /** Network errors by kind across every tally since the last reset (for the report). */
+  static networkErrors(reset = false) {
+    const seen = Object.keys(seenNetworkErrors).length ? seenNetworkErrors : undefined;
+    if (reset) seenNetworkErrors = {};
+    return seen;
+  }
+
   constructor() {
     this.kinds = new Map();
   }
@@ -277,8 +289,8 @@ export class Tally {
     if (!k) this.kinds.set(kind, (k = { statuses: {}, ms: [] }));
     const key = String(res.status);
     if (res.status === 0) {
-      this.networkErrors ??= {};
-      this.networkErrors[res.error] = (this.networkErrors[res.error] ?? 0) + 1;
+      const kind = String(res.error).replace(/\d+/g, '#');
+      seenNetworkErrors[kind] = (seenNetworkErrors[kind] ?? 0) + 1;
     }
     k.statuses[key] = (k.statuses[key] ?? 0) + 1;
     k.ms.push(res.ms);

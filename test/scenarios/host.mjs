@@ -4,7 +4,7 @@
 // group (this process and workerd) for a real crash and start a new host on the same state.
 //
 // Input: one JSON argument {scriptPath, persist, vars}. `vars` override wrangler.toml [vars]
-// (ENVIRONMENT=test and the FAULT_* switches). Messages from the driver:
+// (ENVIRONMENT=scenarios and the FAULT_* switches). Messages from the driver:
 //   {id, type: 'query', sql, params}  read-only SQL on the same D1 (the oracle's view of the final state)
 //   {id, type: 'stats'}               what the runtime reported: worker log events, queue batches, dropped messages
 //   {id, type: 'stop'}                dispose Miniflare and exit

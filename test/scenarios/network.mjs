@@ -57,10 +57,11 @@ export async function setupNetwork(ctx, brand, { creators: count, tag, lapsedEnd
 
 /**
  * Delivers one store call the way a store does: on a 5xx or a network error it retries the same payload
- * with exponential backoff (100 ms doubling, capped at 2 s, at most 14 attempts); the first non-5xx answer is final.
+ * with exponential backoff (100 ms doubling, capped at 2 s) for up to 90 s; the first non-5xx answer is final.
  */
 export async function deliver(ctx, net, item, tally, outcome) {
-  for (let attempt = 0; attempt < 14; attempt++) {
+  const started = Date.now();
+  for (let attempt = 0; Date.now() - started < 90_000; attempt++) {
     const res = tally.add(item.kind, await signedPost(ctx.host.url, item.route, net.brand.slug, net.ingestKey, item.body));
     if (res.status !== 0 && res.status < 500) {
       outcome.push({ kind: item.kind, id: item.id, status: res.status, data: json(res)?.data ?? null, body: res.body });

@@ -11,6 +11,7 @@ export function formatReport(results, { profile, seed, seconds }) {
     lines.push('');
     lines.push(`${r.pass ? 'PASS' : 'FAIL'}  ${r.id}. ${r.title}`);
     for (const c of r.checks) lines.push(`   ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `\n          ${c.detail}` : ''}`);
+    if (r.figures.networkErrors) lines.push(`   note: network errors by kind ${JSON.stringify(r.figures.networkErrors)}`);
   }
   const header = ['#', 'result', 's', 'requests', 'status counts', 'latency of', 'p50 ms', 'p99 ms', 'p99/base', 'retries', 'clicks lost', 'rows vs oracle'];
   const rows = results.map((r) => {

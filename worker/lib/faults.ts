@@ -1,7 +1,8 @@
 // Test-only fault switches for the resilience scenarios (test/scenarios): D1 calls that fail before they
 // run, fail after they ran (the ambiguous case: committed, yet the caller sees an error) or run slowly, and
-// a click consumer that throws for a share of batches. Inert unless ENVIRONMENT is 'test' and a FAULT_* var
-// is set, so production never takes a branch here beyond one comparison per request.
+// a click consumer that throws for a share of batches. Inert unless ENVIRONMENT is 'test' (the workers test
+// pool) or 'scenarios' (the scenario host, otherwise configured as local development) and a FAULT_* var is
+// set, so production never takes a branch here beyond one comparison per request.
 import type { Env } from '../env';
 import { log } from './log';
 
@@ -22,8 +23,10 @@ function share(raw: string | undefined, fallback: number): number {
   return raw !== undefined && raw !== '' && Number.isFinite(value) && value >= 0 && value <= 1 ? value : fallback;
 }
 
+const isTestEnvironment = (environment: string) => environment === 'test' || environment === 'scenarios';
+
 export function faultSwitches(env: Env & FaultVars): FaultSwitches | null {
-  if (env.ENVIRONMENT !== 'test' || (!env.FAULT_D1 && !env.FAULT_QUEUE)) return null;
+  if (!isTestEnvironment(env.ENVIRONMENT) || (!env.FAULT_D1 && !env.FAULT_QUEUE)) return null;
   const d1Mode = env.FAULT_D1;
   const queueAt = env.FAULT_QUEUE;
   return {
@@ -97,7 +100,7 @@ const wrapped = new WeakMap<Env, Env>();
 
 // The env every entry point sees: the same object when no fault is switched on.
 export function withFaults(env: Env): Env {
-  if (env.ENVIRONMENT !== 'test') return env;
+  if (!isTestEnvironment(env.ENVIRONMENT)) return env;
   const switches = faultSwitches(env);
   if (!switches?.d1) return env;
   let faulty = wrapped.get(env);

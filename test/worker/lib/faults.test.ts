@@ -16,7 +16,7 @@ describe('fault switches', () => {
     await env.DB.prepare('CREATE TABLE IF NOT EXISTS fault_probe (tag TEXT NOT NULL)').run();
   });
 
-  it('are off unless ENVIRONMENT is test and a FAULT_* variable is set', () => {
+  it('are off unless ENVIRONMENT is test or scenarios and a FAULT_* variable is set', () => {
     const base = env as unknown as Env;
     expect(withFaults(base)).toBe(base);
     const production = { ...base, ENVIRONMENT: 'production', FAULT_D1: 'before' } as Env;
@@ -26,6 +26,8 @@ describe('fault switches', () => {
     expect(faultSwitches(test)?.d1).toEqual({ mode: 'after', rate: 0.25, slowMs: 200 });
     expect(withFaults(test)).not.toBe(test);
     expect(withFaults(test)).toBe(withFaults(test));
+    expect(faultSwitches({ ...base, ENVIRONMENT: 'scenarios', FAULT_QUEUE: 'after' } as Env)?.queue).toEqual({ at: 'after', rate: 0.1 });
+    expect(faultSwitches({ ...base, ENVIRONMENT: 'development', FAULT_QUEUE: 'after' } as Env)).toBeNull();
   });
 
   it("'before' fails a batch without writing it; the error reads as a D1 error", async () => {
