@@ -79,6 +79,12 @@ async function childRun({ url, scenario: name, context, connections, duration })
     renderLatencyTable: false,
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  // Socket errors by kind (ECONNRESET, a timeout…), so a report can say what they were.
+  const socketErrorKinds = {};
+  instance.on('reqError', (e) => {
+    const kind = e?.code ?? e?.message ?? String(e);
+    socketErrorKinds[kind] = (socketErrorKinds[kind] ?? 0) + 1;
+  });
   const result = await instance;
   const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
@@ -96,6 +102,7 @@ async function childRun({ url, scenario: name, context, connections, duration })
     byStatus,
     wrongStatus: responses - expected,
     socketErrors: result.errors,
+    socketErrorKinds,
     timeouts: result.timeouts,
     errors: responses - expected + result.errors + result.timeouts,
     rps: responses / seconds,

@@ -178,7 +178,7 @@ function report(results, run) {
   for (const r of loads) {
     const m = r.runs.measured;
     if (m.errors > 0) {
-      out.push(`  ${r.scenario.name}: errors = ${fmt(m.wrongStatus)} other than ${[r.scenario.expectStatus].flat().join('/')} (${JSON.stringify(m.byStatus)}), ${m.socketErrors} socket errors, ${m.timeouts} timeouts`);
+      out.push(`  ${r.scenario.name}: errors = ${fmt(m.wrongStatus)} other than ${[r.scenario.expectStatus].flat().join('/')} (${JSON.stringify(m.byStatus)}), ${m.socketErrors} socket errors ${JSON.stringify(m.socketErrorKinds ?? {})}, ${m.timeouts} timeouts`);
     }
   }
 
