@@ -1,5 +1,6 @@
 // The one source of truth for Chorus's D1 schema. Money is integer minor units, time is epoch ms.
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
 
 const createdAt = () => integer('created_at').notNull();
 
@@ -311,6 +312,8 @@ export const ledgerEntries = sqliteTable(
     index('ledger_enrollment_period').on(t.enrollmentId, t.period),
     index('ledger_creator').on(t.creatorId, t.createdAt),
     index('ledger_brand_period').on(t.brandId, t.period),
+    // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.
+    index('ledger_unpaid').on(t.brandId, t.period).where(sql`payout_id IS NULL`),
     index('ledger_conversion').on(t.conversionId),
     index('ledger_payout').on(t.payoutId),
   ],

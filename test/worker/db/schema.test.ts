@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createBrand, createLinkedCreator } from '../fixtures';
+import { PAGE_SQL } from '../../../worker/db/payouts';
 
 const run = (sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).run();
 
@@ -57,8 +58,8 @@ describe('schema constraints', () => {
 });
 
 describe('hot-path query plans', () => {
-  async function plan(sql: string): Promise<string> {
-    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).all<{ detail: string }>();
+  async function plan(sql: string, ...params: unknown[]): Promise<string> {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
     return results.map((r) => r.detail).join('\n');
   }
 
@@ -72,5 +73,17 @@ describe('hot-path query plans', () => {
   it('finds a visitor\'s recent clicks and a day of a link through indexes', async () => {
     expect(await plan("SELECT 1 FROM clicks WHERE link_id = 'l' AND identity_hash = 'h' AND is_bot = 0 AND at > 0")).toMatch(/clicks_link_identity_at/);
     expect(await plan("SELECT count(*) FROM clicks WHERE link_id = 'l' AND at >= 0 AND at < 1")).toMatch(/USING (COVERING )?INDEX clicks_link/);
+  });
+
+  it('claims only unpaid entries when a period closes, however much paid history sits before it', async () => {
+    const detail = await plan("SELECT creator_id FROM ledger_entries WHERE brand_id = 'b' AND payout_id IS NULL AND available_at < 1 AND period <= '2026-10' GROUP BY creator_id, currency");
+    expect(detail).toMatch(/USING INDEX ledger_unpaid/);
+  });
+
+  it('sums the entries of one export page of payouts, not of every remaining payout', async () => {
+    const detail = await plan(PAGE_SQL, 'b', '2026-10', '', '', '', 100);
+    expect(detail).toMatch(/SEARCH p USING INDEX payouts_brand_period/);
+    expect(detail).toMatch(/SEARCH l USING INDEX ledger_payout/);
+    expect(detail).not.toMatch(/SCAN l\b/);
   });
 });

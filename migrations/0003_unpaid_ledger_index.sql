@@ -1,0 +1,1 @@
+CREATE INDEX `ledger_unpaid` ON `ledger_entries` (`brand_id`,`period`) WHERE payout_id IS NULL;
