@@ -212,9 +212,10 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   const stored = await loadConversion(db, brand.id, input.orderId);
   if (!stored) throw storageUnavailable();
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
-  // Refunds that arrived before their order are applied now that it exists (idempotently).
-  await applyPendingRefunds(db, brand, input.orderId);
-  const final = (await loadConversion(db, brand.id, input.orderId)) ?? stored;
+  // Refunds that arrived before their order are applied now that it exists (idempotently); only then has
+  // the stored row changed since the read above, so the common case costs no third read.
+  const refunded = await applyPendingRefunds(db, brand, input.orderId);
+  const final = refunded ? ((await loadConversion(db, brand.id, input.orderId)) ?? stored) : stored;
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
 
