@@ -12,17 +12,17 @@ export const PROFILES = {
     latencyChecks: true,
     // 40 redirects/s: what this 2-core machine serves with headroom while other work shares it; the p99
     // comparison is at the same offered load, so it measures what the mixed traffic adds, not saturation.
-    s1: { baselineMs: 20_000, mixedMs: 120_000, redirectsPerSecond: 40, visitors: 500, links: 20, conversionsPerSecond: 5, codeChecksPerSecond: 5, clickAgeMs: 15_000 },
+    s1: { warmupMs: 5_000, baselineMs: 30_000, mixedMs: 120_000, redirectsPerSecond: 40, visitors: 500, links: 20, conversionsPerSecond: 5, codeChecksPerSecond: 5, clickAgeMs: 15_000 },
     storm: { orders: 500, creators: 25, concurrency: 32, amounts: [1_500, 50_000] },
     s3: { redirectsPerSecond: 20, orders: 500 },
     s4: { redirectsPerSecond: 20, killAt: 0.4 },
     s5: { durationMs: 30_000, redirectsPerSecond: 60, visitors: 300, links: 10, faultShare: 0.1 },
-    s6: { phaseMs: 30_000, honestClients: 50, honestEverySeconds: 2, attackerPerSecond: 50, loginPhaseMs: 20_000, loginConcurrency: 16, redirectsPerSecond: 50 },
+    s6: { phaseMs: 45_000, honestClients: 50, honestEverySeconds: 2, attackerPerSecond: 50, loginPhaseMs: 40_000, loginConcurrency: 16, redirectsPerSecond: 50 },
     s7: { orders: 500, creators: 120, exportEveryMs: 5_000 },
   },
   short: {
     latencyChecks: false,
-    s1: { baselineMs: 2_000, mixedMs: 6_000, redirectsPerSecond: 40, visitors: 60, links: 8, conversionsPerSecond: 5, codeChecksPerSecond: 4, clickAgeMs: 2_500 },
+    s1: { warmupMs: 0, baselineMs: 2_000, mixedMs: 6_000, redirectsPerSecond: 40, visitors: 60, links: 8, conversionsPerSecond: 5, codeChecksPerSecond: 4, clickAgeMs: 2_500 },
     // Few orders, larger amounts: creators still cross into the second tier.
     storm: { orders: 30, creators: 6, concurrency: 32, amounts: [10_000, 60_000] },
     s3: { redirectsPerSecond: 10, orders: 20 },
@@ -108,9 +108,10 @@ async function mixedTraffic(ctx, [brand], checks, r) {
   const slugs = net.creators.map((x) => x.slug);
   const served = [];
 
-  // Warm the isolate's caches (these clicks count too), then the redirect-only baseline at the same offered rate.
+  // Warm the isolate (caches, JIT; these clicks count too), then the redirect-only baseline at the same offered rate.
   const baseline = new Tally();
   for (const slug of slugs) await redirect(ctx, net, redirectRequest(r, people[0], slug), new Tally(), served);
+  await atRate({ perSecond: c.redirectsPerSecond, durationMs: c.warmupMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), new Tally(), served) });
   const baselineServed = [];
   await atRate({ perSecond: c.redirectsPerSecond, durationMs: c.baselineMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), baseline, baselineServed) });
   served.push(...baselineServed);
@@ -424,16 +425,18 @@ async function abuseIsolation(ctx, [brand], checks, r) {
   const form = `email=${encodeURIComponent(net.creators[0].email)}&password=not-the-password-${r.int(0, 1e6)}&next=%2F`;
   await Promise.all([
     atRate({ perSecond: c.redirectsPerSecond, durationMs: c.loginPhaseMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), flood, served) }),
-    ...Array.from({ length: c.loginConcurrency }, (_, k) =>
-      atRate({
+    // Independent attackers, not one lockstep burst of 16 every 250 ms: each starts at its own offset.
+    ...Array.from({ length: c.loginConcurrency }, async (_, k) => {
+      await sleep((k * 250) / c.loginConcurrency);
+      return atRate({
         perSecond: 4,
         durationMs: c.loginPhaseMs,
         fire: async () => {
           const res = await request(ctx.host.url, '/login', { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', 'cf-connecting-ip': `203.0.113.${k + 1}` } });
           flood.add(res.status === 429 ? 'sign_in_throttled' : 'sign_in_checked', res);
         },
-      }),
-    ),
+      });
+    }),
   ]);
   const loginWindows = minuteWindows(floodFrom, Date.now());
   const hashed = flood.count('sign_in_checked', (s) => s === 401);
