@@ -88,7 +88,7 @@ export async function redirect(ctx, net, req, tally, served) {
 }
 
 /** Polls until the brand's stored clicks reach `served` or stop growing (bounded). */
-export async function drainClicks(ctx, net, served, { timeoutMs = 60_000, stallMs = 6_000 } = {}) {
+export async function drainClicks(ctx, net, served, { timeoutMs = 60_000, stallMs = 10_000 } = {}) {
   const started = Date.now();
   let last = -1;
   let grewAt = Date.now();
