@@ -169,6 +169,34 @@ describe('failures off the hot path', () => {
     expect(logged.some((l) => l.includes('click_enqueue_failed'))).toBe(true);
   });
 
+  it('hands a burst of clicks to the queue as one batch, and every click of it reaches D1', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    await visit(link.slug); // the route is cached: the burst below needs no D1 read
+    const calls: number[] = [];
+    // The real queue, watched: each sendBatch call is recorded with its size, then passed on.
+    type Batch = Parameters<typeof env.CLICKS.sendBatch>[0];
+    const watched = {
+      send: env.CLICKS.send.bind(env.CLICKS),
+      sendBatch: (messages: Batch, options?: QueueSendBatchOptions) => {
+        const all = [...messages];
+        calls.push(all.length);
+        return env.CLICKS.sendBatch(all, options);
+      },
+    } as unknown as Queue;
+    const ctx = createExecutionContext();
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        worker.fetch(new Request(`${BASE}/r/${link.slug}`, { headers: { 'user-agent': BROWSER, 'cf-connecting-ip': `198.51.100.${i + 1}` } }), { ...env, CLICKS: watched } as Env, ctx),
+      ),
+    );
+    await waitOnExecutionContext(ctx);
+    expect(burst.every((r) => r.status === 302)).toBe(true);
+    expect(calls).toEqual([12]);
+    const ids = burst.map((r) => new URL(r.headers.get('location')!).searchParams.get('cid')!);
+    await vi.waitFor(async () => expect(await rowCount(`SELECT count(*) AS n FROM clicks WHERE id IN (${ids.map(() => '?').join(', ')})`, ...ids)).toBe(12), { timeout: 5_000 });
+  });
+
   it('still redirects when both the queue and the D1 write fail', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
