@@ -10,13 +10,16 @@ type Result = { id: string; title: string; pass: boolean; checks: { name: string
 
 const seed = process.env.SCENARIO_SEED ? Number(process.env.SCENARIO_SEED) : Date.now() % 1_000_000;
 let results: Result[] = [];
+let seconds = 0;
 
 beforeAll(async () => {
+  const started = Date.now();
   results = await runScenarios({ profile: 'short', seed });
+  seconds = Math.round((Date.now() - started) / 1000);
 }, 600_000);
 
 afterAll(() => {
-  if (results.length) console.log(formatReport(results, { profile: 'short', seed, seconds: 0 }));
+  if (results.length) console.log(formatReport(results, { profile: 'short', seed, seconds }));
 });
 
 describe('resilience scenarios (short profile, correctness only; replay with SCENARIO_SEED)', () => {
