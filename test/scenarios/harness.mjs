@@ -83,7 +83,9 @@ export class WorkerHost {
     this.#child = child;
     this.url = url;
     this.pid = child.pid;
+    this.alive = true;
     this.#exited = new Promise((resolve) => child.once('exit', resolve));
+    child.once('exit', () => (this.alive = false));
     child.on('message', (msg) => {
       const waiter = this.#pending.get(msg.id);
       if (!waiter) return;

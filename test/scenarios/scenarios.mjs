@@ -76,7 +76,7 @@ export async function runScenarios({ profile = 'full', only = null, seed = Date.
       } catch (e) {
         checks.that('ran to the end', false, e?.stack ?? e);
       }
-      if (!ctx.host) ctx.host = await WorkerHost.start(state);
+      if (!ctx.host?.alive) ctx.host = await WorkerHost.start(state);
       if (process.env.SCENARIO_DEBUG) console.error(JSON.stringify(await ctx.host.stats(), null, 1));
       results.push({ id, title, pass: checks.pass, checks: checks.list, figures: { ...figures, networkErrors: Tally.networkErrors(), seconds: Math.round((Date.now() - started) / 1000) } });
       log(`scenario ${id}: ${checks.pass ? 'PASS' : 'FAIL'}`);
