@@ -190,9 +190,15 @@ export const clicks = sqliteTable(
     identityHash: text('identity_hash').notNull(),
     isBot: integer('is_bot', { mode: 'boolean' }).notNull(),
     isDuplicate: integer('is_duplicate', { mode: 'boolean' }).notNull(),
+    // What the daily rollup has already counted for this row: whether it was counted at all, and as a
+    // unique click. The consumer adds only the difference, so a batch costs its own rows, not the day's.
+    counted: integer('counted', { mode: 'boolean' }).notNull().default(true),
+    countedUnique: integer('counted_unique', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     index('clicks_link_identity_at').on(t.linkId, t.identityHash, t.at),
+    // Rows whose rollup share is not yet what it should be: new rows, and rows a late click made duplicates.
+    index('clicks_rollup_pending').on(t.linkId, t.at).where(sql`counted = 0 OR counted_unique <> (is_bot = 0 AND is_duplicate = 0)`),
     index('clicks_link_at').on(t.linkId, t.at),
     index('clicks_brand_at').on(t.brandId, t.at),
   ],

@@ -75,6 +75,11 @@ describe('hot-path query plans', () => {
     expect(await plan("SELECT count(*) FROM clicks WHERE link_id = 'l' AND at >= 0 AND at < 1")).toMatch(/USING (COVERING )?INDEX clicks_link/);
   });
 
+  it('rolls up only the clicks still pending, not the day of the link', async () => {
+    const detail = await plan(`SELECT link_id, count(*) FROM clicks WHERE (counted = 0 OR counted_unique <> (is_bot = 0 AND is_duplicate = 0)) GROUP BY link_id`);
+    expect(detail).toMatch(/USING (COVERING )?INDEX clicks_rollup_pending/);
+  });
+
   it('claims only unpaid entries when a period closes, however much paid history sits before it', async () => {
     const detail = await plan("SELECT creator_id FROM ledger_entries WHERE brand_id = 'b' AND payout_id IS NULL AND available_at < 1 AND period <= '2026-10' GROUP BY creator_id, currency");
     expect(detail).toMatch(/USING INDEX ledger_unpaid/);
