@@ -5,23 +5,10 @@ import { formatAmount } from '../../worker/domain/store-payloads';
 import { formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Stat } from '../layout';
 import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
 
-export type CampaignRow = {
-  id: string;
-  name: string;
-  slug: string;
-  hashtag: string;
-  status: string;
-  created_at: number;
-  enrolled: number;
-  active: number;
-  to_review: number;
-  live: number;
-  clicks: number;
-  conversions: number;
-  revenue: number;
-  cost: number;
-};
+// The page shows the summary row as the query returns it.
+export type CampaignRow = CampaignSummary;
 
 export type CampaignFormValues = {
   name: string;

@@ -2,33 +2,13 @@
 // bound to a separate form (the form attribute), so every action works without JavaScript.
 import type { FC } from 'hono/jsx';
 import type { ComplianceChecks } from '../../worker/db/schema';
+import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge } from '../layout';
 import { ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
-export type ReviewRow = {
-  id: string;
-  status: string;
-  story_format: string;
-  draft_url: string;
-  caption: string;
-  review_notes: string | null;
-  post_url: string | null;
-  compliance: ComplianceChecks;
-  views: number;
-  likes: number;
-  comments: number;
-  saves: number;
-  shares: number;
-  created_at: number;
-  updated_at: number;
-  handle: string;
-  display_name: string;
-  campaign_id: string;
-  campaign_name: string;
-  hashtag: string;
-  disclosure_text: string;
-};
+// The queue's row with its compliance checks parsed.
+export type ReviewRow = Omit<ReviewItem, 'compliance'> & { compliance: ComplianceChecks };
 
 export type ReviewFilterValues = { status: string | null; campaignId: string | null; compliance: string | null };
 
