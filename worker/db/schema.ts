@@ -197,9 +197,12 @@ export const clicks = sqliteTable(
   },
   (t) => [
     index('clicks_link_identity_at').on(t.linkId, t.identityHash, t.at),
+    // A visitor's clicks that still count as unique: the only rows a new click can turn into duplicates.
+    // Without it, a click arriving after thousands of later clicks of the same visitor (an office NAT, a
+    // redelivered batch) read every one of them to find the few still unique.
+    index('clicks_unique_visits').on(t.linkId, t.identityHash, t.at).where(sql`is_bot = 0 AND is_duplicate = 0`),
     // Rows whose rollup share is not yet what it should be: new rows, and rows a late click made duplicates.
     index('clicks_rollup_pending').on(t.linkId, t.at).where(sql`counted = 0 OR counted_unique <> (is_bot = 0 AND is_duplicate = 0)`),
-    index('clicks_link_at').on(t.linkId, t.at),
     index('clicks_brand_at').on(t.brandId, t.at),
   ],
 );
