@@ -4,7 +4,8 @@ import { MIN_SECRET_LENGTH } from './lib/secrets';
 
 export type Env = {
   DB: D1Database;
-  CLICKS: Queue<ClickMessage>;
+  // One message per flush of an isolate: the clicks of its last few milliseconds (routes/redirect.ts).
+  CLICKS: Queue<ClickMessage[]>;
   WEBHOOKS: Queue<WebhookMessage>;
   ASSETS: Fetcher;
   ENVIRONMENT: string;

@@ -4,12 +4,18 @@ import type { Env } from './env';
 import { log } from './lib/log';
 
 // Writes a batch of clicks in one D1 batch. A failure retries the whole batch; the writes are
-// idempotent, so a redelivery adds nothing.
+// idempotent, so a redelivery adds nothing. A message carries the clicks of one flush of the redirect
+// (an array); a message holding a single click (what the redirect sent before) is read as well.
 export async function consumeClicks(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: ClickMessage[] = [];
   for (const message of batch.messages) {
-    if (isClickMessage(message.body)) valid.push(message.body);
-    else log.warn('click_message_dropped', { queue: batch.queue, messageId: message.id });
+    const clicks: unknown[] = Array.isArray(message.body) ? message.body : [message.body];
+    let dropped = 0;
+    for (const click of clicks) {
+      if (isClickMessage(click)) valid.push(click);
+      else dropped++;
+    }
+    if (dropped > 0) log.warn('click_message_dropped', { queue: batch.queue, messageId: message.id, dropped, of: clicks.length });
   }
   try {
     await writeClicks(env.DB, valid);

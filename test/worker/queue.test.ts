@@ -114,6 +114,23 @@ describe('click consumer', () => {
     expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', linkId)).toBe(2);
   });
 
+  it('reads messages that carry several clicks, dropping only the malformed ones', async () => {
+    const { brandId, linkId } = await setup();
+    const flush = [click(linkId, brandId, DAY_START + HOUR, 'a'), click(linkId, brandId, DAY_START + HOUR + 1000, 'a'), click(linkId, brandId, DAY_START + HOUR, 'b')];
+    const batch = createMessageBatch<unknown>('chorus-clicks', [
+      { id: 'flush-1', timestamp: new Date(), attempts: 1, body: [flush[0], { nope: true }, flush[1]] },
+      { id: 'flush-2', timestamp: new Date(), attempts: 1, body: [flush[2]] },
+    ]);
+    const ctx = createExecutionContext();
+    const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await worker.queue(batch, env as Env, ctx);
+    const warned = warns.mock.calls.map((c) => JSON.parse(String(c[0])));
+    warns.mockRestore();
+    expect((await getQueueResult(batch, ctx)).retryBatch.retry).toBe(false);
+    expect(warned).toEqual([expect.objectContaining({ event: 'click_message_dropped', fields: expect.objectContaining({ messageId: 'flush-1', dropped: 1, of: 3 }) })]);
+    expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 3, unique_clicks: 2, bots: 0 }]);
+  });
+
   it('drops malformed messages without failing the batch', async () => {
     const { brandId, linkId } = await setup();
     const good = click(linkId, brandId, DAY_START, 'a');
@@ -142,5 +159,31 @@ describe('click writes under a burst from one visitor', () => {
     expect(markDuplicates.changes).toBe(1); // only the new click itself becomes a duplicate
     expect(markDuplicates.rows_read ?? 0).toBeLessThan(20);
     expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 301, unique_clicks: 1, bots: 0 }]);
+  });
+
+  it("reads a constant number of rows when an earlier click arrives after the visitor's later ones", async () => {
+    const { clickWriteStatements } = await import('../../worker/db/clicks');
+    const { brandId, linkId } = await setup();
+    const later = Array.from({ length: 300 }, (_, i) => click(linkId, brandId, DAY_START + 10 * HOUR + (i + 1) * 1000, 'office-nat'));
+    for (let i = 0; i < later.length; i += 100) await deliver(later.slice(i, i + 100));
+    const earlier = click(linkId, brandId, DAY_START + 10 * HOUR, 'office-nat');
+    const results = await env.DB.batch(clickWriteStatements(env.DB, [earlier]));
+    const markDuplicates = results[1]!.meta;
+    expect(markDuplicates.changes).toBe(1); // the first of the later clicks stops being unique
+    expect(markDuplicates.rows_read ?? 0).toBeLessThan(20);
+    expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 301, unique_clicks: 1, bots: 0 }]);
+  });
+});
+
+describe('click write statements', () => {
+  it('find every row through an index: json_each drives the lookups, nothing scans clicks', async () => {
+    const { CLICK_WRITE_SQL } = await import('../../worker/db/clicks');
+    for (const [name, sql] of Object.entries(CLICK_WRITE_SQL)) {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...(sql.includes('?1') ? ['[]'] : [])).all<{ detail: string }>();
+      const plan = results.map((r) => r.detail).join('\n');
+      // json_each is the batch itself; the partial index holds only the rows not yet rolled up.
+      expect(plan, `${name}:\n${plan}`).not.toMatch(/^SCAN (?!n VIRTUAL|json_each VIRTUAL|clicks USING INDEX clicks_rollup_pending)/m);
+      if (name === 'MARK_DUPLICATES') expect(plan).toMatch(/SEARCH t USING (COVERING )?INDEX clicks_unique_visits/);
+    }
   });
 });

@@ -1,8 +1,16 @@
-// The one piece of node:async_hooks the worker uses (nodejs_compat provides it in workerd). The project
+// The pieces of Node's modules the worker uses (nodejs_compat provides them in workerd). The project
 // does not carry @types/node, whose globals would clash with the Workers types.
 declare module 'node:async_hooks' {
   export class AsyncLocalStorage<T> {
     getStore(): T | undefined;
     run<R>(store: T, callback: () => R): R;
   }
+}
+
+declare module 'node:crypto' {
+  interface Hmac {
+    update(data: string): Hmac;
+    digest(encoding: 'hex'): string;
+  }
+  export function createHmac(algorithm: 'sha256', key: string): Hmac;
 }

@@ -4,17 +4,18 @@ import { writeClicks } from '../db/clicks';
 import { isBotRequest, purposeOf } from '../domain/bots';
 import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
-import type { AppEnv, Env } from '../env';
+import { missingSecrets, type AppEnv, type Env } from '../env';
 import { ApiError, notFound } from '../lib/errors';
 import { newClickId } from '../lib/ids';
 import { visitorIdentity } from '../lib/identity';
-import { cachedRoute, lastKnownRoute, rememberRoute } from '../lib/link-cache';
-import { log } from '../lib/log';
+import { cachedRoute, lastKnownRoute, rememberRoute, type CachedRoute } from '../lib/link-cache';
+import { log, requestIdFrom } from '../lib/log';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const redirect = new Hono<AppEnv>();
 
+// The full path: any link, read from D1 when this isolate has no fresh copy, with the app's errors.
 redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
   const slug = c.req.param('slug');
   if (!SLUG.test(slug)) throw notFound('link');
@@ -26,23 +27,66 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
     if (route.fallbackUrl) return noStore(c.redirect(route.fallbackUrl, 302));
     throw new ApiError(410, 'link_inactive', 'This link is no longer active.');
   }
+  return answer(c.req.raw, route, now, c.env, c.executionCtx);
+});
+
+// The hot path, taken before the router: an active link this isolate holds fresh. No router, no
+// middleware stack, no D1: the answer is a cache read, a click id and a string. Anything else (an unknown
+// or stale slug, a paused link, a missing secret) returns null and takes the full path above, which
+// answers it the same way it always has. Measured by `npm run bench` (test/bench/README.md).
+export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext): Response | null {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return null;
+  const slug = redirectSlug(request.url);
+  if (slug === null) return null;
+  const now = Date.now();
+  const route = cachedRoute(slug, now)?.value;
+  if (!route?.active || missingSecrets(env).length > 0) return null;
+  const res = answer(request, route, now, env, ctx);
+  // The id answers carry everywhere. No log frame is opened for it: nothing here logs per request, and a
+  // flush failure is logged with the click ids of the whole flush, which spans many requests.
+  res.headers.set('Request-Id', requestIdFrom(request.headers));
+  return res;
+}
+
+// "/r/<slug>" from an absolute URL without building a URL object; null for any other path or a slug
+// the full path would refuse.
+function redirectSlug(url: string): string | null {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  if (pathStart < 0 || !url.startsWith('/r/', pathStart)) return null;
+  let end = url.length;
+  for (const stop of ['?', '#']) {
+    const at = url.indexOf(stop, pathStart);
+    if (at >= 0 && at < end) end = at;
+  }
+  const slug = url.slice(pathStart + 3, end);
+  return SLUG.test(slug) ? slug : null;
+}
+
+// The 302 with a fresh click id; the click is recorded after the response, inside waitUntil.
+function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Response {
   const clickId = newClickId();
-  const headers = c.req.raw.headers;
+  const headers = request.headers;
   const userAgent = headers.get('user-agent');
-  const pending = {
+  const click: ClickMessage = {
     id: clickId,
     brandId: route.brandId,
     linkId: route.linkId,
     at: now,
-    country: (c.req.raw.cf?.country as string | undefined) ?? headers.get('cf-ipcountry'),
+    country: (request.cf?.country as string | undefined) ?? headers.get('cf-ipcountry'),
     device: deviceClass(userAgent),
     referrerHost: referrerHost(headers.get('referer')),
-    isBot: isBotRequest({ method: c.req.method, userAgent, purpose: purposeOf(headers) }),
+    // Keyed and salted by day: the raw IP never leaves this function.
+    identityHash: visitorIdentity(env.IDENTITY_SECRET, headers.get('cf-connecting-ip') ?? '', userAgent ?? '', now),
+    isBot: isBotRequest({ method: request.method, userAgent, purpose: purposeOf(headers) }),
   };
-  const ip = headers.get('cf-connecting-ip') ?? '';
-  c.executionCtx.waitUntil(recordClick(c.env, pending, ip, userAgent ?? ''));
-  return noStore(c.redirect(locationWithClick(route.target, clickId), 302));
-});
+  // Never throws: a click the queue and D1 both refuse is logged as lost, the shopper still gets the 302.
+  const flush = batchClick(env, click);
+  if (flush) ctx.waitUntil(flush);
+  return new Response(null, {
+    status: 302,
+    headers: { Location: locationWithClick(route.target, clickId), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer-when-downgrade' },
+  });
+}
 
 const ROUTE_READ_ATTEMPTS = 3;
 
@@ -70,46 +114,38 @@ function noStore(res: Response): Response {
   return res;
 }
 
-// Off the hot path: hash the visitor, then hand the click to the isolate's open batch. Never throws.
-async function recordClick(env: Env, pending: Omit<ClickMessage, 'identityHash'>, ip: string, userAgent: string): Promise<void> {
-  let message: ClickMessage;
-  try {
-    message = { ...pending, identityHash: await visitorIdentity(env.IDENTITY_SECRET, ip, userAgent, pending.at) };
-  } catch (error) {
-    log.error('click_lost', { clickId: pending.id, error });
-    return;
-  }
-  await batchClick(env, message);
-}
-
-// Clicks arriving in the same few milliseconds leave the isolate as one sendBatch instead of one send
-// each: a burst costs the queue (and, locally, Miniflare's broker, whose timers ran out under one send per
-// click) a hundredth of the calls. Every request's waitUntil holds the batch's flush, so the isolate stays
-// up until the clicks are handed over; the cost is that a click waits up to FLUSH_MS before it is sent.
+// Clicks arriving in the same few milliseconds leave the isolate as one queue message carrying all of
+// them, not one message each: Queues bills an operation per message (per 64 KB), so a burst of 100 clicks
+// costs one write, one read and one delete instead of 300, and the consumer's batch of 10 messages is up
+// to 1,000 clicks in one D1 transaction. (Locally, one message per click ran Miniflare's broker out of
+// timers under load.) The request that opens a batch holds its flush in waitUntil, so the isolate stays
+// up until the clicks are handed over and the send runs in a live request; the requests that join only
+// add their click (holding the same promise from every request cost each a cross-request wake-up). The
+// cost is that a click waits up to FLUSH_MS before it is sent.
 const FLUSH_MS = 20;
-const MAX_BATCH = 100; // Queues' sendBatch limit
-type OpenBatch = { queue: Queue; messages: ClickMessage[]; flushed: Promise<void> };
+const MAX_BATCH = 100; // at most ~450 bytes a click: under 64 KB, one billed operation, well below the 128 KB message limit
+type OpenBatch = { queue: Queue; messages: ClickMessage[] };
 let open: OpenBatch | null = null;
 
-function batchClick(env: Env, message: ClickMessage): Promise<void> {
+// The flush to wait for when this click opened a batch, null when it joined one.
+function batchClick(env: Env, message: ClickMessage): Promise<void> | null {
   // Keyed by the binding, so a request with different bindings (a test's failing queue) never joins another's batch.
   if (open && open.queue === env.CLICKS && open.messages.length < MAX_BATCH) {
     open.messages.push(message);
-    return open.flushed;
+    return null;
   }
-  const batch: OpenBatch = { queue: env.CLICKS, messages: [message], flushed: Promise.resolve() };
+  const batch: OpenBatch = { queue: env.CLICKS, messages: [message] };
   open = batch;
-  batch.flushed = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS)).then(() => {
+  return new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS)).then(() => {
     if (open === batch) open = null;
     return sendClicks(env, batch.messages);
   });
-  return batch.flushed;
 }
 
 // If the queue refuses, the clicks go straight to D1 (idempotent writes); only if both fail is a click lost.
 async function sendClicks(env: Env, messages: ClickMessage[]): Promise<void> {
   try {
-    await env.CLICKS.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+    await env.CLICKS.send(messages, { contentType: 'json' });
   } catch (queueError) {
     try {
       await writeClicks(env.DB, messages);

@@ -2,6 +2,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloud
 import { describe, expect, it, vi } from 'vitest';
 import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
+import type { ClickMessage } from '../../../worker/domain/clicks';
 import { faultyD1 } from '../../../worker/lib/faults';
 import { BASE, createBrand, createLinkedCreator, json, rowCount, waitFor } from '../fixtures';
 
@@ -169,20 +170,18 @@ describe('failures off the hot path', () => {
     expect(logged.some((l) => l.includes('click_enqueue_failed'))).toBe(true);
   });
 
-  it('hands a burst of clicks to the queue as one batch, and every click of it reaches D1', async () => {
+  it('hands a burst of clicks to the queue as one message, and every click of it reaches D1', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
     await visit(link.slug); // the route is cached: the burst below needs no D1 read
     const calls: number[] = [];
-    // The real queue, watched: each sendBatch call is recorded with its size, then passed on.
-    type Batch = Parameters<typeof env.CLICKS.sendBatch>[0];
+    // The real queue, watched: each message sent is recorded with the number of clicks it carries, then passed on.
     const watched = {
-      send: env.CLICKS.send.bind(env.CLICKS),
-      sendBatch: (messages: Batch, options?: QueueSendBatchOptions) => {
-        const all = [...messages];
-        calls.push(all.length);
-        return env.CLICKS.sendBatch(all, options);
+      send: (body: unknown, options?: QueueSendOptions) => {
+        calls.push(Array.isArray(body) ? body.length : -1);
+        return env.CLICKS.send(body as ClickMessage[], options);
       },
+      sendBatch: () => Promise.reject(new Error('clicks leave as one message per flush')),
     } as unknown as Queue;
     const ctx = createExecutionContext();
     const burst = await Promise.all(
