@@ -22,16 +22,20 @@ ON CONFLICT(id) DO NOTHING`;
 
 // After an insert at time t, only the new click and the visitor's still-unique clicks in the hour after
 // t can change (an earlier click can only make a later one a duplicate), so the answer does not depend
-// on delivery order and a burst from one visitor (an office behind one IP) costs O(1) rows per click, not
-// O(n). The candidates of every new click are gathered first (json_each drives lookups in the partial
-// index of still-unique clicks), then each is checked against the visitor's clicks before it: the same
-// rows as marking click by click.
+// on delivery order. The candidates are gathered per visitor and link of the batch: their still-unique
+// clicks from the batch's first click of that visitor to an hour after its last (the partial index holds
+// only those), each then checked against the visitor's clicks before it. That is a superset of the rows
+// click-by-click marking would touch, and checking a row that cannot change changes nothing. Gathering
+// per click instead read every later click of the batch for each click: a burst of 500 from one visitor
+// (an office behind one IP) read 128,000 rows; now it reads about eight per click, whatever the burst.
 const MARK_DUPLICATES = `UPDATE clicks AS c SET is_duplicate = 1
 WHERE c.rowid IN (
-    SELECT t.rowid FROM json_each(?1) AS n
-    JOIN clicks AS t ON t.link_id = n.value ->> 2 AND t.identity_hash = n.value ->> 7
-      AND t.at >= n.value ->> 3 AND t.at < (n.value ->> 3) + ${UNIQUE_WINDOW_MS} AND t.is_bot = 0 AND t.is_duplicate = 0
-    WHERE n.value ->> 8 = 0)
+    SELECT t.rowid FROM (
+      SELECT value ->> 2 AS link_id, value ->> 7 AS identity_hash, MIN(value ->> 3) AS first_at, MAX(value ->> 3) AS last_at
+      FROM json_each(?1) WHERE value ->> 8 = 0 GROUP BY 1, 2
+    ) AS v
+    JOIN clicks AS t ON t.link_id = v.link_id AND t.identity_hash = v.identity_hash
+      AND t.at >= v.first_at AND t.at < v.last_at + ${UNIQUE_WINDOW_MS} AND t.is_bot = 0 AND t.is_duplicate = 0)
   AND EXISTS (SELECT 1 FROM clicks p WHERE p.link_id = c.link_id AND p.identity_hash = c.identity_hash AND p.is_bot = 0
     AND p.at > c.at - ${UNIQUE_WINDOW_MS} AND p.at <= c.at AND (p.at < c.at OR p.id < c.id))`;
 
