@@ -54,22 +54,24 @@ function compress(h: Int32Array, m: Uint8Array, off: number): void {
   h[7] = (h[7]! + k) | 0;
 }
 
-// SHA-256 of (the `before` bytes already folded into `state`) followed by `msg`.
-function finish(state: Int32Array, before: number, msg: Uint8Array): Int32Array {
-  const h = state.slice();
+// Scratch space for the final blocks: the hash runs synchronously, so one set serves every call.
+const TAIL = new Uint8Array(2 * BLOCK);
+const TAIL_VIEW = new DataView(TAIL.buffer);
+
+// Folds `msg` and the padding into `h`, which already holds the state after `before` bytes.
+function finish(h: Int32Array, before: number, msg: Uint8Array): void {
   let off = 0;
   for (; off + BLOCK <= msg.length; off += BLOCK) compress(h, msg, off);
   const rest = msg.length - off;
-  const tail = new Uint8Array(rest < BLOCK - 8 ? BLOCK : 2 * BLOCK);
-  tail.set(msg.subarray(off));
-  tail[rest] = 0x80;
+  const tailLength = rest < BLOCK - 8 ? BLOCK : 2 * BLOCK;
+  TAIL.fill(0, 0, tailLength);
+  TAIL.set(msg.subarray(off));
+  TAIL[rest] = 0x80;
   const bits = (before + msg.length) * 8;
-  const view = new DataView(tail.buffer);
-  view.setUint32(tail.length - 8, Math.floor(bits / 2 ** 32));
-  view.setUint32(tail.length - 4, bits >>> 0);
-  compress(h, tail, 0);
-  if (tail.length > BLOCK) compress(h, tail, BLOCK);
-  return h;
+  TAIL_VIEW.setUint32(tailLength - 8, Math.floor(bits / 2 ** 32));
+  TAIL_VIEW.setUint32(tailLength - 4, bits >>> 0);
+  compress(h, TAIL, 0);
+  if (tailLength > BLOCK) compress(h, TAIL, BLOCK);
 }
 
 function bytesOf(h: Int32Array): Uint8Array {
@@ -80,7 +82,9 @@ function bytesOf(h: Int32Array): Uint8Array {
 }
 
 export function sha256(msg: Uint8Array): Uint8Array {
-  return bytesOf(finish(IV, 0, msg));
+  const h = IV.slice();
+  finish(h, 0, msg);
+  return bytesOf(h);
 }
 
 export type Hmac = (message: string) => Uint8Array;
@@ -98,5 +102,17 @@ export function hmacSha256(key: string): Hmac {
   };
   const inner = pad(0x36);
   const outer = pad(0x5c);
-  return (message) => bytesOf(finish(outer, BLOCK, bytesOf(finish(inner, BLOCK, encoder.encode(message)))));
+  const h = new Int32Array(8);
+  return (message) => {
+    h.set(inner);
+    finish(h, BLOCK, encoder.encode(message));
+    // The outer hash's message is the inner digest: 32 bytes, one block with its padding.
+    for (let i = 0; i < 8; i++) TAIL_VIEW.setInt32(i * 4, h[i]!);
+    TAIL.fill(0, 32, BLOCK);
+    TAIL[32] = 0x80;
+    TAIL_VIEW.setUint32(BLOCK - 4, (BLOCK + 32) * 8);
+    h.set(outer);
+    compress(h, TAIL, 0);
+    return bytesOf(h);
+  };
 }
