@@ -3,6 +3,7 @@ import type { Env } from './env';
 import { consumeUnderFaults, withFaults } from './lib/faults';
 import { newRequestId, withRequestId } from './lib/log';
 import { consumeClicks } from './queue';
+import { cachedCodeCheck } from './routes/codes';
 import { cachedRedirect } from './routes/redirect';
 import { runScheduled } from './jobs/scheduled';
 import { consumeWebhookDeliveries } from './webhooks/deliver';
@@ -16,8 +17,9 @@ const isWebhookQueue = (name: string) => /^chorus-webhooks(-|$)/.test(name);
 // its response reuses it; each queue batch and each cron run gets its own.
 export default {
   fetch: async (request: Request, env: Env, ctx: ExecutionContext) => {
-    // Most requests are shoppers following a link this isolate already knows: answered before the router.
-    const hot = cachedRedirect(request, withFaults(env), ctx);
+    // Most requests are shoppers following a link this isolate already knows,
+    // and storefronts checking a code it already knows: both answered before the router.
+    const hot = cachedRedirect(request, withFaults(env), ctx) ?? (await cachedCodeCheck(request, withFaults(env)));
     if (hot) return hot;
     const response = await app.fetch(request, withFaults(env), ctx);
     // Webhook events committed by this request go to the queue once the response is on its way.

@@ -2,8 +2,10 @@
 // answer shape for every code that cannot be used, so the endpoint cannot be used to enumerate codes.
 import { Hono } from 'hono';
 import { isRedeemable, normalizeCode, type CodeState } from '../domain/codes';
-import type { AppEnv, Env } from '../env';
-import { ApiError } from '../lib/errors';
+import { missingSecrets, type AppEnv, type Env } from '../env';
+import { ApiError, errorBody } from '../lib/errors';
+import { requestIdFrom } from '../lib/log';
+import { pathSegmentAfter } from '../lib/paths';
 import { sha256Hex } from '../lib/digest';
 import { TtlCache } from '../lib/ttl-cache';
 import { routeDescriber } from '../openapi/registry';
@@ -11,17 +13,20 @@ import { CodeCheck } from '../openapi/schemas';
 
 type StorefrontCode = CodeState & { code: string; discountType: 'percent' | 'fixed'; discountValue: number; handle: string };
 
-const keys = new TtlCache<string | null>(1_000); // key hash -> brand id
+// Storefront keys are publishable (they ship in the brand's checkout script), so the isolate keys its
+// cache by the key itself and hashes only to read D1: a cached check costs no digest.
+const keys = new TtlCache<string | null>(1_000); // storefront key -> brand id
 const codes = new TtlCache<StorefrontCode | null>();
 
 const INVALID = { valid: false } as const;
+const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/;
 
 async function storefrontBrand(env: Env, key: string, now: number, ttl: number): Promise<string | null> {
-  const hash = await sha256Hex(key);
-  const hit = keys.get(hash, now);
+  const hit = keys.get(key, now);
   if (hit) return hit.value;
+  const hash = await sha256Hex(key);
   const row = await env.DB.prepare("SELECT brand_id FROM api_keys WHERE key_hash = ? AND scope = 'storefront' AND revoked_at IS NULL").bind(hash).first<{ brand_id: string }>();
-  return keys.set(hash, row?.brand_id ?? null, now, ttl);
+  return keys.set(key, row?.brand_id ?? null, now, ttl);
 }
 
 async function lookupCode(env: Env, brandId: string, code: string, now: number, ttl: number): Promise<StorefrontCode | null> {
@@ -63,13 +68,10 @@ export const codeCheck = new Hono<AppEnv>().get(
     },
   }),
   async (c) => {
-    const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(c.req.header('authorization') ?? '');
+    const match = BEARER.exec(c.req.header('authorization') ?? '');
     if (!match) throw new ApiError(401, 'unauthorized', 'Send a storefront key as a Bearer token.');
     const key = match[1]!;
-    // Only Cloudflare's own connecting-IP header counts; X-Forwarded-For and friends are client-controlled.
-    const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
-    const { success } = await c.env.CODE_CHECK_LIMITER.limit({ key: `${ip}|${key}` });
-    if (!success) throw new ApiError(429, 'rate_limited', 'Too many code checks; slow down.', undefined, { 'Retry-After': '60' });
+    if (!(await withinLimit(c.env, c.req.raw.headers, key))) throw rateLimited();
     const now = Date.now();
     const ttl = Number(c.env.CODE_CACHE_TTL_MS ?? 0);
     const brandId = await storefrontBrand(c.env, key, now, ttl);
@@ -77,9 +79,50 @@ export const codeCheck = new Hono<AppEnv>().get(
     c.header('Cache-Control', 'no-store');
     const code = normalizeCode(c.req.param('code'));
     const found = code === null ? null : await lookupCode(c.env, brandId, code, now, ttl);
-    if (!found || !isRedeemable(found, now)) return c.json(INVALID);
-    return c.json({ valid: true, code: found.code, discount: { type: found.discountType, value: found.discountValue }, creator: { handle: found.handle } });
+    return c.json(answer(found, now));
   },
 );
 
-export type CodeCheckApp = typeof codeCheck;
+// Only Cloudflare's own connecting-IP header counts; X-Forwarded-For and friends are client-controlled.
+// Taken before any lookup, and exactly once per check whichever path answers it.
+async function withinLimit(env: Env, headers: Headers, key: string): Promise<boolean> {
+  const ip = headers.get('cf-connecting-ip') ?? 'unknown';
+  return (await env.CODE_CHECK_LIMITER.limit({ key: `${ip}|${key}` })).success;
+}
+
+const rateLimited = () => new ApiError(429, 'rate_limited', 'Too many code checks; slow down.', undefined, { 'Retry-After': '60' });
+
+function answer(found: StorefrontCode | null, now: number) {
+  if (!found || !isRedeemable(found, now)) return INVALID;
+  return { valid: true, code: found.code, discount: { type: found.discountType, value: found.discountValue }, creator: { handle: found.handle } };
+}
+
+// The storefront hot path, taken before the router: a key and a code this isolate holds fresh. No router,
+// no middleware stack, no digest, no D1: the limit, two cache reads and the answer. Anything else (an
+// unknown key or code, a stale entry, a malformed request) returns null before the limit is taken and
+// goes the full way above, which answers it as it always has.
+export async function cachedCodeCheck(request: Request, env: Env): Promise<Response | null> {
+  if (request.method !== 'GET') return null;
+  const segment = pathSegmentAfter(request.url, '/v1/codes/');
+  if (segment === null) return null;
+  const key = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
+  if (key === undefined) return null;
+  const now = Date.now();
+  const brandId = keys.get(key, now)?.value;
+  if (!brandId) return null;
+  let typed: string;
+  try {
+    typed = decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+  const code = normalizeCode(typed);
+  const found = code === null ? { value: null } : codes.get(`${brandId}:${code}`, now);
+  if (!found || missingSecrets(env).length > 0) return null;
+  const requestId = requestIdFrom(request.headers);
+  if (!(await withinLimit(env, request.headers, key))) {
+    const error = rateLimited();
+    return Response.json(errorBody(error.code, error.message), { status: 429, headers: { ...error.headers, 'Request-Id': requestId } });
+  }
+  return Response.json(answer(found.value, now), { headers: { 'Cache-Control': 'no-store', 'Request-Id': requestId } });
+}

@@ -10,6 +10,7 @@ import { newClickId } from '../lib/ids';
 import { visitorIdentity } from '../lib/identity';
 import { cachedRoute, lastKnownRoute, rememberRoute, type CachedRoute } from '../lib/link-cache';
 import { log, requestIdFrom } from '../lib/log';
+import { pathSegmentAfter } from '../lib/paths';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -36,8 +37,8 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
 // answers it the same way it always has. Measured by `npm run bench` (test/bench/README.md).
 export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext): Response | null {
   if (request.method !== 'GET' && request.method !== 'HEAD') return null;
-  const slug = redirectSlug(request.url);
-  if (slug === null) return null;
+  const slug = pathSegmentAfter(request.url, '/r/');
+  if (slug === null || !SLUG.test(slug)) return null;
   const now = Date.now();
   const route = cachedRoute(slug, now)?.value;
   if (!route?.active || missingSecrets(env).length > 0) return null;
@@ -46,20 +47,6 @@ export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext
   // flush failure is logged with the click ids of the whole flush, which spans many requests.
   res.headers.set('Request-Id', requestIdFrom(request.headers));
   return res;
-}
-
-// "/r/<slug>" from an absolute URL without building a URL object; null for any other path or a slug
-// the full path would refuse.
-function redirectSlug(url: string): string | null {
-  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-  if (pathStart < 0 || !url.startsWith('/r/', pathStart)) return null;
-  let end = url.length;
-  for (const stop of ['?', '#']) {
-    const at = url.indexOf(stop, pathStart);
-    if (at >= 0 && at < end) end = at;
-  }
-  const slug = url.slice(pathStart + 3, end);
-  return SLUG.test(slug) ? slug : null;
 }
 
 // The 302 with a fresh click id; the click is recorded after the response, inside waitUntil.

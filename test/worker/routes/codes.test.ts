@@ -18,6 +18,24 @@ describe('GET /v1/codes/:code', () => {
     expect(await res.json()).toEqual({ valid: true, code, discount: { type: 'percent', value: 15 }, creator: { handle } });
   });
 
+  it('answers a repeat check from the isolate cache exactly as the first, taking the limit once per check', async () => {
+    const { brand, code } = await createMoneyBrand();
+    const key = await issueKey(brand, 'storefront');
+    const ip = freshIp();
+    const first = await check(key, code, ip); // the full path: D1 reads fill the caches
+    const repeat = await check(key, code.toLowerCase(), ip); // answered before the router
+    for (const name of ['content-type', 'cache-control']) expect(repeat.headers.get(name), name).toBe(first.headers.get(name));
+    expect(repeat.headers.get('request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await repeat.text()).toBe(await first.text());
+    const statuses: number[] = [];
+    for (let i = 0; i < 59; i++) statuses.push((await check(key, code, ip)).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(58); // 60 a minute in all: 2 above, 58 here
+    const limited = await check(key, code, ip);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(await limited.json()).toEqual({ error: { code: 'rate_limited', message: 'Too many code checks; slow down.' } });
+  });
+
   it('accepts full-width and zero-width variants of the code', async () => {
     const { brand, code } = await createMoneyBrand();
     const key = await issueKey(brand, 'storefront');

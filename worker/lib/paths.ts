@@ -1,0 +1,15 @@
+// Reading a request path without building a URL object, for the hot paths answered before the router.
+
+// The raw (still percent-encoded) path segment after `prefix` in an absolute URL, or null when the path is
+// anything else: another prefix, an empty segment, or more segments after it.
+export function pathSegmentAfter(url: string, prefix: string): string | null {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  if (pathStart < 0 || !url.startsWith(prefix, pathStart)) return null;
+  let end = url.length;
+  for (const stop of ['?', '#']) {
+    const at = url.indexOf(stop, pathStart);
+    if (at >= 0 && at < end) end = at;
+  }
+  const segment = url.slice(pathStart + prefix.length, end);
+  return segment.length > 0 && !segment.includes('/') ? segment : null;
+}
