@@ -60,14 +60,25 @@ async function main() {
       }
       try {
         results.push(s.kind === 'oneshot' ? await runOneshot(s, server) : await runLoadScenario(s, server));
+        // A scenario with a target against its baseline is bracketed: the baseline is measured again
+        // right after it, and the ratio uses the mean of the runs just before and just after, so a
+        // machine that speeds up or slows down during the bench moves both sides alike.
+        const base = s.targets && s.baseline ? scenarios.find((x) => x.name === s.baseline) : null;
+        if (base) {
+          log(`${base.name}: measuring again, after ${s.name}`);
+          const again = await runLoadScenario(base, servers.get(base.server));
+          results.push({ ...again, scenario: { ...base, title: `${base.title}, again after ${s.name}` } });
+        }
       } catch (e) {
         // What workerd and the worker printed is usually the explanation (an uncaught exception, a D1 error).
         server.runtime.dump();
         throw e;
       }
 
-      // Free a server as soon as no later scenario needs it, so it cannot steal CPU.
-      if (!scenarios.slice(i + 1).some((n) => n.server === s.server)) {
+      // Free a server as soon as no later scenario needs it (to run, or to bracket), so it cannot steal CPU.
+      const later = scenarios.slice(i + 1);
+      const baselineServers = new Set(later.filter((n) => n.targets && n.baseline).map((n) => scenarios.find((x) => x.name === n.baseline)?.server));
+      if (!later.some((n) => n.server === s.server) && !baselineServers.has(s.server)) {
         server.snapshot = snapshotRuntime(server);
         await server.dispose();
         servers.delete(s.server);
@@ -187,7 +198,7 @@ function report(results, run) {
     if (!ratio) continue;
     const t = r.scenario.targets ?? {};
     out.push('');
-    out.push(`${r.scenario.name} vs ${ratio.base.scenario.name} (same run)`);
+    out.push(`${r.scenario.name} vs ${ratio.base.scenario.name} (same run${ratio.bracketed ? `, mean of the ${ratio.base.scenario.name} runs just before and just after` : ''})`);
     const mark = (ok) => (ok ? 'MET' : 'NOT MET');
     const target = (sign, x, ok) => (x === undefined ? '' : `   target ${sign} ${x}x   ${mark(ok)}`);
     out.push(`  throughput ratio (ok/s)  ${ratio.tput.toFixed(2)}x${target('>=', t.throughputRatioMin, ratio.tput >= t.throughputRatioMin)}`);
@@ -263,11 +274,17 @@ function report(results, run) {
   return failed ? 2 : 0;
 }
 
+// Against the baseline's last run before this scenario, averaged with its run right after when the
+// scenario is bracketed (see main).
 function baselineRatio(r, results) {
   if (!r.scenario.baseline || !r.runs) return null;
-  const base = results.find((x) => x.scenario.name === r.scenario.baseline);
-  if (!base) return null;
-  return { base, tput: r.runs.measured.okRps / base.runs.measured.okRps, p99: r.runs.measured.p99 / base.runs.measured.p99 };
+  const at = results.indexOf(r);
+  const before = results.slice(0, at).reverse().find((x) => x.scenario.name === r.scenario.baseline);
+  if (!before) return null;
+  const next = results[at + 1];
+  const runs = next?.scenario.name === r.scenario.baseline ? [before, next] : [before];
+  const mean = (f) => runs.reduce((sum, x) => sum + f(x.runs.measured), 0) / runs.length;
+  return { base: before, bracketed: runs.length === 2, tput: r.runs.measured.okRps / mean((m) => m.okRps), p99: r.runs.measured.p99 / mean((m) => m.p99) };
 }
 
 // One row per load scenario and per figure a one-shot scenario reports; counts the checks that say ok: false.

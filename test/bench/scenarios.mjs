@@ -103,6 +103,8 @@ export const scenarios = [
       ];
     },
     baseline: 'bare',
+    // Issue #3: the same ratio targets as the redirect.
+    targets: { throughputRatioMin: 0.8, p99RatioMax: 1.5 },
     before: async (server) => {
       // The measured answer must be the real one (valid code, creator handle), not the "invalid" shape.
       const res = await fetch(`${server.url}/v1/codes/${server.context.code.toLowerCase()}`, { headers: { authorization: `Bearer ${server.context.storefrontKey}`, 'cf-connecting-ip': '198.51.100.30' } });
