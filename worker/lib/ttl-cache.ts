@@ -4,7 +4,7 @@ export class TtlCache<V> {
 
   constructor(private readonly maxEntries = 10_000) {}
 
-  get(key: string, now: number): { value: V } | undefined {
+  get(key: string, now: number): { value: V; expires: number } | undefined {
     const slot = this.slots.get(key);
     return slot && slot.expires > now ? slot : undefined;
   }

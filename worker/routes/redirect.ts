@@ -40,8 +40,10 @@ export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext
   const slug = pathSegmentAfter(request.url, '/r/');
   if (slug === null || !SLUG.test(slug)) return null;
   const now = Date.now();
-  const route = cachedRoute(slug, now)?.value;
-  if (!route?.active || missingSecrets(env).length > 0) return null;
+  const slot = cachedRoute(slug, now);
+  const route = slot?.value;
+  if (!slot || !route?.active || missingSecrets(env).length > 0) return null;
+  refreshAhead(env, ctx, slug, slot.expires, now);
   const res = answer(request, route, now, env, ctx);
   // The id answers carry everywhere. No log frame is opened for it: nothing here logs per request, and a
   // flush failure is logged with the click ids of the whole flush, which spans many requests.
@@ -73,6 +75,26 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
     status: 302,
     headers: { Location: locationWithClick(route.target, clickId), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer-when-downgrade' },
   });
+}
+
+// Refresh-ahead: a link requested in the last fifth of its cache lifetime is read again in the
+// background, so a link in use never expires and no shopper waits for D1 (which ingestion may be keeping
+// busy: under mixed traffic those waits set the redirect's p99). Nothing is served past its TTL, so the
+// bound on a paused or edited link is unchanged; a link nobody follows simply expires.
+const REFRESH_AHEAD_SHARE = 0.2;
+const refreshing = new Set<string>();
+
+function refreshAhead(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, slug: string, expires: number, now: number): void {
+  const ttl = Number(env.LINK_CACHE_TTL_MS ?? 0);
+  if (expires - now > ttl * REFRESH_AHEAD_SHARE || refreshing.has(slug)) return;
+  refreshing.add(slug);
+  ctx.waitUntil(
+    findLinkRoute(env.DB, slug, Date.now())
+      .then((route) => void rememberRoute(slug, route, Date.now(), ttl))
+      // The entry still expires on time; the next request past it reads D1 on the full path.
+      .catch((error: unknown) => log.warn('link_refresh_failed', { slug, error }))
+      .finally(() => refreshing.delete(slug)),
+  );
 }
 
 const ROUTE_READ_ATTEMPTS = 3;

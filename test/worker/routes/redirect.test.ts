@@ -76,6 +76,38 @@ describe('GET /r/:slug', () => {
     expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE at >= ?', since)).toBe(0);
   });
 
+  it('reads a link in use again before its cache entry expires, and still honours a pause within the TTL', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    const reads = { n: 0 };
+    const counting = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'prepare') return (sql: string) => (sql.includes('FROM links') && reads.n++, target.prepare(sql));
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const visitWith = async () => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(`${BASE}/r/${link.slug}`, { headers: { 'user-agent': BROWSER } }), { ...env, DB: counting } as Env, ctx);
+      await waitOnExecutionContext(ctx);
+      return res.status;
+    };
+    const ttl = Number(env.LINK_CACHE_TTL_MS);
+    expect(await visitWith()).toBe(302); // cold: read on the full path
+    expect(reads.n).toBe(1);
+    await new Promise((r) => setTimeout(r, ttl * 0.85)); // in the last fifth of the entry's life
+    expect(await visitWith()).toBe(302); // served from the cache, re-read in the background
+    expect(reads.n).toBe(2);
+    await new Promise((r) => setTimeout(r, ttl * 0.5)); // past the first entry's expiry, inside the refreshed one
+    expect(await visitWith()).toBe(302);
+    expect(reads.n).toBe(2);
+    // A pause still shows within one TTL of the last read.
+    await env.DB.prepare("UPDATE links SET status = 'paused' WHERE id = ?").bind(link.id).run();
+    await new Promise((r) => setTimeout(r, ttl + 50));
+    expect(await visitWith()).toBe(410);
+  });
+
   it('answers 410 for a paused link, and the pause takes effect within the cache TTL', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
