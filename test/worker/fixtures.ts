@@ -6,6 +6,21 @@ import { signTimestamped } from '../../worker/lib/signatures';
 
 export const BASE = 'https://chorus.test';
 
+// The real local D1 with some of its methods replaced: the fault (or the watch) a test injects on purpose.
+// Everything not overridden is the real binding's, bound to it.
+export function d1With(overrides: Partial<Record<keyof D1Database, unknown>>, db: D1Database = env.DB): D1Database {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof D1Database];
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+// D1 refusing every batch, as a storage outage does.
+export const failingBatches = () => d1With({ batch: () => Promise.reject(new Error('D1_ERROR: storage unavailable')) });
+
 export type TestBrand = {
   brandId: string;
   slug: string;

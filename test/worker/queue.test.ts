@@ -4,7 +4,7 @@ import worker from '../../worker/index';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { newClickId } from '../../worker/lib/ids';
-import { createBrand, createLinkedCreator, rowCount } from './fixtures';
+import { createBrand, createLinkedCreator, failingBatches, rowCount } from './fixtures';
 
 const HOUR = 3_600_000;
 const DAY_START = Date.UTC(2026, 10, 20); // 2026-11-20T00:00Z
@@ -98,13 +98,7 @@ describe('click consumer', () => {
   it('asks for a retry of the whole batch when D1 fails, and the retry converges', async () => {
     const { brandId, linkId } = await setup();
     const messages = [click(linkId, brandId, DAY_START + HOUR, 'a'), click(linkId, brandId, DAY_START + 2 * HOUR, 'b')];
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: storage unavailable'));
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const failingDb = failingBatches();
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const result = await deliver(messages, { DB: failingDb });
     errors.mockRestore();

@@ -19,7 +19,7 @@ import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliv
 import { sweepWebhookDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
+import { BASE, createBrand, failingBatches, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -202,13 +202,7 @@ describe('events are written with the business write', () => {
 
     await addEndpoint(m.brand);
     // A fault injected on purpose: the batch carrying the conversion fails, so neither it nor its event exists.
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: storage unavailable'));
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const failingDb = failingBatches();
     const orderId = `wh-${tag()}`;
     await expect(recordConversion(failingDb, { id: m.brand.brandId, timezone: 'UTC' }, { ...order(orderId), occurredAt: Date.now(), code: null, clickId: null, customerRef: null }, 'api')).rejects.toMatchObject({
       status: 503,

@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, createMoneyBrand, issueKey, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, issueKey, json, rowCount } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -134,13 +134,7 @@ describe('storage failures', () => {
   it('answers 503 with Retry-After, not 500, when D1 fails under a code check', async () => {
     const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test');
     const { default: worker } = await import('../../../worker/index');
-    const failing = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'prepare') return () => ({ bind: () => ({ first: () => Promise.reject(new Error('D1_ERROR: database unavailable')) }) });
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const failing = d1With({ prepare: () => ({ bind: () => ({ first: () => Promise.reject(new Error('D1_ERROR: database unavailable')) }) }) });
     const ctx = createExecutionContext();
     const errors = (await import('vitest')).vi.spyOn(console, 'error').mockImplementation(() => {});
     const res = await worker.fetch(new Request(`${BASE}/v1/codes/ANYCODE1`, { headers: { authorization: 'Bearer ck_pub_uncached_key_000000000000', 'cf-connecting-ip': '192.0.2.99' } }), { ...env, DB: failing } as never, ctx);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
 import { parseCsv } from '../../../worker/lib/csv';
-import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, json, rowCount } from '../fixtures';
 
 let fileCounter = 0;
 function rosterCsv(n: number, opts: { tag?: string; extra?: string[] } = {}) {
@@ -98,23 +98,17 @@ a newline",,,,bitcoin,,`,
     const m = await createMoneyBrand();
     let statements = 0;
     let maxParams = 0;
-    const counting = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'prepare') {
-          return (sql: string) => {
-            const stmt = target.prepare(sql);
-            statements++;
-            return new Proxy(stmt, {
-              get(s, p) {
-                if (p === 'bind') return (...params: unknown[]) => ((maxParams = Math.max(maxParams, params.length)), s.bind(...params));
-                const v = Reflect.get(s, p);
-                return typeof v === 'function' ? v.bind(s) : v;
-              },
-            });
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const counting = d1With({
+      prepare: (sql: string) => {
+        const stmt = env.DB.prepare(sql);
+        statements++;
+        return new Proxy(stmt, {
+          get(s, p) {
+            if (p === 'bind') return (...params: unknown[]) => ((maxParams = Math.max(maxParams, params.length)), s.bind(...params));
+            const v = Reflect.get(s, p);
+            return typeof v === 'function' ? v.bind(s) : v;
+          },
+        });
       },
     });
     const ctx = createExecutionContext();

@@ -5,7 +5,7 @@ import worker from '../../../worker/index';
 import { priceConversion } from '../../../worker/domain/commission';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
-import { BASE, createMoneyBrand, issueKey, json, rowCount, signedPost, TIERS, waitFor } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, TIERS, waitFor } from '../fixtures';
 
 type ConversionData = {
   data: { id: string; orderId: string; attribution: string; creator: { handle: string } | null; commission: { amountMinor: number; rateBps: number; tier: number; availableAt: string } | null };
@@ -228,18 +228,12 @@ describe('exactly once', () => {
   describe('storage faults', () => {
     function faultyDb(mode: 'before' | 'after'): D1Database {
       let failures = 1;
-      return new Proxy(env.DB, {
-        get(target, prop) {
-          if (prop === 'batch') {
-            return async (statements: D1PreparedStatement[]) => {
-              if (failures-- <= 0) return target.batch(statements);
-              if (mode === 'before') throw new Error('D1_ERROR: network connection lost');
-              await target.batch(statements);
-              throw new Error('D1_ERROR: network connection lost after commit');
-            };
-          }
-          const value = Reflect.get(target, prop);
-          return typeof value === 'function' ? value.bind(target) : value;
+      return d1With({
+        batch: async (statements: D1PreparedStatement[]) => {
+          if (failures-- <= 0) return env.DB.batch(statements);
+          if (mode === 'before') throw new Error('D1_ERROR: network connection lost');
+          await env.DB.batch(statements);
+          throw new Error('D1_ERROR: network connection lost after commit');
         },
       });
     }

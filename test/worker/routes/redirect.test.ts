@@ -4,7 +4,7 @@ import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
 import type { ClickMessage } from '../../../worker/domain/clicks';
 import { faultyD1 } from '../../../worker/lib/faults';
-import { BASE, createBrand, createLinkedCreator, json, rowCount, waitFor } from '../fixtures';
+import { BASE, createBrand, createLinkedCreator, d1With, failingBatches, json, rowCount, waitFor } from '../fixtures';
 
 const BROWSER = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
 
@@ -80,13 +80,7 @@ describe('GET /r/:slug', () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
     const reads = { n: 0 };
-    const counting = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'prepare') return (sql: string) => (sql.includes('FROM links') && reads.n++, target.prepare(sql));
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const counting = d1With({ prepare: (sql: string) => (sql.includes('FROM links') && reads.n++, env.DB.prepare(sql)) });
     const visitWith = async () => {
       const ctx = createExecutionContext();
       const res = await worker.fetch(new Request(`${BASE}/r/${link.slug}`, { headers: { 'user-agent': BROWSER } }), { ...env, DB: counting } as Env, ctx);
@@ -233,13 +227,7 @@ describe('failures off the hot path', () => {
     const { link } = await createLinkedCreator(brand);
     // Warm the isolate cache so the lookup does not need D1, then fail every D1 write.
     await visit(link.slug);
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'batch') return () => Promise.reject(new Error('D1_ERROR: storage unavailable'));
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const failingDb = failingBatches();
     const { res, logged } = await redirectWith({ CLICKS: failingQueue, DB: failingDb }, link.slug);
     expect(res.status).toBe(302);
     expect(logged.some((l) => l.includes('click_lost'))).toBe(true);
