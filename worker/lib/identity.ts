@@ -1,5 +1,6 @@
 // A visitor's identity for unique-click counting: keyed by a salt that rotates daily, so hashes from
 // different days cannot be joined and no raw IP is ever stored.
+import { utcDay } from '../domain/clicks';
 import { hmacSha256, type Hmac } from './hmac-sha256';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -11,7 +12,7 @@ let cached: { secret: string; day: number; mac: Hmac } | null = null;
 
 function dailyMac(secret: string, at: number): Hmac {
   const day = Math.floor(at / DAY_MS);
-  if (cached?.day !== day || cached.secret !== secret) cached = { secret, day, mac: hmacSha256(`${secret}:${new Date(day * DAY_MS).toISOString().slice(0, 10)}`) };
+  if (cached?.day !== day || cached.secret !== secret) cached = { secret, day, mac: hmacSha256(`${secret}:${utcDay(day * DAY_MS)}`) };
   return cached.mac;
 }
 

@@ -13,6 +13,8 @@ import { log, requestIdFrom } from '../lib/log';
 import { pathSegmentAfter } from '../lib/paths';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
+// Every redirect, with a click id or to the brand's fallback: never cached, the referrer kept for the shop.
+const REDIRECT_HEADERS = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer-when-downgrade' };
 
 export const redirect = new Hono<AppEnv>();
 
@@ -25,7 +27,7 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
   const route = cached ? cached.value : await freshRoute(c.env, slug, now);
   if (!route) throw notFound('link');
   if (!route.active) {
-    if (route.fallbackUrl) return noStore(c.redirect(route.fallbackUrl, 302));
+    if (route.fallbackUrl) return new Response(null, { status: 302, headers: { Location: route.fallbackUrl, ...REDIRECT_HEADERS } });
     throw new ApiError(410, 'link_inactive', 'This link is no longer active.');
   }
   return answer(c.req.raw, route, now, c.env, c.executionCtx);
@@ -73,7 +75,7 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
   if (flush) ctx.waitUntil(flush);
   return new Response(null, {
     status: 302,
-    headers: { Location: locationWithClick(route.target, clickId), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer-when-downgrade' },
+    headers: { Location: locationWithClick(route.target, clickId), ...REDIRECT_HEADERS },
   });
 }
 
@@ -89,12 +91,16 @@ function refreshAhead(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, slug: 
   if (expires - now > ttl * REFRESH_AHEAD_SHARE || refreshing.has(slug)) return;
   refreshing.add(slug);
   ctx.waitUntil(
-    findLinkRoute(env.DB, slug, Date.now())
-      .then((route) => void rememberRoute(slug, route, Date.now(), ttl))
+    readRoute(env, slug, Date.now())
       // The entry still expires on time; the next request past it reads D1 on the full path.
       .catch((error: unknown) => log.warn('link_refresh_failed', { slug, error }))
       .finally(() => refreshing.delete(slug)),
   );
+}
+
+// One D1 read of a link, remembered in this isolate for LINK_CACHE_TTL_MS.
+async function readRoute(env: Env, slug: string, now: number) {
+  return rememberRoute(slug, await findLinkRoute(env.DB, slug, now), now, Number(env.LINK_CACHE_TTL_MS ?? 0));
 }
 
 const ROUTE_READ_ATTEMPTS = 3;
@@ -105,7 +111,7 @@ const ROUTE_READ_ATTEMPTS = 3;
 async function freshRoute(env: Env, slug: string, now: number) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return rememberRoute(slug, await findLinkRoute(env.DB, slug, now), now, Number(env.LINK_CACHE_TTL_MS ?? 0));
+      return await readRoute(env, slug, now);
     } catch (error) {
       const known = lastKnownRoute(slug);
       if (known || attempt >= ROUTE_READ_ATTEMPTS) {
@@ -117,11 +123,6 @@ async function freshRoute(env: Env, slug: string, now: number) {
   }
 }
 
-function noStore(res: Response): Response {
-  res.headers.set('Cache-Control', 'no-store');
-  res.headers.set('Referrer-Policy', 'no-referrer-when-downgrade');
-  return res;
-}
 
 // Clicks arriving in the same few milliseconds leave the isolate as one queue message carrying all of
 // them, not one message each: Queues bills an operation per message (per 64 KB), so a burst of 100 clicks
