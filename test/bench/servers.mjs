@@ -257,12 +257,68 @@ const BENCH_TIERS = [
 const BENCH_CODE = 'BENCH15';
 const INSTRUMENTED_ENTRY = 'test/bench/instrumented-worker.mjs';
 
-/** @param {{ name?: string, stubQueue?: boolean, instrumented?: boolean }} [variant] */
-export async function startChorus({ name = 'chorus', stubQueue = false, instrumented = false } = {}) {
+// Production's topology for the click pipeline (`splitConsumer`): on Cloudflare, `CLICKS.send()` hands the
+// message to the Queues service and the consumer runs as its own invocation, never on the thread that is
+// answering redirects. Locally both would share one workerd thread, so the consumer's D1 writes would be
+// measured as redirect cost. Split, the edge instance's CLICKS is a producer that POSTs each message to a
+// second Miniflare instance (its own workerd process), whose ingress worker puts it on a real local queue
+// consumed by the same Chorus bundle writing to that instance's D1 (the edge's rows copied in first).
+const FORWARD_QUEUE_WORKER = 'bench-forward-queue';
+const FORWARD_QUEUE_SCRIPT = `export default function (env) {
+  const post = async (messages) => {
+    const res = await fetch(env.TARGET, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(messages) });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error('click queue ingress answered ' + res.status);
+  };
+  return { send: (body) => post([{ body }]), sendBatch: (messages) => post(messages.map((m) => ({ body: m.body }))) };
+}`;
+const QUEUE_INGRESS_WORKER = 'bench-queue-ingress';
+const QUEUE_INGRESS_SCRIPT = `export default {
+  async fetch(request, env) {
+    if (request.method !== 'POST') return new Response(null, { status: 405 });
+    await env.CLICKS.sendBatch(await request.json());
+    return new Response(null, { status: 204 });
+  },
+};`;
+
+// Every table's rows from one D1 to another (schema already migrated on both), foreign keys checked at commit.
+async function copyRows(from, to) {
+  const { results: tables } = await from.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").all();
+  const inserts = [];
+  for (const { name } of tables) {
+    const { results: rows } = await from.prepare(`SELECT * FROM "${name}"`).all();
+    for (const row of rows) {
+      const cols = Object.keys(row);
+      inserts.push(to.prepare(`INSERT INTO "${name}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).bind(...cols.map((c) => row[c])));
+    }
+  }
+  await to.batch([to.prepare('PRAGMA defer_foreign_keys = ON'), ...inserts]);
+  return inserts.length;
+}
+
+async function migrate(db, dir) {
+  // Every migration statement in one batch (one round trip); on failure, one by one to name the culprit.
+  const statements = await migrationStatements(dir);
+  try {
+    await db.batch(statements.map((s) => db.prepare(s.sql)));
+  } catch {
+    for (const s of statements) {
+      try {
+        await db.prepare(s.sql).run();
+      } catch (e) {
+        throw new Error(`migration ${s.file} failed at: ${s.sql.slice(0, 80)}...\n${e}`);
+      }
+    }
+  }
+}
+
+/** @param {{ name?: string, stubQueue?: boolean, splitConsumer?: boolean, instrumented?: boolean }} [variant] */
+export async function startChorus({ name = 'chorus', stubQueue = false, splitConsumer = false, instrumented = false } = {}) {
   const wc = wranglerConfig();
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-bench-'));
   let mf;
   let runtime;
+  let consumerSide = null; // splitConsumer: the Miniflare instance (own workerd) that queues and writes clicks
   try {
     const { scriptPath, bundleKiB } = await bundleFor(instrumented ? INSTRUMENTED_ENTRY : '');
 
@@ -277,17 +333,19 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
         ? { assets: { directory: path.resolve(ROOT, wc.assets.directory), binding: wc.assets.binding, routerConfig: { invoke_user_worker_ahead_of_assets: !!wc.assets.run_worker_first, has_user_worker: true } } }
         : {};
 
-    // Every queue wrangler.toml declares, produced and consumed by this worker; the stub variant swaps CLICKS only.
+    // Every queue wrangler.toml declares, produced and consumed by this worker; the stub and split variants swap CLICKS.
     const consumerOptions = (c) => ({ maxBatchSize: c.max_batch_size, maxBatchTimeout: c.max_batch_timeout, maxRetries: c.max_retries, ...(c.retry_delay === undefined ? {} : { retryDelay: c.retry_delay }) });
-    const producers = (wc.queues.producers ?? []).filter((p) => !(stubQueue && p.binding === producer.binding));
-    const consumers = (wc.queues.consumers ?? []).filter((c) => !(stubQueue && c.queue === producer.queue));
-    const queueOptions = {
-      queueProducers: Object.fromEntries(producers.map((p) => [p.binding, { queueName: p.queue }])),
-      queueConsumers: Object.fromEntries(consumers.map((c) => [c.queue, consumerOptions(c)])),
-      ...(stubQueue ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } } : {}),
+    const swapped = stubQueue || splitConsumer;
+    const queueOptions = (all) => {
+      const producers = (wc.queues.producers ?? []).filter((p) => all || p.binding !== producer.binding);
+      const consumers = (wc.queues.consumers ?? []).filter((c) => all || c.queue !== producer.queue);
+      return {
+        queueProducers: Object.fromEntries(producers.map((p) => [p.binding, { queueName: p.queue }])),
+        queueConsumers: Object.fromEntries(consumers.map((c) => [c.queue, consumerOptions(c)])),
+      };
     };
-    const otherQueues = producers.filter((p) => p.binding !== producer.binding).map((p) => `${p.binding} -> ${p.queue}`);
-    const worker = {
+    const otherQueues = (wc.queues.producers ?? []).filter((p) => p.binding !== producer.binding).map((p) => `${p.binding} -> ${p.queue}`);
+    const chorusWorker = (extra) => ({
       name: wc.name,
       modules: true,
       scriptPath,
@@ -299,32 +357,39 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
       d1Databases: { [d1.binding]: d1.database_id },
       // The code check and sign-in limiters, with wrangler.toml's limits (Miniflare keeps them in memory, per minute).
       ratelimits: Object.fromEntries((wc.ratelimits ?? []).map((r) => [r.name, { simple: r.simple }])),
-      ...queueOptions,
+      ...extra,
+    });
+    const migrationsDir = path.join(ROOT, d1.migrations_dir ?? 'migrations');
+
+    if (splitConsumer) {
+      consumerSide = await startMiniflare(`${name}-consumer`, {
+        d1Persist: path.join(tmp, 'd1-consumer'),
+        workers: [
+          { name: QUEUE_INGRESS_WORKER, modules: true, script: QUEUE_INGRESS_SCRIPT, queueProducers: { [producer.binding]: { queueName: producer.queue } } },
+          chorusWorker(queueOptions(true)),
+        ],
+      });
+      consumerSide.db = await consumerSide.mf.getD1Database(d1.binding, wc.name);
+      await migrate(consumerSide.db, migrationsDir);
+    }
+
+    const worker = chorusWorker({
+      ...queueOptions(!swapped),
+      ...(stubQueue ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } } : {}),
+      ...(splitConsumer ? { wrappedBindings: { [producer.binding]: { scriptName: FORWARD_QUEUE_WORKER, bindings: { TARGET: consumerSide.url } } } } : {}),
       ...assets,
-    };
+    });
+    const helper = stubQueue ? [{ name: STUB_QUEUE_WORKER, modules: true, script: STUB_QUEUE_SCRIPT }] : splitConsumer ? [{ name: FORWARD_QUEUE_WORKER, modules: true, script: FORWARD_QUEUE_SCRIPT }] : [];
     const started = await startMiniflare(name, {
       ...(config.inspectorPort ? { inspectorPort: config.inspectorPort } : {}),
       d1Persist: path.join(tmp, 'd1'),
-      workers: stubQueue ? [worker, { name: STUB_QUEUE_WORKER, modules: true, script: STUB_QUEUE_SCRIPT }] : [worker],
+      workers: [worker, ...helper],
     });
     mf = started.mf;
     runtime = started.runtime;
     const { url, workerdPid } = started;
     const db = await mf.getD1Database(d1.binding);
-
-    // Schema: every migration statement in one batch (one round trip); on failure, one by one to name the culprit.
-    const statements = await migrationStatements(path.join(ROOT, d1.migrations_dir ?? 'migrations'));
-    try {
-      await db.batch(statements.map((s) => db.prepare(s.sql)));
-    } catch {
-      for (const s of statements) {
-        try {
-          await db.prepare(s.sql).run();
-        } catch (e) {
-          throw new Error(`migration ${s.file} failed at: ${s.sql.slice(0, 80)}...\n${e}`);
-        }
-      }
-    }
+    await migrate(db, migrationsDir);
 
     // A brand and its admin key, written directly (nothing in the API creates brands yet).
     const now = Date.now();
@@ -360,9 +425,12 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
     const storefrontKey = (await adminPost(url, adminKey, 'keys', { scope: 'storefront', name: 'bench storefront' })).key;
     // The ingest key is also the HMAC secret a store signs conversions with.
     const ingestKey = (await adminPost(url, adminKey, 'keys', { scope: 'ingest', name: 'bench ingest' })).key;
+    // The consumer side writes clicks against the same links: it gets the edge's rows.
+    const copied = splitConsumer ? await copyRows(db, consumerSide.db) : 0;
+    const clicksDb = splitConsumer ? consumerSide.db : db;
 
     // Probe the redirect once and watch the click reach D1: proves the queue consumer is wired.
-    const before = await countClicks(db);
+    const before = await countClicks(clicksDb);
     const probe = await fetch(`${url}/r/${link.slug}`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (bench probe)', 'cf-connecting-ip': '198.51.100.1' } });
     await probe.arrayBuffer();
     const location = probe.headers.get('location') ?? '';
@@ -370,7 +438,7 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
       throw new Error(`GET /r/${link.slug} answered ${probe.status} Location ${JSON.stringify(location)}; expected a 302 to https://shop.example/`);
     }
     if (!stubQueue) {
-      const after = await waitForClicks(db, before + 1, 15_000);
+      const after = await waitForClicks(clicksDb, before + 1, 15_000);
       if (after < before + 1) throw new Error('the probe click did not reach D1 within 15 s: the queue consumer is not delivering');
     }
 
@@ -379,6 +447,9 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
       url,
       runtime,
       db,
+      // Where clicks land and who logs the consumer's batches: the consumer instance when split.
+      clicksDb,
+      queueRuntime: consumerSide?.runtime ?? runtime,
       workerdPid,
       instrumented,
       vars: worker.bindings,
@@ -391,7 +462,9 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
         `bindings: D1 DB (persisted, temp dir), ` +
           (stubQueue
             ? `CLICKS -> stub producer whose send() drops the message (DIAGNOSTIC: no queue, no consumer, no clicks stored), `
-            : `queue CLICKS -> ${producer.queue} consumed by the same worker (maxBatchSize ${consumer.max_batch_size}, maxBatchTimeout ${consumer.max_batch_timeout}s, maxRetries ${consumer.max_retries}), `) +
+            : splitConsumer
+              ? `CLICKS -> producer POSTing each message to a second Miniflare instance (own workerd process, pid ${consumerSide.workerdPid ?? 'n/a'}) whose ingress puts it on queue ${producer.queue}, consumed there by the same bundle into that instance's D1 (${copied} rows copied from this one after seeding; maxBatchSize ${consumer.max_batch_size}, maxBatchTimeout ${consumer.max_batch_timeout}s, maxRetries ${consumer.max_retries}), `
+              : `queue CLICKS -> ${producer.queue} consumed by the same worker (maxBatchSize ${consumer.max_batch_size}, maxBatchTimeout ${consumer.max_batch_timeout}s, maxRetries ${consumer.max_retries}), `) +
           (otherQueues.length ? `queues ${otherQueues.join(', ')} (same worker consumes), ` : '') +
           `vars ${Object.keys(wc.vars).join(', ')} (LINK_CACHE_TTL_MS=${wc.vars.LINK_CACHE_TTL_MS})` +
           (Object.keys(config.varOverrides).length ? ` OVERRIDDEN by BENCH_VARS ${JSON.stringify(config.varOverrides)}` : '') +
@@ -403,6 +476,7 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
       ],
       async dispose() {
         await mf.dispose();
+        await consumerSide?.mf.dispose();
         await rm(tmp, { recursive: true, force: true });
       },
     };
@@ -411,17 +485,23 @@ export async function startChorus({ name = 'chorus', stubQueue = false, instrume
       runtime?.dump();
       await mf.dispose().catch(() => {});
     }
+    if (consumerSide) {
+      consumerSide.runtime.dump();
+      await consumerSide.mf.dispose().catch(() => {});
+    }
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
 }
 
 // The bundle entry each Chorus server runs ('' = wrangler.toml's main).
-const SERVER_ENTRIES = { chorus: '', 'chorus-stub-queue': '', 'chorus-instrumented': INSTRUMENTED_ENTRY };
+const SERVER_ENTRIES = { chorus: '', 'chorus-edge': '', 'chorus-stub-queue': '', 'chorus-instrumented': INSTRUMENTED_ENTRY };
 
 export const SERVERS = {
   bare: () => startBare(),
   chorus: () => startChorus(),
+  // The redirect as deployed: the click consumer in its own process (see FORWARD_QUEUE_SCRIPT).
+  'chorus-edge': () => startChorus({ name: 'chorus-edge', splitConsumer: true }),
   'chorus-stub-queue': () => startChorus({ name: 'chorus-stub-queue', stubQueue: true }),
   // A separate instance for the one-shot scenarios (import, payouts): its own D1 and workerd process, so
   // memory readings are not mixed with the load scenarios', and D1 statement counts are observable.
