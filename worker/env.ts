@@ -33,6 +33,15 @@ export function missingSecrets(env: Env): string[] {
   return REQUIRED_SECRETS.filter((name) => typeof env[name] !== 'string' || env[name].length < MIN_SECRET_LENGTH);
 }
 
+// For the hot paths answered before the router: an env found complete once is not checked again.
+const complete = new WeakSet<Env>();
+export function hasSecrets(env: Env): boolean {
+  if (complete.has(env)) return true;
+  if (missingSecrets(env).length > 0) return false;
+  complete.add(env);
+  return true;
+}
+
 export type AdminPrincipal = { brandId: string; keyId: string };
 
 export type CreatorPrincipal = { sessionId: string; creatorId: string };

@@ -2,7 +2,7 @@
 // answer shape for every code that cannot be used, so the endpoint cannot be used to enumerate codes.
 import { Hono } from 'hono';
 import { isRedeemable, normalizeCode, type CodeState } from '../domain/codes';
-import { missingSecrets, type AppEnv, type Env } from '../env';
+import { hasSecrets, type AppEnv, type Env } from '../env';
 import { ApiError, errorBody } from '../lib/errors';
 import { requestIdFrom } from '../lib/log';
 import { pathSegmentAfter } from '../lib/paths';
@@ -11,14 +11,18 @@ import { TtlCache } from '../lib/ttl-cache';
 import { routeDescriber } from '../openapi/registry';
 import { CodeCheck } from '../openapi/schemas';
 
-type StorefrontCode = CodeState & { code: string; discountType: 'percent' | 'fixed'; discountValue: number; handle: string };
+// `json` is the valid answer, serialized once when the code is read: a cached check sends it as it is.
+type StorefrontCode = CodeState & { code: string; handle: string; json: string };
 
 // Storefront keys are publishable (they ship in the brand's checkout script), so the isolate keys its
 // cache by the key itself and hashes only to read D1: a cached check costs no digest.
 const keys = new TtlCache<string | null>(1_000); // storefront key -> brand id
 const codes = new TtlCache<StorefrontCode | null>();
 
-const INVALID = { valid: false } as const;
+const INVALID_JSON = JSON.stringify({ valid: false });
+const JSON_TYPE = 'application/json';
+// A code as storefronts send it: already in the charset, nothing to decode or normalize but the case.
+const PLAIN_CODE = /^[A-Za-z0-9_-]{3,32}$/;
 const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/;
 
 async function storefrontBrand(env: Env, key: string, now: number, ttl: number): Promise<string | null> {
@@ -41,7 +45,16 @@ async function lookupCode(env: Env, brandId: string, code: string, now: number, 
     .bind(brandId, code)
     .first<{ code: string; discount_type: 'percent' | 'fixed'; discount_value: number; status: 'active' | 'disabled'; starts_at: number | null; ends_at: number | null; max_redemptions: number | null; redemptions: number; handle: string }>();
   const value = row
-    ? { code: row.code, discountType: row.discount_type, discountValue: row.discount_value, status: row.status, startsAt: row.starts_at, endsAt: row.ends_at, maxRedemptions: row.max_redemptions, redemptions: row.redemptions, handle: row.handle }
+    ? {
+        code: row.code,
+        handle: row.handle,
+        status: row.status,
+        startsAt: row.starts_at,
+        endsAt: row.ends_at,
+        maxRedemptions: row.max_redemptions,
+        redemptions: row.redemptions,
+        json: JSON.stringify({ valid: true, code: row.code, discount: { type: row.discount_type, value: row.discount_value }, creator: { handle: row.handle } }),
+      }
     : null;
   return codes.set(cacheKey, value, now, ttl);
 }
@@ -76,10 +89,9 @@ export const codeCheck = new Hono<AppEnv>().get(
     const ttl = Number(c.env.CODE_CACHE_TTL_MS ?? 0);
     const brandId = await storefrontBrand(c.env, key, now, ttl);
     if (!brandId) throw new ApiError(401, 'unauthorized', 'That storefront key is not valid.');
-    c.header('Cache-Control', 'no-store');
     const code = normalizeCode(c.req.param('code'));
     const found = code === null ? null : await lookupCode(c.env, brandId, code, now, ttl);
-    return c.json(answer(found, now));
+    return c.body(answerJson(found, now), 200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store' });
   },
 );
 
@@ -92,9 +104,8 @@ async function withinLimit(env: Env, headers: Headers, key: string): Promise<boo
 
 const rateLimited = () => new ApiError(429, 'rate_limited', 'Too many code checks; slow down.', undefined, { 'Retry-After': '60' });
 
-function answer(found: StorefrontCode | null, now: number) {
-  if (!found || !isRedeemable(found, now)) return INVALID;
-  return { valid: true, code: found.code, discount: { type: found.discountType, value: found.discountValue }, creator: { handle: found.handle } };
+function answerJson(found: StorefrontCode | null, now: number): string {
+  return found && isRedeemable(found, now) ? found.json : INVALID_JSON;
 }
 
 // The storefront hot path, taken before the router: a key and a code this isolate holds fresh. No router,
@@ -110,19 +121,24 @@ export async function cachedCodeCheck(request: Request, env: Env): Promise<Respo
   const now = Date.now();
   const brandId = keys.get(key, now)?.value;
   if (!brandId) return null;
-  let typed: string;
-  try {
-    typed = decodeURIComponent(segment);
-  } catch {
-    return null;
-  }
-  const code = normalizeCode(typed);
+  const code = PLAIN_CODE.test(segment) ? segment.toUpperCase() : decodedCode(segment);
+  if (code === undefined) return null;
   const found = code === null ? { value: null } : codes.get(`${brandId}:${code}`, now);
-  if (!found || missingSecrets(env).length > 0) return null;
+  if (!found || !hasSecrets(env)) return null;
   const requestId = requestIdFrom(request.headers);
   if (!(await withinLimit(env, request.headers, key))) {
     const error = rateLimited();
     return Response.json(errorBody(error.code, error.message), { status: 429, headers: { ...error.headers, 'Request-Id': requestId } });
   }
-  return Response.json(answer(found.value, now), { headers: { 'Cache-Control': 'no-store', 'Request-Id': requestId } });
+  return new Response(answerJson(found.value, now), { headers: { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Request-Id': requestId } });
+}
+
+// Anything else as the router would see it: percent-decoded, then normalized (null: not a code);
+// undefined when it does not decode, which the full path answers.
+function decodedCode(segment: string): string | null | undefined {
+  try {
+    return normalizeCode(decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
 }

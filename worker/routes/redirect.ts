@@ -4,7 +4,7 @@ import { writeClicks } from '../db/clicks';
 import { isBotRequest, purposeOf } from '../domain/bots';
 import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
-import { missingSecrets, type AppEnv, type Env } from '../env';
+import { hasSecrets, type AppEnv, type Env } from '../env';
 import { ApiError, notFound } from '../lib/errors';
 import { newClickId } from '../lib/ids';
 import { visitorIdentity } from '../lib/identity';
@@ -44,7 +44,7 @@ export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext
   const now = Date.now();
   const slot = cachedRoute(slug, now);
   const route = slot?.value;
-  if (!slot || !route?.active || missingSecrets(env).length > 0) return null;
+  if (!slot || !route?.active || !hasSecrets(env)) return null;
   refreshAhead(env, ctx, slug, slot.expires, now);
   const res = answer(request, route, now, env, ctx);
   // The id answers carry everywhere. No log frame is opened for it: nothing here logs per request, and a
