@@ -251,6 +251,18 @@ export async function atRate({ perSecond, durationMs, maxCount = Infinity, fire,
   return performance.now() - started;
 }
 
+/**
+ * A phase compared with a baseline at the same offered load: the baseline runs for half its time just before
+ * the phase and half just after, into one tally, so a shared machine that slows down or speeds up during the
+ * run moves both sides of the comparison alike. Returns what `phase` returns.
+ */
+export async function bracketed(baselineMs, baseline, phase) {
+  await baseline(baselineMs / 2);
+  const result = await phase();
+  await baseline(baselineMs / 2);
+  return result;
+}
+
 /** Runs `work(item)` over `items` with at most `concurrency` at a time. */
 export async function inPool(items, concurrency, work) {
   let next = 0;

@@ -1,7 +1,7 @@
 // The seven scenarios. Each gets its own brand (tenancy keeps their figures apart), drives the worker host
 // from this process over 127.0.0.1, and checks the final D1 state against the oracle. `full` is what the
 // issue asks for; `short` is the same code with small numbers, for CI, and checks correctness only.
-import { Tally, WorkerHost, atRate, inPool, newBrand, percentile, prepareState, request, sleep } from './harness.mjs';
+import { Tally, WorkerHost, atRate, bracketed, inPool, newBrand, percentile, prepareState, request, sleep } from './harness.mjs';
 import { Checks, checkClicks, checkMoney } from './checks.mjs';
 import { deliver, drainClicks, redirect, setupNetwork } from './network.mjs';
 import { closeMonth, monthBounds, monthOf } from './oracle.mjs';
@@ -12,14 +12,15 @@ export const PROFILES = {
     latencyChecks: true,
     // 40 redirects/s: what this 2-core machine serves with headroom while other work shares it; the p99
     // comparison is at the same offered load, so it measures what the mixed traffic adds, not saturation.
-    // The baseline is as long as the mixed phase: two p99s from the same number of requests (a 30 s baseline's
-    // p99 alone moved between 8.6 and 15.3 ms from run to run on the shared 2-core machine).
+    // The baseline is as long as the mixed phase (two p99s from the same number of requests: a 30 s baseline's
+    // p99 alone moved between 8.6 and 15.3 ms from run to run on the shared 2-core machine), half of it just
+    // before the mixed phase and half just after.
     s1: { warmupMs: 5_000, baselineMs: 120_000, mixedMs: 120_000, redirectsPerSecond: 40, visitors: 500, links: 20, conversionsPerSecond: 5, codeChecksPerSecond: 5, clickAgeMs: 15_000 },
     storm: { orders: 500, creators: 25, concurrency: 32, amounts: [1_500, 50_000] },
     s3: { redirectsPerSecond: 20, orders: 500 },
     s4: { redirectsPerSecond: 20, killAt: 0.4 },
     s5: { durationMs: 30_000, redirectsPerSecond: 60, visitors: 300, links: 10, faultShare: 0.1 },
-    s6: { phaseMs: 90_000, honestClients: 50, honestEverySeconds: 2, attackerPerSecond: 50, loginPhaseMs: 40_000, loginConcurrency: 16, redirectsPerSecond: 50 },
+    s6: { phaseMs: 90_000, honestClients: 50, honestEverySeconds: 2, attackerPerSecond: 50, loginPhaseMs: 90_000, loginConcurrency: 16, redirectsPerSecond: 50 },
     s7: { orders: 500, creators: 120, exportEveryMs: 5_000 },
   },
   short: {
@@ -110,13 +111,11 @@ async function mixedTraffic(ctx, [brand], checks, r) {
   const slugs = net.creators.map((x) => x.slug);
   const served = [];
 
-  // Warm the isolate (caches, JIT; these clicks count too), then the redirect-only baseline at the same offered rate.
+  // Warm the isolate (caches, JIT; these clicks count too), then the mixed phase bracketed by the
+  // redirect-only baseline at the same offered rate.
   const baseline = new Tally();
   for (const slug of slugs) await redirect(ctx, net, redirectRequest(r, people[0], slug), new Tally(), served);
   await atRate({ perSecond: c.redirectsPerSecond, durationMs: c.warmupMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), new Tally(), served) });
-  const baselineServed = [];
-  await atRate({ perSecond: c.redirectsPerSecond, durationMs: c.baselineMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), baseline, baselineServed) });
-  served.push(...baselineServed);
 
   const tally = new Tally();
   const orders = [];
@@ -124,33 +123,36 @@ async function mixedTraffic(ctx, [brand], checks, r) {
   const sent = [];
   const codeAnswers = { right: 0, wrong: [] };
   const stores = Array.from({ length: 10 }, (_, i) => `192.0.2.${10 + i}`);
-  const redirects = atRate({ perSecond: c.redirectsPerSecond, durationMs: c.mixedMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), tally, served) });
-  const conversions = atRate({
-    perSecond: c.conversionsPerSecond,
-    durationMs: c.mixedMs,
-    fire: async (i) => {
-      if (sent.length > 0 && r.chance(0.1)) return deliver(ctx, net, r.pick(sent), tally, outcomes);
-      const order = await s1Order(ctx, r, net, i, c.clickAgeMs);
-      orders.push(order);
-      const item = { kind: 'order', id: order.orderId, route: '/v1/conversions', body: JSON.stringify({ ...order, occurredAt: new Date(order.occurredAt).toISOString() }) };
-      sent.push(item);
-      return deliver(ctx, net, item, tally, outcomes);
-    },
+  const onlyRedirects = (durationMs) => atRate({ perSecond: c.redirectsPerSecond, durationMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), baseline, served) });
+  await bracketed(c.baselineMs, onlyRedirects, () => {
+    const redirects = atRate({ perSecond: c.redirectsPerSecond, durationMs: c.mixedMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), tally, served) });
+    const conversions = atRate({
+      perSecond: c.conversionsPerSecond,
+      durationMs: c.mixedMs,
+      fire: async (i) => {
+        if (sent.length > 0 && r.chance(0.1)) return deliver(ctx, net, r.pick(sent), tally, outcomes);
+        const order = await s1Order(ctx, r, net, i, c.clickAgeMs);
+        orders.push(order);
+        const item = { kind: 'order', id: order.orderId, route: '/v1/conversions', body: JSON.stringify({ ...order, occurredAt: new Date(order.occurredAt).toISOString() }) };
+        sent.push(item);
+        return deliver(ctx, net, item, tally, outcomes);
+      },
+    });
+    const codeChecks = atRate({
+      perSecond: c.codeChecksPerSecond,
+      durationMs: c.mixedMs,
+      fire: async () => {
+        const real = r.chance(0.8) ? r.pick(net.creators) : null;
+        const raw = real ? typedCode(r, real.code) : `GUESS${r.int(1000, 9999)}`;
+        const res = tally.add('code_check', await request(ctx.host.url, `/v1/codes/${encodeURIComponent(raw)}`, { headers: { authorization: `Bearer ${net.storefrontKey}`, 'cf-connecting-ip': r.pick(stores) } }));
+        const body = res.status === 200 ? JSON.parse(res.body) : null;
+        const ok = real ? body?.valid === true && body.creator?.handle === real.handle && body.code === real.code : body?.valid === false;
+        if (ok) codeAnswers.right++;
+        else codeAnswers.wrong.push(`${raw}: ${res.status} ${res.body.slice(0, 80)}`);
+      },
+    });
+    return Promise.all([redirects, conversions, codeChecks]);
   });
-  const codeChecks = atRate({
-    perSecond: c.codeChecksPerSecond,
-    durationMs: c.mixedMs,
-    fire: async () => {
-      const real = r.chance(0.8) ? r.pick(net.creators) : null;
-      const raw = real ? typedCode(r, real.code) : `GUESS${r.int(1000, 9999)}`;
-      const res = tally.add('code_check', await request(ctx.host.url, `/v1/codes/${encodeURIComponent(raw)}`, { headers: { authorization: `Bearer ${net.storefrontKey}`, 'cf-connecting-ip': r.pick(stores) } }));
-      const body = res.status === 200 ? JSON.parse(res.body) : null;
-      const ok = real ? body?.valid === true && body.creator?.handle === real.handle && body.code === real.code : body?.valid === false;
-      if (ok) codeAnswers.right++;
-      else codeAnswers.wrong.push(`${raw}: ${res.status} ${res.body.slice(0, 80)}`);
-    },
-  });
-  await Promise.all([redirects, conversions, codeChecks]);
 
   const drain = await drainClicks(ctx, net, served.length);
   const clicks = await checkClicks(ctx, net, served, checks);
@@ -396,25 +398,33 @@ async function abuseIsolation(ctx, [brand], checks, r) {
   };
   const honestRate = c.honestClients / c.honestEverySeconds;
   const baseline = new Tally();
-  await atRate({ perSecond: honestRate, durationMs: c.phaseMs, fire: honest(baseline) });
   const attacked = new Tally();
-  const attackFrom = Date.now();
-  await Promise.all([
-    atRate({ perSecond: honestRate, durationMs: c.phaseMs, fire: honest(attacked) }),
-    atRate({
-      perSecond: c.attackerPerSecond,
-      durationMs: c.phaseMs,
-      fire: async (i) =>
-        attacked.add(
-          'attacker',
-          await request(ctx.host.url, `/v1/codes/G${r.int(100000, 999999)}`, {
-            // Cloudflare sets cf-connecting-ip; the forwarded-for headers are the attacker's and rotate.
-            headers: { authorization: `Bearer ${net.storefrontKey}`, 'cf-connecting-ip': '203.0.113.66', 'x-forwarded-for': `192.0.2.${i % 250}`, 'x-real-ip': `192.0.2.${(i * 7) % 250}`, 'true-client-ip': `192.0.2.${(i * 13) % 250}` },
-          }),
-        ),
-    }),
-  ]);
-  const windows = minuteWindows(attackFrom, Date.now());
+  let attackFrom = 0;
+  let attackTo = 0;
+  await bracketed(
+    c.phaseMs,
+    (durationMs) => atRate({ perSecond: honestRate, durationMs, fire: honest(baseline) }),
+    async () => {
+      attackFrom = Date.now();
+      await Promise.all([
+        atRate({ perSecond: honestRate, durationMs: c.phaseMs, fire: honest(attacked) }),
+        atRate({
+          perSecond: c.attackerPerSecond,
+          durationMs: c.phaseMs,
+          fire: async (i) =>
+            attacked.add(
+              'attacker',
+              await request(ctx.host.url, `/v1/codes/G${r.int(100000, 999999)}`, {
+                // Cloudflare sets cf-connecting-ip; the forwarded-for headers are the attacker's and rotate.
+                headers: { authorization: `Bearer ${net.storefrontKey}`, 'cf-connecting-ip': '203.0.113.66', 'x-forwarded-for': `192.0.2.${i % 250}`, 'x-real-ip': `192.0.2.${(i * 7) % 250}`, 'true-client-ip': `192.0.2.${(i * 13) % 250}` },
+              }),
+            ),
+        }),
+      ]);
+      attackTo = Date.now();
+    },
+  );
+  const windows = minuteWindows(attackFrom, attackTo);
   const attackerServed = attacked.count('attacker', (s) => s !== 429);
   checks.that(`attacker limited within ${CODE_CHECKS_PER_MINUTE}/min: ${attackerServed} of ${attacked.count('attacker')} answered over ${windows} minute window(s)`, attackerServed <= CODE_CHECKS_PER_MINUTE * windows);
   const honest429 = baseline.count('honest', (s) => s === 429) + attacked.count('honest', (s) => s === 429);
@@ -427,26 +437,34 @@ async function abuseIsolation(ctx, [brand], checks, r) {
   const slugs = net.creators.map((x) => x.slug);
   const served = [];
   const loginBase = new Tally();
-  await atRate({ perSecond: c.redirectsPerSecond, durationMs: c.loginPhaseMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), loginBase, served) });
   const flood = new Tally();
-  const floodFrom = Date.now();
+  let floodFrom = 0;
+  let floodTo = 0;
   const form = `email=${encodeURIComponent(net.creators[0].email)}&password=not-the-password-${r.int(0, 1e6)}&next=%2F`;
-  await Promise.all([
-    atRate({ perSecond: c.redirectsPerSecond, durationMs: c.loginPhaseMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), flood, served) }),
-    // Independent attackers, not one lockstep burst of 16 every 250 ms: each starts at its own offset.
-    ...Array.from({ length: c.loginConcurrency }, async (_, k) => {
-      await sleep((k * 250) / c.loginConcurrency);
-      return atRate({
-        perSecond: 4,
-        durationMs: c.loginPhaseMs,
-        fire: async () => {
-          const res = await request(ctx.host.url, '/login', { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', 'cf-connecting-ip': `203.0.113.${k + 1}` } });
-          flood.add(res.status === 429 ? 'sign_in_throttled' : 'sign_in_checked', res);
-        },
-      });
-    }),
-  ]);
-  const loginWindows = minuteWindows(floodFrom, Date.now());
+  await bracketed(
+    c.loginPhaseMs,
+    (durationMs) => atRate({ perSecond: c.redirectsPerSecond, durationMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), loginBase, served) }),
+    async () => {
+      floodFrom = Date.now();
+      await Promise.all([
+        atRate({ perSecond: c.redirectsPerSecond, durationMs: c.loginPhaseMs, fire: () => redirect(ctx, net, redirectRequest(r, r.pick(people), r.pick(slugs)), flood, served) }),
+        // Independent attackers, not one lockstep burst of 16 every 250 ms: each starts at its own offset.
+        ...Array.from({ length: c.loginConcurrency }, async (_, k) => {
+          await sleep((k * 250) / c.loginConcurrency);
+          return atRate({
+            perSecond: 4,
+            durationMs: c.loginPhaseMs,
+            fire: async () => {
+              const res = await request(ctx.host.url, '/login', { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', 'cf-connecting-ip': `203.0.113.${k + 1}` } });
+              flood.add(res.status === 429 ? 'sign_in_throttled' : 'sign_in_checked', res);
+            },
+          });
+        }),
+      ]);
+      floodTo = Date.now();
+    },
+  );
+  const loginWindows = minuteWindows(floodFrom, floodTo);
   const hashed = flood.count('sign_in_checked', (s) => s === 401);
   const throttled = flood.count('sign_in_throttled');
   const attempts = flood.count('sign_in_checked') + throttled;

@@ -41,10 +41,8 @@ function payloadHash(source: Source, input: object): Promise<string> {
   return sha256Hex(JSON.stringify({ source, ...sorted }));
 }
 
-type CodeRow = { id: string; enrollment_id: string; status: 'active' | 'disabled'; starts_at: number | null; ends_at: number | null; max_redemptions: number | null; redemptions: number };
-type ClickRow = { id: string; at: number; enrollment_id: string; attribution_window_days: number };
+// What an enrollment earns on, read with the evidence that may name it (one round trip for all of it).
 type EnrollmentTerms = {
-  id: string;
   creator_id: string;
   payment_model: 'product' | 'affiliate' | 'flat' | 'hybrid';
   holding_days: number;
@@ -52,46 +50,34 @@ type EnrollmentTerms = {
   plan_period: 'month' | 'lifetime' | null;
   bonus: string | null;
 };
+type CodeRow = EnrollmentTerms & { id: string; enrollment_id: string; status: 'active' | 'disabled'; starts_at: number | null; ends_at: number | null; max_redemptions: number | null; redemptions: number };
+type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
 
-async function gatherEvidence(db: D1Database, brandId: string, input: ConversionInput) {
-  const normalized = input.code === null ? null : normalizeCode(input.code);
-  const [code, click] = await Promise.all([
-    normalized === null
-      ? null
-      : read<CodeRow>(db.prepare('SELECT id, enrollment_id, status, starts_at, ends_at, max_redemptions, redemptions FROM discount_codes WHERE brand_id = ? AND code = ?').bind(brandId, normalized)),
-    input.clickId === null || !/^[A-Za-z0-9_-]{16,64}$/.test(input.clickId)
-      ? null
-      : read<ClickRow>(
-          db
-            .prepare(
-              `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days FROM clicks k
-               JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id JOIN campaigns c ON c.id = e.campaign_id
-               WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0`,
-            )
-            .bind(input.clickId, brandId),
-        ),
-  ]);
+const TERMS = `e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
+const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id`;
+const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions, ${TERMS}
+FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
+WHERE d.brand_id = ? AND d.code = ?`;
+const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
+FROM clicks k JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
+WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0`;
+const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
+
+/** The enrollment the evidence credits, with the terms it earns on; null when nobody is credited. */
+function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | null): { attribution: Attribution; terms: (EnrollmentTerms & { id: string }) | null } {
   const attribution = attribute({
     occurredAt: input.occurredAt,
     code: code ? { enrollmentId: code.enrollment_id, redeemable: isRedeemable({ status: code.status, startsAt: code.starts_at, endsAt: code.ends_at, maxRedemptions: code.max_redemptions, redemptions: code.redemptions }, input.occurredAt) } : null,
     click: click ? { enrollmentId: click.enrollment_id, at: click.at, windowDays: click.attribution_window_days } : null,
   });
-  return { code, click, attribution };
+  if (attribution.kind === 'none') return { attribution, terms: null };
+  const row = attribution.kind === 'code' ? code : click;
+  if (!row || row.enrollment_id !== attribution.enrollmentId) throw new Error('attribution names an enrollment the evidence does not');
+  const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
+  return { attribution, terms: { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus } };
 }
 
-function termsFor(db: D1Database, enrollmentId: string) {
-  return read<EnrollmentTerms>(
-    db
-      .prepare(
-        `SELECT e.id, e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus
-         FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
-         WHERE e.id = ?`,
-      )
-      .bind(enrollmentId),
-  );
-}
-
-function pricingStatements(db: D1Database, brandId: string, conversionId: string, input: ConversionInput, terms: EnrollmentTerms, period: string, now: number): D1PreparedStatement[] {
+function pricingStatements(db: D1Database, brandId: string, conversionId: string, input: ConversionInput, terms: EnrollmentTerms & { id: string }, period: string, now: number): D1PreparedStatement[] {
   if (terms.payment_model !== 'affiliate' && terms.payment_model !== 'hybrid') return [];
   if (!terms.tiers) return [];
   const availableAt = input.occurredAt + terms.holding_days * DAY_MS;
@@ -135,21 +121,15 @@ type StoredConversion = {
   available_at: number | null;
 };
 
-function loadConversion(db: D1Database, brandId: string, orderId: string) {
-  return read<StoredConversion>(
-    db
-      .prepare(
-        `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cr.handle,
-           l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at
-         FROM conversions cv
-         LEFT JOIN enrollments e ON e.id = cv.enrollment_id
-         LEFT JOIN creators cr ON cr.id = e.creator_id
-         LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
-         WHERE cv.brand_id = ? AND cv.external_order_id = ?`,
-      )
-      .bind(brandId, orderId),
-  );
-}
+const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cr.handle,
+  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at
+FROM conversions cv
+LEFT JOIN enrollments e ON e.id = cv.enrollment_id
+LEFT JOIN creators cr ON cr.id = e.creator_id
+LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
+WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
+
+const conversionRow = (db: D1Database, brandId: string, orderId: string) => db.prepare(CONVERSION_ROW).bind(brandId, orderId);
 
 function conversionView(row: StoredConversion): ConversionView {
   return {
@@ -168,17 +148,28 @@ function idempotencyConflict(what: string): ApiError {
   return new ApiError(409, 'idempotency_conflict', `This ${what} id was already recorded with a different payload.`);
 }
 
+// Round trips in the common case: one batch of reads (is the order known, the code, the click, the terms
+// they name, refunds waiting for it), then one batch that writes and reads the stored row back. A refund
+// that arrived first adds one more; a replay costs the first only.
 export async function recordConversion(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source): Promise<Recorded<ConversionView>> {
   const hash = await payloadHash(source, input);
-  const existing = await loadConversion(db, brand.id, input.orderId);
+  const normalized = input.code === null ? null : normalizeCode(input.code);
+  const clickId = input.clickId !== null && CLICK_ID.test(input.clickId) ? input.clickId : null;
+  const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
+  if (normalized !== null) reads.push(db.prepare(CODE_EVIDENCE).bind(brand.id, normalized));
+  if (clickId !== null) reads.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brand.id));
+  const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
+  const existing = firstOf<StoredConversion>(existingRows);
   if (existing) {
     if (existing.payload_hash !== hash) throw idempotencyConflict('order');
     // A retry after a failure between commit and applying early refunds finishes that work.
-    if (await applyPendingRefunds(db, brand, input.orderId)) return { created: false, data: conversionView((await loadConversion(db, brand.id, input.orderId)) ?? existing) };
+    const pending = rowsOf<PendingRefund>(pendingRows);
+    if (pending.length > 0) return { created: false, data: conversionView((await applyRefunds(db, brand, input.orderId, pending)) ?? existing) };
     return { created: false, data: conversionView(existing) };
   }
-  const { code, click, attribution } = await gatherEvidence(db, brand.id, input);
-  const terms = attribution.kind === 'none' ? null : await termsFor(db, attribution.enrollmentId);
+  const code = normalized === null ? null : firstOf<CodeRow>(evidence.shift());
+  const click = clickId === null ? null : firstOf<ClickRow>(evidence.shift());
+  const { attribution, terms } = decide(input, code, click);
   const now = Date.now();
   const conversionId = newId('cv');
   const period = periodOf(input.occurredAt, brand.timezone);
@@ -206,30 +197,32 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
   if (attribution.kind === 'code' && code) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
-  // Last, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
+  // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
-  await runBatch(db, statements);
-  const stored = await loadConversion(db, brand.id, input.orderId);
+  // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.
+  statements.push(conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId));
+  const written = await runBatch(db, statements);
+  const stored = firstOf<StoredConversion>(written[written.length - 2]);
   if (!stored) throw storageUnavailable();
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
-  // Refunds that arrived before their order are applied now that it exists (idempotently); only then has
-  // the stored row changed since the read above, so the common case costs no third read.
-  const refunded = await applyPendingRefunds(db, brand, input.orderId);
-  const final = refunded ? ((await loadConversion(db, brand.id, input.orderId)) ?? stored) : stored;
+  // Refunds that arrived before their order are applied now that it exists (idempotently).
+  const pending = rowsOf<PendingRefund>(written[written.length - 1]);
+  const final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
 
+const CLICK_ID = /^[A-Za-z0-9_-]{16,64}$/;
+const rowsOf = <T>(result: D1Result | undefined): T[] => (result?.results ?? []) as T[];
+const firstOf = <T>(result: D1Result | undefined): T | null => rowsOf<T>(result)[0] ?? null;
+
 type PendingRefund = { id: string; occurred_at: number };
 
-// Returns whether anything was pending. Failures surface as 503 so the store retries; the replay finishes.
-async function applyPendingRefunds(db: D1Database, brand: IngestBrand, orderId: string): Promise<boolean> {
-  const { results: pending } = await storage(() =>
-    db.prepare("SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id").bind(brand.id, orderId).all<PendingRefund>(),
-  );
-  if (pending.length === 0) return false;
+// Applies refunds that were waiting for their order and reads the order back in the same batch. Failures
+// surface as 503 so the store retries; the replay finishes the work.
+async function applyRefunds(db: D1Database, brand: IngestBrand, orderId: string, pending: PendingRefund[]): Promise<StoredConversion | null> {
   const now = Date.now();
-  await runBatch(db, pending.flatMap((r) => applyRefundStatements(db, brand, r, now)));
-  return true;
+  const results = await runBatch(db, [...pending.flatMap((r) => applyRefundStatements(db, brand, r, now)), conversionRow(db, brand.id, orderId)]);
+  return firstOf<StoredConversion>(results[results.length - 1]);
 }
 
 function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {

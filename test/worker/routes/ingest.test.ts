@@ -226,11 +226,14 @@ describe('exactly once', () => {
   });
 
   describe('storage faults', () => {
+    // Fails the first batch that writes (the evidence is read in a batch before it), once. `statement` is
+    // workerd's public field on D1PreparedStatement, missing from the workers-types declaration.
+    const writes = (statements: D1PreparedStatement[]) => statements.some((s) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test((s as unknown as { statement: string }).statement));
     function faultyDb(mode: 'before' | 'after'): D1Database {
       let failures = 1;
       return d1With({
         batch: async (statements: D1PreparedStatement[]) => {
-          if (failures-- <= 0) return env.DB.batch(statements);
+          if (!writes(statements) || failures-- <= 0) return env.DB.batch(statements);
           if (mode === 'before') throw new Error('D1_ERROR: network connection lost');
           await env.DB.batch(statements);
           throw new Error('D1_ERROR: network connection lost after commit');
@@ -250,6 +253,47 @@ describe('exactly once', () => {
       await waitOnExecutionContext(ctx);
       return res;
     }
+
+    it('answers a new order after two D1 round trips and a replay after one', async () => {
+      const m = await createMoneyBrand();
+      await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code })); // warms the brand's secrets
+      let batches = 0;
+      let alone = new Map<string, number>(); // statements prepared and not (yet) sent in a batch: each runs on its own
+      const counting = d1With({
+        prepare: (sql: string) => {
+          const statement = env.DB.prepare(sql);
+          alone.set(sql, (alone.get(sql) ?? 0) + 1);
+          return statement;
+        },
+        batch: (statements: D1PreparedStatement[]) => {
+          batches++;
+          for (const s of statements) {
+            const sql = (s as unknown as { statement: string }).statement;
+            alone.set(sql, (alone.get(sql) ?? 0) - 1);
+          }
+          return env.DB.batch(statements);
+        },
+      });
+      // Counted when the answer is ready. The webhook hand-off that runs after it (waitUntil) prepares its claim
+      // before the answer returns, so it is named and left out.
+      const roundTripsBeforeAnswer = async (body: unknown) => {
+        batches = 0;
+        alone = new Map();
+        const raw = JSON.stringify(body);
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(
+          new Request(`${BASE}/v1/conversions`, { method: 'POST', headers: { 'chorus-account': m.brand.slug, 'chorus-signature': await signTimestamped(m.ingestKey, raw, Date.now()) }, body: raw }),
+          { ...env, DB: counting } as Env,
+          ctx,
+        );
+        const counted = batches + [...alone].filter(([sql]) => !sql.trimStart().startsWith('UPDATE webhook_deliveries SET queued_at')).reduce((n, [, k]) => n + k, 0);
+        await waitOnExecutionContext(ctx);
+        return { status: res.status, counted };
+      };
+      const body = conversion({ code: m.code });
+      expect(await roundTripsBeforeAnswer(body)).toEqual({ status: 201, counted: 2 });
+      expect(await roundTripsBeforeAnswer(body)).toEqual({ status: 200, counted: 1 });
+    });
 
     it.each(['before', 'after'] as const)('answers 503 when D1 fails %s committing, and the retry converges to one conversion', async (mode) => {
       const m = await createMoneyBrand();
