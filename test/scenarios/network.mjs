@@ -52,6 +52,8 @@ export async function setupNetwork(ctx, brand, { creators: count, tag, lapsedEnd
     linkIds: new Map(links.map((l) => [l.slug, l.id])),
     handleBySlug: new Map(creators.map((c) => [c.slug, c.handle])),
     world: { codes, clicks: new Map(), windowDays: 30 },
+    // Human clicks in the order they were served ({cid, at}): orders pick an old one without scanning them all.
+    humanClicks: [],
   };
 }
 
@@ -83,6 +85,7 @@ export async function redirect(ctx, net, req, tally, served) {
     const cid = new URL(location).searchParams.get('cid');
     served.push({ linkSlug: req.slug, ip: req.ip, ua: req.ua, at, isBot: req.isBot, cid });
     if (cid) net.world.clicks.set(cid, { handle: net.handleBySlug.get(req.slug), at, isBot: req.isBot });
+    if (cid && !req.isBot) net.humanClicks.push({ cid, at });
   }
   return res;
 }
