@@ -2,7 +2,7 @@
 import { attribute, type Attribution } from '../domain/attribution';
 import { isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundInput } from '../domain/orders';
-import { periodOf } from '../domain/periods';
+import { DAY_MS, periodOf } from '../domain/periods';
 import type { CommissionTier, PerformanceBonus } from './schema';
 import { ApiError } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
@@ -16,8 +16,6 @@ export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string };
 
 export type Recorded<T> = { created: boolean; data: T };
-
-const DAY_MS = 86_400_000;
 
 const storageUnavailable = () => new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry with the same payload.', undefined, { 'Retry-After': '1' });
 

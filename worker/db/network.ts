@@ -1,7 +1,6 @@
 // Loads a campaign's per-creator inputs in one batch of grouped, indexed reads (rollups, not raw clicks).
 import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../domain/periods';
 
 export type NetworkData = {
   campaign: { id: string; name: string; slug: string; currency: string; timezone: string; holdingDays: number; baseline: Baseline };

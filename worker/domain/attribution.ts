@@ -1,4 +1,5 @@
 // Who gets credit for an order: a valid code beats a click inside the attribution window beats nobody.
+import { DAY_MS } from './periods';
 
 export type Attribution =
   | { kind: 'code'; enrollmentId: string }
@@ -19,5 +20,5 @@ export function attribute({ occurredAt, code, click }: AttributionEvidence): Att
 
 // The click must come before the order and no more than windowDays before it (inclusive).
 export function withinWindow(clickAt: number, occurredAt: number, windowDays: number): boolean {
-  return clickAt <= occurredAt && occurredAt - clickAt <= windowDays * 86_400_000;
+  return clickAt <= occurredAt && occurredAt - clickAt <= windowDays * DAY_MS;
 }

@@ -1,4 +1,5 @@
 // Network-level measurement: the campaign total leads; per-creator numbers are inputs to it and to the ranking.
+import { DAY_MS } from './periods';
 
 export type CreatorInputs = {
   enrollmentId: string;
@@ -84,7 +85,7 @@ export function rankCreators(creators: CreatorInputs[], now: number, rules: Ladd
     .map((c) => ({ ...c, score: scoreOf(c), engagements: engagementsOf(c) }))
     .sort((a, b) => b.score - a.score || a.handle.localeCompare(b.handle));
   const topCount = Math.max(1, Math.ceil(ranked.length * rules.hybridTopShare));
-  const stallMs = rules.stallDays * 86_400_000;
+  const stallMs = rules.stallDays * DAY_MS;
   return ranked.map((c, i) => {
     let move: LadderMove = null;
     let reason: string | null = null;
@@ -109,7 +110,7 @@ export function dailySeries(clicks: { day: string; n: number }[], conversions: {
   const c = new Map(clicks.map((r) => [r.day, r.n]));
   const v = new Map(conversions.map((r) => [r.day, r.n]));
   const out: DailyPoint[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 400; t += 86_400_000) {
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 400; t += DAY_MS) {
     const day = new Date(t).toISOString().slice(0, 10);
     out.push({ day, clicks: c.get(day) ?? 0, conversions: v.get(day) ?? 0 });
   }

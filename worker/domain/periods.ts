@@ -1,4 +1,6 @@
 // Money periods are calendar months in the brand's timezone.
+
+export const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 export function periodOf(at: number, timeZone: string): string {

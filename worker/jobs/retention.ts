@@ -7,13 +7,13 @@
 // - its (link, UTC day) rollup row exists. Rollups are recomputed from raw rows in the same D1 batch that
 //   inserts the clicks (db/clicks.ts), so an existing row already counts every stored click of that day;
 // - no conversion names it as its click (conversions.click_id): the evidence behind an attribution stays.
+import { DAY_MS } from '../domain/periods';
 import { log } from '../lib/log';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 // Queues hold a message at most 14 days; a click older than that can never be written again, so its
 // day's rollup can never be recomputed from a pruned (smaller) set of raw rows.
 export const MIN_RETENTION_DAYS = 30;
-const DAY_MS = 86_400_000;
 
 export type RetentionOptions = {
   retentionDays: number;

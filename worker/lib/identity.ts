@@ -1,11 +1,10 @@
 // A visitor's identity for unique-click counting: keyed by a salt that rotates daily, so hashes from
 // different days cannot be joined and no raw IP is ever stored.
 import { utcDay } from '../domain/clicks';
+import { DAY_MS } from '../domain/periods';
 import { hmacSha256, type Hmac } from './hmac-sha256';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-const DAY_MS = 86_400_000;
 
 // One keyed HMAC per day per isolate: keying it is most of the work for a short message.
 let cached: { secret: string; day: number; mac: Hmac } | null = null;
