@@ -17,13 +17,14 @@ const isWebhookQueue = (name: string) => /^chorus-webhooks(-|$)/.test(name);
 // its response reuses it; each queue batch and each cron run gets its own.
 export default {
   fetch: async (request: Request, env: Env, ctx: ExecutionContext) => {
+    const bound = withFaults(env);
     // Most requests are shoppers following a link this isolate already knows,
     // and storefronts checking a code it already knows: both answered before the router.
-    const hot = cachedRedirect(request, withFaults(env), ctx) ?? (await cachedCodeCheck(request, withFaults(env)));
+    const hot = cachedRedirect(request, bound, ctx) ?? (await cachedCodeCheck(request, bound));
     if (hot) return hot;
-    const response = await app.fetch(request, withFaults(env), ctx);
+    const response = await app.fetch(request, bound, ctx);
     // Webhook events committed by this request go to the queue once the response is on its way.
-    withRequestId(response.headers.get('request-id') ?? newRequestId(), () => enqueueAfterResponse(request, response, withFaults(env), ctx));
+    withRequestId(response.headers.get('request-id') ?? newRequestId(), () => enqueueAfterResponse(request, response, bound, ctx));
     return response;
   },
   queue: (batch, env, _ctx) =>

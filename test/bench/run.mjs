@@ -100,14 +100,16 @@ async function runLoadScenario(s, server) {
     runs.warmup = await runLoad({ ...load, duration: config.warmup });
   }
   log(`${s.name}: measuring ${config.duration} s @ ${config.connections} connections`);
-  const batchesBefore = (server.queueRuntime ?? server.runtime).queueBatches.length;
+  // The runtime whose log shows the consumer's batches: a second instance when the consumer runs apart.
+  const { queueBatches } = server.queueRuntime ?? server.runtime;
+  const batchesBefore = queueBatches.length;
   const loadStart = Date.now();
   runs.measured = await runLoad({ ...load, duration: config.duration });
   const loadEnd = Date.now();
   if (runs.measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
   if (s.after) log(`${s.name}: post-load checks...`);
   const extra = s.after ? await s.after(server, state, runs) : {};
-  const queue = queueStats((server.queueRuntime ?? server.runtime).queueBatches.slice(batchesBefore), loadStart, loadEnd);
+  const queue = queueStats(queueBatches.slice(batchesBefore), loadStart, loadEnd);
   return { scenario: s, server, runs, extra, queue };
 }
 

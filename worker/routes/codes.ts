@@ -21,8 +21,6 @@ const codes = new TtlCache<StorefrontCode | null>();
 
 const INVALID_JSON = JSON.stringify({ valid: false });
 const JSON_TYPE = 'application/json';
-// A code as storefronts send it: already in the charset, nothing to decode or normalize but the case.
-const PLAIN_CODE = /^[A-Za-z0-9_-]{3,32}$/;
 const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/;
 
 async function storefrontBrand(env: Env, key: string, now: number, ttl: number): Promise<string | null> {
@@ -121,7 +119,7 @@ export async function cachedCodeCheck(request: Request, env: Env): Promise<Respo
   const now = Date.now();
   const brandId = keys.get(key, now)?.value;
   if (!brandId) return null;
-  const code = PLAIN_CODE.test(segment) ? segment.toUpperCase() : decodedCode(segment);
+  const code = decodedCode(segment);
   if (code === undefined) return null;
   const found = code === null ? { value: null } : codes.get(`${brandId}:${code}`, now);
   if (!found || !hasSecrets(env)) return null;
@@ -133,8 +131,8 @@ export async function cachedCodeCheck(request: Request, env: Env): Promise<Respo
   return new Response(answerJson(found.value, now), { headers: { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Request-Id': requestId } });
 }
 
-// Anything else as the router would see it: percent-decoded, then normalized (null: not a code);
-// undefined when it does not decode, which the full path answers.
+// The code as the router would see it: percent-decoded, then normalized (null: not a code); undefined
+// when it does not decode, which the full path answers.
 function decodedCode(segment: string): string | null | undefined {
   try {
     return normalizeCode(decodeURIComponent(segment));

@@ -28,6 +28,11 @@ describe('normalizeCode', () => {
     expect(normalizeCode(raw)).toBeNull();
   });
 
+  it('gives plain ASCII codes (its shortcut) the same form as the full NFKC path', () => {
+    const plain = fc.stringMatching(/^[A-Za-z0-9_-]{3,32}$/);
+    fc.assert(fc.property(plain, (raw) => normalizeCode(raw) === raw.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toUpperCase()));
+  });
+
   it('builds codes from a pattern', () => {
     expect(codeFromPattern('{HANDLE}15', 'sarah')).toBe('SARAH15');
     expect(codeFromPattern('GLOW-{HANDLE}', 'priya_k')).toBe('GLOW-PRIYA_K');

@@ -226,9 +226,10 @@ describe('exactly once', () => {
   });
 
   describe('storage faults', () => {
-    // Fails the first batch that writes (the evidence is read in a batch before it), once. `statement` is
-    // workerd's public field on D1PreparedStatement, missing from the workers-types declaration.
-    const writes = (statements: D1PreparedStatement[]) => statements.some((s) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test((s as unknown as { statement: string }).statement));
+    // A statement's SQL: workerd's public `statement` field on D1PreparedStatement, missing from the workers-types declaration.
+    const sqlOf = (s: D1PreparedStatement) => (s as unknown as { statement: string }).statement;
+    // Fails the first batch that writes (the evidence is read in a batch before it), once.
+    const writes = (statements: D1PreparedStatement[]) => statements.some((s) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test(sqlOf(s)));
     function faultyDb(mode: 'before' | 'after'): D1Database {
       let failures = 1;
       return d1With({
@@ -267,10 +268,7 @@ describe('exactly once', () => {
         },
         batch: (statements: D1PreparedStatement[]) => {
           batches++;
-          for (const s of statements) {
-            const sql = (s as unknown as { statement: string }).statement;
-            alone.set(sql, (alone.get(sql) ?? 0) - 1);
-          }
+          for (const s of statements) alone.set(sqlOf(s), (alone.get(sqlOf(s)) ?? 0) - 1);
           return env.DB.batch(statements);
         },
       });
