@@ -21,6 +21,9 @@ export function applyFlags(argv) {
 const KNOWN = new Set([
   'BENCH_QUICK',
   'BENCH_DURATION',
+  'BENCH_ROUNDS',
+  'BENCH_SLICE',
+  'BENCH_PIN',
   'BENCH_CONNECTIONS',
   'BENCH_WARMUP',
   'BENCH_DRAIN_TIMEOUT_MS',
@@ -70,6 +73,14 @@ export const config = {
   get duration() {
     return num('BENCH_DURATION', 10, 2, { min: 1 });
   },
+  // A scenario with a target against its baseline is measured in this many slices of `slice` seconds,
+  // alternating with the baseline's (run.mjs, runPaired); `duration` is for the other load scenarios.
+  get rounds() {
+    return num('BENCH_ROUNDS', 8, 2, { min: 1, integer: true });
+  },
+  get slice() {
+    return num('BENCH_SLICE', 2, 1, { min: 1 });
+  },
   // Concurrent keep-alive connections per load scenario.
   get connections() {
     return num('BENCH_CONNECTIONS', 32, 32, { min: 1, integer: true });
@@ -111,6 +122,10 @@ export const config = {
   // e.g. BENCH_VARS='{"LINK_CACHE_TTL_MS":"0"}'. The report prints any override.
   get varOverrides() {
     return process.env.BENCH_VARS ? JSON.parse(process.env.BENCH_VARS) : {};
+  },
+  // Pin the measured workerd to a CPU of its own and the rest to the others (cpus.mjs); 0 turns it off.
+  get pin() {
+    return process.env.BENCH_PIN !== '0';
   },
   // Investigations only: open workerd's V8 inspector on this port for the Chorus servers (CPU profiles).
   get inspectorPort() {

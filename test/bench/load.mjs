@@ -9,6 +9,7 @@
 // the run is sampled so a report can say which side was saturated.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { driverForkOptions } from './cpus.mjs';
 import { workerdCpuSeconds } from './procfs.mjs';
 
 const CHILD_FLAG = '--bench-load-child';
@@ -28,10 +29,11 @@ function percentile(sorted, p) {
  * @param {object} o.context      the server's seeded context (plain JSON)
  * @param {number} o.connections
  * @param {number} o.duration     seconds
+ * @param {boolean} [o.keepLatencies]  send every response's latency back too (for mergeRuns)
  */
 export function runLoad(o) {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...driverForkOptions() });
     let result;
     let cpuStart = workerdCpuSeconds();
     let tStart = Date.now();
@@ -50,13 +52,13 @@ export function runLoad(o) {
     });
     child.on('error', reject);
     child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`load generator exited ${code} without a result`))));
-    child.send({ type: 'run', options: { url: o.url, scenario: o.scenario, context: o.context, connections: o.connections, duration: o.duration } });
+    child.send({ type: 'run', options: { url: o.url, scenario: o.scenario, context: o.context, connections: o.connections, duration: o.duration, keepLatencies: !!o.keepLatencies } });
   });
 }
 
 // --- child side --------------------------------------------------------------------------------
 
-async function childRun({ url, scenario: name, context, connections, duration }) {
+async function childRun({ url, scenario: name, context, connections, duration, keepLatencies }) {
   const [{ default: autocannon }, { scenarios }] = await Promise.all([import('autocannon'), import('./scenarios.mjs')]);
   const scenario = scenarios.find((s) => s.name === name);
   if (!scenario) throw new Error(`unknown scenario ${name}`);
@@ -113,6 +115,46 @@ async function childRun({ url, scenario: name, context, connections, duration })
     max: latencies.length ? latencies[latencies.length - 1] : NaN,
     loadgenCpu: (cpu.user + cpu.system) / 1e6,
     child: scenario.trackerReport ? scenario.trackerReport(tracker) : undefined,
+    latencies: keepLatencies ? latencies : undefined,
+  };
+}
+
+// Several runs of one scenario (the slices of an interleaved measurement) as one: counts added up, rates
+// over the summed seconds, percentiles over every response's latency, CPU shares weighted by seconds.
+export function mergeRuns(runs) {
+  const sum = (f) => runs.reduce((a, r) => a + f(r), 0);
+  const seconds = sum((r) => r.seconds);
+  const responses = sum((r) => r.responses);
+  const expected = sum((r) => r.expected);
+  const latencies = runs.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+  const byStatus = {};
+  const socketErrorKinds = {};
+  for (const r of runs) {
+    for (const [k, n] of Object.entries(r.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + n;
+    for (const [k, n] of Object.entries(r.socketErrorKinds)) socketErrorKinds[k] = (socketErrorKinds[k] ?? 0) + n;
+  }
+  const weighted = (f) => sum((r) => f(r) * r.seconds) / seconds;
+  return {
+    connections: runs[0].connections,
+    duration: sum((r) => r.duration),
+    seconds,
+    responses,
+    expected,
+    byStatus,
+    wrongStatus: responses - expected,
+    socketErrors: sum((r) => r.socketErrors),
+    socketErrorKinds,
+    timeouts: sum((r) => r.timeouts),
+    errors: sum((r) => r.errors),
+    rps: responses / seconds,
+    okRps: expected / seconds,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies.length ? latencies[latencies.length - 1] : NaN,
+    loadgenCpu: sum((r) => r.loadgenCpu),
+    cpu: { workerd: weighted((r) => r.cpu.workerd), loadgen: weighted((r) => r.cpu.loadgen) },
+    slices: runs.map((r) => ({ seconds: r.seconds, okRps: r.okRps, p99: r.p99 })),
   };
 }
 

@@ -10,7 +10,8 @@
 // targets may be missed), 1 on setup failure, 2 when a correctness check failed.
 import os from 'node:os';
 import { applyFlags, config } from './config.mjs';
-import { runLoad } from './load.mjs';
+import { describePlan, pin } from './cpus.mjs';
+import { mergeRuns, runLoad } from './load.mjs';
 import { scenarios as ALL_SCENARIOS } from './scenarios.mjs';
 import { SERVERS, SERVER_MODE, prebundle, removeBundles } from './servers.mjs';
 
@@ -42,6 +43,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 async function main() {
   applyFlags(process.argv.slice(2));
+  // This process (and Miniflare's Node side in it) keeps off the measured workerd's CPU.
+  pin(process.pid, 'driver');
   const scenarios = selectScenarios();
   const results = [];
   const started = { at: Date.now(), loadavg: os.loadavg() };
@@ -59,23 +62,18 @@ async function main() {
         log(`${s.server} ready at ${server.url} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       }
       try {
-        results.push(s.kind === 'oneshot' ? await runOneshot(s, server) : await runLoadScenario(s, server));
-        // A scenario with a target against its baseline is bracketed: the baseline is measured again
-        // right after it, and the ratio uses the mean of the runs just before and just after, so a
-        // machine that speeds up or slows down during the bench moves both sides alike.
+        // A scenario with a target against its baseline is measured interleaved with it (runPaired).
         const base = s.targets && s.baseline ? scenarios.find((x) => x.name === s.baseline) : null;
-        if (base) {
-          log(`${base.name}: measuring again, after ${s.name}`);
-          const again = await runLoadScenario(base, servers.get(base.server));
-          results.push({ ...again, scenario: { ...base, title: `${base.title}, again after ${s.name}` } });
-        }
+        if (s.kind === 'oneshot') results.push(await runOneshot(s, server));
+        else if (base) results.push(...(await runPaired(s, server, base, servers.get(base.server))));
+        else results.push(await runLoadScenario(s, server));
       } catch (e) {
         // What workerd and the worker printed is usually the explanation (an uncaught exception, a D1 error).
         server.runtime.dump();
         throw e;
       }
 
-      // Free a server as soon as no later scenario needs it (to run, or to bracket), so it cannot steal CPU.
+      // Free a server as soon as no later scenario needs it (to run, or as a baseline), so it cannot steal CPU.
       const later = scenarios.slice(i + 1);
       const baselineServers = new Set(later.filter((n) => n.targets && n.baseline).map((n) => scenarios.find((x) => x.name === n.baseline)?.server));
       if (!later.some((n) => n.server === s.server) && !baselineServers.has(s.server)) {
@@ -113,6 +111,45 @@ async function runLoadScenario(s, server) {
   return { scenario: s, server, runs, extra, queue };
 }
 
+// The scenario and its baseline in alternating slices (config.rounds of config.slice seconds each; the
+// order flips every round, so neither side always follows the other). On a shared machine
+// throughput drifts by tens of percent within a minute: measured one after the other, the ratio would
+// mostly measure the drift; interleaved, both sides sample the same stretches of time. Returns the
+// baseline's merged result, then the scenario's, which points at it (`pairedWith`).
+async function runPaired(s, server, base, baseServer) {
+  const state = s.before ? await s.before(server) : {};
+  const sides = [
+    { scenario: s, server, load: { url: server.url, scenario: s.name, context: { ...server.context, ...state.context } } },
+    { scenario: base, server: baseServer, load: { url: baseServer.url, scenario: base.name, context: baseServer.context } },
+  ];
+  const { slice } = config;
+  const runs = sides.map(() => ({ slices: [] }));
+  if (config.warmup > 0) {
+    log(`${s.name} and ${base.name}: warm-up ${config.warmup} s each @ ${config.connections} connections`);
+    for (const [i, side] of sides.entries()) runs[i].warmup = await runLoad({ ...side.load, connections: config.connections, duration: config.warmup });
+  }
+  log(`${s.name} vs ${base.name}: measuring ${config.rounds} alternating slices of ${slice} s each @ ${config.connections} connections`);
+  const { queueBatches } = server.queueRuntime ?? server.runtime;
+  const batchesBefore = queueBatches.length;
+  const loadStart = Date.now();
+  for (let round = 0; round < config.rounds; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) runs[i].slices.push(await runLoad({ ...sides[i].load, connections: config.connections, duration: slice, keepLatencies: true }));
+  }
+  const loadEnd = Date.now();
+  for (const r of runs) {
+    r.measured = mergeRuns(r.slices);
+    delete r.slices;
+  }
+  if (runs[0].measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
+  if (s.after) log(`${s.name}: post-load checks...`);
+  const extra = s.after ? await s.after(server, state, runs[0]) : {};
+  // Messages come only from this scenario's slices: rates are over its own seconds, not the whole window.
+  const queue = queueStats(queueBatches.slice(batchesBefore), loadStart, loadEnd, runs[0].measured.seconds);
+  const baseResult = { scenario: { ...base, title: `${base.title}, interleaved with ${s.name}` }, server: baseServer, runs: runs[1], extra: {}, queue: null };
+  return [baseResult, { scenario: s, server, runs: runs[0], extra, queue, pairedWith: baseResult }];
+}
+
 async function runOneshot(s, server) {
   log(`${s.name}: ${s.title}...`);
   const t0 = Date.now();
@@ -130,7 +167,7 @@ function snapshotRuntime(server) {
 }
 
 // Consumer batches completed during the measured load and after it.
-function queueStats(batches, loadStart, loadEnd) {
+function queueStats(batches, loadStart, loadEnd, loadSeconds = (loadEnd - loadStart) / 1000) {
   if (batches.length === 0) return null;
   const during = batches.filter((b) => b.at <= loadEnd && b.at >= loadStart);
   const after = batches.filter((b) => b.at > loadEnd);
@@ -144,7 +181,7 @@ function queueStats(batches, loadStart, loadEnd) {
       maxMs: ms.length ? Math.max(...ms) : NaN,
     };
   };
-  return { during: summary(during), after: summary(after), loadSeconds: (loadEnd - loadStart) / 1000 };
+  return { during: summary(during), after: summary(after), loadSeconds };
 }
 
 // --- report ------------------------------------------------------------------------------------
@@ -172,7 +209,8 @@ function report(results, run) {
   out.push(`server mode : ${SERVER_MODE}`);
   out.push(`load        : autocannon ${config.connections} connections, ${config.warmup} s warm-up + ${config.duration} s measured per load scenario, 127.0.0.1, keep-alive, redirects not followed${config.quick ? ' (--quick sizes)' : ''}`);
   out.push(`visitors    : redirects from ${config.visitors > 0 ? `random cf-connecting-ip of ${config.visitors} visitors` : 'one fixed cf-connecting-ip'}, desktop Chrome user-agent (counted as human clicks)`);
-  out.push(`machine     : ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, node ${process.version}, load generator and workerd share these cores`);
+  out.push(`machine     : ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, node ${process.version}`);
+  out.push(`cpu pinning : ${describePlan()}`);
   out.push(`load average: ${avg(run.loadavg)} at start, ${avg(os.loadavg())} at end (1/5/15 min); anything else busy on the machine makes every figure noisy`);
   out.push(`wall time   : ${(run.wallMs / 1000).toFixed(0)} s`);
 
@@ -200,11 +238,18 @@ function report(results, run) {
     if (!ratio) continue;
     const t = r.scenario.targets ?? {};
     out.push('');
-    out.push(`${r.scenario.name} vs ${ratio.base.scenario.name} (same run${ratio.bracketed ? `, mean of the ${ratio.base.scenario.name} runs just before and just after` : ''})`);
+    const how = ratio.interleaved ? `, interleaved: ${r.runs.measured.slices.length} alternating slices of ${fmt(config.slice, 1)} s per side` : '';
+    out.push(`${r.scenario.name} vs ${ratio.base.scenario.name} (same run${how})`);
     const mark = (ok) => (ok ? 'MET' : 'NOT MET');
     const target = (sign, x, ok) => (x === undefined ? '' : `   target ${sign} ${x}x   ${mark(ok)}`);
     out.push(`  throughput ratio (ok/s)  ${ratio.tput.toFixed(2)}x${target('>=', t.throughputRatioMin, ratio.tput >= t.throughputRatioMin)}`);
     out.push(`  p99 latency ratio        ${ratio.p99.toFixed(2)}x${target('<=', t.p99RatioMax, ratio.p99 <= t.p99RatioMax)}`);
+    if (ratio.interleaved) {
+      const own = r.runs.measured.slices;
+      const other = ratio.base.runs.measured.slices;
+      out.push(`  per round, ok/s ratio    ${own.map((x, i) => `${(x.okRps / other[i].okRps).toFixed(2)}x`).join('  ')}   (${ratio.base.scenario.name}: ${other.map((x) => fmt(x.okRps)).join(', ')} ok/s)`);
+      out.push(`  per round, p99           ${own.map((x) => x.p99.toFixed(1)).join(' / ')} ms vs ${ratio.base.scenario.name} ${other.map((x) => x.p99.toFixed(1)).join(' / ')} ms`);
+    }
   }
 
   for (const r of results) {
@@ -276,17 +321,13 @@ function report(results, run) {
   return failed ? 2 : 0;
 }
 
-// Against the baseline's last run before this scenario, averaged with its run right after when the
-// scenario is bracketed (see main).
+// Against the baseline's slices interleaved with this scenario (runPaired), or else its last run before it.
 function baselineRatio(r, results) {
   if (!r.scenario.baseline || !r.runs) return null;
-  const at = results.indexOf(r);
-  const before = results.slice(0, at).reverse().find((x) => x.scenario.name === r.scenario.baseline);
-  if (!before) return null;
-  const next = results[at + 1];
-  const runs = next?.scenario.name === r.scenario.baseline ? [before, next] : [before];
-  const mean = (f) => runs.reduce((sum, x) => sum + f(x.runs.measured), 0) / runs.length;
-  return { base: before, bracketed: runs.length === 2, tput: r.runs.measured.okRps / mean((m) => m.okRps), p99: r.runs.measured.p99 / mean((m) => m.p99) };
+  const base = r.pairedWith ?? results.slice(0, results.indexOf(r)).reverse().find((x) => x.scenario.name === r.scenario.baseline);
+  if (!base) return null;
+  const b = base.runs.measured;
+  return { base, interleaved: !!r.pairedWith, tput: r.runs.measured.okRps / b.okRps, p99: r.runs.measured.p99 / b.p99 };
 }
 
 // One row per load scenario and per figure a one-shot scenario reports; counts the checks that say ok: false.

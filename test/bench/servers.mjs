@@ -10,6 +10,7 @@ import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
 import { adminPost } from './api.mjs';
 import { ROOT, config } from './config.mjs';
+import { background, pin } from './cpus.mjs';
 import { countClicks, waitForClicks } from './d1.mjs';
 import { ourWorkerdProcesses } from './procfs.mjs';
 
@@ -113,7 +114,8 @@ class Runtime {
   }
 }
 
-async function startMiniflare(name, options) {
+// `cpus`: 'server' for a workerd that answers measured requests, 'driver' for one working beside it (cpus.mjs).
+async function startMiniflare(name, { cpus = 'server', ...options }) {
   const runtime = new Runtime(name);
   const workerdBefore = new Set(ourWorkerdProcesses().map((p) => p.pid));
   const mf = new Miniflare({
@@ -129,6 +131,8 @@ async function startMiniflare(name, options) {
     const url = await mf.ready;
     // The workerd process this instance started (it runs the worker, the queue broker and D1's SQLite): for memory readings.
     const workerdPid = ourWorkerdProcesses().find((p) => !workerdBefore.has(p.pid))?.pid ?? null;
+    pin(workerdPid, cpus);
+    if (cpus === 'driver') background(workerdPid);
     return { mf, url: url.href.replace(/\/$/, ''), runtime, workerdPid };
   } catch (e) {
     runtime.dump();
@@ -362,7 +366,9 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
     const migrationsDir = path.join(ROOT, d1.migrations_dir ?? 'migrations');
 
     if (splitConsumer) {
+      // Off the edge's CPU, as on Cloudflare the consumer never runs on the thread answering redirects.
       consumerSide = await startMiniflare(`${name}-consumer`, {
+        cpus: 'driver',
         d1Persist: path.join(tmp, 'd1-consumer'),
         workers: [
           { name: QUEUE_INGRESS_WORKER, modules: true, script: QUEUE_INGRESS_SCRIPT, queueProducers: { [producer.binding]: { queueName: producer.queue } } },
