@@ -58,20 +58,37 @@ function compress(h: Int32Array, m: Uint8Array, off: number): void {
 const TAIL = new Uint8Array(2 * BLOCK);
 const TAIL_VIEW = new DataView(TAIL.buffer);
 
-// Folds `msg` and the padding into `h`, which already holds the state after `before` bytes.
-function finish(h: Int32Array, before: number, msg: Uint8Array): void {
+// Folds the first `length` bytes of `msg` and the padding into `h`, which already holds the state after `before` bytes.
+function finish(h: Int32Array, before: number, msg: Uint8Array, length = msg.length): void {
   let off = 0;
-  for (; off + BLOCK <= msg.length; off += BLOCK) compress(h, msg, off);
-  const rest = msg.length - off;
+  for (; off + BLOCK <= length; off += BLOCK) compress(h, msg, off);
+  const rest = length - off;
   const tailLength = rest < BLOCK - 8 ? BLOCK : 2 * BLOCK;
   TAIL.fill(0, 0, tailLength);
-  TAIL.set(msg.subarray(off));
+  for (let i = 0; i < rest; i++) TAIL[i] = msg[off + i]!;
   TAIL[rest] = 0x80;
-  const bits = (before + msg.length) * 8;
+  const bits = (before + length) * 8;
   TAIL_VIEW.setUint32(tailLength - 8, Math.floor(bits / 2 ** 32));
   TAIL_VIEW.setUint32(tailLength - 4, bits >>> 0);
   compress(h, TAIL, 0);
   if (tailLength > BLOCK) compress(h, TAIL, BLOCK);
+}
+
+// A message's UTF-8 bytes go into one reused buffer, so hashing allocates no ArrayBuffer per call (each
+// one is off-heap memory the garbage collector must account for and sweep): ASCII, as IPs and nearly all
+// user agents are, byte by byte; anything else through TextEncoder.encodeInto. Grows to the longest message.
+let scratch = new Uint8Array(512);
+
+function encodeToScratch(message: string): number {
+  const n = message.length;
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  if (n * 3 > scratch.length) scratch = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const c = message.charCodeAt(i);
+    if (c > 0x7f) return encoder.encodeInto(message, scratch).written;
+    scratch[i] = c;
+  }
+  return n;
 }
 
 function bytesOf(h: Int32Array): Uint8Array {
@@ -87,7 +104,24 @@ export function sha256(msg: Uint8Array): Uint8Array {
   return bytesOf(h);
 }
 
-export type Hmac = (message: string) => Uint8Array;
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const HEX_OUT = new Uint16Array(64);
+
+// The first `words` 32-bit words of a state in hex, built as one string.
+function hexOf(h: Int32Array, words: number): string {
+  for (let w = 0; w < words; w++) {
+    const v = h[w]!;
+    for (let i = 0; i < 8; i++) HEX_OUT[w * 8 + i] = HEX_CODES[(v >>> (28 - 4 * i)) & 15]!;
+  }
+  return String.fromCharCode.apply(null, HEX_OUT.subarray(0, words * 8) as unknown as number[]);
+}
+
+export type Hmac = {
+  // The 32-byte MAC.
+  (message: string): Uint8Array;
+  // Its first 16 bytes in hex: what the visitor hash keeps, with nothing allocated but the string.
+  hex128(message: string): string;
+};
 
 // A keyed HMAC-SHA256: the key's inner and outer pads are folded in once, here.
 export function hmacSha256(key: string): Hmac {
@@ -103,9 +137,11 @@ export function hmacSha256(key: string): Hmac {
   const inner = pad(0x36);
   const outer = pad(0x5c);
   const h = new Int32Array(8);
-  return (message) => {
+  // Leaves the MAC in `h`.
+  const run = (message: string) => {
+    const length = encodeToScratch(message); // first: it may replace `scratch`
     h.set(inner);
-    finish(h, BLOCK, encoder.encode(message));
+    finish(h, BLOCK, scratch, length);
     // The outer hash's message is the inner digest: 32 bytes, one block with its padding.
     for (let i = 0; i < 8; i++) TAIL_VIEW.setInt32(i * 4, h[i]!);
     TAIL.fill(0, 32, BLOCK);
@@ -113,6 +149,9 @@ export function hmacSha256(key: string): Hmac {
     TAIL_VIEW.setUint32(BLOCK - 4, (BLOCK + 32) * 8);
     h.set(outer);
     compress(h, TAIL, 0);
-    return bytesOf(h);
+    return h;
   };
+  const mac = (message: string) => bytesOf(run(message));
+  mac.hex128 = (message: string) => hexOf(run(message), 4);
+  return mac;
 }

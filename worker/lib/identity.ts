@@ -4,8 +4,6 @@ import { utcDay } from '../domain/clicks';
 import { DAY_MS } from '../domain/periods';
 import { hmacSha256, type Hmac } from './hmac-sha256';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 // One keyed HMAC per day per isolate: keying it is most of the work for a short message.
 let cached: { secret: string; day: number; mac: Hmac } | null = null;
 
@@ -17,8 +15,5 @@ function dailyMac(secret: string, at: number): Hmac {
 
 // The first 128 bits of HMAC-SHA256("<secret>:<UTC day>", ip \n user agent), in hex.
 export function visitorIdentity(secret: string, ip: string, userAgent: string, at: number): string {
-  const mac = dailyMac(secret, at)(`${ip}\n${userAgent}`);
-  let hex = '';
-  for (let i = 0; i < 16; i++) hex += HEX[mac[i]!];
-  return hex;
+  return dailyMac(secret, at).hex128(`${ip}\n${userAgent}`);
 }

@@ -46,15 +46,14 @@ export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext
   const route = slot?.value;
   if (!slot || !route?.active || !hasSecrets(env)) return null;
   refreshAhead(env, ctx, slug, slot.expires, now);
-  const res = answer(request, route, now, env, ctx);
-  // The id answers carry everywhere. No log frame is opened for it: nothing here logs per request, and a
-  // flush failure is logged with the click ids of the whole flush, which spans many requests.
-  res.headers.set('Request-Id', requestIdFrom(request.headers));
-  return res;
+  // The id answers carry everywhere (the router's middleware adds it on the full path). No log frame is
+  // opened for it: nothing here logs per request, and a flush failure is logged with the click ids of the
+  // whole flush, which spans many requests.
+  return answer(request, route, now, env, ctx, requestIdFrom(request.headers));
 }
 
 // The 302 with a fresh click id; the click is recorded after the response, inside waitUntil.
-function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Response {
+function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, requestId?: string): Response {
   const clickId = newClickId();
   const headers = request.headers;
   const userAgent = headers.get('user-agent');
@@ -73,10 +72,9 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
   // Never throws: a click the queue and D1 both refuse is logged as lost, the shopper still gets the 302.
   const flush = batchClick(env, click);
   if (flush) ctx.waitUntil(flush);
-  return new Response(null, {
-    status: 302,
-    headers: { Location: locationWithClick(route.target, clickId), ...REDIRECT_HEADERS },
-  });
+  // Every header in the constructor: setting one afterwards is another call into the runtime.
+  const location = locationWithClick(route.target, clickId);
+  return new Response(null, { status: 302, headers: requestId ? { Location: location, ...REDIRECT_HEADERS, 'Request-Id': requestId } : { Location: location, ...REDIRECT_HEADERS } });
 }
 
 // Refresh-ahead: a link requested in the last fifth of its cache lifetime is read again in the

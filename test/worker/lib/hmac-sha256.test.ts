@@ -34,6 +34,17 @@ describe('HMAC-SHA256', () => {
     );
   });
 
+  it('gives the first 16 bytes of the MAC in hex, for ASCII, Unicode and messages longer than any before', async () => {
+    const key = 'a daily key of ordinary length:2026-11-23';
+    const mac = hmacSha256(key);
+    // Grows the reused message buffer mid-sequence, then goes back to short and non-ASCII messages.
+    for (const message of ['', '203.0.113.7\nMozilla/5.0', 'é', 'x'.repeat(5_000), '2001:db8::1\nNaïve 🚀 agent', 'y'.repeat(171), 'z']) {
+      const full = await webCryptoHmac(key, message);
+      expect(mac.hex128(message), `length ${message.length}`).toBe(full.slice(0, 32));
+      expect(hex(mac(message))).toBe(full);
+    }
+  });
+
   it('gives the visitor hash WebCrypto gave before, so hashes stored earlier stay comparable', async () => {
     const secret = 'identity-secret-of-at-least-32-characters';
     const at = Date.UTC(2026, 10, 23, 12);
