@@ -74,7 +74,7 @@ export const config = {
     return num('BENCH_DURATION', 10, 2, { min: 1 });
   },
   // A scenario with a target against its baseline is measured in this many slices of `slice` seconds,
-  // alternating with the baseline's (run.mjs, runPaired); `duration` is for the other load scenarios.
+  // alternating with the baseline's (run.mjs, runLoadScenario); `duration` is for the other load scenarios.
   get rounds() {
     return num('BENCH_ROUNDS', 8, 2, { min: 1, integer: true });
   },

@@ -4,8 +4,8 @@
 // unpinned and by at most 7% pinned. So, where Linux's taskset is available and there are at least two
 // usable CPUs, the measured workerd's event-loop thread gets the last CPU to itself and everything else
 // (its helper threads, this process, Miniflare's Node side, the load generator, a consumer's own workerd)
-// shares the others. Both
-// sides of every ratio run the same way, and the report says so. BENCH_PIN=0 turns it off.
+// shares the others. Both sides of every ratio run the same way, and the report says so. BENCH_PIN=0
+// turns it off.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { config } from './config.mjs';

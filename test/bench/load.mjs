@@ -20,6 +20,18 @@ function percentile(sorted, p) {
   return sorted[rank];
 }
 
+// Throughput over `seconds` and latency percentiles over `sorted` (every response's latency, ascending).
+function rates(responses, expected, seconds, sorted) {
+  return {
+    rps: responses / seconds,
+    okRps: expected / seconds,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+  };
+}
+
 // --- parent side -------------------------------------------------------------------------------
 
 /**
@@ -107,12 +119,7 @@ async function childRun({ url, scenario: name, context, connections, duration, k
     socketErrorKinds,
     timeouts: result.timeouts,
     errors: responses - expected + result.errors + result.timeouts,
-    rps: responses / seconds,
-    okRps: expected / seconds,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-    max: latencies.length ? latencies[latencies.length - 1] : NaN,
+    ...rates(responses, expected, seconds, latencies),
     loadgenCpu: (cpu.user + cpu.system) / 1e6,
     child: scenario.trackerReport ? scenario.trackerReport(tracker) : undefined,
     latencies: keepLatencies ? latencies : undefined,
@@ -146,12 +153,7 @@ export function mergeRuns(runs) {
     socketErrorKinds,
     timeouts: sum((r) => r.timeouts),
     errors: sum((r) => r.errors),
-    rps: responses / seconds,
-    okRps: expected / seconds,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-    max: latencies.length ? latencies[latencies.length - 1] : NaN,
+    ...rates(responses, expected, seconds, latencies),
     loadgenCpu: sum((r) => r.loadgenCpu),
     cpu: { workerd: weighted((r) => r.cpu.workerd), loadgen: weighted((r) => r.cpu.loadgen) },
     slices: runs.map((r) => ({ seconds: r.seconds, okRps: r.okRps, p99: r.p99 })),

@@ -62,11 +62,10 @@ async function main() {
         log(`${s.server} ready at ${server.url} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       }
       try {
-        // A scenario with a target against its baseline is measured interleaved with it (runPaired).
+        // A scenario with a target against its baseline is measured interleaved with it (runLoadScenario).
         const base = s.targets && s.baseline ? scenarios.find((x) => x.name === s.baseline) : null;
         if (s.kind === 'oneshot') results.push(await runOneshot(s, server));
-        else if (base) results.push(...(await runPaired(s, server, base, servers.get(base.server))));
-        else results.push(await runLoadScenario(s, server));
+        else results.push(...(await runLoadScenario(s, server, base, base && servers.get(base.server))));
       } catch (e) {
         // What workerd and the worker printed is usually the explanation (an uncaught exception, a D1 error).
         server.runtime.dump();
@@ -89,65 +88,48 @@ async function main() {
   return report(results, { ...started, wallMs: Date.now() - started.at });
 }
 
-async function runLoadScenario(s, server) {
+// A load scenario: `before`, a warm-up, the measured load, `after`. With `base` (the baseline a scenario has
+// a target against) the two are measured interleaved: after a warm-up of each, config.rounds alternating
+// slices of config.slice seconds, the order flipped every round so neither side always follows the other,
+// each side pooled (mergeRuns). On a shared machine throughput drifts by tens of percent within a minute:
+// measured one after the other, a ratio would mostly measure the drift; interleaved, both sides sample the
+// same stretches of time. Returns the results to report: when paired, the baseline's first, then the
+// scenario's, which points at it (`pairedWith`).
+async function runLoadScenario(s, server, base = null, baseServer = null) {
   const state = s.before ? await s.before(server) : {};
-  const load = { url: server.url, scenario: s.name, context: { ...server.context, ...state.context }, connections: config.connections };
-  const runs = {};
+  const side = (x, srv, context) => ({ name: x.name, load: { url: srv.url, scenario: x.name, context, connections: config.connections } });
+  const sides = [side(s, server, { ...server.context, ...state.context }), ...(base ? [side(base, baseServer, baseServer.context)] : [])];
+  const runs = sides.map(() => ({}));
   if (config.warmup > 0) {
-    log(`${s.name}: warm-up ${config.warmup} s @ ${config.connections} connections`);
-    runs.warmup = await runLoad({ ...load, duration: config.warmup });
+    log(`${sides.map((x) => x.name).join(' and ')}: warm-up ${config.warmup} s each @ ${config.connections} connections`);
+    for (const [i, x] of sides.entries()) runs[i].warmup = await runLoad({ ...x.load, duration: config.warmup });
   }
-  log(`${s.name}: measuring ${config.duration} s @ ${config.connections} connections`);
   // The runtime whose log shows the consumer's batches: a second instance when the consumer runs apart.
   const { queueBatches } = server.queueRuntime ?? server.runtime;
   const batchesBefore = queueBatches.length;
   const loadStart = Date.now();
-  runs.measured = await runLoad({ ...load, duration: config.duration });
-  const loadEnd = Date.now();
-  if (runs.measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
-  if (s.after) log(`${s.name}: post-load checks...`);
-  const extra = s.after ? await s.after(server, state, runs) : {};
-  const queue = queueStats(queueBatches.slice(batchesBefore), loadStart, loadEnd);
-  return { scenario: s, server, runs, extra, queue };
-}
-
-// The scenario and its baseline in alternating slices (config.rounds of config.slice seconds each; the
-// order flips every round, so neither side always follows the other). On a shared machine
-// throughput drifts by tens of percent within a minute: measured one after the other, the ratio would
-// mostly measure the drift; interleaved, both sides sample the same stretches of time. Returns the
-// baseline's merged result, then the scenario's, which points at it (`pairedWith`).
-async function runPaired(s, server, base, baseServer) {
-  const state = s.before ? await s.before(server) : {};
-  const sides = [
-    { scenario: s, server, load: { url: server.url, scenario: s.name, context: { ...server.context, ...state.context } } },
-    { scenario: base, server: baseServer, load: { url: baseServer.url, scenario: base.name, context: baseServer.context } },
-  ];
-  const { slice } = config;
-  const runs = sides.map(() => ({ slices: [] }));
-  if (config.warmup > 0) {
-    log(`${s.name} and ${base.name}: warm-up ${config.warmup} s each @ ${config.connections} connections`);
-    for (const [i, side] of sides.entries()) runs[i].warmup = await runLoad({ ...side.load, connections: config.connections, duration: config.warmup });
-  }
-  log(`${s.name} vs ${base.name}: measuring ${config.rounds} alternating slices of ${slice} s each @ ${config.connections} connections`);
-  const { queueBatches } = server.queueRuntime ?? server.runtime;
-  const batchesBefore = queueBatches.length;
-  const loadStart = Date.now();
-  for (let round = 0; round < config.rounds; round++) {
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const i of order) runs[i].slices.push(await runLoad({ ...sides[i].load, connections: config.connections, duration: slice, keepLatencies: true }));
+  if (base) {
+    log(`${s.name} vs ${base.name}: measuring ${config.rounds} alternating slices of ${config.slice} s each @ ${config.connections} connections`);
+    const slices = sides.map(() => []);
+    for (let round = 0; round < config.rounds; round++) {
+      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) slices[i].push(await runLoad({ ...sides[i].load, duration: config.slice, keepLatencies: true }));
+    }
+    slices.forEach((list, i) => (runs[i].measured = mergeRuns(list)));
+  } else {
+    log(`${s.name}: measuring ${config.duration} s @ ${config.connections} connections`);
+    runs[0].measured = await runLoad({ ...sides[0].load, duration: config.duration });
   }
   const loadEnd = Date.now();
-  for (const r of runs) {
-    r.measured = mergeRuns(r.slices);
-    delete r.slices;
-  }
-  if (runs[0].measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
+  const own = runs[0];
+  if (own.measured.responses === 0) throw new Error(`${s.name}: no responses at all from ${server.url}`);
   if (s.after) log(`${s.name}: post-load checks...`);
-  const extra = s.after ? await s.after(server, state, runs[0]) : {};
-  // Messages come only from this scenario's slices: rates are over its own seconds, not the whole window.
-  const queue = queueStats(queueBatches.slice(batchesBefore), loadStart, loadEnd, runs[0].measured.seconds);
+  const extra = s.after ? await s.after(server, state, own) : {};
+  // Messages come only from this scenario's load: rates are over its own measured seconds, not the window.
+  const queue = queueStats(queueBatches.slice(batchesBefore), loadStart, loadEnd, own.measured.seconds);
+  const result = { scenario: s, server, runs: own, extra, queue };
+  if (!base) return [result];
   const baseResult = { scenario: { ...base, title: `${base.title}, interleaved with ${s.name}` }, server: baseServer, runs: runs[1], extra: {}, queue: null };
-  return [baseResult, { scenario: s, server, runs: runs[0], extra, queue, pairedWith: baseResult }];
+  return [baseResult, { ...result, pairedWith: baseResult }];
 }
 
 async function runOneshot(s, server) {
@@ -167,7 +149,7 @@ function snapshotRuntime(server) {
 }
 
 // Consumer batches completed during the measured load and after it.
-function queueStats(batches, loadStart, loadEnd, loadSeconds = (loadEnd - loadStart) / 1000) {
+function queueStats(batches, loadStart, loadEnd, loadSeconds) {
   if (batches.length === 0) return null;
   const during = batches.filter((b) => b.at <= loadEnd && b.at >= loadStart);
   const after = batches.filter((b) => b.at > loadEnd);
@@ -321,7 +303,7 @@ function report(results, run) {
   return failed ? 2 : 0;
 }
 
-// Against the baseline's slices interleaved with this scenario (runPaired), or else its last run before it.
+// Against the baseline's slices interleaved with this scenario (runLoadScenario), or else its last run before it.
 function baselineRatio(r, results) {
   if (!r.scenario.baseline || !r.runs) return null;
   const base = r.pairedWith ?? results.slice(0, results.indexOf(r)).reverse().find((x) => x.scenario.name === r.scenario.baseline);

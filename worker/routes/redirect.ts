@@ -73,8 +73,9 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
   const flush = batchClick(env, click);
   if (flush) ctx.waitUntil(flush);
   // Every header in the constructor: setting one afterwards is another call into the runtime.
-  const location = locationWithClick(route.target, clickId);
-  return new Response(null, { status: 302, headers: requestId ? { Location: location, ...REDIRECT_HEADERS, 'Request-Id': requestId } : { Location: location, ...REDIRECT_HEADERS } });
+  const responseHeaders: Record<string, string> = { Location: locationWithClick(route.target, clickId), ...REDIRECT_HEADERS };
+  if (requestId) responseHeaders['Request-Id'] = requestId;
+  return new Response(null, { status: 302, headers: responseHeaders });
 }
 
 // Refresh-ahead: a link requested in the last fifth of its cache lifetime is read again in the
