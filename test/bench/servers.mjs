@@ -431,9 +431,10 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
     const storefrontKey = (await adminPost(url, adminKey, 'keys', { scope: 'storefront', name: 'bench storefront' })).key;
     // The ingest key is also the HMAC secret a store signs conversions with.
     const ingestKey = (await adminPost(url, adminKey, 'keys', { scope: 'ingest', name: 'bench ingest' })).key;
-    // The consumer side writes clicks against the same links: it gets the edge's rows.
+    // The consumer side writes clicks against the same links: it gets the edge's rows. Its D1 holds the
+    // queued clicks; a batch the queue refused lands in the edge's own D1 (the redirect's fallback).
     const copied = splitConsumer ? await copyRows(db, consumerSide.db) : 0;
-    const clicksDb = splitConsumer ? consumerSide.db : db;
+    const clicksDb = splitConsumer ? [consumerSide.db, db] : db;
 
     // Probe the redirect once and watch the click reach D1: proves the queue consumer is wired.
     const before = await countClicks(clicksDb);
@@ -453,7 +454,7 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
       url,
       runtime,
       db,
-      // Where clicks land and who logs the consumer's batches: the consumer instance when split.
+      // Where clicks land (both D1s when split) and who logs the consumer's batches.
       clicksDb,
       queueRuntime: consumerSide?.runtime ?? runtime,
       workerdPid,
