@@ -24,6 +24,7 @@ const KNOWN = new Set([
   'BENCH_ROUNDS',
   'BENCH_SLICE',
   'BENCH_PIN',
+  'BENCH_ENTRY',
   'BENCH_CONNECTIONS',
   'BENCH_WARMUP',
   'BENCH_DRAIN_TIMEOUT_MS',
@@ -33,6 +34,7 @@ const KNOWN = new Set([
   'BENCH_VERBOSE',
   'BENCH_DIAG',
   'BENCH_VISITORS',
+  'BENCH_SHOPPERS',
   'BENCH_VARS',
   'BENCH_INSPECTOR_PORT',
   'BENCH_ONLY',
@@ -118,10 +120,23 @@ export const config = {
   get visitors() {
     return num('BENCH_VISITORS', 0, 0, { min: 0, integer: true });
   },
+  // The code check's client IPs: requests go round-robin over this many shoppers (0 = a fresh IP for
+  // every request). Why the default is bounded: beside CODE_CHECK_IP_SPACE in scenarios.mjs.
+  get shoppers() {
+    return num('BENCH_SHOPPERS', 10_000, 10_000, { min: 0, integer: true });
+  },
   // Investigations only: JSON object overriding wrangler.toml [vars] for the Chorus servers,
   // e.g. BENCH_VARS='{"LINK_CACHE_TTL_MS":"0"}'. The report prints any override.
   get varOverrides() {
     return process.env.BENCH_VARS ? JSON.parse(process.env.BENCH_VARS) : {};
+  },
+  // How load reaches a measured worker: 'direct' (a workerd socket bound to the worker itself, as
+  // Cloudflare's front line hands it requests) or 'miniflare' (through Miniflare's entry worker, a
+  // local-only JavaScript hop that every request and response body passes through). See servers.mjs.
+  get entry() {
+    const value = process.env.BENCH_ENTRY || 'direct';
+    if (value !== 'direct' && value !== 'miniflare') throw new Error(`BENCH_ENTRY=${JSON.stringify(value)} must be direct or miniflare`);
+    return value;
   },
   // Pin the measured workerd to a CPU of its own and the rest to the others (cpus.mjs); 0 turns it off.
   get pin() {
@@ -158,6 +173,12 @@ export const config = {
     return sizes('BENCH_PAYOUT_ENTRIES', [100_000, 1_000_000], [10_000, 50_000]);
   },
 };
+
+// A fixed `cf` object: Miniflare would otherwise try to download one, and the redirect reads cf.country.
+// Through the entry worker Miniflare adds it to each request; on a direct socket workerd reads it from
+// this header (the socket's cfBlobHeader) and strips it, as Cloudflare's front line fills request.cf.
+export const CF = { country: 'US', colo: 'LOCAL', asn: 64496, clientTcpRtt: 0, httpProtocol: 'HTTP/1.1' };
+export const cfHeaders = () => (config.entry === 'direct' ? { 'mf-cf-blob': JSON.stringify(CF) } : {});
 
 // Headers every load request carries: a desktop browser (so clicks count as human) from one fixed IP.
 export const BROWSER_HEADERS = {

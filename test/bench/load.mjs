@@ -71,7 +71,7 @@ export function runLoad(o) {
 // --- child side --------------------------------------------------------------------------------
 
 async function childRun({ url, scenario: name, context, connections, duration, keepLatencies }) {
-  const [{ default: autocannon }, { scenarios }] = await Promise.all([import('autocannon'), import('./scenarios.mjs')]);
+  const [{ default: autocannon }, { scenarios }, { cfHeaders }] = await Promise.all([import('autocannon'), import('./scenarios.mjs'), import('./config.mjs')]);
   const scenario = scenarios.find((s) => s.name === name);
   if (!scenario) throw new Error(`unknown scenario ${name}`);
   process.send({ type: 'start' });
@@ -83,7 +83,7 @@ async function childRun({ url, scenario: name, context, connections, duration, k
   const instance = autocannon({
     url,
     requests: scenario.requests(context, tracker),
-    headers: scenario.headers ?? {},
+    headers: { ...(scenario.headers ?? {}), ...cfHeaders() },
     connections,
     duration,
     pipelining: 1,

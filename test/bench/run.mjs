@@ -13,7 +13,7 @@ import { applyFlags, config } from './config.mjs';
 import { describePlan, pin } from './cpus.mjs';
 import { mergeRuns, runLoad } from './load.mjs';
 import { scenarios as ALL_SCENARIOS } from './scenarios.mjs';
-import { SERVERS, SERVER_MODE, prebundle, removeBundles } from './servers.mjs';
+import { SERVERS, prebundle, removeBundles, serverMode } from './servers.mjs';
 
 function selectScenarios() {
   if (!config.only) return ALL_SCENARIOS.filter((s) => config.diag || !s.diagnostic);
@@ -188,7 +188,7 @@ function report(results, run) {
   out.push('');
   out.push('Chorus benchmark');
   out.push('================');
-  out.push(`server mode : ${SERVER_MODE}`);
+  out.push(`server mode : ${serverMode()}`);
   out.push(`load        : autocannon ${config.connections} connections, ${config.warmup} s warm-up + ${config.duration} s measured per load scenario, 127.0.0.1, keep-alive, redirects not followed${config.quick ? ' (--quick sizes)' : ''}`);
   out.push(`visitors    : redirects from ${config.visitors > 0 ? `random cf-connecting-ip of ${config.visitors} visitors` : 'one fixed cf-connecting-ip'}, desktop Chrome user-agent (counted as human clicks)`);
   out.push(`machine     : ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, node ${process.version}`);

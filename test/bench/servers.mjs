@@ -9,15 +9,25 @@ import readline from 'node:readline';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
 import { adminPost } from './api.mjs';
-import { ROOT, config } from './config.mjs';
+import { CF, ROOT, config } from './config.mjs';
 import { background, pin } from './cpus.mjs';
 import { countClicks, waitForClicks } from './d1.mjs';
 import { ourWorkerdProcesses } from './procfs.mjs';
 
-export const SERVER_MODE = 'Miniflare API (new Miniflare({...}), workerd direct, no wrangler dev proxy)';
+// Miniflare's own URL leads to its entry worker (core:entry), JavaScript in a second isolate on the same
+// thread that copies each request (adding `cf`) and forwards it, and the response with its body, to the
+// worker. Production has no such hop: Cloudflare's front line hands the request to the worker's isolate.
+// Measured here, the hop cost about two thirds of the bare worker's time per request and its garbage
+// collection showed up in everyone's p99, so by default every measured worker also gets a direct socket
+// (Miniflare's unsafeDirectSockets: workerd's HTTP server bound to the worker itself) and load goes
+// there. `--entry=miniflare` measures through the entry worker instead.
+export function serverMode() {
+  return config.entry === 'direct'
+    ? 'Miniflare API (new Miniflare({...})), requests on a direct workerd socket to each worker: no wrangler dev proxy, no Miniflare entry worker'
+    : "Miniflare API (new Miniflare({...})), requests through Miniflare's entry worker (--entry=miniflare): no wrangler dev proxy";
+}
+const DIRECT = () => (config.entry === 'direct' ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {});
 
-// A fixed `cf` object: Miniflare would otherwise try to download one, and the redirect reads cf.country.
-const CF = { country: 'US', colo: 'LOCAL', asn: 64496, clientTcpRtt: 0, httpProtocol: 'HTTP/1.1' };
 
 const BARE_SCRIPT = `export default {
   fetch() {
@@ -115,7 +125,9 @@ class Runtime {
 }
 
 // `cpus`: 'server' for a workerd that answers measured requests, 'driver' for one working beside it (cpus.mjs).
-async function startMiniflare(name, { cpus = 'server', ...options }) {
+// `measured`: the worker (by name; '' for a single-worker instance) whose URL this returns: its direct
+// socket when it has one, else Miniflare's entry URL.
+async function startMiniflare(name, { cpus = 'server', measured, ...options }) {
   const runtime = new Runtime(name);
   const workerdBefore = new Set(ourWorkerdProcesses().map((p) => p.pid));
   const mf = new Miniflare({
@@ -128,7 +140,8 @@ async function startMiniflare(name, { cpus = 'server', ...options }) {
     ...options,
   });
   try {
-    const url = await mf.ready;
+    const entryUrl = await mf.ready;
+    const url = measured !== undefined && config.entry === 'direct' ? await mf.unsafeGetDirectURL(measured || undefined) : entryUrl;
     // The workerd process this instance started (it runs the worker, the queue broker and D1's SQLite): for memory readings.
     const workerdPid = ourWorkerdProcesses().find((p) => !workerdBefore.has(p.pid))?.pid ?? null;
     pin(workerdPid, cpus);
@@ -150,6 +163,8 @@ function wranglerConfig() {
 export async function startBare() {
   const wc = wranglerConfig();
   const { mf, url, runtime } = await startMiniflare('bare', {
+    measured: '',
+    ...DIRECT(),
     name: 'bare',
     modules: true,
     script: BARE_SCRIPT,
@@ -384,9 +399,11 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
       ...(stubQueue ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } } : {}),
       ...(splitConsumer ? { wrappedBindings: { [producer.binding]: { scriptName: FORWARD_QUEUE_WORKER, bindings: { TARGET: consumerSide.url } } } } : {}),
       ...assets,
+      ...DIRECT(),
     });
     const helper = stubQueue ? [{ name: STUB_QUEUE_WORKER, modules: true, script: STUB_QUEUE_SCRIPT }] : splitConsumer ? [{ name: FORWARD_QUEUE_WORKER, modules: true, script: FORWARD_QUEUE_SCRIPT }] : [];
     const started = await startMiniflare(name, {
+      measured: wc.name,
       ...(config.inspectorPort ? { inspectorPort: config.inspectorPort } : {}),
       d1Persist: path.join(tmp, 'd1'),
       workers: [worker, ...helper],
