@@ -7,7 +7,9 @@ import { cachedCodeCheck } from './routes/codes';
 import { cachedRedirect } from './routes/redirect';
 import { runScheduled } from './jobs/scheduled';
 import { consumeWebhookDeliveries } from './webhooks/deliver';
-import { enqueueAfterResponse, sweepWebhookDeliveries } from './webhooks/enqueue';
+import { enqueueAfterResponse, sweepWebhookDeliveries, watchingDeliveries } from './webhooks/enqueue';
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 // Each environment names its queues chorus-<queue>[-<environment>].
 const isWebhookQueue = (name: string) => /^chorus-webhooks(-|$)/.test(name);
@@ -22,9 +24,11 @@ export default {
     // and storefronts checking a code it already knows: both answered before the router.
     const hot = cachedRedirect(request, bound, ctx) ?? (await cachedCodeCheck(request, bound));
     if (hot) return hot;
-    const response = await app.fetch(request, bound, ctx);
-    // Webhook events committed by this request go to the queue once the response is on its way.
-    withRequestId(response.headers.get('request-id') ?? newRequestId(), () => enqueueAfterResponse(request, response, bound, ctx));
+    // Reads write nothing; a write's D1 notes whether it made a webhook delivery due.
+    const writes = READS.has(request.method) ? null : watchingDeliveries(bound);
+    const response = await app.fetch(request, writes?.env ?? bound, ctx);
+    // Deliveries this request made due go to the queue once the response is on its way.
+    if (writes?.due()) withRequestId(response.headers.get('request-id') ?? newRequestId(), () => enqueueAfterResponse(bound, ctx));
     return response;
   },
   queue: (batch, env, _ctx) =>

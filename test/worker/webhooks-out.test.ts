@@ -8,7 +8,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF }
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closePeriod } from '../../worker/db/payouts';
 import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
-import { claimDueDeliveries, recordAttempt } from '../../worker/db/webhooks';
+import { claimDueDeliveries, conversionCreatedStatements, markForReplay, recordAttempt } from '../../worker/db/webhooks';
 import { recordConversion } from '../../worker/db/conversions';
 import type { Env } from '../../worker/env';
 import { newId } from '../../worker/lib/ids';
@@ -16,7 +16,7 @@ import { hashPassword } from '../../worker/lib/passwords';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
-import { sweepWebhookDeliveries } from '../../worker/webhooks/enqueue';
+import { sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
 import { BASE, createBrand, failingBatches, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
@@ -409,6 +409,60 @@ describe('enqueueing', () => {
     await sweepWebhookDeliveries(env as Env);
     const row = await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>();
     expect(row?.queued_at).toBeGreaterThan(0);
+  });
+
+  it('notes a delivery made due only by a batch that made one, or that failed and may have', async () => {
+    const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC' });
+    const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
+    const hooked = await createMoneyBrand();
+    const endpoint = await addEndpoint(hooked.brand, { events: ['conversion.created'] });
+    const fannedOut = watchingDeliveries(env as Env);
+    await recordConversion(fannedOut.env.DB, ingest(hooked.brand.brandId), input(), 'api');
+    expect(fannedOut.due()).toBe(true);
+
+    // Its only endpoint wants another event: the order's fan-out inserts nothing.
+    const unhooked = await createMoneyBrand();
+    await addEndpoint(unhooked.brand, { events: ['payout.closed'] });
+    const quiet = watchingDeliveries(env as Env);
+    await recordConversion(quiet.env.DB, ingest(unhooked.brand.brandId), input(), 'api');
+    expect(quiet.due()).toBe(false);
+
+    // A fault injected on purpose: a batch carrying a fan-out fails, and a batch may fail after committing.
+    const failed = watchingDeliveries({ ...env, DB: failingBatches() } as Env);
+    await expect(failed.env.DB.batch(conversionCreatedStatements(failed.env.DB, newId('cv'), Date.now()))).rejects.toThrow(/storage unavailable/);
+    expect(failed.due()).toBe(true);
+
+    // A replay makes its delivery due; one refused (the endpoint disabled) does not.
+    const { deliveryId } = await parkedDelivery(hooked.brand.brandId, endpoint.id);
+    const actor = { actorType: 'api_key' as const, actorId: 'key_test' };
+    const replayed = watchingDeliveries(env as Env);
+    expect(await markForReplay(replayed.env.DB, hooked.brand.brandId, deliveryId, actor, Date.now() + 3_600_000)).toBe(true);
+    expect(replayed.due()).toBe(true);
+    await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(endpoint.id).run();
+    const refused = watchingDeliveries(env as Env);
+    expect(await markForReplay(refused.env.DB, hooked.brand.brandId, deliveryId, actor, Date.now())).toBe(false);
+    expect(refused.due()).toBe(false);
+  });
+
+  it('after a write, claims due deliveries only when the write made one due', async () => {
+    // A delivery due and never handed over (as if its enqueue had failed): any claim pass takes it.
+    const stranded = await createBrand();
+    const endpoint = await addEndpoint(stranded);
+    const { deliveryId } = await parkedDelivery(stranded.brandId, endpoint.id);
+    await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
+    const queuedAt = async () => (await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>())?.queued_at ?? null;
+
+    // An order for a brand without endpoints makes nothing due: no claim after its response.
+    const quiet = await createMoneyBrand();
+    expect((await signedPost(quiet.brand, quiet.ingestKey, '/v1/conversions', order(`wh-${tag()}`))).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await queuedAt()).toBeNull();
+
+    // An order that fans out a delivery: the pass after its response claims every due delivery.
+    const hooked = await createMoneyBrand();
+    await addEndpoint(hooked.brand, { events: ['conversion.created'] });
+    expect((await signedPost(hooked.brand, hooked.ingestKey, '/v1/conversions', order(`wh-${tag()}`))).status).toBe(201);
+    await vi.waitFor(async () => expect(await queuedAt()).toBeGreaterThan(0), { timeout: 5_000, interval: 50 });
   });
 
   it('claims each due delivery once, and reclaims one whose queue message was lost', async () => {

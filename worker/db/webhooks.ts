@@ -31,6 +31,22 @@ ON CONFLICT(event_id, endpoint_id) DO NOTHING`;
 
 const FAN_OUT_ONE = fanOut('e.id = ?1');
 
+// The statements that can make a delivery due now: every fan-out insert and every replay. A request
+// whose batch ran one and changed rows with it hands the due deliveries to the queue once its response is
+// out (webhooks/enqueue.ts); other writes skip that claim, so an order for a brand without endpoints costs
+// no extra write. Keyed by the statement objects, which are built for each batch.
+const makesDue = new WeakSet<D1PreparedStatement>();
+function due(statement: D1PreparedStatement): D1PreparedStatement {
+  makesDue.add(statement);
+  return statement;
+}
+
+// Whether a batch made a delivery due, from its statements and results; without results (the batch
+// failed, possibly after committing) any such statement counts.
+export function madeDeliveriesDue(statements: readonly D1PreparedStatement[], results?: readonly D1Result[]): boolean {
+  return statements.some((s, i) => makesDue.has(s) && (results === undefined || (results[i]?.meta.changes ?? 0) > 0));
+}
+
 // ?1 conversion id (the one this batch inserted), ?2 event id, ?3 now.
 const CONVERSION_CREATED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, 'conversion.created', json_object('conversion', json_object(
@@ -85,23 +101,23 @@ const FAN_OUT_PAYOUTS = fanOut(`e.id IN (SELECT 'evt_' || p.id FROM payouts p WH
 // Statements to append to the batch that inserted conversion `conversionId`.
 export function conversionCreatedStatements(db: D1Database, conversionId: string, now: number): D1PreparedStatement[] {
   const eventId = eventIdFor(conversionId);
-  return [db.prepare(CONVERSION_CREATED).bind(conversionId, eventId, now), db.prepare(FAN_OUT_ONE).bind(eventId)];
+  return [db.prepare(CONVERSION_CREATED).bind(conversionId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 // To append right after the statement that may mark refund `refundRowId` applied.
 export function conversionReversedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
   const eventId = eventIdFor(refundRowId);
-  return [db.prepare(CONVERSION_REVERSED).bind(refundRowId, eventId, now), db.prepare(FAN_OUT_ONE).bind(eventId)];
+  return [db.prepare(CONVERSION_REVERSED).bind(refundRowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 // To append after the statement that inserts submission_events row `submissionEventId`.
 export function submissionEventStatements(db: D1Database, submissionEventId: string, type: WebhookEventType, now: number): D1PreparedStatement[] {
   const eventId = eventIdFor(submissionEventId);
-  return [db.prepare(SUBMISSION_EVENT).bind(submissionEventId, eventId, now, type), db.prepare(FAN_OUT_ONE).bind(eventId)];
+  return [db.prepare(SUBMISSION_EVENT).bind(submissionEventId, eventId, now, type), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 export function payoutsClosedStatements(db: D1Database, brandId: string, period: string, closeId: string, now: number): D1PreparedStatement[] {
-  return [db.prepare(PAYOUTS_CLOSED).bind(brandId, period, closeId, now), db.prepare(FAN_OUT_PAYOUTS).bind(brandId, period, closeId)];
+  return [db.prepare(PAYOUTS_CLOSED).bind(brandId, period, closeId, now), due(db.prepare(FAN_OUT_PAYOUTS).bind(brandId, period, closeId))];
 }
 
 // ---------- Endpoints and the delivery log (admin API, console) ----------
@@ -192,12 +208,14 @@ export function findDelivery(db: D1Database, brandId: string, id: string): Promi
 // and the next enqueue pass hands it to the queue. Returns false when not found or the endpoint is disabled.
 export async function markForReplay(db: D1Database, brandId: string, id: string, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
   const [update] = await db.batch([
-    db
-      .prepare(
-        `UPDATE webhook_deliveries SET status = 'pending', queued_at = NULL, next_attempt_at = ?, updated_at = ?
-         WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
-      )
-      .bind(now, now, id, brandId),
+    due(
+      db
+        .prepare(
+          `UPDATE webhook_deliveries SET status = 'pending', queued_at = NULL, next_attempt_at = ?, updated_at = ?
+           WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
+        )
+        .bind(now, now, id, brandId),
+    ),
     db
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, 'webhook_delivery.replayed', 'webhook_delivery', ?, NULL, ? WHERE changes() > 0")
       .bind(newId('aud'), brandId, actor.actorType, actor.actorId, id, now),

@@ -1,7 +1,7 @@
-// Hands due deliveries to the WEBHOOKS queue. It runs after every request that may have written events
-// (inside waitUntil, once the response is out) and from the cron sweep, which also catches deliveries
-// whose enqueue failed or whose queue message was lost, so a committed event is never left behind.
-import { claimDueDeliveries, releaseClaims } from '../db/webhooks';
+// Hands due deliveries to the WEBHOOKS queue. It runs after every request that made one due (inside
+// waitUntil, once the response is out) and from the cron sweep, which also catches deliveries whose
+// enqueue failed or whose queue message was lost, so a committed event is never left behind.
+import { claimDueDeliveries, madeDeliveriesDue, releaseClaims } from '../db/webhooks';
 import type { Env } from '../env';
 import { log } from '../lib/log';
 
@@ -30,11 +30,35 @@ export async function enqueueDueDeliveries(env: Env, now = Date.now()): Promise<
   return sent;
 }
 
-// Reads and bad requests write nothing; anything else may have committed events (a 503 after a commit too).
-const mayHaveWritten = (request: Request, response: Response) => !['GET', 'HEAD', 'OPTIONS'].includes(request.method) && !(response.status >= 400 && response.status < 500);
+// A write request's env, whose D1 notes whether any of its batches made a delivery due (a fan-out that
+// inserted deliveries, a replay that changed its row, or either in a batch that failed and may have
+// committed anyway). Only then is there anything to claim after the response.
+export function watchingDeliveries(env: Env): { env: Env; due: () => boolean } {
+  const db = env.DB;
+  let due = false;
+  const note = (statements: D1PreparedStatement[], results?: D1Result[]) => {
+    due ||= madeDeliveriesDue(statements, results);
+  };
+  const watched: Pick<D1Database, 'prepare' | 'batch' | 'exec' | 'withSession' | 'dump'> = {
+    prepare: (query) => db.prepare(query),
+    batch: async <T>(statements: D1PreparedStatement[]) => {
+      try {
+        const results = await db.batch<T>(statements);
+        note(statements, results);
+        return results;
+      } catch (error) {
+        note(statements);
+        throw error;
+      }
+    },
+    exec: (query) => db.exec(query),
+    withSession: (constraintOrBookmark) => db.withSession(constraintOrBookmark),
+    dump: () => db.dump(),
+  };
+  return { env: { ...env, DB: watched as D1Database }, due: () => due };
+}
 
-export function enqueueAfterResponse(request: Request, response: Response, env: Env, ctx: ExecutionContext): void {
-  if (!mayHaveWritten(request, response)) return;
+export function enqueueAfterResponse(env: Env, ctx: ExecutionContext): void {
   ctx.waitUntil(
     enqueueDueDeliveries(env).catch((error: unknown) => {
       // The cron sweep retries; the request already succeeded.
