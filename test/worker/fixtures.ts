@@ -103,21 +103,22 @@ export async function issueKey(brand: TestBrand, scope: 'storefront' | 'ingest' 
   return (await json<Data<{ key: string }>>(res)).data.key;
 }
 
-export async function signedPost(
-  brand: TestBrand,
-  secret: string,
-  path: string,
-  body: unknown,
-  opts: { at?: number; extraSecrets?: string[]; account?: string } = {},
-): Promise<Response> {
+type SigningOptions = { at?: number; extraSecrets?: string[]; account?: string };
+
+// A POST signed as a store signs it, as a Request (for a test that calls the worker with its own context).
+export async function signedRequest(brand: TestBrand, secret: string, path: string, body: unknown, opts: SigningOptions = {}): Promise<Request> {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const signature = await signTimestamped(secret, raw, opts.at ?? Date.now());
   const extra = await Promise.all((opts.extraSecrets ?? []).map(async (s) => (await signTimestamped(s, raw, opts.at ?? Date.now())).split(',')[1]));
-  return SELF.fetch(`${BASE}${path}`, {
+  return new Request(`${BASE}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'chorus-account': opts.account ?? brand.slug, 'chorus-signature': [signature, ...extra].join(',') },
     body: raw,
   });
+}
+
+export async function signedPost(brand: TestBrand, secret: string, path: string, body: unknown, opts: SigningOptions = {}): Promise<Response> {
+  return SELF.fetch(await signedRequest(brand, secret, path, body, opts));
 }
 
 export const TIERS = [

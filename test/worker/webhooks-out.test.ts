@@ -4,13 +4,15 @@
 //
 // The receiver here is a recording `send` handed to the consumer (the brand's server is outside Chorus);
 // test/e2e/webhooks.test.ts drives the same path through the real queue to a real local HTTP receiver.
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closePeriod } from '../../worker/db/payouts';
 import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
 import { claimDueDeliveries, conversionCreatedStatements, markForReplay, recordAttempt } from '../../worker/db/webhooks';
 import { recordConversion } from '../../worker/db/conversions';
 import type { Env } from '../../worker/env';
+import worker from '../../worker/index';
+import { faultyD1 } from '../../worker/lib/faults';
 import { newId } from '../../worker/lib/ids';
 import { hashPassword } from '../../worker/lib/passwords';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
@@ -19,7 +21,7 @@ import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliv
 import { sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, createBrand, failingBatches, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from './fixtures';
+import { BASE, createBrand, failingBatches, createMoneyBrand, json, rowCount, signedPost, signedRequest, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -431,6 +433,21 @@ describe('enqueueing', () => {
     const failed = watchingDeliveries({ ...env, DB: failingBatches() } as Env);
     await expect(failed.env.DB.batch(conversionCreatedStatements(failed.env.DB, newId('cv'), Date.now()))).rejects.toThrow(/storage unavailable/);
     expect(failed.due()).toBe(true);
+    // Under the test-only fault switch (as the scenarios run): the wrapped statements are the ones noted.
+    const committedThenFailed = watchingDeliveries({ ...env, DB: faultyD1(env.DB, { mode: 'after', rate: 1, slowMs: 0 }) } as Env);
+    await expect(recordConversion(committedThenFailed.env.DB, ingest(hooked.brand.brandId), input(), 'api')).rejects.toMatchObject({ status: 503 });
+    expect(committedThenFailed.due()).toBe(false); // its read batch failed first, before any fan-out ran
+    const afterCommit = faultyD1(env.DB, { mode: 'after', rate: 1, slowMs: 0 });
+    const faulted = watchingDeliveries({ ...env, DB: afterCommit } as Env);
+    await expect(faulted.env.DB.batch(conversionCreatedStatements(faulted.env.DB, newId('cv'), Date.now()))).rejects.toMatchObject({});
+    expect(faulted.due()).toBe(true);
+    // Through a session as well.
+    const inSession = watchingDeliveries(env as Env);
+    const session = inSession.env.DB.withSession('first-primary') as unknown as D1Database;
+    await recordConversion(session, ingest(unhooked.brand.brandId), input(), 'api');
+    expect(inSession.due()).toBe(false);
+    await recordConversion(session, ingest(hooked.brand.brandId), input(), 'api');
+    expect(inSession.due()).toBe(true);
 
     // A replay makes its delivery due; one refused (the endpoint disabled) does not.
     const { deliveryId } = await parkedDelivery(hooked.brand.brandId, endpoint.id);
@@ -452,17 +469,25 @@ describe('enqueueing', () => {
     await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
     const queuedAt = async () => (await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>())?.queued_at ?? null;
 
+    // The worker's fetch with an execution context of our own, so the work after the response is awaited.
+    const post = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => {
+      const request = await signedRequest(m.brand, m.ingestKey, '/v1/conversions', order(`wh-${tag()}`));
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(request, env as Env, ctx);
+      await waitOnExecutionContext(ctx);
+      return res.status;
+    };
+
     // An order for a brand without endpoints makes nothing due: no claim after its response.
     const quiet = await createMoneyBrand();
-    expect((await signedPost(quiet.brand, quiet.ingestKey, '/v1/conversions', order(`wh-${tag()}`))).status).toBe(201);
-    await new Promise((r) => setTimeout(r, 500));
+    expect(await post(quiet)).toBe(201);
     expect(await queuedAt()).toBeNull();
 
     // An order that fans out a delivery: the pass after its response claims every due delivery.
     const hooked = await createMoneyBrand();
     await addEndpoint(hooked.brand, { events: ['conversion.created'] });
-    expect((await signedPost(hooked.brand, hooked.ingestKey, '/v1/conversions', order(`wh-${tag()}`))).status).toBe(201);
-    await vi.waitFor(async () => expect(await queuedAt()).toBeGreaterThan(0), { timeout: 5_000, interval: 50 });
+    expect(await post(hooked)).toBe(201);
+    expect(await queuedAt()).toBeGreaterThan(0);
   });
 
   it('claims each due delivery once, and reclaims one whose queue message was lost', async () => {

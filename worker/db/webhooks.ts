@@ -34,7 +34,8 @@ const FAN_OUT_ONE = fanOut('e.id = ?1');
 // The statements that can make a delivery due now: every fan-out insert and every replay. A request
 // whose batch ran one and changed rows with it hands the due deliveries to the queue once its response is
 // out (webhooks/enqueue.ts); other writes skip that claim, so an order for a brand without endpoints costs
-// no extra write. Keyed by the statement objects, which are built for each batch.
+// no extra write. Keyed by the statement objects, which are built for each batch: run them only in a
+// batch (alone, with .run(), the request would not see them and the delivery would wait for the sweep).
 const makesDue = new WeakSet<D1PreparedStatement>();
 function due(statement: D1PreparedStatement): D1PreparedStatement {
   makesDue.add(statement);

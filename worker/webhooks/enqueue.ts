@@ -32,27 +32,32 @@ export async function enqueueDueDeliveries(env: Env, now = Date.now()): Promise<
 
 // A write request's env, whose D1 notes whether any of its batches made a delivery due (a fan-out that
 // inserted deliveries, a replay that changed its row, or either in a batch that failed and may have
-// committed anyway). Only then is there anything to claim after the response.
+// committed anyway). Only then is there anything to claim after the response; a delivery whose hand-over
+// failed earlier waits for the next such write or the cron sweep. Those statements only ever run in
+// batches (db/webhooks.ts), in a session too.
 export function watchingDeliveries(env: Env): { env: Env; due: () => boolean } {
   const db = env.DB;
   let due = false;
-  const note = (statements: D1PreparedStatement[], results?: D1Result[]) => {
-    due ||= madeDeliveriesDue(statements, results);
-  };
-  const watched: Pick<D1Database, 'prepare' | 'batch' | 'exec' | 'withSession' | 'dump'> = {
-    prepare: (query) => db.prepare(query),
-    batch: async <T>(statements: D1PreparedStatement[]) => {
+  const watchedBatch =
+    (target: Pick<D1Database, 'batch'>) =>
+    async <T>(statements: D1PreparedStatement[]) => {
       try {
-        const results = await db.batch<T>(statements);
-        note(statements, results);
+        const results = await target.batch<T>(statements);
+        due ||= madeDeliveriesDue(statements, results);
         return results;
       } catch (error) {
-        note(statements);
+        due ||= madeDeliveriesDue(statements);
         throw error;
       }
-    },
+    };
+  const watched: Pick<D1Database, 'prepare' | 'batch' | 'exec' | 'withSession' | 'dump'> = {
+    prepare: (query) => db.prepare(query),
+    batch: watchedBatch(db),
     exec: (query) => db.exec(query),
-    withSession: (constraintOrBookmark) => db.withSession(constraintOrBookmark),
+    withSession: (constraintOrBookmark) => {
+      const session = db.withSession(constraintOrBookmark);
+      return { prepare: (query) => session.prepare(query), batch: watchedBatch(session), getBookmark: () => session.getBookmark() };
+    },
     dump: () => db.dump(),
   };
   return { env: { ...env, DB: watched as D1Database }, due: () => due };
