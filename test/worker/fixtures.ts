@@ -103,6 +103,13 @@ export async function issueKey(brand: TestBrand, scope: 'storefront' | 'ingest' 
   return (await json<Data<{ key: string }>>(res)).data.key;
 }
 
+// Miniflare's rate limiter counts per minute-aligned window and starts each window at zero, so a test
+// that counts up to a limit waits, when needed, until `needMs` of the current window remain.
+export async function inOneRateWindow(needMs = 15_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
 type SigningOptions = { at?: number; extraSecrets?: string[]; account?: string };
 
 // A POST signed as a store signs it, as a Request (for a test that calls the worker with its own context).

@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, createMoneyBrand, d1With, issueKey, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, inOneRateWindow, issueKey, json, rowCount } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -83,6 +83,7 @@ describe('GET /v1/codes/:code', () => {
     const key = await issueKey(brand, 'storefront');
     const attacker = freshIp();
     const statuses: number[] = [];
+    await inOneRateWindow();
     for (let i = 0; i < 70; i++) {
       const res = await check(key, `GUESS${i}X`, attacker, { 'x-forwarded-for': `10.0.${i}.1`, 'x-real-ip': `10.1.${i}.1`, 'true-client-ip': `10.2.${i}.1` });
       statuses.push(res.status);

@@ -4,7 +4,7 @@ import { periodOf } from '../../../worker/domain/periods';
 import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
-import { BASE, createMoneyBrand, rowCount, signedPost } from '../fixtures';
+import { BASE, createMoneyBrand, inOneRateWindow, rowCount, signedPost } from '../fixtures';
 
 const PASSWORD = 'console password 2026';
 let ipCounter = 0;
@@ -134,6 +134,7 @@ describe('console sign-in', () => {
     const owner = await adminUser(m.brand.brandId, 'owner');
     const derive = vi.spyOn(crypto.subtle, 'deriveBits');
     const statuses: number[] = [];
+    await inOneRateWindow();
     for (let i = 0; i < 7; i++) statuses.push((await post('/console/login', { email: owner.email, password: `guess ${i}` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
     expect(derive).toHaveBeenCalledTimes(5);

@@ -6,7 +6,7 @@ import { base64url } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
-import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, inOneRateWindow, json, rowCount } from '../fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -119,6 +119,7 @@ describe('sign-in', () => {
     const m = await signedInCreator();
     const derive = vi.spyOn(crypto.subtle, 'deriveBits');
     const statuses: number[] = [];
+    await inOneRateWindow();
     for (let i = 0; i < 8; i++) statuses.push((await post('/login', { email: m.email, password: `guess number ${i}` })).status);
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
