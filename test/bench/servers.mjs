@@ -26,8 +26,6 @@ export function serverMode() {
     ? 'Miniflare API (new Miniflare({...})), requests on a direct workerd socket to each worker: no wrangler dev proxy, no Miniflare entry worker'
     : "Miniflare API (new Miniflare({...})), requests through Miniflare's entry worker (--entry=miniflare): no wrangler dev proxy";
 }
-const DIRECT = () => (config.entry === 'direct' ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {});
-
 
 const BARE_SCRIPT = `export default {
   fetch() {
@@ -125,11 +123,16 @@ class Runtime {
 }
 
 // `cpus`: 'server' for a workerd that answers measured requests, 'driver' for one working beside it (cpus.mjs).
-// `measured`: the worker (by name; '' for a single-worker instance) whose URL this returns: its direct
-// socket when it has one, else Miniflare's entry URL.
+// `measured`: the worker (by name; '' for a single-worker instance) whose URL this returns: with
+// --entry=direct it gets a direct socket and that is the URL, else Miniflare's entry URL.
 async function startMiniflare(name, { cpus = 'server', measured, ...options }) {
   const runtime = new Runtime(name);
   const workerdBefore = new Set(ourWorkerdProcesses().map((p) => p.pid));
+  const direct = measured !== undefined && config.entry === 'direct';
+  if (direct) {
+    const socket = { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] };
+    options = options.workers ? { ...options, workers: options.workers.map((w) => (w.name === measured ? { ...w, ...socket } : w)) } : { ...options, ...socket };
+  }
   const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
@@ -141,7 +144,7 @@ async function startMiniflare(name, { cpus = 'server', measured, ...options }) {
   });
   try {
     const entryUrl = await mf.ready;
-    const url = measured !== undefined && config.entry === 'direct' ? await mf.unsafeGetDirectURL(measured || undefined) : entryUrl;
+    const url = direct ? await mf.unsafeGetDirectURL(measured || undefined) : entryUrl;
     // The workerd process this instance started (it runs the worker, the queue broker and D1's SQLite): for memory readings.
     const workerdPid = ourWorkerdProcesses().find((p) => !workerdBefore.has(p.pid))?.pid ?? null;
     pin(workerdPid, cpus);
@@ -164,7 +167,6 @@ export async function startBare() {
   const wc = wranglerConfig();
   const { mf, url, runtime } = await startMiniflare('bare', {
     measured: '',
-    ...DIRECT(),
     name: 'bare',
     modules: true,
     script: BARE_SCRIPT,
@@ -399,7 +401,6 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
       ...(stubQueue ? { wrappedBindings: { [producer.binding]: STUB_QUEUE_WORKER } } : {}),
       ...(splitConsumer ? { wrappedBindings: { [producer.binding]: { scriptName: FORWARD_QUEUE_WORKER, bindings: { TARGET: consumerSide.url } } } } : {}),
       ...assets,
-      ...DIRECT(),
     });
     const helper = stubQueue ? [{ name: STUB_QUEUE_WORKER, modules: true, script: STUB_QUEUE_SCRIPT }] : splitConsumer ? [{ name: FORWARD_QUEUE_WORKER, modules: true, script: FORWARD_QUEUE_SCRIPT }] : [];
     const started = await startMiniflare(name, {
