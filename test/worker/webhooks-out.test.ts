@@ -79,6 +79,16 @@ async function parkedDelivery(brandId: string, endpointId: string, payload: Reco
   return { eventId, deliveryId };
 }
 
+// A parked delivery made due and never handed over, as a request whose send to the queue failed leaves it.
+async function strandedDelivery(brandId: string, endpointId: string) {
+  const { deliveryId } = await parkedDelivery(brandId, endpointId);
+  await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
+  return deliveryId;
+}
+
+const queuedAtOf = async (deliveryId: string) =>
+  (await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>())?.queued_at ?? null;
+
 type Received = { url: string; headers: Headers; body: string };
 
 // The brand's server: records each request and answers with the next status in `statuses` (the last repeats).
@@ -405,12 +415,9 @@ describe('enqueueing', () => {
   it('the cron sweep hands over a delivery whose enqueue failed', async () => {
     const brand = await createBrand();
     const endpoint = await addEndpoint(brand);
-    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
-    // As left by a request whose send to the queue failed: committed, due, never queued.
-    await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
+    const deliveryId = await strandedDelivery(brand.brandId, endpoint.id);
     await sweepWebhookDeliveries(env as Env);
-    const row = await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>();
-    expect(row?.queued_at).toBeGreaterThan(0);
+    expect(await queuedAtOf(deliveryId)).toBeGreaterThan(0);
   });
 
   it('notes a delivery made due only by a batch that made one, or that failed and may have', async () => {
@@ -434,12 +441,12 @@ describe('enqueueing', () => {
     await expect(failed.env.DB.batch(conversionCreatedStatements(failed.env.DB, newId('cv'), Date.now()))).rejects.toThrow(/storage unavailable/);
     expect(failed.due()).toBe(true);
     // Under the test-only fault switch (as the scenarios run): the wrapped statements are the ones noted.
-    const committedThenFailed = watchingDeliveries({ ...env, DB: faultyD1(env.DB, { mode: 'after', rate: 1, slowMs: 0 }) } as Env);
+    const afterCommit = { ...env, DB: faultyD1(env.DB, { mode: 'after', rate: 1, slowMs: 0 }) } as Env;
+    const committedThenFailed = watchingDeliveries(afterCommit);
     await expect(recordConversion(committedThenFailed.env.DB, ingest(hooked.brand.brandId), input(), 'api')).rejects.toMatchObject({ status: 503 });
     expect(committedThenFailed.due()).toBe(false); // its read batch failed first, before any fan-out ran
-    const afterCommit = faultyD1(env.DB, { mode: 'after', rate: 1, slowMs: 0 });
-    const faulted = watchingDeliveries({ ...env, DB: afterCommit } as Env);
-    await expect(faulted.env.DB.batch(conversionCreatedStatements(faulted.env.DB, newId('cv'), Date.now()))).rejects.toMatchObject({});
+    const faulted = watchingDeliveries(afterCommit);
+    await expect(faulted.env.DB.batch(conversionCreatedStatements(faulted.env.DB, newId('cv'), Date.now()))).rejects.toThrow(/injected fault after batch committed/);
     expect(faulted.due()).toBe(true);
     // Through a session as well.
     const inSession = watchingDeliveries(env as Env);
@@ -464,10 +471,7 @@ describe('enqueueing', () => {
   it('after a write, claims due deliveries only when the write made one due', async () => {
     // A delivery due and never handed over (as if its enqueue had failed): any claim pass takes it.
     const stranded = await createBrand();
-    const endpoint = await addEndpoint(stranded);
-    const { deliveryId } = await parkedDelivery(stranded.brandId, endpoint.id);
-    await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
-    const queuedAt = async () => (await env.DB.prepare('SELECT queued_at FROM webhook_deliveries WHERE id = ?').bind(deliveryId).first<{ queued_at: number | null }>())?.queued_at ?? null;
+    const deliveryId = await strandedDelivery(stranded.brandId, (await addEndpoint(stranded)).id);
 
     // The worker's fetch with an execution context of our own, so the work after the response is awaited.
     const post = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => {
@@ -481,13 +485,13 @@ describe('enqueueing', () => {
     // An order for a brand without endpoints makes nothing due: no claim after its response.
     const quiet = await createMoneyBrand();
     expect(await post(quiet)).toBe(201);
-    expect(await queuedAt()).toBeNull();
+    expect(await queuedAtOf(deliveryId)).toBeNull();
 
     // An order that fans out a delivery: the pass after its response claims every due delivery.
     const hooked = await createMoneyBrand();
     await addEndpoint(hooked.brand, { events: ['conversion.created'] });
     expect(await post(hooked)).toBe(201);
-    expect(await queuedAt()).toBeGreaterThan(0);
+    expect(await queuedAtOf(deliveryId)).toBeGreaterThan(0);
   });
 
   it('claims each due delivery once, and reclaims one whose queue message was lost', async () => {
