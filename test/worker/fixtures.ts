@@ -104,7 +104,9 @@ export async function issueKey(brand: TestBrand, scope: 'storefront' | 'ingest' 
 }
 
 // Miniflare's rate limiter counts per minute-aligned window and starts each window at zero, so a test
-// that counts up to a limit waits, when needed, until `needMs` of the current window remain.
+// that counts up to a limit waits, when needed, until `needMs` of the current window remain. Such a test
+// takes RATE_WINDOW_TEST_TIMEOUT_MS as its timeout: the wait alone can outlast the default 5 s.
+export const RATE_WINDOW_TEST_TIMEOUT_MS = 30_000;
 export async function inOneRateWindow(needMs = 15_000): Promise<void> {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 50));

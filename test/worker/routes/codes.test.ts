@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, createMoneyBrand, d1With, inOneRateWindow, issueKey, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -96,7 +96,7 @@ describe('GET /v1/codes/:code', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
     // An honest client on another IP is unaffected.
     expect((await json<{ valid: boolean }>(await check(key, code, freshIp()))).valid).toBe(true);
-  });
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 });
 
 describe('admin discount codes', () => {

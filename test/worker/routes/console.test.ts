@@ -4,7 +4,7 @@ import { periodOf } from '../../../worker/domain/periods';
 import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
-import { BASE, createMoneyBrand, inOneRateWindow, rowCount, signedPost } from '../fixtures';
+import { BASE, createMoneyBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost } from '../fixtures';
 
 const PASSWORD = 'console password 2026';
 let ipCounter = 0;
@@ -138,7 +138,7 @@ describe('console sign-in', () => {
     for (let i = 0; i < 7; i++) statuses.push((await post('/console/login', { email: owner.email, password: `guess ${i}` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
     expect(derive).toHaveBeenCalledTimes(5);
-  });
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 
   it('keeps creator and console sessions apart, and sign-out revokes the console session', async () => {
     const c = await consoleBrand('owner');

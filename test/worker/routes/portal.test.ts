@@ -6,7 +6,7 @@ import { base64url } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
-import { BASE, createMoneyBrand, inOneRateWindow, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount } from '../fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -129,7 +129,7 @@ describe('sign-in', () => {
     for (let i = 0; i < 22; i++) byIp.push((await post('/login', { email: `spray${i}@creators.test`, password: 'x' }, { ip })).status);
     expect(byIp.filter((s) => s === 429)).toHaveLength(2);
     expect(derive).toHaveBeenCalledTimes(25);
-  });
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 });
 
 describe('passwords', () => {
