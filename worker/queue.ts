@@ -1,7 +1,9 @@
 import { writeClicks } from './db/clicks';
+import { attributeAwaitingOrders } from './db/conversions';
 import { isClickMessage, type ClickMessage } from './domain/clicks';
 import type { Env } from './env';
 import { log } from './lib/log';
+import { enqueueDueDeliveries } from './webhooks/enqueue';
 
 // Writes a batch of clicks in one D1 batch. A failure retries the whole batch; the writes are
 // idempotent, so a redelivery adds nothing. A message carries the clicks of one flush of the redirect
@@ -18,7 +20,11 @@ export async function consumeClicks(batch: MessageBatch<unknown>, env: Env): Pro
     if (dropped > 0) log.warn('click_message_dropped', { queue: batch.queue, messageId: message.id, dropped, of: clicks.length });
   }
   try {
-    await writeClicks(env.DB, valid);
+    // Orders that named these clicks before they landed are credited now; a failure of either step
+    // retries the batch, and both steps are idempotent.
+    const late = await attributeAwaitingOrders(env.DB, await writeClicks(env.DB, valid));
+    // A credited order may owe a webhook; the cron sweep is the backstop.
+    if (late.deliveriesDue) await enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
   } catch (error) {
     log.error('click_batch_failed', { queue: batch.queue, size: batch.messages.length, error });
     batch.retryAll({ delaySeconds: 1 });

@@ -180,7 +180,8 @@ async function mixedTraffic(ctx, [brand], checks, r) {
 }
 
 // A shopper buys a while after the click: the order carries a click id at least clickAgeMs old whose click
-// is recorded (a click still in the queue when its order lands is not attributed: see the report's notes).
+// is recorded, so the oracle prices orders in the order they land (an order whose click is still in the
+// queue is credited later, when the click lands: test/worker/late-attribution.test.ts).
 // How many of `clicks` (served order) come before the first one after `cutoff`.
 function oldClicks(clicks, cutoff) {
   let lo = 0;

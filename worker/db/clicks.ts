@@ -6,6 +6,7 @@
 // D1 parse, run and answer hundreds of statements per batch (about a tenth of a millisecond each here) and
 // would run into D1's limit on queries per invocation long before the queue's batch size did.
 import { UNIQUE_WINDOW_MS, type ClickMessage } from '../domain/clicks';
+import { awaitingClickStatement } from './conversions';
 
 // The JSON row each click becomes, in this order (an array, not an object: a third of the bytes to parse).
 function row(m: ClickMessage): unknown[] {
@@ -63,7 +64,14 @@ export function clickWriteStatements(db: D1Database, messages: readonly ClickMes
   return statements;
 }
 
-export async function writeClicks(db: D1Database, messages: readonly ClickMessage[]): Promise<void> {
-  if (messages.length === 0) return;
-  await db.batch(clickWriteStatements(db, messages));
+// The same batch reads the orders that named one of these clicks before it landed, for
+// attributeAwaitingOrders (db/conversions.ts) to credit: the result of that read, undefined when every
+// click was a bot's (a bot's click is never evidence).
+export async function writeClicks(db: D1Database, messages: readonly ClickMessage[]): Promise<D1Result | undefined> {
+  if (messages.length === 0) return undefined;
+  const statements = clickWriteStatements(db, messages);
+  const humanClicks = messages.filter((m) => !m.isBot).map((m) => m.id);
+  if (humanClicks.length > 0) statements.push(awaitingClickStatement(db, humanClicks));
+  const written = await db.batch(statements);
+  return humanClicks.length > 0 ? written[written.length - 1] : undefined;
 }

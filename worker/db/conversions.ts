@@ -10,7 +10,7 @@ import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED } from './money';
-import { conversionCreatedStatements, conversionReversedStatements } from './webhooks';
+import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, madeDeliveriesDue } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string };
@@ -75,7 +75,9 @@ function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | 
   return { attribution, terms: { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus } };
 }
 
-function pricingStatements(db: D1Database, brandId: string, conversionId: string, input: ConversionInput, terms: EnrollmentTerms & { id: string }, period: string, now: number): D1PreparedStatement[] {
+type Priced = Pick<ConversionInput, 'occurredAt' | 'amountMinor' | 'currency'>;
+
+function pricingStatements(db: D1Database, brandId: string, conversionId: string, input: Priced, terms: EnrollmentTerms & { id: string }, period: string, now: number): D1PreparedStatement[] {
   if (terms.payment_model !== 'affiliate' && terms.payment_model !== 'hybrid') return [];
   if (!terms.tiers) return [];
   const availableAt = input.occurredAt + terms.holding_days * DAY_MS;
@@ -297,6 +299,83 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
   if (!stored) throw storageUnavailable();
   if (stored.id !== id && stored.payload_hash !== hash) throw idempotencyConflict('refund');
   return { created: stored.id === id, data: refundView(stored) };
+}
+
+// ---------- Orders that named a click still on its way ----------
+//
+// The redirect hands clicks to a queue, so an order can arrive naming a click D1 does not hold yet: a
+// shopper who pays within seconds of the click, or a queue that is backed up or retrying. Such an order is
+// stored unattributed with the click id it named (never guessed). When the click consumer writes that
+// click, the same batch reads the orders waiting for it, and they are decided as ingestion would have
+// decided them with the click present: the same window (a redeemable code would already have won), priced
+// at the tier the creator has reached now, refunds already applied to the order reversed, and a
+// `conversion.attributed` event. Idempotent: the update is guarded on the order still waiting and every
+// entry on its event key, so a redelivered batch or a concurrent consumer changes nothing.
+
+type AwaitingClick = EnrollmentTerms & {
+  id: string;
+  brand_id: string;
+  amount_minor: number;
+  currency: string;
+  occurred_at: number;
+  timezone: string;
+  click_id: string;
+  click_at: number;
+  enrollment_id: string;
+  attribution_window_days: number;
+  refunds: string;
+};
+
+// ?1 JSON array of click ids just written. The partial index conversions_awaiting_click holds only orders
+// still waiting for their click. Applied refunds come oldest first, the order they were reversed in.
+const AWAITING_CLICK = `SELECT cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,
+  k.id AS click_id, k.at AS click_at, l.enrollment_id, c.attribution_window_days, ${TERMS},
+  (SELECT json_group_array(json_array(r.id, r.occurred_at)) FROM (
+    SELECT r.id, r.occurred_at FROM refunds r
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' ORDER BY r.created_at, r.id) r) AS refunds
+FROM json_each(?1) j
+JOIN conversions cv ON cv.click_id_raw = j.value AND cv.attribution = 'none' AND cv.click_id IS NULL
+JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
+JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
+JOIN brands b ON b.id = cv.brand_id`;
+
+// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id.
+const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4
+WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL`;
+
+// Exported for the query-plan test.
+export const LATE_CLICK_SQL = { AWAITING_CLICK };
+
+/** The read that finds orders waiting for any of these (non-bot) clicks; append it after the clicks' inserts. */
+export function awaitingClickStatement(db: D1Database, clickIds: readonly string[]): D1PreparedStatement {
+  return db.prepare(AWAITING_CLICK).bind(JSON.stringify(clickIds));
+}
+
+/** Credits the orders `awaiting` (that read's result) found, in one batch: which were credited, and whether a webhook delivery became due. */
+export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<{ credited: string[]; deliveriesDue: boolean }> {
+  const rows = rowsOf<AwaitingClick>(awaiting);
+  if (rows.length === 0) return { credited: [], deliveriesDue: false };
+  const credited: string[] = [];
+  const statements = rows.flatMap((row) => {
+    const attribution = attribute({ occurredAt: row.occurred_at, code: null, click: { enrollmentId: row.enrollment_id, at: row.click_at, windowDays: row.attribution_window_days } });
+    // Outside the window the click is still recorded against the order, as ingestion records it.
+    if (attribution.kind !== 'click') return [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id)];
+    credited.push(row.id);
+    const brand = { id: row.brand_id, timezone: row.timezone };
+    const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
+    const terms = { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
+    const refunds = JSON.parse(row.refunds) as [string, number][];
+    return [
+      db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id),
+      ...pricingStatements(db, row.brand_id, row.id, { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency }, terms, periodOf(row.occurred_at, row.timezone), now),
+      // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
+      ...refunds.flatMap(([id, occurredAt]) => applyRefundStatements(db, brand, { id, occurred_at: occurredAt }, now)),
+      ...conversionAttributedStatements(db, row.id, now),
+    ];
+  });
+  const results = await db.batch(statements);
+  if (credited.length > 0) log.info('conversions_attributed_late', { conversions: credited });
+  return { credited, deliveriesDue: madeDeliveriesDue(statements, results) };
 }
 
 export type { CommissionTier, ConversionInput, RefundInput };

@@ -265,6 +265,8 @@ export const conversions = sqliteTable(
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),
     index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
+    // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land.
+    index('conversions_awaiting_click').on(t.clickIdRaw).where(sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`),
   ],
 );
 
@@ -457,7 +459,7 @@ export const rateLimits = sqliteTable('rate_limits', {
 
 // Outgoing webhooks. Events and their deliveries are written in the same batch as the business write
 // they describe, so an event exists if and only if its write committed (a transactional outbox).
-export const webhookEventTypes = ['conversion.created', 'conversion.reversed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
+export const webhookEventTypes = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 export const webhookEndpoints = sqliteTable(

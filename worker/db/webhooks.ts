@@ -48,9 +48,10 @@ export function madeDeliveriesDue(statements: readonly D1PreparedStatement[], re
   return statements.some((s, i) => makesDue.has(s) && (results === undefined || (results[i]?.meta.changes ?? 0) > 0));
 }
 
-// ?1 conversion id (the one this batch inserted), ?2 event id, ?3 now.
-const CONVERSION_CREATED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
-SELECT ?2, cv.brand_id, 'conversion.created', json_object('conversion', json_object(
+// ?1 conversion id (the one this batch inserted or attributed), ?2 event id, ?3 now. The same payload for
+// `conversion.created` and for `conversion.attributed` (an order credited when the click it named landed).
+const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
     'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
@@ -58,8 +59,10 @@ SELECT ?2, cv.brand_id, 'conversion.created', json_object('conversion', json_obj
       'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)), ?3
 FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JOIN creators cr ON cr.id = en.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
-WHERE cv.id = ?1 AND ${subscribed('cv.brand_id', "'conversion.created'")}
+WHERE cv.id = ?1 AND ${subscribed('cv.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
+const CONVERSION_CREATED = conversionEvent('conversion.created');
+const CONVERSION_ATTRIBUTED = conversionEvent('conversion.attributed');
 
 // A refund applied to its order, with the commission it clawed back (null when the order earned none).
 // ?1 refund row id, ?2 event id, ?3 now.
@@ -103,6 +106,12 @@ const FAN_OUT_PAYOUTS = fanOut(`e.id IN (SELECT 'evt_' || p.id FROM payouts p WH
 export function conversionCreatedStatements(db: D1Database, conversionId: string, now: number): D1PreparedStatement[] {
   const eventId = eventIdFor(conversionId);
   return [db.prepare(CONVERSION_CREATED).bind(conversionId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
+}
+
+// To append after the statements that credit a waiting order (`conversionId`) and price it.
+export function conversionAttributedStatements(db: D1Database, conversionId: string, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(`${conversionId}_attributed`);
+  return [db.prepare(CONVERSION_ATTRIBUTED).bind(conversionId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 // To append right after the statement that may mark refund `refundRowId` applied.

@@ -20,7 +20,7 @@ export const conversionBody = z.strictObject({
   currency: currency.meta({ description: 'ISO 4217, upper case.' }),
   occurredAt: occurredAt.meta({ description: 'When the order was placed, ISO 8601 with an offset; at most 24 hours ahead of our clock.' }),
   code: z.string().max(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
-  clickId: z.string().max(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout).' }),
+  clickId: z.string().max(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
   customerRef: z.string().max(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
 });
 
@@ -75,7 +75,7 @@ export const ingest = new Hono<AppEnv>()
     '/conversions',
     op({
       summary: 'Record an order',
-      description: `${signedCall} The order is attributed (a redeemable code beats a click within the attribution window, which beats none), priced against the creator's commission tier, and written once: 201 when new, 200 when the same order id arrives again with the same payload, 409 when it arrives with a different one. A 503 is safe to retry with the same payload.`,
+      description: `${signedCall} The order is attributed (a redeemable code beats a click within the attribution window, which beats none), priced against the creator's commission tier, and written once: 201 when new, 200 when the same order id arrives again with the same payload (with its attribution as it stands now), 409 when it arrives with a different one. A 503 is safe to retry with the same payload.`,
       body: conversionBody,
       example: { orderId: 'order-1001', amountMinor: 4999, currency: 'USD', occurredAt: '2026-05-04T09:30:00Z', code: 'SARAH15', clickId: null, customerRef: null },
       responses: {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { findLinkRoute } from '../db/link-routes';
 import { writeClicks } from '../db/clicks';
+import { attributeAwaitingOrders } from '../db/conversions';
 import { isBotRequest, purposeOf } from '../domain/bots';
 import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
@@ -156,11 +157,15 @@ async function sendClicks(env: Env, messages: ClickMessage[]): Promise<void> {
   try {
     await env.CLICKS.send(messages, { contentType: 'json' });
   } catch (queueError) {
+    let awaiting: D1Result | undefined;
     try {
-      await writeClicks(env.DB, messages);
+      awaiting = await writeClicks(env.DB, messages);
       log.warn('click_enqueue_failed', { clicks: messages.length, clickIds: messages.map((m) => m.id), fallback: 'direct_write', error: queueError });
     } catch (dbError) {
       log.error('click_lost', { clicks: messages.length, clickIds: messages.map((m) => m.id), error: dbError });
+      return;
     }
+    // The clicks are stored; an order that named one of them earlier is credited now (no queue retry here).
+    await attributeAwaitingOrders(env.DB, awaiting).catch((error: unknown) => log.error('late_attribution_failed', { clickIds: messages.map((m) => m.id), error }));
   }
 }

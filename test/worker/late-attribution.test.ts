@@ -1,0 +1,181 @@
+// An order can name a click the queue has not written yet (the shopper paid within seconds, or the queue
+// is backed up). It is stored unattributed with the click id it named; when the click consumer writes that
+// click, the order is credited as ingestion would have credited it with the click present.
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LATE_CLICK_SQL } from '../../worker/db/conversions';
+import type { ClickMessage } from '../../worker/domain/clicks';
+import type { Env } from '../../worker/env';
+import worker from '../../worker/index';
+import { newClickId } from '../../worker/lib/ids';
+import { BASE, createMoneyBrand, d1With, json, rowCount, signedPost } from './fixtures';
+
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+
+type ConversionData = { data: { id: string; attribution: string; creator: { handle: string } | null; commission: { amountMinor: number; rateBps: number; tier: number } | null } };
+type MoneyBrand = Awaited<ReturnType<typeof createMoneyBrand>>;
+
+let seq = 0;
+const order = (overrides: Record<string, unknown> = {}) => ({ orderId: `late-${Date.now()}-${seq++}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), ...overrides });
+
+function clickOf(m: MoneyBrand, overrides: Partial<ClickMessage> = {}): ClickMessage {
+  return { id: newClickId(), brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - MINUTE, country: 'DE', device: 'mobile', referrerHost: null, identityHash: `v-${seq++}`, isBot: false, ...overrides };
+}
+
+// The click consumer, as the queue runs it.
+async function deliver(clicks: ClickMessage[], overrides: Partial<Env> = {}) {
+  const batch = createMessageBatch<ClickMessage[]>('chorus-clicks', [{ id: `msg-${seq++}`, timestamp: new Date(), attempts: 1, body: clicks }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...overrides } as Env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+const conversionRow = (id: string) =>
+  env.DB.prepare('SELECT attribution, enrollment_id, click_id_raw, click_id FROM conversions WHERE id = ?').bind(id).first<{ attribution: string; enrollment_id: string | null; click_id_raw: string | null; click_id: string | null }>();
+const ledger = async (conversionId: string) =>
+  (await env.DB.prepare('SELECT kind, amount_minor, rate_bps FROM ledger_entries WHERE conversion_id = ? ORDER BY created_at, kind').bind(conversionId).all<{ kind: string; amount_minor: number; rate_bps: number }>()).results;
+
+async function record(m: MoneyBrand, body: Record<string, unknown>): Promise<ConversionData['data']> {
+  const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+  expect(res.status).toBe(201);
+  return (await json<ConversionData>(res)).data;
+}
+
+const endpoints: string[] = [];
+afterEach(async () => {
+  // Nothing listens; the real queue's deliveries end as failed without a network call.
+  await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id IN (SELECT value FROM json_each(?))').bind(JSON.stringify(endpoints.splice(0))).run();
+});
+
+describe('an order whose click lands after it', () => {
+  it('is credited when the click is written, priced once, and a redelivered batch changes nothing', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const body = order({ clickId: click.id });
+    const first = await record(m, body);
+    expect(first).toMatchObject({ attribution: 'none', creator: null, commission: null });
+
+    expect(await deliver([click])).toMatchObject({ explicitAcks: [], retryBatch: { retry: false } });
+    expect(await conversionRow(first.id)).toEqual({ attribution: 'click', enrollment_id: m.enrollment.id, click_id_raw: click.id, click_id: click.id });
+    expect(await ledger(first.id)).toEqual([{ kind: 'commission', amount_minor: 1_000, rate_bps: 1_000 }]);
+
+    await deliver([click]);
+    expect(await ledger(first.id)).toHaveLength(1);
+    // The store's retry of the order now reads the credited conversion.
+    const replay = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+    expect(replay.status).toBe(200);
+    expect((await json<ConversionData>(replay)).data).toMatchObject({ attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000, tier: 1 } });
+  });
+
+  it('keeps the window and bot rules: an old click is recorded but not credited, a bot click is not evidence', async () => {
+    const m = await createMoneyBrand();
+    const old = clickOf(m, { at: Date.now() - 31 * DAY });
+    const bot = clickOf(m, { isBot: true });
+    const late = await record(m, order({ clickId: old.id }));
+    const byBot = await record(m, order({ clickId: bot.id }));
+    await deliver([old, bot]);
+    expect(await conversionRow(late.id)).toEqual({ attribution: 'none', enrollment_id: null, click_id_raw: old.id, click_id: old.id });
+    expect(await conversionRow(byBot.id)).toEqual({ attribution: 'none', enrollment_id: null, click_id_raw: bot.id, click_id: null });
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it('leaves an order a code already won alone', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const byCode = await record(m, order({ clickId: click.id, code: m.code }));
+    await deliver([click]);
+    expect(await conversionRow(byCode.id)).toMatchObject({ attribution: 'code', click_id: null });
+    expect(await ledger(byCode.id)).toHaveLength(1);
+  });
+
+  it("never credits one brand's order with another brand's click", async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const click = clickOf(a);
+    const foreign = await record(b, order({ clickId: click.id }));
+    await deliver([click]);
+    expect(await conversionRow(foreign.id)).toMatchObject({ attribution: 'none', enrollment_id: null, click_id: null });
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id IN (?, ?)', a.brand.brandId, b.brand.brandId)).toBe(0);
+  });
+
+  it('reverses refunds that were applied while nobody was credited', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const body = order({ clickId: click.id, amountMinor: 20_000 });
+    const first = await record(m, body);
+    for (const [i, amountMinor] of [5_000, 3_000].entries()) {
+      const res = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `${body.orderId}-r${i}`, orderId: body.orderId, amountMinor, currency: 'USD', occurredAt: new Date().toISOString() });
+      expect(res.status).toBe(201);
+    }
+    await deliver([click]);
+    await deliver([click]);
+    expect(await ledger(first.id)).toEqual([
+      { kind: 'commission', amount_minor: 2_000, rate_bps: 1_000 },
+      { kind: 'reversal', amount_minor: -500, rate_bps: 1_000 },
+      { kind: 'reversal', amount_minor: -300, rate_bps: 1_000 },
+    ]);
+  });
+
+  it('tells subscribed endpoints with a conversion.attributed event carrying the commission', async () => {
+    const m = await createMoneyBrand();
+    const res = await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', events: ['conversion.attributed'] });
+    expect(res.status).toBe(201);
+    endpoints.push((await json<{ data: { id: string } }>(res)).data.id);
+    const click = clickOf(m);
+    const first = await record(m, order({ clickId: click.id }));
+    await deliver([click]);
+    await deliver([click]);
+    const { results } = await env.DB.prepare('SELECT id, type, payload FROM webhook_events WHERE brand_id = ?').bind(m.brand.brandId).all<{ id: string; type: string; payload: string }>();
+    expect(results).toHaveLength(1);
+    expect(results[0]!.type).toBe('conversion.attributed');
+    expect(JSON.parse(results[0]!.payload)).toMatchObject({ conversion: { id: first.id, attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000, tier: 1 } } });
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?', results[0]!.id)).toBe(1);
+  });
+
+  it('retries the batch when crediting fails after the clicks were stored, and the retry credits once', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const first = await record(m, order({ clickId: click.id }));
+    let batches = 0;
+    // The clicks' batch commits; the crediting batch after it fails.
+    const secondFails = d1With({ batch: (statements: D1PreparedStatement[]) => (++batches === 2 ? Promise.reject(new Error('D1_ERROR: storage unavailable')) : env.DB.batch(statements)) });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const failed = await deliver([click], { DB: secondFails });
+    errors.mockRestore();
+    expect(failed.retryBatch.retry).toBe(true);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id = ?', click.id)).toBe(1);
+    expect(await conversionRow(first.id)).toMatchObject({ attribution: 'none' });
+    await deliver([click]);
+    expect(await conversionRow(first.id)).toMatchObject({ attribution: 'click', click_id: click.id });
+    expect(await ledger(first.id)).toEqual([{ kind: 'commission', amount_minor: 1_000, rate_bps: 1_000 }]);
+  });
+
+  it('credits the order too when the redirect wrote its click to D1 directly because the queue refused it', async () => {
+    const m = await createMoneyBrand();
+    let refuse!: () => void;
+    const refused = new Promise<void>((resolve) => (refuse = resolve));
+    // A queue that refuses only once the test has recorded the order, so the order lands before its click.
+    const failingLater = { send: () => refused.then(() => Promise.reject(new Error('queue unavailable'))) } as unknown as Queue;
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}/r/${m.link.slug}`, { headers: { 'user-agent': 'Mozilla/5.0 (iPhone) Mobile' } }), { ...env, CLICKS: failingLater } as Env, ctx);
+    expect(res.status).toBe(302);
+    const cid = new URL(res.headers.get('location')!).searchParams.get('cid')!;
+    const first = await record(m, order({ clickId: cid }));
+    expect(first.attribution).toBe('none');
+    const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    refuse();
+    await waitOnExecutionContext(ctx);
+    warns.mockRestore();
+    expect(await conversionRow(first.id)).toMatchObject({ attribution: 'click', click_id: cid });
+    expect(await ledger(first.id)).toHaveLength(1);
+  });
+
+  it('finds waiting orders through their partial index, not a scan of conversions', async () => {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${LATE_CLICK_SQL.AWAITING_CLICK}`).bind('[]').all<{ detail: string }>();
+    const plan = results.map((r) => r.detail).join('\n');
+    expect(plan).toMatch(/SEARCH cv USING INDEX conversions_awaiting_click/);
+    // The only scans: the batch's click ids, and each waiting order's few applied refunds (already sorted).
+    expect(plan).not.toMatch(/^SCAN (?!j VIRTUAL|r$)/m);
+  });
+});
