@@ -1,9 +1,10 @@
 // An order can name a click the queue has not written yet (the shopper paid within seconds, or the queue
 // is backed up). It is stored unattributed with the click id it named; when the click consumer writes that
 // click, the order is credited as ingestion would have credited it with the click present.
-import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LATE_CLICK_SQL } from '../../worker/db/conversions';
+import { writeClicks } from '../../worker/db/clicks';
+import { LATE_CLICK_SQL, recordConversion } from '../../worker/db/conversions';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
@@ -40,6 +41,22 @@ async function record(m: MoneyBrand, body: Record<string, unknown>): Promise<Con
   const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
   expect(res.status).toBe(201);
   return (await json<ConversionData>(res)).data;
+}
+
+async function refundOf(m: MoneyBrand, orderId: string, amountMinor: number, tag: string) {
+  const res = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `${orderId}-${tag}`, orderId, amountMinor, currency: 'USD', occurredAt: new Date().toISOString() });
+  expect(res.status).toBe(201);
+}
+
+// The real D1 whose n-th batch first runs `between` (another writer getting in between two batches).
+function steppingIn(n: number, between: () => Promise<unknown>): D1Database {
+  let batches = 0;
+  return d1With({
+    batch: async (statements: D1PreparedStatement[]) => {
+      if (++batches === n) await between();
+      return env.DB.batch(statements);
+    },
+  });
 }
 
 const endpoints: string[] = [];
@@ -104,10 +121,7 @@ describe('an order whose click lands after it', () => {
     const click = clickOf(m);
     const body = order({ clickId: click.id, amountMinor: 20_000 });
     const first = await record(m, body);
-    for (const [i, amountMinor] of [5_000, 3_000].entries()) {
-      const res = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `${body.orderId}-r${i}`, orderId: body.orderId, amountMinor, currency: 'USD', occurredAt: new Date().toISOString() });
-      expect(res.status).toBe(201);
-    }
+    for (const [i, amountMinor] of [5_000, 3_000].entries()) await refundOf(m, body.orderId, amountMinor, `r${i}`);
     await deliver([click]);
     await deliver([click]);
     expect(await ledger(first.id)).toEqual([
@@ -123,13 +137,19 @@ describe('an order whose click lands after it', () => {
     expect(res.status).toBe(201);
     endpoints.push((await json<{ data: { id: string } }>(res)).data.id);
     const click = clickOf(m);
-    const first = await record(m, order({ clickId: click.id }));
+    const body = order({ clickId: click.id });
+    const first = await record(m, body);
+    // Refunded before the credit: the event says what the credit's reversals clawed back.
+    await refundOf(m, body.orderId, 4_000, 'r0');
     await deliver([click]);
     await deliver([click]);
     const { results } = await env.DB.prepare('SELECT id, type, payload FROM webhook_events WHERE brand_id = ?').bind(m.brand.brandId).all<{ id: string; type: string; payload: string }>();
     expect(results).toHaveLength(1);
     expect(results[0]!.type).toBe('conversion.attributed');
-    expect(JSON.parse(results[0]!.payload)).toMatchObject({ conversion: { id: first.id, attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000, tier: 1 } } });
+    expect(JSON.parse(results[0]!.payload)).toMatchObject({
+      conversion: { id: first.id, attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000, tier: 1 } },
+      reversals: { amountMinor: -400, refunds: 1 },
+    });
     expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?', results[0]!.id)).toBe(1);
   });
 
@@ -171,11 +191,78 @@ describe('an order whose click lands after it', () => {
     expect(await ledger(first.id)).toHaveLength(1);
   });
 
-  it('finds waiting orders through their partial index, not a scan of conversions', async () => {
-    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${LATE_CLICK_SQL.AWAITING_CLICK}`).bind('[]').all<{ detail: string }>();
-    const plan = results.map((r) => r.detail).join('\n');
-    expect(plan).toMatch(/SEARCH cv USING INDEX conversions_awaiting_click/);
+  it('credits an order whose click the consumer stored between the order\'s read and its write', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const body = order({ clickId: click.id });
+    // The consumer runs after the order's evidence read (batch 1) and before its write (batch 2): it
+    // finds no waiting order, so the order's own batch must find the click.
+    const db = steppingIn(2, () => writeClicks(env.DB, [click]));
+    const input = { orderId: body.orderId, amountMinor: 10_000, currency: 'USD', occurredAt: Date.now(), code: null, clickId: click.id, customerRef: null };
+    const result = await recordConversion(db, { id: m.brand.brandId, timezone: 'UTC' }, input, 'api');
+    expect(result).toMatchObject({ created: true, data: { attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000 } } });
+    expect(await ledger(result.data.id)).toHaveLength(1);
+  });
+
+  it('reads the order again when a refund lands between the consumer\'s read and its credit, and reverses it', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const body = order({ clickId: click.id, amountMinor: 20_000 });
+    const first = await record(m, body);
+    // Batch 1 stores the click and reads the waiting order (no refunds yet); the refund lands before batch 2.
+    await deliver([click], { DB: steppingIn(2, () => refundOf(m, body.orderId, 20_000, 'full')) });
+    expect(await conversionRow(first.id)).toMatchObject({ attribution: 'click' });
+    expect(await ledger(first.id)).toEqual([
+      { kind: 'commission', amount_minor: 2_000, rate_bps: 1_000 },
+      { kind: 'reversal', amount_minor: -2_000, rate_bps: 1_000 },
+    ]);
+  });
+
+  it('prices a late credit at the tier the creator has reached when it lands', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const late = await record(m, order({ clickId: click.id }));
+    await record(m, order({ code: m.code, amountMinor: 100_000 }));
+    await deliver([click]);
+    expect(await ledger(late.id)).toEqual([{ kind: 'commission', amount_minor: 1_500, rate_bps: 1_500 }]);
+  });
+
+  it('credits many waiting orders of one batch, in bounded writes', async () => {
+    const m = await createMoneyBrand();
+    const clicks = Array.from({ length: 60 }, () => clickOf(m));
+    const orders = [];
+    for (const click of clicks) orders.push(await record(m, order({ clickId: click.id, amountMinor: 1_000 })));
+    let batches = 0;
+    await deliver(clicks, { DB: d1With({ batch: (statements: D1PreparedStatement[]) => (batches++, env.DB.batch(statements)) }) });
+    expect(batches).toBe(1 + Math.ceil(60 / 25));
+    expect(await rowCount("SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND attribution = 'click'", m.brand.brandId)).toBe(60);
+    expect(await rowCount("SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'commission'", m.brand.brandId)).toBe(60 * 100);
+  });
+
+  it('is swept by the cron when a failure left an order waiting for a click that is stored', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const first = await record(m, order({ clickId: click.id }));
+    // The click stored without the consumer's crediting step (as when that step failed for good).
+    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'h', 0, 0)")
+      .bind(click.id, m.brand.brandId, m.link.id, click.at)
+      .run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/15 * * * *' }), env as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await conversionRow(first.id)).toMatchObject({ attribution: 'click', click_id: click.id });
+    expect(await ledger(first.id)).toHaveLength(1);
+  });
+
+  it('finds waiting orders through their partial indexes, not a scan of conversions', async () => {
+    const plan = async (sql: string, ...params: unknown[]) =>
+      (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail).join('\n');
+    const byClick = await plan(LATE_CLICK_SQL.AWAITING_CLICK, '[]');
+    expect(byClick).toMatch(/SEARCH cv USING INDEX conversions_awaiting_click/);
     // The only scans: the batch's click ids, and each waiting order's few applied refunds (already sorted).
-    expect(plan).not.toMatch(/^SCAN (?!j VIRTUAL|r$)/m);
+    expect(byClick).not.toMatch(/^SCAN (?!j VIRTUAL|r$)/m);
+    const sweep = await plan(LATE_CLICK_SQL.AWAITING_SINCE, 0, 500);
+    expect(sweep).toMatch(/SEARCH cv USING INDEX conversions_awaiting_since/);
+    expect(sweep).not.toMatch(/^SCAN (?!r$)/m);
   });
 });

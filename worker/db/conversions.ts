@@ -201,12 +201,25 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   statements.push(...conversionCreatedStatements(db, conversionId, now));
   // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.
   statements.push(conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId));
+  // An order left waiting for its click looks again in this batch: a consumer that stored the click since
+  // the evidence was read ran before this order existed, so only this read can find it.
+  const waits = clickId !== null && click === null && attribution.kind === 'none';
+  if (waits) statements.push(awaitingClickStatement(db, [clickId]));
   const written = await runBatch(db, statements);
-  const stored = firstOf<StoredConversion>(written[written.length - 2]);
+  const readBack = written.length - (waits ? 3 : 2);
+  let stored = firstOf<StoredConversion>(written[readBack]);
   if (!stored) throw storageUnavailable();
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
+  if (waits) {
+    // The order is committed either way; if crediting fails here, the cron sweep credits it.
+    const late = await attributeAwaitingOrders(db, written[written.length - 1], now).catch((error: unknown) => {
+      log.warn('late_attribution_deferred', { orderId: input.orderId, error });
+      return null;
+    });
+    if (late && late.credited.length > 0) stored = (await conversionRow(db, brand.id, input.orderId).first<StoredConversion>().catch(() => null)) ?? stored;
+  }
   // Refunds that arrived before their order are applied now that it exists (idempotently).
-  const pending = rowsOf<PendingRefund>(written[written.length - 1]);
+  const pending = rowsOf<PendingRefund>(written[readBack + 1]);
   const final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
@@ -305,12 +318,17 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
 //
 // The redirect hands clicks to a queue, so an order can arrive naming a click D1 does not hold yet: a
 // shopper who pays within seconds of the click, or a queue that is backed up or retrying. Such an order is
-// stored unattributed with the click id it named (never guessed). When the click consumer writes that
-// click, the same batch reads the orders waiting for it, and they are decided as ingestion would have
-// decided them with the click present: the same window (a redeemable code would already have won), priced
-// at the tier the creator has reached now, refunds already applied to the order reversed, and a
-// `conversion.attributed` event. Idempotent: the update is guarded on the order still waiting and every
-// entry on its event key, so a redelivered batch or a concurrent consumer changes nothing.
+// stored unattributed with the click id it named (never guessed), and waits. Whichever of the two writes
+// comes second finds the other, because D1 runs batches one at a time: the click consumer's batch reads
+// the orders waiting for its clicks, and the order's own batch reads whether its click has landed since
+// its evidence was read. Either way the order is then decided as ingestion would have decided it with the
+// click present: the same window (a redeemable code would already have won), priced at the tier the
+// creator has reached now, refunds already applied to the order reversed, and a `conversion.attributed`
+// event. The cron sweep settles what a failure left waiting (orders of the last AWAIT_SWEEP_DAYS).
+//
+// Idempotent and race-safe: the update is guarded on the order still waiting with the refunds it was read
+// with (a refund landing between the read and the write makes it a no-op, and the order is read again),
+// and the commission, bonus, reversals and event only follow an update that happened.
 
 type AwaitingClick = EnrollmentTerms & {
   id: string;
@@ -326,56 +344,108 @@ type AwaitingClick = EnrollmentTerms & {
   refunds: string;
 };
 
-// ?1 JSON array of click ids just written. The partial index conversions_awaiting_click holds only orders
-// still waiting for their click. Applied refunds come oldest first, the order they were reversed in.
-const AWAITING_CLICK = `SELECT cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,
+const WAITING = "cv.attribution = 'none' AND cv.click_id IS NULL AND cv.click_id_raw IS NOT NULL";
+// Applied refunds come oldest first, the order they are reversed in.
+const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,
   k.id AS click_id, k.at AS click_at, l.enrollment_id, c.attribution_window_days, ${TERMS},
   (SELECT json_group_array(json_array(r.id, r.occurred_at)) FROM (
     SELECT r.id, r.occurred_at FROM refunds r
-    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' ORDER BY r.created_at, r.id) r) AS refunds
-FROM json_each(?1) j
-JOIN conversions cv ON cv.click_id_raw = j.value AND cv.attribution = 'none' AND cv.click_id IS NULL
-JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' ORDER BY r.created_at, r.id) r) AS refunds`;
+const AWAITING_JOINS = `JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
 JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 JOIN brands b ON b.id = cv.brand_id`;
 
-// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id.
+// ?1 JSON array of click ids just written: index conversions_awaiting_click.
+const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}
+FROM json_each(?1) j JOIN conversions cv ON cv.click_id_raw = j.value AND ${WAITING}
+${AWAITING_JOINS}`;
+
+// ?1 created since, ?2 limit: index conversions_awaiting_since (the sweep).
+const AWAITING_SINCE = `SELECT ${AWAITING_COLUMNS}
+FROM conversions cv ${AWAITING_JOINS}
+WHERE ${WAITING} AND cv.created_at >= ?1
+ORDER BY cv.created_at LIMIT ?2`;
+
+// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 applied refunds read.
 const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4
-WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL`;
+WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
+  AND (SELECT count(*) FROM refunds r WHERE r.brand_id = conversions.brand_id AND r.external_order_id = conversions.external_order_id AND r.status = 'applied') = ?5`;
 
 // Exported for the query-plan test.
-export const LATE_CLICK_SQL = { AWAITING_CLICK };
+export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_SINCE };
 
-/** The read that finds orders waiting for any of these (non-bot) clicks; append it after the clicks' inserts. */
+// A waiting order older than this is no longer swept: its click was never stored (a forged or foreign id,
+// or a click past retention). Queue messages are kept four days at most.
+export const AWAIT_SWEEP_DAYS = 7;
+const SWEEP_LIMIT = 500;
+// Statements per crediting batch stay well under D1's per-invocation query limit.
+const CREDIT_CHUNK = 25;
+const SETTLE_ATTEMPTS = 3;
+
+/** The read that finds orders waiting for any of these (non-bot) clicks; append it after the statements that store them. */
 export function awaitingClickStatement(db: D1Database, clickIds: readonly string[]): D1PreparedStatement {
   return db.prepare(AWAITING_CLICK).bind(JSON.stringify(clickIds));
 }
 
-/** Credits the orders `awaiting` (that read's result) found, in one batch: which were credited, and whether a webhook delivery became due. */
-export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<{ credited: string[]; deliveriesDue: boolean }> {
-  const rows = rowsOf<AwaitingClick>(awaiting);
-  if (rows.length === 0) return { credited: [], deliveriesDue: false };
-  const credited: string[] = [];
-  const statements = rows.flatMap((row) => {
-    const attribution = attribute({ occurredAt: row.occurred_at, code: null, click: { enrollmentId: row.enrollment_id, at: row.click_at, windowDays: row.attribution_window_days } });
-    // Outside the window the click is still recorded against the order, as ingestion records it.
-    if (attribution.kind !== 'click') return [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id)];
-    credited.push(row.id);
-    const brand = { id: row.brand_id, timezone: row.timezone };
-    const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
-    const terms = { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
-    const refunds = JSON.parse(row.refunds) as [string, number][];
-    return [
-      db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id),
-      ...pricingStatements(db, row.brand_id, row.id, { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency }, terms, periodOf(row.occurred_at, row.timezone), now),
+// The statements that settle one waiting order, the guarded update first.
+function settleStatements(db: D1Database, row: AwaitingClick, now: number): { statements: D1PreparedStatement[]; credits: boolean } {
+  const refunds = JSON.parse(row.refunds) as [string, number][];
+  const attribution = attribute({ occurredAt: row.occurred_at, code: null, click: { enrollmentId: row.enrollment_id, at: row.click_at, windowDays: row.attribution_window_days } });
+  // Outside the window the click is still recorded against the order, as ingestion records it.
+  if (attribution.kind !== 'click') return { statements: [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id, refunds.length)], credits: false };
+  const brand = { id: row.brand_id, timezone: row.timezone };
+  const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
+  const terms = { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
+  const order = { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency };
+  return {
+    statements: [
+      db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length),
+      ...pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now),
       // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
       ...refunds.flatMap(([id, occurredAt]) => applyRefundStatements(db, brand, { id, occurred_at: occurredAt }, now)),
       ...conversionAttributedStatements(db, row.id, now),
-    ];
-  });
-  const results = await db.batch(statements);
-  if (credited.length > 0) log.info('conversions_attributed_late', { conversions: credited });
-  return { credited, deliveriesDue: madeDeliveriesDue(statements, results) };
+    ],
+    credits: true,
+  };
+}
+
+export type LateCredit = { credited: string[]; deliveriesDue: boolean };
+
+/** Settles the waiting orders `awaiting` (an AWAITING_* read's result) found: which were credited, and whether a webhook delivery became due. */
+export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<LateCredit> {
+  const out: LateCredit = { credited: [], deliveriesDue: false };
+  let rows = rowsOf<AwaitingClick>(awaiting);
+  for (let attempt = 1; rows.length > 0; attempt++) {
+    const raced: string[] = [];
+    for (let i = 0; i < rows.length; i += CREDIT_CHUNK) {
+      const plans = rows.slice(i, i + CREDIT_CHUNK).map((row) => ({ row, ...settleStatements(db, row, now) }));
+      const statements = plans.flatMap((plan) => plan.statements);
+      const results = await db.batch(statements);
+      out.deliveriesDue ||= madeDeliveriesDue(statements, results);
+      let at = 0;
+      for (const plan of plans) {
+        const settled = (results[at]?.meta.changes ?? 0) > 0;
+        if (!settled) raced.push(plan.row.click_id);
+        else if (plan.credits) out.credited.push(plan.row.id);
+        at += plan.statements.length;
+      }
+    }
+    if (raced.length === 0) break;
+    // A refund landed between the read and the update, or another run settled the order: read again.
+    if (attempt >= SETTLE_ATTEMPTS) {
+      log.warn('late_attribution_raced', { clickIds: raced });
+      break;
+    }
+    rows = rowsOf<AwaitingClick>(await db.prepare(AWAITING_CLICK).bind(JSON.stringify(raced)).all());
+  }
+  if (out.credited.length > 0) log.info('conversions_attributed_late', { conversions: out.credited });
+  return out;
+}
+
+/** The cron's backstop: settles orders of the last AWAIT_SWEEP_DAYS whose click is stored but which a failure left waiting. */
+export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<LateCredit> {
+  const awaiting = await db.prepare(AWAITING_SINCE).bind(now - AWAIT_SWEEP_DAYS * DAY_MS, SWEEP_LIMIT).all();
+  return attributeAwaitingOrders(db, awaiting, now);
 }
 
 export type { CommissionTier, ConversionInput, RefundInput };

@@ -10,7 +10,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(brand_id, ex
 // D1 binds JS numbers as REAL, so bound amounts are CAST before integer arithmetic.
 // ?1 entry id, ?2 brand, ?3 enrollment, ?4 creator, ?5 amount, ?6 currency, ?7 period, ?8 conversion id,
 // ?9 available at, ?10 now, ?11 tiers JSON, ?12 plan period ('month' | 'lifetime').
-// Only written when ?8 is the conversion this batch inserted (a replay inserts nothing).
+// Only written when ?8 is the conversion this batch inserted (a replay inserts nothing) and it credits ?3
+// (a waiting order's guarded update may not have happened: db/conversions.ts).
 export const INSERT_COMMISSION = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier,
   basis_minor, period, conversion_id, event_key, available_at, created_at)
 SELECT ?1, ?2, ?3, ?4, 'commission', (CAST(?5 AS INTEGER) * t.rate) / 10000, ?6, t.rate, t.tier, ?5, ?7, ?8, 'commission:' || ?8, ?9, ?10
@@ -22,7 +23,7 @@ FROM (
     WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND (?12 = 'lifetime' OR period = ?7))
   ORDER BY CAST(j.key AS INTEGER) DESC LIMIT 1
 ) t
-WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8)
+WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 // Hybrid performance bonus: once per enrollment and period, when net revenue reaches the threshold.
@@ -31,7 +32,7 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 export const INSERT_BONUS = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor,
   period, conversion_id, event_key, available_at, created_at)
 SELECT ?1, ?2, ?3, ?4, 'bonus', ?5, ?6, 0, ?7, ?8, 'bonus:' || ?3 || ':' || ?7, ?9, ?10
-WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8)
+WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
   AND (SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND period = ?7) >= ?11
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 

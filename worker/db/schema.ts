@@ -265,8 +265,10 @@ export const conversions = sqliteTable(
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),
     index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
-    // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land.
+    // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land, and
+    // the recent ones the cron sweeps (db/conversions.ts).
     index('conversions_awaiting_click').on(t.clickIdRaw).where(sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`),
+    index('conversions_awaiting_since').on(t.createdAt).where(sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`),
   ],
 );
 

@@ -48,18 +48,23 @@ export function madeDeliveriesDue(statements: readonly D1PreparedStatement[], re
   return statements.some((s, i) => makesDue.has(s) && (results === undefined || (results[i]?.meta.changes ?? 0) > 0));
 }
 
-// ?1 conversion id (the one this batch inserted or attributed), ?2 event id, ?3 now. The same payload for
-// `conversion.created` and for `conversion.attributed` (an order credited when the click it named landed).
+// ?1 conversion id (the one this batch inserted or credited), ?2 event id, ?3 now. `conversion.attributed`
+// (an order credited when the click it named landed) carries the same conversion, plus what refunds
+// applied before the credit clawed back in the same batch (`reversals`), and is written only if the
+// credit happened.
+const attributedExtras = `, 'reversals', json_object(
+      'amountMinor', (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'),
+      'refunds', (SELECT count(*) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))`;
 const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
     'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
     'commission', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,
-      'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)), ?3
+      'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)${type === 'conversion.attributed' ? attributedExtras : ''}), ?3
 FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JOIN creators cr ON cr.id = en.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
-WHERE cv.id = ?1 AND ${subscribed('cv.brand_id', `'${type}'`)}
+WHERE cv.id = ?1 ${type === 'conversion.attributed' ? "AND cv.attribution <> 'none' " : ''}AND ${subscribed('cv.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
 const CONVERSION_CREATED = conversionEvent('conversion.created');
 const CONVERSION_ATTRIBUTED = conversionEvent('conversion.attributed');

@@ -1,15 +1,31 @@
 // The cron trigger's work (worker/index.ts opens the run's request-id frame).
 import type { Env } from '../env';
 import { log } from '../lib/log';
+import { sweepAwaitingOrders } from '../db/conversions';
+import { enqueueDueDeliveries } from '../webhooks/enqueue';
 import { pruneClicks, retentionDays } from './retention';
 
+// Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
+// failed in the dashboard. Every job is safe to run again, so the next run starts over.
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
-  try {
+  const failed: unknown[] = [];
+  const job = async (name: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      log.error('scheduled_job_failed', { cron: controller.cron, job: name, error });
+      failed.push(error);
+    }
+  };
+  // Orders a failure left waiting for a click that has since been stored.
+  await job('late_attribution', async () => {
+    const late = await sweepAwaitingOrders(env.DB, controller.scheduledTime);
+    if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
+    if (late.deliveriesDue) await enqueueDueDeliveries(env);
+  });
+  await job('click_retention', async () => {
     const retention = await pruneClicks(env.DB, { retentionDays: retentionDays(env.CLICK_RETENTION_DAYS), now: controller.scheduledTime });
     log.info('clicks_pruned', { cron: controller.cron, ...retention });
-  } catch (error) {
-    log.error('scheduled_job_failed', { cron: controller.cron, job: 'click_retention', error });
-    // Rethrown so the run shows as failed in the dashboard; the next run starts over safely.
-    throw error;
-  }
+  });
+  if (failed.length > 0) throw failed[0];
 }

@@ -1,1 +1,0 @@
-CREATE INDEX `conversions_awaiting_click` ON `conversions` (`click_id_raw`) WHERE attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL;
