@@ -9,6 +9,7 @@ import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { newClickId } from '../../worker/lib/ids';
+import migration0006 from '../../migrations/0006_orders_awaiting_click.sql?raw';
 import { BASE, createMoneyBrand, d1With, json, rowCount, signedPost } from './fixtures';
 
 const DAY = 86_400_000;
@@ -264,5 +265,24 @@ describe('an order whose click lands after it', () => {
     const sweep = await plan(LATE_CLICK_SQL.AWAITING_SINCE, 0, 500);
     expect(sweep).toMatch(/SEARCH cv USING INDEX conversions_awaiting_since/);
     expect(sweep).not.toMatch(/^SCAN (?!r$)/m);
+  });
+});
+
+describe('migration 0006', () => {
+  it('subscribes endpoints that had every earlier event type to conversion.attributed, and leaves chosen lists alone', async () => {
+    const m = await createMoneyBrand();
+    const five = ['conversion.created', 'conversion.reversed', 'submission.submitted', 'submission.reviewed', 'payout.closed'];
+    const lists = { all: five, some: ['conversion.created'], already: [...five, 'conversion.attributed'] };
+    for (const [name, events] of Object.entries(lists)) {
+      await env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, 'http://127.0.0.1:9/hooks', '', 'x', ?, 0, 0, 0)")
+        .bind(`whe_m6_${name}_${seq++}`, m.brand.brandId, JSON.stringify(events))
+        .run();
+    }
+    const update = migration0006.split('--> statement-breakpoint').find((statement) => statement.includes('UPDATE'))!;
+    await env.DB.prepare(update).run();
+    await env.DB.prepare(update).run();
+    const { results } = await env.DB.prepare('SELECT id, events FROM webhook_endpoints WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).all<{ id: string; events: string }>();
+    const byName = Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]));
+    expect(byName).toEqual({ all: [...five, 'conversion.attributed'], some: ['conversion.created'], already: [...five, 'conversion.attributed'] });
   });
 });
