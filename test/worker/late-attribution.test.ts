@@ -134,7 +134,7 @@ describe('an order whose click lands after it', () => {
 
   it('tells subscribed endpoints with a conversion.attributed event carrying the commission', async () => {
     const m = await createMoneyBrand();
-    const res = await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', events: ['conversion.attributed'] });
+    const res = await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', events: ['conversion.attributed', 'conversion.reversed'] });
     expect(res.status).toBe(201);
     endpoints.push((await json<{ data: { id: string } }>(res)).data.id);
     const click = clickOf(m);
@@ -144,9 +144,12 @@ describe('an order whose click lands after it', () => {
     await refundOf(m, body.orderId, 4_000, 'r0');
     await deliver([click]);
     await deliver([click]);
-    const { results } = await env.DB.prepare('SELECT id, type, payload FROM webhook_events WHERE brand_id = ?').bind(m.brand.brandId).all<{ id: string; type: string; payload: string }>();
-    expect(results).toHaveLength(1);
-    expect(results[0]!.type).toBe('conversion.attributed');
+    const { results: events } = await env.DB.prepare('SELECT id, type, payload FROM webhook_events WHERE brand_id = ? ORDER BY created_at').bind(m.brand.brandId).all<{ id: string; type: string; payload: string }>();
+    // The refund's own event said it clawed back nothing (nobody was credited then); the credit reports
+    // the clawback once, in its own event, not as a second conversion.reversed.
+    expect(events.map((e) => e.type)).toEqual(['conversion.reversed', 'conversion.attributed']);
+    expect(JSON.parse(events[0]!.payload)).toMatchObject({ reversal: null });
+    const results = events.slice(1);
     expect(JSON.parse(results[0]!.payload)).toMatchObject({
       conversion: { id: first.id, attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000, tier: 1 } },
       reversals: { amountMinor: -400, refunds: 1 },
@@ -219,6 +222,23 @@ describe('an order whose click lands after it', () => {
     ]);
   });
 
+  it('reverses a refund still pending on the order (its hand-over failed) and marks it applied', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const body = order({ clickId: click.id });
+    const first = await record(m, body);
+    const refundId = `rf_pending_${seq++}`;
+    await env.DB.prepare("INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at) VALUES (?, ?, ?, ?, 2500, 'USD', ?, 'pending', 'api', 'h', ?)")
+      .bind(refundId, m.brand.brandId, `${body.orderId}-p`, body.orderId, Date.now(), Date.now())
+      .run();
+    await deliver([click]);
+    expect(await ledger(first.id)).toEqual([
+      { kind: 'commission', amount_minor: 1_000, rate_bps: 1_000 },
+      { kind: 'reversal', amount_minor: -250, rate_bps: 1_000 },
+    ]);
+    expect(await env.DB.prepare('SELECT status FROM refunds WHERE id = ?').bind(refundId).first('status')).toBe('applied');
+  });
+
   it('prices a late credit at the tier the creator has reached when it lands', async () => {
     const m = await createMoneyBrand();
     const click = clickOf(m);
@@ -262,9 +282,11 @@ describe('an order whose click lands after it', () => {
     expect(byClick).toMatch(/SEARCH cv USING INDEX conversions_awaiting_click/);
     // The only scans: the batch's click ids, and each waiting order's few applied refunds (already sorted).
     expect(byClick).not.toMatch(/^SCAN (?!j VIRTUAL|r$)/m);
-    const sweep = await plan(LATE_CLICK_SQL.AWAITING_SINCE, 0, 500);
+    const sweep = await plan(LATE_CLICK_SQL.AWAITING_SINCE, 0, 2_000, 100);
     expect(sweep).toMatch(/SEARCH cv USING INDEX conversions_awaiting_since/);
-    expect(sweep).not.toMatch(/^SCAN (?!r$)/m);
+    // Scans only of the bounded subquery's rows (at most ?2) and of each order's refunds.
+    expect(sweep).toMatch(/^CO-ROUTINE cv$/m);
+    expect(sweep).not.toMatch(/^SCAN (?!r$|cv$)/m);
   });
 });
 

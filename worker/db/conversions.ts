@@ -207,20 +207,20 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   if (waits) statements.push(awaitingClickStatement(db, [clickId]));
   const written = await runBatch(db, statements);
   const readBack = written.length - (waits ? 3 : 2);
-  let stored = firstOf<StoredConversion>(written[readBack]);
+  const stored = firstOf<StoredConversion>(written[readBack]);
   if (!stored) throw storageUnavailable();
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
+  // Refunds that arrived before their order are applied now that it exists (idempotently).
+  const pending = rowsOf<PendingRefund>(written[readBack + 1]);
+  let final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
   if (waits) {
     // The order is committed either way; if crediting fails here, the cron sweep credits it.
     const late = await attributeAwaitingOrders(db, written[written.length - 1], now).catch((error: unknown) => {
       log.warn('late_attribution_deferred', { orderId: input.orderId, error });
       return null;
     });
-    if (late && late.credited.length > 0) stored = (await conversionRow(db, brand.id, input.orderId).first<StoredConversion>().catch(() => null)) ?? stored;
+    if (late && late.credited.length > 0) final = (await conversionRow(db, brand.id, input.orderId).first<StoredConversion>().catch(() => null)) ?? final;
   }
-  // Refunds that arrived before their order are applied now that it exists (idempotently).
-  const pending = rowsOf<PendingRefund>(written[readBack + 1]);
-  const final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
 
@@ -239,11 +239,12 @@ async function applyRefunds(db: D1Database, brand: IngestBrand, orderId: string,
 }
 
 function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  return [
-    db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), periodOf(refund.occurred_at, brand.timezone), refund.occurred_at, now),
-    db.prepare(MARK_REFUND_APPLIED).bind(refund.id),
-    ...conversionReversedStatements(db, refund.id, now),
-  ];
+  return [...reversalStatements(db, brand, refund, now), ...conversionReversedStatements(db, refund.id, now)];
+}
+
+// The reversal of a refund's commission share, and the refund marked applied (both no-ops when done).
+function reversalStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
+  return [db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), periodOf(refund.occurred_at, brand.timezone), refund.occurred_at, now), db.prepare(MARK_REFUND_APPLIED).bind(refund.id)];
 }
 
 export type RefundView = {
@@ -324,11 +325,13 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
 // its evidence was read. Either way the order is then decided as ingestion would have decided it with the
 // click present: the same window (a redeemable code would already have won), priced at the tier the
 // creator has reached now, refunds already applied to the order reversed, and a `conversion.attributed`
-// event. The cron sweep settles what a failure left waiting (orders of the last AWAIT_SWEEP_DAYS).
+// event. The cron sweep settles what a failure left waiting (orders of the last AWAIT_SWEEP_MS).
 //
 // Idempotent and race-safe: the update is guarded on the order still waiting with the refunds it was read
 // with (a refund landing between the read and the write makes it a no-op, and the order is read again),
-// and the commission, bonus, reversals and event only follow an update that happened.
+// and the commission, bonus, reversals and event only follow an update that happened. Refunds of the order
+// (applied, or still pending if their hand-over failed) are reversed in the same batch and reported once,
+// in the event's `reversals`, not as `conversion.reversed` events of their own.
 
 type AwaitingClick = EnrollmentTerms & {
   id: string;
@@ -345,12 +348,13 @@ type AwaitingClick = EnrollmentTerms & {
 };
 
 const WAITING = "cv.attribution = 'none' AND cv.click_id IS NULL AND cv.click_id_raw IS NOT NULL";
-// Applied refunds come oldest first, the order they are reversed in.
+// Its refunds come oldest first, the order they are reversed in; refunds are only ever added, so their
+// count tells whether the set changed.
 const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,
   k.id AS click_id, k.at AS click_at, l.enrollment_id, c.attribution_window_days, ${TERMS},
   (SELECT json_group_array(json_array(r.id, r.occurred_at)) FROM (
     SELECT r.id, r.occurred_at FROM refunds r
-    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied' ORDER BY r.created_at, r.id) r) AS refunds`;
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id ORDER BY r.created_at, r.id) r) AS refunds`;
 const AWAITING_JOINS = `JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
 JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 JOIN brands b ON b.id = cv.brand_id`;
@@ -360,25 +364,32 @@ const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}
 FROM json_each(?1) j JOIN conversions cv ON cv.click_id_raw = j.value AND ${WAITING}
 ${AWAITING_JOINS}`;
 
-// ?1 created since, ?2 limit: index conversions_awaiting_since (the sweep).
+// ?1 created since, ?2 orders to look at (newest first), ?3 to settle: index conversions_awaiting_since
+// (the sweep). Orders whose click never comes stay in that index, so the rows read are bounded too.
 const AWAITING_SINCE = `SELECT ${AWAITING_COLUMNS}
-FROM conversions cv ${AWAITING_JOINS}
-WHERE ${WAITING} AND cv.created_at >= ?1
-ORDER BY cv.created_at LIMIT ?2`;
+FROM (SELECT * FROM conversions cv WHERE ${WAITING} AND cv.created_at >= ?1 ORDER BY cv.created_at DESC LIMIT ?2) cv
+${AWAITING_JOINS}
+LIMIT ?3`;
 
-// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 applied refunds read.
+// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 refunds read.
 const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4
 WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
-  AND (SELECT count(*) FROM refunds r WHERE r.brand_id = conversions.brand_id AND r.external_order_id = conversions.external_order_id AND r.status = 'applied') = ?5`;
+  AND (SELECT count(*) FROM refunds r WHERE r.brand_id = conversions.brand_id AND r.external_order_id = conversions.external_order_id) = ?5`;
 
 // Exported for the query-plan test.
 export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_SINCE };
 
-// A waiting order older than this is no longer swept: its click was never stored (a forged or foreign id,
-// or a click past retention). Queue messages are kept four days at most.
-export const AWAIT_SWEEP_DAYS = 7;
-const SWEEP_LIMIT = 500;
-// Statements per crediting batch stay well under D1's per-invocation query limit.
+// The sweep is the backstop for a crediting step that failed after its click was stored; it runs every
+// 15 minutes, so a day gives such an order ~96 tries. A click that lands later than that (a queue backed
+// up for days) is credited by the consumer as it lands. Each run looks at the newest SWEEP_SCAN waiting
+// orders of that day and settles at most SETTLE_PER_RUN.
+export const AWAIT_SWEEP_MS = DAY_MS;
+const SWEEP_SCAN = 2_000;
+// D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
+// plan). Settling an order takes about 5 statements and 3 more per refund; one run (a consumer batch, an
+// order, a cron run) settles at most SETTLE_PER_RUN orders, CREDIT_CHUNK to a batch, and leaves the rest
+// waiting for the sweep's next run.
+const SETTLE_PER_RUN = 100;
 const CREDIT_CHUNK = 25;
 const SETTLE_ATTEMPTS = 3;
 
@@ -402,7 +413,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
       db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length),
       ...pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now),
       // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
-      ...refunds.flatMap(([id, occurredAt]) => applyRefundStatements(db, brand, { id, occurred_at: occurredAt }, now)),
+      ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, brand, { id, occurred_at: occurredAt }, now)),
       ...conversionAttributedStatements(db, row.id, now),
     ],
     credits: true,
@@ -415,6 +426,10 @@ export type LateCredit = { credited: string[]; deliveriesDue: boolean };
 export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<LateCredit> {
   const out: LateCredit = { credited: [], deliveriesDue: false };
   let rows = rowsOf<AwaitingClick>(awaiting);
+  if (rows.length > SETTLE_PER_RUN) {
+    log.warn('late_attribution_deferred', { orders: rows.length - SETTLE_PER_RUN, reason: 'per_run_limit' });
+    rows = rows.slice(0, SETTLE_PER_RUN);
+  }
   for (let attempt = 1; rows.length > 0; attempt++) {
     const raced: string[] = [];
     for (let i = 0; i < rows.length; i += CREDIT_CHUNK) {
@@ -442,9 +457,9 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
   return out;
 }
 
-/** The cron's backstop: settles orders of the last AWAIT_SWEEP_DAYS whose click is stored but which a failure left waiting. */
+/** The cron's backstop: settles orders of the last AWAIT_SWEEP_MS whose click is stored but which a failure left waiting. */
 export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<LateCredit> {
-  const awaiting = await db.prepare(AWAITING_SINCE).bind(now - AWAIT_SWEEP_DAYS * DAY_MS, SWEEP_LIMIT).all();
+  const awaiting = await db.prepare(AWAITING_SINCE).bind(now - AWAIT_SWEEP_MS, SWEEP_SCAN, SETTLE_PER_RUN).all();
   return attributeAwaitingOrders(db, awaiting, now);
 }
 

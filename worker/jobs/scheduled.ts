@@ -17,15 +17,15 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       failed.push(error);
     }
   };
+  await job('click_retention', async () => {
+    const retention = await pruneClicks(env.DB, { retentionDays: retentionDays(env.CLICK_RETENTION_DAYS), now: controller.scheduledTime });
+    log.info('clicks_pruned', { cron: controller.cron, ...retention });
+  });
   // Orders a failure left waiting for a click that has since been stored.
   await job('late_attribution', async () => {
     const late = await sweepAwaitingOrders(env.DB, controller.scheduledTime);
     if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
     if (late.deliveriesDue) await enqueueDueDeliveries(env);
-  });
-  await job('click_retention', async () => {
-    const retention = await pruneClicks(env.DB, { retentionDays: retentionDays(env.CLICK_RETENTION_DAYS), now: controller.scheduledTime });
-    log.info('clicks_pruned', { cron: controller.cron, ...retention });
   });
   if (failed.length > 0) throw failed[0];
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { findLinkRoute } from '../db/link-routes';
 import { writeClicks } from '../db/clicks';
 import { attributeAwaitingOrders } from '../db/conversions';
+import { enqueueDueDeliveries } from '../webhooks/enqueue';
 import { isBotRequest, purposeOf } from '../domain/bots';
 import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
@@ -166,6 +167,12 @@ async function sendClicks(env: Env, messages: ClickMessage[]): Promise<void> {
       return;
     }
     // The clicks are stored; an order that named one of them earlier is credited now (no queue retry here).
-    await attributeAwaitingOrders(env.DB, awaiting).catch((error: unknown) => log.error('late_attribution_failed', { clickIds: messages.map((m) => m.id), error }));
+    try {
+      const late = await attributeAwaitingOrders(env.DB, awaiting);
+      if (late.deliveriesDue) await enqueueDueDeliveries(env);
+    } catch (error) {
+      // The cron sweep credits what this left waiting.
+      log.error('late_attribution_failed', { clickIds: messages.map((m) => m.id), error });
+    }
   }
 }
