@@ -10,7 +10,7 @@ import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { newClickId } from '../../worker/lib/ids';
 import migration0006 from '../../migrations/0006_orders_awaiting_click.sql?raw';
-import { BASE, createMoneyBrand, d1With, json, rowCount, signedPost } from './fixtures';
+import { BASE, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from './fixtures';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -84,6 +84,18 @@ describe('an order whose click lands after it', () => {
     const replay = await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
     expect(replay.status).toBe(200);
     expect((await json<ConversionData>(replay)).data).toMatchObject({ attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000, tier: 1 } });
+  });
+
+  it('credits a shopper who pays the moment they land, through the real redirect and queue', async () => {
+    const m = await createMoneyBrand();
+    const res = await SELF.fetch(`${BASE}/r/${m.link.slug}`, { headers: { 'user-agent': 'Mozilla/5.0 (iPhone) Mobile', 'cf-connecting-ip': '198.51.100.77' }, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    const cid = new URL(res.headers.get('location')!).searchParams.get('cid')!;
+    // The queue hands clicks over in batches of up to a second: the order is here first.
+    const first = await record(m, order({ clickId: cid }));
+    const credited = await waitFor(async () => ((await conversionRow(first.id))?.attribution === 'click' ? conversionRow(first.id) : null));
+    expect(credited).toMatchObject({ enrollment_id: m.enrollment.id, click_id: cid });
+    expect(await ledger(first.id)).toEqual([{ kind: 'commission', amount_minor: 1_000, rate_bps: 1_000 }]);
   });
 
   it('keeps the window and bot rules: an old click is recorded but not credited, a bot click is not evidence', async () => {
