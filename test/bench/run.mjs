@@ -226,6 +226,12 @@ function report(results, run) {
     const target = (sign, x, ok) => (x === undefined ? '' : `   target ${sign} ${x}x   ${mark(ok)}`);
     out.push(`  throughput ratio (ok/s)  ${ratio.tput.toFixed(2)}x${target('>=', t.throughputRatioMin, ratio.tput >= t.throughputRatioMin)}`);
     out.push(`  p99 latency ratio        ${ratio.p99.toFixed(2)}x${target('<=', t.p99RatioMax, ratio.p99 <= t.p99RatioMax)}`);
+    // Under this load the measured workerd thread is busy nearly all the time on both sides (top shows it
+    // at ~100%), so one second over the answers per second is that thread's time per answer.
+    const usPer = (x) => 1e6 / x.okRps;
+    const own = usPer(r.runs.measured);
+    const base = usPer(ratio.base.runs.measured);
+    out.push(`  thread time per answer   ${own.toFixed(0)} µs vs ${ratio.base.scenario.name} ${base.toFixed(0)} µs (+${(own - base).toFixed(0)} µs of work per request; ${t.throughputRatioMin ? `${t.throughputRatioMin}x would allow +${(base / t.throughputRatioMin - base).toFixed(0)} µs` : ''})`);
     if (ratio.interleaved) {
       const own = r.runs.measured.slices;
       const other = ratio.base.runs.measured.slices;
