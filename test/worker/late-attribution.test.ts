@@ -215,7 +215,7 @@ describe('an order whose click lands after it', () => {
     // finds no waiting order, so the order's own batch must find the click.
     const db = steppingIn(2, () => writeClicks(env.DB, [click]));
     const input = { orderId: body.orderId, amountMinor: 10_000, currency: 'USD', occurredAt: Date.now(), code: null, clickId: click.id, customerRef: null };
-    const result = await recordConversion(db, { id: m.brand.brandId, timezone: 'UTC' }, input, 'api');
+    const result = await recordConversion(db, { id: m.brand.brandId, timezone: 'UTC', currency: 'USD' }, input, 'api');
     expect(result).toMatchObject({ created: true, data: { attribution: 'click', creator: { handle: m.handle }, commission: { amountMinor: 1_000 } } });
     expect(await ledger(result.data.id)).toHaveLength(1);
   });

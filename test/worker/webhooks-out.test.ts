@@ -216,7 +216,7 @@ describe('events are written with the business write', () => {
     // A fault injected on purpose: the batch carrying the conversion fails, so neither it nor its event exists.
     const failingDb = failingBatches();
     const orderId = `wh-${tag()}`;
-    await expect(recordConversion(failingDb, { id: m.brand.brandId, timezone: 'UTC' }, { ...order(orderId), occurredAt: Date.now(), code: null, clickId: null, customerRef: null }, 'api')).rejects.toMatchObject({
+    await expect(recordConversion(failingDb, { id: m.brand.brandId, timezone: 'UTC', currency: 'USD' }, { ...order(orderId), occurredAt: Date.now(), code: null, clickId: null, customerRef: null }, 'api')).rejects.toMatchObject({
       status: 503,
     });
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND external_order_id = ?', m.brand.brandId, orderId)).toBe(0);
@@ -283,7 +283,7 @@ describe('events are written with the business write', () => {
       const at = new Date(Date.UTC(2026, 8, day, 12)).toISOString();
       expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(`wh-${tag()}`, { code: m.code, occurredAt: at }))).status).toBe(201);
     }
-    const brand = { id: m.brand.brandId, timezone: 'UTC' };
+    const brand = { id: m.brand.brandId, timezone: 'UTC', currency: 'USD' };
     const closed = await closePeriod(env.DB, brand, '2026-10', { type: 'api_key', id: 'test' });
     expect(closed).toMatchObject({ closedNow: true, payouts: 1 });
     await closePeriod(env.DB, brand, '2026-10', { type: 'api_key', id: 'test' });
@@ -421,7 +421,7 @@ describe('enqueueing', () => {
   });
 
   it('notes a delivery made due only by a batch that made one, or that failed and may have', async () => {
-    const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC' });
+    const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC', currency: 'USD' });
     const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
     const hooked = await createMoneyBrand();
     const endpoint = await addEndpoint(hooked.brand, { events: ['conversion.created'] });

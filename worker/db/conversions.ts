@@ -13,7 +13,18 @@ import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, I
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, madeDeliveriesDue } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
-export type IngestBrand = { id: string; timezone: string };
+export type IngestBrand = { id: string; timezone: string; currency: string };
+
+// A brand keeps its money in one currency: tiers, revenue and payouts add amounts up, and Chorus converts
+// nothing. An order or refund in another currency is refused before anything is read or written.
+function sameCurrency(brand: IngestBrand, input: { currency: string }, what: 'order' | 'refund'): void {
+  if (input.currency !== brand.currency) {
+    throw new ApiError(422, 'currency_mismatch', `This brand records amounts in ${brand.currency}; this ${what} is in ${input.currency}. Send it in ${brand.currency}.`, {
+      expected: brand.currency,
+      received: input.currency,
+    });
+  }
+}
 
 export type Recorded<T> = { created: boolean; data: T };
 
@@ -152,6 +163,7 @@ function idempotencyConflict(what: string): ApiError {
 // they name, refunds waiting for it), then one batch that writes and reads the stored row back. A refund
 // that arrived first adds one more; a replay costs the first only.
 export async function recordConversion(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source): Promise<Recorded<ConversionView>> {
+  sameCurrency(brand, input, 'order');
   const hash = await payloadHash(source, input);
   const normalized = input.code === null ? null : normalizeCode(input.code);
   const clickId = input.clickId !== null && CLICK_ID.test(input.clickId) ? input.clickId : null;
@@ -243,7 +255,7 @@ function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: Pendi
 }
 
 // The reversal of a refund's commission share, and the refund marked applied (both no-ops when done).
-function reversalStatements(db: D1Database, brand: IngestBrand, refund: PendingRefund, now: number): D1PreparedStatement[] {
+function reversalStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refund: PendingRefund, now: number): D1PreparedStatement[] {
   return [db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), periodOf(refund.occurred_at, brand.timezone), refund.occurred_at, now), db.prepare(MARK_REFUND_APPLIED).bind(refund.id)];
 }
 
@@ -297,6 +309,7 @@ function refundView(row: StoredRefund): RefundView {
 }
 
 export async function recordRefund(db: D1Database, brand: IngestBrand, input: RefundInput, source: Source): Promise<Recorded<RefundView>> {
+  sameCurrency(brand, input, 'refund');
   const hash = await payloadHash(source, input);
   const existing = await loadRefund(db, brand.id, input.refundId);
   if (existing) {
@@ -404,7 +417,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
   const attribution = attribute({ occurredAt: row.occurred_at, code: null, click: { enrollmentId: row.enrollment_id, at: row.click_at, windowDays: row.attribution_window_days } });
   // Outside the window the click is still recorded against the order, as ingestion records it.
   if (attribution.kind !== 'click') return { statements: [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id, refunds.length)], credits: false };
-  const brand = { id: row.brand_id, timezone: row.timezone };
+  const brand = { timezone: row.timezone };
   const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
   const terms = { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
   const order = { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency };

@@ -346,7 +346,7 @@ export const WebhookReceipt = z
   .object({
     received: z.literal(true),
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
-    ignored: z.enum(['topic', 'event_type', 'idempotency_conflict']).optional().meta({ description: 'Why nothing was recorded, when nothing was.' }),
+    ignored: z.enum(['topic', 'event_type', 'idempotency_conflict', 'currency_mismatch']).optional().meta({ description: 'Why nothing was recorded, when nothing was.' }),
   })
   .meta({ id: 'WebhookReceipt' });
 

@@ -82,7 +82,7 @@ export const ingest = new Hono<AppEnv>()
         201: { description: 'Recorded now.', schema: dataOf(Conversion) },
         200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Conversion) },
       },
-      errors: { 409: ['idempotency_conflict'] },
+      errors: { 409: ['idempotency_conflict'], 422: ['currency_mismatch'] },
     }),
     async (c) => {
       const { brand, body } = await signedBody(c, conversionBody);
@@ -101,7 +101,7 @@ export const ingest = new Hono<AppEnv>()
         201: { description: 'Recorded now.', schema: dataOf(Refund) },
         200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Refund) },
       },
-      errors: { 409: ['idempotency_conflict'] },
+      errors: { 409: ['idempotency_conflict'], 422: ['currency_mismatch'] },
     }),
     async (c) => {
       const { brand, body } = await signedBody(c, refundBody);

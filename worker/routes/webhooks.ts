@@ -36,6 +36,12 @@ async function settle<T>(work: Promise<T>): Promise<{ result: T | null; ignored?
       log.warn('webhook_conflict_ignored', { error: e });
       return { result: null, ignored: 'idempotency_conflict' };
     }
+    // Retrying cannot change an order's currency, and a store that keeps failing drops the subscription
+    // (Shopify) or the endpoint: acknowledged, not recorded, and loud in the log.
+    if (e instanceof ApiError && e.code === 'currency_mismatch') {
+      log.warn('webhook_currency_ignored', { error: e });
+      return { result: null, ignored: 'currency_mismatch' };
+    }
     throw e;
   }
 }

@@ -83,6 +83,20 @@ describe('POST /v1/conversions signatures', () => {
     expect((await signedPost(m.brand, newKey, '/v1/conversions', conversion())).status).toBe(201);
   });
 
+  it("refuses an order or refund in another currency than the brand's, writing nothing", async () => {
+    const m = await createMoneyBrand();
+    const order = conversion({ code: m.code, currency: 'EUR' });
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    expect(res.status).toBe(422);
+    expect((await json<ErrorBody & { error: { details: unknown } }>(res)).error).toMatchObject({ code: 'currency_mismatch', details: { expected: 'USD', received: 'EUR' } });
+    const refund = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${order.orderId}`, orderId: order.orderId, amountMinor: 100, currency: 'JPY', occurredAt: NOW_ISO() });
+    expect(refund.status).toBe(422);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    // The same order in the brand's currency is then recorded as new.
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...order, currency: 'USD' })).status).toBe(201);
+  });
+
   it("never lets one brand's key write to another brand", async () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();

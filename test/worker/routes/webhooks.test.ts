@@ -1,5 +1,5 @@
 import { env, SELF } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import shopifyOrderRaw from '../../fixtures/shopify-orders-create.json?raw';
 import shopifyRefundRaw from '../../fixtures/shopify-refunds-create.json?raw';
 import signatures from '../../fixtures/signatures.json';
@@ -26,6 +26,12 @@ const shopify = (shop: string, topic: string, raw: string, hmac: string) =>
     headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': shop, 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': hmac, 'x-shopify-webhook-id': crypto.randomUUID() },
     body: raw,
   });
+
+// What Shopify sends in X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the raw body under the shop's secret.
+async function shopifyHmac(raw: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(signatures.shopifySecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(raw)))));
+}
 
 const stripe = async (account: string, raw: string, at = Date.now(), secret = signatures.stripeSecret) =>
   SELF.fetch(`${BASE}/v1/webhooks/stripe/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': await signTimestamped(secret, raw, at) }, body: raw });
@@ -66,6 +72,19 @@ describe('Shopify webhooks', () => {
       expect(res.status).toBe(401);
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe('invalid_signature');
     }
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it("acknowledges an order in another currency than the brand's without recording it", async () => {
+    const m = await brandWithStores();
+    const raw = shopifyOrderRaw.replace(/"currency": ?"USD"/g, '"currency":"CAD"');
+    expect(raw).not.toBe(shopifyOrderRaw);
+    const hmac = await shopifyHmac(raw);
+    const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const res = await shopify(m.shop, 'orders/create', raw, hmac);
+    warns.mockRestore();
+    expect(res.status).toBe(200);
+    expect(await json<Received>(res)).toEqual({ received: true, data: null, ignored: 'currency_mismatch' });
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
   });
 
