@@ -231,7 +231,9 @@ function report(results, run) {
     const usPer = (x) => 1e6 / x.okRps;
     const own = usPer(r.runs.measured);
     const base = usPer(ratio.base.runs.measured);
-    out.push(`  thread time per answer   ${own.toFixed(0)} µs vs ${ratio.base.scenario.name} ${base.toFixed(0)} µs (+${(own - base).toFixed(0)} µs of work per request; ${t.throughputRatioMin ? `${t.throughputRatioMin}x would allow +${(base / t.throughputRatioMin - base).toFixed(0)} µs` : ''})`);
+    const signed = (x) => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(0)} µs`;
+    const allowed = t.throughputRatioMin ? `; ${t.throughputRatioMin}x would allow ${signed(base / t.throughputRatioMin - base)}` : '';
+    out.push(`  thread time per answer   ${own.toFixed(0)} µs vs ${ratio.base.scenario.name} ${base.toFixed(0)} µs (${signed(own - base)} of work per request${allowed})`);
     if (ratio.interleaved) {
       const own = r.runs.measured.slices;
       const other = ratio.base.runs.measured.slices;

@@ -110,6 +110,18 @@ describe('an order whose click lands after it', () => {
     expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
   });
 
+  it('never credits a waiting order in another currency than the brand\'s (stored before the one-currency rule)', async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m);
+    const id = `cv_eur_${seq++}`;
+    await env.DB.prepare("INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 10000, 'EUR', ?, 'none', ?, 'api', 'old', ?)")
+      .bind(id, m.brand.brandId, `eur-${id}`, Date.now(), click.id, Date.now())
+      .run();
+    await deliver([click]);
+    expect(await conversionRow(id)).toMatchObject({ attribution: 'none', click_id: null });
+    expect(await ledger(id)).toEqual([]);
+  });
+
   it('leaves an order a code already won alone', async () => {
     const m = await createMoneyBrand();
     const click = clickOf(m);

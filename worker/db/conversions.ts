@@ -16,13 +16,12 @@ export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string; currency: string };
 
 // A brand keeps its money in one currency: tiers, revenue and payouts add amounts up, and Chorus converts
-// nothing. An order or refund in another currency is refused before anything is read or written.
-function sameCurrency(brand: IngestBrand, input: { currency: string }, what: 'order' | 'refund'): void {
-  if (input.currency !== brand.currency) {
-    throw new ApiError(422, 'currency_mismatch', `This brand records amounts in ${brand.currency}; this ${what} is in ${input.currency}. Send it in ${brand.currency}.`, {
-      expected: brand.currency,
-      received: input.currency,
-    });
+// nothing. A new order in another currency is refused before anything is written, and so is a refund in
+// another currency than its order (or, before its order arrives, than the brand's). Replays and conflicts
+// of what is already stored are answered first, so a row from before this rule still replays.
+function sameCurrency(expected: string, input: { currency: string }, what: string): void {
+  if (input.currency !== expected) {
+    throw new ApiError(422, 'currency_mismatch', `${what} ${expected}; this one is in ${input.currency}. Send it in ${expected}.`, { expected, received: input.currency });
   }
 }
 
@@ -163,7 +162,6 @@ function idempotencyConflict(what: string): ApiError {
 // they name, refunds waiting for it), then one batch that writes and reads the stored row back. A refund
 // that arrived first adds one more; a replay costs the first only.
 export async function recordConversion(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source): Promise<Recorded<ConversionView>> {
-  sameCurrency(brand, input, 'order');
   const hash = await payloadHash(source, input);
   const normalized = input.code === null ? null : normalizeCode(input.code);
   const clickId = input.clickId !== null && CLICK_ID.test(input.clickId) ? input.clickId : null;
@@ -179,6 +177,7 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
     if (pending.length > 0) return { created: false, data: conversionView((await applyRefunds(db, brand, input.orderId, pending)) ?? existing) };
     return { created: false, data: conversionView(existing) };
   }
+  sameCurrency(brand.currency, input, 'This brand records orders in');
   const code = normalized === null ? null : firstOf<CodeRow>(evidence.shift());
   const click = clickId === null ? null : firstOf<ClickRow>(evidence.shift());
   const { attribution, terms } = decide(input, code, click);
@@ -282,18 +281,19 @@ type StoredRefund = {
   reversal_minor: number | null;
 };
 
-function loadRefund(db: D1Database, brandId: string, refundId: string) {
-  return read<StoredRefund>(
-    db
-      .prepare(
-        `SELECT r.id, r.external_refund_id, r.external_order_id, r.amount_minor, r.currency, r.occurred_at, r.status, r.payload_hash,
-           l.amount_minor AS reversal_minor
-         FROM refunds r LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal'
-         WHERE r.brand_id = ? AND r.external_refund_id = ?`,
-      )
-      .bind(brandId, refundId),
-  );
-}
+const refundRow = (db: D1Database, brandId: string, refundId: string) =>
+  db
+    .prepare(
+      `SELECT r.id, r.external_refund_id, r.external_order_id, r.amount_minor, r.currency, r.occurred_at, r.status, r.payload_hash,
+         l.amount_minor AS reversal_minor
+       FROM refunds r LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal'
+       WHERE r.brand_id = ? AND r.external_refund_id = ?`,
+    )
+    .bind(brandId, refundId);
+
+const ORDER_CURRENCY = 'SELECT currency FROM conversions WHERE brand_id = ? AND external_order_id = ?';
+
+const loadRefund = (db: D1Database, brandId: string, refundId: string) => read<StoredRefund>(refundRow(db, brandId, refundId));
 
 function refundView(row: StoredRefund): RefundView {
   return {
@@ -309,13 +309,16 @@ function refundView(row: StoredRefund): RefundView {
 }
 
 export async function recordRefund(db: D1Database, brand: IngestBrand, input: RefundInput, source: Source): Promise<Recorded<RefundView>> {
-  sameCurrency(brand, input, 'refund');
   const hash = await payloadHash(source, input);
-  const existing = await loadRefund(db, brand.id, input.refundId);
+  const [refundRows, orderRows] = await runBatch(db, [refundRow(db, brand.id, input.refundId), db.prepare(ORDER_CURRENCY).bind(brand.id, input.orderId)]);
+  const existing = firstOf<StoredRefund>(refundRows);
   if (existing) {
     if (existing.payload_hash !== hash) throw idempotencyConflict('refund');
     return { created: false, data: refundView(existing) };
   }
+  const order = firstOf<{ currency: string }>(orderRows);
+  if (order) sameCurrency(order.currency, input, 'Its order was recorded in');
+  else sameCurrency(brand.currency, input, 'This brand records refunds in');
   const id = newId('rf');
   const now = Date.now();
   await runBatch(db, [
@@ -370,7 +373,7 @@ const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.o
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id ORDER BY r.created_at, r.id) r) AS refunds`;
 const AWAITING_JOINS = `JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
 JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-JOIN brands b ON b.id = cv.brand_id`;
+JOIN brands b ON b.id = cv.brand_id AND b.currency = cv.currency`;
 
 // ?1 JSON array of click ids just written: index conversions_awaiting_click.
 const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}
@@ -464,7 +467,7 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
       log.warn('late_attribution_raced', { clickIds: raced });
       break;
     }
-    rows = rowsOf<AwaitingClick>(await db.prepare(AWAITING_CLICK).bind(JSON.stringify(raced)).all());
+    rows = rowsOf<AwaitingClick>(await db.prepare(AWAITING_CLICK).bind(JSON.stringify(raced)).all()).slice(0, SETTLE_PER_RUN);
   }
   if (out.credited.length > 0) log.info('conversions_attributed_late', { conversions: out.credited });
   return out;

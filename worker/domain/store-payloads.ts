@@ -79,8 +79,11 @@ export function shopifyOrder(order: unknown, clickParam: string): Parsed<Convers
   };
 }
 
-// refunds/create: the refunded money is the sum of successful refund transactions.
-export function shopifyRefund(refund: unknown): Parsed<RefundInput> {
+// refunds/create: the refunded money is the sum of successful refund transactions. Those are in the
+// currency the shopper paid in; when that is not the shop's (Shopify Markets), the refund is the sum of
+// its line items' subtotals in shop money instead: the same basis as the order's amount (its subtotal
+// in the shop currency).
+export function shopifyRefund(refund: unknown, shopCurrency: string): Parsed<RefundInput> {
   if (!isObject(refund)) return { ok: false, reason: 'refund is not an object' };
   const refundId = str(refund.id);
   const orderId = str(refund.order_id);
@@ -96,7 +99,25 @@ export function shopifyRefund(refund: unknown): Parsed<RefundInput> {
     amountMinor += minor;
   }
   if (amountMinor < 1) return { ok: false, reason: 'nothing refunded' };
+  if (currency !== shopCurrency) {
+    const inShopMoney = shopMoneySubtotal(refund.refund_line_items, shopCurrency);
+    if (inShopMoney !== null) return { ok: true, value: { refundId, orderId, amountMinor: inShopMoney, currency: shopCurrency, occurredAt } };
+  }
   return { ok: true, value: { refundId, orderId, amountMinor, currency, occurredAt } };
+}
+
+// The refunded line items' subtotal in shop money, or null when any line lacks it in that currency.
+function shopMoneySubtotal(lines: unknown, shopCurrency: string): number | null {
+  if (!Array.isArray(lines) || lines.length === 0) return null;
+  let total = 0;
+  for (const line of lines) {
+    const money = isObject(line) && isObject(line.subtotal_set) && isObject(line.subtotal_set.shop_money) ? line.subtotal_set.shop_money : null;
+    if (!money || typeof money.currency_code !== 'string' || money.currency_code.toUpperCase() !== shopCurrency) return null;
+    const minor = decimalToMinor(money.amount, shopCurrency);
+    if (minor === null) return null;
+    total += minor;
+  }
+  return total > 0 ? total : null;
 }
 
 // checkout.session.completed: keyed by the PaymentIntent so charge.refunded finds the same order.

@@ -90,7 +90,7 @@ export const webhooks = new Hono<AppEnv>()
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
       if (topic === 'refunds/create') {
-        const input: RefundInput = unprocessable(shopifyRefund(payload));
+        const input: RefundInput = unprocessable(shopifyRefund(payload, brand.currency));
         const { result, ignored } = await settle(recordRefund(c.env.DB, brand, input, 'shopify'));
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
@@ -130,8 +130,13 @@ export const webhooks = new Hono<AppEnv>()
           .first<{ n: number }>();
         const inputs = unprocessable(stripeChargeRefunds(object, already?.n ?? 0, Date.now()));
         const data = [];
-        for (const input of inputs) data.push((await settle(recordRefund(c.env.DB, brand, input, 'stripe'))).result?.data ?? null);
-        return c.json({ received: true, data });
+        let ignored: string | undefined;
+        for (const input of inputs) {
+          const settled = await settle(recordRefund(c.env.DB, brand, input, 'stripe'));
+          data.push(settled.result?.data ?? null);
+          ignored ??= settled.ignored;
+        }
+        return c.json({ received: true, data, ...(ignored ? { ignored } : {}) });
       }
       return c.json({ received: true, ignored: 'event_type' });
     },

@@ -15,6 +15,7 @@ type ErrorBody = { error: { code: string; details?: { reason?: string } } };
 
 let orderCounter = 0;
 const orderId = () => `order-${Date.now()}-${orderCounter++}`;
+const orderId_ = orderId;
 const NOW_ISO = () => new Date().toISOString();
 
 const conversion = (overrides: Record<string, unknown> = {}) => ({ orderId: orderId(), amountMinor: 10_000, currency: 'USD', occurredAt: NOW_ISO(), ...overrides });
@@ -95,6 +96,18 @@ describe('POST /v1/conversions signatures', () => {
     expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(0);
     // The same order in the brand's currency is then recorded as new.
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...order, currency: 'USD' })).status).toBe(201);
+  });
+
+  it('takes a refund in the currency its order was recorded in, from before the one-currency rule', async () => {
+    const m = await createMoneyBrand();
+    const orderId = orderId_();
+    await env.DB.prepare("INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, source, payload_hash, created_at) VALUES (?, ?, ?, 5000, 'EUR', ?, 'none', 'api', 'old', ?)")
+      .bind(`cv_old_${orderId}`, m.brand.brandId, orderId, Date.now(), Date.now())
+      .run();
+    const inEuro = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${orderId}`, orderId, amountMinor: 1_000, currency: 'EUR', occurredAt: NOW_ISO() });
+    expect(inEuro.status).toBe(201);
+    const inDollars = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r2-${orderId}`, orderId, amountMinor: 1_000, currency: 'USD', occurredAt: NOW_ISO() });
+    expect(inDollars.status).toBe(422);
   });
 
   it("never lets one brand's key write to another brand", async () => {

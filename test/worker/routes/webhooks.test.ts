@@ -88,6 +88,19 @@ describe('Shopify webhooks', () => {
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
   });
 
+  it('takes a refund paid back in the shopper\'s currency (Shopify Markets) in shop money, from its line items', async () => {
+    const m = await brandWithStores();
+    await shopify(m.shop, 'orders/create', shopifyOrderRaw, signatures['shopify-orders-create.json']);
+    const refund = JSON.parse(shopifyRefundRaw) as { transactions: { currency: string; amount: string }[]; refund_line_items: Record<string, unknown>[] };
+    refund.transactions[0]!.currency = 'EUR';
+    refund.transactions[0]!.amount = '31.45';
+    refund.refund_line_items[0]!.subtotal_set = { shop_money: { amount: '34.00', currency_code: 'USD' }, presentment_money: { amount: '31.45', currency_code: 'EUR' } };
+    const raw = JSON.stringify(refund);
+    const res = await shopify(m.shop, 'refunds/create', raw, await shopifyHmac(raw));
+    expect(res.status).toBe(200);
+    expect((await json<Received>(res)).data).toMatchObject({ amountMinor: 3_400, reversal: { amountMinor: -Math.floor((841 * 3400) / 8415) } });
+  });
+
   it('acknowledges topics it does not use', async () => {
     const m = await brandWithStores();
     const body = await json<Received>(await shopify(m.shop, 'customers/create', shopifyOrderRaw, signatures['shopify-orders-create.json']));
@@ -119,6 +132,19 @@ describe('Stripe webhooks', () => {
     ];
     for (const res of cases) expect(res.status).toBe(401);
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it("acknowledges a refund in another currency than its order's, and says so", async () => {
+    const m = await brandWithStores();
+    await stripe(m.stripeAccount, stripeSessionRaw);
+    const raw = stripeChargeRaw.replace(/"currency": ?"usd"/g, '"currency": "eur"');
+    expect(raw).not.toBe(stripeChargeRaw);
+    const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const res = await stripe(m.stripeAccount, raw);
+    warns.mockRestore();
+    expect(res.status).toBe(200);
+    expect(await json<Received>(res)).toMatchObject({ received: true, ignored: 'currency_mismatch' });
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(0);
   });
 
   it('answers a signed payload it cannot use with 422, and other event types with 200', async () => {
