@@ -90,6 +90,22 @@ export async function redirect(ctx, net, req, tally, served) {
   return res;
 }
 
+/**
+ * Polls until no order of the brand is still waiting for a click that is stored (the consumer credits such
+ * orders in the batch after the one that stored the click). Returns how many still wait when it gives up.
+ */
+export async function settleLateCredits(ctx, net, { timeoutMs = 15_000 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const [{ n }] = await ctx.host.query(
+      "SELECT count(*) AS n FROM conversions cv JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0 WHERE cv.brand_id = ? AND cv.attribution = 'none' AND cv.click_id IS NULL",
+      [net.brand.id],
+    );
+    if (n === 0 || Date.now() - started > timeoutMs) return n;
+    await sleep(250);
+  }
+}
+
 /** Polls until the brand's stored clicks reach `served` or stop growing (bounded). */
 export async function drainClicks(ctx, net, served, { timeoutMs = 60_000, stallMs = 10_000 } = {}) {
   const started = Date.now();
