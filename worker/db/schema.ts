@@ -524,3 +524,21 @@ export const webhookDeliveries = sqliteTable(
     index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
   ],
 );
+
+// Idempotency-Key on the admin API's POSTs (routes/admin/idempotency.ts): one row per brand and key. The
+// row is 'started' before the handler runs and becomes 'committed' in the same D1 batch as the request's
+// writes, so a retry after an ambiguous failure knows whether they landed; 'done' keeps the answer to replay.
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    key: text('key').notNull(),
+    // SHA-256 of the method, path and body: the same key with another request is refused.
+    fingerprint: text('fingerprint').notNull(),
+    status: text('status', { enum: ['started', 'committed', 'done'] }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.key] }), index('idempotency_keys_created').on(t.createdAt)],
+);

@@ -123,6 +123,16 @@ function parametersOf(op: Operation, components: Components): Json[] {
       params.push({ name, in: where, required: json.required?.includes(name) ?? false, description, schema: rest });
     }
   }
+  if (op.spec.auth === 'adminKey' && op.method === 'POST') {
+    params.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Any unique string (a UUID), 1 to 255 visible ASCII characters. A retry with the same key and request within 24 hours gets the first 2xx answer again (`Idempotent-Replayed: true`) instead of applying the request twice.',
+      schema: { type: 'string', maxLength: 255 },
+    });
+  }
   return params.map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)));
 }
 

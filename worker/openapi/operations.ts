@@ -44,8 +44,12 @@ const AUTH_ERRORS: Record<AuthScheme, [number, string][]> = {
   stripeSignature: [[401, 'invalid_signature']],
 };
 
-function impliedErrors(spec: OperationSpec, request: Operation['request']): [number, string][] {
+function impliedErrors(spec: OperationSpec, request: Operation['request'], method: string): [number, string][] {
   const out: [number, string][] = [...(spec.auth ? AUTH_ERRORS[spec.auth] : [])];
+  // Every admin POST takes an Idempotency-Key (routes/admin/idempotency.ts).
+  if (spec.auth === 'adminKey' && method === 'POST') {
+    out.push([400, 'invalid_idempotency_key'], [409, 'idempotency_key_in_use'], [409, 'idempotency_key_committed'], [422, 'idempotency_key_reused']);
+  }
   const hasBody = request.json !== undefined || spec.bodyDescription !== undefined;
   if (hasBody) out.push([400, 'malformed_request'], [413, 'payload_too_large']);
   if (request.json || request.query || request.param) out.push([422, 'validation_failed']);
@@ -70,7 +74,7 @@ export function operationOf(endpoint: Endpoint): Operation | null {
   }
   const errors = new Map<number, string[]>();
   const declared = Object.entries(spec.errors ?? {}).flatMap(([status, codes]) => (codes ?? []).map((code): [number, string] => [Number(status), code]));
-  for (const [status, code] of [...impliedErrors(spec, request), ...declared]) {
+  for (const [status, code] of [...impliedErrors(spec, request, endpoint.method), ...declared]) {
     const codes = errors.get(status) ?? [];
     if (!codes.includes(code)) codes.push(code);
     errors.set(status, codes);

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env';
 import { requireAdminKey } from './auth';
+import { idempotentPosts } from './idempotency';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
 import { importRoutes } from './imports';
@@ -16,6 +17,7 @@ import { webhookRoutes } from './webhooks';
 // Chained, so the RPC client (worker/client.ts) can infer every route's input and output from AdminApp.
 export const admin = new Hono<AppEnv>()
   .use('*', requireAdminKey)
+  .use('*', idempotentPosts)
   .route('/campaigns', campaignRoutes)
   .route('/campaigns', importRoutes)
   .route('/creators', creatorRoutes)

@@ -1,0 +1,102 @@
+// Idempotency-Key for the admin API's POSTs, as Stripe has it: a client that retries a create with the
+// same key (after a timeout, a dropped connection, a 503) gets the first answer again instead of a second
+// link, campaign or key.
+//
+// The key's row is inserted ('started') before the handler runs. Every D1 batch the handler runs carries
+// one more statement that marks the row 'committed', so the mark lands in the same transaction as the
+// request's writes: after a failure whose outcome the worker could not see (D1 answered an error after
+// committing), a retry knows whether the writes landed. Then:
+// - a 2xx is kept ('done') and replayed, with `Idempotent-Replayed: true`, for 24 hours;
+// - a failure that wrote nothing frees the key, so the retry runs the request again;
+// - a failure after the writes committed leaves the key 'committed': a retry answers 409
+//   idempotency_key_committed (the request was applied; its answer was lost) instead of applying it twice;
+// - the same key with another method, path or body is 422 idempotency_key_reused, and a retry while the
+//   first attempt is still running is 409 idempotency_key_in_use.
+// The handlers write with batches (writeAudited, db.batch); a statement run on its own is not marked.
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv, Env } from '../../env';
+import { sha256Hex } from '../../lib/digest';
+import { ApiError } from '../../lib/errors';
+import { log } from '../../lib/log';
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+// An attempt still 'started' after this long died without writing (a handler is far quicker): taken over.
+const ABANDONED_AFTER_MS = 60_000;
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+// Larger answers are not kept; a retry then answers 409 idempotency_key_committed.
+const MAX_KEPT_BODY = 512 * 1024;
+
+type KeyRow = { fingerprint: string; status: 'started' | 'committed' | 'done'; response_status: number | null; response_body: string | null; created_at: number };
+
+const CLAIM = `INSERT INTO idempotency_keys (brand_id, key, fingerprint, status, created_at) VALUES (?1, ?2, ?3, 'started', ?4)
+ON CONFLICT(brand_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at
+  WHERE idempotency_keys.status = 'started' AND idempotency_keys.created_at < ?5 AND idempotency_keys.fingerprint = excluded.fingerprint`;
+const READ = 'SELECT fingerprint, status, response_status, response_body, created_at FROM idempotency_keys WHERE brand_id = ?1 AND key = ?2';
+const MARK_COMMITTED = "UPDATE idempotency_keys SET status = 'committed' WHERE brand_id = ?1 AND key = ?2 AND status = 'started'";
+
+export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
+  const key = c.req.header('idempotency-key');
+  if (c.req.method !== 'POST' || key === undefined) return next();
+  if (!KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  const { brandId } = c.var.admin;
+  const db = c.env.DB;
+  const fingerprint = await sha256Hex(`POST ${new URL(c.req.url).pathname}\n${await c.req.text()}`);
+  const now = Date.now();
+  const [claim, read] = await db.batch([db.prepare(CLAIM).bind(brandId, key, fingerprint, now, now - ABANDONED_AFTER_MS), db.prepare(READ).bind(brandId, key)]);
+  const row = (read?.results[0] ?? null) as KeyRow | null;
+  if (!row) throw new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry shortly.', undefined, { 'Retry-After': '1' });
+  const ours = (claim?.meta.changes ?? 0) > 0 && row.created_at === now && row.status === 'started';
+  if (!ours) return answerRetry(row, fingerprint);
+
+  const original = c.env;
+  c.env = { ...original, DB: markingBatches(original.DB, db.prepare(MARK_COMMITTED).bind(brandId, key)) } as Env;
+  try {
+    await next();
+  } finally {
+    c.env = original;
+  }
+  await settle(db, brandId, key, c.res).catch((error: unknown) => log.error('idempotency_key_not_settled', { key, error }));
+});
+
+function answerRetry(row: KeyRow, fingerprint: string): Response {
+  if (row.fingerprint !== fingerprint) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request (method, path or body); use a new key.');
+  if (row.status === 'done' && row.response_status !== null && row.response_body !== null) {
+    return new Response(row.response_body, { status: row.response_status, headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' } });
+  }
+  if (row.status === 'started') throw new ApiError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still running; retry in a moment.', undefined, { 'Retry-After': '1' });
+  throw new ApiError(409, 'idempotency_key_committed', 'The request with this Idempotency-Key was applied, but its answer was lost; list the resource to find what it created.');
+}
+
+// Keeps a 2xx answer to replay; frees the key after a failure that wrote nothing. (A failure after the
+// writes committed leaves the row 'committed': the DELETE below only removes a 'started' row.)
+async function settle(db: D1Database, brandId: string, key: string, res: Response): Promise<void> {
+  if (res.status >= 200 && res.status < 300) {
+    const body = await res.clone().text();
+    if (body.length <= MAX_KEPT_BODY) {
+      await db
+        .prepare("UPDATE idempotency_keys SET status = 'done', response_status = ?3, response_body = ?4 WHERE brand_id = ?1 AND key = ?2")
+        .bind(brandId, key, res.status, body)
+        .run();
+      return;
+    }
+    await db.prepare("UPDATE idempotency_keys SET status = 'committed' WHERE brand_id = ?1 AND key = ?2").bind(brandId, key).run();
+    return;
+  }
+  await db.prepare("DELETE FROM idempotency_keys WHERE brand_id = ?1 AND key = ?2 AND status = 'started'").bind(brandId, key).run();
+}
+
+// The request's D1, whose every batch also marks the key committed (its result is not handed back).
+function markingBatches(db: D1Database, mark: D1PreparedStatement): D1Database {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'batch') {
+        return async <T>(statements: D1PreparedStatement[]) => {
+          const results = await target.batch<T>([...statements, mark]);
+          return results.slice(0, statements.length);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
