@@ -4,6 +4,7 @@ import type { RouterRoute } from 'hono/types';
 import type { z } from 'zod';
 import { validatorOf } from '../lib/validate';
 import { ROUTES_DESCRIBED_HERE } from './routes-described-here';
+import { takesIdempotencyKey } from '../routes/admin/idempotency';
 import { specOf, type AuthScheme, type OperationSpec } from './registry';
 
 export type Operation = {
@@ -44,10 +45,10 @@ const AUTH_ERRORS: Record<AuthScheme, [number, string][]> = {
   stripeSignature: [[401, 'invalid_signature']],
 };
 
-function impliedErrors(spec: OperationSpec, request: Operation['request'], method: string): [number, string][] {
+function impliedErrors(spec: OperationSpec, request: Operation['request'], method: string, path: string): [number, string][] {
   const out: [number, string][] = [...(spec.auth ? AUTH_ERRORS[spec.auth] : [])];
-  // Every admin POST takes an Idempotency-Key (routes/admin/idempotency.ts).
-  if (spec.auth === 'adminKey' && method === 'POST') {
+  // Admin POSTs take an Idempotency-Key (routes/admin/idempotency.ts).
+  if (spec.auth === 'adminKey' && takesIdempotencyKey(method, path)) {
     out.push([400, 'invalid_idempotency_key'], [409, 'idempotency_key_in_use'], [409, 'idempotency_key_committed'], [422, 'idempotency_key_reused']);
   }
   const hasBody = request.json !== undefined || spec.bodyDescription !== undefined;
@@ -74,7 +75,7 @@ export function operationOf(endpoint: Endpoint): Operation | null {
   }
   const errors = new Map<number, string[]>();
   const declared = Object.entries(spec.errors ?? {}).flatMap(([status, codes]) => (codes ?? []).map((code): [number, string] => [Number(status), code]));
-  for (const [status, code] of [...impliedErrors(spec, request, endpoint.method), ...declared]) {
+  for (const [status, code] of [...impliedErrors(spec, request, endpoint.method, endpoint.path), ...declared]) {
     const codes = errors.get(status) ?? [];
     if (!codes.includes(code)) codes.push(code);
     errors.set(status, codes);

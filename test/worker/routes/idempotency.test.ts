@@ -127,6 +127,31 @@ describe('Idempotency-Key on admin POSTs', () => {
     expect(await linkCount(brand.brandId)).toBe(before + 2);
   });
 
+  it('keeps a replayed answer sealed: a new API key is never stored in the clear', async () => {
+    const brand = await createBrand();
+    const key = newKey();
+    const first = await json<{ data: { key: string } }>(await brand.api('POST', '/api/admin/keys', { scope: 'storefront', name: 'Checkout' }, { 'idempotency-key': key }));
+    const stored = await env.DB.prepare('SELECT response_body FROM idempotency_keys WHERE brand_id = ? AND key = ?').bind(brand.brandId, key).first<string>('response_body');
+    expect(stored).not.toContain(first.data.key);
+    const again = await brand.api('POST', '/api/admin/keys', { scope: 'storefront', name: 'Checkout' }, { 'idempotency-key': key });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await json<{ data: { key: string } }>(again)).data.key).toBe(first.data.key);
+    expect(await rowCount("SELECT count(*) AS n FROM api_keys WHERE brand_id = ? AND scope = 'storefront'", brand.brandId)).toBe(1);
+  });
+
+  it('frees the key after a 4xx even when a guarded write changed nothing, and ignores it on routes that are safe to repeat', async () => {
+    const brand = await createBrand();
+    const key = newKey();
+    for (let i = 0; i < 2; i++) {
+      const res = await brand.api('POST', '/api/admin/webhooks/endpoints/whe_nosuch/enable', undefined, { 'idempotency-key': key });
+      expect(res.status).toBe(404);
+    }
+    const { campaign } = await createLinkedCreator(brand);
+    const bulk = await brand.api('POST', '/api/admin/codes/bulk', { campaignId: campaign.id, pattern: '{HANDLE}20', discountType: 'percent', discountValue: 20 }, { 'idempotency-key': newKey() });
+    expect(bulk.status).toBeLessThan(300);
+    expect(await rowCount('SELECT count(*) AS n FROM idempotency_keys WHERE brand_id = ?', brand.brandId)).toBe(0);
+  });
+
   it('forgets keys after 24 hours (the cron)', async () => {
     const brand = await createBrand();
     const key = newKey();

@@ -6,24 +6,35 @@
 // one more statement that marks the row 'committed', so the mark lands in the same transaction as the
 // request's writes: after a failure whose outcome the worker could not see (D1 answered an error after
 // committing), a retry knows whether the writes landed. Then:
-// - a 2xx is kept ('done') and replayed, with `Idempotent-Replayed: true`, for 24 hours;
-// - a failure that wrote nothing frees the key, so the retry runs the request again;
-// - a failure after the writes committed leaves the key 'committed': a retry answers 409
-//   idempotency_key_committed (the request was applied; its answer was lost) instead of applying it twice;
+// - a 2xx JSON answer is kept ('done', sealed with SECRETS_KEY: some carry a new key or secret) and
+//   replayed, with `Idempotent-Replayed: true`, for 24 hours;
+// - a 4xx frees the key (the request was refused; guarded writes that changed nothing may have run), and
+//   so does a 5xx that wrote nothing: the retry runs the request again;
+// - a 5xx after a batch committed leaves the key 'committed': a retry answers 409
+//   idempotency_key_committed (the request was applied, at least in part; its answer was lost) instead of
+//   applying it twice;
 // - the same key with another method, path or body is 422 idempotency_key_reused, and a retry while the
 //   first attempt is still running is 409 idempotency_key_in_use.
-// The handlers write with batches (writeAudited, db.batch); a statement run on its own is not marked.
+// Every route here writes in one batch, except REPEATABLE_POSTS: routes that write in several steps but
+// are safe to repeat by design, for which the header is accepted and not used.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../../env';
 import { sha256Hex } from '../../lib/digest';
 import { ApiError } from '../../lib/errors';
 import { log } from '../../lib/log';
+import { openSecret, sealSecret } from '../../lib/secrets';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
+
+// Re-running these creates nothing twice: the import writes what is missing (and streams its progress),
+// bulk codes skip existing codes, an invite or a reset issues a fresh single-use link.
+export const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
+const repeatable = REPEATABLE_POSTS.map((path) => new RegExp(`^${path.replace(/:[a-zA-Z]+/g, '[^/]+')}$`));
+export const takesIdempotencyKey = (method: string, path: string) => method === 'POST' && path.startsWith('/api/admin/') && !REPEATABLE_POSTS.includes(path);
 // An attempt still 'started' after this long died without writing (a handler is far quicker): taken over.
 const ABANDONED_AFTER_MS = 60_000;
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
-// Larger answers are not kept; a retry then answers 409 idempotency_key_committed.
+// Larger answers (in UTF-16 units) are not kept; a retry then answers 409 idempotency_key_committed.
 const MAX_KEPT_BODY = 512 * 1024;
 
 type KeyRow = { fingerprint: string; status: 'started' | 'committed' | 'done'; response_status: number | null; response_body: string | null; created_at: number };
@@ -36,17 +47,18 @@ const MARK_COMMITTED = "UPDATE idempotency_keys SET status = 'committed' WHERE b
 
 export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header('idempotency-key');
-  if (c.req.method !== 'POST' || key === undefined) return next();
+  const path = new URL(c.req.url).pathname;
+  if (c.req.method !== 'POST' || key === undefined || repeatable.some((route) => route.test(path))) return next();
   if (!KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
   const { brandId } = c.var.admin;
   const db = c.env.DB;
-  const fingerprint = await sha256Hex(`POST ${new URL(c.req.url).pathname}\n${await c.req.text()}`);
+  const fingerprint = await sha256Hex(`POST ${path}\n${await c.req.text()}`);
   const now = Date.now();
   const [claim, read] = await db.batch([db.prepare(CLAIM).bind(brandId, key, fingerprint, now, now - ABANDONED_AFTER_MS), db.prepare(READ).bind(brandId, key)]);
   const row = (read?.results[0] ?? null) as KeyRow | null;
   if (!row) throw new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry shortly.', undefined, { 'Retry-After': '1' });
   const ours = (claim?.meta.changes ?? 0) > 0 && row.created_at === now && row.status === 'started';
-  if (!ours) return answerRetry(row, fingerprint);
+  if (!ours) return answerRetry(row, fingerprint, c.env.SECRETS_KEY);
 
   const original = c.env;
   c.env = { ...original, DB: markingBatches(original.DB, db.prepare(MARK_COMMITTED).bind(brandId, key)) } as Env;
@@ -55,34 +67,39 @@ export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
   } finally {
     c.env = original;
   }
-  await settle(db, brandId, key, c.res).catch((error: unknown) => log.error('idempotency_key_not_settled', { key, error }));
+  // Held by waitUntil too: a client that gave up and disconnected must still find its answer on retry.
+  const settling = settle(db, c.env.SECRETS_KEY, brandId, key, c.res).catch((error: unknown) => log.error('idempotency_key_not_settled', { key, error }));
+  c.executionCtx.waitUntil(settling);
+  await settling;
 });
 
-function answerRetry(row: KeyRow, fingerprint: string): Response {
+async function answerRetry(row: KeyRow, fingerprint: string, secretsKey: string): Promise<Response> {
   if (row.fingerprint !== fingerprint) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request (method, path or body); use a new key.');
   if (row.status === 'done' && row.response_status !== null && row.response_body !== null) {
-    return new Response(row.response_body, { status: row.response_status, headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' } });
+    return new Response(await openSecret(secretsKey, row.response_body), { status: row.response_status, headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' } });
   }
   if (row.status === 'started') throw new ApiError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still running; retry in a moment.', undefined, { 'Retry-After': '1' });
   throw new ApiError(409, 'idempotency_key_committed', 'The request with this Idempotency-Key was applied, but its answer was lost; list the resource to find what it created.');
 }
 
-// Keeps a 2xx answer to replay; frees the key after a failure that wrote nothing. (A failure after the
-// writes committed leaves the row 'committed': the DELETE below only removes a 'started' row.)
-async function settle(db: D1Database, brandId: string, key: string, res: Response): Promise<void> {
+// Keeps a 2xx JSON answer to replay; frees the key after a 4xx, or a 5xx that wrote nothing. (A 5xx after a
+// batch committed leaves the row 'committed': that DELETE only removes a 'started' row.)
+async function settle(db: D1Database, secretsKey: string, brandId: string, key: string, res: Response): Promise<void> {
   if (res.status >= 200 && res.status < 300) {
-    const body = await res.clone().text();
-    if (body.length <= MAX_KEPT_BODY) {
+    const json = (res.headers.get('content-type') ?? '').startsWith('application/json');
+    const body = json ? await res.clone().text() : null;
+    if (body !== null && body.length <= MAX_KEPT_BODY) {
       await db
         .prepare("UPDATE idempotency_keys SET status = 'done', response_status = ?3, response_body = ?4 WHERE brand_id = ?1 AND key = ?2")
-        .bind(brandId, key, res.status, body)
+        .bind(brandId, key, res.status, await sealSecret(secretsKey, body))
         .run();
       return;
     }
     await db.prepare("UPDATE idempotency_keys SET status = 'committed' WHERE brand_id = ?1 AND key = ?2").bind(brandId, key).run();
     return;
   }
-  await db.prepare("DELETE FROM idempotency_keys WHERE brand_id = ?1 AND key = ?2 AND status = 'started'").bind(brandId, key).run();
+  const onlyIfNothingCommitted = res.status >= 500 ? " AND status = 'started'" : '';
+  await db.prepare(`DELETE FROM idempotency_keys WHERE brand_id = ?1 AND key = ?2${onlyIfNothingCommitted}`).bind(brandId, key).run();
 }
 
 // The request's D1, whose every batch also marks the key committed (its result is not handed back).
