@@ -15,8 +15,9 @@
 //   applying it twice;
 // - the same key with another method, path or body is 422 idempotency_key_reused, and a retry while the
 //   first attempt is still running is 409 idempotency_key_in_use.
-// Every route here writes in one batch, except REPEATABLE_POSTS: routes that write in several steps but
-// are safe to repeat by design, for which the header is accepted and not used.
+// The routes here write in one batch, except REPEATABLE_POSTS (several steps, safe to repeat by design:
+// the header is accepted and not used) and the payouts reconcile, which marks in chunks: a 5xx partway
+// leaves its key 'committed', and re-running the same CSV with a new key marks only what is left.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../../env';
 import { sha256Hex } from '../../lib/digest';
@@ -30,12 +31,15 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 // bulk codes skip existing codes, an invite or a reset issues a fresh single-use link.
 export const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
 const repeatable = REPEATABLE_POSTS.map((path) => new RegExp(`^${path.replace(/:[a-zA-Z]+/g, '[^/]+')}$`));
-export const takesIdempotencyKey = (method: string, path: string) => method === 'POST' && path.startsWith('/api/admin/') && !REPEATABLE_POSTS.includes(path);
+const isRepeatable = (path: string) => repeatable.some((route) => route.test(path));
+// For the OpenAPI document and its conformance check (Hono's route syntax matches the same patterns).
+export const takesIdempotencyKey = (method: string, path: string) => method === 'POST' && path.startsWith('/api/admin/') && !isRepeatable(path);
 // An attempt still 'started' after this long died without writing (a handler is far quicker): taken over.
 const ABANDONED_AFTER_MS = 60_000;
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
-// Larger answers (in UTF-16 units) are not kept; a retry then answers 409 idempotency_key_committed.
-const MAX_KEPT_BODY = 512 * 1024;
+// Larger answers are not kept (sealed, base64 makes them a third larger; D1 takes 2 MB a value): a retry
+// then answers 409 idempotency_key_committed.
+const MAX_KEPT_BYTES = 256 * 1024;
 
 type KeyRow = { fingerprint: string; status: 'started' | 'committed' | 'done'; response_status: number | null; response_body: string | null; created_at: number };
 
@@ -48,7 +52,7 @@ const MARK_COMMITTED = "UPDATE idempotency_keys SET status = 'committed' WHERE b
 export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header('idempotency-key');
   const path = new URL(c.req.url).pathname;
-  if (c.req.method !== 'POST' || key === undefined || repeatable.some((route) => route.test(path))) return next();
+  if (c.req.method !== 'POST' || key === undefined || isRepeatable(path)) return next();
   if (!KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
   const { brandId } = c.var.admin;
   const db = c.env.DB;
@@ -68,7 +72,7 @@ export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
     c.env = original;
   }
   // Held by waitUntil too: a client that gave up and disconnected must still find its answer on retry.
-  const settling = settle(db, c.env.SECRETS_KEY, brandId, key, c.res).catch((error: unknown) => log.error('idempotency_key_not_settled', { key, error }));
+  const settling = settle(db, c.env.SECRETS_KEY, { brandId, key, claimedAt: now }, c.res).catch((error: unknown) => log.error('idempotency_key_not_settled', { key, error }));
   c.executionCtx.waitUntil(settling);
   await settling;
 });
@@ -84,22 +88,26 @@ async function answerRetry(row: KeyRow, fingerprint: string, secretsKey: string)
 
 // Keeps a 2xx JSON answer to replay; frees the key after a 4xx, or a 5xx that wrote nothing. (A 5xx after a
 // batch committed leaves the row 'committed': that DELETE only removes a 'started' row.)
-async function settle(db: D1Database, secretsKey: string, brandId: string, key: string, res: Response): Promise<void> {
+// Every statement is limited to this attempt's claim (created_at), so an attempt that outlived its claim
+// never touches the row of the attempt that took the key over.
+async function settle(db: D1Database, secretsKey: string, claim: { brandId: string; key: string; claimedAt: number }, res: Response): Promise<void> {
+  const ours = 'brand_id = ?1 AND key = ?2 AND created_at = ?3';
+  const { brandId, key, claimedAt } = claim;
   if (res.status >= 200 && res.status < 300) {
     const json = (res.headers.get('content-type') ?? '').startsWith('application/json');
     const body = json ? await res.clone().text() : null;
-    if (body !== null && body.length <= MAX_KEPT_BODY) {
+    if (body !== null && new TextEncoder().encode(body).length <= MAX_KEPT_BYTES) {
       await db
-        .prepare("UPDATE idempotency_keys SET status = 'done', response_status = ?3, response_body = ?4 WHERE brand_id = ?1 AND key = ?2")
-        .bind(brandId, key, res.status, await sealSecret(secretsKey, body))
+        .prepare(`UPDATE idempotency_keys SET status = 'done', response_status = ?4, response_body = ?5 WHERE ${ours}`)
+        .bind(brandId, key, claimedAt, res.status, await sealSecret(secretsKey, body))
         .run();
       return;
     }
-    await db.prepare("UPDATE idempotency_keys SET status = 'committed' WHERE brand_id = ?1 AND key = ?2").bind(brandId, key).run();
+    await db.prepare(`UPDATE idempotency_keys SET status = 'committed' WHERE ${ours}`).bind(brandId, key, claimedAt).run();
     return;
   }
   const onlyIfNothingCommitted = res.status >= 500 ? " AND status = 'started'" : '';
-  await db.prepare(`DELETE FROM idempotency_keys WHERE brand_id = ?1 AND key = ?2${onlyIfNothingCommitted}`).bind(brandId, key).run();
+  await db.prepare(`DELETE FROM idempotency_keys WHERE ${ours}${onlyIfNothingCommitted}`).bind(brandId, key, claimedAt).run();
 }
 
 // The request's D1, whose every batch also marks the key committed (its result is not handed back).
