@@ -5,7 +5,8 @@ import type { Env } from './env';
 import { log } from './lib/log';
 import { enqueueDueDeliveries } from './webhooks/enqueue';
 
-// Writes a batch of clicks in one D1 batch. A failure retries the whole batch; the writes are
+// Writes a batch of clicks in one D1 batch, which also reads the orders that named them before they
+// landed; those are credited in batches after it. A failure retries the whole batch; every step is
 // idempotent, so a redelivery adds nothing. A message carries the clicks of one flush of the redirect
 // (an array); a message holding a single click (what the redirect sent before) is read as well.
 export async function consumeClicks(batch: MessageBatch<unknown>, env: Env): Promise<void> {

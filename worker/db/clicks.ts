@@ -1,8 +1,9 @@
 // Click writes shared by the queue consumer and the redirect's direct-write fallback.
 // Every statement is idempotent, so a redelivered batch leaves D1 as it was.
 //
-// The clicks travel as one JSON parameter read with json_each, so a batch of any size is the same four
-// statements: two per chunk of CHUNK clicks plus the two rollup statements. One statement per click made
+// The clicks travel as one JSON parameter read with json_each, so a batch of any size is a handful of
+// statements: two per chunk of CHUNK clicks, the two rollup statements, and the read of orders waiting
+// for these clicks. One statement per click made
 // D1 parse, run and answer hundreds of statements per batch (about a tenth of a millisecond each here) and
 // would run into D1's limit on queries per invocation long before the queue's batch size did.
 import { UNIQUE_WINDOW_MS, type ClickMessage } from '../domain/clicks';

@@ -71,6 +71,11 @@ FROM clicks k JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.en
 WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 
+const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
+  const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
+  return { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
+};
+
 /** The enrollment the evidence credits, with the terms it earns on; null when nobody is credited. */
 function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | null): { attribution: Attribution; terms: (EnrollmentTerms & { id: string }) | null } {
   const attribution = attribute({
@@ -81,8 +86,7 @@ function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | 
   if (attribution.kind === 'none') return { attribution, terms: null };
   const row = attribution.kind === 'code' ? code : click;
   if (!row || row.enrollment_id !== attribution.enrollmentId) throw new Error('attribution names an enrollment the evidence does not');
-  const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
-  return { attribution, terms: { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus } };
+  return { attribution, terms: termsOf(row) };
 }
 
 type Priced = Pick<ConversionInput, 'occurredAt' | 'amountMinor' | 'currency'>;
@@ -211,23 +215,23 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
   // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.
-  statements.push(conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId));
+  const storedAt = statements.push(conversionRow(db, brand.id, input.orderId)) - 1;
+  const pendingAt = statements.push(db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)) - 1;
   // An order left waiting for its click looks again in this batch: a consumer that stored the click since
   // the evidence was read ran before this order existed, so only this read can find it.
   const waits = clickId !== null && click === null && attribution.kind === 'none';
-  if (waits) statements.push(awaitingClickStatement(db, [clickId]));
+  const awaitingAt = waits ? statements.push(awaitingClickStatement(db, [clickId])) - 1 : -1;
   const written = await runBatch(db, statements);
-  const readBack = written.length - (waits ? 3 : 2);
-  const stored = firstOf<StoredConversion>(written[readBack]);
+  const stored = firstOf<StoredConversion>(written[storedAt]);
   if (!stored) throw storageUnavailable();
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
   // Refunds that arrived before their order are applied now that it exists (idempotently).
-  const pending = rowsOf<PendingRefund>(written[readBack + 1]);
+  const pending = rowsOf<PendingRefund>(written[pendingAt]);
   let final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
   if (waits) {
     // The order is committed either way; if crediting fails here, the cron sweep credits it.
-    const late = await attributeAwaitingOrders(db, written[written.length - 1], now).catch((error: unknown) => {
-      log.warn('late_attribution_deferred', { orderId: input.orderId, error });
+    const late = await attributeAwaitingOrders(db, written[awaitingAt], now).catch((error: unknown) => {
+      log.error('late_attribution_failed', { orderId: input.orderId, error });
       return null;
     });
     if (late && late.credited.length > 0) final = (await conversionRow(db, brand.id, input.orderId).first<StoredConversion>().catch(() => null)) ?? final;
@@ -399,7 +403,7 @@ export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_SINCE };
 // 15 minutes, so a day gives such an order ~96 tries. A click that lands later than that (a queue backed
 // up for days) is credited by the consumer as it lands. Each run looks at the newest SWEEP_SCAN waiting
 // orders of that day and settles at most SETTLE_PER_RUN.
-export const AWAIT_SWEEP_MS = DAY_MS;
+const AWAIT_SWEEP_MS = DAY_MS;
 const SWEEP_SCAN = 2_000;
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
 // plan). Settling an order takes about 5 statements and 3 more per refund; one run (a consumer batch, an
@@ -421,8 +425,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
   // Outside the window the click is still recorded against the order, as ingestion records it.
   if (attribution.kind !== 'click') return { statements: [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id, refunds.length)], credits: false };
   const brand = { timezone: row.timezone };
-  const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
-  const terms = { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
+  const terms = termsOf(row);
   const order = { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency };
   return {
     statements: [

@@ -3,7 +3,7 @@ import type { Env } from '../env';
 import { log } from '../lib/log';
 import { sweepAwaitingOrders } from '../db/conversions';
 import { enqueueDueDeliveries } from '../webhooks/enqueue';
-import { IDEMPOTENCY_KEY_TTL_MS } from '../routes/admin/idempotency';
+import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { pruneClicks, retentionDays } from './retention';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
@@ -23,8 +23,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     log.info('clicks_pruned', { cron: controller.cron, ...retention });
   });
   await job('idempotency_keys', async () => {
-    const { meta } = await env.DB.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').bind(controller.scheduledTime - IDEMPOTENCY_KEY_TTL_MS).run();
-    if (meta.changes > 0) log.info('idempotency_keys_expired', { cron: controller.cron, deleted: meta.changes });
+    const deleted = await forgetIdempotencyKeys(env.DB, controller.scheduledTime);
+    if (deleted > 0) log.info('idempotency_keys_expired', { cron: controller.cron, deleted });
   });
   // Orders a failure left waiting for a click that has since been stored.
   await job('late_attribution', async () => {

@@ -3,7 +3,6 @@
 import type { RouterRoute } from 'hono/types';
 import { z } from 'zod';
 import pkg from '../../package.json';
-import { takesIdempotencyKey } from '../routes/admin/idempotency';
 import { collectOperations, type Operation } from './operations';
 import type { AuthScheme, ResponseSpec } from './registry';
 import { ErrorBody } from './schemas';
@@ -124,7 +123,7 @@ function parametersOf(op: Operation, components: Components): Json[] {
       params.push({ name, in: where, required: json.required?.includes(name) ?? false, description, schema: rest });
     }
   }
-  if (op.spec.auth === 'adminKey' && takesIdempotencyKey(op.method, op.path)) {
+  if (op.idempotencyKey) {
     params.push({
       name: 'Idempotency-Key',
       in: 'header',

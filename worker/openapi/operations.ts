@@ -14,6 +14,8 @@ export type Operation = {
   request: { json?: z.ZodType; query?: z.ZodType; param?: z.ZodType };
   /** Every error status the operation can answer, with its codes: declared ones plus those its auth and inputs imply. */
   errors: Map<number, string[]>;
+  /** Whether it honours an Idempotency-Key header (routes/admin/idempotency.ts). */
+  idempotencyKey: boolean;
 };
 
 export type Endpoint = { method: string; path: string; handlers: unknown[] };
@@ -45,12 +47,9 @@ const AUTH_ERRORS: Record<AuthScheme, [number, string][]> = {
   stripeSignature: [[401, 'invalid_signature']],
 };
 
-function impliedErrors(spec: OperationSpec, request: Operation['request'], method: string, path: string): [number, string][] {
+function impliedErrors(spec: OperationSpec, request: Operation['request'], idempotencyKey: boolean): [number, string][] {
   const out: [number, string][] = [...(spec.auth ? AUTH_ERRORS[spec.auth] : [])];
-  // Admin POSTs take an Idempotency-Key (routes/admin/idempotency.ts).
-  if (spec.auth === 'adminKey' && takesIdempotencyKey(method, path)) {
-    out.push([400, 'invalid_idempotency_key'], [409, 'idempotency_key_in_use'], [409, 'idempotency_key_committed'], [422, 'idempotency_key_reused']);
-  }
+  if (idempotencyKey) out.push([400, 'invalid_idempotency_key'], [409, 'idempotency_conflict'], [409, 'idempotency_key_in_use'], [409, 'idempotency_key_committed']);
   const hasBody = request.json !== undefined || spec.bodyDescription !== undefined;
   if (hasBody) out.push([400, 'malformed_request'], [413, 'payload_too_large']);
   if (request.json || request.query || request.param) out.push([422, 'validation_failed']);
@@ -73,14 +72,15 @@ export function operationOf(endpoint: Endpoint): Operation | null {
     if (request.json) throw new Error(`${endpoint.method} ${endpoint.path}: the body is validated by valid('json', …); do not repeat it in describeRoute`);
     request.json = spec.body;
   }
+  const idempotencyKey = spec.auth === 'adminKey' && takesIdempotencyKey(endpoint.method, endpoint.path);
   const errors = new Map<number, string[]>();
   const declared = Object.entries(spec.errors ?? {}).flatMap(([status, codes]) => (codes ?? []).map((code): [number, string] => [Number(status), code]));
-  for (const [status, code] of [...impliedErrors(spec, request, endpoint.method, endpoint.path), ...declared]) {
+  for (const [status, code] of [...impliedErrors(spec, request, idempotencyKey), ...declared]) {
     const codes = errors.get(status) ?? [];
     if (!codes.includes(code)) codes.push(code);
     errors.set(status, codes);
   }
-  return { method: endpoint.method, path: endpoint.path, spec, request, errors: new Map([...errors].sort(([a], [b]) => a - b)) };
+  return { method: endpoint.method, path: endpoint.path, spec, request, errors: new Map([...errors].sort(([a], [b]) => a - b)), idempotencyKey };
 }
 
 // Operations in route-table order, and the endpoints nothing describes (the completeness test lists them).

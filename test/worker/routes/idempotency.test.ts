@@ -4,6 +4,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
+import { sha256Hex } from '../../../worker/lib/digest';
 import { BASE, createBrand, createLinkedCreator, d1With, json, rowCount, type TestBrand } from '../fixtures';
 
 type LinkData = { data: { id: string; slug: string } };
@@ -13,10 +14,7 @@ let seq = 0;
 const newKey = () => `key-${Date.now()}-${seq++}`;
 const linkCount = (brandId: string) => rowCount('SELECT count(*) AS n FROM links WHERE brand_id = ?', brandId);
 
-async function fingerprint(path: string, body: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`POST ${path}\n${body}`));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
+const fingerprint = (path: string, body: string) => sha256Hex(`POST ${path}\n${body}`);
 
 // The admin API with a D1 whose second batch (the handler's write; the first claims the key) fails,
 // before it runs or after it committed.
@@ -67,8 +65,8 @@ describe('Idempotency-Key on admin POSTs', () => {
     const key = newKey();
     expect((await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id }, { 'idempotency-key': key })).status).toBe(201);
     const other = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id, destination: 'https://shop.example/other' }, { 'idempotency-key': key });
-    expect(other.status).toBe(422);
-    expect((await json<ErrorBody>(other)).error.code).toBe('idempotency_key_reused');
+    expect(other.status).toBe(409);
+    expect((await json<ErrorBody>(other)).error.code).toBe('idempotency_conflict');
     for (const bad of ['', 'has space', 'x'.repeat(256), 'tab\tkey']) {
       const res = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id }, { 'idempotency-key': bad });
       expect(res.status, JSON.stringify(bad)).toBe(400);

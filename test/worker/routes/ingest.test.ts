@@ -15,7 +15,6 @@ type ErrorBody = { error: { code: string; details?: { reason?: string } } };
 
 let orderCounter = 0;
 const orderId = () => `order-${Date.now()}-${orderCounter++}`;
-const orderId_ = orderId;
 const NOW_ISO = () => new Date().toISOString();
 
 const conversion = (overrides: Record<string, unknown> = {}) => ({ orderId: orderId(), amountMinor: 10_000, currency: 'USD', occurredAt: NOW_ISO(), ...overrides });
@@ -100,13 +99,13 @@ describe('POST /v1/conversions signatures', () => {
 
   it('takes a refund in the currency its order was recorded in, from before the one-currency rule', async () => {
     const m = await createMoneyBrand();
-    const orderId = orderId_();
+    const legacyOrderId = orderId();
     await env.DB.prepare("INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, source, payload_hash, created_at) VALUES (?, ?, ?, 5000, 'EUR', ?, 'none', 'api', 'old', ?)")
-      .bind(`cv_old_${orderId}`, m.brand.brandId, orderId, Date.now(), Date.now())
+      .bind(`cv_old_${legacyOrderId}`, m.brand.brandId, legacyOrderId, Date.now(), Date.now())
       .run();
-    const inEuro = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${orderId}`, orderId, amountMinor: 1_000, currency: 'EUR', occurredAt: NOW_ISO() });
+    const inEuro = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${legacyOrderId}`, orderId: legacyOrderId, amountMinor: 1_000, currency: 'EUR', occurredAt: NOW_ISO() });
     expect(inEuro.status).toBe(201);
-    const inDollars = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r2-${orderId}`, orderId, amountMinor: 1_000, currency: 'USD', occurredAt: NOW_ISO() });
+    const inDollars = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r2-${legacyOrderId}`, orderId: legacyOrderId, amountMinor: 1_000, currency: 'USD', occurredAt: NOW_ISO() });
     expect(inDollars.status).toBe(422);
   });
 

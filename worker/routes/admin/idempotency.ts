@@ -13,8 +13,8 @@
 // - a 5xx after a batch committed leaves the key 'committed': a retry answers 409
 //   idempotency_key_committed (the request was applied, at least in part; its answer was lost) instead of
 //   applying it twice;
-// - the same key with another method, path or body is 422 idempotency_key_reused, and a retry while the
-//   first attempt is still running is 409 idempotency_key_in_use.
+// - the same key with another method, path or body is 409 idempotency_conflict (as an order id is on
+//   ingestion), and a retry while the first attempt is still running is 409 idempotency_key_in_use.
 // The routes here write in one batch, except REPEATABLE_POSTS (several steps, safe to repeat by design:
 // the header is accepted and not used) and the payouts reconcile, which marks in chunks: a 5xx partway
 // leaves its key 'committed', and re-running the same CSV with a new key marks only what is left.
@@ -29,14 +29,13 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 
 // Re-running these creates nothing twice: the import writes what is missing (and streams its progress),
 // bulk codes skip existing codes, an invite or a reset issues a fresh single-use link.
-export const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
+const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
 const repeatable = REPEATABLE_POSTS.map((path) => new RegExp(`^${path.replace(/:[a-zA-Z]+/g, '[^/]+')}$`));
 const isRepeatable = (path: string) => repeatable.some((route) => route.test(path));
 // For the OpenAPI document and its conformance check (Hono's route syntax matches the same patterns).
 export const takesIdempotencyKey = (method: string, path: string) => method === 'POST' && path.startsWith('/api/admin/') && !isRepeatable(path);
 // An attempt still 'started' after this long died without writing (a handler is far quicker): taken over.
 const ABANDONED_AFTER_MS = 60_000;
-export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 // Larger answers are not kept (sealed, base64 makes them a third larger; D1 takes 2 MB a value): a retry
 // then answers 409 idempotency_key_committed.
 const MAX_KEPT_BYTES = 256 * 1024;
@@ -61,8 +60,8 @@ export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
   const [claim, read] = await db.batch([db.prepare(CLAIM).bind(brandId, key, fingerprint, now, now - ABANDONED_AFTER_MS), db.prepare(READ).bind(brandId, key)]);
   const row = (read?.results[0] ?? null) as KeyRow | null;
   if (!row) throw new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry shortly.', undefined, { 'Retry-After': '1' });
-  const ours = (claim?.meta.changes ?? 0) > 0 && row.created_at === now && row.status === 'started';
-  if (!ours) return answerRetry(row, fingerprint, c.env.SECRETS_KEY);
+  const claimedByThisAttempt = (claim?.meta.changes ?? 0) > 0 && row.created_at === now && row.status === 'started';
+  if (!claimedByThisAttempt) return answerRetry(row, fingerprint, c.env.SECRETS_KEY);
 
   const original = c.env;
   c.env = { ...original, DB: markingBatches(original.DB, db.prepare(MARK_COMMITTED).bind(brandId, key)) } as Env;
@@ -78,7 +77,7 @@ export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 async function answerRetry(row: KeyRow, fingerprint: string, secretsKey: string): Promise<Response> {
-  if (row.fingerprint !== fingerprint) throw new ApiError(422, 'idempotency_key_reused', 'This Idempotency-Key was used for a different request (method, path or body); use a new key.');
+  if (row.fingerprint !== fingerprint) throw new ApiError(409, 'idempotency_conflict', 'This Idempotency-Key was used for a different request (method, path or body); use a new key.');
   if (row.status === 'done' && row.response_status !== null && row.response_body !== null) {
     return new Response(await openSecret(secretsKey, row.response_body), { status: row.response_status, headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' } });
   }
@@ -91,23 +90,23 @@ async function answerRetry(row: KeyRow, fingerprint: string, secretsKey: string)
 // Every statement is limited to this attempt's claim (created_at), so an attempt that outlived its claim
 // never touches the row of the attempt that took the key over.
 async function settle(db: D1Database, secretsKey: string, claim: { brandId: string; key: string; claimedAt: number }, res: Response): Promise<void> {
-  const ours = 'brand_id = ?1 AND key = ?2 AND created_at = ?3';
+  const THIS_CLAIM = 'brand_id = ?1 AND key = ?2 AND created_at = ?3';
   const { brandId, key, claimedAt } = claim;
   if (res.status >= 200 && res.status < 300) {
     const json = (res.headers.get('content-type') ?? '').startsWith('application/json');
     const body = json ? await res.clone().text() : null;
     if (body !== null && new TextEncoder().encode(body).length <= MAX_KEPT_BYTES) {
       await db
-        .prepare(`UPDATE idempotency_keys SET status = 'done', response_status = ?4, response_body = ?5 WHERE ${ours}`)
+        .prepare(`UPDATE idempotency_keys SET status = 'done', response_status = ?4, response_body = ?5 WHERE ${THIS_CLAIM}`)
         .bind(brandId, key, claimedAt, res.status, await sealSecret(secretsKey, body))
         .run();
       return;
     }
-    await db.prepare(`UPDATE idempotency_keys SET status = 'committed' WHERE ${ours}`).bind(brandId, key, claimedAt).run();
+    await db.prepare(`UPDATE idempotency_keys SET status = 'committed' WHERE ${THIS_CLAIM}`).bind(brandId, key, claimedAt).run();
     return;
   }
   const onlyIfNothingCommitted = res.status >= 500 ? " AND status = 'started'" : '';
-  await db.prepare(`DELETE FROM idempotency_keys WHERE ${ours}${onlyIfNothingCommitted}`).bind(brandId, key, claimedAt).run();
+  await db.prepare(`DELETE FROM idempotency_keys WHERE ${THIS_CLAIM}${onlyIfNothingCommitted}`).bind(brandId, key, claimedAt).run();
 }
 
 // The request's D1, whose every batch also marks the key committed (its result is not handed back).
