@@ -10,7 +10,7 @@ import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED } from './money';
-import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, madeDeliveriesDue } from './webhooks';
+import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string; currency: string };
@@ -439,11 +439,12 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
   };
 }
 
-export type LateCredit = { credited: string[]; deliveriesDue: boolean };
-
-/** Settles the waiting orders `awaiting` (an AWAITING_* read's result) found: which were credited, and whether a webhook delivery became due. */
-export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<LateCredit> {
-  const out: LateCredit = { credited: [], deliveriesDue: false };
+/**
+ * Settles the waiting orders `awaiting` (an AWAITING_* read's result) found; returns the ids credited. The
+ * `conversion.attributed` deliveries it makes due are noted by a watched D1 (webhooks/enqueue.ts).
+ */
+export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<{ credited: string[] }> {
+  const out = { credited: [] as string[] };
   let rows = rowsOf<AwaitingClick>(awaiting);
   if (rows.length > SETTLE_PER_RUN) {
     log.warn('late_attribution_deferred', { orders: rows.length - SETTLE_PER_RUN, reason: 'per_run_limit' });
@@ -455,7 +456,6 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
       const plans = rows.slice(i, i + CREDIT_CHUNK).map((row) => ({ row, ...settleStatements(db, row, now) }));
       const statements = plans.flatMap((plan) => plan.statements);
       const results = await db.batch(statements);
-      out.deliveriesDue ||= madeDeliveriesDue(statements, results);
       let at = 0;
       for (const plan of plans) {
         const settled = (results[at]?.meta.changes ?? 0) > 0;
@@ -470,14 +470,14 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
       log.warn('late_attribution_raced', { clickIds: raced });
       break;
     }
-    rows = rowsOf<AwaitingClick>(await db.prepare(AWAITING_CLICK).bind(JSON.stringify(raced)).all()).slice(0, SETTLE_PER_RUN);
+    rows = rowsOf<AwaitingClick>(await awaitingClickStatement(db, raced).all()).slice(0, SETTLE_PER_RUN);
   }
   if (out.credited.length > 0) log.info('conversions_attributed_late', { conversions: out.credited });
   return out;
 }
 
 /** The cron's backstop: settles orders of the last AWAIT_SWEEP_MS whose click is stored but which a failure left waiting. */
-export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<LateCredit> {
+export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<{ credited: string[] }> {
   const awaiting = await db.prepare(AWAITING_SINCE).bind(now - AWAIT_SWEEP_MS, SWEEP_SCAN, SETTLE_PER_RUN).all();
   return attributeAwaitingOrders(db, awaiting, now);
 }

@@ -240,6 +240,9 @@ export const discountCodes = sqliteTable(
   (t) => [uniqueIndex('discount_codes_brand_code').on(t.brandId, t.code), index('discount_codes_enrollment').on(t.enrollmentId)],
 );
 
+// An order that named a click D1 did not hold yet, still unattributed (db/conversions.ts).
+const awaitingClick = sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`;
+
 export const conversions = sqliteTable(
   'conversions',
   {
@@ -267,8 +270,8 @@ export const conversions = sqliteTable(
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
     // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land, and
     // the recent ones the cron sweeps (db/conversions.ts).
-    index('conversions_awaiting_click').on(t.clickIdRaw).where(sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`),
-    index('conversions_awaiting_since').on(t.createdAt).where(sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`),
+    index('conversions_awaiting_click').on(t.clickIdRaw).where(awaitingClick),
+    index('conversions_awaiting_since').on(t.createdAt).where(awaitingClick),
   ],
 );
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { findLinkRoute } from '../db/link-routes';
 import { writeClicks } from '../db/clicks';
 import { attributeAwaitingOrders } from '../db/conversions';
-import { enqueueDueDeliveries } from '../webhooks/enqueue';
+import { enqueueDueDeliveries, watchingDeliveries } from '../webhooks/enqueue';
 import { isBotRequest, purposeOf } from '../domain/bots';
 import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
@@ -168,8 +168,9 @@ async function sendClicks(env: Env, messages: ClickMessage[]): Promise<void> {
     }
     // The clicks are stored; an order that named one of them earlier is credited now (no queue retry here).
     try {
-      const late = await attributeAwaitingOrders(env.DB, awaiting);
-      if (late.deliveriesDue) await enqueueDueDeliveries(env);
+      const writes = watchingDeliveries(env);
+      await attributeAwaitingOrders(writes.env.DB, awaiting);
+      if (writes.due()) await enqueueDueDeliveries(env);
     } catch (error) {
       // The cron sweep credits what this left waiting.
       log.error('late_attribution_failed', { clickIds: messages.map((m) => m.id), error });

@@ -27,22 +27,19 @@ function unprocessable<T>(parsed: Parsed<T>): T {
   return parsed.value;
 }
 
-// A store that edits an order after we recorded it gets a 200 (nothing more to do), never an endless retry loop.
+// What a store's retry cannot change is acknowledged (200) and logged, never an endless retry loop: an order
+// edited after we recorded it, or one in another currency than the brand's (a store whose webhook keeps
+// failing drops the subscription or the endpoint).
+const IGNORED: Record<string, string | undefined> = { idempotency_conflict: 'webhook_conflict_ignored', currency_mismatch: 'webhook_currency_ignored' };
+
 async function settle<T>(work: Promise<T>): Promise<{ result: T | null; ignored?: string }> {
   try {
     return { result: await work };
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'idempotency_conflict') {
-      log.warn('webhook_conflict_ignored', { error: e });
-      return { result: null, ignored: 'idempotency_conflict' };
-    }
-    // Retrying cannot change an order's currency, and a store that keeps failing drops the subscription
-    // (Shopify) or the endpoint: acknowledged, not recorded, and loud in the log.
-    if (e instanceof ApiError && e.code === 'currency_mismatch') {
-      log.warn('webhook_currency_ignored', { error: e });
-      return { result: null, ignored: 'currency_mismatch' };
-    }
-    throw e;
+    const event = e instanceof ApiError ? IGNORED[e.code] : undefined;
+    if (!event || !(e instanceof ApiError)) throw e;
+    log.warn(event, { error: e });
+    return { result: null, ignored: e.code };
   }
 }
 
