@@ -48,5 +48,6 @@ export type CreatorPrincipal = { sessionId: string; creatorId: string };
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal };
+  // clickRedirect: this answer is a tracked link's 302 with a click id, whose trace is that id (app.tsx).
+  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal; clickRedirect: true };
 };

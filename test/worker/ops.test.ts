@@ -70,7 +70,6 @@ describe('request ids', () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
     const answers = [
-      await SELF.fetch(`${BASE}/r/${link.slug}`, { redirect: 'manual' }),
       await SELF.fetch(`${BASE}/r/no-such-link`, { redirect: 'manual' }),
       await SELF.fetch(`${BASE}/api/admin/campaigns`),
       await SELF.fetch(`${BASE}/api/nothing-here`),
@@ -78,10 +77,12 @@ describe('request ids', () => {
       await brand.api('POST', '/api/admin/campaigns', '{not json'),
       await brand.api('GET', '/api/admin/campaigns'),
     ];
-    expect(answers.map((r) => r.status)).toEqual([302, 404, 401, 404, 200, 400, 200]);
+    expect(answers.map((r) => r.status)).toEqual([404, 401, 404, 200, 400, 200]);
     const ids = answers.map((r) => r.headers.get('request-id'));
     for (const id of ids) expect(id).toMatch(UUID);
     expect(new Set(ids).size).toBe(ids.length);
+    // The one exception: a tracked link's 302, whose click id is its trace (routes/redirect.test.ts).
+    expect((await SELF.fetch(`${BASE}/r/${link.slug}`, { redirect: 'manual' })).headers.get('request-id')).toBeNull();
   });
 
   it('keep a well-formed incoming Request-Id or X-Request-Id and replace anything else', async () => {

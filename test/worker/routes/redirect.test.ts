@@ -33,6 +33,30 @@ describe('GET /r/:slug', () => {
     expect(JSON.stringify(click)).not.toContain('203.0.113.7');
   });
 
+  it('sends Location and Cache-Control and nothing else, read from D1 or from the cache alike', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    const cold = await visit(link.slug, { headers: { 'request-id': 'lb-0123456789' } }); // the full path, through the router
+    const hot = await visit(link.slug, { headers: { 'request-id': 'lb-0123456789' } }); // answered before the router
+    for (const res of [cold, hot]) {
+      expect(res.status).toBe(302);
+      // No Request-Id, even when one is presented: a click redirect's trace is its click id.
+      expect([...res.headers.keys()].filter((k) => k !== 'content-length').sort()).toEqual(['cache-control', 'location']);
+    }
+  });
+
+  it("stores the visitor's country from CF-IPCountry, or from request.cf without it", async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    await visit(link.slug); // warm the cache, so each visit below is answered by the hot path
+    const countryOf = async (init: RequestInit) => {
+      const cid = new URL((await visit(link.slug, init)).headers.get('location')!).searchParams.get('cid')!;
+      return (await waitFor(() => storedClick(cid))).country;
+    };
+    expect(await countryOf({ headers: { 'cf-ipcountry': 'FR' }, cf: { country: 'DE' } })).toBe('FR');
+    expect(await countryOf({ cf: { country: 'DE' } })).toBe('DE');
+  });
+
   it('mints a different, unguessable click id on every visit', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
@@ -134,6 +158,7 @@ describe('GET /r/:slug', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://shop.example/');
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('request-id')).not.toBeNull(); // no click, so it is traced like any other answer
     await new Promise((r) => setTimeout(r, 100));
     expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', link.id)).toBe(0);
   });
