@@ -21,11 +21,13 @@ export default {
   fetch: async (request: Request, env: Env, ctx: ExecutionContext) => {
     const bound = withFaults(env);
     // Most requests are shoppers following a link this isolate already knows,
-    // and storefronts checking a code it already knows: both answered before the router.
-    const hot = cachedRedirect(request, bound, ctx) ?? (await cachedCodeCheck(request, bound));
+    // and storefronts checking a code it already knows: both answered before the router. The method and
+    // URL are read once for both: each read is a call into the runtime that builds a new string.
+    const { method, url } = request;
+    const hot = cachedRedirect(request, method, url, bound, ctx) ?? (await cachedCodeCheck(request, method, url, bound));
     if (hot) return hot;
     // Reads write nothing; a write's D1 notes whether it made a webhook delivery due.
-    const writes = READS.has(request.method) ? null : watchingDeliveries(bound);
+    const writes = READS.has(method) ? null : watchingDeliveries(bound);
     const response = await app.fetch(request, writes?.env ?? bound, ctx);
     // Deliveries this request made due go to the queue once the response is on its way.
     if (writes?.due()) withRequestId(response.headers.get('request-id') ?? newRequestId(), () => enqueueAfterResponse(bound, ctx));

@@ -110,9 +110,9 @@ function answerJson(found: StorefrontCode | null, now: number): string {
 // no middleware stack, no digest, no D1: the limit, two cache reads and the answer. Anything else (an
 // unknown key or code, a stale entry, a malformed request) returns null before the limit is taken and
 // goes the full way above, which answers it as it always has.
-export async function cachedCodeCheck(request: Request, env: Env): Promise<Response | null> {
-  if (request.method !== 'GET') return null;
-  const segment = pathSegmentAfter(request.url, '/v1/codes/');
+export async function cachedCodeCheck(request: Request, method: string, url: string, env: Env): Promise<Response | null> {
+  if (method !== 'GET') return null;
+  const segment = pathSegmentAfter(url, '/v1/codes/');
   if (segment === null) return null;
   const key = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
   if (key === undefined) return null;

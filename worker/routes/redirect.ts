@@ -35,16 +35,16 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
     throw new ApiError(410, 'link_inactive', 'This link is no longer active.');
   }
   c.set('clickRedirect', true);
-  return answer(c.req.raw, route, now, c.env, c.executionCtx);
+  return answer(c.req.raw, c.req.method, route, now, c.env, c.executionCtx);
 });
 
 // The hot path, taken before the router: an active link this isolate holds fresh. No router, no
 // middleware stack, no D1: the answer is a cache read, a click id and a string. Anything else (an unknown
 // or stale slug, a paused link, a missing secret) returns null and takes the full path above, which
 // answers it the same way it always has. Measured by `npm run bench` (test/bench/README.md).
-export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext): Response | null {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return null;
-  const slug = pathSegmentAfter(request.url, '/r/');
+export function cachedRedirect(request: Request, method: string, url: string, env: Env, ctx: ExecutionContext): Response | null {
+  if (method !== 'GET' && method !== 'HEAD') return null;
+  const slug = pathSegmentAfter(url, '/r/');
   if (slug === null || !SLUG.test(slug)) return null;
   const now = Date.now();
   const slot = cachedRoute(slug, now);
@@ -54,11 +54,11 @@ export function cachedRedirect(request: Request, env: Env, ctx: ExecutionContext
   // No request id is read, minted or sent: the click id is this answer's trace (it is in Location and
   // in the click's row), nothing here logs per request, and a flush failure is logged with the click ids
   // of the whole flush, which spans many requests.
-  return answer(request, route, now, env, ctx);
+  return answer(request, method, route, now, env, ctx);
 }
 
 // The 302 with a fresh click id; the click is recorded after the response, inside waitUntil.
-function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Response {
+function answer(request: Request, method: string, route: CachedRoute, now: number, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Response {
   const clickId = newClickId();
   const headers = request.headers;
   const userAgent = headers.get('user-agent');
@@ -75,7 +75,7 @@ function answer(request: Request, route: CachedRoute, now: number, env: Env, ctx
     referrerHost: referrerHost(headers.get('referer')),
     // Keyed and salted by day: the raw IP never leaves this function.
     identityHash: visitorIdentity(env.IDENTITY_SECRET, headers.get('cf-connecting-ip') ?? '', userAgent ?? '', now),
-    isBot: isBotRequest({ method: request.method, userAgent, purpose: purposeOf(headers) }),
+    isBot: isBotRequest({ method, userAgent, purpose: purposeOf(headers) }),
   };
   // Never throws: a click the queue and D1 both refuse is logged as lost, the shopper still gets the 302.
   const flush = batchClick(env, click);
