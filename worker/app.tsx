@@ -31,7 +31,9 @@ app.use('*', (c, next) => {
   return withRequestId(requestId, async () => {
     refuseWithoutSecrets(c.env);
     await next();
-    if (c.get('clickRedirect')) c.res.headers.delete('Request-Id');
+    // The delete is a guard: hono merges the prepared header into a handler's own response only if
+    // something read c.res before the handler returned, which nothing on /r does today.
+    if (c.get('clickRedirect') && c.res.status === 302) c.res.headers.delete('Request-Id');
     else if (!c.res.headers.has('Request-Id')) c.header('Request-Id', requestId);
   });
 });

@@ -1,4 +1,4 @@
-// Operations: /healthz, request ids on every answer and log line, the secrets guard, click retention.
+// Operations: /healthz, request ids on every answer (but a click redirect) and log line, the secrets guard, click retention.
 import { createExecutionContext, createMessageBatch, createScheduledController, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../worker/index';
@@ -66,7 +66,7 @@ describe('GET /healthz', () => {
 });
 
 describe('request ids', () => {
-  it('are minted as UUIDs and returned on every kind of answer', async () => {
+  it('are minted as UUIDs and returned on every kind of answer but a click redirect', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
     const answers = [

@@ -16,9 +16,11 @@ import { pathSegmentAfter } from '../lib/paths';
 
 const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 // Every redirect, with a click id or to the brand's fallback, is never cached. Nothing else is sent: each
-// header is a measurable share of the hot path's cost (test/bench/README.md), and the browser's default
-// referrer policy already tells the shop which site the shopper came from.
+// header costs the runtime work on every click (test/bench/README.md, "The hot path's cost"), and a
+// Referrer-Policy here could only narrow what the linking page's own policy already lets the shop see.
 const REDIRECT_HEADERS = { 'Cache-Control': 'no-store' };
+// Cloudflare's country codes: ISO 3166-1 alpha-2, plus XX (unknown) and T1 (Tor).
+const COUNTRY = /^[A-Z][A-Z0-9]$/;
 
 export const redirect = new Hono<AppEnv>();
 
@@ -34,8 +36,9 @@ redirect.on(['GET', 'HEAD'], '/:slug', async (c) => {
     if (route.fallbackUrl) return new Response(null, { status: 302, headers: { Location: route.fallbackUrl, ...REDIRECT_HEADERS } });
     throw new ApiError(410, 'link_inactive', 'This link is no longer active.');
   }
-  c.set('clickRedirect', true);
-  return answer(c.req.raw, c.req.method, route, now, c.env, c.executionCtx);
+  const response = answer(c.req.raw, c.req.method, route, now, c.env, c.executionCtx);
+  c.set('clickRedirect', true); // only once the 302 exists: an error thrown above keeps its Request-Id
+  return response;
 });
 
 // The hot path, taken before the router: an active link this isolate holds fresh. No router, no
@@ -67,10 +70,7 @@ function answer(request: Request, method: string, route: CachedRoute, now: numbe
     brandId: route.brandId,
     linkId: route.linkId,
     at: now,
-    // Cloudflare's front line sends CF-IPCountry with IP geolocation on (the default): one header read.
-    // request.cf is the fallback, as the first read of it parses the whole cf object (the largest single
-    // cost the bench's profile found on this path).
-    country: headers.get('cf-ipcountry') ?? (request.cf?.country as string | undefined) ?? null,
+    country: countryOf(request, headers),
     device: deviceClass(userAgent),
     referrerHost: referrerHost(headers.get('referer')),
     // Keyed and salted by day: the raw IP never leaves this function.
@@ -82,6 +82,17 @@ function answer(request: Request, method: string, route: CachedRoute, now: numbe
   if (flush) ctx.waitUntil(flush);
   // Every header in the constructor: setting one afterwards is another call into the runtime.
   return new Response(null, { status: 302, headers: { Location: locationWithClick(route.target, clickId), ...REDIRECT_HEADERS } });
+}
+
+// Cloudflare's front line sends CF-IPCountry with IP geolocation on (the default; README, Deploy): one
+// header read. request.cf is the fallback, as its first read parses the whole cf object, which cost about
+// half of the hot redirect's own time in the bench's profile. Only analytics read the country, so a value
+// in another form is never stored.
+function countryOf(request: Request, headers: Headers): string | null {
+  const header = headers.get('cf-ipcountry');
+  if (header !== null && COUNTRY.test(header)) return header;
+  const cf = request.cf?.country;
+  return typeof cf === 'string' && COUNTRY.test(cf) ? cf : null;
 }
 
 // Refresh-ahead: a link requested in the last fifth of its cache lifetime is read again in the
