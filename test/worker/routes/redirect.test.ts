@@ -188,6 +188,7 @@ describe('bots', () => {
     ['WhatsApp', { headers: { 'user-agent': 'WhatsApp/2.23.20.0' } }],
     ['Twitterbot', { headers: { 'user-agent': 'Twitterbot/1.0' } }],
     ['Sec-Purpose prefetch', { headers: { 'sec-purpose': 'prefetch;prerender' } }],
+    ['legacy Purpose prefetch (Chrome, <link rel=prefetch>)', { headers: { purpose: 'prefetch' } }],
     ['no user agent', { headers: { 'user-agent': '' } }],
   ];
 
