@@ -5,7 +5,7 @@ import shopifyRefundRaw from '../../fixtures/shopify-refunds-create.json?raw';
 import signatures from '../../fixtures/signatures.json';
 import stripeChargeRaw from '../../fixtures/stripe-charge-refunded.json?raw';
 import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.json?raw';
-import { signTimestamped } from '../../../worker/lib/signatures';
+import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
 import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
 
 let shopCounter = 0;
@@ -26,12 +26,6 @@ const shopify = (shop: string, topic: string, raw: string, hmac: string) =>
     headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': shop, 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': hmac, 'x-shopify-webhook-id': crypto.randomUUID() },
     body: raw,
   });
-
-// What Shopify sends in X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the raw body under the shop's secret.
-async function shopifyHmac(raw: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(signatures.shopifySecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(raw)))));
-}
 
 const stripe = async (account: string, raw: string, at = Date.now(), secret = signatures.stripeSecret) =>
   SELF.fetch(`${BASE}/v1/webhooks/stripe/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': await signTimestamped(secret, raw, at) }, body: raw });
@@ -79,7 +73,7 @@ describe('Shopify webhooks', () => {
     const m = await brandWithStores();
     const raw = shopifyOrderRaw.replace(/"currency": ?"USD"/g, '"currency":"CAD"');
     expect(raw).not.toBe(shopifyOrderRaw);
-    const hmac = await shopifyHmac(raw);
+    const hmac = await signShopify(signatures.shopifySecret, raw);
     const warns = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const res = await shopify(m.shop, 'orders/create', raw, hmac);
     warns.mockRestore();
@@ -96,7 +90,7 @@ describe('Shopify webhooks', () => {
     refund.transactions[0]!.amount = '31.45';
     refund.refund_line_items[0]!.subtotal_set = { shop_money: { amount: '34.00', currency_code: 'USD' }, presentment_money: { amount: '31.45', currency_code: 'EUR' } };
     const raw = JSON.stringify(refund);
-    const res = await shopify(m.shop, 'refunds/create', raw, await shopifyHmac(raw));
+    const res = await shopify(m.shop, 'refunds/create', raw, await signShopify(signatures.shopifySecret, raw));
     expect(res.status).toBe(200);
     expect((await json<Received>(res)).data).toMatchObject({ amountMinor: 3_400, reversal: { amountMinor: -Math.floor((841 * 3400) / 8415) } });
   });
