@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { missingSecrets, type AppEnv } from './env';
-import { ApiError, errorBody } from './lib/errors';
+import { ApiError, errorBody, storageUnavailable } from './lib/errors';
 import { log, requestIdFrom, withRequestId } from './lib/log';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 import { health } from './routes/health';
@@ -119,7 +119,8 @@ app.onError((err, c) => {
   const storage = storageError(err);
   if (storage) {
     log.error('storage_error', { path: new URL(c.req.url).pathname, error: storage });
-    return c.json(errorBody('storage_unavailable', 'Storage is unavailable; retry shortly.'), 503, { 'Retry-After': '1' });
+    const unavailable = storageUnavailable();
+    return c.json(errorBody(unavailable.code, unavailable.message), unavailable.status, unavailable.headers);
   }
   log.error('unhandled_error', { path: new URL(c.req.url).pathname, error: err, stack: err instanceof Error ? err.stack : undefined });
   return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);

@@ -4,7 +4,7 @@ import { isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import type { CommissionTier, PerformanceBonus } from './schema';
-import { ApiError } from '../lib/errors';
+import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
@@ -27,7 +27,7 @@ function sameCurrency(expected: string, input: { currency: string }, what: strin
 
 export type Recorded<T> = { created: boolean; data: T };
 
-const storageUnavailable = () => new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry with the same payload.', undefined, { 'Retry-After': '1' });
+const retryWithSamePayload = () => storageUnavailable('Storage is unavailable; retry with the same payload.');
 
 // The store's retry is safe after any storage failure: nothing was committed, or the retry replays.
 const runBatch = (db: D1Database, statements: D1PreparedStatement[]) => storage(() => db.batch(statements));
@@ -38,7 +38,7 @@ async function storage<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     log.error('storage_error', { error });
-    throw storageUnavailable();
+    throw retryWithSamePayload();
   }
 }
 
@@ -223,7 +223,7 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   const awaitingAt = waits ? statements.push(awaitingClickStatement(db, [clickId])) - 1 : -1;
   const written = await runBatch(db, statements);
   const stored = firstOf<StoredConversion>(written[storedAt]);
-  if (!stored) throw storageUnavailable();
+  if (!stored) throw retryWithSamePayload();
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
   // Refunds that arrived before their order are applied now that it exists (idempotently).
   const pending = rowsOf<PendingRefund>(written[pendingAt]);
@@ -330,7 +330,7 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
     ...applyRefundStatements(db, brand, { id, occurred_at: input.occurredAt }, now),
   ]);
   const stored = await loadRefund(db, brand.id, input.refundId);
-  if (!stored) throw storageUnavailable();
+  if (!stored) throw retryWithSamePayload();
   if (stored.id !== id && stored.payload_hash !== hash) throw idempotencyConflict('refund');
   return { created: stored.id === id, data: refundView(stored) };
 }

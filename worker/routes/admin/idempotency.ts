@@ -21,7 +21,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../../env';
 import { sha256Hex } from '../../lib/digest';
-import { ApiError } from '../../lib/errors';
+import { ApiError, storageUnavailable } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { openSecret, sealSecret } from '../../lib/secrets';
 
@@ -59,7 +59,7 @@ export const idempotentPosts = createMiddleware<AppEnv>(async (c, next) => {
   const now = Date.now();
   const [claim, read] = await db.batch([db.prepare(CLAIM).bind(brandId, key, fingerprint, now, now - ABANDONED_AFTER_MS), db.prepare(READ).bind(brandId, key)]);
   const row = (read?.results[0] ?? null) as KeyRow | null;
-  if (!row) throw new ApiError(503, 'storage_unavailable', 'Storage is unavailable; retry shortly.', undefined, { 'Retry-After': '1' });
+  if (!row) throw storageUnavailable();
   const claimedByThisAttempt = (claim?.meta.changes ?? 0) > 0 && row.created_at === now && row.status === 'started';
   if (!claimedByThisAttempt) return answerRetry(row, fingerprint, c.env.SECRETS_KEY);
 
