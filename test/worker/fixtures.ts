@@ -1,10 +1,16 @@
 // Test stories start from a fresh brand with its own keys, so tests never depend on each other's rows.
 import { env, SELF } from 'cloudflare:test';
 import { apiKeyRow, generateApiKey } from '../../worker/lib/api-keys';
-import { newId } from '../../worker/lib/ids';
+import type { ClickMessage } from '../../worker/domain/clicks';
+import { newClickId, newId } from '../../worker/lib/ids';
 import { signTimestamped } from '../../worker/lib/signatures';
 
 export const BASE = 'https://chorus.test';
+
+// A click as the redirect hands it to the queue: a human visitor on a phone, unless `fields` say otherwise.
+export function clickMessage(fields: Pick<ClickMessage, 'brandId' | 'linkId' | 'at'> & Partial<ClickMessage>): ClickMessage {
+  return { id: newClickId(), country: 'DE', device: 'mobile', referrerHost: null, identityHash: newClickId(), isBot: false, ...fields };
+}
 
 // The real local D1 with some of its methods replaced: the fault (or the watch) a test injects on purpose.
 // Everything not overridden is the real binding's, bound to it.

@@ -8,9 +8,8 @@ import { LATE_CLICK_SQL, recordConversion } from '../../worker/db/conversions';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
-import { newClickId } from '../../worker/lib/ids';
 import migration0006 from '../../migrations/0006_orders_awaiting_click.sql?raw';
-import { BASE, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from './fixtures';
+import { BASE, clickMessage, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from './fixtures';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -22,7 +21,7 @@ let seq = 0;
 const order = (overrides: Record<string, unknown> = {}) => ({ orderId: `late-${Date.now()}-${seq++}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), ...overrides });
 
 function clickOf(m: MoneyBrand, overrides: Partial<ClickMessage> = {}): ClickMessage {
-  return { id: newClickId(), brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - MINUTE, country: 'DE', device: 'mobile', referrerHost: null, identityHash: `v-${seq++}`, isBot: false, ...overrides };
+  return clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - MINUTE, identityHash: `v-${seq++}`, ...overrides });
 }
 
 // The click consumer, as the queue runs it.

@@ -7,7 +7,7 @@ import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { pruneClicks, retentionDays } from '../../worker/jobs/retention';
 import { newClickId } from '../../worker/lib/ids';
-import { BASE, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, signedPost } from './fixtures';
+import { BASE, clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, signedPost } from './fixtures';
 
 const DAY = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -146,7 +146,7 @@ describe('secrets', () => {
 
 // Clicks stored the way the pipeline stores them: raw rows plus the recomputed daily rollups.
 function clickAt(linkId: string, brandId: string, at: number, visitor = newClickId()): ClickMessage {
-  return { id: newClickId(), brandId, linkId, at, country: 'DE', device: 'mobile', referrerHost: null, identityHash: visitor, isBot: false };
+  return clickMessage({ brandId, linkId, at, identityHash: visitor });
 }
 
 async function rollupsOf(linkId: string) {

@@ -3,14 +3,13 @@ import { describe, expect, it, vi } from 'vitest';
 import worker from '../../worker/index';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
-import { newClickId } from '../../worker/lib/ids';
-import { createBrand, createLinkedCreator, failingBatches, rowCount } from './fixtures';
+import { clickMessage, createBrand, createLinkedCreator, failingBatches, rowCount } from './fixtures';
 
 const HOUR = 3_600_000;
 const DAY_START = Date.UTC(2026, 10, 20); // 2026-11-20T00:00Z
 
 function click(linkId: string, brandId: string, at: number, identityHash = 'visitor-a', isBot = false): ClickMessage {
-  return { id: newClickId(), brandId, linkId, at, country: 'DE', device: 'mobile', referrerHost: 'instagram.com', identityHash, isBot };
+  return clickMessage({ brandId, linkId, at, referrerHost: 'instagram.com', identityHash, isBot });
 }
 
 async function deliver(messages: ClickMessage[], envOverride: Partial<Env> = {}) {
