@@ -3,6 +3,7 @@
 // enqueue failed or whose queue message was lost, so a committed event is never left behind.
 import { claimDueDeliveries, madeDeliveriesDue, releaseClaims } from '../db/webhooks';
 import type { Env } from '../env';
+import { aroundBatches } from '../lib/d1-batches';
 import { log } from '../lib/log';
 
 // A message retried by the consumer is due again within its delay (at most an hour); a pending delivery
@@ -36,31 +37,18 @@ export async function enqueueDueDeliveries(env: Env, now = Date.now()): Promise<
 // failed earlier waits for the next such write or the cron sweep. Those statements only ever run in
 // batches (db/webhooks.ts), in a session too.
 export function watchingDeliveries(env: Env): { env: Env; due: () => boolean } {
-  const db = env.DB;
   let due = false;
-  const watchedBatch =
-    (target: Pick<D1Database, 'batch'>) =>
-    async <T>(statements: D1PreparedStatement[]) => {
-      try {
-        const results = await target.batch<T>(statements);
-        due ||= madeDeliveriesDue(statements, results);
-        return results;
-      } catch (error) {
-        due ||= madeDeliveriesDue(statements);
-        throw error;
-      }
-    };
-  const watched: Pick<D1Database, 'prepare' | 'batch' | 'exec' | 'withSession' | 'dump'> = {
-    prepare: (query) => db.prepare(query),
-    batch: watchedBatch(db),
-    exec: (query) => db.exec(query),
-    withSession: (constraintOrBookmark) => {
-      const session = db.withSession(constraintOrBookmark);
-      return { prepare: (query) => session.prepare(query), batch: watchedBatch(session), getBookmark: () => session.getBookmark() };
-    },
-    dump: () => db.dump(),
-  };
-  return { env: { ...env, DB: watched as D1Database }, due: () => due };
+  const watched = aroundBatches(env.DB, async (batch, statements) => {
+    try {
+      const results = await batch(statements);
+      due ||= madeDeliveriesDue(statements, results);
+      return results;
+    } catch (error) {
+      due ||= madeDeliveriesDue(statements);
+      throw error;
+    }
+  });
+  return { env: { ...env, DB: watched }, due: () => due };
 }
 
 export function enqueueAfterResponse(env: Env, ctx: ExecutionContext): void {

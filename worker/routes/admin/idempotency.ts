@@ -20,6 +20,7 @@
 // leaves its key 'committed', and re-running the same CSV with a new key marks only what is left.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Env } from '../../env';
+import { aroundBatches } from '../../lib/d1-batches';
 import { sha256Hex } from '../../lib/digest';
 import { ApiError, storageUnavailable } from '../../lib/errors';
 import { log } from '../../lib/log';
@@ -109,18 +110,8 @@ async function settle(db: D1Database, secretsKey: string, claim: { brandId: stri
   await db.prepare(`DELETE FROM idempotency_keys WHERE ${THIS_CLAIM}${onlyIfNothingCommitted}`).bind(brandId, key, claimedAt).run();
 }
 
-// The request's D1, whose every batch also marks the key committed (its result is not handed back).
+// The request's D1, whose every batch (a session's too) also marks the key committed; the mark's result
+// is not handed back.
 function markingBatches(db: D1Database, mark: D1PreparedStatement): D1Database {
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'batch') {
-        return async <T>(statements: D1PreparedStatement[]) => {
-          const results = await target.batch<T>([...statements, mark]);
-          return results.slice(0, statements.length);
-        };
-      }
-      const value = Reflect.get(target, prop);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return aroundBatches(db, async (batch, statements) => (await batch([...statements, mark])).slice(0, statements.length));
 }
