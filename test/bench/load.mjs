@@ -157,6 +157,8 @@ export function mergeRuns(runs) {
     loadgenCpu: sum((r) => r.loadgenCpu),
     cpu: { workerd: weighted((r) => r.cpu.workerd), loadgen: weighted((r) => r.cpu.loadgen) },
     slices: runs.map((r) => ({ seconds: r.seconds, okRps: r.okRps, p99: r.p99 })),
+    // The measured workerd thread's own CPU time over the slices (runLoadScenario), when known.
+    threadCpuNs: sum((r) => r.threadCpuNs ?? NaN),
   };
 }
 

@@ -42,6 +42,16 @@ export function workerdCpuSeconds() {
   return list.length ? list.reduce((a, p) => a + p.cpu, 0) : NaN;
 }
 
+// Nanoseconds a process's main thread has run on a CPU (workerd's event loop: the thread that runs the
+// isolate and answers requests), from the scheduler's own accounting; NaN off Linux or once it has exited.
+export function mainThreadCpuNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
 // Resident set now and its high-water mark since start (or since resetPeak), in KiB.
 export function memoryKiB(pid) {
   try {

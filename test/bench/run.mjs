@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { applyFlags, config } from './config.mjs';
 import { describePlan, pin } from './cpus.mjs';
+import { mainThreadCpuNs } from './procfs.mjs';
 import { mergeRuns, runLoad } from './load.mjs';
 import { scenarios as ALL_SCENARIOS } from './scenarios.mjs';
 import { SERVERS, prebundle, removeBundles, serverMode } from './servers.mjs';
@@ -112,7 +113,12 @@ async function runLoadScenario(s, server, base = null, baseServer = null) {
     log(`${s.name} vs ${base.name}: measuring ${config.rounds} alternating slices of ${config.slice} s each @ ${config.connections} connections`);
     const slices = sides.map(() => []);
     for (let round = 0; round < config.rounds; round++) {
-      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) slices[i].push(await runLoad({ ...sides[i].load, duration: config.slice, keepLatencies: true }));
+      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        const pid = (i === 0 ? server : baseServer).workerdPid;
+        const cpuBefore = mainThreadCpuNs(pid);
+        const slice = await runLoad({ ...sides[i].load, duration: config.slice, keepLatencies: true });
+        slices[i].push({ ...slice, threadCpuNs: mainThreadCpuNs(pid) - cpuBefore });
+      }
     }
     slices.forEach((list, i) => (runs[i].measured = mergeRuns(list)));
   } else {
@@ -237,6 +243,13 @@ function report(results, run) {
     if (ratio.interleaved) {
       const own = r.runs.measured.slices;
       const other = ratio.base.runs.measured.slices;
+      // Measured, not inferred: the event-loop thread's CPU time over the slices (the scheduler's account,
+      // so time the VM's host took away from it is not counted) over the answers in them.
+      const cpu = (x) => x.runs.measured.threadCpuNs / 1e3 / x.runs.measured.expected;
+      const busy = (x) => x.runs.measured.threadCpuNs / 1e9 / x.runs.measured.seconds;
+      if (Number.isFinite(cpu(r)) && Number.isFinite(cpu(ratio.base))) {
+        out.push(`  thread CPU per answer    ${cpu(r).toFixed(1)} µs vs ${ratio.base.scenario.name} ${cpu(ratio.base).toFixed(1)} µs (${signed(cpu(r) - cpu(ratio.base))}), measured; the thread was busy ${(100 * busy(r)).toFixed(0)}% / ${(100 * busy(ratio.base)).toFixed(0)}% of the slices`);
+      }
       out.push(`  per round, ok/s ratio    ${own.map((x, i) => `${(x.okRps / other[i].okRps).toFixed(2)}x`).join('  ')}   (${ratio.base.scenario.name}: ${other.map((x) => fmt(x.okRps)).join(', ')} ok/s)`);
       out.push(`  per round, p99           ${own.map((x) => x.p99.toFixed(1)).join(' / ')} ms vs ${ratio.base.scenario.name} ${other.map((x) => x.p99.toFixed(1)).join(' / ')} ms`);
     }

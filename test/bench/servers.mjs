@@ -165,7 +165,7 @@ function wranglerConfig() {
 
 export async function startBare() {
   const wc = wranglerConfig();
-  const { mf, url, runtime } = await startMiniflare('bare', {
+  const { mf, url, runtime, workerdPid } = await startMiniflare('bare', {
     measured: '',
     name: 'bare',
     modules: true,
@@ -180,6 +180,7 @@ export async function startBare() {
     name: 'bare',
     url,
     runtime,
+    workerdPid,
     context: {},
     describe: () => ['inline ES module returning a fixed 302 (Location https://shop.example/, Cache-Control no-store)'],
     async dispose() {
