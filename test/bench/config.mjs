@@ -99,6 +99,11 @@ export const config = {
   get drainStallMs() {
     return num('BENCH_DRAIN_STALL_MS', 5_000, 3_000, { min: 500 });
   },
+  // Let the split click consumer (server chorus-edge) write clicks while the redirect's load runs, instead
+  // of holding them at its ingress until the load ends (servers.mjs, FORWARD_QUEUE_WORKER).
+  get consumerDuringLoad() {
+    return process.env.BENCH_CONSUMER_DURING_LOAD === '1';
+  },
   // Sample the stored-click count every second while the load runs (costs a D1 read per second).
   get trace() {
     return process.env.BENCH_TRACE === '1';

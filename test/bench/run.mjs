@@ -261,7 +261,8 @@ function report(results, run) {
     out.push('');
     out.push(`${r.scenario.name}: clicks stored vs redirects served`);
     out.push(`  redirects served (302s, warm-up + measured)  ${fmt(c.served)}`);
-    out.push(`  clicks stored in D1                          ${fmt(c.stored)}   (${fmt(c.atLoadEnd)} when the load stopped; polled ${(c.drainMs / 1000).toFixed(1)} s more: ${c.drainReason})`);
+    if (c.released !== null && c.released !== undefined) out.push(`  held at the consumer's ingress during the load, queued after it: ${fmt(c.released)} messages (BENCH_CONSUMER_DURING_LOAD=1 consumes during the load)`);
+    out.push(`  clicks stored in D1                          ${fmt(c.stored)}   (${fmt(c.atLoadEnd)} when ${c.released !== null && c.released !== undefined ? 'released' : 'the load stopped'}; polled ${(c.drainMs / 1000).toFixed(1)} s more: ${c.drainReason})`);
     out.push(`  lost = served - stored                       ${fmt(c.lost)}   (${((100 * c.lost) / Math.max(1, c.served)).toFixed(1)}%)`);
     if (c.growingAtEnd) out.push(`  (the count was still growing when the wait ended: part of "lost" is backlog still queued, not necessarily dropped)`);
     if (c.lost < 0) out.push(`  (negative: up to ~${c.inFlightSlack} requests in flight when autocannon stopped were served and recorded but not counted)`);

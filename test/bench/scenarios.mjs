@@ -252,12 +252,17 @@ function redirectScenario({ name, title, server, targets }) {
     requests: (ctx) => [redirectRequest(ctx)],
     baseline: 'bare',
     targets,
-    before: async (s) => ({ clicksBefore: await countClicks(s.clicksDb), trace: config.trace ? traceClicks(s.clicksDb) : null }),
+    before: async (s) => {
+      const held = !config.consumerDuringLoad && s.holdClicks ? (await s.holdClicks(), true) : false;
+      return { clicksBefore: await countClicks(s.clicksDb), held, trace: config.trace ? traceClicks(s.clicksDb) : null };
+    },
     after: async (s, state, runs) => {
       const traced = state.trace ? await state.trace.stop() : null;
       const served = (runs.warmup?.expected ?? 0) + runs.measured.expected;
+      // Held clicks go onto the queue now; the drain below waits for the consumer to store them.
+      const released = state.held ? (await s.releaseClicks()).messages : null;
       const drain = await drainClicks(s.clicksDb, state.clicksBefore, served);
-      return { clicks: { served, ...drain, lost: served - drain.stored, inFlightSlack: 2 * runs.measured.connections }, traced };
+      return { clicks: { served, released, ...drain, lost: served - drain.stored, inFlightSlack: 2 * runs.measured.connections }, traced };
     },
     // Reported, not enforced: a bounded drain can end before Miniflare's local queue has caught up.
     summary: (r) => {

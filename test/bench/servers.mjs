@@ -285,23 +285,48 @@ const INSTRUMENTED_ENTRY = 'test/bench/instrumented-worker.mjs';
 // measured as redirect cost. Split, the edge instance's CLICKS is a producer that POSTs each message to a
 // second Miniflare instance (its own workerd process), whose ingress worker puts it on a real local queue
 // consumed by the same Chorus bundle writing to that instance's D1 (the edge's rows copied in first).
+// The producer serializes each message when it is sent and keeps only the text, as workerd's Queue binding
+// does. While a redirect scenario measures, the ingress holds what it receives and queues it only on
+// release, after the load (`holdClicks` / `releaseClicks`, scenarios.mjs): on this 2-CPU machine the
+// consumer's D1 writes otherwise share the machine with the measured thread, which production's never do.
 const FORWARD_QUEUE_WORKER = 'bench-forward-queue';
 const FORWARD_QUEUE_SCRIPT = `export default function (env) {
-  const post = async (messages) => {
-    const res = await fetch(env.TARGET, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(messages) });
+  const post = (messages) => forward(JSON.stringify(messages));
+  const forward = async (body) => {
+    const res = await fetch(env.TARGET, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await res.arrayBuffer();
     if (!res.ok) throw new Error('click queue ingress answered ' + res.status);
   };
   return { send: (body) => post([{ body }]), sendBatch: (messages) => post(messages.map((m) => ({ body: m.body }))) };
 }`;
 const QUEUE_INGRESS_WORKER = 'bench-queue-ingress';
-const QUEUE_INGRESS_SCRIPT = `export default {
+const QUEUE_INGRESS_SCRIPT = `let held = null; // while the measured load runs: the POSTed bodies, not yet on the queue
+export default {
   async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    if (pathname === '/hold') {
+      held ??= [];
+      return new Response(null, { status: 204 });
+    }
+    if (pathname === '/release') {
+      const bodies = held ?? [];
+      held = null;
+      for (const body of bodies) await env.CLICKS.sendBatch(JSON.parse(body));
+      return Response.json({ messages: bodies.length });
+    }
     if (request.method !== 'POST') return new Response(null, { status: 405 });
-    await env.CLICKS.sendBatch(await request.json());
+    if (held) held.push(await request.text());
+    else await env.CLICKS.sendBatch(await request.json());
     return new Response(null, { status: 204 });
   },
 };`;
+
+async function consumerCall(base, path) {
+  const res = await fetch(`${base}${path}`, { method: 'POST' });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`consumer ingress ${path} answered ${res.status}: ${body.slice(0, 200)}`);
+  return body ? JSON.parse(body) : null;
+}
 
 // Every table's rows from one D1 to another (schema already migrated on both), foreign keys checked at commit.
 async function copyRows(from, to) {
@@ -477,6 +502,9 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
       clicksDb,
       queueRuntime: consumerSide?.runtime ?? runtime,
       workerdPid,
+      // splitConsumer only: the consumer's ingress holds what the redirect sends until released (see FORWARD_QUEUE_WORKER).
+      holdClicks: consumerSide ? () => consumerCall(consumerSide.url, '/hold') : null,
+      releaseClicks: consumerSide ? () => consumerCall(consumerSide.url, '/release') : null,
       instrumented,
       vars: worker.bindings,
       rateLimits: Object.fromEntries((wc.ratelimits ?? []).map((r) => [r.name, r.simple])),
