@@ -1,10 +1,7 @@
-// HMAC-SHA256 (RFC 2104, FIPS 180-4) in plain synchronous JavaScript, for the one place it runs on every
-// redirect: the visitor hash. WebCrypto's HMAC costs a promise, a key object and two buffer copies per
-// call, and node:crypto's Hmac is a stream with Buffer conversions; together they were the largest share
-// of the redirect's own CPU in the bench's profile. Here the keyed inner and outer states are computed
-// once per key, so a visitor hash is the four or five compressions of its message and nothing else.
-// test/worker/lib/hmac-sha256.test.ts checks it against WebCrypto for random keys and messages of every
-// length around the block boundaries, and against RFC 4231.
+// HMAC-SHA256 (RFC 2104, FIPS 180-4) in plain synchronous JavaScript. The redirect answers without
+// awaiting anything, and derives the day's visitor-hash key (lib/identity.ts) on the first click of a UTC
+// day: WebCrypto's HMAC is asynchronous. test/worker/lib/hmac-sha256.test.ts checks it against WebCrypto
+// for random keys and messages of every length around the block boundaries, and against RFC 4231.
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
@@ -74,23 +71,6 @@ function finish(h: Int32Array, before: number, msg: Uint8Array, length = msg.len
   if (tailLength > BLOCK) compress(h, TAIL, BLOCK);
 }
 
-// A message's UTF-8 bytes go into one reused buffer, so hashing allocates no ArrayBuffer per call (each
-// one is off-heap memory the garbage collector must account for and sweep): ASCII, as IPs and nearly all
-// user agents are, byte by byte; anything else through TextEncoder.encodeInto. Grows to the longest message.
-let scratch = new Uint8Array(512);
-
-function encodeToScratch(message: string): number {
-  const n = message.length;
-  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-  if (n * 3 > scratch.length) scratch = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const c = message.charCodeAt(i);
-    if (c > 0x7f) return encoder.encodeInto(message, scratch).written;
-    scratch[i] = c;
-  }
-  return n;
-}
-
 function bytesOf(h: Int32Array): Uint8Array {
   const out = new Uint8Array(32);
   const view = new DataView(out.buffer);
@@ -104,27 +84,8 @@ export function sha256(msg: Uint8Array): Uint8Array {
   return bytesOf(h);
 }
 
-const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-const HEX_OUT = new Uint16Array(64);
-
-// The first `words` 32-bit words of a state in hex, built as one string.
-function hexOf(h: Int32Array, words: number): string {
-  for (let w = 0; w < words; w++) {
-    const v = h[w]!;
-    for (let i = 0; i < 8; i++) HEX_OUT[w * 8 + i] = HEX_CODES[(v >>> (28 - 4 * i)) & 15]!;
-  }
-  return String.fromCharCode.apply(null, HEX_OUT.subarray(0, words * 8) as unknown as number[]);
-}
-
-export type Hmac = {
-  // The 32-byte MAC.
-  (message: string): Uint8Array;
-  // Its first 16 bytes in hex: what the visitor hash keeps, with nothing allocated but the string.
-  hex128(message: string): string;
-};
-
-// A keyed HMAC-SHA256: the key's inner and outer pads are folded in once, here.
-export function hmacSha256(key: string): Hmac {
+// A keyed HMAC-SHA256 of UTF-8 messages: the key's inner and outer pads are folded in once, here.
+export function hmacSha256(key: string): (message: string) => Uint8Array {
   let k = encoder.encode(key);
   if (k.length > BLOCK) k = sha256(k);
   const pad = (byte: number) => {
@@ -136,12 +97,10 @@ export function hmacSha256(key: string): Hmac {
   };
   const inner = pad(0x36);
   const outer = pad(0x5c);
-  const h = new Int32Array(8);
-  // Leaves the MAC in `h`.
-  const run = (message: string) => {
-    const length = encodeToScratch(message); // first: it may replace `scratch`
-    h.set(inner);
-    finish(h, BLOCK, scratch, length);
+  return (message: string) => {
+    const h = inner.slice();
+    const bytes = encoder.encode(message);
+    finish(h, BLOCK, bytes);
     // The outer hash's message is the inner digest: 32 bytes, one block with its padding.
     for (let i = 0; i < 8; i++) TAIL_VIEW.setInt32(i * 4, h[i]!);
     TAIL.fill(0, 32, BLOCK);
@@ -149,9 +108,6 @@ export function hmacSha256(key: string): Hmac {
     TAIL_VIEW.setUint32(BLOCK - 4, (BLOCK + 32) * 8);
     h.set(outer);
     compress(h, TAIL, 0);
-    return h;
+    return bytesOf(h);
   };
-  const mac = (message: string) => bytesOf(run(message));
-  mac.hex128 = (message: string) => hexOf(run(message), 4);
-  return mac;
 }
