@@ -359,15 +359,15 @@ async function migrate(db, dir) {
   }
 }
 
-/** @param {{ name?: string, stubQueue?: boolean, splitConsumer?: boolean, instrumented?: boolean }} [variant] */
-export async function startChorus({ name = 'chorus', stubQueue = false, splitConsumer = false, instrumented = false } = {}) {
+/** @param {{ name?: string, stubQueue?: boolean, splitConsumer?: boolean, instrumented?: boolean, entry?: string }} [variant] `entry`: another build's entry, relative to the repo root (ab.mjs) */
+export async function startChorus({ name = 'chorus', stubQueue = false, splitConsumer = false, instrumented = false, entry = '' } = {}) {
   const wc = wranglerConfig();
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-bench-'));
   let mf;
   let runtime;
   let consumerSide = null; // splitConsumer: the Miniflare instance (own workerd) that queues and writes clicks
   try {
-    const { scriptPath, bundleKiB } = await bundleFor(instrumented ? INSTRUMENTED_ENTRY : '');
+    const { scriptPath, bundleKiB } = await bundleFor(instrumented ? INSTRUMENTED_ENTRY : entry);
 
     const d1 = wc.d1_databases.find((d) => d.binding === 'DB');
     const producer = wc.queues.producers?.find((p) => p.binding === 'CLICKS');

@@ -1,0 +1,67 @@
+// A/B of two builds of the worker under the same load: `npm run bench:ab`.
+//
+// Measured against `bare`, a change of a few µs per request is lost in the drift of this shared VM (the
+// same build measured +9 to +23 µs over bare in runs minutes apart). Here two Chorus servers (A, B) run
+// side by side, each as the redirect scenario runs it (server chorus-edge: own click consumer, held during
+// the load), and the load alternates between them in short slices, the order flipped every round. Each
+// slice's figure is the measured event-loop thread's own CPU time per answer (schedstat), and the report
+// gives the pooled ratio and the per-round median, which one disturbed slice cannot move.
+//
+//   cp -r worker worker-b            # a sibling of worker/, so its relative imports resolve; git ignores it
+//   (edit worker-b/...)
+//   npm run bench:ab                 # A = worker/index.ts, B = worker-b/index.ts
+//   BENCH_AB_A=worker-a/index.ts BENCH_AB_ROUNDS=30 npm run bench:ab
+//
+// Calibration (2026-12-03): A/A, two identical builds, 30 rounds: pooled 0.991x, median 1.011x, -0.3 µs.
+import { config } from './config.mjs';
+import { pin } from './cpus.mjs';
+import { runLoad } from './load.mjs';
+import { mainThreadCpuNs } from './procfs.mjs';
+import { removeBundles, startChorus } from './servers.mjs';
+
+const entryA = process.env.BENCH_AB_A ?? '';
+const entryB = process.env.BENCH_AB_B ?? 'worker-b/index.ts';
+const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 24);
+const scenario = process.env.BENCH_AB_SCENARIO ?? 'redirect';
+
+pin(process.pid, 'driver');
+const log = (line) => process.stderr.write(`[ab] ${line}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const split = scenario === 'redirect';
+log(`starting A (${entryA || 'worker/index.ts'}) and B (${entryB})...`);
+const sides = [await startChorus({ name: 'chorus-a', splitConsumer: split, entry: entryA }), await startChorus({ name: 'chorus-b', splitConsumer: split, entry: entryB })];
+try {
+  for (const s of sides) await s.holdClicks?.();
+  const load = (s, duration) => runLoad({ url: s.url, scenario, context: s.context, connections: config.connections, duration });
+  for (const s of sides) await load(s, config.warmup);
+  log(`${rounds} rounds of ${config.slice} s slices per side, ${scenario}, ${config.connections} connections`);
+  const totals = sides.map(() => ({ answers: 0, seconds: 0, cpuNs: 0 }));
+  const ratios = [];
+  const diffs = [];
+  for (let round = 0; round < rounds; round++) {
+    const row = [];
+    for (const i of round % 2 ? [1, 0] : [0, 1]) {
+      const before = mainThreadCpuNs(sides[i].workerdPid);
+      const r = await load(sides[i], config.slice);
+      const cpuNs = mainThreadCpuNs(sides[i].workerdPid) - before;
+      Object.assign(totals[i], { answers: totals[i].answers + r.expected, seconds: totals[i].seconds + r.seconds, cpuNs: totals[i].cpuNs + cpuNs });
+      row[i] = { okRps: r.expected / r.seconds, us: cpuNs / 1e3 / r.expected };
+    }
+    ratios.push(row[1].okRps / row[0].okRps);
+    diffs.push(row[1].us - row[0].us);
+  }
+  const [a, b] = totals.map((t) => ({ okRps: t.answers / t.seconds, us: t.cpuNs / 1e3 / t.answers }));
+  const faster = diffs.filter((d) => d < 0).length;
+  console.log(`A: ${a.okRps.toFixed(0)} ok/s, ${a.us.toFixed(1)} µs of thread CPU per answer`);
+  console.log(`B: ${b.okRps.toFixed(0)} ok/s, ${b.us.toFixed(1)} µs of thread CPU per answer`);
+  console.log(`B vs A: throughput ${(b.okRps / a.okRps).toFixed(3)}x pooled, ${median(ratios).toFixed(3)}x median per round; CPU per answer ${(b.us - a.us).toFixed(1)} µs pooled, ${median(diffs).toFixed(1)} µs median; B used less CPU in ${faster} of ${rounds} rounds`);
+  console.log(`per round (B/A throughput, B-A µs): ${ratios.map((r, i) => `${r.toFixed(2)}x/${diffs[i].toFixed(1)}`).join(' ')}`);
+} finally {
+  for (const s of sides) await s.dispose().catch(() => {});
+  await removeBundles();
+}
+process.exit(0);
