@@ -22,6 +22,7 @@ import { removeBundles, startChorus } from './servers.mjs';
 const entryA = process.env.BENCH_AB_A ?? '';
 const entryB = process.env.BENCH_AB_B ?? 'worker-b/index.ts';
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 24);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_AB_ROUNDS=${process.env.BENCH_AB_ROUNDS} must be a positive integer`);
 const scenario = process.env.BENCH_AB_SCENARIO ?? 'redirect';
 
 pin(process.pid, 'driver');
@@ -33,11 +34,15 @@ const median = (xs) => {
 
 const split = scenario === 'redirect';
 log(`starting A (${entryA || 'worker/index.ts'}) and B (${entryB})...`);
-const sides = [await startChorus({ name: 'chorus-a', splitConsumer: split, entry: entryA }), await startChorus({ name: 'chorus-b', splitConsumer: split, entry: entryB })];
+const sides = [];
 try {
+  sides.push(await startChorus({ name: 'chorus-a', splitConsumer: split, entry: entryA }));
+  sides.push(await startChorus({ name: 'chorus-b', splitConsumer: split, entry: entryB }));
+  if (!Number.isFinite(mainThreadCpuNs(sides[0].workerdPid))) throw new Error('no per-thread CPU time for the workerd processes (Linux /proc/<pid>/task/<pid>/schedstat)');
+  // Both consumers hold every click for the whole run, so neither writes D1 during anyone's slice.
   for (const s of sides) await s.holdClicks?.();
   const load = (s, duration) => runLoad({ url: s.url, scenario, context: s.context, connections: config.connections, duration });
-  for (const s of sides) await load(s, config.warmup);
+  if (config.warmup > 0) for (const s of sides) await load(s, config.warmup);
   log(`${rounds} rounds of ${config.slice} s slices per side, ${scenario}, ${config.connections} connections`);
   const totals = sides.map(() => ({ answers: 0, seconds: 0, cpuNs: 0 }));
   const ratios = [];
@@ -48,6 +53,7 @@ try {
       const before = mainThreadCpuNs(sides[i].workerdPid);
       const r = await load(sides[i], config.slice);
       const cpuNs = mainThreadCpuNs(sides[i].workerdPid) - before;
+      if (r.expected === 0 || r.errors > 0) throw new Error(`${'AB'[i]} answered ${r.expected} with the expected status and ${r.errors} errors in a slice: ${JSON.stringify(r.byStatus)}`);
       Object.assign(totals[i], { answers: totals[i].answers + r.expected, seconds: totals[i].seconds + r.seconds, cpuNs: totals[i].cpuNs + cpuNs });
       row[i] = { okRps: r.expected / r.seconds, us: cpuNs / 1e3 / r.expected };
     }

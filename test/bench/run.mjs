@@ -243,8 +243,8 @@ function report(results, run) {
     if (ratio.interleaved) {
       const own = r.runs.measured.slices;
       const other = ratio.base.runs.measured.slices;
-      // Measured, not inferred: the event-loop thread's CPU time over the slices (the scheduler's account,
-      // so time the VM's host took away from it is not counted) over the answers in them.
+      // Measured, not inferred: the event-loop thread's CPU time over the slices (the scheduler's account
+      // of its run time) over the answers in them.
       const cpu = (x) => x.runs.measured.threadCpuNs / 1e3 / x.runs.measured.expected;
       const busy = (x) => x.runs.measured.threadCpuNs / 1e9 / x.runs.measured.seconds;
       if (Number.isFinite(cpu(r)) && Number.isFinite(cpu(ratio.base))) {

@@ -315,8 +315,10 @@ export default {
       return Response.json({ messages: bodies.length });
     }
     if (request.method !== 'POST') return new Response(null, { status: 405 });
-    if (held) held.push(await request.text());
-    else await env.CLICKS.sendBatch(await request.json());
+    // The body is read before \`held\` is looked at: a release during the read must not leave it in a dropped array.
+    const body = await request.text();
+    if (held) held.push(body);
+    else await env.CLICKS.sendBatch(JSON.parse(body));
     return new Response(null, { status: 204 });
   },
 };`;
