@@ -11,15 +11,40 @@
 //   (edit worker-b/...)
 //   npm run bench:ab                 # A = worker/index.ts, B = worker-b/index.ts
 //   BENCH_AB_A=worker-a/index.ts BENCH_AB_ROUNDS=30 npm run bench:ab
+//   BENCH_AB_A_REF=HEAD~1 BENCH_AB_B=worker/index.ts npm run bench:ab   # A = worker/ as of a commit
+//
+// BENCH_AB_A_REF extracts that commit's worker/ into worker-a/ (replacing it); everything outside worker/
+// (portal/, node_modules, wrangler.toml) comes from the working tree for both builds.
 //
 // Calibration (2026-12-03): A/A, two identical builds, 30 rounds: pooled 0.991x, median 1.011x, -0.3 µs.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { config } from './config.mjs';
 import { pin } from './cpus.mjs';
 import { runLoad } from './load.mjs';
 import { mainThreadCpuNs } from './procfs.mjs';
 import { removeBundles, startChorus } from './servers.mjs';
 
-const entryA = process.env.BENCH_AB_A ?? '';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+// worker/ as of `ref`, at worker-a/ beside it (so its relative imports resolve as the original's do).
+function extractWorker(ref) {
+  const target = path.join(ROOT, 'worker-a');
+  const tmp = mkdtempSync(path.join(ROOT, '.worker-a-'));
+  try {
+    const tar = execFileSync('git', ['archive', '--format=tar', ref, 'worker'], { cwd: ROOT, maxBuffer: 1 << 28 });
+    execFileSync('tar', ['-x', '-C', tmp], { input: tar });
+    rmSync(target, { recursive: true, force: true });
+    renameSync(path.join(tmp, 'worker'), target);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return 'worker-a/index.ts';
+}
+
+const entryA = process.env.BENCH_AB_A_REF ? extractWorker(process.env.BENCH_AB_A_REF) : (process.env.BENCH_AB_A ?? '');
 const entryB = process.env.BENCH_AB_B ?? 'worker-b/index.ts';
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 24);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_AB_ROUNDS=${process.env.BENCH_AB_ROUNDS} must be a positive integer`);
@@ -33,7 +58,7 @@ const median = (xs) => {
 };
 
 const split = scenario === 'redirect';
-log(`starting A (${entryA || 'worker/index.ts'}) and B (${entryB})...`);
+log(`starting A (${entryA || 'worker/index.ts'}${process.env.BENCH_AB_A_REF ? ` = worker/ at ${process.env.BENCH_AB_A_REF}` : ''}) and B (${entryB})...`);
 const sides = [];
 try {
   sides.push(await startChorus({ name: 'chorus-a', splitConsumer: split, entry: entryA }));
