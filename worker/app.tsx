@@ -103,11 +103,12 @@ function storageError(err: unknown): Error | null {
 
 // Pages answer errors as pages; everything machine-facing answers the JSON error shape.
 app.onError((err, c) => {
+  const jsonError = (e: ApiError) => c.json(errorBody(e.code, e.message, e.details), e.status, e.headers);
   if (err instanceof ApiError) {
     if (isPagePath(new URL(c.req.url).pathname) && err.status < 500) {
       return c.html(<ErrorPage status={err.status} title={err.status === 404 ? 'Not found' : 'Something is not right'} message={err.message} />, err.status, err.headers);
     }
-    return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
+    return jsonError(err);
   }
   if (err instanceof HTTPException) {
     // Hono raises these for malformed input it parses itself (e.g. a JSON body that is not JSON).
@@ -119,8 +120,7 @@ app.onError((err, c) => {
   const storage = storageError(err);
   if (storage) {
     log.error('storage_error', { path: new URL(c.req.url).pathname, error: storage });
-    const unavailable = storageUnavailable();
-    return c.json(errorBody(unavailable.code, unavailable.message), unavailable.status, unavailable.headers);
+    return jsonError(storageUnavailable());
   }
   log.error('unhandled_error', { path: new URL(c.req.url).pathname, error: err, stack: err instanceof Error ? err.stack : undefined });
   return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);

@@ -55,8 +55,9 @@ function compress(h: Int32Array, m: Uint8Array, off: number): void {
 const TAIL = new Uint8Array(2 * BLOCK);
 const TAIL_VIEW = new DataView(TAIL.buffer);
 
-// Folds the first `length` bytes of `msg` and the padding into `h`, which already holds the state after `before` bytes.
-function finish(h: Int32Array, before: number, msg: Uint8Array, length = msg.length): void {
+// Folds `msg` and the padding into `h`, which already holds the state after `before` bytes.
+function finish(h: Int32Array, before: number, msg: Uint8Array): void {
+  const length = msg.length;
   let off = 0;
   for (; off + BLOCK <= length; off += BLOCK) compress(h, msg, off);
   const rest = length - off;

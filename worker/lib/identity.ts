@@ -8,7 +8,7 @@ import { sipHash128Hex, sipKey, type SipKey } from './siphash';
 // One key per UTC day per isolate: the first 128 bits of HMAC-SHA256(IDENTITY_SECRET, "visitor-identity:<day>").
 let cached: { secret: string; day: number; key: SipKey } | null = null;
 
-export function dailyIdentityKey(secret: string, at: number): SipKey {
+function dailyIdentityKey(secret: string, at: number): SipKey {
   const day = Math.floor(at / DAY_MS);
   if (cached?.day !== day || cached.secret !== secret) cached = { secret, day, key: sipKey(hmacSha256(secret)(`visitor-identity:${utcDay(day * DAY_MS)}`)) };
   return cached.key;
