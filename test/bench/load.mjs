@@ -10,7 +10,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { driverForkOptions } from './cpus.mjs';
-import { workerdCpuSeconds } from './procfs.mjs';
+import { mainThreadCpuNs, workerdCpuSeconds } from './procfs.mjs';
 
 const CHILD_FLAG = '--bench-load-child';
 
@@ -33,6 +33,14 @@ function rates(responses, expected, seconds, sorted) {
 }
 
 // --- parent side -------------------------------------------------------------------------------
+
+// One load slice (runLoad's options) with the measured workerd thread's own CPU time over it (`threadCpuNs`,
+// NaN without a pid or off Linux): the interleaved measurements of run.mjs and ab.mjs.
+export async function runSlice(o, pid) {
+  const before = mainThreadCpuNs(pid);
+  const result = await runLoad(o);
+  return { ...result, threadCpuNs: mainThreadCpuNs(pid) - before };
+}
 
 /**
  * @param {object} o

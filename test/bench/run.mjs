@@ -11,8 +11,7 @@
 import os from 'node:os';
 import { applyFlags, config } from './config.mjs';
 import { describePlan, pin } from './cpus.mjs';
-import { mainThreadCpuNs } from './procfs.mjs';
-import { mergeRuns, runLoad } from './load.mjs';
+import { mergeRuns, runLoad, runSlice } from './load.mjs';
 import { scenarios as ALL_SCENARIOS } from './scenarios.mjs';
 import { SERVERS, prebundle, removeBundles, serverMode } from './servers.mjs';
 
@@ -114,10 +113,7 @@ async function runLoadScenario(s, server, base = null, baseServer = null) {
     const slices = sides.map(() => []);
     for (let round = 0; round < config.rounds; round++) {
       for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
-        const pid = (i === 0 ? server : baseServer).workerdPid;
-        const cpuBefore = mainThreadCpuNs(pid);
-        const slice = await runLoad({ ...sides[i].load, duration: config.slice, keepLatencies: true });
-        slices[i].push({ ...slice, threadCpuNs: mainThreadCpuNs(pid) - cpuBefore });
+        slices[i].push(await runSlice({ ...sides[i].load, duration: config.slice, keepLatencies: true }, (i === 0 ? server : baseServer).workerdPid));
       }
     }
     slices.forEach((list, i) => (runs[i].measured = mergeRuns(list)));
@@ -261,8 +257,9 @@ function report(results, run) {
     out.push('');
     out.push(`${r.scenario.name}: clicks stored vs redirects served`);
     out.push(`  redirects served (302s, warm-up + measured)  ${fmt(c.served)}`);
-    if (c.released !== null && c.released !== undefined) out.push(`  held at the consumer's ingress during the load, queued after it: ${fmt(c.released)} messages (BENCH_CONSUMER_DURING_LOAD=1 consumes during the load)`);
-    out.push(`  clicks stored in D1                          ${fmt(c.stored)}   (${fmt(c.atLoadEnd)} when ${c.released !== null && c.released !== undefined ? 'released' : 'the load stopped'}; polled ${(c.drainMs / 1000).toFixed(1)} s more: ${c.drainReason})`);
+    const held = c.released !== null && c.released !== undefined;
+    if (held) out.push(`  held at the consumer's ingress during the load, queued after it: ${fmt(c.released)} messages (BENCH_CONSUMER_DURING_LOAD=1 consumes during the load)`);
+    out.push(`  clicks stored in D1                          ${fmt(c.stored)}   (${fmt(c.atLoadEnd)} when ${held ? 'released' : 'the load stopped'}; polled ${(c.drainMs / 1000).toFixed(1)} s more: ${c.drainReason})`);
     out.push(`  lost = served - stored                       ${fmt(c.lost)}   (${((100 * c.lost) / Math.max(1, c.served)).toFixed(1)}%)`);
     if (c.growingAtEnd) out.push(`  (the count was still growing when the wait ended: part of "lost" is backlog still queued, not necessarily dropped)`);
     if (c.lost < 0) out.push(`  (negative: up to ~${c.inFlightSlack} requests in flight when autocannon stopped were served and recorded but not counted)`);
