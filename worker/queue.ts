@@ -3,7 +3,7 @@ import { attributeAwaitingOrders } from './db/conversions';
 import { isClickMessage, type ClickMessage } from './domain/clicks';
 import type { Env } from './env';
 import { log } from './lib/log';
-import { enqueueDueDeliveries, watchingDeliveries } from './webhooks/enqueue';
+import { enqueuingDueDeliveries } from './webhooks/enqueue';
 
 // Writes a batch of clicks in one D1 batch, which also reads the orders that named them before they
 // landed; those are credited in batches after it. A failure retries the whole batch; every step is
@@ -23,10 +23,7 @@ export async function consumeClicks(batch: MessageBatch<unknown>, env: Env): Pro
   try {
     // Orders that named these clicks before they landed are credited now; a failure of either step
     // retries the batch, and both steps are idempotent.
-    const writes = watchingDeliveries(env);
-    await attributeAwaitingOrders(writes.env.DB, await writeClicks(writes.env.DB, valid));
-    // A credited order may owe a webhook; the cron sweep is the backstop.
-    if (writes.due()) await enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
+    await enqueuingDueDeliveries(env, async (db) => attributeAwaitingOrders(db, await writeClicks(db, valid)));
   } catch (error) {
     log.error('click_batch_failed', { queue: batch.queue, size: batch.messages.length, error });
     batch.retryAll({ delaySeconds: 1 });

@@ -18,7 +18,7 @@ import { hashPassword } from '../../worker/lib/passwords';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
-import { sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
+import { enqueuingDueDeliveries, sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
 import { BASE, createBrand, failingBatches, createMoneyBrand, json, rowCount, signedPost, signedRequest, type TestBrand } from './fixtures';
@@ -491,6 +491,42 @@ describe('enqueueing', () => {
     const hooked = await createMoneyBrand();
     await addEndpoint(hooked.brand, { events: ['conversion.created'] });
     expect(await post(hooked)).toBe(201);
+    expect(await queuedAtOf(deliveryId)).toBeGreaterThan(0);
+  });
+
+  it('hands over what credited work made due; a failed hand-over is logged, the work stands, the sweep sends it', async () => {
+    const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC', currency: 'USD' });
+    const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
+    const hookedBrand = async () => {
+      const m = await createMoneyBrand();
+      await addEndpoint(m.brand, { events: ['conversion.created'] });
+      return m.brand.brandId;
+    };
+    const deliveryOf = async (brandId: string) => (await env.DB.prepare('SELECT id FROM webhook_deliveries WHERE brand_id = ?').bind(brandId).first<{ id: string }>())!.id;
+
+    const handed = await hookedBrand();
+    const result = await enqueuingDueDeliveries(env as Env, (db) => recordConversion(db, ingest(handed), input(), 'api'));
+    expect(result.created).toBe(true);
+    expect(await queuedAtOf(await deliveryOf(handed))).toBeGreaterThan(0);
+
+    // A fault injected on purpose: D1 refuses the claim after the work committed.
+    const refusingClaims = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop !== 'prepare') return Reflect.get(target, prop, target) as unknown;
+        return (sql: string) => {
+          if (sql.trimStart().startsWith('UPDATE webhook_deliveries SET queued_at = ?1')) throw new Error('D1_ERROR: storage unavailable');
+          return target.prepare(sql);
+        };
+      },
+    });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const stranded = await hookedBrand();
+    expect((await enqueuingDueDeliveries({ ...env, DB: refusingClaims } as Env, (db) => recordConversion(db, ingest(stranded), input(), 'api'))).created).toBe(true);
+    expect(errors.mock.calls.some(([line]) => String(line).includes('webhook_enqueue_failed'))).toBe(true);
+    errors.mockRestore();
+    const deliveryId = await deliveryOf(stranded);
+    expect(await queuedAtOf(deliveryId)).toBeNull();
+    await sweepWebhookDeliveries(env as Env);
     expect(await queuedAtOf(deliveryId)).toBeGreaterThan(0);
   });
 

@@ -2,7 +2,7 @@
 import type { Env } from '../env';
 import { log } from '../lib/log';
 import { sweepAwaitingOrders } from '../db/conversions';
-import { enqueueDueDeliveries, watchingDeliveries } from '../webhooks/enqueue';
+import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { pruneClicks, retentionDays } from './retention';
 
@@ -28,10 +28,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   });
   // Orders a failure left waiting for a click that has since been stored.
   await job('late_attribution', async () => {
-    const writes = watchingDeliveries(env);
-    const late = await sweepAwaitingOrders(writes.env.DB, controller.scheduledTime);
+    const late = await enqueuingDueDeliveries(env, (db) => sweepAwaitingOrders(db, controller.scheduledTime));
     if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
-    if (writes.due()) await enqueueDueDeliveries(env);
   });
   if (failed.length > 0) throw failed[0];
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { findLinkRoute } from '../db/link-routes';
 import { writeClicks } from '../db/clicks';
 import { attributeAwaitingOrders } from '../db/conversions';
-import { enqueueDueDeliveries, watchingDeliveries } from '../webhooks/enqueue';
+import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { isBotRequest, purposeOf } from '../domain/bots';
 import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
@@ -183,9 +183,7 @@ async function sendClicks(env: Env, messages: ClickMessage[]): Promise<void> {
     }
     // The clicks are stored; an order that named one of them earlier is credited now (no queue retry here).
     try {
-      const writes = watchingDeliveries(env);
-      await attributeAwaitingOrders(writes.env.DB, awaiting);
-      if (writes.due()) await enqueueDueDeliveries(env);
+      await enqueuingDueDeliveries(env, (db) => attributeAwaitingOrders(db, awaiting));
     } catch (error) {
       // The cron sweep credits what this left waiting.
       log.error('late_attribution_failed', { clickIds: messages.map((m) => m.id), error });

@@ -51,6 +51,17 @@ export function watchingDeliveries(env: Env): { env: Env; due: () => boolean } {
   return { env: { ...env, DB: watched }, due: () => due };
 }
 
+// Work whose writes may make deliveries due (crediting a waiting order makes its conversion.attributed
+// due), then the hand-over of what it made due. The click consumer, the redirect's direct-write fallback
+// and the cron's late-attribution job all credit this way. The work's own failure is the caller's to
+// handle; a failed hand-over is only logged, since the work is committed and the cron sweep sends it.
+export async function enqueuingDueDeliveries<T>(env: Env, work: (db: D1Database) => Promise<T>): Promise<T> {
+  const writes = watchingDeliveries(env);
+  const result = await work(writes.env.DB);
+  if (writes.due()) await enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
+  return result;
+}
+
 export function enqueueAfterResponse(env: Env, ctx: ExecutionContext): void {
   ctx.waitUntil(
     enqueueDueDeliveries(env).catch((error: unknown) => {
