@@ -185,13 +185,15 @@ export const config = {
 export const CF = { country: 'US', colo: 'LOCAL', asn: 64496, clientTcpRtt: 0, httpProtocol: 'HTTP/1.1' };
 export const cfHeaders = () => (config.entry === 'direct' ? { 'mf-cf-blob': JSON.stringify(CF) } : {});
 
-// Headers every load request carries: a desktop browser (so clicks count as human) from one fixed IP, with
-// the two headers Cloudflare's front line adds that Chorus reads (the client's IP and, with IP geolocation
-// on, as it is by default, its country).
+// Headers every load request carries: a desktop browser (so clicks count as human) from one fixed IP, that
+// followed the link from a creator's post (a click stores its referrer's host), with the two headers
+// Cloudflare's front line adds that Chorus reads (the client's IP and, with IP geolocation on, as it is by
+// default, its country). `bare` gets the same bytes.
 export const BROWSER_HEADERS = {
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
   'accept-language': 'en-US,en;q=0.9',
+  referer: 'https://l.instagram.com/',
   'cf-connecting-ip': '203.0.113.7',
   'cf-ipcountry': 'US',
 };
