@@ -1,5 +1,7 @@
 // Test stories start from a fresh brand with its own keys, so tests never depend on each other's rows.
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import type { Env } from '../../worker/env';
+import worker from '../../worker/index';
 import { apiKeyRow, generateApiKey } from '../../worker/lib/api-keys';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import { newClickId, newId } from '../../worker/lib/ids';
@@ -10,6 +12,21 @@ export const BASE = 'https://chorus.test';
 // A click as the redirect hands it to the queue: a human visitor on a phone, unless `fields` say otherwise.
 export function clickMessage(fields: Pick<ClickMessage, 'brandId' | 'linkId' | 'at'> & Partial<ClickMessage>): ClickMessage {
   return { id: newClickId(), country: 'DE', device: 'mobile', referrerHost: null, identityHash: newClickId(), isBot: false, ...fields };
+}
+
+// A click row written straight to D1, with none of the consumer's work (no rollup, no late credit): the
+// state a failure leaves behind, for the jobs that must cope with it.
+export async function storeRawClick(click: { id: string; brandId: string; linkId: string; at: number }): Promise<void> {
+  await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'raw', 0, 0)")
+    .bind(click.id, click.brandId, click.linkId, click.at)
+    .run();
+}
+
+// One run of the cron trigger, with everything it leaves in waitUntil finished.
+export async function runCron(cronEnv: Env = env as Env): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/15 * * * *' }), cronEnv, ctx);
+  await waitOnExecutionContext(ctx);
 }
 
 // The real local D1 with some of its methods replaced: the fault (or the watch) a test injects on purpose.

@@ -1,7 +1,7 @@
 // An order can name a click the queue has not written yet (the shopper paid within seconds, or the queue
 // is backed up). It is stored unattributed with the click id it named; when the click consumer writes that
 // click, the order is credited as ingestion would have credited it with the click present.
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeClicks } from '../../worker/db/clicks';
 import { LATE_CLICK_SQL, recordConversion } from '../../worker/db/conversions';
@@ -9,7 +9,7 @@ import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import migration0006 from '../../migrations/0006_orders_awaiting_click.sql?raw';
-import { BASE, clickMessage, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from './fixtures';
+import { BASE, clickMessage, createMoneyBrand, d1With, json, rowCount, runCron, signedPost, storeRawClick, waitFor } from './fixtures';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -288,12 +288,8 @@ describe('an order whose click lands after it', () => {
     const click = clickOf(m);
     const first = await record(m, order({ clickId: click.id }));
     // The click stored without the consumer's crediting step (as when that step failed for good).
-    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'h', 0, 0)")
-      .bind(click.id, m.brand.brandId, m.link.id, click.at)
-      .run();
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/15 * * * *' }), env as Env, ctx);
-    await waitOnExecutionContext(ctx);
+    await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
+    await runCron();
     expect(await conversionRow(first.id)).toMatchObject({ attribution: 'click', click_id: click.id });
     expect(await ledger(first.id)).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 // Operations: /healthz, request ids on every answer (but a click redirect) and log line, the secrets guard, click retention.
-import { createExecutionContext, createMessageBatch, createScheduledController, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../worker/index';
 import { writeClicks } from '../../worker/db/clicks';
@@ -7,7 +7,7 @@ import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { pruneClicks, retentionDays } from '../../worker/jobs/retention';
 import { newClickId } from '../../worker/lib/ids';
-import { BASE, clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, signedPost } from './fixtures';
+import { BASE, clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
 
 const DAY = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -181,9 +181,7 @@ describe('click retention', () => {
     await writeClicks(env.DB, [...old, ...recent]);
     // A raw row whose day was never rolled up (a write that lost its rollup): the job must not trust it away.
     const unrolled = clickAt(link.id, brand.brandId, now - 200 * DAY);
-    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'v', 0, 0)")
-      .bind(unrolled.id, brand.brandId, link.id, unrolled.at)
-      .run();
+    await storeRawClick({ id: unrolled.id, brandId: brand.brandId, linkId: link.id, at: unrolled.at });
     // An order that names an old click keeps it, whatever its attribution turned out to be.
     const attributed = old[2]!;
     const order = await signedPost(brand, money.ingestKey, '/v1/conversions', {
@@ -255,11 +253,7 @@ describe('click retention', () => {
     const brand = tracked(await createBrand());
     const { link } = await createLinkedCreator(brand);
     await writeClicks(env.DB, [clickAt(link.id, brand.brandId, Date.now() - 50 * DAY), clickAt(link.id, brand.brandId, Date.now() - 20 * DAY)]);
-    const { lines } = await captureLogs(async () => {
-      const ctx = createExecutionContext();
-      await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/15 * * * *' }), { ...env, CLICK_RETENTION_DAYS: '40' } as Env, ctx);
-      await waitOnExecutionContext(ctx);
-    });
+    const { lines } = await captureLogs(() => runCron({ ...env, CLICK_RETENTION_DAYS: '40' } as Env));
     expect(await clicksOf(link.id)).toBe(1);
     const pruned = lines.find((l) => l.event === 'clicks_pruned');
     expect(pruned).toMatchObject({ level: 'info', fields: { cron: '*/15 * * * *', retentionDays: 40, deleted: 1, complete: true } });

@@ -1,11 +1,11 @@
 // Idempotency-Key on the admin API's POSTs: a retried create answers the first answer again, never a
 // second row, including after a failure whose outcome the worker could not see.
-import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { sha256Hex } from '../../../worker/lib/digest';
-import { BASE, createBrand, createLinkedCreator, d1With, json, rowCount, type TestBrand } from '../fixtures';
+import { BASE, createBrand, createLinkedCreator, d1With, json, rowCount, runCron, type TestBrand } from '../fixtures';
 
 type LinkData = { data: { id: string; slug: string } };
 type ErrorBody = { error: { code: string } };
@@ -156,9 +156,7 @@ describe('Idempotency-Key on admin POSTs', () => {
     await env.DB.prepare("INSERT INTO idempotency_keys (brand_id, key, fingerprint, status, response_status, response_body, created_at) VALUES (?, ?, 'f', 'done', 201, '{}', ?)")
       .bind(brand.brandId, key, Date.now() - 25 * 3_600_000)
       .run();
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/15 * * * *' }), env as Env, ctx);
-    await waitOnExecutionContext(ctx);
+    await runCron();
     expect(await rowCount('SELECT count(*) AS n FROM idempotency_keys WHERE brand_id = ? AND key = ?', brand.brandId, key)).toBe(0);
   });
 });

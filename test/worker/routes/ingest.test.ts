@@ -5,7 +5,7 @@ import worker from '../../../worker/index';
 import { priceConversion } from '../../../worker/domain/commission';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
-import { BASE, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, TIERS, waitFor } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, storeRawClick, TIERS, waitFor } from '../fixtures';
 
 type ConversionData = {
   data: { id: string; orderId: string; attribution: string; creator: { handle: string } | null; commission: { amountMinor: number; rateBps: number; tier: number; availableAt: string } | null };
@@ -164,7 +164,7 @@ describe('attribution and pricing', () => {
     const other = await createMoneyBrand();
     const clickAt = Date.UTC(2026, 9, 1);
     const clickId = 'WINDOWclick0000000000A';
-    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'h', 0, 0)").bind(clickId, m.brand.brandId, m.link.id, clickAt).run();
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: clickAt });
     const at = (ms: number) => new Date(ms).toISOString();
     const DAY = 86_400_000;
     const edge = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, occurredAt: at(clickAt + 30 * DAY) })));
