@@ -494,7 +494,7 @@ describe('enqueueing', () => {
     expect(await queuedAtOf(deliveryId)).toBeGreaterThan(0);
   });
 
-  it('hands over what credited work made due; a failed hand-over is logged, the work stands, the sweep sends it', async () => {
+  it('hands over what a write made due, also when the write fails part-way; a failed hand-over is logged and the sweep sends it', async () => {
     const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC', currency: 'USD' });
     const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
     const hookedBrand = async () => {
@@ -509,6 +509,16 @@ describe('enqueueing', () => {
     expect(result.created).toBe(true);
     expect(await queuedAtOf(await deliveryOf(handed))).toBeGreaterThan(0);
 
+    // Work that commits a fan-out and then fails: its delivery is still handed over, and its error still thrown.
+    const partial = await hookedBrand();
+    await expect(
+      enqueuingDueDeliveries(env as Env, async (db) => {
+        await recordConversion(db, ingest(partial), input(), 'api');
+        throw new Error('a later batch failed');
+      }),
+    ).rejects.toThrow('a later batch failed');
+    expect(await queuedAtOf(await deliveryOf(partial))).toBeGreaterThan(0);
+
     // A fault injected on purpose: D1 refuses the claim after the work committed.
     const refusingClaims = new Proxy(env.DB, {
       get(target, prop) {
@@ -521,9 +531,11 @@ describe('enqueueing', () => {
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const stranded = await hookedBrand();
-    expect((await enqueuingDueDeliveries({ ...env, DB: refusingClaims } as Env, (db) => recordConversion(db, ingest(stranded), input(), 'api'))).created).toBe(true);
-    expect(errors.mock.calls.some(([line]) => String(line).includes('webhook_enqueue_failed'))).toBe(true);
+    const strandedResult = await enqueuingDueDeliveries({ ...env, DB: refusingClaims } as Env, (db) => recordConversion(db, ingest(stranded), input(), 'api'));
+    const logged = errors.mock.calls.map(([line]) => String(line));
     errors.mockRestore();
+    expect(strandedResult.created).toBe(true);
+    expect(logged.some((line) => line.includes('webhook_enqueue_failed') && line.includes('storage unavailable'))).toBe(true);
     const deliveryId = await deliveryOf(stranded);
     expect(await queuedAtOf(deliveryId)).toBeNull();
     await sweepWebhookDeliveries(env as Env);

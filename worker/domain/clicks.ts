@@ -26,8 +26,8 @@ export function deviceClass(userAgent: string | null): DeviceClass {
 
 // The host a click came from, as URL parsing gives it (lower case, IDNs in punycode), or null. Most
 // referers are an http(s) origin with an ASCII name and no port (https://l.instagram.com/): that host is
-// read from the string. Parsing a URL cost a click about a microsecond, a measurable share of the redirect
-// (test/bench/README.md). Anything else goes through URL: ports, userinfo, IPv6, percent-encoding,
+// read from the string: in `npm run bench:ab`, with a Referer on every click, that cost about 1-3 µs less
+// per redirect than parsing a URL. Anything else goes through URL: ports, userinfo, IPv6, percent-encoding,
 // non-ASCII, other schemes (android-app://), and names URL rewrites (numeric IPv4 forms such as
 // 0x7f.1, punycode it checks).
 const PLAIN_REFERER = /^https?:\/\/([A-Za-z0-9.-]{1,253})(?:[/?#]|$)/;

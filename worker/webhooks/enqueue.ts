@@ -53,13 +53,17 @@ export function watchingDeliveries(env: Env): { env: Env; due: () => boolean } {
 
 // Work whose writes may make deliveries due (crediting a waiting order makes its conversion.attributed
 // due), then the hand-over of what it made due. The click consumer, the redirect's direct-write fallback
-// and the cron's late-attribution job all credit this way. The work's own failure is the caller's to
-// handle; a failed hand-over is only logged, since the work is committed and the cron sweep sends it.
+// and the cron's late-attribution job all credit this way. The hand-over runs even when the work fails
+// part-way (crediting runs in several batches: the ones that committed made their deliveries due), and
+// the work's own failure still reaches the caller. A failed hand-over is only logged: what it would have
+// sent is committed, and the cron sweep sends it.
 export async function enqueuingDueDeliveries<T>(env: Env, work: (db: D1Database) => Promise<T>): Promise<T> {
   const writes = watchingDeliveries(env);
-  const result = await work(writes.env.DB);
-  if (writes.due()) await enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
-  return result;
+  try {
+    return await work(writes.env.DB);
+  } finally {
+    if (writes.due()) await enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
+  }
 }
 
 export function enqueueAfterResponse(env: Env, ctx: ExecutionContext): void {
