@@ -12,6 +12,7 @@
 //   npm run bench:ab                 # A = worker/index.ts, B = worker-b/index.ts
 //   BENCH_AB_A=worker-a/index.ts BENCH_AB_ROUNDS=30 npm run bench:ab
 //   BENCH_AB_A_REF=HEAD~1 BENCH_AB_B=worker/index.ts npm run bench:ab   # A = worker/ as of a commit
+//   BENCH_AB_PERF=1 npm run bench:ab  # also profile both measured threads with perf and compare them
 //
 // BENCH_AB_A_REF extracts that commit's worker/ into worker-a/ (replacing it); everything outside worker/
 // (portal/, node_modules, wrangler.toml) comes from the working tree for both builds.
@@ -20,12 +21,14 @@
 // CPU per answer +0.8 µs pooled, -0.3 µs median.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config } from './config.mjs';
 import { pin } from './cpus.mjs';
 import { runLoad, runSlice } from './load.mjs';
 import { mainThreadCpuNs } from './procfs.mjs';
+import { compareProfiles, perfAvailable, startProfile } from './profile.mjs';
 import { removeBundles, startChorus } from './servers.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,6 +53,8 @@ const entryB = process.env.BENCH_AB_B ?? 'worker-b/index.ts';
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 24);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_AB_ROUNDS=${process.env.BENCH_AB_ROUNDS} must be a positive integer`);
 const scenario = process.env.BENCH_AB_SCENARIO ?? 'redirect';
+const profiled = process.env.BENCH_AB_PERF === '1';
+if (profiled && !perfAvailable()) throw new Error('BENCH_AB_PERF=1 needs the perf command (linux-perf)');
 
 pin(process.pid, 'driver');
 const log = (line) => process.stderr.write(`[ab] ${line}\n`);
@@ -61,6 +66,8 @@ const median = (xs) => {
 const split = scenario === 'redirect';
 log(`starting A (${entryA || 'worker/index.ts'}${process.env.BENCH_AB_A_REF ? ` = worker/ at ${process.env.BENCH_AB_A_REF}` : ''}) and B (${entryB})...`);
 const sides = [];
+const profileDir = profiled ? mkdtempSync(path.join(tmpdir(), 'chorus-ab-perf-')) : null;
+const profiles = [];
 try {
   sides.push(await startChorus({ name: 'chorus-a', splitConsumer: split, entry: entryA }));
   sides.push(await startChorus({ name: 'chorus-b', splitConsumer: split, entry: entryB }));
@@ -73,6 +80,7 @@ try {
   const totals = sides.map(() => ({ answers: 0, seconds: 0, cpuNs: 0 }));
   const ratios = [];
   const diffs = [];
+  if (profiled) sides.forEach((s, i) => profiles.push(startProfile(s.workerdPid, path.join(profileDir, `${'ab'[i]}.data`))));
   for (let round = 0; round < rounds; round++) {
     const row = [];
     for (const i of round % 2 ? [1, 0] : [0, 1]) {
@@ -84,13 +92,17 @@ try {
     ratios.push(row[1].okRps / row[0].okRps);
     diffs.push(row[1].us - row[0].us);
   }
+  for (const p of profiles) await p.stop();
   const [a, b] = totals.map((t) => ({ okRps: t.answers / t.seconds, us: t.cpuNs / 1e3 / t.answers }));
   const faster = diffs.filter((d) => d < 0).length;
   console.log(`A: ${a.okRps.toFixed(0)} ok/s, ${a.us.toFixed(1)} µs of thread CPU per answer`);
   console.log(`B: ${b.okRps.toFixed(0)} ok/s, ${b.us.toFixed(1)} µs of thread CPU per answer`);
   console.log(`B vs A: throughput ${(b.okRps / a.okRps).toFixed(3)}x pooled, ${median(ratios).toFixed(3)}x median per round; CPU per answer ${(b.us - a.us).toFixed(1)} µs pooled, ${median(diffs).toFixed(1)} µs median; B used less CPU in ${faster} of ${rounds} rounds`);
   console.log(`per round (B/A throughput, B-A µs): ${ratios.map((r, i) => `${r.toFixed(2)}x/${diffs[i].toFixed(1)}`).join(' ')}`);
+  if (profiled) console.log(compareProfiles(path.join(profileDir, 'a.data'), path.join(profileDir, 'b.data'), a.us, b.us).join('\n'));
 } finally {
+  for (const p of profiles) await p.stop().catch(() => {});
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   for (const s of sides) await s.dispose().catch(() => {});
   await removeBundles();
 }
