@@ -1,40 +1,36 @@
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 // RFC 4648 base64url without padding, straight from the bytes (btoa plus three replaces cost a redirect
-// more than the rest of its click id).
-export function base64url(bytes: Uint8Array): string {
+// more than the rest of its click id); `start` and `end` encode a range without a view of it.
+export function base64url(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let s = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
+  let i = start;
+  for (; i + 2 < end; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
     s += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + ALPHABET[(n >>> 6) & 63]! + ALPHABET[n & 63]!;
   }
-  if (i < bytes.length) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8);
+  if (i < end) {
+    const n = (bytes[i]! << 16) | (i + 1 < end ? bytes[i + 1]! << 8 : 0);
     s += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]!;
-    if (i + 1 < bytes.length) s += ALPHABET[(n >>> 6) & 63]!;
+    if (i + 1 < end) s += ALPHABET[(n >>> 6) & 63]!;
   }
   return s;
 }
 
 // Random bytes are drawn from the CSPRNG a few kilobytes at a time and each byte is handed out once:
-// one getRandomValues call per 256 click ids instead of one per id.
+// one getRandomValues call per 256 click ids instead of one per id, and no view allocated per id.
 const POOL_BYTES = 4096;
 const pool = new Uint8Array(POOL_BYTES);
 let poolAt = POOL_BYTES;
 
-function randomBytes(n: number): Uint8Array {
-  if (n > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(n));
-  if (poolAt + n > POOL_BYTES) {
+export function randomToken(bytes = 16): string {
+  if (bytes > POOL_BYTES) return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+  if (poolAt + bytes > POOL_BYTES) {
     crypto.getRandomValues(pool);
     poolAt = 0;
   }
-  poolAt += n;
-  return pool.subarray(poolAt - n, poolAt);
-}
-
-export function randomToken(bytes = 16): string {
-  return base64url(randomBytes(bytes));
+  poolAt += bytes;
+  return base64url(pool, poolAt - bytes, poolAt);
 }
 
 // Row ids: a readable prefix plus 96 random bits.

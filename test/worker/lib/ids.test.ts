@@ -11,6 +11,13 @@ describe('ids', () => {
       }), { numRuns: 500 });
   });
 
+  it('encodes a range of the bytes exactly as it encodes a copy of that range', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(40), fc.nat(40), (bytes, a, b) => {
+        const [start, end] = [Math.min(a, b, bytes.length), Math.min(Math.max(a, b), bytes.length)];
+        expect(base64url(bytes, start, end)).toBe(viaBtoa(bytes.slice(start, end)));
+      }), { numRuns: 500 });
+  });
+
   it('never hands out the same random bytes twice, across pool refills', () => {
     // 4096-byte pool, 16 bytes an id: 1,000 ids refill it three times.
     const ids = Array.from({ length: 1000 }, () => newClickId());
