@@ -3,7 +3,7 @@ import { attribute, type Attribution } from '../domain/attribution';
 import { isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
-import type { CommissionTier, PerformanceBonus } from './schema';
+import { awaitingClickWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
@@ -367,7 +367,7 @@ type AwaitingClick = EnrollmentTerms & {
   refunds: string;
 };
 
-const WAITING = "cv.attribution = 'none' AND cv.click_id IS NULL AND cv.click_id_raw IS NOT NULL";
+const WAITING = awaitingClickWhere('cv.');
 // Its refunds come oldest first, the order they are reversed in; refunds are only ever added, so their
 // count tells whether the set changed.
 const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,

@@ -240,8 +240,11 @@ export const discountCodes = sqliteTable(
   (t) => [uniqueIndex('discount_codes_brand_code').on(t.brandId, t.code), index('discount_codes_enrollment').on(t.enrollmentId)],
 );
 
-// An order that named a click D1 did not hold yet, still unattributed (db/conversions.ts).
-const awaitingClick = sql`attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL`;
+// An order that named a click D1 did not hold yet, still unattributed: the condition of the two partial
+// indexes below and of every query that finds such orders (db/conversions.ts), written once so the
+// queries keep matching the indexes. `table` qualifies the columns ('cv.').
+export const awaitingClickWhere = (table = '') => `${table}attribution = 'none' AND ${table}click_id IS NULL AND ${table}click_id_raw IS NOT NULL`;
+const awaitingClick = sql.raw(awaitingClickWhere());
 
 export const conversions = sqliteTable(
   'conversions',
