@@ -62,17 +62,15 @@ export async function enqueuingDueDeliveries<T>(env: Env, work: (db: D1Database)
   try {
     return await work(writes.env.DB);
   } finally {
-    if (writes.due()) await enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
+    if (writes.due()) await handOverLogged(env);
   }
 }
 
+// A hand-over after committed work: its failure is logged, not thrown (the work stands), and the cron sweep retries.
+const handOverLogged = (env: Env): Promise<unknown> => enqueueDueDeliveries(env).catch((error: unknown) => log.error('webhook_enqueue_failed', { error }));
+
 export function enqueueAfterResponse(env: Env, ctx: ExecutionContext): void {
-  ctx.waitUntil(
-    enqueueDueDeliveries(env).catch((error: unknown) => {
-      // The cron sweep retries; the request already succeeded.
-      log.error('webhook_enqueue_failed', { error });
-    }),
-  );
+  ctx.waitUntil(handOverLogged(env));
 }
 
 // The cron's share: anything committed but never handed over, or handed over and lost, goes out now.
