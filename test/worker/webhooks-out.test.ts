@@ -21,7 +21,7 @@ import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliv
 import { enqueuingDueDeliveries, sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, createBrand, failingBatches, createMoneyBrand, json, rowCount, signedPost, signedRequest, type TestBrand } from './fixtures';
+import { BASE, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, signedPost, signedRequest, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -412,6 +412,10 @@ describe('the delivery consumer', () => {
 });
 
 describe('enqueueing', () => {
+  // recordConversion's arguments for a brand in UTC and USD, and a fresh order.
+  const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC', currency: 'USD' });
+  const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
+
   it('the cron sweep hands over a delivery whose enqueue failed', async () => {
     const brand = await createBrand();
     const endpoint = await addEndpoint(brand);
@@ -421,8 +425,6 @@ describe('enqueueing', () => {
   });
 
   it('notes a delivery made due only by a batch that made one, or that failed and may have', async () => {
-    const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC', currency: 'USD' });
-    const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
     const hooked = await createMoneyBrand();
     const endpoint = await addEndpoint(hooked.brand, { events: ['conversion.created'] });
     const fannedOut = watchingDeliveries(env as Env);
@@ -495,8 +497,6 @@ describe('enqueueing', () => {
   });
 
   it('hands over what a write made due, also when the write fails part-way; a failed hand-over is logged and the sweep sends it', async () => {
-    const ingest = (brandId: string) => ({ id: brandId, timezone: 'UTC', currency: 'USD' });
-    const input = () => ({ ...order(`wh-${tag()}`), occurredAt: Date.now(), code: null, clickId: null, customerRef: null });
     const hookedBrand = async () => {
       const m = await createMoneyBrand();
       await addEndpoint(m.brand, { events: ['conversion.created'] });
@@ -520,13 +520,10 @@ describe('enqueueing', () => {
     expect(await queuedAtOf(await deliveryOf(partial))).toBeGreaterThan(0);
 
     // A fault injected on purpose: D1 refuses the claim after the work committed.
-    const refusingClaims = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop !== 'prepare') return Reflect.get(target, prop, target) as unknown;
-        return (sql: string) => {
-          if (sql.trimStart().startsWith('UPDATE webhook_deliveries SET queued_at = ?1')) throw new Error('D1_ERROR: storage unavailable');
-          return target.prepare(sql);
-        };
+    const refusingClaims = d1With({
+      prepare: (sql: string) => {
+        if (sql.trimStart().startsWith('UPDATE webhook_deliveries SET queued_at = ?1')) throw new Error('D1_ERROR: storage unavailable');
+        return env.DB.prepare(sql);
       },
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
