@@ -26,7 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config } from './config.mjs';
 import { pin } from './cpus.mjs';
-import { runLoad, runSlice } from './load.mjs';
+import { median, runLoad, runSlice } from './load.mjs';
 import { mainThreadCpuNs } from './procfs.mjs';
 import { compareProfiles, perfAvailable, startProfile } from './profile.mjs';
 import { removeBundles, startChorus } from './servers.mjs';
@@ -58,10 +58,6 @@ if (profiled && !perfAvailable()) throw new Error('BENCH_AB_PERF=1 needs the per
 
 pin(process.pid, 'driver');
 const log = (line) => process.stderr.write(`[ab] ${line}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const split = scenario === 'redirect';
 log(`starting A (${entryA || 'worker/index.ts'}${process.env.BENCH_AB_A_REF ? ` = worker/ at ${process.env.BENCH_AB_A_REF}` : ''}) and B (${entryB})...`);

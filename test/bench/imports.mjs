@@ -1,6 +1,7 @@
 // The bulk-import scenario: POST /api/admin/campaigns/:id/import with a fresh roster CSV each time
 // (new emails and handles, so every import creates everything), timed from Node, D1 statements counted.
 import { adminPost, measuredFetch } from './api.mjs';
+import { median } from './load.mjs';
 
 // The same columns test/worker/routes/import.test.ts uses, payment models rotating through all four.
 function rosterCsv(n, tag) {
@@ -12,11 +13,6 @@ function rosterCsv(n, tag) {
   }
   return lines.join('\r\n');
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 export async function measureImports(server, { creators, reps, log = () => {} }) {
   const ctx = server.context;

@@ -20,6 +20,11 @@ function percentile(sorted, p) {
   return sorted[rank];
 }
 
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 // Throughput over `seconds` and latency percentiles over `sorted` (every response's latency, ascending).
 function rates(responses, expected, seconds, sorted) {
   return {
