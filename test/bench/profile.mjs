@@ -29,7 +29,9 @@ function symbolShares(file) {
   const shares = new Map();
   for (const line of out.stdout.split('\n')) {
     const m = /^\s*([\d.]+)%\s+\[.\]\s+(.*)$/.exec(line);
-    if (m) shares.set(m[2].trim().slice(0, 110), (shares.get(m[2].trim().slice(0, 110)) ?? 0) + Number(m[1]) / 100);
+    if (!m) continue;
+    const symbol = m[2].trim().slice(0, 110);
+    shares.set(symbol, (shares.get(symbol) ?? 0) + Number(m[1]) / 100);
   }
   return shares;
 }
@@ -51,7 +53,10 @@ export function compareProfiles(fileA, fileB, usA, usB, top = 15) {
   const [a, b] = [symbolShares(fileA), symbolShares(fileB)];
   const byKind = (shares, us) => {
     const kinds = new Map(KINDS.map(([name]) => [name, 0]));
-    for (const [symbol, share] of shares) kinds.set(kindOf(symbol), kinds.get(kindOf(symbol)) + share * us);
+    for (const [symbol, share] of shares) {
+      const kind = kindOf(symbol);
+      kinds.set(kind, kinds.get(kind) + share * us);
+    }
     return kinds;
   };
   const [ka, kb] = [byKind(a, usA), byKind(b, usB)];
