@@ -82,6 +82,37 @@ export const LinkUnusablePage: FC<{ what: string }> = ({ what }) => (
   </Page>
 );
 
+// An invite for an account another brand shares: its first password is set from a link mailed to the account.
+export const EmailLinkPage: FC<{ action: string; name: string; email: string; error?: string }> = ({ action, name, email, error }) => (
+  <Page title="Welcome to Chorus">
+    <section class="card narrow">
+      <h1>Welcome to Chorus</h1>
+      <p>
+        <strong>{name}</strong> ({email}) already works with another brand on Chorus. To keep that account safe, its password can only be set from a link
+        we email to that address.
+      </p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action={action} class="stack">
+        <button type="submit" class="button button-primary button-block">
+          Email me the link
+        </button>
+      </form>
+      <p class="muted small">The link works for an hour. Not your address? Ask the brand to check the email they have for you.</p>
+    </section>
+  </Page>
+);
+
+export const LinkSentPage: FC<{ email: string }> = ({ email }) => (
+  <Page title="Check your email">
+    <section class="card narrow">
+      <h1>Check your email</h1>
+      <p>
+        We sent a link to <strong>{email}</strong>. Open it within the hour to choose your password.
+      </p>
+    </section>
+  </Page>
+);
+
 // ---------- Home ----------
 
 function TierBlock({ card }: { card: CampaignCard }) {

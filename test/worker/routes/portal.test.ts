@@ -6,7 +6,7 @@ import { base64url } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
-import { BASE, createMoneyBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount } from '../fixtures';
+import { BASE, createBrand, createMoneyBrand, inOneRateWindow, type TestBrand, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount } from '../fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -30,6 +30,11 @@ function sessionCookie(res: Response): string {
   const match = new RegExp(`${SESSION_COOKIE}=([^;]+)`).exec(raw);
   if (!match) throw new Error(`no session cookie in ${raw}`);
   return `${SESSION_COOKIE}=${match[1]}`;
+}
+
+async function invitePath(brand: TestBrand, creatorId: string): Promise<string> {
+  const invite = await json<{ data: { inviteUrl: string } }>(await brand.api('POST', `/api/admin/creators/${creatorId}/invite`));
+  return new URL(invite.data.inviteUrl).pathname;
 }
 
 // A money brand whose creator accepted an invite and is signed in.
@@ -72,16 +77,71 @@ describe('invites', () => {
   });
 
   it('cannot be used twice, after expiry, or with a short password', async () => {
-    const m = await signedInCreator();
-    expect((await post(m.invitePath, { password: 'another long password', confirm: 'another long password' })).status).toBe(410);
-    const fresh = await json<{ data: { inviteUrl: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
-    const path = new URL(fresh.data.inviteUrl).pathname;
+    const m = await createMoneyBrand();
+    const path = await invitePath(m.brand, m.creator.id);
     expect((await post(path, { password: 'short', confirm: 'short' })).status).toBe(422);
     expect((await post(path, { password: PASSWORD, confirm: `${PASSWORD}x` })).status).toBe(422);
     await env.DB.prepare('UPDATE account_tokens SET expires_at = ? WHERE creator_id = ? AND used_at IS NULL').bind(Date.now() - 1, m.creator.id).run();
     expect((await get(path)).status).toBe(410);
     expect((await post(path, { password: PASSWORD, confirm: PASSWORD })).status).toBe(410);
     expect((await get('/invite/not-a-token')).status).toBe(410);
+    const fresh = await invitePath(m.brand, m.creator.id);
+    expect((await post(fresh, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
+    expect((await post(fresh, { password: 'another long password', confirm: 'another long password' })).status).toBe(410);
+  });
+
+  it('never replaces a password: an invite for an account that has one leads to sign-in, and older invites expire', async () => {
+    const m = await createMoneyBrand();
+    const older = await invitePath(m.brand, m.creator.id);
+    const used = await invitePath(m.brand, m.creator.id);
+    expect((await post(used, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
+    expect((await get(older)).status).toBe(410); // retired when the password was set
+    const later = await invitePath(m.brand, m.creator.id);
+    for (const res of [await get(later), await post(later, { password: 'a password the brand chose', confirm: 'a password the brand chose' })]) {
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/login?next=/');
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    expect((await post('/login', { email: `${m.handle}@creators.test`, password: PASSWORD })).status).toBe(303);
+    expect((await post('/login', { email: `${m.handle}@creators.test`, password: 'a password the brand chose' })).status).toBe(401);
+  });
+
+  it("lets no brand take over an account another brand shares, even before its first password", async () => {
+    // Brand B adds the email of brand A's creator to its own roster and asks for an invite link, which B receives.
+    const a = await createMoneyBrand();
+    const email = `${a.handle}@creators.test`;
+    const b = await createBrand();
+    const aInvite = await invitePath(a.brand, a.creator.id);
+    expect((await b.api('POST', '/api/admin/creators', { email, handle: a.handle, displayName: 'Not Sarah' })).status).toBe(201);
+    const bInvite = await invitePath(b, a.creator.id);
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    for (const path of [aInvite, bInvite]) {
+      const page = await get(path);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Email me the link');
+      const refused = await post(path, { password: 'a password the brand chose', confirm: 'a password the brand chose' });
+      expect(refused.status).toBe(409);
+      expect(refused.headers.get('set-cookie')).toBeNull();
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND password_hash IS NULL', a.creator.id)).toBe(1);
+    expect(sent).toHaveLength(0);
+
+    // The creator asks for the link; it goes to the account's own address only.
+    const asked = await post(`${aInvite}/email`, {});
+    expect(asked.status).toBe(200);
+    expect(await asked.text()).not.toContain('/reset/');
+    expect(sent.map((msg) => msg.to)).toEqual([email]);
+    const reset = new URL(/https?:\/\/\S+/.exec(sent[0]!.text)![0]).pathname;
+    expect(await (await get(reset)).text()).toContain('Welcome to Chorus');
+    expect((await post(reset, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
+    for (const path of [aInvite, bInvite]) expect((await get(path)).status).toBe(410); // retired with the password set
+    expect((await post(`${bInvite}/email`, {})).status).toBe(410);
+    expect(sent).toHaveLength(1);
+    // And once it has a password, a new link from either brand only leads to sign-in.
+    const later = await invitePath(b, a.creator.id);
+    expect((await post(later, { password: 'a password the brand chose', confirm: 'a password the brand chose' })).headers.get('location')).toBe('/login?next=/');
+    expect((await post('/login', { email, password: PASSWORD })).status).toBe(303);
   });
 
   it('lets only one of several concurrent submissions of the same invite win', async () => {
@@ -350,6 +410,39 @@ describe('payout details', () => {
     const { openSecret } = await import('../../../worker/lib/secrets');
     expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
+  });
+});
+
+describe('hostile forms', () => {
+  const raw = (path: string, headers: Record<string, string>, body: BodyInit) =>
+    SELF.fetch(`${BASE}${path}`, { method: 'POST', headers: { origin: BASE, 'cf-connecting-ip': freshIp(), ...headers }, body, redirect: 'manual', duplex: 'half' } as RequestInit);
+
+  it('answers a body that is not the form it claims to be with 400, on every form, signed in or not', async () => {
+    const m = await signedInCreator();
+    const broken = { 'content-type': 'multipart/form-data; boundary=xyz' };
+    const fresh = await createMoneyBrand();
+    const invite = await invitePath(fresh.brand, fresh.creator.id);
+    for (const path of ['/login', '/console/login', invite, '/earnings/payout-details', '/submissions']) {
+      const res = await raw(path, { ...broken, cookie: m.cookie }, 'garbage');
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type'), path).toMatch(/^text\/html/);
+    }
+    expect((await raw('/login', broken, 'garbage')).status).toBe(400);
+    expect((await get(invite)).status).toBe(200); // still unused
+    expect((await raw('/login', { 'content-type': 'application/json' }, '{}')).status).toBe(415);
+  });
+
+  it('bounds a form body by the bytes sent, with or without a Content-Length', async () => {
+    const big = new TextEncoder().encode(`email=a%40b.test&password=${'x'.repeat(3 * 1024 * 1024)}`);
+    const streamed = new ReadableStream({
+      start(controller) {
+        controller.enqueue(big);
+        controller.close();
+      },
+    });
+    const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+    expect((await raw('/login', urlencoded, streamed)).status).toBe(413);
+    expect((await raw('/login', urlencoded, big)).status).toBe(413);
   });
 });
 

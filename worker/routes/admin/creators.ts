@@ -101,7 +101,8 @@ export const creatorRoutes = new Hono<AppEnv>()
     '/:id/invite',
     op({
       summary: 'Create an invite link',
-      description: 'A single-use link for the creator to set a password; the brand sends it.',
+      description:
+        "A single-use link for the creator to set a first password; the brand sends it. The link never replaces a password: for an account that has one, it leads to sign-in. An account another brand shares gets its first password from a link Chorus mails to the account's own address, which the invite page offers.",
       params: creatorId,
       responses: { 201: { description: 'The invite link and when it expires.', schema: dataOf(Invite) } },
       errors: { 404: ['not_found'] },

@@ -2,7 +2,6 @@
 // Sessions are the creator portal's (same cookie, subject type admin_user, audience chorus-console), so a
 // creator's token is refused here and a console token is refused by the creator pages.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
@@ -12,28 +11,20 @@ import { log } from '../../lib/log';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
 import { endSession, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
-import { consoleUserOf, enforceRole, pageHtml, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
+import { consoleUserOf, enforceRole, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
 import { webhookRoutes } from './console/webhooks';
-import { safeNext, sameOrigin } from './guards';
+import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
 export const consoleRouter = new Hono<ConsoleEnv>();
 
-const MAX_FORM_BYTES = 64 * 1024;
 // Roster and reconciliation CSVs: the admin API's 1 MB, plus room for the multipart envelope.
 const MAX_UPLOAD_BYTES = 1024 * 1024 + 16 * 1024;
 const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
-const tooLarge = (max: number) =>
-  bodyLimit({
-    maxSize: max,
-    onError: () => {
-      throw new ApiError(413, 'payload_too_large', max > MAX_FORM_BYTES ? 'Files are limited to 1 MB (about 1,000 creators).' : 'That form is too large.');
-    },
-  });
-const limitForm = tooLarge(MAX_FORM_BYTES);
-const limitUpload = tooLarge(MAX_UPLOAD_BYTES);
+const limitForm = formLimit(MAX_FORM_BYTES);
+const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB (about 1,000 creators).');
 
 consoleRouter.use('*', sameOrigin);
 consoleRouter.use('*', async (c, next) => {
@@ -76,11 +67,10 @@ const GENERIC_LOGIN_FAILURE = 'That email and password do not match a console ac
 const MAX_ACCOUNTS_PER_EMAIL = 5;
 
 consoleRouter.post('/login', async (c) => {
-  const body = await c.req.parseBody();
-  const field = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
-  const email = field('email').trim().toLowerCase().slice(0, 254);
-  const password = field('password').slice(0, 256);
-  const next = consoleNext(field('next'));
+  const form = await readForm(c);
+  const email = form.get('email').trim().toLowerCase().slice(0, 254);
+  const password = form.get('password').slice(0, 256);
+  const next = consoleNext(form.get('next'));
   // Both limits are checked before any hashing, so a flood of guesses costs no PBKDF2 work.
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: c.req.header('cf-connecting-ip') ?? 'unknown' }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console:${email || 'empty'}` })]);
   if (!byIp.success || !byAccount.success) {

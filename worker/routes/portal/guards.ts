@@ -1,10 +1,20 @@
 // Guards shared by the creator portal and the brand console: same-origin forms and bounded form bodies.
+import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
 
-const MAX_FORM_BYTES = 64 * 1024;
+export const MAX_FORM_BYTES = 64 * 1024;
+
+// Counts the bytes actually read, so a chunked body that declares no Content-Length is bounded too.
+export const formLimit = (maxSize: number, message = 'That form is too large.') =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', message);
+    },
+  });
 
 // Pages answer as pages; the API, ingestion, redirects and the SDK are machine-facing.
 export const isPagePath = (path: string) => !/^\/(api|v1|r)\//.test(path) && path !== '/sdk.js' && path !== '/healthz';
@@ -20,16 +30,27 @@ export const sameOrigin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-export async function formBody(c: Context<AppEnv>): Promise<Record<string, string>> {
-  const length = Number(c.req.header('content-length') ?? '0');
-  if (length > MAX_FORM_BYTES) throw new ApiError(413, 'payload_too_large', 'That form is too large.');
+// A same-origin form's fields: urlencoded, or multipart for uploads. Its size is bounded by the router's
+// formLimit. A body that is not what its Content-Type says is the client's 400, never a 500.
+export async function parseForm(c: Context, { all = false } = {}): Promise<Record<string, string | File | (string | File)[]>> {
   const type = c.req.header('content-type') ?? '';
   if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
-    throw new ApiError(415, 'unsupported_media_type', 'Send the form as application/x-www-form-urlencoded.');
+    throw new ApiError(415, 'unsupported_media_type', 'Send the form as application/x-www-form-urlencoded or multipart/form-data.');
   }
-  const body = await c.req.parseBody();
+  try {
+    return await c.req.parseBody({ all });
+  } catch (error) {
+    // workerd's multipart parser throws a TypeError ("No initial boundary string"...); the body limit's
+    // own error is not one, and reaches formLimit, which answers 413.
+    if (error instanceof TypeError) throw new ApiError(400, 'malformed_form', 'The form could not be read. Go back and try again.');
+    throw error;
+  }
+}
+
+// The text fields of a form (files are dropped).
+export async function formBody(c: Context<AppEnv>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(await parseForm(c))) if (typeof v === 'string') out[k] = v;
   return out;
 }
 

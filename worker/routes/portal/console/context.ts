@@ -6,6 +6,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { SESSION_COOKIE, verifySessionToken } from '../../../lib/sessions';
+import { parseForm } from '../guards';
 
 export type Role = 'owner' | 'manager' | 'viewer';
 
@@ -82,13 +83,9 @@ export async function renderPage(c: Context, page: Markup, status: PageStatus = 
 
 export type Form = { get: (name: string) => string; all: (name: string) => string[]; file: (name: string) => File | null };
 
-// Same-origin forms only: urlencoded, or multipart for the two CSV uploads. Size is bounded by the router's body limit.
+// Same-origin forms only: urlencoded, or multipart for the two CSV uploads (guards.ts). Size is bounded by the router's body limit.
 export async function readForm(c: Context): Promise<Form> {
-  const type = c.req.header('content-type') ?? '';
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
-    throw new ApiError(415, 'unsupported_media_type', 'Send the form as application/x-www-form-urlencoded or multipart/form-data.');
-  }
-  const body = await c.req.parseBody({ all: true });
+  const body = await parseForm(c, { all: true });
   const values = (name: string): (string | File)[] => {
     const v = body[name];
     return v === undefined ? [] : Array.isArray(v) ? v : [v];
