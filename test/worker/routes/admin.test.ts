@@ -132,6 +132,20 @@ describe('hostile input', () => {
     expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ?', brand.brandId)).toBe(0);
   });
 
+  it('answers an empty campaign update, and an end before the start, with 422 and changes nothing', async () => {
+    const brand = await createBrand();
+    const campaign = await json<{ data: { id: string } }>(
+      await brand.api('POST', '/api/admin/campaigns', { name: 'X', slug: 'patch-me', hashtag: '#X', defaultDestination: 'https://shop.example/', startsAt: '2026-06-01T00:00:00Z' }),
+    );
+    for (const body of [{}, { endsAt: '2026-05-31T00:00:00Z' }, { endsAt: '2026-06-01T00:00:00Z' }]) {
+      const res = await brand.api('PATCH', `/api/admin/campaigns/${campaign.data.id}`, body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect((await json<ErrorBody>(res)).error.code).toBe('validation_failed');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE id = ? AND ends_at IS NULL', campaign.data.id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.updated'", campaign.data.id)).toBe(0);
+  });
+
   it('answers an oversized body with 413', async () => {
     const brand = await createBrand();
     const res = await brand.api('POST', '/api/admin/campaigns', { name: 'x', padding: 'a'.repeat(100_000) });

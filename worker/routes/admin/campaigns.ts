@@ -36,12 +36,16 @@ const createCampaign = z.strictObject({
   baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().default(null),
 });
 
-const updateCampaign = z.strictObject({
-  status: z.enum(['draft', 'active', 'ended']).optional(),
-  endsAt: isoDate.nullable().optional(),
-  baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
-  baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
-});
+const updateCampaign = z
+  .strictObject({
+    status: z.enum(['draft', 'active', 'ended']).optional(),
+    endsAt: isoDate.nullable().optional(),
+    baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
+    baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
+
+const endsBeforeStart = () => new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
 
 type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -113,9 +117,7 @@ export const campaignRoutes = new Hono<AppEnv>()
         const plan = await db.query.commissionPlans.findFirst({ where: and(eq(commissionPlans.id, input.commissionPlanId), eq(commissionPlans.brandId, brandId)) });
         if (!plan) throw notFound('commission plan');
       }
-      if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) {
-        throw new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
-      }
+      if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) throw endsBeforeStart();
       const now = Date.now();
       const row: CampaignRow = { id: newId('cmp'), brandId, ...input, defaultDestination: destination.url, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
@@ -142,6 +144,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       const where = and(eq(campaigns.id, c.req.param('id')), eq(campaigns.brandId, brandId));
       const existing = await db.query.campaigns.findFirst({ where });
       if (!existing) throw notFound('campaign');
+      if (input.endsAt != null && existing.startsAt !== null && input.endsAt <= existing.startsAt) throw endsBeforeStart();
       const now = Date.now();
       const [updated] = await db.batch([
         db.update(campaigns).set(input).where(where).returning(),
