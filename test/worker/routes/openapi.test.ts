@@ -23,6 +23,7 @@ const HTML_PAGES = [
   'POST /logout',
   'GET /invite/:token',
   'POST /invite/:token',
+  'POST /invite/:token/email',
   'GET /reset/:token',
   'POST /reset/:token',
   'GET /brief/:enrollmentId',
