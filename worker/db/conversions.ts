@@ -1,6 +1,6 @@
 // Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
 import { attribute, type Attribution } from '../domain/attribution';
-import { isRedeemable, normalizeCode } from '../domain/codes';
+import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { awaitingClickWhere, type CommissionTier, type PerformanceBonus } from './schema';
@@ -9,7 +9,7 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
-import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED } from './money';
+import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
@@ -22,6 +22,14 @@ export type IngestBrand = { id: string; timezone: string; currency: string };
 function sameCurrency(expected: string, input: { currency: string }, what: string): void {
   if (input.currency !== expected) {
     throw new ApiError(422, 'currency_mismatch', `${what} ${expected}; this one is in ${input.currency}. Send it in ${expected}.`, { expected, received: input.currency });
+  }
+}
+
+// The ledger's arithmetic is exact for amounts up to MAX_AMOUNT_MINOR (db/money.ts). The API's schema refuses
+// larger ones; an order or refund a store's webhook carries is refused here the same way, before any write.
+function withinAmountCap(input: { amountMinor: number }): void {
+  if (input.amountMinor > MAX_AMOUNT_MINOR) {
+    throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'amountMinor', message: `must be at most ${MAX_AMOUNT_MINOR}` }] });
   }
 }
 
@@ -58,12 +66,24 @@ type EnrollmentTerms = {
   plan_period: 'month' | 'lifetime' | null;
   bonus: string | null;
 };
-type CodeRow = EnrollmentTerms & { id: string; enrollment_id: string; status: 'active' | 'disabled'; starts_at: number | null; ends_at: number | null; max_redemptions: number | null; redemptions: number };
+type CodeRow = EnrollmentTerms & {
+  id: string;
+  enrollment_id: string;
+  status: 'active' | 'disabled';
+  starts_at: number | null;
+  ends_at: number | null;
+  max_redemptions: number | null;
+  redemptions: number;
+  enrollment_status: string;
+  campaign_status: string;
+  campaign_ends_at: number | null;
+};
 type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
 
 const TERMS = `e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
 const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id`;
-const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions, ${TERMS}
+const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions,
+  e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at, ${TERMS}
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
 WHERE d.brand_id = ? AND d.code = ?`;
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
@@ -76,11 +96,22 @@ const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTe
   return { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
 };
 
+// A code of an ended campaign or a removed creator is not redeemable, as an expired or disabled one is not:
+// it credits nobody, and the order falls back to its click like any order with an unusable code.
+const codeRedeemable = (code: CodeRow, at: number) =>
+  isRedeemable(
+    codeStateIn(
+      { status: code.status, startsAt: code.starts_at, endsAt: code.ends_at, maxRedemptions: code.max_redemptions, redemptions: code.redemptions },
+      { enrollmentStatus: code.enrollment_status, campaignStatus: code.campaign_status, campaignEndsAt: code.campaign_ends_at },
+    ),
+    at,
+  );
+
 /** The enrollment the evidence credits, with the terms it earns on; null when nobody is credited. */
 function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | null): { attribution: Attribution; terms: (EnrollmentTerms & { id: string }) | null } {
   const attribution = attribute({
     occurredAt: input.occurredAt,
-    code: code ? { enrollmentId: code.enrollment_id, redeemable: isRedeemable({ status: code.status, startsAt: code.starts_at, endsAt: code.ends_at, maxRedemptions: code.max_redemptions, redemptions: code.redemptions }, input.occurredAt) } : null,
+    code: code ? { enrollmentId: code.enrollment_id, redeemable: codeRedeemable(code, input.occurredAt) } : null,
     click: click ? { enrollmentId: click.enrollment_id, at: click.at, windowDays: click.attribution_window_days } : null,
   });
   if (attribution.kind === 'none') return { attribution, terms: null };
@@ -182,6 +213,7 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
     return { created: false, data: conversionView(existing) };
   }
   sameCurrency(brand.currency, input, 'This brand records orders in');
+  withinAmountCap(input);
   const code = normalized === null ? null : firstOf<CodeRow>(evidence.shift());
   const click = clickId === null ? null : firstOf<ClickRow>(evidence.shift());
   const { attribution, terms } = decide(input, code, click);
@@ -323,6 +355,7 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
   const order = firstOf<{ currency: string }>(orderRows);
   if (order) sameCurrency(order.currency, input, 'Its order was recorded in');
   else sameCurrency(brand.currency, input, 'This brand records refunds in');
+  withinAmountCap(input);
   const id = newId('rf');
   const now = Date.now();
   await runBatch(db, [

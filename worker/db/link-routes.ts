@@ -1,4 +1,5 @@
 // The redirect's one indexed read: a link by slug with everything the 302 needs, joined on primary keys.
+import { placementOpen } from '../domain/codes';
 
 export type LinkRoute = {
   linkId: string;
@@ -38,12 +39,11 @@ WHERE l.slug = ?`;
 export async function findLinkRoute(db: D1Database, slug: string, now: number): Promise<LinkRoute | null> {
   const row = await db.prepare(LINK_ROUTE_SQL).bind(slug).first<Row>();
   if (!row) return null;
-  const ended = row.campaign_status === 'ended' || (row.ends_at !== null && row.ends_at <= now);
   return {
     linkId: row.link_id,
     brandId: row.brand_id,
     destination: row.destination,
-    active: row.link_status === 'active' && row.enrollment_status !== 'removed' && !ended,
+    active: row.link_status === 'active' && placementOpen({ enrollmentStatus: row.enrollment_status, campaignStatus: row.campaign_status, campaignEndsAt: row.ends_at }, now),
     handle: row.handle,
     campaignSlug: row.campaign_slug,
     clickParam: row.click_param,

@@ -3,6 +3,13 @@
 // batch at a time, which makes concurrent deliveries for the same creator price exactly as if serial.
 // The SQL mirrors domain/commission.ts (priceConversion, reversalFor); a test holds the two together.
 
+// The largest order or refund the ledger records (1,000,000,000.00 in a two-decimal currency). SQLite turns
+// an integer product past 2^63 into an inexact REAL without any error, so every product here is bounded
+// through this cap: a commission is amount × rateBps <= 10^11 × 10^4 = 10^15 (under 2^53 too, so exact in
+// JS), and a reversal splits its product (REVERSED_TARGET). The API's schema and db/conversions.ts hold
+// every amount to it.
+export const MAX_AMOUNT_MINOR = 100_000_000_000;
+
 export const INSERT_CONVERSION = `INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution,
   enrollment_id, code_raw, code_id, click_id_raw, click_id, customer_ref, source, payload_hash, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
@@ -42,6 +49,13 @@ WHERE id = ?1 AND EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`;
 export const INSERT_REFUND = `INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 
+// floor(commission × refunded / order_amount) with no product past 2^63: refunded is split at 10^6 into
+// high × 10^6 + low and the high part divided first, so every intermediate stays below 2 × 10^17 while the
+// order is at most MAX_AMOUNT_MINOR (it stays exact up to orders of 3 × 10^12). Commission and refunded never
+// exceed the order. Exported for the test that holds it to a BigInt reference.
+export const REVERSED_TARGET = `(commission * (refunded / 1000000) / order_amount) * 1000000
+    + ((commission * (refunded / 1000000)) % order_amount * 1000000 + commission * (refunded % 1000000)) / order_amount`;
+
 // Reverses the commission share of everything refunded so far (this refund plus those already reversed),
 // minus what earlier reversals took: reversals never exceed the commission and sum to it on a full refund.
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at, ?5 now.
@@ -60,7 +74,7 @@ export const INSERT_REVERSAL = `WITH target AS (
 )
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period,
   conversion_id, refund_id, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', -MAX(0, (commission * refunded) / order_amount - reversed), currency, rate_bps, tier,
+SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', -MAX(0, ${REVERSED_TARGET} - reversed), currency, rate_bps, tier,
   -MAX(0, refunded - reversed_basis), ?3, conversion_id, refund_id, 'reversal:' || refund_id, ?4, ?5
 FROM target WHERE true
 ON CONFLICT(brand_id, event_key) DO NOTHING`;

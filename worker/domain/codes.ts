@@ -27,6 +27,26 @@ export type CodeState = {
   redemptions: number;
 };
 
+// Where a code or a link leads: the creator's enrollment and its campaign.
+export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignEndsAt: number | null };
+
+// Links and codes stop together: a creator removed from the campaign, or a campaign ended by its status
+// or past its end date, earns through neither, whatever the link's or the code's own status
+// (db/link-routes.ts for links, codeStateIn for codes).
+const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || p.campaignStatus === 'ended';
+
+export function placementOpen(placement: Placement, at: number): boolean {
+  return !placementStopped(placement) && (placement.campaignEndsAt === null || at < placement.campaignEndsAt);
+}
+
+// A code's state with its placement folded in when it is read: stopped reads as disabled, and the code's
+// window closes no later than its campaign. A check then costs what it did, cached or not.
+export function codeStateIn(code: CodeState, placement: Placement): CodeState {
+  const { campaignEndsAt } = placement;
+  const endsAt = campaignEndsAt !== null && (code.endsAt === null || campaignEndsAt < code.endsAt) ? campaignEndsAt : code.endsAt;
+  return { ...code, status: placementStopped(placement) ? 'disabled' : code.status, endsAt };
+}
+
 export function isRedeemable(code: CodeState, at: number): boolean {
   if (code.status !== 'active') return false;
   if (code.startsAt !== null && at < code.startsAt) return false;

@@ -26,7 +26,8 @@ export type ReversalInput = { commissionMinor: number; orderAmountMinor: number;
 // refundedMinor: cumulative refunds including this one; reversedMinor: what earlier reversals already took back (>= 0).
 export function reversalFor({ commissionMinor, orderAmountMinor, refundedMinor, reversedMinor }: ReversalInput): number {
   if (orderAmountMinor <= 0) return 0;
-  const target = Math.floor((commissionMinor * Math.min(refundedMinor, orderAmountMinor)) / orderAmountMinor);
+  // The product passes 2^53 for large orders (10^11 × 10^11), so it is exact in BigInt; the quotient is at most the commission.
+  const target = Number((BigInt(commissionMinor) * BigInt(Math.min(refundedMinor, orderAmountMinor))) / BigInt(orderAmountMinor));
   return Math.max(0, target - reversedMinor);
 }
 

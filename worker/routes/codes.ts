@@ -1,7 +1,7 @@
 // GET /v1/codes/:code for storefronts: a publishable key, a rate limit before any lookup, and one
 // answer shape for every code that cannot be used, so the endpoint cannot be used to enumerate codes.
 import { Hono } from 'hono';
-import { isRedeemable, normalizeCode, type CodeState } from '../domain/codes';
+import { codeStateIn, isRedeemable, normalizeCode, type CodeState } from '../domain/codes';
 import { hasSecrets, type AppEnv, type Env } from '../env';
 import { ApiError, errorBody } from '../lib/errors';
 import { requestIdFrom } from '../lib/log';
@@ -36,21 +36,35 @@ async function lookupCode(env: Env, brandId: string, code: string, now: number, 
   const hit = codes.get(cacheKey, now);
   if (hit) return hit.value;
   const row = await env.DB.prepare(
-    `SELECT d.code, d.discount_type, d.discount_value, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions, cr.handle
-     FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators cr ON cr.id = e.creator_id
+    `SELECT d.code, d.discount_type, d.discount_value, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions, cr.handle,
+       e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at
+     FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators cr ON cr.id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
      WHERE d.brand_id = ? AND d.code = ?`,
   )
     .bind(brandId, code)
-    .first<{ code: string; discount_type: 'percent' | 'fixed'; discount_value: number; status: 'active' | 'disabled'; starts_at: number | null; ends_at: number | null; max_redemptions: number | null; redemptions: number; handle: string }>();
+    .first<{
+      code: string;
+      discount_type: 'percent' | 'fixed';
+      discount_value: number;
+      status: 'active' | 'disabled';
+      starts_at: number | null;
+      ends_at: number | null;
+      max_redemptions: number | null;
+      redemptions: number;
+      handle: string;
+      enrollment_status: string;
+      campaign_status: string;
+      campaign_ends_at: number | null;
+    }>();
+  // An ended campaign or a removed creator takes effect within the cache's TTL, as an edited code does.
   const value = row
     ? {
         code: row.code,
         handle: row.handle,
-        status: row.status,
-        startsAt: row.starts_at,
-        endsAt: row.ends_at,
-        maxRedemptions: row.max_redemptions,
-        redemptions: row.redemptions,
+        ...codeStateIn(
+          { status: row.status, startsAt: row.starts_at, endsAt: row.ends_at, maxRedemptions: row.max_redemptions, redemptions: row.redemptions },
+          { enrollmentStatus: row.enrollment_status, campaignStatus: row.campaign_status, campaignEndsAt: row.campaign_ends_at },
+        ),
         json: JSON.stringify({ valid: true, code: row.code, discount: { type: row.discount_type, value: row.discount_value }, creator: { handle: row.handle } }),
       }
     : null;
@@ -68,7 +82,7 @@ export const codeCheck = new Hono<AppEnv>().get(
   op({
     summary: 'Check a discount code',
     description:
-      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key.",
+      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of an ended campaign or a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key.",
     params: { code: 'The code as the shopper typed it.' },
     responses: {
       200: {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attribute, withinWindow } from '../../../worker/domain/attribution';
-import { codeFromPattern, isRedeemable, normalizeCode } from '../../../worker/domain/codes';
+import { codeFromPattern, codeStateIn, isRedeemable, normalizeCode, placementOpen } from '../../../worker/domain/codes';
+import { MAX_AMOUNT_MINOR } from '../../../worker/db/money';
 import { priceConversion, reversalFor, tierAt, tierProgress } from '../../../worker/domain/commission';
 import { periodOf } from '../../../worker/domain/periods';
 
@@ -45,6 +46,23 @@ describe('normalizeCode', () => {
     expect(isRedeemable(base, 2000)).toBe(false);
     expect(isRedeemable({ ...base, redemptions: 2 }, 1500)).toBe(false);
     expect(isRedeemable({ ...base, status: 'disabled' }, 1500)).toBe(false);
+  });
+
+  it('stops a code and a link together when the campaign ends or the creator is removed', () => {
+    const base = { status: 'active' as const, startsAt: null, endsAt: 2000, maxRedemptions: null, redemptions: 0 };
+    const open = { enrollmentStatus: 'active', campaignStatus: 'active', campaignEndsAt: null };
+    for (const placement of [open, { ...open, enrollmentStatus: 'paused' }, { ...open, campaignStatus: 'draft' }, { ...open, campaignEndsAt: 3000 }]) {
+      expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(true);
+      expect(placementOpen(placement, 1500)).toBe(true);
+    }
+    for (const placement of [{ ...open, campaignStatus: 'ended' }, { ...open, enrollmentStatus: 'removed' }, { ...open, campaignEndsAt: 1500 }]) {
+      expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(false);
+      expect(placementOpen(placement, 1500)).toBe(false);
+    }
+    // The campaign's end narrows the code's own window (folded in once, so a cached state needs no more work).
+    expect(codeStateIn(base, { ...open, campaignEndsAt: 1000 }).endsAt).toBe(1000);
+    expect(codeStateIn(base, { ...open, campaignEndsAt: 3000 }).endsAt).toBe(2000);
+    expect(codeStateIn({ ...base, endsAt: null }, { ...open, campaignEndsAt: 3000 }).endsAt).toBe(3000);
   });
 });
 
@@ -123,6 +141,32 @@ describe('reversals', () => {
         },
       ),
     );
+  });
+});
+
+describe('money at the largest accepted amounts', () => {
+  const amount = fc.oneof(fc.integer({ min: 1, max: MAX_AMOUNT_MINOR }), fc.integer({ min: MAX_AMOUNT_MINOR - 1_000, max: MAX_AMOUNT_MINOR }));
+
+  it('prices within safe integers, equal to the BigInt reference', () => {
+    fc.assert(
+      fc.property(amount, fc.integer({ min: 0, max: 10_000 }), (amountMinor, rateBps) => {
+        const priced = priceConversion([{ fromMinor: 0, rateBps }], 0, amountMinor);
+        expect(priced.amountMinor).toBe(Number((BigInt(amountMinor) * BigInt(rateBps)) / 10_000n));
+        expect(Number.isSafeInteger(amountMinor * rateBps)).toBe(true);
+      }),
+    );
+  });
+
+  it('reverses equal to the BigInt reference, where the product is past 2^53', () => {
+    fc.assert(
+      fc.property(amount, fc.integer({ min: 0, max: 10_000 }), amount, (orderAmountMinor, rateBps, refund) => {
+        const commissionMinor = Number((BigInt(orderAmountMinor) * BigInt(rateBps)) / 10_000n);
+        const refundedMinor = Math.min(refund, orderAmountMinor);
+        const expected = Number((BigInt(commissionMinor) * BigInt(refundedMinor)) / BigInt(orderAmountMinor));
+        expect(reversalFor({ commissionMinor, orderAmountMinor, refundedMinor, reversedMinor: 0 })).toBe(expected);
+      }),
+    );
+    expect(reversalFor({ commissionMinor: 20_000_000_000, orderAmountMinor: MAX_AMOUNT_MINOR, refundedMinor: 33_333_333_333, reversedMinor: 0 })).toBe(6_666_666_666);
   });
 });
 

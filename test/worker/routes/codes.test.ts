@@ -70,6 +70,38 @@ describe('GET /v1/codes/:code', () => {
     expect(new Set(answers)).toEqual(new Set(['{"valid":false}']));
   });
 
+  it('answers a code of an ended campaign or a removed creator as invalid, as their links stop', async () => {
+    const ended = await createMoneyBrand();
+    const key = await issueKey(ended.brand, 'storefront');
+    const ip = freshIp();
+    expect((await json<{ valid: boolean }>(await check(key, ended.code, ip))).valid).toBe(true); // now cached in this isolate
+    expect((await ended.brand.api('PATCH', `/api/admin/campaigns/${ended.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    // Within the documented bound, on the cached path as on the full one.
+    await new Promise((r) => setTimeout(r, Number(env.CODE_CACHE_TTL_MS) + 50));
+    const answers = [await (await check(key, ended.code, ip)).text(), await (await check(key, ended.code, ip)).text()];
+    expect((await SELF.fetch(`${BASE}/r/${ended.link.slug}`, { redirect: 'manual' })).status).toBe(410);
+
+    const pastEnd = await createMoneyBrand();
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - 1, pastEnd.campaign.id).run();
+    const pastKey = await issueKey(pastEnd.brand, 'storefront');
+    answers.push(await (await check(pastKey, pastEnd.code)).text(), await (await check(pastKey, pastEnd.code)).text());
+
+    const removed = await createMoneyBrand();
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = ?").bind(removed.enrollment.id).run();
+    const removedKey = await issueKey(removed.brand, 'storefront');
+    answers.push(await (await check(removedKey, removed.code)).text());
+    expect(answers).toEqual(Array.from({ length: 5 }, () => '{"valid":false}'));
+  });
+
+  it("keeps a code valid before its campaign's end date", async () => {
+    const m = await createMoneyBrand();
+    const key = await issueKey(m.brand, 'storefront');
+    const ip = freshIp();
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() + 60_000, m.campaign.id).run();
+    expect((await json<{ valid: boolean }>(await check(key, m.code, ip))).valid).toBe(true);
+    expect((await json<{ valid: boolean }>(await check(key, m.code, ip))).valid).toBe(true);
+  });
+
   it('refuses missing, unknown and non-storefront keys', async () => {
     const { brand, code, ingestKey } = await createMoneyBrand();
     expect((await SELF.fetch(`${BASE}/v1/codes/${code}`)).status).toBe(401);

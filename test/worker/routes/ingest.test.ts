@@ -5,7 +5,7 @@ import worker from '../../../worker/index';
 import { priceConversion } from '../../../worker/domain/commission';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
-import { BASE, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, storeRawClick, TIERS, waitFor } from '../fixtures';
+import { BASE, createLinkedCreator, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, storeRawClick, TIERS, waitFor } from '../fixtures';
 
 type ConversionData = {
   data: { id: string; orderId: string; attribution: string; creator: { handle: string } | null; commission: { amountMinor: number; rateBps: number; tier: number; availableAt: string } | null };
@@ -178,6 +178,27 @@ describe('attribution and pricing', () => {
     expect(foreign.data.attribution).toBe('none');
     const codeWins = await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, code: m.code, occurredAt: at(clickAt + DAY) })));
     expect(codeWins.data.attribution).toBe('code');
+  });
+
+  it('credits no code of an ended campaign or a removed creator, falling back to a click as for an expired code', async () => {
+    const m = await createMoneyBrand();
+    const other = await createLinkedCreator(m.brand);
+    const clickId = 'ENDEDcampaignclick0000A';
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: other.link.id, at: Date.now() - 60_000 });
+    const post = async (overrides: Record<string, unknown>) => (await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, ...overrides })))).data;
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    expect(await post({})).toMatchObject({ attribution: 'none', creator: null, commission: null });
+    expect(await post({ clickId })).toMatchObject({ attribution: 'click', creator: { handle: other.handle } });
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'active' })).status).toBe(200);
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = ?").bind(m.enrollment.id).run();
+    expect(await post({})).toMatchObject({ attribution: 'none', commission: null });
+    // The campaign's end date is a time like the code's own window: the order's time decides.
+    await env.DB.prepare("UPDATE enrollments SET status = 'active' WHERE id = ?").bind(m.enrollment.id).run();
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - 1_000, m.campaign.id).run();
+    expect(await post({ occurredAt: new Date(Date.now() - 60_000).toISOString() })).toMatchObject({ attribution: 'code', commission: { amountMinor: 1_000 } });
+    expect(await post({})).toMatchObject({ attribution: 'none', commission: null });
+    expect(await ledgerSum(m.brand.brandId)).toBe(1_000);
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ? AND enrollment_id = ?', m.brand.brandId, m.enrollment.id)).toBe(1);
   });
 
   it('moves up a tier exactly at the boundary, and a product-model creator earns no cash', async () => {
