@@ -1,5 +1,8 @@
 // What a store tells us about an order or a refund, whichever door it came in by.
 
+// How far ahead of our clock an order or refund may be dated (a store's clock may run a little fast; more is a bug).
+export const MAX_FUTURE_MS = 24 * 3_600_000;
+
 export type ConversionInput = {
   orderId: string;
   amountMinor: number;

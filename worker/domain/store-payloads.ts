@@ -1,5 +1,6 @@
 // Reads Shopify and Stripe payloads into Chorus's own conversion and refund inputs. Pure: no I/O.
-import type { ConversionInput, RefundInput } from './orders';
+import { MAX_AMOUNT_MINOR } from '../db/money';
+import { MAX_FUTURE_MS, type ConversionInput, type RefundInput } from './orders';
 
 // ISO 4217 currencies without minor units (amount strings like "1500" are already minor units).
 const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);
@@ -37,6 +38,16 @@ const str = (v: unknown, max = 128): string | null => (typeof v === 'string' && 
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+// No adapter records what the signed API (routes/ingest.ts) would refuse: amounts up to MAX_AMOUNT_MINOR,
+// times from the first instant a four-digit ISO 8601 year names to 24 h ahead of our clock. Past that
+// range a Date cannot even be formatted, and a period or an available_at would fail after the write.
+const EARLIEST_MS = Date.parse('0000-01-01T00:00:00Z');
+const inTimeRange = (at: number, now: number) => at >= EARLIEST_MS && at <= now + MAX_FUTURE_MS;
+const inAmountRange = (minor: number) => Number.isSafeInteger(minor) && minor >= 1 && minor <= MAX_AMOUNT_MINOR;
+// Stripe times are unix seconds.
+const stripeTime = (v: unknown, now: number): number | null => (Number.isSafeInteger(v) && inTimeRange((v as number) * 1000, now) ? (v as number) * 1000 : null);
+const stripeAmount = (v: unknown): number | null => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_AMOUNT_MINOR ? (v as number) : null);
+
 function clickIdFromLandingSite(landingSite: unknown, clickParam: string): string | null {
   if (typeof landingSite !== 'string' || landingSite.length > 4096) return null;
   try {
@@ -53,7 +64,7 @@ function attributeValue(attributes: unknown, name: string): string | null {
 }
 
 // orders/create and orders/paid: the order id is the idempotency key (Shopify's event headers are unsigned).
-export function shopifyOrder(order: unknown, clickParam: string): Parsed<ConversionInput> {
+export function shopifyOrder(order: unknown, clickParam: string, now: number): Parsed<ConversionInput> {
   if (!isObject(order)) return { ok: false, reason: 'order is not an object' };
   const orderId = str(order.id);
   const currency = typeof order.currency === 'string' ? order.currency.toUpperCase() : null;
@@ -61,7 +72,8 @@ export function shopifyOrder(order: unknown, clickParam: string): Parsed<Convers
   // Commission is paid on what the shopper paid for goods: the subtotal after discounts, before shipping and tax.
   const amountMinor = decimalToMinor(order.current_subtotal_price ?? order.subtotal_price ?? order.total_price, currency);
   const occurredAt = typeof order.created_at === 'string' ? Date.parse(order.created_at) : NaN;
-  if (amountMinor === null || amountMinor < 1 || Number.isNaN(occurredAt)) return { ok: false, reason: 'amount or created_at invalid' };
+  if (amountMinor === null || !inAmountRange(amountMinor)) return { ok: false, reason: 'amount invalid or out of range' };
+  if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'created_at invalid or out of range' };
   const codes = Array.isArray(order.discount_codes) ? order.discount_codes : [];
   const firstCode = codes.find(isObject);
   const customer = isObject(order.customer) ? str(order.customer.id) : null;
@@ -79,64 +91,69 @@ export function shopifyOrder(order: unknown, clickParam: string): Parsed<Convers
   };
 }
 
-// refunds/create: the refunded money is the sum of successful refund transactions. Those are in the
-// currency the shopper paid in; when that is not the shop's (Shopify Markets), the refund is the sum of
-// its line items' subtotals in shop money instead: the same basis as the order's amount (its subtotal
-// in the shop currency).
-export function shopifyRefund(refund: unknown, shopCurrency: string): Parsed<RefundInput> {
+// refunds/create: a refund takes back its line items' subtotal in shop money, the basis the order was priced
+// on (its subtotal after discounts, before tax and shipping), whatever the money refunded included: tax,
+// shipping, or the shopper's currency (Shopify Markets). A refund that paid nothing back, or took back no
+// goods (shipping only, an order adjustment), changes no commission: null, nothing to record.
+export function shopifyRefund(refund: unknown, shopCurrency: string, now: number): Parsed<RefundInput | null> {
   if (!isObject(refund)) return { ok: false, reason: 'refund is not an object' };
   const refundId = str(refund.id);
   const orderId = str(refund.order_id);
   const occurredAt = typeof refund.created_at === 'string' ? Date.parse(refund.created_at) : NaN;
-  if (!refundId || !orderId || Number.isNaN(occurredAt)) return { ok: false, reason: 'refund id, order id or created_at missing' };
-  const transactions = (Array.isArray(refund.transactions) ? refund.transactions : []).filter((t): t is Json => isObject(t) && t.kind === 'refund' && t.status === 'success');
-  const currency = typeof transactions[0]?.currency === 'string' ? transactions[0].currency.toUpperCase() : null;
-  if (!currency) return { ok: false, reason: 'no successful refund transaction' };
-  let amountMinor = 0;
-  for (const t of transactions) {
-    const minor = decimalToMinor(t.amount, currency);
-    if (minor === null) return { ok: false, reason: 'transaction amount invalid' };
-    amountMinor += minor;
-  }
-  if (amountMinor < 1) return { ok: false, reason: 'nothing refunded' };
-  if (currency !== shopCurrency) {
-    const inShopMoney = shopMoneySubtotal(refund.refund_line_items, shopCurrency);
-    if (inShopMoney !== null) return { ok: true, value: { refundId, orderId, amountMinor: inShopMoney, currency: shopCurrency, occurredAt } };
-  }
-  return { ok: true, value: { refundId, orderId, amountMinor, currency, occurredAt } };
+  if (!refundId || !orderId) return { ok: false, reason: 'refund id or order id missing' };
+  if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'created_at invalid or out of range' };
+  const transactions = Array.isArray(refund.transactions) ? refund.transactions : [];
+  if (!transactions.some((t) => isObject(t) && t.kind === 'refund' && t.status === 'success')) return { ok: true, value: null };
+  const goods = lineItemsSubtotal(refund.refund_line_items, shopCurrency);
+  if (goods === null) return { ok: false, reason: 'refund line item subtotals invalid or out of range' };
+  if (goods.amountMinor === 0) return { ok: true, value: null };
+  return { ok: true, value: { refundId, orderId, amountMinor: goods.amountMinor, currency: goods.currency, occurredAt } };
 }
 
-// The refunded line items' subtotal in shop money, or null when any line lacks it in that currency.
-function shopMoneySubtotal(lines: unknown, shopCurrency: string): number | null {
-  if (!Array.isArray(lines) || lines.length === 0) return null;
+// The refunded line items' subtotal in shop money (`subtotal_set`; the plain `subtotal` of payloads without
+// it is in the shop's currency too), or null when a line is unreadable, the lines disagree on the currency
+// or their sum passes the cap.
+function lineItemsSubtotal(lines: unknown, shopCurrency: string): { amountMinor: number; currency: string } | null {
+  let currency: string | null = null;
   let total = 0;
-  for (const line of lines) {
-    const money = isObject(line) && isObject(line.subtotal_set) && isObject(line.subtotal_set.shop_money) ? line.subtotal_set.shop_money : null;
-    if (!money || typeof money.currency_code !== 'string' || money.currency_code.toUpperCase() !== shopCurrency) return null;
-    const minor = decimalToMinor(money.amount, shopCurrency);
-    if (minor === null) return null;
-    total += minor;
+  for (const line of Array.isArray(lines) ? lines : []) {
+    if (!isObject(line)) return null;
+    const money = isObject(line.subtotal_set) && isObject(line.subtotal_set.shop_money) ? line.subtotal_set.shop_money : null;
+    const lineCurrency = money ? (typeof money.currency_code === 'string' ? money.currency_code.toUpperCase() : '') : shopCurrency;
+    if (!/^[A-Z]{3}$/.test(lineCurrency) || (currency !== null && lineCurrency !== currency)) return null;
+    currency = lineCurrency;
+    const minor = decimalToMinor(money ? money.amount : line.subtotal, currency);
+    if (minor === null || (total += minor) > MAX_AMOUNT_MINOR) return null;
   }
-  return total > 0 ? total : null;
+  return { amountMinor: total, currency: currency ?? shopCurrency };
 }
 
-// checkout.session.completed: keyed by the PaymentIntent so charge.refunded finds the same order.
-export function stripeCheckoutSession(session: unknown): Parsed<ConversionInput> {
+/** A Checkout Session that completed without its payment yet (a delayed payment method): checkout.session.async_payment_succeeded records it. */
+export const stripeAwaitsPayment = (session: unknown): boolean => isObject(session) && session.payment_status === 'unpaid';
+
+// checkout.session.completed (paid) and checkout.session.async_payment_succeeded: keyed by the PaymentIntent
+// so charge.refunded finds the same order. Priced like a Shopify order, on the subtotal after discounts,
+// before shipping and tax (Stripe's amount_subtotal is before discounts). A session that needed no payment
+// (fully discounted, a free trial) or sold nothing after discounts earns nothing: null, nothing to record.
+export function stripeCheckoutSession(session: unknown, now: number): Parsed<ConversionInput | null> {
   if (!isObject(session)) return { ok: false, reason: 'session is not an object' };
   const orderId = str(session.payment_intent) ?? str(session.id);
   const currency = typeof session.currency === 'string' ? session.currency.toUpperCase() : null;
-  const amountMinor = session.amount_subtotal ?? session.amount_total;
-  if (!orderId || !currency || !/^[A-Z]{3}$/.test(currency) || !Number.isSafeInteger(amountMinor) || (amountMinor as number) < 1 || !Number.isSafeInteger(session.created)) {
-    return { ok: false, reason: 'payment intent, currency, amount or created missing' };
+  const subtotal = stripeAmount(session.amount_subtotal);
+  const discount = isObject(session.total_details) ? stripeAmount(session.total_details.amount_discount ?? 0) : 0;
+  const occurredAt = stripeTime(session.created, now);
+  if (!orderId || !currency || !/^[A-Z]{3}$/.test(currency) || subtotal === null || discount === null || discount > subtotal || occurredAt === null) {
+    return { ok: false, reason: 'payment intent, currency, amounts or created missing or out of range' };
   }
+  if (session.payment_status === 'no_payment_required' || subtotal === discount) return { ok: true, value: null };
   const metadata = isObject(session.metadata) ? session.metadata : {};
   return {
     ok: true,
     value: {
       orderId,
-      amountMinor: amountMinor as number,
+      amountMinor: subtotal - discount,
       currency,
-      occurredAt: (session.created as number) * 1000,
+      occurredAt,
       code: str(metadata.chorus_code, 64),
       clickId: str(metadata.chorus_cid, 64) ?? str(session.client_reference_id, 64),
       customerRef: str(session.customer),
@@ -144,27 +161,56 @@ export function stripeCheckoutSession(session: unknown): Parsed<ConversionInput>
   };
 }
 
-// charge.refunded: one refund input per refund object listed on the charge. Where the API version no
-// longer lists them, the cumulative amount_refunded is the key: `${charge}@${amount_refunded}`.
-export function stripeChargeRefunds(charge: unknown, alreadyRefundedMinor: number, now: number): Parsed<RefundInput[]> {
+export type StripeCharge = {
+  chargeId: string;
+  orderId: string;
+  currency: string;
+  amountMinor: number;
+  /** Stripe's running total refunded, used where the API version lists no refunds (the default since 2022-11-15). */
+  refundedMinor: number;
+  listed: RefundInput[] | null;
+};
+
+// charge.refunded, in the charge's money: its succeeded refunds where the event lists them, else its running total.
+export function stripeCharge(charge: unknown, now: number): Parsed<StripeCharge> {
   if (!isObject(charge)) return { ok: false, reason: 'charge is not an object' };
-  const orderId = str(charge.payment_intent) ?? str(charge.id);
+  const chargeId = str(charge.id);
+  const orderId = str(charge.payment_intent) ?? chargeId;
   const currency = typeof charge.currency === 'string' ? charge.currency.toUpperCase() : null;
-  if (!orderId || !currency) return { ok: false, reason: 'payment intent or currency missing' };
-  const listed = isObject(charge.refunds) && Array.isArray(charge.refunds.data) ? charge.refunds.data.filter(isObject) : null;
-  if (listed && listed.length > 0) {
-    const refunds: RefundInput[] = [];
-    for (const r of listed) {
-      const refundId = str(r.id);
-      if (!refundId || !Number.isSafeInteger(r.amount) || (r.amount as number) < 1 || !Number.isSafeInteger(r.created)) return { ok: false, reason: 'refund entry invalid' };
-      if (r.status !== undefined && r.status !== 'succeeded') continue;
-      refunds.push({ refundId, orderId, amountMinor: r.amount as number, currency, occurredAt: (r.created as number) * 1000 });
-    }
-    return { ok: true, value: refunds };
+  const amountMinor = stripeAmount(charge.amount);
+  const refundedMinor = stripeAmount(charge.amount_refunded);
+  if (!chargeId || !orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'charge id or currency missing' };
+  if (amountMinor === null || refundedMinor === null || refundedMinor > amountMinor) return { ok: false, reason: 'amount or amount_refunded invalid or out of range' };
+  const listed = isObject(charge.refunds) && Array.isArray(charge.refunds.data) ? charge.refunds.data.filter(isObject) : [];
+  if (listed.length === 0) return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor, listed: null } };
+  const refunds: RefundInput[] = [];
+  for (const r of listed) {
+    const refundId = str(r.id);
+    const refunded = stripeAmount(r.amount);
+    const occurredAt = stripeTime(r.created, now);
+    if (!refundId || refunded === null || refunded < 1 || refunded > amountMinor || occurredAt === null) return { ok: false, reason: 'refund entry invalid or out of range' };
+    if (r.status !== undefined && r.status !== 'succeeded') continue;
+    refunds.push({ refundId, orderId, amountMinor: refunded, currency, occurredAt });
   }
-  const total = charge.amount_refunded;
-  if (!Number.isSafeInteger(total) || !Number.isSafeInteger(charge.created)) return { ok: false, reason: 'amount_refunded missing' };
-  const amountMinor = (total as number) - alreadyRefundedMinor;
-  if (amountMinor < 1) return { ok: true, value: [] };
-  return { ok: true, value: [{ refundId: `${str(charge.id)}@${total}`, orderId, amountMinor, currency, occurredAt: now }] };
+  return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor, listed: refunds } };
+}
+
+// A Stripe charge is the whole payment, tax and shipping included, while its order was priced on the
+// subtotal: a refund takes back the same share of the priced amount as it is of the charge, rounded down
+// (BigInt: both factors reach 1e11). Face value when the order is not recorded yet (a pending refund is
+// capped at its order's amount when applied) or was priced on no less than the charge.
+export function pricedShare(refundedMinor: number, chargeMinor: number, pricedMinor: number | null): number {
+  if (pricedMinor === null || pricedMinor >= chargeMinor) return refundedMinor;
+  return Number((BigInt(refundedMinor) * BigInt(pricedMinor)) / BigInt(chargeMinor));
+}
+
+// Where no refunds are listed, a charge's refunds are recorded as a chain of slices of its running total,
+// in priced money: each starts where the Stripe refunds recorded for its order end (`recordedMinor`) and is
+// keyed by that start (`<charge>@after-<start>`), so deliveries racing from the same start collide on the
+// refund id and the loser reads the chain again (routes/webhooks.ts). The slices never overlap and, in any
+// order, sum to the share of the highest running total seen; a replay finds nothing past the end: null.
+export function chargeRefundSlice(charge: StripeCharge, pricedMinor: number | null, recordedMinor: number, now: number): RefundInput | null {
+  const reached = pricedShare(charge.refundedMinor, charge.amountMinor, pricedMinor);
+  if (reached <= recordedMinor) return null;
+  return { refundId: `${charge.chargeId}@after-${recordedMinor}`, orderId: charge.orderId, amountMinor: reached - recordedMinor, currency: charge.currency, occurredAt: now };
 }

@@ -346,7 +346,10 @@ export const WebhookReceipt = z
   .object({
     received: z.literal(true),
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
-    ignored: z.enum(['topic', 'event_type', 'idempotency_conflict', 'currency_mismatch']).optional().meta({ description: 'Why nothing was recorded, when nothing was.' }),
+    ignored: z
+      .enum(['topic', 'event_type', 'payment_pending', 'idempotency_conflict', 'currency_mismatch'])
+      .optional()
+      .meta({ description: 'Why nothing was recorded, when nothing was. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method); its `checkout.session.async_payment_succeeded` records it.' }),
   })
   .meta({ id: 'WebhookReceipt' });
 

@@ -2,6 +2,8 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
+import { MAX_AMOUNT_MINOR } from '../db/money';
+import { MAX_FUTURE_MS } from '../domain/orders';
 import type { AppEnv } from '../env';
 import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
@@ -11,7 +13,7 @@ import { Conversion, dataOf, Refund } from '../openapi/schemas';
 
 const externalId = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII, 1-128 characters');
 const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code');
-const amountMinor = z.int().min(1).max(100_000_000_000);
+const amountMinor = z.int().min(1).max(MAX_AMOUNT_MINOR);
 const occurredAt = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 export const conversionBody = z.strictObject({
@@ -32,7 +34,6 @@ export const refundBody = z.strictObject({
   occurredAt: occurredAt.meta({ description: 'When the refund was made, ISO 8601 with an offset.' }),
 });
 
-const MAX_FUTURE_MS = 24 * 3_600_000;
 
 function invalidSignature(reason: string): ApiError {
   return new ApiError(401, 'invalid_signature', 'The Chorus-Signature header did not verify.', { reason });

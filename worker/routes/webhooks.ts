@@ -4,11 +4,10 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
-import type { ConversionInput, RefundInput } from '../domain/orders';
-import { shopifyOrder, shopifyRefund, stripeChargeRefunds, stripeCheckoutSession, type Parsed } from '../domain/store-payloads';
+import { chargeRefundSlice, pricedShare, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrand, type SigningBrand } from '../lib/brand-secrets';
-import { ApiError } from '../lib/errors';
+import { ApiError, storageUnavailable } from '../lib/errors';
 import { log } from '../lib/log';
 import { verifyShopifyHmac, verifyTimestampedSignature } from '../lib/signatures';
 import { routeDescriber } from '../openapi/registry';
@@ -32,11 +31,11 @@ function unprocessable<T>(parsed: Parsed<T>): T {
 // failing drops the subscription or the endpoint).
 const IGNORED: Record<string, string | undefined> = { idempotency_conflict: 'webhook_conflict_ignored', currency_mismatch: 'webhook_currency_ignored' };
 
-async function settle<T>(work: Promise<T>): Promise<{ result: T | null; ignored?: string }> {
+async function settle<T>(work: Promise<T>, ignoring = IGNORED): Promise<{ result: T | null; ignored?: string }> {
   try {
     return { result: await work };
   } catch (e) {
-    const event = e instanceof ApiError ? IGNORED[e.code] : undefined;
+    const event = e instanceof ApiError ? ignoring[e.code] : undefined;
     if (!event || !(e instanceof ApiError)) throw e;
     log.warn(event, { error: e });
     return { result: null, ignored: e.code };
@@ -46,6 +45,44 @@ async function settle<T>(work: Promise<T>): Promise<{ result: T | null; ignored?
 async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise<string> {
   const row = await c.env.DB.prepare('SELECT click_param FROM brands WHERE id = ?').bind(brand.id).first<{ click_param: string }>();
   return row?.click_param ?? 'cid';
+}
+
+// What a charge's refunds are measured against: its order's priced amount, and the Stripe refunds recorded
+// for it so far, where a chain of slices continues (domain/store-payloads.ts). ?1 brand, ?2 order.
+const CHARGE_REFUNDS_STATE = `SELECT
+  (SELECT amount_minor FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2) AS priced,
+  (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?1 AND external_order_id = ?2 AND source = 'stripe') AS recorded`;
+
+// A slice another delivery recorded first is read again, not acknowledged: one delivery wins every round,
+// so a delivery loses at most once per other total racing it; past a handful, a 503 the store retries.
+const SLICE_RACES = 4;
+const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
+
+async function recordChargeRefunds(db: D1Database, brand: SigningBrand, charge: StripeCharge) {
+  const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, charge.orderId).first<{ priced: number | null; recorded: number }>();
+  if (charge.listed) {
+    const priced = (await state())?.priced ?? null;
+    const data = [];
+    let ignored: string | undefined;
+    for (const refund of charge.listed) {
+      const settled = await settle(recordRefund(db, brand, { ...refund, amountMinor: pricedShare(refund.amountMinor, charge.amountMinor, priced) }, 'stripe'));
+      data.push(settled.result?.data ?? null);
+      ignored ??= settled.ignored;
+    }
+    return { data, ...(ignored ? { ignored } : {}) };
+  }
+  for (let races = 0; ; races++) {
+    const chain = await state();
+    const slice = chargeRefundSlice(charge, chain?.priced ?? null, chain?.recorded ?? 0, Date.now());
+    if (!slice) return { data: [] };
+    if (races === SLICE_RACES) throw storageUnavailable('Other deliveries are recording refunds of this charge; retry.');
+    try {
+      const { result, ignored } = await settle(recordRefund(db, brand, slice, 'stripe'), IGNORED_BUT_RACES);
+      return { data: [result?.data ?? null], ...(ignored ? { ignored } : {}) };
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'idempotency_conflict')) throw e;
+    }
+  }
 }
 
 const op = routeDescriber({ tag: 'Store webhooks', auth: null });
@@ -63,7 +100,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Shopify order and refund webhooks',
       description:
-        'Point the Shopify webhooks `orders/create` (or `orders/paid`) and `refunds/create` here, JSON format. The raw body is verified with the shop\'s webhook secret before it is read; the click id comes from the order\'s `chorus_cid` note attribute (set by /sdk.js) or its landing site URL, the code from its discount codes.',
+        'Point the Shopify webhooks `orders/create` (or `orders/paid`) and `refunds/create` here, JSON format. The raw body is verified with the shop\'s webhook secret before it is read; the click id comes from the order\'s `chorus_cid` note attribute (set by /sdk.js) or its landing site URL, the code from its discount codes. Orders are priced on their subtotal after discounts; a refund takes back its line items\' subtotal (shop money), so refunded tax and shipping take no commission back, and a refund of no goods records nothing (`data: null`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'shopifyHmac',
       headers: z.object({
         'X-Shopify-Shop-Domain': z.string().meta({ description: 'The shop, e.g. fernway.myshopify.com; must match a connected integration.', examples: ['fernway.myshopify.com'] }),
@@ -82,12 +119,13 @@ export const webhooks = new Hono<AppEnv>()
       const topic = c.req.header('x-shopify-topic');
       const payload = parseJson(raw);
       if (topic === 'orders/create' || topic === 'orders/paid') {
-        const input: ConversionInput = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand)));
+        const input = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand), Date.now()));
         const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'shopify'));
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
       if (topic === 'refunds/create') {
-        const input: RefundInput = unprocessable(shopifyRefund(payload, brand.currency));
+        const input = unprocessable(shopifyRefund(payload, brand.currency, Date.now()));
+        if (!input) return c.json({ received: true, data: null });
         const { result, ignored } = await settle(recordRefund(c.env.DB, brand, input, 'shopify'));
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
@@ -99,7 +137,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed` and `charge.refunded` here. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`).',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -115,25 +153,16 @@ export const webhooks = new Hono<AppEnv>()
       if (!brand) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason: 'mismatch' });
       const event = parseJson(raw) as { type?: unknown; data?: { object?: unknown } };
       const object = event?.data?.object;
-      if (event?.type === 'checkout.session.completed') {
-        const input = unprocessable(stripeCheckoutSession(object));
+      if (event?.type === 'checkout.session.completed' || event?.type === 'checkout.session.async_payment_succeeded') {
+        if (stripeAwaitsPayment(object)) return c.json({ received: true, ignored: 'payment_pending' });
+        const input = unprocessable(stripeCheckoutSession(object, Date.now()));
+        if (!input) return c.json({ received: true, data: null });
         const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'stripe'));
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
       if (event?.type === 'charge.refunded') {
-        const orderId = typeof (object as { payment_intent?: unknown })?.payment_intent === 'string' ? (object as { payment_intent: string }).payment_intent : '';
-        const already = await c.env.DB.prepare("SELECT COALESCE(SUM(amount_minor), 0) AS n FROM refunds WHERE brand_id = ? AND external_order_id = ? AND source = 'stripe'")
-          .bind(brand.id, orderId)
-          .first<{ n: number }>();
-        const inputs = unprocessable(stripeChargeRefunds(object, already?.n ?? 0, Date.now()));
-        const data = [];
-        let ignored: string | undefined;
-        for (const input of inputs) {
-          const settled = await settle(recordRefund(c.env.DB, brand, input, 'stripe'));
-          data.push(settled.result?.data ?? null);
-          ignored ??= settled.ignored;
-        }
-        return c.json({ received: true, data, ...(ignored ? { ignored } : {}) });
+        const charge = unprocessable(stripeCharge(object, Date.now()));
+        return c.json({ received: true, ...(await recordChargeRefunds(c.env.DB, brand, charge)) });
       }
       return c.json({ received: true, ignored: 'event_type' });
     },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToMinor, shopifyOrder, stripeChargeRefunds } from '../../../worker/domain/store-payloads';
+import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, type StripeCharge } from '../../../worker/domain/store-payloads';
+
+const NOW = Date.parse('2026-11-22T12:00:00Z');
 
 describe('decimalToMinor', () => {
   it.each([
@@ -22,16 +24,78 @@ describe('decimalToMinor', () => {
 describe('store payloads', () => {
   it('takes the click id from a note attribute before the landing site', () => {
     const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z', landing_site: '/?cid=fromLandingSite00001', note_attributes: [{ name: 'chorus_cid', value: 'fromNoteAttribute0001' }] };
-    const parsed = shopifyOrder(order, 'cid');
+    const parsed = shopifyOrder(order, 'cid', NOW);
     expect(parsed.ok && parsed.value.clickId).toBe('fromNoteAttribute0001');
-    const withoutNote = shopifyOrder({ ...order, note_attributes: [] }, 'cid');
+    const withoutNote = shopifyOrder({ ...order, note_attributes: [] }, 'cid', NOW);
     expect(withoutNote.ok && withoutNote.value.clickId).toBe('fromLandingSite00001');
-    expect(shopifyOrder({ ...order, subtotal_price: 'free' }, 'cid').ok).toBe(false);
+    expect(shopifyOrder({ ...order, subtotal_price: 'free' }, 'cid', NOW).ok).toBe(false);
   });
 
-  it('falls back to the cumulative amount refunded when a charge lists no refunds', () => {
-    const charge = { id: 'ch_1', payment_intent: 'pi_1', currency: 'usd', amount_refunded: 3000, created: 1 };
-    expect(stripeChargeRefunds(charge, 1000, 5)).toEqual({ ok: true, value: [{ refundId: 'ch_1@3000', orderId: 'pi_1', amountMinor: 2000, currency: 'USD', occurredAt: 5 }] });
-    expect(stripeChargeRefunds(charge, 3000, 5)).toEqual({ ok: true, value: [] });
+  it("holds Shopify orders to the API's amount cap and time range", () => {
+    const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z' };
+    const ok = (patch: object) => shopifyOrder({ ...order, ...patch }, 'cid', NOW).ok;
+    expect(ok({ subtotal_price: '1000000000.00' })).toBe(true);
+    expect(ok({ subtotal_price: '1000000000.01' })).toBe(false);
+    expect(ok({ subtotal_price: '999999999999.99' })).toBe(false);
+    expect(ok({ created_at: new Date(NOW + 23 * 3_600_000).toISOString() })).toBe(true);
+    expect(ok({ created_at: new Date(NOW + 25 * 3_600_000).toISOString() })).toBe(false);
+    expect(ok({ created_at: '+275760-09-13T00:00:00.000Z' })).toBe(false);
+    expect(ok({ created_at: '-000001-01-01T00:00:00Z' })).toBe(false);
+    expect(ok({ created_at: '0000-01-01T00:00:00Z' })).toBe(true);
+  });
+
+  it('takes a Shopify refund on its line items\' subtotal, not the money refunded with tax and shipping', () => {
+    const refund = {
+      id: 9, order_id: 1, created_at: '2026-11-22T09:15:00-05:00',
+      refund_line_items: [{ quantity: 1, subtotal: 34.0, total_tax: 2.72 }, { quantity: 2, subtotal: 20.5, subtotal_set: { shop_money: { amount: '20.50', currency_code: 'USD' } } }],
+      transactions: [{ kind: 'refund', status: 'success', amount: '64.86', currency: 'USD' }],
+    };
+    expect(shopifyRefund(refund, 'USD', NOW)).toEqual({ ok: true, value: { refundId: '9', orderId: '1', amountMinor: 5450, currency: 'USD', occurredAt: Date.parse('2026-11-22T14:15:00Z') } });
+    // Shipping only, or no money paid back: no commission changes.
+    expect(shopifyRefund({ ...refund, refund_line_items: [] }, 'USD', NOW)).toEqual({ ok: true, value: null });
+    expect(shopifyRefund({ ...refund, transactions: [{ kind: 'refund', status: 'failure', amount: '64.86', currency: 'USD' }] }, 'USD', NOW)).toEqual({ ok: true, value: null });
+    expect(shopifyRefund({ ...refund, refund_line_items: [{ subtotal: 'lots' }] }, 'USD', NOW).ok).toBe(false);
+    expect(shopifyRefund({ ...refund, refund_line_items: [{ subtotal: '600000000' }, { subtotal: '600000000' }] }, 'USD', NOW).ok).toBe(false);
+    expect(shopifyRefund({ ...refund, created_at: '+275760-09-13T00:00:00.000Z' }, 'USD', NOW).ok).toBe(false);
+  });
+
+  it('prices a Stripe session on its subtotal after discounts, and records nothing a session did not charge', () => {
+    const session = { id: 'cs_1', payment_intent: 'pi_1', currency: 'usd', created: NOW / 1000, payment_status: 'paid', amount_subtotal: 9900, amount_total: 9588, total_details: { amount_discount: 1485, amount_shipping: 500, amount_tax: 673 } };
+    const parsed = stripeCheckoutSession(session, NOW);
+    expect(parsed.ok && parsed.value?.amountMinor).toBe(8415);
+    const noDetails = stripeCheckoutSession({ ...session, total_details: null }, NOW);
+    expect(noDetails.ok && noDetails.value?.amountMinor).toBe(9900);
+    expect(stripeCheckoutSession({ ...session, payment_status: 'no_payment_required', amount_total: 0, total_details: { amount_discount: 9900 } }, NOW)).toEqual({ ok: true, value: null });
+    expect(stripeCheckoutSession({ ...session, mode: 'subscription', payment_status: 'no_payment_required', amount_total: 0, total_details: null }, NOW)).toEqual({ ok: true, value: null });
+    for (const hostile of [{ total_details: { amount_discount: 9901 } }, { total_details: { amount_discount: -1 } }, { amount_subtotal: 100_000_000_001 }, { amount_subtotal: 1.5 }, { amount_subtotal: undefined }, { created: 1e13 }, { created: NOW / 1000 + 25 * 3600 }]) {
+      expect(stripeCheckoutSession({ ...session, ...hostile }, NOW).ok).toBe(false);
+    }
+  });
+
+  it("takes a Stripe refund's share of the priced amount, rounded down, exactly for the largest amounts", () => {
+    expect(pricedShare(3672, 9588, 8415)).toBe(3222);
+    expect(pricedShare(9588, 9588, 8415)).toBe(8415);
+    expect(pricedShare(3672, 9588, null)).toBe(3672);
+    expect(pricedShare(3672, 9588, 9588)).toBe(3672);
+    expect(pricedShare(99_999_999_999, 100_000_000_000, 99_999_999_999)).toBe(99_999_999_998);
+  });
+
+  it('slices a charge\'s running total from where the recorded slices end, keyed by that start', () => {
+    const charge = stripeCharge({ id: 'ch_1', payment_intent: 'pi_1', currency: 'usd', amount: 9588, amount_refunded: 4000, created: 1 }, NOW);
+    if (!charge.ok) throw new Error(charge.reason);
+    expect(charge.value.listed).toBeNull();
+    expect(chargeRefundSlice(charge.value, null, 1000, 5)).toEqual({ refundId: 'ch_1@after-1000', orderId: 'pi_1', amountMinor: 3000, currency: 'USD', occurredAt: 5 });
+    expect(chargeRefundSlice(charge.value, 8415, 1000, 5)).toMatchObject({ refundId: 'ch_1@after-1000', amountMinor: 3510 - 1000 });
+    expect(chargeRefundSlice(charge.value, 8415, 3510, 5)).toBeNull();
+    expect(chargeRefundSlice(charge.value, null, 4000, 5)).toBeNull();
+  });
+
+  it('reads listed Stripe refunds, and refuses a charge refunding more than it took', () => {
+    const base = { id: 'ch_1', payment_intent: 'pi_1', currency: 'usd', amount: 9588, amount_refunded: 3672, created: 1 };
+    const listed = stripeCharge({ ...base, refunds: { data: [{ id: 're_1', amount: 3672, created: NOW / 1000, status: 'succeeded' }, { id: 're_2', amount: 100, created: NOW / 1000, status: 'failed' }] } }, NOW);
+    expect(listed.ok && (listed.value as StripeCharge).listed).toEqual([{ refundId: 're_1', orderId: 'pi_1', amountMinor: 3672, currency: 'USD', occurredAt: NOW }]);
+    expect(stripeCharge({ ...base, amount_refunded: 9589 }, NOW).ok).toBe(false);
+    expect(stripeCharge({ ...base, amount: 100_000_000_001, amount_refunded: 0 }, NOW).ok).toBe(false);
+    expect(stripeCharge({ ...base, refunds: { data: [{ id: 're_1', amount: 3672, created: 1e13 }] } }, NOW).ok).toBe(false);
   });
 });

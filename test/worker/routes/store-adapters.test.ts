@@ -1,0 +1,201 @@
+// The store adapters hold orders and refunds to the basis, range and payment state the signed API records:
+// priced after discounts, refunds on the same basis, unpaid checkouts not counted, out-of-range input a 422
+// with nothing written, and Stripe's running refund total exact under concurrent and repeated deliveries.
+import { SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import shopifyOrderRaw from '../../fixtures/shopify-orders-create.json?raw';
+import shopifyRefundRaw from '../../fixtures/shopify-refunds-create.json?raw';
+import signatures from '../../fixtures/signatures.json';
+import stripeChargeRaw from '../../fixtures/stripe-charge-refunded.json?raw';
+import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.json?raw';
+import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
+import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+
+let n = 0;
+const uniq = () => `${Date.now()}${n++}`;
+
+async function stores() {
+  const m = await createMoneyBrand();
+  const shop = `adapters-${uniq()}.myshopify.com`;
+  const stripeAccount = `adapters-${uniq()}`;
+  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: signatures.shopifySecret })).status).toBe(201);
+  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: stripeAccount, secret: signatures.stripeSecret })).status).toBe(201);
+  return { ...m, shop, stripeAccount };
+}
+
+const stripeRequest = async (account: string, raw: string) =>
+  new Request(`${BASE}/v1/webhooks/stripe/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': await signTimestamped(signatures.stripeSecret, raw, Date.now()) }, body: raw });
+const stripe = async (account: string, raw: string) => SELF.fetch(await stripeRequest(account, raw));
+const shopify = async (shop: string, topic: string, raw: string) =>
+  SELF.fetch(`${BASE}/v1/webhooks/shopify`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': shop, 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': await signShopify(signatures.shopifySecret, raw) }, body: raw });
+
+// The fixture event with a fresh PaymentIntent, this brand's code and a current time.
+function sessionEvent(m: { code: string }, patch: Record<string, unknown> = {}, type = 'checkout.session.completed') {
+  const event = JSON.parse(stripeSessionRaw);
+  event.type = type;
+  Object.assign(event.data.object, { payment_intent: `pi_${uniq()}`, metadata: { chorus_code: m.code }, created: Math.floor(Date.now() / 1000) }, patch);
+  return { raw: JSON.stringify(event), paymentIntent: event.data.object.payment_intent as string };
+}
+
+function chargeEvent(paymentIntent: string, patch: Record<string, unknown>) {
+  const event = JSON.parse(stripeChargeRaw);
+  Object.assign(event.data.object, { id: `ch_${paymentIntent}`, payment_intent: paymentIntent }, patch);
+  return JSON.stringify(event);
+}
+
+// The fixture order with a fresh id, this brand's code and a current time.
+function shopifyOrder(m: { code: string }, patch: Record<string, unknown> = {}) {
+  return { ...JSON.parse(shopifyOrderRaw), id: Number(uniq()), created_at: new Date().toISOString(), discount_codes: [{ code: m.code, amount: '14.85', type: 'percentage' }], ...patch };
+}
+
+const written = async (brandId: string) => ({
+  conversions: await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', brandId),
+  refunds: await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', brandId),
+  ledger: await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', brandId),
+});
+const nothing = { conversions: 0, refunds: 0, ledger: 0 };
+const errorCode = async (res: Response) => ({ status: res.status, code: (await json<{ error: { code: string } }>(res)).error.code });
+
+type Receipt = { received: true; data: unknown; ignored?: string };
+type ConversionData = { amountMinor: number; commission: { amountMinor: number } };
+
+describe('Stripe Checkout: what an order is priced on, and when it counts', () => {
+  it('prices on the subtotal after discounts, before shipping and tax (amount_subtotal is before discounts)', async () => {
+    const m = await stores();
+    const body = await json<{ data: ConversionData }>(await stripe(m.stripeAccount, sessionEvent(m).raw));
+    expect(body.data).toMatchObject({ amountMinor: 8415, commission: { amountMinor: 841 } });
+  });
+
+  it('acknowledges a session completed unpaid without recording it, and records it when its payment succeeds', async () => {
+    const m = await stores();
+    const { raw } = sessionEvent(m, { payment_status: 'unpaid' });
+    expect(await json<Receipt>(await stripe(m.stripeAccount, raw))).toEqual({ received: true, ignored: 'payment_pending' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+    const paid = JSON.parse(raw);
+    Object.assign(paid, { id: `evt_${uniq()}`, type: 'checkout.session.async_payment_succeeded' });
+    paid.data.object.payment_status = 'paid';
+    const res = await stripe(m.stripeAccount, JSON.stringify(paid));
+    expect(res.status).toBe(200);
+    expect((await json<{ data: ConversionData }>(res)).data).toMatchObject({ amountMinor: 8415, commission: { amountMinor: 841 } });
+    const failed = sessionEvent(m, { payment_status: 'unpaid' }, 'checkout.session.async_payment_failed');
+    expect(await json<Receipt>(await stripe(m.stripeAccount, failed.raw))).toEqual({ received: true, ignored: 'event_type' });
+    expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 0, ledger: 1 });
+  });
+
+  it('records nothing for a session that needed no payment (100% off), and says so with 200', async () => {
+    const m = await stores();
+    const free = sessionEvent(m, { payment_status: 'no_payment_required', amount_total: 0, total_details: { amount_discount: 9900, amount_shipping: 0, amount_tax: 0 } });
+    const res = await stripe(m.stripeAccount, free.raw);
+    expect(res.status).toBe(200);
+    expect(await json<Receipt>(res)).toEqual({ received: true, data: null });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+
+  it.each([
+    ['created past the Date range', { created: 10_000_000_000_000 }],
+    ['created 25 hours ahead', { created: Math.floor(Date.now() / 1000) + 25 * 3600 }],
+    ['created before year 0', { created: -62_200_000_000 }],
+    ['a subtotal past the cap', { amount_subtotal: 100_000_000_001, amount_total: 100_000_000_001, total_details: { amount_discount: 0 } }],
+    ['a discount larger than the subtotal', { total_details: { amount_discount: 9901 } }],
+    ['a fractional subtotal', { amount_subtotal: 9900.5 }],
+  ])('refuses %s with 422 and writes nothing', async (_, patch) => {
+    const m = await stores();
+    expect(await errorCode(await stripe(m.stripeAccount, sessionEvent(m, patch).raw))).toEqual({ status: 422, code: 'unsupported_payload' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+
+  it('accepts an order of exactly the cap', async () => {
+    const m = await stores();
+    const res = await stripe(m.stripeAccount, sessionEvent(m, { amount_subtotal: 100_000_000_000, total_details: null }).raw);
+    expect((await json<{ data: ConversionData }>(res)).data.amountMinor).toBe(100_000_000_000);
+  });
+});
+
+describe('Stripe charge.refunded', () => {
+  const share = (refunded: number) => Math.floor((refunded * 8415) / 9588);
+
+  it('records concurrent and repeated running totals exactly once: the share of the highest total', async () => {
+    const m = await stores();
+    const { raw, paymentIntent } = sessionEvent(m);
+    await stripe(m.stripeAccount, raw);
+    const deliveries = [1000, 2000, 3000, 4000, 4000, 2000];
+    const first = await Promise.all(await Promise.all(deliveries.map(async (t) => stripeRequest(m.stripeAccount, chargeEvent(paymentIntent, { amount_refunded: t })))).then((reqs) => reqs.map((r) => SELF.fetch(r))));
+    expect(first.map((r) => r.status)).toEqual(deliveries.map(() => 200));
+    // Late and repeated deliveries, in any order, add nothing.
+    for (const t of [3000, 1000, 4000]) expect(await json<Receipt>(await stripe(m.stripeAccount, chargeEvent(paymentIntent, { amount_refunded: t })))).toEqual({ received: true, data: [] });
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(share(4000));
+    expect(await rowCount("SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'", m.brand.brandId)).toBe(-Math.floor((841 * share(4000)) / 8415));
+    // A later refund continues the chain; the full refund takes back the whole commission.
+    await stripe(m.stripeAccount, chargeEvent(paymentIntent, { amount_refunded: 9588, refunded: true }));
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(8415);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  it('takes listed refunds (API versions before 2022-11-15) at their share of the priced amount', async () => {
+    const m = await stores();
+    const { raw, paymentIntent } = sessionEvent(m);
+    await stripe(m.stripeAccount, raw);
+    const created = Math.floor(Date.now() / 1000);
+    const refunds = { object: 'list', has_more: false, data: [{ id: `re_${uniq()}`, object: 'refund', amount: 3672, created, currency: 'usd', status: 'succeeded' }] };
+    const res = await stripe(m.stripeAccount, chargeEvent(paymentIntent, { refunds }));
+    expect((await json<{ data: { amountMinor: number; reversal: { amountMinor: number } }[] }>(res)).data).toMatchObject([{ amountMinor: share(3672), reversal: { amountMinor: -Math.floor((841 * share(3672)) / 8415) } }]);
+  });
+
+  it('refuses a refund created past the Date range, or more refunded than charged, with 422', async () => {
+    const m = await stores();
+    const { paymentIntent } = sessionEvent(m);
+    const refunds = { object: 'list', data: [{ id: 're_x', object: 'refund', amount: 3672, created: 10_000_000_000_000, status: 'succeeded' }] };
+    expect(await errorCode(await stripe(m.stripeAccount, chargeEvent(paymentIntent, { refunds })))).toEqual({ status: 422, code: 'unsupported_payload' });
+    expect(await errorCode(await stripe(m.stripeAccount, chargeEvent(paymentIntent, { amount_refunded: 9589 })))).toEqual({ status: 422, code: 'unsupported_payload' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+});
+
+describe('Shopify: ranges, and refunds on the basis orders are priced on', () => {
+  it('refuses created_at past the Date range with 422 on every delivery, writing nothing', async () => {
+    const m = await stores();
+    const raw = JSON.stringify(shopifyOrder(m, { created_at: '+275760-09-13T00:00:00.000Z' }));
+    for (let i = 0; i < 2; i++) expect(await errorCode(await shopify(m.shop, 'orders/create', raw))).toEqual({ status: 422, code: 'unsupported_payload' });
+    const refund = { ...JSON.parse(shopifyRefundRaw), created_at: '+275760-09-13T00:00:00.000Z' };
+    expect(await errorCode(await shopify(m.shop, 'refunds/create', JSON.stringify(refund)))).toEqual({ status: 422, code: 'unsupported_payload' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+
+  it.each([
+    ['a subtotal past the cap', { current_subtotal_price: '1000000000.01', subtotal_price: '1000000000.01' }],
+    ['a subtotal of twelve digits', { current_subtotal_price: '999999999999.99', subtotal_price: '999999999999.99' }],
+    ['created_at 25 hours ahead', { created_at: new Date(Date.now() + 25 * 3_600_000).toISOString() }],
+  ])('refuses an order with %s with 422 and writes nothing', async (_, patch) => {
+    const m = await stores();
+    expect(await errorCode(await shopify(m.shop, 'orders/create', JSON.stringify(shopifyOrder(m, patch))))).toEqual({ status: 422, code: 'unsupported_payload' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+
+  it("reverses a line refund on the line's subtotal, not the transaction's subtotal plus tax", async () => {
+    const m = await stores();
+    const order = shopifyOrder(m);
+    await shopify(m.shop, 'orders/create', JSON.stringify(order));
+    // As older API versions send it: the line's subtotal as a plain number, no subtotal_set.
+    const refund = { id: Number(uniq()), order_id: order.id, created_at: new Date().toISOString(), refund_line_items: [{ id: 1, line_item_id: 2, quantity: 1, subtotal: 34.0, total_tax: 2.72 }], transactions: [{ id: 3, kind: 'refund', status: 'success', amount: '36.72', currency: 'USD' }] };
+    const res = await shopify(m.shop, 'refunds/create', JSON.stringify(refund));
+    expect((await json<{ data: { amountMinor: number; reversal: { amountMinor: number } } }>(res)).data).toMatchObject({ amountMinor: 3400, reversal: { amountMinor: -Math.floor((841 * 3400) / 8415) } });
+  });
+
+  it('takes no commission back for a shipping-only refund', async () => {
+    const m = await stores();
+    const order = shopifyOrder(m);
+    await shopify(m.shop, 'orders/create', JSON.stringify(order));
+    const refund = {
+      ...JSON.parse(shopifyRefundRaw),
+      id: Number(uniq()),
+      order_id: order.id,
+      refund_line_items: [],
+      order_adjustments: [{ id: 4, order_id: order.id, refund_id: 5, amount: '-5.00', tax_amount: '0.00', kind: 'shipping_refund', reason: 'Shipping refund' }],
+      transactions: [{ id: 6, order_id: order.id, kind: 'refund', gateway: 'shopify_payments', status: 'success', amount: '5.00', currency: 'USD' }],
+    };
+    const res = await shopify(m.shop, 'refunds/create', JSON.stringify(refund));
+    expect(res.status).toBe(200);
+    expect(await json<Receipt>(res)).toEqual({ received: true, data: null });
+    expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 0, ledger: 1 });
+  });
+});
