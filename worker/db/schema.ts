@@ -50,7 +50,10 @@ export const apiKeys = sqliteTable(
   (t) => [index('api_keys_brand').on(t.brandId)],
 );
 
-// Store webhooks: which brand a Shopify shop or Stripe account belongs to, and its signing secret.
+// Store webhooks: which brand a Shopify shop or Stripe account belongs to, and its signing secret. Not unique
+// per account: the secret is the proof, so a brand that connects a shop another brand named first (by mistake
+// or to squat it) only gets the webhooks its own secret verifies, and a brand rotates a secret by connecting
+// the new one before disconnecting the old (routes/admin/keys.ts, lib/brand-secrets.ts).
 export const brandIntegrations = sqliteTable(
   'brand_integrations',
   {
@@ -62,7 +65,7 @@ export const brandIntegrations = sqliteTable(
     secretEnc: text('secret_enc').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('brand_integrations_provider_account').on(t.provider, t.externalAccount), index('brand_integrations_brand').on(t.brandId)],
+  (t) => [index('brand_integrations_account').on(t.provider, t.externalAccount), index('brand_integrations_brand').on(t.brandId)],
 );
 
 export const creators = sqliteTable('creators', {

@@ -9,7 +9,6 @@ export const SECRET_CACHE_TTL_MS = 10_000;
 export type SigningBrand = { id: string; slug: string; timezone: string; currency: string; secrets: string[] };
 
 const bySlug = new TtlCache<SigningBrand | null>(1_000);
-const byIntegration = new TtlCache<SigningBrand | null>(1_000);
 
 type BrandRow = { id: string; slug: string; timezone: string; currency: string };
 
@@ -29,20 +28,32 @@ export async function ingestBrand(env: Env, slug: string): Promise<SigningBrand 
   return bySlug.set(slug, brand ? await withIngestSecrets(env, brand) : null, now, SECRET_CACHE_TTL_MS);
 }
 
-// Shopify shops and Stripe endpoints carry their own webhook secret, kept in brand_integrations.
-export async function integrationBrand(env: Env, provider: 'shopify' | 'stripe', account: string): Promise<SigningBrand | null> {
+// Shopify shops and Stripe endpoints carry their own webhook secret, kept in brand_integrations. An account
+// name is not unique across brands (db/schema.ts): these are the brands that connected it, each with its
+// secrets (two while it rotates one), oldest connection first, and the caller keeps the one whose secret
+// verifies. Bounded, so a name many brands claimed cannot make one webhook cost many HMACs.
+export const MAX_BRANDS_PER_ACCOUNT = 10;
+const byIntegration = new TtlCache<SigningBrand[]>(1_000);
+
+export async function integrationBrands(env: Env, provider: 'shopify' | 'stripe', account: string): Promise<SigningBrand[]> {
   const now = Date.now();
   const key = `${provider}:${account}`;
   const hit = byIntegration.get(key, now);
   if (hit) return hit.value;
-  const row = await env.DB.prepare(
+  const { results } = await env.DB.prepare(
     `SELECT b.id, b.slug, b.timezone, b.currency, i.secret_enc FROM brand_integrations i JOIN brands b ON b.id = i.brand_id
-     WHERE i.provider = ? AND i.external_account = ?`,
+     WHERE i.provider = ? AND i.external_account = ? ORDER BY i.created_at, i.id`,
   )
     .bind(provider, account)
-    .first<BrandRow & { secret_enc: string }>();
-  const brand = row ? { id: row.id, slug: row.slug, timezone: row.timezone, currency: row.currency, secrets: [await openSecret(env.SECRETS_KEY, row.secret_enc)] } : null;
-  return byIntegration.set(key, brand, now, SECRET_CACHE_TTL_MS);
+    .all<BrandRow & { secret_enc: string }>();
+  const brands = new Map<string, SigningBrand>();
+  for (const row of results) {
+    const brand = brands.get(row.id) ?? (brands.size < MAX_BRANDS_PER_ACCOUNT ? { id: row.id, slug: row.slug, timezone: row.timezone, currency: row.currency, secrets: [] } : null);
+    if (!brand) continue;
+    brand.secrets.push(await openSecret(env.SECRETS_KEY, row.secret_enc));
+    brands.set(row.id, brand);
+  }
+  return byIntegration.set(key, [...brands.values()], now, SECRET_CACHE_TTL_MS);
 }
 
 export function forgetBrandSecrets(): void {

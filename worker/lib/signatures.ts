@@ -74,11 +74,13 @@ function toBase64(buf: ArrayBuffer): string {
 }
 
 // Shopify: base64 HMAC-SHA256 of the raw body. Shopify signs no timestamp, so replays are stopped by order-id idempotency.
-export async function verifyShopifyHmac(header: string | undefined | null, rawBody: string, secret: string): Promise<SignatureCheck> {
+// Several secrets while one rotates, as verifyTimestampedSignature takes them: every one is computed.
+export async function verifyShopifyHmac(header: string | undefined | null, rawBody: string, secrets: readonly string[]): Promise<SignatureCheck> {
   if (!header) return { ok: false, reason: 'missing' };
   if (!/^[A-Za-z0-9+/]{43}=$/.test(header)) return { ok: false, reason: 'malformed' };
-  const expected = toBase64(await hmac(secret, rawBody));
-  return timingSafeEqual(expected, header) ? { ok: true } : { ok: false, reason: 'mismatch' };
+  let matched = false;
+  for (const secret of secrets) matched = timingSafeEqual(toBase64(await hmac(secret, rawBody)), header) || matched;
+  return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
 }
 
 export async function signShopify(secret: string, rawBody: string): Promise<string> {

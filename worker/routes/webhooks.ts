@@ -6,10 +6,10 @@ import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
 import { chargeRefundSlice, pricedShare, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
-import { integrationBrand, type SigningBrand } from '../lib/brand-secrets';
+import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { log } from '../lib/log';
-import { verifyShopifyHmac, verifyTimestampedSignature } from '../lib/signatures';
+import { verifyShopifyHmac, verifyTimestampedSignature, type SignatureCheck } from '../lib/signatures';
 import { routeDescriber } from '../openapi/registry';
 import { WebhookReceipt } from '../openapi/schemas';
 
@@ -40,6 +40,28 @@ async function settle<T>(work: Promise<T>, ignoring = IGNORED): Promise<{ result
     log.warn(event, { error: e });
     return { result: null, ignored: e.code };
   }
+}
+
+// The brand, of those that connected this shop or Stripe account name, whose secret verifies the call. An
+// unknown name still costs one HMAC (a stand-in secret), so timing does not tell which names are connected;
+// a header that is missing, malformed or out of tolerance fails the same way for every brand.
+const UNKNOWN_ACCOUNT_SECRETS = ['no-such-account-secret-0000000000'];
+const ACCOUNT_NAME = /^[a-z0-9][a-z0-9.-]{1,99}$/;
+
+async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe', account: string, verify: (secrets: readonly string[]) => Promise<SignatureCheck>) {
+  const brands = ACCOUNT_NAME.test(account) ? await integrationBrands(c.env, provider, account) : [];
+  if (brands.length === 0) {
+    const check = await verify(UNKNOWN_ACCOUNT_SECRETS);
+    return { brand: null, reason: check.ok ? 'mismatch' : check.reason };
+  }
+  let reason = 'mismatch';
+  for (const brand of brands) {
+    const check = await verify(brand.secrets);
+    if (check.ok) return { brand, reason: null };
+    reason = check.reason;
+    if (reason !== 'mismatch') break;
+  }
+  return { brand: null, reason };
 }
 
 async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise<string> {
@@ -113,9 +135,9 @@ export const webhooks = new Hono<AppEnv>()
     async (c) => {
       const shop = c.req.header('x-shopify-shop-domain') ?? '';
       const raw = await c.req.text();
-      const brand = /^[a-z0-9][a-z0-9.-]{1,99}$/.test(shop) ? await integrationBrand(c.env, 'shopify', shop) : null;
-      const check = await verifyShopifyHmac(c.req.header('x-shopify-hmac-sha256'), raw, brand?.secrets[0] ?? 'no-such-shop-secret-000000000000');
-      if (!check.ok || !brand) throw new ApiError(401, 'invalid_signature', 'The X-Shopify-Hmac-Sha256 header did not verify.', { reason: check.ok ? 'mismatch' : check.reason });
+      const header = c.req.header('x-shopify-hmac-sha256');
+      const { brand, reason } = await verifiedBrand(c, 'shopify', shop, (secrets) => verifyShopifyHmac(header, raw, secrets));
+      if (!brand) throw new ApiError(401, 'invalid_signature', 'The X-Shopify-Hmac-Sha256 header did not verify.', { reason });
       const topic = c.req.header('x-shopify-topic');
       const payload = parseJson(raw);
       if (topic === 'orders/create' || topic === 'orders/paid') {
@@ -147,10 +169,10 @@ export const webhooks = new Hono<AppEnv>()
     async (c) => {
       const account = c.req.param('account');
       const raw = await c.req.text();
-      const brand = /^[a-z0-9][a-z0-9.-]{1,99}$/.test(account) ? await integrationBrand(c.env, 'stripe', account) : null;
-      const check = await verifyTimestampedSignature(c.req.header('stripe-signature'), raw, brand?.secrets ?? [], Date.now());
-      if (!check.ok) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason: check.reason });
-      if (!brand) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason: 'mismatch' });
+      const header = c.req.header('stripe-signature');
+      const now = Date.now();
+      const { brand, reason } = await verifiedBrand(c, 'stripe', account, (secrets) => verifyTimestampedSignature(header, raw, secrets, now));
+      if (!brand) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason });
       const event = parseJson(raw) as { type?: unknown; data?: { object?: unknown } };
       const object = event?.data?.object;
       if (event?.type === 'checkout.session.completed' || event?.type === 'checkout.session.async_payment_succeeded') {

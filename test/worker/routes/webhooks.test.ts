@@ -6,7 +6,7 @@ import signatures from '../../fixtures/signatures.json';
 import stripeChargeRaw from '../../fixtures/stripe-charge-refunded.json?raw';
 import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.json?raw';
 import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
-import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, json, rowCount, type TestBrand } from '../fixtures';
 
 let shopCounter = 0;
 
@@ -150,6 +150,55 @@ describe('Stripe webhooks', () => {
     expect(res.status).toBe(422);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe('unsupported_payload');
     expect(await json<Received>(await stripe(m.stripeAccount, JSON.stringify({ type: 'invoice.paid', data: { object: {} } })))).toEqual({ received: true, ignored: 'event_type' });
+  });
+});
+
+describe('store connections', () => {
+  const connect = (brand: TestBrand, provider: 'shopify' | 'stripe', externalAccount: string, secret: string) =>
+    brand.api('POST', '/api/admin/integrations', { provider, externalAccount, secret });
+  const orderFor = (raw: string, id: string) => JSON.stringify({ ...JSON.parse(raw), id });
+  const signedOrder = async (shop: string, secret: string, id: string) => {
+    const raw = orderFor(shopifyOrderRaw, id);
+    return shopify(shop, 'orders/create', raw, await signShopify(secret, raw));
+  };
+  const conversionsOf = (brandId: string) => rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', brandId);
+
+  it("lets the secret, not who named the shop first, decide the brand: a squatter gets nothing and learns nothing", async () => {
+    const owner = await brandWithStores();
+    const squatter = await createMoneyBrand();
+    const squatterSecret = 'a secret the squatter chose 0123456789';
+    // Connecting a name another brand connected is not refused (a 409 would tell the squatter it exists).
+    expect((await connect(squatter.brand, 'shopify', owner.shop, squatterSecret)).status).toBe(201);
+    expect((await connect(squatter.brand, 'stripe', owner.stripeAccount, squatterSecret)).status).toBe(201);
+    expect((await signedOrder(owner.shop, signatures.shopifySecret, 'sq-1')).status).toBe(200);
+    expect((await stripe(owner.stripeAccount, stripeSessionRaw)).status).toBe(200);
+    expect(await conversionsOf(owner.brand.brandId)).toBe(2);
+    // What the squatter's own secret signs lands in the squatter's books only, and a forged one nowhere.
+    expect((await signedOrder(owner.shop, squatterSecret, 'sq-2')).status).toBe(200);
+    expect((await signedOrder(owner.shop, 'neither brand has this secret 000', 'sq-3')).status).toBe(401);
+    expect(await conversionsOf(owner.brand.brandId)).toBe(2);
+    expect(await conversionsOf(squatter.brand.brandId)).toBe(1);
+  });
+
+  it('rotates a secret without a gap: connect the new one, then disconnect the old', async () => {
+    const m = await brandWithStores();
+    const fresh = 'the new shopify secret 0123456789abcdef';
+    const added = await json<{ data: { id: string } }>(await connect(m.brand, 'shopify', m.shop, fresh));
+    expect((await signedOrder(m.shop, signatures.shopifySecret, 'rot-1')).status).toBe(200);
+    expect((await signedOrder(m.shop, fresh, 'rot-2')).status).toBe(200);
+    const third = await connect(m.brand, 'shopify', m.shop, 'a third secret 0123456789abcdef');
+    expect(third.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(third)).error.code).toBe('too_many_secrets');
+    const listed = await json<{ data: { id: string; provider: string; externalAccount: string }[] }>(await m.brand.api('GET', '/api/admin/integrations'));
+    const old = listed.data.find((i) => i.provider === 'shopify' && i.id !== added.data.id)!;
+    expect(JSON.stringify(listed)).not.toContain(signatures.shopifySecret);
+    const other = await createMoneyBrand();
+    expect((await other.brand.api('DELETE', `/api/admin/integrations/${old.id}`)).status).toBe(404);
+    expect((await m.brand.api('DELETE', `/api/admin/integrations/${old.id}`)).status).toBe(200);
+    expect((await signedOrder(m.shop, signatures.shopifySecret, 'rot-3')).status).toBe(401);
+    expect((await signedOrder(m.shop, fresh, 'rot-4')).status).toBe(200);
+    expect(await conversionsOf(m.brand.brandId)).toBe(3);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'integration.deleted'", m.brand.brandId)).toBe(1);
   });
 });
 

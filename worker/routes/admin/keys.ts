@@ -75,27 +75,61 @@ const createIntegration = z.strictObject({
   secret: z.string().min(16).max(256),
 });
 
-export const integrationRoutes = new Hono<AppEnv>().post(
-  '/',
-  op({
-    summary: 'Connect a store',
-    description:
-      "Connects a Shopify shop (`externalAccount` is its myshopify domain, `secret` the webhook signing secret) or a Stripe account (`externalAccount` is any name; its webhooks go to /v1/webhooks/stripe/<externalAccount>, `secret` is the endpoint's signing secret). The secret is sealed at rest.",
-    example: { provider: 'shopify', externalAccount: 'fernway.myshopify.com', secret: 'shpss_0123456789abcdef0123456789abcdef' },
-    responses: { 201: { description: 'Connected.', schema: dataOf(Integration) } },
-    errors: { 409: ['account_taken'] },
-  }),
-  valid('json', createIntegration),
-  async (c) => {
-    const input = c.req.valid('json');
-    const { brandId, keyId } = c.var.admin;
-    const db = database(c.env.DB);
-    const now = Date.now();
-    const row = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };
-    await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now, () =>
-      new ApiError(409, 'account_taken', 'That store account is already connected.'),
-    );
-    forgetBrandSecrets();
-    return c.json({ data: { id: row.id, provider: row.provider, externalAccount: row.externalAccount, createdAt: iso(now) } }, 201);
-  },
-);
+type IntegrationRow = typeof brandIntegrations.$inferSelect;
+const integrationView = (i: IntegrationRow) => ({ id: i.id, provider: i.provider, externalAccount: i.externalAccount, createdAt: iso(i.createdAt) });
+
+// A brand rotates a store's secret by connecting the new one, then disconnecting the old: two at a time.
+const MAX_SECRETS_PER_ACCOUNT = 2;
+
+export const integrationRoutes = new Hono<AppEnv>()
+  .get('/', op({ summary: 'List connected stores', description: 'Oldest first. The secrets are never shown again.', responses: { 200: { description: "The brand's store connections.", schema: listOf(Integration) } } }), async (c) => {
+    const rows = await database(c.env.DB).select().from(brandIntegrations).where(eq(brandIntegrations.brandId, c.var.admin.brandId)).orderBy(brandIntegrations.createdAt, brandIntegrations.id);
+    return c.json({ data: rows.map(integrationView) });
+  })
+  .post(
+    '/',
+    op({
+      summary: 'Connect a store',
+      description:
+        "Connects a Shopify shop (`externalAccount` is its myshopify domain, `secret` the webhook signing secret) or a Stripe account (`externalAccount` is any name; its webhooks go to /v1/webhooks/stripe/<externalAccount>, `secret` is the endpoint's signing secret). The secret is sealed at rest, and it is what ties a webhook to this brand: a name another brand also connected gets only the webhooks this secret verifies. To rotate a secret, connect the new one, then disconnect the old; the store's webhooks verify against either in between (at most two per store).",
+      example: { provider: 'shopify', externalAccount: 'fernway.myshopify.com', secret: 'shpss_0123456789abcdef0123456789abcdef' },
+      responses: { 201: { description: 'Connected.', schema: dataOf(Integration) } },
+      errors: { 409: ['too_many_secrets'] },
+    }),
+    valid('json', createIntegration),
+    async (c) => {
+      const input = c.req.valid('json');
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const same = and(eq(brandIntegrations.brandId, brandId), eq(brandIntegrations.provider, input.provider), eq(brandIntegrations.externalAccount, input.externalAccount));
+      if ((await db.$count(brandIntegrations, same)) >= MAX_SECRETS_PER_ACCOUNT) {
+        throw new ApiError(409, 'too_many_secrets', `This store already has ${MAX_SECRETS_PER_ACCOUNT} secrets connected; disconnect the old one first.`);
+      }
+      const now = Date.now();
+      const row: IntegrationRow = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };
+      await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now);
+      forgetBrandSecrets();
+      return c.json({ data: integrationView(row) }, 201);
+    },
+  )
+  .delete(
+    '/:id',
+    op({
+      summary: 'Disconnect a store',
+      description: "Its secret stops verifying at once in this isolate and within 10 seconds everywhere; the store's webhooks then answer 401 unless another secret is connected for it.",
+      params: { id: 'The integration id.' },
+      responses: { 200: { description: 'Disconnected.', schema: dataOf(Integration) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const db = database(c.env.DB);
+      const where = and(eq(brandIntegrations.id, c.req.param('id')), eq(brandIntegrations.brandId, brandId));
+      const existing = await db.query.brandIntegrations.findFirst({ where });
+      if (!existing) throw notFound('integration');
+      const now = Date.now();
+      await writeAudited(db, db.delete(brandIntegrations).where(where), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.deleted', targetType: 'integration', targetId: existing.id }, now);
+      forgetBrandSecrets();
+      return c.json({ data: integrationView(existing) });
+    },
+  );
