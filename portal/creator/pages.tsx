@@ -82,14 +82,13 @@ export const LinkUnusablePage: FC<{ what: string }> = ({ what }) => (
   </Page>
 );
 
-// An invite for an account another brand shares: its first password is set from a link mailed to the account.
+// An invite's page: the first password is set from a link mailed to the account's own address.
 export const EmailLinkPage: FC<{ action: string; name: string; email: string; error?: string }> = ({ action, name, email, error }) => (
   <Page title="Welcome to Chorus">
     <section class="card narrow">
       <h1>Welcome to Chorus</h1>
       <p>
-        <strong>{name}</strong> ({email}) already works with another brand on Chorus. To keep that account safe, its password can only be set from a link
-        we email to that address.
+        Hi {name}. To make sure this account is yours, we'll email a link to <strong>{email}</strong> where you choose your password.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action={action} class="stack">

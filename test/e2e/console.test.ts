@@ -75,8 +75,12 @@ function creatorClient() {
     return location;
   };
   return {
-    async acceptInvite(inviteUrl: string, password: string) {
-      await redirectTo(await send('POST', new URL(inviteUrl).pathname, { password, confirm: password }), /\/\?welcome=1$/);
+    // The invite's page mails the creator a link; the password is set there.
+    async acceptInvite(inviteUrl: string, email: string, password: string) {
+      expect((await send('POST', `${new URL(inviteUrl).pathname}/email`, {})).status).toBe(200);
+      const [link] = (await server.mailedLinks(email)).slice(-1);
+      expect(link, `a link mailed to ${email}`).toBeTruthy();
+      await redirectTo(await send('POST', new URL(link!).pathname, { password, confirm: password }), /\/\?welcome=1$/);
     },
     async submitDraft(draft: { draftUrl: string; caption: string; storyFormat: string; confirm?: boolean }): Promise<string> {
       const html = await (await send('GET', '/submissions/new')).text();
@@ -309,7 +313,7 @@ describe('brand console in Chromium', () => {
       [priya!, '#ad Texture first: a fingertip of Night Balm, then my whole evening routine. #NightBalm', false],
       [jonas!, '#ad Trail days, windburn nights: what I pack now. #NightBalm', false],
     ] as const) {
-      await who.client.acceptInvite(who.invite, `${who.handle} picked a long password`);
+      await who.client.acceptInvite(who.invite, who.email, `${who.handle} picked a long password`);
       drafts[who.handle] = await who.client.submitDraft({ draftUrl: `https://drive.example/${who.handle}/night-balm-v1`, caption, storyFormat: 'before_after', confirm });
     }
 

@@ -145,11 +145,21 @@ describe('creator portal in Chromium', () => {
     const page = await newPage(context);
     const password = 'cold mornings, warm balm';
 
-    // ----- Invite: choose a password, land on home -----
+    // ----- Invite: a link mailed to Maya's own address, where she chooses a password and lands on home -----
     await page.goto(inviteUrl);
     expect(await textOf(page, 'h1')).toBe('Welcome to Chorus');
-    expect(await main(page).innerText()).toContain(`Maya Lindqvist (${email})`);
+    expect(await main(page).innerText()).toContain(`Hi Maya Lindqvist. To make sure this account is yours, we'll email a link to ${email}`);
     await capture(page, '01-invite');
+    await page.getByRole('button', { name: 'Email me the link' }).click();
+    await page.waitForLoadState();
+    expect(await textOf(page, 'h1')).toBe('Check your email');
+    await capture(page, '01-invite-mailed');
+    const mailed = await server.mailedLinks(email);
+    expect(mailed).toHaveLength(1);
+    await page.goto(mailed[0]!);
+    expect(await textOf(page, 'h1')).toBe('Welcome to Chorus');
+    expect(await main(page).innerText()).toContain(`Maya Lindqvist (${email})`);
+    await capture(page, '01-set-password');
     await page.getByLabel('New password').fill(password);
     await page.getByLabel('Repeat the password').fill(password);
     await navigate(page, () => page.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);

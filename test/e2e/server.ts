@@ -38,6 +38,9 @@ export type ChorusServer = {
   owner: ConsoleOwner | null;
   /** What workerd and the worker printed (console output, unhandled errors), for failure messages. */
   output: () => string;
+  /** The links mailed to `to`, oldest first, once there are at least `count` (locally a message is a
+   * `message_sent` log line, worker/lib/messages.ts, which reaches us a moment after the response). */
+  mailedLinks: (to: string, count?: number) => Promise<string[]>;
   stop: () => Promise<void>;
 };
 
@@ -148,6 +151,18 @@ export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<st
       adminKey,
       owner: opts.owner ?? null,
       output: () => lines.join('\n'),
+      async mailedLinks(to, count = 1) {
+        const links = () =>
+          lines.flatMap((line) => {
+            const at = line.indexOf('{"');
+            if (at < 0 || !line.includes('"message_sent"')) return [];
+            const { fields } = JSON.parse(line.slice(at)) as { fields?: { to?: string; text?: string } };
+            const url = fields?.to === to ? /https?:\/\/\S+/.exec(fields.text ?? '')?.[0] : undefined;
+            return url ? [url] : [];
+          });
+        for (let waited = 0; links().length < count && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        return links();
+      },
       async stop() {
         await running.dispose();
         await rm(tmp, { recursive: true, force: true });

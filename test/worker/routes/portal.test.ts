@@ -37,14 +37,24 @@ async function invitePath(brand: TestBrand, creatorId: string): Promise<string> 
   return new URL(invite.data.inviteUrl).pathname;
 }
 
-// A money brand whose creator accepted an invite and is signed in.
+// What the invite page's button mails: the reset link, which only the account's address receives.
+async function mailedLink(invite: string, ip?: string): Promise<{ res: Response; link: string | null; to: string | null }> {
+  const sent: Message[] = [];
+  setTransport(async (msg) => void sent.push(msg));
+  const res = await post(`${invite}/email`, {}, { ip });
+  setTransport(logTransport);
+  const text = sent[0]?.text ?? '';
+  const url = /https?:\/\/\S+/.exec(text)?.[0];
+  return { res, link: url ? new URL(url).pathname : null, to: sent[0]?.to ?? null };
+}
+
+// A money brand whose creator accepted an invite (through the mailed link) and is signed in.
 async function signedInCreator(opts: Parameters<typeof createMoneyBrand>[0] = {}) {
   const m = await createMoneyBrand(opts);
-  const invite = await json<{ data: { inviteUrl: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
-  const path = new URL(invite.data.inviteUrl).pathname;
-  const res = await post(path, { password: PASSWORD, confirm: PASSWORD });
+  const { link } = await mailedLink(await invitePath(m.brand, m.creator.id));
+  const res = await post(link!, { password: PASSWORD, confirm: PASSWORD });
   expect(res.status).toBe(303);
-  return { ...m, cookie: sessionCookie(res), invitePath: path, email: `${m.handle}@creators.test` };
+  return { ...m, cookie: sessionCookie(res), resetPath: link!, email: `${m.handle}@creators.test` };
 }
 
 afterEach(() => {
@@ -53,14 +63,24 @@ afterEach(() => {
 });
 
 describe('invites', () => {
-  it('sets a password, signs the creator in with a hardened cookie and activates the enrollment', async () => {
+  it('lead to a link mailed to the creator, which sets the password, signs in with a hardened cookie and activates the enrollment', async () => {
     const m = await createMoneyBrand();
     await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
     const invite = await json<{ data: { inviteUrl: string; expiresAt: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
     const token = invite.data.inviteUrl.split('/invite/')[1]!;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 random bits
-    expect((await get(`/invite/${token}`)).status).toBe(200);
-    const res = await post(`/invite/${token}`, { password: PASSWORD, confirm: PASSWORD });
+    const page = await get(`/invite/${token}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Email me the link');
+    // The invite itself sets nothing: its old password form lands back on the page.
+    const direct = await post(`/invite/${token}`, { password: PASSWORD, confirm: PASSWORD });
+    expect([direct.status, direct.headers.get('location'), direct.headers.get('set-cookie')]).toEqual([303, `/invite/${token}`, null]);
+    const { res: sentPage, link, to } = await mailedLink(`/invite/${token}`);
+    expect(sentPage.status).toBe(200);
+    expect(await sentPage.text()).not.toContain('/reset/'); // the link goes to the inbox only
+    expect(to).toBe(`${m.handle}@creators.test`);
+    expect(await (await get(link!)).text()).toContain('Welcome to Chorus');
+    const res = await post(link!, { password: PASSWORD, confirm: PASSWORD });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/?welcome=1');
     const cookie = res.headers.get('set-cookie')!;
@@ -71,6 +91,7 @@ describe('invites', () => {
     expect(cookie).toMatch(/Path=\//);
     expect(cookie).not.toMatch(/Domain=/i);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'invite' AND used_at IS NOT NULL", m.creator.id)).toBe(1); // accepted
     const home = await get('/', sessionCookie(res));
     expect(home.status).toBe(200);
     expect(await home.text()).toContain(m.code);
@@ -78,79 +99,70 @@ describe('invites', () => {
 
   it('cannot be used twice, after expiry, or with a short password', async () => {
     const m = await createMoneyBrand();
-    const path = await invitePath(m.brand, m.creator.id);
-    expect((await post(path, { password: 'short', confirm: 'short' })).status).toBe(422);
-    expect((await post(path, { password: PASSWORD, confirm: `${PASSWORD}x` })).status).toBe(422);
+    const invite = await invitePath(m.brand, m.creator.id);
+    const { link } = await mailedLink(invite);
+    expect((await post(link!, { password: 'short', confirm: 'short' })).status).toBe(422);
+    expect((await post(link!, { password: PASSWORD, confirm: `${PASSWORD}x` })).status).toBe(422);
     await env.DB.prepare('UPDATE account_tokens SET expires_at = ? WHERE creator_id = ? AND used_at IS NULL').bind(Date.now() - 1, m.creator.id).run();
-    expect((await get(path)).status).toBe(410);
-    expect((await post(path, { password: PASSWORD, confirm: PASSWORD })).status).toBe(410);
+    for (const path of [invite, link!]) {
+      expect((await get(path)).status).toBe(410);
+      expect((await post(path, { password: PASSWORD, confirm: PASSWORD })).status).toBe(path === invite ? 303 : 410);
+    }
+    expect((await post(`${invite}/email`, {})).status).toBe(410);
     expect((await get('/invite/not-a-token')).status).toBe(410);
-    const fresh = await invitePath(m.brand, m.creator.id);
+    const fresh = (await mailedLink(await invitePath(m.brand, m.creator.id))).link!;
     expect((await post(fresh, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
     expect((await post(fresh, { password: 'another long password', confirm: 'another long password' })).status).toBe(410);
   });
 
-  it('never replaces a password: an invite for an account that has one leads to sign-in, and older invites expire', async () => {
+  it('lets only one of several concurrent submissions of the same link win', async () => {
     const m = await createMoneyBrand();
-    const older = await invitePath(m.brand, m.creator.id);
-    const used = await invitePath(m.brand, m.creator.id);
-    expect((await post(used, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
-    expect((await get(older)).status).toBe(410); // retired when the password was set
-    const later = await invitePath(m.brand, m.creator.id);
-    for (const res of [await get(later), await post(later, { password: 'a password the brand chose', confirm: 'a password the brand chose' })]) {
-      expect(res.status).toBe(303);
-      expect(res.headers.get('location')).toBe('/login?next=/');
-      expect(res.headers.get('set-cookie')).toBeNull();
-    }
-    expect((await post('/login', { email: `${m.handle}@creators.test`, password: PASSWORD })).status).toBe(303);
-    expect((await post('/login', { email: `${m.handle}@creators.test`, password: 'a password the brand chose' })).status).toBe(401);
+    const { link } = await mailedLink(await invitePath(m.brand, m.creator.id));
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => post(link!, { password: `${PASSWORD} ${i}`, confirm: `${PASSWORD} ${i}` })));
+    expect(results.filter((r) => r.status === 303)).toHaveLength(1);
   });
 
-  it("lets no brand take over an account another brand shares, even before its first password", async () => {
-    // Brand B adds the email of brand A's creator to its own roster and asks for an invite link, which B receives.
+  it('never let a brand set or replace a password: not first, not for a shared account, not with an older link', async () => {
+    // Brand A adds an email first and opens its own invite: it can only have a link mailed to that address.
     const a = await createMoneyBrand();
     const email = `${a.handle}@creators.test`;
-    const b = await createBrand();
     const aInvite = await invitePath(a.brand, a.creator.id);
+    const b = await createBrand();
     expect((await b.api('POST', '/api/admin/creators', { email, handle: a.handle, displayName: 'Not Sarah' })).status).toBe(201);
     const bInvite = await invitePath(b, a.creator.id);
-    const sent: Message[] = [];
-    setTransport(async (msg) => void sent.push(msg));
     for (const path of [aInvite, bInvite]) {
-      const page = await get(path);
-      expect(page.status).toBe(200);
-      expect(await page.text()).toContain('Email me the link');
-      const refused = await post(path, { password: 'a password the brand chose', confirm: 'a password the brand chose' });
-      expect(refused.status).toBe(409);
-      expect(refused.headers.get('set-cookie')).toBeNull();
+      expect((await post(path, { password: 'a password the brand chose', confirm: 'a password the brand chose' })).headers.get('set-cookie')).toBeNull();
+      expect((await mailedLink(path)).to).toBe(email);
     }
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND password_hash IS NULL', a.creator.id)).toBe(1);
-    expect(sent).toHaveLength(0);
-
-    // The creator asks for the link; it goes to the account's own address only.
-    const asked = await post(`${aInvite}/email`, {});
-    expect(asked.status).toBe(200);
-    expect(await asked.text()).not.toContain('/reset/');
-    expect(sent.map((msg) => msg.to)).toEqual([email]);
-    const reset = new URL(/https?:\/\/\S+/.exec(sent[0]!.text)![0]).pathname;
-    expect(await (await get(reset)).text()).toContain('Welcome to Chorus');
-    expect((await post(reset, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
-    for (const path of [aInvite, bInvite]) expect((await get(path)).status).toBe(410); // retired with the password set
-    expect((await post(`${bInvite}/email`, {})).status).toBe(410);
-    expect(sent).toHaveLength(1);
-    // And once it has a password, a new link from either brand only leads to sign-in.
-    const later = await invitePath(b, a.creator.id);
-    expect((await post(later, { password: 'a password the brand chose', confirm: 'a password the brand chose' })).headers.get('location')).toBe('/login?next=/');
+    // The creator sets it from the mail; every other open link closes.
+    const { link } = await mailedLink(bInvite);
+    expect((await post(link!, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
+    expect((await get(aInvite)).status).toBe(410);
+    // And a new link from either brand only leads to sign-in; the password stays the creator's.
+    for (const brand of [a.brand, b]) {
+      const later = await invitePath(brand, a.creator.id);
+      for (const res of [await get(later), await post(`${later}/email`, {})]) expect(res.headers.get('location')).toBe('/login?next=/');
+    }
     expect((await post('/login', { email, password: PASSWORD })).status).toBe(303);
   });
 
-  it('lets only one of several concurrent submissions of the same invite win', async () => {
+  it('mail at most a few links a day to one address, and a few a minute, whoever asks', async () => {
     const m = await createMoneyBrand();
-    const invite = await json<{ data: { inviteUrl: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
-    const path = new URL(invite.data.inviteUrl).pathname;
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => post(path, { password: `${PASSWORD} ${i}`, confirm: `${PASSWORD} ${i}` })));
-    expect(results.filter((r) => r.status === 303)).toHaveLength(1);
-  });
+    const invite = await invitePath(m.brand, m.creator.id);
+    await inOneRateWindow();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await mailedLink(invite)).res.status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(await rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'reset'", m.creator.id)).toBe(5);
+    // The day's links are spent: the brand's reset is refused too, and nothing more is mailed.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const reset = await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`);
+    expect(reset.status).toBe(429);
+    expect(reset.headers.get('retry-after')).toBeTruthy();
+    expect(sent).toHaveLength(0);
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 });
 
 describe('sign-in', () => {
@@ -421,14 +433,14 @@ describe('hostile forms', () => {
     const m = await signedInCreator();
     const broken = { 'content-type': 'multipart/form-data; boundary=xyz' };
     const fresh = await createMoneyBrand();
-    const invite = await invitePath(fresh.brand, fresh.creator.id);
-    for (const path of ['/login', '/console/login', invite, '/earnings/payout-details', '/submissions']) {
+    const { link } = await mailedLink(await invitePath(fresh.brand, fresh.creator.id));
+    for (const path of ['/login', '/console/login', link!, '/earnings/payout-details', '/submissions']) {
       const res = await raw(path, { ...broken, cookie: m.cookie }, 'garbage');
       expect(res.status, path).toBe(400);
       expect(res.headers.get('content-type'), path).toMatch(/^text\/html/);
     }
     expect((await raw('/login', broken, 'garbage')).status).toBe(400);
-    expect((await get(invite)).status).toBe(200); // still unused
+    expect((await get(link!)).status).toBe(200); // still unused
     expect((await raw('/login', { 'content-type': 'application/json' }, '{}')).status).toBe(415);
   });
 

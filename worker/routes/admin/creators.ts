@@ -6,8 +6,7 @@ import { database } from '../../db/client';
 import { auditLog, brandCreators, creators } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { issueAccountToken } from '../../db/account-tokens';
-import { sendMessage } from '../../lib/messages';
+import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_DAY } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
@@ -102,7 +101,7 @@ export const creatorRoutes = new Hono<AppEnv>()
     op({
       summary: 'Create an invite link',
       description:
-        "A single-use link for the creator to set a first password; the brand sends it. The link never replaces a password: for an account that has one, it leads to sign-in. An account another brand shares gets its first password from a link Chorus mails to the account's own address, which the invite page offers.",
+        "A link for the brand to send the creator (by email, DM, anything). It never sets a password itself: its page mails a one-hour link to the creator's own address, where they choose one, so no one but the address's owner can take the account. For an account that already has a password it leads to sign-in.",
       params: creatorId,
       responses: { 201: { description: 'The invite link and when it expires.', schema: dataOf(Invite) } },
       errors: { 404: ['not_found'] },
@@ -123,18 +122,15 @@ export const creatorRoutes = new Hono<AppEnv>()
       description: "Mailed only to the creator's own address, so no brand can take over a shared account.",
       params: creatorId,
       responses: { 201: { description: 'Sent.', schema: dataOf(PasswordResetSent) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 429: ['rate_limited'] },
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
       const now = Date.now();
-      const { token, expiresAt } = await issueAccountToken(c.env.DB, 'reset', creator.id, brandId, now);
-      await sendMessage({
-        to: creator.email,
-        subject: 'Reset your Chorus password',
-        text: `Open this link within the hour to choose a new password: ${new URL(c.req.url).origin}/reset/${token}`,
-      });
+      const sent = await mailPasswordLink(c.env.DB, creator, brandId, new URL(c.req.url).origin, now);
+      if (!sent) throw new ApiError(429, 'rate_limited', `This creator has been mailed ${MAX_MAILED_LINKS_PER_DAY} links in the last 24 hours; try again later.`, undefined, { 'Retry-After': '3600' });
+      const { expiresAt } = sent;
       await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id }, now));
       return c.json({ data: { sent: true, expiresAt: iso(expiresAt) } }, 201);
     },

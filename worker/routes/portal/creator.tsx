@@ -4,13 +4,12 @@ import { createMiddleware } from 'hono/factory';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { BriefPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { consumeTokenStatement, findUsableToken, inviteUse, issueAccountToken, retireOtherTokensStatement, type AccountToken, type TokenPurpose } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, mailPasswordLink, type AccountToken } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { sendMessage } from '../../lib/messages';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
@@ -86,84 +85,74 @@ creatorPortal.post('/logout', async (c) => {
 
 // ---------- Invite and reset: set a password through a single-use link ----------
 
-// The heading follows the account, not the link: a shared account's first password comes through a reset link.
+// The heading follows the account: a first password, or a new one.
 const SET_PASSWORD_PAGES = {
   first: { heading: 'Welcome to Chorus', intro: 'Choose a password for' },
   change: { heading: 'Choose a new password', intro: 'Set a new password for' },
 };
 const setPasswordPage = (token: AccountToken) => SET_PASSWORD_PAGES[token.has_password ? 'change' : 'first'];
-const LINK_NAMES: Record<TokenPurpose, string> = { invite: 'invitation', reset: 'password reset' };
 
-function tokenRoutes(purpose: TokenPurpose) {
-  const path = `/${purpose}/:token`;
-  const unusable = (c: Context) => c.html(<LinkUnusablePage what={LINK_NAMES[purpose]} />, 410);
-  // An invite that may not set a password (db/account-tokens.ts, inviteUse): to sign-in, or to the emailed link.
-  const elsewhere = (c: Context, token: AccountToken, raw: string, status: 200 | 409) => {
-    const use = purpose === 'invite' ? inviteUse(token) : 'set_password';
-    if (use === 'sign_in') return c.redirect('/login?next=/', 303);
-    if (use === 'email_link') return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} />, status);
-    return null;
-  };
+// An invite leads to sign-in, or to the mailed link that sets the first password (db/account-tokens.ts).
+creatorPortal.get('/invite/:token', async (c) => {
+  const raw = c.req.param('token');
+  const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
+  if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
+  if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
+  return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} />);
+});
 
-  creatorPortal.get(path, async (c) => {
-    const raw = c.req.param('token') ?? '';
-    const token = await findUsableToken(c.env.DB, purpose, raw, Date.now());
-    if (!token) return unusable(c);
-    return elsewhere(c, token, raw, 200) ?? c.html(<SetPasswordPage {...setPasswordPage(token)} action={`/${purpose}/${raw}`} name={token.display_name} email={token.email} />);
-  });
+// Invite pages from before links were mailed posted a password here: they land on the page above.
+creatorPortal.post('/invite/:token', (c) => c.redirect(`/invite/${c.req.param('token')}`, 303));
 
-  creatorPortal.post(path, async (c) => {
-    const now = Date.now();
-    const raw = c.req.param('token') ?? '';
-    const token = await findUsableToken(c.env.DB, purpose, raw, now);
-    if (!token) return unusable(c);
-    const redirected = elsewhere(c, token, raw, 409);
-    if (redirected) return redirected;
-    const form = await formBody(c);
-    const password = form.password ?? '';
-    const problem = passwordProblem(password) ?? (password === form.confirm ? null : 'The two passwords are different.');
-    if (problem) return c.html(<SetPasswordPage {...setPasswordPage(token)} action={`/${purpose}/${raw}`} name={token.display_name} email={token.email} error={problem} />, 422);
-    const hash = await hashPassword(password);
-    // The password only changes if this request is the one that consumed the token.
-    const consumedNow = 'EXISTS (SELECT 1 FROM account_tokens WHERE token_hash = ? AND used_at = ?)';
-    const [consumed] = await c.env.DB.batch([
-      consumeTokenStatement(c.env.DB, token.token_hash, now),
-      c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${consumedNow}`).bind(hash, token.creator_id, token.token_hash, now),
-      c.env.DB.prepare(`UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${consumedNow}`).bind(token.creator_id, token.brand_id, token.token_hash, now),
-      retireOtherTokensStatement(c.env.DB, token.creator_id, token.token_hash, now),
-      revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now),
-    ]);
-    if (!consumed || consumed.meta.changes !== 1) return unusable(c);
-    await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
-    return c.redirect('/?welcome=1', 303);
-  });
-}
-
-// A shared account's first password: a reset link mailed to the account's own address, valid for an hour.
-// Limited per account, so the button cannot be used to flood a creator's inbox.
+// Limited per account and per address before anything is looked up or sent, and per account per day
+// (mailPasswordLink), so the button cannot be used to flood a creator's inbox.
 creatorPortal.post('/invite/:token/email', async (c) => {
   const now = Date.now();
-  const raw = c.req.param('token') ?? '';
+  const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
-  if (!token) return c.html(<LinkUnusablePage what={LINK_NAMES.invite} />, 410);
-  // Anything else (a password set meanwhile) is what the invite page now shows.
-  if (inviteUse(token) !== 'email_link') return c.redirect(`/invite/${raw}`, 303);
+  if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
+  if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
   const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email };
-  if (!(await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })).success) {
+  const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
+  const sent = byIp.success && byAccount.success ? await mailPasswordLink(c.env.DB, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now) : null;
+  if (!sent) {
     c.header('Retry-After', '60');
-    return c.html(<EmailLinkPage {...page} error="We just sent a link. Check your inbox, or wait a minute and try again." />, 429);
+    return c.html(<EmailLinkPage {...page} error="We have sent links to this address already. Check your inbox (and spam folder), or try again later." />, 429);
   }
-  const reset = await issueAccountToken(c.env.DB, 'reset', token.creator_id, token.brand_id, now);
-  await sendMessage({
-    to: token.email,
-    subject: 'Set your Chorus password',
-    text: `Open this link within the hour to choose your password: ${new URL(c.req.url).origin}/reset/${reset.token}`,
-  });
   return c.html(<LinkSentPage email={token.email} />);
 });
 
-tokenRoutes('invite');
-tokenRoutes('reset');
+// A reset link (mailed only to the account's address) sets the password, once, and signs the creator in.
+creatorPortal.get('/reset/:token', async (c) => {
+  const raw = c.req.param('token');
+  const token = await findUsableToken(c.env.DB, 'reset', raw, Date.now());
+  if (!token) return c.html(<LinkUnusablePage what="password" />, 410);
+  return c.html(<SetPasswordPage {...setPasswordPage(token)} action={`/reset/${raw}`} name={token.display_name} email={token.email} />);
+});
+
+creatorPortal.post('/reset/:token', async (c) => {
+  const now = Date.now();
+  const raw = c.req.param('token');
+  const token = await findUsableToken(c.env.DB, 'reset', raw, now);
+  if (!token) return c.html(<LinkUnusablePage what="password" />, 410);
+  const form = await formBody(c);
+  const password = form.password ?? '';
+  const problem = passwordProblem(password) ?? (password === form.confirm ? null : 'The two passwords are different.');
+  if (problem) return c.html(<SetPasswordPage {...setPasswordPage(token)} action={`/reset/${raw}`} name={token.display_name} email={token.email} error={problem} />, 422);
+  const hash = await hashPassword(password);
+  // The password only changes if this request is the one that consumed the link.
+  const consumedNow = 'EXISTS (SELECT 1 FROM account_tokens WHERE token_hash = ? AND used_at = ?)';
+  const [consumed] = await c.env.DB.batch([
+    consumeResetStatement(c.env.DB, token.token_hash, now),
+    c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${consumedNow}`).bind(hash, token.creator_id, token.token_hash, now),
+    c.env.DB.prepare(`UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${consumedNow}`).bind(token.creator_id, token.brand_id, token.token_hash, now),
+    closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
+    revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now),
+  ]);
+  if (!consumed || consumed.meta.changes !== 1) return c.html(<LinkUnusablePage what="password" />, 410);
+  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
+  return c.redirect('/?welcome=1', 303);
+});
 
 // ---------- Signed-in pages ----------
 
