@@ -93,8 +93,11 @@ export function shopifyOrder(order: unknown, clickParam: string, now: number): P
 
 // refunds/create: a refund takes back its line items' subtotal in shop money, the basis the order was priced
 // on (its subtotal after discounts, before tax and shipping), whatever the money refunded included: tax,
-// shipping, or the shopper's currency (Shopify Markets). A refund that paid nothing back, or took back no
-// goods (shipping only, an order adjustment), changes no commission: null, nothing to record.
+// shipping, or the shopper's currency (Shopify Markets), plus any amount refunded beyond its lines (a
+// refund_discrepancy adjustment, negative when more went back; shipping_refund adjustments are shipping).
+// A refund with no refund transaction that succeeded or is still pending (a restock, or one whose payment
+// failed), or that took back no goods, changes no commission: null, nothing to record. Pending counts:
+// Shopify sends no second refunds/create when it succeeds.
 export function shopifyRefund(refund: unknown, shopCurrency: string, now: number): Parsed<RefundInput | null> {
   if (!isObject(refund)) return { ok: false, reason: 'refund is not an object' };
   const refundId = str(refund.id);
@@ -103,11 +106,15 @@ export function shopifyRefund(refund: unknown, shopCurrency: string, now: number
   if (!refundId || !orderId) return { ok: false, reason: 'refund id or order id missing' };
   if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'created_at invalid or out of range' };
   const transactions = Array.isArray(refund.transactions) ? refund.transactions : [];
-  if (!transactions.some((t) => isObject(t) && t.kind === 'refund' && t.status === 'success')) return { ok: true, value: null };
+  if (!transactions.some((t) => isObject(t) && t.kind === 'refund' && (t.status === 'success' || t.status === 'pending'))) return { ok: true, value: null };
   const goods = lineItemsSubtotal(refund.refund_line_items, shopCurrency);
   if (goods === null) return { ok: false, reason: 'refund line item subtotals invalid or out of range' };
-  if (goods.amountMinor === 0) return { ok: true, value: null };
-  return { ok: true, value: { refundId, orderId, amountMinor: goods.amountMinor, currency: goods.currency, occurredAt } };
+  const beyond = discrepancyRefunded(refund.order_adjustments, goods.currency);
+  if (beyond === null) return { ok: false, reason: 'order adjustment amounts invalid' };
+  const amountMinor = Math.max(0, goods.amountMinor + beyond);
+  if (amountMinor === 0) return { ok: true, value: null };
+  if (amountMinor > MAX_AMOUNT_MINOR) return { ok: false, reason: 'refund amount out of range' };
+  return { ok: true, value: { refundId, orderId, amountMinor, currency: goods.currency, occurredAt } };
 }
 
 // The refunded line items' subtotal in shop money (`subtotal_set`; the plain `subtotal` of payloads without
@@ -126,6 +133,22 @@ function lineItemsSubtotal(lines: unknown, shopCurrency: string): { amountMinor:
     if (minor === null || (total += minor) > MAX_AMOUNT_MINOR) return null;
   }
   return { amountMinor: total, currency: currency ?? shopCurrency };
+}
+
+// What refund_discrepancy adjustments refunded beyond the lines, in the refund's currency (shop money where
+// given): their amounts are negative for money sent back. null when one is unreadable.
+function discrepancyRefunded(adjustments: unknown, currency: string): number | null {
+  let total = 0;
+  for (const a of Array.isArray(adjustments) ? adjustments : []) {
+    if (!isObject(a) || a.kind !== 'refund_discrepancy') continue;
+    const value = isObject(a.amount_set) && isObject(a.amount_set.shop_money) ? a.amount_set.shop_money.amount : a.amount;
+    const text = typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '';
+    const sentBack = text.startsWith('-');
+    const minor = decimalToMinor(sentBack ? text.slice(1) : text, currency);
+    if (minor === null || minor > MAX_AMOUNT_MINOR) return null;
+    total += sentBack ? minor : -minor;
+  }
+  return total;
 }
 
 /** A Checkout Session that completed without its payment yet (a delayed payment method): checkout.session.async_payment_succeeded records it. */

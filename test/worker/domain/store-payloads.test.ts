@@ -54,6 +54,13 @@ describe('store payloads', () => {
     // Shipping only, or no money paid back: no commission changes.
     expect(shopifyRefund({ ...refund, refund_line_items: [] }, 'USD', NOW)).toEqual({ ok: true, value: null });
     expect(shopifyRefund({ ...refund, transactions: [{ kind: 'refund', status: 'failure', amount: '64.86', currency: 'USD' }] }, 'USD', NOW)).toEqual({ ok: true, value: null });
+    expect(shopifyRefund({ ...refund, transactions: [{ kind: 'refund', status: 'pending', amount: '64.86', currency: 'USD' }] }, 'USD', NOW)).toMatchObject({ ok: true, value: { amountMinor: 5450 } });
+    // Less went back than the lines came to (a positive discrepancy): the basis shrinks, never below zero.
+    const adjusted = (amount: string) => shopifyRefund({ ...refund, order_adjustments: [{ kind: 'refund_discrepancy', amount }, { kind: 'shipping_refund', amount: '-5.00' }] }, 'USD', NOW);
+    expect(adjusted('10.00')).toMatchObject({ ok: true, value: { amountMinor: 4450 } });
+    expect(adjusted('-10.00')).toMatchObject({ ok: true, value: { amountMinor: 6450 } });
+    expect(adjusted('99.00')).toEqual({ ok: true, value: null });
+    expect(adjusted('ten').ok).toBe(false);
     expect(shopifyRefund({ ...refund, refund_line_items: [{ subtotal: 'lots' }] }, 'USD', NOW).ok).toBe(false);
     expect(shopifyRefund({ ...refund, refund_line_items: [{ subtotal: '600000000' }, { subtotal: '600000000' }] }, 'USD', NOW).ok).toBe(false);
     expect(shopifyRefund({ ...refund, created_at: '+275760-09-13T00:00:00.000Z' }, 'USD', NOW).ok).toBe(false);

@@ -181,6 +181,23 @@ describe('Shopify: ranges, and refunds on the basis orders are priced on', () =>
     expect((await json<{ data: { amountMinor: number; reversal: { amountMinor: number } } }>(res)).data).toMatchObject({ amountMinor: 3400, reversal: { amountMinor: -Math.floor((841 * 3400) / 8415) } });
   });
 
+  it('takes commission back for money refunded beyond the lines (refund_discrepancy), and for a refund still pending', async () => {
+    const m = await stores();
+    const order = shopifyOrder(m);
+    await shopify(m.shop, 'orders/create', JSON.stringify(order));
+    // A goodwill refund of 40.00 with no line items: Shopify books it as a refund_discrepancy adjustment.
+    const goodwill = {
+      ...JSON.parse(shopifyRefundRaw),
+      id: Number(uniq()),
+      order_id: order.id,
+      refund_line_items: [],
+      order_adjustments: [{ id: 7, order_id: order.id, refund_id: 8, amount: '-40.00', tax_amount: '0.00', kind: 'refund_discrepancy', reason: 'Refund discrepancy', amount_set: { shop_money: { amount: '-40.00', currency_code: 'USD' } } }],
+      transactions: [{ id: 9, order_id: order.id, kind: 'refund', gateway: 'shopify_payments', status: 'pending', amount: '40.00', currency: 'USD' }],
+    };
+    const res = await shopify(m.shop, 'refunds/create', JSON.stringify(goodwill));
+    expect((await json<{ data: { amountMinor: number; reversal: { amountMinor: number } } }>(res)).data).toMatchObject({ amountMinor: 4000, reversal: { amountMinor: -Math.floor((841 * 4000) / 8415) } });
+  });
+
   it('takes no commission back for a shipping-only refund', async () => {
     const m = await stores();
     const order = shopifyOrder(m);
