@@ -2,6 +2,9 @@
 
 // How far ahead of our clock an order or refund may be dated (a store's clock may run a little fast; more is a bug).
 export const MAX_FUTURE_MS = 24 * 3_600_000;
+// And how far back: nothing a store sells was ordered before 2000, and a period key (YYYY-MM) needs a
+// four-digit year.
+export const EARLIEST_OCCURRED_AT = Date.UTC(2000, 0, 1);
 
 export type ConversionInput = {
   orderId: string;

@@ -1,6 +1,6 @@
 // Reads Shopify and Stripe payloads into Chorus's own conversion and refund inputs. Pure: no I/O.
 import { MAX_AMOUNT_MINOR } from '../db/money';
-import { MAX_FUTURE_MS, type ConversionInput, type RefundInput } from './orders';
+import { EARLIEST_OCCURRED_AT, MAX_FUTURE_MS, type ConversionInput, type RefundInput } from './orders';
 
 // ISO 4217 currencies without minor units (amount strings like "1500" are already minor units).
 const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);
@@ -39,10 +39,9 @@ const str = (v: unknown, max = 128): string | null => (typeof v === 'string' && 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 // No adapter records what the signed API (routes/ingest.ts) would refuse: amounts up to MAX_AMOUNT_MINOR,
-// times from the first instant a four-digit ISO 8601 year names to 24 h ahead of our clock. Past that
-// range a Date cannot even be formatted, and a period or an available_at would fail after the write.
-const EARLIEST_MS = Date.parse('0000-01-01T00:00:00Z');
-const inTimeRange = (at: number, now: number) => at >= EARLIEST_MS && at <= now + MAX_FUTURE_MS;
+// times from 2000 to 24 h ahead of our clock. Past that range a Date cannot even be formatted, and a
+// period or an available_at would fail after the write.
+const inTimeRange = (at: number, now: number) => at >= EARLIEST_OCCURRED_AT && at <= now + MAX_FUTURE_MS;
 const inAmountRange = (minor: number) => Number.isSafeInteger(minor) && minor >= 1 && minor <= MAX_AMOUNT_MINOR;
 // Stripe times are unix seconds.
 const stripeTime = (v: unknown, now: number): number | null => (Number.isSafeInteger(v) && inTimeRange((v as number) * 1000, now) ? (v as number) * 1000 : null);

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
 import { MAX_AMOUNT_MINOR } from '../db/money';
-import { MAX_FUTURE_MS } from '../domain/orders';
+import { EARLIEST_OCCURRED_AT, MAX_FUTURE_MS } from '../domain/orders';
 import type { AppEnv } from '../env';
 import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
@@ -20,7 +20,7 @@ export const conversionBody = z.strictObject({
   orderId: externalId.meta({ description: 'Your order id, unique per brand: the idempotency key.' }),
   amountMinor: amountMinor.meta({ description: 'The order amount in minor units of `currency` (4999 is 49.99 USD).' }),
   currency: currency.meta({ description: 'ISO 4217, upper case.' }),
-  occurredAt: occurredAt.meta({ description: 'When the order was placed, ISO 8601 with an offset; at most 24 hours ahead of our clock.' }),
+  occurredAt: occurredAt.meta({ description: 'When the order was placed, ISO 8601 with an offset; from 2000 to at most 24 hours ahead of our clock.' }),
   code: z.string().max(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
   clickId: z.string().max(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
   customerRef: z.string().max(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
@@ -62,6 +62,9 @@ async function signedBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): P
   const body = parsed.data as z.output<S> & { occurredAt: number };
   if (body.occurredAt > Date.now() + MAX_FUTURE_MS) {
     throw new ApiError(422, 'validation_failed', 'occurredAt is in the future.', { issues: [{ path: 'occurredAt', message: 'in the future' }] });
+  }
+  if (body.occurredAt < EARLIEST_OCCURRED_AT) {
+    throw new ApiError(422, 'validation_failed', 'occurredAt is before 2000.', { issues: [{ path: 'occurredAt', message: 'before 2000-01-01' }] });
   }
   return { brand, body };
 }

@@ -128,6 +128,8 @@ describe('POST /v1/conversions signatures', () => {
       [{ ...conversion(), orderId: 'has space' }, 422],
       [{ ...conversion(), occurredAt: 'yesterday' }, 422],
       [{ ...conversion(), occurredAt: new Date(Date.now() + 3 * 86_400_000).toISOString() }, 422],
+      [{ ...conversion(), occurredAt: '0001-06-01T00:00:00Z' }, 422],
+      [{ ...conversion(), occurredAt: '1999-12-31T23:59:59Z' }, 422],
       [{ ...conversion(), brandId: 'other' }, 422],
       [{ ...conversion(), code: 'X'.repeat(65) }, 422],
     ];

@@ -95,6 +95,7 @@ describe('Stripe Checkout: what an order is priced on, and when it counts', () =
     ['created past the Date range', { created: 10_000_000_000_000 }],
     ['created 25 hours ahead', { created: Math.floor(Date.now() / 1000) + 25 * 3600 }],
     ['created before year 0', { created: -62_200_000_000 }],
+    ['created in 1999', { created: Date.UTC(1999, 11, 31) / 1000 }],
     ['a subtotal past the cap', { amount_subtotal: 100_000_000_001, amount_total: 100_000_000_001, total_details: { amount_discount: 0 } }],
     ['a discount larger than the subtotal', { total_details: { amount_discount: 9901 } }],
     ['a fractional subtotal', { amount_subtotal: 9900.5 }],
