@@ -30,10 +30,21 @@ export type CodeState = {
 // Where a code or a link leads: the creator's enrollment and its campaign.
 export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignEndsAt: number | null };
 
-// Links and codes stop together: a creator removed from the campaign, or a campaign ended by its status
-// or past its end date, earns through neither, whatever the link's or the code's own status
-// (db/link-routes.ts for links, codeStateIn for codes).
-const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || p.campaignStatus === 'ended';
+// Links and codes stop together: a creator removed from the campaign, or a campaign past its end date,
+// earns through neither, whatever the link's or the code's own status (db/link-routes.ts for links,
+// codeStateIn for codes). Ending a campaign by its status records when as its end date (campaignEndsAtFor),
+// so an order is judged by when it was placed: one placed before the end still earns when its webhook
+// arrives later. Only a campaign ended before that was recorded has no date and counts as ended at any time.
+const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
+
+// The end date a campaign keeps after a change of status or end date (undefined: leave it as it is).
+// Ending it dates the end now, or earlier if asked; reopening one whose end date has passed clears it.
+export function campaignEndsAtFor(current: { status: string; endsAt: number | null }, change: { status?: string; endsAt?: number | null }, now: number): number | null | undefined {
+  if (change.status === 'ended' && current.status !== 'ended') return Math.min(change.endsAt ?? current.endsAt ?? now, now);
+  const reopened = change.status !== undefined && change.status !== 'ended' && current.status === 'ended';
+  if (reopened && change.endsAt === undefined && current.endsAt !== null && current.endsAt <= now) return null;
+  return change.endsAt;
+}
 
 export function placementOpen(placement: Placement, at: number): boolean {
   return !placementStopped(placement) && (placement.campaignEndsAt === null || at < placement.campaignEndsAt);

@@ -182,7 +182,7 @@ describe('attribution and pricing', () => {
     expect(codeWins.data.attribution).toBe('code');
   });
 
-  it('credits no code of an ended campaign or a removed creator, falling back to a click as for an expired code', async () => {
+  it('credits no code of an ended campaign (by when the order was placed) or a removed creator, falling back to a click as for an expired code', async () => {
     const m = await createMoneyBrand();
     const other = await createLinkedCreator(m.brand);
     const clickId = 'ENDEDcampaignclick0000A';
@@ -191,7 +191,10 @@ describe('attribution and pricing', () => {
     expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
     expect(await post({})).toMatchObject({ attribution: 'none', creator: null, commission: null });
     expect(await post({ clickId })).toMatchObject({ attribution: 'click', creator: { handle: other.handle } });
+    // Ending it dated the end: an order placed before, reported late (a webhook retry, a nightly sync), still earns.
+    expect(await post({ occurredAt: new Date(Date.now() - 60_000).toISOString() })).toMatchObject({ attribution: 'code', commission: { amountMinor: 1_000 } });
     expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'active' })).status).toBe(200);
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE id = ? AND ends_at IS NULL', m.campaign.id)).toBe(1); // reopened
     await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = ?").bind(m.enrollment.id).run();
     expect(await post({})).toMatchObject({ attribution: 'none', commission: null });
     // The campaign's end date is a time like the code's own window: the order's time decides.
@@ -199,8 +202,8 @@ describe('attribution and pricing', () => {
     await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - 1_000, m.campaign.id).run();
     expect(await post({ occurredAt: new Date(Date.now() - 60_000).toISOString() })).toMatchObject({ attribution: 'code', commission: { amountMinor: 1_000 } });
     expect(await post({})).toMatchObject({ attribution: 'none', commission: null });
-    expect(await ledgerSum(m.brand.brandId)).toBe(1_000);
-    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ? AND enrollment_id = ?', m.brand.brandId, m.enrollment.id)).toBe(1);
+    expect(await ledgerSum(m.brand.brandId)).toBe(2_000);
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ? AND enrollment_id = ?', m.brand.brandId, m.enrollment.id)).toBe(2);
   });
 
   it('moves up a tier exactly at the boundary, and a product-model creator earns no cash', async () => {

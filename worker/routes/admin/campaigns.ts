@@ -5,6 +5,7 @@ import { auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
+import { campaignEndsAtFor } from '../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
@@ -130,7 +131,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: 'Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed.',
+      description: "Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Reopening one whose end date has passed clears the date.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },
@@ -146,8 +147,9 @@ export const campaignRoutes = new Hono<AppEnv>()
       if (!existing) throw notFound('campaign');
       if (input.endsAt != null && existing.startsAt !== null && input.endsAt <= existing.startsAt) throw endsBeforeStart();
       const now = Date.now();
+      const endsAt = campaignEndsAtFor(existing, input, now);
       const [updated] = await db.batch([
-        db.update(campaigns).set(input).where(where).returning(),
+        db.update(campaigns).set({ ...input, ...(endsAt === undefined ? {} : { endsAt }) }).where(where).returning(),
         db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
       ]);
       return c.json({ data: campaignView(updated[0] ?? existing) });

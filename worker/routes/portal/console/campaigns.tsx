@@ -9,6 +9,7 @@ import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-p
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
+import { campaignEndsAtFor } from '../../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { decimalToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
@@ -326,6 +327,8 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
     story_formats: JSON.stringify(input.storyFormats),
     commission_plan_id: input.commissionPlanId || null,
   };
+  const endsAt = campaignEndsAtFor({ status: campaign.status, endsAt: campaign.ends_at }, { status: input.status }, Date.now());
+  if (endsAt !== undefined) next.ends_at = endsAt;
   const changed = Object.keys(next).filter((col) => (campaign as unknown as Record<string, unknown>)[col] !== next[col]);
   if (changed.length > 0) {
     const now = Date.now();
