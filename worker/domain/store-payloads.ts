@@ -90,6 +90,24 @@ export function shopifyOrder(order: unknown, clickParam: string, now: number): P
   };
 }
 
+// orders/cancelled: a cancelled order earns nothing, paid or not (an unpaid order that is cancelled sends no
+// refunds/create). It becomes a refund of the whole order, keyed `cancel:<order id>` so a redelivery adds
+// nothing; reversals are capped at the commission (db/money.ts), so one that also had refunds, before or
+// after, is reversed once in total. null when the order carries no cancellation.
+export function shopifyCancellation(order: unknown, now: number): Parsed<RefundInput | null> {
+  if (!isObject(order)) return { ok: false, reason: 'order is not an object' };
+  if (order.cancelled_at === null || order.cancelled_at === undefined) return { ok: true, value: null };
+  const orderId = str(order.id);
+  const currency = typeof order.currency === 'string' ? order.currency.toUpperCase() : null;
+  if (!orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'order id or currency missing' };
+  // The subtotal as placed: after a refund, current_subtotal_price no longer covers the whole order.
+  const amountMinor = decimalToMinor(order.subtotal_price ?? order.total_price, currency);
+  const occurredAt = typeof order.cancelled_at === 'string' ? Date.parse(order.cancelled_at) : NaN;
+  if (amountMinor === null || !inAmountRange(amountMinor)) return { ok: false, reason: 'amount invalid or out of range' };
+  if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'cancelled_at invalid or out of range' };
+  return { ok: true, value: { refundId: `cancel:${orderId}`, orderId, amountMinor, currency, occurredAt } };
+}
+
 // refunds/create: a refund takes back its line items' subtotal in shop money, the basis the order was priced
 // on (its subtotal after discounts, before tax and shipping), whatever the money refunded included: tax,
 // shipping, or the shopper's currency (Shopify Markets), plus any amount refunded beyond its lines (a

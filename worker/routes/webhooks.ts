@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
-import { chargeRefundSlice, pricedShare, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
+import { chargeRefundSlice, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -122,11 +122,11 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Shopify order and refund webhooks',
       description:
-        'Point the Shopify webhooks `orders/create` (or `orders/paid`) and `refunds/create` here, JSON format. The raw body is verified with the shop\'s webhook secret before it is read; the click id comes from the order\'s `chorus_cid` note attribute (set by /sdk.js) or its landing site URL, the code from its discount codes. Orders are priced on their subtotal after discounts; a refund takes back its line items\' subtotal (shop money), so refunded tax and shipping take no commission back, and a refund of no goods records nothing (`data: null`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point the Shopify webhooks `orders/create` (or `orders/paid`), `orders/cancelled` and `refunds/create` here, JSON format. A cancelled order takes back its whole commission, paid or not. The raw body is verified with the shop\'s webhook secret before it is read; the click id comes from the order\'s `chorus_cid` note attribute (set by /sdk.js) or its landing site URL, the code from its discount codes. Orders are priced on their subtotal after discounts; a refund takes back its line items\' subtotal (shop money), so refunded tax and shipping take no commission back, and a refund of no goods records nothing (`data: null`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'shopifyHmac',
       headers: z.object({
         'X-Shopify-Shop-Domain': z.string().meta({ description: 'The shop, e.g. fernway.myshopify.com; must match a connected integration.', examples: ['fernway.myshopify.com'] }),
-        'X-Shopify-Topic': z.string().meta({ description: 'orders/create, orders/paid or refunds/create; any other topic is acknowledged and ignored.', examples: ['orders/create'] }),
+        'X-Shopify-Topic': z.string().meta({ description: 'orders/create, orders/paid, orders/cancelled or refunds/create; any other topic is acknowledged and ignored.', examples: ['orders/create'] }),
       }),
       bodyDescription: 'The order or refund resource exactly as Shopify sends it.',
       responses: receipt,
@@ -143,6 +143,12 @@ export const webhooks = new Hono<AppEnv>()
       if (topic === 'orders/create' || topic === 'orders/paid') {
         const input = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand), Date.now()));
         const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'shopify'));
+        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+      }
+      if (topic === 'orders/cancelled') {
+        const input = unprocessable(shopifyCancellation(payload, Date.now()));
+        if (!input) return c.json({ received: true, data: null });
+        const { result, ignored } = await settle(recordRefund(c.env.DB, brand, input, 'shopify'));
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
       if (topic === 'refunds/create') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, type StripeCharge } from '../../../worker/domain/store-payloads';
+import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, type StripeCharge } from '../../../worker/domain/store-payloads';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
@@ -43,6 +43,15 @@ describe('store payloads', () => {
     expect(ok({ created_at: '-000001-01-01T00:00:00Z' })).toBe(false);
     expect(ok({ created_at: '1999-12-31T23:59:59Z' })).toBe(false); // a period key needs a four-digit year; 2000 is the floor
     expect(ok({ created_at: '2000-01-01T00:00:00Z' })).toBe(true);
+  });
+
+  it('reads a Shopify cancellation as a refund of the whole order, and refuses what it cannot read', () => {
+    const order = { id: 1, currency: 'USD', subtotal_price: '84.15', current_subtotal_price: '0.00', cancelled_at: '2026-11-22T14:15:00Z' };
+    expect(shopifyCancellation(order, NOW)).toEqual({ ok: true, value: { refundId: 'cancel:1', orderId: '1', amountMinor: 8415, currency: 'USD', occurredAt: Date.parse('2026-11-22T14:15:00Z') } });
+    expect(shopifyCancellation({ ...order, cancelled_at: null }, NOW)).toEqual({ ok: true, value: null });
+    for (const bad of [null, [], { ...order, id: undefined }, { ...order, currency: 'dollars' }, { ...order, subtotal_price: '-1' }, { ...order, subtotal_price: '0.00' }, { ...order, cancelled_at: 'yesterday' }, { ...order, cancelled_at: '1999-01-01T00:00:00Z' }, { ...order, cancelled_at: 42 }]) {
+      expect(shopifyCancellation(bad, NOW).ok, JSON.stringify(bad)).toBe(false);
+    }
   });
 
   it('takes a Shopify refund on its line items\' subtotal, not the money refunded with tax and shipping', () => {

@@ -1,7 +1,7 @@
 // The store adapters hold orders and refunds to the basis, range and payment state the signed API records:
 // priced after discounts, refunds on the same basis, unpaid checkouts not counted, out-of-range input a 422
 // with nothing written, and Stripe's running refund total exact under concurrent and repeated deliveries.
-import { SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import shopifyOrderRaw from '../../fixtures/shopify-orders-create.json?raw';
 import shopifyRefundRaw from '../../fixtures/shopify-refunds-create.json?raw';
@@ -197,6 +197,36 @@ describe('Shopify: ranges, and refunds on the basis orders are priced on', () =>
     };
     const res = await shopify(m.shop, 'refunds/create', JSON.stringify(goodwill));
     expect((await json<{ data: { amountMinor: number; reversal: { amountMinor: number } } }>(res)).data).toMatchObject({ amountMinor: 4000, reversal: { amountMinor: -Math.floor((841 * 4000) / 8415) } });
+  });
+
+  it('takes the whole commission back when an order is cancelled, once, whatever else was refunded and in any order', async () => {
+    const ledger = (brandId: string) => env.DB.prepare('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?').bind(brandId).first<{ n: number }>().then((r) => r?.n);
+    const cancelled = (order: Record<string, unknown>) => JSON.stringify({ ...order, cancelled_at: new Date().toISOString(), cancel_reason: 'customer', financial_status: 'voided' });
+    // Unpaid and cancelled (no refunds/create comes): the commission goes back to zero; a redelivery adds nothing.
+    const m = await stores();
+    const order = shopifyOrder(m);
+    await shopify(m.shop, 'orders/create', JSON.stringify(order));
+    expect(await ledger(m.brand.brandId)).toBe(841);
+    for (let i = 0; i < 2; i++) expect((await shopify(m.shop, 'orders/cancelled', cancelled(order))).status).toBe(200);
+    expect(await ledger(m.brand.brandId)).toBe(0);
+    expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 1, ledger: 2 });
+    // Paid, partly refunded, then cancelled with the rest refunded: reversed once in total.
+    const p = await stores();
+    const paid = shopifyOrder(p);
+    await shopify(p.shop, 'orders/create', JSON.stringify(paid));
+    const partial = { ...JSON.parse(shopifyRefundRaw), id: Number(uniq()), order_id: paid.id };
+    await shopify(p.shop, 'refunds/create', JSON.stringify(partial));
+    await shopify(p.shop, 'orders/cancelled', cancelled(paid));
+    await shopify(p.shop, 'refunds/create', JSON.stringify({ ...partial, id: Number(uniq()) }));
+    expect(await ledger(p.brand.brandId)).toBe(0);
+    // Cancelled before the order reached us: applied when it lands.
+    const early = await stores();
+    const late = shopifyOrder(early);
+    await shopify(early.shop, 'orders/cancelled', cancelled(late));
+    await shopify(early.shop, 'orders/create', JSON.stringify(late));
+    expect(await ledger(early.brand.brandId)).toBe(0);
+    // An orders/cancelled without a cancellation (never sent so, but harmless) records nothing.
+    expect(await json<Receipt>(await shopify(early.shop, 'orders/cancelled', JSON.stringify(shopifyOrder(early))))).toEqual({ received: true, data: null });
   });
 
   it('takes no commission back for a shipping-only refund', async () => {
