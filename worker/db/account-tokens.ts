@@ -20,8 +20,11 @@ export async function issueAccountToken(db: D1Database, purpose: TokenPurpose, c
 
 export type AccountToken = { token_hash: string; creator_id: string; brand_id: string; has_password: number; email: string; display_name: string };
 
+// 256 random bits in base64url: anything else in a link's path is not one of ours.
+export const isLinkToken = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
+
 export async function findUsableToken(db: D1Database, purpose: TokenPurpose, token: string, now: number): Promise<AccountToken | null> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  if (!isLinkToken(token)) return null;
   return db
     .prepare(
       `SELECT t.token_hash, t.creator_id, t.brand_id, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name
@@ -56,15 +59,25 @@ export function closeOtherLinksStatement(db: D1Database, creatorId: string, bran
     .bind(now, creatorId, brandId, tokenHash);
 }
 
-// Reset links mailed to one account in a day, whoever asks (the creator from an invite page, or a brand
-// through the admin API): each is a mail to someone's inbox, so no one can make Chorus flood it.
+// Reset links mailed to one account in a day at the request of one brand (its password-reset call, or the
+// creator on that brand's invite page): each is a mail to someone's inbox, so no one can make Chorus flood
+// it, and no brand can spend the allowance the creator's other brands' invites rely on.
 export const MAX_MAILED_LINKS_PER_DAY = 5;
 
-// Mails a one-hour link to set the account's password, or answers null when the day's links are spent.
+// Mails a one-hour link to set the account's password, or answers null when that brand's links to the
+// account are spent for the day. The count and the insert are one statement, so parallel asks cannot pass it.
 export async function mailPasswordLink(db: D1Database, creator: { id: string; email: string }, brandId: string, origin: string, now: number) {
-  const sent = await db.prepare("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'reset' AND created_at > ?").bind(creator.id, now - 24 * 3_600_000).first<{ n: number }>();
-  if ((sent?.n ?? 0) >= MAX_MAILED_LINKS_PER_DAY) return null;
-  const { token, expiresAt } = await issueAccountToken(db, 'reset', creator.id, brandId, now);
+  const token = randomToken(32);
+  const expiresAt = now + RESET_TTL_MS;
+  const { meta } = await db
+    .prepare(
+      `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
+       SELECT ?1, 'reset', ?2, ?3, ?4, ?5
+       WHERE (SELECT count(*) FROM account_tokens WHERE creator_id = ?2 AND brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?6`,
+    )
+    .bind(await sha256Hex(token), creator.id, brandId, expiresAt, now, MAX_MAILED_LINKS_PER_DAY)
+    .run();
+  if (meta.changes !== 1) return null;
   await sendMessage({ to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
   return { expiresAt };
 }

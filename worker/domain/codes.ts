@@ -37,11 +37,15 @@ export type Placement = { enrollmentStatus: string; campaignStatus: string; camp
 // arrives later. Only a campaign ended before that was recorded has no date and counts as ended at any time.
 const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
 
-// The end date a campaign keeps after a change of status or end date (undefined: leave it as it is).
-// Ending it dates the end now, or earlier if asked; reopening one whose end date has passed clears it.
+// The end date a campaign keeps after a change of status or end date (undefined: leave it as it is). An
+// ended campaign's end is dated no later than now (ending it dates it now, or earlier if asked, and a later
+// date asked for is clamped); reopening one whose end date has passed clears it.
 export function campaignEndsAtFor(current: { status: string; endsAt: number | null }, change: { status?: string; endsAt?: number | null }, now: number): number | null | undefined {
-  if (change.status === 'ended' && current.status !== 'ended') return Math.min(change.endsAt ?? current.endsAt ?? now, now);
-  const reopened = change.status !== undefined && change.status !== 'ended' && current.status === 'ended';
+  if ((change.status ?? current.status) === 'ended') {
+    const dated = Math.min(change.endsAt ?? current.endsAt ?? now, now);
+    return dated === current.endsAt ? undefined : dated;
+  }
+  const reopened = current.status === 'ended';
   if (reopened && change.endsAt === undefined && current.endsAt !== null && current.endsAt <= now) return null;
   return change.endsAt;
 }

@@ -5,6 +5,7 @@ import worker from '../../../worker/index';
 import { priceConversion } from '../../../worker/domain/commission';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
+import dateEndedCampaigns from '../../../migrations/0009_date_ended_campaigns.sql?raw';
 import { BASE, createLinkedCreator, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, storeRawClick, TIERS, waitFor } from '../fixtures';
 
 type ConversionData = {
@@ -204,6 +205,23 @@ describe('attribution and pricing', () => {
     expect(await post({})).toMatchObject({ attribution: 'none', commission: null });
     expect(await ledgerSum(m.brand.brandId)).toBe(2_000);
     expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ? AND enrollment_id = ?', m.brand.brandId, m.enrollment.id)).toBe(2);
+  });
+
+  it("keeps an ended campaign's end no later than when it ended, also for campaigns ended before ends were dated", async () => {
+    const m = await createMoneyBrand();
+    const future = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const campaign = () => env.DB.prepare('SELECT status, ends_at FROM campaigns WHERE id = ?').bind(m.campaign.id).first<{ status: string; ends_at: number | null }>();
+    const redirect = async () => (await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status;
+    for (const body of [{ status: 'ended', endsAt: future }, { endsAt: future }, { endsAt: null }]) {
+      expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, body)).status, JSON.stringify(body)).toBe(200);
+      expect((await campaign())!.ends_at!, JSON.stringify(body)).toBeLessThanOrEqual(Date.now());
+    }
+    // A campaign ended under the old rule kept its planned end, still ahead: migration 0009 dates it.
+    await env.DB.prepare("UPDATE campaigns SET status = 'ended', ends_at = ? WHERE id = ?").bind(Date.parse(future), m.campaign.id).run();
+    await env.DB.prepare(dateEndedCampaigns.replace(/^--.*$/gm, '').trim()).run();
+    expect((await campaign())!.ends_at!).toBeLessThanOrEqual(Date.now());
+    await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS ?? 0) + 5));
+    expect(await redirect()).toBe(410);
   });
 
   it('moves up a tier exactly at the boundary, and a product-model creator earns no cash', async () => {

@@ -162,7 +162,20 @@ describe('invites', () => {
     expect(reset.status).toBe(429);
     expect(reset.headers.get('retry-after')).toBeTruthy();
     expect(sent).toHaveLength(0);
+    // Counted per brand: another brand that adds the same email spends its own allowance, not the creator's
+    // with the first, so it cannot lock them out of their invite.
+    const other = await createBrand();
+    await other.api('POST', '/api/admin/creators', { email: `${m.handle}@creators.test`, handle: m.handle, displayName: 'Sarah' });
+    expect((await other.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(201);
+    expect(sent).toHaveLength(1);
   }, RATE_WINDOW_TEST_TIMEOUT_MS);
+
+  it('answers a crafted invite path with 410, never a 500', async () => {
+    for (const path of ['/invite/abc%0d%0aSet-Cookie:%20x=1', '/invite/%E2%80%AE', `/invite/${'A'.repeat(44)}`]) {
+      expect((await post(path, {})).status, path).toBe(410);
+      expect((await get(path)).status, path).toBe(410);
+    }
+  });
 });
 
 describe('sign-in', () => {

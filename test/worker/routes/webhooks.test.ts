@@ -180,6 +180,19 @@ describe('store connections', () => {
     expect(await conversionsOf(squatter.brand.brandId)).toBe(1);
   });
 
+  it('tells a brand at once when a store name is too crowded to reach it, rather than never delivering', async () => {
+    const shop = `crowded-${Date.now()}.myshopify.com`;
+    const brands = await Promise.all(Array.from({ length: 11 }, () => createMoneyBrand()));
+    for (const [i, m] of brands.entries()) {
+      const res = await connect(m.brand, 'shopify', shop, `secret number ${i} for this crowded shop`);
+      expect(res.status, `brand ${i}`).toBe(i < 10 ? 201 : 409);
+      if (i === 10) expect((await json<{ error: { code: string } }>(res)).error.code).toBe('account_crowded');
+    }
+    // Every connected brand is reached: the tenth still gets what its secret signs.
+    expect((await signedOrder(shop, 'secret number 9 for this crowded shop', 'crowd-1')).status).toBe(200);
+    expect(await conversionsOf(brands[9]!.brand.brandId)).toBe(1);
+  });
+
   it('rotates a secret without a gap: connect the new one, then disconnect the old', async () => {
     const m = await brandWithStores();
     const fresh = 'the new shopify secret 0123456789abcdef';

@@ -147,9 +147,13 @@ export const campaignRoutes = new Hono<AppEnv>()
       if (!existing) throw notFound('campaign');
       if (input.endsAt != null && existing.startsAt !== null && input.endsAt <= existing.startsAt) throw endsBeforeStart();
       const now = Date.now();
+      // The end date stored is what the status allows (an ended campaign's is never later than now).
+      const { endsAt: _asked, ...rest } = input;
       const endsAt = campaignEndsAtFor(existing, input, now);
+      const values = { ...rest, ...(endsAt === undefined ? {} : { endsAt }) };
+      if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });
       const [updated] = await db.batch([
-        db.update(campaigns).set({ ...input, ...(endsAt === undefined ? {} : { endsAt }) }).where(where).returning(),
+        db.update(campaigns).set(values).where(where).returning(),
         db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
       ]);
       return c.json({ data: campaignView(updated[0] ?? existing) });

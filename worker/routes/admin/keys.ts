@@ -6,7 +6,7 @@ import { database } from '../../db/client';
 import { apiKeys, auditLog, brandIntegrations } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { apiKeyRow, generateApiKey } from '../../lib/api-keys';
-import { forgetBrandSecrets } from '../../lib/brand-secrets';
+import { forgetBrandSecrets, MAX_BRANDS_PER_ACCOUNT } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
@@ -94,7 +94,7 @@ export const integrationRoutes = new Hono<AppEnv>()
         "Connects a Shopify shop (`externalAccount` is its myshopify domain, `secret` the webhook signing secret) or a Stripe account (`externalAccount` is any name; its webhooks go to /v1/webhooks/stripe/<externalAccount>, `secret` is the endpoint's signing secret). The secret is sealed at rest, and it is what ties a webhook to this brand: a name another brand also connected gets only the webhooks this secret verifies. To rotate a secret, connect the new one, then disconnect the old; the store's webhooks verify against either in between (at most two per store).",
       example: { provider: 'shopify', externalAccount: 'fernway.myshopify.com', secret: 'shpss_0123456789abcdef0123456789abcdef' },
       responses: { 201: { description: 'Connected.', schema: dataOf(Integration) } },
-      errors: { 409: ['too_many_secrets'] },
+      errors: { 409: ['too_many_secrets', 'account_crowded'] },
     }),
     valid('json', createIntegration),
     async (c) => {
@@ -104,6 +104,14 @@ export const integrationRoutes = new Hono<AppEnv>()
       const same = and(eq(brandIntegrations.brandId, brandId), eq(brandIntegrations.provider, input.provider), eq(brandIntegrations.externalAccount, input.externalAccount));
       if ((await db.$count(brandIntegrations, same)) >= MAX_SECRETS_PER_ACCOUNT) {
         throw new ApiError(409, 'too_many_secrets', `This store already has ${MAX_SECRETS_PER_ACCOUNT} secrets connected; disconnect the old one first.`);
+      }
+      // A webhook tries at most MAX_BRANDS_PER_ACCOUNT brands (lib/brand-secrets.ts): past that, a brand would
+      // connect and silently never receive one, so it is told now.
+      const others = await c.env.DB.prepare('SELECT count(DISTINCT brand_id) AS n FROM brand_integrations WHERE provider = ? AND external_account = ? AND brand_id <> ?')
+        .bind(input.provider, input.externalAccount, brandId)
+        .first<{ n: number }>();
+      if ((others?.n ?? 0) >= MAX_BRANDS_PER_ACCOUNT) {
+        throw new ApiError(409, 'account_crowded', 'Too many brands have connected this store name; contact support to have it verified.');
       }
       const now = Date.now();
       const row: IntegrationRow = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };

@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { BriefPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, mailPasswordLink, type AccountToken } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, type AccountToken } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
@@ -102,9 +102,12 @@ creatorPortal.get('/invite/:token', async (c) => {
 });
 
 // Invite pages from before links were mailed posted a password here: they land on the page above.
-creatorPortal.post('/invite/:token', (c) => c.redirect(`/invite/${c.req.param('token')}`, 303));
+creatorPortal.post('/invite/:token', (c) => {
+  const raw = c.req.param('token');
+  return isLinkToken(raw) ? c.redirect(`/invite/${raw}`, 303) : c.html(<LinkUnusablePage what="invitation" />, 410);
+});
 
-// Limited per account and per address before anything is looked up or sent, and per account per day
+// Limited per account and per address before anything is sent, and per account and brand per day
 // (mailPasswordLink), so the button cannot be used to flood a creator's inbox.
 creatorPortal.post('/invite/:token/email', async (c) => {
   const now = Date.now();
@@ -114,9 +117,10 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
   const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email };
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
-  const sent = byIp.success && byAccount.success ? await mailPasswordLink(c.env.DB, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now) : null;
+  const limited = !byIp.success || !byAccount.success;
+  const sent = limited ? null : await mailPasswordLink(c.env.DB, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
   if (!sent) {
-    c.header('Retry-After', '60');
+    c.header('Retry-After', limited ? '60' : '3600'); // a minute's limit, or the day's links spent
     return c.html(<EmailLinkPage {...page} error="We have sent links to this address already. Check your inbox (and spam folder), or try again later." />, 429);
   }
   return c.html(<LinkSentPage email={token.email} />);
