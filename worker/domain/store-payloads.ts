@@ -206,13 +206,14 @@ export type StripeCharge = {
   orderId: string;
   currency: string;
   amountMinor: number;
-  /** Stripe's running total refunded, used where the API version lists no refunds (the default since 2022-11-15). */
+  /** Stripe's running total refunded. */
   refundedMinor: number;
-  listed: RefundInput[] | null;
 };
 
-// charge.refunded, in the charge's money: its succeeded refunds where the event lists them, else its running total.
-export function stripeCharge(charge: unknown, now: number): Parsed<StripeCharge> {
+// charge.refunded, in the charge's money: its running total refunded. API versions before 2022-11-15 also
+// list the refunds, but every version carries amount_refunded, so all are read the same way (a list read
+// beside the running total counted the same refund twice when an endpoint changed versions mid-stream).
+export function stripeCharge(charge: unknown): Parsed<StripeCharge> {
   if (!isObject(charge)) return { ok: false, reason: 'charge is not an object' };
   const chargeId = str(charge.id);
   const orderId = str(charge.payment_intent) ?? chargeId;
@@ -221,18 +222,7 @@ export function stripeCharge(charge: unknown, now: number): Parsed<StripeCharge>
   const refundedMinor = stripeAmount(charge.amount_refunded);
   if (!chargeId || !orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'charge id or currency missing' };
   if (amountMinor === null || refundedMinor === null || refundedMinor > amountMinor) return { ok: false, reason: 'amount or amount_refunded invalid or out of range' };
-  const listed = isObject(charge.refunds) && Array.isArray(charge.refunds.data) ? charge.refunds.data.filter(isObject) : [];
-  if (listed.length === 0) return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor, listed: null } };
-  const refunds: RefundInput[] = [];
-  for (const r of listed) {
-    const refundId = str(r.id);
-    const refunded = stripeAmount(r.amount);
-    const occurredAt = stripeTime(r.created, now);
-    if (!refundId || refunded === null || refunded < 1 || refunded > amountMinor || occurredAt === null) return { ok: false, reason: 'refund entry invalid or out of range' };
-    if (r.status !== undefined && r.status !== 'succeeded') continue;
-    refunds.push({ refundId, orderId, amountMinor: refunded, currency, occurredAt });
-  }
-  return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor, listed: refunds } };
+  return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor } };
 }
 
 // A Stripe charge is the whole payment, tax and shipping included, while its order was priced on the
@@ -244,7 +234,7 @@ export function pricedShare(refundedMinor: number, chargeMinor: number, pricedMi
   return Number((BigInt(refundedMinor) * BigInt(pricedMinor)) / BigInt(chargeMinor));
 }
 
-// Where no refunds are listed, a charge's refunds are recorded as a chain of slices of its running total,
+// A charge's refunds are recorded as a chain of slices of its running total,
 // in priced money: each starts where the Stripe refunds recorded for its order end (`recordedMinor`) and is
 // keyed by that start (`<charge>@after-<start>`), so deliveries racing from the same start collide on the
 // refund id and the loser reads the chain again (routes/webhooks.ts). The slices never overlap and, in any

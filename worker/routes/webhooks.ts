@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
-import { chargeRefundSlice, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
+import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -82,17 +82,6 @@ const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
 
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, charge: StripeCharge) {
   const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, charge.orderId).first<{ priced: number | null; recorded: number }>();
-  if (charge.listed) {
-    const priced = (await state())?.priced ?? null;
-    const data = [];
-    let ignored: string | undefined;
-    for (const refund of charge.listed) {
-      const settled = await settle(recordRefund(db, brand, { ...refund, amountMinor: pricedShare(refund.amountMinor, charge.amountMinor, priced) }, 'stripe'));
-      data.push(settled.result?.data ?? null);
-      ignored ??= settled.ignored;
-    }
-    return { data, ...(ignored ? { ignored } : {}) };
-  }
   for (let races = 0; ; races++) {
     const chain = await state();
     const slice = chargeRefundSlice(charge, chain?.priced ?? null, chain?.recorded ?? 0, Date.now());
@@ -189,7 +178,7 @@ export const webhooks = new Hono<AppEnv>()
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
       }
       if (event?.type === 'charge.refunded') {
-        const charge = unprocessable(stripeCharge(object, Date.now()));
+        const charge = unprocessable(stripeCharge(object));
         return c.json({ received: true, ...(await recordChargeRefunds(c.env.DB, brand, charge)) });
       }
       return c.json({ received: true, ignored: 'event_type' });
