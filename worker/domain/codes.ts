@@ -37,12 +37,16 @@ export type Placement = { enrollmentStatus: string; campaignStatus: string; camp
 // arrives later. Only a campaign ended before that was recorded has no date and counts as ended at any time.
 const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
 
-// The end date a campaign keeps after a change of status or end date (undefined: leave it as it is). An
-// ended campaign's end is dated no later than now (ending it dates it now, or earlier if asked, and a later
-// date asked for is clamped); reopening one whose end date has passed clears it.
+// The end date a campaign keeps after a change of status or end date, or on creation with current
+// { status: 'draft', endsAt: null } (undefined: leave it as it is). An ended campaign's end is never later
+// than when it ended: ending it dates it now (or earlier if asked); once ended, its end can only move
+// earlier, and one ended before ends were dated keeps none (ended for every order). Reopening one whose end
+// date has passed clears it.
 export function campaignEndsAtFor(current: { status: string; endsAt: number | null }, change: { status?: string; endsAt?: number | null }, now: number): number | null | undefined {
+  if (current.status !== 'ended' && change.status === 'ended') return Math.min(change.endsAt ?? current.endsAt ?? now, now);
   if ((change.status ?? current.status) === 'ended') {
-    const dated = Math.min(change.endsAt ?? current.endsAt ?? now, now);
+    if (change.endsAt === undefined || change.endsAt === null) return undefined;
+    const dated = Math.min(change.endsAt, current.endsAt ?? now, now);
     return dated === current.endsAt ? undefined : dated;
   }
   const reopened = current.status === 'ended';

@@ -216,12 +216,28 @@ describe('attribution and pricing', () => {
       expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, body)).status, JSON.stringify(body)).toBe(200);
       expect((await campaign())!.ends_at!, JSON.stringify(body)).toBeLessThanOrEqual(Date.now());
     }
-    // A campaign ended under the old rule kept its planned end, still ahead: migration 0009 dates it.
+    // Once ended, its end only moves earlier: a later date asked for does not reopen the gap.
+    const ended = (await campaign())!.ends_at!;
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { endsAt: new Date(ended + 60_000).toISOString() })).status).toBe(200);
+    expect((await campaign())!.ends_at).toBe(ended);
+    // A campaign ended under the old rule kept its planned end, still ahead: migration 0009 pulls it back.
     await env.DB.prepare("UPDATE campaigns SET status = 'ended', ends_at = ? WHERE id = ?").bind(Date.parse(future), m.campaign.id).run();
     await env.DB.prepare(dateEndedCampaigns.replace(/^--.*$/gm, '').trim()).run();
     expect((await campaign())!.ends_at!).toBeLessThanOrEqual(Date.now());
     await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS ?? 0) + 5));
     expect(await redirect()).toBe(410);
+    // One ended with no date keeps none (ended for every order), through the migration and unrelated edits.
+    await env.DB.prepare('UPDATE campaigns SET ends_at = NULL WHERE id = ?').bind(m.campaign.id).run();
+    await env.DB.prepare(dateEndedCampaigns.replace(/^--.*$/gm, '').trim()).run();
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { baselineCostMinor: 1 })).status).toBe(200);
+    expect((await campaign())!.ends_at).toBeNull();
+    const late = await json<{ data: { attribution: string } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, occurredAt: new Date(Date.now() - 30 * 86_400_000).toISOString() })));
+    expect(late.data.attribution).toBe('none');
+    // Created ended with an end ahead: dated now.
+    const created = await json<{ data: { endsAt: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Over', slug: `over-${Date.now()}`, hashtag: '#Over', defaultDestination: 'https://shop.example/', status: 'ended', endsAt: future }),
+    );
+    expect(Date.parse(created.data.endsAt)).toBeLessThanOrEqual(Date.now());
   });
 
   it('moves up a tier exactly at the boundary, and a product-model creator earns no cash', async () => {

@@ -120,7 +120,8 @@ export const campaignRoutes = new Hono<AppEnv>()
       }
       if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) throw endsBeforeStart();
       const now = Date.now();
-      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, defaultDestination: destination.url, createdAt: now };
+      const endsAt = campaignEndsAtFor({ status: 'draft', endsAt: null }, input, now) ?? null;
+      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );

@@ -182,7 +182,7 @@ campaignRoutes.post('/campaigns', async (c) => {
       c.env.DB.prepare(
         `INSERT INTO campaigns (id, brand_id, slug, name, hashtag, positioning_anchor, non_negotiables, disclosure_text, story_formats, default_destination,
            attribution_window_days, commission_plan_id, holding_days, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
       ).bind(
         id,
         c.var.user.brandId,
@@ -197,6 +197,7 @@ campaignRoutes.post('/campaigns', async (c) => {
         input.attributionWindowDays,
         input.commissionPlanId || null,
         input.holdingDays,
+        campaignEndsAtFor({ status: 'draft', endsAt: null }, { status: input.status }, now) ?? null,
         input.status,
         input.baselineCostMinor,
         input.baselineEngaged,
