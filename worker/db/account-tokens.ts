@@ -64,20 +64,41 @@ export function closeOtherLinksStatement(db: D1Database, creatorId: string, bran
 // it, and no brand can spend the allowance the creator's other brands' invites rely on.
 export const MAX_MAILED_LINKS_PER_DAY = 5;
 
-// Mails a one-hour link to set the account's password, or answers null when that brand's links to the
-// account are spent for the day. The count and the insert are one statement, so parallel asks cannot pass it.
-export async function mailPasswordLink(db: D1Database, creator: { id: string; email: string }, brandId: string, origin: string, now: number) {
+// Reset links one brand may have mailed in a day, to all its creators together: a brand chooses the
+// addresses on its roster, so without this it could use Chorus to mail thousands of strangers. Generous for
+// a network of a few hundred creators each asking twice.
+export const MAX_MAILED_LINKS_PER_BRAND_PER_DAY = 1_000;
+
+export type MailRefusal = 'address_limit' | 'brand_limit';
+
+// Mails a one-hour link to set the account's password, or answers which day's allowance is spent: the
+// brand's links to this address, or the brand's links to anyone. The counts and the insert are one
+// statement, so parallel asks cannot pass them.
+export async function mailPasswordLink(
+  db: D1Database,
+  creator: { id: string; email: string },
+  brandId: string,
+  origin: string,
+  now: number,
+): Promise<{ expiresAt: number } | { refused: MailRefusal }> {
   const token = randomToken(32);
   const expiresAt = now + RESET_TTL_MS;
   const { meta } = await db
     .prepare(
       `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
        SELECT ?1, 'reset', ?2, ?3, ?4, ?5
-       WHERE (SELECT count(*) FROM account_tokens WHERE creator_id = ?2 AND brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?6`,
+       WHERE (SELECT count(*) FROM account_tokens WHERE creator_id = ?2 AND brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?6
+         AND (SELECT count(*) FROM account_tokens WHERE brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?7`,
     )
-    .bind(await sha256Hex(token), creator.id, brandId, expiresAt, now, MAX_MAILED_LINKS_PER_DAY)
+    .bind(await sha256Hex(token), creator.id, brandId, expiresAt, now, MAX_MAILED_LINKS_PER_DAY, MAX_MAILED_LINKS_PER_BRAND_PER_DAY)
     .run();
-  if (meta.changes !== 1) return null;
+  if (meta.changes !== 1) {
+    const brandSent = await db
+      .prepare("SELECT count(*) AS n FROM account_tokens WHERE brand_id = ? AND purpose = 'reset' AND created_at > ? - 86400000")
+      .bind(brandId, now)
+      .first<number>('n');
+    return { refused: (brandSent ?? 0) >= MAX_MAILED_LINKS_PER_BRAND_PER_DAY ? 'brand_limit' : 'address_limit' };
+  }
   await sendMessage({ to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
   return { expiresAt };
 }

@@ -458,7 +458,7 @@ export const accountTokens = sqliteTable(
     usedAt: integer('used_at'),
     createdAt: createdAt(),
   },
-  (t) => [index('account_tokens_creator').on(t.creatorId)],
+  (t) => [index('account_tokens_creator').on(t.creatorId), index('account_tokens_brand_sent').on(t.brandId, t.purpose, t.createdAt)],
 );
 
 // Fixed-window counters for abuse limits where the Rate Limiting binding is not faithful locally.

@@ -1,6 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY } from '../../../worker/db/account-tokens';
 import { HOME_QUERIES } from '../../../worker/db/creator-portal';
 import { base64url } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
@@ -169,6 +170,37 @@ describe('invites', () => {
     expect((await other.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(201);
     expect(sent).toHaveLength(1);
   }, RATE_WINDOW_TEST_TIMEOUT_MS);
+
+  it("mail at most a thousand links a day for one brand, so a roster of strangers' addresses cannot be spammed", async () => {
+    const m = await createMoneyBrand();
+    const invite = await invitePath(m.brand, m.creator.id);
+    // Another creator of the brand has had the day's links already (stored as the mails would have left them).
+    const other = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `bulk_${m.handle}@creators.test`, handle: `bulk_${m.handle}`.slice(0, 30), displayName: 'Bulk' }));
+    const now = Date.now();
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at) SELECT 'sent-' || i || '-' || ?, 'reset', ?, ?, ?, ? FROM n`,
+    )
+      .bind(MAX_MAILED_LINKS_PER_BRAND_PER_DAY, m.creator.id, other.data.id, m.brand.brandId, now + 3_600_000, now - 60_000)
+      .run();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const reset = await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`);
+    expect(reset.status).toBe(429);
+    expect((await json<{ error: { message: string } }>(reset)).error.message).toContain('This brand has mailed 1000');
+    const page = await post(`${invite}/email`, {}, { ip: freshIp() });
+    expect(page.status).toBe(429);
+    expect(await page.text()).toContain('The brand that invited you');
+    expect(sent).toHaveLength(0);
+    expect(await rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'reset'", m.creator.id)).toBe(0);
+    // Another brand's allowance is its own; and a day later this brand's is back.
+    const elsewhere = await createBrand();
+    await elsewhere.api('POST', '/api/admin/creators', { email: `${m.handle}@creators.test`, handle: m.handle, displayName: 'Sarah' });
+    expect((await elsewhere.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(201);
+    await env.DB.prepare('UPDATE account_tokens SET created_at = created_at - 86400000 WHERE creator_id = ?').bind(other.data.id).run();
+    expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(201);
+    expect(sent).toHaveLength(2);
+  });
 
   it('answers a crafted invite path with 410, never a 500', async () => {
     for (const path of ['/invite/abc%0d%0aSet-Cookie:%20x=1', '/invite/%E2%80%AE', `/invite/${'A'.repeat(44)}`]) {

@@ -107,8 +107,8 @@ creatorPortal.post('/invite/:token', (c) => {
   return isLinkToken(raw) ? c.redirect(`/invite/${raw}`, 303) : c.html(<LinkUnusablePage what="invitation" />, 410);
 });
 
-// Limited per account and per address before anything is sent, and per account and brand per day
-// (mailPasswordLink), so the button cannot be used to flood a creator's inbox.
+// Limited per account and per address before anything is sent, and per day per account and brand and
+// per brand (mailPasswordLink), so the button cannot be used to flood a creator's inbox.
 creatorPortal.post('/invite/:token/email', async (c) => {
   const now = Date.now();
   const raw = c.req.param('token');
@@ -119,9 +119,13 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
   const sent = limited ? null : await mailPasswordLink(c.env.DB, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
-  if (!sent) {
+  if (!sent || 'refused' in sent) {
     c.header('Retry-After', limited ? '60' : '3600'); // a minute's limit, or the day's links spent
-    return c.html(<EmailLinkPage {...page} error="We have sent links to this address already. Check your inbox (and spam folder), or try again later." />, 429);
+    const error =
+      sent?.refused === 'brand_limit'
+        ? 'The brand that invited you has sent as many sign-in links as it can today. Try again tomorrow.'
+        : 'We have sent links to this address already. Check your inbox (and spam folder), or try again later.';
+    return c.html(<EmailLinkPage {...page} error={error} />, 429);
   }
   return c.html(<LinkSentPage email={token.email} />);
 });

@@ -1,0 +1,1 @@
+CREATE INDEX `account_tokens_brand_sent` ON `account_tokens` (`brand_id`,`purpose`,`created_at`);
