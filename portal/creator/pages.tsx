@@ -514,10 +514,18 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
         <section class="card">
           <h2>{s.status === 'approved' ? 'Your post is approved — publish it, then add it here' : 'Post performance'}</h2>
           <form method="post" action={`/submissions/${s.id}/live`} class="stack">
-            <div class="field">
-              <label for="postUrl">Live post URL</label>
-              <input id="postUrl" name="postUrl" type="url" inputmode="url" required value={s.post_url ?? ''} maxlength={2048} placeholder="https://www.instagram.com/p/…" />
-            </div>
+            {s.status === 'approved' ? (
+              <div class="field">
+                <label for="postUrl">Live post URL</label>
+                <input id="postUrl" name="postUrl" type="url" inputmode="url" required value={s.post_url ?? ''} maxlength={2048} placeholder="https://www.instagram.com/p/…" />
+              </div>
+            ) : (
+              <p>
+                <a href={s.post_url ?? '#'} rel="noopener noreferrer nofollow" target="_blank">
+                  Open the live post
+                </a>
+              </p>
+            )}
             <div class="metrics">
               {METRICS.map((m) => (
                 <div class="field">

@@ -159,7 +159,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string): Promis
       .prepare(
         `SELECT l.period, l.kind, l.currency, b.name AS brand_name, SUM(l.amount_minor) AS amount, COUNT(*) AS entries
          FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ?
-         GROUP BY l.period, l.kind, l.currency, b.name ORDER BY l.period DESC, b.name, l.kind`,
+         GROUP BY l.period, l.kind, l.currency, l.brand_id ORDER BY l.period DESC, b.name, l.brand_id, l.kind`,
       )
       .bind(creatorId),
     db

@@ -68,21 +68,27 @@ export type TransitionInput = {
 
 export async function transitionSubmission(db: D1Database, s: SubmissionContext, input: TransitionInput): Promise<SubmissionStatus> {
   const to = nextStatus(s.status, input.action, input.actor);
+  const postUrl = input.postUrl ? postUrlKey(input.postUrl) : null;
   if (!to) throw new ApiError(409, 'illegal_transition', `A ${s.status.replace('_', ' ')} submission cannot be moved that way.`, { from: s.status, action: input.action });
   const now = Date.now();
   const sets = ['status = ?', 'updated_at = ?'];
   const params: unknown[] = [to, now];
-  if (input.note !== undefined && input.note !== null) sets.push('review_notes = ?'), params.push(input.note);
-  if (input.postUrl) sets.push('post_url = ?'), params.push(input.postUrl);
+  // The notes shown to the creator are the latest review's: a later decision without a note clears an old
+  // change request. A creator's resubmission keeps them beside the revised draft.
+  if (input.actor === 'admin') sets.push('review_notes = ?'), params.push(input.note ?? null);
+  if (postUrl) sets.push('post_url = ?'), params.push(postUrl);
   if (input.metrics) for (const [k, v] of Object.entries(input.metrics)) sets.push(`${k} = ?`), params.push(v);
   if (input.draft) {
     const compliance = checkCaption(input.draft.caption, { hashtag: s.hashtag, disclosureText: s.disclosure_text });
     sets.push('story_format = ?', 'draft_url = ?', 'caption = ?', 'compliance = ?');
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
+  // One post goes live once per enrollment, so it earns its flat fee once whichever submission carries it.
+  const samePost = to === 'live' ? " AND NOT EXISTS (SELECT 1 FROM submissions o WHERE o.enrollment_id = ? AND o.status = 'live' AND o.post_url = ? AND o.id <> ?)" : '';
+  const samePostParams = to === 'live' ? [s.enrollment_id, postUrl ?? s.post_url, s.id] : [];
   const historyId = newId('sev');
   const statements = [
-    db.prepare(`UPDATE submissions SET ${sets.join(', ')} WHERE id = ? AND status = ?`).bind(...params, s.id, s.status),
+    db.prepare(`UPDATE submissions SET ${sets.join(', ')} WHERE id = ? AND status = ?${samePost}`).bind(...params, s.id, s.status, ...samePostParams),
     db
       .prepare('INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
       .bind(historyId, s.id, s.status, to, input.actor, input.actorId, input.note ?? null, now),
@@ -105,8 +111,19 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   const webhookType = submissionEventType(to);
   if (webhookType) statements.push(...submissionEventStatements(db, historyId, webhookType, now));
   const [update] = await db.batch(statements);
-  if (!update || update.meta.changes === 0) throw new ApiError(409, 'illegal_transition', 'The submission changed while you were looking at it.', { from: s.status, action: input.action });
+  if (!update || update.meta.changes === 0) {
+    const current = await db.prepare('SELECT status FROM submissions WHERE id = ?').bind(s.id).first<string>('status');
+    if (to === 'live' && current === s.status) throw new ApiError(409, 'post_already_live', 'That post is already live on another submission for this campaign.', { postUrl: postUrl ?? s.post_url });
+    throw new ApiError(409, 'illegal_transition', 'The submission changed while you were looking at it.', { from: s.status, action: input.action });
+  }
   return to;
+}
+
+/** A post's link as it is stored and compared for "already live": parsed (host lower-cased), without its fragment. */
+export function postUrlKey(url: string): string {
+  const parsed = new URL(url);
+  parsed.hash = '';
+  return parsed.href;
 }
 
 export async function createSubmission(
@@ -118,23 +135,36 @@ export async function createSubmission(
   const now = Date.now();
   const compliance = checkCaption(draft.caption, { hashtag: e.hashtag, disclosureText: e.disclosureText });
   const historyId = newId('sev');
+  // The same draft link already waiting for review (a double-clicked button, a resent form) is that
+  // submission, not a second one for the brand to approve and pay for. The check and the insert are one
+  // statement, and the rest of the batch follows only a row this call wrote.
   await db.batch([
     db
-      .prepare("INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?)")
-      .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, now),
-    db.prepare("INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) VALUES (?, ?, NULL, 'submitted', 'creator', ?, NULL, ?)").bind(historyId, id, e.creatorId, now),
+      .prepare(
+        `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ? AND draft_url = ? AND status IN ('submitted', 'changes_requested'))`,
+      )
+      .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, now, e.enrollmentId, draft.draftUrl),
     db
-      .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, 'creator', ?, 'submission.submitted', 'submission', ?, ?, ?)")
+      .prepare(`INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) SELECT ?1, ?2, NULL, 'submitted', 'creator', ?3, NULL, ?4 WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?2)`)
+      .bind(historyId, id, e.creatorId, now),
+    db
+      .prepare(`INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?1, ?2, 'creator', ?3, 'submission.submitted', 'submission', ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?4)`)
       .bind(newId('aud'), e.brandId, e.creatorId, id, JSON.stringify({ compliance }), now),
     ...submissionEventStatements(db, historyId, 'submission.submitted', now),
   ]);
-  return id;
+  const row = await db
+    .prepare("SELECT id FROM submissions WHERE enrollment_id = ? AND draft_url = ? AND (id = ? OR status IN ('submitted', 'changes_requested')) ORDER BY id = ? DESC, created_at LIMIT 1")
+    .bind(e.enrollmentId, draft.draftUrl, id, id)
+    .first<string>('id');
+  return row ?? id;
 }
 
-export async function updateMetrics(db: D1Database, s: SubmissionContext, metrics: Metrics, postUrl: string | null): Promise<void> {
+// A live post's numbers only: its link is the post the brand saw go live and paid for, so it stays.
+export async function updateMetrics(db: D1Database, s: SubmissionContext, metrics: Metrics): Promise<void> {
   if (s.status !== 'live') throw new ApiError(409, 'illegal_transition', 'Engagement numbers are added once the post is live.', { from: s.status });
   await db
-    .prepare('UPDATE submissions SET views = ?, likes = ?, comments = ?, saves = ?, shares = ?, post_url = COALESCE(?, post_url), updated_at = ? WHERE id = ?')
-    .bind(metrics.views, metrics.likes, metrics.comments, metrics.saves, metrics.shares, postUrl, Date.now(), s.id)
+    .prepare("UPDATE submissions SET views = ?, likes = ?, comments = ?, saves = ?, shares = ?, updated_at = ? WHERE id = ? AND status = 'live'")
+    .bind(metrics.views, metrics.likes, metrics.comments, metrics.saves, metrics.shares, Date.now(), s.id)
     .run();
 }

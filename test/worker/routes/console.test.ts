@@ -243,6 +243,15 @@ describe('console roles', () => {
     expect(await statusOf(sub)).toBe('changes_requested');
   });
 
+  it('answers an action name the page never offers with 404, inherited names included', async () => {
+    const m = await consoleBrand('owner');
+    const sub = await insertSubmission(m.brand.brandId, m.enrollment.id);
+    for (const action of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'publish']) {
+      expect((await post(`/console/review/${sub}/${action}`, { note: 'x' }, { cookie: m.cookie })).status, action).toBe(404);
+    }
+    expect(await statusOf(sub)).toBe('submitted');
+  });
+
   it("bulk-approves only this brand's drafts still in review", async () => {
     const a = await consoleBrand('manager');
     const b = await createMoneyBrand();

@@ -411,6 +411,69 @@ describe('submissions', () => {
     expect((await m.brand.api('POST', `/api/admin/submissions/${second}/reject`, { note: 'Off brief.' })).status).toBe(200);
     expect((await m.brand.api('POST', `/api/admin/submissions/${second}/approve`, {})).status).toBe(409);
   });
+
+  it('takes a double-clicked draft once, and pays one flat fee per post however many submissions carry it', async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = 25000 WHERE id = ?').bind(m.enrollment.id).run();
+    const clicks = await Promise.all([submit(m), submit(m)]);
+    const ids = clicks.map((r) => r.headers.get('location')!.split('/')[2]!.split('?')[0]!);
+    expect(new Set(ids).size).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', m.enrollment.id)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM submission_events WHERE submission_id = ?', ids[0])).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.submitted'", ids[0])).toBe(1);
+
+    // A second draft, both approved: the same post cannot go live on both.
+    const other = await post('/submissions', { ...draft(m.enrollment.id, 'Evening routine #Glow #ad'), draftUrl: 'https://drive.example/draft-2' }, { cookie: m.cookie });
+    const second = other.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+    for (const id of [ids[0], second]) expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+    expect((await post(`/submissions/${ids[0]}/live`, { postUrl: 'https://www.instagram.com/p/the-one-post' }, { cookie: m.cookie })).status).toBe(303);
+    const again = await post(`/submissions/${second}/live`, { postUrl: 'https://WWW.instagram.com/p/the-one-post#comments' }, { cookie: m.cookie });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('already live on another of your submissions');
+    const byApi = await m.brand.api('POST', `/api/admin/submissions/${second}/mark-live`, { postUrl: 'https://www.instagram.com/p/the-one-post' });
+    expect(byApi.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(byApi)).error.code).toBe('post_already_live');
+    const fees = await env.DB.prepare("SELECT SUM(amount_minor) AS total, COUNT(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'").bind(m.enrollment.id).first();
+    expect(fees).toEqual({ total: 25000, n: 1 });
+    // Its own post goes live as usual.
+    expect((await m.brand.api('POST', `/api/admin/submissions/${second}/mark-live`, { postUrl: 'https://www.instagram.com/p/another-post' })).status).toBe(200);
+  });
+
+  it("keeps a live post's link: only its numbers change from the portal", async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    const id = await submissionId(m);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+    expect((await post(`/submissions/${id}/live`, { postUrl: 'https://www.instagram.com/p/approved-post' }, { cookie: m.cookie })).status).toBe(303);
+    const page = await (await get(`/submissions/${id}`, m.cookie)).text();
+    expect(page).not.toContain('name="postUrl"');
+    expect(page).toContain('Update numbers');
+    const swap = await post(`/submissions/${id}/live`, { postUrl: 'https://evil.example/some-other-post', views: '4200' }, { cookie: m.cookie });
+    expect(swap.status).toBe(303);
+    expect(await env.DB.prepare('SELECT post_url, views FROM submissions WHERE id = ?').bind(id).first()).toEqual({ post_url: 'https://www.instagram.com/p/approved-post', views: 4200 });
+    expect((await post(`/submissions/${id}/live`, { views: '-1' }, { cookie: m.cookie })).status).toBe(422);
+  });
+
+  it('checks a revision against the story formats the campaign offers, as a first draft is', async () => {
+    const m = await signedInCreator();
+    const id = await submissionId(m);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Closer.' })).status).toBe(200);
+    const res = await post(`/submissions/${id}/resubmit`, { ...draft(m.enrollment.id, 'Closer #Glow #ad'), storyFormat: 'unboxing' }, { cookie: m.cookie });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain('Pick one of the story formats');
+    expect(await env.DB.prepare('SELECT status, story_format FROM submissions WHERE id = ?').bind(id).first()).toEqual({ status: 'changes_requested', story_format: 'day_in_the_life' });
+  });
+
+  it("shows the latest review's note: an approval without one clears an old change request", async () => {
+    const m = await signedInCreator();
+    const id = await submissionId(m);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'OLD-CHANGE-REQUEST' })).status).toBe(200);
+    expect((await post(`/submissions/${id}/resubmit`, draft(m.enrollment.id, 'Closer #Glow #ad'), { cookie: m.cookie })).status).toBe(303);
+    const notes = async () => /Reviewer(?:'|&#39;)s notes[\s\S]*?<\/p>/.exec(await (await get(`/submissions/${id}`, m.cookie)).text())?.[0] ?? '';
+    expect(await notes()).toContain('OLD-CHANGE-REQUEST'); // beside the revision, the request it answers
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+    expect(await notes()).toBe(''); // the timeline keeps it as history
+    expect(await env.DB.prepare('SELECT review_notes FROM submissions WHERE id = ?').bind(id).first('review_notes')).toBeNull();
+  });
 });
 
 describe('tenancy', () => {
@@ -467,6 +530,27 @@ describe('payout details', () => {
     const { openSecret } = await import('../../../worker/lib/secrets');
     expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
+  });
+});
+
+describe('earnings', () => {
+  it('keeps two brands apart even when they share a name', async () => {
+    const a = await signedInCreator({ paymentModel: 'flat' });
+    const b = await createMoneyBrand({ paymentModel: 'flat' }); // both fixture brands are "Test Brand"
+    const joined = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `also_${a.handle}`.slice(0, 30), displayName: 'Sarah' }));
+    expect(joined.data.id).toBe(a.creator.id);
+    const enrollment = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'flat', status: 'active' }));
+    for (const [brand, enrollmentId, fee] of [[a.brand, a.enrollment.id, 10000], [b.brand, enrollment.data.id, 7000]] as const) {
+      await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = ? WHERE id = ?').bind(fee, enrollmentId).run();
+      const sent = await post('/submissions', { enrollmentId, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption: 'Morning #Glow #ad' }, { cookie: a.cookie });
+      const id = sent.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+      expect((await brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+      expect((await brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: 'https://www.instagram.com/p/a' })).status).toBe(200);
+    }
+    const html = await (await get('/earnings', a.cookie)).text();
+    expect(html).toContain('$100.00');
+    expect(html).toContain('$70.00');
+    expect(html).not.toContain('$170.00');
   });
 });
 

@@ -50,14 +50,14 @@ const rejectBody = z.strictObject({ note: note.optional() });
 const markLiveBody = z.strictObject({ postUrl: httpsUrl });
 
 const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
-const reviewed = (summary: string, description: string, example: unknown) =>
+const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = []) =>
   op({
     summary,
     description: `${description} Moves are guarded by the status they start from: a move the current status does not allow (or one that lost a race with another reviewer) is a 409.`,
     params: { id: 'The submission id.' },
     example,
     responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
-    errors: { 404: ['not_found'], 409: ['illegal_transition'] },
+    errors: { 404: ['not_found'], 409: ['illegal_transition', ...conflicts] },
   });
 
 export const submissionRoutes = new Hono<AppEnv>()
@@ -98,7 +98,12 @@ export const submissionRoutes = new Hono<AppEnv>()
   )
   .post(
     '/:id/mark-live',
-    reviewed('Mark a post live', 'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write.', { postUrl: 'https://instagram.example/p/abc' }),
+    reviewed(
+      'Mark a post live',
+      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write. A post already live on another of the enrollment\'s submissions is a 409 `post_already_live`: one post earns one fee.',
+      { postUrl: 'https://instagram.example/p/abc' },
+      ['post_already_live'],
+    ),
     valid('json', markLiveBody),
     async (c) => c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'go_live', c.req.valid('json')) }),
   );

@@ -193,11 +193,15 @@ const draftSchema = z.object({
   confirm: z.string().optional(),
 });
 
-async function readDraft(c: Context<AppEnv>) {
+// A draft as the form sent it, checked against the campaign it is for (a new draft's campaign is looked up
+// from the form first; a revision's is the submission's).
+async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => { story_formats: string } | undefined) {
   const form = await formBody(c);
   const values: DraftForm = { enrollmentId: form.enrollmentId ?? '', storyFormat: form.storyFormat ?? '', draftUrl: form.draftUrl ?? '', caption: form.caption ?? '' };
   const parsed = draftSchema.safeParse(form);
   const errors = parsed.success ? [] : parsed.error.issues.map((i) => (i.path[0] === 'draftUrl' ? 'The draft link must be an https:// link.' : i.message));
+  const campaign = campaignOf(values);
+  if (parsed.success && campaign && !(JSON.parse(campaign.story_formats) as string[]).includes(parsed.data.storyFormat)) errors.push('Pick one of the story formats this campaign offers.');
   return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null };
 }
 
@@ -211,10 +215,9 @@ creatorPortal.get('/submissions/new', async (c) => {
 creatorPortal.post('/submissions', async (c) => {
   const { creatorId } = c.var.creator;
   const enrollments = (await creatorEnrollments(c.env.DB, creatorId)).filter((e) => e.campaign_status !== 'ended');
-  const { values, errors, confirmed, data } = await readDraft(c);
+  const { values, errors, confirmed, data } = await readDraft(c, (v) => enrollments.find((x) => x.enrollment_id === v.enrollmentId));
   const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
   if (!e) throw notFound('campaign');
-  if (data && !(JSON.parse(e.story_formats) as string[]).includes(data.storyFormat)) errors.push('Pick one of the story formats this campaign offers.');
   const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action="/submissions" heading="Submit a draft" {...extra} />, status);
   if (!data || errors.length > 0) return render(422, { errors });
@@ -247,7 +250,7 @@ creatorPortal.get('/submissions/:id/edit', async (c) => {
 creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
   const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.enrollment_id === context.enrollment_id);
-  const { values, errors, confirmed, data } = await readDraft(c);
+  const { values, errors, confirmed, data } = await readDraft(c, () => enrollments[0]);
   values.enrollmentId = context.enrollment_id;
   const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" lockEnrollment {...extra} />, status);
@@ -259,25 +262,37 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
 });
 
 const count = z.coerce.number().int().min(0).max(1_000_000_000);
-const liveSchema = z.object({
-  postUrl: z.url({ protocol: /^https$/ }).max(2048),
+const metricsSchema = z.object({
   views: count.default(0),
   likes: count.default(0),
   comments: count.default(0),
   saves: count.default(0),
   shares: count.default(0),
 });
+const liveSchema = metricsSchema.extend({ postUrl: z.url({ protocol: /^https$/ }).max(2048) });
 
+// Marks an approved post live with its link, or updates a live post's numbers. A live post's link is the
+// one the brand saw go live (and paid its fee for): it is not changed from here.
 creatorPortal.post('/submissions/:id/live', async (c) => {
   const { s, timeline, context } = await detail(c, c.req.param('id'));
   const form = await formBody(c);
-  const parsed = liveSchema.safeParse(Object.fromEntries(Object.entries(form).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    return c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={['Add the https:// link of the live post, and whole numbers for the engagement figures.']} />, 422);
+  const fields = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
+  const refuse = (error: string, status: 409 | 422) => c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={[error]} />, status);
+  if (context.status === 'live') {
+    const parsed = metricsSchema.safeParse(fields);
+    if (!parsed.success) return refuse('Use whole numbers for the engagement figures.', 422);
+    await updateMetrics(c.env.DB, context, parsed.data);
+    return c.redirect(`/submissions/${context.id}?live=1`, 303);
   }
+  const parsed = liveSchema.safeParse(fields);
+  if (!parsed.success) return refuse('Add the https:// link of the live post, and whole numbers for the engagement figures.', 422);
   const { postUrl, ...metrics } = parsed.data;
-  if (context.status === 'live') await updateMetrics(c.env.DB, context, metrics, postUrl);
-  else await transitionSubmission(c.env.DB, context, { action: 'go_live', actor: 'creator', actorId: c.var.creator.creatorId, postUrl, metrics });
+  try {
+    await transitionSubmission(c.env.DB, context, { action: 'go_live', actor: 'creator', actorId: c.var.creator.creatorId, postUrl, metrics });
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'post_already_live') return refuse('That post is already live on another of your submissions for this campaign.', 409);
+    throw e;
+  }
   return c.redirect(`/submissions/${context.id}?live=1`, 303);
 });
 

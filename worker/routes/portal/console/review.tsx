@@ -125,7 +125,8 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
 });
 
 reviewRoutes.post('/review/:id/:action', async (c) => {
-  const spec = ACTIONS[c.req.param('action')];
+  const name = c.req.param('action');
+  const spec = Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
   if (!spec) throw new ApiError(404, 'not_found', 'No such review action.');
   const { user } = c.var;
   // Scoped by brand: another brand's submission is a 404, never a 403 that confirms it exists.
@@ -138,6 +139,9 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
   try {
     await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
   } catch (e) {
+    if (e instanceof ApiError && e.code === 'post_already_live') {
+      return renderQueue(c, filtersFromBack(back), { errors: [`That post is already live on another of ${s.display_name}'s submissions for ${s.campaign_name}.`] }, 409);
+    }
     if (e instanceof ApiError && e.status === 409) {
       const now = await loadSubmission(c.env.DB, s.id, { brandId: user.brandId });
       return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s draft changed while you were looking at it: it is now “${STATUS_LABELS[now.status] ?? now.status}”.`] }, 409);
