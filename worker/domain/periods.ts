@@ -30,11 +30,23 @@ function offsetMs(at: number, timeZone: string): number {
   return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000;
 }
 
-// The instant a calendar month starts in a timezone (DST-safe: the offset is re-read at the guess).
+// The instant a calendar month starts in a timezone: the first instant periodOf places in it. Local midnight
+// is found from the offset re-read at the guess; where DST skips midnight on the 1st (Asuncion, Havana,
+// Gaza), it does not exist and the month starts at the jump, which a search between the two readings finds.
 function monthStart(year: number, month0: number, timeZone: string): number {
   const guess = Date.UTC(year, month0, 1);
   const first = guess - offsetMs(guess, timeZone);
-  return guess - offsetMs(first, timeZone);
+  const start = guess - offsetMs(first, timeZone);
+  const month = `${String(year).padStart(4, '0')}-${String(month0 + 1).padStart(2, '0')}`;
+  const inMonth = (at: number) => periodOf(at, timeZone) >= month;
+  if (inMonth(start) && !inMonth(start - 1)) return start;
+  let [before, after] = inMonth(start) ? [start - 3 * 3_600_000, start] : [start, start + 3 * 3_600_000];
+  while (after - before > 1) {
+    const mid = before + Math.floor((after - before) / 2);
+    if (inMonth(mid)) after = mid;
+    else before = mid;
+  }
+  return after;
 }
 
 export function isPeriod(period: string): boolean {

@@ -189,4 +189,19 @@ describe('period bounds', () => {
     expect(periodBounds('2026-11', 'America/New_York').end).toBe(Date.UTC(2026, 11, 1, 5));
     expect(periodBounds('2026-11', 'Asia/Tokyo').start).toBe(Date.UTC(2026, 9, 31, 15));
   });
+
+  it('agrees with periodOf at every month edge, where DST skips midnight on the 1st too', async () => {
+    const { periodBounds, periodOf } = await import('../../../worker/domain/periods');
+    // Asuncion 2023-10-01: 00:00 local (UTC-4) jumps to 01:00 (UTC-3), so October starts at 04:00Z.
+    expect(periodBounds('2023-09', 'America/Asuncion').end).toBe(Date.UTC(2023, 9, 1, 4));
+    for (const tz of ['America/Asuncion', 'America/Havana', 'Asia/Gaza', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham']) {
+      for (let year = 2019; year <= 2027; year++) {
+        for (let month = 1; month <= 12; month++) {
+          const period = `${year}-${String(month).padStart(2, '0')}`;
+          const { start } = periodBounds(period, tz);
+          expect([periodOf(start - 1, tz), periodOf(start, tz)], `${tz} ${period}`).toEqual([month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`, period]);
+        }
+      }
+    }
+  });
 });

@@ -1,7 +1,13 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../worker/lib/csv';
-import { createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+import { periodBounds } from '../../../worker/domain/periods';
+import { closePeriod } from '../../../worker/db/payouts';
+import type { Env } from '../../../worker/env';
+import { newId } from '../../../worker/lib/ids';
+import { markPayouts } from '../../../worker/routes/admin/payouts';
+import { claimableForPeriod } from '../../../worker/routes/portal/console/queries';
+import { createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
 
 let n = 0;
 const SEPT = (day: number) => new Date(Date.UTC(2026, 8, day, 12)).toISOString();
@@ -134,5 +140,64 @@ describe('marking payouts paid', () => {
     const foreign = await json<{ data: { results: { outcome: string }[] } }>(await other.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
     expect(foreign.data.results.map((r) => r.outcome)).toEqual(['not_found', 'not_found', 'not_found']);
     expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
+  });
+
+  it('applies a file that lists one payout twice in order: the later row is a conflict, and a rerun changes nothing', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).first<string>('id'))!;
+    const csv = `payout_id,reference,status\r\n${id},WISE-1,paid\r\n${id},WISE-2,failed\r\n${id},WISE-1,paid\r\n`;
+    const outcomes = async () => (await json<{ data: { results: { outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }))).data.results.map((r) => r.outcome);
+    expect(await outcomes()).toEqual(['paid', 'conflict', 'unchanged']);
+    expect(await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(id).first()).toEqual({ status: 'paid', reference: 'WISE-1' });
+    expect(await outcomes()).toEqual(['unchanged', 'conflict', 'unchanged']);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action LIKE 'payout.%'", id)).toBe(1);
+  });
+
+  it('lets one of two people marking a payout at once win; the other is told it is taken', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const payoutId = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).first<string>('id'))!;
+    // The first marker's write waits until the second has read the payout (still pending) and written.
+    let entered!: () => void;
+    const inBatch = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        entered();
+        await gate;
+        return env.DB.batch(statements);
+      },
+    });
+    const actor = { type: 'api_key', id: 'test' };
+    const first = markPayouts({ ...(env as Env), DB: held }, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'REF-A', status: 'paid' }]);
+    await inBatch;
+    const second = await markPayouts(env as Env, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'REF-B', status: 'paid' }]);
+    release();
+    expect([(await first)[0]!.outcome, second[0]!.outcome]).toEqual(['conflict', 'paid']);
+    expect(await env.DB.prepare('SELECT reference FROM payouts WHERE id = ?').bind(payoutId).first('reference')).toBe('REF-B');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'payout.paid'", payoutId)).toBe(1);
+  });
+});
+
+describe('the close preview', () => {
+  it('shows what the close will pay: creators netting below zero carry their balance', async () => {
+    const m = await createMoneyBrand();
+    const other = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `neg${n}@creators.test`, handle: `neg_${Date.now().toString(36)}${n++}`, displayName: 'Neg' }));
+    const at = Date.UTC(2026, 9, 10);
+    const entry = (creatorId: string, kind: string, amount: number) =>
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', 0, '2026-10', ?, ?, ?)",
+      )
+        .bind(newId('le'), m.brand.brandId, m.enrollment.id, creatorId, kind, amount, `${kind}:${newId('k')}`, at, at)
+        .run();
+    await entry(m.creator.id, 'commission', 10_000);
+    await entry(m.creator.id, 'commission', 2_000);
+    await entry(other.data.id, 'reversal', -3_000); // a refund after an earlier payout, nothing earned since
+    const preview = await claimableForPeriod(env.DB, m.brand.brandId, '2026-10', periodBounds('2026-10', 'UTC').end);
+    expect(preview).toEqual([{ currency: 'USD', amount: 12_000, creators: 1, entries: 2 }]);
+    await closePeriod(env.DB, { id: m.brand.brandId, timezone: 'UTC' }, '2026-10', { type: 'api_key', id: 'test' });
+    expect(await env.DB.prepare('SELECT SUM(amount_minor) AS amount, COUNT(*) AS creators FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first()).toEqual({ amount: 12_000, creators: 1 });
   });
 });

@@ -32,40 +32,69 @@ export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }
 
 export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' };
 
-// Moves pending payouts to paid or failed; a repeat with the same reference is a no-op, another reference a conflict.
-export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed' }[]): Promise<MarkResult[]> {
+type PayoutState = { status: string; reference: string | null };
+type MarkItem = { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed' };
+
+function decide(p: PayoutState | undefined, item: MarkItem): MarkResult['outcome'] {
+  if (!p) return 'not_found';
+  if (p.status === item.status && p.reference === item.reference) return 'unchanged';
+  if (p.status !== 'pending' && !(p.status === 'failed' && item.status === 'paid')) return 'conflict';
+  return item.status;
+}
+
+// Moves pending payouts to paid or failed; a repeat with the same reference is a no-op, another reference a
+// conflict. Each write is guarded by the state it was decided on, so two people marking one payout at once
+// cannot both succeed: the one that finds it moved is answered from what it finds.
+export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: MarkItem[]): Promise<MarkResult[]> {
   const out: MarkResult[] = [];
   const now = Date.now();
   for (let i = 0; i < items.length; i += 40) {
     const chunk = items.slice(i, i + 40);
-    const { results } = await env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
-      .bind(brandId, ...chunk.map((c) => c.payoutId))
-      .all<{ id: string; status: string; reference: string | null }>();
-    const found = new Map(results.map((r) => [r.id, r]));
+    const read = () =>
+      env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+        .bind(brandId, ...chunk.map((c) => c.payoutId))
+        .all<PayoutState & { id: string }>()
+        .then(({ results }) => new Map<string, PayoutState>(results.map((r) => [r.id, r])));
+    const found = await read();
     const statements: D1PreparedStatement[] = [];
+    const writes: { at: number; item: MarkItem }[] = [];
     for (const item of chunk) {
       const p = found.get(item.payoutId);
-      if (!p) out.push({ line: item.line, payoutId: item.payoutId, outcome: 'not_found' });
-      else if (p.status === item.status && p.reference === item.reference) out.push({ line: item.line, payoutId: item.payoutId, outcome: 'unchanged' });
-      else if (p.status !== 'pending' && !(p.status === 'failed' && item.status === 'paid')) out.push({ line: item.line, payoutId: item.payoutId, outcome: 'conflict' });
-      else {
-        out.push({ line: item.line, payoutId: item.payoutId, outcome: item.status });
-        statements.push(
-          env.DB.prepare("UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END WHERE id = ? AND brand_id = ?").bind(item.status, item.reference, item.status, now, item.payoutId, brandId),
-          env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, 'payout', ?, ?, ?)").bind(
-            newId('aud'),
-            brandId,
-            actor.type,
-            actor.id,
-            `payout.${item.status}`,
-            item.payoutId,
-            JSON.stringify({ reference: item.reference }),
-            now,
-          ),
-        );
-      }
+      const outcome = decide(p, item);
+      out.push({ line: item.line, payoutId: item.payoutId, outcome });
+      if (outcome !== 'paid' && outcome !== 'failed') continue;
+      writes.push({ at: out.length - 1, item });
+      statements.push(
+        env.DB.prepare("UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ?").bind(
+          item.status,
+          item.reference,
+          item.status,
+          now,
+          item.payoutId,
+          brandId,
+          p!.status,
+          p!.reference,
+        ),
+        env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'payout', ?, ?, ? WHERE changes() = 1").bind(
+          newId('aud'),
+          brandId,
+          actor.type,
+          actor.id,
+          `payout.${item.status}`,
+          item.payoutId,
+          JSON.stringify({ reference: item.reference }),
+          now,
+        ),
+      );
+      // A later row for the same payout (a file may list it twice) is decided on what this one leaves.
+      found.set(item.payoutId, { status: item.status, reference: item.reference });
     }
-    if (statements.length) await env.DB.batch(statements);
+    if (statements.length === 0) continue;
+    const results = await env.DB.batch(statements);
+    const lost = writes.filter((_, k) => results[2 * k]!.meta.changes === 0);
+    if (lost.length === 0) continue;
+    const current = await read();
+    for (const { at, item } of lost) out[at] = { line: item.line, payoutId: item.payoutId, outcome: decide(current.get(item.payoutId), item) === 'unchanged' ? 'unchanged' : 'conflict' };
   }
   return out;
 }

@@ -175,13 +175,16 @@ export async function closedPeriods(db: D1Database, brandId: string): Promise<st
 
 export type Claimable = { currency: string; amount: number; creators: number; entries: number };
 
-// What a close would claim now: the same rule closePeriod applies (unpaid, available before the period ends, from this period or earlier).
+// What a close would pay now: the same rule closePeriod applies (unpaid, available before the period ends,
+// from this period or earlier; one payout per creator and currency that nets above zero, the rest carried).
 export async function claimableForPeriod(db: D1Database, brandId: string, period: string, end: number): Promise<Claimable[]> {
   return (
     await db
       .prepare(
-        `SELECT currency, SUM(amount_minor) AS amount, COUNT(DISTINCT creator_id) AS creators, COUNT(*) AS entries FROM ledger_entries
-         WHERE brand_id = ? AND payout_id IS NULL AND available_at < ? AND period <= ? GROUP BY currency ORDER BY currency`,
+        `SELECT currency, SUM(net) AS amount, COUNT(*) AS creators, SUM(entries) AS entries FROM (
+           SELECT creator_id, currency, SUM(amount_minor) AS net, COUNT(*) AS entries FROM ledger_entries
+           WHERE brand_id = ? AND payout_id IS NULL AND available_at < ? AND period <= ? GROUP BY creator_id, currency HAVING net > 0
+         ) GROUP BY currency ORDER BY currency`,
       )
       .bind(brandId, end, period)
       .all<Claimable>()
