@@ -155,12 +155,14 @@ export const WebhooksPage: FC<{
                     <When d={d} timezone={viewer.timezone} />
                   </td>
                   <td>
-                    <form method="post" action={`/console/webhooks/deliveries/${d.id}/replay`}>
-                      <input type="hidden" name="status" value={filter} />
-                      <WriteButton canWrite={canWrite} class="button button-small">
-                        Replay<span class="visually-hidden"> {d.event_type} to {d.endpoint_url}</span>
-                      </WriteButton>
-                    </form>
+                    {d.status === 'pending' ? null : (
+                      <form method="post" action={`/console/webhooks/deliveries/${d.id}/replay`}>
+                        <input type="hidden" name="status" value={filter} />
+                        <WriteButton canWrite={canWrite} class="button button-small">
+                          Replay<span class="visually-hidden"> {d.event_type} to {d.endpoint_url}</span>
+                        </WriteButton>
+                      </form>
+                    )}
                   </td>
                 </tr>
               ))}

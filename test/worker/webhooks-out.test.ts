@@ -158,6 +158,22 @@ describe('endpoints', () => {
     const again = await brand.api('POST', `/api/admin/webhooks/endpoints/${endpoints[0]!.id}/enable`);
     expect(again.status).toBe(409);
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND enabled = 1', brand.brandId)).toBe(20);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.created'", brand.brandId)).toBe(21);
+  });
+
+  it('holds the cap when adds and re-enables race', async () => {
+    const brand = await createBrand();
+    const spare = await addEndpoint(brand, { url: 'https://spare.brand.example/in' });
+    expect((await brand.api('POST', `/api/admin/webhooks/endpoints/${spare.id}/disable`)).status).toBe(200);
+    const answers = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => brand.api('POST', '/api/admin/webhooks/endpoints', { url: `https://h${i}.brand.example/in`, events: ['payout.closed'] })),
+      brand.api('POST', `/api/admin/webhooks/endpoints/${spare.id}/enable`),
+    ]);
+    for (const res of answers.slice(0, 30)) if (res.status === 201) created.push((await json<{ data: { id: string } }>(res)).data.id);
+    expect(answers.filter((r) => r.status === 201 || r.status === 200)).toHaveLength(20);
+    expect(answers.filter((r) => r.status === 409)).toHaveLength(11);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND enabled = 1', brand.brandId)).toBe(20);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ?', brand.brandId)).toBe(20 + (answers[30]!.status === 200 ? 0 : 1));
   });
 
   it('checks URLs like link destinations: https on a public name, loopback http only when allowed', () => {
@@ -343,14 +359,33 @@ describe('the delivery consumer', () => {
     expect(row!.next_attempt_at).toBeGreaterThanOrEqual(before + delay * 1000);
     expect(row!.next_attempt_at).toBeLessThanOrEqual(Date.now() + delay * 1000);
 
-    const fifth = await consume(deliveryId, hook.send, 5);
+    // Attempts are counted on the delivery (a message redelivered after storage trouble, or sent again by the
+    // sweep, carries its own count): the fifth attempt backs off 4 to 8 minutes whatever the message says.
+    await env.DB.prepare('UPDATE webhook_deliveries SET attempts = 4 WHERE id = ?').bind(deliveryId).run();
+    const fifth = await consume(deliveryId, hook.send, 2);
     expect(fifth.delays[0]).toBeGreaterThanOrEqual(240);
     expect(fifth.delays[0]).toBeLessThanOrEqual(480);
 
-    const last = await consume(deliveryId, hook.send, MAX_DELIVERY_ATTEMPTS);
+    await env.DB.prepare('UPDATE webhook_deliveries SET attempts = ? WHERE id = ?').bind(MAX_DELIVERY_ATTEMPTS - 1, deliveryId).run();
+    const last = await consume(deliveryId, hook.send, 3);
     expect(last.retryMessages).toEqual([]);
     expect(last.explicitAcks).toHaveLength(1);
-    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', attempts: 3, last_status_code: 500 });
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', attempts: MAX_DELIVERY_ATTEMPTS, last_status_code: 500 });
+  });
+
+  it('does not count storage trouble as an attempt: the receiver still gets every try', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryId } = await parkedDelivery(brand.brandId, endpoint.id);
+    const broken = d1With({ prepare: () => { throw new Error('D1_ERROR: storage unavailable'); } });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    for (let n = 1; n < MAX_DELIVERY_ATTEMPTS; n++) expect((await consume(deliveryId, receiver([500]).send, n, { DB: broken })).retryMessages).toHaveLength(1);
+    errors.mockRestore();
+    const hook = receiver([503]);
+    const result = await consume(deliveryId, hook.send, MAX_DELIVERY_ATTEMPTS);
+    expect(hook.received).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(1); // the first real attempt, with 15 to go
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending', attempts: 1 });
   });
 
   it('treats timeouts, refused connections and redirects as failures to retry', async () => {
@@ -460,6 +495,7 @@ describe('enqueueing', () => {
 
     // A replay makes its delivery due; one refused (the endpoint disabled) does not.
     const { deliveryId } = await parkedDelivery(hooked.brand.brandId, endpoint.id);
+    await recordAttempt(env.DB, deliveryId, { status: 'failed', statusCode: 500, error: 'HTTP 500' }, Date.now());
     const actor = { actorType: 'api_key' as const, actorId: 'key_test' };
     const replayed = watchingDeliveries(env as Env);
     expect(await markForReplay(replayed.env.DB, hooked.brand.brandId, deliveryId, actor, Date.now() + 3_600_000)).toBe(true);
@@ -567,8 +603,13 @@ describe('replay', () => {
 
     const replay = await m.brand.api('POST', `/api/admin/webhooks/deliveries/${delivery!.id}/replay`);
     expect(replay.status).toBe(200);
-    expect((await json<{ data: Delivery }>(replay)).data).toMatchObject({ id: delivery!.id, eventId: delivery!.eventId, status: 'pending' });
+    expect((await json<{ data: Delivery }>(replay)).data).toMatchObject({ id: delivery!.id, eventId: delivery!.eventId, status: 'pending', attempts: 0 });
+    // A delivery still pending is with the queue already: a second message would send every attempt twice.
+    const pending = await m.brand.api('POST', `/api/admin/webhooks/deliveries/${delivery!.id}/replay`);
+    expect(pending.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(pending)).error.code).toBe('delivery_pending');
     await consume(delivery!.id, hook.send);
+    expect(await deliveryRow(delivery!.id)).toMatchObject({ status: 'delivered', attempts: 1 }); // counted afresh
     expect(hook.received.length).toBeGreaterThanOrEqual(2);
     expect(hook.received[1]!.body).toBe(hook.received[0]!.body);
     expect(JSON.parse(hook.received[1]!.body).id).toBe(delivery!.eventId);
@@ -644,6 +685,7 @@ describe('the console page', () => {
     expect(html).toContain(eventId);
     expect(html).toContain('HTTP 500: &lt;b&gt;boom&lt;/b&gt;');
     expect(html).toContain(`action="/console/webhooks/deliveries/${deliveryId}/replay"`);
+
     expect(html).toMatch(/<a href="\/console\/webhooks" aria-current="page">Webhooks<\/a>/);
     expect(html).not.toContain(endpoint.secret);
 
@@ -665,5 +707,10 @@ describe('the console page', () => {
     expect(replayed.headers.get('location')).toBe('/console/webhooks?status=failed&flash=replayed');
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'pending' });
     expect(await eventsOf(brand.brandId)).toHaveLength(1);
+    // Being retried now, it offers no Replay, and a stale page's button sends nothing twice.
+    expect(await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: manager } })).text()).not.toContain(`/deliveries/${deliveryId}/replay`);
+    const again = await form(`/console/webhooks/deliveries/${deliveryId}/replay`, {}, { cookie: manager });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('still being retried');
   });
 });

@@ -150,26 +150,38 @@ export function findEndpoint(db: D1Database, brandId: string, id: string): Promi
   return db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ? AND brand_id = ?`).bind(id, brandId).first<EndpointRow>();
 }
 
+// An audit row for the write just before it in the batch, written only when that write changed a row.
 const auditStatement = (db: D1Database, a: AuditInput, at: number) =>
   db
-    .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
     .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);
 
 export type NewEndpoint = { id: string; brandId: string; url: string; description: string; secretEnc: string; events: WebhookEventType[] };
 
-export async function createEndpoint(db: D1Database, e: NewEndpoint, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<void> {
-  await db.batch([
+const ENABLED_ENDPOINTS = 'SELECT count(*) FROM webhook_endpoints WHERE brand_id = ?1 AND enabled = 1';
+
+// Adds an enabled endpoint unless the brand has `cap` enabled already: the count and the insert are one
+// statement, so parallel adds cannot pass the cap. Returns false when at the cap.
+export async function createEndpoint(db: D1Database, e: NewEndpoint, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
+  const [insert] = await db.batch([
     db
-      .prepare('INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)')
-      .bind(e.id, e.brandId, e.url, e.description, e.secretEnc, JSON.stringify(e.events), now, now),
+      .prepare(
+        `INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at)
+         SELECT ?2, ?1, ?3, ?4, ?5, ?6, 1, ?7, ?7 WHERE (${ENABLED_ENDPOINTS}) < ?8`,
+      )
+      .bind(e.brandId, e.id, e.url, e.description, e.secretEnc, JSON.stringify(e.events), now, cap),
     auditStatement(db, { brandId: e.brandId, ...actor, action: 'webhook_endpoint.created', targetType: 'webhook_endpoint', targetId: e.id, details: { url: e.url, events: e.events } }, now),
   ]);
+  return (insert?.meta.changes ?? 0) > 0;
 }
 
-// Disabling stops new deliveries at once; deliveries already queued fail on their next attempt. Returns false when not found.
-export async function setEndpointEnabled(db: D1Database, brandId: string, id: string, enabled: boolean, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
+// Disabling stops new deliveries at once; deliveries already queued fail on their next attempt. Enabling
+// keeps to the cap in the same statement. Returns false when not found, or when enabling would pass the cap.
+export async function setEndpointEnabled(db: D1Database, brandId: string, id: string, enabled: boolean, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
   const [update] = await db.batch([
-    db.prepare('UPDATE webhook_endpoints SET enabled = ?, updated_at = ? WHERE id = ? AND brand_id = ?').bind(enabled ? 1 : 0, now, id, brandId),
+    db
+      .prepare(`UPDATE webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?4 AND brand_id = ?1 AND (?2 = 0 OR enabled = 1 OR (${ENABLED_ENDPOINTS}) < ?5)`)
+      .bind(brandId, enabled ? 1 : 0, now, id, cap),
     db
       .prepare(
         "INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'webhook_endpoint', ?, NULL, ? WHERE changes() > 0",
@@ -219,15 +231,18 @@ export function findDelivery(db: D1Database, brandId: string, id: string): Promi
   return db.prepare(`${DELIVERY_SQL} WHERE d.id = ? AND d.brand_id = ?`).bind(id, brandId).first<DeliveryRow>();
 }
 
-// Replay sends the same event (same id, same body) again: the delivery goes back to pending and due now,
-// and the next enqueue pass hands it to the queue. Returns false when not found or the endpoint is disabled.
+// Replay sends the same event (same id, same body) again: a delivered or failed delivery goes back to
+// pending, due now, with its attempts counted afresh, and the next enqueue pass hands it to the queue. A
+// pending one is still with the queue, and a second message would send each attempt twice: not replayed.
+// Returns false when not found, still pending, or the endpoint is disabled.
 export async function markForReplay(db: D1Database, brandId: string, id: string, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
   const [update] = await db.batch([
     due(
       db
         .prepare(
-          `UPDATE webhook_deliveries SET status = 'pending', queued_at = NULL, next_attempt_at = ?, updated_at = ?
-           WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
+          `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, queued_at = NULL, next_attempt_at = ?, updated_at = ?
+           WHERE id = ? AND brand_id = ? AND status <> 'pending'
+             AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
         )
         .bind(now, now, id, brandId),
     ),

@@ -75,6 +75,11 @@ export function forgetCode(brandId: string, code: string): void {
   codes.delete(`${brandId}:${code}`);
 }
 
+/** A revoked storefront key stops here at once; other isolates drop it within CODE_CACHE_TTL_MS. */
+export function forgetStorefrontKeys(): void {
+  keys.clear();
+}
+
 const op = routeDescriber({ tag: 'Storefront', auth: 'storefrontKey' });
 
 export const codeCheck = new Hono<AppEnv>().get(

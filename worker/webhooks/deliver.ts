@@ -35,9 +35,12 @@ async function deliverMessage(message: Message<unknown>, env: Env, send: Send): 
     if (!target || target.status !== 'pending') return message.ack();
     const result = await attempt(target, env, send);
     const now = Date.now();
-    const outcome = outcomeOf(result, message.attempts, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
+    // Counted on the delivery, not the message: storage trouble retries the message without an attempt, and
+    // a replay starts the count again.
+    const attemptNumber = target.attempts + 1;
+    const outcome = outcomeOf(result, attemptNumber, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
     await recordAttempt(env.DB, id, outcome, now);
-    log.info('webhook_attempt', { delivery: id, attempt: message.attempts, outcome: outcome.status, status_code: outcome.statusCode });
+    log.info('webhook_attempt', { delivery: id, attempt: attemptNumber, outcome: outcome.status, status_code: outcome.statusCode });
     if (outcome.status === 'pending') message.retry({ delaySeconds: Math.round((outcome.nextAttemptAt - now) / 1000) });
     else message.ack();
   } catch (error) {

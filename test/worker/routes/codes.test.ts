@@ -1,4 +1,6 @@
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import type { Env } from '../../../worker/env';
+import worker from '../../../worker/index';
 import { describe, expect, it } from 'vitest';
 import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount } from '../fixtures';
 
@@ -129,6 +131,25 @@ describe('GET /v1/codes/:code', () => {
     // An honest client on another IP is unaffected.
     expect((await json<{ valid: boolean }>(await check(key, code, freshIp()))).valid).toBe(true);
   }, RATE_WINDOW_TEST_TIMEOUT_MS);
+
+  it('stops a revoked storefront key at once in the isolate that revoked it, whatever the cache TTL', async () => {
+    const { brand, code } = await createMoneyBrand();
+    const slowCache = { ...env, CODE_CACHE_TTL_MS: '60000' } as Env;
+    const call = async (method: string, path: string, key: string, body?: unknown) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        new Request(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'cf-connecting-ip': freshIp(), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined }),
+        slowCache,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const issued = await json<{ data: { id: string; key: string } }>(await call('POST', '/api/admin/keys', brand.adminKey, { scope: 'storefront', name: 'checkout' }));
+    expect((await json<{ valid: boolean }>(await call('GET', `/v1/codes/${code}`, issued.data.key))).valid).toBe(true); // cached now
+    expect((await call('DELETE', `/api/admin/keys/${issued.data.id}`, brand.adminKey)).status).toBe(200);
+    expect((await call('GET', `/v1/codes/${code}`, issued.data.key)).status).toBe(401);
+  });
 });
 
 describe('admin discount codes', () => {

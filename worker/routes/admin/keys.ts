@@ -13,6 +13,7 @@ import { sealSecret } from '../../lib/secrets';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { ApiKey, dataOf, Integration, listOf, NewApiKey } from '../../openapi/schemas';
+import { forgetStorefrontKeys } from '../codes';
 
 const createKey = z.strictObject({ scope: z.enum(['storefront', 'ingest', 'admin']), name: z.string().trim().min(1).max(80) });
 
@@ -51,7 +52,11 @@ export const keyRoutes = new Hono<AppEnv>()
   )
   .delete(
     '/:id',
-    op({ summary: 'Revoke an API key', description: 'Takes effect at once for new requests.', params: { id: 'The key id.' }, responses: { 200: { description: 'The revoked key.', schema: dataOf(ApiKey) } }, errors: { 404: ['not_found'] } }),
+    op({
+      summary: 'Revoke an API key',
+      description:
+        'Admin keys stop at once. Storefront and ingest keys are cached at the edge for speed: they stop at once where the revoke is handled, and everywhere within 10 seconds.',
+      params: { id: 'The key id.' }, responses: { 200: { description: 'The revoked key.', schema: dataOf(ApiKey) } }, errors: { 404: ['not_found'] } }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const db = database(c.env.DB);
@@ -64,6 +69,7 @@ export const keyRoutes = new Hono<AppEnv>()
         db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.revoked', targetType: 'api_key', targetId: existing.id }, now)),
       ]);
       forgetBrandSecrets();
+      forgetStorefrontKeys();
       return c.json({ data: keyView({ ...existing, revokedAt: now }) });
     },
   );

@@ -103,28 +103,31 @@ export function checkedWebhookUrl(env: Env, raw: string): string {
   return checked.url;
 }
 
-async function refuseBeyondEndpointCap(env: Env, brandId: string): Promise<void> {
-  const count = await env.DB.prepare('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND enabled = 1').bind(brandId).first<{ n: number }>();
-  if ((count?.n ?? 0) >= MAX_ENDPOINTS_PER_BRAND) throw new ApiError(409, 'too_many_endpoints', `A brand can have at most ${MAX_ENDPOINTS_PER_BRAND} enabled endpoints; disable one first.`);
-}
+const tooManyEndpoints = () => new ApiError(409, 'too_many_endpoints', `A brand can have at most ${MAX_ENDPOINTS_PER_BRAND} enabled endpoints; disable one first.`);
 
 // The signing secret is returned once, here; only its sealed copy is kept.
 export async function addEndpoint(env: Env, brandId: string, input: z.output<typeof createEndpointBody>, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
   const url = checkedWebhookUrl(env, input.url);
-  await refuseBeyondEndpointCap(env, brandId);
   const secret = `whsec_${randomToken(32)}`;
   const now = Date.now();
   const row = { id: newId('whe'), brandId, url, description: input.description, secretEnc: await sealSecret(env.SECRETS_KEY, secret), events: input.events };
-  await createEndpoint(env.DB, row, actor, now);
+  if (!(await createEndpoint(env.DB, row, MAX_ENDPOINTS_PER_BRAND, actor, now))) throw tooManyEndpoints();
   const stored = await findEndpoint(env.DB, brandId, row.id);
   if (!stored) throw notFound('endpoint');
   return { ...endpointView(stored), secret };
 }
 
+const stillPending = () => new ApiError(409, 'delivery_pending', 'This delivery is still being retried; replay it once it is delivered or has failed.');
+
 export async function replayDelivery(env: Env, brandId: string, deliveryId: string, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
-  if (!(await findDelivery(env.DB, brandId, deliveryId))) throw notFound('delivery');
-  // Guarded in the UPDATE too, so an endpoint disabled meanwhile is never replayed to.
-  if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
+  const before = await findDelivery(env.DB, brandId, deliveryId);
+  if (!before) throw notFound('delivery');
+  if (before.status === 'pending') throw stillPending();
+  // Guarded in the UPDATE too, so an endpoint disabled or a replay started meanwhile is never doubled.
+  if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) {
+    if ((await findDelivery(env.DB, brandId, deliveryId))?.status === 'pending') throw stillPending();
+    throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
+  }
   const after = await findDelivery(env.DB, brandId, deliveryId);
   if (!after) throw notFound('delivery');
   return deliveryView(after);
@@ -133,10 +136,9 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
 const toggle = (enabled: boolean) => async (c: Context<AppEnv>) => {
   const { brandId, keyId } = c.var.admin;
   const endpointId = c.req.param('id') ?? '';
-  const current = await findEndpoint(c.env.DB, brandId, endpointId);
-  if (!current) throw notFound('endpoint');
-  if (enabled && current.enabled !== 1) await refuseBeyondEndpointCap(c.env, brandId);
-  if (!(await setEndpointEnabled(c.env.DB, brandId, endpointId, enabled, { actorType: 'api_key', actorId: keyId }, Date.now()))) throw notFound('endpoint');
+  if (!(await setEndpointEnabled(c.env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, { actorType: 'api_key', actorId: keyId }, Date.now()))) {
+    throw (await findEndpoint(c.env.DB, brandId, endpointId)) ? tooManyEndpoints() : notFound('endpoint');
+  }
   const row = await findEndpoint(c.env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');
   return c.json({ data: endpointView(row) });
@@ -206,10 +208,11 @@ export const webhookRoutes = new Hono<AppEnv>()
     '/deliveries/:id/replay',
     op({
       summary: 'Replay a webhook delivery',
-      description: 'Sends the same event (same id, same body) to the same endpoint again, with a fresh retry schedule. Receivers that dedupe on the event id apply it once.',
+      description:
+        'Sends the same event (same id, same body) to the same endpoint again, with a fresh retry schedule (its attempts count from zero). Receivers that dedupe on the event id apply it once. A delivery still pending is already being retried: 409 `delivery_pending`.',
       params: { id: 'The delivery id (whd_…).' },
       responses: { 200: { description: 'Queued; the delivery is pending again.', schema: z.object({ data: WebhookDelivery }) } },
-      errors: { 404: ['not_found'], 409: ['endpoint_disabled'] },
+      errors: { 404: ['not_found'], 409: ['endpoint_disabled', 'delivery_pending'] },
     }),
     async (c) => {
       const data = await replayDelivery(c.env, c.var.admin.brandId, c.req.param('id'), { actorType: 'api_key', actorId: c.var.admin.keyId });
