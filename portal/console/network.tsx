@@ -48,7 +48,11 @@ export const NetworkPage: FC<{
       ? `${ratioText(ratio)} per engagement than the mid-tier baseline`
       : cpe === null
         ? 'No engagements recorded yet'
-        : 'Add a mid-tier baseline to compare';
+        : s.costMinor <= 0
+          ? 'No creator cost yet: every engagement so far came free'
+          : baseline === null
+            ? 'Add a mid-tier baseline to compare'
+            : 'The mid-tier baseline has no cost or reach to compare with';
   const cpeSummary = cpe !== null && baselineCpe !== null ? `Your network pays ${money(cpe)} per engagement; the mid-tier baseline paid ${money(baselineCpe)}: ${ratio !== null ? ratioText(ratio) : 'no ratio'}.` : '';
   const topScore = Math.max(1, ...ranking.map((r) => r.score));
   return (
@@ -101,7 +105,9 @@ export const NetworkPage: FC<{
       </div>
       <section class="card" aria-labelledby="daily-h">
         <div class="card-head">
-          <h2 id="daily-h">Last {daily.length} days</h2>
+          <h2 id="daily-h">
+            Last {daily.length} days <span class="muted small">(UTC days)</span>
+          </h2>
           <ul class="legend" aria-hidden="true">
             <li>
               <span class="swatch swatch-clicks"></span> Unique clicks

@@ -1,4 +1,7 @@
 // Loads a campaign's per-creator inputs in one batch of grouped, indexed reads (rollups, not raw clicks).
+// Every enrollment is loaded, removed ones too: their past clicks, sales and cost are the network's (the
+// totals and the daily series count them); the ranking leaves them out. Sales are net of their refunds,
+// and an order refunded in full is not a sale.
 import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
 import { DAY_MS } from '../domain/periods';
 
@@ -22,16 +25,19 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
     db.prepare(
       `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
-       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND e.status <> 'removed'`,
+       WHERE e.campaign_id = ?1 AND e.brand_id = ?2`,
     ).bind(campaignId, brandId),
     db.prepare(
       `SELECT l.enrollment_id, SUM(r.unique_clicks) AS total, SUM(CASE WHEN r.day >= ?3 THEN r.clicks ELSE 0 END) AS recent
        FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId, stallDay),
     db.prepare(
-      `SELECT cv.enrollment_id, COUNT(*) AS total, SUM(cv.amount_minor) AS revenue, SUM(cv.occurred_at >= ?3) AS recent,
-         SUM(cv.occurred_at <= ?4 AND COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id), 0) < cv.amount_minor) AS validated
-       FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' GROUP BY cv.enrollment_id`,
+      `SELECT enrollment_id, SUM(refunded < amount_minor) AS total, SUM(MAX(amount_minor - refunded, 0)) AS revenue, SUM(occurred_at >= ?3) AS recent,
+         SUM(occurred_at <= ?4 AND refunded < amount_minor) AS validated
+       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at,
+               COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id), 0) AS refunded
+             FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none')
+       GROUP BY enrollment_id`,
     ).bind(campaignId, brandId, stallFrom, validatedBefore),
     db.prepare(
       `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,

@@ -42,6 +42,15 @@ export const engagementsOf = (c: Pick<CreatorInputs, 'comments' | 'saves' | 'sha
 
 const divide = (a: number, b: number) => (b > 0 ? Math.round(a / b) : null);
 
+// Taken from the raw totals, not the rounded costs per engagement (a cheap baseline rounds to 0 cents):
+// > 1 when the network buys an engagement that many times cheaper. null when either side paid nothing or
+// engaged no one, where no ratio means anything.
+function baselineRatio(costMinor: number, engagements: number, baseline: NonNullable<Baseline>): number | null {
+  if (costMinor <= 0 || engagements <= 0 || baseline.costMinor <= 0 || baseline.engaged <= 0) return null;
+  return Number(((baseline.costMinor * engagements) / (costMinor * baseline.engaged)).toPrecision(3));
+}
+
+// Removed creators' past results count in the totals (they happened), not among the enrolled.
 export function summarize(creators: CreatorInputs[], baseline: Baseline): NetworkSummary {
   const sum = (f: (c: CreatorInputs) => number) => creators.reduce((t, c) => t + f(c), 0);
   const engagements = sum(engagementsOf);
@@ -52,7 +61,7 @@ export function summarize(creators: CreatorInputs[], baseline: Baseline): Networ
   const baselineCpe = baseline ? divide(baseline.costMinor, baseline.engaged) : null;
   return {
     creatorsActive: creators.filter((c) => c.status === 'active').length,
-    creatorsEnrolled: creators.length,
+    creatorsEnrolled: creators.filter((c) => c.status !== 'removed').length,
     postsLive: sum((c) => c.postsLive),
     uniqueClicks,
     conversions,
@@ -62,7 +71,7 @@ export function summarize(creators: CreatorInputs[], baseline: Baseline): Networ
     costPerEngagementMinor: cpe,
     conversionRate: uniqueClicks > 0 ? Math.round((conversions / uniqueClicks) * 10_000) / 10_000 : null,
     // ratio > 1: the network buys an engagement that many times cheaper than the mid-tier placement.
-    baseline: baseline ? { costPerEngagementMinor: baselineCpe, ratio: baselineCpe !== null && cpe ? Math.round((baselineCpe / cpe) * 100) / 100 : null } : null,
+    baseline: baseline ? { costPerEngagementMinor: baselineCpe, ratio: baselineRatio(costMinor, engagements, baseline) } : null,
   };
 }
 
@@ -80,13 +89,19 @@ export const DEFAULT_LADDER: LadderRules = { flatAfterValidatedConversions: 5, h
 
 export type RankedCreator = CreatorInputs & { rank: number; score: number; engagements: number; move: LadderMove; reason: string | null };
 
+// Creators still in the campaign, best score first. Equal scores share a rank (1, 1, 3), and the top share
+// is a score to reach, so a tie at its edge is offered the same move.
 export function rankCreators(creators: CreatorInputs[], now: number, rules: LadderRules = DEFAULT_LADDER): RankedCreator[] {
   const ranked = creators
+    .filter((c) => c.status !== 'removed')
     .map((c) => ({ ...c, score: scoreOf(c), engagements: engagementsOf(c) }))
     .sort((a, b) => b.score - a.score || a.handle.localeCompare(b.handle));
   const topCount = Math.max(1, Math.ceil(ranked.length * rules.hybridTopShare));
+  const topScore = ranked[Math.min(topCount, ranked.length) - 1]?.score ?? 0;
   const stallMs = rules.stallDays * DAY_MS;
+  let rank = 0;
   return ranked.map((c, i) => {
+    if (i === 0 || c.score !== ranked[i - 1]!.score) rank = i + 1;
     let move: LadderMove = null;
     let reason: string | null = null;
     if (c.status === 'active' && now - c.enrolledAt >= stallMs && c.recentActivity === 0) {
@@ -95,11 +110,11 @@ export function rankCreators(creators: CreatorInputs[], now: number, rules: Ladd
     } else if ((c.paymentModel === 'product' || c.paymentModel === 'affiliate') && c.validatedConversions >= rules.flatAfterValidatedConversions) {
       move = 'move_to_flat';
       reason = `${c.validatedConversions} validated sales (threshold ${rules.flatAfterValidatedConversions}).`;
-    } else if (c.paymentModel === 'flat' && i < topCount && c.score > 0) {
+    } else if (c.paymentModel === 'flat' && c.score >= topScore && c.score > 0) {
       move = 'move_to_hybrid';
       reason = `Top ${Math.round(rules.hybridTopShare * 100)}% of the network by score.`;
     }
-    return { ...c, rank: i + 1, move, reason };
+    return { ...c, rank, move, reason };
   });
 }
 

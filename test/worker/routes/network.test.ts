@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { NetworkPage } from '../../../portal/console/network';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize, type CreatorInputs } from '../../../worker/domain/network';
 import { createMoneyBrand, json, signedPost } from '../fixtures';
 
 const DAY = 86_400_000;
@@ -75,5 +77,105 @@ describe('network measurement', () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();
     expect((await b.brand.api('GET', `/api/admin/campaigns/${a.campaign.id}/network`)).status).toBe(404);
+  });
+});
+
+type NetworkBody = { data: { summary: Record<string, number | null>; ranking: { handle: string; conversions: number; revenueMinor: number; score: number }[]; daily: { day: string; clicks: number; conversions: number }[] } };
+const network = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => (await json<NetworkBody>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/network`))).data;
+
+describe('network totals', () => {
+  it('count sales net of refunds: a part-refunded order is worth what was kept, a fully refunded one is no sale', async () => {
+    const m = await createMoneyBrand();
+    const at = new Date(Date.now() - DAY).toISOString();
+    for (const [orderId, refunded] of [[`kept-${n++}`, 2_500], [`gone-${n++}`, 10_000]] as const) {
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId, amountMinor: 10_000, currency: 'USD', occurredAt: at, code: m.code })).status).toBe(201);
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${orderId}`, orderId, amountMinor: refunded, currency: 'USD', occurredAt: new Date().toISOString() })).status).toBe(201);
+    }
+    const data = await network(m);
+    expect([data.summary.revenueMinor, data.summary.conversions]).toEqual([7_500, 1]);
+    expect([data.ranking[0]!.revenueMinor, data.ranking[0]!.conversions, data.ranking[0]!.score]).toEqual([7_500, 1, 50]);
+  });
+
+  it("keep a removed creator's past results in the totals and the daily series, not in the ranking", async () => {
+    const m = await createMoneyBrand();
+    const b = await addCreator(m, 'affiliate');
+    const today = new Date().toISOString().slice(0, 10);
+    await env.DB.prepare('INSERT INTO click_rollups (link_id, day, brand_id, clicks, unique_clicks, bots) VALUES (?, ?, ?, 100, 100, 0)').bind(b.linkId, today, m.brand.brandId).run();
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = ?").bind(b.enrollmentId).run();
+    const data = await network(m);
+    expect(data.summary.uniqueClicks).toBe(100);
+    expect(data.daily.reduce((t, d) => t + d.clicks, 0)).toBe(100);
+    expect(data.summary.creatorsEnrolled).toBe(1);
+    expect(data.ranking.map((r) => r.handle)).toEqual([m.handle]);
+  });
+});
+
+const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => ({
+  enrollmentId: `enr_${handle}`,
+  creatorId: `cr_${handle}`,
+  handle,
+  name: handle,
+  paymentModel: 'flat',
+  status: 'active',
+  enrolledAt: Date.now(),
+  uniqueClicks: 0,
+  conversions: 0,
+  validatedConversions: 0,
+  revenueMinor: 0,
+  costMinor: 0,
+  postsLive: 0,
+  comments: 0,
+  saves: 0,
+  shares: 0,
+  recentActivity: 1,
+  ...over,
+});
+
+async function headline(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string | undefined> {
+  const html = await (
+    await NetworkPage({
+      viewer: { name: 'A', email: 'a@b.test', role: 'owner', brandName: 'B', currency: 'USD', timezone: 'UTC' },
+      campaign: { id: 'cmp_x', name: 'X', status: 'active', hashtag: '#X' },
+      currency: 'USD',
+      holdingDays: 30,
+      baseline,
+      summary,
+      daily: [],
+      ranking: [],
+      weights: SCORE_WEIGHTS,
+      ladder: DEFAULT_LADDER,
+      toReview: 0,
+    } as never)
+  )!.toString();
+  return /<p class="hero-claim[^"]*">([^<]*)<\/p>/.exec(html)?.[1];
+}
+
+describe('ranking and headline', () => {
+  it('gives equal scores the same rank, and the same move at the edge of the top share', () => {
+    const creators = [inputs('zoe', { saves: 10 }), inputs('amy', { saves: 10 }), inputs('c3', { saves: 1 }), inputs('c4', { saves: 1 }), inputs('c5', { saves: 1 })];
+    const ranked = rankCreators(creators, Date.now());
+    expect(ranked.map((r) => [r.handle, r.rank, r.move])).toEqual([
+      ['amy', 1, 'move_to_hybrid'],
+      ['zoe', 1, 'move_to_hybrid'],
+      ['c3', 3, null],
+      ['c4', 3, null],
+      ['c5', 3, null],
+    ]);
+  });
+
+  it('compares with a baseline from the raw totals, so a cheap one never reads 0 or Infinity', async () => {
+    // Baseline: 100.00 for 30,000 engaged (a third of a cent each); the network pays 10 cents each: 30× more.
+    const baseline = { costMinor: 10_000, engaged: 30_000 };
+    const summary = summarize([inputs('a', { costMinor: 1_000, comments: 100 })], baseline);
+    expect(summary.baseline?.ratio).toBeCloseTo(1 / 30, 4);
+    expect(await headline(summary, baseline)).toBe('30× more expensive per engagement than the mid-tier baseline');
+  });
+
+  it('says a network that cost nothing yet is free, not that a baseline is missing', async () => {
+    const baseline = { costMinor: 500_000, engaged: 2_000 };
+    const summary = summarize([inputs('a', { paymentModel: 'product', comments: 100 })], baseline);
+    expect(summary.baseline?.ratio).toBeNull();
+    expect(await headline(summary, baseline)).toBe('No creator cost yet: every engagement so far came free');
+    expect(await headline(summarize([inputs('a', { costMinor: 100, comments: 100 })], null), null)).toBe('Add a mid-tier baseline to compare');
   });
 });
