@@ -1,7 +1,8 @@
 // Bulk onboarding: accounts, roster rows, enrollments, a link, a code and an invite per creator.
 // Every statement is an idempotent multi-row insert, chunked so no statement binds more than D1's 100
 // parameters and a 150-creator file stays far inside the per-request query budget. Invite tokens are
-// derived (HMAC of brand and email), so re-uploading the same file writes nothing and returns the same links.
+// derived (HMAC of brand and email), so re-uploading the same file writes nothing and returns the same links,
+// except that an invite which expired unused is renewed for another week.
 import type { ImportRow, RowError } from '../domain/creator-import';
 import { codeFromPattern } from '../domain/codes';
 import { csvLine, csvText } from '../lib/csv';
@@ -64,7 +65,64 @@ export async function conflictingHandles(db: D1Database, rows: ImportRow[]): Pro
   return errors;
 }
 
-export async function importCreators(db: D1Database, t: ImportTarget, rows: ImportRow[], onProgress: (done: number, total: number) => void | Promise<void> = () => {}): Promise<ImportResult['created']> {
+// Rows whose code cannot be made: the pattern gives no valid code for the handle, or another creator of
+// the brand holds it (in any campaign). A creator who has a code in this campaign already gets no new one,
+// so nothing is checked for them.
+export async function codeProblems(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[], pattern: string): Promise<RowError[]> {
+  const errors: RowError[] = [];
+  const wanted: { row: ImportRow; code: string }[] = [];
+  for (const row of rows) {
+    const code = codeFromPattern(pattern, row.handle);
+    if (code) wanted.push({ row, code });
+    else errors.push({ line: row.line, field: 'code', message: `The code pattern ${pattern} makes no valid code for this handle (3-32 letters, digits, _ or -).` });
+  }
+  for (let i = 0; i < wanted.length; i += 45) {
+    const chunk = wanted.slice(i, i + 45);
+    const [held, coded] = await db.batch([
+      db
+        .prepare(
+          `SELECT d.code, c.email, e.campaign_id FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators c ON c.id = e.creator_id
+           WHERE d.brand_id = ? AND d.code IN (${chunk.map(() => '?').join(', ')})`,
+        )
+        .bind(brandId, ...chunk.map((w) => w.code)),
+      db
+        .prepare(
+          `SELECT DISTINCT c.email FROM enrollments e JOIN creators c ON c.id = e.creator_id JOIN discount_codes d ON d.enrollment_id = e.id
+           WHERE e.campaign_id = ? AND c.email IN (${chunk.map(() => '?').join(', ')})`,
+        )
+        .bind(campaignId, ...chunk.map((w) => w.row.email)),
+    ]);
+    const holders = new Map(((held?.results ?? []) as { code: string; email: string; campaign_id: string }[]).map((h) => [h.code, h]));
+    const hasCode = new Set(((coded?.results ?? []) as { email: string }[]).map((r) => r.email));
+    for (const { row, code } of chunk) {
+      const holder = holders.get(code);
+      if (!holder || hasCode.has(row.email) || (holder.email === row.email && holder.campaign_id === campaignId)) continue;
+      errors.push({ line: row.line, field: 'code', message: `${code} is already ${holder.email === row.email ? "this creator's code in another campaign" : "another creator's code"}; use another code pattern for this campaign.` });
+    }
+  }
+  return errors;
+}
+
+// The import's one audit row, written with each chunk (so an import that stops part-way still shows what
+// it wrote up to where) and completed with the counts at the end.
+export type ImportAudit = { id: string; actor: { type: 'api_key' | 'admin_user'; id: string }; skipped: number };
+
+export function importAuditStatement(db: D1Database, t: Pick<ImportTarget, 'brandId' | 'campaignId'>, audit: ImportAudit, details: Record<string, unknown>, at: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, 'creators.imported', 'campaign', ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET details = excluded.details, at = excluded.at`,
+    )
+    .bind(audit.id, t.brandId, audit.actor.type, audit.actor.id, t.campaignId, JSON.stringify({ ...details, skipped: audit.skipped }), at);
+}
+
+export async function importCreators(
+  db: D1Database,
+  t: ImportTarget,
+  rows: ImportRow[],
+  audit: ImportAudit,
+  onProgress: (done: number, total: number) => void | Promise<void> = () => {},
+): Promise<ImportResult['created']> {
   const created = { creators: 0, enrollments: 0, links: 0, codes: 0, invites: 0 };
   const now = Date.now();
   for (let i = 0; i < rows.length; i += ROWS_PER_CHUNK) {
@@ -109,9 +167,12 @@ export async function importCreators(db: D1Database, t: ImportTarget, rows: Impo
         .prepare(
           `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
            SELECT v.column1, 'invite', c.id, ?, ?, ? FROM (VALUES ${values(n, 2)}) v JOIN creators c ON c.email = v.column2
-           WHERE c.password_hash IS NULL ON CONFLICT DO NOTHING`,
+           WHERE c.password_hash IS NULL
+           ON CONFLICT(token_hash) DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at
+             WHERE account_tokens.used_at IS NULL AND account_tokens.expires_at <= excluded.created_at`,
         )
         .bind(t.brandId, now + INVITE_TTL_MS, now, ...chunk.flatMap((r, j) => [tokens[j], r.email])),
+      importAuditStatement(db, t, audit, { rows: rows.length, throughLine: chunk[n - 1]!.line, complete: false }, now),
     ]);
     const changes = results.map((r) => r.meta.changes ?? 0);
     created.creators += changes[0] ?? 0;
@@ -133,7 +194,7 @@ export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId'
   const base = `SELECT c.email, c.handle, c.display_name, c.password_hash IS NOT NULL AS has_password,
       (SELECT slug FROM links l WHERE l.enrollment_id = e.id ORDER BY l.created_at LIMIT 1) AS slug,
       (SELECT code FROM discount_codes d WHERE d.enrollment_id = e.id ORDER BY d.created_at LIMIT 1) AS code
-    FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND e.brand_id = ?`;
+    FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed'`;
   if (emails) {
     for (let i = 0; i < emails.length; i += 90) {
       const chunk = emails.slice(i, i + 90);

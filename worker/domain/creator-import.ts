@@ -1,4 +1,5 @@
 // Reads a brand's creator roster CSV into rows ready to import, or row-level errors with line numbers.
+import { z } from 'zod';
 import type { CsvRecord } from '../lib/csv';
 import { decimalToMinor } from './store-payloads';
 
@@ -24,7 +25,10 @@ export type RowError = { line: number; field: string; message: string };
 
 export type ImportPlan = { rows: ImportRow[]; errors: RowError[] };
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,63}$/;
+// The same rule as the admin API's (z.email()), after the same clean-up a pasted address needs: NFKC and no
+// invisible format characters (a zero-width space would otherwise make a second account for one person).
+const isEmail = (s: string) => s.length <= 254 && z.email().safeParse(s).success;
+export const cleanEmail = (s: string) => s.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toLowerCase();
 const HANDLE = /^[a-z0-9_]{2,30}$/;
 
 const clean = (s: string | undefined) => (s ?? '').trim();
@@ -47,10 +51,10 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
     const get = (col: string) => clean(record.cells[names.indexOf(col)]);
     const rowErrors: RowError[] = [];
     const fail = (field: string, message: string) => rowErrors.push({ line: record.line, field, message });
-    const email = get('email').toLowerCase();
+    const email = cleanEmail(get('email'));
     const handle = get('handle').replace(/^@/, '').toLowerCase();
     const name = get('name');
-    if (!EMAIL.test(email)) fail('email', 'Not an email address.');
+    if (!isEmail(email)) fail('email', 'Not an email address.');
     if (!HANDLE.test(handle)) fail('handle', 'Handles are 2-30 lowercase letters, digits or _.');
     if (name.length < 1 || name.length > 80) fail('name', 'A name of 1-80 characters is required.');
     const model = (get('payment_model') || 'affiliate').toLowerCase();

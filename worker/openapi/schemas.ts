@@ -122,6 +122,9 @@ export const BulkCodesResult = z
   .object({
     created: count(24),
     skipped: count(2).meta({ description: 'Enrollments that already had this code.' }),
+    taken: z
+      .array(z.object({ enrollmentId: id('enr'), handle: example(z.string(), 'x'), code: example(z.string(), 'SARAH15') }))
+      .meta({ description: "Enrollments left without a code because another creator of the brand holds it; choose another pattern or add theirs by hand." }),
     invalid: z.array(z.object({ enrollmentId: id('enr'), handle: example(z.string(), 'x') })).meta({ description: 'Handles that make no valid code with this pattern.' }),
   })
   .meta({ id: 'BulkCodesResult' });

@@ -179,6 +179,17 @@ describe('admin discount codes', () => {
     expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ? AND code = ?', brand.brandId, `${handle.toUpperCase()}20`)).toBe(1);
   });
 
+  it('bulk generation names the creators left without a code because another holds it', async () => {
+    const m = await createMoneyBrand();
+    const handle = `b${Date.now().toString(36)}`;
+    const creator = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: 'B' }));
+    const enrollment = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }));
+    expect((await m.brand.api('POST', '/api/admin/codes', { enrollmentId: m.enrollment.id, code: `${handle.toUpperCase()}15`, discountType: 'percent', discountValue: 10 })).status).toBe(201);
+    const res = await json<{ data: unknown }>(await m.brand.api('POST', '/api/admin/codes/bulk', { campaignId: m.campaign.id, pattern: '{HANDLE}15', discountType: 'percent', discountValue: 15 }));
+    expect(res.data).toEqual({ created: 1, skipped: 0, taken: [{ enrollmentId: enrollment.data.id, handle, code: `${handle.toUpperCase()}15` }], invalid: [] });
+    expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE enrollment_id = ?', enrollment.data.id)).toBe(0);
+  });
+
   it("does not create codes on another brand's enrollment or campaign", async () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();

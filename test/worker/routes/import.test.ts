@@ -131,4 +131,76 @@ a newline",,,,bitcoin,,`,
     expect(statements).toBeLessThan(1000);
     console.log(`150-creator import: ${statements} statements, max ${maxParams} parameters, ${Date.now() - started} ms`);
   });
+
+  it('reports a code the pattern cannot make, or another creator holds, as a row error on the code', async () => {
+    const m = await createMoneyBrand();
+    const t = `k${Date.now().toString(36)}${fileCounter++}`;
+    const long = `${t}_long_handle_xx`.slice(0, 26);
+    const clash = `${t}_clash`;
+    // Another creator already holds the code {HANDLE}15 makes for `clash`.
+    expect((await m.brand.api('POST', '/api/admin/codes', { enrollmentId: m.enrollment.id, code: `${clash.toUpperCase()}15`, discountType: 'percent', discountValue: 10 })).status).toBe(201);
+    const csv = `email,handle,name\r\n${t}_ok@creators.test,${t}_ok,Ok\r\n${clash}@creators.test,${clash},Clash\r\n`;
+    const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+    expect(res.status).toBe(422);
+    const body = await json<{ error: { code: string; details: { errors: { line: number; field: string; message: string }[] } } }>(res);
+    expect(body.error.details.errors).toEqual([{ line: 3, field: 'code', message: `${clash.toUpperCase()}15 is already another creator's code; use another code pattern for this campaign.` }]);
+    // SUMMER-<26 characters>-15 is 36: no valid code.
+    const tooLong = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: `email,handle,name\r\n${long}@creators.test,${long},Long\r\n`, codePattern: 'SUMMER-{HANDLE}-15' });
+    expect(tooLong.status).toBe(422);
+    expect((await json<{ error: { details: { errors: { field: string }[] } } }>(tooLong)).error.details.errors.map((e) => e.field)).toEqual(['code']);
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
+
+    // The same roster in a second campaign needs its own codes; with another pattern it gets them.
+    expect((await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: `email,handle,name\r\n${t}_ok@creators.test,${t}_ok,Ok\r\n` })).status).toBe(200);
+    const fall = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/campaigns', { name: 'Fall', slug: `fall-${t}`.replace(/_/g, '-'), hashtag: '#Fall', defaultDestination: 'https://shop.example/fall' }));
+    const again = await m.brand.api('POST', `/api/admin/campaigns/${fall.data.id}/import`, { csv: `email,handle,name\r\n${t}_ok@creators.test,${t}_ok,Ok\r\n` });
+    expect(again.status).toBe(422);
+    expect(JSON.stringify(await again.json())).toContain("this creator's code in another campaign");
+    const fallCodes = await json<ImportData>(await m.brand.api('POST', `/api/admin/campaigns/${fall.data.id}/import`, { csv: `email,handle,name\r\n${t}_ok@creators.test,${t}_ok,Ok\r\n`, codePattern: '{HANDLE}FALL' }));
+    expect(fallCodes.data.invites[0]!.code).toBe(`${t}_OKFALL`.toUpperCase());
+  });
+
+  it('renews an invite that expired unused when the file is imported again, and lists no invite for a removed creator', async () => {
+    const m = await createMoneyBrand();
+    const csv = rosterCsv(2);
+    const first = await json<ImportData>(await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv }));
+    expect(first.data.invites.map((i) => i.status)).toEqual(['invite', 'invite']);
+    await env.DB.prepare("UPDATE account_tokens SET expires_at = ? WHERE brand_id = ? AND purpose = 'invite'").bind(Date.now() - 1, m.brand.brandId).run();
+    const again = await json<ImportData>(await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv }));
+    expect(again.data.invites.map((i) => i.status)).toEqual(['invite', 'invite']);
+    expect(again.data.invites.map((i) => i.inviteUrl)).toEqual(first.data.invites.map((i) => i.inviteUrl));
+    expect(await rowCount("SELECT count(*) AS n FROM account_tokens WHERE brand_id = ? AND purpose = 'invite' AND expires_at > ?", m.brand.brandId, Date.now())).toBe(2);
+
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = (SELECT e.id FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND c.email = ?)").bind(m.campaign.id, first.data.invites[0]!.email).run();
+    const sheet = parseCsv(await (await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/invites.csv`)).text());
+    expect(sheet.map((r) => r.cells[1])).not.toContain(first.data.invites[0]!.email);
+  });
+
+  it('takes an address with invisible characters as the account it is, and refuses what the API would refuse', async () => {
+    const m = await createMoneyBrand();
+    const t = `z${Date.now().toString(36)}${fileCounter++}`;
+    const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: `email,handle,name\r\n\u200b${m.handle}@creators.test\u200b,${t},Sarah again\r\nnot..an@email..test,${t}_b,Nope\r\n`, confirm: true });
+    expect(res.status).toBe(200);
+    const body = await json<ImportData & { data: { skippedRows: { line: number; field: string }[] } }>(res);
+    expect(body.data.created.creators).toBe(0); // the existing account, not a second one
+    expect(body.data.skippedRows).toEqual([{ line: 3, field: 'email', message: 'Not an email address.' }]);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email LIKE ?', `%${m.handle}@creators.test%`)).toBe(1);
+  });
+
+  it('leaves an audit entry for what an import that stopped part-way wrote', async () => {
+    const m = await createMoneyBrand();
+    let batches = 0;
+    const flaky = d1With({ batch: (stmts: D1PreparedStatement[]) => (++batches === 3 ? Promise.reject(new Error('D1_ERROR: storage unavailable')) : env.DB.batch(stmts)) });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, { method: 'POST', headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ csv: rosterCsv(20) }) }),
+      { ...env, DB: flaky } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1 + 10);
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE brand_id = ? AND action = 'creators.imported'").bind(m.brand.brandId).all<{ details: string }>();
+    expect(audit.results.map((r) => JSON.parse(r.details))).toEqual([{ rows: 20, throughLine: 11, complete: false, skipped: 0 }]);
+  });
 });

@@ -98,7 +98,8 @@ export const codeRoutes = new Hono<AppEnv>()
     '/bulk',
     op({
       summary: 'Create codes for a whole campaign',
-      description: 'One code per enrollment from a pattern such as `{HANDLE}15`. Re-running it creates only what is missing.',
+      description:
+        "One code per enrollment from a pattern such as `{HANDLE}15` (an enrollment may hold codes from several patterns). Re-running it creates only what is missing. A code another creator of the brand already holds is not created: `taken` lists who is left without one.",
       example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', pattern: '{HANDLE}15', discountType: 'percent', discountValue: 15 },
       responses: { 201: { description: 'What was created, skipped, or could not be made.', schema: dataOf(BulkCodesResult) } },
       errors: { 404: ['not_found'] },
@@ -129,8 +130,20 @@ export const codeRoutes = new Hono<AppEnv>()
         const inserted = await db.insert(discountCodes).values(rows.slice(i, i + 8)).onConflictDoNothing().returning({ id: discountCodes.id });
         created += inserted.length;
       }
+      // A code not written is either this enrollment's already (skipped) or another creator's (taken): the
+      // brand is told which creators are left without one.
+      const holders = new Map<string, string>();
+      for (let i = 0; i < rows.length; i += 90) {
+        const chunk = rows.slice(i, i + 90);
+        const held = await c.env.DB.prepare(`SELECT code, enrollment_id FROM discount_codes WHERE brand_id = ? AND code IN (${chunk.map(() => '?').join(', ')})`)
+          .bind(brandId, ...chunk.map((r) => r.code))
+          .all<{ code: string; enrollment_id: string }>();
+        for (const h of held.results) holders.set(h.code, h.enrollment_id);
+      }
+      const handles = new Map(roster.map((r) => [r.enrollmentId, r.handle]));
+      const taken = rows.filter((r) => holders.get(r.code) !== r.enrollmentId).map((r) => ({ enrollmentId: r.enrollmentId, handle: handles.get(r.enrollmentId)!, code: r.code }));
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.bulk_created', targetType: 'campaign', targetId: campaignId, details: { pattern, created } }, now));
-      return c.json({ data: { created, skipped: rows.length - created, invalid } }, 201);
+      return c.json({ data: { created, skipped: rows.length - created - taken.length, taken, invalid } }, 201);
     },
   )
   .patch(

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { conflictingHandles, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
+import { codeProblems, conflictingHandles, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
 import type { AppEnv, Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
@@ -50,7 +50,7 @@ export async function runCreatorImport(
   }
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) throw new ApiError(422, 'invalid_csv', plan.headerError, { line: 1 });
-  const taken = await conflictingHandles(env.DB, plan.rows);
+  const taken = [...(await conflictingHandles(env.DB, plan.rows)), ...(await codeProblems(env.DB, brandId, campaignId, plan.rows, options.codePattern))];
   const errors = [...plan.errors, ...taken].sort((a, b) => a.line - b.line);
   const bad = new Set(taken.map((e) => e.line));
   const rows = plan.rows.filter((r) => !bad.has(r.line));
@@ -61,14 +61,10 @@ export async function runCreatorImport(
     });
   }
   const target = { brandId, campaignId, destination: campaign.default_destination, codePattern: options.codePattern, discountPercent: options.discountPercent, origin, secretsKey: env.SECRETS_KEY };
-  const created = await importCreators(env.DB, target, rows, onProgress);
+  const audit = { id: newId('aud'), actor, skipped: errors.length };
+  const created = await importCreators(env.DB, target, rows, audit, onProgress);
+  if (rows.length > 0) await importAuditStatement(env.DB, target, audit, { rows: rows.length, created, complete: true }, Date.now()).run();
   const invites = await inviteRows(env.DB, target, new Map(rows.map((r) => [r.email, r.line])));
-  const totalCreated = created.creators + created.enrollments + created.links + created.codes + created.invites;
-  if (totalCreated > 0) {
-    await env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, 'creators.imported', 'campaign', ?, ?, ?)")
-      .bind(newId('aud'), brandId, actor.type, actor.id, campaignId, JSON.stringify({ rows: rows.length, created, skipped: errors.length }), Date.now())
-      .run();
-  }
   return { rows: rows.length, created, skippedRows: errors, invites, invitesCsv: invitesCsv(invites) };
 }
 
@@ -82,7 +78,7 @@ export const importRoutes = new Hono<AppEnv>()
       summary: 'Import creators from a roster CSV',
       description:
         `Columns: ${IMPORT_COLUMNS.join(', ')} (email, handle and name required; other columns are rejected; at most ${MAX_IMPORT_ROWS} rows). ` +
-        'Each row becomes a roster entry, an enrollment, a tracked link, a discount code from `codePattern` and an invite. The whole file is checked first: with errors nothing is written (422 `import_has_errors` with line numbers) unless `confirm` is true, which imports the valid rows. Re-running an import creates only what is missing. Send `Accept: application/x-ndjson` to stream progress lines (`{"progress":{"done":n,"total":m}}`) and then `{"data":…}` or `{"error":…}`.',
+        'Each row becomes a roster entry, an enrollment, a tracked link, a discount code from `codePattern` and an invite. The whole file is checked first, codes included (a pattern that makes no valid code for a handle, or a code another creator of the brand holds, is an error on field `code`): with errors nothing is written (422 `import_has_errors` with line numbers) unless `confirm` is true, which imports the valid rows. Re-running an import creates only what is missing, and renews invites that expired unused. Send `Accept: application/x-ndjson` to stream progress lines (`{"progress":{"done":n,"total":m}}`) and then `{"data":…}` or `{"error":…}`.',
       params: campaignId,
       body: importBody,
       example: { csv: 'email,handle,name,niche,platform,follower_count\nsarah@creators.example,sarah_makes,Sarah Okafor,skincare,instagram,18500\n', confirm: false, codePattern: '{HANDLE}15', discountPercent: 15 },
