@@ -155,14 +155,13 @@ export const WebhooksPage: FC<{
                     <When d={d} timezone={viewer.timezone} />
                   </td>
                   <td>
-                    {d.status === 'pending' ? null : (
-                      <form method="post" action={`/console/webhooks/deliveries/${d.id}/replay`}>
-                        <input type="hidden" name="status" value={filter} />
-                        <WriteButton canWrite={canWrite} class="button button-small">
-                          Replay<span class="visually-hidden"> {d.event_type} to {d.endpoint_url}</span>
-                        </WriteButton>
-                      </form>
-                    )}
+                    <form method="post" action={`/console/webhooks/deliveries/${d.id}/replay`}>
+                      <input type="hidden" name="status" value={filter} />
+                      <WriteButton canWrite={canWrite} class="button button-small">
+                        {d.status === 'pending' ? 'Send now' : 'Replay'}
+                        <span class="visually-hidden"> {d.event_type} to {d.endpoint_url}</span>
+                      </WriteButton>
+                    </form>
                   </td>
                 </tr>
               ))}

@@ -387,8 +387,9 @@ describe('brand console in Chromium', () => {
     expect(await statValue(page, 'Creator cost')).toBe(usd(cost));
     expect(await statValue(page, 'Engagements')).toBe(String(engagements));
     const cpe = Math.round(cost / engagements);
-    // The ratio is kept to two decimals and shown to one, as the page states it.
-    const cheaper = `${Number((Math.round((250 / cpe) * 100) / 100).toFixed(1))}× cheaper`;
+    // The ratio is taken from the raw totals (500,000 cents for 2,000 engaged against cost for engagements),
+    // kept to three significant digits and shown to one decimal.
+    const cheaper = `${Number(Number(((500_000 * engagements) / (cost * 2_000)).toPrecision(3)).toFixed(1))}× cheaper`;
     expect(await textOf(page, '.hero-value')).toBe(usd(cpe));
     expect(await textOf(page, '.hero-claim')).toBe(`${cheaper} per engagement than the mid-tier baseline`);
     const cpeChart = page.getByRole('img', { name: /^Cost per engagement: your network against the mid-tier baseline/ });

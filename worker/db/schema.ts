@@ -357,6 +357,8 @@ export const submissions = sqliteTable(
     status: text('status', { enum: submissionStatuses }).notNull(),
     reviewNotes: text('review_notes'),
     postUrl: text('post_url'),
+    // The post the link names (postKey in db/submissions.ts): one post goes live once per creator and brand.
+    postKey: text('post_key'),
     views: integer('views').notNull().default(0),
     likes: integer('likes').notNull().default(0),
     comments: integer('comments').notNull().default(0),
@@ -369,6 +371,7 @@ export const submissions = sqliteTable(
   (t) => [
     index('submissions_enrollment').on(t.enrollmentId, t.createdAt),
     index('submissions_brand_status').on(t.brandId, t.status, t.updatedAt),
+    index('submissions_brand_post').on(t.brandId, t.postKey),
   ],
 );
 
@@ -514,8 +517,10 @@ export const webhookDeliveries = sqliteTable(
     eventId: text('event_id').notNull().references(() => webhookEvents.id),
     endpointId: text('endpoint_id').notNull().references(() => webhookEndpoints.id),
     status: text('status', { enum: webhookDeliveryStatuses }).notNull().default('pending'),
-    // HTTP attempts made, across retries and replays.
+    // HTTP attempts made since the delivery was created or last replayed.
     attempts: integer('attempts').notNull().default(0),
+    // Raised by each replay; queue messages carry it, and one from before the replay is dropped.
+    generation: integer('generation').notNull().default(0),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
     // When the next attempt is due; a pending delivery long past it lost its queue message and is re-sent.

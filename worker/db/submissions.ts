@@ -68,24 +68,30 @@ export type TransitionInput = {
 
 export async function transitionSubmission(db: D1Database, s: SubmissionContext, input: TransitionInput): Promise<SubmissionStatus> {
   const to = nextStatus(s.status, input.action, input.actor);
-  const postUrl = input.postUrl ? postUrlKey(input.postUrl) : null;
+  const postUrl = input.postUrl ? new URL(input.postUrl).href : null;
+  const key = postUrl ? postKey(postUrl) : s.post_url ? postKey(s.post_url) : null;
   if (!to) throw new ApiError(409, 'illegal_transition', `A ${s.status.replace('_', ' ')} submission cannot be moved that way.`, { from: s.status, action: input.action });
   const now = Date.now();
   const sets = ['status = ?', 'updated_at = ?'];
   const params: unknown[] = [to, now];
-  // The notes shown to the creator are the latest review's: a later decision without a note clears an old
-  // change request. A creator's resubmission keeps them beside the revised draft.
-  if (input.actor === 'admin') sets.push('review_notes = ?'), params.push(input.note ?? null);
+  // The notes shown to the creator are the latest review decision's: one without a note clears an old change
+  // request. A resubmission keeps them beside the revised draft, and going live keeps the approval's.
+  if (input.actor === 'admin' && input.action !== 'go_live') sets.push('review_notes = ?'), params.push(input.note ?? null);
   if (postUrl) sets.push('post_url = ?'), params.push(postUrl);
+  if (to === 'live') sets.push('post_key = ?'), params.push(key);
   if (input.metrics) for (const [k, v] of Object.entries(input.metrics)) sets.push(`${k} = ?`), params.push(v);
   if (input.draft) {
     const compliance = checkCaption(input.draft.caption, { hashtag: s.hashtag, disclosureText: s.disclosure_text });
     sets.push('story_format = ?', 'draft_url = ?', 'caption = ?', 'compliance = ?');
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
-  // One post goes live once per enrollment, so it earns its flat fee once whichever submission carries it.
-  const samePost = to === 'live' ? " AND NOT EXISTS (SELECT 1 FROM submissions o WHERE o.enrollment_id = ? AND o.status = 'live' AND o.post_url = ? AND o.id <> ?)" : '';
-  const samePostParams = to === 'live' ? [s.enrollment_id, postUrl ?? s.post_url, s.id] : [];
+  // One post goes live once per creator and brand, so it earns its flat fee once whichever submission (or
+  // campaign) carries it, however its link was copied.
+  const samePost =
+    to === 'live'
+      ? " AND NOT EXISTS (SELECT 1 FROM submissions o JOIN enrollments oe ON oe.id = o.enrollment_id WHERE o.brand_id = ? AND oe.creator_id = ? AND o.status = 'live' AND o.post_key = ? AND o.id <> ?)"
+      : '';
+  const samePostParams = to === 'live' ? [s.brand_id, s.creator_id, key, s.id] : [];
   const historyId = newId('sev');
   const statements = [
     db.prepare(`UPDATE submissions SET ${sets.join(', ')} WHERE id = ? AND status = ?${samePost}`).bind(...params, s.id, s.status, ...samePostParams),
@@ -113,17 +119,22 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   const [update] = await db.batch(statements);
   if (!update || update.meta.changes === 0) {
     const current = await db.prepare('SELECT status FROM submissions WHERE id = ?').bind(s.id).first<string>('status');
-    if (to === 'live' && current === s.status) throw new ApiError(409, 'post_already_live', 'That post is already live on another submission for this campaign.', { postUrl: postUrl ?? s.post_url });
+    if (to === 'live' && current === s.status) throw new ApiError(409, 'post_already_live', "That post is already live on another of this creator's submissions.", { postUrl: postUrl ?? s.post_url });
     throw new ApiError(409, 'illegal_transition', 'The submission changed while you were looking at it.', { from: s.status, action: input.action });
   }
   return to;
 }
 
-/** A post's link as it is stored and compared for "already live": parsed (host lower-cased), without its fragment. */
-export function postUrlKey(url: string): string {
-  const parsed = new URL(url);
-  parsed.hash = '';
-  return parsed.href;
+/**
+ * The post a link names, for "already live": the host without www./m., the path without a trailing slash,
+ * and no query (share tokens such as ?igsh= or ?utm_), except YouTube's watch page, whose ?v= is the post.
+ */
+export function postKey(url: string): string {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^(www|m|mobile)\./, '');
+  const path = u.pathname.replace(/\/+$/, '');
+  const video = path === '/watch' ? u.searchParams.get('v') : null;
+  return `${host}${path}${video ? `?v=${video}` : ''}`;
 }
 
 export async function createSubmission(
@@ -135,16 +146,17 @@ export async function createSubmission(
   const now = Date.now();
   const compliance = checkCaption(draft.caption, { hashtag: e.hashtag, disclosureText: e.disclosureText });
   const historyId = newId('sev');
-  // The same draft link already waiting for review (a double-clicked button, a resent form) is that
-  // submission, not a second one for the brand to approve and pay for. The check and the insert are one
-  // statement, and the rest of the batch follows only a row this call wrote.
+  // The same draft (link, format and caption) already waiting for review is that submission: a double-clicked
+  // button or a resent form, not a second draft for the brand to approve and pay for. The check and the
+  // insert are one statement, and the rest of the batch follows only a row this call wrote.
   await db.batch([
     db
       .prepare(
         `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at)
-         SELECT ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ? AND draft_url = ? AND status IN ('submitted', 'changes_requested'))`,
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'submitted', ?7, ?8, ?8
+         WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ?3 AND status = 'submitted' AND draft_url = ?5 AND story_format = ?4 AND caption = ?6)`,
       )
-      .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, now, e.enrollmentId, draft.draftUrl),
+      .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now),
     db
       .prepare(`INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) SELECT ?1, ?2, NULL, 'submitted', 'creator', ?3, NULL, ?4 WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?2)`)
       .bind(historyId, id, e.creatorId, now),
@@ -154,8 +166,8 @@ export async function createSubmission(
     ...submissionEventStatements(db, historyId, 'submission.submitted', now),
   ]);
   const row = await db
-    .prepare("SELECT id FROM submissions WHERE enrollment_id = ? AND draft_url = ? AND (id = ? OR status IN ('submitted', 'changes_requested')) ORDER BY id = ? DESC, created_at LIMIT 1")
-    .bind(e.enrollmentId, draft.draftUrl, id, id)
+    .prepare("SELECT id FROM submissions WHERE id = ?1 OR (enrollment_id = ?2 AND status = 'submitted' AND draft_url = ?3 AND story_format = ?4 AND caption = ?5) ORDER BY id = ?1 DESC, created_at LIMIT 1")
+    .bind(id, e.enrollmentId, draft.draftUrl, draft.storyFormat, draft.caption)
     .first<string>('id');
   return row ?? id;
 }

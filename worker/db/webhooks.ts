@@ -176,11 +176,12 @@ export async function createEndpoint(db: D1Database, e: NewEndpoint, cap: number
 }
 
 // Disabling stops new deliveries at once; deliveries already queued fail on their next attempt. Enabling
-// keeps to the cap in the same statement. Returns false when not found, or when enabling would pass the cap.
+// keeps to the cap in the same statement. Returns false (and audits nothing) when not found, already so, or
+// when enabling would pass the cap.
 export async function setEndpointEnabled(db: D1Database, brandId: string, id: string, enabled: boolean, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
   const [update] = await db.batch([
     db
-      .prepare(`UPDATE webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?4 AND brand_id = ?1 AND (?2 = 0 OR enabled = 1 OR (${ENABLED_ENDPOINTS}) < ?5)`)
+      .prepare(`UPDATE webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?4 AND brand_id = ?1 AND enabled <> ?2 AND (?2 = 0 OR (${ENABLED_ENDPOINTS}) < ?5)`)
       .bind(brandId, enabled ? 1 : 0, now, id, cap),
     db
       .prepare(
@@ -231,18 +232,18 @@ export function findDelivery(db: D1Database, brandId: string, id: string): Promi
   return db.prepare(`${DELIVERY_SQL} WHERE d.id = ? AND d.brand_id = ?`).bind(id, brandId).first<DeliveryRow>();
 }
 
-// Replay sends the same event (same id, same body) again: a delivered or failed delivery goes back to
-// pending, due now, with its attempts counted afresh, and the next enqueue pass hands it to the queue. A
-// pending one is still with the queue, and a second message would send each attempt twice: not replayed.
-// Returns false when not found, still pending, or the endpoint is disabled.
+// Replay sends the same event (same id, same body) again, now: the delivery goes back to pending, due now,
+// with its attempts counted afresh, and the next enqueue pass hands it to the queue. A delivery still in
+// backoff is resent too (a brand that fixed its receiver need not wait an hour): its generation goes up, so
+// the message already with the queue is dropped when it arrives instead of sending every attempt twice.
+// Returns false when not found or the endpoint is disabled.
 export async function markForReplay(db: D1Database, brandId: string, id: string, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
   const [update] = await db.batch([
     due(
       db
         .prepare(
-          `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, queued_at = NULL, next_attempt_at = ?, updated_at = ?
-           WHERE id = ? AND brand_id = ? AND status <> 'pending'
-             AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
+          `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, generation = generation + 1, queued_at = NULL, next_attempt_at = ?, updated_at = ?
+           WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
         )
         .bind(now, now, id, brandId),
     ),
@@ -257,17 +258,17 @@ export async function markForReplay(db: D1Database, brandId: string, id: string,
 
 // Claims deliveries that are due and not with the queue (never handed over, or handed over so long ago
 // that the message must have been lost), marking them queued so concurrent passes never claim the same row.
-export async function claimDueDeliveries(db: D1Database, now: number, lostBefore: number, limit: number): Promise<string[]> {
+export async function claimDueDeliveries(db: D1Database, now: number, lostBefore: number, limit: number): Promise<{ id: string; generation: number }[]> {
   const { results } = await db
     .prepare(
       `UPDATE webhook_deliveries SET queued_at = ?1, next_attempt_at = ?1, updated_at = ?1
        WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 AND (queued_at IS NULL OR next_attempt_at < ?2)
                     ORDER BY next_attempt_at LIMIT ?3)
-       RETURNING id`,
+       RETURNING id, generation`,
     )
     .bind(now, lostBefore, limit)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
+    .all<{ id: string; generation: number }>();
+  return results;
 }
 
 // After a failed send to the queue: the next pass (or the cron sweep) claims them again.
@@ -280,6 +281,7 @@ export type DeliveryTarget = {
   id: string;
   status: DeliveryRow['status'];
   attempts: number;
+  generation: number;
   url: string;
   secret_enc: string;
   enabled: number;
@@ -294,7 +296,7 @@ export type DeliveryTarget = {
 export function loadDeliveryTarget(db: D1Database, id: string): Promise<DeliveryTarget | null> {
   return db
     .prepare(
-      `SELECT d.id, d.status, d.attempts, ep.url, ep.secret_enc, ep.enabled, e.id AS event_id, e.type, e.payload, e.created_at, b.id AS brand_id, b.slug AS brand_slug
+      `SELECT d.id, d.status, d.attempts, d.generation, ep.url, ep.secret_enc, ep.enabled, e.id AS event_id, e.type, e.payload, e.created_at, b.id AS brand_id, b.slug AS brand_slug
        FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id JOIN webhook_events e ON e.id = d.event_id JOIN brands b ON b.id = d.brand_id
        WHERE d.id = ?`,
     )
@@ -308,14 +310,15 @@ export type AttemptOutcome =
   | { status: 'failed'; statusCode: number | null; error: string };
 
 // Only a pending delivery records an attempt: a stale duplicate message cannot undo a success.
-export async function recordAttempt(db: D1Database, id: string, outcome: AttemptOutcome, now: number): Promise<void> {
+// Recorded on the generation the attempt was made for: one that lost a race with a replay changes nothing.
+export async function recordAttempt(db: D1Database, id: string, outcome: AttemptOutcome, now: number, generation = 0): Promise<void> {
   const delivered = outcome.status === 'delivered';
   await db
     .prepare(
       `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_status_code = ?, last_error = ?, next_attempt_at = ?,
          delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END, updated_at = ?
-       WHERE id = ? AND status = 'pending'`,
+       WHERE id = ? AND status = 'pending' AND generation = ?`,
     )
-    .bind(outcome.status, outcome.statusCode, delivered ? null : outcome.error, outcome.status === 'pending' ? outcome.nextAttemptAt : now, delivered ? 1 : 0, now, now, id)
+    .bind(outcome.status, outcome.statusCode, delivered ? null : outcome.error, outcome.status === 'pending' ? outcome.nextAttemptAt : now, delivered ? 1 : 0, now, now, id, generation)
     .run();
 }

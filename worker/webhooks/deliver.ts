@@ -31,15 +31,16 @@ async function deliverMessage(message: Message<unknown>, env: Env, send: Send): 
   const id = message.body.deliveryId;
   try {
     const target = await loadDeliveryTarget(env.DB, id);
-    // Delivered, failed or replaced since this message was sent: nothing to do.
-    if (!target || target.status !== 'pending') return message.ack();
+    const generation = message.body.generation ?? 0;
+    // Delivered, failed, or replayed since this message was sent (the replay's own message sends it): nothing to do.
+    if (!target || target.status !== 'pending' || target.generation !== generation) return message.ack();
     const result = await attempt(target, env, send);
     const now = Date.now();
     // Counted on the delivery, not the message: storage trouble retries the message without an attempt, and
     // a replay starts the count again.
     const attemptNumber = target.attempts + 1;
     const outcome = outcomeOf(result, attemptNumber, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
-    await recordAttempt(env.DB, id, outcome, now);
+    await recordAttempt(env.DB, id, outcome, now, generation);
     log.info('webhook_attempt', { delivery: id, attempt: attemptNumber, outcome: outcome.status, status_code: outcome.statusCode });
     if (outcome.status === 'pending') message.retry({ delaySeconds: Math.round((outcome.nextAttemptAt - now) / 1000) });
     else message.ack();

@@ -5,6 +5,7 @@ import { claimDueDeliveries, madeDeliveriesDue, releaseClaims } from '../db/webh
 import type { Env } from '../env';
 import { aroundBatches } from '../lib/d1-batches';
 import { log } from '../lib/log';
+import type { WebhookMessage } from './events';
 
 // A message retried by the consumer is due again within its delay (at most an hour); a pending delivery
 // whose due time is this far in the past has lost its message and is sent again (at least once).
@@ -16,17 +17,20 @@ const MAX_ROUNDS = 20;
 export async function enqueueDueDeliveries(env: Env, now = Date.now()): Promise<number> {
   let sent = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const ids = await claimDueDeliveries(env.DB, now, now - LOST_MESSAGE_AFTER_MS, CLAIM_SIZE);
-    if (ids.length === 0) break;
+    const claimed = await claimDueDeliveries(env.DB, now, now - LOST_MESSAGE_AFTER_MS, CLAIM_SIZE);
+    if (claimed.length === 0) break;
     try {
-      await env.WEBHOOKS.sendBatch(ids.map((deliveryId) => ({ body: { deliveryId }, contentType: 'json' as const })));
-      sent += ids.length;
+      await env.WEBHOOKS.sendBatch(claimed.map(({ id, generation }) => ({ body: { deliveryId: id, generation } satisfies WebhookMessage, contentType: 'json' as const })));
+      sent += claimed.length;
     } catch (error) {
-      log.error('webhook_enqueue_failed', { deliveries: ids.length, error });
-      await releaseClaims(env.DB, ids).catch(() => {});
+      log.error('webhook_enqueue_failed', { deliveries: claimed.length, error });
+      await releaseClaims(
+        env.DB,
+        claimed.map((c) => c.id),
+      ).catch(() => {});
       break;
     }
-    if (ids.length < CLAIM_SIZE) break;
+    if (claimed.length < CLAIM_SIZE) break;
   }
   return sent;
 }

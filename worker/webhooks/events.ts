@@ -6,10 +6,13 @@ import type { SubmissionStatus } from '../domain/submissions';
 export type { WebhookEventType };
 
 // The queue carries only the delivery's id: URL, secret and payload are read fresh when it is sent.
-export type WebhookMessage = { deliveryId: string };
+// `generation` is the delivery's when the message was sent (absent on messages from before replays had one: 0).
+export type WebhookMessage = { deliveryId: string; generation?: number };
 
 export function isWebhookMessage(body: unknown): body is WebhookMessage {
-  return typeof body === 'object' && body !== null && typeof (body as WebhookMessage).deliveryId === 'string' && /^whd_[a-z0-9]{24}$/.test((body as WebhookMessage).deliveryId);
+  if (typeof body !== 'object' || body === null) return false;
+  const { deliveryId, generation } = body as WebhookMessage;
+  return typeof deliveryId === 'string' && /^whd_[a-z0-9]{24}$/.test(deliveryId) && (generation === undefined || Number.isSafeInteger(generation));
 }
 
 // A creator (re)submitting is `submission.submitted`; a brand's decision is `submission.reviewed`. Going live is neither.

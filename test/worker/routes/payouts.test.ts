@@ -178,6 +178,21 @@ describe('marking payouts paid', () => {
     expect([(await first)[0]!.outcome, second[0]!.outcome]).toEqual(['conflict', 'paid']);
     expect(await env.DB.prepare('SELECT reference FROM payouts WHERE id = ?').bind(payoutId).first('reference')).toBe('REF-B');
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'payout.paid'", payoutId)).toBe(1);
+    // A file that listed the payout twice is answered from what is stored for both rows, not only the first.
+    await env.DB.prepare("UPDATE payouts SET status = 'pending', reference = NULL, paid_at = NULL WHERE id = ?").bind(payoutId).run();
+    let enteredAgain!: () => void;
+    const inBatchAgain = new Promise<void>((r) => (enteredAgain = r));
+    let releaseAgain!: () => void;
+    const gateAgain = new Promise<void>((r) => (releaseAgain = r));
+    const heldAgain = d1With({ batch: async (statements: D1PreparedStatement[]) => (enteredAgain(), await gateAgain, env.DB.batch(statements)) });
+    const file = markPayouts({ ...(env as Env), DB: heldAgain }, m.brand.brandId, actor, [
+      { line: 2, payoutId, reference: 'WISE-A', status: 'paid' },
+      { line: 3, payoutId, reference: 'WISE-A', status: 'paid' },
+    ]);
+    await inBatchAgain;
+    await markPayouts(env as Env, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'WISE-B', status: 'paid' }]);
+    releaseAgain();
+    expect((await file).map((r) => r.outcome)).toEqual(['conflict', 'conflict']);
   });
 });
 

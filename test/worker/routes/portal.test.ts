@@ -427,16 +427,34 @@ describe('submissions', () => {
     const second = other.headers.get('location')!.split('/')[2]!.split('?')[0]!;
     for (const id of [ids[0], second]) expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
     expect((await post(`/submissions/${ids[0]}/live`, { postUrl: 'https://www.instagram.com/p/the-one-post' }, { cookie: m.cookie })).status).toBe(303);
-    const again = await post(`/submissions/${second}/live`, { postUrl: 'https://WWW.instagram.com/p/the-one-post#comments' }, { cookie: m.cookie });
+    const again = await post(`/submissions/${second}/live`, { postUrl: 'https://instagram.com/p/the-one-post/?igsh=MWZ4dGZ5#comments' }, { cookie: m.cookie });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('already live on another of your submissions');
-    const byApi = await m.brand.api('POST', `/api/admin/submissions/${second}/mark-live`, { postUrl: 'https://www.instagram.com/p/the-one-post' });
+    const byApi = await m.brand.api('POST', `/api/admin/submissions/${second}/mark-live`, { postUrl: 'https://m.instagram.com/p/the-one-post/' });
     expect(byApi.status).toBe(409);
     expect((await json<{ error: { code: string } }>(byApi)).error.code).toBe('post_already_live');
     const fees = await env.DB.prepare("SELECT SUM(amount_minor) AS total, COUNT(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'").bind(m.enrollment.id).first();
     expect(fees).toEqual({ total: 25000, n: 1 });
-    // Its own post goes live as usual.
-    expect((await m.brand.api('POST', `/api/admin/submissions/${second}/mark-live`, { postUrl: 'https://www.instagram.com/p/another-post' })).status).toBe(200);
+    // Its own post goes live as usual; YouTube names its videos in ?v=, so two videos are two posts.
+    expect((await m.brand.api('POST', `/api/admin/submissions/${second}/mark-live`, { postUrl: 'https://www.youtube.com/watch?v=abc123&t=4s' })).status).toBe(200);
+    const third = await post('/submissions', { ...draft(m.enrollment.id, 'Night routine #Glow #ad'), draftUrl: 'https://drive.example/draft-3' }, { cookie: m.cookie });
+    const thirdId = third.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+    expect((await m.brand.api('POST', `/api/admin/submissions/${thirdId}/approve`, {})).status).toBe(200);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${thirdId}/mark-live`, { postUrl: 'https://youtube.com/watch?v=abc123' })).status).toBe(409);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${thirdId}/mark-live`, { postUrl: 'https://youtube.com/watch?v=def456' })).status).toBe(200);
+  });
+
+  it('keeps a different draft that shares a folder link, and a new draft beside one sent back for changes', async () => {
+    const m = await signedInCreator();
+    const first = await submissionId(m);
+    const idOf = (res: Response) => res.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+    const otherFormat = await post('/submissions', { ...draft(m.enrollment.id, 'Before and after #Glow #ad'), storyFormat: 'before_after' }, { cookie: m.cookie });
+    expect(otherFormat.status).toBe(303);
+    expect(idOf(otherFormat)).not.toBe(first);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${first}/request-changes`, { note: 'Closer on the texture.' })).status).toBe(200);
+    const fresh = await submit(m); // the same link, format and caption as the draft sent back
+    expect(idOf(fresh)).not.toBe(first);
+    expect(await rowCount("SELECT count(*) AS n FROM submissions WHERE enrollment_id = ? AND status = 'submitted'", m.enrollment.id)).toBe(2);
   });
 
   it("keeps a live post's link: only its numbers change from the portal", async () => {
@@ -473,6 +491,11 @@ describe('submissions', () => {
     expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
     expect(await notes()).toBe(''); // the timeline keeps it as history
     expect(await env.DB.prepare('SELECT review_notes FROM submissions WHERE id = ?').bind(id).first('review_notes')).toBeNull();
+    // Going live is not a review decision: the approval's note stays.
+    const next = await submissionId(m);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${next}/approve`, { note: 'Post it Tuesday 9am.' })).status).toBe(200);
+    const live = await m.brand.api('POST', `/api/admin/submissions/${next}/mark-live`, { postUrl: 'https://www.instagram.com/p/xyz' });
+    expect((await json<{ data: { reviewNotes: string | null } }>(live)).data.reviewNotes).toBe('Post it Tuesday 9am.');
   });
 });
 

@@ -56,6 +56,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
         .all<PayoutState & { id: string }>()
         .then(({ results }) => new Map<string, PayoutState>(results.map((r) => [r.id, r])));
     const found = await read();
+    const start = out.length;
     const statements: D1PreparedStatement[] = [];
     const writes: { at: number; item: MarkItem }[] = [];
     for (const item of chunk) {
@@ -93,8 +94,17 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
     const results = await env.DB.batch(statements);
     const lost = writes.filter((_, k) => results[2 * k]!.meta.changes === 0);
     if (lost.length === 0) continue;
+    // A lost write means the payout moved under us: its row, and every later row of the chunk for the same
+    // payout (decided on the state the lost write would have left), are answered from what is stored now.
     const current = await read();
-    for (const { at, item } of lost) out[at] = { line: item.line, payoutId: item.payoutId, outcome: decide(current.get(item.payoutId), item) === 'unchanged' ? 'unchanged' : 'conflict' };
+    const firstLost = new Map<string, number>();
+    for (const { at, item } of lost) if (!firstLost.has(item.payoutId)) firstLost.set(item.payoutId, at);
+    for (let at = start; at < out.length; at++) {
+      const item = chunk[at - start]!;
+      const from = firstLost.get(item.payoutId);
+      if (from === undefined || at < from) continue;
+      out[at] = { line: item.line, payoutId: item.payoutId, outcome: decide(current.get(item.payoutId), item) === 'unchanged' ? 'unchanged' : 'conflict' };
+    }
   }
   return out;
 }

@@ -100,7 +100,7 @@ export const submissionRoutes = new Hono<AppEnv>()
     '/:id/mark-live',
     reviewed(
       'Mark a post live',
-      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write. A post already live on another of the enrollment\'s submissions is a 409 `post_already_live`: one post earns one fee.',
+      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write. A post already live on another of the creator\'s submissions for this brand (however its link was copied) is a 409 `post_already_live`: one post earns one fee.',
       { postUrl: 'https://instagram.example/p/abc' },
       ['post_already_live'],
     ),

@@ -117,17 +117,10 @@ export async function addEndpoint(env: Env, brandId: string, input: z.output<typ
   return { ...endpointView(stored), secret };
 }
 
-const stillPending = () => new ApiError(409, 'delivery_pending', 'This delivery is still being retried; replay it once it is delivered or has failed.');
-
 export async function replayDelivery(env: Env, brandId: string, deliveryId: string, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
-  const before = await findDelivery(env.DB, brandId, deliveryId);
-  if (!before) throw notFound('delivery');
-  if (before.status === 'pending') throw stillPending();
-  // Guarded in the UPDATE too, so an endpoint disabled or a replay started meanwhile is never doubled.
-  if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) {
-    if ((await findDelivery(env.DB, brandId, deliveryId))?.status === 'pending') throw stillPending();
-    throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
-  }
+  if (!(await findDelivery(env.DB, brandId, deliveryId))) throw notFound('delivery');
+  // Guarded in the UPDATE too, so an endpoint disabled meanwhile is never replayed to.
+  if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
   const after = await findDelivery(env.DB, brandId, deliveryId);
   if (!after) throw notFound('delivery');
   return deliveryView(after);
@@ -137,7 +130,10 @@ const toggle = (enabled: boolean) => async (c: Context<AppEnv>) => {
   const { brandId, keyId } = c.var.admin;
   const endpointId = c.req.param('id') ?? '';
   if (!(await setEndpointEnabled(c.env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, { actorType: 'api_key', actorId: keyId }, Date.now()))) {
-    throw (await findEndpoint(c.env.DB, brandId, endpointId)) ? tooManyEndpoints() : notFound('endpoint');
+    // Nothing changed: already so (answered as it stands), past the cap, or not this brand's.
+    const current = await findEndpoint(c.env.DB, brandId, endpointId);
+    if (!current) throw notFound('endpoint');
+    if ((current.enabled === 1) !== enabled) throw tooManyEndpoints();
   }
   const row = await findEndpoint(c.env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');
@@ -209,10 +205,10 @@ export const webhookRoutes = new Hono<AppEnv>()
     op({
       summary: 'Replay a webhook delivery',
       description:
-        'Sends the same event (same id, same body) to the same endpoint again, with a fresh retry schedule (its attempts count from zero). Receivers that dedupe on the event id apply it once. A delivery still pending is already being retried: 409 `delivery_pending`.',
+        'Sends the same event (same id, same body) to the same endpoint again, now, with a fresh retry schedule (its attempts count from zero). A delivery still in backoff is resent at once and its earlier retry is dropped, so no attempt goes out twice. Receivers that dedupe on the event id apply it once.',
       params: { id: 'The delivery id (whd_…).' },
       responses: { 200: { description: 'Queued; the delivery is pending again.', schema: z.object({ data: WebhookDelivery }) } },
-      errors: { 404: ['not_found'], 409: ['endpoint_disabled', 'delivery_pending'] },
+      errors: { 404: ['not_found'], 409: ['endpoint_disabled'] },
     }),
     async (c) => {
       const data = await replayDelivery(c.env, c.var.admin.brandId, c.req.param('id'), { actorType: 'api_key', actorId: c.var.admin.keyId });

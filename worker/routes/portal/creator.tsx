@@ -290,7 +290,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   try {
     await transitionSubmission(c.env.DB, context, { action: 'go_live', actor: 'creator', actorId: c.var.creator.creatorId, postUrl, metrics });
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'post_already_live') return refuse('That post is already live on another of your submissions for this campaign.', 409);
+    if (e instanceof ApiError && e.code === 'post_already_live') return refuse('That post is already live on another of your submissions.', 409);
     throw e;
   }
   return c.redirect(`/submissions/${context.id}?live=1`, 303);

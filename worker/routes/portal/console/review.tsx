@@ -140,7 +140,7 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
     await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
   } catch (e) {
     if (e instanceof ApiError && e.code === 'post_already_live') {
-      return renderQueue(c, filtersFromBack(back), { errors: [`That post is already live on another of ${s.display_name}'s submissions for ${s.campaign_name}.`] }, 409);
+      return renderQueue(c, filtersFromBack(back), { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);
     }
     if (e instanceof ApiError && e.status === 409) {
       const now = await loadSubmission(c.env.DB, s.id, { brandId: user.brandId });

@@ -52,7 +52,6 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
     await replayDelivery(c.env, c.var.user.brandId, c.req.param('id'), { actorType: 'admin_user', actorId: c.var.user.id });
   } catch (e) {
     if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, filter, { errors: ['That endpoint is disabled, so nothing was sent. Enable it with the admin API first.'] }, 409);
-    if (e instanceof ApiError && e.code === 'delivery_pending') return renderWebhooks(c, filter, { errors: ['That delivery is still being retried, so it was not sent again. Replay it once it is delivered or has failed.'] }, 409);
     throw e;
   }
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
