@@ -5,6 +5,9 @@
 import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
 import { DAY_MS } from '../domain/periods';
 
+/** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included). */
+export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id), 0)`;
+
 export type NetworkData = {
   campaign: { id: string; name: string; slug: string; currency: string; timezone: string; holdingDays: number; baseline: Baseline };
   creators: CreatorInputs[];
@@ -35,7 +38,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       `SELECT enrollment_id, SUM(refunded < amount_minor) AS total, SUM(MAX(amount_minor - refunded, 0)) AS revenue, SUM(occurred_at >= ?3) AS recent,
          SUM(occurred_at <= ?4 AND refunded < amount_minor) AS validated
        FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at,
-               COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id), 0) AS refunded
+               ${refundedOf('cv')} AS refunded
              FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none')
        GROUP BY enrollment_id`,
     ).bind(campaignId, brandId, stallFrom, validatedBefore),

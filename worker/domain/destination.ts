@@ -38,5 +38,9 @@ export function checkDestination(raw: string, allowedHosts: readonly string[]): 
   if (url.port !== '') return { ok: false, reason: 'port_not_allowed' };
   const host = url.hostname.toLowerCase();
   if (!allowedHosts.some((rule) => hostMatchesRule(host, rule))) return { ok: false, reason: 'host_not_allowed' };
-  return { ok: true, url: url.toString() };
+  // Measured as stored: percent-encoding can triple a non-ASCII path, and a stored destination must pass
+  // this check again when it is sent back or a link inherits it.
+  const stored = url.toString();
+  if (stored.length > MAX_URL_LENGTH) return { ok: false, reason: 'too_long' };
+  return { ok: true, url: stored };
 }

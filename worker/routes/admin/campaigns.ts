@@ -15,21 +15,36 @@ import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 
-const text = (max: number) => z.string().trim().max(max);
+// Text a brand writes for creators: no control characters or broken UTF-16, and on one line unless it is
+// prose (the console edits lists one item per line, so an item with a line break would split in two).
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const text = (max: number, lines: 'one' | 'many' = 'one') =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
+    .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.');
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 const createCampaign = z.strictObject({
   name: text(120).min(1),
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
   hashtag: z.string().regex(/^#[\p{L}\p{N}_]{1,60}$/u),
-  positioningAnchor: text(4000).default(''),
+  positioningAnchor: text(4000, 'many').default(''),
   nonNegotiables: z.array(text(500).min(1)).max(30).default([]),
   disclosureText: text(60).min(1).default('#ad'),
-  storyFormats: z.array(z.enum(storyFormats)).min(1).max(3).default([...storyFormats]),
+  storyFormats: z
+    .array(z.enum(storyFormats))
+    .min(1)
+    .max(3)
+    .refine((list) => new Set(list).size === list.length, 'Each story format once.')
+    .default([...storyFormats]),
   defaultDestination: z.string().max(2048),
   attributionWindowDays: z.int().min(1).max(365).default(30),
   holdingDays: z.int().min(0).max(365).default(30),
-  commissionPlanId: z.string().max(64).nullable().default(null),
+  commissionPlanId: z.string().min(1).max(64).nullable().default(null),
   startsAt: isoDate.nullable().default(null),
   endsAt: isoDate.nullable().default(null),
   status: z.enum(['draft', 'active', 'ended']).default('active'),
@@ -114,13 +129,14 @@ export const campaignRoutes = new Hono<AppEnv>()
       if (!brand) throw notFound('brand');
       const destination = checkDestination(input.defaultDestination, brand.allowedHosts);
       if (!destination.ok) throw new ApiError(422, 'invalid_destination', 'The destination must be an https URL on one of the brand\'s allowed hosts.', { reason: destination.reason });
-      if (input.commissionPlanId) {
+      if (input.commissionPlanId !== null) {
         const plan = await db.query.commissionPlans.findFirst({ where: and(eq(commissionPlans.id, input.commissionPlanId), eq(commissionPlans.brandId, brandId)) });
         if (!plan) throw notFound('commission plan');
       }
-      if (input.startsAt !== null && input.endsAt !== null && input.endsAt <= input.startsAt) throw endsBeforeStart();
       const now = Date.now();
+      // Created ended, it ended now (or at an earlier endsAt): that too must come after its start.
       const endsAt = campaignEndsAtFor({ status: 'draft', endsAt: null }, input, now) ?? null;
+      if (input.startsAt !== null && endsAt !== null && endsAt <= input.startsAt) throw endsBeforeStart();
       const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),

@@ -25,10 +25,12 @@ const createLink = z.strictObject({
 
 const listQuery = z.strictObject({ enrollmentId: id.optional() });
 
-const updateLink = z.strictObject({
-  status: z.enum(['active', 'paused']).optional(),
-  destination: z.string().max(4096).optional(),
-});
+const updateLink = z
+  .strictObject({
+    status: z.enum(['active', 'paused']).optional(),
+    destination: z.string().max(4096).optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
 
 type LinkRow = typeof links.$inferSelect;
 

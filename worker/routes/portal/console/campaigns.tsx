@@ -60,7 +60,11 @@ const campaignSchema = z.strictObject({
   holdingDays: days(0, 365, 'The holding period is 0 to 365 days.'),
   commissionPlanId: z.string().max(64),
   status: z.enum(['draft', 'active', 'ended'], { error: 'Pick a status: draft, active or ended.' }),
-  positioningAnchor: z.string().trim().max(4000, 'The positioning anchor is limited to 4,000 characters.'),
+  // Browsers send a textarea's line breaks as CR LF; the limit counts them as the box did, one each.
+  positioningAnchor: z
+    .string()
+    .transform((text) => text.replace(/\r\n?/g, '\n').trim())
+    .pipe(z.string().max(4000, 'The positioning anchor is limited to 4,000 characters.')),
   nonNegotiables: z
     .string()
     .transform((text) => text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean))
@@ -330,12 +334,15 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   };
   const endsAt = campaignEndsAtFor({ status: campaign.status, endsAt: campaign.ends_at }, { status: input.status }, Date.now());
   if (endsAt !== undefined) next.ends_at = endsAt;
-  const changed = Object.keys(next).filter((col) => (campaign as unknown as Record<string, unknown>)[col] !== next[col]);
+  const before = campaign as unknown as Record<string, unknown>;
+  const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
   if (changed.length > 0) {
     const now = Date.now();
+    // What each changed column was and became, so the audit log can answer "who moved the destination, from what".
+    const changes = Object.fromEntries(changed.map((col) => [col, { from: before[col] ?? null, to: next[col] ?? null }]));
     await c.env.DB.batch([
       c.env.DB.prepare(`UPDATE campaigns SET ${changed.map((col) => `${col} = ?`).join(', ')} WHERE id = ? AND brand_id = ?`).bind(...changed.map((col) => next[col]), campaign.id, c.var.user.brandId),
-      auditStatement(c, 'campaign.updated', campaign.id, { changed }, now),
+      auditStatement(c, 'campaign.updated', campaign.id, { changed, changes }, now),
     ]);
   }
   return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, 'saved'), 303);
