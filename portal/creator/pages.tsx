@@ -165,7 +165,11 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
       <Stat label="Orders" value={formatCount(card.conversions)} />
       <Stat label="Pending" value={formatMoney(card.earnings.pending, card.currency)} hint="in holding period" />
-      <Stat label="Payable" value={formatMoney(card.earnings.payable, card.currency)} hint="in the next payout" />
+      <Stat
+        label="Payable"
+        value={formatMoney(card.earnings.payable, card.currency)}
+        hint={card.earnings.payable < 0 ? 'a refund after a payout: taken from your next earnings' : 'in the next payout'}
+      />
       <Stat label="Paid" value={formatMoney(card.earnings.paid, card.currency)} />
     </div>
     <TierBlock card={card} />

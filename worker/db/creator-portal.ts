@@ -2,6 +2,7 @@
 // can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
 import type { CommissionTier } from './schema';
 import { periodOf } from '../domain/periods';
+import { refundedOf } from './network';
 
 export type CreatorEnrollment = {
   enrollment_id: string;
@@ -45,7 +46,9 @@ export const HOME_QUERIES = {
 UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
-  conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.creator_id = ? GROUP BY cv.enrollment_id`,
+  // Orders refunded in full are not sales, as on the brand's network page.
+  conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
+    WHERE e.creator_id = ? AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
   ledger: `SELECT l.enrollment_id, l.kind, l.period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
   SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, COUNT(*) AS entries
 FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id

@@ -58,10 +58,12 @@ export const REVERSED_TARGET = `(commission * (refunded / 1000000) / order_amoun
 
 // Reverses the commission share of everything refunded so far (this refund plus those already reversed),
 // minus what earlier reversals took: reversals never exceed the commission and sum to it on a full refund.
-// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at, ?5 now.
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now. A reversal is never
+// payable before the commission it reverses: one still in holding is netted when both come due, so a
+// refund does not take from the creator's next payout money that payout does not yet include.
 export const INSERT_REVERSAL = `WITH target AS (
   SELECT r.id AS refund_id, cv.id AS conversion_id, cv.amount_minor AS order_amount, l.brand_id, l.enrollment_id, l.creator_id,
-    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier,
+    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.available_at AS commission_available_at,
     MIN(cv.amount_minor, (SELECT SUM(r2.amount_minor) FROM refunds r2
       WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id
         AND (r2.id = r.id OR r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')))) AS refunded,
@@ -75,7 +77,7 @@ export const INSERT_REVERSAL = `WITH target AS (
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period,
   conversion_id, refund_id, event_key, available_at, created_at)
 SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', -MAX(0, ${REVERSED_TARGET} - reversed), currency, rate_bps, tier,
-  -MAX(0, refunded - reversed_basis), ?3, conversion_id, refund_id, 'reversal:' || refund_id, ?4, ?5
+  -MAX(0, refunded - reversed_basis), ?3, conversion_id, refund_id, 'reversal:' || refund_id, MAX(?4, commission_available_at), ?5
 FROM target WHERE true
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 

@@ -459,6 +459,22 @@ describe('refunds', () => {
     ]);
   });
 
+  it('makes a reversal payable with its commission: never before it, and at once once it was payable or paid', async () => {
+    const m = await createMoneyBrand(); // 30 days' holding
+    const order = conversion({ code: m.code, amountMinor: 10_000 });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    const refundAt = Date.now();
+    await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 2_500, { occurredAt: new Date(refundAt).toISOString() }));
+    const due = async () => (await env.DB.prepare('SELECT kind, available_at FROM ledger_entries WHERE brand_id = ? ORDER BY created_at, kind').bind(m.brand.brandId).all<{ kind: string; available_at: number }>()).results;
+    const [commission, reversal] = await due();
+    expect(reversal!.available_at).toBe(commission!.available_at); // netted when the commission comes due
+    expect(commission!.available_at).toBeGreaterThan(refundAt);
+    // Once the commission was payable, a later refund's reversal is due when it happens.
+    await env.DB.prepare("UPDATE ledger_entries SET available_at = ? WHERE brand_id = ? AND kind = 'commission'").bind(refundAt - 1_000, m.brand.brandId).run();
+    await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 2_500, { occurredAt: new Date(refundAt).toISOString() }));
+    expect((await due()).map((e) => e.available_at).at(-1)).toBe(refundAt);
+  });
+
   it('stores refunds of unattributed orders without touching the ledger', async () => {
     const m = await createMoneyBrand();
     const order = conversion();

@@ -7,7 +7,7 @@ import { base64url } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
-import { BASE, createBrand, createMoneyBrand, inOneRateWindow, type TestBrand, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount } from '../fixtures';
+import { BASE, createBrand, createMoneyBrand, inOneRateWindow, type TestBrand, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount, signedPost } from '../fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -553,6 +553,22 @@ describe('payout details', () => {
     const { openSecret } = await import('../../../worker/lib/secrets');
     expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
+  });
+});
+
+describe('home', () => {
+  it('counts orders as the brand does (a fully refunded one is no sale) and keeps a refund in holding out of Payable', async () => {
+    const m = await signedInCreator();
+    const at = new Date().toISOString();
+    for (const [orderId, refunded] of [[`kept-${m.handle}`, 1_500], [`gone-${m.handle}`, 10_000]] as const) {
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId, amountMinor: 10_000, currency: 'USD', occurredAt: at, code: m.code })).status).toBe(201);
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${orderId}`, orderId, amountMinor: refunded, currency: 'USD', occurredAt: at })).status).toBe(201);
+    }
+    const html = await (await get('/', m.cookie)).text();
+    const stat = (label: string) => new RegExp(`<div class="stat-value">([^<]*)</div><div class="stat-label">${label}</div>`).exec(html)?.[1];
+    expect(stat('Orders')).toBe('1');
+    expect(stat('Pending')).toBe('$8.50'); // 10% of 8,500 kept, still in holding
+    expect(stat('Payable')).toBe('$0.00');
   });
 });
 
