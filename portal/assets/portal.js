@@ -26,7 +26,7 @@
         var heading = section && section.querySelector('h2, h3');
         wrap.setAttribute('tabindex', '0');
         wrap.setAttribute('role', 'region');
-        wrap.setAttribute('aria-label', heading ? heading.textContent.trim() : 'Table');
+        wrap.setAttribute('aria-label', (heading ? heading.textContent.trim() : 'Table') + ', scrollable');
         wrap.setAttribute('data-scroller', '');
       } else if (wrap.hasAttribute('data-scroller')) {
         ['tabindex', 'role', 'aria-label', 'data-scroller'].forEach(function (a) { wrap.removeAttribute(a); });

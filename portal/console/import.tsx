@@ -177,7 +177,7 @@ export const ImportRunPage: FC<{ viewer: Viewer; campaign: CampaignBits; total: 
     <section class="card" aria-labelledby="progress-h">
       <h2 id="progress-h">
         Importing {formatCount(total)} {total === 1 ? 'creator' : 'creators'}
-        {skipped > 0 ? <span class="muted small"> · {formatCount(skipped)} rows with problems left out</span> : null}
+        {skipped > 0 ? <span class="muted small"> · {formatCount(skipped)} {skipped === 1 ? 'row' : 'rows'} with problems left out</span> : null}
       </h2>
       <div class="progress-log" role="status" aria-live="polite">
         {raw(PROGRESS_MARKER)}
@@ -235,7 +235,7 @@ export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> 
           See the network
         </a>
       </p>
-      <p class="muted small">The CSV holds each creator's invite link, tracked link and code. Send every creator their own row; invite links sign them in, so keep the file private.</p>
+      <p class="muted small">The CSV holds each creator's invite link, tracked link and code. Send every creator their own row. An invite link emails the creator a link to set their password, so only they can open their account; still, keep the file private.</p>
       {result.invites.length > 0 ? (
         <div class="table-wrap">
           <table class="invites stack-sm">

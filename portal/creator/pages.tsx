@@ -83,12 +83,13 @@ export const LinkUnusablePage: FC<{ what: string }> = ({ what }) => (
 );
 
 // An invite's page: the first password is set from a link mailed to the account's own address.
-export const EmailLinkPage: FC<{ action: string; name: string; email: string; error?: string }> = ({ action, name, email, error }) => (
+export const EmailLinkPage: FC<{ action: string; name: string; email: string; brandName: string; error?: string }> = ({ action, name, email, brandName, error }) => (
   <Page title="Welcome to Chorus">
     <section class="card narrow">
       <h1>Welcome to Chorus</h1>
       <p>
-        Hi {name}. To make sure this account is yours, we'll email a link to <strong>{email}</strong> where you choose your password.
+        Hi {name}. <strong>{brandName}</strong> invited you to its creator network on Chorus. To make sure this account is yours, we'll email a link to <strong>{email}</strong> where you
+        choose your password.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action={action} class="stack">
@@ -276,7 +277,13 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
           <dl class="facts">
             <dt>Runs</dt>
             <dd>
-              {formatDate(e.starts_at, e.timezone)} – {e.ends_at ? formatDate(e.ends_at, e.timezone) : 'open-ended'}
+              {e.starts_at && e.ends_at
+                ? `${formatDate(e.starts_at, e.timezone)} – ${formatDate(e.ends_at, e.timezone)}`
+                : e.starts_at
+                  ? `From ${formatDate(e.starts_at, e.timezone)}, open-ended`
+                  : e.ends_at
+                    ? `Until ${formatDate(e.ends_at, e.timezone)}`
+                    : 'Open-ended'}
             </dd>
             <dt>What gets paid</dt>
             <dd>{whatGetsPaid(e)}</dd>
@@ -356,9 +363,12 @@ export const SubmissionFormPage: FC<
     heading: string;
     errors?: string[];
     warning?: { checks: ComplianceChecks; hashtag: string; disclosure: string };
-    lockEnrollment?: boolean;
+    /** Another open campaign could be picked instead (a new draft of a creator in several). */
+    canChange?: boolean;
   }
-> = ({ who, enrollments, values, action, heading, errors, warning, lockEnrollment }) => {
+> = ({ who, enrollments, values, action, heading, errors, warning, canChange }) => {
+  // The campaign is chosen before the form (CampaignPickerPage): its story formats, hashtag and disclosure
+  // are the form's, with or without the page's script.
   const selected = enrollments.find((e) => e.enrollment_id === values.enrollmentId) ?? enrollments[0];
   const formats = selected ? (JSON.parse(selected.story_formats) as string[]) : [];
   return (
@@ -380,20 +390,21 @@ export const SubmissionFormPage: FC<
         </Notice>
       ) : null}
       <form method="post" action={action} class="card stack" data-compliance={selected ? JSON.stringify({ hashtag: selected.hashtag, disclosure: selected.disclosure_text }) : undefined}>
-        {lockEnrollment && selected ? (
-          <input type="hidden" name="enrollmentId" value={selected.enrollment_id} />
-        ) : (
+        {selected ? (
           <div class="field">
-            <label for="enrollmentId">Campaign</label>
-            <select id="enrollmentId" name="enrollmentId" required>
-              {enrollments.map((e) => (
-                <option value={e.enrollment_id} selected={e.enrollment_id === selected?.enrollment_id}>
-                  {e.campaign_name} — {e.brand_name}
-                </option>
-              ))}
-            </select>
+            <input type="hidden" name="enrollmentId" value={selected.enrollment_id} />
+            <p class="field-label">Campaign</p>
+            <p>
+              {selected.campaign_name} — {selected.brand_name}
+              {canChange ? (
+                <>
+                  {' '}
+                  <a href="/submissions/new">Change</a>
+                </>
+              ) : null}
+            </p>
           </div>
-        )}
+        ) : null}
         <fieldset class="field">
           <legend>Story format</legend>
           <div class="radios">
@@ -439,6 +450,30 @@ export const SubmissionFormPage: FC<
     </Page>
   );
 };
+
+// A creator in several open campaigns picks one first, so the draft form shows that campaign's formats and rules.
+export const CampaignPickerPage: FC<Who & { enrollments: CreatorEnrollment[] }> = ({ who, enrollments }) => (
+  <Page title="Submit a draft" nav={creatorNav('submissions')} who={who}>
+    <h1 class="page-title">Submit a draft</h1>
+    <form method="get" action="/submissions/new" class="card stack">
+      <fieldset class="field">
+        <legend>Which campaign is this draft for?</legend>
+        <div class="radios radios-stacked">
+          {enrollments.map((e, i) => (
+            <label class="radio">
+              <input type="radio" name="enrollment" value={e.enrollment_id} required checked={i === 0} /> {e.campaign_name} — {e.brand_name}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div class="form-actions">
+        <button type="submit" class="button button-primary">
+          Continue
+        </button>
+      </div>
+    </form>
+  </Page>
+);
 
 const EVENT_TEXT: Record<string, string> = {
   submitted: 'Submitted for review',

@@ -84,8 +84,8 @@ function creatorClient() {
     },
     async submitDraft(draft: { draftUrl: string; caption: string; storyFormat: string; confirm?: boolean }): Promise<string> {
       const html = await (await send('GET', '/submissions/new')).text();
-      // The campaign picker's one option: this creator is enrolled in one campaign.
-      const enrollmentId = /<select id="enrollmentId"[^>]*>\s*<option value="([^"]+)"/.exec(html)?.[1];
+      // Enrolled in one campaign, the creator goes straight to its form.
+      const enrollmentId = /<input type="hidden" name="enrollmentId" value="([^"]+)"/.exec(html)?.[1];
       expect(enrollmentId, 'the draft form offers the enrollment').toBeTruthy();
       const res = await send('POST', '/submissions', { enrollmentId: enrollmentId!, storyFormat: draft.storyFormat, draftUrl: draft.draftUrl, caption: draft.caption, ...(draft.confirm ? { confirm: '1' } : {}) });
       return (await redirectTo(res, /\/submissions\/[^/?]+\?sent=1$/)).split('/')[2]!.split('?')[0]!;

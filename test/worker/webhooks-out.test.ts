@@ -422,7 +422,7 @@ describe('the delivery consumer', () => {
     const endpoint = await addEndpoint(brand);
     const cases: [Send, string][] = [
       [async () => Promise.reject(new DOMException('The operation timed out.', 'TimeoutError')), 'No answer within 10 s.'],
-      [async () => Promise.reject(new Error('connect ECONNREFUSED')), 'Could not connect: Error: connect ECONNREFUSED'],
+      [async () => Promise.reject(new Error('connect ECONNREFUSED')), 'Could not connect to 127.0.0.1:9.'],
       [async () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/' } }), 'HTTP 302'],
     ];
     for (const [send, error] of cases) {

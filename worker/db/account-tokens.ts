@@ -18,7 +18,7 @@ export async function issueAccountToken(db: D1Database, purpose: TokenPurpose, c
   return { token, expiresAt };
 }
 
-export type AccountToken = { token_hash: string; creator_id: string; brand_id: string; has_password: number; email: string; display_name: string };
+export type AccountToken = { token_hash: string; creator_id: string; brand_id: string; brand_name: string; has_password: number; email: string; display_name: string };
 
 // 256 random bits in base64url: anything else in a link's path is not one of ours.
 export const isLinkToken = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
@@ -27,8 +27,8 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
   if (!isLinkToken(token)) return null;
   return db
     .prepare(
-      `SELECT t.token_hash, t.creator_id, t.brand_id, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name
-       FROM account_tokens t JOIN creators c ON c.id = t.creator_id
+      `SELECT t.token_hash, t.creator_id, t.brand_id, b.name AS brand_name, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name
+       FROM account_tokens t JOIN creators c ON c.id = t.creator_id JOIN brands b ON b.id = t.brand_id
        WHERE t.token_hash = ? AND t.purpose = ? AND t.used_at IS NULL AND t.expires_at > ?`,
     )
     .bind(await sha256Hex(token), purpose, now)

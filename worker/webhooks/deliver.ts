@@ -88,7 +88,8 @@ async function attempt(target: DeliveryTarget, env: Env, send: Send): Promise<At
     });
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    return { ok: false, statusCode: null, error: timedOut ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s.` : clip(`Could not connect: ${String(error)}`), permanent: false };
+    // The runtime's own wording ("internal error; reference = …") means nothing to a brand: name the host.
+    return { ok: false, statusCode: null, error: timedOut ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s.` : clip(`Could not connect to ${new URL(url.url).host}.`), permanent: false };
   }
   if (response.status >= 200 && response.status < 300) {
     await response.body?.cancel().catch(() => {});

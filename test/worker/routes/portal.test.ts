@@ -444,6 +444,27 @@ describe('submissions', () => {
     expect((await m.brand.api('POST', `/api/admin/submissions/${thirdId}/mark-live`, { postUrl: 'https://youtube.com/watch?v=def456' })).status).toBe(200);
   });
 
+  it('has a creator in several campaigns pick one first, so the form shows that campaign\'s formats and rules', async () => {
+    const m = await signedInCreator();
+    const other = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Night Balm', slug: `night-${m.handle}`.replace(/_/g, '-').slice(0, 60), hashtag: '#NightBalm', storyFormats: ['before_after'], defaultDestination: 'https://shop.example/night' }),
+    );
+    const enrollment = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: other.data.id, creatorId: m.creator.id, paymentModel: 'affiliate', status: 'active' }));
+    const picker = await (await get('/submissions/new', m.cookie)).text();
+    expect(picker).toContain('Which campaign is this draft for?');
+    expect(picker).not.toContain('name="caption"');
+    const form = await (await get(`/submissions/new?enrollment=${enrollment.data.id}`, m.cookie)).text();
+    expect(form).toContain(`name="enrollmentId" value="${enrollment.data.id}"`);
+    expect(form).toContain('<code>#NightBalm</code>');
+    expect(form).toContain('value="before_after"');
+    expect(form).not.toContain('value="day_in_the_life"');
+    expect(form).toContain('href="/submissions/new">Change</a>');
+    // A refused draft comes back on the same campaign's form.
+    const refused = await post('/submissions', { enrollmentId: enrollment.data.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption: '#NightBalm #ad' }, { cookie: m.cookie });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('<code>#NightBalm</code>');
+  });
+
   it('keeps a different draft that shares a folder link, and a new draft beside one sent back for changes', async () => {
     const m = await signedInCreator();
     const first = await submissionId(m);

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { BriefPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, type AccountToken } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
@@ -98,7 +98,7 @@ creatorPortal.get('/invite/:token', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
-  return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} />);
+  return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
 });
 
 // Invite pages from before links were mailed posted a password here: they land on the page above.
@@ -115,7 +115,7 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
-  const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email };
+  const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email, brandName: token.brand_name };
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
   const sent = limited ? null : await mailPasswordLink(c.env.DB, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
@@ -208,8 +208,10 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
 creatorPortal.get('/submissions/new', async (c) => {
   const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.campaign_status !== 'ended');
   if (enrollments.length === 0) return c.redirect('/', 303);
-  const values: DraftForm = { enrollmentId: c.req.query('enrollment') ?? '', storyFormat: '', draftUrl: '', caption: '' };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action="/submissions" heading="Submit a draft" />);
+  const chosen = enrollments.find((e) => e.enrollment_id === c.req.query('enrollment')) ?? (enrollments.length === 1 ? enrollments[0] : undefined);
+  if (!chosen) return c.html(<CampaignPickerPage who={viewerOf(c).email} enrollments={enrollments} />);
+  const values: DraftForm = { enrollmentId: chosen.enrollment_id, storyFormat: '', draftUrl: '', caption: '' };
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={[chosen]} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} />);
 });
 
 creatorPortal.post('/submissions', async (c) => {
@@ -219,7 +221,7 @@ creatorPortal.post('/submissions', async (c) => {
   const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
   if (!e) throw notFound('campaign');
   const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action="/submissions" heading="Submit a draft" {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={[e]} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} {...extra} />, status);
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: e.hashtag, disclosureText: e.disclosure_text });
   // A missing hashtag or disclosure is shown before anything is stored; the creator may still submit.
@@ -244,7 +246,7 @@ creatorPortal.get('/submissions/:id/edit', async (c) => {
   if (context.status !== 'changes_requested') return c.redirect(`/submissions/${context.id}`, 303);
   const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.enrollment_id === context.enrollment_id);
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" lockEnrollment />);
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
 });
 
 creatorPortal.post('/submissions/:id/resubmit', async (c) => {
@@ -253,7 +255,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const { values, errors, confirmed, data } = await readDraft(c, () => enrollments[0]);
   values.enrollmentId = context.enrollment_id;
   const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" lockEnrollment {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
