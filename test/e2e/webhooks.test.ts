@@ -124,8 +124,8 @@ describe('outgoing webhooks to a real receiver', () => {
     expect(receiver.applied.size).toBe(1);
     const log = await until(async () => {
       const [row] = (await api('GET', '/api/admin/webhooks/deliveries')).json.data as { status: string; attempts: number }[];
-      return row?.status === 'delivered' && row.attempts === 5 ? row : undefined;
+      return row?.status === 'delivered' && row.attempts === 1 ? row : undefined;
     }, 'the delivery log to show the replay');
-    expect(log).toMatchObject({ status: 'delivered', attempts: 5 });
+    expect(log).toMatchObject({ status: 'delivered', attempts: 1 }); // a replay counts its attempts afresh
   });
 });

@@ -66,6 +66,8 @@ export type TransitionInput = {
   draft?: { storyFormat: string; draftUrl: string; caption: string };
 };
 
+const postAlreadyLive = (postUrl: string | null) => new ApiError(409, 'post_already_live', "That post is already live on another of this creator's submissions.", { postUrl });
+
 export async function transitionSubmission(db: D1Database, s: SubmissionContext, input: TransitionInput): Promise<SubmissionStatus> {
   const to = nextStatus(s.status, input.action, input.actor);
   const postUrl = input.postUrl ? new URL(input.postUrl).href : null;
@@ -92,6 +94,15 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
       ? " AND NOT EXISTS (SELECT 1 FROM submissions o JOIN enrollments oe ON oe.id = o.enrollment_id WHERE o.brand_id = ? AND oe.creator_id = ? AND o.status = 'live' AND o.post_key = ? AND o.id <> ?)"
       : '';
   const samePostParams = to === 'live' ? [s.brand_id, s.creator_id, key, s.id] : [];
+  // Posts that went live before keys were kept, or under an older reading of links, are compared here by the
+  // key their link has now; the guard in the UPDATE covers two going live at once.
+  if (to === 'live' && key) {
+    const live = await db
+      .prepare("SELECT o.post_url FROM submissions o JOIN enrollments oe ON oe.id = o.enrollment_id WHERE o.brand_id = ? AND oe.creator_id = ? AND o.status = 'live' AND o.id <> ? AND o.post_url IS NOT NULL")
+      .bind(s.brand_id, s.creator_id, s.id)
+      .all<{ post_url: string }>();
+    if (live.results.some((o) => postKey(o.post_url) === key)) throw postAlreadyLive(postUrl ?? s.post_url);
+  }
   const historyId = newId('sev');
   const statements = [
     db.prepare(`UPDATE submissions SET ${sets.join(', ')} WHERE id = ? AND status = ?${samePost}`).bind(...params, s.id, s.status, ...samePostParams),
@@ -119,22 +130,35 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   const [update] = await db.batch(statements);
   if (!update || update.meta.changes === 0) {
     const current = await db.prepare('SELECT status FROM submissions WHERE id = ?').bind(s.id).first<string>('status');
-    if (to === 'live' && current === s.status) throw new ApiError(409, 'post_already_live', "That post is already live on another of this creator's submissions.", { postUrl: postUrl ?? s.post_url });
+    if (to === 'live' && current === s.status) throw postAlreadyLive(postUrl ?? s.post_url);
     throw new ApiError(409, 'illegal_transition', 'The submission changed while you were looking at it.', { from: s.status, action: input.action });
   }
   return to;
 }
 
+// Query parameters that say how a link was shared, not which post it is.
+const SHARE_PARAMS = /^(utm_.*|igsh|igshid|si|fbclid|gclid|mibextid|feature|pp|is_from_webapp|sender_device|_r|_t|s|t|ref|ref_src|ref_url|share_.*|rdid|app)$/i;
+
 /**
  * The post a link names, for "already live": the host without www./m., the path without a trailing slash,
- * and no query (share tokens such as ?igsh= or ?utm_), except YouTube's watch page, whose ?v= is the post.
+ * and the query without share and tracking parameters (Facebook's ?story_fbid= and YouTube's ?v= name the
+ * post). YouTube's short and Shorts links become its watch link, and a TikTok @handle is case-insensitive.
  */
 export function postKey(url: string): string {
   const u = new URL(url);
-  const host = u.hostname.replace(/^(www|m|mobile)\./, '');
-  const path = u.pathname.replace(/\/+$/, '');
-  const video = path === '/watch' ? u.searchParams.get('v') : null;
-  return `${host}${path}${video ? `?v=${video}` : ''}`;
+  let host = u.hostname.replace(/^(www|m|mobile)\./, '');
+  let path = u.pathname.replace(/\/+$/, '');
+  const query = new URLSearchParams([...u.searchParams].filter(([name]) => !SHARE_PARAMS.test(name)));
+  const shortVideo = host === 'youtu.be' ? /^\/([\w-]+)$/.exec(path) : host === 'youtube.com' ? /^\/shorts\/([\w-]+)$/.exec(path) : null;
+  if (shortVideo) {
+    host = 'youtube.com';
+    path = '/watch';
+    query.set('v', shortVideo[1]!);
+  }
+  if (host === 'tiktok.com') path = path.replace(/^\/@[^/]+/, (handle) => handle.toLowerCase());
+  query.sort();
+  const rest = query.toString();
+  return `${host}${path}${rest ? `?${rest}` : ''}`;
 }
 
 export async function createSubmission(

@@ -91,6 +91,14 @@ describe('campaign setup: admin API', () => {
     expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE brand_id = ?', brand.brandId)).toBe(1);
   });
 
+  it('takes a CRLF positioning anchor the console takes (limit counted per line break, stored as LF)', async () => {
+    const brand = await createBrand();
+    const anchor = Array.from({ length: 600 }, () => 'abcde').join('\r\n'); // 3,599 as the console counts, 4,199 raw
+    const res = await brand.api('POST', '/api/admin/campaigns', { name: 'CRLF', slug: 'crlf-anchor', hashtag: '#Crlf', defaultDestination: 'https://shop.example/', positioningAnchor: anchor });
+    expect(res.status).toBe(201);
+    expect((await json<{ data: { positioningAnchor: string } }>(res)).data.positioningAnchor).toBe(anchor.replaceAll('\r\n', '\n'));
+  });
+
   it('refuses an empty link PATCH without a write or an audit row', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);

@@ -216,3 +216,33 @@ describe('the close preview', () => {
     expect(await env.DB.prepare('SELECT SUM(amount_minor) AS amount, COUNT(*) AS creators FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first()).toEqual({ amount: 12_000, creators: 1 });
   });
 });
+
+describe('reconciling after a lost write', () => {
+  it('reports a row this file did write as paid, not unchanged', async () => {
+    const m = await createMoneyBrand();
+    const payoutId = newId('po');
+    await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2026-10', 'USD', 1000, 'pending', ?)")
+      .bind(payoutId, m.brand.brandId, m.creator.id, Date.now())
+      .run();
+    let entered!: () => void;
+    const inBatch = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = d1With({ batch: async (statements: D1PreparedStatement[]) => (entered(), await gate, env.DB.batch(statements)) });
+    const actor = { type: 'api_key', id: 'test' };
+    // The file: first marked failed (bank bounced it), then paid again with a new reference.
+    const file = markPayouts({ ...(env as Env), DB: held }, m.brand.brandId, actor, [
+      { line: 2, payoutId, reference: 'BOUNCE-1', status: 'failed' },
+      { line: 3, payoutId, reference: 'WISE-2', status: 'paid' },
+    ]);
+    await inBatch;
+    // Meanwhile a colleague records the same bounce.
+    await markPayouts(env as Env, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'BOUNCE-1', status: 'failed' }]);
+    release();
+    const outcomes = (await file).map((r) => r.outcome);
+    // Line 3's write landed (status paid, WISE-2, with its audit row): the file must say so.
+    expect(await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(payoutId).first()).toEqual({ status: 'paid', reference: 'WISE-2' });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'payout.paid'", payoutId)).toBe(1);
+    expect(outcomes[1]).toBe('paid');
+  });
+});

@@ -22,6 +22,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const text = (max: number, lines: 'one' | 'many' = 'one') =>
   z
     .string()
+    // Line breaks as LF, however the client sent them (the console does the same), so CR LF counts once.
+    .overwrite((s) => (lines === 'many' ? s.replace(/\r\n?/g, '\n') : s))
     .trim()
     .max(max)
     .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
@@ -148,7 +150,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: "Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Reopening one whose end date has passed clears the date.",
+      description: "Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },

@@ -95,14 +95,16 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
     const lost = writes.filter((_, k) => results[2 * k]!.meta.changes === 0);
     if (lost.length === 0) continue;
     // A lost write means the payout moved under us: its row, and every later row of the chunk for the same
-    // payout (decided on the state the lost write would have left), are answered from what is stored now.
+    // payout that wrote nothing (decided on the state the lost write would have left), are answered from
+    // what is stored now. A later row whose own write landed keeps its answer.
     const current = await read();
+    const landed = new Set(writes.filter((_, k) => results[2 * k]!.meta.changes > 0).map((w) => w.at));
     const firstLost = new Map<string, number>();
     for (const { at, item } of lost) if (!firstLost.has(item.payoutId)) firstLost.set(item.payoutId, at);
     for (let at = start; at < out.length; at++) {
       const item = chunk[at - start]!;
       const from = firstLost.get(item.payoutId);
-      if (from === undefined || at < from) continue;
+      if (from === undefined || at < from || landed.has(at)) continue;
       out[at] = { line: item.line, payoutId: item.payoutId, outcome: decide(current.get(item.payoutId), item) === 'unchanged' ? 'unchanged' : 'conflict' };
     }
   }
