@@ -40,6 +40,24 @@ async function brandWithEarnings() {
   return { ...m, creators };
 }
 
+type MarkItems = Parameters<typeof markPayouts>[3];
+
+// Two markers racing: the first reads its payouts, then its write waits until the second has read, written
+// and answered. Returns both answers, the first's last.
+async function markRacing(brandId: string, first: MarkItems, second: MarkItems) {
+  let entered!: () => void;
+  const inBatch = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const held = d1With({ batch: async (statements: D1PreparedStatement[]) => (entered(), await gate, env.DB.batch(statements)) });
+  const actor = { type: 'api_key', id: 'test' };
+  const firstAnswer = markPayouts({ ...(env as Env), DB: held }, brandId, actor, first);
+  await inBatch;
+  const secondAnswer = await markPayouts(env as Env, brandId, actor, second);
+  release();
+  return { first: await firstAnswer, second: secondAnswer };
+}
+
 const ledgerTotal = (brandId: string) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', brandId);
 
 describe('closing a period', () => {
@@ -159,40 +177,21 @@ describe('marking payouts paid', () => {
     await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
     const payoutId = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).first<string>('id'))!;
     // The first marker's write waits until the second has read the payout (still pending) and written.
-    let entered!: () => void;
-    const inBatch = new Promise<void>((r) => (entered = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const held = d1With({
-      batch: async (statements: D1PreparedStatement[]) => {
-        entered();
-        await gate;
-        return env.DB.batch(statements);
-      },
-    });
-    const actor = { type: 'api_key', id: 'test' };
-    const first = markPayouts({ ...(env as Env), DB: held }, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'REF-A', status: 'paid' }]);
-    await inBatch;
-    const second = await markPayouts(env as Env, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'REF-B', status: 'paid' }]);
-    release();
-    expect([(await first)[0]!.outcome, second[0]!.outcome]).toEqual(['conflict', 'paid']);
+    const race = await markRacing(m.brand.brandId, [{ line: null, payoutId, reference: 'REF-A', status: 'paid' }], [{ line: null, payoutId, reference: 'REF-B', status: 'paid' }]);
+    expect([race.first[0]!.outcome, race.second[0]!.outcome]).toEqual(['conflict', 'paid']);
     expect(await env.DB.prepare('SELECT reference FROM payouts WHERE id = ?').bind(payoutId).first('reference')).toBe('REF-B');
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'payout.paid'", payoutId)).toBe(1);
     // A file that listed the payout twice is answered from what is stored for both rows, not only the first.
     await env.DB.prepare("UPDATE payouts SET status = 'pending', reference = NULL, paid_at = NULL WHERE id = ?").bind(payoutId).run();
-    let enteredAgain!: () => void;
-    const inBatchAgain = new Promise<void>((r) => (enteredAgain = r));
-    let releaseAgain!: () => void;
-    const gateAgain = new Promise<void>((r) => (releaseAgain = r));
-    const heldAgain = d1With({ batch: async (statements: D1PreparedStatement[]) => (enteredAgain(), await gateAgain, env.DB.batch(statements)) });
-    const file = markPayouts({ ...(env as Env), DB: heldAgain }, m.brand.brandId, actor, [
-      { line: 2, payoutId, reference: 'WISE-A', status: 'paid' },
-      { line: 3, payoutId, reference: 'WISE-A', status: 'paid' },
-    ]);
-    await inBatchAgain;
-    await markPayouts(env as Env, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'WISE-B', status: 'paid' }]);
-    releaseAgain();
-    expect((await file).map((r) => r.outcome)).toEqual(['conflict', 'conflict']);
+    const again = await markRacing(
+      m.brand.brandId,
+      [
+        { line: 2, payoutId, reference: 'WISE-A', status: 'paid' },
+        { line: 3, payoutId, reference: 'WISE-A', status: 'paid' },
+      ],
+      [{ line: null, payoutId, reference: 'WISE-B', status: 'paid' }],
+    );
+    expect(again.first.map((r) => r.outcome)).toEqual(['conflict', 'conflict']);
   });
 });
 
@@ -224,22 +223,17 @@ describe('reconciling after a lost write', () => {
     await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2026-10', 'USD', 1000, 'pending', ?)")
       .bind(payoutId, m.brand.brandId, m.creator.id, Date.now())
       .run();
-    let entered!: () => void;
-    const inBatch = new Promise<void>((r) => (entered = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const held = d1With({ batch: async (statements: D1PreparedStatement[]) => (entered(), await gate, env.DB.batch(statements)) });
-    const actor = { type: 'api_key', id: 'test' };
-    // The file: first marked failed (bank bounced it), then paid again with a new reference.
-    const file = markPayouts({ ...(env as Env), DB: held }, m.brand.brandId, actor, [
-      { line: 2, payoutId, reference: 'BOUNCE-1', status: 'failed' },
-      { line: 3, payoutId, reference: 'WISE-2', status: 'paid' },
-    ]);
-    await inBatch;
-    // Meanwhile a colleague records the same bounce.
-    await markPayouts(env as Env, m.brand.brandId, actor, [{ line: null, payoutId, reference: 'BOUNCE-1', status: 'failed' }]);
-    release();
-    const outcomes = (await file).map((r) => r.outcome);
+    // The file: first marked failed (bank bounced it), then paid again with a new reference; meanwhile a
+    // colleague records the same bounce.
+    const race = await markRacing(
+      m.brand.brandId,
+      [
+        { line: 2, payoutId, reference: 'BOUNCE-1', status: 'failed' },
+        { line: 3, payoutId, reference: 'WISE-2', status: 'paid' },
+      ],
+      [{ line: null, payoutId, reference: 'BOUNCE-1', status: 'failed' }],
+    );
+    const outcomes = race.first.map((r) => r.outcome);
     // Line 3's write landed (status paid, WISE-2, with its audit row): the file must say so.
     expect(await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(payoutId).first()).toEqual({ status: 'paid', reference: 'WISE-2' });
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'payout.paid'", payoutId)).toBe(1);

@@ -92,13 +92,13 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
     }
     if (statements.length === 0) continue;
     const results = await env.DB.batch(statements);
-    const lost = writes.filter((_, k) => results[2 * k]!.meta.changes === 0);
+    const landed = new Set(writes.filter((_, k) => results[2 * k]!.meta.changes > 0).map((w) => w.at));
+    const lost = writes.filter((w) => !landed.has(w.at));
     if (lost.length === 0) continue;
     // A lost write means the payout moved under us: its row, and every later row of the chunk for the same
     // payout that wrote nothing (decided on the state the lost write would have left), are answered from
     // what is stored now. A later row whose own write landed keeps its answer.
     const current = await read();
-    const landed = new Set(writes.filter((_, k) => results[2 * k]!.meta.changes > 0).map((w) => w.at));
     const firstLost = new Map<string, number>();
     for (const { at, item } of lost) if (!firstLost.has(item.payoutId)) firstLost.set(item.payoutId, at);
     for (let at = start; at < out.length; at++) {
