@@ -5,6 +5,7 @@
 // except that an invite which expired unused is renewed for another week.
 import type { ImportRow, RowError } from '../domain/creator-import';
 import { codeFromPattern } from '../domain/codes';
+import { codeHolderMap, codeHoldersStatement } from './discount-codes';
 import { csvLine, csvText } from '../lib/csv';
 import { sha256Hex } from '../lib/digest';
 import { base64url, newId, newSlug } from '../lib/ids';
@@ -79,12 +80,7 @@ export async function codeProblems(db: D1Database, brandId: string, campaignId: 
   for (let i = 0; i < wanted.length; i += 45) {
     const chunk = wanted.slice(i, i + 45);
     const [held, coded] = await db.batch([
-      db
-        .prepare(
-          `SELECT d.code, c.email, e.campaign_id FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators c ON c.id = e.creator_id
-           WHERE d.brand_id = ? AND d.code IN (${chunk.map(() => '?').join(', ')})`,
-        )
-        .bind(brandId, ...chunk.map((w) => w.code)),
+      codeHoldersStatement(db, brandId, chunk.map((w) => w.code)),
       db
         .prepare(
           `SELECT DISTINCT c.email FROM enrollments e JOIN creators c ON c.id = e.creator_id JOIN discount_codes d ON d.enrollment_id = e.id
@@ -92,11 +88,11 @@ export async function codeProblems(db: D1Database, brandId: string, campaignId: 
         )
         .bind(campaignId, ...chunk.map((w) => w.row.email)),
     ]);
-    const holders = new Map(((held?.results ?? []) as { code: string; email: string; campaign_id: string }[]).map((h) => [h.code, h]));
+    const holders = codeHolderMap(held);
     const hasCode = new Set(((coded?.results ?? []) as { email: string }[]).map((r) => r.email));
     for (const { row, code } of chunk) {
       const holder = holders.get(code);
-      if (!holder || hasCode.has(row.email) || (holder.email === row.email && holder.campaign_id === campaignId)) continue;
+      if (!holder || hasCode.has(row.email) || (holder.email === row.email && holder.campaignId === campaignId)) continue;
       errors.push({ line: row.line, field: 'code', message: `${code} is already ${holder.email === row.email ? "this creator's code in another campaign" : "another creator's code"}; use another code pattern for this campaign.` });
     }
   }

@@ -2,6 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, writeAudited } from '../../db/audit';
+import { codeHolderMap, codeHoldersStatement, type CodeHolder } from '../../db/discount-codes';
 import { database } from '../../db/client';
 import { auditLog, campaigns, creators, discountCodes, enrollments } from '../../db/schema';
 import { codeFromPattern, normalizeCode } from '../../domain/codes';
@@ -132,16 +133,12 @@ export const codeRoutes = new Hono<AppEnv>()
       }
       // A code not written is either this enrollment's already (skipped) or another creator's (taken): the
       // brand is told which creators are left without one.
-      const holders = new Map<string, string>();
+      const holders = new Map<string, CodeHolder>();
       for (let i = 0; i < rows.length; i += 90) {
-        const chunk = rows.slice(i, i + 90);
-        const held = await c.env.DB.prepare(`SELECT code, enrollment_id FROM discount_codes WHERE brand_id = ? AND code IN (${chunk.map(() => '?').join(', ')})`)
-          .bind(brandId, ...chunk.map((r) => r.code))
-          .all<{ code: string; enrollment_id: string }>();
-        for (const h of held.results) holders.set(h.code, h.enrollment_id);
+        for (const [code, holder] of codeHolderMap(await codeHoldersStatement(c.env.DB, brandId, rows.slice(i, i + 90).map((r) => r.code)).all())) holders.set(code, holder);
       }
       const handles = new Map(roster.map((r) => [r.enrollmentId, r.handle]));
-      const taken = rows.filter((r) => holders.get(r.code) !== r.enrollmentId).map((r) => ({ enrollmentId: r.enrollmentId, handle: handles.get(r.enrollmentId)!, code: r.code }));
+      const taken = rows.filter((r) => holders.get(r.code)?.enrollmentId !== r.enrollmentId).map((r) => ({ enrollmentId: r.enrollmentId, handle: handles.get(r.enrollmentId)!, code: r.code }));
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'code.bulk_created', targetType: 'campaign', targetId: campaignId, details: { pattern, created } }, now));
       return c.json({ data: { created, skipped: rows.length - created - taken.length, taken, invalid } }, 201);
     },
