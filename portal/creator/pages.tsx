@@ -357,7 +357,8 @@ export type DraftForm = { enrollmentId: string; storyFormat: string; draftUrl: s
 
 export const SubmissionFormPage: FC<
   Who & {
-    enrollments: CreatorEnrollment[];
+    /** The campaign the draft is for, chosen before the form (CampaignPickerPage). */
+    enrollment: CreatorEnrollment | undefined;
     values: DraftForm;
     action: string;
     heading: string;
@@ -366,10 +367,8 @@ export const SubmissionFormPage: FC<
     /** Another open campaign could be picked instead (a new draft of a creator in several). */
     canChange?: boolean;
   }
-> = ({ who, enrollments, values, action, heading, errors, warning, canChange }) => {
-  // The campaign is chosen before the form (CampaignPickerPage): its story formats, hashtag and disclosure
-  // are the form's, with or without the page's script.
-  const selected = enrollments.find((e) => e.enrollment_id === values.enrollmentId) ?? enrollments[0];
+> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange }) => {
+  // Its story formats, hashtag and disclosure are the form's, with or without the page's script.
   const formats = selected ? (JSON.parse(selected.story_formats) as string[]) : [];
   return (
     <Page title={heading} nav={creatorNav('submissions')} who={who}>

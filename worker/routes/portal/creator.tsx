@@ -211,7 +211,7 @@ creatorPortal.get('/submissions/new', async (c) => {
   const chosen = enrollments.find((e) => e.enrollment_id === c.req.query('enrollment')) ?? (enrollments.length === 1 ? enrollments[0] : undefined);
   if (!chosen) return c.html(<CampaignPickerPage who={viewerOf(c).email} enrollments={enrollments} />);
   const values: DraftForm = { enrollmentId: chosen.enrollment_id, storyFormat: '', draftUrl: '', caption: '' };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={[chosen]} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} />);
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={chosen} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} />);
 });
 
 creatorPortal.post('/submissions', async (c) => {
@@ -221,7 +221,7 @@ creatorPortal.post('/submissions', async (c) => {
   const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
   if (!e) throw notFound('campaign');
   const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={[e]} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={e} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} {...extra} />, status);
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: e.hashtag, disclosureText: e.disclosure_text });
   // A missing hashtag or disclosure is shown before anything is stored; the creator may still submit.
@@ -244,18 +244,18 @@ creatorPortal.get('/submissions/:id', async (c) => {
 creatorPortal.get('/submissions/:id/edit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
   if (context.status !== 'changes_requested') return c.redirect(`/submissions/${context.id}`, 303);
-  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.enrollment_id === context.enrollment_id);
+  const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
 });
 
 creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
-  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.enrollment_id === context.enrollment_id);
-  const { values, errors, confirmed, data } = await readDraft(c, () => enrollments[0]);
+  const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
+  const { values, errors, confirmed, data } = await readDraft(c, () => enrollment);
   values.enrollmentId = context.enrollment_id;
   const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollments={enrollments} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
