@@ -33,9 +33,15 @@ export function formatDate(ms: number | null, timeZone = 'UTC'): string {
   return new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone }).format(new Date(ms));
 }
 
+// A time of day always names its zone ("Dec 4, 2026, 6:02 AM GMT+1"): a brand's team and its creators
+// are rarely in one timezone, and a bare "6:02 AM" reads as the reader's own.
 export function formatDateTime(ms: number, timeZone = 'UTC'): string {
-  return new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(ms));
+  return new Intl.DateTimeFormat('en', { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone }).format(new Date(ms));
 }
+
+// A ledger period ("2026-12") as people say it: "December 2026".
+export const formatPeriod = (period: string) =>
+  /^\d{4}-\d{2}$/.test(period) ? new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`)) : period;
 
 export const formatCount = (n: number) => grouping.format(n);
 

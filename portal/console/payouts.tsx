@@ -1,12 +1,13 @@
 // Payouts for a period: close it, read the lines and totals, export the CSV, mark paid, reconcile a processor file.
 import type { FC } from 'hono/jsx';
 import type { PayoutLine } from '../../worker/db/payouts';
-import { formatCount, formatDate, formatDateTime, formatMoney, STATUS_LABELS } from '../format';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
 import { ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type Amounts = { currency: string; amount: number; creators: number; entries: number };
+export type Later = Amounts & { held: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
 
 export type PayoutsView = {
@@ -16,7 +17,7 @@ export type PayoutsView = {
   endsAt: number;
   close: { closedAt: number; by: string | null } | null;
   claimable: Amounts[];
-  holding: Amounts[];
+  later: Later[];
   lines: PayoutLine[];
   shown: number;
   totals: [string, Totals][];
@@ -30,7 +31,6 @@ const OUTCOME: Record<string, { label: string; tone: string }> = {
   conflict: { label: 'Already settled with another reference', tone: 'pending' },
 };
 
-const monthName = (period: string) => new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`));
 
 // An amount cell: labelled for the stacked phone layout, zeros dimmed and refunds in red.
 const Amount: FC<{ label: string; minor: number; currency: string }> = ({ label, minor, currency }) => (
@@ -42,6 +42,19 @@ const Amount: FC<{ label: string; minor: number; currency: string }> = ({ label,
 const mask = (account: string) => (account.length <= 4 ? '••••' : `••••${account.slice(-4)}`);
 
 const amountsText = (list: Amounts[]) => list.map((a) => `${formatMoney(a.amount, a.currency)} for ${formatCount(a.creators)} ${a.creators === 1 ? 'creator' : 'creators'}`).join(' and ');
+
+// What this period's close leaves for a later one: still in holding, or already payable from a later period.
+const LaterNote: FC<{ later: Later[] }> = ({ later }) => {
+  if (later.length === 0) return null;
+  const held = later.filter((a) => a.held !== 0).map((a) => formatMoney(a.held, a.currency));
+  if (later.every((a) => a.held === a.amount)) return <p class="muted small">Still in holding: {amountsText(later)}, payable in a later period.</p>;
+  return (
+    <p class="muted small">
+      For a later period's close: {amountsText(later)}
+      {held.length > 0 ? `, of which ${held.join(' and ')} is still in holding` : ', all of it past its holding period'}.
+    </p>
+  );
+};
 
 export const PayoutsPage: FC<{
   viewer: Viewer;
@@ -59,7 +72,7 @@ export const PayoutsPage: FC<{
       <div class="page-head">
         <div>
           <p class="eyebrow">{viewer.brandName}</p>
-          <h1 class="page-title">Payouts · {monthName(period)}</h1>
+          <h1 class="page-title">Payouts · {formatPeriod(period)}</h1>
         </div>
         <form method="get" action="/console/payouts" class="filters">
           <label for="period" class="visually-hidden">
@@ -68,7 +81,7 @@ export const PayoutsPage: FC<{
           <select id="period" name="period">
             {view.periods.map((p) => (
               <option value={p.value} selected={p.value === period}>
-                {monthName(p.value)}
+                {formatPeriod(p.value)}
                 {p.closed ? ' · closed' : ''}
               </option>
             ))}
@@ -97,15 +110,15 @@ export const PayoutsPage: FC<{
           <h2 id="period-h">
             {view.close ? (
               <>
-                <Badge status="paid" label="Closed" /> {monthName(period)} is closed
+                <Badge status="paid" label="Closed" /> {formatPeriod(period)} is closed
               </>
             ) : view.ended ? (
               <>
-                <Badge status="pending" label="Ready to close" /> {monthName(period)} has ended
+                <Badge status="pending" label="Ready to close" /> {formatPeriod(period)} has ended
               </>
             ) : (
               <>
-                <Badge status="submitted" label="Open" /> {monthName(period)} is still running
+                <Badge status="submitted" label="Open" /> {formatPeriod(period)} is still running
               </>
             )}
           </h2>
@@ -118,14 +131,14 @@ export const PayoutsPage: FC<{
                   : 'Nothing has cleared its holding period yet; closing now creates no payouts.'
                 : `It ends ${formatDate(view.endsAt, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
           </p>
-          {view.holding.length > 0 ? <p class="muted small">Still in holding: {amountsText(view.holding)}, payable in a later period.</p> : null}
+          <LaterNote later={view.later} />
         </div>
         <div class="period-actions">
           {!view.close ? (
             <form method="post" action="/console/payouts/close">
               <input type="hidden" name="period" value={period} />
               <WriteButton canWrite={canWrite && view.ended} class="button button-primary">
-                Close {monthName(period)}
+                Close {formatPeriod(period)}
               </WriteButton>
             </form>
           ) : null}
@@ -199,6 +212,7 @@ export const PayoutsPage: FC<{
                     <td data-label="Status">
                       <Badge status={l.status} label={STATUS_LABELS[l.status] ?? l.status} />
                       {l.reference ? <span class="muted small block">ref {l.reference}</span> : null}
+                      {l.status === 'failed' && l.failureReason ? <span class="warn-text small block">{l.failureReason}</span> : null}
                     </td>
                     {canWrite && hasPending ? (
                       <td class="wide">
@@ -245,7 +259,7 @@ export const PayoutsPage: FC<{
         <section class="card" aria-labelledby="reconcile-h">
           <h2 id="reconcile-h">Reconcile with your payment processor</h2>
           <p class="muted small">
-            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty). Every line is checked before anything changes, and running the same file
+            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty) and <code>reason</code> (why a payment failed; the creator sees it). Every line is checked before anything changes, and running the same file
             twice changes nothing.
           </p>
           <form method="post" action="/console/payouts/reconcile" enctype="multipart/form-data" class="reconcile-form">
@@ -298,7 +312,7 @@ const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
                 </td>
                 <td class="wide" data-label="Payout">
                   <code>{r.payoutId}</code>
-                  {r.period ? <span class="muted small"> · {r.period}</span> : null}
+                  {r.period ? <span class="muted small"> · {formatPeriod(r.period)}</span> : null}
                 </td>
                 <td data-label="Creator">{r.handle ? `@${r.handle}` : '—'}</td>
                 <td data-label="Outcome">

@@ -3,7 +3,7 @@ import type { CampaignCard, CreatorEnrollment, CreatorSubmission, EarningsRow, P
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, PAYMENT_MODEL_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -648,7 +648,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           const rows = ledger.filter((r) => r.period === period);
           return (
             <section class="card">
-              <h2>{period}</h2>
+              <h2>{formatPeriod(period)}</h2>
               <div class="table-wrap">
                 <table>
                   <thead>
@@ -699,10 +699,17 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
               <tbody>
                 {payouts.map((p) => (
                   <tr>
-                    <td>{p.period}</td>
+                    <td>{formatPeriod(p.period)}</td>
                     <td>{p.brand_name}</td>
                     <td>
                       <Badge status={p.status} label={STATUS_LABELS[p.status] ?? p.status} />
+                      {p.status === 'paid' && p.paid_at !== null ? <span class="muted small block">{formatDate(p.paid_at)}</span> : null}
+                      {p.status === 'failed' ? (
+                        <span class="small block">
+                          {p.failure_reason ? `${p.failure_reason.replace(/[.!]+$/, '')}. ` : 'The payment did not go through. '}
+                          Check your payout details below; {p.brand_name} pays it again in a later run.
+                        </span>
+                      ) : null}
                     </td>
                     <td class="num">{formatMoney(p.amount_minor, p.currency)}</td>
                   </tr>

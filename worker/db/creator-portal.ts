@@ -154,7 +154,7 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
 }
 
 export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; amount: number; entries: number };
-export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; brand_name: string; paid_at: number | null };
+export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
 
 export async function creatorEarnings(db: D1Database, creatorId: string): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[] }> {
   const [ledger, payouts] = await db.batch([
@@ -167,7 +167,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string): Promis
       .bind(creatorId),
     db
       .prepare(
-        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, b.name AS brand_name, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
+        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, p.failure_reason, b.name AS brand_name, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
          WHERE p.creator_id = ? ORDER BY p.period DESC, b.name`,
       )
       .bind(creatorId),

@@ -68,6 +68,7 @@ export type PayoutLine = {
   conversions: number;
   status: string;
   reference: string | null;
+  failureReason: string | null;
 };
 
 type Row = {
@@ -81,6 +82,7 @@ type Row = {
   currency: string;
   status: string;
   reference: string | null;
+  failure_reason: string | null;
   commission: number;
   reversals: number;
   fees: number;
@@ -93,7 +95,7 @@ type Row = {
 // only their entries are summed: grouping every remaining payout before the LIMIT made each page cost the
 // whole rest of the period (an export of 1M entries went from 25.6 s to seconds).
 export const PAGE_SQL = `WITH page AS (
-  SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, c.payout_details_enc, p.currency, p.status, p.reference
+  SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, c.payout_details_enc, p.currency, p.status, p.reference, p.failure_reason
   FROM payouts p JOIN creators c ON c.id = p.creator_id
   WHERE p.brand_id = ? AND p.period = ? AND (c.handle > ? OR (c.handle = ? AND p.id > ?))
   ORDER BY c.handle, p.id LIMIT ?
@@ -145,6 +147,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         conversions: r.conversions,
         status: r.status,
         reference: r.reference,
+        failureReason: r.failure_reason,
       };
     }
     if (results.length < pageSize) return;

@@ -401,6 +401,8 @@ export const payouts = sqliteTable(
     amountMinor: integer('amount_minor').notNull(),
     status: text('status', { enum: ['pending', 'paid', 'failed'] }).notNull().default('pending'),
     reference: text('reference'),
+    // Why a failed payment failed, as the processor or the brand put it; cleared when it is paid.
+    failureReason: text('failure_reason'),
     createdAt: createdAt(),
     paidAt: integer('paid_at'),
   },

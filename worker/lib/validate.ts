@@ -1,6 +1,6 @@
 import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiError } from './errors';
 
 // The schema behind each validator: the OpenAPI document is built from the very objects that validate.
@@ -24,3 +24,17 @@ export function iso(ms: number | null | undefined): string | null;
 export function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
+
+// Text a person writes for another to read: no control characters or broken UTF-16, and on one line unless
+// it is prose (the console edits lists one item per line, so an item with a line break would split in two).
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const plainText = (max: number, lines: 'one' | 'many' = 'one') =>
+  z
+    .string()
+    // Line breaks as LF, however the client sent them (the console does the same), so CR LF counts once.
+    .overwrite((s) => (lines === 'many' ? s.replace(/\r\n?/g, '\n') : s))
+    .trim()
+    .max(max)
+    .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
+    .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.');

@@ -295,6 +295,7 @@ export const PayoutLine = z
     conversions: count(9),
     status: example(z.string(), 'pending'),
     reference: example(z.string(), 'WISE-88213').nullable(),
+    failureReason: example(z.string(), 'Recipient account closed').nullable(),
   })
   .meta({ id: 'PayoutLine' });
 

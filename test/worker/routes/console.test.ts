@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { periodOf } from '../../../worker/domain/periods';
+import { periodBounds, periodOf } from '../../../worker/domain/periods';
 import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
@@ -416,6 +416,27 @@ describe('console import', () => {
 });
 
 describe('console payouts', () => {
+  it("tells what a period's close leaves for later apart from what is still in holding", async () => {
+    const m = await consoleBrand('owner');
+    const current = periodOf(Date.now(), 'UTC');
+    const [y, mo] = current.split('-').map(Number) as [number, number];
+    const last = mo === 1 ? `${y - 1}-12` : `${y}-${String(mo - 1).padStart(2, '0')}`;
+    const { end } = periodBounds(last, 'UTC');
+    const entry = (amount: number, availableAt: number) =>
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?)",
+      )
+        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, current, `c:${newId('k')}`, availableAt, end)
+        .run();
+    await entry(500, Date.now() + 86_400_000);
+    const held = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
+    expect(held).toContain('Still in holding: $5.00 for 1 creator, payable in a later period.');
+    await entry(700, end + 1); // past its holding period now, but after this period's end
+    const mixed = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
+    expect(mixed).not.toContain('Still in holding:');
+    expect(mixed).toContain("For a later period&#39;s close: $12.00 for 1 creator, of which $5.00 is still in holding.");
+  });
+
   it('closes a period, lists and exports its payouts, marks one paid and reconciles a processor file', async () => {
     const m = await consoleBrand('owner');
     const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `po-${tag()}`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date(Date.now() - 70 * 86_400_000).toISOString(), code: m.code });
@@ -434,6 +455,7 @@ describe('console payouts', () => {
 
     const page = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
     expect(page).toContain(`@${m.handle}`);
+    expect(page).toMatch(/Closed [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} [AP]M UTC/); // a time names its zone
     expect(page).toContain('$20.00'); // 10% of 200.00
 
     const csv = await get(`/console/payouts/export.csv?period=${last}`, m.cookie);

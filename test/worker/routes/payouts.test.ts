@@ -160,6 +160,39 @@ describe('marking payouts paid', () => {
     expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
   });
 
+  it('keeps why a payment failed for the creator, refuses a reason without a failure, and clears it once paid', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const { results } = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).all<{ id: string }>();
+    const [first, second, third] = results.map((r) => r.id);
+    const stored = (id: string | undefined) => env.DB.prepare('SELECT status, reference, failure_reason FROM payouts WHERE id = ?').bind(id).first();
+    for (const body of [
+      { status: 'paid', reference: 'WISE-1', reason: 'Account closed' },
+      { status: 'failed', reference: 'WISE-1', reason: 'closed\nsecond line' },
+      { status: 'failed', reference: 'WISE-1', reason: 'x'.repeat(201) },
+      { status: 'failed', reference: 'WISE-1', reason: 7 },
+    ]) {
+      const res = await m.brand.api('POST', `/api/admin/payouts/${first}/mark`, body);
+      expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(422);
+    }
+    expect(await stored(first)).toEqual({ status: 'pending', reference: null, failure_reason: null });
+    expect((await m.brand.api('POST', `/api/admin/payouts/${first}/mark`, { status: 'failed', reference: 'WISE-1', reason: '  Recipient account closed ' })).status).toBe(200);
+    expect(await stored(first)).toEqual({ status: 'failed', reference: 'WISE-1', failure_reason: 'Recipient account closed' });
+    const listed = await json<{ data: { payouts: { id: string; failureReason: string | null }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-10'));
+    expect(listed.data.payouts.find((p) => p.id === first)?.failureReason).toBe('Recipient account closed');
+    expect((await m.brand.api('POST', `/api/admin/payouts/${first}/mark`, { status: 'paid', reference: 'WISE-2' })).status).toBe(200);
+    expect(await stored(first)).toEqual({ status: 'paid', reference: 'WISE-2', failure_reason: null });
+
+    // A processor file: the reason column is read on failed rows only, and a broken one refuses the file.
+    const bad = `payout_id,reference,status,reason\r\n${second},W-2,failed,"two\nlines"\r\n`;
+    expect((await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: bad })).status).toBe(422);
+    const csv = `payout_id,reference,status,reason\r\n${second},W-2,paid,Settled\r\n${third},W-3,failed,IBAN invalid\r\n`;
+    expect((await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv })).status).toBe(200);
+    expect(await stored(second)).toEqual({ status: 'paid', reference: 'W-2', failure_reason: null });
+    expect(await stored(third)).toEqual({ status: 'failed', reference: 'W-3', failure_reason: 'IBAN invalid' });
+    expect(await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'payout.failed'").bind(third).first('details')).toBe(JSON.stringify({ reference: 'W-3', reason: 'IBAN invalid' }));
+  });
+
   it('applies a file that lists one payout twice in order: the later row is a conflict, and a rerun changes nothing', async () => {
     const m = await brandWithEarnings();
     await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });

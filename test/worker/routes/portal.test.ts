@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY } from '../../../worker/db/account-tokens';
 import { HOME_QUERIES } from '../../../worker/db/creator-portal';
-import { base64url } from '../../../worker/lib/ids';
+import { base64url, newId } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
@@ -611,6 +611,31 @@ describe('earnings', () => {
     expect(html).toContain('$100.00');
     expect(html).toContain('$70.00');
     expect(html).not.toContain('$170.00');
+  });
+});
+
+describe('earnings: periods and payouts as a creator reads them', () => {
+  it('names months, dates a paid payout, and says why a failed one failed and what happens next', async () => {
+    const m = await signedInCreator();
+    const at = Date.UTC(2026, 9, 10);
+    await env.DB.prepare(
+      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', 1234, 'USD', 12340, '2026-10', ?, ?, ?)",
+    )
+      .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `c:${newId('k')}`, at, at)
+      .run();
+    const payout = (period: string, status: string, reason: string | null, paidAt: number | null) =>
+      env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, failure_reason, paid_at, created_at) VALUES (?, ?, ?, ?, 'USD', 1234, ?, ?, ?, ?)")
+        .bind(newId('po'), m.brand.brandId, m.creator.id, period, status, reason, paidAt, at)
+        .run();
+    await payout('2026-08', 'paid', null, Date.UTC(2026, 8, 3, 9));
+    await payout('2026-09', 'failed', 'Recipient account closed.', null);
+    await payout('2026-10', 'failed', null, null);
+    const html = await (await get('/earnings', m.cookie)).text();
+    expect(html).toContain('<h2>October 2026</h2>');
+    expect(html).not.toMatch(/>2026-(08|09|10)</);
+    expect(html).toContain('Sep 3, 2026');
+    expect(html).toContain('Recipient account closed. Check your payout details below');
+    expect(html).toContain('The payment did not go through. Check your payout details below');
   });
 });
 

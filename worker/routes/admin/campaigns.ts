@@ -11,23 +11,10 @@ import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText as text, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 
-// Text a brand writes for creators: no control characters or broken UTF-16, and on one line unless it is
-// prose (the console edits lists one item per line, so an item with a line break would split in two).
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const text = (max: number, lines: 'one' | 'many' = 'one') =>
-  z
-    .string()
-    // Line breaks as LF, however the client sent them (the console does the same), so CR LF counts once.
-    .overwrite((s) => (lines === 'many' ? s.replace(/\r\n?/g, '\n') : s))
-    .trim()
-    .max(max)
-    .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
-    .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.');
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 const createCampaign = z.strictObject({

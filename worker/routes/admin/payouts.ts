@@ -7,7 +7,7 @@ import type { AppEnv, Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
 
@@ -33,7 +33,8 @@ export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }
 export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' };
 
 type PayoutState = { status: string; reference: string | null };
-type MarkItem = { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed' };
+// A failed payment may say why (the processor's words or the brand's); the creator sees it beside the payout.
+type MarkItem = { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed'; reason?: string | null };
 
 function decide(p: PayoutState | undefined, item: MarkItem): MarkResult['outcome'] {
   if (!p) return 'not_found';
@@ -66,11 +67,14 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
       if (outcome !== 'paid' && outcome !== 'failed') continue;
       writes.push({ at: out.length - 1, item });
       statements.push(
-        env.DB.prepare("UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ?").bind(
+        env.DB.prepare(
+          "UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END, failure_reason = ? WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ?",
+        ).bind(
           item.status,
           item.reference,
           item.status,
           now,
+          item.status === 'failed' ? (item.reason ?? null) : null,
           item.payoutId,
           brandId,
           p!.status,
@@ -83,7 +87,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
           actor.id,
           `payout.${item.status}`,
           item.payoutId,
-          JSON.stringify({ reference: item.reference }),
+          JSON.stringify(item.status === 'failed' && item.reason ? { reference: item.reference, reason: item.reason } : { reference: item.reference }),
           now,
         ),
       );
@@ -111,7 +115,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
   return out;
 }
 
-export function reconcileItems(csv: string): { line: number; payoutId: string; reference: string; status: 'paid' | 'failed' }[] {
+export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   let records;
   try {
     records = parseCsv(csv, 10_001);
@@ -124,24 +128,31 @@ export function reconcileItems(csv: string): { line: number; payoutId: string; r
   const idCol = names.indexOf('payout_id');
   const refCol = names.indexOf('reference');
   const statusCol = names.indexOf('status');
-  if (idCol < 0 || refCol < 0) throw new ApiError(422, 'invalid_csv', 'The file needs payout_id and reference columns (status optional: paid or failed).', { line: 1 });
+  const reasonCol = names.indexOf('reason');
+  if (idCol < 0 || refCol < 0) throw new ApiError(422, 'invalid_csv', 'The file needs payout_id and reference columns (status optional: paid or failed; reason optional).', { line: 1 });
   const errors: { line: number; message: string }[] = [];
   const items = [];
   for (const r of body) {
     const payoutId = (r.cells[idCol] ?? '').trim();
     const reference = (r.cells[refCol] ?? '').trim();
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
+    // A processor's export may fill its reason column on every row: only a failed row's reason is kept.
+    const reason = reasonCol >= 0 && status === 'failed' ? failureReason.safeParse(r.cells[reasonCol] ?? '') : null;
     if (!/^po_[a-z0-9]{24}$/.test(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
     else if (reference.length < 1 || reference.length > 200) errors.push({ line: r.line, message: 'reference must be 1-200 characters.' });
     else if (status !== 'paid' && status !== 'failed') errors.push({ line: r.line, message: 'status must be paid or failed.' });
-    else items.push({ line: r.line, payoutId, reference, status: status as 'paid' | 'failed' });
+    else if (reason && !reason.success) errors.push({ line: r.line, message: 'reason must be one line of at most 200 characters.' });
+    else items.push({ line: r.line, payoutId, reference, status: status as 'paid' | 'failed', reason: reason?.data || null });
   }
   if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
   return items;
 }
 
 const inPeriod = z.strictObject({ period });
-const markBody = z.strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: z.string().trim().min(1).max(200) });
+const failureReason = plainText(200);
+const markBody = z
+  .strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: z.string().trim().min(1).max(200), reason: failureReason.min(1).optional() })
+  .refine((b) => b.status === 'failed' || b.reason === undefined, { path: ['reason'], message: 'A reason is only recorded for a failed payment.' });
 const reconcileBody = z.strictObject({ csv: z.string().min(1).max(1_000_000) });
 
 const op = routeDescriber({ tag: 'Payouts', auth: 'adminKey' });
@@ -200,7 +211,8 @@ export const payoutRoutes = new Hono<AppEnv>()
     '/:id/mark',
     op({
       summary: 'Mark a payout paid or failed',
-      description: 'Repeating the same status and reference is a no-op (`unchanged`); a payout already settled with another reference is a 409.',
+      description:
+        'Repeating the same status and reference is a no-op (`unchanged`); a payout already settled with another reference is a 409. A failed payment may carry a `reason`, which the creator sees beside the payout; paying it later clears the reason.',
       params: { id: 'The payout id.' },
       example: { status: 'paid', reference: 'WISE-88213' },
       responses: { 200: { description: 'What happened to the payout.', schema: dataOf(PayoutMark) } },
@@ -220,7 +232,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed) as your payment processor exports it. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'] },

@@ -25,7 +25,7 @@ const defaultPeriod = (timezone: string) => previousPeriod(periodOf(Date.now(), 
 async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsView> {
   const { brandId, timezone } = c.var.user;
   const { end } = periodBounds(period, timezone);
-  const [close, closed, claimable, holding] = await Promise.all([periodClose(c.env.DB, brandId, period), closedPeriods(c.env.DB, brandId), claimableForPeriod(c.env.DB, brandId, period, end), pendingLater(c.env.DB, brandId, end)]);
+  const [close, closed, claimable, later] = await Promise.all([periodClose(c.env.DB, brandId, period), closedPeriods(c.env.DB, brandId), claimableForPeriod(c.env.DB, brandId, period, end), pendingLater(c.env.DB, brandId, end, Date.now())]);
   const lines: PayoutLine[] = [];
   const totals = new Map<string, Totals>();
   for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, brandId, period)) {
@@ -42,7 +42,7 @@ async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsVi
     endsAt: end,
     close: close ? { closedAt: close.closed_at, by: close.closer_name ?? (close.closed_by.startsWith('api_key:') ? 'the admin API' : null) } : null,
     claimable: close ? [] : claimable,
-    holding,
+    later,
     lines,
     shown: SHOWN_LINES,
     totals: [...totals.entries()].sort(([a], [b]) => a.localeCompare(b)),

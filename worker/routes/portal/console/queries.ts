@@ -193,14 +193,19 @@ export async function claimableForPeriod(db: D1Database, brandId: string, period
   ).results;
 }
 
-export async function pendingLater(db: D1Database, brandId: string, end: number): Promise<Claimable[]> {
+export type Later = Claimable & { held: number };
+
+// Unpaid entries a close of this period leaves for a later one (available only after it ends), and how
+// much of that is still in its holding period now: the rest is payable, just not from this period.
+export async function pendingLater(db: D1Database, brandId: string, end: number, now: number): Promise<Later[]> {
   return (
     await db
       .prepare(
-        `SELECT currency, SUM(amount_minor) AS amount, COUNT(DISTINCT creator_id) AS creators, COUNT(*) AS entries FROM ledger_entries
+        `SELECT currency, SUM(amount_minor) AS amount, COALESCE(SUM(CASE WHEN available_at > ? THEN amount_minor END), 0) AS held,
+           COUNT(DISTINCT creator_id) AS creators, COUNT(*) AS entries FROM ledger_entries
          WHERE brand_id = ? AND payout_id IS NULL AND available_at >= ? GROUP BY currency ORDER BY currency`,
       )
-      .bind(brandId, end)
-      .all<Claimable>()
+      .bind(now, brandId, end)
+      .all<Later>()
   ).results;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `payouts` ADD `failure_reason` text;
