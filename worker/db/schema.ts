@@ -168,14 +168,16 @@ export const links = sqliteTable(
     id: text('id').primaryKey(),
     brandId: text('brand_id').notNull().references(() => brands.id),
     enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
-    // Globally unique: the redirect's one indexed lookup.
+    // Globally unique: the redirect's one indexed lookup. Case-sensitive, as generated slugs are mixed case;
+    // a slug a brand chooses must also differ from every other by more than case (links_slug_folded), so a
+    // shopper who types it in lower case never reaches another brand's link.
     slug: text('slug').notNull().unique(),
     destination: text('destination').notNull(),
     status: text('status', { enum: ['active', 'paused'] }).notNull().default('active'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('links_brand').on(t.brandId), index('links_enrollment').on(t.enrollmentId)],
+  (t) => [index('links_brand').on(t.brandId), index('links_enrollment').on(t.enrollmentId), index('links_slug_folded').on(sql`lower(${t.slug})`)],
 );
 
 export const clicks = sqliteTable(

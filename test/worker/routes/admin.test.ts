@@ -65,6 +65,29 @@ describe('admin API: campaigns, creators, enrollments, links', () => {
     expect(dup.status).toBe(409);
     expect((await json<ErrorBody>(dup)).error.code).toBe('slug_taken');
   });
+
+  it("refuses a chosen slug that differs from another brand's only by case, so a typed link never reaches the wrong brand", async () => {
+    const a = await createBrand();
+    const b = await createBrand();
+    const chosen = `GlowX${Date.now().toString(36)}`;
+    const first = await createLinkedCreator(a);
+    expect((await a.api('POST', '/api/admin/links', { enrollmentId: first.enrollment.id, slug: chosen })).status).toBe(201);
+    const other = await createLinkedCreator(b);
+    const before = await rowCount('SELECT count(*) AS n FROM links WHERE brand_id = ?', b.brandId);
+    const auditBefore = await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'link.created'", b.brandId);
+    for (const variant of [chosen.toLowerCase(), chosen.toUpperCase(), chosen]) {
+      const res = await b.api('POST', '/api/admin/links', { enrollmentId: other.enrollment.id, slug: variant });
+      expect(res.status, variant).toBe(409);
+      expect((await json<ErrorBody>(res)).error.code).toBe('slug_taken');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM links WHERE brand_id = ?', b.brandId)).toBe(before);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'link.created'", b.brandId)).toBe(auditBefore);
+    // The guard reads an index, not every link.
+    const plan = await env.DB.prepare('EXPLAIN QUERY PLAN SELECT 1 FROM links WHERE lower(slug) = lower(?)').bind(chosen).all<{ detail: string }>();
+    expect(plan.results.map((r) => r.detail).join(' | ')).toContain('links_slug_folded');
+    // A created link is audited once.
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'link.created' AND actor_type = 'api_key'", a.brandId)).toBe(2);
+  });
 });
 
 describe('link destinations', () => {

@@ -6,7 +6,6 @@ import { database } from '../../db/client';
 import { auditLog, brands, campaigns, clickRollups, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
 import type { AppEnv } from '../../env';
-import { isUniqueViolation } from '../../lib/d1-errors';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId, newSlug } from '../../lib/ids';
 import { forgetRoute } from '../../lib/link-cache';
@@ -51,6 +50,23 @@ function invalidDestination(reason: string): ApiError {
   return new ApiError(422, 'invalid_destination', "The destination must be an https URL on one of the brand's allowed hosts.", { reason });
 }
 
+// The link and its audit row, or neither when any link's slug equals this one ignoring case (the guard is
+// inside the INSERT, so two brands racing for GlowX and glowx cannot both win). Returns whether it was written.
+async function insertLink(d1: D1Database, row: LinkRow, keyId: string): Promise<boolean> {
+  const [link] = await d1.batch([
+    d1
+      .prepare(
+        `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM links WHERE lower(slug) = lower(?))`,
+      )
+      .bind(row.id, row.brandId, row.enrollmentId, row.slug, row.destination, row.status, row.createdAt, row.updatedAt, row.slug),
+    d1
+      .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, at) SELECT ?, ?, 'api_key', ?, 'link.created', 'link', ?, ? WHERE changes() = 1")
+      .bind(newId('aud'), row.brandId, keyId, row.id, row.createdAt),
+  ]);
+  return (link?.meta.changes ?? 0) > 0;
+}
+
 const op = routeDescriber({ tag: 'Links', auth: 'adminKey' });
 const linkId = { id: 'The link id.' };
 
@@ -72,7 +88,7 @@ export const linkRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'Create a tracked link',
-      description: "The destination defaults to the campaign's and must be an https URL on one of the brand's allowed hosts. The slug is generated unless given; slugs are unique across Chorus. The redirect is `url` (GET /r/:slug).",
+      description: "The destination defaults to the campaign's and must be an https URL on one of the brand's allowed hosts. The slug is generated unless given; slugs are unique across Chorus, and a chosen slug must differ from every other by more than letter case. The redirect is `url` (GET /r/:slug).",
       example: { enrollmentId: 'enr_Q2x7vLr9TkPa4mBc', destination: 'https://shop.example/spring?variant=serum' },
       responses: { 201: { description: 'Created.', schema: dataOf(Link) } },
       errors: { 404: ['not_found'], 409: ['slug_taken'], 422: ['invalid_destination'] },
@@ -105,17 +121,11 @@ export const linkRoutes = new Hono<AppEnv>()
           createdAt: now,
           updatedAt: now,
         };
-        try {
-          await db.batch([
-            db.insert(links).values(row),
-            db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.created', targetType: 'link', targetId: row.id }, now)),
-          ]);
+        if (await insertLink(c.env.DB, row, keyId)) {
           forgetRoute(row.slug);
           return c.json({ data: linkView(row, new URL(c.req.url).origin) }, 201);
-        } catch (e) {
-          if (!isUniqueViolation(e)) throw e;
-          if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug is already in use.');
         }
+        if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
       }
       throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
     },

@@ -1,0 +1,1 @@
+CREATE INDEX `links_slug_folded` ON `links` (lower("slug"));
