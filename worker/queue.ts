@@ -11,11 +11,12 @@ import { enqueuingDueDeliveries } from './webhooks/enqueue';
 // (an array); a message holding a single click (what the redirect sent before) is read as well.
 export async function consumeClicks(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const valid: ClickMessage[] = [];
+  const now = Date.now();
   for (const message of batch.messages) {
     const clicks: unknown[] = Array.isArray(message.body) ? message.body : [message.body];
     let dropped = 0;
     for (const click of clicks) {
-      if (isClickMessage(click)) valid.push(click);
+      if (isClickMessage(click, now)) valid.push(click);
       else dropped++;
     }
     if (dropped > 0) log.warn('click_message_dropped', { queue: batch.queue, messageId: message.id, dropped, of: clicks.length });

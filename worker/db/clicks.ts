@@ -17,9 +17,12 @@ function row(m: ClickMessage): unknown[] {
 // At most ~450 bytes of JSON a click: 500 clicks stay far below D1's 1 MB bound on a parameter.
 const CHUNK = 500;
 
+// Only a click on a link of the brand it names is stored: a message naming another brand's link (or none)
+// is corrupt or forged, and stored it would count on that link and credit that link's creator with the
+// naming brand's orders.
 const INSERT_CLICKS = `INSERT INTO clicks (id, brand_id, link_id, at, country, device, referrer_host, identity_hash, is_bot, is_duplicate, counted, counted_unique)
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, 0, 0, 0
-FROM json_each(?1) WHERE true
+FROM json_each(?1) JOIN links l ON l.id = value ->> 2 AND l.brand_id = value ->> 1
 ON CONFLICT(id) DO NOTHING`;
 
 // After an insert at time t, only the new click and the visitor's still-unique clicks in the hour after

@@ -87,7 +87,7 @@ const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.en
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
 WHERE d.brand_id = ? AND d.code = ?`;
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
-FROM clicks k JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
+FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 
@@ -418,9 +418,13 @@ FROM json_each(?1) j JOIN conversions cv ON cv.click_id_raw = j.value AND ${WAIT
 ${AWAITING_JOINS}`;
 
 // ?1 created since, ?2 orders to look at (newest first), ?3 to settle: index conversions_awaiting_since
-// (the sweep). Orders whose click never comes stay in that index, so the rows read are bounded too.
+// (the sweep). Only orders whose click is stored count towards ?2: orders whose click never comes (a bot's,
+// a mistyped id) stay in that index for good, and counted first they would fill the scan and leave the
+// orders the sweep is for unread. Each costs one probe of the clicks' primary key per run.
 const AWAITING_SINCE = `SELECT ${AWAITING_COLUMNS}
-FROM (SELECT * FROM conversions cv WHERE ${WAITING} AND cv.created_at >= ?1 ORDER BY cv.created_at DESC LIMIT ?2) cv
+FROM (SELECT * FROM conversions cv WHERE ${WAITING} AND cv.created_at >= ?1
+  AND EXISTS (SELECT 1 FROM clicks k WHERE k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0)
+  ORDER BY cv.created_at DESC LIMIT ?2) cv
 ${AWAITING_JOINS}
 LIMIT ?3`;
 
@@ -432,11 +436,12 @@ WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
 // Exported for the query-plan test.
 export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_SINCE };
 
-// The sweep is the backstop for a crediting step that failed after its click was stored; it runs every
-// 15 minutes, so a day gives such an order ~96 tries. A click that lands later than that (a queue backed
-// up for days) is credited by the consumer as it lands. Each run looks at the newest SWEEP_SCAN waiting
-// orders of that day and settles at most SETTLE_PER_RUN.
-const AWAIT_SWEEP_MS = DAY_MS;
+// The sweep is the backstop for a crediting step that failed after its click was stored, and for the
+// orders beyond what one consumer batch settles (SETTLE_PER_RUN). It runs every 15 minutes over the orders
+// of the last 15 days: a click is minted before its order and Queues keep a message at most 14 days, so no
+// click of an older order can still land. Each run looks at the newest SWEEP_SCAN waiting orders whose click
+// is stored and settles at most SETTLE_PER_RUN (9,600 a day).
+const AWAIT_SWEEP_MS = 15 * DAY_MS;
 const SWEEP_SCAN = 2_000;
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
 // plan). Settling an order takes about 5 statements and 3 more per refund; one run (a consumer batch, an

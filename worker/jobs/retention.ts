@@ -2,11 +2,14 @@
 // so a pruned click still counts. Runs from the cron trigger in bounded chunks.
 //
 // A click is deleted only when all of these hold:
-// - it is older than max(CLICK_RETENTION_DAYS, the longest attribution window of its brand's campaigns),
-//   so an order arriving late can still be attributed to it;
-// - its (link, UTC day) rollup row exists. Rollups are recomputed from raw rows in the same D1 batch that
-//   inserts the clicks (db/clicks.ts), so an existing row already counts every stored click of that day;
-// - no conversion names it as its click (conversions.click_id): the evidence behind an attribution stays.
+// - it is older than max(CLICK_RETENTION_DAYS, the longest attribution window of its brand's campaigns
+//   plus ORDER_GRACE_DAYS), so an order placed on the window's last day whose webhook reaches Chorus days
+//   later (stores retry for days) can still be attributed to it;
+// - its (link, UTC day) rollup row exists. The batch that inserts clicks adds them to their rollups
+//   (db/clicks.ts), so an existing row already counts every stored click of that day;
+// - no conversion names it, as its click (conversions.click_id: the evidence behind an attribution stays)
+//   or as the click it is still waiting for (click_id_raw).
+import { awaitingClickWhere } from '../db/schema';
 import { DAY_MS } from '../domain/periods';
 import { log } from '../lib/log';
 
@@ -14,6 +17,9 @@ export const DEFAULT_RETENTION_DAYS = 90;
 // Queues hold a message at most 14 days; a click older than that can never be written again, so its
 // day's rollup can never be recomputed from a pruned (smaller) set of raw rows.
 export const MIN_RETENTION_DAYS = 30;
+// How late an order's webhook may reach Chorus after the order: Shopify retries a failing webhook for 48
+// hours and Stripe for 3 days; a week covers both with room for an outage on our side.
+export const ORDER_GRACE_DAYS = 7;
 
 export type RetentionOptions = {
   retentionDays: number;
@@ -37,7 +43,7 @@ const rolledUp = `EXISTS (SELECT 1 FROM click_rollups r WHERE r.link_id = k.link
 // Brands with an old, rolled-up click, and the cutoff that respects their longest attribution window.
 // One statement: per brand an index probe on clicks_brand_at, usually satisfied by its oldest click.
 const CANDIDATE_BRANDS = `SELECT id, cutoff FROM (
-  SELECT b.id, ?1 - MAX(?2, COALESCE((SELECT MAX(c.attribution_window_days) FROM campaigns c WHERE c.brand_id = b.id), 0)) * ${DAY_MS} AS cutoff FROM brands b
+  SELECT b.id, ?1 - MAX(?2, COALESCE((SELECT MAX(c.attribution_window_days) FROM campaigns c WHERE c.brand_id = b.id), 0) + ${ORDER_GRACE_DAYS}) * ${DAY_MS} AS cutoff FROM brands b
 ) AS w
 WHERE EXISTS (SELECT 1 FROM clicks k WHERE k.brand_id = w.id AND k.at < w.cutoff AND ${rolledUp})
 ORDER BY id`;
@@ -48,6 +54,7 @@ const DELETE_CHUNK = `DELETE FROM clicks WHERE id IN (
   SELECT k.id FROM clicks k
   WHERE k.brand_id = ?1 AND k.at < ?2 AND ${rolledUp}
     AND k.id NOT IN (SELECT v.click_id FROM conversions v WHERE v.brand_id = ?1 AND v.click_id IS NOT NULL)
+    AND k.id NOT IN (SELECT v.click_id_raw FROM conversions v WHERE v.brand_id = ?1 AND ${awaitingClickWhere('v.')})
   ORDER BY k.at LIMIT ?3)`;
 
 // An unset var means the default; a value we cannot honour is logged, never silently widened to "forever".

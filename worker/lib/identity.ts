@@ -1,5 +1,7 @@
 // A visitor's identity for unique-click counting: a keyed hash of the IP and the user agent under a key
-// that rotates daily, so hashes from different days cannot be joined and no raw IP is ever stored.
+// that rotates daily, so hashes from different days cannot be joined and no raw IP is ever stored. The
+// price: a visitor whose two clicks straddle UTC midnight (23:50, 00:10) counts as unique twice, as with
+// any daily salt. Matching across midnight would mean keeping a link between two days' hashes.
 import { utcDay } from '../domain/clicks';
 import { DAY_MS } from '../domain/periods';
 import { hmacSha256 } from './hmac-sha256';

@@ -1,0 +1,203 @@
+// The click pipeline under corrupt or forged queue messages, backed-up queues and late orders: clicks are
+// never lost to a bad neighbour, never counted or credited across brands, and an order whose click is
+// stored is credited however long it waited.
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import worker from '../../worker/index';
+import { writeClicks } from '../../worker/db/clicks';
+import type { ClickMessage } from '../../worker/domain/clicks';
+import type { Env } from '../../worker/env';
+import { pruneClicks } from '../../worker/jobs/retention';
+import { clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const DAY_START = Date.UTC(2026, 10, 20); // 2026-11-20T00:00Z
+
+let seq = 0;
+
+// One queue batch as the runtime hands it to the worker's queue handler; each body is one message.
+async function deliverBodies(bodies: unknown[], overrides: Partial<Env> = {}) {
+  const batch = createMessageBatch<unknown>(
+    'chorus-clicks',
+    bodies.map((body) => ({ id: `zz-${seq++}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  const quiet = (['log', 'warn', 'error'] as const).map((m) => vi.spyOn(console, m).mockImplementation(() => {}));
+  try {
+    await worker.queue(batch, { ...env, ...overrides } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+  } finally {
+    for (const spy of quiet) spy.mockRestore();
+  }
+  return getQueueResult(batch, ctx);
+}
+
+async function rollups(linkId: string) {
+  const { results } = await env.DB.prepare('SELECT day, clicks, unique_clicks, bots FROM click_rollups WHERE link_id = ? ORDER BY day').bind(linkId).all();
+  return results;
+}
+
+async function setup() {
+  const brand = await createBrand();
+  const { link } = await createLinkedCreator(brand);
+  return { brand, brandId: brand.brandId, linkId: link.id };
+}
+
+const conversionRow = (id: string) =>
+  env.DB.prepare('SELECT attribution, enrollment_id, click_id FROM conversions WHERE id = ?').bind(id).first<{ attribution: string; enrollment_id: string | null; click_id: string | null }>();
+
+// Jobs that look at every brand (retention, the sweep) must not see another story's rows.
+const brandsToClean: string[] = [];
+afterEach(async () => {
+  for (const brandId of brandsToClean.splice(0)) {
+    await env.DB.batch([
+      env.DB.prepare('DELETE FROM clicks WHERE brand_id = ?').bind(brandId),
+      env.DB.prepare('DELETE FROM click_rollups WHERE brand_id = ?').bind(brandId),
+    ]);
+  }
+});
+
+describe('hostile or malformed queue messages', () => {
+  // A date past year 9999 has no rollup day (strftime gives NULL): it must be dropped alone, not fail the D1
+  // batch and so every good click of the queue batch on each of its redeliveries.
+  it('a click with an out-of-range timestamp does not poison the good clicks of its batch', async () => {
+    const { brandId, linkId } = await setup();
+    const good = clickMessage({ brandId, linkId, at: DAY_START + HOUR });
+    const poison = clickMessage({ brandId, linkId, at: 253_402_300_800_000 }); // 10000-01-01T00:00Z
+    const result = await deliverBodies([[good], [poison]]);
+    expect(result.retryBatch.retry).toBe(false);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id = ?', good.id)).toBe(1);
+    expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 1, unique_clicks: 1, bots: 0 }]);
+  });
+
+  // A country nested deeper than SQLite's JSON parser takes would break json_each for the whole chunk.
+  it('a click with a non-string country does not poison the good clicks of its batch', async () => {
+    const { brandId, linkId } = await setup();
+    const good = clickMessage({ brandId, linkId, at: DAY_START + HOUR });
+    let deep: unknown = 'DE';
+    for (let i = 0; i < 1_100; i++) deep = [deep];
+    const poison = { ...clickMessage({ brandId, linkId, at: DAY_START + 2 * HOUR }), country: deep };
+    const result = await deliverBodies([[good], [poison]]);
+    expect(result.retryBatch.retry).toBe(false);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id = ?', good.id)).toBe(1);
+  });
+
+  // A message naming brand B with brand A's link (clicks have no foreign keys) would count on A's link and
+  // credit A's creator with B's order.
+  it("never stores a click whose link belongs to another brand, nor credits one brand's order to another's creator", async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const forged = clickMessage({ brandId: b.brand.brandId, linkId: a.link.id, at: Date.now() - MINUTE });
+    await deliverBodies([[forged]]);
+    const res = await signedPost(b.brand, b.ingestKey, '/v1/conversions', {
+      orderId: `zz-forged-${seq++}`,
+      amountMinor: 10_000,
+      currency: 'USD',
+      occurredAt: new Date().toISOString(),
+      clickId: forged.id,
+    });
+    expect(res.status).toBe(201);
+    const order = (await json<{ data: { id: string } }>(res)).data;
+    const stored = await conversionRow(order.id);
+    expect(stored?.enrollment_id).not.toBe(a.enrollment.id);
+    expect(stored?.attribution).toBe('none');
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE conversion_id = ?', order.id)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id = ?', forged.id)).toBe(0);
+  });
+
+  // A click on no link would make rollup rows no dashboard shows and raw rows no retention prunes.
+  it('drops clicks for unknown links instead of storing and counting them', async () => {
+    const { brandId, linkId } = await setup();
+    const ghost = clickMessage({ brandId, linkId: `lnk_does_not_exist_${seq++}`, at: DAY_START + HOUR });
+    const good = clickMessage({ brandId, linkId, at: DAY_START + HOUR });
+    await deliverBodies([[ghost, good]]);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id = ?', ghost.id)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM click_rollups WHERE link_id = ?', ghost.linkId)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id = ?', good.id)).toBe(1);
+  });
+
+  // The redirect stamps Date.now(): a click years ahead or before Chorus existed is forged or corrupt.
+  it('drops clicks timestamped in the far future or before the epoch', async () => {
+    const { brandId, linkId } = await setup();
+    const future = clickMessage({ brandId, linkId, at: Date.UTC(2031, 0, 1) });
+    const negative = clickMessage({ brandId, linkId, at: -DAY });
+    await deliverBodies([[future, negative]]);
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE id IN (?, ?)', future.id, negative.id)).toBe(0);
+    expect(await rollups(linkId)).toEqual([]);
+  });
+});
+
+describe('late attribution', () => {
+  // One consumer batch settles at most 100 waiting orders and leaves the rest to the cron sweep, which must
+  // then reach them even when they were created days ago (a queue backed up for days).
+  it('credits every order waiting for the clicks of one batch, even past 100 and when they waited more than a day', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    const now = Date.now();
+    const clicks = Array.from({ length: 101 }, () => clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * DAY - MINUTE, identityHash: `v-${seq++}` }));
+    // The orders arrived two days ago naming clicks still stuck in the queue (as recordConversion stores them).
+    const insert = env.DB.prepare(
+      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
+    );
+    const ids = clicks.map((_, i) => `cv_zz_${seq}_${i}`);
+    await env.DB.batch(clicks.map((c, i) => insert.bind(ids[i]!, m.brand.brandId, `zz-backlog-${seq}-${i}`, now - 2 * DAY, c.id, now - 2 * DAY)));
+    seq++;
+    expect((await deliverBodies([clicks])).retryBatch.retry).toBe(false);
+    await runCron();
+    expect(await rowCount("SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND attribution = 'click'", m.brand.brandId)).toBe(101);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'commission'", m.brand.brandId)).toBe(101);
+  });
+});
+
+describe('late attribution sweep', () => {
+  // Orders whose click never comes (a bot's, a mistyped id) wait for good; newer ones by the thousand must
+  // not fill the sweep's scan and hide an order whose click is stored.
+  it('credits a stored-click order even when 2,000 newer orders wait for clicks that never come', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    const now = Date.now();
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * HOUR, identityHash: `v-${seq++}` });
+    const insert = env.DB.prepare(
+      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
+    );
+    const tag = seq++;
+    const realId = `cv_zz_real_${tag}`;
+    // The real order: its click is stored (without the consumer's crediting step, as when that step failed).
+    await insert.bind(realId, m.brand.brandId, `zz-real-${tag}`, now - HOUR, click.id, now - HOUR).run();
+    await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
+    // Newer orders naming cids that will never become a human click of this brand.
+    const junk = Array.from({ length: 2_000 }, (_, i) => insert.bind(`cv_zz_junk_${tag}_${i}`, m.brand.brandId, `zz-junk-${tag}-${i}`, now, `never-a-click-${tag}-${i}`, now - i));
+    for (let i = 0; i < junk.length; i += 500) await env.DB.batch(junk.slice(i, i + 500));
+    try {
+      await runCron();
+      expect(await conversionRow(realId)).toMatchObject({ attribution: 'click', click_id: click.id });
+    } finally {
+      await env.DB.prepare('DELETE FROM conversions WHERE brand_id = ? AND id LIKE ?').bind(m.brand.brandId, `cv_zz_junk_${tag}_%`).run();
+    }
+  });
+});
+
+describe('click retention', () => {
+  // With a 30-day retention and a 30-day window, an order placed on the window's last day whose webhook
+  // arrives an hour later still finds its click: retention keeps a grace period past the window.
+  it('keeps a click long enough for an order that occurred inside its window but arrives an hour later', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    const now = Date.now();
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 30 * DAY - HOUR, identityHash: `v-${seq++}` });
+    await writeClicks(env.DB, [click]);
+    await pruneClicks(env.DB, { retentionDays: 30, now, firstBrand: 0 });
+    // The order happened 29 days 23 hours after the click (inside the 30-day window); its webhook lands now.
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', {
+      orderId: `zz-ret-${seq++}`,
+      amountMinor: 10_000,
+      currency: 'USD',
+      occurredAt: new Date(click.at + 30 * DAY - MINUTE).toISOString(),
+      clickId: click.id,
+    });
+    expect(res.status).toBe(201);
+    expect((await json<{ data: { attribution: string } }>(res)).data.attribution).toBe('click');
+  });
+});
