@@ -46,9 +46,10 @@ const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, c.id 
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
 
-// Scoped by brand (admin) or by creator (portal): another tenant's submission is simply not found.
+// Scoped by brand (admin) or by creator (portal): another tenant's submission is simply not found, and so
+// is a creator's submission for a campaign the brand removed them from (no resubmitting, no going live).
 export async function loadSubmission(db: D1Database, id: string, scope: { brandId: string } | { creatorId: string }): Promise<SubmissionContext> {
-  const where = 'brandId' in scope ? 's.id = ? AND s.brand_id = ?' : 's.id = ? AND e.creator_id = ?';
+  const where = 'brandId' in scope ? 's.id = ? AND s.brand_id = ?' : "s.id = ? AND e.creator_id = ? AND e.status <> 'removed'";
   const row = await db.prepare(`${CONTEXT_SQL} WHERE ${where}`).bind(id, 'brandId' in scope ? scope.brandId : scope.creatorId).first<SubmissionContext>();
   if (!row) throw notFound('submission');
   return row;

@@ -29,9 +29,16 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iter, salt, hash] = stored.split('$');
   const iterations = Number(iter);
-  if (scheme !== 'pbkdf2_sha256' || !salt || !hash || !Number.isSafeInteger(iterations) || iterations > MAX_PBKDF2_ITERATIONS) return false;
-  const actual = await derive(password, fromBase64url(salt), iterations);
-  const expected = fromBase64url(hash);
+  if (scheme !== 'pbkdf2_sha256' || !salt || !hash || !Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) return false;
+  // A stored value that does not decode is a wrong password, not a 500.
+  let saltBytes: Uint8Array, expected: Uint8Array;
+  try {
+    saltBytes = fromBase64url(salt);
+    expected = fromBase64url(hash);
+  } catch {
+    return false;
+  }
+  const actual = await derive(password, saltBytes, iterations);
   let diff = actual.length ^ expected.length;
   for (let i = 0; i < actual.length; i++) diff |= actual[i]! ^ (expected[i] ?? 0);
   return diff === 0;

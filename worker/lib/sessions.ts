@@ -73,6 +73,9 @@ export async function endSession(c: Context, db: D1Database, session: Session | 
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
 }
 
-export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectType, subjectId: string, now: number): D1PreparedStatement {
-  return db.prepare('UPDATE sessions SET revoked_at = ? WHERE subject_type = ? AND subject_id = ? AND revoked_at IS NULL').bind(now, subjectType, subjectId);
+// `onlyIf` (SQL with its parameters) makes the revocation part of a guarded batch: it happens only if the
+// guard holds when the statement runs, as the batch's other writes do.
+export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectType, subjectId: string, now: number, onlyIf?: { sql: string; params: unknown[] }): D1PreparedStatement {
+  const guard = onlyIf ? ` AND ${onlyIf.sql}` : '';
+  return db.prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = ? AND subject_id = ? AND revoked_at IS NULL${guard}`).bind(now, subjectType, subjectId, ...(onlyIf?.params ?? []));
 }

@@ -155,7 +155,8 @@ creatorPortal.post('/reset/:token', async (c) => {
     c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${consumedNow}`).bind(hash, token.creator_id, token.token_hash, now),
     c.env.DB.prepare(`UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${consumedNow}`).bind(token.creator_id, token.brand_id, token.token_hash, now),
     closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
-    revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now),
+    // A duplicate of this request that lost the link must not sign the winner out.
+    revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, { sql: consumedNow, params: [token.token_hash, now] }),
   ]);
   if (!consumed || consumed.meta.changes !== 1) return c.html(<LinkUnusablePage what="password" />, 410);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
