@@ -54,6 +54,9 @@ function refuseWithoutSecrets(env: AppEnv['Bindings']): void {
 const MAX_BODY_BYTES = 64 * 1024;
 // Roster CSVs and processor reconciliation files are the only large bodies.
 const MAX_UPLOAD_BYTES = 1024 * 1024;
+// A path as logs may keep it: an invite or password link's token is a credential, so it never reaches them.
+export const loggedPath = (url: string) => new URL(url).pathname.replace(/^\/(invite|reset)\/[^/]+/, '/$1/:token');
+
 const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
 
 const limitBody = (maxSize: number) =>
@@ -119,9 +122,9 @@ app.onError((err, c) => {
   // Storage trouble is the platform's, not the client's: 503 so callers retry, never a 500.
   const storage = storageError(err);
   if (storage) {
-    log.error('storage_error', { path: new URL(c.req.url).pathname, error: storage });
+    log.error('storage_error', { path: loggedPath(c.req.url), error: storage });
     return jsonError(storageUnavailable());
   }
-  log.error('unhandled_error', { path: new URL(c.req.url).pathname, error: err, stack: err instanceof Error ? err.stack : undefined });
+  log.error('unhandled_error', { path: loggedPath(c.req.url), error: err, stack: err instanceof Error ? err.stack : undefined });
   return c.json(errorBody('internal_error', 'Something went wrong on our side.'), 500);
 });

@@ -1,14 +1,16 @@
 // Authentication, sessions and request forgery in the creator portal and brand console, beyond what
 // portal.test.ts and console.test.ts cover: removed creators, racing password links, malformed stored
 // hashes, console tokens, forged posts and other brands' ids.
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { base64url, newId } from '../../worker/lib/ids';
 import { hashPassword } from '../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../worker/lib/sessions';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
-import { BASE, createMoneyBrand, json, rowCount, type TestBrand } from './fixtures';
+import type { Env } from '../../worker/env';
+import worker from '../../worker/index';
+import { BASE, createMoneyBrand, d1With, json, rowCount, type TestBrand } from './fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -274,5 +276,27 @@ describe('console tenancy by id', () => {
     const created = await post('/console/campaigns', { name: 'Borrowed plan', hashtag: 'Borrowed', disclosureText: '#ad', storyFormats: 'before_after', defaultDestination: 'https://shop.example/x', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: b.plan.id, status: 'active' }, { cookie });
     expect(created.status).toBe(422);
     expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE commission_plan_id = ? AND brand_id = ?', b.plan.id, a.brand.brandId)).toBe(0);
+  });
+});
+
+describe('logs', () => {
+  it('never keep the token of an invite or password link, even when its page fails', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    const failing = d1With({ prepare: () => { throw new Error('D1_ERROR: storage unavailable'); } });
+    const token = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    try {
+      for (const path of [`/reset/${token}`, `/invite/${token}`]) {
+        const ctx = createExecutionContext();
+        const res = await worker.fetch(new Request(`${BASE}${path}`), { ...(env as Env), DB: failing }, ctx);
+        await waitOnExecutionContext(ctx);
+        expect(res.status, path).toBeGreaterThanOrEqual(500);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain(token);
+    expect(lines.join('\n')).toContain('/reset/:token');
   });
 });
