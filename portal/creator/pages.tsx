@@ -602,7 +602,7 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ 
         </ul>
       </Notice>
     ) : null}
-    <p class="muted small">Stored encrypted. Brands see it only in the payout file their finance team pays from.</p>
+    <p class="muted small">Stored encrypted. Brands see it only in the payout file their finance team pays from, and we email you whenever it changes.</p>
     <form method="post" action="/earnings/payout-details" class="stack">
       <fieldset class="field">
         <legend>Method</legend>

@@ -7,7 +7,7 @@ import { base64url, newId } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
-import { BASE, createBrand, createMoneyBrand, inOneRateWindow, type TestBrand, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount, signedPost } from '../fixtures';
+import { BASE, createBrand, createMoneyBrand, inOneRateWindow, type TestBrand, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount, signedPost, waitFor } from '../fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -574,6 +574,26 @@ describe('payout details', () => {
     const { openSecret } = await import('../../../worker/lib/secrets');
     expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
+  });
+
+  it("tells the account's own address whenever payout details change, showing only enough to recognise them", async () => {
+    const m = await signedInCreator();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account }, { cookie: m.cookie })).status).toBe(303);
+    await save('bank_transfer', 'DE89 3704 0044 0532 0130 00');
+    await waitFor(async () => sent.length === 1 || undefined);
+    await save('bank_transfer', 'DE89370400440532013000'); // the same account: nothing to tell
+    await save('paypal', 'thief@example.net');
+    await waitFor(async () => sent.length === 2 || undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sent.map((msg) => [msg.to, msg.subject])).toEqual([
+      [m.email, 'Your Chorus payout details changed'],
+      [m.email, 'Your Chorus payout details changed'],
+    ]);
+    expect(sent[0]!.text).toContain('the bank account ••••3000');
+    expect(sent[0]!.text).not.toContain('DE89');
+    expect(sent[1]!.text).toContain('PayPal t•••@example.net');
   });
 });
 

@@ -10,6 +10,8 @@ import { createSubmission, loadSubmission, transitionSubmission, updateMetrics }
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
+import { log } from '../../lib/log';
+import { sendMessage } from '../../lib/messages';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
@@ -322,7 +324,33 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   const form = await formBody(c);
   const parsed = payoutDetailsSchema.safeParse({ method: form.method, account: (form.account ?? '').trim() });
   if (!parsed.success) return earningsPage(c, { errors: ['Choose a method and give a valid PayPal or Wise email, or an IBAN.'] }, 422);
-  const sealed = await sealSecret(c.env.SECRETS_KEY, JSON.stringify(parsed.data));
-  await c.env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId).run();
+  const next = JSON.stringify(parsed.data);
+  const sealed = await sealSecret(c.env.SECRETS_KEY, next);
+  const [before] = await c.env.DB.batch([
+    c.env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId),
+    c.env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId),
+  ]);
+  const previous = (before?.results[0] as { payout_details_enc: string | null } | undefined)?.payout_details_enc;
+  const changed = !previous || (await openSecret(c.env.SECRETS_KEY, previous).catch(() => null)) !== next;
+  // Where the money goes is what a stolen session would change: the account's own address hears of every
+  // change, as banks and payment processors do it.
+  if (changed) {
+    const viewer = viewerOf(c);
+    c.executionCtx.waitUntil(
+      sendMessage({
+        to: viewer.email,
+        subject: 'Your Chorus payout details changed',
+        text: `Your payouts now go to ${PAYOUT_METHOD_NAMES[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
+      }).catch((error: unknown) => log.error('payout_details_notice_failed', { error })),
+    );
+  }
   return c.redirect('/earnings?saved=1', 303);
 });
+
+const PAYOUT_METHOD_NAMES = { paypal: 'PayPal', wise: 'Wise', bank_transfer: 'the bank account' } as const;
+
+// Enough to recognise an account, not to use it: the first character and domain of an email, the last four of an IBAN.
+export const maskAccount = (account: string) => {
+  const at = account.indexOf('@');
+  return at > 0 ? `${account[0]}•••${account.slice(at)}` : `••••${account.slice(-4)}`;
+};
