@@ -698,21 +698,25 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
               </thead>
               <tbody>
                 {payouts.map((p) => (
-                  <tr>
-                    <td>{formatPeriod(p.period)}</td>
-                    <td>{p.brand_name}</td>
-                    <td>
-                      <Badge status={p.status} label={STATUS_LABELS[p.status] ?? p.status} />
-                      {p.status === 'paid' && p.paid_at !== null ? <span class="muted small block">{formatDate(p.paid_at)}</span> : null}
-                      {p.status === 'failed' ? (
-                        <span class="small block">
+                  <>
+                    <tr class={p.status === 'failed' ? 'has-note' : undefined}>
+                      <td>{formatPeriod(p.period)}</td>
+                      <td>{p.brand_name}</td>
+                      <td>
+                        <Badge status={p.status} label={STATUS_LABELS[p.status] ?? p.status} />
+                        {p.status === 'paid' && p.paid_at !== null ? <span class="muted small block">{formatDate(p.paid_at)}</span> : null}
+                      </td>
+                      <td class="num">{formatMoney(p.amount_minor, p.currency)}</td>
+                    </tr>
+                    {p.status === 'failed' ? (
+                      <tr class="row-note">
+                        <td colspan={4}>
                           {p.failure_reason ? `${p.failure_reason.replace(/[.!]+$/, '')}. ` : 'The payment did not go through. '}
-                          Check your payout details below; {p.brand_name} pays it again in a later run.
-                        </span>
-                      ) : null}
-                    </td>
-                    <td class="num">{formatMoney(p.amount_minor, p.currency)}</td>
-                  </tr>
+                          Check your payout details below; {p.brand_name} will pay it again.
+                        </td>
+                      </tr>
+                    ) : null}
+                  </>
                 ))}
               </tbody>
             </table>
