@@ -51,7 +51,14 @@ export async function startSession(c: Context, db: D1Database, secret: string, s
   const session: Session = { id: newId('ses'), subjectType, subjectId };
   const expiresAt = now + SESSION_TTL_MS;
   const token = await signSessionToken(secret, session, expiresAt);
-  await db.prepare('INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').bind(session.id, subjectType, subjectId, expiresAt, now).run();
+  // The session this browser held until now (either surface's: they share the cookie) ends here, rather
+  // than staying valid for whoever copied its token.
+  const held = getCookie(c, SESSION_COOKIE);
+  const replaced = held && held.length <= 4096 ? ((await verifySessionToken(secret, held, 'creator')) ?? (await verifySessionToken(secret, held, 'admin_user'))) : null;
+  await db.batch([
+    db.prepare('INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').bind(session.id, subjectType, subjectId, expiresAt, now),
+    ...(replaced ? [db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(now, replaced.id)] : []),
+  ]);
   setCookie(c, SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: Math.floor(SESSION_TTL_MS / 1000) });
 }
 

@@ -299,6 +299,14 @@ describe('sessions', () => {
     await rejected(`${SESSION_COOKIE}=garbage`);
   });
 
+  it('ends the session a browser held when it signs in again', async () => {
+    const m = await signedInCreator();
+    const fresh = await post('/login', { email: m.email, password: PASSWORD }, { cookie: m.cookie });
+    expect(fresh.status).toBe(303);
+    expect((await get('/', sessionCookie(fresh))).status).toBe(200);
+    await rejected(m.cookie);
+  });
+
   it('is revoked by sign-out and by a password reset', async () => {
     const m = await signedInCreator();
     expect((await get('/', m.cookie)).status).toBe(200);
