@@ -1,6 +1,6 @@
 import { writeClicks } from './db/clicks';
 import { attributeAwaitingOrders } from './db/conversions';
-import { isClickMessage, type ClickMessage } from './domain/clicks';
+import { readClickMessage, type ClickMessage } from './domain/clicks';
 import type { Env } from './env';
 import { log } from './lib/log';
 import { enqueuingDueDeliveries } from './webhooks/enqueue';
@@ -15,8 +15,9 @@ export async function consumeClicks(batch: MessageBatch<unknown>, env: Env): Pro
   for (const message of batch.messages) {
     const clicks: unknown[] = Array.isArray(message.body) ? message.body : [message.body];
     let dropped = 0;
-    for (const click of clicks) {
-      if (isClickMessage(click, now)) valid.push(click);
+    for (const body of clicks) {
+      const click = readClickMessage(body, now);
+      if (click) valid.push(click);
       else dropped++;
     }
     if (dropped > 0) log.warn('click_message_dropped', { queue: batch.queue, messageId: message.id, dropped, of: clicks.length });

@@ -1,5 +1,6 @@
 // Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
 import { attribute, type Attribution } from '../domain/attribution';
+import { CLICK_ID } from '../domain/clicks';
 import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
@@ -271,7 +272,6 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
 
-const CLICK_ID = /^[A-Za-z0-9_-]{16,64}$/;
 const rowsOf = <T>(result: D1Result | undefined): T[] => (result?.results ?? []) as T[];
 const firstOf = <T>(result: D1Result | undefined): T | null => rowsOf<T>(result)[0] ?? null;
 

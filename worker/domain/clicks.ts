@@ -48,23 +48,29 @@ export function utcDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
+// A click id as the redirect mints it (22 URL-safe characters) or as a store may echo it back: the shape
+// the consumer stores and ingestion looks up.
+export const CLICK_ID = /^[A-Za-z0-9_-]{16,64}$/;
+// An ISO 3166 alpha-2 country as Cloudflare sends it (XX unknown, T1 Tor).
+export const COUNTRY = /^[A-Z][A-Z0-9]$/;
+
 // A click the consumer will write: the shape the redirect sends, with every field in the range it can
-// produce. Anything else is a corrupt or forged message, dropped alone: a value D1 cannot take (a date past
-// year 9999 has no rollup day, a country nested a thousand arrays deep breaks json_each) would otherwise
-// fail the batch it came in, and every good click in it, on each redelivery.
-const CLICK_ID = /^[A-Za-z0-9_-]{16,64}$/;
+// produce, or null. A corrupt or forged message is dropped alone: a value D1 cannot take (a date past year
+// 9999 has no rollup day, a country nested a thousand arrays deep breaks json_each) would otherwise fail
+// the batch it came in, and every good click in it, on each redelivery. Only analytics read the country,
+// so a country in another form (what the redirect queued before it checked) is stored as null and the
+// click kept, as the redirect does.
 const DEVICES = new Set<unknown>(['mobile', 'tablet', 'desktop', 'unknown'] satisfies DeviceClass[]);
-const COUNTRY = /^[A-Z][A-Z0-9]$/;
 // No click is older than Chorus; the redirect stamps Date.now(), so a click from the future is one another
 // machine's clock cannot explain.
 const FIRST_CLICK_AT = Date.UTC(2020, 0, 1);
 const CLOCK_SKEW_MS = 60 * 60 * 1000;
 const shortString = (v: unknown, max: number) => typeof v === 'string' && v.length > 0 && v.length <= max;
 
-export function isClickMessage(v: unknown, now = Date.now()): v is ClickMessage {
-  if (typeof v !== 'object' || v === null) return false;
+export function readClickMessage(v: unknown, now = Date.now()): ClickMessage | null {
+  if (typeof v !== 'object' || v === null) return null;
   const m = v as Record<string, unknown>;
-  return (
+  const valid =
     typeof m.id === 'string' &&
     CLICK_ID.test(m.id) &&
     shortString(m.brandId, 64) &&
@@ -73,10 +79,12 @@ export function isClickMessage(v: unknown, now = Date.now()): v is ClickMessage 
     Number.isSafeInteger(m.at) &&
     m.at >= FIRST_CLICK_AT &&
     m.at <= now + CLOCK_SKEW_MS &&
-    (m.country === null || (typeof m.country === 'string' && COUNTRY.test(m.country))) &&
     DEVICES.has(m.device) &&
     (m.referrerHost === null || shortString(m.referrerHost, 253)) &&
     shortString(m.identityHash, 64) &&
-    typeof m.isBot === 'boolean'
-  );
+    typeof m.isBot === 'boolean';
+  if (!valid) return null;
+  const click = m as ClickMessage;
+  const country = typeof m.country === 'string' && COUNTRY.test(m.country) ? m.country : null;
+  return country === click.country ? click : { ...click, country };
 }

@@ -4,7 +4,7 @@ import { writeClicks } from '../db/clicks';
 import { attributeAwaitingOrders } from '../db/conversions';
 import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { isBotRequest, purposeOf } from '../domain/bots';
-import { deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
+import { COUNTRY, deviceClass, referrerHost, type ClickMessage } from '../domain/clicks';
 import { locationWithClick } from '../domain/utm';
 import { hasSecrets, type AppEnv, type Env } from '../env';
 import { ApiError, notFound } from '../lib/errors';
@@ -19,8 +19,6 @@ const SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 // header costs the runtime work on every click (test/bench/README.md, "The hot path's cost"), and a
 // Referrer-Policy here could only narrow what the linking page's own policy already lets the shop see.
 const REDIRECT_HEADERS = { 'Cache-Control': 'no-store' };
-// Cloudflare's country codes: ISO 3166-1 alpha-2, plus XX (unknown) and T1 (Tor).
-const COUNTRY = /^[A-Z][A-Z0-9]$/;
 
 export const redirect = new Hono<AppEnv>();
 
