@@ -5,6 +5,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOn
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../worker/index';
 import { writeClicks } from '../../worker/db/clicks';
+import { LATE_CLICK_SQL, sweepAwaitingOrders, sweepSlices } from '../../worker/db/conversions';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { pruneClicks } from '../../worker/jobs/retention';
@@ -179,6 +180,61 @@ describe('late attribution sweep', () => {
     } finally {
       await env.DB.prepare('DELETE FROM conversions WHERE brand_id = ? AND id LIKE ?').bind(m.brand.brandId, `cv_zz_junk_${tag}_%`).run();
     }
+  });
+});
+
+describe('late attribution sweep: when it looks and what a run costs', () => {
+  const insertWaiting = () =>
+    env.DB.prepare(
+      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
+    );
+
+  // Orders whose click never comes stay waiting for good: a run reads the orders of its 13 slices of
+  // creation time, not every order of the last 14 days.
+  it('reads a bounded number of rows however many orders of the last two weeks wait for clicks that never come', async () => {
+    const m = await createMoneyBrand();
+    const now = Date.now();
+    const tag = seq++;
+    const JUNK = 8_000;
+    const junk = Array.from({ length: JUNK }, (_, i) => {
+      const at = now - 2 * DAY - Math.floor((i * 12 * DAY) / JUNK);
+      return insertWaiting().bind(`cv_zzs_${tag}_${i}`, m.brand.brandId, `zzs-${tag}-${i}`, at, `never-a-click-${tag}-${i}xxxxxxxx`, at);
+    });
+    for (let i = 0; i < junk.length; i += 500) await env.DB.batch(junk.slice(i, i + 500));
+    try {
+      const { meta } = await env.DB.prepare(LATE_CLICK_SQL.AWAITING_SINCE).bind(sweepSlices(now), 15 * MINUTE, 100).all();
+      // About 7 orders per quarter hour in 13 slices; before, every one of the 8,000 and its click probe.
+      expect(meta.rows_read).toBeLessThan(1_000);
+    } finally {
+      await env.DB.prepare('DELETE FROM conversions WHERE brand_id = ?').bind(m.brand.brandId).run();
+    }
+  });
+
+  // A click that lands days late (a queue backed up, then the crediting step failed) is found when the
+  // order's age next passes one of the sweep's ages: 3 hours here, not at 2.
+  it('credits an order whose click is stored when its age passes the next of the sweep ages', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    const created = Date.now() - 10 * DAY;
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: created - HOUR, identityHash: `v-${seq++}` });
+    const id = `cv_zzs_late_${seq++}`;
+    await insertWaiting().bind(id, m.brand.brandId, `zzs-late-${id}`, created, click.id, created).run();
+    await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
+    expect((await sweepAwaitingOrders(env.DB, created + 2 * HOUR)).credited).not.toContain(id);
+    expect(await conversionRow(id)).toMatchObject({ attribution: 'none', click_id: null });
+    expect((await sweepAwaitingOrders(env.DB, created + 3 * HOUR + 5 * MINUTE)).credited).toContain(id);
+    expect(await conversionRow(id)).toMatchObject({ attribution: 'click', click_id: click.id });
+  });
+
+  // Runs a quarter hour apart read slices that tile the time line: an order is never skipped between two
+  // runs, nor read twice for one age.
+  it('reads slices that meet exactly from one run to the next', () => {
+    const t = Date.UTC(2026, 11, 4, 12, 0);
+    const [a, b] = [JSON.parse(sweepSlices(t)) as number[], JSON.parse(sweepSlices(t + 15 * MINUTE)) as number[]];
+    expect(a).toHaveLength(13);
+    // Each age's slice is (end - 15 min, end]; the next run's begins where this run's ended.
+    expect(b.map((end, i) => end - 15 * MINUTE - a[i]!)).toEqual(a.map(() => 0));
+    expect(Math.max(...a.map((end) => t - end))).toBe(14 * DAY);
   });
 });
 

@@ -378,7 +378,7 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
 // its evidence was read. Either way the order is then decided as ingestion would have decided it with the
 // click present: the same window (a redeemable code would already have won), priced at the tier the
 // creator has reached now, refunds already applied to the order reversed, and a `conversion.attributed`
-// event. The cron sweep settles what a failure left waiting (orders of the last AWAIT_SWEEP_MS).
+// event. The cron sweep settles what a failure left waiting (orders of their first 14 days).
 //
 // Idempotent and race-safe: the update is guarded on the order still waiting with the refunds it was read
 // with (a refund landing between the read and the write makes it a no-op, and the order is read again),
@@ -417,14 +417,13 @@ const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}
 FROM json_each(?1) j JOIN conversions cv ON cv.click_id_raw = j.value AND ${WAITING}
 ${AWAITING_JOINS}`;
 
-// ?1 created since, ?2 orders to look at (newest first), ?3 to settle: index conversions_awaiting_since
-// (the sweep). Only orders whose click is stored count towards ?2: orders whose click never comes (a bot's,
-// a mistyped id) stay in that index for good, and counted first they would fill the scan and leave the
-// orders the sweep is for unread. Each costs one probe of the clicks' primary key per run.
+// ?1 JSON array of the instants that end the slices of creation time to look at, ?2 the slices' width,
+// ?3 orders to settle: one range of index conversions_awaiting_since per slice (the sweep). Of the orders
+// in the slices, those whose click is stored; each costs one probe of the clicks' primary key. CROSS JOIN
+// keeps the slices outermost: left to choose, the planner walks every waiting order by click id instead.
 const AWAITING_SINCE = `SELECT ${AWAITING_COLUMNS}
-FROM (SELECT * FROM conversions cv WHERE ${WAITING} AND cv.created_at >= ?1
-  AND EXISTS (SELECT 1 FROM clicks k WHERE k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0)
-  ORDER BY cv.created_at DESC LIMIT ?2) cv
+FROM (SELECT cv.* FROM json_each(?1) s CROSS JOIN conversions cv ON cv.created_at > s.value - ?2 AND cv.created_at <= s.value AND ${WAITING}
+  WHERE EXISTS (SELECT 1 FROM clicks k WHERE k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0)) cv
 ${AWAITING_JOINS}
 LIMIT ?3`;
 
@@ -437,12 +436,17 @@ WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
 export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_SINCE };
 
 // The sweep is the backstop for a crediting step that failed after its click was stored, and for the
-// orders beyond what one consumer batch settles (SETTLE_PER_RUN). It runs every 15 minutes over the orders
-// of the last 15 days: a click is minted before its order and Queues keep a message at most 14 days, so no
-// click of an older order can still land. Each run looks at the newest SWEEP_SCAN waiting orders whose click
-// is stored and settles at most SETTLE_PER_RUN (9,600 a day).
-const AWAIT_SWEEP_MS = 15 * DAY_MS;
-const SWEEP_SCAN = 2_000;
+// orders beyond what one consumer batch settles (SETTLE_PER_RUN). It runs every SWEEP_EVERY_MS (the cron in
+// wrangler.toml) and looks at a waiting order again each time its age passes one of SWEEP_AGES: each run
+// reads the orders created in the SWEEP_EVERY_MS before each of those ages, so consecutive runs' slices
+// tile the time line and every waiting order is looked at 13 times in its first 14 days, soon while a
+// failure is likely to be fresh, then further apart. A click is minted before its order and Queues keep a
+// message at most 14 days, so no click of an older order can still land. A run's cost follows the orders
+// of 13 quarter hours, not the orders that wait for a click that never comes (a bot's cid, a mistyped id),
+// which stay waiting for good. A run settles at most SETTLE_PER_RUN (9,600 a day).
+const SWEEP_EVERY_MS = 15 * 60_000;
+const HOUR_MS = 60 * 60_000;
+const SWEEP_AGES = [0, 15 * 60_000, HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, ...[1, 2, 3, 5, 8, 11, 14].map((days) => days * DAY_MS)];
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
 // plan). Settling an order takes about 5 statements and 3 more per refund; one run (a consumer batch, an
 // order, a cron run) settles at most SETTLE_PER_RUN orders, CREDIT_CHUNK to a batch, and leaves the rest
@@ -514,10 +518,15 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
   return out;
 }
 
-/** The cron's backstop: settles orders of the last AWAIT_SWEEP_MS whose click is stored but which a failure left waiting. */
+/** The cron's backstop: settles orders whose click is stored but which a failure left waiting, as their age passes each of SWEEP_AGES. */
 export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<{ credited: string[] }> {
-  const awaiting = await db.prepare(AWAITING_SINCE).bind(now - AWAIT_SWEEP_MS, SWEEP_SCAN, SETTLE_PER_RUN).all();
+  const awaiting = await db.prepare(AWAITING_SINCE).bind(sweepSlices(now), SWEEP_EVERY_MS, SETTLE_PER_RUN).all();
   return attributeAwaitingOrders(db, awaiting, now);
+}
+
+/** The ends of the slices of creation time the sweep at `now` reads (exported for the query-plan test). */
+export function sweepSlices(now: number): string {
+  return JSON.stringify(SWEEP_AGES.map((age) => now - age));
 }
 
 export type { CommissionTier, ConversionInput, RefundInput };
