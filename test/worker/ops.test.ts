@@ -5,7 +5,7 @@ import worker from '../../worker/index';
 import { writeClicks } from '../../worker/db/clicks';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
-import { pruneClicks, retentionDays } from '../../worker/jobs/retention';
+import { pruneClicks, RETENTION_SQL, retentionDays } from '../../worker/jobs/retention';
 import { newClickId } from '../../worker/lib/ids';
 import { BASE, clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
 
@@ -207,6 +207,15 @@ describe('click retention', () => {
     expect(again).toMatchObject({ deleted: 0, complete: true });
     expect(await clicksOf(link.id)).toBe(4);
     expect(await rollupsOf(link.id)).toEqual(rollupsBefore);
+  });
+
+  // Per DELETE: one pass over the brand's conversions for the clicks they were credited with (click_id has
+  // no index), and one probe of the waiting orders' partial index per candidate click, not a second pass.
+  it('reads the brand\'s conversions once per statement and probes the waiting orders by index', async () => {
+    const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${RETENTION_SQL.DELETE_CHUNK}`).bind('b', now, 500).all<{ detail: string }>()).results.map((r) => r.detail).join('\n');
+    expect(plan.match(/conversions_brand_at/g)).toHaveLength(1);
+    expect(plan).toMatch(/SEARCH v USING INDEX conversions_awaiting_click \(click_id_raw=\?\)/);
+    expect(plan).not.toMatch(/^SCAN (?!k$)/m);
   });
 
   it('never prunes inside the longest attribution window of the brand', async () => {
