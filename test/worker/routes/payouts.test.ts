@@ -193,6 +193,43 @@ describe('marking payouts paid', () => {
     expect(await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'payout.failed'").bind(third).first('details')).toBe(JSON.stringify({ reference: 'W-3', reason: 'IBAN invalid' }));
   });
 
+  // Marked failed first (a quick call, the console), then the processor's file names the reason; or the
+  // reason is corrected. Without a reason a repeat changes nothing and keeps the one recorded.
+  it('records a reason given later for the same failed payment, and keeps it through a repeat without one', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).first<string>('id'))!;
+    const reason = () => env.DB.prepare('SELECT failure_reason FROM payouts WHERE id = ?').bind(id).first<string | null>('failure_reason');
+    const outcome = async (res: Response) => (await json<{ data: { outcome: string } }>(res)).data.outcome;
+    expect(await outcome(await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { status: 'failed', reference: 'W-1' }))).toBe('failed');
+    const csv = `payout_id,reference,status,reason\r\n${id},W-1,failed,IBAN invalid\r\n`;
+    const reconciled = await json<{ data: { results: { outcome: string }[] } }>(await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
+    expect(reconciled.data.results.map((r) => r.outcome)).toEqual(['failed']);
+    expect(await reason()).toBe('IBAN invalid');
+    expect(await outcome(await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { status: 'failed', reference: 'W-1', reason: 'Recipient account closed' }))).toBe('failed');
+    expect(await reason()).toBe('Recipient account closed');
+    for (const body of [{ status: 'failed', reference: 'W-1' }, { status: 'failed', reference: 'W-1', reason: 'Recipient account closed' }]) {
+      expect(await outcome(await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, body))).toBe('unchanged');
+    }
+    expect(await reason()).toBe('Recipient account closed');
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'payout.failed' ORDER BY at, rowid").bind(id).all<{ details: string }>();
+    expect(audit.results.map((r) => JSON.parse(r.details).reason ?? null)).toEqual([null, 'IBAN invalid', 'Recipient account closed']);
+  });
+
+  // A reference with a lone surrogate would be stored as U+FFFD and never equal itself on the retry.
+  it('refuses a payment reference with broken characters or a line break, in a call and in a file', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? ORDER BY id').bind(m.brand.brandId).first<string>('id'))!;
+    for (const reference of ['WISE-88213-\ud83d', 'W-1\nW-2', '   ']) {
+      expect((await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { status: 'paid', reference })).status).toBe(422);
+    }
+    const csv = `payout_id,reference,status\r\n${id},"W-1\nW-2",paid\r\n`;
+    const res = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv });
+    expect(res.status).toBe(422);
+    expect(await env.DB.prepare('SELECT status FROM payouts WHERE id = ?').bind(id).first('status')).toBe('pending');
+  });
+
   it('applies a file that lists one payout twice in order: the later row is a conflict, and a rerun changes nothing', async () => {
     const m = await brandWithEarnings();
     await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });

@@ -32,19 +32,23 @@ export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }
 
 export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' };
 
-type PayoutState = { status: string; reference: string | null };
+type PayoutState = { status: string; reference: string | null; failure_reason: string | null };
 // A failed payment may say why (the processor's words or the brand's); the creator sees it beside the payout.
 type MarkItem = { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed'; reason?: string | null };
 
 function decide(p: PayoutState | undefined, item: MarkItem): MarkResult['outcome'] {
   if (!p) return 'not_found';
-  if (p.status === item.status && p.reference === item.reference) return 'unchanged';
+  if (p.status === item.status && p.reference === item.reference) {
+    // The same failed payment, with a reason it lacks (the processor's file after a quick mark) or a corrected one.
+    const newReason = item.status === 'failed' && !!item.reason && item.reason !== p.failure_reason;
+    return newReason ? 'failed' : 'unchanged';
+  }
   if (p.status !== 'pending' && !(p.status === 'failed' && item.status === 'paid')) return 'conflict';
   return item.status;
 }
 
-// Moves pending payouts to paid or failed; a repeat with the same reference is a no-op, another reference a
-// conflict. Each write is guarded by the state it was decided on, so two people marking one payout at once
+// Moves pending payouts to paid or failed; a repeat with the same reference is a no-op (unless it gives a
+// failed payment a new reason), another reference a conflict. Each write is guarded by the state it was decided on, so two people marking one payout at once
 // cannot both succeed: the one that finds it moved is answered from what it finds.
 export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: MarkItem[]): Promise<MarkResult[]> {
   const out: MarkResult[] = [];
@@ -52,7 +56,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
   for (let i = 0; i < items.length; i += 40) {
     const chunk = items.slice(i, i + 40);
     const read = () =>
-      env.DB.prepare(`SELECT id, status, reference FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+      env.DB.prepare(`SELECT id, status, reference, failure_reason FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
         .bind(brandId, ...chunk.map((c) => c.payoutId))
         .all<PayoutState & { id: string }>()
         .then(({ results }) => new Map<string, PayoutState>(results.map((r) => [r.id, r])));
@@ -68,7 +72,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
       writes.push({ at: out.length - 1, item });
       statements.push(
         env.DB.prepare(
-          "UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END, failure_reason = ? WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ?",
+          "UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END, failure_reason = ? WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ? AND failure_reason IS ?",
         ).bind(
           item.status,
           item.reference,
@@ -79,6 +83,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
           brandId,
           p!.status,
           p!.reference,
+          p!.failure_reason,
         ),
         env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'payout', ?, ?, ? WHERE changes() = 1").bind(
           newId('aud'),
@@ -92,7 +97,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
         ),
       );
       // A later row for the same payout (a file may list it twice) is decided on what this one leaves.
-      found.set(item.payoutId, { status: item.status, reference: item.reference });
+      found.set(item.payoutId, { status: item.status, reference: item.reference, failure_reason: item.status === 'failed' ? (item.reason ?? null) : null });
     }
     if (statements.length === 0) continue;
     const results = await env.DB.batch(statements);
@@ -134,15 +139,15 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   const items = [];
   for (const r of body) {
     const payoutId = (r.cells[idCol] ?? '').trim();
-    const reference = (r.cells[refCol] ?? '').trim();
+    const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
     // A processor's export may fill its reason column on every row: only a failed row's reason is kept.
     const reason = reasonCol >= 0 && status === 'failed' ? failureReason.safeParse(r.cells[reasonCol] ?? '') : null;
     if (!/^po_[a-z0-9]{24}$/.test(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
-    else if (reference.length < 1 || reference.length > 200) errors.push({ line: r.line, message: 'reference must be 1-200 characters.' });
+    else if (!reference.success) errors.push({ line: r.line, message: 'reference must be one line of 1-200 characters.' });
     else if (status !== 'paid' && status !== 'failed') errors.push({ line: r.line, message: 'status must be paid or failed.' });
     else if (reason && !reason.success) errors.push({ line: r.line, message: 'reason must be one line of at most 200 characters.' });
-    else items.push({ line: r.line, payoutId, reference, status: status as 'paid' | 'failed', reason: reason?.data || null });
+    else items.push({ line: r.line, payoutId, reference: reference.data, status: status as 'paid' | 'failed', reason: reason?.data || null });
   }
   if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
   return items;
@@ -150,8 +155,10 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
 
 const inPeriod = z.strictObject({ period });
 const failureReason = plainText(200);
+// A processor's payment reference, as finance copies it: one line, refused when it holds broken characters.
+export const paymentReference = plainText(200).min(1);
 const markBody = z
-  .strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: z.string().trim().min(1).max(200), reason: failureReason.min(1).optional() })
+  .strictObject({ status: z.enum(['paid', 'failed']).default('paid'), reference: paymentReference, reason: failureReason.min(1).optional() })
   .refine((b) => b.status === 'failed' || b.reason === undefined, { path: ['reason'], message: 'A reason is only recorded for a failed payment.' });
 const reconcileBody = z.strictObject({ csv: z.string().min(1).max(1_000_000) });
 
@@ -212,7 +219,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Mark a payout paid or failed',
       description:
-        'Repeating the same status and reference is a no-op (`unchanged`); a payout already settled with another reference is a 409. A failed payment may carry a `reason`, which the creator sees beside the payout; paying it later clears the reason.',
+        'Repeating the same status and reference is a no-op (`unchanged`), except that a failed payment given a reason it does not have yet records it (`failed`); a payout already settled with another reference is a 409. A failed payment may carry a `reason`, which the creator sees beside the payout; paying it later clears the reason.',
       params: { id: 'The payout id.' },
       example: { status: 'paid', reference: 'WISE-88213' },
       responses: { 200: { description: 'What happened to the payout.', schema: dataOf(PayoutMark) } },

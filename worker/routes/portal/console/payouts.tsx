@@ -5,7 +5,7 @@ import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
 import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, markPayouts, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
+import { brandForPayouts, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canWrite, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, claimableForPeriod, closedPeriods, pendingLater, periodClose } from './queries';
@@ -136,10 +136,10 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   const form = await readForm(c);
   const raw = form.get('period');
   const period = isPeriod(raw) ? raw : defaultPeriod(c.var.user.timezone);
-  const reference = form.get('reference').trim();
+  const reference = paymentReference.safeParse(form.get('reference'));
   const status = form.get('status') === 'failed' ? 'failed' : 'paid';
-  if (reference.length < 1 || reference.length > 200) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor (up to 200 characters).'] }, 422);
-  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference, status }]);
+  if (!reference.success) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor: one line, up to 200 characters.'] }, 422);
+  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status }]);
   if (!result || result.outcome === 'not_found') throw notFound('payout');
   if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference; nothing changed.'] }, 409);
   return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);
