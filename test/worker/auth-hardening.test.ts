@@ -121,6 +121,16 @@ describe('a creator removed from a campaign', () => {
     const status = await env.DB.prepare('SELECT status FROM submissions WHERE id = ?').bind(sub).first<string>('status');
     expect({ http: res.status, status }).toEqual({ http: 404, status: 'changes_requested' });
   });
+
+  // Nor list them: the list would link to pages that answer 404.
+  it('does not list a removed enrollment\'s submissions', async () => {
+    const m = await signedInCreator();
+    const sub = await insertSubmission(m.brand.brandId, m.enrollment.id, 'approved');
+    expect(await (await get('/submissions', m.cookie)).text()).toContain(`/submissions/${sub}`);
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = ?").bind(m.enrollment.id).run();
+    expect((await get(`/submissions/${sub}`, m.cookie)).status).toBe(404);
+    expect(await (await get('/submissions', m.cookie)).text()).not.toContain(`/submissions/${sub}`);
+  });
 });
 
 describe('a password link posted twice at once', () => {

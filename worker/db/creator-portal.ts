@@ -139,7 +139,7 @@ export async function creatorSubmissions(db: D1Database, creatorId: string): Pro
     .prepare(
       `SELECT s.id, s.enrollment_id, c.name AS campaign_name, s.story_format, s.status, s.compliance, s.updated_at, s.created_at
        FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.creator_id = ? ORDER BY s.updated_at DESC LIMIT 200`,
+       WHERE e.creator_id = ? AND e.status <> 'removed' ORDER BY s.updated_at DESC LIMIT 200`,
     )
     .bind(creatorId)
     .all<CreatorSubmission>();
