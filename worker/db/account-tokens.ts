@@ -41,20 +41,28 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
 // adds a known creator's, hold the account: other brands' campaigns, and the payout details.
 export const inviteLeadsTo = (token: Pick<AccountToken, 'has_password'>): 'sign_in' | 'email_link' => (token.has_password ? 'sign_in' : 'email_link');
 
-// The guarded update is what makes a reset link single-use under concurrent clicks: only one request sees changes = 1.
+// A reset link is used once however many copies of its form are posted at once. D1 runs one batch at a time
+// and a batch's statements in order: each write of the batch is guarded on the link being still unused
+// (resetLinkUnused) and the batch ends with consumeResetStatement, so the copy that runs first does it all
+// and one that runs after writes nothing and sees changes = 0. (A guard on "used at this instant" could not
+// tell apart two copies that read the same Date.now().)
+const RESET_LINK_UNUSED = "EXISTS (SELECT 1 FROM account_tokens WHERE token_hash = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?)";
+export const resetLinkUnused = (tokenHash: string, now: number) => ({ sql: RESET_LINK_UNUSED, params: [tokenHash, now] });
+
 export function consumeResetStatement(db: D1Database, tokenHash: string, now: number): D1PreparedStatement {
   return db.prepare("UPDATE account_tokens SET used_at = ?1 WHERE token_hash = ?2 AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?1").bind(now, tokenHash);
 }
 
 // Once a password is set, every other open link of the account closes: the brand's invites count as
-// accepted (the import's invite sheet reads used_at), anything else expires. Runs in the batch after
-// consumeResetStatement and only if that consumed the link.
+// accepted (the import's invite sheet reads used_at), anything else expires. Guarded like the batch's
+// other writes, before consumeResetStatement.
 export function closeOtherLinksStatement(db: D1Database, creatorId: string, brandId: string, tokenHash: string, now: number): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE account_tokens SET used_at = CASE WHEN purpose = 'invite' AND brand_id = ?3 THEN ?1 ELSE NULL END,
          expires_at = CASE WHEN purpose = 'invite' AND brand_id = ?3 THEN expires_at ELSE ?1 END
-       WHERE creator_id = ?2 AND used_at IS NULL AND expires_at > ?1 AND EXISTS (SELECT 1 FROM account_tokens t WHERE t.token_hash = ?4 AND t.used_at = ?1)`,
+       WHERE creator_id = ?2 AND token_hash <> ?4 AND used_at IS NULL AND expires_at > ?1
+         AND EXISTS (SELECT 1 FROM account_tokens t WHERE t.token_hash = ?4 AND t.purpose = 'reset' AND t.used_at IS NULL AND t.expires_at > ?1)`,
     )
     .bind(now, creatorId, brandId, tokenHash);
 }

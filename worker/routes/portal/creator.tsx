@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, type AccountToken } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, type AccountToken } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
@@ -150,16 +150,17 @@ creatorPortal.post('/reset/:token', async (c) => {
   const problem = passwordProblem(password) ?? (password === form.confirm ? null : 'The two passwords are different.');
   if (problem) return c.html(<SetPasswordPage {...setPasswordPage(token)} action={`/reset/${raw}`} name={token.display_name} email={token.email} error={problem} />, 422);
   const hash = await hashPassword(password);
-  // The password only changes if this request is the one that consumed the link.
-  const consumedNow = 'EXISTS (SELECT 1 FROM account_tokens WHERE token_hash = ? AND used_at = ?)';
-  const [consumed] = await c.env.DB.batch([
-    consumeResetStatement(c.env.DB, token.token_hash, now),
-    c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${consumedNow}`).bind(hash, token.creator_id, token.token_hash, now),
-    c.env.DB.prepare(`UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${consumedNow}`).bind(token.creator_id, token.brand_id, token.token_hash, now),
+  // Every write is guarded on the link being unused, and the last statement uses it: a duplicate of this
+  // request that runs second writes nothing (and so does not sign the winner out).
+  const unused = resetLinkUnused(token.token_hash, now);
+  const results = await c.env.DB.batch([
+    c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
+    c.env.DB.prepare(`UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${unused.sql}`).bind(token.creator_id, token.brand_id, ...unused.params),
     closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
-    // A duplicate of this request that lost the link must not sign the winner out.
-    revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, { sql: consumedNow, params: [token.token_hash, now] }),
+    revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, unused),
+    consumeResetStatement(c.env.DB, token.token_hash, now),
   ]);
+  const consumed = results.at(-1);
   if (!consumed || consumed.meta.changes !== 1) return c.html(<LinkUnusablePage what="password" />, 410);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
   return c.redirect('/?welcome=1', 303);
