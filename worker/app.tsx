@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { missingSecrets, type AppEnv } from './env';
 import { ApiError, errorBody, storageUnavailable } from './lib/errors';
 import { log, requestIdFrom, withRequestId } from './lib/log';
+import { redactLinks } from './lib/messages';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 import { health } from './routes/health';
 import { admin } from './routes/admin';
@@ -55,7 +56,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 // Roster CSVs and processor reconciliation files are the only large bodies.
 const MAX_UPLOAD_BYTES = 1024 * 1024;
 // A path as logs may keep it: an invite or password link's token is a credential, so it never reaches them.
-export const loggedPath = (url: string) => new URL(url).pathname.replace(/^\/(invite|reset)\/[^/]+/, '/$1/:token');
+export const loggedPath = (url: string) => redactLinks(new URL(url).pathname);
 
 const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
 

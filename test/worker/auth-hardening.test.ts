@@ -314,4 +314,29 @@ describe('logs', () => {
     expect(lines.join('\n')).not.toContain(token);
     expect(lines.join('\n')).toContain('/reset/:token');
   });
+
+  // The default transport logs each message: the link it carries reaches the log without its token,
+  // except in local development, where the log is the mailbox.
+  it.each([
+    ['test', false],
+    ['production', false],
+    ['development', true],
+  ])('keep a mailed password link without its token (ENVIRONMENT=%s: token shown %s)', async (environment, shown) => {
+    const m = await createMoneyBrand();
+    const invite = await invitePath(m.brand, m.creator.id);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    try {
+      const ctx = createExecutionContext();
+      const request = new Request(`${BASE}${invite}/email`, { method: 'POST', headers: { origin: BASE, 'cf-connecting-ip': freshIp(), 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      expect((await worker.fetch(request, { ...(env as Env), ENVIRONMENT: environment }, ctx)).status).toBe(200);
+      await waitOnExecutionContext(ctx);
+    } finally {
+      spy.mockRestore();
+    }
+    const sent = lines.find((l) => l.includes('"message_sent"'));
+    expect(sent).toContain(`${m.handle}@creators.test`);
+    expect(/\/reset\/[A-Za-z0-9_-]{43}/.test(sent!)).toBe(shown);
+    if (!shown) expect(sent).toContain('/reset/:token');
+  });
 });

@@ -1,7 +1,7 @@
 // Single-use account links (invites, password resets): 256 random bits, only the hash is stored.
 import { sha256Hex } from '../lib/digest';
 import { randomToken } from '../lib/ids';
-import { sendMessage } from '../lib/messages';
+import { sendMessage, type MessageEnv } from '../lib/messages';
 
 export const INVITE_TTL_MS = 7 * 24 * 3_600_000;
 export const RESET_TTL_MS = 3_600_000;
@@ -83,7 +83,7 @@ export type MailRefusal = 'address_limit' | 'brand_limit';
 // brand's links to this address, or the brand's links to anyone. The counts and the insert are one
 // statement, so parallel asks cannot pass them.
 export async function mailPasswordLink(
-  db: D1Database,
+  env: MessageEnv & { DB: D1Database },
   creator: { id: string; email: string },
   brandId: string,
   origin: string,
@@ -91,6 +91,7 @@ export async function mailPasswordLink(
 ): Promise<{ expiresAt: number } | { refused: MailRefusal }> {
   const token = randomToken(32);
   const expiresAt = now + RESET_TTL_MS;
+  const db = env.DB;
   const { meta } = await db
     .prepare(
       `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
@@ -107,6 +108,6 @@ export async function mailPasswordLink(
       .first<number>('n');
     return { refused: (brandSent ?? 0) >= MAX_MAILED_LINKS_PER_BRAND_PER_DAY ? 'brand_limit' : 'address_limit' };
   }
-  await sendMessage({ to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
+  await sendMessage(env, { to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
   return { expiresAt };
 }

@@ -128,7 +128,7 @@ export const creatorRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
       const now = Date.now();
-      const sent = await mailPasswordLink(c.env.DB, creator, brandId, new URL(c.req.url).origin, now);
+      const sent = await mailPasswordLink(c.env, creator, brandId, new URL(c.req.url).origin, now);
       if ('refused' in sent) {
         const why =
           sent.refused === 'brand_limit'

@@ -120,7 +120,7 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email, brandName: token.brand_name };
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
-  const sent = limited ? null : await mailPasswordLink(c.env.DB, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
+  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
   if (!sent || 'refused' in sent) {
     c.header('Retry-After', limited ? '60' : '3600'); // a minute's limit, or the day's links spent
     const error =
@@ -338,7 +338,7 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   if (changed) {
     const viewer = viewerOf(c);
     c.executionCtx.waitUntil(
-      sendMessage({
+      sendMessage(c.env, {
         to: viewer.email,
         subject: 'Your Chorus payout details changed',
         text: `Your payouts now go to ${PAYOUT_METHOD_NAMES[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
