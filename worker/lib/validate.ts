@@ -1,5 +1,5 @@
 import { zValidator } from '@hono/zod-validator';
-import type { ValidationTargets } from 'hono';
+import type { Context, ValidationTargets } from 'hono';
 import { z } from 'zod';
 import { ApiError } from './errors';
 
@@ -7,9 +7,20 @@ import { ApiError } from './errors';
 const validators = new WeakMap<object, { target: keyof ValidationTargets; schema: z.ZodType }>();
 export const validatorOf = (handler: unknown) => (typeof handler === 'function' ? validators.get(handler) : undefined);
 
+// hono reads a JSON body only when Content-Type says JSON, and validates `{}` otherwise: a body sent as
+// text/plain (or with no type) would pass as empty, its fields silently dropped (a rejection's note).
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
+async function refuseUnreadBody(c: Context): Promise<void> {
+  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+  if (JSON_MEDIA.test(mediaType)) return;
+  if ((await c.req.text()).trim() === '') return;
+  throw new ApiError(415, 'unsupported_media_type', 'Send the body as JSON, with Content-Type: application/json.');
+}
+
 // zod at the edge of every route: a failure is a 422 in the one error shape, before any write.
 export function valid<T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) {
-  const validator = zValidator(target, schema, (result) => {
+  const validator = zValidator(target, schema, async (result, c) => {
+    if (target === 'json') await refuseUnreadBody(c);
     if (!result.success) {
       const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
       throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues });

@@ -47,11 +47,15 @@ const AUTH_ERRORS: Record<AuthScheme, [number, string][]> = {
   stripeSignature: [[401, 'invalid_signature']],
 };
 
-function impliedErrors(spec: OperationSpec, request: Operation['request'], idempotencyKey: boolean): [number, string][] {
+function impliedErrors(path: string, spec: OperationSpec, request: Operation['request'], idempotencyKey: boolean): [number, string][] {
   const out: [number, string][] = [...(spec.auth ? AUTH_ERRORS[spec.auth] : [])];
   if (idempotencyKey) out.push([400, 'invalid_idempotency_key'], [409, 'idempotency_conflict'], [409, 'idempotency_key_in_use'], [409, 'idempotency_key_committed']);
   const hasBody = request.json !== undefined || spec.bodyDescription !== undefined;
-  if (hasBody) out.push([400, 'malformed_request'], [413, 'payload_too_large']);
+  if (hasBody) out.push([400, 'malformed_request']);
+  // A body JSON validation would not read (valid('json'), lib/validate.ts).
+  if (request.json !== undefined && spec.body === undefined) out.push([415, 'unsupported_media_type']);
+  // Every API request's body is limited (app.tsx), whether or not the operation reads one.
+  if (/^\/(api|v1)\//.test(path)) out.push([413, 'payload_too_large']);
   if (request.json || request.query || request.param) out.push([422, 'validation_failed']);
   // Everything behind a credential reads D1, and D1 trouble is a retryable 503, never a 500.
   if (spec.auth) out.push([503, 'storage_unavailable']);
@@ -75,7 +79,7 @@ export function operationOf(endpoint: Endpoint): Operation | null {
   const idempotencyKey = spec.auth === 'adminKey' && takesIdempotencyKey(endpoint.method, endpoint.path);
   const errors = new Map<number, string[]>();
   const declared = Object.entries(spec.errors ?? {}).flatMap(([status, codes]) => (codes ?? []).map((code): [number, string] => [Number(status), code]));
-  for (const [status, code] of [...impliedErrors(spec, request, idempotencyKey), ...declared]) {
+  for (const [status, code] of [...impliedErrors(endpoint.path, spec, request, idempotencyKey), ...declared]) {
     const codes = errors.get(status) ?? [];
     if (!codes.includes(code)) codes.push(code);
     errors.set(status, codes);
