@@ -1,6 +1,7 @@
 // Reads a brand's creator roster CSV into rows ready to import, or row-level errors with line numbers.
 import { z } from 'zod';
 import type { CsvRecord } from '../lib/csv';
+import { plainText } from '../lib/validate';
 import { decimalToMinor } from './store-payloads';
 
 export const IMPORT_COLUMNS = ['email', 'handle', 'name', 'niche', 'platform', 'follower_count', 'payment_model', 'flat_fee', 'brief_section'] as const;
@@ -33,6 +34,15 @@ const HANDLE = /^[a-z0-9_]{2,30}$/;
 
 const clean = (s: string | undefined) => (s ?? '').trim();
 
+// A creator's fields as the admin API and the roster import both take them.
+export const CREATOR_FIELDS = {
+  displayName: plainText(80).min(1),
+  niche: plainText(60),
+  platform: plainText(30),
+  followerCount: z.int().min(0).max(1_000_000_000),
+  briefSection: plainText(4000, 'many'),
+};
+
 export function planImport(records: CsvRecord[], currency: string): ImportPlan | { headerError: string } {
   const [header, ...body] = records;
   if (!header) return { headerError: 'The file is empty.' };
@@ -53,10 +63,14 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
     const fail = (field: string, message: string) => rowErrors.push({ line: record.line, field, message });
     const email = cleanEmail(get('email'));
     const handle = get('handle').replace(/^@/, '').toLowerCase();
-    const name = get('name');
+    const text = (col: string, schema: z.ZodType<string>, message: string) => {
+      const read = schema.safeParse(get(col));
+      if (!read.success) fail(col, message);
+      return read.data ?? '';
+    };
     if (!isEmail(email)) fail('email', 'Not an email address.');
     if (!HANDLE.test(handle)) fail('handle', 'Handles are 2-30 lowercase letters, digits or _.');
-    if (name.length < 1 || name.length > 80) fail('name', 'A name of 1-80 characters is required.');
+    const name = text('name', CREATOR_FIELDS.displayName, 'A name of 1-80 characters on one line is required.');
     const model = (get('payment_model') || 'affiliate').toLowerCase();
     if (!(MODELS as readonly string[]).includes(model)) fail('payment_model', `Use one of: ${MODELS.join(', ')}.`);
     const feeText = get('flat_fee') || '0';
@@ -65,13 +79,10 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
     if ((model === 'flat' || model === 'hybrid') && fee === 0) fail('flat_fee', `A ${model} creator needs a flat fee.`);
     const followersText = get('follower_count').replace(/[,_\s]/g, '');
     const followers = followersText === '' ? null : /^\d{1,10}$/.test(followersText) ? Number(followersText) : NaN;
-    if (Number.isNaN(followers)) fail('follower_count', 'A whole number of followers.');
-    const brief = get('brief_section');
-    if (brief.length > 4000) fail('brief_section', 'At most 4,000 characters.');
-    const niche = get('niche');
-    const platform = get('platform');
-    if (niche.length > 60) fail('niche', 'At most 60 characters.');
-    if (platform.length > 30) fail('platform', 'At most 30 characters.');
+    if (followers !== null && !CREATOR_FIELDS.followerCount.safeParse(followers).success) fail('follower_count', 'A whole number of followers, up to 1,000,000,000.');
+    const brief = text('brief_section', CREATOR_FIELDS.briefSection, 'At most 4,000 characters, with no control characters.');
+    const niche = text('niche', CREATOR_FIELDS.niche, 'At most 60 characters on one line.');
+    const platform = text('platform', CREATOR_FIELDS.platform, 'At most 30 characters on one line.');
     if (rowErrors.length === 0) {
       const emailLine = seenEmails.get(email);
       const handleLine = seenHandles.get(handle);

@@ -74,6 +74,7 @@ a newline",,,,bitcoin,,`,
       [5, 'email'],
       [6, 'handle'],
       [7, 'flat_fee'],
+      [8, 'name'],
       [8, 'payment_model'],
       [10, 'handle'],
     ]);

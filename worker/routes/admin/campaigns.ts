@@ -11,19 +11,19 @@ import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { iso, plainText as text, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 const createCampaign = z.strictObject({
-  name: text(120).min(1),
+  name: plainText(120).min(1),
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
   hashtag: z.string().regex(/^#[\p{L}\p{N}_]{1,60}$/u),
-  positioningAnchor: text(4000, 'many').default(''),
-  nonNegotiables: z.array(text(500).min(1)).max(30).default([]),
-  disclosureText: text(60).min(1).default('#ad'),
+  positioningAnchor: plainText(4000, 'many').default(''),
+  nonNegotiables: z.array(plainText(500).min(1)).max(30).default([]),
+  disclosureText: plainText(60).min(1).default('#ad'),
   storyFormats: z
     .array(z.enum(storyFormats))
     .min(1)

@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
 import { Creator, dataOf, Invite, listOf, PasswordResetSent } from '../../openapi/schemas';
 
@@ -17,10 +18,10 @@ export const handleSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,
 export const addCreator = z.strictObject({
   email: z.email().max(254).transform((s) => s.toLowerCase()),
   handle: handleSchema,
-  displayName: z.string().trim().min(1).max(80),
-  niche: z.string().trim().max(60).nullable().default(null),
-  platform: z.string().trim().max(30).nullable().default(null),
-  followerCount: z.int().min(0).max(1_000_000_000).nullable().default(null),
+  displayName: CREATOR_FIELDS.displayName,
+  niche: CREATOR_FIELDS.niche.nullable().default(null),
+  platform: CREATOR_FIELDS.platform.nullable().default(null),
+  followerCount: CREATOR_FIELDS.followerCount.nullable().default(null),
 });
 
 type CreatorRow = typeof creators.$inferSelect;

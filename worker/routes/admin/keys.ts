@@ -10,12 +10,12 @@ import { forgetBrandSecrets, MAX_BRANDS_PER_ACCOUNT } from '../../lib/brand-secr
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { ApiKey, dataOf, Integration, listOf, NewApiKey } from '../../openapi/schemas';
 import { forgetStorefrontKeys } from '../codes';
 
-const createKey = z.strictObject({ scope: z.enum(['storefront', 'ingest', 'admin']), name: z.string().trim().min(1).max(80) });
+const createKey = z.strictObject({ scope: z.enum(['storefront', 'ingest', 'admin']), name: plainText(80).min(1) });
 
 type KeyRow = typeof apiKeys.$inferSelect;
 

@@ -7,7 +7,7 @@ import { commissionPlans } from '../../db/schema';
 import { validTiers } from '../../domain/commission';
 import type { AppEnv } from '../../env';
 import { newId } from '../../lib/ids';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { CommissionPlan, dataOf, listOf } from '../../openapi/schemas';
 
@@ -15,7 +15,7 @@ const minor = z.int().min(0).max(100_000_000_000);
 
 const createPlan = z
   .strictObject({
-    name: z.string().trim().min(1).max(80),
+    name: plainText(80).min(1),
     period: z.enum(['month', 'lifetime']).default('month'),
     tiers: z.array(z.strictObject({ fromMinor: minor, rateBps: z.int().min(0).max(10_000) })).min(1).max(10),
     bonus: z.strictObject({ thresholdMinor: minor, amountMinor: minor }).nullable().default(null),

@@ -4,7 +4,7 @@ import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../
 import type { SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses } from '../../db/schema';
 import type { AdminPrincipal, AppEnv } from '../../env';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, listOf, Submission } from '../../openapi/schemas';
 
@@ -15,7 +15,7 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(100),
 });
 
-const note = z.string().trim().max(2000);
+const note = plainText(2000, 'many');
 const httpsUrl = z.url({ protocol: /^https$/ }).max(2048);
 
 export function submissionView(s: SubmissionRow & { handle?: string; campaign_name?: string }) {

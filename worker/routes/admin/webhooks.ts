@@ -8,7 +8,7 @@ import type { AppEnv, Env } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId, randomToken } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint-url';
 
@@ -25,7 +25,7 @@ export const createEndpointBody = z.strictObject({
     .max(webhookEventTypes.length)
     .default([...webhookEventTypes])
     .transform((list) => [...new Set(list)]),
-  description: z.string().trim().max(200).default(''),
+  description: plainText(200).default(''),
 });
 
 export const deliveriesQuery = z.strictObject({
