@@ -159,6 +159,9 @@ export const TIERS = [
   { fromMinor: 500_000, rateBps: 2000 },
 ];
 
+// Flat and hybrid enrollments need a fee: 250.00 per live post unless a test sets its own.
+export const paymentTerms = (paymentModel: 'affiliate' | 'hybrid' | 'flat' | 'product') => ({ paymentModel, flatFeeMinor: paymentModel === 'flat' || paymentModel === 'hybrid' ? 25_000 : 0 });
+
 // A brand with a tiered plan, one affiliate creator with a link and a SARAH15-style code, and an ingest key.
 export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hybrid' | 'flat' | 'product'; bonus?: { thresholdMinor: number; amountMinor: number }; period?: 'month' | 'lifetime'; timezone?: string } = {}) {
   const brand = await createBrand({ timezone: opts.timezone });
@@ -170,7 +173,7 @@ export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hyb
   const handle = `sarah_${tag}`.slice(0, 30);
   const creator = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: 'Sarah' }));
   const enrollment = await json<Data<{ id: string }>>(
-    await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, paymentModel: opts.paymentModel ?? 'affiliate', status: 'active' }),
+    await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, ...paymentTerms(opts.paymentModel ?? 'affiliate'), status: 'active' }),
   );
   const link = await json<Data<{ id: string; slug: string }>>(await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.data.id }));
   const code = `S${tag.toUpperCase()}`.replace(/[^A-Z0-9]/g, '').slice(0, 20) + '15';

@@ -49,8 +49,10 @@ function monthStart(year: number, month0: number, timeZone: string): number {
   return after;
 }
 
+// A month as YYYY-MM, from 2000 to 2199: nothing Chorus records is older, and a year 0000 or 9999 is a typo
+// that would otherwise close (and write) a period nobody can have earned in.
 export function isPeriod(period: string): boolean {
-  return /^\d{4}-(0[1-9]|1[0-2])$/.test(period);
+  return /^2[01]\d\d-(0[1-9]|1[0-2])$/.test(period);
 }
 
 export function periodBounds(period: string, timeZone: string): { start: number; end: number } {

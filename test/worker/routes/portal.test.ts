@@ -627,7 +627,7 @@ describe('earnings', () => {
     const b = await createMoneyBrand({ paymentModel: 'flat' }); // both fixture brands are "Test Brand"
     const joined = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `also_${a.handle}`.slice(0, 30), displayName: 'Sarah' }));
     expect(joined.data.id).toBe(a.creator.id);
-    const enrollment = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'flat', status: 'active' }));
+    const enrollment = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'flat', flatFeeMinor: 7000, status: 'active' }));
     for (const [brand, enrollmentId, fee] of [[a.brand, a.enrollment.id, 10000], [b.brand, enrollment.data.id, 7000]] as const) {
       await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = ? WHERE id = ?').bind(fee, enrollmentId).run();
       const sent = await post('/submissions', { enrollmentId, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption: 'Morning #Glow #ad' }, { cookie: a.cookie });

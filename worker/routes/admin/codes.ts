@@ -26,11 +26,13 @@ const discount = {
 };
 
 const percentInRange = (d: { discountType: string; discountValue: number }) => d.discountType !== 'percent' || d.discountValue <= 100;
+// A code whose window closes before it opens could never be redeemed; the brand would hear it from shoppers.
+const windowOpens = (d: { startsAt: number | null; endsAt: number | null }) => d.startsAt === null || d.endsAt === null || d.endsAt > d.startsAt;
+const discountRules = <T extends z.ZodType<{ discountType: string; discountValue: number; startsAt: number | null; endsAt: number | null }>>(schema: T) =>
+  schema.refine(percentInRange, { message: 'a percent discount is at most 100', path: ['discountValue'] }).refine(windowOpens, { message: 'endsAt must be after startsAt', path: ['endsAt'] });
 
-const createCode = z.strictObject({ enrollmentId: id, code: z.string().max(256), ...discount }).refine(percentInRange, { message: 'a percent discount is at most 100', path: ['discountValue'] });
-const bulkCodes = z
-  .strictObject({ campaignId: id, pattern: z.string().min(1).max(64).includes('{HANDLE}'), ...discount })
-  .refine(percentInRange, { message: 'a percent discount is at most 100', path: ['discountValue'] });
+const createCode = discountRules(z.strictObject({ enrollmentId: id, code: z.string().max(256), ...discount }));
+const bulkCodes = discountRules(z.strictObject({ campaignId: id, pattern: z.string().min(1).max(64).includes('{HANDLE}'), ...discount }));
 const updateCode = z.strictObject({ status: z.enum(['active', 'disabled']) });
 const listQuery = z.strictObject({ enrollmentId: id.optional() });
 

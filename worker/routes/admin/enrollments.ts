@@ -8,6 +8,7 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
+import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, Enrollment, listOf } from '../../openapi/schemas';
 
@@ -18,8 +19,11 @@ const createEnrollment = z.strictObject({
   creatorId: id,
   paymentModel: z.enum(paymentModels),
   flatFeeMinor: z.int().min(0).max(100_000_000).default(0),
-  briefSection: z.string().trim().max(4000).default(''),
+  briefSection: CREATOR_FIELDS.briefSection.default(''),
   status: z.enum(enrollmentStatuses).default('invited'),
+}).refine((e) => (e.paymentModel !== 'flat' && e.paymentModel !== 'hybrid') || e.flatFeeMinor > 0, {
+  path: ['flatFeeMinor'],
+  message: 'A flat or hybrid enrollment needs a flat fee (the roster import asks the same).',
 });
 
 const listQuery = z.strictObject({ campaignId: id.optional() });

@@ -11,7 +11,7 @@ import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
 
-const period = z.string().refine(isPeriod, 'a month as YYYY-MM');
+const period = z.string().refine(isPeriod, 'a month as YYYY-MM, from 2000');
 
 export async function brandForPayouts(env: Env, brandId: string) {
   const brand = await env.DB.prepare('SELECT id, slug, timezone FROM brands WHERE id = ?').bind(brandId).first<{ id: string; slug: string; timezone: string }>();
