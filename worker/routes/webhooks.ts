@@ -77,7 +77,11 @@ const CHARGE_REFUNDS_STATE = `SELECT
 
 // A slice another delivery recorded first is read again, not acknowledged: one delivery wins every round,
 // so a delivery loses at most once per other total racing it; past a handful, a 503 the store retries.
+// A slice id held by a refund of another order is no race (the same charge seen once without its payment
+// intent and once with it names two orders): reading again never helps, so it is acknowledged and logged
+// as a conflict, as a replayed order with another payload is.
 const SLICE_RACES = 4;
+const SLICE_HOLDER = 'SELECT external_order_id FROM refunds WHERE brand_id = ? AND external_refund_id = ?';
 const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
 
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, charge: StripeCharge) {
@@ -92,6 +96,11 @@ async function recordChargeRefunds(db: D1Database, brand: SigningBrand, charge: 
       return { data: [result?.data ?? null], ...(ignored ? { ignored } : {}) };
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 'idempotency_conflict')) throw e;
+      const holder = await db.prepare(SLICE_HOLDER).bind(brand.id, slice.refundId).first<string>('external_order_id');
+      if (holder !== null && holder !== charge.orderId) {
+        log.warn(IGNORED.idempotency_conflict!, { error: e, refundId: slice.refundId, orderId: charge.orderId, heldBy: holder });
+        return { data: [null], ignored: e.code };
+      }
     }
   }
 }
