@@ -1,0 +1,592 @@
+// Hostile input over the admin API and the public /v1 endpoints. The rule: bad input answers a 4xx in the
+// one JSON error shape and writes nothing, and another brand's ids look exactly like ids that do not exist.
+// `hostile sweep` is a table-driven pass over every route (malformed and mistyped bodies and fields, path
+// ids, queries, keys of the wrong scope, signed store payloads with every field of the wrong type); the
+// cases before it are bugs the sweep found, kept as regressions.
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { createSubmission } from '../../worker/db/submissions';
+import { newId } from '../../worker/lib/ids';
+import { signShopify, signTimestamped } from '../../worker/lib/signatures';
+import shopifyOrderRaw from '../fixtures/shopify-orders-create.json?raw';
+import shopifyRefundRaw from '../fixtures/shopify-refunds-create.json?raw';
+import stripeChargeRaw from '../fixtures/stripe-charge-refunded.json?raw';
+import stripeSessionRaw from '../fixtures/stripe-checkout-session-completed.json?raw';
+import type { Env } from '../../worker/env';
+import worker from '../../worker/index';
+import { BASE, createMoneyBrand, issueKey, json, rowCount, signedRequest, type TestBrand } from './fixtures';
+
+// The worker's own fetch handler, not SELF: every SELF.fetch deepens a proxy chain in the test pool, so
+// a few thousand requests in one file slow to a crawl and then overflow the stack.
+async function call(input: string | Request, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(input instanceof Request ? input : new Request(input, init), env as Env, ctx);
+  const body = await res.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return new Response(res.status === 204 || res.status === 304 ? null : body, { status: res.status, headers: res.headers });
+}
+const signedPost = async (brand: TestBrand, secret: string, path: string, body: unknown, opts?: Parameters<typeof signedRequest>[4]) => call(await signedRequest(brand, secret, path, body, opts));
+
+type World = Awaited<ReturnType<typeof world>>;
+type Anomaly = { what: string; status: number; body: string };
+
+const SKIP_TABLES = new Set(['rate_limits', 'd1_migrations', '_cf_KV', 'sqlite_sequence']);
+let snapshotSql: string[] | null = null;
+
+// One batch that fingerprints every table, to tell whether a rejected request wrote anything.
+async function snapshot(): Promise<string> {
+  if (!snapshotSql) {
+    const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all<{ name: string }>();
+    const parts: string[] = [];
+    for (const { name } of results) {
+      if (SKIP_TABLES.has(name) || /^_cf/i.test(name)) continue;
+      const cols = (await env.DB.prepare(`PRAGMA table_info(\`${name}\`)`).all<{ name: string }>()).results.map((c) => `"${c.name}"`);
+      // A fingerprint, not a copy: row count, last rowid, and per column sums over each value's length and
+      // first, middle and last characters catch inserts, deletes and updates without moving the database.
+      const sums = cols.map((c) => {
+        const t = `CAST(${c} AS TEXT)`;
+        return `total(rowid * coalesce(length(${t}) * 31 + unicode(${t}) * 7 + unicode(substr(${t}, -1)) * 3 + unicode(substr(${t}, length(${t}) / 2 + 1)), 0))`;
+      });
+      parts.push(`SELECT '${name}:' || count(*) || ':' || coalesce(max(rowid), 0) || ':' || ${sums.join(" || ',' || ")} AS s FROM \`${name}\``);
+    }
+    snapshotSql = parts;
+  }
+  const results = await env.DB.batch(snapshotSql.map((sql) => env.DB.prepare(sql)));
+  return results.map((r) => (r.results[0] as { s: string }).s).join('\n');
+}
+
+function diffSnapshots(a: string, b: string): string {
+  const al = a.split('\n');
+  return b
+    .split('\n')
+    .filter((line, i) => line !== al[i])
+    .map((l) => l.split(':')[0])
+    .join(', ');
+}
+
+const isErrorShape = (body: unknown) => {
+  const e = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  return !!e && typeof e.code === 'string' && /^[a-z0-9_]+$/.test(e.code) && typeof e.message === 'string';
+};
+
+async function world() {
+  const a = await createMoneyBrand({ paymentModel: 'hybrid' });
+  const b = await createMoneyBrand();
+  const setup = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => {
+    const submissionId = await createSubmission(
+      env.DB,
+      { enrollmentId: m.enrollment.id, brandId: m.brand.brandId, creatorId: m.creator.id, hashtag: '#Glow', disclosureText: '#ad' },
+      { storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption: 'Morning #Glow #ad' },
+    );
+    const endpoint = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', events: ['payout.closed'] }));
+    const eventId = newId('evt');
+    const deliveryId = `whd_${newId('x').slice(2).toLowerCase()}`;
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'payout.closed', '{}', ?)").bind(eventId, m.brand.brandId, now),
+      env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'failed', 1, ?, ?, ?, ?)").bind(
+        deliveryId, m.brand.brandId, eventId, endpoint.data.id, now + 3_600_000, now, now, now,
+      ),
+    ]);
+    const payoutId = `po_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (x) => x.toString(16).padStart(2, '0')).join('')}`;
+    await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-10', 'USD', 1000, 'pending', ?)")
+      .bind(payoutId, m.brand.brandId, m.creator.id, now)
+      .run();
+    const integration = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: `acct-${m.brand.slug}`, secret: 'whsec_0123456789abcdef0123' }),
+    );
+    // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
+    await issueKey(m.brand, 'storefront');
+    const keys = await json<{ data: { id: string; scope: string }[] }>(await m.brand.api('GET', '/api/admin/keys'));
+    const codes = await json<{ data: { id: string }[] }>(await m.brand.api('GET', '/api/admin/codes'));
+    return {
+      ...m,
+      ids: {
+        campaign: m.campaign.id,
+        creator: m.creator.id,
+        enrollment: m.enrollment.id,
+        link: m.link.id,
+        code: codes.data[0]!.id,
+        key: keys.data.find((k) => k.scope === 'storefront')!.id,
+        integration: integration.data.id,
+        submission: submissionId,
+        payout: payoutId,
+        endpoint: endpoint.data.id,
+        delivery: deliveryId,
+        plan: m.plan.id,
+      },
+    };
+  };
+  return { a: await setup(a), b: await setup(b) };
+}
+
+// One world for the whole file: storage is shared between its tests, and building it costs requests.
+let sharedWorld: Promise<World> | null = null;
+const getWorld = () => (sharedWorld ??= world());
+
+type Route = { method: string; path: string; ids?: (keyof World['a']['ids'])[]; body?: (w: World) => Record<string, unknown>; query?: (w: World) => Record<string, string> };
+
+let uniq = 0;
+const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
+
+// Every admin JSON operation, with a body that passes validation (so each mutation tests one thing).
+const ROUTES: Route[] = [
+  { method: 'GET', path: '/api/admin/campaigns' },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign', ids: ['campaign'] },
+  {
+    method: 'POST',
+    path: '/api/admin/campaigns',
+    body: (w) => ({ name: 'Hostile', slug: `hostile-${u()}`, hashtag: '#Hostile', defaultDestination: 'https://shop.example/h', commissionPlanId: w.a.ids.plan, positioningAnchor: 'anchor', nonNegotiables: ['one'], disclosureText: '#ad', storyFormats: ['day_in_the_life'], attributionWindowDays: 30, holdingDays: 30, startsAt: '2026-01-01T00:00:00Z', endsAt: null, status: 'draft', baselineCostMinor: 100, baselineEngaged: 10 }),
+  },
+  { method: 'PATCH', path: '/api/admin/campaigns/:campaign', ids: ['campaign'], body: () => ({ baselineCostMinor: 100, baselineEngaged: 10 }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/network', ids: ['campaign'] },
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/import', ids: ['campaign'], body: () => ({ csv: `email,handle,name\nimp${u()}@creators.test,imp_${u()},Imp\n`, confirm: false, codePattern: '{HANDLE}9', discountPercent: 9 }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/invites.csv', ids: ['campaign'] },
+  { method: 'GET', path: '/api/admin/creators' },
+  { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
+  { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },
+  { method: 'POST', path: '/api/admin/creators/:creator/password-reset', ids: ['creator'] },
+  { method: 'GET', path: '/api/admin/enrollments', query: (w) => ({ campaignId: w.a.ids.campaign }) },
+  { method: 'POST', path: '/api/admin/enrollments', body: (w) => ({ campaignId: w.a.ids.campaign, creatorId: w.a.ids.creator, paymentModel: 'flat', flatFeeMinor: 100, briefSection: 'b', status: 'active' }) },
+  { method: 'GET', path: '/api/admin/links', query: (w) => ({ enrollmentId: w.a.ids.enrollment }) },
+  { method: 'POST', path: '/api/admin/links', body: (w) => ({ enrollmentId: w.a.ids.enrollment, destination: 'https://shop.example/x', slug: `sl-${u()}` }) },
+  { method: 'PATCH', path: '/api/admin/links/:link', ids: ['link'], body: () => ({ status: 'active', destination: 'https://shop.example/glow' }) },
+  { method: 'GET', path: '/api/admin/links/:link/stats', ids: ['link'] },
+  { method: 'GET', path: '/api/admin/codes', query: (w) => ({ enrollmentId: w.a.ids.enrollment }) },
+  { method: 'POST', path: '/api/admin/codes', body: (w) => ({ enrollmentId: w.a.ids.enrollment, code: `HX${u()}`.toUpperCase().replace(/[^A-Z0-9]/g, ''), discountType: 'fixed', discountValue: 500, maxRedemptions: 5, startsAt: null, endsAt: null }) },
+  { method: 'POST', path: '/api/admin/codes/bulk', body: (w) => ({ campaignId: w.a.ids.campaign, pattern: `{HANDLE}${uniq++ % 90}`, discountType: 'percent', discountValue: 10 }) },
+  { method: 'PATCH', path: '/api/admin/codes/:code', ids: ['code'], body: () => ({ status: 'active' }) },
+  { method: 'GET', path: '/api/admin/commission-plans' },
+  { method: 'POST', path: '/api/admin/commission-plans', body: () => ({ name: 'P', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }], bonus: { thresholdMinor: 100, amountMinor: 10 } }) },
+  { method: 'GET', path: '/api/admin/keys' },
+  { method: 'POST', path: '/api/admin/keys', body: () => ({ scope: 'storefront', name: 'k' }) },
+  { method: 'DELETE', path: '/api/admin/keys/:key', ids: ['key'] },
+  { method: 'GET', path: '/api/admin/integrations' },
+  { method: 'POST', path: '/api/admin/integrations', body: () => ({ provider: 'shopify', externalAccount: `s${u()}.myshopify.com`, secret: 'shpss_0123456789abcdef' }) },
+  { method: 'DELETE', path: '/api/admin/integrations/:integration', ids: ['integration'] },
+  { method: 'GET', path: '/api/admin/submissions', query: (w) => ({ status: 'submitted', campaignId: w.a.ids.campaign, compliance: 'ok', limit: '10' }) },
+  { method: 'POST', path: '/api/admin/submissions/:submission/approve', ids: ['submission'], body: () => ({ note: 'ok' }) },
+  { method: 'POST', path: '/api/admin/submissions/:submission/request-changes', ids: ['submission'], body: () => ({ note: 'more' }) },
+  { method: 'POST', path: '/api/admin/submissions/:submission/reject', ids: ['submission'], body: () => ({ note: 'no' }) },
+  { method: 'POST', path: '/api/admin/submissions/:submission/mark-live', ids: ['submission'], body: () => ({ postUrl: 'https://social.example/p/1' }) },
+  { method: 'POST', path: '/api/admin/payouts/close', body: () => ({ period: '2020-01' }) },
+  { method: 'GET', path: '/api/admin/payouts/export.csv', query: () => ({ period: '2020-10' }) },
+  { method: 'GET', path: '/api/admin/payouts', query: () => ({ period: '2020-10' }) },
+  { method: 'POST', path: '/api/admin/payouts/:payout/mark', ids: ['payout'], body: () => ({ status: 'failed', reference: 'R-1', reason: 'The bank bounced it.' }) },
+  { method: 'POST', path: '/api/admin/payouts/reconcile', body: (w) => ({ csv: `payout_id,reference,status\n${w.a.ids.payout},R-1,failed\n` }) },
+  { method: 'GET', path: '/api/admin/webhooks/endpoints' },
+  { method: 'POST', path: '/api/admin/webhooks/endpoints', body: () => ({ url: 'https://hooks.example.com/x', events: ['payout.closed'], description: 'd' }) },
+  { method: 'GET', path: '/api/admin/webhooks/endpoints/:endpoint', ids: ['endpoint'] },
+  { method: 'POST', path: '/api/admin/webhooks/endpoints/:endpoint/disable', ids: ['endpoint'] },
+  { method: 'POST', path: '/api/admin/webhooks/endpoints/:endpoint/enable', ids: ['endpoint'] },
+  { method: 'GET', path: '/api/admin/webhooks/deliveries', query: (w) => ({ endpointId: w.a.ids.endpoint, status: 'failed', limit: '5' }) },
+  { method: 'POST', path: '/api/admin/webhooks/deliveries/:delivery/replay', ids: ['delivery'] },
+];
+
+const pathFor = (r: Route, ids: Record<string, string>, override?: string) =>
+  r.path.replace(/:([a-z]+)/g, (_, name: string) => override ?? encodeURIComponent(ids[name]!));
+
+const WRONG_VALUES: [string, unknown][] = [
+  ['number 1', 1],
+  ['zero', 0],
+  ['negative', -1],
+  ['fraction', 1.5],
+  ['1e300', 1e300],
+  ['2^53+1', 2 ** 53 + 1],
+  ['numeric string', '1'],
+  ['empty string', ''],
+  ['50k string', 'x'.repeat(50_000)],
+  ['object', {}],
+  ['array', []],
+  ['array of junk', [{}, null, 1]],
+  ['boolean', true],
+  ['null', null],
+  ['NUL', 'a\u0000b'],
+  ['lone surrogate', 'a\ud800b'],
+  ['RTL override', 'abc\u202egnp.exe'],
+  ['CRLF', 'a\r\nb'],
+  ['__proto__', { __proto__: { polluted: true } }],
+];
+
+const RAW_BODIES: [string, string, Record<string, string>][] = [
+  ['malformed JSON', '{"a":', { 'content-type': 'application/json' }],
+  ['JSON array', '[]', { 'content-type': 'application/json' }],
+  ['JSON null', 'null', { 'content-type': 'application/json' }],
+  ['JSON number', '42', { 'content-type': 'application/json' }],
+  ['JSON string', '"s"', { 'content-type': 'application/json' }],
+  ['empty body', '', { 'content-type': 'application/json' }],
+  ['BOM + JSON with an unknown key', '\ufeff{"zzz":1}', { 'content-type': 'application/json' }],
+  ['deep nesting', '['.repeat(5000) + ']'.repeat(5000), { 'content-type': 'application/json' }],
+  ['2 MB body', JSON.stringify({ x: 'y'.repeat(2 * 1024 * 1024) }), { 'content-type': 'application/json' }],
+  ['form body', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' }],
+  ['multipart body', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--\r\n', { 'content-type': 'multipart/form-data; boundary=x' }],
+  ['invalid UTF-8', '{"name":"\xff\xfe"}', { 'content-type': 'application/json' }],
+];
+
+async function send(w: World, method: string, path: string, body: string | undefined, headers: Record<string, string> = {}, key = w.a.brand.adminKey) {
+  return call(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...headers }, body });
+}
+
+// Sends one request; records it when it answers 5xx, answers an error in another shape, or writes on a 4xx.
+async function probe(anomalies: Anomaly[], what: string, request: () => Promise<Response>, opts: { expect4xx?: boolean; expect404?: boolean } = {}) {
+  const before = await snapshot();
+  const res = await request();
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const after = await snapshot();
+  const record = (why: string) => anomalies.push({ what: `${what} :: ${why}`, status: res.status, body: text.slice(0, 400) });
+  if (res.status >= 500) return record('5xx');
+  if (opts.expect404 && res.status !== 404) record('expected 404');
+  else if (opts.expect4xx && (res.status < 400 || res.status >= 500)) record('expected 4xx');
+  if (res.status >= 400 && !isErrorShape(body)) record('error not in the one shape');
+  if (res.status >= 400 && before !== after) record(`wrote on a ${res.status}: ${diffSnapshots(before, after)}`);
+}
+
+function report(anomalies: Anomaly[]) {
+  if (anomalies.length) console.log(anomalies.map((a) => `${a.status} ${a.what}\n    ${a.body}`).join('\n'));
+}
+
+type ErrorBody = { error: { code: string; message: string; details?: unknown } };
+type Data<T = Record<string, unknown>> = { data: T };
+
+const draft = (m: Awaited<ReturnType<typeof createMoneyBrand>>) =>
+  createSubmission(
+    env.DB,
+    { enrollmentId: m.enrollment.id, brandId: m.brand.brandId, creatorId: m.creator.id, hashtag: '#Glow', disclosureText: '#ad' },
+    { storyFormat: 'day_in_the_life', draftUrl: `https://drive.example/${newId('d')}`, caption: 'Morning #Glow #ad' },
+  );
+const statusOf = async (submissionId: string) => (await env.DB.prepare('SELECT status, review_notes FROM submissions WHERE id = ?').bind(submissionId).first<{ status: string; review_notes: string | null }>())!;
+const newPayout = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => {
+  const id = `po_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (x) => x.toString(16).padStart(2, '0')).join('')}`;
+  await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-10', 'USD', 1000, 'pending', ?)")
+    .bind(id, m.brand.brandId, m.creator.id, Date.now())
+    .run();
+  return id;
+};
+const admin = (m: { brand: TestBrand }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  call(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${m.brand.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('hostile input the sweep found', () => {
+  // hono reads a JSON body only when Content-Type says JSON and validates `{}` otherwise: a review sent
+  // as text/plain would apply (reject is final) and drop the note the creator was meant to read.
+  it('refuses a review sent as text/plain with 415, applying nothing', async () => {
+    const m = await createMoneyBrand();
+    const id = await draft(m);
+    const res = await admin(m, 'POST', `/api/admin/submissions/${id}/reject`, JSON.stringify({ note: 'Off-brief: the product is not shown.' }), { 'content-type': 'text/plain' });
+    expect(res.status).toBe(415);
+    expect((await json<ErrorBody>(res)).error.code).toBe('unsupported_media_type');
+    expect(await statusOf(id)).toEqual({ status: 'submitted', review_notes: null });
+  });
+
+  it('refuses a review body with no Content-Type, applying nothing', async () => {
+    const m = await createMoneyBrand();
+    const id = await draft(m);
+    const res = await call(`${BASE}/api/admin/submissions/${id}/approve`, { method: 'POST', headers: { authorization: `Bearer ${m.brand.adminKey}` }, body: '{"note": "Show the label' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect((await statusOf(id)).status).toBe('submitted');
+  });
+
+  // A lone surrogate is stored as U+FFFD: the row is not what the 201 answered, and a retry with the same
+  // payment reference would no longer match it (409 instead of the documented no-op).
+  it('refuses a payment reference with a lone surrogate', async () => {
+    const m = await createMoneyBrand();
+    const payoutId = await newPayout(m);
+    const mark = () => admin(m, 'POST', `/api/admin/payouts/${payoutId}/mark`, { status: 'paid', reference: 'WISE-88213-\ud83d' });
+    expect((await mark()).status).toBe(422);
+    expect(await env.DB.prepare('SELECT status FROM payouts WHERE id = ?').bind(payoutId).first('status')).toBe('pending');
+  });
+
+  it('refuses lone surrogates in every free-text field', async () => {
+    const m = await createMoneyBrand();
+    const broken = 'Sarah \ud800 Okafor';
+    const cases: [string, string, Record<string, unknown>][] = [
+      ['POST', '/api/admin/creators', { email: 'broken@creators.test', handle: 'broken_text', displayName: broken }],
+      ['POST', '/api/admin/keys', { scope: 'storefront', name: broken }],
+      ['POST', '/api/admin/commission-plans', { name: broken, tiers: [{ fromMinor: 0, rateBps: 1000 }] }],
+      ['POST', '/api/admin/webhooks/endpoints', { url: 'https://hooks.example.com/x', description: broken }],
+    ];
+    const answered: string[] = [];
+    for (const [method, path, body] of cases) {
+      const res = await admin(m, method, path, body);
+      answered.push(`${path} ${res.status}`);
+    }
+    expect(answered).toEqual(cases.map(([, path]) => `${path} 422`));
+  });
+
+  // A code whose window closes before it opens could never be redeemed.
+  it('refuses a discount code that ends before it starts', async () => {
+    const m = await createMoneyBrand();
+    const before = await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId);
+    const res = await admin(m, 'POST', '/api/admin/codes', { enrollmentId: m.enrollment.id, code: 'BACKWARDS15', discountType: 'percent', discountValue: 15, startsAt: '2027-01-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' });
+    expect(res.status).toBe(422);
+    expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(before);
+  });
+
+  // Date.UTC reads years 0-99 as 1900-1999: a period of year 0000 would close a month nobody earned in.
+  it('refuses to close a payout period before 2000', async () => {
+    const m = await createMoneyBrand();
+    const res = await admin(m, 'POST', '/api/admin/payouts/close', { period: '0000-01' });
+    expect(res.status).toBe(422);
+    expect(await rowCount('SELECT count(*) AS n FROM period_closes WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
+  // The roster import already asks for it: a flat creator without a fee could never earn one.
+  it('refuses a flat-fee enrollment without a fee', async () => {
+    const m = await createMoneyBrand();
+    const creator = await json<Data<{ id: string }>>(await admin(m, 'POST', '/api/admin/creators', { email: 'nofee@creators.test', handle: 'no_fee', displayName: 'No Fee' }));
+    const res = await admin(m, 'POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: creator.data.id, paymentModel: 'flat' });
+    expect(res.status).toBe(422);
+  });
+
+  // The same charge seen once without its payment intent and once with it names two orders that share a
+  // refund slice id: reading again never helps, so it is acknowledged (and logged), not a 503 forever.
+  it('acknowledges a charge.refunded whose refund slice another order holds', async () => {
+    const m = await createMoneyBrand();
+    const account = `acct-${newId('x').slice(2).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    const secret = 'whsec_hostile_0123456789abcdef';
+    expect((await admin(m, 'POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: account, secret })).status).toBe(201);
+    const event = JSON.parse(stripeChargeRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
+    const charge = { ...event.data.object, id: `ch_${newId('x').slice(2)}`, amount: 5000, amount_refunded: 1000, currency: 'usd' };
+    const deliver = async (object: Record<string, unknown>) => {
+      const raw = JSON.stringify({ ...event, data: { object } });
+      return call(`${BASE}/v1/webhooks/stripe/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': await signTimestamped(secret, raw, Date.now()) }, body: raw });
+    };
+    expect((await deliver({ ...charge, payment_intent: null })).status).toBe(200);
+    const withIntent = { ...charge, payment_intent: `pi_${newId('x').slice(2)}` };
+    for (let attempt = 0; attempt < 2; attempt++) expect((await deliver(withIntent)).status).toBeLessThan(500);
+  });
+
+  // Every /api and /v1 body is limited, whether or not the operation reads one; the document says so.
+  it('answers a documented 413 for a large body to a route that takes none', async () => {
+    const m = await createMoneyBrand();
+    const res = await admin(m, 'POST', `/api/admin/creators/${m.creator.id}/invite`, { pad: 'x'.repeat(70_000) });
+    expect(res.status).toBe(413);
+    expect((await json<ErrorBody>(res)).error.code).toBe('payload_too_large');
+  });
+
+  // The import and POST /creators take the same fields by the same rules.
+  it('refuses a follower count over a billion in the import as in the creators API', async () => {
+    const m = await createMoneyBrand();
+    const api = await admin(m, 'POST', '/api/admin/creators', { email: 'big@creators.test', handle: 'big_api', displayName: 'Big', followerCount: 9_999_999_999 });
+    expect(api.status).toBe(422);
+    const res = await admin(m, 'POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: 'email,handle,name,follower_count\nbig2@creators.test,big_import,Big,9999999999\n' });
+    expect(res.status).toBe(422);
+    expect(await rowCount('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ? AND follower_count > 1000000000', m.brand.brandId)).toBe(0);
+  });
+});
+
+describe('hostile sweep', () => {
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: bodies, field types, path ids, queries', { timeout: 300_000 }, async (_name, r) => {
+    const w = await getWorld();
+    const anomalies: Anomaly[] = [];
+    {
+      const path = pathFor(r, w.a.ids);
+      const qs = r.query ? `?${new URLSearchParams(r.query(w))}` : '';
+      // Raw bodies (also sent to routes that take none: they must ignore or refuse them, never fail).
+      if (r.method !== 'GET') {
+        for (const [label, raw, headers] of RAW_BODIES) {
+          await probe(anomalies, `${r.method} ${r.path} ${label}`, () => send(w, r.method, path, raw, headers), { expect4xx: !!r.body });
+        }
+      }
+      if (r.body) {
+        const valid = r.body(w);
+        // Valid JSON with the wrong content type, and with none.
+        await probe(anomalies, `${r.method} ${r.path} text/plain`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'text/plain' }));
+        await probe(anomalies, `${r.method} ${r.path} unknown key`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json' }), { expect4xx: true });
+        for (const field of Object.keys(valid)) {
+          for (const [label, value] of WRONG_VALUES) {
+            const body = { ...r.body(w), [field]: value };
+            const raw = label === '__proto__' ? JSON.stringify(body).replace(`"${field}":{}`, `"${field}":{"__proto__":{"polluted":true}}`) : JSON.stringify(body);
+            await probe(anomalies, `${r.method} ${r.path} ${field}=${label}`, () => send(w, r.method, path, raw, { 'content-type': 'application/json' }));
+          }
+        }
+      }
+      // Path ids: malformed, huge, encoded slashes, traversal, and another brand's.
+      if (r.ids) {
+        const valid = r.body ? JSON.stringify(r.body(w)) : undefined;
+        const headers: Record<string, string> = valid ? { 'content-type': 'application/json' } : {};
+        for (const [label, id] of [
+          ['garbage', 'nope'],
+          ['sql', "x'%20OR%201%3D1--"],
+          ['encoded slash', '..%2F..%2Fkeys'],
+          ['double-encoded', '%252F'],
+          ['NUL', '%00'],
+          ['invalid UTF-8', '%ED%A0%80'],
+          ['8 KB id', 'x'.repeat(8_000)],
+          ['dot', '.'],
+        ] as const) {
+          await probe(anomalies, `${r.method} ${r.path} id=${label}`, () => send(w, r.method, pathFor(r, w.a.ids, id) + qs, valid, headers), { expect4xx: true });
+        }
+        // Brand A's key on brand B's objects: 404, and nothing touched.
+        await probe(anomalies, `${r.method} ${r.path} foreign id`, () => send(w, r.method, pathFor(r, w.b.ids) + qs, r.body ? JSON.stringify(r.body(w)) : undefined, headers), { expect404: true });
+      }
+      // Brand B's ids inside the body (plan, campaign, creator, enrollment): 404 and nothing written; in a
+      // reconcile file they are rows this brand does not have, and brand B's payout stays as it was.
+      if (r.body) {
+        const valid = r.body(w);
+        const aToB = new Map(Object.entries(w.a.ids).map(([k, v]) => [v, w.b.ids[k as keyof typeof w.b.ids]]));
+        for (const [field, value] of Object.entries(valid)) {
+          if (typeof value === 'string' && aToB.has(value)) {
+            await probe(anomalies, `${r.method} ${r.path} body ${field}=brand B's`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), [field]: aToB.get(value) }), { 'content-type': 'application/json' }), { expect404: true });
+          }
+          if (typeof value === 'string' && value.includes(w.a.ids.payout)) {
+            const before = await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(w.b.ids.payout).first();
+            const res = await send(w, r.method, path, JSON.stringify({ ...r.body!(w), [field]: value.replaceAll(w.a.ids.payout, w.b.ids.payout) }), { 'content-type': 'application/json' });
+            const text = await res.text();
+            if (res.status >= 500 || !text.includes('"not_found"')) anomalies.push({ what: `${r.method} ${r.path} ${field} names brand B's payout`, status: res.status, body: text.slice(0, 400) });
+            expect(await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(w.b.ids.payout).first()).toEqual(before);
+          }
+        }
+        // A bad body under an Idempotency-Key leaves no key behind; a malformed key is a 400.
+        await probe(anomalies, `${r.method} ${r.path} Idempotency-Key + invalid body`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json', 'idempotency-key': `hostile-${u()}` }), { expect4xx: true });
+        // (Import, bulk codes, invite and reset take the header and ignore it by design: idempotency.ts:32.)
+        if (r.method === 'POST' && !/\/(import|bulk|invite|password-reset)$/.test(r.path)) {
+          for (const key of ['has space', 'x'.repeat(256)]) {
+            await probe(anomalies, `${r.method} ${r.path} Idempotency-Key=${key.slice(0, 12)}`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'application/json', 'idempotency-key': key }), { expect4xx: true });
+          }
+        }
+      }
+      // List filters naming brand B's objects find nothing.
+      if (r.method === 'GET' && r.query) {
+        const q = Object.fromEntries(Object.entries(r.query(w)).map(([k, v]) => [k, Object.entries(w.a.ids).find(([, id]) => id === v) ? w.b.ids[Object.entries(w.a.ids).find(([, id]) => id === v)![0] as keyof typeof w.b.ids] : v]));
+        if (JSON.stringify(q) !== JSON.stringify(r.query(w)) && !r.path.endsWith('.csv')) {
+          const res = await send(w, 'GET', `${path}?${new URLSearchParams(q)}`, undefined);
+          const body = (await res.json()) as { data?: unknown[] };
+          if (res.status !== 200 || !Array.isArray(body.data) || body.data.length !== 0) anomalies.push({ what: `GET ${r.path} filtered by brand B's ids`, status: res.status, body: JSON.stringify(body).slice(0, 400) });
+        }
+      }
+      if (r.method === 'GET') {
+        const base = r.query ? r.query(w) : {};
+        const variants: [string, string][] = [
+          ['unknown param', 'zzz=1'],
+          ['huge param', `zzz=${'x'.repeat(10_000)}`],
+          ['limit=-1', 'limit=-1'],
+          ['limit=1e9', 'limit=1e9'],
+          ['limit=abc', 'limit=abc'],
+          ['limit=0x10', 'limit=0x10'],
+          ['cursor garbage', 'cursor=%FF%FE'],
+        ];
+        for (const k of Object.keys(base)) variants.push([`${k} repeated`, `${k}=${encodeURIComponent(base[k]!)}&${k}=${encodeURIComponent(base[k]!)}`], [`${k} huge`, `${k}=${'x'.repeat(10_000)}`], [`${k} empty`, `${k}=`], [`${k} invalid UTF-8`, `${k}=%ED%A0%80`]);
+        for (const [label, q] of variants) {
+          const rest = new URLSearchParams(base);
+          await probe(anomalies, `${r.method} ${r.path}?${label}`, () => send(w, 'GET', `${path}?${rest.toString()}${rest.toString() ? '&' : ''}${q}`, undefined));
+        }
+      }
+    }
+    report(anomalies);
+    expect(anomalies.map((a) => `${a.status} ${a.what}`)).toEqual([]);
+  });
+
+  it('admin routes: keys without the admin scope, revoked, malformed', { timeout: 300_000 }, async () => {
+    const w = await getWorld();
+    const anomalies: Anomaly[] = [];
+    const storefront = await issueKey(w.a.brand, 'storefront');
+    const revoked = await issueKey(w.a.brand, 'admin');
+    const keys = await json<{ data: { id: string; prefix: string }[] }>(await w.a.brand.api('GET', '/api/admin/keys'));
+    const revokedId = keys.data.find((k) => revoked.startsWith(k.prefix))!.id;
+    expect((await w.a.brand.api('DELETE', `/api/admin/keys/${revokedId}`)).status).toBe(200);
+    for (const r of ROUTES) {
+      const path = pathFor(r, w.a.ids);
+      const body = r.body ? JSON.stringify(r.body(w)) : undefined;
+      const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+      for (const [label, key] of [
+        ['storefront key', storefront],
+        ['ingest key', w.a.ingestKey],
+        ['revoked admin key', revoked],
+        ['200-char key', 'k'.repeat(200)],
+      ] as const) {
+        await probe(anomalies, `${r.method} ${r.path} ${label}`, () => send(w, r.method, path, body, headers, key), { expect4xx: true });
+      }
+    }
+    report(anomalies);
+    expect(anomalies.map((a) => `${a.status} ${a.what}`)).toEqual([]);
+  });
+
+  it('public /v1: code checks and signed ingestion', { timeout: 300_000 }, async () => {
+    const w = await getWorld();
+    const anomalies: Anomaly[] = [];
+    const storefront = await issueKey(w.a.brand, 'storefront');
+    for (const code of ['%00', '%ED%A0%80', 'x'.repeat(8_000), '..%2F..%2Fapi', w.b.code, '%E2%80%AE' + w.a.code]) {
+      await probe(anomalies, `GET /v1/codes/${code.slice(0, 20)}`, () => call(`${BASE}/v1/codes/${code}`, { headers: { authorization: `Bearer ${storefront}`, 'cf-connecting-ip': `203.0.113.${uniq++ % 250}` } }));
+    }
+    const order = () => ({ orderId: `o-${u()}`, amountMinor: 5000, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString(), code: w.a.code, clickId: null, customerRef: 'c' });
+    const refund = () => ({ refundId: `r-${u()}`, orderId: `o-${u()}`, amountMinor: 100, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString() });
+    // The probes below must reach validation: the valid payloads are recorded.
+    expect((await signedPost(w.a.brand, w.a.ingestKey, '/v1/conversions', order())).status).toBe(201);
+    expect((await signedPost(w.a.brand, w.a.ingestKey, '/v1/refunds', refund())).status).toBe(201);
+    for (const [path, make] of [['/v1/conversions', order], ['/v1/refunds', refund]] as const) {
+      for (const [label, raw] of RAW_BODIES) {
+        if (label === '2 MB body') {
+          await probe(anomalies, `POST ${path} ${label}`, () => call(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw }), { expect4xx: true });
+          continue;
+        }
+        await probe(anomalies, `POST ${path} ${label}`, () => signedPost(w.a.brand, w.a.ingestKey, path, raw), { expect4xx: true });
+      }
+      for (const field of Object.keys(make())) {
+        for (const [label, value] of WRONG_VALUES) {
+          await probe(anomalies, `POST ${path} ${field}=${label}`, () => signedPost(w.a.brand, w.a.ingestKey, path, { ...make(), [field]: value }));
+        }
+      }
+      await probe(anomalies, `POST ${path} other brand's account header`, () => signedPost(w.a.brand, w.a.ingestKey, path, make(), { account: w.b.brand.slug }), { expect4xx: true });
+    }
+    for (const [label, raw] of RAW_BODIES) {
+      await probe(anomalies, `POST /v1/webhooks/shopify ${label}`, () => call(`${BASE}/v1/webhooks/shopify`, { method: 'POST', headers: { ...RAW_BODIES[0]![2], 'x-shopify-shop-domain': 'x.myshopify.com', 'x-shopify-hmac-sha256': 'AAAA' }, body: raw }), { expect4xx: true });
+      await probe(anomalies, `POST /v1/webhooks/stripe ${label}`, () => call(`${BASE}/v1/webhooks/stripe/${'%2F..%2F'}`, { method: 'POST', headers: { 'stripe-signature': 't=1,v1=00' }, body: raw }), { expect4xx: true });
+    }
+    report(anomalies);
+    expect(anomalies.map((a) => `${a.status} ${a.what}`)).toEqual([]);
+  });
+  it('public /v1/webhooks: signed payloads with every field of the wrong type', { timeout: 300_000 }, async () => {
+    const m = await createMoneyBrand();
+    const anomalies: Anomaly[] = [];
+    const shop = `hostile-${u()}.myshopify.com`;
+    const account = `hostile-${u()}`;
+    const shopSecret = 'shpss_hostile_0123456789abcdef';
+    const stripeSecret = 'whsec_hostile_0123456789abcdef';
+    expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: shopSecret })).status).toBe(201);
+    expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: account, secret: stripeSecret })).status).toBe(201);
+    const shopify = async (topic: string, raw: string) =>
+      call(`${BASE}/v1/webhooks/shopify`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': shop, 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': await signShopify(shopSecret, raw) }, body: raw });
+    const stripe = async (raw: string) => call(`${BASE}/v1/webhooks/stripe/${account}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': await signTimestamped(stripeSecret, raw, Date.now()) }, body: raw });
+    const order = JSON.parse(shopifyOrderRaw) as Record<string, unknown>;
+    const refund = JSON.parse(shopifyRefundRaw) as Record<string, unknown>;
+    const session = JSON.parse(stripeSessionRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
+    const charge = JSON.parse(stripeChargeRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
+    for (const [label, raw] of RAW_BODIES) {
+      if (label === '2 MB body') continue;
+      await probe(anomalies, `shopify ${label}`, async () => shopify('orders/create', raw));
+      await probe(anomalies, `stripe ${label}`, async () => stripe(raw));
+    }
+    for (const [topic, base] of [['orders/create', order], ['orders/cancelled', { ...order, cancelled_at: new Date(Date.now() - 1000).toISOString() }], ['refunds/create', refund]] as const) {
+      for (const field of Object.keys(base)) {
+        for (const [label, value] of WRONG_VALUES) {
+          if (label === '50k string') continue;
+          await probe(anomalies, `shopify ${topic} ${field}=${label}`, () => shopify(topic, JSON.stringify({ ...base, id: `${u()}`, [field]: value })));
+        }
+      }
+    }
+    for (const [name, event] of [['session', session], ['charge', charge]] as const) {
+      for (const field of [...Object.keys(event.data.object), '(type)', '(data)']) {
+        for (const [label, value] of WRONG_VALUES) {
+          if (label === '50k string') continue;
+          const object = { ...event.data.object, id: `${name}_${u()}`, payment_intent: `pi_${u()}` };
+          const body = field === '(type)' ? { ...event, type: value, data: { object } } : field === '(data)' ? { ...event, data: value } : { ...event, data: { object: { ...object, [field]: value } } };
+          await probe(anomalies, `stripe ${name} ${field}=${label}`, () => stripe(JSON.stringify(body)));
+        }
+      }
+    }
+    report(anomalies);
+    expect(anomalies.map((a) => `${a.status} ${a.what}`)).toEqual([]);
+  });
+});
+
