@@ -68,3 +68,13 @@ export const PAYMENT_MODEL_LABELS: Record<string, string> = {
   flat: 'Flat fee',
   hybrid: 'Flat fee + commission',
 };
+
+export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
+
+// Enough to recognise an account, not to use it: the first character and domain of an email, the last four
+// of an IBAN (nothing of one too short to hide anything).
+export const maskAccount = (account: string) => {
+  const at = account.indexOf('@');
+  if (at > 0) return `${account[0]}•••${account.slice(at)}`;
+  return account.length <= 4 ? '••••' : `••••${account.slice(-4)}`;
+};

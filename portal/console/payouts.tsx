@@ -1,13 +1,12 @@
 // Payouts for a period: close it, read the lines and totals, export the CSV, mark paid, reconcile a processor file.
 import type { FC } from 'hono/jsx';
 import type { PayoutLine } from '../../worker/db/payouts';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, STATUS_LABELS } from '../format';
+import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
 import { ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
-export type Amounts = { currency: string; amount: number; creators: number; entries: number };
-export type Later = Amounts & { held: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
 
 export type PayoutsView = {
@@ -16,7 +15,7 @@ export type PayoutsView = {
   ended: boolean;
   endsAt: number;
   close: { closedAt: number; by: string | null } | null;
-  claimable: Amounts[];
+  claimable: Claimable[];
   later: Later[];
   lines: PayoutLine[];
   shown: number;
@@ -31,7 +30,6 @@ const OUTCOME: Record<string, { label: string; tone: string }> = {
   conflict: { label: 'Already settled with another reference', tone: 'pending' },
 };
 
-
 // An amount cell: labelled for the stacked phone layout, zeros dimmed and refunds in red.
 const Amount: FC<{ label: string; minor: number; currency: string }> = ({ label, minor, currency }) => (
   <td class={`num${minor === 0 ? ' zero' : minor < 0 ? ' negative' : ''}`} data-label={label}>
@@ -39,20 +37,27 @@ const Amount: FC<{ label: string; minor: number; currency: string }> = ({ label,
   </td>
 );
 
-const mask = (account: string) => (account.length <= 4 ? '••••' : `••••${account.slice(-4)}`);
+const amountsText = (list: Claimable[]) => list.map((a) => `${formatMoney(a.amount, a.currency)} for ${formatCount(a.creators)} ${a.creators === 1 ? 'creator' : 'creators'}`).join(' and ');
 
-const amountsText = (list: Amounts[]) => list.map((a) => `${formatMoney(a.amount, a.currency)} for ${formatCount(a.creators)} ${a.creators === 1 ? 'creator' : 'creators'}`).join(' and ');
-
-// What this period's close leaves for a later one: still in holding, or already payable from a later period.
+// What this period's close leaves for a later one: still in holding, or already payable from a later period;
+// and refunds reversed after this period's entries, which a later payout nets.
 const LaterNote: FC<{ later: Later[] }> = ({ later }) => {
-  if (later.length === 0) return null;
-  const held = later.filter((a) => a.held !== 0).map((a) => formatMoney(a.held, a.currency));
-  if (later.every((a) => a.held === a.amount)) return <p class="muted small">Still in holding: {amountsText(later)}, payable in a later period.</p>;
+  const owed = later.filter((a) => a.amount > 0);
+  const clawed = later.filter((a) => a.amount < 0).map((a) => formatMoney(-a.amount, a.currency));
+  if (owed.length === 0 && clawed.length === 0) return null;
+  const held = owed.filter((a) => a.held > 0).map((a) => formatMoney(Math.min(a.held, a.amount), a.currency));
   return (
-    <p class="muted small">
-      For a later period's close: {amountsText(later)}
-      {held.length > 0 ? `, of which ${held.join(' and ')} is still in holding` : ', all of it past its holding period'}.
-    </p>
+    <>
+      {owed.length === 0 ? null : owed.every((a) => a.held >= a.amount) ? (
+        <p class="muted small">Still in holding: {amountsText(owed)}, payable in a later period.</p>
+      ) : (
+        <p class="muted small">
+          For a later period's close: {amountsText(owed)}
+          {held.length > 0 ? `, of which ${held.join(' and ')} is still in holding` : ', all of it past its holding period'}.
+        </p>
+      )}
+      {clawed.length > 0 ? <p class="muted small">Refunds of {clawed.join(' and ')} come off a later period's payouts.</p> : null}
+    </>
   );
 };
 
@@ -200,7 +205,7 @@ export const PayoutsPage: FC<{
                       </span>
                     </td>
                     <td class="small wide" data-label="Pay to">
-                      {l.payoutMethod ? `${l.payoutMethod} · ${mask(l.payoutAccount)}` : <span class="warn-text">No payout details yet</span>}
+                      {l.payoutMethod ? `${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}` : <span class="warn-text">No payout details yet</span>}
                     </td>
                     <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
                     <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} />

@@ -3,7 +3,7 @@ import type { CampaignCard, CreatorEnrollment, CreatorSubmission, EarningsRow, P
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, PAYMENT_MODEL_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -588,8 +588,6 @@ const KIND_LABELS: Record<string, string> = { commission: 'Commission', reversal
 
 export type PayoutDetails = { method: string; account: string } | null;
 
-const PAYOUT_METHODS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
-
 const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ details, errors }) => (
   <section class="card" aria-labelledby="payout-details">
     <h2 id="payout-details">Where we send your money</h2>
@@ -607,7 +605,7 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ 
       <fieldset class="field">
         <legend>Method</legend>
         <div class="radios">
-          {Object.entries(PAYOUT_METHODS).map(([value, label]) => (
+          {Object.entries(PAYOUT_METHOD_LABELS).map(([value, label]) => (
             <label class="radio">
               <input type="radio" name="method" value={value} required checked={details?.method === value} /> {label}
             </label>
@@ -712,7 +710,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                       <tr class="row-note">
                         <td colspan={4}>
                           {p.failure_reason ? `${p.failure_reason.replace(/[.!]+$/, '')}. ` : 'The payment did not go through. '}
-                          Check your payout details below; {p.brand_name} will pay it again.
+                          Check your payout details below; once they are right, {p.brand_name} can retry the payment.
                         </td>
                       </tr>
                     ) : null}

@@ -424,9 +424,9 @@ describe('console payouts', () => {
     const { end } = periodBounds(last, 'UTC');
     const entry = (amount: number, availableAt: number) =>
       env.DB.prepare(
-        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?)",
+        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', 0, ?, ?, ?, ?)",
       )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, current, `c:${newId('k')}`, availableAt, end)
+        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount < 0 ? 'reversal' : 'commission', amount, current, `c:${newId('k')}`, availableAt, end)
         .run();
     await entry(500, Date.now() + 86_400_000);
     const held = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
@@ -435,6 +435,11 @@ describe('console payouts', () => {
     const mixed = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
     expect(mixed).not.toContain('Still in holding:');
     expect(mixed).toContain("For a later period&#39;s close: $12.00 for 1 creator, of which $5.00 is still in holding.");
+    // A refund reversed since nets the later payout; more refund than earnings is said as such, not as "-$3.00 for 1 creator".
+    await entry(-1_500, end + 1);
+    const clawed = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
+    expect(clawed).not.toContain('For a later period');
+    expect(clawed).toContain("Refunds of $3.00 come off a later period&#39;s payouts.");
   });
 
   it('closes a period, lists and exports its payouts, marks one paid and reconciles a processor file', async () => {

@@ -599,7 +599,7 @@ describe('payout details', () => {
       [m.email, 'Your Chorus payout details changed'],
       [m.email, 'Your Chorus payout details changed'],
     ]);
-    expect(sent[0]!.text).toContain('the bank account ••••3000');
+    expect(sent[0]!.text).toContain('Bank transfer (IBAN) ••••3000');
     expect(sent[0]!.text).not.toContain('DE89');
     expect(sent[1]!.text).toContain('PayPal t•••@example.net');
   });

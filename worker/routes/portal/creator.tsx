@@ -8,6 +8,7 @@ import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, invit
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
+import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
@@ -341,17 +342,10 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
       sendMessage(c.env, {
         to: viewer.email,
         subject: 'Your Chorus payout details changed',
-        text: `Your payouts now go to ${PAYOUT_METHOD_NAMES[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
+        text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
       }).catch((error: unknown) => log.error('payout_details_notice_failed', { error })),
     );
   }
   return c.redirect('/earnings?saved=1', 303);
 });
 
-const PAYOUT_METHOD_NAMES = { paypal: 'PayPal', wise: 'Wise', bank_transfer: 'the bank account' } as const;
-
-// Enough to recognise an account, not to use it: the first character and domain of an email, the last four of an IBAN.
-export const maskAccount = (account: string) => {
-  const at = account.indexOf('@');
-  return at > 0 ? `${account[0]}•••${account.slice(at)}` : `••••${account.slice(-4)}`;
-};

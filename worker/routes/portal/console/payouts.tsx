@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
+import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
 import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
 import { ApiError, notFound } from '../../../lib/errors';
@@ -91,7 +92,7 @@ payoutRoutes.post('/payouts/close', async (c) => {
     const result = await closePeriod(c.env.DB, brand, period, { type: 'admin_user', id: c.var.user.id });
     return c.redirect(withFlash(`/console/payouts?period=${period}`, result.closedNow ? 'closed' : 'already_closed', { n: result.payouts }), 303);
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'period_open') return renderPayouts(c, period, { errors: [`${period} has not ended yet in ${brand.timezone}; close it once the month is over.`] }, 409);
+    if (e instanceof ApiError && e.code === 'period_open') return renderPayouts(c, period, { errors: [`${formatPeriod(period)} has not ended yet in ${brand.timezone}; close it once the month is over.`] }, 409);
     throw e;
   }
 });
