@@ -5,11 +5,11 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOn
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../worker/index';
 import { writeClicks } from '../../worker/db/clicks';
-import { LATE_CLICK_SQL, sweepAwaitingOrders, sweepSlices } from '../../worker/db/conversions';
+import { LATE_CLICK_SQL, sweepAwaitingOrders } from '../../worker/db/conversions';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { pruneClicks } from '../../worker/jobs/retention';
-import { clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
+import { clickMessage, createBrand, createLinkedCreator, createMoneyBrand, d1With, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -184,58 +184,112 @@ describe('late attribution sweep', () => {
 });
 
 describe('late attribution sweep: when it looks and what a run costs', () => {
+  const QUARTER = 15 * MINUTE;
   const insertWaiting = () =>
     env.DB.prepare(
       "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
     );
+  // n orders waiting for a click that is stored (the consumer's crediting step failed), created just now.
+  async function waitingOrders(m: Awaited<ReturnType<typeof createMoneyBrand>>, n: number) {
+    for (let i = 0; i < n; i++) {
+      const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - MINUTE, identityHash: `v-${seq++}` });
+      const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `zzs-${seq++}`, amountMinor: 1_000, currency: 'USD', occurredAt: new Date().toISOString(), clickId: click.id });
+      expect(res.status).toBe(201);
+      await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
+    }
+  }
+  const credited = (brandId: string) => rowCount("SELECT count(*) AS n FROM conversions WHERE brand_id = ? AND attribution = 'click'", brandId);
 
-  // Orders whose click never comes stay waiting for good: a run reads the orders of its 13 slices of
-  // creation time, not every order of the last 14 days.
-  it('reads a bounded number of rows however many orders of the last two weeks wait for clicks that never come', async () => {
+  // Orders whose click never comes stay waiting for good: a run reads at most its scan of due orders, and
+  // each order looked at in vain is not due again for a while.
+  it('reads a bounded number of rows however many orders wait for clicks that never come, and finds the one whose click is stored', async () => {
     const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
     const now = Date.now();
     const tag = seq++;
-    const JUNK = 8_000;
+    const JUNK = 3_000;
     const junk = Array.from({ length: JUNK }, (_, i) => {
-      const at = now - 2 * DAY - Math.floor((i * 12 * DAY) / JUNK);
+      const at = now - 2 * DAY + i * MINUTE;
       return insertWaiting().bind(`cv_zzs_${tag}_${i}`, m.brand.brandId, `zzs-${tag}-${i}`, at, `never-a-click-${tag}-${i}xxxxxxxx`, at);
     });
     for (let i = 0; i < junk.length; i += 500) await env.DB.batch(junk.slice(i, i + 500));
+    // The real order sits behind 2,500 due junk orders; its click is stored.
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * DAY + 2_500 * MINUTE, identityHash: `v-${seq++}` });
+    const realId = `cv_zzs_real_${tag}`;
+    await insertWaiting().bind(realId, m.brand.brandId, `zzs-real-${tag}`, click.at + 1, click.id, click.at + 1).run();
+    await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
     try {
-      const { meta } = await env.DB.prepare(LATE_CLICK_SQL.AWAITING_SINCE).bind(sweepSlices(now), 15 * MINUTE, 100).all();
-      // About 7 orders per quarter hour in 13 slices; before, every one of the 8,000 and its click probe.
-      expect(meta.rows_read).toBeLessThan(1_000);
+      for (const sql of [LATE_CLICK_SQL.DUE_ORDERS, LATE_CLICK_SQL.AWAITING_DUE]) {
+        const { meta } = await env.DB.prepare(sql).bind(now, 1_000).all();
+        expect(meta.rows_read).toBeLessThan(2_500); // the 1,000 due first, their click probes and a few joins
+      }
+      // Three runs of 1,000 reach it; then nothing is due until the junk's next look.
+      for (let run = 0; run < 3; run++) await sweepAwaitingOrders(env.DB, now);
+      expect(await conversionRow(realId)).toMatchObject({ attribution: 'click', click_id: click.id });
+      expect((await env.DB.prepare(LATE_CLICK_SQL.DUE_ORDERS).bind(now, 1_000).all()).results).toEqual([]);
     } finally {
       await env.DB.prepare('DELETE FROM conversions WHERE brand_id = ?').bind(m.brand.brandId).run();
     }
   });
 
-  // A click that lands days late (a queue backed up, then the crediting step failed) is found when the
-  // order's age next passes one of the sweep's ages: 3 hours here, not at 2.
-  it('credits an order whose click is stored when its age passes the next of the sweep ages', async () => {
+  // A click that lands late (a queue backed up, then the crediting step failed) is found at the next look,
+  // and the looks grow further apart as the order ages.
+  it('looks at a waiting order again later and later, and credits it at the first look after its click lands', async () => {
     const m = await createMoneyBrand();
     brandsToClean.push(m.brand.brandId);
     const created = Date.now() - 10 * DAY;
-    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: created - HOUR, identityHash: `v-${seq++}` });
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: created - MINUTE, identityHash: `v-${seq++}` });
     const id = `cv_zzs_late_${seq++}`;
     await insertWaiting().bind(id, m.brand.brandId, `zzs-late-${id}`, created, click.id, created).run();
+    const lookAt = () => env.DB.prepare('SELECT click_look_at FROM conversions WHERE id = ?').bind(id).first<number | null>('click_look_at');
+    await sweepAwaitingOrders(env.DB, created + MINUTE);
+    expect(await lookAt()).toBe(created + MINUTE + QUARTER);
+    await sweepAwaitingOrders(env.DB, created + 2 * DAY);
+    expect(await lookAt()).toBe(created + 3 * DAY); // half its age later
+    await sweepAwaitingOrders(env.DB, created + 2 * DAY + HOUR); // not due: nothing read, nothing moved
+    expect(await lookAt()).toBe(created + 3 * DAY);
     await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
-    expect((await sweepAwaitingOrders(env.DB, created + 2 * HOUR)).credited).not.toContain(id);
-    expect(await conversionRow(id)).toMatchObject({ attribution: 'none', click_id: null });
-    expect((await sweepAwaitingOrders(env.DB, created + 3 * HOUR + 5 * MINUTE)).credited).toContain(id);
+    expect((await sweepAwaitingOrders(env.DB, created + 3 * DAY)).credited).toEqual([id]);
     expect(await conversionRow(id)).toMatchObject({ attribution: 'click', click_id: click.id });
   });
 
-  // Runs a quarter hour apart read slices that tile the time line: an order is never skipped between two
-  // runs, nor read twice for one age.
-  it('reads slices that meet exactly from one run to the next', () => {
-    const t = Date.UTC(2026, 11, 4, 12, 0);
-    const [a, b] = [JSON.parse(sweepSlices(t)) as number[], JSON.parse(sweepSlices(t + 15 * MINUTE)) as number[]];
-    expect(a).toHaveLength(13);
-    // Each age's slice is (end - 15 min, end]; the next run's begins where this run's ended.
-    expect(b.map((end, i) => end - 15 * MINUTE - a[i]!)).toEqual(a.map(() => 0));
-    expect(Math.max(...a.map((end) => t - end))).toBe(14 * DAY);
+  // After 15 days no click of the order can still land: it leaves the sweep for good.
+  it('stops looking 15 days after the order', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    const created = Date.now() - 20 * DAY;
+    const id = `cv_zzs_old_${seq++}`;
+    await insertWaiting().bind(id, m.brand.brandId, `zzs-old-${id}`, created, `never-a-click-${id}xxxxxxxx`, created).run();
+    await sweepAwaitingOrders(env.DB, created + 11 * DAY);
+    expect(await env.DB.prepare('SELECT click_look_at FROM conversions WHERE id = ?').bind(id).first('click_look_at')).toBe(created + 15 * DAY);
+    await sweepAwaitingOrders(env.DB, created + 15 * DAY);
+    expect(await env.DB.prepare('SELECT click_look_at FROM conversions WHERE id = ?').bind(id).first('click_look_at')).toBe(Number.MAX_SAFE_INTEGER);
   });
+
+  // A run settles at most 100; the rest stay due and go first in the next run, whatever their age.
+  it.each([['an hour', HOUR], ['14 days', 14 * DAY]])('settles orders deferred past a run\'s limit in the next run (orders %s old)', async (_label, age) => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    await waitingOrders(m, 105);
+    const at = Date.now() + age;
+    await sweepAwaitingOrders(env.DB, at);
+    expect(await credited(m.brand.brandId)).toBe(100);
+    await sweepAwaitingOrders(env.DB, at + QUARTER);
+    expect(await credited(m.brand.brandId)).toBe(105);
+  }, 120_000);
+
+  // A run that fails (D1 trouble is what makes crediting fail in the first place) or is skipped leaves every
+  // due order due.
+  it('still settles an order after the runs due for it failed', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    await waitingOrders(m, 1);
+    const at = Date.now() + 14 * DAY + MINUTE;
+    const failing = d1With({ batch: () => Promise.reject(new Error('D1_ERROR: storage unavailable')) });
+    for (let run = 0; run < 3; run++) await expect(sweepAwaitingOrders(failing, at + run * QUARTER)).rejects.toThrow();
+    await sweepAwaitingOrders(env.DB, at + DAY);
+    expect(await credited(m.brand.brandId)).toBe(1);
+  }, 60_000);
 });
 
 describe('click retention', () => {

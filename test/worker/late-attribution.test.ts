@@ -4,7 +4,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeClicks } from '../../worker/db/clicks';
-import { LATE_CLICK_SQL, recordConversion, sweepSlices } from '../../worker/db/conversions';
+import { LATE_CLICK_SQL, recordConversion } from '../../worker/db/conversions';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
@@ -301,10 +301,14 @@ describe('an order whose click lands after it', () => {
     expect(byClick).toMatch(/SEARCH cv USING INDEX conversions_awaiting_click/);
     // The only scans: the batch's click ids, and each waiting order's few applied refunds (already sorted).
     expect(byClick).not.toMatch(/^SCAN (?!j VIRTUAL|r$)/m);
-    const sweep = await plan(LATE_CLICK_SQL.AWAITING_SINCE, sweepSlices(Date.now()), 15 * 60_000, 100);
-    expect(sweep).toMatch(/SEARCH cv USING INDEX conversions_awaiting_since \(created_at>\? AND created_at<\?\)/);
-    // The only scans: the slices' ends, and each waiting order's few applied refunds.
-    expect(sweep).not.toMatch(/^SCAN (?!s VIRTUAL|r$)/m);
+    for (const sql of [LATE_CLICK_SQL.DUE_ORDERS, LATE_CLICK_SQL.AWAITING_DUE]) {
+      const sweep = await plan(sql, Date.now(), 1_000);
+      expect(sweep).toMatch(/SEARCH cv USING INDEX conversions_click_look \(<expr><\?\)/);
+      // Scans only of the bounded subquery's rows and of each order's refunds.
+      expect(sweep).not.toMatch(/^SCAN (?!r$|cv$)/m);
+      // The due order comes from the index; only each order's refunds are sorted.
+      expect(sweep.match(/TEMP B-TREE/g)?.length ?? 0).toBe(sql === LATE_CLICK_SQL.DUE_ORDERS ? 0 : 1);
+    }
   });
 });
 

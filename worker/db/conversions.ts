@@ -378,7 +378,7 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
 // its evidence was read. Either way the order is then decided as ingestion would have decided it with the
 // click present: the same window (a redeemable code would already have won), priced at the tier the
 // creator has reached now, refunds already applied to the order reversed, and a `conversion.attributed`
-// event. The cron sweep settles what a failure left waiting (orders of their first 14 days).
+// event. The cron sweep settles what a failure left waiting (orders of their first 15 days).
 //
 // Idempotent and race-safe: the update is guarded on the order still waiting with the refunds it was read
 // with (a refund landing between the read and the write makes it a no-op, and the order is read again),
@@ -417,15 +417,21 @@ const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}
 FROM json_each(?1) j JOIN conversions cv ON cv.click_id_raw = j.value AND ${WAITING}
 ${AWAITING_JOINS}`;
 
-// ?1 JSON array of the instants that end the slices of creation time to look at, ?2 the slices' width,
-// ?3 orders to settle: one range of index conversions_awaiting_since per slice (the sweep). Of the orders
-// in the slices, those whose click is stored; each costs one probe of the clicks' primary key. CROSS JOIN
-// keeps the slices outermost: left to choose, the planner walks every waiting order by click id instead.
-const AWAITING_SINCE = `SELECT ${AWAITING_COLUMNS}
-FROM (SELECT cv.* FROM json_each(?1) s CROSS JOIN conversions cv ON cv.created_at > s.value - ?2 AND cv.created_at <= s.value AND ${WAITING}
-  WHERE EXISTS (SELECT 1 FROM clicks k WHERE k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0)) cv
-${AWAITING_JOINS}
-LIMIT ?3`;
+// The sweep: ?1 now, ?2 orders to look at. The waiting orders due for a look (index conversions_click_look),
+// the longest due first; DUE_ORDERS lists them, AWAITING_DUE those of them whose click is stored.
+const DUE = `coalesce(cv.click_look_at, cv.created_at)`;
+const DUE_SCAN = `SELECT * FROM conversions cv WHERE ${WAITING} AND ${DUE} <= ?1 ORDER BY ${DUE} LIMIT ?2`;
+const DUE_ORDERS = `SELECT cv.id FROM (${DUE_SCAN}) cv`;
+const AWAITING_DUE = `SELECT ${AWAITING_COLUMNS}
+FROM (${DUE_SCAN}) cv
+${AWAITING_JOINS}`;
+// ?1 JSON array of conversions looked at in vain, ?2 now, ?3 the shortest wait, ?4 how long an order is
+// looked after: the next look waits half the order's age (at least ?3), so an order is looked at about 20
+// times in its first ?4, often while a failure is likely to be fresh; after the last, never again.
+const LOOK_LATER = `UPDATE conversions SET click_look_at = CASE
+    WHEN created_at + ?4 <= ?2 THEN ${Number.MAX_SAFE_INTEGER}
+    ELSE CAST(min(created_at + ?4, ?2 + max(?3, (?2 - created_at) / 2)) AS INTEGER) END
+WHERE id IN (SELECT value FROM json_each(?1)) AND ${awaitingClickWhere()}`;
 
 // ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 refunds read.
 const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4
@@ -433,20 +439,19 @@ WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
   AND (SELECT count(*) FROM refunds r WHERE r.brand_id = conversions.brand_id AND r.external_order_id = conversions.external_order_id) = ?5`;
 
 // Exported for the query-plan test.
-export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_SINCE };
+export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_DUE, DUE_ORDERS, LOOK_LATER };
 
 // The sweep is the backstop for a crediting step that failed after its click was stored, and for the
-// orders beyond what one consumer batch settles (SETTLE_PER_RUN). It runs every SWEEP_EVERY_MS (the cron in
-// wrangler.toml) and looks at a waiting order again each time its age passes one of SWEEP_AGES: each run
-// reads the orders created in the SWEEP_EVERY_MS before each of those ages, so consecutive runs' slices
-// tile the time line and every waiting order is looked at 13 times in its first 14 days, soon while a
-// failure is likely to be fresh, then further apart. A click is minted before its order and Queues keep a
-// message at most 14 days, so no click of an older order can still land. A run's cost follows the orders
-// of 13 quarter hours, not the orders that wait for a click that never comes (a bot's cid, a mistyped id),
-// which stay waiting for good. A run settles at most SETTLE_PER_RUN (9,600 a day).
-const SWEEP_EVERY_MS = 15 * 60_000;
-const HOUR_MS = 60 * 60_000;
-const SWEEP_AGES = [0, 15 * 60_000, HOUR_MS, 3 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, ...[1, 2, 3, 5, 8, 11, 14].map((days) => days * DAY_MS)];
+// orders beyond what one run settles (SETTLE_PER_RUN). Each cron run looks at up to SWEEP_SCAN waiting
+// orders that are due, the longest due first: those whose click is stored are settled (beyond
+// SETTLE_PER_RUN they stay due, first in line for the next run), the others are looked at again later,
+// further apart as the order ages, until AWAIT_SWEEP_MS after it (a click is minted before its order and
+// Queues keep a message at most 14 days, so no click of an older order can still land). Orders whose click
+// never comes (an invented or mistyped cid) so cost a run nothing until they are due again, and a run that
+// fails or is skipped leaves every due order due.
+const SWEEP_SCAN = 1_000;
+const SWEEP_MIN_WAIT_MS = 15 * 60_000;
+const AWAIT_SWEEP_MS = 15 * DAY_MS;
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
 // plan). Settling an order takes about 5 statements and 3 more per refund; one run (a consumer batch, an
 // order, a cron run) settles at most SETTLE_PER_RUN orders, CREDIT_CHUNK to a batch, and leaves the rest
@@ -518,15 +523,15 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
   return out;
 }
 
-/** The cron's backstop: settles orders whose click is stored but which a failure left waiting, as their age passes each of SWEEP_AGES. */
+/** The cron's backstop: settles due orders whose click is stored but which a failure left waiting, and looks at the rest again later. */
 export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<{ credited: string[] }> {
-  const awaiting = await db.prepare(AWAITING_SINCE).bind(sweepSlices(now), SWEEP_EVERY_MS, SETTLE_PER_RUN).all();
-  return attributeAwaitingOrders(db, awaiting, now);
-}
-
-/** The ends of the slices of creation time the sweep at `now` reads (exported for the query-plan test). */
-export function sweepSlices(now: number): string {
-  return JSON.stringify(SWEEP_AGES.map((age) => now - age));
+  const [due, awaiting] = await db.batch([db.prepare(DUE_ORDERS).bind(now, SWEEP_SCAN), db.prepare(AWAITING_DUE).bind(now, SWEEP_SCAN)]);
+  const settle = await attributeAwaitingOrders(db, awaiting, now);
+  // Orders whose click is stored stay due until settled (the ones past this run's limit go first next run).
+  const stored = new Set(rowsOf<AwaitingClick>(awaiting).map((row) => row.id));
+  const inVain = rowsOf<{ id: string }>(due).map((row) => row.id).filter((id) => !stored.has(id));
+  if (inVain.length > 0) await db.prepare(LOOK_LATER).bind(JSON.stringify(inVain), now, SWEEP_MIN_WAIT_MS, AWAIT_SWEEP_MS).run();
+  return settle;
 }
 
 export type { CommissionTier, ConversionInput, RefundInput };

@@ -271,15 +271,18 @@ export const conversions = sqliteTable(
     // Hash of the canonical payload: an exact replay answers 200, a different one 409.
     payloadHash: text('payload_hash').notNull(),
     createdAt: createdAt(),
+    // When the cron sweep next looks for the click an order waits for (null: at created_at); pushed further
+    // out after each look that finds none, and to the end of time after the last (db/conversions.ts).
+    clickLookAt: integer('click_look_at'),
   },
   (t) => [
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),
     index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
     // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land, and
-    // the recent ones the cron sweeps (db/conversions.ts).
+    // the ones due for the cron sweep's next look (db/conversions.ts).
     index('conversions_awaiting_click').on(t.clickIdRaw).where(awaitingClick),
-    index('conversions_awaiting_since').on(t.createdAt).where(awaitingClick),
+    index('conversions_click_look').on(sql`coalesce(${t.clickLookAt}, ${t.createdAt})`).where(awaitingClick),
   ],
 );
 

@@ -1,0 +1,5 @@
+-- The late-attribution sweep looks at each waiting order when it is due (click_look_at, or created_at
+-- before its first look) instead of every waiting order of the last 15 days on every run.
+DROP INDEX `conversions_awaiting_since`;--> statement-breakpoint
+ALTER TABLE `conversions` ADD `click_look_at` integer;--> statement-breakpoint
+CREATE INDEX `conversions_click_look` ON `conversions` (coalesce("click_look_at", "created_at")) WHERE attribution = 'none' AND click_id IS NULL AND click_id_raw IS NOT NULL;
