@@ -145,6 +145,18 @@ describe('Stripe charge.refunded', () => {
     expect(await rowCount("SELECT -SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'", m.brand.brandId)).toBe(Math.floor((841 * share(3000)) / 8415));
   });
 
+  // The one charge read as two orders (first without its payment intent, then with it): each order keeps a
+  // chain of its own, so the intent's order is still refunded in full.
+  it('refunds the payment intent\'s order in full even after the same charge was seen without its intent', async () => {
+    const m = await stores();
+    const { raw, paymentIntent } = sessionEvent(m);
+    await stripe(m.stripeAccount, raw);
+    expect((await stripe(m.stripeAccount, chargeEvent(paymentIntent, { payment_intent: null, amount_refunded: 1000 }))).status).toBe(200);
+    expect((await stripe(m.stripeAccount, chargeEvent(paymentIntent, { amount_refunded: 9588, refunded: true }))).status).toBe(200);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM refunds WHERE brand_id = ? AND external_order_id = ?', m.brand.brandId, paymentIntent)).toBe(8415);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+  });
+
   it('refuses a charge that refunded more than it took, with 422', async () => {
     const m = await stores();
     const { paymentIntent } = sessionEvent(m);
