@@ -40,12 +40,12 @@ export function iso(ms: number | null | undefined): string | null {
 // it is prose (the console edits lists one item per line, so an item with a line break would split in two).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-export const plainText = (max: number, lines: 'one' | 'many' = 'one') =>
+export const plainText = (max: number, lines: 'one' | 'many' = 'one', tooLong?: string) =>
   z
     .string()
     // Line breaks as LF, however the client sent them (the console does the same), so CR LF counts once.
     .overwrite((s) => (lines === 'many' ? s.replace(/\r\n?/g, '\n') : s))
     .trim()
-    .max(max)
+    .max(max, tooLong)
     .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
     .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.');

@@ -233,6 +233,8 @@ describe('console roles', () => {
     const m = await consoleBrand('owner');
     const sub = await insertSubmission(m.brand.brandId, m.enrollment.id);
     expect((await post(`/console/review/${sub}/request-changes`, { note: '   ' }, { cookie: m.cookie })).status).toBe(422);
+    // The API's rule for the same note: prose, but no control characters.
+    expect((await post(`/console/review/${sub}/request-changes`, { note: 'Show the label\u0007' }, { cookie: m.cookie })).status).toBe(422);
     expect((await post(`/console/review/${sub}/mark-live`, { postUrl: 'javascript:alert(1)' }, { cookie: m.cookie })).status).toBe(422);
     expect(await statusOf(sub)).toBe('submitted');
     expect((await post(`/console/review/${sub}/request-changes`, { note: 'Closer on the texture, please.' }, { cookie: m.cookie })).status).toBe(303);

@@ -15,6 +15,7 @@ import { decimalToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
+import { plainText } from '../../../lib/validate';
 import { canWrite, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form } from './context';
 import { awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
 
@@ -47,28 +48,26 @@ const days = (min: number, max: number, message: string) =>
     .refine((n) => n >= min && n <= max, message);
 
 const campaignSchema = z.strictObject({
-  name: z.string().trim().min(1, 'Give the campaign a name.').max(120, 'Campaign names are limited to 120 characters.'),
+  name: plainText(120, 'one', 'Campaign names are limited to 120 characters.').min(1, 'Give the campaign a name.'),
   hashtag: z
     .string()
     .trim()
     .transform((s) => (s.startsWith('#') ? s : `#${s}`))
     .pipe(z.string().regex(/^#[\p{L}\p{N}_]{1,60}$/u, 'The hashtag is # followed by up to 60 letters, digits or _, without spaces.')),
-  disclosureText: z.string().trim().min(1, 'Say how creators disclose the partnership, for example #ad.').max(60, 'The disclosure is limited to 60 characters.'),
+  disclosureText: plainText(60, 'one', 'The disclosure is limited to 60 characters.').min(1, 'Say how creators disclose the partnership, for example #ad.'),
   storyFormats: z.array(z.enum(storyFormats, { error: 'Pick story formats from the list.' })).min(1, 'Offer at least one story format.'),
   defaultDestination: z.string().trim().min(1, 'Add the destination tracked links send shoppers to.').max(2048, 'The destination is too long.'),
   attributionWindowDays: days(1, 365, 'The attribution window is 1 to 365 days.'),
   holdingDays: days(0, 365, 'The holding period is 0 to 365 days.'),
   commissionPlanId: z.string().max(64),
   status: z.enum(['draft', 'active', 'ended'], { error: 'Pick a status: draft, active or ended.' }),
-  // Browsers send a textarea's line breaks as CR LF; the limit counts them as the box did, one each.
-  positioningAnchor: z
-    .string()
-    .transform((text) => text.replace(/\r\n?/g, '\n').trim())
-    .pipe(z.string().max(4000, 'The positioning anchor is limited to 4,000 characters.')),
+  // The admin API's rules for the same fields (browsers send a textarea's line breaks as CR LF; the limit
+  // counts them as the box did, one each).
+  positioningAnchor: plainText(4000, 'many', 'The positioning anchor is limited to 4,000 characters.'),
   nonNegotiables: z
     .string()
     .transform((text) => text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean))
-    .pipe(z.array(z.string().max(500, 'Each non-negotiable is limited to 500 characters.')).max(30, 'At most 30 non-negotiables.')),
+    .pipe(z.array(plainText(500, 'one', 'Each non-negotiable is limited to 500 characters.')).max(30, 'At most 30 non-negotiables.')),
 });
 
 type CampaignInput = z.output<typeof campaignSchema> & { baselineCostMinor: number | null; baselineEngaged: number | null };

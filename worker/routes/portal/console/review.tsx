@@ -7,6 +7,7 @@ import { STATUS_LABELS } from '../../../../portal/format';
 import { loadSubmission, transitionSubmission } from '../../../db/submissions';
 import type { SubmissionAction } from '../../../domain/submissions';
 import { ApiError } from '../../../lib/errors';
+import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { backTo, canWrite, countParam, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, parseCompliance, REVIEW_PAGE_SIZE, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
@@ -89,7 +90,8 @@ function filtersFromBack(back: string): ReviewFilters {
   };
 }
 
-const note = z.string().trim().max(2000, 'Notes are limited to 2,000 characters.');
+// The same rule as the admin API's review notes: prose, no control or broken characters.
+const note = plainText(2000, 'many', 'Notes are limited to 2,000 characters.');
 
 const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema: z.ZodType<{ note?: string; postUrl?: string }> }> = {
   approve: { action: 'approve', flash: 'approved', schema: z.object({ note: note.optional() }) },
