@@ -21,7 +21,7 @@ const codes = new TtlCache<StorefrontCode | null>();
 
 const INVALID_JSON = JSON.stringify({ valid: false });
 const JSON_TYPE = 'application/json';
-const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/;
+const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/i;
 
 async function storefrontBrand(env: Env, key: string, now: number, ttl: number): Promise<string | null> {
   const hit = keys.get(key, now);

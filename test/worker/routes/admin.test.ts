@@ -12,6 +12,10 @@ describe('admin API authentication', () => {
       expect(res.status).toBe(401);
       expect((await json<ErrorBody>(res)).error.code).toBe('unauthorized');
     }
+    // The scheme is case-insensitive (RFC 9110 §11.1), as clients send it.
+    for (const scheme of ['bearer', 'BEARER']) {
+      expect((await SELF.fetch(`${BASE}/api/admin/campaigns`, { headers: { authorization: `${scheme} ${brand.adminKey}` } })).status).toBe(200);
+    }
     await env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE brand_id = ?').bind(Date.now(), brand.brandId).run();
     expect((await brand.api('GET', '/api/admin/campaigns')).status).toBe(401);
   });

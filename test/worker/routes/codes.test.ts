@@ -18,6 +18,9 @@ describe('GET /v1/codes/:code', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ valid: true, code, discount: { type: 'percent', value: 15 }, creator: { handle } });
+    // The scheme is case-insensitive, from the router and from the isolate cache alike.
+    const lower = await check(key, code, freshIp(), { authorization: `bearer ${key}` });
+    expect(await lower.json()).toMatchObject({ valid: true, code });
   });
 
   it('answers a repeat check from the isolate cache exactly as the first, taking the limit once per check', async () => {

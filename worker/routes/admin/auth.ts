@@ -8,7 +8,7 @@ import { ApiError } from '../../lib/errors';
 
 export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
+  const match = /^Bearer ([A-Za-z0-9_-]+)$/i.exec(header);
   // A signed-in creator (or console user) is known but not allowed here: 403, not a login prompt.
   if (!match && getCookie(c, SESSION_COOKIE)) throw new ApiError(403, 'forbidden', 'The admin API needs an admin API key.');
   if (!match) throw new ApiError(401, 'unauthorized', 'Send an admin API key as a Bearer token.', undefined, { 'WWW-Authenticate': 'Bearer' });
