@@ -9,6 +9,7 @@ import { LATE_CLICK_SQL, sweepAwaitingOrders } from '../../worker/db/conversions
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { pruneClicks } from '../../worker/jobs/retention';
+import migration0015 from '../../migrations/0015_click_look.sql?raw';
 import { clickMessage, createBrand, createLinkedCreator, createMoneyBrand, d1With, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
 
 const MINUTE = 60_000;
@@ -207,26 +208,26 @@ describe('late attribution sweep: when it looks and what a run costs', () => {
     brandsToClean.push(m.brand.brandId);
     const now = Date.now();
     const tag = seq++;
-    const JUNK = 3_000;
+    const JUNK = 5_000;
     const junk = Array.from({ length: JUNK }, (_, i) => {
-      const at = now - 2 * DAY + i * MINUTE;
+      const at = now - 2 * DAY + i * 30_000;
       return insertWaiting().bind(`cv_zzs_${tag}_${i}`, m.brand.brandId, `zzs-${tag}-${i}`, at, `never-a-click-${tag}-${i}xxxxxxxx`, at);
     });
     for (let i = 0; i < junk.length; i += 500) await env.DB.batch(junk.slice(i, i + 500));
-    // The real order sits behind 2,500 due junk orders; its click is stored.
-    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * DAY + 2_500 * MINUTE, identityHash: `v-${seq++}` });
+    // The real order sits behind 4,500 due junk orders; its click is stored.
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * DAY + 4_500 * 30_000, identityHash: `v-${seq++}` });
     const realId = `cv_zzs_real_${tag}`;
     await insertWaiting().bind(realId, m.brand.brandId, `zzs-real-${tag}`, click.at + 1, click.id, click.at + 1).run();
     await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
     try {
       for (const sql of [LATE_CLICK_SQL.DUE_ORDERS, LATE_CLICK_SQL.AWAITING_DUE]) {
-        const { meta } = await env.DB.prepare(sql).bind(now, 1_000).all();
-        expect(meta.rows_read).toBeLessThan(2_500); // the 1,000 due first, their click probes and a few joins
+        const { meta } = await env.DB.prepare(sql).bind(now, 2_000).all();
+        expect(meta.rows_read).toBeLessThan(5_000); // the 2,000 due first, their click probes and a few joins
       }
-      // Three runs of 1,000 reach it; then nothing is due until the junk's next look.
+      // Three runs of 2,000 reach it; then nothing is due until the junk's next look.
       for (let run = 0; run < 3; run++) await sweepAwaitingOrders(env.DB, now);
       expect(await conversionRow(realId)).toMatchObject({ attribution: 'click', click_id: click.id });
-      expect((await env.DB.prepare(LATE_CLICK_SQL.DUE_ORDERS).bind(now, 1_000).all()).results).toEqual([]);
+      expect((await env.DB.prepare(LATE_CLICK_SQL.DUE_ORDERS).bind(now, 2_000).all()).results).toEqual([]);
     } finally {
       await env.DB.prepare('DELETE FROM conversions WHERE brand_id = ?').bind(m.brand.brandId).run();
     }
@@ -245,11 +246,11 @@ describe('late attribution sweep: when it looks and what a run costs', () => {
     await sweepAwaitingOrders(env.DB, created + MINUTE);
     expect(await lookAt()).toBe(created + MINUTE + QUARTER);
     await sweepAwaitingOrders(env.DB, created + 2 * DAY);
-    expect(await lookAt()).toBe(created + 3 * DAY); // half its age later
-    await sweepAwaitingOrders(env.DB, created + 2 * DAY + HOUR); // not due: nothing read, nothing moved
-    expect(await lookAt()).toBe(created + 3 * DAY);
+    expect(await lookAt()).toBe(created + 4 * DAY); // as long again as it has waited
+    await sweepAwaitingOrders(env.DB, created + 3 * DAY); // not due: nothing read, nothing moved
+    expect(await lookAt()).toBe(created + 4 * DAY);
     await storeRawClick({ id: click.id, brandId: m.brand.brandId, linkId: m.link.id, at: click.at });
-    expect((await sweepAwaitingOrders(env.DB, created + 3 * DAY)).credited).toEqual([id]);
+    expect((await sweepAwaitingOrders(env.DB, created + 4 * DAY)).credited).toEqual([id]);
     expect(await conversionRow(id)).toMatchObject({ attribution: 'click', click_id: click.id });
   });
 
@@ -260,7 +261,7 @@ describe('late attribution sweep: when it looks and what a run costs', () => {
     const created = Date.now() - 20 * DAY;
     const id = `cv_zzs_old_${seq++}`;
     await insertWaiting().bind(id, m.brand.brandId, `zzs-old-${id}`, created, `never-a-click-${id}xxxxxxxx`, created).run();
-    await sweepAwaitingOrders(env.DB, created + 11 * DAY);
+    await sweepAwaitingOrders(env.DB, created + 9 * DAY);
     expect(await env.DB.prepare('SELECT click_look_at FROM conversions WHERE id = ?').bind(id).first('click_look_at')).toBe(created + 15 * DAY);
     await sweepAwaitingOrders(env.DB, created + 15 * DAY);
     expect(await env.DB.prepare('SELECT click_look_at FROM conversions WHERE id = ?').bind(id).first('click_look_at')).toBe(Number.MAX_SAFE_INTEGER);
@@ -278,9 +279,44 @@ describe('late attribution sweep: when it looks and what a run costs', () => {
     expect(await credited(m.brand.brandId)).toBe(105);
   }, 120_000);
 
-  // A run that fails (D1 trouble is what makes crediting fail in the first place) or is skipped leaves every
-  // due order due.
-  it('still settles an order after the runs due for it failed', async () => {
+  // An order whose terms cannot be priced (here its brand's timezone is one the runtime does not know) must
+  // not fail every order due with it, run after run: it is logged and looked at later.
+  it('gets past an order that cannot be settled', async () => {
+    const poison = await createMoneyBrand();
+    const good = await createMoneyBrand();
+    brandsToClean.push(poison.brand.brandId, good.brand.brandId);
+    await waitingOrders(poison, 1);
+    await waitingOrders(good, 1);
+    await env.DB.prepare("UPDATE brands SET timezone = 'Mars/Olympus_Mons' WHERE id = ?").bind(poison.brand.brandId).run();
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const run = await sweepAwaitingOrders(env.DB, Date.now() + MINUTE);
+      expect(run.unsettled).toHaveLength(1);
+    } finally {
+      quiet.mockRestore();
+    }
+    expect(await credited(good.brand.brandId)).toBe(1);
+    expect(await credited(poison.brand.brandId)).toBe(0);
+    expect(await env.DB.prepare("SELECT click_look_at IS NOT NULL AS later FROM conversions WHERE brand_id = ? AND attribution = 'none'").bind(poison.brand.brandId).first('later')).toBe(1);
+  }, 60_000);
+
+  // Migration 0015: orders that have waited 15 days already are not looked at again, so the first runs
+  // start with the orders the sweep is for.
+  it('retires, in migration 0015, the orders that waited 15 days already', async () => {
+    const m = await createMoneyBrand();
+    brandsToClean.push(m.brand.brandId);
+    const now = Date.now();
+    const ids = [`cv_zzm_old_${seq++}`, `cv_zzm_new_${seq++}`];
+    for (const [i, at] of [now - 16 * DAY, now - 14 * DAY].entries()) await insertWaiting().bind(ids[i], m.brand.brandId, `zzm-${ids[i]}`, at, `never-a-click-${ids[i]}xxxxxxx`, at).run();
+    const update = migration0015.split('--> statement-breakpoint').find((statement) => statement.includes('UPDATE'))!;
+    await env.DB.prepare(update).run();
+    const { results } = await env.DB.prepare('SELECT click_look_at FROM conversions WHERE id IN (?, ?) ORDER BY created_at').bind(...ids).all();
+    expect(results).toEqual([{ click_look_at: Number.MAX_SAFE_INTEGER }, { click_look_at: null }]);
+  });
+
+  // A run that fails (D1 trouble is what makes crediting fail in the first place) or is skipped leaves
+  // every due order due.
+  it('still settles an order after the runs due for it failed or were skipped', async () => {
     const m = await createMoneyBrand();
     brandsToClean.push(m.brand.brandId);
     await waitingOrders(m, 1);

@@ -426,11 +426,11 @@ const AWAITING_DUE = `SELECT ${AWAITING_COLUMNS}
 FROM (${DUE_SCAN}) cv
 ${AWAITING_JOINS}`;
 // ?1 JSON array of conversions looked at in vain, ?2 now, ?3 the shortest wait, ?4 how long an order is
-// looked after: the next look waits half the order's age (at least ?3), so an order is looked at about 20
-// times in its first ?4, often while a failure is likely to be fresh; after the last, never again.
+// looked after: the next look waits as long as the order has waited (at least ?3), so an order is looked at
+// about 13 times in its first ?4, often while a failure is likely to be fresh; after the last, never again.
 const LOOK_LATER = `UPDATE conversions SET click_look_at = CASE
     WHEN created_at + ?4 <= ?2 THEN ${Number.MAX_SAFE_INTEGER}
-    ELSE CAST(min(created_at + ?4, ?2 + max(?3, (?2 - created_at) / 2)) AS INTEGER) END
+    ELSE CAST(min(created_at + ?4, ?2 + max(?3, ?2 - created_at)) AS INTEGER) END
 WHERE id IN (SELECT value FROM json_each(?1)) AND ${awaitingClickWhere()}`;
 
 // ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 refunds read.
@@ -449,7 +449,8 @@ export const LATE_CLICK_SQL = { AWAITING_CLICK, AWAITING_DUE, DUE_ORDERS, LOOK_L
 // Queues keep a message at most 14 days, so no click of an older order can still land). Orders whose click
 // never comes (an invented or mistyped cid) so cost a run nothing until they are due again, and a run that
 // fails or is skipped leaves every due order due.
-const SWEEP_SCAN = 1_000;
+// 2,000 looks a run, 192,000 a day: room for about 15,000 new orders a day whose click never comes.
+const SWEEP_SCAN = 2_000;
 const SWEEP_MIN_WAIT_MS = 15 * 60_000;
 const AWAIT_SWEEP_MS = 15 * DAY_MS;
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
@@ -490,8 +491,8 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
  * Settles the waiting orders `awaiting` (an AWAITING_* read's result) found; returns the ids credited. The
  * `conversion.attributed` deliveries it makes due are noted by a watched D1 (webhooks/enqueue.ts).
  */
-export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<{ credited: string[] }> {
-  const out = { credited: [] as string[] };
+export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<{ credited: string[]; unsettled: string[] }> {
+  const out = { credited: [] as string[], unsettled: [] as string[] };
   let rows = rowsOf<AwaitingClick>(awaiting);
   if (rows.length > SETTLE_PER_RUN) {
     log.warn('late_attribution_deferred', { orders: rows.length - SETTLE_PER_RUN, reason: 'per_run_limit' });
@@ -500,7 +501,18 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
   for (let attempt = 1; rows.length > 0; attempt++) {
     const raced: string[] = [];
     for (let i = 0; i < rows.length; i += CREDIT_CHUNK) {
-      const plans = rows.slice(i, i + CREDIT_CHUNK).map((row) => ({ row, ...settleStatements(db, row, now) }));
+      const plans = rows.slice(i, i + CREDIT_CHUNK).flatMap((row) => {
+        // An order whose terms cannot be priced (a timezone the runtime does not know) is left waiting and
+        // logged, not allowed to fail every order settled with it, run after run.
+        try {
+          return [{ row, ...settleStatements(db, row, now) }];
+        } catch (error) {
+          log.error('late_attribution_unsettleable', { conversionId: row.id, error });
+          out.unsettled.push(row.id);
+          return [];
+        }
+      });
+      if (plans.length === 0) continue;
       const statements = plans.flatMap((plan) => plan.statements);
       const results = await db.batch(statements);
       let at = 0;
@@ -524,11 +536,13 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
 }
 
 /** The cron's backstop: settles due orders whose click is stored but which a failure left waiting, and looks at the rest again later. */
-export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<{ credited: string[] }> {
+export async function sweepAwaitingOrders(db: D1Database, now = Date.now()): Promise<{ credited: string[]; unsettled: string[] }> {
   const [due, awaiting] = await db.batch([db.prepare(DUE_ORDERS).bind(now, SWEEP_SCAN), db.prepare(AWAITING_DUE).bind(now, SWEEP_SCAN)]);
   const settle = await attributeAwaitingOrders(db, awaiting, now);
-  // Orders whose click is stored stay due until settled (the ones past this run's limit go first next run).
-  const stored = new Set(rowsOf<AwaitingClick>(awaiting).map((row) => row.id));
+  // Orders whose click is stored stay due until settled (the ones past this run's limit go first next run);
+  // one that cannot be settled is looked at later, like an order whose click has not come.
+  const unsettled = new Set(settle.unsettled);
+  const stored = new Set(rowsOf<AwaitingClick>(awaiting).map((row) => row.id).filter((id) => !unsettled.has(id)));
   const inVain = rowsOf<{ id: string }>(due).map((row) => row.id).filter((id) => !stored.has(id));
   if (inVain.length > 0) await db.prepare(LOOK_LATER).bind(JSON.stringify(inVain), now, SWEEP_MIN_WAIT_MS, AWAIT_SWEEP_MS).run();
   return settle;

@@ -236,15 +236,14 @@ export function pricedShare(refundedMinor: number, chargeMinor: number, pricedMi
 
 // A charge's refunds are recorded as a chain of slices of its running total,
 // in priced money: each starts where the Stripe refunds recorded for its order end (`recordedMinor`) and is
-// keyed by its order's chain and that start (`<charge>@after-<start>` for an order that is the charge's
-// payment intent, `<charge>@charge-after-<start>` for one that is the charge itself), so deliveries racing
+// keyed by the charge, its order and that start (`<charge>@<order>@after-<start>`), so deliveries racing
 // from the same start collide on the refund id and the loser reads the chain again (routes/webhooks.ts),
-// and the one charge read as two orders (with its intent, and without) keeps two chains that never share
-// an id. The slices never overlap and, in any order, sum to the share of the highest running total seen; a
-// replay finds nothing past the end: null.
+// and the one charge read as two orders (with its payment intent, and without) keeps two chains that never
+// share an id. (Slices recorded before the order was in the key, `<charge>@after-<start>`, still count:
+// a chain is summed by order, not by id.) The slices never overlap and, in any order, sum to the share of
+// the highest running total seen; a replay finds nothing past the end: null.
 export function chargeRefundSlice(charge: StripeCharge, pricedMinor: number | null, recordedMinor: number, now: number): RefundInput | null {
   const reached = pricedShare(charge.refundedMinor, charge.amountMinor, pricedMinor);
   if (reached <= recordedMinor) return null;
-  const chain = charge.orderId === charge.chargeId ? 'charge-after' : 'after';
-  return { refundId: `${charge.chargeId}@${chain}-${recordedMinor}`, orderId: charge.orderId, amountMinor: reached - recordedMinor, currency: charge.currency, occurredAt: now };
+  return { refundId: `${charge.chargeId}@${charge.orderId}@after-${recordedMinor}`, orderId: charge.orderId, amountMinor: reached - recordedMinor, currency: charge.currency, occurredAt: now };
 }

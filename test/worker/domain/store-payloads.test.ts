@@ -100,14 +100,14 @@ describe('store payloads', () => {
   it('slices a charge\'s running total from where the recorded slices end, keyed by that start', () => {
     const charge = stripeCharge({ id: 'ch_1', payment_intent: 'pi_1', currency: 'usd', amount: 9588, amount_refunded: 4000, created: 1 });
     if (!charge.ok) throw new Error(charge.reason);
-    expect(chargeRefundSlice(charge.value, null, 1000, 5)).toEqual({ refundId: 'ch_1@after-1000', orderId: 'pi_1', amountMinor: 3000, currency: 'USD', occurredAt: 5 });
-    expect(chargeRefundSlice(charge.value, 8415, 1000, 5)).toMatchObject({ refundId: 'ch_1@after-1000', amountMinor: 3510 - 1000 });
+    expect(chargeRefundSlice(charge.value, null, 1000, 5)).toEqual({ refundId: 'ch_1@pi_1@after-1000', orderId: 'pi_1', amountMinor: 3000, currency: 'USD', occurredAt: 5 });
+    expect(chargeRefundSlice(charge.value, 8415, 1000, 5)).toMatchObject({ refundId: 'ch_1@pi_1@after-1000', amountMinor: 3510 - 1000 });
     expect(chargeRefundSlice(charge.value, 8415, 3510, 5)).toBeNull();
     expect(chargeRefundSlice(charge.value, null, 4000, 5)).toBeNull();
     // The same charge without its intent is an order of its own: its chain never shares an id with the intent's.
     const bare = stripeCharge({ id: 'ch_1', payment_intent: null, currency: 'usd', amount: 9588, amount_refunded: 4000, created: 1 });
     if (!bare.ok) throw new Error(bare.reason);
-    expect(chargeRefundSlice(bare.value, null, 1000, 5)).toMatchObject({ refundId: 'ch_1@charge-after-1000', orderId: 'ch_1' });
+    expect(chargeRefundSlice(bare.value, null, 1000, 5)).toMatchObject({ refundId: 'ch_1@ch_1@after-1000', orderId: 'ch_1' });
   });
 
   it('reads a Stripe charge by its running total, listed refunds or not, and refuses one refunding more than it took', () => {

@@ -157,6 +157,21 @@ describe('Stripe charge.refunded', () => {
     expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
   });
 
+  // Before the order was in a slice's id, the bare charge's order could already hold `<charge>@after-0`:
+  // that row must not block the intent's order either.
+  it('refunds the payment intent\'s order in full past a slice the bare charge recorded under the old id', async () => {
+    const m = await stores();
+    const { raw, paymentIntent } = sessionEvent(m);
+    await stripe(m.stripeAccount, raw);
+    await env.DB.prepare(
+      "INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at) VALUES (?, ?, ?, ?, 1000, 'USD', ?, 'pending', 'stripe', 'h', ?)",
+    )
+      .bind(`rf_old_${uniq()}`, m.brand.brandId, `ch_${paymentIntent}@after-0`, `ch_${paymentIntent}`, Date.now(), Date.now())
+      .run();
+    expect((await stripe(m.stripeAccount, chargeEvent(paymentIntent, { amount_refunded: 9588, refunded: true }))).status).toBe(200);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM refunds WHERE brand_id = ? AND external_order_id = ?', m.brand.brandId, paymentIntent)).toBe(8415);
+  });
+
   it('refuses a charge that refunded more than it took, with 422', async () => {
     const m = await stores();
     const { paymentIntent } = sessionEvent(m);
