@@ -230,7 +230,7 @@ export const payoutRoutes = new Hono<AppEnv>()
       const body = c.req.valid('json');
       const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }]);
       if (!result || result.outcome === 'not_found') throw notFound('payout');
-      if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference.');
+      if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference, or changed while this call marked it; read it again before retrying.');
       return c.json({ data: result });
     },
   )

@@ -142,6 +142,6 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   if (!reference.success) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor: one line, up to 200 characters.'] }, 422);
   const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status }]);
   if (!result || result.outcome === 'not_found') throw notFound('payout');
-  if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference; nothing changed.'] }, 409);
+  if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference, or someone changed it while you marked it; nothing changed. Check it below before trying again.'] }, 409);
   return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);
 });
