@@ -46,6 +46,8 @@ export const apiKeys = sqliteTable(
     secretEnc: text('secret_enc'),
     createdAt: createdAt(),
     revokedAt: integer('revoked_at'),
+    // Optional: the key stops working at this instant, as if revoked then (null: until revoked).
+    expiresAt: integer('expires_at'),
   },
   (t) => [index('api_keys_brand').on(t.brandId)],
 );

@@ -1,6 +1,7 @@
-// Loads the secrets a brand signs inbound calls with. Cached per isolate briefly: a revoked ingest
-// key stops verifying within SECRET_CACHE_TTL_MS.
+// Loads the secrets a brand signs inbound calls with. Cached per isolate briefly: a revoked or expired
+// ingest key stops verifying within SECRET_CACHE_TTL_MS.
 import type { Env } from '../env';
+import { ACTIVE_KEY_SQL } from './api-keys';
 import { openSecret } from './secrets';
 import { TtlCache } from './ttl-cache';
 
@@ -12,9 +13,9 @@ const bySlug = new TtlCache<SigningBrand | null>(1_000);
 
 type BrandRow = { id: string; slug: string; timezone: string; currency: string };
 
-async function withIngestSecrets(env: Env, brand: BrandRow): Promise<SigningBrand> {
-  const { results } = await env.DB.prepare("SELECT secret_enc FROM api_keys WHERE brand_id = ? AND scope = 'ingest' AND revoked_at IS NULL AND secret_enc IS NOT NULL")
-    .bind(brand.id)
+async function withIngestSecrets(env: Env, brand: BrandRow, now: number): Promise<SigningBrand> {
+  const { results } = await env.DB.prepare(`SELECT secret_enc FROM api_keys WHERE brand_id = ? AND scope = 'ingest' AND ${ACTIVE_KEY_SQL} AND secret_enc IS NOT NULL`)
+    .bind(brand.id, now)
     .all<{ secret_enc: string }>();
   const secrets = await Promise.all(results.map((r) => openSecret(env.SECRETS_KEY, r.secret_enc)));
   return { ...brand, secrets };
@@ -25,7 +26,7 @@ export async function ingestBrand(env: Env, slug: string): Promise<SigningBrand 
   const hit = bySlug.get(slug, now);
   if (hit) return hit.value;
   const brand = await env.DB.prepare('SELECT id, slug, timezone, currency FROM brands WHERE slug = ?').bind(slug).first<BrandRow>();
-  return bySlug.set(slug, brand ? await withIngestSecrets(env, brand) : null, now, SECRET_CACHE_TTL_MS);
+  return bySlug.set(slug, brand ? await withIngestSecrets(env, brand, now) : null, now, SECRET_CACHE_TTL_MS);
 }
 
 // Shopify shops and Stripe endpoints carry their own webhook secret, kept in brand_integrations. An account

@@ -150,6 +150,7 @@ export const ApiKey = z
     prefix: example(z.string(), 'ck_ingest_Q2x7'),
     createdAt: time,
     revokedAt: time.nullable(),
+    expiresAt: time.nullable().meta({ description: 'When the key stops working, if it was created with an expiry.' }),
   })
   .meta({ id: 'ApiKey' });
 

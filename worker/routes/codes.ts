@@ -10,6 +10,7 @@ import { sha256Hex } from '../lib/digest';
 import { TtlCache } from '../lib/ttl-cache';
 import { routeDescriber } from '../openapi/registry';
 import { CodeCheck } from '../openapi/schemas';
+import { ACTIVE_KEY_SQL } from '../lib/api-keys';
 
 // `json` is the valid answer, serialized once when the code is read: a cached check sends it as it is.
 type StorefrontCode = CodeState & { code: string; handle: string; json: string };
@@ -27,7 +28,7 @@ async function storefrontBrand(env: Env, key: string, now: number, ttl: number):
   const hit = keys.get(key, now);
   if (hit) return hit.value;
   const hash = await sha256Hex(key);
-  const row = await env.DB.prepare("SELECT brand_id FROM api_keys WHERE key_hash = ? AND scope = 'storefront' AND revoked_at IS NULL").bind(hash).first<{ brand_id: string }>();
+  const row = await env.DB.prepare(`SELECT brand_id FROM api_keys WHERE key_hash = ? AND scope = 'storefront' AND ${ACTIVE_KEY_SQL}`).bind(hash, now).first<{ brand_id: string }>();
   return keys.set(key, row?.brand_id ?? null, now, ttl);
 }
 

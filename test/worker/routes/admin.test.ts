@@ -206,3 +206,48 @@ describe('tenancy', () => {
     expect(stored?.status).toBe('active');
   });
 });
+
+describe('API key expiry', () => {
+  type KeyData = { data: { id: string; key: string; expiresAt: string | null } };
+  const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+
+  it('takes an optional expiry in the future, within five years, and shows it', async () => {
+    const brand = await createBrand();
+    for (const expiresAt of [inHours(-1), inHours(24 * 366 * 5 + 24), 'tomorrow', 1_800_000_000_000]) {
+      const res = await brand.api('POST', '/api/admin/keys', { scope: 'admin', name: 'Contractor', expiresAt });
+      expect(res.status, String(expiresAt)).toBe(422);
+    }
+    const expiresAt = inHours(24);
+    const created = await json<KeyData>(await brand.api('POST', '/api/admin/keys', { scope: 'admin', name: 'Contractor', expiresAt }));
+    expect(created.data.expiresAt).toBe(expiresAt);
+    const listed = await json<{ data: { id: string; expiresAt: string | null }[] }>(await brand.api('GET', '/api/admin/keys'));
+    expect(listed.data.find((k) => k.id === created.data.id)?.expiresAt).toBe(expiresAt);
+    expect(listed.data.filter((k) => k.id !== created.data.id).every((k) => k.expiresAt === null)).toBe(true);
+  });
+
+  // An expired key works like a revoked one: the admin API, the storefront code check and signed ingestion
+  // all refuse it.
+  it('refuses every scope of key once its expiry has passed', { timeout: 30_000 }, async () => {
+    const brand = await createBrand();
+    const issue = async (scope: string) => (await json<KeyData>(await brand.api('POST', '/api/admin/keys', { scope, name: `${scope} until tomorrow`, expiresAt: inHours(24) }))).data;
+    const [admin, storefront, ingest] = [await issue('admin'), await issue('storefront'), await issue('ingest')];
+    const sign = async (orderId: string) => {
+      const body = JSON.stringify({ orderId, amountMinor: 1000, currency: 'USD', occurredAt: new Date().toISOString() });
+      const t = Math.floor(Date.now() / 1000);
+      const hmac = await crypto.subtle.importKey('raw', new TextEncoder().encode(ingest.key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      const v1 = [...new Uint8Array(await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(`${t}.${body}`)))].map((b) => b.toString(16).padStart(2, '0')).join('');
+      return SELF.fetch(`${BASE}/v1/conversions`, { method: 'POST', headers: { 'content-type': 'application/json', 'chorus-account': brand.slug, 'chorus-signature': `t=${t},v1=${v1}` }, body });
+    };
+    const statuses = async (n: number) => [
+      (await SELF.fetch(`${BASE}/api/admin/campaigns`, { headers: { authorization: `Bearer ${admin.key}` } })).status,
+      (await SELF.fetch(`${BASE}/v1/codes/ANYCODE15`, { headers: { authorization: `Bearer ${storefront.key}`, 'cf-connecting-ip': `198.51.100.${70 + n}` } })).status,
+      (await sign(`expiry-${n}`)).status,
+    ];
+    expect(await statuses(1)).toEqual([200, 200, 201]);
+    await env.DB.prepare('UPDATE api_keys SET expires_at = ? WHERE id IN (?, ?, ?)').bind(Date.now() - 1, admin.id, storefront.id, ingest.id).run();
+    // Storefront and ingest keys are cached in the isolate for up to 10 s, as after a revoke.
+    await new Promise((r) => setTimeout(r, 10_100));
+    expect(await statuses(2)).toEqual([401, 401, 401]);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', brand.brandId)).toBe(1);
+  });
+});

@@ -15,11 +15,22 @@ import { routeDescriber } from '../../openapi/registry';
 import { ApiKey, dataOf, Integration, listOf, NewApiKey } from '../../openapi/schemas';
 import { forgetStorefrontKeys } from '../codes';
 
-const createKey = z.strictObject({ scope: z.enum(['storefront', 'ingest', 'admin']), name: plainText(80).min(1) });
+// An expiry is optional (a contractor's key, a key for one campaign): in the future and within five years.
+const MAX_KEY_LIFETIME_MS = 5 * 366 * 86_400_000;
+const createKey = z.strictObject({
+  scope: z.enum(['storefront', 'ingest', 'admin']),
+  name: plainText(80).min(1),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s))
+    .refine((at) => at > Date.now() && at <= Date.now() + MAX_KEY_LIFETIME_MS, 'An expiry in the future, within five years.')
+    .nullable()
+    .default(null),
+});
 
 type KeyRow = typeof apiKeys.$inferSelect;
 
-const keyView = (k: KeyRow) => ({ id: k.id, scope: k.scope, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt) });
+const keyView = (k: KeyRow) => ({ id: k.id, scope: k.scope, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), expiresAt: iso(k.expiresAt) });
 
 const op = routeDescriber({ tag: 'API keys and integrations', auth: 'adminKey' });
 
@@ -33,18 +44,18 @@ export const keyRoutes = new Hono<AppEnv>()
     op({
       summary: 'Create an API key',
       description:
-        'Scopes: `storefront` (publishable, for GET /v1/codes/:code from the checkout), `ingest` (the secret that signs POST /v1/conversions and /v1/refunds) and `admin` (this API). The key is in the answer once; only its hash (and, for ingest secrets, a sealed copy to verify signatures) is stored.',
-      example: { scope: 'ingest', name: 'Checkout backend' },
+        'Scopes: `storefront` (publishable, for GET /v1/codes/:code from the checkout), `ingest` (the secret that signs POST /v1/conversions and /v1/refunds) and `admin` (this API). The key is in the answer once; only its hash (and, for ingest secrets, a sealed copy to verify signatures) is stored. An optional `expiresAt` (in the future, within five years) ends the key then as a revoke would: admin keys at once, storefront and ingest keys within 10 seconds.',
+      example: { scope: 'ingest', name: 'Checkout backend', expiresAt: null },
       responses: { 201: { description: 'Created; `key` is shown only here.', schema: dataOf(NewApiKey) } },
     }),
     valid('json', createKey),
     async (c) => {
-      const { scope, name } = c.req.valid('json');
+      const { scope, name, expiresAt } = c.req.valid('json');
       const { brandId, keyId } = c.var.admin;
       const db = database(c.env.DB);
       const now = Date.now();
       const key = generateApiKey(scope);
-      const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(c.env.SECRETS_KEY, key) : null, revokedAt: null };
+      const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(c.env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt };
       await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
       forgetBrandSecrets();
       return c.json({ data: { ...keyView(row), key } }, 201);
