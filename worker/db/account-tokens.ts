@@ -57,14 +57,14 @@ export function consumeResetStatement(db: D1Database, tokenHash: string, now: nu
 // accepted (the import's invite sheet reads used_at), anything else expires. Guarded like the batch's
 // other writes, before consumeResetStatement.
 export function closeOtherLinksStatement(db: D1Database, creatorId: string, brandId: string, tokenHash: string, now: number): D1PreparedStatement {
+  const unused = resetLinkUnused(tokenHash, now);
   return db
     .prepare(
-      `UPDATE account_tokens SET used_at = CASE WHEN purpose = 'invite' AND brand_id = ?3 THEN ?1 ELSE NULL END,
-         expires_at = CASE WHEN purpose = 'invite' AND brand_id = ?3 THEN expires_at ELSE ?1 END
-       WHERE creator_id = ?2 AND token_hash <> ?4 AND used_at IS NULL AND expires_at > ?1
-         AND EXISTS (SELECT 1 FROM account_tokens t WHERE t.token_hash = ?4 AND t.purpose = 'reset' AND t.used_at IS NULL AND t.expires_at > ?1)`,
+      `UPDATE account_tokens SET used_at = CASE WHEN purpose = 'invite' AND brand_id = ? THEN ? ELSE NULL END,
+         expires_at = CASE WHEN purpose = 'invite' AND brand_id = ? THEN expires_at ELSE ? END
+       WHERE creator_id = ? AND token_hash <> ? AND used_at IS NULL AND expires_at > ? AND ${unused.sql}`,
     )
-    .bind(now, creatorId, brandId, tokenHash);
+    .bind(brandId, now, brandId, now, creatorId, tokenHash, now, ...unused.params);
 }
 
 // Reset links mailed to one account in a day at the request of one brand (its password-reset call, or the
