@@ -77,9 +77,9 @@ const CHARGE_REFUNDS_STATE = `SELECT
 
 // A slice another delivery recorded first is read again, not acknowledged: one delivery wins every round,
 // so a delivery loses at most once per other total racing it; past a handful, a 503 the store retries.
-// A slice id held by a refund of another order is no race (the same charge seen once without its payment
-// intent and once with it names two orders): reading again never helps, so it is acknowledged and logged
-// as a conflict, as a replayed order with another payload is.
+// A slice id held by a refund of another order is no race (slice ids name their order, so only a refund
+// posted to /v1/refunds under such an id can hold one): reading again never helps, so it is acknowledged
+// and logged as a conflict, as a replayed order with another payload is.
 const SLICE_RACES = 4;
 const SLICE_HOLDER = 'SELECT external_order_id FROM refunds WHERE brand_id = ? AND external_refund_id = ?';
 const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };

@@ -48,8 +48,9 @@ function decide(p: PayoutState | undefined, item: MarkItem): MarkResult['outcome
 }
 
 // Moves pending payouts to paid or failed; a repeat with the same reference is a no-op (unless it gives a
-// failed payment a new reason), another reference a conflict. Each write is guarded by the state it was decided on, so two people marking one payout at once
-// cannot both succeed: the one that finds it moved is answered from what it finds.
+// failed payment a new reason), another reference a conflict. Each write is guarded by the state it was
+// decided on, so two people marking one payout at once cannot both succeed: the one that finds it moved is
+// answered from what it finds.
 export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: MarkItem[]): Promise<MarkResult[]> {
   const out: MarkResult[] = [];
   const now = Date.now();
