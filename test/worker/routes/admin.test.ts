@@ -1,6 +1,6 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, createBrand, createLinkedCreator, json, rowCount } from '../fixtures';
+import { BASE, createBrand, createLinkedCreator, json, rowCount, signedPost } from '../fixtures';
 
 type ErrorBody = { error: { code: string; message: string; details?: unknown } };
 
@@ -231,13 +231,7 @@ describe('API key expiry', () => {
     const brand = await createBrand();
     const issue = async (scope: string) => (await json<KeyData>(await brand.api('POST', '/api/admin/keys', { scope, name: `${scope} until tomorrow`, expiresAt: inHours(24) }))).data;
     const [admin, storefront, ingest] = [await issue('admin'), await issue('storefront'), await issue('ingest')];
-    const sign = async (orderId: string) => {
-      const body = JSON.stringify({ orderId, amountMinor: 1000, currency: 'USD', occurredAt: new Date().toISOString() });
-      const t = Math.floor(Date.now() / 1000);
-      const hmac = await crypto.subtle.importKey('raw', new TextEncoder().encode(ingest.key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      const v1 = [...new Uint8Array(await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(`${t}.${body}`)))].map((b) => b.toString(16).padStart(2, '0')).join('');
-      return SELF.fetch(`${BASE}/v1/conversions`, { method: 'POST', headers: { 'content-type': 'application/json', 'chorus-account': brand.slug, 'chorus-signature': `t=${t},v1=${v1}` }, body });
-    };
+    const sign = (orderId: string) => signedPost(brand, ingest.key, '/v1/conversions', { orderId, amountMinor: 1000, currency: 'USD', occurredAt: new Date().toISOString() });
     const statuses = async (n: number) => [
       (await SELF.fetch(`${BASE}/api/admin/campaigns`, { headers: { authorization: `Bearer ${admin.key}` } })).status,
       (await SELF.fetch(`${BASE}/v1/codes/ANYCODE15`, { headers: { authorization: `Bearer ${storefront.key}`, 'cf-connecting-ip': `198.51.100.${70 + n}` } })).status,
