@@ -50,6 +50,13 @@ async function setup() {
 const conversionRow = (id: string) =>
   env.DB.prepare('SELECT attribution, enrollment_id, click_id FROM conversions WHERE id = ?').bind(id).first<{ attribution: string; enrollment_id: string | null; click_id: string | null }>();
 
+// An order stored unattributed with the click id it named, as recordConversion stores one whose click is
+// not in D1 yet: binds id, brand, order id, occurred at, click id, created at.
+const insertWaiting = () =>
+  env.DB.prepare(
+    "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
+  );
+
 // Jobs that look at every brand (retention, the sweep) must not see another story's rows.
 const brandsToClean: string[] = [];
 afterEach(async () => {
@@ -143,9 +150,7 @@ describe('late attribution', () => {
     const now = Date.now();
     const clicks = Array.from({ length: 101 }, () => clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * DAY - MINUTE, identityHash: `v-${seq++}` }));
     // The orders arrived two days ago naming clicks still stuck in the queue (as recordConversion stores them).
-    const insert = env.DB.prepare(
-      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
-    );
+    const insert = insertWaiting();
     const ids = clicks.map((_, i) => `cv_zz_${seq}_${i}`);
     await env.DB.batch(clicks.map((c, i) => insert.bind(ids[i]!, m.brand.brandId, `zz-backlog-${seq}-${i}`, now - 2 * DAY, c.id, now - 2 * DAY)));
     seq++;
@@ -164,9 +169,7 @@ describe('late attribution sweep', () => {
     brandsToClean.push(m.brand.brandId);
     const now = Date.now();
     const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: now - 2 * HOUR, identityHash: `v-${seq++}` });
-    const insert = env.DB.prepare(
-      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
-    );
+    const insert = insertWaiting();
     const tag = seq++;
     const realId = `cv_zz_real_${tag}`;
     // The real order: its click is stored (without the consumer's crediting step, as when that step failed).
@@ -186,10 +189,6 @@ describe('late attribution sweep', () => {
 
 describe('late attribution sweep: when it looks and what a run costs', () => {
   const QUARTER = 15 * MINUTE;
-  const insertWaiting = () =>
-    env.DB.prepare(
-      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, click_id_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'none', ?, 'api', 'h', ?)",
-    );
   // n orders waiting for a click that is stored (the consumer's crediting step failed), created just now.
   async function waitingOrders(m: Awaited<ReturnType<typeof createMoneyBrand>>, n: number) {
     for (let i = 0; i < n; i++) {
