@@ -6,6 +6,9 @@ export const MAX_FUTURE_MS = 24 * 3_600_000;
 // four-digit year.
 export const EARLIEST_OCCURRED_AT = Date.UTC(2000, 0, 1);
 
+// A store's own order and refund ids: printable ASCII, as every store we take orders from writes them.
+export const EXTERNAL_ID = /^[\x21-\x7e]{1,128}$/;
+
 export type ConversionInput = {
   orderId: string;
   amountMinor: number;

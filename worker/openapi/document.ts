@@ -22,6 +22,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Discount codes', description: 'Creator codes; a redeemable code beats a click.' },
   { name: 'Commission plans', description: 'Tiered commission by attributed net revenue in the period.' },
   { name: 'Submissions', description: 'The content review queue.' },
+  { name: 'Conversions', description: 'Recorded orders: what the store sent, the attribution, the commission and the reversals.' },
   { name: 'Payouts', description: 'Close a period, export it for finance, mark payouts paid.' },
   { name: 'API keys and integrations', description: 'Keys for the storefront, ingestion and this API; store connections for webhooks.' },
   { name: 'Outgoing webhooks', description: "Events Chorus sends to the brand's own systems: endpoints, the delivery log, replay." },

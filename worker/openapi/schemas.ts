@@ -322,6 +322,38 @@ export const Conversion = z
   })
   .meta({ id: 'Conversion' });
 
+export const RecordedOrder = z
+  .object({
+    id: id('cv'),
+    orderId: example(z.string(), 'order-1001'),
+    amountMinor: minor(4_999),
+    currency,
+    occurredAt: time,
+    recordedAt: time,
+    source: z.enum(['api', 'shopify', 'stripe']),
+    attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
+    code: example(z.string(), 'SARAH15').nullable().meta({ description: 'The code as the store sent it, matched or not.' }),
+    clickId: example(z.string(), 'Qm9vdHN0cmFwcGVkQ2xpY2tJZA').nullable().meta({ description: 'The click id as the store sent it, matched or not.' }),
+    awaitingClick: z.boolean().meta({ description: 'The click id names no click stored yet (clicks reach storage through a queue); the order is credited when that click lands.' }),
+    customerRef: example(z.string(), 'cust_8812').nullable(),
+    creator: z.object({ handle: example(z.string(), 'sarah_makes') }).nullable(),
+    enrollmentId: id('enr').nullable(),
+    campaign: z.object({ id: id('cmp'), name: example(z.string(), 'Spring Glow') }).nullable(),
+    commission: z
+      .object({
+        amountMinor: minor(500),
+        rateBps: example(z.int(), 1000).nullable(),
+        tier: count(0).nullable(),
+        availableAt: time,
+        status: z.enum(['holding', 'available', 'in_payout', 'paid']).meta({ description: 'holding until availableAt, then available until a closed period claims it (in_payout), paid once that payout is marked paid.' }),
+      })
+      .nullable(),
+    bonusMinor: minor(0),
+    refundedMinor: minor(0).meta({ description: "The order's applied refunds, at most its amount." }),
+    reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds.' }),
+  })
+  .meta({ id: 'RecordedOrder' });
+
 export const Refund = z
   .object({
     id: id('rf'),
@@ -361,3 +393,9 @@ export const WebhookReceipt = z
 // Envelopes: every JSON answer of the admin and ingestion APIs is {"data": …}.
 export const dataOf = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 export const listOf = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
+export const pageOf = <T extends z.ZodType>(schema: T) =>
+  z.object({
+    data: z.array(schema),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  });

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { recordConversion, recordRefund } from '../db/conversions';
 import { MAX_AMOUNT_MINOR } from '../db/money';
-import { EARLIEST_OCCURRED_AT, MAX_FUTURE_MS } from '../domain/orders';
+import { EARLIEST_OCCURRED_AT, EXTERNAL_ID, MAX_FUTURE_MS } from '../domain/orders';
 import type { AppEnv } from '../env';
 import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
@@ -11,7 +11,7 @@ import { verifyTimestampedSignature } from '../lib/signatures';
 import { routeDescriber } from '../openapi/registry';
 import { Conversion, dataOf, Refund } from '../openapi/schemas';
 
-const externalId = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'printable ASCII, 1-128 characters');
+const externalId = z.string().regex(EXTERNAL_ID, 'printable ASCII, 1-128 characters');
 const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code');
 const amountMinor = z.int().min(1).max(MAX_AMOUNT_MINOR);
 const occurredAt = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));

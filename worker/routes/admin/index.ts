@@ -4,6 +4,7 @@ import { requireAdminKey } from './auth';
 import { idempotentPosts } from './idempotency';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
+import { conversionRoutes } from './conversions';
 import { importRoutes } from './imports';
 import { creatorRoutes } from './creators';
 import { enrollmentRoutes } from './enrollments';
@@ -28,6 +29,7 @@ export const admin = new Hono<AppEnv>()
   .route('/keys', keyRoutes)
   .route('/integrations', integrationRoutes)
   .route('/submissions', submissionRoutes)
+  .route('/conversions', conversionRoutes)
   .route('/payouts', payoutRoutes)
   .route('/webhooks', webhookRoutes);
 

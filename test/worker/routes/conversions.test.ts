@@ -1,0 +1,204 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { conversionListQuery } from '../../../worker/db/conversion-list';
+import { encodeCursor } from '../../../worker/lib/cursor';
+import { createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
+
+type Order = {
+  id: string;
+  orderId: string;
+  amountMinor: number;
+  occurredAt: string;
+  source: string;
+  attribution: string;
+  code: string | null;
+  clickId: string | null;
+  awaitingClick: boolean;
+  customerRef: string | null;
+  creator: { handle: string } | null;
+  enrollmentId: string | null;
+  campaign: { id: string; name: string } | null;
+  commission: { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string; status: string } | null;
+  bonusMinor: number;
+  refundedMinor: number;
+  reversedMinor: number;
+};
+type Page = { data: Order[]; hasMore: boolean; nextCursor: string | null };
+type ErrorBody = { error: { code: string; details?: { issues?: { path: string }[] } } };
+
+let n = 0;
+const orderId = (tag: string) => `ord-${tag}-${Date.now()}-${n++}`;
+const HOUR = 3_600_000;
+const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * HOUR).toISOString();
+
+async function record(m: Awaited<ReturnType<typeof createMoneyBrand>>, body: Record<string, unknown>) {
+  const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { amountMinor: 10_000, currency: 'USD', occurredAt: at(1), ...body });
+  expect(res.status).toBe(201);
+}
+
+const list = async (m: Awaited<ReturnType<typeof createMoneyBrand>>, query: Record<string, string> = {}) => {
+  const res = await m.brand.api('GET', `/api/admin/conversions?${new URLSearchParams(query)}`);
+  expect(res.status).toBe(200);
+  return json<Page>(res);
+};
+
+describe('GET /api/admin/conversions', () => {
+  it('shows each order as recorded: what the store sent, the attribution, the commission and what refunds took back', async () => {
+    const m = await createMoneyBrand();
+    const clickId = 'clk_list_0123456789abcdef';
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 3 * HOUR });
+    const byCode = orderId('code');
+    const byClick = orderId('click');
+    const unknownCode = orderId('unknown');
+    const waiting = orderId('waiting');
+    await record(m, { orderId: byCode, code: m.code.toLowerCase(), customerRef: 'cust-1', occurredAt: at(4) });
+    await record(m, { orderId: byClick, clickId, amountMinor: 20_000, occurredAt: at(3) });
+    await record(m, { orderId: unknownCode, code: 'NOSUCHCODE', occurredAt: at(2) });
+    await record(m, { orderId: waiting, clickId: 'clk_not_stored_yet_0123456', occurredAt: at(1) });
+    const refund = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `rf-${byCode}`, orderId: byCode, amountMinor: 2_500, currency: 'USD', occurredAt: new Date().toISOString() });
+    expect(refund.status).toBe(201);
+
+    const page = await list(m);
+    expect(page.hasMore).toBe(false);
+    expect(page.nextCursor).toBeNull();
+    expect(page.data.map((o) => o.orderId)).toEqual([waiting, unknownCode, byClick, byCode]);
+    const [w, u, k, c] = page.data as [Order, Order, Order, Order];
+
+    expect(c).toMatchObject({
+      amountMinor: 10_000,
+      source: 'api',
+      attribution: 'code',
+      code: m.code.toLowerCase(),
+      clickId: null,
+      awaitingClick: false,
+      customerRef: 'cust-1',
+      creator: { handle: m.handle },
+      enrollmentId: m.enrollment.id,
+      campaign: { id: m.campaign.id, name: 'Glow' },
+      commission: { amountMinor: 1_000, rateBps: 1000, tier: 1, status: 'holding' },
+      refundedMinor: 2_500,
+      reversedMinor: 250,
+    });
+    expect(k).toMatchObject({ attribution: 'click', clickId, creator: { handle: m.handle }, commission: { amountMinor: 2_000 }, refundedMinor: 0, reversedMinor: 0 });
+    expect(u).toMatchObject({ attribution: 'none', code: 'NOSUCHCODE', creator: null, campaign: null, enrollmentId: null, commission: null, awaitingClick: false });
+    expect(w).toMatchObject({ attribution: 'none', clickId: 'clk_not_stored_yet_0123456', awaitingClick: true, commission: null });
+  });
+
+  it('tells holding, payable, in-payout and paid commission apart', async () => {
+    const m = await createMoneyBrand();
+    const id = orderId('status');
+    await record(m, { orderId: id, code: m.code });
+    const status = async () => (await list(m, { orderId: id })).data[0]!.commission!.status;
+    expect(await status()).toBe('holding');
+    await env.DB.prepare("UPDATE ledger_entries SET available_at = ? WHERE brand_id = ? AND kind = 'commission'").bind(Date.now() - 1, m.brand.brandId).run();
+    expect(await status()).toBe('available');
+    const period = new Date().toISOString().slice(0, 7);
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, ?, 'USD', 1000, 'pending', ?)").bind(`po_${m.handle}`, m.brand.brandId, m.creator.id, period, Date.now()),
+      env.DB.prepare("UPDATE ledger_entries SET payout_id = ? WHERE brand_id = ? AND kind = 'commission'").bind(`po_${m.handle}`, m.brand.brandId),
+    ]);
+    expect(await status()).toBe('in_payout');
+    await env.DB.prepare("UPDATE payouts SET status = 'failed' WHERE id = ?").bind(`po_${m.handle}`).run();
+    expect(await status()).toBe('in_payout');
+    await env.DB.prepare("UPDATE payouts SET status = 'paid' WHERE id = ?").bind(`po_${m.handle}`).run();
+    expect(await status()).toBe('paid');
+  });
+
+  it('pages newest first without repeating or skipping an order, ties on the same instant included', async () => {
+    const m = await createMoneyBrand();
+    const sameInstant = at(5);
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const id = orderId(`p${i}`);
+      ids.push(id);
+      await record(m, { orderId: id, occurredAt: i < 3 ? sameInstant : at(4 - i * 0.1) });
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: Page = await list(m, { limit: '2', ...(cursor ? { cursor } : {}) });
+      pages++;
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      expect(page.hasMore).toBe(page.nextCursor !== null);
+      seen.push(...page.data.map((o) => o.orderId));
+      cursor = page.nextCursor;
+      // An order recorded between pages lands on the first page, not in the middle of this walk.
+      if (pages === 1) await record(m, { orderId: orderId('late'), occurredAt: at(0.5) });
+    } while (cursor);
+    expect(pages).toBe(4);
+    expect(seen.length).toBe(7);
+    expect(new Set(seen)).toEqual(new Set(ids));
+    const times = await list(m, { limit: '50' });
+    expect(times.data.map((o) => o.occurredAt)).toEqual([...times.data.map((o) => o.occurredAt)].sort().reverse());
+  });
+
+  it('filters by attribution, order id, time and the brand objects, and matches nothing of another brand', async () => {
+    const m = await createMoneyBrand();
+    const other = await createMoneyBrand();
+    const coded = orderId('coded');
+    const plain = orderId('plain');
+    await record(m, { orderId: coded, code: m.code, occurredAt: at(10) });
+    await record(m, { orderId: plain, occurredAt: at(2) });
+    await record(other, { orderId: orderId('theirs'), code: other.code });
+
+    expect((await list(m, { attribution: 'code' })).data.map((o) => o.orderId)).toEqual([coded]);
+    expect((await list(m, { attribution: 'none' })).data.map((o) => o.orderId)).toEqual([plain]);
+    expect((await list(m, { orderId: plain })).data.map((o) => o.orderId)).toEqual([plain]);
+    expect((await list(m, { from: at(5) })).data.map((o) => o.orderId)).toEqual([plain]);
+    expect((await list(m, { to: at(5) })).data.map((o) => o.orderId)).toEqual([coded]);
+    for (const q of [{ campaignId: m.campaign.id }, { enrollmentId: m.enrollment.id }, { creatorId: m.creator.id }] as Record<string, string>[]) {
+      expect((await list(m, q)).data.map((o) => o.orderId)).toEqual([coded]);
+    }
+    for (const q of [{ campaignId: other.campaign.id }, { enrollmentId: other.enrollment.id }, { creatorId: other.creator.id }] as Record<string, string>[]) {
+      expect((await list(m, q)).data).toEqual([]);
+    }
+    expect((await list(m)).data.every((o) => o.orderId !== undefined && !o.orderId.startsWith('ord-theirs'))).toBe(true);
+    // Another brand's position in a forged cursor reads only this brand's orders.
+    const theirs = (await list(other)).data[0]!;
+    const forged = encodeCursor({ at: Date.parse(theirs.occurredAt) + 1, id: theirs.id });
+    expect((await list(m, { cursor: forged })).data.every((o) => !o.orderId.startsWith('ord-theirs'))).toBe(true);
+  });
+
+  it('refuses a bad query with 422 validation_failed, naming the field', async () => {
+    const m = await createMoneyBrand();
+    const cases: [string, string][] = [
+      ['cursor=not-a-cursor!', 'cursor'],
+      [`cursor=${btoa('12.ab.cd')}`, 'cursor'],
+      [`cursor=${btoa('-1.cv_x')}`, 'cursor'],
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=ten', 'limit'],
+      ['attribution=coupon', 'attribution'],
+      ['from=yesterday', 'from'],
+      ['from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'to'],
+      ['orderId=has%20space', 'orderId'],
+      [`orderId=${'x'.repeat(129)}`, 'orderId'],
+      ['campaignId=../x', 'campaignId'],
+      ['status=paid', ''],
+    ];
+    for (const [q, field] of cases) {
+      const res = await m.brand.api('GET', `/api/admin/conversions?${q}`);
+      expect(res.status, q).toBe(422);
+      const body = await json<ErrorBody>(res);
+      expect(body.error.code, q).toBe('validation_failed');
+      if (field) expect(body.error.details?.issues?.map((i) => i.path), q).toContain(field);
+    }
+  });
+
+  it('walks the brand index in time order for every filter, never the whole table', async () => {
+    const filters = [{}, { after: { at: Date.now(), id: 'cv_x' } }, { campaignId: 'c', attribution: 'code' as const }, { from: 1, to: Date.now() }, { orderId: 'o' }];
+    for (const f of filters) {
+      const { sql, params } = conversionListQuery('b', f, 51);
+      const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail).join('\n');
+      expect(plan, JSON.stringify(f)).toMatch(/SEARCH cv USING INDEX (conversions_brand_at|conversions_brand_order)/);
+      expect(plan, JSON.stringify(f)).not.toMatch(/SCAN cv\b/);
+    }
+  });
+
+  it('refuses a key without the admin scope', async () => {
+    const m = await createMoneyBrand();
+    const res = await m.brand.api('GET', '/api/admin/conversions', undefined, { authorization: `Bearer ${m.ingestKey}` });
+    expect(res.status).toBe(403);
+  });
+});

@@ -1,0 +1,92 @@
+// The brand's orders as recorded: what the store sent, how it was attributed, what it earned and what
+// refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
+import { awaitingClickWhere } from './schema';
+import type { Position } from '../lib/cursor';
+
+export type ConversionFilter = {
+  campaignId?: string;
+  enrollmentId?: string;
+  creatorId?: string;
+  attribution?: 'code' | 'click' | 'none';
+  orderId?: string;
+  from?: number; // occurred at or after (epoch ms)
+  to?: number; // occurred before
+  after?: Position; // the previous page's last row
+};
+
+export type ListedConversion = {
+  id: string;
+  external_order_id: string;
+  amount_minor: number;
+  currency: string;
+  occurred_at: number;
+  created_at: number;
+  source: 'api' | 'shopify' | 'stripe';
+  attribution: 'code' | 'click' | 'none';
+  code_raw: string | null;
+  click_id_raw: string | null;
+  customer_ref: string | null;
+  awaiting_click: 0 | 1;
+  enrollment_id: string | null;
+  campaign_id: string | null;
+  campaign_name: string | null;
+  handle: string | null;
+  commission_minor: number | null;
+  rate_bps: number | null;
+  tier: number | null;
+  available_at: number | null;
+  payout_status: 'pending' | 'paid' | 'failed' | null;
+  bonus_minor: number;
+  reversed_minor: number;
+  refunded_minor: number;
+};
+
+// Refunded: the order's applied refunds, capped at the order as reversals are (db/money.ts). Pending refunds
+// wait for an order that is not there yet, so they never belong to a listed row.
+const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.created_at, cv.source, cv.attribution,
+  cv.code_raw, cv.click_id_raw, cv.customer_ref, (${awaitingClickWhere('cv.')}) AS awaiting_click,
+  cv.enrollment_id, e.campaign_id, cp.name AS campaign_name, cr.handle,
+  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at, po.status AS payout_status,
+  (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'bonus') AS bonus_minor,
+  (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_minor,
+  MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied')) AS refunded_minor
+FROM conversions cv
+LEFT JOIN enrollments e ON e.id = cv.enrollment_id
+LEFT JOIN campaigns cp ON cp.id = e.campaign_id
+LEFT JOIN creators cr ON cr.id = e.creator_id
+LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
+LEFT JOIN payouts po ON po.id = l.payout_id`;
+
+// Newest first by the order's own time, id breaking ties: conversions_brand_at (brand_id, occurred_at)
+// serves the scope, the range and the order; the filters narrow what it walks.
+export function conversionListQuery(brandId: string, f: ConversionFilter, limit: number): { sql: string; params: (string | number)[] } {
+  const where = ['cv.brand_id = ?'];
+  const params: (string | number)[] = [brandId];
+  const add = (clause: string, ...values: (string | number)[]) => (where.push(clause), params.push(...values));
+  if (f.campaignId) add('e.campaign_id = ?', f.campaignId);
+  if (f.enrollmentId) add('cv.enrollment_id = ?', f.enrollmentId);
+  if (f.creatorId) add('e.creator_id = ?', f.creatorId);
+  if (f.attribution) add('cv.attribution = ?', f.attribution);
+  if (f.orderId) add('cv.external_order_id = ?', f.orderId);
+  if (f.from !== undefined) add('cv.occurred_at >= ?', f.from);
+  if (f.to !== undefined) add('cv.occurred_at < ?', f.to);
+  if (f.after) add('(cv.occurred_at < ? OR (cv.occurred_at = ? AND cv.id < ?))', f.after.at, f.after.at, f.after.id);
+  return { sql: `${SELECT} WHERE ${where.join(' AND ')} ORDER BY cv.occurred_at DESC, cv.id DESC LIMIT ?`, params: [...params, limit] };
+}
+
+export async function listConversions(db: D1Database, brandId: string, f: ConversionFilter, limit: number): Promise<ListedConversion[]> {
+  const { sql, params } = conversionListQuery(brandId, f, limit);
+  return (await db.prepare(sql).bind(...params).all<ListedConversion>()).results;
+}
+
+// Where the order's commission stands: in holding, payable, claimed by a payout not yet paid (pending, or
+// failed and waiting for a retry), or paid.
+export type CommissionStatus = 'holding' | 'available' | 'in_payout' | 'paid';
+export function commissionStatus(row: Pick<ListedConversion, 'available_at' | 'payout_status'>, now: number): CommissionStatus {
+  if (row.payout_status === 'paid') return 'paid';
+  if (row.payout_status !== null) return 'in_payout';
+  return row.available_at !== null && row.available_at > now ? 'holding' : 'available';
+}
+
+export const positionOf = (row: ListedConversion): Position => ({ at: row.occurred_at, id: row.id });

@@ -1,0 +1,41 @@
+// Keyset pagination: a page ends at its last row's (time, id), and the next page starts strictly after it,
+// so rows written meanwhile neither repeat nor shift a page the way an offset would. The cursor is opaque
+// to clients (base64url), and a cursor that does not decode is a 422 like any other bad query field.
+import { z } from 'zod';
+
+export type Position = { at: number; id: string };
+
+const SHAPE = /^(\d{1,15})\.([A-Za-z0-9_-]{1,64})$/;
+
+export function encodeCursor(p: Position): string {
+  return btoa(`${p.at}.${p.id}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(raw: string): Position | null {
+  if (!/^[A-Za-z0-9_-]{1,120}$/.test(raw)) return null;
+  let text: string;
+  try {
+    text = atob(raw.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    return null;
+  }
+  const m = SHAPE.exec(text);
+  return m ? { at: Number(m[1]), id: m[2]! } : null;
+}
+
+export const cursorParam = z
+  .string()
+  .max(120)
+  .transform((raw, ctx) => {
+    const p = decodeCursor(raw);
+    if (!p) ctx.addIssue({ code: 'custom', message: 'Not a cursor this API gave out: pass nextCursor from the previous page as it was.' });
+    return p ?? z.NEVER;
+  });
+
+// Asks for one row more than the page holds: its presence is hasMore, without a count query.
+export function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => Position): { rows: T[]; hasMore: boolean; nextCursor: string | null } {
+  const hasMore = rows.length > limit;
+  const page = hasMore ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return { rows: page, hasMore, nextCursor: hasMore && last ? encodeCursor(positionOf(last)) : null };
+}
