@@ -4,13 +4,14 @@ import { Notice, Page, type NavItem } from '../layout';
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string };
 
-export type Section = 'campaigns' | 'review' | 'payouts' | 'webhooks';
+export type Section = 'campaigns' | 'review' | 'orders' | 'payouts' | 'webhooks';
 
 export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', viewer: 'Viewer' };
 
 const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] => [
   { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
   { href: '/console/review', label: toReview ? `Review (${toReview})` : 'Review', current: current === 'review' },
+  { href: '/console/orders', label: 'Orders', current: current === 'orders' },
   { href: '/console/payouts', label: 'Payouts', current: current === 'payouts' },
   { href: '/console/webhooks', label: 'Webhooks', current: current === 'webhooks' },
 ];

@@ -442,6 +442,24 @@ describe('brand console in Chromium', () => {
     const money = (minor: number) => (minor / 100).toFixed(2);
     expect(csvLines.at(-1)).toBe(`"TOTAL","${month.period}","","","${paidCreators.size} payouts","","","","USD",${money(lastMonthCommission)},0.00,0.00,0.00,${money(lastMonthCommission)},${lastMonthOrders.length},""`);
 
+    // ----- Orders: every order with its creator, how it was attributed and where its commission stands -----
+    await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click(), /\/console\/orders$/);
+    const orderRows = page.locator('main table tbody tr');
+    expect(await orderRows.count()).toBe(orders.length);
+    const newest = orders.reduce((a, o, i) => (o.at > orders[a]!.at ? i : a), 0);
+    expect(squash(await orderRows.first().innerText())).toContain(`fw-${2001 + newest}`);
+    expect(squash(await orderRows.last().innerText())).toMatch(new RegExp(`^fw-2001 .*${usd(orders[0]!.amountMinor).replace('$', '\\$')} @${orders[0]!.who.handle}`));
+    expect(await page.locator('main table .badge', { hasText: 'In payout' }).count()).toBe(lastMonthOrders.length);
+    await capture(page, '12b-orders');
+    await page.getByLabel('Order id').fill('fw-2003');
+    await navigate(page, () => page.getByRole('button', { name: 'Filter' }).click(), /\/console\/orders\?.*order=fw-2003/);
+    expect(await orderRows.count()).toBe(1);
+    expect(squash(await orderRows.first().innerText())).toContain(`Code ${orders[2]!.who.code}`);
+    await page.getByLabel('Order id').fill('');
+    await page.getByLabel('Attribution').selectOption('click');
+    await navigate(page, () => page.getByRole('button', { name: 'Filter' }).click(), /\/console\/orders\?.*attribution=click/);
+    expect(await textOf(page, 'main .empty-inline')).toBe('No orders match these filters.');
+
     // ----- Back to the campaign list, now with numbers -----
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Campaigns' }).click(), /\/console$/);
     expect(await statValue(page, 'Attributed revenue')).toBe(usd(revenue));

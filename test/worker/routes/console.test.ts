@@ -499,3 +499,46 @@ describe('console payouts', () => {
     expect(await rejected.text()).toContain('Line 3: payout_id is not a Chorus payout id.');
   });
 });
+
+describe('console orders', () => {
+  const ordersOf = (html: string) => [...html.matchAll(/<code style="overflow-wrap: anywhere">([^<]+)<\/code>/g)].map((m) => m[1]!);
+  const olderLink = (html: string) => /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll('&amp;', '&') ?? null;
+
+  it('pages a viewer through the brand own orders only, 50 at a time, and ignores filters it never offered', async () => {
+    const m = await consoleBrand('viewer');
+    const other = await createMoneyBrand();
+    const t = tag();
+    const at = (i: number) => new Date(Date.now() - (i + 1) * 60_000).toISOString();
+    await Promise.all(
+      Array.from({ length: 53 }, (_, i) => signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `o-${t}-${String(i).padStart(2, '0')}`, amountMinor: 1_000, currency: 'USD', occurredAt: at(i), code: m.code })),
+    );
+    expect((await signedPost(other.brand, other.ingestKey, '/v1/conversions', { orderId: `theirs-${t}`, amountMinor: 1_000, currency: 'USD', occurredAt: at(0) })).status).toBe(201);
+
+    const first = await get('/console/orders', m.cookie);
+    expect(first.status).toBe(200);
+    const firstHtml = await first.text();
+    const page1 = ordersOf(firstHtml);
+    expect(page1).toHaveLength(50);
+    expect(page1[0]).toBe(`o-${t}-00`);
+    const older = olderLink(firstHtml);
+    expect(older).toMatch(/^\/console\/orders\?cursor=/);
+    const secondHtml = await (await get(older!, m.cookie)).text();
+    expect(ordersOf(secondHtml)).toEqual([`o-${t}-50`, `o-${t}-51`, `o-${t}-52`]);
+    expect(olderLink(secondHtml)).toBeNull();
+    expect(secondHtml).toContain('href="/console/orders">← Newest</a>');
+
+    const filtered = await (await get(`/console/orders?order=o-${t}-07&attribution=code`, m.cookie)).text();
+    expect(ordersOf(filtered)).toEqual([`o-${t}-07`]);
+    // Edited URLs: an unknown attribution, a junk campaign id and a forged cursor fall back to the first page.
+    const junk = await get(`/console/orders?attribution=coupon&campaign=${encodeURIComponent('<x>')}&cursor=%FF`, m.cookie);
+    expect(junk.status).toBe(200);
+    expect(ordersOf(await junk.text())).toEqual(page1);
+    expect(ordersOf(await (await get(`/console/orders?order=theirs-${t}`, m.cookie)).text())).toEqual([]);
+  });
+
+  it('sends a signed-out visitor to sign in', async () => {
+    const res = await get('/console/orders');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/console\/login/);
+  });
+});

@@ -13,6 +13,7 @@ import { endSession, SESSION_COOKIE, startSession, verifySessionToken } from '..
 import { campaignRoutes } from './console/campaigns';
 import { consoleUserOf, enforceRole, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
+import { orderRoutes } from './console/orders';
 import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
 import { webhookRoutes } from './console/webhooks';
@@ -113,6 +114,7 @@ consoleRouter.use('*', enforceRole);
 consoleRouter.route('/', campaignRoutes);
 consoleRouter.route('/', importRoutes);
 consoleRouter.route('/', reviewRoutes);
+consoleRouter.route('/', orderRoutes);
 consoleRouter.route('/', payoutRoutes);
 consoleRouter.route('/', webhookRoutes);
 consoleRouter.all('*', () => {

@@ -1,0 +1,207 @@
+// Orders: every order the stores sent, newest first, with the creator it was credited to and why, the
+// commission it earned and what refunds took back. Filters and paging are plain GET links.
+import type { FC } from 'hono/jsx';
+import { commissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
+import { formatDateTime, formatMoney, formatPercent } from '../format';
+import { Badge } from '../layout';
+import { ConsolePage, type Viewer } from './layout';
+
+export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | null; orderId: string | null };
+
+export function ordersHref(f: OrderFilters, cursor?: string | null): string {
+  const q = new URLSearchParams();
+  if (f.campaignId) q.set('campaign', f.campaignId);
+  if (f.attribution) q.set('attribution', f.attribution);
+  if (f.orderId) q.set('order', f.orderId);
+  if (cursor) q.set('cursor', cursor);
+  const s = q.toString();
+  return `/console/orders${s ? `?${s}` : ''}`;
+}
+
+const SOURCE_LABELS: Record<ListedConversion['source'], string> = { api: 'API', shopify: 'Shopify', stripe: 'Stripe' };
+
+const COMMISSION_STATUS = {
+  holding: { badge: 'pending', label: 'Holding' },
+  available: { badge: 'approved', label: 'Payable' },
+  in_payout: { badge: 'submitted', label: 'In payout' },
+  paid: { badge: 'paid', label: 'Paid' },
+} as const;
+
+const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
+  if (o.attribution === 'code')
+    return (
+      <>
+        <strong>Code</strong> <code>{o.code_raw}</code>
+      </>
+    );
+  if (o.attribution === 'click') return <strong>Tracked link</strong>;
+  return (
+    <>
+      <span>Not attributed</span>
+      <span class="muted small block">
+        {o.awaiting_click
+          ? 'Waiting for its click to arrive'
+          : o.code_raw
+            ? `Code ${o.code_raw} not recognised`
+            : o.click_id_raw
+              ? 'Click outside the window or unknown'
+              : 'No code or click sent'}
+      </span>
+    </>
+  );
+};
+
+const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = ({ o, now, timezone }) => {
+  if (o.commission_minor === null || o.available_at === null) return <span class="muted">—</span>;
+  const status = commissionStatus(o, now);
+  return (
+    <>
+      <strong>{formatMoney(o.commission_minor + o.bonus_minor, o.currency)}</strong>
+      {o.rate_bps !== null ? <span class="muted small"> at {formatPercent(o.rate_bps)}</span> : null}{' '}
+      <Badge status={COMMISSION_STATUS[status].badge} label={COMMISSION_STATUS[status].label} />
+      {o.bonus_minor > 0 ? <span class="muted small block">includes a {formatMoney(o.bonus_minor, o.currency)} bonus</span> : null}
+      {status === 'holding' ? <span class="muted small block">payable from {formatDateTime(o.available_at, timezone)}</span> : null}
+    </>
+  );
+};
+
+export const OrdersPage: FC<{
+  viewer: Viewer;
+  filters: OrderFilters;
+  campaigns: { id: string; name: string }[];
+  orders: ListedConversion[];
+  nextCursor: string | null;
+  paged: boolean;
+  now: number;
+  toReview: number;
+}> = ({ viewer, filters, campaigns, orders, nextCursor, paged, now, toReview }) => {
+  const filtered = filters.campaignId !== null || filters.attribution !== null || filters.orderId !== null;
+  return (
+    <ConsolePage title="Orders" viewer={viewer} section="orders" toReview={toReview}>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{viewer.brandName}</p>
+          <h1 class="page-title">Orders</h1>
+        </div>
+      </div>
+      <section class="card" aria-labelledby="orders-h">
+        <div class="card-head">
+          <h2 id="orders-h">{paged ? 'Older orders' : 'Latest orders'}</h2>
+          <form method="get" action="/console/orders" class="filters" aria-label="Filter orders">
+            <label for="f-campaign" class="visually-hidden">
+              Campaign
+            </label>
+            <select id="f-campaign" name="campaign">
+              <option value="">All campaigns</option>
+              {campaigns.map((c) => (
+                <option value={c.id} selected={c.id === filters.campaignId}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+            <label for="f-attribution" class="visually-hidden">
+              Attribution
+            </label>
+            <select id="f-attribution" name="attribution">
+              <option value="">Any attribution</option>
+              <option value="code" selected={filters.attribution === 'code'}>
+                By code
+              </option>
+              <option value="click" selected={filters.attribution === 'click'}>
+                By tracked link
+              </option>
+              <option value="none" selected={filters.attribution === 'none'}>
+                Not attributed
+              </option>
+            </select>
+            <label for="f-order" class="visually-hidden">
+              Order id
+            </label>
+            <input id="f-order" name="order" type="search" maxlength={128} placeholder="Order id" value={filters.orderId ?? ''} autocomplete="off" />
+            <button type="submit" class="button button-small">
+              Filter
+            </button>
+          </form>
+        </div>
+        <p class="muted small">
+          Times are in {viewer.timezone}. A code beats a tracked link; a link counts within the campaign's attribution window. Commission is payable once the holding period ends, and refunds reverse their share.
+        </p>
+        {orders.length === 0 ? (
+          <p class="empty-inline">
+            {filtered ? 'No orders match these filters.' : paged ? 'No older orders.' : 'No orders yet. They appear here as your store sends them (signed API calls, Shopify or Stripe webhooks).'}
+          </p>
+        ) : (
+          <div class="table-wrap">
+            <table class="stack-sm">
+              <thead>
+                <tr>
+                  <th scope="col">Order</th>
+                  <th scope="col" class="num">
+                    Amount
+                  </th>
+                  <th scope="col">Creator</th>
+                  <th scope="col">Attributed by</th>
+                  <th scope="col">Commission</th>
+                  <th scope="col" class="num">
+                    Refunded
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {orders.map((o) => (
+                  <tr>
+                    <td data-label="Order">
+                      <code style="overflow-wrap: anywhere">{o.external_order_id}</code>
+                      <span class="muted small block">
+                        {formatDateTime(o.occurred_at, viewer.timezone)} · {SOURCE_LABELS[o.source]}
+                      </span>
+                    </td>
+                    <td data-label="Amount" class="num">
+                      {formatMoney(o.amount_minor, o.currency)}
+                    </td>
+                    <td data-label="Creator">
+                      {o.handle ? (
+                        <>
+                          <strong>@{o.handle}</strong>
+                          {o.campaign_name ? <span class="muted small block">{o.campaign_name}</span> : null}
+                        </>
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
+                    <td data-label="Attributed by">
+                      <Attribution o={o} />
+                    </td>
+                    <td data-label="Commission">
+                      <Commission o={o} now={now} timezone={viewer.timezone} />
+                    </td>
+                    <td data-label="Refunded" class="num">
+                      {o.refunded_minor > 0 ? (
+                        <>
+                          {formatMoney(o.refunded_minor, o.currency)}
+                          {o.reversed_minor > 0 ? <span class="muted small block">{formatMoney(-o.reversed_minor, o.currency)} commission</span> : null}
+                        </>
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {paged || nextCursor ? (
+          <nav class="pager" aria-label="Pages">
+            {paged ? <a href={ordersHref(filters)}>← Newest</a> : <span />}
+            {nextCursor ? (
+              <a href={ordersHref(filters, nextCursor)} rel="next">
+                Older orders →
+              </a>
+            ) : null}
+          </nav>
+        ) : null}
+      </section>
+    </ConsolePage>
+  );
+};

@@ -1,0 +1,38 @@
+// Orders in the console: the admin API's order list as a page, filtered and paged by GET links, read-only
+// (every role may read it).
+import { Hono } from 'hono';
+import { OrdersPage, type OrderFilters } from '../../../../portal/console/orders';
+import { listConversions, positionOf } from '../../../db/conversion-list';
+import { EXTERNAL_ID } from '../../../domain/orders';
+import { decodeCursor, pageOf } from '../../../lib/cursor';
+import { viewerOf } from './campaigns';
+import { renderPage, type ConsoleEnv } from './context';
+import { awaitingReview } from './queries';
+
+export const orderRoutes = new Hono<ConsoleEnv>();
+
+const ORDERS_PER_PAGE = 50;
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ATTRIBUTIONS = ['code', 'click', 'none'] as const;
+
+// A filter the page did not offer (an edited URL) is dropped rather than refused, as the review queue does.
+orderRoutes.get('/orders', async (c) => {
+  const q = (name: string) => (c.req.query(name) ?? '').trim();
+  const filters: OrderFilters = {
+    campaignId: ID.test(q('campaign')) ? q('campaign') : null,
+    attribution: ATTRIBUTIONS.find((a) => a === q('attribution')) ?? null,
+    orderId: EXTERNAL_ID.test(q('order')) ? q('order') : null,
+  };
+  const after = decodeCursor(q('cursor')) ?? undefined;
+  const { brandId } = c.var.user;
+  const [rows, campaigns, toReview] = await Promise.all([
+    listConversions(c.env.DB, brandId, { campaignId: filters.campaignId ?? undefined, attribution: filters.attribution ?? undefined, orderId: filters.orderId ?? undefined, after }, ORDERS_PER_PAGE + 1),
+    c.env.DB.prepare('SELECT id, name FROM campaigns WHERE brand_id = ? ORDER BY created_at DESC').bind(brandId).all<{ id: string; name: string }>(),
+    awaitingReview(c.env.DB, brandId),
+  ]);
+  const page = pageOf(rows, ORDERS_PER_PAGE, positionOf);
+  return renderPage(
+    c,
+    <OrdersPage viewer={viewerOf(c)} filters={filters} campaigns={campaigns.results} orders={page.rows} nextCursor={page.nextCursor} paged={after !== undefined} now={Date.now()} toReview={toReview} />,
+  );
+});
