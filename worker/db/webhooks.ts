@@ -9,6 +9,7 @@
 import type { WebhookEventType } from './schema';
 import type { AuditInput } from './audit';
 import { newId } from '../lib/ids';
+import type { Position } from '../lib/cursor';
 
 export const eventIdFor = (rowId: string) => `evt_${rowId}`;
 
@@ -208,7 +209,7 @@ export type DeliveryRow = {
   updated_at: number;
 };
 
-export type DeliveryFilter = { endpointId?: string; status?: DeliveryRow['status']; eventId?: string; limit: number };
+export type DeliveryFilter = { endpointId?: string; status?: DeliveryRow['status']; eventId?: string; limit: number; after?: Position };
 
 const DELIVERY_SQL = `SELECT d.id, d.event_id, e.type AS event_type, d.endpoint_id, ep.url AS endpoint_url, d.status, d.attempts, d.last_status_code,
   d.last_error, d.next_attempt_at, d.delivered_at, d.created_at, d.updated_at
@@ -221,6 +222,7 @@ export async function listDeliveries(db: D1Database, brandId: string, f: Deliver
   if (f.endpointId) where.push('d.endpoint_id = ?'), params.push(f.endpointId);
   if (f.status) where.push('d.status = ?'), params.push(f.status);
   if (f.eventId) where.push('d.event_id = ?'), params.push(f.eventId);
+  if (f.after) where.push('(d.created_at < ? OR (d.created_at = ? AND d.id < ?))'), params.push(f.after.at, f.after.at, f.after.id);
   const { results } = await db
     .prepare(`${DELIVERY_SQL} WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`)
     .bind(...params, f.limit)

@@ -1,6 +1,8 @@
 // Keyset pagination: a page ends at its last row's (time, id), and the next page starts strictly after it,
 // so rows written meanwhile neither repeat nor shift a page the way an offset would. The cursor is opaque
 // to clients (base64url), and a cursor that does not decode is a 422 like any other bad query field.
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 
 export type Position = { at: number; id: string };
@@ -38,4 +40,15 @@ export function pageOf<T>(rows: T[], limit: number, positionOf: (row: T) => Posi
   const page = hasMore ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return { rows: page, hasMore, nextCursor: hasMore && last ? encodeCursor(positionOf(last)) : null };
+}
+
+// The query fields every paged list takes.
+export const pageParams = {
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: cursorParam.optional().meta({ description: '`nextCursor` of the previous page.' }),
+};
+
+// A newest-first list keyed on (created_at, id): the condition for "after this position" and the order.
+export function newestFirst(at: SQLiteColumn, id: SQLiteColumn, after: Position | undefined): { after: SQL | undefined; order: SQL[] } {
+  return { after: after ? or(lt(at, after.at), and(eq(at, after.at), lt(id, after.id))) : undefined, order: [desc(at), desc(id)] };
 }

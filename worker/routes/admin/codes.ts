@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, writeAudited } from '../../db/audit';
@@ -9,10 +9,11 @@ import { codeFromPattern, normalizeCode } from '../../domain/codes';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { forgetCode } from '../codes';
 import { routeDescriber } from '../../openapi/registry';
-import { BulkCodesResult, dataOf, DiscountCode, listOf } from '../../openapi/schemas';
+import { BulkCodesResult, dataOf, DiscountCode, pageOf as pageSchema } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
@@ -34,7 +35,7 @@ const discountRules = <T extends z.ZodType<{ discountType: string; discountValue
 const createCode = discountRules(z.strictObject({ enrollmentId: id, code: z.string().max(256), ...discount }));
 const bulkCodes = discountRules(z.strictObject({ campaignId: id, pattern: z.string().min(1).max(64).includes('{HANDLE}'), ...discount }));
 const updateCode = z.strictObject({ status: z.enum(['active', 'disabled']) });
-const listQuery = z.strictObject({ enrollmentId: id.optional() });
+const listQuery = z.strictObject({ enrollmentId: id.optional(), ...pageParams });
 
 type CodeRow = typeof discountCodes.$inferSelect;
 
@@ -61,13 +62,19 @@ const op = routeDescriber({ tag: 'Discount codes', auth: 'adminKey' });
 export const codeRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List discount codes', description: 'Newest first; filter by enrollment.', responses: { 200: { description: 'The brand\'s codes.', schema: listOf(DiscountCode) } } }),
+    op({ summary: 'List discount codes', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by enrollment.', responses: { 200: { description: 'The brand\'s codes.', schema: pageSchema(DiscountCode) } } }),
     valid('query', listQuery),
     async (c) => {
-      const { enrollmentId } = c.req.valid('query');
-      const scope = eq(discountCodes.brandId, c.var.admin.brandId);
-      const rows = await database(c.env.DB).select().from(discountCodes).where(enrollmentId ? and(scope, eq(discountCodes.enrollmentId, enrollmentId)) : scope).orderBy(desc(discountCodes.createdAt));
-      return c.json({ data: rows.map(codeView) });
+      const { enrollmentId, limit, cursor } = c.req.valid('query');
+      const keyset = newestFirst(discountCodes.createdAt, discountCodes.id, cursor);
+      const rows = await database(c.env.DB)
+        .select()
+        .from(discountCodes)
+        .where(and(eq(discountCodes.brandId, c.var.admin.brandId), enrollmentId ? eq(discountCodes.enrollmentId, enrollmentId) : undefined, keyset.after))
+        .orderBy(...keyset.order)
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (d) => ({ at: d.createdAt, id: d.id }));
+      return c.json({ data: page.rows.map(codeView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(

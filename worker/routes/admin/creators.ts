@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow } from '../../db/audit';
@@ -8,10 +8,11 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
+import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { Creator, dataOf, Invite, listOf, PasswordResetSent } from '../../openapi/schemas';
+import { Creator, dataOf, Invite, pageOf as pageSchema, PasswordResetSent } from '../../openapi/schemas';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,30}$/, 'lowercase letters, digits and _ (2-30)');
 
@@ -44,16 +45,24 @@ const op = routeDescriber({ tag: 'Creators', auth: 'adminKey' });
 const creatorId = { id: 'The creator id.' };
 
 export const creatorRoutes = new Hono<AppEnv>()
-  .get('/', op({ summary: 'List the roster', description: 'Newest first.', responses: { 200: { description: "The brand's creators.", schema: listOf(Creator) } } }), async (c) => {
-    const db = database(c.env.DB);
-    const rows = await db
-      .select({ creator: creators, roster: brandCreators })
-      .from(brandCreators)
-      .innerJoin(creators, eq(creators.id, brandCreators.creatorId))
-      .where(eq(brandCreators.brandId, c.var.admin.brandId))
-      .orderBy(desc(brandCreators.createdAt));
-    return c.json({ data: rows.map((r) => creatorView(r.creator, r.roster)) });
-  })
+  .get(
+    '/',
+    op({ summary: 'List the roster', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`).', responses: { 200: { description: "The brand's creators.", schema: pageSchema(Creator) } } }),
+    valid('query', z.strictObject(pageParams)),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const keyset = newestFirst(brandCreators.createdAt, brandCreators.creatorId, cursor);
+      const rows = await database(c.env.DB)
+        .select({ creator: creators, roster: brandCreators })
+        .from(brandCreators)
+        .innerJoin(creators, eq(creators.id, brandCreators.creatorId))
+        .where(and(eq(brandCreators.brandId, c.var.admin.brandId), keyset.after))
+        .orderBy(...keyset.order)
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (r) => ({ at: r.roster.createdAt, id: r.roster.creatorId }));
+      return c.json({ data: page.rows.map((r) => creatorView(r.creator, r.roster)), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  )
   .post(
     '/',
     op({

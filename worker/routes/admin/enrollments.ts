@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { writeAudited } from '../../db/audit';
@@ -7,10 +7,11 @@ import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModel
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Enrollment, listOf } from '../../openapi/schemas';
+import { dataOf, Enrollment, pageOf as pageSchema } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 
@@ -26,7 +27,7 @@ const createEnrollment = z.strictObject({
   message: 'A flat or hybrid enrollment needs a flat fee (the roster import asks the same).',
 });
 
-const listQuery = z.strictObject({ campaignId: id.optional() });
+const listQuery = z.strictObject({ campaignId: id.optional(), ...pageParams });
 
 type EnrollmentRow = typeof enrollments.$inferSelect;
 
@@ -48,18 +49,19 @@ const op = routeDescriber({ tag: 'Enrollments', auth: 'adminKey' });
 export const enrollmentRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List enrollments', description: 'Newest first; filter by campaign.', responses: { 200: { description: "The brand's enrollments.", schema: listOf(Enrollment) } } }),
+    op({ summary: 'List enrollments', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by campaign.', responses: { 200: { description: "The brand's enrollments.", schema: pageSchema(Enrollment) } } }),
     valid('query', listQuery),
     async (c) => {
-      const { campaignId } = c.req.valid('query');
-      const db = database(c.env.DB);
-      const brandScope = eq(enrollments.brandId, c.var.admin.brandId);
-      const rows = await db
+      const { campaignId, limit, cursor } = c.req.valid('query');
+      const keyset = newestFirst(enrollments.createdAt, enrollments.id, cursor);
+      const rows = await database(c.env.DB)
         .select()
         .from(enrollments)
-        .where(campaignId ? and(brandScope, eq(enrollments.campaignId, campaignId)) : brandScope)
-        .orderBy(desc(enrollments.createdAt));
-      return c.json({ data: rows.map(enrollmentView) });
+        .where(and(eq(enrollments.brandId, c.var.admin.brandId), campaignId ? eq(enrollments.campaignId, campaignId) : undefined, keyset.after))
+        .orderBy(...keyset.order)
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (e) => ({ at: e.createdAt, id: e.id }));
+      return c.json({ data: page.rows.map(enrollmentView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(

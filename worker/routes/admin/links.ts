@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow } from '../../db/audit';
@@ -9,9 +9,10 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId, newSlug } from '../../lib/ids';
 import { forgetRoute } from '../../lib/link-cache';
+import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Link, LinkStats, listOf } from '../../openapi/schemas';
+import { dataOf, Link, LinkStats, pageOf as pageSchema } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 const slug = z.string().regex(/^[A-Za-z0-9_-]{3,64}$/);
@@ -22,7 +23,7 @@ const createLink = z.strictObject({
   slug: slug.optional(),
 });
 
-const listQuery = z.strictObject({ enrollmentId: id.optional() });
+const listQuery = z.strictObject({ enrollmentId: id.optional(), ...pageParams });
 
 const updateLink = z
   .strictObject({
@@ -73,15 +74,20 @@ const linkId = { id: 'The link id.' };
 export const linkRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List tracked links', description: 'Newest first; filter by enrollment.', responses: { 200: { description: "The brand's links.", schema: listOf(Link) } } }),
+    op({ summary: 'List tracked links', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by enrollment.', responses: { 200: { description: "The brand's links.", schema: pageSchema(Link) } } }),
     valid('query', listQuery),
     async (c) => {
-      const { enrollmentId } = c.req.valid('query');
-      const db = database(c.env.DB);
-      const scope = eq(links.brandId, c.var.admin.brandId);
-      const rows = await db.select().from(links).where(enrollmentId ? and(scope, eq(links.enrollmentId, enrollmentId)) : scope).orderBy(desc(links.createdAt));
+      const { enrollmentId, limit, cursor } = c.req.valid('query');
+      const keyset = newestFirst(links.createdAt, links.id, cursor);
+      const rows = await database(c.env.DB)
+        .select()
+        .from(links)
+        .where(and(eq(links.brandId, c.var.admin.brandId), enrollmentId ? eq(links.enrollmentId, enrollmentId) : undefined, keyset.after))
+        .orderBy(...keyset.order)
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (l) => ({ at: l.createdAt, id: l.id }));
       const origin = new URL(c.req.url).origin;
-      return c.json({ data: rows.map((l) => linkView(l, origin)) });
+      return c.json({ data: page.rows.map((l) => linkView(l, origin)), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(

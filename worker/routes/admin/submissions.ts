@@ -4,15 +4,17 @@ import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../
 import type { SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses } from '../../db/schema';
 import type { AdminPrincipal, AppEnv } from '../../env';
+import { cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, listOf, Submission } from '../../openapi/schemas';
+import { dataOf, pageOf as pageSchema, Submission } from '../../openapi/schemas';
 
 const listQuery = z.strictObject({
   status: z.enum(submissionStatuses).optional(),
   campaignId: z.string().max(64).optional(),
   compliance: z.enum(['flagged', 'ok']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: cursorParam.optional().meta({ description: '`nextCursor` of the previous page.' }),
 });
 
 const note = plainText(2000, 'many');
@@ -65,8 +67,9 @@ export const submissionRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'The review queue',
-      description: 'Most recently updated first. `compliance=flagged` lists captions missing the campaign hashtag or the disclosure.',
-      responses: { 200: { description: 'Submissions with their creator handle and campaign name.', schema: listOf(Submission) } },
+      description:
+        'Most recently updated first, a page at a time (`limit`, then `cursor` from `nextCursor`); a submission updated while you page moves to the top. `compliance=flagged` lists captions missing the campaign hashtag or the disclosure.',
+      responses: { 200: { description: 'Submissions with their creator handle and campaign name.', schema: pageSchema(Submission) } },
     }),
     valid('query', listQuery),
     async (c) => {
@@ -77,14 +80,16 @@ export const submissionRoutes = new Hono<AppEnv>()
       if (q.campaignId) where.push('e.campaign_id = ?'), params.push(q.campaignId);
       if (q.compliance === 'flagged') where.push("(json_extract(s.compliance, '$.hashtag') = 0 OR json_extract(s.compliance, '$.disclosure') = 0)");
       if (q.compliance === 'ok') where.push("json_extract(s.compliance, '$.hashtag') = 1 AND json_extract(s.compliance, '$.disclosure') = 1");
+      if (q.cursor) where.push('(s.updated_at < ? OR (s.updated_at = ? AND s.id < ?))'), params.push(q.cursor.at, q.cursor.at, q.cursor.id);
       const { results } = await c.env.DB.prepare(
         `SELECT s.*, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
          JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
-         WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC LIMIT ?`,
+         WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
       )
-        .bind(...params, q.limit)
+        .bind(...params, q.limit + 1)
         .all<SubmissionRow & { handle: string; campaign_name: string }>();
-      return c.json({ data: results.map(submissionView) });
+      const page = pageOf(results, q.limit, (s) => ({ at: s.updated_at, id: s.id }));
+      return c.json({ data: page.rows.map(submissionView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post('/:id/approve', reviewed('Approve a draft', 'submitted → approved; the creator may post it.', { note: 'Lovely light. Go ahead.' }), valid('json', approveBody), async (c) =>

@@ -8,8 +8,10 @@ import type { AppEnv, Env } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId, randomToken } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
+import { cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
+import { pageOf as pageSchema } from '../../openapi/schemas';
 import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint-url';
 
 // Each enabled endpoint is one more delivery per event; a brand fans out to a handful of systems, not hundreds.
@@ -33,6 +35,7 @@ export const deliveriesQuery = z.strictObject({
   eventId: id.optional(),
   status: z.enum(webhookDeliveryStatuses).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: cursorParam.optional().meta({ description: '`nextCursor` of the previous page.' }),
 });
 
 export function endpointView(e: EndpointRow) {
@@ -191,13 +194,15 @@ export const webhookRoutes = new Hono<AppEnv>()
     '/deliveries',
     op({
       summary: 'List webhook deliveries',
-      description: 'The delivery log, newest first: one row per event and endpoint, with its status, attempts and the last answer.',
-      responses: { 200: { description: 'Deliveries.', schema: z.object({ data: z.array(WebhookDelivery) }) } },
+      description: 'The delivery log, newest first, a page at a time (`limit`, then `cursor` from `nextCursor`): one row per event and endpoint, with its status, attempts and the last answer.',
+      responses: { 200: { description: 'Deliveries.', schema: pageSchema(WebhookDelivery) } },
     }),
     valid('query', deliveriesQuery),
     async (c) => {
-      const rows = await listDeliveries(c.env.DB, c.var.admin.brandId, c.req.valid('query'));
-      return c.json({ data: rows.map(deliveryView) });
+      const { cursor, limit, ...filter } = c.req.valid('query');
+      const rows = await listDeliveries(c.env.DB, c.var.admin.brandId, { ...filter, limit: limit + 1, after: cursor });
+      const page = pageOf(rows, limit, (d) => ({ at: d.created_at, id: d.id }));
+      return c.json({ data: page.rows.map(deliveryView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
