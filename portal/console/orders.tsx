@@ -31,7 +31,10 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
   if (o.attribution === 'code')
     return (
       <>
-        <strong>Code</strong> <code>{o.code_raw}</code>
+        <strong>Code</strong>{' '}
+        <code>
+          <bdi>{o.code_raw}</bdi>
+        </code>
       </>
     );
   if (o.attribution === 'click') return <strong>Tracked link</strong>;
@@ -42,7 +45,11 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
         {o.awaiting_click
           ? 'Waiting for its click to arrive'
           : o.code_raw
-            ? `Code ${o.code_raw} not recognised`
+            ? (
+              <>
+                Code <bdi>{o.code_raw}</bdi> not recognised
+              </>
+            )
             : o.click_id_raw
               ? 'Click outside the window or unknown'
               : 'No code or click sent'}
@@ -56,10 +63,10 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
   const status = commissionStatus(o, now);
   return (
     <>
-      <strong>{formatMoney(o.commission_minor + o.bonus_minor, o.currency)}</strong>
+      <strong>{formatMoney(o.commission_minor, o.currency)}</strong>
       {o.rate_bps !== null ? <span class="muted small"> at {formatPercent(o.rate_bps)}</span> : null}{' '}
       <Badge status={COMMISSION_STATUS[status].badge} label={COMMISSION_STATUS[status].label} />
-      {o.bonus_minor > 0 ? <span class="muted small block">includes a {formatMoney(o.bonus_minor, o.currency)} bonus</span> : null}
+      {o.bonus_minor > 0 ? <span class="small block">+ {formatMoney(o.bonus_minor, o.currency)} performance bonus</span> : null}
       {status === 'holding' ? <span class="muted small block">payable from {formatDateTime(o.available_at, timezone)}</span> : null}
     </>
   );
@@ -151,7 +158,9 @@ export const OrdersPage: FC<{
                 {orders.map((o) => (
                   <tr>
                     <td data-label="Order">
-                      <code style="overflow-wrap: anywhere">{o.external_order_id}</code>
+                      <code style="overflow-wrap: anywhere">
+                        <bdi>{o.external_order_id}</bdi>
+                      </code>
                       <span class="muted small block">
                         {formatDateTime(o.occurred_at, viewer.timezone)} · {SOURCE_LABELS[o.source]}
                       </span>

@@ -1,7 +1,11 @@
 // The brand's orders as recorded: what the store sent, how it was attributed, what it earned and what
 // refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
 import { awaitingClickWhere } from './schema';
-import type { Position } from '../lib/cursor';
+import { afterParams, afterSql, type Position } from '../lib/cursor';
+
+// An order's id as a filter: what the stores send (the signed API holds ids to printable ASCII, the
+// webhooks to 128 characters of anything), minus control characters.
+export const ORDER_ID_FILTER = /^[^\u0000-\u001f\u007f]{1,128}$/;
 
 export type ConversionFilter = {
   campaignId?: string;
@@ -41,10 +45,18 @@ export type ListedConversion = {
   refunded_minor: number;
 };
 
+// Waiting for its click: the sweep's own condition, narrowed to the orders a stored click can still credit.
+// A click id of the wrong shape never reaches storage, one stored as a bot (or for another brand) never
+// credits, and an order past the sweep's last look is retired.
+const AWAITING_CLICK = `${awaitingClickWhere('cv.')}
+    AND length(cv.click_id_raw) BETWEEN 16 AND 64 AND cv.click_id_raw NOT GLOB '*[^A-Za-z0-9_-]*'
+    AND coalesce(cv.click_look_at, cv.created_at) < ${Number.MAX_SAFE_INTEGER}
+    AND NOT EXISTS (SELECT 1 FROM clicks k WHERE k.id = cv.click_id_raw AND (k.is_bot = 1 OR k.brand_id <> cv.brand_id))`;
+
 // Refunded: the order's applied refunds, capped at the order as reversals are (db/money.ts). Pending refunds
 // wait for an order that is not there yet, so they never belong to a listed row.
 const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.created_at, cv.source, cv.attribution,
-  cv.code_raw, cv.click_id_raw, cv.customer_ref, (${awaitingClickWhere('cv.')}) AS awaiting_click,
+  cv.code_raw, cv.click_id_raw, cv.customer_ref, (${AWAITING_CLICK}) AS awaiting_click,
   cv.enrollment_id, e.campaign_id, cp.name AS campaign_name, cr.handle,
   l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at, po.status AS payout_status,
   (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'bonus') AS bonus_minor,
@@ -59,19 +71,21 @@ LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
 LEFT JOIN payouts po ON po.id = l.payout_id`;
 
 // Newest first by the order's own time, id breaking ties: conversions_brand_at (brand_id, occurred_at)
-// serves the scope, the range and the order; the filters narrow what it walks.
+// serves the scope, the range, the cursor and the order. An enrollment filter walks that enrollment's
+// index instead (the unary + keeps the brand scope from choosing brand_at). Campaign, creator and
+// attribution filters walk the brand's index and keep what matches: a page of a rare match reads more.
 export function conversionListQuery(brandId: string, f: ConversionFilter, limit: number): { sql: string; params: (string | number)[] } {
-  const where = ['cv.brand_id = ?'];
+  const where = [f.enrollmentId ? '+cv.brand_id = ?' : 'cv.brand_id = ?'];
   const params: (string | number)[] = [brandId];
   const add = (clause: string, ...values: (string | number)[]) => (where.push(clause), params.push(...values));
-  if (f.campaignId) add('e.campaign_id = ?', f.campaignId);
+  if (f.campaignId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND campaign_id = ?)', brandId, f.campaignId);
   if (f.enrollmentId) add('cv.enrollment_id = ?', f.enrollmentId);
-  if (f.creatorId) add('e.creator_id = ?', f.creatorId);
+  if (f.creatorId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND creator_id = ?)', brandId, f.creatorId);
   if (f.attribution) add('cv.attribution = ?', f.attribution);
   if (f.orderId) add('cv.external_order_id = ?', f.orderId);
   if (f.from !== undefined) add('cv.occurred_at >= ?', f.from);
   if (f.to !== undefined) add('cv.occurred_at < ?', f.to);
-  if (f.after) add('(cv.occurred_at < ? OR (cv.occurred_at = ? AND cv.id < ?))', f.after.at, f.after.at, f.after.id);
+  if (f.after) add(afterSql('cv.occurred_at', 'cv.id'), ...afterParams(f.after));
   return { sql: `${SELECT} WHERE ${where.join(' AND ')} ORDER BY cv.occurred_at DESC, cv.id DESC LIMIT ?`, params: [...params, limit] };
 }
 

@@ -9,7 +9,7 @@
 import type { WebhookEventType } from './schema';
 import type { AuditInput } from './audit';
 import { newId } from '../lib/ids';
-import type { Position } from '../lib/cursor';
+import { afterParams, afterSql, type Position } from '../lib/cursor';
 
 export const eventIdFor = (rowId: string) => `evt_${rowId}`;
 
@@ -222,7 +222,7 @@ export async function listDeliveries(db: D1Database, brandId: string, f: Deliver
   if (f.endpointId) where.push('d.endpoint_id = ?'), params.push(f.endpointId);
   if (f.status) where.push('d.status = ?'), params.push(f.status);
   if (f.eventId) where.push('d.event_id = ?'), params.push(f.eventId);
-  if (f.after) where.push('(d.created_at < ? OR (d.created_at = ? AND d.id < ?))'), params.push(f.after.at, f.after.at, f.after.id);
+  if (f.after) where.push(afterSql('d.created_at', 'd.id')), params.push(...afterParams(f.after));
   const { results } = await db
     .prepare(`${DELIVERY_SQL} WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`)
     .bind(...params, f.limit)

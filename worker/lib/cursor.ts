@@ -1,7 +1,7 @@
 // Keyset pagination: a page ends at its last row's (time, id), and the next page starts strictly after it,
 // so rows written meanwhile neither repeat nor shift a page the way an offset would. The cursor is opaque
 // to clients (base64url), and a cursor that does not decode is a 422 like any other bad query field.
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 
@@ -49,6 +49,11 @@ export const pageParams = {
 };
 
 // A newest-first list keyed on (created_at, id): the condition for "after this position" and the order.
+// `at <= ?` bounds an index range on the time; the OR alone would make SQLite read every newer row.
 export function newestFirst(at: SQLiteColumn, id: SQLiteColumn, after: Position | undefined): { after: SQL | undefined; order: SQL[] } {
-  return { after: after ? or(lt(at, after.at), and(eq(at, after.at), lt(id, after.id))) : undefined, order: [desc(at), desc(id)] };
+  return { after: after ? and(lte(at, after.at), or(lt(at, after.at), lt(id, after.id))) : undefined, order: [desc(at), desc(id)] };
 }
+
+// The same condition for hand-written SQL, with afterParams(p) bound in its place.
+export const afterSql = (at: string, id: string) => `${at} <= ? AND (${at} < ? OR ${id} < ?)`;
+export const afterParams = (p: Position) => [p.at, p.at, p.id];

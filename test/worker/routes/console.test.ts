@@ -501,7 +501,7 @@ describe('console payouts', () => {
 });
 
 describe('console orders', () => {
-  const ordersOf = (html: string) => [...html.matchAll(/<code style="overflow-wrap: anywhere">([^<]+)<\/code>/g)].map((m) => m[1]!);
+  const ordersOf = (html: string) => [...html.matchAll(/<code style="overflow-wrap: anywhere"><bdi>([^<]+)<\/bdi><\/code>/g)].map((m) => m[1]!);
   const olderLink = (html: string) => /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll('&amp;', '&') ?? null;
 
   it('pages a viewer through the brand own orders only, 50 at a time, and ignores filters it never offered', async () => {
@@ -534,6 +534,29 @@ describe('console orders', () => {
     expect(junk.status).toBe(200);
     expect(ordersOf(await junk.text())).toEqual(page1);
     expect(ordersOf(await (await get(`/console/orders?order=theirs-${t}`, m.cookie)).text())).toEqual([]);
+  });
+
+  it('reads store-sent text as the store sent it: no bidi reordering, a bonus apart from the rated commission, no false wait', async () => {
+    const m = await consoleBrand('viewer');
+    const hybrid = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 5_000, amountMinor: 3_000 } });
+    const hybridUser = await adminUser(hybrid.brand.brandId, 'viewer');
+    const t = tag();
+    const order = (id: string, extra: Record<string, unknown>) => ({ orderId: id, amountMinor: 10_000, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString(), ...extra });
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(`bidi-${t}`, { code: 'NOPE\u202e' }))).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(`oops-${t}`, { clickId: 'oops' }))).status).toBe(201);
+    expect((await signedPost(hybrid.brand, hybrid.ingestKey, '/v1/conversions', order(`hy-${t}`, { code: hybrid.code }))).status).toBe(201);
+    const cell = (html: string, id: string, label: string) => {
+      const row = html.slice(html.indexOf(id));
+      const start = row.indexOf(`<td data-label="${label}"`);
+      return row.slice(start, row.indexOf('</td>', start));
+    };
+    const html = await (await get('/console/orders', m.cookie)).text();
+    expect(cell(html, `bidi-${t}`, 'Attributed by')).toContain('Code <bdi>NOPE\u202e</bdi> not recognised');
+    expect(cell(html, `oops-${t}`, 'Attributed by')).toContain('Click outside the window or unknown');
+    const hybridHtml = await (await get('/console/orders', await signIn(hybridUser.email))).text();
+    const commission = cell(hybridHtml, `hy-${t}`, 'Commission');
+    expect(commission).toContain('<strong>$10.00</strong><span class="muted small"> at 10%</span>');
+    expect(commission).toContain('+ $30.00 performance bonus');
   });
 
   it('sends a signed-out visitor to sign in', async () => {

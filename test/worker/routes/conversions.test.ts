@@ -1,8 +1,11 @@
-import { env } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import shopifyOrderRaw from '../../fixtures/shopify-orders-create.json?raw';
+import signatures from '../../fixtures/signatures.json';
 import { conversionListQuery } from '../../../worker/db/conversion-list';
 import { encodeCursor } from '../../../worker/lib/cursor';
-import { createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
+import { signShopify } from '../../../worker/lib/signatures';
+import { BASE, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
 
 type Order = {
   id: string;
@@ -172,7 +175,7 @@ describe('GET /api/admin/conversions', () => {
       ['attribution=coupon', 'attribution'],
       ['from=yesterday', 'from'],
       ['from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'to'],
-      ['orderId=has%20space', 'orderId'],
+      ['orderId=has%01control', 'orderId'],
       [`orderId=${'x'.repeat(129)}`, 'orderId'],
       ['campaignId=../x', 'campaignId'],
       ['status=paid', ''],
@@ -187,11 +190,13 @@ describe('GET /api/admin/conversions', () => {
   });
 
   it('walks the brand index in time order for every filter, never the whole table', async () => {
-    const filters = [{}, { after: { at: Date.now(), id: 'cv_x' } }, { campaignId: 'c', attribution: 'code' as const }, { from: 1, to: Date.now() }, { orderId: 'o' }];
+    const filters = [{}, { after: { at: Date.now(), id: 'cv_x' } }, { campaignId: 'c', attribution: 'code' as const }, { from: 1, to: Date.now() }, { orderId: 'o' }, { enrollmentId: 'e' }, { creatorId: 'c' }];
     for (const f of filters) {
       const { sql, params } = conversionListQuery('b', f, 51);
       const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail).join('\n');
-      expect(plan, JSON.stringify(f)).toMatch(/SEARCH cv USING INDEX (conversions_brand_at|conversions_brand_order)/);
+      expect(plan, JSON.stringify(f)).toMatch(/SEARCH cv USING INDEX (conversions_brand_at|conversions_brand_order|conversions_enrollment_at)/);
+      // A page past the first starts its index range at the cursor instead of reading every newer order.
+      if ('after' in f) expect(plan).toMatch(/conversions_brand_at \(brand_id=\? AND occurred_at<\?\)/);
       expect(plan, JSON.stringify(f)).not.toMatch(/SCAN cv\b/);
     }
   });
@@ -200,5 +205,75 @@ describe('GET /api/admin/conversions', () => {
     const m = await createMoneyBrand();
     const res = await m.brand.api('GET', '/api/admin/conversions', undefined, { authorization: `Bearer ${m.ingestKey}` });
     expect(res.status).toBe(403);
+  });
+});
+
+// `count` orders straight into D1, one second apart, ids in time order: enough rows to see what a page reads.
+async function bulkOrders(brandId: string, count: number, base: number) {
+  const statements = [];
+  for (let i = 0; i < count; i++) {
+    statements.push(
+      env.DB.prepare(
+        "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, source, payload_hash, created_at) VALUES (?, ?, ?, 100, 'USD', ?, 'none', 'api', 'h', ?)",
+      ).bind(`cv_bulk${brandId.slice(-6)}${String(i).padStart(6, '0')}`, brandId, `bulk-${brandId}-${i}`, base + i * 1000, Date.now()),
+    );
+  }
+  for (let i = 0; i < statements.length; i += 500) await env.DB.batch(statements.slice(i, i + 500));
+}
+
+const rowsRead = async (brandId: string, f: Parameters<typeof conversionListQuery>[1]) => {
+  const { sql, params } = conversionListQuery(brandId, f, 51);
+  const r = await env.DB.prepare(sql).bind(...params).all();
+  return { rows: r.results.length, read: r.meta.rows_read };
+};
+
+describe('GET /api/admin/conversions: what a page reads', () => {
+  it('reads about as much for a deep page, or a filtered one, as for the first page', async () => {
+    const m = await createMoneyBrand();
+    const base = Date.now() - 1000 * HOUR;
+    await bulkOrders(m.brand.brandId, 3000, base);
+    const first = await rowsRead(m.brand.brandId, {});
+    // After the 2,900th newest order: the second-to-last page.
+    const deep = await rowsRead(m.brand.brandId, { after: { at: base + 100 * 1000, id: `cv_bulk${m.brand.brandId.slice(-6)}000100` } });
+    expect(deep.rows).toBe(51);
+    expect(deep.read).toBeLessThan(first.read * 3);
+    await record(m, { orderId: orderId('mine'), code: m.code, occurredAt: new Date(base - 1000 * HOUR).toISOString() });
+    const r = await rowsRead(m.brand.brandId, { enrollmentId: m.enrollment.id });
+    expect(r.rows).toBe(1);
+    expect(r.read).toBeLessThan(100);
+  });
+});
+
+describe('GET /api/admin/conversions: what the stores sent', () => {
+  it('says an order waits for its click only while a stored click can still credit it', async () => {
+    const m = await createMoneyBrand();
+    const botClick = `botclick_${m.handle}`.padEnd(22, 'x').slice(0, 64);
+    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'bot', 'raw', 1, 0)")
+      .bind(botClick, m.brand.brandId, m.link.id, Date.now() - HOUR)
+      .run();
+    const cases = { malformed: 'not a click id!', empty: '', bot: botClick, retired: `retired_${m.handle}`.padEnd(20, 'y'), waiting: `waiting_${m.handle}`.padEnd(20, 'z') };
+    const ids: Record<string, string> = {};
+    for (const [name, clickId] of Object.entries(cases)) {
+      ids[name] = orderId(name);
+      await record(m, { orderId: ids[name], clickId });
+    }
+    await env.DB.prepare('UPDATE conversions SET click_look_at = ? WHERE brand_id = ? AND external_order_id = ?').bind(Number.MAX_SAFE_INTEGER, m.brand.brandId, ids.retired).run();
+    const byOrder = new Map((await list(m)).data.map((o) => [o.orderId, o.awaitingClick]));
+    expect(Object.fromEntries(Object.keys(cases).map((name) => [name, byOrder.get(ids[name]!)]))).toEqual({ malformed: false, empty: false, bot: false, retired: false, waiting: true });
+  });
+
+  it('finds an order a Shopify webhook recorded by its id, whatever characters the shop used', async () => {
+    const m = await createMoneyBrand();
+    const shop = `orders-${m.handle.replace(/_/g, '-')}.myshopify.com`;
+    expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: signatures.shopifySecret })).status).toBe(201);
+    const id = `#${Date.now()} Größe`;
+    const raw = JSON.stringify({ ...JSON.parse(shopifyOrderRaw), id, created_at: new Date().toISOString(), discount_codes: [] });
+    const res = await SELF.fetch(`${BASE}/v1/webhooks/shopify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-shop-domain': shop, 'x-shopify-topic': 'orders/create', 'x-shopify-hmac-sha256': await signShopify(signatures.shopifySecret, raw) },
+      body: raw,
+    });
+    expect(res.status).toBe(200);
+    expect((await list(m, { orderId: id })).data.map((o) => o.orderId)).toEqual([id]);
   });
 });

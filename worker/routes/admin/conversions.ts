@@ -2,8 +2,7 @@
 // to, what it earned and what refunds took back. Read-only; orders come in through /v1 and the webhooks.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { commissionStatus, listConversions, positionOf, type ListedConversion } from '../../db/conversion-list';
-import { EXTERNAL_ID } from '../../domain/orders';
+import { commissionStatus, listConversions, ORDER_ID_FILTER, positionOf, type ListedConversion } from '../../db/conversion-list';
 import type { AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
@@ -19,7 +18,7 @@ export const conversionsQuery = z
     enrollmentId: id.optional(),
     creatorId: id.optional(),
     attribution: z.enum(['code', 'click', 'none']).optional(),
-    orderId: z.string().regex(EXTERNAL_ID, 'printable ASCII, 1-128 characters').optional().meta({ description: "The store's order id, exactly as it was sent." }),
+    orderId: z.string().regex(ORDER_ID_FILTER, '1-128 characters, no control characters').optional().meta({ description: "The store's order id, exactly as it was sent." }),
     from: instant.optional().meta({ description: 'Orders that occurred at or after this instant (ISO 8601).' }),
     to: instant.optional().meta({ description: 'Orders that occurred before this instant (ISO 8601).' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),

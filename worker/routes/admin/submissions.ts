@@ -4,7 +4,7 @@ import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../
 import type { SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses } from '../../db/schema';
 import type { AdminPrincipal, AppEnv } from '../../env';
-import { cursorParam, pageOf } from '../../lib/cursor';
+import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, pageOf as pageSchema, Submission } from '../../openapi/schemas';
@@ -80,7 +80,7 @@ export const submissionRoutes = new Hono<AppEnv>()
       if (q.campaignId) where.push('e.campaign_id = ?'), params.push(q.campaignId);
       if (q.compliance === 'flagged') where.push("(json_extract(s.compliance, '$.hashtag') = 0 OR json_extract(s.compliance, '$.disclosure') = 0)");
       if (q.compliance === 'ok') where.push("json_extract(s.compliance, '$.hashtag') = 1 AND json_extract(s.compliance, '$.disclosure') = 1");
-      if (q.cursor) where.push('(s.updated_at < ? OR (s.updated_at = ? AND s.id < ?))'), params.push(q.cursor.at, q.cursor.at, q.cursor.id);
+      if (q.cursor) where.push(afterSql('s.updated_at', 's.id')), params.push(...afterParams(q.cursor));
       const { results } = await c.env.DB.prepare(
         `SELECT s.*, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
          JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id

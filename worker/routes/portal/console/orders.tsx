@@ -2,8 +2,7 @@
 // (every role may read it).
 import { Hono } from 'hono';
 import { OrdersPage, type OrderFilters } from '../../../../portal/console/orders';
-import { listConversions, positionOf } from '../../../db/conversion-list';
-import { EXTERNAL_ID } from '../../../domain/orders';
+import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { viewerOf } from './campaigns';
 import { renderPage, type ConsoleEnv } from './context';
@@ -21,7 +20,7 @@ orderRoutes.get('/orders', async (c) => {
   const filters: OrderFilters = {
     campaignId: ID.test(q('campaign')) ? q('campaign') : null,
     attribution: ATTRIBUTIONS.find((a) => a === q('attribution')) ?? null,
-    orderId: EXTERNAL_ID.test(q('order')) ? q('order') : null,
+    orderId: ORDER_ID_FILTER.test(q('order')) ? q('order') : null,
   };
   const after = decodeCursor(q('cursor')) ?? undefined;
   const { brandId } = c.var.user;
