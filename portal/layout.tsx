@@ -3,11 +3,11 @@ import type { Child, FC } from 'hono/jsx';
 
 export type NavItem = { href: string; label: string; current?: boolean };
 
-type PageProps = { title: string; nav?: NavItem[]; who?: string; area?: 'creator' | 'console'; children?: Child };
+type PageProps = { title: string; nav?: NavItem[]; who?: string; area?: 'creator' | 'console'; switchBrand?: boolean; children?: Child };
 
 // The doctype keeps every page in standards mode: without it browsers render in quirks mode
 // (forms gain a bottom margin, tables stop inheriting font sizes, percentage heights change).
-export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', children }) => (
+export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchBrand = false, children }) => (
   <>
     {raw('<!doctype html>')}
     <html lang="en">
@@ -50,6 +50,11 @@ export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', childre
                 <span class="who" title={who}>
                   {who}
                 </span>
+                {switchBrand ? (
+                  <button type="submit" formaction="/console/switch" class="link-button">
+                    Switch brand
+                  </button>
+                ) : null}
                 <button type="submit" class="link-button">
                   Sign out
                 </button>

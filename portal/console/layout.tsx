@@ -2,7 +2,7 @@
 import type { Child, FC } from 'hono/jsx';
 import { Notice, Page, type NavItem } from '../layout';
 
-export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string };
+export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
 export type Section = 'campaigns' | 'review' | 'orders' | 'payouts' | 'webhooks';
 
@@ -17,7 +17,13 @@ const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] 
 ];
 
 export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section; toReview?: number; children?: Child }> = ({ title, viewer, section, toReview, children }) => (
-  <Page title={title} area="console" nav={viewer ? consoleNav(section, toReview) : undefined} who={viewer ? `${viewer.name} · ${viewer.brandName} · ${ROLE_LABELS[viewer.role]}` : undefined}>
+  <Page
+    title={title}
+    area="console"
+    nav={viewer ? consoleNav(section, toReview) : undefined}
+    who={viewer ? `${viewer.name} · ${viewer.brandName} · ${ROLE_LABELS[viewer.role]}` : undefined}
+    switchBrand={(viewer?.otherBrands ?? 0) > 0}
+  >
     <link rel="stylesheet" href="/console.css" />
     {viewer?.role === 'viewer' ? (
       <p class="view-only" role="note">

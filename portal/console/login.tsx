@@ -1,6 +1,6 @@
 import type { FC } from 'hono/jsx';
 import { Notice } from '../layout';
-import { ConsolePage } from './layout';
+import { ConsolePage, ROLE_LABELS, type Viewer } from './layout';
 
 export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string }> = ({ error, email, next, notice }) => (
   <ConsolePage title="Sign in to the console">
@@ -27,6 +27,30 @@ export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: strin
       <p class="muted small">
         Creators sign in at <a href="/login">the creator portal</a>.
       </p>
+    </section>
+  </ConsolePage>
+);
+
+export type BrandChoice = { id: string; brandName: string; role: Viewer['role'] };
+
+// The same email and password opened console accounts in several brands: one button per brand.
+export const ConsoleChooseBrandPage: FC<{ choices: BrandChoice[]; token: string; next: string; error?: string }> = ({ choices, token, next, error }) => (
+  <ConsolePage title="Choose a brand">
+    <section class="card narrow login-card">
+      <p class="eyebrow">Brand console</p>
+      <h1>Choose a brand</h1>
+      <p class="muted">Your email and password open the console of {choices.length} brands. Pick the one to work in; Switch brand, at the top of every page, brings you back here.</p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action="/console/login/brand" class="stack brand-choices">
+        <input type="hidden" name="choice" value={token} />
+        <input type="hidden" name="next" value={next} />
+        {choices.map((b) => (
+          <button type="submit" name="account" value={b.id} class="button button-block brand-choice">
+            <strong>{b.brandName}</strong>
+            <span class="muted small">{ROLE_LABELS[b.role]}</span>
+          </button>
+        ))}
+      </form>
     </section>
   </ConsolePage>
 );

@@ -15,7 +15,13 @@ const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 const DAY = 86_400_000;
-const OWNER = { email: 'ines.moreau@fernway.example', name: 'Inès Moreau', password: 'night balm, fragrance free' };
+// Inès also manages a second brand for the same agency: her sign-in asks which brand to open.
+const OWNER = {
+  email: 'ines.moreau@fernway.example',
+  name: 'Inès Moreau',
+  password: 'night balm, fragrance free',
+  alsoIn: [{ id: 'brand_e2e_alder', slug: 'alder-co', name: 'Alder & Co. Candles', role: 'manager' as const }],
+};
 
 let server: ChorusServer;
 let browser: Browser;
@@ -239,9 +245,14 @@ describe('brand console in Chromium', () => {
     expect(await page.getByLabel('Work email').inputValue()).toBe(OWNER.email);
     await capture(page, '01-login-error');
     await page.getByLabel('Password').fill(OWNER.password);
-    await navigate(page, () => page.getByRole('button', { name: 'Sign in' }).click(), /\/console$/);
+    await navigate(page, () => page.getByRole('button', { name: 'Sign in' }).click(), /\/console\/login$/);
+    expect(await textOf(page, 'h1')).toBe('Choose a brand');
+    expect(await page.getByRole('button', { name: /Owner|Manager/ }).allInnerTexts()).toEqual(['Fernway Botanicals\nOwner', 'Alder & Co. Candles\nManager']);
+    await capture(page, '01b-choose-brand');
+    await navigate(page, () => page.getByRole('button', { name: /^Fernway Botanicals/ }).click(), /\/console$/);
     expect(await textOf(page, 'h1')).toBe('Campaigns');
     expect(await textOf(page, '.who')).toBe('Inès Moreau · Fernway Botanicals · Owner');
+    expect(await page.getByRole('button', { name: 'Switch brand' }).isVisible()).toBe(true);
     expect(await main(page)).toContain('No campaigns yet');
     await capture(page, '02-campaigns-empty');
 

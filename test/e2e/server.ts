@@ -28,7 +28,8 @@ import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export type ConsoleOwner = { email: string; name: string; password: string };
+// `alsoIn`: other brands where the same email and password hold a console account (an agency's team).
+export type ConsoleOwner = { email: string; name: string; password: string; alsoIn?: { id: string; slug: string; name: string; role: 'owner' | 'manager' | 'viewer' }[] };
 
 export type ChorusServer = {
   url: string;
@@ -95,6 +96,12 @@ async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adm
   ];
   if (owner) {
     statements.push(`INSERT INTO admin_users (id, brand_id, email, name, role, password_hash, created_at) VALUES (${['adm_e2e_owner', brand.id, owner.email, owner.name, 'owner', passwordHash(owner.password), now].map(sql).join(', ')});`);
+    for (const [i, other] of (owner.alsoIn ?? []).entries()) {
+      statements.push(
+        `INSERT INTO brands (id, slug, name, allowed_hosts, currency, timezone, click_param, fallback_url, created_at) VALUES (${[other.id, other.slug, other.name, '[]', 'USD', 'UTC', 'cid', null, now + 1 + i].map(sql).join(', ')});`,
+        `INSERT INTO admin_users (id, brand_id, email, name, role, password_hash, created_at) VALUES (${[`adm_e2e_${other.slug}`, other.id, owner.email, owner.name, other.role, passwordHash(owner.password), now + 1 + i].map(sql).join(', ')});`,
+      );
+    }
   }
   await wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', statements.join(' ')]);
 }

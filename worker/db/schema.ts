@@ -29,7 +29,8 @@ export const adminUsers = sqliteTable(
     passwordHash: text('password_hash'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email)],
+  // By email: sign-in looks up every brand's account for an address, and the console offers the others.
+  (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email), index('admin_users_email').on(t.email)],
 );
 
 export const apiKeys = sqliteTable(

@@ -86,3 +86,30 @@ export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectT
   const guard = onlyIf ? ` AND ${onlyIf.sql}` : '';
   return db.prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = ? AND subject_id = ? AND revoked_at IS NULL${guard}`).bind(now, subjectType, subjectId, ...(onlyIf?.params ?? []));
 }
+
+// An email with console accounts in several brands whose password matched more than one: the accounts it
+// proved, signed for the brand-choice form, so picking one asks for no second password. Short-lived,
+// and its own audience, so it is never a session.
+const BRAND_CHOICE_AUDIENCE = 'chorus-console-brand-choice';
+export const BRAND_CHOICE_TTL_S = 300;
+
+export async function signBrandChoice(secret: string, adminUserIds: string[]): Promise<string> {
+  return new SignJWT({ ids: adminUserIds })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(BRAND_CHOICE_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${BRAND_CHOICE_TTL_S}s`)
+    .sign(sessionKey(secret));
+}
+
+export async function verifyBrandChoice(secret: string, token: string): Promise<string[] | null> {
+  try {
+    const { payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: BRAND_CHOICE_AUDIENCE, requiredClaims: ['exp'] });
+    const ids = payload.ids;
+    return Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string') ? (ids as string[]) : null;
+  } catch (e) {
+    if (e instanceof errors.JOSEError) return null;
+    throw e;
+  }
+}

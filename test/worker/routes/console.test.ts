@@ -167,6 +167,87 @@ describe('console sign-in', () => {
   });
 });
 
+describe('console accounts in several brands', () => {
+  const choiceToken = (html: string) => /name="choice" value="([^"]+)"/.exec(html)?.[1] ?? null;
+  const accountButtons = (html: string) => [...html.matchAll(/name="account" value="([^"]+)"/g)].map((m) => m[1]!);
+
+  it('lets an email with the same password in two brands pick either, and switch later', async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const email = `agency-${tag()}@agency.test`;
+    const inA = await adminUser(a.brand.brandId, 'owner', { email, createdAt: Date.now() - 1000 });
+    const inB = await adminUser(b.brand.brandId, 'viewer', { email });
+
+    const login = await post('/console/login', { email, password: PASSWORD, next: '/console/orders' });
+    expect(login.status).toBe(200);
+    expect(login.headers.get('set-cookie')).toBeNull(); // no session until a brand is picked
+    const html = await login.text();
+    expect(accountButtons(html)).toEqual([inA.id, inB.id]);
+    const token = choiceToken(html)!;
+
+    const picked = await post('/console/login/brand', { choice: token, account: inB.id, next: '/console/orders' });
+    expect(picked.status).toBe(303);
+    expect(picked.headers.get('location')).toBe('/console/orders');
+    const cookie = sessionCookie(picked);
+    const home = await (await get('/console', cookie)).text();
+    expect(home).toContain(b.campaign.slug);
+    expect(home).not.toContain(a.campaign.slug);
+    expect(home).toContain('formaction="/console/switch"');
+
+    const switched = await post('/console/switch', {}, { cookie });
+    expect(switched.status).toBe(303);
+    expect(switched.headers.get('location')).toBe(`/console/login?flash=switch&email=${encodeURIComponent(email)}`);
+    expect((await get('/console', cookie)).status).toBe(303); // that session is over
+    const again = await (await get(switched.headers.get('location')!)).text();
+    expect(again).toContain(`value="${email}"`);
+  });
+
+  it('signs straight in to the one brand whose password matched, and offers no switch to a single-brand user', async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const email = `split-${tag()}@agency.test`;
+    await adminUser(a.brand.brandId, 'owner', { email, createdAt: Date.now() - 1000 });
+    await adminUser(b.brand.brandId, 'owner', { email, password: 'another password for b' });
+    const intoB = await post('/console/login', { email, password: 'another password for b' });
+    expect(intoB.status).toBe(303);
+    const home = await (await get('/console', sessionCookie(intoB))).text();
+    expect(home).toContain(b.campaign.slug);
+    expect(home).toContain('formaction="/console/switch"'); // the email has another brand, even with another password
+
+    const solo = await consoleBrand('owner');
+    expect(await (await get('/console', solo.cookie)).text()).not.toContain('Switch brand');
+  });
+
+  it('refuses a pick outside the signed choice, a forged or expired choice, and a cross-site post', async () => {
+    const a = await createMoneyBrand();
+    const b = await createMoneyBrand();
+    const email = `pick-${tag()}@agency.test`;
+    const inA = await adminUser(a.brand.brandId, 'owner', { email });
+    await adminUser(b.brand.brandId, 'owner', { email });
+    const outsider = await adminUser(b.brand.brandId, 'owner');
+    const token = choiceToken(await (await post('/console/login', { email, password: PASSWORD })).text())!;
+
+    const other = await post('/console/login/brand', { choice: token, account: outsider.id });
+    expect(other.status).toBe(422);
+    expect(other.headers.get('set-cookie')).toBeNull();
+    expect(accountButtons(await other.text())).toHaveLength(2);
+
+    const { SignJWT } = await import('jose');
+    const key = new TextEncoder().encode(env.SESSION_SECRET);
+    const forged = await new SignJWT({ ids: [outsider.id] }).setProtectedHeader({ alg: 'HS256' }).setIssuer('chorus').setAudience('chorus-console-brand-choice').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)));
+    const expired = await new SignJWT({ ids: [inA.id] }).setProtectedHeader({ alg: 'HS256' }).setIssuer('chorus').setAudience('chorus-console-brand-choice').setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
+    const session = await new SignJWT({ typ: 'admin_user' }).setProtectedHeader({ alg: 'HS256' }).setSubject(inA.id).setJti('x').setIssuer('chorus').setAudience('chorus-console').setExpirationTime('5m').sign(key);
+    for (const choice of [forged, expired, session, '', 'x'.repeat(5000)]) {
+      const res = await post('/console/login/brand', { choice, account: inA.id });
+      expect(res.status, choice.slice(0, 20)).toBe(401);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    const crossSite = await post('/console/login/brand', { choice: token, account: inA.id }, { origin: 'https://evil.example' });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+  });
+});
+
 describe('console roles', () => {
   it('lets a viewer read everything but answers 403 to every write and export, writing nothing', async () => {
     const v = await consoleBrand('viewer');

@@ -5,11 +5,11 @@ import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
-import { ConsoleLoginPage } from '../../../portal/console/login';
+import { ConsoleChooseBrandPage, ConsoleLoginPage, type BrandChoice } from '../../../portal/console/login';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
-import { endSession, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
+import { endSession, SESSION_COOKIE, signBrandChoice, startSession, verifyBrandChoice, verifySessionToken } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
 import { consoleUserOf, enforceRole, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
@@ -58,9 +58,13 @@ const consoleNext = (raw: string | undefined) => {
   return next === '/console' || next.startsWith('/console/') || next.startsWith('/console?') ? next : '/console';
 };
 
+const LOGIN_NOTICES: Record<string, string> = { signed_out: 'You are signed out.', switch: 'Sign in again, then pick the brand to open.' };
+// The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
+const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
+
 consoleRouter.get('/login', async (c) => {
   if (await consoleUserOf(c)) return c.redirect(consoleNext(c.req.query('next')), 303);
-  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} notice={c.req.query('flash') === 'signed_out' ? 'You are signed out.' : undefined} />);
+  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={LOGIN_NOTICES[c.req.query('flash') ?? '']} />);
 });
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match a console account.';
@@ -80,24 +84,57 @@ consoleRouter.post('/login', async (c) => {
   }
   const candidates = email
     ? (
-        await c.env.DB.prepare('SELECT id, password_hash FROM admin_users WHERE email = ? ORDER BY created_at, id LIMIT ?')
+        await c.env.DB.prepare(`${BRAND_ACCOUNTS} WHERE u.email = ? ORDER BY u.created_at, u.id LIMIT ?`)
           .bind(email, MAX_ACCOUNTS_PER_EMAIL)
-          .all<{ id: string; password_hash: string | null }>()
+          .all<BrandChoice & { password_hash: string | null }>()
       ).results
     : [];
-  // Same email in several brands: the oldest account whose password matches signs in.
-  let userId: string | null = null;
-  for (const candidate of candidates) {
-    if (candidate.password_hash && (await verifyPassword(password, candidate.password_hash))) {
-      userId = candidate.id;
-      break;
-    }
+  // Same email in several brands: every account is checked (each keeps its own password), so the time taken
+  // depends on how many accounts the email has, never on which of them matched.
+  const matched: BrandChoice[] = [];
+  for (const { password_hash, ...account } of candidates) {
+    if (password_hash && (await verifyPassword(password, password_hash))) matched.push(account);
   }
   // Unknown emails (and accounts without a password yet) still pay for one hash, so a miss looks like a wrong password.
   if (candidates.every((u) => !u.password_hash)) await verifyPassword(password, DUMMY_HASH);
-  if (!userId) return renderPage(c, <ConsoleLoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', userId);
+  if (matched.length === 0) return renderPage(c, <ConsoleLoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
+  if (matched.length === 1) {
+    await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', matched[0]!.id);
+    return c.redirect(next, 303);
+  }
+  const token = await signBrandChoice(c.env.SESSION_SECRET, matched.map((a) => a.id));
+  return renderPage(c, <ConsoleChooseBrandPage choices={matched} token={token} next={next} />);
+});
+
+const BRAND_ACCOUNTS = 'SELECT u.id, u.role, u.password_hash, b.name AS brandName FROM admin_users u JOIN brands b ON b.id = u.brand_id';
+
+// The brand picked after a sign-in that opened several: the signed choice says which accounts the password
+// proved, so the pick needs no second password and can name no other account.
+consoleRouter.post('/login/brand', async (c) => {
+  const form = await readForm(c);
+  const next = consoleNext(form.get('next'));
+  const token = form.get('choice');
+  const ids = token.length <= 4096 ? await verifyBrandChoice(c.env.SESSION_SECRET, token) : null;
+  if (!ids) return renderPage(c, <ConsoleLoginPage next={next} error="That choice has expired. Sign in again to pick a brand." />, 401);
+  const accounts = (
+    await c.env.DB.prepare(`${BRAND_ACCOUNTS} WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.created_at, u.id`)
+      .bind(JSON.stringify(ids))
+      .all<BrandChoice & { password_hash: string | null }>()
+  ).results.map(({ password_hash: _, ...account }) => account);
+  const chosen = accounts.find((a) => a.id === form.get('account'));
+  if (accounts.length === 0) return renderPage(c, <ConsoleLoginPage next={next} error="That choice has expired. Sign in again to pick a brand." />, 401);
+  if (!chosen) return renderPage(c, <ConsoleChooseBrandPage choices={accounts} token={token} next={next} error="Pick one of these brands." />, 422);
+  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', chosen.id);
   return c.redirect(next, 303);
+});
+
+// Switch brand: ends this session and asks for the password again, which lists every brand it opens.
+consoleRouter.post('/switch', async (c) => {
+  const user = await consoleUserOf(c);
+  const token = getCookie(c, SESSION_COOKIE);
+  const session = token && token.length <= 4096 ? await verifySessionToken(c.env.SESSION_SECRET, token, 'admin_user') : null;
+  await endSession(c, c.env.DB, session);
+  return c.redirect(`/console/login?flash=switch${user ? `&email=${encodeURIComponent(user.email)}` : ''}`, 303);
 });
 
 consoleRouter.post('/logout', async (c) => {

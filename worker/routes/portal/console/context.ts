@@ -21,6 +21,8 @@ export type ConsoleUser = {
   brandSlug: string;
   currency: string;
   timezone: string;
+  // Console accounts of the same email in other brands: the header offers Switch brand.
+  otherBrands: number;
 };
 
 export type ConsoleEnv = AppEnv & { Variables: { user: ConsoleUser } };
@@ -36,7 +38,8 @@ export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promis
   const session = await verifySessionToken(env.SESSION_SECRET, token, 'admin_user');
   if (!session) return null;
   const row = await env.DB.prepare(
-    `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone
+    `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone,
+       (SELECT count(*) FROM admin_users o WHERE o.email = u.email AND o.id <> u.id) AS otherBrands
      FROM sessions s JOIN admin_users u ON u.id = s.subject_id JOIN brands b ON b.id = u.brand_id
      WHERE s.id = ? AND s.subject_type = 'admin_user' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
   )

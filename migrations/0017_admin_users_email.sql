@@ -1,0 +1,1 @@
+CREATE INDEX `admin_users_email` ON `admin_users` (`email`);
