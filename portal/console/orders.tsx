@@ -8,14 +8,14 @@ import { ConsolePage, type Viewer } from './layout';
 
 export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | null; orderId: string | null };
 
-export function ordersHref(f: OrderFilters, cursor?: string | null): string {
+export function ordersHref(f: OrderFilters, cursor?: string | null, path = '/console/orders'): string {
   const q = new URLSearchParams();
   if (f.campaignId) q.set('campaign', f.campaignId);
   if (f.attribution) q.set('attribution', f.attribution);
   if (f.orderId) q.set('order', f.orderId);
   if (cursor) q.set('cursor', cursor);
   const s = q.toString();
-  return `/console/orders${s ? `?${s}` : ''}`;
+  return `${path}${s ? `?${s}` : ''}`;
 }
 
 const SOURCE_LABELS: Record<ListedConversion['source'], string> = { api: 'API', shopify: 'Shopify', stripe: 'Stripe' };
@@ -74,6 +74,7 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
 
 export const OrdersPage: FC<{
   viewer: Viewer;
+  canWrite: boolean;
   filters: OrderFilters;
   campaigns: { id: string; name: string }[];
   orders: ListedConversion[];
@@ -81,7 +82,7 @@ export const OrdersPage: FC<{
   paged: boolean;
   now: number;
   toReview: number;
-}> = ({ viewer, filters, campaigns, orders, nextCursor, paged, now, toReview }) => {
+}> = ({ viewer, canWrite, filters, campaigns, orders, nextCursor, paged, now, toReview }) => {
   const filtered = filters.campaignId !== null || filters.attribution !== null || filters.orderId !== null;
   return (
     <ConsolePage title="Orders" viewer={viewer} section="orders" toReview={toReview}>
@@ -90,6 +91,11 @@ export const OrdersPage: FC<{
           <p class="eyebrow">{viewer.brandName}</p>
           <h1 class="page-title">Orders</h1>
         </div>
+        {canWrite ? (
+          <a class="button" href={ordersHref(filters, null, '/console/orders/export.csv')}>
+            Download CSV
+          </a>
+        ) : null}
       </div>
       <section class="card" aria-labelledby="orders-h">
         <div class="card-head">

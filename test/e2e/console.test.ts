@@ -462,6 +462,9 @@ describe('brand console in Chromium', () => {
     expect(squash(await orderRows.last().innerText())).toMatch(new RegExp(`^fw-2001 .*${usd(orders[0]!.amountMinor).replace('$', '\\$')} @${orders[0]!.who.handle}`));
     expect(await page.locator('main table .badge', { hasText: 'In payout' }).count()).toBe(lastMonthOrders.length);
     await capture(page, '12b-orders');
+    const ordersCsv = await download(page, () => page.getByRole('link', { name: 'Download CSV' }).click());
+    expect(ordersCsv.name).toMatch(/^chorus-orders-fernway-\d{4}-\d{2}-\d{2}\.csv$/);
+    expect(parseQuotedCsv(ordersCsv.text)).toHaveLength(1 + orders.length);
     await page.getByLabel('Order id').fill('fw-2003');
     await navigate(page, () => page.getByRole('button', { name: 'Filter' }).click(), /\/console\/orders\?.*order=fw-2003/);
     expect(await orderRows.count()).toBe(1);

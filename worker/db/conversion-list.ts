@@ -1,7 +1,9 @@
 // The brand's orders as recorded: what the store sent, how it was attributed, what it earned and what
 // refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
 import { awaitingClickWhere } from './schema';
+import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
+import { csvLine, csvNumber, csvText } from '../lib/csv';
 
 // An order's id as a filter: what the stores send (the signed API holds ids to printable ASCII, the
 // webhooks to 128 characters of anything), minus control characters.
@@ -104,3 +106,81 @@ export function commissionStatus(row: Pick<ListedConversion, 'available_at' | 'p
 }
 
 export const positionOf = (row: ListedConversion): Position => ({ at: row.occurred_at, id: row.id });
+
+export const ORDERS_CSV_HEADER = [
+  'order_id',
+  'occurred_at',
+  'recorded_at',
+  'source',
+  'currency',
+  'amount',
+  'attribution',
+  'code_sent',
+  'click_id_sent',
+  'awaiting_click',
+  'creator_handle',
+  'campaign',
+  'commission',
+  'rate_percent',
+  'tier',
+  'commission_status',
+  'payable_from',
+  'bonus',
+  'refunded',
+  'reversed',
+  'customer_ref',
+];
+
+const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+
+function orderCsvLine(o: ListedConversion, now: number): string {
+  const money = (minor: number) => csvNumber(formatAmount(minor, o.currency));
+  const priced = o.commission_minor !== null;
+  return csvLine([
+    csvText(o.external_order_id),
+    csvText(iso(o.occurred_at)),
+    csvText(iso(o.created_at)),
+    csvText(o.source),
+    csvText(o.currency),
+    money(o.amount_minor),
+    csvText(o.attribution),
+    csvText(o.code_raw),
+    csvText(o.click_id_raw),
+    csvText(o.awaiting_click ? 'yes' : 'no'),
+    csvText(o.handle),
+    csvText(o.campaign_name),
+    priced ? money(o.commission_minor!) : '',
+    o.rate_bps === null ? '' : csvNumber(`${Math.floor(o.rate_bps / 100)}.${String(o.rate_bps % 100).padStart(2, '0')}`), // 1050 bps → 10.50
+    o.tier === null ? '' : csvNumber(o.tier),
+    csvText(priced ? commissionStatus(o, now) : ''),
+    csvText(iso(o.available_at)),
+    money(o.bonus_minor),
+    money(o.refunded_minor),
+    money(o.reversed_minor),
+    csvText(o.customer_ref),
+  ]);
+}
+
+const CSV_PAGE = 500;
+
+// Every order the filter matches, newest first, read a keyset page per pull: memory stays one page
+// whatever the brand's size, and an order recorded mid-export is simply not in it.
+export function ordersCsvStream(db: D1Database, brandId: string, filter: Omit<ConversionFilter, 'after'>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const now = Date.now();
+  let after: Position | undefined;
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode(csvLine(ORDERS_CSV_HEADER.map(csvText))));
+        return;
+      }
+      const rows = await listConversions(db, brandId, { ...filter, after }, CSV_PAGE);
+      if (rows.length > 0) controller.enqueue(encoder.encode(rows.map((r) => orderCsvLine(r, now)).join('')));
+      if (rows.length < CSV_PAGE) return controller.close();
+      after = positionOf(rows[rows.length - 1]!);
+    },
+  });
+}

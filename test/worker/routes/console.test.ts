@@ -640,6 +640,24 @@ describe('console orders', () => {
     expect(commission).toContain('+ $30.00 performance bonus');
   });
 
+  it('hands owners and managers the filtered orders as CSV, and viewers neither the link nor the file', async () => {
+    const m = await consoleBrand('manager');
+    const viewer = await adminUser(m.brand.brandId, 'viewer');
+    const t = tag();
+    for (const [id, extra] of [[`csv-code-${t}`, { code: m.code }], [`csv-none-${t}`, {}]] as const) {
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: id, amountMinor: 1_000, currency: 'USD', occurredAt: new Date().toISOString(), ...extra })).status).toBe(201);
+    }
+    const page = await (await get('/console/orders?attribution=code', m.cookie)).text();
+    expect(page).toContain('href="/console/orders/export.csv?attribution=code"');
+    const file = await get('/console/orders/export.csv?attribution=code', m.cookie);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="chorus-orders-/);
+    expect((await file.text()).split('\r\n').filter(Boolean).slice(1).map((l) => l.split(',')[0])).toEqual([`"csv-code-${t}"`]);
+    const viewerCookie = await signIn(viewer.email);
+    expect(await (await get('/console/orders', viewerCookie)).text()).not.toContain('export.csv');
+    expect((await get('/console/orders/export.csv', viewerCookie)).status).toBe(403);
+  });
+
   it('sends a signed-out visitor to sign in', async () => {
     const res = await get('/console/orders');
     expect(res.status).toBe(303);

@@ -4,6 +4,7 @@ import shopifyOrderRaw from '../../fixtures/shopify-orders-create.json?raw';
 import signatures from '../../fixtures/signatures.json';
 import { conversionListQuery } from '../../../worker/db/conversion-list';
 import { encodeCursor } from '../../../worker/lib/cursor';
+import { parseCsv } from '../../../worker/lib/csv';
 import { signShopify } from '../../../worker/lib/signatures';
 import { BASE, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
 
@@ -275,5 +276,35 @@ describe('GET /api/admin/conversions: what the stores sent', () => {
     });
     expect(res.status).toBe(200);
     expect((await list(m, { orderId: id })).data.map((o) => o.orderId)).toEqual([id]);
+  });
+});
+
+describe('GET /api/admin/conversions/export.csv', () => {
+  it('streams every matching order with decimals, formulas neutralised, past one page of the stream', async () => {
+    const m = await createMoneyBrand();
+    await bulkOrders(m.brand.brandId, 1_203, Date.now() - 2000 * HOUR);
+    const coded = orderId('csv');
+    await record(m, { orderId: coded, code: m.code, amountMinor: 12_345, customerRef: '=HYPERLINK("https://evil.example")' });
+    await record(m, { orderId: orderId('formula'), code: '@SUM(A1)', amountMinor: 500 });
+    const refund = await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `rf-${coded}`, orderId: coded, amountMinor: 2_345, currency: 'USD', occurredAt: new Date().toISOString() });
+    expect(refund.status).toBe(201);
+
+    const res = await m.brand.api('GET', '/api/admin/conversions/export.csv');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="chorus-orders-${m.brand.slug}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
+    const [header, ...rows] = parseCsv(await res.text(), 5_000).map((r) => r.cells);
+    expect(header).toEqual(['order_id', 'occurred_at', 'recorded_at', 'source', 'currency', 'amount', 'attribution', 'code_sent', 'click_id_sent', 'awaiting_click', 'creator_handle', 'campaign', 'commission', 'rate_percent', 'tier', 'commission_status', 'payable_from', 'bonus', 'refunded', 'reversed', 'customer_ref']);
+    expect(rows).toHaveLength(1_205);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(1_205);
+    const row = Object.fromEntries(header!.map((h, i) => [h, rows.find((r) => r[0] === coded)![i]]));
+    expect(row).toMatchObject({ amount: '123.45', attribution: 'code', code_sent: m.code, creator_handle: m.handle, campaign: 'Glow', commission: '12.34', rate_percent: '10.00', tier: '1', commission_status: 'holding', refunded: '23.45', reversed: '2.34', awaiting_click: 'no' });
+    expect(row.customer_ref).toBe(`'=HYPERLINK("https://evil.example")`);
+    expect(rows.find((r) => r[7] === "'@SUM(A1)")).toBeDefined();
+
+    const filtered = parseCsv(await (await m.brand.api('GET', '/api/admin/conversions/export.csv?attribution=code')).text()).slice(1);
+    expect(filtered.map((r) => r.cells[0])).toEqual([coded]);
+    const bad = await m.brand.api('GET', '/api/admin/conversions/export.csv?limit=5');
+    expect(bad.status).toBe(422);
   });
 });

@@ -2,9 +2,11 @@
 // to, what it earned and what refunds took back. Read-only; orders come in through /v1 and the webhooks.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { commissionStatus, listConversions, ORDER_ID_FILTER, positionOf, type ListedConversion } from '../../db/conversion-list';
+import { commissionStatus, listConversions, ORDER_ID_FILTER, ordersCsvStream, positionOf, type ListedConversion } from '../../db/conversion-list';
+import { safeFilename } from '../../lib/csv';
 import type { AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
+import { notFound } from '../../lib/errors';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { pageOf as pageSchema, RecordedOrder } from '../../openapi/schemas';
@@ -12,8 +14,7 @@ import { pageOf as pageSchema, RecordedOrder } from '../../openapi/schemas';
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-export const conversionsQuery = z
-  .strictObject({
+const filters = {
     campaignId: id.optional(),
     enrollmentId: id.optional(),
     creatorId: id.optional(),
@@ -21,10 +22,30 @@ export const conversionsQuery = z
     orderId: z.string().regex(ORDER_ID_FILTER, '1-128 characters, no control characters').optional().meta({ description: "The store's order id, exactly as it was sent." }),
     from: instant.optional().meta({ description: 'Orders that occurred at or after this instant (ISO 8601).' }),
     to: instant.optional().meta({ description: 'Orders that occurred before this instant (ISO 8601).' }),
+};
+const orderedRange = (q: { from?: number; to?: number }) => q.from === undefined || q.to === undefined || q.from < q.to;
+const rangeIssue = { path: ['to'], message: '`to` must be after `from`.' };
+
+export const conversionsQuery = z
+  .strictObject({
+    ...filters,
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: cursorParam.optional().meta({ description: '`nextCursor` of the previous page.' }),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ['to'], message: '`to` must be after `from`.' });
+  .refine(orderedRange, rangeIssue);
+
+export const conversionsExportQuery = z.strictObject(filters).refine(orderedRange, rangeIssue);
+
+export function ordersCsvResponse(db: D1Database, brand: { id: string; slug: string }, filter: z.output<typeof conversionsExportQuery>): Response {
+  return new Response(ordersCsvStream(db, brand.id, filter), {
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${safeFilename(`chorus-orders-${brand.slug}-${new Date().toISOString().slice(0, 10)}.csv`)}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}
 
 export function recordedOrderView(row: ListedConversion, now: number) {
   return {
@@ -61,20 +82,36 @@ export function recordedOrderView(row: ListedConversion, now: number) {
 
 const op = routeDescriber({ tag: 'Conversions', auth: 'adminKey' });
 
-export const conversionRoutes = new Hono<AppEnv>().get(
-  '/',
-  op({
-    summary: 'List recorded orders',
-    description:
-      'Newest first by the time the order occurred, a page at a time (`limit`, then `cursor` from `nextCursor`). Filters combine; ids of another brand match nothing. Each order carries what the store sent (code, click id), the attribution it got, its commission and what refunds reversed.',
-    responses: { 200: { description: 'A page of orders.', schema: pageSchema(RecordedOrder) } },
-  }),
-  valid('query', conversionsQuery),
-  async (c) => {
-    const { limit, cursor, ...filter } = c.req.valid('query');
-    const rows = await listConversions(c.env.DB, c.var.admin.brandId, { ...filter, after: cursor }, limit + 1);
-    const page = pageOf(rows, limit, positionOf);
-    const now = Date.now();
-    return c.json({ data: page.rows.map((r) => recordedOrderView(r, now)), hasMore: page.hasMore, nextCursor: page.nextCursor });
-  },
-);
+export const conversionRoutes = new Hono<AppEnv>()
+  .get(
+    '/export.csv',
+    op({
+      summary: 'Export recorded orders as CSV',
+      description: 'Every order the filters match, newest first, with the same fields as the list; amounts as decimals in the order currency. Streamed a page at a time.',
+      responses: { 200: { description: 'RFC 4180 CSV, as an attachment.', contentType: 'text/csv', headers: { 'Content-Disposition': 'attachment; filename="chorus-orders-<brand>-<date>.csv"' } } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', conversionsExportQuery),
+    async (c) => {
+      const brand = await c.env.DB.prepare('SELECT id, slug FROM brands WHERE id = ?').bind(c.var.admin.brandId).first<{ id: string; slug: string }>();
+      if (!brand) throw notFound('brand');
+      return ordersCsvResponse(c.env.DB, brand, c.req.valid('query'));
+    },
+  )
+  .get(
+    '/',
+    op({
+      summary: 'List recorded orders',
+      description:
+        'Newest first by the time the order occurred, a page at a time (`limit`, then `cursor` from `nextCursor`). Filters combine; ids of another brand match nothing. Each order carries what the store sent (code, click id), the attribution it got, its commission and what refunds reversed.',
+      responses: { 200: { description: 'A page of orders.', schema: pageSchema(RecordedOrder) } },
+    }),
+    valid('query', conversionsQuery),
+    async (c) => {
+      const { limit, cursor, ...filter } = c.req.valid('query');
+      const rows = await listConversions(c.env.DB, c.var.admin.brandId, { ...filter, after: cursor }, limit + 1);
+      const page = pageOf(rows, limit, positionOf);
+      const now = Date.now();
+      return c.json({ data: page.rows.map((r) => recordedOrderView(r, now)), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  );

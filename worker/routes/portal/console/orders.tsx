@@ -4,8 +4,9 @@ import { Hono } from 'hono';
 import { OrdersPage, type OrderFilters } from '../../../../portal/console/orders';
 import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
+import { ordersCsvResponse } from '../../admin/conversions';
 import { viewerOf } from './campaigns';
-import { renderPage, type ConsoleEnv } from './context';
+import { canWrite, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview } from './queries';
 
 export const orderRoutes = new Hono<ConsoleEnv>();
@@ -15,23 +16,33 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ATTRIBUTIONS = ['code', 'click', 'none'] as const;
 
 // A filter the page did not offer (an edited URL) is dropped rather than refused, as the review queue does.
-orderRoutes.get('/orders', async (c) => {
+function filtersOf(c: ConsoleContext): OrderFilters {
   const q = (name: string) => (c.req.query(name) ?? '').trim();
-  const filters: OrderFilters = {
+  return {
     campaignId: ID.test(q('campaign')) ? q('campaign') : null,
     attribution: ATTRIBUTIONS.find((a) => a === q('attribution')) ?? null,
     orderId: ORDER_ID_FILTER.test(q('order')) ? q('order') : null,
   };
+}
+
+const asFilter = (f: OrderFilters) => ({ campaignId: f.campaignId ?? undefined, attribution: f.attribution ?? undefined, orderId: f.orderId ?? undefined });
+
+// The same orders as a file, for finance; like every console download that carries money, owners and managers only (enforceRole).
+orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c.var.user.brandId, slug: c.var.user.brandSlug }, asFilter(filtersOf(c))));
+
+orderRoutes.get('/orders', async (c) => {
+  const filters = filtersOf(c);
+  const q = (name: string) => (c.req.query(name) ?? '').trim();
   const after = decodeCursor(q('cursor')) ?? undefined;
   const { brandId } = c.var.user;
   const [rows, campaigns, toReview] = await Promise.all([
-    listConversions(c.env.DB, brandId, { campaignId: filters.campaignId ?? undefined, attribution: filters.attribution ?? undefined, orderId: filters.orderId ?? undefined, after }, ORDERS_PER_PAGE + 1),
+    listConversions(c.env.DB, brandId, { ...asFilter(filters), after }, ORDERS_PER_PAGE + 1),
     c.env.DB.prepare('SELECT id, name FROM campaigns WHERE brand_id = ? ORDER BY created_at DESC').bind(brandId).all<{ id: string; name: string }>(),
     awaitingReview(c.env.DB, brandId),
   ]);
   const page = pageOf(rows, ORDERS_PER_PAGE, positionOf);
   return renderPage(
     c,
-    <OrdersPage viewer={viewerOf(c)} filters={filters} campaigns={campaigns.results} orders={page.rows} nextCursor={page.nextCursor} paged={after !== undefined} now={Date.now()} toReview={toReview} />,
+    <OrdersPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} filters={filters} campaigns={campaigns.results} orders={page.rows} nextCursor={page.nextCursor} paged={after !== undefined} now={Date.now()} toReview={toReview} />,
   );
 });
