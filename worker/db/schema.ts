@@ -93,7 +93,8 @@ export const brandCreators = sqliteTable(
     followerCount: integer('follower_count'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.brandId, t.creatorId] }), index('brand_creators_creator').on(t.creatorId)],
+  // brand_at: the roster newest first, a keyset page at a time (lib/cursor.ts), as for the lists below.
+  (t) => [primaryKey({ columns: [t.brandId, t.creatorId] }), index('brand_creators_creator').on(t.creatorId), index('brand_creators_brand_at').on(t.brandId, t.createdAt, t.creatorId)],
 );
 
 export type CommissionTier = { fromMinor: number; rateBps: number };
@@ -160,7 +161,7 @@ export const enrollments = sqliteTable(
   },
   (t) => [
     uniqueIndex('enrollments_campaign_creator').on(t.campaignId, t.creatorId),
-    index('enrollments_brand').on(t.brandId),
+    index('enrollments_brand_at').on(t.brandId, t.createdAt, t.id),
     index('enrollments_creator').on(t.creatorId),
   ],
 );
@@ -180,7 +181,7 @@ export const links = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('links_brand').on(t.brandId), index('links_enrollment').on(t.enrollmentId), index('links_slug_folded').on(sql`lower(${t.slug})`)],
+  (t) => [index('links_brand_at').on(t.brandId, t.createdAt, t.id), index('links_enrollment').on(t.enrollmentId), index('links_slug_folded').on(sql`lower(${t.slug})`)],
 );
 
 export const clicks = sqliteTable(
@@ -245,7 +246,7 @@ export const discountCodes = sqliteTable(
     status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('discount_codes_brand_code').on(t.brandId, t.code), index('discount_codes_enrollment').on(t.enrollmentId)],
+  (t) => [uniqueIndex('discount_codes_brand_code').on(t.brandId, t.code), index('discount_codes_enrollment').on(t.enrollmentId), index('discount_codes_brand_at').on(t.brandId, t.createdAt, t.id)],
 );
 
 // An order that named a click D1 did not hold yet, still unattributed: the condition of the two partial
@@ -379,6 +380,7 @@ export const submissions = sqliteTable(
   (t) => [
     index('submissions_enrollment').on(t.enrollmentId, t.createdAt),
     index('submissions_brand_status').on(t.brandId, t.status, t.updatedAt),
+    index('submissions_brand_updated').on(t.brandId, t.updatedAt, t.id),
     index('submissions_brand_post').on(t.brandId, t.postKey),
   ],
 );

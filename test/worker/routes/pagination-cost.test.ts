@@ -1,0 +1,113 @@
+// What a page of an admin list reads from D1: each list has a (brand_id, time, id) index, so a page of 2
+// deep in a 1,500-row list reads a handful of rows, not the brand's table. The route runs against the real
+// D1; the wrapper only records the statements it prepares, so the test can run the list query again and
+// read D1's rows_read.
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { Env } from '../../../worker/env';
+import worker from '../../../worker/index';
+import { encodeCursor } from '../../../worker/lib/cursor';
+import { BASE, createMoneyBrand, json } from '../fixtures';
+
+type Page = { data: { id: string }[]; hasMore: boolean; nextCursor: string | null };
+type MoneyBrand = Awaited<ReturnType<typeof createMoneyBrand>>;
+
+// The statements a route prepares, with their bound values, so a test can run them again and read D1's meta.
+async function statementsOf(m: MoneyBrand, path: string): Promise<{ sql: string; params: unknown[] }[]> {
+  const seen: { sql: string; params: unknown[] }[] = [];
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      if (prop === 'prepare')
+        return (sql: string) => {
+          const stmt = target.prepare(sql);
+          const entry = { sql, params: [] as unknown[] };
+          seen.push(entry);
+          return new Proxy(stmt, {
+            get(s, p) {
+              if (p === 'bind')
+                return (...params: unknown[]) => {
+                  entry.params = params;
+                  return s.bind(...params);
+                };
+              const v = Reflect.get(s, p);
+              return typeof v === 'function' ? v.bind(s) : v;
+            },
+          });
+        };
+      const v = Reflect.get(target, prop);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: { authorization: `Bearer ${m.brand.adminKey}` } }), { ...(env as Env), DB: db } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  expect(res.status, path).toBe(200);
+  const page = await json<Page>(res);
+  expect(page.data.length, path).toBe(2);
+  return seen;
+}
+
+// D1's rows_read for the list statement (the one with ORDER BY) of a route.
+async function rowsRead(m: MoneyBrand, path: string): Promise<number> {
+  const stmts = (await statementsOf(m, path)).filter((s) => /order by/i.test(s.sql));
+  expect(stmts.length, path).toBe(1);
+  const { sql, params } = stmts[0]!;
+  const r = await env.DB.prepare(sql)
+    .bind(...params)
+    .all();
+  return r.meta.rows_read;
+}
+
+const N = 1500;
+
+// N more creators on the roster, each enrolled with a link, a code and a submission, at distinct instants.
+async function bigBrand(): Promise<{ m: MoneyBrand; base: number; t: string }> {
+  const m = await createMoneyBrand();
+  const t = m.brand.brandId.slice(-8).replace(/[^A-Za-z0-9]/g, 'x').toLowerCase();
+  const base = Date.now() - 10 * N * 1000;
+  const seq = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${N})`;
+  await env.DB.batch([
+    env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'bulk' || ?1 || i || '@creators.test', 'b' || ?1 || i, 'Bulk', ?2 + i * 1000 FROM n`).bind(t, base),
+    env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, created_at) ${seq} SELECT ?3, 'cr_' || ?1 || '_' || i, ?2 + i * 1000 FROM n`).bind(t, base, m.brand.brandId),
+    env.DB.prepare(`INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, status, created_at) ${seq} SELECT 'enr_' || ?1 || '_' || i, ?3, ?4, 'cr_' || ?1 || '_' || i, 'affiliate', 'active', ?2 + i * 1000 FROM n`).bind(
+      t,
+      base,
+      m.brand.brandId,
+      m.campaign.id,
+    ),
+    env.DB.prepare(
+      `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at) ${seq} SELECT 'lnk_' || ?1 || '_' || i, ?3, 'enr_' || ?1 || '_' || i, 's' || ?1 || i, 'https://shop.example/x', 'active', ?2 + i * 1000, ?2 + i * 1000 FROM n`,
+    ).bind(t, base, m.brand.brandId),
+    env.DB.prepare(
+      `INSERT INTO discount_codes (id, brand_id, enrollment_id, code, discount_type, discount_value, status, created_at) ${seq} SELECT 'dc_' || ?1 || '_' || i, ?3, 'enr_' || ?1 || '_' || i, upper('C' || ?1 || i), 'percent', 10, 'active', ?2 + i * 1000 FROM n`,
+    ).bind(t, base, m.brand.brandId),
+    env.DB.prepare(
+      `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) ${seq} SELECT 'sub_' || ?1 || '_' || i, ?3, 'enr_' || ?1 || '_' || i, 'day_in_the_life', 'https://drive.example/d', 'c', CASE i % 3 WHEN 0 THEN 'submitted' WHEN 1 THEN 'approved' ELSE 'live' END, '{"hashtag":true,"disclosure":true}', ?2 + i * 1000, ?2 + i * 1000 FROM n`,
+    ).bind(t, base, m.brand.brandId),
+  ]);
+  return { m, base, t };
+}
+
+describe('paged admin lists: a page reads a page, not the brand', () => {
+  it(
+    'roster, enrollments, links, codes and the review queue: a deep page of 2 reads about as many rows as it returns',
+    async () => {
+      const { m, base, t } = await bigBrand();
+      // The cursor just after the 1,490th newest row: the last pages of a walk.
+      const deep = (prefix: string) => encodeCursor({ at: base + 10 * 1000, id: `${prefix}_${t}_10` });
+      const paths: Record<string, string> = {
+        creators: `/api/admin/creators?limit=2&cursor=${deep('cr')}`,
+        enrollments: `/api/admin/enrollments?limit=2&cursor=${deep('enr')}`,
+        links: `/api/admin/links?limit=2&cursor=${deep('lnk')}`,
+        codes: `/api/admin/codes?limit=2&cursor=${deep('dc')}`,
+        submissions: `/api/admin/submissions?limit=2&cursor=${deep('sub')}`,
+        'first page of enrollments': '/api/admin/enrollments?limit=2',
+      };
+      const read: Record<string, number> = {};
+      for (const [name, path] of Object.entries(paths)) read[name] = await rowsRead(m, path);
+      expect(read).toEqual(Object.fromEntries(Object.keys(paths).map((k) => [k, expect.any(Number)])));
+      for (const [name, n] of Object.entries(read)) expect(n, `${name} read ${n} rows for a page of 2 (${JSON.stringify(read)})`).toBeLessThan(100);
+    },
+    60_000,
+  );
+});
