@@ -31,7 +31,7 @@ export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: strin
   </ConsolePage>
 );
 
-export type BrandChoice = { id: string; brandName: string; role: Viewer['role'] };
+export type BrandChoice = { id: string; brandName: string; brandSlug: string; role: Viewer['role'] };
 
 // The same email and password opened console accounts in several brands: one button per brand.
 export const ConsoleChooseBrandPage: FC<{ choices: BrandChoice[]; token: string; next: string; error?: string }> = ({ choices, token, next, error }) => (
@@ -46,7 +46,9 @@ export const ConsoleChooseBrandPage: FC<{ choices: BrandChoice[]; token: string;
         <input type="hidden" name="next" value={next} />
         {choices.map((b) => (
           <button type="submit" name="account" value={b.id} class="button button-block brand-choice">
-            <strong>{b.brandName}</strong>
+            <span>
+              <strong>{b.brandName}</strong> <span class="muted small">{b.brandSlug}</span>
+            </span>
             <span class="muted small">{ROLE_LABELS[b.role]}</span>
           </button>
         ))}

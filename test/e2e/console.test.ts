@@ -247,7 +247,7 @@ describe('brand console in Chromium', () => {
     await page.getByLabel('Password').fill(OWNER.password);
     await navigate(page, () => page.getByRole('button', { name: 'Sign in' }).click(), /\/console\/login$/);
     expect(await textOf(page, 'h1')).toBe('Choose a brand');
-    expect(await page.getByRole('button', { name: /Owner|Manager/ }).allInnerTexts()).toEqual(['Fernway Botanicals\nOwner', 'Alder & Co. Candles\nManager']);
+    expect(await page.getByRole('button', { name: /Owner|Manager/ }).allInnerTexts()).toEqual(['Fernway Botanicals fernway\nOwner', 'Alder & Co. Candles alder-co\nManager']);
     await capture(page, '01b-choose-brand');
     await navigate(page, () => page.getByRole('button', { name: /^Fernway Botanicals/ }).click(), /\/console$/);
     expect(await textOf(page, 'h1')).toBe('Campaigns');

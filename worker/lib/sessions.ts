@@ -3,7 +3,8 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { newId } from './ids';
+import { sha256Hex } from './digest';
+import { newId, randomToken } from './ids';
 
 export type SubjectType = 'creator' | 'admin_user';
 export type Session = { id: string; subjectType: SubjectType; subjectId: string };
@@ -88,13 +89,23 @@ export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectT
 }
 
 // An email with console accounts in several brands whose password matched more than one: the accounts it
-// proved, signed for the brand-choice form, so picking one asks for no second password. Short-lived,
-// and its own audience, so it is never a session.
+// proved, signed for the brand-choice form, so picking one asks for no second password. Short-lived, its
+// own audience (never a session), bound to a one-use nonce cookie of the browser that typed the password
+// (the page's HTML alone opens nothing, and a pick clears it), and to each account's password as it was
+// (a password changed meanwhile drops that account).
 const BRAND_CHOICE_AUDIENCE = 'chorus-console-brand-choice';
+export const BRAND_CHOICE_COOKIE = '__Host-chorus_brand_choice';
 export const BRAND_CHOICE_TTL_S = 300;
 
-export async function signBrandChoice(secret: string, adminUserIds: string[]): Promise<string> {
-  return new SignJWT({ ids: adminUserIds })
+export type ProvenAccount = { id: string; passwordHash: string };
+
+const passwordPrint = async (passwordHash: string) => (await sha256Hex(`brand-choice:${passwordHash}`)).slice(0, 32);
+
+export async function issueBrandChoice(c: Context, secret: string, accounts: ProvenAccount[]): Promise<string> {
+  const nonce = randomToken(16);
+  setCookie(c, BRAND_CHOICE_COOKIE, nonce, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict', maxAge: BRAND_CHOICE_TTL_S });
+  const proven = await Promise.all(accounts.map(async (a) => [a.id, await passwordPrint(a.passwordHash)]));
+  return new SignJWT({ accounts: proven, nonce: await sha256Hex(nonce) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ISSUER)
     .setAudience(BRAND_CHOICE_AUDIENCE)
@@ -103,13 +114,27 @@ export async function signBrandChoice(secret: string, adminUserIds: string[]): P
     .sign(sessionKey(secret));
 }
 
-export async function verifyBrandChoice(secret: string, token: string): Promise<string[] | null> {
+// The account ids the choice still proves, or null when it proves nothing (forged, expired, another
+// browser's, already used). `current` reads the accounts' password hashes as they are now.
+export async function readBrandChoice(c: Context, secret: string, token: string, current: (ids: string[]) => Promise<ProvenAccount[]>): Promise<string[] | null> {
+  const nonce = getCookie(c, BRAND_CHOICE_COOKIE);
+  if (!nonce || nonce.length > 64 || token.length > 4096) return null;
+  let payload: Record<string, unknown>;
   try {
-    const { payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: BRAND_CHOICE_AUDIENCE, requiredClaims: ['exp'] });
-    const ids = payload.ids;
-    return Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string') ? (ids as string[]) : null;
+    ({ payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: BRAND_CHOICE_AUDIENCE, requiredClaims: ['exp'] }));
   } catch (e) {
     if (e instanceof errors.JOSEError) return null;
     throw e;
   }
+  if (payload.nonce !== (await sha256Hex(nonce))) return null;
+  const proven = payload.accounts;
+  if (!Array.isArray(proven) || !proven.every((a) => Array.isArray(a) && a.length === 2 && typeof a[0] === 'string' && typeof a[1] === 'string')) return null;
+  const prints = new Map(proven as [string, string][]);
+  const now = await current([...prints.keys()]);
+  const still = await Promise.all(now.map(async (a) => ((await passwordPrint(a.passwordHash)) === prints.get(a.id) ? a.id : null)));
+  return still.filter((id): id is string => id !== null);
+}
+
+export function clearBrandChoice(c: Context): void {
+  deleteCookie(c, BRAND_CHOICE_COOKIE, { path: '/', secure: true });
 }

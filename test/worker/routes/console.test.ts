@@ -170,36 +170,68 @@ describe('console sign-in', () => {
 describe('console accounts in several brands', () => {
   const choiceToken = (html: string) => /name="choice" value="([^"]+)"/.exec(html)?.[1] ?? null;
   const accountButtons = (html: string) => [...html.matchAll(/name="account" value="([^"]+)"/g)].map((m) => m[1]!);
-
-  it('lets an email with the same password in two brands pick either, and switch later', async () => {
-    const a = await createMoneyBrand();
-    const b = await createMoneyBrand();
+  const choiceCookie = (res: Response) => /(__Host-chorus_brand_choice=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? '';
+  // Signs in with an email that opens several brands: the page's choice token and this browser's nonce cookie.
+  async function choose(email: string, password = PASSWORD) {
+    const res = await post('/console/login', { email, password, next: '/console/orders' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).not.toMatch(/__Host-chorus_session=/); // no session until a brand is picked
+    const html = await res.text();
+    return { html, token: choiceToken(html)!, cookie: choiceCookie(res), accounts: accountButtons(html) };
+  }
+  async function agency(brands: number, roles: Role[] = ['owner', 'viewer']) {
     const email = `agency-${tag()}@agency.test`;
-    const inA = await adminUser(a.brand.brandId, 'owner', { email, createdAt: Date.now() - 1000 });
-    const inB = await adminUser(b.brand.brandId, 'viewer', { email });
+    const members = [];
+    for (let i = 0; i < brands; i++) {
+      const m = await createMoneyBrand();
+      members.push({ m, user: await adminUser(m.brand.brandId, roles[i % roles.length]!, { email, createdAt: Date.now() - (brands - i) * 1000 }) });
+    }
+    return { email, members };
+  }
 
-    const login = await post('/console/login', { email, password: PASSWORD, next: '/console/orders' });
-    expect(login.status).toBe(200);
-    expect(login.headers.get('set-cookie')).toBeNull(); // no session until a brand is picked
-    const html = await login.text();
-    expect(accountButtons(html)).toEqual([inA.id, inB.id]);
-    const token = choiceToken(html)!;
+  it('lets an email with the same password in two brands pick either, once, and switch later', async () => {
+    const { email, members } = await agency(2);
+    const [a, b] = members as [(typeof members)[0], (typeof members)[0]];
+    const chooser = await choose(email);
+    expect(chooser.accounts).toEqual([a.user.id, b.user.id]);
+    expect(chooser.html).toContain(a.m.brand.slug); // names can repeat across brands; slugs cannot
+    expect(chooser.cookie).toMatch(/^__Host-chorus_brand_choice=/);
 
-    const picked = await post('/console/login/brand', { choice: token, account: inB.id, next: '/console/orders' });
+    const picked = await post('/console/login/brand', { choice: chooser.token, account: b.user.id, next: '/console/orders' }, { cookie: chooser.cookie });
     expect(picked.status).toBe(303);
     expect(picked.headers.get('location')).toBe('/console/orders');
+    expect(picked.headers.get('set-cookie')).toMatch(/__Host-chorus_brand_choice=;/); // the nonce is spent
     const cookie = sessionCookie(picked);
     const home = await (await get('/console', cookie)).text();
-    expect(home).toContain(b.campaign.slug);
-    expect(home).not.toContain(a.campaign.slug);
+    expect(home).toContain(b.m.campaign.slug);
+    expect(home).not.toContain(a.m.campaign.slug);
     expect(home).toContain('formaction="/console/switch"');
+
+    // The same choice again from a browser without the nonce (the page's HTML in other hands, or this
+    // browser once it applied the clearing header): refused.
+    expect((await post('/console/login/brand', { choice: chooser.token, account: a.user.id })).status).toBe(401);
 
     const switched = await post('/console/switch', {}, { cookie });
     expect(switched.status).toBe(303);
     expect(switched.headers.get('location')).toBe(`/console/login?flash=switch&email=${encodeURIComponent(email)}`);
     expect((await get('/console', cookie)).status).toBe(303); // that session is over
-    const again = await (await get(switched.headers.get('location')!)).text();
-    expect(again).toContain(`value="${email}"`);
+    expect(await (await get(switched.headers.get('location')!)).text()).toContain(`value="${email}"`);
+  });
+
+  it('drops an account whose password changed after the choice was made', async () => {
+    const { email, members } = await agency(2);
+    const chooser = await choose(email);
+    await env.DB.prepare('UPDATE admin_users SET password_hash = ? WHERE id = ?').bind(await hashPassword('rotated by the owner 2026', 1000), members[1]!.user.id).run();
+    const refused = await post('/console/login/brand', { choice: chooser.token, account: members[1]!.user.id }, { cookie: chooser.cookie });
+    expect(refused.status).toBe(422);
+    expect(accountButtons(await refused.text())).toEqual([members[0]!.user.id]);
+    await env.DB.prepare('UPDATE admin_users SET password_hash = ? WHERE id = ?').bind(await hashPassword('rotated by the owner 2026', 1000), members[0]!.user.id).run();
+    expect((await post('/console/login/brand', { choice: chooser.token, account: members[0]!.user.id }, { cookie: chooser.cookie })).status).toBe(401);
+  });
+
+  it('lists an agency with six brands in full', async () => {
+    const { email, members } = await agency(6);
+    expect((await choose(email)).accounts).toEqual(members.map((x) => x.user.id));
   });
 
   it('signs straight in to the one brand whose password matched, and offers no switch to a single-brand user', async () => {
@@ -218,31 +250,34 @@ describe('console accounts in several brands', () => {
     expect(await (await get('/console', solo.cookie)).text()).not.toContain('Switch brand');
   });
 
-  it('refuses a pick outside the signed choice, a forged or expired choice, and a cross-site post', async () => {
-    const a = await createMoneyBrand();
-    const b = await createMoneyBrand();
-    const email = `pick-${tag()}@agency.test`;
-    const inA = await adminUser(a.brand.brandId, 'owner', { email });
-    await adminUser(b.brand.brandId, 'owner', { email });
-    const outsider = await adminUser(b.brand.brandId, 'owner');
-    const token = choiceToken(await (await post('/console/login', { email, password: PASSWORD })).text())!;
+  it('refuses a pick outside the signed choice, a forged, expired or foreign choice, and a cross-site post', async () => {
+    const { email, members } = await agency(2);
+    const outsider = await adminUser(members[1]!.m.brand.brandId, 'owner');
+    const chooser = await choose(email);
+    const inA = members[0]!.user;
 
-    const other = await post('/console/login/brand', { choice: token, account: outsider.id });
+    const other = await post('/console/login/brand', { choice: chooser.token, account: outsider.id }, { cookie: chooser.cookie });
     expect(other.status).toBe(422);
     expect(other.headers.get('set-cookie')).toBeNull();
     expect(accountButtons(await other.text())).toHaveLength(2);
 
     const { SignJWT } = await import('jose');
     const key = new TextEncoder().encode(env.SESSION_SECRET);
-    const forged = await new SignJWT({ ids: [outsider.id] }).setProtectedHeader({ alg: 'HS256' }).setIssuer('chorus').setAudience('chorus-console-brand-choice').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)));
-    const expired = await new SignJWT({ ids: [inA.id] }).setProtectedHeader({ alg: 'HS256' }).setIssuer('chorus').setAudience('chorus-console-brand-choice').setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
+    const claims = (ids: string[]) => ({ accounts: ids.map((id) => [id, 'x'.repeat(32)]), nonce: 'n' });
+    const forged = await new SignJWT(claims([outsider.id])).setProtectedHeader({ alg: 'HS256' }).setIssuer('chorus').setAudience('chorus-console-brand-choice').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)));
+    const expired = await new SignJWT(claims([inA.id])).setProtectedHeader({ alg: 'HS256' }).setIssuer('chorus').setAudience('chorus-console-brand-choice').setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(key);
     const session = await new SignJWT({ typ: 'admin_user' }).setProtectedHeader({ alg: 'HS256' }).setSubject(inA.id).setJti('x').setIssuer('chorus').setAudience('chorus-console').setExpirationTime('5m').sign(key);
     for (const choice of [forged, expired, session, '', 'x'.repeat(5000)]) {
-      const res = await post('/console/login/brand', { choice, account: inA.id });
+      const res = await post('/console/login/brand', { choice, account: inA.id }, { cookie: chooser.cookie });
       expect(res.status, choice.slice(0, 20)).toBe(401);
       expect(res.headers.get('set-cookie')).toBeNull();
     }
-    const crossSite = await post('/console/login/brand', { choice: token, account: inA.id }, { origin: 'https://evil.example' });
+    // The right token from another browser (no nonce cookie, or another sign-in's).
+    const elsewhere = await choose(email);
+    for (const cookie of ['', elsewhere.cookie]) {
+      expect((await post('/console/login/brand', { choice: chooser.token, account: inA.id }, cookie ? { cookie } : {})).status).toBe(401);
+    }
+    const crossSite = await post('/console/login/brand', { choice: chooser.token, account: inA.id }, { origin: 'https://evil.example', cookie: chooser.cookie });
     expect(crossSite.status).toBe(403);
     expect(crossSite.headers.get('set-cookie')).toBeNull();
   });

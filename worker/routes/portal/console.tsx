@@ -9,7 +9,7 @@ import { ConsoleChooseBrandPage, ConsoleLoginPage, type BrandChoice } from '../.
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
-import { endSession, SESSION_COOKIE, signBrandChoice, startSession, verifyBrandChoice, verifySessionToken } from '../../lib/sessions';
+import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, SESSION_COOKIE, startSession, verifySessionToken, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
 import { consoleUserOf, enforceRole, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
@@ -69,7 +69,7 @@ consoleRouter.get('/login', async (c) => {
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match a console account.';
 // An email may belong to admin users of several brands; each candidate costs one PBKDF2, so the list is bounded.
-const MAX_ACCOUNTS_PER_EMAIL = 5;
+const MAX_ACCOUNTS_PER_EMAIL = 10;
 
 consoleRouter.post('/login', async (c) => {
   const form = await readForm(c);
@@ -91,9 +91,9 @@ consoleRouter.post('/login', async (c) => {
     : [];
   // Same email in several brands: every account is checked (each keeps its own password), so the time taken
   // depends on how many accounts the email has, never on which of them matched.
-  const matched: BrandChoice[] = [];
+  const matched: (BrandChoice & ProvenAccount)[] = [];
   for (const { password_hash, ...account } of candidates) {
-    if (password_hash && (await verifyPassword(password, password_hash))) matched.push(account);
+    if (password_hash && (await verifyPassword(password, password_hash))) matched.push({ ...account, passwordHash: password_hash });
   }
   // Unknown emails (and accounts without a password yet) still pay for one hash, so a miss looks like a wrong password.
   if (candidates.every((u) => !u.password_hash)) await verifyPassword(password, DUMMY_HASH);
@@ -102,11 +102,12 @@ consoleRouter.post('/login', async (c) => {
     await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', matched[0]!.id);
     return c.redirect(next, 303);
   }
-  const token = await signBrandChoice(c.env.SESSION_SECRET, matched.map((a) => a.id));
-  return renderPage(c, <ConsoleChooseBrandPage choices={matched} token={token} next={next} />);
+  const token = await issueBrandChoice(c, c.env.SESSION_SECRET, matched);
+  return renderPage(c, <ConsoleChooseBrandPage choices={matched.map(({ passwordHash: _, ...choice }) => choice)} token={token} next={next} />);
 });
 
-const BRAND_ACCOUNTS = 'SELECT u.id, u.role, u.password_hash, b.name AS brandName FROM admin_users u JOIN brands b ON b.id = u.brand_id';
+const BRAND_ACCOUNTS = 'SELECT u.id, u.role, u.password_hash, b.name AS brandName, b.slug AS brandSlug FROM admin_users u JOIN brands b ON b.id = u.brand_id';
+const EXPIRED_CHOICE = 'That choice has expired. Sign in again to pick a brand.';
 
 // The brand picked after a sign-in that opened several: the signed choice says which accounts the password
 // proved, so the pick needs no second password and can name no other account.
@@ -114,16 +115,19 @@ consoleRouter.post('/login/brand', async (c) => {
   const form = await readForm(c);
   const next = consoleNext(form.get('next'));
   const token = form.get('choice');
-  const ids = token.length <= 4096 ? await verifyBrandChoice(c.env.SESSION_SECRET, token) : null;
-  if (!ids) return renderPage(c, <ConsoleLoginPage next={next} error="That choice has expired. Sign in again to pick a brand." />, 401);
-  const accounts = (
-    await c.env.DB.prepare(`${BRAND_ACCOUNTS} WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.created_at, u.id`)
-      .bind(JSON.stringify(ids))
-      .all<BrandChoice & { password_hash: string | null }>()
-  ).results.map(({ password_hash: _, ...account }) => account);
+  const accountsOf = async (ids: string[]) =>
+    (
+      await c.env.DB.prepare(`${BRAND_ACCOUNTS} WHERE u.id IN (SELECT value FROM json_each(?)) AND u.password_hash IS NOT NULL ORDER BY u.created_at, u.id`)
+        .bind(JSON.stringify(ids))
+        .all<BrandChoice & { password_hash: string }>()
+    ).results;
+  let rows: Awaited<ReturnType<typeof accountsOf>> = [];
+  const ids = await readBrandChoice(c, c.env.SESSION_SECRET, token, async (proven) => (rows = await accountsOf(proven)).map((r) => ({ id: r.id, passwordHash: r.password_hash })));
+  const accounts = rows.filter((r) => ids?.includes(r.id)).map(({ password_hash: _, ...account }) => account);
+  if (accounts.length === 0) return renderPage(c, <ConsoleLoginPage next={next} error={EXPIRED_CHOICE} />, 401);
   const chosen = accounts.find((a) => a.id === form.get('account'));
-  if (accounts.length === 0) return renderPage(c, <ConsoleLoginPage next={next} error="That choice has expired. Sign in again to pick a brand." />, 401);
   if (!chosen) return renderPage(c, <ConsoleChooseBrandPage choices={accounts} token={token} next={next} error="Pick one of these brands." />, 422);
+  clearBrandChoice(c);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', chosen.id);
   return c.redirect(next, 303);
 });
