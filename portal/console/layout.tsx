@@ -4,7 +4,7 @@ import { Notice, Page, type NavItem } from '../layout';
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
-export type Section = 'campaigns' | 'review' | 'orders' | 'payouts' | 'webhooks';
+export type Section = 'campaigns' | 'review' | 'orders' | 'payouts' | 'webhooks' | 'settings';
 
 export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', viewer: 'Viewer' };
 
@@ -14,6 +14,7 @@ const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] 
   { href: '/console/orders', label: 'Orders', current: current === 'orders' },
   { href: '/console/payouts', label: 'Payouts', current: current === 'payouts' },
   { href: '/console/webhooks', label: 'Webhooks', current: current === 'webhooks' },
+  { href: '/console/settings', label: 'Settings', current: current === 'settings' },
 ];
 
 export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section; toReview?: number; children?: Child }> = ({ title, viewer, section, toReview, children }) => (

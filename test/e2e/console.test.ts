@@ -485,6 +485,15 @@ describe('brand console in Chromium', () => {
     expect(await newForm.isVisible()).toBe(true);
     expect(await page.getByLabel('Name', { exact: true }).isVisible()).toBe(true);
 
+    // ----- Settings: a second storefront domain, and where stopped links go -----
+    await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click(), /\/console\/settings$/);
+    await page.getByLabel('Allowed hosts').fill('fernway.example\n*.fernway.example\nfernway-gifts.example');
+    await page.getByLabel('Fallback page').fill('https://fernway.example/');
+    await navigate(page, () => page.getByRole('button', { name: 'Save settings' }).click(), /\/console\/settings\?flash=saved$/);
+    expect(await textOf(page, 'main [role=status]')).toBe('Settings saved. Links pick them up within a minute.');
+    expect(await page.getByLabel('Allowed hosts').inputValue()).toBe('fernway.example\n*.fernway.example\nfernway-gifts.example');
+    await capture(page, '14-settings');
+
     await context.close();
     expect(pageProblems).toEqual([]);
     console.log(`console story: ${((Date.now() - started) / 1000).toFixed(1)} s after the worker was up`);

@@ -131,6 +131,8 @@ const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
 
 // Every admin JSON operation, with a body that passes validation (so each mutation tests one thing).
 const ROUTES: Route[] = [
+  { method: 'GET', path: '/api/admin/brand' },
+  { method: 'PATCH', path: '/api/admin/brand', body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'] }) },
   { method: 'GET', path: '/api/admin/campaigns' },
   { method: 'GET', path: '/api/admin/campaigns/:campaign', ids: ['campaign'] },
   {

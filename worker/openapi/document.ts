@@ -15,6 +15,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Storefront', description: "Called from the brand's checkout with a publishable storefront key." },
   { name: 'Ingestion', description: "Signed server-to-server calls from the brand's store backend." },
   { name: 'Store webhooks', description: 'Shopify and Stripe post orders and refunds here, signed with the secrets connected under API keys and integrations.' },
+  { name: 'Brand', description: 'The brand settings: allowed hosts, fallback, click parameter, currency and timezone.' },
   { name: 'Campaigns', description: 'Campaigns and their network-level brief, bulk creator import and network measurement.' },
   { name: 'Creators', description: "The brand's roster, invites and password resets." },
   { name: 'Enrollments', description: 'A creator in a campaign, with a payment model and a creator-specific brief section.' },

@@ -22,6 +22,20 @@ export const ErrorBody = z
   })
   .meta({ id: 'Error', description: 'Every 4xx and 5xx answer of the JSON API.' });
 
+export const Brand = z
+  .object({
+    id: id('brand'),
+    slug: example(z.string(), 'fernway'),
+    name: example(z.string(), 'Fernway Botanicals'),
+    allowedHosts: example(z.array(z.string()), ['fernway.example', '*.fernway.example']).meta({ description: 'Hosts links may send shoppers to: exact, or *. for every subdomain.' }),
+    fallbackUrl: example(z.string(), 'https://fernway.example/').nullable().meta({ description: 'Where a paused link or an ended campaign sends shoppers (no click id); null answers 410.' }),
+    clickParam: example(z.string(), 'cid'),
+    currency,
+    timezone: example(z.string(), 'Europe/Berlin'),
+    createdAt: time,
+  })
+  .meta({ id: 'Brand' });
+
 export const Campaign = z
   .object({
     id: id('cmp'),

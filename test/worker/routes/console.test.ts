@@ -625,8 +625,13 @@ describe('console orders', () => {
     const other = await createMoneyBrand();
     const t = tag();
     const at = (i: number) => new Date(Date.now() - (i + 1) * 60_000).toISOString();
-    await Promise.all(
-      Array.from({ length: 53 }, (_, i) => signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `o-${t}-${String(i).padStart(2, '0')}`, amountMinor: 1_000, currency: 'USD', occurredAt: at(i), code: m.code })),
+    // Straight into D1 in one batch: 53 signed calls are slow on a loaded machine, and paging is what is tested.
+    await env.DB.batch(
+      Array.from({ length: 53 }, (_, i) =>
+        env.DB.prepare(
+          "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, enrollment_id, code_raw, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'code', ?, ?, 'api', 'h', ?)",
+        ).bind(newId('cv'), m.brand.brandId, `o-${t}-${String(i).padStart(2, '0')}`, Date.parse(at(i)), m.enrollment.id, m.code, Date.now()),
+      ),
     );
     expect((await signedPost(other.brand, other.ingestKey, '/v1/conversions', { orderId: `theirs-${t}`, amountMinor: 1_000, currency: 'USD', occurredAt: at(0) })).status).toBe(201);
 
@@ -697,5 +702,45 @@ describe('console orders', () => {
     const res = await get('/console/orders');
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toMatch(/^\/console\/login/);
+  });
+});
+
+describe('console settings', () => {
+  it('lets an owner add a host and a fallback page, shows errors in place, and lets nobody else', async () => {
+    const m = await consoleBrand('owner');
+    const page = await (await get('/console/settings', m.cookie)).text();
+    expect(page).toContain('shop.example\n*.shop.example');
+
+    const saved = await post('/console/settings', { allowedHosts: 'shop.example\r\n*.shop.example\r\nNew-Shop.example\r\n', fallbackUrl: 'https://new-shop.example/closed', clickParam: 'cid' }, { cookie: m.cookie });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe('/console/settings?flash=saved');
+    const row = await env.DB.prepare('SELECT allowed_hosts, fallback_url FROM brands WHERE id = ?').bind(m.brand.brandId).first<{ allowed_hosts: string; fallback_url: string }>();
+    expect(JSON.parse(row!.allowed_hosts)).toEqual(['shop.example', '*.shop.example', 'new-shop.example']);
+    expect(row!.fallback_url).toBe('https://new-shop.example/closed');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'brand.updated' AND actor_type = 'admin_user' AND actor_id = ?", m.brand.brandId, m.user.id)).toBe(1);
+
+    for (const [fields, message] of [
+      [{ allowedHosts: 'https://evil.example', fallbackUrl: '', clickParam: 'cid' }, 'Allowed hosts: A host'],
+      [{ allowedHosts: 'shop.example', fallbackUrl: 'https://evil.example/', clickParam: 'cid' }, 'Fallback page: it must be https'],
+      [{ allowedHosts: 'shop.example', fallbackUrl: '', clickParam: 'utm_source' }, 'Click id parameter: utm_* and redirect-style names are reserved.'],
+    ] as const) {
+      const res = await post('/console/settings', fields, { cookie: m.cookie });
+      expect(res.status).toBe(422);
+      const html = await res.text();
+      expect(html).toContain(message);
+      expect(html).toContain(fields.allowedHosts); // what was typed stays in the form
+    }
+    expect(JSON.parse((await env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(m.brand.brandId).first<{ allowed_hosts: string }>())!.allowed_hosts)).toHaveLength(3);
+
+    for (const role of ['manager', 'viewer'] as const) {
+      const other = await adminUser(m.brand.brandId, role);
+      const cookie = await signIn(other.email);
+      const read = await (await get('/console/settings', cookie)).text();
+      expect(read).toContain('Only an owner can change these.');
+      expect(read).not.toContain('Save settings');
+      expect((await post('/console/settings', { allowedHosts: 'evil.example', fallbackUrl: '', clickParam: 'cid' }, { cookie })).status).toBe(403);
+    }
+    expect((await post('/console/settings', { allowedHosts: 'evil.example', fallbackUrl: '', clickParam: 'cid' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(JSON.parse((await env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(m.brand.brandId).first<{ allowed_hosts: string }>())!.allowed_hosts)).toHaveLength(3);
   });
 });

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../env';
 import { requireAdminKey } from './auth';
 import { idempotentPosts } from './idempotency';
+import { brandRoutes } from './brand';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
 import { conversionRoutes } from './conversions';
@@ -19,6 +20,7 @@ import { webhookRoutes } from './webhooks';
 export const admin = new Hono<AppEnv>()
   .use('*', requireAdminKey)
   .use('*', idempotentPosts)
+  .route('/brand', brandRoutes)
   .route('/campaigns', campaignRoutes)
   .route('/campaigns', importRoutes)
   .route('/creators', creatorRoutes)

@@ -16,6 +16,7 @@ import { importRoutes } from './console/imports';
 import { orderRoutes } from './console/orders';
 import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
+import { settingsRoutes } from './console/settings';
 import { webhookRoutes } from './console/webhooks';
 import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
@@ -158,6 +159,7 @@ consoleRouter.route('/', reviewRoutes);
 consoleRouter.route('/', orderRoutes);
 consoleRouter.route('/', payoutRoutes);
 consoleRouter.route('/', webhookRoutes);
+consoleRouter.route('/', settingsRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');
 });

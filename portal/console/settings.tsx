@@ -1,0 +1,72 @@
+// Brand settings: the hosts tracked links may send shoppers to, where a stopped link sends them, and the
+// click-id parameter. Owners edit; everyone else reads. Currency and timezone are shown, not edited here.
+import type { FC } from 'hono/jsx';
+import type { BrandRow } from '../../worker/routes/admin/brand';
+import { ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+
+export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string };
+
+export const settingsValuesOf = (b: BrandRow): SettingsValues => ({ allowedHosts: b.allowedHosts.join('\n'), fallbackUrl: b.fallbackUrl ?? '', clickParam: b.clickParam });
+
+export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: string[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
+  <ConsolePage title="Settings" viewer={viewer} section="settings" toReview={toReview}>
+    <div class="page-head">
+      <div>
+        <p class="eyebrow">{viewer.brandName}</p>
+        <h1 class="page-title">Settings</h1>
+      </div>
+    </div>
+    <FlashNotice flash={flash} />
+    <Errors errors={errors} />
+    <form method="post" action="/console/settings" class="stack">
+      <fieldset class="card stack" disabled={!canEdit}>
+        <legend class="card-legend">Tracked links</legend>
+        {canEdit ? null : <p class="muted small">Only an owner can change these.</p>}
+        <div class="field">
+          <label for="allowedHosts">Allowed hosts</label>
+          <textarea id="allowedHosts" name="allowedHosts" rows={4} maxlength={13000} required aria-describedby="hosts-hint" autocomplete="off" spellcheck={false}>
+            {values.allowedHosts}
+          </textarea>
+          <p id="hosts-hint" class="hint">
+            One per line: a host (<code>shop.example</code>) or every subdomain of one (<code>*.shop.example</code>). Links can send shoppers only here, over https. Removing a host leaves existing links as they are.
+          </p>
+        </div>
+        <div class="field">
+          <label for="fallbackUrl">Fallback page</label>
+          <input id="fallbackUrl" name="fallbackUrl" type="url" inputmode="url" maxlength={2048} value={values.fallbackUrl} placeholder="https://shop.example/" aria-describedby="fallback-hint" />
+          <p id="fallback-hint" class="hint">
+            Where a paused link or an ended campaign sends shoppers, without a click id. Left empty, such a link answers “no longer active”.
+          </p>
+        </div>
+        <div class="field">
+          <label for="clickParam">Click id parameter</label>
+          <input id="clickParam" name="clickParam" type="text" required maxlength={32} pattern="[a-z][a-z0-9_]{0,31}" value={values.clickParam} aria-describedby="param-hint" autocomplete="off" spellcheck={false} />
+          <p id="param-hint" class="hint">
+            The name the click id travels under to your store (<code>?{values.clickParam || 'cid'}=…</code>). Your checkout script and Shopify note attributes must read the same name.
+          </p>
+        </div>
+        {canEdit ? (
+          <div>
+            <button type="submit" class="button button-primary">
+              Save settings
+            </button>
+          </div>
+        ) : null}
+      </fieldset>
+    </form>
+    <section class="card" aria-labelledby="money-h">
+      <h2 id="money-h">Money</h2>
+      <dl class="facts">
+        <div>
+          <dt>Currency</dt>
+          <dd>{brand.currency}</dd>
+        </div>
+        <div>
+          <dt>Timezone for periods</dt>
+          <dd>{brand.timezone}</dd>
+        </div>
+      </dl>
+      <p class="muted small">Fixed once the first order is recorded: commissions, tiers and payout periods are counted in them.</p>
+    </section>
+  </ConsolePage>
+);

@@ -1,0 +1,59 @@
+// Brand settings in the console: the admin API's PATCH /api/admin/brand as a form. Owners only: the hosts
+// decide where tracked links may send shoppers. POST-redirect-GET with a flash; errors re-render the form.
+import { eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import type { Flash } from '../../../../portal/console/layout';
+import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../../portal/console/settings';
+import { database } from '../../../db/client';
+import { brands } from '../../../db/schema';
+import { ApiError, notFound } from '../../../lib/errors';
+import { updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
+import { viewerOf } from './campaigns';
+import { readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { awaitingReview } from './queries';
+
+export const settingsRoutes = new Hono<ConsoleEnv>();
+
+const FLASH: Record<string, Flash> = { saved: { tone: 'success', text: 'Settings saved. Links pick them up within a minute.' } };
+
+async function brandOf(c: ConsoleContext): Promise<BrandRow> {
+  const row = await database(c.env.DB).query.brands.findFirst({ where: eq(brands.id, c.var.user.brandId) });
+  if (!row) throw notFound('brand');
+  return row;
+}
+
+async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { values?: SettingsValues; errors?: string[] } = {}, status: 200 | 403 | 409 | 422 = 200) {
+  const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
+  return renderPage(
+    c,
+    <SettingsPage viewer={viewerOf(c)} canEdit={c.var.user.role === 'owner'} brand={brand} values={extras.values ?? settingsValuesOf(brand)} flash={FLASH[c.req.query('flash') ?? ''] ?? null} errors={extras.errors} toReview={toReview} />,
+    status,
+  );
+}
+
+settingsRoutes.get('/settings', async (c) => renderSettings(c, await brandOf(c)));
+
+const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter' };
+
+settingsRoutes.post('/settings', async (c) => {
+  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change the brand settings.');
+  const form = await readForm(c);
+  const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim() };
+  const parsed = updateBrand.safeParse({
+    allowedHosts: values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean),
+    fallbackUrl: values.fallbackUrl === '' ? null : values.fallbackUrl,
+    clickParam: values.clickParam,
+  });
+  const brand = await brandOf(c);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => `${FIELD_LABELS[String(i.path[0])] ?? 'Settings'}: ${i.message}`);
+    return renderSettings(c, brand, { values, errors: [...new Set(errors)] }, 422);
+  }
+  try {
+    await updateBrandSettings(c.env.DB, brand.id, { type: 'admin_user', id: c.var.user.id }, parsed.data);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'invalid_destination') return renderSettings(c, brand, { values, errors: ['Fallback page: it must be https, on one of the allowed hosts.'] }, 422);
+    throw e;
+  }
+  return c.redirect(withFlash('/console/settings', 'saved'), 303);
+});
