@@ -1,6 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, createBrand, createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+import { updateBrandSettings } from '../../../worker/routes/admin/brand';
+import { BASE, createBrand, createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
 
 type BrandData = { data: { id: string; slug: string; name: string; allowedHosts: string[]; fallbackUrl: string | null; clickParam: string; currency: string; timezone: string } };
 type ErrorBody = { error: { code: string; details?: { issues?: { path: string }[]; reason?: string } } };
@@ -100,5 +101,58 @@ describe('/api/admin/brand', () => {
     // Another brand's admin key reads and edits only its own brand.
     expect((await json<BrandData>(await fresh.api('GET', '/api/admin/brand'))).data.id).toBe(fresh.brandId);
     expect((await env.DB.prepare('SELECT name FROM brands WHERE id = ?').bind(fresh.brandId).first<{ name: string }>())!.name).not.toBe('Renamed');
+  });
+
+  it('keeps currency once terms or money exist, a refund waiting for its order included', async () => {
+    const m = await createMoneyBrand();
+    expect((await m.brand.api('PATCH', '/api/admin/brand', { currency: 'JPY' })).status).toBe(409); // a plan and a code exist
+    const fresh = await createBrand();
+    const orderId = `pending-${Date.now()}`;
+    await env.DB.prepare("INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at) VALUES (?, ?, ?, ?, 500, 'USD', ?, 'pending', 'api', 'h', ?)")
+      .bind(`rf_${orderId}`, fresh.brandId, `rf-${orderId}`, orderId, Date.now(), Date.now())
+      .run();
+    for (const body of [{ currency: 'JPY' }, { timezone: 'Asia/Tokyo' }]) expect((await fresh.api('PATCH', '/api/admin/brand', body)).status).toBe(409);
+  });
+
+  it('stores a timezone as the runtime names it, and writes no audit row for a value that only looks different', async () => {
+    const b = await createBrand({ fallbackUrl: 'https://shop.example/closed' });
+    const res = await b.api('PATCH', '/api/admin/brand', { timezone: 'europe/berlin', fallbackUrl: 'https://SHOP.example/closed' });
+    expect((await json<BrandData>(res)).data).toMatchObject({ timezone: 'Europe/Berlin', fallbackUrl: 'https://shop.example/closed' });
+    expect((await b.api('PATCH', '/api/admin/brand', { timezone: 'Europe/Berlin', fallbackUrl: 'https://SHOP.example/closed' })).status).toBe(200);
+    expect(await audits(b.brandId)).toBe(1);
+  });
+
+  it('refuses a click parameter that an existing destination already uses', async () => {
+    const m = await createMoneyBrand();
+    const link = await json<{ data: { slug: string } }>(await m.brand.api('POST', '/api/admin/links', { enrollmentId: m.enrollment.id, destination: 'https://shop.example/products/tea?variant=4242' }));
+    const res = await m.brand.api('PATCH', '/api/admin/brand', { clickParam: 'variant' });
+    expect(res.status).toBe(409);
+    expect((await json<ErrorBody>(res)).error.code).toBe('brand_in_use');
+    const loc = new URL((await SELF.fetch(`${BASE}/r/${link.data.slug}`, { redirect: 'manual' })).headers.get('location')!);
+    expect(loc.searchParams.get('variant')).toBe('4242');
+    expect((await m.brand.api('PATCH', '/api/admin/brand', { clickParam: 'ref_id' })).status).toBe(200);
+  });
+
+  it('never stores a fallback off the hosts when two saves cross', async () => {
+    const b = await createBrand({ allowedHosts: ['shop.example', 'old-shop.example'] });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reachedBatch!: () => void;
+    const atBatch = new Promise<void>((r) => (reachedBatch = r));
+    // Holds the first save's write until the second save has finished: the interleaving a slow request meets.
+    const held = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        reachedBatch();
+        await gate;
+        return env.DB.batch(statements);
+      },
+    });
+    const first = updateBrandSettings(held, b.brandId, { type: 'api_key', id: 'k' }, { fallbackUrl: 'https://old-shop.example/' }).catch((e: unknown) => e);
+    await atBatch;
+    expect((await b.api('PATCH', '/api/admin/brand', { allowedHosts: ['shop.example'] })).status).toBe(200);
+    release();
+    expect(await first).toMatchObject({ status: 409, code: 'brand_changed' });
+    const row = await env.DB.prepare('SELECT allowed_hosts, fallback_url FROM brands WHERE id = ?').bind(b.brandId).first<{ allowed_hosts: string; fallback_url: string | null }>();
+    expect(row).toEqual({ allowed_hosts: '["shop.example"]', fallback_url: null });
   });
 });

@@ -40,7 +40,12 @@ export const updateBrand = z
       .regex(/^[a-z][a-z0-9_]{0,31}$/, 'Lowercase letters, digits and underscores, starting with a letter.')
       .refine((p) => !RESERVED_PARAMS.test(p), 'utm_* and redirect-style names are reserved.'),
     currency: z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code'),
-    timezone: z.string().max(64).refine(isValidTimeZone, 'An IANA timezone, such as Europe/Berlin.'),
+    timezone: z
+      .string()
+      .max(64)
+      .refine(isValidTimeZone, 'An IANA timezone, such as Europe/Berlin.')
+      // Stored as the runtime names it ("utc" → "UTC"), so the same zone typed twice is no change.
+      .transform((tz) => new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone),
   })
   .partial();
 
@@ -59,11 +64,20 @@ export const brandView = (b: BrandRow) => ({
 });
 
 // Money already recorded was priced, summed into tiers and put into periods in the current currency and
-// timezone: changing either afterwards would mix units or move period edges under closed months.
-const MONEY_RECORDED = '(EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?) OR EXISTS (SELECT 1 FROM ledger_entries WHERE brand_id = ?))';
+// timezone (a refund waiting for its order included): changing either afterwards would mix units or move
+// period edges under closed months. Plans, codes and flat fees are amounts in the currency too: a brand
+// that has set any up would see its creators' terms change a hundredfold from USD to JPY.
+const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
+const TERMS_SET = ['commission_plans', 'discount_codes', 'enrollments'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
 
 const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone' } as const;
 
+// A destination that already carries the parameter would lose its own value to the click id.
+const PARAM_IN_USE = `SELECT 1 FROM links WHERE brand_id = ?1 AND (instr(destination, '?' || ?2 || '=') > 0 OR instr(destination, '&' || ?2 || '=') > 0)
+  UNION ALL SELECT 1 FROM campaigns WHERE brand_id = ?1 AND (instr(default_destination, '?' || ?2 || '=') > 0 OR instr(default_destination, '&' || ?2 || '=') > 0)
+  LIMIT 1`;
+
+const inUse = (message: string) => new ApiError(409, 'brand_in_use', message);
 
 // Applies what changed and answers the brand as it now stands; the API and the console's settings page
 // both write through here.
@@ -71,25 +85,34 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
   const db = database(d1);
   const existing = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
   if (!existing) throw notFound('brand');
-  const values = Object.fromEntries(Object.entries(input).filter(([key, value]) => value !== undefined && JSON.stringify(value) !== JSON.stringify(existing[key as keyof BrandRow]))) as typeof input;
-  if (Object.keys(values).length === 0) return existing;
-  const hosts = values.allowedHosts ?? existing.allowedHosts;
-  const fallbackUrl = values.fallbackUrl !== undefined ? values.fallbackUrl : existing.fallbackUrl;
-  if (fallbackUrl !== null && (values.fallbackUrl !== undefined || values.allowedHosts !== undefined)) {
+  const asked = { ...input };
+  const hosts = asked.allowedHosts ?? existing.allowedHosts;
+  const fallbackUrl = asked.fallbackUrl !== undefined ? asked.fallbackUrl : existing.fallbackUrl;
+  if (fallbackUrl !== null && (asked.fallbackUrl !== undefined || asked.allowedHosts !== undefined)) {
     const check = checkDestination(fallbackUrl, hosts);
     if (!check.ok) throw new ApiError(422, 'invalid_destination', 'The fallback URL must be https on one of the allowed hosts.', { field: 'fallbackUrl', reason: check.reason });
-    if (values.fallbackUrl !== undefined) values.fallbackUrl = check.url;
+    if (asked.fallbackUrl !== undefined) asked.fallbackUrl = check.url;
   }
-  const moneyTerms = values.currency !== undefined || values.timezone !== undefined;
+  // Compared after normalising, so a value that only looks different is no change.
+  const values = Object.fromEntries(Object.entries(asked).filter(([key, value]) => value !== undefined && JSON.stringify(value) !== JSON.stringify(existing[key as keyof BrandRow]))) as typeof input;
+  if (Object.keys(values).length === 0) return existing;
+  if (values.clickParam !== undefined && (await d1.prepare(PARAM_IN_USE).bind(brandId, values.clickParam).first())) {
+    throw inUse(`A link or campaign destination already uses ?${values.clickParam}=; pick a name your shop does not use.`);
+  }
+  const guards: string[] = [];
+  if (values.currency !== undefined) guards.push(`NOT (${MONEY_RECORDED} OR ${TERMS_SET})`);
+  else if (values.timezone !== undefined) guards.push(`NOT (${MONEY_RECORDED})`);
   const changed = Object.entries(values) as [keyof typeof COLUMNS, unknown][];
-  // The guard is in the write itself, so an order landing between the read and the write still wins,
-  // and the audit row is written only when the update was.
+  // Every guard is in the write itself: an order landing between the read and the write still wins, and
+  // so does another save of the hosts or the fallback (the pair validated above is the pair stored, or
+  // nothing is). The audit row is written only when the update was.
   const [, audit] = await d1.batch([
-    d1.prepare(`UPDATE brands SET ${changed.map(([k]) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?${moneyTerms ? ` AND NOT ${MONEY_RECORDED}` : ''}`).bind(
-      ...changed.map(([k, v]) => (k === 'allowedHosts' ? JSON.stringify(v) : v)),
-      brandId,
-      ...(moneyTerms ? [brandId, brandId] : []),
-    ),
+    d1
+      .prepare(
+        `UPDATE brands SET ${changed.map(([k], i) => `${COLUMNS[k]} = ?${i + 4}`).join(', ')}
+         WHERE id = ?1 AND allowed_hosts = ?2 AND fallback_url IS ?3${guards.map((g) => ` AND ${g}`).join('')}`,
+      )
+      .bind(brandId, JSON.stringify(existing.allowedHosts), existing.fallbackUrl, ...changed.map(([k, v]) => (k === 'allowedHosts' ? JSON.stringify(v) : v))),
     d1.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, 'brand.updated', 'brand', ?, ?, ? WHERE changes() > 0").bind(
       newId('aud'),
       brandId,
@@ -101,7 +124,15 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
     ),
   ]);
   if (audit!.meta.changes === 0) {
-    throw new ApiError(409, 'brand_in_use', 'Currency and timezone are fixed once the brand has recorded an order: its money was priced and put into periods with them.');
+    const now = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+    if (!now || JSON.stringify(now.allowedHosts) !== JSON.stringify(existing.allowedHosts) || now.fallbackUrl !== existing.fallbackUrl) {
+      throw new ApiError(409, 'brand_changed', 'The settings changed while this was saved. Load them again and repeat the change.');
+    }
+    throw inUse(
+      values.currency !== undefined
+        ? 'The currency is fixed once the brand has plans, codes, enrollments or money: their amounts are in it.'
+        : 'The timezone is fixed once the brand has recorded money: its periods were counted in it.',
+    );
   }
   forgetBrandSecrets();
   return (await db.query.brands.findFirst({ where: eq(brands.id, brandId) })) ?? existing;
@@ -120,10 +151,10 @@ export const brandRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update the brand settings',
       description:
-        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. Currency and timezone can change only until the first order is recorded (409 `brand_in_use`).',
+        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes or enrollments (409 `brand_in_use`). Two saves at once: the second answers 409 `brand_changed`.',
       example: { allowedHosts: ['fernway.example', '*.fernway.example', 'fernway-shop.example'], fallbackUrl: 'https://fernway.example/' },
       responses: { 200: { description: 'The updated brand.', schema: dataOf(Brand) } },
-      errors: { 404: ['not_found'], 409: ['brand_in_use'], 422: ['invalid_destination'] },
+      errors: { 404: ['not_found'], 409: ['brand_in_use', 'brand_changed'], 422: ['invalid_destination'] },
     }),
     valid('json', updateBrand),
     async (c) => c.json({ data: brandView(await updateBrandSettings(c.env.DB, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, c.req.valid('json'))) }),

@@ -53,6 +53,7 @@ settingsRoutes.post('/settings', async (c) => {
     await updateBrandSettings(c.env.DB, brand.id, { type: 'admin_user', id: c.var.user.id }, parsed.data);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'invalid_destination') return renderSettings(c, brand, { values, errors: ['Fallback page: it must be https, on one of the allowed hosts.'] }, 422);
+    if (e instanceof ApiError && e.status === 409) return renderSettings(c, await brandOf(c), { values, errors: [e.message] }, 409);
     throw e;
   }
   return c.redirect(withFlash('/console/settings', 'saved'), 303);
