@@ -78,13 +78,14 @@ type CodeRow = EnrollmentTerms & {
   enrollment_status: string;
   campaign_status: string;
   campaign_ends_at: number | null;
+  campaign_starts_at: number | null;
 };
 type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
 
 const TERMS = `e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
 const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id`;
 const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions,
-  e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at, ${TERMS}
+  e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at, ${TERMS}
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
 WHERE d.brand_id = ? AND d.code = ?`;
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
@@ -103,7 +104,7 @@ const codeRedeemable = (code: CodeRow, at: number) =>
   isRedeemable(
     codeStateIn(
       { status: code.status, startsAt: code.starts_at, endsAt: code.ends_at, maxRedemptions: code.max_redemptions, redemptions: code.redemptions },
-      { enrollmentStatus: code.enrollment_status, campaignStatus: code.campaign_status, campaignEndsAt: code.campaign_ends_at },
+      { enrollmentStatus: code.enrollment_status, campaignStatus: code.campaign_status, campaignEndsAt: code.campaign_ends_at, campaignStartsAt: code.campaign_starts_at },
     ),
     at,
   );

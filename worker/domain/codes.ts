@@ -28,7 +28,7 @@ export type CodeState = {
 };
 
 // Where a code or a link leads: the creator's enrollment and its campaign.
-export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignEndsAt: number | null };
+export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignEndsAt: number | null; campaignStartsAt?: number | null };
 
 // Links and codes stop together: a creator removed from the campaign, or a campaign past its end date,
 // earns through neither, whatever the link's or the code's own status (db/link-routes.ts for links,
@@ -59,11 +59,14 @@ export function placementOpen(placement: Placement, at: number): boolean {
 }
 
 // A code's state with its placement folded in when it is read: stopped reads as disabled, and the code's
-// window closes no later than its campaign. A check then costs what it did, cached or not.
+// window opens no earlier and closes no later than its campaign (a launch on a date is not redeemable the
+// week before). A check then costs what it did, cached or not.
 export function codeStateIn(code: CodeState, placement: Placement): CodeState {
   const { campaignEndsAt } = placement;
+  const campaignStartsAt = placement.campaignStartsAt ?? null;
   const endsAt = campaignEndsAt !== null && (code.endsAt === null || campaignEndsAt < code.endsAt) ? campaignEndsAt : code.endsAt;
-  return { ...code, status: placementStopped(placement) ? 'disabled' : code.status, endsAt };
+  const startsAt = campaignStartsAt !== null && (code.startsAt === null || campaignStartsAt > code.startsAt) ? campaignStartsAt : code.startsAt;
+  return { ...code, status: placementStopped(placement) ? 'disabled' : code.status, startsAt, endsAt };
 }
 
 export function isRedeemable(code: CodeState, at: number): boolean {

@@ -63,6 +63,12 @@ describe('normalizeCode', () => {
     expect(codeStateIn(base, { ...open, campaignEndsAt: 1000 }).endsAt).toBe(1000);
     expect(codeStateIn(base, { ...open, campaignEndsAt: 3000 }).endsAt).toBe(2000);
     expect(codeStateIn({ ...base, endsAt: null }, { ...open, campaignEndsAt: 3000 }).endsAt).toBe(3000);
+    // And its start opens the code's window no earlier than the campaign: not redeemable the week before a launch.
+    expect(isRedeemable(codeStateIn(base, { ...open, campaignStartsAt: 1600 }), 1500)).toBe(false);
+    expect(isRedeemable(codeStateIn(base, { ...open, campaignStartsAt: 1500 }), 1500)).toBe(true);
+    expect(codeStateIn({ ...base, startsAt: 1700 }, { ...open, campaignStartsAt: 1600 }).startsAt).toBe(1700);
+    expect(codeStateIn({ ...base, startsAt: 1000 }, { ...open, campaignStartsAt: 1600 }).startsAt).toBe(1600);
+    expect(codeStateIn(base, { ...open, campaignStartsAt: null }).startsAt).toBeNull();
   });
 });
 

@@ -2,7 +2,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloud
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { describe, expect, it } from 'vitest';
-import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -96,6 +96,20 @@ describe('GET /v1/codes/:code', () => {
     const removedKey = await issueKey(removed.brand, 'storefront');
     answers.push(await (await check(removedKey, removed.code)).text());
     expect(answers).toEqual(Array.from({ length: 5 }, () => '{"valid":false}'));
+  });
+
+  it('answers a code of a campaign that has not started as invalid, and credits no order placed before the start', async () => {
+    const m = await createMoneyBrand();
+    const key = await issueKey(m.brand, 'storefront');
+    const launch = Date.now() + 7 * 86_400_000;
+    await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(launch, m.campaign.id).run();
+    expect(await (await check(key, m.code, freshIp())).text()).toBe('{"valid":false}');
+    const early = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `early-${Date.now()}`, amountMinor: 5_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
+    expect(early.status).toBe(201);
+    expect((await json<{ data: { attribution: string; commission: unknown } }>(early)).data).toMatchObject({ attribution: 'none', commission: null });
+    const started = await createMoneyBrand();
+    await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(Date.now() - 60_000, started.campaign.id).run();
+    expect((await json<{ valid: boolean }>(await check(await issueKey(started.brand, 'storefront'), started.code, freshIp()))).valid).toBe(true);
   });
 
   it("keeps a code valid before its campaign's end date", async () => {
