@@ -220,6 +220,23 @@ export function adminApi(getBase, key) {
   };
 }
 
+/** Every row of a paged admin list (`route` may carry its own filters), following nextCursor. */
+export function adminList(getBase, key) {
+  return async (route) => {
+    const rows = [];
+    let cursor = null;
+    do {
+      const sep = route.includes('?') ? '&' : '?';
+      const res = await request(getBase(), `/api/admin/${route}${sep}limit=200${cursor ? `&cursor=${cursor}` : ''}`, { method: 'GET', headers: { authorization: `Bearer ${key}` } });
+      if (res.status !== 200) throw new Error(`GET /api/admin/${route} answered ${res.status}: ${res.body.slice(0, 500)}`);
+      const page = json(res);
+      rows.push(...page.data);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return rows;
+  };
+}
+
 /** A signed store call, exactly as the README shows it (Chorus-Account + Chorus-Signature over "t.body"). */
 export function signedPost(base, route, account, secret, raw) {
   return request(base, route, {

@@ -1,7 +1,7 @@
 // A scenario's creator network, set up through the admin API as an operator would: a tiered plan, a campaign
 // with no holding period, a bulk import (creator, enrollment, link and code each), a lapsed code, keys.
 // `world` is what the oracle needs to know about it, kept from what the driver created, not read back.
-import { adminApi, json, request, signedPost, sleep } from './harness.mjs';
+import { adminApi, adminList, json, request, signedPost, sleep } from './harness.mjs';
 
 export const TIERS = [
   { fromMinor: 0, rateBps: 1_000 },
@@ -11,6 +11,7 @@ export const TIERS = [
 
 export async function setupNetwork(ctx, brand, { creators: count, tag, lapsedEndsAt }) {
   const api = adminApi(() => ctx.host.url, brand.adminKey);
+  const listAll = adminList(() => ctx.host.url, brand.adminKey);
   const plan = await api('POST', 'commission-plans', { name: 'Scenario tiers', tiers: TIERS });
   const campaign = await api('POST', 'campaigns', {
     name: `Scenario ${tag}`,
@@ -28,8 +29,8 @@ export async function setupNetwork(ctx, brand, { creators: count, tag, lapsedEnd
   if (creators.length !== count || creators.some((c) => !c.code || !c.slug)) throw new Error(`import did not give every creator a link and a code: ${JSON.stringify(imported).slice(0, 500)}`);
 
   // A code that stopped being valid mid-month: orders before endsAt earn it, later ones fall through.
-  const enrollments = await api('GET', `enrollments?campaignId=${campaign.id}`);
-  const roster = await api('GET', 'creators');
+  const enrollments = await listAll(`enrollments?campaignId=${campaign.id}`);
+  const roster = await listAll('creators');
   const first = roster.find((c) => c.handle === creators[0].handle);
   const enrollment = enrollments.find((e) => e.creatorId === first.id);
   const lapsed = { code: `LAPSED-${tag.toUpperCase()}`.slice(0, 32), handle: creators[0].handle, endsAt: lapsedEndsAt };
@@ -37,7 +38,7 @@ export async function setupNetwork(ctx, brand, { creators: count, tag, lapsedEnd
 
   const storefrontKey = (await api('POST', 'keys', { scope: 'storefront', name: 'storefront' })).key;
   const ingestKey = (await api('POST', 'keys', { scope: 'ingest', name: 'store' })).key;
-  const links = await api('GET', 'links');
+  const links = await listAll('links');
 
   const codes = new Map(creators.map((c) => [c.code, { handle: c.handle, active: true, startsAt: null, endsAt: null }]));
   codes.set(lapsed.code, { handle: lapsed.handle, active: true, startsAt: null, endsAt: lapsedEndsAt });

@@ -28,10 +28,10 @@ export type CodeState = {
 };
 
 // Where a code or a link leads: the creator's enrollment and its campaign.
-export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignEndsAt: number | null; campaignStartsAt?: number | null };
+export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignStartsAt: number | null; campaignEndsAt: number | null };
 
-// Links and codes stop together: a creator removed from the campaign, or a campaign past its end date,
-// earns through neither, whatever the link's or the code's own status (db/link-routes.ts for links,
+// Links and codes start and stop together: a creator removed from the campaign, or a campaign before its
+// start or past its end date, earns through neither, whatever the link's or the code's own status (db/link-routes.ts for links,
 // codeStateIn for codes). Ending a campaign by its status records when as its end date (campaignEndsAtFor),
 // so an order is judged by when it was placed: one placed before the end still earns when its webhook
 // arrives later. Only a campaign ended before that was recorded has no date and counts as ended at any time.
@@ -54,8 +54,10 @@ export function campaignEndsAtFor(current: { status: string; endsAt: number | nu
   return change.endsAt;
 }
 
+// Open between the campaign's start and its end: a link before a dated launch answers as a stopped one does
+// (the brand's fallback, or 410), so it records no click a pre-launch order could be credited by.
 export function placementOpen(placement: Placement, at: number): boolean {
-  return !placementStopped(placement) && (placement.campaignEndsAt === null || at < placement.campaignEndsAt);
+  return !placementStopped(placement) && (placement.campaignStartsAt === null || at >= placement.campaignStartsAt) && (placement.campaignEndsAt === null || at < placement.campaignEndsAt);
 }
 
 // A code's state with its placement folded in when it is read: stopped reads as disabled, and the code's
@@ -63,7 +65,7 @@ export function placementOpen(placement: Placement, at: number): boolean {
 // week before). A check then costs what it did, cached or not.
 export function codeStateIn(code: CodeState, placement: Placement): CodeState {
   const { campaignEndsAt } = placement;
-  const campaignStartsAt = placement.campaignStartsAt ?? null;
+  const { campaignStartsAt } = placement;
   const endsAt = campaignEndsAt !== null && (code.endsAt === null || campaignEndsAt < code.endsAt) ? campaignEndsAt : code.endsAt;
   const startsAt = campaignStartsAt !== null && (code.startsAt === null || campaignStartsAt > code.startsAt) ? campaignStartsAt : code.startsAt;
   return { ...code, status: placementStopped(placement) ? 'disabled' : code.status, startsAt, endsAt };

@@ -89,7 +89,7 @@ export const codeCheck = new Hono<AppEnv>().get(
   op({
     summary: 'Check a discount code',
     description:
-      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of an ended campaign or a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key.",
+      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of a campaign that has ended or not yet started, or of a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key.",
     params: { code: 'The code as the shopper typed it.' },
     responses: {
       200: {

@@ -50,12 +50,12 @@ describe('normalizeCode', () => {
 
   it('stops a code and a link together when the campaign ends or the creator is removed', () => {
     const base = { status: 'active' as const, startsAt: null, endsAt: 2000, maxRedemptions: null, redemptions: 0 };
-    const open = { enrollmentStatus: 'active', campaignStatus: 'active', campaignEndsAt: null };
+    const open = { enrollmentStatus: 'active', campaignStatus: 'active', campaignStartsAt: null, campaignEndsAt: null };
     for (const placement of [open, { ...open, enrollmentStatus: 'paused' }, { ...open, campaignStatus: 'draft' }, { ...open, campaignEndsAt: 3000 }]) {
       expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(true);
       expect(placementOpen(placement, 1500)).toBe(true);
     }
-    for (const placement of [{ ...open, campaignStatus: 'ended' }, { ...open, enrollmentStatus: 'removed' }, { ...open, campaignEndsAt: 1500 }]) {
+    for (const placement of [{ ...open, campaignStatus: 'ended' }, { ...open, enrollmentStatus: 'removed' }, { ...open, campaignEndsAt: 1500 }, { ...open, campaignStartsAt: 1600 }]) {
       expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(false);
       expect(placementOpen(placement, 1500)).toBe(false);
     }

@@ -98,12 +98,17 @@ describe('GET /v1/codes/:code', () => {
     expect(answers).toEqual(Array.from({ length: 5 }, () => '{"valid":false}'));
   });
 
-  it('answers a code of a campaign that has not started as invalid, and credits no order placed before the start', async () => {
+  it('answers a code or a link of a campaign that has not started as stopped, and credits no order placed before the start', async () => {
     const m = await createMoneyBrand();
     const key = await issueKey(m.brand, 'storefront');
     const launch = Date.now() + 7 * 86_400_000;
     await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(launch, m.campaign.id).run();
     expect(await (await check(key, m.code, freshIp())).text()).toBe('{"valid":false}');
+    // The link answers as a stopped one (no fallback set: 410) and records no click a pre-launch order could use.
+    const clicksBefore = await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', m.link.id);
+    expect((await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status).toBe(410);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', m.link.id)).toBe(clicksBefore);
     const early = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `early-${Date.now()}`, amountMinor: 5_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
     expect(early.status).toBe(201);
     expect((await json<{ data: { attribution: string; commission: unknown } }>(early)).data).toMatchObject({ attribution: 'none', commission: null });
