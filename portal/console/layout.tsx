@@ -35,6 +35,23 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
   </Page>
 );
 
+// The campaign filter of the review queue and the orders page: part of a GET form, so it works without JS.
+export const CampaignFilter: FC<{ campaigns: { id: string; name: string }[]; selected: string | null }> = ({ campaigns, selected }) => (
+  <>
+    <label for="f-campaign" class="visually-hidden">
+      Campaign
+    </label>
+    <select id="f-campaign" name="campaign">
+      <option value="">All campaigns</option>
+      {campaigns.map((c) => (
+        <option value={c.id} selected={c.id === selected}>
+          {c.name}
+        </option>
+      ))}
+    </select>
+  </>
+);
+
 export type Flash = { tone: 'success' | 'info' | 'warn' | 'error'; text: string } | null;
 
 export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);

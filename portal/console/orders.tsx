@@ -4,7 +4,7 @@ import type { FC } from 'hono/jsx';
 import { commissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
 import { formatDateTime, formatMoney, formatPercent } from '../format';
 import { Badge } from '../layout';
-import { ConsolePage, type Viewer } from './layout';
+import { CampaignFilter, ConsolePage, type Viewer } from './layout';
 
 export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | null; orderId: string | null };
 
@@ -101,17 +101,7 @@ export const OrdersPage: FC<{
         <div class="card-head">
           <h2 id="orders-h">{paged ? 'Older orders' : 'Latest orders'}</h2>
           <form method="get" action="/console/orders" class="filters" aria-label="Filter orders">
-            <label for="f-campaign" class="visually-hidden">
-              Campaign
-            </label>
-            <select id="f-campaign" name="campaign">
-              <option value="">All campaigns</option>
-              {campaigns.map((c) => (
-                <option value={c.id} selected={c.id === filters.campaignId}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
+            <CampaignFilter campaigns={campaigns} selected={filters.campaignId} />
             <label for="f-attribution" class="visually-hidden">
               Attribution
             </label>

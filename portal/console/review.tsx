@@ -5,7 +5,7 @@ import type { ComplianceChecks } from '../../worker/db/schema';
 import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge } from '../layout';
-import { ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import { CampaignFilter, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 // The queue's row with its compliance checks parsed.
 export type ReviewRow = Omit<ReviewItem, 'compliance'> & { compliance: ComplianceChecks };
@@ -133,17 +133,7 @@ export const ReviewPage: FC<{
         </div>
         <form method="get" action="/console/review" class="filters" aria-label="Filter submissions">
           {filters.status ? <input type="hidden" name="status" value={filters.status} /> : null}
-          <label for="f-campaign" class="visually-hidden">
-            Campaign
-          </label>
-          <select id="f-campaign" name="campaign">
-            <option value="">All campaigns</option>
-            {campaigns.map((c) => (
-              <option value={c.id} selected={c.id === filters.campaignId}>
-                {c.name}
-              </option>
-            ))}
-          </select>
+          <CampaignFilter campaigns={campaigns} selected={filters.campaignId} />
           <label for="f-compliance" class="visually-hidden">
             Caption checks
           </label>

@@ -33,6 +33,9 @@ export function randomToken(bytes = 16): string {
   return base64url(pool, poolAt - bytes, poolAt);
 }
 
+// What an id from a request may look like (ours are a prefix, '_' and base64url): checked before a lookup.
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 // Row ids: a readable prefix plus 96 random bits.
 export function newId(prefix: string): string {
   return `${prefix}_${randomToken(12)}`;

@@ -7,11 +7,12 @@ import { safeFilename } from '../../lib/csv';
 import type { AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
+import { ID_PATTERN } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { pageOf as pageSchema, RecordedOrder } from '../../openapi/schemas';
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const id = z.string().regex(ID_PATTERN);
 const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 const filters = {

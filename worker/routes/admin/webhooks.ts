@@ -6,7 +6,7 @@ import { webhookDeliveryStatuses, webhookEventTypes } from '../../db/schema';
 import { createEndpoint, findDelivery, findEndpoint, listDeliveries, listEndpoints, markForReplay, setEndpointEnabled, type DeliveryRow, type EndpointRow } from '../../db/webhooks';
 import type { AppEnv, Env } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { newId, randomToken } from '../../lib/ids';
+import { ID_PATTERN, newId, randomToken } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
@@ -17,7 +17,7 @@ import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint
 // Each enabled endpoint is one more delivery per event; a brand fans out to a handful of systems, not hundreds.
 export const MAX_ENDPOINTS_PER_BRAND = 20;
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const id = z.string().regex(ID_PATTERN);
 
 export const createEndpointBody = z.strictObject({
   url: z.string().min(1).max(2048),

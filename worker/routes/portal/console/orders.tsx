@@ -4,22 +4,24 @@ import { Hono } from 'hono';
 import { OrdersPage, type OrderFilters } from '../../../../portal/console/orders';
 import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
+import { ID_PATTERN } from '../../../lib/ids';
 import { ordersCsvResponse } from '../../admin/conversions';
 import { viewerOf } from './campaigns';
 import { canWrite, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
-import { awaitingReview } from './queries';
+import { awaitingReview, campaignOptions } from './queries';
 
 export const orderRoutes = new Hono<ConsoleEnv>();
 
 const ORDERS_PER_PAGE = 50;
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ATTRIBUTIONS = ['code', 'click', 'none'] as const;
 
 // A filter the page did not offer (an edited URL) is dropped rather than refused, as the review queue does.
+const queryOf = (c: ConsoleContext, name: string) => (c.req.query(name) ?? '').trim();
+
 function filtersOf(c: ConsoleContext): OrderFilters {
-  const q = (name: string) => (c.req.query(name) ?? '').trim();
+  const q = (name: string) => queryOf(c, name);
   return {
-    campaignId: ID.test(q('campaign')) ? q('campaign') : null,
+    campaignId: ID_PATTERN.test(q('campaign')) ? q('campaign') : null,
     attribution: ATTRIBUTIONS.find((a) => a === q('attribution')) ?? null,
     orderId: ORDER_ID_FILTER.test(q('order')) ? q('order') : null,
   };
@@ -32,17 +34,16 @@ orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c
 
 orderRoutes.get('/orders', async (c) => {
   const filters = filtersOf(c);
-  const q = (name: string) => (c.req.query(name) ?? '').trim();
-  const after = decodeCursor(q('cursor')) ?? undefined;
+  const after = decodeCursor(queryOf(c, 'cursor')) ?? undefined;
   const { brandId } = c.var.user;
   const [rows, campaigns, toReview] = await Promise.all([
     listConversions(c.env.DB, brandId, { ...asFilter(filters), after }, ORDERS_PER_PAGE + 1),
-    c.env.DB.prepare('SELECT id, name FROM campaigns WHERE brand_id = ? ORDER BY created_at DESC').bind(brandId).all<{ id: string; name: string }>(),
+    campaignOptions(c.env.DB, brandId),
     awaitingReview(c.env.DB, brandId),
   ]);
   const page = pageOf(rows, ORDERS_PER_PAGE, positionOf);
   return renderPage(
     c,
-    <OrdersPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} filters={filters} campaigns={campaigns.results} orders={page.rows} nextCursor={page.nextCursor} paged={after !== undefined} now={Date.now()} toReview={toReview} />,
+    <OrdersPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} filters={filters} campaigns={campaigns} orders={page.rows} nextCursor={page.nextCursor} paged={after !== undefined} now={Date.now()} toReview={toReview} />,
   );
 });

@@ -63,6 +63,11 @@ export async function loadCampaign(db: D1Database, brandId: string, id: string):
   return db.prepare('SELECT * FROM campaigns WHERE id = ? AND brand_id = ?').bind(id, brandId).first<CampaignRecord>();
 }
 
+// The campaign filter's options on the review queue and the orders page.
+export async function campaignOptions(db: D1Database, brandId: string): Promise<{ id: string; name: string }[]> {
+  return (await db.prepare('SELECT id, name FROM campaigns WHERE brand_id = ? ORDER BY created_at DESC').bind(brandId).all<{ id: string; name: string }>()).results;
+}
+
 export type PlanOption = { id: string; name: string; tiers: string; period: string };
 
 export async function commissionPlans(db: D1Database, brandId: string): Promise<PlanOption[]> {

@@ -7,14 +7,14 @@ import { STATUS_LABELS } from '../../../../portal/format';
 import { loadSubmission, transitionSubmission } from '../../../db/submissions';
 import type { SubmissionAction } from '../../../domain/submissions';
 import { ApiError } from '../../../lib/errors';
+import { ID_PATTERN } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { backTo, canWrite, countParam, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
-import { awaitingReview, parseCompliance, REVIEW_PAGE_SIZE, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
+import { awaitingReview, campaignOptions, parseCompliance, REVIEW_PAGE_SIZE, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
 
 export const reviewRoutes = new Hono<ConsoleEnv>();
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_BULK = 100;
 
 function filtersOf(c: ConsoleContext): ReviewFilters {
@@ -23,7 +23,7 @@ function filtersOf(c: ConsoleContext): ReviewFilters {
   const compliance = c.req.query('compliance') ?? '';
   return {
     status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
-    campaignId: ID.test(campaign) ? campaign : null,
+    campaignId: ID_PATTERN.test(campaign) ? campaign : null,
     compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
   };
 }
@@ -55,7 +55,7 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
   const { brandId } = c.var.user;
   const [queue, campaigns, toReview] = await Promise.all([
     reviewQueue(c.env.DB, brandId, filters),
-    c.env.DB.prepare('SELECT id, name FROM campaigns WHERE brand_id = ? ORDER BY created_at DESC').bind(brandId).all<{ id: string; name: string }>(),
+    campaignOptions(c.env.DB, brandId),
     awaitingReview(c.env.DB, brandId),
   ]);
   return renderPage(
@@ -64,7 +64,7 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
       viewer={viewerOf(c)}
       canWrite={canWrite(c.var.user)}
       filters={filters as ReviewFilterValues}
-      campaigns={campaigns.results}
+      campaigns={campaigns}
       items={queue.items.map((s) => ({ ...s, compliance: parseCompliance(s.compliance) }))}
       counts={queue.counts}
       pageSize={REVIEW_PAGE_SIZE}
@@ -85,7 +85,7 @@ function filtersFromBack(back: string): ReviewFilters {
   const compliance = url.searchParams.get('compliance') ?? '';
   return {
     status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
-    campaignId: ID.test(campaign) ? campaign : null,
+    campaignId: ID_PATTERN.test(campaign) ? campaign : null,
     compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
   };
 }
@@ -104,7 +104,7 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
 reviewRoutes.post('/review/bulk-approve', async (c) => {
   const form = await readForm(c);
   const back = backTo(form.get('back'), '/console/review');
-  const ids = [...new Set(form.all('ids').filter((id) => ID.test(id)))];
+  const ids = [...new Set(form.all('ids').filter((id) => ID_PATTERN.test(id)))];
   if (ids.length === 0) return renderQueue(c, filtersFromBack(back), { errors: ['Tick at least one draft in review to approve.'] }, 422);
   if (ids.length > MAX_BULK) return renderQueue(c, filtersFromBack(back), { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
   const { user } = c.var;
