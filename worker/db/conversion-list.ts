@@ -3,7 +3,8 @@
 import { awaitingClickWhere } from './schema';
 import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
-import { csvLine, csvNumber, csvText } from '../lib/csv';
+import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { iso } from '../lib/validate';
 
 // An order's id as a filter: what the stores send (the signed API holds ids to printable ASCII, the
 // webhooks to 128 characters of anything), minus control characters.
@@ -131,7 +132,6 @@ export const ORDERS_CSV_HEADER = [
   'customer_ref',
 ];
 
-const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
 
 function orderCsvLine(o: ListedConversion, now: number): string {
   const money = (minor: number) => csvNumber(formatAmount(minor, o.currency));
@@ -166,21 +166,11 @@ const CSV_PAGE = 500;
 // Every order the filter matches, newest first, read a keyset page per pull: memory stays one page
 // whatever the brand's size, and an order recorded mid-export is simply not in it.
 export function ordersCsvStream(db: D1Database, brandId: string, filter: Omit<ConversionFilter, 'after'>): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
   const now = Date.now();
   let after: Position | undefined;
-  let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!started) {
-        started = true;
-        controller.enqueue(encoder.encode(csvLine(ORDERS_CSV_HEADER.map(csvText))));
-        return;
-      }
-      const rows = await listConversions(db, brandId, { ...filter, after }, CSV_PAGE);
-      if (rows.length > 0) controller.enqueue(encoder.encode(rows.map((r) => orderCsvLine(r, now)).join('')));
-      if (rows.length < CSV_PAGE) return controller.close();
-      after = positionOf(rows[rows.length - 1]!);
-    },
+  return csvStream(ORDERS_CSV_HEADER, async () => {
+    const rows = await listConversions(db, brandId, { ...filter, after }, CSV_PAGE);
+    if (rows.length > 0) after = positionOf(rows[rows.length - 1]!);
+    return { text: rows.map((r) => orderCsvLine(r, now)).join(''), done: rows.length < CSV_PAGE };
   });
 }

@@ -3,7 +3,7 @@
 // per creator, period and currency. Payouts are sums over the ledger entries they claim.
 import { periodBounds } from '../domain/periods';
 import { formatAmount } from '../domain/store-payloads';
-import { csvLine, csvNumber, csvText } from '../lib/csv';
+import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
@@ -228,30 +228,16 @@ export function totalsCsvLines(period: string, totals: Map<string, Totals>): str
 }
 
 export function payoutsCsvStream(db: D1Database, secretsKey: string, brandId: string, period: string): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
   const lines = payoutLines(db, secretsKey, brandId, period);
   const totals = new Map<string, Totals>();
-  let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!started) {
-        started = true;
-        controller.enqueue(encoder.encode(csvLine(EXPORT_HEADER.map(csvText))));
-        return;
-      }
-      // Enqueue a page's worth of rows per pull, so the consumer's pace sets the memory used.
-      let chunk = '';
-      for (let i = 0; i < EXPORT_PAGE_SIZE; i++) {
-        const next = await lines.next();
-        if (next.done) {
-          controller.enqueue(encoder.encode(chunk + totalsCsvLines(period, totals)));
-          controller.close();
-          return;
-        }
-        addToTotals(totals, next.value);
-        chunk += payoutCsvLine(next.value);
-      }
-      controller.enqueue(encoder.encode(chunk));
-    },
+  return csvStream(EXPORT_HEADER, async () => {
+    let chunk = '';
+    for (let i = 0; i < EXPORT_PAGE_SIZE; i++) {
+      const next = await lines.next();
+      if (next.done) return { text: chunk + totalsCsvLines(period, totals), done: true };
+      addToTotals(totals, next.value);
+      chunk += payoutCsvLine(next.value);
+    }
+    return { text: chunk, done: false };
   });
 }

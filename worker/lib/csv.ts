@@ -89,3 +89,34 @@ export const csvLine = (cells: string[]) => `${cells.join(',')}\r\n`;
 export function safeFilename(name: string): string {
   return name.replace(/\.{2,}/g, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '').slice(0, 100) || 'export';
 }
+
+// A streamed export: the header line first, then whatever each pull's `next` reads (a page of rows), until
+// it says it is done. Reading a page per pull lets the consumer's pace set the memory used.
+export function csvStream(header: string[], next: () => Promise<{ text: string; done: boolean }>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode(csvLine(header.map(csvText))));
+        return;
+      }
+      const { text, done } = await next();
+      if (text) controller.enqueue(encoder.encode(text));
+      if (done) controller.close();
+    },
+  });
+}
+
+// How every money export is answered: a CSV attachment nobody caches or sniffs.
+export function csvAttachment(body: ReadableStream<Uint8Array>, filename: string): Response {
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${safeFilename(filename)}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}

@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { commissionStatus, listConversions, ORDER_ID_FILTER, ordersCsvStream, positionOf, type ListedConversion } from '../../db/conversion-list';
-import { safeFilename } from '../../lib/csv';
+import { csvAttachment } from '../../lib/csv';
 import type { AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
@@ -38,14 +38,7 @@ export const conversionsQuery = z
 export const conversionsExportQuery = z.strictObject(filters).refine(orderedRange, rangeIssue);
 
 export function ordersCsvResponse(db: D1Database, brand: { id: string; slug: string }, filter: z.output<typeof conversionsExportQuery>): Response {
-  return new Response(ordersCsvStream(db, brand.id, filter), {
-    headers: {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${safeFilename(`chorus-orders-${brand.slug}-${new Date().toISOString().slice(0, 10)}.csv`)}"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-    },
-  });
+  return csvAttachment(ordersCsvStream(db, brand.id, filter), `chorus-orders-${brand.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
 }
 
 export function recordedOrderView(row: ListedConversion, now: number) {

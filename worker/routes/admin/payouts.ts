@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { isPeriod } from '../../domain/periods';
 import type { AppEnv, Env } from '../../env';
-import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
+import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
@@ -20,14 +20,7 @@ export async function brandForPayouts(env: Env, brandId: string) {
 }
 
 export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }, p: string): Response {
-  return new Response(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), {
-    headers: {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${safeFilename(`chorus-payouts-${brand.slug}-${p}.csv`)}"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-    },
-  });
+  return csvAttachment(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), `chorus-payouts-${brand.slug}-${p}.csv`);
 }
 
 export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' };
