@@ -63,11 +63,16 @@ export async function startSession(c: Context, db: D1Database, secret: string, s
   setCookie(c, SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: Math.floor(SESSION_TTL_MS / 1000) });
 }
 
+// The session this browser's cookie names, by its signature alone (no row read); null for none, an
+// oversized cookie (we never issue one) or a token of the other surface.
+export async function sessionFromCookie(c: Context, secret: string, subjectType: SubjectType): Promise<Session | null> {
+  const token = getCookie(c, SESSION_COOKIE);
+  return token && token.length <= 4096 ? verifySessionToken(secret, token, subjectType) : null;
+}
+
 // A valid signature is not enough: the row must exist, be unrevoked and unexpired.
 export async function currentSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType): Promise<Session | null> {
-  const token = getCookie(c, SESSION_COOKIE);
-  if (!token || token.length > 4096) return null;
-  const session = await verifySessionToken(secret, token, subjectType);
+  const session = await sessionFromCookie(c, secret, subjectType);
   if (!session) return null;
   const row = await db
     .prepare('SELECT 1 AS ok FROM sessions WHERE id = ? AND subject_type = ? AND subject_id = ? AND revoked_at IS NULL AND expires_at > ?')
@@ -76,7 +81,9 @@ export async function currentSession(c: Context, db: D1Database, secret: string,
   return row ? session : null;
 }
 
-export async function endSession(c: Context, db: D1Database, session: Session | null): Promise<void> {
+// Sign-out: revokes the session this browser's cookie names (when it verifies) and clears the cookie.
+export async function endSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType): Promise<void> {
+  const session = await sessionFromCookie(c, secret, subjectType);
   if (session) await db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(Date.now(), session.id).run();
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
 }

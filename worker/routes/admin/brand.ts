@@ -51,6 +51,8 @@ export const updateBrand = z
 
 export type BrandRow = typeof brands.$inferSelect;
 
+export const findBrand = (d1: D1Database, brandId: string): Promise<BrandRow | undefined> => database(d1).query.brands.findFirst({ where: eq(brands.id, brandId) });
+
 export const brandView = (b: BrandRow) => ({
   id: b.id,
   slug: b.slug,
@@ -82,8 +84,7 @@ const inUse = (message: string) => new ApiError(409, 'brand_in_use', message);
 // Applies what changed and answers the brand as it now stands; the API and the console's settings page
 // both write through here.
 export async function updateBrandSettings(d1: D1Database, brandId: string, actor: { type: 'api_key' | 'admin_user'; id: string }, input: z.output<typeof updateBrand>): Promise<BrandRow> {
-  const db = database(d1);
-  const existing = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+  const existing = await findBrand(d1, brandId);
   if (!existing) throw notFound('brand');
   const asked = { ...input };
   const hosts = asked.allowedHosts ?? existing.allowedHosts;
@@ -124,7 +125,7 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
     ),
   ]);
   if (audit!.meta.changes === 0) {
-    const now = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+    const now = await findBrand(d1, brandId);
     if (!now || JSON.stringify(now.allowedHosts) !== JSON.stringify(existing.allowedHosts) || now.fallbackUrl !== existing.fallbackUrl) {
       throw new ApiError(409, 'brand_changed', 'The settings changed while this was saved. Load them again and repeat the change.');
     }
@@ -135,14 +136,14 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
     );
   }
   forgetBrandSecrets();
-  return (await db.query.brands.findFirst({ where: eq(brands.id, brandId) })) ?? existing;
+  return (await findBrand(d1, brandId)) ?? existing;
 }
 
 const op = routeDescriber({ tag: 'Brand', auth: 'adminKey' });
 
 export const brandRoutes = new Hono<AppEnv>()
   .get('/', op({ summary: 'Get the brand settings', responses: { 200: { description: 'The brand.', schema: dataOf(Brand) } } }), async (c) => {
-    const row = await database(c.env.DB).query.brands.findFirst({ where: eq(brands.id, c.var.admin.brandId) });
+    const row = await findBrand(c.env.DB, c.var.admin.brandId);
     if (!row) throw notFound('brand');
     return c.json({ data: brandView(row) });
   })

@@ -2,14 +2,13 @@
 // Sessions are the creator portal's (same cookie, subject type admin_user, audience chorus-console), so a
 // creator's token is refused here and a console token is refused by the creator pages.
 import { Hono } from 'hono';
-import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleLoginPage, type BrandChoice } from '../../../portal/console/login';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
-import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, SESSION_COOKIE, startSession, verifySessionToken, type ProvenAccount } from '../../lib/sessions';
+import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
 import { consoleUserOf, enforceRole, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
@@ -136,16 +135,12 @@ consoleRouter.post('/login/brand', async (c) => {
 // Switch brand: ends this session and asks for the password again, which lists every brand it opens.
 consoleRouter.post('/switch', async (c) => {
   const user = await consoleUserOf(c);
-  const token = getCookie(c, SESSION_COOKIE);
-  const session = token && token.length <= 4096 ? await verifySessionToken(c.env.SESSION_SECRET, token, 'admin_user') : null;
-  await endSession(c, c.env.DB, session);
+  await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
   return c.redirect(`/console/login?flash=switch${user ? `&email=${encodeURIComponent(user.email)}` : ''}`, 303);
 });
 
 consoleRouter.post('/logout', async (c) => {
-  const token = getCookie(c, SESSION_COOKIE);
-  const session = token && token.length <= 4096 ? await verifySessionToken(c.env.SESSION_SECRET, token, 'admin_user') : null;
-  await endSession(c, c.env.DB, session);
+  await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
   return c.redirect('/console/login?flash=signed_out', 303);
 });
 

@@ -1,7 +1,6 @@
 // The creator portal: server-rendered pages that work without JavaScript.
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, type AccountToken } from '../../db/account-tokens';
@@ -15,7 +14,7 @@ import { log } from '../../lib/log';
 import { sendMessage } from '../../lib/messages';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, startSession, verifySessionToken } from '../../lib/sessions';
+import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
 export const creatorPortal = new Hono<AppEnv>();
@@ -35,8 +34,7 @@ creatorPortal.use('*', async (c, next) => {
 type Viewer = { name: string; email: string };
 
 const requireCreator = createMiddleware<AppEnv & { Variables: { viewer: Viewer } }>(async (c, next) => {
-  const token = getCookie(c, SESSION_COOKIE);
-  const session = token && token.length < 4096 ? await verifySessionToken(c.env.SESSION_SECRET, token, 'creator') : null;
+  const session = await sessionFromCookie(c, c.env.SESSION_SECRET, 'creator');
   const row = session
     ? await c.env.DB.prepare(
         `SELECT c.display_name AS name, c.email FROM sessions s JOIN creators c ON c.id = s.subject_id
@@ -80,9 +78,7 @@ creatorPortal.post('/login', async (c) => {
 });
 
 creatorPortal.post('/logout', async (c) => {
-  const token = getCookie(c, SESSION_COOKIE);
-  const session = token ? await verifySessionToken(c.env.SESSION_SECRET, token, 'creator') : null;
-  await endSession(c, c.env.DB, session);
+  await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator');
   return c.redirect('/login', 303);
 });
 

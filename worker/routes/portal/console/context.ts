@@ -1,11 +1,10 @@
 // What every console route shares: the signed-in brand user, the role policy, form reading and page rendering.
 import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../../env';
 import { ApiError } from '../../../lib/errors';
-import { SESSION_COOKIE, verifySessionToken } from '../../../lib/sessions';
+import { sessionFromCookie } from '../../../lib/sessions';
 import { parseForm } from '../guards';
 
 export type Role = 'owner' | 'manager' | 'viewer';
@@ -32,10 +31,8 @@ export const canWrite = (user: Pick<ConsoleUser, 'role'>) => user.role === 'owne
 
 // A valid signature is not enough: the session row must be live and its admin user still exist.
 export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promise<ConsoleUser | null> {
-  const token = getCookie(c, SESSION_COOKIE);
-  if (!token || token.length > 4096) return null;
   const env: AppEnv['Bindings'] = c.env;
-  const session = await verifySessionToken(env.SESSION_SECRET, token, 'admin_user');
+  const session = await sessionFromCookie(c, env.SESSION_SECRET, 'admin_user');
   if (!session) return null;
   const row = await env.DB.prepare(
     `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone,

@@ -1,13 +1,10 @@
 // Brand settings in the console: the admin API's PATCH /api/admin/brand as a form. Owners only: the hosts
 // decide where tracked links may send shoppers. POST-redirect-GET with a flash; errors re-render the form.
-import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../../portal/console/settings';
-import { database } from '../../../db/client';
-import { brands } from '../../../db/schema';
 import { ApiError, notFound } from '../../../lib/errors';
-import { updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
+import { findBrand, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
 import { readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview } from './queries';
@@ -17,7 +14,7 @@ export const settingsRoutes = new Hono<ConsoleEnv>();
 const FLASH: Record<string, Flash> = { saved: { tone: 'success', text: 'Settings saved. Links pick them up within a minute.' } };
 
 async function brandOf(c: ConsoleContext): Promise<BrandRow> {
-  const row = await database(c.env.DB).query.brands.findFirst({ where: eq(brands.id, c.var.user.brandId) });
+  const row = await findBrand(c.env.DB, c.var.user.brandId);
   if (!row) throw notFound('brand');
   return row;
 }
