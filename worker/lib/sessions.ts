@@ -121,25 +121,25 @@ export async function issueBrandChoice(c: Context, secret: string, accounts: Pro
     .sign(sessionKey(secret));
 }
 
-// The account ids the choice still proves, or null when it proves nothing (forged, expired, another
-// browser's, already used). `current` reads the accounts' password hashes as they are now.
-export async function readBrandChoice(c: Context, secret: string, token: string, current: (ids: string[]) => Promise<ProvenAccount[]>): Promise<string[] | null> {
+// The accounts the choice still proves, as `current` reads them now (with their password hashes); none
+// when it proves nothing (forged, expired, another browser's, already used).
+export async function readBrandChoice<A extends ProvenAccount>(c: Context, secret: string, token: string, current: (ids: string[]) => Promise<A[]>): Promise<A[]> {
   const nonce = getCookie(c, BRAND_CHOICE_COOKIE);
-  if (!nonce || nonce.length > 64 || token.length > 4096) return null;
+  if (!nonce || nonce.length > 64 || token.length > 4096) return [];
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: BRAND_CHOICE_AUDIENCE, requiredClaims: ['exp'] }));
   } catch (e) {
-    if (e instanceof errors.JOSEError) return null;
+    if (e instanceof errors.JOSEError) return [];
     throw e;
   }
-  if (payload.nonce !== (await sha256Hex(nonce))) return null;
+  if (payload.nonce !== (await sha256Hex(nonce))) return [];
   const proven = payload.accounts;
-  if (!Array.isArray(proven) || !proven.every((a) => Array.isArray(a) && a.length === 2 && typeof a[0] === 'string' && typeof a[1] === 'string')) return null;
+  if (!Array.isArray(proven) || !proven.every((a) => Array.isArray(a) && a.length === 2 && typeof a[0] === 'string' && typeof a[1] === 'string')) return [];
   const prints = new Map(proven as [string, string][]);
   const now = await current([...prints.keys()]);
-  const still = await Promise.all(now.map(async (a) => ((await passwordPrint(a.passwordHash)) === prints.get(a.id) ? a.id : null)));
-  return still.filter((id): id is string => id !== null);
+  const still = await Promise.all(now.map(async (a) => (await passwordPrint(a.passwordHash)) === prints.get(a.id)));
+  return now.filter((_, i) => still[i]);
 }
 
 export function clearBrandChoice(c: Context): void {

@@ -115,15 +115,14 @@ consoleRouter.post('/login/brand', async (c) => {
   const form = await readForm(c);
   const next = consoleNext(form.get('next'));
   const token = form.get('choice');
-  const accountsOf = async (ids: string[]) =>
+  const proven = await readBrandChoice(c, c.env.SESSION_SECRET, token, async (ids) =>
     (
       await c.env.DB.prepare(`${BRAND_ACCOUNTS} WHERE u.id IN (SELECT value FROM json_each(?)) AND u.password_hash IS NOT NULL ORDER BY u.created_at, u.id`)
         .bind(JSON.stringify(ids))
         .all<BrandChoice & { password_hash: string }>()
-    ).results;
-  let rows: Awaited<ReturnType<typeof accountsOf>> = [];
-  const ids = await readBrandChoice(c, c.env.SESSION_SECRET, token, async (proven) => (rows = await accountsOf(proven)).map((r) => ({ id: r.id, passwordHash: r.password_hash })));
-  const accounts = rows.filter((r) => ids?.includes(r.id)).map(({ password_hash: _, ...account }) => account);
+    ).results.map(({ password_hash, ...account }) => ({ ...account, passwordHash: password_hash })),
+  );
+  const accounts = proven.map(({ passwordHash: _, ...account }) => account);
   if (accounts.length === 0) return renderPage(c, <ConsoleLoginPage next={next} error={EXPIRED_CHOICE} />, 401);
   const chosen = accounts.find((a) => a.id === form.get('account'));
   if (!chosen) return renderPage(c, <ConsoleChooseBrandPage choices={accounts} token={token} next={next} error="Pick one of these brands." />, 422);
