@@ -407,7 +407,7 @@ export const WebhookReceipt = z
 // Envelopes: every JSON answer of the admin and ingestion APIs is {"data": …}.
 export const dataOf = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 export const listOf = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
-export const pageOf = <T extends z.ZodType>(schema: T) =>
+export const pagedListOf = <T extends z.ZodType>(schema: T) =>
   z.object({
     data: z.array(schema),
     hasMore: z.boolean(),

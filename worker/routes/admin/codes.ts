@@ -13,7 +13,7 @@ import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { forgetCode } from '../codes';
 import { routeDescriber } from '../../openapi/registry';
-import { BulkCodesResult, dataOf, DiscountCode, pageOf as pageSchema } from '../../openapi/schemas';
+import { BulkCodesResult, dataOf, DiscountCode, pagedListOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
@@ -62,7 +62,7 @@ const op = routeDescriber({ tag: 'Discount codes', auth: 'adminKey' });
 export const codeRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List discount codes', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by enrollment.', responses: { 200: { description: 'The brand\'s codes.', schema: pageSchema(DiscountCode) } } }),
+    op({ summary: 'List discount codes', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by enrollment.', responses: { 200: { description: 'The brand\'s codes.', schema: pagedListOf(DiscountCode) } } }),
     valid('query', listQuery),
     async (c) => {
       const { enrollmentId, limit, cursor } = c.req.valid('query');

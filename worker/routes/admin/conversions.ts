@@ -10,7 +10,7 @@ import { notFound } from '../../lib/errors';
 import { ID_PATTERN } from '../../lib/ids';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { pageOf as pageSchema, RecordedOrder } from '../../openapi/schemas';
+import { pagedListOf, RecordedOrder } from '../../openapi/schemas';
 
 const id = z.string().regex(ID_PATTERN);
 const instant = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
@@ -98,7 +98,7 @@ export const conversionRoutes = new Hono<AppEnv>()
       summary: 'List recorded orders',
       description:
         'Newest first by the time the order occurred, a page at a time (`limit`, then `cursor` from `nextCursor`). Filters combine; ids of another brand match nothing. Each order carries what the store sent (code, click id), the attribution it got, its commission and what refunds reversed.',
-      responses: { 200: { description: 'A page of orders.', schema: pageSchema(RecordedOrder) } },
+      responses: { 200: { description: 'A page of orders.', schema: pagedListOf(RecordedOrder) } },
     }),
     valid('query', conversionsQuery),
     async (c) => {

@@ -12,7 +12,7 @@ import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { Creator, dataOf, Invite, pageOf as pageSchema, PasswordResetSent } from '../../openapi/schemas';
+import { Creator, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,30}$/, 'lowercase letters, digits and _ (2-30)');
 
@@ -47,7 +47,7 @@ const creatorId = { id: 'The creator id.' };
 export const creatorRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List the roster', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`).', responses: { 200: { description: "The brand's creators.", schema: pageSchema(Creator) } } }),
+    op({ summary: 'List the roster', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`).', responses: { 200: { description: "The brand's creators.", schema: pagedListOf(Creator) } } }),
     valid('query', z.strictObject(pageParams)),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');

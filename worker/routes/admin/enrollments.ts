@@ -11,7 +11,7 @@ import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Enrollment, pageOf as pageSchema } from '../../openapi/schemas';
+import { dataOf, Enrollment, pagedListOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 
@@ -49,7 +49,7 @@ const op = routeDescriber({ tag: 'Enrollments', auth: 'adminKey' });
 export const enrollmentRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List enrollments', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by campaign.', responses: { 200: { description: "The brand's enrollments.", schema: pageSchema(Enrollment) } } }),
+    op({ summary: 'List enrollments', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by campaign.', responses: { 200: { description: "The brand's enrollments.", schema: pagedListOf(Enrollment) } } }),
     valid('query', listQuery),
     async (c) => {
       const { campaignId, limit, cursor } = c.req.valid('query');

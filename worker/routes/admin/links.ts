@@ -12,7 +12,7 @@ import { forgetRoute } from '../../lib/link-cache';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Link, LinkStats, pageOf as pageSchema } from '../../openapi/schemas';
+import { dataOf, Link, LinkStats, pagedListOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
 const slug = z.string().regex(/^[A-Za-z0-9_-]{3,64}$/);
@@ -74,7 +74,7 @@ const linkId = { id: 'The link id.' };
 export const linkRoutes = new Hono<AppEnv>()
   .get(
     '/',
-    op({ summary: 'List tracked links', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by enrollment.', responses: { 200: { description: "The brand's links.", schema: pageSchema(Link) } } }),
+    op({ summary: 'List tracked links', description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`); filter by enrollment.', responses: { 200: { description: "The brand's links.", schema: pagedListOf(Link) } } }),
     valid('query', listQuery),
     async (c) => {
       const { enrollmentId, limit, cursor } = c.req.valid('query');

@@ -7,7 +7,7 @@ import type { AdminPrincipal, AppEnv } from '../../env';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, pageOf as pageSchema, Submission } from '../../openapi/schemas';
+import { dataOf, pagedListOf, Submission } from '../../openapi/schemas';
 
 const listQuery = z.strictObject({
   status: z.enum(submissionStatuses).optional(),
@@ -69,7 +69,7 @@ export const submissionRoutes = new Hono<AppEnv>()
       summary: 'The review queue',
       description:
         'Most recently updated first, a page at a time (`limit`, then `cursor` from `nextCursor`); a submission updated while you page moves to the top. `compliance=flagged` lists captions missing the campaign hashtag or the disclosure.',
-      responses: { 200: { description: 'Submissions with their creator handle and campaign name.', schema: pageSchema(Submission) } },
+      responses: { 200: { description: 'Submissions with their creator handle and campaign name.', schema: pagedListOf(Submission) } },
     }),
     valid('query', listQuery),
     async (c) => {

@@ -11,7 +11,7 @@ import { sealSecret } from '../../lib/secrets';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { pageOf as pageSchema } from '../../openapi/schemas';
+import { pagedListOf } from '../../openapi/schemas';
 import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint-url';
 
 // Each enabled endpoint is one more delivery per event; a brand fans out to a handful of systems, not hundreds.
@@ -195,7 +195,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     op({
       summary: 'List webhook deliveries',
       description: 'The delivery log, newest first, a page at a time (`limit`, then `cursor` from `nextCursor`): one row per event and endpoint, with its status, attempts and the last answer.',
-      responses: { 200: { description: 'Deliveries.', schema: pageSchema(WebhookDelivery) } },
+      responses: { 200: { description: 'Deliveries.', schema: pagedListOf(WebhookDelivery) } },
     }),
     valid('query', deliveriesQuery),
     async (c) => {
