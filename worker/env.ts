@@ -24,6 +24,10 @@ export type Env = {
   // Optional: `npm run deploy` passes the git commit; /healthz reports it with the version id.
   COMMIT_SHA?: string;
   CF_VERSION_METADATA?: WorkerVersionMetadata;
+  // Mail (lib/messages.ts): a provider key (secret) and the sender; MAIL_API_URL defaults to Resend's API.
+  MAIL_API_KEY?: string;
+  MAIL_FROM?: string;
+  MAIL_API_URL?: string;
 };
 
 // Set with `wrangler secret put` outside local development; the worker refuses requests without them.

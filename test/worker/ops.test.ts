@@ -53,6 +53,14 @@ describe('GET /healthz', () => {
     expect(deployed.commit).toBe('abc1234');
   });
 
+  it('says how password links leave: the log here, a provider when configured, none on a deploy without one', async () => {
+    const mail = async (vars: Record<string, string>) => (await json<{ mail: string }>(await fetchWith('/healthz', vars))).mail;
+    expect(await mail({})).toBe('log');
+    expect(await mail({ MAIL_API_KEY: 're_test_key', MAIL_FROM: 'Chorus <no-reply@mail.chorus.test>' })).toBe('http');
+    expect(await mail({ ENVIRONMENT: 'staging' })).toBe('unconfigured');
+    expect(await mail({ ENVIRONMENT: 'staging', MAIL_API_KEY: 're_test_key' })).toBe('unconfigured');
+  });
+
   it('answers 503 in the error shape, and logs why, when D1 is unreachable', async () => {
     const { result: res, lines } = await captureLogs(() => fetchWith('/healthz', { FAULT_D1: 'before', FAULT_D1_RATE: '1' }, { 'x-request-id': 'lb-0123456789' }));
     expect(res.status).toBe(503);

@@ -1,7 +1,7 @@
 // Single-use account links (invites, password resets): 256 random bits, only the hash is stored.
 import { sha256Hex } from '../lib/digest';
 import { randomToken } from '../lib/ids';
-import { sendMessage, type MessageEnv } from '../lib/messages';
+import { MailError, sendMessage, type MessageEnv } from '../lib/messages';
 
 export const INVITE_TTL_MS = 7 * 24 * 3_600_000;
 export const RESET_TTL_MS = 3_600_000;
@@ -77,11 +77,13 @@ export const MAX_MAILED_LINKS_PER_DAY = 5;
 // a network of a few hundred creators each asking twice.
 export const MAX_MAILED_LINKS_PER_BRAND_PER_DAY = 1_000;
 
-export type MailRefusal = 'address_limit' | 'brand_limit';
+// A day's allowance spent (the brand's links to this address, or to anyone), or a mail that did not go:
+// no provider is set, or it did not accept the message.
+export type MailRefusal = 'address_limit' | 'brand_limit' | 'mail_not_configured' | 'mail_failed';
 
-// Mails a one-hour link to set the account's password, or answers which day's allowance is spent: the
-// brand's links to this address, or the brand's links to anyone. The counts and the insert are one
-// statement, so parallel asks cannot pass them.
+// Mails a one-hour link to set the account's password, or answers why not. The counts and the insert are one
+// statement, so parallel asks cannot pass them. A link whose mail did not go is deleted: no one holds it,
+// and it must not spend the day's allowance of someone who can only try again.
 export async function mailPasswordLink(
   env: MessageEnv & { DB: D1Database },
   creator: { id: string; email: string },
@@ -90,6 +92,7 @@ export async function mailPasswordLink(
   now: number,
 ): Promise<{ expiresAt: number } | { refused: MailRefusal }> {
   const token = randomToken(32);
+  const tokenHash = await sha256Hex(token);
   const expiresAt = now + RESET_TTL_MS;
   const db = env.DB;
   const { meta } = await db
@@ -99,7 +102,7 @@ export async function mailPasswordLink(
        WHERE (SELECT count(*) FROM account_tokens WHERE creator_id = ?2 AND brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?6
          AND (SELECT count(*) FROM account_tokens WHERE brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?7`,
     )
-    .bind(await sha256Hex(token), creator.id, brandId, expiresAt, now, MAX_MAILED_LINKS_PER_DAY, MAX_MAILED_LINKS_PER_BRAND_PER_DAY)
+    .bind(tokenHash, creator.id, brandId, expiresAt, now, MAX_MAILED_LINKS_PER_DAY, MAX_MAILED_LINKS_PER_BRAND_PER_DAY)
     .run();
   if (meta.changes !== 1) {
     const brandSent = await db
@@ -108,6 +111,11 @@ export async function mailPasswordLink(
       .first<number>('n');
     return { refused: (brandSent ?? 0) >= MAX_MAILED_LINKS_PER_BRAND_PER_DAY ? 'brand_limit' : 'address_limit' };
   }
-  await sendMessage(env, { to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
+  try {
+    await sendMessage(env, { to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
+  } catch (error) {
+    await db.prepare("DELETE FROM account_tokens WHERE token_hash = ? AND purpose = 'reset'").bind(tokenHash).run();
+    return { refused: error instanceof MailError && error.reason === 'not_configured' ? 'mail_not_configured' : 'mail_failed' };
+  }
   return { expiresAt };
 }

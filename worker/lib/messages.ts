@@ -1,14 +1,63 @@
-// How Chorus reaches people (invites, password resets). The transport is pluggable; the default logs.
+// How Chorus reaches people (password links, notices). Deployed, through a mail provider's HTTP API;
+// in local development and tests, through the log.
 import { log } from './log';
 
 export type Message = { to: string; subject: string; text: string };
-export type MessageEnv = { ENVIRONMENT: string };
+export type MessageEnv = { ENVIRONMENT: string; MAIL_API_KEY?: string; MAIL_FROM?: string; MAIL_API_URL?: string };
 export type Transport = (message: Message, env: MessageEnv) => Promise<void>;
 
-// The default transport writes each message to the log as `message_sent`. A log is read by more people
-// than a message's recipient and kept longer, and a password link in it would let any of them set the
-// account's password: outside local development (`npm run dev`, where the log is how a mail arrives) the
-// token of every link is left out.
+// A message that did not leave: the provider refused it or could not be reached, or no provider is set.
+// Callers tell the person so and undo what the message would have carried (an unsent link is deleted).
+export class MailError extends Error {
+  constructor(
+    readonly reason: 'not_configured' | 'failed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MailError';
+  }
+}
+
+// The default for the HTTP transport: Resend's API. Providers with the same request shape (POST JSON
+// {from, to, subject, text} with a bearer key, an Idempotency-Key header) work by setting MAIL_API_URL.
+export const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails';
+
+const localEnvironment = (environment: string) => environment === 'development' || environment === 'test';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function parseUrl(raw: string): URL | null {
+  try {
+    return new URL(raw);
+  } catch {
+    return null;
+  }
+}
+
+export type MailSetup = { kind: 'http'; url: string; key: string; from: string } | { kind: 'log' } | { kind: 'unconfigured'; problem: string };
+
+// What sends mail here. A provider key and a sender make the HTTP transport, in any environment (so a local
+// run can try a real provider); without them, local development and tests log each message, and a deployed
+// worker has none: it says so on /healthz and to whoever asked for a mail, rather than pretend it was sent.
+export function mailSetup(env: MessageEnv): MailSetup {
+  const key = env.MAIL_API_KEY?.trim() ?? '';
+  const from = env.MAIL_FROM?.trim() ?? '';
+  if (!key && !from) {
+    return localEnvironment(env.ENVIRONMENT) ? { kind: 'log' } : { kind: 'unconfigured', problem: 'Set MAIL_API_KEY (secret) and MAIL_FROM (var) to send mail.' };
+  }
+  if (!key) return { kind: 'unconfigured', problem: 'MAIL_FROM is set but MAIL_API_KEY is not.' };
+  if (!/^[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>$/.test(from)) {
+    return { kind: 'unconfigured', problem: 'MAIL_FROM must be an address, such as "Chorus <no-reply@mail.example.com>".' };
+  }
+  const raw = env.MAIL_API_URL?.trim() || DEFAULT_MAIL_API_URL;
+  const url = parseUrl(raw);
+  const allowed = url && (url.protocol === 'https:' || (url.protocol === 'http:' && localEnvironment(env.ENVIRONMENT) && LOOPBACK.has(url.hostname)));
+  if (!url || !allowed || url.username || url.password) return { kind: 'unconfigured', problem: 'MAIL_API_URL must be an https URL.' };
+  return { kind: 'http', url: url.href, key, from };
+}
+
+// A log is read by more people than a message's recipient and kept longer, and a password link in it would
+// let any of them set the account's password: outside local development (`npm run dev`, where the log is
+// how a mail arrives) the token of every link is left out.
 const LINK_TOKEN = /(\/(?:reset|invite)\/)[^/\s?#]+/g;
 export const redactLinks = (text: string) => text.replace(LINK_TOKEN, '$1:token');
 
@@ -16,12 +65,57 @@ export const logTransport: Transport = async (message, env) => {
   log.info('message_sent', env.ENVIRONMENT === 'development' ? message : { ...message, text: redactLinks(message.text) });
 };
 
-let transport: Transport = logTransport;
+// Each attempt waits this long for the provider; a send makes at most two attempts, so a person waits
+// about 11 s at worst before hearing that the mail did not go.
+const ATTEMPT_TIMEOUT_MS = 5_000;
+const RETRY_DELAY_MS = 500;
+const retryable = (status: number) => status === 429 || status >= 500;
 
+// One POST per message, retried once on a timeout, a network error, 429 or 5xx. Both attempts carry the same
+// Idempotency-Key, so a first attempt that reached the provider but lost its answer is not mailed twice.
+async function httpSend(setup: Extract<MailSetup, { kind: 'http' }>, message: Message): Promise<void> {
+  const init = {
+    method: 'POST',
+    headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+    body: JSON.stringify({ from: setup.from, to: [message.to], subject: message.subject, text: message.text }),
+  };
+  let last = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+    try {
+      const res = await fetch(setup.url, { ...init, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+      if (res.ok) {
+        await res.body?.cancel();
+        log.info('message_sent', { to: message.to, subject: message.subject, via: new URL(setup.url).host, attempt });
+        return;
+      }
+      // The provider's answer names the problem (a bad key, an unverified sender); it never holds the message.
+      last = `${res.status} ${(await res.text().catch(() => '')).slice(0, 200)}`;
+      if (!retryable(res.status)) break;
+    } catch (error) {
+      last = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+  log.error('message_failed', { to: message.to, subject: message.subject, via: new URL(setup.url).host, error: last });
+  throw new MailError('failed', 'The mail provider did not accept the message.');
+}
+
+export const defaultTransport: Transport = async (message, env) => {
+  const setup = mailSetup(env);
+  if (setup.kind === 'http') return httpSend(setup, message);
+  if (setup.kind === 'log') return logTransport(message, env);
+  log.error('message_failed', { to: message.to, subject: message.subject, error: setup.problem });
+  throw new MailError('not_configured', setup.problem);
+};
+
+let transport: Transport = defaultTransport;
+
+// Tests replace the transport to read what was sent, or to make it fail on purpose.
 export function setTransport(next: Transport): void {
   transport = next;
 }
 
+// Resolves once the message is with the provider (or the log); rejects with a MailError otherwise.
 export function sendMessage(env: MessageEnv, message: Message): Promise<void> {
   return transport(message, env);
 }

@@ -28,7 +28,7 @@ export const ROUTES_DESCRIBED_HERE: Record<string, OperationSpec> = {
     tag: 'Meta',
     auth: null,
     summary: 'Health check',
-    description: 'For load balancers and deploy checks: 200 only when D1 answers.',
+    description: 'For load balancers and deploy checks: 200 only when D1 answers. `mail` says whether the worker can send password links.',
     responses: {
       200: {
         description: 'The worker and its database answer.',
@@ -38,6 +38,10 @@ export const ROUTES_DESCRIBED_HERE: Record<string, OperationSpec> = {
             version: z.string().nullable().optional().meta({ description: 'The deployed Worker version id, when known.' }),
             commit: z.string().nullable().optional().meta({ description: 'The git commit the deploy was built from, when known.' }),
             time: z.iso.datetime().optional(),
+            mail: z
+              .enum(['http', 'log', 'unconfigured'])
+              .optional()
+              .meta({ description: "How password links leave: a mail provider's API, the log (local development), or not at all until MAIL_API_KEY and MAIL_FROM are set." }),
           })
           .meta({ id: 'Health' }),
       },

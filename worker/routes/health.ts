@@ -1,8 +1,10 @@
-// GET /healthz: for load balancers, deploy checks and `npm run dev`. Answers 200 only when D1 answers.
+// GET /healthz: for load balancers, deploy checks and `npm run dev`. Answers 200 only when D1 answers, and
+// says how password links leave (lib/messages.ts), so a deploy without a mail provider shows it.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
 import { log } from '../lib/log';
+import { mailSetup } from '../lib/messages';
 
 export const health = new Hono<AppEnv>();
 
@@ -15,7 +17,7 @@ health.get('/', async (c) => {
   }
   const version = c.env.CF_VERSION_METADATA;
   return c.json(
-    { ok: true, version: version?.id || null, commit: c.env.COMMIT_SHA || null, time: new Date().toISOString() },
+    { ok: true, version: version?.id || null, commit: c.env.COMMIT_SHA || null, time: new Date().toISOString(), mail: mailSetup(c.env).kind },
     200,
     { 'Cache-Control': 'no-store' },
   );

@@ -6,7 +6,7 @@ import { HOME_QUERIES } from '../../../worker/db/creator-portal';
 import { base64url, newId } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
-import { setTransport, logTransport, type Message } from '../../../worker/lib/messages';
+import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { BASE, createBrand, createMoneyBrand, inOneRateWindow, type TestBrand, RATE_WINDOW_TEST_TIMEOUT_MS, json, rowCount, signedPost, waitFor } from '../fixtures';
 
 const PASSWORD = 'a long enough password';
@@ -200,6 +200,55 @@ describe('invites', () => {
     await env.DB.prepare('UPDATE account_tokens SET created_at = created_at - 86400000 WHERE creator_id = ?').bind(other.data.id).run();
     expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(201);
     expect(sent).toHaveLength(2);
+  });
+
+  it("say so when the mail does not leave, keep no link and spend none of the day's allowance", async () => {
+    const m = await createMoneyBrand();
+    const invite = await invitePath(m.brand, m.creator.id);
+    const resets = () => rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'reset'", m.creator.id);
+    const audits = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.password_reset_sent'", m.brand.brandId);
+    // The provider refuses (a fault injected here; test/e2e/mail.test.ts drives a real HTTP provider).
+    const tried: Message[] = [];
+    setTransport(async (msg) => {
+      tried.push(msg);
+      throw new MailError('failed', 'provider down');
+    });
+    const page = await post(`${invite}/email`, {}, { ip: freshIp() });
+    expect(page.status).toBe(503);
+    expect(page.headers.get('retry-after')).toBe('60');
+    const html = await page.text();
+    expect(html).toContain('We could not send the email just now. Nothing was sent; try again in a minute.');
+    expect(html).not.toContain('/reset/');
+    const api = await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`);
+    expect(api.status).toBe(503);
+    expect(api.headers.get('retry-after')).toBe('60');
+    expect((await json<{ error: { code: string } }>(api)).error.code).toBe('mail_unavailable');
+    expect(tried).toHaveLength(2);
+    expect(await resets()).toBe(0);
+    expect(await audits()).toBe(0);
+    // Any other failure of the transport is a mail that did not go, too.
+    setTransport(async () => {
+      throw new TypeError('fetch failed');
+    });
+    expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status).toBe(503);
+    // No provider at all (a deploy without MAIL_API_KEY): the page says whom to ask.
+    setTransport(async () => {
+      throw new MailError('not_configured', 'Set MAIL_API_KEY');
+    });
+    const unconfigured = await post(`${invite}/email`, {}, { ip: freshIp() });
+    expect(unconfigured.status).toBe(503);
+    expect(await unconfigured.text()).toContain('This Chorus cannot send email yet.');
+    const apiUnconfigured = await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`);
+    expect((await json<{ error: { code: string; message: string } }>(apiUnconfigured)).error).toMatchObject({ code: 'mail_unavailable', message: expect.stringContaining('MAIL_API_KEY') });
+    expect(await resets()).toBe(0);
+    // Once mail flows again, the mailed link works and the full day's allowance is there.
+    const { res, link } = await mailedLink(invite);
+    expect(res.status).toBe(200);
+    expect((await get(link!)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/password-reset`)).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 429]);
+    expect(await resets()).toBe(5);
   });
 
   it('answers a crafted invite path with 410, never a 500', async () => {

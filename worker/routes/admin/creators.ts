@@ -6,7 +6,7 @@ import { database } from '../../db/client';
 import { auditLog, brandCreators, creators } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY } from '../../db/account-tokens';
+import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
@@ -129,28 +129,35 @@ export const creatorRoutes = new Hono<AppEnv>()
     '/:id/password-reset',
     op({
       summary: 'Send a password reset',
-      description: "Mailed only to the creator's own address, so no brand can take over a shared account. At most 5 a day to one creator and 1,000 a day for the brand, invite-page requests included.",
+      description: "Mailed only to the creator's own address, so no brand can take over a shared account. At most 5 a day to one creator and 1,000 a day for the brand, invite-page requests included. 503 `mail_unavailable` when the mail provider refuses the message or none is configured: nothing is sent, no link is kept and the allowance is not spent.",
       params: creatorId,
       responses: { 201: { description: 'Sent.', schema: dataOf(PasswordResetSent) } },
-      errors: { 404: ['not_found'], 429: ['rate_limited'] },
+      errors: { 404: ['not_found'], 429: ['rate_limited'], 503: ['mail_unavailable'] },
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
       const now = Date.now();
       const sent = await mailPasswordLink(c.env, creator, brandId, new URL(c.req.url).origin, now);
-      if ('refused' in sent) {
-        const why =
-          sent.refused === 'brand_limit'
-            ? `This brand has mailed ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY} password links in the last 24 hours; try again later.`
-            : `This creator has been mailed ${MAX_MAILED_LINKS_PER_DAY} links in the last 24 hours; try again later.`;
-        throw new ApiError(429, 'rate_limited', why, undefined, { 'Retry-After': '3600' });
-      }
+      if ('refused' in sent) throw mailRefused(sent.refused);
       const { expiresAt } = sent;
       await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id }, now));
       return c.json({ data: { sent: true, expiresAt: iso(expiresAt) } }, 201);
     },
   );
+
+function mailRefused(refusal: MailRefusal): ApiError {
+  switch (refusal) {
+    case 'brand_limit':
+      return new ApiError(429, 'rate_limited', `This brand has mailed ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY} password links in the last 24 hours; try again later.`, undefined, { 'Retry-After': '3600' });
+    case 'address_limit':
+      return new ApiError(429, 'rate_limited', `This creator has been mailed ${MAX_MAILED_LINKS_PER_DAY} links in the last 24 hours; try again later.`, undefined, { 'Retry-After': '3600' });
+    case 'mail_failed':
+      return new ApiError(503, 'mail_unavailable', 'The mail provider did not accept the message. Nothing was sent and no link was kept; retry in a minute.', undefined, { 'Retry-After': '60' });
+    case 'mail_not_configured':
+      return new ApiError(503, 'mail_unavailable', 'This deployment has no mail provider (MAIL_API_KEY and MAIL_FROM). Nothing was sent.', undefined, { 'Retry-After': '3600' });
+  }
+}
 
 async function rosterCreator(db: D1Database, brandId: string, creatorId: string) {
   const row = await db

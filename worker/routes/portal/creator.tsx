@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, type AccountToken } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
@@ -106,6 +106,16 @@ creatorPortal.post('/invite/:token', (c) => {
   return isLinkToken(raw) ? c.redirect(`/invite/${raw}`, 303) : c.html(<LinkUnusablePage what="invitation" />, 410);
 });
 
+// What the invite page says when no link went out: the minute's limit, the day's links spent, or a mail that
+// did not leave (nothing was spent, so trying again is fine).
+const MAIL_REFUSALS: Record<MailRefusal | 'limited', { error: string; status: 429 | 503; retryAfter: string }> = {
+  limited: { error: 'We have sent links to this address already. Check your inbox (and spam folder), or try again later.', status: 429, retryAfter: '60' },
+  address_limit: { error: 'We have sent links to this address already. Check your inbox (and spam folder), or try again later.', status: 429, retryAfter: '3600' },
+  brand_limit: { error: 'The brand that invited you has sent as many sign-in links as it can today. Try again tomorrow.', status: 429, retryAfter: '3600' },
+  mail_failed: { error: 'We could not send the email just now. Nothing was sent; try again in a minute.', status: 503, retryAfter: '60' },
+  mail_not_configured: { error: 'This Chorus cannot send email yet. Ask the brand that invited you to contact its Chorus operator.', status: 503, retryAfter: '3600' },
+};
+
 // Limited per account and per address before anything is sent, and per day per account and brand and
 // per brand (mailPasswordLink), so the button cannot be used to flood a creator's inbox.
 creatorPortal.post('/invite/:token/email', async (c) => {
@@ -119,12 +129,10 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const limited = !byIp.success || !byAccount.success;
   const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
   if (!sent || 'refused' in sent) {
-    c.header('Retry-After', limited ? '60' : '3600'); // a minute's limit, or the day's links spent
-    const error =
-      sent?.refused === 'brand_limit'
-        ? 'The brand that invited you has sent as many sign-in links as it can today. Try again tomorrow.'
-        : 'We have sent links to this address already. Check your inbox (and spam folder), or try again later.';
-    return c.html(<EmailLinkPage {...page} error={error} />, 429);
+    const refusal = sent?.refused ?? 'limited';
+    const { error, status, retryAfter } = MAIL_REFUSALS[refusal];
+    c.header('Retry-After', retryAfter);
+    return c.html(<EmailLinkPage {...page} error={error} />, status);
   }
   return c.html(<LinkSentPage email={token.email} />);
 });
