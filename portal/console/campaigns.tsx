@@ -359,13 +359,18 @@ export const CampaignBriefPage: FC<{
             </div>
             <div class="field">
               <label for="status">Status</label>
-              <select id="status" name="status">
-                {['draft', 'active', 'ended'].map((s) => (
+              <select id="status" name="status" aria-describedby={campaign.status === 'draft' ? 'status-hint' : undefined}>
+                {(campaign.status === 'draft' ? ['draft', 'active', 'ended'] : ['active', 'ended']).map((s) => (
                   <option value={s} selected={values.status === s}>
                     {CAMPAIGN_STATUS_LABELS[s]}
                   </option>
                 ))}
               </select>
+              {campaign.status === 'draft' && (
+                <p id="status-hint" class="hint">
+                  Links and codes stay closed until you launch it.
+                </p>
+              )}
             </div>
           </div>
           <div class="field">

@@ -153,6 +153,23 @@ function FeeBlock({ card }: { card: CampaignCard }) {
   );
 }
 
+// Whether the campaign's links and codes are open yet: a draft opens when the brand launches it, a dated
+// campaign on its start (worker/domain/codes.ts placementOpen).
+function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: string; waiting: string | null } {
+  if (e.campaign_status === 'ended') return { label: 'Ended', waiting: null };
+  if (e.campaign_status === 'draft') return { label: 'Not launched yet', waiting: `${e.brand_name} has not launched this campaign yet. Your link and code start working when it does.` };
+  if (e.starts_at !== null && e.starts_at > now) {
+    const day = formatDate(e.starts_at, e.timezone);
+    return { label: `Starts ${day}`, waiting: `Your link and code start working on ${day}.` };
+  }
+  return { label: 'Active', waiting: null };
+}
+
+const LaunchNote: FC<{ e: CreatorEnrollment }> = ({ e }) => {
+  const { waiting } = campaignPhase(e);
+  return waiting ? <p class="muted small">{waiting}</p> : null;
+};
+
 const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, origin }) => (
   <article class="card campaign" aria-labelledby={`c-${card.enrollment_id}`}>
     <header class="campaign-head">
@@ -176,6 +193,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
     <TierBlock card={card} />
     <FeeBlock card={card} />
     <div class="share">
+      <LaunchNote e={card} />
       {card.links.map((l, i) => (
         <CopyField id={`link-${card.enrollment_id}-${i}`} label={l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
       ))}
@@ -237,7 +255,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
   return (
     <Page title={`${e.campaign_name} brief`} nav={creatorNav('home')} who={who}>
       <p class="eyebrow">
-        {e.brand_name} · {e.campaign_status === 'ended' ? 'Ended' : 'Active'}
+        {e.brand_name} · {campaignPhase(e).label}
       </p>
       <h1 class="page-title">{e.campaign_name}</h1>
       <div class="brief">

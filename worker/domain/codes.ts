@@ -35,7 +35,20 @@ export type Placement = { enrollmentStatus: string; campaignStatus: string; camp
 // codeStateIn for codes). Ending a campaign by its status records when as its end date (campaignEndsAtFor),
 // so an order is judged by when it was placed: one placed before the end still earns when its webhook
 // arrives later. Only a campaign ended before that was recorded has no date and counts as ended at any time.
-const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
+// A draft campaign is not launched: its links and codes are closed whatever its dates, and launching it
+// dates its start (campaignStartsAtFor), so an order placed while it was a draft earns nothing later either.
+const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || p.campaignStatus === 'draft' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
+
+// The start date a campaign keeps after a change of status (undefined: leave it as it is). Launching a draft,
+// or ending one, dates its start now unless it already has a later one: nothing the draft's links or codes
+// could have touched (they were closed) earns after the launch. A launched campaign never returns to draft
+// (isBackToDraft): its orders already earn by its dates, and a draft's would be refused.
+export function campaignStartsAtFor(current: { status: string; startsAt: number | null }, change: { status?: string }, now: number): number | undefined {
+  if (current.status !== 'draft' || change.status === undefined || change.status === 'draft') return undefined;
+  return current.startsAt !== null && current.startsAt >= now ? undefined : now;
+}
+
+export const isBackToDraft = (current: { status: string }, change: { status?: string }) => current.status !== 'draft' && change.status === 'draft';
 
 // The end date a campaign keeps after a change of status or end date, or on creation with current
 // { status: 'draft', endsAt: null } (undefined: leave it as it is). An ended campaign's end is never later

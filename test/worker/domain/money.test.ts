@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attribute, withinWindow } from '../../../worker/domain/attribution';
-import { codeFromPattern, codeStateIn, isRedeemable, normalizeCode, placementOpen } from '../../../worker/domain/codes';
+import { campaignStartsAtFor, codeFromPattern, codeStateIn, isBackToDraft, isRedeemable, normalizeCode, placementOpen } from '../../../worker/domain/codes';
 import { MAX_AMOUNT_MINOR } from '../../../worker/db/money';
 import { priceConversion, reversalFor, tierAt, tierProgress } from '../../../worker/domain/commission';
 import { periodOf } from '../../../worker/domain/periods';
@@ -51,11 +51,11 @@ describe('normalizeCode', () => {
   it('stops a code and a link together when the campaign ends or the creator is removed', () => {
     const base = { status: 'active' as const, startsAt: null, endsAt: 2000, maxRedemptions: null, redemptions: 0 };
     const open = { enrollmentStatus: 'active', campaignStatus: 'active', campaignStartsAt: null, campaignEndsAt: null };
-    for (const placement of [open, { ...open, enrollmentStatus: 'paused' }, { ...open, campaignStatus: 'draft' }, { ...open, campaignEndsAt: 3000 }]) {
+    for (const placement of [open, { ...open, enrollmentStatus: 'paused' }, { ...open, campaignEndsAt: 3000 }]) {
       expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(true);
       expect(placementOpen(placement, 1500)).toBe(true);
     }
-    for (const placement of [{ ...open, campaignStatus: 'ended' }, { ...open, enrollmentStatus: 'removed' }, { ...open, campaignEndsAt: 1500 }, { ...open, campaignStartsAt: 1600 }]) {
+    for (const placement of [{ ...open, campaignStatus: 'ended' }, { ...open, enrollmentStatus: 'removed' }, { ...open, campaignEndsAt: 1500 }, { ...open, campaignStartsAt: 1600 }, { ...open, campaignStatus: 'draft' }]) {
       expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(false);
       expect(placementOpen(placement, 1500)).toBe(false);
     }
@@ -69,6 +69,20 @@ describe('normalizeCode', () => {
     expect(codeStateIn({ ...base, startsAt: 1700 }, { ...open, campaignStartsAt: 1600 }).startsAt).toBe(1700);
     expect(codeStateIn({ ...base, startsAt: 1000 }, { ...open, campaignStartsAt: 1600 }).startsAt).toBe(1600);
     expect(codeStateIn(base, { ...open, campaignStartsAt: null }).startsAt).toBeNull();
+  });
+
+  it("dates a draft's start when it is launched or ended, unless a later start is set, and never reopens a draft", () => {
+    const now = 10_000;
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'active' }, now)).toBe(now);
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: 4_000 }, { status: 'active' }, now)).toBe(now);
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: 20_000 }, { status: 'active' }, now)).toBeUndefined();
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'ended' }, now)).toBe(now);
+    for (const change of [{}, { status: 'draft' }]) expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, change, now)).toBeUndefined();
+    for (const status of ['active', 'ended']) expect(campaignStartsAtFor({ status, startsAt: null }, { status: 'active' }, now)).toBeUndefined();
+    expect(isBackToDraft({ status: 'active' }, { status: 'draft' })).toBe(true);
+    expect(isBackToDraft({ status: 'ended' }, { status: 'draft' })).toBe(true);
+    expect(isBackToDraft({ status: 'draft' }, { status: 'draft' })).toBe(false);
+    expect(isBackToDraft({ status: 'active' }, {})).toBe(false);
   });
 });
 

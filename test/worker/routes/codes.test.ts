@@ -2,7 +2,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloud
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { describe, expect, it } from 'vitest';
-import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost } from '../fixtures';
+import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost, waitFor } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -115,6 +115,48 @@ describe('GET /v1/codes/:code', () => {
     const started = await createMoneyBrand();
     await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(Date.now() - 60_000, started.campaign.id).run();
     expect((await json<{ valid: boolean }>(await check(await issueKey(started.brand, 'storefront'), started.code, freshIp()))).valid).toBe(true);
+  });
+
+  it('keeps a draft campaign closed until it is launched, and credits no order placed while it was a draft', async () => {
+    const m = await createMoneyBrand();
+    const key = await issueKey(m.brand, 'storefront');
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(m.campaign.id).run();
+    expect(await (await check(key, m.code, freshIp())).text()).toBe('{"valid":false}');
+    const clicksBefore = await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', m.link.id);
+    expect((await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status).toBe(410);
+    const placedInDraft = new Date(Date.now() - 1_000).toISOString();
+    const during = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `draft-${Date.now()}`, amountMinor: 5_000, currency: 'USD', occurredAt: placedInDraft, code: m.code });
+    expect((await json<{ data: { attribution: string } }>(during)).data.attribution).toBe('none');
+
+    // Launching dates the start now: the code and the link open (within the caches' bound), and an order
+    // placed during the draft, reported only now, still earns nothing.
+    const before = Date.now();
+    const launched = await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'active' });
+    expect(launched.status).toBe(200);
+    const startsAt = Date.parse((await json<{ data: { startsAt: string } }>(launched)).data.startsAt);
+    expect(startsAt).toBeGreaterThanOrEqual(before);
+    expect(startsAt).toBeLessThanOrEqual(Date.now());
+    await new Promise((r) => setTimeout(r, 350)); // CODE_CACHE_TTL_MS and LINK_CACHE_TTL_MS are 300 in tests
+    expect((await json<{ valid: boolean }>(await check(key, m.code, freshIp()))).valid).toBe(true);
+    expect((await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status).toBe(302);
+    await waitFor(async () => ((await rowCount('SELECT count(*) AS n FROM clicks WHERE link_id = ?', m.link.id)) === clicksBefore + 1 ? true : undefined));
+    const late = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `draft-late-${Date.now()}`, amountMinor: 5_000, currency: 'USD', occurredAt: placedInDraft, code: m.code });
+    expect((await json<{ data: { attribution: string } }>(late)).data.attribution).toBe('none');
+    const after = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `launched-${Date.now()}`, amountMinor: 5_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
+    expect((await json<{ data: { attribution: string } }>(after)).data.attribution).toBe('code');
+
+    // A launched campaign does not go back to draft: the orders it has credited would be refused later.
+    const back = await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'draft' });
+    expect(back.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(back)).error.code).toBe('campaign_launched');
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE id = ? AND status = 'active'", m.campaign.id)).toBe(1);
+
+    // A draft scheduled for next week keeps its date when launched early.
+    const scheduled = await createMoneyBrand();
+    const nextWeek = Date.now() + 7 * 86_400_000;
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft', starts_at = ? WHERE id = ?").bind(nextWeek, scheduled.campaign.id).run();
+    const kept = await json<{ data: { startsAt: string } }>(await scheduled.brand.api('PATCH', `/api/admin/campaigns/${scheduled.campaign.id}`, { status: 'active' }));
+    expect(Date.parse(kept.data.startsAt)).toBe(nextWeek);
   });
 
   it("keeps a code valid before its campaign's end date", async () => {

@@ -469,6 +469,27 @@ describe('console campaigns', () => {
     expect(page).toContain('No sunburn claims');
   });
 
+  it('offers draft only while a campaign is one, and dates the start when it is launched', async () => {
+    const m = await consoleBrand('owner');
+    const fields = { name: 'Autumn Set', slug: '', hashtag: 'AutumnSet', disclosureText: '#ad', storyFormats: ['before_after'], defaultDestination: 'https://shop.example/autumn', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active' };
+    const id = /\/console\/campaigns\/([^?]+)\?/.exec((await post('/console/campaigns', fields, { cookie: m.cookie })).headers.get('location')!)![1]!;
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(id).run();
+    const draftPage = await (await get(`/console/campaigns/${id}`, m.cookie)).text();
+    expect(draftPage).toContain('<option value="draft" selected="">Draft</option>');
+    expect(draftPage).toContain('Links and codes stay closed until you launch it.');
+    const before = Date.now();
+    expect((await post(`/console/campaigns/${id}`, { ...fields, slug: 'autumn-set' }, { cookie: m.cookie })).status).toBe(303);
+    const launched = await env.DB.prepare('SELECT status, starts_at FROM campaigns WHERE id = ?').bind(id).first<{ status: string; starts_at: number }>();
+    expect(launched?.status).toBe('active');
+    expect(launched!.starts_at).toBeGreaterThanOrEqual(before);
+    const activePage = await (await get(`/console/campaigns/${id}`, m.cookie)).text();
+    expect(activePage).not.toContain('<option value="draft"');
+    const back = await post(`/console/campaigns/${id}`, { ...fields, slug: 'autumn-set', status: 'draft' }, { cookie: m.cookie });
+    expect(back.status).toBe(422);
+    expect(await back.text()).toContain('A launched campaign cannot return to draft');
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE id = ? AND status = 'active'", id)).toBe(1);
+  });
+
   it('renders the network page with accessible charts, the score formula and a table fallback', async () => {
     const m = await consoleBrand('viewer');
     await env.DB.prepare('UPDATE campaigns SET baseline_cost_minor = 500000, baseline_engaged = 2000 WHERE id = ?').bind(m.campaign.id).run();

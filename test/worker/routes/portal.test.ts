@@ -670,6 +670,21 @@ describe('home', () => {
   });
 });
 
+describe('campaigns before their launch', () => {
+  it('tell the creator when the link and code will start working', async () => {
+    const m = await signedInCreator();
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(m.campaign.id).run();
+    expect(await (await get('/', m.cookie)).text()).toContain('has not launched this campaign yet. Your link and code start working when it does.');
+    expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).toContain('Test Brand · Not launched yet');
+    await env.DB.prepare("UPDATE campaigns SET status = 'active', starts_at = ? WHERE id = ?").bind(Date.UTC(2099, 0, 15, 12), m.campaign.id).run();
+    expect(await (await get('/', m.cookie)).text()).toContain('Your link and code start working on Jan 15, 2099.');
+    expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).toContain('Test Brand · Starts Jan 15, 2099');
+    await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(Date.now() - 60_000, m.campaign.id).run();
+    const open = await (await get('/', m.cookie)).text();
+    expect(open).not.toContain('start working');
+  });
+});
+
 describe('earnings', () => {
   it('keeps two brands apart even when they share a name', async () => {
     const a = await signedInCreator({ paymentModel: 'flat' });

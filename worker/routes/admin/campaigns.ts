@@ -5,7 +5,7 @@ import { auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
-import { campaignEndsAtFor } from '../../domain/codes';
+import { campaignEndsAtFor, campaignStartsAtFor, isBackToDraft } from '../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
@@ -49,6 +49,8 @@ const updateCampaign = z
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
   })
   .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
+
+const backToDraft = () => new ApiError(409, 'campaign_launched', 'A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.');
 
 const endsBeforeStart = () => new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
 
@@ -95,7 +97,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'Create a campaign',
-      description: "The brief's constant parts live here: the positioning anchor, the non-negotiables and the disclosure. The default destination must be an https URL on one of the brand's allowed hosts.",
+      description: "The brief's constant parts live here: the positioning anchor, the non-negotiables and the disclosure. The default destination must be an https URL on one of the brand's allowed hosts. `status` defaults to `active`; a `draft` can be briefed and staffed while its links and codes stay closed until it is launched.",
       example: {
         name: 'Spring Glow',
         slug: 'spring-glow',
@@ -137,11 +139,11 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: "Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date.",
+      description: "Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 409: ['campaign_launched'] },
     }),
     valid('json', updateCampaign),
     async (c) => {
@@ -152,11 +154,14 @@ export const campaignRoutes = new Hono<AppEnv>()
       const existing = await db.query.campaigns.findFirst({ where });
       if (!existing) throw notFound('campaign');
       if (input.endsAt != null && existing.startsAt !== null && input.endsAt <= existing.startsAt) throw endsBeforeStart();
+      if (isBackToDraft(existing, input)) throw backToDraft();
       const now = Date.now();
-      // The end date stored is what the status allows (an ended campaign's is never later than now).
+      // The dates stored are what the status allows: an ended campaign's end is never later than now, and a
+      // launched draft's start is no earlier than its launch.
       const { endsAt: _asked, ...rest } = input;
       const endsAt = campaignEndsAtFor(existing, input, now);
-      const values = { ...rest, ...(endsAt === undefined ? {} : { endsAt }) };
+      const startsAt = campaignStartsAtFor(existing, input, now);
+      const values = { ...rest, ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }) };
       if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });
       const [updated] = await db.batch([
         db.update(campaigns).set(values).where(where).returning(),

@@ -9,7 +9,7 @@ import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-p
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
-import { campaignEndsAtFor } from '../../../domain/codes';
+import { campaignEndsAtFor, campaignStartsAtFor, isBackToDraft } from '../../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { decimalToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
@@ -325,18 +325,21 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const values = { ...formValues(await readForm(c)), slug: campaign.slug };
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
+  if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   const next: Record<string, unknown> = {
     ...Object.fromEntries(BRIEF_COLUMNS.map(([k, col]) => [col, input[k]])),
     non_negotiables: JSON.stringify(input.nonNegotiables),
     story_formats: JSON.stringify(input.storyFormats),
     commission_plan_id: input.commissionPlanId || null,
   };
-  const endsAt = campaignEndsAtFor({ status: campaign.status, endsAt: campaign.ends_at }, { status: input.status }, Date.now());
+  const now = Date.now();
+  const endsAt = campaignEndsAtFor({ status: campaign.status, endsAt: campaign.ends_at }, { status: input.status }, now);
   if (endsAt !== undefined) next.ends_at = endsAt;
+  const startsAt = campaignStartsAtFor({ status: campaign.status, startsAt: campaign.starts_at }, { status: input.status }, now);
+  if (startsAt !== undefined) next.starts_at = startsAt;
   const before = campaign as unknown as Record<string, unknown>;
   const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
   if (changed.length > 0) {
-    const now = Date.now();
     // What each changed column was and became, so the audit log can answer "who moved the destination, from what".
     const changes = Object.fromEntries(changed.map((col) => [col, { from: before[col] ?? null, to: next[col] ?? null }]));
     await c.env.DB.batch([
