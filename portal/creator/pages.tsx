@@ -102,13 +102,21 @@ export const EmailLinkPage: FC<{ action: string; name: string; email: string; br
   </Page>
 );
 
-export const LinkSentPage: FC<{ email: string }> = ({ email }) => (
+// `unconfirmed`: the mail provider did not confirm the send, so the link may still arrive.
+export const LinkSentPage: FC<{ email: string; unconfirmed?: boolean }> = ({ email, unconfirmed }) => (
   <Page title="Check your email">
     <section class="card narrow">
       <h1>Check your email</h1>
-      <p>
-        We sent a link to <strong>{email}</strong>. Open it within the hour to choose your password.
-      </p>
+      {unconfirmed ? (
+        <p>
+          We asked for a link to be sent to <strong>{email}</strong>, but our mail provider did not confirm it. It may still arrive: check your inbox and spam folder in a
+          few minutes before asking again. The link works for an hour.
+        </p>
+      ) : (
+        <p>
+          We sent a link to <strong>{email}</strong>. Open it within the hour to choose your password.
+        </p>
+      )}
     </section>
   </Page>
 );

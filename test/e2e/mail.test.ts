@@ -1,18 +1,19 @@
 // Password links by real mail: the real worker (workerd through Miniflare) sends through its HTTP transport
-// to a stand-in provider on 127.0.0.1 with Resend's request shape. The provider can fail, refuse or hang,
-// and dedupes on the Idempotency-Key as Resend does. A second worker, deployed-like with no provider, says
+// to a stand-in provider on 127.0.0.1 with Resend's request shape. The provider can fail, refuse, throttle,
+// redirect, hang or answer late, and dedupes on the Idempotency-Key as Resend does. A second worker, deployed-like with no provider, says
 // so instead of pretending a link left.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChorus, type ChorusServer } from './server';
 
-type Request = { key: string | null; authorization: string | null; body: { from: string; to: string[]; subject: string; text: string } };
-type Behaviour = 'ok' | 'fail' | 'refuse' | 'hang';
+type Request = { path: string; key: string | null; authorization: string | null; body: { from: string; to: string[]; subject: string; text: string } };
+type Behaviour = 'ok' | 'fail' | 'refuse' | 'throttle' | 'redirect' | 'hang' | 'slow';
 
 // The provider: answers each request with the next planned behaviour (then 'ok'), and delivers each
-// Idempotency-Key once.
+// Idempotency-Key once. As Resend does, a request whose key is still being worked on gets 409.
 class Provider {
+  private working = new Set<string>();
   requests: Request[] = [];
   inbox: Request[] = [];
   plan: Behaviour[] = [];
@@ -35,14 +36,26 @@ class Provider {
   private async handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     let raw = '';
     for await (const chunk of req) raw += chunk;
-    const request: Request = { key: (req.headers['idempotency-key'] as string) ?? null, authorization: req.headers.authorization ?? null, body: JSON.parse(raw) };
+    const request: Request = { path: req.url ?? '', key: (req.headers['idempotency-key'] as string) ?? null, authorization: req.headers.authorization ?? null, body: raw ? JSON.parse(raw) : {} };
     this.requests.push(request);
+    if (request.key && this.working.has(request.key)) {
+      return void res.writeHead(409, { 'content-type': 'application/json' }).end('{"name":"concurrent_idempotent_requests"}');
+    }
     const behaviour = this.plan.shift() ?? 'ok';
     if (behaviour === 'hang') return; // never answers: the worker's timeout ends the attempt
     if (behaviour === 'fail') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"name":"internal_server_error"}');
     if (behaviour === 'refuse') return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"name":"validation_error","message":"The sending domain is not verified."}');
+    if (behaviour === 'throttle') return void res.writeHead(429, { 'content-type': 'application/json' }).end('{"name":"rate_limit_exceeded"}');
+    if (behaviour === 'redirect') return void res.writeHead(307, { location: '/elsewhere' }).end();
     if (!this.inbox.some((m) => m.key === request.key)) this.inbox.push(request);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `msg_${this.requests.length}` }));
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `msg_${this.requests.length}` }));
+    if (behaviour !== 'slow') return answer();
+    // Takes the mail at once, answers only after the worker has stopped waiting.
+    this.working.add(request.key!);
+    setTimeout(() => {
+      this.working.delete(request.key!);
+      if (!res.destroyed) answer();
+    }, 7_000);
   }
 }
 
@@ -129,10 +142,11 @@ describe('password links through a mail provider', () => {
     expect(provider.linksTo(ana.email)).toHaveLength(2);
   }, 30_000);
 
-  it('tells the creator and the API when the provider does not take the mail, and keeps no link', async () => {
+  it('tells the creator and the API when the provider refuses the mail, and keeps no link', async () => {
     const leo = await invited(chorus, 'leo_mail');
     const before = provider.requests.length;
-    provider.plan = ['fail', 'fail'];
+    // Throttled twice: refused, after one more try.
+    provider.plan = ['throttle', 'throttle'];
     const page = await askForLink(chorus, leo.invite);
     expect(page.status).toBe(503);
     expect(page.headers.get('retry-after')).toBe('60');
@@ -142,16 +156,40 @@ describe('password links through a mail provider', () => {
     const reset = await api(chorus, 'POST', `/api/admin/creators/${leo.id}/password-reset`);
     expect(reset.status).toBe(503);
     expect(reset.json.error.code).toBe('mail_unavailable');
-    expect(provider.requests.length - before).toBe(3);
+    // Nor is a redirect followed: it would carry the link wherever it points.
+    provider.plan = ['redirect'];
+    expect((await api(chorus, 'POST', `/api/admin/creators/${leo.id}/password-reset`)).status).toBe(503);
+    expect(provider.requests.slice(before).map((r) => r.path)).toEqual(['/emails', '/emails', '/emails', '/emails']);
     expect(provider.linksTo(leo.email)).toHaveLength(0);
-    // The operator's log names the provider's answer, so a bad key or sender is found from it.
+    // The operator's log names the provider's answer, so a bad key, sender or URL is found from it.
     expect(chorus.output()).toContain('"message_failed"');
     expect(chorus.output()).toContain('The sending domain is not verified.');
+    expect(chorus.output()).toContain("set MAIL_API_URL to the API's own URL");
     // Nothing was kept or spent: the next ask mails a link that works.
     expect((await askForLink(chorus, leo.invite)).status).toBe(200);
     const [link] = provider.linksTo(leo.email);
     expect((await fetch(link!)).status).toBe(200);
   }, 30_000);
+
+  it('keeps and counts a link the provider took but did not confirm, and says it may still arrive', async () => {
+    const ivy = await invited(chorus, 'ivy_mail');
+    // The provider takes the mail and answers after the worker's 5 s; the retry meets 409 (same key, still
+    // being worked on). The mail goes out once, and its link must work.
+    provider.plan = ['slow'];
+    const reset = await api(chorus, 'POST', `/api/admin/creators/${ivy.id}/password-reset`);
+    expect(reset.status).toBe(202);
+    expect(reset.json.data).toMatchObject({ sent: true, confirmed: false });
+    const [link] = provider.linksTo(ivy.email);
+    expect(provider.linksTo(ivy.email)).toHaveLength(1);
+    expect((await fetch(link!)).status).toBe(200);
+    // The invite page says the same to the creator; each such link counts toward the day's five.
+    provider.plan = ['fail', 'fail'];
+    const page = await askForLink(chorus, ivy.invite);
+    expect(page.status).toBe(202);
+    expect(await page.text()).toContain('did not confirm it. It may still arrive');
+    for (let i = 0; i < 3; i++) expect((await api(chorus, 'POST', `/api/admin/creators/${ivy.id}/password-reset`)).status).toBe(201);
+    expect((await api(chorus, 'POST', `/api/admin/creators/${ivy.id}/password-reset`)).status).toBe(429);
+  }, 40_000);
 
   it('on a deploy without a provider, says so on /healthz, the invite page and the API', async () => {
     expect(await health(unconfigured)).toBe('unconfigured');

@@ -77,20 +77,21 @@ export const MAX_MAILED_LINKS_PER_DAY = 5;
 // a network of a few hundred creators each asking twice.
 export const MAX_MAILED_LINKS_PER_BRAND_PER_DAY = 1_000;
 
-// A day's allowance spent (the brand's links to this address, or to anyone), or a mail that did not go:
-// no provider is set, or it did not accept the message.
-export type MailRefusal = 'address_limit' | 'brand_limit' | 'mail_not_configured' | 'mail_failed';
+// A day's allowance spent (the brand's links to this address, or to anyone), or a mail that certainly did not
+// leave: no provider is set, or it refused the message.
+export type MailRefusal = 'address_limit' | 'brand_limit' | 'mail_not_configured' | 'mail_refused';
 
 // Mails a one-hour link to set the account's password, or answers why not. The counts and the insert are one
-// statement, so parallel asks cannot pass them. A link whose mail did not go is deleted: no one holds it,
-// and it must not spend the day's allowance of someone who can only try again.
+// statement, so parallel asks cannot pass them. A link whose mail certainly did not leave is deleted: no one
+// holds it, and it must not spend the allowance of someone who can only try again. One the provider did not
+// confirm may be in the inbox already, so it stays valid and counted (`confirmed: false`).
 export async function mailPasswordLink(
   env: MessageEnv & { DB: D1Database },
   creator: { id: string; email: string },
   brandId: string,
   origin: string,
   now: number,
-): Promise<{ expiresAt: number } | { refused: MailRefusal }> {
+): Promise<{ expiresAt: number; confirmed: boolean } | { refused: MailRefusal }> {
   const token = randomToken(32);
   const tokenHash = await sha256Hex(token);
   const expiresAt = now + RESET_TTL_MS;
@@ -114,8 +115,9 @@ export async function mailPasswordLink(
   try {
     await sendMessage(env, { to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });
   } catch (error) {
+    if (!(error instanceof MailError) || error.reason === 'unconfirmed') return { expiresAt, confirmed: false };
     await db.prepare("DELETE FROM account_tokens WHERE token_hash = ? AND purpose = 'reset'").bind(tokenHash).run();
-    return { refused: error instanceof MailError && error.reason === 'not_configured' ? 'mail_not_configured' : 'mail_failed' };
+    return { refused: error.reason === 'not_configured' ? 'mail_not_configured' : 'mail_refused' };
   }
-  return { expiresAt };
+  return { expiresAt, confirmed: true };
 }

@@ -6,11 +6,13 @@ export type Message = { to: string; subject: string; text: string };
 export type MessageEnv = { ENVIRONMENT: string; MAIL_API_KEY?: string; MAIL_FROM?: string; MAIL_API_URL?: string };
 export type Transport = (message: Message, env: MessageEnv) => Promise<void>;
 
-// A message that did not leave: the provider refused it or could not be reached, or no provider is set.
-// Callers tell the person so and undo what the message would have carried (an unsent link is deleted).
+// A message that was not confirmed sent. `not_configured` and `refused` (the provider answered no, or
+// pointed elsewhere) certainly did not leave, and callers undo what it carried (an unsent link is deleted).
+// `unconfirmed` may have left: the provider timed out, lost the connection or failed after taking it, so
+// what it carried must stay valid and counted, and the person is told to check their inbox first.
 export class MailError extends Error {
   constructor(
-    readonly reason: 'not_configured' | 'failed',
+    readonly reason: 'not_configured' | 'refused' | 'unconfirmed',
     message: string,
   ) {
     super(message);
@@ -23,6 +25,10 @@ export class MailError extends Error {
 export const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails';
 
 const localEnvironment = (environment: string) => environment === 'development' || environment === 'test';
+// An address, or a display name and an address in angle brackets; no control characters (a newline would
+// start a header wherever a provider writes the sender into one).
+const ADDRESS = String.raw`[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+`;
+const SENDER = new RegExp(String.raw`^(?:${ADDRESS}|[^<>@\p{Cc}]*<${ADDRESS}>)$`, 'u');
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 function parseUrl(raw: string): URL | null {
@@ -45,7 +51,7 @@ export function mailSetup(env: MessageEnv): MailSetup {
     return localEnvironment(env.ENVIRONMENT) ? { kind: 'log' } : { kind: 'unconfigured', problem: 'Set MAIL_API_KEY (secret) and MAIL_FROM (var) to send mail.' };
   }
   if (!key) return { kind: 'unconfigured', problem: 'MAIL_FROM is set but MAIL_API_KEY is not.' };
-  if (!/^[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>$/.test(from)) {
+  if (!SENDER.test(from)) {
     return { kind: 'unconfigured', problem: 'MAIL_FROM must be an address, such as "Chorus <no-reply@mail.example.com>".' };
   }
   const raw = env.MAIL_API_URL?.trim() || DEFAULT_MAIL_API_URL;
@@ -66,38 +72,56 @@ export const logTransport: Transport = async (message, env) => {
 };
 
 // Each attempt waits this long for the provider; a send makes at most two attempts, so a person waits
-// about 11 s at worst before hearing that the mail did not go.
+// about 11 s at worst before hearing that the mail was not confirmed.
 const ATTEMPT_TIMEOUT_MS = 5_000;
 const RETRY_DELAY_MS = 500;
-const retryable = (status: number) => status === 429 || status >= 500;
 
-// One POST per message, retried once on a timeout, a network error, 429 or 5xx. Both attempts carry the same
-// Idempotency-Key, so a first attempt that reached the provider but lost its answer is not mailed twice.
+// What an attempt's answer says about the message. 429 is a refusal the provider may lift; 408, 409 (Resend's
+// answer to a retry while the first attempt with its key is still running) and 5xx may follow a mail that
+// left. A redirect is a wrong MAIL_API_URL: it is not followed, since it would send the mail (and its link)
+// wherever it points, or turn the POST into a GET that "succeeds" with nothing sent.
+type Outcome = 'sent' | 'refused' | 'throttled' | 'maybe';
+const outcomeOf = (status: number): Outcome =>
+  status >= 200 && status < 300 ? 'sent' : status === 429 ? 'throttled' : status === 408 || status === 409 || status >= 500 ? 'maybe' : 'refused';
+
+// One POST per message, tried again once after a throttle or an answer that leaves it in doubt. Both attempts
+// carry the same Idempotency-Key, so a first attempt that reached the provider but lost its answer is not
+// mailed twice.
 async function httpSend(setup: Extract<MailSetup, { kind: 'http' }>, message: Message): Promise<void> {
-  const init = {
+  const init: RequestInit = {
     method: 'POST',
+    redirect: 'manual',
     headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
     body: JSON.stringify({ from: setup.from, to: [message.to], subject: message.subject, text: message.text }),
   };
+  const via = new URL(setup.url).host;
+  let maybeSent = false;
   let last = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+    let outcome: Outcome;
     try {
       const res = await fetch(setup.url, { ...init, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
-      if (res.ok) {
-        await res.body?.cancel();
-        log.info('message_sent', { to: message.to, subject: message.subject, via: new URL(setup.url).host, attempt });
-        return;
-      }
+      outcome = outcomeOf(res.status);
       // The provider's answer names the problem (a bad key, an unverified sender); it never holds the message.
-      last = `${res.status} ${(await res.text().catch(() => '')).slice(0, 200)}`;
-      if (!retryable(res.status)) break;
+      const location = res.headers.get('location');
+      last = `${res.status} ${location ? `redirects to ${location}; set MAIL_API_URL to the API's own URL` : (await res.text().catch(() => '')).slice(0, 200)}`;
+      if (location) await res.body?.cancel();
     } catch (error) {
+      // A timeout or a lost connection: the request may have reached the provider.
+      outcome = 'maybe';
       last = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
+    if (outcome === 'sent') {
+      log.info('message_sent', { to: message.to, subject: message.subject, via, attempt });
+      return;
+    }
+    if (outcome === 'maybe') maybeSent = true;
+    if (outcome === 'refused') break;
   }
-  log.error('message_failed', { to: message.to, subject: message.subject, via: new URL(setup.url).host, error: last });
-  throw new MailError('failed', 'The mail provider did not accept the message.');
+  const reason = maybeSent ? 'unconfirmed' : 'refused';
+  log.error('message_failed', { to: message.to, subject: message.subject, via, reason, error: last });
+  throw new MailError(reason, maybeSent ? 'The mail provider did not confirm the message; it may still arrive.' : 'The mail provider did not accept the message.');
 }
 
 export const defaultTransport: Transport = async (message, env) => {

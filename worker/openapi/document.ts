@@ -169,7 +169,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported media type',
   422: 'Did not pass validation',
   429: 'Too many requests',
-  503: 'Storage unavailable; retry',
+  503: 'Temporarily unavailable; retry after Retry-After',
 };
 
 function errorResponse(status: number, codes: string[]): Json {

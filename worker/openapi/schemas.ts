@@ -78,7 +78,13 @@ export const Invite = z
   .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })
   .meta({ id: 'Invite', description: 'A single-use link for the creator to set a password.' });
 
-export const PasswordResetSent = z.object({ sent: z.literal(true), expiresAt: time }).meta({ id: 'PasswordResetSent' });
+export const PasswordResetSent = z
+  .object({
+    sent: z.literal(true),
+    confirmed: z.boolean().meta({ description: 'Whether the mail provider confirmed it took the message (false with a 202).' }),
+    expiresAt: time,
+  })
+  .meta({ id: 'PasswordResetSent' });
 
 export const Enrollment = z
   .object({

@@ -33,7 +33,7 @@ describe('mailSetup', () => {
     };
     expect(problem({ MAIL_API_KEY: KEY })).toContain('MAIL_FROM');
     expect(problem({ MAIL_FROM: FROM })).toContain('MAIL_API_KEY');
-    for (const from of ['Chorus', 'no-reply', '<no-reply@x>', 'a@b@c.d', 'Chorus <no-reply@mail.chorus.test']) expect(problem({ MAIL_API_KEY: KEY, MAIL_FROM: from })).toContain('MAIL_FROM must be');
+    for (const from of ['Chorus', 'no-reply', '<no-reply@x>', 'a@b@c.d', 'Chorus <no-reply@mail.chorus.test', 'X\nBcc: y <a@b.co>', 'X\r <a@b.co>']) expect(problem({ MAIL_API_KEY: KEY, MAIL_FROM: from })).toContain('MAIL_FROM must be');
     for (const url of ['http://api.mail.example/emails', 'ftp://api.mail.example', 'not a url', 'https://user:pass@api.mail.example/emails', 'http://127.0.0.1:8025/emails']) {
       expect(problem({ MAIL_API_KEY: KEY, MAIL_FROM: FROM, MAIL_API_URL: url })).toContain('MAIL_API_URL');
     }

@@ -129,9 +129,12 @@ export const creatorRoutes = new Hono<AppEnv>()
     '/:id/password-reset',
     op({
       summary: 'Send a password reset',
-      description: "Mailed only to the creator's own address, so no brand can take over a shared account. At most 5 a day to one creator and 1,000 a day for the brand, invite-page requests included. 503 `mail_unavailable` when the mail provider refuses the message or none is configured: nothing is sent, no link is kept and the allowance is not spent.",
+      description: "Mailed only to the creator's own address, so no brand can take over a shared account. At most 5 a day to one creator and 1,000 a day for the brand, invite-page requests included. 503 `mail_unavailable` when the mail provider refuses the message or none is configured: nothing is sent, no link is kept and the allowance is not spent. 202 when the provider did not confirm (a timeout, a 5xx): the link may arrive, so it is kept and counted.",
       params: creatorId,
-      responses: { 201: { description: 'Sent.', schema: dataOf(PasswordResetSent) } },
+      responses: {
+        201: { description: 'Sent: the mail provider took the message.', schema: dataOf(PasswordResetSent) },
+        202: { description: 'Asked, not confirmed: the provider timed out or failed after it may have taken the message. The link stands and counts toward the allowance; check with the creator before asking again.', schema: dataOf(PasswordResetSent) },
+      },
       errors: { 404: ['not_found'], 429: ['rate_limited'], 503: ['mail_unavailable'] },
     }),
     async (c) => {
@@ -140,9 +143,10 @@ export const creatorRoutes = new Hono<AppEnv>()
       const now = Date.now();
       const sent = await mailPasswordLink(c.env, creator, brandId, new URL(c.req.url).origin, now);
       if ('refused' in sent) throw mailRefused(sent.refused);
-      const { expiresAt } = sent;
-      await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id }, now));
-      return c.json({ data: { sent: true, expiresAt: iso(expiresAt) } }, 201);
+      const { expiresAt, confirmed } = sent;
+      await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id, details: { confirmed } }, now));
+      // 202: the provider did not confirm the mail; the link stands (it may be in the inbox) and is counted.
+      return c.json({ data: { sent: true, confirmed, expiresAt: iso(expiresAt) } }, confirmed ? 201 : 202);
     },
   );
 
@@ -152,8 +156,8 @@ function mailRefused(refusal: MailRefusal): ApiError {
       return new ApiError(429, 'rate_limited', `This brand has mailed ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY} password links in the last 24 hours; try again later.`, undefined, { 'Retry-After': '3600' });
     case 'address_limit':
       return new ApiError(429, 'rate_limited', `This creator has been mailed ${MAX_MAILED_LINKS_PER_DAY} links in the last 24 hours; try again later.`, undefined, { 'Retry-After': '3600' });
-    case 'mail_failed':
-      return new ApiError(503, 'mail_unavailable', 'The mail provider did not accept the message. Nothing was sent and no link was kept; retry in a minute.', undefined, { 'Retry-After': '60' });
+    case 'mail_refused':
+      return new ApiError(503, 'mail_unavailable', 'The mail provider refused the message. Nothing was sent and no link was kept; retry in a minute.', undefined, { 'Retry-After': '60' });
     case 'mail_not_configured':
       return new ApiError(503, 'mail_unavailable', 'This deployment has no mail provider (MAIL_API_KEY and MAIL_FROM). Nothing was sent.', undefined, { 'Retry-After': '3600' });
   }

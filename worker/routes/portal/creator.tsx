@@ -112,7 +112,7 @@ const MAIL_REFUSALS: Record<MailRefusal | 'limited', { error: string; status: 42
   limited: { error: 'We have sent links to this address already. Check your inbox (and spam folder), or try again later.', status: 429, retryAfter: '60' },
   address_limit: { error: 'We have sent links to this address already. Check your inbox (and spam folder), or try again later.', status: 429, retryAfter: '3600' },
   brand_limit: { error: 'The brand that invited you has sent as many sign-in links as it can today. Try again tomorrow.', status: 429, retryAfter: '3600' },
-  mail_failed: { error: 'We could not send the email just now. Nothing was sent; try again in a minute.', status: 503, retryAfter: '60' },
+  mail_refused: { error: 'We could not send the email just now. Nothing was sent; try again in a minute.', status: 503, retryAfter: '60' },
   mail_not_configured: { error: 'This Chorus cannot send email yet. Ask the brand that invited you to contact its Chorus operator.', status: 503, retryAfter: '3600' },
 };
 
@@ -134,7 +134,8 @@ creatorPortal.post('/invite/:token/email', async (c) => {
     c.header('Retry-After', retryAfter);
     return c.html(<EmailLinkPage {...page} error={error} />, status);
   }
-  return c.html(<LinkSentPage email={token.email} />);
+  // Not confirmed by the provider: the link may be on its way, and a second ask would spend the allowance.
+  return c.html(<LinkSentPage email={token.email} unconfirmed={!sent.confirmed} />, sent.confirmed ? 200 : 202);
 });
 
 // A reset link (mailed only to the account's address) sets the password, once, and signs the creator in.
