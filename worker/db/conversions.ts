@@ -214,6 +214,10 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
     if (pending.length > 0) return { created: false, data: conversionView((await applyRefunds(db, brand, input.orderId, pending)) ?? existing) };
     return { created: false, data: conversionView(existing) };
   }
+  if (input.currency !== brand.currency) {
+    const changed = await brandChanged(db, brand);
+    if (changed) return recordConversion(db, changed, input, source);
+  }
   sameCurrency(brand.currency, input, 'This brand records orders in');
   withinAmountCap(input);
   const code = normalized === null ? null : firstOf<CodeRow>(evidence.shift());
@@ -242,6 +246,7 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
         source,
         hash,
         now,
+        brand.timezone,
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
@@ -257,7 +262,11 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   const awaitingAt = waits ? statements.push(awaitingClickStatement(db, [clickId])) - 1 : -1;
   const written = await runBatch(db, statements);
   const stored = firstOf<StoredConversion>(written[storedAt]);
-  if (!stored) throw retryWithSamePayload();
+  if (!stored) {
+    const changed = await brandChanged(db, brand);
+    if (changed) return recordConversion(db, changed, input, source);
+    throw retryWithSamePayload();
+  }
   if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
   // Refunds that arrived before their order are applied now that it exists (idempotently).
   const pending = rowsOf<PendingRefund>(written[pendingAt]);
@@ -271,6 +280,14 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
     if (late && late.credited.length > 0) final = (await conversionRow(db, brand.id, input.orderId).first<StoredConversion>().catch(() => null)) ?? final;
   }
   return { created: stored.id === conversionId, data: conversionView(final) };
+}
+
+// The brand with the currency and timezone it has now, when they differ from those a guarded insert was
+// checked with (a change that landed while the isolate's copy was cached; db/money.ts): the caller decides
+// again with it, and answers a currency that is no longer the brand's with 422. Null when nothing changed.
+async function brandChanged<B extends IngestBrand>(db: D1Database, brand: B): Promise<B | null> {
+  const now = await storage(() => db.prepare('SELECT currency, timezone FROM brands WHERE id = ?').bind(brand.id).first<Pick<IngestBrand, 'currency' | 'timezone'>>());
+  return now && (now.currency !== brand.currency || now.timezone !== brand.timezone) ? { ...brand, ...now } : null;
 }
 
 const rowsOf = <T>(result: D1Result | undefined): T[] => (result?.results ?? []) as T[];
@@ -355,16 +372,24 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
   }
   const order = firstOf<{ currency: string }>(orderRows);
   if (order) sameCurrency(order.currency, input, 'Its order was recorded in');
-  else sameCurrency(brand.currency, input, 'This brand records refunds in');
+  else {
+    const changed = input.currency === brand.currency ? null : await brandChanged(db, brand);
+    if (changed) return recordRefund(db, changed, input, source);
+    sameCurrency(brand.currency, input, 'This brand records refunds in');
+  }
   withinAmountCap(input);
   const id = newId('rf');
   const now = Date.now();
   await runBatch(db, [
-    db.prepare(INSERT_REFUND).bind(id, brand.id, input.refundId, input.orderId, input.amountMinor, input.currency, input.occurredAt, source, hash, now),
+    db.prepare(INSERT_REFUND).bind(id, brand.id, input.refundId, input.orderId, input.amountMinor, input.currency, input.occurredAt, source, hash, now, brand.timezone),
     ...applyRefundStatements(db, brand, { id, occurred_at: input.occurredAt }, now),
   ]);
   const stored = await loadRefund(db, brand.id, input.refundId);
-  if (!stored) throw retryWithSamePayload();
+  if (!stored) {
+    const changed = await brandChanged(db, brand);
+    if (changed) return recordRefund(db, changed, input, source);
+    throw retryWithSamePayload();
+  }
   if (stored.id !== id && stored.payload_hash !== hash) throw idempotencyConflict('refund');
   return { created: stored.id === id, data: refundView(stored) };
 }

@@ -10,9 +10,18 @@
 // every amount to it.
 export const MAX_AMOUNT_MINOR = 100_000_000_000;
 
+// Money is recorded in the brand's currency and put into periods in its timezone, both read from a short
+// per-isolate cache (lib/brand-secrets.ts). The brand may change either until its first money lands
+// (routes/admin/brand.ts), so the first order and a refund waiting for its order are inserted only while
+// the brand still has the currency and timezone they were checked and priced with: otherwise nothing is
+// written and db/conversions.ts decides again with the brand as it now is.
+const brandUnchanged = (brand: string, currency: string, timezone: string) => `EXISTS (SELECT 1 FROM brands WHERE id = ${brand} AND currency = ${currency} AND timezone = ${timezone})`;
+
+// ?1-?16 the columns in order, ?17 the brand's timezone.
 export const INSERT_CONVERSION = `INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution,
   enrollment_id, code_raw, code_id, click_id_raw, click_id, customer_ref, source, payload_hash, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16 WHERE ${brandUnchanged('?2', '?5', '?17')}
+ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
 
 // D1 binds JS numbers as REAL, so bound amounts are CAST before integer arithmetic.
 // ?1 entry id, ?2 brand, ?3 enrollment, ?4 creator, ?5 amount, ?6 currency, ?7 period, ?8 conversion id,
@@ -46,8 +55,12 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 export const COUNT_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
 WHERE id = ?1 AND EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`;
 
+// ?1-?10 the columns in order (but status), ?11 the brand's timezone. A refund of a recorded order was
+// checked against the order's currency, and its brand's money is fixed by then.
 export const INSERT_REFUND = `INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10
+WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4) OR ${brandUnchanged('?2', '?6', '?11')}
+ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 
 // floor(commission × refunded / order_amount) with no product past 2^63: refunded is split at 10^6 into
 // high × 10^6 + low and the high part divided first, so every intermediate stays below 2 × 10^17 while the

@@ -6,7 +6,7 @@ import { priceConversion } from '../../../worker/domain/commission';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
 import dateEndedCampaigns from '../../../migrations/0009_date_ended_campaigns.sql?raw';
-import { BASE, createLinkedCreator, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, storeRawClick, TIERS, waitFor } from '../fixtures';
+import { BASE, createBrand, createLinkedCreator, createMoneyBrand, d1With, issueKey, json, rowCount, signedPost, storeRawClick, TIERS, waitFor } from '../fixtures';
 
 type ConversionData = {
   data: { id: string; orderId: string; attribution: string; creator: { handle: string } | null; commission: { amountMinor: number; rateBps: number; tier: number; availableAt: string } | null };
@@ -82,6 +82,37 @@ describe('POST /v1/conversions signatures', () => {
     await m.brand.api('DELETE', `/api/admin/keys/${old.id}`);
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion())).status).toBe(401);
     expect((await signedPost(m.brand, newKey, '/v1/conversions', conversion())).status).toBe(201);
+  });
+
+  it('records no money in a currency or timezone the brand left while this isolate still had the old one cached', async () => {
+    const brand = await createBrand();
+    const key = await issueKey(brand, 'ingest');
+    // A refused order loads this isolate's copy of the brand (USD, UTC) and writes nothing.
+    expect((await signedPost(brand, key, '/v1/conversions', conversion({ currency: 'JPY' }))).status).toBe(422);
+    // Another isolate changes the currency before the first order (its PATCH forgets only its own copy).
+    await env.DB.prepare("UPDATE brands SET currency = 'EUR' WHERE id = ?").bind(brand.brandId).run();
+    const order = conversion();
+    const stale = await signedPost(brand, key, '/v1/conversions', order);
+    expect(stale.status).toBe(422);
+    expect((await json<ErrorBody & { error: { details: unknown } }>(stale)).error).toMatchObject({ code: 'currency_mismatch', details: { expected: 'EUR', received: 'USD' } });
+    const early = { refundId: `r-${order.orderId}`, orderId: order.orderId, amountMinor: 100, currency: 'USD', occurredAt: NOW_ISO() };
+    expect((await signedPost(brand, key, '/v1/refunds', early)).status).toBe(422);
+    expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', brand.brandId)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', brand.brandId)).toBe(0);
+    // The new currency is taken at once, not only once the cached copy expires.
+    expect((await signedPost(brand, key, '/v1/refunds', { ...early, currency: 'EUR' })).status).toBe(201);
+    expect((await signedPost(brand, key, '/v1/conversions', { ...order, currency: 'EUR' })).status).toBe(201);
+
+    // A timezone changed the same way: the first order's commission lands in the period of the new one.
+    const m = await createMoneyBrand();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ currency: 'JPY' }))).status).toBe(422);
+    await env.DB.prepare("UPDATE brands SET timezone = 'Pacific/Kiritimati' WHERE id = ?").bind(m.brand.brandId).run();
+    // Noon UTC on the last day of a month is the 1st of the next in Kiritimati (UTC+14).
+    const lastDay = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 0, 12));
+    const next = new Date(lastDay.getTime() + 86_400_000);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, occurredAt: lastDay.toISOString() }))).status).toBe(201);
+    const period = await env.DB.prepare("SELECT period FROM ledger_entries WHERE brand_id = ? AND kind = 'commission'").bind(m.brand.brandId).first<string>('period');
+    expect(period).toBe(`${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, '0')}`);
   });
 
   it("refuses an order or refund in another currency than the brand's, writing nothing", async () => {
