@@ -246,7 +246,6 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
             <p class="muted small">Write the positioning anchor and non-negotiables on the next page.</p>
             <Errors errors={errors} />
             <form method="post" action="/console/campaigns" class="stack">
-              <input type="hidden" name="status" value="active" />
               <div class="field">
                 <label for="name">Name</label>
                 <input id="name" name="name" type="text" required maxlength={120} value={values.name} placeholder="Glow Week" />
@@ -281,6 +280,17 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                 <NumberField id="attributionWindowDays" label="Attribution window" value={values.attributionWindowDays} min={1} max={365} suffix="days" />
                 <NumberField id="holdingDays" label="Holding period" value={values.holdingDays} min={0} max={365} suffix="days" />
               </div>
+              <fieldset class="field">
+                <legend>Start</legend>
+                <div class="radios">
+                  <label class="radio">
+                    <input type="radio" name="status" value="active" checked={values.status !== 'draft'} /> Live now: links and codes work as soon as creators get them
+                  </label>
+                  <label class="radio">
+                    <input type="radio" name="status" value="draft" checked={values.status === 'draft'} /> Draft: brief and onboard creators first, launch later
+                  </label>
+                </div>
+              </fieldset>
               <button type="submit" class="button button-primary button-block">
                 Create campaign
               </button>

@@ -161,10 +161,10 @@ function FeeBlock({ card }: { card: CampaignCard }) {
   );
 }
 
-// Whether the campaign's links and codes are open yet: a draft opens when the brand launches it, a dated
-// campaign on its start (worker/domain/codes.ts placementOpen).
+// Whether the campaign's links and codes are open: a draft opens when the brand launches it, a dated
+// campaign on its start, and both close at the end (worker/domain/codes.ts placementOpen).
 function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: string; waiting: string | null } {
-  if (e.campaign_status === 'ended') return { label: 'Ended', waiting: null };
+  if (e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now)) return { label: 'Ended', waiting: null };
   if (e.campaign_status === 'draft') return { label: 'Not launched yet', waiting: `${e.brand_name} has not launched this campaign yet. Your link and code start working when it does.` };
   if (e.starts_at !== null && e.starts_at > now) {
     const day = formatDate(e.starts_at, e.timezone);

@@ -88,9 +88,13 @@ const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.en
   e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at, ${TERMS}
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
 WHERE d.brand_id = ? AND d.code = ?`;
+// A click credits only if its link was open when it was made: never one of a draft, or from before the
+// campaign's start (launching a draft dates its start). Links refuse both today (domain/codes.ts
+// placementOpen); clicks stored before they did, or by a link cached across a launch's edge, stay inert.
+export const CLICK_COUNTS = "c.status <> 'draft' AND (c.starts_at IS NULL OR k.at >= c.starts_at)";
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0`;
+WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0 AND ${CLICK_COUNTS}`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
@@ -436,7 +440,7 @@ const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.o
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id ORDER BY r.created_at, r.id) r) AS refunds`;
 const AWAITING_JOINS = `JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
 JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-JOIN brands b ON b.id = cv.brand_id AND b.currency = cv.currency`;
+JOIN brands b ON b.id = cv.brand_id AND b.currency = cv.currency AND ${CLICK_COUNTS}`;
 
 // ?1 JSON array of click ids just written: index conversions_awaiting_click.
 const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}

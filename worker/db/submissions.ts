@@ -33,6 +33,7 @@ export type SubmissionContext = SubmissionRow & {
   display_name: string;
   campaign_id: string;
   campaign_name: string;
+  campaign_status: string;
   hashtag: string;
   disclosure_text: string;
   payment_model: string;
@@ -41,7 +42,7 @@ export type SubmissionContext = SubmissionRow & {
   timezone: string;
 };
 
-const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name, c.hashtag, c.disclosure_text,
+const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.hashtag, c.disclosure_text,
   e.payment_model, e.flat_fee_minor, b.currency, b.timezone
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;

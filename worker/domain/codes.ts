@@ -43,9 +43,12 @@ const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || p
 // or ending one, dates its start now unless it already has a later one: nothing the draft's links or codes
 // could have touched (they were closed) earns after the launch. A launched campaign never returns to draft
 // (isBackToDraft): its orders already earn by its dates, and a draft's would be refused.
-export function campaignStartsAtFor(current: { status: string; startsAt: number | null }, change: { status?: string }, now: number): number | undefined {
+// `endsAt` is the end the campaign keeps (campaignEndsAtFor, or its current one): a draft ended, or launched
+// with an end already past, starts at that end, an empty window, and never after it.
+export function campaignStartsAtFor(current: { status: string; startsAt: number | null }, change: { status?: string }, now: number, endsAt: number | null): number | undefined {
   if (current.status !== 'draft' || change.status === undefined || change.status === 'draft') return undefined;
-  return current.startsAt !== null && current.startsAt >= now ? undefined : now;
+  if (current.startsAt !== null && current.startsAt >= now) return undefined;
+  return endsAt !== null && endsAt < now ? endsAt : now;
 }
 
 export const isBackToDraft = (current: { status: string }, change: { status?: string }) => current.status !== 'draft' && change.status === 'draft';

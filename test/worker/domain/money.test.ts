@@ -73,12 +73,15 @@ describe('normalizeCode', () => {
 
   it("dates a draft's start when it is launched or ended, unless a later start is set, and never reopens a draft", () => {
     const now = 10_000;
-    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'active' }, now)).toBe(now);
-    expect(campaignStartsAtFor({ status: 'draft', startsAt: 4_000 }, { status: 'active' }, now)).toBe(now);
-    expect(campaignStartsAtFor({ status: 'draft', startsAt: 20_000 }, { status: 'active' }, now)).toBeUndefined();
-    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'ended' }, now)).toBe(now);
-    for (const change of [{}, { status: 'draft' }]) expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, change, now)).toBeUndefined();
-    for (const status of ['active', 'ended']) expect(campaignStartsAtFor({ status, startsAt: null }, { status: 'active' }, now)).toBeUndefined();
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'active' }, now, null)).toBe(now);
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: 4_000 }, { status: 'active' }, now, null)).toBe(now);
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: 20_000 }, { status: 'active' }, now, null)).toBeUndefined();
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'ended' }, now, now)).toBe(now);
+    // Ended (or launched) with an end already past: it starts at that end, never after it.
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, { status: 'ended' }, now, 6_000)).toBe(6_000);
+    expect(campaignStartsAtFor({ status: 'draft', startsAt: 2_000 }, { status: 'active' }, now, 6_000)).toBe(6_000);
+    for (const change of [{}, { status: 'draft' }]) expect(campaignStartsAtFor({ status: 'draft', startsAt: null }, change, now, null)).toBeUndefined();
+    for (const status of ['active', 'ended']) expect(campaignStartsAtFor({ status, startsAt: null }, { status: 'active' }, now, null)).toBeUndefined();
     expect(isBackToDraft({ status: 'active' }, { status: 'draft' })).toBe(true);
     expect(isBackToDraft({ status: 'ended' }, { status: 'draft' })).toBe(true);
     expect(isBackToDraft({ status: 'draft' }, { status: 'draft' })).toBe(false);

@@ -99,6 +99,23 @@ describe('campaign setup: admin API', () => {
     expect((await json<{ data: { positioningAnchor: string } }>(res)).data.positioningAnchor).toBe(anchor.replaceAll('\r\n', '\n'));
   });
 
+  it('launches or ends a draft with dates that hold (never an end before the start), and audits them', async () => {
+    const brand = await createBrand();
+    const draft = async (slug: string) => (await json<Data<{ id: string; status: string }>>(await brand.api('POST', '/api/admin/campaigns', campaignBody(slug, { status: 'draft' })))).data;
+    const launched = await draft('launch-audit');
+    expect(launched.status).toBe('draft');
+    const before = Date.now();
+    const res = await json<Data<{ startsAt: string }>>(await brand.api('PATCH', `/api/admin/campaigns/${launched.id}`, { status: 'active' }));
+    const row = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'campaign.updated'").bind(launched.id).first<{ details: string }>();
+    expect(JSON.parse(row!.details)).toEqual({ status: 'active', startsAt: res.data.startsAt });
+    expect(Date.parse(res.data.startsAt)).toBeGreaterThanOrEqual(before);
+    // Ended with an end already past: it starts at that end, an empty window.
+    const cancelled = await draft('cancel-past');
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+    const ended = await json<Data<{ startsAt: string; endsAt: string; status: string }>>(await brand.api('PATCH', `/api/admin/campaigns/${cancelled.id}`, { status: 'ended', endsAt: yesterday }));
+    expect(ended.data).toMatchObject({ status: 'ended', startsAt: yesterday, endsAt: yesterday });
+  });
+
   it('refuses an empty link PATCH without a write or an audit row', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
@@ -121,6 +138,17 @@ describe('campaign setup: console', () => {
     expect((await formPost(`/console/campaigns/${created.data.id}`, { ...briefForm(created.data), positioningAnchor: anchor }, cookie)).status).toBe(303);
     const stored = await json<Data<Stored>>(await brand.api('GET', `/api/admin/campaigns/${created.data.id}`));
     expect(stored.data.positioningAnchor).toBe(anchor.replaceAll('\r\n', '\n'));
+  });
+
+  it('creates a campaign as a draft or live, as the brand picks', async () => {
+    const brand = await createBrand();
+    const cookie = await consoleCookie(brand.brandId);
+    const page = await (await getPage('/console', cookie)).text();
+    expect(page).toContain('<input type="radio" name="status" value="active" checked=""/>');
+    expect(page).toContain('value="draft"');
+    const fields = { name: 'Drafted', slug: 'drafted', hashtag: '#Drafted', disclosureText: '#ad', storyFormats: 'before_after', defaultDestination: 'https://shop.example/d', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: '', status: 'draft' };
+    expect((await formPost('/console/campaigns', fields, cookie)).status).toBe(303);
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND slug = 'drafted' AND status = 'draft' AND starts_at IS NULL", brand.brandId)).toBe(1);
   });
 
   it('audits what a brief change set: each changed column from and to', async () => {

@@ -2,7 +2,8 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloud
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { describe, expect, it } from 'vitest';
-import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost, waitFor } from '../fixtures';
+import launchDraftsInUse from '../../../migrations/0019_launch_drafts_in_use.sql?raw';
+import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost, storeRawClick, waitFor } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -157,6 +158,37 @@ describe('GET /v1/codes/:code', () => {
     await env.DB.prepare("UPDATE campaigns SET status = 'draft', starts_at = ? WHERE id = ?").bind(nextWeek, scheduled.campaign.id).run();
     const kept = await json<{ data: { startsAt: string } }>(await scheduled.brand.api('PATCH', `/api/admin/campaigns/${scheduled.campaign.id}`, { status: 'active' }));
     expect(Date.parse(kept.data.startsAt)).toBe(nextWeek);
+  });
+
+  it("credits no order through a click its link made while the campaign was a draft, before or after the launch, and the migration launches drafts already in use", async () => {
+    const m = await createMoneyBrand();
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(m.campaign.id).run();
+    // A click a draft's link recorded before drafts were closed.
+    const clickId = `DRAFTclick${Date.now().toString(36)}AAAAAA`.slice(0, 22);
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 3_600_000 });
+    const order = (fields: Record<string, unknown>) => ({ orderId: `draft-click-${Date.now()}-${Math.random()}`, amountMinor: 5_000, currency: 'USD', occurredAt: new Date().toISOString(), ...fields });
+    const during = await signedPost(m.brand, m.ingestKey, '/v1/conversions', order({ clickId }));
+    expect((await json<{ data: { attribution: string } }>(during)).data.attribution).toBe('none');
+    const placedInDraft = new Date(Date.now() - 60_000).toISOString();
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'active' })).status).toBe(200);
+    const late = await signedPost(m.brand, m.ingestKey, '/v1/conversions', order({ clickId, occurredAt: placedInDraft }));
+    expect((await json<{ data: { attribution: string } }>(late)).data.attribution).toBe('none');
+    // Not even after the launch: the click was made before the campaign's start.
+    const after = await signedPost(m.brand, m.ingestKey, '/v1/conversions', order({ clickId }));
+    expect((await json<{ data: { attribution: string } }>(after)).data.attribution).toBe('none');
+    // The orders list does not show them as waiting for a click that can never credit them.
+    const listed = await json<{ data: { awaitingClick: boolean }[] }>(await m.brand.api('GET', '/api/admin/conversions'));
+    expect(listed.data.map((o) => o.awaitingClick)).toEqual([false, false, false]);
+
+    // Migration 0019: a draft already in use (a click or a credited order) was live in all but name and is
+    // launched with its dates as they were; an unused draft stays one.
+    const used = await createMoneyBrand();
+    const unused = await createMoneyBrand();
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id IN (?, ?)").bind(used.campaign.id, unused.campaign.id).run();
+    await storeRawClick({ id: `USEDclick${Date.now().toString(36)}AAAAAAA`.slice(0, 22), brandId: used.brand.brandId, linkId: used.link.id, at: Date.now() - 60_000 });
+    await env.DB.prepare(launchDraftsInUse.replace(/^--.*$/gm, '').trim()).run();
+    const statuses = await env.DB.prepare('SELECT id, status, starts_at FROM campaigns WHERE id IN (?, ?)').bind(used.campaign.id, unused.campaign.id).all<{ id: string; status: string; starts_at: number | null }>();
+    expect(Object.fromEntries(statuses.results.map((r) => [r.id, [r.status, r.starts_at]]))).toEqual({ [used.campaign.id]: ['active', null], [unused.campaign.id]: ['draft', null] });
   });
 
   it("keeps a code valid before its campaign's end date", async () => {

@@ -700,6 +700,26 @@ describe('campaigns before their launch', () => {
     await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(Date.now() - 60_000, m.campaign.id).run();
     const open = await (await get('/', m.cookie)).text();
     expect(open).not.toContain('start working');
+    expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).toContain('Test Brand · Active');
+    // Past its end date the brief says so, though the brand has not set the status to ended.
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - 1_000, m.campaign.id).run();
+    expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).toContain('Test Brand · Ended');
+  });
+
+  it('keep a post from going live, and its flat fee from accruing, before the launch', async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(m.campaign.id).run();
+    const sent = await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption: 'Morning #Glow #ad' }, { cookie: m.cookie });
+    const id = sent.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+    const live = await post(`/submissions/${id}/live`, { postUrl: 'https://www.instagram.com/p/too-early' }, { cookie: m.cookie });
+    expect(live.status).toBe(409);
+    expect(await live.text()).toContain('This campaign has not launched yet');
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(0);
+    // Once launched, it goes live and the fee accrues.
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'active' })).status).toBe(200);
+    expect((await post(`/submissions/${id}/live`, { postUrl: 'https://www.instagram.com/p/on-time' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(1);
   });
 });
 

@@ -160,12 +160,15 @@ export const campaignRoutes = new Hono<AppEnv>()
       // launched draft's start is no earlier than its launch.
       const { endsAt: _asked, ...rest } = input;
       const endsAt = campaignEndsAtFor(existing, input, now);
-      const startsAt = campaignStartsAtFor(existing, input, now);
-      const values = { ...rest, ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }) };
+      const startsAt = campaignStartsAtFor(existing, input, now, endsAt === undefined ? existing.endsAt : endsAt);
+      const dates = { ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }) };
+      const values = { ...rest, ...dates };
       if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });
+      // The audit names what was asked and the dates the status set with it.
+      const written = { ...input, ...Object.fromEntries(Object.entries(dates).map(([k, v]) => [k, iso(v)])) };
       const [updated] = await db.batch([
         db.update(campaigns).set(values).where(where).returning(),
-        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: input }, now)),
+        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: written }, now)),
       ]);
       return c.json({ data: campaignView(updated[0] ?? existing) });
     },

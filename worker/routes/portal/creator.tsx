@@ -296,6 +296,9 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
     await updateMetrics(c.env.DB, context, parsed.data);
     return c.redirect(`/submissions/${context.id}?live=1`, 303);
   }
+  // Before the launch the post's audience would meet a closed link and code, and a flat fee would accrue for
+  // it: the brand's own mark-live (the admin API) stays open to it.
+  if (context.campaign_status === 'draft') return refuse('This campaign has not launched yet, so your link and code do not work. Add the live post once the brand launches it.', 409);
   const parsed = liveSchema.safeParse(fields);
   if (!parsed.success) return refuse('Add the https:// link of the live post, and whole numbers for the engagement figures.', 422);
   const { postUrl, ...metrics } = parsed.data;

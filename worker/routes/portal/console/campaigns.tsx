@@ -335,7 +335,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const now = Date.now();
   const endsAt = campaignEndsAtFor({ status: campaign.status, endsAt: campaign.ends_at }, { status: input.status }, now);
   if (endsAt !== undefined) next.ends_at = endsAt;
-  const startsAt = campaignStartsAtFor({ status: campaign.status, startsAt: campaign.starts_at }, { status: input.status }, now);
+  const startsAt = campaignStartsAtFor({ status: campaign.status, startsAt: campaign.starts_at }, { status: input.status }, now, endsAt === undefined ? campaign.ends_at : endsAt);
   if (startsAt !== undefined) next.starts_at = startsAt;
   const before = campaign as unknown as Record<string, unknown>;
   const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
