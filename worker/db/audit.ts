@@ -28,3 +28,10 @@ export async function writeAudited(db: Db, write: BatchItem<'sqlite'>, audit: Au
     throw e;
   }
 }
+
+// An audit row for the write just before it in a raw D1 batch, written only when that write changed a row:
+// a compare-and-set that lost writes neither.
+export const auditIfChanged = (db: D1Database, a: AuditInput, at: number) =>
+  db
+    .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
+    .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);

@@ -7,8 +7,7 @@
 // even a repeated statement cannot mint a second event for the same fact. Payloads are built in SQL from
 // the rows as committed, including what the batch itself computed (a commission's tier, a payout's sum).
 import type { WebhookEventType } from './schema';
-import type { AuditInput } from './audit';
-import { newId } from '../lib/ids';
+import { auditIfChanged, type AuditInput } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 
 export const eventIdFor = (rowId: string) => `evt_${rowId}`;
@@ -151,12 +150,6 @@ export function findEndpoint(db: D1Database, brandId: string, id: string): Promi
   return db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ? AND brand_id = ?`).bind(id, brandId).first<EndpointRow>();
 }
 
-// An audit row for the write just before it in the batch, written only when that write changed a row.
-const auditStatement = (db: D1Database, a: AuditInput, at: number) =>
-  db
-    .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
-    .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);
-
 export type NewEndpoint = { id: string; brandId: string; url: string; description: string; secretEnc: string; events: WebhookEventType[] };
 
 const ENABLED_ENDPOINTS = 'SELECT count(*) FROM webhook_endpoints WHERE brand_id = ?1 AND enabled = 1';
@@ -171,7 +164,7 @@ export async function createEndpoint(db: D1Database, e: NewEndpoint, cap: number
          SELECT ?2, ?1, ?3, ?4, ?5, ?6, 1, ?7, ?7 WHERE (${ENABLED_ENDPOINTS}) < ?8`,
       )
       .bind(e.brandId, e.id, e.url, e.description, e.secretEnc, JSON.stringify(e.events), now, cap),
-    auditStatement(db, { brandId: e.brandId, ...actor, action: 'webhook_endpoint.created', targetType: 'webhook_endpoint', targetId: e.id, details: { url: e.url, events: e.events } }, now),
+    auditIfChanged(db, { brandId: e.brandId, ...actor, action: 'webhook_endpoint.created', targetType: 'webhook_endpoint', targetId: e.id, details: { url: e.url, events: e.events } }, now),
   ]);
   return (insert?.meta.changes ?? 0) > 0;
 }
@@ -184,11 +177,7 @@ export async function setEndpointEnabled(db: D1Database, brandId: string, id: st
     db
       .prepare(`UPDATE webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?4 AND brand_id = ?1 AND enabled <> ?2 AND (?2 = 0 OR (${ENABLED_ENDPOINTS}) < ?5)`)
       .bind(brandId, enabled ? 1 : 0, now, id, cap),
-    db
-      .prepare(
-        "INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'webhook_endpoint', ?, NULL, ? WHERE changes() > 0",
-      )
-      .bind(newId('aud'), brandId, actor.actorType, actor.actorId, enabled ? 'webhook_endpoint.enabled' : 'webhook_endpoint.disabled', id, now),
+    auditIfChanged(db, { brandId, ...actor, action: enabled ? 'webhook_endpoint.enabled' : 'webhook_endpoint.disabled', targetType: 'webhook_endpoint', targetId: id }, now),
   ]);
   return (update?.meta.changes ?? 0) > 0;
 }
@@ -249,9 +238,7 @@ export async function markForReplay(db: D1Database, brandId: string, id: string,
         )
         .bind(now, now, id, brandId),
     ),
-    db
-      .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, 'webhook_delivery.replayed', 'webhook_delivery', ?, NULL, ? WHERE changes() > 0")
-      .bind(newId('aud'), brandId, actor.actorType, actor.actorId, id, now),
+    auditIfChanged(db, { brandId, ...actor, action: 'webhook_delivery.replayed', targetType: 'webhook_delivery', targetId: id }, now),
   ]);
   return (update?.meta.changes ?? 0) > 0;
 }

@@ -1,10 +1,12 @@
 // Campaign setup, as a brand admin meets it in the API and the console: hostile and awkward input.
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
-import { BASE, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+import type { Env } from '../../../worker/env';
+import worker from '../../../worker/index';
+import { BASE, createBrand, createLinkedCreator, createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
 
 type ErrorBody = { error: { code: string; details?: { reason?: string } } };
 type Data<T> = { data: T };
@@ -114,6 +116,35 @@ describe('campaign setup: admin API', () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     const ended = await json<Data<{ startsAt: string; endsAt: string; status: string }>>(await brand.api('PATCH', `/api/admin/campaigns/${cancelled.id}`, { status: 'ended', endsAt: yesterday }));
     expect(ended.data).toMatchObject({ status: 'ended', startsAt: yesterday, endsAt: yesterday });
+  });
+
+  it('never puts a launched campaign back in draft when a launch and a save cross', async () => {
+    const brand = await createBrand();
+    const created = (await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/campaigns', campaignBody('crossing', { status: 'draft' })))).data;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reachedBatch!: () => void;
+    const atBatch = new Promise<void>((r) => (reachedBatch = r));
+    // A save that read the draft, held at its write until the launch has landed.
+    const held = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        reachedBatch();
+        await gate;
+        return env.DB.batch(statements);
+      },
+    });
+    const ctx = createExecutionContext();
+    const request = new Request(`${BASE}/api/admin/campaigns/${created.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'draft', baselineCostMinor: 5 }) });
+    const save = worker.fetch(request, { ...env, DB: held } as Env, ctx);
+    await atBatch;
+    expect((await brand.api('PATCH', `/api/admin/campaigns/${created.id}`, { status: 'active' })).status).toBe(200);
+    release();
+    const res = await save;
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(409);
+    expect((await json<ErrorBody>(res)).error.code).toBe('campaign_changed');
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE id = ? AND status = 'active' AND baseline_cost_minor IS NULL", created.id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.updated'", created.id)).toBe(1);
   });
 
   it('refuses an empty link PATCH without a write or an audit row', async () => {

@@ -5,13 +5,13 @@ import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { database } from '../../db/client';
+import { auditIfChanged } from '../../db/audit';
 import { brands } from '../../db/schema';
 import { checkDestination, isValidHostRule } from '../../domain/destination';
 import { isValidTimeZone } from '../../domain/periods';
 import type { AppEnv } from '../../env';
 import { forgetBrandSecrets } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
-import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Brand, dataOf } from '../../openapi/schemas';
@@ -114,15 +114,7 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
          WHERE id = ?1 AND allowed_hosts = ?2 AND fallback_url IS ?3${guards.map((g) => ` AND ${g}`).join('')}`,
       )
       .bind(brandId, JSON.stringify(existing.allowedHosts), existing.fallbackUrl, ...changed.map(([k, v]) => (k === 'allowedHosts' ? JSON.stringify(v) : v))),
-    d1.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, 'brand.updated', 'brand', ?, ?, ? WHERE changes() > 0").bind(
-      newId('aud'),
-      brandId,
-      actor.type,
-      actor.id,
-      brandId,
-      JSON.stringify(values),
-      Date.now(),
-    ),
+    auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'brand.updated', targetType: 'brand', targetId: brandId, details: values }, Date.now()),
   ]);
   if (audit!.meta.changes === 0) {
     const now = await findBrand(d1, brandId);

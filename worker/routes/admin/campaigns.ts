@@ -1,9 +1,9 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow, writeAudited } from '../../db/audit';
+import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
+import { brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
 import { campaignEndsAtFor, campaignStartsAtFor, isBackToDraft } from '../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
@@ -49,6 +49,8 @@ const updateCampaign = z
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
   })
   .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
+
+export const campaignChanged = () => new ApiError(409, 'campaign_changed', 'The campaign changed while this was saved. Load it again and repeat the change.');
 
 const backToDraft = () => new ApiError(409, 'campaign_launched', 'A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.');
 
@@ -143,7 +145,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },
-      errors: { 404: ['not_found'], 409: ['campaign_launched'] },
+      errors: { 404: ['not_found'], 409: ['campaign_launched', 'campaign_changed'] },
     }),
     valid('json', updateCampaign),
     async (c) => {
@@ -166,11 +168,15 @@ export const campaignRoutes = new Hono<AppEnv>()
       if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });
       // The audit names what was asked and the dates the status set with it.
       const written = { ...input, ...Object.fromEntries(Object.entries(dates).map(([k, v]) => [k, iso(v)])) };
-      const [updated] = await db.batch([
-        db.update(campaigns).set(values).where(where).returning(),
-        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: written }, now)),
+      // A compare-and-set on the status the dates were decided from: a launch and a save that read the draft
+      // before it cannot cross into a launched campaign back in draft, or dates of the wrong status.
+      const update = db.update(campaigns).set(values).where(and(where, eq(campaigns.status, existing.status))).toSQL();
+      const [, audit] = await c.env.DB.batch([
+        c.env.DB.prepare(update.sql).bind(...update.params),
+        auditIfChanged(c.env.DB, { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.updated', targetType: 'campaign', targetId: existing.id, details: written }, now),
       ]);
-      return c.json({ data: campaignView(updated[0] ?? existing) });
+      if (audit!.meta.changes === 0) throw campaignChanged();
+      return c.json({ data: campaignView((await db.query.campaigns.findFirst({ where })) ?? existing) });
     },
   )
   // The network view: totals first, then the ranking with suggested moves on the payment ladder.

@@ -5,6 +5,7 @@ import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymen
 import type { Flash, Viewer } from '../../../../portal/console/layout';
 import { NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
+import { auditIfChanged } from '../../../db/audit';
 import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
@@ -16,6 +17,7 @@ import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
+import { campaignChanged } from '../../admin/campaigns';
 import { canWrite, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form } from './context';
 import { awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
 
@@ -274,7 +276,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
   };
 }
 
-async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 422 } = {}) {
+async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422 } = {}) {
   const { brandId, currency } = c.var.user;
   const [plans, hosts, enrollments, toReview] = await Promise.all([commissionPlans(c.env.DB, brandId), allowedHosts(c), campaignEnrollments(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
   const wanted = c.req.query('as');
@@ -342,10 +344,17 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   if (changed.length > 0) {
     // What each changed column was and became, so the audit log can answer "who moved the destination, from what".
     const changes = Object.fromEntries(changed.map((col) => [col, { from: before[col] ?? null, to: next[col] ?? null }]));
-    await c.env.DB.batch([
-      c.env.DB.prepare(`UPDATE campaigns SET ${changed.map((col) => `${col} = ?`).join(', ')} WHERE id = ? AND brand_id = ?`).bind(...changed.map((col) => next[col]), campaign.id, c.var.user.brandId),
-      auditStatement(c, 'campaign.updated', campaign.id, { changed, changes }, now),
+    // A compare-and-set on the status the dates were decided from, as in the API (routes/admin/campaigns.ts).
+    const [, audit] = await c.env.DB.batch([
+      c.env.DB.prepare(`UPDATE campaigns SET ${changed.map((col) => `${col} = ?`).join(', ')} WHERE id = ? AND brand_id = ? AND status = ?`).bind(
+        ...changed.map((col) => next[col]),
+        campaign.id,
+        c.var.user.brandId,
+        campaign.status,
+      ),
+      auditIfChanged(c.env.DB, { brandId: c.var.user.brandId, actorType: 'admin_user', actorId: c.var.user.id, action: 'campaign.updated', targetType: 'campaign', targetId: campaign.id, details: { changed, changes } }, now),
     ]);
+    if (audit!.meta.changes === 0) return renderBrief(c, await campaignOr404(c, campaign.id), { values, errors: [campaignChanged().message], status: 409 });
   }
   return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, 'saved'), 303);
 });
