@@ -41,6 +41,23 @@ export function d1With(overrides: Partial<Record<keyof D1Database, unknown>>, db
   });
 }
 
+// A D1 whose batches wait at the gate: `reached` resolves when the first batch arrives, and `release` lets
+// them all through, so a test can land another write between a request's read and its write.
+export function heldBatches(): { db: D1Database; reached: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let arrived!: () => void;
+  const reached = new Promise<void>((r) => (arrived = r));
+  const db = d1With({
+    batch: async (statements: D1PreparedStatement[]) => {
+      arrived();
+      await gate;
+      return env.DB.batch(statements);
+    },
+  });
+  return { db, reached, release };
+}
+
 // D1 refusing every batch, as a storage outage does.
 export const failingBatches = () => d1With({ batch: () => Promise.reject(new Error('D1_ERROR: storage unavailable')) });
 

@@ -1,7 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { updateBrandSettings } from '../../../worker/routes/admin/brand';
-import { BASE, createBrand, createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
+import { BASE, createBrand, createMoneyBrand, heldBatches, json, rowCount, signedPost } from '../fixtures';
 
 type BrandData = { data: { id: string; slug: string; name: string; allowedHosts: string[]; fallbackUrl: string | null; clickParam: string; currency: string; timezone: string } };
 type ErrorBody = { error: { code: string; details?: { issues?: { path: string }[]; reason?: string } } };
@@ -135,18 +135,8 @@ describe('/api/admin/brand', () => {
 
   it('never stores a fallback off the hosts when two saves cross', async () => {
     const b = await createBrand({ allowedHosts: ['shop.example', 'old-shop.example'] });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let reachedBatch!: () => void;
-    const atBatch = new Promise<void>((r) => (reachedBatch = r));
     // Holds the first save's write until the second save has finished: the interleaving a slow request meets.
-    const held = d1With({
-      batch: async (statements: D1PreparedStatement[]) => {
-        reachedBatch();
-        await gate;
-        return env.DB.batch(statements);
-      },
-    });
+    const { db: held, reached: atBatch, release } = heldBatches();
     const first = updateBrandSettings(held, b.brandId, { type: 'api_key', id: 'k' }, { fallbackUrl: 'https://old-shop.example/' }).catch((e: unknown) => e);
     await atBatch;
     expect((await b.api('PATCH', '/api/admin/brand', { allowedHosts: ['shop.example'] })).status).toBe(200);

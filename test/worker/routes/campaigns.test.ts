@@ -6,7 +6,7 @@ import { hashPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
-import { BASE, createBrand, createLinkedCreator, createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
+import { BASE, createBrand, createLinkedCreator, createMoneyBrand, heldBatches, json, rowCount, signedPost } from '../fixtures';
 
 type ErrorBody = { error: { code: string; details?: { reason?: string } } };
 type Data<T> = { data: T };
@@ -121,18 +121,8 @@ describe('campaign setup: admin API', () => {
   it('never puts a launched campaign back in draft when a launch and a save cross', async () => {
     const brand = await createBrand();
     const created = (await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/campaigns', campaignBody('crossing', { status: 'draft' })))).data;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let reachedBatch!: () => void;
-    const atBatch = new Promise<void>((r) => (reachedBatch = r));
     // A save that read the draft, held at its write until the launch has landed.
-    const held = d1With({
-      batch: async (statements: D1PreparedStatement[]) => {
-        reachedBatch();
-        await gate;
-        return env.DB.batch(statements);
-      },
-    });
+    const { db: held, reached: atBatch, release } = heldBatches();
     const ctx = createExecutionContext();
     const request = new Request(`${BASE}/api/admin/campaigns/${created.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'draft', baselineCostMinor: 5 }) });
     const save = worker.fetch(request, { ...env, DB: held } as Env, ctx);
