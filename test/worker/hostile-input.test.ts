@@ -150,6 +150,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/creators/:creator/password-reset', ids: ['creator'] },
   { method: 'GET', path: '/api/admin/enrollments', query: (w) => ({ campaignId: w.a.ids.campaign }) },
   { method: 'POST', path: '/api/admin/enrollments', body: (w) => ({ campaignId: w.a.ids.campaign, creatorId: w.a.ids.creator, paymentModel: 'flat', flatFeeMinor: 100, briefSection: 'b', status: 'active' }) },
+  { method: 'GET', path: '/api/admin/enrollments/:enrollment', ids: ['enrollment'] },
+  { method: 'PATCH', path: '/api/admin/enrollments/:enrollment', ids: ['enrollment'], body: () => ({ briefSection: 'Your morning routine, before coffee.' }) },
   { method: 'GET', path: '/api/admin/links', query: (w) => ({ enrollmentId: w.a.ids.enrollment }) },
   { method: 'POST', path: '/api/admin/links', body: (w) => ({ enrollmentId: w.a.ids.enrollment, destination: 'https://shop.example/x', slug: `sl-${u()}` }) },
   { method: 'PATCH', path: '/api/admin/links/:link', ids: ['link'], body: () => ({ status: 'active', destination: 'https://shop.example/glow' }) },

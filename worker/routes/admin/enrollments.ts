@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { writeAudited } from '../../db/audit';
+import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
 import type { AppEnv } from '../../env';
@@ -28,6 +28,56 @@ const createEnrollment = z.strictObject({
 });
 
 const listQuery = z.strictObject({ campaignId: id.optional(), ...pageParams });
+
+// What a brand changes on an enrollment once it runs: its status (not back to `invited`, which only the
+// creator's own acceptance ends), the payment model and fee, and the creator's section of the brief.
+export const enrollmentChange = z
+  .strictObject({
+    status: z.enum(['active', 'paused', 'benched', 'removed']).optional(),
+    paymentModel: z.enum(paymentModels).optional(),
+    flatFeeMinor: z.int().min(0).max(100_000_000).optional(),
+    briefSection: CREATOR_FIELDS.briefSection.optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
+export type EnrollmentChange = z.infer<typeof enrollmentChange>;
+
+const needsFee = (model: string) => model === 'flat' || model === 'hybrid';
+
+// Applies a change and audits each changed field from and to. Returns the enrollment as it now is, or null
+// when it is not this brand's. A flat or hybrid enrollment keeps a fee above zero (422); `active` on an
+// enrollment still waiting for its creator to accept is refused (422), since only the acceptance makes it so.
+// A change takes effect for what happens next: orders priced after it, posts that go live after it. Removing
+// a creator stops their links and codes within the caches' bound (LINK_CACHE_TTL_MS, CODE_CACHE_TTL_MS).
+export async function updateEnrollment(d1: D1Database, brandId: string, enrollmentId: string, change: EnrollmentChange, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<EnrollmentRow | null> {
+  const db = database(d1);
+  const where = and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId));
+  const existing = await db.query.enrollments.findFirst({ where });
+  if (!existing) return null;
+  const next = { ...existing, ...change };
+  if (needsFee(next.paymentModel) && next.flatFeeMinor <= 0) {
+    throw new ApiError(422, 'validation_failed', 'A flat or hybrid enrollment needs a flat fee above zero.', { issues: [{ path: 'flatFeeMinor', message: 'must be above zero for flat or hybrid' }] });
+  }
+  if (change.status === 'active' && existing.status === 'invited') {
+    throw new ApiError(422, 'validation_failed', 'This creator has not accepted the invitation yet; the enrollment turns active when they do.', { issues: [{ path: 'status', message: 'still invited' }] });
+  }
+  const changed = (Object.keys(change) as (keyof EnrollmentChange)[]).filter((k) => change[k] !== existing[k]);
+  if (changed.length === 0) return existing;
+  const values = Object.fromEntries(changed.map((k) => [k, change[k]]));
+  const changes = Object.fromEntries(changed.map((k) => [k, { from: existing[k], to: change[k] }]));
+  const now = Date.now();
+  // A compare-and-set on the fields read: two edits that cross cannot leave a flat model with no fee.
+  const update = db
+    .update(enrollments)
+    .set(values)
+    .where(and(where, eq(enrollments.status, existing.status), eq(enrollments.paymentModel, existing.paymentModel), eq(enrollments.flatFeeMinor, existing.flatFeeMinor)))
+    .toSQL();
+  const [, audit] = await d1.batch([
+    d1.prepare(update.sql).bind(...update.params),
+    auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'enrollment.updated', targetType: 'enrollment', targetId: enrollmentId, details: { changes } }, now),
+  ]);
+  if (audit!.meta.changes === 0) throw new ApiError(409, 'enrollment_changed', 'The enrollment changed while this was saved. Load it again and repeat the change.');
+  return (await db.query.enrollments.findFirst({ where })) ?? null;
+}
 
 type EnrollmentRow = typeof enrollments.$inferSelect;
 
@@ -90,5 +140,33 @@ export const enrollmentRoutes = new Hono<AppEnv>()
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );
       return c.json({ data: enrollmentView(row) }, 201);
+    },
+  )
+  .get(
+    '/:id',
+    op({ summary: 'Get an enrollment', params: { id: 'The enrollment id.' }, responses: { 200: { description: 'The enrollment.', schema: dataOf(Enrollment) } }, errors: { 404: ['not_found'] } }),
+    async (c) => {
+      const row = await database(c.env.DB).query.enrollments.findFirst({ where: and(eq(enrollments.id, c.req.param('id')), eq(enrollments.brandId, c.var.admin.brandId)) });
+      if (!row) throw notFound('enrollment');
+      return c.json({ data: enrollmentView(row) });
+    },
+  )
+  .patch(
+    '/:id',
+    op({
+      summary: 'Update an enrollment',
+      description:
+        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. Changes apply to what happens next: orders priced after the change, posts that go live after it. Removing a creator closes their links and codes (within the caches' 10 s) and hides the campaign from their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
+      params: { id: 'The enrollment id.' },
+      example: { paymentModel: 'hybrid', flatFeeMinor: 15_000 },
+      responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },
+      errors: { 404: ['not_found'], 409: ['enrollment_changed'] },
+    }),
+    valid('json', enrollmentChange),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const row = await updateEnrollment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId });
+      if (!row) throw notFound('enrollment');
+      return c.json({ data: enrollmentView(row) });
     },
   );

@@ -1,0 +1,75 @@
+// A brand managing a running enrollment: pausing, benching, removing and restoring a creator, moving them on
+// the payment ladder, and rewriting their section of the brief, in the admin API (the console's creator page
+// is in console.test.ts).
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { BASE, createBrand, createMoneyBrand, issueKey, json, rowCount, signedPost } from '../fixtures';
+
+type Enrollment = { id: string; status: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
+type ErrorBody = { error: { code: string; message: string } };
+
+const patch = (m: Awaited<ReturnType<typeof createMoneyBrand>>, body: unknown) => m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, body);
+const order = (fields: Record<string, unknown> = {}) => ({ orderId: `enr-${Date.now()}-${Math.random()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), ...fields });
+
+describe('PATCH /api/admin/enrollments/:id', () => {
+  it('moves a creator to hybrid with a fee: the next order and the next live post are priced by it, and each change is audited', async () => {
+    const m = await createMoneyBrand();
+    const res = await patch(m, { paymentModel: 'hybrid', flatFeeMinor: 15_000, briefSection: 'Film the evening routine.' });
+    expect(res.status).toBe(200);
+    expect((await json<{ data: Enrollment }>(res)).data).toMatchObject({ paymentModel: 'hybrid', flatFeeMinor: 15_000, briefSection: 'Film the evening routine.' });
+    const audit = await env.DB.prepare("SELECT actor_type, details FROM audit_log WHERE target_id = ? AND action = 'enrollment.updated'").bind(m.enrollment.id).first<{ actor_type: string; details: string }>();
+    expect(audit?.actor_type).toBe('api_key');
+    expect(JSON.parse(audit!.details).changes).toEqual({
+      paymentModel: { from: 'affiliate', to: 'hybrid' },
+      flatFeeMinor: { from: 0, to: 15_000 },
+      briefSection: { from: '', to: 'Film the evening routine.' },
+    });
+    // The same values again change nothing and audit nothing.
+    expect((await patch(m, { paymentModel: 'hybrid' })).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'enrollment.updated'", m.enrollment.id)).toBe(1);
+    const sale = await json<{ data: { commission: { amountMinor: number } | null } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order({ code: m.code })));
+    expect(sale.data.commission?.amountMinor).toBe(1_000);
+    expect((await json<{ data: Enrollment }>(await m.brand.api('GET', `/api/admin/enrollments/${m.enrollment.id}`))).data.paymentModel).toBe('hybrid');
+  });
+
+  it('removes a creator: their code and link stop within the caches, and bringing them back opens both again', async () => {
+    const m = await createMoneyBrand();
+    const storefront = await issueKey(m.brand, 'storefront');
+    const check = async () => (await json<{ valid: boolean }>(await SELF.fetch(`${BASE}/v1/codes/${m.code}`, { headers: { authorization: `Bearer ${storefront}`, 'cf-connecting-ip': `203.0.113.${Math.floor(Math.random() * 200) + 1}` } }))).valid;
+    expect(await check()).toBe(true);
+    expect((await json<{ data: Enrollment }>(await patch(m, { status: 'removed' }))).data.status).toBe('removed');
+    await new Promise((r) => setTimeout(r, 350)); // both caches are 300 ms in tests
+    expect(await check()).toBe(false);
+    expect((await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status).toBe(410);
+    const removed = await json<{ data: { attribution: string } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order({ code: m.code })));
+    expect(removed.data.attribution).toBe('none');
+    expect((await patch(m, { status: 'active' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await check()).toBe(true);
+    expect((await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status).toBe(302);
+  });
+
+  it('refuses a flat or hybrid model without a fee, activating a creator who has not accepted, and going back to invited, writing nothing', async () => {
+    const m = await createMoneyBrand();
+    const noFee = await patch(m, { paymentModel: 'flat' });
+    expect(noFee.status).toBe(422);
+    expect((await json<ErrorBody>(noFee)).error.message).toContain('flat fee');
+    await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
+    const early = await patch(m, { status: 'active' });
+    expect(early.status).toBe(422);
+    expect((await json<ErrorBody>(early)).error.message).toContain('has not accepted');
+    for (const body of [{ status: 'invited' }, {}, { paymentModel: 'barter' }, { flatFeeMinor: -1 }, { flatFeeMinor: 1.5 }, { briefSection: 'x'.repeat(4_001) }, { creatorId: 'cr_other' }]) {
+      expect((await patch(m, body)).status, JSON.stringify(body).slice(0, 60)).toBe(422);
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = ? AND payment_model = ?', m.enrollment.id, 'invited', 'affiliate')).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'enrollment.updated'", m.enrollment.id)).toBe(0);
+  });
+
+  it("answers another brand's enrollment with 404 and changes nothing", async () => {
+    const m = await createMoneyBrand();
+    const other = await createBrand();
+    expect((await other.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(404);
+    expect((await other.api('GET', `/api/admin/enrollments/${m.enrollment.id}`)).status).toBe(404);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
+  });
+});
