@@ -69,6 +69,8 @@ export const PAYMENT_MODEL_LABELS: Record<string, string> = {
   hybrid: 'Flat fee + commission',
 };
 
+export const ENROLLMENT_STATUS_LABELS: Record<string, string> = { invited: 'Invited', active: 'Active', paused: 'Paused', benched: 'Benched', removed: 'Removed' };
+
 export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
 
 // Enough to recognise an account, not to use it: the first character and domain of an email, the last four

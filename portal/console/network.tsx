@@ -2,12 +2,11 @@
 // daily trend, then the per-creator ranking as an input to the next payment-ladder moves.
 import type { FC } from 'hono/jsx';
 import type { Baseline, DailyPoint, LadderRules, NetworkSummary, RankedCreator } from '../../worker/domain/network';
-import { formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
+import { ENROLLMENT_STATUS_LABELS, formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
 import { CpeChart, DailyChart, dailySummary, dayLabel } from './charts';
 import { CampaignHeader, ConsolePage, type Viewer } from './layout';
 
-const ENROLLMENT_STATUS_LABELS: Record<string, string> = { invited: 'Invited', paused: 'Paused', benched: 'Benched', removed: 'Removed' };
 
 // A count or amount cell: labelled for the stacked phone layout, zeros dimmed so activity stands out.
 const Num: FC<{ label: string; value: number; text?: string }> = ({ label, value, text }) => (
@@ -195,7 +194,9 @@ export const NetworkPage: FC<{
                   <tr class={isIdle(r) ? 'is-idle' : undefined}>
                     <td class="num rank">{r.rank}</td>
                     <td class="creator-cell">
-                      <strong>{r.name}</strong>
+                      <a href={`/console/campaigns/${campaign.id}/creators/${r.enrollmentId}`}>
+                        <strong>{r.name}</strong>
+                      </a>
                       {r.status !== 'active' ? <span class={`badge badge-${r.status}`}>{ENROLLMENT_STATUS_LABELS[r.status] ?? r.status}</span> : null}
                       <span class="muted small block">
                         @{r.handle} · {PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}
@@ -217,7 +218,13 @@ export const NetworkPage: FC<{
                       </span>
                     </td>
                     <td class={r.move ? 'move-cell' : 'move-cell no-move'}>
-                      {r.move ? <span class={`move move-${r.move}`}>{MOVE_LABELS[r.move]}</span> : <span class="muted">Keep as is</span>}
+                      {r.move ? (
+                        <a class={`move move-${r.move}`} href={`/console/campaigns/${campaign.id}/creators/${r.enrollmentId}?suggest=${r.move}`}>
+                          {MOVE_LABELS[r.move]}
+                        </a>
+                      ) : (
+                        <span class="muted">Keep as is</span>
+                      )}
                       {r.reason ? <span class="muted small block">{r.reason}</span> : null}
                     </td>
                   </tr>

@@ -423,6 +423,18 @@ describe('brand console in Chromium', () => {
     // The part a brand reads first, for docs/console-network.png.
     await page.screenshot({ path: path.join(SHOTS, 'console-network-overview-1440.png'), clip: { x: 0, y: 0, width: DESKTOP.width, height: 1480 }, fullPage: true });
 
+    // ----- A suggested move, applied from the creator's page -----
+    const suggested = ranking.filter({ has: page.getByRole('link', { name: 'Offer hybrid (fee + commission)' }) }).first();
+    const who = squash(await suggested.locator('td').nth(1).locator('strong').innerText());
+    await navigate(page, () => suggested.getByRole('link', { name: 'Offer hybrid (fee + commission)' }).click(), /\/creators\/[^/?]+\?suggest=move_to_hybrid$/);
+    expect(await textOf(page, 'main h2')).toBe(who);
+    expect(await page.getByLabel('Payment').inputValue()).toBe('hybrid');
+    await page.getByLabel('Flat fee per live post').fill('150');
+    await capture(page, '10b-creator');
+    await navigate(page, () => page.getByRole('button', { name: 'Save' }).click(), /\?flash=saved$/);
+    expect(await textOf(page, 'main [role=status]')).toBe('Saved. Links and codes follow within seconds.');
+    expect(await page.getByLabel('Flat fee per live post').inputValue()).toBe('150.00');
+
     // ----- Payouts: close last month, then hand finance the file -----
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payouts' }).click(), /\/console\/payouts$/);
     expect(await textOf(page, 'h1')).toBe(`Payouts · ${month.label}`);

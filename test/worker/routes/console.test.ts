@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { periodBounds, periodOf } from '../../../worker/domain/periods';
 import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
+import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import { BASE, createMoneyBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost } from '../fixtures';
 
@@ -508,6 +509,83 @@ describe('console campaigns', () => {
     // Cost 10.00 for 50 engagements is 0.20 each; the baseline paid 2.50 each: 12.5× cheaper.
     expect(html).toContain('$0.20');
     expect(html).toContain('12.5× cheaper per engagement than the mid-tier baseline');
+  });
+});
+
+describe('console creator page', () => {
+  afterEach(() => setTransport(logTransport));
+
+  it('leads from the ranking to a creator, applies a suggested move, and removes and restores them', async () => {
+    const m = await consoleBrand('manager');
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toContain(`href="${page}"`);
+    const shown = await (await get(`${page}?suggest=move_to_hybrid`, m.cookie)).text();
+    expect(shown).toContain(`@${m.handle}`);
+    expect(shown).toContain(`/r/${m.link.slug}`);
+    expect(shown).toContain(m.code);
+    expect(shown).toContain('Suggested: a flat fee per live post on top of the commission.');
+    expect(shown).toContain('<option value="hybrid" selected="">');
+    // Hybrid needs a fee: refused in place, nothing written.
+    const form = { status: 'active', paymentModel: 'hybrid', flatFee: '', briefSection: 'Evenings, not mornings.' };
+    const noFee = await post(page, form, { cookie: m.cookie });
+    expect(noFee.status).toBe(422);
+    expect(await noFee.text()).toContain('needs a flat fee above zero');
+    expect((await post(page, { ...form, flatFee: '12.345' }, { cookie: m.cookie })).status).toBe(422);
+    const saved = await post(page, { ...form, flatFee: '150' }, { cookie: m.cookie });
+    expect(saved.status).toBe(303);
+    expect(await env.DB.prepare('SELECT payment_model, flat_fee_minor, brief_section FROM enrollments WHERE id = ?').bind(m.enrollment.id).first()).toEqual({
+      payment_model: 'hybrid',
+      flat_fee_minor: 15_000,
+      brief_section: 'Evenings, not mornings.',
+    });
+    const audit = await env.DB.prepare("SELECT actor_type, actor_id FROM audit_log WHERE target_id = ? AND action = 'enrollment.updated'").bind(m.enrollment.id).first();
+    expect(audit).toEqual({ actor_type: 'admin_user', actor_id: m.user.id });
+    expect(await (await get(saved.headers.get('location')!, m.cookie)).text()).toContain('Saved.');
+    // Removed: the link stops; restored: it works again.
+    expect((await post(page, { ...form, flatFee: '150.00', status: 'removed' }, { cookie: m.cookie })).status).toBe(303);
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await get(`/r/${m.link.slug}`)).status).toBe(410);
+    expect((await post(page, { ...form, flatFee: '150.00', status: 'active' }, { cookie: m.cookie })).status).toBe(303);
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await get(`/r/${m.link.slug}`)).status).toBe(302);
+  });
+
+  it('makes a new invite link and mails a password link to the creator only', async () => {
+    const m = await consoleBrand('owner');
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    const invite = await post(`${page}/invite`, {}, { cookie: m.cookie });
+    expect(invite.status).toBe(200);
+    const url = /value="(https?:\/\/[^"]+\/invite\/[^"]+)"/.exec(await invite.text())?.[1];
+    expect(url).toBeTruthy();
+    expect((await get(new URL(url!).pathname)).status).toBe(200);
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const mailed = await post(`${page}/password-link`, {}, { cookie: m.cookie });
+    expect(mailed.status).toBe(303);
+    expect(mailed.headers.get('location')).toContain('flash=mailed');
+    expect(sent.map((s) => s.to)).toEqual([`${m.handle}@creators.test`]);
+    setTransport(async () => {
+      throw new MailError('refused', 'provider refused');
+    });
+    const refused = await post(`${page}/password-link`, {}, { cookie: m.cookie });
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toContain('The mail provider refused the message.');
+  });
+
+  it("shows a viewer the page without actions, refuses their writes, and hides other brands' and campaigns' creators", async () => {
+    const m = await consoleBrand('owner');
+    const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    const html = await (await get(page, viewer)).text();
+    expect(html).toContain('<fieldset class="card stack" disabled="">');
+    expect(html).not.toContain('New invite link');
+    for (const path of [page, `${page}/invite`, `${page}/password-link`]) expect((await post(path, { status: 'removed', paymentModel: 'affiliate', flatFee: '', briefSection: '' }, { cookie: viewer })).status).toBe(403);
+    const other = await consoleBrand('owner');
+    expect((await get(`/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, other.cookie)).status).toBe(404);
+    expect((await get(`/console/campaigns/${other.campaign.id}/creators/${m.enrollment.id}`, other.cookie)).status).toBe(404);
+    expect((await post(`/console/campaigns/${other.campaign.id}/creators/${m.enrollment.id}`, { status: 'removed', paymentModel: 'affiliate', flatFee: '', briefSection: '' }, { cookie: other.cookie })).status).toBe(404);
+    expect((await post(page, { status: 'removed', paymentModel: 'affiliate', flatFee: '', briefSection: '' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
   });
 });
 

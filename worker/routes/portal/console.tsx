@@ -16,6 +16,7 @@ import { orderRoutes } from './console/orders';
 import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
 import { settingsRoutes } from './console/settings';
+import { creatorRoutes } from './console/creators';
 import { webhookRoutes } from './console/webhooks';
 import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
@@ -154,6 +155,7 @@ consoleRouter.route('/', orderRoutes);
 consoleRouter.route('/', payoutRoutes);
 consoleRouter.route('/', webhookRoutes);
 consoleRouter.route('/', settingsRoutes);
+consoleRouter.route('/', creatorRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');
 });

@@ -1,0 +1,164 @@
+// One creator in one campaign, as the brand manages them: who they are and whether they have signed in, their
+// link and code, then a form for status, pay and their section of the brief (PATCH /api/admin/enrollments/:id),
+// and the two ways to get them into their account (a fresh invite link, a mailed password link).
+import type { FC } from 'hono/jsx';
+import { CopyField, Notice } from '../layout';
+import { ENROLLMENT_STATUS_LABELS, formatDateTime, PAYMENT_MODEL_LABELS } from '../format';
+import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+
+export type CreatorPageData = {
+  enrollmentId: string;
+  handle: string;
+  displayName: string;
+  email: string;
+  signedUp: boolean;
+  status: string;
+  links: { slug: string; status: string }[];
+  codes: { code: string; status: string }[];
+};
+
+export type EnrollmentFormValues = { status: string; paymentModel: string; flatFee: string; briefSection: string };
+
+// What the network page's suggested moves fill in (worker/domain/network.ts LadderMove).
+export const SUGGESTIONS: Record<string, Partial<EnrollmentFormValues> & { note: string }> = {
+  move_to_hybrid: { paymentModel: 'hybrid', note: 'Suggested: a flat fee per live post on top of the commission. Set the fee, then save.' },
+  move_to_flat: { paymentModel: 'flat', note: 'Suggested: a flat fee per live post. Set the fee, then save.' },
+  bench: { status: 'benched', note: 'Suggested: bench this creator (no clicks, sales or live posts lately). Their link and code keep working.' },
+};
+
+const STATUS_HINTS: Record<string, string> = {
+  active: 'Link and code work; the creator sees the campaign.',
+  paused: 'A pause on new content. Link and code keep working, so posts already out still earn.',
+  benched: 'Out of the active rotation for now. Link and code keep working.',
+  removed: 'Link and code stop within seconds, and the campaign leaves their portal. What they earned stays theirs.',
+};
+
+export const CreatorPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  campaign: { id: string; name: string; status: string; hashtag: string };
+  creator: CreatorPageData;
+  values: EnrollmentFormValues;
+  origin: string;
+  currency: string;
+  flash: Flash;
+  errors?: string[];
+  suggestion?: string | null;
+  inviteLink?: { url: string; expiresAt: number } | null;
+  toReview: number;
+}> = ({ viewer, canWrite, campaign, creator, values, origin, currency, flash, errors, suggestion, inviteLink, toReview }) => {
+  const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
+  // Invited enrollments become active when the creator accepts; the form cannot skip that step.
+  const statuses = creator.status === 'invited' ? ['invited', 'paused', 'benched', 'removed'] : ['active', 'paused', 'benched', 'removed'];
+  return (
+    <ConsolePage title={`${creator.displayName} · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
+      <CampaignHeader campaign={campaign} tab="network" brandName={viewer.brandName} />
+      <p class="small">
+        <a href={`/console/campaigns/${campaign.id}/network`}>← Back to the creator ranking</a>
+      </p>
+      <FlashNotice flash={flash} />
+      <Errors errors={errors} />
+      <div class="two-col align-start">
+        <section class="card stack" aria-labelledby="who-h">
+          <div>
+            <h2 id="who-h">{creator.displayName}</h2>
+            <p class="muted">
+              @{creator.handle} · {creator.email}
+            </p>
+            <p>
+              <span class={`badge badge-${creator.status}`}>{ENROLLMENT_STATUS_LABELS[creator.status] ?? creator.status}</span>{' '}
+              <span class="muted small">{creator.signedUp ? 'Has set a password' : 'Has not set a password yet'}</span>
+            </p>
+          </div>
+          {creator.links.map((l, i) => (
+            <CopyField id={`link-${i}`} label={l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
+          ))}
+          {creator.codes.map((d, i) => (
+            <CopyField id={`code-${i}`} label={d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'} value={d.code} />
+          ))}
+          {canWrite ? (
+            <div class="stack">
+              <h3>Getting them in</h3>
+              {inviteLink ? (
+                <div class="stack">
+                  <CopyField id="invite-link" label="New invite link" value={inviteLink.url} />
+                  <p class="hint">Send it to {creator.email} yourself. It works until {formatDateTime(inviteLink.expiresAt, viewer.timezone)} and only lets them ask for a password link at that address.</p>
+                </div>
+              ) : null}
+              <div class="button-row">
+                <form method="post" action={`${base}/invite`}>
+                  <button type="submit" class="button">
+                    New invite link
+                  </button>
+                </form>
+                {creator.signedUp ? (
+                  <form method="post" action={`${base}/password-link`}>
+                    <button type="submit" class="button button-quiet">
+                      Email a password link
+                    </button>
+                  </form>
+                ) : null}
+              </div>
+            </div>
+          ) : null}
+        </section>
+        <form method="post" action={base} class="stack">
+          <fieldset class="card stack" disabled={!canWrite}>
+            <legend class="card-legend">Status and pay</legend>
+            {suggestion && SUGGESTIONS[suggestion] ? <Notice tone="info">{SUGGESTIONS[suggestion]!.note}</Notice> : null}
+            <fieldset class="field">
+              <legend>Status</legend>
+              <div class="radios radios-stacked">
+                {statuses.map((s) => (
+                  <label class="radio radio-card">
+                    <input type="radio" name="status" value={s} checked={values.status === s} />
+                    <span>
+                      <strong>{ENROLLMENT_STATUS_LABELS[s]}</strong>
+                      <span class="muted small block">{STATUS_HINTS[s] ?? 'Waiting for the creator to accept the invitation.'}</span>
+                    </span>
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+            <div class="two-fields">
+              <div class="field">
+                <label for="paymentModel">Payment</label>
+                <select id="paymentModel" name="paymentModel">
+                  {Object.entries(PAYMENT_MODEL_LABELS).map(([model, label]) => (
+                    <option value={model} selected={values.paymentModel === model}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div class="field">
+                <label for="flatFee">Flat fee per live post</label>
+                <div class="input-suffix">
+                  <input id="flatFee" name="flatFee" type="text" inputmode="decimal" maxlength={16} value={values.flatFee} aria-describedby="fee-hint" />
+                  <span>{currency}</span>
+                </div>
+                <p id="fee-hint" class="hint">
+                  For flat fee and flat fee + commission.
+                </p>
+              </div>
+            </div>
+            <p class="hint">New pay applies from now on: to orders priced and posts that go live after you save.</p>
+            <div class="field">
+              <label for="briefSection">Their section of the brief</label>
+              <textarea id="briefSection" name="briefSection" rows={5} maxlength={4000}>
+                {values.briefSection}
+              </textarea>
+            </div>
+            {canWrite ? (
+              <div>
+                <button type="submit" class="button button-primary">
+                  Save
+                </button>
+              </div>
+            ) : null}
+          </fieldset>
+        </form>
+      </div>
+    </ConsolePage>
+  );
+};

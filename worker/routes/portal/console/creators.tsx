@@ -1,0 +1,165 @@
+// A creator's page in the console: the network ranking's names and suggested moves lead here. The form is
+// PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
+// calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
+import { Hono } from 'hono';
+import { CreatorPage, SUGGESTIONS, type CreatorPageData, type EnrollmentFormValues } from '../../../../portal/console/creator';
+import { moneyInput } from '../../../../portal/console/campaigns';
+import type { Flash } from '../../../../portal/console/layout';
+import { issueAccountToken, mailPasswordLink } from '../../../db/account-tokens';
+import { auditRow } from '../../../db/audit';
+import { database } from '../../../db/client';
+import { auditLog, paymentModels } from '../../../db/schema';
+import { decimalToMinor } from '../../../domain/store-payloads';
+import { ApiError, notFound } from '../../../lib/errors';
+import { enrollmentChange, updateEnrollment } from '../../admin/enrollments';
+import { campaignOr404, viewerOf } from './campaigns';
+import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { awaitingReview, type CampaignRecord } from './queries';
+
+export const creatorRoutes = new Hono<ConsoleEnv>();
+
+type EnrollmentRecord = CreatorPageData & { creatorId: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
+
+const FLASH: Record<string, Flash> = {
+  saved: { tone: 'success', text: 'Saved. Links and codes follow within seconds.' },
+  mailed: { tone: 'success', text: 'A password link is on its way to their inbox. It works for an hour.' },
+  unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
+};
+
+// The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
+const MAIL_REFUSED: Record<string, string> = {
+  address_limit: 'This creator has been sent 5 password links in the last 24 hours. Try again tomorrow.',
+  brand_limit: 'Your brand has sent its 1,000 password links for the last 24 hours. Try again tomorrow.',
+  mail_refused: 'The mail provider refused the message. Nothing was sent; try again in a minute.',
+  mail_not_configured: 'This Chorus cannot send email yet (no mail provider is set). Send a new invite link instead.',
+};
+
+async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enrollmentId: string): Promise<EnrollmentRecord> {
+  const db = c.env.DB;
+  const brandId = c.var.user.brandId;
+  const [rows, links, codes] = await db.batch([
+    db
+      .prepare(
+        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, cr.handle, cr.display_name, cr.email, cr.password_hash IS NOT NULL AS signed_up
+         FROM enrollments e JOIN creators cr ON cr.id = e.creator_id WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
+      )
+      .bind(enrollmentId, brandId, campaign.id),
+    db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+  ]);
+  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number };
+  const row = rows!.results[0] as Row | undefined;
+  if (!row) throw notFound('creator');
+  return {
+    enrollmentId: row.id,
+    creatorId: row.creator_id,
+    handle: row.handle,
+    displayName: row.display_name,
+    email: row.email,
+    signedUp: row.signed_up === 1,
+    status: row.status,
+    paymentModel: row.payment_model,
+    flatFeeMinor: row.flat_fee_minor,
+    briefSection: row.brief_section,
+    links: links!.results as { slug: string; status: string }[],
+    codes: codes!.results as { code: string; status: string }[],
+  };
+}
+
+const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues => ({
+  status: e.status,
+  paymentModel: e.paymentModel,
+  flatFee: e.flatFeeMinor > 0 ? moneyInput(e.flatFeeMinor, currency) : '',
+  briefSection: e.briefSection,
+});
+
+type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number } };
+
+async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
+  const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
+  const currency = c.var.user.currency;
+  return renderPage(
+    c,
+    <CreatorPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      campaign={campaign}
+      creator={e}
+      values={extras.values ?? valuesOf(e, currency)}
+      origin={new URL(c.req.url).origin}
+      currency={currency}
+      flash={FLASH[c.req.query('flash') ?? ''] ?? null}
+      errors={extras.errors}
+      suggestion={extras.suggestion}
+      inviteLink={extras.inviteLink}
+      toReview={toReview}
+    />,
+    status,
+  );
+}
+
+const pagePath = (campaignId: string, enrollmentId: string) => `/console/campaigns/${campaignId}/creators/${enrollmentId}`;
+
+creatorRoutes.get('/campaigns/:id/creators/:enrollment', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  // A suggested move from the network page fills the form in; nothing changes until it is saved.
+  const suggestion = c.req.query('suggest') ?? null;
+  const suggested = suggestion ? SUGGESTIONS[suggestion] : undefined;
+  const values = valuesOf(e, c.var.user.currency);
+  const filled = suggested && canWrite(c.var.user) ? { ...values, ...(suggested.paymentModel ? { paymentModel: suggested.paymentModel } : {}), ...(suggested.status ? { status: suggested.status } : {}) } : values;
+  return renderCreator(c, campaign, e, { values: filled, suggestion: suggested ? suggestion : null });
+});
+
+creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const form = await readForm(c);
+  const values: EnrollmentFormValues = { status: form.get('status'), paymentModel: form.get('paymentModel'), flatFee: form.get('flatFee').trim(), briefSection: form.get('briefSection') };
+  const errors: string[] = [];
+  const flatFeeMinor = values.flatFee === '' ? 0 : decimalToMinor(values.flatFee, c.var.user.currency);
+  if (flatFeeMinor === null || flatFeeMinor > 100_000_000) errors.push(`The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.`);
+  if (!(paymentModels as readonly string[]).includes(values.paymentModel)) errors.push('Pick a payment model.');
+  // `invited` is shown while the creator has not accepted; keeping it changes nothing.
+  const status = values.status === 'invited' && e.status === 'invited' ? undefined : values.status;
+  const parsed = enrollmentChange.safeParse({ status, paymentModel: values.paymentModel, flatFeeMinor: flatFeeMinor ?? 0, briefSection: values.briefSection.replaceAll('\r\n', '\n') });
+  if (!parsed.success) errors.push(...new Set(parsed.error.issues.map((i) => (i.path[0] === 'status' ? 'Pick a status.' : i.path[0] === 'briefSection' ? 'The brief section is at most 4,000 characters, with no control characters.' : i.message))));
+  if (errors.length > 0 || !parsed.success) return renderCreator(c, campaign, e, { values, errors: [...new Set(errors)] }, 422);
+  try {
+    await updateEnrollment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, { type: 'admin_user', id: c.var.user.id });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 409 || error.status === 422)) return renderCreator(c, campaign, await enrollmentOr404(c, campaign, e.enrollmentId), { values, errors: [error.message] }, error.status);
+    throw error;
+  }
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'saved'), 303);
+});
+
+// A new invite link, shown once here for the brand to send itself (a DM, its own mail). Its page mails the
+// creator a link at their own address; it cannot set a password by itself.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const now = Date.now();
+  const brandId = c.var.user.brandId;
+  const { token, expiresAt } = await issueAccountToken(c.env.DB, 'invite', e.creatorId, brandId, now);
+  await database(c.env.DB)
+    .insert(auditLog)
+    .values(auditRow({ brandId, actorType: 'admin_user', actorId: c.var.user.id, action: 'creator.invited', targetType: 'creator', targetId: e.creatorId }, now));
+  return renderCreator(c, campaign, e, { inviteLink: { url: `${new URL(c.req.url).origin}/invite/${token}`, expiresAt } });
+});
+
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const now = Date.now();
+  const brandId = c.var.user.brandId;
+  const sent = await mailPasswordLink(c.env, { id: e.creatorId, email: e.email }, brandId, new URL(c.req.url).origin, now);
+  if ('refused' in sent) {
+    const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : 503;
+    return renderCreator(c, campaign, e, { errors: [MAIL_REFUSED[sent.refused]!] }, status);
+  }
+  await database(c.env.DB)
+    .insert(auditLog)
+    .values(auditRow({ brandId, actorType: 'admin_user', actorId: c.var.user.id, action: 'creator.password_reset_sent', targetType: 'creator', targetId: e.creatorId, details: { confirmed: sent.confirmed } }, now));
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), sent.confirmed ? 'mailed' : 'unconfirmed'), 303);
+});
