@@ -36,8 +36,9 @@ export const NetworkPage: FC<{
   ranking: RankedCreator[];
   weights: { saves: number; shares: number; uniqueClicks: number; conversions: number };
   ladder: LadderRules;
+  removed: { enrollmentId: string; name: string; handle: string }[];
   toReview: number;
-}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, toReview }) => {
+}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview }) => {
   const money = (m: number) => formatMoney(m, currency);
   const cpe = s.costPerEngagementMinor;
   const baselineCpe = s.baseline?.costPerEngagementMinor ?? null;
@@ -233,6 +234,20 @@ export const NetworkPage: FC<{
             </table>
           </div>
         )}
+        {removed.length > 0 ? (
+          <p class="muted small">
+            Removed from this campaign (their past results still count in the totals):{' '}
+            {removed.map((r, i) => (
+              <>
+                {i > 0 ? ', ' : null}
+                <a href={`/console/campaigns/${campaign.id}/creators/${r.enrollmentId}`}>
+                  {r.name} (@{r.handle})
+                </a>
+              </>
+            ))}
+            .
+          </p>
+        ) : null}
         <details class="how">
           <summary>How the score and the suggested moves work</summary>
           <ul>

@@ -545,6 +545,10 @@ describe('console creator page', () => {
     expect((await post(page, { ...form, flatFee: '150.00', status: 'removed' }, { cookie: m.cookie })).status).toBe(303);
     await new Promise((r) => setTimeout(r, 350));
     expect((await get(`/r/${m.link.slug}`)).status).toBe(410);
+    // Out of the ranking, still reachable from the network page to be brought back.
+    const network = await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text();
+    expect(network).toContain('Removed from this campaign');
+    expect(network).toContain(`href="${page}"`);
     expect((await post(page, { ...form, flatFee: '150.00', status: 'active' }, { cookie: m.cookie })).status).toBe(303);
     await new Promise((r) => setTimeout(r, 350));
     expect((await get(`/r/${m.link.slug}`)).status).toBe(302);

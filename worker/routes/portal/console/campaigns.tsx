@@ -379,6 +379,7 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
       ranking={rankCreators(data.creators, now)}
       weights={SCORE_WEIGHTS}
       ladder={DEFAULT_LADDER}
+      removed={data.creators.filter((r) => r.status === 'removed').map((r) => ({ enrollmentId: r.enrollmentId, name: r.name, handle: r.handle }))}
       toReview={await awaitingReview(c.env.DB, c.var.user.brandId)}
     />,
   );
