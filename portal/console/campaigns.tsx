@@ -327,6 +327,8 @@ export const CampaignBriefPage: FC<{
     <Errors errors={errors} />
     <div class="brief-editor">
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack">
+        {/* The status the page was drawn with: a save after someone else launched or ended it is a conflict. */}
+        <input type="hidden" name="drawnStatus" value={campaign.status} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
           <p class="muted small">The same for every creator in the network. Each creator's own section comes from the roster import.</p>

@@ -18,6 +18,8 @@ export type CreatorPageData = {
 };
 
 export type EnrollmentFormValues = { status: string; paymentModel: string; flatFee: string; briefSection: string };
+// The stored values the form is drawn from, sent back with it so a save applies only what the person changed.
+export type DrawnEnrollment = { status: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
 
 // What the network page's suggested moves fill in (worker/domain/network.ts LadderMove).
 export const SUGGESTIONS: Record<string, Partial<EnrollmentFormValues> & { note: string }> = {
@@ -28,9 +30,9 @@ export const SUGGESTIONS: Record<string, Partial<EnrollmentFormValues> & { note:
 
 const STATUS_HINTS: Record<string, string> = {
   active: 'Link and code work; the creator sees the campaign.',
-  paused: 'A pause on new content. Link and code keep working, so posts already out still earn.',
-  benched: 'Out of the active rotation for now. Link and code keep working.',
-  removed: 'Link and code stop within seconds, and the campaign leaves their portal. What they earned stays theirs.',
+  paused: 'A label for your team: nothing is blocked. Link and code keep working, so posts already out still earn.',
+  benched: 'Out of the active rotation, as a label for your team. Link and code keep working.',
+  removed: 'Link and code stop within seconds, and the campaign leaves their portal and review queue. Orders placed before the removal still count; what they earned stays theirs.',
 };
 
 export const CreatorPage: FC<{
@@ -39,6 +41,7 @@ export const CreatorPage: FC<{
   campaign: { id: string; name: string; status: string; hashtag: string };
   creator: CreatorPageData;
   values: EnrollmentFormValues;
+  drawn: DrawnEnrollment;
   origin: string;
   currency: string;
   flash: Flash;
@@ -46,7 +49,8 @@ export const CreatorPage: FC<{
   suggestion?: string | null;
   inviteLink?: { url: string; expiresAt: number } | null;
   toReview: number;
-}> = ({ viewer, canWrite, campaign, creator, values, origin, currency, flash, errors, suggestion, inviteLink, toReview }) => {
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, toReview }) => {
+  const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
   const statuses = creator.status === 'invited' ? ['invited', 'paused', 'benched', 'removed'] : ['active', 'paused', 'benched', 'removed'];
@@ -71,12 +75,12 @@ export const CreatorPage: FC<{
             </p>
           </div>
           {creator.links.map((l, i) => (
-            <CopyField id={`link-${i}`} label={l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
+            <CopyField id={`link-${i}`} label={removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
           ))}
           {creator.codes.map((d, i) => (
-            <CopyField id={`code-${i}`} label={d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'} value={d.code} />
+            <CopyField id={`code-${i}`} label={removed ? 'Discount code (closed: removed)' : d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'} value={d.code} />
           ))}
-          {canWrite ? (
+          {canWrite && !removed ? (
             <div class="stack">
               <h3>Getting them in</h3>
               {inviteLink ? (
@@ -103,6 +107,10 @@ export const CreatorPage: FC<{
           ) : null}
         </section>
         <form method="post" action={base} class="stack">
+          <input type="hidden" name="drawnStatus" value={drawn.status} />
+          <input type="hidden" name="drawnPaymentModel" value={drawn.paymentModel} />
+          <input type="hidden" name="drawnFlatFeeMinor" value={String(drawn.flatFeeMinor)} />
+          <input type="hidden" name="drawnBriefSection" value={drawn.briefSection} />
           <fieldset class="card stack" disabled={!canWrite}>
             <legend class="card-legend">Status and pay</legend>
             {suggestion && SUGGESTIONS[suggestion] ? <Notice tone="info">{SUGGESTIONS[suggestion]!.note}</Notice> : null}
@@ -142,7 +150,7 @@ export const CreatorPage: FC<{
                 </p>
               </div>
             </div>
-            <p class="hint">New pay applies from now on: to orders priced and posts that go live after you save.</p>
+            <p class="hint">New pay applies from now on: to orders recorded and posts that go live after you save.</p>
             <div class="field">
               <label for="briefSection">Their section of the brief</label>
               <textarea id="briefSection" name="briefSection" rows={5} maxlength={4000}>

@@ -76,6 +76,7 @@ type CodeRow = EnrollmentTerms & {
   max_redemptions: number | null;
   redemptions: number;
   enrollment_status: string;
+  enrollment_removed_at: number | null;
   campaign_status: string;
   campaign_ends_at: number | null;
   campaign_starts_at: number | null;
@@ -85,16 +86,20 @@ type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: strin
 const TERMS = `e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
 const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id`;
 const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions,
-  e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at, ${TERMS}
+  e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at, ${TERMS}
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
 WHERE d.brand_id = ? AND d.code = ?`;
 // A click credits only if its link was open when it was made: never one of a draft, or from before the
 // campaign's start (launching a draft dates its start). Links refuse both today (domain/codes.ts
 // placementOpen); clicks stored before they did, or by a link cached across a launch's edge, stay inert.
 export const CLICK_COUNTS = "c.status <> 'draft' AND (c.starts_at IS NULL OR k.at >= c.starts_at)";
+// Nor does a click credit an order placed after its creator was removed (a removal from before removals were
+// dated, none at all), as their code does not (domain/codes.ts). `orderAt` is the order's time.
+const creditsOrderAt = (orderAt: string) => `(e.status <> 'removed' OR e.removed_at > ${orderAt})`;
+// ?1 click id, ?2 brand, ?3 when the order was placed.
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-WHERE k.id = ? AND k.brand_id = ? AND k.is_bot = 0 AND ${CLICK_COUNTS}`;
+WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')}`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
@@ -108,7 +113,7 @@ const codeRedeemable = (code: CodeRow, at: number) =>
   isRedeemable(
     codeStateIn(
       { status: code.status, startsAt: code.starts_at, endsAt: code.ends_at, maxRedemptions: code.max_redemptions, redemptions: code.redemptions },
-      { enrollmentStatus: code.enrollment_status, campaignStatus: code.campaign_status, campaignEndsAt: code.campaign_ends_at, campaignStartsAt: code.campaign_starts_at },
+      { enrollmentStatus: code.enrollment_status, enrollmentRemovedAt: code.enrollment_removed_at, campaignStatus: code.campaign_status, campaignEndsAt: code.campaign_ends_at, campaignStartsAt: code.campaign_starts_at },
     ),
     at,
   );
@@ -208,7 +213,7 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   const clickId = input.clickId !== null && CLICK_ID.test(input.clickId) ? input.clickId : null;
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
   if (normalized !== null) reads.push(db.prepare(CODE_EVIDENCE).bind(brand.id, normalized));
-  if (clickId !== null) reads.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brand.id));
+  if (clickId !== null) reads.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brand.id, input.occurredAt));
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
   const existing = firstOf<StoredConversion>(existingRows);
   if (existing) {
@@ -440,7 +445,7 @@ const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.o
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id ORDER BY r.created_at, r.id) r) AS refunds`;
 const AWAITING_JOINS = `JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
 JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
-JOIN brands b ON b.id = cv.brand_id AND b.currency = cv.currency AND ${CLICK_COUNTS}`;
+JOIN brands b ON b.id = cv.brand_id AND b.currency = cv.currency AND ${CLICK_COUNTS} AND ${creditsOrderAt('cv.occurred_at')}`;
 
 // ?1 JSON array of click ids just written: index conversions_awaiting_click.
 const AWAITING_CLICK = `SELECT ${AWAITING_COLUMNS}

@@ -18,6 +18,7 @@ type Row = {
   destination: string;
   link_status: string;
   enrollment_status: string;
+  enrollment_removed_at: number | null;
   campaign_status: string;
   starts_at: number | null;
   ends_at: number | null;
@@ -28,7 +29,7 @@ type Row = {
 };
 
 const LINK_ROUTE_SQL = `SELECT l.id AS link_id, l.brand_id, l.destination, l.status AS link_status,
-  e.status AS enrollment_status, c.status AS campaign_status, c.starts_at, c.ends_at, cr.handle, c.slug AS campaign_slug,
+  e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.starts_at, c.ends_at, cr.handle, c.slug AS campaign_slug,
   b.click_param, b.fallback_url
 FROM links l
 JOIN enrollments e ON e.id = l.enrollment_id
@@ -44,7 +45,7 @@ export async function findLinkRoute(db: D1Database, slug: string, now: number): 
     linkId: row.link_id,
     brandId: row.brand_id,
     destination: row.destination,
-    active: row.link_status === 'active' && placementOpen({ enrollmentStatus: row.enrollment_status, campaignStatus: row.campaign_status, campaignStartsAt: row.starts_at, campaignEndsAt: row.ends_at }, now),
+    active: row.link_status === 'active' && placementOpen({ enrollmentStatus: row.enrollment_status, enrollmentRemovedAt: row.enrollment_removed_at, campaignStatus: row.campaign_status, campaignStartsAt: row.starts_at, campaignEndsAt: row.ends_at }, now),
     handle: row.handle,
     campaignSlug: row.campaign_slug,
     clickParam: row.click_param,

@@ -55,11 +55,12 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 export const COUNT_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
 WHERE id = ?1 AND EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`;
 
-// ?1-?10 the columns in order (but status), ?11 the brand's timezone. A refund of a recorded order was
-// checked against the order's currency, and its brand's money is fixed by then.
+// ?1-?10 the columns in order (but status), ?11 the brand's timezone. A refund of a recorded order is in the
+// order's currency (an order landing after the refund was checked counts only if it is), and its brand's
+// money is fixed by then.
 export const INSERT_REFUND = `INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10
-WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4) OR ${brandUnchanged('?2', '?6', '?11')}
+WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4 AND currency = ?6) OR ${brandUnchanged('?2', '?6', '?11')}
 ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 
 // floor(commission × refunded / order_amount) with no product past 2^63: refunded is split at 10^6 into

@@ -157,6 +157,9 @@ export const enrollments = sqliteTable(
     flatFeeMinor: integer('flat_fee_minor').notNull().default(0),
     briefSection: text('brief_section').notNull().default(''),
     status: text('status', { enum: enrollmentStatuses }).notNull().default('invited'),
+    // When the brand removed the creator (null unless removed; removals from before it was kept have none and
+    // count as removed for every order): orders placed before it still earn (domain/codes.ts).
+    removedAt: integer('removed_at'),
     createdAt: createdAt(),
   },
   (t) => [

@@ -28,7 +28,7 @@ export type CodeState = {
 };
 
 // Where a code or a link leads: the creator's enrollment and its campaign.
-export type Placement = { enrollmentStatus: string; campaignStatus: string; campaignStartsAt: number | null; campaignEndsAt: number | null };
+export type Placement = { enrollmentStatus: string; enrollmentRemovedAt: number | null; campaignStatus: string; campaignStartsAt: number | null; campaignEndsAt: number | null };
 
 // Links and codes start and stop together: a creator removed from the campaign, or a campaign before its
 // start or past its end date, earns through neither, whatever the link's or the code's own status (db/link-routes.ts for links,
@@ -37,7 +37,16 @@ export type Placement = { enrollmentStatus: string; campaignStatus: string; camp
 // arrives later. Only a campaign ended before that was recorded has no date and counts as ended at any time.
 // A draft campaign is not launched: its links and codes are closed whatever its dates, and launching it
 // dates its start (campaignStartsAtFor), so an order placed while it was a draft earns nothing later either.
-const placementStopped = (p: Placement) => p.enrollmentStatus === 'removed' || p.campaignStatus === 'draft' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
+// A creator's removal is dated as a campaign's end is: it closes the window from then on, and only a removal
+// from before the date was kept counts for every order.
+const placementStopped = (p: Placement) => (p.enrollmentStatus === 'removed' && p.enrollmentRemovedAt === null) || p.campaignStatus === 'draft' || (p.campaignStatus === 'ended' && p.campaignEndsAt === null);
+
+// The placement's end: the campaign's, or the creator's removal if earlier.
+function placementEndsAt(p: Placement): number | null {
+  const removedAt = p.enrollmentStatus === 'removed' ? p.enrollmentRemovedAt : null;
+  if (removedAt === null) return p.campaignEndsAt;
+  return p.campaignEndsAt === null ? removedAt : Math.min(removedAt, p.campaignEndsAt);
+}
 
 // The start date a campaign keeps after a change of status (undefined: leave it as it is). Launching a draft,
 // or ending one, dates its start now unless it already has a later one: nothing the draft's links or codes
@@ -73,14 +82,15 @@ export function campaignEndsAtFor(current: { status: string; endsAt: number | nu
 // Open between the campaign's start and its end: a link before a dated launch answers as a stopped one does
 // (the brand's fallback, or 410), so it records no click a pre-launch order could be credited by.
 export function placementOpen(placement: Placement, at: number): boolean {
-  return !placementStopped(placement) && (placement.campaignStartsAt === null || at >= placement.campaignStartsAt) && (placement.campaignEndsAt === null || at < placement.campaignEndsAt);
+  const endsAt = placementEndsAt(placement);
+  return !placementStopped(placement) && (placement.campaignStartsAt === null || at >= placement.campaignStartsAt) && (endsAt === null || at < endsAt);
 }
 
 // A code's state with its placement folded in when it is read: stopped reads as disabled, and the code's
 // window opens no earlier and closes no later than its campaign (a launch on a date is not redeemable the
 // week before). A check then costs what it did, cached or not.
 export function codeStateIn(code: CodeState, placement: Placement): CodeState {
-  const { campaignEndsAt } = placement;
+  const campaignEndsAt = placementEndsAt(placement);
   const { campaignStartsAt } = placement;
   const endsAt = campaignEndsAt !== null && (code.endsAt === null || campaignEndsAt < code.endsAt) ? campaignEndsAt : code.endsAt;
   const startsAt = campaignStartsAt !== null && (code.startsAt === null || campaignStartsAt > code.startsAt) ? campaignStartsAt : code.startsAt;

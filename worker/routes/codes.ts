@@ -38,7 +38,7 @@ async function lookupCode(env: Env, brandId: string, code: string, now: number, 
   if (hit) return hit.value;
   const row = await env.DB.prepare(
     `SELECT d.code, d.discount_type, d.discount_value, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions, cr.handle,
-       e.status AS enrollment_status, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at
+       e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at
      FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators cr ON cr.id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
      WHERE d.brand_id = ? AND d.code = ?`,
   )
@@ -54,6 +54,7 @@ async function lookupCode(env: Env, brandId: string, code: string, now: number, 
       redemptions: number;
       handle: string;
       enrollment_status: string;
+      enrollment_removed_at: number | null;
       campaign_status: string;
       campaign_ends_at: number | null;
       campaign_starts_at: number | null;
@@ -65,7 +66,7 @@ async function lookupCode(env: Env, brandId: string, code: string, now: number, 
         handle: row.handle,
         ...codeStateIn(
           { status: row.status, startsAt: row.starts_at, endsAt: row.ends_at, maxRedemptions: row.max_redemptions, redemptions: row.redemptions },
-          { enrollmentStatus: row.enrollment_status, campaignStatus: row.campaign_status, campaignEndsAt: row.campaign_ends_at, campaignStartsAt: row.campaign_starts_at },
+          { enrollmentStatus: row.enrollment_status, enrollmentRemovedAt: row.enrollment_removed_at, campaignStatus: row.campaign_status, campaignEndsAt: row.campaign_ends_at, campaignStartsAt: row.campaign_starts_at },
         ),
         json: JSON.stringify({ valid: true, code: row.code, discount: { type: row.discount_type, value: row.discount_value }, creator: { handle: row.handle } }),
       }

@@ -50,7 +50,7 @@ describe('normalizeCode', () => {
 
   it('stops a code and a link together when the campaign ends or the creator is removed', () => {
     const base = { status: 'active' as const, startsAt: null, endsAt: 2000, maxRedemptions: null, redemptions: 0 };
-    const open = { enrollmentStatus: 'active', campaignStatus: 'active', campaignStartsAt: null, campaignEndsAt: null };
+    const open = { enrollmentStatus: 'active', enrollmentRemovedAt: null, campaignStatus: 'active', campaignStartsAt: null, campaignEndsAt: null };
     for (const placement of [open, { ...open, enrollmentStatus: 'paused' }, { ...open, campaignEndsAt: 3000 }]) {
       expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(true);
       expect(placementOpen(placement, 1500)).toBe(true);
@@ -59,6 +59,13 @@ describe('normalizeCode', () => {
       expect(isRedeemable(codeStateIn(base, placement), 1500)).toBe(false);
       expect(placementOpen(placement, 1500)).toBe(false);
     }
+    // A dated removal ends the window as a campaign's end does: an order placed before it still earns.
+    const removed = { ...open, enrollmentStatus: 'removed', enrollmentRemovedAt: 1600 };
+    expect(isRedeemable(codeStateIn(base, removed), 1500)).toBe(true);
+    expect(isRedeemable(codeStateIn(base, removed), 1600)).toBe(false);
+    expect(placementOpen(removed, 1599)).toBe(true);
+    expect(placementOpen(removed, 1600)).toBe(false);
+    expect(codeStateIn(base, { ...removed, campaignEndsAt: 1550 }).endsAt).toBe(1550);
     // The campaign's end narrows the code's own window (folded in once, so a cached state needs no more work).
     expect(codeStateIn(base, { ...open, campaignEndsAt: 1000 }).endsAt).toBe(1000);
     expect(codeStateIn(base, { ...open, campaignEndsAt: 3000 }).endsAt).toBe(2000);

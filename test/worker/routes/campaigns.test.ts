@@ -172,6 +172,17 @@ describe('campaign setup: console', () => {
     expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND slug = 'drafted' AND status = 'draft' AND starts_at IS NULL", brand.brandId)).toBe(1);
   });
 
+  it('answers a brief saved from a page drawn before someone ended the campaign with 409, and keeps it ended', async () => {
+    const brand = await createBrand();
+    const cookie = await consoleCookie(brand.brandId);
+    const created = await json<Data<Stored>>(await brand.api('POST', '/api/admin/campaigns', campaignBody('stale-brief')));
+    expect((await brand.api('PATCH', `/api/admin/campaigns/${created.data.id}`, { status: 'ended' })).status).toBe(200);
+    const res = await formPost(`/console/campaigns/${created.data.id}`, { ...briefForm(created.data), drawnStatus: 'active', name: 'Renamed' }, cookie);
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('The campaign changed while this was saved.');
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE id = ? AND status = 'ended' AND name = 'Audit'", created.data.id)).toBe(1);
+  });
+
   it('audits what a brief change set: each changed column from and to', async () => {
     const brand = await createBrand();
     const cookie = await consoleCookie(brand.brandId);

@@ -526,7 +526,7 @@ describe('console creator page', () => {
     expect(shown).toContain('Suggested: a flat fee per live post on top of the commission.');
     expect(shown).toContain('<option value="hybrid" selected="">');
     // Hybrid needs a fee: refused in place, nothing written.
-    const form = { status: 'active', paymentModel: 'hybrid', flatFee: '', briefSection: 'Evenings, not mornings.' };
+    const form = { drawnStatus: 'active', drawnPaymentModel: 'affiliate', drawnFlatFeeMinor: '0', drawnBriefSection: '', status: 'active', paymentModel: 'hybrid', flatFee: '', briefSection: 'Evenings, not mornings.' };
     const noFee = await post(page, form, { cookie: m.cookie });
     expect(noFee.status).toBe(422);
     expect(await noFee.text()).toContain('needs a flat fee above zero');
@@ -542,16 +542,53 @@ describe('console creator page', () => {
     expect(audit).toEqual({ actor_type: 'admin_user', actor_id: m.user.id });
     expect(await (await get(saved.headers.get('location')!, m.cookie)).text()).toContain('Saved.');
     // Removed: the link stops; restored: it works again.
-    expect((await post(page, { ...form, flatFee: '150.00', status: 'removed' }, { cookie: m.cookie })).status).toBe(303);
+    const saved150 = { ...form, drawnPaymentModel: 'hybrid', drawnFlatFeeMinor: '15000', drawnBriefSection: 'Evenings, not mornings.', flatFee: '150.00' };
+    expect((await post(page, { ...saved150, status: 'removed' }, { cookie: m.cookie })).status).toBe(303);
     await new Promise((r) => setTimeout(r, 350));
     expect((await get(`/r/${m.link.slug}`)).status).toBe(410);
     // Out of the ranking, still reachable from the network page to be brought back.
     const network = await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text();
     expect(network).toContain('Removed from this campaign');
     expect(network).toContain(`href="${page}"`);
-    expect((await post(page, { ...form, flatFee: '150.00', status: 'active' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await post(page, { ...saved150, drawnStatus: 'removed', status: 'active' }, { cookie: m.cookie })).status).toBe(303);
     await new Promise((r) => setTimeout(r, 350));
     expect((await get(`/r/${m.link.slug}`)).status).toBe(302);
+  });
+
+  it('saves only what the person changed, and answers a change made since the page was drawn with 409', async () => {
+    const m = await consoleBrand('manager');
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    const drawn = { drawnStatus: 'active', drawnPaymentModel: 'affiliate', drawnFlatFeeMinor: '0', drawnBriefSection: '' };
+    const form = { ...drawn, status: 'active', paymentModel: 'affiliate', flatFee: '', briefSection: '' };
+    // Someone else removes the creator; a save from the page drawn before does not bring them back.
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    const stale = await post(page, { ...form, briefSection: 'A brief edit' }, { cookie: m.cookie });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('The enrollment changed while this was saved.');
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'removed' AND brief_section = ''", m.enrollment.id)).toBe(1);
+    // An invited creator's page saved unchanged changes nothing; a brief edit audits only the brief.
+    await env.DB.prepare("UPDATE enrollments SET status = 'invited', removed_at = NULL WHERE id = ?").bind(m.enrollment.id).run();
+    const invited = { ...form, drawnStatus: 'invited', status: 'invited' };
+    expect((await post(page, invited, { cookie: m.cookie })).status).toBe(303);
+    expect((await post(page, { ...invited, briefSection: 'New brief\r\nsecond line' }, { cookie: m.cookie })).status).toBe(303);
+    const audits = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'enrollment.updated' AND actor_type = 'admin_user'").bind(m.enrollment.id).all<{ details: string }>();
+    expect(audits.results.map((a) => JSON.parse(a.details).changes)).toEqual([{ briefSection: { from: '', to: 'New brief\nsecond line' } }]);
+    // A tampered model is one readable error.
+    const tampered = await post(page, { ...invited, drawnBriefSection: 'New brief\nsecond line', briefSection: 'New brief\nsecond line', paymentModel: 'barter' }, { cookie: m.cookie });
+    expect(tampered.status).toBe(422);
+    expect(await tampered.text()).toContain('Pick a payment model.');
+  });
+
+  it("withdraws a removed creator's waiting drafts from the review queue, and shows their link and code as closed", async () => {
+    const m = await consoleBrand('owner');
+    await insertSubmission(m.brand.brandId, m.enrollment.id);
+    expect(await (await get('/console/review', m.cookie)).text()).toContain('Morning routine #Glow #ad');
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    const review = await (await get('/console/review', m.cookie)).text();
+    expect(review).not.toContain('Morning routine #Glow #ad');
+    const creatorPage = await (await get(`/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, m.cookie)).text();
+    expect(creatorPage).toContain('Tracked link (closed: removed)');
+    expect(creatorPage).not.toContain('New invite link');
   });
 
   it('makes a new invite link and mails a password link to the creator only', async () => {

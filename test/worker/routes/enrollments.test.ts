@@ -3,7 +3,7 @@
 // is in console.test.ts).
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, createBrand, createMoneyBrand, issueKey, json, rowCount, signedPost } from '../fixtures';
+import { BASE, createBrand, createMoneyBrand, issueKey, json, rowCount, signedPost, storeRawClick } from '../fixtures';
 
 type Enrollment = { id: string; status: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
 type ErrorBody = { error: { code: string; message: string } };
@@ -47,6 +47,33 @@ describe('PATCH /api/admin/enrollments/:id', () => {
     await new Promise((r) => setTimeout(r, 350));
     expect(await check()).toBe(true);
     expect((await SELF.fetch(`${BASE}/r/${m.link.slug}`, { redirect: 'manual' })).status).toBe(302);
+  });
+
+  it('dates a removal: orders placed before it still earn by code or click when reported later, none placed after', async () => {
+    const m = await createMoneyBrand();
+    const clickId = `RMclick${Date.now().toString(36)}AAAAAAAAAA`.slice(0, 22);
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 20 * 60_000 });
+    const before = new Date(Date.now() - 10 * 60_000).toISOString();
+    expect((await patch(m, { status: 'removed' })).status).toBe(200);
+    const attributionOf = async (fields: Record<string, unknown>) => (await json<{ data: { attribution: string } }>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(fields)))).data.attribution;
+    expect(await attributionOf({ code: m.code, occurredAt: before })).toBe('code');
+    expect(await attributionOf({ clickId, occurredAt: before })).toBe('click');
+    expect(await attributionOf({ code: m.code })).toBe('none');
+    expect(await attributionOf({ clickId })).toBe('none');
+    // A removal from before removals were dated counts for every order.
+    await env.DB.prepare('UPDATE enrollments SET removed_at = NULL WHERE id = ?').bind(m.enrollment.id).run();
+    expect(await attributionOf({ code: m.code, occurredAt: before })).toBe('none');
+  });
+
+  it('brings a creator who never set a password back as invited, not active', async () => {
+    const m = await createMoneyBrand();
+    await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
+    expect((await patch(m, { status: 'paused' })).status).toBe(200);
+    expect((await json<{ data: Enrollment }>(await patch(m, { status: 'active' }))).data.status).toBe('invited');
+    await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(m.creator.id).run();
+    expect((await patch(m, { status: 'removed' })).status).toBe(200);
+    expect((await json<{ data: Enrollment }>(await patch(m, { status: 'active' }))).data.status).toBe('active');
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE id = ? AND removed_at IS NULL', m.enrollment.id)).toBe(1);
   });
 
   it('refuses a flat or hybrid model without a fee, activating a creator who has not accepted, and going back to invited, writing nothing', async () => {

@@ -43,39 +43,63 @@ export type EnrollmentChange = z.infer<typeof enrollmentChange>;
 
 const needsFee = (model: string) => model === 'flat' || model === 'hybrid';
 
+const EDITABLE = ['status', 'paymentModel', 'flatFeeMinor', 'briefSection'] as const;
+export type EditableField = (typeof EDITABLE)[number];
+
+const enrollmentChanged = () => new ApiError(409, 'enrollment_changed', 'The enrollment changed while this was saved. Load it again and repeat the change.');
+
 // Applies a change and audits each changed field from and to. Returns the enrollment as it now is, or null
 // when it is not this brand's. A flat or hybrid enrollment keeps a fee above zero (422); `active` on an
 // enrollment still waiting for its creator to accept is refused (422), since only the acceptance makes it so.
 // A change takes effect for what happens next: orders priced after it, posts that go live after it. Removing
 // a creator stops their links and codes within the caches' bound (LINK_CACHE_TTL_MS, CODE_CACHE_TTL_MS).
-export async function updateEnrollment(d1: D1Database, brandId: string, enrollmentId: string, change: EnrollmentChange, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<EnrollmentRow | null> {
+export async function updateEnrollment(
+  d1: D1Database,
+  brandId: string,
+  enrollmentId: string,
+  change: EnrollmentChange,
+  actor: { type: 'api_key' | 'admin_user'; id: string },
+  expected?: Pick<EnrollmentRow, EditableField>,
+): Promise<EnrollmentRow | null> {
   const db = database(d1);
   const where = and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId));
   const existing = await db.query.enrollments.findFirst({ where });
   if (!existing) return null;
-  const next = { ...existing, ...change };
+  // A form sends what it was drawn from: anything changed since, by anyone, is a conflict, not overwritten.
+  if (expected && EDITABLE.some((k) => expected[k] !== existing[k])) throw enrollmentChanged();
+  const asked = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as EnrollmentChange;
+  const next = { ...existing, ...asked };
   if (needsFee(next.paymentModel) && next.flatFeeMinor <= 0) {
     throw new ApiError(422, 'validation_failed', 'A flat or hybrid enrollment needs a flat fee above zero.', { issues: [{ path: 'flatFeeMinor', message: 'must be above zero for flat or hybrid' }] });
   }
-  if (change.status === 'active' && existing.status === 'invited') {
+  if (asked.status === 'active' && existing.status === 'invited') {
     throw new ApiError(422, 'validation_failed', 'This creator has not accepted the invitation yet; the enrollment turns active when they do.', { issues: [{ path: 'status', message: 'still invited' }] });
   }
-  const changed = (Object.keys(change) as (keyof EnrollmentChange)[]).filter((k) => change[k] !== existing[k]);
-  if (changed.length === 0) return existing;
-  const values = Object.fromEntries(changed.map((k) => [k, change[k]]));
-  const changes = Object.fromEntries(changed.map((k) => [k, { from: existing[k], to: change[k] }]));
   const now = Date.now();
+  // Brought back (to active) from a pause, the bench or a removal: a creator who never set a password goes
+  // back to waiting for it, as invited.
+  if (asked.status === 'active' && existing.status !== 'active') {
+    const creator = await d1.prepare('SELECT password_hash IS NOT NULL AS signed_up FROM creators WHERE id = ?').bind(existing.creatorId).first<{ signed_up: number }>();
+    if (creator?.signed_up !== 1) asked.status = 'invited' as EnrollmentChange['status'];
+  }
+  const changed = (Object.keys(asked) as EditableField[]).filter((k) => asked[k] !== existing[k]);
+  if (changed.length === 0) return existing;
+  const values: Partial<EnrollmentRow> = Object.fromEntries(changed.map((k) => [k, asked[k]]));
+  // Removal is dated, so an order placed before it still earns when it is reported later (domain/codes.ts).
+  if (values.status === 'removed') values.removedAt = now;
+  else if (values.status !== undefined && existing.status === 'removed') values.removedAt = null;
+  const changes = Object.fromEntries(changed.map((k) => [k, { from: existing[k], to: asked[k] }]));
   // A compare-and-set on the fields read: two edits that cross cannot leave a flat model with no fee.
   const update = db
     .update(enrollments)
     .set(values)
-    .where(and(where, eq(enrollments.status, existing.status), eq(enrollments.paymentModel, existing.paymentModel), eq(enrollments.flatFeeMinor, existing.flatFeeMinor)))
+    .where(and(where, ...EDITABLE.map((k) => eq(enrollments[k], existing[k]))))
     .toSQL();
   const [, audit] = await d1.batch([
     d1.prepare(update.sql).bind(...update.params),
     auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'enrollment.updated', targetType: 'enrollment', targetId: enrollmentId, details: { changes } }, now),
   ]);
-  if (audit!.meta.changes === 0) throw new ApiError(409, 'enrollment_changed', 'The enrollment changed while this was saved. Load it again and repeat the change.');
+  if (audit!.meta.changes === 0) throw enrollmentChanged();
   return (await db.query.enrollments.findFirst({ where })) ?? null;
 }
 
@@ -135,7 +159,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       if (!campaign) throw notFound('campaign');
       if (!roster) throw notFound('creator');
       const now = Date.now();
-      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, createdAt: now };
+      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, createdAt: now };
       await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );
@@ -156,7 +180,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update an enrollment',
       description:
-        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. Changes apply to what happens next: orders priced after the change, posts that go live after it. Removing a creator closes their links and codes (within the caches' 10 s) and hides the campaign from their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
+        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password as `invited`. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
       params: { id: 'The enrollment id.' },
       example: { paymentModel: 'hybrid', flatFeeMinor: 15_000 },
       responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },

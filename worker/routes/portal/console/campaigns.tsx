@@ -324,7 +324,10 @@ const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
 
 campaignRoutes.post('/campaigns/:id', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
-  const values = { ...formValues(await readForm(c)), slug: campaign.slug };
+  const form = await readForm(c);
+  const values = { ...formValues(form), slug: campaign.slug };
+  const drawnStatus = form.get('drawnStatus');
+  if (drawnStatus !== '' && drawnStatus !== campaign.status) return renderBrief(c, campaign, { values, errors: [campaignChanged().message], status: 409 });
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });

@@ -8,7 +8,10 @@ import type { Flash } from '../../../../portal/console/layout';
 import { issueAccountToken, mailPasswordLink } from '../../../db/account-tokens';
 import { auditRow } from '../../../db/audit';
 import { database } from '../../../db/client';
-import { auditLog, paymentModels } from '../../../db/schema';
+import { auditLog, type enrollmentStatuses, type paymentModels } from '../../../db/schema';
+
+type EnrollmentStatus = (typeof enrollmentStatuses)[number];
+type PaymentModel = (typeof paymentModels)[number];
 import { decimalToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { enrollmentChange, updateEnrollment } from '../../admin/enrollments';
@@ -86,6 +89,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       campaign={campaign}
       creator={e}
       values={extras.values ?? valuesOf(e, currency)}
+      drawn={{ status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection }}
       origin={new URL(c.req.url).origin}
       currency={currency}
       flash={FLASH[c.req.query('flash') ?? ''] ?? null}
@@ -115,18 +119,31 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const form = await readForm(c);
-  const values: EnrollmentFormValues = { status: form.get('status'), paymentModel: form.get('paymentModel'), flatFee: form.get('flatFee').trim(), briefSection: form.get('briefSection') };
+  const values: EnrollmentFormValues = { status: form.get('status'), paymentModel: form.get('paymentModel'), flatFee: form.get('flatFee').trim(), briefSection: form.get('briefSection').replaceAll('\r\n', '\n') };
   const errors: string[] = [];
   const flatFeeMinor = values.flatFee === '' ? 0 : decimalToMinor(values.flatFee, c.var.user.currency);
   if (flatFeeMinor === null || flatFeeMinor > 100_000_000) errors.push(`The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.`);
-  if (!(paymentModels as readonly string[]).includes(values.paymentModel)) errors.push('Pick a payment model.');
-  // `invited` is shown while the creator has not accepted; keeping it changes nothing.
-  const status = values.status === 'invited' && e.status === 'invited' ? undefined : values.status;
-  const parsed = enrollmentChange.safeParse({ status, paymentModel: values.paymentModel, flatFeeMinor: flatFeeMinor ?? 0, briefSection: values.briefSection.replaceAll('\r\n', '\n') });
-  if (!parsed.success) errors.push(...new Set(parsed.error.issues.map((i) => (i.path[0] === 'status' ? 'Pick a status.' : i.path[0] === 'briefSection' ? 'The brief section is at most 4,000 characters, with no control characters.' : i.message))));
+  // Only what the person changed on the form is sent, against what the form was drawn from (its hidden
+  // fields): a change someone made since is a conflict, never quietly undone by an unrelated save.
+  const drawn = valuesOf({ ...e, status: form.get('drawnStatus'), paymentModel: form.get('drawnPaymentModel'), flatFeeMinor: Number(form.get('drawnFlatFeeMinor')), briefSection: form.get('drawnBriefSection').replaceAll('\r\n', '\n') }, c.var.user.currency);
+  const asked = {
+    ...(values.status !== drawn.status ? { status: values.status } : {}),
+    ...(values.paymentModel !== drawn.paymentModel ? { paymentModel: values.paymentModel } : {}),
+    ...(values.flatFee !== drawn.flatFee ? { flatFeeMinor: flatFeeMinor ?? 0 } : {}),
+    ...(values.briefSection !== drawn.briefSection ? { briefSection: values.briefSection } : {}),
+  };
+  if (Object.keys(asked).length === 0) return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'saved'), 303);
+  const parsed = enrollmentChange.safeParse(asked);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0] ?? '');
+      errors.push(field === 'status' ? 'Pick a status.' : field === 'paymentModel' ? 'Pick a payment model.' : field === 'briefSection' ? 'The brief section is at most 4,000 characters, with no control characters.' : field === 'flatFeeMinor' ? `The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.` : issue.message);
+    }
+  }
   if (errors.length > 0 || !parsed.success) return renderCreator(c, campaign, e, { values, errors: [...new Set(errors)] }, 422);
+  const expected = { status: form.get('drawnStatus') as EnrollmentStatus, paymentModel: form.get('drawnPaymentModel') as PaymentModel, flatFeeMinor: Number(form.get('drawnFlatFeeMinor')), briefSection: drawn.briefSection };
   try {
-    await updateEnrollment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, { type: 'admin_user', id: c.var.user.id });
+    await updateEnrollment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, { type: 'admin_user', id: c.var.user.id }, expected);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 409 || error.status === 422)) return renderCreator(c, campaign, await enrollmentOr404(c, campaign, e.enrollmentId), { values, errors: [error.message] }, error.status);
     throw error;

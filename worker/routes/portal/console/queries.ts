@@ -118,8 +118,12 @@ export type ReviewItem = {
 
 export const REVIEW_PAGE_SIZE = 100;
 
+// A draft still waiting for review from a creator the brand has since removed is withdrawn with them: they can
+// no longer revise it or take it live, so it leaves the queue and its count (its history stays listed).
+const NOT_WITHDRAWN = "NOT (s.status = 'submitted' AND e.status = 'removed')";
+
 function reviewWhere(brandId: string, f: ReviewFilters, withStatus: boolean) {
-  const where = ['s.brand_id = ?'];
+  const where = ['s.brand_id = ?', NOT_WITHDRAWN];
   const params: unknown[] = [brandId];
   if (withStatus && f.status) where.push('s.status = ?'), params.push(f.status);
   if (f.campaignId) where.push('e.campaign_id = ?'), params.push(f.campaignId);
@@ -150,7 +154,10 @@ export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilt
 }
 
 export async function awaitingReview(db: D1Database, brandId: string): Promise<number> {
-  const row = await db.prepare("SELECT COUNT(*) AS n FROM submissions WHERE brand_id = ? AND status = 'submitted'").bind(brandId).first<{ n: number }>();
+  const row = await db
+    .prepare(`SELECT COUNT(*) AS n FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE s.brand_id = ? AND s.status = 'submitted' AND ${NOT_WITHDRAWN}`)
+    .bind(brandId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE `enrollments` ADD `removed_at` integer;
