@@ -66,6 +66,25 @@ export async function conflictingHandles(db: D1Database, rows: ImportRow[]): Pro
   return errors;
 }
 
+// Creators the brand removed from this campaign: importing them again would leave them removed, so each is a
+// row error pointing at their creator page, where a removal is undone.
+export async function removedFromCampaign(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[]): Promise<RowError[]> {
+  const errors: RowError[] = [];
+  for (let i = 0; i < rows.length; i += 90) {
+    const chunk = rows.slice(i, i + 90);
+    const { results } = await db
+      .prepare(
+        `SELECT c.email FROM enrollments e JOIN creators c ON c.id = e.creator_id
+         WHERE e.brand_id = ? AND e.campaign_id = ? AND e.status = 'removed' AND c.email IN (${chunk.map(() => '?').join(', ')})`,
+      )
+      .bind(brandId, campaignId, ...chunk.map((r) => r.email))
+      .all<{ email: string }>();
+    const removed = new Set(results.map((r) => r.email));
+    for (const r of chunk) if (removed.has(r.email)) errors.push({ line: r.line, field: 'email', message: 'You removed this creator from the campaign. Restore them on their creator page instead.' });
+  }
+  return errors;
+}
+
 // Rows whose code cannot be made: the pattern gives no valid code for the handle, or another creator of
 // the brand holds it (in any campaign). A creator who has a code in this campaign already gets no new one,
 // so nothing is checked for them.

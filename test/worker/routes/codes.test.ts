@@ -273,6 +273,10 @@ describe('admin discount codes', () => {
     const again = await json<{ data: { created: number; skipped: number } }>(await brand.api('POST', '/api/admin/codes/bulk', { campaignId: campaign.id, pattern: '{HANDLE}20', discountType: 'percent', discountValue: 20 }));
     expect(again.data).toMatchObject({ created: 0, skipped: 1 });
     expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ? AND code = ?', brand.brandId, `${handle.toUpperCase()}20`)).toBe(1);
+    // A removed creator gets no new code.
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE campaign_id = ?").bind(campaign.id).run();
+    const removed = await json<{ data: { created: number; skipped: number } }>(await brand.api('POST', '/api/admin/codes/bulk', { campaignId: campaign.id, pattern: '{HANDLE}30', discountType: 'percent', discountValue: 30 }));
+    expect(removed.data).toMatchObject({ created: 0, skipped: 0 });
   });
 
   it('bulk generation names the creators left without a code because another holds it', async () => {

@@ -175,6 +175,13 @@ a newline",,,,bitcoin,,`,
     await env.DB.prepare("UPDATE enrollments SET status = 'removed' WHERE id = (SELECT e.id FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND c.email = ?)").bind(m.campaign.id, first.data.invites[0]!.email).run();
     const sheet = parseCsv(await (await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/invites.csv`)).text());
     expect(sheet.map((r) => r.cells[1])).not.toContain(first.data.invites[0]!.email);
+    // Imported again, the removed creator is a row error that says where a removal is undone, not a silent no-op.
+    const third = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+    expect(third.status).toBe(422);
+    const body = await json<{ error: { code: string; details: { errors: { line: number; field: string; message: string }[]; validRows: number } } }>(third);
+    expect(body.error.code).toBe('import_has_errors');
+    expect(body.error.details.errors).toEqual([{ line: 2, field: 'email', message: 'You removed this creator from the campaign. Restore them on their creator page instead.' }]);
+    expect(body.error.details.validRows).toBe(1);
   });
 
   it('takes an address with invisible characters as the account it is, and refuses what the API would refuse', async () => {

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, writeAudited } from '../../db/audit';
@@ -109,7 +109,7 @@ export const codeRoutes = new Hono<AppEnv>()
     op({
       summary: 'Create codes for a whole campaign',
       description:
-        "One code per enrollment from a pattern such as `{HANDLE}15` (an enrollment may hold codes from several patterns). Re-running it creates only what is missing. A code another creator of the brand already holds is not created: `taken` lists who is left without one.",
+        "One code per enrollment (removed creators excepted) from a pattern such as `{HANDLE}15` (an enrollment may hold codes from several patterns). Re-running it creates only what is missing. A code another creator of the brand already holds is not created: `taken` lists who is left without one.",
       example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', pattern: '{HANDLE}15', discountType: 'percent', discountValue: 15 },
       responses: { 201: { description: 'What was created, skipped, or could not be made.', schema: dataOf(BulkCodesResult) } },
       errors: { 404: ['not_found'] },
@@ -125,7 +125,8 @@ export const codeRoutes = new Hono<AppEnv>()
         .select({ enrollmentId: enrollments.id, handle: creators.handle })
         .from(enrollments)
         .innerJoin(creators, eq(creators.id, enrollments.creatorId))
-        .where(and(eq(enrollments.campaignId, campaignId), eq(enrollments.brandId, brandId)));
+        // A removed creator gets no new code: it could never be redeemed, and it would hold the code's name.
+        .where(and(eq(enrollments.campaignId, campaignId), eq(enrollments.brandId, brandId), ne(enrollments.status, 'removed')));
       const now = Date.now();
       const invalid: { enrollmentId: string; handle: string }[] = [];
       const rows: CodeRow[] = [];

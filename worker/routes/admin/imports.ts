@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { codeProblems, conflictingHandles, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
+import { codeProblems, conflictingHandles, removedFromCampaign, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
 import type { AppEnv, Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
@@ -50,7 +50,11 @@ export async function runCreatorImport(
   }
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) throw new ApiError(422, 'invalid_csv', plan.headerError, { line: 1 });
-  const taken = [...(await conflictingHandles(env.DB, plan.rows)), ...(await codeProblems(env.DB, brandId, campaignId, plan.rows, options.codePattern))];
+  const taken = [
+    ...(await conflictingHandles(env.DB, plan.rows)),
+    ...(await removedFromCampaign(env.DB, brandId, campaignId, plan.rows)),
+    ...(await codeProblems(env.DB, brandId, campaignId, plan.rows, options.codePattern)),
+  ];
   const errors = [...plan.errors, ...taken].sort((a, b) => a.line - b.line);
   const bad = new Set(taken.map((e) => e.line));
   const rows = plan.rows.filter((r) => !bad.has(r.line));

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { ImportFailedView, ImportPage, ImportResultView, ImportRunPage, PROGRESS_MARKER, ProgressStep, RESULT_MARKER, type ImportOptionsForm } from '../../../../portal/console/import';
-import { conflictingHandles, inviteRows, invitesCsv } from '../../../db/creator-import';
+import { conflictingHandles, inviteRows, invitesCsv, removedFromCampaign } from '../../../db/creator-import';
 import { planImport, type RowError } from '../../../domain/creator-import';
 import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
@@ -64,7 +64,7 @@ async function checkRoster(c: ConsoleContext, campaignId: string, csv: string): 
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) return { problem: { message: plan.headerError, line: 1 } };
   if (plan.rows.length === 0 && plan.errors.length === 0) return { problem: { message: 'The file has a header row but no creators.' } };
-  const taken = await conflictingHandles(c.env.DB, plan.rows);
+  const taken = [...(await conflictingHandles(c.env.DB, plan.rows)), ...(await removedFromCampaign(c.env.DB, c.var.user.brandId, campaignId, plan.rows))];
   const bad = new Set(taken.map((e) => e.line));
   return { errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line), validRows: plan.rows.filter((r) => !bad.has(r.line)).length };
 }
