@@ -144,6 +144,7 @@ async function headline(summary: ReturnType<typeof summarize>, baseline: { costM
       ranking: [],
       weights: SCORE_WEIGHTS,
       ladder: DEFAULT_LADDER,
+      removed: [],
       toReview: 0,
     } as never)
   )!.toString();
