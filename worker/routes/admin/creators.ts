@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { auditRow, type AuditInput } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brandCreators, creators } from '../../db/schema';
 import type { AppEnv } from '../../env';
@@ -119,10 +119,8 @@ export const creatorRoutes = new Hono<AppEnv>()
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-      const now = Date.now();
-      const { token, expiresAt } = await issueAccountToken(c.env.DB, 'invite', creator.id, brandId, now);
-      await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.invited', targetType: 'creator', targetId: creator.id }, now));
-      return c.json({ data: { inviteUrl: `${new URL(c.req.url).origin}/invite/${token}`, expiresAt: iso(expiresAt) } }, 201);
+      const { url, expiresAt } = await inviteLink(c.env.DB, brandId, creator.id, new URL(c.req.url).origin, { actorType: 'api_key', actorId: keyId });
+      return c.json({ data: { inviteUrl: url, expiresAt: iso(expiresAt) } }, 201);
     },
   )
   .post(
@@ -140,15 +138,34 @@ export const creatorRoutes = new Hono<AppEnv>()
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-      const now = Date.now();
-      const sent = await mailPasswordLink(c.env, creator, brandId, new URL(c.req.url).origin, now);
+      const sent = await passwordLink(c.env, brandId, creator, new URL(c.req.url).origin, { actorType: 'api_key', actorId: keyId });
       if ('refused' in sent) throw mailRefused(sent.refused);
       const { expiresAt, confirmed } = sent;
-      await database(c.env.DB).insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id, details: { confirmed } }, now));
       // 202: the provider did not confirm the mail; the link stands (it may be in the inbox) and is counted.
       return c.json({ data: { sent: true, confirmed, expiresAt: iso(expiresAt) } }, confirmed ? 201 : 202);
     },
   );
+
+type Actor = Pick<AuditInput, 'actorType' | 'actorId'>;
+
+// A new invite link for a roster creator, audited: the API's invite call and the console's creator page.
+export async function inviteLink(db: D1Database, brandId: string, creatorId: string, origin: string, actor: Actor): Promise<{ url: string; expiresAt: number }> {
+  const now = Date.now();
+  const { token, expiresAt } = await issueAccountToken(db, 'invite', creatorId, brandId, now);
+  await database(db).insert(auditLog).values(auditRow({ brandId, ...actor, action: 'creator.invited', targetType: 'creator', targetId: creatorId }, now));
+  return { url: `${origin}/invite/${token}`, expiresAt };
+}
+
+// A mailed password link (mailPasswordLink), audited when one was kept: the API's reset call and the console.
+export async function passwordLink(env: Parameters<typeof mailPasswordLink>[0], brandId: string, creator: { id: string; email: string }, origin: string, actor: Actor) {
+  const now = Date.now();
+  const sent = await mailPasswordLink(env, creator, brandId, origin, now);
+  if ('refused' in sent) return sent;
+  await database(env.DB)
+    .insert(auditLog)
+    .values(auditRow({ brandId, ...actor, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id, details: { confirmed: sent.confirmed } }, now));
+  return sent;
+}
 
 function mailRefused(refusal: MailRefusal): ApiError {
   switch (refusal) {

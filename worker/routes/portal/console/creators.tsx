@@ -5,21 +5,20 @@ import { Hono } from 'hono';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
 import type { Flash } from '../../../../portal/console/layout';
-import { issueAccountToken, mailPasswordLink } from '../../../db/account-tokens';
-import { auditRow } from '../../../db/audit';
-import { database } from '../../../db/client';
-import { auditLog, type enrollmentStatuses, type paymentModels } from '../../../db/schema';
-
-type EnrollmentStatus = (typeof enrollmentStatuses)[number];
-type PaymentModel = (typeof paymentModels)[number];
+import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../../db/account-tokens';
+import type { enrollmentStatuses, paymentModels } from '../../../db/schema';
 import { decimalToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
+import { inviteLink, passwordLink } from '../../admin/creators';
 import { enrollmentChange, updateEnrollment } from '../../admin/enrollments';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
+
+type EnrollmentStatus = (typeof enrollmentStatuses)[number];
+type PaymentModel = (typeof paymentModels)[number];
 
 type EnrollmentRecord = CreatorPageData & { creatorId: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
 
@@ -30,9 +29,9 @@ const FLASH: Record<string, Flash> = {
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
-const MAIL_REFUSED: Record<string, string> = {
-  address_limit: 'This creator has been sent 5 password links in the last 24 hours. Try again tomorrow.',
-  brand_limit: 'Your brand has sent its 1,000 password links for the last 24 hours. Try again tomorrow.',
+const MAIL_REFUSED: Record<MailRefusal, string> = {
+  address_limit: `This creator has been sent ${MAX_MAILED_LINKS_PER_DAY} password links in the last 24 hours. Try again tomorrow.`,
+  brand_limit: `Your brand has sent its ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY.toLocaleString('en-US')} password links for the last 24 hours. Try again tomorrow.`,
   mail_refused: 'The mail provider refused the message. Nothing was sent; try again in a minute.',
   mail_not_configured: 'This Chorus cannot send email yet (no mail provider is set). Send a new invite link instead.',
 };
@@ -125,7 +124,13 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
   if (flatFeeMinor === null || flatFeeMinor > 100_000_000) errors.push(`The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.`);
   // Only what the person changed on the form is sent, against what the form was drawn from (its hidden
   // fields): a change someone made since is a conflict, never quietly undone by an unrelated save.
-  const drawn = valuesOf({ ...e, status: form.get('drawnStatus'), paymentModel: form.get('drawnPaymentModel'), flatFeeMinor: Number(form.get('drawnFlatFeeMinor')), briefSection: form.get('drawnBriefSection').replaceAll('\r\n', '\n') }, c.var.user.currency);
+  const expected = {
+    status: form.get('drawnStatus') as EnrollmentStatus,
+    paymentModel: form.get('drawnPaymentModel') as PaymentModel,
+    flatFeeMinor: Number(form.get('drawnFlatFeeMinor')),
+    briefSection: form.get('drawnBriefSection').replaceAll('\r\n', '\n'),
+  };
+  const drawn = valuesOf({ ...e, ...expected }, c.var.user.currency);
   const asked = {
     ...(values.status !== drawn.status ? { status: values.status } : {}),
     ...(values.paymentModel !== drawn.paymentModel ? { paymentModel: values.paymentModel } : {}),
@@ -141,7 +146,6 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
     }
   }
   if (errors.length > 0 || !parsed.success) return renderCreator(c, campaign, e, { values, errors: [...new Set(errors)] }, 422);
-  const expected = { status: form.get('drawnStatus') as EnrollmentStatus, paymentModel: form.get('drawnPaymentModel') as PaymentModel, flatFeeMinor: Number(form.get('drawnFlatFeeMinor')), briefSection: drawn.briefSection };
   try {
     await updateEnrollment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, { type: 'admin_user', id: c.var.user.id }, expected);
   } catch (error) {
@@ -156,27 +160,17 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
-  const now = Date.now();
-  const brandId = c.var.user.brandId;
-  const { token, expiresAt } = await issueAccountToken(c.env.DB, 'invite', e.creatorId, brandId, now);
-  await database(c.env.DB)
-    .insert(auditLog)
-    .values(auditRow({ brandId, actorType: 'admin_user', actorId: c.var.user.id, action: 'creator.invited', targetType: 'creator', targetId: e.creatorId }, now));
-  return renderCreator(c, campaign, e, { inviteLink: { url: `${new URL(c.req.url).origin}/invite/${token}`, expiresAt } });
+  const link = await inviteLink(c.env.DB, c.var.user.brandId, e.creatorId, new URL(c.req.url).origin, { actorType: 'admin_user', actorId: c.var.user.id });
+  return renderCreator(c, campaign, e, { inviteLink: link });
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
-  const now = Date.now();
-  const brandId = c.var.user.brandId;
-  const sent = await mailPasswordLink(c.env, { id: e.creatorId, email: e.email }, brandId, new URL(c.req.url).origin, now);
+  const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, new URL(c.req.url).origin, { actorType: 'admin_user', actorId: c.var.user.id });
   if ('refused' in sent) {
     const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : 503;
-    return renderCreator(c, campaign, e, { errors: [MAIL_REFUSED[sent.refused]!] }, status);
+    return renderCreator(c, campaign, e, { errors: [MAIL_REFUSED[sent.refused]] }, status);
   }
-  await database(c.env.DB)
-    .insert(auditLog)
-    .values(auditRow({ brandId, actorType: 'admin_user', actorId: c.var.user.id, action: 'creator.password_reset_sent', targetType: 'creator', targetId: e.creatorId, details: { confirmed: sent.confirmed } }, now));
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), sent.confirmed ? 'mailed' : 'unconfirmed'), 303);
 });
