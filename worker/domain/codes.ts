@@ -60,6 +60,13 @@ export function campaignStartsAtFor(current: { status: string; startsAt: number 
   return endsAt !== null && endsAt < now ? endsAt : now;
 }
 
+// Both dates a status change leaves a campaign with (each undefined when it stays as it is): the API's PATCH
+// and the console's brief save.
+export function campaignDatesFor(current: { status: string; startsAt: number | null; endsAt: number | null }, change: { status?: string; endsAt?: number | null }, now: number) {
+  const endsAt = campaignEndsAtFor(current, change, now);
+  return { endsAt, startsAt: campaignStartsAtFor(current, change, now, endsAt === undefined ? current.endsAt : endsAt) };
+}
+
 export const isBackToDraft = (current: { status: string }, change: { status?: string }) => current.status !== 'draft' && change.status === 'draft';
 
 // The end date a campaign keeps after a change of status or end date, or on creation with current

@@ -5,7 +5,7 @@ import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
-import { campaignEndsAtFor, campaignStartsAtFor, isBackToDraft } from '../../domain/codes';
+import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import type { AppEnv } from '../../env';
@@ -161,8 +161,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       // The dates stored are what the status allows: an ended campaign's end is never later than now, and a
       // launched draft's start is no earlier than its launch.
       const { endsAt: _asked, ...rest } = input;
-      const endsAt = campaignEndsAtFor(existing, input, now);
-      const startsAt = campaignStartsAtFor(existing, input, now, endsAt === undefined ? existing.endsAt : endsAt);
+      const { endsAt, startsAt } = campaignDatesFor(existing, input, now);
       const dates = { ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }) };
       const values = { ...rest, ...dates };
       if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });

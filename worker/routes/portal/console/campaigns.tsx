@@ -10,7 +10,7 @@ import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-p
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
-import { campaignEndsAtFor, campaignStartsAtFor, isBackToDraft } from '../../../domain/codes';
+import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { decimalToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
@@ -338,9 +338,8 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
     commission_plan_id: input.commissionPlanId || null,
   };
   const now = Date.now();
-  const endsAt = campaignEndsAtFor({ status: campaign.status, endsAt: campaign.ends_at }, { status: input.status }, now);
+  const { endsAt, startsAt } = campaignDatesFor({ status: campaign.status, startsAt: campaign.starts_at, endsAt: campaign.ends_at }, { status: input.status }, now);
   if (endsAt !== undefined) next.ends_at = endsAt;
-  const startsAt = campaignStartsAtFor({ status: campaign.status, startsAt: campaign.starts_at }, { status: input.status }, now, endsAt === undefined ? campaign.ends_at : endsAt);
   if (startsAt !== undefined) next.starts_at = startsAt;
   const before = campaign as unknown as Record<string, unknown>;
   const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
