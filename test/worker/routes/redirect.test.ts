@@ -294,7 +294,7 @@ describe('GET /r/:slug while D1 is failing', () => {
   it('retries the read of a link this isolate has never seen, and answers 503 (never 500) if D1 stays down', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
-    expect((await visitWith(failing([0, 0.9]), link.slug)).status).toBe(302);
+    expect((await visitWith(failing([0, 0, 0, 0.9]), link.slug)).status).toBe(302); // three failed reads, the fourth answers
     const other = await createLinkedCreator(brand, { handle: `cold_${Date.now() % 100_000}` });
     const down = await visitWith(failing(), other.link.slug);
     expect(down.status).toBe(503);
