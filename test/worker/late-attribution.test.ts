@@ -109,6 +109,18 @@ describe('an order whose click lands after it', () => {
     expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
   });
 
+  it("keeps the campaign's end: a waiting order placed before the brand ended it is credited, one placed after is not", async () => {
+    const m = await createMoneyBrand();
+    const click = clickOf(m, { at: Date.now() - 20 * MINUTE });
+    const before = await record(m, order({ clickId: click.id, occurredAt: new Date(Date.now() - 10 * MINUTE).toISOString() }));
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    const after = await record(m, order({ clickId: click.id }));
+    await deliver([click]);
+    expect(await conversionRow(before.id)).toMatchObject({ attribution: 'click', click_id: click.id });
+    expect(await conversionRow(after.id)).toMatchObject({ attribution: 'none', enrollment_id: null });
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'commission'", m.brand.brandId)).toBe(1);
+  });
+
   it('never credits a waiting order in another currency than the brand\'s (stored before the one-currency rule)', async () => {
     const m = await createMoneyBrand();
     const click = clickOf(m);

@@ -93,9 +93,12 @@ WHERE d.brand_id = ? AND d.code = ?`;
 // campaign's start (launching a draft dates its start). Links refuse both today (domain/codes.ts
 // placementOpen); clicks stored before they did, or by a link cached across a launch's edge, stay inert.
 export const CLICK_COUNTS = "c.status <> 'draft' AND (c.starts_at IS NULL OR k.at >= c.starts_at)";
-// Nor does a click credit an order placed after its creator was removed (a removal from before removals were
-// dated, none at all), as their code does not (domain/codes.ts). `orderAt` is the order's time.
-const creditsOrderAt = (orderAt: string) => `(e.status <> 'removed' OR e.removed_at > ${orderAt})`;
+// Nor does a click credit an order placed after its creator was removed or its campaign ended (a removal or
+// an end from before they were dated: none at all), as their code does not (domain/codes.ts placementOpen):
+// a click made in the last week of a campaign does not earn on orders placed after the brand ended it.
+// `orderAt` is the order's time.
+const creditsOrderAt = (orderAt: string) =>
+  `(e.status <> 'removed' OR e.removed_at > ${orderAt}) AND (c.ends_at IS NULL OR c.ends_at > ${orderAt}) AND (c.status <> 'ended' OR c.ends_at IS NOT NULL)`;
 // ?1 click id, ?2 brand, ?3 when the order was placed.
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}

@@ -238,6 +238,24 @@ describe('attribution and pricing', () => {
     expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ? AND enrollment_id = ?', m.brand.brandId, m.enrollment.id)).toBe(2);
   });
 
+  it("credits no click of an ended campaign on an order placed after its end, as its codes do not", async () => {
+    const m = await createMoneyBrand();
+    const clickId = 'ENDEDcampaignclick0000B';
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 3 * 86_400_000 });
+    const post = async (overrides: Record<string, unknown>) => (await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ clickId, ...overrides })))).data;
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    // Placed before the end and reported late: still earns. Placed after: inside the click's window, but the campaign is over.
+    expect(await post({ occurredAt: new Date(Date.now() - 60_000).toISOString() })).toMatchObject({ attribution: 'click', commission: { amountMinor: 1_000 } });
+    expect(await post({})).toMatchObject({ attribution: 'none', creator: null, commission: null });
+    // A planned end date passed works the same; a campaign ended before ends were dated ends every order.
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'active' })).status).toBe(200);
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - 1_000, m.campaign.id).run();
+    expect(await post({})).toMatchObject({ attribution: 'none', commission: null });
+    await env.DB.prepare("UPDATE campaigns SET status = 'ended', ends_at = NULL WHERE id = ?").bind(m.campaign.id).run();
+    expect(await post({ occurredAt: new Date(Date.now() - 60_000).toISOString() })).toMatchObject({ attribution: 'none', commission: null });
+    expect(await ledgerSum(m.brand.brandId)).toBe(1_000);
+  });
+
   it("keeps an ended campaign's end no later than when it ended, also for campaigns ended before ends were dated", async () => {
     const m = await createMoneyBrand();
     const future = new Date(Date.now() + 30 * 86_400_000).toISOString();
