@@ -264,7 +264,7 @@ export const NetworkPage: FC<{
               <strong>Offer hybrid</strong>: a flat-fee creator in the top {Math.round(ladder.hybridTopShare * 100)}% of the network by score.
             </li>
             <li>
-              <strong>Bench</strong>: an active creator enrolled for {ladder.stallDays}+ days with no clicks, sales or posts in the last {ladder.stallDays} days.
+              <strong>Bench</strong>: a creator active for {ladder.stallDays}+ days (since they joined or were brought back) with no clicks, sales or posts in the last {ladder.stallDays} days.
             </li>
           </ul>
         </details>

@@ -27,7 +27,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const toDay = new Date(now).toISOString().slice(0, 10);
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
     db.prepare(
-      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
+      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
        WHERE e.campaign_id = ?1 AND e.brand_id = ?2`,
     ).bind(campaignId, brandId),
     db.prepare(
@@ -64,7 +64,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number }>);
   const ledgerMap = index(ledger as Rows<{ enrollment_id: string; cost: number }>);
   const postMap = index(posts as Rows<{ enrollment_id: string; live: number; comments: number; saves: number; shares: number; recent: number }>);
-  const creators = ((enrollments?.results ?? []) as { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number }[]).map((e) => {
+  const creators = ((enrollments?.results ?? []) as { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number }[]).map((e) => {
     const k = clickMap.get(e.id);
     const v = conversionMap.get(e.id);
     const p = postMap.get(e.id);
@@ -76,6 +76,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       paymentModel: e.payment_model,
       status: e.status,
       enrolledAt: e.created_at,
+      activeSince: e.active_since,
       uniqueClicks: k?.total ?? 0,
       conversions: v?.total ?? 0,
       validatedConversions: v?.validated ?? 0,

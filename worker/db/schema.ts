@@ -160,6 +160,10 @@ export const enrollments = sqliteTable(
     // When the brand removed the creator (null unless removed; removals from before it was kept have none and
     // count as removed for every order): orders placed before it still earn (domain/codes.ts).
     removedAt: integer('removed_at'),
+    // When the creator last became active: accepted the invitation, or was brought back from a pause, the
+    // bench or a removal (null: active since enrolled, or never active). The bench suggestion counts its
+    // stall days from here, not from enrollment (domain/network.ts).
+    activeSince: integer('active_since'),
     createdAt: createdAt(),
   },
   (t) => [

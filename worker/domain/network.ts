@@ -9,6 +9,7 @@ export type CreatorInputs = {
   paymentModel: 'product' | 'affiliate' | 'flat' | 'hybrid';
   status: string;
   enrolledAt: number;
+  activeSince: number; // when the creator last became active: enrolled, accepted, or brought back
   uniqueClicks: number;
   conversions: number;
   validatedConversions: number;
@@ -104,7 +105,7 @@ export function rankCreators(creators: CreatorInputs[], now: number, rules: Ladd
     if (i === 0 || c.score !== ranked[i - 1]!.score) rank = i + 1;
     let move: LadderMove = null;
     let reason: string | null = null;
-    if (c.status === 'active' && now - c.enrolledAt >= stallMs && c.recentActivity === 0) {
+    if (c.status === 'active' && now - c.activeSince >= stallMs && c.recentActivity === 0) {
       move = 'bench';
       reason = `No clicks, sales or posts in ${rules.stallDays} days.`;
     } else if ((c.paymentModel === 'product' || c.paymentModel === 'affiliate') && c.validatedConversions >= rules.flatAfterValidatedConversions) {

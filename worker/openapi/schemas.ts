@@ -209,6 +209,7 @@ const rankedCreator = z.object({
   paymentModel: z.enum(paymentModels),
   status: example(z.string(), 'active'),
   enrolledAt: time,
+  activeSince: time.meta({ description: 'When the creator last became active: enrolled as active, accepted the invitation, or brought back from a pause, the bench or a removal. The bench suggestion counts its stall days from here.' }),
   uniqueClicks: count(118),
   conversions: count(9),
   validatedConversions: count(6),

@@ -73,6 +73,23 @@ describe('network measurement', () => {
     expect(data.daily.at(-1)).toEqual({ day: today, clicks: 100, conversions: 0 });
   });
 
+  it('counts the stall from when a creator last became active: no bench suggestion right after a restore or a late acceptance', async () => {
+    const m = await createMoneyBrand();
+    const b = await addCreator(m, 'affiliate');
+    await env.DB.prepare('UPDATE enrollments SET created_at = ? WHERE id IN (?, ?)').bind(Date.now() - 30 * DAY, m.enrollment.id, b.enrollmentId).run();
+    await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(b.creatorId).run();
+    const moves = async () => Object.fromEntries((await network(m)).ranking.map((r) => [r.handle, (r as unknown as { move: string | null }).move]));
+    expect(await moves()).toEqual({ [m.handle]: 'bench', [b.handle]: 'bench' });
+    // Benched, then brought back: fourteen quiet days from the return, not from enrollment.
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${b.enrollmentId}`, { status: 'benched' })).status).toBe(200);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${b.enrollmentId}`, { status: 'active' })).status).toBe(200);
+    expect(await moves()).toEqual({ [m.handle]: 'bench', [b.handle]: null });
+    const ranked = (await network(m)).ranking.find((r) => r.handle === b.handle) as unknown as { activeSince: string; enrolledAt: string };
+    expect(Date.parse(ranked.activeSince)).toBeGreaterThan(Date.parse(ranked.enrolledAt) + 29 * DAY);
+    await env.DB.prepare('UPDATE enrollments SET active_since = ? WHERE id = ?').bind(Date.now() - 15 * DAY, b.enrollmentId).run();
+    expect((await moves())[b.handle]).toBe('bench');
+  });
+
   it("is a 404 for another brand's campaign", async () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();
@@ -118,6 +135,7 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
   paymentModel: 'flat',
   status: 'active',
   enrolledAt: Date.now(),
+  activeSince: Date.now(),
   uniqueClicks: 0,
   conversions: 0,
   validatedConversions: 0,

@@ -197,7 +197,7 @@ export const campaignRoutes = new Hono<AppEnv>()
           campaign: data.campaign,
           summary: summarize(data.creators, data.campaign.baseline),
           daily: data.daily,
-          ranking: rankCreators(data.creators, now).map(({ enrolledAt, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt) })),
+          ranking: rankCreators(data.creators, now).map(({ enrolledAt, activeSince, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt), activeSince: iso(activeSince) })),
           scoring: { weights: SCORE_WEIGHTS, ladder: DEFAULT_LADDER },
         },
       });

@@ -88,6 +88,8 @@ export async function updateEnrollment(
   // Removal is dated, so an order placed before it still earns when it is reported later (domain/codes.ts).
   if (values.status === 'removed') values.removedAt = now;
   else if (values.status !== undefined && existing.status === 'removed') values.removedAt = null;
+  // Back to active: the bench suggestion's quiet days count from now (domain/network.ts).
+  if (values.status === 'active') values.activeSince = now;
   const changes = Object.fromEntries(changed.map((k) => [k, { from: existing[k], to: asked[k] }]));
   // A compare-and-set on the fields read: two edits that cross cannot leave a flat model with no fee.
   const update = db
@@ -159,7 +161,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       if (!campaign) throw notFound('campaign');
       if (!roster) throw notFound('creator');
       const now = Date.now();
-      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, createdAt: now };
+      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, activeSince: null, createdAt: now };
       await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );

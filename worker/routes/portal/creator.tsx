@@ -161,7 +161,7 @@ creatorPortal.post('/reset/:token', async (c) => {
   const unused = resetLinkUnused(token.token_hash, now);
   const results = await c.env.DB.batch([
     c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
-    c.env.DB.prepare(`UPDATE enrollments SET status = 'active' WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${unused.sql}`).bind(token.creator_id, token.brand_id, ...unused.params),
+    c.env.DB.prepare(`UPDATE enrollments SET status = 'active', active_since = ? WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${unused.sql}`).bind(now, token.creator_id, token.brand_id, ...unused.params),
     closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
     revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, unused),
     consumeResetStatement(c.env.DB, token.token_hash, now),
