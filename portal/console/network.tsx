@@ -97,7 +97,7 @@ export const NetworkPage: FC<{
         <Stat label="Creators active" value={formatCount(s.creatorsActive)} hint={`of ${formatCount(s.creatorsEnrolled)} enrolled`} />
         <Stat label="Posts live" value={formatCount(s.postsLive)} />
         <Stat label="Unique clicks" value={formatCount(s.uniqueClicks)} />
-        <Stat label="Conversions" value={formatCount(s.conversions)} hint={`${formatRate(s.conversionRate)} of unique clicks`} />
+        <Stat label="Conversions" value={formatCount(s.conversions)} hint={`${formatCount(s.linkConversions)} by link (${formatRate(s.conversionRate)} of unique clicks), ${formatCount(s.conversions - s.linkConversions)} by code`} />
         <Stat label="Revenue" value={money(s.revenueMinor)} hint="attributed by link or code" />
         <Stat label="Creator cost" value={money(s.costMinor)} hint="commissions, fees, bonuses" />
         <Stat label="Engagements" value={formatCount(s.engagements)} hint="comments + saves + shares" />

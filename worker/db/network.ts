@@ -36,8 +36,9 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
     ).bind(campaignId, brandId, stallDay),
     db.prepare(
       `SELECT enrollment_id, SUM(refunded < amount_minor) AS total, SUM(MAX(amount_minor - refunded, 0)) AS revenue, SUM(occurred_at >= ?3) AS recent,
-         SUM(occurred_at <= ?4 AND refunded < amount_minor) AS validated
-       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at,
+         SUM(occurred_at <= ?4 AND refunded < amount_minor) AS validated,
+         SUM(attribution = 'click' AND refunded < amount_minor) AS by_link
+       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution,
                ${refundedOf('cv')} AS refunded
              FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none')
        GROUP BY enrollment_id`,
@@ -61,7 +62,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   type Rows<T> = { results: T[] } | undefined;
   const index = <T extends { enrollment_id: string }>(r: Rows<T>) => new Map((r?.results ?? []).map((x) => [x.enrollment_id, x]));
   const clickMap = index(clicks as Rows<{ enrollment_id: string; total: number; recent: number }>);
-  const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number }>);
+  const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number; by_link: number }>);
   const ledgerMap = index(ledger as Rows<{ enrollment_id: string; cost: number }>);
   const postMap = index(posts as Rows<{ enrollment_id: string; live: number; comments: number; saves: number; shares: number; recent: number }>);
   const creators = ((enrollments?.results ?? []) as { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number }[]).map((e) => {
@@ -79,6 +80,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       activeSince: e.active_since,
       uniqueClicks: k?.total ?? 0,
       conversions: v?.total ?? 0,
+      linkConversions: v?.by_link ?? 0,
       validatedConversions: v?.validated ?? 0,
       revenueMinor: v?.revenue ?? 0,
       costMinor: ledgerMap.get(e.id)?.cost ?? 0,

@@ -12,6 +12,7 @@ export type CreatorInputs = {
   activeSince: number; // when the creator last became active: enrolled, accepted, or brought back
   uniqueClicks: number;
   conversions: number;
+  linkConversions: number; // of conversions, those credited to a click on the creator's link
   validatedConversions: number;
   revenueMinor: number;
   costMinor: number;
@@ -30,6 +31,7 @@ export type NetworkSummary = {
   postsLive: number;
   uniqueClicks: number;
   conversions: number;
+  linkConversions: number;
   revenueMinor: number;
   costMinor: number;
   engagements: number;
@@ -58,6 +60,7 @@ export function summarize(creators: CreatorInputs[], baseline: Baseline): Networ
   const costMinor = sum((c) => c.costMinor);
   const uniqueClicks = sum((c) => c.uniqueClicks);
   const conversions = sum((c) => c.conversions);
+  const linkConversions = sum((c) => c.linkConversions);
   const cpe = divide(costMinor, engagements);
   const baselineCpe = baseline ? divide(baseline.costMinor, baseline.engaged) : null;
   return {
@@ -70,7 +73,10 @@ export function summarize(creators: CreatorInputs[], baseline: Baseline): Networ
     costMinor,
     engagements,
     costPerEngagementMinor: cpe,
-    conversionRate: uniqueClicks > 0 ? Math.round((conversions / uniqueClicks) * 10_000) / 10_000 : null,
+    linkConversions,
+    // Orders that came through the link per unique click. Code orders are left out: a shopper who never
+    // clicked (a code read off a video) is no click's sale, and counting them gave rates above 100%.
+    conversionRate: uniqueClicks > 0 ? Math.round((linkConversions / uniqueClicks) * 10_000) / 10_000 : null,
     // ratio > 1: the network buys an engagement that many times cheaper than the mid-tier placement.
     baseline: baseline ? { costPerEngagementMinor: baselineCpe, ratio: baselineRatio(costMinor, engagements, baseline) } : null,
   };

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { NetworkPage } from '../../../portal/console/network';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize, type CreatorInputs } from '../../../worker/domain/network';
-import { createMoneyBrand, json, signedPost } from '../fixtures';
+import { createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
 
 const DAY = 86_400_000;
 let n = 0;
@@ -57,11 +57,12 @@ describe('network measurement', () => {
       postsLive: 2,
       uniqueClicks: 100,
       conversions: 6,
+      linkConversions: 0,
       revenueMinor: 60_000,
       costMinor: 6 * 1_000 + 20_000,
       engagements: 55 + 170,
       costPerEngagementMinor: 116, // 26,000 / 225 = 115.6
-      conversionRate: 0.06,
+      conversionRate: 0, // the six sales came by code: no click's
       baseline: { costPerEngagementMinor: 250, ratio: 2.16 },
     });
     expect(data.ranking.map((r) => [r.handle, r.rank, r.score, r.move])).toEqual([
@@ -101,6 +102,20 @@ type NetworkBody = { data: { summary: Record<string, number | null>; ranking: { 
 const network = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => (await json<NetworkBody>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/network`))).data;
 
 describe('network totals', () => {
+  it('take the conversion rate from sales through the link only: code sales need no click and once read 1100%', async () => {
+    const m = await createMoneyBrand();
+    const today = new Date().toISOString().slice(0, 10);
+    await env.DB.prepare('INSERT INTO click_rollups (link_id, day, brand_id, clicks, unique_clicks, bots) VALUES (?, ?, ?, 2, 2, 0)').bind(m.link.id, today, m.brand.brandId).run();
+    const clickId = `NETrate${Date.now().toString(36)}AAAAAAAAAAAA`.slice(0, 22);
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 60_000 });
+    for (const evidence of [{ code: m.code }, { code: m.code }, { code: m.code }, { clickId }]) {
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `rate-${n++}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), ...evidence })).status).toBe(201);
+    }
+    const { summary } = await network(m);
+    expect([summary.conversions, summary.linkConversions, summary.conversionRate]).toEqual([4, 1, 0.5]);
+    expect(await networkHtml(summary as unknown as ReturnType<typeof summarize>, null)).toContain('1 by link (50.00% of unique clicks), 3 by code');
+  });
+
   it('count sales net of refunds: a part-refunded order is worth what was kept, a fully refunded one is no sale', async () => {
     const m = await createMoneyBrand();
     const at = new Date(Date.now() - DAY).toISOString();
@@ -138,6 +153,7 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
   activeSince: Date.now(),
   uniqueClicks: 0,
   conversions: 0,
+  linkConversions: 0,
   validatedConversions: 0,
   revenueMinor: 0,
   costMinor: 0,
@@ -149,8 +165,8 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
   ...over,
 });
 
-async function headline(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string | undefined> {
-  const html = await (
+async function networkHtml(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string> {
+  return (
     await NetworkPage({
       viewer: { name: 'A', email: 'a@b.test', role: 'owner', brandName: 'B', currency: 'USD', timezone: 'UTC' },
       campaign: { id: 'cmp_x', name: 'X', status: 'active', hashtag: '#X' },
@@ -166,7 +182,10 @@ async function headline(summary: ReturnType<typeof summarize>, baseline: { costM
       toReview: 0,
     } as never)
   )!.toString();
-  return /<p class="hero-claim[^"]*">([^<]*)<\/p>/.exec(html)?.[1];
+}
+
+async function headline(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string | undefined> {
+  return /<p class="hero-claim[^"]*">([^<]*)<\/p>/.exec(await networkHtml(summary, baseline))?.[1];
 }
 
 describe('ranking and headline', () => {
