@@ -3,7 +3,7 @@ import type { CampaignCard, CreatorEnrollment, CreatorSubmission, EarningsRow, P
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -614,7 +614,12 @@ const KIND_LABELS: Record<string, string> = { commission: 'Commission', reversal
 
 export type PayoutDetails = { method: string; account: string } | null;
 
-const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ details, errors }) => (
+// After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
+// pressed Save again would otherwise store the old account believing the new one was kept.
+const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string; account: string }; errors?: string[] }> = ({ details, entered, errors }) => {
+  const shown = entered ?? details;
+  const invalid = errors && errors.length > 0 ? 'true' : undefined;
+  return (
   <section class="card" aria-labelledby="payout-details">
     <h2 id="payout-details">Where we send your money</h2>
     {errors && errors.length > 0 ? (
@@ -633,14 +638,14 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ 
         <div class="radios">
           {Object.entries(PAYOUT_METHOD_LABELS).map(([value, label]) => (
             <label class="radio">
-              <input type="radio" name="method" value={value} required checked={details?.method === value} /> {label}
+              <input type="radio" name="method" value={value} required checked={shown?.method === value} /> {label}
             </label>
           ))}
         </div>
       </fieldset>
       <div class="field">
         <label for="account">Account</label>
-        <input id="account" name="account" type="text" required maxlength={120} value={details?.account ?? ''} autocomplete="off" aria-describedby="account-hint" />
+        <input id="account" name="account" type="text" required maxlength={120} value={shown?.account ?? ''} autocomplete="off" aria-describedby="account-hint" aria-invalid={invalid} />
         <p id="account-hint" class="hint">
           Your PayPal or Wise email, or your IBAN.
         </p>
@@ -648,11 +653,13 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; errors?: string[] }> = ({ 
       <button type="submit" class="button button-primary">
         Save payout details
       </button>
+      {entered && details ? <p class="hint">Not saved: payouts still go to {PAYOUT_METHOD_LABELS[details.method] ?? details.method} {maskAccount(details.account)}.</p> : null}
     </form>
   </section>
-);
+  );
+};
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; details: PayoutDetails; notice?: string; errors?: string[] }> = ({ who, ledger, payouts, details, notice, errors }) => {
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; details: PayoutDetails; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({ who, ledger, payouts, details, entered, notice, errors }) => {
   const periods = [...new Set(ledger.map((r) => r.period))];
   return (
     <Page title="Earnings" nav={creatorNav('earnings')} who={who}>
@@ -747,7 +754,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
           </div>
         )}
       </section>
-      <PayoutDetailsForm details={details} errors={errors} />
+      <PayoutDetailsForm details={details} entered={entered} errors={errors} />
     </Page>
   );
 };

@@ -651,6 +651,25 @@ describe('payout details', () => {
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
   });
 
+  it('keeps what the creator typed when it is refused, says what is wrong, and that the details on file still stand', async () => {
+    const m = await signedInCreator();
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: 'old@pay.example' }, { cookie: m.cookie })).status).toBe(303);
+    const refused = await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE00 1234' }, { cookie: m.cookie });
+    expect(refused.status).toBe(422);
+    const html = await refused.text();
+    expect(html).toMatch(/<input type="radio" name="method" value="bank_transfer" required="" checked=""/);
+    expect(html).not.toMatch(/value="paypal" required="" checked=""/);
+    expect(html).toContain('value="DE00 1234"');
+    expect(html).toContain('That is not an IBAN');
+    expect(html).toContain('Not saved: payouts still go to PayPal o');
+    expect(html).not.toContain('old@pay.example'); // on file, shown masked only
+    const noMethod = await (await post('/earnings/payout-details', { account: 'x@y.example' }, { cookie: m.cookie })).text();
+    expect(noMethod).toContain('Choose how you want to be paid');
+    const { openSecret } = await import('../../../worker/lib/secrets');
+    const row = await env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(m.creator.id).first<{ payout_details_enc: string }>();
+    expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'paypal', account: 'old@pay.example' });
+  });
+
   it("tells the account's own address whenever payout details change, showing only enough to recognise them", async () => {
     const m = await signedInCreator();
     const sent: Message[] = [];

@@ -317,7 +317,7 @@ async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
   return JSON.parse(await openSecret(c.env.SECRETS_KEY, row.payout_details_enc)) as PayoutDetails;
 }
 
-async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[] } = {}, status: 200 | 422 = 200) {
+async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[]; entered?: { method: string; account: string } } = {}, status: 200 | 422 = 200) {
   const [{ ledger, payouts }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId), payoutDetails(c)]);
   return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} details={details} {...extra} />, status);
 }
@@ -330,10 +330,18 @@ const payoutDetailsSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('bank_transfer'), account: z.string().trim().toUpperCase().transform((s) => s.replace(/\s+/g, '')).pipe(z.string().regex(/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/)) }),
 ]);
 
+// What is wrong with refused payout details, for the method chosen.
+function payoutDetailsProblem(method: string): string {
+  if (method === 'paypal' || method === 'wise') return `That is not an email address: give the one your ${PAYOUT_METHOD_LABELS[method]} account uses.`;
+  if (method === 'bank_transfer') return 'That is not an IBAN: it starts with a two-letter country code and two check digits, then 10 to 30 letters and digits (spaces are fine), as DE89 3704 0044 0532 0130 00.';
+  return 'Choose how you want to be paid: PayPal, Wise or a bank transfer.';
+}
+
 creatorPortal.post('/earnings/payout-details', async (c) => {
   const form = await formBody(c);
-  const parsed = payoutDetailsSchema.safeParse({ method: form.method, account: (form.account ?? '').trim() });
-  if (!parsed.success) return earningsPage(c, { errors: ['Choose a method and give a valid PayPal or Wise email, or an IBAN.'] }, 422);
+  const entered = { method: form.method ?? '', account: (form.account ?? '').trim().slice(0, 120) };
+  const parsed = payoutDetailsSchema.safeParse(entered);
+  if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(entered.method)], entered }, 422);
   const next = JSON.stringify(parsed.data);
   const sealed = await sealSecret(c.env.SECRETS_KEY, next);
   const [before] = await c.env.DB.batch([
