@@ -123,3 +123,37 @@ export const ErrorPage: FC<{ status: number; title: string; message: string }> =
     </section>
   </Page>
 );
+
+// What a shopper's browser sees when a tracked link cannot take them to the shop: a plain page, not the API's
+// JSON. No navigation: the shopper has no account here, and Chorus is not who they came for.
+const SHOPPER_PAGES: Record<number, { title: string; message: string }> = {
+  404: { title: 'This link does not exist', message: 'Check the address in the post or bio you came from: it may be mistyped or cut short.' },
+  410: { title: 'This link has ended', message: "The creator's promotion with this shop is over. You can still find the shop by its name." },
+  503: { title: 'This link could not open just now', message: 'Something on our side did not answer. Try again in a moment.' },
+};
+
+export const ShopperPage: FC<{ status: 404 | 410 | 503 }> = ({ status }) => {
+  const { title, message } = SHOPPER_PAGES[status]!;
+  return (
+    <>
+      {raw('<!doctype html>')}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="robots" content="noindex" />
+          <title>{title}</title>
+          <link rel="stylesheet" href="/portal.css" />
+        </head>
+        <body class="area-creator">
+          <main id="main" class="main">
+            <section class="card narrow center">
+              <h1>{title}</h1>
+              <p>{message}</p>
+            </section>
+          </main>
+        </body>
+      </html>
+    </>
+  );
+};

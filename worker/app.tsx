@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { missingSecrets, type AppEnv } from './env';
@@ -16,7 +16,7 @@ import { sdk } from './routes/sdk';
 import { creatorPortal } from './routes/portal/creator';
 import { consoleRouter } from './routes/portal/console';
 import { isPagePath } from './routes/portal/guards';
-import { ErrorPage } from '../portal/layout';
+import { ErrorPage, ShopperPage } from '../portal/layout';
 import { conformToDescription } from './openapi/conformance';
 import { apiDescription } from './openapi/routes';
 
@@ -93,6 +93,7 @@ app.notFound(async (c) => {
     const asset = await c.env.ASSETS.fetch(c.req.raw);
     if (asset.status !== 404) return asset;
   }
+  if (shopperStatus(c, 404)) return c.html(<ShopperPage status={404} />, 404, { 'Cache-Control': 'no-store' });
   return c.json(errorBody('not_found', 'No such route.'), 404);
 });
 
@@ -105,9 +106,18 @@ function storageError(err: unknown): Error | null {
   return null;
 }
 
+// A tracked link opened in a browser (it asks for HTML) answers its errors as a page for the shopper; a
+// client asking for anything else keeps the JSON error shape.
+const shopperStatus = (c: Context<AppEnv>, status: number): 404 | 410 | 503 | null =>
+  (status === 404 || status === 410 || status === 503) && new URL(c.req.url).pathname.startsWith('/r/') && /\btext\/html\b/.test(c.req.header('accept') ?? '') ? status : null;
+
 // Pages answer errors as pages; everything machine-facing answers the JSON error shape.
 app.onError((err, c) => {
-  const jsonError = (e: ApiError) => c.json(errorBody(e.code, e.message, e.details), e.status, e.headers);
+  const jsonError = (e: ApiError) => {
+    const shopper = shopperStatus(c, e.status);
+    if (shopper) return c.html(<ShopperPage status={shopper} />, shopper, { ...e.headers, 'Cache-Control': 'no-store' });
+    return c.json(errorBody(e.code, e.message, e.details), e.status, e.headers);
+  };
   if (err instanceof ApiError) {
     if (isPagePath(new URL(c.req.url).pathname) && err.status < 500) {
       return c.html(<ErrorPage status={err.status} title={err.status === 404 ? 'Not found' : 'Something is not right'} message={err.message} />, err.status, err.headers);

@@ -63,6 +63,8 @@ export async function mismatch(op: Operation, res: Response): Promise<string | n
     if (extra) return `answered ${status} with ${extra}, which its response schema does not list; add it to the schema in worker/openapi/schemas.ts`;
     return null;
   }
+  // A tracked link opened in a browser answers its documented error statuses as a page for the shopper.
+  if (status >= 400 && type.startsWith('text/html') && op.errors.has(status)) return null;
   const code = ((await jsonOf(res)) as { error?: { code?: string } } | undefined)?.error?.code ?? '(no error code)';
   const codes = op.errors.get(status);
   if (status >= 400 && codes?.includes(code)) return null;

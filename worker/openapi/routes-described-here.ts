@@ -11,7 +11,7 @@ const redirect = (method: 'GET' | 'HEAD'): OperationSpec => ({
   summary: method === 'GET' ? 'Follow a tracked link' : 'Check a tracked link without counting a click',
   description:
     method === 'GET'
-      ? "Answers 302 to the link's stored destination with a fresh click id (`cid`, or the brand's click parameter) added. Incoming `cid` and `utm_*` parameters are ignored. The click is recorded off the hot path; bots and link previewers get the same 302 but are not counted. A paused link redirects to the brand's fallback URL when it has one, and answers 410 otherwise."
+      ? "Answers 302 to the link's stored destination with a fresh click id (`cid`, or the brand's click parameter) added. Incoming `cid` and `utm_*` parameters are ignored. The click is recorded off the hot path; bots and link previewers get the same 302 but are not counted. A link that no longer leads anywhere (paused, its campaign ended or not yet launched, its creator removed) redirects to the brand's fallback URL when it has one, without a click id, and answers 410 otherwise. A browser (a request whose Accept names text/html) gets 404, 410 and 503 as a short page for the shopper with the same status; other clients get the JSON error."
       : 'The same answer as GET (link checkers and previewers use HEAD); never counted as a click.',
   params: { slug },
   responses: {

@@ -146,6 +146,27 @@ describe('GET /r/:slug', () => {
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe('link_inactive');
   });
 
+  it('answers a browser with a page for the shopper, not JSON, when the link has ended or does not exist', async () => {
+    const brand = await createBrand();
+    const { link } = await createLinkedCreator(brand);
+    await env.DB.prepare("UPDATE links SET status = 'paused' WHERE id = ?").bind(link.id).run();
+    await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS) + 50));
+    const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    for (const [slug, status, title] of [[link.slug, 410, 'This link has ended'], ['nosuchlink0', 404, 'This link does not exist'], ['a/b', 404, 'This link does not exist']] as const) {
+      const res = await visit(slug, { headers: html });
+      expect(res.status, slug).toBe(status);
+      expect(res.headers.get('content-type'), slug).toMatch(/^text\/html/);
+      expect(res.headers.get('cache-control'), slug).toBe('no-store');
+      const page = await res.text();
+      expect(page, slug).toContain(`<h1>${title}</h1>`);
+      expect(page, slug).toContain('name="viewport"');
+      expect(page, slug).not.toMatch(/dashboard|sign in/i);
+    }
+    // A client that asks for anything else keeps the JSON error shape.
+    const api = await visit(link.slug, { headers: { accept: 'application/json' } });
+    expect([api.status, (await json<{ error: { code: string } }>(api)).error.code]).toEqual([410, 'link_inactive']);
+  });
+
   it('takes a pause through the admin API into account immediately in the same isolate', async () => {
     const brand = await createBrand();
     const { link } = await createLinkedCreator(brand);
@@ -300,5 +321,11 @@ describe('GET /r/:slug while D1 is failing', () => {
     expect(down.status).toBe(503);
     expect(down.headers.get('request-id')).not.toBeNull();
     expect((await json<{ error: { code: string } }>(down)).error.code).toBe('storage_unavailable');
+    // A shopper's browser is told to try again, on a page, with the same Retry-After.
+    const ctx = createExecutionContext();
+    const page = await worker.fetch(new Request(`${BASE}/r/${other.link.slug}`, { redirect: 'manual', headers: { accept: 'text/html', 'user-agent': BROWSER } }), { ...env, DB: failing() } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect([page.status, page.headers.get('retry-after')]).toEqual([503, '1']);
+    expect(await page.text()).toContain('Try again in a moment');
   });
 });
