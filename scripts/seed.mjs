@@ -17,15 +17,15 @@ export const DEMO_PASSWORD = 'glow-demo-2026';
 
 const creators = [
   { n: 1, handle: 'sarah', name: 'Sarah Chen', niche: 'skincare', platform: 'instagram', followers: 18_400, model: 'affiliate', flatFeeMinor: 0,
-    brief: 'Sarah: your audience already trusts your ingredient breakdowns. Lead with a problem_solution story: the tight, stinging feeling after a retinol night, then the serum as the calm-down step. Show the dropper and the texture close up.' },
+    brief: 'Sarah: your audience already trusts your ingredient breakdowns. Lead with a problem → solution story: the tight, stinging feeling after a retinol night, then the serum as the calm-down step. Show the dropper and the texture close up.' },
   { n: 2, handle: 'mateo', name: 'Mateo Alvarez', niche: 'grooming', platform: 'tiktok', followers: 42_100, model: 'hybrid', flatFeeMinor: 25_000,
-    brief: 'Mateo: speak to guys whose skin reacts to shaving. A day_in_the_life clip that works the serum into your post-shave routine is ideal; keep it under 45 seconds and say #ad out loud in the first few seconds.' },
+    brief: 'Mateo: speak to guys whose skin reacts to shaving. A day-in-the-life clip that works the serum into your post-shave routine is ideal; keep it under 45 seconds and say #ad out loud in the first few seconds.' },
   { n: 3, handle: 'priya', name: 'Priya Nair', niche: 'clean beauty', platform: 'instagram', followers: 9_700, model: 'flat', flatFeeMinor: 40_000,
     brief: 'Priya: your followers care about short, fragrance-free ingredient lists. A before_after over four weeks suits you best; use the same light and angle each time and no filters, so the comparison is honest.' },
   { n: 4, handle: 'jonas', name: 'Jonas Becker', niche: 'fitness & wellness', platform: 'youtube', followers: 27_300, model: 'product', flatFeeMinor: 0,
-    brief: 'Jonas: sweat, wind and cold mornings are your angle. Fold the serum into a day_in_the_life of a training day and show how your skin feels after a run. A product-seeding deal: keep it natural, no script required.' },
+    brief: 'Jonas: sweat, wind and cold mornings are your angle. Fold the serum into a day in the life of a training day and show how your skin feels after a run. A product-seeding deal: keep it natural, no script required.' },
   { n: 5, handle: 'amara', name: 'Amara Okafor', niche: 'skincare', platform: 'tiktok', followers: 61_800, model: 'affiliate', flatFeeMinor: 0,
-    brief: 'Amara: you reach people with deeper skin tones who are tired of products that leave them ashy or irritated. A problem_solution story about barrier damage from over-exfoliating fits; pin your link in the first comment.' },
+    brief: 'Amara: you reach people with deeper skin tones who are tired of products that leave them ashy or irritated. A problem → solution story about barrier damage from over-exfoliating fits; pin your link in the first comment.' },
 ];
 
 export const demo = {

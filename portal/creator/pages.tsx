@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import type { CampaignCard, CreatorEnrollment, CreatorSubmission, EarningsRow, PayoutRow, SubmissionEvent } from '../../worker/db/creator-portal';
+import type { CampaignCard, CreatorEnrollment, EndedEnrollment, CreatorSubmission, EarningsRow, PayoutRow, SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -220,13 +220,14 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
   </article>
 );
 
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; origin: string; notice?: string }> = ({ who, name, cards, origin, notice }) => (
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string }> = ({ who, name, cards, ended = [], origin, notice, warning }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
     {notice ? <Notice tone="success">{notice}</Notice> : null}
+    {warning ? <Notice tone="info">{warning}</Notice> : null}
     {cards.length === 0 ? (
       <section class="card">
-        <h2>No campaigns yet</h2>
+        <h2>{ended.length > 0 ? 'No active campaigns' : 'No campaigns yet'}</h2>
         <p>When a brand enrolls you in a campaign, it appears here with your link, code and brief.</p>
       </section>
     ) : (
@@ -236,6 +237,21 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; origin: s
         ))}
       </div>
     )}
+    {ended.length > 0 ? (
+      <section class="card" aria-labelledby="ended-h">
+        <h2 id="ended-h">Campaigns you are no longer part of</h2>
+        <ul class="checklist">
+          {ended.map((e) => (
+            <li>
+              <strong>{e.campaign_name}</strong> with {e.brand_name}: the brand ended your part{e.removed_at ? ` on ${formatDate(e.removed_at, e.timezone)}` : ''}. Your link and code no longer earn.
+            </li>
+          ))}
+        </ul>
+        <p class="muted small">
+          What you earned before stays yours: see <a href="/earnings">Earnings</a>. Questions about it go to the brand.
+        </p>
+      </section>
+    ) : null}
   </Page>
 );
 
@@ -293,9 +309,12 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
             <li>
               Use the campaign hashtag <code>{e.hashtag}</code> in every caption.
             </li>
-            <li>
-              Disclose the partnership with <code>{e.disclosure_text}</code>.
-            </li>
+            {/* The brand's own rules often state the disclosure already; it is listed once. */}
+            {nonNegotiables.some((n) => n.toLowerCase().includes(e.disclosure_text.toLowerCase())) ? null : (
+              <li>
+                Disclose the partnership with <code>{e.disclosure_text}</code>.
+              </li>
+            )}
           </ul>
         </section>
         <section class="card">

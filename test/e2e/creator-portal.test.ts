@@ -206,7 +206,8 @@ describe('creator portal in Chromium', () => {
     expect(await anchorCard.locator('.lead').innerText()).toBe(anchor);
     expect(await page.getByRole('region', { name: 'Your section' }).innerText()).toContain(briefSection);
     const rules = page.locator('section', { has: page.getByRole('heading', { name: 'Non-negotiables' }) }).getByRole('listitem');
-    expect(await rules.allInnerTexts()).toEqual([...nonNegotiables, 'Use the campaign hashtag #SpringRitual in every caption.', 'Disclose the partnership with #ad.']);
+    // The brand's first rule already asks for #ad: the automatic disclosure line is not repeated.
+    expect(await rules.allInnerTexts()).toEqual([...nonNegotiables, 'Use the campaign hashtag #SpringRitual in every caption.']);
     for (const item of await rules.all()) expect(await item.isVisible()).toBe(true);
     expect(await anchorCard.isVisible()).toBe(true);
     expect(await main(page).innerText()).toContain('Tier 1: 10% · Tier 2: 15% from $500.00 · Tier 3: 20% from $1,500.00');

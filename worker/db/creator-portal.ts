@@ -42,6 +42,11 @@ WHERE e.creator_id = ? AND e.status <> 'removed'`;
 
 export const HOME_QUERIES = {
   enrollments: `${ENROLLMENTS_SQL} ORDER BY e.created_at DESC`,
+  // Campaigns the creator was removed from: named on the home page, so an account with none left does not
+  // read as never having been enrolled.
+  ended: `SELECT e.id AS enrollment_id, c.name AS campaign_name, b.name AS brand_name, b.timezone, e.removed_at
+FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
+WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT 20`,
   links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
 UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
@@ -70,9 +75,12 @@ export type CampaignCard = CreatorEnrollment & {
   tiersParsed: CommissionTier[];
 };
 
-export async function creatorHome(db: D1Database, creatorId: string, now: number): Promise<CampaignCard[]> {
-  const [enrollments, items, clicks, conversions, ledger] = await db.batch([
+export type EndedEnrollment = { enrollment_id: string; campaign_name: string; brand_name: string; timezone: string; removed_at: number | null };
+
+export async function creatorHome(db: D1Database, creatorId: string, now: number): Promise<{ cards: CampaignCard[]; ended: EndedEnrollment[] }> {
+  const [enrollments, ended, items, clicks, conversions, ledger] = await db.batch([
     db.prepare(HOME_QUERIES.enrollments).bind(creatorId),
+    db.prepare(HOME_QUERIES.ended).bind(creatorId),
     db.prepare(HOME_QUERIES.links).bind(creatorId, creatorId),
     db.prepare(HOME_QUERIES.clicks).bind(creatorId),
     db.prepare(HOME_QUERIES.conversions).bind(creatorId),
@@ -87,7 +95,7 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
   const clickMap = new Map(((clicks?.results ?? []) as { enrollment_id: string; clicks: number }[]).map((r) => [r.enrollment_id, r.clicks]));
   const conversionMap = new Map(((conversions?.results ?? []) as { enrollment_id: string; conversions: number }[]).map((r) => [r.enrollment_id, r.conversions]));
   const ledgerMap = byEnrollment((ledger?.results ?? []) as LedgerGroup[]);
-  return ((enrollments?.results ?? []) as CreatorEnrollment[]).map((e) => {
+  const cards = ((enrollments?.results ?? []) as CreatorEnrollment[]).map((e) => {
     const period = periodOf(now, e.timezone);
     const earnings = { pending: 0, payable: 0, paid: 0 };
     const fees = { earned: 0, count: 0 };
@@ -113,6 +121,7 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
       tiersParsed: e.tiers ? (JSON.parse(e.tiers) as CommissionTier[]) : [],
     };
   });
+  return { cards, ended: (ended?.results ?? []) as EndedEnrollment[] };
 }
 
 export async function creatorEnrollment(db: D1Database, creatorId: string, enrollmentId: string): Promise<CreatorEnrollment | null> {

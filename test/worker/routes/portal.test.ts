@@ -625,6 +625,23 @@ describe('tenancy', () => {
   });
 });
 
+describe('a creator removed from a campaign', () => {
+  it('is told so on the home page, with the date and where their earnings are, not that they have no campaigns yet', async () => {
+    const m = await signedInCreator();
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    const home = await (await get('/', m.cookie)).text();
+    expect(home).toContain('No active campaigns');
+    expect(home).not.toContain('No campaigns yet');
+    expect(home).toContain('Campaigns you are no longer part of');
+    expect(home).toMatch(/<strong>Glow<\/strong> with Test Brand: the brand ended your part on [A-Z][a-z]{2} \d{1,2}, \d{4}\./);
+    expect(home).toContain('href="/earnings"');
+    // Submitting a draft has nowhere to go, and says so instead of landing silently on home.
+    const draft = await get('/submissions/new', m.cookie);
+    expect([draft.status, draft.headers.get('location')]).toEqual([303, '/?nothing=open']);
+    expect(await (await get('/?nothing=open', m.cookie)).text()).toContain('No campaign of yours is open for drafts right now.');
+  });
+});
+
 describe('home page queries', () => {
   it('uses indexes for every query on the home page', async () => {
     for (const [name, sql] of Object.entries(HOME_QUERIES)) {

@@ -179,9 +179,11 @@ for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earning
 const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
 creatorPortal.get('/', async (c) => {
-  const cards = await creatorHome(c.env.DB, c.var.creator.creatorId, Date.now());
+  const { cards, ended } = await creatorHome(c.env.DB, c.var.creator.creatorId, Date.now());
   const viewer = viewerOf(c);
-  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} origin={new URL(c.req.url).origin} notice={c.req.query('welcome') ? 'You are all set. Here is everything for your campaigns.' : undefined} />);
+  const notice = c.req.query('welcome') ? 'You are all set. Here is everything for your campaigns.' : undefined;
+  const warning = c.req.query('nothing') === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
+  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={new URL(c.req.url).origin} notice={notice} warning={warning} />);
 });
 
 creatorPortal.get('/brief/:enrollmentId', async (c) => {
@@ -217,7 +219,7 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
 
 creatorPortal.get('/submissions/new', async (c) => {
   const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.campaign_status !== 'ended');
-  if (enrollments.length === 0) return c.redirect('/', 303);
+  if (enrollments.length === 0) return c.redirect('/?nothing=open', 303);
   const chosen = enrollments.find((e) => e.enrollment_id === c.req.query('enrollment')) ?? (enrollments.length === 1 ? enrollments[0] : undefined);
   if (!chosen) return c.html(<CampaignPickerPage who={viewerOf(c).email} enrollments={enrollments} />);
   const values: DraftForm = { enrollmentId: chosen.enrollment_id, storyFormat: '', draftUrl: '', caption: '' };
