@@ -146,7 +146,7 @@ export const ShopperPage: FC<{ status: 404 | 410 | 503 }> = ({ status }) => {
           <link rel="stylesheet" href="/portal.css" />
         </head>
         <body class="area-creator">
-          <main id="main" class="main">
+          <main id="main" class="container">
             <section class="card narrow center">
               <h1>{title}</h1>
               <p>{message}</p>
