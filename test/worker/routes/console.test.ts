@@ -860,7 +860,7 @@ describe('console settings', () => {
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'brand.updated' AND actor_type = 'admin_user' AND actor_id = ?", m.brand.brandId, m.user.id)).toBe(1);
 
     for (const [fields, message] of [
-      [{ allowedHosts: 'https://evil.example', fallbackUrl: '', clickParam: 'cid' }, 'Allowed hosts: A host'],
+      [{ allowedHosts: 'https://evil.example', fallbackUrl: '', clickParam: 'cid' }, 'Allowed hosts: “https://evil.example” is not a host. A host (shop.example)'],
       [{ allowedHosts: 'shop.example', fallbackUrl: 'https://evil.example/', clickParam: 'cid' }, 'Fallback page: it must be https'],
       [{ allowedHosts: 'shop.example', fallbackUrl: '', clickParam: 'utm_source' }, 'Click id parameter: utm_* and redirect-style names are reserved.'],
     ] as const) {

@@ -36,14 +36,17 @@ settingsRoutes.post('/settings', async (c) => {
   if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change the brand settings.');
   const form = await readForm(c);
   const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim() };
+  const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   const parsed = updateBrand.safeParse({
-    allowedHosts: values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean),
+    allowedHosts: hosts,
     fallbackUrl: values.fallbackUrl === '' ? null : values.fallbackUrl,
     clickParam: values.clickParam,
   });
   const brand = await brandOf(c);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => `${FIELD_LABELS[String(i.path[0])] ?? 'Settings'}: ${i.message}`);
+    // A refused host is named (a list of 20 is hard to scan for the bad line).
+    const named = (i: (typeof parsed.error.issues)[number]) => (i.path[0] === 'allowedHosts' && typeof i.path[1] === 'number' ? ` “${hosts[i.path[1]]!.slice(0, 80)}” is not a host.` : '');
+    const errors = parsed.error.issues.map((i) => `${FIELD_LABELS[String(i.path[0])] ?? 'Settings'}:${named(i)} ${i.message}`);
     return renderSettings(c, brand, { values, errors: [...new Set(errors)] }, 422);
   }
   try {
