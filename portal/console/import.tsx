@@ -196,13 +196,23 @@ export const ProgressStep: FC<{ done: number; total: number }> = ({ done, total 
 
 const INVITE_STATUS: Record<string, string> = { invite: 'Invite ready', accepted: 'Accepted', expired: 'Invite expired', existing_account: 'Has an account' };
 
+// A file imported again creates nothing: it says so, rather than "2 rows imported" over a row of zeros.
+function importSummary(result: ImportResult): string {
+  const c = result.created;
+  const leftOut = new Set(result.skippedRows.map((e) => e.line)).size;
+  const left = leftOut > 0 ? `, ${formatCount(leftOut)} left out` : '';
+  if (result.rows > 0 && c.creators + c.enrollments + c.links + c.codes + c.invites === 0) {
+    return `Nothing new: ${result.rows === 1 ? 'the row was' : `all ${formatCount(result.rows)} rows were`} already in this campaign, unchanged${left}.`;
+  }
+  return `${formatCount(result.rows)} ${result.rows === 1 ? 'row' : 'rows'} imported${left}. Rows that were already imported are unchanged.`;
+}
+
 export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> = ({ campaignId, result }) => {
   const c = result.created;
   return (
     <section class="card" aria-labelledby="result-h">
       <Notice tone="success" title="Import finished">
-        {formatCount(result.rows)} {result.rows === 1 ? 'row' : 'rows'} imported
-        {result.skippedRows.length > 0 ? `, ${formatCount(new Set(result.skippedRows.map((e) => e.line)).size)} left out` : ''}. Rows that were already imported are unchanged.
+        {importSummary(result)}
       </Notice>
       <h2 id="result-h">What was created</h2>
       <div class="stats stats-5">

@@ -670,6 +670,11 @@ describe('console import', () => {
     const sheet = await invites.text();
     expect(sheet).toContain(`ana-${t}@creators.test`);
     expect(sheet).toMatch(/\/invite\/[A-Za-z0-9_-]{43}/);
+
+    // The same file again creates nothing, and says so instead of "2 rows imported" over zeros.
+    const again = await (await post(`/console/campaigns/${m.campaign.id}/import`, confirm, { cookie: m.cookie })).text();
+    expect(again).toContain('Nothing new: all 2 rows were already in this campaign, unchanged, 1 left out.');
+    expect(again).not.toContain('rows imported');
   });
 });
 
