@@ -39,11 +39,19 @@ const Back: FC<{ back: string }> = ({ back }) => <input type="hidden" name="back
 
 const Actions: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => {
   const base = `/console/review/${s.id}`;
+  // A caption missing the hashtag or the disclosure needs the reviewer's word before it is approved.
+  const missing = [s.compliance.hashtag ? null : s.hashtag, s.compliance.disclosure ? null : s.disclosure_text].filter(Boolean).join(' and ');
+  const flagged = missing !== '';
   if (s.status === 'submitted') {
     return (
       <div class="actions">
-        <form method="post" action={`${base}/approve`}>
+        <form method="post" action={`${base}/approve`} class={flagged ? 'approve-flagged' : undefined}>
           <Back back={back} />
+          {flagged ? (
+            <label class="checkbox small">
+              <input type="checkbox" name="override" value="1" required /> The post will carry {missing}
+            </label>
+          ) : null}
           <button type="submit" class="button button-primary button-small">
             Approve
           </button>

@@ -393,6 +393,29 @@ describe('console roles', () => {
   });
 });
 
+describe('console review of a caption missing the disclosure', () => {
+  it('approves it only with the reviewer ticking that the post will carry it, and never in a bulk approval', async () => {
+    const m = await consoleBrand('manager');
+    const flagged = await insertSubmission(m.brand.brandId, m.enrollment.id, 'submitted', 'Morning routine #Glow');
+    await env.DB.prepare('UPDATE submissions SET compliance = ? WHERE id = ?').bind('{"hashtag":true,"disclosure":false}', flagged).run();
+    const clean = await insertSubmission(m.brand.brandId, m.enrollment.id);
+    const queue = await (await get('/console/review?status=submitted', m.cookie)).text();
+    expect(queue).toMatch(/<input type="checkbox" name="override" value="1" required=""\/> The post will carry #ad/);
+
+    const bulk = await post('/console/review/bulk-approve', { ids: [flagged, clean], back: '/console/review' }, { cookie: m.cookie });
+    expect(bulk.headers.get('location')).toBe('/console/review?flash=bulk&n=1&flagged=1&skipped=0');
+    expect([await statusOf(flagged), await statusOf(clean)]).toEqual(['submitted', 'approved']);
+    expect(await (await get(bulk.headers.get('location')!, m.cookie)).text()).toContain('1 left in review: its caption misses the campaign hashtag or disclosure.');
+
+    const unticked = await post(`/console/review/${flagged}/approve`, {}, { cookie: m.cookie });
+    expect(unticked.status).toBe(422);
+    expect(await unticked.text()).toContain('caption is missing #ad. Tick “The post will carry #ad” to approve it anyway');
+    expect(await statusOf(flagged)).toBe('submitted');
+    expect((await post(`/console/review/${flagged}/approve`, { override: '1' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await statusOf(flagged)).toBe('approved');
+  });
+});
+
 describe('console tenancy and origin checks', () => {
   it("answers 404 for another brand's campaign pages and changes nothing", async () => {
     const a = await consoleBrand('owner');

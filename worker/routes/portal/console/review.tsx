@@ -40,11 +40,16 @@ function flashOf(c: ConsoleContext): Flash {
       return { tone: 'success', text: 'Rejected. The creator sees the reason, if you gave one.' };
     case 'live':
       return { tone: 'success', text: 'Marked as live. A flat fee, if the creator has one, has been added to their earnings.' };
-    case 'bulk':
+    case 'bulk': {
+      const flagged = countParam(c, 'flagged');
       return {
-        tone: n > 0 ? 'success' : 'warn',
-        text: `Approved ${n} ${n === 1 ? 'submission' : 'submissions'}.${skipped > 0 ? ` ${skipped} skipped: no longer waiting for review, or not found.` : ''}`,
+        tone: n > 0 && flagged === 0 ? 'success' : 'warn',
+        text:
+          `Approved ${n} ${n === 1 ? 'submission' : 'submissions'}.` +
+          (flagged > 0 ? ` ${flagged} left in review: ${flagged === 1 ? 'its caption misses' : 'their captions miss'} the campaign hashtag or disclosure. Approve ${flagged === 1 ? 'it' : 'them'} one by one if the post will carry them.` : '') +
+          (skipped > 0 ? ` ${skipped} skipped: no longer waiting for review, or not found.` : ''),
       };
+    }
     default:
       return null;
   }
@@ -100,6 +105,11 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
   'mark-live': { action: 'go_live', flash: 'live', schema: z.object({ postUrl: z.url({ protocol: /^https$/, error: 'Add the https:// link of the live post.' }).max(2048, 'That link is too long.') }) },
 };
 
+const isCompliant = (json: string) => {
+  const checks = parseCompliance(json);
+  return checks.hashtag && checks.disclosure;
+};
+
 // Bulk first, so "bulk-approve" is never read as a submission id.
 reviewRoutes.post('/review/bulk-approve', async (c) => {
   const form = await readForm(c);
@@ -109,11 +119,18 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   if (ids.length > MAX_BULK) return renderQueue(c, filtersFromBack(back), { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
   const { user } = c.var;
   // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
-  const { results } = await c.env.DB.prepare(`SELECT id FROM submissions WHERE brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
+  const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
     .bind(user.brandId, ...ids)
-    .all<{ id: string }>();
+    .all<{ id: string; compliance: string }>();
   let approved = 0;
-  for (const { id } of results) {
+  let flagged = 0;
+  for (const { id, compliance } of results) {
+    // A caption without the hashtag or the disclosure is approved only one at a time, on purpose: a
+    // missing #ad is the brand's legal risk, not something to wave through with a batch.
+    if (!isCompliant(compliance)) {
+      flagged++;
+      continue;
+    }
     try {
       const s = await loadSubmission(c.env.DB, id, { brandId: user.brandId });
       await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
@@ -123,7 +140,7 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
       if (!(e instanceof ApiError && (e.status === 409 || e.status === 404))) throw e;
     }
   }
-  return c.redirect(withFlash(back, 'bulk', { n: approved, skipped: ids.length - approved }), 303);
+  return c.redirect(withFlash(back, 'bulk', { n: approved, ...(flagged > 0 ? { flagged } : {}), skipped: ids.length - approved - flagged }), 303);
 });
 
 reviewRoutes.post('/review/:id/:action', async (c) => {
@@ -138,6 +155,12 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
   const raw = spec.action === 'go_live' ? { postUrl: form.get('postUrl').trim() } : form.get('note').trim() === '' && spec.action !== 'request_changes' ? {} : { note: form.get('note') };
   const parsed = spec.schema.safeParse(raw);
   if (!parsed.success) return renderQueue(c, filtersFromBack(back), { errors: [...new Set(parsed.error.issues.map((i) => i.message))] }, 422);
+  // A caption missing the hashtag or the disclosure is approved only with the reviewer's word that the post will carry them.
+  if (spec.action === 'approve' && s.status === 'submitted' && !isCompliant(s.compliance) && form.get('override') !== '1') {
+    const checks = parseCompliance(s.compliance);
+    const missing = [checks.hashtag ? null : s.hashtag, checks.disclosure ? null : s.disclosure_text].filter(Boolean).join(' and ');
+    return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
+  }
   try {
     await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
   } catch (e) {
