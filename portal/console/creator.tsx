@@ -35,6 +35,17 @@ const STATUS_HINTS: Record<string, string> = {
   removed: 'Link and code stop within seconds, and the campaign leaves their portal and review queue. Orders placed before the removal still count; what they earned stays theirs.',
 };
 
+const RemovalButtons: FC<{ name: string; base: string }> = ({ name, base }) => (
+  <div class="form-actions">
+    <button type="submit" form="enrollment-form" class="button button-danger">
+      Remove {name}
+    </button>
+    <a class="button button-quiet" href={base}>
+      Keep them
+    </a>
+  </div>
+);
+
 export const CreatorPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
@@ -48,8 +59,9 @@ export const CreatorPage: FC<{
   errors?: string[];
   suggestion?: string | null;
   inviteLink?: { url: string; expiresAt: number } | null;
+  confirmRemoval?: boolean;
   toReview: number;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, toReview }) => {
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview }) => {
   const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -62,6 +74,17 @@ export const CreatorPage: FC<{
       </p>
       <FlashNotice flash={flash} />
       <Errors errors={errors} />
+      {canWrite && confirmRemoval ? (
+        // Removal stops the link and code at once: the form comes back once, asking at the top of the page
+        // (its buttons belong to the form below, which keeps everything as entered) before it is saved.
+        <div class="stack confirm-block" role="alert">
+          <Notice tone="warn" title={`Remove ${creator.displayName} from ${campaign.name}?`}>
+            <p>Their link and code stop within seconds, orders placed from now on earn them nothing, and their drafts waiting for review are withdrawn. What they earned so far stays theirs. You can restore them later.</p>
+          </Notice>
+          <input type="hidden" name="confirmRemove" value="1" form="enrollment-form" />
+          <RemovalButtons name={creator.displayName} base={base} />
+        </div>
+      ) : null}
       <div class="two-col align-start">
         <section class="card stack" aria-labelledby="who-h">
           <div>
@@ -106,7 +129,7 @@ export const CreatorPage: FC<{
             </div>
           ) : null}
         </section>
-        <form method="post" action={base} class="stack">
+        <form method="post" action={base} class="stack" id="enrollment-form">
           <input type="hidden" name="drawnStatus" value={drawn.status} />
           <input type="hidden" name="drawnPaymentModel" value={drawn.paymentModel} />
           <input type="hidden" name="drawnFlatFeeMinor" value={String(drawn.flatFeeMinor)} />
@@ -157,7 +180,9 @@ export const CreatorPage: FC<{
                 {values.briefSection}
               </textarea>
             </div>
-            {canWrite ? (
+            {canWrite && confirmRemoval ? (
+              <RemovalButtons name={creator.displayName} base={base} />
+            ) : canWrite ? (
               <div>
                 <button type="submit" class="button button-primary">
                   Save

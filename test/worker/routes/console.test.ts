@@ -566,7 +566,15 @@ describe('console creator page', () => {
     expect(await (await get(saved.headers.get('location')!, m.cookie)).text()).toContain('Saved.');
     // Removed: the link stops; restored: it works again.
     const saved150 = { ...form, drawnPaymentModel: 'hybrid', drawnFlatFeeMinor: '15000', drawnBriefSection: 'Evenings, not mornings.', flatFee: '150.00' };
-    expect((await post(page, { ...saved150, status: 'removed' }, { cookie: m.cookie })).status).toBe(303);
+    // Removing is asked once more on the same form, saving nothing until confirmed.
+    const asked = await post(page, { ...saved150, status: 'removed' }, { cookie: m.cookie });
+    expect(asked.status).toBe(200);
+    const confirm = await asked.text();
+    expect(confirm).toContain('Their link and code stop within seconds');
+    expect(confirm).toMatch(/<input type="hidden" name="confirmRemove" value="1" form="enrollment-form"\/>/);
+    expect(confirm).toMatch(/<input type="radio" name="status" value="removed" checked=""\/>/);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
+    expect((await post(page, { ...saved150, status: 'removed', confirmRemove: '1' }, { cookie: m.cookie })).status).toBe(303);
     await new Promise((r) => setTimeout(r, 350));
     expect((await get(`/r/${m.link.slug}`)).status).toBe(410);
     // Out of the ranking, still reachable from the network page to be brought back.

@@ -75,7 +75,7 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
   briefSection: e.briefSection,
 });
 
-type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number } };
+type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
@@ -95,6 +95,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       errors={extras.errors}
       suggestion={extras.suggestion}
       inviteLink={extras.inviteLink}
+      confirmRemoval={extras.confirmRemoval}
       toReview={toReview}
     />,
     status,
@@ -146,6 +147,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
     }
   }
   if (errors.length > 0 || !parsed.success) return renderCreator(c, campaign, e, { values, errors: [...new Set(errors)] }, 422);
+  // A removal is asked once more, on the same form with everything as entered, before it is saved.
+  if (parsed.data.status === 'removed' && form.get('confirmRemove') !== '1') return renderCreator(c, campaign, e, { values, confirmRemoval: true });
   try {
     await updateEnrollment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, { type: 'admin_user', id: c.var.user.id }, expected);
   } catch (error) {
