@@ -37,7 +37,47 @@ export const LoginPage: FC<{ error?: string; email?: string; next?: string; noti
           Sign in
         </button>
       </form>
-      <p class="muted small">Forgot your password? Ask the brand that invited you to send a reset link.</p>
+      <p class="small">
+        <a href="/forgot">Forgot your password?</a>
+      </p>
+      <p class="muted small">
+        Part of a brand's team? <a href="/console/login">Sign in to the console</a>.
+      </p>
+    </section>
+  </Page>
+);
+
+// A password link by email, asked for from the sign-in page. The answer is the same whether or not an
+// account uses the address, so the page cannot be used to find out who is a creator here.
+export const ForgotPage: FC<{ email?: string; error?: string; sentTo?: string }> = ({ email, error, sentTo }) => (
+  <Page title="Forgot your password">
+    <section class="card narrow">
+      <h1>{sentTo ? 'Check your email' : 'Forgot your password?'}</h1>
+      {sentTo ? (
+        <>
+          <p>
+            If a Chorus creator account uses <strong>{sentTo}</strong>, we have emailed it a link to choose a new password. The link works for an hour.
+          </p>
+          <p class="muted small">Nothing after a few minutes? Check your spam folder, or ask the brand you work with which address they have for you.</p>
+        </>
+      ) : (
+        <>
+          <p class="muted">Enter the email you sign in with. We'll email you a link to choose a new password.</p>
+          {error ? <Notice tone="error">{error}</Notice> : null}
+          <form method="post" action="/forgot" class="stack">
+            <div class="field">
+              <label for="email">Email</label>
+              <input id="email" name="email" type="email" autocomplete="email" required value={email ?? ''} maxlength={254} />
+            </div>
+            <button type="submit" class="button button-primary button-block">
+              Email me a link
+            </button>
+          </form>
+        </>
+      )}
+      <p class="small">
+        <a href="/login">Back to sign in</a>
+      </p>
     </section>
   </Page>
 );

@@ -625,6 +625,45 @@ describe('tenancy', () => {
   });
 });
 
+describe('forgot password', () => {
+  it('mails a reset link to an account that uses the address, answers an unknown address the same, and the link sets a new password', async () => {
+    const m = await signedInCreator();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    expect(await (await get('/login')).text()).toContain('href="/forgot"');
+    expect((await get('/forgot')).status).toBe(200);
+    const known = await post('/forgot', { email: ` ${m.email.toUpperCase()} ` });
+    const unknown = await post('/forgot', { email: `nobody-${Date.now()}@creators.test` });
+    expect([known.status, unknown.status]).toEqual([200, 200]);
+    const strip = (html: string) => html.replace(/<strong>[^<]*<\/strong>/, '<strong></strong>');
+    expect(strip(await known.text())).toBe(strip(await unknown.text()));
+    await waitFor(async () => sent.length === 1 || undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent.map((x) => x.to)).toEqual([m.email]); // nothing for the unknown address
+    const link = new URL(/https?:\/\/\S+/.exec(sent[0]!.text)![0]).pathname;
+    expect(link).toMatch(/^\/reset\/[A-Za-z0-9_-]{43}$/);
+    const reset = await post(link, { password: 'another long password', confirm: 'another long password' });
+    expect([reset.status, reset.headers.get('location')]).toEqual([303, '/?welcome=1']);
+    expect((await get('/', m.cookie)).status).toBe(303); // the old session was signed out
+    const audit = await env.DB.prepare("SELECT actor_type, actor_id, brand_id FROM audit_log WHERE action = 'creator.password_reset_requested' AND target_id = ?").bind(m.creator.id).first();
+    expect(audit).toEqual({ actor_type: 'creator', actor_id: m.creator.id, brand_id: m.brand.brandId });
+  });
+
+  it('refuses a malformed address or a cross-site post, and sends nothing', async () => {
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    for (const email of ['', 'not-an-email', `${'a'.repeat(300)}@x.test`]) {
+      const res = await post('/forgot', { email });
+      expect(res.status, email.slice(0, 20)).toBe(422);
+      expect(await res.text()).toContain('Enter the email address you sign in with.');
+    }
+    const m = await createMoneyBrand();
+    expect((await post('/forgot', { email: `${m.handle}@creators.test` }, { origin: 'https://evil.example' })).status).toBe(403);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([]);
+  });
+});
+
 describe('a creator removed from a campaign', () => {
   it('is told so on the home page, with the date and where their earnings are, not that they have no campaigns yet', async () => {
     const m = await signedInCreator();
@@ -814,7 +853,7 @@ describe('hostile forms', () => {
     const broken = { 'content-type': 'multipart/form-data; boundary=xyz' };
     const fresh = await createMoneyBrand();
     const { link } = await mailedLink(await invitePath(fresh.brand, fresh.creator.id));
-    for (const path of ['/login', '/console/login', link!, '/earnings/payout-details', '/submissions']) {
+    for (const path of ['/login', '/forgot', '/console/login', link!, '/earnings/payout-details', '/submissions']) {
       const res = await raw(path, { ...broken, cookie: m.cookie }, 'garbage');
       expect(res.status, path).toBe(400);
       expect(res.headers.get('content-type'), path).toMatch(/^text\/html/);

@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
@@ -11,7 +11,10 @@ import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
-import { sendMessage } from '../../lib/messages';
+import { mailSetup, sendMessage } from '../../lib/messages';
+import { auditRow } from '../../db/audit';
+import { database } from '../../db/client';
+import { auditLog } from '../../db/schema';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
@@ -136,6 +139,52 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   }
   // Not confirmed by the provider: the link may be on its way, and a second ask would spend the allowance.
   return c.html(<LinkSentPage email={token.email} unconfirmed={!sent.confirmed} />, sent.confirmed ? 200 : 202);
+});
+
+// ---------- Forgot password: a reset link asked for by email address ----------
+
+creatorPortal.get('/forgot', (c) => c.html(<ForgotPage />));
+
+const forgotEmail = z.email().max(254);
+
+// The answer never says whether an account uses the address: the lookup runs for every ask and the mail
+// is sent after the answer (waitUntil), so neither the page nor its timing tells. The link is the one an
+// invite mails (mailPasswordLink), counted against the same daily limits per address and per brand, for the
+// brand of the creator's latest enrollment (a removed one last: their earnings are still theirs to see).
+creatorPortal.post('/forgot', async (c) => {
+  const form = await formBody(c);
+  const email = (form.email ?? '').trim().toLowerCase().slice(0, 256);
+  if (!forgotEmail.safeParse(email).success) return c.html(<ForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
+  if (mailSetup(c.env).kind === 'unconfigured') {
+    c.header('Retry-After', '3600');
+    return c.html(<ForgotPage email={email} error="This Chorus cannot send email yet. Ask the brand you work with for a password link." />, 503);
+  }
+  const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `forgot:${email}` })]);
+  if (!byIp.success || !byAccount.success) {
+    c.header('Retry-After', '60');
+    return c.html(<ForgotPage email={email} error="Too many requests. Wait a minute and try again." />, 429);
+  }
+  const account = await c.env.DB.prepare(
+    `SELECT c.id, c.email, (SELECT e.brand_id FROM enrollments e WHERE e.creator_id = c.id ORDER BY e.status = 'removed', e.created_at DESC LIMIT 1) AS brand_id
+     FROM creators c WHERE c.email = ?`,
+  )
+    .bind(email)
+    .first<{ id: string; email: string; brand_id: string | null }>();
+  if (account?.brand_id) {
+    const { id, brand_id: brandId } = account;
+    const origin = new URL(c.req.url).origin;
+    c.executionCtx.waitUntil(
+      (async () => {
+        const now = Date.now();
+        const sent = await mailPasswordLink(c.env, { id, email: account.email }, brandId, origin, now);
+        if ('refused' in sent) return log.warn('password_link_not_sent', { reason: sent.refused, creatorId: id });
+        await database(c.env.DB)
+          .insert(auditLog)
+          .values(auditRow({ brandId, actorType: 'creator', actorId: id, action: 'creator.password_reset_requested', targetType: 'creator', targetId: id, details: { confirmed: sent.confirmed } }, now));
+      })().catch((error: unknown) => log.error('password_link_failed', { error })),
+    );
+  }
+  return c.html(<ForgotPage sentTo={email} />);
 });
 
 // A reset link (mailed only to the account's address) sets the password, once, and signs the creator in.
