@@ -8,7 +8,7 @@ import { codeFromPattern } from '../domain/codes';
 import { codeHolderMap, codeHoldersStatement } from './discount-codes';
 import { csvLine, csvText } from '../lib/csv';
 import { sha256Hex } from '../lib/digest';
-import { base64url, newId, newSlug } from '../lib/ids';
+import { base64url, linkSlugFor, newId } from '../lib/ids';
 import { INVITE_TTL_MS } from './account-tokens';
 
 export const ROWS_PER_CHUNK = 10; // the widest statement binds 5 values a row: 50 parameters + a few fixed ones
@@ -168,7 +168,7 @@ export async function importCreators(
            WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.enrollment_id = e.id)
            ON CONFLICT DO NOTHING`,
         )
-        .bind(t.brandId, t.destination, now, now, ...chunk.flatMap((r) => [newId('lnk'), newSlug(), r.email]), t.campaignId),
+        .bind(t.brandId, t.destination, now, now, ...chunk.flatMap((r) => [newId('lnk'), linkSlugFor(r.handle), r.email]), t.campaignId),
       db
         .prepare(
           `INSERT INTO discount_codes (id, brand_id, enrollment_id, code, discount_type, discount_value, redemptions, status, created_at)

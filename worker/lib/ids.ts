@@ -44,10 +44,18 @@ export function newId(prefix: string): string {
 // Click ids are what the store hands back to us, so they carry 128 random bits.
 export const newClickId = () => randomToken(16);
 
-// Short slugs for tracked links: 8 chars from a 64-char alphabet (48 bits), retried on collision.
-export function newSlug(length = 8): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  let s = '';
-  for (const b of bytes) s += ALPHABET[b & 63];
-  return s;
+const SLUG_SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+// A generated tracked-link slug a creator can read out and a shopper can type: the creator's handle and five
+// random lower-case letters or digits (`sarah_makes` → `sarah-makes-k3f9q`). Handles are unique across
+// Chorus, so two slugs can only meet among one creator's own links (one in 60 million per pair); callers
+// retry on a collision. All lower case, so a generated slug never differs from another by case alone.
+export function linkSlugFor(handle: string): string {
+  let suffix = '';
+  while (suffix.length < 5) {
+    for (const b of crypto.getRandomValues(new Uint8Array(8))) {
+      if (b < 252 && suffix.length < 5) suffix += SLUG_SUFFIX[b % 36]; // 252 = 7 × 36: no bias
+    }
+  }
+  return `${handle.replaceAll('_', '-')}-${suffix}`;
 }

@@ -32,8 +32,10 @@ describe('admin API authentication', () => {
 describe('admin API: campaigns, creators, enrollments, links', () => {
   it('creates and lists the whole chain', async () => {
     const brand = await createBrand();
-    const { campaign, creator, enrollment, link } = await createLinkedCreator(brand);
+    const { campaign, creator, enrollment, link, handle } = await createLinkedCreator(brand);
     expect(link.url).toBe(`${BASE}/r/${link.slug}`);
+    // Generated from the handle, readable and typeable: `c_abc` → `c-abc-k3f9q`.
+    expect(link.slug).toMatch(new RegExp(`^${handle.replaceAll('_', '-')}-[a-z0-9]{5}$`));
     expect(link.destination).toBe('https://shop.example/spring');
     for (const [path, id] of [
       ['/api/admin/campaigns', campaign.id],

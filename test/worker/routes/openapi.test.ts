@@ -21,6 +21,8 @@ const HTML_PAGES = [
   'GET /login',
   'POST /login',
   'POST /logout',
+  'GET /forgot',
+  'POST /forgot',
   'GET /invite/:token',
   'POST /invite/:token',
   'POST /invite/:token/email',

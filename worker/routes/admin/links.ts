@@ -3,11 +3,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, brands, campaigns, clickRollups, enrollments, links } from '../../db/schema';
+import { auditLog, brands, campaigns, clickRollups, creators, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { newId, newSlug } from '../../lib/ids';
+import { linkSlugFor, newId } from '../../lib/ids';
 import { forgetRoute } from '../../lib/link-cache';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
@@ -94,7 +94,7 @@ export const linkRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'Create a tracked link',
-      description: "The destination defaults to the campaign's and must be an https URL on one of the brand's allowed hosts. The slug is generated unless given; slugs are unique across Chorus, and a chosen slug must differ from every other by more than letter case. The redirect is `url` (GET /r/:slug).",
+      description: "The destination defaults to the campaign's and must be an https URL on one of the brand's allowed hosts. The slug is generated from the creator handle unless given (`sarah_makes` → `sarah-makes-k3f9q`); slugs are unique across Chorus, and a chosen slug must differ from every other by more than letter case. The redirect is `url` (GET /r/:slug).",
       example: { enrollmentId: 'enr_Q2x7vLr9TkPa4mBc', destination: 'https://shop.example/spring?variant=serum' },
       responses: { 201: { description: 'Created.', schema: dataOf(Link) } },
       errors: { 404: ['not_found'], 409: ['slug_taken'], 422: ['invalid_destination'] },
@@ -105,8 +105,9 @@ export const linkRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const db = database(c.env.DB);
       const found = await db
-        .select({ brand: brands, campaign: campaigns })
+        .select({ brand: brands, campaign: campaigns, handle: creators.handle })
         .from(enrollments)
+        .innerJoin(creators, eq(creators.id, enrollments.creatorId))
         .innerJoin(campaigns, eq(campaigns.id, enrollments.campaignId))
         .innerJoin(brands, eq(brands.id, enrollments.brandId))
         .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.brandId, brandId)))
@@ -115,13 +116,13 @@ export const linkRoutes = new Hono<AppEnv>()
       const checked = checkDestination(input.destination ?? found.campaign.defaultDestination, found.brand.allowedHosts);
       if (!checked.ok) throw invalidDestination(checked.reason);
       const now = Date.now();
-      // A generated slug collides with probability ~n/2^48; try a few before giving up.
+      // A generated slug collides only with the same creator's other links, rarely; try a few before giving up.
       for (let attempt = 0; attempt < 4; attempt++) {
         const row: LinkRow = {
           id: newId('lnk'),
           brandId,
           enrollmentId: input.enrollmentId,
-          slug: input.slug ?? newSlug(),
+          slug: input.slug ?? linkSlugFor(found.handle),
           destination: checked.url,
           status: 'active',
           createdAt: now,
