@@ -718,6 +718,19 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
   );
 };
 
+// Where a group's money stands. One state reads as a word; a mix names each part's amount.
+function earningsStatus(r: EarningsRow): string {
+  const until = r.held_until ? ` until ${formatDate(r.held_until, r.timezone)}` : '';
+  const parts = [
+    { amount: r.held, label: `held${until}` },
+    { amount: r.payable, label: 'payable' },
+    { amount: r.in_payout, label: 'in a payout' },
+  ].filter((p) => p.amount !== 0);
+  if (parts.length === 0) return '—';
+  if (parts.length === 1) return parts[0]!.label.charAt(0).toUpperCase() + parts[0]!.label.slice(1);
+  return parts.map((p) => `${formatMoney(p.amount, r.currency)} ${p.label}`).join(' · ');
+}
+
 export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; details: PayoutDetails; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({ who, ledger, payouts, details, entered, notice, errors }) => {
   const periods = [...new Set(ledger.map((r) => r.period))];
   return (
@@ -745,9 +758,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                     <tr>
                       <th scope="col">Brand</th>
                       <th scope="col">Type</th>
-                      <th scope="col" class="num">
-                        Entries
-                      </th>
+                      <th scope="col">Status</th>
                       <th scope="col" class="num">
                         Amount
                       </th>
@@ -757,8 +768,10 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                     {rows.map((r) => (
                       <tr>
                         <td>{r.brand_name}</td>
-                        <td>{KIND_LABELS[r.kind] ?? r.kind}</td>
-                        <td class="num">{formatCount(r.entries)}</td>
+                        <td>
+                          {KIND_LABELS[r.kind] ?? r.kind} <span class="muted small">× {formatCount(r.entries)}</span>
+                        </td>
+                        <td class="small">{earningsStatus(r)}</td>
                         <td class={`num ${r.amount < 0 ? 'negative' : ''}`}>{formatMoney(r.amount, r.currency)}</td>
                       </tr>
                     ))}

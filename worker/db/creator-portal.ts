@@ -162,18 +162,24 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
   return results;
 }
 
-export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; amount: number; entries: number };
+// Each group also says where its money stands: in a payout, payable (past its holding period), or held until
+// the last of its entries clears, so a creator can see when a commission will be paid.
+export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; in_payout: number; payable: number; held: number; held_until: number | null };
 export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
 
-export async function creatorEarnings(db: D1Database, creatorId: string): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[] }> {
+export async function creatorEarnings(db: D1Database, creatorId: string, now: number): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[] }> {
   const [ledger, payouts] = await db.batch([
     db
       .prepare(
-        `SELECT l.period, l.kind, l.currency, b.name AS brand_name, SUM(l.amount_minor) AS amount, COUNT(*) AS entries
-         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ?
+        `SELECT l.period, l.kind, l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
+           SUM(CASE WHEN l.payout_id IS NOT NULL THEN l.amount_minor ELSE 0 END) AS in_payout,
+           SUM(CASE WHEN l.payout_id IS NULL AND l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS payable,
+           SUM(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.amount_minor ELSE 0 END) AS held,
+           MAX(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.available_at END) AS held_until
+         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ?1
          GROUP BY l.period, l.kind, l.currency, l.brand_id ORDER BY l.period DESC, b.name, l.brand_id, l.kind`,
       )
-      .bind(creatorId),
+      .bind(creatorId, now),
     db
       .prepare(
         `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, p.failure_reason, b.name AS brand_name, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id

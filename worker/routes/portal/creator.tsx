@@ -369,7 +369,7 @@ async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
 }
 
 async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[]; entered?: { method: string; account: string } } = {}, status: 200 | 422 = 200) {
-  const [{ ledger, payouts }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId), payoutDetails(c)]);
+  const [{ ledger, payouts }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c)]);
   return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} details={details} {...extra} />, status);
 }
 
