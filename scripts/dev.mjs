@@ -2,7 +2,7 @@
 // Node built-ins only. Local state lives in .wrangler/state; delete that directory to start from scratch.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { constants, tmpdir } from 'node:os';
@@ -234,8 +234,31 @@ dev.on('exit', (code, signal) => {
   process.exit(stopping && (code === 0 || signal) ? 0 : exitCodeOf(code, signal));
 });
 
+// A migration added while the server runs (a pull, another branch's work) is applied at once: wrangler dev
+// reloads changed code but not the local schema, and the new code's queries would fail ("no such column")
+// until a restart.
+function watchMigrations() {
+  const dir = join(root, 'migrations');
+  const sqlFiles = () => readdirSync(dir).filter((f) => f.endsWith('.sql'));
+  const known = new Set(sqlFiles());
+  let timer = null;
+  watch(dir, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const added = sqlFiles().filter((f) => !known.has(f));
+      if (added.length === 0 || stopping) return;
+      for (const f of added) known.add(f);
+      console.log(`\n[chorus dev] New migration ${added.join(', ')}: applying it to the local D1`);
+      wrangler(['d1', 'migrations', 'apply', 'DB', '--local']).on('close', (code) => {
+        console.log(code === 0 ? '[chorus dev] Applied; the worker reads the new schema now.' : `[chorus dev] Applying ${added.join(', ')} failed (exit ${code}). Stop the server and run \`npm run dev\` again.`);
+      });
+    }, 500);
+  });
+}
+
 if (await waitForWorker(dev)) {
   await postDemoOrders();
+  watchMigrations();
   console.log(banner(staleWarning));
 } else if (dev.exitCode === null && dev.signalCode === null && !stopping) {
   console.error(`[chorus dev] The worker did not answer on ${ORIGIN} within ${READY_TIMEOUT_MS / 1000}s; see the wrangler output above.`);
