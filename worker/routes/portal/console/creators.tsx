@@ -75,7 +75,10 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
   briefSection: e.briefSection,
 });
 
-type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean };
+type Drawn = { status: EnrollmentStatus; paymentModel: PaymentModel; flatFeeMinor: number; briefSection: string };
+// `drawn`: what the form was first drawn from, carried through the removal question so a change someone
+// made in between is still a 409 when the removal is confirmed, never quietly overwritten.
+type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: Drawn };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
@@ -88,7 +91,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       campaign={campaign}
       creator={e}
       values={extras.values ?? valuesOf(e, currency)}
-      drawn={{ status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection }}
+      drawn={extras.drawn ?? { status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection }}
       origin={new URL(c.req.url).origin}
       currency={currency}
       flash={FLASH[c.req.query('flash') ?? ''] ?? null}
@@ -148,7 +151,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
   }
   if (errors.length > 0 || !parsed.success) return renderCreator(c, campaign, e, { values, errors: [...new Set(errors)] }, 422);
   // A removal is asked once more, on the same form with everything as entered, before it is saved.
-  if (parsed.data.status === 'removed' && form.get('confirmRemove') !== '1') return renderCreator(c, campaign, e, { values, confirmRemoval: true });
+  if (parsed.data.status === 'removed' && form.get('confirmRemove') !== '1') return renderCreator(c, campaign, e, { values, confirmRemoval: true, drawn: expected });
   try {
     await updateEnrollment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, { type: 'admin_user', id: c.var.user.id }, expected);
   } catch (error) {
