@@ -77,6 +77,10 @@ export const MAX_MAILED_LINKS_PER_DAY = 5;
 // a network of a few hundred creators each asking twice.
 export const MAX_MAILED_LINKS_PER_BRAND_PER_DAY = 1_000;
 
+// What an anonymous ask (the sign-in page's "Forgot your password?") may spend of those allowances: it stops
+// short of them, so someone who knows a creator's address cannot use up the links the brand would send.
+export const SELF_SERVICE_LIMITS = { perAddress: 3, perBrand: MAX_MAILED_LINKS_PER_BRAND_PER_DAY / 2 };
+
 // A day's allowance spent (the brand's links to this address, or to anyone), or a mail that certainly did not
 // leave: no provider is set, or it refused the message.
 export type MailRefusal = 'address_limit' | 'brand_limit' | 'mail_not_configured' | 'mail_refused';
@@ -91,6 +95,7 @@ export async function mailPasswordLink(
   brandId: string,
   origin: string,
   now: number,
+  limits: { perAddress: number; perBrand: number } = { perAddress: MAX_MAILED_LINKS_PER_DAY, perBrand: MAX_MAILED_LINKS_PER_BRAND_PER_DAY },
 ): Promise<{ expiresAt: number; confirmed: boolean } | { refused: MailRefusal }> {
   const token = randomToken(32);
   const tokenHash = await sha256Hex(token);
@@ -103,14 +108,14 @@ export async function mailPasswordLink(
        WHERE (SELECT count(*) FROM account_tokens WHERE creator_id = ?2 AND brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?6
          AND (SELECT count(*) FROM account_tokens WHERE brand_id = ?3 AND purpose = 'reset' AND created_at > ?5 - 86400000) < ?7`,
     )
-    .bind(tokenHash, creator.id, brandId, expiresAt, now, MAX_MAILED_LINKS_PER_DAY, MAX_MAILED_LINKS_PER_BRAND_PER_DAY)
+    .bind(tokenHash, creator.id, brandId, expiresAt, now, limits.perAddress, limits.perBrand)
     .run();
   if (meta.changes !== 1) {
     const brandSent = await db
       .prepare("SELECT count(*) AS n FROM account_tokens WHERE brand_id = ? AND purpose = 'reset' AND created_at > ? - 86400000")
       .bind(brandId, now)
       .first<number>('n');
-    return { refused: (brandSent ?? 0) >= MAX_MAILED_LINKS_PER_BRAND_PER_DAY ? 'brand_limit' : 'address_limit' };
+    return { refused: (brandSent ?? 0) >= limits.perBrand ? 'brand_limit' : 'address_limit' };
   }
   try {
     await sendMessage(env, { to: creator.email, subject: 'Set your Chorus password', text: `Open this link within the hour to choose your password: ${origin}/reset/${token}` });

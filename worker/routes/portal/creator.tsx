@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
@@ -149,8 +149,9 @@ const forgotEmail = z.email().max(254);
 
 // The answer never says whether an account uses the address: the lookup runs for every ask and the mail
 // is sent after the answer (waitUntil), so neither the page nor its timing tells. The link is the one an
-// invite mails (mailPasswordLink), counted against the same daily limits per address and per brand, for the
-// brand of the creator's latest enrollment (a removed one last: their earnings are still theirs to see).
+// invite mails (mailPasswordLink), for the brand of the creator's latest enrollment (a removed one last:
+// their earnings are still theirs to see), under lower daily limits than the brand's own (SELF_SERVICE_LIMITS):
+// strangers asking for a creator's address never use up the links the brand can still send.
 creatorPortal.post('/forgot', async (c) => {
   const form = await formBody(c);
   const email = (form.email ?? '').trim().toLowerCase().slice(0, 256);
@@ -176,11 +177,11 @@ creatorPortal.post('/forgot', async (c) => {
     c.executionCtx.waitUntil(
       (async () => {
         const now = Date.now();
-        const sent = await mailPasswordLink(c.env, { id, email: account.email }, brandId, origin, now);
+        const sent = await mailPasswordLink(c.env, { id, email: account.email }, brandId, origin, now, SELF_SERVICE_LIMITS);
         if ('refused' in sent) return log.warn('password_link_not_sent', { reason: sent.refused, creatorId: id });
         await database(c.env.DB)
           .insert(auditLog)
-          .values(auditRow({ brandId, actorType: 'creator', actorId: id, action: 'creator.password_reset_requested', targetType: 'creator', targetId: id, details: { confirmed: sent.confirmed } }, now));
+          .values(auditRow({ brandId, actorType: 'system', actorId: 'forgot-password', action: 'creator.password_reset_requested', targetType: 'creator', targetId: id, details: { confirmed: sent.confirmed } }, now));
       })().catch((error: unknown) => log.error('password_link_failed', { error })),
     );
   }
