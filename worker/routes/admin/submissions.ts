@@ -4,6 +4,7 @@ import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../
 import type { SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses } from '../../db/schema';
 import type { AdminPrincipal, AppEnv } from '../../env';
+import { ApiError } from '../../lib/errors';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
@@ -40,26 +41,35 @@ export function submissionView(s: SubmissionRow & { handle?: string; campaign_na
 }
 
 // Every review action is one guarded transition; the answer is the submission as it now stands.
-async function review(db: D1Database, admin: AdminPrincipal, id: string, action: SubmissionAction, body: { note?: string; postUrl?: string }) {
+async function review(db: D1Database, admin: AdminPrincipal, id: string, action: SubmissionAction, body: { note?: string; postUrl?: string; override?: boolean }) {
   const s = await loadSubmission(db, id, { brandId: admin.brandId });
+  // As in the console: a caption missing the campaign hashtag or the disclosure is approved only when the
+  // caller says the post will carry them (`override: true`); the disclosure is the brand's legal duty.
+  if (action === 'approve' && s.status === 'submitted' && body.override !== true) {
+    const checks = JSON.parse(s.compliance) as { hashtag?: boolean; disclosure?: boolean };
+    const missing = [checks.hashtag ? null : s.hashtag, checks.disclosure ? null : s.disclosure_text].filter((t): t is string => t !== null);
+    if (missing.length > 0) {
+      throw new ApiError(422, 'caption_not_compliant', `The caption is missing ${missing.join(' and ')}. Send "override": true if the post will carry them, or request changes.`, { missing });
+    }
+  }
   await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
   return submissionView(await loadSubmission(db, s.id, { brandId: admin.brandId }));
 }
 
-const approveBody = z.strictObject({ note: note.optional() });
+const approveBody = z.strictObject({ note: note.optional(), override: z.literal(true).optional().meta({ description: 'Approve a caption missing the campaign hashtag or disclosure: the post will carry them.' }) });
 const requestChangesBody = z.strictObject({ note: note.min(1) });
 const rejectBody = z.strictObject({ note: note.optional() });
 const markLiveBody = z.strictObject({ postUrl: httpsUrl });
 
 const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
-const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = []) =>
+const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = []) =>
   op({
     summary,
     description: `${description} Moves are guarded by the status they start from: a move the current status does not allow (or one that lost a race with another reviewer) is a 409.`,
     params: { id: 'The submission id.' },
     example,
     responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
-    errors: { 404: ['not_found'], 409: ['illegal_transition', ...conflicts] },
+    errors: { 404: ['not_found'], 409: ['illegal_transition', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}) },
   });
 
 export const submissionRoutes = new Hono<AppEnv>()
@@ -92,8 +102,17 @@ export const submissionRoutes = new Hono<AppEnv>()
       return c.json({ data: page.rows.map(submissionView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
-  .post('/:id/approve', reviewed('Approve a draft', 'submitted → approved; the creator may post it.', { note: 'Lovely light. Go ahead.' }), valid('json', approveBody), async (c) =>
-    c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'approve', c.req.valid('json')) }),
+  .post(
+    '/:id/approve',
+    reviewed(
+      'Approve a draft',
+      'submitted → approved; the creator may post it. A caption missing the campaign hashtag or the disclosure is a 422 `caption_not_compliant` (its `details.missing` lists them) unless the body says `"override": true`: the post will carry them.',
+      { note: 'Lovely light. Go ahead.' },
+      [],
+      ['caption_not_compliant'],
+    ),
+    valid('json', approveBody),
+    async (c) => c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'approve', c.req.valid('json')) }),
   )
   .post('/:id/request-changes', reviewed('Request changes', 'submitted → changes_requested, with a note the creator sees.', { note: 'Please show the label once.' }), valid('json', requestChangesBody), async (c) =>
     c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'request_changes', c.req.valid('json')) }),
