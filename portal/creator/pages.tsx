@@ -3,6 +3,7 @@ import type { CampaignCard, CreatorEnrollment, EndedEnrollment, CreatorSubmissio
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
+import { hasTag } from '../../worker/domain/submissions';
 import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
@@ -349,8 +350,8 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
             <li>
               Use the campaign hashtag <code>{e.hashtag}</code> in every caption.
             </li>
-            {/* The brand's own rules often state the disclosure already; it is listed once. */}
-            {nonNegotiables.some((n) => n.toLowerCase().includes(e.disclosure_text.toLowerCase())) ? null : (
+            {/* The brand's own rules often state the disclosure already (as a whole tag: not "#adidas"); it is listed once. */}
+            {nonNegotiables.some((n) => hasTag(n, e.disclosure_text)) ? null : (
               <li>
                 Disclose the partnership with <code>{e.disclosure_text}</code>.
               </li>

@@ -26,7 +26,7 @@ export function allowedActions(from: SubmissionStatus, actor: Actor): Submission
 const fold = (s: string) => s.normalize('NFKC').toLowerCase();
 
 // A tag counts only as a whole token: "#GlowWeekend" does not satisfy "#GlowWeek".
-function hasTag(caption: string, tag: string): boolean {
+export function hasTag(caption: string, tag: string): boolean {
   const escaped = fold(tag).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^\\p{L}\\p{N}_#])${escaped}(?![\\p{L}\\p{N}_])`, 'u').test(fold(caption));
 }
