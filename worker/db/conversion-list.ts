@@ -1,7 +1,7 @@
 // The brand's orders as recorded: what the store sent, how it was attributed, what it earned and what
 // refunds took back. Read by the admin API and the console's Orders page, newest first, a page at a time.
 import { awaitingClickWhere } from './schema';
-import { CLICK_COUNTS } from './conversions';
+import { CLICK_COUNTS, creditsOrderAt } from './conversions';
 import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
@@ -51,13 +51,13 @@ export type ListedConversion = {
 
 // Waiting for its click: the sweep's own condition, narrowed to the orders a stored click can still credit.
 // A click id of the wrong shape never reaches storage, one stored as a bot (or for another brand) never
-// credits, nor does one made before its campaign opened (CLICK_COUNTS), and an order past the sweep's last
-// look is retired.
+// credits, nor does one made before its campaign opened (CLICK_COUNTS) or one for an order placed after its
+// campaign ended or its creator was removed (creditsOrderAt), and an order past the sweep's last look is retired.
 const AWAITING_CLICK = `${awaitingClickWhere('cv.')}
     AND length(cv.click_id_raw) BETWEEN 16 AND 64 AND cv.click_id_raw NOT GLOB '*[^A-Za-z0-9_-]*'
     AND coalesce(cv.click_look_at, cv.created_at) < ${Number.MAX_SAFE_INTEGER}
     AND NOT EXISTS (SELECT 1 FROM clicks k JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id JOIN campaigns c ON c.id = e.campaign_id
-      WHERE k.id = cv.click_id_raw AND (k.is_bot = 1 OR k.brand_id <> cv.brand_id OR NOT (${CLICK_COUNTS})))`;
+      WHERE k.id = cv.click_id_raw AND (k.is_bot = 1 OR k.brand_id <> cv.brand_id OR NOT (${CLICK_COUNTS}) OR NOT (${creditsOrderAt('cv.occurred_at')})))`;
 
 // Refunded: the order's applied refunds, capped at the order as reversals are (db/money.ts). Pending refunds
 // wait for an order that is not there yet, so they never belong to a listed row.

@@ -97,7 +97,7 @@ export const CLICK_COUNTS = "c.status <> 'draft' AND (c.starts_at IS NULL OR k.a
 // an end from before they were dated: none at all), as their code does not (domain/codes.ts placementOpen):
 // a click made in the last week of a campaign does not earn on orders placed after the brand ended it.
 // `orderAt` is the order's time.
-const creditsOrderAt = (orderAt: string) =>
+export const creditsOrderAt = (orderAt: string) =>
   `(e.status <> 'removed' OR e.removed_at > ${orderAt}) AND (c.ends_at IS NULL OR c.ends_at > ${orderAt}) AND (c.status <> 'ended' OR c.ends_at IS NOT NULL)`;
 // ?1 click id, ?2 brand, ?3 when the order was placed.
 const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window_days, ${TERMS}
