@@ -8,7 +8,7 @@ import { codeFromPattern } from '../domain/codes';
 import { codeHolderMap, codeHoldersStatement } from './discount-codes';
 import { csvLine, csvText } from '../lib/csv';
 import { sha256Hex } from '../lib/digest';
-import { base64url, linkSlugFor, newId } from '../lib/ids';
+import { base64url, newId, slugSuffix } from '../lib/ids';
 import { INVITE_TTL_MS } from './account-tokens';
 
 export const ROWS_PER_CHUNK = 10; // the widest statement binds 5 values a row: 50 parameters + a few fixed ones
@@ -163,12 +163,12 @@ export async function importCreators(
       db
         .prepare(
           `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
-           SELECT v.column1, ?, e.id, v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
+           SELECT v.column1, ?, e.id, replace(c.handle, '_', '-') || '-' || v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
            JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id
            WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.enrollment_id = e.id)
            ON CONFLICT DO NOTHING`,
         )
-        .bind(t.brandId, t.destination, now, now, ...chunk.flatMap((r) => [newId('lnk'), linkSlugFor(r.handle), r.email]), t.campaignId),
+        .bind(t.brandId, t.destination, now, now, ...chunk.flatMap((r) => [newId('lnk'), slugSuffix(), r.email]), t.campaignId),
       db
         .prepare(
           `INSERT INTO discount_codes (id, brand_id, enrollment_id, code, discount_type, discount_value, redemptions, status, created_at)

@@ -51,11 +51,17 @@ const SLUG_SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
 // Chorus, so two slugs can only meet among one creator's own links (one in 60 million per pair); callers
 // retry on a collision. All lower case, so a generated slug never differs from another by case alone.
 export function linkSlugFor(handle: string): string {
+  return `${handle.replaceAll('_', '-')}-${slugSuffix()}`;
+}
+
+// The random part alone, for SQL that joins it to the account's handle (the import: a file's handle column
+// may differ from the account's, and the link is the account's).
+export function slugSuffix(): string {
   let suffix = '';
   while (suffix.length < 5) {
     for (const b of crypto.getRandomValues(new Uint8Array(8))) {
       if (b < 252 && suffix.length < 5) suffix += SLUG_SUFFIX[b % 36]; // 252 = 7 × 36: no bias
     }
   }
-  return `${handle.replaceAll('_', '-')}-${suffix}`;
+  return suffix;
 }
