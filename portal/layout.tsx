@@ -128,7 +128,8 @@ export const ErrorPage: FC<{ status: number; title: string; message: string }> =
 // JSON. No navigation: the shopper has no account here, and Chorus is not who they came for.
 const SHOPPER_PAGES: Record<number, { title: string; message: string }> = {
   404: { title: 'This link does not exist', message: 'Check the address in the post or bio you came from: it may be mistyped or cut short.' },
-  410: { title: 'This link has ended', message: "The creator's promotion with this shop is over. You can still find the shop by its name." },
+  // 410 covers a paused link and a campaign not started yet as well as one that ended: worded for all three.
+  410: { title: 'This link is not active', message: 'The promotion behind it is paused or over. You can still find the shop by its name.' },
   503: { title: 'This link could not open just now', message: 'Something on our side did not answer. Try again in a moment.' },
 };
 

@@ -35,7 +35,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
           <label for="fallbackUrl">Fallback page</label>
           <input id="fallbackUrl" name="fallbackUrl" type="url" inputmode="url" maxlength={2048} value={values.fallbackUrl} placeholder="https://shop.example/" aria-describedby="fallback-hint" />
           <p id="fallback-hint" class="hint">
-            Where a link that no longer leads anywhere sends shoppers, without a click id: its campaign ended, or its creator was removed (pausing or benching a creator keeps their link working). Left empty, shoppers see a short “This link has ended” page.
+            Where a link that leads nowhere sends shoppers, without a click id: the link is paused, its campaign has not started or has ended, or its creator was removed (pausing or benching a creator keeps their link working). Left empty, shoppers see a short “This link is not active” page.
           </p>
         </div>
         <div class="field">

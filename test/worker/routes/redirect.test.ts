@@ -152,7 +152,7 @@ describe('GET /r/:slug', () => {
     await env.DB.prepare("UPDATE links SET status = 'paused' WHERE id = ?").bind(link.id).run();
     await new Promise((r) => setTimeout(r, Number(env.LINK_CACHE_TTL_MS) + 50));
     const html = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
-    for (const [slug, status, title] of [[link.slug, 410, 'This link has ended'], ['nosuchlink0', 404, 'This link does not exist'], ['a/b', 404, 'This link does not exist']] as const) {
+    for (const [slug, status, title] of [[link.slug, 410, 'This link is not active'], ['nosuchlink0', 404, 'This link does not exist'], ['a/b', 404, 'This link does not exist']] as const) {
       const res = await visit(slug, { headers: html });
       expect(res.status, slug).toBe(status);
       expect(res.headers.get('content-type'), slug).toMatch(/^text\/html/);
