@@ -245,12 +245,15 @@ function watchMigrations() {
   watch(dir, () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      const added = sqlFiles().filter((f) => !known.has(f));
+      // A file still being written (empty) waits: wrangler would record it as applied by name alone.
+      const added = sqlFiles().filter((f) => !known.has(f) && readFileSync(join(dir, f), 'utf8').trim() !== '');
       if (added.length === 0 || stopping) return;
       for (const f of added) known.add(f);
       console.log(`\n[chorus dev] New migration ${added.join(', ')}: applying it to the local D1`);
       wrangler(['d1', 'migrations', 'apply', 'DB', '--local']).on('close', (code) => {
-        console.log(code === 0 ? '[chorus dev] Applied; the worker reads the new schema now.' : `[chorus dev] Applying ${added.join(', ')} failed (exit ${code}). Stop the server and run \`npm run dev\` again.`);
+        if (code !== 0) return console.log(`[chorus dev] Applying ${added.join(', ')} failed (exit ${code}). Stop the server and run \`npm run dev\` again.`);
+        const edited = staleMigrations(); // records what the new files held when applied, so a later edit is noticed
+        console.log(`[chorus dev] Applied; the worker reads the new schema now.${edited.length ? ` (${edited.join(', ')} changed after being applied: restart to see the warning.)` : ''}`);
       });
     }, 500);
   });
