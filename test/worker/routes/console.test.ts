@@ -5,7 +5,7 @@ import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
-import { BASE, createMoneyBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost } from '../fixtures';
+import { BASE, createMoneyBrand, inOneRateWindow, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost } from '../fixtures';
 
 const PASSWORD = 'console password 2026';
 let ipCounter = 0;
@@ -413,6 +413,17 @@ describe('console review of a caption missing the disclosure', () => {
     expect(await statusOf(flagged)).toBe('submitted');
     expect((await post(`/console/review/${flagged}/approve`, { override: '1' }, { cookie: m.cookie })).status).toBe(303);
     expect(await statusOf(flagged)).toBe('approved');
+
+    // The admin API keeps the same rule: 422 naming what is missing, unless the caller overrides.
+    const viaApi = await insertSubmission(m.brand.brandId, m.enrollment.id, 'submitted', 'No tags at all');
+    await env.DB.prepare('UPDATE submissions SET compliance = ? WHERE id = ?').bind('{"hashtag":false,"disclosure":false}', viaApi).run();
+    const refused = await m.brand.api('POST', `/api/admin/submissions/${viaApi}/approve`, {});
+    expect(refused.status).toBe(422);
+    expect((await json<{ error: { code: string; details: { missing: string[] } } }>(refused)).error).toMatchObject({ code: 'caption_not_compliant', details: { missing: ['#Glow', '#ad'] } });
+    expect(await statusOf(viaApi)).toBe('submitted');
+    for (const body of [{ override: false }, { override: 'yes' }]) expect((await m.brand.api('POST', `/api/admin/submissions/${viaApi}/approve`, body)).status).toBe(422);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${viaApi}/approve`, { override: true })).status).toBe(200);
+    expect(await statusOf(viaApi)).toBe('approved');
   });
 });
 
@@ -574,6 +585,14 @@ describe('console creator page', () => {
     expect(confirm).toMatch(/<input type="hidden" name="confirmRemove" value="1" form="enrollment-form"\/>/);
     expect(confirm).toMatch(/<input type="radio" name="status" value="removed" checked=""\/>/);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
+    // The question keeps what the form was first drawn from: a fee someone changed in between is a conflict
+    // when the removal is confirmed, not quietly set back.
+    await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = 30000 WHERE id = ?').bind(m.enrollment.id).run();
+    const crossed = await post(page, { ...saved150, status: 'removed' }, { cookie: m.cookie });
+    expect(await crossed.text()).toMatch(/<input type="hidden" name="drawnFlatFeeMinor" value="15000"\/>/);
+    expect((await post(page, { ...saved150, status: 'removed', confirmRemove: '1' }, { cookie: m.cookie })).status).toBe(409);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active' AND flat_fee_minor = 30000", m.enrollment.id)).toBe(1);
+    await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = 15000 WHERE id = ?').bind(m.enrollment.id).run();
     expect((await post(page, { ...saved150, status: 'removed', confirmRemove: '1' }, { cookie: m.cookie })).status).toBe(303);
     await new Promise((r) => setTimeout(r, 350));
     expect((await get(`/r/${m.link.slug}`)).status).toBe(410);

@@ -6,7 +6,7 @@ import { conversionListQuery } from '../../../worker/db/conversion-list';
 import { encodeCursor } from '../../../worker/lib/cursor';
 import { parseCsv } from '../../../worker/lib/csv';
 import { signShopify } from '../../../worker/lib/signatures';
-import { BASE, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
+import { BASE, createLinkedCreator, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
 
 type Order = {
   id: string;
@@ -252,7 +252,12 @@ describe('GET /api/admin/conversions: what the stores sent', () => {
     await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'bot', 'raw', 1, 0)")
       .bind(botClick, m.brand.brandId, m.link.id, Date.now() - HOUR)
       .run();
-    const cases = { malformed: 'not a click id!', empty: '', bot: botClick, retired: `retired_${m.handle}`.padEnd(20, 'y'), waiting: `waiting_${m.handle}`.padEnd(20, 'z') };
+    // A stored click of a campaign that ended before the order was placed can never credit it.
+    const ended = await createLinkedCreator(m.brand);
+    const endedClick = `endedclk_${m.handle}`.padEnd(22, 'e').slice(0, 64);
+    await storeRawClick({ id: endedClick, brandId: m.brand.brandId, linkId: ended.link.id, at: Date.now() - 2 * HOUR });
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.now() - HOUR, ended.campaign.id).run();
+    const cases = { malformed: 'not a click id!', empty: '', bot: botClick, retired: `retired_${m.handle}`.padEnd(20, 'y'), waiting: `waiting_${m.handle}`.padEnd(20, 'z'), afterEnd: endedClick };
     const ids: Record<string, string> = {};
     for (const [name, clickId] of Object.entries(cases)) {
       ids[name] = orderId(name);
@@ -260,7 +265,7 @@ describe('GET /api/admin/conversions: what the stores sent', () => {
     }
     await env.DB.prepare('UPDATE conversions SET click_look_at = ? WHERE brand_id = ? AND external_order_id = ?').bind(Number.MAX_SAFE_INTEGER, m.brand.brandId, ids.retired).run();
     const byOrder = new Map((await list(m)).data.map((o) => [o.orderId, o.awaitingClick]));
-    expect(Object.fromEntries(Object.keys(cases).map((name) => [name, byOrder.get(ids[name]!)]))).toEqual({ malformed: false, empty: false, bot: false, retired: false, waiting: true });
+    expect(Object.fromEntries(Object.keys(cases).map((name) => [name, byOrder.get(ids[name]!)]))).toEqual({ malformed: false, empty: false, bot: false, retired: false, waiting: true, afterEnd: false });
   });
 
   it('finds an order a Shopify webhook recorded by its id, whatever characters the shop used', async () => {
