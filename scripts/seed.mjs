@@ -200,20 +200,53 @@ export function seedRows() {
   sub(2, 1, 'day_in_the_life', 'changes_requested', 'Post-shave routine with @lumen #GlowWeek', { notes: 'Love the routine! Please add #ad at the start of the caption and say it out loud in the first seconds.' });
   sub(3, 2, 'before_after', 'submitted', '#ad Four weeks, same light, no filter. #GlowWeek');
   sub(4, 4, 'problem_solution', 'approved', '#ad Over-exfoliated and ashy? This is what brought my barrier back. #GlowWeek');
+  for (const row of demoTraffic()) add(...row);
   return rows;
+}
+
+// Four weeks of daily clicks per demo link, as the click consumer would have rolled them up, so the network
+// page's chart, ranking and conversion rate look like a running campaign on a fresh `npm run dev`; and the
+// clicks the link-attributed demo orders name. Deterministic for a given day: seeding again the same day
+// changes nothing, and a later day only adds the days since.
+const DEMO_CLICK_SHARE = [1, 0.55, 0.3, 0.2, 0.45]; // Sarah's audience clicks most, Priya's least
+const DEMO_CLICK_DAYS = 28;
+export const demoClickIds = demo.creators.map((d, i) => `demoClick${String(i).padStart(2, '0')}${'A'.repeat(11)}`);
+
+function demoTraffic(now = Date.now()) {
+  const day = 86_400_000;
+  const out = [];
+  for (const [i, d] of demo.creators.entries()) {
+    for (let k = DEMO_CLICK_DAYS; k >= 1; k--) {
+      const at = now - k * day;
+      // A weekly swell (posts go out at the weekend) over a slow rise as the campaign gets going.
+      const unique = Math.round(DEMO_CLICK_SHARE[i] * (14 + (DEMO_CLICK_DAYS - k) * 0.6 + 9 * Math.max(0, Math.sin((k / 7) * 2 * Math.PI))));
+      out.push(['click_rollups', { link_id: d.linkId, day: new Date(at).toISOString().slice(0, 10), brand_id: demo.brand.id, clicks: Math.round(unique * 1.25), unique_clicks: unique, bots: Math.round(unique * 0.1) }]);
+    }
+    out.push(['clicks', { id: demoClickIds[i], brand_id: demo.brand.id, link_id: d.linkId, at: now - 3 * day, country: 'DE', device: 'mobile', referrer_host: 'instagram.com', identity_hash: `demo-visitor-${i}`, is_bot: 0, is_duplicate: 0, counted: 1, counted_unique: 1 }]);
+  }
+  return out;
 }
 
 // Orders the dev script posts through the real signed API (fixed ids: replays change nothing).
 export function demoConversions(now = Date.now()) {
   const day = 86_400_000;
   const plan = [[0, 8900], [0, 12900], [0, 4900], [0, 25900], [1, 6900], [1, 15900], [4, 9900], [4, 18900], [4, 5900], [2, 7900], [3, 12900]];
-  return plan.map(([creatorIndex, amountMinor], i) => ({
+  const byCode = plan.map(([creatorIndex, amountMinor], i) => ({
     orderId: `demo-order-${i + 1}`,
     amountMinor,
     currency: 'USD',
     occurredAt: new Date(now - (plan.length - i) * day * 0.5).toISOString().replace(/T.*/, 'T12:00:00.000Z'),
     code: demo.creators[creatorIndex].code,
   }));
+  // Shoppers who came through a link and paid without a code: attributed to the click they name.
+  const byLink = [[0, 7400], [0, 11900], [1, 8900], [2, 6400], [4, 13900]].map(([creatorIndex, amountMinor], i) => ({
+    orderId: `demo-link-order-${i + 1}`,
+    amountMinor,
+    currency: 'USD',
+    occurredAt: new Date(now - 2 * day + i * 3_600_000).toISOString(),
+    clickId: demoClickIds[creatorIndex],
+  }));
+  return [...byCode, ...byLink];
 }
 
 export function seedSql() {
