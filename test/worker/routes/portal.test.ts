@@ -731,6 +731,8 @@ describe('payout details', () => {
     expect(html).toContain('That is not an IBAN');
     expect(html).toContain('Not saved: payouts still go to PayPal o');
     expect(html).not.toContain('old@pay.example'); // on file, shown masked only
+    // The whole entry is checked, not the bounded copy shown back: a 130-character address is refused, not cut to 120.
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: `${'a'.repeat(110)}@pay.example.com` }, { cookie: m.cookie })).status).toBe(422);
     const noMethod = await (await post('/earnings/payout-details', { account: 'x@y.example' }, { cookie: m.cookie })).text();
     expect(noMethod).toContain('Choose how you want to be paid');
     const { openSecret } = await import('../../../worker/lib/secrets');

@@ -156,14 +156,22 @@ export async function inviteLink(db: D1Database, brandId: string, creatorId: str
   return { url: `${origin}/invite/${token}`, expiresAt };
 }
 
-// A mailed password link (mailPasswordLink), audited when one was kept: the API's reset call and the console.
-export async function passwordLink(env: Parameters<typeof mailPasswordLink>[0], brandId: string, creator: { id: string; email: string }, origin: string, actor: Actor) {
+// A mailed password link (mailPasswordLink), audited when one was kept: the API's reset call, the console,
+// and (with its own action and lower limits) the sign-in page's "Forgot your password?".
+export async function passwordLink(
+  env: Parameters<typeof mailPasswordLink>[0],
+  brandId: string,
+  creator: { id: string; email: string },
+  origin: string,
+  actor: Actor,
+  { action = 'creator.password_reset_sent', limits }: { action?: string; limits?: Parameters<typeof mailPasswordLink>[5] } = {},
+) {
   const now = Date.now();
-  const sent = await mailPasswordLink(env, creator, brandId, origin, now);
+  const sent = await mailPasswordLink(env, creator, brandId, origin, now, limits);
   if ('refused' in sent) return sent;
   await database(env.DB)
     .insert(auditLog)
-    .values(auditRow({ brandId, ...actor, action: 'creator.password_reset_sent', targetType: 'creator', targetId: creator.id, details: { confirmed: sent.confirmed } }, now));
+    .values(auditRow({ brandId, ...actor, action, targetType: 'creator', targetId: creator.id, details: { confirmed: sent.confirmed } }, now));
   return sent;
 }
 

@@ -12,9 +12,7 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { mailSetup, sendMessage } from '../../lib/messages';
-import { auditRow } from '../../db/audit';
-import { database } from '../../db/client';
-import { auditLog } from '../../db/schema';
+import { passwordLink } from '../admin/creators';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
@@ -175,14 +173,11 @@ creatorPortal.post('/forgot', async (c) => {
     const { id, brand_id: brandId } = account;
     const origin = new URL(c.req.url).origin;
     c.executionCtx.waitUntil(
-      (async () => {
-        const now = Date.now();
-        const sent = await mailPasswordLink(c.env, { id, email: account.email }, brandId, origin, now, SELF_SERVICE_LIMITS);
-        if ('refused' in sent) return log.warn('password_link_not_sent', { reason: sent.refused, creatorId: id });
-        await database(c.env.DB)
-          .insert(auditLog)
-          .values(auditRow({ brandId, actorType: 'system', actorId: 'forgot-password', action: 'creator.password_reset_requested', targetType: 'creator', targetId: id, details: { confirmed: sent.confirmed } }, now));
-      })().catch((error: unknown) => log.error('password_link_failed', { error })),
+      passwordLink(c.env, brandId, { id, email: account.email }, origin, { actorType: 'system', actorId: 'forgot-password' }, { action: 'creator.password_reset_requested', limits: SELF_SERVICE_LIMITS })
+        .then((sent) => {
+          if ('refused' in sent) log.warn('password_link_not_sent', { reason: sent.refused, creatorId: id });
+        })
+        .catch((error: unknown) => log.error('password_link_failed', { error })),
     );
   }
   return c.html(<ForgotPage sentTo={email} />);
@@ -391,9 +386,11 @@ function payoutDetailsProblem(method: string): string {
 
 creatorPortal.post('/earnings/payout-details', async (c) => {
   const form = await formBody(c);
-  const entered = { method: form.method ?? '', account: (form.account ?? '').trim().slice(0, 120) };
-  const parsed = payoutDetailsSchema.safeParse(entered);
-  if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(entered.method)], entered }, 422);
+  const method = form.method ?? '';
+  const account = (form.account ?? '').trim();
+  const parsed = payoutDetailsSchema.safeParse({ method, account });
+  // The refused entry is shown back bounded as the field is; the whole of it was checked.
+  if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(method)], entered: { method, account: account.slice(0, 120) } }, 422);
   const next = JSON.stringify(parsed.data);
   const sealed = await sealSecret(c.env.SECRETS_KEY, next);
   const [before] = await c.env.DB.batch([
