@@ -3,6 +3,7 @@
 import type { FC } from 'hono/jsx';
 import type { ComplianceChecks } from '../../worker/db/schema';
 import type { ReviewItem } from '../../worker/routes/portal/console/queries';
+import { missingTags } from '../../worker/domain/submissions';
 import { formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge } from '../layout';
 import { CampaignFilter, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
@@ -40,7 +41,7 @@ const Back: FC<{ back: string }> = ({ back }) => <input type="hidden" name="back
 const Actions: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => {
   const base = `/console/review/${s.id}`;
   // A caption missing the hashtag or the disclosure needs the reviewer's word before it is approved.
-  const missing = [s.compliance.hashtag ? null : s.hashtag, s.compliance.disclosure ? null : s.disclosure_text].filter(Boolean).join(' and ');
+  const missing = missingTags(s.compliance, { hashtag: s.hashtag, disclosureText: s.disclosure_text }).join(' and ');
   const flagged = missing !== '';
   if (s.status === 'submitted') {
     return (

@@ -36,3 +36,8 @@ export function checkCaption(caption: string, brief: { hashtag: string; disclosu
 }
 
 export const isCompliant = (c: ComplianceChecks) => c.hashtag && c.disclosure;
+
+// What a caption lacks of the campaign's hashtag and disclosure, in that order: empty when it is compliant.
+export function missingTags(checks: Partial<ComplianceChecks>, campaign: { hashtag: string; disclosureText: string }): string[] {
+  return [checks.hashtag ? null : campaign.hashtag, checks.disclosure ? null : campaign.disclosureText].filter((t): t is string => t !== null);
+}

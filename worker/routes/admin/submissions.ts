@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../db/submissions';
-import type { SubmissionAction } from '../../domain/submissions';
-import { submissionStatuses } from '../../db/schema';
+import { missingTags, type SubmissionAction } from '../../domain/submissions';
+import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
 import type { AdminPrincipal, AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
@@ -46,8 +46,7 @@ async function review(db: D1Database, admin: AdminPrincipal, id: string, action:
   // As in the console: a caption missing the campaign hashtag or the disclosure is approved only when the
   // caller says the post will carry them (`override: true`); the disclosure is the brand's legal duty.
   if (action === 'approve' && s.status === 'submitted' && body.override !== true) {
-    const checks = JSON.parse(s.compliance) as { hashtag?: boolean; disclosure?: boolean };
-    const missing = [checks.hashtag ? null : s.hashtag, checks.disclosure ? null : s.disclosure_text].filter((t): t is string => t !== null);
+    const missing = missingTags(JSON.parse(s.compliance) as Partial<ComplianceChecks>, { hashtag: s.hashtag, disclosureText: s.disclosure_text });
     if (missing.length > 0) {
       throw new ApiError(422, 'caption_not_compliant', `The caption is missing ${missing.join(' and ')}. Send "override": true if the post will carry them, or request changes.`, { missing });
     }

@@ -5,7 +5,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
 import { STATUS_LABELS } from '../../../../portal/format';
 import { loadSubmission, transitionSubmission } from '../../../db/submissions';
-import type { SubmissionAction } from '../../../domain/submissions';
+import { isCompliant, missingTags, type SubmissionAction } from '../../../domain/submissions';
 import { ApiError } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
@@ -105,11 +105,6 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
   'mark-live': { action: 'go_live', flash: 'live', schema: z.object({ postUrl: z.url({ protocol: /^https$/, error: 'Add the https:// link of the live post.' }).max(2048, 'That link is too long.') }) },
 };
 
-const isCompliant = (json: string) => {
-  const checks = parseCompliance(json);
-  return checks.hashtag && checks.disclosure;
-};
-
 // Bulk first, so "bulk-approve" is never read as a submission id.
 reviewRoutes.post('/review/bulk-approve', async (c) => {
   const form = await readForm(c);
@@ -127,7 +122,7 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   for (const { id, compliance } of results) {
     // A caption without the hashtag or the disclosure is approved only one at a time, on purpose: a
     // missing #ad is the brand's legal risk, not something to wave through with a batch.
-    if (!isCompliant(compliance)) {
+    if (!isCompliant(parseCompliance(compliance))) {
       flagged++;
       continue;
     }
@@ -156,9 +151,8 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
   const parsed = spec.schema.safeParse(raw);
   if (!parsed.success) return renderQueue(c, filtersFromBack(back), { errors: [...new Set(parsed.error.issues.map((i) => i.message))] }, 422);
   // A caption missing the hashtag or the disclosure is approved only with the reviewer's word that the post will carry them.
-  if (spec.action === 'approve' && s.status === 'submitted' && !isCompliant(s.compliance) && form.get('override') !== '1') {
-    const checks = parseCompliance(s.compliance);
-    const missing = [checks.hashtag ? null : s.hashtag, checks.disclosure ? null : s.disclosure_text].filter(Boolean).join(' and ');
+  const missing = missingTags(parseCompliance(s.compliance), { hashtag: s.hashtag, disclosureText: s.disclosure_text }).join(' and ');
+  if (spec.action === 'approve' && s.status === 'submitted' && missing !== '' && form.get('override') !== '1') {
     return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
   }
   try {
