@@ -2,7 +2,7 @@
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
 import { Hono } from 'hono';
-import { CreatorPage, SUGGESTIONS, type CreatorPageData, type EnrollmentFormValues } from '../../../../portal/console/creator';
+import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
 import type { Flash } from '../../../../portal/console/layout';
 import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../../db/account-tokens';
@@ -75,10 +75,9 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
   briefSection: e.briefSection,
 });
 
-type Drawn = { status: EnrollmentStatus; paymentModel: PaymentModel; flatFeeMinor: number; briefSection: string };
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: Drawn };
+type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
