@@ -5,9 +5,10 @@ export type NavItem = { href: string; label: string; current?: boolean };
 
 type PageProps = { title: string; nav?: NavItem[]; who?: string; area?: 'creator' | 'console'; switchBrand?: boolean; children?: Child };
 
-// The doctype keeps every page in standards mode: without it browsers render in quirks mode
-// (forms gain a bottom margin, tables stop inheriting font sizes, percentage heights change).
-export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchBrand = false, children }) => (
+// The document around every page. The doctype keeps it in standards mode: without it browsers render in
+// quirks mode (forms gain a bottom margin, tables stop inheriting font sizes, percentage heights change).
+// `head` adds what a page needs beyond the viewport, the light scheme the stylesheet is drawn for, and it.
+export const Document: FC<{ title: string; bodyClass: string; head?: Child; children?: Child }> = ({ title, bodyClass, head, children }) => (
   <>
     {raw('<!doctype html>')}
     <html lang="en">
@@ -15,60 +16,72 @@ export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchB
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light" />
-        <title>{`${title} · Chorus`}</title>
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+        <title>{title}</title>
         <link rel="stylesheet" href="/portal.css" />
-        <script src="/portal.js" defer></script>
+        {head}
       </head>
-      <body class={`area-${area}`}>
-        <a class="skip" href="#main">
-          Skip to content
-        </a>
-        <header class="topbar">
-          <div class="topbar-inner">
-            <a class="brand" href={area === 'console' ? '/console' : '/'}>
-              <span class="brand-mark" aria-hidden="true">
-                ◗
-              </span>{' '}
-              Chorus{area === 'console' ? <span class="brand-tag">Console</span> : null}
-            </a>
-            {nav ? (
-              <nav aria-label="Main">
-                <ul class="nav">
-                  {nav.map((n) => (
-                    <li>
-                      <a href={n.href} aria-current={n.current ? 'page' : undefined}>
-                        {n.label}
-                      </a>
-                    </li>
-                  ))}
-                </ul>
-              </nav>
-            ) : null}
-            {who ? (
-              <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
-                <span class="who" title={who}>
-                  {who}
-                </span>
-                {switchBrand ? (
-                  <button type="submit" formaction="/console/switch" class="link-button">
-                    Switch brand
-                  </button>
-                ) : null}
-                <button type="submit" class="link-button">
-                  Sign out
-                </button>
-              </form>
-            ) : null}
-          </div>
-        </header>
-        <main id="main" class="container">
-          {children}
-        </main>
-        <footer class="footer container">Chorus · creator partnerships, paid fairly and on time.</footer>
-      </body>
+      <body class={bodyClass}>{children}</body>
     </html>
   </>
+);
+
+export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchBrand = false, children }) => (
+  <Document
+    title={`${title} · Chorus`}
+    bodyClass={`area-${area}`}
+    head={
+      <>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+        <script src="/portal.js" defer></script>
+      </>
+    }
+  >
+    <a class="skip" href="#main">
+      Skip to content
+    </a>
+    <header class="topbar">
+      <div class="topbar-inner">
+        <a class="brand" href={area === 'console' ? '/console' : '/'}>
+          <span class="brand-mark" aria-hidden="true">
+            ◗
+          </span>{' '}
+          Chorus{area === 'console' ? <span class="brand-tag">Console</span> : null}
+        </a>
+        {nav ? (
+          <nav aria-label="Main">
+            <ul class="nav">
+              {nav.map((n) => (
+                <li>
+                  <a href={n.href} aria-current={n.current ? 'page' : undefined}>
+                    {n.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        ) : null}
+        {who ? (
+          <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
+            <span class="who" title={who}>
+              {who}
+            </span>
+            {switchBrand ? (
+              <button type="submit" formaction="/console/switch" class="link-button">
+                Switch brand
+              </button>
+            ) : null}
+            <button type="submit" class="link-button">
+              Sign out
+            </button>
+          </form>
+        ) : null}
+      </div>
+    </header>
+    <main id="main" class="container">
+      {children}
+    </main>
+    <footer class="footer container">Chorus · creator partnerships, paid fairly and on time.</footer>
+  </Document>
 );
 
 export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; children?: Child }> = ({ tone, title, children }) => (
@@ -136,25 +149,13 @@ const SHOPPER_PAGES: Record<number, { title: string; message: string }> = {
 export const ShopperPage: FC<{ status: 404 | 410 | 503 }> = ({ status }) => {
   const { title, message } = SHOPPER_PAGES[status]!;
   return (
-    <>
-      {raw('<!doctype html>')}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="robots" content="noindex" />
-          <title>{title}</title>
-          <link rel="stylesheet" href="/portal.css" />
-        </head>
-        <body class="area-creator">
-          <main id="main" class="container">
-            <section class="card narrow center">
-              <h1>{title}</h1>
-              <p>{message}</p>
-            </section>
-          </main>
-        </body>
-      </html>
-    </>
+    <Document title={title} bodyClass="area-creator" head={<meta name="robots" content="noindex" />}>
+      <main id="main" class="container">
+        <section class="card narrow center">
+          <h1>{title}</h1>
+          <p>{message}</p>
+        </section>
+      </main>
+    </Document>
   );
 };

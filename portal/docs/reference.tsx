@@ -5,6 +5,7 @@ import { raw } from 'hono/html';
 import type { Child, FC } from 'hono/jsx';
 import type { OpenApiDocument } from '../../worker/openapi/document';
 import { resolveRef, sampleOf } from '../../worker/openapi/examples';
+import { Document } from '../layout';
 
 type JsonSchema = Record<string, unknown>;
 type Components = Record<string, JsonSchema>;
@@ -339,123 +340,118 @@ export const ApiReference: FC<{ document: OpenApiDocument; origin: string }> = (
   const tags = (doc.tags as { name: string; description?: string }[]).map((t) => ({ ...t, entries: entries.filter((e) => e.op.tags[0] === t.name) })).filter((t) => t.entries.length);
   const info = doc.info as { title: string; version: string; description: string };
   return (
-    <>
-      {raw('<!doctype html>')}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="color-scheme" content="light" />
-          <title>API reference · Chorus</title>
+    <Document
+      title="API reference · Chorus"
+      bodyClass="area-docs"
+      head={
+        <>
           <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-          <link rel="stylesheet" href="/portal.css" />
           <style>{raw(STYLE)}</style>
-        </head>
-        <body class="area-docs">
-          <a class="skip" href="#main">
-            Skip to content
+        </>
+      }
+    >
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href="/docs">
+            <span class="brand-mark" aria-hidden="true">
+              ◗
+            </span>{' '}
+            Chorus<span class="brand-tag">API</span>
           </a>
-          <header class="topbar">
-            <div class="topbar-inner">
-              <a class="brand" href="/docs">
-                <span class="brand-mark" aria-hidden="true">
-                  ◗
-                </span>{' '}
-                Chorus<span class="brand-tag">API</span>
-              </a>
-              <nav aria-label="Main">
-                <ul class="nav">
+          <nav aria-label="Main">
+            <ul class="nav">
+              <li>
+                <a href="/docs" aria-current="page">
+                  Reference
+                </a>
+              </li>
+              <li>
+                <a href="/openapi.json">openapi.json</a>
+              </li>
+            </ul>
+          </nav>
+        </div>
+      </header>
+      <main id="main" class="container docs">
+        <p class="eyebrow">
+          {info.title} · version {info.version} · OpenAPI {doc.openapi as string}
+        </p>
+        <h1 class="page-title">API reference</h1>
+        <p class="lead">
+          <Prose text={info.description} />
+        </p>
+        <dl class="facts card">
+          <dt>Base URL</dt>
+          <dd>
+            <code>{origin}</code>
+          </dd>
+          <dt>Admin API</dt>
+          <dd>
+            <code>Authorization: Bearer ck_admin_…</code> on every <code>/api/admin</code> call.
+          </dd>
+          <dt>Store calls</dt>
+          <dd>
+            Signed with <code>Chorus-Signature: t=…,v1=HMAC-SHA256(ingest secret, "t.body")</code>; see Ingestion.
+          </dd>
+          <dt>Errors</dt>
+          <dd>
+            <code>{'{"error":{"code":"…","message":"…","details":…}}'}</code>; branch on <code>code</code>.
+          </dd>
+          <dt>Machine-readable</dt>
+          <dd>
+            <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1)
+          </dd>
+        </dl>
+        <nav aria-label="Operations" class="toc card">
+          {tags.map((t) => (
+            <div>
+              <h2>
+                <a href={`#tag-${slug(t.name)}`}>{t.name}</a>
+              </h2>
+              <ul>
+                {t.entries.map((e) => (
                   <li>
-                    <a href="/docs" aria-current="page">
-                      Reference
+                    <a href={`#${e.op.operationId}`}>
+                      <Endpoint method={e.method} path={e.path} />
                     </a>
                   </li>
-                  <li>
-                    <a href="/openapi.json">openapi.json</a>
-                  </li>
-                </ul>
-              </nav>
-            </div>
-          </header>
-          <main id="main" class="container docs">
-            <p class="eyebrow">
-              {info.title} · version {info.version} · OpenAPI {doc.openapi as string}
-            </p>
-            <h1 class="page-title">API reference</h1>
-            <p class="lead">
-              <Prose text={info.description} />
-            </p>
-            <dl class="facts card">
-              <dt>Base URL</dt>
-              <dd>
-                <code>{origin}</code>
-              </dd>
-              <dt>Admin API</dt>
-              <dd>
-                <code>Authorization: Bearer ck_admin_…</code> on every <code>/api/admin</code> call.
-              </dd>
-              <dt>Store calls</dt>
-              <dd>
-                Signed with <code>Chorus-Signature: t=…,v1=HMAC-SHA256(ingest secret, "t.body")</code>; see Ingestion.
-              </dd>
-              <dt>Errors</dt>
-              <dd>
-                <code>{'{"error":{"code":"…","message":"…","details":…}}'}</code>; branch on <code>code</code>.
-              </dd>
-              <dt>Machine-readable</dt>
-              <dd>
-                <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1)
-              </dd>
-            </dl>
-            <nav aria-label="Operations" class="toc card">
-              {tags.map((t) => (
-                <div>
-                  <h2>
-                    <a href={`#tag-${slug(t.name)}`}>{t.name}</a>
-                  </h2>
-                  <ul>
-                    {t.entries.map((e) => (
-                      <li>
-                        <a href={`#${e.op.operationId}`}>
-                          <Endpoint method={e.method} path={e.path} />
-                        </a>
-                      </li>
-                    ))}
-                  </ul>
-                </div>
-              ))}
-            </nav>
-            {tags.map((t) => (
-              <section id={`tag-${slug(t.name)}`} aria-labelledby={`tag-${slug(t.name)}-title`}>
-                <h2 id={`tag-${slug(t.name)}-title`}>{t.name}</h2>
-                {t.description ? (
-                  <p class="muted">
-                    <Prose text={t.description} />
-                  </p>
-                ) : null}
-                {t.entries.map((e) => (
-                  <OperationCard e={e} origin={origin} components={components} />
                 ))}
-              </section>
+              </ul>
+            </div>
+          ))}
+        </nav>
+        {tags.map((t) => (
+          <section id={`tag-${slug(t.name)}`} aria-labelledby={`tag-${slug(t.name)}-title`}>
+            <h2 id={`tag-${slug(t.name)}-title`}>{t.name}</h2>
+            {t.description ? (
+              <p class="muted">
+                <Prose text={t.description} />
+              </p>
+            ) : null}
+            {t.entries.map((e) => (
+              <OperationCard e={e} origin={origin} components={components} />
             ))}
-            <section id="schemas" aria-labelledby="schemas-title">
-              <h2 id="schemas-title">Schemas</h2>
-              {Object.entries(components).map(([name, schema]) => (
-                <article class="card op" id={`schema-${slug(name)}`} aria-labelledby={`schema-${slug(name)}-title`}>
-                  <h3 id={`schema-${slug(name)}-title`}>{name}</h3>
-                  {schema.description ? (
-                    <p>
-                      <Prose text={schema.description as string} />
-                    </p>
-                  ) : null}
-                  <Fields schema={schema} components={components} caption={`Fields of ${name}`} />
-                </article>
-              ))}
-            </section>
-          </main>
-          <footer class="footer container">Chorus · generated from the zod schemas that validate each request.</footer>
-        </body>
-      </html>
-    </>
+          </section>
+        ))}
+        <section id="schemas" aria-labelledby="schemas-title">
+          <h2 id="schemas-title">Schemas</h2>
+          {Object.entries(components).map(([name, schema]) => (
+            <article class="card op" id={`schema-${slug(name)}`} aria-labelledby={`schema-${slug(name)}-title`}>
+              <h3 id={`schema-${slug(name)}-title`}>{name}</h3>
+              {schema.description ? (
+                <p>
+                  <Prose text={schema.description as string} />
+                </p>
+              ) : null}
+              <Fields schema={schema} components={components} caption={`Fields of ${name}`} />
+            </article>
+          ))}
+        </section>
+      </main>
+      <footer class="footer container">Chorus · generated from the zod schemas that validate each request.</footer>
+    </Document>
   );
 };
