@@ -180,6 +180,9 @@ if (!existsSync(assetsDir)) {
 
 await step('Applying migrations to the local D1', ['d1', 'migrations', 'apply', 'DB', '--local']);
 
+const migrationsDir = join(root, 'migrations');
+const migrationFiles = () => readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
+
 // wrangler records applied migrations by file name only, so a migration edited after it was applied
 // (0000_init.sql is still regenerated in place) is silently skipped and the local schema goes stale.
 // Remember what each file looked like when it was applied here, and say so when it has changed since.
@@ -192,8 +195,8 @@ function staleMigrations() {
     // first run, or the state was reset
   }
   const changed = [];
-  for (const name of readdirSync(join(root, 'migrations')).filter((f) => f.endsWith('.sql')).sort()) {
-    const hash = createHash('sha256').update(readFileSync(join(root, 'migrations', name))).digest('hex');
+  for (const name of migrationFiles()) {
+    const hash = createHash('sha256').update(readFileSync(join(migrationsDir, name))).digest('hex');
     if (!applied[name]) applied[name] = hash;
     else if (applied[name] !== hash) changed.push(name);
   }
@@ -238,15 +241,13 @@ dev.on('exit', (code, signal) => {
 // reloads changed code but not the local schema, and the new code's queries would fail ("no such column")
 // until a restart.
 function watchMigrations() {
-  const dir = join(root, 'migrations');
-  const sqlFiles = () => readdirSync(dir).filter((f) => f.endsWith('.sql'));
-  const known = new Set(sqlFiles());
+  const known = new Set(migrationFiles());
   let timer = null;
-  watch(dir, () => {
+  watch(migrationsDir, () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       // A file still being written (empty) waits: wrangler would record it as applied by name alone.
-      const added = sqlFiles().filter((f) => !known.has(f) && readFileSync(join(dir, f), 'utf8').trim() !== '');
+      const added = migrationFiles().filter((f) => !known.has(f) && readFileSync(join(migrationsDir, f), 'utf8').trim() !== '');
       if (added.length === 0 || stopping) return;
       for (const f of added) known.add(f);
       console.log(`\n[chorus dev] New migration ${added.join(', ')}: applying it to the local D1`);
