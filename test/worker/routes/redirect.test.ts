@@ -328,4 +328,23 @@ describe('GET /r/:slug while D1 is failing', () => {
     expect([page.status, page.headers.get('retry-after')]).toEqual([503, '1']);
     expect(await page.text()).toContain('Try again in a moment');
   });
+
+  it('reads a cold link once, not four times, while D1 is down, until a read succeeds again', async () => {
+    const brand = await createBrand();
+    const slugs = await Promise.all([1, 2, 3].map(async (n) => (await createLinkedCreator(brand, { handle: `outage${n}_${Date.now() % 100_000}` })).link.slug));
+    let reads = 0;
+    const down = () => faultyD1(env.DB, { mode: 'before', rate: 1, slowMs: 0 }, () => (reads++, 0));
+    const readsFor = async (db: D1Database, slug: string) => {
+      reads = 0;
+      return [(await visitWith(db, slug)).status, reads];
+    };
+    expect((await visitWith(env.DB, `unknown-${Date.now()}`)).status).toBe(404); // a read that succeeds: no outage
+    expect(await readsFor(down(), slugs[0]!)).toEqual([503, 4]);
+    // Within ROUTE_OUTAGE_MS of four failed reads, with none succeeding since: one read per cold link.
+    expect(await readsFor(down(), slugs[1]!)).toEqual([503, 1]);
+    expect(await readsFor(down(), 'never-a-link')).toEqual([503, 1]);
+    // A read that succeeds ends it: the next failing cold link gets its four reads again.
+    expect((await visitWith(env.DB, slugs[2]!)).status).toBe(302);
+    expect(await readsFor(down(), slugs[1]!)).toEqual([503, 4]);
+  });
 });
