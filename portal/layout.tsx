@@ -114,8 +114,12 @@ export const CopyField: FC<{ id: string; label: string; value: string }> = ({ id
   <div class="copy-field">
     <label for={id}>{label}</label>
     <div class="copy-row">
-      <input id={id} type="text" readonly value={value} />
-      <button type="button" class="button button-quiet" data-copy={id}>
+      {/* A textarea, not an input: on a phone a whole link wraps into view and can be selected by hand. */}
+      <textarea id={id} class="copy-value" readonly rows={1} spellcheck={false}>
+        {value}
+      </textarea>
+      {/* Only portal.js can copy, so it shows the button; without it the field has the whole row. */}
+      <button type="button" class="button button-quiet" data-copy={id} hidden>
         Copy
       </button>
     </div>

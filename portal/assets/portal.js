@@ -1,5 +1,7 @@
 // Progressive enhancement only: every task works without this file.
 (function () {
+  var copyButtons = document.querySelectorAll('[data-copy]');
+  for (var c = 0; c < copyButtons.length; c++) copyButtons[c].hidden = false;
   document.addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('[data-copy]');
     if (!button) return;

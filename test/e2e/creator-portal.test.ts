@@ -198,6 +198,22 @@ describe('creator portal in Chromium', () => {
     await navigate(page, () => page.getByRole('button', { name: 'Sign in' }).click(), /\/$/);
     expect(await textOf(page, 'h1')).toBe('Hi Maya');
     await capture(page, '06-home');
+    // On a phone the whole link is in view, and Copy (which needs portal.js) is there only with it.
+    const linkField = page.getByLabel('Your tracked link');
+    const fits = (field: typeof linkField) => field.evaluate((box: HTMLTextAreaElement) => box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight);
+    expect(await fits(linkField)).toBe(true);
+    expect(await page.getByRole('button', { name: 'Copy' }).first().isVisible()).toBe(true);
+    const noScript = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false });
+    const plain = await newPage(noScript);
+    await plain.goto(`${server.url}/login`);
+    await plain.getByLabel('Email').fill(email);
+    await plain.getByLabel('Password').fill(password);
+    await navigate(plain, () => plain.getByRole('button', { name: 'Sign in' }).click(), /\/$/);
+    expect(await plain.getByLabel('Your tracked link').inputValue()).toBe(`${server.url}/r/maya-spring`);
+    expect(await fits(plain.getByLabel('Your tracked link'))).toBe(true);
+    expect(await plain.getByRole('button', { name: 'Copy' }).count()).toBe(0);
+    await plain.screenshot({ path: path.join(SHOTS, '06-home-no-js-390.png'), fullPage: true });
+    await noScript.close();
 
     // ----- The brief -----
     await navigate(page, () => page.getByRole('link', { name: 'Read the brief' }).click(), new RegExp(`/brief/${enrollment.id}$`));

@@ -646,7 +646,7 @@ describe('console creator page', () => {
     const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
     const invite = await post(`${page}/invite`, {}, { cookie: m.cookie });
     expect(invite.status).toBe(200);
-    const url = /value="(https?:\/\/[^"]+\/invite\/[^"]+)"/.exec(await invite.text())?.[1];
+    const url = /id="invite-link"[^>]*>(https?:\/\/[^<]+\/invite\/[^<]+)<\/textarea>/.exec(await invite.text())?.[1];
     expect(url).toBeTruthy();
     expect((await get(new URL(url!).pathname)).status).toBe(200);
     const sent: Message[] = [];
