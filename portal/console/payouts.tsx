@@ -1,6 +1,6 @@
 // Payouts for a period: close it, read the lines and totals, export the CSV, mark paid, reconcile a processor file.
 import type { FC } from 'hono/jsx';
-import type { PayoutLine } from '../../worker/db/payouts';
+import { NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
 import { formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
@@ -206,7 +206,13 @@ export const PayoutsPage: FC<{
                       </span>
                     </td>
                     <td class="small wide" data-label="Pay to">
-                      {l.payoutMethod ? `${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}` : <span class="warn-text">No payout details yet</span>}
+                      {l.payoutMethod === NOT_SHARED ? (
+                        <span class="warn-text">Not shared: they have not accepted your brand yet</span>
+                      ) : l.payoutMethod ? (
+                        `${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}`
+                      ) : (
+                        <span class="warn-text">No payout details yet</span>
+                      )}
                     </td>
                     <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
                     <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} />

@@ -261,6 +261,39 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
   </article>
 );
 
+// A campaign of a brand the creator has not accepted: what it offers, and Accept or Decline. The brand
+// sees nothing of the account's own (such as where payouts go) until Accept.
+const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
+  <article class="card campaign invitation" aria-labelledby={`c-${card.enrollment_id}`}>
+    <header class="campaign-head">
+      <div>
+        <p class="eyebrow">{card.brand_name} invited you</p>
+        <h2 id={`c-${card.enrollment_id}`}>{card.campaign_name}</h2>
+      </div>
+      <span class="pill">{PAYMENT_MODEL_LABELS[card.payment_model]}</span>
+    </header>
+    <p>{whatGetsPaid(card)}</p>
+    <p class="muted small">
+      Accept to get your link and code and to send drafts. {card.brand_name} sees where your payouts go only once you accept. Declining takes its campaigns off your home page.
+    </p>
+    <footer class="card-actions">
+      <form method="post" action={`/invitations/${card.enrollment_id}/accept`}>
+        <button type="submit" class="button button-primary">
+          Accept
+        </button>
+      </form>
+      <a class="button" href={`/brief/${card.enrollment_id}`}>
+        Read the brief
+      </a>
+      <form method="post" action={`/invitations/${card.enrollment_id}/decline`}>
+        <button type="submit" class="button button-quiet">
+          Decline
+        </button>
+      </form>
+    </footer>
+  </article>
+);
+
 export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string }> = ({ who, name, cards, ended = [], origin, notice, warning }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
@@ -273,7 +306,10 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
       </section>
     ) : (
       <div class="cards">
-        {cards.map((card) => (
+        {cards.filter((card) => !card.brand_accepted).map((card) => (
+          <InvitationCard card={card} />
+        ))}
+        {cards.filter((card) => card.brand_accepted).map((card) => (
           <CampaignCardView card={card} origin={origin} />
         ))}
       </div>
@@ -380,11 +416,19 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
           </dl>
         </section>
       </div>
-      <p>
-        <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
-          Submit a draft
-        </a>
-      </p>
+      {e.brand_accepted ? (
+        <p>
+          <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
+            Submit a draft
+          </a>
+        </p>
+      ) : (
+        <form method="post" action={`/invitations/${e.enrollment_id}/accept`} class="card-actions">
+          <button type="submit" class="button button-primary">
+            Accept {e.brand_name}’s invitation
+          </button>
+        </form>
+      )}
     </Page>
   );
 };

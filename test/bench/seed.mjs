@@ -92,6 +92,14 @@ export async function seedPayoutNetwork(db, { brandId, campaignId, creators, pay
      SELECT 'enr_net_' || n, ?3, ?4, 'cr_net_' || n, 'affiliate', 'active', ${int(5)} FROM seq`,
     [brandId, campaignId, now],
   );
+  // On the brand's roster, accepted: the export reads and opens every creator's payout details.
+  await insertSeries(
+    db,
+    1,
+    creators,
+    `INSERT INTO brand_creators (brand_id, creator_id, accepted_at, created_at) SELECT ?3, 'cr_net_' || n, ${int(4)}, ${int(4)} FROM seq`,
+    [brandId, now],
+  );
   return written;
 }
 

@@ -78,6 +78,7 @@ type Row = {
   handle: string;
   display_name: string;
   email: string;
+  accepted: number;
   payout_details_enc: string | null;
   currency: string;
   status: string;
@@ -95,8 +96,9 @@ type Row = {
 // only their entries are summed: grouping every remaining payout before the LIMIT made each page cost the
 // whole rest of the period (an export of 1M entries went from 25.6 s to seconds).
 export const PAGE_SQL = `WITH page AS (
-  SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, c.payout_details_enc, p.currency, p.status, p.reference, p.failure_reason
-  FROM payouts p JOIN creators c ON c.id = p.creator_id
+  SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, r.accepted_at IS NOT NULL AS accepted,
+    CASE WHEN r.accepted_at IS NOT NULL THEN c.payout_details_enc END AS payout_details_enc, p.currency, p.status, p.reference, p.failure_reason
+  FROM payouts p JOIN creators c ON c.id = p.creator_id LEFT JOIN brand_creators r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id
   WHERE p.brand_id = ? AND p.period = ? AND (c.handle > ? OR (c.handle = ? AND p.id > ?))
   ORDER BY c.handle, p.id LIMIT ?
 )
@@ -111,6 +113,8 @@ FROM page LEFT JOIN ledger_entries l ON l.payout_id = page.id
 GROUP BY page.id ORDER BY page.handle, page.id`;
 
 export const EXPORT_PAGE_SIZE = 100;
+// payoutMethod for a creator who has not accepted the brand yet (as `unreadable` is for details that fail to open).
+export const NOT_SHARED = 'not_shared';
 
 // Pages through a period's payouts in a fixed order (handle, id): memory stays flat however many rows.
 export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
@@ -118,7 +122,9 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
   for (;;) {
     const { results } = await db.prepare(PAGE_SQL).bind(brandId, period, after.handle, after.handle, after.id, pageSize).all<Row>();
     for (const r of results) {
-      let method = '';
+      // A creator's account is shared by every brand that enrolls them: where their money goes is shown
+      // only to a brand they have accepted, never to one that merely added their email to its roster.
+      let method = r.accepted ? '' : NOT_SHARED;
       let account = '';
       if (r.payout_details_enc) {
         try {

@@ -91,6 +91,9 @@ export const brandCreators = sqliteTable(
     niche: text('niche'),
     platform: text('platform'),
     followerCount: integer('follower_count'),
+    // When the creator accepted this brand (set the password from its invite, or Accept on their home
+    // page). Until then the brand sees none of the account's own data, such as where payouts go.
+    acceptedAt: integer('accepted_at'),
     createdAt: createdAt(),
   },
   // brand_at: the roster newest first, a keyset page at a time (lib/cursor.ts), as for the lists below.

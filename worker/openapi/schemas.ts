@@ -71,6 +71,7 @@ export const Creator = z
     platform: example(z.string(), 'instagram').nullable(),
     followerCount: count(18_500).nullable(),
     addedAt: time,
+    acceptedAt: time.nullable().describe('When the creator accepted your brand (set their password from your invite, or pressed Accept in their portal); null until then. Their payout details are shared with you from then on.'),
   })
   .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters)." });
 
@@ -308,7 +309,9 @@ export const PayoutLine = z
     handle: example(z.string(), 'sarah_makes'),
     name: example(z.string(), 'Sarah Okafor'),
     email: example(z.string(), 'sarah@creators.example'),
-    payoutMethod: example(z.string(), 'bank_transfer'),
+    payoutMethod: example(z.string(), 'bank_transfer').describe(
+      "paypal, wise or bank_transfer; empty when the creator has given none, `not_shared` until they accept your brand (their details are their account's, shared only with brands they accepted), `unreadable` if they cannot be opened.",
+    ),
     payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
     currency,
     commissionMinor: minor(4_120),

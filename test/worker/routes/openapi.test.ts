@@ -28,6 +28,8 @@ const HTML_PAGES = [
   'POST /invite/:token/email',
   'GET /reset/:token',
   'POST /reset/:token',
+  'POST /invitations/:enrollmentId/accept',
+  'POST /invitations/:enrollmentId/decline',
   'GET /brief/:enrollmentId',
   'GET /submissions',
   'GET /submissions/new',

@@ -832,6 +832,7 @@ describe('earnings', () => {
     const joined = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `also_${a.handle}`.slice(0, 30), displayName: 'Sarah' }));
     expect(joined.data.id).toBe(a.creator.id);
     const enrollment = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'flat', flatFeeMinor: 7000, status: 'active' }));
+    expect((await post(`/invitations/${enrollment.data.id}/accept`, {}, { cookie: a.cookie })).status).toBe(303);
     for (const [brand, enrollmentId, fee] of [[a.brand, a.enrollment.id, 10000], [b.brand, enrollment.data.id, 7000]] as const) {
       await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = ? WHERE id = ?').bind(fee, enrollmentId).run();
       const sent = await post('/submissions', { enrollmentId, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption: 'Morning #Glow #ad' }, { cookie: a.cookie });
@@ -934,4 +935,92 @@ describe('signed-out visitors', () => {
       expect((await post(path, { x: '1' })).status, path).toBe(401);
     }
   });
+});
+
+// A creator's account is global: any brand can add an email to its roster and enroll it. What the account
+// holds of its own (where payouts go, drafts, who the brand is to them) waits for the creator's Accept.
+describe('a brand the creator has not accepted', () => {
+  const SEPT = (day: number) => new Date(Date.UTC(2026, 8, day, 12)).toISOString();
+  async function payTo(brand: TestBrand, creatorId: string) {
+    const res = await json<{ data: { payouts: { creatorId: string; payoutMethod: string; payoutAccount: string }[] } }>(await brand.api('GET', '/api/admin/payouts?period=2026-10'));
+    const line = res.data.payouts.find((l) => l.creatorId === creatorId)!;
+    return [line.payoutMethod, line.payoutAccount];
+  }
+
+  it('sees no payout details, draws no drafts and spends no reset allowance until the creator accepts it', async () => {
+    const a = await signedInCreator();
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: 'sarah@pay.example' }, { cookie: a.cookie })).status).toBe(303);
+    // Brand B adds her email and enrolls her as active, with a code that earns.
+    const b = await createMoneyBrand();
+    const joined = await json<{ data: { id: string; acceptedAt: string | null } }>(await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `b_${a.handle}`.slice(0, 30), displayName: 'S' }));
+    expect(joined.data).toMatchObject({ id: a.creator.id, acceptedAt: null });
+    const enrollment = (await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate', status: 'active' }))).data.id;
+    const code = `B${a.code}`.slice(0, 32);
+    await b.brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment, code, discountType: 'percent', discountValue: 10 });
+    for (const [m, c] of [[a, a.code], [b, code]] as const) {
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `na-${c}`, amountMinor: 10_000, currency: 'USD', occurredAt: SEPT(3), code: c })).status).toBe(201);
+      expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
+    }
+    expect(await payTo(a.brand, a.creator.id)).toEqual(['paypal', 'sarah@pay.example']);
+    expect(await payTo(b.brand, a.creator.id)).toEqual(['not_shared', '']);
+    const csv = await (await b.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text();
+    expect(csv).toContain('"not_shared"');
+    expect(csv).not.toContain('sarah@pay.example');
+
+    // Her home page shows B's campaign as an invitation, without its code; drafts cannot go to it.
+    const home = await (await get('/', a.cookie)).text();
+    expect(home).toContain('invited you');
+    expect(home).toContain(`action="/invitations/${enrollment}/accept"`);
+    expect(home).not.toContain(code);
+    const draft = { enrollmentId: enrollment, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption: 'Morning #Glow #ad' };
+    expect((await post('/submissions', draft, { cookie: a.cookie })).status).toBe(404);
+    expect(await (await get(`/submissions/new?enrollment=${enrollment}`, a.cookie)).text()).not.toContain(`value="${enrollment}"`);
+
+    // Her own "Forgot password" goes out under brand A, whose invite she accepted, though B's is newer.
+    setTransport(async () => {});
+    expect((await post('/forgot', { email: a.email })).status).toBe(200);
+    await waitFor(() => rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'reset' AND created_at > ?", a.creator.id, Date.now() - 5_000).then((n) => n || null));
+    const newest = await env.DB.prepare("SELECT brand_id FROM account_tokens WHERE creator_id = ? AND purpose = 'reset' ORDER BY created_at DESC LIMIT 1").bind(a.creator.id).first<{ brand_id: string }>();
+    expect(newest!.brand_id).toBe(a.brand.brandId);
+
+    // A password link B has mailed sets her password, but accepts nothing on her behalf.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    expect((await b.brand.api('POST', `/api/admin/creators/${a.creator.id}/password-reset`)).status).toBe(201);
+    const link = new URL(/https?:\/\/\S+/.exec(sent[0]!.text)![0]).pathname;
+    const reset = await post(link, { password: PASSWORD, confirm: PASSWORD });
+    expect(reset.status).toBe(303);
+    const cookie = sessionCookie(reset);
+    expect(await rowCount('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL', b.brand.brandId, a.creator.id)).toBe(1);
+
+    // Another creator cannot answer her invitation.
+    const other = await signedInCreator();
+    expect((await post(`/invitations/${enrollment}/accept`, {}, { cookie: other.cookie })).status).toBe(404);
+
+    // Accept: B's campaign turns active, its details and drafts open, and B sees where her payouts go.
+    const accepted = await post(`/invitations/${enrollment}/accept`, {}, { cookie });
+    expect([accepted.status, accepted.headers.get('location')]).toEqual([303, '/?accepted=1']);
+    expect((await post(`/invitations/${enrollment}/accept`, {}, { cookie })).status).toBe(303); // twice is harmless
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.accepted_brand' AND actor_type = 'creator'", b.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active' AND active_since IS NOT NULL", enrollment)).toBe(1);
+    expect(await payTo(b.brand, a.creator.id)).toEqual(['paypal', 'sarah@pay.example']);
+    expect(await (await get('/?accepted=1', cookie)).text()).toContain(code);
+    expect((await post('/submissions', draft, { cookie })).status).toBe(303);
+    // Declining a brand already accepted is refused; leaving is the brand's removal.
+    expect((await post(`/invitations/${enrollment}/decline`, {}, { cookie })).status).toBe(409);
+  }, 30_000); // three passwords hashed, at full strength
+
+  it('declines: every campaign of that brand leaves her home page and its code stops earning', async () => {
+    const a = await signedInCreator();
+    const c = await createMoneyBrand();
+    await c.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `c_${a.handle}`.slice(0, 30), displayName: 'S' });
+    const enrollment = (await json<{ data: { id: string } }>(await c.brand.api('POST', '/api/admin/enrollments', { campaignId: c.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate' }))).data.id;
+    const declined = await post(`/invitations/${enrollment}/decline`, {}, { cookie: a.cookie });
+    expect([declined.status, declined.headers.get('location')]).toEqual([303, '/?declined=1']);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'removed' AND removed_at IS NOT NULL", enrollment)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.declined_brand'", c.brand.brandId)).toBe(1);
+    expect(await (await get('/?declined=1', a.cookie)).text()).not.toContain(`/invitations/${enrollment}/accept`);
+    // Gone: declining or accepting it again is a 404, never a change.
+    expect((await post(`/invitations/${enrollment}/accept`, {}, { cookie: a.cookie })).status).toBe(404);
+  }, 15_000);
 });

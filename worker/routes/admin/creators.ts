@@ -38,6 +38,7 @@ export function creatorView(c: CreatorRow, r: RosterRow) {
     platform: r.platform,
     followerCount: r.followerCount,
     addedAt: iso(r.createdAt),
+    acceptedAt: r.acceptedAt === null ? null : iso(r.acceptedAt),
   };
 }
 
@@ -95,7 +96,7 @@ export const creatorRoutes = new Hono<AppEnv>()
         payoutDetailsEnc: null,
         createdAt: now,
       };
-      const roster: RosterRow = { brandId, creatorId: creator.id, niche: input.niche, platform: input.platform, followerCount: input.followerCount, createdAt: now };
+      const roster: RosterRow = { brandId, creatorId: creator.id, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
       const existing = await db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, creator.id)) });
       if (existing) return c.json({ data: creatorView(creator, existing) }, 200);
       await db.batch([

@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { auditIfChanged } from '../../db/audit';
 import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
@@ -163,8 +164,11 @@ creatorPortal.post('/forgot', async (c) => {
     c.header('Retry-After', '60');
     return c.html(<ForgotPage email={email} error="Too many requests. Wait a minute and try again." />, 429);
   }
+  // A brand the creator accepted comes first: a brand that only added their email can neither spend this
+  // allowance (its own links count against it) nor have its name on the mail.
   const account = await c.env.DB.prepare(
-    `SELECT c.id, c.email, (SELECT e.brand_id FROM enrollments e WHERE e.creator_id = c.id ORDER BY e.status = 'removed', e.created_at DESC LIMIT 1) AS brand_id
+    `SELECT c.id, c.email, (SELECT e.brand_id FROM enrollments e LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+       WHERE e.creator_id = c.id ORDER BY r.accepted_at IS NULL, e.status = 'removed', e.created_at DESC LIMIT 1) AS brand_id
      FROM creators c WHERE c.email = ?`,
   )
     .bind(email)
@@ -204,9 +208,22 @@ creatorPortal.post('/reset/:token', async (c) => {
   // Every write is guarded on the link being unused, and the last statement uses it: a duplicate of this
   // request that runs second writes nothing (and so does not sign the winner out).
   const unused = resetLinkUnused(token.token_hash, now);
+  // Setting the first password from a brand's link is accepting that brand. A reset of an account that has
+  // one already accepts nothing: any brand can have a link mailed, and a creator accepts another brand with
+  // Accept on their home page. (Both run before the password is written, which they test.)
+  const firstPassword = '(SELECT password_hash FROM creators WHERE id = ?) IS NULL';
   const results = await c.env.DB.batch([
+    c.env.DB.prepare(`UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL AND ${firstPassword} AND ${unused.sql}`).bind(
+      now,
+      token.brand_id,
+      token.creator_id,
+      token.creator_id,
+      ...unused.params,
+    ),
+    c.env.DB.prepare(
+      `UPDATE enrollments SET status = 'active', active_since = ? WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${BRAND_ACCEPTED} AND ${unused.sql}`,
+    ).bind(now, token.creator_id, token.brand_id, token.brand_id, token.creator_id, ...unused.params),
     c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
-    c.env.DB.prepare(`UPDATE enrollments SET status = 'active', active_since = ? WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${unused.sql}`).bind(now, token.creator_id, token.brand_id, ...unused.params),
     closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
     revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, unused),
     consumeResetStatement(c.env.DB, token.token_hash, now),
@@ -219,14 +236,74 @@ creatorPortal.post('/reset/:token', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*']) creatorPortal.use(path, requireCreator);
+
+// ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
+
+// Binds brand id, then creator id.
+const BRAND_ACCEPTED = 'EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NOT NULL)';
+
+// The brand of one of the signed-in creator's own enrollments, with whether they accepted it.
+async function invitingBrand(c: Context<AppEnv>) {
+  const row = await c.env.DB.prepare(
+    `SELECT e.brand_id, b.name AS brand_name, r.accepted_at FROM enrollments e JOIN brands b ON b.id = e.brand_id
+     LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+     WHERE e.id = ? AND e.creator_id = ? AND e.status <> 'removed'`,
+  )
+    .bind(c.req.param('enrollmentId'), c.var.creator.creatorId)
+    .first<{ brand_id: string; brand_name: string; accepted_at: number | null }>();
+  if (!row) throw notFound('invitation');
+  return row;
+}
+
+// Accepting a brand: every campaign it invited the creator to turns active, and from now on the brand sees
+// where the creator's payouts go. Pressing it twice changes nothing the second time.
+creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
+  const { creatorId } = c.var.creator;
+  const brand = await invitingBrand(c);
+  const now = Date.now();
+  const db = c.env.DB;
+  const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_brand', targetType: 'creator', targetId: creatorId } as const;
+  await db.batch([
+    // An enrollment the brand created as active (before she accepted) counts her quiet days from now too.
+    db
+      .prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE brand_id = ? AND creator_id = ? AND status IN ('invited', 'active')")
+      .bind(now, brand.brand_id, creatorId),
+    db.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL').bind(now, brand.brand_id, creatorId),
+    auditIfChanged(db, audit, now),
+  ]);
+  return c.redirect('/?accepted=1', 303);
+});
+
+// Declining: the creator leaves every campaign of a brand they never accepted (their link and code stop
+// earning, as after a removal), and the brand's audit log says they declined.
+creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
+  const { creatorId } = c.var.creator;
+  const brand = await invitingBrand(c);
+  if (brand.accepted_at !== null) throw new ApiError(409, 'already_accepted', `You already work with ${brand.brand_name}. Ask them if you want to leave a campaign.`);
+  const now = Date.now();
+  const db = c.env.DB;
+  const notAccepted = 'NOT EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ?2 AND creator_id = ?3 AND accepted_at IS NOT NULL)';
+  const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.declined_brand', targetType: 'creator', targetId: creatorId } as const;
+  await db.batch([
+    db.prepare(`UPDATE enrollments SET status = 'removed', removed_at = ?1 WHERE brand_id = ?2 AND creator_id = ?3 AND status <> 'removed' AND ${notAccepted}`).bind(now, brand.brand_id, creatorId),
+    auditIfChanged(db, audit, now),
+  ]);
+  return c.redirect('/?declined=1', 303);
+});
 
 const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
 creatorPortal.get('/', async (c) => {
   const { cards, ended } = await creatorHome(c.env.DB, c.var.creator.creatorId, Date.now());
   const viewer = viewerOf(c);
-  const notice = c.req.query('welcome') ? 'You are all set. Here is everything for your campaigns.' : undefined;
+  const notice = c.req.query('welcome')
+    ? 'You are all set. Here is everything for your campaigns.'
+    : c.req.query('accepted')
+      ? 'Accepted. Your link, code and brief for the campaign are below.'
+      : c.req.query('declined')
+        ? 'Declined. That brand’s campaigns are gone from your home page.'
+        : undefined;
   const warning = c.req.query('nothing') === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
   return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={new URL(c.req.url).origin} notice={notice} warning={warning} />);
 });
@@ -262,8 +339,11 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
   return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null };
 }
 
+// Drafts go to campaigns still open, of brands the creator accepted.
+const openForDrafts = (e: { campaign_status: string; brand_accepted: number }) => e.campaign_status !== 'ended' && e.brand_accepted === 1;
+
 creatorPortal.get('/submissions/new', async (c) => {
-  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter((e) => e.campaign_status !== 'ended');
+  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter(openForDrafts);
   if (enrollments.length === 0) return c.redirect('/?nothing=open', 303);
   const chosen = enrollments.find((e) => e.enrollment_id === c.req.query('enrollment')) ?? (enrollments.length === 1 ? enrollments[0] : undefined);
   if (!chosen) return c.html(<CampaignPickerPage who={viewerOf(c).email} enrollments={enrollments} />);
@@ -273,7 +353,7 @@ creatorPortal.get('/submissions/new', async (c) => {
 
 creatorPortal.post('/submissions', async (c) => {
   const { creatorId } = c.var.creator;
-  const enrollments = (await creatorEnrollments(c.env.DB, creatorId)).filter((e) => e.campaign_status !== 'ended');
+  const enrollments = (await creatorEnrollments(c.env.DB, creatorId)).filter(openForDrafts);
   const { values, errors, confirmed, data } = await readDraft(c, (v) => enrollments.find((x) => x.enrollment_id === v.enrollmentId));
   const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
   if (!e) throw notFound('campaign');

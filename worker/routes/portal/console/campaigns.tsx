@@ -273,6 +273,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     tiers: extra?.tiers ?? null,
     plan_period: extra?.plan_period ?? null,
     bonus: extra?.bonus ?? null,
+    brand_accepted: 1,
   };
 }
 
