@@ -336,7 +336,10 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
 
 function whatGetsPaid(e: CreatorEnrollment): string {
   const tiers = e.tiers ? (JSON.parse(e.tiers) as CommissionTier[]) : [];
-  const tierText = tiers.map((t, i) => `Tier ${i + 1}: ${formatPercent(t.rateBps)}${t.fromMinor > 0 ? ` from ${formatMoney(t.fromMinor, e.currency)}` : ''}`).join(' · ');
+  const tierText =
+    tiers.length === 0
+      ? 'the brand has not set its rates yet'
+      : tiers.map((t, i) => `Tier ${i + 1}: ${formatPercent(t.rateBps)}${t.fromMinor > 0 ? ` from ${formatMoney(t.fromMinor, e.currency)}` : ''}`).join(' · ');
   const fee = formatMoney(e.flat_fee_minor, e.currency);
   switch (e.payment_model) {
     case 'product':

@@ -67,9 +67,9 @@ export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
   return records;
 }
 
-// Spreadsheets run cells starting with these as formulas (CSV injection), some after trimming blanks and
-// invisible characters first; a leading apostrophe keeps them text.
-const FORMULA_START = /^[\s\u00a0\u200b-\u200d\u2060\ufeff]*[=+\-@\t\r\n]/;
+// Spreadsheets run cells starting with these as formulas (CSV injection), some after trimming blanks,
+// invisible characters or quotes first; a leading apostrophe keeps them text.
+const FORMULA_START = /^[\s\u00a0\u200b-\u200d\u2060\ufeff"']*[=+\-@\t\r\n]/;
 
 export function csvText(value: string | null | undefined): string {
   const text = value ?? '';

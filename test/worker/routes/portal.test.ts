@@ -728,7 +728,9 @@ describe('payout details', () => {
     expect(html).toMatch(/<input type="radio" name="method" value="bank_transfer" required="" checked=""/);
     expect(html).not.toMatch(/value="paypal" required="" checked=""/);
     expect(html).toContain('value="DE00 1234"');
-    expect(html).toContain('That is not an IBAN');
+    expect(html).toContain('That is not a valid IBAN');
+    // Well formed, but one digit off: the check digits refuse it, as a bank would at payout time.
+    expect((await post('/earnings/payout-details', { method: 'bank_transfer', account: 'DE89 3704 0044 0532 0130 02' }, { cookie: m.cookie })).status).toBe(422);
     expect(html).toContain('Not saved: payouts still go to PayPal o');
     expect(html).not.toContain('old@pay.example'); // on file, shown masked only
     // The whole entry is checked, not the bounded copy shown back: a 130-character address is refused, not cut to 120.

@@ -454,13 +454,33 @@ creatorPortal.get('/earnings', (c) => earningsPage(c, { notice: c.req.query('sav
 const payoutDetailsSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('paypal'), account: z.email().max(120) }),
   z.object({ method: z.literal('wise'), account: z.email().max(120) }),
-  z.object({ method: z.literal('bank_transfer'), account: z.string().trim().toUpperCase().transform((s) => s.replace(/\s+/g, '')).pipe(z.string().regex(/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/)) }),
+  z.object({
+    method: z.literal('bank_transfer'),
+    account: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .transform((s) => s.replace(/\s+/g, ''))
+      .pipe(z.string().regex(/^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/).refine(ibanChecksOut)),
+  }),
 ]);
+
+// ISO 13616 check digits: the IBAN with its first four characters moved to the end, letters as 10-35, is
+// 1 mod 97. A mistyped digit is refused here, not at payout time; integers only, a few digits at a time.
+function ibanChecksOut(iban: string): boolean {
+  let remainder = 0;
+  for (const ch of iban.slice(4) + iban.slice(0, 4)) {
+    const value = ch >= 'A' ? ch.charCodeAt(0) - 55 : ch.charCodeAt(0) - 48;
+    remainder = (remainder * (value > 9 ? 100 : 10) + value) % 97;
+  }
+  return remainder === 1;
+}
 
 // What is wrong with refused payout details, for the method chosen.
 function payoutDetailsProblem(method: string): string {
   if (method === 'paypal' || method === 'wise') return `That is not an email address: give the one your ${PAYOUT_METHOD_LABELS[method]} account uses.`;
-  if (method === 'bank_transfer') return 'That is not an IBAN: it starts with a two-letter country code and two check digits, then 10 to 30 letters and digits (spaces are fine), as DE89 3704 0044 0532 0130 00.';
+  if (method === 'bank_transfer')
+    return 'That is not a valid IBAN: check it against your bank statement. It starts with a two-letter country code and two check digits, then 10 to 30 letters and digits (spaces are fine), as DE89 3704 0044 0532 0130 00.';
   return 'Choose how you want to be paid: PayPal, Wise or a bank transfer.';
 }
 
