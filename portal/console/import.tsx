@@ -245,6 +245,20 @@ export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> 
           See the network
         </a>
       </p>
+      {result.skippedRows.length > 0 ? (
+        <section aria-labelledby="left-out-h">
+          <h3 id="left-out-h">Left out</h3>
+          <ul class="checklist">
+            {result.skippedRows.map((e) => (
+              <li>
+                Line {e.line}
+                {e.field ? ` (${e.field})` : ''}: {e.message}
+              </li>
+            ))}
+          </ul>
+          <p class="muted small">Fix these rows and upload the file again: rows already imported stay as they are.</p>
+        </section>
+      ) : null}
       <p class="muted small">The CSV holds each creator's invite link, tracked link and code. Send every creator their own row. An invite link emails the creator a link to set their password, so only they can open their account; still, keep the file private.</p>
       {result.invites.length > 0 ? (
         <div class="table-wrap">

@@ -725,6 +725,28 @@ describe('console import', () => {
     const again = await (await post(`/console/campaigns/${m.campaign.id}/import`, confirm, { cookie: m.cookie })).text();
     expect(again).toContain('Nothing new: all 2 rows were already in this campaign, unchanged, 1 left out.');
     expect(again).not.toContain('rows imported');
+    expect(again).toContain('Line 3 (email)');
+  });
+
+  // Found by the product walk: the check passed a creator whose code the pattern would clash with, and
+  // the import then stopped with "a handle was taken meanwhile" on every upload.
+  it("lists a code the pattern would clash with at the check, not as a failed import", async () => {
+    const m = await consoleBrand('manager');
+    await m.brand.api('POST', '/api/admin/codes', { enrollmentId: m.enrollment.id, code: `${m.handle}15`.toUpperCase(), discountType: 'percent', discountValue: 15 });
+    const second = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/campaigns', { name: 'Fall', slug: `fall-${tag()}`, hashtag: '#Fall', defaultDestination: 'https://shop.example/fall' }));
+    const t = tag();
+    const csv = ['email,handle,name', `${m.handle}@creators.test,${m.handle},Sarah`, `new-${t}@creators.test,new_${t},New`].join('\n');
+    const form = new FormData();
+    form.set('csv', csv);
+    const checked = await post(`/console/campaigns/${second.data.id}/import`, form, { cookie: m.cookie });
+    expect(checked.status).toBe(422);
+    const html = await checked.text();
+    expect(html).toContain("this creator&#39;s code in another campaign");
+    expect(html).toContain('Import the 1 good row');
+    form.set('confirm', '1');
+    const run = await (await post(`/console/campaigns/${second.data.id}/import`, form, { cookie: m.cookie })).text();
+    expect(run).toContain('Import finished');
+    expect(run).toContain('Line 2 (code)');
   });
 });
 

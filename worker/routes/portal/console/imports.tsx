@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { ImportFailedView, ImportPage, ImportResultView, ImportRunPage, PROGRESS_MARKER, ProgressStep, RESULT_MARKER, type ImportOptionsForm } from '../../../../portal/console/import';
-import { conflictingHandles, inviteRows, invitesCsv, removedFromCampaign } from '../../../db/creator-import';
+import { codeProblems, conflictingHandles, inviteRows, invitesCsv, removedFromCampaign } from '../../../db/creator-import';
 import { planImport, type RowError } from '../../../domain/creator-import';
 import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
@@ -52,7 +52,7 @@ importRoutes.get('/campaigns/:id/import', async (c) => renderImport(c, await cam
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
 // rather than a message inside an already-streaming 200.
-async function checkRoster(c: ConsoleContext, campaignId: string, csv: string): Promise<{ problem: { message: string; line?: number } } | { errors: RowError[]; validRows: number }> {
+async function checkRoster(c: ConsoleContext, campaignId: string, csv: string, codePattern: string): Promise<{ problem: { message: string; line?: number } } | { errors: RowError[]; validRows: number }> {
   const campaign = await campaignForImport(c.env, c.var.user.brandId, campaignId);
   let records;
   try {
@@ -64,7 +64,11 @@ async function checkRoster(c: ConsoleContext, campaignId: string, csv: string): 
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) return { problem: { message: plan.headerError, line: 1 } };
   if (plan.rows.length === 0 && plan.errors.length === 0) return { problem: { message: 'The file has a header row but no creators.' } };
-  const taken = [...(await conflictingHandles(c.env.DB, plan.rows)), ...(await removedFromCampaign(c.env.DB, c.var.user.brandId, campaignId, plan.rows))];
+  const taken = [
+    ...(await conflictingHandles(c.env.DB, plan.rows)),
+    ...(await removedFromCampaign(c.env.DB, c.var.user.brandId, campaignId, plan.rows)),
+    ...(await codeProblems(c.env.DB, c.var.user.brandId, campaignId, plan.rows, codePattern)),
+  ];
   const bad = new Set(taken.map((e) => e.line));
   return { errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line), validRows: plan.rows.filter((r) => !bad.has(r.line)).length };
 }
@@ -80,7 +84,7 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
   if (csv.trim() === '') return renderImport(c, campaign, { options, problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > 1_000_000) return renderImport(c, campaign, { options, problem: { message: 'Files are limited to 1 MB (about 1,000 creators).' } }, 413);
   const confirmed = form.get('confirm') === '1';
-  const check = await checkRoster(c, campaign.id, csv);
+  const check = await checkRoster(c, campaign.id, csv, parsedOptions.data.codePattern);
   if ('problem' in check) return renderImport(c, campaign, { options, problem: check.problem }, 422);
   if (check.errors.length > 0 && (!confirmed || check.validRows === 0)) return renderImport(c, campaign, { options, rowErrors: { ...check, csv, fileName } }, 422);
 
