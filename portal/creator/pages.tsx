@@ -622,7 +622,15 @@ export type SubmissionDetail = Pick<
 
 const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
 
-export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: SubmissionEvent[]; notice?: string; errors?: string[] }> = ({ who, s, timeline, notice, errors }) => {
+// After a refused "Mark as live" or numbers update, the form shows what was typed (`entered`), not the stored values.
+export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: SubmissionEvent[]; notice?: string; errors?: string[]; entered?: Record<string, string> }> = ({
+  who,
+  s,
+  timeline,
+  notice,
+  errors,
+  entered,
+}) => {
   const checks = JSON.parse(s.compliance) as ComplianceChecks;
   return (
     <Page title="Submission" nav={creatorNav('submissions')} who={who}>
@@ -688,7 +696,19 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
             {s.status === 'approved' ? (
               <div class="field">
                 <label for="postUrl">Live post URL</label>
-                <input id="postUrl" name="postUrl" type="url" inputmode="url" required value={s.post_url ?? ''} maxlength={2048} placeholder="https://www.instagram.com/p/…" />
+                <input
+                  id="postUrl"
+                  name="postUrl"
+                  type="url"
+                  inputmode="url"
+                  required
+                  pattern="https://.+"
+                  title="The https:// link of the live post"
+                  value={entered?.postUrl ?? s.post_url ?? ''}
+                  maxlength={2048}
+                  placeholder="https://www.instagram.com/p/…"
+                  aria-invalid={entered ? 'true' : undefined}
+                />
               </div>
             ) : (
               <p>
@@ -701,7 +721,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
               {METRICS.map((m) => (
                 <div class="field">
                   <label for={m}>{m[0]!.toUpperCase() + m.slice(1)}</label>
-                  <input id={m} name={m} type="number" inputmode="numeric" min={0} max={1000000000} step={1} value={String(s[m])} />
+                  <input id={m} name={m} type="number" inputmode="numeric" min={0} max={1000000000} step={1} value={entered?.[m] ?? String(s[m])} />
                 </div>
               ))}
             </div>

@@ -469,6 +469,14 @@ describe('submissions', () => {
     expect((await admin('approve', { note: 'Lovely.' })).status).toBe(200);
     expect((await admin('approve')).status).toBe(409);
     expect((await admin('reject')).status).toBe(409); // approved → rejected
+    // An http:// link is refused, and the form comes back with everything typed still in it.
+    const refused = await post(`/submissions/${id}/live`, { postUrl: 'http://instagram.com/p/abc', views: '1200', likes: '90' }, { cookie: m.cookie });
+    expect(refused.status).toBe(422);
+    const form = await refused.text();
+    expect(form).toContain('value="http://instagram.com/p/abc"');
+    expect(form).toMatch(/id="views"[^>]*value="1200"/);
+    expect(form).toMatch(/id="likes"[^>]*value="90"/);
+    expect(await status()).toBe('approved');
     const live = await post(`/submissions/${id}/live`, { postUrl: 'https://www.instagram.com/p/abc', views: '1200', likes: '90', comments: '12', saves: '30', shares: '4' }, { cookie: m.cookie });
     expect(live.status).toBe(303);
     expect(await status()).toBe('live');

@@ -416,7 +416,9 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   const { s, timeline, context } = await detail(c, c.req.param('id'));
   const form = await formBody(c);
   const fields = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== ''));
-  const refuse = (error: string, status: 409 | 422) => c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={[error]} />, status);
+  // What was typed is shown back (bounded as the fields are), so a refused link or number costs no retyping.
+  const entered = Object.fromEntries(['postUrl', 'views', 'likes', 'comments', 'saves', 'shares'].map((k) => [k, (form[k] ?? '').slice(0, k === 'postUrl' ? 2048 : 20)]));
+  const refuse = (error: string, status: 409 | 422) => c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={[error]} entered={entered} />, status);
   if (context.status === 'live') {
     const parsed = metricsSchema.safeParse(fields);
     if (!parsed.success) return refuse('Use whole numbers for the engagement figures.', 422);
