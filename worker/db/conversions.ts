@@ -357,7 +357,7 @@ const refundRow = (db: D1Database, brandId: string, refundId: string) =>
     )
     .bind(brandId, refundId);
 
-const ORDER_CURRENCY = 'SELECT currency FROM conversions WHERE brand_id = ? AND external_order_id = ?';
+const ORDER_CURRENCY = 'SELECT currency, occurred_at FROM conversions WHERE brand_id = ? AND external_order_id = ?';
 
 const loadRefund = (db: D1Database, brandId: string, refundId: string) => read<StoredRefund>(refundRow(db, brandId, refundId));
 
@@ -382,9 +382,15 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
     if (existing.payload_hash !== hash) throw idempotencyConflict('refund');
     return { created: false, data: refundView(existing) };
   }
-  const order = firstOf<{ currency: string }>(orderRows);
-  if (order) sameCurrency(order.currency, input, 'Its order was recorded in');
-  else {
+  const order = firstOf<{ currency: string; occurred_at: number }>(orderRows);
+  if (order) {
+    sameCurrency(order.currency, input, 'Its order was recorded in');
+    // A refund dated before its order is a store's mistake (a reversal filed under a month the order never
+    // saw). Stores that sign their calls hear of it; Shopify and Stripe date both from their own clock.
+    if (source === 'api' && input.occurredAt < order.occurred_at) {
+      throw new ApiError(422, 'refund_before_order', `The refund is dated before its order, which was placed ${iso(order.occurred_at)}.`, { issues: [{ path: 'occurredAt', message: 'before the order' }] });
+    }
+  } else {
     const changed = input.currency === brand.currency ? null : await brandChanged(db, brand);
     if (changed) return recordRefund(db, changed, input, source);
     sameCurrency(brand.currency, input, 'This brand records refunds in');

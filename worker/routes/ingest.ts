@@ -105,7 +105,7 @@ export const ingest = new Hono<AppEnv>()
         201: { description: 'Recorded now.', schema: dataOf(Refund) },
         200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Refund) },
       },
-      errors: { 409: ['idempotency_conflict'], 422: ['currency_mismatch'] },
+      errors: { 409: ['idempotency_conflict'], 422: ['currency_mismatch', 'refund_before_order'] },
     }),
     async (c) => {
       const { brand, body } = await signedBody(c, refundBody);

@@ -469,6 +469,17 @@ describe('refunds', () => {
     expect(await ledgerSum(m.brand.brandId)).toBe(0);
   });
 
+  it('refuses a refund dated before its order with 422, writing nothing', async () => {
+    const m = await createMoneyBrand();
+    const order = conversion({ code: m.code, amountMinor: 10_000 });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 1_000, { occurredAt: '2001-01-01T00:00:00Z' }));
+    expect(res.status).toBe(422);
+    expect((await json<ErrorBody>(res)).error.code).toBe('refund_before_order');
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'", m.brand.brandId)).toBe(0);
+  });
+
   it('keeps a refund that arrives before its order and applies it when the order lands', async () => {
     const m = await createMoneyBrand();
     const order = conversion({ code: m.code, amountMinor: 20_000 });
