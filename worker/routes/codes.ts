@@ -18,19 +18,27 @@ type StorefrontCode = CodeState & { code: string; handle: string; json: string }
 // Storefront keys are publishable (they ship in the brand's checkout script), so the isolate keys its
 // cache by the key itself and hashes only to read D1: a cached check costs no digest.
 const keys = new TtlCache<string | null>(1_000); // storefront key -> brand id
+// Keys D1 does not know, apart: a client cycling random keys cannot push real ones out of `keys`.
+const unknownKeys = new TtlCache<null>(1_000);
 const codes = new TtlCache<StorefrontCode | null>();
 
 const INVALID_JSON = JSON.stringify({ valid: false });
 const JSON_TYPE = 'application/json';
 const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/i;
 
-async function storefrontBrand(env: Env, key: string, now: number, ttl: number): Promise<string | null> {
-  const hit = keys.get(key, now);
+// A key this isolate does not hold costs a digest and a D1 read, so those reads are limited per client IP
+// as well (the check's own limit is per IP and key, which a client sending a new random key each time
+// never meets). An honest storefront's key misses once per cache lifetime.
+async function storefrontBrand(env: Env, headers: Headers, key: string, now: number, ttl: number): Promise<string | null> {
+  const hit = keys.get(key, now) ?? unknownKeys.get(key, now);
   if (hit) return hit.value;
+  if (!(await withinLimit(env, headers, KEY_LOOKUP))) throw rateLimited();
   const hash = await sha256Hex(key);
   const row = await env.DB.prepare(`SELECT brand_id FROM api_keys WHERE key_hash = ? AND scope = 'storefront' AND ${ACTIVE_KEY_SQL}`).bind(hash, now).first<{ brand_id: string }>();
-  return keys.set(key, row?.brand_id ?? null, now, ttl);
+  return row ? keys.set(key, row.brand_id, now, ttl) : unknownKeys.set(key, null, now, ttl);
 }
+// The limiter key for key lookups: not a valid key itself (keys are 16-128 URL-safe characters).
+const KEY_LOOKUP = 'key lookup';
 
 async function lookupCode(env: Env, brandId: string, code: string, now: number, ttl: number): Promise<StorefrontCode | null> {
   const cacheKey = `${brandId}:${code}`;
@@ -81,6 +89,7 @@ export function forgetCode(brandId: string, code: string): void {
 /** A revoked storefront key stops here at once; other isolates drop it within CODE_CACHE_TTL_MS. */
 export function forgetStorefrontKeys(): void {
   keys.clear();
+  unknownKeys.clear();
 }
 
 const op = routeDescriber({ tag: 'Storefront', auth: 'storefrontKey' });
@@ -90,7 +99,7 @@ export const codeCheck = new Hono<AppEnv>().get(
   op({
     summary: 'Check a discount code',
     description:
-      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of a campaign that has ended or not yet started, or of a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key.",
+      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of a campaign that has ended or not yet started, or of a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key, and key lookups per client IP.",
     params: { code: 'The code as the shopper typed it.' },
     responses: {
       200: {
@@ -107,7 +116,7 @@ export const codeCheck = new Hono<AppEnv>().get(
     if (!(await withinLimit(c.env, c.req.raw.headers, key))) throw rateLimited();
     const now = Date.now();
     const ttl = Number(c.env.CODE_CACHE_TTL_MS ?? 0);
-    const brandId = await storefrontBrand(c.env, key, now, ttl);
+    const brandId = await storefrontBrand(c.env, c.req.raw.headers, key, now, ttl);
     if (!brandId) throw new ApiError(401, 'unauthorized', 'That storefront key is not valid.');
     const code = normalizeCode(c.req.param('code'));
     const found = code === null ? null : await lookupCode(c.env, brandId, code, now, ttl);

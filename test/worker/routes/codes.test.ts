@@ -228,6 +228,20 @@ describe('GET /v1/codes/:code', () => {
     expect((await json<{ valid: boolean }>(await check(key, code, freshIp()))).valid).toBe(true);
   }, RATE_WINDOW_TEST_TIMEOUT_MS);
 
+  // Found by the hostile review: the limit is per IP and key, so a client sending a new random key with
+  // every check was never limited, and each one cost a digest and a D1 read.
+  it('limits key lookups per client IP, so random keys cannot buy unlimited D1 reads', async () => {
+    const { brand, code } = await createMoneyBrand();
+    const key = await issueKey(brand, 'storefront');
+    const attacker = freshIp();
+    await inOneRateWindow();
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) statuses.push((await check(`ck_pub_random_${i}_${Date.now()}`, code, attacker)).status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(60);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    expect((await json<{ valid: boolean }>(await check(key, code, freshIp()))).valid).toBe(true);
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
+
   it('stops a revoked storefront key at once in the isolate that revoked it, whatever the cache TTL', async () => {
     const { brand, code } = await createMoneyBrand();
     const slowCache = { ...env, CODE_CACHE_TTL_MS: '60000' } as Env;
