@@ -40,6 +40,9 @@ export function iso(ms: number | null | undefined): string | null {
 // it is prose (the console edits lists one item per line, so an item with a line break would split in two).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Text from outside (a store's webhook) that is safe to store and show: no control characters, whole characters.
+export const isCleanText = (s: string) => !CONTROL.test(s) && !LONE_SURROGATE.test(s) && !/[\r\n\t]/.test(s);
+
 export const plainText = (max: number, lines: 'one' | 'many' = 'one', tooLong?: string) =>
   z
     .string()

@@ -8,12 +8,15 @@ import type { AppEnv } from '../env';
 import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
 import { verifyTimestampedSignature } from '../lib/signatures';
+import { isCleanText } from '../lib/validate';
 import { routeDescriber } from '../openapi/registry';
 import { Conversion, dataOf, Refund } from '../openapi/schemas';
 
 const externalId = z.string().regex(EXTERNAL_ID, 'printable ASCII, 1-128 characters');
 const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code');
 const amountMinor = z.int().min(1).max(MAX_AMOUNT_MINOR);
+// Stored, shown in the console and exported: no control or broken characters.
+const cleanText = (max: number) => z.string().max(max).refine(isCleanText, 'No control characters or broken characters.');
 const occurredAt = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
 export const conversionBody = z.strictObject({
@@ -21,9 +24,9 @@ export const conversionBody = z.strictObject({
   amountMinor: amountMinor.meta({ description: 'The order amount in minor units of `currency` (4999 is 49.99 USD).' }),
   currency: currency.meta({ description: 'ISO 4217, upper case.' }),
   occurredAt: occurredAt.meta({ description: 'When the order was placed, ISO 8601 with an offset; from 2000 to at most 24 hours ahead of our clock.' }),
-  code: z.string().max(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
-  clickId: z.string().max(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
-  customerRef: z.string().max(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
+  code: cleanText(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
+  clickId: cleanText(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
+  customerRef: cleanText(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
 });
 
 export const refundBody = z.strictObject({

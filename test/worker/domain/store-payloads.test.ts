@@ -31,6 +31,21 @@ describe('store payloads', () => {
     expect(shopifyOrder({ ...order, subtotal_price: 'free' }, 'cid', NOW).ok).toBe(false);
   });
 
+  // Found by the hostile review: ids the signed API refuses were stored from webhooks, and could then never
+  // be refunded through /v1/refunds.
+  it('takes ids only as the signed API would, and drops text with control characters', () => {
+    const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z' };
+    for (const id of ['a\u0000b', 'ü-order', 'x'.repeat(129), 'has space']) expect(shopifyOrder({ ...order, id }, 'cid', NOW).ok).toBe(false);
+    expect(shopifyOrder({ ...order, id: 'x'.repeat(128) }, 'cid', NOW).ok).toBe(true);
+    const coded = shopifyOrder({ ...order, discount_codes: [{ code: 'SARAH15\u0000' }] }, 'cid', NOW);
+    expect(coded.ok && coded.value.code).toBeNull();
+    expect(stripeCharge({ id: `ch_${'x'.repeat(62)}`, currency: 'usd', amount: 100, amount_refunded: 0 }).ok).toBe(false);
+    expect(stripeCharge({ id: 'ch_\u0001abc', currency: 'usd', amount: 100, amount_refunded: 0 }).ok).toBe(false);
+    const charge = stripeCharge({ id: `ch_${'x'.repeat(61)}`, payment_intent: `pi_${'y'.repeat(61)}`, currency: 'usd', amount: 100, amount_refunded: 50 });
+    expect(charge.ok).toBe(true);
+    if (charge.ok) expect(chargeRefundSlice(charge.value, null, 0, NOW)!.refundId.length).toBeLessThanOrEqual(150);
+  });
+
   it("holds Shopify orders to the API's amount cap and time range", () => {
     const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z' };
     const ok = (patch: object) => shopifyOrder({ ...order, ...patch }, 'cid', NOW).ok;
