@@ -28,7 +28,15 @@ export type Env = {
   MAIL_API_KEY?: string;
   MAIL_FROM?: string;
   MAIL_API_URL?: string;
+  // Optional: the https origin that links and mails name (https://chorus.example). Without it, the
+  // request's own origin, which a proxy or wildcard route in front of the worker may let a client choose.
+  PUBLIC_ORIGIN?: string;
 };
+
+// The origin to put in a link someone else will open: a mailed reset link above all.
+export function publicOrigin(c: { env: Env; req: { url: string } }): string {
+  return c.env.PUBLIC_ORIGIN ? new URL(c.env.PUBLIC_ORIGIN).origin : new URL(c.req.url).origin;
+}
 
 // Set with `wrangler secret put` outside local development; the worker refuses requests without them.
 export const REQUIRED_SECRETS = ['IDENTITY_SECRET', 'SESSION_SECRET', 'SECRETS_KEY'] as const;

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { RouterRoute } from 'hono/types';
 import { z } from 'zod';
 import { ApiReference } from '../../portal/docs/reference';
-import type { AppEnv } from '../env';
+import { publicOrigin, type AppEnv } from '../env';
 import { buildOpenApiDocument, type OpenApiDocument } from './document';
 import { describeRoute } from './registry';
 
@@ -39,7 +39,7 @@ export function apiDescription(app: { routes: RouterRoute[] }) {
           },
         },
       }),
-      (c) => c.json({ ...document(), servers: [{ url: new URL(c.req.url).origin }] }, 200, { 'Access-Control-Allow-Origin': '*' }),
+      (c) => c.json({ ...document(), servers: [{ url: publicOrigin(c) }] }, 200, { 'Access-Control-Allow-Origin': '*' }),
     )
-    .get('/docs', async (c) => c.html(await page(new URL(c.req.url).origin)));
+    .get('/docs', async (c) => c.html(await page(publicOrigin(c))));
 }

@@ -1,4 +1,6 @@
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import worker from '../../../worker/index';
+import type { Env } from '../../../worker/env';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY } from '../../../worker/db/account-tokens';
@@ -1033,4 +1035,25 @@ describe('a brand the creator has not accepted', () => {
     // Gone: declining or accepting it again is a 404, never a change.
     expect((await post(`/invitations/${enrollment}/accept`, {}, { cookie: a.cookie })).status).toBe(404);
   }, 15_000);
+});
+
+// Found by the hostile review: a reset link was built from the request's Host, so a request that reached
+// the worker with another host (a proxy, a wildcard route) mailed a working token on the attacker's host.
+describe('mailed links', () => {
+  it('name PUBLIC_ORIGIN when it is set, whatever host the request came in on', async () => {
+    const a = await signedInCreator();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request('https://evil.example/forgot', { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '198.51.100.77' }, body: `email=${encodeURIComponent(a.email)}` }),
+      { ...env, PUBLIC_ORIGIN: 'https://chorus.example/' } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toMatch(/https:\/\/chorus\.example\/reset\/[A-Za-z0-9_-]+/);
+    expect(sent[0]!.text).not.toContain('evil.example');
+  });
 });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brandCreators, creators } from '../../db/schema';
-import type { AppEnv } from '../../env';
+import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
@@ -120,7 +120,7 @@ export const creatorRoutes = new Hono<AppEnv>()
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-      const { url, expiresAt } = await inviteLink(c.env.DB, brandId, creator.id, new URL(c.req.url).origin, { actorType: 'api_key', actorId: keyId });
+      const { url, expiresAt } = await inviteLink(c.env.DB, brandId, creator.id, publicOrigin(c), { actorType: 'api_key', actorId: keyId });
       return c.json({ data: { inviteUrl: url, expiresAt: iso(expiresAt) } }, 201);
     },
   )
@@ -139,7 +139,7 @@ export const creatorRoutes = new Hono<AppEnv>()
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-      const sent = await passwordLink(c.env, brandId, creator, new URL(c.req.url).origin, { actorType: 'api_key', actorId: keyId });
+      const sent = await passwordLink(c.env, brandId, creator, publicOrigin(c), { actorType: 'api_key', actorId: keyId });
       if ('refused' in sent) throw mailRefused(sent.refused);
       const { expiresAt, confirmed } = sent;
       // 202: the provider did not confirm the mail; the link stands (it may be in the inbox) and is counted.

@@ -4,7 +4,7 @@ import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { codeProblems, conflictingHandles, removedFromCampaign, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
-import type { AppEnv, Env } from '../../env';
+import { publicOrigin, type AppEnv, type Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -105,7 +105,7 @@ export const importRoutes = new Hono<AppEnv>()
       const parsed = importBody.safeParse(json);
       if (!parsed.success) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
       const actor: Actor = { type: 'api_key', id: c.var.admin.keyId };
-      const origin = new URL(c.req.url).origin;
+      const origin = publicOrigin(c);
       // Long imports can stream progress as NDJSON: {"progress":{"done":n,"total":m}} lines, then {"data":…}.
       if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
         await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
@@ -135,7 +135,7 @@ export const importRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const campaign = await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
-      const rows = await inviteRows(c.env.DB, { brandId: c.var.admin.brandId, campaignId: campaign.id, origin: new URL(c.req.url).origin, secretsKey: c.env.SECRETS_KEY });
+      const rows = await inviteRows(c.env.DB, { brandId: c.var.admin.brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY });
       return c.body(invitesCsv(rows), 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="${safeFilename(`chorus-invites-${campaign.brand_slug}-${campaign.slug}.csv`)}"`,

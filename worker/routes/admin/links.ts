@@ -5,7 +5,7 @@ import { auditRow } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brands, campaigns, clickRollups, creators, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
-import type { AppEnv } from '../../env';
+import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { linkSlugFor, newId } from '../../lib/ids';
 import { forgetRoute } from '../../lib/link-cache';
@@ -86,7 +86,7 @@ export const linkRoutes = new Hono<AppEnv>()
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (l) => ({ at: l.createdAt, id: l.id }));
-      const origin = new URL(c.req.url).origin;
+      const origin = publicOrigin(c);
       return c.json({ data: page.rows.map((l) => linkView(l, origin)), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
@@ -130,7 +130,7 @@ export const linkRoutes = new Hono<AppEnv>()
         };
         if (await insertLink(c.env.DB, row, keyId)) {
           forgetRoute(row.slug);
-          return c.json({ data: linkView(row, new URL(c.req.url).origin) }, 201);
+          return c.json({ data: linkView(row, publicOrigin(c)) }, 201);
         }
         if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
       }
@@ -168,7 +168,7 @@ export const linkRoutes = new Hono<AppEnv>()
         db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.updated', targetType: 'link', targetId: existing.id, details: input }, changes.updatedAt!)),
       ]);
       forgetRoute(existing.slug);
-      return c.json({ data: linkView(updated[0] ?? existing, new URL(c.req.url).origin) });
+      return c.json({ data: linkView(updated[0] ?? existing, publicOrigin(c)) });
     },
   )
   .get(

@@ -9,7 +9,7 @@ import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, cr
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
-import type { AppEnv } from '../../env';
+import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { mailSetup, sendMessage } from '../../lib/messages';
@@ -129,7 +129,7 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email, brandName: token.brand_name };
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
-  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, new URL(c.req.url).origin, now);
+  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, publicOrigin(c), now);
   if (!sent || 'refused' in sent) {
     const refusal = sent?.refused ?? 'limited';
     const { error, status, retryAfter } = MAIL_REFUSALS[refusal];
@@ -175,7 +175,7 @@ creatorPortal.post('/forgot', async (c) => {
     .first<{ id: string; email: string; brand_id: string | null }>();
   if (account?.brand_id) {
     const { id, brand_id: brandId } = account;
-    const origin = new URL(c.req.url).origin;
+    const origin = publicOrigin(c);
     c.executionCtx.waitUntil(
       passwordLink(c.env, brandId, { id, email: account.email }, origin, { actorType: 'system', actorId: 'forgot-password' }, { action: 'creator.password_reset_requested', limits: SELF_SERVICE_LIMITS })
         .then((sent) => {
@@ -305,7 +305,7 @@ creatorPortal.get('/', async (c) => {
         ? 'Declined. That brand’s campaigns are gone from your home page.'
         : undefined;
   const warning = c.req.query('nothing') === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
-  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={new URL(c.req.url).origin} notice={notice} warning={warning} />);
+  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} />);
 });
 
 creatorPortal.get('/brief/:enrollmentId', async (c) => {

@@ -1,6 +1,7 @@
 // A creator's page in the console: the network ranking's names and suggested moves lead here. The form is
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
+import { publicOrigin } from '../../../env';
 import { Hono } from 'hono';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
@@ -91,7 +92,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       creator={e}
       values={extras.values ?? valuesOf(e, currency)}
       drawn={extras.drawn ?? { status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection }}
-      origin={new URL(c.req.url).origin}
+      origin={publicOrigin(c)}
       currency={currency}
       flash={FLASH[c.req.query('flash') ?? ''] ?? null}
       errors={extras.errors}
@@ -165,14 +166,14 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
-  const link = await inviteLink(c.env.DB, c.var.user.brandId, e.creatorId, new URL(c.req.url).origin, { actorType: 'admin_user', actorId: c.var.user.id });
+  const link = await inviteLink(c.env.DB, c.var.user.brandId, e.creatorId, publicOrigin(c), { actorType: 'admin_user', actorId: c.var.user.id });
   return renderCreator(c, campaign, e, { inviteLink: link });
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
-  const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, new URL(c.req.url).origin, { actorType: 'admin_user', actorId: c.var.user.id });
+  const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, publicOrigin(c), { actorType: 'admin_user', actorId: c.var.user.id });
   if ('refused' in sent) {
     const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : 503;
     return renderCreator(c, campaign, e, { errors: [MAIL_REFUSED[sent.refused]] }, status);

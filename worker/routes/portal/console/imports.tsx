@@ -1,5 +1,6 @@
 // Roster import from the console: check the file, list line-numbered problems, confirm the good rows, then
 // stream the page while runCreatorImport works through its chunks, so a long import fills in as it goes.
+import { publicOrigin } from '../../../env';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
@@ -89,7 +90,7 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
   if (check.errors.length > 0 && (!confirmed || check.validRows === 0)) return renderImport(c, campaign, { options, rowErrors: { ...check, csv, fileName } }, 422);
 
   const { user } = c.var;
-  const origin = new URL(c.req.url).origin;
+  const origin = publicOrigin(c);
   const page = await pageHtml(<ImportRunPage viewer={viewerOf(c)} campaign={campaign} total={check.validRows} skipped={new Set(check.errors.map((e) => e.line)).size} toReview={await awaitingReview(c.env.DB, user.brandId)} />);
   const [head = '', rest = ''] = page.split(PROGRESS_MARKER);
   const [middle = '', tail = ''] = rest.split(RESULT_MARKER);
@@ -118,7 +119,7 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
 
 importRoutes.get('/campaigns/:id/invites.csv', async (c) => {
   const campaign = await campaignForImport(c.env, c.var.user.brandId, c.req.param('id'));
-  const rows = await inviteRows(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id, origin: new URL(c.req.url).origin, secretsKey: c.env.SECRETS_KEY });
+  const rows = await inviteRows(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY });
   return c.body(invitesCsv(rows), 200, {
     'Content-Type': 'text/csv; charset=utf-8',
     'Content-Disposition': `attachment; filename="${safeFilename(`chorus-invites-${campaign.brand_slug}-${campaign.slug}.csv`)}"`,
