@@ -94,6 +94,10 @@ app.notFound(async (c) => {
     if (asset.status !== 404) return asset;
   }
   if (shopperStatus(c, 404)) return c.html(<ShopperPage status={404} />, 404, { 'Cache-Control': 'no-store' });
+  // A mistyped portal address in a browser (/earning) gets a page with a way back, not the API's JSON.
+  if (!/^\/(api|v1)\//.test(path) && /\btext\/html\b/.test(c.req.header('accept') ?? '')) {
+    return c.html(<ErrorPage status={404} title="Page not found" message="There is no page at this address. Check it for a typo, or go back to your dashboard." />, 404, { 'Cache-Control': 'no-store' });
+  }
   return c.json(errorBody('not_found', 'No such route.'), 404);
 });
 

@@ -33,9 +33,17 @@ export type Env = {
   PUBLIC_ORIGIN?: string;
 };
 
-// The origin to put in a link someone else will open: a mailed reset link above all.
+// The origin to put in a link someone else will open: a mailed reset link above all. A value that is not
+// an http(s) URL (`chorus.example`, a typo) is ignored rather than failing every page that makes a link.
 export function publicOrigin(c: { env: Env; req: { url: string } }): string {
-  return c.env.PUBLIC_ORIGIN ? new URL(c.env.PUBLIC_ORIGIN).origin : new URL(c.req.url).origin;
+  if (/^https?:\/\//i.test(c.env.PUBLIC_ORIGIN ?? '')) {
+    try {
+      return new URL(c.env.PUBLIC_ORIGIN!).origin;
+    } catch {
+      // not a URL: the request's own origin, as when it is unset
+    }
+  }
+  return new URL(c.req.url).origin;
 }
 
 // Set with `wrangler secret put` outside local development; the worker refuses requests without them.

@@ -113,9 +113,18 @@ export const ConsoleErrorPage: FC<{ status: number; title: string; message: stri
   </Page>
 );
 
-// A submit button that viewers see disabled, with the reason on hover and for screen readers.
-export const WriteButton: FC<{ canWrite: boolean; class?: string; name?: string; value?: string; form?: string; children?: Child }> = ({ canWrite, children, ...rest }) => (
-  <button type="submit" class={rest.class ?? 'button'} name={rest.name} value={rest.value} form={rest.form} disabled={!canWrite} title={canWrite ? undefined : 'Needs an owner or manager'}>
+// A submit button that viewers see disabled, with the reason on hover and for screen readers. `notYet`
+// disables it for everyone else too, with its own reason (a month still running cannot be closed).
+export const WriteButton: FC<{ canWrite: boolean; notYet?: string; class?: string; name?: string; value?: string; form?: string; children?: Child }> = ({ canWrite, notYet, children, ...rest }) => (
+  <button
+    type="submit"
+    class={rest.class ?? 'button'}
+    name={rest.name}
+    value={rest.value}
+    form={rest.form}
+    disabled={!canWrite || notYet !== undefined}
+    title={!canWrite ? 'Needs an owner or manager' : notYet}
+  >
     {children}
   </button>
 );

@@ -134,7 +134,7 @@ export const PayoutsPage: FC<{
                 ? view.claimable.length > 0
                   ? `Closing creates payouts from everything past its holding period by the end of the month: ${amountsText(view.claimable)}.`
                   : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
-                : `It ends ${formatDate(view.endsAt, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
+                : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
           </p>
           <LaterNote later={view.later} />
         </div>
@@ -143,7 +143,7 @@ export const PayoutsPage: FC<{
             <form method="post" action="/console/payouts/close">
               <input type="hidden" name="period" value={period} />
               {/* Nothing cleared: closing is allowed (an empty month on the books) but not the suggested step. */}
-              <WriteButton canWrite={canWrite && view.ended} class={view.ended && view.claimable.length === 0 ? 'button' : 'button button-primary'}>
+              <WriteButton canWrite={canWrite} notYet={view.ended ? undefined : `${formatPeriod(period)} is still running`} class={view.ended && view.claimable.length === 0 ? 'button' : 'button button-primary'}>
                 Close {formatPeriod(period)}
               </WriteButton>
             </form>

@@ -4,7 +4,7 @@ import type { FC } from 'hono/jsx';
 import type { ComplianceChecks } from '../../worker/db/schema';
 import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { missingTags } from '../../worker/domain/submissions';
-import { formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { countOf, formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge } from '../layout';
 import { CampaignFilter, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
@@ -229,7 +229,7 @@ export const ReviewPage: FC<{
                 </div>
                 {s.status === 'live' ? (
                   <p class="muted small metrics-line">
-                    {formatCount(s.views)} views · {formatCount(s.likes)} likes · {formatCount(s.comments)} comments · {formatCount(s.saves)} saves · {formatCount(s.shares)} shares
+                    {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
                   </p>
                 ) : null}
                 {s.review_notes ? (

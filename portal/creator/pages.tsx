@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import type { CampaignCard, CreatorEnrollment, EndedEnrollment, CreatorSubmission, EarningsRow, PayoutRow, SubmissionEvent } from '../../worker/db/creator-portal';
+import { isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -117,7 +117,7 @@ export const LinkUnusablePage: FC<{ what: string }> = ({ what }) => (
     <section class="card narrow">
       <h1>This link can't be used</h1>
       <p>
-        This {what} link has already been used or has expired. Ask the brand for a new one, or <a href="/login">sign in</a> if you already set a password.
+        This {what} link has already been used or has expired. <a href="/forgot">Get a new password link</a> by email, or <a href="/login">sign in</a> if you already set a password.
       </p>
     </section>
   </Page>
@@ -168,6 +168,20 @@ function TierBlock({ card }: { card: CampaignCard }) {
   if (card.tiersParsed.length === 0 || card.payment_model === 'product' || card.payment_model === 'flat') return null;
   const p = tierProgress(card.tiersParsed, card.periodRevenue);
   const window = card.plan_period === 'lifetime' ? 'in this campaign' : 'this month';
+  // One rate for every sale: nothing to climb, so no bar and no "top tier".
+  if (card.tiersParsed.length === 1) {
+    return (
+      <div class="tier">
+        <div class="tier-head">
+          <span class="tier-now">{formatPercent(p.rateBps)} commission</span>
+          <span class="muted small">
+            {formatMoney(p.revenueMinor, card.currency)} in sales {window}
+          </span>
+        </div>
+        <p class="tier-next">Every sale through your link or code earns {formatPercent(p.rateBps)}.</p>
+      </div>
+    );
+  }
   return (
     <div class="tier">
       <div class="tier-head">
@@ -231,13 +245,18 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
     <div class="stats">
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
       <Stat label="Orders" value={formatCount(card.conversions)} />
-      <Stat label="Pending" value={formatMoney(card.earnings.pending, card.currency)} hint="in holding period" />
-      <Stat
-        label="Payable"
-        value={formatMoney(card.earnings.payable, card.currency)}
-        hint={card.earnings.payable < 0 ? 'a refund after a payout: taken from your next earnings' : 'in the next payout'}
-      />
-      <Stat label="Paid" value={formatMoney(card.earnings.paid, card.currency)} />
+      {/* Product seeding pays in product: money tiles only once something was earned (a move up the ladder). */}
+      {card.payment_model === 'product' && card.earnings.pending === 0 && card.earnings.payable === 0 && card.earnings.paid === 0 ? null : (
+        <>
+          <Stat label="Pending" value={formatMoney(card.earnings.pending, card.currency)} hint="in holding period" />
+          <Stat
+            label="Payable"
+            value={formatMoney(card.earnings.payable, card.currency)}
+            hint={card.earnings.payable < 0 ? 'a refund after a payout: taken from your next earnings' : 'in the next payout'}
+          />
+          <Stat label="Paid" value={formatMoney(card.earnings.paid, card.currency)} />
+        </>
+      )}
     </div>
     <TierBlock card={card} />
     <FeeBlock card={card} />
@@ -274,7 +293,9 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
     </header>
     <p>{whatGetsPaid(card)}</p>
     <p class="muted small">
-      Accept to get your link and code and to send drafts. {card.brand_name} sees where your payouts go only once you accept. Declining takes its campaigns off your home page.
+      {card.brand_accepted
+        ? 'A new campaign of a brand you work with. Accept to get your link and code and to send drafts.'
+        : `Accept to get your link and code and to send drafts. ${card.brand_name} sees where your payouts go only once you accept. Declining takes its campaigns off your home page.`}
     </p>
     <footer class="card-actions">
       <form method="post" action={`/invitations/${card.enrollment_id}/accept`}>
@@ -285,11 +306,13 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
       <a class="button" href={`/brief/${card.enrollment_id}`}>
         Read the brief
       </a>
-      <form method="post" action={`/invitations/${card.enrollment_id}/decline`}>
-        <button type="submit" class="button button-quiet">
-          Decline
-        </button>
-      </form>
+      {card.brand_accepted ? null : (
+        <form method="post" action={`/invitations/${card.enrollment_id}/decline`}>
+          <button type="submit" class="button button-quiet">
+            Decline
+          </button>
+        </form>
+      )}
     </footer>
   </article>
 );
@@ -306,10 +329,10 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
       </section>
     ) : (
       <div class="cards">
-        {cards.filter((card) => !card.brand_accepted).map((card) => (
+        {cards.filter(isInvitation).map((card) => (
           <InvitationCard card={card} />
         ))}
-        {cards.filter((card) => card.brand_accepted).map((card) => (
+        {cards.filter((card) => !isInvitation(card)).map((card) => (
           <CampaignCardView card={card} origin={origin} />
         ))}
       </div>
@@ -419,7 +442,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
           </dl>
         </section>
       </div>
-      {e.brand_accepted ? (
+      {!isInvitation(e) ? (
         <p>
           <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
             Submit a draft
@@ -653,6 +676,14 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
         <Notice tone={s.status === 'changes_requested' || s.status === 'rejected' ? 'warn' : 'info'} title="Reviewer's notes">
           <p class="prewrap">{s.review_notes}</p>
         </Notice>
+      ) : null}
+      {s.status === 'rejected' ? (
+        <p>
+          This draft is closed. You can still send the brand a different idea for the campaign.{' '}
+          <a class="button" href={`/submissions/new?enrollment=${s.enrollment_id}`}>
+            Submit a new draft
+          </a>
+        </p>
       ) : null}
       <div class="two-col">
         <section class="card">

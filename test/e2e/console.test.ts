@@ -87,6 +87,11 @@ function creatorClient() {
       const [link] = (await server.mailedLinks(email)).slice(-1);
       expect(link, `a link mailed to ${email}`).toBeTruthy();
       await redirectTo(await send('POST', new URL(link!).pathname, { password, confirm: password }), /\/\?welcome=1$/);
+      // The password accepts no brand: the creator accepts the invitation their home page shows.
+      const home = await (await send('GET', '/?welcome=1')).text();
+      const accept = /action="(\/invitations\/[^"]+\/accept)"/.exec(home)?.[1];
+      expect(accept, 'the home page offers the invitation').toBeTruthy();
+      await redirectTo(await send('POST', accept!, {}), /\/\?accepted=1$/);
     },
     async submitDraft(draft: { draftUrl: string; caption: string; storyFormat: string; confirm?: boolean }): Promise<string> {
       const html = await (await send('GET', '/submissions/new')).text();

@@ -166,7 +166,12 @@ describe('creator portal in Chromium', () => {
     await page.getByLabel('Repeat the password').fill(password);
     await navigate(page, () => page.getByRole('button', { name: 'Save password and continue' }).click(), /\/\?welcome=1$/);
     expect(await textOf(page, 'h1')).toBe('Hi Maya');
-    expect(await main(page).innerText()).toContain('You are all set');
+    // The password accepts no brand: home names the brand's invitation, and Maya accepts it.
+    expect(await main(page).innerText()).toContain('Accept an invitation below');
+    expect(await main(page).innerText()).toMatch(/invited you/i);
+    await capture(page, '02-home-invitation');
+    await navigate(page, () => page.getByRole('button', { name: 'Accept' }).click(), /\/\?accepted=1$/);
+    expect(await main(page).innerText()).toContain('Accepted. Your link, code and brief');
     const home = await main(page).innerText();
     expect(home).toContain('Spring Ritual');
     expect(home).toContain('Tier 1 · 10%');

@@ -47,9 +47,10 @@ WHERE e.creator_id = ? AND e.status <> 'removed'`;
 export const HOME_QUERIES = {
   enrollments: `${ENROLLMENTS_SQL} ORDER BY e.created_at DESC`,
   // Campaigns the creator was removed from: named on the home page, so an account with none left does not
-  // read as never having been enrolled.
+  // read as never having been enrolled. Only of brands they accepted: a declined invitation is not one.
   ended: `SELECT e.id AS enrollment_id, c.name AS campaign_name, b.name AS brand_name, b.timezone, e.removed_at
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
+JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
 WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT 20`,
   links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
 UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
@@ -66,6 +67,10 @@ WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, paid, availab
 
 type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string };
 type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: number | null; available: number; amount: number; basis: number; entries: number };
+
+// A campaign the creator has not said yes to: a brand they have not accepted, or a new campaign of one
+// they have (an import into a second campaign) still waiting as invited. Accept answers both.
+export const isInvitation = (e: Pick<CreatorEnrollment, 'brand_accepted' | 'enrollment_status'>) => !e.brand_accepted || e.enrollment_status === 'invited';
 
 export type CampaignCard = CreatorEnrollment & {
   links: { slug: string; status: string }[];

@@ -73,7 +73,8 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
     const name = text('name', CREATOR_FIELDS.displayName, 'A name of 1-80 characters on one line is required.');
     const model = (get('payment_model') || 'affiliate').toLowerCase();
     if (!(MODELS as readonly string[]).includes(model)) fail('payment_model', `Use one of: ${MODELS.join(', ')}.`);
-    const feeText = get('flat_fee') || '0';
+    // Thousands grouped with commas, as spreadsheets write them ("1,250.50"), are read as the plain amount.
+    const feeText = (get('flat_fee') || '0').replace(/^(\d{1,3}(?:,\d{3})+)(\.\d+)?$/, (_, whole: string, cents = '') => whole.replaceAll(',', '') + cents);
     const fee = decimalToMinor(feeText, currency);
     if (fee === null || fee > 100_000_000) fail('flat_fee', `A plain amount in ${currency}, like 250 or 250.00.`);
     if ((model === 'flat' || model === 'hybrid') && fee === 0) fail('flat_fee', `A ${model} creator needs a flat fee.`);

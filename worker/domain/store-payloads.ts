@@ -1,7 +1,7 @@
 // Reads Shopify and Stripe payloads into Chorus's own conversion and refund inputs. Pure: no I/O.
 import { MAX_AMOUNT_MINOR } from '../db/money';
 import { isCleanText } from '../lib/validate';
-import { EARLIEST_OCCURRED_AT, EXTERNAL_ID, MAX_FUTURE_MS, type ConversionInput, type RefundInput } from './orders';
+import { EARLIEST_OCCURRED_AT, MAX_FUTURE_MS, type ConversionInput, type RefundInput } from './orders';
 
 // ISO 4217 currencies without minor units (amount strings like "1500" are already minor units).
 const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);
@@ -38,13 +38,6 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 // Text fields: control characters and broken characters are refused, as the signed API refuses them.
 const str = (v: unknown, max = 128): string | null =>
   typeof v === 'string' && v.length > 0 && v.length <= max && isCleanText(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null;
-// Order and refund ids as the signed API takes them (printable ASCII), so every stored order can be
-// refunded through /v1/refunds. Stripe's are short (under 40 characters): 64 bounds a refund slice's id,
-// which is built from two of them.
-const extId = (v: unknown, max = 128): string | null => {
-  const s = str(v, max);
-  return s !== null && EXTERNAL_ID.test(s) ? s : null;
-};
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -75,7 +68,7 @@ function attributeValue(attributes: unknown, name: string): string | null {
 // orders/create and orders/paid: the order id is the idempotency key (Shopify's event headers are unsigned).
 export function shopifyOrder(order: unknown, clickParam: string, now: number): Parsed<ConversionInput> {
   if (!isObject(order)) return { ok: false, reason: 'order is not an object' };
-  const orderId = extId(order.id);
+  const orderId = str(order.id);
   const currency = typeof order.currency === 'string' ? order.currency.toUpperCase() : null;
   if (!orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'order id or currency missing' };
   // Commission is paid on what the shopper paid for goods: the subtotal after discounts, before shipping and tax.
@@ -107,7 +100,7 @@ export function shopifyOrder(order: unknown, clickParam: string, now: number): P
 export function shopifyCancellation(order: unknown, now: number): Parsed<RefundInput | null> {
   if (!isObject(order)) return { ok: false, reason: 'order is not an object' };
   if (order.cancelled_at === null || order.cancelled_at === undefined) return { ok: true, value: null };
-  const orderId = extId(order.id);
+  const orderId = str(order.id);
   const currency = typeof order.currency === 'string' ? order.currency.toUpperCase() : null;
   if (!orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'order id or currency missing' };
   // The subtotal as placed: after a refund, current_subtotal_price no longer covers the whole order.
@@ -127,8 +120,8 @@ export function shopifyCancellation(order: unknown, now: number): Parsed<RefundI
 // Shopify sends no second refunds/create when it succeeds.
 export function shopifyRefund(refund: unknown, shopCurrency: string, now: number): Parsed<RefundInput | null> {
   if (!isObject(refund)) return { ok: false, reason: 'refund is not an object' };
-  const refundId = extId(refund.id);
-  const orderId = extId(refund.order_id);
+  const refundId = str(refund.id);
+  const orderId = str(refund.order_id);
   const occurredAt = typeof refund.created_at === 'string' ? Date.parse(refund.created_at) : NaN;
   if (!refundId || !orderId) return { ok: false, reason: 'refund id or order id missing' };
   if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'created_at invalid or out of range' };
@@ -187,7 +180,7 @@ export const stripeAwaitsPayment = (session: unknown): boolean => isObject(sessi
 // (fully discounted, a free trial) or sold nothing after discounts earns nothing: null, nothing to record.
 export function stripeCheckoutSession(session: unknown, now: number): Parsed<ConversionInput | null> {
   if (!isObject(session)) return { ok: false, reason: 'session is not an object' };
-  const orderId = extId(session.payment_intent, 64) ?? extId(session.id, 64);
+  const orderId = str(session.payment_intent) ?? str(session.id);
   const currency = typeof session.currency === 'string' ? session.currency.toUpperCase() : null;
   const subtotal = stripeAmount(session.amount_subtotal);
   const discount = isObject(session.total_details) ? stripeAmount(session.total_details.amount_discount ?? 0) : 0;
@@ -225,8 +218,9 @@ export type StripeCharge = {
 // beside the running total counted the same refund twice when an endpoint changed versions mid-stream).
 export function stripeCharge(charge: unknown): Parsed<StripeCharge> {
   if (!isObject(charge)) return { ok: false, reason: 'charge is not an object' };
-  const chargeId = extId(charge.id, 64);
-  const orderId = extId(charge.payment_intent, 64) ?? chargeId;
+  // Stripe's ids are short (under 40 characters): 64 bounds a refund slice's id, built from two of them.
+  const chargeId = str(charge.id, 64);
+  const orderId = str(charge.payment_intent, 64) ?? chargeId;
   const currency = typeof charge.currency === 'string' ? charge.currency.toUpperCase() : null;
   const amountMinor = stripeAmount(charge.amount);
   const refundedMinor = stripeAmount(charge.amount_refunded);

@@ -71,7 +71,7 @@ export const Creator = z
     platform: example(z.string(), 'instagram').nullable(),
     followerCount: count(18_500).nullable(),
     addedAt: time,
-    acceptedAt: time.nullable().describe('When the creator accepted your brand (set their password from your invite, or pressed Accept in their portal); null until then. Their payout details are shared with you from then on.'),
+    acceptedAt: time.nullable().describe('When the creator accepted your brand (pressed Accept on your invitation in their portal); null until then. Their payout details are shared with you from then on.'),
   })
   .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters)." });
 

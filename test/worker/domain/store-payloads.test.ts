@@ -31,12 +31,12 @@ describe('store payloads', () => {
     expect(shopifyOrder({ ...order, subtotal_price: 'free' }, 'cid', NOW).ok).toBe(false);
   });
 
-  // Found by the hostile review: ids the signed API refuses were stored from webhooks, and could then never
-  // be refunded through /v1/refunds.
-  it('takes ids only as the signed API would, and drops text with control characters', () => {
+  // Found by the hostile review: ids and codes with control characters were stored from webhooks and
+  // reached the console and CSVs. (A shop's own characters, such as "#1001 Größe", are kept.)
+  it('drops ids and text with control characters, and bounds Stripe charge ids', () => {
     const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z' };
-    for (const id of ['a\u0000b', 'ü-order', 'x'.repeat(129), 'has space']) expect(shopifyOrder({ ...order, id }, 'cid', NOW).ok).toBe(false);
-    expect(shopifyOrder({ ...order, id: 'x'.repeat(128) }, 'cid', NOW).ok).toBe(true);
+    for (const id of ['a\u0000b', 'a\nb', 'x'.repeat(129), '\ud800x']) expect(shopifyOrder({ ...order, id }, 'cid', NOW).ok).toBe(false);
+    for (const id of ['x'.repeat(128), '#1001 Größe']) expect(shopifyOrder({ ...order, id }, 'cid', NOW).ok).toBe(true);
     const coded = shopifyOrder({ ...order, discount_codes: [{ code: 'SARAH15\u0000' }] }, 'cid', NOW);
     expect(coded.ok && coded.value.code).toBeNull();
     expect(stripeCharge({ id: `ch_${'x'.repeat(62)}`, currency: 'usd', amount: 100, amount_refunded: 0 }).ok).toBe(false);
@@ -95,6 +95,9 @@ describe('store payloads', () => {
     const session = { id: 'cs_1', payment_intent: 'pi_1', currency: 'usd', created: NOW / 1000, payment_status: 'paid', amount_subtotal: 9900, amount_total: 9588, total_details: { amount_discount: 1485, amount_shipping: 500, amount_tax: 673 } };
     const parsed = stripeCheckoutSession(session, NOW);
     expect(parsed.ok && parsed.value?.amountMinor).toBe(8415);
+    // A subscription checkout has no payment intent: the session's own id (66 characters in live mode) is the order.
+    const subscription = stripeCheckoutSession({ ...session, id: `cs_live_${'a'.repeat(58)}`, payment_intent: null }, NOW);
+    expect(subscription.ok && subscription.value?.orderId).toBe(`cs_live_${'a'.repeat(58)}`);
     const noDetails = stripeCheckoutSession({ ...session, total_details: null }, NOW);
     expect(noDetails.ok && noDetails.value?.amountMinor).toBe(9900);
     expect(stripeCheckoutSession({ ...session, payment_status: 'no_payment_required', amount_total: 0, total_details: { amount_discount: 9900 } }, NOW)).toEqual({ ok: true, value: null });

@@ -87,6 +87,18 @@ a newline",,,,bitcoin,,`,
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(4);
   });
 
+  it('reads numbers grouped with commas, as a spreadsheet exports them', async () => {
+    const m = await createMoneyBrand();
+    const t = Date.now().toString(36);
+    const csv = `email,handle,name,follower_count,payment_model,flat_fee\ngrouped-${t}@creators.test,grouped_${t},Grouped,"12,300",flat,"1,250.50"\n`;
+    const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const row = await env.DB.prepare('SELECT e.flat_fee_minor AS fee, r.follower_count AS followers FROM enrollments e JOIN brand_creators r ON r.creator_id = e.creator_id AND r.brand_id = e.brand_id JOIN creators c ON c.id = e.creator_id WHERE c.email = ?')
+      .bind(`grouped-${t}@creators.test`)
+      .first();
+    expect(row).toEqual({ fee: 125_050, followers: 12_300 });
+  });
+
   it('rejects unusable files with a clear 422', async () => {
     const m = await createMoneyBrand();
     for (const csv of ['handle,name\nx,y', 'email,handle,name,shoe_size\n', 'email,handle,name\n"a@b.test,"x', '']) {

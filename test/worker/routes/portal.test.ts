@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY } from '../../../worker/db/account-tokens';
 import { HOME_QUERIES } from '../../../worker/db/creator-portal';
+import migration0022 from '../../../migrations/0022_brand_creators_accepted_at.sql?raw';
 import { base64url, newId } from '../../../worker/lib/ids';
 import { hashPassword, MAX_PBKDF2_ITERATIONS, verifyPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
@@ -51,13 +52,16 @@ async function mailedLink(invite: string, ip?: string): Promise<{ res: Response;
   return { res, link: url ? new URL(url).pathname : null, to: sent[0]?.to ?? null };
 }
 
-// A money brand whose creator accepted an invite (through the mailed link) and is signed in.
+// A money brand whose creator set a password through the invite's mailed link, accepted the brand on
+// their home page, and is signed in.
 async function signedInCreator(opts: Parameters<typeof createMoneyBrand>[0] = {}) {
   const m = await createMoneyBrand(opts);
   const { link } = await mailedLink(await invitePath(m.brand, m.creator.id));
   const res = await post(link!, { password: PASSWORD, confirm: PASSWORD });
   expect(res.status).toBe(303);
-  return { ...m, cookie: sessionCookie(res), resetPath: link!, email: `${m.handle}@creators.test` };
+  const cookie = sessionCookie(res);
+  expect((await post(`/invitations/${m.enrollment.id}/accept`, {}, { cookie })).status).toBe(303);
+  return { ...m, cookie, resetPath: link!, email: `${m.handle}@creators.test` };
 }
 
 afterEach(() => {
@@ -66,7 +70,7 @@ afterEach(() => {
 });
 
 describe('invites', () => {
-  it('lead to a link mailed to the creator, which sets the password, signs in with a hardened cookie and activates the enrollment', async () => {
+  it('lead to a link mailed to the creator, which sets the password and signs in with a hardened cookie; Accept on home activates the enrollment', async () => {
     const m = await createMoneyBrand();
     await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
     const invite = await json<{ data: { inviteUrl: string; expiresAt: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
@@ -93,6 +97,13 @@ describe('invites', () => {
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Path=\//);
     expect(cookie).not.toMatch(/Domain=/i);
+    // The password accepts nothing: home names the brand and asks.
+    const sessionOnly = cookie.split(';')[0]!;
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'invited'", m.enrollment.id)).toBe(1);
+    const welcome = await (await get('/?welcome=1', sessionOnly)).text();
+    expect(welcome).toContain('Accept an invitation below');
+    expect(welcome).toContain(`action="/invitations/${m.enrollment.id}/accept"`);
+    expect((await post(`/invitations/${m.enrollment.id}/accept`, {}, { cookie: sessionOnly })).status).toBe(303);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active' AND active_since >= ?", m.enrollment.id, Date.now() - 60_000)).toBe(1); // active from now: a late acceptance is not a stall
     expect(await rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'invite' AND used_at IS NOT NULL", m.creator.id)).toBe(1); // accepted
     const home = await get('/', sessionCookie(res));
@@ -1055,5 +1066,48 @@ describe('mailed links', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text).toMatch(/https:\/\/chorus\.example\/reset\/[A-Za-z0-9_-]+/);
     expect(sent[0]!.text).not.toContain('evil.example');
+    // A value that is not a URL is ignored, not a 500 on every page that makes a link.
+    const a2 = await signedInCreator();
+    const homeCtx = createExecutionContext();
+    const home = await worker.fetch(new Request(`${BASE}/`, { headers: { cookie: a2.cookie } }), { ...env, PUBLIC_ORIGIN: 'chorus.example' } as Env, homeCtx);
+    await waitOnExecutionContext(homeCtx);
+    expect(home.status).toBe(200);
+  });
+});
+
+// From the product walk.
+describe('portal addresses', () => {
+  it('answers a mistyped page in a browser with a page, and sends a signed-in creator from /login home', async () => {
+    const typo = await SELF.fetch(`${BASE}/earning`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(typo.status).toBe(404);
+    expect(typo.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await typo.text()).toContain('Page not found');
+    const api = await SELF.fetch(`${BASE}/earning`);
+    expect((await json<{ error: { code: string } }>(api)).error.code).toBe('not_found');
+    const a = await signedInCreator();
+    const login = await get('/login?next=/earnings', a.cookie);
+    expect([login.status, login.headers.get('location')]).toEqual([303, '/earnings']);
+    expect(await (await get('/reset/not-a-real-token-at-all-000000000000000000')).text()).toContain('href="/forgot"');
+  });
+});
+
+describe('migration 0022', () => {
+  it('counts as accepted only what the creator did: a link of the brand opened, or a draft sent', async () => {
+    const [byApi, byLink, byDraft] = await Promise.all([createMoneyBrand(), createMoneyBrand(), createMoneyBrand()]);
+    const now = Date.now();
+    await env.DB.prepare("INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, used_at, created_at) VALUES (?, 'reset', ?, ?, ?, ?, ?)")
+      .bind(newId('tok'), byLink.creator.id, byLink.brand.brandId, now + 3_600_000, now, now)
+      .run();
+    await env.DB.prepare(
+      "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', 'c', 'submitted', '{}', ?, ?)",
+    )
+      .bind(newId('sub'), byDraft.brand.brandId, byDraft.enrollment.id, now, now)
+      .run();
+    const update = migration0022.split('--> statement-breakpoint').find((statement) => statement.includes('UPDATE'))!;
+    await env.DB.prepare(update).run();
+    const accepted = async (m: { brand: TestBrand; creator: { id: string } }) =>
+      (await env.DB.prepare('SELECT accepted_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<{ accepted_at: number | null }>())!.accepted_at !== null;
+    // The API created byApi's enrollment as active: a status the brand set is no evidence of consent.
+    expect([await accepted(byApi), await accepted(byLink), await accepted(byDraft)]).toEqual([false, true, true]);
   });
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
-import { creatorEarnings, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
+import { creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
@@ -35,29 +35,41 @@ creatorPortal.use('*', async (c, next) => {
 
 type Viewer = { name: string; email: string };
 
-const requireCreator = createMiddleware<AppEnv & { Variables: { viewer: Viewer } }>(async (c, next) => {
-  const session = await sessionFromCookie(c, c.env.SESSION_SECRET, 'creator');
+// The signed-in creator: a valid token for a session that is still live, or null.
+async function currentCreator(c: Context) {
+  const env = c.env as AppEnv['Bindings'];
+  const session = await sessionFromCookie(c, env.SESSION_SECRET, 'creator');
   const row = session
-    ? await c.env.DB.prepare(
+    ? await env.DB.prepare(
         `SELECT c.display_name AS name, c.email FROM sessions s JOIN creators c ON c.id = s.subject_id
          WHERE s.id = ? AND s.subject_type = 'creator' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
       )
         .bind(session.id, session.subjectId, Date.now())
         .first<Viewer>()
     : null;
-  if (!session || !row) {
+  return session && row ? { session, row } : null;
+}
+
+const requireCreator = createMiddleware<AppEnv & { Variables: { viewer: Viewer } }>(async (c, next) => {
+  const current = await currentCreator(c);
+  if (!current) {
     const url = new URL(c.req.url);
     if (c.req.method !== 'GET') throw new ApiError(401, 'signed_out', 'Your session has ended. Sign in again.');
     return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
   }
-  c.set('creator', { sessionId: session.id, creatorId: session.subjectId });
-  c.set('viewer', row);
+  c.set('creator', { sessionId: current.session.id, creatorId: current.session.subjectId });
+  c.set('viewer', current.row);
   await next();
 });
 
 // ---------- Sign-in ----------
 
-creatorPortal.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'), '/')} notice={c.req.query('done') === 'password' ? 'Password saved. Sign in with it.' : undefined} />));
+// Already signed in: straight to where the link was going, as the console does.
+creatorPortal.get('/login', async (c) => {
+  const next = safeNext(c.req.query('next'), '/');
+  if (await currentCreator(c)) return c.redirect(next, 303);
+  return c.html(<LoginPage next={next} notice={c.req.query('done') === 'password' ? 'Password saved. Sign in with it.' : undefined} />);
+});
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match an account.';
 
@@ -208,21 +220,10 @@ creatorPortal.post('/reset/:token', async (c) => {
   // Every write is guarded on the link being unused, and the last statement uses it: a duplicate of this
   // request that runs second writes nothing (and so does not sign the winner out).
   const unused = resetLinkUnused(token.token_hash, now);
-  // Setting the first password from a brand's link is accepting that brand. A reset of an account that has
-  // one already accepts nothing: any brand can have a link mailed, and a creator accepts another brand with
-  // Accept on their home page. (Both run before the password is written, which they test.)
-  const firstPassword = '(SELECT password_hash FROM creators WHERE id = ?) IS NULL';
+  // Setting a password accepts no brand: the mail and this page cannot say which brand a creator would be
+  // agreeing to (any brand that enrolled the address can have a link mailed), so the creator lands on
+  // their home page and accepts each brand's invitation there, by name.
   const results = await c.env.DB.batch([
-    c.env.DB.prepare(`UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL AND ${firstPassword} AND ${unused.sql}`).bind(
-      now,
-      token.brand_id,
-      token.creator_id,
-      token.creator_id,
-      ...unused.params,
-    ),
-    c.env.DB.prepare(
-      `UPDATE enrollments SET status = 'active', active_since = ? WHERE creator_id = ? AND brand_id = ? AND status = 'invited' AND ${BRAND_ACCEPTED} AND ${unused.sql}`,
-    ).bind(now, token.creator_id, token.brand_id, token.brand_id, token.creator_id, ...unused.params),
     c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
     closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
     revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, unused),
@@ -239,9 +240,6 @@ creatorPortal.post('/reset/:token', async (c) => {
 for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*']) creatorPortal.use(path, requireCreator);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
-
-// Binds brand id, then creator id.
-const BRAND_ACCEPTED = 'EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NOT NULL)';
 
 // The brand of one of the signed-in creator's own enrollments, with whether they accepted it.
 async function invitingBrand(c: Context<AppEnv>) {
@@ -297,8 +295,11 @@ const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 creatorPortal.get('/', async (c) => {
   const { cards, ended } = await creatorHome(c.env.DB, c.var.creator.creatorId, Date.now());
   const viewer = viewerOf(c);
+  const invited = cards.some(isInvitation);
   const notice = c.req.query('welcome')
-    ? 'You are all set. Here is everything for your campaigns.'
+    ? invited
+      ? 'Your password is saved. Accept an invitation below to get your link, code and brief.'
+      : 'You are all set. Here is everything for your campaigns.'
     : c.req.query('accepted')
       ? 'Accepted. Your link, code and brief for the campaign are below.'
       : c.req.query('declined')
@@ -340,7 +341,7 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
 }
 
 // Drafts go to campaigns still open, of brands the creator accepted.
-const openForDrafts = (e: { campaign_status: string; brand_accepted: number }) => e.campaign_status !== 'ended' && e.brand_accepted === 1;
+const openForDrafts = (e: CreatorEnrollment) => e.campaign_status !== 'ended' && !isInvitation(e);
 
 creatorPortal.get('/submissions/new', async (c) => {
   const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter(openForDrafts);
