@@ -65,12 +65,16 @@ describe('PATCH /api/admin/enrollments/:id', () => {
     expect(await attributionOf({ code: m.code, occurredAt: before })).toBe('none');
   });
 
-  it('brings a creator who never set a password back as invited, not active', async () => {
+  it('brings a creator who never set a password, or never accepted the brand, back as invited, not active', async () => {
     const m = await createMoneyBrand();
     await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
     expect((await patch(m, { status: 'paused' })).status).toBe(200);
     expect((await json<{ data: Enrollment }>(await patch(m, { status: 'active' }))).data.status).toBe('invited');
     await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(m.creator.id).run();
+    // A creator who declined (or never answered) is invited again, and may decline again.
+    expect((await patch(m, { status: 'removed' })).status).toBe(200);
+    expect((await json<{ data: Enrollment }>(await patch(m, { status: 'active' }))).data.status).toBe('invited');
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), m.brand.brandId, m.creator.id).run();
     expect((await patch(m, { status: 'removed' })).status).toBe(200);
     expect((await json<{ data: Enrollment }>(await patch(m, { status: 'active' }))).data.status).toBe('active');
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE id = ? AND removed_at IS NULL', m.enrollment.id)).toBe(1);

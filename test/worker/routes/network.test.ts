@@ -79,6 +79,7 @@ describe('network measurement', () => {
     const b = await addCreator(m, 'affiliate');
     await env.DB.prepare('UPDATE enrollments SET created_at = ? WHERE id IN (?, ?)').bind(Date.now() - 30 * DAY, m.enrollment.id, b.enrollmentId).run();
     await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(b.creatorId).run();
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE creator_id = ?').bind(Date.now(), b.creatorId).run();
     const moves = async () => Object.fromEntries((await network(m)).ranking.map((r) => [r.handle, (r as unknown as { move: string | null }).move]));
     expect(await moves()).toEqual({ [m.handle]: 'bench', [b.handle]: 'bench' });
     // Benched, then brought back: fourteen quiet days from the return, not from enrollment.

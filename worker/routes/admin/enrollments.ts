@@ -76,11 +76,14 @@ export async function updateEnrollment(
     throw new ApiError(422, 'validation_failed', 'This creator has not accepted the invitation yet; the enrollment turns active when they do.', { issues: [{ path: 'status', message: 'still invited' }] });
   }
   const now = Date.now();
-  // Brought back (to active) from a pause, the bench or a removal: a creator who never set a password goes
-  // back to waiting for it, as invited.
+  // Brought back (to active) from a pause, the bench or a removal: a creator who never set a password, or
+  // never accepted this brand (one who declined it included), goes back to an invitation they answer.
   if (asked.status === 'active' && existing.status !== 'active') {
-    const creator = await d1.prepare('SELECT password_hash IS NOT NULL AS signed_up FROM creators WHERE id = ?').bind(existing.creatorId).first<{ signed_up: number }>();
-    if (creator?.signed_up !== 1) asked.status = 'invited' as EnrollmentChange['status'];
+    const creator = await d1
+      .prepare('SELECT c.password_hash IS NOT NULL AND r.accepted_at IS NOT NULL AS answered FROM creators c LEFT JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = ? WHERE c.id = ?')
+      .bind(brandId, existing.creatorId)
+      .first<{ answered: number }>();
+    if (creator?.answered !== 1) asked.status = 'invited' as EnrollmentChange['status'];
   }
   const changed = (Object.keys(asked) as EditableField[]).filter((k) => asked[k] !== existing[k]);
   if (changed.length === 0) return existing;
@@ -182,7 +185,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update an enrollment',
       description:
-        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password as `invited`. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
+        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
       params: { id: 'The enrollment id.' },
       example: { paymentModel: 'hybrid', flatFeeMinor: 15_000 },
       responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },

@@ -78,6 +78,8 @@ const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const slugify = (name: string) =>
   name
     .normalize('NFKD')
+    // The accents NFKD splits off are dropped, not read as word breaks: "Été" is "ete", not "e-te".
+    .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
