@@ -22,7 +22,9 @@ describe('parseCsv', () => {
   it('round-trips anything the writer writes', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fc.string({ unit: 'grapheme' }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 10 }), (rows) => {
-        const safeRows = rows.map((r) => r.map((c) => c.replace(/^[=+\-@\t\r]/, 'x')));
+        // Cells the writer neutralises (a formula start, after any blanks, invisible characters or quotes)
+        // come back with their apostrophe on purpose: those are covered by the tests below.
+        const safeRows = rows.map((r) => r.map((c) => (csvText(c).startsWith(`"'`) ? 'x' : c)));
         const text = safeRows.map((r) => csvLine(r.map(csvText))).join('');
         expect(parseCsv(text).map((r) => r.cells)).toEqual(safeRows.filter((r) => !(r.length === 1 && r[0] === '')).map((r) => r));
       }),

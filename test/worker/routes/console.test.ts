@@ -480,6 +480,9 @@ describe('console campaigns', () => {
     expect(row).toEqual({ slug: 'summer-set', hashtag: '#SummerSet', story_formats: '["day_in_the_life","before_after"]', attribution_window_days: 14, holding_days: 20, commission_plan_id: m.plan.id });
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.created' AND actor_type = 'admin_user' AND actor_id = ?", id, m.user.id)).toBe(1);
     expect((await post('/console/campaigns', { ...fields, slug: 'summer-set' }, { cookie: m.cookie })).status).toBe(422); // slug taken
+    // Accents are dropped from a slug made from the name, not read as word breaks (product walk: "e-te-glow-u").
+    expect((await post('/console/campaigns', { ...fields, name: 'Été Glow — Ü' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE brand_id = ? AND slug = 'ete-glow-u'", m.brand.brandId)).toBe(1);
 
     const brief = { ...fields, positioningAnchor: 'Light SPF that disappears on every skin tone.', nonNegotiables: 'No sunburn claims\r\n\r\nShow reapplication\n', baselineCost: '5000.00', baselineEngaged: '2000' };
     expect((await post(`/console/campaigns/${id}`, { ...brief, baselineCost: '50.001' }, { cookie: m.cookie })).status).toBe(422);
