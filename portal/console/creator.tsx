@@ -3,7 +3,7 @@
 // and the two ways to get them into their account (a fresh invite link, a mailed password link).
 import type { FC } from 'hono/jsx';
 import { CopyField, Notice } from '../layout';
-import { ENROLLMENT_STATUS_LABELS, formatDateTime, PAYMENT_MODEL_LABELS } from '../format';
+import { ENROLLMENT_STATUS_LABELS, formatDate, formatDateTime, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -12,6 +12,8 @@ export type CreatorPageData = {
   displayName: string;
   email: string;
   signedUp: boolean;
+  // When the creator accepted this brand; until then their payout details are not shared with it.
+  acceptedAt: number | null;
   status: string;
   links: { slug: string; status: string }[];
   codes: { code: string; status: string }[];
@@ -94,7 +96,11 @@ export const CreatorPage: FC<{
             </p>
             <p>
               <span class={`badge badge-${creator.status}`}>{ENROLLMENT_STATUS_LABELS[creator.status] ?? creator.status}</span>{' '}
-              <span class="muted small">{creator.signedUp ? 'Has set a password' : 'Has not set a password yet'}</span>
+              <span class="muted small">
+                {creator.acceptedAt !== null
+                  ? `Accepted your brand ${formatDate(creator.acceptedAt, viewer.timezone)}`
+                  : 'Has not accepted your invitation yet: their payout details are not shared with you until they do'}
+              </span>
             </p>
           </div>
           {creator.links.map((l, i) => (
@@ -118,7 +124,7 @@ export const CreatorPage: FC<{
                     New invite link
                   </button>
                 </form>
-                {creator.signedUp ? (
+                {creator.signedUp && creator.acceptedAt !== null ? (
                   <form method="post" action={`${base}/password-link`}>
                     <button type="submit" class="button button-quiet">
                       Email a password link

@@ -647,6 +647,10 @@ describe('console creator page', () => {
   it('makes a new invite link and mails a password link to the creator only', async () => {
     const m = await consoleBrand('owner');
     const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    // The page says whether the creator accepted the brand (and so shares where their payouts go).
+    expect(await (await get(page, m.cookie)).text()).toContain('Has not accepted your invitation yet');
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.UTC(2026, 10, 2, 12), m.brand.brandId, m.creator.id).run();
+    expect(await (await get(page, m.cookie)).text()).toContain('Accepted your brand Nov 2, 2026');
     const invite = await post(`${page}/invite`, {}, { cookie: m.cookie });
     expect(invite.status).toBe(200);
     const url = /id="invite-link"[^>]*>(https?:\/\/[^<]+\/invite\/[^<]+)<\/textarea>/.exec(await invite.text())?.[1];

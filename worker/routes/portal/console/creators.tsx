@@ -43,14 +43,15 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
   const [rows, links, codes] = await db.batch([
     db
       .prepare(
-        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, cr.handle, cr.display_name, cr.email, cr.password_hash IS NOT NULL AS signed_up
-         FROM enrollments e JOIN creators cr ON cr.id = e.creator_id WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
+        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, cr.handle, cr.display_name, cr.email, cr.password_hash IS NOT NULL AS signed_up, r.accepted_at
+         FROM enrollments e JOIN creators cr ON cr.id = e.creator_id LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+         WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
       .bind(enrollmentId, brandId, campaign.id),
     db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
   ]);
-  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number };
+  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null };
   const row = rows!.results[0] as Row | undefined;
   if (!row) throw notFound('creator');
   return {
@@ -60,6 +61,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     displayName: row.display_name,
     email: row.email,
     signedUp: row.signed_up === 1,
+    acceptedAt: row.accepted_at,
     status: row.status,
     paymentModel: row.payment_model,
     flatFeeMinor: row.flat_fee_minor,
