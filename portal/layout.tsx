@@ -25,6 +25,23 @@ export const Document: FC<{ title: string; bodyClass: string; head?: Child; chil
   </>
 );
 
+// The Chorus mark that opens every top bar (the portal, the console, the API reference); `tag` names the
+// area after the name ("Console", "API").
+export const BrandLink: FC<{ href: string; tag?: string }> = ({ href, tag }) => (
+  <a class="brand" href={href}>
+    <span class="brand-mark" aria-hidden="true">
+      ◗
+    </span>{' '}
+    Chorus{tag ? <span class="brand-tag">{tag}</span> : null}
+  </a>
+);
+
+export const SkipLink: FC = () => (
+  <a class="skip" href="#main">
+    Skip to content
+  </a>
+);
+
 export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchBrand = false, children }) => (
   <Document
     title={`${title} · Chorus`}
@@ -36,17 +53,10 @@ export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchB
       </>
     }
   >
-    <a class="skip" href="#main">
-      Skip to content
-    </a>
+    <SkipLink />
     <header class="topbar">
       <div class="topbar-inner">
-        <a class="brand" href={area === 'console' ? '/console' : '/'}>
-          <span class="brand-mark" aria-hidden="true">
-            ◗
-          </span>{' '}
-          Chorus{area === 'console' ? <span class="brand-tag">Console</span> : null}
-        </a>
+        <BrandLink href={area === 'console' ? '/console' : '/'} tag={area === 'console' ? 'Console' : undefined} />
         {nav ? (
           <nav aria-label="Main">
             <ul class="nav">

@@ -5,7 +5,7 @@ import { raw } from 'hono/html';
 import type { Child, FC } from 'hono/jsx';
 import type { OpenApiDocument } from '../../worker/openapi/document';
 import { resolveRef, sampleOf } from '../../worker/openapi/examples';
-import { Document } from '../layout';
+import { BrandLink, Document, SkipLink } from '../layout';
 
 type JsonSchema = Record<string, unknown>;
 type Components = Record<string, JsonSchema>;
@@ -350,17 +350,10 @@ export const ApiReference: FC<{ document: OpenApiDocument; origin: string }> = (
         </>
       }
     >
-      <a class="skip" href="#main">
-        Skip to content
-      </a>
+      <SkipLink />
       <header class="topbar">
         <div class="topbar-inner">
-          <a class="brand" href="/docs">
-            <span class="brand-mark" aria-hidden="true">
-              ◗
-            </span>{' '}
-            Chorus<span class="brand-tag">API</span>
-          </a>
+          <BrandLink href="/docs" tag="API" />
           <nav aria-label="Main">
             <ul class="nav">
               <li>
