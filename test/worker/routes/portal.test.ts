@@ -1072,7 +1072,7 @@ describe('mailed links', () => {
     const home = await worker.fetch(new Request(`${BASE}/`, { headers: { cookie: a2.cookie } }), { ...env, PUBLIC_ORIGIN: 'chorus.example' } as Env, homeCtx);
     await waitOnExecutionContext(homeCtx);
     expect(home.status).toBe(200);
-  });
+  }, 30_000); // two creators' passwords hashed, at full strength
 });
 
 // From the product walk.
@@ -1088,7 +1088,7 @@ describe('portal addresses', () => {
     const login = await get('/login?next=/earnings', a.cookie);
     expect([login.status, login.headers.get('location')]).toEqual([303, '/earnings']);
     expect(await (await get('/reset/not-a-real-token-at-all-000000000000000000')).text()).toContain('href="/forgot"');
-  });
+  }, 15_000); // a creator's password hashed, at full strength
 });
 
 describe('migration 0022', () => {
@@ -1109,5 +1109,5 @@ describe('migration 0022', () => {
       (await env.DB.prepare('SELECT accepted_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<{ accepted_at: number | null }>())!.accepted_at !== null;
     // The API created byApi's enrollment as active: a status the brand set is no evidence of consent.
     expect([await accepted(byApi), await accepted(byLink), await accepted(byDraft)]).toEqual([false, true, true]);
-  });
+  }, 15_000); // three brands set up through the API
 });
