@@ -109,7 +109,8 @@ export const CreatorPage: FC<{
           {creator.codes.map((d, i) => (
             <CopyField id={`code-${i}`} label={removed ? 'Discount code (closed: removed)' : d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'} value={d.code} />
           ))}
-          {canWrite && !removed ? (
+          {canWrite && !removed && creator.acceptedAt === null ? (
+            // Not accepted yet: an invite link to send them, which leads to sign-in or to setting a password.
             <div class="stack">
               <h3>Getting them in</h3>
               {inviteLink ? (
@@ -124,13 +125,20 @@ export const CreatorPage: FC<{
                     New invite link
                   </button>
                 </form>
-                {creator.signedUp && creator.acceptedAt !== null ? (
-                  <form method="post" action={`${base}/password-link`}>
-                    <button type="submit" class="button button-quiet">
-                      Email a password link
-                    </button>
-                  </form>
-                ) : null}
+              </div>
+            </div>
+          ) : null}
+          {canWrite && !removed && creator.acceptedAt !== null && creator.signedUp ? (
+            // Working with the brand already: the only help they may need is a new password.
+            <div class="stack">
+              <h3>Signing in</h3>
+              <p class="hint">If they lost their password, Chorus mails a one-hour link to {creator.email}.</p>
+              <div class="button-row">
+                <form method="post" action={`${base}/password-link`}>
+                  <button type="submit" class="button button-quiet">
+                    Email a password link
+                  </button>
+                </form>
               </div>
             </div>
           ) : null}

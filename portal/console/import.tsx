@@ -147,6 +147,8 @@ export const ImportPage: FC<{
           ))}
         </ul>
         <dl class="facts small">
+          <dt>handle</dt>
+          <dd>as on their platform, with or without @: letters, digits, _, . or -</dd>
           <dt>payment_model</dt>
           <dd>product, affiliate (default), flat or hybrid</dd>
           <dt>flat_fee</dt>
@@ -194,7 +196,7 @@ export const ProgressStep: FC<{ done: number; total: number }> = ({ done, total 
   </div>
 );
 
-const INVITE_STATUS: Record<string, string> = { invite: 'Invite ready', accepted: 'Accepted', expired: 'Invite expired', existing_account: 'Has an account' };
+const INVITE_STATUS: Record<string, string> = { invite: 'Invite ready', accepted: 'Accepted', expired: 'Invite expired' };
 
 // A file imported again creates nothing: it says so, rather than "2 rows imported" over a row of zeros.
 function importSummary(result: ImportResult): string {

@@ -9,6 +9,8 @@ const PASSWORD = 'bench-portal-password';
 export async function prepareSignedInCreator(server, conversions) {
   const { url, db, context: ctx } = server;
   const creator = await adminPost(url, ctx.adminKey, 'creators', { email: EMAIL, handle: 'portal_creator', displayName: 'Portal Creator' });
+  // She accepted the brand (the Accept button on her home page), so the enrollment can start active.
+  await db.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), ctx.brandId, creator.id).run();
   const enrollment = await adminPost(url, ctx.adminKey, 'enrollments', { campaignId: ctx.campaign.id, creatorId: creator.id, paymentModel: 'affiliate', status: 'active' });
   await adminPost(url, ctx.adminKey, 'links', { enrollmentId: enrollment.id });
   await adminPost(url, ctx.adminKey, 'codes', { enrollmentId: enrollment.id, code: 'PORTAL15', discountType: 'percent', discountValue: 15 });

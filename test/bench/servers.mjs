@@ -470,7 +470,6 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
       campaignId: campaign.id,
       creatorId: creator.id,
       paymentModel: 'affiliate',
-      status: 'active',
     });
     const link = await adminPost(url, adminKey, 'links', { enrollmentId: enrollment.id });
     const code = await adminPost(url, adminKey, 'codes', { enrollmentId: enrollment.id, code: BENCH_CODE, discountType: 'percent', discountValue: 15 });

@@ -25,7 +25,7 @@ async function network(chorus: ChorusClient, tag: string) {
   );
   const creator = await data(await chorus.admin.creators.$post({ json: { email: `sarah-${tag}@creators.test`, handle: `sarah_${tag}`, displayName: 'Sarah' } }), 201);
   const enrollment = await data(
-    await chorus.admin.enrollments.$post({ json: { campaignId: campaign.data.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' } }),
+    await chorus.admin.enrollments.$post({ json: { campaignId: campaign.data.id, creatorId: creator.data.id, paymentModel: 'affiliate' } }),
     201,
   );
   const link = await data(await chorus.admin.links.$post({ json: { enrollmentId: enrollment.data.id } }), 201);

@@ -97,6 +97,14 @@ export async function json<T = Record<string, unknown>>(res: Response): Promise<
   return (await res.json()) as T;
 }
 
+// A creator added through the API who has also pressed Accept on the brand's invitation in their portal
+// (the portal tests press it for real): only such a creator can be enrolled active.
+export async function addAcceptedCreator(brand: TestBrand, body: { email: string; handle: string; displayName: string }): Promise<Data<{ id: string }>> {
+  const creator = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/creators', body));
+  await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), brand.brandId, creator.data.id).run();
+  return creator;
+}
+
 let counter = 0;
 const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
 
@@ -112,9 +120,7 @@ export async function createLinkedCreator(brand: TestBrand, opts: { destination?
     }),
   );
   const handle = opts.handle ?? `c_${tag}`;
-  const creator = await json<Data<{ id: string }>>(
-    await brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: `Creator ${tag}` }),
-  );
+  const creator = await addAcceptedCreator(brand, { email: `${handle}@creators.test`, handle, displayName: `Creator ${tag}` });
   const enrollment = await json<Data<{ id: string }>>(
     await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }),
   );
@@ -180,7 +186,7 @@ export const TIERS = [
 export const paymentTerms = (paymentModel: 'affiliate' | 'hybrid' | 'flat' | 'product') => ({ paymentModel, flatFeeMinor: paymentModel === 'flat' || paymentModel === 'hybrid' ? 25_000 : 0 });
 
 // A brand with a tiered plan, one affiliate creator with a link and a SARAH15-style code, and an ingest key.
-export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hybrid' | 'flat' | 'product'; bonus?: { thresholdMinor: number; amountMinor: number }; period?: 'month' | 'lifetime'; timezone?: string } = {}) {
+export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hybrid' | 'flat' | 'product'; bonus?: { thresholdMinor: number; amountMinor: number }; period?: 'month' | 'lifetime'; timezone?: string; accepted?: boolean } = {}) {
   const brand = await createBrand({ timezone: opts.timezone });
   const plan = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/commission-plans', { name: 'Standard', tiers: TIERS, period: opts.period ?? 'month', bonus: opts.bonus ?? null }));
   const tag = unique();
@@ -188,9 +194,12 @@ export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hyb
     await brand.api('POST', '/api/admin/campaigns', { name: 'Glow', slug: `glow-${tag}`, hashtag: '#Glow', defaultDestination: 'https://shop.example/glow', commissionPlanId: plan.data.id, holdingDays: 30 }),
   );
   const handle = `sarah_${tag}`.slice(0, 30);
-  const creator = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: 'Sarah' }));
+  const body = { email: `${handle}@creators.test`, handle, displayName: 'Sarah' };
+  // `accepted: false`: a creator who has not pressed Accept on the brand's invitation yet, enrolled as invited.
+  const accepted = opts.accepted ?? true;
+  const creator = accepted ? await addAcceptedCreator(brand, body) : await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/creators', body));
   const enrollment = await json<Data<{ id: string }>>(
-    await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, ...paymentTerms(opts.paymentModel ?? 'affiliate'), status: 'active' }),
+    await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: creator.data.id, ...paymentTerms(opts.paymentModel ?? 'affiliate'), status: accepted ? 'active' : 'invited' }),
   );
   const link = await json<Data<{ id: string; slug: string }>>(await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.data.id }));
   const code = `S${tag.toUpperCase()}`.replace(/[^A-Z0-9]/g, '').slice(0, 20) + '15';

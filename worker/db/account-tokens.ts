@@ -29,7 +29,7 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
     .prepare(
       `SELECT t.token_hash, t.creator_id, t.brand_id, b.name AS brand_name, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name
        FROM account_tokens t JOIN creators c ON c.id = t.creator_id JOIN brands b ON b.id = t.brand_id
-       WHERE t.token_hash = ? AND t.purpose = ? AND t.used_at IS NULL AND t.expires_at > ?`,
+       WHERE t.token_hash = ? AND t.purpose = ? AND (t.used_at IS NULL OR t.purpose = 'invite') AND t.expires_at > ?`,
     )
     .bind(await sha256Hex(token), purpose, now)
     .first<AccountToken>();
@@ -53,18 +53,16 @@ export function consumeResetStatement(db: D1Database, tokenHash: string, now: nu
   return db.prepare("UPDATE account_tokens SET used_at = ?1 WHERE token_hash = ?2 AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?1").bind(now, tokenHash);
 }
 
-// Once a password is set, every other open link of the account closes: the brand's invites count as
-// accepted (the import's invite sheet reads used_at), anything else expires. Guarded like the batch's
-// other writes, before consumeResetStatement.
-export function closeOtherLinksStatement(db: D1Database, creatorId: string, brandId: string, tokenHash: string, now: number): D1PreparedStatement {
+// Once a password is set, every other open reset link of the account expires. Invite links stay as they
+// are: they never set a password (inviteLeadsTo), so from now on each leads to sign-in, where the creator
+// accepts or declines that brand. Closing them would tell a brand, through its invite sheet, that the
+// address set up an account with someone else. Guarded like the batch's other writes, before
+// consumeResetStatement.
+export function closeOtherLinksStatement(db: D1Database, creatorId: string, tokenHash: string, now: number): D1PreparedStatement {
   const unused = resetLinkUnused(tokenHash, now);
   return db
-    .prepare(
-      `UPDATE account_tokens SET used_at = CASE WHEN purpose = 'invite' AND brand_id = ? THEN ? ELSE NULL END,
-         expires_at = CASE WHEN purpose = 'invite' AND brand_id = ? THEN expires_at ELSE ? END
-       WHERE creator_id = ? AND token_hash <> ? AND used_at IS NULL AND expires_at > ? AND ${unused.sql}`,
-    )
-    .bind(brandId, now, brandId, now, creatorId, tokenHash, now, ...unused.params);
+    .prepare(`UPDATE account_tokens SET expires_at = ? WHERE creator_id = ? AND purpose = 'reset' AND token_hash <> ? AND used_at IS NULL AND expires_at > ? AND ${unused.sql}`)
+    .bind(now, creatorId, tokenHash, now, ...unused.params);
 }
 
 // Reset links mailed to one account in a day at the request of one brand (its password-reset call, or the

@@ -28,7 +28,7 @@ export type InviteRow = {
   email: string;
   handle: string;
   name: string;
-  status: 'invite' | 'accepted' | 'expired' | 'existing_account';
+  status: 'invite' | 'accepted' | 'expired';
   inviteUrl: string | null;
   link: string | null;
   code: string | null;
@@ -163,7 +163,7 @@ export async function importCreators(
       db
         .prepare(
           `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
-           SELECT v.column1, ?, e.id, replace(c.handle, '_', '-') || '-' || v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
+           SELECT v.column1, ?, e.id, replace(replace(c.handle, '_', '-'), '.', '-') || '-' || v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
            JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id
            WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.enrollment_id = e.id)
            ON CONFLICT DO NOTHING`,
@@ -182,9 +182,9 @@ export async function importCreators(
         .prepare(
           `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
            SELECT v.column1, 'invite', c.id, ?, ?, ? FROM (VALUES ${values(n, 2)}) v JOIN creators c ON c.email = v.column2
-           WHERE c.password_hash IS NULL
+           WHERE true
            ON CONFLICT(token_hash) DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at
-             WHERE account_tokens.used_at IS NULL AND account_tokens.expires_at <= excluded.created_at`,
+             WHERE account_tokens.expires_at <= excluded.created_at`,
         )
         .bind(t.brandId, now + INVITE_TTL_MS, now, ...chunk.flatMap((r, j) => [tokens[j], r.email])),
       importAuditStatement(db, t, audit, { rows: rows.length, throughLine: chunk[n - 1]!.line, complete: false }, now),
@@ -200,13 +200,14 @@ export async function importCreators(
   return created;
 }
 
-type InviteState = { email: string; handle: string; display_name: string; has_password: number; slug: string | null; code: string | null };
+type InviteState = { email: string; handle: string; display_name: string; accepted: number; slug: string | null; code: string | null };
 
 // The invite sheet for a set of emails (or the whole campaign), derived from what is stored now.
 export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsKey'>, lines?: Map<string, number>): Promise<InviteRow[]> {
   const emails = lines ? [...lines.keys()] : null;
   const states: InviteState[] = [];
-  const base = `SELECT c.email, c.handle, c.display_name, c.password_hash IS NOT NULL AS has_password,
+  const base = `SELECT c.email, c.handle, c.display_name,
+      EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = c.id AND r.accepted_at IS NOT NULL) AS accepted,
       (SELECT slug FROM links l WHERE l.enrollment_id = e.id ORDER BY l.created_at LIMIT 1) AS slug,
       (SELECT code FROM discount_codes d WHERE d.enrollment_id = e.id ORDER BY d.created_at LIMIT 1) AS code
     FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed'`;
@@ -221,15 +222,18 @@ export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId'
   const now = Date.now();
   const tokens = await Promise.all(states.map((st) => inviteToken(t.secretsKey, t.brandId, st.email)));
   const hashes = await Promise.all(tokens.map(sha256Hex));
-  const stored = new Map<string, { used_at: number | null; expires_at: number }>();
+  const stored = new Map<string, { expires_at: number }>();
   for (let i = 0; i < hashes.length; i += 90) {
     const chunk = hashes.slice(i, i + 90);
-    const { results } = await db.prepare(`SELECT token_hash, used_at, expires_at FROM account_tokens WHERE token_hash IN (${chunk.map(() => '?').join(', ')})`).bind(...chunk).all<{ token_hash: string; used_at: number | null; expires_at: number }>();
+    const { results } = await db.prepare(`SELECT token_hash, expires_at FROM account_tokens WHERE token_hash IN (${chunk.map(() => '?').join(', ')})`).bind(...chunk).all<{ token_hash: string; expires_at: number }>();
     for (const r of results) stored.set(r.token_hash, r);
   }
+  // Accepted once the creator pressed Accept in their portal. Until then the row reads the same whether or
+  // not the address has a Chorus account (its link leads to sign-in or to setting a password): a brand
+  // learns nothing about what a creator does with other brands.
   const rows: InviteRow[] = states.map((s, i) => {
     const token = stored.get(hashes[i]!);
-    const status: InviteRow['status'] = token?.used_at ? 'accepted' : s.has_password ? 'existing_account' : !token || token.expires_at <= now ? 'expired' : 'invite';
+    const status: InviteRow['status'] = s.accepted ? 'accepted' : !token || token.expires_at <= now ? 'expired' : 'invite';
     return {
       line: lines?.get(s.email) ?? null,
       email: s.email,

@@ -16,7 +16,7 @@ export function normalizeCode(raw: string): string | null {
 }
 
 export function codeFromPattern(pattern: string, handle: string): string | null {
-  return normalizeCode(pattern.replaceAll('{HANDLE}', handle.replaceAll('.', '')));
+  return normalizeCode(pattern.replaceAll('{HANDLE}', handle.replace(/[.-]/g, '')));
 }
 
 export type CodeState = {

@@ -30,7 +30,11 @@ export type ImportPlan = { rows: ImportRow[]; errors: RowError[] };
 // invisible format characters (a zero-width space would otherwise make a second account for one person).
 const isEmail = (s: string) => s.length <= 254 && z.email().safeParse(s).success;
 export const cleanEmail = (s: string) => s.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toLowerCase();
-const HANDLE = /^[a-z0-9_]{2,30}$/;
+// A creator's handle as the platforms write them: Instagram and TikTok use dots, YouTube dashes. 2-30
+// characters, starting and ending with a letter, digit or _. Their links read it with - for . and _ (linkSlugFor),
+// their codes without the dots and dashes (codeFromPattern).
+export const HANDLE = /^(?=.{2,30}$)[a-z0-9_](?:[a-z0-9._-]*[a-z0-9_])?$/;
+export const HANDLE_RULE = 'Handles are 2-30 lowercase letters, digits, _, . or -, starting and ending with a letter, digit or _.';
 
 const clean = (s: string | undefined) => (s ?? '').trim();
 
@@ -69,7 +73,7 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
       return read.data ?? '';
     };
     if (!isEmail(email)) fail('email', 'Not an email address.');
-    if (!HANDLE.test(handle)) fail('handle', 'Handles are 2-30 lowercase letters, digits or _.');
+    if (!HANDLE.test(handle)) fail('handle', HANDLE_RULE);
     const name = text('name', CREATOR_FIELDS.displayName, 'A name of 1-80 characters on one line is required.');
     const model = (get('payment_model') || 'affiliate').toLowerCase();
     if (!(MODELS as readonly string[]).includes(model)) fail('payment_model', `Use one of: ${MODELS.join(', ')}.`);

@@ -47,11 +47,11 @@ export const newClickId = () => randomToken(16);
 const SLUG_SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 // A generated tracked-link slug a creator can read out and a shopper can type: the creator's handle and five
-// random lower-case letters or digits (`sarah_makes` → `sarah-makes-k3f9q`). Handles are unique across
-// Chorus, so two slugs can only meet among one creator's own links (one in 60 million per pair); callers
-// retry on a collision. All lower case, so a generated slug never differs from another by case alone.
+// random lower-case letters or digits (`sarah_makes` → `sarah-makes-k3f9q`, `sarah.makes` too). Handles are
+// unique across Chorus, so two slugs can only meet among one creator's own links or handles that differ only
+// in . and _ (one in 60 million per pair); callers retry on a collision. All lower case, so a generated slug never differs from another by case alone.
 export function linkSlugFor(handle: string): string {
-  return `${handle.replaceAll('_', '-')}-${slugSuffix()}`;
+  return `${handle.replace(/[_.]/g, '-')}-${slugSuffix()}`;
 }
 
 // The random part alone, for SQL that joins it to the account's handle (the import: a file's handle column

@@ -276,7 +276,9 @@ export const CreatorImport = z
         email: example(z.email(), 'sarah@creators.example'),
         handle: example(z.string(), 'sarah_makes'),
         name: example(z.string(), 'Sarah Okafor'),
-        status: z.enum(['invite', 'accepted', 'expired', 'existing_account']),
+        status: z
+          .enum(['invite', 'accepted', 'expired'])
+          .describe('`accepted`: the creator pressed Accept in their portal. `invite`: waiting for them; send `inviteUrl` (it leads to sign-in for an address that already has a Chorus account, to setting a password otherwise, and reads the same either way). `expired`: import the row again for a fresh link.'),
         inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT').nullable(),
         link: example(z.string(), 'https://chorus.example/r/sG7kQ2pX').nullable(),
         code: example(z.string(), 'SARAH15').nullable(),

@@ -6,7 +6,7 @@ import { hashPassword } from '../../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
-import { BASE, createBrand, createLinkedCreator, createMoneyBrand, heldBatches, json, rowCount, signedPost } from '../fixtures';
+import { addAcceptedCreator, BASE, createBrand, createLinkedCreator, createMoneyBrand, heldBatches, json, rowCount, signedPost } from '../fixtures';
 
 type ErrorBody = { error: { code: string; details?: { reason?: string } } };
 type Data<T> = { data: T };
@@ -73,7 +73,7 @@ describe('campaign setup: admin API', () => {
     expect(created.status).toBe(201);
     const campaign = (await json<Data<{ id: string; defaultDestination: string }>>(created)).data;
     expect(campaign.defaultDestination.length).toBeLessThanOrEqual(2048);
-    const creator = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/creators', { email: 'uni@creators.test', handle: 'uni_path', displayName: 'Uni' }));
+    const creator = await addAcceptedCreator(brand, { email: 'uni@creators.test', handle: 'uni_path', displayName: 'Uni' });
     const enrollment = await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }));
     const link = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.data.id });
     expect(link.status).toBe(201);

@@ -3,7 +3,7 @@ import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { describe, expect, it } from 'vitest';
 import launchDraftsInUse from '../../../migrations/0019_launch_drafts_in_use.sql?raw';
-import { BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost, storeRawClick, waitFor } from '../fixtures';
+import { addAcceptedCreator, BASE, createMoneyBrand, d1With, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, issueKey, json, rowCount, signedPost, storeRawClick, waitFor } from '../fixtures';
 
 let ipCounter = 0;
 const freshIp = () => `198.51.100.${(ipCounter++ % 250) + 1}`;
@@ -296,7 +296,7 @@ describe('admin discount codes', () => {
   it('bulk generation names the creators left without a code because another holds it', async () => {
     const m = await createMoneyBrand();
     const handle = `b${Date.now().toString(36)}`;
-    const creator = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: 'B' }));
+    const creator = await addAcceptedCreator(m.brand, { email: `${handle}@creators.test`, handle, displayName: 'B' });
     const enrollment = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }));
     expect((await m.brand.api('POST', '/api/admin/codes', { enrollmentId: m.enrollment.id, code: `${handle.toUpperCase()}15`, discountType: 'percent', discountValue: 10 })).status).toBe(201);
     const res = await json<{ data: unknown }>(await m.brand.api('POST', '/api/admin/codes/bulk', { campaignId: m.campaign.id, pattern: '{HANDLE}15', discountType: 'percent', discountValue: 15 }));

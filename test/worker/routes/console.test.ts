@@ -55,8 +55,8 @@ async function signIn(email: string, password = PASSWORD) {
   return sessionCookie(res);
 }
 
-async function consoleBrand(role: Role = 'manager') {
-  const m = await createMoneyBrand();
+async function consoleBrand(role: Role = 'manager', opts: Parameters<typeof createMoneyBrand>[0] = {}) {
+  const m = await createMoneyBrand(opts);
   const user = await adminUser(m.brand.brandId, role);
   return { ...m, user, cookie: await signIn(user.email) };
 }
@@ -645,17 +645,24 @@ describe('console creator page', () => {
   });
 
   it('makes a new invite link and mails a password link to the creator only', async () => {
-    const m = await consoleBrand('owner');
+    const m = await consoleBrand('owner', { accepted: false });
     const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
     // The page says whether the creator accepted the brand (and so shares where their payouts go).
-    expect(await (await get(page, m.cookie)).text()).toContain('Has not accepted your invitation yet');
-    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.UTC(2026, 10, 2, 12), m.brand.brandId, m.creator.id).run();
-    expect(await (await get(page, m.cookie)).text()).toContain('Accepted your brand Nov 2, 2026');
+    const waiting = await (await get(page, m.cookie)).text();
+    expect(waiting).toContain('Has not accepted your invitation yet');
+    expect(waiting).not.toContain('Email a password link');
     const invite = await post(`${page}/invite`, {}, { cookie: m.cookie });
     expect(invite.status).toBe(200);
     const url = /id="invite-link"[^>]*>(https?:\/\/[^<]+\/invite\/[^<]+)<\/textarea>/.exec(await invite.text())?.[1];
     expect(url).toBeTruthy();
     expect((await get(new URL(url!).pathname)).status).toBe(200);
+    // Once they accept, an invite has nothing left to do: the page offers only a password link.
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.UTC(2026, 10, 2, 12), m.brand.brandId, m.creator.id).run();
+    await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(m.creator.id).run();
+    const working = await (await get(page, m.cookie)).text();
+    expect(working).toContain('Accepted your brand Nov 2, 2026');
+    expect(working).not.toContain('New invite link');
+    expect(working).toContain('Email a password link');
     const sent: Message[] = [];
     setTransport(async (msg) => void sent.push(msg));
     const mailed = await post(`${page}/password-link`, {}, { cookie: m.cookie });

@@ -68,6 +68,7 @@ describe('PATCH /api/admin/enrollments/:id', () => {
   it('brings a creator who never set a password, or never accepted the brand, back as invited, not active', async () => {
     const m = await createMoneyBrand();
     await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = NULL WHERE creator_id = ?').bind(m.creator.id).run();
     expect((await patch(m, { status: 'paused' })).status).toBe(200);
     expect((await json<{ data: Enrollment }>(await patch(m, { status: 'active' }))).data.status).toBe('invited');
     await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(m.creator.id).run();
@@ -102,5 +103,28 @@ describe('PATCH /api/admin/enrollments/:id', () => {
     expect((await other.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(404);
     expect((await other.api('GET', `/api/admin/enrollments/${m.enrollment.id}`)).status).toBe(404);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
+  });
+});
+
+describe('POST /api/admin/enrollments', () => {
+  it('enrolls a creator who has not accepted the brand only as an invitation, and one who has as active at once', async () => {
+    const m = await createMoneyBrand();
+    const handle = `inv${Date.now().toString(36)}`;
+    const fresh = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: 'Inv' }));
+    const campaign = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Later', slug: `later-${handle}`, hashtag: '#Later', defaultDestination: 'https://shop.example/later' }),
+    );
+    for (const status of ['active', 'paused', 'benched']) {
+      const res = await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: fresh.data.id, paymentModel: 'affiliate', status });
+      expect(res.status, status).toBe(422);
+      expect((await json<ErrorBody>(res)).error.message).toContain('has not accepted your brand');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE creator_id = ?', fresh.data.id)).toBe(0);
+    const invited = await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: fresh.data.id, paymentModel: 'affiliate' });
+    expect((await json<{ data: Enrollment }>(invited)).data.status).toBe('invited');
+    // The fixture's creator accepted this brand: a new campaign can start for them as active.
+    const active = await m.brand.api('POST', '/api/admin/enrollments', { campaignId: campaign.data.id, creatorId: m.creator.id, paymentModel: 'affiliate', status: 'active' });
+    expect(active.status).toBe(201);
+    expect((await json<{ data: Enrollment }>(active)).data.status).toBe('active');
   });
 });

@@ -1,4 +1,4 @@
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
@@ -196,6 +196,43 @@ a newline",,,,bitcoin,,`,
     expect(body.error.code).toBe('import_has_errors');
     expect(body.error.details.errors).toEqual([{ line: 2, field: 'email', message: 'You removed this creator from the campaign. Restore them on their creator page instead.' }]);
     expect(body.error.details.validRows).toBe(1);
+  });
+
+  it('takes handles as Instagram, TikTok and YouTube write them, with dots and dashes, and makes links and codes from them', async () => {
+    const m = await createMoneyBrand();
+    const tag = Date.now().toString(36);
+    const csv = ['email,handle,name', `dot${tag}@creators.test,@sarah.glow${tag},Dot`, `dash${tag}@creators.test,yt-maker${tag},Dash`, `bad${tag}@creators.test,.lead${tag},Bad`, `bad2${tag}@creators.test,trail${tag}.,Bad`].join('\n');
+    const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+    expect(res.status).toBe(422);
+    const errors = (await json<{ error: { details: { errors: { line: number; field: string }[] } } }>(res)).error.details.errors;
+    expect(errors.map((e) => [e.line, e.field])).toEqual([[4, 'handle'], [5, 'handle']]);
+    const done = await json<ImportData>(await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv, confirm: true }));
+    expect(done.data.invites.map((i) => [i.link?.replace(/-[a-z0-9]{5}$/, ''), i.code])).toEqual([
+      [`${BASE}/r/sarah-glow${tag}`, `SARAHGLOW${tag.toUpperCase()}15`],
+      [`${BASE}/r/yt-maker${tag}`, `YTMAKER${tag.toUpperCase()}15`],
+    ]);
+    const viaApi = await m.brand.api('POST', '/api/admin/creators', { email: `api${tag}@creators.test`, handle: `Maya.Lind${tag}`, displayName: 'Maya' });
+    expect([viaApi.status, (await json<{ data: { handle: string } }>(viaApi)).data.handle]).toEqual([201, `maya.lind${tag}`]);
+    expect((await m.brand.api('POST', '/api/admin/creators', { email: `api2${tag}@creators.test`, handle: `-maya${tag}`, displayName: 'Maya' })).status).toBe(422);
+  });
+
+  it("reads the same for an address with another brand's Chorus account as for a new one, and says accepted only after Accept", async () => {
+    const a = await createMoneyBrand();
+    await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(a.creator.id).run();
+    const b = await createMoneyBrand();
+    const tag = `x${Date.now().toString(36)}`;
+    const csv = ['email,handle,name,payment_model', `${a.handle}@creators.test,${a.handle},Sarah,affiliate`, `${tag}@creators.test,${tag},New,affiliate`].join('\n');
+    const res = await json<ImportData>(await b.brand.api('POST', `/api/admin/campaigns/${b.campaign.id}/import`, { csv }));
+    expect(res.data.created.invites).toBe(2);
+    expect(res.data.invites.map((i) => [i.status, Boolean(i.inviteUrl)])).toEqual([['invite', true], ['invite', true]]);
+    // The account holder's link leads to sign-in, where she accepts or declines; the new address's to setting a password.
+    const held = await SELF.fetch(res.data.invites[0]!.inviteUrl!, { redirect: 'manual' });
+    expect([held.status, held.headers.get('location')]).toEqual([303, '/login?next=/']);
+    expect((await SELF.fetch(res.data.invites[1]!.inviteUrl!)).status).toBe(200);
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), b.brand.brandId, a.creator.id).run();
+    const sheet = parseCsv(await (await b.brand.api('GET', `/api/admin/campaigns/${b.campaign.id}/invites.csv`)).text());
+    const statusOf = (email: string) => sheet.find((r) => r.cells[1] === email)?.cells[4];
+    expect([statusOf(`${a.handle}@creators.test`), statusOf(`${tag}@creators.test`)]).toEqual(['accepted', 'invite']);
   });
 
   it('takes an address with invisible characters as the account it is, and refuses what the API would refuse', async () => {

@@ -2,14 +2,14 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { NetworkPage } from '../../../portal/console/network';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize, type CreatorInputs } from '../../../worker/domain/network';
-import { createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
+import { addAcceptedCreator, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
 
 const DAY = 86_400_000;
 let n = 0;
 
 async function addCreator(m: Awaited<ReturnType<typeof createMoneyBrand>>, paymentModel: string, flatFeeMinor = 0) {
   const handle = `n${Date.now().toString(36)}${n++}`;
-  const creator = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: handle }));
+  const creator = await addAcceptedCreator(m.brand, { email: `${handle}@creators.test`, handle, displayName: handle });
   const enrollment = await json<{ data: { id: string } }>(
     await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: creator.data.id, paymentModel, flatFeeMinor, status: 'active' }),
   );

@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../worker/lib/ids';
-import { createMoneyBrand, json } from '../fixtures';
+import { addAcceptedCreator, createMoneyBrand, json } from '../fixtures';
 
 type Page = { data: { id: string }[]; hasMore: boolean; nextCursor: string | null };
 type MoneyBrand = Awaited<ReturnType<typeof createMoneyBrand>>;
@@ -34,7 +34,7 @@ async function fullList(m: MoneyBrand, path: string): Promise<string[]> {
 async function rosterOfFive(m: MoneyBrand) {
   for (let i = 0; i < 4; i++) {
     const handle = `${m.handle.slice(0, 24)}_p${i}`;
-    const creator = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: `P ${i}` }));
+    const creator = await addAcceptedCreator(m.brand, { email: `${handle}@creators.test`, handle, displayName: `P ${i}` });
     const enrollment = await json<{ data: { id: string } }>(
       await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: creator.data.id, paymentModel: 'affiliate', status: 'active' }),
     );

@@ -7,7 +7,7 @@ import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
 import { claimableForPeriod } from '../../../worker/routes/portal/console/queries';
-import { createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
+import { addAcceptedCreator, createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
 
 let n = 0;
 const SEPT = (day: number) => new Date(Date.UTC(2026, 8, day, 12)).toISOString();
@@ -18,7 +18,7 @@ async function brandWithEarnings() {
   const creators = [{ id: m.creator.id, enrollmentId: m.enrollment.id, code: m.code }];
   for (const name of ['=HYPERLINK("http://evil.example","click")', 'Zoë "Z" Ångström, 李小龙\nsecond line']) {
     const handle = `p${Date.now().toString(36)}${n++}`;
-    const creator = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: name.split('\n')[0] }));
+    const creator = await addAcceptedCreator(m.brand, { email: `${handle}@creators.test`, handle, displayName: name.split('\n')[0]! });
     // Names are one line now; one stored before that (or by hand) must still export as one CSV cell.
     if (name.includes('\n')) await env.DB.prepare('UPDATE creators SET display_name = ? WHERE id = ?').bind(name, creator.data.id).run();
     const enrollment = await json<{ data: { id: string } }>(
@@ -125,7 +125,7 @@ describe('payouts export', () => {
     const b = await createMoneyBrand();
     // The same global creator account joins brand B and earns there too.
     await b.brand.api('POST', '/api/admin/creators', { email: `${a.handle}@creators.test`, handle: a.handle, displayName: 'Sarah' });
-    const enr = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate', status: 'active' }));
+    const enr = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate' }));
     await b.brand.api('POST', '/api/admin/codes', { enrollmentId: enr.data.id, code: `B${a.code}`.slice(0, 32), discountType: 'percent', discountValue: 10 });
     await signedPost(b.brand, b.ingestKey, '/v1/conversions', { orderId: `b-order-${n++}`, amountMinor: 77_700, currency: 'USD', occurredAt: SEPT(3), code: `B${a.code}`.slice(0, 32) });
     await a.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });

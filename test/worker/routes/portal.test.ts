@@ -55,7 +55,7 @@ async function mailedLink(invite: string, ip?: string): Promise<{ res: Response;
 // A money brand whose creator set a password through the invite's mailed link, accepted the brand on
 // their home page, and is signed in.
 async function signedInCreator(opts: Parameters<typeof createMoneyBrand>[0] = {}) {
-  const m = await createMoneyBrand(opts);
+  const m = await createMoneyBrand({ accepted: false, ...opts });
   const { link } = await mailedLink(await invitePath(m.brand, m.creator.id));
   const res = await post(link!, { password: PASSWORD, confirm: PASSWORD });
   expect(res.status).toBe(303);
@@ -75,8 +75,7 @@ afterEach(() => {
 
 describe('invites', () => {
   it('lead to a link mailed to the creator, which sets the password and signs in with a hardened cookie; Accept on home activates the enrollment', async () => {
-    const m = await createMoneyBrand();
-    await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
+    const m = await createMoneyBrand({ accepted: false });
     const invite = await json<{ data: { inviteUrl: string; expiresAt: string } }>(await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/invite`));
     const token = invite.data.inviteUrl.split('/invite/')[1]!;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 random bits
@@ -109,7 +108,9 @@ describe('invites', () => {
     expect(welcome).toContain(`action="/invitations/${m.enrollment.id}/accept"`);
     expect((await post(`/invitations/${m.enrollment.id}/accept`, {}, { cookie: sessionOnly })).status).toBe(303);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active' AND active_since >= ?", m.enrollment.id, Date.now() - 60_000)).toBe(1); // active from now: a late acceptance is not a stall
-    expect(await rowCount("SELECT count(*) AS n FROM account_tokens WHERE creator_id = ? AND purpose = 'invite' AND used_at IS NOT NULL", m.creator.id)).toBe(1); // accepted
+    expect(await rowCount('SELECT count(*) AS n FROM brand_creators WHERE creator_id = ? AND accepted_at IS NOT NULL', m.creator.id)).toBe(1);
+    // With a password set, the invite leads to sign-in.
+    expect((await get(`/invite/${token}`)).headers.get('location')).toBe('/login?next=/');
     const home = await get('/', sessionCookie(res));
     expect(home.status).toBe(200);
     expect(await home.text()).toContain(m.code);
@@ -148,15 +149,20 @@ describe('invites', () => {
     const b = await createBrand();
     expect((await b.api('POST', '/api/admin/creators', { email, handle: a.handle, displayName: 'Not Sarah' })).status).toBe(201);
     const bInvite = await invitePath(b, a.creator.id);
+    const earlier: string[] = [];
     for (const path of [aInvite, bInvite]) {
       expect((await post(path, { password: 'a password the brand chose', confirm: 'a password the brand chose' })).headers.get('set-cookie')).toBeNull();
-      expect((await mailedLink(path)).to).toBe(email);
+      const mailed = await mailedLink(path);
+      expect(mailed.to).toBe(email);
+      earlier.push(mailed.link!);
     }
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND password_hash IS NULL', a.creator.id)).toBe(1);
-    // The creator sets it from the mail; every other open link closes.
+    // The creator sets it from the mail: every other password link closes, and every invite, old or new,
+    // leads to sign-in (where she accepts or declines each brand).
     const { link } = await mailedLink(bInvite);
     expect((await post(link!, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
-    expect((await get(aInvite)).status).toBe(410);
+    for (const old of earlier) expect((await get(old)).status).toBe(410);
+    expect((await get(aInvite)).headers.get('location')).toBe('/login?next=/');
     // And a new link from either brand only leads to sign-in; the password stays the creator's.
     for (const brand of [a.brand, b]) {
       const later = await invitePath(brand, a.creator.id);
@@ -858,7 +864,7 @@ describe('earnings', () => {
     const b = await createMoneyBrand({ paymentModel: 'flat' }); // both fixture brands are "Test Brand"
     const joined = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `also_${a.handle}`.slice(0, 30), displayName: 'Sarah' }));
     expect(joined.data.id).toBe(a.creator.id);
-    const enrollment = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'flat', flatFeeMinor: 7000, status: 'active' }));
+    const enrollment = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'flat', flatFeeMinor: 7000 }));
     expect((await post(`/invitations/${enrollment.data.id}/accept`, {}, { cookie: a.cookie })).status).toBe(303);
     for (const [brand, enrollmentId, fee] of [[a.brand, a.enrollment.id, 10000], [b.brand, enrollment.data.id, 7000]] as const) {
       await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = ? WHERE id = ?').bind(fee, enrollmentId).run();
@@ -977,11 +983,11 @@ describe('a brand the creator has not accepted', () => {
   it('sees no payout details, draws no drafts and spends no reset allowance until the creator accepts it', async () => {
     const a = await signedInCreator();
     expect((await post('/earnings/payout-details', { method: 'paypal', account: 'sarah@pay.example' }, { cookie: a.cookie })).status).toBe(303);
-    // Brand B adds her email and enrolls her as active, with a code that earns.
+    // Brand B adds her email and enrolls her (an invitation she never answers), with a code that earns.
     const b = await createMoneyBrand();
     const joined = await json<{ data: { id: string; acceptedAt: string | null } }>(await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `b_${a.handle}`.slice(0, 30), displayName: 'S' }));
     expect(joined.data).toMatchObject({ id: a.creator.id, acceptedAt: null });
-    const enrollment = (await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate', status: 'active' }))).data.id;
+    const enrollment = (await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate' }))).data.id;
     const code = `B${a.code}`.slice(0, 32);
     await b.brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment, code, discountType: 'percent', discountValue: 10 });
     for (const [m, c] of [[a, a.code], [b, code]] as const) {
@@ -1097,8 +1103,10 @@ describe('portal addresses', () => {
 
 describe('migration 0022', () => {
   it('counts as accepted only what the creator did: a link of the brand opened, or a draft sent', async () => {
-    const [byApi, byLink, byDraft] = await Promise.all([createMoneyBrand(), createMoneyBrand(), createMoneyBrand()]);
+    const [byApi, byLink, byDraft] = await Promise.all([createMoneyBrand({ accepted: false }), createMoneyBrand({ accepted: false }), createMoneyBrand({ accepted: false })]);
     const now = Date.now();
+    // Before 0022 the API could create an enrollment as active for anyone.
+    await env.DB.prepare("UPDATE enrollments SET status = 'active' WHERE id = ?").bind(byApi.enrollment.id).run();
     await env.DB.prepare("INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, used_at, created_at) VALUES (?, 'reset', ?, ?, ?, ?, ?)")
       .bind(newId('tok'), byLink.creator.id, byLink.brand.brandId, now + 3_600_000, now, now)
       .run();
@@ -1111,7 +1119,7 @@ describe('migration 0022', () => {
     await env.DB.prepare(update).run();
     const accepted = async (m: { brand: TestBrand; creator: { id: string } }) =>
       (await env.DB.prepare('SELECT accepted_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<{ accepted_at: number | null }>())!.accepted_at !== null;
-    // The API created byApi's enrollment as active: a status the brand set is no evidence of consent.
+    // byApi's enrollment is active: a status the brand set is no evidence of consent.
     expect([await accepted(byApi), await accepted(byLink), await accepted(byDraft)]).toEqual([false, true, true]);
   });
 });

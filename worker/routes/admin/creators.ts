@@ -10,11 +10,11 @@ import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY
 import { newId } from '../../lib/ids';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
-import { CREATOR_FIELDS } from '../../domain/creator-import';
+import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
 import { Creator, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
 
-export const handleSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,30}$/, 'lowercase letters, digits and _ (2-30)');
+export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
 
 export const addCreator = z.strictObject({
   email: z.email().max(254).transform((s) => s.toLowerCase()),

@@ -225,7 +225,7 @@ creatorPortal.post('/reset/:token', async (c) => {
   // their home page and accepts each brand's invitation there, by name.
   const results = await c.env.DB.batch([
     c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
-    closeOtherLinksStatement(c.env.DB, token.creator_id, token.brand_id, token.token_hash, now),
+    closeOtherLinksStatement(c.env.DB, token.creator_id, token.token_hash, now),
     revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, unused),
     consumeResetStatement(c.env.DB, token.token_hash, now),
   ]);

@@ -34,7 +34,7 @@ const MAIL_REFUSED: Record<MailRefusal, string> = {
   address_limit: `This creator has been sent ${MAX_MAILED_LINKS_PER_DAY} password links in the last 24 hours. Try again tomorrow.`,
   brand_limit: `Your brand has sent its ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY.toLocaleString('en-US')} password links for the last 24 hours. Try again tomorrow.`,
   mail_refused: 'The mail provider refused the message. Nothing was sent; try again in a minute.',
-  mail_not_configured: 'This Chorus cannot send email yet (no mail provider is set). Send a new invite link instead.',
+  mail_not_configured: 'This Chorus cannot send email yet (no mail provider is set): ask whoever runs it to add one (MAIL_API_KEY and MAIL_FROM).',
 };
 
 async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enrollmentId: string): Promise<EnrollmentRecord> {
