@@ -99,10 +99,11 @@ const NumberField: FC<{ id: keyof CampaignFormValues; label: string; value: stri
 
 // ---------- Campaign list ----------
 
-export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: CampaignRow[]; plans: PlanChoice[]; values: CampaignFormValues; errors?: string[]; flash: Flash; toReview: number; hosts: string[] }> = ({
+export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: CampaignRow[]; activeCreators: number; plans: PlanChoice[]; values: CampaignFormValues; errors?: string[]; flash: Flash; toReview: number; hosts: string[] }> = ({
   viewer,
   canWrite,
   campaigns,
+  activeCreators,
   plans,
   values,
   errors,
@@ -110,10 +111,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
   toReview,
   hosts,
 }) => {
-  const totals = campaigns.reduce(
-    (t, c) => ({ active: t.active + c.active, live: t.live + c.live, revenue: t.revenue + c.revenue, cost: t.cost + c.cost }),
-    { active: 0, live: 0, revenue: 0, cost: 0 },
-  );
+  const totals = campaigns.reduce((t, c) => ({ live: t.live + c.live, revenue: t.revenue + c.revenue, cost: t.cost + c.cost }), { live: 0, revenue: 0, cost: 0 });
   // The form is the page's main task only while there is nothing else to show, or when it came back with errors;
   // otherwise "New campaign" reveals it through its #fragment (CSS :target), so it works without JavaScript.
   const formOpen = campaigns.length === 0 || (errors?.length ?? 0) > 0;
@@ -133,7 +131,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
       <FlashNotice flash={flash} />
       {campaigns.length > 0 ? (
         <div class="stats stats-4">
-          <Stat label="Creators active" value={formatCount(totals.active)} hint="across all campaigns" />
+          <Stat label="Creators active" value={formatCount(activeCreators)} hint="in running campaigns, each once" />
           <Stat label="Posts live" value={formatCount(totals.live)} />
           <Stat label="Attributed revenue" value={formatMoney(totals.revenue, viewer.currency)} />
           <Stat label="Creator cost" value={formatMoney(totals.cost, viewer.currency)} hint="commissions, fees and bonuses" />

@@ -2,7 +2,7 @@
 import type { FC } from 'hono/jsx';
 import { NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
+import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
 import { ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -164,7 +164,7 @@ export const PayoutsPage: FC<{
           <h2 id="lines-h">Payouts</h2>
           {view.totals.map(([currency, t]) => (
             <p class="muted small">
-              {formatCount(t.payouts)} payouts · <strong>{formatMoney(t.net, currency)}</strong> net
+              {countOf(t.payouts, 'payout')} · <strong>{formatMoney(t.net, currency)}</strong> net
             </p>
           ))}
         </div>
@@ -249,7 +249,7 @@ export const PayoutsPage: FC<{
                 {view.totals.map(([currency, t]) => (
                   <tr>
                     <td colspan={2} class="wide">
-                      Total · {formatCount(t.payouts)} payouts · {formatCount(t.conversions)} sales
+                      Total · {countOf(t.payouts, 'payout')} · {countOf(t.conversions, 'sale')}
                     </td>
                     <Amount label="Commission" minor={t.commission} currency={currency} />
                     <Amount label="Refunds" minor={t.reversals} currency={currency} />
@@ -271,8 +271,8 @@ export const PayoutsPage: FC<{
         <section class="card" aria-labelledby="reconcile-h">
           <h2 id="reconcile-h">Reconcile with your payment processor</h2>
           <p class="muted small">
-            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty) and <code>reason</code> (why a payment failed; the creator sees it). Every line is checked before anything changes, and running the same file
-            twice changes nothing.
+            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty) and <code>reason</code> (why a payment failed; the creator sees it). The export above works too once you fill in references and
+            statuses: its TOTAL row and rows still pending are left out. Every line is checked before anything changes, and running the same file twice changes nothing.
           </p>
           <form method="post" action="/console/payouts/reconcile" enctype="multipart/form-data" class="reconcile-form">
             <input type="hidden" name="period" value={period} />

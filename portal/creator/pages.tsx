@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import { isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import type { SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -202,16 +202,18 @@ function TierBlock({ card }: { card: CampaignCard }) {
   );
 }
 
-function FeeBlock({ card }: { card: CampaignCard }) {
+function FeeBlock({ card, ended }: { card: CampaignCard; ended: boolean }) {
   if (card.payment_model !== 'flat' && card.payment_model !== 'hybrid') return null;
   return (
     <div class="fee">
       <div>
         <strong>{formatMoney(card.fees.earned, card.currency)}</strong> in fees earned ({card.fees.count} {card.fees.count === 1 ? 'post' : 'posts'} live)
       </div>
-      <p class="muted small">
-        Next fee: {formatMoney(card.flat_fee_minor, card.currency)} when your next approved post goes live and you add its link.
-      </p>
+      {ended ? null : (
+        <p class="muted small">
+          Next fee: {formatMoney(card.flat_fee_minor, card.currency)} when your next approved post goes live and you add its link.
+        </p>
+      )}
     </div>
   );
 }
@@ -233,14 +235,18 @@ const LaunchNote: FC<{ e: CreatorEnrollment }> = ({ e }) => {
   return waiting ? <p class="muted small">{waiting}</p> : null;
 };
 
-const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, origin }) => (
-  <article class="card campaign" aria-labelledby={`c-${card.enrollment_id}`}>
+// An ended campaign keeps its numbers (what was earned stays the creator's) but no longer offers its link,
+// code, tier climb or new drafts: they would lead shoppers and the creator nowhere.
+const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, origin }) => {
+  const ended = campaignEnded(card, Date.now());
+  return (
+  <article class={`card campaign${ended ? ' campaign-ended' : ''}`} aria-labelledby={`c-${card.enrollment_id}`}>
     <header class="campaign-head">
       <div>
         <p class="eyebrow">{card.brand_name}</p>
         <h2 id={`c-${card.enrollment_id}`}>{card.campaign_name}</h2>
       </div>
-      <span class="pill">{PAYMENT_MODEL_LABELS[card.payment_model]}</span>
+      <span class="pill">{ended ? 'Ended' : PAYMENT_MODEL_LABELS[card.payment_model]}</span>
     </header>
     <div class="stats">
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
@@ -258,27 +264,36 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
         </>
       )}
     </div>
-    <TierBlock card={card} />
-    <FeeBlock card={card} />
-    <div class="share">
-      <LaunchNote e={card} />
-      {card.links.map((l, i) => (
-        <CopyField id={`link-${card.enrollment_id}-${i}`} label={l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
-      ))}
-      {card.codes.map((d, i) => (
-        <CopyField id={`code-${card.enrollment_id}-${i}`} label={d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'} value={d.code} />
-      ))}
-    </div>
+    {ended ? null : <TierBlock card={card} />}
+    <FeeBlock card={card} ended={ended} />
+    {ended ? (
+      <p class="muted small">
+        {card.brand_name} ended this campaign{card.ends_at !== null ? ` on ${formatDate(card.ends_at, card.timezone)}` : ''}. Your link and code no longer earn; orders placed before the end still count, and what you earned stays yours.
+      </p>
+    ) : (
+      <div class="share">
+        <LaunchNote e={card} />
+        {card.links.map((l, i) => (
+          <CopyField id={`link-${card.enrollment_id}-${i}`} label={l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
+        ))}
+        {card.codes.map((d, i) => (
+          <CopyField id={`code-${card.enrollment_id}-${i}`} label={d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'} value={d.code} />
+        ))}
+      </div>
+    )}
     <footer class="card-actions">
       <a class="button" href={`/brief/${card.enrollment_id}`}>
         Read the brief
       </a>
-      <a class="button button-quiet" href={`/submissions/new?enrollment=${card.enrollment_id}`}>
-        Submit content
-      </a>
+      {ended ? null : (
+        <a class="button button-quiet" href={`/submissions/new?enrollment=${card.enrollment_id}`}>
+          Submit content
+        </a>
+      )}
     </footer>
   </article>
-);
+  );
+};
 
 // A campaign of a brand the creator has not accepted: what it offers, and Accept or Decline. The brand
 // sees nothing of the account's own (such as where payouts go) until Accept.
@@ -332,9 +347,13 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
         {cards.filter(isInvitation).map((card) => (
           <InvitationCard card={card} />
         ))}
-        {cards.filter((card) => !isInvitation(card)).map((card) => (
-          <CampaignCardView card={card} origin={origin} />
-        ))}
+        {/* Running campaigns first, ended ones after them. */}
+        {cards
+          .filter((card) => !isInvitation(card))
+          .sort((a, b) => Number(campaignEnded(a, Date.now())) - Number(campaignEnded(b, Date.now())))
+          .map((card) => (
+            <CampaignCardView card={card} origin={origin} />
+          ))}
       </div>
     )}
     {ended.length > 0 ? (
@@ -607,9 +626,10 @@ export const SubmissionFormPage: FC<
 };
 
 // A creator in several open campaigns picks one first, so the draft form shows that campaign's formats and rules.
-export const CampaignPickerPage: FC<Who & { enrollments: CreatorEnrollment[] }> = ({ who, enrollments }) => (
+export const CampaignPickerPage: FC<Who & { enrollments: CreatorEnrollment[]; warning?: string }> = ({ who, enrollments, warning }) => (
   <Page title="Submit a draft" nav={creatorNav('submissions')} who={who}>
     <h1 class="page-title">Submit a draft</h1>
+    {warning ? <Notice tone="warn">{warning}</Notice> : null}
     <form method="get" action="/submissions/new" class="card stack">
       <fieldset class="field">
         <legend>Which campaign is this draft for?</legend>
@@ -640,10 +660,12 @@ const EVENT_TEXT: Record<string, string> = {
 
 export type SubmissionDetail = Pick<
   SubmissionContext,
-  'id' | 'status' | 'story_format' | 'draft_url' | 'caption' | 'review_notes' | 'post_url' | 'views' | 'likes' | 'comments' | 'saves' | 'shares' | 'compliance' | 'campaign_name' | 'hashtag' | 'disclosure_text' | 'enrollment_id'
+  'id' | 'status' | 'story_format' | 'draft_url' | 'caption' | 'review_notes' | 'post_url' | 'views' | 'likes' | 'comments' | 'saves' | 'shares' | 'compliance' | 'campaign_name' | 'hashtag' | 'disclosure_text' | 'enrollment_id' | 'campaign_status' | 'campaign_ends_at'
 >;
 
 const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
+
+export const ENDED_POST = 'Posts can no longer be added here, since your link and code have stopped working. If yours went live before the end, send the brand its link: they can still record it.';
 
 // After a refused "Mark as live" or numbers update, the form shows what was typed (`entered`), not the stored values.
 export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: SubmissionEvent[]; notice?: string; errors?: string[]; entered?: Record<string, string> }> = ({
@@ -655,6 +677,8 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
   entered,
 }) => {
   const checks = JSON.parse(s.compliance) as ComplianceChecks;
+  // An ended campaign takes no revised drafts and no new live posts from here (a live post's numbers still update).
+  const ended = campaignEnded({ campaign_status: s.campaign_status, ends_at: s.campaign_ends_at }, Date.now());
   return (
     <Page title="Submission" nav={creatorNav('submissions')} who={who}>
       <p class="eyebrow">{s.campaign_name}</p>
@@ -677,7 +701,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           <p class="prewrap">{s.review_notes}</p>
         </Notice>
       ) : null}
-      {s.status === 'rejected' ? (
+      {s.status === 'rejected' && !ended ? (
         <p>
           This draft is closed. You can still send the brand a different idea for the campaign.{' '}
           <a class="button" href={`/submissions/new?enrollment=${s.enrollment_id}`}>
@@ -696,13 +720,14 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           <h3>Caption</h3>
           <p class="caption prewrap">{s.caption}</p>
           <ComplianceList checks={checks} hashtag={s.hashtag} disclosure={s.disclosure_text} />
-          {s.status === 'changes_requested' ? (
+          {s.status === 'changes_requested' && !ended ? (
             <p>
               <a class="button button-primary" href={`/submissions/${s.id}/edit`}>
                 Revise and resubmit
               </a>
             </p>
           ) : null}
+          {s.status === 'changes_requested' && ended ? <p class="muted">{s.campaign_name} has ended, so this draft can no longer be revised.</p> : null}
         </section>
         <section class="card">
           <h2>Timeline</h2>
@@ -720,7 +745,13 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           </ol>
         </section>
       </div>
-      {s.status === 'approved' || s.status === 'live' ? (
+      {s.status === 'approved' && ended ? (
+        <section class="card">
+          <h2>The campaign has ended</h2>
+          <p>{ENDED_POST}</p>
+        </section>
+      ) : null}
+      {(s.status === 'approved' && !ended) || s.status === 'live' ? (
         <section class="card">
           <h2>{s.status === 'approved' ? 'Your post is approved — publish it, then add it here' : 'Post performance'}</h2>
           <form method="post" action={`/submissions/${s.id}/live`} class="stack">

@@ -556,7 +556,7 @@ function readExport(text) {
   if (rows.length > 0 && totals.length !== 1) problems.push(`${totals.length} TOTAL rows for ${rows.length} payouts`);
   for (const t of totals) {
     for (const k of Object.keys(sum)) if ((k === 'conversion_count' ? Number(t[col[k]]) : minor(t[col[k]])) !== sum[k]) problems.push(`TOTAL ${k} ${t[col[k]]} != rows ${sum[k]}`);
-    if (t[col.name] !== `${rows.length} payouts`) problems.push(`TOTAL says ${t[col.name]}, ${rows.length} rows`);
+    if (t[col.name] !== `${rows.length} ${rows.length === 1 ? 'payout' : 'payouts'}`) problems.push(`TOTAL says ${t[col.name]}, ${rows.length} rows`);
   }
   return { rows: rows.length, byHandle, problems };
 }

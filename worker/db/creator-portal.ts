@@ -72,6 +72,10 @@ type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: 
 // they have (an import into a second campaign) still waiting as invited. Accept answers both.
 export const isInvitation = (e: Pick<CreatorEnrollment, 'brand_accepted' | 'enrollment_status'>) => !e.brand_accepted || e.enrollment_status === 'invited';
 
+// A campaign closed by its status or past its end date: its links and codes earn no more (placementOpen),
+// drafts and live posts go no further from the creator's side, and its card says so.
+export const campaignEnded = (e: { campaign_status: string; ends_at: number | null }, now: number) => e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now);
+
 export type CampaignCard = CreatorEnrollment & {
   links: { slug: string; status: string }[];
   codes: { code: string; status: string }[];

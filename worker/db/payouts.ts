@@ -220,7 +220,7 @@ export function totalsCsvLines(period: string, totals: Map<string, Totals>): str
     .map(([currency, t]) => {
       const money = (minor: number) => csvNumber(formatAmount(minor, currency));
       return csvLine([
-        ...['TOTAL', period, '', '', `${t.payouts} payouts`, '', '', '', currency].map(csvText),
+        ...['TOTAL', period, '', '', `${t.payouts} ${t.payouts === 1 ? 'payout' : 'payouts'}`, '', '', '', currency].map(csvText),
         money(t.commission),
         money(t.reversals),
         money(t.fees),

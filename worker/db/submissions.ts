@@ -34,6 +34,8 @@ export type SubmissionContext = SubmissionRow & {
   campaign_id: string;
   campaign_name: string;
   campaign_status: string;
+  campaign_ends_at: number | null;
+  enrollment_status: string;
   hashtag: string;
   disclosure_text: string;
   payment_model: string;
@@ -42,10 +44,16 @@ export type SubmissionContext = SubmissionRow & {
   timezone: string;
 };
 
-const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.hashtag, c.disclosure_text,
-  e.payment_model, e.flat_fee_minor, b.currency, b.timezone
+const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
+  e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, b.currency, b.timezone
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
+
+// A draft still waiting for review from a creator the brand has since removed is withdrawn with them: they can
+// no longer revise it or take it live, so it leaves the review queues (the console's and the API's) and their
+// counts, and no review decides it (409 `submission_withdrawn`); its history stays listed.
+export const NOT_WITHDRAWN = "NOT (s.status = 'submitted' AND e.status = 'removed')";
+const withdrawn = (s: Pick<SubmissionContext, 'status' | 'enrollment_status'>) => s.status === 'submitted' && s.enrollment_status === 'removed';
 
 // Scoped by brand (admin) or by creator (portal): another tenant's submission is simply not found, and so
 // is a creator's submission for a campaign the brand removed them from (no resubmitting, no going live).
@@ -75,6 +83,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   const postUrl = input.postUrl ? new URL(input.postUrl).href : null;
   const key = postUrl ? postKey(postUrl) : s.post_url ? postKey(s.post_url) : null;
   if (!to) throw new ApiError(409, 'illegal_transition', `A ${s.status.replace('_', ' ')} submission cannot be moved that way.`, { from: s.status, action: input.action });
+  if (withdrawn(s)) throw new ApiError(409, 'submission_withdrawn', 'This draft was withdrawn when its creator was removed from the campaign. Restore the creator to review it.');
   const now = Date.now();
   const sets = ['status = ?', 'updated_at = ?'];
   const params: unknown[] = [to, now];

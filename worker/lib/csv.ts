@@ -68,8 +68,9 @@ export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
 }
 
 // Spreadsheets run cells starting with these as formulas (CSV injection), some after trimming blanks,
-// invisible characters or quotes first; a leading apostrophe keeps them text.
-const FORMULA_START = /^[\s\u00a0\u200b-\u200d\u2060\ufeff"']*[=+\-@\t\r\n]/;
+// invisible characters or quotes first; a leading apostrophe keeps them text. Invisible means every Unicode
+// format character (\p{Cf}): zero-width spaces and joiners, the BOM, the soft hyphen, bidi marks and overrides.
+const FORMULA_START = /^[\s\p{Cf}"']*[=+\-@\t\r\n]/u;
 
 export function csvText(value: string | null | undefined): string {
   const text = value ?? '';

@@ -33,7 +33,7 @@ describe('parseCsv', () => {
 });
 
 describe('CSV writing', () => {
-  it.each(['=HYPERLINK("http://evil")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx', '\nx', ' =1+1', '\u00a0=1+1', '\u200b@SUM(A1)', '\ufeff+1', ' \n -1', '"=1+1', '" =2+2', "'@SUM(A1)"])('neutralises %j', (value) => {
+  it.each(['=HYPERLINK("http://evil")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx', '\nx', ' =1+1', '\u00a0=1+1', '\u200b@SUM(A1)', '\ufeff+1', ' \n -1', '"=1+1', '" =2+2', "'@SUM(A1)", '\u202e=1+1', '\u200e+1', '\u2066-1', '\u00ad@x'])('neutralises %j', (value) => {
     expect(csvText(value).startsWith(`"'`)).toBe(true);
   });
 

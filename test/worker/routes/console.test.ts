@@ -344,6 +344,13 @@ describe('console roles', () => {
     const odd = await post(`/console/review/${sub}/mark-live`, { postUrl: 'https://www.instagram.com/p/x', back: 'https://evil.example/' }, { cookie: m.cookie });
     expect(odd.headers.get('location')).toBe('/console/review?flash=live');
     expect(await statusOf(sub)).toBe('live');
+    // Nor by dot segments, which a browser resolves outside the prefix.
+    for (const back of ['/console/review/../../r/x', '/console/review/%2e%2e/%2E%2e/r/x', '/console/review/./x/..']) {
+      const sneaky = await post(`/console/review/${await insertSubmission(m.brand.brandId, m.enrollment.id)}/reject`, { note: '', back }, { cookie: m.cookie });
+      expect(sneaky.headers.get('location'), back).toBe('/console/review?flash=rejected');
+    }
+    // A flash key the page's table only inherits is no message either.
+    for (const key of ['constructor', 'toString', '__proto__']) expect(await (await get(`/console/campaigns/${m.campaign.id}?flash=${key}`, m.cookie)).text()).not.toContain('notice-undefined');
   });
 
   it('validates review decisions and answers a stale decision with 409, writing nothing', async () => {
@@ -644,6 +651,24 @@ describe('console creator page', () => {
     expect(creatorPage).not.toContain('New invite link');
   });
 
+  it("refuses a review decision on a removed creator's withdrawn draft, in the API, the console and a bulk approval", async () => {
+    const m = await consoleBrand('owner');
+    const id = await insertSubmission(m.brand.brandId, m.enrollment.id);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    const listed = await json<{ data: { id: string }[] }>(await m.brand.api('GET', '/api/admin/submissions?status=submitted'));
+    expect(listed.data.map((s) => s.id)).not.toContain(id);
+    const approve = await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {});
+    expect(approve.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(approve)).error.code).toBe('submission_withdrawn');
+    expect((await post(`/console/review/${id}/reject`, { note: '' }, { cookie: m.cookie })).status).toBe(409);
+    const bulk = await post('/console/review/bulk-approve', { ids: id }, { cookie: m.cookie });
+    expect(bulk.headers.get('location')).toContain('n=0');
+    expect(await rowCount("SELECT count(*) AS n FROM submissions WHERE id = ? AND status = 'submitted'", id)).toBe(1);
+    // Restored, the creator's draft is back in review and can be decided.
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'active' })).status).toBe(200);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {})).status).toBe(200);
+  });
+
   it('makes a new invite link and mails a password link to the creator only', async () => {
     const m = await consoleBrand('owner', { accepted: false });
     const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
@@ -694,6 +719,20 @@ describe('console creator page', () => {
   });
 });
 
+describe('console campaign list', () => {
+  it('counts each active creator once in the headline, and none of campaigns that ended', async () => {
+    const m = await consoleBrand('owner');
+    const second = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Night', slug: `night-${tag()}`, hashtag: '#Night', defaultDestination: 'https://shop.example/night' }),
+    );
+    expect((await m.brand.api('POST', '/api/admin/enrollments', { campaignId: second.data.id, creatorId: m.creator.id, paymentModel: 'affiliate', status: 'active' })).status).toBe(201);
+    const headline = async () => /<div class="stat-value">(\d+)<\/div><div class="stat-label">Creators active</.exec(await (await get('/console', m.cookie)).text())?.[1];
+    expect(await headline()).toBe('1');
+    for (const id of [m.campaign.id, second.data.id]) expect((await m.brand.api('PATCH', `/api/admin/campaigns/${id}`, { status: 'ended' })).status).toBe(200);
+    expect(await headline()).toBe('0');
+  });
+});
+
 describe('console import', () => {
   it('lists line-numbered problems, imports the good rows on confirmation with streamed progress, and serves the invites', async () => {
     const m = await consoleBrand('manager');
@@ -740,6 +779,18 @@ describe('console import', () => {
     expect(again).toContain('Nothing new: all 2 rows were already in this campaign, unchanged, 1 left out.');
     expect(again).not.toContain('rows imported');
     expect(again).toContain('Line 3 (email)');
+  });
+
+  it('says an ended campaign takes no new creators, on the page and when a file is sent anyway', async () => {
+    const m = await consoleBrand('manager');
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/import`, m.cookie)).text()).toContain('This campaign has ended');
+    const upload = new FormData();
+    upload.set('csv', `email,handle,name\nlate-${tag()}@creators.test,late_${tag()},Late`);
+    upload.set('confirm', '1');
+    const res = await post(`/console/campaigns/${m.campaign.id}/import`, upload, { cookie: m.cookie });
+    expect(res.status).toBe(409);
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
   });
 
   // Found by the product walk: the check passed a creator whose code the pattern would clash with, and
@@ -819,6 +870,9 @@ describe('console payouts', () => {
 
     const payout = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? AND period = ?').bind(m.brand.brandId, last).first<{ id: string }>();
     expect((await post(`/console/payouts/${payout!.id}/mark`, { reference: '', period: last }, { cookie: m.cookie })).status).toBe(422);
+    // A status the form does not offer is refused, not taken as paid.
+    expect((await post(`/console/payouts/${payout!.id}/mark`, { reference: 'PP-123', status: 'refunded', period: last }, { cookie: m.cookie })).status).toBe(422);
+    expect(await env.DB.prepare('SELECT status FROM payouts WHERE id = ?').bind(payout!.id).first()).toEqual({ status: 'pending' });
     const paid = await post(`/console/payouts/${payout!.id}/mark`, { reference: 'PP-123', status: 'paid', period: last }, { cookie: m.cookie });
     expect(paid.status).toBe(303);
     expect(await env.DB.prepare('SELECT status, reference FROM payouts WHERE id = ?').bind(payout!.id).first()).toEqual({ status: 'paid', reference: 'PP-123' });

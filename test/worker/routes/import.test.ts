@@ -198,6 +198,15 @@ a newline",,,,bitcoin,,`,
     expect(body.error.details.validRows).toBe(1);
   });
 
+  it('refuses an import into an ended campaign with 409, writing nothing', async () => {
+    const m = await createMoneyBrand();
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: rosterCsv(2), confirm: true });
+    expect(res.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('campaign_ended');
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
+  });
+
   it('takes handles as Instagram, TikTok and YouTube write them, with dots and dashes, and makes links and codes from them', async () => {
     const m = await createMoneyBrand();
     const tag = Date.now().toString(36);

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../worker/lib/csv';
+import { csvLine, csvText, parseCsv } from '../../../worker/lib/csv';
 import { periodBounds } from '../../../worker/domain/periods';
 import { closePeriod } from '../../../worker/db/payouts';
 import type { Env } from '../../../worker/env';
@@ -160,6 +160,24 @@ describe('marking payouts paid', () => {
     const foreign = await json<{ data: { results: { outcome: string }[] } }>(await other.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
     expect(foreign.data.results.map((r) => r.outcome)).toEqual(['not_found', 'not_found', 'not_found']);
     expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
+  });
+
+  it('takes its own export back, references and statuses filled in, leaving out the TOTAL row and payouts still pending', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const exported = parseCsv(await (await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text());
+    const [header, ...rows] = exported.map((r) => r.cells);
+    const statusAt = header!.indexOf('status');
+    expect(rows.at(-1)![0]).toBe('TOTAL');
+    const filled = [
+      [...header!, 'reference'],
+      ...rows.map((cells, i) => (i === 0 ? [...cells.slice(0, statusAt), 'paid', ...cells.slice(statusAt + 1), 'WISE-2001'] : [...cells, ''])),
+    ];
+    const csv = filled.map((cells) => csvLine(cells.map(csvText))).join('');
+    const rec = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv });
+    expect(rec.status).toBe(200);
+    expect((await json<{ data: { results: { payoutId: string; outcome: string }[] } }>(rec)).data.results).toEqual([expect.objectContaining({ payoutId: rows[0]![0], outcome: 'paid' })]);
+    expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND status = 'pending'", m.brand.brandId)).toBe(rows.length - 2);
   });
 
   it('keeps why a payment failed for the creator, refuses a reason without a failure, and clears it once paid', async () => {

@@ -858,6 +858,69 @@ describe('campaigns before their launch', () => {
   });
 });
 
+describe('campaigns after their end', () => {
+  const sendDraft = async (m: Awaited<ReturnType<typeof signedInCreator>>, caption = 'Morning #Glow #ad') => {
+    const sent = await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption }, { cookie: m.cookie });
+    expect(sent.status).toBe(303);
+    return sent.headers.get('location')!.split('/')[2]!.split('?')[0]!;
+  };
+
+  it('take no live post, flat fee or revised draft from the creator, and the brand can still record a post', async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    const approved = await sendDraft(m);
+    const revise = await sendDraft(m, 'Evening #Glow #ad');
+    expect((await m.brand.api('POST', `/api/admin/submissions/${approved}/approve`, {})).status).toBe(200);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${revise}/request-changes`, { note: 'Shorter, please.' })).status).toBe(200);
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+
+    const page = await (await get(`/submissions/${approved}`, m.cookie)).text();
+    expect(page).toContain('The campaign has ended');
+    expect(page).not.toContain('Mark as live');
+    const live = await post(`/submissions/${approved}/live`, { postUrl: 'https://www.instagram.com/p/too-late' }, { cookie: m.cookie });
+    expect(live.status).toBe(409);
+    expect(await live.text()).toContain('send the brand its link');
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(0);
+
+    expect(await (await get(`/submissions/${revise}`, m.cookie)).text()).toContain('this draft can no longer be revised');
+    expect((await get(`/submissions/${revise}/edit`, m.cookie)).headers.get('location')).toBe(`/submissions/${revise}`);
+    const resubmit = await post(`/submissions/${revise}/resubmit`, { storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/v2', caption: 'Short #Glow #ad' }, { cookie: m.cookie });
+    expect(resubmit.status).toBe(409);
+    expect(await rowCount("SELECT count(*) AS n FROM submissions WHERE id = ? AND status = 'changes_requested' AND draft_url = 'https://drive.example/draft'", revise)).toBe(1);
+
+    // The brand decides what it pays for a post that went live in time.
+    expect((await m.brand.api('POST', `/api/admin/submissions/${approved}/mark-live`, { postUrl: 'https://www.instagram.com/p/in-time' })).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(1);
+  });
+
+  it('show an ended card on home, without link, code, tier climb or Submit content, and never swap in another campaign for drafts', async () => {
+    const m = await signedInCreator();
+    const other = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Night Balm', slug: `night-${m.handle}`.replace(/_/g, '-').slice(0, 60), hashtag: '#NightBalm', defaultDestination: 'https://shop.example/night' }),
+    );
+    const second = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: other.data.id, creatorId: m.creator.id, paymentModel: 'affiliate', status: 'active' }));
+    // Past its end date, though its status still says active.
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(Date.UTC(2026, 10, 20, 12), m.campaign.id).run();
+    const home = await (await get('/', m.cookie)).text();
+    const card = home.slice(home.indexOf(`id="c-${m.enrollment.id}"`));
+    const ended = card.slice(0, card.indexOf('</article>'));
+    expect(ended).toContain('Test Brand ended this campaign on Nov 20, 2026');
+    expect(ended).not.toContain(m.code);
+    expect(ended).not.toContain('/r/');
+    expect(ended).not.toContain('Submit content');
+    expect(ended).not.toContain('reaches Tier');
+    // Running campaigns come first.
+    expect(home.indexOf(`id="c-${second.data.id}"`)).toBeLessThan(home.indexOf(`id="c-${m.enrollment.id}"`));
+
+    const picker = await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie);
+    const html = await picker.text();
+    expect(html).toContain('has ended, so it takes no more drafts');
+    expect(html).not.toContain('name="caption"');
+    expect(html).toContain(`value="${second.data.id}"`);
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ?").bind(Date.now(), second.data.id).run();
+    expect((await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie)).headers.get('location')).toBe('/?nothing=ended');
+  });
+});
+
 describe('earnings', () => {
   it('keeps two brands apart even when they share a name', async () => {
     const a = await signedInCreator({ paymentModel: 'flat' });
@@ -925,6 +988,18 @@ describe('earnings: periods and payouts as a creator reads them', () => {
 describe('hostile forms', () => {
   const raw = (path: string, headers: Record<string, string>, body: BodyInit) =>
     SELF.fetch(`${BASE}${path}`, { method: 'POST', headers: { origin: BASE, 'cf-connecting-ip': freshIp(), ...headers }, body, redirect: 'manual', duplex: 'half' } as RequestInit);
+
+  it('refuses a caption with control characters, new or revised, storing nothing', async () => {
+    const m = await signedInCreator();
+    for (const caption of ['#Glow #ad a\u0000b', 'bell\u0007 #Glow #ad']) {
+      const res = await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption }, { cookie: m.cookie });
+      expect(res.status).toBe(422);
+      expect(await res.text()).toContain('No control characters');
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', m.enrollment.id)).toBe(0);
+    // Line breaks are what captions are made of.
+    expect((await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption: 'Line one\r\nLine two #Glow #ad' }, { cookie: m.cookie })).status).toBe(303);
+  });
 
   it('answers a body that is not the form it claims to be with 400, on every form, signed in or not', async () => {
     const m = await signedInCreator();

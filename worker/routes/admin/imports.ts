@@ -4,6 +4,7 @@ import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { codeProblems, conflictingHandles, removedFromCampaign, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
+import { campaignEnded } from '../../db/creator-portal';
 import { publicOrigin, type AppEnv, type Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
@@ -23,12 +24,18 @@ export type ImportOptions = z.output<typeof importBody>;
 export type Actor = { type: 'api_key' | 'admin_user'; id: string };
 
 export async function campaignForImport(env: Env, brandId: string, campaignId: string) {
-  const row = await env.DB.prepare('SELECT c.id, c.slug, c.default_destination, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+  const row = await env.DB.prepare(
+    'SELECT c.id, c.slug, c.default_destination, c.status AS campaign_status, c.ends_at, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?',
+  )
     .bind(campaignId, brandId)
-    .first<{ id: string; slug: string; default_destination: string; currency: string; brand_slug: string }>();
+    .first<{ id: string; slug: string; default_destination: string; campaign_status: string; ends_at: number | null; currency: string; brand_slug: string }>();
   if (!row) throw notFound('campaign');
   return row;
 }
+
+// An ended campaign takes no new creators: their links and codes would be closed from the start, and their
+// invitations would lead to a campaign that is over.
+export const ENDED_IMPORT = 'This campaign has ended, so new creators would get links and codes that do not work. Set it back to active on its brief first.';
 
 // Validates the whole file before writing anything; with errors, nothing is written unless confirmed.
 export async function runCreatorImport(
@@ -41,6 +48,7 @@ export async function runCreatorImport(
   onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<ImportResult & { invitesCsv: string }> {
   const campaign = await campaignForImport(env, brandId, campaignId);
+  if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
   let records;
   try {
     records = parseCsv(options.csv, 1_001);
@@ -93,7 +101,7 @@ export const importRoutes = new Hono<AppEnv>()
           alternative: { contentType: 'application/x-ndjson', description: 'With Accept: application/x-ndjson, progress lines, then one line with `data` or `error`.' },
         },
       },
-      errors: { 404: ['not_found'], 422: ['invalid_csv', 'import_has_errors'] },
+      errors: { 404: ['not_found'], 409: ['campaign_ended'], 422: ['invalid_csv', 'import_has_errors'] },
     }),
     async (c) => {
       let json: unknown;

@@ -135,6 +135,9 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
     const payoutId = (r.cells[idCol] ?? '').trim();
     const reference = paymentReference.safeParse(r.cells[refCol] ?? '');
     const status = ((statusCol >= 0 ? r.cells[statusCol] : '') ?? '').trim().toLowerCase() || 'paid';
+    // Chorus's own export comes back too, references and statuses filled in: its TOTAL row and the payouts
+    // still `pending` (not paid yet) are left out, not refused.
+    if (payoutId === 'TOTAL' || status === 'pending') continue;
     // A processor's export may fill its reason column on every row: only a failed row's reason is kept.
     const reason = reasonCol >= 0 && status === 'failed' ? failureReason.safeParse(r.cells[reasonCol] ?? '') : null;
     if (!/^po_[a-z0-9]{24}$/.test(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
@@ -233,7 +236,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Reconcile a processor file',
       description:
-        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it. Every row is checked before anything changes: one bad row rejects the file with line numbers.',
+        'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
       errors: { 422: ['invalid_csv', 'invalid_rows'] },

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { loadSubmission, transitionSubmission, type SubmissionRow } from '../../db/submissions';
+import { loadSubmission, NOT_WITHDRAWN, transitionSubmission, type SubmissionRow } from '../../db/submissions';
 import { missingTags, type SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
 import type { AdminPrincipal, AppEnv } from '../../env';
@@ -68,7 +68,7 @@ const reviewed = (summary: string, description: string, example: unknown, confli
     params: { id: 'The submission id.' },
     example,
     responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
-    errors: { 404: ['not_found'], 409: ['illegal_transition', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}) },
+    errors: { 404: ['not_found'], 409: ['illegal_transition', 'submission_withdrawn', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}) },
   });
 
 export const submissionRoutes = new Hono<AppEnv>()
@@ -83,7 +83,7 @@ export const submissionRoutes = new Hono<AppEnv>()
     valid('query', listQuery),
     async (c) => {
       const q = c.req.valid('query');
-      const where = ['s.brand_id = ?'];
+      const where = ['s.brand_id = ?', NOT_WITHDRAWN];
       const params: unknown[] = [c.var.admin.brandId];
       if (q.status) where.push('s.status = ?'), params.push(q.status);
       if (q.campaignId) where.push('e.campaign_id = ?'), params.push(q.campaignId);

@@ -10,7 +10,7 @@ import { log } from '../../lib/log';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
-import { consoleUserOf, enforceRole, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
+import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { orderRoutes } from './console/orders';
 import { payoutRoutes } from './console/payouts';
@@ -65,7 +65,7 @@ const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[
 
 consoleRouter.get('/login', async (c) => {
   if (await consoleUserOf(c)) return c.redirect(consoleNext(c.req.query('next')), 303);
-  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={LOGIN_NOTICES[c.req.query('flash') ?? '']} />);
+  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={flashOf(LOGIN_NOTICES, c) ?? undefined} />);
 });
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match a console account.';

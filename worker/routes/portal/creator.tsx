@@ -2,15 +2,16 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
-import { creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
+import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
+import { plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
 import { mailSetup, sendMessage } from '../../lib/messages';
 import { passwordLink } from '../admin/creators';
@@ -305,7 +306,8 @@ creatorPortal.get('/', async (c) => {
       : c.req.query('declined')
         ? 'Declined. That brand’s campaigns are gone from your home page.'
         : undefined;
-  const warning = c.req.query('nothing') === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
+  const nothing = c.req.query('nothing');
+  const warning = nothing === 'ended' ? 'That campaign has ended, so it takes no more drafts, and no other campaign of yours is open for them.' : nothing === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
   return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} />);
 });
 
@@ -324,7 +326,8 @@ const draftSchema = z.object({
   enrollmentId: z.string().min(1).max(64),
   storyFormat: z.string().min(1).max(40),
   draftUrl: z.url({ protocol: /^https$/, error: 'The draft link must be an https:// link.' }).max(2048),
-  caption: z.string().trim().min(1, 'Write the caption you plan to post.').max(2200, 'Captions are limited to 2,200 characters.'),
+  // Text as a person types it: a control character (NUL and the like) would reach the brand's queue, its API and webhooks.
+  caption: plainText(2200, 'many', 'Captions are limited to 2,200 characters.').refine((s) => s.length > 0, 'Write the caption you plan to post.'),
   confirm: z.string().optional(),
 });
 
@@ -341,13 +344,18 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
 }
 
 // Drafts go to campaigns still open, of brands the creator accepted.
-const openForDrafts = (e: CreatorEnrollment) => e.campaign_status !== 'ended' && !isInvitation(e);
+const openForDrafts = (e: CreatorEnrollment) => !campaignEnded(e, Date.now()) && !isInvitation(e);
 
 creatorPortal.get('/submissions/new', async (c) => {
-  const enrollments = (await creatorEnrollments(c.env.DB, c.var.creator.creatorId)).filter(openForDrafts);
-  if (enrollments.length === 0) return c.redirect('/?nothing=open', 303);
-  const chosen = enrollments.find((e) => e.enrollment_id === c.req.query('enrollment')) ?? (enrollments.length === 1 ? enrollments[0] : undefined);
-  if (!chosen) return c.html(<CampaignPickerPage who={viewerOf(c).email} enrollments={enrollments} />);
+  const all = await creatorEnrollments(c.env.DB, c.var.creator.creatorId);
+  const enrollments = all.filter(openForDrafts);
+  const asked = c.req.query('enrollment');
+  // A campaign asked for by name that takes no drafts is said so, never swapped silently for another one.
+  const closed = asked ? all.find((e) => e.enrollment_id === asked && !openForDrafts(e)) : undefined;
+  const why = closed ? (isInvitation(closed) ? `Accept ${closed.brand_name}'s invitation to send drafts to ${closed.campaign_name}.` : `${closed.campaign_name} has ended, so it takes no more drafts.`) : undefined;
+  if (enrollments.length === 0) return c.redirect(closed && !isInvitation(closed) ? '/?nothing=ended' : '/?nothing=open', 303);
+  const chosen = closed ? undefined : (enrollments.find((e) => e.enrollment_id === asked) ?? (enrollments.length === 1 ? enrollments[0] : undefined));
+  if (!chosen) return c.html(<CampaignPickerPage who={viewerOf(c).email} enrollments={enrollments} warning={why} />);
   const values: DraftForm = { enrollmentId: chosen.enrollment_id, storyFormat: '', draftUrl: '', caption: '' };
   return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={chosen} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} />);
 });
@@ -381,7 +389,7 @@ creatorPortal.get('/submissions/:id', async (c) => {
 
 creatorPortal.get('/submissions/:id/edit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
-  if (context.status !== 'changes_requested') return c.redirect(`/submissions/${context.id}`, 303);
+  if (context.status !== 'changes_requested' || campaignEnded({ campaign_status: context.campaign_status, ends_at: context.campaign_ends_at }, Date.now())) return c.redirect(`/submissions/${context.id}`, 303);
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
   return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
@@ -392,8 +400,9 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const { values, errors, confirmed, data } = await readDraft(c, () => enrollment);
   values.enrollmentId = context.enrollment_id;
-  const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
+  const render = (status: 200 | 409 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
+  if (campaignEnded({ campaign_status: context.campaign_status, ends_at: context.campaign_ends_at }, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
@@ -426,9 +435,10 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
     await updateMetrics(c.env.DB, context, parsed.data);
     return c.redirect(`/submissions/${context.id}?live=1`, 303);
   }
-  // Before the launch the post's audience would meet a closed link and code, and a flat fee would accrue for
-  // it: the brand's own mark-live (the admin API) stays open to it.
+  // Before the launch or after the end the post's audience would meet a closed link and code, and a flat fee
+  // would accrue for it: the brand's own mark-live (the console's review page, the admin API) stays open.
   if (context.campaign_status === 'draft') return refuse('This campaign has not launched yet, so your link and code do not work. Add the live post once the brand launches it.', 409);
+  if (campaignEnded({ campaign_status: context.campaign_status, ends_at: context.campaign_ends_at }, Date.now())) return refuse(`${context.campaign_name} has ended. ${ENDED_POST}`, 409);
   const parsed = liveSchema.safeParse(fields);
   if (!parsed.success) return refuse('Add the https:// link of the live post, and whole numbers for the engagement figures.', 422);
   const { postUrl, ...metrics } = parsed.data;

@@ -18,8 +18,8 @@ import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
-import { canWrite, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form } from './context';
-import { awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
+import { canWrite, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form, flashOf } from './context';
+import { activeCreatorCount, awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
 
 export const campaignRoutes = new Hono<ConsoleEnv>();
 
@@ -154,7 +154,13 @@ const LIST_FLASH: Record<string, Flash> = {};
 
 async function renderList(c: ConsoleContext, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 422 } = {}) {
   const { brandId } = c.var.user;
-  const [campaigns, plans, hosts, toReview] = await Promise.all([campaignSummaries(c.env.DB, brandId), commissionPlans(c.env.DB, brandId), allowedHosts(c), awaitingReview(c.env.DB, brandId)]);
+  const [campaigns, plans, hosts, toReview, activeCreators] = await Promise.all([
+    campaignSummaries(c.env.DB, brandId),
+    commissionPlans(c.env.DB, brandId),
+    allowedHosts(c),
+    awaitingReview(c.env.DB, brandId),
+    activeCreatorCount(c.env.DB, brandId, Date.now()),
+  ]);
   const values = opts.values ?? { ...emptyCampaignForm(), commissionPlanId: plans[0]?.id ?? '' };
   return renderPage(
     c,
@@ -162,10 +168,11 @@ async function renderList(c: ConsoleContext, opts: { values?: CampaignFormValues
       viewer={viewerOf(c)}
       canWrite={canWrite(c.var.user)}
       campaigns={campaigns}
+      activeCreators={activeCreators}
       plans={plans}
       values={values}
       errors={opts.errors}
-      flash={LIST_FLASH[c.req.query('flash') ?? ''] ?? null}
+      flash={flashOf(LIST_FLASH, c)}
       toReview={toReview}
       hosts={hosts}
     />,
@@ -297,7 +304,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       plans={plans}
       hosts={hosts}
       errors={opts.errors}
-      flash={BRIEF_FLASH[c.req.query('flash') ?? ''] ?? null}
+      flash={flashOf(BRIEF_FLASH, c)}
       toReview={toReview}
       preview={{
         html: previewHtml,

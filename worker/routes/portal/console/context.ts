@@ -117,9 +117,16 @@ export function withFlash(path: string, flash: string, extra: Record<string, str
   return url.pathname + url.search;
 }
 
+// The page's flash message for ?flash=, only from the table's own keys (`?flash=constructor` is no message).
+export const flashOf = <T,>(table: Record<string, T>, c: Context): T | null => {
+  const key = c.req.query('flash') ?? '';
+  return Object.hasOwn(table, key) ? table[key]! : null;
+};
+
 // Where a form asks to return to: only console pages of the given section.
 export function backTo(raw: string, prefix: string): string {
-  return /^\/console\/[\x21-\x7e]*$/.test(raw) && raw.startsWith(prefix) && !raw.includes('//') && !raw.includes('\\') ? raw : prefix;
+  // No dot segments either (`/console/review/../../r/x`, or with %2e): the prefix must hold for the path a browser resolves.
+  return /^\/console\/[\x21-\x7e]*$/.test(raw) && raw.startsWith(prefix) && !raw.includes('//') && !raw.includes('\\') && !/\/\.\.?(?:\/|$)/.test(raw.split(/[?#]/)[0]!.replace(/%2e/gi, '.')) ? raw : prefix;
 }
 
 export const countParam = (c: Context, name: string) => {

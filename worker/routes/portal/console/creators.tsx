@@ -13,7 +13,7 @@ import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
 import { enrollmentChange, updateEnrollment } from '../../admin/enrollments';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
@@ -96,7 +96,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       drawn={extras.drawn ?? { status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection }}
       origin={publicOrigin(c)}
       currency={currency}
-      flash={FLASH[c.req.query('flash') ?? ''] ?? null}
+      flash={flashOf(FLASH, c)}
       errors={extras.errors}
       suggestion={extras.suggestion}
       inviteLink={extras.inviteLink}

@@ -10,7 +10,8 @@ import { planImport, type RowError } from '../../../domain/creator-import';
 import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
 import { log } from '../../../lib/log';
-import { campaignForImport, runCreatorImport } from '../../admin/imports';
+import { campaignForImport, ENDED_IMPORT, runCreatorImport } from '../../admin/imports';
+import { campaignEnded } from '../../../db/creator-portal';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, csvFromForm, pageHtml, type Markup, readForm, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, campaignEnrollments, type CampaignRecord } from './queries';
@@ -31,7 +32,7 @@ const optionsSchema = z.strictObject({
 
 type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null } };
 
-async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 413 | 422 = 200) {
+async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 = 200) {
   const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
   return renderPage(
     c,
@@ -49,7 +50,10 @@ async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras:
   );
 }
 
-importRoutes.get('/campaigns/:id/import', async (c) => renderImport(c, await campaignOr404(c, c.req.param('id'))));
+importRoutes.get('/campaigns/:id/import', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  return renderImport(c, campaign, campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()) ? { problem: { message: ENDED_IMPORT } } : {});
+});
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
 // rather than a message inside an already-streaming 200.
@@ -78,6 +82,7 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
   const options: ImportOptionsForm = { codePattern: form.get('codePattern') || DEFAULT_OPTIONS.codePattern, discountPercent: form.get('discountPercent') || DEFAULT_OPTIONS.discountPercent };
+  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderImport(c, campaign, { options, problem: { message: ENDED_IMPORT } }, 409);
   const parsedOptions = optionsSchema.safeParse(options);
   if (!parsedOptions.success) return renderImport(c, campaign, { options, problem: { message: parsedOptions.error.issues[0]?.message ?? 'Check the code pattern and discount.' } }, 422);
   const csv = await csvFromForm(form);

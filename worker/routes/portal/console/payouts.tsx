@@ -138,7 +138,10 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   const raw = form.get('period');
   const period = isPeriod(raw) ? raw : defaultPeriod(c.var.user.timezone);
   const reference = paymentReference.safeParse(form.get('reference'));
-  const status = form.get('status') === 'failed' ? 'failed' : 'paid';
+  // Enter in the reference field sends no status: that is the form's first button, Paid. Anything else is refused.
+  const asked = form.get('status');
+  if (asked !== '' && asked !== 'paid' && asked !== 'failed') return renderPayouts(c, period, { errors: ['Mark a payout as paid or as failed.'] }, 422);
+  const status = asked === 'failed' ? 'failed' : 'paid';
   if (!reference.success) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor: one line, up to 200 characters.'] }, 422);
   const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status }]);
   if (!result || result.outcome === 'not_found') throw notFound('payout');

@@ -2,6 +2,7 @@
 import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
 import { refundedOf } from '../../../db/network';
+import { NOT_WITHDRAWN } from '../../../db/submissions';
 
 export type CampaignSummary = {
   id: string;
@@ -35,6 +36,19 @@ FROM campaigns c WHERE c.brand_id = ? ORDER BY c.status = 'ended', c.created_at 
 
 export async function campaignSummaries(db: D1Database, brandId: string): Promise<CampaignSummary[]> {
   return (await db.prepare(CAMPAIGN_SUMMARIES_SQL).bind(brandId).all<CampaignSummary>()).results;
+}
+
+// The brand's creators at work now, each counted once however many campaigns they run in: active in a
+// campaign that is running (launched and not past its end).
+export async function activeCreatorCount(db: D1Database, brandId: string, now: number): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT COUNT(DISTINCT e.creator_id) AS n FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id
+       WHERE e.brand_id = ? AND e.status = 'active' AND c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > ?) AND (c.starts_at IS NULL OR c.starts_at <= ?)`,
+    )
+    .bind(brandId, now, now)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 export type CampaignRecord = {
@@ -118,9 +132,6 @@ export type ReviewItem = {
 
 export const REVIEW_PAGE_SIZE = 100;
 
-// A draft still waiting for review from a creator the brand has since removed is withdrawn with them: they can
-// no longer revise it or take it live, so it leaves the queue and its count (its history stays listed).
-const NOT_WITHDRAWN = "NOT (s.status = 'submitted' AND e.status = 'removed')";
 
 function reviewWhere(brandId: string, f: ReviewFilters, withStatus: boolean) {
   const where = ['s.brand_id = ?', NOT_WITHDRAWN];

@@ -6,7 +6,7 @@ import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../..
 import { ApiError, notFound } from '../../../lib/errors';
 import { findBrand, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
-import { readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
 
 export const settingsRoutes = new Hono<ConsoleEnv>();
@@ -23,7 +23,7 @@ async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { valu
   const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
   return renderPage(
     c,
-    <SettingsPage viewer={viewerOf(c)} canEdit={c.var.user.role === 'owner'} brand={brand} values={extras.values ?? settingsValuesOf(brand)} flash={FLASH[c.req.query('flash') ?? ''] ?? null} errors={extras.errors} toReview={toReview} />,
+    <SettingsPage viewer={viewerOf(c)} canEdit={c.var.user.role === 'owner'} brand={brand} values={extras.values ?? settingsValuesOf(brand)} flash={flashOf(FLASH, c)} errors={extras.errors} toReview={toReview} />,
     status,
   );
 }

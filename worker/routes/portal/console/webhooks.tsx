@@ -7,7 +7,7 @@ import { listDeliveries, listEndpoints } from '../../../db/webhooks';
 import { ApiError } from '../../../lib/errors';
 import { replayDelivery } from '../../admin/webhooks';
 import { viewerOf } from './campaigns';
-import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
 
 export const webhookRoutes = new Hono<ConsoleEnv>();
@@ -36,7 +36,7 @@ async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras:
       deliveries={deliveries}
       filter={filter}
       shown={SHOWN_DELIVERIES}
-      flash={FLASH[c.req.query('flash') ?? ''] ?? null}
+      flash={flashOf(FLASH, c)}
       errors={extras.errors}
       toReview={toReview}
     />,
