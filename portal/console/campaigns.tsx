@@ -3,7 +3,7 @@ import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
 import { formatAmount } from '../../worker/domain/store-payloads';
 import { formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
-import { Stat } from '../layout';
+import { Notice, Stat } from '../layout';
 import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
 
@@ -317,14 +317,35 @@ export const CampaignBriefPage: FC<{
   errors?: string[];
   flash: Flash;
   toReview: number;
+  confirmEnd?: { creators: number };
   preview: { html: string; choices: PreviewChoice[]; selected: string | null; sample: boolean };
-}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, preview }) => (
+}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, confirmEnd, preview }) => (
   <ConsolePage title={`${campaign.name} brief`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="brief" brandName={viewer.brandName} />
     <FlashNotice flash={flash} />
     <Errors errors={errors} />
+    {canWrite && confirmEnd ? (
+      // Its buttons belong to the brief form below, which keeps everything as entered, and save it with the end.
+      <div class="stack confirm-block" role="alert">
+        <Notice tone="warn" title={`End ${campaign.name}?`}>
+          <p>
+            The links and codes of its {confirmEnd.creators === 1 ? 'creator' : `${formatCount(confirmEnd.creators)} creators`} stop within seconds, and orders placed from now on earn nothing. Creators can no longer send drafts or add live posts to it. Orders placed before now still count when
+            they are reported later, and what creators earned stays theirs. You can set it back to active later.
+          </p>
+        </Notice>
+        <input type="hidden" name="confirmEnd" value="1" form="brief-form" />
+        <div class="form-actions">
+          <button type="submit" form="brief-form" class="button button-danger">
+            End the campaign
+          </button>
+          <a class="button button-quiet" href={`/console/campaigns/${campaign.id}`}>
+            Keep it running
+          </a>
+        </div>
+      </div>
+    ) : null}
     <div class="brief-editor">
-      <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack">
+      <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">
         {/* The status the page was drawn with: a save after someone else launched or ended it is a conflict. */}
         <input type="hidden" name="drawnStatus" value={campaign.status} />
         <fieldset class="card stack" disabled={!canWrite}>

@@ -42,13 +42,13 @@ export const ImportPage: FC<{
   enrolled: number;
   options: ImportOptionsForm;
   toReview: number;
-  problem?: { message: string; line?: number };
+  problem?: { message: string; line?: number; title?: string };
   rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null };
 }> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors }) => (
   <ConsolePage title={`Import creators · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="import" brandName={viewer.brandName} />
     {problem ? (
-      <Notice tone="error" title="This file can't be imported">
+      <Notice tone={problem.title ? 'warn' : 'error'} title={problem.title ?? "This file can't be imported"}>
         <p>
           {problem.line ? `Line ${problem.line}: ` : ''}
           {problem.message}

@@ -246,7 +246,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
         <p class="eyebrow">{card.brand_name}</p>
         <h2 id={`c-${card.enrollment_id}`}>{card.campaign_name}</h2>
       </div>
-      <span class="pill">{ended ? 'Ended' : PAYMENT_MODEL_LABELS[card.payment_model]}</span>
+      <span class={ended ? 'pill pill-muted' : 'pill'}>{ended ? 'Ended' : PAYMENT_MODEL_LABELS[card.payment_model]}</span>
     </header>
     <div class="stats">
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
@@ -850,11 +850,15 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
 
 // Where a group's money stands. One state reads as a word; a mix names each part's amount.
 function earningsStatus(r: EarningsRow): string {
-  const until = r.held_until ? ` until ${formatDate(r.held_until, r.timezone)}` : '';
+  const from = r.held_from ? formatDate(r.held_from, r.timezone) : null;
+  const to = r.held_until ? formatDate(r.held_until, r.timezone) : null;
+  // Entries of one group leave their holding period on different days: the first to the last.
+  const until = to ? (from && from !== to ? ` until ${from} (all by ${to})` : ` until ${to}`) : '';
   const parts = [
     { amount: r.held, label: `held${until}` },
     { amount: r.payable, label: 'payable' },
     { amount: r.in_payout, label: 'in a payout' },
+    { amount: r.paid, label: 'paid' },
   ].filter((p) => p.amount !== 0);
   if (parts.length === 0) return '—';
   if (parts.length === 1) return parts[0]!.label.charAt(0).toUpperCase() + parts[0]!.label.slice(1);

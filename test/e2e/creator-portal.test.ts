@@ -182,11 +182,11 @@ describe('creator portal in Chromium', () => {
     expect(await page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('0');
     await capture(page, '02-home-welcome');
 
-    // The invite is single-use.
+    // With her password set, the invite never sets one again: it leads to sign-in (signed in, to home).
     const usedPage = await newPage(context);
-    expect((await usedPage.goto(inviteUrl))?.status()).toBe(410);
-    expect(await textOf(usedPage, 'h1')).toBe("This link can't be used");
-    await capture(usedPage, '03-invite-used');
+    expect((await usedPage.goto(inviteUrl))?.status()).toBe(200);
+    expect(new URL(usedPage.url()).pathname).toBe('/');
+    expect(await textOf(usedPage, 'h1')).toBe('Hi Maya');
     await usedPage.close();
 
     // ----- Sign out, then back in with email and password -----

@@ -177,7 +177,9 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
 
 // Each group also says where its money stands: in a payout, payable (past its holding period), or held until
 // the last of its entries clears, so a creator can see when a commission will be paid.
-export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; in_payout: number; payable: number; held: number; held_until: number | null };
+// A group's money by where it stands: paid out, in a payout not paid yet, payable, or held (released from
+// held_from to held_until, as its entries' holding periods end).
+export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; paid: number; in_payout: number; payable: number; held: number; held_from: number | null; held_until: number | null };
 export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
 
 export async function creatorEarnings(db: D1Database, creatorId: string, now: number): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[] }> {
@@ -185,11 +187,13 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
     db
       .prepare(
         `SELECT l.period, l.kind, l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
-           SUM(CASE WHEN l.payout_id IS NOT NULL THEN l.amount_minor ELSE 0 END) AS in_payout,
+           SUM(CASE WHEN p.status = 'paid' THEN l.amount_minor ELSE 0 END) AS paid,
+           SUM(CASE WHEN l.payout_id IS NOT NULL AND p.status IS NOT 'paid' THEN l.amount_minor ELSE 0 END) AS in_payout,
            SUM(CASE WHEN l.payout_id IS NULL AND l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS payable,
            SUM(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.amount_minor ELSE 0 END) AS held,
+           MIN(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.available_at END) AS held_from,
            MAX(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.available_at END) AS held_until
-         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ?1
+         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN payouts p ON p.id = l.payout_id WHERE l.creator_id = ?1
          GROUP BY l.period, l.kind, l.currency, l.brand_id ORDER BY l.period DESC, b.name, l.brand_id, l.kind`,
       )
       .bind(creatorId, now),

@@ -514,6 +514,24 @@ describe('console campaigns', () => {
     expect(page).toContain('No sunburn claims');
   });
 
+  it('asks before ending a campaign, keeping what was entered, and ends it once confirmed', async () => {
+    const m = await consoleBrand('owner');
+    const fields = { name: 'Winter Set', slug: '', hashtag: 'WinterSet', disclosureText: '#ad', storyFormats: ['before_after'], defaultDestination: 'https://shop.example/winter', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active' };
+    const id = /\/console\/campaigns\/([^?]+)\?/.exec((await post('/console/campaigns', fields, { cookie: m.cookie })).headers.get('location')!)![1]!;
+    const ask = await post(`/console/campaigns/${id}`, { ...fields, status: 'ended', positioningAnchor: 'Cosy, not cold.', drawnStatus: 'active' }, { cookie: m.cookie });
+    expect(ask.status).toBe(200);
+    const html = await ask.text();
+    expect(html).toContain('End Winter Set?');
+    expect(html).toContain('name="confirmEnd" value="1" form="brief-form"');
+    expect(html).toContain('Cosy, not cold.');
+    expect(await env.DB.prepare('SELECT status, positioning_anchor FROM campaigns WHERE id = ?').bind(id).first()).toEqual({ status: 'active', positioning_anchor: '' });
+    const ended = await post(`/console/campaigns/${id}`, { ...fields, status: 'ended', positioningAnchor: 'Cosy, not cold.', drawnStatus: 'active', confirmEnd: '1' }, { cookie: m.cookie });
+    expect(ended.headers.get('location')).toBe(`/console/campaigns/${id}?flash=ended`);
+    expect(await env.DB.prepare('SELECT status, positioning_anchor FROM campaigns WHERE id = ?').bind(id).first()).toEqual({ status: 'ended', positioning_anchor: 'Cosy, not cold.' });
+    // Saving an ended campaign's brief again asks nothing.
+    expect((await post(`/console/campaigns/${id}`, { ...fields, status: 'ended', drawnStatus: 'ended' }, { cookie: m.cookie })).headers.get('location')).toBe(`/console/campaigns/${id}?flash=saved`);
+  });
+
   it('offers draft only while a campaign is one, and dates the start when it is launched', async () => {
     const m = await consoleBrand('owner');
     const fields = { name: 'Autumn Set', slug: '', hashtag: 'AutumnSet', disclosureText: '#ad', storyFormats: ['before_after'], defaultDestination: 'https://shop.example/autumn', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active' };

@@ -967,21 +967,28 @@ describe('earnings: periods and payouts as a creator reads them', () => {
     expect(html).toContain('The payment did not go through. Check your payout details below');
   });
 
-  it('says where each group of earnings stands: held until a date, payable, or in a payout', async () => {
+  it('says where each group of earnings stands: held until a date, payable, in a payout, or paid', async () => {
     const m = await signedInCreator();
-    const entry = (amount: number, availableAt: number, payoutId: string | null = null) =>
+    const entry = (amount: number, availableAt: number, payoutId: string | null = null, period = payoutId === null ? '2026-11' : '2026-10') =>
       env.DB.prepare(
         "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, payout_id, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?, ?)",
       )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, payoutId === null ? '2026-11' : '2026-10', `c:${newId('k')}`, availableAt, payoutId, Date.now())
+        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, period, `c:${newId('k')}`, availableAt, payoutId, Date.now())
         .run();
     await entry(1_000, Date.now() - 86_400_000); // November: payable
-    await entry(2_260, Date.UTC(2099, 0, 9, 12)); // November: still held
+    await entry(2_000, Date.UTC(2099, 0, 5, 12)); // November: still held, released first
+    await entry(260, Date.UTC(2099, 0, 9, 12)); // November: still held, released last
     await entry(500, Date.now() - 40 * 86_400_000, 'po_x'); // October: in a payout
+    const paid = newId('po');
+    await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, paid_at, created_at) VALUES (?, ?, ?, '2026-09', 'USD', 700, 'paid', ?, ?)")
+      .bind(paid, m.brand.brandId, m.creator.id, Date.now(), Date.now())
+      .run();
+    await entry(700, Date.now() - 80 * 86_400_000, paid, '2026-09'); // September: paid out
     const html = await (await get('/earnings', m.cookie)).text();
-    expect(html).toContain('$22.60 held until Jan 9, 2099 · $10.00 payable');
+    expect(html).toContain('$22.60 held until Jan 5, 2099 (all by Jan 9, 2099) · $10.00 payable');
     expect(html).toContain('<td class="small">In a payout</td>');
-    expect(html).toMatch(/Commission <span class="muted small">× 2<\/span>/);
+    expect(html).toContain('<td class="small">Paid</td>');
+    expect(html).toMatch(/Commission <span class="muted small">× 3<\/span>/);
   });
 });
 

@@ -231,6 +231,7 @@ campaignRoutes.post('/campaigns', async (c) => {
 const BRIEF_FLASH: Record<string, Flash> = {
   created: { tone: 'success', text: 'Campaign created. Now write the brief every creator will follow, then import your roster.' },
   saved: { tone: 'success', text: 'Brief saved. Creators see it the next time they open their brief.' },
+  ended: { tone: 'success', text: 'Campaign ended. Its links and codes stop within seconds; orders placed before now still count when they are reported.' },
 };
 
 const valuesOf = (r: CampaignRecord, currency: string): CampaignFormValues => ({
@@ -286,7 +287,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
   };
 }
 
-async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422 } = {}) {
+async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422; confirmEnd?: boolean } = {}) {
   const { brandId, currency } = c.var.user;
   const [plans, hosts, enrollments, toReview] = await Promise.all([commissionPlans(c.env.DB, brandId), allowedHosts(c), campaignEnrollments(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
   const wanted = c.req.query('as');
@@ -306,6 +307,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       errors={opts.errors}
       flash={flashOf(BRIEF_FLASH, c)}
       toReview={toReview}
+      confirmEnd={opts.confirmEnd ? { creators: enrollments.filter((x) => x.status !== 'removed').length } : undefined}
       preview={{
         html: previewHtml,
         choices: enrollments.map((x) => ({ enrollmentId: x.id, label: `@${x.handle} · ${paymentLabel(x.payment_model)}${x.status === 'active' ? '' : ` (${x.status})`}` })),
@@ -341,6 +343,9 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
+  // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.
+  const ending = input.status === 'ended' && campaign.status !== 'ended';
+  if (ending && form.get('confirmEnd') !== '1') return renderBrief(c, campaign, { values, confirmEnd: true });
   const next: Record<string, unknown> = {
     ...Object.fromEntries(BRIEF_COLUMNS.map(([k, col]) => [col, input[k]])),
     non_negotiables: JSON.stringify(input.nonNegotiables),
@@ -368,7 +373,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
     ]);
     if (audit!.meta.changes === 0) return renderBrief(c, await campaignOr404(c, campaign.id), { values, errors: [campaignChanged().message], status: 409 });
   }
-  return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, 'saved'), 303);
+  return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, ending ? 'ended' : 'saved'), 303);
 });
 
 // ---------- Network results ----------

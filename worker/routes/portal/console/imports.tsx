@@ -30,7 +30,7 @@ const optionsSchema = z.strictObject({
     .refine((n) => n >= 1 && n <= 100, 'The shopper discount is a whole percent from 1 to 100.'),
 });
 
-type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null } };
+type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null } };
 
 async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 = 200) {
   const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
@@ -52,7 +52,7 @@ async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras:
 
 importRoutes.get('/campaigns/:id/import', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
-  return renderImport(c, campaign, campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()) ? { problem: { message: ENDED_IMPORT } } : {});
+  return renderImport(c, campaign, campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()) ? { problem: { message: ENDED_IMPORT, title: 'This campaign has ended' } } : {});
 });
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
@@ -82,7 +82,7 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
   const options: ImportOptionsForm = { codePattern: form.get('codePattern') || DEFAULT_OPTIONS.codePattern, discountPercent: form.get('discountPercent') || DEFAULT_OPTIONS.discountPercent };
-  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderImport(c, campaign, { options, problem: { message: ENDED_IMPORT } }, 409);
+  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderImport(c, campaign, { options, problem: { message: ENDED_IMPORT, title: 'This campaign has ended' } }, 409);
   const parsedOptions = optionsSchema.safeParse(options);
   if (!parsedOptions.success) return renderImport(c, campaign, { options, problem: { message: parsedOptions.error.issues[0]?.message ?? 'Check the code pattern and discount.' } }, 422);
   const csv = await csvFromForm(form);
