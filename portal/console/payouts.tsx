@@ -271,8 +271,8 @@ export const PayoutsPage: FC<{
         <section class="card" aria-labelledby="reconcile-h">
           <h2 id="reconcile-h">Reconcile with your payment processor</h2>
           <p class="muted small">
-            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty) and <code>reason</code> (why a payment failed; the creator sees it). The export above works too once you fill in references and
-            statuses: its TOTAL row and rows still pending are left out. Every line is checked before anything changes, and running the same file twice changes nothing.
+            Upload the processor's file with the columns <code>payout_id</code>, <code>reference</code> and optionally <code>status</code> (paid or failed; paid if empty) and <code>reason</code> (why a payment failed; the creator sees it). The payouts export works too: fill in the references and
+            statuses of what you paid; its TOTAL row and rows still pending are left out. Every line is checked before anything changes, and running the same file twice changes nothing.
           </p>
           <form method="post" action="/console/payouts/reconcile" enctype="multipart/form-data" class="reconcile-form">
             <input type="hidden" name="period" value={period} />

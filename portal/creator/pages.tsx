@@ -138,6 +138,9 @@ export const EmailLinkPage: FC<{ action: string; name: string; email: string; br
           Email me the link
         </button>
       </form>
+      <p>
+        Already on Chorus with another brand? <a href="/login?next=/">Sign in</a> and accept the invitation on your home page.
+      </p>
       <p class="muted small">The link works for an hour. Not your address? Ask the brand to check the email they have for you.</p>
     </section>
   </Page>
@@ -221,7 +224,7 @@ function FeeBlock({ card, ended }: { card: CampaignCard; ended: boolean }) {
 // Whether the campaign's links and codes are open: a draft opens when the brand launches it, a dated
 // campaign on its start, and both close at the end (worker/domain/codes.ts placementOpen).
 function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: string; waiting: string | null } {
-  if (e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now)) return { label: 'Ended', waiting: null };
+  if (campaignEnded(e, now)) return { label: 'Ended', waiting: null };
   if (e.campaign_status === 'draft') return { label: 'Not launched yet', waiting: `${e.brand_name} has not launched this campaign yet. Your link and code start working when it does.` };
   if (e.starts_at !== null && e.starts_at > now) {
     const day = formatDate(e.starts_at, e.timezone);
@@ -462,11 +465,13 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
         </section>
       </div>
       {!isInvitation(e) ? (
-        <p>
-          <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
-            Submit a draft
-          </a>
-        </p>
+        campaignEnded(e, Date.now()) ? null : (
+          <p>
+            <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
+              Submit a draft
+            </a>
+          </p>
+        )
       ) : (
         <form method="post" action={`/invitations/${e.enrollment_id}/accept`} class="card-actions">
           <button type="submit" class="button button-primary">

@@ -527,7 +527,7 @@ export async function startChorus({ name = 'chorus', stubQueue = false, splitCon
           (assets.assets ? `ASSETS -> ${wc.assets.directory} (assets router in front, run_worker_first)` : 'ASSETS not bound (no measured route serves static files; BENCH_WITH_ASSETS=1 binds it)') +
           `, rate limits ${(wc.ratelimits ?? []).map((r) => `${r.name} ${r.simple.limit}/${r.simple.period}s`).join(', ')}`,
         `compat: ${wc.compatibility_date} [${wc.compatibility_flags.join(', ')}]`,
-        `seed: brand + admin key via SQL; commission plan (10/15/20% tiers), campaign, creator, enrollment (affiliate, active), link /r/${link.slug}, code ${code.code}, storefront and ingest keys via the admin API; ${stubQueue ? 'probe redirect answered 302' : 'probe click stored in D1 via the queue'}`,
+        `seed: brand + admin key via SQL; commission plan (10/15/20% tiers), campaign, creator, enrollment (affiliate, invited: the bench creator never accepts), link /r/${link.slug}, code ${code.code}, storefront and ingest keys via the admin API; ${stubQueue ? 'probe redirect answered 302' : 'probe click stored in D1 via the queue'}`,
       ],
       async dispose() {
         await mf.dispose();

@@ -461,7 +461,7 @@ describe('brand console in Chromium', () => {
     expect(payouts.text.replaceAll('\r\n', '')).not.toMatch(/[\r\n]/); // every line ends CRLF, none bare
     const csvLines = payouts.text.split('\r\n').slice(0, -1);
     expect(csvLines[0]).toBe(
-      '"payout_id","period","creator_id","handle","name","email","payout_method","payout_account","currency","commission","reversals","flat_fees","bonuses","net_amount","conversion_count","status"',
+      '"payout_id","period","creator_id","handle","name","email","payout_method","payout_account","currency","commission","reversals","flat_fees","bonuses","net_amount","conversion_count","status","reference"',
     );
     expect(csvLines).toHaveLength(1 + paidCreators.size + 1);
     const payoutRows = parseQuotedCsv(payouts.text).slice(1, -1);

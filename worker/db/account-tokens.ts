@@ -36,10 +36,10 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
 }
 
 // A password is only ever set from a link mailed to the account's own address (a reset link); an invite link
-// only leads there. A creator has one account across brands and a brand receives its invite links itself
-// (to send as it likes), so an invite that set a password would let any brand that adds an email first, or
-// adds a known creator's, hold the account: other brands' campaigns, and the payout details.
-export const inviteLeadsTo = (token: Pick<AccountToken, 'has_password'>): 'sign_in' | 'email_link' => (token.has_password ? 'sign_in' : 'email_link');
+// only leads there, or to sign-in. A creator has one account across brands and a brand receives its invite
+// links itself (to send as it likes), so an invite that set a password would let any brand that adds an email
+// first, or adds a known creator's, hold the account: other brands' campaigns, and the payout details. For
+// the same reason the invite's page reads the same for an address with an account as for a new one.
 
 // A reset link is used once however many copies of its form are posted at once. D1 runs one batch at a time
 // and a batch's statements in order: each write of the batch is guarded on the link being still unused

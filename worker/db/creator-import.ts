@@ -91,10 +91,14 @@ export async function removedFromCampaign(db: D1Database, brandId: string, campa
 export async function codeProblems(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[], pattern: string): Promise<RowError[]> {
   const errors: RowError[] = [];
   const wanted: { row: ImportRow; code: string }[] = [];
+  // Handles that differ only in . or - (sarah.glow, sarah-glow, sarahglow) make one code: the first row keeps it.
+  const firstLine = new Map<string, number>();
   for (const row of rows) {
     const code = codeFromPattern(pattern, row.handle);
-    if (code) wanted.push({ row, code });
-    else errors.push({ line: row.line, field: 'code', message: `The code pattern ${pattern} makes no valid code for this handle (3-32 letters, digits, _ or -).` });
+    const earlier = code ? firstLine.get(code) : undefined;
+    if (!code) errors.push({ line: row.line, field: 'code', message: `The code pattern ${pattern} makes no valid code for this handle (3-32 letters, digits, _ or -).` });
+    else if (earlier !== undefined) errors.push({ line: row.line, field: 'code', message: `${code} is also the code for line ${earlier}'s handle; use another code pattern, or give this creator a code of their own later.` });
+    else firstLine.set(code, row.line), wanted.push({ row, code });
   }
   for (let i = 0; i < wanted.length; i += 45) {
     const chunk = wanted.slice(i, i + 45);
@@ -207,7 +211,7 @@ export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId'
   const emails = lines ? [...lines.keys()] : null;
   const states: InviteState[] = [];
   const base = `SELECT c.email, c.handle, c.display_name,
-      EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = c.id AND r.accepted_at IS NOT NULL) AS accepted,
+      e.status <> 'invited' AND EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = c.id AND r.accepted_at IS NOT NULL) AS accepted,
       (SELECT slug FROM links l WHERE l.enrollment_id = e.id ORDER BY l.created_at LIMIT 1) AS slug,
       (SELECT code FROM discount_codes d WHERE d.enrollment_id = e.id ORDER BY d.created_at LIMIT 1) AS code
     FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed'`;
@@ -228,9 +232,10 @@ export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId'
     const { results } = await db.prepare(`SELECT token_hash, expires_at FROM account_tokens WHERE token_hash IN (${chunk.map(() => '?').join(', ')})`).bind(...chunk).all<{ token_hash: string; expires_at: number }>();
     for (const r of results) stored.set(r.token_hash, r);
   }
-  // Accepted once the creator pressed Accept in their portal. Until then the row reads the same whether or
-  // not the address has a Chorus account (its link leads to sign-in or to setting a password): a brand
-  // learns nothing about what a creator does with other brands.
+  // Accepted once the creator pressed Accept on this campaign in their portal (a creator who accepted the
+  // brand before still accepts each new campaign). Until then the row reads the same whether or not the
+  // address has a Chorus account (its link's page offers both): a brand learns nothing about what a creator
+  // does with other brands.
   const rows: InviteRow[] = states.map((s, i) => {
     const token = stored.get(hashes[i]!);
     const status: InviteRow['status'] = s.accepted ? 'accepted' : !token || token.expires_at <= now ? 'expired' : 'invite';

@@ -179,6 +179,8 @@ export const EXPORT_HEADER = [
   'net_amount',
   'conversion_count',
   'status',
+  // Last, so the file comes back to reconcile as it is: fill in the references of what was paid, set status.
+  'reference',
 ];
 
 type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
@@ -210,6 +212,7 @@ export function payoutCsvLine(l: PayoutLine): string {
     money(l.netMinor),
     csvNumber(l.conversions),
     csvText(l.status),
+    csvText(l.reference),
   ]);
 }
 
@@ -227,6 +230,7 @@ export function totalsCsvLines(period: string, totals: Map<string, Totals>): str
         money(t.bonuses),
         money(t.net),
         csvNumber(t.conversions),
+        csvText(''),
         csvText(''),
       ]);
     })

@@ -3,6 +3,7 @@
 import { checkCaption, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
 import { periodOf } from '../domain/periods';
 import { ApiError, notFound } from '../lib/errors';
+import type { Message } from '../lib/messages';
 import { newId } from '../lib/ids';
 import { submissionEventType } from '../webhooks/events';
 import { submissionEventStatements } from './webhooks';
@@ -35,6 +36,8 @@ export type SubmissionContext = SubmissionRow & {
   campaign_name: string;
   campaign_status: string;
   campaign_ends_at: number | null;
+  creator_email: string;
+  brand_name: string;
   enrollment_status: string;
   hashtag: string;
   disclosure_text: string;
@@ -44,7 +47,7 @@ export type SubmissionContext = SubmissionRow & {
   timezone: string;
 };
 
-const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
+const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, cr.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
   e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, b.currency, b.timezone
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
@@ -145,6 +148,22 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     throw new ApiError(409, 'illegal_transition', 'The submission changed while you were looking at it.', { from: s.status, action: input.action });
   }
   return to;
+}
+
+// What the creator hears when the brand decides on a draft: the decision, the reviewer's note, and where to
+// act on it. A draft approved, sent back or turned down is news they would otherwise only find by looking.
+export function decisionNotice(s: Pick<SubmissionContext, 'id' | 'enrollment_id' | 'creator_email' | 'brand_name' | 'campaign_name'>, to: SubmissionStatus, note: string | null, origin: string): Message | null {
+  const said = note ? `\n\nTheir note:\n${note}` : '';
+  switch (to) {
+    case 'approved':
+      return { to: s.creator_email, subject: `${s.brand_name} approved your ${s.campaign_name} draft`, text: `Publish it, then add the live post's link here: ${origin}/submissions/${s.id}${said}` };
+    case 'changes_requested':
+      return { to: s.creator_email, subject: `${s.brand_name} asked for changes to your ${s.campaign_name} draft`, text: `Revise it and send it again here: ${origin}/submissions/${s.id}/edit${said}` };
+    case 'rejected':
+      return { to: s.creator_email, subject: `${s.brand_name} passed on your ${s.campaign_name} draft`, text: `You can still send them a different idea: ${origin}/submissions/new?enrollment=${s.enrollment_id}${said}` };
+    default:
+      return null;
+  }
 }
 
 // Query parameters that say how a link was shared, not which post it is.

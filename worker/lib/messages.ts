@@ -143,3 +143,9 @@ export function setTransport(next: Transport): void {
 export function sendMessage(env: MessageEnv, message: Message): Promise<void> {
   return transport(message, env);
 }
+
+// A notice that must not hold up or fail the request that caused it: sent after the response, a failure
+// logged under `event`.
+export function sendAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: MessageEnv, message: Message, event: string): void {
+  ctx.waitUntil(sendMessage(env, message).catch((error: unknown) => log.error(event, { error })));
+}

@@ -5,7 +5,7 @@ import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { SESSION_COOKIE } from '../../../worker/lib/sessions';
-import { BASE, createMoneyBrand, inOneRateWindow, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost } from '../fixtures';
+import { BASE, createMoneyBrand, inOneRateWindow, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
 
 const PASSWORD = 'console password 2026';
 let ipCounter = 0;
@@ -378,6 +378,28 @@ describe('console roles', () => {
     expect(await statusOf(sub)).toBe('submitted');
   });
 
+  it('mails the creator each decision with its note and where to act, and a bulk approval once per draft', async () => {
+    const m = await consoleBrand('manager');
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const [changes, bulk1, bulk2, api] = [await insertSubmission(m.brand.brandId, m.enrollment.id), await insertSubmission(m.brand.brandId, m.enrollment.id), await insertSubmission(m.brand.brandId, m.enrollment.id), await insertSubmission(m.brand.brandId, m.enrollment.id)];
+    expect((await post(`/console/review/${changes}/request-changes`, { note: 'Show the dropper, please.' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await post('/console/review/bulk-approve', { ids: [bulk1, bulk2] }, { cookie: m.cookie })).status).toBe(303);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${api}/reject`, { note: 'Not this season.' })).status).toBe(200);
+    await waitFor(async () => (sent.length >= 4 ? true : null));
+    setTransport(logTransport);
+    expect(sent.every((s) => s.to === `${m.handle}@creators.test`)).toBe(true);
+    const of = (id: string) => sent.find((s) => s.text.includes(`/submissions/${id}`));
+    expect(of(changes)).toMatchObject({ subject: 'Test Brand asked for changes to your Glow draft' });
+    expect(of(changes)!.text).toContain(`${BASE}/submissions/${changes}/edit`);
+    expect(of(changes)!.text).toContain('Show the dropper, please.');
+    expect([of(bulk1)?.subject, of(bulk2)?.subject]).toEqual(['Test Brand approved your Glow draft', 'Test Brand approved your Glow draft']);
+    const rejected = sent.find((s) => s.subject === 'Test Brand passed on your Glow draft');
+    expect(rejected!.text).toContain(`/submissions/new?enrollment=${m.enrollment.id}`);
+    expect(rejected!.text).toContain('Not this season.');
+    expect(sent).toHaveLength(4);
+  });
+
   it("bulk-approves only this brand's drafts still in review", async () => {
     const a = await consoleBrand('manager');
     const b = await createMoneyBrand();
@@ -678,7 +700,9 @@ describe('console creator page', () => {
     const approve = await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {});
     expect(approve.status).toBe(409);
     expect((await json<{ error: { code: string } }>(approve)).error.code).toBe('submission_withdrawn');
-    expect((await post(`/console/review/${id}/reject`, { note: '' }, { cookie: m.cookie })).status).toBe(409);
+    const refused = await post(`/console/review/${id}/reject`, { note: '' }, { cookie: m.cookie });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('withdrawn when its creator was removed');
     const bulk = await post('/console/review/bulk-approve', { ids: id }, { cookie: m.cookie });
     expect(bulk.headers.get('location')).toContain('n=0');
     expect(await rowCount("SELECT count(*) AS n FROM submissions WHERE id = ? AND status = 'submitted'", id)).toBe(1);

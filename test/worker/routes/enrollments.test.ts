@@ -114,11 +114,9 @@ describe('POST /api/admin/enrollments', () => {
     const campaign = await json<{ data: { id: string } }>(
       await m.brand.api('POST', '/api/admin/campaigns', { name: 'Later', slug: `later-${handle}`, hashtag: '#Later', defaultDestination: 'https://shop.example/later' }),
     );
-    for (const status of ['active', 'paused', 'benched']) {
-      const res = await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: fresh.data.id, paymentModel: 'affiliate', status });
-      expect(res.status, status).toBe(422);
-      expect((await json<ErrorBody>(res)).error.message).toContain('has not accepted your brand');
-    }
+    const early = await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: fresh.data.id, paymentModel: 'affiliate', status: 'active' });
+    expect(early.status).toBe(422);
+    expect((await json<ErrorBody>(early)).error.message).toContain('has not accepted your brand');
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE creator_id = ?', fresh.data.id)).toBe(0);
     const invited = await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: fresh.data.id, paymentModel: 'affiliate' });
     expect((await json<{ data: Enrollment }>(invited)).data.status).toBe('invited');

@@ -204,17 +204,22 @@ a newline",,,,bitcoin,,`,
     const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: rosterCsv(2), confirm: true });
     expect(res.status).toBe(409);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe('campaign_ended');
+    // Streamed as NDJSON, the refusal is the status too, not a line inside a 200.
+    const streamed = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: rosterCsv(2), confirm: true }, { accept: 'application/x-ndjson' });
+    expect([streamed.status, (await json<{ error: { code: string } }>(streamed)).error.code]).toEqual([409, 'campaign_ended']);
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
   });
 
   it('takes handles as Instagram, TikTok and YouTube write them, with dots and dashes, and makes links and codes from them', async () => {
     const m = await createMoneyBrand();
     const tag = Date.now().toString(36);
-    const csv = ['email,handle,name', `dot${tag}@creators.test,@sarah.glow${tag},Dot`, `dash${tag}@creators.test,yt-maker${tag},Dash`, `bad${tag}@creators.test,.lead${tag},Bad`, `bad2${tag}@creators.test,trail${tag}.,Bad`].join('\n');
+    const csv = ['email,handle,name', `dot${tag}@creators.test,@sarah.glow${tag},Dot`, `dash${tag}@creators.test,yt-maker${tag},Dash`, `bad${tag}@creators.test,.lead${tag},Bad`, `bad2${tag}@creators.test,trail${tag}.,Bad`, `same${tag}@creators.test,sarahglow${tag},Same`].join('\n');
     const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
     expect(res.status).toBe(422);
-    const errors = (await json<{ error: { details: { errors: { line: number; field: string }[] } } }>(res)).error.details.errors;
-    expect(errors.map((e) => [e.line, e.field])).toEqual([[4, 'handle'], [5, 'handle']]);
+    const errors = (await json<{ error: { details: { errors: { line: number; field: string; message: string }[] } } }>(res)).error.details.errors;
+    expect(errors.map((e) => [e.line, e.field])).toEqual([[4, 'handle'], [5, 'handle'], [6, 'code']]);
+    // sarahglow… makes the same code as sarah.glow…: the second is told so, not left silently without one.
+    expect(errors[2]!.message).toContain("is also the code for line 2's handle");
     const done = await json<ImportData>(await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv, confirm: true }));
     expect(done.data.invites.map((i) => [i.link?.replace(/-[a-z0-9]{5}$/, ''), i.code])).toEqual([
       [`${BASE}/r/sarah-glow${tag}`, `SARAHGLOW${tag.toUpperCase()}15`],
@@ -234,14 +239,24 @@ a newline",,,,bitcoin,,`,
     const res = await json<ImportData>(await b.brand.api('POST', `/api/admin/campaigns/${b.campaign.id}/import`, { csv }));
     expect(res.data.created.invites).toBe(2);
     expect(res.data.invites.map((i) => [i.status, Boolean(i.inviteUrl)])).toEqual([['invite', true], ['invite', true]]);
-    // The account holder's link leads to sign-in, where she accepts or declines; the new address's to setting a password.
-    const held = await SELF.fetch(res.data.invites[0]!.inviteUrl!, { redirect: 'manual' });
-    expect([held.status, held.headers.get('location')]).toEqual([303, '/login?next=/']);
-    expect((await SELF.fetch(res.data.invites[1]!.inviteUrl!)).status).toBe(200);
+    // Both links open the same page (sign in, or have a password link mailed): the brand holding them learns nothing.
+    for (const invite of res.data.invites) {
+      const page = await SELF.fetch(invite.inviteUrl!, { redirect: 'manual' });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('Email me the link');
+      expect(html).toContain('href="/login?next=/"');
+    }
+    const statuses = async () => {
+      const sheet = parseCsv(await (await b.brand.api('GET', `/api/admin/campaigns/${b.campaign.id}/invites.csv`)).text());
+      const statusOf = (email: string) => sheet.find((r) => r.cells[1] === email)?.cells[4];
+      return [statusOf(`${a.handle}@creators.test`), statusOf(`${tag}@creators.test`)];
+    };
+    // Accept turns the brand's invited enrollments active (creator.tsx); the sheet follows the campaign's own.
     await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), b.brand.brandId, a.creator.id).run();
-    const sheet = parseCsv(await (await b.brand.api('GET', `/api/admin/campaigns/${b.campaign.id}/invites.csv`)).text());
-    const statusOf = (email: string) => sheet.find((r) => r.cells[1] === email)?.cells[4];
-    expect([statusOf(`${a.handle}@creators.test`), statusOf(`${tag}@creators.test`)]).toEqual(['accepted', 'invite']);
+    expect(await statuses()).toEqual(['invite', 'invite']); // accepted the brand, not yet this campaign
+    await env.DB.prepare("UPDATE enrollments SET status = 'active' WHERE campaign_id = ? AND creator_id = ?").bind(b.campaign.id, a.creator.id).run();
+    expect(await statuses()).toEqual(['accepted', 'invite']);
   });
 
   it('takes an address with invisible characters as the account it is, and refuses what the API would refuse', async () => {

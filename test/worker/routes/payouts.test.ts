@@ -100,7 +100,7 @@ describe('payouts export', () => {
     expect(text).not.toMatch(/[^\r]\n(?!second line)/); // records end in CRLF; the only bare LF is inside the quoted name
     const rows = parseCsv(text);
     const header = rows[0]!.cells;
-    expect(header).toEqual(['payout_id', 'period', 'creator_id', 'handle', 'name', 'email', 'payout_method', 'payout_account', 'currency', 'commission', 'reversals', 'flat_fees', 'bonuses', 'net_amount', 'conversion_count', 'status']);
+    expect(header).toEqual(['payout_id', 'period', 'creator_id', 'handle', 'name', 'email', 'payout_method', 'payout_account', 'currency', 'commission', 'reversals', 'flat_fees', 'bonuses', 'net_amount', 'conversion_count', 'status', 'reference']);
     const byName = (needle: string) => rows.find((r) => r.cells[4]!.includes(needle))!.cells;
     expect(byName('HYPERLINK')[4]).toBe(`'=HYPERLINK("http://evil.example","click")`);
     expect(byName('Zoë')[4]).toBe('Zoë "Z" Ångström, 李小龙\nsecond line');
@@ -168,11 +168,9 @@ describe('marking payouts paid', () => {
     const exported = parseCsv(await (await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text());
     const [header, ...rows] = exported.map((r) => r.cells);
     const statusAt = header!.indexOf('status');
+    const referenceAt = header!.indexOf('reference');
     expect(rows.at(-1)![0]).toBe('TOTAL');
-    const filled = [
-      [...header!, 'reference'],
-      ...rows.map((cells, i) => (i === 0 ? [...cells.slice(0, statusAt), 'paid', ...cells.slice(statusAt + 1), 'WISE-2001'] : [...cells, ''])),
-    ];
+    const filled = [header!, ...rows.map((cells, i) => (i === 0 ? cells.map((cell, j) => (j === statusAt ? 'paid' : j === referenceAt ? 'WISE-2001' : cell)) : cells))];
     const csv = filled.map((cells) => csvLine(cells.map(csvText))).join('');
     const rec = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv });
     expect(rec.status).toBe(200);

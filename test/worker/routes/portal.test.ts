@@ -109,8 +109,10 @@ describe('invites', () => {
     expect((await post(`/invitations/${m.enrollment.id}/accept`, {}, { cookie: sessionOnly })).status).toBe(303);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active' AND active_since >= ?", m.enrollment.id, Date.now() - 60_000)).toBe(1); // active from now: a late acceptance is not a stall
     expect(await rowCount('SELECT count(*) AS n FROM brand_creators WHERE creator_id = ? AND accepted_at IS NOT NULL', m.creator.id)).toBe(1);
-    // With a password set, the invite leads to sign-in.
-    expect((await get(`/invite/${token}`)).headers.get('location')).toBe('/login?next=/');
+    // With a password set, the invite's page is the same (its brand holds the link): sign in, or have a link mailed.
+    const again = await get(`/invite/${token}`);
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('href="/login?next=/"');
     const home = await get('/', sessionCookie(res));
     expect(home.status).toBe(200);
     expect(await home.text()).toContain(m.code);
@@ -162,12 +164,15 @@ describe('invites', () => {
     const { link } = await mailedLink(bInvite);
     expect((await post(link!, { password: PASSWORD, confirm: PASSWORD })).status).toBe(303);
     for (const old of earlier) expect((await get(old)).status).toBe(410);
-    expect((await get(aInvite)).headers.get('location')).toBe('/login?next=/');
-    // And a new link from either brand only leads to sign-in; the password stays the creator's.
-    for (const brand of [a.brand, b]) {
-      const later = await invitePath(brand, a.creator.id);
-      for (const res of [await get(later), await post(`${later}/email`, {})]) expect(res.headers.get('location')).toBe('/login?next=/');
+    // And any invite, old or new, of either brand, reads as before: sign in, or a link mailed to her own
+    // address. No brand can set the password or tell that the account has one.
+    for (const path of [aInvite, await invitePath(a.brand, a.creator.id), await invitePath(b, a.creator.id)]) {
+      const page = await get(path);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Email me the link');
+      expect((await post(path, { password: 'a password the brand chose', confirm: 'a password the brand chose' })).headers.get('set-cookie')).toBeNull();
     }
+    expect((await mailedLink(await invitePath(b, a.creator.id))).to).toBe(email);
     expect((await post('/login', { email, password: PASSWORD })).status).toBe(303);
   });
 
@@ -908,6 +913,7 @@ describe('campaigns after their end', () => {
     expect(ended).not.toContain('/r/');
     expect(ended).not.toContain('Submit content');
     expect(ended).not.toContain('reaches Tier');
+    expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).not.toContain('Submit a draft');
     // Running campaigns come first.
     expect(home.indexOf(`id="c-${second.data.id}"`)).toBeLessThan(home.indexOf(`id="c-${m.enrollment.id}"`));
 

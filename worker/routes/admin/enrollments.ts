@@ -147,7 +147,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'Enroll a creator in a campaign',
-      description: 'The creator must be on the roster. A creator who has not accepted your brand yet is enrolled as `invited` (422 for any other status but `removed`); one who has can be enrolled `active` at once. The payment model decides what the creator earns: `affiliate` commission, a `flat` fee per live post, `hybrid` (both, plus the plan\'s performance bonus) or `product` only. `briefSection` is the creator-specific part of the brief.',
+      description: 'The creator must be on the roster. A creator who has not accepted your brand yet cannot be enrolled `active` (422: enroll them `invited`, the default, and their Accept makes it active); one who has can be enrolled `active` at once. The payment model decides what the creator earns: `affiliate` commission, a `flat` fee per live post, `hybrid` (both, plus the plan\'s performance bonus) or `product` only. `briefSection` is the creator-specific part of the brief.',
       example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', creatorId: 'cr_Q2x7vLr9TkPa4mBc', paymentModel: 'affiliate', briefSection: 'Your morning routine, before coffee.', status: 'active' },
       responses: { 201: { description: 'Enrolled.', schema: dataOf(Enrollment) } },
       errors: { 404: ['not_found'], 409: ['already_enrolled'] },
@@ -163,9 +163,8 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       ]);
       if (!campaign) throw notFound('campaign');
       if (!roster) throw notFound('creator');
-      // Only the creator's Accept makes them work with a brand: until then an enrollment is an invitation
-      // (or, if the brand wants, already ended), never active, paused or benched.
-      if (roster.acceptedAt === null && input.status !== 'invited' && input.status !== 'removed') {
+      // Only the creator's Accept makes an enrollment active, as in PATCH (paused and benched are the team's labels).
+      if (roster.acceptedAt === null && input.status === 'active') {
         throw new ApiError(422, 'validation_failed', 'This creator has not accepted your brand yet: enroll them as `invited` (the default) and the enrollment turns active when they accept.', { issues: [{ path: 'status', message: 'not accepted yet' }] });
       }
       const now = Date.now();

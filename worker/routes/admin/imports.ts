@@ -48,7 +48,7 @@ export async function runCreatorImport(
   onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<ImportResult & { invitesCsv: string }> {
   const campaign = await campaignForImport(env, brandId, campaignId);
-  if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
+  if (campaignEnded({ campaign_status: campaign.campaign_status, ends_at: campaign.ends_at }, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
   let records;
   try {
     records = parseCsv(options.csv, 1_001);
@@ -116,7 +116,9 @@ export const importRoutes = new Hono<AppEnv>()
       const origin = publicOrigin(c);
       // Long imports can stream progress as NDJSON: {"progress":{"done":n,"total":m}} lines, then {"data":…}.
       if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
-        await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
+        // Refusals that need no file (no such campaign, an ended one) are a status, not a line in a 200.
+        const campaign = await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
+        if (campaignEnded({ campaign_status: campaign.campaign_status, ends_at: campaign.ends_at }, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
         c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
         return stream(c, async (s) => {
           try {

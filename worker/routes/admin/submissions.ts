@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { loadSubmission, NOT_WITHDRAWN, transitionSubmission, type SubmissionRow } from '../../db/submissions';
+import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, type SubmissionRow } from '../../db/submissions';
+import { sendAfterResponse } from '../../lib/messages';
 import { missingTags, type SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
-import type { AdminPrincipal, AppEnv } from '../../env';
+import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
@@ -41,8 +42,10 @@ export function submissionView(s: SubmissionRow & { handle?: string; campaign_na
 }
 
 // Every review action is one guarded transition; the answer is the submission as it now stands.
-async function review(db: D1Database, admin: AdminPrincipal, id: string, action: SubmissionAction, body: { note?: string; postUrl?: string; override?: boolean }) {
-  const s = await loadSubmission(db, id, { brandId: admin.brandId });
+async function review(c: Context<AppEnv>, action: SubmissionAction, body: { note?: string; postUrl?: string; override?: boolean }) {
+  const { admin } = c.var;
+  const db = c.env.DB;
+  const s = await loadSubmission(db, c.req.param('id')!, { brandId: admin.brandId });
   // As in the console: a caption missing the campaign hashtag or the disclosure is approved only when the
   // caller says the post will carry them (`override: true`); the disclosure is the brand's legal duty.
   if (action === 'approve' && s.status === 'submitted' && body.override !== true) {
@@ -51,7 +54,9 @@ async function review(db: D1Database, admin: AdminPrincipal, id: string, action:
       throw new ApiError(422, 'caption_not_compliant', `The caption is missing ${missing.join(' and ')}. Send "override": true if the post will carry them, or request changes.`, { missing });
     }
   }
-  await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
+  const to = await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
+  const notice = decisionNotice(s, to, body.note ?? null, publicOrigin(c));
+  if (notice) sendAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
   return submissionView(await loadSubmission(db, s.id, { brandId: admin.brandId }));
 }
 
@@ -111,13 +116,13 @@ export const submissionRoutes = new Hono<AppEnv>()
       ['caption_not_compliant'],
     ),
     valid('json', approveBody),
-    async (c) => c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'approve', c.req.valid('json')) }),
+    async (c) => c.json({ data: await review(c, 'approve', c.req.valid('json')) }),
   )
   .post('/:id/request-changes', reviewed('Request changes', 'submitted → changes_requested, with a note the creator sees.', { note: 'Please show the label once.' }), valid('json', requestChangesBody), async (c) =>
-    c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'request_changes', c.req.valid('json')) }),
+    c.json({ data: await review(c, 'request_changes', c.req.valid('json')) }),
   )
   .post('/:id/reject', reviewed('Reject a draft', 'submitted or changes_requested → rejected (final).', { note: 'Off-brief: the product is not shown.' }), valid('json', rejectBody), async (c) =>
-    c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'reject', c.req.valid('json')) }),
+    c.json({ data: await review(c, 'reject', c.req.valid('json')) }),
   )
   .post(
     '/:id/mark-live',
@@ -128,5 +133,5 @@ export const submissionRoutes = new Hono<AppEnv>()
       ['post_already_live'],
     ),
     valid('json', markLiveBody),
-    async (c) => c.json({ data: await review(c.env.DB, c.var.admin, c.req.param('id'), 'go_live', c.req.valid('json')) }),
+    async (c) => c.json({ data: await review(c, 'go_live', c.req.valid('json')) }),
   );

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, inviteLeadsTo, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
@@ -13,7 +13,7 @@ import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
-import { mailSetup, sendMessage } from '../../lib/messages';
+import { mailSetup, sendAfterResponse } from '../../lib/messages';
 import { passwordLink } from '../admin/creators';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
@@ -106,12 +106,12 @@ const SET_PASSWORD_PAGES = {
 };
 const setPasswordPage = (token: AccountToken) => SET_PASSWORD_PAGES[token.has_password ? 'change' : 'first'];
 
-// An invite leads to sign-in, or to the mailed link that sets the first password (db/account-tokens.ts).
+// An invite's page is the same whether or not the address has a Chorus account (the brand holds the link and
+// must not learn that from it): sign in, or have a link mailed that sets the password (db/account-tokens.ts).
 creatorPortal.get('/invite/:token', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
-  if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
   return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
 });
 
@@ -138,7 +138,6 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
-  if (inviteLeadsTo(token) === 'sign_in') return c.redirect('/login?next=/', 303);
   const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email, brandName: token.brand_name };
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
@@ -516,13 +515,12 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   // change, as banks and payment processors do it.
   if (changed) {
     const viewer = viewerOf(c);
-    c.executionCtx.waitUntil(
-      sendMessage(c.env, {
-        to: viewer.email,
-        subject: 'Your Chorus payout details changed',
-        text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
-      }).catch((error: unknown) => log.error('payout_details_notice_failed', { error })),
-    );
+    const notice = {
+      to: viewer.email,
+      subject: 'Your Chorus payout details changed',
+      text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
+    };
+    sendAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed');
   }
   return c.redirect('/earnings?saved=1', 303);
 });

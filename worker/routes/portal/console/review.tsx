@@ -4,8 +4,10 @@ import { z } from 'zod';
 import type { Flash } from '../../../../portal/console/layout';
 import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
 import { STATUS_LABELS } from '../../../../portal/format';
-import { loadSubmission, transitionSubmission } from '../../../db/submissions';
-import { isCompliant, missingTags, type SubmissionAction } from '../../../domain/submissions';
+import { decisionNotice, loadSubmission, transitionSubmission, type SubmissionContext } from '../../../db/submissions';
+import { sendAfterResponse } from '../../../lib/messages';
+import { isCompliant, missingTags, type SubmissionAction, type SubmissionStatus } from '../../../domain/submissions';
+import { publicOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
@@ -105,6 +107,12 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
   'mark-live': { action: 'go_live', flash: 'live', schema: z.object({ postUrl: z.url({ protocol: /^https$/, error: 'Add the https:// link of the live post.' }).max(2048, 'That link is too long.') }) },
 };
 
+// The creator hears of a decision by mail, after the response (db/submissions.ts decisionNotice).
+function tellCreator(c: ConsoleContext, s: SubmissionContext, to: SubmissionStatus, note: string | null) {
+  const notice = decisionNotice(s, to, note, publicOrigin(c));
+  if (notice) sendAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
+}
+
 // Bulk first, so "bulk-approve" is never read as a submission id.
 reviewRoutes.post('/review/bulk-approve', async (c) => {
   const form = await readForm(c);
@@ -128,7 +136,8 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
     }
     try {
       const s = await loadSubmission(c.env.DB, id, { brandId: user.brandId });
-      await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
+      const to = await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
+      tellCreator(c, s, to, null);
       approved++;
     } catch (e) {
       // Another reviewer decided it a moment ago: skip it, keep going.
@@ -156,11 +165,13 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
     return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
   }
   try {
-    await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
+    const to = await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
+    tellCreator(c, s, to, parsed.data.note ?? null);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'post_already_live') {
       return renderQueue(c, filtersFromBack(back), { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);
     }
+    if (e instanceof ApiError && e.code === 'submission_withdrawn') return renderQueue(c, filtersFromBack(back), { errors: [e.message] }, 409);
     if (e instanceof ApiError && e.status === 409) {
       const now = await loadSubmission(c.env.DB, s.id, { brandId: user.brandId });
       return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s draft changed while you were looking at it: it is now “${STATUS_LABELS[now.status] ?? now.status}”.`] }, 409);
