@@ -3,7 +3,7 @@
 // and the two ways to get them into their account (a fresh invite link, a mailed password link).
 import type { FC } from 'hono/jsx';
 import { CopyField, Notice } from '../layout';
-import { ENROLLMENT_STATUS_LABELS, formatDate, formatDateTime, PAYMENT_MODEL_LABELS } from '../format';
+import { ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -17,6 +17,7 @@ export type CreatorPageData = {
   status: string;
   links: { slug: string; status: string }[];
   codes: { code: string; status: string }[];
+  numbers: { clicks: number; orders: number; revenue: number; earned: number; live: number; to_review: number };
 };
 
 export type EnrollmentFormValues = { status: string; paymentModel: string; flatFee: string; briefSection: string };
@@ -103,6 +104,32 @@ export const CreatorPage: FC<{
               </span>
             </p>
           </div>
+          <dl class="mini-stats">
+            <div>
+              <dt>Unique clicks</dt>
+              <dd>{formatCount(creator.numbers.clicks)}</dd>
+            </div>
+            <div>
+              <dt>Orders</dt>
+              <dd>{formatCount(creator.numbers.orders)}</dd>
+            </div>
+            <div>
+              <dt>Revenue</dt>
+              <dd>{formatMoney(creator.numbers.revenue, currency)}</dd>
+            </div>
+            <div>
+              <dt>Earned</dt>
+              <dd>{formatMoney(creator.numbers.earned, currency)}</dd>
+            </div>
+            <div>
+              <dt>Posts live</dt>
+              <dd>{formatCount(creator.numbers.live)}</dd>
+            </div>
+            <div>
+              <dt>Drafts to review</dt>
+              <dd>{creator.numbers.to_review > 0 && !removed ? <a href={`/console/review?status=submitted&campaign=${campaign.id}`}>{formatCount(creator.numbers.to_review)}</a> : formatCount(creator.numbers.to_review)}</dd>
+            </div>
+          </dl>
           {creator.links.map((l, i) => (
             <CopyField id={`link-${i}`} label={removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
           ))}

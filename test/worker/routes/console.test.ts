@@ -728,6 +728,10 @@ describe('console creator page', () => {
     await env.DB.prepare("UPDATE creators SET password_hash = 'set' WHERE id = ?").bind(m.creator.id).run();
     const working = await (await get(page, m.cookie)).text();
     expect(working).toContain('Accepted your brand Nov 2, 2026');
+    // What the creator brought: an order of 200.00 and 10% on it.
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `cp-${tag()}`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
+    const numbers = await (await get(page, m.cookie)).text();
+    for (const [label, value] of [['Orders', '1'], ['Revenue', '$200.00'], ['Earned', '$20.00'], ['Posts live', '0']]) expect(numbers, label).toContain(`<dt>${label}</dt><dd>${value}</dd>`);
     expect(working).not.toContain('New invite link');
     expect(working).toContain('Email a password link');
     const sent: Message[] = [];

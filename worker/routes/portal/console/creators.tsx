@@ -15,6 +15,7 @@ import { enrollmentChange, updateEnrollment } from '../../admin/enrollments';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
+import { refundedOf } from '../../../db/network';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
 
@@ -40,7 +41,7 @@ const MAIL_REFUSED: Record<MailRefusal, string> = {
 async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enrollmentId: string): Promise<EnrollmentRecord> {
   const db = c.env.DB;
   const brandId = c.var.user.brandId;
-  const [rows, links, codes] = await db.batch([
+  const [rows, links, codes, numbers] = await db.batch([
     db
       .prepare(
         `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, cr.handle, cr.display_name, cr.email, cr.password_hash IS NOT NULL AS signed_up, r.accepted_at
@@ -50,6 +51,19 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
       .bind(enrollmentId, brandId, campaign.id),
     db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    // What this creator brought the campaign, counted as on the network page: unique clicks, sales net of
+    // refunds (orders refunded in full are not sales), what they earned, and their posts.
+    db
+      .prepare(
+        `SELECT
+           (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM links l JOIN click_rollups r ON r.link_id = l.id WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS clicks,
+           (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none' AND ${refundedOf('cv')} < cv.amount_minor) AS orders,
+           (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none') AS revenue,
+           (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS earned,
+           (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND s.brand_id = ?2 AND s.status = 'live') AS live,
+           (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND s.brand_id = ?2 AND s.status = 'submitted') AS to_review`,
+      )
+      .bind(enrollmentId, brandId),
   ]);
   type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null };
   const row = rows!.results[0] as Row | undefined;
@@ -68,6 +82,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     briefSection: row.brief_section,
     links: links!.results as { slug: string; status: string }[],
     codes: codes!.results as { code: string; status: string }[],
+    numbers: numbers!.results[0] as CreatorPageData['numbers'],
   };
 }
 
