@@ -1068,6 +1068,18 @@ describe('a brand the creator has not accepted', () => {
     return [line.payoutMethod, line.payoutAccount];
   }
 
+  it('is not shown as an invitation once its campaign has ended', async () => {
+    const a = await signedInCreator();
+    const b = await createMoneyBrand();
+    await b.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `b_${a.handle}`.slice(0, 30), displayName: 'S' });
+    const enrollment = (await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/enrollments', { campaignId: b.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate' }))).data.id;
+    expect(await (await get('/', a.cookie)).text()).toContain(`action="/invitations/${enrollment}/accept"`);
+    expect((await b.brand.api('PATCH', `/api/admin/campaigns/${b.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    const home = await (await get('/', a.cookie)).text();
+    expect(home).not.toContain(`/invitations/${enrollment}/`);
+    expect(home).toContain(`id="c-${a.enrollment.id}"`); // her own campaign is still there
+  });
+
   it('sees no payout details, draws no drafts and spends no reset allowance until the creator accepts it', async () => {
     const a = await signedInCreator();
     expect((await post('/earnings/payout-details', { method: 'paypal', account: 'sarah@pay.example' }, { cookie: a.cookie })).status).toBe(303);

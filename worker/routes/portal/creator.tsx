@@ -293,7 +293,11 @@ creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
 const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
 creatorPortal.get('/', async (c) => {
-  const { cards, ended } = await creatorHome(c.env.DB, c.var.creator.creatorId, Date.now());
+  const now = Date.now();
+  const home = await creatorHome(c.env.DB, c.var.creator.creatorId, now);
+  // An invitation to a campaign that has ended asks nothing any more: it is not shown.
+  const cards = home.cards.filter((card) => !(isInvitation(card) && campaignEnded(card, now)));
+  const ended = home.ended;
   const viewer = viewerOf(c);
   const invited = cards.some(isInvitation);
   const notice = c.req.query('welcome')
