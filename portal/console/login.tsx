@@ -24,6 +24,9 @@ export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: strin
           Sign in
         </button>
       </form>
+      <p class="small">
+        <a href="/console/forgot">Forgot your password?</a>
+      </p>
       <p class="muted small">
         Creators sign in at <a href="/login">the creator portal</a>.
       </p>
@@ -53,6 +56,82 @@ export const ConsoleChooseBrandPage: FC<{ choices: BrandChoice[]; token: string;
           </button>
         ))}
       </form>
+    </section>
+  </ConsolePage>
+);
+
+// Asked for by address: the answer reads the same whether or not a console account uses it.
+export const ConsoleForgotPage: FC<{ email?: string; error?: string; sentTo?: string }> = ({ email, error, sentTo }) => (
+  <ConsolePage title="Reset your console password">
+    <section class="card narrow login-card">
+      <p class="eyebrow">Brand console</p>
+      <h1>Reset your password</h1>
+      {sentTo ? (
+        <p>
+          If a console account uses <strong>{sentTo}</strong>, we sent it a link to choose a new password. It works for an hour. Nothing there? Check your spam folder, or ask
+          your brand's owner.
+        </p>
+      ) : (
+        <>
+          <p class="muted">We'll email a link to choose a new password. It sets the password of every brand's console you sign in to with this address.</p>
+          {error ? <Notice tone="error">{error}</Notice> : null}
+          <form method="post" action="/console/forgot" class="stack">
+            <div class="field">
+              <label for="email">Work email</label>
+              <input id="email" name="email" type="email" autocomplete="username" required value={email ?? ''} maxlength={254} />
+            </div>
+            <button type="submit" class="button button-primary button-block">
+              Email me a link
+            </button>
+          </form>
+        </>
+      )}
+      <p class="small">
+        <a href="/console/login">Back to sign-in</a>
+      </p>
+    </section>
+  </ConsolePage>
+);
+
+export const ConsoleResetPage: FC<{ action: string; email: string; error?: string }> = ({ action, email, error }) => (
+  <ConsolePage title="Choose a new password">
+    <section class="card narrow login-card">
+      <p class="eyebrow">Brand console</p>
+      <h1>Choose a new password</h1>
+      <p class="muted">
+        For <strong>{email}</strong>, in every brand's console you sign in to with it. Other devices signed in with the old password are signed out.
+      </p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action={action} class="stack">
+        <input type="hidden" name="username" value={email} autocomplete="username" />
+        <div class="field">
+          <label for="password">New password</label>
+          <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} maxlength={256} aria-describedby="password-hint" />
+          <p id="password-hint" class="hint">At least 10 characters.</p>
+        </div>
+        <div class="field">
+          <label for="confirm">Repeat the password</label>
+          <input id="confirm" name="confirm" type="password" autocomplete="new-password" required maxlength={256} />
+        </div>
+        <button type="submit" class="button button-primary button-block">
+          Save password
+        </button>
+      </form>
+    </section>
+  </ConsolePage>
+);
+
+export const ConsoleLinkUnusablePage: FC = () => (
+  <ConsolePage title="This link can't be used">
+    <section class="card narrow login-card">
+      <p class="eyebrow">Brand console</p>
+      <h1>This link can't be used</h1>
+      <p>It was used already, or it is more than an hour old. Ask for a new one.</p>
+      <p>
+        <a class="button button-primary" href="/console/forgot">
+          Email me a new link
+        </a>
+      </p>
     </section>
   </ConsolePage>
 );

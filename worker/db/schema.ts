@@ -486,6 +486,20 @@ export const accountTokens = sqliteTable(
   (t) => [index('account_tokens_creator').on(t.creatorId), index('account_tokens_brand_sent').on(t.brandId, t.purpose, t.createdAt)],
 );
 
+// A console password reset: one link for an email, which sets the password of every console account that
+// uses it (an address is one person's mailbox, whichever brands they work in). Only the hash is stored.
+export const adminResetTokens = sqliteTable(
+  'admin_reset_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    email: text('email').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('admin_reset_tokens_email_sent').on(t.email, t.createdAt)],
+);
+
 // Fixed-window counters for abuse limits where the Rate Limiting binding is not faithful locally.
 export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),

@@ -168,6 +168,78 @@ describe('console sign-in', () => {
   });
 });
 
+describe('console forgot password', () => {
+  // What /console/forgot mailed (after its answer), as the link's path.
+  async function askForLink(email: string, ip?: string): Promise<{ res: Response; link: string | null; mails: Message[] }> {
+    const mails: Message[] = [];
+    setTransport(async (msg) => void mails.push(msg));
+    const res = await post('/console/forgot', { email }, { ip });
+    // The mail leaves after the answer: wait for it up to a second (an ask that sends none waits it out).
+    for (let i = 0; i < 20 && mails.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    setTransport(logTransport);
+    const url = /https?:\/\/\S+\/console\/reset\/\S+/.exec(mails[0]?.text ?? '')?.[0];
+    return { res, link: url ? new URL(url).pathname : null, mails };
+  }
+
+  it('mails a link that sets the password of every console account of the address, ends their sessions and audits it in each brand', async () => {
+    const [a, b] = [await createMoneyBrand(), await createMoneyBrand()];
+    const email = `lena-${tag()}@brand.test`;
+    const [inA, inB] = [await adminUser(a.brand.brandId, 'owner', { email }), await adminUser(b.brand.brandId, 'viewer', { email, password: 'another password here' })];
+    const before = await post('/console/login', { email, password: PASSWORD });
+    const oldCookie = sessionCookie(before);
+    expect(await (await get('/console/login')).text()).toContain('href="/console/forgot"');
+
+    const { res, link, mails } = await askForLink(email.toUpperCase());
+    expect(res.status).toBe(200);
+    const answer = await res.text();
+    expect(answer).toContain(`If a console account uses <strong>${email}</strong>`);
+    expect(mails.map((m) => [m.to, m.subject])).toEqual([[email, 'Reset your Chorus console password']]);
+    expect(link).toMatch(/^\/console\/reset\/[A-Za-z0-9_-]{43}$/);
+    const page = await get(link!);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Choose a new password');
+    expect((await post(link!, { password: 'short', confirm: 'short' })).status).toBe(422);
+    expect((await post(link!, { password: 'a brand new password', confirm: 'a different one here' })).status).toBe(422);
+    const set = await post(link!, { password: 'a brand new password', confirm: 'a brand new password' });
+    expect(set.status).toBe(303);
+    expect(set.headers.get('location')).toBe(`/console/login?flash=password_set&email=${encodeURIComponent(email)}`);
+    // Both accounts take the new password, the old ones open nothing, and the old session is over.
+    expect((await post('/console/login', { email, password: PASSWORD })).status).toBe(401);
+    expect((await post('/console/login', { email, password: 'another password here' })).status).toBe(401);
+    const chooser = await post('/console/login', { email, password: 'a brand new password' });
+    expect(chooser.status).toBe(200);
+    expect(await chooser.text()).toContain('Choose a brand');
+    expect((await get('/console', oldCookie)).status).toBe(303);
+    for (const [brand, user] of [[a, inA], [b, inB]] as const) {
+      expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'admin_user.password_reset' AND target_id = ?", brand.brand.brandId, user.id)).toBe(1);
+    }
+    // Used once.
+    expect((await get(link!)).status).toBe(410);
+    expect((await post(link!, { password: 'yet another password', confirm: 'yet another password' })).status).toBe(410);
+  });
+
+  it('answers the same for an unknown address, mails at most three links a day, and refuses a bad address, a cross-site form and a made-up link', async () => {
+    const m = await createMoneyBrand();
+    const email = `owner-${tag()}@brand.test`;
+    await adminUser(m.brand.brandId, 'owner', { email });
+    const unknown = await askForLink(`nobody-${tag()}@brand.test`);
+    expect(unknown.res.status).toBe(200);
+    expect(unknown.mails).toHaveLength(0);
+    expect(await unknown.res.text()).toContain('If a console account uses');
+    const links: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) links.push((await askForLink(email)).link);
+    expect(links.filter(Boolean)).toHaveLength(3);
+    expect(await rowCount('SELECT count(*) AS n FROM admin_reset_tokens WHERE email = ?', email)).toBe(3);
+    // Using one link closes the others.
+    expect((await post(links[0]!, { password: 'a brand new password', confirm: 'a brand new password' })).status).toBe(303);
+    expect((await get(links[1]!)).status).toBe(410);
+    expect((await post('/console/forgot', { email: 'not an address' })).status).toBe(422);
+    expect((await post('/console/forgot', { email }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await get('/console/reset/not-a-token')).status).toBe(410);
+    expect((await get(`/console/reset/${'A'.repeat(43)}`)).status).toBe(410);
+  });
+});
+
 describe('console accounts in several brands', () => {
   const choiceToken = (html: string) => /name="choice" value="([^"]+)"/.exec(html)?.[1] ?? null;
   const accountButtons = (html: string) => [...html.matchAll(/name="account" value="([^"]+)"/g)].map((m) => m[1]!);

@@ -4,10 +4,16 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
-import { ConsoleChooseBrandPage, ConsoleLoginPage, type BrandChoice } from '../../../portal/console/login';
+import { ConsoleChooseBrandPage, ConsoleForgotPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
+import { z } from 'zod';
+import { isLinkToken } from '../../db/account-tokens';
+import { publicOrigin } from '../../env';
+import { sha256Hex } from '../../lib/digest';
+import { randomToken } from '../../lib/ids';
+import { mailSetup, sendAfterResponse } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
-import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
 import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
@@ -59,7 +65,11 @@ const consoleNext = (raw: string | undefined) => {
   return next === '/console' || next.startsWith('/console/') || next.startsWith('/console?') ? next : '/console';
 };
 
-const LOGIN_NOTICES: Record<string, string> = { signed_out: 'You are signed out.', switch: 'Sign in again, then pick the brand to open.' };
+const LOGIN_NOTICES: Record<string, string> = {
+  signed_out: 'You are signed out.',
+  switch: 'Sign in again, then pick the brand to open.',
+  password_set: 'Password saved, and every other sign-in ended. Sign in with the new one.',
+};
 // The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
 const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
 
@@ -142,6 +152,92 @@ consoleRouter.post('/switch', async (c) => {
 consoleRouter.post('/logout', async (c) => {
   await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
   return c.redirect('/console/login?flash=signed_out', 303);
+});
+
+// ---------- Forgot password: a link mailed to the address, which resets every console account using it ----------
+
+export const CONSOLE_RESET_TTL_MS = 3_600_000;
+// Links mailed to one address in a day: each is a mail to someone's inbox, so no one can flood it from here.
+export const CONSOLE_RESETS_PER_DAY = 3;
+const resetEmail = z.email().max(254);
+const UNUSED_RESET = 'EXISTS (SELECT 1 FROM admin_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)';
+
+async function usableReset(db: D1Database, raw: string, now: number) {
+  if (!isLinkToken(raw)) return null;
+  return db.prepare('SELECT token_hash, email FROM admin_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?').bind(await sha256Hex(raw), now).first<{ token_hash: string; email: string }>();
+}
+
+consoleRouter.get('/forgot', (c) => renderPage(c, <ConsoleForgotPage />));
+
+// The answer never says whether a console account uses the address: the insert runs for every ask (it
+// writes only when one does, under the day's limit) and the mail leaves after the answer.
+consoleRouter.post('/forgot', async (c) => {
+  const form = await readForm(c);
+  const email = form.get('email').trim().toLowerCase().slice(0, 256);
+  if (!resetEmail.safeParse(email).success) return renderPage(c, <ConsoleForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
+  if (mailSetup(c.env).kind === 'unconfigured') {
+    c.header('Retry-After', '3600');
+    return renderPage(c, <ConsoleForgotPage email={email} error="This Chorus cannot send email yet. Ask whoever runs it to set a new password for you." />, 503);
+  }
+  const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: c.req.header('cf-connecting-ip') ?? 'unknown' }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console-forgot:${email}` })]);
+  if (!byIp.success || !byAccount.success) {
+    c.header('Retry-After', '60');
+    return renderPage(c, <ConsoleForgotPage email={email} error="Too many requests. Wait a minute and try again." />, 429);
+  }
+  const now = Date.now();
+  const token = randomToken(32);
+  const { meta } = await c.env.DB.prepare(
+    `INSERT INTO admin_reset_tokens (token_hash, email, expires_at, created_at)
+     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM admin_users WHERE email = ?2)
+       AND (SELECT count(*) FROM admin_reset_tokens WHERE email = ?2 AND created_at > ?4 - 86400000) < ?5`,
+  )
+    .bind(await sha256Hex(token), email, now + CONSOLE_RESET_TTL_MS, now, CONSOLE_RESETS_PER_DAY)
+    .run();
+  if (meta.changes === 1) {
+    const link = `${publicOrigin(c)}/console/reset/${token}`;
+    sendAfterResponse(c.executionCtx, c.env, { to: email, subject: 'Reset your Chorus console password', text: `Open this link within the hour to choose a new console password: ${link}\n\nIf you did not ask for it, ignore this mail: your password stays as it is.` }, 'console_reset_mail_failed');
+  }
+  return renderPage(c, <ConsoleForgotPage sentTo={email} />);
+});
+
+consoleRouter.get('/reset/:token', async (c) => {
+  const raw = c.req.param('token');
+  const token = await usableReset(c.env.DB, raw, Date.now());
+  if (!token) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  return renderPage(c, <ConsoleResetPage action={`/console/reset/${raw}`} email={token.email} />);
+});
+
+// Sets the password of every console account of the address, signs all of them out everywhere, audits it in
+// each brand, and uses the link: one batch whose writes are each guarded on the link being unused, so a
+// second copy of the form posted at once writes nothing. Then sign-in, which lists the brands it opens.
+consoleRouter.post('/reset/:token', async (c) => {
+  const now = Date.now();
+  const raw = c.req.param('token');
+  const token = await usableReset(c.env.DB, raw, now);
+  if (!token) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  const form = await readForm(c);
+  const password = form.get('password');
+  const problem = passwordProblem(password) ?? (password === form.get('confirm') ? null : 'The two passwords are different.');
+  if (problem) return renderPage(c, <ConsoleResetPage action={`/console/reset/${raw}`} email={token.email} error={problem} />, 422);
+  const hash = await hashPassword(password);
+  const db = c.env.DB;
+  const guard = [token.token_hash, now];
+  const results = await db.batch([
+    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${UNUSED_RESET}`).bind(hash, token.email, ...guard),
+    db
+      .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ?) AND revoked_at IS NULL AND ${UNUSED_RESET}`)
+      .bind(now, token.email, ...guard),
+    db
+      .prepare(
+        `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_reset', 'admin_user', id, NULL, ? FROM admin_users WHERE email = ? AND ${UNUSED_RESET}`,
+      )
+      .bind(now, token.email, ...guard),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = ? WHERE email = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_RESET}`).bind(now, token.email, token.token_hash, ...guard),
+    db.prepare('UPDATE admin_reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1').bind(now, token.token_hash),
+  ]);
+  if (results.at(-1)?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  return c.redirect(`/console/login?flash=password_set&email=${encodeURIComponent(token.email)}`, 303);
 });
 
 // ---------- Signed-in pages ----------

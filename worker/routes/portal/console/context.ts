@@ -67,7 +67,7 @@ export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
 // Standards mode needs a doctype; the shared layout emits one, and this keeps any page that lacks it safe.
 const DOCTYPE = '<!doctype html>';
 
-export type PageStatus = 200 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+export type PageStatus = 200 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503;
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
 
