@@ -53,7 +53,8 @@ export function consumeResetStatement(db: D1Database, tokenHash: string, now: nu
   return db.prepare("UPDATE account_tokens SET used_at = ?1 WHERE token_hash = ?2 AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?1").bind(now, tokenHash);
 }
 
-// Once a password is set, every other open reset link of the account expires. Invite links stay as they
+// Once a password is set, every other open reset link of the account closes for good (expires_at 0, so a
+// copy whose request read an earlier clock passes no guard either). Invite links stay as they
 // are: they never set a password (inviteLeadsTo), so from now on each leads to sign-in, where the creator
 // accepts or declines that brand. Closing them would tell a brand, through its invite sheet, that the
 // address set up an account with someone else. Guarded like the batch's other writes, before
@@ -61,8 +62,8 @@ export function consumeResetStatement(db: D1Database, tokenHash: string, now: nu
 export function closeOtherLinksStatement(db: D1Database, creatorId: string, tokenHash: string, now: number): D1PreparedStatement {
   const unused = resetLinkUnused(tokenHash, now);
   return db
-    .prepare(`UPDATE account_tokens SET expires_at = ? WHERE creator_id = ? AND purpose = 'reset' AND token_hash <> ? AND used_at IS NULL AND expires_at > ? AND ${unused.sql}`)
-    .bind(now, creatorId, tokenHash, now, ...unused.params);
+    .prepare(`UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND token_hash <> ? AND used_at IS NULL AND expires_at > ? AND ${unused.sql}`)
+    .bind(creatorId, tokenHash, now, ...unused.params);
 }
 
 // Reset links mailed to one account in a day at the request of one brand (its password-reset call, or the

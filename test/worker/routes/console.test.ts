@@ -1,4 +1,6 @@
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import worker from '../../../worker/index';
+import type { Env } from '../../../worker/env';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { periodBounds, periodOf } from '../../../worker/domain/periods';
 import { newId } from '../../../worker/lib/ids';
@@ -237,6 +239,30 @@ describe('console forgot password', () => {
     expect((await post('/console/forgot', { email }, { origin: 'https://evil.example' })).status).toBe(403);
     expect((await get('/console/reset/not-a-token')).status).toBe(410);
     expect((await get(`/console/reset/${'A'.repeat(43)}`)).status).toBe(410);
+  });
+
+  it('keeps no link whose mail was refused, and, deployed, mails none without PUBLIC_ORIGIN', async () => {
+    const m = await createMoneyBrand();
+    const email = `refused-${tag()}@brand.test`;
+    await adminUser(m.brand.brandId, 'owner', { email });
+    let tried = 0;
+    setTransport(async () => {
+      tried++;
+      throw new MailError('refused', 'provider refused');
+    });
+    expect((await post('/console/forgot', { email })).status).toBe(200);
+    // The link was made, its mail refused, and then it was deleted.
+    await waitFor(async () => (tried > 0 ? true : null));
+    await waitFor(async () => ((await rowCount('SELECT count(*) AS n FROM admin_reset_tokens WHERE email = ?', email)) === 0 ? true : null));
+    setTransport(logTransport);
+    // A deployed worker (mail set up, no PUBLIC_ORIGIN) would mail a link on whatever host the request named.
+    const deployed = { ...(env as Env), ENVIRONMENT: 'production', MAIL_API_KEY: 're_test', MAIL_FROM: 'Chorus <no-reply@mail.example>', PUBLIC_ORIGIN: undefined };
+    const req = new Request(`${BASE}/console/forgot`, { method: 'POST', headers: { origin: BASE, 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': freshIp() }, body: `email=${encodeURIComponent(email)}` });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(req, deployed, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(await rowCount('SELECT count(*) AS n FROM admin_reset_tokens WHERE email = ?', email)).toBe(0);
   });
 });
 

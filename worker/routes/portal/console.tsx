@@ -10,7 +10,7 @@ import { isLinkToken } from '../../db/account-tokens';
 import { publicOrigin } from '../../env';
 import { sha256Hex } from '../../lib/digest';
 import { randomToken } from '../../lib/ids';
-import { mailSetup, sendAfterResponse } from '../../lib/messages';
+import { MailError, mailSetup, redactLinks, sendMessage } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
@@ -54,7 +54,8 @@ consoleRouter.onError(async (err, c) => {
   if (err instanceof HTTPException && err.status < 500) {
     return c.html(await pageHtml(<ConsoleErrorPage status={400} title="Something is not right" message="The form could not be read. Go back and try again." signedIn={signedIn} />), 400);
   }
-  log.error('unhandled_error', { path: c.req.path, error: err, stack: err instanceof Error ? err.stack : undefined });
+  // The path can hold a live reset link's token (/console/reset/…): never logged as it is.
+  log.error('unhandled_error', { path: redactLinks(c.req.path), error: err, stack: err instanceof Error ? err.stack : undefined });
   return c.html(await pageHtml(<ConsoleErrorPage status={500} title="Something went wrong" message="Something went wrong on our side. Nothing you did caused it; try again in a moment." signedIn={signedIn} />), 500);
 });
 
@@ -169,15 +170,18 @@ async function usableReset(db: D1Database, raw: string, now: number) {
 
 consoleRouter.get('/forgot', (c) => renderPage(c, <ConsoleForgotPage />));
 
-// The answer never says whether a console account uses the address: the insert runs for every ask (it
-// writes only when one does, under the day's limit) and the mail leaves after the answer.
+// The answer never says whether a console account uses the address: the link is made (only when one does,
+// under the day's limit) and mailed after the answer, so neither the page nor its timing tells.
 consoleRouter.post('/forgot', async (c) => {
   const form = await readForm(c);
   const email = form.get('email').trim().toLowerCase().slice(0, 256);
   if (!resetEmail.safeParse(email).success) return renderPage(c, <ConsoleForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
-  if (mailSetup(c.env).kind === 'unconfigured') {
+  // Deployed, the mailed link's host must be the configured one: the request's own could be chosen by
+  // whoever asks, behind a proxy or a wildcard route, and the owner would then send them the token.
+  const local = c.env.ENVIRONMENT === 'development' || c.env.ENVIRONMENT === 'test';
+  if (mailSetup(c.env).kind === 'unconfigured' || (!local && !/^https?:\/\//i.test(c.env.PUBLIC_ORIGIN ?? ''))) {
     c.header('Retry-After', '3600');
-    return renderPage(c, <ConsoleForgotPage email={email} error="This Chorus cannot send email yet. Ask whoever runs it to set a new password for you." />, 503);
+    return renderPage(c, <ConsoleForgotPage email={email} error="This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you." />, 503);
   }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: c.req.header('cf-connecting-ip') ?? 'unknown' }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console-forgot:${email}` })]);
   if (!byIp.success || !byAccount.success) {
@@ -185,18 +189,30 @@ consoleRouter.post('/forgot', async (c) => {
     return renderPage(c, <ConsoleForgotPage email={email} error="Too many requests. Wait a minute and try again." />, 429);
   }
   const now = Date.now();
-  const token = randomToken(32);
-  const { meta } = await c.env.DB.prepare(
-    `INSERT INTO admin_reset_tokens (token_hash, email, expires_at, created_at)
-     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM admin_users WHERE email = ?2)
-       AND (SELECT count(*) FROM admin_reset_tokens WHERE email = ?2 AND created_at > ?4 - 86400000) < ?5`,
-  )
-    .bind(await sha256Hex(token), email, now + CONSOLE_RESET_TTL_MS, now, CONSOLE_RESETS_PER_DAY)
-    .run();
-  if (meta.changes === 1) {
-    const link = `${publicOrigin(c)}/console/reset/${token}`;
-    sendAfterResponse(c.executionCtx, c.env, { to: email, subject: 'Reset your Chorus console password', text: `Open this link within the hour to choose a new console password: ${link}\n\nIf you did not ask for it, ignore this mail: your password stays as it is.` }, 'console_reset_mail_failed');
-  }
+  const origin = publicOrigin(c);
+  const db = c.env.DB;
+  const mint = async () => {
+    const token = randomToken(32);
+    const tokenHash = await sha256Hex(token);
+    const { meta } = await db
+      .prepare(
+        `INSERT INTO admin_reset_tokens (token_hash, email, expires_at, created_at)
+         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM admin_users WHERE email = ?2)
+           AND (SELECT count(*) FROM admin_reset_tokens WHERE email = ?2 AND created_at > ?4 - 86400000) < ?5`,
+      )
+      .bind(tokenHash, email, now + CONSOLE_RESET_TTL_MS, now, CONSOLE_RESETS_PER_DAY)
+      .run();
+    if (meta.changes !== 1) return;
+    const text = `Open this link within the hour to choose a new console password: ${origin}/console/reset/${token}\n\nIf you did not ask for it, ignore this mail: your password stays as it is.`;
+    try {
+      await sendMessage(c.env, { to: email, subject: 'Reset your Chorus console password', text });
+    } catch (error) {
+      // A mail that certainly did not leave: no one holds its link, so it must not spend the day's allowance.
+      if (error instanceof MailError && error.reason !== 'unconfirmed') await db.prepare('DELETE FROM admin_reset_tokens WHERE token_hash = ?').bind(tokenHash).run();
+      throw error;
+    }
+  };
+  c.executionCtx.waitUntil(mint().catch((error: unknown) => log.error('console_reset_mail_failed', { error })));
   return renderPage(c, <ConsoleForgotPage sentTo={email} />);
 });
 
@@ -233,7 +249,8 @@ consoleRouter.post('/reset/:token', async (c) => {
          SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_reset', 'admin_user', id, NULL, ? FROM admin_users WHERE email = ? AND ${UNUSED_RESET}`,
       )
       .bind(now, token.email, ...guard),
-    db.prepare(`UPDATE admin_reset_tokens SET expires_at = ? WHERE email = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_RESET}`).bind(now, token.email, token.token_hash, ...guard),
+    // Closed for good (not "expired now"): a second link whose request read an earlier clock passes no guard.
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_RESET}`).bind(token.email, token.token_hash, ...guard),
     db.prepare('UPDATE admin_reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1').bind(now, token.token_hash),
   ]);
   if (results.at(-1)?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
