@@ -468,7 +468,8 @@ describe('brand console in Chromium', () => {
     expect(payoutRows.map((r) => r[3]).sort()).toEqual([...paidCreators].sort());
     for (const r of payoutRows) expect([r[1], r[8], r[15]]).toEqual([month.period, 'USD', 'pending']);
     const money = (minor: number) => (minor / 100).toFixed(2);
-    expect(csvLines.at(-1)).toBe(`"TOTAL","${month.period}","","","${paidCreators.size} payouts","","","","USD",${money(lastMonthCommission)},0.00,0.00,0.00,${money(lastMonthCommission)},${lastMonthOrders.length},""`);
+    const payoutCount = `${paidCreators.size} ${paidCreators.size === 1 ? 'payout' : 'payouts'}`;
+    expect(csvLines.at(-1)).toBe(`"TOTAL","${month.period}","","","${payoutCount}","","","","USD",${money(lastMonthCommission)},0.00,0.00,0.00,${money(lastMonthCommission)},${lastMonthOrders.length},"",""`);
 
     // ----- Orders: every order with its creator, how it was attributed and where its commission stands -----
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click(), /\/console\/orders$/);
