@@ -39,6 +39,7 @@ export function iso(ms: number | null | undefined): string | null {
 // Text a person writes for another to read: no control characters or broken UTF-16, and on one line unless
 // it is prose (the console edits lists one item per line, so an item with a line break would split in two).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Text from outside (a store's webhook) that is safe to store and show: no control characters, whole characters.
 export const isCleanText = (s: string) => !CONTROL.test(s) && !LONE_SURROGATE.test(s) && !/[\r\n\t]/.test(s);
@@ -51,4 +52,7 @@ export const plainText = (max: number, lines: 'one' | 'many' = 'one', tooLong?: 
     .trim()
     .max(max, tooLong)
     .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
-    .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.');
+    .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.')
+    // A name or a title with a bidi override or isolate reads as other text than it holds ("😀livE" stored as
+    // "Evil😀"): refused in one-line text. Prose keeps them, and the marks (U+200E/F) right-to-left writing uses.
+    .refine((s) => lines === 'many' || !BIDI_CONTROL.test(s), 'No text-direction override characters.');
