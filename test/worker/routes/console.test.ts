@@ -1042,7 +1042,8 @@ describe('console payouts', () => {
     const rejected = await post('/console/payouts/reconcile', broken, { cookie: m.cookie });
     expect(rejected.status).toBe(422);
     expect(await rejected.text()).toContain('Line 3: payout_id is not a Chorus payout id.');
-  });
+    // Many steps, each a request: past the 5 s default when CI runs other files beside this one.
+  }, 15_000);
 });
 
 describe('console orders', () => {

@@ -7,7 +7,8 @@ import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
 import { claimableForPeriod } from '../../../worker/routes/portal/console/queries';
-import { addAcceptedCreator, createMoneyBrand, d1With, json, rowCount, signedPost } from '../fixtures';
+import { addAcceptedCreator, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from '../fixtures';
+import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 
 let n = 0;
 const SEPT = (day: number) => new Date(Date.UTC(2026, 8, day, 12)).toISOString();
@@ -160,6 +161,31 @@ describe('marking payouts paid', () => {
     const foreign = await json<{ data: { results: { outcome: string }[] } }>(await other.brand.api('POST', '/api/admin/payouts/reconcile', { csv }));
     expect(foreign.data.results.map((r) => r.outcome)).toEqual(['not_found', 'not_found', 'not_found']);
     expect((await other.brand.api('POST', `/api/admin/payouts/${second}/mark`, { reference: 'X' })).status).toBe(404);
+  });
+
+  it('tells each creator when their payout is paid or fails, once, and not on a rerun', async () => {
+    const m = await brandWithEarnings();
+    await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' });
+    const { results } = await env.DB.prepare('SELECT p.id, c.email FROM payouts p JOIN creators c ON c.id = p.creator_id WHERE p.brand_id = ? ORDER BY p.id').bind(m.brand.brandId).all<{ id: string; email: string }>();
+    const [first, second] = results;
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    try {
+      expect((await m.brand.api('POST', `/api/admin/payouts/${first!.id}/mark`, { reference: 'WISE-3001' })).status).toBe(200);
+      const csv = `payout_id,reference,status,reason\r\n${first!.id},WISE-3001,paid,\r\n${second!.id},WISE-3002,failed,Recipient account closed\r\n`;
+      expect((await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv })).status).toBe(200);
+      expect((await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv })).status).toBe(200);
+      await waitFor(async () => (sent.length >= 2 ? true : null));
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatchObject({ to: first!.email, subject: 'Test Brand paid your October 2026 payout' });
+    expect(sent[0]!.text).toContain('payment reference WISE-3001');
+    expect(sent[1]).toMatchObject({ to: second!.email, subject: 'Test Brand could not pay your October 2026 payout' });
+    expect(sent[1]!.text).toContain('Recipient account closed');
+    expect(sent[1]!.text).toContain('/earnings');
   });
 
   it('takes its own export back, references and statuses filled in, leaving out the TOTAL row and payouts still pending', async () => {

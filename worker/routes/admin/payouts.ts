@@ -3,10 +3,13 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { isPeriod } from '../../domain/periods';
-import type { AppEnv, Env } from '../../env';
+import { publicOrigin, type AppEnv, type Env } from '../../env';
 import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { log } from '../../lib/log';
+import { sendMessage } from '../../lib/messages';
+import { formatMoney, formatPeriod } from '../../../portal/format';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
@@ -44,7 +47,8 @@ function decide(p: PayoutState | undefined, item: MarkItem): MarkResult['outcome
 // failed payment a new reason), another reference a conflict. Each write is guarded by the state it was
 // decided on, so two people marking one payout at once cannot both succeed: the one that finds it moved is
 // answered from what it finds.
-export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: MarkItem[]): Promise<MarkResult[]> {
+// `notify`: each payout this call moved to paid or failed is mailed to its creator after the response.
+export async function markPayouts(env: Env, brandId: string, actor: { type: string; id: string }, items: MarkItem[], notify?: PayoutNotify): Promise<MarkResult[]> {
   const out: MarkResult[] = [];
   const now = Date.now();
   for (let i = 0; i < items.length; i += 40) {
@@ -111,7 +115,42 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
       out[at] = { line: item.line, payoutId: item.payoutId, outcome: decide(current.get(item.payoutId), item) === 'unchanged' ? 'unchanged' : 'conflict' };
     }
   }
+  if (notify) {
+    const moved = [...new Set(out.filter((r) => r.outcome === 'paid' || r.outcome === 'failed').map((r) => r.payoutId))];
+    if (moved.length > 0) notify.ctx.waitUntil(tellCreators(env, brandId, moved, notify.origin).catch((error: unknown) => log.error('payout_notice_failed', { error })));
+  }
   return out;
+}
+
+export type PayoutNotify = { ctx: Pick<ExecutionContext, 'waitUntil'>; origin: string };
+
+// A creator hears when a brand pays them, or could not: the amount, the reference or the reason, and where
+// to look. Read as stored now (a payout marked twice in one file is told once, as it ended up).
+async function tellCreators(env: Env, brandId: string, payoutIds: string[], origin: string): Promise<void> {
+  type Row = { period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
+  for (let i = 0; i < payoutIds.length; i += 90) {
+    const chunk = payoutIds.slice(i, i + 90);
+    const { results } = await env.DB.prepare(
+      `SELECT p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, c.email, b.name AS brand_name
+       FROM payouts p JOIN creators c ON c.id = p.creator_id JOIN brands b ON b.id = p.brand_id WHERE p.brand_id = ? AND p.id IN (${chunk.map(() => '?').join(', ')})`,
+    )
+      .bind(brandId, ...chunk)
+      .all<Row>();
+    // Ten at a time: a reconcile of hundreds of rows is told within the time a response may keep working.
+    for (let j = 0; j < results.length; j += 10) {
+      await Promise.all(
+        results.slice(j, j + 10).map((r) => {
+          const amount = formatMoney(r.amount_minor, r.currency);
+          const month = formatPeriod(r.period);
+          const message =
+            r.status === 'paid'
+              ? { to: r.email, subject: `${r.brand_name} paid your ${month} payout`, text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. Your earnings: ${origin}/earnings` }
+              : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
+          return sendMessage(env, message).catch((error: unknown) => log.error('payout_notice_failed', { error }));
+        }),
+      );
+    }
+  }
 }
 
 export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
@@ -225,7 +264,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     valid('json', markBody),
     async (c) => {
       const body = c.req.valid('json');
-      const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }]);
+      const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }], { ctx: c.executionCtx, origin: publicOrigin(c) });
       if (!result || result.outcome === 'not_found') throw notFound('payout');
       if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference, or changed while this call marked it; read it again before retrying.');
       return c.json({ data: result });
@@ -244,7 +283,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     valid('json', reconcileBody),
     async (c) => {
       const items = reconcileItems(c.req.valid('json').csv);
-      const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items);
+      const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items, { ctx: c.executionCtx, origin: publicOrigin(c) });
       return c.json({ data: { results } });
     },
   );

@@ -5,6 +5,7 @@ import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
 import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
+import { publicOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
@@ -119,7 +120,7 @@ payoutRoutes.post('/payouts/reconcile', async (c) => {
     }
     throw e;
   }
-  const results = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, items);
+  const results = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, items, { ctx: c.executionCtx, origin: publicOrigin(c) });
   const known = new Map<string, { handle: string; period: string }>();
   const ids = [...new Set(results.map((r) => r.payoutId))];
   for (let i = 0; i < ids.length; i += 90) {
@@ -143,7 +144,7 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   if (asked !== '' && asked !== 'paid' && asked !== 'failed') return renderPayouts(c, period, { errors: ['Mark a payout as paid or as failed.'] }, 422);
   const status = asked === 'failed' ? 'failed' : 'paid';
   if (!reference.success) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor: one line, up to 200 characters.'] }, 422);
-  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status }]);
+  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status }], { ctx: c.executionCtx, origin: publicOrigin(c) });
   if (!result || result.outcome === 'not_found') throw notFound('payout');
   if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference, or someone changed it while you marked it; nothing changed. Check it below before trying again.'] }, 409);
   return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);
