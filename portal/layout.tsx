@@ -136,6 +136,41 @@ export const CopyField: FC<{ id: string; label: string; value: string }> = ({ id
   </div>
 );
 
+// The form that asks for a password link by email: the creator portal's and the console's "Forgot your password?".
+export const EmailLinkForm: FC<{ action: string; label: string; autocomplete: 'email' | 'username'; email?: string }> = ({ action, label, autocomplete, email }) => (
+  <form method="post" action={action} class="stack">
+    <div class="field">
+      <label for="email">{label}</label>
+      <input id="email" name="email" type="email" autocomplete={autocomplete} required value={email ?? ''} maxlength={254} />
+    </div>
+    <button type="submit" class="button button-primary button-block">
+      Email me a link
+    </button>
+  </form>
+);
+
+// A new password typed twice, for the account named by `email` (so a password manager files it there): the
+// creator portal's set-password page and the console's reset page. At least 10 characters (passwordProblem).
+export const NewPasswordForm: FC<{ action: string; email: string; hint: string; submit: string }> = ({ action, email, hint, submit }) => (
+  <form method="post" action={action} class="stack">
+    <input type="hidden" name="username" value={email} autocomplete="username" />
+    <div class="field">
+      <label for="password">New password</label>
+      <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} maxlength={256} aria-describedby="password-hint" />
+      <p id="password-hint" class="hint">
+        {hint}
+      </p>
+    </div>
+    <div class="field">
+      <label for="confirm">Repeat the password</label>
+      <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength={10} maxlength={256} />
+    </div>
+    <button type="submit" class="button button-primary button-block">
+      {submit}
+    </button>
+  </form>
+);
+
 export const ErrorPage: FC<{ status: number; title: string; message: string }> = ({ status, title, message }) => (
   <Page title={title}>
     <section class="card narrow center">

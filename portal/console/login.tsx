@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import { Notice } from '../layout';
+import { EmailLinkForm, NewPasswordForm, Notice } from '../layout';
 import { ConsolePage, ROLE_LABELS, type Viewer } from './layout';
 
 export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string }> = ({ error, email, next, notice }) => (
@@ -75,15 +75,7 @@ export const ConsoleForgotPage: FC<{ email?: string; error?: string; sentTo?: st
         <>
           <p class="muted">We'll email a link to choose a new password. It sets the password of every brand's console you sign in to with this address.</p>
           {error ? <Notice tone="error">{error}</Notice> : null}
-          <form method="post" action="/console/forgot" class="stack">
-            <div class="field">
-              <label for="email">Work email</label>
-              <input id="email" name="email" type="email" autocomplete="username" required value={email ?? ''} maxlength={254} />
-            </div>
-            <button type="submit" class="button button-primary button-block">
-              Email me a link
-            </button>
-          </form>
+          <EmailLinkForm action="/console/forgot" label="Work email" autocomplete="username" email={email} />
         </>
       )}
       <p class="small">
@@ -102,21 +94,7 @@ export const ConsoleResetPage: FC<{ action: string; email: string; error?: strin
         For <strong>{email}</strong>, in every brand's console you sign in to with it. Other devices signed in with the old password are signed out.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
-      <form method="post" action={action} class="stack">
-        <input type="hidden" name="username" value={email} autocomplete="username" />
-        <div class="field">
-          <label for="password">New password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} maxlength={256} aria-describedby="password-hint" />
-          <p id="password-hint" class="hint">At least 10 characters.</p>
-        </div>
-        <div class="field">
-          <label for="confirm">Repeat the password</label>
-          <input id="confirm" name="confirm" type="password" autocomplete="new-password" required maxlength={256} />
-        </div>
-        <button type="submit" class="button button-primary button-block">
-          Save password
-        </button>
-      </form>
+      <NewPasswordForm action={action} email={email} hint="At least 10 characters." submit="Save password" />
     </section>
   </ConsolePage>
 );

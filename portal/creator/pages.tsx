@@ -1,11 +1,11 @@
 import type { FC } from 'hono/jsx';
 import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
-import type { SubmissionContext } from '../../worker/db/submissions';
+import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
 import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
-import { Badge, CopyField, Notice, Page, Progress, Stat, type NavItem } from '../layout';
+import { Badge, CopyField, EmailLinkForm, NewPasswordForm, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
@@ -65,15 +65,7 @@ export const ForgotPage: FC<{ email?: string; error?: string; sentTo?: string }>
         <>
           <p class="muted">Enter the email you sign in with. We'll email you a link to choose a new password.</p>
           {error ? <Notice tone="error">{error}</Notice> : null}
-          <form method="post" action="/forgot" class="stack">
-            <div class="field">
-              <label for="email">Email</label>
-              <input id="email" name="email" type="email" autocomplete="email" required value={email ?? ''} maxlength={254} />
-            </div>
-            <button type="submit" class="button button-primary button-block">
-              Email me a link
-            </button>
-          </form>
+          <EmailLinkForm action="/forgot" label="Email" autocomplete="email" email={email} />
         </>
       )}
       <p class="small">
@@ -91,23 +83,7 @@ export const SetPasswordPage: FC<{ heading: string; intro: string; action: strin
         {intro} <strong>{name}</strong> ({email}).
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
-      <form method="post" action={action} class="stack">
-        <input type="hidden" name="username" value={email} autocomplete="username" />
-        <div class="field">
-          <label for="password">New password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} maxlength={256} aria-describedby="password-hint" />
-          <p id="password-hint" class="hint">
-            At least 10 characters. A short sentence works well.
-          </p>
-        </div>
-        <div class="field">
-          <label for="confirm">Repeat the password</label>
-          <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength={10} maxlength={256} />
-        </div>
-        <button type="submit" class="button button-primary button-block">
-          Save password and continue
-        </button>
-      </form>
+      <NewPasswordForm action={action} email={email} hint="At least 10 characters. A short sentence works well." submit="Save password and continue" />
     </section>
   </Page>
 );
@@ -683,7 +659,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
 }) => {
   const checks = JSON.parse(s.compliance) as ComplianceChecks;
   // An ended campaign takes no revised drafts and no new live posts from here (a live post's numbers still update).
-  const ended = campaignEnded({ campaign_status: s.campaign_status, ends_at: s.campaign_ends_at }, Date.now());
+  const ended = draftCampaignEnded(s, Date.now());
   return (
     <Page title="Submission" nav={creatorNav('submissions')} who={who}>
       <p class="eyebrow">{s.campaign_name}</p>

@@ -2,6 +2,7 @@
 // at once cannot both succeed, and a flat fee accrues in the same batch as the move to live.
 import { checkCaption, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
 import { periodOf } from '../domain/periods';
+import { campaignEnded } from './creator-portal';
 import { ApiError, notFound } from '../lib/errors';
 import type { Message } from '../lib/messages';
 import { newId } from '../lib/ids';
@@ -57,6 +58,10 @@ JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
 // counts, and no review decides it (409 `submission_withdrawn`); its history stays listed.
 export const NOT_WITHDRAWN = "NOT (s.status = 'submitted' AND e.status = 'removed')";
 const withdrawn = (s: Pick<SubmissionContext, 'status' | 'enrollment_status'>) => s.status === 'submitted' && s.enrollment_status === 'removed';
+
+// Whether the draft's campaign has ended (creator-portal.ts campaignEnded): no revision and no going live
+// from the creator's side.
+export const draftCampaignEnded = (s: Pick<SubmissionContext, 'campaign_status' | 'campaign_ends_at'>, now: number) => campaignEnded({ campaign_status: s.campaign_status, ends_at: s.campaign_ends_at }, now);
 
 // Scoped by brand (admin) or by creator (portal): another tenant's submission is simply not found, and so
 // is a creator's submission for a campaign the brand removed them from (no resubmitting, no going live).

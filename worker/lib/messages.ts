@@ -24,7 +24,7 @@ export class MailError extends Error {
 // {from, to, subject, text} with a bearer key, an Idempotency-Key header) work by setting MAIL_API_URL.
 export const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails';
 
-const localEnvironment = (environment: string) => environment === 'development' || environment === 'test';
+export const localEnvironment = (environment: string) => environment === 'development' || environment === 'test';
 // An address, or a display name and an address in angle brackets; no control characters (a newline would
 // start a header wherever a provider writes the sender into one).
 const ADDRESS = String.raw`[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+`;

@@ -48,7 +48,7 @@ export async function runCreatorImport(
   onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<ImportResult & { invitesCsv: string }> {
   const campaign = await campaignForImport(env, brandId, campaignId);
-  if (campaignEnded({ campaign_status: campaign.campaign_status, ends_at: campaign.ends_at }, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
+  if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
   let records;
   try {
     records = parseCsv(options.csv, 1_001);
@@ -118,7 +118,7 @@ export const importRoutes = new Hono<AppEnv>()
       if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
         // Refusals that need no file (no such campaign, an ended one) are a status, not a line in a 200.
         const campaign = await campaignForImport(c.env, c.var.admin.brandId, c.req.param('id'));
-        if (campaignEnded({ campaign_status: campaign.campaign_status, ends_at: campaign.ends_at }, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
+        if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
         c.header('Content-Type', 'application/x-ndjson; charset=utf-8');
         return stream(c, async (s) => {
           try {

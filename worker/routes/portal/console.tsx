@@ -10,7 +10,7 @@ import { isLinkToken } from '../../db/account-tokens';
 import { publicOrigin } from '../../env';
 import { sha256Hex } from '../../lib/digest';
 import { randomToken } from '../../lib/ids';
-import { MailError, mailSetup, redactLinks, sendMessage } from '../../lib/messages';
+import { localEnvironment, MailError, mailSetup, redactLinks, sendMessage } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
@@ -178,8 +178,7 @@ consoleRouter.post('/forgot', async (c) => {
   if (!resetEmail.safeParse(email).success) return renderPage(c, <ConsoleForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
   // Deployed, the mailed link's host must be the configured one: the request's own could be chosen by
   // whoever asks, behind a proxy or a wildcard route, and the owner would then send them the token.
-  const local = c.env.ENVIRONMENT === 'development' || c.env.ENVIRONMENT === 'test';
-  if (mailSetup(c.env).kind === 'unconfigured' || (!local && !/^https?:\/\//i.test(c.env.PUBLIC_ORIGIN ?? ''))) {
+  if (mailSetup(c.env).kind === 'unconfigured' || (!localEnvironment(c.env.ENVIRONMENT) && !/^https?:\/\//i.test(c.env.PUBLIC_ORIGIN ?? ''))) {
     c.header('Retry-After', '3600');
     return renderPage(c, <ConsoleForgotPage email={email} error="This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you." />, 503);
   }

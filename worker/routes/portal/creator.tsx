@@ -6,7 +6,7 @@ import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST,
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
-import { createSubmission, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
+import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { publicOrigin, type AppEnv } from '../../env';
@@ -392,7 +392,7 @@ creatorPortal.get('/submissions/:id', async (c) => {
 
 creatorPortal.get('/submissions/:id/edit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
-  if (context.status !== 'changes_requested' || campaignEnded({ campaign_status: context.campaign_status, ends_at: context.campaign_ends_at }, Date.now())) return c.redirect(`/submissions/${context.id}`, 303);
+  if (context.status !== 'changes_requested' || draftCampaignEnded(context, Date.now())) return c.redirect(`/submissions/${context.id}`, 303);
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
   return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
@@ -405,7 +405,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   values.enrollmentId = context.enrollment_id;
   const render = (status: 200 | 409 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
-  if (campaignEnded({ campaign_status: context.campaign_status, ends_at: context.campaign_ends_at }, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
+  if (draftCampaignEnded(context, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
@@ -441,7 +441,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   // Before the launch or after the end the post's audience would meet a closed link and code, and a flat fee
   // would accrue for it: the brand's own mark-live (the console's review page, the admin API) stays open.
   if (context.campaign_status === 'draft') return refuse('This campaign has not launched yet, so your link and code do not work. Add the live post once the brand launches it.', 409);
-  if (campaignEnded({ campaign_status: context.campaign_status, ends_at: context.campaign_ends_at }, Date.now())) return refuse(`${context.campaign_name} has ended. ${ENDED_POST}`, 409);
+  if (draftCampaignEnded(context, Date.now())) return refuse(`${context.campaign_name} has ended. ${ENDED_POST}`, 409);
   const parsed = liveSchema.safeParse(fields);
   if (!parsed.success) return refuse('Add the https:// link of the live post, and whole numbers for the engagement figures.', 422);
   const { postUrl, ...metrics } = parsed.data;

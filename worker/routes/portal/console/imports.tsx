@@ -50,9 +50,13 @@ async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras:
   );
 }
 
+// An ended campaign takes no new creators (routes/admin/imports.ts): said on the page, and refused on upload.
+const endedProblem = (campaign: CampaignRecord) => (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()) ? { message: ENDED_IMPORT, title: 'This campaign has ended' } : null);
+
 importRoutes.get('/campaigns/:id/import', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
-  return renderImport(c, campaign, campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()) ? { problem: { message: ENDED_IMPORT, title: 'This campaign has ended' } } : {});
+  const ended = endedProblem(campaign);
+  return renderImport(c, campaign, ended ? { problem: ended } : {});
 });
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
@@ -82,7 +86,8 @@ importRoutes.post('/campaigns/:id/import', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
   const options: ImportOptionsForm = { codePattern: form.get('codePattern') || DEFAULT_OPTIONS.codePattern, discountPercent: form.get('discountPercent') || DEFAULT_OPTIONS.discountPercent };
-  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderImport(c, campaign, { options, problem: { message: ENDED_IMPORT, title: 'This campaign has ended' } }, 409);
+  const ended = endedProblem(campaign);
+  if (ended) return renderImport(c, campaign, { options, problem: ended }, 409);
   const parsedOptions = optionsSchema.safeParse(options);
   if (!parsedOptions.success) return renderImport(c, campaign, { options, problem: { message: parsedOptions.error.issues[0]?.message ?? 'Check the code pattern and discount.' } }, 422);
   const csv = await csvFromForm(form);
