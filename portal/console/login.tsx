@@ -85,16 +85,22 @@ export const ConsoleForgotPage: FC<{ email?: string; error?: string; sentTo?: st
   </ConsolePage>
 );
 
-export const ConsoleResetPage: FC<{ action: string; email: string; error?: string }> = ({ action, email, error }) => (
-  <ConsolePage title="Choose a new password">
+export const ConsoleResetPage: FC<{ action: string; email: string; joining?: string; error?: string }> = ({ action, email, joining, error }) => (
+  <ConsolePage title={joining ? `Join ${joining} on Chorus` : 'Choose a new password'}>
     <section class="card narrow login-card">
       <p class="eyebrow">Brand console</p>
-      <h1>Choose a new password</h1>
-      <p class="muted">
-        For <strong>{email}</strong>, in every brand's console you sign in to with it. Other devices signed in with the old password are signed out.
-      </p>
+      <h1>{joining ? `Join ${joining}` : 'Choose a new password'}</h1>
+      {joining ? (
+        <p class="muted">
+          You were added to <strong>{joining}</strong>'s team on Chorus as <strong>{email}</strong>. Choose a password to sign in: it becomes your password in every brand's console you use this address for, and ends other sign-ins.
+        </p>
+      ) : (
+        <p class="muted">
+          For <strong>{email}</strong>, in every brand's console you sign in to with it. Other devices signed in with the old password are signed out.
+        </p>
+      )}
       {error ? <Notice tone="error">{error}</Notice> : null}
-      <NewPasswordForm action={action} email={email} hint="At least 10 characters." submit="Save password" />
+      <NewPasswordForm action={action} email={email} hint="At least 10 characters." submit={joining ? 'Set password' : 'Save password'} />
     </section>
   </ConsolePage>
 );
@@ -104,7 +110,7 @@ export const ConsoleLinkUnusablePage: FC = () => (
     <section class="card narrow login-card">
       <p class="eyebrow">Brand console</p>
       <h1>This link can't be used</h1>
-      <p>It was used already, or it is more than an hour old. Ask for a new one.</p>
+      <p>It was used already, or it has expired (a password link lasts an hour, a team invitation a week). Ask for a new one here, or ask the brand's owner to send the invitation again.</p>
       <p>
         <a class="button button-primary" href="/console/forgot">
           Email me a new link

@@ -2,7 +2,8 @@
 // click-id parameter. Owners edit; everyone else reads. Currency and timezone are shown, not edited here.
 import type { FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
-import { ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import { ConsolePage, type Flash, type Viewer } from './layout';
+import { SettingsHead } from './team';
 
 export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string };
 
@@ -10,14 +11,7 @@ export const settingsValuesOf = (b: BrandRow): SettingsValues => ({ allowedHosts
 
 export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: string[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
   <ConsolePage title="Settings" viewer={viewer} section="settings" toReview={toReview}>
-    <div class="page-head">
-      <div>
-        <p class="eyebrow">{viewer.brandName}</p>
-        <h1 class="page-title">Settings</h1>
-      </div>
-    </div>
-    <FlashNotice flash={flash} />
-    <Errors errors={errors} />
+    <SettingsHead brandName={viewer.brandName} current="brand" flash={flash} errors={errors} />
     <form method="post" action="/console/settings" class="stack">
       <fieldset class="card stack" disabled={!canEdit}>
         <legend class="card-legend">Tracked links</legend>

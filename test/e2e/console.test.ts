@@ -512,6 +512,30 @@ describe('brand console in Chromium', () => {
     expect(await page.getByLabel('Allowed hosts').inputValue()).toBe('fernway.example\n*.fernway.example\nfernway-gifts.example');
     await capture(page, '14-settings');
 
+    // ----- Team: a finance colleague added by email; only the mailed link sets their password -----
+    await navigate(page, () => page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Team' }).click(), /\/console\/team$/);
+    const colleague = { email: 'finance@fernway.example', name: 'Ola Brandt', password: 'ledgers balance daily' };
+    await page.getByLabel('Email').fill(colleague.email);
+    await page.getByLabel('Name').fill(colleague.name);
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await navigate(page, () => page.getByRole('button', { name: 'Add and email the invitation' }).click(), /\/console\/team\?flash=added$/);
+    expect(squash(await page.locator('main tbody tr', { hasText: colleague.email }).innerText())).toMatch(/Ola Brandt .*Viewer.* Invited link works until/);
+    await capture(page, '15-team');
+    const [invitation] = await server.mailedLinks(colleague.email);
+    expect(invitation).toMatch(/\/console\/reset\/[A-Za-z0-9_-]{43}$/);
+    const theirs = await newPage(await browser.newContext({ viewport: PHONE }));
+    await theirs.goto(invitation!);
+    expect(await textOf(theirs, 'h1')).toBe('Join Fernway Botanicals');
+    await theirs.getByLabel('New password').fill(colleague.password);
+    await theirs.getByLabel('Repeat the password').fill(colleague.password);
+    await navigate(theirs, () => theirs.getByRole('button', { name: 'Set password' }).click(), /\/console\/login\?flash=password_set/);
+    await theirs.getByLabel('Password').fill(colleague.password);
+    await navigate(theirs, () => theirs.getByRole('button', { name: 'Sign in' }).click(), /\/console$/);
+    expect(await textOf(theirs, '.who')).toBe('Ola Brandt · Fernway Botanicals · Viewer');
+    await theirs.context().close();
+    await page.reload();
+    expect(squash(await page.locator('main tbody tr', { hasText: colleague.email }).innerText())).toContain('Active');
+
     await context.close();
     expect(pageProblems).toEqual([]);
     console.log(`console story: ${((Date.now() - started) / 1000).toFixed(1)} s after the worker was up`);

@@ -26,8 +26,11 @@ export const adminUsers = sqliteTable(
     email: text('email').notNull(),
     name: text('name').notNull(),
     role: text('role', { enum: ['owner', 'manager', 'viewer'] }).notNull(),
+    // Null until the member sets a password from the link their invitation mailed them.
     passwordHash: text('password_hash'),
     createdAt: createdAt(),
+    // Taken off the team: kept (payout closes and the audit log name them), but signs in to nothing.
+    removedAt: integer('removed_at'),
   },
   // By email: sign-in looks up every brand's account for an address, and the console offers the others.
   (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email), index('admin_users_email').on(t.email)],
@@ -486,13 +489,18 @@ export const accountTokens = sqliteTable(
   (t) => [index('account_tokens_creator').on(t.creatorId), index('account_tokens_brand_sent').on(t.brandId, t.purpose, t.createdAt)],
 );
 
-// A console password reset: one link for an email, which sets the password of every console account that
-// uses it (an address is one person's mailbox, whichever brands they work in). Only the hash is stored.
+// A console password link, mailed to an email: a reset it asked for, or an invitation to a brand's team. Either
+// sets the password of every console account that uses the address (one person's mailbox, whichever brands
+// they work in). Only the hash is stored.
 export const adminResetTokens = sqliteTable(
   'admin_reset_tokens',
   {
     tokenHash: text('token_hash').primaryKey(),
     email: text('email').notNull(),
+    // reset: asked for at /console/forgot (an hour). invite: mailed when an owner adds the address to a brand's team (a week).
+    purpose: text('purpose', { enum: ['reset', 'invite'] }).notNull().default('reset'),
+    // The team an invite joins (named on its page); null for resets.
+    brandId: text('brand_id'),
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
     createdAt: createdAt(),

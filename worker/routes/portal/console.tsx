@@ -6,11 +6,8 @@ import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleForgotPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
 import { z } from 'zod';
-import { isLinkToken } from '../../db/account-tokens';
 import { publicOrigin } from '../../env';
-import { sha256Hex } from '../../lib/digest';
-import { randomToken } from '../../lib/ids';
-import { localEnvironment, MailError, mailSetup, redactLinks, sendMessage } from '../../lib/messages';
+import { redactLinks } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
@@ -18,10 +15,12 @@ import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startS
 import { campaignRoutes } from './console/campaigns';
 import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
+import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, UNUSED_LINK, usableLink, type UsableLink } from './console/links';
 import { orderRoutes } from './console/orders';
 import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
 import { settingsRoutes } from './console/settings';
+import { teamRoutes } from './console/team';
 import { creatorRoutes } from './console/creators';
 import { webhookRoutes } from './console/webhooks';
 import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
@@ -118,7 +117,7 @@ consoleRouter.post('/login', async (c) => {
   return renderPage(c, <ConsoleChooseBrandPage choices={matched.map(({ passwordHash: _, ...choice }) => choice)} token={token} next={next} />);
 });
 
-const BRAND_ACCOUNTS = 'SELECT u.id, u.role, u.password_hash, b.name AS brandName, b.slug AS brandSlug FROM admin_users u JOIN brands b ON b.id = u.brand_id';
+const BRAND_ACCOUNTS = 'SELECT u.id, u.role, u.password_hash, b.name AS brandName, b.slug AS brandSlug FROM admin_users u JOIN brands b ON b.id = u.brand_id AND u.removed_at IS NULL';
 const EXPIRED_CHOICE = 'That choice has expired. Sign in again to pick a brand.';
 
 // The brand picked after a sign-in that opened several: the signed choice says which accounts the password
@@ -157,16 +156,7 @@ consoleRouter.post('/logout', async (c) => {
 
 // ---------- Forgot password: a link mailed to the address, which resets every console account using it ----------
 
-export const CONSOLE_RESET_TTL_MS = 3_600_000;
-// Links mailed to one address in a day: each is a mail to someone's inbox, so no one can flood it from here.
-export const CONSOLE_RESETS_PER_DAY = 3;
 const resetEmail = z.email().max(254);
-const UNUSED_RESET = 'EXISTS (SELECT 1 FROM admin_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)';
-
-async function usableReset(db: D1Database, raw: string, now: number) {
-  if (!isLinkToken(raw)) return null;
-  return db.prepare('SELECT token_hash, email FROM admin_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?').bind(await sha256Hex(raw), now).first<{ token_hash: string; email: string }>();
-}
 
 consoleRouter.get('/forgot', (c) => renderPage(c, <ConsoleForgotPage />));
 
@@ -176,9 +166,7 @@ consoleRouter.post('/forgot', async (c) => {
   const form = await readForm(c);
   const email = form.get('email').trim().toLowerCase().slice(0, 256);
   if (!resetEmail.safeParse(email).success) return renderPage(c, <ConsoleForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
-  // Deployed, the mailed link's host must be the configured one: the request's own could be chosen by
-  // whoever asks, behind a proxy or a wildcard route, and the owner would then send them the token.
-  if (mailSetup(c.env).kind === 'unconfigured' || (!localEnvironment(c.env.ENVIRONMENT) && !/^https?:\/\//i.test(c.env.PUBLIC_ORIGIN ?? ''))) {
+  if (consoleLinksUnavailable(c.env)) {
     c.header('Retry-After', '3600');
     return renderPage(c, <ConsoleForgotPage email={email} error="This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you." />, 503);
   }
@@ -187,73 +175,63 @@ consoleRouter.post('/forgot', async (c) => {
     c.header('Retry-After', '60');
     return renderPage(c, <ConsoleForgotPage email={email} error="Too many requests. Wait a minute and try again." />, 429);
   }
-  const now = Date.now();
   const origin = publicOrigin(c);
-  const db = c.env.DB;
+  const env = c.env;
   const mint = async () => {
-    const token = randomToken(32);
-    const tokenHash = await sha256Hex(token);
-    const { meta } = await db
-      .prepare(
-        `INSERT INTO admin_reset_tokens (token_hash, email, expires_at, created_at)
-         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM admin_users WHERE email = ?2)
-           AND (SELECT count(*) FROM admin_reset_tokens WHERE email = ?2 AND created_at > ?4 - 86400000) < ?5`,
-      )
-      .bind(tokenHash, email, now + CONSOLE_RESET_TTL_MS, now, CONSOLE_RESETS_PER_DAY)
-      .run();
-    if (meta.changes !== 1) return;
-    const text = `Open this link within the hour to choose a new console password: ${origin}/console/reset/${token}\n\nIf you did not ask for it, ignore this mail: your password stays as it is.`;
-    try {
-      await sendMessage(c.env, { to: email, subject: 'Reset your Chorus console password', text });
-    } catch (error) {
-      // A mail that certainly did not leave: no one holds its link, so it must not spend the day's allowance.
-      if (error instanceof MailError && error.reason !== 'unconfirmed') await db.prepare('DELETE FROM admin_reset_tokens WHERE token_hash = ?').bind(tokenHash).run();
-      throw error;
-    }
+    const link = await mintConsoleLink(env.DB, { email, purpose: 'reset', now: Date.now() });
+    if (!link) return;
+    const text = `Open this link within the hour to choose a new console password: ${origin}/console/reset/${link.token}\n\nIf you did not ask for it, ignore this mail: your password stays as it is.`;
+    await mailConsoleLink(env, link.tokenHash, { to: email, subject: 'Reset your Chorus console password', text });
   };
   c.executionCtx.waitUntil(mint().catch((error: unknown) => log.error('console_reset_mail_failed', { error })));
   return renderPage(c, <ConsoleForgotPage sentTo={email} />);
 });
 
+const linkPage = (link: UsableLink, raw: string, error?: string) => (
+  <ConsoleResetPage action={`/console/reset/${raw}`} email={link.email} joining={link.purpose === 'invite' ? (link.brand_name ?? undefined) : undefined} error={error} />
+);
+
 consoleRouter.get('/reset/:token', async (c) => {
   const raw = c.req.param('token');
-  const token = await usableReset(c.env.DB, raw, Date.now());
-  if (!token) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
-  return renderPage(c, <ConsoleResetPage action={`/console/reset/${raw}`} email={token.email} />);
+  const link = await usableLink(c.env.DB, raw, Date.now());
+  if (!link) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  return renderPage(c, linkPage(link, raw));
 });
 
 // Sets the password of every console account of the address, signs all of them out everywhere, audits it in
-// each brand, and uses the link: one batch whose writes are each guarded on the link being unused, so a
-// second copy of the form posted at once writes nothing. Then sign-in, which lists the brands it opens.
+// each brand (an invitation's brand records the member joining), and uses the link: one batch whose writes
+// are each guarded on the link being unused, so a second copy of the form posted at once writes nothing.
+// Then sign-in, which lists the brands it opens.
 consoleRouter.post('/reset/:token', async (c) => {
   const now = Date.now();
   const raw = c.req.param('token');
-  const token = await usableReset(c.env.DB, raw, now);
-  if (!token) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  const link = await usableLink(c.env.DB, raw, now);
+  if (!link) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   const form = await readForm(c);
   const password = form.get('password');
   const problem = passwordProblem(password) ?? (password === form.get('confirm') ? null : 'The two passwords are different.');
-  if (problem) return renderPage(c, <ConsoleResetPage action={`/console/reset/${raw}`} email={token.email} error={problem} />, 422);
+  if (problem) return renderPage(c, linkPage(link, raw, problem), 422);
   const hash = await hashPassword(password);
   const db = c.env.DB;
-  const guard = [token.token_hash, now];
+  const guard = [link.token_hash, now];
   const results = await db.batch([
-    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${UNUSED_RESET}`).bind(hash, token.email, ...guard),
+    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${LIVE_MEMBER} AND ${UNUSED_LINK}`).bind(hash, link.email, ...guard),
     db
-      .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ?) AND revoked_at IS NULL AND ${UNUSED_RESET}`)
-      .bind(now, token.email, ...guard),
+      .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ?) AND revoked_at IS NULL AND ${UNUSED_LINK}`)
+      .bind(now, link.email, ...guard),
     db
       .prepare(
         `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_reset', 'admin_user', id, NULL, ? FROM admin_users WHERE email = ? AND ${UNUSED_RESET}`,
+         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, CASE WHEN brand_id IS ? THEN 'admin_user.joined' ELSE 'admin_user.password_reset' END, 'admin_user', id, NULL, ?
+         FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND ${UNUSED_LINK}`,
       )
-      .bind(now, token.email, ...guard),
+      .bind(link.purpose === 'invite' ? link.brand_id : null, now, link.email, ...guard),
     // Closed for good (not "expired now"): a second link whose request read an earlier clock passes no guard.
-    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_RESET}`).bind(token.email, token.token_hash, ...guard),
-    db.prepare('UPDATE admin_reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1').bind(now, token.token_hash),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.token_hash, ...guard),
+    db.prepare('UPDATE admin_reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1').bind(now, link.token_hash),
   ]);
   if (results.at(-1)?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
-  return c.redirect(`/console/login?flash=password_set&email=${encodeURIComponent(token.email)}`, 303);
+  return c.redirect(`/console/login?flash=password_set&email=${encodeURIComponent(link.email)}`, 303);
 });
 
 // ---------- Signed-in pages ----------
@@ -267,6 +245,7 @@ consoleRouter.route('/', orderRoutes);
 consoleRouter.route('/', payoutRoutes);
 consoleRouter.route('/', webhookRoutes);
 consoleRouter.route('/', settingsRoutes);
+consoleRouter.route('/', teamRoutes);
 consoleRouter.route('/', creatorRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');

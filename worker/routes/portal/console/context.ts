@@ -36,9 +36,9 @@ export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promis
   if (!session) return null;
   const row = await env.DB.prepare(
     `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone,
-       (SELECT count(*) FROM admin_users o WHERE o.email = u.email AND o.id <> u.id) AS otherBrands
+       (SELECT count(*) FROM admin_users o WHERE o.email = u.email AND o.id <> u.id AND o.removed_at IS NULL) AS otherBrands
      FROM sessions s JOIN admin_users u ON u.id = s.subject_id JOIN brands b ON b.id = u.brand_id
-     WHERE s.id = ? AND s.subject_type = 'admin_user' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+     WHERE s.id = ? AND s.subject_type = 'admin_user' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.removed_at IS NULL`,
   )
     .bind(session.id, session.subjectId, Date.now())
     .first<ConsoleUser>();

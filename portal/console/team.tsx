@@ -1,0 +1,213 @@
+// The brand's team: who can open this console and with which role. Owners add people (an invitation is
+// mailed to them, never shown here), change roles, send a new link and remove; everyone else reads the list.
+import type { FC } from 'hono/jsx';
+import { formatDate } from '../format';
+import { Badge, Notice } from '../layout';
+import { ConsolePage, Errors, FlashNotice, ROLE_LABELS, type Flash, type Viewer } from './layout';
+
+export type Role = Viewer['role'];
+export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; invite_expires_at: number | null };
+export type MemberValues = { email: string; name: string; role: string };
+
+export const ROLE_SCOPES: Record<Role, string> = {
+  owner: 'Everything, including brand settings and this team.',
+  manager: 'Campaigns, imports, reviews, payouts and webhook replays; not settings or the team.',
+  viewer: 'Reads every page; changes nothing and downloads no CSV.',
+};
+
+const ROLES: Role[] = ['owner', 'manager', 'viewer'];
+
+// Settings' heading and its two tabs, with the page's flash and errors under them.
+export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (
+  <>
+    <div class="page-head">
+      <div>
+        <p class="eyebrow">{brandName}</p>
+        <h1 class="page-title">Settings</h1>
+      </div>
+    </div>
+    <nav aria-label="Settings" class="tabs">
+      <a href="/console/settings" aria-current={current === 'brand' ? 'page' : undefined}>
+        Brand
+      </a>
+      <a href="/console/team" aria-current={current === 'team' ? 'page' : undefined}>
+        Team
+      </a>
+    </nav>
+    <FlashNotice flash={flash} />
+    <Errors errors={errors} />
+  </>
+);
+
+const MemberStatus: FC<{ m: Member; now: number; timezone: string }> = ({ m, now, timezone }) =>
+  m.has_password ? (
+    <Badge status="approved" label="Active" />
+  ) : m.invite_expires_at !== null && m.invite_expires_at > now ? (
+    <>
+      <Badge status="pending" label="Invited" />
+      <span class="muted small block">link works until {formatDate(m.invite_expires_at, timezone)}</span>
+    </>
+  ) : (
+    <>
+      <Badge status="disabled" label="Invitation lapsed" />
+      <span class="muted small block">send a new link</span>
+    </>
+  );
+
+const RoleSelect: FC<{ id: string; value: string; label: string; describedBy?: string }> = ({ id, value, label, describedBy }) => (
+  <>
+    <label for={id} class={describedBy ? undefined : 'visually-hidden'}>
+      {label}
+    </label>
+    <select id={id} name="role" aria-describedby={describedBy}>
+      {ROLES.map((r) => (
+        <option value={r} selected={r === value}>
+          {ROLE_LABELS[r]}
+        </option>
+      ))}
+    </select>
+  </>
+);
+
+export const TeamPage: FC<{
+  viewer: Viewer;
+  selfId: string;
+  isOwner: boolean;
+  members: Member[];
+  values: MemberValues;
+  flash: Flash;
+  errors?: string[];
+  confirmRemove?: Member | null;
+  toReview: number;
+  now: number;
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now }) => (
+  <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
+    <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
+    {isOwner && confirmRemove ? (
+      <div class="stack confirm-block" role="alert">
+        <Notice tone="warn" title={`Remove ${confirmRemove.name} from the team?`}>
+          <p>
+            {confirmRemove.email} can no longer open {viewer.brandName}'s console, and is signed out of it at once. What they did stays in the history. You can add them again later.
+          </p>
+        </Notice>
+        <form method="post" action={`/console/team/${confirmRemove.id}/remove`} class="form-actions">
+          <input type="hidden" name="confirm" value="1" />
+          <button type="submit" class="button button-danger">
+            Remove {confirmRemove.name}
+          </button>
+          <a class="button button-quiet" href="/console/team">
+            Keep them
+          </a>
+        </form>
+      </div>
+    ) : null}
+    <section class="card" aria-labelledby="members-h">
+      <h2 id="members-h">People with access</h2>
+      <div class="table-wrap">
+        <table class="stack-sm">
+          <thead>
+            <tr>
+              <th scope="col">Person</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Added</th>
+              {isOwner ? (
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => {
+              const self = m.id === selfId;
+              return (
+                <tr>
+                  <td data-label="Person" class="wide">
+                    <strong>{m.name}</strong>
+                    {self ? <span class="muted small"> (you)</span> : null}
+                    <span class="muted small block" style="overflow-wrap: anywhere">
+                      {m.email}
+                    </span>
+                  </td>
+                  <td data-label="Role">
+                    {isOwner && !self ? (
+                      <form method="post" action={`/console/team/${m.id}/role`} class="inline-form">
+                        <RoleSelect id={`role-${m.id}`} value={m.role} label={`Role of ${m.name}`} />
+                        <button type="submit" class="button button-small">
+                          Change<span class="visually-hidden"> the role of {m.name}</span>
+                        </button>
+                      </form>
+                    ) : (
+                      ROLE_LABELS[m.role]
+                    )}
+                  </td>
+                  <td data-label="Status">
+                    <MemberStatus m={m} now={now} timezone={viewer.timezone} />
+                  </td>
+                  <td data-label="Added">{formatDate(m.created_at, viewer.timezone)}</td>
+                  {isOwner ? (
+                    <td data-label="Actions" class="wide">
+                      {self ? (
+                        <span class="muted small">Another owner can change your role.</span>
+                      ) : (
+                        <div class="actions">
+                          {m.has_password ? null : (
+                            <form method="post" action={`/console/team/${m.id}/invite`}>
+                              <button type="submit" class="button button-small">
+                                Email a new link<span class="visually-hidden"> to {m.name}</span>
+                              </button>
+                            </form>
+                          )}
+                          <form method="post" action={`/console/team/${m.id}/remove`}>
+                            <button type="submit" class="button button-small">
+                              Remove<span class="visually-hidden"> {m.name}</span>
+                            </button>
+                          </form>
+                        </div>
+                      )}
+                    </td>
+                  ) : null}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <ul class="role-scopes muted small">
+        {ROLES.map((r) => (
+          <li>
+            <strong>{ROLE_LABELS[r]}</strong>: {ROLE_SCOPES[r]}
+          </li>
+        ))}
+      </ul>
+    </section>
+    {isOwner ? (
+      <form method="post" action="/console/team" class="card stack team-add" aria-labelledby="add-h">
+        <h2 id="add-h">Add someone</h2>
+        <p class="muted small">We email them a link to choose a password; it works for a week. Nobody else sees the link, you included.</p>
+        <div class="field">
+          <label for="m-email">Email</label>
+          <input id="m-email" name="email" type="email" required maxlength={254} autocomplete="off" value={values.email} />
+        </div>
+        <div class="field">
+          <label for="m-name">Name</label>
+          <input id="m-name" name="name" type="text" required maxlength={100} autocomplete="off" value={values.name} />
+        </div>
+        <div class="field">
+          <RoleSelect id="m-role" value={values.role || 'manager'} label="Role" describedBy="m-role-hint" />
+          <p id="m-role-hint" class="hint">
+            Managers run campaigns day to day; owners also change settings and the team.
+          </p>
+        </div>
+        <div>
+          <button type="submit" class="button button-primary">
+            Add and email the invitation
+          </button>
+        </div>
+      </form>
+    ) : (
+      <p class="muted small">Only an owner can add people, change roles or remove anyone.</p>
+    )}
+  </ConsolePage>
+);

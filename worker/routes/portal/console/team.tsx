@@ -1,0 +1,215 @@
+// The brand's team at /console/team. Owners add people by email (they are mailed an invitation to choose a
+// password: the link is never shown in the console, so only the address's owner can use it), change roles,
+// mail a new link and remove people; managers and viewers read the list. A brand always keeps an owner: no
+// one changes their own role or removes themselves, and every write is guarded on another owner remaining.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Flash } from '../../../../portal/console/layout';
+import { ROLE_LABELS } from '../../../../portal/console/layout';
+import { TeamPage, type Member, type MemberValues, type Role } from '../../../../portal/console/team';
+import { auditIfChanged } from '../../../db/audit';
+import { publicOrigin } from '../../../env';
+import { isUniqueViolation } from '../../../lib/d1-errors';
+import { ApiError, notFound } from '../../../lib/errors';
+import { ID_PATTERN, newId } from '../../../lib/ids';
+import { log } from '../../../lib/log';
+import { plainText } from '../../../lib/validate';
+import { viewerOf } from './campaigns';
+import { flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { consoleLinksUnavailable, mailConsoleLink, mintConsoleLink, CONSOLE_LINKS_PER_DAY } from './links';
+import { awaitingReview } from './queries';
+
+export const teamRoutes = new Hono<ConsoleEnv>();
+
+// People on one brand's team at once (removed ones do not count).
+export const MAX_TEAM = 50;
+
+const roleSchema = z.enum(['owner', 'manager', 'viewer']);
+const memberSchema = z.object({
+  email: z.email('Enter their email address.').max(254),
+  name: plainText(100).pipe(z.string().min(1, 'Enter their name.')),
+  role: roleSchema,
+});
+
+const FLASH: Record<string, Flash> = {
+  added: { tone: 'success', text: 'Added. We emailed them a link to choose a password; it works for a week.' },
+  added_unmailed: { tone: 'warn', text: 'Added, but the invitation could not be mailed. Try “Email a new link” in a few minutes.' },
+  added_limit: { tone: 'warn', text: `Added, but that address was sent ${CONSOLE_LINKS_PER_DAY.invite} invitation links today already. Send a new link tomorrow.` },
+  resent: { tone: 'success', text: 'A new link is on its way. It works for a week.' },
+  role: { tone: 'success', text: 'Role changed. It applies from their next page.' },
+  unchanged: { tone: 'info', text: 'That was their role already.' },
+  removed: { tone: 'success', text: 'Removed, and signed out of this console.' },
+};
+
+const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND role = 'owner' AND removed_at IS NULL)";
+// Another owner than the target stays: demoting or removing an owner never leaves the brand without one.
+const OWNER_REMAINS = "(SELECT count(*) FROM admin_users WHERE brand_id = ? AND role = 'owner' AND removed_at IS NULL AND id <> ?) >= 1";
+
+async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT u.id, u.email, u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password,
+         (SELECT max(t.expires_at) FROM admin_reset_tokens t WHERE t.email = u.email AND t.purpose = 'invite' AND t.brand_id = u.brand_id AND t.used_at IS NULL) AS invite_expires_at
+       FROM admin_users u WHERE u.brand_id = ? AND u.removed_at IS NULL
+       ORDER BY CASE u.role WHEN 'owner' THEN 0 WHEN 'manager' THEN 1 ELSE 2 END, u.created_at, u.id`,
+    )
+    .bind(brandId)
+    .all<Member>();
+  return results;
+}
+
+async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member } = {}, status: PageStatus = 200) {
+  const [members, toReview] = await Promise.all([teamOf(c.env.DB, c.var.user.brandId), awaitingReview(c.env.DB, c.var.user.brandId)]);
+  return renderPage(
+    c,
+    <TeamPage
+      viewer={viewerOf(c)}
+      selfId={c.var.user.id}
+      isOwner={c.var.user.role === 'owner'}
+      members={members}
+      values={extras.values ?? { email: '', name: '', role: 'manager' }}
+      flash={flashOf(FLASH, c)}
+      errors={extras.errors}
+      confirmRemove={extras.confirmRemove}
+      toReview={toReview}
+      now={Date.now()}
+    />,
+    status,
+  );
+}
+
+function requireOwner(c: ConsoleContext) {
+  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change the team.');
+}
+
+// Another team member of this brand, still on the team; anyone else (another brand's, removed, made up) is a 404.
+async function memberOr404(c: ConsoleContext): Promise<Member> {
+  const id = c.req.param('id') ?? '';
+  const m = ID_PATTERN.test(id)
+    ? await c.env.DB.prepare('SELECT id, email, name, role, created_at, password_hash IS NOT NULL AS has_password, NULL AS invite_expires_at FROM admin_users WHERE id = ? AND brand_id = ? AND removed_at IS NULL')
+        .bind(id, c.var.user.brandId)
+        .first<Member>()
+    : null;
+  if (!m) throw notFound('team member');
+  if (m.id === c.var.user.id) throw new ApiError(409, 'own_account', 'You cannot change your own role or remove yourself. Ask another owner.');
+  return m;
+}
+
+const UNAVAILABLE = 'This Chorus cannot send email yet, so it cannot send invitations. Ask whoever runs it to set up mail (MAIL_API_KEY, MAIL_FROM and PUBLIC_ORIGIN).';
+
+// Mints an invitation link and mails it; says how that went as the flash to show. Never throws for the mail:
+// the member is on the team either way, and a new link can be sent from the list.
+async function sendInvite(c: ConsoleContext, member: { email: string; role: Role }): Promise<'sent' | 'unmailed' | 'limit'> {
+  const user = c.var.user;
+  const link = await mintConsoleLink(c.env.DB, { email: member.email, purpose: 'invite', brandId: user.brandId, now: Date.now() });
+  if (!link) return 'limit';
+  const text = [
+    `${user.name} added you to ${user.brandName}'s team on Chorus, as ${ROLE_LABELS[member.role].toLowerCase()}.`,
+    `Open this link within a week to choose your password and sign in: ${publicOrigin(c)}/console/reset/${link.token}`,
+    `If you use this address in other brands' consoles, the password you choose becomes the one for all of them.`,
+    `Not expecting this? Ignore this mail: without a password no one can sign in as you.`,
+  ].join('\n\n');
+  try {
+    await mailConsoleLink(c.env, link.tokenHash, { to: member.email, subject: `You're invited to ${user.brandName} on Chorus`, text });
+    return 'sent';
+  } catch (error) {
+    log.error('console_invite_mail_failed', { error });
+    return 'unmailed';
+  }
+}
+
+teamRoutes.get('/team', (c) => renderTeam(c));
+
+teamRoutes.post('/team', async (c) => {
+  requireOwner(c);
+  const form = await readForm(c);
+  const values: MemberValues = { email: form.get('email').trim().toLowerCase().slice(0, 300), name: form.get('name').slice(0, 300), role: form.get('role') };
+  const parsed = memberSchema.safeParse(values);
+  if (!parsed.success) return renderTeam(c, { values, errors: [...new Set(parsed.error.issues.map((i) => (i.path[0] === 'role' ? 'Pick a role: owner, manager or viewer.' : i.message)))] }, 422);
+  if (consoleLinksUnavailable(c.env)) {
+    c.header('Retry-After', '3600');
+    return renderTeam(c, { values, errors: [UNAVAILABLE] }, 503);
+  }
+  const { email, name, role } = parsed.data;
+  const { brandId, id: actorId } = c.var.user;
+  const db = c.env.DB;
+  const existing = await db.prepare('SELECT id, removed_at FROM admin_users WHERE brand_id = ? AND email = ?').bind(brandId, email).first<{ id: string; removed_at: number | null }>();
+  if (existing && existing.removed_at === null) return renderTeam(c, { values, errors: [`${email} is on the team already.`] }, 409);
+  const now = Date.now();
+  const id = existing?.id ?? newId('adm');
+  // Someone removed earlier comes back as a new member: the old row (which history names) without a password.
+  const write = existing
+    ? db.prepare(`UPDATE admin_users SET name = ?, role = ?, password_hash = NULL, removed_at = NULL, created_at = ? WHERE id = ? AND removed_at IS NOT NULL AND ${LIVE_OWNER_ACTOR} AND (SELECT count(*) FROM admin_users WHERE brand_id = ? AND removed_at IS NULL) < ?`).bind(name, role, now, id, actorId, brandId, brandId, MAX_TEAM)
+    : db
+        .prepare(
+          `INSERT INTO admin_users (id, brand_id, email, name, role, password_hash, created_at) SELECT ?, ?, ?, ?, ?, NULL, ?
+           WHERE ${LIVE_OWNER_ACTOR} AND (SELECT count(*) FROM admin_users WHERE brand_id = ? AND removed_at IS NULL) < ?`,
+        )
+        .bind(id, brandId, email, name, role, now, actorId, brandId, brandId, MAX_TEAM);
+  let changed: number;
+  try {
+    const [result] = await db.batch([write, auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'admin_user.added', targetType: 'admin_user', targetId: id, details: { email, role } }, now)]);
+    changed = result!.meta.changes;
+  } catch (e) {
+    if (isUniqueViolation(e)) return renderTeam(c, { values, errors: [`${email} is on the team already.`] }, 409);
+    throw e;
+  }
+  if (changed !== 1) return renderTeam(c, { values, errors: [`A team has at most ${MAX_TEAM} people. Remove someone first.`] }, 409);
+  const sent = await sendInvite(c, { email, role });
+  return c.redirect(withFlash('/console/team', sent === 'sent' ? 'added' : sent === 'limit' ? 'added_limit' : 'added_unmailed'), 303);
+});
+
+teamRoutes.post('/team/:id/invite', async (c) => {
+  requireOwner(c);
+  const member = await memberOr404(c);
+  if (member.has_password) return renderTeam(c, { errors: [`${member.name} has a password already: they can sign in, and ask for a password link from sign-in.`] }, 409);
+  if (consoleLinksUnavailable(c.env)) {
+    c.header('Retry-After', '3600');
+    return renderTeam(c, { errors: [UNAVAILABLE] }, 503);
+  }
+  const sent = await sendInvite(c, member);
+  if (sent === 'limit') {
+    c.header('Retry-After', '86400');
+    return renderTeam(c, { errors: [`${member.email} was sent ${CONSOLE_LINKS_PER_DAY.invite} invitation links today already. Try again tomorrow.`] }, 429);
+  }
+  if (sent === 'unmailed') return renderTeam(c, { errors: ['The invitation could not be mailed. Try again in a few minutes.'] }, 503);
+  return c.redirect(withFlash('/console/team', 'resent'), 303);
+});
+
+teamRoutes.post('/team/:id/role', async (c) => {
+  requireOwner(c);
+  const member = await memberOr404(c);
+  const parsed = roleSchema.safeParse((await readForm(c)).get('role'));
+  if (!parsed.success) return renderTeam(c, { errors: ['Pick a role: owner, manager or viewer.'] }, 422);
+  const role = parsed.data;
+  if (role === member.role) return c.redirect(withFlash('/console/team', 'unchanged'), 303);
+  const { brandId, id: actorId } = c.var.user;
+  const db = c.env.DB;
+  const now = Date.now();
+  const [result] = await db.batch([
+    db
+      .prepare(`UPDATE admin_users SET role = ? WHERE id = ? AND brand_id = ? AND role = ? AND removed_at IS NULL AND ${LIVE_OWNER_ACTOR} AND ${OWNER_REMAINS}`)
+      .bind(role, member.id, brandId, member.role, actorId, brandId, brandId, member.id),
+    auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'admin_user.role_changed', targetType: 'admin_user', targetId: member.id, details: { from: member.role, to: role } }, now),
+  ]);
+  if (result!.meta.changes !== 1) return renderTeam(c, { errors: [`${member.name}'s role changed meanwhile, or the brand would be left without an owner. Look again and retry.`] }, 409);
+  return c.redirect(withFlash('/console/team', 'role'), 303);
+});
+
+teamRoutes.post('/team/:id/remove', async (c) => {
+  requireOwner(c);
+  const member = await memberOr404(c);
+  if ((await readForm(c)).get('confirm') !== '1') return renderTeam(c, { confirmRemove: member });
+  const { brandId, id: actorId } = c.var.user;
+  const db = c.env.DB;
+  const now = Date.now();
+  const removedNow = 'EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND removed_at = ?)';
+  const [result] = await db.batch([
+    db.prepare(`UPDATE admin_users SET removed_at = ? WHERE id = ? AND brand_id = ? AND removed_at IS NULL AND ${LIVE_OWNER_ACTOR} AND ${OWNER_REMAINS}`).bind(now, member.id, brandId, actorId, brandId, brandId, member.id),
+    auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'admin_user.removed', targetType: 'admin_user', targetId: member.id, details: { email: member.email, role: member.role } }, now),
+    db.prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id = ? AND revoked_at IS NULL AND ${removedNow}`).bind(now, member.id, member.id, now),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE purpose = 'invite' AND brand_id = ? AND email = ? AND used_at IS NULL AND ${removedNow}`).bind(brandId, member.email, member.id, now),
+  ]);
+  if (result!.meta.changes !== 1) return renderTeam(c, { errors: [`${member.name} was changed meanwhile, or the brand would be left without an owner. Look again and retry.`] }, 409);
+  return c.redirect(withFlash('/console/team', 'removed'), 303);
+});
