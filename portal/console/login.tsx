@@ -92,7 +92,7 @@ export const ConsoleResetPage: FC<{ action: string; email: string; joining?: str
       <h1>{joining ? `Join ${joining}` : 'Choose a new password'}</h1>
       {joining ? (
         <p class="muted">
-          You were added to <strong>{joining}</strong>'s team on Chorus as <strong>{email}</strong>. Choose a password to sign in: it becomes your password in every brand's console you use this address for, and ends other sign-ins.
+          You were added to <strong>{joining}</strong>'s team on Chorus as <strong>{email}</strong>. Choose a password to sign in with.
         </p>
       ) : (
         <p class="muted">
@@ -101,6 +101,34 @@ export const ConsoleResetPage: FC<{ action: string; email: string; joining?: str
       )}
       {error ? <Notice tone="error">{error}</Notice> : null}
       <NewPasswordForm action={action} email={email} hint="At least 10 characters." submit={joining ? 'Set password' : 'Save password'} />
+    </section>
+  </ConsolePage>
+);
+
+// An invitation for an address that signs in to another brand's console already: its password joins this one
+// too, and changes nothing anywhere else.
+export const ConsoleJoinPage: FC<{ action: string; email: string; brandName: string; error?: string }> = ({ action, email, brandName, error }) => (
+  <ConsolePage title={`Join ${brandName} on Chorus`}>
+    <section class="card narrow login-card">
+      <p class="eyebrow">Brand console</p>
+      <h1>Join {brandName}</h1>
+      <p class="muted">
+        You were added to <strong>{brandName}</strong>'s team. You sign in to Chorus as <strong>{email}</strong> already: enter that password to add {brandName} to the brands it opens.
+      </p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action={action} class="stack">
+        <input type="hidden" name="username" value={email} autocomplete="username" />
+        <div class="field">
+          <label for="password">Your Chorus password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required maxlength={256} />
+        </div>
+        <button type="submit" class="button button-primary button-block">
+          Join {brandName}
+        </button>
+      </form>
+      <p class="small">
+        Forgot it? <a href="/console/forgot">Email me a reset link</a>, then open this invitation again.
+      </p>
     </section>
   </ConsolePage>
 );

@@ -528,10 +528,9 @@ describe('brand console in Chromium', () => {
     expect(await textOf(theirs, 'h1')).toBe('Join Fernway Botanicals');
     await theirs.getByLabel('New password').fill(colleague.password);
     await theirs.getByLabel('Repeat the password').fill(colleague.password);
-    await navigate(theirs, () => theirs.getByRole('button', { name: 'Set password' }).click(), /\/console\/login\?flash=password_set/);
-    await theirs.getByLabel('Password').fill(colleague.password);
-    await navigate(theirs, () => theirs.getByRole('button', { name: 'Sign in' }).click(), /\/console$/);
+    await navigate(theirs, () => theirs.getByRole('button', { name: 'Set password' }).click(), /\/console\?flash=joined$/);
     expect(await textOf(theirs, '.who')).toBe('Ola Brandt · Fernway Botanicals · Viewer');
+    expect(await textOf(theirs, 'main [role=status]')).toContain('Welcome to the team.');
     await theirs.context().close();
     await page.reload();
     expect(squash(await page.locator('main tbody tr', { hasText: colleague.email }).innerText())).toContain('Active');

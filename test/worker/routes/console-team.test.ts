@@ -3,7 +3,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../../worker/lib/ids';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
-import { adminUser, consoleBrand, get, post, signIn, tag, PASSWORD, type Fields, type Role } from '../console-fixtures';
+import { adminUser, consoleBrand, get, post, sessionCookie as sessionOf, signIn, tag, PASSWORD, type Fields, type Role } from '../console-fixtures';
 import { rowCount } from '../fixtures';
 
 const auditCount = (brandId: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', brandId);
@@ -148,22 +148,63 @@ describe('console team', () => {
     expect((await post('/console/login', { email, password: 'back with a password' })).status).toBe(303);
   });
 
-  it('gives someone already in another brand’s console the new brand only once they use the mailed link', async () => {
-    const a = await consoleBrand('owner');
-    const b = await consoleBrand('owner');
+  it('lets someone who signs in elsewhere join with that password, changing nothing there, and leaves other brands’ invitations to their own links', async () => {
+    const [a, b, c] = [await consoleBrand('owner'), await consoleBrand('owner'), await consoleBrand('owner')];
     const email = `agency-${tag()}@brand.test`;
     await adminUser(a.brand.brandId, 'manager', { email });
+    const oldSession = await signIn(email);
     const { links } = await mailing(() => post('/console/team', { email, name: 'Agency Person', role: 'viewer' }, { cookie: b.cookie }));
-    // The old password opens brand A alone (no brand to choose), and B's list says "Invited" as for anyone.
-    const direct = await post('/console/login', { email, password: PASSWORD });
-    expect(direct.status).toBe(303);
+    await mailing(() => post('/console/team', { email, name: 'Agency Person', role: 'viewer' }, { cookie: c.cookie }));
+    // Until the link is used the password opens brand A alone (no brand to choose), and B's list says "Invited" as for anyone.
+    expect((await post('/console/login', { email, password: PASSWORD })).status).toBe(303);
     expect(await (await get('/console/team', b.cookie)).text()).toContain('Invited');
-    expect((await post(links[0]!, { password: 'one password for both', confirm: 'one password for both' })).status).toBe(303);
-    const chooser = await post('/console/login', { email, password: 'one password for both' });
+
+    const page = await (await get(links[0]!)).text();
+    expect(page).toContain('enter that password');
+    expect(page).not.toContain('Repeat the password');
+    const wrong = await post(links[0]!, { password: 'not my password at all' });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('That is not the password you sign in to Chorus with.');
+    const joined = await post(links[0]!, { password: PASSWORD });
+    expect(joined.status).toBe(303);
+    expect(joined.headers.get('location')).toBe('/console?flash=joined');
+    expect(await (await get('/console?flash=joined', sessionOf(joined))).text()).toContain('Welcome to the team.');
+    // The same password now opens A and B; A's session goes on; C's invitation waits for its own link.
+    const chooser = await post('/console/login', { email, password: PASSWORD });
     expect(chooser.status).toBe(200);
-    expect(await chooser.text()).toContain('Choose a brand');
-    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'admin_user.password_reset'", a.brand.brandId)).toBe(1);
+    const choices = await chooser.text();
+    expect(choices.match(/name="account"/g)).toHaveLength(2);
+    expect((await get('/console', oldSession)).status).toBe(200);
+    expect((await memberOf(c.brand.brandId, email))!.password_hash).toBeNull();
+    expect(await (await get('/console/team', c.cookie)).text()).toContain('Invited');
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'admin_user.joined'", b.brand.brandId)).toBe(1);
+    expect((await get(links[0]!)).status).toBe(410);
+  });
+
+  it('never lets a password reset or another brand’s invitation join a team for the person', async () => {
+    const [a, b] = [await consoleBrand('owner'), await consoleBrand('owner')];
+    const email = `pending-${tag()}@brand.test`;
+    // Invited to A only: a reset has nothing to change, so none is mailed.
+    await mailing(() => post('/console/team', { email, name: 'Pending', role: 'manager' }, { cookie: a.cookie }));
+    await post('/console/forgot', { email });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await rowCount("SELECT count(*) AS n FROM admin_reset_tokens WHERE email = ? AND purpose = 'reset'", email)).toBe(0);
+    // Joining B with a new password leaves A's row as it was, and A's list still says Invited.
+    const { links } = await mailing(() => post('/console/team', { email, name: 'Pending', role: 'viewer' }, { cookie: b.cookie }));
+    expect(await (await get(links[0]!)).text()).toContain('Repeat the password');
+    expect((await post(links[0]!, { password: 'joining b only here', confirm: 'joining b only here' })).status).toBe(303);
+    expect((await memberOf(a.brand.brandId, email))!.password_hash).toBeNull();
+    expect(await (await get('/console/team', a.cookie)).text()).toContain('Invited');
+    // Nor does a reset of the B password, mailed now that B has one.
+    const mails: Message[] = [];
+    setTransport(async (m) => void mails.push(m));
+    await post('/console/forgot', { email });
+    for (let i = 0; i < 20 && mails.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    setTransport(logTransport);
+    const reset = new URL(/https?:\/\/\S+/.exec(mails[0]!.text)![0]).pathname;
+    expect((await post(reset, { password: 'a reset for b only', confirm: 'a reset for b only' })).status).toBe(303);
+    expect((await memberOf(a.brand.brandId, email))!.password_hash).toBeNull();
+    expect((await post('/console/login', { email, password: 'a reset for b only' })).status).toBe(303);
   });
 
   it('mails a new link on request, five a day per address, and keeps the member when a mail is refused', async () => {
@@ -191,6 +232,21 @@ describe('console team', () => {
     expect((await post(sent[2]!, { password: 'finally a password', confirm: 'finally a password' })).status).toBe(303);
     expect((await get(sent[4]!)).status).toBe(410);
     expect((await post(`/console/team/${id}/invite`, {}, { cookie: o.cookie })).status).toBe(409);
+  });
+
+  it('sends at most 50 invitations a brand a day, counting only its own', async () => {
+    const o = await consoleBrand('owner');
+    const now = Date.now();
+    await env.DB.batch(
+      Array.from({ length: 50 }, (_, i) =>
+        env.DB.prepare("INSERT INTO admin_reset_tokens (token_hash, email, purpose, brand_id, expires_at, created_at) VALUES (?, ?, 'invite', ?, ?, ?)").bind(`h-${tag()}-${i}`, `sent${i}-${tag()}@brand.test`, o.brand.brandId, now + 3_600_000, now),
+      ),
+    );
+    const { res, mails } = await mailing(() => post('/console/team', { email: `fifty-first-${tag()}@brand.test`, name: 'Fifty First', role: 'viewer' }, { cookie: o.cookie }));
+    expect(res.headers.get('location')).toBe('/console/team?flash=added_limit');
+    expect(mails).toHaveLength(0);
+    const other = await consoleBrand('owner');
+    expect((await mailing(() => post('/console/team', { email: `elsewhere-${tag()}@brand.test`, name: 'Elsewhere', role: 'viewer' }, { cookie: other.cookie }))).mails).toHaveLength(1);
   });
 
   it('holds a team to 50 people', async () => {

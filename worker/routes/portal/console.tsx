@@ -1,10 +1,11 @@
 // The brand console at /console: server-rendered pages for a brand's admin users that work without JavaScript.
 // Sessions are the creator portal's (same cookie, subject type admin_user, audience chorus-console), so a
 // creator's token is refused here and a console token is refused by the creator pages.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
-import { ConsoleChooseBrandPage, ConsoleForgotPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
+import { ConsoleChooseBrandPage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
+import { auditIfChanged } from '../../db/audit';
 import { z } from 'zod';
 import { publicOrigin } from '../../env';
 import { redactLinks } from '../../lib/messages';
@@ -179,7 +180,7 @@ consoleRouter.post('/forgot', async (c) => {
   const env = c.env;
   const mint = async () => {
     const link = await mintConsoleLink(env.DB, { email, purpose: 'reset', now: Date.now() });
-    if (!link) return;
+    if ('refused' in link) return;
     const text = `Open this link within the hour to choose a new console password: ${origin}/console/reset/${link.token}\n\nIf you did not ask for it, ignore this mail: your password stays as it is.`;
     await mailConsoleLink(env, link.tokenHash, { to: email, subject: 'Reset your Chorus console password', text });
   };
@@ -187,9 +188,14 @@ consoleRouter.post('/forgot', async (c) => {
   return renderPage(c, <ConsoleForgotPage sentTo={email} />);
 });
 
-const linkPage = (link: UsableLink, raw: string, error?: string) => (
-  <ConsoleResetPage action={`/console/reset/${raw}`} email={link.email} joining={link.purpose === 'invite' ? (link.brand_name ?? undefined) : undefined} error={error} />
-);
+const linkPage = (link: UsableLink, raw: string, error?: string) =>
+  link.purpose === 'reset' ? (
+    <ConsoleResetPage action={`/console/reset/${raw}`} email={link.email} error={error} />
+  ) : link.existing ? (
+    <ConsoleJoinPage action={`/console/reset/${raw}`} email={link.email} brandName={link.brand_name} error={error} />
+  ) : (
+    <ConsoleResetPage action={`/console/reset/${raw}`} email={link.email} joining={link.brand_name} error={error} />
+  );
 
 consoleRouter.get('/reset/:token', async (c) => {
   const raw = c.req.param('token');
@@ -198,41 +204,78 @@ consoleRouter.get('/reset/:token', async (c) => {
   return renderPage(c, linkPage(link, raw));
 });
 
-// Sets the password of every console account of the address, signs all of them out everywhere, audits it in
-// each brand (an invitation's brand records the member joining), and uses the link: one batch whose writes
-// are each guarded on the link being unused, so a second copy of the form posted at once writes nothing.
-// Then sign-in, which lists the brands it opens.
+// The batch that uses a link: each write is guarded on the link being unused, and the last one uses it, so a
+// second copy of the form posted at once writes nothing and sees changes = 0.
+const useLink = (db: D1Database, tokenHash: string, now: number) => db.prepare('UPDATE admin_reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1').bind(now, tokenHash);
+
+// A reset sets the password of every console account of the address that has one (an invitation not taken
+// up yet is left to its own link), signs all of them out everywhere, audits it in each brand, and closes the
+// address's other reset links. Then sign-in, which lists the brands the password opens.
+// An invitation joins its brand's account: with a new password when the address signs in nowhere yet, or with
+// the password it already uses elsewhere (checked as a sign-in is), which changes nothing anywhere else. Then
+// straight into that brand's console.
 consoleRouter.post('/reset/:token', async (c) => {
   const now = Date.now();
   const raw = c.req.param('token');
-  const link = await usableLink(c.env.DB, raw, now);
+  const db = c.env.DB;
+  const link = await usableLink(db, raw, now);
   if (!link) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   const form = await readForm(c);
-  const password = form.get('password');
+  const password = form.get('password').slice(0, 256);
+  const guard = [link.token_hash, now];
+
+  if (link.purpose === 'invite' && link.existing) {
+    const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console:${link.email}` });
+    if (!limited.success) {
+      c.header('Retry-After', '60');
+      return renderPage(c, linkPage(link, raw, 'Too many attempts. Wait a minute and try again.'), 429);
+    }
+    const { results } = await db.prepare(`SELECT password_hash FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL LIMIT 10`).bind(link.email).all<{ password_hash: string }>();
+    let hash: string | null = null;
+    for (const r of results) if (!hash && (await verifyPassword(password, r.password_hash))) hash = r.password_hash;
+    if (!hash) return renderPage(c, linkPage(link, raw, 'That is not the password you sign in to Chorus with.'), 401);
+    return joinTeam(c, link, hash, now);
+  }
+
   const problem = passwordProblem(password) ?? (password === form.get('confirm') ? null : 'The two passwords are different.');
   if (problem) return renderPage(c, linkPage(link, raw, problem), 422);
   const hash = await hashPassword(password);
-  const db = c.env.DB;
-  const guard = [link.token_hash, now];
+  if (link.purpose === 'invite') return joinTeam(c, link, hash, now);
+
   const results = await db.batch([
-    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${LIVE_MEMBER} AND ${UNUSED_LINK}`).bind(hash, link.email, ...guard),
+    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL AND ${UNUSED_LINK}`).bind(hash, link.email, ...guard),
     db
       .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ?) AND revoked_at IS NULL AND ${UNUSED_LINK}`)
       .bind(now, link.email, ...guard),
     db
       .prepare(
         `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, CASE WHEN brand_id IS ? THEN 'admin_user.joined' ELSE 'admin_user.password_reset' END, 'admin_user', id, NULL, ?
-         FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND ${UNUSED_LINK}`,
+         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_reset', 'admin_user', id, NULL, ? FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND password_hash = ? AND ${UNUSED_LINK}`,
       )
-      .bind(link.purpose === 'invite' ? link.brand_id : null, now, link.email, ...guard),
+      .bind(now, link.email, hash, ...guard),
     // Closed for good (not "expired now"): a second link whose request read an earlier clock passes no guard.
-    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.token_hash, ...guard),
-    db.prepare('UPDATE admin_reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1').bind(now, link.token_hash),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.token_hash, ...guard),
+    useLink(db, link.token_hash, now),
   ]);
-  if (results.at(-1)?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  // Used by a copy posted at once, or every account of the address was removed meanwhile: nothing was set.
+  if (results.at(-1)?.meta.changes !== 1 || results[0]?.meta.changes === 0) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   return c.redirect(`/console/login?flash=password_set&email=${encodeURIComponent(link.email)}`, 303);
 });
+
+async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purpose: 'invite' }>, hash: string, now: number) {
+  const db = c.env.DB;
+  const guard = [link.token_hash, now];
+  const results = await db.batch([
+    // The member must still be on the team and not joined: removed meanwhile, this writes nothing.
+    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL AND ${UNUSED_LINK}`).bind(hash, link.member_id, ...guard),
+    auditIfChanged(db, { brandId: link.brand_id, actorType: 'admin_user', actorId: link.member_id, action: 'admin_user.joined', targetType: 'admin_user', targetId: link.member_id }, now),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'invite' AND brand_id = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.brand_id, link.token_hash, ...guard),
+    useLink(db, link.token_hash, now),
+  ]);
+  if (results.at(-1)?.meta.changes !== 1 || results[0]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  await startSession(c, db, c.env.SESSION_SECRET, 'admin_user', link.member_id);
+  return c.redirect('/console?flash=joined', 303);
+}
 
 // ---------- Signed-in pages ----------
 

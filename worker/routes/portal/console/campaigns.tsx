@@ -150,7 +150,7 @@ const auditStatement = (c: ConsoleContext, action: string, campaignId: string, d
 
 // ---------- Campaign list and create ----------
 
-const LIST_FLASH: Record<string, Flash> = {};
+const LIST_FLASH: Record<string, Flash> = { joined: { tone: 'success', text: 'Welcome to the team. Your role is shown at the top right; Settings → Team lists who else works here.' } };
 
 async function renderList(c: ConsoleContext, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 422 } = {}) {
   const { brandId } = c.var.user;

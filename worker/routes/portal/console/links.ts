@@ -24,39 +24,72 @@ export const consoleLinksUnavailable = (env: Env) => mailSetup(env).kind === 'un
 // The guard that keeps a link's writes to its first use: a second copy of the form posted at once writes nothing.
 export const UNUSED_LINK = 'EXISTS (SELECT 1 FROM admin_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)';
 
-export type UsableLink = { token_hash: string; email: string; purpose: LinkPurpose; brand_id: string | null; brand_name: string | null };
+export type UsableLink =
+  | { purpose: 'reset'; token_hash: string; email: string }
+  // The invited account (no password yet), and whether the address signs in to another brand already.
+  | { purpose: 'invite'; token_hash: string; email: string; brand_id: string; brand_name: string; member_id: string; existing: boolean };
 
-// A link still usable now. An invitation also needs its member still on the team.
+// A link still usable now. A reset needs an account of the address with a password (it changes only those);
+// an invitation needs its member still on the team and not joined yet.
 export async function usableLink(db: D1Database, raw: string, now: number): Promise<UsableLink | null> {
   if (!isLinkToken(raw)) return null;
-  return db
+  type Row = { token_hash: string; email: string; purpose: LinkPurpose; brand_id: string | null; brand_name: string | null; member_id: string | null; existing: number };
+  const row = await db
     .prepare(
-      `SELECT t.token_hash, t.email, t.purpose, t.brand_id, b.name AS brand_name FROM admin_reset_tokens t LEFT JOIN brands b ON b.id = t.brand_id
-       WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?
-         AND (t.purpose = 'reset' OR EXISTS (SELECT 1 FROM admin_users u WHERE u.brand_id = t.brand_id AND u.email = t.email AND u.${LIVE_MEMBER}))`,
+      `SELECT t.token_hash, t.email, t.purpose, t.brand_id, b.name AS brand_name,
+         (SELECT u.id FROM admin_users u WHERE u.brand_id = t.brand_id AND u.email = t.email AND u.${LIVE_MEMBER} AND u.password_hash IS NULL) AS member_id,
+         EXISTS (SELECT 1 FROM admin_users u WHERE u.email = t.email AND u.${LIVE_MEMBER} AND u.password_hash IS NOT NULL) AS existing
+       FROM admin_reset_tokens t LEFT JOIN brands b ON b.id = t.brand_id
+       WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?`,
     )
     .bind(await sha256Hex(raw), now)
-    .first<UsableLink>();
+    .first<Row>();
+  if (!row) return null;
+  if (row.purpose === 'reset') return row.existing ? { purpose: 'reset', token_hash: row.token_hash, email: row.email } : null;
+  if (!row.member_id || !row.brand_id) return null;
+  return { purpose: 'invite', token_hash: row.token_hash, email: row.email, brand_id: row.brand_id, brand_name: row.brand_name ?? '', member_id: row.member_id, existing: row.existing === 1 };
 }
 
 type Mint = { email: string; purpose: LinkPurpose; brandId?: string; now: number };
 
-// Makes a link only when the address has a live console account (in the brand, for an invitation) and is
-// under the day's allowance for the kind, both checked in the insert itself. Null when it made none.
-export async function mintConsoleLink(db: D1Database, { email, purpose, brandId, now }: Mint): Promise<{ token: string; tokenHash: string; expiresAt: number } | null> {
+// Invitations one brand may send in a day, to everyone together: an owner chooses the addresses, so without
+// this a team could use Chorus to mail strangers.
+export const CONSOLE_INVITES_PER_BRAND_PER_DAY = 50;
+
+export type Minted = { token: string; tokenHash: string; expiresAt: number };
+export type NotMinted = { refused: 'address_limit' | 'brand_limit' | 'no_account' };
+
+// Makes a link only for a live console account of the address (with a password, for a reset: only those
+// change; not joined yet, in the brand, for an invitation) and under the day's allowances, all checked in the
+// insert itself. An invitation counts against this brand's sends only, to the address and in all: what
+// other brands send is neither spent nor shown here.
+export async function mintConsoleLink(db: D1Database, { email, purpose, brandId, now }: Mint): Promise<Minted | NotMinted> {
   const token = randomToken(32);
   const tokenHash = await sha256Hex(token);
   const expiresAt = now + (purpose === 'invite' ? CONSOLE_INVITE_TTL_MS : CONSOLE_RESET_TTL_MS);
+  const account = purpose === 'invite' ? 'brand_id = ?4 AND password_hash IS NULL' : 'password_hash IS NOT NULL';
+  const sent = "SELECT count(*) FROM admin_reset_tokens WHERE purpose = ?3 AND created_at > ?6 - 86400000 AND brand_id IS ?4";
   const { meta } = await db
     .prepare(
       `INSERT INTO admin_reset_tokens (token_hash, email, purpose, brand_id, expires_at, created_at)
        SELECT ?1, ?2, ?3, ?4, ?5, ?6
-       WHERE EXISTS (SELECT 1 FROM admin_users WHERE email = ?2 AND ${LIVE_MEMBER} AND (?4 IS NULL OR brand_id = ?4))
-         AND (SELECT count(*) FROM admin_reset_tokens WHERE email = ?2 AND purpose = ?3 AND created_at > ?6 - 86400000) < ?7`,
+       WHERE EXISTS (SELECT 1 FROM admin_users WHERE email = ?2 AND ${LIVE_MEMBER} AND ${account})
+         AND (${sent} AND email = ?2) < ?7
+         AND (?4 IS NULL OR (${sent}) < ?8)`,
     )
-    .bind(tokenHash, email, purpose, brandId ?? null, expiresAt, now, CONSOLE_LINKS_PER_DAY[purpose])
+    .bind(tokenHash, email, purpose, brandId ?? null, expiresAt, now, CONSOLE_LINKS_PER_DAY[purpose], CONSOLE_INVITES_PER_BRAND_PER_DAY)
     .run();
-  return meta.changes === 1 ? { token, tokenHash, expiresAt } : null;
+  if (meta.changes === 1) return { token, tokenHash, expiresAt };
+  // Why not (read after the fact, so a race only changes which refusal is named).
+  const counts = await db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM admin_users WHERE email = ?1 AND ${LIVE_MEMBER} AND ${account.replaceAll('?4', '?3')}) AS account,
+         (SELECT count(*) FROM admin_reset_tokens WHERE purpose = ?2 AND created_at > ?4 - 86400000 AND brand_id IS ?3) AS brand`,
+    )
+    .bind(email, purpose, brandId ?? null, now)
+    .first<{ account: number; brand: number }>();
+  if (!counts?.account) return { refused: 'no_account' };
+  return { refused: brandId && counts.brand >= CONSOLE_INVITES_PER_BRAND_PER_DAY ? 'brand_limit' : 'address_limit' };
 }
 
 // Mails a minted link. A mail that certainly did not leave takes its link back: no one holds it, so it must

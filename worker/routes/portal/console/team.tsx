@@ -16,7 +16,7 @@ import { log } from '../../../lib/log';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
-import { consoleLinksUnavailable, mailConsoleLink, mintConsoleLink, CONSOLE_LINKS_PER_DAY } from './links';
+import { consoleLinksUnavailable, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
 
 export const teamRoutes = new Hono<ConsoleEnv>();
@@ -34,7 +34,7 @@ const memberSchema = z.object({
 const FLASH: Record<string, Flash> = {
   added: { tone: 'success', text: 'Added. We emailed them a link to choose a password; it works for a week.' },
   added_unmailed: { tone: 'warn', text: 'Added, but the invitation could not be mailed. Try “Email a new link” in a few minutes.' },
-  added_limit: { tone: 'warn', text: `Added, but that address was sent ${CONSOLE_LINKS_PER_DAY.invite} invitation links today already. Send a new link tomorrow.` },
+  added_limit: { tone: 'warn', text: `Added, but your team has sent that address ${CONSOLE_LINKS_PER_DAY.invite} invitation links today, or ${CONSOLE_INVITES_PER_BRAND_PER_DAY} invitations in all. Send a new link tomorrow.` },
   resent: { tone: 'success', text: 'A new link is on its way. It works for a week.' },
   role: { tone: 'success', text: 'Role changed. It applies from their next page.' },
   unchanged: { tone: 'info', text: 'That was their role already.' },
@@ -43,7 +43,8 @@ const FLASH: Record<string, Flash> = {
 
 const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND role = 'owner' AND removed_at IS NULL)";
 // Another owner than the target stays: demoting or removing an owner never leaves the brand without one.
-const OWNER_REMAINS = "(SELECT count(*) FROM admin_users WHERE brand_id = ? AND role = 'owner' AND removed_at IS NULL AND id <> ?) >= 1";
+// (one who has joined: an owner still invited may never take it up).
+const OWNER_REMAINS = "(SELECT count(*) FROM admin_users WHERE brand_id = ? AND role = 'owner' AND removed_at IS NULL AND password_hash IS NOT NULL AND id <> ?) >= 1";
 
 async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
   const { results } = await db
@@ -97,20 +98,21 @@ async function memberOr404(c: ConsoleContext): Promise<Member> {
 
 const UNAVAILABLE = 'This Chorus cannot send email yet, so it cannot send invitations. Ask whoever runs it to set up mail (MAIL_API_KEY, MAIL_FROM and PUBLIC_ORIGIN).';
 
-// Mints an invitation link and mails it; says how that went as the flash to show. Never throws for the mail:
-// the member is on the team either way, and a new link can be sent from the list.
-async function sendInvite(c: ConsoleContext, member: { email: string; role: Role }): Promise<'sent' | 'unmailed' | 'limit'> {
-  const user = c.var.user;
-  const link = await mintConsoleLink(c.env.DB, { email: member.email, purpose: 'invite', brandId: user.brandId, now: Date.now() });
-  if (!link) return 'limit';
-  const text = [
-    `${user.name} added you to ${user.brandName}'s team on Chorus, as ${ROLE_LABELS[member.role].toLowerCase()}.`,
-    `Open this link within a week to choose your password and sign in: ${publicOrigin(c)}/console/reset/${link.token}`,
-    `If you use this address in other brands' consoles, the password you choose becomes the one for all of them.`,
-    `Not expecting this? Ignore this mail: without a password no one can sign in as you.`,
-  ].join('\n\n');
+// Mints an invitation link and mails it; says how that went. Never throws: the member is on the team either
+// way, and a new link can be sent from the list. The mail names the brand, not the person who sent it (a name
+// an owner types is no text to put in a stranger's inbox).
+async function sendInvite(c: ConsoleContext, member: { email: string; role: Role }): Promise<'sent' | 'unmailed' | 'address_limit' | 'brand_limit' | 'no_account'> {
+  const { brandId, brandName } = c.var.user;
   try {
-    await mailConsoleLink(c.env, link.tokenHash, { to: member.email, subject: `You're invited to ${user.brandName} on Chorus`, text });
+    const link = await mintConsoleLink(c.env.DB, { email: member.email, purpose: 'invite', brandId, now: Date.now() });
+    if ('refused' in link) return link.refused;
+    const text = [
+      `You were added to ${brandName}'s team on Chorus, as ${ROLE_LABELS[member.role].toLowerCase()}.`,
+      `Open this link within a week to join: ${publicOrigin(c)}/console/reset/${link.token}`,
+      `If you sign in to Chorus for another brand already, you join with that password; otherwise you choose one.`,
+      `Not expecting this? Ignore this mail: no one can sign in as you without it.`,
+    ].join('\n\n');
+    await mailConsoleLink(c.env, link.tokenHash, { to: member.email, subject: `You're invited to ${brandName} on Chorus`, text });
     return 'sent';
   } catch (error) {
     log.error('console_invite_mail_failed', { error });
@@ -154,9 +156,13 @@ teamRoutes.post('/team', async (c) => {
     if (isUniqueViolation(e)) return renderTeam(c, { values, errors: [`${email} is on the team already.`] }, 409);
     throw e;
   }
-  if (changed !== 1) return renderTeam(c, { values, errors: [`A team has at most ${MAX_TEAM} people. Remove someone first.`] }, 409);
+  if (changed !== 1) {
+    const size = (await db.prepare('SELECT count(*) AS n FROM admin_users WHERE brand_id = ? AND removed_at IS NULL').bind(brandId).first<number>('n')) ?? 0;
+    const why = size >= MAX_TEAM ? `A team has at most ${MAX_TEAM} people. Remove someone first.` : 'The team changed meanwhile (your role, or this person was added by someone else). Look again and retry.';
+    return renderTeam(c, { values, errors: [why] }, 409);
+  }
   const sent = await sendInvite(c, { email, role });
-  return c.redirect(withFlash('/console/team', sent === 'sent' ? 'added' : sent === 'limit' ? 'added_limit' : 'added_unmailed'), 303);
+  return c.redirect(withFlash('/console/team', sent === 'sent' ? 'added' : sent === 'address_limit' || sent === 'brand_limit' ? 'added_limit' : 'added_unmailed'), 303);
 });
 
 teamRoutes.post('/team/:id/invite', async (c) => {
@@ -168,10 +174,12 @@ teamRoutes.post('/team/:id/invite', async (c) => {
     return renderTeam(c, { errors: [UNAVAILABLE] }, 503);
   }
   const sent = await sendInvite(c, member);
-  if (sent === 'limit') {
+  if (sent === 'address_limit' || sent === 'brand_limit') {
     c.header('Retry-After', '86400');
-    return renderTeam(c, { errors: [`${member.email} was sent ${CONSOLE_LINKS_PER_DAY.invite} invitation links today already. Try again tomorrow.`] }, 429);
+    const why = sent === 'brand_limit' ? `Your team has sent ${CONSOLE_INVITES_PER_BRAND_PER_DAY} invitations today.` : `Your team has sent ${member.email} ${CONSOLE_LINKS_PER_DAY.invite} invitation links today.`;
+    return renderTeam(c, { errors: [`${why} Try again tomorrow.`] }, 429);
   }
+  if (sent === 'no_account') return renderTeam(c, { errors: [`${member.name} has joined meanwhile, or was removed.`] }, 409);
   if (sent === 'unmailed') return renderTeam(c, { errors: ['The invitation could not be mailed. Try again in a few minutes.'] }, 503);
   return c.redirect(withFlash('/console/team', 'resent'), 303);
 });
