@@ -6,7 +6,7 @@ import type { RowError } from '../../worker/domain/creator-import';
 import { IMPORT_COLUMNS } from '../../worker/domain/creator-import';
 import { formatCount } from '../format';
 import { Notice, Progress } from '../layout';
-import { CampaignHeader, ConsolePage, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type ImportOptionsForm = { codePattern: string; discountPercent: string };
 
@@ -35,6 +35,15 @@ const OptionsFields: FC<{ options: ImportOptionsForm }> = ({ options }) => (
   </div>
 );
 
+// Chorus mails each creator who has not accepted their own invite link (the one the sheet holds).
+export const MailInvitationsForm: FC<{ campaignId: string; primary?: boolean }> = ({ campaignId, primary = false }) => (
+  <form method="post" action={`/console/campaigns/${campaignId}/invitations/mail`} class="inline-action">
+    <button type="submit" class={primary ? 'button button-primary' : 'button button-small'}>
+      Email the invitations
+    </button>
+  </form>
+);
+
 export const ImportPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
@@ -44,9 +53,11 @@ export const ImportPage: FC<{
   toReview: number;
   problem?: { message: string; line?: number; title?: string };
   rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null };
-}> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors }) => (
+  flash?: Flash;
+}> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors, flash }) => (
   <ConsolePage title={`Import creators · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="import" brandName={viewer.brandName} />
+    <FlashNotice flash={flash ?? null} />
     {problem ? (
       <Notice tone={problem.title ? 'warn' : 'error'} title={problem.title ?? "This file can't be imported"}>
         <p>
@@ -163,6 +174,12 @@ export const ImportPage: FC<{
             {canWrite ? <a href={`/console/campaigns/${campaign.id}/invites.csv`}>Download their invites (CSV)</a> : null}
           </p>
         ) : null}
+        {enrolled > 0 && canWrite ? (
+          <div class="small stack-tight">
+            <p>Or have Chorus email each creator who has not accepted yet their own invite link (once a day at most):</p>
+            <MailInvitationsForm campaignId={campaign.id} />
+          </div>
+        ) : null}
       </aside>
     </div>
   </ConsolePage>
@@ -239,14 +256,16 @@ export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> 
           <div class="stat-label">Invites</div>
         </div>
       </div>
-      <p class="form-actions">
-        <a class="button button-primary" href={`/console/campaigns/${campaignId}/invites.csv`} download>
+      <p class="small">Send the creators their invitations: Chorus emails each their own link, or download the sheet and send the links yourself.</p>
+      <div class="form-actions">
+        <MailInvitationsForm campaignId={campaignId} primary />
+        <a class="button" href={`/console/campaigns/${campaignId}/invites.csv`} download>
           Download invites (CSV)
         </a>
         <a class="button button-quiet" href={`/console/campaigns/${campaignId}/network`}>
           See the network
         </a>
-      </p>
+      </div>
       {result.skippedRows.length > 0 ? (
         <section aria-labelledby="left-out-h">
           <h3 id="left-out-h">Left out</h3>

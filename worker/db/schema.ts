@@ -508,6 +508,19 @@ export const adminResetTokens = sqliteTable(
   (t) => [index('admin_reset_tokens_email_sent').on(t.email, t.createdAt)],
 );
 
+// Invitations Chorus mailed for a brand: one row per campaign and address, its last send. It keeps a
+// creator from getting the same invitation more than once a day, and a brand within its daily allowance.
+export const invitationMails = sqliteTable(
+  'invitation_mails',
+  {
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    email: text('email').notNull(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    sentAt: integer('sent_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.email] }), index('invitation_mails_brand_sent').on(t.brandId, t.sentAt)],
+);
+
 // Fixed-window counters for abuse limits where the Rate Limiting binding is not faithful locally.
 export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),

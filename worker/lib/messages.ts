@@ -149,3 +149,24 @@ export function sendMessage(env: MessageEnv, message: Message): Promise<void> {
 export function sendAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: MessageEnv, message: Message, event: string): void {
   ctx.waitUntil(sendMessage(env, message).catch((error: unknown) => log.error(event, { error })));
 }
+
+// Many messages, ten at a time: a few hundred go out within the time a response may keep working after it
+// is sent. Each failure is logged under `event` and handed to `onFailure` (to undo what the message
+// carried); the others still go. Resolves with how many the provider took.
+export async function sendEach(env: MessageEnv, messages: Message[], event: string, onFailure?: (message: Message, error: unknown) => Promise<void>): Promise<number> {
+  let sent = 0;
+  for (let i = 0; i < messages.length; i += 10) {
+    await Promise.all(
+      messages.slice(i, i + 10).map((message) =>
+        sendMessage(env, message).then(
+          () => void sent++,
+          async (error: unknown) => {
+            log.error(event, { error });
+            await onFailure?.(message, error).catch((undo: unknown) => log.error(event, { error: undo }));
+          },
+        ),
+      ),
+    );
+  }
+  return sent;
+}

@@ -265,6 +265,18 @@ export const Network = z
 
 const rowError = z.object({ line: count(4), field: example(z.string(), 'email'), message: example(z.string(), 'not an email address') });
 
+export const InvitationMailing = z
+  .object({
+    queued: z.int().min(0).describe('Invitations being mailed now.'),
+    skipped: z.object({
+      accepted: z.int().min(0).describe('Creators who accepted already.'),
+      recentlyMailed: z.int().min(0).describe('Mailed this invitation in the last day.'),
+      lapsed: z.int().min(0).describe('Invite link lapsed: import the row again to renew it.'),
+      overAllowance: z.int().min(0).describe("Past the brand's daily allowance: mailed when the call is repeated on a later day."),
+    }),
+  })
+  .meta({ id: 'InvitationMailing' });
+
 export const CreatorImport = z
   .object({
     rows: count(30),

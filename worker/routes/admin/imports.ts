@@ -10,7 +10,8 @@ import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { routeDescriber } from '../../openapi/registry';
-import { CreatorImport, dataOf } from '../../openapi/schemas';
+import { CreatorImport, dataOf, InvitationMailing as InvitationMailingSchema } from '../../openapi/schemas';
+import { INVITATION_MAILS_PER_BRAND_PER_DAY, mailInvitations } from '../../db/invitation-mails';
 
 const importBody = z.strictObject({
   csv: z.string().min(1).max(1_000_000),
@@ -25,10 +26,10 @@ export type Actor = { type: 'api_key' | 'admin_user'; id: string };
 
 export async function campaignForImport(env: Env, brandId: string, campaignId: string) {
   const row = await env.DB.prepare(
-    'SELECT c.id, c.slug, c.default_destination, c.status AS campaign_status, c.ends_at, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?',
+    'SELECT c.id, c.slug, c.name, c.default_destination, c.status AS campaign_status, c.ends_at, b.currency, b.slug AS brand_slug, b.name AS brand_name FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?',
   )
     .bind(campaignId, brandId)
-    .first<{ id: string; slug: string; default_destination: string; campaign_status: string; ends_at: number | null; currency: string; brand_slug: string }>();
+    .first<{ id: string; slug: string; name: string; default_destination: string; campaign_status: string; ends_at: number | null; currency: string; brand_slug: string; brand_name: string }>();
   if (!row) throw notFound('campaign');
   return row;
 }
@@ -132,6 +133,30 @@ export const importRoutes = new Hono<AppEnv>()
       }
       const result = await runCreatorImport(c.env, c.var.admin.brandId, actor, c.req.param('id'), parsed.data, origin);
       return c.json({ data: result }, 200);
+    },
+  )
+  .post(
+    '/:id/invitations/mail',
+    op({
+      summary: 'Email the invitations',
+      description:
+        `Mails each creator of the campaign who has not accepted yet their own invite link (the one the invite sheet holds), after the response. An address gets a campaign's invitation at most once a day, and a brand sends at most ${INVITATION_MAILS_PER_BRAND_PER_DAY} a day; what is left out is counted in \`skipped\` (lapsed links renew when their row is imported again). Repeating the call mails only what was not mailed in the last day.`,
+      params: campaignId,
+      responses: { 202: { description: 'How many invitations are being mailed, and how many were left out and why.', schema: dataOf(InvitationMailingSchema) } },
+      errors: { 404: ['not_found'], 409: ['campaign_ended'] },
+    }),
+    async (c) => {
+      const brandId = c.var.admin.brandId;
+      const campaign = await campaignForImport(c.env, brandId, c.req.param('id'));
+      if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', 'This campaign has ended, so its invitations would lead to a campaign that is over.');
+      const result = await mailInvitations(
+        c.env,
+        c.executionCtx,
+        { brandId, brandName: campaign.brand_name, campaignId: campaign.id, campaignName: campaign.name, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY },
+        { type: 'api_key', id: c.var.admin.keyId },
+        Date.now(),
+      );
+      return c.json({ data: result }, 202);
     },
   )
   .get(

@@ -8,7 +8,7 @@ import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { log } from '../../lib/log';
-import { sendMessage } from '../../lib/messages';
+import { sendEach } from '../../lib/messages';
 import { formatMoney, formatPeriod } from '../../../portal/format';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
@@ -136,20 +136,14 @@ async function tellCreators(env: Env, brandId: string, payoutIds: string[], orig
     )
       .bind(brandId, ...chunk)
       .all<Row>();
-    // Ten at a time: a reconcile of hundreds of rows is told within the time a response may keep working.
-    for (let j = 0; j < results.length; j += 10) {
-      await Promise.all(
-        results.slice(j, j + 10).map((r) => {
-          const amount = formatMoney(r.amount_minor, r.currency);
-          const month = formatPeriod(r.period);
-          const message =
-            r.status === 'paid'
-              ? { to: r.email, subject: `${r.brand_name} paid your ${month} payout`, text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. Your earnings: ${origin}/earnings` }
-              : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
-          return sendMessage(env, message).catch((error: unknown) => log.error('payout_notice_failed', { error }));
-        }),
-      );
-    }
+    const messages = results.map((r) => {
+      const amount = formatMoney(r.amount_minor, r.currency);
+      const month = formatPeriod(r.period);
+      return r.status === 'paid'
+        ? { to: r.email, subject: `${r.brand_name} paid your ${month} payout`, text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. Your earnings: ${origin}/earnings` }
+        : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
+    });
+    await sendEach(env, messages, 'payout_notice_failed');
   }
 }
 

@@ -13,7 +13,10 @@ import { log } from '../../../lib/log';
 import { campaignForImport, ENDED_IMPORT, runCreatorImport } from '../../admin/imports';
 import { campaignEnded } from '../../../db/creator-portal';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, csvFromForm, pageHtml, type Markup, readForm, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
+import { canWrite, countParam, csvFromForm, pageHtml, type Markup, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { mailInvitations } from '../../../db/invitation-mails';
+import { countOf, formatCount } from '../../../../portal/format';
+import type { Flash } from '../../../../portal/console/layout';
 import { awaitingReview, campaignEnrollments, type CampaignRecord } from './queries';
 
 export const importRoutes = new Hono<ConsoleEnv>();
@@ -30,7 +33,7 @@ const optionsSchema = z.strictObject({
     .refine((n) => n >= 1 && n <= 100, 'The shopper discount is a whole percent from 1 to 100.'),
 });
 
-type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null } };
+type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null }; flash?: Flash };
 
 async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 = 200) {
   const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
@@ -45,6 +48,7 @@ async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras:
       toReview={toReview}
       problem={extras.problem}
       rowErrors={extras.rowErrors}
+      flash={extras.flash}
     />,
     status,
   );
@@ -56,7 +60,37 @@ const endedProblem = (campaign: CampaignRecord) => (campaignEnded({ campaign_sta
 importRoutes.get('/campaigns/:id/import', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const ended = endedProblem(campaign);
-  return renderImport(c, campaign, ended ? { problem: ended } : {});
+  return renderImport(c, campaign, { ...(ended ? { problem: ended } : {}), flash: mailedFlash(c) });
+});
+
+// What "Email the invitations" did, from the counts its redirect carries (numbers only, never text).
+function mailedFlash(c: ConsoleContext): Flash | undefined {
+  if (c.req.query('flash') !== 'mailed') return undefined;
+  const queued = countParam(c, 'queued');
+  const left = [
+    [countParam(c, 'recent'), 'mailed in the last day'],
+    [countParam(c, 'accepted'), 'accepted already'],
+    [countParam(c, 'lapsed'), 'whose link lapsed (import their row again to renew it)'],
+    [countParam(c, 'over'), "over today's allowance (they go out when you send again tomorrow)"],
+  ] as const;
+  const skipped = left.filter(([n]) => n > 0).map(([n, why]) => `${formatCount(n)} ${why}`);
+  const head = queued > 0 ? `Emailing ${countOf(queued, 'invitation')} now.` : 'No invitations to email.';
+  return { tone: queued > 0 ? 'success' : 'info', text: skipped.length > 0 ? `${head} Not emailed: ${skipped.join('; ')}.` : head };
+}
+
+importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const ended = endedProblem(campaign);
+  if (ended) return renderImport(c, campaign, { problem: ended }, 409);
+  const { user } = c.var;
+  const { queued, skipped } = await mailInvitations(
+    c.env,
+    c.executionCtx,
+    { brandId: user.brandId, brandName: user.brandName, campaignId: campaign.id, campaignName: campaign.name, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY },
+    { type: 'admin_user', id: user.id },
+    Date.now(),
+  );
+  return c.redirect(withFlash(`/console/campaigns/${campaign.id}/import`, 'mailed', { queued, recent: skipped.recentlyMailed, accepted: skipped.accepted, lapsed: skipped.lapsed, over: skipped.overAllowance }), 303);
 });
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
