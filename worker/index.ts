@@ -3,6 +3,7 @@ import type { Env } from './env';
 import { consumeUnderFaults, withFaults } from './lib/faults';
 import { newRequestId, withRequestId } from './lib/log';
 import { consumeClicks } from './queue';
+import { consumeMail } from './db/invitation-mails';
 import { cachedCodeCheck } from './routes/codes';
 import { cachedRedirect } from './routes/redirect';
 import { runScheduled } from './jobs/scheduled';
@@ -13,6 +14,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 // Each environment names its queues chorus-<queue>[-<environment>].
 const isWebhookQueue = (name: string) => /^chorus-webhooks(-|$)/.test(name);
+const isMailQueue = (name: string) => /^chorus-mail(-|$)/.test(name);
 
 // withFaults returns env itself unless the test-only fault switches are on (see lib/faults.ts).
 // Log lines carry a request id (lib/log.ts): the app's middleware mints a request's, and the work after
@@ -34,7 +36,9 @@ export default {
     return response;
   },
   queue: (batch, env, _ctx) =>
-    withRequestId(newRequestId(), () => (isWebhookQueue(batch.queue) ? consumeWebhookDeliveries(batch, withFaults(env)) : consumeUnderFaults(batch, withFaults(env), consumeClicks))),
+    withRequestId(newRequestId(), () =>
+      isWebhookQueue(batch.queue) ? consumeWebhookDeliveries(batch, withFaults(env)) : isMailQueue(batch.queue) ? consumeMail(batch, env) : consumeUnderFaults(batch, withFaults(env), consumeClicks),
+    ),
   scheduled: (controller, env, ctx) =>
     withRequestId(newRequestId(), () => {
       ctx.waitUntil(sweepWebhookDeliveries(env));

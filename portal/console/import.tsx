@@ -176,7 +176,7 @@ export const ImportPage: FC<{
         ) : null}
         {enrolled > 0 && canWrite ? (
           <div class="small stack-tight">
-            <p>Or have Chorus email each creator who has not accepted yet their own invite link (once a day at most):</p>
+            <p>Or have Chorus email each creator who has not accepted yet their own invite link (then up to two reminders, three days apart, each when you press it again):</p>
             <MailInvitationsForm campaignId={campaign.id} />
           </div>
         ) : null}

@@ -41,7 +41,7 @@ export type ChorusServer = {
   output: () => string;
   /** The links mailed to `to`, oldest first, once there are at least `count` (locally a message is a
    * `message_sent` log line, worker/lib/messages.ts, which reaches us a moment after the response). */
-  mailedLinks: (to: string, count?: number) => Promise<string[]>;
+  mailedLinks: (to: string, count?: number, waitMs?: number) => Promise<string[]>;
   stop: () => Promise<void>;
 };
 
@@ -158,7 +158,7 @@ export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<st
       adminKey,
       owner: opts.owner ?? null,
       output: () => lines.join('\n'),
-      async mailedLinks(to, count = 1) {
+      async mailedLinks(to, count = 1, waitMs = 5_000) {
         const links = () =>
           lines.flatMap((line) => {
             const at = line.indexOf('{"');
@@ -167,7 +167,7 @@ export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<st
             const url = fields?.to === to ? /https?:\/\/\S+/.exec(fields.text ?? '')?.[0] : undefined;
             return url ? [url] : [];
           });
-        for (let waited = 0; links().length < count && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        for (let waited = 0; links().length < count && waited < waitMs; waited += 50) await new Promise((r) => setTimeout(r, 50));
         return links();
       },
       async stop() {

@@ -1,88 +1,188 @@
 // Chorus mails a campaign's invitations for the brand: each creator who has not accepted gets their own
 // invite link at their own address (the link the invite sheet holds; its page mails them a password link or
-// leads to sign-in, so it gives no one an account). At most once a day per campaign and address, and at most
-// INVITATION_MAILS_PER_BRAND_PER_DAY a day per brand: a brand chooses the addresses, so this is what keeps
-// Chorus from mailing strangers in bulk on its say-so.
+// leads to sign-in, so it gives no one an account). An address gets at most three mails a campaign (the
+// invitation and two reminders), three days apart, and a brand sends at most INVITATION_MAILS_PER_BRAND_PER_DAY
+// a day: a brand chooses the addresses, so this is what keeps Chorus from mailing strangers on its say-so.
+//
+// The ask claims the sends in D1 and puts one message per address on the mail queue; the queue's consumer
+// mails them a few a second (what providers allow) and marks each mailed, or voids the claim of one the
+// provider refused, so asking again retries it. Nothing waits on the response's last seconds.
 import type { Env } from '../env';
 import { newId } from '../lib/ids';
-import { MailError, sendEach, type Message } from '../lib/messages';
+import { log } from '../lib/log';
+import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { inviteRows, type ImportTarget } from './creator-import';
 
 export const INVITATION_MAILS_PER_BRAND_PER_DAY = 1_000;
-export const INVITATION_RESEND_AFTER_MS = 86_400_000;
+export const MAX_INVITATION_MAILS = 3;
+export const INVITATION_REMINDER_AFTER_MS = 3 * 86_400_000;
+// A claim the queue never marked (its message lost) may be claimed again after this.
+const STALE_CLAIM_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export type InvitationMailing = {
-  // Mails going out now (after the response).
+  // Mails on their way now.
   queued: number;
-  // Not mailed: accepted already, mailed in the last day, link lapsed (import the row again to renew it), or past the day's allowance.
-  skipped: { accepted: number; recentlyMailed: number; lapsed: number; overAllowance: number };
+  // Not mailed: accepted already; mailed in the last three days (or on its way); mailed three times already;
+  // link lapsed (import the row again to renew it); past the day's allowance.
+  skipped: { accepted: number; recentlyMailed: number; remindedEnough: number; lapsed: number; overAllowance: number };
 };
 
-type Target = Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsKey'> & { brandName: string; campaignName: string };
+export type InvitationMessage = { kind: 'invitation'; brandId: string; campaignId: string; email: string; claimedAt: number; origin: string };
 
-// Claims the sends (a row per address, guarded so a second click within the day claims nothing), answers
-// what it will mail, and sends after the response. A mail that certainly did not leave gives its claim back,
-// so mailing again retries it.
-export async function mailInvitations(env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>, t: Target, actor: Actor, now: number): Promise<InvitationMailing> {
+type Target = Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsKey'>;
+
+export class MailUnavailable extends Error {}
+
+export async function mailInvitations(env: Env, t: Target, actor: Actor, now: number): Promise<InvitationMailing> {
+  if (mailSetup(env).kind === 'unconfigured') throw new MailUnavailable('No mail provider is set up.');
   const db = env.DB;
   const rows = await inviteRows(db, t);
   const open = rows.filter((r) => r.status === 'invite' && r.inviteUrl);
-  const skipped = { accepted: rows.filter((r) => r.status === 'accepted').length, recentlyMailed: 0, lapsed: rows.filter((r) => r.status === 'expired').length, overAllowance: 0 };
-  const sentToday = (await db.prepare('SELECT count(*) AS n FROM invitation_mails WHERE brand_id = ? AND sent_at > ?').bind(t.brandId, now - 86_400_000).first<number>('n')) ?? 0;
-  const claimed = new Set<string>();
-  for (let i = 0; i < open.length; i += 90) {
-    const chunk = open.slice(i, i + 90);
-    const { results } = await db
-      .prepare(
-        `INSERT INTO invitation_mails (campaign_id, email, brand_id, sent_at)
-         SELECT ?, v.column1, ?, ? FROM (VALUES ${chunk.map(() => '(?)').join(', ')}) v WHERE true
-         ON CONFLICT(campaign_id, email) DO UPDATE SET sent_at = excluded.sent_at WHERE invitation_mails.sent_at <= excluded.sent_at - ?
-         RETURNING email`,
-      )
-      .bind(t.campaignId, t.brandId, now, ...chunk.map((r) => r.email), INVITATION_RESEND_AFTER_MS)
-      .all<{ email: string }>();
-    for (const r of results) claimed.add(r.email);
-  }
-  skipped.recentlyMailed = open.length - claimed.size;
-  // Over the day's allowance: the claims past it are given back, to go out on a later day.
-  const allowance = Math.max(0, INVITATION_MAILS_PER_BRAND_PER_DAY - sentToday);
-  const toSend = open.filter((r) => claimed.has(r.email));
-  const over = toSend.splice(allowance);
-  skipped.overAllowance = over.length;
-  await release(db, t.campaignId, over.map((r) => r.email), now);
+  const emails = open.map((r) => r.email);
+  const skipped = { accepted: rows.filter((r) => r.status === 'accepted').length, recentlyMailed: 0, remindedEnough: 0, lapsed: rows.filter((r) => r.status === 'expired').length, overAllowance: 0 };
 
-  const messages: Message[] = toSend.map((r) => ({
-    to: r.email,
-    subject: `${t.brandName} invites you to ${t.campaignName}`,
-    text: [
-      `Hi ${r.name},`,
-      `${t.brandName} would like you in ${t.campaignName}, a creator campaign run on Chorus. Open your invitation: ${r.inviteUrl}`,
-      `From there you choose a password (or sign in if you already use Chorus), read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${t.brandName} to send it again.`,
-      `Not interested? Ignore this mail; nothing happens unless you accept.`,
-    ].join('\n\n'),
-  }));
-  if (messages.length > 0) {
+  // Claims and the brand's count after them in one batch: D1 runs batches one at a time, so the count includes
+  // every claim of asks that ran before this one, whichever campaign they were for.
+  const claims = [];
+  for (let i = 0; i < emails.length; i += 90) {
+    const chunk = emails.slice(i, i + 90);
+    claims.push(
+      db
+        .prepare(
+          `INSERT INTO invitation_mails (campaign_id, email, brand_id, claimed_at, mailed_at, sends)
+           SELECT ?1, v.column1, ?2, ?3, NULL, 0 FROM (VALUES ${chunk.map((_, j) => `(?${j + 7})`).join(', ')}) v WHERE true
+           ON CONFLICT(campaign_id, email) DO UPDATE SET claimed_at = excluded.claimed_at, mailed_at = NULL
+             WHERE invitation_mails.sends < ?4
+               AND ((invitation_mails.mailed_at IS NOT NULL AND invitation_mails.mailed_at <= ?3 - ?5) OR (invitation_mails.mailed_at IS NULL AND invitation_mails.claimed_at <= ?3 - ?6))
+           RETURNING email`,
+        )
+        .bind(t.campaignId, t.brandId, now, MAX_INVITATION_MAILS, INVITATION_REMINDER_AFTER_MS, STALE_CLAIM_MS, ...chunk),
+    );
+  }
+  const counted = db.prepare('SELECT count(*) AS n FROM invitation_mails WHERE brand_id = ? AND claimed_at > ?').bind(t.brandId, now - DAY_MS);
+  const results = claims.length > 0 ? await db.batch([...claims, counted]) : [];
+  const claimed = new Set(results.slice(0, -1).flatMap((r) => (r.results as { email: string }[]).map((x) => x.email)));
+  const brandClaims = (results.at(-1)?.results[0] as { n: number } | undefined)?.n ?? 0;
+
+  // Past the allowance (counting the claims just made): the last of ours are given back, for a later day.
+  const ours = open.filter((r) => claimed.has(r.email));
+  const over = ours.splice(Math.max(0, ours.length - Math.max(0, brandClaims - INVITATION_MAILS_PER_BRAND_PER_DAY)));
+  skipped.overAllowance = over.length;
+  await voidClaims(db, t.campaignId, over.map((r) => r.email), now);
+
+  // What was not claimed: mailed three times already, or mailed lately (or on its way).
+  const unclaimed = emails.filter((e) => !claimed.has(e));
+  for (let i = 0; i < unclaimed.length; i += 90) {
+    const chunk = unclaimed.slice(i, i + 90);
+    const maxed = await db
+      .prepare(`SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ? AND sends >= ? AND email IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(t.campaignId, MAX_INVITATION_MAILS, ...chunk)
+      .first<number>('n');
+    skipped.remindedEnough += maxed ?? 0;
+  }
+  skipped.recentlyMailed = unclaimed.length - skipped.remindedEnough;
+
+  if (ours.length > 0) {
+    const messages = ours.map((r) => ({ body: { kind: 'invitation', brandId: t.brandId, campaignId: t.campaignId, email: r.email, claimedAt: now, origin: t.origin } satisfies InvitationMessage }));
+    try {
+      for (let i = 0; i < messages.length; i += 100) await env.MAIL.sendBatch(messages.slice(i, i + 100));
+    } catch (error) {
+      // Nothing (or part) went on the queue: every claim is given back, so asking again sends them all.
+      await voidClaims(db, t.campaignId, ours.map((r) => r.email), now);
+      throw error;
+    }
     await db
       .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(newId('aud'), t.brandId, actor.type, actor.id, 'campaign.invitations_mailed', 'campaign', t.campaignId, JSON.stringify({ queued: messages.length, skipped }), now)
+      .bind(newId('aud'), t.brandId, actor.type, actor.id, 'campaign.invitations_mailed', 'campaign', t.campaignId, JSON.stringify({ queued: ours.length, skipped }), now)
       .run();
   }
-  ctx.waitUntil(
-    sendEach(env, messages, 'invitation_mail_failed', async (message, error) => {
-      if (error instanceof MailError && error.reason !== 'unconfirmed') await release(db, t.campaignId, [message.to], now);
-    }),
-  );
-  return { queued: messages.length, skipped };
+  return { queued: ours.length, skipped };
 }
 
-// Gives back claims made at `now` (and only those), so the address can be mailed again.
-async function release(db: D1Database, campaignId: string, emails: string[], now: number): Promise<void> {
+// Gives back claims made at `now` and not mailed: those addresses can be claimed again at once.
+async function voidClaims(db: D1Database, campaignId: string, emails: string[], claimedAt: number): Promise<void> {
   for (let i = 0; i < emails.length; i += 90) {
     const chunk = emails.slice(i, i + 90);
     await db
-      .prepare(`DELETE FROM invitation_mails WHERE campaign_id = ? AND sent_at = ? AND email IN (${chunk.map(() => '?').join(', ')})`)
-      .bind(campaignId, now, ...chunk)
+      .prepare(`UPDATE invitation_mails SET claimed_at = 0 WHERE campaign_id = ? AND claimed_at = ? AND mailed_at IS NULL AND email IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(campaignId, claimedAt, ...chunk)
       .run();
+  }
+}
+
+const isInvitationMessage = (b: unknown): b is InvitationMessage =>
+  typeof b === 'object' && b !== null && (b as InvitationMessage).kind === 'invitation' && typeof (b as InvitationMessage).email === 'string' && typeof (b as InvitationMessage).claimedAt === 'number';
+
+// Attempts a refused or throttled mail gets on the queue before its claim is voided.
+export const INVITATION_MAIL_ATTEMPTS = 3;
+// Between two mails of a batch: providers allow a few a second (Resend: 2 by default).
+const SPACING_MS = 500;
+
+// The mail queue's consumer: one invitation per message, mailed only if its claim is still the live one and
+// the creator still has not accepted (read now, not when it was asked for).
+export async function consumeMail(batch: MessageBatch<unknown>, env: Env, spacingMs = SPACING_MS): Promise<void> {
+  const db = env.DB;
+  for (const [i, message] of batch.messages.entries()) {
+    const m = message.body;
+    if (!isInvitationMessage(m)) {
+      log.warn('mail_message_dropped', { queue: batch.queue, messageId: message.id });
+      message.ack();
+      continue;
+    }
+    try {
+      const claim = await db
+        .prepare(
+          `SELECT b.name AS brand_name, c.name AS campaign_name FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
+           WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
+        )
+        .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
+        .first<{ brand_name: string; campaign_name: string }>();
+      // Mailed already (a redelivery), or voided: nothing to do.
+      if (!claim) {
+        message.ack();
+        continue;
+      }
+      const [row] = await inviteRows(db, { brandId: m.brandId, campaignId: m.campaignId, origin: m.origin, secretsKey: env.SECRETS_KEY }, new Map([[m.email, 0]]));
+      if (!row || row.status !== 'invite' || !row.inviteUrl) {
+        // Accepted, removed or lapsed since: no mail, and the claim goes back.
+        await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
+        message.ack();
+        continue;
+      }
+      if (i > 0) await new Promise((r) => setTimeout(r, spacingMs));
+      try {
+        await sendMessage(env, {
+          to: m.email,
+          subject: `${claim.brand_name} invites you to ${claim.campaign_name}`,
+          text: [
+            `Hi ${row.name},`,
+            `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${row.inviteUrl}`,
+            `From there you choose a password (or sign in if you already use Chorus), read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
+            `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
+          ].join('\n\n'),
+        });
+      } catch (error) {
+        // Refused or throttled: tried again a minute later, then given back for the brand to ask again. One the
+        // provider may have taken counts as mailed: a second copy is worse than none.
+        if (!(error instanceof MailError) || error.reason !== 'unconfirmed') {
+          if (message.attempts < INVITATION_MAIL_ATTEMPTS) message.retry({ delaySeconds: 60 });
+          else {
+            await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
+            message.ack();
+          }
+          continue;
+        }
+      }
+      await db
+        .prepare('UPDATE invitation_mails SET mailed_at = ?, sends = sends + 1 WHERE campaign_id = ? AND email = ? AND claimed_at = ? AND mailed_at IS NULL')
+        .bind(Date.now(), m.campaignId, m.email, m.claimedAt)
+        .run();
+      message.ack();
+    } catch (error) {
+      log.error('mail_message_failed', { queue: batch.queue, messageId: message.id, error });
+      message.retry({ delaySeconds: 30 });
+    }
   }
 }

@@ -508,17 +508,21 @@ export const adminResetTokens = sqliteTable(
   (t) => [index('admin_reset_tokens_email_sent').on(t.email, t.createdAt)],
 );
 
-// Invitations Chorus mailed for a brand: one row per campaign and address, its last send. It keeps a
-// creator from getting the same invitation more than once a day, and a brand within its daily allowance.
+// Invitations Chorus mails for a brand: one row per campaign and address. A send is claimed (claimed_at) when
+// the brand asks, and marked mailed (mailed_at, sends + 1) by the mail queue once the provider took it; a
+// claim whose mail was refused is voided (claimed_at 0). The row keeps an address to three mails a campaign,
+// days apart, and a brand within its daily allowance (claims of the last day).
 export const invitationMails = sqliteTable(
   'invitation_mails',
   {
     campaignId: text('campaign_id').notNull().references(() => campaigns.id),
     email: text('email').notNull(),
     brandId: text('brand_id').notNull().references(() => brands.id),
-    sentAt: integer('sent_at').notNull(),
+    claimedAt: integer('claimed_at').notNull(),
+    mailedAt: integer('mailed_at'),
+    sends: integer('sends').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.campaignId, t.email] }), index('invitation_mails_brand_sent').on(t.brandId, t.sentAt)],
+  (t) => [primaryKey({ columns: [t.campaignId, t.email] }), index('invitation_mails_brand_claimed').on(t.brandId, t.claimedAt)],
 );
 
 // Fixed-window counters for abuse limits where the Rate Limiting binding is not faithful locally.

@@ -270,7 +270,8 @@ export const InvitationMailing = z
     queued: z.int().min(0).describe('Invitations being mailed now.'),
     skipped: z.object({
       accepted: z.int().min(0).describe('Creators who accepted already.'),
-      recentlyMailed: z.int().min(0).describe('Mailed this invitation in the last day.'),
+      recentlyMailed: z.int().min(0).describe('Mailed in the last three days, or on its way.'),
+      remindedEnough: z.int().min(0).describe('Mailed three times already (the invitation and two reminders).'),
       lapsed: z.int().min(0).describe('Invite link lapsed: import the row again to renew it.'),
       overAllowance: z.int().min(0).describe("Past the brand's daily allowance: mailed when the call is repeated on a later day."),
     }),

@@ -1,26 +1,32 @@
-// Chorus mailing a campaign's invitations: each creator who has not accepted gets their own invite link, once a
-// day at most, within the brand's daily allowance; a mail that did not leave is retried on the next ask.
-import { env, SELF } from 'cloudflare:test';
+// Chorus mailing a campaign's invitations: each creator who has not accepted gets their own invite link through
+// the mail queue, at most three times a campaign and days apart, within the brand's daily allowance; a mail the
+// provider refused is given back, so asking again retries it.
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Env } from '../../../worker/env';
+import worker from '../../../worker/index';
+import { consumeMail, INVITATION_MAIL_ATTEMPTS, INVITATION_MAILS_PER_BRAND_PER_DAY, type InvitationMessage } from '../../../worker/db/invitation-mails';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
-import { INVITATION_MAILS_PER_BRAND_PER_DAY } from '../../../worker/db/invitation-mails';
 import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
 import { BASE, createMoneyBrand, json, rowCount, waitFor } from '../fixtures';
 
-type Mailing = { data: { queued: number; skipped: { accepted: number; recentlyMailed: number; lapsed: number; overAllowance: number } } };
+type Mailing = { data: { queued: number; skipped: { accepted: number; recentlyMailed: number; remindedEnough: number; lapsed: number; overAllowance: number } } };
 type Invite = { email: string; status: string; inviteUrl: string | null };
 
 const roster = (n: number, t = tag()) => ['email,handle,name', ...Array.from({ length: n }, (_, i) => `inv${i}_${t}@creators.test,inv${i}_${t},Creator ${i}`)].join('\n');
+const none = { accepted: 0, recentlyMailed: 0, remindedEnough: 0, lapsed: 0, overAllowance: 0 };
 
 let mails: Message[] = [];
 afterEach(() => setTransport(logTransport));
-function capture(fail?: (m: Message) => boolean) {
+function capture(fail?: (m: Message) => MailError | null) {
   mails = [];
   setTransport(async (m) => {
-    if (fail?.(m)) throw new MailError('refused', 'provider refused');
+    const error = fail?.(m);
+    if (error) throw error;
     mails.push(m);
   });
 }
+const mailedTo = (email: string) => mails.filter((m) => m.to === email);
 
 async function withRoster(n: number) {
   const m = await createMoneyBrand();
@@ -28,63 +34,105 @@ async function withRoster(n: number) {
   const invites = (await json<{ data: { invites: Invite[] } }>(res)).data.invites;
   return { m, invites, mail: () => m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/invitations/mail`) };
 }
+const claimOf = (campaignId: string, email: string) =>
+  env.DB.prepare('SELECT claimed_at, mailed_at, sends FROM invitation_mails WHERE campaign_id = ? AND email = ?').bind(campaignId, email).first<{ claimed_at: number; mailed_at: number | null; sends: number }>();
+// Moves a campaign's sends back in time, as if they were made `ms` earlier.
+const age = (campaignId: string, ms: number) => env.DB.prepare('UPDATE invitation_mails SET claimed_at = claimed_at - ?1, mailed_at = mailed_at - ?1 WHERE campaign_id = ?2').bind(ms, campaignId).run();
+
+// One queue message through the consumer, as the queue would deliver it on its `attempts`th try.
+async function deliver(body: InvitationMessage, attempts = 1) {
+  const batch = createMessageBatch<unknown>('chorus-mail', [{ id: `m-${tag()}`, timestamp: new Date(), attempts, body }]);
+  await consumeMail(batch, env as Env, 0);
+  return getQueueResult(batch, createExecutionContext());
+}
 
 describe('emailing a campaign’s invitations', () => {
-  it('mails each creator who has not accepted their own link, once a day, and says what it left out', async () => {
+  it('queues each creator who has not accepted their own link, mails it once, and reminds twice at most, days apart', async () => {
     const { m, invites, mail } = await withRoster(3);
     capture();
     const first = await mail();
     expect(first.status).toBe(202);
-    // The fixture's creator accepted already; the three imported ones are mailed.
-    expect((await json<Mailing>(first)).data).toEqual({ queued: 3, skipped: { accepted: 1, recentlyMailed: 0, lapsed: 0, overAllowance: 0 } });
-    await waitFor(async () => (mails.length === 3 ? true : null));
+    // The fixture's creator accepted already; the three imported ones are mailed, through the queue.
+    expect((await json<Mailing>(first)).data).toEqual({ queued: 3, skipped: { ...none, accepted: 1 } });
+    await waitFor(async () => (mails.length === 3 ? true : null), 15_000);
     for (const invite of invites) {
-      const sent = mails.find((x) => x.to === invite.email)!;
-      expect(sent.subject).toBe('Test Brand invites you to Glow');
-      expect(sent.text).toContain(invite.inviteUrl!);
+      const [sent] = mailedTo(invite.email);
+      expect(sent!.subject).toBe('Test Brand invites you to Glow');
+      expect(sent!.text).toContain(invite.inviteUrl!);
+      await waitFor(async () => ((await claimOf(m.campaign.id, invite.email))?.sends === 1 ? true : null));
     }
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'campaign.invitations_mailed'", m.brand.brandId)).toBe(1);
 
-    // Asked again the same day: nothing goes out twice.
-    capture();
-    expect((await json<Mailing>(await mail())).data).toEqual({ queued: 0, skipped: { accepted: 1, recentlyMailed: 3, lapsed: 0, overAllowance: 0 } });
-    // A day later, those still not accepted get it again; one who accepted meanwhile does not.
-    await env.DB.prepare('UPDATE invitation_mails SET sent_at = sent_at - 86400001 WHERE campaign_id = ?').bind(m.campaign.id).run();
+    // Asked again within three days: nothing goes out twice.
+    expect((await json<Mailing>(await mail())).data).toEqual({ queued: 0, skipped: { ...none, accepted: 1, recentlyMailed: 3 } });
+    // Three days on, those still not accepted get a reminder; one who accepted meanwhile and one whose link lapsed do not.
+    await age(m.campaign.id, 3 * 86_400_000);
     await env.DB.prepare("UPDATE enrollments SET status = 'active' WHERE campaign_id = ? AND creator_id = (SELECT id FROM creators WHERE email = ?)").bind(m.campaign.id, invites[0]!.email).run();
     await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = (SELECT id FROM creators WHERE email = ?)').bind(Date.now(), m.brand.brandId, invites[0]!.email).run();
-    // A lapsed link is not mailed: importing the row again renews it.
     await env.DB.prepare("UPDATE account_tokens SET expires_at = 1 WHERE brand_id = ? AND purpose = 'invite' AND creator_id = (SELECT id FROM creators WHERE email = ?)").bind(m.brand.brandId, invites[1]!.email).run();
-    expect((await json<Mailing>(await mail())).data).toEqual({ queued: 1, skipped: { accepted: 2, recentlyMailed: 0, lapsed: 1, overAllowance: 0 } });
-    await waitFor(async () => (mails.length === 1 ? true : null));
-    expect(mails[0]!.to).toBe(invites[2]!.email);
+    capture();
+    expect((await json<Mailing>(await mail())).data).toEqual({ queued: 1, skipped: { ...none, accepted: 2, lapsed: 1 } });
+    await waitFor(async () => ((await claimOf(m.campaign.id, invites[2]!.email))?.sends === 2 ? true : null), 15_000);
+    expect(mails.map((x) => x.to)).toEqual([invites[2]!.email]);
+    // A third mail three days later, then no more.
+    await age(m.campaign.id, 3 * 86_400_000);
+    expect((await json<Mailing>(await mail())).data.queued).toBe(1);
+    await waitFor(async () => ((await claimOf(m.campaign.id, invites[2]!.email))?.sends === 3 ? true : null), 15_000);
+    await age(m.campaign.id, 30 * 86_400_000);
+    expect((await json<Mailing>(await mail())).data).toEqual({ queued: 0, skipped: { ...none, accepted: 2, lapsed: 1, remindedEnough: 1 } });
   });
 
-  it('retries a mail the provider refused, and keeps a brand within its daily allowance', async () => {
-    const { m, invites, mail } = await withRoster(2);
-    capture((x) => x.to === invites[0]!.email);
-    expect((await json<Mailing>(await mail())).data.queued).toBe(2);
-    await waitFor(async () => ((await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', m.campaign.id)) === 1 ? true : null));
-    capture();
-    expect((await json<Mailing>(await mail())).data).toMatchObject({ queued: 1, skipped: { recentlyMailed: 1 } });
-    await waitFor(async () => (mails.length === 1 ? true : null));
-    expect(mails[0]!.to).toBe(invites[0]!.email);
+  it('retries a refused mail on the queue, then gives its claim back; keeps one the provider may have taken; skips a stale or repeated message', async () => {
+    const { m, invites } = await withRoster(1);
+    const email = invites[0]!.email;
+    const claimedAt = Date.now();
+    await env.DB.prepare('INSERT INTO invitation_mails (campaign_id, email, brand_id, claimed_at) VALUES (?, ?, ?, ?)').bind(m.campaign.id, email, m.brand.brandId, claimedAt).run();
+    const body: InvitationMessage = { kind: 'invitation', brandId: m.brand.brandId, campaignId: m.campaign.id, email, claimedAt, origin: BASE };
 
-    // A brand that mailed its allowance less one today gets one more out; the other waits for another day.
-    const other = await withRoster(2);
+    capture(() => new MailError('refused', 'throttled'));
+    expect((await deliver(body)).retryMessages).toHaveLength(1);
+    expect((await claimOf(m.campaign.id, email))!.claimed_at).toBe(claimedAt);
+    expect((await deliver(body, INVITATION_MAIL_ATTEMPTS)).explicitAcks).toHaveLength(1);
+    expect(await claimOf(m.campaign.id, email)).toMatchObject({ claimed_at: 0, mailed_at: null, sends: 0 });
+    // The voided claim's message is nothing now.
+    capture();
+    await deliver(body);
+    expect(mails).toHaveLength(0);
+
+    // An unconfirmed mail may be in the inbox: it counts, and a redelivery sends no second copy.
+    await env.DB.prepare('UPDATE invitation_mails SET claimed_at = ? WHERE campaign_id = ? AND email = ?').bind(claimedAt, m.campaign.id, email).run();
+    capture(() => new MailError('unconfirmed', 'timed out'));
+    await deliver(body);
+    expect(await claimOf(m.campaign.id, email)).toMatchObject({ sends: 1 });
+    capture();
+    await deliver(body);
+    expect(mails).toHaveLength(0);
+    // Junk on the queue is dropped, not retried.
+    const junk = createMessageBatch<unknown>('chorus-mail', [{ id: 'junk', timestamp: new Date(), attempts: 1, body: { kind: 'invitation', email: 1 } }]);
+    await consumeMail(junk, env as Env, 0);
+    expect((await getQueueResult(junk, createExecutionContext())).explicitAcks).toEqual(['junk']);
+  });
+
+  it('keeps a brand within its daily allowance, across its campaigns and concurrent asks', async () => {
+    const { m, mail } = await withRoster(3);
     const now = Date.now();
-    const filler = Array.from({ length: INVITATION_MAILS_PER_BRAND_PER_DAY - 1 }, (_, i) => i);
-    for (let i = 0; i < filler.length; i += 25) {
-      const chunk = filler.slice(i, i + 25);
-      await env.DB.prepare(`INSERT INTO invitation_mails (campaign_id, email, brand_id, sent_at) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`)
-        .bind(...chunk.flatMap((j) => [other.m.campaign.id, `filler${j}@creators.test`, other.m.brand.brandId, now]))
+    const filler = Array.from({ length: INVITATION_MAILS_PER_BRAND_PER_DAY - 2 }, (_, i) => i);
+    for (let i = 0; i < filler.length; i += 20) {
+      const chunk = filler.slice(i, i + 20);
+      await env.DB.prepare(`INSERT INTO invitation_mails (campaign_id, email, brand_id, claimed_at, mailed_at, sends) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, 1)').join(', ')}`)
+        .bind(...chunk.flatMap((j) => [m.campaign.id, `filler${j}@creators.test`, m.brand.brandId, now, now]))
         .run();
     }
     capture();
-    expect((await json<Mailing>(await other.mail())).data).toMatchObject({ queued: 1, skipped: { overAllowance: 1 } });
-    expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ? AND email LIKE ?', other.m.campaign.id, 'inv%')).toBe(1);
+    // Two asks at once: together they mail two, the allowance left, and leave one for another day.
+    const [a, b] = await Promise.all([mail(), mail()]);
+    const both = [(await json<Mailing>(a)).data, (await json<Mailing>(b)).data];
+    expect(both.reduce((n, d) => n + d.queued, 0)).toBe(2);
+    expect(both.reduce((n, d) => n + d.skipped.overAllowance, 0)).toBeGreaterThanOrEqual(1);
+    expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE brand_id = ? AND claimed_at > ?', m.brand.brandId, now - 86_400_000)).toBe(INVITATION_MAILS_PER_BRAND_PER_DAY);
   });
 
-  it('refuses another brand’s campaign, an ended one and a missing key, mailing nothing', async () => {
+  it('refuses another brand’s campaign, an ended one, a missing key and a Chorus without mail, mailing nothing', async () => {
     const { m, mail } = await withRoster(1);
     const stranger = await createMoneyBrand();
     capture();
@@ -95,6 +143,14 @@ describe('emailing a campaign’s invitations', () => {
     expect(ended.status).toBe(409);
     expect((await json<{ error: { code: string } }>(ended)).error.code).toBe('campaign_ended');
     expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', m.campaign.id)).toBe(0);
+    // Deployed without a mail provider: a 503 that says so, and nothing claimed.
+    const live = await withRoster(1);
+    const deployed = { ...(env as Env), ENVIRONMENT: 'production', MAIL_API_KEY: undefined, PUBLIC_ORIGIN: 'https://chorus.example' };
+    const req = new Request(`${BASE}/api/admin/campaigns/${live.m.campaign.id}/invitations/mail`, { method: 'POST', headers: { authorization: `Bearer ${live.m.brand.adminKey}` } });
+    const unavailable = await worker.fetch(req, deployed, createExecutionContext());
+    expect(unavailable.status).toBe(503);
+    expect((await json<{ error: { code: string } }>(unavailable)).error.code).toBe('mail_unavailable');
+    expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', live.m.campaign.id)).toBe(0);
     expect(mails).toHaveLength(0);
   });
 
@@ -107,10 +163,10 @@ describe('emailing a campaign’s invitations', () => {
     const res = await post(`${path}/invitations/mail`, {}, { cookie: o.cookie });
     expect(res.status).toBe(303);
     const page = await (await get(res.headers.get('location')!, o.cookie)).text();
-    expect(page).toContain('Emailing 2 invitations now. Not emailed: 1 accepted already.');
+    expect(page).toContain('Emailing 2 invitations: they go out over the next minutes. Not emailed: 1 accepted already.');
     const again = await (await get((await post(`${path}/invitations/mail`, {}, { cookie: o.cookie })).headers.get('location')!, o.cookie)).text();
-    expect(again).toContain('No invitations to email. Not emailed: 2 mailed in the last day; 1 accepted already.');
-    // Made-up counts in the address are only numbers, and a flash it never sent shows nothing.
+    expect(again).toContain('No invitations to email. Not emailed: 2 mailed in the last three days; 1 accepted already.');
+    // Made-up counts in the address are only numbers.
     expect(await (await get(`${path}/import?flash=mailed&queued=%3Cb%3E`, o.cookie)).text()).toContain('No invitations to email.');
 
     const viewer = await adminUser(o.brand.brandId, 'viewer');

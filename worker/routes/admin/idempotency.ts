@@ -30,7 +30,7 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 
 // Re-running these creates nothing twice: the import writes what is missing (and streams its progress),
 // bulk codes skip existing codes, an invite or a reset issues a fresh single-use link, and mailing a
-// campaign's invitations mails no address twice in a day.
+// campaign's invitations mails no address twice within three days.
 const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/campaigns/:id/invitations/mail', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
 const repeatable = REPEATABLE_POSTS.map((path) => new RegExp(`^${path.replace(/:[a-zA-Z]+/g, '[^/]+')}$`));
 const isRepeatable = (path: string) => repeatable.some((route) => route.test(path));

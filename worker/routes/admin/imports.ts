@@ -11,7 +11,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { routeDescriber } from '../../openapi/registry';
 import { CreatorImport, dataOf, InvitationMailing as InvitationMailingSchema } from '../../openapi/schemas';
-import { INVITATION_MAILS_PER_BRAND_PER_DAY, mailInvitations } from '../../db/invitation-mails';
+import { INVITATION_MAILS_PER_BRAND_PER_DAY, MAX_INVITATION_MAILS, mailInvitations, MailUnavailable } from '../../db/invitation-mails';
 
 const importBody = z.strictObject({
   csv: z.string().min(1).max(1_000_000),
@@ -140,22 +140,22 @@ export const importRoutes = new Hono<AppEnv>()
     op({
       summary: 'Email the invitations',
       description:
-        `Mails each creator of the campaign who has not accepted yet their own invite link (the one the invite sheet holds), after the response. An address gets a campaign's invitation at most once a day, and a brand sends at most ${INVITATION_MAILS_PER_BRAND_PER_DAY} a day; what is left out is counted in \`skipped\` (lapsed links renew when their row is imported again). Repeating the call mails only what was not mailed in the last day.`,
+        `Mails each creator of the campaign who has not accepted yet their own invite link (the one the invite sheet holds), through the mail queue, a few a second. An address gets at most ${MAX_INVITATION_MAILS} mails a campaign (the invitation and two reminders, three days apart), and a brand sends at most ${INVITATION_MAILS_PER_BRAND_PER_DAY} a day; what is left out is counted in \`skipped\` (lapsed links renew when their row is imported again). Calling again sends the reminders that are due and retries mails the provider refused; it never mails an address twice within three days.`,
       params: campaignId,
       responses: { 202: { description: 'How many invitations are being mailed, and how many were left out and why.', schema: dataOf(InvitationMailingSchema) } },
-      errors: { 404: ['not_found'], 409: ['campaign_ended'] },
+      errors: { 404: ['not_found'], 409: ['campaign_ended'], 503: ['mail_unavailable'] },
     }),
     async (c) => {
       const brandId = c.var.admin.brandId;
       const campaign = await campaignForImport(c.env, brandId, c.req.param('id'));
       if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', 'This campaign has ended, so its invitations would lead to a campaign that is over.');
-      const result = await mailInvitations(
-        c.env,
-        c.executionCtx,
-        { brandId, brandName: campaign.brand_name, campaignId: campaign.id, campaignName: campaign.name, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY },
-        { type: 'api_key', id: c.var.admin.keyId },
-        Date.now(),
-      );
+      let result;
+      try {
+        result = await mailInvitations(c.env, { brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY }, { type: 'api_key', id: c.var.admin.keyId }, Date.now());
+      } catch (e) {
+        if (e instanceof MailUnavailable) throw new ApiError(503, 'mail_unavailable', 'This Chorus has no mail provider set up, so it cannot send invitations. Send the links from the invite sheet yourself.');
+        throw e;
+      }
       return c.json({ data: result }, 202);
     },
   )

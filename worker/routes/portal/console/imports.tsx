@@ -14,7 +14,7 @@ import { campaignForImport, ENDED_IMPORT, runCreatorImport } from '../../admin/i
 import { campaignEnded } from '../../../db/creator-portal';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, csvFromForm, pageHtml, type Markup, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
-import { mailInvitations } from '../../../db/invitation-mails';
+import { mailInvitations, MailUnavailable } from '../../../db/invitation-mails';
 import { countOf, formatCount } from '../../../../portal/format';
 import type { Flash } from '../../../../portal/console/layout';
 import { awaitingReview, campaignEnrollments, type CampaignRecord } from './queries';
@@ -35,7 +35,7 @@ const optionsSchema = z.strictObject({
 
 type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null }; flash?: Flash };
 
-async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 = 200) {
+async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 | 503 = 200) {
   const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
   return renderPage(
     c,
@@ -68,13 +68,14 @@ function mailedFlash(c: ConsoleContext): Flash | undefined {
   if (c.req.query('flash') !== 'mailed') return undefined;
   const queued = countParam(c, 'queued');
   const left = [
-    [countParam(c, 'recent'), 'mailed in the last day'],
+    [countParam(c, 'recent'), 'mailed in the last three days'],
+    [countParam(c, 'reminded'), 'mailed three times already'],
     [countParam(c, 'accepted'), 'accepted already'],
     [countParam(c, 'lapsed'), 'whose link lapsed (import their row again to renew it)'],
     [countParam(c, 'over'), "over today's allowance (they go out when you send again tomorrow)"],
   ] as const;
   const skipped = left.filter(([n]) => n > 0).map(([n, why]) => `${formatCount(n)} ${why}`);
-  const head = queued > 0 ? `Emailing ${countOf(queued, 'invitation')} now.` : 'No invitations to email.';
+  const head = queued > 0 ? `Emailing ${countOf(queued, 'invitation')}: they go out over the next minutes.` : 'No invitations to email.';
   return { tone: queued > 0 ? 'success' : 'info', text: skipped.length > 0 ? `${head} Not emailed: ${skipped.join('; ')}.` : head };
 }
 
@@ -83,14 +84,15 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
   const ended = endedProblem(campaign);
   if (ended) return renderImport(c, campaign, { problem: ended }, 409);
   const { user } = c.var;
-  const { queued, skipped } = await mailInvitations(
-    c.env,
-    c.executionCtx,
-    { brandId: user.brandId, brandName: user.brandName, campaignId: campaign.id, campaignName: campaign.name, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY },
-    { type: 'admin_user', id: user.id },
-    Date.now(),
-  );
-  return c.redirect(withFlash(`/console/campaigns/${campaign.id}/import`, 'mailed', { queued, recent: skipped.recentlyMailed, accepted: skipped.accepted, lapsed: skipped.lapsed, over: skipped.overAllowance }), 303);
+  let mailing;
+  try {
+    mailing = await mailInvitations(c.env, { brandId: user.brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY }, { type: 'admin_user', id: user.id }, Date.now());
+  } catch (e) {
+    if (e instanceof MailUnavailable) return renderImport(c, campaign, { problem: { title: 'Email is not set up', message: 'This Chorus has no mail provider set up, so it cannot send invitations. Download the invites and send the links yourself.' } }, 503);
+    throw e;
+  }
+  const { queued, skipped } = mailing;
+  return c.redirect(withFlash(`/console/campaigns/${campaign.id}/import`, 'mailed', { queued, recent: skipped.recentlyMailed, reminded: skipped.remindedEnough, accepted: skipped.accepted, lapsed: skipped.lapsed, over: skipped.overAllowance }), 303);
 });
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
