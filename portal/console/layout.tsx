@@ -52,6 +52,32 @@ export const CampaignFilter: FC<{ campaigns: { id: string; name: string }[]; sel
   </>
 );
 
+// A table's header row; `action` names a last column of buttons (read by screen readers, not shown), or none.
+export const TableHead: FC<{ columns: string[]; action?: string | null }> = ({ columns, action }) => (
+  <thead>
+    <tr>
+      {columns.map((c) => (
+        <th scope="col">{c}</th>
+      ))}
+      {action ? (
+        <th scope="col">
+          <span class="visually-hidden">{action}</span>
+        </th>
+      ) : null}
+    </tr>
+  </thead>
+);
+
+// One button in a table row that posts to `action`; screen readers hear which row it acts on.
+export const RowAction: FC<{ action: string; label: string; target: string }> = ({ action, label, target }) => (
+  <form method="post" action={action}>
+    <button type="submit" class="button button-small">
+      {label}
+      <span class="visually-hidden"> {target}</span>
+    </button>
+  </form>
+);
+
 export type Flash = { tone: 'success' | 'info' | 'warn' | 'error'; text: string } | null;
 
 export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);

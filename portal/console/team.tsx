@@ -3,7 +3,7 @@
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
 import { Badge, Notice } from '../layout';
-import { ConsolePage, Errors, FlashNotice, ROLE_LABELS, type Flash, type Viewer } from './layout';
+import { ConsolePage, Errors, FlashNotice, ROLE_LABELS, RowAction, TableHead, type Flash, type Viewer } from './layout';
 
 export type Role = Viewer['role'];
 export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; invite_expires_at: number | null };
@@ -18,7 +18,7 @@ export const ROLE_SCOPES: Record<Role, string> = {
 const ROLES: Role[] = ['owner', 'manager', 'viewer'];
 
 // Settings' heading and its two tabs, with the page's flash and errors under them.
-export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (
+export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (
   <>
     <div class="page-head">
       <div>
@@ -32,6 +32,9 @@ export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team'; fl
       </a>
       <a href="/console/team" aria-current={current === 'team' ? 'page' : undefined}>
         Team
+      </a>
+      <a href="/console/keys" aria-current={current === 'keys' ? 'page' : undefined}>
+        Keys and stores
       </a>
     </nav>
     <FlashNotice flash={flash} />
@@ -105,19 +108,7 @@ export const TeamPage: FC<{
       <h2 id="members-h">People with access</h2>
       <div class="table-wrap">
         <table class="stack-sm">
-          <thead>
-            <tr>
-              <th scope="col">Person</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Added</th>
-              {isOwner ? (
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+          <TableHead columns={['Person', 'Role', 'Status', 'Added']} action={isOwner ? 'Actions' : null} />
           <tbody>
             {members.map((m) => {
               const self = m.id === selfId;
@@ -153,17 +144,9 @@ export const TeamPage: FC<{
                       ) : (
                         <div class="actions">
                           {m.has_password ? null : (
-                            <form method="post" action={`/console/team/${m.id}/invite`}>
-                              <button type="submit" class="button button-small">
-                                Email a new link<span class="visually-hidden"> to {m.name}</span>
-                              </button>
-                            </form>
+                            <RowAction action={`/console/team/${m.id}/invite`} label="Email a new link" target={`to ${m.name}`} />
                           )}
-                          <form method="post" action={`/console/team/${m.id}/remove`}>
-                            <button type="submit" class="button button-small">
-                              Remove<span class="visually-hidden"> {m.name}</span>
-                            </button>
-                          </form>
+                          <RowAction action={`/console/team/${m.id}/remove`} label="Remove" target={m.name} />
                         </div>
                       )}
                     </td>

@@ -542,6 +542,16 @@ describe('brand console in Chromium', () => {
     await page.reload();
     expect(squash(await page.locator('main tbody tr', { hasText: colleague.email }).innerText())).toContain('Active');
 
+    // ----- Keys and stores: a storefront key for the checkout, shown once -----
+    await navigate(page, () => page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Keys and stores' }).click(), /\/console\/keys$/);
+    await page.getByLabel('Name', { exact: true }).fill('Checkout');
+    await navigate(page, () => page.getByRole('button', { name: 'Create the key' }).click(), /\/console\/keys\/keys$/);
+    const storefrontKey = await page.getByLabel('Key', { exact: true }).inputValue();
+    expect(storefrontKey).toMatch(/^ck_pub_/);
+    await capture(page, '16-keys');
+    const codeCheck = await fetch(`${server.url}/v1/codes/${good[0]!.handle.toUpperCase()}15`, { headers: { authorization: `Bearer ${storefrontKey}` } });
+    expect(codeCheck.status).toBe(200);
+
     await context.close();
     expect(pageProblems).toEqual([]);
     console.log(`console story: ${((Date.now() - started) / 1000).toFixed(1)} s after the worker was up`);

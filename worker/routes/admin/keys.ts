@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { apiKeys, auditLog, brandIntegrations } from '../../db/schema';
-import type { AppEnv } from '../../env';
+import type { AppEnv, Env } from '../../env';
 import { apiKeyRow, generateApiKey } from '../../lib/api-keys';
 import { forgetBrandSecrets, MAX_BRANDS_PER_ACCOUNT } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
@@ -17,7 +17,7 @@ import { forgetStorefrontKeys } from '../codes';
 
 // An expiry is optional (a contractor's key, a key for one campaign): in the future and within five years.
 const MAX_KEY_LIFETIME_MS = 5 * 366 * 86_400_000;
-const createKey = z.strictObject({
+export const createKey = z.strictObject({
   scope: z.enum(['storefront', 'ingest', 'admin']),
   name: plainText(80).min(1),
   expiresAt: z.iso
@@ -35,10 +35,9 @@ const keyView = (k: KeyRow) => ({ id: k.id, scope: k.scope, name: k.name, prefix
 const op = routeDescriber({ tag: 'API keys and integrations', auth: 'adminKey' });
 
 export const keyRoutes = new Hono<AppEnv>()
-  .get('/', op({ summary: 'List API keys', description: 'Newest first; revoked keys included. The keys themselves are never shown again.', responses: { 200: { description: "The brand's keys.", schema: listOf(ApiKey) } } }), async (c) => {
-    const rows = await database(c.env.DB).select().from(apiKeys).where(eq(apiKeys.brandId, c.var.admin.brandId)).orderBy(desc(apiKeys.createdAt));
-    return c.json({ data: rows.map(keyView) });
-  })
+  .get('/', op({ summary: 'List API keys', description: 'Newest first; revoked keys included. The keys themselves are never shown again.', responses: { 200: { description: "The brand's keys.", schema: listOf(ApiKey) } } }), async (c) =>
+    c.json({ data: await listApiKeys(c.env, c.var.admin.brandId) }),
+  )
   .post(
     '/',
     op({
@@ -50,15 +49,8 @@ export const keyRoutes = new Hono<AppEnv>()
     }),
     valid('json', createKey),
     async (c) => {
-      const { scope, name, expiresAt } = c.req.valid('json');
       const { brandId, keyId } = c.var.admin;
-      const db = database(c.env.DB);
-      const now = Date.now();
-      const key = generateApiKey(scope);
-      const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(c.env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt };
-      await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
-      forgetBrandSecrets();
-      return c.json({ data: { ...keyView(row), key } }, 201);
+      return c.json({ data: await createApiKey(c.env, brandId, { type: 'api_key', id: keyId }, c.req.valid('json')) }, 201);
     },
   )
   .delete(
@@ -70,22 +62,11 @@ export const keyRoutes = new Hono<AppEnv>()
       params: { id: 'The key id.' }, responses: { 200: { description: 'The revoked key.', schema: dataOf(ApiKey) } }, errors: { 404: ['not_found'] } }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      const db = database(c.env.DB);
-      const where = and(eq(apiKeys.id, c.req.param('id')), eq(apiKeys.brandId, brandId), isNull(apiKeys.revokedAt));
-      const existing = await db.query.apiKeys.findFirst({ where });
-      if (!existing) throw notFound('API key');
-      const now = Date.now();
-      await db.batch([
-        db.update(apiKeys).set({ revokedAt: now }).where(where),
-        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'api_key.revoked', targetType: 'api_key', targetId: existing.id }, now)),
-      ]);
-      forgetBrandSecrets();
-      forgetStorefrontKeys();
-      return c.json({ data: keyView({ ...existing, revokedAt: now }) });
+      return c.json({ data: await revokeApiKey(c.env, brandId, { type: 'api_key', id: keyId }, c.req.param('id')) });
     },
   );
 
-const createIntegration = z.strictObject({
+export const createIntegration = z.strictObject({
   provider: z.enum(['shopify', 'stripe']),
   // Shopify: the shop's myshopify domain. Stripe: any name; the endpoint is /v1/webhooks/stripe/<account>.
   externalAccount: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,99}$/),
@@ -99,10 +80,9 @@ const integrationView = (i: IntegrationRow) => ({ id: i.id, provider: i.provider
 const MAX_SECRETS_PER_ACCOUNT = 2;
 
 export const integrationRoutes = new Hono<AppEnv>()
-  .get('/', op({ summary: 'List connected stores', description: 'Oldest first. The secrets are never shown again.', responses: { 200: { description: "The brand's store connections.", schema: listOf(Integration) } } }), async (c) => {
-    const rows = await database(c.env.DB).select().from(brandIntegrations).where(eq(brandIntegrations.brandId, c.var.admin.brandId)).orderBy(brandIntegrations.createdAt, brandIntegrations.id);
-    return c.json({ data: rows.map(integrationView) });
-  })
+  .get('/', op({ summary: 'List connected stores', description: 'Oldest first. The secrets are never shown again.', responses: { 200: { description: "The brand's store connections.", schema: listOf(Integration) } } }), async (c) =>
+    c.json({ data: await listStores(c.env, c.var.admin.brandId) }),
+  )
   .post(
     '/',
     op({
@@ -115,26 +95,8 @@ export const integrationRoutes = new Hono<AppEnv>()
     }),
     valid('json', createIntegration),
     async (c) => {
-      const input = c.req.valid('json');
       const { brandId, keyId } = c.var.admin;
-      const db = database(c.env.DB);
-      const same = and(eq(brandIntegrations.brandId, brandId), eq(brandIntegrations.provider, input.provider), eq(brandIntegrations.externalAccount, input.externalAccount));
-      if ((await db.$count(brandIntegrations, same)) >= MAX_SECRETS_PER_ACCOUNT) {
-        throw new ApiError(409, 'too_many_secrets', `This store already has ${MAX_SECRETS_PER_ACCOUNT} secrets connected; disconnect the old one first.`);
-      }
-      // A webhook tries at most MAX_BRANDS_PER_ACCOUNT brands (lib/brand-secrets.ts): past that, a brand would
-      // connect and silently never receive one, so it is told now.
-      const others = await c.env.DB.prepare('SELECT count(DISTINCT brand_id) AS n FROM brand_integrations WHERE provider = ? AND external_account = ? AND brand_id <> ?')
-        .bind(input.provider, input.externalAccount, brandId)
-        .first<{ n: number }>();
-      if ((others?.n ?? 0) >= MAX_BRANDS_PER_ACCOUNT) {
-        throw new ApiError(409, 'account_crowded', 'Too many brands have connected this store name; contact support to have it verified.');
-      }
-      const now = Date.now();
-      const row: IntegrationRow = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(c.env.SECRETS_KEY, input.secret), createdAt: now };
-      await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.created', targetType: 'integration', targetId: row.id }, now);
-      forgetBrandSecrets();
-      return c.json({ data: integrationView(row) }, 201);
+      return c.json({ data: await connectStore(c.env, brandId, { type: 'api_key', id: keyId }, c.req.valid('json')) }, 201);
     },
   )
   .delete(
@@ -148,13 +110,77 @@ export const integrationRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      const db = database(c.env.DB);
-      const where = and(eq(brandIntegrations.id, c.req.param('id')), eq(brandIntegrations.brandId, brandId));
-      const existing = await db.query.brandIntegrations.findFirst({ where });
-      if (!existing) throw notFound('integration');
-      const now = Date.now();
-      await writeAudited(db, db.delete(brandIntegrations).where(where), { brandId, actorType: 'api_key', actorId: keyId, action: 'integration.deleted', targetType: 'integration', targetId: existing.id }, now);
-      forgetBrandSecrets();
-      return c.json({ data: integrationView(existing) });
+      return c.json({ data: await disconnectStore(c.env, brandId, { type: 'api_key', id: keyId }, c.req.param('id')) });
     },
   );
+
+// ---------- The work, shared with the console's Settings → Keys and stores ----------
+
+export type KeyActor = { type: 'api_key' | 'admin_user'; id: string };
+export type KeyInput = z.output<typeof createKey>;
+export type StoreInput = z.output<typeof createIntegration>;
+
+export async function listApiKeys(env: Env, brandId: string) {
+  return (await database(env.DB).select().from(apiKeys).where(eq(apiKeys.brandId, brandId)).orderBy(desc(apiKeys.createdAt))).map(keyView);
+}
+
+export async function createApiKey(env: Env, brandId: string, actor: KeyActor, { scope, name, expiresAt }: KeyInput) {
+  const db = database(env.DB);
+  const now = Date.now();
+  const key = generateApiKey(scope);
+  const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt };
+  await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: actor.type, actorId: actor.id, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
+  forgetBrandSecrets();
+  return { ...keyView(row), key };
+}
+
+export async function revokeApiKey(env: Env, brandId: string, actor: KeyActor, id: string) {
+  const db = database(env.DB);
+  const where = and(eq(apiKeys.id, id), eq(apiKeys.brandId, brandId), isNull(apiKeys.revokedAt));
+  const existing = await db.query.apiKeys.findFirst({ where });
+  if (!existing) throw notFound('API key');
+  const now = Date.now();
+  await db.batch([
+    db.update(apiKeys).set({ revokedAt: now }).where(where),
+    db.insert(auditLog).values(auditRow({ brandId, actorType: actor.type, actorId: actor.id, action: 'api_key.revoked', targetType: 'api_key', targetId: existing.id }, now)),
+  ]);
+  forgetBrandSecrets();
+  forgetStorefrontKeys();
+  return keyView({ ...existing, revokedAt: now });
+}
+
+export async function listStores(env: Env, brandId: string) {
+  return (await database(env.DB).select().from(brandIntegrations).where(eq(brandIntegrations.brandId, brandId)).orderBy(brandIntegrations.createdAt, brandIntegrations.id)).map(integrationView);
+}
+
+export async function connectStore(env: Env, brandId: string, actor: KeyActor, input: StoreInput) {
+  const db = database(env.DB);
+  const same = and(eq(brandIntegrations.brandId, brandId), eq(brandIntegrations.provider, input.provider), eq(brandIntegrations.externalAccount, input.externalAccount));
+  if ((await db.$count(brandIntegrations, same)) >= MAX_SECRETS_PER_ACCOUNT) {
+    throw new ApiError(409, 'too_many_secrets', `This store already has ${MAX_SECRETS_PER_ACCOUNT} secrets connected; disconnect the old one first.`);
+  }
+  // A webhook tries at most MAX_BRANDS_PER_ACCOUNT brands (lib/brand-secrets.ts): past that, a brand would
+  // connect and silently never receive one, so it is told now.
+  const others = await env.DB.prepare('SELECT count(DISTINCT brand_id) AS n FROM brand_integrations WHERE provider = ? AND external_account = ? AND brand_id <> ?')
+    .bind(input.provider, input.externalAccount, brandId)
+    .first<{ n: number }>();
+  if ((others?.n ?? 0) >= MAX_BRANDS_PER_ACCOUNT) {
+    throw new ApiError(409, 'account_crowded', 'Too many brands have connected this store name; contact support to have it verified.');
+  }
+  const now = Date.now();
+  const row: IntegrationRow = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(env.SECRETS_KEY, input.secret), createdAt: now };
+  await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: actor.type, actorId: actor.id, action: 'integration.created', targetType: 'integration', targetId: row.id }, now);
+  forgetBrandSecrets();
+  return integrationView(row);
+}
+
+export async function disconnectStore(env: Env, brandId: string, actor: KeyActor, id: string) {
+  const db = database(env.DB);
+  const where = and(eq(brandIntegrations.id, id), eq(brandIntegrations.brandId, brandId));
+  const existing = await db.query.brandIntegrations.findFirst({ where });
+  if (!existing) throw notFound('integration');
+  const now = Date.now();
+  await writeAudited(db, db.delete(brandIntegrations).where(where), { brandId, actorType: actor.type, actorId: actor.id, action: 'integration.deleted', targetType: 'integration', targetId: existing.id }, now);
+  forgetBrandSecrets();
+  return integrationView(existing);
+}

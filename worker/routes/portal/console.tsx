@@ -22,6 +22,7 @@ import { payoutRoutes } from './console/payouts';
 import { reviewRoutes } from './console/review';
 import { settingsRoutes } from './console/settings';
 import { teamRoutes } from './console/team';
+import { keyRoutes } from './console/keys';
 import { creatorRoutes } from './console/creators';
 import { webhookRoutes } from './console/webhooks';
 import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
@@ -289,6 +290,7 @@ consoleRouter.route('/', payoutRoutes);
 consoleRouter.route('/', webhookRoutes);
 consoleRouter.route('/', settingsRoutes);
 consoleRouter.route('/', teamRoutes);
+consoleRouter.route('/', keyRoutes);
 consoleRouter.route('/', creatorRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');

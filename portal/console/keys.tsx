@@ -1,0 +1,237 @@
+// Settings → Keys and stores: the brand's API keys (storefront, ingest, admin) and its connected Shopify shops
+// and Stripe accounts. Owners create and revoke keys and connect and disconnect stores; a new key is shown
+// once, on the page that created it. Everyone else reads the lists.
+import type { FC } from 'hono/jsx';
+import { formatDate } from '../format';
+import { Badge, CopyField, Notice } from '../layout';
+import { ConsolePage, RowAction, TableHead, type Flash, type Viewer } from './layout';
+import { SettingsHead } from './team';
+
+export type KeyView = { id: string; scope: 'storefront' | 'ingest' | 'admin'; name: string; prefix: string; createdAt: string | null; revokedAt: string | null; expiresAt: string | null };
+export type StoreView = { id: string; provider: 'shopify' | 'stripe'; externalAccount: string; createdAt: string | null };
+export type KeyValues = { name: string; scope: string; expiresOn: string };
+export type StoreValues = { provider: string; externalAccount: string };
+export type Confirm = { kind: 'key'; item: KeyView } | { kind: 'store'; item: StoreView };
+
+export const SCOPES: Record<KeyView['scope'], { label: string; use: string }> = {
+  storefront: { label: 'Storefront', use: 'Publishable: your checkout checks discount codes with it (GET /v1/codes/:code).' },
+  ingest: { label: 'Ingest', use: 'Secret: your store backend signs orders and refunds with it (POST /v1/conversions, /v1/refunds).' },
+  admin: { label: 'Admin', use: 'Secret: the admin API and the chorus command line, with everything this console can do.' },
+};
+const PROVIDERS: Record<StoreView['provider'], string> = { shopify: 'Shopify', stripe: 'Stripe' };
+
+const ms = (iso: string | null) => (iso ? Date.parse(iso) : null);
+
+const KeyStatus: FC<{ k: KeyView; now: number; timezone: string }> = ({ k, now, timezone }) => {
+  const expires = ms(k.expiresAt);
+  if (k.revokedAt) return <Badge status="disabled" label={`Revoked ${formatDate(ms(k.revokedAt), timezone)}`} />;
+  if (expires !== null && expires <= now) return <Badge status="disabled" label={`Expired ${formatDate(expires, timezone)}`} />;
+  return (
+    <>
+      <Badge status="approved" label="Active" />
+      {expires !== null ? <span class="muted small block">until {formatDate(expires, timezone)}</span> : null}
+    </>
+  );
+};
+
+export const webhookAddress = (origin: string, s: Pick<StoreView, 'provider' | 'externalAccount'>) => (s.provider === 'shopify' ? `${origin}/v1/webhooks/shopify` : `${origin}/v1/webhooks/stripe/${s.externalAccount}`);
+
+export const KeysPage: FC<{
+  viewer: Viewer;
+  isOwner: boolean;
+  keys: KeyView[];
+  stores: StoreView[];
+  origin: string;
+  keyValues: KeyValues;
+  storeValues: StoreValues;
+  newKey?: { name: string; scope: KeyView['scope']; key: string } | null;
+  confirm?: Confirm | null;
+  flash: Flash;
+  errors?: string[];
+  toReview: number;
+  now: number;
+}> = ({ viewer, isOwner, keys, stores, origin, keyValues, storeValues, newKey, confirm, flash, errors, toReview, now }) => (
+  <ConsolePage title="Keys and stores" viewer={viewer} section="settings" toReview={toReview}>
+    <SettingsHead brandName={viewer.brandName} current="keys" flash={flash} errors={errors} />
+    {newKey ? (
+      <div class="stack confirm-block" role="status">
+        <Notice tone="success" title={`Your new ${SCOPES[newKey.scope].label.toLowerCase()} key “${newKey.name}”`}>
+          <p>Copy it now and keep it where your {newKey.scope === 'storefront' ? 'checkout' : 'backend'} can read it: Chorus stores only a fingerprint and cannot show it again.</p>
+        </Notice>
+        <CopyField id="new-key" label="Key" value={newKey.key} />
+      </div>
+    ) : null}
+    {isOwner && confirm ? (
+      <div class="stack confirm-block" role="alert">
+        {confirm.kind === 'key' ? (
+          <Notice tone="warn" title={`Revoke “${confirm.item.name}”?`}>
+            <p>Whatever uses it stops working: admin keys at once, storefront and ingest keys within 10 seconds. This cannot be undone; create a new key first if something still needs one.</p>
+          </Notice>
+        ) : (
+          <Notice tone="warn" title={`Disconnect ${PROVIDERS[confirm.item.provider]} ${confirm.item.externalAccount}?`}>
+            <p>Its webhooks stop being accepted within 10 seconds, unless another secret is connected for the same store. Orders recorded so far stay.</p>
+          </Notice>
+        )}
+        <form method="post" action={`/console/keys/${confirm.kind === 'key' ? 'keys' : 'stores'}/${confirm.item.id}/remove`} class="form-actions">
+          <input type="hidden" name="confirm" value="1" />
+          <button type="submit" class="button button-danger">
+            {confirm.kind === 'key' ? 'Revoke the key' : 'Disconnect the store'}
+          </button>
+          <a class="button button-quiet" href="/console/keys">
+            Keep it
+          </a>
+        </form>
+      </div>
+    ) : null}
+
+    <section class="card" aria-labelledby="keys-h">
+      <h2 id="keys-h">API keys</h2>
+      {keys.length === 0 ? (
+        <p class="muted">No keys yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="stack-sm">
+            <TableHead columns={['Name', 'Scope', 'Key', 'Created', 'Status']} action={isOwner ? 'Revoke' : null} />
+            <tbody>
+              {keys.map((k) => {
+                const live = !k.revokedAt && !(ms(k.expiresAt) !== null && ms(k.expiresAt)! <= now);
+                return (
+                  <tr>
+                    <td data-label="Name" class="wide">
+                      <strong>{k.name}</strong>
+                    </td>
+                    <td data-label="Scope">{SCOPES[k.scope].label}</td>
+                    <td data-label="Key" class="wide">
+                      <code>{k.prefix}…</code>
+                    </td>
+                    <td data-label="Created">{formatDate(ms(k.createdAt), viewer.timezone)}</td>
+                    <td data-label="Status">
+                      <KeyStatus k={k} now={now} timezone={viewer.timezone} />
+                    </td>
+                    {isOwner ? (
+                      <td data-label="Revoke">
+                        {live ? (
+                          <RowAction action={`/console/keys/keys/${k.id}/remove`} label="Revoke" target={k.name} />
+                        ) : null}
+                      </td>
+                    ) : null}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ul class="role-scopes muted small">
+        {(Object.keys(SCOPES) as KeyView['scope'][]).map((s) => (
+          <li>
+            <strong>{SCOPES[s].label}</strong>: {SCOPES[s].use}
+          </li>
+        ))}
+      </ul>
+      {isOwner ? (
+        <form method="post" action="/console/keys/keys" class="stack team-add" aria-labelledby="new-key-h">
+          <h3 id="new-key-h">Create a key</h3>
+          <div class="field">
+            <label for="k-name">Name</label>
+            <input id="k-name" name="name" type="text" required maxlength={80} placeholder="Checkout backend" value={keyValues.name} autocomplete="off" />
+          </div>
+          <div class="field">
+            <label for="k-scope">Scope</label>
+            <select id="k-scope" name="scope">
+              {(Object.keys(SCOPES) as KeyView['scope'][]).map((s) => (
+                <option value={s} selected={s === keyValues.scope}>
+                  {SCOPES[s].label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="field">
+            <label for="k-expires">Ends on (optional)</label>
+            <input id="k-expires" name="expiresOn" type="date" value={keyValues.expiresOn} aria-describedby="k-expires-hint" />
+            <p id="k-expires-hint" class="hint">
+              For a contractor or a single campaign: the key stops at the end of that day (UTC), as a revoke would. Left empty, it works until revoked.
+            </p>
+          </div>
+          <div>
+            <button type="submit" class="button button-primary">
+              Create the key
+            </button>
+          </div>
+        </form>
+      ) : (
+        <p class="muted small">Only an owner can create or revoke keys.</p>
+      )}
+    </section>
+
+    <section class="card" aria-labelledby="stores-h">
+      <h2 id="stores-h">Connected stores</h2>
+      <p class="muted small">
+        Shopify and Stripe send orders and refunds to Chorus as webhooks, signed with a secret you connect here. To change a secret, connect the new one, then disconnect the old: the store's
+        webhooks verify against either in between.
+      </p>
+      {stores.length === 0 ? (
+        <p class="muted">No stores connected yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="stack-sm">
+            <TableHead columns={['Store', 'Webhook address', 'Connected']} action={isOwner ? 'Disconnect' : null} />
+            <tbody>
+              {stores.map((s) => (
+                <tr>
+                  <td data-label="Store" class="wide">
+                    <strong>{PROVIDERS[s.provider]}</strong> <span class="muted">{s.externalAccount}</span>
+                  </td>
+                  <td data-label="Webhook address" class="wide">
+                    <code style="overflow-wrap: anywhere">{webhookAddress(origin, s)}</code>
+                  </td>
+                  <td data-label="Connected">{formatDate(ms(s.createdAt), viewer.timezone)}</td>
+                  {isOwner ? (
+                    <td data-label="Disconnect" class="wide">
+                      <RowAction action={`/console/keys/stores/${s.id}/remove`} label="Disconnect" target={s.externalAccount} />
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {isOwner ? (
+        <form method="post" action="/console/keys/stores" class="stack team-add" aria-labelledby="connect-h">
+          <h3 id="connect-h">Connect a store</h3>
+          <div class="field">
+            <label for="s-provider">Platform</label>
+            <select id="s-provider" name="provider">
+              <option value="shopify" selected={storeValues.provider !== 'stripe'}>
+                Shopify
+              </option>
+              <option value="stripe" selected={storeValues.provider === 'stripe'}>
+                Stripe
+              </option>
+            </select>
+          </div>
+          <div class="field">
+            <label for="s-account">Shop or account</label>
+            <input id="s-account" name="externalAccount" type="text" required maxlength={100} placeholder="your-shop.myshopify.com" value={storeValues.externalAccount} autocomplete="off" spellcheck={false} aria-describedby="s-account-hint" />
+            <p id="s-account-hint" class="hint">
+              Shopify: the shop's myshopify.com domain. Stripe: a short name of your choosing (lower-case letters, digits, dots and dashes); it becomes part of the webhook address.
+            </p>
+          </div>
+          <div class="field">
+            <label for="s-secret">Webhook signing secret</label>
+            <input id="s-secret" name="secret" type="password" required minlength={16} maxlength={256} autocomplete="off" aria-describedby="s-secret-hint" />
+            <p id="s-secret-hint" class="hint">
+              Shopify: Settings → Notifications → Webhooks. Stripe: the endpoint's signing secret (whsec_…). Stored sealed; never shown again.
+            </p>
+          </div>
+          <div>
+            <button type="submit" class="button button-primary">
+              Connect
+            </button>
+          </div>
+        </form>
+      ) : null}
+    </section>
+  </ConsolePage>
+);

@@ -1,0 +1,112 @@
+// Settings → Keys and stores in the console: owners create a key (shown once) and revoke one, connect and
+// disconnect a store, each asked once more where it breaks something; everyone else reads.
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
+import { BASE, rowCount, signedPost } from '../fixtures';
+
+const order = (orderId: string, code: string) => ({ orderId, amountMinor: 20_000, currency: 'USD', occurredAt: new Date(Date.now() - 3_600_000).toISOString(), code });
+const keyIn = (html: string) => /ck_(?:ingest|admin|pub)_[A-Za-z0-9_-]{20,}/.exec(html)?.[0] ?? null;
+
+describe('console keys and stores', () => {
+  it('creates a key shown once, which works at once, and revokes it only when asked twice', async () => {
+    const o = await consoleBrand('owner');
+    const created = await post('/console/keys/keys', { name: 'Checkout backend', scope: 'ingest', expiresOn: '' }, { cookie: o.cookie });
+    expect(created.status).toBe(200);
+    const html = await created.text();
+    expect(html).toContain('Your new ingest key “Checkout backend”');
+    const key = keyIn(html)!;
+    expect(key).toMatch(/^ck_ingest_/);
+    // It signs orders now; the page never shows it again.
+    expect((await signedPost(o.brand, key, '/v1/conversions', order(`k-${tag()}`, o.code))).status).toBe(201);
+    const later = await (await get('/console/keys', o.cookie)).text();
+    expect(later).not.toContain(key);
+    expect(later).toContain(`${key.slice(0, 14)}…`);
+    const row = await env.DB.prepare("SELECT id FROM api_keys WHERE brand_id = ? AND name = 'Checkout backend'").bind(o.brand.brandId).first<{ id: string }>();
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'api_key.created' AND actor_type = 'admin_user' AND actor_id = ?", o.brand.brandId, o.user.id)).toBe(1);
+
+    const ask = await post(`/console/keys/keys/${row!.id}/remove`, {}, { cookie: o.cookie });
+    expect(ask.status).toBe(200);
+    expect(await ask.text()).toContain('Revoke “Checkout backend”?');
+    expect(await rowCount('SELECT count(*) AS n FROM api_keys WHERE id = ? AND revoked_at IS NULL', row!.id)).toBe(1);
+    const revoked = await post(`/console/keys/keys/${row!.id}/remove`, { confirm: '1' }, { cookie: o.cookie });
+    expect(revoked.headers.get('location')).toBe('/console/keys?flash=revoked');
+    expect((await signedPost(o.brand, key, '/v1/conversions', order(`k-${tag()}`, o.code))).status).toBe(401);
+    // A revoked key is not revoked twice.
+    expect((await post(`/console/keys/keys/${row!.id}/remove`, { confirm: '1' }, { cookie: o.cookie })).status).toBe(404);
+
+    // An admin key with an end date: it opens the admin API until then.
+    const admin = keyIn(await (await post('/console/keys/keys', { name: 'Contractor', scope: 'admin', expiresOn: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10) }, { cookie: o.cookie })).text())!;
+    expect((await SELF.fetch(`${BASE}/api/admin/brand`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
+    expect(await (await get('/console/keys', o.cookie)).text()).toMatch(/Contractor[\s\S]*until/);
+  });
+
+  it('connects a store with its secret sealed, shows where its webhooks go, and disconnects it when asked twice', async () => {
+    const o = await consoleBrand('owner');
+    const shop = `shop-${tag()}.myshopify.com`;
+    const secret = `shpss_${'a1'.repeat(16)}`;
+    const res = await post('/console/keys/stores', { provider: 'shopify', externalAccount: ` ${shop.toUpperCase()} `, secret }, { cookie: o.cookie });
+    expect(res.headers.get('location')).toBe('/console/keys?flash=connected');
+    const stored = await env.DB.prepare('SELECT id, secret_enc FROM brand_integrations WHERE brand_id = ? AND external_account = ?').bind(o.brand.brandId, shop).first<{ id: string; secret_enc: string }>();
+    expect(stored!.secret_enc).not.toContain(secret);
+    const page = await (await get('/console/keys', o.cookie)).text();
+    expect(page).toContain(shop);
+    expect(page).toContain(`${BASE}/v1/webhooks/shopify`);
+    expect(page).not.toContain(secret);
+    // A third secret for the same shop is refused in place (two at a time, while rotating).
+    await post('/console/keys/stores', { provider: 'shopify', externalAccount: shop, secret: `${secret}b` }, { cookie: o.cookie });
+    const third = await post('/console/keys/stores', { provider: 'shopify', externalAccount: shop, secret: `${secret}c` }, { cookie: o.cookie });
+    expect(third.status).toBe(409);
+    expect(await third.text()).toContain('disconnect the old one first');
+
+    expect(await (await post(`/console/keys/stores/${stored!.id}/remove`, {}, { cookie: o.cookie })).text()).toContain(`Disconnect Shopify ${shop}?`);
+    expect((await post(`/console/keys/stores/${stored!.id}/remove`, { confirm: '1' }, { cookie: o.cookie })).headers.get('location')).toBe('/console/keys?flash=disconnected');
+    expect(await rowCount('SELECT count(*) AS n FROM brand_integrations WHERE id = ?', stored!.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action IN ('integration.created', 'integration.deleted') AND actor_type = 'admin_user'", o.brand.brandId)).toBe(3);
+  });
+
+  it('refuses bad input, other roles, a cross-site form and another brand’s ids, writing nothing', async () => {
+    const o = await consoleBrand('owner');
+    const other = await consoleBrand('owner');
+    const otherKey = await env.DB.prepare('SELECT id FROM api_keys WHERE brand_id = ? LIMIT 1').bind(other.brand.brandId).first<{ id: string }>();
+    const counts = async () => [await rowCount('SELECT count(*) AS n FROM api_keys WHERE brand_id = ?', o.brand.brandId), await rowCount('SELECT count(*) AS n FROM brand_integrations WHERE brand_id = ?', o.brand.brandId)];
+    const before = await counts();
+    for (const [fields, says] of [
+      [{ name: '', scope: 'ingest', expiresOn: '' }, 'Name:'],
+      [{ name: 'x'.repeat(81), scope: 'ingest', expiresOn: '' }, 'Name:'],
+      [{ name: 'A\u202eB', scope: 'ingest', expiresOn: '' }, 'No text-direction override characters.'],
+      [{ name: 'Key', scope: 'root', expiresOn: '' }, 'Scope:'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '2020-01-01' }, 'Ends on: An expiry in the future, within five years.'],
+      [{ name: 'Key', scope: 'admin', expiresOn: 'soon' }, 'Ends on:'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '2099-01-01' }, 'within five years'],
+    ] as const) {
+      const res = await post('/console/keys/keys', fields, { cookie: o.cookie });
+      expect(res.status, JSON.stringify(fields)).toBe(422);
+      expect(await res.text()).toContain(says);
+    }
+    for (const [fields, says] of [
+      [{ provider: 'magento', externalAccount: 'shop.example', secret: 'x'.repeat(20) }, 'Platform:'],
+      [{ provider: 'shopify', externalAccount: 'my shop', secret: 'x'.repeat(20) }, 'Shop or account:'],
+      [{ provider: 'stripe', externalAccount: '../../admin', secret: 'x'.repeat(20) }, 'Shop or account:'],
+      [{ provider: 'stripe', externalAccount: 'acct', secret: 'short' }, 'Webhook signing secret:'],
+    ] as const) {
+      const res = await post('/console/keys/stores', fields, { cookie: o.cookie });
+      expect(res.status, JSON.stringify(fields)).toBe(422);
+      expect(await res.text()).toContain(says);
+    }
+    expect((await post('/console/keys/keys', { name: 'Evil', scope: 'admin', expiresOn: '' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    for (const path of [`/console/keys/keys/${otherKey!.id}/remove`, '/console/keys/keys/key_nope/remove', '/console/keys/stores/int_nope/remove', '/console/keys/other/x/remove']) {
+      expect((await post(path, { confirm: '1' }, { cookie: o.cookie })).status, path).toBe(404);
+    }
+    for (const role of ['manager', 'viewer'] as const) {
+      const cookie = await signIn((await adminUser(o.brand.brandId, role)).email);
+      const page = await (await get('/console/keys', cookie)).text();
+      expect(page).toContain('Only an owner can create or revoke keys.');
+      expect(page).not.toContain('Create the key');
+      expect((await post('/console/keys/keys', { name: 'Mine', scope: 'admin', expiresOn: '' }, { cookie })).status).toBe(403);
+      expect((await post('/console/keys/stores', { provider: 'stripe', externalAccount: 'acct', secret: 'x'.repeat(20) }, { cookie })).status).toBe(403);
+    }
+    expect(await counts()).toEqual(before);
+    expect(await rowCount('SELECT count(*) AS n FROM api_keys WHERE id = ? AND revoked_at IS NULL', otherKey!.id)).toBe(1);
+  });
+});

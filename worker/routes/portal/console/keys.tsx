@@ -1,0 +1,108 @@
+// Settings → Keys and stores at /console/keys: the admin API's keys and integrations as forms (owners write,
+// everyone reads). A new key is rendered once in the answer to the form that created it (never put in a
+// redirect's address), and revoking or disconnecting is asked once more.
+import { Hono } from 'hono';
+import type { Flash } from '../../../../portal/console/layout';
+import { KeysPage, type Confirm, type KeyValues, type KeyView, type StoreValues } from '../../../../portal/console/keys';
+import { publicOrigin } from '../../../env';
+import { ApiError } from '../../../lib/errors';
+import { ID_PATTERN } from '../../../lib/ids';
+import { connectStore, createApiKey, createIntegration, createKey, disconnectStore, listApiKeys, listStores, revokeApiKey, type KeyActor } from '../../admin/keys';
+import { viewerOf } from './campaigns';
+import { flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { awaitingReview } from './queries';
+
+export const keyRoutes = new Hono<ConsoleEnv>();
+
+const FLASH: Record<string, Flash> = {
+  revoked: { tone: 'success', text: 'Key revoked.' },
+  connected: { tone: 'success', text: 'Store connected. Point its webhooks at the address in the list.' },
+  disconnected: { tone: 'success', text: 'Store disconnected.' },
+};
+
+type Extras = { keyValues?: KeyValues; storeValues?: StoreValues; newKey?: { name: string; scope: KeyView['scope']; key: string }; confirm?: Confirm; errors?: string[] };
+
+async function renderKeys(c: ConsoleContext, extras: Extras = {}, status: PageStatus = 200) {
+  const brandId = c.var.user.brandId;
+  const [keys, stores, toReview] = await Promise.all([listApiKeys(c.env, brandId), listStores(c.env, brandId), awaitingReview(c.env.DB, brandId)]);
+  return renderPage(
+    c,
+    <KeysPage
+      viewer={viewerOf(c)}
+      isOwner={c.var.user.role === 'owner'}
+      keys={keys}
+      stores={stores}
+      origin={publicOrigin(c)}
+      keyValues={extras.keyValues ?? { name: '', scope: 'storefront', expiresOn: '' }}
+      storeValues={extras.storeValues ?? { provider: 'shopify', externalAccount: '' }}
+      newKey={extras.newKey}
+      confirm={extras.confirm}
+      flash={flashOf(FLASH, c)}
+      errors={extras.errors}
+      toReview={toReview}
+      now={Date.now()}
+    />,
+    status,
+  );
+}
+
+// Keys can read and write everything the brand has: owners only, as brand settings are.
+function ownerActor(c: ConsoleContext): KeyActor {
+  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change API keys and connected stores.');
+  return { type: 'admin_user', id: c.var.user.id };
+}
+
+const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }, labels: Record<string, string>) => [
+  ...new Set(error.issues.map((i) => `${labels[String(i.path[0])] ?? 'Form'}: ${i.message}`)),
+];
+
+keyRoutes.get('/keys', (c) => renderKeys(c));
+
+keyRoutes.post('/keys/keys', async (c) => {
+  const actor = ownerActor(c);
+  const form = await readForm(c);
+  const keyValues: KeyValues = { name: form.get('name').slice(0, 200), scope: form.get('scope'), expiresOn: form.get('expiresOn').trim() };
+  // A date is the end of that day in UTC; anything else is left for the schema to refuse.
+  const expiresAt = keyValues.expiresOn === '' ? null : /^\d{4}-\d{2}-\d{2}$/.test(keyValues.expiresOn) ? `${keyValues.expiresOn}T23:59:59.999Z` : keyValues.expiresOn;
+  const parsed = createKey.safeParse({ name: keyValues.name, scope: keyValues.scope, expiresAt });
+  if (!parsed.success) return renderKeys(c, { keyValues, errors: issuesOf(parsed.error, { name: 'Name', scope: 'Scope', expiresAt: 'Ends on' }) }, 422);
+  const created = await createApiKey(c.env, c.var.user.brandId, actor, parsed.data);
+  return renderKeys(c, { newKey: { name: created.name, scope: created.scope, key: created.key } });
+});
+
+keyRoutes.post('/keys/stores', async (c) => {
+  const actor = ownerActor(c);
+  const form = await readForm(c);
+  const storeValues: StoreValues = { provider: form.get('provider'), externalAccount: form.get('externalAccount').trim().toLowerCase().slice(0, 200) };
+  const parsed = createIntegration.safeParse({ ...storeValues, secret: form.get('secret') });
+  if (!parsed.success) {
+    const labels = { provider: 'Platform', externalAccount: 'Shop or account', secret: 'Webhook signing secret' };
+    const errors = parsed.error.issues.map((i) =>
+      i.path[0] === 'externalAccount' ? 'Shop or account: lower-case letters, digits, dots and dashes, 2 to 100 characters.' : i.path[0] === 'secret' ? 'Webhook signing secret: 16 to 256 characters, as the platform shows it.' : `${labels[String(i.path[0]) as keyof typeof labels] ?? 'Form'}: ${i.message}`,
+    );
+    return renderKeys(c, { storeValues, errors: [...new Set(errors)] }, 422);
+  }
+  try {
+    await connectStore(c.env, c.var.user.brandId, actor, parsed.data);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) return renderKeys(c, { storeValues, errors: [e.message] }, 409);
+    throw e;
+  }
+  return c.redirect(withFlash('/console/keys', 'connected'), 303);
+});
+
+// Revoke a key or disconnect a store: the first post asks, the second (confirm=1) does it.
+keyRoutes.post('/keys/:kind{keys|stores}/:id/remove', async (c) => {
+  const actor = ownerActor(c);
+  const id = c.req.param('id');
+  const brandId = c.var.user.brandId;
+  const key = c.req.param('kind') === 'keys' ? (await listApiKeys(c.env, brandId)).find((k) => k.id === id && !k.revokedAt) : undefined;
+  const store = c.req.param('kind') === 'stores' ? (await listStores(c.env, brandId)).find((s) => s.id === id) : undefined;
+  const confirm: Confirm | null = key ? { kind: 'key', item: key } : store ? { kind: 'store', item: store } : null;
+  if (!ID_PATTERN.test(id) || !confirm) throw new ApiError(404, 'not_found', key === undefined && c.req.param('kind') === 'keys' ? 'No such active key.' : 'No such connected store.');
+  if ((await readForm(c)).get('confirm') !== '1') return renderKeys(c, { confirm });
+  const kind = confirm.kind;
+  if (kind === 'key') await revokeApiKey(c.env, brandId, actor, id);
+  else await disconnectStore(c.env, brandId, actor, id);
+  return c.redirect(withFlash('/console/keys', kind === 'key' ? 'revoked' : 'disconnected'), 303);
+});
