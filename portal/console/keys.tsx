@@ -220,7 +220,7 @@ export const KeysPage: FC<{
           </div>
           <div class="field">
             <label for="s-secret">Webhook signing secret</label>
-            <input id="s-secret" name="secret" type="password" required minlength={16} maxlength={256} autocomplete="off" aria-describedby="s-secret-hint" />
+            <input id="s-secret" name="secret" type="password" required minlength={16} maxlength={256} autocomplete="new-password" data-1p-ignore data-lpignore="true" aria-describedby="s-secret-hint" />
             <p id="s-secret-hint" class="hint">
               Shopify: Settings → Notifications → Webhooks. Stripe: the endpoint's signing secret (whsec_…). Stored sealed; never shown again.
             </p>

@@ -2,8 +2,9 @@
 import type { FC } from 'hono/jsx';
 import type { DeliveryRow, EndpointRow } from '../../worker/db/webhooks';
 import { formatCount, formatDateTime } from '../format';
-import { Badge } from '../layout';
-import { ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import { Badge, CopyField, Notice } from '../layout';
+import { webhookEventTypes, type WebhookEventType } from '../../worker/db/schema';
+import { ConsolePage, Errors, FlashNotice, RowAction, TableHead, WriteButton, type Flash, type Viewer } from './layout';
 
 export type DeliveryFilter = 'all' | 'pending' | 'failed' | 'delivered';
 
@@ -35,9 +36,24 @@ const When: FC<{ d: DeliveryRow; timezone: string }> = ({ d, timezone }) => (
   </>
 );
 
+export type EndpointValues = { url: string; description: string; events: string[] };
+
+const EVENT_HINTS: Record<WebhookEventType, string> = {
+  'conversion.created': 'an order is recorded, with its creator and commission',
+  'conversion.attributed': 'an order waiting for its click is credited',
+  'conversion.reversed': 'a refund takes commission back',
+  'submission.submitted': 'a creator sends a draft',
+  'submission.reviewed': 'your team approves, asks for changes or rejects',
+  'payout.closed': 'a period close makes a payout',
+};
+
 export const WebhooksPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
+  isOwner: boolean;
+  values: EndpointValues;
+  created?: { url: string; secret: string };
+  confirmDisable?: EndpointRow;
   endpoints: EndpointRow[];
   deliveries: DeliveryRow[];
   filter: DeliveryFilter;
@@ -45,7 +61,7 @@ export const WebhooksPage: FC<{
   flash: Flash;
   errors?: string[];
   toReview: number;
-}> = ({ viewer, canWrite, endpoints, deliveries, filter, shown, flash, errors, toReview }) => (
+}> = ({ viewer, canWrite, isOwner, values, created, confirmDisable, endpoints, deliveries, filter, shown, flash, errors, toReview }) => (
   <ConsolePage title="Webhooks" viewer={viewer} section="webhooks" toReview={toReview}>
     <div class="page-head">
       <div>
@@ -55,43 +71,97 @@ export const WebhooksPage: FC<{
     </div>
     <FlashNotice flash={flash} />
     <Errors errors={errors} title="That didn't go through" />
+    {created ? (
+      <div class="stack confirm-block" role="status">
+        <Notice tone="success" title="Endpoint added">
+          <p>
+            Events now go to <code style="overflow-wrap: anywhere">{created.url}</code>. Copy its signing secret into your receiver to check each request's <code>Chorus-Signature</code>: Chorus cannot show it again.
+          </p>
+        </Notice>
+        <CopyField id="new-secret" label="Signing secret" value={created.secret} />
+      </div>
+    ) : null}
+    {isOwner && confirmDisable ? (
+      <div class="stack confirm-block" role="alert">
+        <Notice tone="warn" title="Disable this endpoint?">
+          <p>
+            New events stop going to <code style="overflow-wrap: anywhere">{confirmDisable.url}</code> at once, and deliveries still waiting for it end as failed. You can enable it again; events in between are not sent.
+          </p>
+        </Notice>
+        <form method="post" action={`/console/webhooks/endpoints/${confirmDisable.id}/disable`} class="form-actions">
+          <input type="hidden" name="confirm" value="1" />
+          <button type="submit" class="button button-danger">
+            Disable the endpoint
+          </button>
+          <a class="button button-quiet" href="/console/webhooks">
+            Keep it
+          </a>
+        </form>
+      </div>
+    ) : null}
     <section class="card" aria-labelledby="endpoints-h">
       <h2 id="endpoints-h">Endpoints</h2>
       <p class="muted small">
-        Chorus POSTs each event to every enabled endpoint subscribed to it, signed with that endpoint's secret (<code>Chorus-Signature</code>), and retries with growing waits for up to about nine hours. Add endpoints with the admin API
-        (<code>POST /api/admin/webhooks/endpoints</code>); the secret is shown once, when the endpoint is created.
+        Chorus POSTs each event to every enabled endpoint subscribed to it, signed with that endpoint's secret (<code>Chorus-Signature</code>), and retries with growing waits for up to about nine hours.
       </p>
       {endpoints.length === 0 ? (
         <p class="muted">No endpoints yet, so no events are recorded.</p>
       ) : (
         <div class="table-wrap">
           <table class="stack-sm">
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Status</th>
-                <th scope="col">Added</th>
-              </tr>
-            </thead>
+            <TableHead columns={['URL', 'Events', 'Status', 'Added']} action={isOwner ? 'Enable or disable' : null} />
             <tbody>
               {endpoints.map((e) => (
                 <tr>
-                  <td data-label="URL">
+                  <td data-label="URL" class="wide">
                     <code style="overflow-wrap: anywhere">{e.url}</code>
                     {e.description ? <span class="muted small block">{e.description}</span> : null}
                   </td>
-                  <td data-label="Events" class="small">
+                  <td data-label="Events" class="small wide">
                     {(JSON.parse(e.events) as string[]).join(', ')}
                   </td>
                   <td data-label="Status">{e.enabled ? <Badge status="approved" label="Enabled" /> : <Badge status="disabled" label="Disabled" />}</td>
                   <td data-label="Added">{formatDateTime(e.created_at, viewer.timezone)}</td>
+                  {isOwner ? (
+                    <td data-label="Action">
+                      <RowAction action={`/console/webhooks/endpoints/${e.id}/${e.enabled ? 'disable' : 'enable'}`} label={e.enabled ? 'Disable' : 'Enable'} target={e.url} />
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
+      {isOwner ? (
+        <form method="post" action="/console/webhooks/endpoints" class="stack team-add" aria-labelledby="add-endpoint-h">
+          <h3 id="add-endpoint-h">Add an endpoint</h3>
+          <div class="field">
+            <label for="e-url">URL</label>
+            <input id="e-url" name="url" type="url" inputmode="url" required maxlength={2048} placeholder="https://erp.example/chorus-events" value={values.url} autocomplete="off" spellcheck={false} />
+          </div>
+          <div class="field">
+            <label for="e-description">Description (optional)</label>
+            <input id="e-description" name="description" type="text" maxlength={200} placeholder="Finance ERP" value={values.description} autocomplete="off" />
+          </div>
+          <fieldset class="field">
+            <legend>Events</legend>
+            {webhookEventTypes.map((t) => (
+              <label class="checkbox">
+                <input type="checkbox" name="events" value={t} checked={values.events.includes(t)} />
+                <span>
+                  <code>{t}</code> <span class="muted small">{EVENT_HINTS[t]}</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          <div>
+            <button type="submit" class="button button-primary">
+              Add the endpoint
+            </button>
+          </div>
+        </form>
+      ) : null}
     </section>
     <section class="card" aria-labelledby="deliveries-h">
       <div class="card-head">

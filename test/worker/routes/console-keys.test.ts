@@ -19,6 +19,12 @@ describe('console keys and stores', () => {
     expect(key).toMatch(/^ck_ingest_/);
     // It signs orders now; the page never shows it again.
     expect((await signedPost(o.brand, key, '/v1/conversions', order(`k-${tag()}`, o.code))).status).toBe(201);
+    // Reloading the page that showed it posts the form again: refused, so no second key nobody holds.
+    const again = await post('/console/keys/keys', { name: 'Checkout backend', scope: 'ingest', expiresOn: '' }, { cookie: o.cookie });
+    expect(again.status).toBe(409);
+    expect(keyIn(await again.text())).toBeNull();
+    expect(await rowCount("SELECT count(*) AS n FROM api_keys WHERE brand_id = ? AND name = 'Checkout backend'", o.brand.brandId)).toBe(1);
+    expect((await get('/console/keys/keys', o.cookie)).headers.get('location')).toBe('/console/keys');
     const later = await (await get('/console/keys', o.cookie)).text();
     expect(later).not.toContain(key);
     expect(later).toContain(`${key.slice(0, 14)}…`);
@@ -89,6 +95,7 @@ describe('console keys and stores', () => {
       [{ provider: 'shopify', externalAccount: 'my shop', secret: 'x'.repeat(20) }, 'Shop or account:'],
       [{ provider: 'stripe', externalAccount: '../../admin', secret: 'x'.repeat(20) }, 'Shop or account:'],
       [{ provider: 'stripe', externalAccount: 'acct', secret: 'short' }, 'Webhook signing secret:'],
+      [{ provider: 'shopify', externalAccount: 'shop.example.com', secret: 'x'.repeat(20) }, 'myshopify.com domain'],
     ] as const) {
       const res = await post('/console/keys/stores', fields, { cookie: o.cookie });
       expect(res.status, JSON.stringify(fields)).toBe(422);
@@ -108,5 +115,47 @@ describe('console keys and stores', () => {
     }
     expect(await counts()).toEqual(before);
     expect(await rowCount('SELECT count(*) AS n FROM api_keys WHERE id = ? AND revoked_at IS NULL', otherKey!.id)).toBe(1);
+  });
+
+  it('lets an owner add a webhook endpoint (its secret shown once), disable it when asked twice and enable it again', async () => {
+    const o = await consoleBrand('owner');
+    const url = `https://hooks-${tag()}.example.com/chorus`;
+    const added = await post('/console/webhooks/endpoints', { url, description: 'Finance ERP', events: ['conversion.created', 'payout.closed'] }, { cookie: o.cookie });
+    expect(added.status).toBe(200);
+    const html = await added.text();
+    const secret = /whsec_[A-Za-z0-9_-]{20,}/.exec(html)?.[0];
+    expect(secret).toBeTruthy();
+    const row = await env.DB.prepare('SELECT id, events, enabled FROM webhook_endpoints WHERE brand_id = ? AND url = ?').bind(o.brand.brandId, url).first<{ id: string; events: string; enabled: number }>();
+    expect(JSON.parse(row!.events)).toEqual(['conversion.created', 'payout.closed']);
+    expect(await (await get('/console/webhooks', o.cookie)).text()).not.toContain(secret!);
+    // The same form again (a reload) is refused while that endpoint is enabled.
+    expect((await post('/console/webhooks/endpoints', { url, description: 'Finance ERP', events: ['conversion.created'] }, { cookie: o.cookie })).status).toBe(409);
+
+    expect(await (await post(`/console/webhooks/endpoints/${row!.id}/disable`, {}, { cookie: o.cookie })).text()).toContain('Disable this endpoint?');
+    expect((await post(`/console/webhooks/endpoints/${row!.id}/disable`, { confirm: '1' }, { cookie: o.cookie })).headers.get('location')).toBe('/console/webhooks?flash=disabled');
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND enabled = 0', row!.id)).toBe(1);
+    expect((await post(`/console/webhooks/endpoints/${row!.id}/enable`, {}, { cookie: o.cookie })).headers.get('location')).toBe('/console/webhooks?flash=enabled');
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND enabled = 1', row!.id)).toBe(1);
+
+    const before = await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ?', o.brand.brandId);
+    for (const [fields, says] of [
+      [{ url: 'http://hooks.example.com/x', description: '', events: ['payout.closed'] }, 'URL: it must be https'],
+      [{ url: 'https://127.0.0.1.nip.io@evil/x', description: '', events: ['payout.closed'] }, 'URL:'],
+      [{ url: '', description: '', events: ['payout.closed'] }, 'URL:'],
+      [{ url: 'https://hooks.example.com/y', description: '', events: [] as string[] }, 'Events: tick at least one.'],
+      [{ url: 'https://hooks.example.com/y', description: '', events: ['order.paid'] }, 'Events:'],
+      [{ url: 'https://hooks.example.com/y', description: 'a\u202eb', events: ['payout.closed'] }, 'Description:'],
+    ] as const) {
+      const res = await post('/console/webhooks/endpoints', fields as never, { cookie: o.cookie });
+      expect(res.status, JSON.stringify(fields)).toBe(422);
+      expect(await res.text()).toContain(says);
+    }
+    const other = await consoleBrand('owner');
+    expect((await post(`/console/webhooks/endpoints/${row!.id}/disable`, { confirm: '1' }, { cookie: other.cookie })).status).toBe(404);
+    const manager = await signIn((await adminUser(o.brand.brandId, 'manager')).email);
+    expect(await (await get('/console/webhooks', manager)).text()).not.toContain('Add the endpoint');
+    expect((await post('/console/webhooks/endpoints', { url: 'https://hooks.example.com/z', description: '', events: ['payout.closed'] }, { cookie: manager })).status).toBe(403);
+    expect((await post(`/console/webhooks/endpoints/${row!.id}/disable`, { confirm: '1' }, { cookie: manager })).status).toBe(403);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ?', o.brand.brandId)).toBe(before);
   });
 });

@@ -129,19 +129,21 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
   return deliveryView(after);
 }
 
-const toggle = (enabled: boolean) => async (c: Context<AppEnv>) => {
-  const { brandId, keyId } = c.var.admin;
-  const endpointId = c.req.param('id') ?? '';
-  if (!(await setEndpointEnabled(c.env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, { actorType: 'api_key', actorId: keyId }, Date.now()))) {
+// Enables or disables an endpoint; already so is answered as it stands. Shared with the console.
+export async function toggleEndpoint(env: Env, brandId: string, endpointId: string, enabled: boolean, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
+  if (!(await setEndpointEnabled(env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, actor, Date.now()))) {
     // Nothing changed: already so (answered as it stands), past the cap, or not this brand's.
-    const current = await findEndpoint(c.env.DB, brandId, endpointId);
+    const current = await findEndpoint(env.DB, brandId, endpointId);
     if (!current) throw notFound('endpoint');
     if ((current.enabled === 1) !== enabled) throw tooManyEndpoints();
   }
-  const row = await findEndpoint(c.env.DB, brandId, endpointId);
+  const row = await findEndpoint(env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');
-  return c.json({ data: endpointView(row) });
-};
+  return row;
+}
+
+const toggle = (enabled: boolean) => async (c: Context<AppEnv>) =>
+  c.json({ data: endpointView(await toggleEndpoint(c.env, c.var.admin.brandId, c.req.param('id') ?? '', enabled, { actorType: 'api_key', actorId: c.var.admin.keyId })) });
 
 export const webhookRoutes = new Hono<AppEnv>()
   .get('/endpoints', op({ summary: 'List webhook endpoints', description: 'Newest first, disabled ones included. Secrets are never shown again.', responses: { 200: { description: "The brand's endpoints.", schema: z.object({ data: z.array(WebhookEndpoint) }) } } }), async (c) =>

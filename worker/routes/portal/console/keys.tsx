@@ -57,6 +57,8 @@ const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] },
 ];
 
 keyRoutes.get('/keys', (c) => renderKeys(c));
+// Where the browser sits after a form answered in place (a new key, an error): reloading it lands on the list.
+keyRoutes.get('/keys/:kind{keys|stores}', (c) => c.redirect('/console/keys', 303));
 
 keyRoutes.post('/keys/keys', async (c) => {
   const actor = ownerActor(c);
@@ -66,6 +68,10 @@ keyRoutes.post('/keys/keys', async (c) => {
   const expiresAt = keyValues.expiresOn === '' ? null : /^\d{4}-\d{2}-\d{2}$/.test(keyValues.expiresOn) ? `${keyValues.expiresOn}T23:59:59.999Z` : keyValues.expiresOn;
   const parsed = createKey.safeParse({ name: keyValues.name, scope: keyValues.scope, expiresAt });
   if (!parsed.success) return renderKeys(c, { keyValues, errors: issuesOf(parsed.error, { name: 'Name', scope: 'Scope', expiresAt: 'Ends on' }) }, 422);
+  // A refresh of the page that showed a key posts its form again: a second live key of the same name would be
+  // one nobody holds. Names of live keys are unique here, so that refresh is refused with the first key listed.
+  const same = (await listApiKeys(c.env, c.var.user.brandId)).find((k) => k.name === parsed.data.name && !k.revokedAt && !(k.expiresAt && Date.parse(k.expiresAt) <= Date.now()));
+  if (same) return renderKeys(c, { keyValues, errors: [`A live key is named “${same.name}” already (it is in the list). Give the new one another name, or revoke that one first.`] }, 409);
   const created = await createApiKey(c.env, c.var.user.brandId, actor, parsed.data);
   return renderKeys(c, { newKey: { name: created.name, scope: created.scope, key: created.key } });
 });
@@ -74,11 +80,17 @@ keyRoutes.post('/keys/stores', async (c) => {
   const actor = ownerActor(c);
   const form = await readForm(c);
   const storeValues: StoreValues = { provider: form.get('provider'), externalAccount: form.get('externalAccount').trim().toLowerCase().slice(0, 200) };
-  const parsed = createIntegration.safeParse({ ...storeValues, secret: form.get('secret') });
+  const parsed = createIntegration
+    // Shopify names the shop by its myshopify.com domain in every webhook: another name would never match.
+    .refine((v) => v.provider !== 'shopify' || v.externalAccount.endsWith('.myshopify.com'), { path: ['externalAccount'], message: 'shopify_domain' })
+    .safeParse({ ...storeValues, secret: form.get('secret').trim() });
   if (!parsed.success) {
     const labels = { provider: 'Platform', externalAccount: 'Shop or account', secret: 'Webhook signing secret' };
     const errors = parsed.error.issues.map((i) =>
-      i.path[0] === 'externalAccount' ? 'Shop or account: lower-case letters, digits, dots and dashes, 2 to 100 characters.' : i.path[0] === 'secret' ? 'Webhook signing secret: 16 to 256 characters, as the platform shows it.' : `${labels[String(i.path[0]) as keyof typeof labels] ?? 'Form'}: ${i.message}`,
+      i.message === 'shopify_domain'
+        ? 'Shop or account: for Shopify, the shop’s your-shop.myshopify.com domain (Settings → Domains), not its own domain.'
+        : i.path[0] === 'externalAccount'
+          ? 'Shop or account: lower-case letters, digits, dots and dashes, 2 to 100 characters.' : i.path[0] === 'secret' ? 'Webhook signing secret: 16 to 256 characters, as the platform shows it.' : `${labels[String(i.path[0]) as keyof typeof labels] ?? 'Form'}: ${i.message}`,
     );
     return renderKeys(c, { storeValues, errors: [...new Set(errors)] }, 422);
   }

@@ -1,11 +1,14 @@
 // Webhooks in the console: the endpoints and the delivery log, and Replay (owner or manager; enforceRole
-// refuses viewers, sameOrigin refuses cross-site posts).
+// refuses viewers, sameOrigin refuses cross-site posts). Owners add endpoints (the signing secret is shown
+// once, on the page that made it) and disable or enable them, disabling asked once more.
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
-import { WebhooksPage, type DeliveryFilter } from '../../../../portal/console/webhooks';
-import { listDeliveries, listEndpoints } from '../../../db/webhooks';
+import { WebhooksPage, type DeliveryFilter, type EndpointValues } from '../../../../portal/console/webhooks';
+import { findEndpoint, listDeliveries, listEndpoints, type EndpointRow } from '../../../db/webhooks';
+import { webhookEventTypes } from '../../../db/schema';
+import { ID_PATTERN } from '../../../lib/ids';
 import { ApiError } from '../../../lib/errors';
-import { replayDelivery } from '../../admin/webhooks';
+import { addEndpoint, checkedWebhookUrl, createEndpointBody, replayDelivery, toggleEndpoint } from '../../admin/webhooks';
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
@@ -17,10 +20,14 @@ const SHOWN_DELIVERIES = 100;
 const filterOf = (raw: string | undefined): DeliveryFilter => (raw === 'pending' || raw === 'failed' || raw === 'delivered' ? raw : 'all');
 
 const FLASH: Record<string, Flash> = {
+  disabled: { tone: 'success', text: 'Endpoint disabled: new events no longer go to it.' },
+  enabled: { tone: 'success', text: 'Endpoint enabled: events from now on go to it.' },
   replayed: { tone: 'success', text: 'Replay queued: the same event, with the same id, goes to the endpoint again. Receivers that dedupe on the id apply it once.' },
 };
 
-async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras: { errors?: string[] } = {}, status: 200 | 409 = 200) {
+type Extras = { errors?: string[]; values?: EndpointValues; created?: { url: string; secret: string }; confirmDisable?: EndpointRow };
+
+async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras: Extras = {}, status: 200 | 409 | 422 = 200) {
   const { brandId } = c.var.user;
   const [endpoints, deliveries, toReview] = await Promise.all([
     listEndpoints(c.env.DB, brandId),
@@ -32,7 +39,11 @@ async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras:
     <WebhooksPage
       viewer={viewerOf(c)}
       canWrite={canWrite(c.var.user)}
+      isOwner={c.var.user.role === 'owner'}
       endpoints={endpoints}
+      values={extras.values ?? { url: '', description: '', events: [...webhookEventTypes] }}
+      created={extras.created}
+      confirmDisable={extras.confirmDisable}
       deliveries={deliveries}
       filter={filter}
       shown={SHOWN_DELIVERIES}
@@ -51,8 +62,61 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
   try {
     await replayDelivery(c.env, c.var.user.brandId, c.req.param('id'), { actorType: 'admin_user', actorId: c.var.user.id });
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, filter, { errors: ['That endpoint is disabled, so nothing was sent. Enable it with the admin API first.'] }, 409);
+    if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, filter, { errors: ['That endpoint is disabled, so nothing was sent. Enable it first.'] }, 409);
     throw e;
   }
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
+});
+
+function requireOwner(c: ConsoleContext) {
+  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can add, disable or enable webhook endpoints.');
+  return { actorType: 'admin_user' as const, actorId: c.var.user.id };
+}
+
+webhookRoutes.get('/webhooks/endpoints', (c) => c.redirect('/console/webhooks', 303));
+
+webhookRoutes.post('/webhooks/endpoints', async (c) => {
+  const actor = requireOwner(c);
+  const form = await readForm(c);
+  const values: EndpointValues = { url: form.get('url').trim().slice(0, 4096), description: form.get('description').slice(0, 400), events: form.all('events') };
+  const parsed = createEndpointBody.safeParse({ url: values.url, description: values.description, events: values.events });
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => (i.path[0] === 'events' ? 'Events: tick at least one.' : i.path[0] === 'url' ? 'URL: enter the address your system receives events at.' : `Description: ${i.message}`));
+    return renderWebhooks(c, 'all', { values, errors: [...new Set(errors)] }, 422);
+  }
+  const badUrl = () => renderWebhooks(c, 'all', { values, errors: ['URL: it must be https, on a public host name, without a password or a #fragment.'] }, 422);
+  let url: string;
+  try {
+    url = checkedWebhookUrl(c.env, parsed.data.url);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'invalid_url') return badUrl();
+    throw e;
+  }
+  // A refresh of the page that showed a secret posts its form again: refused while an enabled endpoint has the URL.
+  if ((await listEndpoints(c.env.DB, c.var.user.brandId)).some((e) => e.enabled && e.url === url)) {
+    return renderWebhooks(c, 'all', { values, errors: ['An enabled endpoint sends to this URL already (it is in the list). Disable it first to add it again with a new secret.'] }, 409);
+  }
+  try {
+    const created = await addEndpoint(c.env, c.var.user.brandId, parsed.data, actor);
+    return renderWebhooks(c, 'all', { created: { url: created.url, secret: created.secret } });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) return renderWebhooks(c, 'all', { values, errors: [e.message] }, 409);
+    throw e;
+  }
+});
+
+webhookRoutes.post('/webhooks/endpoints/:id/:to{enable|disable}', async (c) => {
+  const actor = requireOwner(c);
+  const id = c.req.param('id');
+  const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
+  if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
+  const enable = c.req.param('to') === 'enable';
+  if (!enable && (await readForm(c)).get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmDisable: endpoint });
+  try {
+    await toggleEndpoint(c.env, c.var.user.brandId, id, enable, actor);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) return renderWebhooks(c, 'all', { errors: [e.message] }, 409);
+    throw e;
+  }
+  return c.redirect(withFlash('/console/webhooks', enable ? 'enabled' : 'disabled'), 303);
 });
