@@ -67,9 +67,10 @@ export const PayoutsPage: FC<{
   view: PayoutsView;
   flash: Flash;
   errors?: string[];
+  confirmClose?: boolean;
   reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] };
   toReview: number;
-}> = ({ viewer, canWrite, view, flash, errors, reconcile, toReview }) => {
+}> = ({ viewer, canWrite, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
   const { period } = view;
   const hasPending = view.lines.some((l) => l.status !== 'paid');
   return (
@@ -98,6 +99,25 @@ export const PayoutsPage: FC<{
       </div>
       <FlashNotice flash={flash} />
       <Errors errors={errors} title="That didn't go through" />
+      {confirmClose && canWrite && !view.close && view.ended ? (
+        <div class="stack confirm-block" role="alert">
+          <Notice tone="warn" title={`Close ${formatPeriod(period)}?`}>
+            <p>
+              {view.claimable.length > 0 ? `This creates payouts of ${amountsText(view.claimable)}` : 'Nothing has cleared its holding period yet, so this creates no payouts'}, and it cannot be undone: earnings that clear later go to a later close.
+            </p>
+          </Notice>
+          <form method="post" action="/console/payouts/close" class="form-actions">
+            <input type="hidden" name="period" value={period} />
+            <input type="hidden" name="confirm" value="1" />
+            <button type="submit" class="button button-primary">
+              Close {formatPeriod(period)}
+            </button>
+            <a class="button button-quiet" href={`/console/payouts?period=${period}`}>
+              Not yet
+            </a>
+          </form>
+        </div>
+      ) : null}
       {reconcile && 'results' in reconcile ? <ReconcileResults results={reconcile.results} /> : null}
       {reconcile && 'errors' in reconcile ? (
         <Notice tone="error" title="Nothing was changed: the file has problems">

@@ -941,7 +941,12 @@ describe('console payouts', () => {
     const [y, mo] = current.split('-').map(Number) as [number, number];
     const last = mo === 1 ? `${y - 1}-12` : `${y}-${String(mo - 1).padStart(2, '0')}`;
 
-    const closed = await post('/console/payouts/close', { period: last }, { cookie: m.cookie });
+    // Asked once more, with what the close creates; nothing is closed until confirmed.
+    const ask = await post('/console/payouts/close', { period: last }, { cookie: m.cookie });
+    expect(ask.status).toBe(200);
+    expect(await ask.text()).toMatch(/Close \w+ \d{4}\?[\s\S]*This creates payouts of \$20\.00 for 1 creator/);
+    expect(await rowCount('SELECT count(*) AS n FROM period_closes WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    const closed = await post('/console/payouts/close', { period: last, confirm: '1' }, { cookie: m.cookie });
     expect(closed.status).toBe(303);
     expect(closed.headers.get('location')).toBe(`/console/payouts?period=${last}&flash=closed&n=1`);
     expect(await env.DB.prepare('SELECT closed_by FROM period_closes WHERE brand_id = ? AND period = ?').bind(m.brand.brandId, last).first()).toEqual({ closed_by: `admin_user:${m.user.id}` });

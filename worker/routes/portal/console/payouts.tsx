@@ -69,11 +69,11 @@ function flashOf(c: ConsoleContext): Flash {
   }
 }
 
-type Extras = { errors?: string[]; reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] } };
+type Extras = { errors?: string[]; confirmClose?: boolean; reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] } };
 
 async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 = 200) {
   const [view, toReview] = await Promise.all([payoutsView(c, period), awaitingReview(c.env.DB, c.var.user.brandId)]);
-  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} reconcile={extras.reconcile} toReview={toReview} />, status);
+  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
 }
 
 const periodFrom = (raw: string | undefined) => {
@@ -86,9 +86,14 @@ payoutRoutes.get('/payouts', (c) => {
   return renderPayouts(c, raw && isPeriod(raw) ? raw : defaultPeriod(c.var.user.timezone));
 });
 
+// A close cannot be undone (its payouts are what finance pays), so it is asked once more, with the amounts.
 payoutRoutes.post('/payouts/close', async (c) => {
-  const period = periodFrom((await readForm(c)).get('period'));
+  const form = await readForm(c);
+  const period = periodFrom(form.get('period'));
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
+  // Only a month that has ended and is not closed is asked about; the rest get their answer at once.
+  const askFirst = form.get('confirm') !== '1' && Date.now() >= periodBounds(period, brand.timezone).end && !(await periodClose(c.env.DB, brand.id, period));
+  if (askFirst) return renderPayouts(c, period, { confirmClose: true });
   try {
     const result = await closePeriod(c.env.DB, brand, period, { type: 'admin_user', id: c.var.user.id });
     return c.redirect(withFlash(`/console/payouts?period=${period}`, result.closedNow ? 'closed' : 'already_closed', { n: result.payouts }), 303);
