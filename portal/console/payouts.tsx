@@ -168,12 +168,13 @@ export const PayoutsPage: FC<{
               </WriteButton>
             </form>
           ) : null}
-          {canWrite ? (
-            <a class={`button ${view.close ? 'button-primary' : ''}`} href={`/console/payouts/export.csv?period=${period}`} download>
+          {canWrite && view.close ? (
+            <a class="button button-primary" href={`/console/payouts/export.csv?period=${period}`} download>
               Download CSV
             </a>
           ) : (
-            <button type="button" class="button" disabled title="Needs an owner or manager">
+            // Before the close there are no payouts to export: the file would be its header alone.
+            <button type="button" class="button" disabled title={canWrite ? 'There is a file once the month is closed' : 'Needs an owner or manager'}>
               Download CSV
             </button>
           )}
