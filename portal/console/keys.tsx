@@ -64,11 +64,11 @@ export const KeysPage: FC<{
     {isOwner && confirm ? (
       <div class="stack confirm-block" role="alert">
         {confirm.kind === 'key' ? (
-          <Notice tone="warn" title={`Revoke “${confirm.item.name}”?`}>
+          <Notice tone="warn" title={`Revoke “${confirm.item.name}” (${SCOPES[confirm.item.scope].label.toLowerCase()}, ${confirm.item.prefix}…)?`}>
             <p>Whatever uses it stops working: admin keys at once, storefront and ingest keys within 10 seconds. This cannot be undone; create a new key first if something still needs one.</p>
           </Notice>
         ) : (
-          <Notice tone="warn" title={`Disconnect ${PROVIDERS[confirm.item.provider]} ${confirm.item.externalAccount}?`}>
+          <Notice tone="warn" title={`Disconnect ${PROVIDERS[confirm.item.provider]} ${confirm.item.externalAccount} (connected ${formatDate(ms(confirm.item.createdAt), viewer.timezone)})?`}>
             <p>Its webhooks stop being accepted within 10 seconds, unless another secret is connected for the same store. Orders recorded so far stay.</p>
           </Notice>
         )}

@@ -109,8 +109,8 @@ export const PayoutsPage: FC<{
           <form method="post" action="/console/payouts/close" class="form-actions">
             <input type="hidden" name="period" value={period} />
             <input type="hidden" name="confirm" value="1" />
-            <button type="submit" class="button button-primary">
-              Close {formatPeriod(period)}
+            <button type="submit" class="button button-danger">
+              Yes, close {formatPeriod(period)}
             </button>
             <a class="button button-quiet" href={`/console/payouts?period=${period}`}>
               Not yet
@@ -159,7 +159,7 @@ export const PayoutsPage: FC<{
           <LaterNote later={view.later} />
         </div>
         <div class="period-actions">
-          {!view.close ? (
+          {!view.close && !confirmClose ? (
             <form method="post" action="/console/payouts/close">
               <input type="hidden" name="period" value={period} />
               {/* Nothing cleared: closing is allowed (an empty month on the books) but not the suggested step. */}

@@ -112,6 +112,7 @@ export const TeamPage: FC<{
           <tbody>
             {members.map((m) => {
               const self = m.id === selfId;
+              const soleOwner = members.filter((x) => x.role === 'owner' && x.has_password).length <= 1;
               return (
                 <tr>
                   <td data-label="Person" class="wide">
@@ -140,7 +141,7 @@ export const TeamPage: FC<{
                   {isOwner ? (
                     <td data-label="Actions" class="wide">
                       {self ? (
-                        <span class="muted small">Another owner can change your role.</span>
+                        <span class="muted small">{soleOwner ? 'You are the only owner: make someone else an owner before stepping down.' : 'Another owner can change your role.'}</span>
                       ) : (
                         <div class="actions">
                           {m.has_password ? null : (

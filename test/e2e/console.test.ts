@@ -459,7 +459,7 @@ describe('brand console in Chromium', () => {
     await capture(page, '11-payouts-ready');
     await navigate(page, () => page.getByRole('button', { name: `Close ${month.label}` }).click(), /\/console\/payouts\/close$/);
     expect(await textOf(page, 'main [role=alert]')).toContain(`This creates payouts of ${usd(lastMonthCommission)} for ${paidCreators.size} creators`);
-    await navigate(page, () => page.locator('.confirm-block').getByRole('button', { name: `Close ${month.label}` }).click(), new RegExp(`\\?period=${month.period}&flash=closed&n=${paidCreators.size}$`));
+    await navigate(page, () => page.getByRole('button', { name: `Yes, close ${month.label}` }).click(), new RegExp(`\\?period=${month.period}&flash=closed&n=${paidCreators.size}$`));
     expect(await textOf(page, 'main [role=status]')).toBe(`Period closed: ${paidCreators.size} payouts created. Download the CSV for your payment run.`);
     expect(await page.locator('table.payouts tbody tr').count()).toBe(paidCreators.size);
     expect(squash(await page.locator('table.payouts tfoot').innerText())).toContain(usd(lastMonthCommission));

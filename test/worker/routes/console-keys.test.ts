@@ -33,7 +33,7 @@ describe('console keys and stores', () => {
 
     const ask = await post(`/console/keys/keys/${row!.id}/remove`, {}, { cookie: o.cookie });
     expect(ask.status).toBe(200);
-    expect(await ask.text()).toContain('Revoke “Checkout backend”?');
+    expect(await ask.text()).toContain(`Revoke “Checkout backend” (ingest, ${key.slice(0, 14)}…)?`);
     expect(await rowCount('SELECT count(*) AS n FROM api_keys WHERE id = ? AND revoked_at IS NULL', row!.id)).toBe(1);
     const revoked = await post(`/console/keys/keys/${row!.id}/remove`, { confirm: '1' }, { cookie: o.cookie });
     expect(revoked.headers.get('location')).toBe('/console/keys?flash=revoked');
@@ -65,7 +65,7 @@ describe('console keys and stores', () => {
     expect(third.status).toBe(409);
     expect(await third.text()).toContain('disconnect the old one first');
 
-    expect(await (await post(`/console/keys/stores/${stored!.id}/remove`, {}, { cookie: o.cookie })).text()).toContain(`Disconnect Shopify ${shop}?`);
+    expect(await (await post(`/console/keys/stores/${stored!.id}/remove`, {}, { cookie: o.cookie })).text()).toContain(`Disconnect Shopify ${shop} (connected`);
     expect((await post(`/console/keys/stores/${stored!.id}/remove`, { confirm: '1' }, { cookie: o.cookie })).headers.get('location')).toBe('/console/keys?flash=disconnected');
     expect(await rowCount('SELECT count(*) AS n FROM brand_integrations WHERE id = ?', stored!.id)).toBe(0);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action IN ('integration.created', 'integration.deleted') AND actor_type = 'admin_user'", o.brand.brandId)).toBe(3);
@@ -81,8 +81,9 @@ describe('console keys and stores', () => {
       [{ name: '', scope: 'ingest', expiresOn: '' }, 'Name:'],
       [{ name: 'x'.repeat(81), scope: 'ingest', expiresOn: '' }, 'Name:'],
       [{ name: 'A\u202eB', scope: 'ingest', expiresOn: '' }, 'No text-direction override characters.'],
-      [{ name: 'Key', scope: 'root', expiresOn: '' }, 'Scope:'],
-      [{ name: 'Key', scope: 'admin', expiresOn: '2020-01-01' }, 'Ends on: An expiry in the future, within five years.'],
+      [{ name: 'Key', scope: 'root', expiresOn: '' }, 'Scope: pick storefront, ingest or admin.'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '2020-01-01' }, 'Ends on: a date in the future, within five years.'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '2026-02-30' }, 'Ends on: a date in the future'],
       [{ name: 'Key', scope: 'admin', expiresOn: 'soon' }, 'Ends on:'],
       [{ name: 'Key', scope: 'admin', expiresOn: '2099-01-01' }, 'within five years'],
     ] as const) {
@@ -102,7 +103,8 @@ describe('console keys and stores', () => {
       expect(await res.text()).toContain(says);
     }
     expect((await post('/console/keys/keys', { name: 'Evil', scope: 'admin', expiresOn: '' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
-    for (const path of [`/console/keys/keys/${otherKey!.id}/remove`, '/console/keys/keys/key_nope/remove', '/console/keys/stores/int_nope/remove', '/console/keys/other/x/remove']) {
+    const ownKey = await env.DB.prepare('SELECT id FROM api_keys WHERE brand_id = ? LIMIT 1').bind(o.brand.brandId).first<{ id: string }>();
+    for (const path of [`/console/keys/keys/${otherKey!.id}/remove`, '/console/keys/keys/key_nope/remove', '/console/keys/stores/int_nope/remove', '/console/keys/other/x/remove', `/console/keys/keysX/${ownKey!.id}/remove`, `/console/keys/xstores/${ownKey!.id}/remove`]) {
       expect((await post(path, { confirm: '1' }, { cookie: o.cookie })).status, path).toBe(404);
     }
     for (const role of ['manager', 'viewer'] as const) {
@@ -114,7 +116,8 @@ describe('console keys and stores', () => {
       expect((await post('/console/keys/stores', { provider: 'stripe', externalAccount: 'acct', secret: 'x'.repeat(20) }, { cookie })).status).toBe(403);
     }
     expect(await counts()).toEqual(before);
-    expect(await rowCount('SELECT count(*) AS n FROM api_keys WHERE id = ? AND revoked_at IS NULL', otherKey!.id)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM api_keys WHERE id IN (?, ?) AND revoked_at IS NULL', otherKey!.id, ownKey!.id)).toBe(2);
+    expect((await get('/console/keys/keysXYZ', o.cookie)).status).toBe(404);
   });
 
   it('lets an owner add a webhook endpoint (its secret shown once), disable it when asked twice and enable it again', async () => {
@@ -152,6 +155,8 @@ describe('console keys and stores', () => {
     }
     const other = await consoleBrand('owner');
     expect((await post(`/console/webhooks/endpoints/${row!.id}/disable`, { confirm: '1' }, { cookie: other.cookie })).status).toBe(404);
+    expect((await post(`/console/webhooks/endpoints/${row!.id}/disableX`, { confirm: '1' }, { cookie: o.cookie })).status).toBe(404);
+    expect((await post('/console/webhooks/endpoints', { url: `https://${'a'.repeat(2100)}.example.com/`, description: '', events: ['payout.closed'] }, { cookie: o.cookie })).status).toBe(422);
     const manager = await signIn((await adminUser(o.brand.brandId, 'manager')).email);
     expect(await (await get('/console/webhooks', manager)).text()).not.toContain('Add the endpoint');
     expect((await post('/console/webhooks/endpoints', { url: 'https://hooks.example.com/z', description: '', events: ['payout.closed'] }, { cookie: manager })).status).toBe(403);

@@ -87,7 +87,7 @@ const MAX_ACCOUNTS_PER_EMAIL = 10;
 consoleRouter.post('/login', async (c) => {
   const form = await readForm(c);
   const email = form.get('email').trim().toLowerCase().slice(0, 254);
-  const password = form.get('password').slice(0, 256);
+  const password = form.get('password');
   const next = consoleNext(form.get('next'));
   // Both limits are checked before any hashing, so a flood of guesses costs no PBKDF2 work.
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: c.req.header('cf-connecting-ip') ?? 'unknown' }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console:${email || 'empty'}` })]);
@@ -222,7 +222,7 @@ consoleRouter.post('/reset/:token', async (c) => {
   const link = await usableLink(db, raw, now);
   if (!link) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   const form = await readForm(c);
-  const password = form.get('password').slice(0, 256);
+  const password = form.get('password');
   const guard = [link.token_hash, now];
 
   if (link.purpose === 'invite' && link.existing) {
@@ -233,7 +233,7 @@ consoleRouter.post('/reset/:token', async (c) => {
     }
     const { results } = await db.prepare(`SELECT password_hash FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL LIMIT 10`).bind(link.email).all<{ password_hash: string }>();
     let hash: string | null = null;
-    for (const r of results) if (!hash && (await verifyPassword(password, r.password_hash))) hash = r.password_hash;
+    for (const r of results) if (!hash && (await verifyPassword(password.slice(0, 256), r.password_hash))) hash = r.password_hash;
     if (!hash) return renderPage(c, linkPage(link, raw, 'That is not the password you sign in to Chorus with.'), 401);
     return joinTeam(c, link, hash, now);
   }

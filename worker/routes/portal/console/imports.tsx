@@ -68,7 +68,7 @@ function mailedFlash(c: ConsoleContext): Flash | undefined {
   if (c.req.query('flash') !== 'mailed') return undefined;
   const queued = countParam(c, 'queued');
   const left = [
-    [countParam(c, 'recent'), 'mailed in the last three days'],
+    [countParam(c, 'recent'), 'mailed in the last three days or on their way'],
     [countParam(c, 'reminded'), 'mailed three times already'],
     [countParam(c, 'accepted'), 'accepted already'],
     [countParam(c, 'lapsed'), 'whose link lapsed (import their row again to renew it)'],

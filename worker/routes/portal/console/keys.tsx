@@ -52,13 +52,10 @@ function ownerActor(c: ConsoleContext): KeyActor {
   return { type: 'admin_user', id: c.var.user.id };
 }
 
-const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }, labels: Record<string, string>) => [
-  ...new Set(error.issues.map((i) => `${labels[String(i.path[0])] ?? 'Form'}: ${i.message}`)),
-];
-
 keyRoutes.get('/keys', (c) => renderKeys(c));
 // Where the browser sits after a form answered in place (a new key, an error): reloading it lands on the list.
-keyRoutes.get('/keys/:kind{keys|stores}', (c) => c.redirect('/console/keys', 303));
+// (Two routes, not one `{keys|stores}` pattern: hono anchors such a pattern as ^keys|stores$, which also matches keysX.)
+for (const kind of ['keys', 'stores']) keyRoutes.get(`/keys/${kind}`, (c) => c.redirect('/console/keys', 303));
 
 keyRoutes.post('/keys/keys', async (c) => {
   const actor = ownerActor(c);
@@ -67,7 +64,15 @@ keyRoutes.post('/keys/keys', async (c) => {
   // A date is the end of that day in UTC; anything else is left for the schema to refuse.
   const expiresAt = keyValues.expiresOn === '' ? null : /^\d{4}-\d{2}-\d{2}$/.test(keyValues.expiresOn) ? `${keyValues.expiresOn}T23:59:59.999Z` : keyValues.expiresOn;
   const parsed = createKey.safeParse({ name: keyValues.name, scope: keyValues.scope, expiresAt });
-  if (!parsed.success) return renderKeys(c, { keyValues, errors: issuesOf(parsed.error, { name: 'Name', scope: 'Scope', expiresAt: 'Ends on' }) }, 422);
+  if (!parsed.success) {
+    const said: Record<string, string> = {
+      name: 'Name: 1 to 80 characters, on one line.',
+      scope: 'Scope: pick storefront, ingest or admin.',
+      expiresAt: 'Ends on: a date in the future, within five years.',
+    };
+    const errors = parsed.error.issues.map((i) => (i.path[0] === 'name' && /direction/.test(i.message) ? `Name: ${i.message}` : (said[String(i.path[0])] ?? `Form: ${i.message}`)));
+    return renderKeys(c, { keyValues, errors: [...new Set(errors)] }, 422);
+  }
   // A refresh of the page that showed a key posts its form again: a second live key of the same name would be
   // one nobody holds. Names of live keys are unique here, so that refresh is refused with the first key listed.
   const same = (await listApiKeys(c.env, c.var.user.brandId)).find((k) => k.name === parsed.data.name && !k.revokedAt && !(k.expiresAt && Date.parse(k.expiresAt) <= Date.now()));
@@ -104,17 +109,18 @@ keyRoutes.post('/keys/stores', async (c) => {
 });
 
 // Revoke a key or disconnect a store: the first post asks, the second (confirm=1) does it.
-keyRoutes.post('/keys/:kind{keys|stores}/:id/remove', async (c) => {
+const removeRoute = (kind: 'keys' | 'stores') => async (c: ConsoleContext) => {
   const actor = ownerActor(c);
-  const id = c.req.param('id');
+  const id = c.req.param('id') ?? '';
   const brandId = c.var.user.brandId;
-  const key = c.req.param('kind') === 'keys' ? (await listApiKeys(c.env, brandId)).find((k) => k.id === id && !k.revokedAt) : undefined;
-  const store = c.req.param('kind') === 'stores' ? (await listStores(c.env, brandId)).find((s) => s.id === id) : undefined;
+  const key = kind === 'keys' ? (await listApiKeys(c.env, brandId)).find((k) => k.id === id && !k.revokedAt) : undefined;
+  const store = kind === 'stores' ? (await listStores(c.env, brandId)).find((s) => s.id === id) : undefined;
   const confirm: Confirm | null = key ? { kind: 'key', item: key } : store ? { kind: 'store', item: store } : null;
-  if (!ID_PATTERN.test(id) || !confirm) throw new ApiError(404, 'not_found', key === undefined && c.req.param('kind') === 'keys' ? 'No such active key.' : 'No such connected store.');
+  if (!ID_PATTERN.test(id) || !confirm) throw new ApiError(404, 'not_found', kind === 'keys' ? 'No such active key.' : 'No such connected store.');
   if ((await readForm(c)).get('confirm') !== '1') return renderKeys(c, { confirm });
-  const kind = confirm.kind;
-  if (kind === 'key') await revokeApiKey(c.env, brandId, actor, id);
+  if (confirm.kind === 'key') await revokeApiKey(c.env, brandId, actor, id);
   else await disconnectStore(c.env, brandId, actor, id);
-  return c.redirect(withFlash('/console/keys', kind === 'key' ? 'revoked' : 'disconnected'), 303);
-});
+  return c.redirect(withFlash('/console/keys', confirm.kind === 'key' ? 'revoked' : 'disconnected'), 303);
+};
+keyRoutes.post('/keys/keys/:id/remove', removeRoute('keys'));
+keyRoutes.post('/keys/stores/:id/remove', removeRoute('stores'));

@@ -55,7 +55,9 @@ function flashOf(c: ConsoleContext): Flash {
   const n = countParam(c, 'n');
   switch (c.req.query('flash')) {
     case 'closed':
-      return { tone: 'success', text: `Period closed: ${n} ${n === 1 ? 'payout' : 'payouts'} created. Download the CSV for your payment run.` };
+      return n === 0
+        ? { tone: 'success', text: 'Period closed. Nothing had cleared its holding period, so there are no payouts: what clears later is paid in a later close.' }
+        : { tone: 'success', text: `Period closed: ${n} ${n === 1 ? 'payout' : 'payouts'} created. Download the CSV for your payment run.` };
     case 'already_closed':
       return { tone: 'info', text: 'This period was already closed; nothing changed.' };
     case 'paid':

@@ -127,7 +127,11 @@ teamRoutes.post('/team', async (c) => {
   const form = await readForm(c);
   const values: MemberValues = { email: form.get('email').trim().toLowerCase().slice(0, 300), name: form.get('name').slice(0, 300), role: form.get('role') };
   const parsed = memberSchema.safeParse(values);
-  if (!parsed.success) return renderTeam(c, { values, errors: [...new Set(parsed.error.issues.map((i) => (i.path[0] === 'role' ? 'Pick a role: owner, manager or viewer.' : i.message)))] }, 422);
+  if (!parsed.success) {
+    const said = (i: (typeof parsed.error.issues)[number]) =>
+      i.path[0] === 'role' ? 'Pick a role: owner, manager or viewer.' : i.path[0] === 'email' ? 'Enter their email address.' : i.message === 'Enter their name.' ? i.message : /direction|control/.test(i.message) ? `Name: ${i.message}` : 'Name: up to 100 characters, on one line.';
+    return renderTeam(c, { values, errors: [...new Set(parsed.error.issues.map(said))] }, 422);
+  }
   if (consoleLinksUnavailable(c.env)) {
     c.header('Retry-After', '3600');
     return renderTeam(c, { values, errors: [UNAVAILABLE] }, 503);

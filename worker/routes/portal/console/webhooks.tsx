@@ -78,10 +78,10 @@ webhookRoutes.get('/webhooks/endpoints', (c) => c.redirect('/console/webhooks', 
 webhookRoutes.post('/webhooks/endpoints', async (c) => {
   const actor = requireOwner(c);
   const form = await readForm(c);
-  const values: EndpointValues = { url: form.get('url').trim().slice(0, 4096), description: form.get('description').slice(0, 400), events: form.all('events') };
+  const values: EndpointValues = { url: form.get('url').trim().slice(0, 4096), description: form.get('description').slice(0, 400), events: [...new Set(form.all('events'))] };
   const parsed = createEndpointBody.safeParse({ url: values.url, description: values.description, events: values.events });
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => (i.path[0] === 'events' ? 'Events: tick at least one.' : i.path[0] === 'url' ? 'URL: enter the address your system receives events at.' : `Description: ${i.message}`));
+    const errors = parsed.error.issues.map((i) => (i.path[0] === 'events' ? 'Events: tick at least one.' : i.path[0] === 'url' ? (values.url === '' ? 'URL: enter the address your system receives events at.' : 'URL: at most 2,048 characters.') : `Description: ${i.message}`));
     return renderWebhooks(c, 'all', { values, errors: [...new Set(errors)] }, 422);
   }
   const badUrl = () => renderWebhooks(c, 'all', { values, errors: ['URL: it must be https, on a public host name, without a password or a #fragment.'] }, 422);
@@ -105,12 +105,11 @@ webhookRoutes.post('/webhooks/endpoints', async (c) => {
   }
 });
 
-webhookRoutes.post('/webhooks/endpoints/:id/:to{enable|disable}', async (c) => {
+const toggleRoute = (enable: boolean) => async (c: ConsoleContext) => {
   const actor = requireOwner(c);
-  const id = c.req.param('id');
+  const id = c.req.param('id') ?? '';
   const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
   if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
-  const enable = c.req.param('to') === 'enable';
   if (!enable && (await readForm(c)).get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmDisable: endpoint });
   try {
     await toggleEndpoint(c.env, c.var.user.brandId, id, enable, actor);
@@ -119,4 +118,7 @@ webhookRoutes.post('/webhooks/endpoints/:id/:to{enable|disable}', async (c) => {
     throw e;
   }
   return c.redirect(withFlash('/console/webhooks', enable ? 'enabled' : 'disabled'), 303);
-});
+};
+// Two routes, not one `{enable|disable}` pattern: hono anchors that as ^enable|disable$, which also matches enableX.
+webhookRoutes.post('/webhooks/endpoints/:id/enable', toggleRoute(true));
+webhookRoutes.post('/webhooks/endpoints/:id/disable', toggleRoute(false));
