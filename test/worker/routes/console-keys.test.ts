@@ -137,6 +137,12 @@ describe('console keys and stores', () => {
     expect(await (await post(`/console/webhooks/endpoints/${row!.id}/disable`, {}, { cookie: o.cookie })).text()).toContain('Disable this endpoint?');
     expect((await post(`/console/webhooks/endpoints/${row!.id}/disable`, { confirm: '1' }, { cookie: o.cookie })).headers.get('location')).toBe('/console/webhooks?flash=disabled');
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND enabled = 0', row!.id)).toBe(1);
+    // Added again while the first is disabled, the first cannot be enabled beside it.
+    const second = await post('/console/webhooks/endpoints', { url, description: 'Finance ERP, new secret', events: ['conversion.created'] }, { cookie: o.cookie });
+    expect(second.status).toBe(200);
+    expect((await post(`/console/webhooks/endpoints/${row!.id}/enable`, {}, { cookie: o.cookie })).status).toBe(409);
+    const newer = await env.DB.prepare('SELECT id FROM webhook_endpoints WHERE brand_id = ? AND url = ? AND enabled = 1').bind(o.brand.brandId, url).first<{ id: string }>();
+    expect((await post(`/console/webhooks/endpoints/${newer!.id}/disable`, { confirm: '1' }, { cookie: o.cookie })).status).toBe(303);
     expect((await post(`/console/webhooks/endpoints/${row!.id}/enable`, {}, { cookie: o.cookie })).headers.get('location')).toBe('/console/webhooks?flash=enabled');
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND enabled = 1', row!.id)).toBe(1);
 

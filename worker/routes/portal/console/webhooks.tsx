@@ -111,6 +111,10 @@ const toggleRoute = (enable: boolean) => async (c: ConsoleContext) => {
   const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
   if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
   if (!enable && (await readForm(c)).get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmDisable: endpoint });
+  // Two enabled endpoints on one URL would send every event there twice, one signed with a secret it may not hold.
+  if (enable && (await listEndpoints(c.env.DB, c.var.user.brandId)).some((e) => e.enabled && e.id !== endpoint.id && e.url === endpoint.url)) {
+    return renderWebhooks(c, 'all', { errors: ['Another enabled endpoint sends to this URL: every event would go there twice. Disable that one first.'] }, 409);
+  }
   try {
     await toggleEndpoint(c.env, c.var.user.brandId, id, enable, actor);
   } catch (e) {
