@@ -3,8 +3,8 @@
 // once, on the page that created it. Everyone else reads the lists.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { Badge, CopyField, Notice } from '../layout';
-import { ConsolePage, RowAction, TableHead, type Flash, type Viewer } from './layout';
+import { Badge } from '../layout';
+import { ConfirmStep, ConsolePage, DataTable, RowAction, ShownOnce, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
 export type KeyView = { id: string; scope: 'storefront' | 'ingest' | 'admin'; name: string; prefix: string; createdAt: string | null; revokedAt: string | null; expiresAt: string | null };
@@ -54,34 +54,31 @@ export const KeysPage: FC<{
   <ConsolePage title="Keys and stores" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="keys" flash={flash} errors={errors} />
     {newKey ? (
-      <div class="stack confirm-block" role="status">
-        <Notice tone="success" title={`Your new ${SCOPES[newKey.scope].label.toLowerCase()} key “${newKey.name}”`}>
-          <p>Copy it now and keep it where your {newKey.scope === 'storefront' ? 'checkout' : 'backend'} can read it: Chorus stores only a fingerprint and cannot show it again.</p>
-        </Notice>
-        <CopyField id="new-key" label="Key" value={newKey.key} />
-      </div>
+      <ShownOnce title={`Your new ${SCOPES[newKey.scope].label.toLowerCase()} key “${newKey.name}”`} id="new-key" label="Key" value={newKey.key}>
+        Copy it now and keep it where your {newKey.scope === 'storefront' ? 'checkout' : 'backend'} can read it: Chorus stores only a fingerprint and cannot show it again.
+      </ShownOnce>
     ) : null}
-    {isOwner && confirm ? (
-      <div class="stack confirm-block" role="alert">
-        {confirm.kind === 'key' ? (
-          <Notice tone="warn" title={`Revoke “${confirm.item.name}” (${SCOPES[confirm.item.scope].label.toLowerCase()}, ${confirm.item.prefix}…)?`}>
-            <p>Whatever uses it stops working: admin keys at once, storefront and ingest keys within 10 seconds. This cannot be undone; create a new key first if something still needs one.</p>
-          </Notice>
-        ) : (
-          <Notice tone="warn" title={`Disconnect ${PROVIDERS[confirm.item.provider]} ${confirm.item.externalAccount} (connected ${formatDate(ms(confirm.item.createdAt), viewer.timezone)})?`}>
-            <p>Its webhooks stop being accepted within 10 seconds, unless another secret is connected for the same store. Orders recorded so far stay.</p>
-          </Notice>
-        )}
-        <form method="post" action={`/console/keys/${confirm.kind === 'key' ? 'keys' : 'stores'}/${confirm.item.id}/remove`} class="form-actions">
-          <input type="hidden" name="confirm" value="1" />
-          <button type="submit" class="button button-danger">
-            {confirm.kind === 'key' ? 'Revoke the key' : 'Disconnect the store'}
-          </button>
-          <a class="button button-quiet" href="/console/keys">
-            Keep it
-          </a>
-        </form>
-      </div>
+    {isOwner && confirm?.kind === 'key' ? (
+      <ConfirmStep
+        title={`Revoke “${confirm.item.name}” (${SCOPES[confirm.item.scope].label.toLowerCase()}, ${confirm.item.prefix}…)?`}
+        action={`/console/keys/keys/${confirm.item.id}/remove`}
+        submit="Revoke the key"
+        cancelHref="/console/keys"
+        cancel="Keep it"
+      >
+        Whatever uses it stops working: admin keys at once, storefront and ingest keys within 10 seconds. This cannot be undone; create a new key first if something still needs one.
+      </ConfirmStep>
+    ) : null}
+    {isOwner && confirm?.kind === 'store' ? (
+      <ConfirmStep
+        title={`Disconnect ${PROVIDERS[confirm.item.provider]} ${confirm.item.externalAccount} (connected ${formatDate(ms(confirm.item.createdAt), viewer.timezone)})?`}
+        action={`/console/keys/stores/${confirm.item.id}/remove`}
+        submit="Disconnect the store"
+        cancelHref="/console/keys"
+        cancel="Keep it"
+      >
+        Its webhooks stop being accepted within 10 seconds, unless another secret is connected for the same store. Orders recorded so far stay.
+      </ConfirmStep>
     ) : null}
 
     <section class="card" aria-labelledby="keys-h">
@@ -89,10 +86,7 @@ export const KeysPage: FC<{
       {keys.length === 0 ? (
         <p class="muted">No keys yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="stack-sm">
-            <TableHead columns={['Name', 'Scope', 'Key', 'Created', 'Status']} action={isOwner ? 'Revoke' : null} />
-            <tbody>
+        <DataTable columns={['Name', 'Scope', 'Key', 'Created', 'Status']} action={isOwner ? 'Revoke' : null}>
               {keys.map((k) => {
                 const live = !k.revokedAt && !(ms(k.expiresAt) !== null && ms(k.expiresAt)! <= now);
                 return (
@@ -118,9 +112,7 @@ export const KeysPage: FC<{
                   </tr>
                 );
               })}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       <ul class="role-scopes muted small">
         {(Object.keys(SCOPES) as KeyView['scope'][]).map((s) => (
@@ -173,10 +165,7 @@ export const KeysPage: FC<{
       {stores.length === 0 ? (
         <p class="muted">No stores connected yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="stack-sm">
-            <TableHead columns={['Store', 'Webhook address', 'Connected']} action={isOwner ? 'Disconnect' : null} />
-            <tbody>
+        <DataTable columns={['Store', 'Webhook address', 'Connected']} action={isOwner ? 'Disconnect' : null}>
               {stores.map((s) => (
                 <tr>
                   <td data-label="Store" class="wide">
@@ -193,9 +182,7 @@ export const KeysPage: FC<{
                   ) : null}
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       {isOwner ? (
         <form method="post" action="/console/keys/stores" class="stack team-add" aria-labelledby="connect-h">

@@ -1,6 +1,6 @@
 // The brand console's frame: the shared portal layout in its console variant, console.css, and the section nav.
 import type { Child, FC } from 'hono/jsx';
-import { Notice, Page, type NavItem } from '../layout';
+import { CopyField, Notice, Page, type NavItem } from '../layout';
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
@@ -52,20 +52,66 @@ export const CampaignFilter: FC<{ campaigns: { id: string; name: string }[]; sel
   </>
 );
 
-// A table's header row; `action` names a last column of buttons (read by screen readers, not shown), or none.
-export const TableHead: FC<{ columns: string[]; action?: string | null }> = ({ columns, action }) => (
-  <thead>
-    <tr>
-      {columns.map((c) => (
-        <th scope="col">{c}</th>
+// A list as a table: its header row (`action` names a last column of buttons, read by screen readers, not
+// shown), then the rows given. Rows become stacked cards on a phone (console.css .stack-sm).
+export const DataTable: FC<{ columns: string[]; action?: string | null; children?: Child }> = ({ columns, action, children }) => (
+  <div class="table-wrap">
+    <table class="stack-sm">
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col">{c}</th>
+          ))}
+          {action ? (
+            <th scope="col">
+              <span class="visually-hidden">{action}</span>
+            </th>
+          ) : null}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  </div>
+);
+
+// A step that breaks something, asked once more: what it does, then the button that does it (the same form
+// posted with confirm=1, plus `fields`) and the way back.
+export const ConfirmStep: FC<{ title: string; action: string; submit: string; cancelHref: string; cancel: string; fields?: Record<string, string>; children?: Child }> = ({
+  title,
+  action,
+  submit,
+  cancelHref,
+  cancel,
+  fields = {},
+  children,
+}) => (
+  <div class="stack confirm-block" role="alert">
+    <Notice tone="warn" title={title}>
+      <p>{children}</p>
+    </Notice>
+    <form method="post" action={action} class="form-actions">
+      {Object.entries(fields).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
       ))}
-      {action ? (
-        <th scope="col">
-          <span class="visually-hidden">{action}</span>
-        </th>
-      ) : null}
-    </tr>
-  </thead>
+      <input type="hidden" name="confirm" value="1" />
+      <button type="submit" class="button button-danger">
+        {submit}
+      </button>
+      <a class="button button-quiet" href={cancelHref}>
+        {cancel}
+      </a>
+    </form>
+  </div>
+);
+
+// A secret on the one page that made it: what it is for, and the field to copy it from.
+export const ShownOnce: FC<{ title: string; id: string; label: string; value: string; children?: Child }> = ({ title, id, label, value, children }) => (
+  <div class="stack confirm-block" role="status">
+    <Notice tone="success" title={title}>
+      <p>{children}</p>
+    </Notice>
+    <CopyField id={id} label={label} value={value} />
+  </div>
 );
 
 // One button in a table row that posts to `action`; screen readers hear which row it acts on.

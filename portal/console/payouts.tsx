@@ -4,7 +4,7 @@ import { NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
-import { ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import { ConfirmStep, ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
 export type ReconcileLine = { line: number | null; payoutId: string; outcome: string; handle: string | null; period: string | null };
@@ -100,23 +100,9 @@ export const PayoutsPage: FC<{
       <FlashNotice flash={flash} />
       <Errors errors={errors} title="That didn't go through" />
       {confirmClose && canWrite && !view.close && view.ended ? (
-        <div class="stack confirm-block" role="alert">
-          <Notice tone="warn" title={`Close ${formatPeriod(period)}?`}>
-            <p>
-              {view.claimable.length > 0 ? `This creates payouts of ${amountsText(view.claimable)}` : 'Nothing has cleared its holding period yet, so this creates no payouts'}, and it cannot be undone: earnings that clear later go to a later close.
-            </p>
-          </Notice>
-          <form method="post" action="/console/payouts/close" class="form-actions">
-            <input type="hidden" name="period" value={period} />
-            <input type="hidden" name="confirm" value="1" />
-            <button type="submit" class="button button-danger">
-              Yes, close {formatPeriod(period)}
-            </button>
-            <a class="button button-quiet" href={`/console/payouts?period=${period}`}>
-              Not yet
-            </a>
-          </form>
-        </div>
+        <ConfirmStep title={`Close ${formatPeriod(period)}?`} action="/console/payouts/close" fields={{ period }} submit={`Yes, close ${formatPeriod(period)}`} cancelHref={`/console/payouts?period=${period}`} cancel="Not yet">
+          {view.claimable.length > 0 ? `This creates payouts of ${amountsText(view.claimable)}` : 'Nothing has cleared its holding period yet, so this creates no payouts'}, and it cannot be undone: earnings that clear later go to a later close.
+        </ConfirmStep>
       ) : null}
       {reconcile && 'results' in reconcile ? <ReconcileResults results={reconcile.results} /> : null}
       {reconcile && 'errors' in reconcile ? (

@@ -2,8 +2,8 @@
 // mailed to them, never shown here), change roles, send a new link and remove; everyone else reads the list.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { Badge, Notice } from '../layout';
-import { ConsolePage, Errors, FlashNotice, ROLE_LABELS, RowAction, TableHead, type Flash, type Viewer } from './layout';
+import { Badge } from '../layout';
+import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, ROLE_LABELS, RowAction, type Flash, type Viewer } from './layout';
 
 export type Role = Viewer['role'];
 export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; invite_expires_at: number | null };
@@ -87,29 +87,13 @@ export const TeamPage: FC<{
   <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
     {isOwner && confirmRemove ? (
-      <div class="stack confirm-block" role="alert">
-        <Notice tone="warn" title={`Remove ${confirmRemove.name} from the team?`}>
-          <p>
-            {confirmRemove.email} can no longer open {viewer.brandName}'s console, and is signed out of it at once. What they did stays in the history. You can add them again later.
-          </p>
-        </Notice>
-        <form method="post" action={`/console/team/${confirmRemove.id}/remove`} class="form-actions">
-          <input type="hidden" name="confirm" value="1" />
-          <button type="submit" class="button button-danger">
-            Remove {confirmRemove.name}
-          </button>
-          <a class="button button-quiet" href="/console/team">
-            Keep them
-          </a>
-        </form>
-      </div>
+      <ConfirmStep title={`Remove ${confirmRemove.name} from the team?`} action={`/console/team/${confirmRemove.id}/remove`} submit={`Remove ${confirmRemove.name}`} cancelHref="/console/team" cancel="Keep them">
+        {confirmRemove.email} can no longer open {viewer.brandName}'s console, and is signed out of it at once. What they did stays in the history. You can add them again later.
+      </ConfirmStep>
     ) : null}
     <section class="card" aria-labelledby="members-h">
       <h2 id="members-h">People with access</h2>
-      <div class="table-wrap">
-        <table class="stack-sm">
-          <TableHead columns={['Person', 'Role', 'Status', 'Added']} action={isOwner ? 'Actions' : null} />
-          <tbody>
+      <DataTable columns={['Person', 'Role', 'Status', 'Added']} action={isOwner ? 'Actions' : null}>
             {members.map((m) => {
               const self = m.id === selfId;
               const soleOwner = members.filter((x) => x.role === 'owner' && x.has_password).length <= 1;
@@ -155,9 +139,7 @@ export const TeamPage: FC<{
                 </tr>
               );
             })}
-          </tbody>
-        </table>
-      </div>
+      </DataTable>
       <ul class="role-scopes muted small">
         {ROLES.map((r) => (
           <li>

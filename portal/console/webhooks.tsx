@@ -2,9 +2,9 @@
 import type { FC } from 'hono/jsx';
 import type { DeliveryRow, EndpointRow } from '../../worker/db/webhooks';
 import { formatCount, formatDateTime } from '../format';
-import { Badge, CopyField, Notice } from '../layout';
+import { Badge } from '../layout';
 import { webhookEventTypes, type WebhookEventType } from '../../worker/db/schema';
-import { ConsolePage, Errors, FlashNotice, RowAction, TableHead, WriteButton, type Flash, type Viewer } from './layout';
+import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, RowAction, ShownOnce, WriteButton, type Flash, type Viewer } from './layout';
 
 export type DeliveryFilter = 'all' | 'pending' | 'failed' | 'delivered';
 
@@ -72,32 +72,14 @@ export const WebhooksPage: FC<{
     <FlashNotice flash={flash} />
     <Errors errors={errors} title="That didn't go through" />
     {created ? (
-      <div class="stack confirm-block" role="status">
-        <Notice tone="success" title="Endpoint added">
-          <p>
-            Events now go to <code style="overflow-wrap: anywhere">{created.url}</code>. Copy its signing secret into your receiver to check each request's <code>Chorus-Signature</code>: Chorus cannot show it again.
-          </p>
-        </Notice>
-        <CopyField id="new-secret" label="Signing secret" value={created.secret} />
-      </div>
+      <ShownOnce title="Endpoint added" id="new-secret" label="Signing secret" value={created.secret}>
+        Events now go to <code style="overflow-wrap: anywhere">{created.url}</code>. Copy its signing secret into your receiver to check each request's <code>Chorus-Signature</code>: Chorus cannot show it again.
+      </ShownOnce>
     ) : null}
     {isOwner && confirmDisable ? (
-      <div class="stack confirm-block" role="alert">
-        <Notice tone="warn" title="Disable this endpoint?">
-          <p>
-            New events stop going to <code style="overflow-wrap: anywhere">{confirmDisable.url}</code> at once, and deliveries still waiting for it end as failed. You can enable it again; events in between are not sent.
-          </p>
-        </Notice>
-        <form method="post" action={`/console/webhooks/endpoints/${confirmDisable.id}/disable`} class="form-actions">
-          <input type="hidden" name="confirm" value="1" />
-          <button type="submit" class="button button-danger">
-            Disable the endpoint
-          </button>
-          <a class="button button-quiet" href="/console/webhooks">
-            Keep it
-          </a>
-        </form>
-      </div>
+      <ConfirmStep title="Disable this endpoint?" action={`/console/webhooks/endpoints/${confirmDisable.id}/disable`} submit="Disable the endpoint" cancelHref="/console/webhooks" cancel="Keep it">
+        New events stop going to <code style="overflow-wrap: anywhere">{confirmDisable.url}</code> at once, and deliveries still waiting for it end as failed. You can enable it again; events in between are not sent.
+      </ConfirmStep>
     ) : null}
     <section class="card" aria-labelledby="endpoints-h">
       <h2 id="endpoints-h">Endpoints</h2>
@@ -107,10 +89,7 @@ export const WebhooksPage: FC<{
       {endpoints.length === 0 ? (
         <p class="muted">No endpoints yet, so no events are recorded.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="stack-sm">
-            <TableHead columns={['URL', 'Events', 'Status', 'Added']} action={isOwner ? 'Enable or disable' : null} />
-            <tbody>
+        <DataTable columns={['URL', 'Events', 'Status', 'Added']} action={isOwner ? 'Enable or disable' : null}>
               {endpoints.map((e) => (
                 <tr>
                   <td data-label="URL" class="wide">
@@ -129,9 +108,7 @@ export const WebhooksPage: FC<{
                   ) : null}
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       {isOwner ? (
         <form method="post" action="/console/webhooks/endpoints" class="stack team-add" aria-labelledby="add-endpoint-h">
