@@ -64,6 +64,13 @@ export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
   await next();
 });
 
+// Brand settings, the team, API keys and stores, webhook endpoints: owners only (what decides where links send
+// shoppers, who gets in, and what reads or receives everything). Answers the acting owner's id.
+export function requireOwner(c: ConsoleContext, what: string): string {
+  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', `Only an owner can ${what}.`);
+  return c.var.user.id;
+}
+
 // Standards mode needs a doctype; the shared layout emits one, and this keeps any page that lacks it safe.
 const DOCTYPE = '<!doctype html>';
 

@@ -9,7 +9,7 @@ import { ApiError } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
 import { connectStore, createApiKey, createIntegration, createKey, disconnectStore, listApiKeys, listStores, revokeApiKey, type KeyActor } from '../../admin/keys';
 import { viewerOf } from './campaigns';
-import { flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview } from './queries';
 
 export const keyRoutes = new Hono<ConsoleEnv>();
@@ -47,10 +47,7 @@ async function renderKeys(c: ConsoleContext, extras: Extras = {}, status: PageSt
 }
 
 // Keys can read and write everything the brand has: owners only, as brand settings are.
-function ownerActor(c: ConsoleContext): KeyActor {
-  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change API keys and connected stores.');
-  return { type: 'admin_user', id: c.var.user.id };
-}
+const ownerActor = (c: ConsoleContext): KeyActor => ({ type: 'admin_user', id: requireOwner(c, 'change API keys and connected stores') });
 
 keyRoutes.get('/keys', (c) => renderKeys(c));
 // Where the browser sits after a form answered in place (a new key, an error): reloading it lands on the list.

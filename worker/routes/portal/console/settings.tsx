@@ -6,7 +6,7 @@ import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../..
 import { ApiError, notFound } from '../../../lib/errors';
 import { findBrand, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
-import { readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
+import { readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
 
 export const settingsRoutes = new Hono<ConsoleEnv>();
@@ -33,7 +33,7 @@ settingsRoutes.get('/settings', async (c) => renderSettings(c, await brandOf(c))
 const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter' };
 
 settingsRoutes.post('/settings', async (c) => {
-  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change the brand settings.');
+  requireOwner(c, 'change the brand settings');
   const form = await readForm(c);
   const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim() };
   const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);

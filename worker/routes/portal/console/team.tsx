@@ -15,7 +15,7 @@ import { ID_PATTERN, newId } from '../../../lib/ids';
 import { log } from '../../../lib/log';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
-import { flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { consoleLinksUnavailable, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
 
@@ -79,10 +79,6 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
   );
 }
 
-function requireOwner(c: ConsoleContext) {
-  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can change the team.');
-}
-
 // Another team member of this brand, still on the team; anyone else (another brand's, removed, made up) is a 404.
 async function memberOr404(c: ConsoleContext): Promise<Member> {
   const id = c.req.param('id') ?? '';
@@ -123,7 +119,7 @@ async function sendInvite(c: ConsoleContext, member: { email: string; role: Role
 teamRoutes.get('/team', (c) => renderTeam(c));
 
 teamRoutes.post('/team', async (c) => {
-  requireOwner(c);
+  requireOwner(c, 'change the team');
   const form = await readForm(c);
   const values: MemberValues = { email: form.get('email').trim().toLowerCase().slice(0, 300), name: form.get('name').slice(0, 300), role: form.get('role') };
   const parsed = memberSchema.safeParse(values);
@@ -170,7 +166,7 @@ teamRoutes.post('/team', async (c) => {
 });
 
 teamRoutes.post('/team/:id/invite', async (c) => {
-  requireOwner(c);
+  requireOwner(c, 'change the team');
   const member = await memberOr404(c);
   if (member.has_password) return renderTeam(c, { errors: [`${member.name} has a password already: they can sign in, and ask for a password link from sign-in.`] }, 409);
   if (consoleLinksUnavailable(c.env)) {
@@ -189,7 +185,7 @@ teamRoutes.post('/team/:id/invite', async (c) => {
 });
 
 teamRoutes.post('/team/:id/role', async (c) => {
-  requireOwner(c);
+  requireOwner(c, 'change the team');
   const member = await memberOr404(c);
   const parsed = roleSchema.safeParse((await readForm(c)).get('role'));
   if (!parsed.success) return renderTeam(c, { errors: ['Pick a role: owner, manager or viewer.'] }, 422);
@@ -209,7 +205,7 @@ teamRoutes.post('/team/:id/role', async (c) => {
 });
 
 teamRoutes.post('/team/:id/remove', async (c) => {
-  requireOwner(c);
+  requireOwner(c, 'change the team');
   const member = await memberOr404(c);
   if ((await readForm(c)).get('confirm') !== '1') return renderTeam(c, { confirmRemove: member });
   const { brandId, id: actorId } = c.var.user;

@@ -10,7 +10,7 @@ import { ID_PATTERN } from '../../../lib/ids';
 import { ApiError } from '../../../lib/errors';
 import { addEndpoint, checkedWebhookUrl, createEndpointBody, replayDelivery, toggleEndpoint } from '../../admin/webhooks';
 import { viewerOf } from './campaigns';
-import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
+import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
 
 export const webhookRoutes = new Hono<ConsoleEnv>();
@@ -68,15 +68,12 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
 });
 
-function requireOwner(c: ConsoleContext) {
-  if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', 'Only an owner can add, disable or enable webhook endpoints.');
-  return { actorType: 'admin_user' as const, actorId: c.var.user.id };
-}
+const ownerActor = (c: ConsoleContext) => ({ actorType: 'admin_user' as const, actorId: requireOwner(c, 'add, disable or enable webhook endpoints') });
 
 webhookRoutes.get('/webhooks/endpoints', (c) => c.redirect('/console/webhooks', 303));
 
 webhookRoutes.post('/webhooks/endpoints', async (c) => {
-  const actor = requireOwner(c);
+  const actor = ownerActor(c);
   const form = await readForm(c);
   const values: EndpointValues = { url: form.get('url').trim().slice(0, 4096), description: form.get('description').slice(0, 400), events: [...new Set(form.all('events'))] };
   const parsed = createEndpointBody.safeParse({ url: values.url, description: values.description, events: values.events });
@@ -106,7 +103,7 @@ webhookRoutes.post('/webhooks/endpoints', async (c) => {
 });
 
 const toggleRoute = (enable: boolean) => async (c: ConsoleContext) => {
-  const actor = requireOwner(c);
+  const actor = ownerActor(c);
   const id = c.req.param('id') ?? '';
   const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
   if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
