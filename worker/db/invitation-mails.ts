@@ -8,11 +8,13 @@
 // mails them a few a second (what providers allow) and marks each mailed, or voids the claim of one the
 // provider refused, so asking again retries it. Nothing waits on the response's last seconds.
 import type { Env } from '../env';
-import { newId } from '../lib/ids';
 import { log } from '../lib/log';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
+import { auditRow } from './audit';
+import { database } from './client';
 import { inviteRows, type ImportTarget } from './creator-import';
+import { auditLog } from './schema';
 
 export const INVITATION_MAILS_PER_BRAND_PER_DAY = 1_000;
 export const MAX_INVITATION_MAILS = 3;
@@ -93,10 +95,9 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
       await voidClaims(db, t.campaignId, ours.map((r) => r.email), now);
       throw error;
     }
-    await db
-      .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(newId('aud'), t.brandId, actor.type, actor.id, 'campaign.invitations_mailed', 'campaign', t.campaignId, JSON.stringify({ queued: ours.length, skipped }), now)
-      .run();
+    await database(db)
+      .insert(auditLog)
+      .values(auditRow({ brandId: t.brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.invitations_mailed', targetType: 'campaign', targetId: t.campaignId, details: { queued: ours.length, skipped } }, now));
   }
   return { queued: ours.length, skipped };
 }
