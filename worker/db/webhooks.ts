@@ -154,29 +154,36 @@ export type NewEndpoint = { id: string; brandId: string; url: string; descriptio
 
 const ENABLED_ENDPOINTS = 'SELECT count(*) FROM webhook_endpoints WHERE brand_id = ?1 AND enabled = 1';
 
-// Adds an enabled endpoint unless the brand has `cap` enabled already: the count and the insert are one
-// statement, so parallel adds cannot pass the cap. Returns false when at the cap.
-export async function createEndpoint(db: D1Database, e: NewEndpoint, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
+// True unless `flag` is 1 and another enabled endpoint of brand ?1 sends to `url`: two would send every event twice.
+const urlFree = (url: string, self: string, flag: string) =>
+  `NOT (${flag} = 1 AND EXISTS (SELECT 1 FROM webhook_endpoints o WHERE o.brand_id = ?1 AND o.enabled = 1 AND o.url = ${url} AND o.id <> ${self}))`;
+
+// Adds an enabled endpoint unless the brand has `cap` enabled already (or, with `distinctUrl`, one on this URL):
+// the checks and the insert are one statement, so parallel adds cannot pass them. Returns false when refused.
+export async function createEndpoint(db: D1Database, e: NewEndpoint, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number, distinctUrl = false): Promise<boolean> {
   const [insert] = await db.batch([
     db
       .prepare(
         `INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at)
-         SELECT ?2, ?1, ?3, ?4, ?5, ?6, 1, ?7, ?7 WHERE (${ENABLED_ENDPOINTS}) < ?8`,
+         SELECT ?2, ?1, ?3, ?4, ?5, ?6, 1, ?7, ?7 WHERE (${ENABLED_ENDPOINTS}) < ?8 AND ${urlFree('?3', '?2', '?9')}`,
       )
-      .bind(e.brandId, e.id, e.url, e.description, e.secretEnc, JSON.stringify(e.events), now, cap),
+      .bind(e.brandId, e.id, e.url, e.description, e.secretEnc, JSON.stringify(e.events), now, cap, distinctUrl ? 1 : 0),
     auditIfChanged(db, { brandId: e.brandId, ...actor, action: 'webhook_endpoint.created', targetType: 'webhook_endpoint', targetId: e.id, details: { url: e.url, events: e.events } }, now),
   ]);
   return (insert?.meta.changes ?? 0) > 0;
 }
 
 // Disabling stops new deliveries at once; deliveries already queued fail on their next attempt. Enabling
-// keeps to the cap in the same statement. Returns false (and audits nothing) when not found, already so, or
-// when enabling would pass the cap.
-export async function setEndpointEnabled(db: D1Database, brandId: string, id: string, enabled: boolean, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number): Promise<boolean> {
+// keeps to the cap (and, with `distinctUrl`, off a URL another enabled endpoint has) in the same statement.
+// Returns false (and audits nothing) when not found, already so, or when enabling is refused.
+export async function setEndpointEnabled(db: D1Database, brandId: string, id: string, enabled: boolean, cap: number, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number, distinctUrl = false): Promise<boolean> {
   const [update] = await db.batch([
     db
-      .prepare(`UPDATE webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?4 AND brand_id = ?1 AND enabled <> ?2 AND (?2 = 0 OR (${ENABLED_ENDPOINTS}) < ?5)`)
-      .bind(brandId, enabled ? 1 : 0, now, id, cap),
+      .prepare(
+        `UPDATE webhook_endpoints SET enabled = ?2, updated_at = ?3 WHERE id = ?4 AND brand_id = ?1 AND enabled <> ?2
+           AND (?2 = 0 OR ((${ENABLED_ENDPOINTS}) < ?5 AND ${urlFree('webhook_endpoints.url', '?4', '?6')}))`,
+      )
+      .bind(brandId, enabled ? 1 : 0, now, id, cap, distinctUrl ? 1 : 0),
     auditIfChanged(db, { brandId, ...actor, action: enabled ? 'webhook_endpoint.enabled' : 'webhook_endpoint.disabled', targetType: 'webhook_endpoint', targetId: id }, now),
   ]);
   return (update?.meta.changes ?? 0) > 0;

@@ -169,4 +169,29 @@ describe('console keys and stores', () => {
     expect((await post(`/console/webhooks/endpoints/${row!.id}/disable`, { confirm: '1' }, { cookie: manager })).status).toBe(403);
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ?', o.brand.brandId)).toBe(before);
   });
+
+  it('keeps one live key per name and one enabled endpoint per URL when an owner posts the same form in parallel', async () => {
+    const o = await consoleBrand('owner');
+    const keys = await Promise.all(Array.from({ length: 6 }, () => post('/console/keys/keys', { name: 'Racing key', scope: 'storefront', expiresOn: '' }, { cookie: o.cookie })));
+    expect(keys.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    expect(await rowCount("SELECT count(*) AS n FROM api_keys WHERE brand_id = ? AND name = 'Racing key'", o.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'api_key.created' AND actor_type = 'admin_user'", o.brand.brandId)).toBe(1);
+
+    const url = `https://race-${tag()}.example.com/in`;
+    const adds = await Promise.all(Array.from({ length: 6 }, () => post('/console/webhooks/endpoints', { url, description: '', events: ['payout.closed'] }, { cookie: o.cookie })));
+    expect(adds.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND url = ?', o.brand.brandId, url)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.created'", o.brand.brandId)).toBe(1);
+
+    // Two disabled endpoints on one URL, enabled at once: one of them.
+    const first = await env.DB.prepare('SELECT id FROM webhook_endpoints WHERE brand_id = ? AND url = ?').bind(o.brand.brandId, url).first<{ id: string }>();
+    await post(`/console/webhooks/endpoints/${first!.id}/disable`, { confirm: '1' }, { cookie: o.cookie });
+    expect((await post('/console/webhooks/endpoints', { url, description: '', events: ['payout.closed'] }, { cookie: o.cookie })).status).toBe(200);
+    const second = await env.DB.prepare('SELECT id FROM webhook_endpoints WHERE brand_id = ? AND url = ? AND enabled = 1').bind(o.brand.brandId, url).first<{ id: string }>();
+    await post(`/console/webhooks/endpoints/${second!.id}/disable`, { confirm: '1' }, { cookie: o.cookie });
+    const enables = await Promise.all([first!.id, second!.id, first!.id, second!.id].map((id) => post(`/console/webhooks/endpoints/${id}/enable`, {}, { cookie: o.cookie })));
+    expect(enables.filter((r) => r.status === 303)).not.toHaveLength(0);
+    expect(enables.filter((r) => r.status !== 303).map((r) => r.status)).not.toContain(500);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND url = ? AND enabled = 1', o.brand.brandId, url)).toBe(1);
+  });
 });

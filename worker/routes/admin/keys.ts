@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow, writeAudited } from '../../db/audit';
+import { auditIfChanged, auditRow, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { apiKeys, auditLog, brandIntegrations } from '../../db/schema';
 import type { AppEnv, Env } from '../../env';
@@ -124,12 +124,26 @@ export async function listApiKeys(env: Env, brandId: string) {
   return (await database(env.DB).select().from(apiKeys).where(eq(apiKeys.brandId, brandId)).orderBy(desc(apiKeys.createdAt))).map(keyView);
 }
 
-export async function createApiKey(env: Env, brandId: string, actor: KeyActor, { scope, name, expiresAt }: KeyInput) {
-  const db = database(env.DB);
+// With `distinctName` (the console) a name a live key has is refused, in the insert itself so that two parallel
+// posts cannot both pass: a refresh of the page that showed a key posts its form again, and a second live key of
+// that name would be one nobody holds.
+export async function createApiKey(env: Env, brandId: string, actor: KeyActor, { scope, name, expiresAt }: KeyInput, distinctName = false) {
   const now = Date.now();
   const key = generateApiKey(scope);
   const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt };
-  await writeAudited(db, db.insert(apiKeys).values(row), { brandId, actorType: actor.type, actorId: actor.id, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now);
+  const [insert] = await env.DB.batch([
+    env.DB
+      .prepare(
+        `INSERT INTO api_keys (id, brand_id, scope, name, key_hash, prefix, secret_enc, created_at, revoked_at, expires_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9
+         WHERE NOT (?10 = 1 AND EXISTS (SELECT 1 FROM api_keys k WHERE k.brand_id = ?2 AND k.name = ?4 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?8)))`,
+      )
+      .bind(row.id, brandId, scope, name, row.keyHash, row.prefix, row.secretEnc, now, expiresAt, distinctName ? 1 : 0),
+    auditIfChanged(env.DB, { brandId, actorType: actor.type, actorId: actor.id, action: 'api_key.created', targetType: 'api_key', targetId: row.id, details: { scope } }, now),
+  ]);
+  if ((insert?.meta.changes ?? 0) === 0) {
+    throw new ApiError(409, 'key_name_taken', `A live key is named “${name}” already (it is in the list). Give the new one another name, or revoke that one first.`);
+  }
   forgetBrandSecrets();
   return { ...keyView(row), key };
 }

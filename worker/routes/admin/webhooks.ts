@@ -108,13 +108,27 @@ export function checkedWebhookUrl(env: Env, raw: string): string {
 
 const tooManyEndpoints = () => new ApiError(409, 'too_many_endpoints', `A brand can have at most ${MAX_ENDPOINTS_PER_BRAND} enabled endpoints; disable one first.`);
 
-// The signing secret is returned once, here; only its sealed copy is kept.
-export async function addEndpoint(env: Env, brandId: string, input: z.output<typeof createEndpointBody>, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
+// Why an add or enable was refused: the cap, or (where the caller asked for distinct URLs) an enabled endpoint on the URL.
+async function refusal(env: Env, brandId: string, url: string, self: string, distinctUrl: boolean, adding: boolean) {
+  const taken = distinctUrl && (await listEndpoints(env.DB, brandId)).some((e) => e.enabled && e.url === url && e.id !== self);
+  if (!taken) return tooManyEndpoints();
+  return new ApiError(
+    409,
+    'endpoint_url_taken',
+    adding
+      ? 'An enabled endpoint sends to this URL already (it is in the list). Disable it first to add it again with a new secret.'
+      : 'Another enabled endpoint sends to this URL: every event would go there twice. Disable that one first.',
+  );
+}
+
+// The signing secret is returned once, here; only its sealed copy is kept. With `distinctUrl` (the console) a URL an
+// enabled endpoint already has is refused: that is what a refresh of the page that showed the secret posts.
+export async function addEndpoint(env: Env, brandId: string, input: z.output<typeof createEndpointBody>, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }, distinctUrl = false) {
   const url = checkedWebhookUrl(env, input.url);
   const secret = `whsec_${randomToken(32)}`;
   const now = Date.now();
   const row = { id: newId('whe'), brandId, url, description: input.description, secretEnc: await sealSecret(env.SECRETS_KEY, secret), events: input.events };
-  if (!(await createEndpoint(env.DB, row, MAX_ENDPOINTS_PER_BRAND, actor, now))) throw tooManyEndpoints();
+  if (!(await createEndpoint(env.DB, row, MAX_ENDPOINTS_PER_BRAND, actor, now, distinctUrl))) throw await refusal(env, brandId, url, row.id, distinctUrl, true);
   const stored = await findEndpoint(env.DB, brandId, row.id);
   if (!stored) throw notFound('endpoint');
   return { ...endpointView(stored), secret };
@@ -130,12 +144,12 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
 }
 
 // Enables or disables an endpoint; already so is answered as it stands. Shared with the console.
-export async function toggleEndpoint(env: Env, brandId: string, endpointId: string, enabled: boolean, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
-  if (!(await setEndpointEnabled(env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, actor, Date.now()))) {
-    // Nothing changed: already so (answered as it stands), past the cap, or not this brand's.
+export async function toggleEndpoint(env: Env, brandId: string, endpointId: string, enabled: boolean, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }, distinctUrl = false) {
+  if (!(await setEndpointEnabled(env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, actor, Date.now(), distinctUrl))) {
+    // Nothing changed: already so (answered as it stands), refused, or not this brand's.
     const current = await findEndpoint(env.DB, brandId, endpointId);
     if (!current) throw notFound('endpoint');
-    if ((current.enabled === 1) !== enabled) throw tooManyEndpoints();
+    if ((current.enabled === 1) !== enabled) throw await refusal(env, brandId, current.url, current.id, distinctUrl, false);
   }
   const row = await findEndpoint(env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');

@@ -70,12 +70,14 @@ keyRoutes.post('/keys/keys', async (c) => {
     const errors = parsed.error.issues.map((i) => (i.path[0] === 'name' && /direction/.test(i.message) ? `Name: ${i.message}` : (said[String(i.path[0])] ?? `Form: ${i.message}`)));
     return renderKeys(c, { keyValues, errors: [...new Set(errors)] }, 422);
   }
-  // A refresh of the page that showed a key posts its form again: a second live key of the same name would be
-  // one nobody holds. Names of live keys are unique here, so that refresh is refused with the first key listed.
-  const same = (await listApiKeys(c.env, c.var.user.brandId)).find((k) => k.name === parsed.data.name && !k.revokedAt && !(k.expiresAt && Date.parse(k.expiresAt) <= Date.now()));
-  if (same) return renderKeys(c, { keyValues, errors: [`A live key is named “${same.name}” already (it is in the list). Give the new one another name, or revoke that one first.`] }, 409);
-  const created = await createApiKey(c.env, c.var.user.brandId, actor, parsed.data);
-  return renderKeys(c, { newKey: { name: created.name, scope: created.scope, key: created.key } });
+  // Names of live keys are unique here: a refresh of the page that showed a key is refused with the first listed.
+  try {
+    const created = await createApiKey(c.env, c.var.user.brandId, actor, parsed.data, true);
+    return renderKeys(c, { newKey: { name: created.name, scope: created.scope, key: created.key } });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) return renderKeys(c, { keyValues, errors: [e.message] }, 409);
+    throw e;
+  }
 });
 
 keyRoutes.post('/keys/stores', async (c) => {

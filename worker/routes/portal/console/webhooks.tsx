@@ -8,7 +8,7 @@ import { findEndpoint, listDeliveries, listEndpoints, type EndpointRow } from '.
 import { webhookEventTypes } from '../../../db/schema';
 import { ID_PATTERN } from '../../../lib/ids';
 import { ApiError } from '../../../lib/errors';
-import { addEndpoint, checkedWebhookUrl, createEndpointBody, replayDelivery, toggleEndpoint } from '../../admin/webhooks';
+import { addEndpoint, createEndpointBody, replayDelivery, toggleEndpoint } from '../../admin/webhooks';
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
@@ -81,22 +81,11 @@ webhookRoutes.post('/webhooks/endpoints', async (c) => {
     const errors = parsed.error.issues.map((i) => (i.path[0] === 'events' ? 'Events: tick at least one.' : i.path[0] === 'url' ? (values.url === '' ? 'URL: enter the address your system receives events at.' : 'URL: at most 2,048 characters.') : `Description: ${i.message}`));
     return renderWebhooks(c, 'all', { values, errors: [...new Set(errors)] }, 422);
   }
-  const badUrl = () => renderWebhooks(c, 'all', { values, errors: ['URL: it must be https, on a public host name, without a password or a #fragment.'] }, 422);
-  let url: string;
   try {
-    url = checkedWebhookUrl(c.env, parsed.data.url);
-  } catch (e) {
-    if (e instanceof ApiError && e.code === 'invalid_url') return badUrl();
-    throw e;
-  }
-  // A refresh of the page that showed a secret posts its form again: refused while an enabled endpoint has the URL.
-  if ((await listEndpoints(c.env.DB, c.var.user.brandId)).some((e) => e.enabled && e.url === url)) {
-    return renderWebhooks(c, 'all', { values, errors: ['An enabled endpoint sends to this URL already (it is in the list). Disable it first to add it again with a new secret.'] }, 409);
-  }
-  try {
-    const created = await addEndpoint(c.env, c.var.user.brandId, parsed.data, actor);
+    const created = await addEndpoint(c.env, c.var.user.brandId, parsed.data, actor, true);
     return renderWebhooks(c, 'all', { created: { url: created.url, secret: created.secret } });
   } catch (e) {
+    if (e instanceof ApiError && e.code === 'invalid_url') return renderWebhooks(c, 'all', { values, errors: ['URL: it must be https, on a public host name, without a password or a #fragment.'] }, 422);
     if (e instanceof ApiError && e.status === 409) return renderWebhooks(c, 'all', { values, errors: [e.message] }, 409);
     throw e;
   }
@@ -108,12 +97,9 @@ const toggleRoute = (enable: boolean) => async (c: ConsoleContext) => {
   const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
   if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
   if (!enable && (await readForm(c)).get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmDisable: endpoint });
-  // Two enabled endpoints on one URL would send every event there twice, one signed with a secret it may not hold.
-  if (enable && (await listEndpoints(c.env.DB, c.var.user.brandId)).some((e) => e.enabled && e.id !== endpoint.id && e.url === endpoint.url)) {
-    return renderWebhooks(c, 'all', { errors: ['Another enabled endpoint sends to this URL: every event would go there twice. Disable that one first.'] }, 409);
-  }
   try {
-    await toggleEndpoint(c.env, c.var.user.brandId, id, enable, actor);
+    // Two enabled endpoints on one URL would send every event there twice, one signed with a secret it may not hold.
+    await toggleEndpoint(c.env, c.var.user.brandId, id, enable, actor, true);
   } catch (e) {
     if (e instanceof ApiError && e.status === 409) return renderWebhooks(c, 'all', { errors: [e.message] }, 409);
     throw e;
