@@ -1,6 +1,6 @@
 import type { ClickMessage } from './domain/clicks';
 import type { WebhookMessage } from './webhooks/events';
-import type { InvitationMessage } from './db/invitation-mails';
+import type { MailMessage } from './mail';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
 export type Env = {
@@ -8,8 +8,8 @@ export type Env = {
   // One message per flush of an isolate: the clicks of its last few milliseconds (routes/redirect.ts).
   CLICKS: Queue<ClickMessage[]>;
   WEBHOOKS: Queue<WebhookMessage>;
-  // Mail sent in bulk for a brand (db/invitation-mails.ts), a few a second.
-  MAIL: Queue<InvitationMessage>;
+  // Mail that no request waits on (mail.ts): invitations and notices, a few a second.
+  MAIL: Queue<MailMessage>;
   ASSETS: Fetcher;
   ENVIRONMENT: string;
   LINK_CACHE_TTL_MS: string;

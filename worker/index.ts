@@ -3,7 +3,7 @@ import type { Env } from './env';
 import { consumeUnderFaults, withFaults } from './lib/faults';
 import { newRequestId, withRequestId } from './lib/log';
 import { consumeClicks } from './queue';
-import { consumeMail } from './db/invitation-mails';
+import { consumeMail } from './mail';
 import { cachedCodeCheck } from './routes/codes';
 import { cachedRedirect } from './routes/redirect';
 import { runScheduled } from './jobs/scheduled';

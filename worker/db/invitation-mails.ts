@@ -4,11 +4,10 @@
 // invitation and two reminders), three days apart, and a brand sends at most INVITATION_MAILS_PER_BRAND_PER_DAY
 // a day: a brand chooses the addresses, so this is what keeps Chorus from mailing strangers on its say-so.
 //
-// The ask claims the sends in D1 and puts one message per address on the mail queue; the queue's consumer
+// The ask claims the sends in D1 and puts one message per address on the mail queue (worker/mail.ts); its consumer
 // mails them a few a second (what providers allow) and marks each mailed, or voids the claim of one the
 // provider refused, so asking again retries it. Nothing waits on the response's last seconds.
 import type { Env } from '../env';
-import { log } from '../lib/log';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { auditRow } from './audit';
@@ -113,77 +112,55 @@ async function voidClaims(db: D1Database, campaignId: string, emails: string[], 
   }
 }
 
-const isInvitationMessage = (b: unknown): b is InvitationMessage =>
+export const isInvitationMessage = (b: unknown): b is InvitationMessage =>
   typeof b === 'object' && b !== null && (b as InvitationMessage).kind === 'invitation' && typeof (b as InvitationMessage).email === 'string' && typeof (b as InvitationMessage).claimedAt === 'number';
 
 // Attempts a refused or throttled mail gets on the queue before its claim is voided.
 export const INVITATION_MAIL_ATTEMPTS = 3;
-// Between two mails of a batch: providers allow a few a second (Resend: 2 by default).
-const SPACING_MS = 500;
 
-// The mail queue's consumer: one invitation per message, mailed only if its claim is still the live one and
-// the creator still has not accepted (read now, not when it was asked for).
-export async function consumeMail(batch: MessageBatch<unknown>, env: Env, spacingMs = SPACING_MS): Promise<void> {
+// One invitation off the mail queue (worker/mail.ts), mailed only if its claim is still the live one and the
+// creator still has not accepted (read now, not when it was asked for). `pace` waits before a send.
+export async function mailInvitation(env: Env, m: InvitationMessage, message: Message<unknown>, pace: () => Promise<void>): Promise<void> {
   const db = env.DB;
-  for (const [i, message] of batch.messages.entries()) {
-    const m = message.body;
-    if (!isInvitationMessage(m)) {
-      log.warn('mail_message_dropped', { queue: batch.queue, messageId: message.id });
-      message.ack();
-      continue;
-    }
-    try {
-      const claim = await db
-        .prepare(
-          `SELECT b.name AS brand_name, c.name AS campaign_name FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
-           WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
-        )
-        .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
-        .first<{ brand_name: string; campaign_name: string }>();
-      // Mailed already (a redelivery), or voided: nothing to do.
-      if (!claim) {
-        message.ack();
-        continue;
-      }
-      const [row] = await inviteRows(db, { brandId: m.brandId, campaignId: m.campaignId, origin: m.origin, secretsKey: env.SECRETS_KEY }, new Map([[m.email, 0]]));
-      if (!row || row.status !== 'invite' || !row.inviteUrl) {
-        // Accepted, removed or lapsed since: no mail, and the claim goes back.
-        await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
-        message.ack();
-        continue;
-      }
-      if (i > 0) await new Promise((r) => setTimeout(r, spacingMs));
-      try {
-        await sendMessage(env, {
-          to: m.email,
-          subject: `${claim.brand_name} invites you to ${claim.campaign_name}`,
-          text: [
-            `Hi ${row.name},`,
-            `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${row.inviteUrl}`,
-            `From there you choose a password (or sign in if you already use Chorus), read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
-            `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
-          ].join('\n\n'),
-        });
-      } catch (error) {
-        // Refused or throttled: tried again a minute later, then given back for the brand to ask again. One the
-        // provider may have taken counts as mailed: a second copy is worse than none.
-        if (!(error instanceof MailError) || error.reason !== 'unconfirmed') {
-          if (message.attempts < INVITATION_MAIL_ATTEMPTS) message.retry({ delaySeconds: 60 });
-          else {
-            await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
-            message.ack();
-          }
-          continue;
-        }
-      }
-      await db
-        .prepare('UPDATE invitation_mails SET mailed_at = ?, sends = sends + 1 WHERE campaign_id = ? AND email = ? AND claimed_at = ? AND mailed_at IS NULL')
-        .bind(Date.now(), m.campaignId, m.email, m.claimedAt)
-        .run();
-      message.ack();
-    } catch (error) {
-      log.error('mail_message_failed', { queue: batch.queue, messageId: message.id, error });
-      message.retry({ delaySeconds: 30 });
+  const claim = await db
+    .prepare(
+      `SELECT b.name AS brand_name, c.name AS campaign_name FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
+       WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
+    )
+    .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
+    .first<{ brand_name: string; campaign_name: string }>();
+  // Mailed already (a redelivery), or voided: nothing to do.
+  if (!claim) return message.ack();
+  const [row] = await inviteRows(db, { brandId: m.brandId, campaignId: m.campaignId, origin: m.origin, secretsKey: env.SECRETS_KEY }, new Map([[m.email, 0]]));
+  if (!row || row.status !== 'invite' || !row.inviteUrl) {
+    // Accepted, removed or lapsed since: no mail, and the claim goes back.
+    await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
+    return message.ack();
+  }
+  await pace();
+  try {
+    await sendMessage(env, {
+      to: m.email,
+      subject: `${claim.brand_name} invites you to ${claim.campaign_name}`,
+      text: [
+        `Hi ${row.name},`,
+        `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${row.inviteUrl}`,
+        `From there you choose a password (or sign in if you already use Chorus), read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
+        `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
+      ].join('\n\n'),
+    });
+  } catch (error) {
+    // Refused or throttled: tried again a minute later, then given back for the brand to ask again. One the
+    // provider may have taken counts as mailed: a second copy is worse than none.
+    if (!(error instanceof MailError) || error.reason !== 'unconfirmed') {
+      if (message.attempts < INVITATION_MAIL_ATTEMPTS) return message.retry({ delaySeconds: 60 });
+      await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
+      return message.ack();
     }
   }
+  await db
+    .prepare('UPDATE invitation_mails SET mailed_at = ?, sends = sends + 1 WHERE campaign_id = ? AND email = ? AND claimed_at = ? AND mailed_at IS NULL')
+    .bind(Date.now(), m.campaignId, m.email, m.claimedAt)
+    .run();
+  message.ack();
 }

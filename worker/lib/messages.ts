@@ -2,7 +2,9 @@
 // in local development and tests, through the log.
 import { log } from './log';
 
-export type Message = { to: string; subject: string; text: string };
+// `idempotencyKey`: the provider sends a message once per key (a day, at Resend), so a queued notice delivered
+// twice is mailed once; without one each send gets its own.
+export type Message = { to: string; subject: string; text: string; idempotencyKey?: string };
 export type MessageEnv = { ENVIRONMENT: string; MAIL_API_KEY?: string; MAIL_FROM?: string; MAIL_API_URL?: string };
 export type Transport = (message: Message, env: MessageEnv) => Promise<void>;
 
@@ -91,7 +93,7 @@ async function httpSend(setup: Extract<MailSetup, { kind: 'http' }>, message: Me
   const init: RequestInit = {
     method: 'POST',
     redirect: 'manual',
-    headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+    headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json', 'idempotency-key': message.idempotencyKey ?? crypto.randomUUID() },
     body: JSON.stringify({ from: setup.from, to: [message.to], subject: message.subject, text: message.text }),
   };
   const via = new URL(setup.url).host;
@@ -144,14 +146,7 @@ export function sendMessage(env: MessageEnv, message: Message): Promise<void> {
   return transport(message, env);
 }
 
-// A notice that must not hold up or fail the request that caused it: sent after the response, a failure
-// logged under `event`.
-export function sendAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: MessageEnv, message: Message, event: string): void {
-  ctx.waitUntil(sendMessage(env, message).catch((error: unknown) => log.error(event, { error })));
-}
-
-// Many messages, ten at a time: a few hundred go out within the time a response may keep working after it
-// is sent. Each failure is logged under `event` and handed to `onFailure` (to undo what the message
+// Many messages, ten at a time (what a notice falls back to when the mail queue refused it). Each failure is logged under `event` and handed to `onFailure` (to undo what the message
 // carried); the others still go. Resolves with how many the provider took.
 export async function sendEach(env: MessageEnv, messages: Message[], event: string, onFailure?: (message: Message, error: unknown) => Promise<void>): Promise<number> {
   let sent = 0;

@@ -5,7 +5,8 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF }
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
-import { consumeMail, INVITATION_MAIL_ATTEMPTS, INVITATION_MAILS_PER_BRAND_PER_DAY, type InvitationMessage } from '../../../worker/db/invitation-mails';
+import { consumeMail } from '../../../worker/mail';
+import { INVITATION_MAIL_ATTEMPTS, INVITATION_MAILS_PER_BRAND_PER_DAY, type InvitationMessage } from '../../../worker/db/invitation-mails';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
 import { BASE, createMoneyBrand, json, rowCount, waitFor } from '../fixtures';

@@ -8,7 +8,7 @@ import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { log } from '../../lib/log';
-import { sendEach } from '../../lib/messages';
+import { queueNotices } from '../../mail';
 import { formatMoney, formatPeriod } from '../../../portal/format';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
@@ -143,7 +143,7 @@ async function tellCreators(env: Env, brandId: string, payoutIds: string[], orig
         ? { to: r.email, subject: `${r.brand_name} paid your ${month} payout`, text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. Your earnings: ${origin}/earnings` }
         : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
     });
-    await sendEach(env, messages, 'payout_notice_failed');
+    await queueNotices(env, messages, 'payout_notice_failed');
   }
 }
 

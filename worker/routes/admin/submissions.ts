@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, type SubmissionRow } from '../../db/submissions';
-import { sendAfterResponse } from '../../lib/messages';
+import { noticeAfterResponse } from '../../mail';
 import { missingTags, type SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
 import { publicOrigin, type AppEnv } from '../../env';
@@ -56,7 +56,7 @@ async function review(c: Context<AppEnv>, action: SubmissionAction, body: { note
   }
   const to = await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
   const notice = decisionNotice(s, to, body.note ?? null, publicOrigin(c));
-  if (notice) sendAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
+  if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
   return submissionView(await loadSubmission(db, s.id, { brandId: admin.brandId }));
 }
 

@@ -13,7 +13,8 @@ import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
-import { mailSetup, sendAfterResponse } from '../../lib/messages';
+import { mailSetup } from '../../lib/messages';
+import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
@@ -524,7 +525,7 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
       subject: 'Your Chorus payout details changed',
       text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
     };
-    sendAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed');
+    noticeAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed');
   }
   return c.redirect('/earnings?saved=1', 303);
 });

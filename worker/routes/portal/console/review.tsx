@@ -5,7 +5,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
 import { STATUS_LABELS } from '../../../../portal/format';
 import { decisionNotice, loadSubmission, transitionSubmission, type SubmissionContext } from '../../../db/submissions';
-import { sendAfterResponse } from '../../../lib/messages';
+import { noticeAfterResponse } from '../../../mail';
 import { isCompliant, missingTags, type SubmissionAction, type SubmissionStatus } from '../../../domain/submissions';
 import { publicOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
@@ -110,7 +110,7 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
 // The creator hears of a decision by mail, after the response (db/submissions.ts decisionNotice).
 function tellCreator(c: ConsoleContext, s: SubmissionContext, to: SubmissionStatus, note: string | null) {
   const notice = decisionNotice(s, to, note, publicOrigin(c));
-  if (notice) sendAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
+  if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
 }
 
 // Bulk first, so "bulk-approve" is never read as a submission id.

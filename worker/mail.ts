@@ -1,0 +1,78 @@
+// The mail queue: mail that must not hold up a request, sent a few a second (what providers allow) by one
+// consumer, and tried again when the provider refuses or throttles it. Two kinds travel on it: a campaign's
+// invitations (db/invitation-mails.ts, claimed in D1 first) and notices to one person (a review decision, a
+// payout paid or failed, payout details changed), queued once the response is on its way.
+import type { Env } from './env';
+import { isInvitationMessage, mailInvitation, type InvitationMessage } from './db/invitation-mails';
+import { log } from './lib/log';
+import { MailError, sendEach, sendMessage, type Message as Mail } from './lib/messages';
+
+// `event` names the log line of a notice that could not be sent.
+export type NoticeMessage = { kind: 'notice'; event: string; message: Required<Mail> };
+export type MailMessage = InvitationMessage | NoticeMessage;
+
+// Attempts a refused or throttled notice gets (a minute apart) before it is logged as failed and dropped.
+export const NOTICE_ATTEMPTS = 5;
+// Between two mails of a batch: providers allow a few a second (Resend: 2 by default).
+const SPACING_MS = 500;
+
+const isNoticeMessage = (b: unknown): b is NoticeMessage => {
+  const m = (b as NoticeMessage | null)?.message;
+  return (b as NoticeMessage | null)?.kind === 'notice' && typeof m === 'object' && m !== null && [m.to, m.subject, m.text, m.idempotencyKey].every((v) => typeof v === 'string');
+};
+
+// Queues notices, each with its own idempotency key so that a redelivered one is mailed once. If the queue
+// refuses them, they are sent from here, as before the queue: late and unpaced beats lost.
+export async function queueNotices(env: Env, messages: Mail[], event: string): Promise<void> {
+  const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: crypto.randomUUID() } }));
+  for (let i = 0; i < bodies.length; i += 100) {
+    try {
+      await env.MAIL.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
+    } catch (error) {
+      log.warn('notice_queue_failed', { event, count: bodies.length - i, error });
+      await sendEach(env, bodies.slice(i).map((b) => b.message), event);
+      return;
+    }
+  }
+}
+
+// A notice that must not hold up or fail the request that caused it.
+export function noticeAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: Env, message: Mail, event: string): void {
+  ctx.waitUntil(queueNotices(env, [message], event).catch((error: unknown) => log.error(event, { error })));
+}
+
+async function mailNotice(env: Env, m: NoticeMessage, message: Message<unknown>, pace: () => Promise<void>): Promise<void> {
+  await pace();
+  try {
+    await sendMessage(env, m.message);
+  } catch (error) {
+    // One the provider may have taken is not sent again. A refusal may be a throttle: tried again later.
+    if (!(error instanceof MailError) || error.reason !== 'unconfirmed') {
+      if (message.attempts < NOTICE_ATTEMPTS) return message.retry({ delaySeconds: 60 });
+      log.error(m.event, { to: m.message.to, subject: m.message.subject, attempts: message.attempts, error });
+    }
+  }
+  message.ack();
+}
+
+export async function consumeMail(batch: MessageBatch<unknown>, env: Env, spacingMs = SPACING_MS): Promise<void> {
+  let sent = false;
+  const pace = async () => {
+    if (sent) await new Promise((r) => setTimeout(r, spacingMs));
+    sent = true;
+  };
+  for (const message of batch.messages) {
+    const body = message.body;
+    try {
+      if (isInvitationMessage(body)) await mailInvitation(env, body, message, pace);
+      else if (isNoticeMessage(body)) await mailNotice(env, body, message, pace);
+      else {
+        log.warn('mail_message_dropped', { queue: batch.queue, messageId: message.id });
+        message.ack();
+      }
+    } catch (error) {
+      log.error('mail_message_failed', { queue: batch.queue, messageId: message.id, error });
+      message.retry({ delaySeconds: 30 });
+    }
+  }
+}
