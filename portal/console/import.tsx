@@ -6,7 +6,7 @@ import type { RowError } from '../../worker/domain/creator-import';
 import { IMPORT_COLUMNS } from '../../worker/domain/creator-import';
 import { formatCount } from '../format';
 import { Notice, Progress } from '../layout';
-import { CampaignHeader, ConsolePage, FlashNotice, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConfirmStep, ConsolePage, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type ImportOptionsForm = { codePattern: string; discountPercent: string };
 
@@ -54,10 +54,26 @@ export const ImportPage: FC<{
   problem?: { message: string; line?: number; title?: string };
   rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null };
   flash?: Flash;
-}> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors, flash }) => (
+  // "Email the invitations" asks once more, with how many it would mail now.
+  confirmMail?: { open: number; due: number };
+}> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors, flash, confirmMail }) => (
   <ConsolePage title={`Import creators · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="import" brandName={viewer.brandName} />
     <FlashNotice flash={flash ?? null} />
+    {confirmMail ? (
+      <ConfirmStep
+        title={`Email ${formatCount(confirmMail.due)} ${confirmMail.due === 1 ? 'creator' : 'creators'} their invitation?`}
+        action={`/console/campaigns/${campaign.id}/invitations/mail`}
+        submit={`Yes, email ${formatCount(confirmMail.due)}`}
+        cancelHref={`/console/campaigns/${campaign.id}/import`}
+        cancel="Not now"
+        tone="primary"
+      >
+        Each gets their own invite link from Chorus, in {viewer.brandName}'s name.
+        {confirmMail.open > confirmMail.due ? ` ${formatCount(confirmMail.open - confirmMail.due)} more have not accepted, but were emailed in the last three days or three times already.` : ''} A creator gets at most
+        three emails for this campaign, three days apart.
+      </ConfirmStep>
+    ) : null}
     {problem ? (
       <Notice tone={problem.title ? 'warn' : 'error'} title={problem.title ?? "This file can't be imported"}>
         <p>

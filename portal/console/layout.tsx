@@ -22,7 +22,8 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
     title={title}
     area="console"
     nav={viewer ? consoleNav(section, toReview) : undefined}
-    who={viewer ? `${viewer.name} · ${viewer.brandName} · ${ROLE_LABELS[viewer.role]}` : undefined}
+    who={viewer ? `${viewer.name} · ${viewer.brandName}` : undefined}
+    whoTag={viewer ? ROLE_LABELS[viewer.role] : undefined}
     switchBrand={(viewer?.otherBrands ?? 0) > 0}
   >
     <link rel="stylesheet" href="/console.css" />
@@ -76,13 +77,15 @@ export const DataTable: FC<{ columns: string[]; action?: string | null; children
 
 // A step that breaks something, asked once more: what it does, then the button that does it (the same form
 // posted with confirm=1, plus `fields`) and the way back.
-export const ConfirmStep: FC<{ title: string; action: string; submit: string; cancelHref: string; cancel: string; fields?: Record<string, string>; children?: Child }> = ({
+// `tone`: danger for what breaks something (revoke, remove, close), primary for what only goes out (a mailing).
+export const ConfirmStep: FC<{ title: string; action: string; submit: string; cancelHref: string; cancel: string; fields?: Record<string, string>; tone?: 'danger' | 'primary'; children?: Child }> = ({
   title,
   action,
   submit,
   cancelHref,
   cancel,
   fields = {},
+  tone = 'danger',
   children,
 }) => (
   <div class="stack confirm-block" role="alert">
@@ -94,7 +97,7 @@ export const ConfirmStep: FC<{ title: string; action: string; submit: string; ca
         <input type="hidden" name={name} value={value} />
       ))}
       <input type="hidden" name="confirm" value="1" />
-      <button type="submit" class="button button-danger">
+      <button type="submit" class={`button button-${tone}`}>
         {submit}
       </button>
       <a class="button button-quiet" href={cancelHref}>

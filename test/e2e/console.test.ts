@@ -320,7 +320,10 @@ describe('brand console in Chromium', () => {
       expect(row!.code).toBe(`${r.handle.toUpperCase()}15`);
     }
     // Or Chorus emails them: each creator gets their own link, once.
-    await navigate(page, () => page.getByRole('button', { name: 'Email the invitations' }).click(), /\/import\?flash=mailed/);
+    // Fifty mails go out in the brand's name, so the button asks once more, with the count.
+    await navigate(page, () => page.getByRole('button', { name: 'Email the invitations' }).click(), /\/invitations\/mail$/);
+    expect(await textOf(page, 'main .confirm-block .notice-title')).toBe('Email 50 creators their invitation?');
+    await navigate(page, () => page.getByRole('button', { name: 'Yes, email 50' }).click(), /\/import\?flash=mailed/);
     expect(await textOf(page, 'main [role=status]')).toBe('Emailing 50 invitations: they go out over the next minutes.');
     // The mail queue sends them a few a second; Maya's arrives with her own link.
     const mayaRow = byHandle.get('mayalin')!;

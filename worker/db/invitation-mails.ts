@@ -22,6 +22,10 @@ export const INVITATION_REMINDER_AFTER_MS = 3 * 86_400_000;
 const STALE_CLAIM_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+// A send row that may be claimed again: fewer than ?4 mails, the last ?5 ms before now (?3), or a claim the queue
+// never marked ?6 ms old. Shared by the claim and by the count the console shows before it.
+const claimable = (t: string) => `${t}.sends < ?4 AND ((${t}.mailed_at IS NOT NULL AND ${t}.mailed_at <= ?3 - ?5) OR (${t}.mailed_at IS NULL AND ${t}.claimed_at <= ?3 - ?6))`;
+
 export type InvitationMailing = {
   // Mails on their way now.
   queued: number;
@@ -55,8 +59,7 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
           `INSERT INTO invitation_mails (campaign_id, email, brand_id, claimed_at, mailed_at, sends)
            SELECT ?1, v.column1, ?2, ?3, NULL, 0 FROM (VALUES ${chunk.map((_, j) => `(?${j + 7})`).join(', ')}) v WHERE true
            ON CONFLICT(campaign_id, email) DO UPDATE SET claimed_at = excluded.claimed_at, mailed_at = NULL
-             WHERE invitation_mails.sends < ?4
-               AND ((invitation_mails.mailed_at IS NOT NULL AND invitation_mails.mailed_at <= ?3 - ?5) OR (invitation_mails.mailed_at IS NULL AND invitation_mails.claimed_at <= ?3 - ?6))
+             WHERE ${claimable('invitation_mails')}
            RETURNING email`,
         )
         .bind(t.campaignId, t.brandId, now, MAX_INVITATION_MAILS, INVITATION_REMINDER_AFTER_MS, STALE_CLAIM_MS, ...chunk),
@@ -99,6 +102,24 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
       .values(auditRow({ brandId: t.brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.invitations_mailed', targetType: 'campaign', targetId: t.campaignId, details: { queued: ours.length, skipped } }, now));
   }
   return { queued: ours.length, skipped };
+}
+
+// What asking now would mail, for the console to say before it does: the creators with a live invite link
+// who have not accepted, and of those the ones not mailed lately nor three times already. The day's allowance
+// is left out (the answer says what it held back).
+export async function invitationsDue(env: Env, t: Target, now: number): Promise<{ open: number; due: number }> {
+  const open = (await inviteRows(env.DB, t)).filter((r) => r.status === 'invite' && r.inviteUrl).map((r) => r.email);
+  let held = 0;
+  for (let i = 0; i < open.length; i += 90) {
+    const chunk = open.slice(i, i + 90);
+    held +=
+      (await env.DB.prepare(
+        `SELECT count(*) AS n FROM invitation_mails m WHERE m.campaign_id = ?1 AND m.email IN (${chunk.map((_, j) => `?${j + 7}`).join(', ')}) AND NOT (${claimable('m')})`,
+      )
+        .bind(t.campaignId, null, now, MAX_INVITATION_MAILS, INVITATION_REMINDER_AFTER_MS, STALE_CLAIM_MS, ...chunk)
+        .first<number>('n')) ?? 0;
+  }
+  return { open: open.length, due: open.length - held };
 }
 
 // Gives back claims made at `now` and not mailed: those addresses can be claimed again at once.

@@ -161,10 +161,18 @@ describe('emailing a campaign’s invitations', () => {
     const path = `/console/campaigns/${o.campaign.id}`;
     expect(await (await get(`${path}/import`, o.cookie)).text()).toContain('Email the invitations');
     capture();
-    const res = await post(`${path}/invitations/mail`, {}, { cookie: o.cookie });
+    // The button asks once more, with the count, and nothing is claimed until the answer.
+    const ask = await post(`${path}/invitations/mail`, {}, { cookie: o.cookie });
+    expect(ask.status).toBe(200);
+    const asked = await ask.text();
+    expect(asked).toContain('Email 2 creators their invitation?');
+    expect(asked).toContain('Yes, email 2');
+    expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', o.campaign.id)).toBe(0);
+    const res = await post(`${path}/invitations/mail`, { confirm: '1' }, { cookie: o.cookie });
     expect(res.status).toBe(303);
     const page = await (await get(res.headers.get('location')!, o.cookie)).text();
     expect(page).toContain('Emailing 2 invitations: they go out over the next minutes. Not emailed: 1 accepted already.');
+    // With no one due, there is nothing to ask: the page says why.
     const again = await (await get((await post(`${path}/invitations/mail`, {}, { cookie: o.cookie })).headers.get('location')!, o.cookie)).text();
     expect(again).toContain('No invitations to email. Not emailed: 2 mailed in the last three days or on their way; 1 accepted already.');
     // Made-up counts in the address are only numbers.
@@ -173,8 +181,8 @@ describe('emailing a campaign’s invitations', () => {
     const viewer = await adminUser(o.brand.brandId, 'viewer');
     const cookie = await signIn(viewer.email);
     expect(await (await get(`${path}/import`, cookie)).text()).not.toContain('Email the invitations');
-    expect((await post(`${path}/invitations/mail`, {}, { cookie })).status).toBe(403);
-    expect((await post(`${path}/invitations/mail`, {}, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post(`${path}/invitations/mail`, { confirm: '1' }, { cookie })).status).toBe(403);
+    expect((await post(`${path}/invitations/mail`, { confirm: '1' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
     const stranger = await consoleBrand('owner');
     expect((await post(`${path}/invitations/mail`, {}, { cookie: stranger.cookie })).status).toBe(404);
   });

@@ -14,7 +14,8 @@ import { campaignForImport, ENDED_IMPORT, runCreatorImport } from '../../admin/i
 import { campaignEnded } from '../../../db/creator-portal';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, csvFromForm, pageHtml, type Markup, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
-import { mailInvitations, MailUnavailable } from '../../../db/invitation-mails';
+import { invitationsDue, mailInvitations, MailUnavailable } from '../../../db/invitation-mails';
+import { mailSetup } from '../../../lib/messages';
 import { countOf, formatCount } from '../../../../portal/format';
 import type { Flash } from '../../../../portal/console/layout';
 import { awaitingReview, campaignEnrollments, type CampaignRecord } from './queries';
@@ -33,7 +34,7 @@ const optionsSchema = z.strictObject({
     .refine((n) => n >= 1 && n <= 100, 'The shopper discount is a whole percent from 1 to 100.'),
 });
 
-type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null }; flash?: Flash };
+type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null }; flash?: Flash; confirmMail?: { open: number; due: number } };
 
 async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 | 503 = 200) {
   const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
@@ -49,6 +50,7 @@ async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras:
       problem={extras.problem}
       rowErrors={extras.rowErrors}
       flash={extras.flash}
+      confirmMail={extras.confirmMail}
     />,
     status,
   );
@@ -84,11 +86,19 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
   const ended = endedProblem(campaign);
   if (ended) return renderImport(c, campaign, { problem: ended }, 409);
   const { user } = c.var;
+  const target = { brandId: user.brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY };
+  const unavailable = () => renderImport(c, campaign, { problem: { title: 'Email is not set up', message: 'This Chorus has no mail provider set up, so it cannot send invitations. Download the invites and send the links yourself.' } }, 503);
+  if (mailSetup(c.env).kind === 'unconfigured') return unavailable();
+  // Up to a thousand mails go out in the brand's name: the first post asks, with the count; the second sends.
+  if ((await readForm(c)).get('confirm') !== '1') {
+    const due = await invitationsDue(c.env, target, Date.now());
+    if (due.due > 0) return renderImport(c, campaign, { confirmMail: due });
+  }
   let mailing;
   try {
-    mailing = await mailInvitations(c.env, { brandId: user.brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY }, { type: 'admin_user', id: user.id }, Date.now());
+    mailing = await mailInvitations(c.env, target, { type: 'admin_user', id: user.id }, Date.now());
   } catch (e) {
-    if (e instanceof MailUnavailable) return renderImport(c, campaign, { problem: { title: 'Email is not set up', message: 'This Chorus has no mail provider set up, so it cannot send invitations. Download the invites and send the links yourself.' } }, 503);
+    if (e instanceof MailUnavailable) return unavailable();
     throw e;
   }
   const { queued, skipped } = mailing;
