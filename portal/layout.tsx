@@ -3,7 +3,8 @@ import type { Child, FC } from 'hono/jsx';
 
 export type NavItem = { href: string; label: string; current?: boolean };
 
-type PageProps = { title: string; nav?: NavItem[]; who?: string; area?: 'creator' | 'console'; switchBrand?: boolean; children?: Child };
+// `who`: who is signed in, cut short on a phone; `whoTag` (a console role) after it is never cut.
+type PageProps = { title: string; nav?: NavItem[]; who?: string; whoTag?: string; area?: 'creator' | 'console'; switchBrand?: boolean; children?: Child };
 
 // The document around every page. The doctype keeps it in standards mode: without it browsers render in
 // quirks mode (forms gain a bottom margin, tables stop inheriting font sizes, percentage heights change).
@@ -42,7 +43,7 @@ export const SkipLink: FC = () => (
   </a>
 );
 
-export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchBrand = false, children }) => (
+export const Page: FC<PageProps> = ({ title, nav, who, whoTag, area = 'creator', switchBrand = false, children }) => (
   <Document
     title={`${title} · Chorus`}
     bodyClass={`area-${area}`}
@@ -72,8 +73,14 @@ export const Page: FC<PageProps> = ({ title, nav, who, area = 'creator', switchB
         ) : null}
         {who ? (
           <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
-            <span class="who" title={who}>
-              {who}
+            <span class="who" title={whoTag ? `${who} · ${whoTag}` : who}>
+              <span class="who-name">{who}</span>
+              {whoTag ? (
+                <span class="who-tag">
+                  <span class="visually-hidden"> · </span>
+                  {whoTag}
+                </span>
+              ) : null}
             </span>
             {switchBrand ? (
               <button type="submit" formaction="/console/switch" class="link-button">
