@@ -48,7 +48,7 @@ class Provider {
     if (behaviour === 'throttle') return void res.writeHead(429, { 'content-type': 'application/json' }).end('{"name":"rate_limit_exceeded"}');
     if (behaviour === 'redirect') return void res.writeHead(307, { location: '/elsewhere' }).end();
     if (!this.inbox.some((m) => m.key === request.key)) this.inbox.push(request);
-    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `msg_${this.requests.length}` }));
+    const answer = () => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `msg_${this.requests.length}` }));
     if (behaviour !== 'slow') return answer();
     // Takes the mail at once, answers only after the worker has stopped waiting.
     this.working.add(request.key!);

@@ -134,7 +134,7 @@ export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<st
           if (level <= LogLevel.WARN) keep(message);
         }
       })(LogLevel.WARN),
-      handleRuntimeStdio: (stdout, stderr) => {
+      handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
         for (const stream of [stdout, stderr]) readline.createInterface({ input: stream }).on('line', keep);
       },
       workers: [

@@ -87,7 +87,7 @@ export function sha256(msg: Uint8Array): Uint8Array {
 
 // A keyed HMAC-SHA256 of UTF-8 messages: the key's inner and outer pads are folded in once, here.
 export function hmacSha256(key: string): (message: string) => Uint8Array {
-  let k = encoder.encode(key);
+  let k: Uint8Array = encoder.encode(key);
   if (k.length > BLOCK) k = sha256(k);
   const pad = (byte: number) => {
     const block = new Uint8Array(BLOCK).fill(byte);

@@ -6,12 +6,12 @@ export const MAX_PBKDF2_ITERATIONS = 100_000;
 export const PBKDF2_ITERATIONS = 100_000;
 const encoder = new TextEncoder();
 
-function fromBase64url(s: string): Uint8Array {
+function fromBase64url(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s.replaceAll('-', '+').replaceAll('_', '/'));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
-async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
     throw new RangeError(`PBKDF2 iterations must be between 1 and ${MAX_PBKDF2_ITERATIONS}`);
   }
@@ -31,7 +31,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const iterations = Number(iter);
   if (scheme !== 'pbkdf2_sha256' || !salt || !hash || !Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) return false;
   // A stored value that does not decode is a wrong password, not a 500.
-  let saltBytes: Uint8Array, expected: Uint8Array;
+  let saltBytes: Uint8Array<ArrayBuffer>, expected: Uint8Array;
   try {
     saltBytes = fromBase64url(salt);
     expected = fromBase64url(hash);

@@ -16,7 +16,7 @@ function keyFor(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function fromBase64url(s: string): Uint8Array {
+function fromBase64url(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s.replaceAll('-', '+').replaceAll('_', '/'));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
