@@ -8,7 +8,7 @@ import { log } from './lib/log';
 import { MailError, sendEach, sendMessage, type Message as Mail } from './lib/messages';
 
 // `event` names the log line of a notice that could not be sent.
-export type NoticeMessage = { kind: 'notice'; event: string; message: Required<Mail> };
+export type NoticeMessage = { kind: 'notice'; event: string; message: Mail & { idempotencyKey: string } };
 export type MailMessage = InvitationMessage | NoticeMessage;
 
 // Attempts a refused or throttled notice gets (a minute apart) before it is logged as failed and dropped.

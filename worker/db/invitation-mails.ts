@@ -11,6 +11,7 @@ import type { Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { auditRow } from './audit';
+import { EVERY_BRAND, OPTED_OUT, unsubscribeToken } from './mail-opt-outs';
 import { database } from './client';
 import { inviteRows, type ImportTarget } from './creator-import';
 import { auditLog } from './schema';
@@ -30,8 +31,9 @@ export type InvitationMailing = {
   // Mails on their way now.
   queued: number;
   // Not mailed: accepted already; mailed in the last three days (or on its way); mailed three times already;
-  // link lapsed (import the row again to renew it); past the day's allowance.
-  skipped: { accepted: number; recentlyMailed: number; remindedEnough: number; lapsed: number; overAllowance: number };
+  // link lapsed (import the row again to renew it); past the day's allowance; asked not to get invitations
+  // (from this brand or any) with the link in an earlier one.
+  skipped: { accepted: number; recentlyMailed: number; remindedEnough: number; lapsed: number; overAllowance: number; optedOut: number };
 };
 
 export type InvitationMessage = { kind: 'invitation'; brandId: string; campaignId: string; email: string; claimedAt: number; origin: string };
@@ -44,9 +46,18 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
   if (mailSetup(env).kind === 'unconfigured') throw new MailUnavailable('No mail provider is set up.');
   const db = env.DB;
   const rows = await inviteRows(db, t);
-  const open = rows.filter((r) => r.status === 'invite' && r.inviteUrl);
+  const invited = rows.filter((r) => r.status === 'invite' && r.inviteUrl);
+  const declined = await optedOutAmong(db, t.brandId, invited.map((r) => r.email));
+  const open = invited.filter((r) => !declined.has(r.email));
   const emails = open.map((r) => r.email);
-  const skipped = { accepted: rows.filter((r) => r.status === 'accepted').length, recentlyMailed: 0, remindedEnough: 0, lapsed: rows.filter((r) => r.status === 'expired').length, overAllowance: 0 };
+  const skipped = {
+    accepted: rows.filter((r) => r.status === 'accepted').length,
+    recentlyMailed: 0,
+    remindedEnough: 0,
+    lapsed: rows.filter((r) => r.status === 'expired').length,
+    overAllowance: 0,
+    optedOut: declined.size,
+  };
 
   // Claims and the brand's count after them in one batch: D1 runs batches one at a time, so the count includes
   // every claim of asks that ran before this one, whichever campaign they were for.
@@ -108,7 +119,9 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
 // who have not accepted, and of those the ones not mailed lately nor three times already. The day's allowance
 // is left out (the answer says what it held back).
 export async function invitationsDue(env: Env, t: Target, now: number): Promise<{ open: number; due: number }> {
-  const open = (await inviteRows(env.DB, t)).filter((r) => r.status === 'invite' && r.inviteUrl).map((r) => r.email);
+  const invited = (await inviteRows(env.DB, t)).filter((r) => r.status === 'invite' && r.inviteUrl).map((r) => r.email);
+  const declined = await optedOutAmong(env.DB, t.brandId, invited);
+  const open = invited.filter((e) => !declined.has(e));
   let held = 0;
   for (let i = 0; i < open.length; i += 90) {
     const chunk = open.slice(i, i + 90);
@@ -120,6 +133,20 @@ export async function invitationsDue(env: Env, t: Target, now: number): Promise<
         .first<number>('n')) ?? 0;
   }
   return { open: open.length, due: open.length - held };
+}
+
+// The addresses among `emails` that asked not to get this brand's invitations.
+async function optedOutAmong(db: D1Database, brandId: string, emails: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < emails.length; i += 90) {
+    const chunk = emails.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT DISTINCT email FROM mail_opt_outs WHERE scope IN (?, '${EVERY_BRAND}') AND email IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(brandId, ...chunk)
+      .all<{ email: string }>();
+    for (const r of results) out.add(r.email);
+  }
+  return out;
 }
 
 // Gives back claims made at `now` and not mailed: those addresses can be claimed again at once.
@@ -145,19 +172,21 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
   const db = env.DB;
   const claim = await db
     .prepare(
-      `SELECT b.name AS brand_name, c.name AS campaign_name FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
+      `SELECT b.name AS brand_name, c.name AS campaign_name, ${OPTED_OUT('i.email', 'i.brand_id')} AS opted_out
+       FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
        WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
     )
     .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
-    .first<{ brand_name: string; campaign_name: string }>();
+    .first<{ brand_name: string; campaign_name: string; opted_out: number }>();
   // Mailed already (a redelivery), or voided: nothing to do.
   if (!claim) return message.ack();
   const [row] = await inviteRows(db, { brandId: m.brandId, campaignId: m.campaignId, origin: m.origin, secretsKey: env.SECRETS_KEY }, new Map([[m.email, 0]]));
-  if (!row || row.status !== 'invite' || !row.inviteUrl) {
-    // Accepted, removed or lapsed since: no mail, and the claim goes back.
+  if (claim.opted_out || !row || row.status !== 'invite' || !row.inviteUrl) {
+    // Unsubscribed, accepted, removed or lapsed since: no mail, and the claim goes back.
     await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
     return message.ack();
   }
+  const token = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brandId, email: m.email });
   await pace();
   try {
     await sendMessage(env, {
@@ -168,7 +197,10 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
         `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${row.inviteUrl}`,
         `From there you choose a password (or sign in if you already use Chorus), read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
         `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
+        `No more invitations from ${claim.brand_name}: ${m.origin}/unsubscribe/${token}`,
       ].join('\n\n'),
+      // One-click unsubscribe from the mail client's own button (RFC 8058).
+      headers: { 'List-Unsubscribe': `<${m.origin}/v1/unsubscribe/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
     });
   } catch (error) {
     // Refused or throttled: tried again a minute later, then given back for the brand to ask again. One the

@@ -525,6 +525,19 @@ export const invitationMails = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.email] }), index('invitation_mails_brand_claimed').on(t.brandId, t.claimedAt)],
 );
 
+// Addresses that asked not to be sent invitations: by one brand (its id), or by any brand ('*'). Written from the
+// unsubscribe link in each invitation mail; read before each invitation is claimed and again before it is sent.
+export const mailOptOuts = sqliteTable(
+  'mail_opt_outs',
+  {
+    email: text('email').notNull(),
+    // A brand's id, or '*' for every brand (no foreign key, for that reason).
+    scope: text('scope').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.email, t.scope] })],
+);
+
 // Fixed-window counters for abuse limits where the Rate Limiting binding is not faithful locally.
 export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),

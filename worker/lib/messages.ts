@@ -4,7 +4,8 @@ import { log } from './log';
 
 // `idempotencyKey`: the provider sends a message once per key (a day, at Resend), so a queued notice delivered
 // twice is mailed once; without one each send gets its own.
-export type Message = { to: string; subject: string; text: string; idempotencyKey?: string };
+// `headers`: extra mail headers (List-Unsubscribe), passed to the provider as they are.
+export type Message = { to: string; subject: string; text: string; idempotencyKey?: string; headers?: Record<string, string> };
 export type MessageEnv = { ENVIRONMENT: string; MAIL_API_KEY?: string; MAIL_FROM?: string; MAIL_API_URL?: string };
 export type Transport = (message: Message, env: MessageEnv) => Promise<void>;
 
@@ -23,7 +24,7 @@ export class MailError extends Error {
 }
 
 // The default for the HTTP transport: Resend's API. Providers with the same request shape (POST JSON
-// {from, to, subject, text} with a bearer key, an Idempotency-Key header) work by setting MAIL_API_URL.
+// {from, to, subject, text, headers} with a bearer key, an Idempotency-Key header) work by setting MAIL_API_URL.
 export const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails';
 
 export const localEnvironment = (environment: string) => environment === 'development' || environment === 'test';
@@ -94,7 +95,7 @@ async function httpSend(setup: Extract<MailSetup, { kind: 'http' }>, message: Me
     method: 'POST',
     redirect: 'manual',
     headers: { authorization: `Bearer ${setup.key}`, 'content-type': 'application/json', 'idempotency-key': message.idempotencyKey ?? crypto.randomUUID() },
-    body: JSON.stringify({ from: setup.from, to: [message.to], subject: message.subject, text: message.text }),
+    body: JSON.stringify({ from: setup.from, to: [message.to], subject: message.subject, text: message.text, ...(message.headers ? { headers: message.headers } : {}) }),
   };
   const via = new URL(setup.url).host;
   let maybeSent = false;

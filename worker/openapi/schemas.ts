@@ -274,9 +274,12 @@ export const InvitationMailing = z
       remindedEnough: z.int().min(0).describe('Mailed three times already (the invitation and two reminders).'),
       lapsed: z.int().min(0).describe('Invite link lapsed: import the row again to renew it.'),
       overAllowance: z.int().min(0).describe("Past the brand's daily allowance: mailed when the call is repeated on a later day."),
+      optedOut: z.int().min(0).describe("Asked, with the link in an earlier invitation, not to get this brand's (or any brand's) invitations."),
     }),
   })
   .meta({ id: 'InvitationMailing' });
+
+export const Unsubscribed = z.object({ unsubscribed: z.literal(true) }).meta({ id: 'Unsubscribed' });
 
 export const CreatorImport = z
   .object({

@@ -8,14 +8,15 @@ import worker from '../../../worker/index';
 import { consumeMail } from '../../../worker/mail';
 import { INVITATION_MAIL_ATTEMPTS, INVITATION_MAILS_PER_BRAND_PER_DAY, type InvitationMessage } from '../../../worker/db/invitation-mails';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
+import { sealSecret } from '../../../worker/lib/secrets';
 import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
 import { BASE, createMoneyBrand, json, rowCount, waitFor } from '../fixtures';
 
-type Mailing = { data: { queued: number; skipped: { accepted: number; recentlyMailed: number; remindedEnough: number; lapsed: number; overAllowance: number } } };
+type Mailing = { data: { queued: number; skipped: typeof none } };
 type Invite = { email: string; status: string; inviteUrl: string | null };
 
 const roster = (n: number, t = tag()) => ['email,handle,name', ...Array.from({ length: n }, (_, i) => `inv${i}_${t}@creators.test,inv${i}_${t},Creator ${i}`)].join('\n');
-const none = { accepted: 0, recentlyMailed: 0, remindedEnough: 0, lapsed: 0, overAllowance: 0 };
+const none = { accepted: 0, recentlyMailed: 0, remindedEnough: 0, lapsed: 0, overAllowance: 0, optedOut: 0 };
 
 let mails: Message[] = [];
 afterEach(() => setTransport(logTransport));
@@ -185,5 +186,75 @@ describe('emailing a campaign’s invitations', () => {
     expect((await post(`${path}/invitations/mail`, { confirm: '1' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
     const stranger = await consoleBrand('owner');
     expect((await post(`${path}/invitations/mail`, {}, { cookie: stranger.cookie })).status).toBe(404);
+  });
+
+  it('lets a creator stop one brand’s invitations, or every brand’s, from the mail or in one click, and mails them no more', async () => {
+    const { m, invites, mail } = await withRoster(3);
+    capture();
+    expect((await json<Mailing>(await mail())).data.queued).toBe(3);
+    await waitFor(async () => (invites.every((i) => mailedTo(i.email).length === 1) ? true : null), 15_000);
+    const [first, second, third] = invites.map((i) => mailedTo(i.email)[0]!);
+    const optOuts = (email: string) => rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email = ?', email);
+
+    // The mail's own link: its page asks (a link scanner's GET changes nothing), the button does it.
+    const link = /https?:\/\/\S+\/unsubscribe\/(\S+)$/m.exec(first!.text)!;
+    expect(first!.text).toContain('No more invitations from Test Brand: ');
+    const page = `/unsubscribe/${link[1]}`;
+    const asked = await get(page);
+    expect(asked.status).toBe(200);
+    expect(await asked.text()).toContain('Stop invitations from Test Brand');
+    expect(await optOuts(invites[0]!.email)).toBe(0);
+    expect((await post(page, { scope: 'brand' }, { origin: 'https://evil.example' })).status).toBe(403);
+    const done = await post(page, { scope: 'brand' });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain(`Test Brand will not email ${invites[0]!.email} an invitation through Chorus again.`);
+    expect((await post(page, { scope: 'brand' })).status).toBe(200);
+    expect(await optOuts(invites[0]!.email)).toBe(1);
+
+    // The mail client's one-click button: List-Unsubscribe, POSTed from the provider's servers (no Origin).
+    expect(second!.headers).toEqual({ 'List-Unsubscribe': expect.stringMatching(/^<https?:\/\/\S+\/v1\/unsubscribe\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/), 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    const oneClick = new URL(second!.headers!['List-Unsubscribe']!.slice(1, -1)).pathname;
+    const click = () => SELF.fetch(`${BASE}${oneClick}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(await json(await click())).toEqual({ data: { unsubscribed: true } });
+    expect((await click()).status).toBe(200);
+    expect(await optOuts(invites[1]!.email)).toBe(1);
+    const huge = await SELF.fetch(`${BASE}${oneClick}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `List-Unsubscribe=One-Click&x=${'y'.repeat(2_000_000)}` });
+    expect(huge.status).toBe(413);
+
+    // Forged, cut or foreign tokens change nothing.
+    const token = link[1]!;
+    const flipped = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`;
+    for (const bad of [flipped, token.slice(0, 30), 'abc.def', 'x'.repeat(700), '%00']) {
+      expect((await get(`/unsubscribe/${bad}`)).status, bad).toBe(404);
+      expect((await post(`/unsubscribe/${bad}`, { scope: 'every' })).status, bad).toBe(404);
+      const res = await SELF.fetch(`${BASE}/v1/unsubscribe/${bad}`, { method: 'POST' });
+      expect(res.status, bad).toBe(404);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');
+    }
+    // A token sealed for another purpose (a creator's payout details) is not an unsubscribe token.
+    const sealed = await sealSecret(env.SECRETS_KEY, JSON.stringify({ method: 'paypal', account: 'x@pay.example' }));
+    expect((await get(`/unsubscribe/${sealed}`)).status).toBe(404);
+    expect(await rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email IN (?, ?, ?)', ...invites.map((i) => i.email))).toBe(2);
+
+    // Three days on, the two who left get no reminder; the third does.
+    await age(m.campaign.id, 3 * 86_400_000);
+    capture();
+    expect((await json<Mailing>(await mail())).data).toEqual({ queued: 1, skipped: { ...none, accepted: 1, optedOut: 2 } });
+    await waitFor(async () => (mailedTo(third!.to).length === 1 ? true : null), 15_000);
+
+    // Every brand: the third stops all invitations. A reminder claimed just before is not sent, and another
+    // brand importing them cannot mail them either.
+    const thirdLink = /\/unsubscribe\/(\S+)$/m.exec(third!.text)![1];
+    expect(await (await post(`/unsubscribe/${thirdLink}`, { scope: 'every' })).text()).toContain(`No brand on Chorus will email ${invites[2]!.email} an invitation again.`);
+    const claimedAt = Date.now();
+    await env.DB.prepare('UPDATE invitation_mails SET claimed_at = ?, mailed_at = NULL WHERE campaign_id = ? AND email = ?').bind(claimedAt, m.campaign.id, invites[2]!.email).run();
+    capture();
+    expect((await deliver({ kind: 'invitation', brandId: m.brand.brandId, campaignId: m.campaign.id, email: invites[2]!.email, claimedAt, origin: BASE })).explicitAcks).toHaveLength(1);
+    expect(mails).toHaveLength(0);
+    expect((await claimOf(m.campaign.id, invites[2]!.email))!.claimed_at).toBe(0);
+    const other = await createMoneyBrand();
+    await other.brand.api('POST', `/api/admin/campaigns/${other.campaign.id}/import`, { csv: `email,handle,name\n${invites[2]!.email},other_${tag()},Creator 2` });
+    const elsewhere = await json<Mailing>(await other.brand.api('POST', `/api/admin/campaigns/${other.campaign.id}/invitations/mail`));
+    expect(elsewhere.data).toEqual({ queued: 0, skipped: { ...none, accepted: 1, optedOut: 1 } });
   });
 });

@@ -26,6 +26,8 @@ const HTML_PAGES = [
   'GET /invite/:token',
   'POST /invite/:token',
   'POST /invite/:token/email',
+  'GET /unsubscribe/:token',
+  'POST /unsubscribe/:token',
   'GET /reset/:token',
   'POST /reset/:token',
   'POST /invitations/:enrollmentId/accept',

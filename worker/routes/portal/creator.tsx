@@ -20,6 +20,7 @@ import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
+import { unsubscribePages } from './unsubscribe';
 
 export const creatorPortal = new Hono<AppEnv>();
 
@@ -152,6 +153,10 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   // Not confirmed by the provider: the link may be on its way, and a second ask would spend the allowance.
   return c.html(<LinkSentPage email={token.email} unconfirmed={!sent.confirmed} />, sent.confirmed ? 200 : 202);
 });
+
+// ---------- Unsubscribing from invitation mails (no account needed) ----------
+
+creatorPortal.route('/', unsubscribePages);
 
 // ---------- Forgot password: a reset link asked for by email address ----------
 

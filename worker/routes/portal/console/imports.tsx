@@ -75,6 +75,7 @@ function mailedFlash(c: ConsoleContext): Flash | undefined {
     [countParam(c, 'accepted'), 'accepted already'],
     [countParam(c, 'lapsed'), 'whose link lapsed (import their row again to renew it)'],
     [countParam(c, 'over'), "over today's allowance (they go out when you send again tomorrow)"],
+    [countParam(c, 'optedout'), 'who asked not to get your invitations'],
   ] as const;
   const skipped = left.filter(([n]) => n > 0).map(([n, why]) => `${formatCount(n)} ${why}`);
   const head = queued > 0 ? `Emailing ${countOf(queued, 'invitation')}: they go out over the next minutes.` : 'No invitations to email.';
@@ -102,7 +103,7 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
     throw e;
   }
   const { queued, skipped } = mailing;
-  return c.redirect(withFlash(`/console/campaigns/${campaign.id}/import`, 'mailed', { queued, recent: skipped.recentlyMailed, reminded: skipped.remindedEnough, accepted: skipped.accepted, lapsed: skipped.lapsed, over: skipped.overAllowance }), 303);
+  return c.redirect(withFlash(`/console/campaigns/${campaign.id}/import`, 'mailed', { queued, recent: skipped.recentlyMailed, reminded: skipped.remindedEnough, accepted: skipped.accepted, lapsed: skipped.lapsed, over: skipped.overAllowance, optedout: skipped.optedOut }), 303);
 });
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
