@@ -2,7 +2,7 @@
 import type { FC } from 'hono/jsx';
 import type { DeliveryRow, EndpointRow } from '../../worker/db/webhooks';
 import { formatCount, formatDateTime } from '../format';
-import { Badge } from '../layout';
+import { Badge, Notice } from '../layout';
 import { webhookEventTypes, type WebhookEventType } from '../../worker/db/schema';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, RowAction, ShownOnce, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -54,6 +54,8 @@ export const WebhooksPage: FC<{
   values: EndpointValues;
   created?: { url: string; secret: string };
   confirmDisable?: EndpointRow;
+  confirmRoll?: EndpointRow;
+  rolled?: { url: string; secret: string; previousSecretExpiresAt: string | null };
   endpoints: EndpointRow[];
   deliveries: DeliveryRow[];
   filter: DeliveryFilter;
@@ -61,7 +63,7 @@ export const WebhooksPage: FC<{
   flash: Flash;
   errors?: string[];
   toReview: number;
-}> = ({ viewer, canWrite, isOwner, values, created, confirmDisable, endpoints, deliveries, filter, shown, flash, errors, toReview }) => (
+}> = ({ viewer, canWrite, isOwner, values, created, confirmDisable, confirmRoll, rolled, endpoints, deliveries, filter, shown, flash, errors, toReview }) => (
   <ConsolePage title="Webhooks" viewer={viewer} section="webhooks" toReview={toReview}>
     <div class="page-head">
       <div>
@@ -76,6 +78,37 @@ export const WebhooksPage: FC<{
         Events now go to <code style="overflow-wrap: anywhere">{created.url}</code>. Copy its signing secret into your receiver to check each request's <code>Chorus-Signature</code>: Chorus cannot show it again.
       </ShownOnce>
     ) : null}
+    {rolled ? (
+      <ShownOnce title="New signing secret" id="new-secret" label="Signing secret" value={rolled.secret}>
+        Events to <code style="overflow-wrap: anywhere">{rolled.url}</code> are signed with it from now on.{' '}
+        {rolled.previousSecretExpiresAt
+          ? `The old secret signs beside it until ${formatDateTime(Date.parse(rolled.previousSecretExpiresAt), viewer.timezone)}, so put this one in your receiver before then.`
+          : 'The old secret no longer signs: put this one in your receiver now.'}{' '}
+        Chorus cannot show it again.
+      </ShownOnce>
+    ) : null}
+    {isOwner && confirmRoll ? (
+      <div class="stack confirm-block" role="alert">
+        <Notice tone="warn" title="Roll this endpoint's signing secret?">
+          <p>
+            Chorus makes a new secret for <code style="overflow-wrap: anywhere">{confirmRoll.url}</code> and shows it once. Keep the old one signing for a day while you switch your receiver over, or
+            stop it now if it leaked.
+          </p>
+        </Notice>
+        <form method="post" action={`/console/webhooks/endpoints/${confirmRoll.id}/roll`} class="form-actions">
+          <input type="hidden" name="confirm" value="1" />
+          <button type="submit" name="keep" value="24" class="button button-primary">
+            Roll, keep the old one 24 hours
+          </button>
+          <button type="submit" name="keep" value="0" class="button button-danger">
+            Roll, stop the old one now
+          </button>
+          <a class="button button-quiet" href="/console/webhooks">
+            Keep the secret
+          </a>
+        </form>
+      </div>
+    ) : null}
     {isOwner && confirmDisable ? (
       <ConfirmStep title="Disable this endpoint?" action={`/console/webhooks/endpoints/${confirmDisable.id}/disable`} submit="Disable the endpoint" cancelHref="/console/webhooks" cancel="Keep it">
         New events stop going to <code style="overflow-wrap: anywhere">{confirmDisable.url}</code> at once, and deliveries still waiting for it end as failed. You can enable it again; events in between are not sent.
@@ -89,7 +122,7 @@ export const WebhooksPage: FC<{
       {endpoints.length === 0 ? (
         <p class="muted">No endpoints yet, so no events are recorded.</p>
       ) : (
-        <DataTable columns={['URL', 'Events', 'Status', 'Added']} action={isOwner ? 'Enable or disable' : null}>
+        <DataTable columns={['URL', 'Events', 'Status', 'Added']} action={isOwner ? 'Test, roll the secret, enable or disable' : null}>
               {endpoints.map((e) => (
                 <tr>
                   <td data-label="URL" class="wide">
@@ -99,11 +132,20 @@ export const WebhooksPage: FC<{
                   <td data-label="Events" class="small wide">
                     {(JSON.parse(e.events) as string[]).join(', ')}
                   </td>
-                  <td data-label="Status">{e.enabled ? <Badge status="approved" label="Enabled" /> : <Badge status="disabled" label="Disabled" />}</td>
+                  <td data-label="Status">
+                    {e.enabled ? <Badge status="approved" label="Enabled" /> : <Badge status="disabled" label="Disabled" />}
+                    {e.previous_secret_until !== null && e.previous_secret_until > Date.now() ? (
+                      <span class="muted small block">Old secret signs too until {formatDateTime(e.previous_secret_until, viewer.timezone)}</span>
+                    ) : null}
+                  </td>
                   <td data-label="Added">{formatDateTime(e.created_at, viewer.timezone)}</td>
                   {isOwner ? (
                     <td data-label="Action">
-                      <RowAction action={`/console/webhooks/endpoints/${e.id}/${e.enabled ? 'disable' : 'enable'}`} label={e.enabled ? 'Disable' : 'Enable'} target={e.url} />
+                      <div class="row-actions">
+                        {e.enabled ? <RowAction action={`/console/webhooks/endpoints/${e.id}/test`} label="Send test event" target={e.url} /> : null}
+                        <RowAction action={`/console/webhooks/endpoints/${e.id}/roll`} label="Roll secret" target={e.url} />
+                        <RowAction action={`/console/webhooks/endpoints/${e.id}/${e.enabled ? 'disable' : 'enable'}`} label={e.enabled ? 'Disable' : 'Enable'} target={e.url} />
+                      </div>
                     </td>
                   ) : null}
                 </tr>

@@ -117,6 +117,98 @@ const deliveryRow = (id: string) =>
     .bind(id)
     .first<{ status: string; attempts: number; last_status_code: number | null; last_error: string | null; next_attempt_at: number; delivered_at: number | null }>();
 
+describe('test events and secret rolls', () => {
+  it('sends a test event to the one endpoint asked, signed like any other, and at most 20 an hour', async () => {
+    const brand = await createBrand();
+    const [target, other] = [await addEndpoint(brand), await addEndpoint(brand, { url: 'http://127.0.0.1:9/other' })];
+    const res = await brand.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`);
+    expect(res.status).toBe(202);
+    const delivery = (await json<{ data: Delivery }>(res)).data;
+    expect(delivery).toMatchObject({ eventType: 'endpoint.test', endpointId: target.id, status: 'pending' });
+    // Only this endpoint, though the other subscribes to everything.
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?', delivery.eventId)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?', other.id)).toBe(0);
+
+    const hook = receiver([200]);
+    await consume(delivery.id, hook.send);
+    const [request] = hook.received;
+    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [target.secret], Date.now())).toEqual({ ok: true });
+    expect(JSON.parse(request!.body)).toMatchObject({ id: delivery.eventId, type: 'endpoint.test', data: { endpoint: { id: target.id, url: target.url } } });
+    expect(request!.headers.get('chorus-event-type')).toBe('endpoint.test');
+
+    // Nineteen more this hour (written here, already delivered, so the background consumer sends none).
+    const now = Date.now();
+    await env.DB.batch(
+      Array.from({ length: 19 }, (_, i) => `evt_t_${tag()}_${i}`).flatMap((eventId) => [
+        env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'endpoint.test', '{}', ?)").bind(eventId, brand.brandId, now),
+        env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'delivered', 1, ?, ?, ?)").bind(
+          `whd_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`,
+          brand.brandId,
+          eventId,
+          target.id,
+          now,
+          now,
+          now,
+        ),
+      ]),
+    );
+    const limited = await brand.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('600');
+    expect((await json<{ error: { code: string } }>(limited)).error.code).toBe('too_many_test_events');
+    expect(await rowCount("SELECT count(*) AS n FROM webhook_events WHERE brand_id = ? AND type = 'endpoint.test'", brand.brandId)).toBe(20);
+
+    expect((await brand.api('POST', `/api/admin/webhooks/endpoints/${other.id}/disable`)).status).toBe(200);
+    const disabled = await brand.api('POST', `/api/admin/webhooks/endpoints/${other.id}/test`);
+    expect(disabled.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(disabled)).error.code).toBe('endpoint_disabled');
+    const stranger = await createBrand();
+    expect((await stranger.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`)).status).toBe(404);
+    expect((await brand.api('POST', '/api/admin/webhooks/endpoints/whe_nope/test')).status).toBe(404);
+  });
+
+  it('rolls a secret: shown once, signing beside the old one while that is kept, alone once it is not', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const roll = async (body: Record<string, unknown>) => brand.api('POST', `/api/admin/webhooks/endpoints/${endpoint.id}/roll-secret`, body);
+    const first = await roll({});
+    expect(first.status).toBe(200);
+    const rolled = (await json<{ data: Endpoint & { previousSecretExpiresAt: string | null } }>(first)).data;
+    expect(rolled.secret).toMatch(/^whsec_/);
+    expect(rolled.secret).not.toBe(endpoint.secret);
+    expect(Date.parse(rolled.previousSecretExpiresAt!) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
+    const listed = (await json<{ data: Record<string, unknown>[] }>(await brand.api('GET', '/api/admin/webhooks/endpoints'))).data[0]!;
+    expect(listed).not.toHaveProperty('secret');
+    expect(listed.previousSecretExpiresAt).toBe(rolled.previousSecretExpiresAt);
+
+    // While the old secret is kept, each request carries a v1 for both: a receiver checking either accepts it.
+    const hook = receiver([204]);
+    await consume((await parkedDelivery(brand.brandId, endpoint.id)).deliveryId, hook.send);
+    const signed = hook.received[0]!;
+    expect(signed.headers.get('chorus-signature')).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    for (const secret of [endpoint.secret, rolled.secret]) expect(await verifyTimestampedSignature(signed.headers.get('chorus-signature'), signed.body, [secret], Date.now())).toEqual({ ok: true });
+
+    // Rolled again with nothing kept: only the newest signs.
+    const now = (await json<{ data: Endpoint & { previousSecretExpiresAt: string | null } }>(await roll({ keepCurrentForHours: 0 }))).data;
+    expect(now.previousSecretExpiresAt).toBeNull();
+    await consume((await parkedDelivery(brand.brandId, endpoint.id)).deliveryId, hook.send);
+    const alone = hook.received[1]!;
+    expect(alone.headers.get('chorus-signature')).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(await verifyTimestampedSignature(alone.headers.get('chorus-signature'), alone.body, [now.secret], Date.now())).toEqual({ ok: true });
+    expect(await verifyTimestampedSignature(alone.headers.get('chorus-signature'), alone.body, [rolled.secret, endpoint.secret], Date.now())).toEqual({ ok: false, reason: 'mismatch' });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.secret_rolled' AND target_id = ?", brand.brandId, endpoint.id)).toBe(2);
+
+    const before = await env.DB.prepare('SELECT secret_enc FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first<{ secret_enc: string }>();
+    for (const bad of [{ keepCurrentForHours: 169 }, { keepCurrentForHours: -1 }, { keepCurrentForHours: '24' }, { keepCurrentForHours: 1.5 }, { keep: 1 }]) {
+      const res = await roll(bad);
+      expect(res.status, JSON.stringify(bad)).toBe(422);
+    }
+    const stranger = await createBrand();
+    expect((await stranger.api('POST', `/api/admin/webhooks/endpoints/${endpoint.id}/roll-secret`, {})).status).toBe(404);
+    expect(await env.DB.prepare('SELECT secret_enc FROM webhook_endpoints WHERE id = ?').bind(endpoint.id).first<{ secret_enc: string }>()).toEqual(before);
+  });
+});
+
 describe('endpoints', () => {
   it('accept https URLs (and loopback http in test mode) and refuse the rest with a clear 422, writing nothing', async () => {
     const brand = await createBrand();

@@ -548,6 +548,8 @@ export const rateLimits = sqliteTable('rate_limits', {
 // Outgoing webhooks. Events and their deliveries are written in the same batch as the business write
 // they describe, so an event exists if and only if its write committed (a transactional outbox).
 export const webhookEventTypes = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
+// Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
+export const TEST_EVENT_TYPE = 'endpoint.test';
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 export const webhookEndpoints = sqliteTable(
@@ -559,6 +561,9 @@ export const webhookEndpoints = sqliteTable(
     description: text('description').notNull().default(''),
     // The signing secret, shown once at creation; kept as AES-GCM ciphertext under SECRETS_KEY.
     secretEnc: text('secret_enc').notNull(),
+    // After a roll, the secret it replaced, still signing beside the new one until previous_secret_until.
+    previousSecretEnc: text('previous_secret_enc'),
+    previousSecretUntil: integer('previous_secret_until'),
     // JSON array of the event types this endpoint receives.
     events: text('events', { mode: 'json' }).$type<WebhookEventType[]>().notNull(),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
@@ -574,7 +579,8 @@ export const webhookEvents = sqliteTable(
     // The id receivers dedupe on: the same for every endpoint, every retry and every replay.
     id: text('id').primaryKey(),
     brandId: text('brand_id').notNull().references(() => brands.id),
-    type: text('type', { enum: webhookEventTypes }).notNull(),
+    // A subscribed type, or `endpoint.test`: a test event an owner sent to one endpoint.
+    type: text('type', { enum: [...webhookEventTypes, TEST_EVENT_TYPE] }).notNull(),
     payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
   },

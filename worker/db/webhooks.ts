@@ -6,7 +6,7 @@
 // request (which writes nothing) writes no event. Event ids derive from that row ("evt_<row id>"), so
 // even a repeated statement cannot mint a second event for the same fact. Payloads are built in SQL from
 // the rows as committed, including what the batch itself computed (a commission's tier, a payout's sum).
-import type { WebhookEventType } from './schema';
+import { TEST_EVENT_TYPE, type WebhookEventType } from './schema';
 import { auditIfChanged, type AuditInput } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 
@@ -137,9 +137,20 @@ export function payoutsClosedStatements(db: D1Database, brandId: string, period:
 
 // ---------- Endpoints and the delivery log (admin API, console) ----------
 
-export type EndpointRow = { id: string; brand_id: string; url: string; description: string; events: string; enabled: number; created_at: number; updated_at: number };
+export type EndpointRow = {
+  id: string;
+  brand_id: string;
+  url: string;
+  description: string;
+  events: string;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+  // Until when the secret a roll replaced still signs beside the new one (null: no such secret).
+  previous_secret_until: number | null;
+};
 
-const ENDPOINT_COLUMNS = 'id, brand_id, url, description, events, enabled, created_at, updated_at';
+const ENDPOINT_COLUMNS = 'id, brand_id, url, description, events, enabled, created_at, updated_at, previous_secret_until';
 
 export async function listEndpoints(db: D1Database, brandId: string): Promise<EndpointRow[]> {
   const { results } = await db.prepare(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE brand_id = ? ORDER BY created_at DESC, id`).bind(brandId).all<EndpointRow>();
@@ -189,10 +200,62 @@ export async function setEndpointEnabled(db: D1Database, brandId: string, id: st
   return (update?.meta.changes ?? 0) > 0;
 }
 
+// A test event an owner sends to one enabled endpoint: its own event row and a single delivery, due now (never
+// fanned out to other endpoints, whatever they subscribe to). At most TEST_EVENTS_PER_HOUR per endpoint, counted
+// in the same statement. Returns the statements to batch; the first changes a row only if it was allowed.
+export const TEST_EVENTS_PER_HOUR = 20;
+export function testEventStatements(db: D1Database, brandId: string, endpointId: string, eventId: string, deliveryId: string, now: number): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+         SELECT ?1, ep.brand_id, '${TEST_EVENT_TYPE}', json_object('endpoint', json_object('id', ep.id, 'url', ep.url),
+           'message', 'A test event from Chorus. Check its Chorus-Signature with this endpoint''s secret, then answer 2xx.'), ?4
+         FROM webhook_endpoints ep WHERE ep.id = ?2 AND ep.brand_id = ?3 AND ep.enabled = 1
+           AND (SELECT count(*) FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+                WHERE d.endpoint_id = ?2 AND e.type = '${TEST_EVENT_TYPE}' AND d.created_at > ?4 - 3600000) < ?5`,
+      )
+      .bind(eventId, endpointId, brandId, now, TEST_EVENTS_PER_HOUR),
+    due(
+      db
+        .prepare(
+          `INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
+           SELECT ?1, e.brand_id, e.id, ?3, 'pending', 0, ?4, ?4, ?4 FROM webhook_events e WHERE e.id = ?2`,
+        )
+        .bind(deliveryId, eventId, endpointId, now),
+    ),
+  ];
+}
+
+// A new signing secret for an endpoint. The one it replaces keeps signing beside it (Chorus-Signature carries
+// a v1 for each) until `keepOldUntil`, so the receiver can switch without dropping events; at or before `now`
+// it stops at once. Returns false when the endpoint is not this brand's.
+export async function rollEndpointSecret(
+  db: D1Database,
+  brandId: string,
+  id: string,
+  secretEnc: string,
+  keepOldUntil: number,
+  actor: Pick<AuditInput, 'actorType' | 'actorId'>,
+  now: number,
+): Promise<boolean> {
+  const keep = keepOldUntil > now;
+  const [update] = await db.batch([
+    db
+      .prepare(
+        `UPDATE webhook_endpoints SET previous_secret_enc = CASE WHEN ?5 THEN secret_enc END, previous_secret_until = CASE WHEN ?5 THEN ?6 END,
+           secret_enc = ?3, updated_at = ?4 WHERE id = ?2 AND brand_id = ?1`,
+      )
+      .bind(brandId, id, secretEnc, now, keep ? 1 : 0, keepOldUntil),
+    auditIfChanged(db, { brandId, ...actor, action: 'webhook_endpoint.secret_rolled', targetType: 'webhook_endpoint', targetId: id, details: { previousSecretUntil: keep ? new Date(keepOldUntil).toISOString() : null } }, now),
+  ]);
+  return (update?.meta.changes ?? 0) > 0;
+}
+
 export type DeliveryRow = {
   id: string;
   event_id: string;
-  event_type: WebhookEventType;
+  event_type: WebhookEventType | typeof TEST_EVENT_TYPE;
   endpoint_id: string;
   endpoint_url: string;
   status: 'pending' | 'delivered' | 'failed';
@@ -280,6 +343,8 @@ export type DeliveryTarget = {
   generation: number;
   url: string;
   secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_until: number | null;
   enabled: number;
   event_id: string;
   type: string;
@@ -292,7 +357,7 @@ export type DeliveryTarget = {
 export function loadDeliveryTarget(db: D1Database, id: string): Promise<DeliveryTarget | null> {
   return db
     .prepare(
-      `SELECT d.id, d.status, d.attempts, d.generation, ep.url, ep.secret_enc, ep.enabled, e.id AS event_id, e.type, e.payload, e.created_at, b.id AS brand_id, b.slug AS brand_slug
+      `SELECT d.id, d.status, d.attempts, d.generation, ep.url, ep.secret_enc, ep.previous_secret_enc, ep.previous_secret_until, ep.enabled, e.id AS event_id, e.type, e.payload, e.created_at, b.id AS brand_id, b.slug AS brand_slug
        FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id JOIN webhook_events e ON e.id = d.event_id JOIN brands b ON b.id = d.brand_id
        WHERE d.id = ?`,
     )

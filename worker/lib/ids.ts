@@ -65,3 +65,8 @@ export function slugSuffix(): string {
   }
   return suffix;
 }
+
+// Lower-case hex of `bytes` random bytes: the form SQL's lower(hex(randomblob(n))) gives ids made in a statement.
+export function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -62,9 +62,11 @@ export async function verifyTimestampedSignature(header: string | undefined | nu
   return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
 }
 
-export async function signTimestamped(secret: string, rawBody: string, nowMs: number): Promise<string> {
+// Several secrets (a webhook endpoint's new and rolled-over ones) give one v1 each, as verifiers accept.
+export async function signTimestamped(secret: string | string[], rawBody: string, nowMs: number): Promise<string> {
   const t = Math.floor(nowMs / 1000);
-  return `t=${t},v1=${toHex(await hmac(secret, `${t}.${rawBody}`))}`;
+  const signatures = await Promise.all((Array.isArray(secret) ? secret : [secret]).map(async (s) => `v1=${toHex(await hmac(s, `${t}.${rawBody}`))}`));
+  return `t=${t},${signatures.join(',')}`;
 }
 
 function toBase64(buf: ArrayBuffer): string {

@@ -62,9 +62,11 @@ async function attempt(target: DeliveryTarget, env: Env, send: Send): Promise<At
   const url = checkWebhookUrl(target.url, { allowLoopbackHttp: allowsLoopbackWebhooks(env.ENVIRONMENT) });
   if (!url.ok) return { ok: false, statusCode: null, error: `The endpoint URL is not allowed here (${url.reason}).`, permanent: true };
   const body = eventBody({ id: target.event_id, type: target.type, payload: target.payload, created_at: target.created_at, brand_id: target.brand_id, brand_slug: target.brand_slug });
-  let secret: string;
+  let secrets: string[];
   try {
-    secret = await openSecret(env.SECRETS_KEY, target.secret_enc);
+    // After a roll, the old secret signs too until its time is up (previous_secret_until).
+    const previous = target.previous_secret_enc && (target.previous_secret_until ?? 0) > Date.now() ? target.previous_secret_enc : null;
+    secrets = await Promise.all([target.secret_enc, ...(previous ? [previous] : [])].map((sealed) => openSecret(env.SECRETS_KEY, sealed)));
   } catch {
     // Sealed under another SECRETS_KEY: no retry can sign it; replace the endpoint.
     return { ok: false, statusCode: null, error: 'The endpoint secret cannot be read (SECRETS_KEY changed?); add the endpoint again.', permanent: true };
@@ -76,7 +78,7 @@ async function attempt(target: DeliveryTarget, env: Env, send: Send): Promise<At
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Chorus-Webhooks/1',
-        'chorus-signature': await signTimestamped(secret, body, Date.now()),
+        'chorus-signature': await signTimestamped(secrets, body, Date.now()),
         'chorus-event-id': target.event_id,
         'chorus-event-type': target.type,
         'chorus-delivery-id': target.id,

@@ -194,4 +194,44 @@ describe('console keys and stores', () => {
     expect(enables.filter((r) => r.status !== 303).map((r) => r.status)).not.toContain(500);
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE brand_id = ? AND url = ? AND enabled = 1', o.brand.brandId, url)).toBe(1);
   });
+
+  it('lets an owner send an endpoint a test event and roll its secret, keeping the old one a day or not at all', async () => {
+    const o = await consoleBrand('owner');
+    const url = `https://test-${tag()}.example.com/in`;
+    await post('/console/webhooks/endpoints', { url, description: '', events: ['payout.closed'] }, { cookie: o.cookie });
+    const endpoint = await env.DB.prepare('SELECT id, secret_enc FROM webhook_endpoints WHERE brand_id = ? AND url = ?').bind(o.brand.brandId, url).first<{ id: string; secret_enc: string }>();
+    const page = await (await get('/console/webhooks', o.cookie)).text();
+    expect(page).toContain('Send test event');
+    expect(page).toContain('Roll secret');
+
+    const tested = await post(`/console/webhooks/endpoints/${endpoint!.id}/test`, {}, { cookie: o.cookie });
+    expect(tested.headers.get('location')).toBe('/console/webhooks?flash=tested');
+    expect(await rowCount("SELECT count(*) AS n FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.endpoint_id = ? AND e.type = 'endpoint.test'", endpoint!.id)).toBe(1);
+    expect(await (await get('/console/webhooks?flash=tested', o.cookie)).text()).toContain('endpoint.test');
+
+    // Rolling asks first, and changes nothing until answered.
+    const ask = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, {}, { cookie: o.cookie })).text();
+    expect(ask).toContain('Roll this endpoint&#39;s signing secret?');
+    expect(await env.DB.prepare('SELECT secret_enc FROM webhook_endpoints WHERE id = ?').bind(endpoint!.id).first()).toEqual({ secret_enc: endpoint!.secret_enc });
+    const kept = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '24' }, { cookie: o.cookie })).text();
+    expect(/whsec_[A-Za-z0-9_-]{20,}/.test(kept)).toBe(true);
+    expect(kept).toContain('The old secret signs beside it until');
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND previous_secret_until > ?', endpoint!.id, Date.now() + 23 * 3_600_000)).toBe(1);
+    expect(await (await get('/console/webhooks', o.cookie)).text()).toContain('Old secret signs too until');
+    const now = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '0' }, { cookie: o.cookie })).text();
+    expect(now).toContain('The old secret no longer signs');
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND previous_secret_enc IS NULL AND previous_secret_until IS NULL', endpoint!.id)).toBe(1);
+
+    // Managers, other brands and other sites cannot.
+    const manager = await signIn((await adminUser(o.brand.brandId, 'manager')).email);
+    expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/test`, {}, { cookie: manager })).status).toBe(403);
+    expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1' }, { cookie: manager })).status).toBe(403);
+    const other = await consoleBrand('owner');
+    expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1' }, { cookie: other.cookie })).status).toBe(404);
+    expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/test`, {}, { cookie: other.cookie })).status).toBe(404);
+    expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.secret_rolled'", o.brand.brandId)).toBe(2);
+    // The test event's retries end here: nothing listens at that host.
+    await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(endpoint!.id).run();
+  });
 });

@@ -2,11 +2,24 @@
 // the delivery log, and replay, which sends the same event (same id, same body) again.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { webhookDeliveryStatuses, webhookEventTypes } from '../../db/schema';
-import { createEndpoint, findDelivery, findEndpoint, listDeliveries, listEndpoints, markForReplay, setEndpointEnabled, type DeliveryRow, type EndpointRow } from '../../db/webhooks';
+import { TEST_EVENT_TYPE, webhookDeliveryStatuses, webhookEventTypes } from '../../db/schema';
+import {
+  createEndpoint,
+  findDelivery,
+  findEndpoint,
+  listDeliveries,
+  listEndpoints,
+  markForReplay,
+  rollEndpointSecret,
+  setEndpointEnabled,
+  TEST_EVENTS_PER_HOUR,
+  testEventStatements,
+  type DeliveryRow,
+  type EndpointRow,
+} from '../../db/webhooks';
 import type { AppEnv, Env } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { ID_PATTERN, newId, randomToken } from '../../lib/ids';
+import { ID_PATTERN, newId, randomHex, randomToken } from '../../lib/ids';
 import { sealSecret } from '../../lib/secrets';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
@@ -39,7 +52,16 @@ export const deliveriesQuery = z.strictObject({
 });
 
 export function endpointView(e: EndpointRow) {
-  return { id: e.id, url: e.url, description: e.description, events: JSON.parse(e.events) as string[], enabled: e.enabled === 1, createdAt: iso(e.created_at), updatedAt: iso(e.updated_at) };
+  return {
+    id: e.id,
+    url: e.url,
+    description: e.description,
+    events: JSON.parse(e.events) as string[],
+    enabled: e.enabled === 1,
+    previousSecretExpiresAt: e.previous_secret_until !== null && e.previous_secret_until > Date.now() ? iso(e.previous_secret_until) : null,
+    createdAt: iso(e.created_at),
+    updatedAt: iso(e.updated_at),
+  };
 }
 
 export function deliveryView(d: DeliveryRow) {
@@ -70,6 +92,7 @@ export const WebhookEndpoint = z
     description: z.string().meta({ examples: ['Warehouse ERP'] }),
     events: z.array(z.enum(webhookEventTypes)),
     enabled: z.boolean(),
+    previousSecretExpiresAt: at.nullable().meta({ description: 'After a roll: until when the replaced secret still signs beside the new one (null: it does not).' }),
     createdAt: at,
     updatedAt: at,
   })
@@ -83,7 +106,7 @@ export const WebhookDelivery = z
   .object({
     id: z.string().meta({ examples: ['whd_3f9a1c0d2b7e4a5c6d8e9f01'] }),
     eventId: z.string().meta({ examples: ['evt_cv_Q2x7vLr9TkPa4mBc'], description: 'The id receivers dedupe on; the same on every retry and replay.' }),
-    eventType: z.enum(webhookEventTypes),
+    eventType: z.enum([...webhookEventTypes, TEST_EVENT_TYPE]).meta({ description: '`endpoint.test` for a test event an owner sent.' }),
     endpointId: z.string().meta({ examples: ['whe_Q2x7vLr9TkPa4mBc'] }),
     endpointUrl: z.string().meta({ examples: ['https://erp.fernway.example/chorus-events'] }),
     status: z.enum(webhookDeliveryStatuses).meta({ description: 'pending: not yet delivered, retrying with backoff; delivered: a 2xx came back; failed: gave up (replay to try again).' }),
@@ -141,6 +164,40 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
   const after = await findDelivery(env.DB, brandId, deliveryId);
   if (!after) throw notFound('delivery');
   return deliveryView(after);
+}
+
+type Actor = { actorType: 'api_key' | 'admin_user'; actorId: string };
+
+// One test event to one enabled endpoint, delivered (and retried) like any other. `db` is the request's own
+// D1, which notes that a delivery became due, so it goes to the queue once the response is out.
+export async function sendTestEvent(env: Env, brandId: string, endpointId: string) {
+  const endpoint = await findEndpoint(env.DB, brandId, endpointId);
+  if (!endpoint) throw notFound('endpoint');
+  if (!endpoint.enabled) throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before sending it a test event.');
+  const deliveryId = `whd_${randomHex(12)}`;
+  const [inserted] = await env.DB.batch(testEventStatements(env.DB, brandId, endpointId, `evt_test_${randomHex(12)}`, deliveryId, Date.now()));
+  if ((inserted?.meta.changes ?? 0) === 0) {
+    throw new ApiError(429, 'too_many_test_events', `An endpoint takes at most ${TEST_EVENTS_PER_HOUR} test events an hour; try again later.`, undefined, { 'Retry-After': '600' });
+  }
+  const delivery = await findDelivery(env.DB, brandId, deliveryId);
+  if (!delivery) throw notFound('delivery');
+  return deliveryView(delivery);
+}
+
+export const MAX_KEEP_SECRET_HOURS = 168;
+export const rollSecretBody = z.strictObject({
+  // How long the replaced secret keeps signing beside the new one: 0 stops it at once.
+  keepCurrentForHours: z.int().min(0).max(MAX_KEEP_SECRET_HOURS).default(24),
+});
+
+// A new signing secret, returned once, here.
+export async function rollSecret(env: Env, brandId: string, endpointId: string, keepCurrentForHours: number, actor: Actor) {
+  const secret = `whsec_${randomToken(32)}`;
+  const now = Date.now();
+  if (!(await rollEndpointSecret(env.DB, brandId, endpointId, await sealSecret(env.SECRETS_KEY, secret), now + keepCurrentForHours * 3_600_000, actor, now))) throw notFound('endpoint');
+  const row = await findEndpoint(env.DB, brandId, endpointId);
+  if (!row) throw notFound('endpoint');
+  return { ...endpointView(row), secret };
 }
 
 // Enables or disables an endpoint; already so is answered as it stands. Shared with the console.
@@ -205,6 +262,31 @@ export const webhookRoutes = new Hono<AppEnv>()
       errors: { 404: ['not_found'], 409: ['too_many_endpoints'] },
     }),
     toggle(true),
+  )
+  .post(
+    '/endpoints/:id/test',
+    op({
+      summary: 'Send a webhook endpoint a test event',
+      description: `Sends one \`endpoint.test\` event to this endpoint only, signed and retried like any other; its delivery is in the answer and in the delivery log. At most ${TEST_EVENTS_PER_HOUR} an hour per endpoint.`,
+      params: endpointId,
+      responses: { 202: { description: 'Queued; the delivery is pending.', schema: z.object({ data: WebhookDelivery }) } },
+      errors: { 404: ['not_found'], 409: ['endpoint_disabled'], 429: ['too_many_test_events'] },
+    }),
+    async (c) => c.json({ data: await sendTestEvent(c.env, c.var.admin.brandId, c.req.param('id')) }, 202),
+  )
+  .post(
+    '/endpoints/:id/roll-secret',
+    op({
+      summary: "Roll a webhook endpoint's signing secret",
+      description:
+        'Replaces the signing secret; the new one is in this answer only. The replaced secret keeps signing beside it for `keepCurrentForHours` (24 by default, at most 168; 0 stops it at once): each request then carries a `v1` for both, so a receiver that checks either keeps working while it switches.',
+      params: endpointId,
+      example: { keepCurrentForHours: 24 },
+      responses: { 200: { description: 'The endpoint with its new secret.', schema: z.object({ data: NewWebhookEndpoint }) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', rollSecretBody),
+    async (c) => c.json({ data: await rollSecret(c.env, c.var.admin.brandId, c.req.param('id'), c.req.valid('json').keepCurrentForHours, { actorType: 'api_key', actorId: c.var.admin.keyId }) }),
   )
   .get(
     '/deliveries',

@@ -4,11 +4,11 @@
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { WebhooksPage, type DeliveryFilter, type EndpointValues } from '../../../../portal/console/webhooks';
-import { findEndpoint, listDeliveries, listEndpoints, type EndpointRow } from '../../../db/webhooks';
+import { findEndpoint, listDeliveries, listEndpoints, TEST_EVENTS_PER_HOUR, type EndpointRow } from '../../../db/webhooks';
 import { webhookEventTypes } from '../../../db/schema';
 import { ID_PATTERN } from '../../../lib/ids';
 import { ApiError } from '../../../lib/errors';
-import { addEndpoint, createEndpointBody, replayDelivery, toggleEndpoint } from '../../admin/webhooks';
+import { addEndpoint, createEndpointBody, replayDelivery, rollSecret, sendTestEvent, toggleEndpoint } from '../../admin/webhooks';
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
@@ -23,11 +23,19 @@ const FLASH: Record<string, Flash> = {
   disabled: { tone: 'success', text: 'Endpoint disabled: new events no longer go to it.' },
   enabled: { tone: 'success', text: 'Endpoint enabled: events from now on go to it.' },
   replayed: { tone: 'success', text: 'Replay queued: the same event, with the same id, goes to the endpoint again. Receivers that dedupe on the id apply it once.' },
+  tested: { tone: 'success', text: 'Test event sent: an endpoint.test event is on its way, at the top of the deliveries below. Reload to see how the endpoint answered.' },
 };
 
-type Extras = { errors?: string[]; values?: EndpointValues; created?: { url: string; secret: string }; confirmDisable?: EndpointRow };
+type Extras = {
+  errors?: string[];
+  values?: EndpointValues;
+  created?: { url: string; secret: string };
+  confirmDisable?: EndpointRow;
+  confirmRoll?: EndpointRow;
+  rolled?: { url: string; secret: string; previousSecretExpiresAt: string | null };
+};
 
-async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras: Extras = {}, status: 200 | 409 | 422 = 200) {
+async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras: Extras = {}, status: 200 | 409 | 422 | 429 = 200) {
   const { brandId } = c.var.user;
   const [endpoints, deliveries, toReview] = await Promise.all([
     listEndpoints(c.env.DB, brandId),
@@ -44,6 +52,8 @@ async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras:
       values={extras.values ?? { url: '', description: '', events: [...webhookEventTypes] }}
       created={extras.created}
       confirmDisable={extras.confirmDisable}
+      confirmRoll={extras.confirmRoll}
+      rolled={extras.rolled}
       deliveries={deliveries}
       filter={filter}
       shown={SHOWN_DELIVERIES}
@@ -68,7 +78,14 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
 });
 
-const ownerActor = (c: ConsoleContext) => ({ actorType: 'admin_user' as const, actorId: requireOwner(c, 'add, disable or enable webhook endpoints') });
+const ownerActor = (c: ConsoleContext) => ({ actorType: 'admin_user' as const, actorId: requireOwner(c, 'add, change or test webhook endpoints') });
+
+async function ownEndpoint(c: ConsoleContext): Promise<EndpointRow> {
+  const id = c.req.param('id') ?? '';
+  const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
+  if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
+  return endpoint;
+}
 
 webhookRoutes.get('/webhooks/endpoints', (c) => c.redirect('/console/webhooks', 303));
 
@@ -93,9 +110,8 @@ webhookRoutes.post('/webhooks/endpoints', async (c) => {
 
 const toggleRoute = (enable: boolean) => async (c: ConsoleContext) => {
   const actor = ownerActor(c);
-  const id = c.req.param('id') ?? '';
-  const endpoint = ID_PATTERN.test(id) ? await findEndpoint(c.env.DB, c.var.user.brandId, id) : null;
-  if (!endpoint) throw new ApiError(404, 'not_found', 'No such endpoint.');
+  const endpoint = await ownEndpoint(c);
+  const id = endpoint.id;
   if (!enable && (await readForm(c)).get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmDisable: endpoint });
   try {
     // Two enabled endpoints on one URL would send every event there twice, one signed with a secret it may not hold.
@@ -109,3 +125,29 @@ const toggleRoute = (enable: boolean) => async (c: ConsoleContext) => {
 // Two routes, not one `{enable|disable}` pattern: hono anchors that as ^enable|disable$, which also matches enableX.
 webhookRoutes.post('/webhooks/endpoints/:id/enable', toggleRoute(true));
 webhookRoutes.post('/webhooks/endpoints/:id/disable', toggleRoute(false));
+
+// One endpoint.test event to this endpoint, to check the receiver end to end (owners only: it makes Chorus call out).
+webhookRoutes.post('/webhooks/endpoints/:id/test', async (c) => {
+  ownerActor(c);
+  const endpoint = await ownEndpoint(c);
+  try {
+    await sendTestEvent(c.env, c.var.user.brandId, endpoint.id);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'too_many_test_events') return renderWebhooks(c, 'all', { errors: [`${endpoint.url} has had ${TEST_EVENTS_PER_HOUR} test events this hour; try again later.`] }, 429);
+    if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, 'all', { errors: ['That endpoint is disabled, so nothing was sent. Enable it first.'] }, 409);
+    throw e;
+  }
+  return c.redirect(withFlash('/console/webhooks', 'tested'), 303);
+});
+
+// A new signing secret: the first post asks (and how long the old one keeps signing), the second rolls it and
+// shows the new secret once.
+webhookRoutes.post('/webhooks/endpoints/:id/roll', async (c) => {
+  const actor = ownerActor(c);
+  const endpoint = await ownEndpoint(c);
+  const form = await readForm(c);
+  if (form.get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmRoll: endpoint });
+  const keep = form.get('keep') === '0' ? 0 : 24;
+  const rolled = await rollSecret(c.env, c.var.user.brandId, endpoint.id, keep, actor);
+  return renderWebhooks(c, 'all', { rolled: { url: rolled.url, secret: rolled.secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt } });
+});
