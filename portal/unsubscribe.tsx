@@ -1,56 +1,61 @@
-// The page behind the unsubscribe link in an invitation mail: it asks, then says what it did. No account needed.
-import type { FC } from 'hono/jsx';
+// The page behind the unsubscribe link in an invitation mail: it asks, then says what it did, with a way back.
+// No account needed.
+import type { Child, FC } from 'hono/jsx';
 import { Notice, Page } from './layout';
 
 export type UnsubscribeState = { brandName: string; email: string; brand: boolean; every: boolean };
+type Done = 'brand' | 'every' | 'resume-brand' | 'resume-every';
 
-export const UnsubscribePage: FC<{ action: string; state: UnsubscribeState; done?: 'brand' | 'every' }> = ({ action, state, done }) => (
+const doneText = (done: Done, s: UnsubscribeState) =>
+  ({
+    brand: `${s.brandName} will not email ${s.email} an invitation through Chorus again.`,
+    every: `No brand on Chorus will email ${s.email} an invitation again.`,
+    'resume-brand': `${s.brandName} can email ${s.email} invitations through Chorus again.`,
+    'resume-every': `Brands on Chorus can email ${s.email} invitations again.`,
+  })[done];
+
+const Button: FC<{ value: Done; primary?: boolean; children?: Child }> = ({ value, primary, children }) => (
+  <button type="submit" name="scope" value={value} class={primary ? 'button button-primary' : 'button'}>
+    {children}
+  </button>
+);
+
+export const UnsubscribePage: FC<{ action: string; state: UnsubscribeState; done?: Done }> = ({ action, state, done }) => (
   <Page title="Invitation emails">
     <section class="card narrow stack">
       <h1>Invitation emails</h1>
       {done ? (
         <Notice tone="success" title="Done">
-          <p>
-            {done === 'every' ? (
-              <>No brand on Chorus will email {state.email} an invitation again.</>
-            ) : (
-              <>
-                {state.brandName} will not email {state.email} an invitation through Chorus again.
-              </>
-            )}
-          </p>
+          <p>{doneText(done, state)}</p>
         </Notice>
       ) : null}
       {state.every ? (
         <p>
           <strong>{state.email}</strong> gets no invitations from any brand on Chorus.
         </p>
+      ) : state.brand ? (
+        <p>
+          <strong>{state.email}</strong> gets no invitations from {state.brandName}.
+        </p>
       ) : (
-        <>
-          {state.brand && !done ? (
-            <p>
-              <strong>{state.email}</strong> gets no more invitations from {state.brandName}.
-            </p>
-          ) : null}
-          {!state.brand ? (
-            <p>
-              Stop invitations from <strong>{state.brandName}</strong> to <strong>{state.email}</strong>? Nothing else changes: if you work with them on Chorus already,
-              you still hear about your payouts and drafts.
-            </p>
-          ) : null}
-          <form method="post" action={action} class="form-actions">
-            {!state.brand ? (
-              <button type="submit" name="scope" value="brand" class="button button-primary">
-                Stop invitations from {state.brandName}
-              </button>
-            ) : null}
-            <button type="submit" name="scope" value="every" class="button">
-              Stop invitations from every brand on Chorus
-            </button>
-          </form>
-        </>
+        <p>
+          Stop invitations from <strong>{state.brandName}</strong> to <strong>{state.email}</strong>? Nothing else changes: if you work with them on Chorus already, you still
+          hear about your payouts and drafts.
+        </p>
       )}
-      <p class="muted small">Brands add creators' addresses to their campaigns on Chorus, which sends the invitations for them, at most three per campaign.</p>
+      <form method="post" action={action} class="form-actions">
+        {!state.brand && !state.every ? (
+          <Button value="brand" primary>
+            Stop invitations from {state.brandName}
+          </Button>
+        ) : null}
+        {!state.every ? <Button value="every">Stop invitations from every brand on Chorus</Button> : null}
+        {state.every ? <Button value="resume-every">Let brands invite me again</Button> : state.brand ? <Button value="resume-brand">Let {state.brandName} invite me again</Button> : null}
+      </form>
+      <p class="muted small">
+        Brands add creators' addresses to their campaigns on Chorus, which sends the invitations for them, at most three per campaign. A brand that adds an address which stopped
+        invitations sees that it did, and Chorus sends it nothing.
+      </p>
     </section>
   </Page>
 );

@@ -24,7 +24,7 @@ const isNoticeMessage = (b: unknown): b is NoticeMessage => {
 // Queues notices, each with its own idempotency key so that a redelivered one is mailed once. If the queue
 // refuses them, they are sent from here, as before the queue: late and unpaced beats lost.
 export async function queueNotices(env: Env, messages: Mail[], event: string): Promise<void> {
-  const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: crypto.randomUUID() } }));
+  const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: message.idempotencyKey ?? crypto.randomUUID() } }));
   for (let i = 0; i < bodies.length; i += 100) {
     try {
       await env.MAIL.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
@@ -36,9 +36,18 @@ export async function queueNotices(env: Env, messages: Mail[], event: string): P
   }
 }
 
-// A notice that must not hold up or fail the request that caused it.
-export function noticeAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: Env, message: Mail, event: string): void {
-  ctx.waitUntil(queueNotices(env, [message], event).catch((error: unknown) => log.error(event, { error })));
+// A notice that must not hold up or fail the request that caused it. An `urgent` one (a security warning) is
+// sent at once rather than behind a brand's bulk invitations, and goes on the queue only if the provider
+// refused or throttled it.
+export function noticeAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: Env, message: Mail, event: string, { urgent = false } = {}): void {
+  const failed = (error: unknown) => log.error(event, { error });
+  if (!urgent) return ctx.waitUntil(queueNotices(env, [message], event).catch(failed));
+  const keyed = { ...message, idempotencyKey: crypto.randomUUID() };
+  ctx.waitUntil(
+    sendMessage(env, keyed).catch((error: unknown) =>
+      error instanceof MailError && error.reason === 'unconfirmed' ? failed(error) : queueNotices(env, [keyed], event).catch(failed),
+    ),
+  );
 }
 
 async function mailNotice(env: Env, m: NoticeMessage, message: Message<unknown>, pace: () => Promise<void>): Promise<void> {

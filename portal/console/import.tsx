@@ -55,23 +55,24 @@ export const ImportPage: FC<{
   rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null };
   flash?: Flash;
   // "Email the invitations" asks once more, with how many it would mail now.
-  confirmMail?: { open: number; due: number };
+  confirmMail?: { open: number; due: number; today: number };
 }> = ({ viewer, canWrite, campaign, enrolled, options, toReview, problem, rowErrors, flash, confirmMail }) => (
   <ConsolePage title={`Import creators · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="import" brandName={viewer.brandName} />
     <FlashNotice flash={flash ?? null} />
     {confirmMail ? (
       <ConfirmStep
-        title={`Email ${formatCount(confirmMail.due)} ${confirmMail.due === 1 ? 'creator' : 'creators'} their invitation?`}
+        title={`Email ${formatCount(confirmMail.today)} ${confirmMail.today === 1 ? 'creator' : 'creators'} their invitation?`}
         action={`/console/campaigns/${campaign.id}/invitations/mail`}
-        submit={`Yes, email ${formatCount(confirmMail.due)}`}
+        submit={`Yes, email ${formatCount(confirmMail.today)}`}
         cancelHref={`/console/campaigns/${campaign.id}/import`}
         cancel="Not now"
         tone="primary"
       >
         Each gets their own invite link from Chorus, in {viewer.brandName}'s name.
-        {confirmMail.open > confirmMail.due ? ` ${formatCount(confirmMail.open - confirmMail.due)} more have not accepted, but were emailed in the last three days or three times already.` : ''} A creator gets at most
-        three emails for this campaign, three days apart.
+        {confirmMail.due > confirmMail.today ? ` ${formatCount(confirmMail.due - confirmMail.today)} more are past today's allowance of emails: they go when you send again tomorrow.` : ''}
+        {confirmMail.open > confirmMail.due ? ` ${formatCount(confirmMail.open - confirmMail.due)} more have not accepted, but were emailed in the last three days (or are on their way) or three times already.` : ''} A
+        creator gets at most three emails for this campaign, three days apart.
       </ConfirmStep>
     ) : null}
     {problem ? (

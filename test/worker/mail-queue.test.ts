@@ -93,22 +93,34 @@ describe('notices on the mail queue', () => {
     expect(mails.map((m) => [m.to, m.subject])).toEqual([[message.to, message.subject]]);
   });
 
-  it('tells a creator their payout details changed even while the mail queue is down', async () => {
+  it('sends the payout-details warning at once, not behind bulk mail on the queue, and queues it only when the provider refuses it', async () => {
     const m = await signedInCreator();
+    const change = async (account: string, queue: Queue, ctx = createExecutionContext()) => {
+      const res = await worker.fetch(
+        new Request(`${BASE}/earnings/payout-details`, {
+          method: 'POST',
+          headers: { origin: BASE, cookie: m.cookie, 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '198.51.100.77' },
+          body: new URLSearchParams({ method: 'paypal', account }).toString(),
+          redirect: 'manual',
+        }),
+        { ...(env as Env), MAIL: queue },
+        ctx,
+      );
+      expect(res.status).toBe(303);
+      await waitOnExecutionContext(ctx);
+    };
+    // Sent straight away: the queue (down here) is not in the way.
     capture();
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request(`${BASE}/earnings/payout-details`, {
-        method: 'POST',
-        headers: { origin: BASE, cookie: m.cookie, 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '198.51.100.77' },
-        body: new URLSearchParams({ method: 'paypal', account: 'new@pay.example' }).toString(),
-        redirect: 'manual',
-      }),
-      { ...(env as Env), MAIL: refusingQueue },
-      ctx,
-    );
-    expect(res.status).toBe(303);
-    await waitOnExecutionContext(ctx);
+    await change('new@pay.example', refusingQueue);
     expect(mails.filter((x) => x.to === m.email).map((x) => x.subject)).toEqual(['Your Chorus payout details changed']);
+
+    // Refused by the provider: onto the queue, with the key it was tried under, to be tried again.
+    capture(() => new MailError('refused', 'throttled'));
+    const queued: NoticeMessage[] = [];
+    const recording = { sendBatch: async (batch: { body: NoticeMessage }[]) => void queued.push(...batch.map((b) => b.body)) } as unknown as Queue;
+    await change('newer@pay.example', recording);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ kind: 'notice', event: 'payout_details_notice_failed', message: { to: m.email, subject: 'Your Chorus payout details changed' } });
+    expect(queued[0]!.message.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -10,6 +10,7 @@
 import type { Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
+import { sha256Hex } from '../lib/digest';
 import { auditRow } from './audit';
 import { EVERY_BRAND, OPTED_OUT, unsubscribeToken } from './mail-opt-outs';
 import { database } from './client';
@@ -116,9 +117,9 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
 }
 
 // What asking now would mail, for the console to say before it does: the creators with a live invite link
-// who have not accepted, and of those the ones not mailed lately nor three times already. The day's allowance
-// is left out (the answer says what it held back).
-export async function invitationsDue(env: Env, t: Target, now: number): Promise<{ open: number; due: number }> {
+// who have not accepted (nor unsubscribed), of those the ones not mailed lately nor three times already, and
+// how many of those the rest of the day's allowance lets go today.
+export async function invitationsDue(env: Env, t: Target, now: number): Promise<{ open: number; due: number; today: number }> {
   const invited = (await inviteRows(env.DB, t)).filter((r) => r.status === 'invite' && r.inviteUrl).map((r) => r.email);
   const declined = await optedOutAmong(env.DB, t.brandId, invited);
   const open = invited.filter((e) => !declined.has(e));
@@ -132,7 +133,9 @@ export async function invitationsDue(env: Env, t: Target, now: number): Promise<
         .bind(t.campaignId, null, now, MAX_INVITATION_MAILS, INVITATION_REMINDER_AFTER_MS, STALE_CLAIM_MS, ...chunk)
         .first<number>('n')) ?? 0;
   }
-  return { open: open.length, due: open.length - held };
+  const sentToday = (await env.DB.prepare('SELECT count(*) AS n FROM invitation_mails WHERE brand_id = ? AND claimed_at > ?').bind(t.brandId, now - DAY_MS).first<number>('n')) ?? 0;
+  const due = open.length - held;
+  return { open: open.length, due, today: Math.min(due, Math.max(0, INVITATION_MAILS_PER_BRAND_PER_DAY - sentToday)) };
 }
 
 // The addresses among `emails` that asked not to get this brand's invitations.
@@ -199,6 +202,8 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
         `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
         `No more invitations from ${claim.brand_name}: ${m.origin}/unsubscribe/${token}`,
       ].join('\n\n'),
+      // One key per claim: a redelivery after a send whose mark was lost is not mailed twice.
+      idempotencyKey: `invitation-${m.campaignId}-${m.claimedAt}-${await sha256Hex(m.email)}`,
       // One-click unsubscribe from the mail client's own button (RFC 8058).
       headers: { 'List-Unsubscribe': `<${m.origin}/v1/unsubscribe/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
     });

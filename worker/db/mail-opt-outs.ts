@@ -1,9 +1,10 @@
 // Unsubscribing from invitations. Each invitation mail carries a link (and List-Unsubscribe headers, RFC 8058)
 // holding a sealed token: the brand and the address, readable only with SECRETS_KEY, so the link names no one
 // in the clear and cannot be made for another address. Opening it asks; the button (or a mail client's one-click
-// POST) records the opt-out, for that brand or for every brand. Invitations to an opted-out address are neither
-// claimed nor sent. Notices to an account (payouts, review decisions, password links) are not affected: the
-// creator asked for those by joining.
+// POST) records the opt-out, for that brand or for every brand, and the same page undoes it. Invitations to an
+// opted-out address are neither claimed nor sent, and nothing else the brand asks for (a password link) reaches
+// it until the creator joins the brand. Notices to someone who joined (payouts, review decisions) and links the
+// creator asks for themselves are not affected.
 import { z } from 'zod';
 import { openSecret, sealSecret } from '../lib/secrets';
 
@@ -12,15 +13,18 @@ export const EVERY_BRAND = '*';
 const tokenBody = z.strictObject({ p: z.literal('unsubscribe'), b: z.string().min(1).max(64), e: z.string().min(3).max(254) });
 export type Unsubscribe = { brandId: string; email: string };
 
+// Sealed under a key of their own (derived from SECRETS_KEY), so no other sealed value opens as one.
+const tokenKey = (secretsKey: string) => `unsubscribe:${secretsKey}`;
+
 export async function unsubscribeToken(secretsKey: string, u: Unsubscribe): Promise<string> {
-  return sealSecret(secretsKey, JSON.stringify({ p: 'unsubscribe', b: u.brandId, e: u.email }));
+  return sealSecret(tokenKey(secretsKey), JSON.stringify({ p: 'unsubscribe', b: u.brandId, e: u.email }));
 }
 
 // The brand and address a token names, or null for anything that is not a token Chorus sealed.
 export async function openUnsubscribeToken(secretsKey: string, token: string): Promise<Unsubscribe | null> {
   if (token.length > 600 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
   try {
-    const parsed = tokenBody.safeParse(JSON.parse(await openSecret(secretsKey, token)));
+    const parsed = tokenBody.safeParse(JSON.parse(await openSecret(tokenKey(secretsKey), token)));
     return parsed.success ? { brandId: parsed.data.b, email: parsed.data.e } : null;
   } catch {
     return null;
@@ -32,10 +36,28 @@ export async function optOut(db: D1Database, email: string, scope: string, now: 
   await db.prepare('INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').bind(email, scope, now).run();
 }
 
+// Undoes an opt-out from the same link (a mail app's "report spam" may have pressed the one-click one).
+export async function optBackIn(db: D1Database, email: string, scope: string): Promise<void> {
+  await db.prepare('DELETE FROM mail_opt_outs WHERE email = ? AND scope = ?').bind(email, scope).run();
+}
+
 // SQL that is true when address `email` has opted out of invitations from brand `brand` (both SQL expressions).
 export const OPTED_OUT = (email: string, brand: string) => `EXISTS (SELECT 1 FROM mail_opt_outs o WHERE o.email = ${email} AND o.scope IN (${brand}, '${EVERY_BRAND}'))`;
 
 export async function optedOutOf(db: D1Database, brandId: string, email: string): Promise<{ brand: boolean; every: boolean }> {
   const { results } = await db.prepare(`SELECT scope FROM mail_opt_outs WHERE email = ? AND scope IN (?, '${EVERY_BRAND}')`).bind(email, brandId).all<{ scope: string }>();
   return { brand: results.some((r) => r.scope === brandId), every: results.some((r) => r.scope === EVERY_BRAND) };
+}
+
+// Whether a creator has not joined brand `brandId` and opted out of its invitations (or every brand's): then
+// nothing the brand asks for (a password link) is mailed to them either.
+export async function unjoinedAndOptedOut(db: D1Database, brandId: string, creatorId: string): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT 1 AS hit FROM creators c WHERE c.id = ?2 AND ${OPTED_OUT('c.email', '?1')}
+         AND NOT EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ?1 AND r.creator_id = c.id AND r.accepted_at IS NOT NULL)`,
+    )
+    .bind(brandId, creatorId)
+    .first();
+  return row !== null;
 }

@@ -65,13 +65,15 @@ export function mailSetup(env: MessageEnv): MailSetup {
 }
 
 // A log is read by more people than a message's recipient and kept longer, and a password link in it would
-// let any of them set the account's password: outside local development (`npm run dev`, where the log is
-// how a mail arrives) the token of every link is left out.
-const LINK_TOKEN = /(\/(?:reset|invite)\/)[^/\s?#]+/g;
+// let any of them set the account's password (an unsubscribe link, stop the person's invitations): outside
+// local development (`npm run dev`, where the log is how a mail arrives) the token of every link is left out.
+const LINK_TOKEN = /(\/(?:reset|invite|unsubscribe)\/)[^/\s?#>]+/g;
 export const redactLinks = (text: string) => text.replace(LINK_TOKEN, '$1:token');
 
 export const logTransport: Transport = async (message, env) => {
-  log.info('message_sent', env.ENVIRONMENT === 'development' ? message : { ...message, text: redactLinks(message.text) });
+  if (env.ENVIRONMENT === 'development') return log.info('message_sent', message);
+  const headers = message.headers ? Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, redactLinks(v)])) : undefined;
+  log.info('message_sent', { ...message, text: redactLinks(message.text), ...(headers ? { headers } : {}) });
 };
 
 // Each attempt waits this long for the provider; a send makes at most two attempts, so a person waits

@@ -2,7 +2,7 @@
 // the mail queue, at most three times a campaign and days apart, within the brand's daily allowance; a mail the
 // provider refused is given back, so asking again retries it.
 import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { consumeMail } from '../../../worker/mail';
@@ -49,7 +49,7 @@ async function deliver(body: InvitationMessage, attempts = 1) {
 }
 
 describe('emailing a campaign’s invitations', () => {
-  it('queues each creator who has not accepted their own link, mails it once, and reminds twice at most, days apart', async () => {
+  it('queues each creator who has not accepted their own link, mails it once, and reminds twice at most, days apart', { timeout: 30_000 }, async () => {
     const { m, invites, mail } = await withRoster(3);
     capture();
     const first = await mail();
@@ -188,7 +188,7 @@ describe('emailing a campaign’s invitations', () => {
     expect((await post(`${path}/invitations/mail`, {}, { cookie: stranger.cookie })).status).toBe(404);
   });
 
-  it('lets a creator stop one brand’s invitations, or every brand’s, from the mail or in one click, and mails them no more', async () => {
+  it('lets a creator stop one brand’s invitations, or every brand’s, from the mail or in one click, and mails them no more', { timeout: 30_000 }, async () => {
     const { m, invites, mail } = await withRoster(3);
     capture();
     expect((await json<Mailing>(await mail())).data.queued).toBe(3);
@@ -225,15 +225,17 @@ describe('emailing a campaign’s invitations', () => {
     const token = link[1]!;
     const flipped = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`;
     for (const bad of [flipped, token.slice(0, 30), 'abc.def', 'x'.repeat(700), '%00']) {
-      expect((await get(`/unsubscribe/${bad}`)).status, bad).toBe(404);
-      expect((await post(`/unsubscribe/${bad}`, { scope: 'every' })).status, bad).toBe(404);
+      expect((await get(`/unsubscribe/${bad}`)).status, bad).toBe(410);
+      expect((await post(`/unsubscribe/${bad}`, { scope: 'every' })).status, bad).toBe(410);
       const res = await SELF.fetch(`${BASE}/v1/unsubscribe/${bad}`, { method: 'POST' });
       expect(res.status, bad).toBe(404);
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');
     }
-    // A token sealed for another purpose (a creator's payout details) is not an unsubscribe token.
-    const sealed = await sealSecret(env.SECRETS_KEY, JSON.stringify({ method: 'paypal', account: 'x@pay.example' }));
-    expect((await get(`/unsubscribe/${sealed}`)).status).toBe(404);
+    // Other values Chorus seals (payout details, webhook secrets) use another key: even one shaped like a token
+    // does not open as one.
+    const sealed = await sealSecret(env.SECRETS_KEY, JSON.stringify({ p: 'unsubscribe', b: m.brand.brandId, e: invites[2]!.email }));
+    expect((await get(`/unsubscribe/${sealed}`)).status).toBe(410);
+    expect((await SELF.fetch(`${BASE}/v1/unsubscribe/${sealed}`, { method: 'POST' })).status).toBe(404);
     expect(await rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email IN (?, ?, ?)', ...invites.map((i) => i.email))).toBe(2);
 
     // Three days on, the two who left get no reminder; the third does.
@@ -256,5 +258,70 @@ describe('emailing a campaign’s invitations', () => {
     await other.brand.api('POST', `/api/admin/campaigns/${other.campaign.id}/import`, { csv: `email,handle,name\n${invites[2]!.email},other_${tag()},Creator 2` });
     const elsewhere = await json<Mailing>(await other.brand.api('POST', `/api/admin/campaigns/${other.campaign.id}/invitations/mail`));
     expect(elsewhere.data).toEqual({ queued: 0, skipped: { ...none, accepted: 1, optedOut: 1 } });
+  });
+
+  it('says before mailing how many the day’s allowance lets go today', async () => {
+    const o = await consoleBrand('owner');
+    await o.brand.api('POST', `/api/admin/campaigns/${o.campaign.id}/import`, { csv: roster(3) });
+    const now = Date.now();
+    const filler = Array.from({ length: INVITATION_MAILS_PER_BRAND_PER_DAY - 2 }, (_, i) => i);
+    for (let i = 0; i < filler.length; i += 20) {
+      const chunk = filler.slice(i, i + 20);
+      await env.DB.prepare(`INSERT INTO invitation_mails (campaign_id, email, brand_id, claimed_at, mailed_at, sends) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, 1)').join(', ')}`)
+        .bind(...chunk.flatMap((j) => [o.campaign.id, `filler${j}_${tag()}@creators.test`, o.brand.brandId, now, now]))
+        .run();
+    }
+    const asked = await (await post(`/console/campaigns/${o.campaign.id}/invitations/mail`, {}, { cookie: o.cookie })).text();
+    expect(asked).toContain('Email 2 creators their invitation?');
+    expect(asked).toContain("1 more are past today&#39;s allowance of emails: they go when you send again tomorrow.");
+  });
+
+  it('mails nothing a brand asks for to a creator who has not joined it and unsubscribed, and keys each invitation to its claim', { timeout: 30_000 }, async () => {
+    const { m, invites, mail } = await withRoster(2);
+    capture();
+    await mail();
+    await waitFor(async () => (invites.every((i) => mailedTo(i.email).length === 1) ? true : null), 15_000);
+    const [first, second] = invites.map((i) => mailedTo(i.email)[0]!);
+    // Each invitation carries a key of its own claim: a redelivered one is mailed once by the provider.
+    expect(first!.idempotencyKey).toMatch(new RegExp(`^invitation-${m.campaign.id}-\\d+-[0-9a-f]{64}$`));
+    expect(first!.idempotencyKey).not.toBe(second!.idempotencyKey);
+
+    const token = /\/unsubscribe\/(\S+)$/m.exec(first!.text)![1]!;
+    // A mail app without one-click opens the header's address: the page, which asks first.
+    const opened = await SELF.fetch(`${BASE}/v1/unsubscribe/${token}`, { redirect: 'manual' });
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get('location')).toBe(`/unsubscribe/${token}`);
+    expect((await SELF.fetch(`${BASE}/v1/unsubscribe/nope.nope`, { redirect: 'manual' })).status).toBe(404);
+    expect(await rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email = ?', invites[0]!.email)).toBe(0);
+    await post(`/unsubscribe/${token}`, { scope: 'brand' });
+
+    const creatorId = (await env.DB.prepare('SELECT id FROM creators WHERE email = ?').bind(invites[0]!.email).first<{ id: string }>())!.id;
+    capture();
+    const refused = await m.brand.api('POST', `/api/admin/creators/${creatorId}/password-reset`);
+    expect(refused.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(refused)).error.code).toBe('creator_opted_out');
+    // The creator's own ask, from the invite page they opened, still works.
+    const invitePath = new URL(invites[0]!.inviteUrl!).pathname;
+    expect((await post(`${invitePath}/email`, {})).status).toBe(200);
+    expect(mailedTo(invites[0]!.email).map((x) => x.subject)).toEqual(['Set your Chorus password']);
+
+    // Changed their mind: the same link lets the brand invite them again.
+    const undone = await (await post(`/unsubscribe/${token}`, { scope: 'resume-brand' })).text();
+    expect(undone).toContain(`Test Brand can email ${invites[0]!.email} invitations through Chorus again.`);
+    expect(await rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email = ?', invites[0]!.email)).toBe(0);
+    expect((await m.brand.api('POST', `/api/admin/creators/${creatorId}/password-reset`)).status).toBe(201);
+  });
+
+  it('keeps unsubscribe tokens out of the log outside development', async () => {
+    const lines: unknown[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(line));
+    try {
+      await logTransport({ to: 'a@creators.test', subject: 's', text: 'Stop: https://chorus.example/unsubscribe/abc.def', headers: { 'List-Unsubscribe': '<https://chorus.example/v1/unsubscribe/abc.def>' } }, { ENVIRONMENT: 'production' });
+    } finally {
+      spy.mockRestore();
+    }
+    const logged = lines.join('\n');
+    expect(logged).not.toContain('abc.def');
+    expect(logged).toContain('/unsubscribe/:token');
   });
 });

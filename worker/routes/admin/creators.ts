@@ -6,6 +6,7 @@ import { database } from '../../db/client';
 import { auditLog, brandCreators, creators } from '../../db/schema';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
+import { unjoinedAndOptedOut } from '../../db/mail-opt-outs';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
@@ -128,13 +129,13 @@ export const creatorRoutes = new Hono<AppEnv>()
     '/:id/password-reset',
     op({
       summary: 'Send a password reset',
-      description: "Mailed only to the creator's own address, so no brand can take over a shared account. At most 5 a day to one creator and 1,000 a day for the brand, invite-page requests included. 503 `mail_unavailable` when the mail provider refuses the message or none is configured: nothing is sent, no link is kept and the allowance is not spent. 202 when the provider did not confirm (a timeout, a 5xx): the link may arrive, so it is kept and counted.",
+      description: "Mailed only to the creator's own address, so no brand can take over a shared account. At most 5 a day to one creator and 1,000 a day for the brand, invite-page requests included. Not sent (409 `creator_opted_out`) to a creator who has not joined the brand and unsubscribed from its invitations. 503 `mail_unavailable` when the mail provider refuses the message or none is configured: nothing is sent, no link is kept and the allowance is not spent. 202 when the provider did not confirm (a timeout, a 5xx): the link may arrive, so it is kept and counted.",
       params: creatorId,
       responses: {
         201: { description: 'Sent: the mail provider took the message.', schema: dataOf(PasswordResetSent) },
         202: { description: 'Asked, not confirmed: the provider timed out or failed after it may have taken the message. The link stands and counts toward the allowance; check with the creator before asking again.', schema: dataOf(PasswordResetSent) },
       },
-      errors: { 404: ['not_found'], 429: ['rate_limited'], 503: ['mail_unavailable'] },
+      errors: { 404: ['not_found'], 409: ['creator_opted_out'], 429: ['rate_limited'], 503: ['mail_unavailable'] },
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
@@ -165,9 +166,11 @@ export async function passwordLink(
   creator: { id: string; email: string },
   origin: string,
   actor: Actor,
-  { action = 'creator.password_reset_sent', limits }: { action?: string; limits?: Parameters<typeof mailPasswordLink>[5] } = {},
-) {
+  { action = 'creator.password_reset_sent', limits, brandAsked = true }: { action?: string; limits?: Parameters<typeof mailPasswordLink>[5]; brandAsked?: boolean } = {},
+): Promise<Awaited<ReturnType<typeof mailPasswordLink>> | { refused: 'opted_out' }> {
   const now = Date.now();
+  // A brand's ask does not reach someone who has not joined it and asked, from an invitation, not to be mailed.
+  if (brandAsked && (await unjoinedAndOptedOut(env.DB, brandId, creator.id))) return { refused: 'opted_out' };
   const sent = await mailPasswordLink(env, creator, brandId, origin, now, limits);
   if ('refused' in sent) return sent;
   await database(env.DB)
@@ -176,8 +179,10 @@ export async function passwordLink(
   return sent;
 }
 
-function mailRefused(refusal: MailRefusal): ApiError {
+function mailRefused(refusal: MailRefusal | 'opted_out'): ApiError {
   switch (refusal) {
+    case 'opted_out':
+      return new ApiError(409, 'creator_opted_out', 'This creator has not joined your brand and asked not to be emailed invitations; Chorus sends them nothing for you. Send them their invite link yourself.');
     case 'brand_limit':
       return new ApiError(429, 'rate_limited', `This brand has mailed ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY} password links in the last 24 hours; try again later.`, undefined, { 'Retry-After': '3600' });
     case 'address_limit':

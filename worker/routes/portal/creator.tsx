@@ -195,7 +195,7 @@ creatorPortal.post('/forgot', async (c) => {
     const { id, brand_id: brandId } = account;
     const origin = publicOrigin(c);
     c.executionCtx.waitUntil(
-      passwordLink(c.env, brandId, { id, email: account.email }, origin, { actorType: 'system', actorId: 'forgot-password' }, { action: 'creator.password_reset_requested', limits: SELF_SERVICE_LIMITS })
+      passwordLink(c.env, brandId, { id, email: account.email }, origin, { actorType: 'system', actorId: 'forgot-password' }, { action: 'creator.password_reset_requested', limits: SELF_SERVICE_LIMITS, brandAsked: false })
         .then((sent) => {
           if ('refused' in sent) log.warn('password_link_not_sent', { reason: sent.refused, creatorId: id });
         })
@@ -530,7 +530,7 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
       subject: 'Your Chorus payout details changed',
       text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
     };
-    noticeAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed');
+    noticeAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed', { urgent: true });
   }
   return c.redirect('/earnings?saved=1', 303);
 });

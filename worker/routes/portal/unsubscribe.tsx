@@ -1,54 +1,82 @@
-// Unsubscribing from invitation mails (db/mail-opt-outs.ts): the link's page (GET asks, POST does it; a link
-// scanner's GET changes nothing) and the one-click POST a mail client sends (RFC 8058), under /v1 because it
-// comes from the mail provider's servers, not from a page of ours.
+// Unsubscribing from invitation mails (db/mail-opt-outs.ts): the link's page (GET asks, POST does it or undoes
+// it; a link scanner's GET changes nothing) and the one-click POST a mail client sends (RFC 8058), under /v1
+// because it comes from the mail provider's servers, not from a page of ours.
 import { Hono } from 'hono';
 import { UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from '../../../portal/unsubscribe';
-import { EVERY_BRAND, openUnsubscribeToken, optedOutOf, optOut, type Unsubscribe } from '../../db/mail-opt-outs';
+import { EVERY_BRAND, openUnsubscribeToken, optBackIn, optedOutOf, optOut, type Unsubscribe } from '../../db/mail-opt-outs';
 import type { AppEnv, Env } from '../../env';
 import { notFound } from '../../lib/errors';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, Unsubscribed } from '../../openapi/schemas';
 import { formBody } from './guards';
 
-async function stateOf(env: Env, u: Unsubscribe): Promise<UnsubscribeState | null> {
-  const brand = await env.DB.prepare('SELECT name FROM brands WHERE id = ?').bind(u.brandId).first<{ name: string }>();
-  return brand ? { brandName: brand.name, email: u.email, ...(await optedOutOf(env.DB, u.brandId, u.email)) } : null;
+// What the token names, with the brand's name and where the address stands; null for a token that is not one.
+async function stateOf(env: Env, token: string): Promise<{ u: Unsubscribe; state: UnsubscribeState } | null> {
+  const u = await openUnsubscribeToken(env.SECRETS_KEY, token);
+  const brand = u && (await env.DB.prepare('SELECT name FROM brands WHERE id = ?').bind(u.brandId).first<{ name: string }>());
+  return u && brand ? { u, state: { brandName: brand.name, email: u.email, ...(await optedOutOf(env.DB, u.brandId, u.email)) } } : null;
 }
+
+// The page's three buttons: stop this brand, stop every brand, undo (the scope just stopped).
+const ACTIONS = { brand: 'stop this brand', every: 'stop every brand', 'resume-brand': 'undo this brand', 'resume-every': 'undo every brand' } as const;
+type Action = keyof typeof ACTIONS;
 
 export const unsubscribePages = new Hono<AppEnv>();
 
 unsubscribePages.get('/unsubscribe/:token', async (c) => {
-  const u = await openUnsubscribeToken(c.env.SECRETS_KEY, c.req.param('token'));
-  const state = u && (await stateOf(c.env, u));
-  if (!state) return c.html(<UnsubscribeUnusablePage />, 404);
-  return c.html(<UnsubscribePage action={`/unsubscribe/${c.req.param('token')}`} state={state} />);
+  const found = await stateOf(c.env, c.req.param('token'));
+  if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
+  return c.html(<UnsubscribePage action={`/unsubscribe/${c.req.param('token')}`} state={found.state} />);
 });
 
 unsubscribePages.post('/unsubscribe/:token', async (c) => {
-  const u = await openUnsubscribeToken(c.env.SECRETS_KEY, c.req.param('token'));
-  if (!u || !(await stateOf(c.env, u))) return c.html(<UnsubscribeUnusablePage />, 404);
-  const scope = (await formBody(c)).scope === 'every' ? 'every' : 'brand';
-  await optOut(c.env.DB, u.email, scope === 'every' ? EVERY_BRAND : u.brandId, Date.now());
-  return c.html(<UnsubscribePage action={`/unsubscribe/${c.req.param('token')}`} state={(await stateOf(c.env, u))!} done={scope} />);
+  const token = c.req.param('token');
+  const found = await stateOf(c.env, token);
+  if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
+  const raw = (await formBody(c)).scope ?? '';
+  const action: Action = raw in ACTIONS ? (raw as Action) : 'brand';
+  const { u } = found;
+  const scope = action.endsWith('every') ? EVERY_BRAND : u.brandId;
+  if (action.startsWith('resume')) await optBackIn(c.env.DB, u.email, scope);
+  else await optOut(c.env.DB, u.email, scope, Date.now());
+  const after = await stateOf(c.env, token);
+  if (!after) return c.html(<UnsubscribeUnusablePage />, 410);
+  return c.html(<UnsubscribePage action={`/unsubscribe/${token}`} state={after.state} done={action} />);
 });
 
 const op = routeDescriber({ tag: 'Mail', auth: null });
 
-export const oneClickUnsubscribe = new Hono<AppEnv>().post(
-  '/:token',
-  op({
-    summary: 'Unsubscribe from invitations in one click',
-    description:
-      "The `List-Unsubscribe` address of every invitation mail, which a mail client POSTs to (RFC 8058, body `List-Unsubscribe=One-Click`) when its reader presses its unsubscribe button. The token is sealed by Chorus and names the brand and the address; that brand's invitations to the address stop. Repeating it changes nothing.",
-    params: { token: 'The sealed token from the mail.' },
-    bodyDescription: '`List-Unsubscribe=One-Click`, form-encoded; not required.',
-    responses: { 200: { description: 'Unsubscribed (or already so).', schema: dataOf(Unsubscribed) } },
-    errors: { 404: ['not_found'] },
-  }),
-  async (c) => {
-    const u = await openUnsubscribeToken(c.env.SECRETS_KEY, c.req.param('token'));
-    if (!u || !(await c.env.DB.prepare('SELECT 1 FROM brands WHERE id = ?').bind(u.brandId).first())) throw notFound('unsubscribe link');
-    await optOut(c.env.DB, u.email, u.brandId, Date.now());
-    return c.json({ data: { unsubscribed: true } });
-  },
-);
+export const oneClickUnsubscribe = new Hono<AppEnv>()
+  .post(
+    '/:token',
+    op({
+      summary: 'Unsubscribe from invitations in one click',
+      description:
+        "The `List-Unsubscribe` address of every invitation mail, which a mail client POSTs to (RFC 8058, body `List-Unsubscribe=One-Click`) when its reader presses its unsubscribe button. The token is sealed by Chorus and names the brand and the address; that brand's invitations to the address stop. Repeating it changes nothing.",
+      params: { token: 'The sealed token from the mail.' },
+      bodyDescription: '`List-Unsubscribe=One-Click`, form-encoded; not required.',
+      responses: { 200: { description: 'Unsubscribed (or already so).', schema: dataOf(Unsubscribed) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const found = await stateOf(c.env, c.req.param('token'));
+      if (!found) throw notFound('unsubscribe link');
+      await optOut(c.env.DB, found.u.email, found.u.brandId, Date.now());
+      return c.json({ data: { unsubscribed: true } });
+    },
+  )
+  // A mail client without one-click opens the address in a browser: it gets the page, which asks first.
+  .get(
+    '/:token',
+    op({
+      summary: 'Open the unsubscribe page',
+      description: 'Where a mail client without one-click support sends its reader: a redirect to the page that asks, so opening the address unsubscribes no one.',
+      params: { token: 'The sealed token from the mail.' },
+      responses: { 302: { description: 'To /unsubscribe/:token.', headers: { Location: 'The unsubscribe page.' } } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      if (!(await openUnsubscribeToken(c.env.SECRETS_KEY, c.req.param('token')))) throw notFound('unsubscribe link');
+      return c.redirect(`/unsubscribe/${c.req.param('token')}`, 302);
+    },
+  );

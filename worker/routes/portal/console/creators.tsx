@@ -31,7 +31,8 @@ const FLASH: Record<string, Flash> = {
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
-const MAIL_REFUSED: Record<MailRefusal, string> = {
+const MAIL_REFUSED: Record<MailRefusal | 'opted_out', string> = {
+  opted_out: 'This creator has not joined your brand and asked not to be emailed invitations, so Chorus sends them nothing for you. Send them their invite link yourself.',
   address_limit: `This creator has been sent ${MAX_MAILED_LINKS_PER_DAY} password links in the last 24 hours. Try again tomorrow.`,
   brand_limit: `Your brand has sent its ${MAX_MAILED_LINKS_PER_BRAND_PER_DAY.toLocaleString('en-US')} password links for the last 24 hours. Try again tomorrow.`,
   mail_refused: 'The mail provider refused the message. Nothing was sent; try again in a minute.',
@@ -192,7 +193,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, publicOrigin(c), { actorType: 'admin_user', actorId: c.var.user.id });
   if ('refused' in sent) {
-    const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : 503;
+    const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : sent.refused === 'opted_out' ? 409 : 503;
     return renderCreator(c, campaign, e, { errors: [MAIL_REFUSED[sent.refused]] }, status);
   }
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), sent.confirmed ? 'mailed' : 'unconfirmed'), 303);

@@ -34,7 +34,7 @@ const optionsSchema = z.strictObject({
     .refine((n) => n >= 1 && n <= 100, 'The shopper discount is a whole percent from 1 to 100.'),
 });
 
-type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null }; flash?: Flash; confirmMail?: { open: number; due: number } };
+type PageExtras = { options?: ImportOptionsForm; problem?: { message: string; line?: number; title?: string }; rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null }; flash?: Flash; confirmMail?: { open: number; due: number; today: number } };
 
 async function renderImport(c: ConsoleContext, campaign: CampaignRecord, extras: PageExtras = {}, status: 200 | 409 | 413 | 422 | 503 = 200) {
   const [enrollments, toReview] = await Promise.all([campaignEnrollments(c.env.DB, c.var.user.brandId, campaign.id), awaitingReview(c.env.DB, c.var.user.brandId)]);
@@ -75,7 +75,7 @@ function mailedFlash(c: ConsoleContext): Flash | undefined {
     [countParam(c, 'accepted'), 'accepted already'],
     [countParam(c, 'lapsed'), 'whose link lapsed (import their row again to renew it)'],
     [countParam(c, 'over'), "over today's allowance (they go out when you send again tomorrow)"],
-    [countParam(c, 'optedout'), 'who asked not to get your invitations'],
+    [countParam(c, 'optedout'), 'who unsubscribed from invitations'],
   ] as const;
   const skipped = left.filter(([n]) => n > 0).map(([n, why]) => `${formatCount(n)} ${why}`);
   const head = queued > 0 ? `Emailing ${countOf(queued, 'invitation')}: they go out over the next minutes.` : 'No invitations to email.';
@@ -93,7 +93,8 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
   // Up to a thousand mails go out in the brand's name: the first post asks, with the count; the second sends.
   if ((await readForm(c)).get('confirm') !== '1') {
     const due = await invitationsDue(c.env, target, Date.now());
-    if (due.due > 0) return renderImport(c, campaign, { confirmMail: due });
+    // With nothing left of the day's allowance there is nothing to ask: the answer says so.
+    if (due.today > 0) return renderImport(c, campaign, { confirmMail: due });
   }
   let mailing;
   try {
