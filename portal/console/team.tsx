@@ -18,7 +18,7 @@ export const ROLE_SCOPES: Record<Role, string> = {
 const ROLES: Role[] = ['owner', 'manager', 'viewer'];
 
 // Settings' heading and its two tabs, with the page's flash and errors under them.
-export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (
+export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'activity'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (
   <>
     <div class="page-head">
       <div>
@@ -35,6 +35,9 @@ export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | '
       </a>
       <a href="/console/keys" aria-current={current === 'keys' ? 'page' : undefined}>
         Keys and stores
+      </a>
+      <a href="/console/activity" aria-current={current === 'activity' ? 'page' : undefined}>
+        Activity
       </a>
     </nav>
     <FlashNotice flash={flash} />

@@ -187,6 +187,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/webhooks/endpoints/:endpoint/enable', ids: ['endpoint'] },
   { method: 'GET', path: '/api/admin/webhooks/deliveries', query: (w) => ({ endpointId: w.a.ids.endpoint, status: 'failed', limit: '5' }) },
   { method: 'POST', path: '/api/admin/webhooks/deliveries/:delivery/replay', ids: ['delivery'] },
+  { method: 'POST', path: '/api/admin/webhooks/endpoints/:endpoint/roll-secret', ids: ['endpoint'], body: () => ({ keepCurrentForHours: 1 }) },
+  { method: 'GET', path: '/api/admin/activity', query: () => ({ area: 'access', limit: '5' }) },
 ];
 
 const pathFor = (r: Route, ids: Record<string, string>, override?: string) =>

@@ -27,6 +27,8 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Payouts', description: 'Close a period, export it for finance, mark payouts paid.' },
   { name: 'API keys and integrations', description: 'Keys for the storefront, ingestion and this API; store connections for webhooks.' },
   { name: 'Outgoing webhooks', description: "Events Chorus sends to the brand's own systems: endpoints, the delivery log, replay." },
+  { name: 'Activity', description: "Who did what to the brand's account: the audit log." },
+  { name: 'Mail', description: 'Addresses in the invitation mails Chorus sends: one-click unsubscribe.' },
   { name: 'Meta', description: 'Health and this description.' },
 ];
 

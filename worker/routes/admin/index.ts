@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../env';
 import { requireAdminKey } from './auth';
 import { idempotentPosts } from './idempotency';
+import { activityRoutes } from './activity';
 import { brandRoutes } from './brand';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
@@ -33,6 +34,7 @@ export const admin = new Hono<AppEnv>()
   .route('/submissions', submissionRoutes)
   .route('/conversions', conversionRoutes)
   .route('/payouts', payoutRoutes)
-  .route('/webhooks', webhookRoutes);
+  .route('/webhooks', webhookRoutes)
+  .route('/activity', activityRoutes);
 
 export type AdminApp = typeof admin;

@@ -23,6 +23,7 @@ import { reviewRoutes } from './console/review';
 import { settingsRoutes } from './console/settings';
 import { teamRoutes } from './console/team';
 import { keyRoutes } from './console/keys';
+import { activityRoutes } from './console/activity';
 import { creatorRoutes } from './console/creators';
 import { webhookRoutes } from './console/webhooks';
 import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
@@ -291,6 +292,7 @@ consoleRouter.route('/', webhookRoutes);
 consoleRouter.route('/', settingsRoutes);
 consoleRouter.route('/', teamRoutes);
 consoleRouter.route('/', keyRoutes);
+consoleRouter.route('/', activityRoutes);
 consoleRouter.route('/', creatorRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');

@@ -1,0 +1,148 @@
+// Settings → Activity: who did what to the brand's account, newest first, from the audit log.
+import type { FC } from 'hono/jsx';
+import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
+import { formatDateTime } from '../format';
+import { ConsolePage, DataTable, type Viewer } from './layout';
+import { SettingsHead } from './team';
+
+const AREAS: { value: ActivityArea | null; label: string }[] = [
+  { value: null, label: 'Everything' },
+  { value: 'access', label: 'Team, keys and stores' },
+  { value: 'campaigns', label: 'Campaigns and creators' },
+  { value: 'money', label: 'Payouts' },
+  { value: 'webhooks', label: 'Webhooks' },
+];
+
+const THINGS: Record<string, string> = {
+  admin_user: 'Teammate',
+  api_key: 'API key',
+  integration: 'Store',
+  brand: 'Brand settings',
+  campaign: 'Campaign',
+  creator: 'Creator',
+  creators: 'Creators',
+  enrollment: 'Enrollment',
+  link: 'Link',
+  code: 'Discount code',
+  plan: 'Commission plan',
+  submission: 'Draft',
+  payout: 'Payout',
+  period: 'Period',
+  webhook_endpoint: 'Webhook endpoint',
+  webhook_delivery: 'Webhook delivery',
+};
+
+// Where the generic "<thing> <verb>" reads badly.
+const SAID: Record<string, string> = {
+  'campaign.invitations_mailed': 'Invitations emailed',
+  'creator.accepted_brand': 'Creator joined',
+  'creator.declined_brand': 'Creator declined',
+  'creator.invited': 'Invite link made',
+  'creator.password_reset_sent': 'Password link emailed',
+  'creator.password_reset_requested': 'Password link asked for',
+  'submission.approve': 'Draft approved',
+  'submission.request_changes': 'Changes asked for',
+  'submission.reject': 'Draft turned down',
+  'submission.mark_live': 'Post marked live',
+  'submission.submitted': 'Draft sent',
+  'webhook_endpoint.secret_rolled': 'Webhook secret rolled',
+  'webhook_delivery.replayed': 'Webhook delivery replayed',
+  'admin_user.role_changed': 'Role changed',
+  'admin_user.password_reset': 'Console password reset',
+};
+
+export function actionLabel(action: string): string {
+  if (SAID[action]) return SAID[action];
+  const [thing = '', verb = ''] = action.split('.');
+  return `${THINGS[thing] ?? thing.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`.trim();
+}
+
+const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page' };
+
+function actorLabel(r: ActivityRow): string {
+  if (r.actor_name) return r.actor_name;
+  if (r.actor_type === 'system') return `Chorus (${SYSTEM[r.actor_id] ?? r.actor_id})`;
+  return r.actor_type === 'api_key' ? 'A deleted API key' : r.actor_type === 'creator' ? 'A creator' : 'A former teammate';
+}
+
+// A few of the entry's details, each short: enough to tell entries apart, not the whole record.
+function detailText(raw: string | null): string {
+  if (!raw) return '';
+  let details: Record<string, unknown>;
+  try {
+    details = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return '';
+  }
+  return Object.entries(details)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .slice(0, 4)
+    .map(([k, v]) => {
+      const text = typeof v === 'string' ? v : JSON.stringify(v);
+      return `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${text.length > 60 ? `${text.slice(0, 59)}…` : text}`;
+    })
+    .join(' · ');
+}
+
+export const activityHref = (area: ActivityArea | null, cursor?: string) => {
+  const q = new URLSearchParams();
+  if (area) q.set('area', area);
+  if (cursor) q.set('cursor', cursor);
+  const s = q.toString();
+  return `/console/activity${s ? `?${s}` : ''}`;
+};
+
+export const ActivityPage: FC<{ viewer: Viewer; area: ActivityArea | null; rows: ActivityRow[]; nextCursor: string | null; paged: boolean; toReview: number }> = ({
+  viewer,
+  area,
+  rows,
+  nextCursor,
+  paged,
+  toReview,
+}) => (
+  <ConsolePage title="Activity" viewer={viewer} section="settings" toReview={toReview}>
+    <SettingsHead brandName={viewer.brandName} current="activity" flash={null} />
+    <section class="card" aria-labelledby="activity-h">
+      <h2 id="activity-h">Activity</h2>
+      <p class="muted small">Who changed what in {viewer.brandName}'s account, in the console or through the API, newest first. Orders and clicks are not listed here.</p>
+      <nav class="tabs status-tabs" aria-label="Show">
+        {AREAS.map((a) => (
+          <a href={activityHref(a.value)} aria-current={a.value === area ? 'page' : undefined}>
+            {a.label}
+          </a>
+        ))}
+      </nav>
+      {rows.length === 0 ? (
+        <p class="muted">{paged ? 'Nothing older.' : 'Nothing yet.'}</p>
+      ) : (
+        <DataTable columns={['When', 'Who', 'What', 'Details']}>
+          {rows.map((r) => (
+            <tr>
+              <td data-label="When" class="small">
+                {formatDateTime(r.at, viewer.timezone)}
+              </td>
+              <td data-label="Who">{actorLabel(r)}</td>
+              <td data-label="What">
+                <strong>{actionLabel(r.action)}</strong>
+                {r.target_name ? <span class="block small" style="overflow-wrap: anywhere">{r.target_name}</span> : null}
+              </td>
+              <td data-label="Details" class="small muted" style="overflow-wrap: anywhere">
+                {detailText(r.details)}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+      {paged || nextCursor ? (
+        <nav class="pager" aria-label="Pages">
+          {paged ? <a href={activityHref(area)}>← Newest</a> : <span />}
+          {nextCursor ? (
+            <a href={activityHref(area, nextCursor)} rel="next">
+              Older →
+            </a>
+          ) : null}
+        </nav>
+      ) : null}
+    </section>
+  </ConsolePage>
+);
