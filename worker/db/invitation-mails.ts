@@ -27,6 +27,11 @@ const DAY_MS = 86_400_000;
 // A send row that may be claimed again: fewer than ?4 mails, the last ?5 ms before now (?3), or a claim the queue
 // never marked ?6 ms old. Shared by the claim and by the count the console shows before it.
 const claimable = (t: string) => `${t}.sends < ?4 AND ((${t}.mailed_at IS NOT NULL AND ${t}.mailed_at <= ?3 - ?5) OR (${t}.mailed_at IS NULL AND ${t}.claimed_at <= ?3 - ?6))`;
+// The same address mailed (or on its way) for another campaign of brand ?2 (campaign ?1) in that time: the invite
+// link is one per brand, so a creator added to three campaigns at once gets one mail, not three.
+const mailedElsewhere = (email: string) =>
+  `EXISTS (SELECT 1 FROM invitation_mails o WHERE o.email = ${email} AND o.brand_id = ?2 AND o.campaign_id <> ?1
+     AND ((o.mailed_at IS NOT NULL AND o.mailed_at > ?3 - ?5) OR (o.mailed_at IS NULL AND o.claimed_at > ?3 - ?6)))`;
 
 export type InvitationMailing = {
   // Mails on their way now.
@@ -69,7 +74,7 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
       db
         .prepare(
           `INSERT INTO invitation_mails (campaign_id, email, brand_id, claimed_at, mailed_at, sends)
-           SELECT ?1, v.column1, ?2, ?3, NULL, 0 FROM (VALUES ${chunk.map((_, j) => `(?${j + 7})`).join(', ')}) v WHERE true
+           SELECT ?1, v.column1, ?2, ?3, NULL, 0 FROM (VALUES ${chunk.map((_, j) => `(?${j + 7})`).join(', ')}) v WHERE NOT ${mailedElsewhere('v.column1')}
            ON CONFLICT(campaign_id, email) DO UPDATE SET claimed_at = excluded.claimed_at, mailed_at = NULL
              WHERE ${claimable('invitation_mails')}
            RETURNING email`,
@@ -128,9 +133,10 @@ export async function invitationsDue(env: Env, t: Target, now: number): Promise<
     const chunk = open.slice(i, i + 90);
     held +=
       (await env.DB.prepare(
-        `SELECT count(*) AS n FROM invitation_mails m WHERE m.campaign_id = ?1 AND m.email IN (${chunk.map((_, j) => `?${j + 7}`).join(', ')}) AND NOT (${claimable('m')})`,
+        `SELECT count(*) AS n FROM (VALUES ${chunk.map((_, j) => `(?${j + 7})`).join(', ')}) v
+         WHERE EXISTS (SELECT 1 FROM invitation_mails m WHERE m.campaign_id = ?1 AND m.email = v.column1 AND NOT (${claimable('m')})) OR ${mailedElsewhere('v.column1')}`,
       )
-        .bind(t.campaignId, null, now, MAX_INVITATION_MAILS, INVITATION_REMINDER_AFTER_MS, STALE_CLAIM_MS, ...chunk)
+        .bind(t.campaignId, t.brandId, now, MAX_INVITATION_MAILS, INVITATION_REMINDER_AFTER_MS, STALE_CLAIM_MS, ...chunk)
         .first<number>('n')) ?? 0;
   }
   const sentToday = (await env.DB.prepare('SELECT count(*) AS n FROM invitation_mails WHERE brand_id = ? AND claimed_at > ?').bind(t.brandId, now - DAY_MS).first<number>('n')) ?? 0;

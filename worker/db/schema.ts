@@ -522,7 +522,7 @@ export const invitationMails = sqliteTable(
     mailedAt: integer('mailed_at'),
     sends: integer('sends').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.campaignId, t.email] }), index('invitation_mails_brand_claimed').on(t.brandId, t.claimedAt)],
+  (t) => [primaryKey({ columns: [t.campaignId, t.email] }), index('invitation_mails_brand_claimed').on(t.brandId, t.claimedAt), index('invitation_mails_email').on(t.email, t.brandId)],
 );
 
 // Addresses that asked not to be sent invitations: by one brand (its id), or by any brand ('*'). Written from the

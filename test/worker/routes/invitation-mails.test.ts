@@ -324,4 +324,23 @@ describe('emailing a campaign’s invitations', () => {
     expect(logged).not.toContain('abc.def');
     expect(logged).toContain('/unsubscribe/:token');
   });
+
+  it('mails a creator added to several of a brand’s campaigns once: the invite link is the brand’s, not the campaign’s', { timeout: 30_000 }, async () => {
+    const m = await createMoneyBrand();
+    const second = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Winter', slug: `winter-${tag()}`, hashtag: '#Winter', defaultDestination: 'https://shop.example/winter', commissionPlanId: m.plan.id, holdingDays: 30 }),
+    );
+    const csv = roster(2);
+    const importTo = async (campaignId: string) => (await json<{ data: { invites: Invite[] } }>(await m.brand.api('POST', `/api/admin/campaigns/${campaignId}/import`, { csv, codePattern: `{HANDLE}${campaignId === m.campaign.id ? '15' : '20'}` }))).data.invites;
+    const invites = await importTo(m.campaign.id);
+    await importTo(second.data.id);
+    const mailFor = (campaignId: string) => m.brand.api('POST', `/api/admin/campaigns/${campaignId}/invitations/mail`);
+    capture();
+    expect((await json<Mailing>(await mailFor(m.campaign.id))).data).toEqual({ queued: 2, skipped: { ...none, accepted: 1 } });
+    expect((await json<Mailing>(await mailFor(second.data.id))).data).toEqual({ queued: 0, skipped: { ...none, recentlyMailed: 2 } });
+    await waitFor(async () => (invites.every((i) => mailedTo(i.email).length === 1) ? true : null), 15_000);
+    // Three days on, the second campaign's ask mails them (its reminder of sorts).
+    await age(m.campaign.id, 3 * 86_400_000);
+    expect((await json<Mailing>(await mailFor(second.data.id))).data.queued).toBe(2);
+  });
 });

@@ -1,0 +1,1 @@
+CREATE INDEX `invitation_mails_email` ON `invitation_mails` (`email`,`brand_id`);
