@@ -3,8 +3,9 @@ import type { Child, FC } from 'hono/jsx';
 
 export type NavItem = { href: string; label: string; current?: boolean };
 
-// `who`: who is signed in, cut short on a phone; `whoTag` (a console role) after it is never cut.
-type PageProps = { title: string; nav?: NavItem[]; who?: string; whoTag?: string; area?: 'creator' | 'console'; switchBrand?: boolean; children?: Child };
+// `who`: who is signed in, cut short on a phone; `whoBrand` after it (left out on a phone, where the page names the
+// brand); `whoTag` (a console role) last, never cut.
+type PageProps = { title: string; nav?: NavItem[]; who?: string; whoBrand?: string; whoTag?: string; area?: 'creator' | 'console'; switchBrand?: boolean; children?: Child };
 
 // The document around every page. The doctype keeps it in standards mode: without it browsers render in
 // quirks mode (forms gain a bottom margin, tables stop inheriting font sizes, percentage heights change).
@@ -43,7 +44,7 @@ export const SkipLink: FC = () => (
   </a>
 );
 
-export const Page: FC<PageProps> = ({ title, nav, who, whoTag, area = 'creator', switchBrand = false, children }) => (
+export const Page: FC<PageProps> = ({ title, nav, who, whoBrand, whoTag, area = 'creator', switchBrand = false, children }) => (
   <Document
     title={`${title} · Chorus`}
     bodyClass={`area-${area}`}
@@ -73,8 +74,11 @@ export const Page: FC<PageProps> = ({ title, nav, who, whoTag, area = 'creator',
         ) : null}
         {who ? (
           <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
-            <span class="who" title={whoTag ? `${who} · ${whoTag}` : who}>
-              <span class="who-name">{who}</span>
+            <span class="who" title={[who, whoBrand, whoTag].filter(Boolean).join(' · ')}>
+              <span class="who-name">
+                {who}
+                {whoBrand ? <span class="who-brand"> · {whoBrand}</span> : null}
+              </span>
               {whoTag ? (
                 <span class="who-tag">
                   <span class="visually-hidden"> · </span>

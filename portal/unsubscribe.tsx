@@ -11,7 +11,9 @@ const doneText = (done: Done, s: UnsubscribeState) =>
     brand: `${s.brandName} will not email ${s.email} an invitation through Chorus again.`,
     every: `No brand on Chorus will email ${s.email} an invitation again.`,
     'resume-brand': `${s.brandName} can email ${s.email} invitations through Chorus again.`,
-    'resume-every': `Brands on Chorus can email ${s.email} invitations again.`,
+    'resume-every': s.brand
+      ? `Brands on Chorus can email ${s.email} invitations again, except ${s.brandName}, which you stopped on its own.`
+      : `Brands on Chorus can email ${s.email} invitations again.`,
   })[done];
 
 const Button: FC<{ value: Done; primary?: boolean; children?: Child }> = ({ value, primary, children }) => (
@@ -29,7 +31,7 @@ export const UnsubscribePage: FC<{ action: string; state: UnsubscribeState; done
           <p>{doneText(done, state)}</p>
         </Notice>
       ) : null}
-      {state.every ? (
+      {done ? null : state.every ? (
         <p>
           <strong>{state.email}</strong> gets no invitations from any brand on Chorus.
         </p>
@@ -44,13 +46,14 @@ export const UnsubscribePage: FC<{ action: string; state: UnsubscribeState; done
         </p>
       )}
       <form method="post" action={action} class="form-actions">
+        {/* Undo first: after a stop, it is the likelier next step (a mail app may have pressed the one-click). */}
+        {state.every ? <Button value="resume-every">Let brands invite me again</Button> : state.brand ? <Button value="resume-brand">Let {state.brandName} invite me again</Button> : null}
         {!state.brand && !state.every ? (
           <Button value="brand" primary>
             Stop invitations from {state.brandName}
           </Button>
         ) : null}
         {!state.every ? <Button value="every">Stop invitations from every brand on Chorus</Button> : null}
-        {state.every ? <Button value="resume-every">Let brands invite me again</Button> : state.brand ? <Button value="resume-brand">Let {state.brandName} invite me again</Button> : null}
       </form>
       <p class="muted small">
         Brands add creators' addresses to their campaigns on Chorus, which sends the invitations for them, at most three per campaign. A brand that adds an address which stopped

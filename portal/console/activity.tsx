@@ -1,7 +1,7 @@
 // Settings → Activity: who did what to the brand's account, newest first, from the audit log.
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
-import { formatDateTime } from '../format';
+import { formatCount, formatDateTime } from '../format';
 import { ConsolePage, DataTable, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -65,21 +65,50 @@ function actorLabel(r: ActivityRow): string {
   return r.actor_type === 'api_key' ? 'A deleted API key' : r.actor_type === 'creator' ? 'A creator' : 'A former teammate';
 }
 
+const words = (key: string) => key.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase();
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+// One detail value in words: a date as the console writes dates, counts as "2 creators, 1 link", a list joined.
+function valueText(v: unknown, timezone: string): string {
+  if (typeof v === 'string') return ISO.test(v) && !Number.isNaN(Date.parse(v)) ? formatDateTime(Date.parse(v), timezone) : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map((x) => valueText(x, timezone)).join(', ');
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.every(([, x]) => typeof x === 'number')) {
+      return entries.filter(([, x]) => (x as number) > 0).map(([k, x]) => `${formatCount(x as number)} ${words(k)}`).join(', ') || 'none';
+    }
+    return JSON.stringify(v);
+  }
+  return '';
+}
+
+// Where an entry says more in a sentence of its own than as its fields.
+const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) => string> = {
+  'webhook_endpoint.secret_rolled': (d, tz) => (typeof d.previousSecretUntil === 'string' ? `Old secret kept until ${valueText(d.previousSecretUntil, tz)}` : 'Old secret stopped at once'),
+  'campaign.invitations_mailed': (d, tz) => {
+    const skipped = valueText(d.skipped, tz);
+    return `Emailed ${valueText(d.queued, tz)}${skipped && skipped !== 'none' ? `; not emailed: ${skipped}` : ''}`;
+  },
+  'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
+};
+
 // A few of the entry's details, each short: enough to tell entries apart, not the whole record.
-function detailText(raw: string | null): string {
-  if (!raw) return '';
-  let details: Record<string, unknown>;
+function detailText(action: string, raw: string | null, timezone: string): string {
+  let details: Record<string, unknown> = {};
   try {
-    details = JSON.parse(raw) as Record<string, unknown>;
+    details = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
   } catch {
     return '';
   }
+  const sentence = SENTENCES[action];
+  if (sentence) return sentence(details, timezone);
   return Object.entries(details)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
     .slice(0, 4)
     .map(([k, v]) => {
-      const text = typeof v === 'string' ? v : JSON.stringify(v);
-      return `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${text.length > 60 ? `${text.slice(0, 59)}…` : text}`;
+      const text = valueText(v, timezone);
+      return `${words(k)}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`;
     })
     .join(' · ');
 }
@@ -105,7 +134,7 @@ export const ActivityPage: FC<{ viewer: Viewer; area: ActivityArea | null; rows:
     <section class="card" aria-labelledby="activity-h">
       <h2 id="activity-h">Activity</h2>
       <p class="muted small">Who changed what in {viewer.brandName}'s account, in the console or through the API, newest first. Orders and clicks are not listed here.</p>
-      <nav class="tabs status-tabs" aria-label="Show">
+      <nav class="tabs status-tabs" aria-label="Filter activity">
         {AREAS.map((a) => (
           <a href={activityHref(a.value)} aria-current={a.value === area ? 'page' : undefined}>
             {a.label}
@@ -122,12 +151,12 @@ export const ActivityPage: FC<{ viewer: Viewer; area: ActivityArea | null; rows:
                 {formatDateTime(r.at, viewer.timezone)}
               </td>
               <td data-label="Who">{actorLabel(r)}</td>
-              <td data-label="What">
+              <td data-label="What" class="wide">
                 <strong>{actionLabel(r.action)}</strong>
                 {r.target_name ? <span class="block small" style="overflow-wrap: anywhere">{r.target_name}</span> : null}
               </td>
-              <td data-label="Details" class="small muted" style="overflow-wrap: anywhere">
-                {detailText(r.details)}
+              <td data-label="Details" class="small muted wide" style="overflow-wrap: anywhere">
+                {detailText(r.action, r.details, viewer.timezone)}
               </td>
             </tr>
           ))}

@@ -22,7 +22,8 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
     title={title}
     area="console"
     nav={viewer ? consoleNav(section, toReview) : undefined}
-    who={viewer ? `${viewer.name} · ${viewer.brandName}` : undefined}
+    who={viewer?.name}
+    whoBrand={viewer?.brandName}
     whoTag={viewer ? ROLE_LABELS[viewer.role] : undefined}
     switchBrand={(viewer?.otherBrands ?? 0) > 0}
   >
@@ -88,7 +89,7 @@ export const ConfirmStep: FC<{ title: string; action: string; submit: string; ca
   tone = 'danger',
   children,
 }) => (
-  <div class="stack confirm-block" role="alert">
+  <div class="stack confirm-block">
     <Notice tone="warn" title={title}>
       <p>{children}</p>
     </Notice>
@@ -109,7 +110,7 @@ export const ConfirmStep: FC<{ title: string; action: string; submit: string; ca
 
 // A secret on the one page that made it: what it is for, and the field to copy it from.
 export const ShownOnce: FC<{ title: string; id: string; label: string; value: string; children?: Child }> = ({ title, id, label, value, children }) => (
-  <div class="stack confirm-block" role="status">
+  <div class="stack confirm-block">
     <Notice tone="success" title={title}>
       <p>{children}</p>
     </Notice>

@@ -26,7 +26,7 @@ export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | '
         <h1 class="page-title">Settings</h1>
       </div>
     </div>
-    <nav aria-label="Settings" class="tabs">
+    <nav aria-label="Settings" class="tabs settings-tabs">
       <a href="/console/settings" aria-current={current === 'brand' ? 'page' : undefined}>
         Brand
       </a>

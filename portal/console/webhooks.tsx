@@ -88,7 +88,7 @@ export const WebhooksPage: FC<{
       </ShownOnce>
     ) : null}
     {isOwner && confirmRoll ? (
-      <div class="stack confirm-block" role="alert">
+      <div class="stack confirm-block">
         <Notice tone="warn" title="Roll this endpoint's signing secret?">
           <p>
             Chorus makes a new secret for <code style="overflow-wrap: anywhere">{confirmRoll.url}</code> and shows it once. Keep the old one signing for a day while you switch your receiver over, or
@@ -97,6 +97,7 @@ export const WebhooksPage: FC<{
         </Notice>
         <form method="post" action={`/console/webhooks/endpoints/${confirmRoll.id}/roll`} class="form-actions">
           <input type="hidden" name="confirm" value="1" />
+          <input type="hidden" name="version" value={String(confirmRoll.updated_at)} />
           <button type="submit" name="keep" value="24" class="button button-primary">
             Roll, keep the old one 24 hours
           </button>
@@ -111,7 +112,7 @@ export const WebhooksPage: FC<{
     ) : null}
     {isOwner && confirmDisable ? (
       <ConfirmStep title="Disable this endpoint?" action={`/console/webhooks/endpoints/${confirmDisable.id}/disable`} submit="Disable the endpoint" cancelHref="/console/webhooks" cancel="Keep it">
-        New events stop going to <code style="overflow-wrap: anywhere">{confirmDisable.url}</code> at once, and deliveries still waiting for it end as failed. You can enable it again; events in between are not sent.
+        New events stop going to <code style="overflow-wrap: anywhere">{confirmDisable.url}</code> at once, and deliveries still waiting for it end as failed when their next try comes. You can enable it again; events in between are not sent.
       </ConfirmStep>
     ) : null}
     <section class="card" aria-labelledby="endpoints-h">
@@ -130,7 +131,7 @@ export const WebhooksPage: FC<{
                     {e.description ? <span class="muted small block">{e.description}</span> : null}
                   </td>
                   <td data-label="Events" class="small wide">
-                    {(JSON.parse(e.events) as string[]).join(', ')}
+                    {(JSON.parse(e.events) as string[]).length === webhookEventTypes.length ? 'All events' : (JSON.parse(e.events) as string[]).join(', ')}
                   </td>
                   <td data-label="Status">
                     {e.enabled ? <Badge status="approved" label="Enabled" /> : <Badge status="disabled" label="Disabled" />}
@@ -140,7 +141,7 @@ export const WebhooksPage: FC<{
                   </td>
                   <td data-label="Added">{formatDateTime(e.created_at, viewer.timezone)}</td>
                   {isOwner ? (
-                    <td data-label="Action">
+                    <td data-label="Action" class="wide">
                       <div class="row-actions">
                         {e.enabled ? <RowAction action={`/console/webhooks/endpoints/${e.id}/test`} label="Send test event" target={e.url} /> : null}
                         <RowAction action={`/console/webhooks/endpoints/${e.id}/roll`} label="Roll secret" target={e.url} />
@@ -232,7 +233,7 @@ export const WebhooksPage: FC<{
                     <code style="overflow-wrap: anywhere">{d.endpoint_url}</code>
                   </td>
                   <td data-label="Status">
-                    <Badge status={DELIVERY_STATUS[d.status].badge} label={DELIVERY_STATUS[d.status].label} />
+                    {d.status === 'pending' && d.attempts === 0 ? <Badge status="pending" label="Queued" /> : <Badge status={DELIVERY_STATUS[d.status].badge} label={DELIVERY_STATUS[d.status].label} />}
                   </td>
                   <td data-label="Attempts" class="num">
                     {formatCount(d.attempts)}

@@ -135,11 +135,16 @@ describe('test events and secret rolls', () => {
     expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [target.secret], Date.now())).toEqual({ ok: true });
     expect(JSON.parse(request!.body)).toMatchObject({ id: delivery.eventId, type: 'endpoint.test', data: { endpoint: { id: target.id, url: target.url } } });
     expect(request!.headers.get('chorus-event-type')).toBe('endpoint.test');
+    // A failed test is tried once: the owner is watching for the answer now, not for a retry hours later.
+    const failing = (await json<{ data: Delivery }>(await brand.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`))).data;
+    const refused = await consume(failing.id, receiver([503]).send);
+    expect(refused.retryMessages).toEqual([]);
+    expect(await deliveryRow(failing.id)).toMatchObject({ status: 'failed' });
 
-    // Nineteen more this hour (written here, already delivered, so the background consumer sends none).
+    // Eighteen more this hour (written here, already delivered, so the background consumer sends none).
     const now = Date.now();
     await env.DB.batch(
-      Array.from({ length: 19 }, (_, i) => `evt_t_${tag()}_${i}`).flatMap((eventId) => [
+      Array.from({ length: 18 }, (_, i) => `evt_t_${tag()}_${i}`).flatMap((eventId) => [
         env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'endpoint.test', '{}', ?)").bind(eventId, brand.brandId, now),
         env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'delivered', 1, ?, ?, ?)").bind(
           `whd_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`,

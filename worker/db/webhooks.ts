@@ -229,7 +229,7 @@ export function testEventStatements(db: D1Database, brandId: string, endpointId:
 
 // A new signing secret for an endpoint. The one it replaces keeps signing beside it (Chorus-Signature carries
 // a v1 for each) until `keepOldUntil`, so the receiver can switch without dropping events; at or before `now`
-// it stops at once. Returns false when the endpoint is not this brand's.
+// it stops at once. Returns false when the endpoint is not this brand's, or changed since `seenVersion`.
 export async function rollEndpointSecret(
   db: D1Database,
   brandId: string,
@@ -238,15 +238,17 @@ export async function rollEndpointSecret(
   keepOldUntil: number,
   actor: Pick<AuditInput, 'actorType' | 'actorId'>,
   now: number,
+  // The endpoint as the asker saw it (its updated_at): a form posted again after the roll changes nothing.
+  seenVersion: number | null = null,
 ): Promise<boolean> {
   const keep = keepOldUntil > now;
   const [update] = await db.batch([
     db
       .prepare(
         `UPDATE webhook_endpoints SET previous_secret_enc = CASE WHEN ?5 THEN secret_enc END, previous_secret_until = CASE WHEN ?5 THEN ?6 END,
-           secret_enc = ?3, updated_at = ?4 WHERE id = ?2 AND brand_id = ?1`,
+           secret_enc = ?3, updated_at = ?4 WHERE id = ?2 AND brand_id = ?1 AND (?7 IS NULL OR updated_at = ?7)`,
       )
-      .bind(brandId, id, secretEnc, now, keep ? 1 : 0, keepOldUntil),
+      .bind(brandId, id, secretEnc, now, keep ? 1 : 0, keepOldUntil, seenVersion),
     auditIfChanged(db, { brandId, ...actor, action: 'webhook_endpoint.secret_rolled', targetType: 'webhook_endpoint', targetId: id, details: { previousSecretUntil: keep ? new Date(keepOldUntil).toISOString() : null } }, now),
   ]);
   return (update?.meta.changes ?? 0) > 0;

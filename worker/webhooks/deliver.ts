@@ -1,6 +1,7 @@
 // The WEBHOOKS queue consumer: one signed POST per message. 2xx marks the delivery delivered; anything
 // else is retried with backoff (message.retry) until the last attempt, which marks it failed. Delivery is
 // at least once: a receiver dedupes on the event id, which every retry and replay repeats.
+import { TEST_EVENT_TYPE } from '../db/schema';
 import { loadDeliveryTarget, recordAttempt, type AttemptOutcome, type DeliveryTarget } from '../db/webhooks';
 import type { Env } from '../env';
 import { log } from '../lib/log';
@@ -39,7 +40,9 @@ async function deliverMessage(message: Message<unknown>, env: Env, send: Send): 
     // Counted on the delivery, not the message: storage trouble retries the message without an attempt, and
     // a replay starts the count again.
     const attemptNumber = target.attempts + 1;
-    const outcome = outcomeOf(result, attemptNumber, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
+    const scheduled = outcomeOf(result, attemptNumber, retryBaseSeconds(env.WEBHOOK_RETRY_BASE_SECONDS), Math.random(), now);
+    // A test event is tried once: the owner is watching for the answer, not for a retry hours later.
+    const outcome: AttemptOutcome = scheduled.status === 'pending' && target.type === TEST_EVENT_TYPE ? { status: 'failed', statusCode: scheduled.statusCode, error: scheduled.error } : scheduled;
     await recordAttempt(env.DB, id, outcome, now, generation);
     log.info('webhook_attempt', { delivery: id, attempt: attemptNumber, outcome: outcome.status, status_code: outcome.statusCode });
     if (outcome.status === 'pending') message.retry({ delaySeconds: Math.round((outcome.nextAttemptAt - now) / 1000) });

@@ -213,12 +213,18 @@ describe('console keys and stores', () => {
     const ask = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, {}, { cookie: o.cookie })).text();
     expect(ask).toContain('Roll this endpoint&#39;s signing secret?');
     expect(await env.DB.prepare('SELECT secret_enc FROM webhook_endpoints WHERE id = ?').bind(endpoint!.id).first()).toEqual({ secret_enc: endpoint!.secret_enc });
-    const kept = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '24' }, { cookie: o.cookie })).text();
+    const version = /name="version" value="(\d+)"/.exec(ask)![1]!;
+    const kept = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '24', version }, { cookie: o.cookie })).text();
     expect(/whsec_[A-Za-z0-9_-]{20,}/.test(kept)).toBe(true);
     expect(kept).toContain('The old secret signs beside it until');
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND previous_secret_until > ?', endpoint!.id, Date.now() + 23 * 3_600_000)).toBe(1);
     expect(await (await get('/console/webhooks', o.cookie)).text()).toContain('Old secret signs too until');
-    const now = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '0' }, { cookie: o.cookie })).text();
+    // The same form posted again (a reload of the page that showed the secret) rolls nothing.
+    const reloaded = await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '24', version }, { cookie: o.cookie });
+    expect(reloaded.status).toBe(409);
+    expect(/whsec_[A-Za-z0-9_-]{20,}/.test(await reloaded.text())).toBe(false);
+    const again = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, {}, { cookie: o.cookie })).text();
+    const now = await (await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1', keep: '0', version: /name="version" value="(\d+)"/.exec(again)![1]! }, { cookie: o.cookie })).text();
     expect(now).toContain('The old secret no longer signs');
     expect(await rowCount('SELECT count(*) AS n FROM webhook_endpoints WHERE id = ? AND previous_secret_enc IS NULL AND previous_secret_until IS NULL', endpoint!.id)).toBe(1);
 

@@ -172,10 +172,10 @@ describe('emailing a campaign’s invitations', () => {
     const res = await post(`${path}/invitations/mail`, { confirm: '1' }, { cookie: o.cookie });
     expect(res.status).toBe(303);
     const page = await (await get(res.headers.get('location')!, o.cookie)).text();
-    expect(page).toContain('Emailing 2 invitations: they go out over the next minutes. Not emailed: 1 accepted already.');
+    expect(page).toContain('Emailing 2 invitations: they go out over the next minutes. Not emailed: 1 who accepted already.');
     // With no one due, there is nothing to ask: the page says why.
     const again = await (await get((await post(`${path}/invitations/mail`, {}, { cookie: o.cookie })).headers.get('location')!, o.cookie)).text();
-    expect(again).toContain('No invitations to email. Not emailed: 2 mailed in the last three days or on their way; 1 accepted already.');
+    expect(again).toContain('No invitations to email. Not emailed: 2 emailed in the last three days (or on their way); 1 who accepted already.');
     // Made-up counts in the address are only numbers.
     expect(await (await get(`${path}/import?flash=mailed&queued=%3Cb%3E`, o.cookie)).text()).toContain('No invitations to email.');
 

@@ -191,10 +191,16 @@ export const rollSecretBody = z.strictObject({
 });
 
 // A new signing secret, returned once, here.
-export async function rollSecret(env: Env, brandId: string, endpointId: string, keepCurrentForHours: number, actor: Actor) {
+// With `seenVersion` (the console's confirm form) a roll since that version is a 409, not a second roll.
+export async function rollSecret(env: Env, brandId: string, endpointId: string, keepCurrentForHours: number, actor: Actor, seenVersion: number | null = null) {
   const secret = `whsec_${randomToken(32)}`;
   const now = Date.now();
-  if (!(await rollEndpointSecret(env.DB, brandId, endpointId, await sealSecret(env.SECRETS_KEY, secret), now + keepCurrentForHours * 3_600_000, actor, now))) throw notFound('endpoint');
+  if (!(await rollEndpointSecret(env.DB, brandId, endpointId, await sealSecret(env.SECRETS_KEY, secret), now + keepCurrentForHours * 3_600_000, actor, now, seenVersion))) {
+    if (seenVersion !== null && (await findEndpoint(env.DB, brandId, endpointId))) {
+      throw new ApiError(409, 'endpoint_changed', 'This endpoint changed since that page was drawn (its secret was rolled already, perhaps by this same form sent again). Roll it again if you need another secret.');
+    }
+    throw notFound('endpoint');
+  }
   const row = await findEndpoint(env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');
   return { ...endpointView(row), secret };

@@ -70,9 +70,9 @@ function mailedFlash(c: ConsoleContext): Flash | undefined {
   if (c.req.query('flash') !== 'mailed') return undefined;
   const queued = countParam(c, 'queued');
   const left = [
-    [countParam(c, 'recent'), 'mailed in the last three days or on their way'],
-    [countParam(c, 'reminded'), 'mailed three times already'],
-    [countParam(c, 'accepted'), 'accepted already'],
+    [countParam(c, 'recent'), 'emailed in the last three days (or on their way)'],
+    [countParam(c, 'reminded'), 'emailed three times already'],
+    [countParam(c, 'accepted'), 'who accepted already'],
     [countParam(c, 'lapsed'), 'whose link lapsed (import their row again to renew it)'],
     [countParam(c, 'over'), "over today's allowance (they go out when you send again tomorrow)"],
     [countParam(c, 'optedout'), 'who unsubscribed from invitations'],

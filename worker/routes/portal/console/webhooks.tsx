@@ -148,6 +148,14 @@ webhookRoutes.post('/webhooks/endpoints/:id/roll', async (c) => {
   const form = await readForm(c);
   if (form.get('confirm') !== '1') return renderWebhooks(c, 'all', { confirmRoll: endpoint });
   const keep = form.get('keep') === '0' ? 0 : 24;
-  const rolled = await rollSecret(c.env, c.var.user.brandId, endpoint.id, keep, actor);
+  // The version the ask was drawn from: the same form posted again (a reload) does not roll a second time.
+  const version = Number(form.get('version'));
+  let rolled;
+  try {
+    rolled = await rollSecret(c.env, c.var.user.brandId, endpoint.id, keep, actor, Number.isSafeInteger(version) ? version : -1);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'endpoint_changed') return renderWebhooks(c, 'all', { errors: [e.message] }, 409);
+    throw e;
+  }
   return renderWebhooks(c, 'all', { rolled: { url: rolled.url, secret: rolled.secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt } });
 });
