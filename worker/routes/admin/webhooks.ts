@@ -168,7 +168,7 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
 
 type Actor = { actorType: 'api_key' | 'admin_user'; actorId: string };
 
-// One test event to one enabled endpoint, delivered (and retried) like any other. `db` is the request's own
+// One test event to one enabled endpoint, signed like any other and tried once. `db` is the request's own
 // D1, which notes that a delivery became due, so it goes to the queue once the response is out.
 export async function sendTestEvent(env: Env, brandId: string, endpointId: string) {
   const endpoint = await findEndpoint(env.DB, brandId, endpointId);
@@ -273,7 +273,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     '/endpoints/:id/test',
     op({
       summary: 'Send a webhook endpoint a test event',
-      description: `Sends one \`endpoint.test\` event to this endpoint only, signed and retried like any other; its delivery is in the answer and in the delivery log. At most ${TEST_EVENTS_PER_HOUR} an hour per endpoint.`,
+      description: `Sends one \`endpoint.test\` event to this endpoint only, signed like any other and tried once (a failure is not retried); its delivery is in the answer and in the delivery log, with the receiver's answer once it came. At most ${TEST_EVENTS_PER_HOUR} an hour per endpoint.`,
       params: endpointId,
       responses: { 202: { description: 'Queued; the delivery is pending.', schema: z.object({ data: WebhookDelivery }) } },
       errors: { 404: ['not_found'], 409: ['endpoint_disabled'], 429: ['too_many_test_events'] },
