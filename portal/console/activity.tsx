@@ -40,6 +40,8 @@ const SAID: Record<string, string> = {
   'creator.invited': 'Invite link made',
   'creator.password_reset_sent': 'Password link emailed',
   'creator.password_reset_requested': 'Password link asked for',
+  'creator.unsubscribed': 'Creator stopped invitations',
+  'creator.resubscribed': 'Creator allowed invitations again',
   'submission.approve': 'Draft approved',
   'submission.request_changes': 'Changes asked for',
   'submission.reject': 'Draft turned down',

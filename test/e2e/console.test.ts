@@ -543,7 +543,7 @@ describe('brand console in Chromium', () => {
     await navigate(theirs, () => theirs.getByRole('button', { name: 'Set password' }).click(), /\/console\?flash=joined$/);
     // On a phone the header keeps the name and the role; the page itself names the brand.
     expect(await textOf(theirs, '.who')).toBe('Ola Brandt · Viewer');
-    expect(await textOf(theirs, '.eyebrow')).toBe('Fernway Botanicals');
+    expect(await theirs.locator('.eyebrow').first().textContent()).toBe('Fernway Botanicals');
     expect(await textOf(theirs, 'main [role=status]')).toContain('Welcome to the team.');
     await theirs.context().close();
     await page.reload();

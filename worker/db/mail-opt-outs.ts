@@ -31,15 +31,13 @@ export async function openUnsubscribeToken(secretsKey: string, token: string): P
   }
 }
 
-// Idempotent: a second click (or a mail client's POST after the person's) changes nothing.
-export async function optOut(db: D1Database, email: string, scope: string, now: number): Promise<void> {
-  await db.prepare('INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').bind(email, scope, now).run();
-}
+// Idempotent: a second click (or a mail client's POST after the person's) changes nothing. Statements, to batch
+// with the audit row that records a change.
+export const optOut = (db: D1Database, email: string, scope: string, now: number) =>
+  db.prepare('INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').bind(email, scope, now);
 
 // Undoes an opt-out from the same link (a mail app's "report spam" may have pressed the one-click one).
-export async function optBackIn(db: D1Database, email: string, scope: string): Promise<void> {
-  await db.prepare('DELETE FROM mail_opt_outs WHERE email = ? AND scope = ?').bind(email, scope).run();
-}
+export const optBackIn = (db: D1Database, email: string, scope: string) => db.prepare('DELETE FROM mail_opt_outs WHERE email = ? AND scope = ?').bind(email, scope);
 
 // SQL that is true when address `email` has opted out of invitations from brand `brand` (both SQL expressions).
 export const OPTED_OUT = (email: string, brand: string) => `EXISTS (SELECT 1 FROM mail_opt_outs o WHERE o.email = ${email} AND o.scope IN (${brand}, '${EVERY_BRAND}'))`;

@@ -294,6 +294,10 @@ describe('emailing a campaign’s invitations', () => {
     expect((await SELF.fetch(`${BASE}/v1/unsubscribe/nope.nope`, { redirect: 'manual' })).status).toBe(404);
     expect(await rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email = ?', invites[0]!.email)).toBe(0);
     await post(`/unsubscribe/${token}`, { scope: 'brand' });
+    await post(`/unsubscribe/${token}`, { scope: 'brand' });
+    // The brand's Activity shows it once, whoever pressed it how often.
+    const activity = (action: string) => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = ? AND actor_type = 'creator'", m.brand.brandId, action);
+    expect(await activity('creator.unsubscribed')).toBe(1);
 
     const creatorId = (await env.DB.prepare('SELECT id FROM creators WHERE email = ?').bind(invites[0]!.email).first<{ id: string }>())!.id;
     capture();
@@ -309,6 +313,7 @@ describe('emailing a campaign’s invitations', () => {
     const undone = await (await post(`/unsubscribe/${token}`, { scope: 'resume-brand' })).text();
     expect(undone).toContain(`Test Brand can email ${invites[0]!.email} invitations through Chorus again.`);
     expect(await rowCount('SELECT count(*) AS n FROM mail_opt_outs WHERE email = ?', invites[0]!.email)).toBe(0);
+    expect(await activity('creator.resubscribed')).toBe(1);
     expect((await m.brand.api('POST', `/api/admin/creators/${creatorId}/password-reset`)).status).toBe(201);
   });
 

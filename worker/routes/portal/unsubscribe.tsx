@@ -6,6 +6,7 @@ import { UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from 
 import { EVERY_BRAND, openUnsubscribeToken, optBackIn, optedOutOf, optOut, type Unsubscribe } from '../../db/mail-opt-outs';
 import type { AppEnv, Env } from '../../env';
 import { notFound } from '../../lib/errors';
+import { newId } from '../../lib/ids';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, Unsubscribed } from '../../openapi/schemas';
 import { formBody } from './guards';
@@ -20,6 +21,19 @@ async function stateOf(env: Env, token: string): Promise<{ u: Unsubscribe; state
 // The page's three buttons: stop this brand, stop every brand, undo (the scope just stopped).
 const ACTIONS = { brand: 'stop this brand', every: 'stop every brand', 'resume-brand': 'undo this brand', 'resume-every': 'undo every brand' } as const;
 type Action = keyof typeof ACTIONS;
+
+// In the Activity of the brand whose mail it came from, once per change (a repeated click writes nothing; batched
+// right after the change, whose changes() it reads):
+// the creator, and whether it was this brand or every brand.
+function auditOptOut(db: D1Database, u: Unsubscribe, action: 'creator.unsubscribed' | 'creator.resubscribed', scope: string, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+       SELECT ?1, ?2, 'creator', c.id, ?3, 'creator', c.id, ?4, ?5 FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = ?2
+       WHERE c.email = ?6 AND changes() > 0`,
+    )
+    .bind(newId('aud'), u.brandId, action, JSON.stringify({ invitationsFrom: scope === EVERY_BRAND ? 'every brand' : 'this brand' }), now, u.email);
+}
 
 export const unsubscribePages = new Hono<AppEnv>();
 
@@ -37,8 +51,9 @@ unsubscribePages.post('/unsubscribe/:token', async (c) => {
   const action: Action = raw in ACTIONS ? (raw as Action) : 'brand';
   const { u } = found;
   const scope = action.endsWith('every') ? EVERY_BRAND : u.brandId;
-  if (action.startsWith('resume')) await optBackIn(c.env.DB, u.email, scope);
-  else await optOut(c.env.DB, u.email, scope, Date.now());
+  const now = Date.now();
+  const change = action.startsWith('resume') ? optBackIn(c.env.DB, u.email, scope) : optOut(c.env.DB, u.email, scope, now);
+  await c.env.DB.batch([change, auditOptOut(c.env.DB, u, action.startsWith('resume') ? 'creator.resubscribed' : 'creator.unsubscribed', scope, now)]);
   const after = await stateOf(c.env, token);
   if (!after) return c.html(<UnsubscribeUnusablePage />, 410);
   return c.html(<UnsubscribePage action={`/unsubscribe/${token}`} state={after.state} done={action} />);
@@ -61,7 +76,8 @@ export const oneClickUnsubscribe = new Hono<AppEnv>()
     async (c) => {
       const found = await stateOf(c.env, c.req.param('token'));
       if (!found) throw notFound('unsubscribe link');
-      await optOut(c.env.DB, found.u.email, found.u.brandId, Date.now());
+      const now = Date.now();
+      await c.env.DB.batch([optOut(c.env.DB, found.u.email, found.u.brandId, now), auditOptOut(c.env.DB, found.u, 'creator.unsubscribed', found.u.brandId, now)]);
       return c.json({ data: { unsubscribed: true } });
     },
   )
