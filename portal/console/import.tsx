@@ -75,6 +75,30 @@ export const ImportPage: FC<{
         creator gets at most three emails for this campaign, three days apart.
       </ConfirmStep>
     ) : null}
+    {enrolled > 0 && !confirmMail ? (
+      <section class="card" aria-labelledby="invitations-h">
+        <div class="card-head">
+          <h2 id="invitations-h">Invitations</h2>
+          <span class="muted small">{formatCount(enrolled)} creators enrolled</span>
+        </div>
+        {canWrite ? (
+          <>
+            <p class="small">
+              Have Chorus email each creator who has not accepted yet their own invite link (then up to two reminders, three days apart, each when you press it again), or
+              download the links and send them yourself.
+            </p>
+            <div class="form-actions">
+              <MailInvitationsForm campaignId={campaign.id} />
+              <a class="button button-small" href={`/console/campaigns/${campaign.id}/invites.csv`}>
+                Download invites (CSV)
+              </a>
+            </div>
+          </>
+        ) : (
+          <p class="small muted">Owners and managers send the invitations.</p>
+        )}
+      </section>
+    ) : null}
     {problem ? (
       <Notice tone={problem.title ? 'warn' : 'error'} title={problem.title ?? "This file can't be imported"}>
         <p>
@@ -185,18 +209,6 @@ export const ImportPage: FC<{
           <dd>the creator's own part of the brief</dd>
         </dl>
         <p class="small">Each creator gets an account (or keeps theirs), an enrollment, a tracked link, a discount code and an invite link. Re-uploading the same file changes nothing.</p>
-        {enrolled > 0 ? (
-          <p class="small">
-            <strong>{formatCount(enrolled)}</strong> creators are enrolled already.{' '}
-            {canWrite ? <a href={`/console/campaigns/${campaign.id}/invites.csv`}>Download their invites (CSV)</a> : null}
-          </p>
-        ) : null}
-        {enrolled > 0 && canWrite ? (
-          <div class="small stack-tight">
-            <p>Or have Chorus email each creator who has not accepted yet their own invite link (then up to two reminders, three days apart, each when you press it again):</p>
-            <MailInvitationsForm campaignId={campaign.id} />
-          </div>
-        ) : null}
       </aside>
     </div>
   </ConsolePage>
