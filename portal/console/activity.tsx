@@ -48,6 +48,7 @@ const SAID: Record<string, string> = {
   'submission.mark_live': 'Post marked live',
   'submission.submitted': 'Draft sent',
   'webhook_endpoint.secret_rolled': 'Webhook secret rolled',
+  'webhook_endpoint.tested': 'Webhook test event sent',
   'webhook_delivery.replayed': 'Webhook delivery replayed',
   'admin_user.role_changed': 'Role changed',
   'admin_user.password_reset': 'Console password reset',
@@ -99,7 +100,8 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
 function detailText(action: string, raw: string | null, timezone: string): string {
   let details: Record<string, unknown> = {};
   try {
-    details = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    const parsed: unknown = raw ? JSON.parse(raw) : {};
+    details = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return '';
   }

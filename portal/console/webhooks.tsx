@@ -91,16 +91,20 @@ export const WebhooksPage: FC<{
       <div class="stack confirm-block">
         <Notice tone="warn" title="Roll this endpoint's signing secret?">
           <p>
-            Chorus makes a new secret for <code style="overflow-wrap: anywhere">{confirmRoll.url}</code> and shows it once. Keep the old one signing for a day while you switch your receiver over, or
-            stop it now if it leaked.
+            Chorus makes a new secret for <code style="overflow-wrap: anywhere">{confirmRoll.url}</code> and shows it once.{' '}
+            {confirmRoll.previous_secret_until !== null && confirmRoll.previous_secret_until > Date.now()
+              ? `The secret before the current one still signs until ${formatDateTime(confirmRoll.previous_secret_until, viewer.timezone)}, so this roll stops both old ones now.`
+              : 'Keep the old one signing for a day while you switch your receiver over, or stop it now if it leaked.'}
           </p>
         </Notice>
         <form method="post" action={`/console/webhooks/endpoints/${confirmRoll.id}/roll`} class="form-actions">
           <input type="hidden" name="confirm" value="1" />
           <input type="hidden" name="version" value={String(confirmRoll.updated_at)} />
-          <button type="submit" name="keep" value="24" class="button button-primary">
-            Roll, keep the old one 24 hours
-          </button>
+          {confirmRoll.previous_secret_until !== null && confirmRoll.previous_secret_until > Date.now() ? null : (
+            <button type="submit" name="keep" value="24" class="button button-primary">
+              Roll, keep the old one 24 hours
+            </button>
+          )}
           <button type="submit" name="keep" value="0" class="button button-danger">
             Roll, stop the old one now
           </button>
@@ -245,6 +249,7 @@ export const WebhooksPage: FC<{
                     <When d={d} timezone={viewer.timezone} />
                   </td>
                   <td>
+                    {d.event_type === 'endpoint.test' ? null : (
                     <form method="post" action={`/console/webhooks/deliveries/${d.id}/replay`}>
                       <input type="hidden" name="status" value={filter} />
                       <WriteButton canWrite={canWrite} class="button button-small">
@@ -252,6 +257,7 @@ export const WebhooksPage: FC<{
                         <span class="visually-hidden"> {d.event_type} to {d.endpoint_url}</span>
                       </WriteButton>
                     </form>
+                    )}
                   </td>
                 </tr>
               ))}

@@ -117,11 +117,21 @@ const deliveryRow = (id: string) =>
     .bind(id)
     .first<{ status: string; attempts: number; last_status_code: number | null; last_error: string | null; next_attempt_at: number; delivered_at: number | null }>();
 
+// POST …/test through the worker itself with a queue that keeps what it is handed: the background consumer
+// never sees the test delivery, so the test consumes it by hand, as the queue would.
+async function sendTest(brand: TestBrand, endpointId: string) {
+  const ctx = createExecutionContext();
+  const queue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
+  const res = await worker.fetch(new Request(`${BASE}/api/admin/webhooks/endpoints/${endpointId}/test`, { method: 'POST', headers: { authorization: `Bearer ${brand.adminKey}` } }), { ...env, WEBHOOKS: queue } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
 describe('test events and secret rolls', () => {
   it('sends a test event to the one endpoint asked, signed like any other, and at most 20 an hour', async () => {
     const brand = await createBrand();
     const [target, other] = [await addEndpoint(brand), await addEndpoint(brand, { url: 'http://127.0.0.1:9/other' })];
-    const res = await brand.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`);
+    const res = await sendTest(brand, target.id);
     expect(res.status).toBe(202);
     const delivery = (await json<{ data: Delivery }>(res)).data;
     expect(delivery).toMatchObject({ eventType: 'endpoint.test', endpointId: target.id, status: 'pending' });
@@ -136,10 +146,17 @@ describe('test events and secret rolls', () => {
     expect(JSON.parse(request!.body)).toMatchObject({ id: delivery.eventId, type: 'endpoint.test', data: { endpoint: { id: target.id, url: target.url } } });
     expect(request!.headers.get('chorus-event-type')).toBe('endpoint.test');
     // A failed test is tried once: the owner is watching for the answer now, not for a retry hours later.
-    const failing = (await json<{ data: Delivery }>(await brand.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`))).data;
-    const refused = await consume(failing.id, receiver([503]).send);
+    const failing = (await json<{ data: Delivery }>(await sendTest(brand, target.id))).data;
+    const refusing = receiver([503]);
+    const refused = await consume(failing.id, refusing.send);
+    expect(refusing.received).toHaveLength(1);
     expect(refused.retryMessages).toEqual([]);
-    expect(await deliveryRow(failing.id)).toMatchObject({ status: 'failed' });
+    expect(await deliveryRow(failing.id)).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 503 });
+    // Nor is it replayed: a new test is one press away.
+    const replay = await brand.api('POST', `/api/admin/webhooks/deliveries/${failing.id}/replay`);
+    expect(replay.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(replay)).error.code).toBe('test_event');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.tested'", brand.brandId)).toBe(2);
 
     // Eighteen more this hour (written here, already delivered, so the background consumer sends none).
     const now = Date.now();
@@ -157,14 +174,14 @@ describe('test events and secret rolls', () => {
         ),
       ]),
     );
-    const limited = await brand.api('POST', `/api/admin/webhooks/endpoints/${target.id}/test`);
+    const limited = await sendTest(brand, target.id);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('600');
     expect((await json<{ error: { code: string } }>(limited)).error.code).toBe('too_many_test_events');
     expect(await rowCount("SELECT count(*) AS n FROM webhook_events WHERE brand_id = ? AND type = 'endpoint.test'", brand.brandId)).toBe(20);
 
     expect((await brand.api('POST', `/api/admin/webhooks/endpoints/${other.id}/disable`)).status).toBe(200);
-    const disabled = await brand.api('POST', `/api/admin/webhooks/endpoints/${other.id}/test`);
+    const disabled = await sendTest(brand, other.id);
     expect(disabled.status).toBe(409);
     expect((await json<{ error: { code: string } }>(disabled)).error.code).toBe('endpoint_disabled');
     const stranger = await createBrand();
@@ -193,6 +210,10 @@ describe('test events and secret rolls', () => {
     expect(signed.headers.get('chorus-signature')).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
     for (const secret of [endpoint.secret, rolled.secret]) expect(await verifyTimestampedSignature(signed.headers.get('chorus-signature'), signed.body, [secret], Date.now())).toEqual({ ok: true });
 
+    // Keeping this one too would cut the kept one off before its time: refused, changing nothing.
+    const early = await roll({ keepCurrentForHours: 5 });
+    expect(early.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(early)).error.code).toBe('previous_secret_in_use');
     // Rolled again with nothing kept: only the newest signs.
     const now = (await json<{ data: Endpoint & { previousSecretExpiresAt: string | null } }>(await roll({ keepCurrentForHours: 0 }))).data;
     expect(now.previousSecretExpiresAt).toBeNull();

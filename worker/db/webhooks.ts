@@ -227,9 +227,15 @@ export function testEventStatements(db: D1Database, brandId: string, endpointId:
   ];
 }
 
+// The audit row for a test event, to batch after testEventStatements (written only if the delivery was).
+export const testEventAudit = (db: D1Database, brandId: string, endpointId: string, actor: Pick<AuditInput, 'actorType' | 'actorId'>, now: number) =>
+  auditIfChanged(db, { brandId, ...actor, action: 'webhook_endpoint.tested', targetType: 'webhook_endpoint', targetId: endpointId }, now);
+
 // A new signing secret for an endpoint. The one it replaces keeps signing beside it (Chorus-Signature carries
 // a v1 for each) until `keepOldUntil`, so the receiver can switch without dropping events; at or before `now`
-// it stops at once. Returns false when the endpoint is not this brand's, or changed since `seenVersion`.
+// it stops at once. Keeping is refused while a secret an earlier roll kept still signs (it would stop early,
+// before the time the owner was shown); stopping at once is always allowed. Returns false when refused, when
+// the endpoint is not this brand's, or when it changed since `seenVersion`.
 export async function rollEndpointSecret(
   db: D1Database,
   brandId: string,
@@ -246,7 +252,8 @@ export async function rollEndpointSecret(
     db
       .prepare(
         `UPDATE webhook_endpoints SET previous_secret_enc = CASE WHEN ?5 THEN secret_enc END, previous_secret_until = CASE WHEN ?5 THEN ?6 END,
-           secret_enc = ?3, updated_at = ?4 WHERE id = ?2 AND brand_id = ?1 AND (?7 IS NULL OR updated_at = ?7)`,
+           secret_enc = ?3, updated_at = ?4 WHERE id = ?2 AND brand_id = ?1 AND (?7 IS NULL OR updated_at = ?7)
+           AND NOT (?5 AND COALESCE(previous_secret_until, 0) > ?4)`,
       )
       .bind(brandId, id, secretEnc, now, keep ? 1 : 0, keepOldUntil, seenVersion),
     auditIfChanged(db, { brandId, ...actor, action: 'webhook_endpoint.secret_rolled', targetType: 'webhook_endpoint', targetId: id, details: { previousSecretUntil: keep ? new Date(keepOldUntil).toISOString() : null } }, now),
@@ -306,7 +313,8 @@ export async function markForReplay(db: D1Database, brandId: string, id: string,
       db
         .prepare(
           `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, generation = generation + 1, queued_at = NULL, next_attempt_at = ?, updated_at = ?
-           WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)`,
+           WHERE id = ? AND brand_id = ? AND EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.id = webhook_deliveries.endpoint_id AND ep.enabled = 1)
+             AND NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.id = webhook_deliveries.event_id AND e.type = '${TEST_EVENT_TYPE}')`,
         )
         .bind(now, now, id, brandId),
     ),

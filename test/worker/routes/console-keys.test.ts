@@ -197,7 +197,8 @@ describe('console keys and stores', () => {
 
   it('lets an owner send an endpoint a test event and roll its secret, keeping the old one a day or not at all', async () => {
     const o = await consoleBrand('owner');
-    const url = `https://test-${tag()}.example.com/in`;
+    // Nothing listens here (loopback http is allowed in tests): the test event's one try fails without leaving the machine.
+    const url = `http://127.0.0.1:9/test-${tag()}`;
     await post('/console/webhooks/endpoints', { url, description: '', events: ['payout.closed'] }, { cookie: o.cookie });
     const endpoint = await env.DB.prepare('SELECT id, secret_enc FROM webhook_endpoints WHERE brand_id = ? AND url = ?').bind(o.brand.brandId, url).first<{ id: string; secret_enc: string }>();
     const page = await (await get('/console/webhooks', o.cookie)).text();
@@ -237,7 +238,5 @@ describe('console keys and stores', () => {
     expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/test`, {}, { cookie: other.cookie })).status).toBe(404);
     expect((await post(`/console/webhooks/endpoints/${endpoint!.id}/roll`, { confirm: '1' }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.secret_rolled'", o.brand.brandId)).toBe(2);
-    // The test event's retries end here: nothing listens at that host.
-    await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(endpoint!.id).run();
   });
 });

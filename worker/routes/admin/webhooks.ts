@@ -13,6 +13,7 @@ import {
   rollEndpointSecret,
   setEndpointEnabled,
   TEST_EVENTS_PER_HOUR,
+  testEventAudit,
   testEventStatements,
   type DeliveryRow,
   type EndpointRow,
@@ -160,7 +161,11 @@ export async function addEndpoint(env: Env, brandId: string, input: z.output<typ
 export async function replayDelivery(env: Env, brandId: string, deliveryId: string, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
   if (!(await findDelivery(env.DB, brandId, deliveryId))) throw notFound('delivery');
   // Guarded in the UPDATE too, so an endpoint disabled meanwhile is never replayed to.
-  if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
+  if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) {
+    const delivery = await findDelivery(env.DB, brandId, deliveryId);
+    if (delivery?.event_type === TEST_EVENT_TYPE) throw new ApiError(409, 'test_event', 'A test event is not replayed; send a new one.');
+    throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
+  }
   const after = await findDelivery(env.DB, brandId, deliveryId);
   if (!after) throw notFound('delivery');
   return deliveryView(after);
@@ -170,12 +175,13 @@ type Actor = { actorType: 'api_key' | 'admin_user'; actorId: string };
 
 // One test event to one enabled endpoint, signed like any other and tried once. `db` is the request's own
 // D1, which notes that a delivery became due, so it goes to the queue once the response is out.
-export async function sendTestEvent(env: Env, brandId: string, endpointId: string) {
+export async function sendTestEvent(env: Env, brandId: string, endpointId: string, actor: Actor) {
   const endpoint = await findEndpoint(env.DB, brandId, endpointId);
   if (!endpoint) throw notFound('endpoint');
   if (!endpoint.enabled) throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before sending it a test event.');
   const deliveryId = `whd_${randomHex(12)}`;
-  const [inserted] = await env.DB.batch(testEventStatements(env.DB, brandId, endpointId, `evt_test_${randomHex(12)}`, deliveryId, Date.now()));
+  const now = Date.now();
+  const [inserted] = await env.DB.batch([...testEventStatements(env.DB, brandId, endpointId, `evt_test_${randomHex(12)}`, deliveryId, now), testEventAudit(env.DB, brandId, endpointId, actor, now)]);
   if ((inserted?.meta.changes ?? 0) === 0) {
     throw new ApiError(429, 'too_many_test_events', `An endpoint takes at most ${TEST_EVENTS_PER_HOUR} test events an hour; try again later.`, undefined, { 'Retry-After': '600' });
   }
@@ -196,10 +202,16 @@ export async function rollSecret(env: Env, brandId: string, endpointId: string, 
   const secret = `whsec_${randomToken(32)}`;
   const now = Date.now();
   if (!(await rollEndpointSecret(env.DB, brandId, endpointId, await sealSecret(env.SECRETS_KEY, secret), now + keepCurrentForHours * 3_600_000, actor, now, seenVersion))) {
-    if (seenVersion !== null && (await findEndpoint(env.DB, brandId, endpointId))) {
+    const current = await findEndpoint(env.DB, brandId, endpointId);
+    if (!current) throw notFound('endpoint');
+    if (seenVersion !== null && current.updated_at !== seenVersion) {
       throw new ApiError(409, 'endpoint_changed', 'This endpoint changed since that page was drawn (its secret was rolled already, perhaps by this same form sent again). Roll it again if you need another secret.');
     }
-    throw notFound('endpoint');
+    throw new ApiError(
+      409,
+      'previous_secret_in_use',
+      `The secret before this one still signs until ${iso(current.previous_secret_until)}: keeping the current one too would cut that off early. Roll with keepCurrentForHours 0 to stop both at once, or wait until then.`,
+    );
   }
   const row = await findEndpoint(env.DB, brandId, endpointId);
   if (!row) throw notFound('endpoint');
@@ -278,18 +290,18 @@ export const webhookRoutes = new Hono<AppEnv>()
       responses: { 202: { description: 'Queued; the delivery is pending.', schema: z.object({ data: WebhookDelivery }) } },
       errors: { 404: ['not_found'], 409: ['endpoint_disabled'], 429: ['too_many_test_events'] },
     }),
-    async (c) => c.json({ data: await sendTestEvent(c.env, c.var.admin.brandId, c.req.param('id')) }, 202),
+    async (c) => c.json({ data: await sendTestEvent(c.env, c.var.admin.brandId, c.req.param('id'), { actorType: 'api_key', actorId: c.var.admin.keyId }) }, 202),
   )
   .post(
     '/endpoints/:id/roll-secret',
     op({
       summary: "Roll a webhook endpoint's signing secret",
       description:
-        'Replaces the signing secret; the new one is in this answer only. The replaced secret keeps signing beside it for `keepCurrentForHours` (24 by default, at most 168; 0 stops it at once): each request then carries a `v1` for both, so a receiver that checks either keeps working while it switches.',
+        'Replaces the signing secret; the new one is in this answer only. The replaced secret keeps signing beside it for `keepCurrentForHours` (24 by default, at most 168; 0 stops it at once): each request then carries a `v1` for both, so a receiver that checks either keeps working while it switches. While a secret an earlier roll kept still signs, only `keepCurrentForHours: 0` is accepted (409 `previous_secret_in_use` otherwise).',
       params: endpointId,
       example: { keepCurrentForHours: 24 },
       responses: { 200: { description: 'The endpoint with its new secret.', schema: z.object({ data: NewWebhookEndpoint }) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 409: ['previous_secret_in_use'] },
     }),
     valid('json', rollSecretBody),
     async (c) => c.json({ data: await rollSecret(c.env, c.var.admin.brandId, c.req.param('id'), c.req.valid('json').keepCurrentForHours, { actorType: 'api_key', actorId: c.var.admin.keyId }) }),
@@ -317,7 +329,7 @@ export const webhookRoutes = new Hono<AppEnv>()
         'Sends the same event (same id, same body) to the same endpoint again, now, with a fresh retry schedule (its attempts count from zero). A delivery still in backoff is resent at once and its earlier retry is dropped, so no attempt goes out twice. Receivers that dedupe on the event id apply it once.',
       params: { id: 'The delivery id (whd_…).' },
       responses: { 200: { description: 'Queued; the delivery is pending again.', schema: z.object({ data: WebhookDelivery }) } },
-      errors: { 404: ['not_found'], 409: ['endpoint_disabled'] },
+      errors: { 404: ['not_found'], 409: ['endpoint_disabled', 'test_event'] },
     }),
     async (c) => {
       const data = await replayDelivery(c.env, c.var.admin.brandId, c.req.param('id'), { actorType: 'api_key', actorId: c.var.admin.keyId });

@@ -48,7 +48,7 @@ unsubscribePages.post('/unsubscribe/:token', async (c) => {
   const found = await stateOf(c.env, token);
   if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
   const raw = (await formBody(c)).scope ?? '';
-  const action: Action = raw in ACTIONS ? (raw as Action) : 'brand';
+  const action: Action = Object.hasOwn(ACTIONS, raw) ? (raw as Action) : 'brand';
   const { u } = found;
   const scope = action.endsWith('every') ? EVERY_BRAND : u.brandId;
   const now = Date.now();

@@ -13,7 +13,7 @@ const PAGE = 50;
 
 activityRoutes.get('/activity', async (c) => {
   const rawArea = c.req.query('area') ?? '';
-  const area = rawArea in ACTIVITY_AREAS ? (rawArea as ActivityArea) : null;
+  const area = Object.hasOwn(ACTIVITY_AREAS, rawArea) ? (rawArea as ActivityArea) : null;
   // A cursor that does not decode (edited by hand) starts at the newest, as a page link would.
   const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
   const [rows, toReview] = await Promise.all([listActivity(c.env.DB, c.var.user.brandId, { area: area ?? undefined, after, limit: PAGE + 1 }), awaitingReview(c.env.DB, c.var.user.brandId)]);

@@ -73,6 +73,7 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
     await replayDelivery(c.env, c.var.user.brandId, c.req.param('id'), { actorType: 'admin_user', actorId: c.var.user.id });
   } catch (e) {
     if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, filter, { errors: ['That endpoint is disabled, so nothing was sent. Enable it first.'] }, 409);
+    if (e instanceof ApiError && e.code === 'test_event') return renderWebhooks(c, filter, { errors: ['A test event is not replayed: send a new one from its endpoint.'] }, 409);
     throw e;
   }
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
@@ -131,7 +132,7 @@ webhookRoutes.post('/webhooks/endpoints/:id/test', async (c) => {
   ownerActor(c);
   const endpoint = await ownEndpoint(c);
   try {
-    await sendTestEvent(c.env, c.var.user.brandId, endpoint.id);
+    await sendTestEvent(c.env, c.var.user.brandId, endpoint.id, { actorType: 'admin_user', actorId: c.var.user.id });
   } catch (e) {
     if (e instanceof ApiError && e.code === 'too_many_test_events') return renderWebhooks(c, 'all', { errors: [`${endpoint.url} has had ${TEST_EVENTS_PER_HOUR} test events this hour; try again later.`] }, 429);
     if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, 'all', { errors: ['That endpoint is disabled, so nothing was sent. Enable it first.'] }, 409);
@@ -155,6 +156,9 @@ webhookRoutes.post('/webhooks/endpoints/:id/roll', async (c) => {
     rolled = await rollSecret(c.env, c.var.user.brandId, endpoint.id, keep, actor, Number.isSafeInteger(version) ? version : -1);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'endpoint_changed') return renderWebhooks(c, 'all', { errors: [e.message] }, 409);
+    if (e instanceof ApiError && e.code === 'previous_secret_in_use') {
+      return renderWebhooks(c, 'all', { errors: ['The secret before this one still signs beside it: keeping this one too would stop that one early. Roll and stop the old ones now, or wait until the earlier one ends.'] }, 409);
+    }
     throw e;
   }
   return renderWebhooks(c, 'all', { rolled: { url: rolled.url, secret: rolled.secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt } });
