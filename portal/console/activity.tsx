@@ -51,6 +51,7 @@ const SAID: Record<string, string> = {
   'webhook_endpoint.tested': 'Webhook test event sent',
   'webhook_delivery.replayed': 'Webhook delivery replayed',
   'admin_user.role_changed': 'Role changed',
+  'admin_user.renamed': 'Teammate renamed',
   'admin_user.password_reset': 'Console password reset',
 };
 

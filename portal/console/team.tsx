@@ -86,7 +86,9 @@ export const TeamPage: FC<{
   confirmRemove?: Member | null;
   toReview: number;
   now: number;
-}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now }) => (
+  // What the person typed for their own name, when it was refused.
+  selfName?: string;
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName }) => (
   <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
     {isOwner && confirmRemove ? (
@@ -151,6 +153,19 @@ export const TeamPage: FC<{
         ))}
       </ul>
     </section>
+    <form method="post" action="/console/team/me/name" class="card stack team-add" aria-labelledby="me-h">
+      <h2 id="me-h">Your name</h2>
+      <p class="muted small">How {viewer.brandName}'s team and its activity log name you. Your email stays as it is.</p>
+      <div class="field">
+        <label for="me-name">Name</label>
+        <input id="me-name" name="name" type="text" required maxlength={100} value={selfName ?? viewer.name} autocomplete="name" />
+      </div>
+      <div>
+        <button type="submit" class="button">
+          Save your name
+        </button>
+      </div>
+    </form>
     {isOwner ? (
       <form method="post" action="/console/team" class="card stack team-add" aria-labelledby="add-h">
         <h2 id="add-h">Add someone</h2>

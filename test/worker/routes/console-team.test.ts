@@ -259,4 +259,31 @@ describe('console team', () => {
     expect(await res.text()).toContain('at most 50 people');
     expect(await teamSize(o.brand.brandId)).toBe(50);
   });
+
+  it('lets anyone on the team, a viewer too, change their own name, and only their own', async () => {
+    const o = await consoleBrand('owner');
+    const viewer = await adminUser(o.brand.brandId, 'viewer');
+    const cookie = await signIn(viewer.email);
+    expect(await (await get('/console/team', cookie)).text()).toContain('Save your name');
+    const saved = await post('/console/team/me/name', { name: '  Ola Brandt ' }, { cookie });
+    expect(saved.headers.get('location')).toBe('/console/team?flash=renamed');
+    expect(await env.DB.prepare('SELECT name FROM admin_users WHERE id = ?').bind(viewer.id).first()).toEqual({ name: 'Ola Brandt' });
+    const page = await (await get('/console/team?flash=renamed', cookie)).text();
+    expect(page).toContain('<span class="who-name">Ola Brandt');
+    expect(page).toContain('Your name is saved.');
+    // The same name again changes nothing and logs nothing.
+    await post('/console/team/me/name', { name: 'Ola Brandt' }, { cookie });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'admin_user.renamed' AND actor_id = ?", o.brand.brandId, viewer.id)).toBe(1);
+
+    for (const bad of ['', '   ', 'x'.repeat(101), 'a\u202eb', 'two\nlines']) {
+      const res = await post('/console/team/me/name', { name: bad }, { cookie });
+      expect(res.status, JSON.stringify(bad)).toBe(422);
+      expect(await res.text()).toContain('Your name: 1 to 100 characters, on one line.');
+    }
+    expect((await post('/console/team/me/name', { name: 'Mallory' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/console/team/me/name', { name: 'Mallory' })).status).toBe(401);
+    expect(await env.DB.prepare('SELECT name FROM admin_users WHERE id = ?').bind(viewer.id).first()).toEqual({ name: 'Ola Brandt' });
+    // A viewer still writes nothing else.
+    expect((await post('/console/team', { email: 'x@brand.test', name: 'X', role: 'viewer' }, { cookie })).status).toBe(403);
+  });
 });

@@ -56,8 +56,10 @@ export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) =
   await next();
 });
 
-// Viewers read everything; every write, and every download that carries money or invite links, needs owner or manager.
-const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD') || c.req.path.endsWith('.csv');
+// Viewers read everything; every write, and every download that carries money or invite links, needs owner or
+// manager. Their own name is theirs to change.
+const OWN_PROFILE = '/console/team/me/name';
+const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.path !== OWN_PROFILE) || c.req.path.endsWith('.csv');
 
 export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
   if (isWriterOnly(c) && !canWrite(c.var.user)) throw new ApiError(403, 'forbidden', 'Your role can view this console but not change anything. Ask an owner or manager.');

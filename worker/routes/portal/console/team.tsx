@@ -39,6 +39,7 @@ const FLASH: Record<string, Flash> = {
   role: { tone: 'success', text: 'Role changed. It applies from their next page.' },
   unchanged: { tone: 'info', text: 'That was their role already.' },
   removed: { tone: 'success', text: 'Removed, and signed out of this console.' },
+  renamed: { tone: 'success', text: 'Your name is saved.' },
 };
 
 const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND role = 'owner' AND removed_at IS NULL)";
@@ -59,7 +60,7 @@ async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
   return results;
 }
 
-async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member } = {}, status: PageStatus = 200) {
+async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member; selfName?: string } = {}, status: PageStatus = 200) {
   const [members, toReview] = await Promise.all([teamOf(c.env.DB, c.var.user.brandId), awaitingReview(c.env.DB, c.var.user.brandId)]);
   return renderPage(
     c,
@@ -72,6 +73,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
       flash={flashOf(FLASH, c)}
       errors={extras.errors}
       confirmRemove={extras.confirmRemove}
+      selfName={extras.selfName}
       toReview={toReview}
       now={Date.now()}
     />,
@@ -182,6 +184,22 @@ teamRoutes.post('/team/:id/invite', async (c) => {
   if (sent === 'no_account') return renderTeam(c, { errors: [`${member.name} has joined meanwhile, or was removed.`] }, 409);
   if (sent === 'unmailed') return renderTeam(c, { errors: ['The invitation could not be mailed. Try again in a few minutes.'] }, 503);
   return c.redirect(withFlash('/console/team', 'resent'), 303);
+});
+
+// Anyone on the team, viewers included, names themselves (the team list and the activity log show it).
+const nameSchema = plainText(100).pipe(z.string().trim().min(1));
+teamRoutes.post('/team/me/name', async (c) => {
+  const typed = (await readForm(c)).get('name').slice(0, 400);
+  const parsed = nameSchema.safeParse(typed);
+  if (!parsed.success) return renderTeam(c, { errors: ['Your name: 1 to 100 characters, on one line.'], selfName: typed }, 422);
+  const { brandId, id, name } = c.var.user;
+  const db = c.env.DB;
+  const now = Date.now();
+  await db.batch([
+    db.prepare('UPDATE admin_users SET name = ? WHERE id = ? AND brand_id = ? AND removed_at IS NULL AND name <> ?').bind(parsed.data, id, brandId, parsed.data),
+    auditIfChanged(db, { brandId, actorType: 'admin_user', actorId: id, action: 'admin_user.renamed', targetType: 'admin_user', targetId: id, details: { from: name, to: parsed.data } }, now),
+  ]);
+  return c.redirect(withFlash('/console/team', 'renamed'), 303);
 });
 
 teamRoutes.post('/team/:id/role', async (c) => {
