@@ -52,7 +52,7 @@ export const ImportPage: FC<{
   options: ImportOptionsForm;
   toReview: number;
   problem?: { message: string; line?: number; title?: string };
-  rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null };
+  rowErrors?: { errors: RowError[]; validRows: number; csv: string; fileName: string | null; suggestedPattern?: string | null };
   flash?: Flash;
   // "Email the invitations" asks once more, with how many it would mail now.
   confirmMail?: { open: number; due: number; today: number };
@@ -139,6 +139,23 @@ export const ImportPage: FC<{
           </table>
         </div>
         {rowErrors.errors.length > 200 ? <p class="muted small">Showing the first 200 of {formatCount(rowErrors.errors.length)} problems.</p> : null}
+        {rowErrors.suggestedPattern ? (
+          <form method="post" action={`/console/campaigns/${campaign.id}/import`} enctype="multipart/form-data" class="notice notice-info stack-tight">
+            <p>
+              Some of these codes are taken, often by returning creators who hold them from another campaign. <code>{rowErrors.suggestedPattern}</code> gives every row a code
+              of its own in this campaign, for example <strong>{rowErrors.suggestedPattern.replace('{HANDLE}', 'SARAH')}</strong>. Using it checks the file again, and imports it if
+              nothing else is wrong.
+            </p>
+            <input type="hidden" name="csv" value={rowErrors.csv} />
+            <input type="hidden" name="codePattern" value={rowErrors.suggestedPattern} />
+            <input type="hidden" name="discountPercent" value={options.discountPercent} />
+            <div>
+              <button type="submit" class="button button-small">
+                Use {rowErrors.suggestedPattern}
+              </button>
+            </div>
+          </form>
+        ) : null}
         {rowErrors.validRows > 0 ? (
           <form method="post" action={`/console/campaigns/${campaign.id}/import`} enctype="multipart/form-data" class="form-actions confirm-import">
             <input type="hidden" name="csv" value={rowErrors.csv} />

@@ -826,6 +826,33 @@ describe('console campaign list', () => {
 });
 
 describe('console import', () => {
+  it('offers returning creators a code pattern of the new campaign’s own when the old one clashes, and imports with it', async () => {
+    const m = await consoleBrand('manager');
+    const t = tag();
+    const csv = ['email,handle,name', `ana-${t}@creators.test,ana_${t},Ana`, `bo-${t}@creators.test,bo_${t},Bo`].join('\n');
+    expect((await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv })).status).toBe(200);
+    const winter = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Winter Drop', slug: `winter-${t}`, hashtag: '#WinterDrop', defaultDestination: 'https://shop.example/winter', commissionPlanId: m.plan.id, holdingDays: 30 }),
+    );
+    const upload = new FormData();
+    upload.set('csv', csv);
+    const checked = await post(`/console/campaigns/${winter.data.id}/import`, upload, { cookie: m.cookie });
+    expect(checked.status).toBe(422);
+    const html = await checked.text();
+    expect(html).toContain("this creator&#39;s code in another campaign");
+    expect(html).toContain('Use {HANDLE}WINTER');
+    expect(html).toContain('<strong>SARAHWINTER</strong>');
+
+    const suggested = new FormData();
+    suggested.set('csv', csv);
+    suggested.set('codePattern', '{HANDLE}WINTER');
+    suggested.set('discountPercent', '15');
+    const run = await post(`/console/campaigns/${winter.data.id}/import`, suggested, { cookie: m.cookie });
+    expect(run.status).toBe(200);
+    expect(await run.text()).toContain('Import finished');
+    expect(await rowCount('SELECT count(*) AS n FROM discount_codes WHERE brand_id = ? AND code IN (?, ?)', m.brand.brandId, `ANA_${t}WINTER`.toUpperCase(), `BO_${t}WINTER`.toUpperCase())).toBe(2);
+  });
+
   it('lists line-numbered problems, imports the good rows on confirmation with streamed progress, and serves the invites', async () => {
     const m = await consoleBrand('manager');
     const t = tag();

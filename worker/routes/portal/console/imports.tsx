@@ -109,7 +109,12 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
 
 // The same checks runCreatorImport makes before writing (it repeats them), run first so problems are a 422 page
 // rather than a message inside an already-streaming 200.
-async function checkRoster(c: ConsoleContext, campaignId: string, csv: string, codePattern: string): Promise<{ problem: { message: string; line?: number } } | { errors: RowError[]; validRows: number }> {
+async function checkRoster(
+  c: ConsoleContext,
+  campaignId: string,
+  csv: string,
+  codePattern: string,
+): Promise<{ problem: { message: string; line?: number } } | { errors: RowError[]; validRows: number; suggestedPattern: string | null }> {
   const campaign = await campaignForImport(c.env, c.var.user.brandId, campaignId);
   let records;
   try {
@@ -127,7 +132,26 @@ async function checkRoster(c: ConsoleContext, campaignId: string, csv: string, c
     ...(await codeProblems(c.env.DB, c.var.user.brandId, campaignId, plan.rows, codePattern)),
   ];
   const bad = new Set(taken.map((e) => e.line));
-  return { errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line), validRows: plan.rows.filter((r) => !bad.has(r.line)).length };
+  const codeClashes = taken.some((e) => e.field === 'code');
+  return {
+    errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line),
+    validRows: plan.rows.filter((r) => !bad.has(r.line)).length,
+    suggestedPattern: codeClashes ? await freePattern(c, campaignId, campaign.name, plan.rows, codePattern) : null,
+  };
+}
+
+// A brand's second campaign with returning creators: {HANDLE}15 is what they hold from the first, so every
+// returning row clashes. A pattern from this campaign's name ({HANDLE}WINTER, then {HANDLE}15W…) that gives
+// every row a code of its own is offered in one press; none when neither does.
+async function freePattern(c: ConsoleContext, campaignId: string, campaignName: string, rows: Parameters<typeof codeProblems>[3], current: string): Promise<string | null> {
+  const word = (campaignName.normalize('NFKD').toUpperCase().match(/[A-Z0-9]+/g) ?? []).find((w) => w.length >= 3)?.slice(0, 8);
+  if (!word) return null;
+  const digits = /\d+/.exec(current)?.[0] ?? '';
+  for (const candidate of [`{HANDLE}${word}`, `{HANDLE}${digits}${word.slice(0, 3)}`]) {
+    if (candidate === current || candidate.length > 40) continue;
+    if ((await codeProblems(c.env.DB, c.var.user.brandId, campaignId, rows, candidate)).length === 0) return candidate;
+  }
+  return null;
 }
 
 importRoutes.post('/campaigns/:id/import', async (c) => {
