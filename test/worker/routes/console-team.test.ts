@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { newId } from '../../../worker/lib/ids';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, consoleBrand, get, post, sessionCookie as sessionOf, signIn, tag, PASSWORD, type Fields, type Role } from '../console-fixtures';
-import { rowCount } from '../fixtures';
+import { rowCount, waitFor } from '../fixtures';
 
 const auditCount = (brandId: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', brandId);
 
@@ -95,7 +95,7 @@ describe('console team', () => {
     expect(await teamSize(o.brand.brandId)).toBe(before + 1);
   });
 
-  it('changes roles at once, never leaves the brand without an owner, and removes someone only when asked twice', async () => {
+  it('changes roles at once, never leaves the brand without an owner, and removes someone only when asked twice, telling them', { timeout: 30_000 }, async () => {
     const o = await consoleBrand('owner');
     const second = await adminUser(o.brand.brandId, 'owner');
     const secondCookie = await signIn(second.email);
@@ -119,8 +119,17 @@ describe('console team', () => {
     expect(ask.status).toBe(200);
     expect(await ask.text()).toContain('Remove Viewer Person from the team?');
     expect((await memberOf(o.brand.brandId, viewer.email))!.removed_at).toBeNull();
+    const told: Message[] = [];
+    setTransport(async (m) => void told.push(m));
     const removed = await post(`/console/team/${viewer.id}/remove`, { confirm: '1' }, { cookie: o.cookie });
     expect(removed.headers.get('location')).toBe('/console/team?flash=removed');
+    // They hear that their access ended (through the mail queue).
+    try {
+      const [notice] = await waitFor(async () => (told.some((m) => m.to === viewer.email) ? told.filter((m) => m.to === viewer.email) : null), 15_000);
+      expect(notice!.subject).toBe('Your access to Test Brand on Chorus ended');
+    } finally {
+      setTransport(logTransport);
+    }
     expect((await get('/console', viewerCookie)).status).toBe(303);
     expect((await post('/console/login', { email: viewer.email, password: PASSWORD })).status).toBe(401);
     expect(await (await get('/console/team', o.cookie)).text()).not.toContain(viewer.email);

@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../../../lib/d1-errors';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN, newId } from '../../../lib/ids';
 import { log } from '../../../lib/log';
+import { noticeAfterResponse } from '../../../mail';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
@@ -237,5 +238,20 @@ teamRoutes.post('/team/:id/remove', async (c) => {
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE purpose = 'invite' AND brand_id = ? AND email = ? AND used_at IS NULL AND ${removedNow}`).bind(brandId, member.email, member.id, now),
   ]);
   if (result!.meta.changes !== 1) return renderTeam(c, { errors: [`${member.name} was changed meanwhile, or the brand would be left without an owner. Look again and retry.`] }, 409);
+  // Someone who had joined hears that their access ended (as a bank or Stripe tells a removed user); an invitation
+  // never taken up just closes.
+  if (member.has_password) {
+    const { brandName } = c.var.user;
+    noticeAfterResponse(
+      c.executionCtx,
+      c.env,
+      {
+        to: member.email,
+        subject: `Your access to ${brandName} on Chorus ended`,
+        text: `An owner of ${brandName} removed you from its team on Chorus, so you can no longer open its console, and you were signed out of it. If you think this is a mistake, ask an owner of ${brandName}. Other brands you work with on Chorus are not affected.`,
+      },
+      'team_removal_notice_failed',
+    );
+  }
   return c.redirect(withFlash('/console/team', 'removed'), 303);
 });
