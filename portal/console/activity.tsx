@@ -118,6 +118,23 @@ function detailText(action: string, raw: string | null, timezone: string): strin
     .join(' · ');
 }
 
+// Where the console shows what an entry touched, for the kinds that have a page of their own.
+function targetHref(r: ActivityRow): string | null {
+  switch (r.target_type) {
+    case 'campaign':
+      return `/console/campaigns/${encodeURIComponent(r.target_id)}`;
+    case 'api_key':
+    case 'integration':
+      return '/console/keys';
+    case 'admin_user':
+      return '/console/team';
+    case 'webhook_endpoint':
+      return '/console/webhooks';
+    default:
+      return null;
+  }
+}
+
 export const activityHref = (area: ActivityArea | null, cursor?: string) => {
   const q = new URLSearchParams();
   if (area) q.set('area', area);
@@ -158,7 +175,11 @@ export const ActivityPage: FC<{ viewer: Viewer; area: ActivityArea | null; rows:
               <td data-label="Who">{actorLabel(r)}</td>
               <td data-label="What" class="wide">
                 <strong>{actionLabel(r.action)}</strong>
-                {r.target_name ? <span class="block small" style="overflow-wrap: anywhere">{r.target_name}</span> : null}
+                {r.target_name ? (
+                  <span class="block small" style="overflow-wrap: anywhere">
+                    {targetHref(r) ? <a href={targetHref(r)!}>{r.target_name}</a> : r.target_name}
+                  </span>
+                ) : null}
               </td>
               <td data-label="Details" class="small muted wide" style="overflow-wrap: anywhere">
                 {detailText(r.action, r.details, viewer.timezone)}

@@ -24,7 +24,8 @@ describe('activity', () => {
     expect(page).toContain('API key created');
     expect(page).toContain(keyName);
     expect(page).toContain('Webhook endpoint created');
-    expect(page).toContain(url);
+    expect(page).toContain(`<a href="/console/webhooks">${url}</a>`);
+    expect(page).toContain(`<a href="/console/keys">${keyName}</a>`);
     expect(page).toContain('Owner Person');
     // Newest first: the endpoint was added after the key.
     expect(page.indexOf('Webhook endpoint created')).toBeLessThan(page.indexOf('API key created'));
