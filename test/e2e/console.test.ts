@@ -527,10 +527,11 @@ describe('brand console in Chromium', () => {
     // ----- Team: a finance colleague added by email; only the mailed link sets their password -----
     await navigate(page, () => page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Team' }).click(), /\/console\/team$/);
     const colleague = { email: 'finance@fernway.example', name: 'Ola Brandt', password: 'ledgers balance daily' };
-    await page.getByLabel('Email').fill(colleague.email);
-    await page.getByLabel('Name').fill(colleague.name);
-    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
-    await navigate(page, () => page.getByRole('button', { name: 'Add and email the invitation' }).click(), /\/console\/team\?flash=added$/);
+    const addForm = page.getByRole('form', { name: 'Add someone' });
+    await addForm.getByLabel('Email').fill(colleague.email);
+    await addForm.getByLabel('Name').fill(colleague.name);
+    await addForm.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await navigate(page, () => addForm.getByRole('button', { name: 'Add and email the invitation' }).click(), /\/console\/team\?flash=added$/);
     expect(squash(await page.locator('main tbody tr', { hasText: colleague.email }).innerText())).toMatch(/Ola Brandt .*Viewer.* Invited link works until/);
     await capture(page, '15-team');
     const [invitation] = await server.mailedLinks(colleague.email);
