@@ -2,7 +2,7 @@
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
 import { formatCount, formatDateTime } from '../format';
-import { ConsolePage, DataTable, type Viewer } from './layout';
+import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
 const AREAS: { value: ActivityArea | null; label: string }[] = [
@@ -188,16 +188,7 @@ export const ActivityPage: FC<{ viewer: Viewer; area: ActivityArea | null; rows:
           ))}
         </DataTable>
       )}
-      {paged || nextCursor ? (
-        <nav class="pager" aria-label="Pages">
-          {paged ? <a href={activityHref(area)}>← Newest</a> : <span />}
-          {nextCursor ? (
-            <a href={activityHref(area, nextCursor)} rel="next">
-              Older →
-            </a>
-          ) : null}
-        </nav>
-      ) : null}
+      <Pager newest={paged ? activityHref(area) : null} older={nextCursor ? activityHref(area, nextCursor) : null} olderLabel="Older" />
     </section>
   </ConsolePage>
 );

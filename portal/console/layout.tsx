@@ -118,6 +118,19 @@ export const ShownOnce: FC<{ title: string; id: string; label: string; value: st
   </div>
 );
 
+// Keyset pages of a newest-first list: back to the newest (on a later page) and on to older rows (when there are).
+export const Pager: FC<{ newest: string | null; older: string | null; olderLabel: string }> = ({ newest, older, olderLabel }) =>
+  newest || older ? (
+    <nav class="pager" aria-label="Pages">
+      {newest ? <a href={newest}>← Newest</a> : <span />}
+      {older ? (
+        <a href={older} rel="next">
+          {olderLabel} →
+        </a>
+      ) : null}
+    </nav>
+  ) : null;
+
 // One button in a table row that posts to `action`; screen readers hear which row it acts on.
 export const RowAction: FC<{ action: string; label: string; target: string }> = ({ action, label, target }) => (
   <form method="post" action={action}>

@@ -4,7 +4,7 @@ import type { FC } from 'hono/jsx';
 import { commissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
 import { formatDateTime, formatMoney, formatPercent } from '../format';
 import { Badge } from '../layout';
-import { CampaignFilter, ConsolePage, type Viewer } from './layout';
+import { CampaignFilter, ConsolePage, Pager, type Viewer } from './layout';
 
 export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | null; orderId: string | null };
 
@@ -196,16 +196,7 @@ export const OrdersPage: FC<{
             </table>
           </div>
         )}
-        {paged || nextCursor ? (
-          <nav class="pager" aria-label="Pages">
-            {paged ? <a href={ordersHref(filters)}>← Newest</a> : <span />}
-            {nextCursor ? (
-              <a href={ordersHref(filters, nextCursor)} rel="next">
-                Older orders →
-              </a>
-            ) : null}
-          </nav>
-        ) : null}
+        <Pager newest={paged ? ordersHref(filters) : null} older={nextCursor ? ordersHref(filters, nextCursor) : null} olderLabel="Older orders" />
       </section>
     </ConsolePage>
   );
