@@ -4,7 +4,7 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { base64url, newId } from '../../worker/lib/ids';
+import { base64url, newId, randomHex } from '../../worker/lib/ids';
 import { hashPassword } from '../../worker/lib/passwords';
 import { SESSION_COOKIE } from '../../worker/lib/sessions';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
@@ -275,7 +275,7 @@ describe('console tenancy by id', () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();
     const cookie = await consoleSignIn((await adminUser(a.brand.brandId, 'owner')).email);
-    const payoutId = `po_${[...crypto.getRandomValues(new Uint8Array(12))].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+    const payoutId = `po_${randomHex(12)}`;
     await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-01', 'USD', 5000, 'pending', ?)")
       .bind(payoutId, b.brand.brandId, b.creator.id, Date.now())
       .run();

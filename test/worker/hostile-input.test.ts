@@ -6,7 +6,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createSubmission } from '../../worker/db/submissions';
-import { newId } from '../../worker/lib/ids';
+import { newId, randomHex } from '../../worker/lib/ids';
 import { signShopify, signTimestamped } from '../../worker/lib/signatures';
 import shopifyOrderRaw from '../fixtures/shopify-orders-create.json?raw';
 import shopifyRefundRaw from '../fixtures/shopify-refunds-create.json?raw';
@@ -88,7 +88,7 @@ async function world() {
         deliveryId, m.brand.brandId, eventId, endpoint.data.id, now + 3_600_000, now, now, now,
       ),
     ]);
-    const payoutId = `po_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (x) => x.toString(16).padStart(2, '0')).join('')}`;
+    const payoutId = `po_${randomHex(12)}`;
     await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-10', 'USD', 1000, 'pending', ?)")
       .bind(payoutId, m.brand.brandId, m.creator.id, now)
       .run();
@@ -273,7 +273,7 @@ const draft = (m: Awaited<ReturnType<typeof createMoneyBrand>>) =>
   );
 const statusOf = async (submissionId: string) => (await env.DB.prepare('SELECT status, review_notes FROM submissions WHERE id = ?').bind(submissionId).first<{ status: string; review_notes: string | null }>())!;
 const newPayout = async (m: Awaited<ReturnType<typeof createMoneyBrand>>) => {
-  const id = `po_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (x) => x.toString(16).padStart(2, '0')).join('')}`;
+  const id = `po_${randomHex(12)}`;
   await env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at) VALUES (?, ?, ?, '2020-10', 'USD', 1000, 'pending', ?)")
     .bind(id, m.brand.brandId, m.creator.id, Date.now())
     .run();

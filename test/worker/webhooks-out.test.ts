@@ -13,7 +13,7 @@ import { recordConversion } from '../../worker/db/conversions';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { faultyD1 } from '../../worker/lib/faults';
-import { newId } from '../../worker/lib/ids';
+import { newId, randomHex } from '../../worker/lib/ids';
 import { hashPassword } from '../../worker/lib/passwords';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
@@ -61,7 +61,7 @@ const order = (orderId: string, extra: Record<string, unknown> = {}) => ({ order
 // enqueue pass started by another test's request hands it to the background consumer.
 async function parkedDelivery(brandId: string, endpointId: string, payload: Record<string, unknown> = { conversion: { id: 'cv_test' } }) {
   const eventId = newId('evt');
-  const deliveryId = `whd_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const deliveryId = `whd_${randomHex(12)}`;
   const now = Date.now();
   await env.DB.batch([
     env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'conversion.created', ?, ?)").bind(eventId, brandId, JSON.stringify(payload), now),
@@ -164,7 +164,7 @@ describe('test events and secret rolls', () => {
       Array.from({ length: 18 }, (_, i) => `evt_t_${tag()}_${i}`).flatMap((eventId) => [
         env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'endpoint.test', '{}', ?)").bind(eventId, brand.brandId, now),
         env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'delivered', 1, ?, ?, ?)").bind(
-          `whd_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`,
+          `whd_${randomHex(12)}`,
           brand.brandId,
           eventId,
           target.id,

@@ -1,3 +1,5 @@
+import { toHex } from './digest';
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 // RFC 4648 base64url without padding, straight from the bytes (btoa plus three replaces cost a redirect
@@ -68,5 +70,5 @@ export function slugSuffix(): string {
 
 // Lower-case hex of `bytes` random bytes: the form SQL's lower(hex(randomblob(n))) gives ids made in a statement.
 export function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(crypto.getRandomValues(new Uint8Array(bytes)).buffer);
 }
