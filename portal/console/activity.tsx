@@ -135,6 +135,11 @@ function targetHref(r: ActivityRow): string | null {
   }
 }
 
+const TargetName: FC<{ r: ActivityRow; name: string }> = ({ r, name }) => {
+  const href = targetHref(r);
+  return href ? <a href={href}>{name}</a> : <>{name}</>;
+};
+
 export const activityHref = (area: ActivityArea | null, cursor?: string) => {
   const q = new URLSearchParams();
   if (area) q.set('area', area);
@@ -177,7 +182,7 @@ export const ActivityPage: FC<{ viewer: Viewer; area: ActivityArea | null; rows:
                 <strong>{actionLabel(r.action)}</strong>
                 {r.target_name ? (
                   <span class="block small" style="overflow-wrap: anywhere">
-                    {targetHref(r) ? <a href={targetHref(r)!}>{r.target_name}</a> : r.target_name}
+                    <TargetName r={r} name={r.target_name} />
                   </span>
                 ) : null}
               </td>

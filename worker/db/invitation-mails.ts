@@ -12,7 +12,7 @@ import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { sha256Hex } from '../lib/digest';
 import { auditRow } from './audit';
-import { EVERY_BRAND, OPTED_OUT, unsubscribeToken } from './mail-opt-outs';
+import { OPTED_OUT, optedOutAmong, unsubscribeToken } from './mail-opt-outs';
 import { database } from './client';
 import { inviteRows, type ImportTarget } from './creator-import';
 import { auditLog } from './schema';
@@ -142,20 +142,6 @@ export async function invitationsDue(env: Env, t: Target, now: number): Promise<
   const sentToday = (await env.DB.prepare('SELECT count(*) AS n FROM invitation_mails WHERE brand_id = ? AND claimed_at > ?').bind(t.brandId, now - DAY_MS).first<number>('n')) ?? 0;
   const due = open.length - held;
   return { open: open.length, due, today: Math.min(due, Math.max(0, INVITATION_MAILS_PER_BRAND_PER_DAY - sentToday)) };
-}
-
-// The addresses among `emails` that asked not to get this brand's invitations.
-async function optedOutAmong(db: D1Database, brandId: string, emails: string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (let i = 0; i < emails.length; i += 90) {
-    const chunk = emails.slice(i, i + 90);
-    const { results } = await db
-      .prepare(`SELECT DISTINCT email FROM mail_opt_outs WHERE scope IN (?, '${EVERY_BRAND}') AND email IN (${chunk.map(() => '?').join(', ')})`)
-      .bind(brandId, ...chunk)
-      .all<{ email: string }>();
-    for (const r of results) out.add(r.email);
-  }
-  return out;
 }
 
 // Gives back claims made at `now` and not mailed: those addresses can be claimed again at once.

@@ -42,6 +42,20 @@ export const optBackIn = (db: D1Database, email: string, scope: string) => db.pr
 // SQL that is true when address `email` has opted out of invitations from brand `brand` (both SQL expressions).
 export const OPTED_OUT = (email: string, brand: string) => `EXISTS (SELECT 1 FROM mail_opt_outs o WHERE o.email = ${email} AND o.scope IN (${brand}, '${EVERY_BRAND}'))`;
 
+// The addresses among `emails` that asked not to get this brand's invitations.
+export async function optedOutAmong(db: D1Database, brandId: string, emails: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < emails.length; i += 90) {
+    const chunk = emails.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT DISTINCT email FROM mail_opt_outs WHERE scope IN (?, '${EVERY_BRAND}') AND email IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(brandId, ...chunk)
+      .all<{ email: string }>();
+    for (const r of results) out.add(r.email);
+  }
+  return out;
+}
+
 export async function optedOutOf(db: D1Database, brandId: string, email: string): Promise<{ brand: boolean; every: boolean }> {
   const { results } = await db.prepare(`SELECT scope FROM mail_opt_outs WHERE email = ? AND scope IN (?, '${EVERY_BRAND}')`).bind(email, brandId).all<{ scope: string }>();
   return { brand: results.some((r) => r.scope === brandId), every: results.some((r) => r.scope === EVERY_BRAND) };

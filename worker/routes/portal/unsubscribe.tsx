@@ -11,11 +11,17 @@ import { routeDescriber } from '../../openapi/registry';
 import { dataOf, Unsubscribed } from '../../openapi/schemas';
 import { formBody } from './guards';
 
-// What the token names, with the brand's name and where the address stands; null for a token that is not one.
-async function stateOf(env: Env, token: string): Promise<{ u: Unsubscribe; state: UnsubscribeState } | null> {
+// What the token names, with the brand's name; null for a token that is not one, or whose brand is gone.
+async function tokenBrand(env: Env, token: string): Promise<{ u: Unsubscribe; brandName: string } | null> {
   const u = await openUnsubscribeToken(env.SECRETS_KEY, token);
   const brand = u && (await env.DB.prepare('SELECT name FROM brands WHERE id = ?').bind(u.brandId).first<{ name: string }>());
-  return u && brand ? { u, state: { brandName: brand.name, email: u.email, ...(await optedOutOf(env.DB, u.brandId, u.email)) } } : null;
+  return u && brand ? { u, brandName: brand.name } : null;
+}
+
+// The same, with where the address stands, for the page.
+async function stateOf(env: Env, token: string): Promise<{ u: Unsubscribe; state: UnsubscribeState } | null> {
+  const found = await tokenBrand(env, token);
+  return found ? { u: found.u, state: { brandName: found.brandName, email: found.u.email, ...(await optedOutOf(env.DB, found.u.brandId, found.u.email)) } } : null;
 }
 
 // The page's three buttons: stop this brand, stop every brand, undo (the scope just stopped).
@@ -74,7 +80,7 @@ export const oneClickUnsubscribe = new Hono<AppEnv>()
       errors: { 404: ['not_found'] },
     }),
     async (c) => {
-      const found = await stateOf(c.env, c.req.param('token'));
+      const found = await tokenBrand(c.env, c.req.param('token'));
       if (!found) throw notFound('unsubscribe link');
       const now = Date.now();
       await c.env.DB.batch([optOut(c.env.DB, found.u.email, found.u.brandId, now), auditOptOut(c.env.DB, found.u, 'creator.unsubscribed', found.u.brandId, now)]);
