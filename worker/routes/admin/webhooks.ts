@@ -130,6 +130,8 @@ export function checkedWebhookUrl(env: Env, raw: string): string {
   return checked.url;
 }
 
+type Actor = { actorType: 'api_key' | 'admin_user'; actorId: string };
+
 const tooManyEndpoints = () => new ApiError(409, 'too_many_endpoints', `A brand can have at most ${MAX_ENDPOINTS_PER_BRAND} enabled endpoints; disable one first.`);
 
 // Why an add or enable was refused: the cap, or (where the caller asked for distinct URLs) an enabled endpoint on the URL.
@@ -147,7 +149,7 @@ async function refusal(env: Env, brandId: string, url: string, self: string, dis
 
 // The signing secret is returned once, here; only its sealed copy is kept. With `distinctUrl` (the console) a URL an
 // enabled endpoint already has is refused: that is what a refresh of the page that showed the secret posts.
-export async function addEndpoint(env: Env, brandId: string, input: z.output<typeof createEndpointBody>, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }, distinctUrl = false) {
+export async function addEndpoint(env: Env, brandId: string, input: z.output<typeof createEndpointBody>, actor: Actor, distinctUrl = false) {
   const url = checkedWebhookUrl(env, input.url);
   const secret = `whsec_${randomToken(32)}`;
   const now = Date.now();
@@ -158,7 +160,7 @@ export async function addEndpoint(env: Env, brandId: string, input: z.output<typ
   return { ...endpointView(stored), secret };
 }
 
-export async function replayDelivery(env: Env, brandId: string, deliveryId: string, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }) {
+export async function replayDelivery(env: Env, brandId: string, deliveryId: string, actor: Actor) {
   if (!(await findDelivery(env.DB, brandId, deliveryId))) throw notFound('delivery');
   // Guarded in the UPDATE too, so an endpoint disabled meanwhile is never replayed to.
   if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) {
@@ -171,9 +173,7 @@ export async function replayDelivery(env: Env, brandId: string, deliveryId: stri
   return deliveryView(after);
 }
 
-type Actor = { actorType: 'api_key' | 'admin_user'; actorId: string };
-
-// One test event to one enabled endpoint, signed like any other and tried once. `db` is the request's own
+// One test event to one enabled endpoint, signed like any other and tried once. `env.DB` is the request's own
 // D1, which notes that a delivery became due, so it goes to the queue once the response is out.
 export async function sendTestEvent(env: Env, brandId: string, endpointId: string, actor: Actor) {
   const endpoint = await findEndpoint(env.DB, brandId, endpointId);
@@ -219,7 +219,7 @@ export async function rollSecret(env: Env, brandId: string, endpointId: string, 
 }
 
 // Enables or disables an endpoint; already so is answered as it stands. Shared with the console.
-export async function toggleEndpoint(env: Env, brandId: string, endpointId: string, enabled: boolean, actor: { actorType: 'api_key' | 'admin_user'; actorId: string }, distinctUrl = false) {
+export async function toggleEndpoint(env: Env, brandId: string, endpointId: string, enabled: boolean, actor: Actor, distinctUrl = false) {
   if (!(await setEndpointEnabled(env.DB, brandId, endpointId, enabled, MAX_ENDPOINTS_PER_BRAND, actor, Date.now(), distinctUrl))) {
     // Nothing changed: already so (answered as it stands), refused, or not this brand's.
     const current = await findEndpoint(env.DB, brandId, endpointId);

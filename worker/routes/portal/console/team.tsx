@@ -188,10 +188,9 @@ teamRoutes.post('/team/:id/invite', async (c) => {
 });
 
 // Anyone on the team, viewers included, names themselves (the team list and the activity log show it).
-const nameSchema = plainText(100).pipe(z.string().trim().min(1));
 teamRoutes.post('/team/me/name', async (c) => {
   const typed = (await readForm(c)).get('name').slice(0, 400);
-  const parsed = nameSchema.safeParse(typed);
+  const parsed = memberSchema.shape.name.safeParse(typed);
   if (!parsed.success) return renderTeam(c, { errors: ['Your name: 1 to 100 characters, on one line.'], selfName: typed }, 422);
   const { brandId, id, name } = c.var.user;
   const db = c.env.DB;
