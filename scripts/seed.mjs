@@ -127,6 +127,7 @@ export function seedRows() {
     attribution_window_days: 30,
     commission_plan_id: demo.commissionPlan.id,
     holding_days: 30,
+    renewal_months: 12,
     starts_at: SEEDED_AT,
     ends_at: null,
     status: 'active',

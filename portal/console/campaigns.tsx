@@ -19,6 +19,7 @@ export type CampaignFormValues = {
   defaultDestination: string;
   attributionWindowDays: string;
   holdingDays: string;
+  renewalMonths: string;
   commissionPlanId: string;
   status: string;
   positioningAnchor: string;
@@ -36,6 +37,7 @@ export const emptyCampaignForm = (): CampaignFormValues => ({
   defaultDestination: '',
   attributionWindowDays: '30',
   holdingDays: '30',
+  renewalMonths: '0',
   commissionPlanId: '',
   status: 'active',
   positioningAnchor: '',
@@ -416,6 +418,15 @@ export const CampaignBriefPage: FC<{
             <NumberField id="attributionWindowDays" label="Attribution window" value={values.attributionWindowDays} min={1} max={365} suffix="days" hint="A sale counts for a creator this long after a click." />
             <NumberField id="holdingDays" label="Holding period" value={values.holdingDays} min={0} max={365} suffix="days" hint="Commissions become payable after the return window." />
           </div>
+          <NumberField
+            id="renewalMonths"
+            label="Subscription renewals earn for"
+            value={values.renewalMonths}
+            min={0}
+            max={120}
+            suffix="months"
+            hint="Stripe subscriptions: a customer's later payments earn the creator who brought them this long after their first order. 0: the first order only."
+          />
           <div class="two-fields">
             <div class="field">
               <label for="baselineCost">Mid-tier baseline cost</label>

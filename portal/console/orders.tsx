@@ -28,6 +28,18 @@ const COMMISSION_STATUS = {
 } as const;
 
 const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
+  if (o.renewal_of !== null)
+    return (
+      <>
+        <strong>Subscription payment</strong>
+        <span class="muted small block">
+          Customer from order{' '}
+          <a href={`/console/orders?order=${encodeURIComponent(o.renewal_of)}`}>
+            <bdi>{o.renewal_of}</bdi>
+          </a>
+        </span>
+      </>
+    );
   if (o.attribution === 'code')
     return (
       <>

@@ -337,6 +337,7 @@ describe('events are written with the business write', () => {
       currency: 'USD',
       occurredAt: body.occurredAt,
       attribution: 'code',
+      renewalOf: null,
       creator: { id: m.creator.id, handle: m.handle },
       commission: { amountMinor: conversion.commission.amountMinor, rateBps: conversion.commission.rateBps, tier: 1 },
     });

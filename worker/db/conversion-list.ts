@@ -47,6 +47,7 @@ export type ListedConversion = {
   bonus_minor: number;
   reversed_minor: number;
   refunded_minor: number;
+  renewal_of: string | null;
 };
 
 // Waiting for its click: the sweep's own condition, narrowed to the orders a stored click can still credit.
@@ -68,8 +69,10 @@ const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency
   (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'bonus') AS bonus_minor,
   (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_minor,
   MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
-    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied')) AS refunded_minor
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied')) AS refunded_minor,
+  first.external_order_id AS renewal_of
 FROM conversions cv
+LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
 LEFT JOIN campaigns cp ON cp.id = e.campaign_id
 LEFT JOIN creators cr ON cr.id = e.creator_id
@@ -133,6 +136,7 @@ export const ORDERS_CSV_HEADER = [
   'refunded',
   'reversed',
   'customer_ref',
+  'renewal_of',
 ];
 
 
@@ -161,6 +165,7 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     money(o.refunded_minor),
     money(o.reversed_minor),
     csvText(o.customer_ref),
+    csvText(o.renewal_of),
   ]);
 }
 

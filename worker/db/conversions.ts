@@ -1,5 +1,5 @@
 // Recording orders and refunds exactly once: load evidence, decide attribution, write one batch, read back.
-import { attribute, type Attribution } from '../domain/attribution';
+import { attribute, withinRenewalMonths, type Attribution } from '../domain/attribution';
 import { CLICK_ID } from '../domain/clicks';
 import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundInput } from '../domain/orders';
@@ -104,6 +104,14 @@ const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')}`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
+// A subscription payment's evidence: the customer's first credited order before it, with the terms its
+// enrollment earns on now and whether that enrollment still credits an order placed when the payment was.
+// ?1 brand, ?2 customer, ?3 when the payment was made.
+type RenewalRow = EnrollmentTerms & { id: string; occurred_at: number; attribution: 'code' | 'click'; enrollment_id: string; renewal_months: number; credits: number };
+const RENEWAL_EVIDENCE = `SELECT cv.id, cv.occurred_at, cv.attribution, cv.enrollment_id, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
+FROM conversions cv JOIN enrollments e ON e.id = cv.enrollment_id ${TERMS_JOINS}
+WHERE cv.brand_id = ?1 AND cv.customer_ref = ?2 AND cv.renewal_of IS NULL AND cv.attribution <> 'none' AND cv.occurred_at <= ?3
+ORDER BY cv.occurred_at, cv.id LIMIT 1`;
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
   const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
@@ -132,6 +140,14 @@ function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | 
   const row = attribution.kind === 'code' ? code : click;
   if (!row || row.enrollment_id !== attribution.enrollmentId) throw new Error('attribution names an enrollment the evidence does not');
   return { attribution, terms: termsOf(row) };
+}
+
+// A subscription payment earns for the creator who brought the customer while the campaign's renewal months
+// last, counted from the customer's first credited order, and while that creator's enrollment still credits
+// orders (not removed, campaign not ended), as their code and link would. Outside that it earns nobody.
+function decideRenewal(input: ConversionInput, first: RenewalRow): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
+  if (first.credits !== 1 || !withinRenewalMonths(first.occurred_at, input.occurredAt, first.renewal_months)) return null;
+  return { attribution: { kind: first.attribution, enrollmentId: first.enrollment_id }, terms: termsOf(first) };
 }
 
 type Priced = Pick<ConversionInput, 'occurredAt' | 'amountMinor' | 'currency'>;
@@ -163,6 +179,8 @@ export type ConversionView = {
   attribution: Attribution['kind'];
   creator: { handle: string } | null;
   commission: { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string | null } | null;
+  /** A subscription payment credited for the customer's first credited order: that order's id. */
+  renewalOf: string | null;
 };
 
 type StoredConversion = {
@@ -178,11 +196,13 @@ type StoredConversion = {
   rate_bps: number | null;
   tier: number | null;
   available_at: number | null;
+  renewal_of: string | null;
 };
 
 const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cr.handle,
-  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at
+  l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at, first.external_order_id AS renewal_of
 FROM conversions cv
+LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
 LEFT JOIN creators cr ON cr.id = e.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
@@ -200,6 +220,7 @@ function conversionView(row: StoredConversion): ConversionView {
     attribution: row.attribution,
     creator: row.handle ? { handle: row.handle } : null,
     commission: row.commission_minor === null ? null : { amountMinor: row.commission_minor, rateBps: row.rate_bps, tier: row.tier, availableAt: iso(row.available_at) },
+    renewalOf: row.renewal_of,
   };
 }
 
@@ -210,17 +231,33 @@ function idempotencyConflict(what: string): ApiError {
 // Round trips in the common case: one batch of reads (is the order known, the code, the click, the terms
 // they name, refunds waiting for it), then one batch that writes and reads the stored row back. A refund
 // that arrived first adds one more; a replay costs the first only.
-export async function recordConversion(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source): Promise<Recorded<ConversionView>> {
+export const recordConversion = (db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source) => record(db, brand, input, source, false);
+
+/** Why a subscription payment was not recorded: its customer came through no creator, or their renewal months or enrollment ended. */
+export type Skipped = { skipped: 'not_referred' | 'renewals_ended' };
+
+// A subscription payment (a Stripe invoice.paid): credited for the customer's first credited order, or, for
+// a customer with none, on its own code and click like any order; recorded only when it credits someone, as
+// a store's every renewal of every customer would otherwise fill the orders with payments nobody earns on.
+// An invoice already recorded (the subscription's Checkout Session is keyed by its first invoice) answers
+// with that order, whichever payload recorded it.
+export const recordRenewal = (db: D1Database, brand: IngestBrand, input: ConversionInput) => record(db, brand, input, 'stripe', true);
+
+async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, renewal: false): Promise<Recorded<ConversionView>>;
+async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, renewal: boolean): Promise<Recorded<ConversionView> | Skipped>;
+async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, renewal: boolean): Promise<Recorded<ConversionView> | Skipped> {
   const hash = await payloadHash(source, input);
   const normalized = input.code === null ? null : normalizeCode(input.code);
   const clickId = input.clickId !== null && CLICK_ID.test(input.clickId) ? input.clickId : null;
+  const customer = renewal ? input.customerRef : null;
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
+  if (customer !== null) reads.push(db.prepare(RENEWAL_EVIDENCE).bind(brand.id, customer, input.occurredAt));
   if (normalized !== null) reads.push(db.prepare(CODE_EVIDENCE).bind(brand.id, normalized));
   if (clickId !== null) reads.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brand.id, input.occurredAt));
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
   const existing = firstOf<StoredConversion>(existingRows);
   if (existing) {
-    if (existing.payload_hash !== hash) throw idempotencyConflict('order');
+    if (existing.payload_hash !== hash && !renewal) throw idempotencyConflict('order');
     // A retry after a failure between commit and applying early refunds finishes that work.
     const pending = rowsOf<PendingRefund>(pendingRows);
     if (pending.length > 0) return { created: false, data: conversionView((await applyRefunds(db, brand, input.orderId, pending)) ?? existing) };
@@ -228,13 +265,17 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   }
   if (input.currency !== brand.currency) {
     const changed = await brandChanged(db, brand);
-    if (changed) return recordConversion(db, changed, input, source);
+    if (changed) return record(db, changed, input, source, renewal);
   }
   sameCurrency(brand.currency, input, 'This brand records orders in');
   withinAmountCap(input);
+  const first = customer === null ? null : firstOf<RenewalRow>(evidence.shift());
   const code = normalized === null ? null : firstOf<CodeRow>(evidence.shift());
   const click = clickId === null ? null : firstOf<ClickRow>(evidence.shift());
-  const { attribution, terms } = decide(input, code, click);
+  const renewed = first ? decideRenewal(input, first) : null;
+  if (first && !renewed) return { skipped: 'renewals_ended' };
+  const { attribution, terms } = renewed ?? decide(input, code, click);
+  if (renewal && attribution.kind === 'none') return { skipped: 'not_referred' };
   const now = Date.now();
   const conversionId = newId('cv');
   const period = periodOf(input.occurredAt, brand.timezone);
@@ -259,10 +300,11 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
         hash,
         now,
         brand.timezone,
+        renewed ? first!.id : null,
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
-  if (attribution.kind === 'code' && code) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  if (attribution.kind === 'code' && code && !renewed) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
   // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.
@@ -276,10 +318,10 @@ export async function recordConversion(db: D1Database, brand: IngestBrand, input
   const stored = firstOf<StoredConversion>(written[storedAt]);
   if (!stored) {
     const changed = await brandChanged(db, brand);
-    if (changed) return recordConversion(db, changed, input, source);
+    if (changed) return record(db, changed, input, source, renewal);
     throw retryWithSamePayload();
   }
-  if (stored.id !== conversionId && stored.payload_hash !== hash) throw idempotencyConflict('order');
+  if (stored.id !== conversionId && stored.payload_hash !== hash && !renewal) throw idempotencyConflict('order');
   // Refunds that arrived before their order are applied now that it exists (idempotently).
   const pending = rowsOf<PendingRefund>(written[pendingAt]);
   let final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;

@@ -138,6 +138,9 @@ export const campaigns = sqliteTable(
     attributionWindowDays: integer('attribution_window_days').notNull().default(30),
     commissionPlanId: text('commission_plan_id').references(() => commissionPlans.id),
     holdingDays: integer('holding_days').notNull().default(30),
+    // How many months after a customer's first credited order their subscription payments (Stripe invoices)
+    // still earn its creator commission; 0: the first order only (db/conversions.ts recordRenewal).
+    renewalMonths: integer('renewal_months').notNull().default(0),
     startsAt: integer('starts_at'),
     endsAt: integer('ends_at'),
     status: text('status', { enum: ['draft', 'active', 'ended'] }).notNull().default('active'),
@@ -291,9 +294,14 @@ export const conversions = sqliteTable(
     // When the cron sweep next looks for the click an order waits for (null: at created_at); pushed further
     // out after each look that finds none, and to the end of time after the last (db/conversions.ts).
     clickLookAt: integer('click_look_at'),
+    // A subscription payment credited for the customer's first credited order, this conversion's id (null:
+    // an order credited, or not, on its own evidence).
+    renewalOf: text('renewal_of'),
   },
   (t) => [
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),
+    // A customer's credited orders, which a subscription payment of theirs looks up (db/conversions.ts).
+    index('conversions_brand_customer').on(t.brandId, t.customerRef, t.occurredAt).where(sql`customer_ref IS NOT NULL AND renewal_of IS NULL AND attribution <> 'none'`),
     index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
     // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land, and
@@ -323,6 +331,20 @@ export const refunds = sqliteTable(
     uniqueIndex('refunds_brand_refund').on(t.brandId, t.externalRefundId),
     index('refunds_brand_order').on(t.brandId, t.externalOrderId),
   ],
+);
+
+// Which Stripe invoice a PaymentIntent paid. Since API version 2025-03-31 neither an invoice nor a charge
+// names the other, so the invoice_payment.paid event that pairs them is kept: a charge.refunded finds the
+// subscription payment it refunds through it (routes/webhooks.ts).
+export const stripeInvoicePayments = sqliteTable(
+  'stripe_invoice_payments',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    paymentIntent: text('payment_intent').notNull(),
+    invoiceId: text('invoice_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.paymentIntent] })],
 );
 
 export const ledgerKinds = ['commission', 'reversal', 'flat_fee', 'bonus', 'adjustment'] as const;

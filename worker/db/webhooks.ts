@@ -59,6 +59,7 @@ const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events 
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
+    'renewalOf', (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of),
     'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
     'commission', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,
       'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)${type === 'conversion.attributed' ? attributedExtras : ''}), ?3

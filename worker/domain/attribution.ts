@@ -22,3 +22,15 @@ export function attribute({ occurredAt, code, click }: AttributionEvidence): Att
 export function withinWindow(clickAt: number, occurredAt: number, windowDays: number): boolean {
   return clickAt <= occurredAt && occurredAt - clickAt <= windowDays * DAY_MS;
 }
+
+// A subscription payment made before `months` calendar months (UTC) have passed since the customer's first
+// credited order: with 12, a monthly plan's first twelve payments earn, the thirteenth does not.
+export function withinRenewalMonths(firstAt: number, paidAt: number, months: number): boolean {
+  if (months <= 0 || paidAt < firstAt) return false;
+  const first = new Date(firstAt);
+  const y = first.getUTCFullYear();
+  const m = first.getUTCMonth() + months;
+  // The same day of the month, or the month's last day where it has fewer (Jan 31 + 1 month: Feb 28 or 29).
+  const day = Math.min(first.getUTCDate(), new Date(Date.UTC(y, m + 1, 0)).getUTCDate());
+  return paidAt < Date.UTC(y, m, day) + (firstAt - Date.UTC(y, first.getUTCMonth(), first.getUTCDate()));
+}

@@ -175,12 +175,14 @@ function discrepancyRefunded(adjustments: unknown, currency: string): number | n
 export const stripeAwaitsPayment = (session: unknown): boolean => isObject(session) && session.payment_status === 'unpaid';
 
 // checkout.session.completed (paid) and checkout.session.async_payment_succeeded: keyed by the PaymentIntent
-// so charge.refunded finds the same order. Priced like a Shopify order, on the subtotal after discounts,
+// so charge.refunded finds the same order (a subscription's session by its first invoice). Priced like a Shopify order, on the subtotal after discounts,
 // before shipping and tax (Stripe's amount_subtotal is before discounts). A session that needed no payment
 // (fully discounted, a free trial) or sold nothing after discounts earns nothing: null, nothing to record.
 export function stripeCheckoutSession(session: unknown, now: number): Parsed<ConversionInput | null> {
   if (!isObject(session)) return { ok: false, reason: 'session is not an object' };
-  const orderId = str(session.payment_intent) ?? str(session.id);
+  // A subscription's session has no PaymentIntent: it is keyed by its first invoice, so that invoice's
+  // invoice.paid finds the order already recorded (stripeInvoice).
+  const orderId = str(session.payment_intent) ?? str(session.invoice) ?? str(session.id);
   const currency = typeof session.currency === 'string' ? session.currency.toUpperCase() : null;
   const subtotal = stripeAmount(session.amount_subtotal);
   const discount = isObject(session.total_details) ? stripeAmount(session.total_details.amount_discount ?? 0) : 0;
@@ -202,6 +204,71 @@ export function stripeCheckoutSession(session: unknown, now: number): Parsed<Con
       customerRef: str(session.customer),
     },
   };
+}
+
+const idOf = (v: unknown, max = 64): string | null => str(v, max) ?? (isObject(v) ? str(v.id, max) : null);
+
+/** A paid invoice: `subscription` holds the payment to record for a subscription's invoice (null when nothing was bought after discounts: a trial, a credit), `one_off` one that belongs to no subscription. */
+export type StripeInvoice = { kind: 'one_off' } | { kind: 'subscription'; invoiceId: string; paymentIntent: string | null; input: ConversionInput | null };
+
+// invoice.paid, in both shapes: API versions before 2025-03-31 name the subscription, its metadata and the
+// PaymentIntent on the invoice; later ones put the subscription under parent.subscription_details and pair
+// invoices with PaymentIntents only in invoice_payment.paid (stripeInvoicePayment). Keyed by the invoice; priced
+// like a Checkout Session, after discounts and before tax (total_excluding_tax; older payloads without it:
+// the subtotal less the discounts). The subscription's metadata may carry chorus_code and chorus_cid, as a
+// Checkout Session's does; paid_at dates the payment.
+export function stripeInvoice(invoice: unknown, now: number): Parsed<StripeInvoice> {
+  if (!isObject(invoice)) return { ok: false, reason: 'invoice is not an object' };
+  const details = isObject(invoice.parent) && isObject(invoice.parent.subscription_details) ? invoice.parent.subscription_details : isObject(invoice.subscription_details) ? invoice.subscription_details : null;
+  const subscription = idOf(invoice.subscription) ?? (details ? idOf(details.subscription) : null);
+  if (!subscription) return { ok: true, value: { kind: 'one_off' } };
+  const orderId = str(invoice.id, 64);
+  const customer = idOf(invoice.customer, 128);
+  const currency = typeof invoice.currency === 'string' ? invoice.currency.toUpperCase() : null;
+  const paidAt = isObject(invoice.status_transitions) && invoice.status_transitions.paid_at != null ? invoice.status_transitions.paid_at : invoice.created;
+  const occurredAt = stripeTime(paidAt, now);
+  if (!orderId || !customer || !currency || !/^[A-Z]{3}$/.test(currency) || occurredAt === null) {
+    return { ok: false, reason: 'invoice id, customer, currency or paid time missing or out of range' };
+  }
+  const amountMinor = invoiceGoods(invoice);
+  if (amountMinor === null) return { ok: false, reason: 'invoice amounts invalid or out of range' };
+  const paymentIntent = idOf(invoice.payment_intent);
+  if (amountMinor <= 0) return { ok: true, value: { kind: 'subscription', invoiceId: orderId, paymentIntent, input: null } };
+  const metadata = details && isObject(details.metadata) ? details.metadata : {};
+  return {
+    ok: true,
+    value: {
+      kind: 'subscription',
+      invoiceId: orderId,
+      paymentIntent,
+      input: { orderId, amountMinor, currency, occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64), customerRef: customer },
+    },
+  };
+}
+
+// An invoice's goods after discounts, before tax; negative for an invoice of credits (a downgrade's proration).
+function invoiceGoods(invoice: Json): number | null {
+  const signed = (v: unknown) => (Number.isSafeInteger(v) && Math.abs(v as number) <= MAX_AMOUNT_MINOR ? (v as number) : null);
+  if (invoice.total_excluding_tax !== null && invoice.total_excluding_tax !== undefined) return signed(invoice.total_excluding_tax);
+  const subtotal = signed(invoice.subtotal);
+  if (subtotal === null) return null;
+  let discounts = 0;
+  for (const d of Array.isArray(invoice.total_discount_amounts) ? invoice.total_discount_amounts : []) {
+    const amount = isObject(d) ? stripeAmount(d.amount) : null;
+    if (amount === null) return null;
+    discounts += amount;
+  }
+  return signed(subtotal - discounts);
+}
+
+// invoice_payment.paid (API versions from 2025-03-31): which invoice a PaymentIntent paid. null for a payment
+// made another way (out of band), which no charge.refunded can name.
+export function stripeInvoicePayment(payment: unknown): Parsed<{ invoiceId: string; paymentIntent: string } | null> {
+  if (!isObject(payment)) return { ok: false, reason: 'invoice payment is not an object' };
+  const invoiceId = idOf(payment.invoice);
+  if (!invoiceId) return { ok: false, reason: 'invoice missing' };
+  const paymentIntent = isObject(payment.payment) ? idOf(payment.payment.payment_intent) : null;
+  return { ok: true, value: paymentIntent ? { invoiceId, paymentIntent } : null };
 }
 
 export type StripeCharge = {

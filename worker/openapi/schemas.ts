@@ -49,6 +49,10 @@ export const Campaign = z
     defaultDestination: example(z.string(), 'https://shop.example/spring'),
     attributionWindowDays: count(30),
     holdingDays: count(30),
+    renewalMonths: count(12).meta({
+      description:
+        "How long a customer's Stripe subscription payments (invoice.paid) earn the creator who brought them: months from the customer's first credited order, 0 to 120. 0, the default, credits the first order only.",
+    }),
     commissionPlanId: id('plan').nullable(),
     startsAt: time.nullable(),
     endsAt: time.nullable(),
@@ -350,6 +354,10 @@ export const PayoutMark = z
   .object({ line: count(2).nullable(), payoutId: id('po'), outcome: z.enum(['paid', 'failed', 'unchanged', 'not_found', 'conflict']) })
   .meta({ id: 'PayoutMark' });
 
+const renewalOf = example(z.string(), 'in_1QspringFirstInvoice')
+  .nullable()
+  .meta({ description: "A Stripe subscription payment credited to the creator who brought the customer: the id of the customer's first credited order. Null for every other order." });
+
 export const Conversion = z
   .object({
     id: id('cv'),
@@ -363,6 +371,7 @@ export const Conversion = z
       .object({ amountMinor: minor(500), rateBps: example(z.int(), 1000).nullable(), tier: count(0).nullable(), availableAt: time.nullable() })
       .nullable()
       .meta({ description: 'The ledger entry this order earned, payable from availableAt (end of the holding period).' }),
+    renewalOf,
   })
   .meta({ id: 'Conversion' });
 
@@ -395,6 +404,7 @@ export const RecordedOrder = z
     bonusMinor: minor(0),
     refundedMinor: minor(0).meta({ description: "The order's applied refunds, at most its amount." }),
     reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds.' }),
+    renewalOf,
   })
   .meta({ id: 'RecordedOrder' });
 
@@ -428,9 +438,12 @@ export const WebhookReceipt = z
     received: z.literal(true),
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
     ignored: z
-      .enum(['topic', 'event_type', 'payment_pending', 'idempotency_conflict', 'currency_mismatch'])
+      .enum(['topic', 'event_type', 'payment_pending', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended'])
       .optional()
-      .meta({ description: 'Why nothing was recorded, when nothing was. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method); its `checkout.session.async_payment_succeeded` records it.' }),
+      .meta({
+        description:
+          "Why nothing was recorded, when nothing was. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method); its `checkout.session.async_payment_succeeded` records it. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a customer no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
+      }),
   })
   .meta({ id: 'WebhookReceipt' });
 

@@ -3,8 +3,8 @@
 // recorded, so the store's own retries settle.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { recordConversion, recordRefund } from '../db/conversions';
-import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, type Parsed, type StripeCharge } from '../domain/store-payloads';
+import { recordConversion, recordRefund, recordRenewal } from '../db/conversions';
+import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -84,7 +84,20 @@ const SLICE_RACES = 4;
 const SLICE_HOLDER = 'SELECT external_order_id FROM refunds WHERE brand_id = ? AND external_refund_id = ?';
 const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
 
-async function recordChargeRefunds(db: D1Database, brand: SigningBrand, charge: StripeCharge) {
+// Which invoice a PaymentIntent paid, kept from invoice_payment.paid (and from invoice.paid in API versions
+// that still name it) for the charge.refunded that names only the PaymentIntent.
+const REMEMBER_INVOICE_PAYMENT = 'INSERT INTO stripe_invoice_payments (brand_id, payment_intent, invoice_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const rememberInvoicePayment = (db: D1Database, brand: SigningBrand, paymentIntent: string, invoiceId: string) =>
+  db.prepare(REMEMBER_INVOICE_PAYMENT).bind(brand.id, paymentIntent, invoiceId, Date.now()).run();
+
+// The order a charge's refunds belong to: the one its PaymentIntent keys (a Checkout payment), else the
+// invoice that PaymentIntent paid (a subscription payment), else the PaymentIntent, where a refund that
+// comes first waits for its order. ?1 brand, ?2 the charge's order id.
+const CHARGE_ORDER = `SELECT CASE WHEN EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2) THEN ?2
+  ELSE COALESCE((SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ?1 AND payment_intent = ?2), ?2) END AS order_id`;
+
+async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
+  const charge = { ...paid, orderId: (await db.prepare(CHARGE_ORDER).bind(brand.id, paid.orderId).first<string>('order_id')) ?? paid.orderId };
   const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, charge.orderId).first<{ priced: number | null; recorded: number }>();
   for (let races = 0; ; races++) {
     const chain = await state();
@@ -161,9 +174,9 @@ export const webhooks = new Hono<AppEnv>()
   .post(
     '/stripe/:account',
     op({
-      summary: 'Stripe checkout and refund webhooks',
+      summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription payment (`invoice.paid` of an invoice with a subscription) earns the creator who brought the customer, found by the Stripe customer of their first credited order, for the campaign\'s `renewalMonths` after that order and while the creator\'s enrollment and the campaign still credit orders; a customer with no credited order is credited on the subscription metadata\'s `chorus_code` or `chorus_cid` like an order. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). A subscription\'s Checkout Session is recorded under its first invoice, so that invoice\'s `invoice.paid` adds nothing. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with its PaymentIntent, so a `charge.refunded` of a subscription payment finds it. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -185,6 +198,20 @@ export const webhooks = new Hono<AppEnv>()
         if (!input) return c.json({ received: true, data: null });
         const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'stripe'));
         return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+      }
+      if (event?.type === 'invoice.paid') {
+        const invoice = unprocessable(stripeInvoice(object, Date.now()));
+        if (invoice.kind === 'one_off') return c.json({ received: true, ignored: 'not_subscription' });
+        if (invoice.paymentIntent) await rememberInvoicePayment(c.env.DB, brand, invoice.paymentIntent, invoice.invoiceId);
+        if (!invoice.input) return c.json({ received: true, data: null });
+        const { result, ignored } = await settle(recordRenewal(c.env.DB, brand, invoice.input));
+        if (result && 'skipped' in result) return c.json({ received: true, ignored: result.skipped });
+        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+      }
+      if (event?.type === 'invoice_payment.paid') {
+        const payment = unprocessable(stripeInvoicePayment(object));
+        if (payment) await rememberInvoicePayment(c.env.DB, brand, payment.paymentIntent, payment.invoiceId);
+        return c.json({ received: true, data: null });
       }
       if (event?.type === 'charge.refunded') {
         const charge = unprocessable(stripeCharge(object));

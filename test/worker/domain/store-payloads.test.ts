@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession } from '../../../worker/domain/store-payloads';
+import { withinRenewalMonths } from '../../../worker/domain/attribution';
+import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment } from '../../../worker/domain/store-payloads';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
@@ -95,9 +96,12 @@ describe('store payloads', () => {
     const session = { id: 'cs_1', payment_intent: 'pi_1', currency: 'usd', created: NOW / 1000, payment_status: 'paid', amount_subtotal: 9900, amount_total: 9588, total_details: { amount_discount: 1485, amount_shipping: 500, amount_tax: 673 } };
     const parsed = stripeCheckoutSession(session, NOW);
     expect(parsed.ok && parsed.value?.amountMinor).toBe(8415);
-    // A subscription checkout has no payment intent: the session's own id (66 characters in live mode) is the order.
-    const subscription = stripeCheckoutSession({ ...session, id: `cs_live_${'a'.repeat(58)}`, payment_intent: null }, NOW);
-    expect(subscription.ok && subscription.value?.orderId).toBe(`cs_live_${'a'.repeat(58)}`);
+    // A subscription checkout has no payment intent: its first invoice is the order, so that invoice's
+    // invoice.paid finds it; without one, the session's own id (66 characters in live mode).
+    const subscription = stripeCheckoutSession({ ...session, mode: 'subscription', payment_intent: null, invoice: 'in_1first' }, NOW);
+    expect(subscription.ok && subscription.value?.orderId).toBe('in_1first');
+    const bare = stripeCheckoutSession({ ...session, id: `cs_live_${'a'.repeat(58)}`, payment_intent: null }, NOW);
+    expect(bare.ok && bare.value?.orderId).toBe(`cs_live_${'a'.repeat(58)}`);
     const noDetails = stripeCheckoutSession({ ...session, total_details: null }, NOW);
     expect(noDetails.ok && noDetails.value?.amountMinor).toBe(9900);
     expect(stripeCheckoutSession({ ...session, payment_status: 'no_payment_required', amount_total: 0, total_details: { amount_discount: 9900 } }, NOW)).toEqual({ ok: true, value: null });
@@ -135,5 +139,62 @@ describe('store payloads', () => {
     expect(stripeCharge({ ...base, amount_refunded: 9589 }).ok).toBe(false);
     expect(stripeCharge({ ...base, amount: 100_000_000_001, amount_refunded: 0 }).ok).toBe(false);
     expect(stripeCharge({ ...base, amount_refunded: undefined }).ok).toBe(false);
+  });
+});
+
+describe('Stripe invoices', () => {
+  const paidAt = NOW / 1000;
+  const current = { id: 'in_1', customer: 'cus_1', currency: 'usd', created: paidAt - 60, status_transitions: { paid_at: paidAt }, subtotal: 3800, total_excluding_tax: 3420, total_discount_amounts: [{ amount: 380 }], parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_1', metadata: { chorus_code: 'SARAH15' } } } };
+  const older = { id: 'in_2', customer: 'cus_1', currency: 'usd', created: paidAt, subscription: 'sub_1', subscription_details: { metadata: { chorus_cid: 'FIXTUREclickId00000001' } }, payment_intent: 'pi_2', subtotal: 3800, total_discount_amounts: [{ amount: 800 }] };
+
+  it('reads both shapes: the subscription, its metadata, the PaymentIntent where named, priced after discounts before tax', () => {
+    expect(stripeInvoice(current, NOW)).toEqual({
+      ok: true,
+      value: { kind: 'subscription', invoiceId: 'in_1', paymentIntent: null, input: { orderId: 'in_1', amountMinor: 3420, currency: 'USD', occurredAt: NOW, code: 'SARAH15', clickId: null, customerRef: 'cus_1' } },
+    });
+    expect(stripeInvoice(older, NOW)).toEqual({
+      ok: true,
+      value: { kind: 'subscription', invoiceId: 'in_2', paymentIntent: 'pi_2', input: { orderId: 'in_2', amountMinor: 3000, currency: 'USD', occurredAt: NOW, code: null, clickId: 'FIXTUREclickId00000001', customerRef: 'cus_1' } },
+    });
+    // Expanded objects are read by their id.
+    const expanded = stripeInvoice({ ...older, customer: { id: 'cus_1' }, subscription: { id: 'sub_1' }, payment_intent: { id: 'pi_2' } }, NOW);
+    expect(expanded.ok && expanded.value.kind === 'subscription' && [expanded.value.paymentIntent, expanded.value.input?.customerRef]).toEqual(['pi_2', 'cus_1']);
+  });
+
+  it('tells invoices of no subscription and invoices of nothing apart from unreadable ones', () => {
+    const { parent: _parent, ...oneOff } = current;
+    expect(stripeInvoice(oneOff, NOW)).toEqual({ ok: true, value: { kind: 'one_off' } });
+    expect(stripeInvoice({ ...current, total_excluding_tax: 0 }, NOW)).toEqual({ ok: true, value: { kind: 'subscription', invoiceId: 'in_1', paymentIntent: null, input: null } });
+    expect(stripeInvoice({ ...current, total_excluding_tax: -500 }, NOW).ok).toBe(true);
+    for (const hostile of [{ customer: null }, { id: 'x'.repeat(65) }, { currency: 'us' }, { total_excluding_tax: 1.5 }, { total_excluding_tax: 100_000_000_001 }, { status_transitions: { paid_at: 1e13 } }, { status_transitions: { paid_at: 'now' } }]) {
+      expect(stripeInvoice({ ...current, ...hostile }, NOW).ok).toBe(false);
+    }
+    expect(stripeInvoice({ ...older, total_discount_amounts: [{ amount: -1 }] }, NOW).ok).toBe(false);
+    expect(stripeInvoice([current], NOW).ok).toBe(false);
+  });
+
+  it('pairs an invoice with the PaymentIntent that paid it, and with nothing when it was paid another way', () => {
+    expect(stripeInvoicePayment({ invoice: 'in_1', payment: { type: 'payment_intent', payment_intent: 'pi_1' } })).toEqual({ ok: true, value: { invoiceId: 'in_1', paymentIntent: 'pi_1' } });
+    expect(stripeInvoicePayment({ invoice: { id: 'in_1' }, payment: { type: 'out_of_band_payment' } })).toEqual({ ok: true, value: null });
+    expect(stripeInvoicePayment({ payment: { payment_intent: 'pi_1' } }).ok).toBe(false);
+  });
+});
+
+describe('withinRenewalMonths', () => {
+  const at = (s: string) => Date.parse(s);
+  it('counts calendar months from the first order, to the same time of day, the thirteenth monthly payment outside twelve', () => {
+    const first = at('2026-01-15T09:30:00Z');
+    expect(withinRenewalMonths(first, at('2026-12-15T09:30:00Z'), 12)).toBe(true);
+    expect(withinRenewalMonths(first, at('2027-01-15T09:29:59Z'), 12)).toBe(true);
+    expect(withinRenewalMonths(first, at('2027-01-15T09:30:00Z'), 12)).toBe(false);
+    expect(withinRenewalMonths(first, first, 0)).toBe(false);
+    expect(withinRenewalMonths(first, first - 1, 12)).toBe(false);
+  });
+
+  it("ends on a shorter month's last day", () => {
+    expect(withinRenewalMonths(at('2026-01-31T00:00:00Z'), at('2026-02-27T23:59:59Z'), 1)).toBe(true);
+    expect(withinRenewalMonths(at('2026-01-31T00:00:00Z'), at('2026-02-28T00:00:00Z'), 1)).toBe(false);
+    expect(withinRenewalMonths(at('2027-12-31T12:00:00Z'), at('2028-02-29T11:59:59Z'), 2)).toBe(true);
+    expect(withinRenewalMonths(at('2026-03-01T00:00:00Z'), at('2036-02-29T23:59:59Z'), 120)).toBe(true);
   });
 });

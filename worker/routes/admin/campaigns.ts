@@ -17,6 +17,10 @@ import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
+// Ten years covers "for the life of the subscription".
+export const MAX_RENEWAL_MONTHS = 120;
+const renewalMonths = z.int().min(0).max(MAX_RENEWAL_MONTHS);
+
 const createCampaign = z.strictObject({
   name: plainText(120).min(1),
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
@@ -33,6 +37,7 @@ const createCampaign = z.strictObject({
   defaultDestination: z.string().max(2048),
   attributionWindowDays: z.int().min(1).max(365).default(30),
   holdingDays: z.int().min(0).max(365).default(30),
+  renewalMonths: renewalMonths.default(0),
   commissionPlanId: z.string().min(1).max(64).nullable().default(null),
   startsAt: isoDate.nullable().default(null),
   endsAt: isoDate.nullable().default(null),
@@ -45,6 +50,7 @@ const updateCampaign = z
   .strictObject({
     status: z.enum(['draft', 'active', 'ended']).optional(),
     endsAt: isoDate.nullable().optional(),
+    renewalMonths: renewalMonths.optional(),
     baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
   })
@@ -71,6 +77,7 @@ export function campaignView(c: CampaignRow) {
     defaultDestination: c.defaultDestination,
     attributionWindowDays: c.attributionWindowDays,
     holdingDays: c.holdingDays,
+    renewalMonths: c.renewalMonths,
     commissionPlanId: c.commissionPlanId,
     startsAt: iso(c.startsAt),
     endsAt: iso(c.endsAt),
@@ -141,7 +148,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: "Change its status, end date or mid-tier baseline; other fields are fixed once creators are briefed. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
+      description: "Change its status, end date, renewal months or mid-tier baseline; other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },

@@ -71,6 +71,7 @@ export function recordedOrderView(row: ListedConversion, now: number) {
     bonusMinor: row.bonus_minor,
     refundedMinor: row.refunded_minor,
     reversedMinor: row.reversed_minor,
+    renewalOf: row.renewal_of,
   };
 }
 

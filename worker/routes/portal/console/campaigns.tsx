@@ -61,6 +61,7 @@ const campaignSchema = z.strictObject({
   defaultDestination: z.string().trim().min(1, 'Add the destination tracked links send shoppers to.').max(2048, 'The destination is too long.'),
   attributionWindowDays: days(1, 365, 'The attribution window is 1 to 365 days.'),
   holdingDays: days(0, 365, 'The holding period is 0 to 365 days.'),
+  renewalMonths: days(0, 120, 'Subscription renewals earn for 0 to 120 months.'),
   commissionPlanId: z.string().max(64),
   status: z.enum(['draft', 'active', 'ended'], { error: 'Pick a status: draft, active or ended.' }),
   // The admin API's rules for the same fields (browsers send a textarea's line breaks as CR LF; the limit
@@ -95,6 +96,8 @@ function formValues(form: Form): CampaignFormValues {
     defaultDestination: form.get('defaultDestination'),
     attributionWindowDays: form.get('attributionWindowDays'),
     holdingDays: form.get('holdingDays'),
+    // The new-campaign form leaves renewals at the default; the brief editor offers them.
+    renewalMonths: form.get('renewalMonths') || '0',
     commissionPlanId: form.get('commissionPlanId'),
     status: form.get('status') || 'active',
     positioningAnchor: form.get('positioningAnchor'),
@@ -195,8 +198,8 @@ campaignRoutes.post('/campaigns', async (c) => {
     await c.env.DB.batch([
       c.env.DB.prepare(
         `INSERT INTO campaigns (id, brand_id, slug, name, hashtag, positioning_anchor, non_negotiables, disclosure_text, story_formats, default_destination,
-           attribution_window_days, commission_plan_id, holding_days, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+           attribution_window_days, commission_plan_id, holding_days, renewal_months, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
       ).bind(
         id,
         c.var.user.brandId,
@@ -211,6 +214,7 @@ campaignRoutes.post('/campaigns', async (c) => {
         input.attributionWindowDays,
         input.commissionPlanId || null,
         input.holdingDays,
+        input.renewalMonths,
         campaignEndsAtFor({ status: 'draft', endsAt: null }, { status: input.status }, now) ?? null,
         input.status,
         input.baselineCostMinor,
@@ -243,6 +247,7 @@ const valuesOf = (r: CampaignRecord, currency: string): CampaignFormValues => ({
   defaultDestination: r.default_destination,
   attributionWindowDays: String(r.attribution_window_days),
   holdingDays: String(r.holding_days),
+  renewalMonths: String(r.renewal_months),
   commissionPlanId: r.commission_plan_id ?? '',
   status: r.status,
   positioningAnchor: r.positioning_anchor,
@@ -273,6 +278,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     story_formats: campaign.story_formats,
     attribution_window_days: campaign.attribution_window_days,
     holding_days: campaign.holding_days,
+    renewal_months: campaign.renewal_months,
     starts_at: campaign.starts_at,
     ends_at: campaign.ends_at,
     campaign_status: campaign.status,
@@ -328,6 +334,7 @@ const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
   ['defaultDestination', 'default_destination'],
   ['attributionWindowDays', 'attribution_window_days'],
   ['holdingDays', 'holding_days'],
+  ['renewalMonths', 'renewal_months'],
   ['status', 'status'],
   ['positioningAnchor', 'positioning_anchor'],
   ['baselineCostMinor', 'baseline_cost_minor'],
@@ -337,7 +344,8 @@ const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
 campaignRoutes.post('/campaigns/:id', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
-  const values = { ...formValues(form), slug: campaign.slug };
+  // A form drawn before the renewals field existed keeps the campaign's setting rather than clearing it.
+  const values = { ...formValues(form), slug: campaign.slug, renewalMonths: form.get('renewalMonths') || String(campaign.renewal_months) };
   const drawnStatus = form.get('drawnStatus');
   if (drawnStatus !== '' && drawnStatus !== campaign.status) return renderBrief(c, campaign, { values, errors: [campaignChanged().message], status: 409 });
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));

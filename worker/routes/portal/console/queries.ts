@@ -65,6 +65,7 @@ export type CampaignRecord = {
   attribution_window_days: number;
   commission_plan_id: string | null;
   holding_days: number;
+  renewal_months: number;
   starts_at: number | null;
   ends_at: number | null;
   status: 'draft' | 'active' | 'ended';
