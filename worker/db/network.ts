@@ -35,10 +35,11 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
        FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId, stallDay),
     db.prepare(
-      `SELECT enrollment_id, SUM(refunded < amount_minor) AS total, SUM(MAX(amount_minor - refunded, 0)) AS revenue, SUM(occurred_at >= ?3) AS recent,
-         SUM(occurred_at <= ?4 AND refunded < amount_minor) AS validated,
-         SUM(attribution = 'click' AND refunded < amount_minor) AS by_link
-       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution,
+      // A subscription payment (renewal_of) adds to the creator's revenue, not to their sales: it is no new customer.
+      `SELECT enrollment_id, SUM(sale AND refunded < amount_minor) AS total, SUM(MAX(amount_minor - refunded, 0)) AS revenue, SUM(sale AND occurred_at >= ?3) AS recent,
+         SUM(sale AND occurred_at <= ?4 AND refunded < amount_minor) AS validated,
+         SUM(sale AND attribution = 'click' AND refunded < amount_minor) AS by_link
+       FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution, cv.renewal_of IS NULL AS sale,
                ${refundedOf('cv')} AS refunded
              FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none')
        GROUP BY enrollment_id`,
@@ -56,7 +57,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
     ).bind(campaignId, brandId, fromDay),
     db.prepare(
       `SELECT date(cv.occurred_at / 1000, 'unixepoch') AS day, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
-       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.occurred_at >= ?3 GROUP BY day`,
+       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 GROUP BY day`,
     ).bind(campaignId, brandId, Date.parse(`${fromDay}T00:00:00Z`)),
   ]);
   type Rows<T> = { results: T[] } | undefined;

@@ -91,6 +91,17 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE brand_id = ?').bind(m.brand.brandId).run();
   });
 
+  it("adds a renewal to its creator's revenue in the network view, not to their sales", async () => {
+    const m = await subscriptionBrand();
+    const first = await receipt(await stripe(m.account, checkout(m).event));
+    await stripe(m.account, invoicePaid(m.customer).event);
+    type Network = { data: { summary: { conversions: number; revenueMinor: number }; daily: { conversions: number }[]; ranking: { conversions: number; revenueMinor: number }[] } };
+    const network = (await json<Network>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/network`))).data;
+    expect(network.ranking[0]).toMatchObject({ conversions: 1, revenueMinor: first.data!.amountMinor + 3800 });
+    expect(network.summary).toMatchObject({ conversions: 1, revenueMinor: first.data!.amountMinor + 3800 });
+    expect(network.daily.reduce((sum, d) => sum + d.conversions, 0)).toBe(1);
+  });
+
   it('stops at the end of the renewal months, counted from the first order', async () => {
     const m = await subscriptionBrand(1);
     const firstAt = Date.now() - 40 * DAY;
