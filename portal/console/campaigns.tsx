@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
+import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
 import { formatAmount } from '../../worker/domain/store-payloads';
 import { formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Notice, Stat } from '../layout';
@@ -423,9 +424,9 @@ export const CampaignBriefPage: FC<{
             label="Subscription renewals earn for"
             value={values.renewalMonths}
             min={0}
-            max={120}
+            max={MAX_RENEWAL_MONTHS}
             suffix="months"
-            hint="Stripe subscriptions: a customer's later payments earn the creator who brought them this long after their first order. 0: the first order only."
+            hint="Stripe subscriptions: a subscription's payments earn the creator who brought it this long after its first payment. 0: the first payment only."
           />
           <div class="two-fields">
             <div class="field">

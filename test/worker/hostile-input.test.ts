@@ -12,6 +12,8 @@ import shopifyOrderRaw from '../fixtures/shopify-orders-create.json?raw';
 import shopifyRefundRaw from '../fixtures/shopify-refunds-create.json?raw';
 import stripeChargeRaw from '../fixtures/stripe-charge-refunded.json?raw';
 import stripeSessionRaw from '../fixtures/stripe-checkout-session-completed.json?raw';
+import stripeInvoiceRaw from '../fixtures/stripe-invoice-paid.json?raw';
+import stripeInvoicePaymentRaw from '../fixtures/stripe-invoice-payment-paid.json?raw';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { BASE, createMoneyBrand, issueKey, json, rowCount, signedRequest, type TestBrand } from './fixtures';
@@ -583,8 +585,17 @@ describe('hostile sweep', () => {
         }
       }
     }
-    for (const [name, event] of [['session', session], ['charge', charge]] as const) {
-      for (const field of [...Object.keys(event.data.object), '(type)', '(data)']) {
+    const invoice = JSON.parse(stripeInvoiceRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
+    const invoicePayment = JSON.parse(stripeInvoicePaymentRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
+    const subscriptionSession = { ...session, data: { object: { ...session.data.object, mode: 'subscription', payment_intent: null, subscription: `sub_${u()}`, invoice: `in_${u()}` } } };
+    // Every field of the one-off events; of the subscription ones, the fields Chorus reads (the rest are the same kinds of value).
+    const fieldsOf = (name: string, object: Record<string, unknown>) =>
+      name === 'invoice' ? ['id', 'customer', 'currency', 'created', 'status_transitions', 'total', 'amount_paid', 'total_excluding_tax', 'parent', 'subscription', 'subscription_details', 'payment_intent']
+        : name === 'subscription session' ? ['mode', 'subscription', 'invoice', 'payment_status', 'metadata', 'created']
+          : Object.keys(object);
+    const events = [['session', session], ['charge', charge], ['subscription session', subscriptionSession], ['invoice', invoice], ['invoice payment', invoicePayment]] as const;
+    for (const [name, event] of events) {
+      for (const field of [...fieldsOf(name, event.data.object), '(type)', '(data)']) {
         for (const [label, value] of WRONG_VALUES) {
           if (label === '50k string') continue;
           const object = { ...event.data.object, id: `${name}_${u()}`, payment_intent: `pi_${u()}` };

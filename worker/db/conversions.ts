@@ -104,14 +104,20 @@ const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')}`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
-// A subscription payment's evidence: the customer's first credited order before it, with the terms its
-// enrollment earns on now and whether that enrollment still credits an order placed when the payment was.
-// ?1 brand, ?2 customer, ?3 when the payment was made.
-type RenewalRow = EnrollmentTerms & { id: string; occurred_at: number; attribution: 'code' | 'click'; enrollment_id: string; renewal_months: number; credits: number };
-const RENEWAL_EVIDENCE = `SELECT cv.id, cv.occurred_at, cv.attribution, cv.enrollment_id, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
-FROM conversions cv JOIN enrollments e ON e.id = cv.enrollment_id ${TERMS_JOINS}
-WHERE cv.brand_id = ?1 AND cv.customer_ref = ?2 AND cv.renewal_of IS NULL AND cv.attribution <> 'none' AND cv.occurred_at <= ?3
-ORDER BY cv.occurred_at, cv.id LIMIT 1`;
+// A subscription payment's evidence: who brought the subscription, with the terms that enrollment earns on
+// now and whether it still credits an order placed when the payment was made; and the subscription's first
+// credited payment, from which its renewal months count. ?1 brand, ?2 subscription, ?3 when the payment was made.
+type ReferralRow = EnrollmentTerms & { enrollment_id: string; attribution: 'code' | 'click'; code_raw: string | null; renewal_months: number; credits: number };
+const REFERRAL = `SELECT s.enrollment_id, s.attribution, s.code_raw, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
+FROM subscription_referrals s JOIN enrollments e ON e.id = s.enrollment_id ${TERMS_JOINS}
+WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
+const FIRST_PAYMENT = `SELECT id, occurred_at FROM conversions
+WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' ORDER BY occurred_at, id LIMIT 1`;
+// Written with the subscription's first credited payment (only if this batch inserted conversion ?8), or
+// alone for a subscription that started without one (a free trial; ?8 null).
+const INSERT_REFERRAL = `INSERT INTO subscription_referrals (brand_id, subscription_id, enrollment_id, attribution, code_raw, referred_at, created_at)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM conversions WHERE id = ?8)
+ON CONFLICT DO NOTHING`;
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
   const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
@@ -142,12 +148,13 @@ function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | 
   return { attribution, terms: termsOf(row) };
 }
 
-// A subscription payment earns for the creator who brought the customer while the campaign's renewal months
-// last, counted from the customer's first credited order, and while that creator's enrollment still credits
-// orders (not removed, campaign not ended), as their code and link would. Outside that it earns nobody.
-function decideRenewal(input: ConversionInput, first: RenewalRow): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
-  if (first.credits !== 1 || !withinRenewalMonths(first.occurred_at, input.occurredAt, first.renewal_months)) return null;
-  return { attribution: { kind: first.attribution, enrollmentId: first.enrollment_id }, terms: termsOf(first) };
+// A referred subscription's payment earns for the creator who brought it while that creator's enrollment
+// still credits orders (not removed, campaign not ended), as their code and link would: its first payment
+// (after a free trial, say) always, later ones while the campaign's renewal months last, counted from the
+// first. Outside that it earns nobody; null.
+function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow, first: { occurred_at: number } | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
+  if (referral.credits !== 1 || (first && !withinRenewalMonths(first.occurred_at, input.occurredAt, referral.renewal_months))) return null;
+  return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
 }
 
 type Priced = Pick<ConversionInput, 'occurredAt' | 'amountMinor' | 'currency'>;
@@ -179,7 +186,7 @@ export type ConversionView = {
   attribution: Attribution['kind'];
   creator: { handle: string } | null;
   commission: { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string | null } | null;
-  /** A subscription payment credited for the customer's first credited order: that order's id. */
+  /** A subscription's later payment, credited to whoever brought the subscription: its first credited payment's order id. */
   renewalOf: string | null;
 };
 
@@ -231,51 +238,89 @@ function idempotencyConflict(what: string): ApiError {
 // Round trips in the common case: one batch of reads (is the order known, the code, the click, the terms
 // they name, refunds waiting for it), then one batch that writes and reads the stored row back. A refund
 // that arrived first adds one more; a replay costs the first only.
-export const recordConversion = (db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source) => record(db, brand, input, source, false);
+export const recordConversion = (db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source) => record(db, brand, input, source, null);
 
-/** Why a subscription payment was not recorded: its customer came through no creator, or their renewal months or enrollment ended. */
+/** A Stripe subscription's payment: its first, recorded from the Checkout Session that started it, or any, from its invoice.paid. */
+export type SubscriptionPayment = { subscriptionId: string; via: 'checkout' | 'invoice' };
+/** Why a subscription payment was not recorded: no creator brought the subscription, or its creator's renewal months or enrollment ended. */
 export type Skipped = { skipped: 'not_referred' | 'renewals_ended' };
 
-// A subscription payment (a Stripe invoice.paid): credited for the customer's first credited order, or, for
-// a customer with none, on its own code and click like any order; recorded only when it credits someone, as
-// a store's every renewal of every customer would otherwise fill the orders with payments nobody earns on.
-// An invoice already recorded (the subscription's Checkout Session is keyed by its first invoice) answers
-// with that order, whichever payload recorded it.
-export const recordRenewal = (db: D1Database, brand: IngestBrand, input: ConversionInput) => record(db, brand, input, 'stripe', true);
+// A subscription's first payment, from its Checkout Session: an order like any other, which also records who
+// brought the subscription when a code or a link credits it.
+export const recordSubscriptionStart = (db: D1Database, brand: IngestBrand, input: ConversionInput, subscriptionId: string) => record(db, brand, input, 'stripe', { subscriptionId, via: 'checkout' });
 
-async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, renewal: false): Promise<Recorded<ConversionView>>;
-async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, renewal: boolean): Promise<Recorded<ConversionView> | Skipped>;
-async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, renewal: boolean): Promise<Recorded<ConversionView> | Skipped> {
-  const hash = await payloadHash(source, input);
+// A subscription payment (a Stripe invoice.paid): credited to whoever brought the subscription (see
+// decideSubscriptionPayment); for a subscription nobody is known to have brought, on its own code and click
+// (its metadata's), which then brought it. Recorded only when it credits someone, as a store's every payment
+// of every subscription would otherwise fill the orders with payments nobody earns on. The invoice of a
+// subscription's first payment is recorded once, whichever of its Checkout Session and its invoice.paid
+// comes first: the second answers with the order the first recorded.
+export const recordSubscriptionPayment = (db: D1Database, brand: IngestBrand, input: ConversionInput, subscriptionId: string) => record(db, brand, input, 'stripe', { subscriptionId, via: 'invoice' });
+
+// Code and click evidence for an order placed at `input.occurredAt`, and its reader.
+function evidenceReads(db: D1Database, brandId: string, input: Pick<ConversionInput, 'code' | 'clickId' | 'occurredAt'>) {
   const normalized = input.code === null ? null : normalizeCode(input.code);
   const clickId = input.clickId !== null && CLICK_ID.test(input.clickId) ? input.clickId : null;
-  const customer = renewal ? input.customerRef : null;
+  const statements: D1PreparedStatement[] = [];
+  if (normalized !== null) statements.push(db.prepare(CODE_EVIDENCE).bind(brandId, normalized));
+  if (clickId !== null) statements.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brandId, input.occurredAt));
+  const read = (results: D1Result[]) => ({
+    code: normalized === null ? null : firstOf<CodeRow>(results.shift()),
+    click: clickId === null ? null : firstOf<ClickRow>(results.shift()),
+  });
+  return { clickId, statements, read };
+}
+
+// A subscription that starts without a payment (a free trial, a 100% first-period discount): who brought it,
+// on its Checkout Session's code and click as they stood when it started, so its first payment weeks later
+// earns that creator. Nothing to record when nobody is credited.
+export async function recordSubscriptionReferral(db: D1Database, brand: IngestBrand, subscriptionId: string, evidence: Pick<ConversionInput, 'code' | 'clickId' | 'occurredAt'>): Promise<boolean> {
+  const { statements, read } = evidenceReads(db, brand.id, evidence);
+  const { code, click } = read(statements.length > 0 ? await runBatch(db, statements) : []);
+  const { attribution } = decide({ ...evidence, orderId: '', amountMinor: 0, currency: brand.currency, customerRef: null }, code, click);
+  if (attribution.kind === 'none') return false;
+  await runBatch(db, [db.prepare(INSERT_REFERRAL).bind(brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null)]);
+  return true;
+}
+
+async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, sub: null): Promise<Recorded<ConversionView>>;
+async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, sub: SubscriptionPayment | null): Promise<Recorded<ConversionView> | Skipped>;
+async function record(db: D1Database, brand: IngestBrand, input: ConversionInput, source: Source, sub: SubscriptionPayment | null): Promise<Recorded<ConversionView> | Skipped> {
+  const hash = await payloadHash(source, input);
+  const own = evidenceReads(db, brand.id, input);
+  const byInvoice = sub?.via === 'invoice' ? sub.subscriptionId : null;
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
-  if (customer !== null) reads.push(db.prepare(RENEWAL_EVIDENCE).bind(brand.id, customer, input.occurredAt));
-  if (normalized !== null) reads.push(db.prepare(CODE_EVIDENCE).bind(brand.id, normalized));
-  if (clickId !== null) reads.push(db.prepare(CLICK_EVIDENCE).bind(clickId, brand.id, input.occurredAt));
+  if (byInvoice !== null) reads.push(db.prepare(REFERRAL).bind(brand.id, byInvoice, input.occurredAt), db.prepare(FIRST_PAYMENT).bind(brand.id, byInvoice));
+  reads.push(...own.statements);
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
   const existing = firstOf<StoredConversion>(existingRows);
   if (existing) {
-    if (existing.payload_hash !== hash && !renewal) throw idempotencyConflict('order');
+    // A subscription's first invoice arrives twice, by its Checkout Session and by its invoice.paid: the
+    // same payment, whichever payload recorded it.
+    if (existing.payload_hash !== hash && !sub) throw idempotencyConflict('order');
     // A retry after a failure between commit and applying early refunds finishes that work.
     const pending = rowsOf<PendingRefund>(pendingRows);
     if (pending.length > 0) return { created: false, data: conversionView((await applyRefunds(db, brand, input.orderId, pending)) ?? existing) };
     return { created: false, data: conversionView(existing) };
   }
+  const referral = byInvoice === null ? null : firstOf<ReferralRow>(evidence.shift());
+  const first = byInvoice === null ? null : firstOf<{ id: string; occurred_at: number }>(evidence.shift());
+  // Most of a store's subscriptions came through no creator: told apart before anything else is checked.
+  if (byInvoice !== null && !referral && own.statements.length === 0) return { skipped: 'not_referred' };
   if (input.currency !== brand.currency) {
     const changed = await brandChanged(db, brand);
-    if (changed) return record(db, changed, input, source, renewal);
+    if (changed) return record(db, changed, input, source, sub);
   }
   sameCurrency(brand.currency, input, 'This brand records orders in');
   withinAmountCap(input);
-  const first = customer === null ? null : firstOf<RenewalRow>(evidence.shift());
-  const code = normalized === null ? null : firstOf<CodeRow>(evidence.shift());
-  const click = clickId === null ? null : firstOf<ClickRow>(evidence.shift());
-  const renewed = first ? decideRenewal(input, first) : null;
-  if (first && !renewed) return { skipped: 'renewals_ended' };
-  const { attribution, terms } = renewed ?? decide(input, code, click);
-  if (renewal && attribution.kind === 'none') return { skipped: 'not_referred' };
+  const { code, click } = own.read(evidence);
+  const referred = referral ? decideSubscriptionPayment(input, referral, first) : null;
+  if (referral && !referred) return { skipped: 'renewals_ended' };
+  const { attribution, terms } = referred ?? decide(input, code, click);
+  if (byInvoice !== null && attribution.kind === 'none') return { skipped: 'not_referred' };
+  // A later payment of a referred subscription renews its first; any other credited one starts the referral.
+  const renewalOf = referred ? (first?.id ?? null) : null;
+  const startsReferral = sub !== null && !referral && attribution.kind !== 'none';
   const now = Date.now();
   const conversionId = newId('cv');
   const period = periodOf(input.occurredAt, brand.timezone);
@@ -291,7 +336,8 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
         input.occurredAt,
         attribution.kind,
         terms?.id ?? null,
-        input.code,
+        // A trial's first payment names no code of its own: the one that brought the subscription.
+        input.code ?? (referred ? referral!.code_raw : null),
         code?.id ?? null,
         input.clickId,
         click?.id ?? null,
@@ -300,11 +346,15 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
         hash,
         now,
         brand.timezone,
-        renewed ? first!.id : null,
+        renewalOf,
+        sub?.subscriptionId ?? null,
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
-  if (attribution.kind === 'code' && code && !renewed) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  if (attribution.kind === 'code' && code && !referred) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  if (startsReferral) {
+    statements.push(db.prepare(INSERT_REFERRAL).bind(brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
+  }
   // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
   // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.
@@ -312,16 +362,16 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const pendingAt = statements.push(db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)) - 1;
   // An order left waiting for its click looks again in this batch: a consumer that stored the click since
   // the evidence was read ran before this order existed, so only this read can find it.
-  const waits = clickId !== null && click === null && attribution.kind === 'none';
-  const awaitingAt = waits ? statements.push(awaitingClickStatement(db, [clickId])) - 1 : -1;
+  const waits = own.clickId !== null && click === null && attribution.kind === 'none';
+  const awaitingAt = waits ? statements.push(awaitingClickStatement(db, [own.clickId!])) - 1 : -1;
   const written = await runBatch(db, statements);
   const stored = firstOf<StoredConversion>(written[storedAt]);
   if (!stored) {
     const changed = await brandChanged(db, brand);
-    if (changed) return record(db, changed, input, source, renewal);
+    if (changed) return record(db, changed, input, source, sub);
     throw retryWithSamePayload();
   }
-  if (stored.id !== conversionId && stored.payload_hash !== hash && !renewal) throw idempotencyConflict('order');
+  if (stored.id !== conversionId && stored.payload_hash !== hash && !sub) throw idempotencyConflict('order');
   // Refunds that arrived before their order are applied now that it exists (idempotently).
   const pending = rowsOf<PendingRefund>(written[pendingAt]);
   let final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
@@ -348,6 +398,23 @@ const rowsOf = <T>(result: D1Result | undefined): T[] => (result?.results ?? [])
 const firstOf = <T>(result: D1Result | undefined): T | null => rowsOf<T>(result)[0] ?? null;
 
 type PendingRefund = { id: string; occurred_at: number };
+
+// A charge.refunded that came before Chorus knew which invoice its payment paid (invoice_payment.paid, or the
+// invoice's own invoice.paid, still on its way) waits under the payment's id. Once the pairing and the
+// invoice's order are both recorded, whichever came last moves such refunds to that order and applies them.
+// ?1 brand, ?2 invoice.
+const ADOPT_PAYMENT_REFUNDS = `UPDATE refunds SET external_order_id = ?2
+WHERE brand_id = ?1 AND status = 'pending' AND source = 'stripe'
+  AND external_order_id IN (SELECT payment_ref FROM stripe_invoice_payments WHERE brand_id = ?1 AND invoice_id = ?2)
+  AND EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2)
+  AND NOT EXISTS (SELECT 1 FROM conversions c WHERE c.brand_id = ?1 AND c.external_order_id = refunds.external_order_id)`;
+
+export async function adoptPaymentRefunds(db: D1Database, brand: IngestBrand, invoiceId: string): Promise<void> {
+  // Refunds pending under a recorded order are only ever such refunds (or ones a failed try left): applied.
+  const [, pendingRows] = await runBatch(db, [db.prepare(ADOPT_PAYMENT_REFUNDS).bind(brand.id, invoiceId), db.prepare(PENDING_REFUNDS).bind(brand.id, invoiceId)]);
+  const pending = rowsOf<PendingRefund>(pendingRows);
+  if (pending.length > 0) await applyRefunds(db, brand, invoiceId, pending);
+}
 
 // Applies refunds that were waiting for their order and reads the order back in the same batch. Failures
 // surface as 503 so the store retries; the replay finishes the work.

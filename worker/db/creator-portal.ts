@@ -57,9 +57,9 @@ WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT
 UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
-  // Orders refunded in full are not sales, as on the brand's network page.
+  // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
-    WHERE e.creator_id = ? AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
+    WHERE e.creator_id = ? AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
   ledger: `SELECT l.enrollment_id, l.kind, l.period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
   SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, COUNT(*) AS entries
 FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id

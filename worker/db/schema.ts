@@ -138,8 +138,8 @@ export const campaigns = sqliteTable(
     attributionWindowDays: integer('attribution_window_days').notNull().default(30),
     commissionPlanId: text('commission_plan_id').references(() => commissionPlans.id),
     holdingDays: integer('holding_days').notNull().default(30),
-    // How many months after a customer's first credited order their subscription payments (Stripe invoices)
-    // still earn its creator commission; 0: the first order only (db/conversions.ts recordRenewal).
+    // How many months after a Stripe subscription's first payment its later payments still earn the creator
+    // who brought it; 0: the first payment only (db/conversions.ts decideSubscriptionPayment).
     renewalMonths: integer('renewal_months').notNull().default(0),
     startsAt: integer('starts_at'),
     endsAt: integer('ends_at'),
@@ -294,14 +294,15 @@ export const conversions = sqliteTable(
     // When the cron sweep next looks for the click an order waits for (null: at created_at); pushed further
     // out after each look that finds none, and to the end of time after the last (db/conversions.ts).
     clickLookAt: integer('click_look_at'),
-    // A subscription payment credited for the customer's first credited order, this conversion's id (null:
-    // an order credited, or not, on its own evidence).
+    // The Stripe subscription a payment belongs to (null: any other order), and for its later payments the
+    // subscription's first credited payment, whose creator they earn (db/conversions.ts recordSubscriptionPayment).
+    subscriptionId: text('subscription_id'),
     renewalOf: text('renewal_of'),
   },
   (t) => [
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),
-    // A customer's credited orders, which a subscription payment of theirs looks up (db/conversions.ts).
-    index('conversions_brand_customer').on(t.brandId, t.customerRef, t.occurredAt).where(sql`customer_ref IS NOT NULL AND renewal_of IS NULL AND attribution <> 'none'`),
+    // A subscription's payments, which its next payment looks up.
+    index('conversions_brand_subscription').on(t.brandId, t.subscriptionId, t.occurredAt).where(sql`subscription_id IS NOT NULL`),
     index('conversions_enrollment_at').on(t.enrollmentId, t.occurredAt),
     index('conversions_brand_at').on(t.brandId, t.occurredAt),
     // Orders that named a click D1 did not hold yet: what the click consumer looks up as clicks land, and
@@ -333,18 +334,36 @@ export const refunds = sqliteTable(
   ],
 );
 
-// Which Stripe invoice a PaymentIntent paid. Since API version 2025-03-31 neither an invoice nor a charge
-// names the other, so the invoice_payment.paid event that pairs them is kept: a charge.refunded finds the
-// subscription payment it refunds through it (routes/webhooks.ts).
+// Which Stripe invoice a payment (a PaymentIntent, or a charge made without one) paid. Since API version
+// 2025-03-31 neither an invoice nor a charge names the other, so the invoice_payment.paid event that pairs
+// them is kept: a charge.refunded finds the subscription payment it refunds through it (routes/webhooks.ts).
+// Kept for as long as a payment can be refunded (jobs/retention.ts).
 export const stripeInvoicePayments = sqliteTable(
   'stripe_invoice_payments',
   {
     brandId: text('brand_id').notNull().references(() => brands.id),
-    paymentIntent: text('payment_intent').notNull(),
+    paymentRef: text('payment_ref').notNull(),
     invoiceId: text('invoice_id').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.brandId, t.paymentIntent] })],
+  (t) => [primaryKey({ columns: [t.brandId, t.paymentRef] }), index('stripe_invoice_payments_created').on(t.createdAt)],
+);
+
+// Who brought a Stripe subscription: the enrollment its start credited (a code or a link), decided once, when
+// it started, so a free trial's first payment weeks later still earns, and its later payments earn the same
+// creator for the campaign's renewal months (db/conversions.ts).
+export const subscriptionReferrals = sqliteTable(
+  'subscription_referrals',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    subscriptionId: text('subscription_id').notNull(),
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    attribution: text('attribution', { enum: ['code', 'click'] }).notNull(),
+    codeRaw: text('code_raw'),
+    referredAt: integer('referred_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.subscriptionId] })],
 );
 
 export const ledgerKinds = ['commission', 'reversal', 'flat_fee', 'bonus', 'adjustment'] as const;

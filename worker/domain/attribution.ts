@@ -23,6 +23,9 @@ export function withinWindow(clickAt: number, occurredAt: number, windowDays: nu
   return clickAt <= occurredAt && occurredAt - clickAt <= windowDays * DAY_MS;
 }
 
+// How long a campaign's subscription renewals may earn; ten years covers "for the life of the subscription".
+export const MAX_RENEWAL_MONTHS = 120;
+
 // A subscription payment made before `months` calendar months (UTC) have passed since the customer's first
 // credited order: with 12, a monthly plan's first twelve payments earn, the thirteenth does not.
 export function withinRenewalMonths(firstAt: number, paidAt: number, months: number): boolean {

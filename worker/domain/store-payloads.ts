@@ -208,15 +208,31 @@ export function stripeCheckoutSession(session: unknown, now: number): Parsed<Con
 
 const idOf = (v: unknown, max = 64): string | null => str(v, max) ?? (isObject(v) ? str(v.id, max) : null);
 
-/** A paid invoice: `subscription` holds the payment to record for a subscription's invoice (null when nothing was bought after discounts: a trial, a credit), `one_off` one that belongs to no subscription. */
-export type StripeInvoice = { kind: 'one_off' } | { kind: 'subscription'; invoiceId: string; paymentIntent: string | null; input: ConversionInput | null };
+/** The subscription a Checkout Session started, and the evidence it started with (its metadata, its creation). */
+export type SessionSubscription = { id: string; evidence: Pick<ConversionInput, 'code' | 'clickId' | 'occurredAt'> };
+
+// A subscription-mode Checkout Session's subscription: the session's code and click, as of when it was
+// created, decide who brought it, even when its first payment comes weeks later (a free trial). null for
+// any other session, or one that names no subscription.
+export function stripeSessionSubscription(session: unknown, now: number): SessionSubscription | null {
+  if (!isObject(session) || session.mode !== 'subscription') return null;
+  const id = idOf(session.subscription);
+  const occurredAt = stripeTime(session.created, now);
+  if (!id || occurredAt === null) return null;
+  const metadata = isObject(session.metadata) ? session.metadata : {};
+  return { id, evidence: { occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64) ?? str(session.client_reference_id, 64) } };
+}
+
+/** A paid invoice: `subscription` holds the payment to record for a subscription's invoice (null when it charged nothing for goods: a trial, a credit), `one_off` one that belongs to no subscription. */
+export type StripeInvoice = { kind: 'one_off' } | { kind: 'subscription'; subscriptionId: string; invoiceId: string; paymentIntent: string | null; input: ConversionInput | null };
 
 // invoice.paid, in both shapes: API versions before 2025-03-31 name the subscription, its metadata and the
 // PaymentIntent on the invoice; later ones put the subscription under parent.subscription_details and pair
 // invoices with PaymentIntents only in invoice_payment.paid (stripeInvoicePayment). Keyed by the invoice; priced
-// like a Checkout Session, after discounts and before tax (total_excluding_tax; older payloads without it:
-// the subtotal less the discounts). The subscription's metadata may carry chorus_code and chorus_cid, as a
-// Checkout Session's does; paid_at dates the payment.
+// like a Checkout Session, after discounts and before tax (total_excluding_tax), on the share of it the
+// customer paid (amount_paid of total): the part a credit balance covered was money already paid, and
+// commissioned, once. The subscription's metadata may carry chorus_code and chorus_cid, as a Checkout
+// Session's does; paid_at dates the payment.
 export function stripeInvoice(invoice: unknown, now: number): Parsed<StripeInvoice> {
   if (!isObject(invoice)) return { ok: false, reason: 'invoice is not an object' };
   const details = isObject(invoice.parent) && isObject(invoice.parent.subscription_details) ? invoice.parent.subscription_details : isObject(invoice.subscription_details) ? invoice.subscription_details : null;
@@ -231,14 +247,15 @@ export function stripeInvoice(invoice: unknown, now: number): Parsed<StripeInvoi
     return { ok: false, reason: 'invoice id, customer, currency or paid time missing or out of range' };
   }
   const amountMinor = invoiceGoods(invoice);
-  if (amountMinor === null) return { ok: false, reason: 'invoice amounts invalid or out of range' };
+  if (amountMinor === null) return { ok: false, reason: 'total_excluding_tax, total or amount_paid invalid or out of range' };
   const paymentIntent = idOf(invoice.payment_intent);
-  if (amountMinor <= 0) return { ok: true, value: { kind: 'subscription', invoiceId: orderId, paymentIntent, input: null } };
+  if (amountMinor <= 0) return { ok: true, value: { kind: 'subscription', subscriptionId: subscription, invoiceId: orderId, paymentIntent, input: null } };
   const metadata = details && isObject(details.metadata) ? details.metadata : {};
   return {
     ok: true,
     value: {
       kind: 'subscription',
+      subscriptionId: subscription,
       invoiceId: orderId,
       paymentIntent,
       input: { orderId, amountMinor, currency, occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64), customerRef: customer },
@@ -246,29 +263,29 @@ export function stripeInvoice(invoice: unknown, now: number): Parsed<StripeInvoi
   };
 }
 
-// An invoice's goods after discounts, before tax; negative for an invoice of credits (a downgrade's proration).
+// What an invoice charged for goods: its goods after discounts, before tax, times the share of its total the
+// customer paid (rounded down; BigInt, as both reach 1e11). Zero or less for an invoice of credits (a
+// downgrade's proration) or one a credit balance paid in full.
 function invoiceGoods(invoice: Json): number | null {
   const signed = (v: unknown) => (Number.isSafeInteger(v) && Math.abs(v as number) <= MAX_AMOUNT_MINOR ? (v as number) : null);
-  if (invoice.total_excluding_tax !== null && invoice.total_excluding_tax !== undefined) return signed(invoice.total_excluding_tax);
-  const subtotal = signed(invoice.subtotal);
-  if (subtotal === null) return null;
-  let discounts = 0;
-  for (const d of Array.isArray(invoice.total_discount_amounts) ? invoice.total_discount_amounts : []) {
-    const amount = isObject(d) ? stripeAmount(d.amount) : null;
-    if (amount === null) return null;
-    discounts += amount;
-  }
-  return signed(subtotal - discounts);
+  const goods = signed(invoice.total_excluding_tax);
+  const total = signed(invoice.total);
+  const paid = stripeAmount(invoice.amount_paid);
+  if (goods === null || total === null || paid === null) return null;
+  if (goods <= 0 || total <= 0 || paid >= total) return goods;
+  return Number((BigInt(goods) * BigInt(paid)) / BigInt(total));
 }
 
-// invoice_payment.paid (API versions from 2025-03-31): which invoice a PaymentIntent paid. null for a payment
-// made another way (out of band), which no charge.refunded can name.
-export function stripeInvoicePayment(payment: unknown): Parsed<{ invoiceId: string; paymentIntent: string } | null> {
+// invoice_payment.paid (API versions from 2025-03-31): which invoice a payment paid, named as a charge.refunded
+// names its order (stripeCharge): the PaymentIntent, or the charge made without one. null for a payment
+// recorded another way (a payment record), which no charge.refunded names.
+export function stripeInvoicePayment(payment: unknown): Parsed<{ invoiceId: string; paymentRef: string } | null> {
   if (!isObject(payment)) return { ok: false, reason: 'invoice payment is not an object' };
   const invoiceId = idOf(payment.invoice);
   if (!invoiceId) return { ok: false, reason: 'invoice missing' };
-  const paymentIntent = isObject(payment.payment) ? idOf(payment.payment.payment_intent) : null;
-  return { ok: true, value: paymentIntent ? { invoiceId, paymentIntent } : null };
+  const paid = isObject(payment.payment) ? payment.payment : {};
+  const paymentRef = paid.type === 'payment_intent' ? idOf(paid.payment_intent) : paid.type === 'charge' ? idOf(paid.charge) : null;
+  return { ok: true, value: paymentRef ? { invoiceId, paymentRef } : null };
 }
 
 export type StripeCharge = {

@@ -90,3 +90,15 @@ export async function pruneClicks(db: D1Database, options: RetentionOptions): Pr
   }
   return result;
 }
+
+// Which invoice a Stripe payment paid (routes/webhooks.ts) matters only while the payment can be refunded:
+// Stripe refunds card payments for up to 180 days after the charge (a few methods a little longer), so a
+// pairing is kept 400 days. Deleted a bounded chunk per run, oldest first (stripe_invoice_payments_created).
+export const PAYMENT_PAIRING_DAYS = 400;
+export async function forgetPaymentPairings(db: D1Database, now: number, limit = 5_000): Promise<number> {
+  const { meta } = await db
+    .prepare('DELETE FROM stripe_invoice_payments WHERE rowid IN (SELECT rowid FROM stripe_invoice_payments WHERE created_at < ? ORDER BY created_at LIMIT ?)')
+    .bind(now - PAYMENT_PAIRING_DAYS * DAY_MS, limit)
+    .run();
+  return meta.changes;
+}

@@ -4,7 +4,7 @@ import { log } from '../lib/log';
 import { sweepAwaitingOrders } from '../db/conversions';
 import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
-import { pruneClicks, retentionDays } from './retention';
+import { forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
 // failed in the dashboard. Every job is safe to run again, so the next run starts over.
@@ -25,6 +25,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('idempotency_keys', async () => {
     const deleted = await forgetIdempotencyKeys(env.DB, controller.scheduledTime);
     if (deleted > 0) log.info('idempotency_keys_expired', { cron: controller.cron, deleted });
+  });
+  await job('payment_pairings', async () => {
+    const deleted = await forgetPaymentPairings(env.DB, controller.scheduledTime);
+    if (deleted > 0) log.info('payment_pairings_expired', { cron: controller.cron, deleted });
   });
   // Orders a failure left waiting for a click that has since been stored.
   await job('late_attribution', async () => {

@@ -51,7 +51,7 @@ export const Campaign = z
     holdingDays: count(30),
     renewalMonths: count(12).meta({
       description:
-        "How long a customer's Stripe subscription payments (invoice.paid) earn the creator who brought them: months from the customer's first credited order, 0 to 120. 0, the default, credits the first order only.",
+        "How long a Stripe subscription's later payments (invoice.paid) earn the creator who brought the subscription: months from its first payment, 0 to 120. 0, the default, pays on the first payment only.",
     }),
     commissionPlanId: id('plan').nullable(),
     startsAt: time.nullable(),
@@ -356,7 +356,7 @@ export const PayoutMark = z
 
 const renewalOf = example(z.string(), 'in_1QspringFirstInvoice')
   .nullable()
-  .meta({ description: "A Stripe subscription payment credited to the creator who brought the customer: the id of the customer's first credited order. Null for every other order." });
+  .meta({ description: "A Stripe subscription's later payment, credited to the creator who brought the subscription: the id of the subscription's first credited payment. Null for every other order." });
 
 export const Conversion = z
   .object({
@@ -442,7 +442,7 @@ export const WebhookReceipt = z
       .optional()
       .meta({
         description:
-          "Why nothing was recorded, when nothing was. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method); its `checkout.session.async_payment_succeeded` records it. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a customer no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
+          "Why nothing was recorded, when nothing was. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method); its `checkout.session.async_payment_succeeded` records it. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
       }),
   })
   .meta({ id: 'WebhookReceipt' });

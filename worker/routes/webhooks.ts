@@ -3,8 +3,8 @@
 // recorded, so the store's own retries settle.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { recordConversion, recordRefund, recordRenewal } from '../db/conversions';
-import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, type Parsed, type StripeCharge } from '../domain/store-payloads';
+import { adoptPaymentRefunds, recordConversion, recordRefund, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped } from '../db/conversions';
+import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -84,17 +84,25 @@ const SLICE_RACES = 4;
 const SLICE_HOLDER = 'SELECT external_order_id FROM refunds WHERE brand_id = ? AND external_refund_id = ?';
 const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
 
-// Which invoice a PaymentIntent paid, kept from invoice_payment.paid (and from invoice.paid in API versions
-// that still name it) for the charge.refunded that names only the PaymentIntent.
-const REMEMBER_INVOICE_PAYMENT = 'INSERT INTO stripe_invoice_payments (brand_id, payment_intent, invoice_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
-const rememberInvoicePayment = (db: D1Database, brand: SigningBrand, paymentIntent: string, invoiceId: string) =>
-  db.prepare(REMEMBER_INVOICE_PAYMENT).bind(brand.id, paymentIntent, invoiceId, Date.now()).run();
+// Which invoice a payment paid, kept from invoice_payment.paid (and from invoice.paid in API versions that
+// still name its PaymentIntent) for the charge.refunded that names only the payment; then refunds that came
+// first find their order (db/conversions.ts adoptPaymentRefunds).
+const REMEMBER_INVOICE_PAYMENT = 'INSERT INTO stripe_invoice_payments (brand_id, payment_ref, invoice_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+async function rememberInvoicePayment(db: D1Database, brand: SigningBrand, paymentRef: string, invoiceId: string) {
+  await db.prepare(REMEMBER_INVOICE_PAYMENT).bind(brand.id, paymentRef, invoiceId, Date.now()).run();
+  await adoptPaymentRefunds(db, brand, invoiceId);
+}
 
 // The order a charge's refunds belong to: the one its PaymentIntent keys (a Checkout payment), else the
-// invoice that PaymentIntent paid (a subscription payment), else the PaymentIntent, where a refund that
+// recorded invoice that payment paid (a subscription payment), else the PaymentIntent, where a refund that
 // comes first waits for its order. ?1 brand, ?2 the charge's order id.
-const CHARGE_ORDER = `SELECT CASE WHEN EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2) THEN ?2
-  ELSE COALESCE((SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ?1 AND payment_intent = ?2), ?2) END AS order_id`;
+const CHARGE_ORDER = `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2)
+  AND EXISTS (SELECT 1 FROM stripe_invoice_payments p JOIN conversions cv ON cv.brand_id = p.brand_id AND cv.external_order_id = p.invoice_id WHERE p.brand_id = ?1 AND p.payment_ref = ?2)
+  THEN (SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ?1 AND payment_ref = ?2) ELSE ?2 END AS order_id`;
+
+// What a Stripe order's recording answers, a subscription payment that credits nobody included.
+const receiptOf = ({ result, ignored }: { result: { data: unknown } | Skipped | null; ignored?: string }) =>
+  result && 'skipped' in result ? { received: true as const, ignored: result.skipped } : { received: true as const, data: result?.data ?? null, ...(ignored ? { ignored } : {}) };
 
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
   const charge = { ...paid, orderId: (await db.prepare(CHARGE_ORDER).bind(brand.id, paid.orderId).first<string>('order_id')) ?? paid.orderId };
@@ -153,20 +161,17 @@ export const webhooks = new Hono<AppEnv>()
       const payload = parseJson(raw);
       if (topic === 'orders/create' || topic === 'orders/paid') {
         const input = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand), Date.now()));
-        const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'shopify'));
-        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+        return c.json(receiptOf(await settle(recordConversion(c.env.DB, brand, input, 'shopify'))));
       }
       if (topic === 'orders/cancelled') {
         const input = unprocessable(shopifyCancellation(payload, Date.now()));
         if (!input) return c.json({ received: true, data: null });
-        const { result, ignored } = await settle(recordRefund(c.env.DB, brand, input, 'shopify'));
-        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+        return c.json(receiptOf(await settle(recordRefund(c.env.DB, brand, input, 'shopify'))));
       }
       if (topic === 'refunds/create') {
         const input = unprocessable(shopifyRefund(payload, brand.currency, Date.now()));
         if (!input) return c.json({ received: true, data: null });
-        const { result, ignored } = await settle(recordRefund(c.env.DB, brand, input, 'shopify'));
-        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+        return c.json(receiptOf(await settle(recordRefund(c.env.DB, brand, input, 'shopify'))));
       }
       return c.json({ received: true, ignored: 'topic' });
     },
@@ -176,7 +181,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription payment (`invoice.paid` of an invoice with a subscription) earns the creator who brought the customer, found by the Stripe customer of their first credited order, for the campaign\'s `renewalMonths` after that order and while the creator\'s enrollment and the campaign still credit orders; a customer with no credited order is credited on the subscription metadata\'s `chorus_code` or `chorus_cid` like an order. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). A subscription\'s Checkout Session is recorded under its first invoice, so that invoice\'s `invoice.paid` adds nothing. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with its PaymentIntent, so a `charge.refunded` of a subscription payment finds it. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the first. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -195,22 +200,29 @@ export const webhooks = new Hono<AppEnv>()
       if (event?.type === 'checkout.session.completed' || event?.type === 'checkout.session.async_payment_succeeded') {
         if (stripeAwaitsPayment(object)) return c.json({ received: true, ignored: 'payment_pending' });
         const input = unprocessable(stripeCheckoutSession(object, Date.now()));
-        if (!input) return c.json({ received: true, data: null });
-        const { result, ignored } = await settle(recordConversion(c.env.DB, brand, input, 'stripe'));
-        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+        const started = stripeSessionSubscription(object, Date.now());
+        if (!input) {
+          // A subscription that starts without a payment (a free trial) is still brought by someone.
+          if (started) await recordSubscriptionReferral(c.env.DB, brand, started.id, started.evidence);
+          return c.json({ received: true, data: null });
+        }
+        if (!started) return c.json(receiptOf(await settle(recordConversion(c.env.DB, brand, input, 'stripe'))));
+        const settled = await settle(recordSubscriptionStart(c.env.DB, brand, input, started.id));
+        if (settled.result) await adoptPaymentRefunds(c.env.DB, brand, input.orderId);
+        return c.json(receiptOf(settled));
       }
       if (event?.type === 'invoice.paid') {
         const invoice = unprocessable(stripeInvoice(object, Date.now()));
         if (invoice.kind === 'one_off') return c.json({ received: true, ignored: 'not_subscription' });
         if (invoice.paymentIntent) await rememberInvoicePayment(c.env.DB, brand, invoice.paymentIntent, invoice.invoiceId);
         if (!invoice.input) return c.json({ received: true, data: null });
-        const { result, ignored } = await settle(recordRenewal(c.env.DB, brand, invoice.input));
-        if (result && 'skipped' in result) return c.json({ received: true, ignored: result.skipped });
-        return c.json({ received: true, data: result?.data ?? null, ...(ignored ? { ignored } : {}) });
+        const settled = await settle(recordSubscriptionPayment(c.env.DB, brand, invoice.input, invoice.subscriptionId));
+        if (settled.result && !('skipped' in settled.result)) await adoptPaymentRefunds(c.env.DB, brand, invoice.invoiceId);
+        return c.json(receiptOf(settled));
       }
       if (event?.type === 'invoice_payment.paid') {
         const payment = unprocessable(stripeInvoicePayment(object));
-        if (payment) await rememberInvoicePayment(c.env.DB, brand, payment.paymentIntent, payment.invoiceId);
+        if (payment) await rememberInvoicePayment(c.env.DB, brand, payment.paymentRef, payment.invoiceId);
         return c.json({ received: true, data: null });
       }
       if (event?.type === 'charge.refunded') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withinRenewalMonths } from '../../../worker/domain/attribution';
-import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment } from '../../../worker/domain/store-payloads';
+import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription } from '../../../worker/domain/store-payloads';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
@@ -144,39 +144,59 @@ describe('store payloads', () => {
 
 describe('Stripe invoices', () => {
   const paidAt = NOW / 1000;
-  const current = { id: 'in_1', customer: 'cus_1', currency: 'usd', created: paidAt - 60, status_transitions: { paid_at: paidAt }, subtotal: 3800, total_excluding_tax: 3420, total_discount_amounts: [{ amount: 380 }], parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_1', metadata: { chorus_code: 'SARAH15' } } } };
-  const older = { id: 'in_2', customer: 'cus_1', currency: 'usd', created: paidAt, subscription: 'sub_1', subscription_details: { metadata: { chorus_cid: 'FIXTUREclickId00000001' } }, payment_intent: 'pi_2', subtotal: 3800, total_discount_amounts: [{ amount: 800 }] };
+  const current = { id: 'in_1', customer: 'cus_1', currency: 'usd', created: paidAt - 60, status_transitions: { paid_at: paidAt }, total: 3694, amount_paid: 3694, total_excluding_tax: 3420, parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_1', metadata: { chorus_code: 'SARAH15' } } } };
+  const older = { id: 'in_2', customer: 'cus_1', currency: 'usd', created: paidAt, subscription: 'sub_1', subscription_details: { metadata: { chorus_cid: 'FIXTUREclickId00000001' } }, payment_intent: 'pi_2', total: 3240, amount_paid: 3240, total_excluding_tax: 3000 };
 
   it('reads both shapes: the subscription, its metadata, the PaymentIntent where named, priced after discounts before tax', () => {
     expect(stripeInvoice(current, NOW)).toEqual({
       ok: true,
-      value: { kind: 'subscription', invoiceId: 'in_1', paymentIntent: null, input: { orderId: 'in_1', amountMinor: 3420, currency: 'USD', occurredAt: NOW, code: 'SARAH15', clickId: null, customerRef: 'cus_1' } },
+      value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_1', paymentIntent: null, input: { orderId: 'in_1', amountMinor: 3420, currency: 'USD', occurredAt: NOW, code: 'SARAH15', clickId: null, customerRef: 'cus_1' } },
     });
     expect(stripeInvoice(older, NOW)).toEqual({
       ok: true,
-      value: { kind: 'subscription', invoiceId: 'in_2', paymentIntent: 'pi_2', input: { orderId: 'in_2', amountMinor: 3000, currency: 'USD', occurredAt: NOW, code: null, clickId: 'FIXTUREclickId00000001', customerRef: 'cus_1' } },
+      value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_2', paymentIntent: 'pi_2', input: { orderId: 'in_2', amountMinor: 3000, currency: 'USD', occurredAt: NOW, code: null, clickId: 'FIXTUREclickId00000001', customerRef: 'cus_1' } },
     });
     // Expanded objects are read by their id.
     const expanded = stripeInvoice({ ...older, customer: { id: 'cus_1' }, subscription: { id: 'sub_1' }, payment_intent: { id: 'pi_2' } }, NOW);
     expect(expanded.ok && expanded.value.kind === 'subscription' && [expanded.value.paymentIntent, expanded.value.input?.customerRef]).toEqual(['pi_2', 'cus_1']);
   });
 
+  it("prices the share the customer paid, rounded down, exactly for the largest amounts", () => {
+    const priced = (patch: object) => {
+      const parsed = stripeInvoice({ ...current, ...patch }, NOW);
+      return parsed.ok && parsed.value.kind === 'subscription' ? (parsed.value.input?.amountMinor ?? 0) : null;
+    };
+    expect(priced({ amount_paid: 1847 })).toBe(1710);
+    expect(priced({ amount_paid: 1 })).toBe(0);
+    expect(priced({ amount_paid: 0 })).toBe(0);
+    expect(priced({ amount_paid: 5000 })).toBe(3420);
+    expect(priced({ total_excluding_tax: 100_000_000_000, total: 100_000_000_000, amount_paid: 99_999_999_999 })).toBe(99_999_999_999);
+  });
+
   it('tells invoices of no subscription and invoices of nothing apart from unreadable ones', () => {
     const { parent: _parent, ...oneOff } = current;
     expect(stripeInvoice(oneOff, NOW)).toEqual({ ok: true, value: { kind: 'one_off' } });
-    expect(stripeInvoice({ ...current, total_excluding_tax: 0 }, NOW)).toEqual({ ok: true, value: { kind: 'subscription', invoiceId: 'in_1', paymentIntent: null, input: null } });
-    expect(stripeInvoice({ ...current, total_excluding_tax: -500 }, NOW).ok).toBe(true);
-    for (const hostile of [{ customer: null }, { id: 'x'.repeat(65) }, { currency: 'us' }, { total_excluding_tax: 1.5 }, { total_excluding_tax: 100_000_000_001 }, { status_transitions: { paid_at: 1e13 } }, { status_transitions: { paid_at: 'now' } }]) {
+    expect(stripeInvoice({ ...current, total_excluding_tax: 0 }, NOW)).toEqual({ ok: true, value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_1', paymentIntent: null, input: null } });
+    expect(stripeInvoice({ ...current, total_excluding_tax: -500, total: -500 }, NOW).ok).toBe(true);
+    for (const hostile of [{ customer: null }, { id: 'x'.repeat(65) }, { currency: 'us' }, { total_excluding_tax: 1.5 }, { total_excluding_tax: 100_000_000_001 }, { total_excluding_tax: null }, { total: undefined }, { amount_paid: -1 }, { status_transitions: { paid_at: 1e13 } }, { status_transitions: { paid_at: 'now' } }]) {
       expect(stripeInvoice({ ...current, ...hostile }, NOW).ok).toBe(false);
     }
-    expect(stripeInvoice({ ...older, total_discount_amounts: [{ amount: -1 }] }, NOW).ok).toBe(false);
     expect(stripeInvoice([current], NOW).ok).toBe(false);
   });
 
-  it('pairs an invoice with the PaymentIntent that paid it, and with nothing when it was paid another way', () => {
-    expect(stripeInvoicePayment({ invoice: 'in_1', payment: { type: 'payment_intent', payment_intent: 'pi_1' } })).toEqual({ ok: true, value: { invoiceId: 'in_1', paymentIntent: 'pi_1' } });
-    expect(stripeInvoicePayment({ invoice: { id: 'in_1' }, payment: { type: 'out_of_band_payment' } })).toEqual({ ok: true, value: null });
+  it('pairs an invoice with the payment that paid it, by PaymentIntent or by charge, and with nothing when it was recorded another way', () => {
+    expect(stripeInvoicePayment({ invoice: 'in_1', payment: { type: 'payment_intent', payment_intent: 'pi_1' } })).toEqual({ ok: true, value: { invoiceId: 'in_1', paymentRef: 'pi_1' } });
+    expect(stripeInvoicePayment({ invoice: { id: 'in_1' }, payment: { type: 'charge', charge: { id: 'ch_1' } } })).toEqual({ ok: true, value: { invoiceId: 'in_1', paymentRef: 'ch_1' } });
+    expect(stripeInvoicePayment({ invoice: 'in_1', payment: { type: 'payment_record', payment_record: 'pr_1' } })).toEqual({ ok: true, value: null });
     expect(stripeInvoicePayment({ payment: { payment_intent: 'pi_1' } }).ok).toBe(false);
+  });
+
+  it("reads a subscription Checkout Session's subscription and the evidence it started with", () => {
+    const session = { mode: 'subscription', subscription: 'sub_1', created: NOW / 1000, metadata: { chorus_code: 'SARAH15' }, client_reference_id: 'FIXTUREclickId00000001' };
+    expect(stripeSessionSubscription(session, NOW)).toEqual({ id: 'sub_1', evidence: { occurredAt: NOW, code: 'SARAH15', clickId: 'FIXTUREclickId00000001' } });
+    expect(stripeSessionSubscription({ ...session, mode: 'payment' }, NOW)).toBeNull();
+    expect(stripeSessionSubscription({ ...session, subscription: null }, NOW)).toBeNull();
+    expect(stripeSessionSubscription({ ...session, created: 1e13 }, NOW)).toBeNull();
   });
 });
 

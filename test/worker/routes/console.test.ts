@@ -561,14 +561,21 @@ describe('console campaigns', () => {
 
     const brief = { ...fields, positioningAnchor: 'Light SPF that disappears on every skin tone.', nonNegotiables: 'No sunburn claims\r\n\r\nShow reapplication\n', baselineCost: '5000.00', baselineEngaged: '2000' };
     expect((await post(`/console/campaigns/${id}`, { ...brief, baselineCost: '50.001' }, { cookie: m.cookie })).status).toBe(422);
-    const saved = await post(`/console/campaigns/${id}`, brief, { cookie: m.cookie });
+    const tooLong = await post(`/console/campaigns/${id}`, { ...brief, renewalMonths: '121' }, { cookie: m.cookie });
+    expect(tooLong.status).toBe(422);
+    expect(await tooLong.text()).toContain('Subscription renewals earn for 0 to 120 months.');
+    const saved = await post(`/console/campaigns/${id}`, { ...brief, renewalMonths: '12' }, { cookie: m.cookie });
     expect(saved.status).toBe(303);
-    expect(await env.DB.prepare('SELECT positioning_anchor, non_negotiables, baseline_cost_minor, baseline_engaged FROM campaigns WHERE id = ?').bind(id).first()).toEqual({
+    expect(await env.DB.prepare('SELECT positioning_anchor, non_negotiables, baseline_cost_minor, baseline_engaged, renewal_months FROM campaigns WHERE id = ?').bind(id).first()).toEqual({
       positioning_anchor: 'Light SPF that disappears on every skin tone.',
       non_negotiables: '["No sunburn claims","Show reapplication"]',
       baseline_cost_minor: 500_000,
       baseline_engaged: 2000,
+      renewal_months: 12,
     });
+    // A form drawn without the field keeps the setting.
+    expect((await post(`/console/campaigns/${id}`, brief, { cookie: m.cookie })).status).toBe(303);
+    expect(await rowCount('SELECT renewal_months AS n FROM campaigns WHERE id = ?', id)).toBe(12);
     const audit = await env.DB.prepare("SELECT actor_type, actor_id, details FROM audit_log WHERE target_id = ? AND action = 'campaign.updated'").bind(id).first<{ actor_type: string; actor_id: string; details: string }>();
     expect(audit?.actor_type).toBe('admin_user');
     expect(audit?.actor_id).toBe(m.user.id);

@@ -5,6 +5,7 @@ import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
 import { brands, campaigns, commissionPlans, storyFormats } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
+import { MAX_RENEWAL_MONTHS } from '../../domain/attribution';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
@@ -17,8 +18,6 @@ import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
-// Ten years covers "for the life of the subscription".
-export const MAX_RENEWAL_MONTHS = 120;
 const renewalMonths = z.int().min(0).max(MAX_RENEWAL_MONTHS);
 
 const createCampaign = z.strictObject({

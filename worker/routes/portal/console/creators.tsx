@@ -53,12 +53,13 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     // What this creator brought the campaign, counted as on the network page: unique clicks, sales net of
-    // refunds (orders refunded in full are not sales), what they earned, and their posts.
+    // refunds (orders refunded in full are not sales, nor are a subscriber's later payments), what they earned,
+    // and their posts.
     db
       .prepare(
         `SELECT
            (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM links l JOIN click_rollups r ON r.link_id = l.id WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS clicks,
-           (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none' AND ${refundedOf('cv')} < cv.amount_minor) AS orders,
+           (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS orders,
            (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none') AS revenue,
            (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS earned,
            (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND s.brand_id = ?2 AND s.status = 'live') AS live,
