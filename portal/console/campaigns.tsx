@@ -426,7 +426,7 @@ export const CampaignBriefPage: FC<{
             min={0}
             max={MAX_RENEWAL_MONTHS}
             suffix="months"
-            hint="Stripe subscriptions: a subscription's payments earn the creator who brought it this long after its first payment. 0: the first payment only."
+            hint="Stripe subscriptions: a subscription's payments earn the creator who brought it this long after it started. 0: the first payment only."
           />
           <div class="two-fields">
             <div class="field">

@@ -436,7 +436,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
             <dt>When</dt>
             <dd>
               Commissions become payable {e.holding_days} days after the order (the return window). Sales count for {e.attribution_window_days} days after a click on your link.
-              {e.renewal_months > 0 && e.tiers && (e.payment_model === 'affiliate' || e.payment_model === 'hybrid') ? ` A subscription you bring earns you commission on its payments for ${e.renewal_months === 1 ? 'a month' : `${e.renewal_months} months`} after the first.` : ''}
+              {e.renewal_months > 0 && e.tiers && (e.payment_model === 'affiliate' || e.payment_model === 'hybrid') ? ` A subscription you bring earns you commission on its payments for ${e.renewal_months === 1 ? 'a month' : `${e.renewal_months} months`} after it starts.` : ''}
             </dd>
           </dl>
         </section>

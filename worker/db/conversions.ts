@@ -104,20 +104,24 @@ const CLICK_EVIDENCE = `SELECT k.id, k.at, l.enrollment_id, c.attribution_window
 FROM clicks k JOIN links l ON l.id = k.link_id AND l.brand_id = k.brand_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 WHERE k.id = ?1 AND k.brand_id = ?2 AND k.is_bot = 0 AND ${CLICK_COUNTS} AND ${creditsOrderAt('?3')}`;
 const PENDING_REFUNDS = "SELECT id, occurred_at FROM refunds WHERE brand_id = ? AND external_order_id = ? AND status = 'pending' ORDER BY created_at, id";
-// A subscription payment's evidence: who brought the subscription, with the terms that enrollment earns on
-// now and whether it still credits an order placed when the payment was made; and the subscription's first
-// credited payment, from which its renewal months count. ?1 brand, ?2 subscription, ?3 when the payment was made.
-type ReferralRow = EnrollmentTerms & { enrollment_id: string; attribution: 'code' | 'click'; code_raw: string | null; renewal_months: number; credits: number };
-const REFERRAL = `SELECT s.enrollment_id, s.attribution, s.code_raw, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
+// A subscription payment's evidence: who brought the subscription and when it started, with the terms that
+// enrollment earns on now and whether it still credits an order placed when the payment was made; and the
+// subscription's first credited payment made no later than this one, which a renewal names.
+// ?1 brand, ?2 subscription, ?3 when the payment was made.
+type ReferralRow = EnrollmentTerms & { enrollment_id: string; attribution: 'code' | 'click'; code_raw: string | null; referred_at: number; renewal_months: number; credits: number };
+const REFERRAL = `SELECT s.enrollment_id, s.attribution, s.code_raw, s.referred_at, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
 FROM subscription_referrals s JOIN enrollments e ON e.id = s.enrollment_id ${TERMS_JOINS}
 WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
-const FIRST_PAYMENT = `SELECT id, occurred_at FROM conversions
-WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' ORDER BY occurred_at, id LIMIT 1`;
-// Written with the subscription's first credited payment (only if this batch inserted conversion ?8), or
-// alone for a subscription that started without one (a free trial; ?8 null).
-const INSERT_REFERRAL = `INSERT INTO subscription_referrals (brand_id, subscription_id, enrollment_id, attribution, code_raw, referred_at, created_at)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE ?8 IS NULL OR EXISTS (SELECT 1 FROM conversions WHERE id = ?8)
+const FIRST_PAYMENT = `SELECT id FROM conversions
+WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
+// ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
+// batch inserted conversion ?9), or alone for a subscription that started without one (a free trial; ?9 null).
+const INSERT_REFERRAL = `INSERT INTO subscription_referrals (id, brand_id, subscription_id, enrollment_id, attribution, code_raw, referred_at, created_at)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?9 IS NULL OR EXISTS (SELECT 1 FROM conversions WHERE id = ?9)
 ON CONFLICT DO NOTHING`;
+// A trial started with a code uses it, as an order would: counted only if this batch inserted referral ?2.
+const COUNT_TRIAL_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
+WHERE id = ?1 AND EXISTS (SELECT 1 FROM subscription_referrals WHERE id = ?2)`;
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
   const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
@@ -150,10 +154,11 @@ function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | 
 
 // A referred subscription's payment earns for the creator who brought it while that creator's enrollment
 // still credits orders (not removed, campaign not ended), as their code and link would: its first payment
-// (after a free trial, say) always, later ones while the campaign's renewal months last, counted from the
-// first. Outside that it earns nobody; null.
-function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow, first: { occurred_at: number } | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
-  if (referral.credits !== 1 || (first && !withinRenewalMonths(first.occurred_at, input.occurredAt, referral.renewal_months))) return null;
+// (after a free trial, say) always, later ones while the campaign's renewal months last, counted from when
+// the subscription started. "First" is the earliest recorded so far: a payment processed before an earlier
+// one (a retry, a resend) is first until that one lands, and both earn. Outside that it earns nobody; null.
+function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow, first: { id: string } | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
+  if (referral.credits !== 1 || (first && !withinRenewalMonths(referral.referred_at, input.occurredAt, referral.renewal_months))) return null;
   return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
 }
 
@@ -279,7 +284,10 @@ export async function recordSubscriptionReferral(db: D1Database, brand: IngestBr
   const { code, click } = read(statements.length > 0 ? await runBatch(db, statements) : []);
   const { attribution } = decide({ ...evidence, orderId: '', amountMinor: 0, currency: brand.currency, customerRef: null }, code, click);
   if (attribution.kind === 'none') return false;
-  await runBatch(db, [db.prepare(INSERT_REFERRAL).bind(brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null)]);
+  const id = newId('sref');
+  const writes = [db.prepare(INSERT_REFERRAL).bind(id, brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null)];
+  if (attribution.kind === 'code' && code) writes.push(db.prepare(COUNT_TRIAL_REDEMPTION).bind(code.id, id));
+  await runBatch(db, writes);
   return true;
 }
 
@@ -290,7 +298,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const own = evidenceReads(db, brand.id, input);
   const byInvoice = sub?.via === 'invoice' ? sub.subscriptionId : null;
   const reads = [conversionRow(db, brand.id, input.orderId), db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)];
-  if (byInvoice !== null) reads.push(db.prepare(REFERRAL).bind(brand.id, byInvoice, input.occurredAt), db.prepare(FIRST_PAYMENT).bind(brand.id, byInvoice));
+  if (byInvoice !== null) reads.push(db.prepare(REFERRAL).bind(brand.id, byInvoice, input.occurredAt), db.prepare(FIRST_PAYMENT).bind(brand.id, byInvoice, input.occurredAt));
   reads.push(...own.statements);
   const [existingRows, pendingRows, ...evidence] = await runBatch(db, reads);
   const existing = firstOf<StoredConversion>(existingRows);
@@ -304,7 +312,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     return { created: false, data: conversionView(existing) };
   }
   const referral = byInvoice === null ? null : firstOf<ReferralRow>(evidence.shift());
-  const first = byInvoice === null ? null : firstOf<{ id: string; occurred_at: number }>(evidence.shift());
+  const first = byInvoice === null ? null : firstOf<{ id: string }>(evidence.shift());
   // Most of a store's subscriptions came through no creator: told apart before anything else is checked.
   if (byInvoice !== null && !referral && own.statements.length === 0) return { skipped: 'not_referred' };
   if (input.currency !== brand.currency) {
@@ -336,11 +344,11 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
         input.occurredAt,
         attribution.kind,
         terms?.id ?? null,
-        // A trial's first payment names no code of its own: the one that brought the subscription.
-        input.code ?? (referred ? referral!.code_raw : null),
-        code?.id ?? null,
+        // A referred subscription's payment carries the code that brought it, not its metadata's evidence.
+        referred ? referral!.code_raw : input.code,
+        referred ? null : (code?.id ?? null),
         input.clickId,
-        click?.id ?? null,
+        referred ? null : (click?.id ?? null),
         input.customerRef,
         source,
         hash,
@@ -353,7 +361,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   ];
   if (attribution.kind === 'code' && code && !referred) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (startsReferral) {
-    statements.push(db.prepare(INSERT_REFERRAL).bind(brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
+    statements.push(db.prepare(INSERT_REFERRAL).bind(newId('sref'), brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
   }
   // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));

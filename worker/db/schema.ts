@@ -138,8 +138,8 @@ export const campaigns = sqliteTable(
     attributionWindowDays: integer('attribution_window_days').notNull().default(30),
     commissionPlanId: text('commission_plan_id').references(() => commissionPlans.id),
     holdingDays: integer('holding_days').notNull().default(30),
-    // How many months after a Stripe subscription's first payment its later payments still earn the creator
-    // who brought it; 0: the first payment only (db/conversions.ts decideSubscriptionPayment).
+    // How many months after a Stripe subscription started its later payments still earn the creator who
+    // brought it; 0: the first payment only (db/conversions.ts decideSubscriptionPayment).
     renewalMonths: integer('renewal_months').notNull().default(0),
     startsAt: integer('starts_at'),
     endsAt: integer('ends_at'),
@@ -346,15 +346,21 @@ export const stripeInvoicePayments = sqliteTable(
     invoiceId: text('invoice_id').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.brandId, t.paymentRef] }), index('stripe_invoice_payments_created').on(t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.brandId, t.paymentRef] }),
+    index('stripe_invoice_payments_invoice').on(t.brandId, t.invoiceId),
+    index('stripe_invoice_payments_created').on(t.createdAt),
+  ],
 );
 
 // Who brought a Stripe subscription: the enrollment its start credited (a code or a link), decided once, when
-// it started, so a free trial's first payment weeks later still earns, and its later payments earn the same
-// creator for the campaign's renewal months (db/conversions.ts).
+// it started, so a free trial's first payment weeks later still earns, and its payments earn the same creator
+// for the campaign's renewal months from `referred_at` (db/conversions.ts).
 export const subscriptionReferrals = sqliteTable(
   'subscription_referrals',
   {
+    // The batch that inserts the row guards what goes with it (a trial's code redemption) on this id.
+    id: text('id').primaryKey(),
     brandId: text('brand_id').notNull().references(() => brands.id),
     subscriptionId: text('subscription_id').notNull(),
     enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
@@ -363,7 +369,7 @@ export const subscriptionReferrals = sqliteTable(
     referredAt: integer('referred_at').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.brandId, t.subscriptionId] })],
+  (t) => [uniqueIndex('subscription_referrals_brand_subscription').on(t.brandId, t.subscriptionId)],
 );
 
 export const ledgerKinds = ['commission', 'reversal', 'flat_fee', 'bonus', 'adjustment'] as const;

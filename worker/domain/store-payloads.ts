@@ -181,8 +181,11 @@ export const stripeAwaitsPayment = (session: unknown): boolean => isObject(sessi
 export function stripeCheckoutSession(session: unknown, now: number): Parsed<ConversionInput | null> {
   if (!isObject(session)) return { ok: false, reason: 'session is not an object' };
   // A subscription's session has no PaymentIntent: it is keyed by its first invoice, so that invoice's
-  // invoice.paid finds the order already recorded (stripeInvoice).
-  const orderId = str(session.payment_intent) ?? str(session.invoice) ?? str(session.id);
+  // invoice.paid finds the order already recorded (stripeInvoice). One that names no invoice leaves the
+  // payment to its invoice.paid, which then records it: keyed by the session, it would be counted twice.
+  const subscription = session.mode === 'subscription';
+  const orderId = str(session.payment_intent) ?? str(session.invoice) ?? (subscription ? null : str(session.id));
+  if (subscription && !orderId) return { ok: true, value: null };
   const currency = typeof session.currency === 'string' ? session.currency.toUpperCase() : null;
   const subtotal = stripeAmount(session.amount_subtotal);
   const discount = isObject(session.total_details) ? stripeAmount(session.total_details.amount_discount ?? 0) : 0;
@@ -191,19 +194,13 @@ export function stripeCheckoutSession(session: unknown, now: number): Parsed<Con
     return { ok: false, reason: 'payment intent, currency, amounts or created missing or out of range' };
   }
   if (session.payment_status === 'no_payment_required' || subtotal === discount) return { ok: true, value: null };
+  return { ok: true, value: { orderId, amountMinor: subtotal - discount, currency, ...sessionEvidence(session, occurredAt), customerRef: str(session.customer) } };
+}
+
+// The code and click a Checkout Session carries: its metadata's, or the click id as its client_reference_id.
+function sessionEvidence(session: Json, occurredAt: number): Pick<ConversionInput, 'code' | 'clickId' | 'occurredAt'> {
   const metadata = isObject(session.metadata) ? session.metadata : {};
-  return {
-    ok: true,
-    value: {
-      orderId,
-      amountMinor: subtotal - discount,
-      currency,
-      occurredAt,
-      code: str(metadata.chorus_code, 64),
-      clickId: str(metadata.chorus_cid, 64) ?? str(session.client_reference_id, 64),
-      customerRef: str(session.customer),
-    },
-  };
+  return { occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64) ?? str(session.client_reference_id, 64) };
 }
 
 const idOf = (v: unknown, max = 64): string | null => str(v, max) ?? (isObject(v) ? str(v.id, max) : null);
@@ -219,8 +216,7 @@ export function stripeSessionSubscription(session: unknown, now: number): Sessio
   const id = idOf(session.subscription);
   const occurredAt = stripeTime(session.created, now);
   if (!id || occurredAt === null) return null;
-  const metadata = isObject(session.metadata) ? session.metadata : {};
-  return { id, evidence: { occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64) ?? str(session.client_reference_id, 64) } };
+  return { id, evidence: sessionEvidence(session, occurredAt) };
 }
 
 /** A paid invoice: `subscription` holds the payment to record for a subscription's invoice (null when it charged nothing for goods: a trial, a credit), `one_off` one that belongs to no subscription. */
@@ -265,15 +261,32 @@ export function stripeInvoice(invoice: unknown, now: number): Parsed<StripeInvoi
 
 // What an invoice charged for goods: its goods after discounts, before tax, times the share of its total the
 // customer paid (rounded down; BigInt, as both reach 1e11). Zero or less for an invoice of credits (a
-// downgrade's proration) or one a credit balance paid in full.
+// downgrade's proration) or one a credit balance paid in full. Stripe may leave total_excluding_tax null:
+// then the total less its taxes (total_taxes from API version 2025-03-31, tax before).
 function invoiceGoods(invoice: Json): number | null {
   const signed = (v: unknown) => (Number.isSafeInteger(v) && Math.abs(v as number) <= MAX_AMOUNT_MINOR ? (v as number) : null);
-  const goods = signed(invoice.total_excluding_tax);
   const total = signed(invoice.total);
+  const goods = invoice.total_excluding_tax === null && total !== null ? untaxed(invoice, total) : signed(invoice.total_excluding_tax);
   const paid = stripeAmount(invoice.amount_paid);
   if (goods === null || total === null || paid === null) return null;
   if (goods <= 0 || total <= 0 || paid >= total) return goods;
   return Number((BigInt(goods) * BigInt(paid)) / BigInt(total));
+}
+
+function untaxed(invoice: Json, total: number): number | null {
+  let taxes = 0;
+  const listed = Array.isArray(invoice.total_taxes) ? invoice.total_taxes : [];
+  for (const t of listed) {
+    const amount = isObject(t) ? stripeAmount(t.amount) : null;
+    if (amount === null) return null;
+    taxes += amount;
+  }
+  if (listed.length === 0 && invoice.tax !== null && invoice.tax !== undefined) {
+    const tax = stripeAmount(invoice.tax);
+    if (tax === null) return null;
+    taxes = tax;
+  }
+  return total - taxes;
 }
 
 // invoice_payment.paid (API versions from 2025-03-31): which invoice a payment paid, named as a charge.refunded

@@ -51,7 +51,7 @@ export const Campaign = z
     holdingDays: count(30),
     renewalMonths: count(12).meta({
       description:
-        "How long a Stripe subscription's later payments (invoice.paid) earn the creator who brought the subscription: months from its first payment, 0 to 120. 0, the default, pays on the first payment only.",
+        "How long a Stripe subscription's later payments (invoice.paid) earn the creator who brought the subscription: months from when it started, 0 to 120. 0, the default, pays on its first payment only.",
     }),
     commissionPlanId: id('plan').nullable(),
     startsAt: time.nullable(),

@@ -69,17 +69,28 @@ async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise
   return row?.click_param ?? 'cid';
 }
 
-// What a charge's refunds are measured against: its order's priced amount, and the Stripe refunds recorded
-// for it so far, where a chain of slices continues (domain/store-payloads.ts). ?1 brand, ?2 order.
-const CHARGE_REFUNDS_STATE = `SELECT
-  (SELECT amount_minor FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2) AS priced,
-  (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?1 AND external_order_id = ?2 AND source = 'stripe') AS recorded`;
+// What a charge's refunds are measured against, read afresh on every try: the order they belong to, its
+// priced amount, and the Stripe refunds recorded for it so far, where a chain of slices continues
+// (domain/store-payloads.ts). The order is the one the charge's PaymentIntent keys (a Checkout payment),
+// else the recorded invoice that payment paid (a subscription payment, paired by invoice_payment.paid),
+// else the PaymentIntent, where a refund that comes first waits for its order (db/conversions.ts
+// adoptPaymentRefunds moves it once the invoice's order and its pairing are both in).
+// ?1 brand, ?2 the charge's own order id (its PaymentIntent, or the charge).
+const CHARGE_REFUNDS_STATE = `WITH paired AS (SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ?1 AND payment_ref = ?2),
+resolved AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2)
+    AND EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = (SELECT invoice_id FROM paired))
+  THEN (SELECT invoice_id FROM paired) ELSE ?2 END AS order_id)
+SELECT r.order_id, (SELECT invoice_id FROM paired) AS paired,
+  (SELECT amount_minor FROM conversions WHERE brand_id = ?1 AND external_order_id = r.order_id) AS priced,
+  (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?1 AND external_order_id = r.order_id AND source = 'stripe') AS recorded
+FROM resolved r`;
 
 // A slice another delivery recorded first is read again, not acknowledged: one delivery wins every round,
 // so a delivery loses at most once per other total racing it; past a handful, a 503 the store retries.
-// A slice id held by a refund of another order is no race (slice ids name their order, so only a refund
-// posted to /v1/refunds under such an id can hold one): reading again never helps, so it is acknowledged
-// and logged as a conflict, as a replayed order with another payload is.
+// So is one held under the charge's PaymentIntent or the invoice it paid, which a refund moving between the
+// two holds. A slice id held by a refund of another order is no race (slice ids name their order, so only a
+// refund posted to /v1/refunds under such an id can hold one): reading again never helps, so it is
+// acknowledged and logged as a conflict, as a replayed order with another payload is.
 const SLICE_RACES = 4;
 const SLICE_HOLDER = 'SELECT external_order_id FROM refunds WHERE brand_id = ? AND external_refund_id = ?';
 const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
@@ -93,32 +104,27 @@ async function rememberInvoicePayment(db: D1Database, brand: SigningBrand, payme
   await adoptPaymentRefunds(db, brand, invoiceId);
 }
 
-// The order a charge's refunds belong to: the one its PaymentIntent keys (a Checkout payment), else the
-// recorded invoice that payment paid (a subscription payment), else the PaymentIntent, where a refund that
-// comes first waits for its order. ?1 brand, ?2 the charge's order id.
-const CHARGE_ORDER = `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2)
-  AND EXISTS (SELECT 1 FROM stripe_invoice_payments p JOIN conversions cv ON cv.brand_id = p.brand_id AND cv.external_order_id = p.invoice_id WHERE p.brand_id = ?1 AND p.payment_ref = ?2)
-  THEN (SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ?1 AND payment_ref = ?2) ELSE ?2 END AS order_id`;
-
 // What a Stripe order's recording answers, a subscription payment that credits nobody included.
 const receiptOf = ({ result, ignored }: { result: { data: unknown } | Skipped | null; ignored?: string }) =>
   result && 'skipped' in result ? { received: true as const, ignored: result.skipped } : { received: true as const, data: result?.data ?? null, ...(ignored ? { ignored } : {}) };
 
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
-  const charge = { ...paid, orderId: (await db.prepare(CHARGE_ORDER).bind(brand.id, paid.orderId).first<string>('order_id')) ?? paid.orderId };
-  const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, charge.orderId).first<{ priced: number | null; recorded: number }>();
+  const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, paid.orderId).first<{ order_id: string; paired: string | null; priced: number | null; recorded: number }>();
   for (let races = 0; ; races++) {
     const chain = await state();
+    const charge = { ...paid, orderId: chain?.order_id ?? paid.orderId };
     const slice = chargeRefundSlice(charge, chain?.priced ?? null, chain?.recorded ?? 0, Date.now());
     if (!slice) return { data: [] };
     if (races === SLICE_RACES) throw storageUnavailable('Other deliveries are recording refunds of this charge; retry.');
     try {
       const { result, ignored } = await settle(recordRefund(db, brand, slice, 'stripe'), IGNORED_BUT_RACES);
+      // Waiting under the PaymentIntent while the invoice it paid may have landed meanwhile: adopted now if so.
+      if (chain?.paired && slice.orderId === paid.orderId) await adoptPaymentRefunds(db, brand, chain.paired);
       return { data: [result?.data ?? null], ...(ignored ? { ignored } : {}) };
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 'idempotency_conflict')) throw e;
       const holder = await db.prepare(SLICE_HOLDER).bind(brand.id, slice.refundId).first<string>('external_order_id');
-      if (holder !== null && holder !== charge.orderId) {
+      if (holder !== null && holder !== charge.orderId && holder !== paid.orderId && holder !== chain?.paired) {
         log.warn(IGNORED.idempotency_conflict!, { error: e, refundId: slice.refundId, orderId: charge.orderId, heldBy: holder });
         return { data: [null], ignored: e.code };
       }
@@ -181,7 +187,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the first. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',

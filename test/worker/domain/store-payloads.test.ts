@@ -171,6 +171,10 @@ describe('Stripe invoices', () => {
     expect(priced({ amount_paid: 0 })).toBe(0);
     expect(priced({ amount_paid: 5000 })).toBe(3420);
     expect(priced({ total_excluding_tax: 100_000_000_000, total: 100_000_000_000, amount_paid: 99_999_999_999 })).toBe(99_999_999_999);
+    // A null total before tax: the total less its taxes, listed (current versions) or as one amount (older ones).
+    expect(priced({ total_excluding_tax: null, total_taxes: [{ amount: 200 }, { amount: 74 }] })).toBe(3420);
+    expect(priced({ total_excluding_tax: null, tax: 274 })).toBe(3420);
+    expect(priced({ total_excluding_tax: null })).toBe(3694);
   });
 
   it('tells invoices of no subscription and invoices of nothing apart from unreadable ones', () => {
@@ -178,7 +182,7 @@ describe('Stripe invoices', () => {
     expect(stripeInvoice(oneOff, NOW)).toEqual({ ok: true, value: { kind: 'one_off' } });
     expect(stripeInvoice({ ...current, total_excluding_tax: 0 }, NOW)).toEqual({ ok: true, value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_1', paymentIntent: null, input: null } });
     expect(stripeInvoice({ ...current, total_excluding_tax: -500, total: -500 }, NOW).ok).toBe(true);
-    for (const hostile of [{ customer: null }, { id: 'x'.repeat(65) }, { currency: 'us' }, { total_excluding_tax: 1.5 }, { total_excluding_tax: 100_000_000_001 }, { total_excluding_tax: null }, { total: undefined }, { amount_paid: -1 }, { status_transitions: { paid_at: 1e13 } }, { status_transitions: { paid_at: 'now' } }]) {
+    for (const hostile of [{ customer: null }, { id: 'x'.repeat(65) }, { currency: 'us' }, { total_excluding_tax: 1.5 }, { total_excluding_tax: 100_000_000_001 }, { total_excluding_tax: undefined }, { total: undefined }, { total_excluding_tax: null, total: null }, { amount_paid: -1 }, { status_transitions: { paid_at: 1e13 } }, { status_transitions: { paid_at: 'now' } }]) {
       expect(stripeInvoice({ ...current, ...hostile }, NOW).ok).toBe(false);
     }
     expect(stripeInvoice([current], NOW).ok).toBe(false);
@@ -197,6 +201,11 @@ describe('Stripe invoices', () => {
     expect(stripeSessionSubscription({ ...session, mode: 'payment' }, NOW)).toBeNull();
     expect(stripeSessionSubscription({ ...session, subscription: null }, NOW)).toBeNull();
     expect(stripeSessionSubscription({ ...session, created: 1e13 }, NOW)).toBeNull();
+    // Its payment is recorded under its first invoice, or left to that invoice's invoice.paid when it names none.
+    const paid = { ...session, id: 'cs_1', payment_intent: null, invoice: 'in_1', currency: 'usd', payment_status: 'paid', amount_subtotal: 3800, total_details: null };
+    const recorded = stripeCheckoutSession(paid, NOW);
+    expect(recorded.ok && recorded.value?.orderId).toBe('in_1');
+    expect(stripeCheckoutSession({ ...paid, invoice: null }, NOW)).toEqual({ ok: true, value: null });
   });
 });
 

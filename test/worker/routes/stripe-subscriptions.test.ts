@@ -137,8 +137,44 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     const paid = await receipt(await stripe(m.account, firstPaid.event));
     expect(paid.data).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, commission: { amountMinor: 380 }, renewalOf: null });
     expect(await rowCount('SELECT code_raw AS n FROM conversions WHERE brand_id = ? AND external_order_id = ?', m.brand.brandId, firstPaid.invoiceId)).toBe(m.code);
-    // Renewal months count from that first payment.
+    // Later payments renew it, for the renewal months from the trial's start.
     expect((await receipt(await stripe(m.account, invoicePaid(trial.subscription, { at: Date.now() + 1000 }).event))).data?.renewalOf).toBe(firstPaid.invoiceId);
+  });
+
+  it("counts a trial's code as used when the trial starts, so a code's last use cannot start two", async () => {
+    const m = await subscriptionBrand();
+    await env.DB.prepare('UPDATE discount_codes SET max_redemptions = 1 WHERE brand_id = ?').bind(m.brand.brandId).run();
+    const trial = () => checkout(m, Date.now() - DAY, { payment_status: 'no_payment_required', amount_total: 0, invoice: null });
+    const first = trial();
+    const second = trial();
+    await stripe(m.account, first.event);
+    await stripe(m.account, first.event);
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+    await stripe(m.account, second.event);
+    expect((await receipt(await stripe(m.account, invoicePaid(first.subscription).event))).data?.attribution).toBe('code');
+    expect((await receipt(await stripe(m.account, invoicePaid(second.subscription).event))).ignored).toBe('not_referred');
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  it('leaves the payment of a session that names no invoice to its invoice.paid, counted once', async () => {
+    const m = await subscriptionBrand();
+    const start = checkout(m, Date.now(), { invoice: null });
+    expect(await receipt(await stripe(m.account, start.event))).toEqual({ received: true, data: null });
+    const firstInvoice = invoicePaid(start.subscription);
+    expect((await receipt(await stripe(m.account, firstInvoice.event))).data).toMatchObject({ attribution: 'code', renewalOf: null, commission: { amountMinor: 380 } });
+    expect(await orders(m.brand.brandId)).toBe(1);
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  it('credits payments processed out of order: an earlier one that lands after a later one still earns', async () => {
+    const m = await subscriptionBrand();
+    const subscription = `sub_${uniq()}`;
+    const later = invoicePaid(subscription, { metadata: { chorus_code: m.code } });
+    const earlier = invoicePaid(subscription, { at: Date.now() - 30 * DAY, metadata: { chorus_code: m.code } });
+    expect((await receipt(await stripe(m.account, later.event))).data).toMatchObject({ attribution: 'code', renewalOf: null });
+    expect((await receipt(await stripe(m.account, earlier.event))).data).toMatchObject({ attribution: 'code', renewalOf: null, commission: { amountMinor: 380 } });
+    // The next one renews the earliest.
+    expect((await receipt(await stripe(m.account, invoicePaid(subscription, { at: Date.now() + 1000 }).event))).data?.renewalOf).toBe(earlier.invoiceId);
   });
 
   it("adds a renewal to its creator's revenue in the network view, not to their sales", async () => {
@@ -153,7 +189,7 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     expect(network.daily.reduce((sum, d) => sum + d.conversions, 0)).toBe(1);
   });
 
-  it('stops at the end of the renewal months, counted from the first payment', async () => {
+  it('stops at the end of the renewal months, counted from when the subscription started', async () => {
     const m = await subscriptionBrand(1);
     const firstAt = Date.now() - 40 * DAY;
     const start = checkout(m, firstAt);
@@ -226,6 +262,15 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     expect(await receipt(await stripe(m.account, covered.event))).toEqual({ received: true, data: null });
   });
 
+  it('prices an invoice whose total before tax Stripe left null on its total less its taxes', async () => {
+    const m = await subscriptionBrand();
+    const start = checkout(m);
+    await stripe(m.account, start.event);
+    const { event } = invoicePaid(start.subscription);
+    event.data.object.total_excluding_tax = null;
+    expect((await receipt(await stripe(m.account, event))).data).toMatchObject({ amountMinor: 3800 });
+  });
+
   it('acknowledges invoices of no subscription, and records nothing for one with nothing to price', async () => {
     const m = await subscriptionBrand();
     const start = checkout(m);
@@ -244,6 +289,7 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     ['a fractional total', (i: Record<string, unknown>) => (i.total_excluding_tax = 38.5)],
     ['a total past the cap', (i: Record<string, unknown>) => (i.total_excluding_tax = 100_000_000_001)],
     ['no total before tax', (i: Record<string, unknown>) => delete i.total_excluding_tax],
+    ['taxes that are not amounts', (i: Record<string, unknown>) => ((i.total_excluding_tax = null), (i.total_taxes = [{ amount: 'lots' }]))],
     ['a negative amount paid', (i: Record<string, unknown>) => (i.amount_paid = -1)],
     ['a paid time in 1999', (i: Record<string, unknown>) => (i.status_transitions = { paid_at: seconds(Date.UTC(1999, 0, 1)) })],
     ['a currency that is not one', (i: Record<string, unknown>) => (i.currency = 'dollars')],

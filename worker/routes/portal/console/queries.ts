@@ -29,7 +29,7 @@ export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND s.status = 'live') AS live,
   (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id) AS clicks,
-  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none' AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
+  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
   (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
   (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id) AS cost
 FROM campaigns c WHERE c.brand_id = ? ORDER BY c.status = 'ended', c.created_at DESC`;
