@@ -140,7 +140,7 @@ const codeRedeemable = (code: CodeRow, at: number) =>
   );
 
 /** The enrollment the evidence credits, with the terms it earns on; null when nobody is credited. */
-function decide(input: ConversionInput, code: CodeRow | null, click: ClickRow | null): { attribution: Attribution; terms: (EnrollmentTerms & { id: string }) | null } {
+function decide(input: Pick<ConversionInput, 'occurredAt'>, code: CodeRow | null, click: ClickRow | null): { attribution: Attribution; terms: (EnrollmentTerms & { id: string }) | null } {
   const attribution = attribute({
     occurredAt: input.occurredAt,
     code: code ? { enrollmentId: code.enrollment_id, redeemable: codeRedeemable(code, input.occurredAt) } : null,
@@ -282,7 +282,7 @@ function evidenceReads(db: D1Database, brandId: string, input: Pick<ConversionIn
 export async function recordSubscriptionReferral(db: D1Database, brand: IngestBrand, subscriptionId: string, evidence: Pick<ConversionInput, 'code' | 'clickId' | 'occurredAt'>): Promise<boolean> {
   const { statements, read } = evidenceReads(db, brand.id, evidence);
   const { code, click } = read(statements.length > 0 ? await runBatch(db, statements) : []);
-  const { attribution } = decide({ ...evidence, orderId: '', amountMinor: 0, currency: brand.currency, customerRef: null }, code, click);
+  const { attribution } = decide(evidence, code, click);
   if (attribution.kind === 'none') return false;
   const id = newId('sref');
   const writes = [db.prepare(INSERT_REFERRAL).bind(id, brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null)];

@@ -26,14 +26,14 @@ export function withinWindow(clickAt: number, occurredAt: number, windowDays: nu
 // How long a campaign's subscription renewals may earn; ten years covers "for the life of the subscription".
 export const MAX_RENEWAL_MONTHS = 120;
 
-// A subscription payment made before `months` calendar months (UTC) have passed since the customer's first
-// credited order: with 12, a monthly plan's first twelve payments earn, the thirteenth does not.
-export function withinRenewalMonths(firstAt: number, paidAt: number, months: number): boolean {
-  if (months <= 0 || paidAt < firstAt) return false;
-  const first = new Date(firstAt);
-  const y = first.getUTCFullYear();
-  const m = first.getUTCMonth() + months;
+// A subscription payment made before `months` calendar months (UTC) have passed since the subscription
+// started: with 12, a monthly plan's first twelve payments earn, the thirteenth does not.
+export function withinRenewalMonths(startedAt: number, paidAt: number, months: number): boolean {
+  if (months <= 0 || paidAt < startedAt) return false;
+  const start = new Date(startedAt);
+  const y = start.getUTCFullYear();
+  const m = start.getUTCMonth() + months;
   // The same day of the month, or the month's last day where it has fewer (Jan 31 + 1 month: Feb 28 or 29).
-  const day = Math.min(first.getUTCDate(), new Date(Date.UTC(y, m + 1, 0)).getUTCDate());
-  return paidAt < Date.UTC(y, m, day) + (firstAt - Date.UTC(y, first.getUTCMonth(), first.getUTCDate()));
+  const day = Math.min(start.getUTCDate(), new Date(Date.UTC(y, m + 1, 0)).getUTCDate());
+  return paidAt < Date.UTC(y, m, day) + (startedAt - Date.UTC(y, start.getUTCMonth(), start.getUTCDate()));
 }

@@ -175,8 +175,9 @@ function discrepancyRefunded(adjustments: unknown, currency: string): number | n
 export const stripeAwaitsPayment = (session: unknown): boolean => isObject(session) && session.payment_status === 'unpaid';
 
 // checkout.session.completed (paid) and checkout.session.async_payment_succeeded: keyed by the PaymentIntent
-// so charge.refunded finds the same order (a subscription's session by its first invoice). Priced like a Shopify order, on the subtotal after discounts,
-// before shipping and tax (Stripe's amount_subtotal is before discounts). A session that needed no payment
+// so charge.refunded finds the same order (a subscription's session by its first invoice). Priced like a
+// Shopify order, on the subtotal after discounts, before shipping and tax (Stripe's amount_subtotal is
+// before discounts). A session that needed no payment
 // (fully discounted, a free trial) or sold nothing after discounts earns nothing: null, nothing to record.
 export function stripeCheckoutSession(session: unknown, now: number): Parsed<ConversionInput | null> {
   if (!isObject(session)) return { ok: false, reason: 'session is not an object' };

@@ -211,7 +211,7 @@ describe('Stripe invoices', () => {
 
 describe('withinRenewalMonths', () => {
   const at = (s: string) => Date.parse(s);
-  it('counts calendar months from the first order, to the same time of day, the thirteenth monthly payment outside twelve', () => {
+  it("counts calendar months from the subscription's start, to the same time of day, the thirteenth monthly payment outside twelve", () => {
     const first = at('2026-01-15T09:30:00Z');
     expect(withinRenewalMonths(first, at('2026-12-15T09:30:00Z'), 12)).toBe(true);
     expect(withinRenewalMonths(first, at('2027-01-15T09:29:59Z'), 12)).toBe(true);
