@@ -6,7 +6,8 @@ import { formatDateTime, formatMoney, formatPercent } from '../format';
 import { Badge } from '../layout';
 import { CampaignFilter, ConsolePage, Pager, type Viewer } from './layout';
 
-export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | null; orderId: string | null };
+// `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
+export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | 'renewal' | null; orderId: string | null };
 
 export function ordersHref(f: OrderFilters, cursor?: string | null, path = '/console/orders'): string {
   const q = new URLSearchParams();
@@ -127,6 +128,9 @@ export const OrdersPage: FC<{
               </option>
               <option value="none" selected={filters.attribution === 'none'}>
                 Not attributed
+              </option>
+              <option value="renewal" selected={filters.attribution === 'renewal'}>
+                Subscription payments
               </option>
             </select>
             <label for="f-order" class="visually-hidden">

@@ -16,6 +16,8 @@ export type ConversionFilter = {
   enrollmentId?: string;
   creatorId?: string;
   attribution?: 'code' | 'click' | 'none';
+  // A Stripe subscription's later payments (renewal_of set) only, or every order but them.
+  renewals?: 'only' | 'exclude';
   orderId?: string;
   from?: number; // occurred at or after (epoch ms)
   to?: number; // occurred before
@@ -91,6 +93,7 @@ export function conversionListQuery(brandId: string, f: ConversionFilter, limit:
   if (f.enrollmentId) add('cv.enrollment_id = ?', f.enrollmentId);
   if (f.creatorId) add('cv.enrollment_id IN (SELECT id FROM enrollments WHERE brand_id = ? AND creator_id = ?)', brandId, f.creatorId);
   if (f.attribution) add('cv.attribution = ?', f.attribution);
+  if (f.renewals) add(f.renewals === 'only' ? 'cv.renewal_of IS NOT NULL' : 'cv.renewal_of IS NULL');
   if (f.orderId) add('cv.external_order_id = ?', f.orderId);
   if (f.from !== undefined) add('cv.occurred_at >= ?', f.from);
   if (f.to !== undefined) add('cv.occurred_at < ?', f.to);

@@ -11,6 +11,7 @@ import invoicePaidOldRaw from '../../fixtures/stripe-invoice-paid-2020-08-27.jso
 import invoicePaymentRaw from '../../fixtures/stripe-invoice-payment-paid.json?raw';
 import { forgetPaymentPairings, PAYMENT_PAIRING_DAYS } from '../../../worker/jobs/retention';
 import { signTimestamped } from '../../../worker/lib/signatures';
+import { adminUser, get, signIn } from '../console-fixtures';
 import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
 
 let n = 0;
@@ -104,6 +105,23 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     const listed = await json<{ data: { orderId: string; renewalOf: string | null }[] }>(await m.brand.api('GET', `/api/admin/conversions?orderId=${renewal.invoiceId}`));
     expect(listed.data).toEqual([expect.objectContaining({ orderId: renewal.invoiceId, renewalOf: start.invoice })]);
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE brand_id = ?').bind(m.brand.brandId).run();
+  });
+
+  it('filters the orders to subscription payments, or to all but them, in the API and the console', async () => {
+    const m = await subscriptionBrand();
+    const start = checkout(m);
+    await stripe(m.account, start.event);
+    const renewal = invoicePaid(start.subscription);
+    await stripe(m.account, renewal.event);
+    const listed = async (query: string) => (await json<{ data: { orderId: string }[] }>(await m.brand.api('GET', `/api/admin/conversions?${query}`))).data.map((o) => o.orderId);
+    expect(await listed('renewals=only')).toEqual([renewal.invoiceId]);
+    expect(await listed('renewals=exclude')).toEqual([start.invoice]);
+    expect((await m.brand.api('GET', '/api/admin/conversions?renewals=some')).status).toBe(422);
+    const user = await adminUser(m.brand.brandId, 'viewer');
+    const page = await (await get('/console/orders?attribution=renewal', await signIn(user.email))).text();
+    expect(page).toContain(`<bdi>${renewal.invoiceId}</bdi>`);
+    expect(page).not.toContain(`<code style="overflow-wrap: anywhere"><bdi>${start.invoice}</bdi>`);
+    expect(page).toMatch(/<option value="renewal" selected="">Subscription payments<\/option>/);
   });
 
   it("records the first invoice once when its invoice.paid comes before the Checkout Session, credited on the session's code", async () => {

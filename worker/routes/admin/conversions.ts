@@ -20,6 +20,7 @@ const filters = {
     enrollmentId: id.optional(),
     creatorId: id.optional(),
     attribution: z.enum(['code', 'click', 'none']).optional(),
+    renewals: z.enum(['only', 'exclude']).optional().meta({ description: "`only`: a Stripe subscription's later payments (`renewalOf` set); `exclude`: every order but them." }),
     orderId: z.string().regex(ORDER_ID_FILTER, '1-128 characters, no control characters').optional().meta({ description: "The store's order id, exactly as it was sent." }),
     from: instant.optional().meta({ description: 'Orders that occurred at or after this instant (ISO 8601).' }),
     to: instant.optional().meta({ description: 'Orders that occurred before this instant (ISO 8601).' }),

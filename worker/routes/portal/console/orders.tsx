@@ -13,7 +13,7 @@ import { awaitingReview, campaignOptions } from './queries';
 export const orderRoutes = new Hono<ConsoleEnv>();
 
 const ORDERS_PER_PAGE = 50;
-const ATTRIBUTIONS = ['code', 'click', 'none'] as const;
+const ATTRIBUTIONS = ['code', 'click', 'none', 'renewal'] as const;
 
 // A filter the page did not offer (an edited URL) is dropped rather than refused, as the review queue does.
 const queryOf = (c: ConsoleContext, name: string) => (c.req.query(name) ?? '').trim();
@@ -27,7 +27,11 @@ function filtersOf(c: ConsoleContext): OrderFilters {
   };
 }
 
-const asFilter = (f: OrderFilters) => ({ campaignId: f.campaignId ?? undefined, attribution: f.attribution ?? undefined, orderId: f.orderId ?? undefined });
+const asFilter = (f: OrderFilters) => ({
+  campaignId: f.campaignId ?? undefined,
+  ...(f.attribution === 'renewal' ? { renewals: 'only' as const } : { attribution: f.attribution ?? undefined }),
+  orderId: f.orderId ?? undefined,
+});
 
 // The same orders as a file, for finance; like every console download that carries money, owners and managers only (enforceRole).
 orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c.var.user.brandId, slug: c.var.user.brandSlug }, asFilter(filtersOf(c))));
