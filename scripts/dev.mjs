@@ -9,8 +9,8 @@ import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { demo, demoConversions, DEMO_PASSWORD, seedSql } from './seed.mjs';
-import { postSigned } from './signing.mjs';
+import { demo, demoConversions, demoStripeEvents, DEMO_PASSWORD, seedSql } from './seed.mjs';
+import { postSigned, postStripeEvent } from './signing.mjs';
 import { wranglerBin } from './wrangler.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,6 +111,11 @@ async function postDemoOrders() {
   for (const body of demoConversions()) {
     const res = await postSigned(`${ORIGIN}/v1/conversions`, demo.brand.slug, demo.keys.ingest, body).catch(() => ({ status: 0 }));
     if (res.status !== 201 && res.status !== 200 && res.status !== 409) failures++;
+  }
+  // And a Stripe subscription with one renewal, through the real webhook.
+  for (const event of demoStripeEvents()) {
+    const res = await postStripeEvent(`${ORIGIN}/v1/webhooks/stripe/${demo.integrations.stripe.account}`, demo.integrations.stripe.secret, event).catch(() => ({ status: 0 }));
+    if (res.status !== 200) failures++;
   }
   if (failures) console.error(`[chorus dev] ${failures} demo orders could not be posted; the portal will show fewer earnings.`);
 }

@@ -246,6 +246,38 @@ export function demoConversions(now = Date.now()) {
   return [...byCode, ...byLink];
 }
 
+// A Stripe subscription the dev script sends as Stripe would (fixed ids: replays change nothing): started
+// through Checkout with Mateo's code 40 days ago, renewed 10 days ago, so the Orders page shows a
+// subscription payment earning its creator under the campaign's renewal months.
+export function demoStripeEvents(now = Date.now()) {
+  const day = 86_400_000;
+  const at = (daysAgo) => Math.floor((now - daysAgo * day) / 1000);
+  const subscription = 'sub_demo_mateo_refill';
+  const checkout = {
+    id: 'evt_demo_subscription_checkout',
+    type: 'checkout.session.completed',
+    data: {
+      object: {
+        id: 'cs_demo_mateo_refill', object: 'checkout.session', mode: 'subscription', payment_intent: null, invoice: 'in_demo_mateo_refill_1',
+        subscription, customer: 'cus_demo_mateo_subscriber', currency: 'usd', created: at(40), amount_subtotal: 3800, amount_total: 3534,
+        payment_status: 'paid', status: 'complete', metadata: { chorus_code: demo.creators[1].code }, total_details: { amount_discount: 570, amount_shipping: 0, amount_tax: 304 },
+      },
+    },
+  };
+  const renewal = {
+    id: 'evt_demo_subscription_renewal',
+    type: 'invoice.paid',
+    data: {
+      object: {
+        id: 'in_demo_mateo_refill_2', object: 'invoice', billing_reason: 'subscription_cycle', customer: 'cus_demo_mateo_subscriber', currency: 'usd',
+        created: at(10), status: 'paid', status_transitions: { paid_at: at(10) }, total: 4104, amount_paid: 4104, total_excluding_tax: 3800,
+        parent: { type: 'subscription_details', subscription_details: { subscription, metadata: {} } },
+      },
+    },
+  };
+  return [checkout, renewal];
+}
+
 export function seedSql() {
   const statements = seedRows().map(([table, row]) => insertSql(table, row));
   return `-- Chorus demo seed (scripts/seed.mjs). Safe to run repeatedly.\n${statements.join('\n')}\n`;
