@@ -34,7 +34,7 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
       <>
         <strong>Subscription payment</strong>
         <span class="muted small block">
-          Customer from order{' '}
+          Renews order{' '}
           <a href={`/console/orders?order=${encodeURIComponent(o.renewal_of)}`}>
             <bdi>{o.renewal_of}</bdi>
           </a>
