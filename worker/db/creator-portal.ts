@@ -187,15 +187,18 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
   const [ledger, payouts] = await db.batch([
     db
       .prepare(
-        `SELECT l.period, l.kind, l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
+        // A subscription's later payments are commission the creator earns again without a new sale: a line of their own.
+        `SELECT l.period, CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' ELSE l.kind END AS shown_kind,
+           l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
            SUM(CASE WHEN p.status = 'paid' THEN l.amount_minor ELSE 0 END) AS paid,
            SUM(CASE WHEN l.payout_id IS NOT NULL AND p.status IS NOT 'paid' THEN l.amount_minor ELSE 0 END) AS in_payout,
            SUM(CASE WHEN l.payout_id IS NULL AND l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS payable,
            SUM(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.amount_minor ELSE 0 END) AS held,
            MIN(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.available_at END) AS held_from,
            MAX(CASE WHEN l.payout_id IS NULL AND l.available_at > ?2 THEN l.available_at END) AS held_until
-         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN payouts p ON p.id = l.payout_id WHERE l.creator_id = ?1
-         GROUP BY l.period, l.kind, l.currency, l.brand_id ORDER BY l.period DESC, b.name, l.brand_id, l.kind`,
+         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN payouts p ON p.id = l.payout_id
+         LEFT JOIN conversions cv ON cv.id = l.conversion_id WHERE l.creator_id = ?1
+         GROUP BY l.period, shown_kind, l.currency, l.brand_id ORDER BY l.period DESC, b.name, l.brand_id, shown_kind`,
       )
       .bind(creatorId, now),
     db
@@ -205,5 +208,6 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
       )
       .bind(creatorId),
   ]);
-  return { ledger: (ledger?.results ?? []) as EarningsRow[], payouts: (payouts?.results ?? []) as PayoutRow[] };
+  const rows = (ledger?.results ?? []) as (Omit<EarningsRow, 'kind'> & { shown_kind: string })[];
+  return { ledger: rows.map(({ shown_kind, ...r }) => ({ ...r, kind: shown_kind })), payouts: (payouts?.results ?? []) as PayoutRow[] };
 }

@@ -12,6 +12,7 @@ import invoicePaymentRaw from '../../fixtures/stripe-invoice-payment-paid.json?r
 import { forgetPaymentPairings, PAYMENT_PAIRING_DAYS } from '../../../worker/jobs/retention';
 import { signTimestamped } from '../../../worker/lib/signatures';
 import { adminUser, get, signIn } from '../console-fixtures';
+import { signedInCreator } from '../portal-fixtures';
 import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
 
 let n = 0;
@@ -20,7 +21,10 @@ const DAY = 86_400_000;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 async function subscriptionBrand(renewalMonths = 12) {
-  const m = await createMoneyBrand();
+  return withStripe(await createMoneyBrand(), renewalMonths);
+}
+
+async function withStripe<M extends Awaited<ReturnType<typeof createMoneyBrand>>>(m: M, renewalMonths: number) {
   const account = `subs-${uniq()}`;
   expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: account, secret: signatures.stripeSecret })).status).toBe(201);
   if (renewalMonths > 0) expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { renewalMonths })).status).toBe(200);
@@ -106,6 +110,16 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     expect(listed.data).toEqual([expect.objectContaining({ orderId: renewal.invoiceId, renewalOf: start.invoice })]);
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE brand_id = ?').bind(m.brand.brandId).run();
   });
+
+  it('shows the creator their renewals as a line of their own on the earnings page', async () => {
+    const m = await withStripe(await signedInCreator(), 12);
+    const start = checkout(m);
+    await stripe(m.account, start.event);
+    await stripe(m.account, invoicePaid(start.subscription).event);
+    const page = await (await get('/earnings', m.cookie)).text();
+    expect(page).toMatch(/Subscription renewals <span class="muted small">× 1<\/span>/);
+    expect(page).toMatch(/Commission <span class="muted small">× 1<\/span>/);
+  }, 20_000);
 
   it('filters the orders to subscription payments, or to all but them, in the API and the console', async () => {
     const m = await subscriptionBrand();
