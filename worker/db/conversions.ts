@@ -10,7 +10,7 @@ import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
-import { COUNT_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
+import { COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
@@ -119,9 +119,6 @@ WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribut
 const INSERT_REFERRAL = `INSERT INTO subscription_referrals (id, brand_id, subscription_id, enrollment_id, attribution, code_raw, referred_at, created_at)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?9 IS NULL OR EXISTS (SELECT 1 FROM conversions WHERE id = ?9)
 ON CONFLICT DO NOTHING`;
-// A trial started with a code uses it, as an order would: counted only if this batch inserted referral ?2.
-const COUNT_TRIAL_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
-WHERE id = ?1 AND EXISTS (SELECT 1 FROM subscription_referrals WHERE id = ?2)`;
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
   const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
@@ -158,7 +155,9 @@ function decide(input: Pick<ConversionInput, 'occurredAt'>, code: CodeRow | null
 // the subscription started. "First" is the earliest recorded so far: a payment processed before an earlier
 // one (a retry, a resend) is first until that one lands, and both earn. Outside that it earns nobody; null.
 function decideSubscriptionPayment(input: ConversionInput, referral: ReferralRow, first: { id: string } | null): { attribution: Attribution; terms: EnrollmentTerms & { id: string } } | null {
-  if (referral.credits !== 1 || (first && !withinRenewalMonths(referral.referred_at, input.occurredAt, referral.renewal_months))) return null;
+  // A payment dated before the recorded start (an earlier one processed later) is at the start.
+  const startedAt = Math.min(referral.referred_at, input.occurredAt);
+  if (referral.credits !== 1 || (first && !withinRenewalMonths(startedAt, input.occurredAt, referral.renewal_months))) return null;
   return { attribution: { kind: referral.attribution, enrollmentId: referral.enrollment_id }, terms: termsOf(referral) };
 }
 
@@ -286,7 +285,7 @@ export async function recordSubscriptionReferral(db: D1Database, brand: IngestBr
   if (attribution.kind === 'none') return false;
   const id = newId('sref');
   const writes = [db.prepare(INSERT_REFERRAL).bind(id, brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null)];
-  if (attribution.kind === 'code' && code) writes.push(db.prepare(COUNT_TRIAL_REDEMPTION).bind(code.id, id));
+  if (attribution.kind === 'code' && code) writes.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, id));
   await runBatch(db, writes);
   return true;
 }
@@ -359,10 +358,11 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
-  if (attribution.kind === 'code' && code && !referred) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
-  if (startsReferral) {
-    statements.push(db.prepare(INSERT_REFERRAL).bind(newId('sref'), brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
-  }
+  // A subscription counts its code's use with the referral it starts, once; any other order with its own row.
+  const referralId = startsReferral ? newId('sref') : null;
+  if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
+  if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
+  if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
   // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
   // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.

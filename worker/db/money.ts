@@ -54,6 +54,10 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const COUNT_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
 WHERE id = ?1 AND EXISTS (SELECT 1 FROM conversions WHERE id = ?2)`;
+// A Stripe subscription uses its code once, when it starts, however many of its payments name it and in
+// whatever order they come: counted only if this batch inserted subscription_referrals row ?2.
+export const COUNT_REFERRAL_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
+WHERE id = ?1 AND EXISTS (SELECT 1 FROM subscription_referrals WHERE id = ?2)`;
 
 // ?1-?10 the columns in order (but status), ?11 the brand's timezone. A refund of a recorded order is in the
 // order's currency (an order landing after the refund was checked counts only if it is), and its brand's

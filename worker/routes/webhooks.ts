@@ -80,7 +80,7 @@ const CHARGE_REFUNDS_STATE = `WITH paired AS (SELECT invoice_id FROM stripe_invo
 resolved AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2)
     AND EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = (SELECT invoice_id FROM paired))
   THEN (SELECT invoice_id FROM paired) ELSE ?2 END AS order_id)
-SELECT r.order_id, (SELECT invoice_id FROM paired) AS paired,
+SELECT r.order_id,
   (SELECT amount_minor FROM conversions WHERE brand_id = ?1 AND external_order_id = r.order_id) AS priced,
   (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?1 AND external_order_id = r.order_id AND source = 'stripe') AS recorded
 FROM resolved r`;
@@ -108,8 +108,18 @@ async function rememberInvoicePayment(db: D1Database, brand: SigningBrand, payme
 const receiptOf = ({ result, ignored }: { result: { data: unknown } | Skipped | null; ignored?: string }) =>
   result && 'skipped' in result ? { received: true as const, ignored: result.skipped } : { received: true as const, data: result?.data ?? null, ...(ignored ? { ignored } : {}) };
 
+// Refunds of this payment left waiting under it while the invoice it paid is recorded (an earlier try
+// that failed between the two, or a pairing that landed in between) are moved to that invoice's order
+// first, so the chain continues where they end.
+const PAIRED_INVOICE = 'SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ? AND payment_ref = ?';
+async function adoptWaiting(db: D1Database, brand: SigningBrand, paymentRef: string) {
+  const invoiceId = await db.prepare(PAIRED_INVOICE).bind(brand.id, paymentRef).first<string>('invoice_id');
+  if (invoiceId) await adoptPaymentRefunds(db, brand, invoiceId);
+}
+
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
-  const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, paid.orderId).first<{ order_id: string; paired: string | null; priced: number | null; recorded: number }>();
+  const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, paid.orderId).first<{ order_id: string; priced: number | null; recorded: number }>();
+  await adoptWaiting(db, brand, paid.orderId);
   for (let races = 0; ; races++) {
     const chain = await state();
     const charge = { ...paid, orderId: chain?.order_id ?? paid.orderId };
@@ -118,13 +128,16 @@ async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: St
     if (races === SLICE_RACES) throw storageUnavailable('Other deliveries are recording refunds of this charge; retry.');
     try {
       const { result, ignored } = await settle(recordRefund(db, brand, slice, 'stripe'), IGNORED_BUT_RACES);
-      // Waiting under the PaymentIntent while the invoice it paid may have landed meanwhile: adopted now if so.
-      if (chain?.paired && slice.orderId === paid.orderId) await adoptPaymentRefunds(db, brand, chain.paired);
+      // Left waiting under the payment: the pairing, and the invoice, read after the insert, so one that
+      // landed since the state was read (and adopted before this refund existed) is not missed.
+      if (slice.orderId === paid.orderId) await adoptWaiting(db, brand, paid.orderId);
       return { data: [result?.data ?? null], ...(ignored ? { ignored } : {}) };
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 'idempotency_conflict')) throw e;
       const holder = await db.prepare(SLICE_HOLDER).bind(brand.id, slice.refundId).first<string>('external_order_id');
-      if (holder !== null && holder !== charge.orderId && holder !== paid.orderId && holder !== chain?.paired) {
+      // Compared with the pairing as it stands now: a racing refund may have been moved to the invoice since.
+      const paired = holder === null ? null : await db.prepare(PAIRED_INVOICE).bind(brand.id, paid.orderId).first<string>('invoice_id');
+      if (holder !== null && holder !== charge.orderId && holder !== paid.orderId && holder !== paired) {
         log.warn(IGNORED.idempotency_conflict!, { error: e, refundId: slice.refundId, orderId: charge.orderId, heldBy: holder });
         return { data: [null], ignored: e.code };
       }

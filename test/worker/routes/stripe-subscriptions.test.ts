@@ -205,8 +205,20 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     const earlier = invoicePaid(subscription, { at: Date.now() - 30 * DAY, metadata: { chorus_code: m.code } });
     expect((await receipt(await stripe(m.account, later.event))).data).toMatchObject({ attribution: 'code', renewalOf: null });
     expect((await receipt(await stripe(m.account, earlier.event))).data).toMatchObject({ attribution: 'code', renewalOf: null, commission: { amountMinor: 380 } });
-    // The next one renews the earliest.
+    // The next one renews the earliest; one between the two renews it too, though it predates the recorded start.
     expect((await receipt(await stripe(m.account, invoicePaid(subscription, { at: Date.now() + 1000 }).event))).data?.renewalOf).toBe(earlier.invoiceId);
+    expect((await receipt(await stripe(m.account, invoicePaid(subscription, { at: Date.now() - 15 * DAY }).event))).data?.renewalOf).toBe(earlier.invoiceId);
+    // The code was used once, by the subscription, however many payments named it.
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
+  });
+
+  it("counts a code once when a renewal naming it is processed before the subscription's Checkout Session", async () => {
+    const m = await subscriptionBrand();
+    const start = checkout(m, Date.now() - 31 * DAY);
+    expect((await receipt(await stripe(m.account, invoicePaid(start.subscription, { metadata: { chorus_code: m.code } }).event))).data?.attribution).toBe('code');
+    expect((await receipt(await stripe(m.account, start.event))).data?.attribution).toBe('code');
+    expect(await orders(m.brand.brandId)).toBe(2);
+    expect(await rowCount('SELECT redemptions AS n FROM discount_codes WHERE brand_id = ?', m.brand.brandId)).toBe(1);
   });
 
   it("adds a renewal to its creator's revenue in the network view, not to their sales", async () => {
@@ -384,6 +396,25 @@ describe('Refunds of subscription payments', () => {
     await stripe(m.account, chargeRefunded(latePayment, 4104, 4104));
     await stripe(m.account, late.event);
     expect(await reversed(late.invoiceId)).toBe(380);
+  });
+
+  it('moves a refund left waiting under the payment to its invoice when the next refund of that charge comes', async () => {
+    const m = await renewed();
+    await stripe(m.account, m.renewal.event);
+    await stripe(m.account, pairing(m.renewal.invoiceId, m.paymentIntent));
+    // As a try that failed between recording the refund and moving it would leave it: pending under the payment.
+    const chargeId = `ch_${uniq()}`;
+    await env.DB.prepare(
+      "INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, created_at) VALUES (?, ?, ?, ?, 2052, 'USD', ?, 'pending', 'stripe', 'h', ?)",
+    )
+      .bind(`rf_${uniq()}`, m.brand.brandId, `${chargeId}@${m.paymentIntent}@after-0`, m.paymentIntent, Date.now(), Date.now())
+      .run();
+    const event = chargeRefunded(m.paymentIntent, 4104, 4104);
+    event.data.object.id = chargeId;
+    await stripe(m.account, event);
+    expect(await rowCount("SELECT count(*) AS n FROM refunds WHERE brand_id = ? AND status = 'pending'", m.brand.brandId)).toBe(0);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM refunds WHERE brand_id = ? AND external_order_id = ?', m.brand.brandId, m.renewal.invoiceId)).toBe(3800);
+    expect(await reversed(m.renewal.invoiceId)).toBe(380);
   });
 
   it("still refunds a one-off Checkout whose invoice was paired before its order arrived", async () => {
