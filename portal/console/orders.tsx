@@ -35,7 +35,7 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
         <strong>Subscription payment</strong>
         <span class="muted small block">
           Renews order{' '}
-          <a href={`/console/orders?order=${encodeURIComponent(o.renewal_of)}`}>
+          <a href={ordersHref({ campaignId: null, attribution: null, orderId: o.renewal_of })}>
             <bdi>{o.renewal_of}</bdi>
           </a>
         </span>

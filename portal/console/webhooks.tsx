@@ -38,6 +38,14 @@ const When: FC<{ d: DeliveryRow; timezone: string }> = ({ d, timezone }) => (
 
 export type EndpointValues = { url: string; description: string; events: string[] };
 
+// The secret a roll replaced, still signing beside the current one: a roll now can only stop both.
+const olderSecretSigns = (e: EndpointRow, now: number) => e.previous_secret_until !== null && e.previous_secret_until > now;
+
+function eventsLabel(e: EndpointRow): string {
+  const events = JSON.parse(e.events) as string[];
+  return events.length === webhookEventTypes.length ? 'All events' : events.join(', ');
+}
+
 const EVENT_HINTS: Record<WebhookEventType, string> = {
   'conversion.created': 'an order is recorded, with its creator and commission',
   'conversion.attributed': 'an order waiting for its click is credited',
@@ -92,15 +100,15 @@ export const WebhooksPage: FC<{
         <Notice tone="warn" title="Roll this endpoint's signing secret?">
           <p>
             Chorus makes a new secret for <code style="overflow-wrap: anywhere">{confirmRoll.url}</code> and shows it once.{' '}
-            {confirmRoll.previous_secret_until !== null && confirmRoll.previous_secret_until > Date.now()
-              ? `The secret before the current one still signs until ${formatDateTime(confirmRoll.previous_secret_until, viewer.timezone)}, so this roll stops both old ones now.`
+            {olderSecretSigns(confirmRoll, Date.now())
+              ? `The secret before the current one still signs until ${formatDateTime(confirmRoll.previous_secret_until!, viewer.timezone)}, so this roll stops both old ones now.`
               : 'Keep the old one signing for a day while you switch your receiver over, or stop it now if it leaked.'}
           </p>
         </Notice>
         <form method="post" action={`/console/webhooks/endpoints/${confirmRoll.id}/roll`} class="form-actions">
           <input type="hidden" name="confirm" value="1" />
           <input type="hidden" name="version" value={String(confirmRoll.updated_at)} />
-          {confirmRoll.previous_secret_until !== null && confirmRoll.previous_secret_until > Date.now() ? null : (
+          {olderSecretSigns(confirmRoll, Date.now()) ? null : (
             <button type="submit" name="keep" value="24" class="button button-primary">
               Roll, keep the old one 24 hours
             </button>
@@ -135,7 +143,7 @@ export const WebhooksPage: FC<{
                     {e.description ? <span class="muted small block">{e.description}</span> : null}
                   </td>
                   <td data-label="Events" class="small wide">
-                    {(JSON.parse(e.events) as string[]).length === webhookEventTypes.length ? 'All events' : (JSON.parse(e.events) as string[]).join(', ')}
+                    {eventsLabel(e)}
                   </td>
                   <td data-label="Status">
                     {e.enabled ? <Badge status="approved" label="Enabled" /> : <Badge status="disabled" label="Disabled" />}

@@ -96,13 +96,11 @@ const SLICE_HOLDER = 'SELECT external_order_id FROM refunds WHERE brand_id = ? A
 const IGNORED_BUT_RACES = { currency_mismatch: IGNORED.currency_mismatch };
 
 // Which invoice a payment paid, kept from invoice_payment.paid (and from invoice.paid in API versions that
-// still name its PaymentIntent) for the charge.refunded that names only the payment; then refunds that came
-// first find their order (db/conversions.ts adoptPaymentRefunds).
+// still name its PaymentIntent) for the charge.refunded that names only the payment. The caller then lets
+// refunds that came first find their order (db/conversions.ts adoptPaymentRefunds), once that order may exist.
 const REMEMBER_INVOICE_PAYMENT = 'INSERT INTO stripe_invoice_payments (brand_id, payment_ref, invoice_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
-async function rememberInvoicePayment(db: D1Database, brand: SigningBrand, paymentRef: string, invoiceId: string) {
-  await db.prepare(REMEMBER_INVOICE_PAYMENT).bind(brand.id, paymentRef, invoiceId, Date.now()).run();
-  await adoptPaymentRefunds(db, brand, invoiceId);
-}
+const rememberInvoicePayment = (db: D1Database, brand: SigningBrand, paymentRef: string, invoiceId: string) =>
+  db.prepare(REMEMBER_INVOICE_PAYMENT).bind(brand.id, paymentRef, invoiceId, Date.now()).run();
 
 // What a Stripe order's recording answers, a subscription payment that credits nobody included.
 const receiptOf = ({ result, ignored }: { result: { data: unknown } | Skipped | null; ignored?: string }) =>
@@ -241,7 +239,10 @@ export const webhooks = new Hono<AppEnv>()
       }
       if (event?.type === 'invoice_payment.paid') {
         const payment = unprocessable(stripeInvoicePayment(object));
-        if (payment) await rememberInvoicePayment(c.env.DB, brand, payment.paymentRef, payment.invoiceId);
+        if (payment) {
+          await rememberInvoicePayment(c.env.DB, brand, payment.paymentRef, payment.invoiceId);
+          await adoptPaymentRefunds(c.env.DB, brand, payment.invoiceId);
+        }
         return c.json({ received: true, data: null });
       }
       if (event?.type === 'charge.refunded') {
