@@ -29,7 +29,7 @@ const creators = [
 ];
 
 export const demo = {
-  brand: { id: 'brand_demo', slug: 'lumen', name: 'Lumen Skincare' },
+  brand: { id: 'brand_demo', slug: 'lumen', name: 'Lumen Skincare', timezone: 'UTC' },
   keys: {
     admin: 'ck_admin_demo_lumen_0000000000000000',
     storefront: 'ck_pub_demo_lumen_00000000000000000000',
@@ -75,7 +75,7 @@ export function seedRows() {
     name: demo.brand.name,
     allowed_hosts: ['lumen-skin.example', '*.lumen-skin.example'],
     currency: 'USD',
-    timezone: 'UTC',
+    timezone: demo.brand.timezone,
     click_param: 'cid',
     fallback_url: null,
     created_at: SEEDED_AT,
@@ -209,6 +209,9 @@ const DEMO_CLICK_SHARE = [1, 0.55, 0.3, 0.2, 0.45]; // Sarah's audience clicks m
 const DEMO_CLICK_DAYS = 28;
 export const demoClickIds = demo.creators.map((d, i) => `demoClick${String(i).padStart(2, '0')}${'A'.repeat(11)}`);
 
+// The calendar day a click counts on, in the demo brand's timezone (clicks.day).
+const demoDay = (at) => new Intl.DateTimeFormat('en-CA', { timeZone: demo.brand.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+
 function demoTraffic(now = Date.now()) {
   const day = 86_400_000;
   const out = [];
@@ -217,9 +220,9 @@ function demoTraffic(now = Date.now()) {
       const at = now - k * day;
       // A weekly swell (posts go out at the weekend) over a slow rise as the campaign gets going.
       const unique = Math.round(DEMO_CLICK_SHARE[i] * (14 + (DEMO_CLICK_DAYS - k) * 0.6 + 9 * Math.max(0, Math.sin((k / 7) * 2 * Math.PI))));
-      out.push(['click_rollups', { link_id: d.linkId, day: new Date(at).toISOString().slice(0, 10), brand_id: demo.brand.id, clicks: Math.round(unique * 1.25), unique_clicks: unique, bots: Math.round(unique * 0.1) }]);
+      out.push(['click_rollups', { link_id: d.linkId, day: demoDay(at), brand_id: demo.brand.id, clicks: Math.round(unique * 1.25), unique_clicks: unique, bots: Math.round(unique * 0.1) }]);
     }
-    out.push(['clicks', { id: demoClickIds[i], brand_id: demo.brand.id, link_id: d.linkId, at: now - 3 * day, country: 'DE', device: 'mobile', referrer_host: 'instagram.com', identity_hash: `demo-visitor-${i}`, is_bot: 0, is_duplicate: 0, counted: 1, counted_unique: 1 }]);
+    out.push(['clicks', { id: demoClickIds[i], brand_id: demo.brand.id, link_id: d.linkId, at: now - 3 * day, day: demoDay(now - 3 * day), country: 'DE', device: 'mobile', referrer_host: 'instagram.com', identity_hash: `demo-visitor-${i}`, is_bot: 0, is_duplicate: 0, counted: 1, counted_unique: 1 }]);
   }
   return out;
 }

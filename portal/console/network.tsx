@@ -106,7 +106,7 @@ export const NetworkPage: FC<{
       <section class="card" aria-labelledby="daily-h">
         <div class="card-head">
           <h2 id="daily-h">
-            Last {daily.length} days <span class="muted small">(UTC days)</span>
+            Last {daily.length} days <span class="muted small">({viewer.timezone.replace(/_/g, ' ')} days)</span>
           </h2>
           <ul class="legend" aria-hidden="true">
             <li>

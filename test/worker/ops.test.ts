@@ -226,6 +226,18 @@ describe('click retention', () => {
     expect(plan).not.toMatch(/^SCAN (?!k$)/m);
   });
 
+  it("finds a click's rollup on the brand's day: an evening click in Los Angeles is pruned, not kept forever for want of a UTC row", async () => {
+    const brand = tracked(await createBrand({ timezone: 'America/Los_Angeles' }));
+    const { link } = await createLinkedCreator(brand);
+    const evening = Date.UTC(2026, 6, 10, 3); // 20:00 on 9 July in Los Angeles (PDT)
+    await writeClicks(env.DB, [clickAt(link.id, brand.brandId, evening)]);
+    const before = await rollupsOf(link.id);
+    expect(before).toEqual([{ day: '2026-07-09', clicks: 1, unique_clicks: 1, bots: 0 }]);
+    expect(await pruneClicks(env.DB, { retentionDays: 90, now, firstBrand: 0 })).toMatchObject({ deleted: 1, complete: true });
+    expect(await clicksOf(link.id)).toBe(0);
+    expect(await rollupsOf(link.id)).toEqual(before);
+  });
+
   it('never prunes inside the longest attribution window of the brand', async () => {
     const brand = tracked(await createBrand());
     const { link, campaign } = await createLinkedCreator(brand);

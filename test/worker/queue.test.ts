@@ -147,7 +147,7 @@ describe('click writes under a burst from one visitor', () => {
     const burst = Array.from({ length: 300 }, (_, i) => click(linkId, brandId, DAY_START + 10 * HOUR + i * 1000, 'office-nat'));
     for (let i = 0; i < burst.length; i += 100) await deliver(burst.slice(i, i + 100));
     const next = click(linkId, brandId, DAY_START + 10 * HOUR + 301_000, 'office-nat');
-    const results = await env.DB.batch(clickWriteStatements(env.DB, [next]));
+    const results = await env.DB.batch(clickWriteStatements(env.DB, [next], new Map()));
     const markDuplicates = results[1]!.meta as D1Meta & { rows_written?: number };
     expect(markDuplicates.changes).toBe(1); // only the new click itself becomes a duplicate
     expect(markDuplicates.rows_read ?? 0).toBeLessThan(20);
@@ -158,7 +158,7 @@ describe('click writes under a burst from one visitor', () => {
     const { clickWriteStatements } = await import('../../worker/db/clicks');
     const { brandId, linkId } = await setup();
     const burst = Array.from({ length: 500 }, (_, i) => click(linkId, brandId, DAY_START + 10 * HOUR + i * 1000, 'office-nat'));
-    const results = await env.DB.batch(clickWriteStatements(env.DB, burst));
+    const results = await env.DB.batch(clickWriteStatements(env.DB, burst, new Map()));
     expect(results[1]!.meta.changes).toBe(499);
     expect(results[1]!.meta.rows_read ?? 0).toBeLessThan(burst.length * 10); // gathering per click read 128,000
     expect(await rollups(linkId)).toEqual([{ day: '2026-11-20', clicks: 500, unique_clicks: 1, bots: 0 }]);
@@ -170,7 +170,7 @@ describe('click writes under a burst from one visitor', () => {
     const later = Array.from({ length: 300 }, (_, i) => click(linkId, brandId, DAY_START + 10 * HOUR + (i + 1) * 1000, 'office-nat'));
     for (let i = 0; i < later.length; i += 100) await deliver(later.slice(i, i + 100));
     const earlier = click(linkId, brandId, DAY_START + 10 * HOUR, 'office-nat');
-    const results = await env.DB.batch(clickWriteStatements(env.DB, [earlier]));
+    const results = await env.DB.batch(clickWriteStatements(env.DB, [earlier], new Map()));
     const markDuplicates = results[1]!.meta;
     expect(markDuplicates.changes).toBe(1); // the first of the later clicks stops being unique
     expect(markDuplicates.rows_read ?? 0).toBeLessThan(20);

@@ -3,15 +3,31 @@
 //
 // The clicks travel as one JSON parameter read with json_each, so a batch of any size is a handful of
 // statements: two per chunk of CHUNK clicks, the two rollup statements, and the read of orders waiting
-// for these clicks. One statement per click made
-// D1 parse, run and answer hundreds of statements per batch (about a tenth of a millisecond each here) and
-// would run into D1's limit on queries per invocation long before the queue's batch size did.
+// for these clicks (before them, at most once a minute per brand, the read of its timezone). One statement
+// per click made D1 parse, run and answer hundreds of statements per batch (about a tenth of a millisecond
+// each here) and would run into D1's limit on queries per invocation long before the queue's batch size did.
 import { UNIQUE_WINDOW_MS, type ClickMessage } from '../domain/clicks';
+import { dayOf, isValidTimeZone } from '../domain/periods';
+import { TtlCache } from '../lib/ttl-cache';
 import { awaitingClickStatement } from './conversions';
 
-// The JSON row each click becomes, in this order (an array, not an object: a third of the bytes to parse).
-function row(m: ClickMessage): unknown[] {
-  return [m.id, m.brandId, m.linkId, m.at, m.country, m.device, m.referrerHost, m.identityHash, m.isBot ? 1 : 0];
+// The JSON row each click becomes, in this order (an array, not an object: a third of the bytes to parse),
+// with the brand's calendar day the click counts on.
+function row(m: ClickMessage, day: string): unknown[] {
+  return [m.id, m.brandId, m.linkId, m.at, m.country, m.device, m.referrerHost, m.identityHash, m.isBot ? 1 : 0, day];
+}
+
+// The day of each click in its brand's zone, formatted once per zone and quarter hour (every zone's days
+// start on a quarter hour): a batch's clicks are seconds apart, so that is about once per brand.
+function dayFinder(timeZones: ReadonlyMap<string, string>): (m: ClickMessage) => string {
+  const days = new Map<string, string>();
+  return (m) => {
+    const zone = timeZones.get(m.brandId) ?? 'UTC';
+    const key = `${zone} ${Math.floor(m.at / 900_000)}`;
+    let day = days.get(key);
+    if (day === undefined) days.set(key, (day = dayOf(m.at, zone)));
+    return day;
+  };
 }
 
 // At most ~450 bytes of JSON a click: 500 clicks stay far below D1's 1 MB bound on a parameter.
@@ -20,8 +36,8 @@ const CHUNK = 500;
 // Only a click on a link of the brand it names is stored: a message naming another brand's link (or none)
 // is corrupt or forged, and stored it would count on that link and credit that link's creator with the
 // naming brand's orders.
-const INSERT_CLICKS = `INSERT INTO clicks (id, brand_id, link_id, at, country, device, referrer_host, identity_hash, is_bot, is_duplicate, counted, counted_unique)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, 0, 0, 0
+const INSERT_CLICKS = `INSERT INTO clicks (id, brand_id, link_id, at, country, device, referrer_host, identity_hash, is_bot, day, is_duplicate, counted, counted_unique)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, 0, 0, 0
 FROM json_each(?1) JOIN links l ON l.id = value ->> 2 AND l.brand_id = value ->> 1
 ON CONFLICT(id) DO NOTHING`;
 
@@ -49,7 +65,7 @@ WHERE c.rowid IN (
 // nothing. Recomputing the link's whole day instead cost every batch a scan of that day's clicks.
 const PENDING = `(counted = 0 OR counted_unique <> (is_bot = 0 AND is_duplicate = 0))`;
 const ADD_TO_ROLLUPS = `INSERT INTO click_rollups (link_id, day, brand_id, clicks, unique_clicks, bots)
-SELECT link_id, strftime('%Y-%m-%d', at / 1000, 'unixepoch') AS day, brand_id,
+SELECT link_id, day, brand_id,
   SUM(counted = 0 AND is_bot = 0), SUM((is_bot = 0 AND is_duplicate = 0) - (counted = 1 AND counted_unique = 1)), SUM(counted = 0 AND is_bot = 1)
 FROM clicks WHERE ${PENDING} GROUP BY link_id, day
 ON CONFLICT(link_id, day) DO UPDATE SET clicks = clicks + excluded.clicks, unique_clicks = unique_clicks + excluded.unique_clicks, bots = bots + excluded.bots`;
@@ -58,10 +74,11 @@ const MARK_COUNTED = `UPDATE clicks SET counted = 1, counted_unique = (is_bot = 
 // Exported for the query-plan test.
 export const CLICK_WRITE_SQL = { INSERT_CLICKS, MARK_DUPLICATES, ADD_TO_ROLLUPS, MARK_COUNTED };
 
-export function clickWriteStatements(db: D1Database, messages: readonly ClickMessage[]): D1PreparedStatement[] {
+export function clickWriteStatements(db: D1Database, messages: readonly ClickMessage[], timeZones: ReadonlyMap<string, string>): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
+  const dayFor = dayFinder(timeZones);
   for (let i = 0; i < messages.length; i += CHUNK) {
-    const rows = JSON.stringify(messages.slice(i, i + CHUNK).map(row));
+    const rows = JSON.stringify(messages.slice(i, i + CHUNK).map((m) => row(m, dayFor(m))));
     statements.push(db.prepare(INSERT_CLICKS).bind(rows), db.prepare(MARK_DUPLICATES).bind(rows));
   }
   statements.push(db.prepare(ADD_TO_ROLLUPS), db.prepare(MARK_COUNTED));
@@ -73,9 +90,39 @@ export function clickWriteStatements(db: D1Database, messages: readonly ClickMes
 // click was a bot's (a bot's click is never evidence).
 export async function writeClicks(db: D1Database, messages: readonly ClickMessage[]): Promise<D1Result | undefined> {
   if (messages.length === 0) return undefined;
-  const statements = clickWriteStatements(db, messages);
+  const statements = clickWriteStatements(db, messages, await brandTimeZones(db, messages));
   const humanClicks = messages.filter((m) => !m.isBot).map((m) => m.id);
   if (humanClicks.length > 0) statements.push(awaitingClickStatement(db, humanClicks));
   const written = await db.batch(statements);
   return humanClicks.length > 0 ? written[written.length - 1] : undefined;
+}
+
+// The timezone of each brand the clicks name, for the day they count on. A brand's zone is read once a
+// minute per isolate at most, so a change of timezone reaches the days of clicks written a minute later at
+// the latest; a brand that no longer exists counts in UTC (its clicks are not stored anyway).
+export const TIME_ZONE_TTL_MS = 60_000;
+const timeZoneCache = new TtlCache<string>(1_000);
+
+async function brandTimeZones(db: D1Database, messages: readonly ClickMessage[], now = Date.now()): Promise<Map<string, string>> {
+  const zones = new Map<string, string>();
+  const unknown = new Set<string>();
+  for (const { brandId } of messages) {
+    const cached = timeZoneCache.get(brandId, now);
+    if (cached) zones.set(brandId, cached.value);
+    else unknown.add(brandId);
+  }
+  if (unknown.size > 0) {
+    const { results } = await db
+      .prepare('SELECT id, timezone FROM brands WHERE id IN (SELECT value FROM json_each(?))')
+      .bind(JSON.stringify([...unknown]))
+      .all<{ id: string; timezone: string }>();
+    // A zone this runtime does not know would fail the batch on every redelivery: its clicks count in UTC.
+    for (const { id, timezone } of results) zones.set(id, timeZoneCache.set(id, isValidTimeZone(timezone) ? timezone : 'UTC', now, TIME_ZONE_TTL_MS));
+  }
+  return zones;
+}
+
+/** Forgets the cached timezones (tests that change a brand's zone). */
+export function forgetBrandTimeZones(): void {
+  timeZoneCache.clear();
 }

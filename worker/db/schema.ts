@@ -208,6 +208,9 @@ export const clicks = sqliteTable(
     brandId: text('brand_id').notNull(),
     linkId: text('link_id').notNull(),
     at: integer('at').notNull(),
+    // The day it counts on (YYYY-MM-DD): the brand's calendar day in the timezone the brand had when the click
+    // was written, so a later change of timezone moves no day already counted (rollups and retention key on it).
+    day: text('day').notNull(),
     country: text('country'),
     device: text('device', { enum: ['mobile', 'tablet', 'desktop', 'unknown'] }).notNull(),
     referrerHost: text('referrer_host'),
@@ -236,7 +239,7 @@ export const clickRollups = sqliteTable(
   'click_rollups',
   {
     linkId: text('link_id').notNull(),
-    day: text('day').notNull(), // YYYY-MM-DD, UTC
+    day: text('day').notNull(), // YYYY-MM-DD, the clicks' day (clicks.day)
     brandId: text('brand_id').notNull(),
     clicks: integer('clicks').notNull(),
     uniqueClicks: integer('unique_clicks').notNull(),

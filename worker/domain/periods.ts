@@ -3,16 +3,32 @@
 export const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-export function periodOf(at: number, timeZone: string): string {
+// One formatter per zone: building one costs far more than formatting with it.
+function dateParts(at: number, timeZone: string): Intl.DateTimeFormatPart[] {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' });
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     formatters.set(timeZone, f);
   }
-  const parts = f.formatToParts(new Date(at));
-  const year = parts.find((p) => p.type === 'year')?.value;
-  const month = parts.find((p) => p.type === 'month')?.value;
-  return `${year}-${month}`;
+  return f.formatToParts(new Date(at));
+}
+
+const part = (parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value;
+
+export function periodOf(at: number, timeZone: string): string {
+  const parts = dateParts(at, timeZone);
+  return `${part(parts, 'year')}-${part(parts, 'month')}`;
+}
+
+// Days, like months, are the brand's: the calendar day (YYYY-MM-DD) an instant falls on in its timezone.
+export function dayOf(at: number, timeZone: string): string {
+  const parts = dateParts(at, timeZone);
+  return `${part(parts, 'year')}-${part(parts, 'month')}-${part(parts, 'day')}`;
+}
+
+// The calendar day n days after (or before) a YYYY-MM-DD day: calendar arithmetic, whatever the zone.
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
@@ -30,23 +46,31 @@ function offsetMs(at: number, timeZone: string): number {
   return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000;
 }
 
-// The instant a calendar month starts in a timezone: the first instant periodOf places in it. Local midnight
-// is found from the offset re-read at the guess; where DST skips midnight on the 1st (Asuncion, Havana,
-// Gaza), it does not exist and the month starts at the jump, which a search between the two readings finds.
-function monthStart(year: number, month0: number, timeZone: string): number {
-  const guess = Date.UTC(year, month0, 1);
+// The first instant `reached` holds for, near local midnight of the UTC date `guess`: local midnight is found
+// from the offset re-read at the guess; where DST skips midnight (Asuncion, Havana, Gaza), it does not exist
+// and the day starts at the jump, which a search between the two readings finds.
+function firstInstant(guess: number, timeZone: string, reached: (at: number) => boolean): number {
   const first = guess - offsetMs(guess, timeZone);
   const start = guess - offsetMs(first, timeZone);
-  const month = `${String(year).padStart(4, '0')}-${String(month0 + 1).padStart(2, '0')}`;
-  const inMonth = (at: number) => periodOf(at, timeZone) >= month;
-  if (inMonth(start) && !inMonth(start - 1)) return start;
-  let [before, after] = inMonth(start) ? [start - 3 * 3_600_000, start] : [start, start + 3 * 3_600_000];
+  if (reached(start) && !reached(start - 1)) return start;
+  let [before, after] = reached(start) ? [start - 3 * 3_600_000, start] : [start, start + 3 * 3_600_000];
   while (after - before > 1) {
     const mid = before + Math.floor((after - before) / 2);
-    if (inMonth(mid)) after = mid;
+    if (reached(mid)) after = mid;
     else before = mid;
   }
   return after;
+}
+
+// The instant a calendar month starts in a timezone: the first instant periodOf places in it.
+function monthStart(year: number, month0: number, timeZone: string): number {
+  const month = `${String(year).padStart(4, '0')}-${String(month0 + 1).padStart(2, '0')}`;
+  return firstInstant(Date.UTC(year, month0, 1), timeZone, (at) => periodOf(at, timeZone) >= month);
+}
+
+/** The instant a calendar day (YYYY-MM-DD) starts in a timezone: the first instant dayOf places on it. */
+export function dayStart(day: string, timeZone: string): number {
+  return firstInstant(Date.parse(`${day}T00:00:00Z`), timeZone, (at) => dayOf(at, timeZone) >= day);
 }
 
 // A month as YYYY-MM, from 2000 to 2199: nothing Chorus records is older, and a year 0000 or 9999 is a typo

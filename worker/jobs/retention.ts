@@ -5,7 +5,7 @@
 // - it is older than max(CLICK_RETENTION_DAYS, the longest attribution window of its brand's campaigns
 //   plus ORDER_GRACE_DAYS), so an order placed on the window's last day whose webhook reaches Chorus days
 //   later (stores retry for days) can still be attributed to it;
-// - its (link, UTC day) rollup row exists. The batch that inserts clicks adds them to their rollups
+// - its (link, day) rollup row exists. The batch that inserts clicks adds them to their rollups
 //   (db/clicks.ts), so an existing row already counts every stored click of that day;
 // - no conversion names it, as its click (conversions.click_id: the evidence behind an attribution stays)
 //   or as the click it is still waiting for (click_id_raw).
@@ -38,7 +38,7 @@ export const DEFAULT_MAX_STATEMENTS = 20;
 
 export type RetentionResult = { retentionDays: number; brands: number; deleted: number; statements: number; complete: boolean };
 
-const rolledUp = `EXISTS (SELECT 1 FROM click_rollups r WHERE r.link_id = k.link_id AND r.day = strftime('%Y-%m-%d', k.at / 1000, 'unixepoch'))`;
+const rolledUp = `EXISTS (SELECT 1 FROM click_rollups r WHERE r.link_id = k.link_id AND r.day = k.day)`;
 
 // Brands with an old, rolled-up click, and the cutoff that respects their longest attribution window.
 // One statement: per brand an index probe on clicks_brand_at, usually satisfied by its oldest click.

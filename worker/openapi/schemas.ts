@@ -123,9 +123,13 @@ export const LinkStats = z
   .object({
     linkId: id('lnk'),
     total: z.object(clickCounts),
+    timezone: example(z.string(), 'Europe/Berlin').meta({ description: "The brand's timezone now, whose calendar days the clicks count on." }),
     days: z.array(z.object({ day: example(z.string(), '2026-05-03'), ...clickCounts })),
   })
-  .meta({ id: 'LinkStats', description: 'Daily click rollups for one link (UTC days).' });
+  .meta({
+    id: 'LinkStats',
+    description: "Daily click rollups for one link. A click counts on the brand's calendar day in the timezone the brand had when the click was recorded: changing the timezone moves no day already counted.",
+  });
 
 export const DiscountCode = z
   .object({

@@ -178,12 +178,15 @@ export const linkRoutes = new Hono<AppEnv>()
       const db = database(c.env.DB);
       const link = await db.query.links.findFirst({ where: and(eq(links.id, c.req.param('id')), eq(links.brandId, c.var.admin.brandId)) });
       if (!link) throw notFound('link');
-      const days = await db
-        .select({ day: clickRollups.day, clicks: clickRollups.clicks, uniqueClicks: clickRollups.uniqueClicks, bots: clickRollups.bots })
-        .from(clickRollups)
-        .where(eq(clickRollups.linkId, link.id))
-        .orderBy(clickRollups.day);
+      const [days, brand] = await db.batch([
+        db
+          .select({ day: clickRollups.day, clicks: clickRollups.clicks, uniqueClicks: clickRollups.uniqueClicks, bots: clickRollups.bots })
+          .from(clickRollups)
+          .where(eq(clickRollups.linkId, link.id))
+          .orderBy(clickRollups.day),
+        db.select({ timezone: brands.timezone }).from(brands).where(eq(brands.id, link.brandId)),
+      ]);
       const total = days.reduce((t, d) => ({ clicks: t.clicks + d.clicks, uniqueClicks: t.uniqueClicks + d.uniqueClicks, bots: t.bots + d.bots }), { clicks: 0, uniqueClicks: 0, bots: 0 });
-      return c.json({ data: { linkId: link.id, total, days } });
+      return c.json({ data: { linkId: link.id, total, timezone: brand[0]?.timezone ?? 'UTC', days } });
     },
   );
