@@ -142,7 +142,7 @@ export const KeysPage: FC<{
             <label for="k-expires">Ends on (optional)</label>
             <input id="k-expires" name="expiresOn" type="date" value={keyValues.expiresOn} aria-describedby="k-expires-hint" />
             <p id="k-expires-hint" class="hint">
-              For a contractor or a single campaign: the key stops at the end of that day (UTC), as a revoke would. Left empty, it works until revoked.
+              For a contractor or a single campaign: the key stops at the end of that day (your brand's time), as a revoke would. Left empty, it works until revoked.
             </p>
           </div>
           <div>

@@ -47,6 +47,19 @@ describe('console keys and stores', () => {
     expect(await (await get('/console/keys', o.cookie)).text()).toMatch(/Contractor[\s\S]*until/);
   });
 
+  it("ends a key at the end of the chosen day in the brand's timezone, the day the list then shows", async () => {
+    const o = await consoleBrand('owner');
+    await env.DB.prepare("UPDATE brands SET timezone = 'Asia/Tokyo' WHERE id = ?").bind(o.brand.brandId).run();
+    const day = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    const res = await post('/console/keys/keys', { name: 'Tokyo contractor', scope: 'admin', expiresOn: day }, { cookie: o.cookie });
+    expect(res.status).toBe(200);
+    const row = await env.DB.prepare("SELECT expires_at FROM api_keys WHERE brand_id = ? AND name = 'Tokyo contractor'").bind(o.brand.brandId).first<{ expires_at: number }>();
+    // The next day starts in Tokyo (UTC+9) at 15:00Z; in UTC the key would have run nine hours into it.
+    expect(row!.expires_at).toBe(Date.parse(`${day}T15:00:00Z`) - 1);
+    const shown = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.parse(`${day}T00:00:00Z`));
+    expect(await (await get('/console/keys', o.cookie)).text()).toContain(`until ${shown}`);
+  });
+
   it('connects a store with its secret sealed, shows where its webhooks go, and disconnects it when asked twice', async () => {
     const o = await consoleBrand('owner');
     const shop = `shop-${tag()}.myshopify.com`;

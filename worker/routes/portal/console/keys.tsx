@@ -6,6 +6,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { KeysPage, type Confirm, type KeyValues, type KeyView, type StoreValues } from '../../../../portal/console/keys';
 import { publicOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
+import { addDays, dayStart } from '../../../domain/periods';
 import { ID_PATTERN } from '../../../lib/ids';
 import { connectStore, createApiKey, createIntegration, createKey, disconnectStore, listApiKeys, listStores, revokeApiKey, type KeyActor } from '../../admin/keys';
 import { viewerOf } from './campaigns';
@@ -54,12 +55,19 @@ keyRoutes.get('/keys', (c) => renderKeys(c));
 // (Two routes, not one `{keys|stores}` pattern: hono anchors such a pattern as ^keys|stores$, which also matches keysX.)
 for (const kind of ['keys', 'stores']) keyRoutes.get(`/keys/${kind}`, (c) => c.redirect('/console/keys', 303));
 
+// The last instant of a calendar day (YYYY-MM-DD) in a timezone, as ISO 8601; null for anything else.
+function endOfDay(day: string, timeZone: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || addDays(day, 0) !== day) return null;
+  return new Date(dayStart(addDays(day, 1), timeZone) - 1).toISOString();
+}
+
 keyRoutes.post('/keys/keys', async (c) => {
   const actor = ownerActor(c);
   const form = await readForm(c);
   const keyValues: KeyValues = { name: form.get('name').slice(0, 200), scope: form.get('scope'), expiresOn: form.get('expiresOn').trim() };
-  // A date is the end of that day in UTC; anything else is left for the schema to refuse.
-  const expiresAt = keyValues.expiresOn === '' ? null : /^\d{4}-\d{2}-\d{2}$/.test(keyValues.expiresOn) ? `${keyValues.expiresOn}T23:59:59.999Z` : keyValues.expiresOn;
+  // A date is the end of that day in the brand's timezone, the day the list then says; anything else
+  // (a day that does not exist included) is left for the schema to refuse.
+  const expiresAt = keyValues.expiresOn === '' ? null : endOfDay(keyValues.expiresOn, c.var.user.timezone) ?? keyValues.expiresOn;
   const parsed = createKey.safeParse({ name: keyValues.name, scope: keyValues.scope, expiresAt });
   if (!parsed.success) {
     const said: Record<string, string> = {
