@@ -3,7 +3,8 @@
 // totals and the daily series count them); the ranking leaves them out. Sales are net of their refunds,
 // and an order refunded in full is not a sale.
 import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
-import { addDays, DAY_MS, dayOf, dayStart } from '../domain/periods';
+import { DAY_MS, dayOf } from '../domain/periods';
+import { chartDays, onDays, QUARTER_HOUR_MS } from './daily';
 
 /** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included). */
 export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id), 0)`;
@@ -24,10 +25,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   // Days are the brand's calendar days, as its clicks are rolled up (clicks.day) and its months are priced.
   const stallDay = dayOf(stallFrom, campaign.timezone);
   const validatedBefore = now - campaign.holding_days * DAY_MS;
-  const toDay = dayOf(now, campaign.timezone);
-  const chartDays = Array.from({ length: days }, (_, i) => addDays(toDay, i - days + 1));
-  const dayStarts = chartDays.map((day) => dayStart(day, campaign.timezone));
-  const chartEnd = dayStart(addDays(toDay, 1), campaign.timezone);
+  const chart = chartDays(now, campaign.timezone, days);
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
     db.prepare(
       `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
@@ -57,12 +55,12 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
     db.prepare(
       `SELECT r.day, SUM(r.unique_clicks) AS n FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
        WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND r.day >= ?3 GROUP BY r.day`,
-    ).bind(campaignId, brandId, chartDays[0]),
+    ).bind(campaignId, brandId, chart.days[0]),
     db.prepare(
-      // Counted per quarter hour: every timezone's days start on one, so each falls on exactly one day.
+      // Per quarter hour, placed on the brand's days by onDays (db/daily.ts).
       `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
        WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 GROUP BY quarter`,
-    ).bind(campaignId, brandId, dayStarts[0], chartEnd),
+    ).bind(campaignId, brandId, chart.starts[0], chart.end),
   ]);
   type Rows<T> = { results: T[] } | undefined;
   const index = <T extends { enrollment_id: string }>(r: Rows<T>) => new Map((r?.results ?? []).map((x) => [x.enrollment_id, x]));
@@ -100,20 +98,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   return {
     campaign: { id: campaign.id, name: campaign.name, slug: campaign.slug, currency: campaign.currency, timezone: campaign.timezone, holdingDays: campaign.holding_days, baseline },
     creators,
-    daily: dailySeries((dailyClicks?.results ?? []) as { day: string; n: number }[], onDays((dailyConversions?.results ?? []) as { quarter: number; n: number }[], chartDays, dayStarts), chartDays[0]!, toDay),
+    daily: dailySeries((dailyClicks?.results ?? []) as { day: string; n: number }[], onDays((dailyConversions?.results ?? []) as { quarter: number; n: number }[], chart), chart.days[0]!, chart.days.at(-1)!),
   };
 }
 
-const QUARTER_HOUR_MS = 900_000;
-
-// Quarter-hour counts summed onto the day each quarter falls on: the last day starting at or before it.
-function onDays(quarters: { quarter: number; n: number }[], days: string[], starts: number[]): { day: string; n: number }[] {
-  const totals = days.map((day) => ({ day, n: 0 }));
-  for (const { quarter, n } of quarters) {
-    const at = quarter * QUARTER_HOUR_MS;
-    let i = starts.length - 1;
-    while (i > 0 && starts[i]! > at) i--;
-    totals[i]!.n += n;
-  }
-  return totals;
-}

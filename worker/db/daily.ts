@@ -1,0 +1,34 @@
+// The last N calendar days of a brand, for the daily charts (the network's, a creator's own): the days in
+// the brand's timezone, as clicks are rolled up (clicks.day) and months are priced, and the instants they
+// start at. Orders are counted in SQL per quarter hour, since every timezone's days start on one, and each
+// quarter is then placed on its day here.
+import { addDays, dayOf, dayStart } from '../domain/periods';
+
+export const QUARTER_HOUR_MS = 900_000;
+
+export type ChartDays = {
+  days: string[];
+  /** When each day starts; `starts[0]` is the window's first instant. */
+  starts: number[];
+  /** When the day after the last starts: the window's end, exclusive. */
+  end: number;
+};
+
+export function chartDays(now: number, timeZone: string, length = 30): ChartDays {
+  const today = dayOf(now, timeZone);
+  const days = Array.from({ length }, (_, i) => addDays(today, i - length + 1));
+  return { days, starts: days.map((day) => dayStart(day, timeZone)), end: dayStart(addDays(today, 1), timeZone) };
+}
+
+/** Quarter-hour counts (`occurred_at / QUARTER_HOUR_MS`) summed onto the day each falls on. */
+export function onDays(quarters: { quarter: number; n: number }[], window: ChartDays): { day: string; n: number }[] {
+  const totals = window.days.map((day) => ({ day, n: 0 }));
+  for (const { quarter, n } of quarters) {
+    const at = quarter * QUARTER_HOUR_MS;
+    if (at < window.starts[0]! || at >= window.end) continue;
+    let i = window.starts.length - 1;
+    while (i > 0 && window.starts[i]! > at) i--;
+    totals[i]!.n += n;
+  }
+  return totals;
+}
