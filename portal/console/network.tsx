@@ -4,7 +4,7 @@ import type { FC } from 'hono/jsx';
 import type { Baseline, DailyPoint, LadderRules, NetworkSummary, RankedCreator } from '../../worker/domain/network';
 import { ENROLLMENT_STATUS_LABELS, formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
-import { CpeChart, DailyChart, dailySummary, dayLabel } from './charts';
+import { CpeChart, DailySection } from '../charts';
 import { CampaignHeader, ConsolePage, type Viewer } from './layout';
 
 
@@ -103,51 +103,7 @@ export const NetworkPage: FC<{
         <Stat label="Engagements" value={formatCount(s.engagements)} hint="comments + saves + shares" />
         <Stat label="Return on cost" value={s.costMinor > 0 ? `${(s.revenueMinor / s.costMinor).toFixed(1)}×` : '—'} hint="revenue ÷ creator cost" />
       </div>
-      <section class="card" aria-labelledby="daily-h">
-        <div class="card-head">
-          <h2 id="daily-h">
-            Last {daily.length} days <span class="muted small">({viewer.timezone.replace(/_/g, ' ')} days)</span>
-          </h2>
-          <ul class="legend" aria-hidden="true">
-            <li>
-              <span class="swatch swatch-clicks"></span> Unique clicks
-            </li>
-            <li>
-              <span class="swatch swatch-conversions"></span> Conversions
-            </li>
-          </ul>
-        </div>
-        <DailyChart points={daily} summary={dailySummary(daily)} />
-        <DailyChart points={daily} summary={dailySummary(daily)} narrow />
-        <details class="table-fallback">
-          <summary>Show the numbers as a table</summary>
-          <div class="table-wrap">
-            <table>
-              <caption class="visually-hidden">Daily unique clicks and conversions</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col" class="num">
-                    Unique clicks
-                  </th>
-                  <th scope="col" class="num">
-                    Conversions
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {daily.map((d) => (
-                  <tr>
-                    <th scope="row">{dayLabel(d.day)}</th>
-                    <td class="num">{formatCount(d.clicks)}</td>
-                    <td class="num">{formatCount(d.conversions)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </details>
-      </section>
+      <DailySection points={daily} timeZone={viewer.timezone} />
       <section class="card" aria-labelledby="ranking-h">
         <div class="card-head">
           <h2 id="ranking-h">Creator ranking</h2>

@@ -243,6 +243,9 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
         </>
       )}
     </div>
+    <p class="stats-more small">
+      <a href={`/stats/${card.enrollment_id}`}>Your last 30 days, day by day</a>
+    </p>
     {ended ? null : <TierBlock card={card} />}
     <FeeBlock card={card} ended={ended} />
     {ended ? (

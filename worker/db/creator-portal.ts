@@ -1,7 +1,9 @@
 // What the creator portal reads. Every query is scoped by the signed-in creator's id, so one creator
 // can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
 import type { CommissionTier } from './schema';
+import { dailySeries, type DailyPoint } from '../domain/network';
 import { periodOf } from '../domain/periods';
+import { chartDays, onDays, QUARTER_HOUR_MS } from './daily';
 import { refundedOf } from './network';
 
 export type CreatorEnrollment = {
@@ -210,4 +212,34 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
   ]);
   const rows = (ledger?.results ?? []) as (Omit<EarningsRow, 'kind'> & { shown_kind: string })[];
   return { ledger: rows.map(({ shown_kind, ...r }) => ({ ...r, kind: shown_kind })), payouts: (payouts?.results ?? []) as PayoutRow[] };
+}
+
+// A creator's own last days in one campaign: unique clicks on their links from the rollups, and their orders
+// counted as on the home page (credited sales, not a subscriber's later payments, not refunded in full),
+// both on the brand's calendar days.
+export type CreatorStats = { daily: DailyPoint[]; clicks: number; orders: number; byLink: number };
+
+export const STATS_QUERIES = {
+  clicks: `SELECT r.day, SUM(r.unique_clicks) AS n FROM links l JOIN click_rollups r ON r.link_id = l.id
+WHERE l.enrollment_id = ?1 AND l.brand_id = ?2 AND r.day >= ?3 AND r.day <= ?4 GROUP BY r.day`,
+  orders: `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n, SUM(cv.attribution = 'click') AS by_link FROM conversions cv
+WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4
+  AND ${refundedOf('cv')} < cv.amount_minor GROUP BY quarter`,
+};
+
+export async function creatorStats(db: D1Database, e: Pick<CreatorEnrollment, 'enrollment_id' | 'brand_id' | 'timezone'>, now: number, length = 30): Promise<CreatorStats> {
+  const chart = chartDays(now, e.timezone, length);
+  const [clicks, orders] = await db.batch([
+    db.prepare(STATS_QUERIES.clicks).bind(e.enrollment_id, e.brand_id, chart.days[0], chart.days.at(-1)),
+    db.prepare(STATS_QUERIES.orders).bind(e.enrollment_id, e.brand_id, chart.starts[0], chart.end),
+  ]);
+  const clickRows = (clicks?.results ?? []) as { day: string; n: number }[];
+  const orderRows = (orders?.results ?? []) as { quarter: number; n: number; by_link: number }[];
+  const daily = dailySeries(clickRows, onDays(orderRows, chart), chart.days[0]!, chart.days.at(-1)!);
+  return {
+    daily,
+    clicks: daily.reduce((t, d) => t + d.clicks, 0),
+    orders: daily.reduce((t, d) => t + d.conversions, 0),
+    byLink: orderRows.reduce((t, r) => t + r.by_link, 0),
+  };
 }

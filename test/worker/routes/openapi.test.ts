@@ -33,6 +33,7 @@ const HTML_PAGES = [
   'POST /invitations/:enrollmentId/accept',
   'POST /invitations/:enrollmentId/decline',
   'GET /brief/:enrollmentId',
+  'GET /stats/:enrollmentId',
   'GET /submissions',
   'GET /submissions/new',
   'POST /submissions',

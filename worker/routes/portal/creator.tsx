@@ -3,9 +3,10 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { StatsPage } from '../../../portal/creator/stats';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
-import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
+import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
@@ -243,7 +244,7 @@ creatorPortal.post('/reset/:token', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/stats/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*']) creatorPortal.use(path, requireCreator);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -324,6 +325,13 @@ creatorPortal.get('/brief/:enrollmentId', async (c) => {
   const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
   if (!e) throw notFound('campaign');
   return c.html(<BriefPage who={viewerOf(c).email} e={e} />);
+});
+
+// A campaign the creator has not accepted yet has no numbers of theirs to show: a 404, as for another's.
+creatorPortal.get('/stats/:enrollmentId', async (c) => {
+  const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
+  if (!e || isInvitation(e)) throw notFound('campaign');
+  return c.html(<StatsPage who={viewerOf(c).email} e={e} stats={await creatorStats(c.env.DB, e, Date.now())} />);
 });
 
 creatorPortal.get('/submissions', async (c) => {

@@ -1,7 +1,7 @@
 // Server-rendered SVG charts: no script, a <title>/<desc> for assistive tech, and a data table beside each one.
 import type { FC } from 'hono/jsx';
-import type { DailyPoint } from '../../worker/domain/network';
-import { formatCount, formatMoney } from '../format';
+import type { DailyPoint } from '../worker/domain/network';
+import { formatCount, formatMoney } from './format';
 
 // The smallest 1, 2 or 5 × 10^k at or above n, so axis ticks land on round numbers.
 export function niceCeiling(n: number): number {
@@ -48,9 +48,10 @@ export const CpeChart: FC<{ networkMinor: number; baselineMinor: number; currenc
   );
 };
 
-// Daily unique clicks (top panel) and conversions (bottom panel) on a shared day axis. The narrow variant is
-// drawn for phones (fewer day labels, text at a readable size once scaled); CSS shows one or the other.
-export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: boolean }> = ({ points, summary, narrow = false }) => {
+// Daily unique clicks (top panel) and conversions (bottom panel, "orders" on a creator's page) on a shared day
+// axis. The narrow variant is drawn for phones (fewer day labels, text at a readable size once scaled); CSS
+// shows one or the other.
+export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: boolean; noun?: 'conversions' | 'orders' }> = ({ points, summary, narrow = false, noun = 'conversions' }) => {
   const id = narrow ? 'daily-sm' : 'daily';
   const width = narrow ? 360 : 960;
   const left = narrow ? 34 : 48;
@@ -86,10 +87,12 @@ export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: bo
   );
   return (
     <svg class={`chart chart-daily ${narrow ? 'chart-narrow' : 'chart-wide'}`} viewBox={`0 0 ${width} ${axisY + 8}`} role="img" aria-labelledby={`${id}-title ${id}-desc`}>
-      <title id={`${id}-title`}>Daily unique clicks and conversions, last {points.length} days</title>
+      <title id={`${id}-title`}>
+        Daily unique clicks and {noun}, last {points.length} days
+      </title>
       <desc id={`${id}-desc`}>{summary}</desc>
       {panel(clicks, maxClicks, [0, maxClicks / 2, maxClicks], 'Unique clicks')}
-      {panel(conv, maxConv, [0, maxConv], 'Conversions')}
+      {panel(conv, maxConv, [0, maxConv], noun === 'orders' ? 'Orders' : 'Conversions')}
       {points.map((p, i) => {
         const hc = round1((p.clicks / maxClicks) * clicks.height);
         const hv = round1((p.conversions / maxConv) * conv.height);
@@ -102,7 +105,7 @@ export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: bo
             ) : null}
             {p.conversions > 0 ? (
               <rect x={x(i)} y={round1(conv.top + conv.height - hv)} width={barW} height={hv} rx={2} class="bar-conversions">
-                <title>{`${dayLabel(p.day)}: ${formatCount(p.conversions)} conversions`}</title>
+                <title>{`${dayLabel(p.day)}: ${formatCount(p.conversions)} ${noun}`}</title>
               </rect>
             ) : null}
             {(i % labelEvery === 0 && n - 1 - i >= labelEvery / 2) || i === n - 1 ? (
@@ -117,15 +120,67 @@ export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: bo
   );
 };
 
-export const dailySummary = (points: DailyPoint[]): string => {
+export const dailySummary = (points: DailyPoint[], noun: 'conversions' | 'orders' = 'conversions'): string => {
   if (points.length === 0) return 'No days to show.';
   const clicks = points.reduce((t, p) => t + p.clicks, 0);
   const conversions = points.reduce((t, p) => t + p.conversions, 0);
   const peak = points.reduce((best, p) => (p.clicks > best.clicks ? p : best), points[0]!);
   const span = `${dayLabel(points[0]!.day)} to ${dayLabel(points[points.length - 1]!.day)}`;
   return clicks === 0 && conversions === 0
-    ? `No clicks or conversions from ${span}.`
-    : `${span}: ${formatCount(clicks)} unique clicks${clicks > 0 ? `, busiest on ${dayLabel(peak.day)} with ${formatCount(peak.clicks)}` : ''}; ${formatCount(conversions)} conversions.`;
+    ? `No clicks or ${noun} from ${span}.`
+    : `${span}: ${formatCount(clicks)} unique clicks${clicks > 0 ? `, busiest on ${dayLabel(peak.day)} with ${formatCount(peak.clicks)}` : ''}; ${formatCount(conversions)} ${noun}.`;
 };
 
-export { dayLabel };
+
+// A card with the last days as a chart (wide and narrow) and as a table, in the brand's calendar days.
+export const DailySection: FC<{ points: DailyPoint[]; timeZone: string; noun?: 'conversions' | 'orders' }> = ({ points, timeZone, noun = 'conversions' }) => {
+  const Noun = noun === 'orders' ? 'Orders' : 'Conversions';
+  const summary = dailySummary(points, noun);
+  return (
+    <section class="card" aria-labelledby="daily-h">
+      <div class="card-head">
+        <h2 id="daily-h">
+          Last {points.length} days <span class="muted small">({timeZone.replace(/_/g, ' ')} days)</span>
+        </h2>
+        <ul class="legend" aria-hidden="true">
+          <li>
+            <span class="swatch swatch-clicks"></span> Unique clicks
+          </li>
+          <li>
+            <span class="swatch swatch-conversions"></span> {Noun}
+          </li>
+        </ul>
+      </div>
+      <DailyChart points={points} summary={summary} noun={noun} />
+      <DailyChart points={points} summary={summary} noun={noun} narrow />
+      <details class="table-fallback">
+        <summary>Show the numbers as a table</summary>
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Daily unique clicks and {noun}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Day</th>
+                <th scope="col" class="num">
+                  Unique clicks
+                </th>
+                <th scope="col" class="num">
+                  {Noun}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {points.map((d) => (
+                <tr>
+                  <th scope="row">{dayLabel(d.day)}</th>
+                  <td class="num">{formatCount(d.clicks)}</td>
+                  <td class="num">{formatCount(d.conversions)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </section>
+  );
+};

@@ -1,0 +1,73 @@
+// A creator's own numbers in a campaign: the last 30 of the brand's days, their clicks and their orders.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { writeClicks } from '../../../worker/db/clicks';
+import { newClickId } from '../../../worker/lib/ids';
+import { clickMessage, createMoneyBrand, signedPost, storeRawClick } from '../fixtures';
+import { signedInCreator, portalTestDefaults } from '../portal-fixtures';
+import { get } from '../forms';
+
+portalTestDefaults();
+
+const DAY = 86_400_000;
+const label = (at: number, timeZone: string) => new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone }).format(at);
+// The table row of one day: its label, then unique clicks and orders.
+const rowOf = (html: string, day: string) => new RegExp(`<th scope="row">${day}</th><td class="num">([\\d,]+)</td><td class="num">([\\d,]+)</td>`).exec(html)?.slice(1);
+
+describe("a creator's numbers", () => {
+  it("shows the last 30 of the brand's days: unique clicks on their link, orders by link and code, nothing refunded in full or older", async () => {
+    const m = await signedInCreator({ timezone: 'America/Los_Angeles' });
+    const zone = 'America/Los_Angeles';
+    const now = Date.now();
+    const twoDaysAgo = now - 2 * DAY;
+    // Three visitors two days ago, one of them twice within the hour: three unique clicks of four.
+    await writeClicks(env.DB, [
+      clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: twoDaysAgo, identityHash: 'v1' }),
+      clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: twoDaysAgo + 60_000, identityHash: 'v1' }),
+      clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: twoDaysAgo + 120_000, identityHash: 'v2' }),
+      clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: twoDaysAgo + 180_000, identityHash: 'v3' }),
+    ]);
+    const clickId = newClickId();
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: twoDaysAgo });
+    const order = async (orderId: string, at: number, evidence: Record<string, string>) =>
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId, amountMinor: 8_000, currency: 'USD', occurredAt: new Date(at).toISOString(), ...evidence })).status).toBe(201);
+    await order('st-link', twoDaysAgo + 600_000, { clickId });
+    await order('st-code', twoDaysAgo + 700_000, { code: m.code });
+    await order('st-refunded', twoDaysAgo + 800_000, { code: m.code });
+    await order('st-old', now - 45 * DAY, { code: m.code });
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: 'st-r', orderId: 'st-refunded', amountMinor: 8_000, currency: 'USD', occurredAt: new Date().toISOString() })).status).toBe(201);
+
+    const res = await get(`/stats/${m.enrollment.id}`, m.cookie);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<h1 class="page-title">Glow</h1>');
+    expect(html).toContain('Last 30 days');
+    expect(html).toContain('(America/Los Angeles days)');
+    expect(html).toMatch(/<div class="stat-value">3<\/div><div class="stat-label">Unique clicks<\/div>/);
+    expect(html).toMatch(/<div class="stat-value">2<\/div><div class="stat-label">Orders<\/div><div class="stat-hint">1 through your link, 1 with your code<\/div>/);
+    expect(html).toMatch(/<div class="stat-value">33\.3%<\/div><div class="stat-label">Link conversion<\/div>/);
+    expect(rowOf(html, label(twoDaysAgo, zone))).toEqual(['3', '2']);
+    expect(rowOf(html, label(now, zone))).toEqual(['0', '0']);
+    expect(html).not.toContain(`<th scope="row">${label(now - 45 * DAY, zone)}</th>`);
+    // The chart names the panel for creators: orders, not conversions.
+    expect(html).toContain('Daily unique clicks and orders, last 30 days');
+    // The home card leads here.
+    expect(await (await get('/', m.cookie)).text()).toContain(`href="/stats/${m.enrollment.id}"`);
+  });
+
+  it("is a 404 for another creator's campaign, an invitation not yet accepted and an id that is no id; a login for a visitor", async () => {
+    const m = await signedInCreator();
+    const other = await createMoneyBrand();
+    const invited = await createMoneyBrand({ accepted: false });
+    for (const id of [other.enrollment.id, invited.enrollment.id, 'x'.repeat(600), '%00', "enr_' OR 1=1 --"]) {
+      const res = await get(`/stats/${encodeURIComponent(id)}`, m.cookie);
+      expect(res.status, id).toBe(404);
+    }
+    // A campaign of the creator's that they have not accepted: the same 404.
+    const second = await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ? RETURNING id").bind(m.enrollment.id).first<{ id: string }>();
+    expect((await get(`/stats/${second!.id}`, m.cookie)).status).toBe(404);
+    const visitor = await get(`/stats/${m.enrollment.id}`);
+    expect(visitor.status).toBe(303);
+    expect(visitor.headers.get('location')).toMatch(/^\/login\?next=/);
+  });
+});
