@@ -2,6 +2,8 @@
 // link and code, then a form for status, pay and their section of the brief (PATCH /api/admin/enrollments/:id),
 // and the two ways to get them into their account (a fresh invite link, a mailed password link).
 import type { FC } from 'hono/jsx';
+import type { DailyPoint } from '../../worker/domain/network';
+import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
 import { ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
@@ -64,7 +66,9 @@ export const CreatorPage: FC<{
   inviteLink?: { url: string; expiresAt: number } | null;
   confirmRemoval?: boolean;
   toReview: number;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview }) => {
+  /** Their last 30 days in the campaign, as their own portal shows them. */
+  daily: DailyPoint[];
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily }) => {
   const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -233,6 +237,7 @@ export const CreatorPage: FC<{
           </fieldset>
         </form>
       </div>
+      <DailySection points={daily} timeZone={viewer.timezone} noun="orders" />
     </ConsolePage>
   );
 };

@@ -785,6 +785,9 @@ describe('console creator page', () => {
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `cp-${tag()}`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
     const numbers = await (await get(page, m.cookie)).text();
     for (const [label, value] of [['Orders', '1'], ['Revenue', '$200.00'], ['Earned', '$20.00'], ['Posts live', '0']]) expect(numbers, label).toContain(`<dt>${label}</dt><dd>${value}</dd>`);
+    // And day by day, as their own portal shows them: today's order on the brand's day.
+    const today = new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(Date.now());
+    expect(numbers).toContain(`<th scope="row">${today}</th><td class="num">0</td><td class="num">1</td>`);
     expect(working).not.toContain('New invite link');
     expect(working).toContain('Email a password link');
     const sent: Message[] = [];

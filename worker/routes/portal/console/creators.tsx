@@ -16,6 +16,7 @@ import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 import { refundedOf } from '../../../db/network';
+import { creatorStats } from '../../../db/creator-portal';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
 
@@ -100,7 +101,10 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
 type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
-  const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
+  const [toReview, stats] = await Promise.all([
+    awaitingReview(c.env.DB, c.var.user.brandId),
+    creatorStats(c.env.DB, { enrollment_id: e.enrollmentId, brand_id: c.var.user.brandId, timezone: c.var.user.timezone }, Date.now()),
+  ]);
   const currency = c.var.user.currency;
   return renderPage(
     c,
@@ -119,6 +123,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       inviteLink={extras.inviteLink}
       confirmRemoval={extras.confirmRemoval}
       toReview={toReview}
+      daily={stats.daily}
     />,
     status,
   );
