@@ -2,6 +2,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { writeClicks } from '../../../worker/db/clicks';
+import { STATS_QUERIES } from '../../../worker/db/creator-portal';
+import { CREATOR_NUMBERS_SQL } from '../../../worker/routes/portal/console/creators';
 import { newClickId } from '../../../worker/lib/ids';
 import { clickMessage, createMoneyBrand, signedPost, storeRawClick } from '../fixtures';
 import { signedInCreator, portalTestDefaults } from '../portal-fixtures';
@@ -69,5 +71,18 @@ describe("a creator's numbers", () => {
     const visitor = await get(`/stats/${m.enrollment.id}`);
     expect(visitor.status).toBe(303);
     expect(visitor.headers.get('location')).toMatch(/^\/login\?next=/);
+  });
+});
+
+describe("one creator's numbers, read by the creator's indexes", () => {
+  // Without statistics SQLite picked the brand's indexes for these: every order, entry and post of the brand
+  // read for one creator's page.
+  it('reads their links, orders, entries and posts, never the whole brand', async () => {
+    for (const [name, sql] of Object.entries({ ...STATS_QUERIES, numbers: CREATOR_NUMBERS_SQL })) {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...['enr_x', 'brand_x', 0, 1].slice(0, Math.max(...[...sql.matchAll(/\?(\d)/g)].map((m) => Number(m[1]))))).all<{ detail: string }>();
+      const plan = results.map((r) => r.detail).join('\n');
+      expect(plan, `${name}:\n${plan}`).not.toMatch(/^\s*(?:[|`]--)?SCAN (?!CONSTANT)/m);
+      expect(plan, `${name}:\n${plan}`).not.toMatch(/conversions_brand_at|ledger_brand_period|submissions_brand_status/);
+    }
   });
 });

@@ -40,6 +40,18 @@ const MAIL_REFUSED: Record<MailRefusal | 'opted_out', string> = {
   mail_not_configured: 'This Chorus cannot send email yet (no mail provider is set): ask whoever runs it to add one (MAIL_API_KEY and MAIL_FROM).',
 };
 
+// What this creator brought the campaign, counted as on the network page: unique clicks, sales net of
+// refunds (orders refunded in full are not sales, nor are a subscriber's later payments), what they earned,
+// and their posts. The brand test is written `+x.brand_id` so that it is only checked: without statistics
+// SQLite otherwise walked the brand's index, every order, entry and post of the brand, for one creator's.
+export const CREATOR_NUMBERS_SQL = `SELECT
+  (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM links l JOIN click_rollups r ON r.link_id = l.id WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS clicks,
+  (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS orders,
+  (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM conversions cv WHERE cv.enrollment_id = ?1 AND +cv.brand_id = ?2 AND cv.attribution <> 'none') AS revenue,
+  (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.enrollment_id = ?1 AND +l.brand_id = ?2) AS earned,
+  (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND +s.brand_id = ?2 AND s.status = 'live') AS live,
+  (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND +s.brand_id = ?2 AND s.status = 'submitted') AS to_review`;
+
 async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enrollmentId: string): Promise<EnrollmentRecord> {
   const db = c.env.DB;
   const brandId = c.var.user.brandId;
@@ -53,20 +65,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
       .bind(enrollmentId, brandId, campaign.id),
     db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
-    // What this creator brought the campaign, counted as on the network page: unique clicks, sales net of
-    // refunds (orders refunded in full are not sales, nor are a subscriber's later payments), what they earned,
-    // and their posts.
-    db
-      .prepare(
-        `SELECT
-           (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM links l JOIN click_rollups r ON r.link_id = l.id WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS clicks,
-           (SELECT COUNT(*) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS orders,
-           (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM conversions cv WHERE cv.enrollment_id = ?1 AND cv.brand_id = ?2 AND cv.attribution <> 'none') AS revenue,
-           (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.enrollment_id = ?1 AND l.brand_id = ?2) AS earned,
-           (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND s.brand_id = ?2 AND s.status = 'live') AS live,
-           (SELECT COUNT(*) FROM submissions s WHERE s.enrollment_id = ?1 AND s.brand_id = ?2 AND s.status = 'submitted') AS to_review`,
-      )
-      .bind(enrollmentId, brandId),
+    db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
   type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null };
   const row = rows!.results[0] as Row | undefined;
