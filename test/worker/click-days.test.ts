@@ -90,11 +90,38 @@ describe('click rollups by the brand day', () => {
     ]);
   });
 
-  it('count in UTC for a brand whose zone this runtime does not know, rather than failing the batch on every delivery', async () => {
-    const brand = await createBrand({ timezone: 'Mars/Olympus_Mons' });
+  it('count in UTC for a brand whose zone this runtime does not know, rather than failing the batch on every delivery; its chart and stats too', async () => {
+    const m = await createMoneyBrand({ timezone: 'Mars/Olympus_Mons' });
+    await writeClicks(env.DB, [click(m.link.id, m.brand.brandId, Date.UTC(2026, 10, 21, 3))]);
+    expect(await rollups(m.link.id)).toEqual([{ day: '2026-11-21', clicks: 1, unique_clicks: 1 }]);
+    const data = await loadNetwork(env.DB, m.brand.brandId, m.campaign.id, Date.UTC(2026, 10, 21, 12));
+    expect(data!.daily.at(-1)).toEqual({ day: '2026-11-21', clicks: 1, conversions: 0 });
+    const stats = await json<{ data: { timezone: string } }>(await m.brand.api('GET', `/api/admin/links/${m.link.id}/stats`));
+    expect(stats.data.timezone).toBe('UTC');
+  });
+
+  it('count a click an older worker stored without a day on its UTC day, as it was rolled up then', async () => {
+    const brand = await createBrand({ timezone: 'America/Los_Angeles' });
     const { link } = await createLinkedCreator(brand);
-    await writeClicks(env.DB, [click(link.id, brand.brandId, Date.UTC(2026, 10, 21, 3))]);
-    expect(await rollups(link.id)).toEqual([{ day: '2026-11-21', clicks: 1, unique_clicks: 1 }]);
+    const evening = Date.UTC(2026, 10, 21, 5); // 21:00 on the 20th in Los Angeles, the 21st in UTC
+    // Written as a worker from before migration 0030 writes it: no day, not yet counted.
+    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate, counted, counted_unique) VALUES (?, ?, ?, ?, 'mobile', 'old', 0, 0, 0, 0)")
+      .bind(newClickId(), brand.brandId, link.id, evening)
+      .run();
+    await deliver([click(link.id, brand.brandId, evening + MINUTE, 'new')]);
+    expect(await rollups(link.id)).toEqual([
+      { day: '2026-11-20', clicks: 1, unique_clicks: 1 },
+      { day: '2026-11-21', clicks: 1, unique_clicks: 1 },
+    ]);
+  });
+
+  it('are never offsets: a brand cannot take "+00:07" as its timezone', async () => {
+    const brand = await createBrand();
+    for (const timezone of ['+00:07', '-05:00', '+0530']) {
+      const res = await brand.api('PATCH', '/api/admin/brand', { timezone });
+      expect(res.status, timezone).toBe(422);
+    }
+    expect(await env.DB.prepare('SELECT timezone FROM brands WHERE id = ?').bind(brand.brandId).first('timezone')).toBe('UTC');
   });
 });
 

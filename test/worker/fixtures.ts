@@ -17,7 +17,7 @@ export function clickMessage(fields: Pick<ClickMessage, 'brandId' | 'linkId' | '
 // A click row written straight to D1, with none of the consumer's work (no rollup, no late credit): the
 // state a failure leaves behind, for the jobs that must cope with it.
 export async function storeRawClick(click: { id: string; brandId: string; linkId: string; at: number }): Promise<void> {
-  await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, day, device, identity_hash, is_bot, is_duplicate) VALUES (?1, ?2, ?3, ?4, date(?4 / 1000, 'unixepoch'), 'mobile', 'raw', 0, 0)")
+  await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'mobile', 'raw', 0, 0)")
     .bind(click.id, click.brandId, click.linkId, click.at)
     .run();
 }

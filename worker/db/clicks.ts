@@ -7,8 +7,9 @@
 // per click made D1 parse, run and answer hundreds of statements per batch (about a tenth of a millisecond
 // each here) and would run into D1's limit on queries per invocation long before the queue's batch size did.
 import { UNIQUE_WINDOW_MS, type ClickMessage } from '../domain/clicks';
-import { dayOf, isValidTimeZone } from '../domain/periods';
+import { dayOf, zoneOrUtc } from '../domain/periods';
 import { TtlCache } from '../lib/ttl-cache';
+import { clickDaySql } from './schema';
 import { awaitingClickStatement } from './conversions';
 
 // The JSON row each click becomes, in this order (an array, not an object: a third of the bytes to parse),
@@ -17,13 +18,13 @@ function row(m: ClickMessage, day: string): unknown[] {
   return [m.id, m.brandId, m.linkId, m.at, m.country, m.device, m.referrerHost, m.identityHash, m.isBot ? 1 : 0, day];
 }
 
-// The day of each click in its brand's zone, formatted once per zone and quarter hour (every zone's days
-// start on a quarter hour): a batch's clicks are seconds apart, so that is about once per brand.
+// The day of each click in its brand's zone, formatted once per zone and minute (no zone's day starts inside
+// one): a batch's clicks are seconds apart, so that is about once per brand.
 function dayFinder(timeZones: ReadonlyMap<string, string>): (m: ClickMessage) => string {
   const days = new Map<string, string>();
   return (m) => {
     const zone = timeZones.get(m.brandId) ?? 'UTC';
-    const key = `${zone} ${Math.floor(m.at / 900_000)}`;
+    const key = `${zone} ${Math.floor(m.at / 60_000)}`;
     let day = days.get(key);
     if (day === undefined) days.set(key, (day = dayOf(m.at, zone)));
     return day;
@@ -65,9 +66,9 @@ WHERE c.rowid IN (
 // nothing. Recomputing the link's whole day instead cost every batch a scan of that day's clicks.
 const PENDING = `(counted = 0 OR counted_unique <> (is_bot = 0 AND is_duplicate = 0))`;
 const ADD_TO_ROLLUPS = `INSERT INTO click_rollups (link_id, day, brand_id, clicks, unique_clicks, bots)
-SELECT link_id, day, brand_id,
+SELECT link_id, ${clickDaySql()} AS day, brand_id,
   SUM(counted = 0 AND is_bot = 0), SUM((is_bot = 0 AND is_duplicate = 0) - (counted = 1 AND counted_unique = 1)), SUM(counted = 0 AND is_bot = 1)
-FROM clicks WHERE ${PENDING} GROUP BY link_id, day
+FROM clicks WHERE ${PENDING} GROUP BY 1, 2
 ON CONFLICT(link_id, day) DO UPDATE SET clicks = clicks + excluded.clicks, unique_clicks = unique_clicks + excluded.unique_clicks, bots = bots + excluded.bots`;
 const MARK_COUNTED = `UPDATE clicks SET counted = 1, counted_unique = (is_bot = 0 AND is_duplicate = 0) WHERE ${PENDING}`;
 
@@ -116,8 +117,9 @@ async function brandTimeZones(db: D1Database, messages: readonly ClickMessage[],
       .prepare('SELECT id, timezone FROM brands WHERE id IN (SELECT value FROM json_each(?))')
       .bind(JSON.stringify([...unknown]))
       .all<{ id: string; timezone: string }>();
-    // A zone this runtime does not know would fail the batch on every redelivery: its clicks count in UTC.
-    for (const { id, timezone } of results) zones.set(id, timeZoneCache.set(id, isValidTimeZone(timezone) ? timezone : 'UTC', now, TIME_ZONE_TTL_MS));
+    // A zone this runtime does not know would fail the batch on every redelivery: its clicks count in UTC,
+    // as its charts do.
+    for (const { id, timezone } of results) zones.set(id, timeZoneCache.set(id, zoneOrUtc(timezone), now, TIME_ZONE_TTL_MS));
   }
   return zones;
 }

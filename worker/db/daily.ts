@@ -2,7 +2,7 @@
 // the brand's timezone, as clicks are rolled up (clicks.day) and months are priced, and the instants they
 // start at. Orders are counted in SQL per quarter hour, since every timezone's days start on one, and each
 // quarter is then placed on its day here.
-import { addDays, dayOf, dayStart } from '../domain/periods';
+import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
 
 export const QUARTER_HOUR_MS = 900_000;
 
@@ -14,7 +14,8 @@ export type ChartDays = {
   end: number;
 };
 
-export function chartDays(now: number, timeZone: string, length = 30): ChartDays {
+export function chartDays(now: number, brandZone: string, length = 30): ChartDays {
+  const timeZone = zoneOrUtc(brandZone);
   const today = dayOf(now, timeZone);
   const days = Array.from({ length }, (_, i) => addDays(today, i - length + 1));
   return { days, starts: days.map((day) => dayStart(day, timeZone)), end: dayStart(addDays(today, 1), timeZone) };

@@ -3,7 +3,7 @@
 // totals and the daily series count them); the ranking leaves them out. Sales are net of their refunds,
 // and an order refunded in full is not a sale.
 import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
-import { DAY_MS, dayOf } from '../domain/periods';
+import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
 import { chartDays, onDays, QUARTER_HOUR_MS } from './daily';
 
 /** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included). */
@@ -23,7 +23,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   if (!campaign) return null;
   const stallFrom = now - stallDays * DAY_MS;
   // Days are the brand's calendar days, as its clicks are rolled up (clicks.day) and its months are priced.
-  const stallDay = dayOf(stallFrom, campaign.timezone);
+  const stallDay = dayOf(stallFrom, zoneOrUtc(campaign.timezone));
   const validatedBefore = now - campaign.holding_days * DAY_MS;
   const chart = chartDays(now, campaign.timezone, days);
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([

@@ -210,7 +210,9 @@ export const clicks = sqliteTable(
     at: integer('at').notNull(),
     // The day it counts on (YYYY-MM-DD): the brand's calendar day in the timezone the brand had when the click
     // was written, so a later change of timezone moves no day already counted (rollups and retention key on it).
-    day: text('day').notNull(),
+    // Null for clicks written before migration 0030 (and by a worker older than it), which count on their UTC
+    // day: clickDaySql.
+    day: text('day'),
     country: text('country'),
     device: text('device', { enum: ['mobile', 'tablet', 'desktop', 'unknown'] }).notNull(),
     referrerHost: text('referrer_host'),
@@ -271,6 +273,8 @@ export const discountCodes = sqliteTable(
 // An order that named a click D1 did not hold yet, still unattributed: the condition of the two partial
 // indexes below and of every query that finds such orders (db/conversions.ts), written once so the
 // queries keep matching the indexes. `table` qualifies the columns ('cv.').
+/** SQL for the day a click row counts on: its own, or for a click from before migration 0030 its UTC day. */
+export const clickDaySql = (table = '') => `coalesce(${table}day, strftime('%Y-%m-%d', ${table}at / 1000, 'unixepoch'))`;
 export const awaitingClickWhere = (table = '') => `${table}attribution = 'none' AND ${table}click_id IS NULL AND ${table}click_id_raw IS NOT NULL`;
 const awaitingClick = sql.raw(awaitingClickWhere());
 

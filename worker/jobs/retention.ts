@@ -9,7 +9,7 @@
 //   (db/clicks.ts), so an existing row already counts every stored click of that day;
 // - no conversion names it, as its click (conversions.click_id: the evidence behind an attribution stays)
 //   or as the click it is still waiting for (click_id_raw).
-import { awaitingClickWhere } from '../db/schema';
+import { awaitingClickWhere, clickDaySql } from '../db/schema';
 import { DAY_MS } from '../domain/periods';
 import { log } from '../lib/log';
 
@@ -38,7 +38,7 @@ export const DEFAULT_MAX_STATEMENTS = 20;
 
 export type RetentionResult = { retentionDays: number; brands: number; deleted: number; statements: number; complete: boolean };
 
-const rolledUp = `EXISTS (SELECT 1 FROM click_rollups r WHERE r.link_id = k.link_id AND r.day = k.day)`;
+const rolledUp = `EXISTS (SELECT 1 FROM click_rollups r WHERE r.link_id = k.link_id AND r.day = ${clickDaySql('k.')})`;
 
 // Brands with an old, rolled-up click, and the cutoff that respects their longest attribution window.
 // One statement: per brand an index probe on clicks_brand_at, usually satisfied by its oldest click.

@@ -128,7 +128,8 @@ export const LinkStats = z
   })
   .meta({
     id: 'LinkStats',
-    description: "Daily click rollups for one link. A click counts on the brand's calendar day in the timezone the brand had when the click was recorded: changing the timezone moves no day already counted.",
+    description:
+      "Daily click rollups for one link. A click counts on the brand's calendar day in the timezone the brand had when the click was recorded: changing the timezone moves no day already counted. Clicks recorded before Chorus counted in the brand's timezone stay on their UTC days.",
   });
 
 export const DiscountCode = z

@@ -97,6 +97,9 @@ describe('console keys and stores', () => {
       [{ name: 'Key', scope: 'root', expiresOn: '' }, 'Scope: pick storefront, ingest or admin.'],
       [{ name: 'Key', scope: 'admin', expiresOn: '2020-01-01' }, 'Ends on: a date in the future, within five years.'],
       [{ name: 'Key', scope: 'admin', expiresOn: '2026-02-30' }, 'Ends on: a date in the future'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '2026-02-32' }, 'Ends on: a date in the future'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '2026-13-01' }, 'Ends on: a date in the future'],
+      [{ name: 'Key', scope: 'admin', expiresOn: '0000-00-00' }, 'Ends on: a date in the future'],
       [{ name: 'Key', scope: 'admin', expiresOn: 'soon' }, 'Ends on:'],
       [{ name: 'Key', scope: 'admin', expiresOn: '2099-01-01' }, 'within five years'],
     ] as const) {

@@ -249,7 +249,7 @@ describe('GET /api/admin/conversions: what the stores sent', () => {
   it('says an order waits for its click only while a stored click can still credit it', async () => {
     const m = await createMoneyBrand();
     const botClick = `botclick_${m.handle}`.padEnd(22, 'x').slice(0, 64);
-    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, day, device, identity_hash, is_bot, is_duplicate) VALUES (?1, ?2, ?3, ?4, date(?4 / 1000, 'unixepoch'), 'bot', 'raw', 1, 0)")
+    await env.DB.prepare("INSERT INTO clicks (id, brand_id, link_id, at, device, identity_hash, is_bot, is_duplicate) VALUES (?, ?, ?, ?, 'bot', 'raw', 1, 0)")
       .bind(botClick, m.brand.brandId, m.link.id, Date.now() - HOUR)
       .run();
     // A stored click of a campaign that ended before the order was placed can never credit it.

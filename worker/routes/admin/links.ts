@@ -5,6 +5,7 @@ import { auditRow } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brands, campaigns, clickRollups, creators, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
+import { zoneOrUtc } from '../../domain/periods';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { linkSlugFor, newId } from '../../lib/ids';
@@ -187,6 +188,6 @@ export const linkRoutes = new Hono<AppEnv>()
         db.select({ timezone: brands.timezone }).from(brands).where(eq(brands.id, link.brandId)),
       ]);
       const total = days.reduce((t, d) => ({ clicks: t.clicks + d.clicks, uniqueClicks: t.uniqueClicks + d.uniqueClicks, bots: t.bots + d.bots }), { clicks: 0, uniqueClicks: 0, bots: 0 });
-      return c.json({ data: { linkId: link.id, total, timezone: brand[0]?.timezone ?? 'UTC', days } });
+      return c.json({ data: { linkId: link.id, total, timezone: zoneOrUtc(brand[0]?.timezone ?? 'UTC'), days } });
     },
   );
