@@ -214,7 +214,7 @@ export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId'
       e.status <> 'invited' AND EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = c.id AND r.accepted_at IS NOT NULL) AS accepted,
       (SELECT slug FROM links l WHERE l.enrollment_id = e.id ORDER BY l.created_at LIMIT 1) AS slug,
       (SELECT code FROM discount_codes d WHERE d.enrollment_id = e.id ORDER BY d.created_at LIMIT 1) AS code
-    FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed'`;
+    FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status <> 'removed'`;
   if (emails) {
     for (let i = 0; i < emails.length; i += 90) {
       const chunk = emails.slice(i, i + 90);

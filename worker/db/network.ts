@@ -29,11 +29,11 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
     db.prepare(
       `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
-       WHERE e.campaign_id = ?1 AND e.brand_id = ?2`,
+       WHERE e.campaign_id = ?1 AND +e.brand_id = ?2`,
     ).bind(campaignId, brandId),
     db.prepare(
       `SELECT l.enrollment_id, SUM(r.unique_clicks) AS total, SUM(CASE WHEN r.day >= ?3 THEN r.clicks ELSE 0 END) AS recent
-       FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,
+       FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId, stallDay),
     db.prepare(
       // A subscription payment (renewal_of) adds to the creator's revenue, not to their sales: it is no new customer.
@@ -42,24 +42,24 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
          SUM(sale AND attribution = 'click' AND refunded < amount_minor) AS by_link
        FROM (SELECT cv.enrollment_id, cv.amount_minor, cv.occurred_at, cv.attribution, cv.renewal_of IS NULL AS sale,
                ${refundedOf('cv')} AS refunded
-             FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none')
+             FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none')
        GROUP BY enrollment_id`,
     ).bind(campaignId, brandId, stallFrom, validatedBefore),
     db.prepare(
-      `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 GROUP BY l.enrollment_id`,
+      `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId),
     db.prepare(
       `SELECT s.enrollment_id, COUNT(*) AS live, SUM(s.comments) AS comments, SUM(s.saves) AS saves, SUM(s.shares) AS shares, SUM(s.updated_at >= ?3) AS recent
-       FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND s.status = 'live' GROUP BY s.enrollment_id`,
+       FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND s.status = 'live' GROUP BY s.enrollment_id`,
     ).bind(campaignId, brandId, stallFrom),
     db.prepare(
       `SELECT r.day, SUM(r.unique_clicks) AS n FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
-       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND r.day >= ?3 GROUP BY r.day`,
+       WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND r.day >= ?3 GROUP BY r.day`,
     ).bind(campaignId, brandId, chart.days[0]),
     db.prepare(
       // Per quarter hour, placed on the brand's days by onDays (db/daily.ts).
       `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
-       WHERE e.campaign_id = ?1 AND e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 GROUP BY quarter`,
+       WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 GROUP BY quarter`,
     ).bind(campaignId, brandId, chart.starts[0], chart.end),
   ]);
   type Rows<T> = { results: T[] } | undefined;

@@ -413,6 +413,9 @@ export const ledgerEntries = sqliteTable(
     // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.
     index('ledger_unpaid').on(t.brandId, t.period).where(sql`payout_id IS NULL`),
     index('ledger_conversion').on(t.conversionId),
+    // A refund's reversal, found by the refund (recording it, reading it back, the conversion.reversed event):
+    // without it each refund read every ledger entry of every brand.
+    index('ledger_refund').on(t.refundId).where(sql`refund_id IS NOT NULL`),
     index('ledger_payout').on(t.payoutId),
   ],
 );
@@ -483,7 +486,12 @@ export const payouts = sqliteTable(
     createdAt: createdAt(),
     paidAt: integer('paid_at'),
   },
-  (t) => [uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency), index('payouts_brand_period').on(t.brandId, t.period)],
+  (t) => [
+    uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency),
+    index('payouts_brand_period').on(t.brandId, t.period),
+    // A creator's payouts across brands (their Earnings page): without it, every payout of every brand.
+    index('payouts_creator').on(t.creatorId, t.period),
+  ],
 );
 
 // A closed period: its payouts are fixed, later entries roll into the next period's close.

@@ -286,7 +286,9 @@ FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id JOIN webhoo
 
 // Newest first; every filter is scoped by brand, so another brand's ids simply match nothing.
 export async function listDeliveries(db: D1Database, brandId: string, f: DeliveryFilter): Promise<DeliveryRow[]> {
-  const where = ['d.brand_id = ?'];
+  // With an event id, its deliveries are found by webhook_deliveries_event_endpoint and the brand only
+  // checked (`+`): otherwise SQLite walked every delivery of the brand to find them.
+  const where = [f.eventId ? '+d.brand_id = ?' : 'd.brand_id = ?'];
   const params: unknown[] = [brandId];
   if (f.endpointId) where.push('d.endpoint_id = ?'), params.push(f.endpointId);
   if (f.status) where.push('d.status = ?'), params.push(f.status);

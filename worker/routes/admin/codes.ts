@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, writeAudited } from '../../db/audit';
 import { codeHolderMap, codeHoldersStatement, type CodeHolder } from '../../db/discount-codes';
-import { database } from '../../db/client';
+import { checkedEq, database } from '../../db/client';
 import { auditLog, campaigns, creators, discountCodes, enrollments } from '../../db/schema';
 import { codeFromPattern, normalizeCode } from '../../domain/codes';
 import type { AppEnv } from '../../env';
@@ -70,7 +70,7 @@ export const codeRoutes = new Hono<AppEnv>()
       const rows = await database(c.env.DB)
         .select()
         .from(discountCodes)
-        .where(and(eq(discountCodes.brandId, c.var.admin.brandId), enrollmentId ? eq(discountCodes.enrollmentId, enrollmentId) : undefined, keyset.after))
+        .where(and(enrollmentId ? checkedEq(discountCodes.brandId, c.var.admin.brandId) : eq(discountCodes.brandId, c.var.admin.brandId), enrollmentId ? eq(discountCodes.enrollmentId, enrollmentId) : undefined, keyset.after))
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (d) => ({ at: d.createdAt, id: d.id }));
@@ -126,7 +126,7 @@ export const codeRoutes = new Hono<AppEnv>()
         .from(enrollments)
         .innerJoin(creators, eq(creators.id, enrollments.creatorId))
         // A removed creator gets no new code: it could never be redeemed, and it would hold the code's name.
-        .where(and(eq(enrollments.campaignId, campaignId), eq(enrollments.brandId, brandId), ne(enrollments.status, 'removed')));
+        .where(and(eq(enrollments.campaignId, campaignId), checkedEq(enrollments.brandId, brandId), ne(enrollments.status, 'removed')));
       const now = Date.now();
       const invalid: { enrollmentId: string; handle: string }[] = [];
       const rows: CodeRow[] = [];

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditIfChanged, writeAudited } from '../../db/audit';
-import { database } from '../../db/client';
+import { checkedEq, database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
@@ -136,7 +136,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       const rows = await database(c.env.DB)
         .select()
         .from(enrollments)
-        .where(and(eq(enrollments.brandId, c.var.admin.brandId), campaignId ? eq(enrollments.campaignId, campaignId) : undefined, keyset.after))
+        .where(and(campaignId ? checkedEq(enrollments.brandId, c.var.admin.brandId) : eq(enrollments.brandId, c.var.admin.brandId), campaignId ? eq(enrollments.campaignId, campaignId) : undefined, keyset.after))
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (e) => ({ at: e.createdAt, id: e.id }));

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow } from '../../db/audit';
-import { database } from '../../db/client';
+import { checkedEq, database } from '../../db/client';
 import { auditLog, brands, campaigns, clickRollups, creators, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
 import { zoneOrUtc } from '../../domain/periods';
@@ -83,7 +83,7 @@ export const linkRoutes = new Hono<AppEnv>()
       const rows = await database(c.env.DB)
         .select()
         .from(links)
-        .where(and(eq(links.brandId, c.var.admin.brandId), enrollmentId ? eq(links.enrollmentId, enrollmentId) : undefined, keyset.after))
+        .where(and(enrollmentId ? checkedEq(links.brandId, c.var.admin.brandId) : eq(links.brandId, c.var.admin.brandId), enrollmentId ? eq(links.enrollmentId, enrollmentId) : undefined, keyset.after))
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (l) => ({ at: l.createdAt, id: l.id }));

@@ -63,8 +63,8 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
       .bind(enrollmentId, brandId, campaign.id),
-    db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
-    db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
   type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null };

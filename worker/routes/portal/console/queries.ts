@@ -24,14 +24,14 @@ export type CampaignSummary = {
 // One row per campaign, each number an indexed subquery over that campaign's enrollments (rollups, not raw
 // clicks). Sales are net of refunds, as on the network page.
 export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c.status, c.created_at,
-  (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND e.status <> 'removed') AS enrolled,
-  (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND e.status = 'active') AS active,
-  (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
-  (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND s.status = 'live') AS live,
-  (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id) AS clicks,
-  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
-  (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
-  (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND e.brand_id = c.brand_id) AS cost
+  (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status <> 'removed') AS enrolled,
+  (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status = 'active') AS active,
+  (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
+  (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'live') AS live,
+  (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS clicks,
+  (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
+  (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
+  (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS cost
 FROM campaigns c WHERE c.brand_id = ? ORDER BY c.status = 'ended', c.created_at DESC`;
 
 export async function campaignSummaries(db: D1Database, brandId: string): Promise<CampaignSummary[]> {
@@ -96,7 +96,7 @@ export async function campaignEnrollments(db: D1Database, brandId: string, campa
     await db
       .prepare(
         `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
-         WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed' ORDER BY cr.handle LIMIT 500`,
+         WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status <> 'removed' ORDER BY cr.handle LIMIT 500`,
       )
       .bind(campaignId, brandId)
       .all<EnrollmentOption>()

@@ -122,7 +122,7 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   if (ids.length > MAX_BULK) return renderQueue(c, filtersFromBack(back), { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
   const { user } = c.var;
   // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
-  const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
+  const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE +brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
     .bind(user.brandId, ...ids)
     .all<{ id: string; compliance: string }>();
   let approved = 0;

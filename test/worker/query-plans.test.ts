@@ -1,0 +1,131 @@
+// The plans SQLite makes for the pages and calls that read one creator's, one campaign's or one refund's rows.
+// D1 keeps no statistics, so where a brand filter sits beside a narrower one the planner was free to walk the
+// brand's index (every order, entry, post or enrollment of the brand) to find a few rows, and where no index
+// existed it read a whole table. Each story records every statement a request runs and reads its plan.
+import { env } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { consoleBrand } from './console-fixtures';
+import { signedPost } from './fixtures';
+import { get, post } from './forms';
+import { signedInCreator, portalTestDefaults } from './portal-fixtures';
+
+portalTestDefaults();
+
+type Ran = { sql: string; args: unknown[] };
+
+// Every statement prepared on env.DB while `work` runs, with what it was bound to.
+async function statementsOf(work: () => Promise<unknown>): Promise<Ran[]> {
+  const ran: Ran[] = [];
+  const byStatement = new WeakMap<object, Ran>();
+  const prepare = env.DB.prepare.bind(env.DB);
+  vi.spyOn(env.DB, 'prepare').mockImplementation((sql: string) => {
+    const statement = prepare(sql);
+    const entry = { sql, args: [] };
+    ran.push(entry);
+    byStatement.set(statement, entry);
+    return statement;
+  });
+  const proto = Object.getPrototypeOf(prepare('SELECT 1')) as { bind: (...args: unknown[]) => D1PreparedStatement };
+  const bind = proto.bind;
+  vi.spyOn(proto, 'bind').mockImplementation(function (this: object, ...args: unknown[]) {
+    const entry = byStatement.get(this);
+    if (entry) entry.args = args;
+    return bind.apply(this, args);
+  });
+  try {
+    await work();
+  } finally {
+    vi.restoreAllMocks();
+  }
+  return ran;
+}
+
+type Planned = { sql: string; plan: string; text: string };
+
+async function plansOf(ran: Ran[]): Promise<Planned[]> {
+  const plans: Planned[] = [];
+  for (const { sql, args } of ran) {
+    if (!/^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)/i.test(sql)) continue;
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...args)
+      .all<{ detail: string }>();
+    const plan = results.map((r) => r.detail).join('\n');
+    plans.push({ sql, plan, text: `${sql.replace(/\s+/g, ' ')}\n${plan}` });
+  }
+  return plans;
+}
+
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log']);
+
+// The tables a plan scans whole (SCAN, with or without a covering index), by name or by their alias in the SQL.
+function scannedTables({ sql, plan }: Planned): string[] {
+  const tables = new Map<string, string>();
+  for (const m of sql.matchAll(/\b(?:FROM|JOIN)\s+"?(\w+)"?(?:\s+(?:AS\s+)?"?(\w+)"?)?/gi)) {
+    tables.set(m[1]!, m[1]!);
+    if (m[2] && !/^(ON|WHERE|JOIN|LEFT|INNER|GROUP|ORDER|LIMIT|USING)$/i.test(m[2])) tables.set(m[2], m[1]!);
+  }
+  return [...plan.matchAll(/SCAN (\w+)/g)].map((m) => tables.get(m[1]!) ?? m[1]!).filter((t) => BIG.has(t));
+}
+
+// No statement reads a whole large table, and none that filters by the narrower column walks the brand-wide
+// index named beside it (a page's brand-wide counts, such as the review badge, may).
+async function expectNarrow(work: () => Promise<unknown>, brandIndexes: [index: string, narrower: RegExp][]) {
+  const plans = await plansOf(await statementsOf(work));
+  expect(plans.length).toBeGreaterThan(0);
+  for (const p of plans) {
+    expect(scannedTables(p), p.text).toEqual([]);
+    for (const [index, narrower] of brandIndexes) if (narrower.test(p.sql)) expect(p.plan, p.text).not.toMatch(new RegExp(`INDEX ${index}\\b`));
+  }
+}
+
+const ENROLLMENT = /enrollment_id\W* = \?/;
+const CAMPAIGN = /campaign_id\W* = (?:\?|c\.id)/;
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('query plans of per-creator, per-campaign and per-refund reads', () => {
+  it("one creator's console page reads that creator's links, codes, orders, entries and posts", async () => {
+    const o = await consoleBrand('owner');
+    await expectNarrow(
+      async () => expect((await get(`/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`, o.cookie)).status).toBe(200),
+      [
+        ['links_brand_at', ENROLLMENT],
+        ['discount_codes_brand_at', ENROLLMENT],
+        ['conversions_brand_at', ENROLLMENT],
+        ['ledger_brand_period', ENROLLMENT],
+        ['submissions_brand_status', ENROLLMENT],
+      ],
+    );
+  });
+
+  it("the campaign list and the network page read each campaign's enrollments, not the brand's", async () => {
+    const o = await consoleBrand('owner');
+    await expectNarrow(async () => expect((await get('/console', o.cookie)).status).toBe(200), [['enrollments_brand_at', CAMPAIGN]]);
+    await expectNarrow(async () => expect((await get(`/console/campaigns/${o.campaign.id}/network`, o.cookie)).status).toBe(200), [['enrollments_brand_at', CAMPAIGN]]);
+  });
+
+  it("the admin API's lists filtered by enrollment, campaign or event read by that filter", async () => {
+    const o = await consoleBrand('owner');
+    await expectNarrow(async () => expect((await o.brand.api('GET', `/api/admin/links?enrollmentId=${o.enrollment.id}`)).status).toBe(200), [['links_brand_at', ENROLLMENT]]);
+    await expectNarrow(async () => expect((await o.brand.api('GET', `/api/admin/codes?enrollmentId=${o.enrollment.id}`)).status).toBe(200), [['discount_codes_brand_at', ENROLLMENT]]);
+    await expectNarrow(async () => expect((await o.brand.api('GET', `/api/admin/enrollments?campaignId=${o.campaign.id}`)).status).toBe(200), [['enrollments_brand_at', CAMPAIGN]]);
+    await expectNarrow(async () => expect((await o.brand.api('GET', '/api/admin/webhooks/deliveries?eventId=evt_x')).status).toBe(200), [['webhook_deliveries_brand_at', /event_id = \?/]]);
+  });
+
+  it('a refund finds its reversal by the refund, and a creator their payouts by the creator', async () => {
+    const o = await consoleBrand('owner');
+    const order = { orderId: 'plan-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: o.code };
+    expect((await signedPost(o.brand, o.ingestKey, '/v1/conversions', order)).status).toBe(201);
+    await expectNarrow(async () => {
+      const res = await signedPost(o.brand, o.ingestKey, '/v1/refunds', { refundId: 'plan-r1', orderId: 'plan-1', amountMinor: 4_000, currency: 'USD', occurredAt: new Date().toISOString() });
+      expect(res.status).toBe(201);
+    }, []);
+    const m = await signedInCreator();
+    await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
+  });
+
+  it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
+    const o = await consoleBrand('owner');
+    await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'] }, { cookie: o.cookie })).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);
+  });
+});
