@@ -129,3 +129,22 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'] }, { cookie: o.cookie })).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);
   });
 });
+
+describe('query plans of every page and list', () => {
+  // The console's and the portal's pages and the admin API's lists, each read as a brand with data in it:
+  // none reads a whole large table.
+  it('reads no large table whole on any console page, portal page or admin list', async () => {
+    const o = await consoleBrand('owner');
+    const order = { orderId: 'sweep-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: o.code };
+    expect((await signedPost(o.brand, o.ingestKey, '/v1/conversions', order)).status).toBe(201);
+    const c = `/console/campaigns/${o.campaign.id}`;
+    const consolePages = ['/console', c, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/keys', '/console/orders', '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`];
+    for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
+    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions'];
+    for (const list of lists) await expectNarrow(async () => expect((await o.brand.api('GET', list)).status, list).toBeLessThan(400), []);
+    const m = await signedInCreator();
+    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings']) {
+      await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBeLessThan(400), []);
+    }
+  });
+});
