@@ -3,6 +3,7 @@
 import type { FC } from 'hono/jsx';
 import type { CreatorEnrollment, CreatorStats } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
+import { zoneOrUtc } from '../../worker/domain/periods';
 import { formatCount } from '../format';
 import { Page, Stat } from '../layout';
 import { creatorNav } from './pages';
@@ -15,7 +16,8 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
     <Page title={`${e.campaign_name}: your numbers`} nav={creatorNav('home')} who={who}>
       <p class="eyebrow">{e.brand_name} · Your numbers</p>
       <h1 class="page-title">{e.campaign_name}</h1>
-      <section class="card" aria-label={`Your last ${stats.daily.length} days in total`}>
+      <section class="card" aria-labelledby="totals-h">
+        <h2 id="totals-h">Your last {stats.daily.length} days in total</h2>
         <div class="stats stats-3">
           <Stat label="Unique clicks" value={formatCount(stats.clicks)} hint="on your tracked link" />
           <Stat label="Orders" value={formatCount(stats.orders)} hint={`${formatCount(stats.byLink)} through your link, ${formatCount(byCode)} with your code`} />
@@ -29,7 +31,7 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
           <li>Someone who clicks your link again within an hour counts once; link previews and bots never count.</li>
           <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out.</li>
           <li>
-            Days are {e.brand_name}’s, in {e.timezone.replace(/_/g, ' ')} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.
+            Days are {e.brand_name}’s, in {zoneOrUtc(e.timezone).replace(/_/g, ' ')} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.
           </li>
         </ul>
       </section>

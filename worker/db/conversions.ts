@@ -566,9 +566,9 @@ const WAITING = awaitingClickWhere('cv.');
 // count tells whether the set changed.
 const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,
   k.id AS click_id, k.at AS click_at, l.enrollment_id, c.attribution_window_days, ${TERMS},
-  (SELECT json_group_array(json_array(r.id, r.occurred_at)) FROM (
+  (SELECT json_group_array(json_array(o.id, o.occurred_at)) FROM (
     SELECT r.id, r.occurred_at FROM refunds r
-    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id ORDER BY r.created_at, r.id) r) AS refunds`;
+    WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id ORDER BY r.created_at, r.id) o) AS refunds`;
 const AWAITING_JOINS = `JOIN clicks k ON k.id = cv.click_id_raw AND k.brand_id = cv.brand_id AND k.is_bot = 0
 JOIN links l ON l.id = k.link_id JOIN enrollments e ON e.id = l.enrollment_id ${TERMS_JOINS}
 JOIN brands b ON b.id = cv.brand_id AND b.currency = cv.currency AND ${CLICK_COUNTS} AND ${creditsOrderAt('cv.occurred_at')}`;

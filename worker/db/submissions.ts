@@ -110,7 +110,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   // campaign) carries it, however its link was copied.
   const samePost =
     to === 'live'
-      ? " AND NOT EXISTS (SELECT 1 FROM submissions o JOIN enrollments oe ON oe.id = o.enrollment_id WHERE +o.brand_id = ? AND oe.creator_id = ? AND o.status = 'live' AND o.post_key = ? AND o.id <> ?)"
+      ? " AND NOT EXISTS (SELECT 1 FROM submissions o JOIN enrollments oe ON oe.id = o.enrollment_id WHERE o.brand_id = ? AND oe.creator_id = ? AND o.status = 'live' AND o.post_key = ? AND o.id <> ?)"
       : '';
   const samePostParams = to === 'live' ? [s.brand_id, s.creator_id, key, s.id] : [];
   // Posts that went live before keys were kept, or under an older reading of links, are compared here by the
