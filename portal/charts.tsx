@@ -92,7 +92,8 @@ export const DailyChart: FC<{ points: DailyPoint[]; summary: string; narrow?: bo
         Daily unique clicks and {noun}, last {points.length} days
       </title>
       <desc id={`${id}-desc`}>{summary}</desc>
-      {panel(clicks, maxClicks, [0, maxClicks / 2, maxClicks], 'Unique clicks')}
+      {/* A half-way tick only where it is a whole number: no "0.5 unique clicks". */}
+      {panel(clicks, maxClicks, maxClicks % 2 === 0 ? [0, maxClicks / 2, maxClicks] : [0, maxClicks], 'Unique clicks')}
       {panel(conv, maxConv, [0, maxConv], noun === 'orders' ? 'Orders' : 'Conversions')}
       {points.map((p, i) => {
         const hc = round1((p.clicks / maxClicks) * clicks.height);

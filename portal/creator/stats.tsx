@@ -23,6 +23,9 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
           <Stat label="Orders" value={formatCount(stats.orders)} hint={`${formatCount(stats.byLink)} through your link, ${formatCount(byCode)} with your code`} />
           <Stat label="Link conversion" value={rate(stats.byLink, stats.clicks)} hint="orders through your link per unique click" />
         </div>
+        {stats.clicks === 0 && stats.orders === 0 ? (
+          <p class="muted small">Nothing yet. A click shows here within a minute or so of happening, an order as soon as the store reports it.</p>
+        ) : null}
       </section>
       <DailySection points={stats.daily} timeZone={e.timezone} noun="orders" />
       <section class="card">

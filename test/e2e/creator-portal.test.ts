@@ -234,6 +234,16 @@ describe('creator portal in Chromium', () => {
     expect(await main(page).innerText()).toContain('Tier 1: 10% · Tier 2: 15% from $500.00 · Tier 3: 20% from $1,500.00');
     await capture(page, '07-brief');
 
+    // ----- Her numbers, day by day: the orders the brand's store sent, on Fernway's calendar -----
+    const briefUrl = page.url();
+    await navigate(page, () => page.goto(`${server.url}/`).then(() => undefined), /\/$/);
+    await navigate(page, () => page.getByRole('link', { name: 'Your last 30 days, day by day' }).click(), new RegExp(`/stats/${enrollment.id}$`));
+    expect(await textOf(page, 'h1')).toBe('Spring Ritual');
+    expect(await page.getByRole('region', { name: 'Your last 30 days in total' }).innerText()).toMatch(/Orders/);
+    expect(await page.getByRole('img', { name: /Daily unique clicks and orders, last 30 days/ }).count()).toBeGreaterThan(0);
+    await capture(page, '07b-stats');
+    await page.goto(briefUrl);
+
     // ----- A draft without the disclosure: warned before anything is stored -----
     await navigate(page, () => page.getByRole('link', { name: 'Submit a draft' }).click(), /\/submissions\/new\?enrollment=/);
     expect(await textOf(page, 'h1')).toBe('Submit a draft');

@@ -474,7 +474,7 @@ describe('portal addresses', () => {
 
 describe('signed-out visitors', () => {
   it('are sent to sign in for every page and refused for every form', async () => {
-    for (const path of ['/', '/brief/enr_x', '/submissions', '/submissions/new', '/submissions/sub_x', '/submissions/sub_x/edit', '/earnings']) {
+    for (const path of ['/', '/brief/enr_x', '/stats/enr_x', '/submissions', '/submissions/new', '/submissions/sub_x', '/submissions/sub_x/edit', '/earnings']) {
       const res = await get(path);
       expect(res.status, path).toBe(303);
       expect(res.headers.get('location')).toMatch(/^\/login\?next=/);

@@ -68,6 +68,9 @@ describe("a creator's numbers", () => {
     // A campaign of the creator's that they have not accepted: the same 404.
     const second = await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ? RETURNING id").bind(m.enrollment.id).first<{ id: string }>();
     expect((await get(`/stats/${second!.id}`, m.cookie)).status).toBe(404);
+    // Removed from the campaign, or a brand declined: gone from the portal, numbers page too.
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ?").bind(Date.now(), m.enrollment.id).run();
+    expect((await get(`/stats/${m.enrollment.id}`, m.cookie)).status).toBe(404);
     const visitor = await get(`/stats/${m.enrollment.id}`);
     expect(visitor.status).toBe(303);
     expect(visitor.headers.get('location')).toMatch(/^\/login\?next=/);
