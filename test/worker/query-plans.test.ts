@@ -6,6 +6,7 @@ import { createExecutionContext, createMessageBatch, env, waitOnExecutionContext
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
+import { releaseClaims } from '../../worker/db/webhooks';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { BASE, clickMessage, issueKey, runCron, signedRequest } from './fixtures';
@@ -162,6 +163,10 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     }, []);
     const m = await signedInCreator();
     await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
+  });
+
+  it('a failed hand-over to the queue releases the deliveries it claimed by id, not by walking every pending one', async () => {
+    await expectNarrow(() => releaseClaims(env.DB, ['whd_a', 'whd_b']), [['webhook_deliveries_due', /id IN \(/]]);
   });
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {

@@ -346,7 +346,8 @@ export async function claimDueDeliveries(db: D1Database, now: number, lostBefore
 // After a failed send to the queue: the next pass (or the cron sweep) claims them again.
 export async function releaseClaims(db: D1Database, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.prepare(`UPDATE webhook_deliveries SET queued_at = NULL WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))`).bind(JSON.stringify(ids)).run();
+  // By id; the status only checked (`+`): by webhook_deliveries_due it walked every brand's pending deliveries.
+  await db.prepare(`UPDATE webhook_deliveries SET queued_at = NULL WHERE +status = 'pending' AND id IN (SELECT value FROM json_each(?))`).bind(JSON.stringify(ids)).run();
 }
 
 export type DeliveryTarget = {
