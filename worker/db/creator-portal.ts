@@ -1,9 +1,9 @@
 // What the creator portal reads. Every query is scoped by the signed-in creator's id, so one creator
 // can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
 import type { CommissionTier } from './schema';
-import { dailySeries, type DailyPoint } from '../domain/network';
+import type { DailyPoint } from '../domain/network';
 import { periodOf } from '../domain/periods';
-import { chartDays, onDays, QUARTER_HOUR_MS } from './daily';
+import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { refundedOf } from './network';
 
 export type CreatorEnrollment = {
@@ -236,7 +236,7 @@ export async function creatorStats(db: D1Database, e: Pick<CreatorEnrollment, 'e
   ]);
   const clickRows = (clicks?.results ?? []) as { day: string; n: number }[];
   const orderRows = (orders?.results ?? []) as { quarter: number; n: number; by_link: number }[];
-  const daily = dailySeries(clickRows, onDays(orderRows, chart), chart.days[0]!, chart.days.at(-1)!);
+  const daily = dailyPoints(clickRows, orderRows, chart);
   return {
     daily,
     clicks: daily.reduce((t, d) => t + d.clicks, 0),

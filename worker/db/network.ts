@@ -2,9 +2,9 @@
 // Every enrollment is loaded, removed ones too: their past clicks, sales and cost are the network's (the
 // totals and the daily series count them); the ranking leaves them out. Sales are net of their refunds,
 // and an order refunded in full is not a sale.
-import { dailySeries, type Baseline, type CreatorInputs, type DailyPoint } from '../domain/network';
+import type { Baseline, CreatorInputs, DailyPoint } from '../domain/network';
 import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
-import { chartDays, onDays, QUARTER_HOUR_MS } from './daily';
+import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 
 /** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included). */
 export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id), 0)`;
@@ -57,7 +57,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND r.day >= ?3 GROUP BY r.day`,
     ).bind(campaignId, brandId, chart.days[0]),
     db.prepare(
-      // Per quarter hour, placed on the brand's days by onDays (db/daily.ts).
+      // Per quarter hour, placed on the brand's days by dailyPoints (db/daily.ts).
       `SELECT cv.occurred_at / ${QUARTER_HOUR_MS} AS quarter, COUNT(*) AS n FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND cv.occurred_at >= ?3 AND cv.occurred_at < ?4 GROUP BY quarter`,
     ).bind(campaignId, brandId, chart.starts[0], chart.end),
@@ -98,7 +98,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   return {
     campaign: { id: campaign.id, name: campaign.name, slug: campaign.slug, currency: campaign.currency, timezone: campaign.timezone, holdingDays: campaign.holding_days, baseline },
     creators,
-    daily: dailySeries((dailyClicks?.results ?? []) as { day: string; n: number }[], onDays((dailyConversions?.results ?? []) as { quarter: number; n: number }[], chart), chart.days[0]!, chart.days.at(-1)!),
+    daily: dailyPoints((dailyClicks?.results ?? []) as { day: string; n: number }[], (dailyConversions?.results ?? []) as { quarter: number; n: number }[], chart),
   };
 }
 

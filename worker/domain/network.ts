@@ -126,15 +126,3 @@ export function rankCreators(creators: CreatorInputs[], now: number, rules: Ladd
 }
 
 export type DailyPoint = { day: string; clicks: number; conversions: number };
-
-// A continuous daily series from first to last day, zero-filled, so the chart has no gaps.
-export function dailySeries(clicks: { day: string; n: number }[], conversions: { day: string; n: number }[], from: string, to: string): DailyPoint[] {
-  const c = new Map(clicks.map((r) => [r.day, r.n]));
-  const v = new Map(conversions.map((r) => [r.day, r.n]));
-  const out: DailyPoint[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 400; t += DAY_MS) {
-    const day = new Date(t).toISOString().slice(0, 10);
-    out.push({ day, clicks: c.get(day) ?? 0, conversions: v.get(day) ?? 0 });
-  }
-  return out;
-}
