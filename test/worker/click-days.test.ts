@@ -3,12 +3,10 @@
 // the evening's day, not on tomorrow's UTC date.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { NetworkPage } from '../../portal/console/network';
 import worker from '../../worker/index';
 import { forgetBrandTimeZones, writeClicks } from '../../worker/db/clicks';
 import { loadNetwork } from '../../worker/db/network';
 import type { ClickMessage } from '../../worker/domain/clicks';
-import { DEFAULT_LADDER, SCORE_WEIGHTS } from '../../worker/domain/network';
 import { addDays, dayOf, dayStart, periodBounds } from '../../worker/domain/periods';
 import type { Env } from '../../worker/env';
 import { newClickId } from '../../worker/lib/ids';
@@ -158,25 +156,5 @@ describe("the network chart's days", () => {
       ['2026-03-08', 1],
       ['2026-03-09', 1],
     ]);
-  });
-
-  it('are named on the page by the zone they are in', async () => {
-    const html = (
-      await NetworkPage({
-        viewer: { name: 'A', email: 'a@b.test', role: 'owner', brandName: 'B', currency: 'USD', timezone: 'America/New_York' },
-        campaign: { id: 'cmp_x', name: 'X', status: 'active', hashtag: '#X' },
-        currency: 'USD',
-        holdingDays: 30,
-        baseline: null,
-        summary: { creatorsActive: 0, creatorsEnrolled: 0, postsLive: 0, uniqueClicks: 0, conversions: 0, linkConversions: 0, revenueMinor: 0, costMinor: 0, engagements: 0, costPerEngagementMinor: null, conversionRate: null, baseline: null },
-        daily: [{ day: '2026-03-09', clicks: 0, conversions: 0 }],
-        ranking: [],
-        weights: SCORE_WEIGHTS,
-        ladder: DEFAULT_LADDER,
-        removed: [],
-        toReview: 0,
-      } as never)
-    )!.toString();
-    expect(html).toContain('(America/New York days)');
   });
 });

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { NetworkPage } from '../../../portal/console/network';
-import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize, type CreatorInputs } from '../../../worker/domain/network';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize, type CreatorInputs, type DailyPoint } from '../../../worker/domain/network';
 import { addAcceptedCreator, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
 
 const DAY = 86_400_000;
@@ -166,16 +166,20 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
   ...over,
 });
 
-async function networkHtml(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string> {
+async function networkHtml(
+  summary: ReturnType<typeof summarize>,
+  baseline: { costMinor: number; engaged: number } | null,
+  { timezone = 'UTC', daily = [] }: { timezone?: string; daily?: DailyPoint[] } = {},
+): Promise<string> {
   return (
     await NetworkPage({
-      viewer: { name: 'A', email: 'a@b.test', role: 'owner', brandName: 'B', currency: 'USD', timezone: 'UTC' },
+      viewer: { name: 'A', email: 'a@b.test', role: 'owner', brandName: 'B', currency: 'USD', timezone },
       campaign: { id: 'cmp_x', name: 'X', status: 'active', hashtag: '#X' },
       currency: 'USD',
       holdingDays: 30,
       baseline,
       summary,
-      daily: [],
+      daily,
       ranking: [],
       weights: SCORE_WEIGHTS,
       ladder: DEFAULT_LADDER,
@@ -188,6 +192,13 @@ async function networkHtml(summary: ReturnType<typeof summarize>, baseline: { co
 async function headline(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string | undefined> {
   return /<p class="hero-claim[^"]*">([^<]*)<\/p>/.exec(await networkHtml(summary, baseline))?.[1];
 }
+
+describe("the network chart's days", () => {
+  it('are named on the page by the zone they are in', async () => {
+    const html = await networkHtml(summarize([], null), null, { timezone: 'America/New_York', daily: [{ day: '2026-03-09', clicks: 0, conversions: 0 }] });
+    expect(html).toContain('(America/New York days)');
+  });
+});
 
 describe('ranking and headline', () => {
   it('gives equal scores the same rank, and the same move at the edge of the top share', () => {
