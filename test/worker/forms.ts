@@ -12,7 +12,7 @@ export const tag = () => `${Date.now().toString(36)}${(tagCounter++).toString(36
 
 export type Fields = Record<string, string | string[]>;
 
-function encode(fields: Fields): string {
+export function encode(fields: Fields): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) q.append(k, one);
   return q.toString();

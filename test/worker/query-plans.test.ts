@@ -10,7 +10,7 @@ import { releaseClaims } from '../../worker/db/webhooks';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { BASE, clickMessage, issueKey, runCron, signedRequest } from './fixtures';
-import { freshIp } from './forms';
+import { encode, freshIp, type Fields } from './forms';
 import { signedInCreator, portalTestDefaults } from './portal-fixtures';
 
 portalTestDefaults();
@@ -31,11 +31,8 @@ async function settled(path: string, init: RequestInit & { cookie?: string } = {
 }
 
 const get = (path: string, cookie?: string) => settled(path, { cookie });
-const post = (path: string, fields: Record<string, string | string[]>, cookie: string) => {
-  const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
-  return settled(path, { method: 'POST', body, cookie, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-};
+const post = (path: string, fields: Fields, cookie: string) =>
+  settled(path, { method: 'POST', body: encode(fields), cookie, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 const admin = (brand: { adminKey: string }, path: string) => settled(path, { headers: { authorization: `Bearer ${brand.adminKey}` } });
 const signed = async (brand: Parameters<typeof signedRequest>[0], secret: string, path: string, body: unknown) => {
   const req = await signedRequest(brand, secret, path, body);
