@@ -1,8 +1,7 @@
 // Server-rendered SVG charts: no script, a <title>/<desc> for assistive tech, and a data table beside each one.
 import type { FC } from 'hono/jsx';
 import type { DailyPoint } from '../worker/domain/network';
-import { zoneOrUtc } from '../worker/domain/periods';
-import { formatCount, formatMoney } from './format';
+import { formatCount, formatMoney, zoneLabel } from './format';
 
 // The smallest 1, 2 or 5 × 10^k at or above n, so axis ticks land on round numbers.
 export function niceCeiling(n: number): number {
@@ -142,7 +141,7 @@ export const DailySection: FC<{ points: DailyPoint[]; timeZone: string; noun?: '
     <section class="card" aria-labelledby="daily-h">
       <div class="card-head">
         <h2 id="daily-h">
-          Last {points.length} days <span class="muted small">({zoneOrUtc(timeZone).replace(/_/g, ' ')} days)</span>
+          Last {points.length} days <span class="muted small">({zoneLabel(timeZone)} days)</span>
         </h2>
         <ul class="legend" aria-hidden="true">
           <li>

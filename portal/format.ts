@@ -1,4 +1,5 @@
 // Display formatting from integers: money is never divided as a float on its way to the page.
+import { zoneOrUtc } from '../worker/domain/periods';
 import { minorUnitsOf } from '../worker/domain/store-payloads';
 export { formatAmount } from '../worker/domain/store-payloads';
 
@@ -27,6 +28,10 @@ export function formatMoney(minor: number, currency: string): string {
 }
 
 export const formatPercent = (bps: number) => `${bps % 100 === 0 ? bps / 100 : (bps / 100).toFixed(2)}%`;
+
+// The zone a brand's days are counted in, as people read it ("America/New York"): UTC for one the runtime
+// does not know, as the counting does.
+export const zoneLabel = (timeZone: string): string => zoneOrUtc(timeZone).replace(/_/g, ' ');
 
 export function formatDate(ms: number | null, timeZone = 'UTC'): string {
   if (ms === null) return '—';

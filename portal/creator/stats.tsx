@@ -3,8 +3,7 @@
 import type { FC } from 'hono/jsx';
 import type { CreatorEnrollment, CreatorStats } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
-import { zoneOrUtc } from '../../worker/domain/periods';
-import { formatCount } from '../format';
+import { formatCount, zoneLabel } from '../format';
 import { Page, Stat } from '../layout';
 import { creatorNav } from './pages';
 
@@ -34,7 +33,7 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
           <li>Someone who clicks your link again within an hour counts once; link previews and bots never count.</li>
           <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out.</li>
           <li>
-            Days are {e.brand_name}’s, in {zoneOrUtc(e.timezone).replace(/_/g, ' ')} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.
+            Days are {e.brand_name}’s, in {zoneLabel(e.timezone)} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.
           </li>
         </ul>
       </section>
