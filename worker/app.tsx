@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { missingSecrets, type AppEnv } from './env';
 import { ApiError, errorBody, storageUnavailable } from './lib/errors';
+import { noteUse } from './lib/last-used';
 import { log, requestIdFrom, withRequestId } from './lib/log';
 import { redactLinks } from './lib/messages';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
@@ -37,6 +38,8 @@ app.use('*', (c, next) => {
     // something read c.res before the handler returned, which nothing on /r does today.
     if (c.get('clickRedirect') && c.res.status === 302) c.res.headers.delete('Request-Id');
     else if (!c.res.headers.has('Request-Id')) c.header('Request-Id', requestId);
+    const credential = c.get('credential');
+    if (credential && c.res.status < 400) noteUse(c.env.DB, c.executionCtx, credential.kind, credential.id);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { ClickMessage } from './domain/clicks';
 import type { WebhookMessage } from './webhooks/events';
 import type { MailMessage } from './mail';
+import type { Credential } from './lib/last-used';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
 export type Env = {
@@ -72,5 +73,6 @@ export type CreatorPrincipal = { sessionId: string; creatorId: string };
 export type AppEnv = {
   Bindings: Env;
   // clickRedirect: this answer is a tracked link's 302 with a click id, whose trace is that id (app.tsx).
-  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal; clickRedirect: true };
+  // credential: the key or store secret that authenticated the request (lib/last-used.ts).
+  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal; clickRedirect: true; credential: { kind: Credential; id: string } };
 };

@@ -26,7 +26,7 @@ export default {
     // and storefronts checking a code it already knows: both answered before the router. The method and
     // URL are read once for both: each read is a call into the runtime that builds a new string.
     const { method, url } = request;
-    const hot = cachedRedirect(request, method, url, bound, ctx) ?? (await cachedCodeCheck(request, method, url, bound));
+    const hot = cachedRedirect(request, method, url, bound, ctx) ?? (await cachedCodeCheck(request, method, url, bound, ctx));
     if (hot) return hot;
     // Reads write nothing; a write's D1 notes whether it made a webhook delivery due.
     const writes = READS.has(method) ? null : watchingDeliveries(bound);

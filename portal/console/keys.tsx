@@ -2,13 +2,13 @@
 // and Stripe accounts. Owners create and revoke keys and connect and disconnect stores; a new key is shown
 // once, on the page that created it. Everyone else reads the lists.
 import type { FC } from 'hono/jsx';
-import { formatDate } from '../format';
+import { formatDate, formatDateTime } from '../format';
 import { Badge } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, RowAction, ShownOnce, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
-export type KeyView = { id: string; scope: 'storefront' | 'ingest' | 'admin'; name: string; prefix: string; createdAt: string | null; revokedAt: string | null; expiresAt: string | null };
-export type StoreView = { id: string; provider: 'shopify' | 'stripe'; externalAccount: string; createdAt: string | null };
+export type KeyView = { id: string; scope: 'storefront' | 'ingest' | 'admin'; name: string; prefix: string; createdAt: string | null; revokedAt: string | null; expiresAt: string | null; lastUsedAt: string | null };
+export type StoreView = { id: string; provider: 'shopify' | 'stripe'; externalAccount: string; createdAt: string | null; lastUsedAt: string | null };
 export type KeyValues = { name: string; scope: string; expiresOn: string };
 export type StoreValues = { provider: string; externalAccount: string };
 export type Confirm = { kind: 'key'; item: KeyView } | { kind: 'store'; item: StoreView };
@@ -33,6 +33,9 @@ const KeyStatus: FC<{ k: KeyView; now: number; timezone: string }> = ({ k, now, 
     </>
   );
 };
+
+// When a key or a store's secret was last used (lib/last-used.ts keeps it to within ten minutes).
+const usedAt = (at: string, timezone: string) => formatDateTime(Date.parse(at), timezone);
 
 export const webhookAddress = (origin: string, s: Pick<StoreView, 'provider' | 'externalAccount'>) => (s.provider === 'shopify' ? `${origin}/v1/webhooks/shopify` : `${origin}/v1/webhooks/stripe/${s.externalAccount}`);
 
@@ -66,6 +69,7 @@ export const KeysPage: FC<{
         cancelHref="/console/keys"
         cancel="Keep it"
       >
+        {confirm.item.lastUsedAt ? `Last used ${usedAt(confirm.item.lastUsedAt, viewer.timezone)}. ` : 'It has never been used. '}
         Whatever uses it stops working: admin keys at once, storefront and ingest keys within 10 seconds. This cannot be undone; create a new key first if something still needs one.
       </ConfirmStep>
     ) : null}
@@ -77,6 +81,7 @@ export const KeysPage: FC<{
         cancelHref="/console/keys"
         cancel="Keep it"
       >
+        {confirm.item.lastUsedAt ? `Its last webhook arrived ${usedAt(confirm.item.lastUsedAt, viewer.timezone)}. ` : 'No webhook has arrived signed with this secret. '}
         Its webhooks stop being accepted within 10 seconds, unless another secret is connected for the same store. Orders recorded so far stay.
       </ConfirmStep>
     ) : null}
@@ -86,7 +91,7 @@ export const KeysPage: FC<{
       {keys.length === 0 ? (
         <p class="muted">No keys yet.</p>
       ) : (
-        <DataTable columns={['Name', 'Scope', 'Key', 'Created', 'Status']} action={isOwner ? 'Revoke' : null}>
+        <DataTable columns={['Name', 'Scope', 'Key', 'Created', 'Last used', 'Status']} action={isOwner ? 'Revoke' : null}>
               {keys.map((k) => {
                 const live = !k.revokedAt && !(ms(k.expiresAt) !== null && ms(k.expiresAt)! <= now);
                 return (
@@ -99,6 +104,7 @@ export const KeysPage: FC<{
                       <code>{k.prefix}…</code>
                     </td>
                     <td data-label="Created">{formatDate(ms(k.createdAt), viewer.timezone)}</td>
+                    <td data-label="Last used">{k.lastUsedAt ? usedAt(k.lastUsedAt, viewer.timezone) : 'Never'}</td>
                     <td data-label="Status">
                       <KeyStatus k={k} now={now} timezone={viewer.timezone} />
                     </td>
@@ -165,7 +171,7 @@ export const KeysPage: FC<{
       {stores.length === 0 ? (
         <p class="muted">No stores connected yet.</p>
       ) : (
-        <DataTable columns={['Store', 'Webhook address', 'Connected']} action={isOwner ? 'Disconnect' : null}>
+        <DataTable columns={['Store', 'Webhook address', 'Connected', 'Last webhook']} action={isOwner ? 'Disconnect' : null}>
               {stores.map((s) => (
                 <tr>
                   <td data-label="Store" class="wide">
@@ -175,6 +181,16 @@ export const KeysPage: FC<{
                     <code style="overflow-wrap: anywhere">{webhookAddress(origin, s)}</code>
                   </td>
                   <td data-label="Connected">{formatDate(ms(s.createdAt), viewer.timezone)}</td>
+                  <td data-label="Last webhook">
+                    {s.lastUsedAt ? (
+                      usedAt(s.lastUsedAt, viewer.timezone)
+                    ) : (
+                      <>
+                        None yet
+                        <span class="muted small block">Add the address above to your {PROVIDERS[s.provider]} webhooks with this secret.</span>
+                      </>
+                    )}
+                  </td>
                   {isOwner ? (
                     <td data-label="Disconnect" class="wide">
                       <RowAction action={`/console/keys/stores/${s.id}/remove`} label="Disconnect" target={s.externalAccount} />

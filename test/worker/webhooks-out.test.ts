@@ -142,7 +142,7 @@ describe('test events and secret rolls', () => {
     const hook = receiver([200]);
     await consume(delivery.id, hook.send);
     const [request] = hook.received;
-    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [target.secret], Date.now())).toEqual({ ok: true });
+    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [target.secret], Date.now())).toEqual({ ok: true, secret: 0 });
     expect(JSON.parse(request!.body)).toMatchObject({ id: delivery.eventId, type: 'endpoint.test', data: { endpoint: { id: target.id, url: target.url } } });
     expect(request!.headers.get('chorus-event-type')).toBe('endpoint.test');
     // A failed test is tried once: the owner is watching for the answer now, not for a retry hours later.
@@ -208,7 +208,7 @@ describe('test events and secret rolls', () => {
     await consume((await parkedDelivery(brand.brandId, endpoint.id)).deliveryId, hook.send);
     const signed = hook.received[0]!;
     expect(signed.headers.get('chorus-signature')).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
-    for (const secret of [endpoint.secret, rolled.secret]) expect(await verifyTimestampedSignature(signed.headers.get('chorus-signature'), signed.body, [secret], Date.now())).toEqual({ ok: true });
+    for (const secret of [endpoint.secret, rolled.secret]) expect(await verifyTimestampedSignature(signed.headers.get('chorus-signature'), signed.body, [secret], Date.now())).toEqual({ ok: true, secret: 0 });
 
     // Keeping this one too would cut the kept one off before its time: refused, changing nothing.
     const early = await roll({ keepCurrentForHours: 5 });
@@ -220,7 +220,7 @@ describe('test events and secret rolls', () => {
     await consume((await parkedDelivery(brand.brandId, endpoint.id)).deliveryId, hook.send);
     const alone = hook.received[1]!;
     expect(alone.headers.get('chorus-signature')).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-    expect(await verifyTimestampedSignature(alone.headers.get('chorus-signature'), alone.body, [now.secret], Date.now())).toEqual({ ok: true });
+    expect(await verifyTimestampedSignature(alone.headers.get('chorus-signature'), alone.body, [now.secret], Date.now())).toEqual({ ok: true, secret: 0 });
     expect(await verifyTimestampedSignature(alone.headers.get('chorus-signature'), alone.body, [rolled.secret, endpoint.secret], Date.now())).toEqual({ ok: false, reason: 'mismatch' });
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_endpoint.secret_rolled' AND target_id = ?", brand.brandId, endpoint.id)).toBe(2);
 
@@ -451,7 +451,7 @@ describe('the delivery consumer', () => {
     expect(request?.headers.get('content-type')).toBe('application/json');
     expect(request?.headers.get('chorus-event-id')).toBe(eventId);
     expect(request?.headers.get('chorus-delivery-id')).toBe(deliveryId);
-    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [endpoint.secret], Date.now())).toEqual({ ok: true });
+    expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, [endpoint.secret], Date.now())).toEqual({ ok: true, secret: 0 });
     expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body, ['whsec_someone_elses_secret'], Date.now())).toEqual({ ok: false, reason: 'mismatch' });
     expect(await verifyTimestampedSignature(request!.headers.get('chorus-signature'), request!.body.replace('4999', '9999'), [endpoint.secret], Date.now())).toEqual({ ok: false, reason: 'mismatch' });
     const sent = JSON.parse(request!.body);

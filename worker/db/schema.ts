@@ -52,6 +52,8 @@ export const apiKeys = sqliteTable(
     revokedAt: integer('revoked_at'),
     // Optional: the key stops working at this instant, as if revoked then (null: until revoked).
     expiresAt: integer('expires_at'),
+    // When a request made with it was last answered below 400, to within lib/last-used.ts's granularity (null: never).
+    lastUsedAt: integer('last_used_at'),
   },
   (t) => [index('api_keys_brand').on(t.brandId)],
 );
@@ -70,6 +72,8 @@ export const brandIntegrations = sqliteTable(
     externalAccount: text('external_account').notNull(),
     secretEnc: text('secret_enc').notNull(),
     createdAt: createdAt(),
+    // When a webhook signed with this secret was last accepted, to within lib/last-used.ts's granularity (null: never).
+    lastUsedAt: integer('last_used_at'),
   },
   (t) => [index('brand_integrations_account').on(t.provider, t.externalAccount), index('brand_integrations_brand').on(t.brandId)],
 );

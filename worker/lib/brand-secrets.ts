@@ -7,18 +7,19 @@ import { TtlCache } from './ttl-cache';
 
 export const SECRET_CACHE_TTL_MS = 10_000;
 
-export type SigningBrand = { id: string; slug: string; timezone: string; currency: string; secrets: string[] };
+/** `secretIds[i]` names the ingest key or store connection `secrets[i]` belongs to (lib/last-used.ts). */
+export type SigningBrand = { id: string; slug: string; timezone: string; currency: string; secrets: string[]; secretIds: string[] };
 
 const bySlug = new TtlCache<SigningBrand | null>(1_000);
 
 type BrandRow = { id: string; slug: string; timezone: string; currency: string };
 
 async function withIngestSecrets(env: Env, brand: BrandRow, now: number): Promise<SigningBrand> {
-  const { results } = await env.DB.prepare(`SELECT secret_enc FROM api_keys WHERE brand_id = ? AND scope = 'ingest' AND ${ACTIVE_KEY_SQL} AND secret_enc IS NOT NULL`)
+  const { results } = await env.DB.prepare(`SELECT id, secret_enc FROM api_keys WHERE brand_id = ? AND scope = 'ingest' AND ${ACTIVE_KEY_SQL} AND secret_enc IS NOT NULL`)
     .bind(brand.id, now)
-    .all<{ secret_enc: string }>();
+    .all<{ id: string; secret_enc: string }>();
   const secrets = await Promise.all(results.map((r) => openSecret(env.SECRETS_KEY, r.secret_enc)));
-  return { ...brand, secrets };
+  return { ...brand, secrets, secretIds: results.map((r) => r.id) };
 }
 
 export async function ingestBrand(env: Env, slug: string): Promise<SigningBrand | null> {
@@ -42,16 +43,17 @@ export async function integrationBrands(env: Env, provider: 'shopify' | 'stripe'
   const hit = byIntegration.get(key, now);
   if (hit) return hit.value;
   const { results } = await env.DB.prepare(
-    `SELECT b.id, b.slug, b.timezone, b.currency, i.secret_enc FROM brand_integrations i JOIN brands b ON b.id = i.brand_id
+    `SELECT b.id, b.slug, b.timezone, b.currency, i.id AS integration_id, i.secret_enc FROM brand_integrations i JOIN brands b ON b.id = i.brand_id
      WHERE i.provider = ? AND i.external_account = ? ORDER BY i.created_at, i.id`,
   )
     .bind(provider, account)
-    .all<BrandRow & { secret_enc: string }>();
+    .all<BrandRow & { integration_id: string; secret_enc: string }>();
   const brands = new Map<string, SigningBrand>();
   for (const row of results) {
-    const brand = brands.get(row.id) ?? (brands.size < MAX_BRANDS_PER_ACCOUNT ? { id: row.id, slug: row.slug, timezone: row.timezone, currency: row.currency, secrets: [] } : null);
+    const brand = brands.get(row.id) ?? (brands.size < MAX_BRANDS_PER_ACCOUNT ? { id: row.id, slug: row.slug, timezone: row.timezone, currency: row.currency, secrets: [], secretIds: [] } : null);
     if (!brand) continue;
     brand.secrets.push(await openSecret(env.SECRETS_KEY, row.secret_enc));
+    brand.secretIds.push(row.integration_id);
     brands.set(row.id, brand);
   }
   return byIntegration.set(key, [...brands.values()], now, SECRET_CACHE_TTL_MS);

@@ -20,7 +20,8 @@ export function timingSafeEqual(a: string, b: string): boolean {
 }
 
 export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'future' | 'mismatch';
-export type SignatureCheck = { ok: true } | { ok: false; reason: SignatureFailure };
+/** `secret`: the index of the first of the given secrets that verified. */
+export type SignatureCheck = { ok: true; secret: number } | { ok: false; reason: SignatureFailure };
 
 type Parsed = { t: number; v1: string[] };
 
@@ -54,12 +55,12 @@ export async function verifyTimestampedSignature(header: string | undefined | nu
   const now = Math.floor(nowMs / 1000);
   if (parsed.t < now - SIGNATURE_TOLERANCE_S) return { ok: false, reason: 'stale' };
   if (parsed.t > now + SIGNATURE_TOLERANCE_S) return { ok: false, reason: 'future' };
-  let matched = false;
-  for (const secret of secrets) {
+  let matched = -1;
+  for (const [index, secret] of secrets.entries()) {
     const expected = toHex(await hmac(secret, `${parsed.t}.${rawBody}`));
-    for (const candidate of parsed.v1) matched = timingSafeEqual(expected, candidate) || matched;
+    for (const candidate of parsed.v1) if (timingSafeEqual(expected, candidate) && matched < 0) matched = index;
   }
-  return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
+  return matched >= 0 ? { ok: true, secret: matched } : { ok: false, reason: 'mismatch' };
 }
 
 // Several secrets (a webhook endpoint's new and rolled-over ones) give one v1 each, as verifiers accept.
@@ -80,9 +81,9 @@ function toBase64(buf: ArrayBuffer): string {
 export async function verifyShopifyHmac(header: string | undefined | null, rawBody: string, secrets: readonly string[]): Promise<SignatureCheck> {
   if (!header) return { ok: false, reason: 'missing' };
   if (!/^[A-Za-z0-9+/]{43}=$/.test(header)) return { ok: false, reason: 'malformed' };
-  let matched = false;
-  for (const secret of secrets) matched = timingSafeEqual(toBase64(await hmac(secret, rawBody)), header) || matched;
-  return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
+  let matched = -1;
+  for (const [index, secret] of secrets.entries()) if (timingSafeEqual(toBase64(await hmac(secret, rawBody)), header) && matched < 0) matched = index;
+  return matched >= 0 ? { ok: true, secret: matched } : { ok: false, reason: 'mismatch' };
 }
 
 export async function signShopify(secret: string, rawBody: string): Promise<string> {

@@ -181,6 +181,7 @@ export const ApiKey = z
     createdAt: time,
     revokedAt: time.nullable(),
     expiresAt: time.nullable().meta({ description: 'When the key stops working, if it was created with an expiry.' }),
+    lastUsedAt: time.nullable().meta({ description: 'When a request authenticated with the key (an ingest key: signed with it) was last answered without an error, to within 10 minutes; null if never.' }),
   })
   .meta({ id: 'ApiKey' });
 
@@ -189,7 +190,13 @@ export const NewApiKey = ApiKey.extend({
 }).meta({ id: 'NewApiKey' });
 
 export const Integration = z
-  .object({ id: id('int'), provider: z.enum(['shopify', 'stripe']), externalAccount: example(z.string(), 'fernway.myshopify.com'), createdAt: time })
+  .object({
+    id: id('int'),
+    provider: z.enum(['shopify', 'stripe']),
+    externalAccount: example(z.string(), 'fernway.myshopify.com'),
+    createdAt: time,
+    lastUsedAt: time.nullable().meta({ description: 'When a webhook signed with this secret was last accepted, to within 10 minutes; null if none has been.' }),
+  })
   .meta({ id: 'Integration' });
 
 export const Submission = z

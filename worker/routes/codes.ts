@@ -11,13 +11,15 @@ import { TtlCache } from '../lib/ttl-cache';
 import { routeDescriber } from '../openapi/registry';
 import { CodeCheck } from '../openapi/schemas';
 import { ACTIVE_KEY_SQL } from '../lib/api-keys';
+import { noteUse, usedBy } from '../lib/last-used';
 
 // `json` is the valid answer, serialized once when the code is read: a cached check sends it as it is.
 type StorefrontCode = CodeState & { code: string; handle: string; json: string };
 
 // Storefront keys are publishable (they ship in the brand's checkout script), so the isolate keys its
 // cache by the key itself and hashes only to read D1: a cached check costs no digest.
-const keys = new TtlCache<string | null>(1_000); // storefront key -> brand id
+type StorefrontKey = { brandId: string; keyId: string };
+const keys = new TtlCache<StorefrontKey | null>(1_000); // storefront key -> its brand and id
 // Keys D1 does not know, apart: a client cycling random keys cannot push real ones out of `keys`.
 const unknownKeys = new TtlCache<null>(1_000);
 const codes = new TtlCache<StorefrontCode | null>();
@@ -29,13 +31,13 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]{16,128})$/i;
 // A key this isolate does not hold costs a digest and a D1 read, so those reads are limited per client IP
 // as well (the check's own limit is per IP and key, which a client sending a new random key each time
 // never meets). An honest storefront's key misses once per cache lifetime.
-async function storefrontBrand(env: Env, headers: Headers, key: string, now: number, ttl: number): Promise<string | null> {
+async function storefrontKey(env: Env, headers: Headers, key: string, now: number, ttl: number): Promise<StorefrontKey | null> {
   const hit = keys.get(key, now) ?? unknownKeys.get(key, now);
   if (hit) return hit.value;
   if (!(await withinLimit(env, headers, KEY_LOOKUP))) throw rateLimited();
   const hash = await sha256Hex(key);
-  const row = await env.DB.prepare(`SELECT brand_id FROM api_keys WHERE key_hash = ? AND scope = 'storefront' AND ${ACTIVE_KEY_SQL}`).bind(hash, now).first<{ brand_id: string }>();
-  return row ? keys.set(key, row.brand_id, now, ttl) : unknownKeys.set(key, null, now, ttl);
+  const row = await env.DB.prepare(`SELECT id, brand_id FROM api_keys WHERE key_hash = ? AND scope = 'storefront' AND ${ACTIVE_KEY_SQL}`).bind(hash, now).first<{ id: string; brand_id: string }>();
+  return row ? keys.set(key, { brandId: row.brand_id, keyId: row.id }, now, ttl) : unknownKeys.set(key, null, now, ttl);
 }
 // The limiter key for key lookups: not a valid key itself (keys are 16-128 URL-safe characters).
 const KEY_LOOKUP = 'key lookup';
@@ -116,10 +118,11 @@ export const codeCheck = new Hono<AppEnv>().get(
     if (!(await withinLimit(c.env, c.req.raw.headers, key))) throw rateLimited();
     const now = Date.now();
     const ttl = Number(c.env.CODE_CACHE_TTL_MS ?? 0);
-    const brandId = await storefrontBrand(c.env, c.req.raw.headers, key, now, ttl);
-    if (!brandId) throw new ApiError(401, 'unauthorized', 'That storefront key is not valid.');
+    const storefront = await storefrontKey(c.env, c.req.raw.headers, key, now, ttl);
+    if (!storefront) throw new ApiError(401, 'unauthorized', 'That storefront key is not valid.');
+    usedBy(c, 'key', storefront.keyId);
     const code = normalizeCode(c.req.param('code'));
-    const found = code === null ? null : await lookupCode(c.env, brandId, code, now, ttl);
+    const found = code === null ? null : await lookupCode(c.env, storefront.brandId, code, now, ttl);
     return c.body(answerJson(found, now), 200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store' });
   },
 );
@@ -141,24 +144,25 @@ function answerJson(found: StorefrontCode | null, now: number): string {
 // no middleware stack, no digest, no D1: the limit, two cache reads and the answer. Anything else (an
 // unknown key or code, a stale entry, a malformed request) returns null before the limit is taken and
 // goes the full way above, which answers it as it always has.
-export async function cachedCodeCheck(request: Request, method: string, url: string, env: Env): Promise<Response | null> {
+export async function cachedCodeCheck(request: Request, method: string, url: string, env: Env, ctx: ExecutionContext): Promise<Response | null> {
   if (method !== 'GET') return null;
   const segment = pathSegmentAfter(url, '/v1/codes/');
   if (segment === null) return null;
   const key = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
   if (key === undefined) return null;
   const now = Date.now();
-  const brandId = keys.get(key, now)?.value;
-  if (!brandId) return null;
+  const storefront = keys.get(key, now)?.value;
+  if (!storefront) return null;
   const code = decodedCode(segment);
   if (code === undefined) return null;
-  const found = code === null ? { value: null } : codes.get(`${brandId}:${code}`, now);
+  const found = code === null ? { value: null } : codes.get(`${storefront.brandId}:${code}`, now);
   if (!found || !hasSecrets(env)) return null;
   const requestId = requestIdFrom(request.headers);
   if (!(await withinLimit(env, request.headers, key))) {
     const error = rateLimited();
     return Response.json(errorBody(error.code, error.message), { status: 429, headers: { ...error.headers, 'Request-Id': requestId } });
   }
+  noteUse(env.DB, ctx, 'key', storefront.keyId, now);
   return new Response(answerJson(found.value, now), { headers: { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Request-Id': requestId } });
 }
 

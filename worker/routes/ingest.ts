@@ -7,6 +7,7 @@ import { EARLIEST_OCCURRED_AT, EXTERNAL_ID, MAX_FUTURE_MS } from '../domain/orde
 import type { AppEnv } from '../env';
 import { ingestBrand, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError } from '../lib/errors';
+import { usedBy } from '../lib/last-used';
 import { verifyTimestampedSignature } from '../lib/signatures';
 import { isCleanText } from '../lib/validate';
 import { routeDescriber } from '../openapi/registry';
@@ -50,6 +51,7 @@ async function signedBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): P
   const check = await verifyTimestampedSignature(c.req.header('chorus-signature'), raw, brand?.secrets ?? [], Date.now());
   if (!check.ok) throw invalidSignature(check.reason);
   if (!brand) throw invalidSignature('mismatch');
+  usedBy(c, 'key', brand.secretIds[check.secret]!);
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -8,6 +8,7 @@ import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, st
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
+import { usedBy } from '../lib/last-used';
 import { log } from '../lib/log';
 import { verifyShopifyHmac, verifyTimestampedSignature, type SignatureCheck } from '../lib/signatures';
 import { routeDescriber } from '../openapi/registry';
@@ -57,7 +58,10 @@ async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe',
   let reason = 'mismatch';
   for (const brand of brands) {
     const check = await verify(brand.secrets);
-    if (check.ok) return { brand, reason: null };
+    if (check.ok) {
+      usedBy(c, 'store', brand.secretIds[check.secret]!);
+      return { brand, reason: null };
+    }
     reason = check.reason;
     if (reason !== 'mismatch') break;
   }

@@ -5,6 +5,7 @@ import { database } from '../../db/client';
 import type { AppEnv } from '../../env';
 import { findActiveKey } from '../../lib/api-keys';
 import { ApiError } from '../../lib/errors';
+import { usedBy } from '../../lib/last-used';
 
 export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization') ?? '';
@@ -15,6 +16,7 @@ export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
   const key = await findActiveKey(database(c.env.DB), match[1]!);
   if (!key) throw new ApiError(401, 'unauthorized', 'That API key is not valid.', undefined, { 'WWW-Authenticate': 'Bearer' });
   if (key.scope !== 'admin') throw new ApiError(403, 'forbidden', 'This key does not have the admin scope.');
+  usedBy(c, 'key', key.id);
   c.set('admin', { brandId: key.brandId, keyId: key.id });
   await next();
 });

@@ -30,7 +30,7 @@ export const createKey = z.strictObject({
 
 type KeyRow = typeof apiKeys.$inferSelect;
 
-const keyView = (k: KeyRow) => ({ id: k.id, scope: k.scope, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), expiresAt: iso(k.expiresAt) });
+const keyView = (k: KeyRow) => ({ id: k.id, scope: k.scope, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt) });
 
 const op = routeDescriber({ tag: 'API keys and integrations', auth: 'adminKey' });
 
@@ -74,7 +74,7 @@ export const createIntegration = z.strictObject({
 });
 
 type IntegrationRow = typeof brandIntegrations.$inferSelect;
-const integrationView = (i: IntegrationRow) => ({ id: i.id, provider: i.provider, externalAccount: i.externalAccount, createdAt: iso(i.createdAt) });
+const integrationView = (i: IntegrationRow) => ({ id: i.id, provider: i.provider, externalAccount: i.externalAccount, createdAt: iso(i.createdAt), lastUsedAt: iso(i.lastUsedAt) });
 
 // A brand rotates a store's secret by connecting the new one, then disconnecting the old: two at a time.
 const MAX_SECRETS_PER_ACCOUNT = 2;
@@ -130,7 +130,7 @@ export async function listApiKeys(env: Env, brandId: string) {
 export async function createApiKey(env: Env, brandId: string, actor: KeyActor, { scope, name, expiresAt }: KeyInput, distinctName = false) {
   const now = Date.now();
   const key = generateApiKey(scope);
-  const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt };
+  const row: KeyRow = { ...(await apiKeyRow(brandId, scope, key, name, now)), secretEnc: scope === 'ingest' ? await sealSecret(env.SECRETS_KEY, key) : null, revokedAt: null, expiresAt, lastUsedAt: null };
   const [insert] = await env.DB.batch([
     env.DB
       .prepare(
@@ -182,7 +182,7 @@ export async function connectStore(env: Env, brandId: string, actor: KeyActor, i
     throw new ApiError(409, 'account_crowded', 'Too many brands have connected this store name; contact support to have it verified.');
   }
   const now = Date.now();
-  const row: IntegrationRow = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(env.SECRETS_KEY, input.secret), createdAt: now };
+  const row: IntegrationRow = { id: newId('int'), brandId, provider: input.provider, externalAccount: input.externalAccount, secretEnc: await sealSecret(env.SECRETS_KEY, input.secret), createdAt: now, lastUsedAt: null };
   await writeAudited(db, db.insert(brandIntegrations).values(row), { brandId, actorType: actor.type, actorId: actor.id, action: 'integration.created', targetType: 'integration', targetId: row.id }, now);
   forgetBrandSecrets();
   return integrationView(row);
