@@ -115,6 +115,24 @@ const Actions: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => {
       </div>
     );
   }
+  if (s.status === 'live') {
+    return (
+      <div class="actions">
+        <details class="action-details">
+          <summary class="button button-small button-danger">Not live</summary>
+          <form method="post" action={`${base}/not-live`} class="stack action-form">
+            <Back back={back} />
+            <label for={`not-live-${s.id}`}>What is wrong with the link? The creator sees it and can add the right one.</label>
+            <textarea id={`not-live-${s.id}`} name="note" rows={3} required maxlength={2000} placeholder="The link opens a different post."></textarea>
+            <p class="hint">Its flat fee, if the creator has one, is taken back: from their next payout if it was paid.</p>
+            <button type="submit" class="button button-small button-danger">
+              Mark not live
+            </button>
+          </form>
+        </details>
+      </div>
+    );
+  }
   return null;
 };
 
@@ -229,7 +247,7 @@ export const ReviewPage: FC<{
                 </div>
                 {s.status === 'live' ? (
                   <p class="muted small metrics-line">
-                    {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
+                    Reported by the creator: {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
                   </p>
                 ) : null}
                 {s.review_notes ? (

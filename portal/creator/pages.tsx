@@ -784,7 +784,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
 
 // ---------- Earnings ----------
 
-const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', flat_fee: 'Flat fee', bonus: 'Bonus', adjustment: 'Adjustment' };
+const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', adjustment: 'Adjustment' };
 
 export type PayoutDetails = { method: string; account: string } | null;
 

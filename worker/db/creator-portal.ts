@@ -63,12 +63,13 @@ WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
     WHERE e.creator_id = ? AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
   ledger: `SELECT l.enrollment_id, l.kind, l.period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
-  SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, COUNT(*) AS entries
+  SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, SUM(CASE WHEN l.amount_minor < 0 THEN -1 ELSE 1 END) AS entries
 FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
 WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, paid, available`,
 };
 
 type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string };
+// entries: net of take-backs (a flat fee taken back counts -1), so a fee's count is of posts still live.
 type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: number | null; available: number; amount: number; basis: number; entries: number };
 
 // A campaign the creator has not said yes to: a brand they have not accepted, or a new campaign of one
@@ -189,8 +190,9 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
   const [ledger, payouts] = await db.batch([
     db
       .prepare(
-        // A subscription's later payments are commission the creator earns again without a new sale: a line of their own.
-        `SELECT l.period, CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' ELSE l.kind END AS shown_kind,
+        // A subscription's later payments are commission the creator earns again without a new sale, and a flat
+        // fee taken back (the post was not live) is not one earned: each a line of its own.
+        `SELECT l.period, CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back' ELSE l.kind END AS shown_kind,
            l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
            SUM(CASE WHEN p.status = 'paid' THEN l.amount_minor ELSE 0 END) AS paid,
            SUM(CASE WHEN l.payout_id IS NOT NULL AND p.status IS NOT 'paid' THEN l.amount_minor ELSE 0 END) AS in_payout,

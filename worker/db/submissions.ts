@@ -1,7 +1,7 @@
 // Submission writes: every transition is guarded by the status it starts from, so two reviewers acting
 // at once cannot both succeed, and a flat fee accrues in the same batch as the move to live.
 import { checkCaption, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
-import { periodOf } from '../domain/periods';
+import { DAY_MS, periodOf } from '../domain/periods';
 import { campaignEnded } from './creator-portal';
 import { ApiError, notFound } from '../lib/errors';
 import type { Message } from '../lib/messages';
@@ -44,12 +44,13 @@ export type SubmissionContext = SubmissionRow & {
   disclosure_text: string;
   payment_model: string;
   flat_fee_minor: number;
+  holding_days: number;
   currency: string;
   timezone: string;
 };
 
 const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, cr.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
-  e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, b.currency, b.timezone
+  e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, c.holding_days, b.currency, b.timezone
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
 
@@ -100,6 +101,8 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   if (input.actor === 'admin' && input.action !== 'go_live') sets.push('review_notes = ?'), params.push(input.note ?? null);
   if (postUrl) sets.push('post_url = ?'), params.push(postUrl);
   if (to === 'live') sets.push('post_key = ?'), params.push(key);
+  // Not live: the link was not the post, so it is forgotten (the creator adds the right one).
+  if (input.action === 'not_live') sets.push('post_url = NULL', 'post_key = NULL');
   if (input.metrics) for (const [k, v] of Object.entries(input.metrics)) sets.push(`${k} = ?`), params.push(v);
   if (input.draft) {
     const compliance = checkCaption(input.draft.caption, { hashtag: s.hashtag, disclosureText: s.disclosure_text });
@@ -133,15 +136,40 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
       .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null }), now, s.id, to, now),
   ];
   if (to === 'live' && (s.payment_model === 'flat' || s.payment_model === 'hybrid') && s.flat_fee_minor > 0) {
-    // Flat fees accrue when a submission goes live, once per submission.
+    // Flat fees accrue when a submission goes live, once per going live: the event key counts the fees taken
+    // back before (none: "flat_fee:<submission>"), so two posts of the same going live land one fee. A post the
+    // brand marks live is one it has seen, payable at once; one the creator marks waits out the campaign's
+    // holding period, in which the brand can find it is not live and take the fee back before it is paid.
+    const availableAt = input.actor === 'admin' ? now : now + s.holding_days * DAY_MS;
     statements.push(
       db
         .prepare(
           `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, submission_id, event_key, available_at, created_at)
-           SELECT ?, ?, ?, ?, 'flat_fee', ?, ?, 0, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ? AND status = 'live')
+           SELECT ?1, ?2, ?3, ?4, 'flat_fee', ?5, ?6, 0, ?7, ?8,
+             'flat_fee:' || ?8 || (SELECT CASE count(*) WHEN 0 THEN '' ELSE ':' || count(*) END FROM ledger_entries
+               WHERE enrollment_id = ?3 AND submission_id = ?8 AND kind = 'flat_fee' AND amount_minor < 0),
+             ?9, ?10
+           WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?8 AND status = 'live')
            ON CONFLICT(brand_id, event_key) DO NOTHING`,
         )
-        .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, s.flat_fee_minor, s.currency, periodOf(now, s.timezone), s.id, `flat_fee:${s.id}`, now, now, s.id),
+        .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, s.flat_fee_minor, s.currency, periodOf(now, s.timezone), s.id, availableAt, now),
+    );
+  }
+  if (input.action === 'not_live') {
+    // Its fee is taken back by a negative fee in this period, payable at once: an unpaid fee and its take-back
+    // net to nothing in the next payout, and a paid one (never edited) is taken from the creator's next one.
+    // Once per fee (the event key names it), and only if this batch made the move.
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, submission_id, event_key, available_at, created_at)
+           SELECT 'le_' || lower(hex(randomblob(12))), f.brand_id, f.enrollment_id, f.creator_id, 'flat_fee', -f.amount_minor, f.currency, 0, ?1, f.submission_id, 'flat_fee_back:' || f.id, ?2, ?2
+           FROM ledger_entries f
+           WHERE f.enrollment_id = ?3 AND f.submission_id = ?4 AND f.kind = 'flat_fee' AND f.amount_minor > 0
+             AND EXISTS (SELECT 1 FROM submissions WHERE id = ?4 AND status = 'approved' AND updated_at = ?2)
+           ON CONFLICT(brand_id, event_key) DO NOTHING`,
+        )
+        .bind(periodOf(now, s.timezone), now, s.enrollment_id, s.id),
     );
   }
   const webhookType = submissionEventType(to);
@@ -157,14 +185,20 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
 
 // What the creator hears when the brand decides on a draft: the decision, the reviewer's note, and where to
 // act on it. A draft approved, sent back or turned down is news they would otherwise only find by looking.
-export function decisionNotice(s: Pick<SubmissionContext, 'id' | 'enrollment_id' | 'creator_email' | 'brand_name' | 'campaign_name'>, to: SubmissionStatus, note: string | null, origin: string): Message | null {
+export function decisionNotice(s: Pick<SubmissionContext, 'id' | 'enrollment_id' | 'creator_email' | 'brand_name' | 'campaign_name'>, action: SubmissionAction, note: string | null, origin: string): Message | null {
   const said = note ? `\n\nTheir note:\n${note}` : '';
-  switch (to) {
-    case 'approved':
+  switch (action) {
+    case 'not_live':
+      return {
+        to: s.creator_email,
+        subject: `${s.brand_name} could not find your live ${s.campaign_name} post`,
+        text: `Its flat fee, if you have one, is taken back until the post is live. Add the live post's link here: ${origin}/submissions/${s.id}${said}`,
+      };
+    case 'approve':
       return { to: s.creator_email, subject: `${s.brand_name} approved your ${s.campaign_name} draft`, text: `Publish it, then add the live post's link here: ${origin}/submissions/${s.id}${said}` };
-    case 'changes_requested':
+    case 'request_changes':
       return { to: s.creator_email, subject: `${s.brand_name} asked for changes to your ${s.campaign_name} draft`, text: `Revise it and send it again here: ${origin}/submissions/${s.id}/edit${said}` };
-    case 'rejected':
+    case 'reject':
       return { to: s.creator_email, subject: `${s.brand_name} passed on your ${s.campaign_name} draft`, text: `You can still send them a different idea: ${origin}/submissions/new?enrollment=${s.enrollment_id}${said}` };
     default:
       return null;

@@ -2,7 +2,7 @@
 import type { ComplianceChecks } from '../db/schema';
 
 export type SubmissionStatus = 'submitted' | 'changes_requested' | 'approved' | 'live' | 'rejected';
-export type SubmissionAction = 'resubmit' | 'approve' | 'request_changes' | 'reject' | 'go_live';
+export type SubmissionAction = 'resubmit' | 'approve' | 'request_changes' | 'reject' | 'go_live' | 'not_live';
 export type Actor = 'creator' | 'admin';
 
 const TRANSITIONS: Record<SubmissionAction, { from: SubmissionStatus[]; to: SubmissionStatus; by: Actor[] }> = {
@@ -11,6 +11,9 @@ const TRANSITIONS: Record<SubmissionAction, { from: SubmissionStatus[]; to: Subm
   request_changes: { from: ['submitted'], to: 'changes_requested', by: ['admin'] },
   reject: { from: ['submitted', 'changes_requested'], to: 'rejected', by: ['admin'] },
   go_live: { from: ['approved'], to: 'live', by: ['creator', 'admin'] },
+  // The brand cannot find the post the creator named (a wrong link, a post taken down): back to approved,
+  // its flat fee taken back, for the creator to add the right link.
+  not_live: { from: ['live'], to: 'approved', by: ['admin'] },
 };
 
 // null: the action is not allowed from this status (or not by this actor) and answers 409.

@@ -54,8 +54,8 @@ async function review(c: Context<AppEnv>, action: SubmissionAction, body: { note
       throw new ApiError(422, 'caption_not_compliant', `The caption is missing ${missing.join(' and ')}. Send "override": true if the post will carry them, or request changes.`, { missing });
     }
   }
-  const to = await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
-  const notice = decisionNotice(s, to, body.note ?? null, publicOrigin(c));
+  await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
+  const notice = decisionNotice(s, action, body.note ?? null, publicOrigin(c));
   if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
   return submissionView(await loadSubmission(db, s.id, { brandId: admin.brandId }));
 }
@@ -64,6 +64,7 @@ const approveBody = z.strictObject({ note: note.optional(), override: z.literal(
 const requestChangesBody = z.strictObject({ note: note.min(1) });
 const rejectBody = z.strictObject({ note: note.optional() });
 const markLiveBody = z.strictObject({ postUrl: httpsUrl });
+const notLiveBody = z.strictObject({ note: note.min(1) });
 
 const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
 const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = []) =>
@@ -128,10 +129,20 @@ export const submissionRoutes = new Hono<AppEnv>()
     '/:id/mark-live',
     reviewed(
       'Mark a post live',
-      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write. A post already live on another of the creator\'s submissions for this brand (however its link was copied) is a 409 `post_already_live`: one post earns one fee.',
+      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write, payable at once (one the creator earns by marking the post live in the portal waits out the campaign\'s holding period). A post already live on another of the creator\'s submissions for this brand (however its link was copied) is a 409 `post_already_live`: one post earns one fee.',
       { postUrl: 'https://instagram.example/p/abc' },
       ['post_already_live'],
     ),
     valid('json', markLiveBody),
     async (c) => c.json({ data: await review(c, 'go_live', c.req.valid('json')) }),
+  )
+  .post(
+    '/:id/mark-not-live',
+    reviewed(
+      'Mark a post not live',
+      "live → approved, with a note the creator sees (and is mailed): the link is not the post, or the post was taken down. The link is cleared for the creator to add the right one, and a flat fee it earned is taken back by a negative flat fee in the current period: an unpaid fee and its take-back net to nothing in the next payout, a paid one is taken from the creator's next payout. A fee the creator earned by marking a post live themselves is payable only after the campaign's holding period, so there is time to check the post first.",
+      { note: 'The link opens a different post. Please add the one for this draft.' },
+    ),
+    valid('json', notLiveBody),
+    async (c) => c.json({ data: await review(c, 'not_live', c.req.valid('json')) }),
   );

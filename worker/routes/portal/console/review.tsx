@@ -42,6 +42,8 @@ function flashOf(c: ConsoleContext): Flash {
       return { tone: 'success', text: 'Rejected. The creator sees the reason, if you gave one.' };
     case 'live':
       return { tone: 'success', text: 'Marked as live. A flat fee, if the creator has one, has been added to their earnings.' };
+    case 'not_live':
+      return { tone: 'success', text: 'Marked as not live. Its flat fee, if any, is taken back, and the creator sees your note and can add the right link.' };
     case 'bulk': {
       const flagged = countParam(c, 'flagged');
       return {
@@ -105,11 +107,12 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
   'request-changes': { action: 'request_changes', flash: 'changes_requested', schema: z.object({ note: note.min(1, 'Write a note so the creator knows what to change.') }) },
   reject: { action: 'reject', flash: 'rejected', schema: z.object({ note: note.optional() }) },
   'mark-live': { action: 'go_live', flash: 'live', schema: z.object({ postUrl: z.url({ protocol: /^https$/, error: 'Add the https:// link of the live post.' }).max(2048, 'That link is too long.') }) },
+  'not-live': { action: 'not_live', flash: 'not_live', schema: z.object({ note: note.min(1, 'Write a note so the creator knows what is wrong with the link.') }) },
 };
 
 // The creator hears of a decision by mail, after the response (db/submissions.ts decisionNotice).
-function tellCreator(c: ConsoleContext, s: SubmissionContext, to: SubmissionStatus, note: string | null) {
-  const notice = decisionNotice(s, to, note, publicOrigin(c));
+function tellCreator(c: ConsoleContext, s: SubmissionContext, action: SubmissionAction, note: string | null) {
+  const notice = decisionNotice(s, action, note, publicOrigin(c));
   if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
 }
 
@@ -136,8 +139,8 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
     }
     try {
       const s = await loadSubmission(c.env.DB, id, { brandId: user.brandId });
-      const to = await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
-      tellCreator(c, s, to, null);
+      await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
+      tellCreator(c, s, 'approve', null);
       approved++;
     } catch (e) {
       // Another reviewer decided it a moment ago: skip it, keep going.
@@ -156,7 +159,8 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
   const s = await loadSubmission(c.env.DB, c.req.param('id'), { brandId: user.brandId });
   const form = await readForm(c);
   const back = backTo(form.get('back'), '/console/review');
-  const raw = spec.action === 'go_live' ? { postUrl: form.get('postUrl').trim() } : form.get('note').trim() === '' && spec.action !== 'request_changes' ? {} : { note: form.get('note') };
+  const noteRequired = spec.action === 'request_changes' || spec.action === 'not_live';
+  const raw = spec.action === 'go_live' ? { postUrl: form.get('postUrl').trim() } : form.get('note').trim() === '' && !noteRequired ? {} : { note: form.get('note') };
   const parsed = spec.schema.safeParse(raw);
   if (!parsed.success) return renderQueue(c, filtersFromBack(back), { errors: [...new Set(parsed.error.issues.map((i) => i.message))] }, 422);
   // A caption missing the hashtag or the disclosure is approved only with the reviewer's word that the post will carry them.
@@ -165,8 +169,8 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
     return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
   }
   try {
-    const to = await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
-    tellCreator(c, s, to, parsed.data.note ?? null);
+    await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
+    tellCreator(c, s, spec.action, parsed.data.note ?? null);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'post_already_live') {
       return renderQueue(c, filtersFromBack(back), { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);
