@@ -115,7 +115,7 @@ export const CreatorPage: FC<{
             </div>
             <div>
               <dt>Orders</dt>
-              <dd>{formatCount(creator.numbers.orders)}</dd>
+              <dd>{creator.numbers.orders > 0 ? <a href={`/console/orders?enrollment=${creator.enrollmentId}`}>{formatCount(creator.numbers.orders)}</a> : formatCount(creator.numbers.orders)}</dd>
             </div>
             <div>
               <dt>Revenue</dt>

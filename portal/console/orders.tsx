@@ -7,13 +7,29 @@ import { Badge } from '../layout';
 import { CampaignFilter, ConsolePage, Pager, type Viewer } from './layout';
 
 // `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
-export type OrderFilters = { campaignId: string | null; attribution: 'code' | 'click' | 'none' | 'renewal' | null; orderId: string | null };
+// `enrollment`: one creator's orders in one campaign (the console's creator page links here); `from` and
+// `to`: the brand's calendar days (YYYY-MM-DD), both included.
+export type OrderFilters = {
+  campaignId: string | null;
+  attribution: 'code' | 'click' | 'none' | 'renewal' | null;
+  orderId: string | null;
+  enrollmentId: string | null;
+  from: string | null;
+  to: string | null;
+};
+/** Whose orders an `enrollment` filter shows. */
+export type OrdersOf = { name: string; handle: string; campaign: string };
+
+export const NO_ORDER_FILTERS: OrderFilters = { campaignId: null, attribution: null, orderId: null, enrollmentId: null, from: null, to: null };
 
 export function ordersHref(f: OrderFilters, cursor?: string | null, path = '/console/orders'): string {
   const q = new URLSearchParams();
   if (f.campaignId) q.set('campaign', f.campaignId);
   if (f.attribution) q.set('attribution', f.attribution);
   if (f.orderId) q.set('order', f.orderId);
+  if (f.enrollmentId) q.set('enrollment', f.enrollmentId);
+  if (f.from) q.set('from', f.from);
+  if (f.to) q.set('to', f.to);
   if (cursor) q.set('cursor', cursor);
   const s = q.toString();
   return `${path}${s ? `?${s}` : ''}`;
@@ -35,7 +51,7 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
         <strong>Subscription payment</strong>
         <span class="muted small block">
           Renews order{' '}
-          <a href={ordersHref({ campaignId: null, attribution: null, orderId: o.renewal_of })}>
+          <a href={ordersHref({ ...NO_ORDER_FILTERS, orderId: o.renewal_of })}>
             <bdi>{o.renewal_of}</bdi>
           </a>
         </span>
@@ -89,14 +105,15 @@ export const OrdersPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
   filters: OrderFilters;
+  of?: OrdersOf | null;
   campaigns: { id: string; name: string }[];
   orders: ListedConversion[];
   nextCursor: string | null;
   paged: boolean;
   now: number;
   toReview: number;
-}> = ({ viewer, canWrite, filters, campaigns, orders, nextCursor, paged, now, toReview }) => {
-  const filtered = filters.campaignId !== null || filters.attribution !== null || filters.orderId !== null;
+}> = ({ viewer, canWrite, filters, of, campaigns, orders, nextCursor, paged, now, toReview }) => {
+  const filtered = Object.values(filters).some((v) => v !== null);
   return (
     <ConsolePage title="Orders" viewer={viewer} section="orders" toReview={toReview}>
       <div class="page-head">
@@ -137,13 +154,34 @@ export const OrdersPage: FC<{
               Order id
             </label>
             <input id="f-order" name="order" type="search" maxlength={128} placeholder="Order id" value={filters.orderId ?? ''} autocomplete="off" />
+            <label for="f-from" class="small">
+              From
+            </label>
+            <input id="f-from" name="from" type="date" value={filters.from ?? ''} />
+            <label for="f-to" class="small">
+              to
+            </label>
+            <input id="f-to" name="to" type="date" value={filters.to ?? ''} />
+            {filters.enrollmentId ? <input type="hidden" name="enrollment" value={filters.enrollmentId} /> : null}
             <button type="submit" class="button button-small">
               Filter
             </button>
           </form>
         </div>
+        {filters.enrollmentId ? (
+          <p>
+            {of ? (
+              <>
+                Orders credited to <strong>{of.name}</strong> (@{of.handle}) in {of.campaign}.
+              </>
+            ) : (
+              'Orders credited to one creator.'
+            )}{' '}
+            <a href={ordersHref({ ...filters, enrollmentId: null })}>Everyone's orders</a>
+          </p>
+        ) : null}
         <p class="muted small">
-          Times are in {viewer.timezone}. A code beats a tracked link; a link counts within the campaign's attribution window. Commission is payable once the holding period ends, and refunds reverse their share.
+          Times and days are in {viewer.timezone}. A code beats a tracked link; a link counts within the campaign's attribution window. Commission is payable once the holding period ends, and refunds reverse their share.
         </p>
         {orders.length === 0 ? (
           <p class="empty-inline">

@@ -7,7 +7,7 @@ import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, consoleBrand, freshIp, get, post, sessionCookie, signIn, tag, PASSWORD, type Fields, type Role } from '../console-fixtures';
-import { BASE, createMoneyBrand, inOneRateWindow, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
+import { addAcceptedCreator, BASE, createMoneyBrand, inOneRateWindow, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
 
 async function insertSubmission(brandId: string, enrollmentId: string, status = 'submitted', caption = 'Morning routine #Glow #ad') {
   const id = newId('sub');
@@ -1116,6 +1116,50 @@ describe('console orders', () => {
     const viewerCookie = await signIn(viewer.email);
     expect(await (await get('/console/orders', viewerCookie)).text()).not.toContain('export.csv');
     expect((await get('/console/orders/export.csv', viewerCookie)).status).toBe(403);
+  });
+
+  it("narrows to one creator's orders from their page, and to the brand's own days, in the page and in the file", async () => {
+    const m = await consoleBrand('manager');
+    const other = await createMoneyBrand();
+    await env.DB.prepare("UPDATE brands SET timezone = 'America/Los_Angeles' WHERE id = ?").bind(m.brand.brandId).run();
+    const mateo = await addAcceptedCreator(m.brand, { email: `mateo-${tag()}@creators.test`, handle: `mateo_${tag()}`.slice(0, 30), displayName: 'Mateo' });
+    const theirs = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: mateo.data.id, paymentModel: 'affiliate', status: 'active' }));
+    const t = tag();
+    // Around midnight in Los Angeles on Nov 20: 07:59Z is Nov 19 there, 08:00Z is Nov 20, Nov 21 08:00Z is Nov 21.
+    const rows: [string, string, string][] = [
+      [`f-sarah-19-${t}`, '2026-11-20T07:59:00Z', m.enrollment.id],
+      [`f-sarah-20-${t}`, '2026-11-20T08:00:00Z', m.enrollment.id],
+      [`f-mateo-20-${t}`, '2026-11-20T12:00:00Z', theirs.data.id],
+      [`f-sarah-21-${t}`, '2026-11-21T08:00:00Z', m.enrollment.id],
+    ];
+    await env.DB.batch(
+      rows.map(([id, at, enrollment]) =>
+        env.DB.prepare(
+          "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, enrollment_id, source, payload_hash, created_at) VALUES (?, ?, ?, 1000, 'USD', ?, 'code', ?, 'api', 'h', ?)",
+        ).bind(newId('cv'), m.brand.brandId, id, Date.parse(at), enrollment, Date.now()),
+      ),
+    );
+    // The creator page's order count leads to their orders, which say whose they are.
+    const creatorPage = await (await get(`/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, m.cookie)).text();
+    expect(creatorPage).toContain(`href="/console/orders?enrollment=${m.enrollment.id}"`);
+    const sarahs = await (await get(`/console/orders?enrollment=${m.enrollment.id}`, m.cookie)).text();
+    expect(ordersOf(sarahs).filter((o) => o.endsWith(t))).toEqual([`f-sarah-21-${t}`, `f-sarah-20-${t}`, `f-sarah-19-${t}`]);
+    expect(sarahs).toContain(`<strong>Sarah</strong> (@${m.handle}) in Glow`);
+    expect(sarahs).toContain('<input type="hidden" name="enrollment"');
+    // One brand day, Nov 20 in Los Angeles: not the evening before by UTC, not the next day.
+    const day = `/console/orders?from=2026-11-20&to=2026-11-20`;
+    expect(ordersOf(await (await get(day, m.cookie)).text()).filter((o) => o.endsWith(t))).toEqual([`f-mateo-20-${t}`, `f-sarah-20-${t}`]);
+    const both = `${day}&enrollment=${m.enrollment.id}`;
+    const page = await (await get(both, m.cookie)).text();
+    expect(ordersOf(page)).toEqual([`f-sarah-20-${t}`]);
+    expect(page).toContain(`href="/console/orders/export.csv?enrollment=${m.enrollment.id}&amp;from=2026-11-20&amp;to=2026-11-20"`);
+    const file = await (await get(`/console/orders/export.csv?enrollment=${m.enrollment.id}&from=2026-11-20&to=2026-11-20`, m.cookie)).text();
+    expect(file.split('\r\n').filter(Boolean).slice(1).map((l) => l.split(',')[0])).toEqual([`"f-sarah-20-${t}"`]);
+    // Another brand's enrollment finds nothing and names nobody; days that do not exist are dropped.
+    const foreign = await (await get(`/console/orders?enrollment=${other.enrollment.id}`, m.cookie)).text();
+    expect(ordersOf(foreign)).toEqual([]);
+    expect(foreign).toContain('Orders credited to one creator.');
+    expect(ordersOf(await (await get(`/console/orders?from=2026-02-30&to=${encodeURIComponent('<x>')}`, m.cookie)).text())).toEqual(ordersOf(await (await get('/console/orders', m.cookie)).text()));
   });
 
   it('sends a signed-out visitor to sign in', async () => {

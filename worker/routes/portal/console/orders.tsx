@@ -1,8 +1,9 @@
 // Orders in the console: the admin API's order list as a page, filtered and paged by GET links, read-only
 // (every role may read it).
 import { Hono } from 'hono';
-import { OrdersPage, type OrderFilters } from '../../../../portal/console/orders';
+import { OrdersPage, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
 import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
+import { addDays, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ID_PATTERN } from '../../../lib/ids';
 import { ordersCsvResponse } from '../../admin/conversions';
@@ -24,30 +25,60 @@ function filtersOf(c: ConsoleContext): OrderFilters {
     campaignId: ID_PATTERN.test(q('campaign')) ? q('campaign') : null,
     attribution: ATTRIBUTIONS.find((a) => a === q('attribution')) ?? null,
     orderId: ORDER_ID_FILTER.test(q('order')) ? q('order') : null,
+    enrollmentId: ID_PATTERN.test(q('enrollment')) ? q('enrollment') : null,
+    from: isDay(q('from')) ? q('from') : null,
+    to: isDay(q('to')) ? q('to') : null,
   };
 }
 
-const asFilter = (f: OrderFilters) => ({
+// Days are the brand's: from the start of `from` to the end of `to`, in its timezone.
+const asFilter = (f: OrderFilters, timeZone: string) => ({
   campaignId: f.campaignId ?? undefined,
   ...(f.attribution === 'renewal' ? { renewals: 'only' as const } : { attribution: f.attribution ?? undefined }),
   orderId: f.orderId ?? undefined,
+  enrollmentId: f.enrollmentId ?? undefined,
+  from: f.from ? dayStart(f.from, zoneOrUtc(timeZone)) : undefined,
+  to: f.to ? dayStart(addDays(f.to, 1), zoneOrUtc(timeZone)) : undefined,
 });
 
+// The creator and campaign an `enrollment` filter names, for the page to say whose orders it shows; null
+// for one that is not this brand's (the filter, scoped by brand, then finds nothing).
+const ordersOf = (db: D1Database, brandId: string, enrollmentId: string) =>
+  db
+    .prepare(
+      `SELECT cr.display_name AS name, cr.handle, c.name AS campaign FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
+       WHERE e.id = ? AND e.brand_id = ?`,
+    )
+    .bind(enrollmentId, brandId)
+    .first<OrdersOf>();
+
 // The same orders as a file, for finance; like every console download that carries money, owners and managers only (enforceRole).
-orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c.var.user.brandId, slug: c.var.user.brandSlug }, asFilter(filtersOf(c))));
+orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c.var.user.brandId, slug: c.var.user.brandSlug }, asFilter(filtersOf(c), c.var.user.timezone)));
 
 orderRoutes.get('/orders', async (c) => {
   const filters = filtersOf(c);
   const after = decodeCursor(queryOf(c, 'cursor')) ?? undefined;
-  const { brandId } = c.var.user;
-  const [rows, campaigns, toReview] = await Promise.all([
-    listConversions(c.env.DB, brandId, { ...asFilter(filters), after }, ORDERS_PER_PAGE + 1),
+  const { brandId, timezone } = c.var.user;
+  const [rows, campaigns, toReview, of] = await Promise.all([
+    listConversions(c.env.DB, brandId, { ...asFilter(filters, timezone), after }, ORDERS_PER_PAGE + 1),
     campaignOptions(c.env.DB, brandId),
     awaitingReview(c.env.DB, brandId),
+    filters.enrollmentId ? ordersOf(c.env.DB, brandId, filters.enrollmentId) : null,
   ]);
   const page = pageOf(rows, ORDERS_PER_PAGE, positionOf);
   return renderPage(
     c,
-    <OrdersPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} filters={filters} campaigns={campaigns} orders={page.rows} nextCursor={page.nextCursor} paged={after !== undefined} now={Date.now()} toReview={toReview} />,
+    <OrdersPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      filters={filters}
+      of={of}
+      campaigns={campaigns}
+      orders={page.rows}
+      nextCursor={page.nextCursor}
+      paged={after !== undefined}
+      now={Date.now()}
+      toReview={toReview}
+    />,
   );
 });
