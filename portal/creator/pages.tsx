@@ -303,14 +303,24 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
       <a class="button" href={`/brief/${card.enrollment_id}`}>
         Read the brief
       </a>
-      {card.brand_accepted ? null : (
-        <form method="post" action={`/invitations/${card.enrollment_id}/decline`}>
-          <button type="submit" class="button button-quiet">
-            Decline
-          </button>
-        </form>
-      )}
     </footer>
+    {card.brand_accepted ? null : (
+      // Asked once more: declining cannot be undone from here, and on a phone it sits under Accept.
+      <details class="decline">
+        <summary class="button button-quiet">Decline…</summary>
+        <form method="post" action={`/invitations/${card.enrollment_id}/decline`} class="stack">
+          <input type="hidden" name="confirm" value="1" />
+          <p class="small">
+            Decline every campaign {card.brand_name} invited you to? They leave your home page and their link and code stop working. Only {card.brand_name} can invite you again.
+          </p>
+          <div>
+            <button type="submit" class="button button-danger">
+              Decline {card.brand_name}
+            </button>
+          </div>
+        </form>
+      </details>
+    )}
   </article>
 );
 

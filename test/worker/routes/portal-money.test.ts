@@ -272,12 +272,19 @@ describe('a brand the creator has not accepted', () => {
     expect((await post(`/invitations/${enrollment}/decline`, {}, { cookie })).status).toBe(409);
   }, 30_000); // three passwords hashed, at full strength
 
-  it('declines: every campaign of that brand leaves her home page and its code stops earning', async () => {
+  it('declines only when asked once more: then every campaign of that brand leaves her home page and its code stops earning', async () => {
     const a = await signedInCreator();
     const c = await createMoneyBrand();
     await c.brand.api('POST', '/api/admin/creators', { email: a.email, handle: `c_${a.handle}`.slice(0, 30), displayName: 'S' });
     const enrollment = (await json<{ data: { id: string } }>(await c.brand.api('POST', '/api/admin/enrollments', { campaignId: c.campaign.id, creatorId: a.creator.id, paymentModel: 'affiliate' }))).data.id;
-    const declined = await post(`/invitations/${enrollment}/decline`, {}, { cookie: a.cookie });
+    // The home card asks before it declines (Decline… opens the question); a post without it changes nothing.
+    const home = await (await get('/', a.cookie)).text();
+    expect(home).toMatch(new RegExp(`<details class="decline"><summary class="button button-quiet">Decline…</summary><form method="post" action="/invitations/${enrollment}/decline"[^>]*><input type="hidden" name="confirm" value="1"/>`));
+    expect(home).toContain('Only Test Brand can invite you again.');
+    const unasked = await post(`/invitations/${enrollment}/decline`, {}, { cookie: a.cookie });
+    expect([unasked.status, unasked.headers.get('location')]).toEqual([303, '/']);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'invited'", enrollment)).toBe(1);
+    const declined = await post(`/invitations/${enrollment}/decline`, { confirm: '1' }, { cookie: a.cookie });
     expect([declined.status, declined.headers.get('location')]).toEqual([303, '/?declined=1']);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'removed' AND removed_at IS NOT NULL", enrollment)).toBe(1);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.declined_brand'", c.brand.brandId)).toBe(1);

@@ -286,6 +286,8 @@ creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
   const { creatorId } = c.var.creator;
   const brand = await invitingBrand(c);
   if (brand.accepted_at !== null) throw new ApiError(409, 'already_accepted', `You already work with ${brand.brand_name}. Ask them if you want to leave a campaign.`);
+  // Only the form that asked once more declines (it cannot be undone from here); anything else changes nothing.
+  if ((await formBody(c)).confirm !== '1') return c.redirect('/', 303);
   const now = Date.now();
   const db = c.env.DB;
   const notAccepted = 'NOT EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ?2 AND creator_id = ?3 AND accepted_at IS NOT NULL)';
