@@ -237,7 +237,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
           <Stat
             label="Payable"
             value={formatMoney(card.earnings.payable, card.currency)}
-            hint={card.earnings.payable < 0 ? 'a refund after a payout: taken from your next earnings' : 'in the next payout'}
+            hint={card.earnings.payable < 0 ? 'taken back after a payout (a refund, a post not live): comes out of your next earnings' : 'in the next payout'}
           />
           <Stat label="Paid" value={formatMoney(card.earnings.paid, card.currency)} />
         </>

@@ -166,6 +166,22 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(() => releaseClaims(env.DB, ['whd_a', 'whd_b']), [['webhook_deliveries_due', /id IN \(/]]);
   });
 
+  it("a post going live and marked not live reads that post's fees, not the enrollment's ledger", async () => {
+    const o = await consoleBrand('owner', { paymentModel: 'flat' });
+    await env.DB.prepare('UPDATE enrollments SET flat_fee_minor = 25000 WHERE id = ?').bind(o.enrollment.id).run();
+    const id = `sub_plan${Date.now()}`;
+    await env.DB.prepare(
+      "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', '#Glow #ad', 'approved', '{\"hashtag\":true,\"disclosure\":true}', ?, ?)",
+    )
+      .bind(id, o.brand.brandId, o.enrollment.id, Date.now(), Date.now())
+      .run();
+    const review = (action: string, body: unknown) =>
+      settled(`/api/admin/submissions/${id}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${o.brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await expectNarrow(async () => expect((await review('mark-live', { postUrl: 'https://www.instagram.com/p/plan' })).status).toBe(200), [['ledger_enrollment_period', /submission_id = \?/]]);
+    await expectNarrow(async () => expect((await review('mark-not-live', { note: 'Gone.' })).status).toBe(200), [['ledger_enrollment_period', /submission_id = \?/]]);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM ledger_entries WHERE submission_id = ? AND kind = 'flat_fee'").bind(id).first('n')).toBe(2);
+  });
+
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
     const o = await consoleBrand('owner');
     await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'] }, o.cookie)).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);

@@ -416,6 +416,8 @@ export const ledgerEntries = sqliteTable(
     index('ledger_brand_period').on(t.brandId, t.period),
     // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.
     index('ledger_unpaid').on(t.brandId, t.period).where(sql`payout_id IS NULL`),
+    // A post's flat fees and their take-backs (db/submissions.ts), without the enrollment's commissions.
+    index('ledger_submission').on(t.submissionId).where(sql`submission_id IS NOT NULL`),
     index('ledger_conversion').on(t.conversionId),
     // A refund's reversal, found by the refund (recording it, reading it back, the conversion.reversed event):
     // without it each refund read every ledger entry of every brand.

@@ -147,7 +147,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
           `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, submission_id, event_key, available_at, created_at)
            SELECT ?1, ?2, ?3, ?4, 'flat_fee', ?5, ?6, 0, ?7, ?8,
              'flat_fee:' || ?8 || (SELECT CASE count(*) WHEN 0 THEN '' ELSE ':' || count(*) END FROM ledger_entries
-               WHERE enrollment_id = ?3 AND submission_id = ?8 AND kind = 'flat_fee' AND amount_minor < 0),
+               WHERE submission_id = ?8 AND kind = 'flat_fee' AND amount_minor < 0),
              ?9, ?10
            WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?8 AND status = 'live')
            ON CONFLICT(brand_id, event_key) DO NOTHING`,
@@ -156,23 +156,27 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     );
   }
   if (input.action === 'not_live') {
-    // Its fee is taken back by a negative fee in this period, payable at once: an unpaid fee and its take-back
-    // net to nothing in the next payout, and a paid one (never edited) is taken from the creator's next one.
-    // Once per fee (the event key names it), and only if this batch made the move.
+    // Its fee is taken back by a negative fee. One no payout has claimed yet is taken back in its own period and
+    // from its own date, so the two land in the same payout and net to nothing (a held fee is never taken from
+    // other earnings before it was due). One a payout claimed (never edited) is taken back in this period, from
+    // the creator's next payout. Once per fee (the event key names it), and only if this batch made the move.
     statements.push(
       db
         .prepare(
           `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, submission_id, event_key, available_at, created_at)
-           SELECT 'le_' || lower(hex(randomblob(12))), f.brand_id, f.enrollment_id, f.creator_id, 'flat_fee', -f.amount_minor, f.currency, 0, ?1, f.submission_id, 'flat_fee_back:' || f.id, ?2, ?2
+           SELECT 'le_' || lower(hex(randomblob(12))), f.brand_id, f.enrollment_id, f.creator_id, 'flat_fee', -f.amount_minor, f.currency, 0,
+             CASE WHEN f.payout_id IS NULL THEN f.period ELSE ?1 END, f.submission_id, 'flat_fee_back:' || f.id,
+             CASE WHEN f.payout_id IS NULL THEN f.available_at ELSE ?2 END, ?2
            FROM ledger_entries f
-           WHERE f.enrollment_id = ?3 AND f.submission_id = ?4 AND f.kind = 'flat_fee' AND f.amount_minor > 0
-             AND EXISTS (SELECT 1 FROM submissions WHERE id = ?4 AND status = 'approved' AND updated_at = ?2)
+           WHERE f.submission_id = ?3 AND f.kind = 'flat_fee' AND f.amount_minor > 0
+             AND EXISTS (SELECT 1 FROM submissions WHERE id = ?3 AND status = 'approved' AND updated_at = ?2)
            ON CONFLICT(brand_id, event_key) DO NOTHING`,
         )
-        .bind(periodOf(now, s.timezone), now, s.enrollment_id, s.id),
+        .bind(periodOf(now, s.timezone), now, s.id),
     );
   }
-  const webhookType = submissionEventType(to);
+  // Marking a post not live is not a review decision: like going live, no event.
+  const webhookType = input.action === 'not_live' ? null : submissionEventType(to);
   if (webhookType) statements.push(...submissionEventStatements(db, historyId, webhookType, now));
   const [update] = await db.batch(statements);
   if (!update || update.meta.changes === 0) {
@@ -185,15 +189,25 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
 
 // What the creator hears when the brand decides on a draft: the decision, the reviewer's note, and where to
 // act on it. A draft approved, sent back or turned down is news they would otherwise only find by looking.
-export function decisionNotice(s: Pick<SubmissionContext, 'id' | 'enrollment_id' | 'creator_email' | 'brand_name' | 'campaign_name'>, action: SubmissionAction, note: string | null, origin: string): Message | null {
+export function decisionNotice(
+  s: Pick<SubmissionContext, 'id' | 'enrollment_id' | 'creator_email' | 'brand_name' | 'campaign_name' | 'campaign_status' | 'campaign_ends_at' | 'enrollment_status'>,
+  action: SubmissionAction,
+  note: string | null,
+  origin: string,
+): Message | null {
   const said = note ? `\n\nTheir note:\n${note}` : '';
   switch (action) {
-    case 'not_live':
+    case 'not_live': {
+      // A creator whose campaign has ended, or who was removed from it, can no longer add the link.
+      const closed = s.enrollment_status === 'removed' || draftCampaignEnded(s, Date.now());
       return {
         to: s.creator_email,
         subject: `${s.brand_name} could not find your live ${s.campaign_name} post`,
-        text: `Its flat fee, if you have one, is taken back until the post is live. Add the live post's link here: ${origin}/submissions/${s.id}${said}`,
+        text: closed
+          ? `The campaign is closed to new posts, so its flat fee, if you had one, stays taken back. Ask ${s.brand_name} if you think this is wrong.${said}`
+          : `Its flat fee, if you have one, is taken back until the post is live. Add the live post's link here: ${origin}/submissions/${s.id}${said}`,
       };
+    }
     case 'approve':
       return { to: s.creator_email, subject: `${s.brand_name} approved your ${s.campaign_name} draft`, text: `Publish it, then add the live post's link here: ${origin}/submissions/${s.id}${said}` };
     case 'request_changes':

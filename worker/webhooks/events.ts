@@ -15,7 +15,8 @@ export function isWebhookMessage(body: unknown): body is WebhookMessage {
   return typeof deliveryId === 'string' && /^whd_[a-z0-9]{24}$/.test(deliveryId) && (generation === undefined || Number.isSafeInteger(generation));
 }
 
-// A creator (re)submitting is `submission.submitted`; a brand's decision is `submission.reviewed`. Going live is neither.
+// A creator (re)submitting is `submission.submitted`; a brand's decision is `submission.reviewed`. Going live
+// (and a brand marking a post not live, db/submissions.ts) is neither.
 export function submissionEventType(to: SubmissionStatus): WebhookEventType | null {
   if (to === 'submitted') return 'submission.submitted';
   if (to === 'approved' || to === 'changes_requested' || to === 'rejected') return 'submission.reviewed';

@@ -4,6 +4,7 @@
 // sends the submission back to approved for the right link, and tells the creator. One fee per going live.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { decisionNotice } from '../../../worker/db/submissions';
 import { DAY_MS } from '../../../worker/domain/periods';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, signIn } from '../console-fixtures';
@@ -14,6 +15,7 @@ import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 portalTestDefaults();
 
 const FEE = 25_000;
+const stat = (value: string, label: string) => `<div class="stat-value">${value}</div><div class="stat-label">${label}</div>`;
 
 // A flat-fee creator, signed in, with an approved draft; the brand's manager signed in to the console.
 async function approvedDraft() {
@@ -44,6 +46,15 @@ describe('a post the brand cannot find', () => {
     // The creator's home says it is waiting, not payable.
     const home = await (await get('/', m.cookie)).text();
     expect(home).toMatch(/\$250\.00<\/strong> in fees earned \(1 post live\)/);
+    expect(home).toContain(stat('$250.00', 'Pending'));
+    expect(home).toContain(stat('$0.00', 'Payable'));
+    // Taken back while it is still held: nothing is due now, nothing is taken from other earnings.
+    expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/mark-not-live`, { note: 'Wrong link.' })).status).toBe(200);
+    const [, back] = await m.fees();
+    expect(back).toMatchObject({ amount_minor: -FEE, available_at: held!.available_at, period: held!.period });
+    const after = await (await get('/', m.cookie)).text();
+    expect(after).toContain(stat('$0.00', 'Pending'));
+    expect(after).toContain(stat('$0.00', 'Payable'));
 
     const b = await approvedDraft();
     expect((await b.brand.api('POST', `/api/admin/submissions/${b.id}/mark-live`, { postUrl: 'https://www.instagram.com/p/seen' })).status).toBe(200);
@@ -69,7 +80,8 @@ describe('a post the brand cannot find', () => {
     expect(await m.row()).toEqual({ status: 'approved', post_url: null, review_notes: 'That link opens a different site.' });
     const [fee, back] = await m.fees();
     expect([fee!.amount_minor, back!.amount_minor]).toEqual([FEE, -FEE]);
-    expect(back!.available_at).toBeLessThanOrEqual(Date.now());
+    // Unpaid: taken back in the fee's own period and from its own date, so the two meet in one payout.
+    expect([back!.period, back!.available_at]).toEqual([fee!.period, fee!.available_at]);
     expect(back!.event_key).toMatch(/^flat_fee_back:le_/);
     // Asked twice (a double submit): the second is a 409 and takes nothing more back.
     expect((await post(`/console/review/${m.id}/not-live`, { note: 'Again.' }, { cookie: m.manager })).status).toBe(409);
@@ -107,12 +119,26 @@ describe('a post the brand cannot find', () => {
     // Live again, with the same post: one more fee, then taken back once more.
     expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/mark-live`, { postUrl: 'https://www.instagram.com/p/twice' })).status).toBe(200);
     expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/mark-not-live`, { note: 'Down again.' })).status).toBe(200);
-    expect((await m.fees()).map((f) => [f.amount_minor, f.event_key.replace(/le_\w+/, 'le')])).toEqual([
+    expect((await m.fees()).map((f) => [f.amount_minor, f.event_key.replace(/le_[\w-]+/, 'le')])).toEqual([
       [FEE, `flat_fee:${m.id}`],
       [-FEE, 'flat_fee_back:le'],
       [FEE, `flat_fee:${m.id}:1`],
       [-FEE, 'flat_fee_back:le'],
     ]);
+  });
+
+  it("nets an unpaid fee and its take-back in one payout, even when the month closes after the take-back", async () => {
+    const m = await approvedDraft();
+    expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/mark-live`, { postUrl: 'https://www.instagram.com/p/october' })).status).toBe(200);
+    // The fee as October's, a month ago; the post found not live today, before October is closed.
+    await env.DB.prepare("UPDATE ledger_entries SET period = '2026-10', available_at = ? WHERE submission_id = ?").bind(Date.parse('2026-10-20T12:00:00Z'), m.id).run();
+    expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/mark-not-live`, { note: 'Deleted.' })).status).toBe(200);
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).ok).toBe(true);
+    const entries = await m.fees();
+    expect(entries.map((e) => e.period)).toEqual(['2026-10', '2026-10']);
+    // Both in the same payout (or, netting to nothing, in none); never the fee paid and its take-back left for later.
+    expect(new Set(entries.map((e) => e.payout_id)).size).toBe(1);
+    expect(await rowCount("SELECT COALESCE(SUM(amount_minor), 0) AS n FROM payouts WHERE brand_id = ? AND period = '2026-10'", m.brand.brandId)).toBe(0);
   });
 
   it('takes a paid fee back as a new negative entry in the current period, leaving the paid one as it was', async () => {
@@ -147,5 +173,31 @@ describe('a post the brand cannot find', () => {
     expect((await post(`/console/review/${m.id}/not-live`, { note: 'Other brand.' }, { cookie: other.manager })).status).toBe(404);
     expect((await m.row())!.status).toBe('live');
     expect(await m.fees()).toHaveLength(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.not_live'", m.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM submission_events WHERE submission_id = ? AND to_status = 'approved' AND from_status = 'live'", m.id)).toBe(0);
+  });
+
+  it('is audited and shown in the activity log, and sends no webhook event (it is not a review decision)', async () => {
+    const m = await approvedDraft();
+    expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/mark-live`, { postUrl: 'https://www.instagram.com/p/audited' })).status).toBe(200);
+    const events = () => rowCount('SELECT count(*) AS n FROM webhook_events WHERE brand_id = ?', m.brand.brandId);
+    const before = await events();
+    expect((await post(`/console/review/${m.id}/not-live`, { note: 'Not there.' }, { cookie: m.manager })).status).toBe(303);
+    expect(await events()).toBe(before);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.not_live' AND actor_type = 'admin_user'", m.id)).toBe(1);
+    const activity = await (await get('/console/activity', m.manager)).text();
+    expect(activity).toContain('Post marked not live');
+    expect(activity).toContain('Post marked live');
+  });
+
+  it("tells a creator who can no longer add the link (campaign ended, or removed) that the fee stays taken back", () => {
+    const s = { id: 'sub_x', enrollment_id: 'enr_x', creator_email: 'c@creators.test', brand_name: 'Lumen', campaign_name: 'Glow', campaign_status: 'active', campaign_ends_at: null, enrollment_status: 'active' };
+    expect(decisionNotice(s, 'not_live', 'Wrong link.', 'https://chorus.test')!.text).toContain('Add the live post\'s link here: https://chorus.test/submissions/sub_x');
+    for (const closed of [{ ...s, campaign_status: 'ended' }, { ...s, campaign_ends_at: Date.now() - DAY_MS }, { ...s, enrollment_status: 'removed' }]) {
+      const text = decisionNotice(closed, 'not_live', 'Wrong link.', 'https://chorus.test')!.text;
+      expect(text).toContain('stays taken back');
+      expect(text).not.toContain('/submissions/sub_x');
+      expect(text).toContain('Wrong link.');
+    }
   });
 });

@@ -140,7 +140,7 @@ export const submissionRoutes = new Hono<AppEnv>()
     '/:id/mark-not-live',
     reviewed(
       'Mark a post not live',
-      "live → approved, with a note the creator sees (and is mailed): the link is not the post, or the post was taken down. The link is cleared for the creator to add the right one, and a flat fee it earned is taken back by a negative flat fee in the current period: an unpaid fee and its take-back net to nothing in the next payout, a paid one is taken from the creator's next payout. A fee the creator earned by marking a post live themselves is payable only after the campaign's holding period, so there is time to check the post first.",
+      "live → approved, with a note the creator sees (and is mailed): the link is not the post, or the post was taken down. The link is cleared for the creator to add the right one, and a flat fee it earned is taken back by a negative flat fee: one not yet in a payout in its own period and from its own date, so the two net to nothing in the payout that would have paid it; one already in a payout (never edited) in the current period, from the creator's next payout. No webhook event is sent (going live sends none either). A fee the creator earned by marking a post live themselves is payable only after the campaign's holding period, so there is time to check the post first.",
       { note: 'The link opens a different post. Please add the one for this draft.' },
     ),
     valid('json', notLiveBody),

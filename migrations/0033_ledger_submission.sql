@@ -1,0 +1,1 @@
+CREATE INDEX `ledger_submission` ON `ledger_entries` (`submission_id`) WHERE submission_id IS NOT NULL;
