@@ -1,15 +1,74 @@
 // A creator's own numbers in one campaign: the last 30 of the brand's days, clicks on their links and the
-// orders they brought, as a chart with its table. Money stays on the Earnings page.
+// orders they brought, as a chart with its table, and their latest orders one by one with what each earned
+// and when it is paid (what Rewardful and Dub show a partner, to check a sale a follower mentions). Totals
+// of money stay on the Earnings page.
 import type { FC } from 'hono/jsx';
+import { commissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
 import type { CreatorEnrollment, CreatorStats } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
-import { formatCount, zoneLabel } from '../format';
-import { Page, Stat } from '../layout';
+import { formatCount, formatDate, formatDateTime, formatMoney, zoneLabel } from '../format';
+import { Badge, Page, Stat } from '../layout';
 import { creatorNav } from './pages';
 
 const rate = (orders: number, clicks: number) => (clicks === 0 ? '—' : `${((orders / clicks) * 100).toFixed(1)}%`);
 
-export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorStats }> = ({ who, e, stats }) => {
+/** How many of their latest orders the page lists. */
+export const CREATOR_ORDERS_SHOWN = 25;
+
+const how = (o: ListedConversion) => (o.renewal_of !== null ? 'Subscription payment' : o.attribution === 'code' ? `Code ${o.code_raw ?? ''}`.trim() : 'Your link');
+
+const Earned: FC<{ o: ListedConversion; e: CreatorEnrollment; now: number }> = ({ o, e, now }) => {
+  if (o.commission_minor === null) return <span class="muted">No commission on this campaign</span>;
+  const status = commissionStatus(o, now);
+  const label =
+    status === 'holding'
+      ? { badge: 'pending', text: `Holding until ${formatDate(o.available_at, e.timezone)}` }
+      : status === 'available'
+        ? { badge: 'approved', text: 'Payable in the next payout' }
+        : status === 'in_payout'
+          ? { badge: 'submitted', text: 'In a payout' }
+          : { badge: 'paid', text: 'Paid' };
+  return (
+    <>
+      <strong>{formatMoney(o.commission_minor + o.bonus_minor, o.currency)}</strong> <Badge status={label.badge} label={label.text} />
+      {o.reversed_minor > 0 ? <span class="muted small block">{formatMoney(-o.reversed_minor, o.currency)} taken back for a refund</span> : null}
+    </>
+  );
+};
+
+const OrderList: FC<{ orders: ListedConversion[]; e: CreatorEnrollment; now: number }> = ({ orders, e, now }) => (
+  <section class="card" aria-labelledby="orders-h">
+    <h2 id="orders-h">Your latest orders</h2>
+    {orders.length === 0 ? (
+      <p class="muted">No orders yet. Each one shows here as soon as {e.brand_name}’s store reports it.</p>
+    ) : (
+      <ul class="order-list">
+        {orders.map((o) => (
+          <li>
+            <div class="order-line">
+              <span>
+                <strong>{formatMoney(o.amount_minor, o.currency)}</strong> · {how(o)}
+              </span>
+              <span class="muted small">{formatDateTime(o.occurred_at, e.timezone)}</span>
+            </div>
+            <div class="order-line small">
+              <span>
+                <Earned o={o} e={e} now={now} />
+              </span>
+              <span class="muted">
+                Order <bdi>{o.external_order_id}</bdi>
+                {o.refunded_minor > 0 ? ` · ${o.refunded_minor >= o.amount_minor ? 'refunded' : `${formatMoney(o.refunded_minor, o.currency)} refunded`}` : ''}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    )}
+    {orders.length >= CREATOR_ORDERS_SHOWN ? <p class="muted small">The latest {CREATOR_ORDERS_SHOWN}. Every order’s earnings are counted on <a href="/earnings">Earnings</a>.</p> : null}
+  </section>
+);
+
+export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorStats; orders: ListedConversion[]; now: number }> = ({ who, e, stats, orders, now }) => {
   const byCode = stats.orders - stats.byLink;
   return (
     <Page title={`${e.campaign_name}: your numbers`} nav={creatorNav('home')} who={who}>
@@ -27,6 +86,7 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
         ) : null}
       </section>
       <DailySection points={stats.daily} timeZone={e.timezone} noun="orders" />
+      <OrderList orders={orders} e={e} now={now} />
       <section class="card">
         <h2>How these are counted</h2>
         <ul class="checklist small">

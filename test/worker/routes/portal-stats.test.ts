@@ -57,6 +57,41 @@ describe("a creator's numbers", () => {
     expect(await (await get('/', m.cookie)).text()).toContain(`href="/stats/${m.enrollment.id}"`);
   });
 
+  it('lists their latest orders one by one: how each came, what it earned and when that is paid, what was refunded, nothing of the shopper and nobody else', async () => {
+    const m = await signedInCreator();
+    const rival = await signedInCreator();
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const clickId = newClickId();
+    await storeRawClick({ id: clickId, brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 3_600_000 });
+    const order = (orderId: string, minutesAgo: number, evidence: Record<string, string>) =>
+      signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId, amountMinor: 10_000, currency: 'USD', occurredAt: at(minutesAgo), customerRef: 'cus_private_4242', ...evidence });
+    expect((await order('ol-code', 30, { code: m.code })).status).toBe(201);
+    expect((await order('ol-link', 20, { clickId })).status).toBe(201);
+    expect((await order('ol-part', 10, { code: m.code })).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: 'ol-r', orderId: 'ol-part', amountMinor: 4_000, currency: 'USD', occurredAt: at(5) })).status).toBe(201);
+    expect((await order('ol-nobody', 5, {})).status).toBe(201);
+    expect((await signedPost(rival.brand, rival.ingestKey, '/v1/conversions', { orderId: 'ol-rival', amountMinor: 10_000, currency: 'USD', occurredAt: at(1), code: rival.code })).status).toBe(201);
+
+    const html = await (await get(`/stats/${m.enrollment.id}`, m.cookie)).text();
+    const list = html.slice(html.indexOf('Your latest orders'));
+    const ids = [...list.matchAll(/Order <bdi>([^<]+)<\/bdi>/g)].map((x) => x[1]);
+    expect(ids).toEqual(['ol-part', 'ol-link', 'ol-code']);
+    expect(list).toContain(`$100.00</strong> · Code ${m.code}`);
+    expect(list).toContain('$100.00</strong> · Your link');
+    // 10% of $100, held for the campaign's 30 days; the partial refund took back its share.
+    const held = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.now() - 10 * 60_000 + 30 * DAY);
+    expect(list).toContain(`<strong>$10.00</strong> <span class="badge badge-pending">Holding until ${held}</span>`);
+    expect(list).toContain('−$4.00 taken back for a refund');
+    expect(list).toContain('ol-part</bdi> · $40.00 refunded');
+    expect(html).not.toContain('cus_private_4242');
+    expect(html).not.toContain('ol-nobody');
+    expect(html).not.toContain('ol-rival');
+    // A creator with no orders is told where they will show.
+    expect(await (await get(`/stats/${rival.enrollment.id}`, m.cookie)).status).toBe(404);
+    const empty = await signedInCreator();
+    expect(await (await get(`/stats/${empty.enrollment.id}`, empty.cookie)).text()).toContain('No orders yet.');
+  });
+
   it("is a 404 for another creator's campaign, an invitation not yet accepted and an id that is no id; a login for a visitor", async () => {
     const m = await signedInCreator();
     const other = await createMoneyBrand();

@@ -3,9 +3,10 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
-import { StatsPage } from '../../../portal/creator/stats';
+import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
+import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
@@ -333,7 +334,9 @@ creatorPortal.get('/brief/:enrollmentId', async (c) => {
 creatorPortal.get('/stats/:enrollmentId', async (c) => {
   const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
   if (!e || isInvitation(e)) throw notFound('campaign');
-  return c.html(<StatsPage who={viewerOf(c).email} e={e} stats={await creatorStats(c.env.DB, e, Date.now())} />);
+  const now = Date.now();
+  const [stats, orders] = await Promise.all([creatorStats(c.env.DB, e, now), listConversions(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id }, CREATOR_ORDERS_SHOWN)]);
+  return c.html(<StatsPage who={viewerOf(c).email} e={e} stats={stats} orders={orders} now={now} />);
 });
 
 creatorPortal.get('/submissions', async (c) => {
