@@ -784,7 +784,9 @@ describe('console creator page', () => {
     // What the creator brought: an order of 200.00 and 10% on it.
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `cp-${tag()}`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
     const numbers = await (await get(page, m.cookie)).text();
-    for (const [label, value] of [['Orders', '1'], ['Revenue', '$200.00'], ['Earned', '$20.00'], ['Posts live', '0']]) expect(numbers, label).toContain(`<dt>${label}</dt><dd>${value}</dd>`);
+    for (const [label, value] of [['Revenue', '$200.00'], ['Earned', '$20.00'], ['Posts live', '0']]) expect(numbers, label).toContain(`<dt>${label}</dt><dd>${value}</dd>`);
+    // The order count leads to those orders.
+    expect(numbers).toMatch(/<dt>Orders<\/dt><dd><a href="\/console\/orders\?enrollment=enr_[\w-]+">1<\/a><\/dd>/);
     // And day by day, as their own portal shows them: today's order on the brand's day.
     const today = new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(Date.now());
     expect(numbers).toContain(`<th scope="row">${today}</th><td class="num">0</td><td class="num">1</td>`);
