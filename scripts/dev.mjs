@@ -153,7 +153,7 @@ function banner(warning) {
     '',
     `  Creator portal: ${ORIGIN}/login  (password for every demo login: ${DEMO_PASSWORD})`,
     `    ${demo.creators.map((c) => c.email).join(', ')}`,
-    `  Brand console: ${ORIGIN}/console/login  ${demo.adminUser.email} (owner), ${demo.viewer.email} (view only)`,
+    `  Brand console: ${ORIGIN}/console/login  ${demo.adminUser.email} (owner), ${demo.finance.email} (finance: payouts and their files, nothing else)`,
     '',
     '  Ctrl-C stops the server. To reset the local database, stop it and delete .wrangler/state.',
     rule,

@@ -41,7 +41,7 @@ export const demo = {
   },
   adminUser: { id: 'adm_demo_owner', email: 'owner@lumen-skin.example', name: 'Lena Ortiz', role: 'owner' },
   // A second login that reads everything and changes nothing, as a brand's finance person would.
-  viewer: { id: 'adm_demo_viewer', email: 'finance@lumen-skin.example', name: 'Tomás Reyes', role: 'viewer' },
+  finance: { id: 'adm_demo_viewer', email: 'finance@lumen-skin.example', name: 'Tomás Reyes', role: 'finance' },
   commissionPlan: { id: 'plan_demo_tiered', name: 'Glow tiered commission' },
   campaign: { id: 'cmp_demo_glow', slug: 'glow-week', name: 'Glow Week' },
   creators: creators.map((c) => ({
@@ -88,7 +88,7 @@ export function seedRows() {
   add('brand_integrations', { id: 'int_demo_shopify', brand_id: brandId, provider: 'shopify', external_account: demo.integrations.shopify.shop, secret_enc: seal(demo.integrations.shopify.secret), created_at: SEEDED_AT });
   add('brand_integrations', { id: 'int_demo_stripe', brand_id: brandId, provider: 'stripe', external_account: demo.integrations.stripe.account, secret_enc: seal(demo.integrations.stripe.secret), created_at: SEEDED_AT });
 
-  for (const user of [demo.adminUser, demo.viewer]) {
+  for (const user of [demo.adminUser, demo.finance]) {
     add('admin_users', { id: user.id, brand_id: brandId, email: user.email, name: user.name, role: user.role, password_hash: passwordHash(DEMO_PASSWORD), created_at: SEEDED_AT });
   }
 

@@ -2,11 +2,11 @@
 import type { Child, FC } from 'hono/jsx';
 import { CopyField, Notice, Page, type NavItem } from '../layout';
 
-export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
+export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
 export type Section = 'campaigns' | 'review' | 'orders' | 'payouts' | 'webhooks' | 'settings';
 
-export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', viewer: 'Viewer' };
+export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', finance: 'Finance', viewer: 'Viewer' };
 
 const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] => [
   { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
@@ -31,6 +31,10 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
     {viewer?.role === 'viewer' ? (
       <p class="view-only" role="note">
         You have view-only access: reviews, imports, payouts and webhook replays need an owner or manager.
+      </p>
+    ) : viewer?.role === 'finance' ? (
+      <p class="view-only" role="note">
+        You have finance access: payouts and the orders and payouts files. Reviews, imports and webhook replays need an owner or manager.
       </p>
     ) : null}
     {children}
@@ -204,7 +208,7 @@ export const ConsoleErrorPage: FC<{ status: number; title: string; message: stri
 
 // A submit button that viewers see disabled, with the reason on hover and for screen readers. `notYet`
 // disables it for everyone else too, with its own reason (a month still running cannot be closed).
-export const WriteButton: FC<{ canWrite: boolean; notYet?: string; class?: string; name?: string; value?: string; form?: string; children?: Child }> = ({ canWrite, notYet, children, ...rest }) => (
+export const WriteButton: FC<{ canWrite: boolean; needs?: string; notYet?: string; class?: string; name?: string; value?: string; form?: string; children?: Child }> = ({ canWrite, needs = 'Needs an owner or manager', notYet, children, ...rest }) => (
   <button
     type="submit"
     class={rest.class ?? 'button'}
@@ -212,7 +216,7 @@ export const WriteButton: FC<{ canWrite: boolean; notYet?: string; class?: strin
     value={rest.value}
     form={rest.form}
     disabled={!canWrite || notYet !== undefined}
-    title={!canWrite ? 'Needs an owner or manager' : notYet}
+    title={!canWrite ? needs : notYet}
   >
     {children}
   </button>

@@ -103,7 +103,7 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
 
 export const OrdersPage: FC<{
   viewer: Viewer;
-  canWrite: boolean;
+  canDownload: boolean;
   filters: OrderFilters;
   of?: OrdersOf | null;
   campaigns: { id: string; name: string }[];
@@ -112,7 +112,7 @@ export const OrdersPage: FC<{
   paged: boolean;
   now: number;
   toReview: number;
-}> = ({ viewer, canWrite, filters, of, campaigns, orders, nextCursor, paged, now, toReview }) => {
+}> = ({ viewer, canDownload, filters, of, campaigns, orders, nextCursor, paged, now, toReview }) => {
   const filtered = Object.values(filters).some((v) => v !== null);
   return (
     <ConsolePage title="Orders" viewer={viewer} section="orders" toReview={toReview}>
@@ -121,7 +121,7 @@ export const OrdersPage: FC<{
           <p class="eyebrow">{viewer.brandName}</p>
           <h1 class="page-title">Orders</h1>
         </div>
-        {canWrite ? (
+        {canDownload ? (
           <a class="button" href={ordersHref(filters, null, '/console/orders/export.csv')}>
             Download CSV
           </a>

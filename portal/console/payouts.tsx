@@ -63,14 +63,15 @@ const LaterNote: FC<{ later: Later[] }> = ({ later }) => {
 
 export const PayoutsPage: FC<{
   viewer: Viewer;
-  canWrite: boolean;
+  // Owners, managers and finance (console/context.ts canPay).
+  canPay: boolean;
   view: PayoutsView;
   flash: Flash;
   errors?: string[];
   confirmClose?: boolean;
   reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] };
   toReview: number;
-}> = ({ viewer, canWrite, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
+}> = ({ viewer, canPay, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
   const { period } = view;
   const hasPending = view.lines.some((l) => l.status !== 'paid');
   return (
@@ -99,7 +100,7 @@ export const PayoutsPage: FC<{
       </div>
       <FlashNotice flash={flash} />
       <Errors errors={errors} title="That didn't go through" />
-      {confirmClose && canWrite && !view.close && view.ended ? (
+      {confirmClose && canPay && !view.close && view.ended ? (
         <ConfirmStep title={`Close ${formatPeriod(period)}?`} action="/console/payouts/close" fields={{ period }} submit={`Yes, close ${formatPeriod(period)}`} cancelHref={`/console/payouts?period=${period}`} cancel="Not yet">
           {view.claimable.length > 0 ? `This creates payouts of ${amountsText(view.claimable)}` : 'Nothing has cleared its holding period yet, so this creates no payouts'}, and it cannot be undone: earnings that clear later go to a later close.
         </ConfirmStep>
@@ -149,18 +150,18 @@ export const PayoutsPage: FC<{
             <form method="post" action="/console/payouts/close">
               <input type="hidden" name="period" value={period} />
               {/* Nothing cleared: closing is allowed (an empty month on the books) but not the suggested step. */}
-              <WriteButton canWrite={canWrite} notYet={view.ended ? undefined : `${formatPeriod(period)} is still running`} class={view.ended && view.claimable.length === 0 ? 'button' : 'button button-primary'}>
+              <WriteButton canWrite={canPay} needs="Needs an owner, manager or finance" notYet={view.ended ? undefined : `${formatPeriod(period)} is still running`} class={view.ended && view.claimable.length === 0 ? 'button' : 'button button-primary'}>
                 Close {formatPeriod(period)}
               </WriteButton>
             </form>
           ) : null}
-          {canWrite && view.close ? (
+          {canPay && view.close ? (
             <a class="button button-primary" href={`/console/payouts/export.csv?period=${period}`} download>
               Download CSV
             </a>
           ) : (
             // Before the close there are no payouts to export: the file would be its header alone.
-            <button type="button" class="button" disabled title={canWrite ? 'There is a file once the month is closed' : 'Needs an owner or manager'}>
+            <button type="button" class="button" disabled title={canPay ? 'There is a file once the month is closed' : 'Needs an owner, manager or finance'}>
               Download CSV
             </button>
           )}
@@ -200,7 +201,7 @@ export const PayoutsPage: FC<{
                     Net
                   </th>
                   <th scope="col">Status</th>
-                  {canWrite && hasPending ? <th scope="col">Record payment</th> : null}
+                  {canPay && hasPending ? <th scope="col">Record payment</th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -233,7 +234,7 @@ export const PayoutsPage: FC<{
                       {l.reference ? <span class="muted small block">ref {l.reference}</span> : null}
                       {l.status === 'failed' && l.failureReason ? <span class="warn-text small block">{l.failureReason}</span> : null}
                     </td>
-                    {canWrite && hasPending ? (
+                    {canPay && hasPending ? (
                       <td class="wide">
                         {l.status !== 'paid' ? (
                           <form method="post" action={`/console/payouts/${l.id}/mark`} class="mark-form">
@@ -265,7 +266,7 @@ export const PayoutsPage: FC<{
                     <td class="num net" data-label="Net">
                       {formatMoney(t.net, currency)}
                     </td>
-                    <td colspan={canWrite && hasPending ? 2 : 1} class="filler"></td>
+                    <td colspan={canPay && hasPending ? 2 : 1} class="filler"></td>
                   </tr>
                 ))}
               </tfoot>
@@ -274,7 +275,7 @@ export const PayoutsPage: FC<{
         )}
         {view.lines.length > view.shown ? <p class="muted small">Showing {formatCount(view.shown)} of {formatCount(view.lines.length)}; the CSV has them all.</p> : null}
       </section>
-      {canWrite ? (
+      {canPay ? (
         <section class="card" aria-labelledby="reconcile-h">
           <h2 id="reconcile-h">Reconcile with your payment processor</h2>
           <p class="muted small">

@@ -12,10 +12,11 @@ export type MemberValues = { email: string; name: string; role: string };
 export const ROLE_SCOPES: Record<Role, string> = {
   owner: 'Everything, including brand settings and this team.',
   manager: 'Campaigns, imports, reviews, payouts and webhook replays; not settings or the team.',
+  finance: 'Reads every page, and does the payouts: closes a month, reconciles and marks payouts, downloads the orders and payouts files. Changes nothing else.',
   viewer: 'Reads every page; changes nothing and downloads no CSV.',
 };
 
-const ROLES: Role[] = ['owner', 'manager', 'viewer'];
+const ROLES: Role[] = ['owner', 'manager', 'finance', 'viewer'];
 
 // Settings' heading and its two tabs, with the page's flash and errors under them.
 export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'activity'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (

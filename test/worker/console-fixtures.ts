@@ -9,7 +9,7 @@ import { post, sessionCookie, tag } from './forms';
 export { freshIp, get, post, sessionCookie, tag, type Fields } from './forms';
 
 export const PASSWORD = 'console password 2026';
-export type Role = 'owner' | 'manager' | 'viewer';
+export type Role = 'owner' | 'manager' | 'finance' | 'viewer';
 
 export async function adminUser(brandId: string, role: Role, opts: { email?: string; password?: string; createdAt?: number } = {}) {
   const id = newId('adm');

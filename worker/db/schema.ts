@@ -25,7 +25,8 @@ export const adminUsers = sqliteTable(
     brandId: text('brand_id').notNull().references(() => brands.id),
     email: text('email').notNull(),
     name: text('name').notNull(),
-    role: text('role', { enum: ['owner', 'manager', 'viewer'] }).notNull(),
+    // finance: reads everything, and does the money (payouts, the orders and payouts files); see console/context.ts.
+    role: text('role', { enum: ['owner', 'manager', 'finance', 'viewer'] }).notNull(),
     // Null until the member sets a password from the link their invitation mailed them.
     passwordHash: text('password_hash'),
     createdAt: createdAt(),

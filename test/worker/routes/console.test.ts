@@ -329,6 +329,55 @@ describe('console accounts in several brands', () => {
 });
 
 describe('console roles', () => {
+  it('lets finance do the payouts and download the orders and payouts files, and nothing else', async () => {
+    const f = await consoleBrand('finance');
+    const sub = await insertSubmission(f.brand.brandId, f.enrollment.id);
+    expect((await signedPost(f.brand, f.ingestKey, '/v1/conversions', { orderId: `fin-${tag()}`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date(Date.now() - 70 * 86_400_000).toISOString(), code: f.code })).status).toBe(201);
+    const last = periodOf(Date.now() - 40 * 86_400_000, 'UTC');
+    const payouts = await (await get(`/console/payouts?period=${last}`, f.cookie)).text();
+    expect(payouts).toContain('You have finance access');
+    expect(payouts).toContain('Finance</span>');
+    // Close the month (asked once more), record the payment, export and reconcile: as an owner would.
+    expect((await post('/console/payouts/close', { period: last }, { cookie: f.cookie })).status).toBe(200);
+    expect((await post('/console/payouts/close', { period: last, confirm: '1' }, { cookie: f.cookie })).status).toBe(303);
+    const payout = await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ? AND period = ?').bind(f.brand.brandId, last).first<{ id: string }>();
+    expect((await get(`/console/payouts/export.csv?period=${last}`, f.cookie)).status).toBe(200);
+    expect((await post(`/console/payouts/${payout!.id}/mark`, { reference: 'PP-1', status: 'paid', period: last }, { cookie: f.cookie })).status).toBe(303);
+    expect((await post('/console/payouts/reconcile', { csv: `payout_id,reference,status\n${payout!.id},PP-1,paid\n`, period: last }, { cookie: f.cookie })).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action IN ('period.closed', 'payout.paid') AND actor_id = ?", f.brand.brandId, f.user.id)).toBe(2);
+    const orders = await (await get('/console/orders', f.cookie)).text();
+    expect(orders).toContain('href="/console/orders/export.csv"');
+    expect((await get('/console/orders/export.csv', f.cookie)).status).toBe(200);
+    // Anything else is a 403 that says what the role is for, and writes nothing.
+    const before = await auditCount(f.brand.brandId);
+    const roster = new FormData();
+    roster.set('file', new File([`email,handle,name\nfin-${tag()}@creators.test,f_${tag()},Eff\n`], 'roster.csv', { type: 'text/csv' }));
+    const refused: [string, Response][] = [
+      ['approve', await post(`/console/review/${sub}/approve`, {}, { cookie: f.cookie })],
+      ['import', await post(`/console/campaigns/${f.campaign.id}/import`, roster, { cookie: f.cookie })],
+      ['invites', await get(`/console/campaigns/${f.campaign.id}/invites.csv`, f.cookie)],
+      ['create campaign', await post('/console/campaigns', { name: 'Nope', hashtag: '#Nope', defaultDestination: 'https://shop.example/' }, { cookie: f.cookie })],
+      ['settings', await post('/console/settings', { name: 'Renamed' }, { cookie: f.cookie })],
+      ['team', await post('/console/team', { email: `x-${tag()}@brand.test`, name: 'X', role: 'owner' }, { cookie: f.cookie })],
+    ];
+    for (const [what, res] of refused) {
+      expect(res.status, what).toBe(403);
+      if (what === 'approve') expect(await res.text()).toContain('Your role does the payouts and their files');
+    }
+    expect(await auditCount(f.brand.brandId)).toBe(before);
+    expect(await statusOf(sub)).toBe('submitted');
+  });
+
+  it('lets an owner give someone the finance role', async () => {
+    const o = await consoleBrand('owner');
+    const mate = await adminUser(o.brand.brandId, 'viewer');
+    const team = await (await get('/console/team', o.cookie)).text();
+    expect(team).toContain('<option value="finance"');
+    expect(team).toContain('does the payouts');
+    expect((await post(`/console/team/${mate.id}/role`, { role: 'finance' }, { cookie: o.cookie })).status).toBe(303);
+    expect(await env.DB.prepare('SELECT role FROM admin_users WHERE id = ?').bind(mate.id).first('role')).toBe('finance');
+  });
+
   it('lets a viewer read everything but answers 403 to every write and export, writing nothing', async () => {
     const v = await consoleBrand('viewer');
     const sub = await insertSubmission(v.brand.brandId, v.enrollment.id);

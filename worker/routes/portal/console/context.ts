@@ -7,7 +7,7 @@ import { ApiError } from '../../../lib/errors';
 import { sessionFromCookie } from '../../../lib/sessions';
 import { parseForm } from '../guards';
 
-export type Role = 'owner' | 'manager' | 'viewer';
+export type Role = 'owner' | 'manager' | 'finance' | 'viewer';
 
 export type ConsoleUser = {
   id: string;
@@ -28,6 +28,8 @@ export type ConsoleEnv = AppEnv & { Variables: { user: ConsoleUser } };
 export type ConsoleContext = Context<ConsoleEnv>;
 
 export const canWrite = (user: Pick<ConsoleUser, 'role'>) => user.role === 'owner' || user.role === 'manager';
+// Whoever pays creators: owners and managers, and the finance role, which changes nothing else.
+export const canPay = (user: Pick<ConsoleUser, 'role'>) => canWrite(user) || user.role === 'finance';
 
 // A valid signature is not enough: the session row must be live and its admin user still exist.
 export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promise<ConsoleUser | null> {
@@ -57,12 +59,21 @@ export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) =
 });
 
 // Viewers read everything; every write, and every download that carries money or invite links, needs owner or
-// manager. Their own name is theirs to change.
+// manager. Finance may also do the money: close a month, reconcile and mark payouts, and download the orders
+// and payouts files (not the invite links). Everyone's own name is theirs to change.
 const OWN_PROFILE = '/console/team/me/name';
 const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.path !== OWN_PROFILE) || c.req.path.endsWith('.csv');
+const MONEY_PATHS = /^\/console\/(?:payouts(?:\/|$)|orders\/export\.csv$)/;
 
 export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
-  if (isWriterOnly(c) && !canWrite(c.var.user)) throw new ApiError(403, 'forbidden', 'Your role can view this console but not change anything. Ask an owner or manager.');
+  const { user } = c.var;
+  if (isWriterOnly(c) && !canWrite(user) && !(user.role === 'finance' && MONEY_PATHS.test(c.req.path))) {
+    throw new ApiError(
+      403,
+      'forbidden',
+      user.role === 'finance' ? 'Your role does the payouts and their files; anything else needs an owner or manager.' : 'Your role can view this console but not change anything. Ask an owner or manager.',
+    );
+  }
   await next();
 });
 

@@ -8,7 +8,7 @@ import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ID_PATTERN } from '../../../lib/ids';
 import { ordersCsvResponse } from '../../admin/conversions';
 import { viewerOf } from './campaigns';
-import { canWrite, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
+import { canPay, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, campaignOptions } from './queries';
 
 export const orderRoutes = new Hono<ConsoleEnv>();
@@ -70,7 +70,7 @@ orderRoutes.get('/orders', async (c) => {
     c,
     <OrdersPage
       viewer={viewerOf(c)}
-      canWrite={canWrite(c.var.user)}
+      canDownload={canPay(c.var.user)}
       filters={filters}
       of={of}
       campaigns={campaigns}

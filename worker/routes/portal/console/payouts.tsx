@@ -9,7 +9,7 @@ import { publicOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, claimableForPeriod, closedPeriods, pendingLater, periodClose } from './queries';
 
 export const payoutRoutes = new Hono<ConsoleEnv>();
@@ -75,7 +75,7 @@ type Extras = { errors?: string[]; confirmClose?: boolean; reconcile?: { results
 
 async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 = 200) {
   const [view, toReview] = await Promise.all([payoutsView(c, period), awaitingReview(c.env.DB, c.var.user.brandId)]);
-  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
+  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canPay={canPay(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
 }
 
 const periodFrom = (raw: string | undefined) => {

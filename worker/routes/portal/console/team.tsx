@@ -25,7 +25,7 @@ export const teamRoutes = new Hono<ConsoleEnv>();
 // People on one brand's team at once (removed ones do not count).
 export const MAX_TEAM = 50;
 
-const roleSchema = z.enum(['owner', 'manager', 'viewer']);
+const roleSchema = z.enum(['owner', 'manager', 'finance', 'viewer']);
 const memberSchema = z.object({
   email: z.email('Enter their email address.').max(254),
   name: plainText(100).pipe(z.string().min(1, 'Enter their name.')),
@@ -54,7 +54,7 @@ async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
       `SELECT u.id, u.email, u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password,
          (SELECT max(t.expires_at) FROM admin_reset_tokens t WHERE t.email = u.email AND t.purpose = 'invite' AND t.brand_id = u.brand_id AND t.used_at IS NULL) AS invite_expires_at
        FROM admin_users u WHERE u.brand_id = ? AND u.removed_at IS NULL
-       ORDER BY CASE u.role WHEN 'owner' THEN 0 WHEN 'manager' THEN 1 ELSE 2 END, u.created_at, u.id`,
+       ORDER BY CASE u.role WHEN 'owner' THEN 0 WHEN 'manager' THEN 1 WHEN 'finance' THEN 2 ELSE 3 END, u.created_at, u.id`,
     )
     .bind(brandId)
     .all<Member>();
@@ -128,7 +128,7 @@ teamRoutes.post('/team', async (c) => {
   const parsed = memberSchema.safeParse(values);
   if (!parsed.success) {
     const said = (i: (typeof parsed.error.issues)[number]) =>
-      i.path[0] === 'role' ? 'Pick a role: owner, manager or viewer.' : i.path[0] === 'email' ? 'Enter their email address.' : i.message === 'Enter their name.' ? i.message : /direction|control/.test(i.message) ? `Name: ${i.message}` : 'Name: up to 100 characters, on one line.';
+      i.path[0] === 'role' ? 'Pick a role: owner, manager, finance or viewer.' : i.path[0] === 'email' ? 'Enter their email address.' : i.message === 'Enter their name.' ? i.message : /direction|control/.test(i.message) ? `Name: ${i.message}` : 'Name: up to 100 characters, on one line.';
     return renderTeam(c, { values, errors: [...new Set(parsed.error.issues.map(said))] }, 422);
   }
   if (consoleLinksUnavailable(c.env)) {
@@ -206,7 +206,7 @@ teamRoutes.post('/team/:id/role', async (c) => {
   requireOwner(c, 'change the team');
   const member = await memberOr404(c);
   const parsed = roleSchema.safeParse((await readForm(c)).get('role'));
-  if (!parsed.success) return renderTeam(c, { errors: ['Pick a role: owner, manager or viewer.'] }, 422);
+  if (!parsed.success) return renderTeam(c, { errors: ['Pick a role: owner, manager, finance or viewer.'] }, 422);
   const role = parsed.data;
   if (role === member.role) return c.redirect(withFlash('/console/team', 'unchanged'), 303);
   const { brandId, id: actorId } = c.var.user;
