@@ -81,7 +81,9 @@ function valueText(v: unknown, timezone: string): string {
   if (v && typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.every(([, x]) => typeof x === 'number')) {
-      return entries.filter(([, x]) => (x as number) > 0).map(([k, x]) => `${formatCount(x as number)} ${words(k)}`).join(', ') || 'none';
+      // Plural keys ("creators") name one in the singular; others ("accepted") read the same either way.
+      const noun = (k: string, x: number) => (x === 1 ? words(k).replace(/s$/, '') : words(k));
+      return entries.filter(([, x]) => (x as number) > 0).map(([k, x]) => `${formatCount(x as number)} ${noun(k, x as number)}`).join(', ') || 'none';
     }
     return JSON.stringify(v);
   }

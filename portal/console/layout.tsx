@@ -123,10 +123,10 @@ export const ShownOnce: FC<{ title: string; id: string; label: string; value: st
 );
 
 // Keyset pages of a newest-first list: back to the newest (on a later page) and on to older rows (when there are).
-export const Pager: FC<{ newest: string | null; older: string | null; olderLabel: string }> = ({ newest, older, olderLabel }) =>
+export const Pager: FC<{ newest: string | null; older: string | null; olderLabel: string; newerLabel?: string }> = ({ newest, older, olderLabel, newerLabel = 'Newest' }) =>
   newest || older ? (
     <nav class="pager" aria-label="Pages">
-      {newest ? <a href={newest}>← Newest</a> : <span />}
+      {newest ? <a href={newest}>← {newerLabel}</a> : <span />}
       {older ? (
         <a href={older} rel="next">
           {olderLabel} →

@@ -6,7 +6,7 @@ import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { missingTags } from '../../worker/domain/submissions';
 import { countOf, formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge } from '../layout';
-import { CampaignFilter, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import { CampaignFilter, ConsolePage, Errors, FlashNotice, Pager, type Flash, type Viewer } from './layout';
 
 // The queue's row with its compliance checks parsed.
 export type ReviewRow = Omit<ReviewItem, 'compliance'> & { compliance: ComplianceChecks };
@@ -15,12 +15,13 @@ export type ReviewFilterValues = { status: string | null; campaignId: string | n
 
 const STATUS_ORDER = ['submitted', 'changes_requested', 'approved', 'live', 'rejected'] as const;
 
-export function reviewHref(f: ReviewFilterValues, override: Partial<ReviewFilterValues> = {}): string {
+export function reviewHref(f: ReviewFilterValues, override: Partial<ReviewFilterValues> = {}, page = 1): string {
   const merged = { ...f, ...override };
   const q = new URLSearchParams();
   if (merged.status) q.set('status', merged.status);
   if (merged.campaignId) q.set('campaign', merged.campaignId);
   if (merged.compliance) q.set('compliance', merged.compliance);
+  if (page > 1) q.set('page', String(page));
   const s = q.toString();
   return `/console/review${s ? `?${s}` : ''}`;
 }
@@ -143,12 +144,13 @@ export const ReviewPage: FC<{
   campaigns: { id: string; name: string }[];
   items: ReviewRow[];
   counts: Record<string, number>;
-  pageSize: number;
+  page: number;
+  more: boolean;
   flash: Flash;
   errors?: string[];
   toReview: number;
-}> = ({ viewer, canWrite, filters, campaigns, items, counts, pageSize, flash, errors, toReview }) => {
-  const back = reviewHref(filters);
+}> = ({ viewer, canWrite, filters, campaigns, items, counts, page, more, flash, errors, toReview }) => {
+  const back = reviewHref(filters, {}, page);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const selectable = canWrite && items.some((s) => s.status === 'submitted');
   return (
@@ -266,7 +268,7 @@ export const ReviewPage: FC<{
           ))}
         </ul>
       )}
-      {items.length >= pageSize ? <p class="muted small">Showing the first {pageSize}. Narrow the filters to see the rest.</p> : null}
+      <Pager newest={page > 1 ? reviewHref(filters, {}, page - 1) : null} older={more ? reviewHref(filters, {}, page + 1) : null} olderLabel="More" newerLabel="Back" />
     </ConsolePage>
   );
 };

@@ -12,19 +12,20 @@ export const LAST_USED_GRANULARITY_MS = 10 * 60_000;
 const TABLES = { key: 'api_keys', store: 'brand_integrations' } as const;
 export type Credential = keyof typeof TABLES;
 
-// Bounded: a map this size is cleared, which costs at most one extra write per credential.
+// Per kind, keyed by id (no string built per request). Bounded: a map this size is cleared, which costs at
+// most one extra write per credential.
 const MAX_TRACKED = 10_000;
-const written = new Map<string, number>();
+const written: Record<Credential, Map<string, number>> = { key: new Map(), store: new Map() };
 
 /** The credential this request authenticated with: noted by app.tsx once the answer is below 400. */
 export const usedBy = (c: Context<AppEnv>, kind: Credential, id: string): void => c.set('credential', { kind, id });
 
 export function noteUse(db: D1Database, ctx: Pick<ExecutionContext, 'waitUntil'>, kind: Credential, id: string, now = Date.now()): void {
-  const key = `${kind}:${id}`;
-  const last = written.get(key);
+  const seen = written[kind];
+  const last = seen.get(id);
   if (last !== undefined && now - last < LAST_USED_GRANULARITY_MS) return;
-  if (written.size >= MAX_TRACKED) written.clear();
-  written.set(key, now);
+  if (seen.size >= MAX_TRACKED) seen.clear();
+  seen.set(id, now);
   // Other isolates write too: the guard keeps the column moving forward and skips a write one just made.
   const write = db
     .prepare(`UPDATE ${TABLES[kind]} SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at <= ?1 - ?3)`)
@@ -34,7 +35,7 @@ export function noteUse(db: D1Database, ctx: Pick<ExecutionContext, 'waitUntil'>
       () => undefined,
       (error: unknown) => {
         // Not recorded this time: the next use after the granularity tries again.
-        written.delete(key);
+        seen.delete(id);
         log.warn('last_used_write_failed', { kind, error });
       },
     );
@@ -43,5 +44,6 @@ export function noteUse(db: D1Database, ctx: Pick<ExecutionContext, 'waitUntil'>
 
 /** Tests: forget which uses this isolate has written. */
 export function forgetUses(): void {
-  written.clear();
+  written.key.clear();
+  written.store.clear();
 }

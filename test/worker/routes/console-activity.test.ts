@@ -76,4 +76,13 @@ describe('activity', () => {
     const theirs = await json<Page>(await other.brand.api('GET', '/api/admin/activity?limit=200'));
     expect(theirs.data.some((e) => e.target.id === o.campaign.id)).toBe(false);
   });
+
+  it('counts one of a thing in the singular: "1 creator", "2 enrollments"', async () => {
+    const o = await consoleBrand('owner');
+    await env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, 'admin_user', ?, 'creators.imported', 'campaign', ?, ?, ?)")
+      .bind(newId('aud'), o.brand.brandId, o.user.id, o.campaign.id, JSON.stringify({ created: { creators: 1, enrollments: 2 }, complete: true }), Date.now())
+      .run();
+    const page = await (await get('/console/activity', o.cookie)).text();
+    expect(page).toContain('1 creator, 2 enrollments');
+  });
 });

@@ -517,6 +517,45 @@ describe('console roles', () => {
   });
 });
 
+describe('console addresses people type', () => {
+  it('sends /console/ and /console/campaigns to the console front page', async () => {
+    for (const path of ['/console/', '/console/campaigns', '/console/campaigns/']) {
+      const res = await get(path);
+      expect([res.status, res.headers.get('location')], path).toEqual([301, '/console']);
+    }
+  });
+});
+
+describe('console review queue pages', () => {
+  it('pages past the first 100, drafts in review first, each submission on one page only, and back', async () => {
+    const m = await consoleBrand('manager');
+    const now = Date.now();
+    // 103 live posts and 2 drafts in review: the drafts lead page 1, and page 2 holds the last 5 posts.
+    await env.DB.batch(
+      Array.from({ length: 105 }, (_, i) =>
+        env.DB.prepare(
+          "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', ?, ?, '{\"hashtag\":true,\"disclosure\":true}', ?, ?)",
+        ).bind(`sub_page${String(i).padStart(3, '0')}`, m.brand.brandId, m.enrollment.id, `Post ${i} #Glow #ad`, i < 2 ? 'submitted' : 'live', now - i * 1000, now - i * 1000),
+      ),
+    );
+    const ids = (html: string) => [...html.matchAll(/id="review-(sub_page\d+)"|action="\/console\/review\/(sub_page\d+)\//g)].map((x) => x[1] ?? x[2]);
+    const first = await (await get('/console/review', m.cookie)).text();
+    const onFirst = [...new Set(ids(first))];
+    expect(onFirst).toHaveLength(100);
+    expect(onFirst.slice(0, 2)).toEqual(['sub_page001', 'sub_page000']); // in review, oldest first
+    expect(first).toContain('href="/console/review?page=2" rel="next">More →</a>');
+    const second = await (await get('/console/review?page=2', m.cookie)).text();
+    const onSecond = [...new Set(ids(second))];
+    expect(onSecond).toHaveLength(5);
+    expect(onSecond.filter((id) => onFirst.includes(id))).toEqual([]);
+    expect(second).toContain('<a href="/console/review">← Back</a>');
+    expect(second).not.toContain('rel="next"');
+    // The forms on page 2 come back to page 2; an edited page number is the first page.
+    expect(second).toContain('name="back" value="/console/review?page=2"');
+    for (const page of ['0', '-1', 'x', '99999', '201']) expect([...new Set(ids(await (await get(`/console/review?page=${page}`, m.cookie)).text()))], page).toEqual(onFirst);
+  });
+});
+
 describe('console review of a caption missing the disclosure', () => {
   it('approves it only with the reviewer ticking that the post will carry it, and never in a bulk approval', async () => {
     const m = await consoleBrand('manager');

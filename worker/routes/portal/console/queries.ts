@@ -132,6 +132,9 @@ export type ReviewItem = {
 };
 
 export const REVIEW_PAGE_SIZE = 100;
+// Pages are counted (the queue's order, drafts in review first and oldest first, has no one key to page on):
+// this many at most, 20,000 submissions.
+export const MAX_REVIEW_PAGE = 200;
 
 
 function reviewWhere(brandId: string, f: ReviewFilters, withStatus: boolean) {
@@ -144,8 +147,9 @@ function reviewWhere(brandId: string, f: ReviewFilters, withStatus: boolean) {
   return { sql: where.join(' AND '), params };
 }
 
-// The queue: the filtered page (submitted first, oldest waiting first) and the per-status counts for the tabs.
-export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilters): Promise<{ items: ReviewItem[]; counts: Record<string, number> }> {
+// The queue: the filtered page (submitted first, oldest waiting first), whether more follow, and the
+// per-status counts for the tabs.
+export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilters, page = 1): Promise<{ items: ReviewItem[]; more: boolean; counts: Record<string, number> }> {
   const list = reviewWhere(brandId, f, true);
   const counts = reviewWhere(brandId, f, false);
   const [items, byStatus] = await db.batch([
@@ -155,14 +159,15 @@ export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilt
            s.created_at, s.updated_at, cr.handle, cr.display_name, cp.id AS campaign_id, cp.name AS campaign_name, cp.hashtag, cp.disclosure_text
          FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
          WHERE ${list.sql}
-         ORDER BY s.status <> 'submitted', CASE WHEN s.status = 'submitted' THEN s.updated_at END ASC, s.updated_at DESC LIMIT ?`,
+         ORDER BY s.status <> 'submitted', CASE WHEN s.status = 'submitted' THEN s.updated_at END ASC, s.updated_at DESC, s.id LIMIT ? OFFSET ?`,
       )
-      .bind(...list.params, REVIEW_PAGE_SIZE),
+      .bind(...list.params, REVIEW_PAGE_SIZE + 1, (page - 1) * REVIEW_PAGE_SIZE),
     db.prepare(`SELECT s.status, COUNT(*) AS n FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE ${counts.sql} GROUP BY s.status`).bind(...counts.params),
   ]);
   const tally: Record<string, number> = {};
   for (const r of (byStatus?.results ?? []) as { status: string; n: number }[]) tally[r.status] = r.n;
-  return { items: (items?.results ?? []) as ReviewItem[], counts: tally };
+  const rows = (items?.results ?? []) as ReviewItem[];
+  return { items: rows.slice(0, REVIEW_PAGE_SIZE), more: rows.length > REVIEW_PAGE_SIZE, counts: tally };
 }
 
 export async function awaitingReview(db: D1Database, brandId: string): Promise<number> {

@@ -13,7 +13,7 @@ import { ID_PATTERN } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { backTo, canWrite, countParam, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
-import { awaitingReview, campaignOptions, parseCompliance, REVIEW_PAGE_SIZE, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
+import { awaitingReview, campaignOptions, MAX_REVIEW_PAGE, parseCompliance, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
 
 export const reviewRoutes = new Hono<ConsoleEnv>();
 
@@ -59,11 +59,18 @@ function flashOf(c: ConsoleContext): Flash {
   }
 }
 
+// A page number the pager offered; anything else is the first page.
+function pageOf(c: ConsoleContext): number {
+  const raw = c.req.query('page') ?? '';
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : 1;
+  return n >= 1 && n <= MAX_REVIEW_PAGE ? n : 1;
+}
+
 // Renders the queue for the filters in `back` (the page the form was posted from), with an error on top.
-async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { errors?: string[]; flash?: Flash } = {}, status: 200 | 409 | 422 = 200) {
+async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { errors?: string[]; flash?: Flash } = {}, status: 200 | 409 | 422 = 200, page = 1) {
   const { brandId } = c.var.user;
   const [queue, campaigns, toReview] = await Promise.all([
-    reviewQueue(c.env.DB, brandId, filters),
+    reviewQueue(c.env.DB, brandId, filters, page),
     campaignOptions(c.env.DB, brandId),
     awaitingReview(c.env.DB, brandId),
   ]);
@@ -76,7 +83,8 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
       campaigns={campaigns}
       items={queue.items.map((s) => ({ ...s, compliance: parseCompliance(s.compliance) }))}
       counts={queue.counts}
-      pageSize={REVIEW_PAGE_SIZE}
+      page={page}
+      more={queue.more && page < MAX_REVIEW_PAGE}
       flash={extras.flash ?? flashOf(c)}
       errors={extras.errors}
       toReview={toReview}
@@ -85,7 +93,7 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
   );
 }
 
-reviewRoutes.get('/review', (c) => renderQueue(c, filtersOf(c)));
+reviewRoutes.get('/review', (c) => renderQueue(c, filtersOf(c), {}, 200, pageOf(c)));
 
 function filtersFromBack(back: string): ReviewFilters {
   const url = new URL(back, 'https://console.invalid');
