@@ -179,6 +179,9 @@ export const NetworkPage: FC<{
                         <a class={`move move-${r.move}`} href={`/console/campaigns/${campaign.id}/creators/${r.enrollmentId}?suggest=${r.move}`}>
                           {MOVE_LABELS[r.move]}
                         </a>
+                      ) : r.status === 'invited' ? (
+                        // Nothing to judge yet: a creator who has not accepted has no link or code working for them.
+                        <span class="muted">Waiting for them to accept</span>
                       ) : (
                         <span class="muted">Keep as is</span>
                       )}

@@ -169,7 +169,7 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
 async function networkHtml(
   summary: ReturnType<typeof summarize>,
   baseline: { costMinor: number; engaged: number } | null,
-  { timezone = 'UTC', daily = [] }: { timezone?: string; daily?: DailyPoint[] } = {},
+  { timezone = 'UTC', daily = [], ranking = [] }: { timezone?: string; daily?: DailyPoint[]; ranking?: ReturnType<typeof rankCreators> } = {},
 ): Promise<string> {
   return (
     await NetworkPage({
@@ -180,7 +180,7 @@ async function networkHtml(
       baseline,
       summary,
       daily,
-      ranking: [],
+      ranking,
       weights: SCORE_WEIGHTS,
       ladder: DEFAULT_LADDER,
       removed: [],
@@ -192,6 +192,16 @@ async function networkHtml(
 async function headline(summary: ReturnType<typeof summarize>, baseline: { costMinor: number; engaged: number } | null): Promise<string | undefined> {
   return /<p class="hero-claim[^"]*">([^<]*)<\/p>/.exec(await networkHtml(summary, baseline))?.[1];
 }
+
+describe('the ranking', () => {
+  it('suggests nothing for a creator who has not accepted yet, and says why, not "Keep as is"', async () => {
+    const ranking = rankCreators([inputs('waiting', { status: 'invited' }), inputs('working', { status: 'active' })], Date.now());
+    const html = await networkHtml(summarize([], null), null, { ranking });
+    const cell = (handle: string) => html.slice(html.indexOf(`@${handle}`)).match(/<td class="move-cell[^"]*">([\s\S]*?)<\/td>/)?.[1] ?? '';
+    expect(cell('waiting')).toContain('Waiting for them to accept');
+    expect(cell('working')).toContain('Keep as is');
+  });
+});
 
 describe("the network chart's days", () => {
   it('are named on the page by the zone they are in', async () => {
