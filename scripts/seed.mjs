@@ -40,7 +40,8 @@ export const demo = {
     stripe: { account: 'lumen', secret: 'whsec_demo_lumen_endpoint_secret_000' },
   },
   adminUser: { id: 'adm_demo_owner', email: 'owner@lumen-skin.example', name: 'Lena Ortiz', role: 'owner' },
-  // A second login that reads everything and changes nothing, as a brand's finance person would.
+  // A second login with the finance role: reads everything, and does the payouts and their files (an existing
+  // local database keeps the role it was seeded with; delete .wrangler/state for this one).
   finance: { id: 'adm_demo_viewer', email: 'finance@lumen-skin.example', name: 'Tomás Reyes', role: 'finance' },
   commissionPlan: { id: 'plan_demo_tiered', name: 'Glow tiered commission' },
   campaign: { id: 'cmp_demo_glow', slug: 'glow-week', name: 'Glow Week' },

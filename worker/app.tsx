@@ -89,7 +89,7 @@ app.route('/v1/webhooks', webhooks);
 app.route('/v1/unsubscribe', oneClickUnsubscribe);
 app.route('/v1', ingest);
 // Addresses people type or keep from other tools: the console's front page.
-for (const path of ['/console/', '/console/campaigns', '/console/campaigns/']) app.get(path, (c) => c.redirect('/console', 301));
+for (const path of ['/console/', '/console/campaigns', '/console/campaigns/']) app.get(path, (c) => c.redirect('/console', 302));
 app.route('/console', consoleRouter);
 app.route('/', creatorPortal);
 

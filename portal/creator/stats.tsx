@@ -56,7 +56,7 @@ const OrderList: FC<{ orders: ListedConversion[]; e: CreatorEnrollment; now: num
                 <Earned o={o} e={e} now={now} />
               </span>
               <span class="muted">
-                Order <bdi>{o.external_order_id}</bdi>
+                Order …<bdi>{o.external_order_id.slice(-4)}</bdi>
                 {o.refunded_minor > 0 ? ` · ${o.refunded_minor >= o.amount_minor ? 'refunded' : `${formatMoney(o.refunded_minor, o.currency)} refunded`}` : ''}
               </span>
             </div>

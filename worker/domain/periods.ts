@@ -31,12 +31,13 @@ export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 }
 
+// A calendar day as a form sends it (YYYY-MM-DD), one that exists (no February 30th), in the years periods
+// may name (isPeriod).
+export const isDay = (day: string): boolean => /^2[01]\d{2}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && addDays(day, 0) === day;
+
 // An IANA zone name the runtime knows. Offsets ("+05:30"), which the runtime also takes, are not zones: they
 // follow no daylight saving, and one such as "+00:07" would put a day's start off the quarter hours the
 // daily charts count in (db/daily.ts).
-// A calendar day as a form sends it (YYYY-MM-DD), one that exists (no February 30th).
-export const isDay = (day: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && addDays(day, 0) === day;
-
 export function isValidTimeZone(timeZone: string): boolean {
   if (!/^[A-Za-z]/.test(timeZone)) return false;
   try {

@@ -359,6 +359,9 @@ describe('console roles', () => {
       ['create campaign', await post('/console/campaigns', { name: 'Nope', hashtag: '#Nope', defaultDestination: 'https://shop.example/' }, { cookie: f.cookie })],
       ['settings', await post('/console/settings', { name: 'Renamed' }, { cookie: f.cookie })],
       ['team', await post('/console/team', { email: `x-${tag()}@brand.test`, name: 'X', role: 'owner' }, { cookie: f.cookie })],
+      // Only the payout actions named in enforceRole: not whatever else sits under /console/payouts.
+      ['another payouts path', await post('/console/payouts/settings', { minimum: '0' }, { cookie: f.cookie })],
+      ['a path around the list', await post('/console/payouts/close/../../settings', { name: 'Renamed' }, { cookie: f.cookie })],
     ];
     for (const [what, res] of refused) {
       expect(res.status, what).toBe(403);
@@ -521,7 +524,7 @@ describe('console addresses people type', () => {
   it('sends /console/ and /console/campaigns to the console front page', async () => {
     for (const path of ['/console/', '/console/campaigns', '/console/campaigns/']) {
       const res = await get(path);
-      expect([res.status, res.headers.get('location')], path).toEqual([301, '/console']);
+      expect([res.status, res.headers.get('location')], path).toEqual([302, '/console']);
     }
   });
 });
@@ -550,8 +553,15 @@ describe('console review queue pages', () => {
     expect(onSecond.filter((id) => onFirst.includes(id))).toEqual([]);
     expect(second).toContain('<a href="/console/review">← Back</a>');
     expect(second).not.toContain('rel="next"');
-    // The forms on page 2 come back to page 2; an edited page number is the first page.
+    // The forms on page 2 come back to page 2, an error in one too; an edited page number is the first page.
     expect(second).toContain('name="back" value="/console/review?page=2"');
+    const refused = await post('/console/review/sub_page101/not-live', { note: ' ', back: '/console/review?page=2' }, { cookie: m.cookie });
+    expect(refused.status).toBe(422);
+    expect([...new Set(ids(await refused.text()))]).toEqual(onSecond);
+    // A page its last items left (decided from it) leads back to the first page, its message kept.
+    await env.DB.prepare("UPDATE submissions SET status = 'rejected', updated_at = 0 WHERE id IN ('sub_page100', 'sub_page101', 'sub_page102', 'sub_page103', 'sub_page104')").run();
+    const emptied = await get('/console/review?status=live&page=2&flash=not_live', m.cookie);
+    expect([emptied.status, emptied.headers.get('location')]).toEqual([303, '/console/review?status=live&flash=not_live']);
     for (const page of ['0', '-1', 'x', '99999', '201']) expect([...new Set(ids(await (await get(`/console/review?page=${page}`, m.cookie)).text()))], page).toEqual(onFirst);
   });
 });
@@ -1250,6 +1260,9 @@ describe('console orders', () => {
     expect(ordersOf(foreign)).toEqual([]);
     expect(foreign).toContain('Orders credited to one creator.');
     expect(ordersOf(await (await get(`/console/orders?from=2026-02-30&to=${encodeURIComponent('<x>')}`, m.cookie)).text())).toEqual(ordersOf(await (await get('/console/orders', m.cookie)).text()));
+    // A range typed backwards is the same range; a year no period has is no day.
+    expect(ordersOf(await (await get(`/console/orders?from=2026-11-21&to=2026-11-20&enrollment=${m.enrollment.id}`, m.cookie)).text())).toEqual([`f-sarah-21-${t}`, `f-sarah-20-${t}`]);
+    expect(ordersOf(await (await get(`/console/orders?from=0000-01-01`, m.cookie)).text())).toEqual(ordersOf(await (await get('/console/orders', m.cookie)).text()));
   });
 
   it('sends a signed-out visitor to sign in', async () => {

@@ -26,9 +26,14 @@ function filtersOf(c: ConsoleContext): OrderFilters {
     attribution: ATTRIBUTIONS.find((a) => a === q('attribution')) ?? null,
     orderId: ORDER_ID_FILTER.test(q('order')) ? q('order') : null,
     enrollmentId: ID_PATTERN.test(q('enrollment')) ? q('enrollment') : null,
-    from: isDay(q('from')) ? q('from') : null,
-    to: isDay(q('to')) ? q('to') : null,
+    ...dayRange(q('from'), q('to')),
   };
+}
+
+// The days a brand typed, in order: a range given backwards is the same range.
+function dayRange(from: string, to: string): Pick<OrderFilters, 'from' | 'to'> {
+  const [a, b] = [isDay(from) ? from : null, isDay(to) ? to : null];
+  return a && b && a > b ? { from: b, to: a } : { from: a, to: b };
 }
 
 // Days are the brand's: from the start of `from` to the end of `to`, in its timezone.
@@ -52,7 +57,7 @@ const ordersOf = (db: D1Database, brandId: string, enrollmentId: string) =>
     .bind(enrollmentId, brandId)
     .first<OrdersOf>();
 
-// The same orders as a file, for finance; like every console download that carries money, owners and managers only (enforceRole).
+// The same orders as a file, for finance; like every console download that carries money, owners, managers and finance only (enforceRole).
 orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c.var.user.brandId, slug: c.var.user.brandSlug }, asFilter(filtersOf(c), c.var.user.timezone)));
 
 orderRoutes.get('/orders', async (c) => {

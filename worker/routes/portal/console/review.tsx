@@ -6,7 +6,7 @@ import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/
 import { STATUS_LABELS } from '../../../../portal/format';
 import { decisionNotice, loadSubmission, transitionSubmission, type SubmissionContext } from '../../../db/submissions';
 import { noticeAfterResponse } from '../../../mail';
-import { isCompliant, missingTags, type SubmissionAction, type SubmissionStatus } from '../../../domain/submissions';
+import { isCompliant, missingTags, type SubmissionAction } from '../../../domain/submissions';
 import { publicOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
@@ -60,9 +60,8 @@ function flashOf(c: ConsoleContext): Flash {
 }
 
 // A page number the pager offered; anything else is the first page.
-function pageOf(c: ConsoleContext): number {
-  const raw = c.req.query('page') ?? '';
-  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : 1;
+function pageOf(raw: string | null | undefined): number {
+  const n = raw && /^\d{1,4}$/.test(raw) ? Number(raw) : 1;
   return n >= 1 && n <= MAX_REVIEW_PAGE ? n : 1;
 }
 
@@ -93,7 +92,21 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
   );
 }
 
-reviewRoutes.get('/review', (c) => renderQueue(c, filtersOf(c), {}, 200, pageOf(c)));
+reviewRoutes.get('/review', async (c) => {
+  const filters = filtersOf(c);
+  const page = pageOf(c.req.query('page'));
+  // A page emptied by decisions made on it (the last drafts on page 2 approved) is not "nothing to review":
+  // back to the first page, its message kept.
+  if (page > 1) {
+    const { items } = await reviewQueue(c.env.DB, c.var.user.brandId, filters, page);
+    if (items.length === 0) {
+      const url = new URL(c.req.url);
+      url.searchParams.delete('page');
+      return c.redirect(url.pathname + url.search, 303);
+    }
+  }
+  return renderQueue(c, filters, {}, 200, page);
+});
 
 function filtersFromBack(back: string): ReviewFilters {
   const url = new URL(back, 'https://console.invalid');
@@ -106,6 +119,10 @@ function filtersFromBack(back: string): ReviewFilters {
     compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
   };
 }
+
+// The queue a form was posted from (its filters and page), rendered again with an error on top.
+const renderBack = (c: ConsoleContext, back: string, extras: { errors?: string[] }, status: 409 | 422) =>
+  renderQueue(c, filtersFromBack(back), extras, status, pageOf(new URL(back, 'https://console.invalid').searchParams.get('page')));
 
 // The same rule as the admin API's review notes: prose, no control or broken characters.
 const note = plainText(2000, 'many', 'Notes are limited to 2,000 characters.');
@@ -129,8 +146,8 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   const form = await readForm(c);
   const back = backTo(form.get('back'), '/console/review');
   const ids = [...new Set(form.all('ids').filter((id) => ID_PATTERN.test(id)))];
-  if (ids.length === 0) return renderQueue(c, filtersFromBack(back), { errors: ['Tick at least one draft in review to approve.'] }, 422);
-  if (ids.length > MAX_BULK) return renderQueue(c, filtersFromBack(back), { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
+  if (ids.length === 0) return renderBack(c, back, { errors: ['Tick at least one draft in review to approve.'] }, 422);
+  if (ids.length > MAX_BULK) return renderBack(c, back, { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
   const { user } = c.var;
   // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
   const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE +brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
@@ -170,23 +187,23 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
   const noteRequired = spec.action === 'request_changes' || spec.action === 'not_live';
   const raw = spec.action === 'go_live' ? { postUrl: form.get('postUrl').trim() } : form.get('note').trim() === '' && !noteRequired ? {} : { note: form.get('note') };
   const parsed = spec.schema.safeParse(raw);
-  if (!parsed.success) return renderQueue(c, filtersFromBack(back), { errors: [...new Set(parsed.error.issues.map((i) => i.message))] }, 422);
+  if (!parsed.success) return renderBack(c, back, { errors: [...new Set(parsed.error.issues.map((i) => i.message))] }, 422);
   // A caption missing the hashtag or the disclosure is approved only with the reviewer's word that the post will carry them.
   const missing = missingTags(parseCompliance(s.compliance), { hashtag: s.hashtag, disclosureText: s.disclosure_text }).join(' and ');
   if (spec.action === 'approve' && s.status === 'submitted' && missing !== '' && form.get('override') !== '1') {
-    return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
+    return renderBack(c, back, { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
   }
   try {
     await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
     tellCreator(c, s, spec.action, parsed.data.note ?? null);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'post_already_live') {
-      return renderQueue(c, filtersFromBack(back), { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);
+      return renderBack(c, back, { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);
     }
-    if (e instanceof ApiError && e.code === 'submission_withdrawn') return renderQueue(c, filtersFromBack(back), { errors: [e.message] }, 409);
+    if (e instanceof ApiError && e.code === 'submission_withdrawn') return renderBack(c, back, { errors: [e.message] }, 409);
     if (e instanceof ApiError && e.status === 409) {
       const now = await loadSubmission(c.env.DB, s.id, { brandId: user.brandId });
-      return renderQueue(c, filtersFromBack(back), { errors: [`${s.display_name}'s draft changed while you were looking at it: it is now “${STATUS_LABELS[now.status] ?? now.status}”.`] }, 409);
+      return renderBack(c, back, { errors: [`${s.display_name}'s draft changed while you were looking at it: it is now “${STATUS_LABELS[now.status] ?? now.status}”.`] }, 409);
     }
     throw e;
   }
