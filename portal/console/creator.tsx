@@ -68,7 +68,10 @@ export const CreatorPage: FC<{
   toReview: number;
   /** Their last 30 days in the campaign, as their own portal shows them. */
   daily: DailyPoint[];
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily }) => {
+  /** The bonus-or-correction form as typed, and the key that makes its post count once. */
+  adjustment: { amount: string; note: string };
+  adjustmentKey: string;
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey }) => {
   const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -238,6 +241,36 @@ export const CreatorPage: FC<{
         </form>
       </div>
       <DailySection points={daily} timeZone={viewer.timezone} noun="orders" />
+      {canWrite ? (
+        <section class="card" aria-labelledby="adjust-h">
+          <h2 id="adjust-h">Add a bonus or a correction</h2>
+          <p class="muted small">
+            A bonus for a post that did well, or a correction: a sale the customer forgot the code on, a fee paid twice (a negative amount). Payable in the next payout; {creator.displayName} sees it with
+            your reason. Entries are never edited: correct one with another.
+          </p>
+          <form method="post" action={`${base}/adjustments`} class="stack">
+            <input type="hidden" name="key" value={adjustmentKey} />
+            <div class="two-fields">
+              <div class="field">
+                <label for="adj-amount">Amount</label>
+                <div class="input-suffix">
+                  <input id="adj-amount" name="amount" type="text" inputmode="decimal" required maxlength={16} placeholder="50.00 or -12.50" value={adjustment.amount} autocomplete="off" />
+                  <span>{currency}</span>
+                </div>
+              </div>
+              <div class="field">
+                <label for="adj-note">Reason (they see it)</label>
+                <input id="adj-note" name="note" type="text" required maxlength={200} placeholder="Thank you: the reel did twice the usual reach." value={adjustment.note} autocomplete="off" />
+              </div>
+            </div>
+            <div>
+              <button type="submit" class="button">
+                Add to their earnings
+              </button>
+            </div>
+          </form>
+        </section>
+      ) : null}
     </ConsolePage>
   );
 };

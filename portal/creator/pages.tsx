@@ -794,7 +794,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
 
 // ---------- Earnings ----------
 
-const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', adjustment: 'Adjustment' };
+const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', adjustment: 'From the brand' };
 
 export type PayoutDetails = { method: string; account: string } | null;
 
@@ -899,6 +899,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                         <td>{r.brand_name}</td>
                         <td>
                           {KIND_LABELS[r.kind] ?? r.kind} <span class="muted small">× {formatCount(r.entries)}</span>
+                          {r.notes ? <span class="muted small block">{r.notes}</span> : null}
                         </td>
                         <td class="small">{earningsStatus(r)}</td>
                         <td class={`num ${r.amount < 0 ? 'negative' : ''}`}>{formatMoney(r.amount, r.currency)}</td>

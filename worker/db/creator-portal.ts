@@ -183,7 +183,8 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
 // the last of its entries clears, so a creator can see when a commission will be paid.
 // A group's money by where it stands: paid out, in a payout not paid yet, payable, or held (released from
 // held_from to held_until, as its entries' holding periods end).
-export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; paid: number; in_payout: number; payable: number; held: number; held_from: number | null; held_until: number | null };
+// notes: the brand's reasons for its adjustments in the row (db/adjustments.ts), joined; null for other kinds.
+export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; notes: string | null; paid: number; in_payout: number; payable: number; held: number; held_from: number | null; held_until: number | null };
 export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
 
 export async function creatorEarnings(db: D1Database, creatorId: string, now: number): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[] }> {
@@ -194,6 +195,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
         // fee taken back (the post was not live) is not one earned: each a line of its own.
         `SELECT l.period, CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back' ELSE l.kind END AS shown_kind,
            l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
+           group_concat(CASE WHEN l.kind = 'adjustment' THEN l.note END, ' · ') AS notes,
            SUM(CASE WHEN p.status = 'paid' THEN l.amount_minor ELSE 0 END) AS paid,
            SUM(CASE WHEN l.payout_id IS NOT NULL AND p.status IS NOT 'paid' THEN l.amount_minor ELSE 0 END) AS in_payout,
            SUM(CASE WHEN l.payout_id IS NULL AND l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS payable,

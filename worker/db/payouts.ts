@@ -106,7 +106,8 @@ SELECT page.*,
   COALESCE(SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor END), 0) AS commission,
   COALESCE(SUM(CASE WHEN l.kind = 'reversal' THEN l.amount_minor END), 0) AS reversals,
   COALESCE(SUM(CASE WHEN l.kind = 'flat_fee' THEN l.amount_minor END), 0) AS fees,
-  COALESCE(SUM(CASE WHEN l.kind = 'bonus' THEN l.amount_minor END), 0) AS bonuses,
+  -- Performance bonuses and the brand's own adjustments (db/adjustments.ts), which can be negative.
+  COALESCE(SUM(CASE WHEN l.kind IN ('bonus', 'adjustment') THEN l.amount_minor END), 0) AS bonuses,
   COALESCE(SUM(l.amount_minor), 0) AS net,
   COUNT(DISTINCT CASE WHEN l.kind = 'commission' THEN l.conversion_id END) AS conversions
 FROM page LEFT JOIN ledger_entries l ON l.payout_id = page.id

@@ -404,6 +404,8 @@ export const ledgerEntries = sqliteTable(
     conversionId: text('conversion_id'),
     refundId: text('refund_id'),
     submissionId: text('submission_id'),
+    // A brand's own adjustment (db/adjustments.ts): why, as the brand wrote it; the creator sees it.
+    note: text('note'),
     // Makes each money event land once: "commission:<conversion>", "reversal:<refund>", "flat_fee:<submission>".
     eventKey: text('event_key').notNull(),
     availableAt: integer('available_at').notNull(),

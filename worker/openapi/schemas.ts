@@ -91,6 +91,18 @@ export const PasswordResetSent = z
   })
   .meta({ id: 'PasswordResetSent' });
 
+export const Adjustment = z
+  .object({
+    id: id('le'),
+    enrollmentId: id('enr'),
+    amountMinor: example(z.int(), 5_000).meta({ description: 'Positive: paid to the creator; negative: taken from what they are paid next.' }),
+    currency: example(z.string(), 'USD'),
+    period: example(z.string(), '2026-12').meta({ description: "The brand's month it counts in (payable at once)." }),
+    note: example(z.string(), 'Thank you: the reel did twice the usual reach.'),
+    createdAt: time,
+  })
+  .meta({ id: 'Adjustment' });
+
 export const Enrollment = z
   .object({
     id: id('enr'),

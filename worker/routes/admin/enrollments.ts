@@ -8,10 +8,11 @@ import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
-import { iso, valid } from '../../lib/validate';
+import { iso, plainText, valid } from '../../lib/validate';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Enrollment, pagedListOf } from '../../openapi/schemas';
+import { Adjustment, dataOf, Enrollment, pagedListOf } from '../../openapi/schemas';
+import { addAdjustment, MAX_ADJUSTMENT_MINOR } from '../../db/adjustments';
 
 const id = z.string().min(1).max(64);
 
@@ -123,6 +124,15 @@ export function enrollmentView(e: EnrollmentRow) {
   };
 }
 
+export const adjustmentBody = z.strictObject({
+  amountMinor: z
+    .int()
+    .min(-MAX_ADJUSTMENT_MINOR)
+    .max(MAX_ADJUSTMENT_MINOR)
+    .refine((n) => n !== 0, 'An amount other than zero.'),
+  note: plainText(200).pipe(z.string().min(1, 'Say why: the creator sees it.')),
+});
+
 const op = routeDescriber({ tag: 'Enrollments', auth: 'adminKey' });
 
 export const enrollmentRoutes = new Hono<AppEnv>()
@@ -201,5 +211,24 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       const row = await updateEnrollment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId });
       if (!row) throw notFound('enrollment');
       return c.json({ data: enrollmentView(row) });
+    },
+  )
+  .post(
+    '/:id/adjustments',
+    op({
+      summary: "Adjust a creator's earnings",
+      description:
+        "A bonus (a positive amount) or a correction (a negative one: a fee paid twice), on this enrollment's ledger with your reason, which the creator sees on their Earnings page. Payable at once in your brand's current month: the next payout close pays it (or takes it from what the creator is paid). Entries are never edited: correct an adjustment with another. Send an `Idempotency-Key` to make a retry safe.",
+      params: { id: 'The enrollment id.' },
+      example: { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' },
+      responses: { 201: { description: 'The adjustment.', schema: dataOf(Adjustment) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', adjustmentBody),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), newId('adj'), { type: 'api_key', id: keyId });
+      if (!made) throw notFound('enrollment');
+      return c.json({ data: made }, 201);
     },
   );

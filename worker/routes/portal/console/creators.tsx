@@ -11,7 +11,10 @@ import type { enrollmentStatuses, paymentModels } from '../../../db/schema';
 import { decimalToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
-import { enrollmentChange, updateEnrollment } from '../../admin/enrollments';
+import { adjustmentBody, enrollmentChange, updateEnrollment } from '../../admin/enrollments';
+import { addAdjustment, MAX_ADJUSTMENT_MINOR } from '../../../db/adjustments';
+import { randomToken } from '../../../lib/ids';
+import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
@@ -29,6 +32,7 @@ const FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Saved. Links and codes follow within seconds.' },
   mailed: { tone: 'success', text: 'A password link is on its way to their inbox. It works for an hour.' },
   unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
+  adjusted: { tone: 'success', text: 'Added to their earnings, payable in the next payout. They see it, with your reason, on their Earnings page.' },
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
@@ -97,7 +101,7 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const [toReview, stats] = await Promise.all([
@@ -123,6 +127,8 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       confirmRemoval={extras.confirmRemoval}
       toReview={toReview}
       daily={stats.daily}
+      adjustment={extras.adjustment ?? { amount: '', note: '' }}
+      adjustmentKey={randomToken(16)}
     />,
     status,
   );
@@ -191,6 +197,29 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const link = await inviteLink(c.env.DB, c.var.user.brandId, e.creatorId, publicOrigin(c), { actorType: 'admin_user', actorId: c.var.user.id });
   return renderCreator(c, campaign, e, { inviteLink: link });
+});
+
+// A bonus or a correction (db/adjustments.ts). The form carries a key of its own, so a double click or a
+// reload that posts it again adds it once.
+const ADJUSTMENT_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const form = await readForm(c);
+  const adjustment = { amount: form.get('amount').trim(), note: form.get('note') };
+  const text = adjustment.amount.replace(/^[-−]\s*/, '');
+  const magnitude = decimalToMinor(text, c.var.user.currency);
+  const amountMinor = magnitude === null ? null : /^[-−]/.test(adjustment.amount) ? -magnitude : magnitude;
+  const parsed = adjustmentBody.safeParse({ amountMinor, note: adjustment.note });
+  const key = form.get('key');
+  if (!parsed.success || !ADJUSTMENT_KEY.test(key)) {
+    const errors = [amountMinor === null || !parsed.success && parsed.error.issues.some((i) => i.path[0] === 'amountMinor') ? `An amount other than zero, like 50 or -12.50, up to ${formatMoney(MAX_ADJUSTMENT_MINOR, c.var.user.currency)} either way.` : null, !parsed.success && parsed.error.issues.some((i) => i.path[0] === 'note') ? 'Say why, in up to 200 characters: the creator sees it.' : null, ADJUSTMENT_KEY.test(key) ? null : 'Reload the page and try again.'].filter((m): m is string => m !== null);
+    return renderCreator(c, campaign, e, { adjustment, errors }, 422);
+  }
+  const made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, key, { type: 'admin_user', id: c.var.user.id });
+  if (!made) throw notFound('enrollment');
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {

@@ -1,0 +1,121 @@
+// A brand's own bonus or correction on a creator's ledger: from the console's creator page or the admin API,
+// once per form or Idempotency-Key, with a reason the creator sees, paid (or taken) by the next payout.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
+import { createMoneyBrand, json, rowCount } from '../fixtures';
+import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
+
+portalTestDefaults();
+
+const entries = (enrollmentId: string) =>
+  env.DB.prepare("SELECT amount_minor, note, period, available_at, event_key FROM ledger_entries WHERE enrollment_id = ? AND kind = 'adjustment' ORDER BY rowid")
+    .bind(enrollmentId)
+    .all<{ amount_minor: number; note: string; period: string; available_at: number; event_key: string }>()
+    .then((r) => r.results);
+const keyOf = (html: string) => /name="key" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+describe('adjustments', () => {
+  it('adds a bonus through the API once per Idempotency-Key, payable at once, audited', async () => {
+    const m = await createMoneyBrand();
+    const body = { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' };
+    const send = () => m.brand.api('POST', `/api/admin/enrollments/${m.enrollment.id}/adjustments`, body, { 'idempotency-key': `adj-${m.enrollment.id}` });
+    const before = Date.now();
+    const first = await send();
+    expect(first.status).toBe(201);
+    const made = (await json<{ data: Record<string, unknown> }>(first)).data;
+    expect(made).toMatchObject({ enrollmentId: m.enrollment.id, amountMinor: 5_000, currency: 'USD', period: new Date().toISOString().slice(0, 7), note: body.note });
+    const again = await send();
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect((await json<{ data: unknown }>(again)).data).toEqual(made);
+    const [entry, ...rest] = await entries(m.enrollment.id);
+    expect(rest).toEqual([]);
+    expect(entry!.available_at).toBeGreaterThanOrEqual(before);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'ledger.adjusted' AND target_id = ?", m.brand.brandId, m.enrollment.id)).toBe(1);
+  });
+
+  it('refuses a zero, a fraction, too much, no reason, extra fields and another brand, writing nothing', async () => {
+    const m = await createMoneyBrand();
+    const other = await createMoneyBrand();
+    const send = (body: unknown, enrollmentId = m.enrollment.id) => m.brand.api('POST', `/api/admin/enrollments/${enrollmentId}/adjustments`, body);
+    for (const body of [
+      { amountMinor: 0, note: 'x' },
+      { amountMinor: 12.5, note: 'x' },
+      { amountMinor: '500', note: 'x' },
+      { amountMinor: 10_000_001, note: 'x' },
+      { amountMinor: -10_000_001, note: 'x' },
+      { amountMinor: 500 },
+      { amountMinor: 500, note: '' },
+      { amountMinor: 500, note: 'x'.repeat(201) },
+      { amountMinor: 500, note: 'bell\u0007' },
+      { amountMinor: 500, note: 'x', currency: 'EUR' },
+    ]) {
+      expect((await send(body)).status, JSON.stringify(body)).toBe(422);
+    }
+    expect((await send({ amountMinor: 500, note: 'Not yours.' }, other.enrollment.id)).status).toBe(404);
+    expect((await send({ amountMinor: 500, note: 'No such.' }, 'enr_nope')).status).toBe(404);
+    expect(await entries(m.enrollment.id)).toEqual([]);
+    expect(await entries(other.enrollment.id)).toEqual([]);
+  });
+
+  it('adds one from the console creator page once however often the form is posted, and a correction below zero', async () => {
+    const o = await consoleBrand('manager');
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    const html = await (await get(page, o.cookie)).text();
+    expect(html).toContain('Add a bonus or a correction');
+    const key = keyOf(html);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
+    const form = { amount: '25', note: 'Best post of the month', key };
+    const [a, b] = await Promise.all([post(`${page}/adjustments`, form, { cookie: o.cookie }), post(`${page}/adjustments`, form, { cookie: o.cookie })]);
+    expect([a.status, b.status]).toEqual([303, 303]);
+    expect(a.headers.get('location')).toBe(`${page}?flash=adjusted`);
+    // A correction: a new form, a negative amount.
+    const fresh = keyOf(await (await get(page, o.cookie)).text());
+    expect(fresh).not.toBe(key);
+    expect((await post(`${page}/adjustments`, { amount: '-12.50', note: 'Fee paid twice in October', key: fresh }, { cookie: o.cookie })).status).toBe(303);
+    expect((await entries(o.enrollment.id)).map((e) => [e.amount_minor, e.note])).toEqual([
+      [2_500, 'Best post of the month'],
+      [-1_250, 'Fee paid twice in October'],
+    ]);
+    // Refused in place, as typed, nothing written.
+    for (const [fields, message] of [
+      [{ amount: '0', note: 'x', key: 'k'.repeat(20) }, 'An amount other than zero'],
+      [{ amount: '12.345', note: 'x', key: 'k'.repeat(20) }, 'An amount other than zero'],
+      [{ amount: '10', note: ' ', key: 'k'.repeat(20) }, 'Say why'],
+      [{ amount: '10', note: 'x', key: 'short' }, 'Reload the page'],
+    ] as const) {
+      const res = await post(`${page}/adjustments`, fields, { cookie: o.cookie });
+      expect(res.status).toBe(422);
+      const text = await res.text();
+      expect(text).toContain(message);
+      expect(text).toContain(`value="${fields.amount}"`);
+    }
+    expect(await entries(o.enrollment.id)).toHaveLength(2);
+  });
+
+  it('is for owners and managers: a viewer or finance sees no form and is refused', async () => {
+    const o = await consoleBrand('owner');
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    for (const role of ['viewer', 'finance'] as const) {
+      const cookie = await signIn((await adminUser(o.brand.brandId, role)).email);
+      expect(await (await get(page, cookie)).text()).not.toContain('Add a bonus or a correction');
+      expect((await post(`${page}/adjustments`, { amount: '10', note: 'x', key: 'k'.repeat(20) }, { cookie })).status).toBe(403);
+    }
+    expect(await entries(o.enrollment.id)).toEqual([]);
+  });
+
+  it("shows the creator the brand's reason on Earnings, and the next payout pays it in the bonuses column", async () => {
+    const m = await signedInCreator();
+    expect((await m.brand.api('POST', `/api/admin/enrollments/${m.enrollment.id}/adjustments`, { amountMinor: 4_000, note: 'Launch week bonus' })).status).toBe(201);
+    const earnings = await (await get('/earnings', m.cookie)).text();
+    expect(earnings).toContain('From the brand');
+    expect(earnings).toContain('Launch week bonus');
+    // As last month's (the current one cannot close yet): the close pays it.
+    await env.DB.prepare("UPDATE ledger_entries SET period = '2026-10', available_at = ? WHERE enrollment_id = ? AND kind = 'adjustment'").bind(Date.parse('2026-10-15T00:00:00Z'), m.enrollment.id).run();
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).ok).toBe(true);
+    const csv = await (await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-10')).text();
+    const [header, line] = csv.split('\r\n').map((l) => l.split(','));
+    const cell = (name: string) => line![header!.indexOf(`"${name}"`)];
+    expect([cell('bonuses'), cell('net_amount')]).toEqual(['40.00', '40.00']);
+  });
+});

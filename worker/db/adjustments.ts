@@ -1,0 +1,44 @@
+// A brand's own entry on a creator's ledger, as Dub's "create commission" or Rewardful's manual commission: a
+// bonus for a post that did well, or a correction (a sale the customer forgot the code on, a fee paid twice).
+// Positive or negative, payable at once in the brand's current period, with the brand's reason, which the
+// creator sees. Append-only like every entry: a wrong adjustment is corrected by another.
+import { periodOf } from '../domain/periods';
+import { newId } from '../lib/ids';
+import { iso } from '../lib/validate';
+import { auditIfChanged } from './audit';
+
+/** At most this much either way in one adjustment (100,000.00 in a two-decimal currency). */
+export const MAX_ADJUSTMENT_MINOR = 10_000_000;
+
+export type AdjustmentInput = { amountMinor: number; note: string };
+export type AdjustmentView = { id: string; enrollmentId: string; amountMinor: number; currency: string; period: string; note: string; createdAt: string | null };
+type Actor = { type: 'api_key' | 'admin_user'; id: string };
+
+const VIEW = `SELECT id, enrollment_id, amount_minor, currency, period, note, created_at FROM ledger_entries WHERE brand_id = ? AND event_key = ?`;
+type Row = { id: string; enrollment_id: string; amount_minor: number; currency: string; period: string; note: string; created_at: number };
+
+// `key` makes it once: the same key (a form posted twice, a retried call) finds the adjustment made the first
+// time. Null when the enrollment is not this brand's.
+export async function addAdjustment(db: D1Database, brandId: string, enrollmentId: string, input: AdjustmentInput, key: string, actor: Actor): Promise<AdjustmentView | null> {
+  // The period is the brand's month now, in its timezone, as every entry's is.
+  const brand = await db.prepare('SELECT id, timezone FROM brands WHERE id = ?').bind(brandId).first<{ id: string; timezone: string }>();
+  if (!brand) return null;
+  const now = Date.now();
+  const eventKey = `adjustment:${key}`;
+  const id = newId('le');
+  const [, , read] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at, note)
+         SELECT ?1, e.brand_id, e.id, e.creator_id, 'adjustment', ?2, b.currency, 0, ?3, ?4, ?5, ?5, ?6
+         FROM enrollments e JOIN brands b ON b.id = e.brand_id WHERE e.id = ?7 AND e.brand_id = ?8
+         ON CONFLICT(brand_id, event_key) DO NOTHING`,
+      )
+      .bind(id, input.amountMinor, periodOf(now, brand.timezone), eventKey, now, input.note, enrollmentId, brand.id),
+    auditIfChanged(db, { brandId: brand.id, actorType: actor.type, actorId: actor.id, action: 'ledger.adjusted', targetType: 'enrollment', targetId: enrollmentId, details: { amountMinor: input.amountMinor, note: input.note } }, now),
+    db.prepare(VIEW).bind(brand.id, eventKey),
+  ]);
+  const row = (read?.results?.[0] as Row | undefined) ?? null;
+  if (!row || row.enrollment_id !== enrollmentId) return null;
+  return { id: row.id, enrollmentId: row.enrollment_id, amountMinor: row.amount_minor, currency: row.currency, period: row.period, note: row.note, createdAt: iso(row.created_at) };
+}
