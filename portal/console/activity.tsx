@@ -47,6 +47,7 @@ const SAID: Record<string, string> = {
   'submission.reject': 'Draft turned down',
   'submission.go_live': 'Post marked live',
   'submission.not_live': 'Post marked not live',
+  'ledger.adjusted': 'Bonus or correction added',
   'submission.submitted': 'Draft sent',
   'webhook_endpoint.secret_rolled': 'Webhook secret rolled',
   'webhook_endpoint.tested': 'Webhook test event sent',

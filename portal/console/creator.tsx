@@ -241,12 +241,12 @@ export const CreatorPage: FC<{
         </form>
       </div>
       <DailySection points={daily} timeZone={viewer.timezone} noun="orders" />
-      {canWrite ? (
+      {canWrite && creator.acceptedAt !== null ? (
         <section class="card" aria-labelledby="adjust-h">
           <h2 id="adjust-h">Add a bonus or a correction</h2>
           <p class="muted small">
-            A bonus for a post that did well, or a correction: a sale the customer forgot the code on, a fee paid twice (a negative amount). Payable in the next payout; {creator.displayName} sees it with
-            your reason. Entries are never edited: correct one with another.
+            A bonus for a post that did well, or a correction: a sale the customer forgot the code on, a fee paid twice (a negative amount). Paid with this month's payouts once the month is closed;{' '}
+            {creator.displayName} sees it with your reason. Entries are never edited: correct one with another.
           </p>
           <form method="post" action={`${base}/adjustments`} class="stack">
             <input type="hidden" name="key" value={adjustmentKey} />

@@ -7,7 +7,7 @@ import { afterParams, afterSql, type Position } from '../lib/cursor';
 export const ACTIVITY_AREAS = {
   access: ['admin_user', 'api_key', 'integration', 'brand'],
   campaigns: ['campaign', 'creator', 'creators', 'enrollment', 'link', 'code', 'plan', 'submission'],
-  money: ['payout', 'period'],
+  money: ['payout', 'period', 'ledger'],
   webhooks: ['webhook_endpoint', 'webhook_delivery'],
 } as const;
 export type ActivityArea = keyof typeof ACTIVITY_AREAS;

@@ -3,6 +3,7 @@
 // Positive or negative, payable at once in the brand's current period, with the brand's reason, which the
 // creator sees. Append-only like every entry: a wrong adjustment is corrected by another.
 import { periodOf } from '../domain/periods';
+import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { auditIfChanged } from './audit';
@@ -17,12 +18,22 @@ type Actor = { type: 'api_key' | 'admin_user'; id: string };
 const VIEW = `SELECT id, enrollment_id, amount_minor, currency, period, note, created_at FROM ledger_entries WHERE brand_id = ? AND event_key = ?`;
 type Row = { id: string; enrollment_id: string; amount_minor: number; currency: string; period: string; note: string; created_at: number };
 
-// `key` makes it once: the same key (a form posted twice, a retried call) finds the adjustment made the first
-// time. Null when the enrollment is not this brand's.
+// `key` makes it once, for good (it is the entry's event key): the same key with the same adjustment (a form
+// posted twice, a retried call) finds the one made the first time; with another, 409. Null when the
+// enrollment is not this brand's. Only for a creator who accepted the brand: one who never did (or declined)
+// has no payout details shared and would see a stranger's reason on their Earnings page.
 export async function addAdjustment(db: D1Database, brandId: string, enrollmentId: string, input: AdjustmentInput, key: string, actor: Actor): Promise<AdjustmentView | null> {
   // The period is the brand's month now, in its timezone, as every entry's is.
-  const brand = await db.prepare('SELECT id, timezone FROM brands WHERE id = ?').bind(brandId).first<{ id: string; timezone: string }>();
-  if (!brand) return null;
+  const brand = await db
+    .prepare(
+      `SELECT b.id, b.timezone, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted FROM brands b
+       LEFT JOIN enrollments e ON e.id = ?2 AND e.brand_id = b.id LEFT JOIN brand_creators r ON r.brand_id = b.id AND r.creator_id = e.creator_id
+       WHERE b.id = ?1`,
+    )
+    .bind(brandId, enrollmentId)
+    .first<{ id: string; timezone: string; enrolled: number; accepted: number }>();
+  if (!brand?.enrolled) return null;
+  if (!brand.accepted) throw new ApiError(409, 'creator_not_accepted', 'This creator has not accepted your brand, so nothing can be paid to them yet.');
   const now = Date.now();
   const eventKey = `adjustment:${key}`;
   const id = newId('le');
@@ -39,6 +50,9 @@ export async function addAdjustment(db: D1Database, brandId: string, enrollmentI
     db.prepare(VIEW).bind(brand.id, eventKey),
   ]);
   const row = (read?.results?.[0] as Row | undefined) ?? null;
-  if (!row || row.enrollment_id !== enrollmentId) return null;
+  if (!row) return null;
+  if (row.enrollment_id !== enrollmentId || row.amount_minor !== input.amountMinor || row.note !== input.note) {
+    throw new ApiError(409, 'idempotency_conflict', 'This key was already used for another adjustment. Send a new one (in the console: reload the page).');
+  }
   return { id: row.id, enrollmentId: row.enrollment_id, amountMinor: row.amount_minor, currency: row.currency, period: row.period, note: row.note, createdAt: iso(row.created_at) };
 }

@@ -16,6 +16,25 @@ const entries = (enrollmentId: string) =>
 const keyOf = (html: string) => /name="key" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 describe('adjustments', () => {
+  it('refuses a creator who has not accepted the brand, and the same key for another adjustment, even after the key is forgotten', async () => {
+    const waiting = await createMoneyBrand({ accepted: false });
+    const refused = await waiting.brand.api('POST', `/api/admin/enrollments/${waiting.enrollment.id}/adjustments`, { amountMinor: 500, note: 'Welcome' }, { 'idempotency-key': 'k-1' });
+    expect(refused.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(refused)).error.code).toBe('creator_not_accepted');
+    expect(await entries(waiting.enrollment.id)).toEqual([]);
+    const m = await createMoneyBrand();
+    const send = (amountMinor: number) => m.brand.api('POST', `/api/admin/enrollments/${m.enrollment.id}/adjustments`, { amountMinor, note: 'Bonus' }, { 'idempotency-key': 'k-same' });
+    expect((await send(500)).status).toBe(201);
+    // The middleware's copy of the answer gone (after 24 hours): the entry's own key still holds.
+    await env.DB.prepare('DELETE FROM idempotency_keys WHERE brand_id = ?').bind(m.brand.brandId).run();
+    expect((await send(500)).status).toBe(201);
+    await env.DB.prepare('DELETE FROM idempotency_keys WHERE brand_id = ?').bind(m.brand.brandId).run();
+    const conflict = await send(900);
+    expect(conflict.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(conflict)).error.code).toBe('idempotency_conflict');
+    expect((await entries(m.enrollment.id)).map((e) => e.amount_minor)).toEqual([500]);
+  });
+
   it('adds a bonus through the API once per Idempotency-Key, payable at once, audited', async () => {
     const m = await createMoneyBrand();
     const body = { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' };
@@ -37,7 +56,8 @@ describe('adjustments', () => {
   it('refuses a zero, a fraction, too much, no reason, extra fields and another brand, writing nothing', async () => {
     const m = await createMoneyBrand();
     const other = await createMoneyBrand();
-    const send = (body: unknown, enrollmentId = m.enrollment.id) => m.brand.api('POST', `/api/admin/enrollments/${enrollmentId}/adjustments`, body);
+    const send = (body: unknown, enrollmentId = m.enrollment.id, key: string | null = crypto.randomUUID()) =>
+      m.brand.api('POST', `/api/admin/enrollments/${enrollmentId}/adjustments`, body, key ? { 'idempotency-key': key } : {});
     for (const body of [
       { amountMinor: 0, note: 'x' },
       { amountMinor: 12.5, note: 'x' },
@@ -52,6 +72,10 @@ describe('adjustments', () => {
     ]) {
       expect((await send(body)).status, JSON.stringify(body)).toBe(422);
     }
+    // Money without a key would pay twice on a retry: the key is required.
+    const unkeyed = await send({ amountMinor: 500, note: 'No key.' }, m.enrollment.id, null);
+    expect(unkeyed.status).toBe(400);
+    expect((await json<{ error: { code: string } }>(unkeyed)).error.code).toBe('idempotency_key_required');
     expect((await send({ amountMinor: 500, note: 'Not yours.' }, other.enrollment.id)).status).toBe(404);
     expect((await send({ amountMinor: 500, note: 'No such.' }, 'enr_nope')).status).toBe(404);
     expect(await entries(m.enrollment.id)).toEqual([]);
@@ -69,6 +93,10 @@ describe('adjustments', () => {
     const [a, b] = await Promise.all([post(`${page}/adjustments`, form, { cookie: o.cookie }), post(`${page}/adjustments`, form, { cookie: o.cookie })]);
     expect([a.status, b.status]).toEqual([303, 303]);
     expect(a.headers.get('location')).toBe(`${page}?flash=adjusted`);
+    // The same form sent again with another amount (a stale page edited): refused, nothing more written.
+    const stale = await post(`${page}/adjustments`, { ...form, amount: '30' }, { cookie: o.cookie });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('reload the page');
     // A correction: a new form, a negative amount.
     const fresh = keyOf(await (await get(page, o.cookie)).text());
     expect(fresh).not.toBe(key);
@@ -93,6 +121,16 @@ describe('adjustments', () => {
     expect(await entries(o.enrollment.id)).toHaveLength(2);
   });
 
+  it('offers no form for a creator who has not accepted the brand', async () => {
+    const o = await consoleBrand('owner', { accepted: false });
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    expect(await (await get(page, o.cookie)).text()).not.toContain('Add a bonus or a correction');
+    const res = await post(`${page}/adjustments`, { amount: '10', note: 'Welcome', key: 'k'.repeat(20) }, { cookie: o.cookie });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('has not accepted your brand');
+    expect(await entries(o.enrollment.id)).toEqual([]);
+  });
+
   it('is for owners and managers: a viewer or finance sees no form and is refused', async () => {
     const o = await consoleBrand('owner');
     const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
@@ -106,7 +144,7 @@ describe('adjustments', () => {
 
   it("shows the creator the brand's reason on Earnings, and the next payout pays it in the bonuses column", async () => {
     const m = await signedInCreator();
-    expect((await m.brand.api('POST', `/api/admin/enrollments/${m.enrollment.id}/adjustments`, { amountMinor: 4_000, note: 'Launch week bonus' })).status).toBe(201);
+    expect((await m.brand.api('POST', `/api/admin/enrollments/${m.enrollment.id}/adjustments`, { amountMinor: 4_000, note: 'Launch week bonus' }, { 'idempotency-key': 'launch' })).status).toBe(201);
     const earnings = await (await get('/earnings', m.cookie)).text();
     expect(earnings).toContain('From the brand');
     expect(earnings).toContain('Launch week bonus');

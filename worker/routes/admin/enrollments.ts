@@ -218,16 +218,20 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: "Adjust a creator's earnings",
       description:
-        "A bonus (a positive amount) or a correction (a negative one: a fee paid twice), on this enrollment's ledger with your reason, which the creator sees on their Earnings page. Payable at once in your brand's current month: the next payout close pays it (or takes it from what the creator is paid). Entries are never edited: correct an adjustment with another. Send an `Idempotency-Key` to make a retry safe.",
+        "A bonus (a positive amount) or a correction (a negative one: a fee paid twice), on this enrollment's ledger with your reason, which the creator sees on their Earnings page. It counts in your brand's current month and is paid with that month's payouts, once the month has ended and is closed (a negative one is taken from what the creator is paid). Only for a creator who has accepted your brand (409 `creator_not_accepted`). Entries are never edited: correct an adjustment with another. The `Idempotency-Key` header is required and makes the adjustment once, for good: the same key again answers the same adjustment, with another amount or note 409 `idempotency_conflict`.",
       params: { id: 'The enrollment id.' },
       example: { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' },
       responses: { 201: { description: 'The adjustment.', schema: dataOf(Adjustment) } },
-      errors: { 404: ['not_found'] },
+      errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['creator_not_accepted', 'idempotency_conflict'] },
     }),
     valid('json', adjustmentBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), newId('adj'), { type: 'api_key', id: keyId });
+      // The key is the entry's own (its event key), so it makes the adjustment once for good, not only while
+      // the middleware keeps the answer.
+      const key = c.req.header('idempotency-key');
+      if (!key) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header: an adjustment is money, and a retry without one would pay twice.');
+      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), `api:${key}`, { type: 'api_key', id: keyId });
       if (!made) throw notFound('enrollment');
       return c.json({ data: made }, 201);
     },

@@ -32,7 +32,7 @@ const FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Saved. Links and codes follow within seconds.' },
   mailed: { tone: 'success', text: 'A password link is on its way to their inbox. It works for an hour.' },
   unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
-  adjusted: { tone: 'success', text: 'Added to their earnings, payable in the next payout. They see it, with your reason, on their Earnings page.' },
+  adjusted: { tone: 'success', text: "Added to their earnings, paid with this month's payouts once the month is closed. They see it, with your reason, on their Earnings page." },
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
@@ -217,7 +217,13 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
     const errors = [amountMinor === null || !parsed.success && parsed.error.issues.some((i) => i.path[0] === 'amountMinor') ? `An amount other than zero, like 50 or -12.50, up to ${formatMoney(MAX_ADJUSTMENT_MINOR, c.var.user.currency)} either way.` : null, !parsed.success && parsed.error.issues.some((i) => i.path[0] === 'note') ? 'Say why, in up to 200 characters: the creator sees it.' : null, ADJUSTMENT_KEY.test(key) ? null : 'Reload the page and try again.'].filter((m): m is string => m !== null);
     return renderCreator(c, campaign, e, { adjustment, errors }, 422);
   }
-  const made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, key, { type: 'admin_user', id: c.var.user.id });
+  let made;
+  try {
+    made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return renderCreator(c, campaign, e, { adjustment, errors: [error.message] }, 409);
+    throw error;
+  }
   if (!made) throw notFound('enrollment');
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
 });
