@@ -3,6 +3,7 @@
 // and the two ways to get them into their account (a fresh invite link, a mailed password link).
 import type { FC } from 'hono/jsx';
 import type { DailyPoint } from '../../worker/domain/network';
+import type { ListedAdjustment } from '../../worker/db/adjustments';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
 import { ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
@@ -71,7 +72,9 @@ export const CreatorPage: FC<{
   /** The bonus-or-correction form as typed, and the key that makes its post count once. */
   adjustment: { amount: string; note: string };
   adjustmentKey: string;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey }) => {
+  /** Bonuses and corrections made so far, newest first. */
+  adjustments: ListedAdjustment[];
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey, adjustments }) => {
   const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -241,6 +244,21 @@ export const CreatorPage: FC<{
         </form>
       </div>
       <DailySection points={daily} timeZone={viewer.timezone} noun="orders" />
+      {adjustments.length > 0 ? (
+        <section class="card" aria-labelledby="adjusted-h">
+          <h2 id="adjusted-h">Bonuses and corrections</h2>
+          <ul class="adjustments">
+            {adjustments.map((a) => (
+              <li>
+                <strong class={a.amount_minor < 0 ? 'negative' : undefined}>{formatMoney(a.amount_minor, a.currency)}</strong> {a.note}
+                <span class="muted small block">
+                  {formatDateTime(a.created_at, viewer.timezone)} · {a.paid ? 'paid' : 'not paid yet'}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {canWrite && creator.acceptedAt !== null ? (
         <section class="card" aria-labelledby="adjust-h">
           <h2 id="adjust-h">Add a bonus or a correction</h2>

@@ -182,6 +182,13 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     expect(await env.DB.prepare("SELECT count(*) AS n FROM ledger_entries WHERE submission_id = ? AND kind = 'flat_fee'").bind(id).first('n')).toBe(2);
   });
 
+  it("adding a bonus and reading a creator's bonuses read that enrollment's entries", async () => {
+    const o = await consoleBrand('owner');
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    await expectNarrow(async () => expect((await post(`${page}/adjustments`, { amount: '10', note: 'Plan', key: 'k'.repeat(20) }, o.cookie)).status).toBe(303), [['ledger_brand_period', ENROLLMENT]]);
+    await expectNarrow(async () => expect((await get(page, o.cookie)).status).toBe(200), [['ledger_brand_period', ENROLLMENT]]);
+  });
+
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
     const o = await consoleBrand('owner');
     await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'] }, o.cookie)).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);

@@ -8,6 +8,19 @@ import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { auditIfChanged } from './audit';
 
+/** An enrollment's adjustments, newest first, for the console's creator page: what was added and why. */
+export type ListedAdjustment = { amount_minor: number; currency: string; note: string; created_at: number; paid: number };
+export const RECENT_ADJUSTMENTS = 20;
+export const recentAdjustments = (db: D1Database, brandId: string, enrollmentId: string) =>
+  db
+    .prepare(
+      `SELECT l.amount_minor, l.currency, l.note, l.created_at, p.status IS 'paid' AS paid FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
+       WHERE l.enrollment_id = ? AND +l.brand_id = ? AND l.kind = 'adjustment' ORDER BY l.created_at DESC, l.id LIMIT ${RECENT_ADJUSTMENTS}`,
+    )
+    .bind(enrollmentId, brandId)
+    .all<ListedAdjustment>()
+    .then((r) => r.results);
+
 /** At most this much either way in one adjustment (100,000.00 in a two-decimal currency). */
 export const MAX_ADJUSTMENT_MINOR = 10_000_000;
 

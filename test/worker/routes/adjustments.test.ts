@@ -105,6 +105,15 @@ describe('adjustments', () => {
       [2_500, 'Best post of the month'],
       [-1_250, 'Fee paid twice in October'],
     ]);
+    // Listed on the page, newest first, for anyone on the team to read (the form only for owners and managers).
+    const viewer = await signIn((await adminUser(o.brand.brandId, 'viewer')).email);
+    const listed = await (await get(page, viewer)).text();
+    const list = listed.slice(listed.indexOf('Bonuses and corrections'));
+    expect(list.indexOf('Fee paid twice in October')).toBeLessThan(list.indexOf('Best post of the month'));
+    expect(list).toContain('<strong class="negative">−$12.50</strong> Fee paid twice in October');
+    expect(list).toContain('<strong>$25.00</strong> Best post of the month');
+    expect(list).toContain('not paid yet');
+    expect(listed).not.toContain('Add a bonus or a correction');
     // Refused in place, as typed, nothing written.
     for (const [fields, message] of [
       [{ amount: '0', note: 'x', key: 'k'.repeat(20) }, 'An amount other than zero'],

@@ -12,7 +12,7 @@ import { decimalToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
 import { adjustmentBody, enrollmentChange, updateEnrollment } from '../../admin/enrollments';
-import { addAdjustment, MAX_ADJUSTMENT_MINOR } from '../../../db/adjustments';
+import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../../db/adjustments';
 import { randomToken } from '../../../lib/ids';
 import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
@@ -104,9 +104,10 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
 type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
-  const [toReview, stats] = await Promise.all([
+  const [toReview, stats, adjustments] = await Promise.all([
     awaitingReview(c.env.DB, c.var.user.brandId),
     creatorStats(c.env.DB, { enrollment_id: e.enrollmentId, brand_id: c.var.user.brandId, timezone: c.var.user.timezone }, Date.now()),
+    recentAdjustments(c.env.DB, c.var.user.brandId, e.enrollmentId),
   ]);
   const currency = c.var.user.currency;
   return renderPage(
@@ -129,6 +130,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       daily={stats.daily}
       adjustment={extras.adjustment ?? { amount: '', note: '' }}
       adjustmentKey={randomToken(16)}
+      adjustments={adjustments}
     />,
     status,
   );
