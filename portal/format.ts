@@ -1,4 +1,5 @@
 // Display formatting from integers: money is never divided as a float on its way to the page.
+import type { CommissionStatus } from '../worker/db/conversion-list';
 import { zoneOrUtc } from '../worker/domain/periods';
 import { minorUnitsOf } from '../worker/domain/store-payloads';
 export { formatAmount } from '../worker/domain/store-payloads';
@@ -57,6 +58,10 @@ export const STORY_FORMAT_LABELS: Record<string, string> = {
   before_after: 'Before / after',
   problem_solution: 'Problem → solution',
 };
+
+// The badge a commission's status wears, on the console's orders and on a creator's own (each says it in
+// its own words).
+export const COMMISSION_BADGES: Record<CommissionStatus, string> = { holding: 'pending', available: 'approved', in_payout: 'submitted', paid: 'paid' };
 
 export const STATUS_LABELS: Record<string, string> = {
   submitted: 'In review',

@@ -1,8 +1,8 @@
 // Orders: every order the stores sent, newest first, with the creator it was credited to and why, the
 // commission it earned and what refunds took back. Filters and paging are plain GET links.
 import type { FC } from 'hono/jsx';
-import { commissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
-import { formatDateTime, formatMoney, formatPercent } from '../format';
+import { commissionStatus, type CommissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
+import { COMMISSION_BADGES, formatDateTime, formatMoney, formatPercent } from '../format';
 import { Badge } from '../layout';
 import { CampaignFilter, ConsolePage, Pager, type Viewer } from './layout';
 
@@ -37,12 +37,7 @@ export function ordersHref(f: OrderFilters, cursor?: string | null, path = '/con
 
 const SOURCE_LABELS: Record<ListedConversion['source'], string> = { api: 'API', shopify: 'Shopify', stripe: 'Stripe' };
 
-const COMMISSION_STATUS = {
-  holding: { badge: 'pending', label: 'Holding' },
-  available: { badge: 'approved', label: 'Payable' },
-  in_payout: { badge: 'submitted', label: 'In payout' },
-  paid: { badge: 'paid', label: 'Paid' },
-} as const;
+const COMMISSION_LABELS: Record<CommissionStatus, string> = { holding: 'Holding', available: 'Payable', in_payout: 'In payout', paid: 'Paid' };
 
 const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
   if (o.renewal_of !== null)
@@ -94,7 +89,7 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
     <>
       <strong>{formatMoney(o.commission_minor, o.currency)}</strong>
       {o.rate_bps !== null ? <span class="muted small"> at {formatPercent(o.rate_bps)}</span> : null}{' '}
-      <Badge status={COMMISSION_STATUS[status].badge} label={COMMISSION_STATUS[status].label} />
+      <Badge status={COMMISSION_BADGES[status]} label={COMMISSION_LABELS[status]} />
       {o.bonus_minor > 0 ? <span class="small block">+ {formatMoney(o.bonus_minor, o.currency)} performance bonus</span> : null}
       {status === 'holding' ? <span class="muted small block">payable from {formatDateTime(o.available_at, timezone)}</span> : null}
     </>

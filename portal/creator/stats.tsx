@@ -6,7 +6,7 @@ import type { FC } from 'hono/jsx';
 import { commissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
 import type { CreatorEnrollment, CreatorStats } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
-import { formatCount, formatDate, formatDateTime, formatMoney, zoneLabel } from '../format';
+import { COMMISSION_BADGES, formatCount, formatDate, formatDateTime, formatMoney, zoneLabel } from '../format';
 import { Badge, Page, Stat } from '../layout';
 import { creatorNav } from './pages';
 
@@ -20,17 +20,10 @@ const how = (o: ListedConversion) => (o.renewal_of !== null ? 'Subscription paym
 const Earned: FC<{ o: ListedConversion; e: CreatorEnrollment; now: number }> = ({ o, e, now }) => {
   if (o.commission_minor === null) return <span class="muted">No commission on this campaign</span>;
   const status = commissionStatus(o, now);
-  const label =
-    status === 'holding'
-      ? { badge: 'pending', text: `Holding until ${formatDate(o.available_at, e.timezone)}` }
-      : status === 'available'
-        ? { badge: 'approved', text: 'Payable in the next payout' }
-        : status === 'in_payout'
-          ? { badge: 'submitted', text: 'In a payout' }
-          : { badge: 'paid', text: 'Paid' };
+  const label = { holding: `Holding until ${formatDate(o.available_at, e.timezone)}`, available: 'Payable in the next payout', in_payout: 'In a payout', paid: 'Paid' }[status];
   return (
     <>
-      <strong>{formatMoney(o.commission_minor + o.bonus_minor, o.currency)}</strong> <Badge status={label.badge} label={label.text} />
+      <strong>{formatMoney(o.commission_minor + o.bonus_minor, o.currency)}</strong> <Badge status={COMMISSION_BADGES[status]} label={label} />
       {o.reversed_minor > 0 ? <span class="muted small block">{formatMoney(-o.reversed_minor, o.currency)} taken back for a refund</span> : null}
     </>
   );

@@ -210,13 +210,18 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const form = await readForm(c);
   const adjustment = { amount: form.get('amount').trim(), note: form.get('note') };
-  const text = adjustment.amount.replace(/^[-−]\s*/, '');
-  const magnitude = decimalToMinor(text, c.var.user.currency);
-  const amountMinor = magnitude === null ? null : /^[-−]/.test(adjustment.amount) ? -magnitude : magnitude;
-  const parsed = adjustmentBody.safeParse({ amountMinor, note: adjustment.note });
+  // A minus (or the typographic one) before the amount makes it a correction.
+  const [, minus, digits] = /^([-−]?)\s*(.*)$/s.exec(adjustment.amount)!;
+  const magnitude = decimalToMinor(digits, c.var.user.currency);
+  const parsed = adjustmentBody.safeParse({ amountMinor: magnitude !== null && minus ? -magnitude : magnitude, note: adjustment.note });
   const key = form.get('key');
   if (!parsed.success || !ADJUSTMENT_KEY.test(key)) {
-    const errors = [amountMinor === null || !parsed.success && parsed.error.issues.some((i) => i.path[0] === 'amountMinor') ? `An amount other than zero, like 50 or -12.50, up to ${formatMoney(MAX_ADJUSTMENT_MINOR, c.var.user.currency)} either way.` : null, !parsed.success && parsed.error.issues.some((i) => i.path[0] === 'note') ? 'Say why, in up to 200 characters: the creator sees it.' : null, ADJUSTMENT_KEY.test(key) ? null : 'Reload the page and try again.'].filter((m): m is string => m !== null);
+    const refused = new Set(parsed.success ? [] : parsed.error.issues.map((i) => i.path[0]));
+    const errors = [
+      refused.has('amountMinor') ? `An amount other than zero, like 50 or -12.50, up to ${formatMoney(MAX_ADJUSTMENT_MINOR, c.var.user.currency)} either way.` : null,
+      refused.has('note') ? 'Say why, in up to 200 characters: the creator sees it.' : null,
+      ADJUSTMENT_KEY.test(key) ? null : 'Reload the page and try again.',
+    ].filter((m): m is string => m !== null);
     return renderCreator(c, campaign, e, { adjustment, errors }, 422);
   }
   let made;

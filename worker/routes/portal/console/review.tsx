@@ -19,16 +19,26 @@ export const reviewRoutes = new Hono<ConsoleEnv>();
 
 const MAX_BULK = 100;
 
-function filtersOf(c: ConsoleContext): ReviewFilters {
-  const status = c.req.query('status') ?? '';
-  const campaign = c.req.query('campaign') ?? '';
-  const compliance = c.req.query('compliance') ?? '';
+// The queue's filters and page, from the page's own address or from `back` (the page a form was posted from):
+// what the page did not offer (an edited address) is dropped, and a page number it did not offer is the first.
+type QueueView = { filters: ReviewFilters; page: number };
+
+function queueOf(params: URLSearchParams): QueueView {
+  const status = params.get('status') ?? '';
+  const campaign = params.get('campaign') ?? '';
+  const compliance = params.get('compliance') ?? '';
+  const page = /^\d{1,4}$/.test(params.get('page') ?? '') ? Number(params.get('page')) : 1;
   return {
-    status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
-    campaignId: ID_PATTERN.test(campaign) ? campaign : null,
-    compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
+    filters: {
+      status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
+      campaignId: ID_PATTERN.test(campaign) ? campaign : null,
+      compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
+    },
+    page: page >= 1 && page <= MAX_REVIEW_PAGE ? page : 1,
   };
 }
+
+const postedFrom = (back: string) => queueOf(new URL(back, 'https://console.invalid').searchParams);
 
 function flashOf(c: ConsoleContext): Flash {
   const n = countParam(c, 'n');
@@ -59,20 +69,21 @@ function flashOf(c: ConsoleContext): Flash {
   }
 }
 
-// A page number the pager offered; anything else is the first page.
-function pageOf(raw: string | null | undefined): number {
-  const n = raw && /^\d{1,4}$/.test(raw) ? Number(raw) : 1;
-  return n >= 1 && n <= MAX_REVIEW_PAGE ? n : 1;
-}
-
-// Renders the queue for the filters in `back` (the page the form was posted from), with an error on top.
-async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { errors?: string[]; flash?: Flash } = {}, status: 200 | 409 | 422 = 200, page = 1) {
+// Renders the queue, with an error on top when a form was refused.
+async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extras: { errors?: string[] } = {}, status: 200 | 409 | 422 = 200) {
   const { brandId } = c.var.user;
   const [queue, campaigns, toReview] = await Promise.all([
     reviewQueue(c.env.DB, brandId, filters, page),
     campaignOptions(c.env.DB, brandId),
     awaitingReview(c.env.DB, brandId),
   ]);
+  // A page emptied by decisions made on it (the last drafts on page 2 approved) is not "nothing to review":
+  // back to the first page, its message kept. An error is shown where the form was, however empty.
+  if (page > 1 && queue.items.length === 0 && !extras.errors) {
+    const url = new URL(c.req.url);
+    url.searchParams.delete('page');
+    return c.redirect(url.pathname + url.search, 303);
+  }
   return renderPage(
     c,
     <ReviewPage
@@ -84,7 +95,7 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
       counts={queue.counts}
       page={page}
       more={queue.more && page < MAX_REVIEW_PAGE}
-      flash={extras.flash ?? flashOf(c)}
+      flash={flashOf(c)}
       errors={extras.errors}
       toReview={toReview}
     />,
@@ -92,37 +103,10 @@ async function renderQueue(c: ConsoleContext, filters: ReviewFilters, extras: { 
   );
 }
 
-reviewRoutes.get('/review', async (c) => {
-  const filters = filtersOf(c);
-  const page = pageOf(c.req.query('page'));
-  // A page emptied by decisions made on it (the last drafts on page 2 approved) is not "nothing to review":
-  // back to the first page, its message kept.
-  if (page > 1) {
-    const { items } = await reviewQueue(c.env.DB, c.var.user.brandId, filters, page);
-    if (items.length === 0) {
-      const url = new URL(c.req.url);
-      url.searchParams.delete('page');
-      return c.redirect(url.pathname + url.search, 303);
-    }
-  }
-  return renderQueue(c, filters, {}, 200, page);
-});
-
-function filtersFromBack(back: string): ReviewFilters {
-  const url = new URL(back, 'https://console.invalid');
-  const status = url.searchParams.get('status') ?? '';
-  const campaign = url.searchParams.get('campaign') ?? '';
-  const compliance = url.searchParams.get('compliance') ?? '';
-  return {
-    status: (REVIEW_STATUSES as readonly string[]).includes(status) ? (status as ReviewFilters['status']) : null,
-    campaignId: ID_PATTERN.test(campaign) ? campaign : null,
-    compliance: compliance === 'flagged' || compliance === 'ok' ? compliance : null,
-  };
-}
+reviewRoutes.get('/review', (c) => renderQueue(c, queueOf(new URL(c.req.url).searchParams)));
 
 // The queue a form was posted from (its filters and page), rendered again with an error on top.
-const renderBack = (c: ConsoleContext, back: string, extras: { errors?: string[] }, status: 409 | 422) =>
-  renderQueue(c, filtersFromBack(back), extras, status, pageOf(new URL(back, 'https://console.invalid').searchParams.get('page')));
+const renderBack = (c: ConsoleContext, back: string, extras: { errors: string[] }, status: 409 | 422) => renderQueue(c, postedFrom(back), extras, status);
 
 // The same rule as the admin API's review notes: prose, no control or broken characters.
 const note = plainText(2000, 'many', 'Notes are limited to 2,000 characters.');
