@@ -134,6 +134,8 @@ function targetHref(r: ActivityRow): string | null {
       return '/console/team';
     case 'webhook_endpoint':
       return '/console/webhooks';
+    case 'commission_plan':
+      return `/console/plans#${encodeURIComponent(r.target_id)}`;
     default:
       return null;
   }

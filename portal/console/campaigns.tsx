@@ -82,6 +82,9 @@ const PlanSelect: FC<{ plans: PlanChoice[]; values: CampaignFormValues; currency
         </option>
       ))}
     </select>
+    <p class="hint">
+      <a href="/console/plans">See the plans, or make a new one</a>
+    </p>
   </div>
 );
 
@@ -125,11 +128,16 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
           <p class="eyebrow">{viewer.brandName}</p>
           <h1 class="page-title">Campaigns</h1>
         </div>
-        {canWrite && !formOpen ? (
-          <a class="button button-primary" href="#new-campaign">
-            New campaign
+        <div class="form-actions">
+          <a class="button button-quiet" href="/console/plans">
+            Commission plans
           </a>
-        ) : null}
+          {canWrite && !formOpen ? (
+            <a class="button button-primary" href="#new-campaign">
+              New campaign
+            </a>
+          ) : null}
+        </div>
       </div>
       <FlashNotice flash={flash} />
       {campaigns.length > 0 ? (

@@ -91,7 +91,7 @@ export async function createBrand(opts: { allowedHosts?: string[]; clickParam?: 
   return { brandId, slug, adminKey, api };
 }
 
-type Data<T = Record<string, unknown>> = { data: T };
+export type Data<T = Record<string, unknown>> = { data: T };
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
   return (await res.json()) as T;

@@ -41,6 +41,7 @@ const TARGET_NAME = `CASE a.target_type
     WHEN 'webhook_endpoint' THEN (SELECT w.url FROM webhook_endpoints w WHERE w.id = a.target_id AND w.brand_id = a.brand_id)
     WHEN 'integration' THEN (SELECT i.external_account FROM brand_integrations i WHERE i.id = a.target_id AND i.brand_id = a.brand_id)
     WHEN 'code' THEN (SELECT d.code FROM discount_codes d WHERE d.id = a.target_id AND d.brand_id = a.brand_id)
+    WHEN 'commission_plan' THEN (SELECT p.name FROM commission_plans p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
     WHEN 'period' THEN a.target_id
   END`;
 

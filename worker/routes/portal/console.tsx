@@ -14,6 +14,7 @@ import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
+import { planRoutes } from './console/plans';
 import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, UNUSED_LINK, usableLink, type UsableLink } from './console/links';
@@ -284,6 +285,7 @@ async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purp
 consoleRouter.use('*', requireConsoleUser);
 consoleRouter.use('*', enforceRole);
 consoleRouter.route('/', campaignRoutes);
+consoleRouter.route('/', planRoutes);
 consoleRouter.route('/', importRoutes);
 consoleRouter.route('/', reviewRoutes);
 consoleRouter.route('/', orderRoutes);

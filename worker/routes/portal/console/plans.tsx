@@ -1,0 +1,120 @@
+// Commission plans in the console (/console/plans): the brand's plans with the campaigns using each, and a form
+// for a new one (owners and managers) checked by the admin API's own rules (routes/admin/plans.ts).
+import { Hono } from 'hono';
+import type { Flash } from '../../../../portal/console/layout';
+import { emptyPlanForm, PLAN_FORM_TIERS, PlansPage, type PlanFormValues, type PlanListed } from '../../../../portal/console/plans';
+import { formatMoney } from '../../../../portal/format';
+import type { CommissionTier, PerformanceBonus } from '../../../db/schema';
+import { decimalToMinor } from '../../../domain/store-payloads';
+import { ApiError } from '../../../lib/errors';
+import { addPlan, createPlan } from '../../admin/plans';
+import { viewerOf } from './campaigns';
+import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { awaitingReview } from './queries';
+
+export const planRoutes = new Hono<ConsoleEnv>();
+
+const FLASH: Record<string, Flash> = { created: { tone: 'success', text: 'Plan created. Pick it on a campaign’s page to price its creators’ sales with it.' } };
+
+type PlanRecord = { id: string; name: string; period: string; tiers: string; bonus: string | null; campaigns: string };
+
+async function listPlans(db: D1Database, brandId: string): Promise<PlanListed[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT p.id, p.name, p.period, p.tiers, p.bonus,
+         (SELECT json_group_array(json_object('id', c.id, 'name', c.name)) FROM campaigns c WHERE c.brand_id = p.brand_id AND c.commission_plan_id = p.id) AS campaigns
+       FROM commission_plans p WHERE p.brand_id = ? ORDER BY p.created_at DESC, p.id`,
+    )
+    .bind(brandId)
+    .all<PlanRecord>();
+  return results.map((r) => ({
+    id: r.id,
+    name: r.name,
+    period: r.period,
+    tiers: JSON.parse(r.tiers) as CommissionTier[],
+    bonus: r.bonus === null ? null : (JSON.parse(r.bonus) as PerformanceBonus),
+    campaigns: JSON.parse(r.campaigns) as { id: string; name: string }[],
+  }));
+}
+
+async function renderPlans(c: ConsoleContext, extras: { values?: PlanFormValues; errors?: string[] } = {}, status: 200 | 409 | 422 = 200) {
+  const { brandId } = c.var.user;
+  const [plans, toReview] = await Promise.all([listPlans(c.env.DB, brandId), awaitingReview(c.env.DB, brandId)]);
+  return renderPage(
+    c,
+    <PlansPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} plans={plans} values={extras.values ?? emptyPlanForm()} flash={flashOf(FLASH, c)} errors={extras.errors} toReview={toReview} />,
+    status,
+  );
+}
+
+planRoutes.get('/plans', (c) => renderPlans(c));
+
+// "10", "12.5" or "12,5" percent as basis points; null for anything else.
+function percentToBps(text: string): number | null {
+  const m = /^(\d{1,3})(?:[.,](\d{1,2}))?$/.exec(text);
+  if (!m) return null;
+  const bps = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return bps <= 10_000 ? bps : null;
+}
+
+const MAX_PLAN_AMOUNT = 100_000_000_000;
+
+// The form's fields as the API's body, with one plain sentence per problem.
+function readPlan(values: PlanFormValues, currency: string): { input: unknown; errors: string[] } {
+  const errors: string[] = [];
+  const amount = (text: string) => {
+    const minor = decimalToMinor(text.replace(/,/g, ''), currency);
+    return minor !== null && minor <= MAX_PLAN_AMOUNT ? minor : null;
+  };
+  const tiers: CommissionTier[] = [];
+  for (let i = 0; i < PLAN_FORM_TIERS; i++) {
+    const from = i === 0 ? '0' : (values.from[i] ?? '');
+    const rate = values.rate[i] ?? '';
+    if (i > 0 && from === '' && rate === '') continue;
+    const fromMinor = amount(from);
+    const rateBps = percentToBps(rate);
+    if (fromMinor === null) errors.push(`Tier ${i + 1}: the net sales it starts from is a plain amount in ${currency}, like 1000 or 1000.00.`);
+    if (rateBps === null) errors.push(`Tier ${i + 1}: the commission is a percentage from 0 to 100, like 10 or 12.5.`);
+    if (fromMinor !== null && rateBps !== null) {
+      const before = tiers.at(-1);
+      if (before && fromMinor <= before.fromMinor) errors.push(`Tier ${i + 1} must start above ${formatMoney(before.fromMinor, currency)}, where the tier before it starts.`);
+      else tiers.push({ fromMinor, rateBps });
+    }
+  }
+  let bonus: PerformanceBonus | null = null;
+  if (values.bonusAmount !== '' || values.bonusThreshold !== '') {
+    const amountMinor = amount(values.bonusAmount);
+    const thresholdMinor = amount(values.bonusThreshold);
+    if (amountMinor === null || thresholdMinor === null || amountMinor === 0) errors.push(`The bonus needs both amounts in ${currency}: the bonus (more than 0) and the net sales that earn it. Leave both empty for no bonus.`);
+    else bonus = { amountMinor, thresholdMinor };
+  }
+  return { input: { name: values.name.trim(), period: values.period, tiers, bonus }, errors };
+}
+
+planRoutes.post('/plans', async (c) => {
+  const form = await readForm(c);
+  const padded = (list: string[]) => Array.from({ length: PLAN_FORM_TIERS }, (_, i) => (list[i] ?? '').trim().slice(0, 32));
+  const values: PlanFormValues = {
+    name: form.get('name').slice(0, 200),
+    period: form.get('period') === 'lifetime' ? 'lifetime' : 'month',
+    from: padded(form.all('from')),
+    rate: padded(form.all('rate')),
+    bonusThreshold: form.get('bonusThreshold').trim().slice(0, 32),
+    bonusAmount: form.get('bonusAmount').trim().slice(0, 32),
+  };
+  const { input, errors } = readPlan(values, c.var.user.currency);
+  const parsed = createPlan.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.path[0] === 'name') errors.push(values.name.trim() === '' ? 'Give the plan a name.' : 'The name is up to 80 characters, on one line.');
+    }
+  }
+  if (!parsed.success || errors.length > 0) return renderPlans(c, { values, errors: errors.length > 0 ? [...new Set(errors)] : ['Check the tiers: each starts higher than the one before.'] }, 422);
+  try {
+    const plan = await addPlan(c.env.DB, c.var.user.brandId, parsed.data, { actorType: 'admin_user', actorId: c.var.user.id });
+    return c.redirect(`${withFlash('/console/plans', 'created')}#${plan.id}`, 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 409) return renderPlans(c, { values, errors: [e.message] }, 409);
+    throw e;
+  }
+});
