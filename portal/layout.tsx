@@ -76,7 +76,10 @@ export const Page: FC<PageProps> = ({ title, nav, who, whoBrand, whoTag, area = 
           <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
             <span class="who" title={[who, whoBrand, whoTag].filter(Boolean).join(' · ')}>
               <span class="who-name">
-                {who}
+                {/* The name leads to the person's own account: name and password. */}
+                <a class="who-link" href={area === 'console' ? '/console/team#me-h' : '/account'}>
+                  {who}
+                </a>
                 {whoBrand ? <span class="who-brand"> · {whoBrand}</span> : null}
               </span>
               {whoTag ? (
@@ -162,9 +165,16 @@ export const EmailLinkForm: FC<{ action: string; label: string; autocomplete: 'e
 
 // A new password typed twice, for the account named by `email` (so a password manager files it there): the
 // creator portal's set-password page and the console's reset page. At least 10 characters (passwordProblem).
-export const NewPasswordForm: FC<{ action: string; email: string; hint: string; submit: string }> = ({ action, email, hint, submit }) => (
+// `current`: the form of a signed-in account, which asks for the password it has now first.
+export const NewPasswordForm: FC<{ action: string; email: string; hint: string; submit: string; current?: boolean }> = ({ action, email, hint, submit, current = false }) => (
   <form method="post" action={action} class="stack">
     <input type="hidden" name="username" value={email} autocomplete="username" />
+    {current ? (
+      <div class="field">
+        <label for="current">Current password</label>
+        <input id="current" name="current" type="password" autocomplete="current-password" required maxlength={256} />
+      </div>
+    ) : null}
     <div class="field">
       <label for="password">New password</label>
       <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} maxlength={256} aria-describedby="password-hint" />
@@ -176,9 +186,11 @@ export const NewPasswordForm: FC<{ action: string; email: string; hint: string; 
       <label for="confirm">Repeat the password</label>
       <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength={10} maxlength={256} />
     </div>
-    <button type="submit" class="button button-primary button-block">
-      {submit}
-    </button>
+    <div>
+      <button type="submit" class={`button button-primary${current ? '' : ' button-block'}`}>
+        {submit}
+      </button>
+    </div>
   </form>
 );
 

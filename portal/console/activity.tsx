@@ -55,6 +55,7 @@ const SAID: Record<string, string> = {
   'admin_user.role_changed': 'Role changed',
   'admin_user.renamed': 'Teammate renamed',
   'admin_user.password_reset': 'Console password reset',
+  'admin_user.password_changed': 'Console password changed',
 };
 
 export function actionLabel(action: string): string {

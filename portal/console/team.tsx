@@ -2,7 +2,7 @@
 // mailed to them, never shown here), change roles, send a new link and remove; everyone else reads the list.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { Badge } from '../layout';
+import { Badge, NewPasswordForm } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, ROLE_LABELS, RowAction, type Flash, type Viewer } from './layout';
 
 export type Role = Viewer['role'];
@@ -167,6 +167,13 @@ export const TeamPage: FC<{
         </button>
       </div>
     </form>
+    <section class="card stack team-add password-card" aria-labelledby="pw-h">
+      <h2 id="pw-h">Your password</h2>
+      <p class="muted small">
+        {(viewer.otherBrands ?? 0) > 0 ? 'It is the one password for your email in every brand you work with: it changes in all of them. ' : ''}Every other device signed in with it is signed out; this one stays.
+      </p>
+      <NewPasswordForm action="/console/team/me/password" email={viewer.email} hint="At least 10 characters." submit="Change password" current />
+    </section>
     {isOwner ? (
       <form method="post" action="/console/team" class="card stack team-add" aria-labelledby="add-h">
         <h2 id="add-h">Add someone</h2>

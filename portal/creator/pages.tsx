@@ -960,3 +960,36 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
     </Page>
   );
 };
+
+// The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
+export const AccountPage: FC<Who & { email: string; notice?: string; error?: string }> = ({ who, email, notice, error }) => (
+  <Page title="Account" nav={creatorNav('account')} who={who}>
+    <h1 class="page-title">Your account</h1>
+    {notice ? <Notice tone="success">{notice}</Notice> : null}
+    <section class="card" aria-labelledby="me-h">
+      <h2 id="me-h">Signed in as</h2>
+      <dl class="facts">
+        <dt>Name</dt>
+        <dd>{who}</dd>
+        <dt>Email</dt>
+        <dd>{email}</dd>
+      </dl>
+      <p class="muted small">Brands you work with see this name and email. To use another address, ask the brand to invite that one.</p>
+    </section>
+    <section class="card password-card" aria-labelledby="password-h">
+      <h2 id="password-h">Change your password</h2>
+      <p class="muted small">Every other device signed in to your account is signed out; this one stays.</p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <NewPasswordForm action="/account/password" email={email} hint="At least 10 characters. A short sentence works well." submit="Change password" current />
+    </section>
+    <section class="card" aria-labelledby="devices-h">
+      <h2 id="devices-h">Other devices</h2>
+      <p>Signed in on a shared computer, or lost a phone? End every sign-in except this one.</p>
+      <form method="post" action="/account/sign-out-others">
+        <button type="submit" class="button">
+          Sign out other devices
+        </button>
+      </form>
+    </section>
+  </Page>
+);

@@ -208,7 +208,7 @@ describe('query plans of every page and list', () => {
     const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions'];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     const m = await signedInCreator();
-    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings']) {
+    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings', '/account']) {
       await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBeLessThan(400), []);
     }
   });

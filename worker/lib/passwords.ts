@@ -52,3 +52,13 @@ export function passwordProblem(password: string): string | null {
   if (password.length > 256) return 'Use at most 256 characters.';
   return null;
 }
+
+// A signed-in account changing its password: what is wrong with the form in plain words, or null. The cheap
+// checks come first, so a mistyped repeat costs no PBKDF2 work; `stored` is the account's hash as read.
+export async function passwordChangeProblem(form: { current: string; password: string; confirm: string }, stored: string | null): Promise<{ status: 401 | 422; message: string } | null> {
+  const problem = passwordProblem(form.password) ?? (form.password === form.confirm ? null : 'The two new passwords are different.');
+  if (problem) return { status: 422, message: problem };
+  if (!(await verifyPassword(form.current.slice(0, 256), stored ?? DUMMY_HASH)) || stored === null) return { status: 401, message: 'That is not your current password.' };
+  if (form.password === form.current) return { status: 422, message: 'That is the password you have now. Choose a new one.' };
+  return null;
+}

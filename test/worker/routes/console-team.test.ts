@@ -278,7 +278,7 @@ describe('console team', () => {
     expect(saved.headers.get('location')).toBe('/console/team?flash=renamed');
     expect(await env.DB.prepare('SELECT name FROM admin_users WHERE id = ?').bind(viewer.id).first()).toEqual({ name: 'Ola Brandt' });
     const page = await (await get('/console/team?flash=renamed', cookie)).text();
-    expect(page).toContain('<span class="who-name">Ola Brandt');
+    expect(page).toContain('<a class="who-link" href="/console/team#me-h">Ola Brandt</a>');
     expect(page).toContain('Your name is saved.');
     // The same name again changes nothing and logs nothing.
     await post('/console/team/me/name', { name: 'Ola Brandt' }, { cookie });

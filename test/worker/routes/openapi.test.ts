@@ -43,6 +43,9 @@ const HTML_PAGES = [
   'POST /submissions/:id/live',
   'GET /earnings',
   'POST /earnings/payout-details',
+  'GET /account',
+  'POST /account/password',
+  'POST /account/sign-out-others',
 ];
 const isHtmlPage = (route: string) => CONSOLE.test(route) || HTML_PAGES.includes(route);
 

@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
@@ -19,7 +19,7 @@ import { mailSetup } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
 import { openSecret, sealSecret } from '../../lib/secrets';
-import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
+import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
@@ -245,7 +245,7 @@ creatorPortal.post('/reset/:token', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/stats/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/stats/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*']) creatorPortal.use(path, requireCreator);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -548,3 +548,50 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   return c.redirect('/earnings?saved=1', 303);
 });
 
+
+// ---------- Account: a new password, and signing out elsewhere ----------
+
+const ACCOUNT_NOTICES: Record<string, string> = {
+  password: 'Password changed. Other devices were signed out; you stay signed in here.',
+  'signed-out': 'Every other device was signed out.',
+};
+
+const accountPage = (c: Context, opts: { error?: string } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
+  const viewer = viewerOf(c);
+  const done = c.req.query('done') ?? '';
+  return c.html(<AccountPage who={viewer.name} email={viewer.email} notice={Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined} error={opts.error} />, status);
+};
+
+creatorPortal.get('/account', (c) => accountPage(c));
+
+// The password the creator has now, then the new one (limited before any hashing, as sign-in is). Guarded on
+// the hash that was checked, so of two changes at once the second writes nothing. Other sessions end and
+// mailed reset links close: a link in an old mail no longer undoes this.
+creatorPortal.post('/account/password', async (c) => {
+  const { creatorId, sessionId } = c.var.creator;
+  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `change:${creatorId}` });
+  if (!limited.success) {
+    c.header('Retry-After', '60');
+    return accountPage(c, { error: 'Too many attempts. Wait a minute and try again.' }, 429);
+  }
+  const form = await formBody(c);
+  const db = c.env.DB;
+  const stored = await db.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(creatorId).first<{ password_hash: string | null }>();
+  const typed = { current: form.current ?? '', password: form.password ?? '', confirm: form.confirm ?? '' };
+  const problem = await passwordChangeProblem(typed, stored?.password_hash ?? null);
+  if (problem) return accountPage(c, { error: problem.message }, problem.status);
+  const now = Date.now();
+  const [updated] = await db.batch([
+    db.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash = ?').bind(await hashPassword(typed.password), creatorId, stored!.password_hash),
+    db.prepare("UPDATE sessions SET revoked_at = ? WHERE subject_type = 'creator' AND subject_id = ? AND id <> ? AND revoked_at IS NULL AND changes() > 0").bind(now, creatorId, sessionId),
+    db.prepare("UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?").bind(creatorId, now),
+  ]);
+  if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
+  return c.redirect('/account?done=password', 303);
+});
+
+creatorPortal.post('/account/sign-out-others', async (c) => {
+  const { creatorId, sessionId } = c.var.creator;
+  await c.env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE subject_type = 'creator' AND subject_id = ? AND id <> ? AND revoked_at IS NULL").bind(Date.now(), creatorId, sessionId).run();
+  return c.redirect('/account?done=signed-out', 303);
+});

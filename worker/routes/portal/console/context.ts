@@ -60,9 +60,9 @@ export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) =
 
 // Viewers read everything; every write, and every download that carries money or invite links, needs owner or
 // manager. Finance may also do the money: close a month, reconcile and mark payouts, and download the orders
-// and payouts files (not the invite links). Everyone's own name is theirs to change.
-const OWN_PROFILE = '/console/team/me/name';
-const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.path !== OWN_PROFILE) || c.req.path.endsWith('.csv');
+// and payouts files (not the invite links). Everyone's own name and password are theirs to change.
+const OWN_PROFILE = /^\/console\/team\/me\/(?:name|password)$/;
+const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !OWN_PROFILE.test(c.req.path)) || c.req.path.endsWith('.csv');
 // Named one by one, so a route added under /console/payouts later is not open to finance by accident.
 const MONEY_PATHS = /^\/console\/(?:payouts\/(?:close|reconcile|export\.csv|po_[A-Za-z0-9_-]{1,64}\/mark)|orders\/export\.csv)$/;
 

@@ -13,11 +13,12 @@ import { isUniqueViolation } from '../../../lib/d1-errors';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN, newId } from '../../../lib/ids';
 import { log } from '../../../lib/log';
+import { hashPassword, passwordChangeProblem } from '../../../lib/passwords';
 import { noticeAfterResponse } from '../../../mail';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
-import { consoleLinksUnavailable, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
+import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
 
 export const teamRoutes = new Hono<ConsoleEnv>();
@@ -41,6 +42,7 @@ const FLASH: Record<string, Flash> = {
   unchanged: { tone: 'info', text: 'That was their role already.' },
   removed: { tone: 'success', text: 'Removed, and signed out of this console.' },
   renamed: { tone: 'success', text: 'Your name is saved.' },
+  password: { tone: 'success', text: 'Password changed. You stay signed in here; every other sign-in with your email ended.' },
 };
 
 const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND role = 'owner' AND removed_at IS NULL)";
@@ -200,6 +202,43 @@ teamRoutes.post('/team/me/name', async (c) => {
     auditIfChanged(db, { brandId, actorType: 'admin_user', actorId: id, action: 'admin_user.renamed', targetType: 'admin_user', targetId: id, details: { from: name, to: parsed.data } }, now),
   ]);
   return c.redirect(withFlash('/console/team', 'renamed'), 303);
+});
+
+// Anyone on the team changes their own password with the one they have. It is the password of every console
+// account of the email (sign-in tries them all, and a reset sets them all), so it changes for each of them,
+// their other sign-ins end (this one stays), and mailed reset links close. Guarded on the hash that was
+// checked: two changes at once, the second writes nothing.
+teamRoutes.post('/team/me/password', async (c) => {
+  const { id, email } = c.var.user;
+  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console-change:${email}` });
+  if (!limited.success) {
+    c.header('Retry-After', '60');
+    return renderTeam(c, { errors: ['Too many attempts. Wait a minute and try again.'] }, 429);
+  }
+  const form = await readForm(c);
+  const db = c.env.DB;
+  const stored = await db.prepare(`SELECT password_hash FROM admin_users WHERE id = ? AND ${LIVE_MEMBER}`).bind(id).first<{ password_hash: string | null }>();
+  const typed = { current: form.get('current'), password: form.get('password'), confirm: form.get('confirm') };
+  const problem = await passwordChangeProblem(typed, stored?.password_hash ?? null);
+  if (problem) return renderTeam(c, { errors: [`Your password: ${problem.message}`] }, problem.status);
+  const hash = await hashPassword(typed.password);
+  const now = Date.now();
+  const unchanged = { sql: `EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND password_hash = ? AND ${LIVE_MEMBER})`, params: [id, stored!.password_hash] };
+  const [, updated] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_changed', 'admin_user', id, NULL, ? FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL AND ${unchanged.sql}`,
+      )
+      .bind(now, email, ...unchanged.params),
+    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL AND ${unchanged.sql}`).bind(hash, email, ...unchanged.params),
+    db
+      .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ?) AND id <> ? AND revoked_at IS NULL AND changes() > 0`)
+      .bind(now, email, c.var.user.sessionId),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?`).bind(email, now),
+  ]);
+  if (updated!.meta.changes === 0) return renderTeam(c, { errors: ['Your password: it was changed meanwhile. Sign in again if you are signed out.'] }, 409);
+  return c.redirect(withFlash('/console/team', 'password'), 303);
 });
 
 teamRoutes.post('/team/:id/role', async (c) => {

@@ -1,0 +1,120 @@
+// Changing a password while signed in, in the creator portal (/account) and the console (Settings → Team):
+// the current password first, limited before any hashing; other sign-ins end and this one stays; mailed reset
+// links close; a console email's password changes in every brand it works in.
+import { env } from 'cloudflare:test';
+import { describe, expect, it, vi } from 'vitest';
+import { setTransport, type Message } from '../../../worker/lib/messages';
+import { adminUser, consoleBrand, PASSWORD as CONSOLE_PASSWORD, signIn } from '../console-fixtures';
+import { createBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, waitFor } from '../fixtures';
+import { get, post, sessionCookie } from '../forms';
+import { PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
+
+portalTestDefaults();
+
+const NEW = 'a different long password';
+
+describe('a creator changing their password', () => {
+  it('needs the current one, keeps this sign-in, ends the others and closes mailed reset links', async () => {
+    const m = await signedInCreator();
+    const elsewhere = sessionCookie(await post('/login', { email: m.email, password: PASSWORD }));
+    expect((await get('/account', elsewhere)).status).toBe(200);
+    // A reset link mailed earlier, not used yet.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    expect((await post('/forgot', { email: m.email })).status).toBe(200);
+    await waitFor(async () => sent.length === 1 || undefined);
+    const resetPath = new URL(/https?:\/\/\S+/.exec(sent[0]!.text)![0]).pathname;
+
+    const page = await (await get('/account', m.cookie)).text();
+    expect(page).toContain('<h1 class="page-title">Your account</h1>');
+    expect(page).toContain(m.email);
+    expect(page).toContain('autocomplete="current-password"');
+    expect(page).toContain('<a class="who-link" href="/account">');
+
+    const res = await post('/account/password', { current: PASSWORD, password: NEW, confirm: NEW }, { cookie: m.cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/account?done=password');
+    expect(await (await get('/account?done=password', m.cookie)).text()).toContain('Password changed. Other devices were signed out');
+    // The other browser is signed out; the old password and the old link open nothing.
+    expect((await get('/account', elsewhere)).headers.get('location')).toBe('/login?next=%2Faccount');
+    expect((await post('/login', { email: m.email, password: PASSWORD })).status).toBe(401);
+    expect((await post('/login', { email: m.email, password: NEW })).status).toBe(303);
+    expect((await get(resetPath)).status).toBe(410);
+  });
+
+  it('says what is wrong, changes nothing, and limits attempts before hashing', async () => {
+    const m = await signedInCreator();
+    const before = await env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(m.creator.id).first<{ password_hash: string }>();
+    await inOneRateWindow();
+    const cases: [Record<string, string>, number, string][] = [
+      [{ current: 'not my password', password: NEW, confirm: NEW }, 401, 'That is not your current password.'],
+      [{ current: PASSWORD, password: 'short', confirm: 'short' }, 422, 'Use at least 10 characters.'],
+      [{ current: PASSWORD, password: NEW, confirm: `${NEW}!` }, 422, 'The two new passwords are different.'],
+      [{ current: PASSWORD, password: PASSWORD, confirm: PASSWORD }, 422, 'That is the password you have now. Choose a new one.'],
+      [{ current: PASSWORD, password: 'p'.repeat(300), confirm: 'p'.repeat(300) }, 422, 'Use at most 256 characters.'],
+    ];
+    for (const [fields, status, message] of cases) {
+      const res = await post('/account/password', fields, { cookie: m.cookie });
+      expect(res.status, message).toBe(status);
+      expect(await res.text()).toContain(message);
+    }
+    // The sixth attempt in the minute is refused before any PBKDF2 work.
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    const limited = await post('/account/password', { current: PASSWORD, password: NEW, confirm: NEW }, { cookie: m.cookie });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(derive).not.toHaveBeenCalled();
+    expect(await env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(m.creator.id).first()).toEqual(before);
+    // From another site, or signed out: refused.
+    expect((await post('/account/password', { current: PASSWORD, password: NEW, confirm: NEW }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/account/password', { current: PASSWORD, password: NEW, confirm: NEW })).status).toBe(401);
+    expect((await get('/account')).headers.get('location')).toBe('/login?next=%2Faccount');
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
+
+  it('signs out every other device on request', async () => {
+    const m = await signedInCreator();
+    const elsewhere = sessionCookie(await post('/login', { email: m.email, password: PASSWORD }));
+    const res = await post('/account/sign-out-others', {}, { cookie: m.cookie });
+    expect(res.headers.get('location')).toBe('/account?done=signed-out');
+    expect((await get('/', elsewhere)).status).toBe(303);
+    expect((await get('/', m.cookie)).status).toBe(200);
+    expect((await post('/login', { email: m.email, password: PASSWORD })).status).toBe(303);
+  });
+});
+
+describe('a console user changing their password', () => {
+  it('changes it for the email in every brand, from any role, and ends the other sign-ins', async () => {
+    const o = await consoleBrand('viewer');
+    const elsewhere = await signIn(o.user.email);
+    // The same person on another brand's team, with the same password.
+    const other = await createBrand();
+    const there = await adminUser(other.brandId, 'manager', { email: o.user.email });
+    const res = await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: NEW }, { cookie: o.cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console/team?flash=password');
+    const page = await (await get('/console/team?flash=password', o.cookie)).text();
+    expect(page).toContain('Password changed. You stay signed in here');
+    expect(page).toContain('It is the one password for your email in every brand you work with');
+    const hashes = await env.DB.prepare('SELECT DISTINCT password_hash FROM admin_users WHERE email = ?').bind(o.user.email).all();
+    expect(hashes.results).toHaveLength(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'admin_user.password_changed' AND actor_id IN (?, ?)", o.user.id, there.id)).toBe(2);
+    expect(await rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id IN (?, ?) AND revoked_at IS NULL", o.user.id, there.id)).toBe(1);
+    expect((await get('/console/team', elsewhere)).headers.get('location')).toBe('/console/login?next=%2Fconsole%2Fteam');
+    expect((await get('/console/team', o.cookie)).status).toBe(200);
+    expect((await post('/console/login', { email: o.user.email, password: CONSOLE_PASSWORD })).status).toBe(401);
+    expect((await post('/console/login', { email: o.user.email, password: NEW })).status).toBe(200); // the brand choice
+  });
+
+  it('says what is wrong and changes nothing', async () => {
+    const o = await consoleBrand('finance');
+    const before = await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(o.user.id).first();
+    const wrong = await post('/console/team/me/password', { current: 'not it at all', password: NEW, confirm: NEW }, { cookie: o.cookie });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('Your password: That is not your current password.');
+    const mismatch = await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: 'something else entirely' }, { cookie: o.cookie });
+    expect(mismatch.status).toBe(422);
+    expect((await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: NEW }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(o.user.id).first()).toEqual(before);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'admin_user.password_changed' AND actor_id = ?", o.user.id)).toBe(0);
+  });
+});
