@@ -16,6 +16,9 @@ export type PayoutsView = {
   endsAt: number;
   close: { closedAt: number; by: string | null } | null;
   claimable: Claimable[];
+  // Owed to creators, past holding, but less than the brand's minimum payout: this close leaves it for a later one.
+  below: Claimable[];
+  minimum: number;
   later: Later[];
   lines: PayoutLine[];
   shown: number;
@@ -102,7 +105,7 @@ export const PayoutsPage: FC<{
       <Errors errors={errors} title="That didn't go through" />
       {confirmClose && canPay && !view.close && view.ended ? (
         <ConfirmStep title={`Close ${formatPeriod(period)}?`} action="/console/payouts/close" fields={{ period }} submit={`Yes, close ${formatPeriod(period)}`} cancelHref={`/console/payouts?period=${period}`} cancel="Not yet">
-          {view.claimable.length > 0 ? `This creates payouts of ${amountsText(view.claimable)}` : 'Nothing has cleared its holding period yet, so this creates no payouts'}, and it cannot be undone: earnings that clear later go to a later close.
+          {view.claimable.length > 0 ? `This creates payouts of ${amountsText(view.claimable)}` : view.below.length > 0 ? 'No creator is owed your minimum payout yet, so this creates no payouts' : 'Nothing has cleared its holding period yet, so this creates no payouts'}, and it cannot be undone: earnings that clear later go to a later close.
         </ConfirmStep>
       ) : null}
       {reconcile && 'results' in reconcile ? <ReconcileResults results={reconcile.results} /> : null}
@@ -140,9 +143,16 @@ export const PayoutsPage: FC<{
               : view.ended
                 ? view.claimable.length > 0
                   ? `Closing creates payouts from everything past its holding period by the end of the month: ${amountsText(view.claimable)}.`
-                  : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
+                  : view.below.length > 0
+                    ? 'Closing now creates no payouts: what has cleared its holding period is owed to creators under your minimum payout. You can wait.'
+                    : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
                 : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
           </p>
+          {view.below.length > 0 ? (
+            <p class="muted small">
+              {view.close ? 'Carried to a later close' : 'Left for a later close'}, each under your {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
+            </p>
+          ) : null}
           <LaterNote later={view.later} />
         </div>
         <div class="period-actions">

@@ -2,12 +2,18 @@
 // click-id parameter. Owners edit; everyone else reads. Currency and timezone are shown, not edited here.
 import type { FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
+import { formatAmount } from '../format';
 import { ConsolePage, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
-export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string };
+export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string };
 
-export const settingsValuesOf = (b: BrandRow): SettingsValues => ({ allowedHosts: b.allowedHosts.join('\n'), fallbackUrl: b.fallbackUrl ?? '', clickParam: b.clickParam });
+export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
+  allowedHosts: b.allowedHosts.join('\n'),
+  fallbackUrl: b.fallbackUrl ?? '',
+  clickParam: b.clickParam,
+  minPayout: b.minPayoutMinor === 0 ? '' : formatAmount(b.minPayoutMinor, b.currency),
+});
 
 export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: string[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
   <ConsolePage title="Settings" viewer={viewer} section="settings" toReview={toReview}>
@@ -39,14 +45,27 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
             The name the click id travels under to your store (<code>?{values.clickParam || 'cid'}=…</code>). Your checkout script and Shopify note attributes must read the same name.
           </p>
         </div>
-        {canEdit ? (
-          <div>
-            <button type="submit" class="button button-primary">
-              Save settings
-            </button>
-          </div>
-        ) : null}
       </fieldset>
+      <fieldset class="card stack" disabled={!canEdit}>
+        <legend class="card-legend">Payouts</legend>
+        <div class="field">
+          <label for="minPayout">Minimum payout</label>
+          <div class="input-suffix narrow-input">
+            <input id="minPayout" name="minPayout" type="text" inputmode="decimal" maxlength={16} value={values.minPayout} placeholder="No minimum" aria-describedby="min-hint" autocomplete="off" />
+            <span>{brand.currency}</span>
+          </div>
+          <p id="min-hint" class="hint">
+            A month's close pays a creator only when they are owed at least this much; less carries over to a later close, so you do not send many small transfers. Creators see it on their earnings page. Empty: any amount.
+          </p>
+        </div>
+      </fieldset>
+      {canEdit ? (
+        <div>
+          <button type="submit" class="button button-primary">
+            Save settings
+          </button>
+        </div>
+      ) : null}
     </form>
     <section class="card" aria-labelledby="money-h">
       <h2 id="money-h">Money</h2>

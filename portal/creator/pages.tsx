@@ -1,5 +1,5 @@
 import type { FC } from 'hono/jsx';
-import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -860,7 +860,16 @@ function earningsStatus(r: EarningsRow): string {
   return parts.map((p) => `${formatMoney(p.amount, r.currency)} ${p.label}`).join(' · ');
 }
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; details: PayoutDetails; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({ who, ledger, payouts, details, entered, notice, errors }) => {
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({
+  who,
+  ledger,
+  payouts,
+  belowMinimum,
+  details,
+  entered,
+  notice,
+  errors,
+}) => {
   const periods = [...new Set(ledger.map((r) => r.period))];
   return (
     <Page title="Earnings" nav={creatorNav('earnings')} who={who}>
@@ -914,6 +923,11 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
       )}
       <section class="card">
         <h2>Payouts</h2>
+        {belowMinimum.map((b) => (
+          <p class="small">
+            {b.brand_name} pays once you are owed {formatMoney(b.minimum, b.currency)} or more. You are owed {formatMoney(b.owed, b.currency)} so far: it carries over to a later month's payout until it gets there.
+          </p>
+        ))}
         {payouts.length === 0 ? (
           <p class="muted">No payouts yet. Brands close each month and pay what has cleared its holding period.</p>
         ) : (
@@ -962,7 +976,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { email: string; notice?: string; error?: string }> = ({ who, email, notice, error }) => (
+export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string }> = ({ who, name, email, notice, error }) => (
   <Page title="Account" nav={creatorNav('account')} who={who}>
     <h1 class="page-title">Your account</h1>
     {notice ? <Notice tone="success">{notice}</Notice> : null}
@@ -970,7 +984,7 @@ export const AccountPage: FC<Who & { email: string; notice?: string; error?: str
       <h2 id="me-h">Signed in as</h2>
       <dl class="facts">
         <dt>Name</dt>
-        <dd>{who}</dd>
+        <dd>{name}</dd>
         <dt>Email</dt>
         <dd>{email}</dd>
       </dl>

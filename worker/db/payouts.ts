@@ -9,6 +9,9 @@ import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
 import { payoutsClosedStatements } from './webhooks';
 
+// What a creator must be owed for a close to pay them: the brand's minimum payout, and at least one minor unit.
+export const PAYABLE_FROM = 'max(1, (SELECT min_payout_minor FROM brands WHERE id = ?1))';
+
 export type CloseResult = { period: string; closedNow: boolean; payouts: number; closedAt: number };
 
 export async function closePeriod(db: D1Database, brand: { id: string; timezone: string }, period: string, actor: { type: string; id: string }, now = Date.now()): Promise<CloseResult> {
@@ -19,12 +22,13 @@ export async function closePeriod(db: D1Database, brand: { id: string; timezone:
   const claimable = `brand_id = ?1 AND payout_id IS NULL AND available_at < ?4 AND period <= ?2`;
   const [claimed] = await db.batch([
     db.prepare('INSERT INTO period_closes (brand_id, period, close_id, closed_by, closed_at) VALUES (?1, ?2, ?3, ?5, ?6) ON CONFLICT DO NOTHING').bind(brand.id, period, closeId, end, `${actor.type}:${actor.id}`, now),
-    // Creators whose available entries net to zero or less get no payout; their entries carry forward.
+    // Creators whose available entries net to less than the brand's minimum payout (and always those at zero
+    // or less) get no payout; their entries carry forward.
     db
       .prepare(
         `INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at)
          SELECT 'po_' || lower(hex(randomblob(12))), brand_id, creator_id, ?2, currency, 0, 'pending', ?6 FROM ledger_entries
-         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) > 0
+         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${PAYABLE_FROM}
          ON CONFLICT DO NOTHING`,
       )
       .bind(brand.id, period, closeId, end, null, now),

@@ -15,6 +15,8 @@ export const brands = sqliteTable('brands', {
   clickParam: text('click_param').notNull().default('cid'),
   // Where a paused link or an ended campaign sends shoppers (no click id); null answers 410.
   fallbackUrl: text('fallback_url'),
+  // The least a period's close pays one creator (minor units); less carries forward to a later close.
+  minPayoutMinor: integer('min_payout_minor').notNull().default(0),
   createdAt: createdAt(),
 });
 

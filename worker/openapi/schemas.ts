@@ -32,6 +32,7 @@ export const Brand = z
     clickParam: example(z.string(), 'cid'),
     currency,
     timezone: example(z.string(), 'Europe/Berlin'),
+    minPayoutMinor: example(z.int(), 5000).meta({ description: "The least a period's close pays one creator, in minor units; less carries forward. 0: any amount above zero." }),
     createdAt: time,
   })
   .meta({ id: 'Brand' });

@@ -1310,4 +1310,40 @@ describe('console settings', () => {
     expect((await post('/console/settings', { allowedHosts: 'evil.example', fallbackUrl: '', clickParam: 'cid' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect(JSON.parse((await env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(m.brand.brandId).first<{ allowed_hosts: string }>())!.allowed_hosts)).toHaveLength(3);
   });
+
+  it('sets a minimum payout that the payouts page explains, and clears it', async () => {
+    const m = await consoleBrand('owner');
+    const fields = { allowedHosts: 'shop.example\n*.shop.example', fallbackUrl: '', clickParam: 'cid' };
+    const minOf = () => rowCount('SELECT min_payout_minor AS n FROM brands WHERE id = ?', m.brand.brandId);
+    for (const bad of ['abc', '10000.01', '-5', '5.001']) {
+      const res = await post('/console/settings', { ...fields, minPayout: bad }, { cookie: m.cookie });
+      expect(res.status, bad).toBe(422);
+      const html = await res.text();
+      expect(html).toContain('Minimum payout: an amount in USD up to $10,000.00, like 50 or 50.00; leave it empty for none.');
+      expect(html).toContain(`value="${bad}"`);
+    }
+    expect(await minOf()).toBe(0);
+    expect((await post('/console/settings', { ...fields, minPayout: '1,000' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await minOf()).toBe(100_000);
+    expect((await post('/console/settings', { ...fields, minPayout: '50' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await minOf()).toBe(5_000);
+    expect(await (await get('/console/settings', m.cookie)).text()).toContain('value="50.00"');
+
+    // September's 20.00 of commission is below it: the close of September leaves it, and says so.
+    const at = Date.UTC(2026, 8, 10);
+    await env.DB.prepare(
+      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', 2000, 'USD', 0, '2026-09', ?, ?, ?)",
+    )
+      .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `commission:${newId('k')}`, at, at)
+      .run();
+    const before = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
+    expect(before).toContain('Left for a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
+    expect((await post('/console/payouts/close', { period: '2026-09', confirm: '1' }, { cookie: m.cookie })).status).toBe(303);
+    const after = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
+    expect(after).toContain('Carried to a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
+    expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+
+    expect((await post('/console/settings', { ...fields, minPayout: '' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await minOf()).toBe(0);
+  });
 });

@@ -6,7 +6,7 @@ import { closePeriod } from '../../../worker/db/payouts';
 import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
-import { claimableForPeriod } from '../../../worker/routes/portal/console/queries';
+import { closeForecast } from '../../../worker/routes/portal/console/queries';
 import { addAcceptedCreator, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from '../fixtures';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 
@@ -329,10 +329,43 @@ describe('the close preview', () => {
     await entry(m.creator.id, 'commission', 10_000);
     await entry(m.creator.id, 'commission', 2_000);
     await entry(other.data.id, 'reversal', -3_000); // a refund after an earlier payout, nothing earned since
-    const preview = await claimableForPeriod(env.DB, m.brand.brandId, '2026-10', periodBounds('2026-10', 'UTC').end);
-    expect(preview).toEqual([{ currency: 'USD', amount: 12_000, creators: 1, entries: 2 }]);
+    const preview = await closeForecast(env.DB, m.brand.brandId, '2026-10', periodBounds('2026-10', 'UTC').end);
+    expect(preview).toEqual({ claimable: [{ currency: 'USD', amount: 12_000, creators: 1, entries: 2 }], below: [], minimum: 0 });
     await closePeriod(env.DB, { id: m.brand.brandId, timezone: 'UTC' }, '2026-10', { type: 'api_key', id: 'test' });
     expect(await env.DB.prepare('SELECT SUM(amount_minor) AS amount, COUNT(*) AS creators FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first()).toEqual({ amount: 12_000, creators: 1 });
+  });
+});
+
+describe('the minimum payout', () => {
+  it('pays only creators owed the minimum or more, and carries the rest to a later close that pays it once it adds up', async () => {
+    const m = await createMoneyBrand();
+    const other = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `min${n}@creators.test`, handle: `min_${Date.now().toString(36)}${n++}`, displayName: 'Min' }));
+    const entry = (creatorId: string, period: string, at: number, amount: number) =>
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?)",
+      )
+        .bind(newId('le'), m.brand.brandId, m.enrollment.id, creatorId, amount, period, `commission:${newId('k')}`, at, at)
+        .run();
+    const patched = await m.brand.api('PATCH', '/api/admin/brand', { minPayoutMinor: 5_000 });
+    expect(patched.status).toBe(200);
+    expect((await json<{ data: { minPayoutMinor: number } }>(patched)).data.minPayoutMinor).toBe(5_000);
+    for (const bad of [-1, 1_000_001, 12.5, '5000', null]) expect((await m.brand.api('PATCH', '/api/admin/brand', { minPayoutMinor: bad })).status, String(bad)).toBe(422);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'brand.updated'", m.brand.brandId)).toBe(1);
+
+    await entry(m.creator.id, '2026-09', Date.UTC(2026, 8, 10), 5_000); // exactly the minimum: paid
+    await entry(other.data.id, '2026-09', Date.UTC(2026, 8, 10), 3_000); // below: carried
+    const september = await closeForecast(env.DB, m.brand.brandId, '2026-09', periodBounds('2026-09', 'UTC').end);
+    expect(september).toEqual({ claimable: [{ currency: 'USD', amount: 5_000, creators: 1, entries: 1 }], below: [{ currency: 'USD', amount: 3_000, creators: 1, entries: 1 }], minimum: 5_000 });
+    await closePeriod(env.DB, { id: m.brand.brandId, timezone: 'UTC' }, '2026-09', { type: 'api_key', id: 'test' });
+    expect((await env.DB.prepare("SELECT creator_id, amount_minor FROM payouts WHERE brand_id = ? AND period = '2026-09'").bind(m.brand.brandId).all()).results).toEqual([{ creator_id: m.creator.id, amount_minor: 5_000 }]);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE creator_id = ? AND payout_id IS NULL', other.data.id)).toBe(1);
+
+    // October: 2,500 more makes 5,500, which the October close pays in one payout, September's entry included.
+    await entry(other.data.id, '2026-10', Date.UTC(2026, 9, 10), 2_500);
+    await closePeriod(env.DB, { id: m.brand.brandId, timezone: 'UTC' }, '2026-10', { type: 'api_key', id: 'test' });
+    const october = await env.DB.prepare("SELECT id, creator_id, amount_minor FROM payouts WHERE brand_id = ? AND period = '2026-10'").bind(m.brand.brandId).all<{ id: string; creator_id: string; amount_minor: number }>();
+    expect(october.results.map((p) => [p.creator_id, p.amount_minor])).toEqual([[other.data.id, 5_500]]);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE payout_id = ?', october.results[0]!.id)).toBe(2);
   });
 });
 

@@ -93,6 +93,23 @@ describe('earnings', () => {
   });
 });
 
+describe('a brand with a minimum payout', () => {
+  it('tells the creator what they are owed below it, and stops once it is reached', async () => {
+    const m = await signedInCreator();
+    expect((await m.brand.api('PATCH', '/api/admin/brand', { minPayoutMinor: 5_000 })).status).toBe(200);
+    const entry = (amount: number) =>
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, '2026-09', ?, ?, ?)",
+      )
+        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, `commission:${newId('k')}`, Date.UTC(2026, 8, 10), Date.UTC(2026, 8, 10))
+        .run();
+    await entry(2_000);
+    expect(await (await get('/earnings', m.cookie)).text()).toContain('Test Brand pays once you are owed $50.00 or more. You are owed $20.00 so far: it carries over');
+    await entry(3_000);
+    expect(await (await get('/earnings', m.cookie)).text()).not.toContain('pays once you are owed');
+  });
+});
+
 describe('earnings: periods and payouts as a creator reads them', () => {
   it('names months, dates a paid payout, and says why a failed one failed and what happens next', async () => {
     const m = await signedInCreator();

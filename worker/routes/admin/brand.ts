@@ -20,6 +20,9 @@ import { Brand, dataOf } from '../../openapi/schemas';
 // parameters would read as an open redirect to anyone inspecting the link.
 const RESERVED_PARAMS = /^(utm_.*|url|next|redir_url|redirect|return_to)$/;
 
+// The highest minimum payout a brand may set: 10,000.00 in a two-decimal currency.
+export const MAX_MIN_PAYOUT_MINOR = 1_000_000;
+
 export const updateBrand = z
   .strictObject({
     name: plainText(80).min(1),
@@ -46,6 +49,7 @@ export const updateBrand = z
       .refine(isValidTimeZone, 'An IANA timezone, such as Europe/Berlin.')
       // Stored as the runtime names it ("utc" → "UTC"), so the same zone typed twice is no change.
       .transform((tz) => new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone),
+    minPayoutMinor: z.int().min(0).max(MAX_MIN_PAYOUT_MINOR),
   })
   .partial();
 
@@ -62,6 +66,7 @@ export const brandView = (b: BrandRow) => ({
   clickParam: b.clickParam,
   currency: b.currency,
   timezone: b.timezone,
+  minPayoutMinor: b.minPayoutMinor,
   createdAt: iso(b.createdAt),
 });
 
@@ -72,7 +77,7 @@ export const brandView = (b: BrandRow) => ({
 const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
 const TERMS_SET = ['commission_plans', 'discount_codes', 'enrollments'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
 
-const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone' } as const;
+const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor' } as const;
 
 // A destination that already carries the parameter would lose its own value to the click id.
 const PARAM_IN_USE = `SELECT 1 FROM links WHERE brand_id = ?1 AND (instr(destination, '?' || ?2 || '=') > 0 OR instr(destination, '&' || ?2 || '=') > 0)
@@ -144,7 +149,7 @@ export const brandRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update the brand settings',
       description:
-        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes or enrollments or records money (409 `brand_in_use`). Two saves at once: the second answers 409 `brand_changed`.',
+        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes or enrollments or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close. It applies to closes from now on. Two saves at once: the second answers 409 `brand_changed`.',
       example: { allowedHosts: ['fernway.example', '*.fernway.example', 'fernway-shop.example'], fallbackUrl: 'https://fernway.example/' },
       responses: { 200: { description: 'The updated brand.', schema: dataOf(Brand) } },
       errors: { 404: ['not_found'], 409: ['brand_in_use', 'brand_changed'], 422: ['invalid_destination'] },

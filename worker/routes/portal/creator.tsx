@@ -480,8 +480,8 @@ async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
 }
 
 async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[]; entered?: { method: string; account: string } } = {}, status: 200 | 422 = 200) {
-  const [{ ledger, payouts }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c)]);
-  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} details={details} {...extra} />, status);
+  const [{ ledger, payouts, belowMinimum }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c)]);
+  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} belowMinimum={belowMinimum} details={details} {...extra} />, status);
 }
 
 creatorPortal.get('/earnings', (c) => earningsPage(c, { notice: c.req.query('saved') ? 'Payout details saved.' : undefined }));
@@ -559,7 +559,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
 const accountPage = (c: Context, opts: { error?: string } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
-  return c.html(<AccountPage who={viewer.name} email={viewer.email} notice={Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined} error={opts.error} />, status);
+  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} notice={Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined} error={opts.error} />, status);
 };
 
 creatorPortal.get('/account', (c) => accountPage(c));

@@ -10,7 +10,7 @@ import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
-import { awaitingReview, claimableForPeriod, closedPeriods, pendingLater, periodClose } from './queries';
+import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose } from './queries';
 
 export const payoutRoutes = new Hono<ConsoleEnv>();
 
@@ -27,7 +27,7 @@ const defaultPeriod = (timezone: string) => previousPeriod(periodOf(Date.now(), 
 async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsView> {
   const { brandId, timezone } = c.var.user;
   const { end } = periodBounds(period, timezone);
-  const [close, closed, claimable, later] = await Promise.all([periodClose(c.env.DB, brandId, period), closedPeriods(c.env.DB, brandId), claimableForPeriod(c.env.DB, brandId, period, end), pendingLater(c.env.DB, brandId, end, Date.now())]);
+  const [close, closed, forecast, later] = await Promise.all([periodClose(c.env.DB, brandId, period), closedPeriods(c.env.DB, brandId), closeForecast(c.env.DB, brandId, period, end), pendingLater(c.env.DB, brandId, end, Date.now())]);
   const lines: PayoutLine[] = [];
   const totals = new Map<string, Totals>();
   for await (const line of payoutLines(c.env.DB, c.env.SECRETS_KEY, brandId, period)) {
@@ -43,7 +43,9 @@ async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsVi
     ended: Date.now() >= end,
     endsAt: end,
     close: close ? { closedAt: close.closed_at, by: close.closer_name ?? (close.closed_by.startsWith('api_key:') ? 'the admin API' : null) } : null,
-    claimable: close ? [] : claimable,
+    claimable: close ? [] : forecast.claimable,
+    below: forecast.below,
+    minimum: forecast.minimum,
     later,
     lines,
     shown: SHOWN_LINES,
@@ -56,7 +58,7 @@ function flashOf(c: ConsoleContext): Flash {
   switch (c.req.query('flash')) {
     case 'closed':
       return n === 0
-        ? { tone: 'success', text: 'Period closed. Nothing had cleared its holding period, so there are no payouts: what clears later is paid in a later close.' }
+        ? { tone: 'success', text: 'Period closed with no payouts: no creator was owed one yet (past the holding period, and at your minimum payout if you set one). What they are owed is paid in a later close.' }
         : { tone: 'success', text: `Period closed: ${n} ${n === 1 ? 'payout' : 'payouts'} created. Download the CSV for your payment run.` };
     case 'already_closed':
       return { tone: 'info', text: 'This period was already closed; nothing changed.' };

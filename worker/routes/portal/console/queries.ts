@@ -1,4 +1,5 @@
 // What the console reads. Every query is scoped by the signed-in user's brand: a foreign id is simply not found.
+import { PAYABLE_FROM } from '../../../db/payouts';
 import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
 import { refundedOf } from '../../../db/network';
@@ -205,21 +206,28 @@ export async function closedPeriods(db: D1Database, brandId: string): Promise<st
 }
 
 export type Claimable = { currency: string; amount: number; creators: number; entries: number };
+// What a close of the period would pay now (`claimable`), and what it leaves to a later close because the
+// creator is owed less than the brand's minimum payout (`below`; empty while the minimum is 0).
+export type CloseForecast = { claimable: Claimable[]; below: Claimable[]; minimum: number };
 
-// What a close would pay now: the same rule closePeriod applies (unpaid, available before the period ends,
-// from this period or earlier; one payout per creator and currency that nets above zero, the rest carried).
-export async function claimableForPeriod(db: D1Database, brandId: string, period: string, end: number): Promise<Claimable[]> {
-  return (
-    await db
+// The same rule closePeriod applies (unpaid, available before the period ends, from this period or earlier;
+// one payout per creator and currency that nets to the minimum payout or more, the rest carried). After the
+// close, `below` is what it carried forward for the minimum.
+export async function closeForecast(db: D1Database, brandId: string, period: string, end: number): Promise<CloseForecast> {
+  const [groups, brand] = await Promise.all([
+    db
       .prepare(
-        `SELECT currency, SUM(net) AS amount, COUNT(*) AS creators, SUM(entries) AS entries FROM (
+        `SELECT currency, net >= ${PAYABLE_FROM} AS paid, SUM(net) AS amount, COUNT(*) AS creators, SUM(entries) AS entries FROM (
            SELECT creator_id, currency, SUM(amount_minor) AS net, COUNT(*) AS entries FROM ledger_entries
-           WHERE brand_id = ? AND payout_id IS NULL AND available_at < ? AND period <= ? GROUP BY creator_id, currency HAVING net > 0
-         ) GROUP BY currency ORDER BY currency`,
+           WHERE brand_id = ?1 AND payout_id IS NULL AND available_at < ?2 AND period <= ?3 GROUP BY creator_id, currency HAVING net > 0
+         ) GROUP BY currency, paid ORDER BY currency`,
       )
       .bind(brandId, end, period)
-      .all<Claimable>()
-  ).results;
+      .all<Claimable & { paid: number }>(),
+    db.prepare('SELECT min_payout_minor FROM brands WHERE id = ?').bind(brandId).first<{ min_payout_minor: number }>(),
+  ]);
+  const strip = ({ paid: _, ...r }: Claimable & { paid: number }): Claimable => r;
+  return { claimable: groups.results.filter((r) => r.paid).map(strip), below: groups.results.filter((r) => !r.paid).map(strip), minimum: brand?.min_payout_minor ?? 0 };
 }
 
 export type Later = Claimable & { held: number };

@@ -4,7 +4,9 @@ import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../../portal/console/settings';
 import { ApiError, notFound } from '../../../lib/errors';
-import { findBrand, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
+import { formatMoney } from '../../../../portal/format';
+import { decimalToMinor } from '../../../domain/store-payloads';
+import { findBrand, MAX_MIN_PAYOUT_MINOR, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
 import { readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
@@ -30,23 +32,30 @@ async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { valu
 
 settingsRoutes.get('/settings', async (c) => renderSettings(c, await brandOf(c)));
 
-const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter' };
+const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout' };
 
 settingsRoutes.post('/settings', async (c) => {
   requireOwner(c, 'change the brand settings');
   const form = await readForm(c);
-  const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim() };
+  const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim(), minPayout: form.get('minPayout').trim().slice(0, 32) };
   const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
+  const brand = await brandOf(c);
+  // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000").
+  const minPayoutMinor = values.minPayout === '' ? 0 : decimalToMinor(values.minPayout.replace(/,/g, ''), brand.currency);
   const parsed = updateBrand.safeParse({
     allowedHosts: hosts,
     fallbackUrl: values.fallbackUrl === '' ? null : values.fallbackUrl,
     clickParam: values.clickParam,
+    minPayoutMinor: minPayoutMinor ?? -1,
   });
-  const brand = await brandOf(c);
   if (!parsed.success) {
     // A refused host is named (a list of 20 is hard to scan for the bad line).
     const named = (i: (typeof parsed.error.issues)[number]) => (i.path[0] === 'allowedHosts' && typeof i.path[1] === 'number' ? ` “${hosts[i.path[1]]!.slice(0, 80)}” is not a host.` : '');
-    const errors = parsed.error.issues.map((i) => `${FIELD_LABELS[String(i.path[0])] ?? 'Settings'}:${named(i)} ${i.message}`);
+    const errors = parsed.error.issues.map((i) =>
+      i.path[0] === 'minPayoutMinor'
+        ? `Minimum payout: an amount in ${brand.currency} up to ${formatMoney(MAX_MIN_PAYOUT_MINOR, brand.currency)}, like 50 or 50.00; leave it empty for none.`
+        : `${FIELD_LABELS[String(i.path[0])] ?? 'Settings'}:${named(i)} ${i.message}`,
+    );
     return renderSettings(c, brand, { values, errors: [...new Set(errors)] }, 422);
   }
   try {

@@ -1,0 +1,1 @@
+ALTER TABLE `brands` ADD `min_payout_minor` integer DEFAULT 0 NOT NULL;
