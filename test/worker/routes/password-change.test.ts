@@ -86,26 +86,33 @@ describe('a console user changing their password', () => {
   it('changes it for the email in every brand, from any role, and ends the other sign-ins', async () => {
     const o = await consoleBrand('viewer');
     const elsewhere = await signIn(o.user.email);
-    // The same person on another brand's team, with the same password.
+    // The same person on another brand's team with the same password, and on a third with a password of its own.
     const other = await createBrand();
     const there = await adminUser(other.brandId, 'manager', { email: o.user.email });
+    const third = await createBrand();
+    const own = await adminUser(third.brandId, 'owner', { email: o.user.email, password: 'a password of its own' });
+    const ownBefore = await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(own.id).first();
     const res = await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: NEW }, { cookie: o.cookie });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/console/team?flash=password');
     const page = await (await get('/console/team?flash=password', o.cookie)).text();
     expect(page).toContain('Password changed. You stay signed in here');
-    expect(page).toContain('It is the one password for your email in every brand you work with');
-    const hashes = await env.DB.prepare('SELECT DISTINCT password_hash FROM admin_users WHERE email = ?').bind(o.user.email).all();
+    expect(page).toContain('It changes in every brand where you sign in with the same password.');
+    const hashes = await env.DB.prepare('SELECT DISTINCT password_hash FROM admin_users WHERE id IN (?, ?)').bind(o.user.id, there.id).all();
     expect(hashes.results).toHaveLength(1);
+    // The password this form did not prove is left as it was.
+    expect(await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(own.id).first()).toEqual(ownBefore);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'admin_user.password_changed' AND actor_id IN (?, ?)", o.user.id, there.id)).toBe(2);
     expect(await rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id IN (?, ?) AND revoked_at IS NULL", o.user.id, there.id)).toBe(1);
     expect((await get('/console/team', elsewhere)).headers.get('location')).toBe('/console/login?next=%2Fconsole%2Fteam');
     expect((await get('/console/team', o.cookie)).status).toBe(200);
     expect((await post('/console/login', { email: o.user.email, password: CONSOLE_PASSWORD })).status).toBe(401);
     expect((await post('/console/login', { email: o.user.email, password: NEW })).status).toBe(200); // the brand choice
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'admin_user.password_changed' AND actor_id = ?", own.id)).toBe(0);
   });
 
-  it('says what is wrong and changes nothing', async () => {
+  it('says what is wrong, changes nothing, and shares the sign-in limit', async () => {
+    await inOneRateWindow();
     const o = await consoleBrand('finance');
     const before = await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(o.user.id).first();
     const wrong = await post('/console/team/me/password', { current: 'not it at all', password: NEW, confirm: NEW }, { cookie: o.cookie });
@@ -115,6 +122,13 @@ describe('a console user changing their password', () => {
     expect(mismatch.status).toBe(422);
     expect((await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: NEW }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect(await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(o.user.id).first()).toEqual(before);
+    // Sign-in, then two tries: two more, and the sixth attempt on the email in the minute is refused unhashed.
+    for (let i = 0; i < 2; i++) expect((await post('/console/team/me/password', { current: `guess ${i} at it`, password: NEW, confirm: NEW }, { cookie: o.cookie })).status).toBe(401);
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    const limited = await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: NEW }, { cookie: o.cookie });
+    expect(limited.status).toBe(429);
+    expect(derive).not.toHaveBeenCalled();
+    expect(await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(o.user.id).first()).toEqual(before);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'admin_user.password_changed' AND actor_id = ?", o.user.id)).toBe(0);
-  });
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
 });

@@ -569,7 +569,8 @@ creatorPortal.get('/account', (c) => accountPage(c));
 // mailed reset links close: a link in an old mail no longer undoes this.
 creatorPortal.post('/account/password', async (c) => {
   const { creatorId, sessionId } = c.var.creator;
-  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `change:${creatorId}` });
+  // Sign-in's own key (the email), so a stolen session gets no second allowance of guesses.
+  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: viewerOf(c).email });
   if (!limited.success) {
     c.header('Retry-After', '60');
     return accountPage(c, { error: 'Too many attempts. Wait a minute and try again.' }, 429);

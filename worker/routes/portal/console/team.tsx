@@ -13,7 +13,7 @@ import { isUniqueViolation } from '../../../lib/d1-errors';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN, newId } from '../../../lib/ids';
 import { log } from '../../../lib/log';
-import { hashPassword, passwordChangeProblem } from '../../../lib/passwords';
+import { hashPassword, passwordChangeProblem, verifyPassword } from '../../../lib/passwords';
 import { noticeAfterResponse } from '../../../mail';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
@@ -42,7 +42,7 @@ const FLASH: Record<string, Flash> = {
   unchanged: { tone: 'info', text: 'That was their role already.' },
   removed: { tone: 'success', text: 'Removed, and signed out of this console.' },
   renamed: { tone: 'success', text: 'Your name is saved.' },
-  password: { tone: 'success', text: 'Password changed. You stay signed in here; every other sign-in with your email ended.' },
+  password: { tone: 'success', text: 'Password changed. You stay signed in here; your other sign-ins with the old password ended.' },
 };
 
 const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND role = 'owner' AND removed_at IS NULL)";
@@ -204,37 +204,46 @@ teamRoutes.post('/team/me/name', async (c) => {
   return c.redirect(withFlash('/console/team', 'renamed'), 303);
 });
 
-// Anyone on the team changes their own password with the one they have. It is the password of every console
-// account of the email (sign-in tries them all, and a reset sets them all), so it changes for each of them,
-// their other sign-ins end (this one stays), and mailed reset links close. Guarded on the hash that was
-// checked: two changes at once, the second writes nothing.
+// Anyone on the team changes their own password with the one they have. The same email's accounts in other
+// brands that the typed password also opens change with it (sign-in offers them all for one password; each
+// is checked as sign-in checks it); one with a password of its own is left alone. Their other sign-ins end
+// (this one stays) and mailed reset links close. Each account changes only if it still holds the hash that
+// was checked, and only while this one does: of two changes at once, the second writes nothing. Limited with
+// sign-in's own key, before any hashing.
 teamRoutes.post('/team/me/password', async (c) => {
   const { id, email } = c.var.user;
-  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console-change:${email}` });
+  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console:${email}` });
   if (!limited.success) {
     c.header('Retry-After', '60');
     return renderTeam(c, { errors: ['Too many attempts. Wait a minute and try again.'] }, 429);
   }
   const form = await readForm(c);
   const db = c.env.DB;
-  const stored = await db.prepare(`SELECT password_hash FROM admin_users WHERE id = ? AND ${LIVE_MEMBER}`).bind(id).first<{ password_hash: string | null }>();
+  const { results: accounts } = await db
+    .prepare(`SELECT id, password_hash FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL ORDER BY id = ? DESC, created_at LIMIT 10`)
+    .bind(email, id)
+    .all<{ id: string; password_hash: string }>();
+  const own = accounts.find((a) => a.id === id) ?? null;
   const typed = { current: form.get('current'), password: form.get('password'), confirm: form.get('confirm') };
-  const problem = await passwordChangeProblem(typed, stored?.password_hash ?? null);
+  const problem = await passwordChangeProblem(typed, own?.password_hash ?? null);
   if (problem) return renderTeam(c, { errors: [`Your password: ${problem.message}`] }, problem.status);
+  const opened = [own!];
+  for (const a of accounts) if (a.id !== id && (await verifyPassword(typed.current.slice(0, 256), a.password_hash))) opened.push(a);
   const hash = await hashPassword(typed.password);
   const now = Date.now();
-  const unchanged = { sql: `EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND password_hash = ? AND ${LIVE_MEMBER})`, params: [id, stored!.password_hash] };
+  const proven = `${LIVE_MEMBER} AND (${opened.map(() => '(id = ? AND password_hash = ?)').join(' OR ')}) AND EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND password_hash = ? AND ${LIVE_MEMBER})`;
+  const provenParams = [...opened.flatMap((a) => [a.id, a.password_hash]), id, own!.password_hash];
   const [, updated] = await db.batch([
     db
       .prepare(
         `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_changed', 'admin_user', id, NULL, ? FROM admin_users WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL AND ${unchanged.sql}`,
+         SELECT 'aud_' || lower(hex(randomblob(9))), brand_id, 'admin_user', id, 'admin_user.password_changed', 'admin_user', id, NULL, ? FROM admin_users WHERE ${proven}`,
       )
-      .bind(now, email, ...unchanged.params),
-    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE email = ? AND ${LIVE_MEMBER} AND password_hash IS NOT NULL AND ${unchanged.sql}`).bind(hash, email, ...unchanged.params),
+      .bind(now, ...provenParams),
+    db.prepare(`UPDATE admin_users SET password_hash = ? WHERE ${proven}`).bind(hash, ...provenParams),
     db
-      .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ?) AND id <> ? AND revoked_at IS NULL AND changes() > 0`)
-      .bind(now, email, c.var.user.sessionId),
+      .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ? AND password_hash = ?) AND id <> ? AND revoked_at IS NULL`)
+      .bind(now, email, hash, c.var.user.sessionId),
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?`).bind(email, now),
   ]);
   if (updated!.meta.changes === 0) return renderTeam(c, { errors: ['Your password: it was changed meanwhile. Sign in again if you are signed out.'] }, 409);
