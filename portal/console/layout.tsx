@@ -4,16 +4,16 @@ import { CopyField, Notice, Page, type NavItem } from '../layout';
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
-export type Section = 'campaigns' | 'review' | 'orders' | 'payouts' | 'webhooks' | 'settings';
+export type Section = 'campaigns' | 'creators' | 'review' | 'orders' | 'payouts' | 'settings';
 
 export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', finance: 'Finance', viewer: 'Viewer' };
 
 const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] => [
   { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
+  { href: '/console/creators', label: 'Creators', current: current === 'creators' },
   { href: '/console/review', label: toReview ? `Review (${toReview})` : 'Review', current: current === 'review' },
   { href: '/console/orders', label: 'Orders', current: current === 'orders' },
   { href: '/console/payouts', label: 'Payouts', current: current === 'payouts' },
-  { href: '/console/webhooks', label: 'Webhooks', current: current === 'webhooks' },
   { href: '/console/settings', label: 'Settings', current: current === 'settings' },
 ];
 

@@ -19,7 +19,7 @@ export const ROLE_SCOPES: Record<Role, string> = {
 const ROLES: Role[] = ['owner', 'manager', 'finance', 'viewer'];
 
 // Settings' heading and its two tabs, with the page's flash and errors under them.
-export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'activity'; flash: Flash; errors?: string[] }> = ({ brandName, current, flash, errors }) => (
+export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'webhooks' | 'activity'; flash: Flash; errors?: string[]; errorsTitle?: string }> = ({ brandName, current, flash, errors, errorsTitle }) => (
   <>
     <div class="page-head">
       <div>
@@ -37,12 +37,15 @@ export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | '
       <a href="/console/keys" aria-current={current === 'keys' ? 'page' : undefined}>
         Keys and stores
       </a>
+      <a href="/console/webhooks" aria-current={current === 'webhooks' ? 'page' : undefined}>
+        Webhooks
+      </a>
       <a href="/console/activity" aria-current={current === 'activity' ? 'page' : undefined}>
         Activity
       </a>
     </nav>
     <FlashNotice flash={flash} />
-    <Errors errors={errors} />
+    <Errors errors={errors} title={errorsTitle} />
   </>
 );
 
@@ -170,7 +173,7 @@ export const TeamPage: FC<{
     <section class="card stack team-add password-card" aria-labelledby="pw-h">
       <h2 id="pw-h">Your password</h2>
       <p class="muted small">
-        {(viewer.otherBrands ?? 0) > 0 ? 'It is the one password for your email in every brand you work with: it changes in all of them. ' : ''}Every other device signed in with it is signed out; this one stays.
+        {(viewer.otherBrands ?? 0) > 0 ? 'It changes in every brand where you sign in with the same password. ' : ''}Every other device signed in with it is signed out; this one stays.
       </p>
       <NewPasswordForm action="/console/team/me/password" email={viewer.email} hint="At least 10 characters." submit="Change password" current />
     </section>

@@ -4,7 +4,8 @@ import type { DeliveryRow, EndpointRow } from '../../worker/db/webhooks';
 import { formatCount, formatDateTime } from '../format';
 import { Badge, Notice } from '../layout';
 import { webhookEventTypes, type WebhookEventType } from '../../worker/db/schema';
-import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, RowAction, ShownOnce, WriteButton, type Flash, type Viewer } from './layout';
+import { ConfirmStep, ConsolePage, DataTable, RowAction, ShownOnce, WriteButton, type Flash, type Viewer } from './layout';
+import { SettingsHead } from './team';
 
 export type DeliveryFilter = 'all' | 'pending' | 'failed' | 'delivered';
 
@@ -72,15 +73,8 @@ export const WebhooksPage: FC<{
   errors?: string[];
   toReview: number;
 }> = ({ viewer, canWrite, isOwner, values, created, confirmDisable, confirmRoll, rolled, endpoints, deliveries, filter, shown, flash, errors, toReview }) => (
-  <ConsolePage title="Webhooks" viewer={viewer} section="webhooks" toReview={toReview}>
-    <div class="page-head">
-      <div>
-        <p class="eyebrow">{viewer.brandName}</p>
-        <h1 class="page-title">Webhooks</h1>
-      </div>
-    </div>
-    <FlashNotice flash={flash} />
-    <Errors errors={errors} title="That didn't go through" />
+  <ConsolePage title="Webhooks" viewer={viewer} section="settings" toReview={toReview}>
+    <SettingsHead brandName={viewer.brandName} current="webhooks" flash={flash} errors={errors} errorsTitle="That didn't go through" />
     {created ? (
       <ShownOnce title="Endpoint added" id="new-secret" label="Signing secret" value={created.secret}>
         Events now go to <code style="overflow-wrap: anywhere">{created.url}</code>. Copy its signing secret into your receiver to check each request's <code>Chorus-Signature</code>: Chorus cannot show it again.

@@ -15,6 +15,7 @@ import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../..
 import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
 import { planRoutes } from './console/plans';
+import { rosterRoutes } from './console/roster';
 import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, UNUSED_LINK, usableLink, type UsableLink } from './console/links';
@@ -286,6 +287,7 @@ consoleRouter.use('*', requireConsoleUser);
 consoleRouter.use('*', enforceRole);
 consoleRouter.route('/', campaignRoutes);
 consoleRouter.route('/', planRoutes);
+consoleRouter.route('/', rosterRoutes);
 consoleRouter.route('/', importRoutes);
 consoleRouter.route('/', reviewRoutes);
 consoleRouter.route('/', orderRoutes);

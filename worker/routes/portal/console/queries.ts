@@ -1,5 +1,6 @@
 // What the console reads. Every query is scoped by the signed-in user's brand: a foreign id is simply not found.
 import { PAYABLE_FROM } from '../../../db/payouts';
+import { afterParams, afterSql, type Position } from '../../../lib/cursor';
 import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
 import { refundedOf } from '../../../db/network';
@@ -245,4 +246,47 @@ export async function pendingLater(db: D1Database, brandId: string, end: number,
       .bind(now, brandId, end)
       .all<Later>()
   ).results;
+}
+
+// The brand's creators, newest first a page at a time (brand_creators_brand_at), optionally those whose
+// handle, name or email contains `q`: each with the brand's campaigns they are in and what they have earned
+// with the brand (every ledger entry: commissions, fees, bonuses, less reversals).
+export type RosterRow = {
+  creator_id: string;
+  handle: string;
+  display_name: string;
+  email: string;
+  niche: string | null;
+  platform: string | null;
+  follower_count: number | null;
+  accepted_at: number | null;
+  created_at: number;
+  earned: number;
+  campaigns: string;
+};
+
+export async function listRoster(db: D1Database, brandId: string, f: { q: string; after?: Position; limit: number }): Promise<RosterRow[]> {
+  const where = ['r.brand_id = ?'];
+  const params: unknown[] = [brandId];
+  if (f.q) {
+    where.push('(instr(lower(c.handle), ?) > 0 OR instr(lower(c.display_name), ?) > 0 OR instr(lower(c.email), ?) > 0)');
+    const q = f.q.toLowerCase();
+    params.push(q, q, q);
+  }
+  if (f.after) {
+    where.push(afterSql('r.created_at', 'r.creator_id'));
+    params.push(...afterParams(f.after));
+  }
+  const { results } = await db
+    .prepare(
+      `SELECT r.creator_id, c.handle, c.display_name, c.email, r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at,
+         (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.creator_id = r.creator_id AND l.brand_id = r.brand_id) AS earned,
+         (SELECT json_group_array(json_object('enrollment', e.id, 'campaign', e.campaign_id, 'name', k.name, 'status', e.status))
+            FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = r.creator_id AND e.brand_id = r.brand_id) AS campaigns
+       FROM brand_creators r JOIN creators c ON c.id = r.creator_id
+       WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?`,
+    )
+    .bind(...params, f.limit)
+    .all<RosterRow>();
+  return results;
 }
