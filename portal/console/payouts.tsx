@@ -16,7 +16,8 @@ export type PayoutsView = {
   endsAt: number;
   close: { closedAt: number; by: string | null } | null;
   claimable: Claimable[];
-  // Owed to creators, past holding, but less than the brand's minimum payout: this close leaves it for a later one.
+  // Owed to creators, past holding, but less than the brand's minimum payout: a close now leaves it for a later
+  // one (shown before the close only: the minimum may have changed since).
   below: Claimable[];
   minimum: number;
   later: Later[];
@@ -148,9 +149,9 @@ export const PayoutsPage: FC<{
                     : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
                 : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
           </p>
-          {view.below.length > 0 ? (
+          {view.below.length > 0 && !view.close ? (
             <p class="muted small">
-              {view.close ? 'Carried to a later close' : 'Left for a later close'}, each under your {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
+              Left for a later close, each under your {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
             </p>
           ) : null}
           <LaterNote later={view.later} />

@@ -3,7 +3,6 @@
 import type { FC } from 'hono/jsx';
 import type { CommissionTier, PerformanceBonus } from '../../worker/db/schema';
 import { formatMoney, formatPercent } from '../format';
-import { Badge } from '../layout';
 import { ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type PlanListed = { id: string; name: string; period: string; tiers: CommissionTier[]; bonus: PerformanceBonus | null; campaigns: { id: string; name: string }[] };
@@ -21,7 +20,7 @@ const PlanCard: FC<{ plan: PlanListed; currency: string }> = ({ plan, currency }
   <section class="card stack" id={plan.id} aria-labelledby={`${plan.id}-h`}>
     <div class="campaign-row-head">
       <h2 id={`${plan.id}-h`}>{plan.name}</h2>
-      <Badge status={plan.period === 'lifetime' ? 'submitted' : 'approved'} label={periodLabel(plan.period)} />
+      <span class="badge badge-invited">{periodLabel(plan.period)}</span>
     </div>
     <ol class="tier-list" aria-label="Tiers">
       {plan.tiers.map((t) => (
@@ -103,7 +102,7 @@ const PlanForm: FC<{ values: PlanFormValues; currency: string }> = ({ values, cu
                     </>
                   ) : (
                     <div class="input-suffix">
-                      <input name="from" type="text" inputmode="decimal" maxlength={16} value={values.from[i] ?? ''} aria-label={`Tier ${i + 1} starts at net sales of`} autocomplete="off" />
+                      <input name="from" type="text" inputmode="decimal" maxlength={16} value={values.from[i] ?? ''} aria-label={`Tier ${i + 1} starts at net sales of`} aria-describedby="tiers-hint" autocomplete="off" />
                       <span>{currency}</span>
                     </div>
                   )}

@@ -925,7 +925,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
         <h2>Payouts</h2>
         {belowMinimum.map((b) => (
           <p class="small">
-            {b.brand_name} pays once you are owed {formatMoney(b.minimum, b.currency)} or more. You are owed {formatMoney(b.owed, b.currency)} so far: it carries over to a later month's payout until it gets there.
+            {b.brand_name} pays once what has cleared its holding period comes to {formatMoney(b.minimum, b.currency)} or more. {formatMoney(b.owed, b.currency)} has cleared so far: it carries over to a later month's payout until then.
           </p>
         ))}
         {payouts.length === 0 ? (

@@ -187,8 +187,8 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
 export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; notes: string | null; paid: number; in_payout: number; payable: number; held: number; held_from: number | null; held_until: number | null };
 export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
 
-// A brand with a minimum payout that this creator is owed less than (all their unpaid entries with it, held
-// ones included): its closes carry the amount forward until it reaches the minimum.
+// A brand with a minimum payout that what this creator is owed past the holding period falls short of (as a
+// close counts it): its closes carry the amount forward until it reaches the minimum.
 export type BelowMinimum = { brand_name: string; currency: string; minimum: number; owed: number };
 
 export async function creatorEarnings(db: D1Database, creatorId: string, now: number): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[] }> {
@@ -219,10 +219,11 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
       .bind(creatorId),
     db
       .prepare(
-        `SELECT b.name AS brand_name, l.currency, b.min_payout_minor AS minimum, SUM(l.amount_minor) AS owed FROM ledger_entries l JOIN brands b ON b.id = l.brand_id
-         WHERE l.creator_id = ? AND l.payout_id IS NULL AND b.min_payout_minor > 0 GROUP BY l.brand_id, l.currency HAVING owed > 0 AND owed < minimum ORDER BY b.name`,
+        `SELECT b.name AS brand_name, l.currency, b.min_payout_minor AS minimum, SUM(CASE WHEN l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS owed
+         FROM ledger_entries l JOIN brands b ON b.id = l.brand_id
+         WHERE l.creator_id = ?1 AND l.payout_id IS NULL AND b.min_payout_minor > 0 GROUP BY l.brand_id, l.currency HAVING owed > 0 AND owed < minimum ORDER BY b.name`,
       )
-      .bind(creatorId),
+      .bind(creatorId, now),
   ]);
   const rows = (ledger?.results ?? []) as (Omit<EarningsRow, 'kind'> & { shown_kind: string })[];
   return { ledger: rows.map(({ shown_kind, ...r }) => ({ ...r, kind: shown_kind })), payouts: (payouts?.results ?? []) as PayoutRow[], belowMinimum: (below?.results ?? []) as BelowMinimum[] };

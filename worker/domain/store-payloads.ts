@@ -33,6 +33,17 @@ export function decimalToMinor(amount: unknown, currency: string): number | null
   return Number(match[1]) * 10 ** digits + Number(fraction.slice(0, digits) || '0');
 }
 
+// An amount a person typed into a console form, in major units: "1000", "1000.50", "1,000" or "1,000.50"
+// (commas only as thousands groups). What reads two ways is refused, not guessed: "50,00" (a decimal comma)
+// and "5.000" in a currency with fewer than three decimals (a thousands point).
+export function typedAmountToMinor(text: string, currency: string): number | null {
+  const t = text.trim();
+  if (t.includes(',') && !/^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(t)) return null;
+  const plain = t.replace(/,/g, '');
+  if (/\.\d{3}$/.test(plain) && minorUnitsOf(currency) < 3) return null;
+  return decimalToMinor(plain, currency);
+}
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 // Text fields: control characters and broken characters are refused, as the signed API refuses them.

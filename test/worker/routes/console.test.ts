@@ -1315,7 +1315,7 @@ describe('console settings', () => {
     const m = await consoleBrand('owner');
     const fields = { allowedHosts: 'shop.example\n*.shop.example', fallbackUrl: '', clickParam: 'cid' };
     const minOf = () => rowCount('SELECT min_payout_minor AS n FROM brands WHERE id = ?', m.brand.brandId);
-    for (const bad of ['abc', '10000.01', '-5', '5.001']) {
+    for (const bad of ['abc', '10000.01', '-5', '5.001', '50,00', '5.000', '1,00,000']) {
       const res = await post('/console/settings', { ...fields, minPayout: bad }, { cookie: m.cookie });
       expect(res.status, bad).toBe(422);
       const html = await res.text();
@@ -1326,6 +1326,9 @@ describe('console settings', () => {
     expect((await post('/console/settings', { ...fields, minPayout: '1,000' }, { cookie: m.cookie })).status).toBe(303);
     expect(await minOf()).toBe(100_000);
     expect((await post('/console/settings', { ...fields, minPayout: '50' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await minOf()).toBe(5_000);
+    // A form drawn before the field existed leaves the minimum as it is.
+    expect((await post('/console/settings', fields, { cookie: m.cookie })).status).toBe(303);
     expect(await minOf()).toBe(5_000);
     expect(await (await get('/console/settings', m.cookie)).text()).toContain('value="50.00"');
 
@@ -1340,7 +1343,7 @@ describe('console settings', () => {
     expect(before).toContain('Left for a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
     expect((await post('/console/payouts/close', { period: '2026-09', confirm: '1' }, { cookie: m.cookie })).status).toBe(303);
     const after = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
-    expect(after).toContain('Carried to a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
+    expect(after).not.toContain('minimum payout:');
     expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(0);
 
     expect((await post('/console/settings', { ...fields, minPayout: '' }, { cookie: m.cookie })).status).toBe(303);

@@ -104,9 +104,15 @@ describe('a brand with a minimum payout', () => {
         .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, `commission:${newId('k')}`, Date.UTC(2026, 8, 10), Date.UTC(2026, 8, 10))
         .run();
     await entry(2_000);
-    expect(await (await get('/earnings', m.cookie)).text()).toContain('Test Brand pays once you are owed $50.00 or more. You are owed $20.00 so far: it carries over');
+    // Held entries are not counted: a close would not pay them yet.
+    await env.DB.prepare(
+      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', 9000, 'USD', 0, '2026-12', ?, ?, ?)",
+    )
+      .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `commission:${newId('k')}`, Date.now() + 86_400_000, Date.now())
+      .run();
+    expect(await (await get('/earnings', m.cookie)).text()).toContain('Test Brand pays once what has cleared its holding period comes to $50.00 or more. $20.00 has cleared so far: it carries over');
     await entry(3_000);
-    expect(await (await get('/earnings', m.cookie)).text()).not.toContain('pays once you are owed');
+    expect(await (await get('/earnings', m.cookie)).text()).not.toContain('pays once what has cleared');
   });
 });
 

@@ -26,7 +26,7 @@ export const createPlan = z
 export type PlanInput = z.output<typeof createPlan>;
 type PlanRow = typeof commissionPlans.$inferSelect;
 
-// One plan per name in a brand (two "Standard" plans in the campaign form's list could not be told apart):
+// One plan per name in a brand, in any case (two "Standard" plans in the campaign form's list could not be told apart):
 // the insert checks the name in the same statement, so a double-clicked form adds one.
 export async function addPlan(db: D1Database, brandId: string, input: PlanInput, actor: Pick<AuditInput, 'actorType' | 'actorId'>): Promise<PlanRow> {
   const row: PlanRow = { id: newId('plan'), brandId, ...input, createdAt: Date.now() };
@@ -34,7 +34,7 @@ export async function addPlan(db: D1Database, brandId: string, input: PlanInput,
     db
       .prepare(
         `INSERT INTO commission_plans (id, brand_id, name, period, tiers, bonus, created_at)
-         SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM commission_plans WHERE brand_id = ? AND name = ?)`,
+         SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM commission_plans WHERE brand_id = ? AND lower(name) = lower(?))`,
       )
       .bind(row.id, brandId, row.name, row.period, JSON.stringify(row.tiers), row.bonus === null ? null : JSON.stringify(row.bonus), row.createdAt, brandId, row.name),
     auditIfChanged(db, { brandId, ...actor, action: 'plan.created', targetType: 'commission_plan', targetId: row.id }, row.createdAt),

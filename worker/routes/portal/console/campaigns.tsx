@@ -12,7 +12,7 @@ import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
-import { decimalToMinor } from '../../../domain/store-payloads';
+import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
@@ -116,7 +116,7 @@ async function validateCampaign(c: ConsoleContext, values: CampaignFormValues, h
   let baselineCostMinor: number | null = null;
   let baselineEngagedN: number | null = null;
   if (baselineCost !== '' || baselineEngaged !== '') {
-    baselineCostMinor = decimalToMinor(baselineCost, c.var.user.currency);
+    baselineCostMinor = typedAmountToMinor(baselineCost, c.var.user.currency);
     baselineEngagedN = /^\d{1,10}$/.test(baselineEngaged) ? Number(baselineEngaged) : null;
     if (baselineCostMinor === null || baselineCostMinor > 100_000_000_000) errors.push(`The baseline cost is a plain amount in ${c.var.user.currency}, like 5000 or 5000.00.`);
     if (baselineEngagedN === null || baselineEngagedN > 1_000_000_000) errors.push('The baseline engaged audience is a whole number of people.');

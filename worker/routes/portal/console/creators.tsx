@@ -8,7 +8,7 @@ import { moneyInput } from '../../../../portal/console/campaigns';
 import type { Flash } from '../../../../portal/console/layout';
 import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../../db/account-tokens';
 import type { enrollmentStatuses, paymentModels } from '../../../db/schema';
-import { decimalToMinor } from '../../../domain/store-payloads';
+import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
 import { adjustmentBody, enrollmentChange, updateEnrollment } from '../../admin/enrollments';
@@ -155,7 +155,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
   const form = await readForm(c);
   const values: EnrollmentFormValues = { status: form.get('status'), paymentModel: form.get('paymentModel'), flatFee: form.get('flatFee').trim(), briefSection: form.get('briefSection').replaceAll('\r\n', '\n') };
   const errors: string[] = [];
-  const flatFeeMinor = values.flatFee === '' ? 0 : decimalToMinor(values.flatFee, c.var.user.currency);
+  const flatFeeMinor = values.flatFee === '' ? 0 : typedAmountToMinor(values.flatFee, c.var.user.currency);
   if (flatFeeMinor === null || flatFeeMinor > 100_000_000) errors.push(`The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.`);
   // Only what the person changed on the form is sent, against what the form was drawn from (its hidden
   // fields): a change someone made since is a conflict, never quietly undone by an unrelated save.
@@ -212,7 +212,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   const adjustment = { amount: form.get('amount').trim(), note: form.get('note') };
   // A minus (or the typographic one) before the amount makes it a correction.
   const [, minus, digits] = /^([-−]?)\s*(.*)$/s.exec(adjustment.amount)!;
-  const magnitude = decimalToMinor(digits, c.var.user.currency);
+  const magnitude = typedAmountToMinor(digits ?? '', c.var.user.currency);
   const parsed = adjustmentBody.safeParse({ amountMinor: magnitude !== null && minus ? -magnitude : magnitude, note: adjustment.note });
   const key = form.get('key');
   if (!parsed.success || !ADJUSTMENT_KEY.test(key)) {

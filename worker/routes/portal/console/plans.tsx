@@ -5,7 +5,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { emptyPlanForm, PLAN_FORM_TIERS, PlansPage, type PlanFormValues, type PlanListed } from '../../../../portal/console/plans';
 import { formatMoney } from '../../../../portal/format';
 import type { CommissionTier, PerformanceBonus } from '../../../db/schema';
-import { decimalToMinor } from '../../../domain/store-payloads';
+import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { ApiError } from '../../../lib/errors';
 import { addPlan, createPlan } from '../../admin/plans';
 import { viewerOf } from './campaigns';
@@ -63,7 +63,7 @@ const MAX_PLAN_AMOUNT = 100_000_000_000;
 function readPlan(values: PlanFormValues, currency: string): { input: unknown; errors: string[] } {
   const errors: string[] = [];
   const amount = (text: string) => {
-    const minor = decimalToMinor(text.replace(/,/g, ''), currency);
+    const minor = typedAmountToMinor(text, currency);
     return minor !== null && minor <= MAX_PLAN_AMOUNT ? minor : null;
   };
   const tiers: CommissionTier[] = [];

@@ -5,7 +5,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../../portal/console/settings';
 import { ApiError, notFound } from '../../../lib/errors';
 import { formatMoney } from '../../../../portal/format';
-import { decimalToMinor } from '../../../domain/store-payloads';
+import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { findBrand, MAX_MIN_PAYOUT_MINOR, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
 import { readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
@@ -40,13 +40,15 @@ settingsRoutes.post('/settings', async (c) => {
   const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim(), minPayout: form.get('minPayout').trim().slice(0, 32) };
   const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   const brand = await brandOf(c);
-  // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000").
-  const minPayoutMinor = values.minPayout === '' ? 0 : decimalToMinor(values.minPayout.replace(/,/g, ''), brand.currency);
+  // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000"). A form drawn
+  // before the field existed keeps the minimum as it is.
+  const drawn = form.all('minPayout').length > 0;
+  const minPayoutMinor = !drawn ? undefined : values.minPayout === '' ? 0 : (typedAmountToMinor(values.minPayout, brand.currency) ?? -1);
   const parsed = updateBrand.safeParse({
     allowedHosts: hosts,
     fallbackUrl: values.fallbackUrl === '' ? null : values.fallbackUrl,
     clickParam: values.clickParam,
-    minPayoutMinor: minPayoutMinor ?? -1,
+    minPayoutMinor,
   });
   if (!parsed.success) {
     // A refused host is named (a list of 20 is hard to scan for the bad line).
