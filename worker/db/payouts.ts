@@ -9,8 +9,11 @@ import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
 import { payoutsClosedStatements } from './webhooks';
 
-// What a creator must be owed for a close to pay them: the brand's minimum payout, and at least one minor unit.
-export const PAYABLE_FROM = 'max(1, (SELECT min_payout_minor FROM brands WHERE id = ?1))';
+// What the creator in `creator` (a column) must be owed for a close to pay them: at least one minor unit, and
+// the brand's minimum payout while they are in one of its campaigns. A creator removed from every one is paid
+// what they are owed whatever it is: no later earnings will ever lift it to the minimum. ?1 is the brand.
+export const payableFrom = (creator: string) =>
+  `max(1, CASE WHEN EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = ${creator} AND e.brand_id = ?1 AND e.status <> 'removed') THEN (SELECT min_payout_minor FROM brands WHERE id = ?1) ELSE 0 END)`;
 
 export type CloseResult = { period: string; closedNow: boolean; payouts: number; closedAt: number };
 
@@ -22,13 +25,13 @@ export async function closePeriod(db: D1Database, brand: { id: string; timezone:
   const claimable = `brand_id = ?1 AND payout_id IS NULL AND available_at < ?4 AND period <= ?2`;
   const [claimed] = await db.batch([
     db.prepare('INSERT INTO period_closes (brand_id, period, close_id, closed_by, closed_at) VALUES (?1, ?2, ?3, ?5, ?6) ON CONFLICT DO NOTHING').bind(brand.id, period, closeId, end, `${actor.type}:${actor.id}`, now),
-    // Creators whose available entries net to less than the brand's minimum payout (and always those at zero
-    // or less) get no payout; their entries carry forward.
+    // Creators whose available entries net to less than the brand's minimum payout (payableFrom), and always
+    // those at zero or less, get no payout; their entries carry forward.
     db
       .prepare(
         `INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at)
          SELECT 'po_' || lower(hex(randomblob(12))), brand_id, creator_id, ?2, currency, 0, 'pending', ?6 FROM ledger_entries
-         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${PAYABLE_FROM}
+         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
          ON CONFLICT DO NOTHING`,
       )
       .bind(brand.id, period, closeId, end, null, now),

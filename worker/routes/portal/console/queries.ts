@@ -1,5 +1,5 @@
 // What the console reads. Every query is scoped by the signed-in user's brand: a foreign id is simply not found.
-import { PAYABLE_FROM } from '../../../db/payouts';
+import { payableFrom } from '../../../db/payouts';
 import { afterParams, afterSql, type Position } from '../../../lib/cursor';
 import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
@@ -218,10 +218,10 @@ export async function closeForecast(db: D1Database, brandId: string, period: str
   const [groups, brand] = await Promise.all([
     db
       .prepare(
-        `SELECT currency, net >= ${PAYABLE_FROM} AS paid, SUM(net) AS amount, COUNT(*) AS creators, SUM(entries) AS entries FROM (
+        `SELECT owed.currency, owed.net >= ${payableFrom('owed.creator_id')} AS paid, SUM(owed.net) AS amount, COUNT(*) AS creators, SUM(owed.entries) AS entries FROM (
            SELECT creator_id, currency, SUM(amount_minor) AS net, COUNT(*) AS entries FROM ledger_entries
            WHERE brand_id = ?1 AND payout_id IS NULL AND available_at < ?2 AND period <= ?3 GROUP BY creator_id, currency HAVING net > 0
-         ) GROUP BY currency, paid ORDER BY currency`,
+         ) AS owed GROUP BY owed.currency, paid ORDER BY owed.currency`,
       )
       .bind(brandId, end, period)
       .all<Claimable & { paid: number }>(),
