@@ -27,6 +27,8 @@ export type CampaignFormValues = {
   nonNegotiables: string;
   baselineCost: string;
   baselineEngaged: string;
+  // The campaign's last day on the brand's calendar (YYYY-MM-DD), or '' for no end date: the brief editor's.
+  endsOn: string;
 };
 
 export const emptyCampaignForm = (): CampaignFormValues => ({
@@ -45,6 +47,7 @@ export const emptyCampaignForm = (): CampaignFormValues => ({
   nonNegotiables: '',
   baselineCost: '',
   baselineEngaged: '',
+  endsOn: '',
 });
 
 export type PlanChoice = { id: string; name: string; tiers: string; period: string };
@@ -186,6 +189,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                         <code>{c.hashtag}</code>
                         <span class="muted small">
                           {c.slug} · created {formatDate(c.created_at, viewer.timezone)}
+                          {c.status !== 'ended' && c.ends_at !== null ? ` · last day ${formatDate(c.ends_at - 1, viewer.timezone)}` : ''}
                         </span>
                       </p>
                     </div>
@@ -415,6 +419,15 @@ export const CampaignBriefPage: FC<{
               )}
             </div>
           </div>
+          {campaign.status === 'ended' ? null : (
+            <div class="field">
+              <label for="endsOn">Last day (optional)</label>
+              <input id="endsOn" name="endsOn" type="date" class="narrow-input" value={values.endsOn} min="2000-01-01" max="2199-12-31" aria-describedby="ends-hint" />
+              <p id="ends-hint" class="hint">
+                Links and codes stop at the end of this day ({viewer.timezone}); orders placed until then still count. Empty: it runs until you end it.
+              </p>
+            </div>
+          )}
           <div class="field">
             <label for="defaultDestination">Destination</label>
             <input id="defaultDestination" name="defaultDestination" type="url" inputmode="url" required maxlength={2048} value={values.defaultDestination} aria-describedby="dest-hint" />

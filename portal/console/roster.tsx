@@ -57,7 +57,7 @@ export const RosterPage: FC<{ viewer: Viewer; q: string; rows: RosterEntry[]; to
         <DataTable columns={['Creator', 'Audience', 'Campaigns', 'Joined', 'Earned']}>
           {rows.map((r) => (
             <tr>
-              <td data-label="Creator">
+              <td data-label="Creator" class="wide">
                 <strong>{r.displayName}</strong>
                 <span class="block small">@{r.handle}</span>
                 <span class="block small muted" style="overflow-wrap: anywhere">

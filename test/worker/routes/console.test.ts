@@ -687,6 +687,47 @@ describe('console campaigns', () => {
     expect(page).toContain('No sunburn claims');
   });
 
+  it('sets a last day on the brand’s calendar, refuses one already over or before the launch, and clears it', async () => {
+    const m = await consoleBrand('manager', { timezone: 'Europe/Berlin' });
+    const page = `/console/campaigns/${m.campaign.id}`;
+    const brief = { name: 'Glow', hashtag: 'Glow', disclosureText: '#ad', storyFormats: ['day_in_the_life'], defaultDestination: 'https://shop.example/glow', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active', drawnStatus: 'active', positioningAnchor: '', nonNegotiables: '', baselineCost: '', baselineEngaged: '' };
+    const endsAt = () => env.DB.prepare('SELECT ends_at FROM campaigns WHERE id = ?').bind(m.campaign.id).first<{ ends_at: number | null }>();
+    expect((await post(page, { ...brief, endsOn: '2099-06-30' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await endsAt())!.ends_at).toBe(Date.parse('2099-06-30T22:00:00Z')); // midnight in Berlin, summer time
+    expect(await (await get(page, m.cookie)).text()).toContain('value="2099-06-30"');
+    expect(await (await get('/console', m.cookie)).text()).toContain('last day Jun 30, 2099');
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'campaign.updated'").bind(m.campaign.id).first<{ details: string }>();
+    expect(JSON.parse(audit!.details).changed).toContain('ends_at');
+
+    for (const [endsOn, message] of [
+      ['2020-01-31', 'That last day is already over. To stop links and codes now, set the status to Ended.'],
+      ['31/12/2099', 'The last day is a date, like 2026-12-31.'],
+      ['2099-02-30', 'The last day is a date, like 2026-12-31.'],
+      ['x'.repeat(500), 'The last day is a date, like 2026-12-31.'],
+    ] as const) {
+      const res = await post(page, { ...brief, endsOn }, { cookie: m.cookie });
+      expect(res.status, endsOn).toBe(422);
+      expect(await res.text()).toContain(message);
+    }
+    expect((await endsAt())!.ends_at).toBe(Date.parse('2099-06-30T22:00:00Z'));
+    // A launch on a date: the last day cannot come before it.
+    await env.DB.prepare('UPDATE campaigns SET starts_at = ? WHERE id = ?').bind(Date.parse('2099-08-01T00:00:00Z'), m.campaign.id).run();
+    const early = await post(page, { ...brief, endsOn: '2099-07-15' }, { cookie: m.cookie });
+    expect(early.status).toBe(422);
+    expect(await early.text()).toContain('The last day must come after the launch.');
+    await env.DB.prepare('UPDATE campaigns SET starts_at = NULL WHERE id = ?').bind(m.campaign.id).run();
+    // A form drawn without the field keeps the date; an empty one clears it.
+    expect((await post(page, brief, { cookie: m.cookie })).status).toBe(303);
+    expect((await endsAt())!.ends_at).toBe(Date.parse('2099-06-30T22:00:00Z'));
+    expect((await post(page, { ...brief, endsOn: '' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await endsAt())!.ends_at).toBeNull();
+    // A date that ran out while the campaign stayed active does not stop the rest of the brief from saving.
+    const past = Date.parse('2026-01-31T23:00:00Z'); // the end of Jan 31 in Berlin
+    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(past, m.campaign.id).run();
+    expect((await post(page, { ...brief, endsOn: '2026-01-31', positioningAnchor: 'Still editable.' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await env.DB.prepare('SELECT ends_at, positioning_anchor FROM campaigns WHERE id = ?').bind(m.campaign.id).first()).toEqual({ ends_at: past, positioning_anchor: 'Still editable.' });
+  });
+
   it('asks before ending a campaign, keeping what was entered, and ends it once confirmed', async () => {
     const m = await consoleBrand('owner');
     const fields = { name: 'Winter Set', slug: '', hashtag: 'WinterSet', disclosureText: '#ad', storyFormats: ['before_after'], defaultDestination: 'https://shop.example/winter', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active' };

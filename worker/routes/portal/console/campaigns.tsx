@@ -11,6 +11,7 @@ import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
+import { addDays, dayOf, dayStart, isDay } from '../../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
@@ -105,12 +106,13 @@ function formValues(form: Form): CampaignFormValues {
     nonNegotiables: form.get('nonNegotiables'),
     baselineCost: form.get('baselineCost').trim(),
     baselineEngaged: form.get('baselineEngaged').trim(),
+    endsOn: form.get('endsOn').trim().slice(0, 32),
   };
 }
 
 // Validates like POST /api/admin/campaigns, with messages a person can act on; nothing is written on any error.
 async function validateCampaign(c: ConsoleContext, values: CampaignFormValues, hosts: string[]): Promise<{ input: CampaignInput | null; errors: string[] }> {
-  const { slug: _slug, baselineCost, baselineEngaged, ...rest } = values;
+  const { slug: _slug, baselineCost, baselineEngaged, endsOn: _endsOn, ...rest } = values;
   const parsed = campaignSchema.safeParse(rest);
   const errors = parsed.success ? [] : [...new Set(parsed.error.issues.map((i) => i.message))];
   let baselineCostMinor: number | null = null;
@@ -239,7 +241,7 @@ const BRIEF_FLASH: Record<string, Flash> = {
   ended: { tone: 'success', text: 'Campaign ended. Its links and codes stop within seconds; orders placed before now still count when they are reported.' },
 };
 
-const valuesOf = (r: CampaignRecord, currency: string): CampaignFormValues => ({
+const valuesOf = (r: CampaignRecord, currency: string, timezone: string): CampaignFormValues => ({
   name: r.name,
   slug: r.slug,
   hashtag: r.hashtag,
@@ -255,6 +257,7 @@ const valuesOf = (r: CampaignRecord, currency: string): CampaignFormValues => ({
   nonNegotiables: (JSON.parse(r.non_negotiables) as string[]).join('\n'),
   baselineCost: moneyInput(r.baseline_cost_minor, currency),
   baselineEngaged: r.baseline_engaged === null ? '' : String(r.baseline_engaged),
+  endsOn: r.ends_at === null ? '' : dayOf(r.ends_at - 1, timezone),
 });
 
 // With nobody enrolled yet, the preview uses the campaign as a sample creator would receive it.
@@ -308,7 +311,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       viewer={viewerOf(c)}
       canWrite={canWrite(c.var.user)}
       campaign={campaign}
-      values={opts.values ?? valuesOf(campaign, currency)}
+      values={opts.values ?? valuesOf(campaign, currency, c.var.user.timezone)}
       plans={plans}
       hosts={hosts}
       errors={opts.errors}
@@ -342,6 +345,24 @@ const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
   ['baselineEngaged', 'baseline_engaged'],
 ];
 
+// A last day typed as YYYY-MM-DD, as the moment the campaign ends: the start of the next day on the brand's
+// calendar. '' clears the end date. A day already over is refused (ending now is the status's job, with its
+// own confirmation), and so is one before the launch; the day the campaign already has is no change, over or
+// not, so the rest of the brief still saves. Problems go into `errors`.
+function endOfDay(day: string, timezone: string, current: { starts_at: number | null; ends_at: number | null }, now: number, errors: string[]): number | null | undefined {
+  if (day === '') return null;
+  if (current.ends_at !== null && day === dayOf(current.ends_at - 1, timezone)) return undefined;
+  const startsAt = current.starts_at;
+  if (!isDay(day)) {
+    errors.push('The last day is a date, like 2026-12-31.');
+    return undefined;
+  }
+  const endsAt = dayStart(addDays(day, 1), timezone);
+  if (endsAt <= now) errors.push('That last day is already over. To stop links and codes now, set the status to Ended.');
+  else if (startsAt !== null && endsAt <= startsAt) errors.push('The last day must come after the launch.');
+  return endsAt;
+}
+
 campaignRoutes.post('/campaigns/:id', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
@@ -350,6 +371,9 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const drawnStatus = form.get('drawnStatus');
   if (drawnStatus !== '' && drawnStatus !== campaign.status) return renderBrief(c, campaign, { values, errors: [campaignChanged().message], status: 409 });
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
+  // The last day, when the form has the field and the campaign is not being ended (ending dates it itself).
+  const now = Date.now();
+  const endsAt = form.all('endsOn').length === 0 || input?.status === 'ended' ? undefined : endOfDay(values.endsOn, c.var.user.timezone, campaign, now, errors);
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.
@@ -361,10 +385,9 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
     story_formats: JSON.stringify(input.storyFormats),
     commission_plan_id: input.commissionPlanId || null,
   };
-  const now = Date.now();
-  const { endsAt, startsAt } = campaignDatesFor({ status: campaign.status, startsAt: campaign.starts_at, endsAt: campaign.ends_at }, { status: input.status }, now);
-  if (endsAt !== undefined) next.ends_at = endsAt;
-  if (startsAt !== undefined) next.starts_at = startsAt;
+  const dates = campaignDatesFor({ status: campaign.status, startsAt: campaign.starts_at, endsAt: campaign.ends_at }, { status: input.status, endsAt }, now);
+  if (dates.endsAt !== undefined) next.ends_at = dates.endsAt;
+  if (dates.startsAt !== undefined) next.starts_at = dates.startsAt;
   const before = campaign as unknown as Record<string, unknown>;
   const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
   if (changed.length > 0) {

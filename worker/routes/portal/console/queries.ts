@@ -13,6 +13,7 @@ export type CampaignSummary = {
   hashtag: string;
   status: string;
   created_at: number;
+  ends_at: number | null;
   enrolled: number;
   active: number;
   to_review: number;
@@ -25,7 +26,7 @@ export type CampaignSummary = {
 
 // One row per campaign, each number an indexed subquery over that campaign's enrollments (rollups, not raw
 // clicks). Sales are net of refunds, as on the network page.
-export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c.status, c.created_at,
+export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c.status, c.created_at, c.ends_at,
   (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status <> 'removed') AS enrolled,
   (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status = 'active') AS active,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
