@@ -34,6 +34,11 @@ describe('a creator changing their password', () => {
     const res = await post('/account/password', { current: PASSWORD, password: NEW, confirm: NEW }, { cookie: m.cookie });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/account?done=password');
+    // The account's own address hears of it.
+    const notice = await waitFor(async () => sent.find((x) => x.subject === 'Your Chorus password was changed'));
+    expect(notice.to).toBe(m.email);
+    expect(notice.text).toContain('/forgot');
+    expect(notice.text).not.toContain(NEW);
     expect(await (await get('/account?done=password', m.cookie)).text()).toContain('Password changed. Other devices were signed out');
     // The other browser is signed out; the old password and the old link open nothing.
     expect((await get('/account', elsewhere)).headers.get('location')).toBe('/login?next=%2Faccount');
@@ -92,9 +97,14 @@ describe('a console user changing their password', () => {
     const third = await createBrand();
     const own = await adminUser(third.brandId, 'owner', { email: o.user.email, password: 'a password of its own' });
     const ownBefore = await env.DB.prepare('SELECT password_hash FROM admin_users WHERE id = ?').bind(own.id).first();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
     const res = await post('/console/team/me/password', { current: CONSOLE_PASSWORD, password: NEW, confirm: NEW }, { cookie: o.cookie });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/console/team?flash=password');
+    const notice = await waitFor(async () => sent.find((x) => x.subject === 'Your Chorus console password was changed'));
+    expect(notice.to).toBe(o.user.email);
+    expect(notice.text).toContain('/console/forgot');
     const page = await (await get('/console/team?flash=password', o.cookie)).text();
     expect(page).toContain('Password changed. You stay signed in here');
     expect(page).toContain('It changes in every brand where you sign in with the same password.');

@@ -588,6 +588,13 @@ creatorPortal.post('/account/password', async (c) => {
     db.prepare("UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?").bind(creatorId, now),
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
+  // As for payout details: the account's own address hears of it, in case it was not them.
+  const notice = {
+    to: viewerOf(c).email,
+    subject: 'Your Chorus password was changed',
+    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${publicOrigin(c)}/forgot. Then check your payout details.`,
+  };
+  noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect('/account?done=password', 303);
 });
 

@@ -247,6 +247,12 @@ teamRoutes.post('/team/me/password', async (c) => {
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?`).bind(email, now),
   ]);
   if (updated!.meta.changes === 0) return renderTeam(c, { errors: ['Your password: it was changed meanwhile. Sign in again if you are signed out.'] }, 409);
+  const notice = {
+    to: email,
+    subject: 'Your Chorus console password was changed',
+    text: `The password you sign in to the Chorus console with was changed, and your other sign-ins with the old one ended. If this was not you, choose a new one at once: ${publicOrigin(c)}/console/forgot.`,
+  };
+  noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect(withFlash('/console/team', 'password'), 303);
 });
 
