@@ -55,7 +55,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
             <span>{brand.currency}</span>
           </div>
           <p id="min-hint" class="hint">
-            A month's close pays a creator only when they are owed at least this much; less carries over to a later close, so you do not send many small transfers. A creator removed from all your campaigns is paid whatever they are owed. Creators see the minimum on their earnings page. Empty: any amount.
+            A month's close pays a creator only when they are owed at least this much; less carries over to a later close, so you do not send many small transfers. A creator no longer in a running campaign of yours (removed, or their campaigns ended) is paid whatever they are owed. Creators see the minimum on their earnings page. Empty: any amount.
           </p>
         </div>
       </fieldset>

@@ -222,7 +222,8 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
         `SELECT b.name AS brand_name, l.currency, b.min_payout_minor AS minimum, SUM(CASE WHEN l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS owed
          FROM ledger_entries l JOIN brands b ON b.id = l.brand_id
          WHERE l.creator_id = ?1 AND l.payout_id IS NULL AND b.min_payout_minor > 0 GROUP BY l.brand_id, l.currency
-         HAVING owed > 0 AND owed < minimum AND EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = ?1 AND e.brand_id = l.brand_id AND e.status <> 'removed') ORDER BY b.name`,
+         HAVING owed > 0 AND owed < minimum AND EXISTS (SELECT 1 FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = ?1 AND e.brand_id = l.brand_id
+           AND e.status <> 'removed' AND k.status <> 'ended' AND (k.ends_at IS NULL OR k.ends_at > ?2)) ORDER BY b.name`,
       )
       .bind(creatorId, now),
   ]);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { CsvRecord } from '../lib/csv';
 import { plainText } from '../lib/validate';
-import { decimalToMinor } from './store-payloads';
+import { typedAmountToMinor } from './store-payloads';
 
 export const IMPORT_COLUMNS = ['email', 'handle', 'name', 'niche', 'platform', 'follower_count', 'payment_model', 'flat_fee', 'brief_section'] as const;
 const REQUIRED = ['email', 'handle', 'name'] as const;
@@ -77,9 +77,9 @@ export function planImport(records: CsvRecord[], currency: string): ImportPlan |
     const name = text('name', CREATOR_FIELDS.displayName, 'A name of 1-80 characters on one line is required.');
     const model = (get('payment_model') || 'affiliate').toLowerCase();
     if (!(MODELS as readonly string[]).includes(model)) fail('payment_model', `Use one of: ${MODELS.join(', ')}.`);
-    // Thousands grouped with commas, as spreadsheets write them ("1,250.50"), are read as the plain amount.
-    const feeText = (get('flat_fee') || '0').replace(/^(\d{1,3}(?:,\d{3})+)(\.\d+)?$/, (_, whole: string, cents = '') => whole.replaceAll(',', '') + cents);
-    const fee = decimalToMinor(feeText, currency);
+    // Thousands grouped with commas, as spreadsheets write them ("1,250.50"), are read as the plain amount; what
+    // reads two ways ("250,00", "5.000") is refused, as in the console's forms.
+    const fee = typedAmountToMinor(get('flat_fee') || '0', currency);
     if (fee === null || fee > 100_000_000) fail('flat_fee', `A plain amount in ${currency}, like 250 or 250.00.`);
     if ((model === 'flat' || model === 'hybrid') && fee === 0) fail('flat_fee', `A ${model} creator needs a flat fee.`);
     const followersText = get('follower_count').replace(/[,_\s]/g, '');

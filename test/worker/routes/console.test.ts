@@ -721,9 +721,15 @@ describe('console campaigns', () => {
     expect((await endsAt())!.ends_at).toBe(Date.parse('2099-06-30T22:00:00Z'));
     expect((await post(page, { ...brief, endsOn: '' }, { cookie: m.cookie })).status).toBe(303);
     expect((await endsAt())!.ends_at).toBeNull();
-    // A date that ran out while the campaign stayed active does not stop the rest of the brief from saving.
+    // A draft is not launched with a last day already over: its links would never open.
     const past = Date.parse('2026-01-31T23:00:00Z'); // the end of Jan 31 in Berlin
-    await env.DB.prepare('UPDATE campaigns SET ends_at = ? WHERE id = ?').bind(past, m.campaign.id).run();
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft', starts_at = NULL, ends_at = ? WHERE id = ?").bind(past, m.campaign.id).run();
+    const launch = await post(page, { ...brief, drawnStatus: 'draft', endsOn: '2026-01-31' }, { cookie: m.cookie });
+    expect(launch.status).toBe(422);
+    expect(await launch.text()).toContain('That last day is already over.');
+    expect(await env.DB.prepare('SELECT status FROM campaigns WHERE id = ?').bind(m.campaign.id).first('status')).toBe('draft');
+    await env.DB.prepare("UPDATE campaigns SET status = 'active', starts_at = 1 WHERE id = ?").bind(m.campaign.id).run();
+    // A date that ran out while the campaign stayed active does not stop the rest of the brief from saving.
     expect((await post(page, { ...brief, endsOn: '2026-01-31', positioningAnchor: 'Still editable.' }, { cookie: m.cookie })).status).toBe(303);
     expect(await env.DB.prepare('SELECT ends_at, positioning_anchor FROM campaigns WHERE id = ?').bind(m.campaign.id).first()).toEqual({ ends_at: past, positioning_anchor: 'Still editable.' });
   });

@@ -337,17 +337,24 @@ describe('the close preview', () => {
 });
 
 describe('the minimum payout', () => {
-  it('pays only creators owed the minimum or more (or removed from every campaign), and carries the rest to a later close that pays it once it adds up', async () => {
+  it('pays only creators owed the minimum or more (or no longer in a running campaign), and carries the rest to a later close that pays it once it adds up', async () => {
     const m = await createMoneyBrand();
-    const creator = async (status: 'active' | 'removed') => {
+    const ended = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/campaigns', { name: 'Done', slug: `done-${n++}-${Date.now().toString(36)}`, hashtag: '#Done', defaultDestination: 'https://shop.example/done' }));
+    const creator = async (...enrollments: [string, 'active' | 'removed'][]) => {
       const made = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `min${n}@creators.test`, handle: `min_${Date.now().toString(36)}${n++}`, displayName: 'Min' }));
-      const enrollment = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: made.data.id, paymentModel: 'affiliate' }));
-      if (status === 'removed') expect((await m.brand.api('PATCH', `/api/admin/enrollments/${enrollment.data.id}`, { status: 'removed' })).status).toBe(200);
+      for (const [campaignId, status] of enrollments) {
+        const enrollment = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId, creatorId: made.data.id, paymentModel: 'affiliate' }));
+        if (status === 'removed') expect((await m.brand.api('PATCH', `/api/admin/enrollments/${enrollment.data.id}`, { status: 'removed' })).status).toBe(200);
+      }
       return made;
     };
-    const other = await creator('active');
-    // Removed from the brand's every campaign: nothing will lift what they are owed to the minimum, so it is paid.
-    const gone = await creator('removed');
+    // Still in a running campaign (removed from another): the minimum holds.
+    const other = await creator([m.campaign.id, 'active'], [ended.data.id, 'removed']);
+    // Removed from the brand's every campaign, or in ended ones only: nothing will lift what they are owed to
+    // the minimum, so it is paid.
+    const gone = await creator([m.campaign.id, 'removed']);
+    const finished = await creator([ended.data.id, 'active']);
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${ended.data.id}`, { status: 'ended' })).status).toBe(200);
     const entry = (creatorId: string, period: string, at: number, amount: number) =>
       env.DB.prepare(
         "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?)",
@@ -363,12 +370,14 @@ describe('the minimum payout', () => {
     await entry(m.creator.id, '2026-09', Date.UTC(2026, 8, 10), 5_000); // exactly the minimum: paid
     await entry(other.data.id, '2026-09', Date.UTC(2026, 8, 10), 3_000); // below: carried
     await entry(gone.data.id, '2026-09', Date.UTC(2026, 8, 10), 1_000); // below, but removed: paid
+    await entry(finished.data.id, '2026-09', Date.UTC(2026, 8, 10), 1_500); // below, but the campaign ended: paid
     const september = await closeForecast(env.DB, m.brand.brandId, '2026-09', periodBounds('2026-09', 'UTC').end);
-    expect(september).toEqual({ claimable: [{ currency: 'USD', amount: 6_000, creators: 2, entries: 2 }], below: [{ currency: 'USD', amount: 3_000, creators: 1, entries: 1 }], minimum: 5_000 });
+    expect(september).toEqual({ claimable: [{ currency: 'USD', amount: 7_500, creators: 3, entries: 3 }], below: [{ currency: 'USD', amount: 3_000, creators: 1, entries: 1 }], minimum: 5_000 });
     await closePeriod(env.DB, { id: m.brand.brandId, timezone: 'UTC' }, '2026-09', { type: 'api_key', id: 'test' });
     const paid = await env.DB.prepare("SELECT creator_id, amount_minor FROM payouts WHERE brand_id = ? AND period = '2026-09' ORDER BY amount_minor").bind(m.brand.brandId).all();
     expect(paid.results).toEqual([
       { creator_id: gone.data.id, amount_minor: 1_000 },
+      { creator_id: finished.data.id, amount_minor: 1_500 },
       { creator_id: m.creator.id, amount_minor: 5_000 },
     ]);
     expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE creator_id = ? AND payout_id IS NULL', other.data.id)).toBe(1);

@@ -11,7 +11,7 @@ import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
-import { addDays, dayOf, dayStart, isDay } from '../../../domain/periods';
+import { addDays, dayOf, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
@@ -257,7 +257,7 @@ const valuesOf = (r: CampaignRecord, currency: string, timezone: string): Campai
   nonNegotiables: (JSON.parse(r.non_negotiables) as string[]).join('\n'),
   baselineCost: moneyInput(r.baseline_cost_minor, currency),
   baselineEngaged: r.baseline_engaged === null ? '' : String(r.baseline_engaged),
-  endsOn: r.ends_at === null ? '' : dayOf(r.ends_at - 1, timezone),
+  endsOn: r.ends_at === null ? '' : dayOf(r.ends_at - 1, zoneOrUtc(timezone)),
 });
 
 // With nobody enrolled yet, the preview uses the campaign as a sample creator would receive it.
@@ -347,11 +347,13 @@ const BRIEF_COLUMNS: [keyof CampaignInput, string][] = [
 
 // A last day typed as YYYY-MM-DD, as the moment the campaign ends: the start of the next day on the brand's
 // calendar. '' clears the end date. A day already over is refused (ending now is the status's job, with its
-// own confirmation), and so is one before the launch; the day the campaign already has is no change, over or
-// not, so the rest of the brief still saves. Problems go into `errors`.
-function endOfDay(day: string, timezone: string, current: { starts_at: number | null; ends_at: number | null }, now: number, errors: string[]): number | null | undefined {
+// own confirmation), and so is one before the launch. The day the campaign already has is no change, over or
+// not, so the rest of the brief still saves; but a draft is not launched with a last day already over (its
+// links would never open). Problems go into `errors`.
+function endOfDay(day: string, timezone: string, current: { status: string; starts_at: number | null; ends_at: number | null }, nextStatus: string, now: number, errors: string[]): number | null | undefined {
   if (day === '') return null;
-  if (current.ends_at !== null && day === dayOf(current.ends_at - 1, timezone)) return undefined;
+  const launching = current.status === 'draft' && nextStatus !== 'draft';
+  if (current.ends_at !== null && day === dayOf(current.ends_at - 1, timezone) && !launching) return undefined;
   const startsAt = current.starts_at;
   if (!isDay(day)) {
     errors.push('The last day is a date, like 2026-12-31.');
@@ -373,7 +375,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
   // The last day, when the form has the field and the campaign is not being ended (ending dates it itself).
   const now = Date.now();
-  const endsAt = form.all('endsOn').length === 0 || input?.status === 'ended' ? undefined : endOfDay(values.endsOn, c.var.user.timezone, campaign, now, errors);
+  const endsAt = form.all('endsOn').length === 0 || input?.status === 'ended' ? undefined : endOfDay(values.endsOn, zoneOrUtc(c.var.user.timezone), campaign, values.status, now, errors);
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.

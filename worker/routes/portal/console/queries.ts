@@ -270,9 +270,9 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
   const where = ['r.brand_id = ?'];
   const params: unknown[] = [brandId];
   if (f.q) {
-    where.push('(instr(lower(c.handle), ?) > 0 OR instr(lower(c.display_name), ?) > 0 OR instr(lower(c.email), ?) > 0)');
-    const q = f.q.toLowerCase();
-    params.push(q, q, q);
+    // Folded the same way on both sides (SQLite's lower() folds A-Z only), so a name typed as stored is found.
+    where.push('(instr(lower(c.handle), lower(?)) > 0 OR instr(lower(c.display_name), lower(?)) > 0 OR instr(lower(c.email), lower(?)) > 0)');
+    params.push(f.q, f.q, f.q);
   }
   if (f.after) {
     where.push(afterSql('r.created_at', 'r.creator_id'));
