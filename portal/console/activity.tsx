@@ -47,6 +47,7 @@ const SAID: Record<string, string> = {
   'submission.reject': 'Draft turned down',
   'submission.go_live': 'Post marked live',
   'submission.not_live': 'Post marked not live',
+  'submission.metrics_corrected': 'Post numbers corrected',
   'ledger.adjusted': 'Bonus or correction added',
   'submission.submitted': 'Draft sent',
   'webhook_endpoint.secret_rolled': 'Webhook secret rolled',
@@ -98,6 +99,13 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
   'campaign.invitations_mailed': (d, tz) => {
     const skipped = valueText(d.skipped, tz);
     return `Emailed ${valueText(d.queued, tz)}${skipped && skipped !== 'none' ? `; not emailed: ${skipped}` : ''}`;
+  },
+  // Only the numbers that moved: "views 1,200 → 12,000".
+  'submission.metrics_corrected': (d) => {
+    const from = (d.from ?? {}) as Record<string, unknown>;
+    const to = (d.to ?? {}) as Record<string, unknown>;
+    const moved = Object.keys(to).filter((k) => typeof to[k] === 'number' && to[k] !== from[k]);
+    return moved.map((k) => `${k} ${typeof from[k] === 'number' ? formatCount(from[k] as number) : '?'} → ${formatCount(to[k] as number)}`).join(' · ');
   },
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };

@@ -137,6 +137,37 @@ const Actions: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => {
   return null;
 };
 
+const METRIC_LABELS = [
+  ['views', 'Views'],
+  ['likes', 'Likes'],
+  ['comments', 'Comments'],
+  ['saves', 'Saves'],
+  ['shares', 'Shares'],
+] as const;
+
+// A live post's numbers, for the brand to correct when the creator's are wrong (the network ranking uses them).
+const MetricsFix: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => (
+  <details class="metrics-fix">
+    <summary class="small">Correct the numbers</summary>
+    <form method="post" action={`/console/review/${s.id}/metrics`} class="stack">
+      <input type="hidden" name="back" value={back} />
+      <div class="metrics-grid">
+        {METRIC_LABELS.map(([k, label]) => (
+          <div class="field">
+            <label for={`${k}-${s.id}`}>{label}</label>
+            <input id={`${k}-${s.id}`} name={k} type="number" inputmode="numeric" min={0} max={1000000000} step={1} value={String(s[k])} />
+          </div>
+        ))}
+      </div>
+      <div>
+        <button type="submit" class="button button-small">
+          Save the numbers<span class="visually-hidden"> of {s.display_name}'s post</span>
+        </button>
+      </div>
+    </form>
+  </details>
+);
+
 export const ReviewPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
@@ -248,9 +279,12 @@ export const ReviewPage: FC<{
                   ) : null}
                 </div>
                 {s.status === 'live' ? (
-                  <p class="muted small metrics-line">
-                    Reported by the creator: {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
-                  </p>
+                  <>
+                    <p class="muted small metrics-line">
+                      Reported by the creator: {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
+                    </p>
+                    {canWrite ? <MetricsFix s={s} back={back} /> : null}
+                  </>
                 ) : null}
                 {s.review_notes ? (
                   <p class="review-note prewrap">

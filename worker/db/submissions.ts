@@ -1,7 +1,9 @@
 // Submission writes: every transition is guarded by the status it starts from, so two reviewers acting
 // at once cannot both succeed, and a flat fee accrues in the same batch as the move to live.
+import { z } from 'zod';
 import { checkCaption, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
 import { DAY_MS, periodOf } from '../domain/periods';
+import { auditIfChanged } from './audit';
 import { campaignEnded } from './creator-portal';
 import { ApiError, notFound } from '../lib/errors';
 import type { Message } from '../lib/messages';
@@ -74,6 +76,11 @@ export async function loadSubmission(db: D1Database, id: string, scope: { brandI
 }
 
 export type Metrics = { views: number; likes: number; comments: number; saves: number; shares: number };
+export const METRIC_NAMES = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
+
+// A post's numbers as a form sends them: whole numbers up to a billion, a blank one 0.
+const count = z.coerce.number().int().min(0).max(1_000_000_000);
+export const metricsInput = z.object(Object.fromEntries(METRIC_NAMES.map((k) => [k, count.default(0)])) as Record<(typeof METRIC_NAMES)[number], z.ZodDefault<typeof count>>);
 
 export type TransitionInput = {
   action: SubmissionAction;
@@ -279,11 +286,33 @@ export async function createSubmission(
   return row ?? id;
 }
 
-// A live post's numbers only: its link is the post the brand saw go live and paid for, so it stays.
-export async function updateMetrics(db: D1Database, s: SubmissionContext, metrics: Metrics): Promise<void> {
+// A live post's numbers only: its link is the post the brand saw go live and paid for, so it stays. The
+// creator reports them; the brand may correct them (`correctedBy`, audited with what they were and became).
+// Numbers that did not change write nothing.
+export async function updateMetrics(db: D1Database, s: SubmissionContext & Partial<Metrics>, metrics: Metrics, correctedBy?: { brandId: string; actorId: string }): Promise<boolean> {
   if (s.status !== 'live') throw new ApiError(409, 'illegal_transition', 'Engagement numbers are added once the post is live.', { from: s.status });
-  await db
-    .prepare("UPDATE submissions SET views = ?, likes = ?, comments = ?, saves = ?, shares = ?, updated_at = ? WHERE id = ? AND status = 'live'")
-    .bind(metrics.views, metrics.likes, metrics.comments, metrics.saves, metrics.shares, Date.now(), s.id)
-    .run();
+  const now = Date.now();
+  const changed = METRIC_NAMES.map((k) => `${k} IS NOT ?`).join(' OR ');
+  const values = METRIC_NAMES.map((k) => metrics[k]);
+  const [update] = await db.batch([
+    db.prepare(`UPDATE submissions SET ${METRIC_NAMES.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE id = ? AND status = 'live' AND (${changed})`).bind(...values, now, s.id, ...values),
+    ...(correctedBy
+      ? [
+          auditIfChanged(
+            db,
+            {
+              brandId: correctedBy.brandId,
+              actorType: 'admin_user',
+              actorId: correctedBy.actorId,
+              action: 'submission.metrics_corrected',
+              targetType: 'submission',
+              targetId: s.id,
+              details: { from: Object.fromEntries(METRIC_NAMES.map((k) => [k, s[k] ?? null])), to: metrics },
+            },
+            now,
+          ),
+        ]
+      : []),
+  ]);
+  return (update?.meta.changes ?? 0) > 0;
 }

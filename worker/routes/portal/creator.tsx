@@ -8,7 +8,7 @@ import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLin
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
-import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
+import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, metricsInput, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { publicOrigin, type AppEnv } from '../../env';
@@ -432,15 +432,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   return c.redirect(`/submissions/${context.id}?sent=1`, 303);
 });
 
-const count = z.coerce.number().int().min(0).max(1_000_000_000);
-const metricsSchema = z.object({
-  views: count.default(0),
-  likes: count.default(0),
-  comments: count.default(0),
-  saves: count.default(0),
-  shares: count.default(0),
-});
-const liveSchema = metricsSchema.extend({ postUrl: z.url({ protocol: /^https$/ }).max(2048) });
+const liveSchema = metricsInput.extend({ postUrl: z.url({ protocol: /^https$/ }).max(2048) });
 
 // Marks an approved post live with its link, or updates a live post's numbers. A live post's link is the
 // one the brand saw go live (and paid its fee for): it is not changed from here.
@@ -452,7 +444,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   const entered = Object.fromEntries(['postUrl', 'views', 'likes', 'comments', 'saves', 'shares'].map((k) => [k, (form[k] ?? '').slice(0, k === 'postUrl' ? 2048 : 20)]));
   const refuse = (error: string, status: 409 | 422) => c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={[error]} entered={entered} />, status);
   if (context.status === 'live') {
-    const parsed = metricsSchema.safeParse(fields);
+    const parsed = metricsInput.safeParse(fields);
     if (!parsed.success) return refuse('Use whole numbers for the engagement figures.', 422);
     await updateMetrics(c.env.DB, context, parsed.data);
     return c.redirect(`/submissions/${context.id}?live=1`, 303);

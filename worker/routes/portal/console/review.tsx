@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Flash } from '../../../../portal/console/layout';
 import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
 import { STATUS_LABELS } from '../../../../portal/format';
-import { decisionNotice, loadSubmission, transitionSubmission, type SubmissionContext } from '../../../db/submissions';
+import { decisionNotice, loadSubmission, METRIC_NAMES, metricsInput, transitionSubmission, updateMetrics, type Metrics, type SubmissionContext } from '../../../db/submissions';
 import { noticeAfterResponse } from '../../../mail';
 import { isCompliant, missingTags, type SubmissionAction } from '../../../domain/submissions';
 import { publicOrigin } from '../../../env';
@@ -54,6 +54,8 @@ function flashOf(c: ConsoleContext): Flash {
       return { tone: 'success', text: 'Marked as live. A flat fee, if the creator has one, has been added to their earnings.' };
     case 'not_live':
       return { tone: 'success', text: 'Marked as not live. Its flat fee, if any, is taken back, and the creator sees your note and can add the right link.' };
+    case 'metrics':
+      return { tone: 'success', text: 'Numbers corrected. The network ranking counts them from now on; the creator can still update them as the post grows.' };
     case 'bulk': {
       const flagged = countParam(c, 'flagged');
       return {
@@ -157,6 +159,22 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
     }
   }
   return c.redirect(withFlash(back, 'bulk', { n: approved, ...(flagged > 0 ? { flagged } : {}), skipped: ids.length - approved - flagged }), 303);
+});
+
+// A live post's numbers, corrected by the brand (a typo, or numbers the post's insights do not show). Blank
+// fields keep what the post has. Audited with what they were.
+reviewRoutes.post('/review/:id/metrics', async (c) => {
+  const { user } = c.var;
+  const s = await loadSubmission(c.env.DB, c.req.param('id'), { brandId: user.brandId });
+  const form = await readForm(c);
+  const back = backTo(form.get('back'), '/console/review');
+  const current = s as SubmissionContext & Metrics;
+  const typed = Object.fromEntries(METRIC_NAMES.map((k) => [k, form.get(k).trim().replace(/[,\s]/g, '').slice(0, 20) || String(current[k])]));
+  const parsed = metricsInput.safeParse(typed);
+  if (!parsed.success) return renderBack(c, back, { errors: ['Engagement numbers are whole numbers from 0 to 1,000,000,000.'] }, 422);
+  if (s.status !== 'live') return renderBack(c, back, { errors: [`${s.display_name}'s post is no longer live, so it has no numbers to correct.`] }, 409);
+  await updateMetrics(c.env.DB, current, parsed.data, { brandId: user.brandId, actorId: user.id });
+  return c.redirect(withFlash(back, 'metrics'), 303);
 });
 
 reviewRoutes.post('/review/:id/:action', async (c) => {
