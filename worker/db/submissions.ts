@@ -1,7 +1,6 @@
 // Submission writes: every transition is guarded by the status it starts from, so two reviewers acting
 // at once cannot both succeed, and a flat fee accrues in the same batch as the move to live.
-import { z } from 'zod';
-import { checkCaption, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
+import { checkCaption, METRIC_NAMES, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { auditIfChanged } from './audit';
 import { campaignEnded } from './creator-portal';
@@ -76,11 +75,6 @@ export async function loadSubmission(db: D1Database, id: string, scope: { brandI
 }
 
 export type Metrics = { views: number; likes: number; comments: number; saves: number; shares: number };
-export const METRIC_NAMES = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
-
-// A post's numbers as a form sends them: whole numbers up to a billion, a blank one 0.
-const count = z.coerce.number().int().min(0).max(1_000_000_000);
-export const metricsInput = z.object(Object.fromEntries(METRIC_NAMES.map((k) => [k, count.default(0)])) as Record<(typeof METRIC_NAMES)[number], z.ZodDefault<typeof count>>);
 
 export type TransitionInput = {
   action: SubmissionAction;

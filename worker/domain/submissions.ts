@@ -1,5 +1,12 @@
 // The content review lifecycle and the caption checks against the brief.
+import { z } from 'zod';
 import type { ComplianceChecks } from '../db/schema';
+
+export const METRIC_NAMES = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
+
+// A live post's numbers as a form sends them: whole numbers up to a billion, a blank one 0.
+const count = z.coerce.number().int().min(0).max(1_000_000_000);
+export const metricsInput = z.object(Object.fromEntries(METRIC_NAMES.map((k) => [k, count.default(0)])) as Record<(typeof METRIC_NAMES)[number], z.ZodDefault<typeof count>>);
 
 export type SubmissionStatus = 'submitted' | 'changes_requested' | 'approved' | 'live' | 'rejected';
 export type SubmissionAction = 'resubmit' | 'approve' | 'request_changes' | 'reject' | 'go_live' | 'not_live';

@@ -8,8 +8,8 @@ import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLin
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
-import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, metricsInput, updateMetrics } from '../../db/submissions';
-import { checkCaption, isCompliant } from '../../domain/submissions';
+import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
+import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
 import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
