@@ -175,6 +175,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/submissions/:submission/request-changes', ids: ['submission'], body: () => ({ note: 'more' }) },
   { method: 'POST', path: '/api/admin/submissions/:submission/reject', ids: ['submission'], body: () => ({ note: 'no' }) },
   { method: 'POST', path: '/api/admin/submissions/:submission/mark-live', ids: ['submission'], body: () => ({ postUrl: 'https://social.example/p/1' }) },
+  { method: 'POST', path: '/api/admin/submissions/:submission/metrics', ids: ['submission'], body: () => ({ views: 10, saves: 2 }) },
   { method: 'GET', path: '/api/admin/conversions', query: (w) => ({ campaignId: w.a.ids.campaign, enrollmentId: w.a.ids.enrollment, creatorId: w.a.ids.creator, attribution: 'code', orderId: 'order-1', from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', limit: '5' }) },
   { method: 'GET', path: '/api/admin/conversions/export.csv', query: (w) => ({ campaignId: w.a.ids.campaign, attribution: 'code', from: '2026-01-01T00:00:00Z' }) },
   { method: 'POST', path: '/api/admin/payouts/close', body: () => ({ period: '2020-01' }) },

@@ -283,7 +283,7 @@ export async function createSubmission(
 // A live post's numbers only: its link is the post the brand saw go live and paid for, so it stays. The
 // creator reports them; the brand may correct them (`correctedBy`, audited with what they were and became).
 // Numbers that did not change write nothing.
-export async function updateMetrics(db: D1Database, s: SubmissionContext & Partial<Metrics>, metrics: Metrics, correctedBy?: { brandId: string; actorId: string }): Promise<boolean> {
+export async function updateMetrics(db: D1Database, s: SubmissionContext & Partial<Metrics>, metrics: Metrics, correctedBy?: { brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<boolean> {
   if (s.status !== 'live') throw new ApiError(409, 'illegal_transition', 'Engagement numbers are added once the post is live.', { from: s.status });
   const now = Date.now();
   const changed = METRIC_NAMES.map((k) => `${k} IS NOT ?`).join(' OR ');
@@ -296,7 +296,7 @@ export async function updateMetrics(db: D1Database, s: SubmissionContext & Parti
             db,
             {
               brandId: correctedBy.brandId,
-              actorType: 'admin_user',
+              actorType: correctedBy.actorType,
               actorId: correctedBy.actorId,
               action: 'submission.metrics_corrected',
               targetType: 'submission',

@@ -65,4 +65,18 @@ describe('correcting a live post’s numbers', () => {
     expect(await m.numbers()).toEqual({ views: 1200, likes: 80, comments: 9, saves: 4, shares: 2 });
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.metrics_corrected'", m.id)).toBe(0);
   });
+
+  it('takes corrections through the admin API too, only the numbers sent, audited as the key', async () => {
+    const m = await livePost();
+    const res = await m.brand.api('POST', `/api/admin/submissions/${m.id}/metrics`, { saves: 140 });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: { metrics: Record<string, number> } }).data.metrics).toEqual({ views: 1200, likes: 80, comments: 9, saves: 140, shares: 2 });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.metrics_corrected' AND actor_type = 'api_key'", m.id)).toBe(1);
+    for (const body of [{}, { saves: -1 }, { saves: '3' }, { saves: 1.5 }, { saves: 1_000_000_001 }, { clicks: 3 }]) {
+      expect((await m.brand.api('POST', `/api/admin/submissions/${m.id}/metrics`, body)).status, JSON.stringify(body)).toBe(422);
+    }
+    const other = await livePost();
+    expect((await other.brand.api('POST', `/api/admin/submissions/${m.id}/metrics`, { saves: 1 })).status).toBe(404);
+    expect(await m.numbers()).toEqual({ views: 1200, likes: 80, comments: 9, saves: 140, shares: 2 });
+  });
 });

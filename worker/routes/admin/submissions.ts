@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, type SubmissionRow } from '../../db/submissions';
+import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, updateMetrics, type Metrics, type SubmissionContext, type SubmissionRow } from '../../db/submissions';
 import { noticeAfterResponse } from '../../mail';
-import { missingTags, type SubmissionAction } from '../../domain/submissions';
+import { METRIC_NAMES, missingTags, type SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
@@ -65,6 +65,9 @@ const requestChangesBody = z.strictObject({ note: note.min(1) });
 const rejectBody = z.strictObject({ note: note.optional() });
 const markLiveBody = z.strictObject({ postUrl: httpsUrl });
 const notLiveBody = z.strictObject({ note: note.min(1) });
+const metricsBody = z
+  .strictObject(Object.fromEntries(METRIC_NAMES.map((k) => [k, z.int().min(0).max(1_000_000_000).optional()])) as Record<(typeof METRIC_NAMES)[number], z.ZodOptional<z.ZodInt>>)
+  .refine((b) => Object.keys(b).length > 0, 'Send at least one number to change.');
 
 const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
 const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = []) =>
@@ -145,4 +148,25 @@ export const submissionRoutes = new Hono<AppEnv>()
     ),
     valid('json', notLiveBody),
     async (c) => c.json({ data: await review(c, 'not_live', c.req.valid('json')) }),
+  )
+  .post(
+    '/:id/metrics',
+    op({
+      summary: "Correct a live post's numbers",
+      description:
+        "The creator reports a live post's views, likes, comments, saves and shares (the network ranking counts saves and shares); this corrects them. Send only the numbers that change. Audited with what they were (`submission.metrics_corrected`); numbers already as sent write nothing. The creator can still update them as the post grows. A post that is not live is a 409 `illegal_transition`.",
+      params: { id: 'The submission id.' },
+      example: { views: 12000, saves: 140 },
+      responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
+      errors: { 404: ['not_found'], 409: ['illegal_transition'] },
+    }),
+    valid('json', metricsBody),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const s = (await loadSubmission(c.env.DB, c.req.param('id'), { brandId })) as SubmissionContext & Metrics;
+      const body = c.req.valid('json');
+      const next = Object.fromEntries(METRIC_NAMES.map((k) => [k, body[k] ?? s[k]])) as Metrics;
+      await updateMetrics(c.env.DB, s, next, { brandId, actorType: 'api_key', actorId: keyId });
+      return c.json({ data: submissionView(await loadSubmission(c.env.DB, s.id, { brandId })) });
+    },
   );

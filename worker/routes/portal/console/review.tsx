@@ -173,7 +173,7 @@ reviewRoutes.post('/review/:id/metrics', async (c) => {
   const parsed = metricsInput.safeParse(typed);
   if (!parsed.success) return renderBack(c, back, { errors: ['Engagement numbers are whole numbers from 0 to 1,000,000,000.'] }, 422);
   if (s.status !== 'live') return renderBack(c, back, { errors: [`${s.display_name}'s post is no longer live, so it has no numbers to correct.`] }, 409);
-  await updateMetrics(c.env.DB, current, parsed.data, { brandId: user.brandId, actorId: user.id });
+  await updateMetrics(c.env.DB, current, parsed.data, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id });
   return c.redirect(withFlash(back, 'metrics'), 303);
 });
 
