@@ -206,7 +206,7 @@ function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: string;
     const day = formatDate(e.starts_at, e.timezone);
     return { label: `Starts ${day}`, waiting: `Your link and code start working on ${day}.` };
   }
-  return { label: 'Active', waiting: null };
+  return { label: e.ends_at !== null ? `Active through ${formatDate(e.ends_at - 1, e.timezone)}` : 'Active', waiting: null };
 }
 
 const LaunchNote: FC<{ e: CreatorEnrollment }> = ({ e }) => {
@@ -436,12 +436,14 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
           <dl class="facts">
             <dt>Runs</dt>
             <dd>
+              {/* The end is the moment links close (the start of the day after the last, for a console date): the
+                  last day shown is the one before it, so "through Jan 31" is not read as "until Feb 1". */}
               {e.starts_at && e.ends_at
-                ? `${formatDate(e.starts_at, e.timezone)} – ${formatDate(e.ends_at, e.timezone)}`
+                ? `${formatDate(e.starts_at, e.timezone)} – ${formatDate(e.ends_at - 1, e.timezone)}`
                 : e.starts_at
                   ? `From ${formatDate(e.starts_at, e.timezone)}, open-ended`
                   : e.ends_at
-                    ? `Until ${formatDate(e.ends_at, e.timezone)}`
+                    ? `Through ${formatDate(e.ends_at - 1, e.timezone)}`
                     : 'Open-ended'}
             </dd>
             <dt>What gets paid</dt>

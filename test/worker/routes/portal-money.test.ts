@@ -93,6 +93,17 @@ describe('earnings', () => {
   });
 });
 
+describe('a campaign with a last day', () => {
+  it('tells the creator the last day itself, not the moment after it', async () => {
+    const m = await signedInCreator();
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { endsAt: '2099-02-01T00:00:00.000Z' })).status).toBe(200);
+    const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
+    expect(brief).toContain('Through Jan 31, 2099');
+    expect(brief).toContain('Active through Jan 31, 2099');
+    expect(brief).not.toContain('Feb 1, 2099');
+  });
+});
+
 describe('a brand with a minimum payout', () => {
   it('tells the creator what they are owed below it, and stops once it is reached', async () => {
     const m = await signedInCreator();
