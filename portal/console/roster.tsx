@@ -25,7 +25,16 @@ export const rosterHref = (q: string, cursor?: string) => {
   return `/console/creators${s ? `?${s}` : ''}`;
 };
 
-export const RosterPage: FC<{ viewer: Viewer; q: string; rows: RosterEntry[]; total: number; nextCursor: string | null; paged: boolean; toReview: number }> = ({ viewer, q, rows, total, nextCursor, paged, toReview }) => (
+export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; rows: RosterEntry[]; total: number; nextCursor: string | null; paged: boolean; toReview: number }> = ({
+  viewer,
+  canExport,
+  q,
+  rows,
+  total,
+  nextCursor,
+  paged,
+  toReview,
+}) => (
   <ConsolePage title="Creators" viewer={viewer} section="creators" toReview={toReview}>
     <div class="page-head">
       <div>
@@ -43,6 +52,11 @@ export const RosterPage: FC<{ viewer: Viewer; q: string; rows: RosterEntry[]; to
         {q ? (
           <a class="button button-small button-quiet" href="/console/creators">
             Clear
+          </a>
+        ) : null}
+        {canExport && total > 0 ? (
+          <a class="button button-small" href={`/console/creators.csv${q ? `?q=${encodeURIComponent(q)}` : ''}`} download>
+            Download CSV
           </a>
         ) : null}
       </form>

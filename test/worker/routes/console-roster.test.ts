@@ -87,4 +87,32 @@ describe('console creators', () => {
     const viewer = await adminUser(o.brand.brandId, 'viewer');
     expect((await get('/console/creators', await signIn(viewer.email))).status).toBe(200);
   });
+
+  it('downloads the roster as CSV for owners and managers, the search applied, formulas neutralised', async () => {
+    const o = await consoleBrand('manager');
+    const handle = `eq_${tag()}`.slice(0, 30);
+    await o.brand.api('POST', '/api/admin/creators', { email: `${handle}@creators.test`, handle, displayName: '=HYPERLINK("http://evil.example")', followerCount: 1200 });
+    await earn(o.brand.brandId, o.enrollment.id, o.creator.id, 1_234);
+    const page = await (await get('/console/creators', o.cookie)).text();
+    expect(page).toContain('href="/console/creators.csv"');
+    const res = await get('/console/creators.csv', o.cookie);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="chorus-creators-[a-z0-9-]+\.csv"$/);
+    const csv = await res.text();
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('"handle","name","email","platform","niche","follower_count","joined","campaigns","earned","currency"');
+    expect(lines).toHaveLength(3);
+    expect(csv).toContain(`"${handle}","'=HYPERLINK(""http://evil.example"")"`);
+    expect(csv).toContain(',1200,');
+    expect(csv).toContain(`"${o.handle}","Sarah","${o.handle}@creators.test","","",,"`);
+    expect(csv).toContain('"Glow",12.34,"USD"');
+    // The search narrows the file as it narrows the page.
+    const narrowed = await (await get(`/console/creators.csv?q=${handle}`, o.cookie)).text();
+    expect(narrowed.trim().split('\r\n')).toHaveLength(2);
+    // Viewers read the page but get no file of email addresses.
+    const viewer = await signIn((await adminUser(o.brand.brandId, 'viewer')).email);
+    expect(await (await get('/console/creators', viewer)).text()).not.toContain('creators.csv');
+    expect((await get('/console/creators.csv', viewer)).status).toBe(403);
+  });
 });

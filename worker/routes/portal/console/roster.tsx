@@ -1,19 +1,24 @@
 // Creators (/console/creators): the brand's whole roster across campaigns, for every role; it only reads.
 import { Hono } from 'hono';
 import { RosterPage, type RosterCampaign } from '../../../../portal/console/roster';
-import { decodeCursor, pageOf } from '../../../lib/cursor';
+import { formatAmount } from '../../../../portal/format';
+import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
+import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { viewerOf } from './campaigns';
-import { renderPage, type ConsoleEnv } from './context';
-import { awaitingReview, listRoster } from './queries';
+import { canWrite, renderPage, type ConsoleEnv } from './context';
+import { awaitingReview, listRoster, type RosterRow } from './queries';
 
 export const rosterRoutes = new Hono<ConsoleEnv>();
 
 const PAGE = 50;
+const CSV_PAGE = 200;
+
+// Search words are trimmed and bounded; control characters would match nothing a handle, name or email holds.
+const searchOf = (raw: string | undefined) => (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
 
 rosterRoutes.get('/creators', async (c) => {
   const { brandId } = c.var.user;
-  // Search words are trimmed and bounded; control characters would match nothing a handle, name or email holds.
-  const q = (c.req.query('q') ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
+  const q = searchOf(c.req.query('q'));
   // A cursor that does not decode (edited by hand) starts at the newest, as a page link would.
   const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
   const [rows, total, toReview] = await Promise.all([
@@ -33,5 +38,43 @@ rosterRoutes.get('/creators', async (c) => {
     earned: r.earned,
     campaigns: (JSON.parse(r.campaigns) as RosterCampaign[]).sort((a, b) => a.name.localeCompare(b.name)),
   }));
-  return renderPage(c, <RosterPage viewer={viewerOf(c)} q={q} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
+  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
+});
+
+// The roster as a spreadsheet (the search, if any, applied): owners and managers, as every console CSV with
+// email addresses (context.ts). Read a page per pull, so a large roster streams. Amounts in the brand's
+// currency as plain numbers; every text cell is neutralised against formulas.
+const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'joined', 'campaigns', 'earned', 'currency'];
+
+const csvRow = (r: RosterRow, currency: string) => {
+  const campaigns = (JSON.parse(r.campaigns) as RosterCampaign[]).map((e) => (e.status === 'active' ? e.name : `${e.name} (${e.status})`)).sort();
+  return csvLine([
+    csvText(r.handle),
+    csvText(r.display_name),
+    csvText(r.email),
+    csvText(r.platform),
+    csvText(r.niche),
+    r.follower_count === null ? '' : csvNumber(r.follower_count),
+    csvText(r.accepted_at === null ? '' : new Date(r.accepted_at).toISOString()),
+    csvText(campaigns.join('; ')),
+    csvNumber(formatAmount(r.earned, currency)),
+    csvText(currency),
+  ]);
+};
+
+rosterRoutes.get('/creators.csv', (c) => {
+  const { brandId, brandSlug, currency } = c.var.user;
+  const q = searchOf(c.req.query('q'));
+  let after: Position | undefined;
+  let done = false;
+  const body = csvStream(CSV_HEADER, async () => {
+    if (done) return { text: '', done: true };
+    const rows = await listRoster(c.env.DB, brandId, { q, after, limit: CSV_PAGE + 1 });
+    const page = pageOf(rows, CSV_PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
+    const last = page.rows.at(-1);
+    if (last) after = { at: last.created_at, id: last.creator_id };
+    done = !page.hasMore;
+    return { text: page.rows.map((r) => csvRow(r, currency)).join(''), done };
+  });
+  return csvAttachment(body, `chorus-creators-${brandSlug}.csv`);
 });
