@@ -76,7 +76,7 @@ export const Page: FC<PageProps> = ({ title, nav, who, whoBrand, whoTag, area = 
           <form method="post" action={area === 'console' ? '/console/logout' : '/logout'} class="signout">
             <span class="who" title={[who, whoBrand, whoTag].filter(Boolean).join(' · ')}>
               <span class="who-name">
-                {/* The name leads to the person's own account: name and password. */}
+                {/* Who is signed in leads to their own account page: name, password, other devices. */}
                 <a class="who-link" href={area === 'console' ? '/console/team#me-h' : '/account'}>
                   {who}
                 </a>

@@ -149,7 +149,7 @@ export const PayoutsPage: FC<{
                     : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
                 : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
           </p>
-          {view.below.length > 0 && !view.close ? (
+          {view.below.length > 0 ? (
             <p class="muted small">
               Left for a later close, each under your {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
             </p>

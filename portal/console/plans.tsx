@@ -171,7 +171,7 @@ export const PlansPage: FC<{ viewer: Viewer; canWrite: boolean; plans: PlanListe
     {plans.length === 0 ? (
       <div class="card empty-state">
         <h2>No plans yet</h2>
-        <p>{canWrite ? 'Create one below, then pick it on a campaign.' : 'An owner or manager creates them.'} Without a plan a campaign pays flat fees or products only.</p>
+        <p>{canWrite ? 'Create one with the form on this page, then pick it on a campaign.' : 'An owner or manager creates them.'} Without a plan a campaign pays flat fees or products only.</p>
       </div>
     ) : (
       plans.map((p) => <PlanCard plan={p} currency={viewer.currency} />)

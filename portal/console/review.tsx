@@ -281,7 +281,7 @@ export const ReviewPage: FC<{
                 {s.status === 'live' ? (
                   <>
                     <p class="muted small metrics-line">
-                      Reported by the creator: {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
+                      Reported numbers: {countOf(s.views, 'view')} · {countOf(s.likes, 'like')} · {countOf(s.comments, 'comment')} · {countOf(s.saves, 'save')} · {countOf(s.shares, 'share')}
                     </p>
                     {canWrite ? <MetricsFix s={s} back={back} /> : null}
                   </>

@@ -6,7 +6,6 @@ import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
 
 export type RosterCampaign = { enrollment: string; campaign: string; name: string; status: string };
 export type RosterEntry = {
-  creatorId: string;
   handle: string;
   displayName: string;
   email: string;
@@ -17,7 +16,7 @@ export type RosterEntry = {
   campaigns: RosterCampaign[];
 };
 
-export const rosterHref = (q: string, cursor?: string) => {
+const rosterHref = (q: string, cursor?: string) => {
   const params = new URLSearchParams();
   if (q) params.set('q', q);
   if (cursor) params.set('cursor', cursor);

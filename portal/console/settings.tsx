@@ -1,5 +1,6 @@
-// Brand settings: the hosts tracked links may send shoppers to, where a stopped link sends them, and the
-// click-id parameter. Owners edit; everyone else reads. Currency and timezone are shown, not edited here.
+// Brand settings: the hosts tracked links may send shoppers to, where a stopped link sends them, the click-id
+// parameter and the minimum payout. Owners edit; everyone else reads. Currency and timezone are shown, not
+// edited here.
 import type { FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
 import { formatAmount } from '../format';

@@ -18,7 +18,7 @@ export const ROLE_SCOPES: Record<Role, string> = {
 
 const ROLES: Role[] = ['owner', 'manager', 'finance', 'viewer'];
 
-// Settings' heading and its two tabs, with the page's flash and errors under them.
+// Settings' heading and its tabs (brand, team, keys and stores, webhooks, activity), with the page's flash and errors under them.
 export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'webhooks' | 'activity'; flash: Flash; errors?: string[]; errorsTitle?: string }> = ({ brandName, current, flash, errors, errorsTitle }) => (
   <>
     <div class="page-head">

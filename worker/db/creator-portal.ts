@@ -1,5 +1,6 @@
 // What the creator portal reads. Every query is scoped by the signed-in creator's id, so one creator
 // can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
+import { inRunningCampaign } from './payouts';
 import type { CommissionTier } from './schema';
 import type { DailyPoint } from '../domain/network';
 import { periodOf } from '../domain/periods';
@@ -222,8 +223,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
         `SELECT b.name AS brand_name, l.currency, b.min_payout_minor AS minimum, SUM(CASE WHEN l.available_at <= ?2 THEN l.amount_minor ELSE 0 END) AS owed
          FROM ledger_entries l JOIN brands b ON b.id = l.brand_id
          WHERE l.creator_id = ?1 AND l.payout_id IS NULL AND b.min_payout_minor > 0 GROUP BY l.brand_id, l.currency
-         HAVING owed > 0 AND owed < minimum AND EXISTS (SELECT 1 FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = ?1 AND e.brand_id = l.brand_id
-           AND e.status <> 'removed' AND k.status <> 'ended' AND (k.ends_at IS NULL OR k.ends_at > ?2)) ORDER BY b.name`,
+         HAVING owed > 0 AND owed < minimum AND ${inRunningCampaign('?1', 'l.brand_id', '?2')} ORDER BY b.name`,
       )
       .bind(creatorId, now),
   ]);

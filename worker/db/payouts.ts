@@ -9,16 +9,17 @@ import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
 import { payoutsClosedStatements } from './webhooks';
 
-// Whether the creator in `creator` (a column) still works with the brand: enrolled, not removed, in one of its
-// campaigns that has not ended (by status or by its end date). ?1 is the brand.
-export const inRunningCampaign = (creator: string) =>
-  `EXISTS (SELECT 1 FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = ${creator} AND e.brand_id = ?1 AND e.status <> 'removed'
-     AND k.status <> 'ended' AND (k.ends_at IS NULL OR k.ends_at > CAST(strftime('%s', 'now') AS INTEGER) * 1000))`;
+// Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
+// (by status, or by its end date before `now`). Each argument is SQL: a column or a parameter.
+export const inRunningCampaign = (creator: string, brand: string, now: string) =>
+  `EXISTS (SELECT 1 FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = ${creator} AND e.brand_id = ${brand} AND e.status <> 'removed'
+     AND k.status <> 'ended' AND (k.ends_at IS NULL OR k.ends_at > ${now}))`;
 
-// What the creator in `creator` must be owed for a close to pay them: at least one minor unit, and the brand's
+// What the creator in `creator` (a column) must be owed for a close to pay them (?1 is the brand): at least one minor unit, and the brand's
 // minimum payout while they work with it. One removed from every campaign, or whose campaigns have all ended,
 // is paid what they are owed whatever it is: no later earnings will ever lift it to the minimum.
-export const payableFrom = (creator: string) => `max(1, CASE WHEN ${inRunningCampaign(creator)} THEN (SELECT min_payout_minor FROM brands WHERE id = ?1) ELSE 0 END)`;
+export const payableFrom = (creator: string) =>
+  `max(1, CASE WHEN ${inRunningCampaign(creator, '?1', "CAST(strftime('%s', 'now') AS INTEGER) * 1000")} THEN (SELECT min_payout_minor FROM brands WHERE id = ?1) ELSE 0 END)`;
 
 export type CloseResult = { period: string; closedNow: boolean; payouts: number; closedAt: number };
 

@@ -283,12 +283,12 @@ export async function createSubmission(
 // A live post's numbers only: its link is the post the brand saw go live and paid for, so it stays. The
 // creator reports them; the brand may correct them (`correctedBy`, audited with what they were and became).
 // Numbers that did not change write nothing.
-export async function updateMetrics(db: D1Database, s: SubmissionContext & Partial<Metrics>, metrics: Metrics, correctedBy?: { brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<boolean> {
+export async function updateMetrics(db: D1Database, s: SubmissionContext, metrics: Metrics, correctedBy?: { brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<void> {
   if (s.status !== 'live') throw new ApiError(409, 'illegal_transition', 'Engagement numbers are added once the post is live.', { from: s.status });
   const now = Date.now();
   const changed = METRIC_NAMES.map((k) => `${k} IS NOT ?`).join(' OR ');
   const values = METRIC_NAMES.map((k) => metrics[k]);
-  const [update] = await db.batch([
+  await db.batch([
     db.prepare(`UPDATE submissions SET ${METRIC_NAMES.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE id = ? AND status = 'live' AND (${changed})`).bind(...values, now, s.id, ...values),
     ...(correctedBy
       ? [
@@ -301,12 +301,11 @@ export async function updateMetrics(db: D1Database, s: SubmissionContext & Parti
               action: 'submission.metrics_corrected',
               targetType: 'submission',
               targetId: s.id,
-              details: { from: Object.fromEntries(METRIC_NAMES.map((k) => [k, s[k] ?? null])), to: metrics },
+              details: { from: Object.fromEntries(METRIC_NAMES.map((k) => [k, s[k]])), to: metrics },
             },
             now,
           ),
         ]
       : []),
   ]);
-  return (update?.meta.changes ?? 0) > 0;
 }

@@ -89,10 +89,11 @@ export async function endSession(c: Context, db: D1Database, secret: string, sub
 }
 
 // `onlyIf` (SQL with its parameters) makes the revocation part of a guarded batch: it happens only if the
-// guard holds when the statement runs, as the batch's other writes do.
-export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectType, subjectId: string, now: number, onlyIf?: { sql: string; params: unknown[] }): D1PreparedStatement {
-  const guard = onlyIf ? ` AND ${onlyIf.sql}` : '';
-  return db.prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = ? AND subject_id = ? AND revoked_at IS NULL${guard}`).bind(now, subjectType, subjectId, ...(onlyIf?.params ?? []));
+// guard holds when the statement runs, as the batch's other writes do. `keep`: a session that stays (the one
+// making the change).
+export function revokeAllSessionsStatement(db: D1Database, subjectType: SubjectType, subjectId: string, now: number, onlyIf?: { sql: string; params: unknown[] }, keep?: string): D1PreparedStatement {
+  const guard = `${keep ? ' AND id <> ?' : ''}${onlyIf ? ` AND ${onlyIf.sql}` : ''}`;
+  return db.prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = ? AND subject_id = ? AND revoked_at IS NULL${guard}`).bind(now, subjectType, subjectId, ...(keep ? [keep] : []), ...(onlyIf?.params ?? []));
 }
 
 // An email with console accounts in several brands whose password matched more than one: the accounts it

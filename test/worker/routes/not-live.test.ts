@@ -69,7 +69,7 @@ describe('a post the brand cannot find', () => {
     expect((await post(`/submissions/${m.id}/live`, { postUrl: 'https://example.com/not-a-real-post' }, { cookie: m.cookie })).status).toBe(303);
     const page = await (await get('/console/review?status=live', m.manager)).text();
     expect(page).toContain(`action="/console/review/${m.id}/not-live"`);
-    expect(page).toContain('Reported by the creator:');
+    expect(page).toContain('Reported numbers:');
 
     // A note is required, and nothing moves without one.
     expect((await post(`/console/review/${m.id}/not-live`, { note: '  ' }, { cookie: m.manager })).status).toBe(422);

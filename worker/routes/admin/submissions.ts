@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, updateMetrics, type Metrics, type SubmissionContext, type SubmissionRow } from '../../db/submissions';
+import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, updateMetrics, type Metrics, type SubmissionRow } from '../../db/submissions';
 import { noticeAfterResponse } from '../../mail';
 import { METRIC_NAMES, missingTags, type SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
@@ -163,7 +163,7 @@ export const submissionRoutes = new Hono<AppEnv>()
     valid('json', metricsBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      const s = (await loadSubmission(c.env.DB, c.req.param('id'), { brandId })) as SubmissionContext & Metrics;
+      const s = await loadSubmission(c.env.DB, c.req.param('id'), { brandId });
       const body = c.req.valid('json');
       const next = Object.fromEntries(METRIC_NAMES.map((k) => [k, body[k] ?? s[k]])) as Metrics;
       await updateMetrics(c.env.DB, s, next, { brandId, actorType: 'api_key', actorId: keyId });

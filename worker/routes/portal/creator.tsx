@@ -574,10 +574,13 @@ creatorPortal.post('/account/password', async (c) => {
   const problem = await passwordChangeProblem(typed, stored?.password_hash ?? null);
   if (problem) return accountPage(c, { error: problem.message }, problem.status);
   const now = Date.now();
+  const hash = await hashPassword(typed.password);
+  // The later writes happen only if this change set the password (the account holds the new hash).
+  const changed = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND password_hash = ?)', params: [creatorId, hash] };
   const [updated] = await db.batch([
-    db.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash = ?').bind(await hashPassword(typed.password), creatorId, stored!.password_hash),
-    db.prepare("UPDATE sessions SET revoked_at = ? WHERE subject_type = 'creator' AND subject_id = ? AND id <> ? AND revoked_at IS NULL AND changes() > 0").bind(now, creatorId, sessionId),
-    db.prepare("UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?").bind(creatorId, now),
+    db.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash = ?').bind(hash, creatorId, stored!.password_hash),
+    revokeAllSessionsStatement(db, 'creator', creatorId, now, changed, sessionId),
+    db.prepare(`UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ? AND ${changed.sql}`).bind(creatorId, now, ...changed.params),
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
   // As for payout details: the account's own address hears of it, in case it was not them.
@@ -592,6 +595,6 @@ creatorPortal.post('/account/password', async (c) => {
 
 creatorPortal.post('/account/sign-out-others', async (c) => {
   const { creatorId, sessionId } = c.var.creator;
-  await c.env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE subject_type = 'creator' AND subject_id = ? AND id <> ? AND revoked_at IS NULL").bind(Date.now(), creatorId, sessionId).run();
+  await revokeAllSessionsStatement(c.env.DB, 'creator', creatorId, Date.now(), undefined, sessionId).run();
   return c.redirect('/account?done=signed-out', 303);
 });

@@ -213,8 +213,7 @@ export type Claimable = { currency: string; amount: number; creators: number; en
 export type CloseForecast = { claimable: Claimable[]; below: Claimable[]; minimum: number };
 
 // The same rule closePeriod applies (unpaid, available before the period ends, from this period or earlier;
-// one payout per creator and currency that nets to the minimum payout or more, the rest carried). After the
-// close, `below` is what it carried forward for the minimum.
+// one payout per creator and currency that nets to the minimum payout or more, the rest carried).
 export async function closeForecast(db: D1Database, brandId: string, period: string, end: number): Promise<CloseForecast> {
   const [groups, brand] = await Promise.all([
     db

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Flash } from '../../../../portal/console/layout';
 import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
 import { STATUS_LABELS } from '../../../../portal/format';
-import { decisionNotice, loadSubmission, transitionSubmission, updateMetrics, type Metrics, type SubmissionContext } from '../../../db/submissions';
+import { decisionNotice, loadSubmission, transitionSubmission, updateMetrics, type SubmissionContext } from '../../../db/submissions';
 import { noticeAfterResponse } from '../../../mail';
 import { isCompliant, METRIC_NAMES, metricsInput, missingTags, type SubmissionAction } from '../../../domain/submissions';
 import { publicOrigin } from '../../../env';
@@ -168,12 +168,11 @@ reviewRoutes.post('/review/:id/metrics', async (c) => {
   const s = await loadSubmission(c.env.DB, c.req.param('id'), { brandId: user.brandId });
   const form = await readForm(c);
   const back = backTo(form.get('back'), '/console/review');
-  const current = s as SubmissionContext & Metrics;
-  const typed = Object.fromEntries(METRIC_NAMES.map((k) => [k, form.get(k).trim().replace(/[,\s]/g, '').slice(0, 20) || String(current[k])]));
+  const typed = Object.fromEntries(METRIC_NAMES.map((k) => [k, form.get(k).trim().replace(/[,\s]/g, '').slice(0, 20) || String(s[k])]));
   const parsed = metricsInput.safeParse(typed);
   if (!parsed.success) return renderBack(c, back, { errors: ['Engagement numbers are whole numbers from 0 to 1,000,000,000.'] }, 422);
   if (s.status !== 'live') return renderBack(c, back, { errors: [`${s.display_name}'s post is no longer live, so it has no numbers to correct.`] }, 409);
-  await updateMetrics(c.env.DB, current, parsed.data, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id });
+  await updateMetrics(c.env.DB, s, parsed.data, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id });
   return c.redirect(withFlash(back, 'metrics'), 303);
 });
 

@@ -11,6 +11,9 @@ import { awaitingReview, listRoster, type RosterRow } from './queries';
 export const rosterRoutes = new Hono<ConsoleEnv>();
 
 const PAGE = 50;
+
+// A creator's campaigns with the brand, by name.
+const campaignsOf = (r: RosterRow): RosterCampaign[] => (JSON.parse(r.campaigns) as RosterCampaign[]).sort((a, b) => a.name.localeCompare(b.name));
 const CSV_PAGE = 200;
 
 // Search words are trimmed and bounded; control characters would match nothing a handle, name or email holds.
@@ -28,7 +31,6 @@ rosterRoutes.get('/creators', async (c) => {
   ]);
   const page = pageOf(rows, PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
   const entries = page.rows.map((r) => ({
-    creatorId: r.creator_id,
     handle: r.handle,
     displayName: r.display_name,
     email: r.email,
@@ -36,7 +38,7 @@ rosterRoutes.get('/creators', async (c) => {
     acceptedAt: r.accepted_at,
     addedAt: r.created_at,
     earned: r.earned,
-    campaigns: (JSON.parse(r.campaigns) as RosterCampaign[]).sort((a, b) => a.name.localeCompare(b.name)),
+    campaigns: campaignsOf(r),
   }));
   return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
 });
@@ -47,7 +49,7 @@ rosterRoutes.get('/creators', async (c) => {
 const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'joined', 'campaigns', 'earned', 'currency'];
 
 const csvRow = (r: RosterRow, currency: string) => {
-  const campaigns = (JSON.parse(r.campaigns) as RosterCampaign[]).map((e) => (e.status === 'active' ? e.name : `${e.name} (${e.status})`)).sort();
+  const campaigns = campaignsOf(r).map((e) => (e.status === 'active' ? e.name : `${e.name} (${e.status})`));
   return csvLine([
     csvText(r.handle),
     csvText(r.display_name),

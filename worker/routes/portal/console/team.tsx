@@ -244,7 +244,7 @@ teamRoutes.post('/team/me/password', async (c) => {
     db
       .prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id IN (SELECT id FROM admin_users WHERE email = ? AND password_hash = ?) AND id <> ? AND revoked_at IS NULL`)
       .bind(now, email, hash, c.var.user.sessionId),
-    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?`).bind(email, now),
+    db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ? AND EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND password_hash = ?)`).bind(email, now, id, hash),
   ]);
   if (updated!.meta.changes === 0) return renderTeam(c, { errors: ['Your password: it was changed meanwhile. Sign in again if you are signed out.'] }, 409);
   const notice = {
