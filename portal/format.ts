@@ -92,3 +92,15 @@ export const maskAccount = (account: string) => {
   if (at > 0) return `${account[0]}•••${account.slice(at)}`;
   return account.length <= 4 ? '••••' : `••••${account.slice(-4)}`;
 };
+
+// Where a tracked link leads, short enough for a label: host and path, no scheme or query ("shop.example/serum").
+export function linkTarget(destination: string): string {
+  try {
+    const u = new URL(destination);
+    const path = u.pathname === '/' ? '' : u.pathname;
+    const text = `${u.host}${path}`;
+    return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+  } catch {
+    return destination.slice(0, 60);
+  }
+}

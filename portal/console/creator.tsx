@@ -6,7 +6,7 @@ import type { DailyPoint } from '../../worker/domain/network';
 import type { ListedAdjustment } from '../../worker/db/adjustments';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
-import { ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
+import { ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -18,7 +18,7 @@ export type CreatorPageData = {
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
   status: string;
-  links: { slug: string; status: string }[];
+  links: { slug: string; status: string; destination: string }[];
   codes: { code: string; status: string }[];
   numbers: { clicks: number; orders: number; revenue: number; earned: number; live: number; to_review: number };
 };
@@ -74,7 +74,9 @@ export const CreatorPage: FC<{
   adjustmentKey: string;
   /** Bonuses and corrections made so far, newest first. */
   adjustments: ListedAdjustment[];
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey, adjustments }) => {
+  newLink: { destination: string; slug: string };
+  defaultDestination: string;
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey, adjustments, newLink, defaultDestination }) => {
   const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -141,8 +143,33 @@ export const CreatorPage: FC<{
             </div>
           </dl>
           {creator.links.map((l, i) => (
-            <CopyField id={`link-${i}`} label={removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
+            <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={`${origin}/r/${l.slug}`} />
           ))}
+          {canWrite && !removed ? (
+            // Open when it came back with what was typed (an error), else one click away.
+            <details class="add-link" open={newLink.destination !== '' || newLink.slug !== ''}>
+              <summary class="small">Add a tracked link</summary>
+              <form method="post" action={`${base}/links`} class="stack">
+                <p class="hint">To another page of yours, such as one product: clicks and orders through it count for {creator.displayName} as through their first link.</p>
+                <div class="field">
+                  <label for="link-destination">Destination</label>
+                  <input id="link-destination" name="destination" type="url" inputmode="url" maxlength={2048} value={newLink.destination} placeholder={defaultDestination} autocomplete="off" />
+                </div>
+                <div class="field">
+                  <label for="link-slug">Link name (optional)</label>
+                  <input id="link-slug" name="slug" type="text" maxlength={64} pattern="[A-Za-z0-9_\-]{3,64}" value={newLink.slug} placeholder={`made from @${creator.handle}`} aria-describedby="slug-hint" autocomplete="off" spellcheck={false} />
+                  <p id="slug-hint" class="hint">
+                    What follows /r/ in the link: 3 to 64 letters, digits, - or _.
+                  </p>
+                </div>
+                <div>
+                  <button type="submit" class="button button-small">
+                    Add the link
+                  </button>
+                </div>
+              </form>
+            </details>
+          ) : null}
           {creator.codes.map((d, i) => (
             <CopyField id={`code-${i}`} label={removed ? 'Discount code (closed: removed)' : d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'} value={d.code} />
           ))}

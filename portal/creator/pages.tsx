@@ -4,7 +4,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, EmailLinkForm, NewPasswordForm, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -256,7 +256,11 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
       <div class="share">
         <LaunchNote e={card} />
         {card.links.map((l, i) => (
-          <CopyField id={`link-${card.enrollment_id}-${i}`} label={l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} value={`${origin}/r/${l.slug}`} />
+          <CopyField
+            id={`link-${card.enrollment_id}-${i}`}
+            label={`${l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'}${card.links.length > 1 ? ` to ${linkTarget(l.destination)}` : ''}`}
+            value={`${origin}/r/${l.slug}`}
+          />
         ))}
         {card.codes.map((d, i) => (
           <CopyField id={`code-${card.enrollment_id}-${i}`} label={d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'} value={d.code} />

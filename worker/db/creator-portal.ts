@@ -56,8 +56,8 @@ export const HOME_QUERIES = {
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
 WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT 20`,
-  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
-UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
+  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status, l.destination FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
+UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
@@ -69,7 +69,7 @@ FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
 WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, paid, available`,
 };
 
-type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string };
+type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string; destination: string | null };
 // entries: net of take-backs (a flat fee taken back counts -1), so a fee's count is of posts still live.
 type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: number | null; available: number; amount: number; basis: number; entries: number };
 
@@ -82,7 +82,7 @@ export const isInvitation = (e: Pick<CreatorEnrollment, 'brand_accepted' | 'enro
 export const campaignEnded = (e: { campaign_status: string; ends_at: number | null }, now: number) => e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now);
 
 export type CampaignCard = CreatorEnrollment & {
-  links: { slug: string; status: string }[];
+  links: { slug: string; status: string; destination: string }[];
   codes: { code: string; status: string }[];
   clicks: number;
   conversions: number;
@@ -128,7 +128,7 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
     const own = itemMap.get(e.enrollment_id) ?? [];
     return {
       ...e,
-      links: own.filter((i) => i.kind === 'link').map((i) => ({ slug: i.value, status: i.status })),
+      links: own.filter((i) => i.kind === 'link').map((i) => ({ slug: i.value, status: i.status, destination: i.destination ?? '' })),
       codes: own.filter((i) => i.kind === 'code').map((i) => ({ code: i.value, status: i.status })),
       clicks: clickMap.get(e.enrollment_id) ?? 0,
       conversions: conversionMap.get(e.enrollment_id) ?? 0,

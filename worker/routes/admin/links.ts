@@ -16,7 +16,9 @@ import { routeDescriber } from '../../openapi/registry';
 import { dataOf, Link, LinkStats, pagedListOf } from '../../openapi/schemas';
 
 const id = z.string().min(1).max(64);
-const slug = z.string().regex(/^[A-Za-z0-9_-]{3,64}$/);
+// A chosen slug: what the redirect's path segment may be.
+export const LINK_SLUG = /^[A-Za-z0-9_-]{3,64}$/;
+const slug = z.string().regex(LINK_SLUG);
 
 const createLink = z.strictObject({
   enrollmentId: id,
@@ -54,7 +56,7 @@ function invalidDestination(reason: string): ApiError {
 
 // The link and its audit row, or neither when any link's slug equals this one ignoring case (the guard is
 // inside the INSERT, so two brands racing for GlowX and glowx cannot both win). Returns whether it was written.
-async function insertLink(d1: D1Database, row: LinkRow, keyId: string): Promise<boolean> {
+async function insertLink(d1: D1Database, row: LinkRow, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<boolean> {
   const [link] = await d1.batch([
     d1
       .prepare(
@@ -63,10 +65,38 @@ async function insertLink(d1: D1Database, row: LinkRow, keyId: string): Promise<
       )
       .bind(row.id, row.brandId, row.enrollmentId, row.slug, row.destination, row.status, row.createdAt, row.updatedAt, row.slug),
     d1
-      .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, at) SELECT ?, ?, 'api_key', ?, 'link.created', 'link', ?, ? WHERE changes() = 1")
-      .bind(newId('aud'), row.brandId, keyId, row.id, row.createdAt),
+      .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, at) SELECT ?, ?, ?, ?, 'link.created', 'link', ?, ? WHERE changes() = 1")
+      .bind(newId('aud'), row.brandId, actor.type, actor.id, row.id, row.createdAt),
   ]);
   return (link?.meta.changes ?? 0) > 0;
+}
+
+// A new tracked link for one of the brand's enrollments (the API's POST and the console's creator page): the
+// campaign's destination unless another is given, on the brand's allowed hosts; a slug from the handle unless
+// one is chosen. 404 for another brand's enrollment, 422 invalid_destination, 409 slug_taken.
+export async function createTrackedLink(d1: D1Database, brandId: string, input: { enrollmentId: string; destination?: string; slug?: string }, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<LinkRow> {
+  const found = await database(d1)
+    .select({ brand: brands, campaign: campaigns, handle: creators.handle })
+    .from(enrollments)
+    .innerJoin(creators, eq(creators.id, enrollments.creatorId))
+    .innerJoin(campaigns, eq(campaigns.id, enrollments.campaignId))
+    .innerJoin(brands, eq(brands.id, enrollments.brandId))
+    .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.brandId, brandId)))
+    .get();
+  if (!found) throw notFound('enrollment');
+  const checked = checkDestination(input.destination ?? found.campaign.defaultDestination, found.brand.allowedHosts);
+  if (!checked.ok) throw invalidDestination(checked.reason);
+  const now = Date.now();
+  // A generated slug collides only with the same creator's other links, rarely; try a few before giving up.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const row: LinkRow = { id: newId('lnk'), brandId, enrollmentId: input.enrollmentId, slug: input.slug ?? linkSlugFor(found.handle), destination: checked.url, status: 'active', createdAt: now, updatedAt: now };
+    if (await insertLink(d1, row, actor)) {
+      forgetRoute(row.slug);
+      return row;
+    }
+    if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
+  }
+  throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
 }
 
 const op = routeDescriber({ tag: 'Links', auth: 'adminKey' });
@@ -102,40 +132,8 @@ export const linkRoutes = new Hono<AppEnv>()
     }),
     valid('json', createLink),
     async (c) => {
-      const input = c.req.valid('json');
-      const { brandId, keyId } = c.var.admin;
-      const db = database(c.env.DB);
-      const found = await db
-        .select({ brand: brands, campaign: campaigns, handle: creators.handle })
-        .from(enrollments)
-        .innerJoin(creators, eq(creators.id, enrollments.creatorId))
-        .innerJoin(campaigns, eq(campaigns.id, enrollments.campaignId))
-        .innerJoin(brands, eq(brands.id, enrollments.brandId))
-        .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.brandId, brandId)))
-        .get();
-      if (!found) throw notFound('enrollment');
-      const checked = checkDestination(input.destination ?? found.campaign.defaultDestination, found.brand.allowedHosts);
-      if (!checked.ok) throw invalidDestination(checked.reason);
-      const now = Date.now();
-      // A generated slug collides only with the same creator's other links, rarely; try a few before giving up.
-      for (let attempt = 0; attempt < 4; attempt++) {
-        const row: LinkRow = {
-          id: newId('lnk'),
-          brandId,
-          enrollmentId: input.enrollmentId,
-          slug: input.slug ?? linkSlugFor(found.handle),
-          destination: checked.url,
-          status: 'active',
-          createdAt: now,
-          updatedAt: now,
-        };
-        if (await insertLink(c.env.DB, row, keyId)) {
-          forgetRoute(row.slug);
-          return c.json({ data: linkView(row, publicOrigin(c)) }, 201);
-        }
-        if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
-      }
-      throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
+      const row = await createTrackedLink(c.env.DB, c.var.admin.brandId, c.req.valid('json'), { type: 'api_key', id: c.var.admin.keyId });
+      return c.json({ data: linkView(row, publicOrigin(c)) }, 201);
     },
   )
   .patch(

@@ -12,6 +12,7 @@ import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
 import { adjustmentBody, enrollmentChange, updateEnrollment } from '../../admin/enrollments';
+import { createTrackedLink, LINK_SLUG } from '../../admin/links';
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../../db/adjustments';
 import { randomToken } from '../../../lib/ids';
 import { formatMoney } from '../../../../portal/format';
@@ -33,6 +34,7 @@ const FLASH: Record<string, Flash> = {
   mailed: { tone: 'success', text: 'A password link is on its way to their inbox. It works for an hour.' },
   unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
   adjusted: { tone: 'success', text: "Added to their earnings, paid with this month's payouts once the month is closed. They see it, with your reason, on their Earnings page." },
+  link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
@@ -67,7 +69,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
       .bind(enrollmentId, brandId, campaign.id),
-    db.prepare('SELECT slug, status FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db.prepare('SELECT slug, status, destination FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
@@ -86,7 +88,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     paymentModel: row.payment_model,
     flatFeeMinor: row.flat_fee_minor,
     briefSection: row.brief_section,
-    links: links!.results as { slug: string; status: string }[],
+    links: links!.results as { slug: string; status: string; destination: string }[],
     codes: codes!.results as { code: string; status: string }[],
     numbers: numbers!.results[0] as CreatorPageData['numbers'],
   };
@@ -101,7 +103,7 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; newLink?: { destination: string; slug: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments] = await Promise.all([
@@ -129,6 +131,8 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       toReview={toReview}
       daily={stats.daily}
       adjustment={extras.adjustment ?? { amount: '', note: '' }}
+      newLink={extras.newLink ?? { destination: '', slug: '' }}
+      defaultDestination={campaign.default_destination}
       adjustmentKey={randomToken(16)}
       adjustments={adjustments}
     />,
@@ -233,6 +237,27 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   }
   if (!made) throw notFound('enrollment');
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
+});
+
+// Another tracked link for the creator, to a page of the brand's own (a product, a collection), as the admin
+// API makes one: on an allowed host, a slug from the handle unless one is chosen. Not for a removed creator,
+// whose links are closed.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/links', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const form = await readForm(c);
+  const newLink = { destination: form.get('destination').trim().slice(0, 2048), slug: form.get('slug').trim().slice(0, 64) };
+  const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { newLink, errors: [message] }, status);
+  if (e.status === 'removed') return refuse(`${e.displayName} was removed from this campaign: their links are closed. Restore them first.`, 409);
+  if (newLink.slug !== '' && !LINK_SLUG.test(newLink.slug)) return refuse('The link name is 3 to 64 letters, digits, - or _, without spaces.', 422);
+  try {
+    await createTrackedLink(c.env.DB, c.var.user.brandId, { enrollmentId: e.enrollmentId, destination: newLink.destination || undefined, slug: newLink.slug || undefined }, { type: 'admin_user', id: c.var.user.id });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'invalid_destination') return refuse('The destination must be an https:// page on one of your allowed hosts (Settings).', 422);
+    if (error instanceof ApiError && error.code === 'slug_taken') return refuse('That link name is taken, in this or another letter case. Choose another, or leave it empty for one made from their handle.', 409);
+    throw error;
+  }
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'link_added'), 303);
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {

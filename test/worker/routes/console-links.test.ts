@@ -1,0 +1,78 @@
+// More than one tracked link per creator from the console's creator page: to another page of the brand's
+// (a product), checked as the admin API checks it, working at once; each link says where it leads, to the
+// brand and to the creator.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { adminUser, signIn, tag } from '../console-fixtures';
+import { rowCount } from '../fixtures';
+import { get, post } from '../forms';
+import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
+
+portalTestDefaults();
+
+async function setup() {
+  const m = await signedInCreator();
+  const manager = await adminUser(m.brand.brandId, 'manager');
+  return { ...m, manager, console: await signIn(manager.email), page: `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}` };
+}
+
+const linksOf = (enrollmentId: string) => env.DB.prepare('SELECT slug, destination FROM links WHERE enrollment_id = ? ORDER BY created_at, id').bind(enrollmentId).all<{ slug: string; destination: string }>().then((r) => r.results);
+
+describe('adding a tracked link in the console', () => {
+  it('adds one to another page that works at once and says where it leads, to the brand and the creator', async () => {
+    const m = await setup();
+    const slug = `serum-${tag()}`;
+    const res = await post(`${m.page}/links`, { destination: 'https://shop.example/serum?size=30ml', slug }, { cookie: m.console });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`${m.page}?flash=link_added`);
+    expect((await linksOf(m.enrollment.id)).map((l) => l.destination)).toEqual(['https://shop.example/glow', 'https://shop.example/serum?size=30ml']);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'link.created' AND actor_type = 'admin_user' AND actor_id = ?", m.brand.brandId, m.manager.id)).toBe(1);
+    const redirect = await get(`/r/${slug}`);
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toMatch(/^https:\/\/shop\.example\/serum\?size=30ml&utm_source=/);
+    const page = await (await get(`${m.page}?flash=link_added`, m.console)).text();
+    expect(page).toContain('Link added.');
+    expect(page).toContain('Tracked link to shop.example/glow');
+    expect(page).toContain('Tracked link to shop.example/serum');
+    const home = await (await get('/', m.cookie)).text();
+    expect(home).toContain('Your tracked link to shop.example/glow');
+    expect(home).toContain('Your tracked link to shop.example/serum');
+    // Left empty: the campaign's destination, and a name made from the handle.
+    expect((await post(`${m.page}/links`, { destination: '', slug: '' }, { cookie: m.console })).status).toBe(303);
+    const third = (await linksOf(m.enrollment.id))[2]!;
+    expect(third.destination).toBe('https://shop.example/glow');
+    expect(third.slug.startsWith(m.handle.replace(/_/g, '-').slice(0, 10))).toBe(true);
+  });
+
+  it('refuses what the API refuses, and anyone but an owner or manager, writing nothing', async () => {
+    const m = await setup();
+    const taken = `taken-${tag()}`;
+    expect((await post(`${m.page}/links`, { destination: '', slug: taken }, { cookie: m.console })).status).toBe(303);
+    const cases: [Record<string, string>, number, string][] = [
+      [{ destination: 'https://evil.example/serum', slug: '' }, 422, 'The destination must be an https:// page on one of your allowed hosts (Settings).'],
+      [{ destination: 'javascript:alert(1)', slug: '' }, 422, 'The destination must be an https:// page'],
+      [{ destination: 'http://shop.example/serum', slug: '' }, 422, 'The destination must be an https:// page'],
+      [{ destination: '', slug: 'two words' }, 422, 'The link name is 3 to 64 letters, digits, - or _, without spaces.'],
+      [{ destination: '', slug: 'ab' }, 422, 'The link name is 3 to 64 letters'],
+      [{ destination: '', slug: taken.toUpperCase() }, 409, 'That link name is taken'],
+    ];
+    for (const [fields, status, message] of cases) {
+      const res = await post(`${m.page}/links`, fields, { cookie: m.console });
+      expect(res.status, JSON.stringify(fields)).toBe(status);
+      const html = await res.text();
+      expect(html).toContain(message);
+      expect(html).toContain('<details class="add-link" open="">'); // what was typed, shown back
+    }
+    const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
+    expect((await post(`${m.page}/links`, { destination: '' }, { cookie: viewer })).status).toBe(403);
+    expect((await post(`${m.page}/links`, { destination: '' }, { cookie: m.console, origin: 'https://evil.example' })).status).toBe(403);
+    const other = await setup();
+    expect((await post(`${m.page}/links`, { destination: '' }, { cookie: other.console })).status).toBe(404);
+    // A removed creator's links are closed: no new one.
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    const removed = await post(`${m.page}/links`, { destination: '' }, { cookie: m.console });
+    expect(removed.status).toBe(409);
+    expect(await removed.text()).toContain('was removed from this campaign');
+    expect(await linksOf(m.enrollment.id)).toHaveLength(2);
+  });
+});
