@@ -151,11 +151,13 @@ const MetricsFix: FC<{ s: ReviewRow; back: string }> = ({ s, back }) => (
     <summary class="small">Correct the numbers</summary>
     <form method="post" action={`/console/review/${s.id}/metrics`} class="stack">
       <input type="hidden" name="back" value={back} />
+      {/* Empty fields keep the post's numbers as they are when this is saved: a creator's update meanwhile stays. */}
+      <p class="hint">Fill in only the numbers that are wrong.</p>
       <div class="metrics-grid">
         {METRIC_LABELS.map(([k, label]) => (
           <div class="field">
             <label for={`${k}-${s.id}`}>{label}</label>
-            <input id={`${k}-${s.id}`} name={k} type="number" inputmode="numeric" min={0} max={1000000000} step={1} value={String(s[k])} />
+            <input id={`${k}-${s.id}`} name={k} type="number" inputmode="numeric" min={0} max={1000000000} step={1} placeholder={String(s[k])} />
           </div>
         ))}
       </div>

@@ -282,13 +282,13 @@ export async function createSubmission(
 
 // A live post's numbers only: its link is the post the brand saw go live and paid for, so it stays. The
 // creator reports them; the brand may correct them (`correctedBy`, audited with what they were and became).
-// Numbers that did not change write nothing.
-export async function updateMetrics(db: D1Database, s: SubmissionContext, metrics: Metrics, correctedBy?: { brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<void> {
+// Numbers that did not change write nothing; answers whether any did.
+export async function updateMetrics(db: D1Database, s: SubmissionContext, metrics: Metrics, correctedBy?: { brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<boolean> {
   if (s.status !== 'live') throw new ApiError(409, 'illegal_transition', 'Engagement numbers are added once the post is live.', { from: s.status });
   const now = Date.now();
   const changed = METRIC_NAMES.map((k) => `${k} IS NOT ?`).join(' OR ');
   const values = METRIC_NAMES.map((k) => metrics[k]);
-  await db.batch([
+  const [update] = await db.batch([
     db.prepare(`UPDATE submissions SET ${METRIC_NAMES.map((k) => `${k} = ?`).join(', ')}, updated_at = ? WHERE id = ? AND status = 'live' AND (${changed})`).bind(...values, now, s.id, ...values),
     ...(correctedBy
       ? [
@@ -308,4 +308,5 @@ export async function updateMetrics(db: D1Database, s: SubmissionContext, metric
         ]
       : []),
   ]);
+  return (update?.meta.changes ?? 0) > 0;
 }

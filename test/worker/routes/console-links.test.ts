@@ -63,8 +63,13 @@ describe('adding a tracked link in the console', () => {
       expect(html).toContain(message);
       expect(html).toContain('<details class="add-link" open="">'); // what was typed, shown back
     }
-    const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
-    expect((await post(`${m.page}/links`, { destination: '' }, { cookie: viewer })).status).toBe(403);
+    for (const role of ['viewer', 'finance'] as const) {
+      const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
+      expect((await post(`${m.page}/links`, { destination: '' }, { cookie })).status, role).toBe(403);
+    }
+    const long = await post(`${m.page}/links`, { destination: `https://shop.example/${'a'.repeat(2100)}`, slug: '' }, { cookie: m.console });
+    expect(long.status).toBe(422);
+    expect(await long.text()).toContain('The destination is too long');
     expect((await post(`${m.page}/links`, { destination: '' }, { cookie: m.console, origin: 'https://evil.example' })).status).toBe(403);
     const other = await setup();
     expect((await post(`${m.page}/links`, { destination: '' }, { cookie: other.console })).status).toBe(404);

@@ -37,12 +37,18 @@ describe('correcting a live post’s numbers', () => {
     expect(audit.results[0]!.actor_id).toBe(m.manager.id);
     expect(JSON.parse(audit.results[0]!.details)).toMatchObject({ from: { views: 1200 }, to: { views: 12_000 } });
     expect(await (await get('/console/activity', m.cookie)).text()).toContain('views 1,200 → 12,000');
-    // The same numbers again change nothing and log nothing.
-    expect((await post(`/console/review/${m.id}/metrics`, { views: '12000', likes: '80', comments: '9', saves: '4', shares: '2' }, { cookie: m.cookie })).status).toBe(303);
+    // The same numbers again change nothing, log nothing, and say so.
+    const same = await post(`/console/review/${m.id}/metrics`, { views: '12000', likes: '80', comments: '9', saves: '4', shares: '2', back: '/console/review' }, { cookie: m.cookie });
+    expect(same.headers.get('location')).toBe('/console/review?flash=metrics_unchanged');
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.metrics_corrected'", m.id)).toBe(1);
-    // The creator still updates them as the post grows.
+    // The creator still updates them as the post grows; a correction drawn before that touches only what it
+    // fills in (the form's fields start empty, the numbers as placeholders).
+    const drawn = await (await get('/console/review?status=live', m.cookie)).text();
+    expect(drawn).toContain(`name="likes" type="number" inputmode="numeric" min="0" max="1000000000" step="1" placeholder="80"`);
     expect((await post(`/submissions/${m.id}/live`, { views: '15000', likes: '90', comments: '9', saves: '4', shares: '2' }, { cookie: m.creatorCookie })).status).toBe(303);
     expect(await m.numbers()).toEqual({ views: 15_000, likes: 90, comments: 9, saves: 4, shares: 2 });
+    expect((await post(`/console/review/${m.id}/metrics`, { views: '', likes: '', comments: '', saves: '40', shares: '' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await m.numbers()).toEqual({ views: 15_000, likes: 90, comments: 9, saves: 40, shares: 2 });
   });
 
   it('refuses what is not a count, a post that is not live, another brand’s post and a viewer, writing nothing', async () => {

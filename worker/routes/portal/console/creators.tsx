@@ -246,12 +246,15 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const form = await readForm(c);
-  const newLink = { destination: form.get('destination').trim().slice(0, 2048), slug: form.get('slug').trim().slice(0, 64) };
+  const typed = { destination: form.get('destination').trim(), slug: form.get('slug').trim() };
+  // Checked whole; only the copy shown back in the form is bounded.
+  const newLink = { destination: typed.destination.slice(0, 2048), slug: typed.slug.slice(0, 64) };
   const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { newLink, errors: [message] }, status);
   if (e.status === 'removed') return refuse(`${e.displayName} was removed from this campaign: their links are closed. Restore them first.`, 409);
-  if (newLink.slug !== '' && !LINK_SLUG.test(newLink.slug)) return refuse('The link name is 3 to 64 letters, digits, - or _, without spaces.', 422);
+  if (typed.slug !== '' && !LINK_SLUG.test(typed.slug)) return refuse('The link name is 3 to 64 letters, digits, - or _, without spaces.', 422);
+  if (typed.destination.length > 2048) return refuse('The destination is too long: 2,048 characters at most.', 422);
   try {
-    await createTrackedLink(c.env.DB, c.var.user.brandId, { enrollmentId: e.enrollmentId, destination: newLink.destination || undefined, slug: newLink.slug || undefined }, { type: 'admin_user', id: c.var.user.id });
+    await createTrackedLink(c.env.DB, c.var.user.brandId, { enrollmentId: e.enrollmentId, destination: typed.destination || undefined, slug: typed.slug || undefined }, { type: 'admin_user', id: c.var.user.id });
   } catch (error) {
     if (error instanceof ApiError && error.code === 'invalid_destination') return refuse('The destination must be an https:// page on one of your allowed hosts (Settings).', 422);
     if (error instanceof ApiError && error.code === 'slug_taken') return refuse('That link name is taken, in this or another letter case. Choose another, or leave it empty for one made from their handle.', 409);

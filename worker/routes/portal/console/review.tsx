@@ -54,6 +54,8 @@ function flashOf(c: ConsoleContext): Flash {
       return { tone: 'success', text: 'Marked as live. A flat fee, if the creator has one, has been added to their earnings.' };
     case 'not_live':
       return { tone: 'success', text: 'Marked as not live. Its flat fee, if any, is taken back, and the creator sees your note and can add the right link.' };
+    case 'metrics_unchanged':
+      return { tone: 'info', text: 'Nothing changed: the post already had those numbers, or it is no longer live.' };
     case 'metrics':
       return { tone: 'success', text: 'Numbers corrected. The network ranking counts them from now on; the creator can still update them as the post grows.' };
     case 'bulk': {
@@ -172,8 +174,8 @@ reviewRoutes.post('/review/:id/metrics', async (c) => {
   const parsed = metricsInput.safeParse(typed);
   if (!parsed.success) return renderBack(c, back, { errors: ['Engagement numbers are whole numbers from 0 to 1,000,000,000.'] }, 422);
   if (s.status !== 'live') return renderBack(c, back, { errors: [`${s.display_name}'s post is no longer live, so it has no numbers to correct.`] }, 409);
-  await updateMetrics(c.env.DB, s, parsed.data, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id });
-  return c.redirect(withFlash(back, 'metrics'), 303);
+  const changed = await updateMetrics(c.env.DB, s, parsed.data, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id });
+  return c.redirect(withFlash(back, changed ? 'metrics' : 'metrics_unchanged'), 303);
 });
 
 reviewRoutes.post('/review/:id/:action', async (c) => {
