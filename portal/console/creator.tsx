@@ -18,7 +18,7 @@ export type CreatorPageData = {
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
   status: string;
-  links: { slug: string; status: string; destination: string }[];
+  links: { id: string; slug: string; status: string; destination: string }[];
   codes: { code: string; status: string }[];
   numbers: { clicks: number; orders: number; revenue: number; earned: number; live: number; to_review: number };
 };
@@ -143,7 +143,18 @@ export const CreatorPage: FC<{
             </div>
           </dl>
           {creator.links.map((l, i) => (
-            <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={`${origin}/r/${l.slug}`} />
+            <div class="link-row">
+              <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={`${origin}/r/${l.slug}`} />
+              {canWrite && !removed ? (
+                <form method="post" action={`${base}/links/${l.id}/status`}>
+                  <input type="hidden" name="status" value={l.status === 'active' ? 'paused' : 'active'} />
+                  <button type="submit" class="button button-small button-quiet">
+                    {l.status === 'active' ? 'Pause' : 'Resume'}
+                    <span class="visually-hidden"> the link to {linkTarget(l.destination)}</span>
+                  </button>
+                </form>
+              ) : null}
+            </div>
           ))}
           {canWrite && !removed ? (
             // Open when it came back with what was typed (an error), else one click away.

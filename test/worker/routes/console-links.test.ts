@@ -80,4 +80,27 @@ describe('adding a tracked link in the console', () => {
     expect(await removed.text()).toContain('was removed from this campaign');
     expect(await linksOf(m.enrollment.id)).toHaveLength(2);
   });
+
+  it('pauses and resumes a link, only one of this creator’s, and the redirect follows at once', async () => {
+    const m = await setup();
+    const link = await env.DB.prepare('SELECT id, slug FROM links WHERE enrollment_id = ?').bind(m.enrollment.id).first<{ id: string; slug: string }>();
+    expect(await (await get(m.page, m.console)).text()).toContain(`action="${m.page}/links/${link!.id}/status"`);
+    const paused = await post(`${m.page}/links/${link!.id}/status`, { status: 'paused' }, { cookie: m.console });
+    expect(paused.headers.get('location')).toBe(`${m.page}?flash=link_paused`);
+    expect(await env.DB.prepare('SELECT status FROM links WHERE id = ?').bind(link!.id).first('status')).toBe('paused');
+    expect((await get(`/r/${link!.slug}`)).headers.get('location') ?? '').not.toContain('utm_source');
+    expect(await (await get(m.page, m.console)).text()).toContain('Tracked link (paused) to shop.example/glow');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'link.updated' AND actor_type = 'admin_user'", link!.id)).toBe(1);
+    expect((await post(`${m.page}/links/${link!.id}/status`, { status: 'active' }, { cookie: m.console })).headers.get('location')).toBe(`${m.page}?flash=link_active`);
+    expect((await get(`/r/${link!.slug}`)).headers.get('location')).toContain('utm_source=');
+    // Not a status; another brand's link; a link of another creator under this creator's page; a viewer.
+    expect((await post(`${m.page}/links/${link!.id}/status`, { status: 'deleted' }, { cookie: m.console })).status).toBe(422);
+    const other = await setup();
+    const theirs = await env.DB.prepare('SELECT id FROM links WHERE enrollment_id = ?').bind(other.enrollment.id).first<{ id: string }>();
+    expect((await post(`${m.page}/links/${theirs!.id}/status`, { status: 'paused' }, { cookie: m.console })).status).toBe(404);
+    expect((await post(`${other.page}/links/${link!.id}/status`, { status: 'paused' }, { cookie: other.console })).status).toBe(404);
+    const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
+    expect((await post(`${m.page}/links/${link!.id}/status`, { status: 'paused' }, { cookie: viewer })).status).toBe(403);
+    expect(await env.DB.prepare('SELECT status FROM links WHERE id IN (?, ?)').bind(link!.id, theirs!.id).all().then((r) => r.results.map((x) => x.status))).toEqual(['active', 'active']);
+  });
 });

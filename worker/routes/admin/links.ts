@@ -99,6 +99,37 @@ export async function createTrackedLink(d1: D1Database, brandId: string, input: 
   throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
 }
 
+// Pauses, resumes or re-points one of the brand's links (the API's PATCH and the console's creator page),
+// audited; the link cache forgets it, so it takes effect within its lifetime. `enrollmentId` narrows the
+// link to one creator's (the console page's). 404 for another brand's, 422 invalid_destination.
+export async function updateTrackedLink(
+  d1: D1Database,
+  brandId: string,
+  linkId: string,
+  input: { status?: 'active' | 'paused'; destination?: string },
+  actor: { type: 'api_key' | 'admin_user'; id: string },
+  enrollmentId?: string,
+): Promise<LinkRow> {
+  const db = database(d1);
+  const where = and(eq(links.id, linkId), eq(links.brandId, brandId), enrollmentId ? eq(links.enrollmentId, enrollmentId) : undefined);
+  const existing = await db.query.links.findFirst({ where });
+  if (!existing) throw notFound('link');
+  const changes: Partial<LinkRow> = { updatedAt: Date.now() };
+  if (input.status) changes.status = input.status;
+  if (input.destination !== undefined) {
+    const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
+    const checked = checkDestination(input.destination, brand?.allowedHosts ?? []);
+    if (!checked.ok) throw invalidDestination(checked.reason);
+    changes.destination = checked.url;
+  }
+  const [updated] = await db.batch([
+    db.update(links).set(changes).where(where).returning(),
+    db.insert(auditLog).values(auditRow({ brandId, actorType: actor.type, actorId: actor.id, action: 'link.updated', targetType: 'link', targetId: existing.id, details: input }, changes.updatedAt!)),
+  ]);
+  forgetRoute(existing.slug);
+  return updated[0] ?? existing;
+}
+
 const op = routeDescriber({ tag: 'Links', auth: 'adminKey' });
 const linkId = { id: 'The link id.' };
 
@@ -148,26 +179,8 @@ export const linkRoutes = new Hono<AppEnv>()
     }),
     valid('json', updateLink),
     async (c) => {
-      const input = c.req.valid('json');
-      const { brandId, keyId } = c.var.admin;
-      const db = database(c.env.DB);
-      const where = and(eq(links.id, c.req.param('id')), eq(links.brandId, brandId));
-      const existing = await db.query.links.findFirst({ where });
-      if (!existing) throw notFound('link');
-      const changes: Partial<LinkRow> = { updatedAt: Date.now() };
-      if (input.status) changes.status = input.status;
-      if (input.destination !== undefined) {
-        const brand = await db.query.brands.findFirst({ where: eq(brands.id, brandId) });
-        const checked = checkDestination(input.destination, brand?.allowedHosts ?? []);
-        if (!checked.ok) throw invalidDestination(checked.reason);
-        changes.destination = checked.url;
-      }
-      const [updated] = await db.batch([
-        db.update(links).set(changes).where(where).returning(),
-        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'link.updated', targetType: 'link', targetId: existing.id, details: input }, changes.updatedAt!)),
-      ]);
-      forgetRoute(existing.slug);
-      return c.json({ data: linkView(updated[0] ?? existing, publicOrigin(c)) });
+      const row = await updateTrackedLink(c.env.DB, c.var.admin.brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: c.var.admin.keyId });
+      return c.json({ data: linkView(row, publicOrigin(c)) });
     },
   )
   .get(

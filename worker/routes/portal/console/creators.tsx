@@ -12,7 +12,7 @@ import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
 import { adjustmentBody, enrollmentChange, updateEnrollment } from '../../admin/enrollments';
-import { createTrackedLink, LINK_SLUG } from '../../admin/links';
+import { createTrackedLink, LINK_SLUG, updateTrackedLink } from '../../admin/links';
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../../db/adjustments';
 import { randomToken } from '../../../lib/ids';
 import { formatMoney } from '../../../../portal/format';
@@ -35,6 +35,8 @@ const FLASH: Record<string, Flash> = {
   unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
   adjusted: { tone: 'success', text: "Added to their earnings, paid with this month's payouts once the month is closed. They see it, with your reason, on their Earnings page." },
   link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
+  link_paused: { tone: 'success', text: 'Link paused. Within seconds it sends shoppers to your fallback page without a click id; the creator sees it as paused.' },
+  link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
@@ -69,7 +71,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
       .bind(enrollmentId, brandId, campaign.id),
-    db.prepare('SELECT slug, status, destination FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db.prepare('SELECT id, slug, status, destination FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
@@ -88,7 +90,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     paymentModel: row.payment_model,
     flatFeeMinor: row.flat_fee_minor,
     briefSection: row.brief_section,
-    links: links!.results as { slug: string; status: string; destination: string }[],
+    links: links!.results as { id: string; slug: string; status: string; destination: string }[],
     codes: codes!.results as { code: string; status: string }[],
     numbers: numbers!.results[0] as CreatorPageData['numbers'],
   };
@@ -261,6 +263,16 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links', async (c) => {
     throw error;
   }
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'link_added'), 303);
+});
+
+// Pauses or resumes one of the creator's links (a post taken down, a product sold out), as the admin API does.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/status', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const status = (await readForm(c)).get('status');
+  if (status !== 'active' && status !== 'paused') return renderCreator(c, campaign, e, { errors: ['Choose to pause or resume the link.'] }, 422);
+  await updateTrackedLink(c.env.DB, c.var.user.brandId, c.req.param('link'), { status }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), `link_${status}`), 303);
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
