@@ -16,7 +16,7 @@ export const emptyPlanForm = (): PlanFormValues => ({ name: '', period: 'month',
 const periodLabel = (period: string) => (period === 'lifetime' ? 'Lifetime' : 'Monthly');
 const salesIn = (period: string) => (period === 'lifetime' ? 'net sales so far' : 'net sales in the month');
 
-const PlanCard: FC<{ plan: PlanListed; currency: string }> = ({ plan, currency }) => (
+const PlanCard: FC<{ plan: PlanListed; currency: string; canWrite: boolean }> = ({ plan, currency, canWrite }) => (
   <section class="card stack" id={plan.id} aria-labelledby={`${plan.id}-h`}>
     <div class="campaign-row-head">
       <h2 id={`${plan.id}-h`}>{plan.name}</h2>
@@ -36,7 +36,7 @@ const PlanCard: FC<{ plan: PlanListed; currency: string }> = ({ plan, currency }
     </p>
     <p class="muted small">
       {plan.campaigns.length === 0 ? (
-        'No campaign uses this plan yet.'
+        'No campaign uses this plan.'
       ) : (
         <>
           Used by{' '}
@@ -50,6 +50,17 @@ const PlanCard: FC<{ plan: PlanListed; currency: string }> = ({ plan, currency }
         </>
       )}
     </p>
+    {canWrite && plan.campaigns.length === 0 ? (
+      <details class="decline">
+        <summary class="button button-small button-quiet">Delete this plan…</summary>
+        <form method="post" action={`/console/plans/${plan.id}/delete`} class="stack">
+          <p class="small">Delete “{plan.name}”? No campaign uses it; nothing else changes.</p>
+          <button type="submit" class="button button-small button-danger">
+            Yes, delete {plan.name}
+          </button>
+        </form>
+      </details>
+    ) : null}
   </section>
 );
 
@@ -137,7 +148,7 @@ const PlanForm: FC<{ values: PlanFormValues; currency: string }> = ({ values, cu
           </div>
         </div>
       </fieldset>
-      <p class="muted small">A plan is not edited once made (what creators already earned was priced by it): to change rates, create a plan and pick it on the campaign.</p>
+      <p class="muted small">A plan is not edited once made (what creators already earned was priced by it): to change rates, create a plan and pick it on the campaign. One no campaign uses can be deleted.</p>
       <div>
         <button type="submit" class="button button-primary">
           Create plan
@@ -174,7 +185,7 @@ export const PlansPage: FC<{ viewer: Viewer; canWrite: boolean; plans: PlanListe
         <p>{canWrite ? 'Create one with the form on this page, then pick it on a campaign.' : 'An owner or manager creates them.'} Without a plan a campaign pays flat fees or products only.</p>
       </div>
     ) : (
-      plans.map((p) => <PlanCard plan={p} currency={viewer.currency} />)
+      plans.map((p) => <PlanCard plan={p} currency={viewer.currency} canWrite={canWrite} />)
     )}
     {canWrite && !errors?.length ? <PlanForm values={values} currency={viewer.currency} /> : null}
   </ConsolePage>

@@ -51,7 +51,7 @@ describe('console commission plans', () => {
     expect(page).toContain('$200.00 bonus once their net sales in the month reach $5,000.00');
     expect(page).toMatch(new RegExp(`Used by\\s*<a href="/console/campaigns/${o.campaign.id}">Glow</a>`));
     // The fixture's plan, which nothing uses now.
-    expect(page).toContain('No campaign uses this plan yet.');
+    expect(page).toContain('No campaign uses this plan.');
     // The campaign form offers it, and leads here.
     const briefPage = await (await get(`/console/campaigns/${o.campaign.id}`, o.cookie)).text();
     expect(briefPage).toContain('Spring ladder: 10%, 12.50% from $1,000.00, 15% from $5,000.50 (monthly)');
@@ -143,5 +143,28 @@ describe('console commission plans', () => {
     // Signed out: back to the login.
     expect((await get('/console/plans')).headers.get('location')).toBe('/console/login?next=%2Fconsole%2Fplans');
     expect(await rowCount("SELECT count(*) AS n FROM commission_plans WHERE brand_id = ? AND name IN ('By viewer', 'By finance', 'Forged')", o.brand.brandId)).toBe(0);
+  });
+
+  it('deletes a plan no campaign uses, and keeps one a campaign uses', async () => {
+    const o = await consoleBrand('manager');
+    expect((await post('/console/plans', form({ name: 'Typo plan' }), { cookie: o.cookie })).status).toBe(303);
+    const unused = await env.DB.prepare("SELECT id FROM commission_plans WHERE brand_id = ? AND name = 'Typo plan'").bind(o.brand.brandId).first<{ id: string }>();
+    const page = await (await get('/console/plans', o.cookie)).text();
+    expect(page).toContain(`action="/console/plans/${unused!.id}/delete"`);
+    expect(page).not.toContain(`action="/console/plans/${o.plan.id}/delete"`); // the fixture campaign uses it
+    const gone = await post(`/console/plans/${unused!.id}/delete`, {}, { cookie: o.cookie });
+    expect(gone.headers.get('location')).toBe('/console/plans?flash=deleted');
+    expect(await rowCount('SELECT count(*) AS n FROM commission_plans WHERE id = ?', unused!.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'plan.deleted' AND actor_id = ?", unused!.id, o.user.id)).toBe(1);
+    // In use: stays, and says why. Gone, another brand's or made up: 404. A viewer: 403.
+    const used = await post(`/console/plans/${o.plan.id}/delete`, {}, { cookie: o.cookie });
+    expect(used.status).toBe(409);
+    expect(await used.text()).toContain('A campaign uses this plan, so it stays.');
+    expect((await post(`/console/plans/${unused!.id}/delete`, {}, { cookie: o.cookie })).status).toBe(404);
+    const other = await consoleBrand('owner');
+    expect((await post(`/console/plans/${other.plan.id}/delete`, {}, { cookie: o.cookie })).status).toBe(404);
+    const viewer = await signIn((await adminUser(o.brand.brandId, 'viewer')).email);
+    expect((await post(`/console/plans/${o.plan.id}/delete`, {}, { cookie: viewer })).status).toBe(403);
+    expect(await rowCount('SELECT count(*) AS n FROM commission_plans WHERE id IN (?, ?)', o.plan.id, other.plan.id)).toBe(2);
   });
 });

@@ -6,7 +6,8 @@ import { emptyPlanForm, PLAN_FORM_TIERS, PlansPage, type PlanFormValues, type Pl
 import { formatMoney } from '../../../../portal/format';
 import type { CommissionTier, PerformanceBonus } from '../../../db/schema';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { ApiError } from '../../../lib/errors';
+import { auditIfChanged } from '../../../db/audit';
+import { ApiError, notFound } from '../../../lib/errors';
 import { addPlan, createPlan } from '../../admin/plans';
 import { viewerOf } from './campaigns';
 import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
@@ -14,7 +15,10 @@ import { awaitingReview } from './queries';
 
 export const planRoutes = new Hono<ConsoleEnv>();
 
-const FLASH: Record<string, Flash> = { created: { tone: 'success', text: 'Plan created. Pick it on a campaign’s page to price its creators’ sales with it.' } };
+const FLASH: Record<string, Flash> = {
+  created: { tone: 'success', text: 'Plan created. Pick it on a campaign’s page to price its creators’ sales with it.' },
+  deleted: { tone: 'success', text: 'Plan deleted.' },
+};
 
 type PlanRecord = { id: string; name: string; period: string; tiers: string; bonus: string | null; campaigns: string };
 
@@ -117,4 +121,22 @@ planRoutes.post('/plans', async (c) => {
     if (e instanceof ApiError && e.status === 409) return renderPlans(c, { values, errors: [e.message] }, 409);
     throw e;
   }
+});
+
+// A plan no campaign uses can go (a typo, an offer never made): nothing else refers to one, since conversions
+// keep the tier and rate they were priced at. One a campaign picked meanwhile stays, in the same statement.
+planRoutes.post('/plans/:id/delete', async (c) => {
+  const { brandId, id: actorId } = c.var.user;
+  const id = c.req.param('id');
+  const now = Date.now();
+  const [deleted] = await c.env.DB.batch([
+    c.env.DB.prepare('DELETE FROM commission_plans WHERE id = ? AND brand_id = ? AND NOT EXISTS (SELECT 1 FROM campaigns WHERE brand_id = ? AND commission_plan_id = ?)').bind(id, brandId, brandId, id),
+    auditIfChanged(c.env.DB, { brandId, actorType: 'admin_user', actorId, action: 'plan.deleted', targetType: 'commission_plan', targetId: id }, now),
+  ]);
+  if (deleted!.meta.changes === 0) {
+    const exists = await c.env.DB.prepare('SELECT 1 AS ok FROM commission_plans WHERE id = ? AND brand_id = ?').bind(id, brandId).first();
+    if (!exists) throw notFound('plan');
+    return renderPlans(c, { errors: ['A campaign uses this plan, so it stays. Pick another plan on that campaign first.'] }, 409);
+  }
+  return c.redirect(withFlash('/console/plans', 'deleted'), 303);
 });
