@@ -3,7 +3,7 @@
 // start at. Orders are counted in SQL per quarter hour, since every timezone's days start on one, and each
 // quarter is then placed on its day here.
 import type { DailyPoint } from '../domain/network';
-import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
+import { addDays, dayEnd, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
 
 export const QUARTER_HOUR_MS = 900_000;
 
@@ -19,7 +19,7 @@ export function chartDays(now: number, brandZone: string, length = 30): ChartDay
   const timeZone = zoneOrUtc(brandZone);
   const today = dayOf(now, timeZone);
   const days = Array.from({ length }, (_, i) => addDays(today, i - length + 1));
-  return { days, starts: days.map((day) => dayStart(day, timeZone)), end: dayStart(addDays(today, 1), timeZone) };
+  return { days, starts: days.map((day) => dayStart(day, timeZone)), end: dayEnd(today, timeZone) };
 }
 
 /**

@@ -91,6 +91,9 @@ export function dayStart(day: string, timeZone: string): number {
   return firstInstant(Date.parse(`${day}T00:00:00Z`), timeZone, (at) => dayOf(at, timeZone) >= day);
 }
 
+/** The instant a calendar day ends in a timezone: the next day's start, the first instant not on it. */
+export const dayEnd = (day: string, timeZone: string): number => dayStart(addDays(day, 1), timeZone);
+
 // A month as YYYY-MM, from 2000 to 2199: nothing Chorus records is older, and a year 0000 or 9999 is a typo
 // that would otherwise close (and write) a period nobody can have earned in.
 export function isPeriod(period: string): boolean {

@@ -11,7 +11,7 @@ import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
-import { addDays, dayOf, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
+import { dayEnd, dayOf, isDay, zoneOrUtc } from '../../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { isUniqueViolation } from '../../../lib/d1-errors';
@@ -359,7 +359,7 @@ function endOfDay(day: string, timezone: string, current: { status: string; star
     errors.push('The last day is a date, like 2026-12-31.');
     return undefined;
   }
-  const endsAt = dayStart(addDays(day, 1), timezone);
+  const endsAt = dayEnd(day, timezone);
   if (endsAt <= now) errors.push('That last day is already over. To stop links and codes now, set the status to Ended.');
   else if (startsAt !== null && endsAt <= startsAt) errors.push('The last day must come after the launch.');
   return endsAt;

@@ -6,7 +6,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { KeysPage, type Confirm, type KeyValues, type KeyView, type StoreValues } from '../../../../portal/console/keys';
 import { publicOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
-import { addDays, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
+import { dayEnd, isDay, zoneOrUtc } from '../../../domain/periods';
 import { ID_PATTERN } from '../../../lib/ids';
 import { connectStore, createApiKey, createIntegration, createKey, disconnectStore, listApiKeys, listStores, revokeApiKey, type KeyActor } from '../../admin/keys';
 import { viewerOf } from './campaigns';
@@ -58,7 +58,7 @@ for (const kind of ['keys', 'stores']) keyRoutes.get(`/keys/${kind}`, (c) => c.r
 // The last instant of a calendar day (YYYY-MM-DD) in a timezone, as ISO 8601; null for anything else.
 function endOfDay(day: string, timeZone: string): string | null {
   if (!isDay(day)) return null;
-  return new Date(dayStart(addDays(day, 1), zoneOrUtc(timeZone)) - 1).toISOString();
+  return new Date(dayEnd(day, zoneOrUtc(timeZone)) - 1).toISOString();
 }
 
 keyRoutes.post('/keys/keys', async (c) => {

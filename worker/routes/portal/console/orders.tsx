@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { OrdersPage, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
 import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
-import { addDays, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
+import { dayEnd, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ID_PATTERN } from '../../../lib/ids';
 import { ordersCsvResponse } from '../../admin/conversions';
@@ -43,7 +43,7 @@ const asFilter = (f: OrderFilters, timeZone: string) => ({
   orderId: f.orderId ?? undefined,
   enrollmentId: f.enrollmentId ?? undefined,
   from: f.from ? dayStart(f.from, zoneOrUtc(timeZone)) : undefined,
-  to: f.to ? dayStart(addDays(f.to, 1), zoneOrUtc(timeZone)) : undefined,
+  to: f.to ? dayEnd(f.to, zoneOrUtc(timeZone)) : undefined,
 });
 
 // The creator and campaign an `enrollment` filter names, for the page to say whose orders it shows; null
