@@ -139,6 +139,30 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null>, tim
   }
 }
 
+// A ledger entry written straight to D1 (USD), for tests of what reads the ledger: closes, the payouts page,
+// earnings, the roster. `createdAt` defaults to `availableAt`.
+export type TestLedgerEntry = {
+  brandId: string;
+  enrollmentId: string;
+  creatorId: string;
+  amountMinor: number;
+  period: string;
+  availableAt: number;
+  kind?: string;
+  basisMinor?: number;
+  payoutId?: string | null;
+  createdAt?: number;
+};
+
+export function insertLedgerEntry(e: TestLedgerEntry) {
+  const kind = e.kind ?? 'commission';
+  return env.DB.prepare(
+    "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, payout_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', ?, ?, ?, ?, ?, ?)",
+  )
+    .bind(newId('le'), e.brandId, e.enrollmentId, e.creatorId, kind, e.amountMinor, e.basisMinor ?? 0, e.period, `${kind}:${newId('k')}`, e.availableAt, e.payoutId ?? null, e.createdAt ?? e.availableAt)
+    .run();
+}
+
 export async function rowCount(sql: string, ...params: unknown[]): Promise<number> {
   const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
   return row?.n ?? 0;

@@ -2,16 +2,10 @@
 // at a time, with each creator's campaigns and what they earned with this brand only.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../../worker/lib/ids';
 import { adminUser, consoleBrand, get, signIn, tag } from '../console-fixtures';
-import { json } from '../fixtures';
+import { insertLedgerEntry, json } from '../fixtures';
 
-const earn = (brandId: string, enrollmentId: string, creatorId: string, amount: number) =>
-  env.DB.prepare(
-    "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, '2026-10', ?, 0, 0)",
-  )
-    .bind(newId('le'), brandId, enrollmentId, creatorId, amount, `commission:${newId('k')}`)
-    .run();
+const earn = (brandId: string, enrollmentId: string, creatorId: string, amountMinor: number) => insertLedgerEntry({ brandId, enrollmentId, creatorId, amountMinor, period: '2026-10', availableAt: 0 });
 
 describe('console creators', () => {
   it('lists every creator with their campaigns, where they stand and what they earned with this brand', async () => {

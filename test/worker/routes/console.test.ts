@@ -7,7 +7,7 @@ import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, consoleBrand, freshIp, get, post, sessionCookie, signIn, tag, PASSWORD, type Fields, type Role } from '../console-fixtures';
-import { addAcceptedCreator, BASE, createMoneyBrand, inOneRateWindow, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
+import { addAcceptedCreator, BASE, createMoneyBrand, inOneRateWindow, insertLedgerEntry, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
 
 async function insertSubmission(brandId: string, enrollmentId: string, status = 'submitted', caption = 'Morning routine #Glow #ad') {
   const id = newId('sub');
@@ -1098,12 +1098,8 @@ describe('console payouts', () => {
     const [y, mo] = current.split('-').map(Number) as [number, number];
     const last = mo === 1 ? `${y - 1}-12` : `${y}-${String(mo - 1).padStart(2, '0')}`;
     const { end } = periodBounds(last, 'UTC');
-    const entry = (amount: number, availableAt: number) =>
-      env.DB.prepare(
-        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', 0, ?, ?, ?, ?)",
-      )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount < 0 ? 'reversal' : 'commission', amount, current, `c:${newId('k')}`, availableAt, end)
-        .run();
+    const entry = (amountMinor: number, availableAt: number) =>
+      insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, kind: amountMinor < 0 ? 'reversal' : 'commission', amountMinor, period: current, availableAt, createdAt: end });
     await entry(500, Date.now() + 86_400_000);
     const held = await (await get(`/console/payouts?period=${last}`, m.cookie)).text();
     expect(held).toContain('Still in holding: $5.00 for 1 creator, payable in a later period.');
@@ -1380,12 +1376,7 @@ describe('console settings', () => {
     expect(await (await get('/console/settings', m.cookie)).text()).toContain('value="50.00"');
 
     // September's 20.00 of commission is below it: the close of September leaves it, and says so.
-    const at = Date.UTC(2026, 8, 10);
-    await env.DB.prepare(
-      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', 2000, 'USD', 0, '2026-09', ?, ?, ?)",
-    )
-      .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `commission:${newId('k')}`, at, at)
-      .run();
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2000, period: '2026-09', availableAt: Date.UTC(2026, 8, 10) });
     const before = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
     expect(before).toContain('Left for a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
     expect((await post('/console/payouts/close', { period: '2026-09', confirm: '1' }, { cookie: m.cookie })).status).toBe(303);

@@ -7,7 +7,7 @@ import type { Env } from '../../../worker/env';
 import { newId } from '../../../worker/lib/ids';
 import { markPayouts } from '../../../worker/routes/admin/payouts';
 import { closeForecast } from '../../../worker/routes/portal/console/queries';
-import { addAcceptedCreator, createMoneyBrand, d1With, json, rowCount, signedPost, waitFor } from '../fixtures';
+import { addAcceptedCreator, createMoneyBrand, d1With, insertLedgerEntry, json, rowCount, signedPost, waitFor } from '../fixtures';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 
 let n = 0;
@@ -320,12 +320,7 @@ describe('the close preview', () => {
     const m = await createMoneyBrand();
     const other = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `neg${n}@creators.test`, handle: `neg_${Date.now().toString(36)}${n++}`, displayName: 'Neg' }));
     const at = Date.UTC(2026, 9, 10);
-    const entry = (creatorId: string, kind: string, amount: number) =>
-      env.DB.prepare(
-        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', 0, '2026-10', ?, ?, ?)",
-      )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, creatorId, kind, amount, `${kind}:${newId('k')}`, at, at)
-        .run();
+    const entry = (creatorId: string, kind: string, amountMinor: number) => insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId, kind, amountMinor, period: '2026-10', availableAt: at });
     await entry(m.creator.id, 'commission', 10_000);
     await entry(m.creator.id, 'commission', 2_000);
     await entry(other.data.id, 'reversal', -3_000); // a refund after an earlier payout, nothing earned since
@@ -355,12 +350,7 @@ describe('the minimum payout', () => {
     const gone = await creator([m.campaign.id, 'removed']);
     const finished = await creator([ended.data.id, 'active']);
     expect((await m.brand.api('PATCH', `/api/admin/campaigns/${ended.data.id}`, { status: 'ended' })).status).toBe(200);
-    const entry = (creatorId: string, period: string, at: number, amount: number) =>
-      env.DB.prepare(
-        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?)",
-      )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, creatorId, amount, period, `commission:${newId('k')}`, at, at)
-        .run();
+    const entry = (creatorId: string, period: string, availableAt: number, amountMinor: number) => insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId, amountMinor, period, availableAt });
     const patched = await m.brand.api('PATCH', '/api/admin/brand', { minPayoutMinor: 5_000 });
     expect(patched.status).toBe(200);
     expect((await json<{ data: { minPayoutMinor: number } }>(patched)).data.minPayoutMinor).toBe(5_000);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import migration0022 from '../../../migrations/0022_brand_creators_accepted_at.sql?raw';
 import { newId } from '../../../worker/lib/ids';
 import { setTransport, type Message } from '../../../worker/lib/messages';
-import { BASE, createMoneyBrand, type TestBrand, json, rowCount, signedPost, waitFor } from '../fixtures';
+import { BASE, createMoneyBrand, type TestBrand, insertLedgerEntry, json, rowCount, signedPost, waitFor } from '../fixtures';
 import { PASSWORD, invitePath, mailedLink, signedInCreator, portalTestDefaults } from '../portal-fixtures';
 import { freshIp, post, get, sessionCookie } from '../forms';
 
@@ -108,19 +108,11 @@ describe('a brand with a minimum payout', () => {
   it('tells the creator what they are owed below it, and stops once it is reached', async () => {
     const m = await signedInCreator();
     expect((await m.brand.api('PATCH', '/api/admin/brand', { minPayoutMinor: 5_000 })).status).toBe(200);
-    const entry = (amount: number) =>
-      env.DB.prepare(
-        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, '2026-09', ?, ?, ?)",
-      )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, `commission:${newId('k')}`, Date.UTC(2026, 8, 10), Date.UTC(2026, 8, 10))
-        .run();
+    const owner = { brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id };
+    const entry = (amountMinor: number) => insertLedgerEntry({ ...owner, amountMinor, period: '2026-09', availableAt: Date.UTC(2026, 8, 10) });
     await entry(2_000);
     // Held entries are not counted: a close would not pay them yet.
-    await env.DB.prepare(
-      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', 9000, 'USD', 0, '2026-12', ?, ?, ?)",
-    )
-      .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `commission:${newId('k')}`, Date.now() + 86_400_000, Date.now())
-      .run();
+    await insertLedgerEntry({ ...owner, amountMinor: 9000, period: '2026-12', availableAt: Date.now() + 86_400_000, createdAt: Date.now() });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('Test Brand pays once what has cleared its holding period comes to $50.00 or more. $20.00 has cleared so far: it carries over');
     await entry(3_000);
     expect(await (await get('/earnings', m.cookie)).text()).not.toContain('pays once what has cleared');
@@ -131,11 +123,7 @@ describe('earnings: periods and payouts as a creator reads them', () => {
   it('names months, dates a paid payout, and says why a failed one failed and what happens next', async () => {
     const m = await signedInCreator();
     const at = Date.UTC(2026, 9, 10);
-    await env.DB.prepare(
-      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES (?, ?, ?, ?, 'commission', 1234, 'USD', 12340, '2026-10', ?, ?, ?)",
-    )
-      .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, `c:${newId('k')}`, at, at)
-      .run();
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 1234, basisMinor: 12340, period: '2026-10', availableAt: at });
     const payout = (period: string, status: string, reason: string | null, paidAt: number | null) =>
       env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, failure_reason, paid_at, created_at) VALUES (?, ?, ?, ?, 'USD', 1234, ?, ?, ?, ?)")
         .bind(newId('po'), m.brand.brandId, m.creator.id, period, status, reason, paidAt, at)
@@ -153,12 +141,8 @@ describe('earnings: periods and payouts as a creator reads them', () => {
 
   it('says where each group of earnings stands: held until a date, payable, in a payout, or paid', async () => {
     const m = await signedInCreator();
-    const entry = (amount: number, availableAt: number, payoutId: string | null = null, period = payoutId === null ? '2026-11' : '2026-10') =>
-      env.DB.prepare(
-        "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, payout_id, created_at) VALUES (?, ?, ?, ?, 'commission', ?, 'USD', 0, ?, ?, ?, ?, ?)",
-      )
-        .bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, amount, period, `c:${newId('k')}`, availableAt, payoutId, Date.now())
-        .run();
+    const entry = (amountMinor: number, availableAt: number, payoutId: string | null = null, period = payoutId === null ? '2026-11' : '2026-10') =>
+      insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor, period, availableAt, payoutId, createdAt: Date.now() });
     await entry(1_000, Date.now() - 86_400_000); // November: payable
     await entry(2_000, Date.UTC(2099, 0, 5, 12)); // November: still held, released first
     await entry(260, Date.UTC(2099, 0, 9, 12)); // November: still held, released last
