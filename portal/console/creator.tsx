@@ -75,8 +75,10 @@ export const CreatorPage: FC<{
   /** Bonuses and corrections made so far, newest first. */
   adjustments: ListedAdjustment[];
   newLink: { destination: string; slug: string };
+  /** A link's new destination as typed, when it came back refused: that link's form opens with it. */
+  editLink?: { id: string; destination: string } | null;
   defaultDestination: string;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey, adjustments, newLink, defaultDestination }) => {
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination }) => {
   const removed = creator.status === 'removed';
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -146,13 +148,34 @@ export const CreatorPage: FC<{
             <div class="link-row">
               <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={`${origin}/r/${l.slug}`} />
               {canWrite && !removed ? (
-                <form method="post" action={`${base}/links/${l.id}/status`}>
-                  <input type="hidden" name="status" value={l.status === 'active' ? 'paused' : 'active'} />
-                  <button type="submit" class="button button-small button-quiet">
-                    {l.status === 'active' ? 'Pause' : 'Resume'}
-                    <span class="visually-hidden"> the link to {linkTarget(l.destination)}</span>
-                  </button>
-                </form>
+                <div class="link-actions">
+                  <form method="post" action={`${base}/links/${l.id}/status`}>
+                    <input type="hidden" name="status" value={l.status === 'active' ? 'paused' : 'active'} />
+                    <button type="submit" class="button button-small button-quiet">
+                      {l.status === 'active' ? 'Pause' : 'Resume'}
+                      <span class="visually-hidden"> the link to {linkTarget(l.destination)}</span>
+                    </button>
+                  </form>
+                  <details class="add-link" open={editLink?.id === l.id}>
+                    <summary class="small">
+                      Change where it leads<span class="visually-hidden"> (the link to {linkTarget(l.destination)})</span>
+                    </summary>
+                    <form method="post" action={`${base}/links/${l.id}/destination`} class="stack">
+                      <div class="field">
+                        <label for={`link-${i}-destination`}>New destination</label>
+                        <input id={`link-${i}-destination`} name="destination" type="url" inputmode="url" required maxlength={2048} value={editLink?.id === l.id ? editLink.destination : l.destination} autocomplete="off" aria-describedby={`link-${i}-hint`} />
+                        <p id={`link-${i}-hint`} class="hint">
+                          The link itself stays the same, so posts already out keep working; from now on it sends shoppers here. What it brought so far stays counted.
+                        </p>
+                      </div>
+                      <div>
+                        <button type="submit" class="button button-small">
+                          Save the destination
+                        </button>
+                      </div>
+                    </form>
+                  </details>
+                </div>
               ) : null}
             </div>
           ))}

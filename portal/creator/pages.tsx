@@ -258,7 +258,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
         {card.links.map((l, i) => (
           <CopyField
             id={`link-${card.enrollment_id}-${i}`}
-            label={`${l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'}${card.links.length > 1 ? ` to ${linkTarget(l.destination)}` : ''}`}
+            label={`${l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`}
             value={`${origin}/r/${l.slug}`}
           />
         ))}

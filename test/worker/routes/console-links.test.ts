@@ -103,4 +103,48 @@ describe('adding a tracked link in the console', () => {
     expect((await post(`${m.page}/links/${link!.id}/status`, { status: 'paused' }, { cookie: viewer })).status).toBe(403);
     expect(await env.DB.prepare('SELECT status FROM links WHERE id IN (?, ?)').bind(link!.id, theirs!.id).all().then((r) => r.results.map((x) => x.status))).toEqual(['active', 'active']);
   });
+
+  it('re-points a link: the same link leads to the new page at once, checked as the API checks it', async () => {
+    const m = await setup();
+    const link = await env.DB.prepare('SELECT id, slug FROM links WHERE enrollment_id = ?').bind(m.enrollment.id).first<{ id: string; slug: string }>();
+    const action = `${m.page}/links/${link!.id}/destination`;
+    expect(await (await get(m.page, m.console)).text()).toContain(`action="${action}"`);
+    const res = await post(action, { destination: ' https://shop.example/holiday-set ' }, { cookie: m.console });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`${m.page}?flash=link_repointed`);
+    expect(await linksOf(m.enrollment.id)).toEqual([{ slug: link!.slug, destination: 'https://shop.example/holiday-set' }]);
+    expect((await get(`/r/${link!.slug}`)).headers.get('location')).toMatch(/^https:\/\/shop\.example\/holiday-set\?utm_source=/);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'link.updated' AND actor_type = 'admin_user' AND actor_id = ?", link!.id, m.manager.id)).toBe(1);
+    expect(await (await get(`${m.page}?flash=link_repointed`, m.console)).text()).toContain('Tracked link to shop.example/holiday-set');
+    expect(await (await get('/', m.cookie)).text()).toContain('Your tracked link to shop.example/holiday-set');
+
+    // Refused, with what was typed shown back in that link's open form, and nothing changed.
+    const cases: [string, number, string][] = [
+      ['https://evil.example/holiday-set', 422, 'The destination must be an https:// page on one of your allowed hosts (Settings).'],
+      ['https://shop.example@evil.example/', 422, 'The destination must be an https:// page'],
+      ['javascript:alert(1)', 422, 'The destination must be an https:// page'],
+      ['', 422, 'Type the page the link should lead to.'],
+      [`https://shop.example/${'a'.repeat(2100)}`, 422, 'The destination is too long'],
+    ];
+    for (const [destination, status, message] of cases) {
+      const refused = await post(action, { destination }, { cookie: m.console });
+      expect(refused.status, destination.slice(0, 40)).toBe(status);
+      const html = await refused.text();
+      expect(html).toContain(message);
+      if (destination !== '' && destination.length < 100) expect(html).toContain(`value="${destination.replace(/&/g, '&amp;')}"`);
+    }
+    expect((await post(action, { destination: 'https://shop.example/x' }, { cookie: m.console, origin: 'https://evil.example' })).status).toBe(403);
+    for (const role of ['viewer', 'finance'] as const) {
+      const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
+      expect((await post(action, { destination: 'https://shop.example/x' }, { cookie })).status, role).toBe(403);
+    }
+    const other = await setup();
+    const theirs = await env.DB.prepare('SELECT id FROM links WHERE enrollment_id = ?').bind(other.enrollment.id).first<{ id: string }>();
+    expect((await post(`${m.page}/links/${theirs!.id}/destination`, { destination: 'https://shop.example/x' }, { cookie: m.console })).status).toBe(404);
+    expect((await post(`${other.page}/links/${link!.id}/destination`, { destination: 'https://shop.example/x' }, { cookie: other.console })).status).toBe(404);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    expect((await post(action, { destination: 'https://shop.example/x' }, { cookie: m.console })).status).toBe(409);
+    expect(await linksOf(m.enrollment.id)).toEqual([{ slug: link!.slug, destination: 'https://shop.example/holiday-set' }]);
+    expect(await linksOf(other.enrollment.id)).toEqual([expect.objectContaining({ destination: 'https://shop.example/glow' })]);
+  });
 });

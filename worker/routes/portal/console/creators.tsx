@@ -37,6 +37,7 @@ const FLASH: Record<string, Flash> = {
   link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
   link_paused: { tone: 'success', text: 'Link paused. Within seconds it sends shoppers to your fallback page without a click id; the creator sees it as paused.' },
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
+  link_repointed: { tone: 'success', text: 'Destination saved. Within seconds the link sends shoppers there; the creator sees where it now leads on their home page.' },
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
@@ -105,7 +106,7 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; newLink?: { destination: string; slug: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments] = await Promise.all([
@@ -134,6 +135,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       daily={stats.daily}
       adjustment={extras.adjustment ?? { amount: '', note: '' }}
       newLink={extras.newLink ?? { destination: '', slug: '' }}
+      editLink={extras.editLink}
       defaultDestination={campaign.default_destination}
       adjustmentKey={randomToken(16)}
       adjustments={adjustments}
@@ -241,6 +243,9 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
 });
 
+const OFF_ALLOWED_HOSTS = 'The destination must be an https:// page on one of your allowed hosts (Settings).';
+const linksClosed = (name: string) => `${name} was removed from this campaign: their links are closed. Restore them first.`;
+
 // Another tracked link for the creator, to a page of the brand's own (a product, a collection), as the admin
 // API makes one: on an allowed host, a slug from the handle unless one is chosen. Not for a removed creator,
 // whose links are closed.
@@ -252,13 +257,13 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links', async (c) => {
   // Checked whole; only the copy shown back in the form is bounded.
   const newLink = { destination: typed.destination.slice(0, 2048), slug: typed.slug.slice(0, 64) };
   const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { newLink, errors: [message] }, status);
-  if (e.status === 'removed') return refuse(`${e.displayName} was removed from this campaign: their links are closed. Restore them first.`, 409);
+  if (e.status === 'removed') return refuse(linksClosed(e.displayName), 409);
   if (typed.slug !== '' && !LINK_SLUG.test(typed.slug)) return refuse('The link name is 3 to 64 letters, digits, - or _, without spaces.', 422);
   if (typed.destination.length > 2048) return refuse('The destination is too long: 2,048 characters at most.', 422);
   try {
     await createTrackedLink(c.env.DB, c.var.user.brandId, { enrollmentId: e.enrollmentId, destination: typed.destination || undefined, slug: typed.slug || undefined }, { type: 'admin_user', id: c.var.user.id });
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'invalid_destination') return refuse('The destination must be an https:// page on one of your allowed hosts (Settings).', 422);
+    if (error instanceof ApiError && error.code === 'invalid_destination') return refuse(OFF_ALLOWED_HOSTS, 422);
     if (error instanceof ApiError && error.code === 'slug_taken') return refuse('That link name is taken, in this or another letter case. Choose another, or leave it empty for one made from their handle.', 409);
     throw error;
   }
@@ -273,6 +278,26 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/status', asy
   if (status !== 'active' && status !== 'paused') return renderCreator(c, campaign, e, { errors: ['Choose to pause or resume the link.'] }, 422);
   await updateTrackedLink(c.env.DB, c.var.user.brandId, c.req.param('link'), { status }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), `link_${status}`), 303);
+});
+
+// Re-points one of the creator's links (a product moved, a sale page over): the same link, so posts already out
+// keep working, to another page on an allowed host, through the admin API's own update.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const typed = (await readForm(c)).get('destination').trim();
+  const linkId = c.req.param('link');
+  const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { editLink: { id: linkId, destination: typed.slice(0, 2048) }, errors: [message] }, status);
+  if (e.status === 'removed') return refuse(linksClosed(e.displayName), 409);
+  if (typed === '') return refuse('Type the page the link should lead to.', 422);
+  if (typed.length > 2048) return refuse('The destination is too long: 2,048 characters at most.', 422);
+  try {
+    await updateTrackedLink(c.env.DB, c.var.user.brandId, linkId, { destination: typed }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'invalid_destination') return refuse(OFF_ALLOWED_HOSTS, 422);
+    throw error;
+  }
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'link_repointed'), 303);
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
