@@ -3,7 +3,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
-import { createMoneyBrand, json, rowCount } from '../fixtures';
+import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
+import { createMoneyBrand, json, rowCount, waitFor } from '../fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
 portalTestDefaults();
@@ -128,6 +129,35 @@ describe('adjustments', () => {
       expect(text).toContain(`value="${fields.amount}"`);
     }
     expect(await entries(o.enrollment.id)).toHaveLength(2);
+  });
+
+  it('emails the creator each adjustment once, with the reason, not again for a retry or a double click', async () => {
+    const o = await consoleBrand('manager');
+    const to = `${o.handle}@creators.test`;
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const ours = () => sent.filter((s) => s.to === to);
+    try {
+      const form = { amount: '25', note: 'Best post of the month', key: keyOf(await (await get(page, o.cookie)).text()) };
+      await Promise.all([post(`${page}/adjustments`, form, { cookie: o.cookie }), post(`${page}/adjustments`, form, { cookie: o.cookie })]);
+      const key = { 'idempotency-key': `adj-${o.enrollment.id}` };
+      const correction = { amountMinor: -1_250, note: 'Fee paid twice in October' };
+      expect((await o.brand.api('POST', `/api/admin/enrollments/${o.enrollment.id}/adjustments`, correction, key)).status).toBe(201);
+      await env.DB.prepare('DELETE FROM idempotency_keys WHERE brand_id = ?').bind(o.brand.brandId).run();
+      expect((await o.brand.api('POST', `/api/admin/enrollments/${o.enrollment.id}/adjustments`, correction, key)).status).toBe(201);
+      // Notices go through the mail queue: wait for these two, then long enough for a copy to follow.
+      await waitFor(async () => (ours().length >= 2 ? true : null), 15_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+    } finally {
+      setTransport(logTransport);
+    }
+    const month = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date());
+    const mails = ours().sort((a, b) => a.subject.localeCompare(b.subject));
+    expect(mails.map((m) => m.subject)).toEqual(['Test Brand added $25.00 to your earnings', 'Test Brand corrected your earnings by −$12.50']);
+    expect(mails[0]!.text).toContain(`Their note:\nBest post of the month\n\nIt counts in ${month}`);
+    expect(mails[1]!.text).toContain('Their reason:\nFee paid twice in October');
+    expect(mails[1]!.text).toMatch(/Your earnings: https?:\/\/[^/]+\/earnings$/);
   });
 
   it('offers no form for a creator who has not accepted the brand', async () => {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { auditIfChanged, writeAudited } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
-import type { AppEnv } from '../../env';
+import { publicOrigin, type AppEnv } from '../../env';
+import { noticeAfterResponse } from '../../mail';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
@@ -218,7 +219,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: "Adjust a creator's earnings",
       description:
-        "A bonus (a positive amount) or a correction (a negative one: a fee paid twice), on this enrollment's ledger with your reason, which the creator sees on their Earnings page. It counts in your brand's current month and is paid with that month's payouts, once the month has ended and is closed (a negative one is taken from what the creator is paid). Only for a creator who has accepted your brand (409 `creator_not_accepted`). Entries are never edited: correct an adjustment with another. The `Idempotency-Key` header is required and makes the adjustment once, for good: the same key again answers the same adjustment, with another amount or note 409 `idempotency_conflict`.",
+        "A bonus (a positive amount) or a correction (a negative one: a fee paid twice), on this enrollment's ledger with your reason, which the creator sees on their Earnings page and is emailed (once, when it is made). It counts in your brand's current month and is paid with that month's payouts, once the month has ended and is closed (a negative one is taken from what the creator is paid). Only for a creator who has accepted your brand (409 `creator_not_accepted`). Entries are never edited: correct an adjustment with another. The `Idempotency-Key` header is required and makes the adjustment once, for good: the same key again answers the same adjustment, with another amount or note 409 `idempotency_conflict`.",
       params: { id: 'The enrollment id.' },
       example: { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' },
       responses: { 201: { description: 'The adjustment.', schema: dataOf(Adjustment) } },
@@ -231,8 +232,9 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       // the middleware keeps the answer.
       const key = c.req.header('idempotency-key');
       if (!key) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header: an adjustment is money, and a retry without one would pay twice.');
-      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), `api:${key}`, { type: 'api_key', id: keyId });
+      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), `api:${key}`, { type: 'api_key', id: keyId }, publicOrigin(c));
       if (!made) throw notFound('enrollment');
-      return c.json({ data: made }, 201);
+      if (made.notice) noticeAfterResponse(c.executionCtx, c.env, made.notice, 'adjustment_notice_failed');
+      return c.json({ data: made.adjustment }, 201);
     },
   );

@@ -2,6 +2,7 @@
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
 import { publicOrigin } from '../../../env';
+import { noticeAfterResponse } from '../../../mail';
 import { Hono } from 'hono';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
@@ -33,7 +34,7 @@ const FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Saved. Links and codes follow within seconds.' },
   mailed: { tone: 'success', text: 'A password link is on its way to their inbox. It works for an hour.' },
   unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
-  adjusted: { tone: 'success', text: "Added to their earnings, paid with this month's payouts once the month is closed. They see it, with your reason, on their Earnings page." },
+  adjusted: { tone: 'success', text: "Added to their earnings, paid with this month's payouts once the month is closed. They are emailed it with your reason, which they also see on their Earnings page." },
   link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
   link_paused: { tone: 'success', text: 'Link paused. Within seconds it sends shoppers to your fallback page without a click id; the creator sees it as paused.' },
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
@@ -234,12 +235,13 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   }
   let made;
   try {
-    made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id });
+    made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id }, publicOrigin(c));
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return renderCreator(c, campaign, e, { adjustment, errors: [error.message] }, 409);
     throw error;
   }
   if (!made) throw notFound('enrollment');
+  if (made.notice) noticeAfterResponse(c.executionCtx, c.env, made.notice, 'adjustment_notice_failed');
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
 });
 
