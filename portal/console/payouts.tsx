@@ -17,7 +17,7 @@ export type PayoutsView = {
   close: { closedAt: number; by: string | null } | null;
   claimable: Claimable[];
   // Owed to creators, past holding, but less than the brand's minimum payout: a close now leaves it for a later
-  // one (shown before the close only: the minimum may have changed since).
+  // one; after the close, what it left that is still unpaid and still under the minimum.
   below: Claimable[];
   minimum: number;
   later: Later[];
@@ -151,7 +151,8 @@ export const PayoutsPage: FC<{
           </p>
           {view.below.length > 0 ? (
             <p class="muted small">
-              Left for a later close, each under your {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
+              {view.close ? 'Carried to a later close, still unpaid and each under your ' : 'Left for a later close, each under your '}
+              {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
             </p>
           ) : null}
           <LaterNote later={view.later} />

@@ -1381,8 +1381,13 @@ describe('console settings', () => {
     expect(before).toContain('Left for a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
     expect((await post('/console/payouts/close', { period: '2026-09', confirm: '1' }, { cookie: m.cookie })).status).toBe(303);
     const after = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
-    expect(after).not.toContain('minimum payout:');
+    expect(after).toContain('Carried to a later close, still unpaid and each under your $50.00 minimum payout: $20.00 for 1 creator.');
     expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    // October's 35.00 brings them to 55.00: its close pays both months, and September no longer says it carries any.
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 3500, period: '2026-10', availableAt: Date.UTC(2026, 9, 10) });
+    expect((await post('/console/payouts/close', { period: '2026-10', confirm: '1' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await rowCount('SELECT amount_minor AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(5500);
+    expect(await (await get('/console/payouts?period=2026-09', m.cookie)).text()).not.toContain('minimum payout:');
 
     expect((await post('/console/settings', { ...fields, minPayout: '' }, { cookie: m.cookie })).status).toBe(303);
     expect(await minOf()).toBe(0);

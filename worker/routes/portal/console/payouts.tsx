@@ -44,7 +44,7 @@ async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsVi
     endsAt: end,
     close: close ? { closedAt: close.closed_at, by: close.closer_name ?? (close.closed_by.startsWith('api_key:') ? 'the admin API' : null) } : null,
     claimable: close ? [] : forecast.claimable,
-    below: close ? [] : forecast.below,
+    below: forecast.below,
     minimum: forecast.minimum,
     later,
     lines,
