@@ -50,6 +50,13 @@ const PlanCard: FC<{ plan: PlanListed; currency: string; canWrite: boolean }> = 
         </>
       )}
     </p>
+    {canWrite ? (
+      <p class="small">
+        <a href={`/console/plans?from=${plan.id}#new-plan`}>
+          Start a new plan from this one<span class="visually-hidden"> ({plan.name})</span>
+        </a>
+      </p>
+    ) : null}
     {canWrite && plan.campaigns.length === 0 ? (
       <details class="decline">
         <summary class="button button-small button-quiet">Delete this plan…</summary>
@@ -64,9 +71,14 @@ const PlanCard: FC<{ plan: PlanListed; currency: string; canWrite: boolean }> = 
   </section>
 );
 
-const PlanForm: FC<{ values: PlanFormValues; currency: string }> = ({ values, currency }) => (
+const PlanForm: FC<{ values: PlanFormValues; currency: string; copiedFrom?: string | undefined }> = ({ values, currency, copiedFrom }) => (
   <section class="card" id="new-plan" aria-labelledby="new-plan-h">
-    <h2 id="new-plan-h">New plan</h2>
+    <h2 id="new-plan-h">{copiedFrom ? `New plan, from “${copiedFrom}”` : 'New plan'}</h2>
+    {copiedFrom ? (
+      <p class="small">
+        Filled in from “{copiedFrom}”: change what you need, name it, and create it. Then pick it on the campaigns that should pay by it; “{copiedFrom}” stays as it is for what was already earned. <a href="/console/plans">Start empty instead</a>
+      </p>
+    ) : null}
     <p class="muted small">
       Each tier's rate applies to a whole order, by the tier the creator reaches with it. Amounts are in {currency}; rates in percent, like 10 or 12.5.
     </p>
@@ -158,7 +170,10 @@ const PlanForm: FC<{ values: PlanFormValues; currency: string }> = ({ values, cu
   </section>
 );
 
-export const PlansPage: FC<{ viewer: Viewer; canWrite: boolean; plans: PlanListed[]; values: PlanFormValues; flash: Flash; errors?: string[]; toReview: number }> = ({ viewer, canWrite, plans, values, flash, errors, toReview }) => (
+export const PlansPage: FC<{ viewer: Viewer; canWrite: boolean; plans: PlanListed[]; values: PlanFormValues; copiedFrom?: string | undefined; flash: Flash; errors?: string[]; toReview: number }> = ({ viewer, canWrite, plans, values, copiedFrom, flash, errors, toReview }) => {
+  // The form comes first when it holds something to finish: what was refused, or a plan to start from.
+  const formFirst = Boolean(errors?.length) || copiedFrom !== undefined;
+  return (
   <ConsolePage title="Commission plans" viewer={viewer} section="campaigns" toReview={toReview}>
     <div class="page-head">
       <div>
@@ -178,7 +193,7 @@ export const PlansPage: FC<{ viewer: Viewer; canWrite: boolean; plans: PlanListe
     <p class="muted">
       What creators earn on the sales they bring: a rate by how much they have sold, and for hybrid creators a bonus on top of their flat fees. Each campaign uses one plan, picked on its page.
     </p>
-    {canWrite && errors?.length ? <PlanForm values={values} currency={viewer.currency} /> : null}
+    {canWrite && formFirst ? <PlanForm values={values} currency={viewer.currency} copiedFrom={copiedFrom} /> : null}
     {plans.length === 0 ? (
       <div class="card empty-state">
         <h2>No plans yet</h2>
@@ -187,6 +202,7 @@ export const PlansPage: FC<{ viewer: Viewer; canWrite: boolean; plans: PlanListe
     ) : (
       plans.map((p) => <PlanCard plan={p} currency={viewer.currency} canWrite={canWrite} />)
     )}
-    {canWrite && !errors?.length ? <PlanForm values={values} currency={viewer.currency} /> : null}
+    {canWrite && !formFirst ? <PlanForm values={values} currency={viewer.currency} /> : null}
   </ConsolePage>
-);
+  );
+};

@@ -61,6 +61,37 @@ describe('console commission plans', () => {
     expect(activity).toContain(`<a href="/console/plans#${row!.id}">Spring ladder</a>`);
   });
 
+  it('starts a new plan from an existing one, the form filled in with its tiers to change and create', async () => {
+    const o = await consoleBrand('manager');
+    expect((await post('/console/plans', form(), { cookie: o.cookie })).status).toBe(303);
+    const id = (await env.DB.prepare("SELECT id FROM commission_plans WHERE brand_id = ? AND name = 'Spring ladder'").bind(o.brand.brandId).first<{ id: string }>())!.id;
+    const list = await (await get('/console/plans', o.cookie)).text();
+    expect(list).toContain(`href="/console/plans?from=${id}#new-plan"`);
+    const page = await (await get(`/console/plans?from=${id}`, o.cookie)).text();
+    expect(page).toContain('New plan, from “Spring ladder”');
+    const formHtml = page.slice(page.indexOf('id="new-plan"'));
+    const values = [...formHtml.matchAll(/name="(name|from|rate|bonusAmount|bonusThreshold)"[^>]*value="([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(values).toEqual(['name=Spring ladder (new)', 'from=0', 'rate=10', 'from=1000.00', 'rate=12.5', 'from=5000.50', 'rate=15', 'from=', 'rate=', 'from=', 'rate=', 'bonusAmount=200.00', 'bonusThreshold=5000.00']);
+    expect(formHtml).toMatch(/value="month" checked/);
+    // The form above the list, sent back with one rate changed: a second plan, the first as it was.
+    expect(page.indexOf('id="new-plan"')).toBeLessThan(page.indexOf(`id="${id}"`));
+    const sent = Object.fromEntries(['name', 'bonusAmount', 'bonusThreshold'].map((k) => [k, values.find((v) => v.startsWith(`${k}=`))!.split('=')[1]!]));
+    const rates = values.filter((v) => v.startsWith('rate=')).map((v) => v.slice(5));
+    rates[1] = '13';
+    const made = await post('/console/plans', { ...sent, period: 'month', from: values.filter((v) => v.startsWith('from=')).map((v) => v.slice(5)), rate: rates }, { cookie: o.cookie });
+    expect(made.status).toBe(303);
+    const tiers = await env.DB.prepare('SELECT name, tiers, bonus FROM commission_plans WHERE brand_id = ? AND name LIKE ? ORDER BY name').bind(o.brand.brandId, 'Spring ladder%').all<{ name: string; tiers: string; bonus: string }>();
+    expect(tiers.results.map((r) => [r.name, JSON.parse(r.tiers).map((t: { rateBps: number }) => t.rateBps), JSON.parse(r.bonus)])).toEqual([
+      ['Spring ladder', [1000, 1250, 1500], { amountMinor: 20_000, thresholdMinor: 500_000 }],
+      ['Spring ladder (new)', [1000, 1300, 1500], { amountMinor: 20_000, thresholdMinor: 500_000 }],
+    ]);
+    // Another brand's plan is not found; a viewer reads the list without a form or the link.
+    expect((await get(`/console/plans?from=${id}`, (await consoleBrand('manager')).cookie)).status).toBe(404);
+    const viewer = await (await get(`/console/plans?from=${id}`, await signIn((await adminUser(o.brand.brandId, 'viewer')).email))).text();
+    expect(viewer).not.toContain('id="new-plan"');
+    expect(viewer).not.toContain('Start a new plan from this one');
+  });
+
   it('takes one row, a lifetime period and no bonus', async () => {
     const o = await consoleBrand('owner');
     const res = await post('/console/plans', form({ name: 'Flat 8', period: 'lifetime', from: ['0', '', '', '', ''], rate: ['8', '', '', '', ''], bonusAmount: '', bonusThreshold: '' }), { cookie: o.cookie });

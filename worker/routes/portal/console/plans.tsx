@@ -5,7 +5,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { emptyPlanForm, PLAN_FORM_TIERS, PlansPage, type PlanFormValues, type PlanListed } from '../../../../portal/console/plans';
 import { formatMoney } from '../../../../portal/format';
 import type { CommissionTier, PerformanceBonus } from '../../../db/schema';
-import { typedAmountToMinor } from '../../../domain/store-payloads';
+import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { auditIfChanged } from '../../../db/audit';
 import { ApiError, notFound } from '../../../lib/errors';
 import { addPlan, createPlan } from '../../admin/plans';
@@ -41,17 +41,43 @@ async function listPlans(db: D1Database, brandId: string): Promise<PlanListed[]>
   }));
 }
 
-async function renderPlans(c: ConsoleContext, extras: { values?: PlanFormValues; errors?: string[] } = {}, status: 200 | 409 | 422 = 200) {
+async function renderPlans(c: ConsoleContext, extras: { values?: PlanFormValues; errors?: string[]; copiedFrom?: string } = {}, status: 200 | 409 | 422 = 200) {
   const { brandId } = c.var.user;
   const [plans, toReview] = await Promise.all([listPlans(c.env.DB, brandId), awaitingReview(c.env.DB, brandId)]);
   return renderPage(
     c,
-    <PlansPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} plans={plans} values={extras.values ?? emptyPlanForm()} flash={flashOf(FLASH, c)} errors={extras.errors} toReview={toReview} />,
+    <PlansPage viewer={viewerOf(c)} canWrite={canWrite(c.var.user)} plans={plans} values={extras.values ?? emptyPlanForm()} copiedFrom={extras.copiedFrom} flash={flashOf(FLASH, c)} errors={extras.errors} toReview={toReview} />,
     status,
   );
 }
 
-planRoutes.get('/plans', (c) => renderPlans(c));
+// `?from=<plan>`: the new-plan form filled in from one of the brand's plans, to change a rate or a tier without
+// typing the rest again (a plan is not edited: what creators earned was priced by it).
+planRoutes.get('/plans', async (c) => {
+  const from = c.req.query('from');
+  if (from === undefined || !canWrite(c.var.user)) return renderPlans(c);
+  const plan = await c.env.DB.prepare('SELECT name, period, tiers, bonus FROM commission_plans WHERE id = ? AND brand_id = ?').bind(from, c.var.user.brandId).first<Omit<PlanRecord, 'id' | 'campaigns'>>();
+  if (!plan) throw notFound('plan');
+  return renderPlans(c, { values: formFromPlan(plan, c.var.user.currency), copiedFrom: plan.name });
+});
+
+// 1250 → "12.5", 1000 → "10": basis points as the rate field takes them, in integers.
+const percentText = (bps: number) => `${Math.floor(bps / 100)}${bps % 100 === 0 ? '' : `.${String(bps % 100).padStart(2, '0').replace(/0$/, '')}`}`;
+
+// A plan as the form shows it: amounts as typed ("1000.00"), rates in percent ("12.5"), five rows.
+function formFromPlan(plan: Omit<PlanRecord, 'id' | 'campaigns'>, currency: string): PlanFormValues {
+  const tiers = (JSON.parse(plan.tiers) as CommissionTier[]).slice(0, PLAN_FORM_TIERS);
+  const bonus = plan.bonus === null ? null : (JSON.parse(plan.bonus) as PerformanceBonus);
+  const row = (i: number, pick: (t: CommissionTier) => string) => (tiers[i] ? pick(tiers[i]) : '');
+  return {
+    name: `${plan.name} (new)`.slice(0, 80),
+    period: plan.period,
+    from: Array.from({ length: PLAN_FORM_TIERS }, (_, i) => (i === 0 ? '0' : row(i, (t) => formatAmount(t.fromMinor, currency)))),
+    rate: Array.from({ length: PLAN_FORM_TIERS }, (_, i) => row(i, (t) => percentText(t.rateBps))),
+    bonusThreshold: bonus ? formatAmount(bonus.thresholdMinor, currency) : '',
+    bonusAmount: bonus ? formatAmount(bonus.amountMinor, currency) : '',
+  };
+}
 
 // "10", "12.5" or "12,5" percent as basis points; null for anything else.
 function percentToBps(text: string): number | null {
