@@ -147,7 +147,7 @@ export const PayoutsPage: FC<{
                   : view.below.length > 0
                     ? 'Closing now creates no payouts: what has cleared its holding period is owed to creators under your minimum payout. You can wait.'
                     : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
-                : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.`}
+                : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.${view.claimable.length > 0 ? ` So far its close would pay ${amountsText(view.claimable)}: what clears its holding period by then, before orders still to come and refunds.` : ''}`}
           </p>
           {view.below.length > 0 ? (
             <p class="muted small">

@@ -1354,6 +1354,20 @@ describe('console settings', () => {
     expect(JSON.parse((await env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(m.brand.brandId).first<{ allowed_hosts: string }>())!.allowed_hosts)).toHaveLength(3);
   });
 
+  it('says while a month runs what its close would pay so far, apart from what is still in holding then', async () => {
+    const m = await consoleBrand('finance');
+    const now = Date.now();
+    const period = periodOf(now, 'UTC');
+    const { end } = periodBounds(period, 'UTC');
+    const entry = (amountMinor: number, availableAt: number) => insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor, period, availableAt });
+    await entry(40_000, now - 60_000); // a flat fee, payable now
+    await entry(7_760, end - 1); // clears on the month's last moment
+    await entry(37_960, end + 86_400_000); // still in holding when the month ends
+    const page = await (await get(`/console/payouts?period=${period}`, m.cookie)).text();
+    expect(page).toContain('So far its close would pay $477.60 for 1 creator: what clears its holding period by then, before orders still to come and refunds.');
+    expect(page).toContain('Still in holding: $379.60');
+  });
+
   it('sets a minimum payout that the payouts page explains, and clears it', async () => {
     const m = await consoleBrand('owner');
     const fields = { allowedHosts: 'shop.example\n*.shop.example', fallbackUrl: '', clickParam: 'cid' };
