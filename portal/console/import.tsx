@@ -184,14 +184,17 @@ export const ImportPage: FC<{
             <label for="file">Roster CSV</label>
             <input id="file" name="file" type="file" accept=".csv,text/csv" aria-describedby="file-hint" />
             <p id="file-hint" class="hint">
-              Up to 1,000 creators per file. Export it from your spreadsheet as CSV (UTF-8).
+              Up to 1,000 creators per file. Export it from your spreadsheet as CSV (UTF-8); commas or semicolons between cells.
             </p>
           </div>
           <details class="paste">
             <summary>…or paste the rows instead</summary>
             <div class="field">
-              <label for="csv">CSV text</label>
-              <textarea id="csv" name="csv" rows={8} maxlength={1000000} spellcheck={false} class="mono" placeholder={SAMPLE}></textarea>
+              <label for="csv">Rows, with their header row</label>
+              <textarea id="csv" name="csv" rows={8} maxlength={1000000} spellcheck={false} class="mono" placeholder={SAMPLE} aria-describedby="csv-hint"></textarea>
+              <p id="csv-hint" class="hint">
+                Copy them from your spreadsheet, header row first, and paste: tab-, comma- or semicolon-separated all work.
+              </p>
             </div>
           </details>
           <OptionsFields options={options} />

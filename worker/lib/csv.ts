@@ -1,5 +1,5 @@
 // RFC 4180 CSV: a parser for uploads (quoted fields, embedded commas, quotes and newlines, CRLF or LF,
-// a UTF-8 BOM) and a writer for exports that spreadsheets cannot turn into formulas.
+// a UTF-8 BOM; tab- or semicolon-separated too) and a writer for exports that spreadsheets cannot turn into formulas.
 
 export type CsvRecord = { line: number; cells: string[] };
 
@@ -12,9 +12,25 @@ export class CsvError extends Error {
   }
 }
 
-// Records keep the physical line they start on, so errors can point at the line a person sees.
+// The separator a file's first line uses most, outside quotes: a comma, or a tab (rows copied from a
+// spreadsheet and pasted) or a semicolon (Excel's CSV where the decimal mark is a comma). A comma on a tie.
+export function sniffDelimiter(src: string): ',' | '\t' | ';' {
+  const counts = { ',': 0, '\t': 0, ';': 0 };
+  let quoted = false;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i]!;
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\n' || ch === '\r')) break;
+    else if (!quoted && ch in counts) counts[ch as keyof typeof counts]++;
+  }
+  return counts['\t'] > counts[','] && counts['\t'] >= counts[';'] ? '\t' : counts[';'] > counts[','] ? ';' : ',';
+}
+
+// Records keep the physical line they start on, so errors can point at the line a person sees. Cells are
+// separated as the first line separates them (sniffDelimiter).
 export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const delimiter = sniffDelimiter(src);
   const records: CsvRecord[] = [];
   let cells: string[] = [];
   let cell = '';
@@ -50,7 +66,7 @@ export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
     if (ch === '"' && atCellStart) {
       quoted = true;
       atCellStart = false;
-    } else if (ch === ',') endCell();
+    } else if (ch === delimiter) endCell();
     else if (ch === '\r' || ch === '\n') {
       if (ch === '\r' && src[i + 1] === '\n') i++;
       endRecord();

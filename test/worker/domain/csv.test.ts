@@ -19,6 +19,18 @@ describe('parseCsv', () => {
     expect(() => parseCsv('a,b\nx"y,2\n')).toThrow(/quote/);
   });
 
+  it('reads rows pasted from a spreadsheet (tabs) and Excel files with semicolons, by what the header line uses', () => {
+    expect(parseCsv('email\thandle\tname\r\na@x.test\tsarah\t"Chen, Sarah"\r\n')).toEqual([
+      { line: 1, cells: ['email', 'handle', 'name'] },
+      { line: 2, cells: ['a@x.test', 'sarah', 'Chen, Sarah'] },
+    ]);
+    expect(parseCsv('email;handle;name;flat_fee\na@x.test;sarah;"Sarah; the first";1,250\n')[1]!.cells).toEqual(['a@x.test', 'sarah', 'Sarah; the first', '1,250']);
+    // A comma file with a tab or a semicolon inside a quoted header cell, or a tie, stays a comma file.
+    expect(parseCsv('"a;b;c",d\n1,2\n')[1]!.cells).toEqual(['1', '2']);
+    expect(parseCsv('a,b;c\n1,2;3\n')[1]!.cells).toEqual(['1', '2;3']);
+    expect(parseCsv('email\n')).toEqual([{ line: 1, cells: ['email'] }]);
+  });
+
   it('round-trips anything the writer writes', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fc.string({ unit: 'grapheme' }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 10 }), (rows) => {

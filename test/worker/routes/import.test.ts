@@ -99,6 +99,24 @@ a newline",,,,bitcoin,,`,
     expect(row).toEqual({ fee: 125_050, followers: 12_300 });
   });
 
+  it('imports rows pasted from a spreadsheet (tab-separated) and Excel files with semicolons', async () => {
+    const m = await createMoneyBrand();
+    const t = Date.now().toString(36);
+    const tsv = `Email\tHandle\tName\tFollower count\ntab-${t}@creators.test\ttab_${t}\tChen, Sarah\t12,300\n`;
+    const semi = `email;handle;name\nsemi-${t}@creators.test;semi_${t};Ana Ruiz\n`;
+    for (const csv of [tsv, semi]) {
+      const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    const rows = await env.DB.prepare('SELECT c.display_name AS name, r.follower_count AS followers FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = ? WHERE c.email IN (?, ?) ORDER BY c.email')
+      .bind(m.brand.brandId, `semi-${t}@creators.test`, `tab-${t}@creators.test`)
+      .all();
+    expect(rows.results).toEqual([
+      { name: 'Ana Ruiz', followers: null },
+      { name: 'Chen, Sarah', followers: 12_300 },
+    ]);
+  });
+
   it('rejects unusable files with a clear 422', async () => {
     const m = await createMoneyBrand();
     for (const csv of ['handle,name\nx,y', 'email,handle,name,shoe_size\n', 'email,handle,name\n"a@b.test,"x', '']) {
