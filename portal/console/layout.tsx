@@ -30,7 +30,7 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
     <link rel="stylesheet" href="/console.css" />
     {viewer?.role === 'viewer' ? (
       <p class="view-only" role="note">
-        You have view-only access: reviews, imports, payouts and webhook replays need an owner or manager.
+        You have view-only access: reviews, imports and webhook replays need an owner or manager, and payouts an owner, a manager or finance.
       </p>
     ) : viewer?.role === 'finance' ? (
       <p class="view-only" role="note">

@@ -260,6 +260,31 @@ export const PayoutsPage: FC<{
                             </button>
                           </form>
                         ) : null}
+                        {l.status === 'pending' ? (
+                          // A payment the processor bounced: recorded with its reason, which the creator is mailed.
+                          <details class="mark-failed">
+                            <summary class="small">
+                              It failed…<span class="visually-hidden"> (the payment to {l.name})</span>
+                            </summary>
+                            <form method="post" action={`/console/payouts/${l.id}/mark`} class="stack">
+                              <input type="hidden" name="period" value={period} />
+                              <input type="hidden" name="status" value="failed" />
+                              <div class="field">
+                                <label for={`fref-${l.id}`}>Payment reference</label>
+                                <input id={`fref-${l.id}`} name="reference" type="text" required maxlength={200} />
+                              </div>
+                              <div class="field">
+                                <label for={`why-${l.id}`}>Why, for {l.name}</label>
+                                <input id={`why-${l.id}`} name="reason" type="text" maxlength={200} placeholder="Recipient account closed" />
+                              </div>
+                              <div>
+                                <button type="submit" class="button button-small button-danger">
+                                  Mark failed
+                                </button>
+                              </div>
+                            </form>
+                          </details>
+                        ) : null}
                       </td>
                     ) : null}
                   </tr>
@@ -314,7 +339,7 @@ const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
   const count = (o: string) => results.filter((r) => r.outcome === o).length;
   return (
     <section class="card" aria-labelledby="recon-h">
-      <h2 id="recon-h">Reconciliation: {formatCount(results.length)} lines</h2>
+      <h2 id="recon-h">Reconciliation: {countOf(results.length, 'line')}</h2>
       <p>
         {formatCount(count('paid'))} marked paid · {formatCount(count('failed'))} marked failed · {formatCount(count('unchanged'))} already recorded
         {count('conflict') + count('not_found') > 0 ? (

@@ -1354,6 +1354,29 @@ describe('console settings', () => {
     expect(JSON.parse((await env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(m.brand.brandId).first<{ allowed_hosts: string }>())!.allowed_hosts)).toHaveLength(3);
   });
 
+  it('marks a payout failed from its row, with the reason the creator is told, and paid once it goes through', async () => {
+    const m = await consoleBrand('finance');
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-09', availableAt: Date.UTC(2026, 8, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-09' })).status).toBe(201);
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    const page = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
+    expect(page).toContain('It failed…');
+    const mark = (fields: Fields) => post(`/console/payouts/${id}/mark`, { period: '2026-09', ...fields }, { cookie: m.cookie });
+    const state = () => env.DB.prepare('SELECT status, reference, failure_reason FROM payouts WHERE id = ?').bind(id).first();
+    const twoLines = await mark({ status: 'failed', reference: 'WISE-1', reason: 'Closed\nsee ticket' });
+    expect(twoLines.status).toBe(422);
+    expect(await twoLines.text()).toContain('Say why it failed in one line');
+    expect(await state()).toEqual({ status: 'pending', reference: null, failure_reason: null });
+    const failed = await mark({ status: 'failed', reference: 'WISE-1', reason: ' Recipient account closed ' });
+    expect(failed.headers.get('location')).toBe('/console/payouts?period=2026-09&flash=failed');
+    expect(await state()).toEqual({ status: 'failed', reference: 'WISE-1', failure_reason: 'Recipient account closed' });
+    const after = await (await get('/console/payouts?period=2026-09&flash=failed', m.cookie)).text();
+    expect(after).toContain('Recipient account closed');
+    expect(after).not.toContain('It failed…');
+    expect((await mark({ status: 'paid', reference: 'WISE-2' })).headers.get('location')).toBe('/console/payouts?period=2026-09&flash=paid');
+    expect(await state()).toEqual({ status: 'paid', reference: 'WISE-2', failure_reason: null });
+  });
+
   it('says while a month runs what its close would pay so far, apart from what is still in holding then', async () => {
     const m = await consoleBrand('finance');
     const now = Date.now();

@@ -184,7 +184,7 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
 }
 
 const inPeriod = z.strictObject({ period });
-const failureReason = plainText(200);
+export const failureReason = plainText(200);
 // A processor's payment reference, as finance copies it: one line, refused when it holds broken characters.
 export const paymentReference = plainText(200).min(1);
 const markBody = z

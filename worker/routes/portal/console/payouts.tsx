@@ -7,7 +7,7 @@ import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../..
 import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
 import { publicOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose } from './queries';
@@ -153,7 +153,10 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   if (asked !== '' && asked !== 'paid' && asked !== 'failed') return renderPayouts(c, period, { errors: ['Mark a payout as paid or as failed.'] }, 422);
   const status = asked === 'failed' ? 'failed' : 'paid';
   if (!reference.success) return renderPayouts(c, period, { errors: ['Add the payment reference from your processor: one line, up to 200 characters.'] }, 422);
-  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status }], { ctx: c.executionCtx, origin: publicOrigin(c) });
+  // Why it failed, for the creator (they are mailed it): only with a failure, optional, one line.
+  const reason = status === 'failed' ? failureReason.safeParse(form.get('reason').trim()) : null;
+  if (reason && !reason.success) return renderPayouts(c, period, { errors: ['Say why it failed in one line, up to 200 characters (or leave it empty).'] }, 422);
+  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status, reason: reason?.data || null }], { ctx: c.executionCtx, origin: publicOrigin(c) });
   if (!result || result.outcome === 'not_found') throw notFound('payout');
   if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference, or someone changed it while you marked it; nothing changed. Check it below before trying again.'] }, 409);
   return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);
