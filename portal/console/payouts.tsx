@@ -229,7 +229,10 @@ export const PayoutsPage: FC<{
                       {l.payoutMethod === NOT_SHARED ? (
                         <span class="warn-text">Not shared: they have not accepted your brand yet</span>
                       ) : l.payoutMethod ? (
-                        `${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}`
+                        <>
+                          {`${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}`}
+                          {l.detailsChangedSinceFailure ? <span class="ok-text small block">Updated since the payment failed</span> : null}
+                        </>
                       ) : (
                         <span class="warn-text">No payout details yet</span>
                       )}

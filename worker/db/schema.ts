@@ -494,6 +494,9 @@ export const payouts = sqliteTable(
     reference: text('reference'),
     // Why a failed payment failed, as the processor or the brand put it; cleared when it is paid.
     failureReason: text('failure_reason'),
+    // Where it was sent: the creator's payout details (sealed, as on their account) when it was marked paid or
+    // failed, so a paid payout keeps showing the account it went to after the creator changes theirs.
+    paidToEnc: text('paid_to_enc'),
     createdAt: createdAt(),
     paidAt: integer('paid_at'),
   },

@@ -7,6 +7,7 @@ import { setTransport, type Message } from '../../../worker/lib/messages';
 import { BASE, createMoneyBrand, type TestBrand, insertLedgerEntry, json, rowCount, signedPost, waitFor } from '../fixtures';
 import { PASSWORD, invitePath, mailedLink, signedInCreator, portalTestDefaults } from '../portal-fixtures';
 import { freshIp, post, get, sessionCookie } from '../forms';
+import { adminUser, signIn } from '../console-fixtures';
 
 portalTestDefaults();
 
@@ -22,6 +23,35 @@ describe('payout details', () => {
     const { openSecret } = await import('../../../worker/lib/secrets');
     expect(JSON.parse(await openSecret(env.SECRETS_KEY, row!.payout_details_enc))).toEqual({ method: 'bank_transfer', account: 'DE89370400440532013000' });
     expect(await (await get('/earnings', m.cookie)).text()).toContain('DE89370400440532013000');
+  });
+
+  it('shows a paid payout with the account it went to after the creator changes theirs, and a failed one with the fix', async () => {
+    const m = await signedInCreator();
+    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account }, { cookie: m.cookie })).status).toBe(303);
+    await save('paypal', 'first@pay.example');
+    for (const period of ['2026-08', '2026-09']) await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period, availableAt: Date.UTC(2026, 7, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const august = (await env.DB.prepare("SELECT id FROM payouts WHERE brand_id = ? AND period = '2026-08'").bind(m.brand.brandId).first<{ id: string }>())!.id;
+    expect((await m.brand.api('POST', `/api/admin/payouts/${august}/mark`, { reference: 'PP-1' })).status).toBe(200);
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-09' })).status).toBe(201);
+    const september = (await env.DB.prepare("SELECT id FROM payouts WHERE brand_id = ? AND period = '2026-09'").bind(m.brand.brandId).first<{ id: string }>())!.id;
+    expect((await m.brand.api('POST', `/api/admin/payouts/${september}/mark`, { reference: 'PP-2', status: 'failed', reason: 'Account limited' })).status).toBe(200);
+    const payTo = async (period: string) => {
+      const csv = await (await m.brand.api('GET', `/api/admin/payouts/export.csv?period=${period}`)).text();
+      const [header, row] = csv.split('\r\n').map((l) => l.split(','));
+      return [row![header!.indexOf('"payout_method"')], row![header!.indexOf('"payout_account"')]];
+    };
+    expect(await payTo('2026-08')).toEqual(['"paypal"', '"first@pay.example"']);
+    // The creator moves to a bank account: August was still paid to PayPal; September, which failed, is paid
+    // to the bank next, and the console says the details changed since it failed.
+    await save('bank_transfer', 'DE89 3704 0044 0532 0130 00');
+    expect(await payTo('2026-08')).toEqual(['"paypal"', '"first@pay.example"']);
+    expect(await payTo('2026-09')).toEqual(['"bank_transfer"', '"DE89370400440532013000"']);
+    const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    const paidPage = await (await get('/console/payouts?period=2026-08', finance)).text();
+    expect(paidPage).toContain('PayPal · f');
+    expect(paidPage).not.toContain('Updated since the payment failed');
+    expect(await (await get('/console/payouts?period=2026-09', finance)).text()).toContain('Updated since the payment failed');
   });
 
   it('keeps what the creator typed when it is refused, says what is wrong, and that the details on file still stand', async () => {

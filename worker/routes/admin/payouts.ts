@@ -70,7 +70,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
       writes.push({ at: out.length - 1, item });
       statements.push(
         env.DB.prepare(
-          "UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END, failure_reason = ? WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ? AND failure_reason IS ?",
+          "UPDATE payouts SET status = ?, reference = ?, paid_at = CASE WHEN ? = 'paid' THEN ? ELSE NULL END, failure_reason = ?, paid_to_enc = (SELECT payout_details_enc FROM creators WHERE id = payouts.creator_id) WHERE id = ? AND brand_id = ? AND status = ? AND reference IS ? AND failure_reason IS ?",
         ).bind(
           item.status,
           item.reference,

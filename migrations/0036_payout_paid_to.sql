@@ -1,0 +1,1 @@
+ALTER TABLE `payouts` ADD `paid_to_enc` text;
