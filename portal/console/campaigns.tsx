@@ -3,7 +3,7 @@ import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
 import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
 import { formatAmount } from '../../worker/domain/store-payloads';
-import { formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { countOf, formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Notice, Stat } from '../layout';
 import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
@@ -322,6 +322,9 @@ export type PreviewChoice = { enrollmentId: string; label: string };
 // The sandbox runs no script anyway; dropping the tags keeps the browser from logging each blocked one.
 const staticPreview = (html: string) => html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
 
+/** What a launch asks about: how many creators are in (and have accepted the brand), and what the brief lacks. */
+export type LaunchCheck = { creators: number; accepted: number; missing: string[] };
+
 export const CampaignBriefPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
@@ -333,12 +336,48 @@ export const CampaignBriefPage: FC<{
   flash: Flash;
   toReview: number;
   confirmEnd?: { creators: number };
+  confirmLaunch?: LaunchCheck | undefined;
   preview: { html: string; choices: PreviewChoice[]; selected: string | null; sample: boolean };
-}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, confirmEnd, preview }) => (
+}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, confirmEnd, confirmLaunch, preview }) => (
   <ConsolePage title={`${campaign.name} brief`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="brief" brandName={viewer.brandName} />
     <FlashNotice flash={flash} />
     <Errors errors={errors} />
+    {canWrite && confirmLaunch ? (
+      // As the end's question: its buttons belong to the brief form below, which keeps everything as entered.
+      <div class="stack confirm-block" role="alert">
+        <Notice tone={confirmLaunch.missing.length > 0 ? 'warn' : 'info'} title={`Launch ${campaign.name}?`}>
+          <p>
+            Its creators' links and codes start working within seconds, and creators who accepted your brand see the campaign and its brief in their portal. A launched campaign cannot go back to draft; you can end it.
+          </p>
+          <p>
+            {confirmLaunch.creators === 0
+              ? 'No creators are in it yet: import your roster before or after the launch.'
+              : confirmLaunch.accepted === confirmLaunch.creators
+                ? confirmLaunch.creators === 1
+                  ? 'Its one creator has accepted your brand.'
+                  : `All ${formatCount(confirmLaunch.creators)} creators have accepted your brand.`
+                : `${formatCount(confirmLaunch.accepted)} of its ${countOf(confirmLaunch.creators, 'creator')} have accepted your brand; the others see it once they accept their invitation.`}
+          </p>
+          {confirmLaunch.missing.length > 0 ? (
+            <ul>
+              {confirmLaunch.missing.map((m) => (
+                <li>{m}</li>
+              ))}
+            </ul>
+          ) : null}
+        </Notice>
+        <input type="hidden" name="confirmLaunch" value="1" form="brief-form" />
+        <div class="form-actions">
+          <button type="submit" form="brief-form" class="button button-primary">
+            Launch the campaign
+          </button>
+          <a class="button button-quiet" href={`/console/campaigns/${campaign.id}`}>
+            Not yet
+          </a>
+        </div>
+      </div>
+    ) : null}
     {canWrite && confirmEnd ? (
       // Its buttons belong to the brief form below, which keeps everything as entered, and save it with the end.
       <div class="stack confirm-block" role="alert">

@@ -760,8 +760,22 @@ describe('console campaigns', () => {
     const draftPage = await (await get(`/console/campaigns/${id}`, m.cookie)).text();
     expect(draftPage).toContain('<option value="draft" selected="">Draft</option>');
     expect(draftPage).toContain('Links and codes stay closed until you launch it.');
+    // Launching is asked once, with what the brief lacks and who has accepted; nothing changes until confirmed.
+    expect((await m.brand.api('POST', '/api/admin/enrollments', { campaignId: id, creatorId: m.creator.id, paymentModel: 'affiliate', status: 'active' })).status).toBe(201);
+    const ask = await post(`/console/campaigns/${id}`, { ...fields, slug: 'autumn-set', commissionPlanId: '' }, { cookie: m.cookie });
+    expect(ask.status).toBe(200);
+    const question = await ask.text();
+    expect(question).toContain('Launch Autumn Set?');
+    expect(question).toContain('Its one creator has accepted your brand.');
+    expect(question).toContain('The positioning anchor is empty');
+    expect(question).toContain('There are no non-negotiables');
+    expect(question).toContain('No commission plan: sales through its links and codes earn nothing');
+    expect(question).toContain('<input type="hidden" name="confirmLaunch" value="1" form="brief-form"/>');
+    expect(await rowCount("SELECT count(*) AS n FROM campaigns WHERE id = ? AND status = 'draft'", id)).toBe(1);
     const before = Date.now();
-    expect((await post(`/console/campaigns/${id}`, { ...fields, slug: 'autumn-set' }, { cookie: m.cookie })).status).toBe(303);
+    const confirmed = await post(`/console/campaigns/${id}`, { ...fields, slug: 'autumn-set', confirmLaunch: '1' }, { cookie: m.cookie });
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.get('location')).toBe(`/console/campaigns/${id}?flash=launched`);
     const launched = await env.DB.prepare('SELECT status, starts_at FROM campaigns WHERE id = ?').bind(id).first<{ status: string; starts_at: number }>();
     expect(launched?.status).toBe('active');
     expect(launched!.starts_at).toBeGreaterThanOrEqual(before);

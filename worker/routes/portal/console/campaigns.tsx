@@ -1,7 +1,7 @@
 // Campaigns: the list with key numbers, creating one, editing its brief (with the creator's view of it), and the network results.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues } from '../../../../portal/console/campaigns';
+import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type LaunchCheck } from '../../../../portal/console/campaigns';
 import type { Flash, Viewer } from '../../../../portal/console/layout';
 import { NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
@@ -239,6 +239,7 @@ const BRIEF_FLASH: Record<string, Flash> = {
   created: { tone: 'success', text: 'Campaign created. Now write the brief every creator will follow, then import your roster.' },
   saved: { tone: 'success', text: 'Brief saved. Creators see it the next time they open their brief.' },
   ended: { tone: 'success', text: 'Campaign ended. Its links and codes stop within seconds; orders placed before now still count when they are reported.' },
+  launched: { tone: 'success', text: 'Campaign launched. Its links and codes work within seconds, and creators who accepted your brand see it and its brief in their portal.' },
 };
 
 const valuesOf = (r: CampaignRecord, currency: string, timezone: string): CampaignFormValues => ({
@@ -297,7 +298,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
   };
 }
 
-async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422; confirmEnd?: boolean } = {}) {
+async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422; confirmEnd?: boolean; confirmLaunch?: LaunchCheck } = {}) {
   const { brandId, currency } = c.var.user;
   const [plans, hosts, enrollments, toReview] = await Promise.all([commissionPlans(c.env.DB, brandId), allowedHosts(c), campaignEnrollments(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
   const wanted = c.req.query('as');
@@ -318,6 +319,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       flash={flashOf(BRIEF_FLASH, c)}
       toReview={toReview}
       confirmEnd={opts.confirmEnd ? { creators: enrollments.filter((x) => x.status !== 'removed').length } : undefined}
+      confirmLaunch={opts.confirmLaunch}
       preview={{
         html: previewHtml,
         choices: enrollments.map((x) => ({ enrollmentId: x.id, label: `@${x.handle} · ${paymentLabel(x.payment_model)}${x.status === 'active' ? '' : ` (${x.status})`}` })),
@@ -381,6 +383,22 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.
   const ending = input.status === 'ended' && campaign.status !== 'ended';
   if (ending && form.get('confirmEnd') !== '1') return renderBrief(c, campaign, { values, confirmEnd: true });
+  // Launching cannot be undone (a launched campaign never returns to draft): asked once, with what is missing.
+  const launching = campaign.status === 'draft' && input.status === 'active';
+  if (launching && form.get('confirmLaunch') !== '1') {
+    const people = await c.env.DB.prepare(
+      `SELECT count(*) AS creators, count(r.accepted_at) AS accepted FROM enrollments e LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+       WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status <> 'removed'`,
+    )
+      .bind(campaign.id, c.var.user.brandId)
+      .first<{ creators: number; accepted: number }>();
+    const missing = [
+      input.positioningAnchor.trim() === '' ? 'The positioning anchor is empty: creators have no promise to tell in their own words.' : null,
+      input.nonNegotiables.length === 0 ? 'There are no non-negotiables: nothing tells creators what every post must do or avoid.' : null,
+      !input.commissionPlanId ? 'No commission plan: sales through its links and codes earn nothing, only flat fees.' : null,
+    ].filter((m): m is string => m !== null);
+    return renderBrief(c, campaign, { values, confirmLaunch: { creators: people?.creators ?? 0, accepted: people?.accepted ?? 0, missing } });
+  }
   const next: Record<string, unknown> = {
     ...Object.fromEntries(BRIEF_COLUMNS.map(([k, col]) => [col, input[k]])),
     non_negotiables: JSON.stringify(input.nonNegotiables),
@@ -407,7 +425,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
     ]);
     if (audit!.meta.changes === 0) return renderBrief(c, await campaignOr404(c, campaign.id), { values, errors: [campaignChanged().message], status: 409 });
   }
-  return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, ending ? 'ended' : 'saved'), 303);
+  return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, ending ? 'ended' : launching ? 'launched' : 'saved'), 303);
 });
 
 // ---------- Network results ----------
