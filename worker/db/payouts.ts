@@ -95,7 +95,7 @@ type Row = {
   email: string;
   accepted: number;
   payout_details_enc: string | null;
-  details_changed: number;
+  failed_to_enc: string | null;
   currency: string;
   status: string;
   reference: string | null;
@@ -115,7 +115,8 @@ export const PAGE_SQL = `WITH page AS (
   SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, r.accepted_at IS NOT NULL AS accepted,
     -- A paid payout shows the account it went to; one still to pay, where to pay it now.
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
-    p.status = 'failed' AND p.paid_to_enc IS NOT c.payout_details_enc AS details_changed, p.currency, p.status, p.reference, p.failure_reason
+    -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
+    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason
   FROM payouts p JOIN creators c ON c.id = p.creator_id LEFT JOIN brand_creators r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id
   WHERE p.brand_id = ? AND p.period = ? AND (c.handle > ? OR (c.handle = ? AND p.id > ?))
   ORDER BY c.handle, p.id LIMIT ?
@@ -135,6 +136,16 @@ export const EXPORT_PAGE_SIZE = 100;
 // payoutMethod for a creator who has not accepted the brand yet (as `unreadable` is for details that fail to open).
 export const NOT_SHARED = 'not_shared';
 
+async function openDetails(secretsKey: string, sealed: string | null): Promise<{ method: string; account: string } | 'unreadable' | null> {
+  if (!sealed) return null;
+  try {
+    const d = JSON.parse(await openSecret(secretsKey, sealed)) as { method?: string; account?: string };
+    return { method: d.method ?? '', account: d.account ?? '' };
+  } catch {
+    return 'unreadable';
+  }
+}
+
 // Pages through a period's payouts in a fixed order (handle, id): memory stays flat however many rows.
 export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
   let after = { handle: '', id: '' };
@@ -145,15 +156,12 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
       // only to a brand they have accepted, never to one that merely added their email to its roster.
       let method = r.accepted ? '' : NOT_SHARED;
       let account = '';
-      if (r.payout_details_enc) {
-        try {
-          const details = JSON.parse(await openSecret(secretsKey, r.payout_details_enc)) as { method?: string; account?: string };
-          method = details.method ?? '';
-          account = details.account ?? '';
-        } catch {
-          method = 'unreadable';
-        }
-      }
+      const details = await openDetails(secretsKey, r.payout_details_enc);
+      if (details === 'unreadable') method = details;
+      else if (details) ({ method, account } = details);
+      // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change.
+      const failedTo = r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
+      const changed = failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account);
       yield {
         id: r.id,
         period: r.period,
@@ -163,7 +171,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         email: r.email,
         payoutMethod: method,
         payoutAccount: account,
-        detailsChangedSinceFailure: r.details_changed === 1,
+        detailsChangedSinceFailure: changed,
         currency: r.currency,
         commissionMinor: r.commission,
         reversalsMinor: r.reversals,

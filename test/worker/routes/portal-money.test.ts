@@ -52,6 +52,36 @@ describe('payout details', () => {
     expect(paidPage).toContain('PayPal · f');
     expect(paidPage).not.toContain('Updated since the payment failed');
     expect(await (await get('/console/payouts?period=2026-09', finance)).text()).toContain('Updated since the payment failed');
+    // The processor's file adds the reason to the same failed payment later: where it failed to go stays.
+    const file = `payout_id,reference,status,reason\r\n${september},PP-2,failed,Account limited by PayPal\r\n`;
+    expect((await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: file })).status).toBe(200);
+    expect(await (await get('/console/payouts?period=2026-09', finance)).text()).toContain('Updated since the payment failed');
+  });
+
+  it('says nothing changed when the creator saves the same account again, or when where it went is unknown', async () => {
+    const m = await signedInCreator();
+    const save = async (method: string, account: string) => expect((await post('/earnings/payout-details', { method, account }, { cookie: m.cookie })).status).toBe(303);
+    await save('paypal', 'same@pay.example');
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    expect((await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { reference: 'PP-1', status: 'failed' })).status).toBe(200);
+    await save('paypal', 'same@pay.example'); // sealed anew, the same account
+    const listed = async () => (await json<{ data: { payouts: { detailsChangedSinceFailure: boolean }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-08'))).data.payouts[0]!.detailsChangedSinceFailure;
+    expect(await listed()).toBe(false);
+    // Marked failed before Chorus kept where a payment went: unknown, not changed.
+    await env.DB.prepare('UPDATE payouts SET paid_to_enc = NULL WHERE id = ?').bind(id).run();
+    expect(await listed()).toBe(false);
+  });
+
+  it('keeps no copy of the details of a creator who has not accepted the brand when their payout is marked', async () => {
+    const m = await createMoneyBrand({ accepted: false });
+    await env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind('sealed-and-not-shared', m.creator.id).run();
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    expect((await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { reference: 'PP-1' })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT status, paid_to_enc FROM payouts WHERE id = ?').bind(id).first()).toEqual({ status: 'paid', paid_to_enc: null });
   });
 
   it('keeps what the creator typed when it is refused, says what is wrong, and that the details on file still stand', async () => {
