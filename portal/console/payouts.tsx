@@ -147,12 +147,14 @@ export const PayoutsPage: FC<{
                   : view.below.length > 0
                     ? 'Closing now creates no payouts: what has cleared its holding period is owed to creators under your minimum payout. You can wait.'
                     : 'Nothing has cleared its holding period yet: closing now creates no payouts, and what clears later is paid in a later close. You can wait.'
-                : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.${view.claimable.length > 0 ? ` So far its close would pay ${amountsText(view.claimable)}: what clears its holding period by then, before orders still to come and refunds.` : ''}`}
+                : `It runs through ${formatDate(view.endsAt - 1, viewer.timezone)} (${viewer.timezone}); you can close it after that.${view.claimable.length > 0 ? ` So far its close would pay ${amountsText(view.claimable)}: what clears its holding period by then, from this month and any earlier one not paid yet, before orders still to come and refunds.` : ''}`}
           </p>
           {view.below.length > 0 ? (
             <p class="muted small">
-              {view.close ? 'Carried to a later close, still unpaid and each under your ' : 'Left for a later close, each under your '}
-              {formatMoney(view.minimum, viewer.currency)} minimum payout: {amountsText(view.below)}. It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
+              {view.close
+                ? `Carried to a later close and still unpaid, each creator under the minimum payout when the month closed: ${amountsText(view.below)}.`
+                : `Left for a later close, each under your ${formatMoney(view.minimum, viewer.currency)} minimum payout: ${amountsText(view.below)}.`}{' '}
+              It is paid once a creator is owed the minimum (<a href="/console/settings">Settings</a>).
             </p>
           ) : null}
           <LaterNote later={view.later} />

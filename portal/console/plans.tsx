@@ -50,7 +50,7 @@ const PlanCard: FC<{ plan: PlanListed; currency: string; canWrite: boolean }> = 
         </>
       )}
     </p>
-    {canWrite ? (
+    {canWrite && plan.tiers.length <= PLAN_FORM_TIERS ? (
       <p class="small">
         <a href={`/console/plans?from=${plan.id}#new-plan`}>
           Start a new plan from this one<span class="visually-hidden"> ({plan.name})</span>

@@ -12,15 +12,20 @@ export class CsvError extends Error {
   }
 }
 
-// The separator a file's first line uses most, outside quotes: a comma, or a tab (rows copied from a
+// The separator a file's first non-blank line uses most, outside quotes: a comma, or a tab (rows copied from a
 // spreadsheet and pasted) or a semicolon (Excel's CSV where the decimal mark is a comma). A comma on a tie.
 export function sniffDelimiter(src: string): ',' | '\t' | ';' {
   const counts = { ',': 0, '\t': 0, ';': 0 };
   let quoted = false;
+  let started = false; // blank lines before the header are skipped, as the parser skips them
   for (let i = 0; i < src.length; i++) {
     const ch = src[i]!;
+    if (ch === '\n' || ch === '\r') {
+      if (!quoted && started) break;
+      continue;
+    }
+    started = true;
     if (ch === '"') quoted = !quoted;
-    else if (!quoted && (ch === '\n' || ch === '\r')) break;
     else if (!quoted && ch in counts) counts[ch as keyof typeof counts]++;
   }
   return counts['\t'] > counts[','] && counts['\t'] >= counts[';'] ? '\t' : counts[';'] > counts[','] ? ';' : ',';

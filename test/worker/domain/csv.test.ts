@@ -29,6 +29,10 @@ describe('parseCsv', () => {
     expect(parseCsv('"a;b;c",d\n1,2\n')[1]!.cells).toEqual(['1', '2']);
     expect(parseCsv('a,b;c\n1,2;3\n')[1]!.cells).toEqual(['1', '2;3']);
     expect(parseCsv('email\n')).toEqual([{ line: 1, cells: ['email'] }]);
+    expect(parseCsv('\r\n\nemail\thandle\na@x.test\tsarah\n')).toEqual([
+      { line: 3, cells: ['email', 'handle'] },
+      { line: 4, cells: ['a@x.test', 'sarah'] },
+    ]);
   });
 
   it('round-trips anything the writer writes', () => {

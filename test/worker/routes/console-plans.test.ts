@@ -85,6 +85,13 @@ describe('console commission plans', () => {
       ['Spring ladder', [1000, 1250, 1500], { amountMinor: 20_000, thresholdMinor: 500_000 }],
       ['Spring ladder (new)', [1000, 1300, 1500], { amountMinor: 20_000, thresholdMinor: 500_000 }],
     ]);
+    // A plan of more tiers than the form's rows (made through the API) is not copied short.
+    const six = Array.from({ length: 6 }, (_, i) => ({ fromMinor: i * 100_000, rateBps: 1000 + i * 100 }));
+    const wide = await json<Data<{ id: string }>>(await o.brand.api('POST', '/api/admin/commission-plans', { name: 'Six steps', tiers: six, period: 'month', bonus: null }));
+    expect(await (await get('/console/plans', o.cookie)).text()).not.toContain(`href="/console/plans?from=${wide.data.id}#new-plan"`);
+    const refused = await get(`/console/plans?from=${wide.data.id}`, o.cookie);
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('“Six steps” has 6 tiers and this form takes 5, so it can’t be copied here');
     // Another brand's plan is not found; a viewer reads the list without a form or the link.
     expect((await get(`/console/plans?from=${id}`, (await consoleBrand('manager')).cookie)).status).toBe(404);
     const viewer = await (await get(`/console/plans?from=${id}`, await signIn((await adminUser(o.brand.brandId, 'viewer')).email))).text();

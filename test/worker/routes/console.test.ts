@@ -1401,7 +1401,7 @@ describe('console settings', () => {
     await entry(7_760, end - 1); // clears on the month's last moment
     await entry(37_960, end + 86_400_000); // still in holding when the month ends
     const page = await (await get(`/console/payouts?period=${period}`, m.cookie)).text();
-    expect(page).toContain('So far its close would pay $477.60 for 1 creator: what clears its holding period by then, before orders still to come and refunds.');
+    expect(page).toContain('So far its close would pay $477.60 for 1 creator: what clears its holding period by then, from this month and any earlier one not paid yet, before orders still to come and refunds.');
     expect(page).toContain('Still in holding: $379.60');
   });
 
@@ -1432,7 +1432,11 @@ describe('console settings', () => {
     expect(before).toContain('Left for a later close, each under your $50.00 minimum payout: $20.00 for 1 creator.');
     expect((await post('/console/payouts/close', { period: '2026-09', confirm: '1' }, { cookie: m.cookie })).status).toBe(303);
     const after = await (await get('/console/payouts?period=2026-09', m.cookie)).text();
-    expect(after).toContain('Carried to a later close, still unpaid and each under your $50.00 minimum payout: $20.00 for 1 creator.');
+    expect(after).toContain('Carried to a later close and still unpaid, each creator under the minimum payout when the month closed: $20.00 for 1 creator.');
+    // Lowering the minimum later does not hide what the close carried.
+    await env.DB.prepare('UPDATE brands SET min_payout_minor = 1000 WHERE id = ?').bind(m.brand.brandId).run();
+    expect(await (await get('/console/payouts?period=2026-09', m.cookie)).text()).toContain('when the month closed: $20.00 for 1 creator.');
+    await env.DB.prepare('UPDATE brands SET min_payout_minor = 5000 WHERE id = ?').bind(m.brand.brandId).run();
     expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE brand_id = ?', m.brand.brandId)).toBe(0);
     // October's 35.00 brings them to 55.00: its close pays both months, and September no longer says it carries any.
     await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 3500, period: '2026-10', availableAt: Date.UTC(2026, 9, 10) });

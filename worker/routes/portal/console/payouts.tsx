@@ -10,7 +10,7 @@ import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
-import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose } from './queries';
+import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
 
 export const payoutRoutes = new Hono<ConsoleEnv>();
 
@@ -23,6 +23,15 @@ function previousPeriod(period: string): string {
 
 // The period to show by default is last month: the one finance closes next.
 const defaultPeriod = (timezone: string) => previousPeriod(periodOf(Date.now(), timezone));
+
+function mergeByCurrency(list: Claimable[]): Claimable[] {
+  const by = new Map<string, Claimable>();
+  for (const a of list) {
+    const seen = by.get(a.currency);
+    by.set(a.currency, seen ? { currency: a.currency, amount: seen.amount + a.amount, creators: seen.creators + a.creators, entries: seen.entries + a.entries } : a);
+  }
+  return [...by.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+}
 
 async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsView> {
   const { brandId, timezone } = c.var.user;
@@ -44,7 +53,8 @@ async function payoutsView(c: ConsoleContext, period: string): Promise<PayoutsVi
     endsAt: end,
     close: close ? { closedAt: close.closed_at, by: close.closer_name ?? (close.closed_by.startsWith('api_key:') ? 'the admin API' : null) } : null,
     claimable: close ? [] : forecast.claimable,
-    below: forecast.below,
+    // After the close, everything it left is carried, whatever today's minimum says of it.
+    below: close ? mergeByCurrency([...forecast.claimable, ...forecast.below]) : forecast.below,
     minimum: forecast.minimum,
     later,
     lines,

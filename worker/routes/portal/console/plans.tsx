@@ -58,6 +58,9 @@ planRoutes.get('/plans', async (c) => {
   if (from === undefined || !canWrite(c.var.user)) return renderPlans(c);
   const plan = await c.env.DB.prepare('SELECT name, period, tiers, bonus FROM commission_plans WHERE id = ? AND brand_id = ?').bind(from, c.var.user.brandId).first<Omit<PlanRecord, 'id' | 'campaigns'>>();
   if (!plan) throw notFound('plan');
+  // One made through the API may have more tiers than the form's rows: a copy would drop the top ones.
+  const tiers = (JSON.parse(plan.tiers) as CommissionTier[]).length;
+  if (tiers > PLAN_FORM_TIERS) return renderPlans(c, { errors: [`“${plan.name}” has ${tiers} tiers and this form takes ${PLAN_FORM_TIERS}, so it can’t be copied here: make its successor through the admin API.`] }, 409);
   return renderPlans(c, { values: formFromPlan(plan, c.var.user.currency), copiedFrom: plan.name });
 });
 
@@ -66,7 +69,7 @@ const percentText = (bps: number) => `${Math.floor(bps / 100)}${bps % 100 === 0 
 
 // A plan as the form shows it: amounts as typed ("1000.00"), rates in percent ("12.5"), five rows.
 function formFromPlan(plan: Omit<PlanRecord, 'id' | 'campaigns'>, currency: string): PlanFormValues {
-  const tiers = (JSON.parse(plan.tiers) as CommissionTier[]).slice(0, PLAN_FORM_TIERS);
+  const tiers = JSON.parse(plan.tiers) as CommissionTier[];
   const bonus = plan.bonus === null ? null : (JSON.parse(plan.bonus) as PerformanceBonus);
   const row = (i: number, pick: (t: CommissionTier) => string) => (tiers[i] ? pick(tiers[i]) : '');
   return {
