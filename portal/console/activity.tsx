@@ -1,7 +1,7 @@
 // Settings → Activity: who did what to the brand's account, newest first, from the audit log.
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
-import { formatCount, formatDateTime } from '../format';
+import { formatCount, formatDateTime, linkTarget } from '../format';
 import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -106,6 +106,13 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     const to = (d.to ?? {}) as Record<string, unknown>;
     const moved = Object.keys(to).filter((k) => typeof to[k] === 'number' && to[k] !== from[k]);
     return moved.map((k) => `${k} ${typeof from[k] === 'number' ? formatCount(from[k] as number) : '?'} → ${formatCount(to[k] as number)}`).join(' · ');
+  },
+  // "destination shop.example/glow → shop.example/holiday-set", "active → paused".
+  'link.updated': (d) => {
+    const before = (d.before ?? {}) as Record<string, unknown>;
+    const moved = (key: 'destination' | 'status', show: (v: string) => string) =>
+      typeof d[key] === 'string' ? `${key === 'destination' ? 'destination ' : ''}${typeof before[key] === 'string' && before[key] !== d[key] ? `${show(before[key] as string)} → ` : ''}${show(d[key] as string)}` : null;
+    return [moved('destination', (v) => linkTarget(v)), moved('status', (v) => v)].filter((p) => p !== null).join(' · ');
   },
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };

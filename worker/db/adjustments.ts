@@ -3,9 +3,7 @@
 // Positive or negative, payable at once in the brand's current period, with the brand's reason, which the
 // creator sees. Append-only like every entry: a wrong adjustment is corrected by another.
 import { periodOf } from '../domain/periods';
-import { formatMoney, formatPeriod } from '../../portal/format';
 import { ApiError } from '../lib/errors';
-import type { Message } from '../lib/messages';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { auditIfChanged } from './audit';
@@ -37,18 +35,19 @@ type Row = { id: string; enrollment_id: string; amount_minor: number; currency: 
 // posted twice, a retried call) finds the one made the first time; with another, 409. Null when the
 // enrollment is not this brand's. Only for a creator who accepted the brand: one who never did (or declined)
 // has no payout details shared and would see a stranger's reason on their Earnings page.
-// `notice` is the mail that tells the creator, only when this call made the adjustment (not when a retry found it).
-export async function addAdjustment(db: D1Database, brandId: string, enrollmentId: string, input: AdjustmentInput, key: string, actor: Actor, origin: string): Promise<{ adjustment: AdjustmentView; notice: Message | null } | null> {
+// `tell` is who to tell and in whose name, only when this call made the adjustment (not when a retry found it).
+export type AdjustmentMade = { adjustment: AdjustmentView; tell: { to: string; brandName: string; minPayoutMinor: number } | null };
+export async function addAdjustment(db: D1Database, brandId: string, enrollmentId: string, input: AdjustmentInput, key: string, actor: Actor): Promise<AdjustmentMade | null> {
   // The period is the brand's month now, in its timezone, as every entry's is.
   const brand = await db
     .prepare(
-      `SELECT b.id, b.timezone, b.name, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted, c.email FROM brands b
+      `SELECT b.id, b.timezone, b.name, b.min_payout_minor, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted, c.email FROM brands b
        LEFT JOIN enrollments e ON e.id = ?2 AND e.brand_id = b.id LEFT JOIN brand_creators r ON r.brand_id = b.id AND r.creator_id = e.creator_id
        LEFT JOIN creators c ON c.id = e.creator_id
        WHERE b.id = ?1`,
     )
     .bind(brandId, enrollmentId)
-    .first<{ id: string; timezone: string; name: string; enrolled: number; accepted: number; email: string | null }>();
+    .first<{ id: string; timezone: string; name: string; min_payout_minor: number; enrolled: number; accepted: number; email: string | null }>();
   if (!brand?.enrolled) return null;
   if (!brand.accepted) throw new ApiError(409, 'creator_not_accepted', 'This creator has not accepted your brand, so nothing can be paid to them yet.');
   const now = Date.now();
@@ -73,22 +72,5 @@ export async function addAdjustment(db: D1Database, brandId: string, enrollmentI
   }
   const adjustment = { id: row.id, enrollmentId: row.enrollment_id, amountMinor: row.amount_minor, currency: row.currency, period: row.period, note: row.note, createdAt: iso(row.created_at) };
   const made = (inserted?.meta.changes ?? 0) > 0 && brand.email !== null;
-  return { adjustment, notice: made ? adjustmentNotice({ ...adjustment, to: brand.email!, brandName: brand.name }, origin) : null };
-}
-
-// What the creator is told: the amount, the brand's reason and when it is paid, as on their Earnings page.
-function adjustmentNotice(a: AdjustmentView & { to: string; brandName: string }, origin: string): Message {
-  const amount = formatMoney(Math.abs(a.amountMinor), a.currency);
-  const month = formatPeriod(a.period);
-  return a.amountMinor > 0
-    ? {
-        to: a.to,
-        subject: `${a.brandName} added ${amount} to your earnings`,
-        text: `Their note:\n${a.note}\n\nIt counts in ${month} and is paid with that month's payouts, once ${a.brandName} closes the month. Your earnings: ${origin}/earnings`,
-      }
-    : {
-        to: a.to,
-        subject: `${a.brandName} corrected your earnings by −${amount}`,
-        text: `Their reason:\n${a.note}\n\nIt counts in ${month} and is taken from that month's payout, once ${a.brandName} closes the month. Ask them if you think it is wrong. Your earnings: ${origin}/earnings`,
-      };
+  return { adjustment, tell: made ? { to: brand.email!, brandName: brand.name, minPayoutMinor: brand.min_payout_minor } : null };
 }

@@ -141,6 +141,8 @@ describe('adjustments', () => {
     try {
       const form = { amount: '25', note: 'Best post of the month', key: keyOf(await (await get(page, o.cookie)).text()) };
       await Promise.all([post(`${page}/adjustments`, form, { cookie: o.cookie }), post(`${page}/adjustments`, form, { cookie: o.cookie })]);
+      // A brand with a minimum payout: the correction's mail says a close may carry it.
+      await env.DB.prepare('UPDATE brands SET min_payout_minor = 5000 WHERE id = ?').bind(o.brand.brandId).run();
       const key = { 'idempotency-key': `adj-${o.enrollment.id}` };
       const correction = { amountMinor: -1_250, note: 'Fee paid twice in October' };
       expect((await o.brand.api('POST', `/api/admin/enrollments/${o.enrollment.id}/adjustments`, correction, key)).status).toBe(201);
@@ -156,7 +158,9 @@ describe('adjustments', () => {
     const mails = ours().sort((a, b) => a.subject.localeCompare(b.subject));
     expect(mails.map((m) => m.subject)).toEqual(['Test Brand added $25.00 to your earnings', 'Test Brand corrected your earnings by −$12.50']);
     expect(mails[0]!.text).toContain(`Their note:\nBest post of the month\n\nIt counts in ${month}`);
+    expect(mails[0]!.text).not.toContain('minimum payout');
     expect(mails[1]!.text).toContain('Their reason:\nFee paid twice in October');
+    expect(mails[1]!.text).toContain('(or a later close, while what you are owed is under its $50.00 minimum payout)');
     expect(mails[1]!.text).toMatch(/Your earnings: https?:\/\/[^/]+\/earnings$/);
   });
 

@@ -114,7 +114,9 @@ describe('adding a tracked link in the console', () => {
     expect(res.headers.get('location')).toBe(`${m.page}?flash=link_repointed`);
     expect(await linksOf(m.enrollment.id)).toEqual([{ slug: link!.slug, destination: 'https://shop.example/holiday-set' }]);
     expect((await get(`/r/${link!.slug}`)).headers.get('location')).toMatch(/^https:\/\/shop\.example\/holiday-set\?utm_source=/);
-    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'link.updated' AND actor_type = 'admin_user' AND actor_id = ?", link!.id, m.manager.id)).toBe(1);
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'link.updated' AND actor_type = 'admin_user' AND actor_id = ?").bind(link!.id, m.manager.id).all<{ details: string }>();
+    expect(audit.results.map((r) => JSON.parse(r.details))).toEqual([{ destination: 'https://shop.example/holiday-set', before: { status: 'active', destination: 'https://shop.example/glow' } }]);
+    expect(await (await get('/console/activity', m.console)).text()).toContain('destination shop.example/glow → shop.example/holiday-set');
     expect(await (await get(`${m.page}?flash=link_repointed`, m.console)).text()).toContain('Tracked link to shop.example/holiday-set');
     expect(await (await get('/', m.cookie)).text()).toContain('Your tracked link to shop.example/holiday-set');
 

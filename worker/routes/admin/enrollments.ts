@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { auditIfChanged, writeAudited } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
-import { publicOrigin, type AppEnv } from '../../env';
+import { publicOrigin, type AppEnv, type Env } from '../../env';
+import { formatMoney, formatPeriod } from '../../../portal/format';
 import { noticeAfterResponse } from '../../mail';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -13,7 +14,7 @@ import { iso, plainText, valid } from '../../lib/validate';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
 import { Adjustment, dataOf, Enrollment, pagedListOf } from '../../openapi/schemas';
-import { addAdjustment, MAX_ADJUSTMENT_MINOR } from '../../db/adjustments';
+import { addAdjustment, MAX_ADJUSTMENT_MINOR, type AdjustmentMade } from '../../db/adjustments';
 
 const id = z.string().min(1).max(64);
 
@@ -232,9 +233,25 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       // the middleware keeps the answer.
       const key = c.req.header('idempotency-key');
       if (!key) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header: an adjustment is money, and a retry without one would pay twice.');
-      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), `api:${key}`, { type: 'api_key', id: keyId }, publicOrigin(c));
+      const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), `api:${key}`, { type: 'api_key', id: keyId });
       if (!made) throw notFound('enrollment');
-      if (made.notice) noticeAfterResponse(c.executionCtx, c.env, made.notice, 'adjustment_notice_failed');
+      tellAdjustment(c, made);
       return c.json({ data: made.adjustment }, 201);
     },
   );
+
+// The creator hears of a bonus or a correction once, when it is made: the amount, the brand's reason, and when
+// it is paid, as their Earnings page says it.
+export function tellAdjustment(c: { env: Env; req: { url: string }; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, made: AdjustmentMade): void {
+  if (!made.tell) return;
+  const { adjustment: a, tell } = made;
+  const amount = formatMoney(Math.abs(a.amountMinor), a.currency);
+  const month = formatPeriod(a.period);
+  const minimum = tell.minPayoutMinor > 0 ? ` (or a later close, while what you are owed is under its ${formatMoney(tell.minPayoutMinor, a.currency)} minimum payout)` : '';
+  const earnings = `Your earnings: ${publicOrigin(c)}/earnings`;
+  const message =
+    a.amountMinor > 0
+      ? { to: tell.to, subject: `${tell.brandName} added ${amount} to your earnings`, text: `Their note:\n${a.note}\n\nIt counts in ${month} and is paid when ${tell.brandName} closes that month${minimum}. ${earnings}` }
+      : { to: tell.to, subject: `${tell.brandName} corrected your earnings by −${amount}`, text: `Their reason:\n${a.note}\n\nIt counts in ${month} and is taken from what ${tell.brandName} pays you when it closes that month${minimum}. Ask them if you think it is wrong. ${earnings}` };
+  noticeAfterResponse(c.executionCtx, c.env, message, 'adjustment_notice_failed');
+}

@@ -124,7 +124,13 @@ export async function updateTrackedLink(
   }
   const [updated] = await db.batch([
     db.update(links).set(changes).where(where).returning(),
-    db.insert(auditLog).values(auditRow({ brandId, actorType: actor.type, actorId: actor.id, action: 'link.updated', targetType: 'link', targetId: existing.id, details: input }, changes.updatedAt!)),
+    // What it was as well as what it became: re-pointing a creator's traffic is worth answering "from what".
+    db.insert(auditLog).values(
+      auditRow(
+        { brandId, actorType: actor.type, actorId: actor.id, action: 'link.updated', targetType: 'link', targetId: existing.id, details: { ...input, before: { status: existing.status, destination: existing.destination } } },
+        changes.updatedAt!,
+      ),
+    ),
   ]);
   forgetRoute(existing.slug);
   return updated[0] ?? existing;

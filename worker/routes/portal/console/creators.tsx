@@ -2,7 +2,6 @@
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
 import { publicOrigin } from '../../../env';
-import { noticeAfterResponse } from '../../../mail';
 import { Hono } from 'hono';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
@@ -12,7 +11,7 @@ import type { enrollmentStatuses, paymentModels } from '../../../db/schema';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
 import { inviteLink, passwordLink } from '../../admin/creators';
-import { adjustmentBody, enrollmentChange, updateEnrollment } from '../../admin/enrollments';
+import { adjustmentBody, enrollmentChange, tellAdjustment, updateEnrollment } from '../../admin/enrollments';
 import { createTrackedLink, LINK_SLUG, updateTrackedLink } from '../../admin/links';
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../../db/adjustments';
 import { randomToken } from '../../../lib/ids';
@@ -235,13 +234,13 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   }
   let made;
   try {
-    made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id }, publicOrigin(c));
+    made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id });
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return renderCreator(c, campaign, e, { adjustment, errors: [error.message] }, 409);
     throw error;
   }
   if (!made) throw notFound('enrollment');
-  if (made.notice) noticeAfterResponse(c.executionCtx, c.env, made.notice, 'adjustment_notice_failed');
+  tellAdjustment(c, made);
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
 });
 
