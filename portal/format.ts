@@ -93,6 +93,9 @@ export const maskAccount = (account: string) => {
   return account.length <= 4 ? '••••' : `••••${account.slice(-4)}`;
 };
 
+// What a discount code gives a shopper: "15% off", "$10.00 off".
+export const discountText = (type: string, value: number, currency: string) => (type === 'fixed' ? `${formatMoney(value, currency)} off` : `${value}% off`);
+
 // Where a tracked link leads, short enough for a label: host and path, no scheme or query ("shop.example/serum").
 export function linkTarget(destination: string): string {
   try {

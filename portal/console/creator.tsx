@@ -1,12 +1,13 @@
 // One creator in one campaign, as the brand manages them: who they are and whether they have signed in, their
 // link and code, then a form for status, pay and their section of the brief (PATCH /api/admin/enrollments/:id),
+import type { ListedCode } from '../../worker/db/creator-portal';
 // and the two ways to get them into their account (a fresh invite link, a mailed password link).
 import type { FC } from 'hono/jsx';
 import type { DailyPoint } from '../../worker/domain/network';
 import type { ListedAdjustment } from '../../worker/db/adjustments';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
-import { ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
+import { discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -19,7 +20,7 @@ export type CreatorPageData = {
   acceptedAt: number | null;
   status: string;
   links: { id: string; slug: string; status: string; destination: string }[];
-  codes: { code: string; status: string }[];
+  codes: ListedCode[];
   numbers: { clicks: number; orders: number; revenue: number; earned: number; live: number; to_review: number };
 };
 
@@ -205,7 +206,7 @@ export const CreatorPage: FC<{
             </details>
           ) : null}
           {creator.codes.map((d, i) => (
-            <CopyField id={`code-${i}`} label={removed ? 'Discount code (closed: removed)' : d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'} value={d.code} />
+            <CopyField id={`code-${i}`} label={`${removed ? 'Discount code (closed: removed)' : d.status === 'active' ? 'Discount code' : 'Discount code (disabled)'}: ${discountText(d.discount_type, d.discount_value, currency)}`} value={d.code} />
           ))}
           {canWrite && !removed && creator.acceptedAt === null ? (
             // Not accepted yet: an invite link to send them, which leads to sign-in or to setting a password.

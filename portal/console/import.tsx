@@ -28,9 +28,12 @@ const OptionsFields: FC<{ options: ImportOptionsForm }> = ({ options }) => (
     <div class="field">
       <label for="discountPercent">Shopper discount</label>
       <div class="input-suffix">
-        <input id="discountPercent" name="discountPercent" type="number" inputmode="numeric" required min={1} max={100} step={1} value={options.discountPercent} />
+        <input id="discountPercent" name="discountPercent" type="number" inputmode="numeric" required min={1} max={100} step={1} value={options.discountPercent} aria-describedby="discount-hint" />
         <span>%</span>
       </div>
+      <p id="discount-hint" class="hint">
+        Create the same codes with this discount in your store too (in Shopify: Discounts): Chorus credits the creator whose code an order used, but your checkout is what applies the discount.
+      </p>
     </div>
   </div>
 );

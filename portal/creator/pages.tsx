@@ -4,7 +4,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
-import { formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { discountText, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, EmailLinkForm, NewPasswordForm, Notice, Page, Progress, Stat, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -263,7 +263,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
           />
         ))}
         {card.codes.map((d, i) => (
-          <CopyField id={`code-${card.enrollment_id}-${i}`} label={d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'} value={d.code} />
+          <CopyField id={`code-${card.enrollment_id}-${i}`} label={`${d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'}: ${discountText(d.discount_type, d.discount_value, card.currency)} for your followers`} value={d.code} />
         ))}
       </div>
     )}

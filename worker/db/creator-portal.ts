@@ -56,8 +56,8 @@ export const HOME_QUERIES = {
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
 WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT 20`,
-  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status, l.destination FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
-UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
+  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status, l.destination, NULL AS discount_type, NULL AS discount_value FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
+UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL, d.discount_type, d.discount_value FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
@@ -69,7 +69,9 @@ FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
 WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, paid, available`,
 };
 
-type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string; destination: string | null };
+/** A creator's discount code with what it gives shoppers (whole percent, or minor units of the brand's currency). */
+export type ListedCode = { code: string; status: string; discount_type: string; discount_value: number };
+type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string; destination: string | null; discount_type: string | null; discount_value: number | null };
 // entries: net of take-backs (a flat fee taken back counts -1), so a fee's count is of posts still live.
 type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: number | null; available: number; amount: number; basis: number; entries: number };
 
@@ -83,7 +85,7 @@ export const campaignEnded = (e: { campaign_status: string; ends_at: number | nu
 
 export type CampaignCard = CreatorEnrollment & {
   links: { slug: string; status: string; destination: string }[];
-  codes: { code: string; status: string }[];
+  codes: ListedCode[];
   clicks: number;
   conversions: number;
   earnings: { pending: number; payable: number; paid: number };
@@ -129,7 +131,7 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
     return {
       ...e,
       links: own.filter((i) => i.kind === 'link').map((i) => ({ slug: i.value, status: i.status, destination: i.destination ?? '' })),
-      codes: own.filter((i) => i.kind === 'code').map((i) => ({ code: i.value, status: i.status })),
+      codes: own.filter((i) => i.kind === 'code').map((i) => ({ code: i.value, status: i.status, discount_type: i.discount_type ?? 'percent', discount_value: i.discount_value ?? 0 })),
       clicks: clickMap.get(e.enrollment_id) ?? 0,
       conversions: conversionMap.get(e.enrollment_id) ?? 0,
       earnings,

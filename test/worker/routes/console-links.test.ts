@@ -37,6 +37,9 @@ describe('adding a tracked link in the console', () => {
     const home = await (await get('/', m.cookie)).text();
     expect(home).toContain('Your tracked link to shop.example/glow');
     expect(home).toContain('Your tracked link to shop.example/serum');
+    // The code says what it gives, to the creator (for their posts) and to the brand.
+    expect(home).toContain('Your discount code: 15% off for your followers');
+    expect(page).toContain('Discount code: 15% off');
     // Left empty: the campaign's destination, and a name made from the handle.
     expect((await post(`${m.page}/links`, { destination: '', slug: '' }, { cookie: m.console })).status).toBe(303);
     const third = (await linksOf(m.enrollment.id))[2]!;

@@ -20,7 +20,7 @@ import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 import { refundedOf } from '../../../db/network';
-import { creatorStats } from '../../../db/creator-portal';
+import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
 
@@ -73,7 +73,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
       )
       .bind(enrollmentId, brandId, campaign.id),
     db.prepare('SELECT id, slug, status, destination FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
-    db.prepare('SELECT code, status FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db.prepare('SELECT code, status, discount_type, discount_value FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
   type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null };
@@ -92,7 +92,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     flatFeeMinor: row.flat_fee_minor,
     briefSection: row.brief_section,
     links: links!.results as { id: string; slug: string; status: string; destination: string }[],
-    codes: codes!.results as { code: string; status: string }[],
+    codes: codes!.results as ListedCode[],
     numbers: numbers!.results[0] as CreatorPageData['numbers'],
   };
 }
