@@ -328,11 +328,18 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
   </article>
 );
 
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string }> = ({ who, name, cards, ended = [], origin, notice, warning }) => (
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; askPayoutDetails?: boolean }> = ({ who, name, cards, ended = [], origin, notice, warning, askPayoutDetails = false }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
     {notice ? <Notice tone="success">{notice}</Notice> : null}
     {warning ? <Notice tone="info">{warning}</Notice> : null}
+    {askPayoutDetails ? (
+      <Notice tone="info" title="Where should we send your money?">
+        <p>
+          <a href="/earnings#payout-details">Add your payout details</a> (PayPal, Wise or a bank account) so what you earn isn't held up when a brand pays out.
+        </p>
+      </Notice>
+    ) : null}
     {cards.length === 0 ? (
       <section class="card">
         <h2>{ended.length > 0 ? 'No active campaigns' : 'No campaigns yet'}</h2>

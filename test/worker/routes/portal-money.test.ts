@@ -84,6 +84,17 @@ describe('payout details', () => {
     expect(await env.DB.prepare('SELECT status, paid_to_enc FROM payouts WHERE id = ?').bind(id).first()).toEqual({ status: 'paid', paid_to_enc: null });
   });
 
+  it('asks on the home page for payout details once there is something to pay, until they are saved', async () => {
+    const m = await signedInCreator();
+    const asks = async () => (await (await get('/', m.cookie)).text()).includes('Where should we send your money?');
+    expect(await asks()).toBe(false); // a commission creator who has earned nothing yet
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 1_500, period: '2026-08', availableAt: Date.now() + 86_400_000 });
+    expect(await asks()).toBe(true);
+    expect(await (await get('/', m.cookie)).text()).toContain('href="/earnings#payout-details"');
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: 'me@pay.example' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await asks()).toBe(false);
+  });
+
   it('keeps what the creator typed when it is refused, says what is wrong, and that the details on file still stand', async () => {
     const m = await signedInCreator();
     expect((await post('/earnings/payout-details', { method: 'paypal', account: 'old@pay.example' }, { cookie: m.cookie })).status).toBe(303);

@@ -304,7 +304,10 @@ const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
 creatorPortal.get('/', async (c) => {
   const now = Date.now();
-  const home = await creatorHome(c.env.DB, c.var.creator.creatorId, now);
+  const [home, details] = await Promise.all([
+    creatorHome(c.env.DB, c.var.creator.creatorId, now),
+    c.env.DB.prepare('SELECT payout_details_enc IS NOT NULL AS saved FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ saved: number }>(),
+  ]);
   // An invitation to a campaign that has ended asks nothing any more: it is not shown.
   const cards = home.cards.filter((card) => !(isInvitation(card) && campaignEnded(card, now)));
   const ended = home.ended;
@@ -321,7 +324,9 @@ creatorPortal.get('/', async (c) => {
         : undefined;
   const nothing = c.req.query('nothing');
   const warning = nothing === 'ended' ? 'That campaign has ended, so it takes no more drafts, and no other campaign of yours is open for them.' : nothing === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
-  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} />);
+  // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
+  const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
+  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} askPayoutDetails={owed && !details?.saved} />);
 });
 
 creatorPortal.get('/brief/:enrollmentId', async (c) => {
