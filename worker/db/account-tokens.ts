@@ -1,5 +1,6 @@
 // Single-use account links (invites, password resets): 256 random bits, only the hash is stored.
-import { sha256Hex } from '../lib/digest';
+import { hmacSha256Hex, sha256Hex } from '../lib/digest';
+import { timingSafeEqual } from '../lib/signatures';
 import { randomToken } from '../lib/ids';
 import { MailError, sendMessage, type MessageEnv } from '../lib/messages';
 
@@ -40,6 +41,18 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
 // links itself (to send as it likes), so an invite that set a password would let any brand that adds an email
 // first, or adds a known creator's, hold the account: other brands' campaigns, and the payout details. For
 // the same reason the invite's page reads the same for an address with an account as for a new one.
+//
+// The one exception is the invitation Chorus mails itself (db/invitation-mails.ts): it went to the account's own
+// address, as a reset link does, so its copy of the invite link carries a proof (?k=) that lets a new account
+// choose its first password at once, without a second mail. The proof is an HMAC of the invite link and the
+// address under SECRETS_KEY: the brand's copies of the link (its invite sheet, the console) never carry it, and
+// it sets nothing once the account has a password.
+export const invitationMailProof = (secretsKey: string, rawToken: string, email: string) => hmacSha256Hex(secretsKey, `invitation-mail\n${rawToken}\n${email}`);
+
+export async function isInvitationMailProof(secretsKey: string, rawToken: string, email: string, proof: string | undefined): Promise<boolean> {
+  if (!proof || !/^[0-9a-f]{64}$/.test(proof)) return false;
+  return timingSafeEqual(await invitationMailProof(secretsKey, rawToken, email), proof);
+}
 
 // A reset link is used once however many copies of its form are posted at once. D1 runs one batch at a time
 // and a batch's statements in order: each write of the batch is guarded on the link being still unused

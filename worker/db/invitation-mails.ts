@@ -11,6 +11,7 @@ import type { Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { sha256Hex } from '../lib/digest';
+import { invitationMailProof } from './account-tokens';
 import { auditRow } from './audit';
 import { OPTED_OUT, optedOutAmong, unsubscribeToken } from './mail-opt-outs';
 import { database } from './client';
@@ -182,6 +183,9 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
     return message.ack();
   }
   const token = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brandId, email: m.email });
+  // The mail's copy of the invite link lets a new account choose its password at once (db/account-tokens.ts).
+  const inviteUrl = new URL(row.inviteUrl);
+  inviteUrl.searchParams.set('k', await invitationMailProof(env.SECRETS_KEY, inviteUrl.pathname.split('/').pop()!, m.email));
   await pace();
   try {
     await sendMessage(env, {
@@ -189,8 +193,8 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
       subject: `${claim.brand_name} invites you to ${claim.campaign_name}`,
       text: [
         `Hi ${row.name},`,
-        `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${row.inviteUrl}`,
-        `From there you choose a password (or sign in if you already use Chorus), read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
+        `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${inviteUrl.href}`,
+        `There you choose a password (or sign in if you already use Chorus), then read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
         `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
         `No more invitations from ${claim.brand_name}: ${m.origin}/unsubscribe/${token}`,
       ].join('\n\n'),

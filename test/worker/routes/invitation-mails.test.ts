@@ -9,7 +9,7 @@ import { consumeMail } from '../../../worker/mail';
 import { INVITATION_MAIL_ATTEMPTS, INVITATION_MAILS_PER_BRAND_PER_DAY, type InvitationMessage } from '../../../worker/db/invitation-mails';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { sealSecret } from '../../../worker/lib/secrets';
-import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
+import { adminUser, consoleBrand, freshIp, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
 import { BASE, createMoneyBrand, json, rowCount, waitFor } from '../fixtures';
 
 type Mailing = { data: { queued: number; skipped: typeof none } };
@@ -347,5 +347,51 @@ describe('emailing a campaign’s invitations', () => {
     // Three days on, the second campaign's ask mails them (its reminder of sorts).
     await age(m.campaign.id, 3 * 86_400_000);
     expect((await json<Mailing>(await mailFor(second.data.id))).data.queued).toBe(2);
+  });
+});
+
+describe('the invitation Chorus mails', () => {
+  it('lets a new creator choose their password from it at once, once; the brand’s copy of the link and a forged one do not', { timeout: 30_000 }, async () => {
+    const { m, invites, mail } = await withRoster(2);
+    capture();
+    expect((await mail()).status).toBe(202);
+    const [first, second] = invites;
+    await waitFor(async () => (mailedTo(first!.email).length > 0 && mailedTo(second!.email).length > 0 ? true : null), 15_000);
+    const mailed = (email: string) => new URL(/https?:\/\/\S+\?k=[0-9a-f]{64}/.exec(mailedTo(email)[0]!.text)![0]);
+    const link = mailed(first!.email);
+    expect(link.pathname).toBe(new URL(first!.inviteUrl!).pathname);
+    const k = link.searchParams.get('k')!;
+
+    // The brand's copy, a forged proof and another creator's proof lead to the usual page, which mails a link.
+    for (const url of [first!.inviteUrl!, `${first!.inviteUrl}?k=${'0'.repeat(64)}`, `${first!.inviteUrl}?k=${mailed(second!.email).searchParams.get('k')}`, `${first!.inviteUrl}?k=<script>`]) {
+      const page = await (await get(new URL(url).pathname + new URL(url).search)).text();
+      expect(page, url).toContain('/email"');
+      expect(page, url).not.toContain('name="password"');
+    }
+    const refused = await post(`${link.pathname}/password?k=${'0'.repeat(64)}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
+    expect(refused.status).toBe(303);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ? AND password_hash IS NOT NULL', first!.email)).toBe(0);
+
+    // The mailed link: the first password, then signed in.
+    const page = await (await get(`${link.pathname}?k=${k}`)).text();
+    expect(page).toContain('Welcome to Chorus');
+    expect(page).toContain(`action="${link.pathname}/password?k=${k}"`);
+    const short = await post(`${link.pathname}/password?k=${k}`, { password: 'short', confirm: 'short' }, { ip: freshIp() });
+    expect(short.status).toBe(422);
+    const set = await post(`${link.pathname}/password?k=${k}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
+    expect(set.status).toBe(303);
+    expect(set.headers.get('location')).toBe('/?welcome=1');
+    const home = await get('/', sessionCookie(set));
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain(`Accept`);
+    // Once: the link now leads to sign-in, and a second post sets nothing.
+    const stored = await env.DB.prepare('SELECT password_hash FROM creators WHERE email = ?').bind(first!.email).first<{ password_hash: string }>();
+    expect(await (await get(`${link.pathname}?k=${k}`)).text()).not.toContain('name="password"');
+    const again = await post(`${link.pathname}/password?k=${k}`, { password: 'another long password', confirm: 'another long password' }, { ip: freshIp() });
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(link.pathname);
+    expect(await env.DB.prepare('SELECT password_hash FROM creators WHERE email = ?').bind(first!.email).first()).toEqual(stored);
+    // Nothing was accepted for them: the brand sees them as invited until they accept on their home page.
+    expect(await rowCount('SELECT count(*) AS n FROM brand_creators r JOIN creators c ON c.id = r.creator_id WHERE c.email = ? AND r.brand_id = ? AND r.accepted_at IS NOT NULL', first!.email, m.brand.brandId)).toBe(0);
   });
 });

@@ -26,6 +26,7 @@ const HTML_PAGES = [
   'GET /invite/:token',
   'POST /invite/:token',
   'POST /invite/:token/email',
+  'POST /invite/:token/password',
   'GET /unsubscribe/:token',
   'POST /unsubscribe/:token',
   'GET /reset/:token',

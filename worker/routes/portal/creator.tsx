@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isInvitationMailProof, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
@@ -116,7 +116,38 @@ creatorPortal.get('/invite/:token', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
+  // Opened from the invitation Chorus mailed to a new account: its first password, here and now.
+  const proof = c.req.query('k');
+  if (!token.has_password && (await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof))) {
+    return c.html(<SetPasswordPage {...SET_PASSWORD_PAGES.first} action={`/invite/${raw}/password?k=${proof}`} name={token.display_name} email={token.email} />);
+  }
   return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
+});
+
+// The first password of a new account, from the invitation Chorus mailed to its address (its proof, ?k=); set
+// once: an account that has one by now (a second tab, a reset link) goes to the invite's page, which signs in.
+// Like a reset, it accepts no brand: the creator accepts each on their home page, by name.
+creatorPortal.post('/invite/:token/password', async (c) => {
+  const raw = c.req.param('token');
+  const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
+  if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
+  const proof = c.req.query('k');
+  if (token.has_password || !(await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof))) return c.redirect(`/invite/${raw}`, 303);
+  const page = { ...SET_PASSWORD_PAGES.first, action: `/invite/${raw}/password?k=${proof}`, name: token.display_name, email: token.email };
+  // Hashing is the expensive part: limited per address and per client first, as sign-in is.
+  const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: token.email })]);
+  if (!byIp.success || !byAccount.success) {
+    c.header('Retry-After', '60');
+    return c.html(<SetPasswordPage {...page} error="Too many tries just now. Wait a minute, then try again." />, 429);
+  }
+  const form = await formBody(c);
+  const password = form.password ?? '';
+  const problem = passwordProblem(password) ?? (password === form.confirm ? null : 'The two passwords are different.');
+  if (problem) return c.html(<SetPasswordPage {...page} error={problem} />, 422);
+  const set = await c.env.DB.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash IS NULL').bind(await hashPassword(password), token.creator_id).run();
+  if (set.meta.changes !== 1) return c.redirect(`/invite/${raw}`, 303);
+  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
+  return c.redirect('/?welcome=1', 303);
 });
 
 // Invite pages from before links were mailed posted a password here: they land on the page above.
