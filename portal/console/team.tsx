@@ -92,7 +92,9 @@ export const TeamPage: FC<{
   now: number;
   // What the person typed for their own name, when it was refused.
   selfName?: string;
-}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName }) => (
+  /** Whether the viewer gets the drafts-to-review mail; null for roles that do not review. */
+  reviewDigest?: boolean | null;
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName, reviewDigest = null }) => (
   <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
     {isOwner && confirmRemove ? (
@@ -170,6 +172,20 @@ export const TeamPage: FC<{
         </button>
       </div>
     </form>
+    {reviewDigest !== null ? (
+      <form method="post" action="/console/team/me/notifications" class="card stack team-add" aria-labelledby="notify-h">
+        <h2 id="notify-h">Your notifications</h2>
+        <label class="checkbox">
+          <input type="checkbox" name="reviewDigest" value="on" checked={reviewDigest} /> Email me when creators' drafts wait for review
+        </label>
+        <p class="muted small">At most once a day, with how many wait, so creators are not held up. Sent to {viewer.email}.</p>
+        <div>
+          <button type="submit" class="button">
+            Save
+          </button>
+        </div>
+      </form>
+    ) : null}
     <section class="card stack team-add password-card" aria-labelledby="pw-h">
       <h2 id="pw-h">Your password</h2>
       <p class="muted small">

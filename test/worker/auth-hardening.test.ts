@@ -10,7 +10,7 @@ import { SESSION_COOKIE } from '../../worker/lib/sessions';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
-import { BASE, createMoneyBrand, d1With, json, rowCount, type TestBrand } from './fixtures';
+import { BASE, createMoneyBrand, d1With, insertSubmission, json, rowCount, type TestBrand } from './fixtures';
 
 const PASSWORD = 'a long enough password';
 let ipCounter = 0;
@@ -78,17 +78,6 @@ async function consoleSignIn(email: string, password = PASSWORD) {
   const res = await post('/console/login', { email, password });
   expect(res.status).toBe(303);
   return sessionCookie(res);
-}
-
-async function insertSubmission(brandId: string, enrollmentId: string, status = 'submitted') {
-  const id = newId('sub');
-  const now = Date.now();
-  await env.DB.prepare(
-    "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', 'Morning #Glow #ad', ?, '{\"hashtag\":true,\"disclosure\":true}', ?, ?)",
-  )
-    .bind(id, brandId, enrollmentId, status, now, now)
-    .run();
-  return id;
 }
 
 afterEach(() => {

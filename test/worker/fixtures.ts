@@ -231,3 +231,15 @@ export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hyb
   const ingestKey = await issueKey(brand, 'ingest');
   return { brand, plan: plan.data, campaign: campaign.data, creator: creator.data, enrollment: enrollment.data, link: link.data, code, handle, ingestKey };
 }
+
+// A creator's draft as the portal stores it, `status` submitted unless said, sent now.
+export async function insertSubmission(brandId: string, enrollmentId: string, status = 'submitted', caption = 'Morning routine #Glow #ad') {
+  const id = newId('sub');
+  const now = Date.now();
+  await env.DB.prepare(
+    "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', ?, ?, '{\"hashtag\":true,\"disclosure\":true}', ?, ?)",
+  )
+    .bind(id, brandId, enrollmentId, caption, status, now, now)
+    .run();
+  return id;
+}

@@ -34,6 +34,10 @@ export const adminUsers = sqliteTable(
     createdAt: createdAt(),
     // Taken off the team: kept (payout closes and the audit log name them), but signs in to nothing.
     removedAt: integer('removed_at'),
+    // An owner's or manager's mail when creators' drafts wait for review (jobs/review-digest.ts): on unless they
+    // turn it off, and when it last went, so it goes at most once a day.
+    reviewDigest: integer('review_digest', { mode: 'boolean' }).notNull().default(true),
+    reviewDigestAt: integer('review_digest_at'),
   },
   // By email: sign-in looks up every brand's account for an address, and the console offers the others.
   (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email), index('admin_users_email').on(t.email)],

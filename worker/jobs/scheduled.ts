@@ -5,6 +5,7 @@ import { sweepAwaitingOrders } from '../db/conversions';
 import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
+import { mailReviewDigests } from './review-digest';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
 // failed in the dashboard. Every job is safe to run again, so the next run starts over.
@@ -34,6 +35,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('late_attribution', async () => {
     const late = await enqueuingDueDeliveries(env, (db) => sweepAwaitingOrders(db, controller.scheduledTime));
     if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
+  });
+  await job('review_digest', async () => {
+    const mailed = await mailReviewDigests(env, controller.scheduledTime);
+    if (mailed > 0) log.info('review_digests_queued', { cron: controller.cron, mailed });
   });
   if (failed.length > 0) throw failed[0];
 }

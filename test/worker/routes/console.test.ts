@@ -7,18 +7,7 @@ import { newId } from '../../../worker/lib/ids';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, consoleBrand, freshIp, get, post, sessionCookie, signIn, tag, PASSWORD, type Fields, type Role } from '../console-fixtures';
-import { addAcceptedCreator, BASE, createMoneyBrand, inOneRateWindow, insertLedgerEntry, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
-
-async function insertSubmission(brandId: string, enrollmentId: string, status = 'submitted', caption = 'Morning routine #Glow #ad') {
-  const id = newId('sub');
-  const now = Date.now();
-  await env.DB.prepare(
-    "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', ?, ?, '{\"hashtag\":true,\"disclosure\":true}', ?, ?)",
-  )
-    .bind(id, brandId, enrollmentId, caption, status, now, now)
-    .run();
-  return id;
-}
+import { addAcceptedCreator, BASE, createMoneyBrand, inOneRateWindow, insertLedgerEntry, insertSubmission, json, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, signedPost, waitFor } from '../fixtures';
 
 const statusOf = async (id: string) => (await env.DB.prepare('SELECT status FROM submissions WHERE id = ?').bind(id).first<{ status: string }>())?.status;
 const auditCount = (brandId: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE brand_id = ?', brandId);

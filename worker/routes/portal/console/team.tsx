@@ -17,7 +17,7 @@ import { hashPassword, passwordChangeProblem, verifyPassword } from '../../../li
 import { noticeAfterResponse } from '../../../mail';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
-import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
 
@@ -42,6 +42,8 @@ const FLASH: Record<string, Flash> = {
   unchanged: { tone: 'info', text: 'That was their role already.' },
   removed: { tone: 'success', text: 'Removed, and signed out of this console.' },
   renamed: { tone: 'success', text: 'Your name is saved.' },
+  digest_on: { tone: 'success', text: 'You will get a mail when drafts wait for review, at most once a day.' },
+  digest_off: { tone: 'success', text: 'No more mails about drafts to review. The Review tab still counts them.' },
   password: { tone: 'success', text: 'Password changed. You stay signed in here; your other sign-ins with the old password ended.' },
 };
 
@@ -64,7 +66,11 @@ async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
 }
 
 async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member; selfName?: string } = {}, status: PageStatus = 200) {
-  const [members, toReview] = await Promise.all([teamOf(c.env.DB, c.var.user.brandId), awaitingReview(c.env.DB, c.var.user.brandId)]);
+  const [members, toReview, self] = await Promise.all([
+    teamOf(c.env.DB, c.var.user.brandId),
+    awaitingReview(c.env.DB, c.var.user.brandId),
+    c.env.DB.prepare('SELECT review_digest FROM admin_users WHERE id = ?').bind(c.var.user.id).first<{ review_digest: number }>(),
+  ]);
   return renderPage(
     c,
     <TeamPage
@@ -77,6 +83,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
       errors={extras.errors}
       confirmRemove={extras.confirmRemove}
       selfName={extras.selfName}
+      reviewDigest={canWrite(c.var.user) ? self?.review_digest === 1 : null}
       toReview={toReview}
       now={Date.now()}
     />,
@@ -202,6 +209,13 @@ teamRoutes.post('/team/me/name', async (c) => {
     auditIfChanged(db, { brandId, actorType: 'admin_user', actorId: id, action: 'admin_user.renamed', targetType: 'admin_user', targetId: id, details: { from: name, to: parsed.data } }, now),
   ]);
   return c.redirect(withFlash('/console/team', 'renamed'), 303);
+});
+
+// An owner's or manager's own mail about drafts waiting for review (jobs/review-digest.ts), on or off.
+teamRoutes.post('/team/me/notifications', async (c) => {
+  const on = (await readForm(c)).get('reviewDigest') === 'on';
+  await c.env.DB.prepare('UPDATE admin_users SET review_digest = ? WHERE id = ? AND brand_id = ?').bind(on ? 1 : 0, c.var.user.id, c.var.user.brandId).run();
+  return c.redirect(withFlash('/console/team', on ? 'digest_on' : 'digest_off'), 303);
 });
 
 // Anyone on the team changes their own password with the one they have. The same email's accounts in other
