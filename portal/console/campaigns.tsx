@@ -367,9 +367,13 @@ export const CampaignBriefPage: FC<{
             </ul>
           ) : null}
         </Notice>
-        <input type="hidden" name="confirmLaunch" value="1" form="brief-form" />
         <div class="form-actions">
-          <button type="submit" form="brief-form" class="button button-primary">
+          {/* Only this button confirms: Enter in a field, or the brief's own Save, asks again (the first submit
+              button in the page is the form's default, so a plain one goes before it). */}
+          <button type="submit" form="brief-form" class="visually-hidden" tabindex={-1} aria-hidden="true">
+            Save the brief
+          </button>
+          <button type="submit" form="brief-form" name="confirmLaunch" value="1" class="button button-primary">
             Launch the campaign
           </button>
           <a class="button button-quiet" href={`/console/campaigns/${campaign.id}`}>
@@ -387,9 +391,11 @@ export const CampaignBriefPage: FC<{
             they are reported later, and what creators earned stays theirs. You can set it back to active later.
           </p>
         </Notice>
-        <input type="hidden" name="confirmEnd" value="1" form="brief-form" />
         <div class="form-actions">
-          <button type="submit" form="brief-form" class="button button-danger">
+          <button type="submit" form="brief-form" class="visually-hidden" tabindex={-1} aria-hidden="true">
+            Save the brief
+          </button>
+          <button type="submit" form="brief-form" name="confirmEnd" value="1" class="button button-danger">
             End the campaign
           </button>
           <a class="button button-quiet" href={`/console/campaigns/${campaign.id}`}>

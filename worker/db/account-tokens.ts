@@ -43,15 +43,24 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
 // the same reason the invite's page reads the same for an address with an account as for a new one.
 //
 // The one exception is the invitation Chorus mails itself (db/invitation-mails.ts): it went to the account's own
-// address, as a reset link does, so its copy of the invite link carries a proof (?k=) that lets a new account
+// address, as a reset link does, so its copy of the invite link carries a proof (?k=&t=) that lets a new account
 // choose its first password at once, without a second mail. The proof is an HMAC of the invite link and the
 // address under SECRETS_KEY: the brand's copies of the link (its invite sheet, the console) never carry it, and
 // it sets nothing once the account has a password.
-export const invitationMailProof = (secretsKey: string, rawToken: string, email: string) => hmacSha256Hex(secretsKey, `invitation-mail\n${rawToken}\n${email}`);
+// It also names when the mail was sent (?t=) and holds for INVITATION_PROOF_TTL_MS from then, as an invite does:
+// each reminder carries a new one, and a mail forwarded or found later sets nothing.
+export const INVITATION_PROOF_TTL_MS = INVITE_TTL_MS;
 
-export async function isInvitationMailProof(secretsKey: string, rawToken: string, email: string, proof: string | undefined): Promise<boolean> {
-  if (!proof || !/^[0-9a-f]{64}$/.test(proof)) return false;
-  return timingSafeEqual(await invitationMailProof(secretsKey, rawToken, email), proof);
+export async function invitationMailProof(secretsKey: string, rawToken: string, email: string, sentAt: number): Promise<{ k: string; t: string }> {
+  return { k: await hmacSha256Hex(secretsKey, `invitation-mail\n${rawToken}\n${email}\n${sentAt}`), t: String(sentAt) };
+}
+
+// Checked whatever the account (with or without a password), so its timing tells nothing about it.
+export async function isInvitationMailProof(secretsKey: string, rawToken: string, email: string, proof: { k?: string | undefined; t?: string | undefined }, now: number): Promise<boolean> {
+  const sentAt = /^\d{13}$/.test(proof.t ?? '') ? Number(proof.t) : NaN;
+  const expected = await invitationMailProof(secretsKey, rawToken, email, Number.isNaN(sentAt) ? 0 : sentAt);
+  const fresh = sentAt <= now + 60_000 && now - sentAt < INVITATION_PROOF_TTL_MS;
+  return /^[0-9a-f]{64}$/.test(proof.k ?? '') && timingSafeEqual(expected.k, proof.k!) && fresh;
 }
 
 // A reset link is used once however many copies of its form are posted at once. D1 runs one batch at a time
@@ -68,7 +77,7 @@ export function consumeResetStatement(db: D1Database, tokenHash: string, now: nu
 
 // Once a password is set, every other open reset link of the account closes for good (expires_at 0, so a
 // copy whose request read an earlier clock passes no guard either). Invite links stay as they
-// are: they never set a password (inviteLeadsTo), so from now on each leads to sign-in, where the creator
+// are: they set no password once the account has one (not even the mailed copy), so from now on each leads to sign-in, where the creator
 // accepts or declines that brand. Closing them would tell a brand, through its invite sheet, that the
 // address set up an account with someone else. Guarded like the batch's other writes, before
 // consumeResetStatement.

@@ -1,6 +1,7 @@
 // Chorus mails a campaign's invitations for the brand: each creator who has not accepted gets their own
 // invite link at their own address (the link the invite sheet holds; its page mails them a password link or
-// leads to sign-in, so it gives no one an account). An address gets at most three mails a campaign (the
+// leads to sign-in, so it gives no brand an account; the mail's own copy lets a new account choose its password,
+// see db/account-tokens.ts). An address gets at most three mails a campaign (the
 // invitation and two reminders), three days apart, and a brand sends at most INVITATION_MAILS_PER_BRAND_PER_DAY
 // a day: a brand chooses the addresses, so this is what keeps Chorus from mailing strangers on its say-so.
 //
@@ -185,7 +186,9 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
   const token = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brandId, email: m.email });
   // The mail's copy of the invite link lets a new account choose its password at once (db/account-tokens.ts).
   const inviteUrl = new URL(row.inviteUrl);
-  inviteUrl.searchParams.set('k', await invitationMailProof(env.SECRETS_KEY, inviteUrl.pathname.split('/').pop()!, m.email));
+  const proof = await invitationMailProof(env.SECRETS_KEY, inviteUrl.pathname.split('/').pop()!, m.email, Date.now());
+  inviteUrl.searchParams.set('k', proof.k);
+  inviteUrl.searchParams.set('t', proof.t);
   await pace();
   try {
     await sendMessage(env, {
@@ -194,7 +197,7 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
       text: [
         `Hi ${row.name},`,
         `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${inviteUrl.href}`,
-        `There you choose a password (or sign in if you already use Chorus), then read the brief and accept or decline. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
+        `There you choose a password (or sign in if you already use Chorus), then read the brief and accept or decline. The link lets whoever opens it choose your password for a week, so keep this mail to yourself. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
         `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
         `No more invitations from ${claim.brand_name}: ${m.origin}/unsubscribe/${token}`,
       ].join('\n\n'),

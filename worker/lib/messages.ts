@@ -67,7 +67,8 @@ export function mailSetup(env: MessageEnv): MailSetup {
 // A log is read by more people than a message's recipient and kept longer, and a password link in it would
 // let any of them set the account's password (an unsubscribe link, stop the person's invitations): outside
 // local development (`npm run dev`, where the log is how a mail arrives) the token of every link is left out.
-const LINK_TOKEN = /(\/(?:reset|invite|unsubscribe)\/)[^/\s?#>]+/g;
+// The query goes too: an invitation mail's link carries its password proof there (db/account-tokens.ts).
+const LINK_TOKEN = /(\/(?:reset|invite|unsubscribe)\/)[^/\s?#>]+(?:\?[^\s#>]*)?/g;
 export const redactLinks = (text: string) => text.replace(LINK_TOKEN, '$1:token');
 
 export const logTransport: Transport = async (message, env) => {

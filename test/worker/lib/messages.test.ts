@@ -1,7 +1,7 @@
 // Which transport a worker's settings make (lib/messages.ts). test/e2e/mail.test.ts sends through a real
 // HTTP provider on 127.0.0.1; test/worker/routes/portal.test.ts covers what the pages say when a mail fails.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAIL_API_URL, mailSetup } from '../../../worker/lib/messages';
+import { DEFAULT_MAIL_API_URL, mailSetup, redactLinks } from '../../../worker/lib/messages';
 
 const KEY = 're_test_0123456789';
 const FROM = 'Chorus <no-reply@mail.chorus.test>';
@@ -40,5 +40,14 @@ describe('mailSetup', () => {
     // A local stand-in provider over plain http is for local runs only.
     expect(mailSetup({ ENVIRONMENT: 'development', MAIL_API_KEY: KEY, MAIL_FROM: FROM, MAIL_API_URL: 'http://127.0.0.1:8025/emails' }).kind).toBe('http');
     expect(mailSetup({ ENVIRONMENT: 'development', MAIL_API_KEY: KEY, MAIL_FROM: FROM, MAIL_API_URL: 'http://mail.example/emails' }).kind).toBe('unconfigured');
+  });
+});
+
+describe('redactLinks', () => {
+  it("leaves out a link's token and its query, where an invitation mail's password proof travels", () => {
+    const token = 'A'.repeat(43);
+    expect(redactLinks(`Open your invitation: https://c.example/invite/${token}?k=${'f'.repeat(64)}&t=1765000000000\n\nThere you choose`)).toBe('Open your invitation: https://c.example/invite/:token\n\nThere you choose');
+    expect(redactLinks(`https://c.example/reset/${token} works`)).toBe('https://c.example/reset/:token works');
+    expect(redactLinks(`<https://c.example/v1/unsubscribe/${token}>`)).toBe('<https://c.example/v1/unsubscribe/:token>');
   });
 });

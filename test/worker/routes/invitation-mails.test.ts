@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { consumeMail } from '../../../worker/mail';
+import { invitationMailProof } from '../../../worker/db/account-tokens';
 import { INVITATION_MAIL_ATTEMPTS, INVITATION_MAILS_PER_BRAND_PER_DAY, type InvitationMessage } from '../../../worker/db/invitation-mails';
 import { logTransport, MailError, setTransport, type Message } from '../../../worker/lib/messages';
 import { sealSecret } from '../../../worker/lib/secrets';
@@ -357,28 +358,41 @@ describe('the invitation Chorus mails', () => {
     expect((await mail()).status).toBe(202);
     const [first, second] = invites;
     await waitFor(async () => (mailedTo(first!.email).length > 0 && mailedTo(second!.email).length > 0 ? true : null), 15_000);
-    const mailed = (email: string) => new URL(/https?:\/\/\S+\?k=[0-9a-f]{64}/.exec(mailedTo(email)[0]!.text)![0]);
+    const mailed = (email: string) => new URL(/https?:\/\/\S+\?k=[0-9a-f]{64}&t=\d{13}/.exec(mailedTo(email)[0]!.text)![0]);
     const link = mailed(first!.email);
     expect(link.pathname).toBe(new URL(first!.inviteUrl!).pathname);
-    const k = link.searchParams.get('k')!;
+    const proof = link.search; // ?k=…&t=…
+    const t = link.searchParams.get('t')!;
+    expect(Math.abs(Number(t) - Date.now())).toBeLessThan(60_000);
+    const raw = link.pathname.split('/').pop()!;
+    const stale = await invitationMailProof(env.SECRETS_KEY, raw, first!.email, Date.now() - 8 * 86_400_000);
 
-    // The brand's copy, a forged proof and another creator's proof lead to the usual page, which mails a link.
-    for (const url of [first!.inviteUrl!, `${first!.inviteUrl}?k=${'0'.repeat(64)}`, `${first!.inviteUrl}?k=${mailed(second!.email).searchParams.get('k')}`, `${first!.inviteUrl}?k=<script>`]) {
+    // The brand's copy, a forged proof, another creator's, a week-old one and one whose time was moved lead to
+    // the usual page, which mails a link.
+    const theirs = mailed(second!.email).searchParams;
+    for (const url of [
+      first!.inviteUrl!,
+      `${first!.inviteUrl}?k=${'0'.repeat(64)}&t=${t}`,
+      `${first!.inviteUrl}?k=${theirs.get('k')}&t=${theirs.get('t')}`,
+      `${first!.inviteUrl}?k=${stale.k}&t=${stale.t}`,
+      `${first!.inviteUrl}?k=${link.searchParams.get('k')}&t=${Number(t) + 1}`,
+      `${first!.inviteUrl}?k=<script>&t=x`,
+    ]) {
       const page = await (await get(new URL(url).pathname + new URL(url).search)).text();
       expect(page, url).toContain('/email"');
       expect(page, url).not.toContain('name="password"');
     }
-    const refused = await post(`${link.pathname}/password?k=${'0'.repeat(64)}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
+    const refused = await post(`${link.pathname}/password?k=${stale.k}&t=${stale.t}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
     expect(refused.status).toBe(303);
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ? AND password_hash IS NOT NULL', first!.email)).toBe(0);
 
     // The mailed link: the first password, then signed in.
-    const page = await (await get(`${link.pathname}?k=${k}`)).text();
+    const page = await (await get(`${link.pathname}${proof}`)).text();
     expect(page).toContain('Welcome to Chorus');
-    expect(page).toContain(`action="${link.pathname}/password?k=${k}"`);
-    const short = await post(`${link.pathname}/password?k=${k}`, { password: 'short', confirm: 'short' }, { ip: freshIp() });
+    expect(page).toContain(`action="${link.pathname}/password${proof.replace('&', '&amp;')}"`);
+    const short = await post(`${link.pathname}/password${proof}`, { password: 'short', confirm: 'short' }, { ip: freshIp() });
     expect(short.status).toBe(422);
-    const set = await post(`${link.pathname}/password?k=${k}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
+    const set = await post(`${link.pathname}/password${proof}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
     expect(set.status).toBe(303);
     expect(set.headers.get('location')).toBe('/?welcome=1');
     const home = await get('/', sessionCookie(set));
@@ -386,8 +400,8 @@ describe('the invitation Chorus mails', () => {
     expect(await home.text()).toContain(`Accept`);
     // Once: the link now leads to sign-in, and a second post sets nothing.
     const stored = await env.DB.prepare('SELECT password_hash FROM creators WHERE email = ?').bind(first!.email).first<{ password_hash: string }>();
-    expect(await (await get(`${link.pathname}?k=${k}`)).text()).not.toContain('name="password"');
-    const again = await post(`${link.pathname}/password?k=${k}`, { password: 'another long password', confirm: 'another long password' }, { ip: freshIp() });
+    expect(await (await get(`${link.pathname}${proof}`)).text()).not.toContain('name="password"');
+    const again = await post(`${link.pathname}/password${proof}`, { password: 'another long password', confirm: 'another long password' }, { ip: freshIp() });
     expect(again.status).toBe(303);
     expect(again.headers.get('location')).toBe(link.pathname);
     expect(await env.DB.prepare('SELECT password_hash FROM creators WHERE email = ?').bind(first!.email).first()).toEqual(stored);

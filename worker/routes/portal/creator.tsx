@@ -117,9 +117,9 @@ creatorPortal.get('/invite/:token', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   // Opened from the invitation Chorus mailed to a new account: its first password, here and now.
-  const proof = c.req.query('k');
-  if (!token.has_password && (await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof))) {
-    return c.html(<SetPasswordPage {...SET_PASSWORD_PAGES.first} action={`/invite/${raw}/password?k=${proof}`} name={token.display_name} email={token.email} />);
+  const proof = { k: c.req.query('k'), t: c.req.query('t') };
+  if ((await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) && !token.has_password) {
+    return c.html(<SetPasswordPage {...SET_PASSWORD_PAGES.first} action={`/invite/${raw}/password?k=${proof.k}&t=${proof.t}`} name={token.display_name} email={token.email} />);
   }
   return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
 });
@@ -131,9 +131,9 @@ creatorPortal.post('/invite/:token/password', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
-  const proof = c.req.query('k');
-  if (token.has_password || !(await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof))) return c.redirect(`/invite/${raw}`, 303);
-  const page = { ...SET_PASSWORD_PAGES.first, action: `/invite/${raw}/password?k=${proof}`, name: token.display_name, email: token.email };
+  const proof = { k: c.req.query('k'), t: c.req.query('t') };
+  if (!(await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) || token.has_password) return c.redirect(`/invite/${raw}`, 303);
+  const page = { ...SET_PASSWORD_PAGES.first, action: `/invite/${raw}/password?k=${proof.k}&t=${proof.t}`, name: token.display_name, email: token.email };
   // Hashing is the expensive part: limited per address and per client first, as sign-in is.
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: token.email })]);
   if (!byIp.success || !byAccount.success) {
