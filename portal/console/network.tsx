@@ -18,7 +18,7 @@ const Num: FC<{ label: string; value: number; text?: string }> = ({ label, value
 // Nothing to show yet: no post, click, sale, cost or engagement (a zero score alone can hide a live post or a fee).
 const isIdle = (r: RankedCreator) => [r.postsLive, r.uniqueClicks, r.conversions, r.revenueMinor, r.costMinor, r.engagements].every((n) => n === 0);
 
-const MOVE_LABELS: Record<string, string> = { move_to_flat: 'Offer a flat fee', move_to_hybrid: 'Offer hybrid (fee + commission)', bench: 'Bench' };
+export const MOVE_LABELS: Record<string, string> = { move_to_flat: 'Offer a flat fee', move_to_hybrid: 'Offer hybrid (fee + commission)', bench: 'Bench' };
 
 const times = (n: number) => `${n >= 100 ? Math.round(n) : Number(n.toFixed(1))}×`;
 const ratioText = (ratio: number) => (ratio >= 1 ? `${times(ratio)} cheaper` : `${times(1 / ratio)} more expensive`);
@@ -38,7 +38,9 @@ export const NetworkPage: FC<{
   ladder: LadderRules;
   removed: { enrollmentId: string; name: string; handle: string }[];
   toReview: number;
-}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview }) => {
+  /** Owners and managers: console CSVs are theirs (console/context.ts). */
+  canExport?: boolean;
+}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false }) => {
   const money = (m: number) => formatMoney(m, currency);
   const cpe = s.costPerEngagementMinor;
   const baselineCpe = s.baseline?.costPerEngagementMinor ?? null;
@@ -111,6 +113,14 @@ export const NetworkPage: FC<{
             Score = {weights.saves} × saves + {weights.shares} × shares + {weights.uniqueClicks} × unique clicks + {weights.conversions} × conversions
           </p>
         </div>
+        {ranking.length > 0 && canExport ? (
+          <p class="small">
+            <a href={`/console/campaigns/${campaign.id}/network.csv`} download>
+              Download the ranking (CSV)
+            </a>{' '}
+            <span class="muted">for a month-end report: every creator's numbers, score and suggested move.</span>
+          </p>
+        ) : null}
         {ranking.length === 0 ? (
           <p class="empty-inline">
             No creators enrolled yet. <a href={`/console/campaigns/${campaign.id}/import`}>Import your roster</a> to start.

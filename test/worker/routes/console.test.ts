@@ -795,6 +795,26 @@ describe('console campaigns', () => {
     // Cost 10.00 for 50 engagements is 0.20 each; the baseline paid 2.50 each: 12.5× cheaper.
     expect(html).toContain('$0.20');
     expect(html).toContain('12.5× cheaper per engagement than the mid-tier baseline');
+    // A viewer reads the page but not the file (console CSVs are for owners and managers).
+    expect(html).not.toContain('network.csv');
+    expect((await get(`/console/campaigns/${m.campaign.id}/network.csv`, m.cookie)).status).toBe(403);
+  });
+
+  it('exports the ranking as a CSV with every creator’s numbers and suggested move', async () => {
+    const m = await consoleBrand('manager');
+    await env.DB.prepare('UPDATE creators SET display_name = ? WHERE id = ?').bind('=HYPERLINK("http://evil.example")', m.creator.id).run();
+    const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `rank-${tag()}`, amountMinor: 12_345, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
+    expect(res.status).toBe(201);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toContain(`href="/console/campaigns/${m.campaign.id}/network.csv"`);
+    const csv = await get(`/console/campaigns/${m.campaign.id}/network.csv`, m.cookie);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toMatch(new RegExp(`chorus-ranking-${m.brand.slug}-glow-[a-z0-9-]+-\\d{4}-\\d{2}-\\d{2}\\.csv`));
+    const [header, first, ...rest] = (await csv.text()).split('\r\n');
+    expect(header).toBe('"rank","handle","name","payment_model","status","score","unique_clicks","sales","revenue","cost","posts_live","saves","shares","comments","suggested_move","why","currency"');
+    expect(rest).toEqual(['']);
+    expect(first).toBe(`1,"${m.handle}","'=HYPERLINK(""http://evil.example"")","affiliate","active",50,0,1,123.45,12.34,0,0,0,0,"","","USD"`);
+    expect((await get(`/console/campaigns/${(await consoleBrand('manager')).campaign.id}/network.csv`, m.cookie)).status).toBe(404);
   });
 });
 

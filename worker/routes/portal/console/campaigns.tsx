@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type LaunchCheck } from '../../../../portal/console/campaigns';
 import type { Flash, Viewer } from '../../../../portal/console/layout';
-import { NetworkPage } from '../../../../portal/console/network';
+import { MOVE_LABELS, NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
 import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
@@ -13,7 +13,8 @@ import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
 import { dayEnd, dayOf, isDay, zoneOrUtc } from '../../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
-import { typedAmountToMinor } from '../../../domain/store-payloads';
+import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
+import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
@@ -450,6 +451,40 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
       ladder={DEFAULT_LADDER}
       removed={data.creators.filter((r) => r.status === 'removed').map((r) => ({ enrollmentId: r.enrollmentId, name: r.name, handle: r.handle }))}
       toReview={await awaitingReview(c.env.DB, c.var.user.brandId)}
+      canExport={canWrite(c.var.user)}
     />,
   );
+});
+
+// The ranking as a spreadsheet, for a month-end report: each creator still in the campaign, best score first,
+// with the numbers the score is made of, what they brought and cost, and the suggested move.
+campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
+  const now = Date.now();
+  const data = await loadNetwork(c.env.DB, c.var.user.brandId, c.req.param('id'), now);
+  if (!data) throw notFound('campaign');
+  const currency = data.campaign.currency;
+  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency'];
+  const rows = rankCreators(data.creators, now).map((r) =>
+    csvLine([
+      csvNumber(r.rank),
+      csvText(r.handle),
+      csvText(r.name),
+      csvText(r.paymentModel),
+      csvText(r.status),
+      csvNumber(r.score),
+      csvNumber(r.uniqueClicks),
+      csvNumber(r.conversions),
+      csvNumber(formatAmount(r.revenueMinor, currency)),
+      csvNumber(formatAmount(r.costMinor, currency)),
+      csvNumber(r.postsLive),
+      csvNumber(r.saves),
+      csvNumber(r.shares),
+      csvNumber(r.comments),
+      csvText(r.move ? MOVE_LABELS[r.move] : ''),
+      csvText(r.reason),
+      csvText(currency),
+    ]),
+  );
+  const body = csvStream(header, async () => ({ text: rows.join(''), done: true }));
+  return csvAttachment(body, `chorus-ranking-${c.var.user.brandSlug}-${data.campaign.slug}-${new Date(now).toISOString().slice(0, 10)}.csv`);
 });
