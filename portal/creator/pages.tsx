@@ -989,19 +989,31 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string }> = ({ who, name, email, notice, error }) => (
+export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string; nameError?: { message: string; typed: string } }> = ({ who, name, email, notice, error, nameError }) => (
   <Page title="Account" nav={creatorNav('account')} who={who}>
     <h1 class="page-title">Your account</h1>
     {notice ? <Notice tone="success">{notice}</Notice> : null}
-    <section class="card" aria-labelledby="me-h">
+    <section class="card stack" aria-labelledby="me-h">
       <h2 id="me-h">Signed in as</h2>
       <dl class="facts">
-        <dt>Name</dt>
-        <dd>{name}</dd>
         <dt>Email</dt>
         <dd>{email}</dd>
       </dl>
-      <p class="muted small">Brands you work with see this name and email. To use another address, ask the brand to invite that one.</p>
+      <form method="post" action="/account/name" class="stack">
+        {nameError ? <Notice tone="error">{nameError.message}</Notice> : null}
+        <div class="field">
+          <label for="account-name">Your name</label>
+          <input id="account-name" name="name" type="text" required maxlength={80} autocomplete="name" value={nameError?.typed ?? name} aria-describedby="account-name-hint" />
+          <p id="account-name-hint" class="hint">
+            As brands you work with see it, beside your handle. To use another email address, ask the brand to invite that one.
+          </p>
+        </div>
+        <div>
+          <button type="submit" class="button">
+            Save your name
+          </button>
+        </div>
+      </form>
     </section>
     <section class="card password-card" aria-labelledby="password-h">
       <h2 id="password-h">Change your password</h2>

@@ -45,6 +45,7 @@ const HTML_PAGES = [
   'GET /earnings',
   'POST /earnings/payout-details',
   'GET /account',
+  'POST /account/name',
   'POST /account/password',
   'POST /account/sign-out-others',
 ];

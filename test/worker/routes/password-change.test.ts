@@ -87,6 +87,28 @@ describe('a creator changing their password', () => {
   });
 });
 
+describe('a creator changing their name', () => {
+  it('saves the name every brand sees, and refuses an empty or multi-line one, changing nothing', async () => {
+    const m = await signedInCreator();
+    const nameOf = () => env.DB.prepare('SELECT display_name FROM creators WHERE id = ?').bind(m.creator.id).first('display_name');
+    const saved = await post('/account/name', { name: '  Sarah Okafor ' }, { cookie: m.cookie });
+    expect(saved.headers.get('location')).toBe('/account?done=name');
+    expect(await nameOf()).toBe('Sarah Okafor');
+    expect(await (await get('/account?done=name', m.cookie)).text()).toContain('value="Sarah Okafor"');
+    const brand = await (await m.brand.api('GET', '/api/admin/creators')).text();
+    expect(brand).toContain('Sarah Okafor');
+    for (const bad of ['', '   ', 'Two\nlines', 'x'.repeat(81)]) {
+      const res = await post('/account/name', { name: bad }, { cookie: m.cookie });
+      expect(res.status, JSON.stringify(bad)).toBe(422);
+      expect(await res.text()).toContain('Your name: 1 to 80 characters, on one line.');
+    }
+    expect(await nameOf()).toBe('Sarah Okafor');
+    expect((await post('/account/name', { name: 'Mallory' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/account/name', { name: 'Mallory' }, {})).status).toBe(401); // signed out
+    expect(await nameOf()).toBe('Sarah Okafor');
+  });
+});
+
 describe('a console user changing their password', () => {
   it('changes it for the email in every brand, from any role, and ends the other sign-ins', async () => {
     const o = await consoleBrand('viewer');

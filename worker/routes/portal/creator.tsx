@@ -2,6 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
+import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isInvitationMailProof, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -580,15 +581,25 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
 // ---------- Account: a new password, and signing out elsewhere ----------
 
 const ACCOUNT_NOTICES: Record<string, string> = {
+  name: 'Name saved. Brands see it from now on.',
   password: 'Password changed. Other devices were signed out; you stay signed in here.',
   'signed-out': 'Every other device was signed out.',
 };
 
-const accountPage = (c: Context, opts: { error?: string } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
+const accountPage = (c: Context, opts: { error?: string; nameError?: { message: string; typed: string } } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
-  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} notice={Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined} error={opts.error} />, status);
+  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} notice={Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined} error={opts.error} nameError={opts.nameError} />, status);
 };
+
+// The creator's own name, as every brand they work with sees it (the handle and email stay as they are).
+creatorPortal.post('/account/name', async (c) => {
+  const typed = (await formBody(c)).name ?? '';
+  const parsed = CREATOR_FIELDS.displayName.safeParse(typed.trim());
+  if (!parsed.success) return accountPage(c, { nameError: { message: 'Your name: 1 to 80 characters, on one line.', typed: typed.slice(0, 200) } }, 422);
+  await c.env.DB.prepare('UPDATE creators SET display_name = ? WHERE id = ?').bind(parsed.data, c.var.creator.creatorId).run();
+  return c.redirect('/account?done=name', 303);
+});
 
 creatorPortal.get('/account', (c) => accountPage(c));
 
