@@ -2,7 +2,7 @@
 // daily trend, then the per-creator ranking as an input to the next payment-ladder moves.
 import type { FC } from 'hono/jsx';
 import type { Baseline, DailyPoint, LadderRules, NetworkSummary, RankedCreator } from '../../worker/domain/network';
-import { ENROLLMENT_STATUS_LABELS, formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
+import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
 import { CpeChart, DailySection } from '../charts';
 import { CampaignHeader, ConsolePage, type Viewer } from './layout';
@@ -113,6 +113,11 @@ export const NetworkPage: FC<{
             Score = {weights.saves} × saves + {weights.shares} × shares + {weights.uniqueClicks} × unique clicks + {weights.conversions} × conversions
           </p>
         </div>
+        {ranking.some((r) => r.drafts === 0) ? (
+          <p class="small">
+            <strong>{countOf(ranking.filter((r) => r.drafts === 0).length, 'creator')}</strong> of {formatCount(ranking.length)} {ranking.filter((r) => r.drafts === 0).length === 1 ? 'has' : 'have'} sent no draft yet: each is marked below.
+          </p>
+        ) : null}
         {ranking.length > 0 && canExport ? (
           <p class="small">
             <a href={`/console/campaigns/${campaign.id}/network.csv`} download>
@@ -168,6 +173,7 @@ export const NetworkPage: FC<{
                       <span class="muted small block">
                         @{r.handle} · {PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}
                       </span>
+                      {r.drafts === 0 ? <span class="warn-text small block">No draft sent yet</span> : null}
                     </td>
                     <Num label="Posts" value={r.postsLive} />
                     <Num label="Clicks" value={r.uniqueClicks} />

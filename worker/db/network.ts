@@ -49,8 +49,11 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId),
     db.prepare(
-      `SELECT s.enrollment_id, COUNT(*) AS live, SUM(s.comments) AS comments, SUM(s.saves) AS saves, SUM(s.shares) AS shares, SUM(s.updated_at >= ?3) AS recent
-       FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 AND s.status = 'live' GROUP BY s.enrollment_id`,
+      // Live posts and their numbers, and every draft sent (whatever became of it): who has sent nothing yet.
+      `SELECT s.enrollment_id, SUM(s.status = 'live') AS live, COUNT(*) AS drafts,
+         COALESCE(SUM(CASE WHEN s.status = 'live' THEN s.comments END), 0) AS comments, COALESCE(SUM(CASE WHEN s.status = 'live' THEN s.saves END), 0) AS saves,
+         COALESCE(SUM(CASE WHEN s.status = 'live' THEN s.shares END), 0) AS shares, SUM(s.status = 'live' AND s.updated_at >= ?3) AS recent
+       FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY s.enrollment_id`,
     ).bind(campaignId, brandId, stallFrom),
     db.prepare(
       `SELECT r.day, SUM(r.unique_clicks) AS n FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
@@ -67,7 +70,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const clickMap = index(clicks as Rows<{ enrollment_id: string; total: number; recent: number }>);
   const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number; by_link: number }>);
   const ledgerMap = index(ledger as Rows<{ enrollment_id: string; cost: number }>);
-  const postMap = index(posts as Rows<{ enrollment_id: string; live: number; comments: number; saves: number; shares: number; recent: number }>);
+  const postMap = index(posts as Rows<{ enrollment_id: string; live: number; drafts: number; comments: number; saves: number; shares: number; recent: number }>);
   const creators = ((enrollments?.results ?? []) as { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number }[]).map((e) => {
     const k = clickMap.get(e.id);
     const v = conversionMap.get(e.id);
@@ -88,6 +91,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       revenueMinor: v?.revenue ?? 0,
       costMinor: ledgerMap.get(e.id)?.cost ?? 0,
       postsLive: p?.live ?? 0,
+      drafts: p?.drafts ?? 0,
       comments: p?.comments ?? 0,
       saves: p?.saves ?? 0,
       shares: p?.shares ?? 0,

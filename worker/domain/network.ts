@@ -17,6 +17,7 @@ export type CreatorInputs = {
   revenueMinor: number;
   costMinor: number;
   postsLive: number;
+  drafts: number; // every draft sent, whatever became of it
   comments: number;
   saves: number;
   shares: number;

@@ -247,6 +247,7 @@ const rankedCreator = z.object({
   revenueMinor: minor(41_200),
   costMinor: minor(6_180),
   postsLive: count(2),
+  drafts: count(3).meta({ description: 'Drafts the creator has sent for this campaign, whatever became of them (0: nothing sent yet).' }),
   comments: count(38),
   saves: count(95),
   shares: count(21),

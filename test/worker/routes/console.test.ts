@@ -792,6 +792,8 @@ describe('console campaigns', () => {
     expect(html).toMatch(/aria-labelledby="daily-title daily-desc"/);
     expect(html).toContain('Score = 4 × saves + 6 × shares + 1 × unique clicks + 50 × conversions');
     expect(html).toContain('Show the numbers as a table');
+    // The live post counts as a draft sent: nobody is marked as having sent none.
+    expect(html).not.toContain('No draft sent yet');
     // Cost 10.00 for 50 engagements is 0.20 each; the baseline paid 2.50 each: 12.5× cheaper.
     expect(html).toContain('$0.20');
     expect(html).toContain('12.5× cheaper per engagement than the mid-tier baseline');
@@ -808,12 +810,13 @@ describe('console campaigns', () => {
     expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toContain(`href="/console/campaigns/${m.campaign.id}/network.csv"`);
     const csv = await get(`/console/campaigns/${m.campaign.id}/network.csv`, m.cookie);
     expect(csv.status).toBe(200);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toMatch(/1 creator<\/strong> of 1 has sent no draft yet[\s\S]*No draft sent yet/);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(new RegExp(`chorus-ranking-${m.brand.slug}-glow-[a-z0-9-]+-\\d{4}-\\d{2}-\\d{2}\\.csv`));
     const [header, first, ...rest] = (await csv.text()).split('\r\n');
-    expect(header).toBe('"rank","handle","name","payment_model","status","score","unique_clicks","sales","revenue","cost","posts_live","saves","shares","comments","suggested_move","why","currency"');
+    expect(header).toBe('"rank","handle","name","payment_model","status","score","unique_clicks","sales","revenue","cost","drafts_sent","posts_live","saves","shares","comments","suggested_move","why","currency"');
     expect(rest).toEqual(['']);
-    expect(first).toBe(`1,"${m.handle}","'=HYPERLINK(""http://evil.example"")","affiliate","active",50,0,1,123.45,12.34,0,0,0,0,"","","USD"`);
+    expect(first).toBe(`1,"${m.handle}","'=HYPERLINK(""http://evil.example"")","affiliate","active",50,0,1,123.45,12.34,0,0,0,0,0,"","","USD"`);
     expect((await get(`/console/campaigns/${(await consoleBrand('manager')).campaign.id}/network.csv`, m.cookie)).status).toBe(404);
   });
 });

@@ -159,6 +159,7 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
   revenueMinor: 0,
   costMinor: 0,
   postsLive: 0,
+  drafts: 0,
   comments: 0,
   saves: 0,
   shares: 0,

@@ -463,7 +463,7 @@ campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
   const data = await loadNetwork(c.env.DB, c.var.user.brandId, c.req.param('id'), now);
   if (!data) throw notFound('campaign');
   const currency = data.campaign.currency;
-  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency'];
+  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'drafts_sent', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency'];
   const rows = rankCreators(data.creators, now).map((r) =>
     csvLine([
       csvNumber(r.rank),
@@ -476,6 +476,7 @@ campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
       csvNumber(r.conversions),
       csvNumber(formatAmount(r.revenueMinor, currency)),
       csvNumber(formatAmount(r.costMinor, currency)),
+      csvNumber(r.drafts),
       csvNumber(r.postsLive),
       csvNumber(r.saves),
       csvNumber(r.shares),
