@@ -34,6 +34,7 @@ const THINGS: Record<string, string> = {
 
 // Where the generic "<thing> <verb>" reads badly.
 const SAID: Record<string, string> = {
+  'campaign.brief_mailed': 'Brief change emailed to creators',
   'campaign.invitations_mailed': 'Invitations emailed',
   'creator.accepted_brand': 'Creator joined',
   'creator.declined_brand': 'Creator declined',

@@ -516,7 +516,13 @@ export const CampaignBriefPage: FC<{
             <button type="submit" class="button button-primary">
               Save the brief
             </button>
-            <span class="muted small">Creators see changes the next time they open their brief.</span>
+            {campaign.status === 'active' ? (
+              <label class="checkbox small">
+                <input type="checkbox" name="notifyCreators" value="1" /> Email its creators that the brief changed
+              </label>
+            ) : (
+              <span class="muted small">Creators see changes the next time they open their brief.</span>
+            )}
           </div>
         ) : null}
       </form>

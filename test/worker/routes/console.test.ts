@@ -802,6 +802,37 @@ describe('console campaigns', () => {
     expect((await get(`/console/campaigns/${m.campaign.id}/network.csv`, m.cookie)).status).toBe(403);
   });
 
+  it('emails the creators of a running campaign that its brief changed, when asked, at most once an hour', { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('manager');
+    const page = `/console/campaigns/${m.campaign.id}`;
+    expect(await (await get(page, m.cookie)).text()).toContain('name="notifyCreators"');
+    const brief = (over: Fields) => ({ name: 'Glow', hashtag: 'Glow', disclosureText: '#ad', storyFormats: ['day_in_the_life', 'before_after', 'problem_solution'], defaultDestination: 'https://shop.example/glow', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active', drawnStatus: 'active', positioningAnchor: '', nonNegotiables: '', baselineCost: '', baselineEngaged: '', ...over });
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const to = `${m.handle}@creators.test`;
+    const ours = () => sent.filter((x) => x.to === to);
+    try {
+      // Not asked: no mail. A change that is not the brief's own (the destination): no mail either.
+      expect((await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.' }), { cookie: m.cookie })).headers.get('location')).toBe(`${page}?flash=saved`);
+      expect((await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.', defaultDestination: 'https://shop.example/glow-2', notifyCreators: '1' }), { cookie: m.cookie })).headers.get('location')).toBe(`${page}?flash=saved`);
+      const mailed = await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.', defaultDestination: 'https://shop.example/glow-2', nonNegotiables: 'Show the texture on skin', notifyCreators: '1' }), { cookie: m.cookie });
+      expect(mailed.headers.get('location')).toBe(`${page}?flash=saved_mailed&n=1`);
+      expect(await (await get(`${page}?flash=saved_mailed&n=1`, m.cookie)).text()).toContain('Brief saved, and its 1 creator who accepted your brand are being emailed');
+      await waitFor(async () => (ours().length > 0 ? true : null), 15_000);
+      // Within the hour: saved, not mailed again.
+      const again = await post(page, brief({ positioningAnchor: 'Calm skin, three steps.', defaultDestination: 'https://shop.example/glow-2', nonNegotiables: 'Show the texture on skin', notifyCreators: '1' }), { cookie: m.cookie });
+      expect(again.headers.get('location')).toBe(`${page}?flash=saved_recently_mailed`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0]!.subject).toBe('Test Brand updated the Glow brief');
+    expect(ours()[0]!.text).toContain(`/brief/${m.enrollment.id}`);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'campaign.brief_mailed'", m.brand.brandId)).toBe(1);
+    expect(await env.DB.prepare('SELECT positioning_anchor FROM campaigns WHERE id = ?').bind(m.campaign.id).first('positioning_anchor')).toBe('Calm skin, three steps.');
+  });
+
   it('exports the ranking as a CSV with every creator’s numbers and suggested move', async () => {
     const m = await consoleBrand('manager');
     await env.DB.prepare('UPDATE creators SET display_name = ? WHERE id = ?').bind('=HYPERLINK("http://evil.example")', m.creator.id).run();
