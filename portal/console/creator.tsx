@@ -72,6 +72,8 @@ export const CreatorPage: FC<{
   daily: DailyPoint[];
   /** The bonus-or-correction form as typed, and the key that makes its post count once. */
   adjustment: { amount: string; note: string };
+  /** A large amount, asked about once before it is added (minor units, signed). */
+  confirmAdjustment?: number | undefined;
   adjustmentKey: string;
   /** Bonuses and corrections made so far, newest first. */
   adjustments: ListedAdjustment[];
@@ -79,8 +81,9 @@ export const CreatorPage: FC<{
   /** A link's new destination as typed, when it came back refused: that link's form opens with it. */
   editLink?: { id: string; destination: string } | null;
   defaultDestination: string;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination }) => {
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination }) => {
   const removed = creator.status === 'removed';
+  const adjusting = (adjustment.amount !== '' || adjustment.note !== '') && canWrite && creator.acceptedAt !== null;
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
   const statuses = creator.status === 'invited' ? ['invited', 'paused', 'benched', 'removed'] : ['active', 'paused', 'benched', 'removed'];
@@ -91,7 +94,8 @@ export const CreatorPage: FC<{
         <a href={`/console/campaigns/${campaign.id}/network`}>← Back to the creator ranking</a>
       </p>
       <FlashNotice flash={flash} />
-      <Errors errors={errors} />
+      {/* The adjustment form's own problems show beside it (its post returns to it, #adjust-h). */}
+      {adjusting ? null : <Errors errors={errors} />}
       {canWrite && confirmRemoval ? (
         // Removal stops the link and code at once: the form comes back once, asking at the top of the page
         // (its buttons belong to the form below, which keeps everything as entered) before it is saved.
@@ -328,7 +332,8 @@ export const CreatorPage: FC<{
             A bonus for a post that did well, or a correction: a sale the customer forgot the code on, a fee paid twice (a negative amount). Paid with this month's payouts once the month is closed;{' '}
             {creator.displayName} sees it with your reason. Entries are never edited: correct one with another.
           </p>
-          <form method="post" action={`${base}/adjustments`} class="stack">
+          {adjusting ? <Errors errors={errors} /> : null}
+          <form method="post" action={`${base}/adjustments#adjust-h`} class="stack">
             <input type="hidden" name="key" value={adjustmentKey} />
             <div class="two-fields">
               <div class="field">
@@ -343,10 +348,20 @@ export const CreatorPage: FC<{
                 <input id="adj-note" name="note" type="text" required maxlength={200} placeholder="Thank you: the reel did twice the usual reach." value={adjustment.note} autocomplete="off" />
               </div>
             </div>
-            <div>
+            {confirmAdjustment !== undefined ? (
+              <Notice tone="warn" title={`${confirmAdjustment > 0 ? 'Add' : 'Take'} ${formatMoney(Math.abs(confirmAdjustment), currency)} ${confirmAdjustment > 0 ? 'to' : 'from'} ${creator.displayName}'s earnings?`}>
+                <p>That is a large amount, and an adjustment is not undone: a wrong one is corrected by another. Check the amount, then confirm.</p>
+              </Notice>
+            ) : null}
+            <div class="button-row">
               <button type="submit" class="button">
-                Add to their earnings
+                {confirmAdjustment !== undefined ? 'Check again' : 'Add to their earnings'}
               </button>
+              {confirmAdjustment !== undefined ? (
+                <button type="submit" name="confirmLarge" value="1" class="button button-primary">
+                  Yes, {confirmAdjustment > 0 ? 'add' : 'take'} {formatMoney(Math.abs(confirmAdjustment), currency)}
+                </button>
+              ) : null}
             </div>
           </form>
         </section>

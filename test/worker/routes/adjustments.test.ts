@@ -164,6 +164,26 @@ describe('adjustments', () => {
     expect(mails[1]!.text).toMatch(/Your earnings: https?:\/\/[^/]+\/earnings$/);
   });
 
+  it('asks once more before adding a large amount either way, and adds it only when confirmed', async () => {
+    const o = await consoleBrand('manager');
+    const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;
+    for (const amount of ['10000', '-1,000']) {
+      const key = keyOf(await (await get(page, o.cookie)).text());
+      const asked = await post(`${page}/adjustments`, { amount, note: 'Launch bonus', key }, { cookie: o.cookie });
+      expect(asked.status).toBe(200);
+      const html = await asked.text();
+      expect(html).toContain(amount.startsWith('-') ? 'Take $1,000.00 from' : 'Add $10,000.00 to');
+      expect(html).toContain('name="confirmLarge" value="1"');
+      expect(html).toContain(`value="${amount}"`); // what was typed, to check
+      expect(await entries(o.enrollment.id)).toEqual([]);
+    }
+    const key = keyOf(await (await get(page, o.cookie)).text());
+    expect((await post(`${page}/adjustments`, { amount: '999.99', note: 'Just under', key }, { cookie: o.cookie })).status).toBe(303);
+    const big = keyOf(await (await get(page, o.cookie)).text());
+    expect((await post(`${page}/adjustments`, { amount: '10000', note: 'Launch bonus', key: big, confirmLarge: '1' }, { cookie: o.cookie })).status).toBe(303);
+    expect((await entries(o.enrollment.id)).map((e) => e.amount_minor)).toEqual([99_999, 1_000_000]);
+  });
+
   it('offers no form for a creator who has not accepted the brand', async () => {
     const o = await consoleBrand('owner', { accepted: false });
     const page = `/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}`;

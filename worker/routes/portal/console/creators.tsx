@@ -106,7 +106,7 @@ const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues =
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments] = await Promise.all([
@@ -134,6 +134,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       toReview={toReview}
       daily={stats.daily}
       adjustment={extras.adjustment ?? { amount: '', note: '' }}
+      confirmAdjustment={extras.confirmAdjustment}
       newLink={extras.newLink ?? { destination: '', slug: '' }}
       editLink={extras.editLink}
       defaultDestination={campaign.default_destination}
@@ -212,6 +213,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
 // A bonus or a correction (db/adjustments.ts). The form carries a key of its own, so a double click or a
 // reload that posts it again adds it once.
 const ADJUSTMENT_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+// 1,000.00 in a two-decimal currency: from this much either way, the form asks once more.
+const LARGE_ADJUSTMENT_MINOR = 100_000;
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
@@ -232,6 +235,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
     ].filter((m): m is string => m !== null);
     return renderCreator(c, campaign, e, { adjustment, errors }, 422);
   }
+  // A slip of the keyboard (10000 for 100.00) would pay at once: a large amount is asked about once.
+  if (Math.abs(parsed.data.amountMinor) >= LARGE_ADJUSTMENT_MINOR && form.get('confirmLarge') !== '1') return renderCreator(c, campaign, e, { adjustment, confirmAdjustment: parsed.data.amountMinor });
   let made;
   try {
     made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id });
