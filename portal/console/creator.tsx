@@ -1,10 +1,10 @@
 // One creator in one campaign, as the brand manages them: who they are and whether they have signed in, their
 // link and code, then a form for status, pay and their section of the brief (PATCH /api/admin/enrollments/:id),
-import type { ListedCode } from '../../worker/db/creator-portal';
 // and the two ways to get them into their account (a fresh invite link, a mailed password link).
 import type { FC } from 'hono/jsx';
 import type { DailyPoint } from '../../worker/domain/network';
 import type { ListedAdjustment } from '../../worker/db/adjustments';
+import type { ListedCode } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
 import { discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';

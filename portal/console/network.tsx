@@ -57,6 +57,9 @@ export const NetworkPage: FC<{
             : 'The mid-tier baseline has no cost or reach to compare with';
   const cpeSummary = cpe !== null && baselineCpe !== null ? `Your network pays ${money(cpe)} per engagement; the mid-tier baseline paid ${money(baselineCpe)}: ${ratio !== null ? ratioText(ratio) : 'no ratio'}.` : '';
   const topScore = Math.max(1, ...ranking.map((r) => r.score));
+  // Who could send a draft (an invited creator has not accepted yet), and of them who has sent none.
+  const joined = ranking.filter((r) => r.status !== 'invited');
+  const silent = joined.filter((r) => r.drafts === 0);
   return (
     <ConsolePage title={`${campaign.name} network`} viewer={viewer} section="campaigns" toReview={toReview}>
       <CampaignHeader campaign={campaign} tab="network" brandName={viewer.brandName} />
@@ -113,9 +116,9 @@ export const NetworkPage: FC<{
             Score = {weights.saves} × saves + {weights.shares} × shares + {weights.uniqueClicks} × unique clicks + {weights.conversions} × conversions
           </p>
         </div>
-        {ranking.some((r) => r.drafts === 0) ? (
+        {silent.length > 0 ? (
           <p class="small">
-            <strong>{countOf(ranking.filter((r) => r.drafts === 0).length, 'creator')}</strong> of {formatCount(ranking.length)} {ranking.filter((r) => r.drafts === 0).length === 1 ? 'has' : 'have'} sent no draft yet: each is marked below.
+            <strong>{countOf(silent.length, 'creator')}</strong> of the {formatCount(joined.length)} who accepted your brand {silent.length === 1 ? 'has' : 'have'} sent no draft yet: each is marked below.
           </p>
         ) : null}
         {ranking.length > 0 && canExport ? (
@@ -173,7 +176,7 @@ export const NetworkPage: FC<{
                       <span class="muted small block">
                         @{r.handle} · {PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}
                       </span>
-                      {r.drafts === 0 ? <span class="warn-text small block">No draft sent yet</span> : null}
+                      {r.status !== 'invited' && r.drafts === 0 ? <span class="warn-text small block">No draft sent yet</span> : null}
                     </td>
                     <Num label="Posts" value={r.postsLive} />
                     <Num label="Clicks" value={r.uniqueClicks} />

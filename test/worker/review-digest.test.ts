@@ -7,7 +7,7 @@ import type { Env } from '../../worker/env';
 import { mailReviewDigests } from '../../worker/jobs/review-digest';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
 import { adminUser, get, post, signIn } from './console-fixtures';
-import { createMoneyBrand, insertSubmission, waitFor } from './fixtures';
+import { createMoneyBrand, insertSubmission, rowCount, waitFor } from './fixtures';
 
 afterEach(() => setTransport(logTransport));
 
@@ -52,6 +52,16 @@ describe('the drafts-to-review mail', () => {
     await run();
     await new Promise((r) => setTimeout(r, 1_000));
     expect(ours()).toEqual([]);
+  });
+
+  it('counts drafts as the Review page does: a removed creator’s waiting draft is withdrawn, and mails nobody', async () => {
+    const m = await createMoneyBrand();
+    await adminUser(m.brand.brandId, 'owner', { createdAt: Date.now() - 60_000 });
+    await insertSubmission(m.brand.brandId, m.enrollment.id);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM admin_users WHERE brand_id = ? AND review_digest_at IS NULL", m.brand.brandId)).toBe(1);
+    await mailReviewDigests(env as Env, Date.now());
+    expect(await rowCount("SELECT count(*) AS n FROM admin_users WHERE brand_id = ? AND review_digest_at IS NULL", m.brand.brandId)).toBe(1);
   });
 
   it('offers the switch to owners and managers only', async () => {

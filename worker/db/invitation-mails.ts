@@ -197,7 +197,7 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
       text: [
         `Hi ${row.name},`,
         `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${inviteUrl.href}`,
-        `There you choose a password (or sign in if you already use Chorus), then read the brief and accept or decline. The link lets whoever opens it choose your password for a week, so keep this mail to yourself. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
+        `There you choose a password (or sign in if you already use Chorus), then read the brief and accept or decline. If you are new to Chorus, the link lets whoever opens it choose your password for a week, so keep this mail to yourself. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
         `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
         `No more invitations from ${claim.brand_name}: ${m.origin}/unsubscribe/${token}`,
       ].join('\n\n'),

@@ -159,8 +159,9 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
       const details = await openDetails(secretsKey, r.payout_details_enc);
       if (details === 'unreadable') method = details;
       else if (details) ({ method, account } = details);
-      // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change.
-      const failedTo = r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
+      // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change; none
+      // then ('') and some now is.
+      const failedTo = r.failed_to_enc === '' ? { method: '', account: '' } : r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
       const changed = failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account);
       yield {
         id: r.id,

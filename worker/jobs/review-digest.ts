@@ -1,6 +1,7 @@
 // A brand's owners and managers hear when creators' drafts wait for their review, so nobody has to keep
 // checking the Review page: one mail a person at most once a day, the first within a cron run (15 minutes)
 // of a draft arriving after a quiet day, with how many wait. Each member can turn it off on the Team page.
+import { NOT_WITHDRAWN } from '../db/submissions';
 import type { Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
@@ -8,6 +9,9 @@ import type { Message } from '../lib/messages';
 const DAY_MS = 86_400_000;
 // Members claimed a run: a run with more left over leaves them to the next one, 15 minutes on.
 export const REVIEW_DIGESTS_PER_RUN = 200;
+
+// Drafts waiting as the Review page counts them: a removed creator's are withdrawn.
+const WAITING = `submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE s.status = 'submitted' AND ${NOT_WITHDRAWN}`;
 
 type Claimed = { brand_id: string; email: string; name: string; brand_name: string; waiting: number; recent: number };
 
@@ -19,12 +23,12 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
        SELECT u.id FROM admin_users u
        WHERE u.role IN ('owner', 'manager') AND u.removed_at IS NULL AND u.password_hash IS NOT NULL AND u.review_digest = 1
          AND (u.review_digest_at IS NULL OR u.review_digest_at <= ?1 - ?2)
-         AND EXISTS (SELECT 1 FROM submissions s WHERE s.brand_id = u.brand_id AND s.status = 'submitted' AND s.updated_at > COALESCE(u.review_digest_at, u.created_at))
+         AND EXISTS (SELECT 1 FROM ${WAITING} AND s.brand_id = u.brand_id AND s.updated_at > COALESCE(u.review_digest_at, u.created_at))
        LIMIT ?3)
      RETURNING brand_id, email, name,
        (SELECT name FROM brands WHERE id = admin_users.brand_id) AS brand_name,
-       (SELECT count(*) FROM submissions s WHERE s.brand_id = admin_users.brand_id AND s.status = 'submitted') AS waiting,
-       (SELECT count(*) FROM submissions s WHERE s.brand_id = admin_users.brand_id AND s.status = 'submitted' AND s.updated_at > ?1 - ?2) AS recent`,
+       (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id) AS waiting,
+       (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id AND s.updated_at > ?1 - ?2) AS recent`,
   )
     .bind(now, DAY_MS, REVIEW_DIGESTS_PER_RUN)
     .all<Claimed>();

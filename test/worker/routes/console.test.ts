@@ -802,7 +802,7 @@ describe('console campaigns', () => {
     expect((await get(`/console/campaigns/${m.campaign.id}/network.csv`, m.cookie)).status).toBe(403);
   });
 
-  it('emails the creators of a running campaign that its brief changed, when asked, at most once an hour', { timeout: 30_000 }, async () => {
+  it('emails the creators of a running campaign that its brief changed, when asked, at most once a day', { timeout: 30_000 }, async () => {
     const m = await consoleBrand('manager');
     const page = `/console/campaigns/${m.campaign.id}`;
     expect(await (await get(page, m.cookie)).text()).toContain('name="notifyCreators"');
@@ -814,12 +814,12 @@ describe('console campaigns', () => {
     try {
       // Not asked: no mail. A change that is not the brief's own (the destination): no mail either.
       expect((await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.' }), { cookie: m.cookie })).headers.get('location')).toBe(`${page}?flash=saved`);
-      expect((await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.', defaultDestination: 'https://shop.example/glow-2', notifyCreators: '1' }), { cookie: m.cookie })).headers.get('location')).toBe(`${page}?flash=saved`);
+      expect((await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.', defaultDestination: 'https://shop.example/glow-2', notifyCreators: '1' }), { cookie: m.cookie })).headers.get('location')).toBe(`${page}?flash=saved_not_mailed`);
       const mailed = await post(page, brief({ positioningAnchor: 'Calm skin, fewer steps.', defaultDestination: 'https://shop.example/glow-2', nonNegotiables: 'Show the texture on skin', notifyCreators: '1' }), { cookie: m.cookie });
       expect(mailed.headers.get('location')).toBe(`${page}?flash=saved_mailed&n=1`);
-      expect(await (await get(`${page}?flash=saved_mailed&n=1`, m.cookie)).text()).toContain('Brief saved, and its 1 creator who accepted your brand are being emailed');
+      expect(await (await get(`${page}?flash=saved_mailed&n=1`, m.cookie)).text()).toContain('Brief saved, and 1 creator who accepted your brand is being emailed that it changed.');
       await waitFor(async () => (ours().length > 0 ? true : null), 15_000);
-      // Within the hour: saved, not mailed again.
+      // Within the day: saved, not mailed again.
       const again = await post(page, brief({ positioningAnchor: 'Calm skin, three steps.', defaultDestination: 'https://shop.example/glow-2', nonNegotiables: 'Show the texture on skin', notifyCreators: '1' }), { cookie: m.cookie });
       expect(again.headers.get('location')).toBe(`${page}?flash=saved_recently_mailed`);
       await new Promise((r) => setTimeout(r, 1_000));
@@ -831,6 +831,12 @@ describe('console campaigns', () => {
     expect(ours()[0]!.text).toContain(`/brief/${m.enrollment.id}`);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'campaign.brief_mailed'", m.brand.brandId)).toBe(1);
     expect(await env.DB.prepare('SELECT positioning_anchor FROM campaigns WHERE id = ?').bind(m.campaign.id).first('positioning_anchor')).toBe('Calm skin, three steps.');
+    // A campaign nobody has accepted yet: saved, no mail, and no day's claim spent.
+    const waiting = await consoleBrand('manager', { accepted: false });
+    const theirs = `/console/campaigns/${waiting.campaign.id}`;
+    const none = await post(theirs, { ...brief({ positioningAnchor: 'Soon.', notifyCreators: '1', commissionPlanId: waiting.plan.id }) }, { cookie: waiting.cookie });
+    expect(none.headers.get('location')).toBe(`${theirs}?flash=saved_nobody`);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'campaign.brief_mailed'", waiting.brand.brandId)).toBe(0);
   });
 
   it('exports the ranking as a CSV with every creator’s numbers and suggested move', async () => {
@@ -841,7 +847,7 @@ describe('console campaigns', () => {
     expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toContain(`href="/console/campaigns/${m.campaign.id}/network.csv"`);
     const csv = await get(`/console/campaigns/${m.campaign.id}/network.csv`, m.cookie);
     expect(csv.status).toBe(200);
-    expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toMatch(/1 creator<\/strong> of 1 has sent no draft yet[\s\S]*No draft sent yet/);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/network`, m.cookie)).text()).toMatch(/1 creator<\/strong> of the 1 who accepted your brand has sent no draft yet[\s\S]*No draft sent yet/);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(new RegExp(`chorus-ranking-${m.brand.slug}-glow-[a-z0-9-]+-\\d{4}-\\d{2}-\\d{2}\\.csv`));
     const [header, first, ...rest] = (await csv.text()).split('\r\n');

@@ -386,6 +386,11 @@ describe('the invitation Chorus mails', () => {
     expect(refused.status).toBe(303);
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ? AND password_hash IS NOT NULL', first!.email)).toBe(0);
 
+    // A reset link asked for from the brand's copy meanwhile closes once the password is set.
+    expect((await post(`${link.pathname}/email`, {}, { ip: freshIp() })).status).toBe(200);
+    const openResets = () => rowCount("SELECT count(*) AS n FROM account_tokens t JOIN creators c ON c.id = t.creator_id WHERE c.email = ? AND t.purpose = 'reset' AND t.used_at IS NULL AND t.expires_at > ?", first!.email, Date.now());
+    expect(await openResets()).toBe(1);
+
     // The mailed link: the first password, then signed in.
     const page = await (await get(`${link.pathname}${proof}`)).text();
     expect(page).toContain('Welcome to Chorus');
@@ -395,6 +400,7 @@ describe('the invitation Chorus mails', () => {
     const set = await post(`${link.pathname}/password${proof}`, { password: 'a long enough password', confirm: 'a long enough password' }, { ip: freshIp() });
     expect(set.status).toBe(303);
     expect(set.headers.get('location')).toBe('/?welcome=1');
+    expect(await openResets()).toBe(0);
     const home = await get('/', sessionCookie(set));
     expect(home.status).toBe(200);
     expect(await home.text()).toContain(`Accept`);

@@ -74,6 +74,19 @@ describe('payout details', () => {
     expect(await listed()).toBe(false);
   });
 
+  it('says a payout that failed with no details on file can go now that the creator has added some', async () => {
+    const m = await signedInCreator();
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    expect((await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { reference: 'PP-1', status: 'failed', reason: 'No account on file' })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT paid_to_enc FROM payouts WHERE id = ?').bind(id).first('paid_to_enc')).toBe('');
+    const listed = async () => (await json<{ data: { payouts: { detailsChangedSinceFailure: boolean }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-08'))).data.payouts[0]!.detailsChangedSinceFailure;
+    expect(await listed()).toBe(false);
+    expect((await post('/earnings/payout-details', { method: 'paypal', account: 'new@pay.example' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await listed()).toBe(true);
+  });
+
   it('keeps no copy of the details of a creator who has not accepted the brand when their payout is marked', async () => {
     const m = await createMoneyBrand({ accepted: false });
     await env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind('sealed-and-not-shared', m.creator.id).run();

@@ -70,11 +70,11 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
       writes.push({ at: out.length - 1, item });
       statements.push(
         env.DB.prepare(
-                    // Where it went (or failed to go): the creator's details now, if they are shared with the brand, sealed
-          // as on their account. A reason added to the same failed payment keeps where that payment went.
+          // Where it went (or failed to go): the creator's details now, if they are shared with the brand, sealed
+          // as on their account ('' for none then). A reason added to the same failed payment keeps where it went.
           `UPDATE payouts SET status = ?1, reference = ?2, paid_at = CASE WHEN ?1 = 'paid' THEN ?3 ELSE NULL END, failure_reason = ?4,
              paid_to_enc = CASE WHEN ?1 = 'failed' AND status = 'failed' AND reference IS ?2 THEN paid_to_enc ELSE (
-               SELECT c.payout_details_enc FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = payouts.brand_id AND r.accepted_at IS NOT NULL WHERE c.id = payouts.creator_id) END
+               SELECT COALESCE(c.payout_details_enc, '') FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = payouts.brand_id AND r.accepted_at IS NOT NULL WHERE c.id = payouts.creator_id) END
            WHERE id = ?5 AND brand_id = ?6 AND status = ?7 AND reference IS ?8 AND failure_reason IS ?9`,
         ).bind(
           item.status,

@@ -145,8 +145,13 @@ creatorPortal.post('/invite/:token/password', async (c) => {
   const password = form.password ?? '';
   const problem = passwordProblem(password) ?? (password === form.confirm ? null : 'The two passwords are different.');
   if (problem) return c.html(<SetPasswordPage {...page} error={problem} />, 422);
-  const set = await c.env.DB.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash IS NULL').bind(await hashPassword(password), token.creator_id).run();
-  if (set.meta.changes !== 1) return c.redirect(`/invite/${raw}`, 303);
+  const hash = await hashPassword(password);
+  // As a reset does: once the password is set, reset links mailed before close (only if this set it).
+  const [set] = await c.env.DB.batch([
+    c.env.DB.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash IS NULL').bind(hash, token.creator_id),
+    c.env.DB.prepare("UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ?1 AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?2 AND EXISTS (SELECT 1 FROM creators WHERE id = ?1 AND password_hash = ?3)").bind(token.creator_id, Date.now(), hash),
+  ]);
+  if (set!.meta.changes !== 1) return c.redirect(`/invite/${raw}`, 303);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
   return c.redirect('/?welcome=1', 303);
 });

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type LaunchCheck } from '../../../../portal/console/campaigns';
 import type { Flash, Viewer } from '../../../../portal/console/layout';
+import { countOf } from '../../../../portal/format';
 import { MOVE_LABELS, NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
@@ -15,17 +16,16 @@ import { dayEnd, dayOf, isDay, zoneOrUtc } from '../../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
+import { publicOrigin } from '../../../env';
+import { queueNotices } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
+import { log } from '../../../lib/log';
 import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
 import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
 import { canWrite, countParam, pageHtml, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type Form, flashOf } from './context';
-import { countOf } from '../../../../portal/format';
-import { queueNotices } from '../../../mail';
-import { log } from '../../../lib/log';
-import { publicOrigin } from '../../../env';
 import { activeCreatorCount, awaitingReview, campaignEnrollments, campaignSummaries, commissionPlans, loadCampaign, type CampaignRecord } from './queries';
 
 export const campaignRoutes = new Hono<ConsoleEnv>();
@@ -243,7 +243,9 @@ campaignRoutes.post('/campaigns', async (c) => {
 const BRIEF_FLASH: Record<string, Flash> = {
   created: { tone: 'success', text: 'Campaign created. Now write the brief every creator will follow, then import your roster.' },
   saved: { tone: 'success', text: 'Brief saved. Creators see it the next time they open their brief.' },
-  saved_recently_mailed: { tone: 'info', text: 'Brief saved. Its creators were emailed about a change less than an hour ago, so no mail went this time; they see it the next time they open their brief.' },
+  saved_recently_mailed: { tone: 'info', text: 'Brief saved. Its creators were emailed about a change less than a day ago, so no mail went this time; they see it the next time they open their brief.' },
+  saved_not_mailed: { tone: 'info', text: 'Saved. Nothing creators follow changed (the positioning anchor, non-negotiables, formats, hashtag or disclosure), so no mail went.' },
+  saved_nobody: { tone: 'info', text: 'Brief saved. No creator has accepted your brand in this campaign yet, so no mail went; they read the brief when they accept.' },
   ended: { tone: 'success', text: 'Campaign ended. Its links and codes stop within seconds; orders placed before now still count when they are reported.' },
   launched: { tone: 'success', text: 'Campaign launched. Its links and codes work within seconds, and creators who accepted your brand see it and its brief in their portal.' },
 };
@@ -322,7 +324,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       plans={plans}
       hosts={hosts}
       errors={opts.errors}
-      flash={c.req.query('flash') === 'saved_mailed' ? { tone: 'success', text: `Brief saved, and its ${countOf(countParam(c, 'n'), 'creator')} who accepted your brand are being emailed that it changed.` } : flashOf(BRIEF_FLASH, c)}
+      flash={c.req.query('flash') === 'saved_mailed' ? { tone: 'success', text: `Brief saved, and ${countOf(countParam(c, 'n'), 'creator')} who accepted your brand ${countParam(c, 'n') === 1 ? 'is' : 'are'} being emailed that it changed.` } : flashOf(BRIEF_FLASH, c)}
       toReview={toReview}
       confirmEnd={opts.confirmEnd ? { creators: enrollments.filter((x) => x.status !== 'removed').length } : undefined}
       confirmLaunch={opts.confirmLaunch}
@@ -433,33 +435,26 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   }
   // Asked for on a running campaign whose brief itself changed: its creators hear of it.
   const briefChanged = changed.some((col) => BRIEF_TEXT_COLUMNS.has(col));
-  if (form.get('notifyCreators') === '1' && campaign.status === 'active' && input.status === 'active' && briefChanged) {
-    const told = await tellBriefChanged(c, campaign, now);
-    return c.redirect(`${withFlash(`/console/campaigns/${campaign.id}`, told === null ? 'saved_recently_mailed' : 'saved_mailed')}${told ? `&n=${told}` : ''}`, 303);
+  if (form.get('notifyCreators') === '1' && campaign.status === 'active' && input.status === 'active') {
+    const page = `/console/campaigns/${campaign.id}`;
+    if (!briefChanged) return c.redirect(withFlash(page, 'saved_not_mailed'), 303);
+    const told = await tellBriefChanged(c, { id: campaign.id, name: input.name }, now);
+    return c.redirect(told === 'recently' ? withFlash(page, 'saved_recently_mailed') : told === 0 ? withFlash(page, 'saved_nobody') : withFlash(page, 'saved_mailed', { n: told }), 303);
   }
   return c.redirect(withFlash(`/console/campaigns/${campaign.id}`, ending ? 'ended' : launching ? 'launched' : 'saved'), 303);
 });
 
 // What creators follow: a change to any of these is worth telling them about (a destination or a window is not).
 const BRIEF_TEXT_COLUMNS = new Set(['positioning_anchor', 'non_negotiables', 'story_formats', 'disclosure_text', 'hashtag']);
-const BRIEF_MAIL_EVERY_MS = 3_600_000;
+// A creator hears of a brief's changes at most once a day per campaign: edits come in bursts, and the page has the rest.
+const BRIEF_MAIL_EVERY_MS = 86_400_000;
 
-// Mails each creator who accepted the brand and is still in the campaign that its brief changed, at most once an
-// hour per campaign (the audit log is the record), after the response. The count mailed, or null when the last
-// mail was under an hour ago.
-async function tellBriefChanged(c: ConsoleContext, campaign: CampaignRecord, now: number): Promise<number | null> {
+// Mails each creator who accepted the brand and is still in the campaign that its brief changed, at most once a
+// day per campaign (the audit log is the record), after the response. The count mailed, or 'recently' when the
+// last mail was under a day ago.
+async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name: string }, now: number): Promise<number | 'recently'> {
   const { brandId, brandName, id: actorId } = c.var.user;
   const db = c.env.DB;
-  // The claim and its record in one statement: of two saves at once, one mails.
-  const claimed = await db
-    .prepare(
-      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, at)
-       SELECT ?1, ?2, 'admin_user', ?3, 'campaign.brief_mailed', 'campaign', ?4, ?5
-       WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE brand_id = ?2 AND action = 'campaign.brief_mailed' AND target_id = ?4 AND at > ?5 - ?6)`,
-    )
-    .bind(newId('aud'), brandId, actorId, campaign.id, now, BRIEF_MAIL_EVERY_MS)
-    .run();
-  if (claimed.meta.changes === 0) return null;
   const { results } = await db
     .prepare(
       `SELECT c.email, e.id AS enrollment_id FROM enrollments e JOIN creators c ON c.id = e.creator_id
@@ -468,13 +463,24 @@ async function tellBriefChanged(c: ConsoleContext, campaign: CampaignRecord, now
     )
     .bind(campaign.id, brandId)
     .all<{ email: string; enrollment_id: string }>();
+  if (results.length === 0) return 0;
+  // The claim and its record in one statement: of two saves at once, one mails.
+  const claimed = await db
+    .prepare(
+      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+       SELECT ?1, ?2, 'admin_user', ?3, 'campaign.brief_mailed', 'campaign', ?4, ?7, ?5
+       WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE brand_id = ?2 AND action = 'campaign.brief_mailed' AND target_id = ?4 AND at > ?5 - ?6)`,
+    )
+    .bind(newId('aud'), brandId, actorId, campaign.id, now, BRIEF_MAIL_EVERY_MS, JSON.stringify({ mailed: results.length }))
+    .run();
+  if (claimed.meta.changes === 0) return 'recently';
   const origin = publicOrigin(c);
   const messages = results.map((r) => ({
     to: r.email,
     subject: `${brandName} updated the ${campaign.name} brief`,
-    text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post: ${origin}/brief/${r.enrollment_id}`,
+    text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brandName}'s ${campaign.name} campaign on Chorus; a brand can send it at most once a day.`,
   }));
-  if (messages.length > 0) c.executionCtx.waitUntil(queueNotices(c.env, messages, 'brief_notice_failed').catch((error: unknown) => log.error('brief_notice_failed', { error })));
+  c.executionCtx.waitUntil(queueNotices(c.env, messages, 'brief_notice_failed').catch((error: unknown) => log.error('brief_notice_failed', { error })));
   return messages.length;
 }
 
