@@ -34,6 +34,7 @@ const FLASH: Record<string, Flash> = {
   mailed: { tone: 'success', text: 'A password link is on its way to their inbox. It works for an hour.' },
   unconfirmed: { tone: 'warn', text: 'The mail provider did not confirm the password link. It may still arrive; check with the creator before sending another.' },
   adjusted: { tone: 'success', text: "Added to their earnings, paid with this month's payouts once the month is closed. They are emailed it with your reason, which they also see on their Earnings page." },
+  adjusted_already: { tone: 'info', text: 'That bonus or correction was already added (the form was sent twice); nothing more was added or emailed.' },
   link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
   link_paused: { tone: 'success', text: 'Link paused. Within seconds it sends shoppers to your fallback page without a click id; the creator sees it as paused.' },
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
@@ -246,7 +247,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   }
   if (!made) throw notFound('enrollment');
   tellAdjustment(c, made);
-  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'adjusted'), 303);
+  // Found rather than made (the form sent twice): said so, since nothing more was added or mailed.
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), made.tell ? 'adjusted' : 'adjusted_already'), 303);
 });
 
 const OFF_ALLOWED_HOSTS = 'The destination must be an https:// page on one of your allowed hosts (Settings).';
