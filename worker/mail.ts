@@ -42,13 +42,18 @@ export async function queueNotices(env: Env, messages: Mail[], event: string): P
 // refused or throttled it.
 export function noticeAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: Env, message: Mail, event: string, { urgent = false } = {}): void {
   const failed = (error: unknown) => log.error(event, { error });
-  if (!urgent) return ctx.waitUntil(queueNotices(env, [message], event).catch(failed));
+  if (!urgent) return noticesAfterResponse(ctx, env, [message], event);
   const keyed = { ...message, idempotencyKey: crypto.randomUUID() };
   ctx.waitUntil(
     sendMessage(env, keyed).catch((error: unknown) =>
       error instanceof MailError && error.reason === 'unconfirmed' ? failed(error) : queueNotices(env, [keyed], event).catch(failed),
     ),
   );
+}
+
+// Several notices (one to each creator of a campaign), queued once the response is on its way.
+export function noticesAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: Env, messages: Mail[], event: string): void {
+  ctx.waitUntil(queueNotices(env, messages, event).catch((error: unknown) => log.error(event, { error })));
 }
 
 async function mailNotice(env: Env, m: NoticeMessage, message: Message<unknown>, pace: () => Promise<void>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { FC } from 'hono/jsx';
+import type { Child, FC } from 'hono/jsx';
 import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
 import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
@@ -322,6 +322,38 @@ export type PreviewChoice = { enrollmentId: string; label: string };
 // The sandbox runs no script anyway; dropping the tags keeps the browser from logging each blocked one.
 const staticPreview = (html: string) => html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
 
+// A question the brief's save comes back with once (launch, end): its buttons belong to the brief form below, which
+// keeps everything as entered and saves it with the answer. Only the `name` button confirms: Enter in a field, or
+// the brief's own Save, asks again (the first submit button in the page is the form's default, so a plain one
+// goes before it).
+const BriefQuestion: FC<{ campaignId: string; name: string; tone: 'warn' | 'info'; title: string; submit: string; submitTone: 'primary' | 'danger'; cancel: string; children?: Child }> = ({
+  campaignId,
+  name,
+  tone,
+  title,
+  submit,
+  submitTone,
+  cancel,
+  children,
+}) => (
+  <div class="stack confirm-block" role="alert">
+    <Notice tone={tone} title={title}>
+      {children}
+    </Notice>
+    <div class="form-actions">
+      <button type="submit" form="brief-form" class="visually-hidden" tabindex={-1} aria-hidden="true">
+        Save the brief
+      </button>
+      <button type="submit" form="brief-form" name={name} value="1" class={`button button-${submitTone}`}>
+        {submit}
+      </button>
+      <a class="button button-quiet" href={`/console/campaigns/${campaignId}`}>
+        {cancel}
+      </a>
+    </div>
+  </div>
+);
+
 /** What a launch asks about: how many creators are in (and have accepted the brand), and what the brief lacks. */
 export type LaunchCheck = { creators: number; accepted: number; missing: string[] };
 
@@ -344,65 +376,35 @@ export const CampaignBriefPage: FC<{
     <FlashNotice flash={flash} />
     <Errors errors={errors} />
     {canWrite && confirmLaunch ? (
-      // As the end's question: its buttons belong to the brief form below, which keeps everything as entered.
-      <div class="stack confirm-block" role="alert">
-        <Notice tone={confirmLaunch.missing.length > 0 ? 'warn' : 'info'} title={`Launch ${campaign.name}?`}>
-          <p>
-            Its creators' links and codes start working within seconds, and creators who accepted your brand see the campaign and its brief in their portal. A launched campaign cannot go back to draft; you can end it.
-          </p>
-          <p>
-            {confirmLaunch.creators === 0
-              ? 'No creators are in it yet: import your roster before or after the launch.'
-              : confirmLaunch.accepted === confirmLaunch.creators
-                ? confirmLaunch.creators === 1
-                  ? 'Its one creator has accepted your brand.'
-                  : `All ${formatCount(confirmLaunch.creators)} creators have accepted your brand.`
-                : `${formatCount(confirmLaunch.accepted)} of its ${countOf(confirmLaunch.creators, 'creator')} have accepted your brand; the others see it once they accept their invitation.`}
-          </p>
-          {confirmLaunch.missing.length > 0 ? (
-            <ul>
-              {confirmLaunch.missing.map((m) => (
-                <li>{m}</li>
-              ))}
-            </ul>
-          ) : null}
-        </Notice>
-        <div class="form-actions">
-          {/* Only this button confirms: Enter in a field, or the brief's own Save, asks again (the first submit
-              button in the page is the form's default, so a plain one goes before it). */}
-          <button type="submit" form="brief-form" class="visually-hidden" tabindex={-1} aria-hidden="true">
-            Save the brief
-          </button>
-          <button type="submit" form="brief-form" name="confirmLaunch" value="1" class="button button-primary">
-            Launch the campaign
-          </button>
-          <a class="button button-quiet" href={`/console/campaigns/${campaign.id}`}>
-            Not yet
-          </a>
-        </div>
-      </div>
+      <BriefQuestion campaignId={campaign.id} name="confirmLaunch" tone={confirmLaunch.missing.length > 0 ? 'warn' : 'info'} title={`Launch ${campaign.name}?`} submit="Launch the campaign" submitTone="primary" cancel="Not yet">
+        <p>
+          Its creators' links and codes start working within seconds, and creators who accepted your brand see the campaign and its brief in their portal. A launched campaign cannot go back to draft; you can end it.
+        </p>
+        <p>
+          {confirmLaunch.creators === 0
+            ? 'No creators are in it yet: import your roster before or after the launch.'
+            : confirmLaunch.accepted === confirmLaunch.creators
+              ? confirmLaunch.creators === 1
+                ? 'Its one creator has accepted your brand.'
+                : `All ${formatCount(confirmLaunch.creators)} creators have accepted your brand.`
+              : `${formatCount(confirmLaunch.accepted)} of its ${countOf(confirmLaunch.creators, 'creator')} have accepted your brand; the others see it once they accept their invitation.`}
+        </p>
+        {confirmLaunch.missing.length > 0 ? (
+          <ul>
+            {confirmLaunch.missing.map((m) => (
+              <li>{m}</li>
+            ))}
+          </ul>
+        ) : null}
+      </BriefQuestion>
     ) : null}
     {canWrite && confirmEnd ? (
-      // Its buttons belong to the brief form below, which keeps everything as entered, and save it with the end.
-      <div class="stack confirm-block" role="alert">
-        <Notice tone="warn" title={`End ${campaign.name}?`}>
-          <p>
-            The links and codes of its {confirmEnd.creators === 1 ? 'creator' : `${formatCount(confirmEnd.creators)} creators`} stop within seconds, and orders placed from now on earn nothing. Creators can no longer send drafts or add live posts to it. Orders placed before now still count when
-            they are reported later, and what creators earned stays theirs. You can set it back to active later.
-          </p>
-        </Notice>
-        <div class="form-actions">
-          <button type="submit" form="brief-form" class="visually-hidden" tabindex={-1} aria-hidden="true">
-            Save the brief
-          </button>
-          <button type="submit" form="brief-form" name="confirmEnd" value="1" class="button button-danger">
-            End the campaign
-          </button>
-          <a class="button button-quiet" href={`/console/campaigns/${campaign.id}`}>
-            Keep it running
-          </a>
-        </div>
-      </div>
+      <BriefQuestion campaignId={campaign.id} name="confirmEnd" tone="warn" title={`End ${campaign.name}?`} submit="End the campaign" submitTone="danger" cancel="Keep it running">
+        <p>
+          The links and codes of its {confirmEnd.creators === 1 ? 'creator' : `${formatCount(confirmEnd.creators)} creators`} stop within seconds, and orders placed from now on earn nothing. Creators can no longer send drafts or add live posts to it. Orders placed before now still count when
+          they are reported later, and what creators earned stays theirs. You can set it back to active later.
+        </p>
+      </BriefQuestion>
     ) : null}
     <div class="brief-editor">
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">

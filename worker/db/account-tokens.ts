@@ -76,9 +76,9 @@ export function consumeResetStatement(db: D1Database, tokenHash: string, now: nu
 }
 
 // Once a password is set, every other open reset link of the account closes for good (expires_at 0, so a
-// copy whose request read an earlier clock passes no guard either). Invite links stay as they
-// are: they set no password once the account has one (not even the mailed copy), so from now on each leads to sign-in, where the creator
-// accepts or declines that brand. Closing them would tell a brand, through its invite sheet, that the
+// copy whose request read an earlier clock passes no guard either). Invite links stay as they are: they set no
+// password once the account has one (not even the mailed copy), so from now on each leads to sign-in, where the
+// creator accepts or declines that brand. Closing them would tell a brand, through its invite sheet, that the
 // address set up an account with someone else. Guarded like the batch's other writes, before
 // consumeResetStatement.
 export function closeOtherLinksStatement(db: D1Database, creatorId: string, tokenHash: string, now: number): D1PreparedStatement {
@@ -86,6 +86,18 @@ export function closeOtherLinksStatement(db: D1Database, creatorId: string, toke
   return db
     .prepare(`UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND token_hash <> ? AND used_at IS NULL AND expires_at > ? AND ${unused.sql}`)
     .bind(creatorId, tokenHash, now, ...unused.params);
+}
+
+// The guard of a batch that sets the account's password to `hash` without a reset link (a change on Your
+// account, a first password from the mailed invitation): its later writes happen only if this batch set it.
+export const passwordSetTo = (creatorId: string, hash: string) => ({ sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND password_hash = ?)', params: [creatorId, hash] });
+
+// Every open reset link of the account closes, as after a reset, in such a batch: a link in an older mail no
+// longer undoes the new password.
+export function closeResetLinksStatement(db: D1Database, creatorId: string, now: number, guard: ReturnType<typeof passwordSetTo>): D1PreparedStatement {
+  return db
+    .prepare(`UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ? AND ${guard.sql}`)
+    .bind(creatorId, now, ...guard.params);
 }
 
 // Reset links mailed to one account in a day at the request of one brand (its password-reset call, or the

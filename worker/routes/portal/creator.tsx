@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
-import { closeOtherLinksStatement, consumeResetStatement, findUsableToken, isInvitationMailProof, isLinkToken, mailPasswordLink, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, findUsableToken, isInvitationMailProof, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
@@ -111,6 +111,17 @@ const SET_PASSWORD_PAGES = {
 };
 const setPasswordPage = (token: AccountToken) => SET_PASSWORD_PAGES[token.has_password ? 'change' : 'first'];
 
+// The mailed invitation's proof as its link carries it (db/account-tokens.ts), and the first-password page that
+// posts it back.
+type MailedProof = { k: string | undefined; t: string | undefined };
+const mailedProof = (c: Context): MailedProof => ({ k: c.req.query('k'), t: c.req.query('t') });
+const firstPasswordPage = (raw: string, token: AccountToken, proof: MailedProof) => ({
+  ...SET_PASSWORD_PAGES.first,
+  action: `/invite/${raw}/password?k=${proof.k}&t=${proof.t}`,
+  name: token.display_name,
+  email: token.email,
+});
+
 // An invite's page is the same whether or not the address has a Chorus account (the brand holds the link and
 // must not learn that from it): sign in, or have a link mailed that sets the password (db/account-tokens.ts).
 creatorPortal.get('/invite/:token', async (c) => {
@@ -118,10 +129,8 @@ creatorPortal.get('/invite/:token', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   // Opened from the invitation Chorus mailed to a new account: its first password, here and now.
-  const proof = { k: c.req.query('k'), t: c.req.query('t') };
-  if ((await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) && !token.has_password) {
-    return c.html(<SetPasswordPage {...SET_PASSWORD_PAGES.first} action={`/invite/${raw}/password?k=${proof.k}&t=${proof.t}`} name={token.display_name} email={token.email} />);
-  }
+  const proof = mailedProof(c);
+  if ((await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) && !token.has_password) return c.html(<SetPasswordPage {...firstPasswordPage(raw, token, proof)} />);
   return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
 });
 
@@ -132,9 +141,9 @@ creatorPortal.post('/invite/:token/password', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, Date.now());
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
-  const proof = { k: c.req.query('k'), t: c.req.query('t') };
+  const proof = mailedProof(c);
   if (!(await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) || token.has_password) return c.redirect(`/invite/${raw}`, 303);
-  const page = { ...SET_PASSWORD_PAGES.first, action: `/invite/${raw}/password?k=${proof.k}&t=${proof.t}`, name: token.display_name, email: token.email };
+  const page = firstPasswordPage(raw, token, proof);
   // Hashing is the expensive part: limited per address and per client first, as sign-in is.
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: token.email })]);
   if (!byIp.success || !byAccount.success) {
@@ -149,7 +158,7 @@ creatorPortal.post('/invite/:token/password', async (c) => {
   // As a reset does: once the password is set, reset links mailed before close (only if this set it).
   const [set] = await c.env.DB.batch([
     c.env.DB.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash IS NULL').bind(hash, token.creator_id),
-    c.env.DB.prepare("UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ?1 AND purpose = 'reset' AND used_at IS NULL AND expires_at > ?2 AND EXISTS (SELECT 1 FROM creators WHERE id = ?1 AND password_hash = ?3)").bind(token.creator_id, Date.now(), hash),
+    closeResetLinksStatement(c.env.DB, token.creator_id, Date.now(), passwordSetTo(token.creator_id, hash)),
   ]);
   if (set!.meta.changes !== 1) return c.redirect(`/invite/${raw}`, 303);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
@@ -628,11 +637,11 @@ creatorPortal.post('/account/password', async (c) => {
   const now = Date.now();
   const hash = await hashPassword(typed.password);
   // The later writes happen only if this change set the password (the account holds the new hash).
-  const changed = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND password_hash = ?)', params: [creatorId, hash] };
+  const changed = passwordSetTo(creatorId, hash);
   const [updated] = await db.batch([
     db.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash = ?').bind(hash, creatorId, stored!.password_hash),
     revokeAllSessionsStatement(db, 'creator', creatorId, now, changed, sessionId),
-    db.prepare(`UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ? AND ${changed.sql}`).bind(creatorId, now, ...changed.params),
+    closeResetLinksStatement(db, creatorId, now, changed),
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
   // As for payout details: the account's own address hears of it, in case it was not them.

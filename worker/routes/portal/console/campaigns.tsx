@@ -17,9 +17,8 @@ import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../..
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
 import { publicOrigin } from '../../../env';
-import { queueNotices } from '../../../mail';
+import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
-import { log } from '../../../lib/log';
 import { notFound } from '../../../lib/errors';
 import { newId } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
@@ -480,7 +479,7 @@ async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name:
     subject: `${brandName} updated the ${campaign.name} brief`,
     text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brandName}'s ${campaign.name} campaign on Chorus; a brand can send it at most once a day.`,
   }));
-  c.executionCtx.waitUntil(queueNotices(c.env, messages, 'brief_notice_failed').catch((error: unknown) => log.error('brief_notice_failed', { error })));
+  noticesAfterResponse(c.executionCtx, c.env, messages, 'brief_notice_failed');
   return messages.length;
 }
 

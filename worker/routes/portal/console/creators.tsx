@@ -252,6 +252,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
 });
 
 const OFF_ALLOWED_HOSTS = 'The destination must be an https:// page on one of your allowed hosts (Settings).';
+const DESTINATION_TOO_LONG = 'The destination is too long: 2,048 characters at most.';
 const linksClosed = (name: string) => `${name} was removed from this campaign: their links are closed. Restore them first.`;
 
 // Another tracked link for the creator, to a page of the brand's own (a product, a collection), as the admin
@@ -267,7 +268,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links', async (c) => {
   const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { newLink, errors: [message] }, status);
   if (e.status === 'removed') return refuse(linksClosed(e.displayName), 409);
   if (typed.slug !== '' && !LINK_SLUG.test(typed.slug)) return refuse('The link name is 3 to 64 letters, digits, - or _, without spaces.', 422);
-  if (typed.destination.length > 2048) return refuse('The destination is too long: 2,048 characters at most.', 422);
+  if (typed.destination.length > 2048) return refuse(DESTINATION_TOO_LONG, 422);
   try {
     await createTrackedLink(c.env.DB, c.var.user.brandId, { enrollmentId: e.enrollmentId, destination: typed.destination || undefined, slug: typed.slug || undefined }, { type: 'admin_user', id: c.var.user.id });
   } catch (error) {
@@ -298,7 +299,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination'
   const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { editLink: { id: linkId, destination: typed.slice(0, 2048) }, errors: [message] }, status);
   if (e.status === 'removed') return refuse(linksClosed(e.displayName), 409);
   if (typed === '') return refuse('Type the page the link should lead to.', 422);
-  if (typed.length > 2048) return refuse('The destination is too long: 2,048 characters at most.', 422);
+  if (typed.length > 2048) return refuse(DESTINATION_TOO_LONG, 422);
   try {
     await updateTrackedLink(c.env.DB, c.var.user.brandId, linkId, { destination: typed }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
   } catch (error) {
