@@ -1,11 +1,11 @@
-import type { Child, FC } from 'hono/jsx';
+import type { FC } from 'hono/jsx';
 import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
 import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
 import { formatAmount } from '../../worker/domain/store-payloads';
 import { countOf, formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Notice, Stat } from '../layout';
-import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, FormQuestion, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
 
 // The page shows the summary row as the query returns it.
@@ -322,38 +322,6 @@ export type PreviewChoice = { enrollmentId: string; label: string };
 // The sandbox runs no script anyway; dropping the tags keeps the browser from logging each blocked one.
 const staticPreview = (html: string) => html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
 
-// A question the brief's save comes back with once (launch, end): its buttons belong to the brief form below, which
-// keeps everything as entered and saves it with the answer. Only the `name` button confirms: Enter in a field, or
-// the brief's own Save, asks again (the first submit button in the page is the form's default, so a plain one
-// goes before it).
-const BriefQuestion: FC<{ campaignId: string; name: string; tone: 'warn' | 'info'; title: string; submit: string; submitTone: 'primary' | 'danger'; cancel: string; children?: Child }> = ({
-  campaignId,
-  name,
-  tone,
-  title,
-  submit,
-  submitTone,
-  cancel,
-  children,
-}) => (
-  <div class="stack confirm-block" role="alert">
-    <Notice tone={tone} title={title}>
-      {children}
-    </Notice>
-    <div class="form-actions">
-      <button type="submit" form="brief-form" class="visually-hidden" tabindex={-1} aria-hidden="true">
-        Save the brief
-      </button>
-      <button type="submit" form="brief-form" name={name} value="1" class={`button button-${submitTone}`}>
-        {submit}
-      </button>
-      <a class="button button-quiet" href={`/console/campaigns/${campaignId}`}>
-        {cancel}
-      </a>
-    </div>
-  </div>
-);
-
 /** What a launch asks about: how many creators are in (and have accepted the brand), and what the brief lacks. */
 export type LaunchCheck = { creators: number; accepted: number; missing: string[] };
 
@@ -376,7 +344,7 @@ export const CampaignBriefPage: FC<{
     <FlashNotice flash={flash} />
     <Errors errors={errors} />
     {canWrite && confirmLaunch ? (
-      <BriefQuestion campaignId={campaign.id} name="confirmLaunch" tone={confirmLaunch.missing.length > 0 ? 'warn' : 'info'} title={`Launch ${campaign.name}?`} submit="Launch the campaign" submitTone="primary" cancel="Not yet">
+      <FormQuestion form="brief-form" saveLabel="Save the brief" cancelHref={`/console/campaigns/${campaign.id}`} name="confirmLaunch" tone={confirmLaunch.missing.length > 0 ? 'warn' : 'info'} title={`Launch ${campaign.name}?`} submit="Launch the campaign" submitTone="primary" cancel="Not yet">
         <p>
           Its creators' links and codes start working within seconds, and creators who accepted your brand see the campaign and its brief in their portal. A launched campaign cannot go back to draft; you can end it.
         </p>
@@ -396,15 +364,15 @@ export const CampaignBriefPage: FC<{
             ))}
           </ul>
         ) : null}
-      </BriefQuestion>
+      </FormQuestion>
     ) : null}
     {canWrite && confirmEnd ? (
-      <BriefQuestion campaignId={campaign.id} name="confirmEnd" tone="warn" title={`End ${campaign.name}?`} submit="End the campaign" submitTone="danger" cancel="Keep it running">
+      <FormQuestion form="brief-form" saveLabel="Save the brief" cancelHref={`/console/campaigns/${campaign.id}`} name="confirmEnd" tone="warn" title={`End ${campaign.name}?`} submit="End the campaign" submitTone="danger" cancel="Keep it running">
         <p>
           The links and codes of its {confirmEnd.creators === 1 ? 'creator' : `${formatCount(confirmEnd.creators)} creators`} stop within seconds, and orders placed from now on earn nothing. Creators can no longer send drafts or add live posts to it. Orders placed before now still count when
           they are reported later, and what creators earned stays theirs. You can set it back to active later.
         </p>
-      </BriefQuestion>
+      </FormQuestion>
     ) : null}
     <div class="brief-editor">
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">

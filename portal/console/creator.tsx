@@ -8,7 +8,7 @@ import type { ListedCode } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
 import { discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
-import { CampaignHeader, ConsolePage, Errors, FlashNotice, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
   enrollmentId: string;
@@ -42,16 +42,8 @@ const STATUS_HINTS: Record<string, string> = {
   removed: 'Link and code stop within seconds, and the campaign leaves their portal and review queue. Orders placed before the removal still count; what they earned stays theirs.',
 };
 
-const RemovalButtons: FC<{ name: string; base: string }> = ({ name, base }) => (
-  <div class="form-actions">
-    <button type="submit" form="enrollment-form" class="button button-danger">
-      Remove {name}
-    </button>
-    <a class="button button-quiet" href={base}>
-      Keep them
-    </a>
-  </div>
-);
+// The removal question's buttons, at the top of the page and in place of the form's Save.
+const removalAnswer = (name: string, base: string) => ({ form: 'enrollment-form', saveLabel: 'Save', name: 'confirmRemove', submit: `Remove ${name}`, submitTone: 'danger' as const, cancelHref: base, cancel: 'Keep them' });
 
 export const CreatorPage: FC<{
   viewer: Viewer;
@@ -97,15 +89,11 @@ export const CreatorPage: FC<{
       {/* The adjustment form's own problems show beside it (its post returns to it, #adjust-h). */}
       {adjusting ? null : <Errors errors={errors} />}
       {canWrite && confirmRemoval ? (
-        // Removal stops the link and code at once: the form comes back once, asking at the top of the page
-        // (its buttons belong to the form below, which keeps everything as entered) before it is saved.
-        <div class="stack confirm-block" role="alert">
-          <Notice tone="warn" title={`Remove ${creator.displayName} from ${campaign.name}?`}>
-            <p>Their link and code stop within seconds, orders placed from now on earn them nothing, and their drafts waiting for review are withdrawn. What they earned so far stays theirs. You can restore them later.</p>
-          </Notice>
-          <input type="hidden" name="confirmRemove" value="1" form="enrollment-form" />
-          <RemovalButtons name={creator.displayName} base={base} />
-        </div>
+        // Removal stops the link and code at once: the form comes back once, asking at the top of the page before
+        // it is saved; the form below keeps everything as entered.
+        <FormQuestion {...removalAnswer(creator.displayName, base)} tone="warn" title={`Remove ${creator.displayName} from ${campaign.name}?`}>
+          <p>Their link and code stop within seconds, orders placed from now on earn them nothing, and their drafts waiting for review are withdrawn. What they earned so far stays theirs. You can restore them later.</p>
+        </FormQuestion>
       ) : null}
       <div class="two-col align-start">
         <section class="card stack" aria-labelledby="who-h">
@@ -298,7 +286,7 @@ export const CreatorPage: FC<{
               </textarea>
             </div>
             {canWrite && confirmRemoval ? (
-              <RemovalButtons name={creator.displayName} base={base} />
+              <QuestionButtons {...removalAnswer(creator.displayName, base)} />
             ) : canWrite ? (
               <div>
                 <button type="submit" class="button button-primary">

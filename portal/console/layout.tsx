@@ -112,6 +112,42 @@ export const ConfirmStep: FC<{ title: string; action: string; submit: string; ca
   </div>
 );
 
+// The answer to a question a form's save came back with once (launch, end, remove): the buttons belong to the form
+// `form`, which keeps everything as entered and saves it with the answer. Only the `name` button confirms: Enter in
+// a field, or the form's own Save, asks again (the first submit button of a form in the page is its default, so a
+// plain one goes first, out of sight and out of the tab order).
+export const QuestionButtons: FC<{ form: string; name: string; submit: string; submitTone: 'primary' | 'danger'; cancelHref: string; cancel: string; saveLabel: string }> = ({
+  form,
+  name,
+  submit,
+  submitTone,
+  cancelHref,
+  cancel,
+  saveLabel,
+}) => (
+  <div class="form-actions">
+    <button type="submit" form={form} class="visually-hidden" tabindex={-1} aria-hidden="true">
+      {saveLabel}
+    </button>
+    <button type="submit" form={form} name={name} value="1" class={`button button-${submitTone}`}>
+      {submit}
+    </button>
+    <a class="button button-quiet" href={cancelHref}>
+      {cancel}
+    </a>
+  </div>
+);
+
+// The question itself, at the top of the page above the form it answers for.
+export const FormQuestion: FC<{ tone: 'warn' | 'info'; title: string; children?: Child } & Parameters<typeof QuestionButtons>[0]> = ({ tone, title, children, ...buttons }) => (
+  <div class="stack confirm-block" role="alert">
+    <Notice tone={tone} title={title}>
+      {children}
+    </Notice>
+    <QuestionButtons {...buttons} />
+  </div>
+);
+
 // A secret on the one page that made it: what it is for, and the field to copy it from.
 export const ShownOnce: FC<{ title: string; id: string; label: string; value: string; children?: Child }> = ({ title, id, label, value, children }) => (
   <div class="stack confirm-block">

@@ -562,6 +562,24 @@ describe('brand console in Chromium', () => {
     const codeCheck = await fetch(`${server.url}/v1/codes/${good[0]!.handle.toUpperCase()}15`, { headers: { authorization: `Bearer ${storefrontKey}` } });
     expect(codeCheck.status).toBe(200);
 
+    // ----- Removing a creator is asked once, and only the named button answers it -----
+    await page.goto(`${server.url}/console/campaigns/${campaignId}/network`);
+    const last = page.locator('table.ranking tbody tr').last().locator('td.creator-cell a');
+    const leaving = squash(await last.innerText());
+    await navigate(page, () => last.click(), /\/creators\/[^/?]+$/);
+    const creatorPage = page.url();
+    await page.getByRole('radio', { name: /^Removed/ }).check();
+    await navigate(page, () => page.getByRole('button', { name: 'Save', exact: true }).click(), /\/creators\/[^/?]+$/);
+    expect(await textOf(page, 'main [role=alert] .notice-title')).toBe(`Remove ${leaving} from Night Balm Launch?`);
+    await capture(page, '17-remove-question', 'desktop');
+    // Enter in a field submits the form's default button: that asks again rather than removing.
+    await navigate(page, () => page.getByLabel('Flat fee per live post').press('Enter'), /\/creators\/[^/?]+$/);
+    expect(await textOf(page, 'main [role=alert] .notice-title')).toBe(`Remove ${leaving} from Night Balm Launch?`);
+    expect(await textOf(page, 'main section .badge')).not.toBe('Removed');
+    await navigate(page, () => page.getByRole('button', { name: `Remove ${leaving}` }).first().click(), /\?flash=saved$/);
+    expect(page.url()).toBe(`${creatorPage}?flash=saved`);
+    expect(await textOf(page, 'main section .badge')).toBe('Removed');
+
     await context.close();
     expect(pageProblems).toEqual([]);
     console.log(`console story: ${((Date.now() - started) / 1000).toFixed(1)} s after the worker was up`);

@@ -894,7 +894,9 @@ describe('console creator page', () => {
     expect(asked.status).toBe(200);
     const confirm = await asked.text();
     expect(confirm).toContain('Their link and code stop within seconds');
-    expect(confirm).toMatch(/<input type="hidden" name="confirmRemove" value="1" form="enrollment-form"\/>/);
+    // Only the named button confirms; the form's default (first) submit button, which Enter in a field presses, asks again.
+    expect(confirm).toMatch(/<button type="submit" form="enrollment-form" class="visually-hidden" tabindex="-1" aria-hidden="true">Save<\/button><button type="submit" form="enrollment-form" name="confirmRemove" value="1" class="button button-danger">Remove /);
+    expect(confirm).not.toMatch(/<input[^>]*name="confirmRemove"/);
     expect(confirm).toMatch(/<input type="radio" name="status" value="removed" checked=""\/>/);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE id = ? AND status = 'active'", m.enrollment.id)).toBe(1);
     // The question keeps what the form was first drawn from: a fee someone changed in between is a conflict
