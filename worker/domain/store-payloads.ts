@@ -76,8 +76,25 @@ function attributeValue(attributes: unknown, name: string): string | null {
   return null;
 }
 
+// Shopify's test orders (the Bogus gateway, a test payment) come through the live shop's webhooks; they earn
+// nobody anything, and neither do their cancellations.
+export const shopifyTestOrder = (order: unknown): boolean => isObject(order) && order.test === true;
+
+// An order placed but not paid yet (a manual payment method, an authorization not captured) waits for its
+// orders/paid; one whose authorization was voided never will be.
+export const shopifyAwaitsPayment = (order: unknown): boolean => isObject(order) && (order.financial_status === 'pending' || order.financial_status === 'authorized' || order.financial_status === 'voided');
+
+// Every discount code on an order, as the shopper entered them: Shopify lets codes be combined (free shipping
+// with a creator's 15%), so the creator's need not come first.
+export function shopifyOrderCodes(order: unknown): string[] {
+  if (!isObject(order) || !Array.isArray(order.discount_codes)) return [];
+  return order.discount_codes.slice(0, 10).flatMap((d) => (isObject(d) && str(d.code, 64) ? [str(d.code, 64)!] : []));
+}
+
 // orders/create and orders/paid: the order id is the idempotency key (Shopify's event headers are unsigned).
-export function shopifyOrder(order: unknown, clickParam: string, now: number): Parsed<ConversionInput> {
+// `code` is the first of the order's codes unless the caller names which (the one that is a creator's).
+// An order that cost nothing for goods (a gift, a 100% discount) earns nothing: null, acknowledged.
+export function shopifyOrder(order: unknown, clickParam: string, now: number, code?: string | null): Parsed<ConversionInput | null> {
   if (!isObject(order)) return { ok: false, reason: 'order is not an object' };
   const orderId = str(order.id);
   const currency = typeof order.currency === 'string' ? order.currency.toUpperCase() : null;
@@ -85,22 +102,20 @@ export function shopifyOrder(order: unknown, clickParam: string, now: number): P
   // Commission is paid on what the shopper paid for goods: the subtotal after discounts, before shipping and tax.
   const amountMinor = decimalToMinor(order.current_subtotal_price ?? order.subtotal_price ?? order.total_price, currency);
   const occurredAt = typeof order.created_at === 'string' ? Date.parse(order.created_at) : NaN;
+  if (amountMinor === 0) return { ok: true, value: null };
   if (amountMinor === null || !inAmountRange(amountMinor)) return { ok: false, reason: 'amount invalid or out of range' };
   if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'created_at invalid or out of range' };
-  const codes = Array.isArray(order.discount_codes) ? order.discount_codes : [];
-  const firstCode = codes.find(isObject);
   const customer = isObject(order.customer) ? str(order.customer.id) : null;
+  // The click id as /sdk.js keeps it in the cart (chorus_cid, whatever the brand's parameter is called), under
+  // the brand's own parameter, or in the landing page's address.
+  const clickId =
+    attributeValue(order.note_attributes, `chorus_${clickParam}`) ??
+    attributeValue(order.note_attributes, 'chorus_cid') ??
+    attributeValue(order.note_attributes, clickParam) ??
+    clickIdFromLandingSite(order.landing_site, clickParam);
   return {
     ok: true,
-    value: {
-      orderId,
-      amountMinor,
-      currency,
-      occurredAt,
-      code: firstCode ? str(firstCode.code, 64) : null,
-      clickId: attributeValue(order.note_attributes, `chorus_${clickParam}`) ?? attributeValue(order.note_attributes, clickParam) ?? clickIdFromLandingSite(order.landing_site, clickParam),
-      customerRef: customer,
-    },
+    value: { orderId, amountMinor, currency, occurredAt, code: code === undefined ? (shopifyOrderCodes(order)[0] ?? null) : code, clickId, customerRef: customer },
   };
 }
 
@@ -117,9 +132,16 @@ export function shopifyCancellation(order: unknown, now: number): Parsed<RefundI
   // The subtotal as placed: after a refund, current_subtotal_price no longer covers the whole order.
   const amountMinor = decimalToMinor(order.subtotal_price ?? order.total_price, currency);
   const occurredAt = typeof order.cancelled_at === 'string' ? Date.parse(order.cancelled_at) : NaN;
+  if (amountMinor === 0) return { ok: true, value: null }; // an order that cost nothing earned nothing to take back
   if (amountMinor === null || !inAmountRange(amountMinor)) return { ok: false, reason: 'amount invalid or out of range' };
   if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'cancelled_at invalid or out of range' };
   return { ok: true, value: { refundId: `cancel:${orderId}`, orderId, amountMinor, currency, occurredAt } };
+}
+
+// A refund whose every transaction is a test one (of a test order, never recorded).
+export function shopifyTestRefund(refund: unknown): boolean {
+  if (!isObject(refund) || !Array.isArray(refund.transactions) || refund.transactions.length === 0) return false;
+  return refund.transactions.every((t) => isObject(t) && t.test === true);
 }
 
 // refunds/create: a refund takes back its line items' subtotal in shop money, the basis the order was priced

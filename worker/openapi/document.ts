@@ -41,10 +41,10 @@ const SECURITY_SCHEMES = {
     in: 'header',
     name: 'Chorus-Signature',
     description:
-      '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` with an ingest-scope key as the secret; accepted within 300 s of the server clock. Several `v1=` values may be sent while rotating secrets.',
+      '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` with an ingest-scope key as the secret; accepted within 300 s of the server clock. Several `v1=` values may be sent while rotating secrets. A 401 `invalid_signature` says why in `details.reason`: `missing_account` (no Chorus-Account header), `missing` (no signature), `malformed`, `stale` (t over 300 s old), `future` (t over 300 s ahead), `mismatch` (no secret of that account verifies, or no such account).',
   },
-  shopifyHmac: { type: 'apiKey', in: 'header', name: 'X-Shopify-Hmac-Sha256', description: "Shopify's base64 HMAC-SHA256 of the raw body with the shop's webhook secret." },
-  stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature', description: "Stripe's signature header, verified with the endpoint secret connected for the account." },
+  shopifyHmac: { type: 'apiKey', in: 'header', name: 'X-Shopify-Hmac-Sha256', description: "Shopify's base64 HMAC-SHA256 of the raw body with the shop's webhook secret. A 401 `invalid_signature` says why in `details.reason`: `missing`, `malformed` or `mismatch` (no secret connected for that shop verifies, or the shop is not connected)." },
+  stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature', description: "Stripe's signature header, verified with the endpoint secret connected for the account. A 401 `invalid_signature` says why in `details.reason`: `missing`, `malformed`, `stale` or `future` (t over 300 s off), `mismatch` (no secret connected for that account verifies, or the account is not connected)." },
 } as const;
 
 const SECURITY: Record<AuthScheme, Record<string, []>[]> = {

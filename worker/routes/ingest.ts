@@ -46,6 +46,8 @@ function invalidSignature(reason: string): ApiError {
 // Verify before parsing: an unsigned body is never read as JSON.
 async function signedBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ brand: SigningBrand; body: z.output<S> }> {
   const account = c.req.header('chorus-account') ?? '';
+  // Which brand signs is the one thing a call can leave out by mistake and be told so plainly.
+  if (account === '') throw new ApiError(401, 'invalid_signature', 'The Chorus-Account header is missing: send your brand slug with the signature.', { reason: 'missing_account' });
   const raw = await c.req.text();
   const brand = /^[a-z0-9][a-z0-9-]{0,62}$/.test(account) ? await ingestBrand(c.env, account) : null;
   const check = await verifyTimestampedSignature(c.req.header('chorus-signature'), raw, brand?.secrets ?? [], Date.now());

@@ -4,13 +4,14 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { adoptPaymentRefunds, recordConversion, recordRefund, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped } from '../db/conversions';
-import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge } from '../domain/store-payloads';
+import { chargeRefundSlice, shopifyAwaitsPayment, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { usedBy } from '../lib/last-used';
 import { log } from '../lib/log';
 import { verifyShopifyHmac, verifyTimestampedSignature, type SignatureCheck } from '../lib/signatures';
+import { normalizeCode } from '../domain/codes';
 import { routeDescriber } from '../openapi/registry';
 import { WebhookReceipt } from '../openapi/schemas';
 
@@ -66,6 +67,20 @@ async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe',
     if (reason !== 'mismatch') break;
   }
   return { brand: null, reason };
+}
+
+// Of an order's codes, the first that is one of the brand's creators' codes (in any state: an expired one is
+// still the creator's, and says so on the order); the first of them when none is.
+const CODES_OF_BRAND = (n: number) => `SELECT code FROM discount_codes WHERE brand_id = ? AND code IN (${Array.from({ length: n }, () => '?').join(', ')})`;
+async function creatorCodeAmong(db: D1Database, brand: SigningBrand, codes: string[]): Promise<string | null> {
+  if (codes.length < 2) return codes[0] ?? null;
+  const normalized = codes.map((code) => normalizeCode(code));
+  const asked = [...new Set(normalized.filter((n): n is string => n !== null))];
+  if (asked.length === 0) return codes[0]!;
+  const { results } = await db.prepare(CODES_OF_BRAND(asked.length)).bind(brand.id, ...asked).all<{ code: string }>();
+  const known = new Set(results.map((r) => r.code));
+  const at = normalized.findIndex((n) => n !== null && known.has(n));
+  return codes[at === -1 ? 0 : at]!;
 }
 
 async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise<string> {
@@ -181,15 +196,21 @@ export const webhooks = new Hono<AppEnv>()
       const topic = c.req.header('x-shopify-topic');
       const payload = parseJson(raw);
       if (topic === 'orders/create' || topic === 'orders/paid') {
-        const input = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand), Date.now()));
+        if (shopifyTestOrder(payload)) return c.json({ received: true, ignored: 'test_mode' });
+        if (shopifyAwaitsPayment(payload)) return c.json({ received: true, ignored: 'payment_pending' });
+        const code = await creatorCodeAmong(c.env.DB, brand, shopifyOrderCodes(payload));
+        const input = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand), Date.now(), code));
+        if (!input) return c.json({ received: true, data: null });
         return c.json(receiptOf(await settle(recordConversion(c.env.DB, brand, input, 'shopify'))));
       }
       if (topic === 'orders/cancelled') {
+        if (shopifyTestOrder(payload)) return c.json({ received: true, ignored: 'test_mode' });
         const input = unprocessable(shopifyCancellation(payload, Date.now()));
         if (!input) return c.json({ received: true, data: null });
         return c.json(receiptOf(await settle(recordRefund(c.env.DB, brand, input, 'shopify'))));
       }
       if (topic === 'refunds/create') {
+        if (shopifyTestRefund(payload)) return c.json({ received: true, ignored: 'test_mode' });
         const input = unprocessable(shopifyRefund(payload, brand.currency, Date.now()));
         if (!input) return c.json({ received: true, data: null });
         return c.json(receiptOf(await settle(recordRefund(c.env.DB, brand, input, 'shopify'))));
@@ -216,8 +237,10 @@ export const webhooks = new Hono<AppEnv>()
       const now = Date.now();
       const { brand, reason } = await verifiedBrand(c, 'stripe', account, (secrets) => verifyTimestampedSignature(header, raw, secrets, now));
       if (!brand) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason });
-      const event = parseJson(raw) as { type?: unknown; data?: { object?: unknown } };
+      const event = parseJson(raw) as { type?: unknown; livemode?: unknown; data?: { object?: unknown } };
       const object = event?.data?.object;
+      // An endpoint in Stripe's test mode (its own secret) is for trying the integration: it earns nobody anything.
+      if (event?.livemode === false) return c.json({ received: true, ignored: 'test_mode' });
       if (event?.type === 'checkout.session.completed' || event?.type === 'checkout.session.async_payment_succeeded') {
         if (stripeAwaitsPayment(object)) return c.json({ received: true, ignored: 'payment_pending' });
         const input = unprocessable(stripeCheckoutSession(object, Date.now()));

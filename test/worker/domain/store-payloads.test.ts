@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withinRenewalMonths } from '../../../worker/domain/attribution';
-import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyRefund, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription } from '../../../worker/domain/store-payloads';
+import { chargeRefundSlice, decimalToMinor, pricedShare, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription } from '../../../worker/domain/store-payloads';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 
@@ -26,10 +26,26 @@ describe('store payloads', () => {
   it('takes the click id from a note attribute before the landing site', () => {
     const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z', landing_site: '/?cid=fromLandingSite00001', note_attributes: [{ name: 'chorus_cid', value: 'fromNoteAttribute0001' }] };
     const parsed = shopifyOrder(order, 'cid', NOW);
-    expect(parsed.ok && parsed.value.clickId).toBe('fromNoteAttribute0001');
+    expect(parsed.ok && parsed.value?.clickId).toBe('fromNoteAttribute0001');
     const withoutNote = shopifyOrder({ ...order, note_attributes: [] }, 'cid', NOW);
-    expect(withoutNote.ok && withoutNote.value.clickId).toBe('fromLandingSite00001');
+    expect(withoutNote.ok && withoutNote.value?.clickId).toBe('fromLandingSite00001');
     expect(shopifyOrder({ ...order, subtotal_price: 'free' }, 'cid', NOW).ok).toBe(false);
+    // /sdk.js keeps the click in the cart as chorus_cid whatever the brand calls its parameter.
+    const renamed = shopifyOrder({ ...order, landing_site: '/' }, 'ref', NOW);
+    expect(renamed.ok && renamed.value?.clickId).toBe('fromNoteAttribute0001');
+  });
+
+  it('reads every code on an order, and takes an order that cost nothing as nothing to record', () => {
+    const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z', discount_codes: [{ code: 'FREESHIP' }, { code: 'bad\u0000' }, { code: 'SARAH15' }] };
+    expect(shopifyOrderCodes(order)).toEqual(['FREESHIP', 'SARAH15']);
+    expect(shopifyOrderCodes({ ...order, discount_codes: 'SARAH15' })).toEqual([]);
+    const first = shopifyOrder(order, 'cid', NOW);
+    expect(first.ok && first.value?.code).toBe('FREESHIP');
+    const named = shopifyOrder(order, 'cid', NOW, 'SARAH15');
+    expect(named.ok && named.value?.code).toBe('SARAH15');
+    expect(shopifyOrder({ ...order, subtotal_price: '0.00' }, 'cid', NOW)).toEqual({ ok: true, value: null });
+    expect(shopifyCancellation({ ...order, subtotal_price: '0.00', cancelled_at: '2026-11-21T10:00:00Z' }, NOW)).toEqual({ ok: true, value: null });
+    expect(shopifyOrder({ ...order, subtotal_price: '-1.00' }, 'cid', NOW).ok).toBe(false);
   });
 
   // Found by the hostile review: ids and codes with control characters were stored from webhooks and
@@ -39,7 +55,7 @@ describe('store payloads', () => {
     for (const id of ['a\u0000b', 'a\nb', 'x'.repeat(129), '\ud800x']) expect(shopifyOrder({ ...order, id }, 'cid', NOW).ok).toBe(false);
     for (const id of ['x'.repeat(128), '#1001 Größe']) expect(shopifyOrder({ ...order, id }, 'cid', NOW).ok).toBe(true);
     const coded = shopifyOrder({ ...order, discount_codes: [{ code: 'SARAH15\u0000' }] }, 'cid', NOW);
-    expect(coded.ok && coded.value.code).toBeNull();
+    expect(coded.ok && coded.value?.code).toBeNull();
     expect(stripeCharge({ id: `ch_${'x'.repeat(62)}`, currency: 'usd', amount: 100, amount_refunded: 0 }).ok).toBe(false);
     expect(stripeCharge({ id: 'ch_\u0001abc', currency: 'usd', amount: 100, amount_refunded: 0 }).ok).toBe(false);
     const charge = stripeCharge({ id: `ch_${'x'.repeat(61)}`, payment_intent: `pi_${'y'.repeat(61)}`, currency: 'usd', amount: 100, amount_refunded: 50 });
@@ -65,7 +81,7 @@ describe('store payloads', () => {
     const order = { id: 1, currency: 'USD', subtotal_price: '84.15', current_subtotal_price: '0.00', cancelled_at: '2026-11-22T14:15:00Z' };
     expect(shopifyCancellation(order, NOW)).toEqual({ ok: true, value: { refundId: 'cancel:1', orderId: '1', amountMinor: 8415, currency: 'USD', occurredAt: Date.parse('2026-11-22T14:15:00Z') } });
     expect(shopifyCancellation({ ...order, cancelled_at: null }, NOW)).toEqual({ ok: true, value: null });
-    for (const bad of [null, [], { ...order, id: undefined }, { ...order, currency: 'dollars' }, { ...order, subtotal_price: '-1' }, { ...order, subtotal_price: '0.00' }, { ...order, cancelled_at: 'yesterday' }, { ...order, cancelled_at: '1999-01-01T00:00:00Z' }, { ...order, cancelled_at: 42 }]) {
+    for (const bad of [null, [], { ...order, id: undefined }, { ...order, currency: 'dollars' }, { ...order, subtotal_price: '-1' }, { ...order, cancelled_at: 'yesterday' }, { ...order, cancelled_at: '1999-01-01T00:00:00Z' }, { ...order, cancelled_at: 42 }]) {
       expect(shopifyCancellation(bad, NOW).ok, JSON.stringify(bad)).toBe(false);
     }
   });

@@ -46,6 +46,7 @@ describe('POST /v1/conversions signatures', () => {
       // future stamp toward the window: 30 s of margin, where the stale case only drifts further out.
       [{ 'chorus-signature': await signTimestamped(m.ingestKey, body, now + 330_000) }, 'future'],
       [{ 'chorus-signature': await signTimestamped(m.ingestKey, body, now), 'chorus-account': 'no-such-brand' }, 'mismatch'],
+      [{ 'chorus-signature': await signTimestamped(m.ingestKey, body, now), 'chorus-account': '' }, 'missing_account'],
     ];
     for (const [headers, reason] of cases) {
       const res = await post(headers);
@@ -55,6 +56,9 @@ describe('POST /v1/conversions signatures', () => {
       expect(error.details?.reason).toBe(reason);
     }
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    // A call without the account header is told which header it left out.
+    const res = await SELF.fetch(`${BASE}/v1/conversions`, { method: 'POST', headers: { 'content-type': 'application/json', 'chorus-signature': await signTimestamped(m.ingestKey, body, now) }, body });
+    expect((await json<{ error: { message: string } }>(res)).error.message).toBe('The Chorus-Account header is missing: send your brand slug with the signature.');
   });
 
   it('accepts timestamps inside the tolerance in both directions', async () => {

@@ -275,3 +275,67 @@ describe('Shopify: ranges, and refunds on the basis orders are priced on', () =>
     expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 0, ledger: 1 });
   });
 });
+
+// Found by a developer's first integration: what a live shop sends that Chorus refused (so the shop retried
+// it, and may drop the subscription) or credited wrongly.
+describe('Shopify: what a live shop sends besides a plain paid order', () => {
+  it('credits the creator whose code was combined with another, whichever comes first', async () => {
+    const m = await stores();
+    const order = shopifyOrder(m, { discount_codes: [{ code: 'FREESHIP', amount: '5.00', type: 'shipping' }, { code: m.code.toLowerCase(), amount: '14.85', type: 'percentage' }] });
+    const body = await json<{ data: { attribution: string; code: string | null } }>(await shopify(m.shop, 'orders/create', JSON.stringify(order)));
+    expect(body.data).toMatchObject({ attribution: 'code' });
+    // Neither a creator's: the first is kept, as the order said, and credits nobody.
+    const neither = shopifyOrder(m, { discount_codes: [{ code: 'FREESHIP' }, { code: 'WELCOME10' }] });
+    expect((await json<{ data: { attribution: string } }>(await shopify(m.shop, 'orders/create', JSON.stringify(neither)))).data).toMatchObject({ attribution: 'none' });
+    expect(await env.DB.prepare('SELECT code_raw FROM conversions WHERE brand_id = ? AND external_order_id = ?').bind(m.brand.brandId, String(neither.id)).first('code_raw')).toBe('FREESHIP');
+  });
+
+  it('acknowledges test orders and their refunds without recording them', async () => {
+    const m = await stores();
+    const order = shopifyOrder(m, { test: true, gateway: 'bogus' });
+    for (const topic of ['orders/create', 'orders/paid']) expect(await json<Receipt>(await shopify(m.shop, topic, JSON.stringify(order)))).toEqual({ received: true, ignored: 'test_mode' });
+    expect(await json<Receipt>(await shopify(m.shop, 'orders/cancelled', JSON.stringify({ ...order, cancelled_at: new Date().toISOString() })))).toEqual({ received: true, ignored: 'test_mode' });
+    const refund = { ...JSON.parse(shopifyRefundRaw), order_id: order.id, created_at: new Date().toISOString() };
+    refund.transactions = refund.transactions.map((t: object) => ({ ...t, test: true }));
+    expect(await json<Receipt>(await shopify(m.shop, 'refunds/create', JSON.stringify(refund)))).toEqual({ received: true, ignored: 'test_mode' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+
+  it('waits for orders/paid on an order not paid yet, and records nothing for an order that cost nothing', async () => {
+    const m = await stores();
+    const order = shopifyOrder(m, { financial_status: 'pending' });
+    expect(await json<Receipt>(await shopify(m.shop, 'orders/create', JSON.stringify(order)))).toEqual({ received: true, ignored: 'payment_pending' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+    const paid = await shopify(m.shop, 'orders/paid', JSON.stringify({ ...order, financial_status: 'paid' }));
+    expect((await json<{ data: ConversionData }>(paid)).data).toMatchObject({ amountMinor: 8415 });
+    // A gift (100% off): 200, so the shop stops sending it, and nothing written; nor for its cancellation.
+    const gift = await stores();
+    const free = shopifyOrder(gift, { subtotal_price: '0.00', current_subtotal_price: '0.00', total_price: '0.00' });
+    expect(await json<Receipt>(await shopify(gift.shop, 'orders/create', JSON.stringify(free)))).toEqual({ received: true, data: null });
+    expect(await json<Receipt>(await shopify(gift.shop, 'orders/cancelled', JSON.stringify({ ...free, cancelled_at: new Date().toISOString() })))).toEqual({ received: true, data: null });
+    expect(await written(gift.brand.brandId)).toEqual(nothing);
+  });
+
+  it('takes an order of many line items (past 64 KiB) and still refuses a body past 1 MiB with 413', async () => {
+    const m = await stores();
+    const line = JSON.parse(shopifyOrderRaw).line_items?.[0] ?? { id: 1, title: 'Night balm', quantity: 1, price: '84.15' };
+    const big = shopifyOrder(m, { line_items: Array.from({ length: 60 }, (_, i) => ({ ...line, id: i + 1, title: `Line ${i} ${'x'.repeat(1200)}` })) });
+    const raw = JSON.stringify(big);
+    expect(raw.length).toBeGreaterThan(65_536);
+    const res = await shopify(m.shop, 'orders/create', raw);
+    expect(res.status).toBe(200);
+    expect((await json<{ data: ConversionData }>(res)).data).toMatchObject({ amountMinor: 8415 });
+    const huge = JSON.stringify(shopifyOrder(m, { note: 'x'.repeat(1_100_000) }));
+    expect(await errorCode(await shopify(m.shop, 'orders/create', huge))).toEqual({ status: 413, code: 'payload_too_large' });
+  });
+});
+
+describe('Stripe: test mode', () => {
+  it('acknowledges events from a test-mode endpoint without recording anything', async () => {
+    const m = await stores();
+    const event = JSON.parse(sessionEvent(m).raw);
+    event.livemode = false;
+    expect(await json<Receipt>(await stripe(m.stripeAccount, JSON.stringify(event)))).toEqual({ received: true, ignored: 'test_mode' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+  });
+});
