@@ -2,6 +2,14 @@
 (function () {
   var copyButtons = document.querySelectorAll('[data-copy]');
   for (var c = 0; c < copyButtons.length; c++) copyButtons[c].hidden = false;
+  // A screen reader hears "Copied" too: a polite status region, in the page before anything is copied.
+  var copiedStatus = null;
+  if (copyButtons.length > 0) {
+    copiedStatus = document.createElement('p');
+    copiedStatus.className = 'visually-hidden';
+    copiedStatus.setAttribute('role', 'status');
+    (document.querySelector('main') || document.body).appendChild(copiedStatus);
+  }
   document.addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('[data-copy]');
     if (!button) return;
@@ -10,7 +18,11 @@
     var done = function () {
       var label = button.textContent;
       button.textContent = 'Copied';
-      setTimeout(function () { button.textContent = label; }, 1500);
+      if (copiedStatus) copiedStatus.textContent = 'Copied to the clipboard';
+      setTimeout(function () {
+        button.textContent = label;
+        if (copiedStatus) copiedStatus.textContent = '';
+      }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(input.value).then(done, function () { input.select(); });
     else { input.select(); document.execCommand && document.execCommand('copy'); done(); }

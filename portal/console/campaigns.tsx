@@ -320,7 +320,13 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
 export type PreviewChoice = { enrollmentId: string; label: string };
 
 // The sandbox runs no script anyway; dropping the tags keeps the browser from logging each blocked one.
-const staticPreview = (html: string) => html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
+// Its links and buttons are a picture of the creator's page: without an address or enabled, they take no Tab
+// stop and lead nowhere (a link followed inside the frame would load a page the frame cannot show).
+const staticPreview = (html: string) =>
+  html
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
+    .replace(/<a\b([^>]*?)\shref="[^"]*"/gi, '<a$1')
+    .replace(/<button\b/gi, '<button disabled');
 
 /** What a launch asks about: how many creators are in (and have accepted the brand), and what the brief lacks. */
 export type LaunchCheck = { creators: number; accepted: number; missing: string[] };

@@ -5,7 +5,7 @@ import type { ComplianceChecks } from '../../worker/db/schema';
 import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { missingTags } from '../../worker/domain/submissions';
 import { countOf, formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
-import { Badge } from '../layout';
+import { Badge, Notice } from '../layout';
 import { CampaignFilter, ConsolePage, Errors, FlashNotice, Pager, type Flash, type Viewer } from './layout';
 
 // The queue's row with its compliance checks parsed.
@@ -182,7 +182,9 @@ export const ReviewPage: FC<{
   flash: Flash;
   errors?: string[];
   toReview: number;
-}> = ({ viewer, canWrite, filters, campaigns, items, counts, page, more, flash, errors, toReview }) => {
+  /** Drafts ticked in a bulk form sent without its button (Enter on a box): ticked again, and asked about. */
+  ticked?: string[];
+}> = ({ viewer, canWrite, filters, campaigns, items, counts, page, more, flash, errors, toReview, ticked = [] }) => {
   const back = reviewHref(filters, {}, page);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const selectable = canWrite && items.some((s) => s.status === 'submitted');
@@ -215,6 +217,11 @@ export const ReviewPage: FC<{
       </div>
       <FlashNotice flash={flash} />
       <Errors errors={errors} title="That didn't go through" />
+      {ticked.length > 0 ? (
+        <Notice tone="warn" title="Nothing approved yet">
+          <p>Press Approve selected to approve the {ticked.length === 1 ? 'draft' : `${formatCount(ticked.length)} drafts`} ticked below: each creator is emailed, and an approval cannot be undone.</p>
+        </Notice>
+      ) : null}
       <nav class="tabs status-tabs" aria-label="Status">
         <a href={reviewHref(filters, { status: null })} aria-current={filters.status === null ? 'page' : undefined}>
           All <span class="count">{formatCount(total)}</span>
@@ -228,8 +235,13 @@ export const ReviewPage: FC<{
       {selectable ? (
         <form id="bulk" method="post" action="/console/review/bulk-approve" class="bulk-bar">
           <Back back={back} />
+          {/* The form's first button, which Enter on a ticked box presses: it only asks, so only "Approve selected"
+              approves (each approval mails its creator and cannot be undone). */}
+          <button type="submit" class="visually-hidden" tabindex={-1} aria-hidden="true">
+            Ask before approving
+          </button>
           <span class="muted small">Tick drafts in review, then</span>
-          <button type="submit" class="button button-primary button-small">
+          <button type="submit" name="approve" value="1" class="button button-primary button-small">
             Approve selected
           </button>
         </form>
@@ -254,7 +266,7 @@ export const ReviewPage: FC<{
               <div class="review-select">
                 {canWrite && s.status === 'submitted' ? (
                   <>
-                    <input type="checkbox" name="ids" value={s.id} form="bulk" id={`pick-${s.id}`} />
+                    <input type="checkbox" name="ids" value={s.id} form="bulk" id={`pick-${s.id}`} checked={ticked.includes(s.id)} />
                     <label for={`pick-${s.id}`} class="visually-hidden">
                       Select {s.display_name}'s draft
                     </label>

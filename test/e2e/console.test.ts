@@ -359,6 +359,12 @@ describe('brand console in Chromium', () => {
     await navigate(page, () => item('Theo Lindqvist').getByRole('button', { name: 'Reject this draft' }).click(), /\/console\/review\?flash=rejected$/);
     await item('Priya Lindqvist').getByLabel("Select Priya Lindqvist's draft").check();
     await item('Jonas Lindqvist').getByLabel("Select Jonas Lindqvist's draft").check();
+    // Enter on a ticked box presses the form's first button, which only asks: nothing is approved until
+    // "Approve selected" is pressed (an approval mails the creator and cannot be undone), and the ticks stay.
+    await navigate(page, () => item('Jonas Lindqvist').getByLabel("Select Jonas Lindqvist's draft").press('Enter'), /\/console\/review\/bulk-approve$/);
+    expect(await textOf(page, 'main .notice-warn')).toContain('Press Approve selected to approve the 2 drafts ticked below');
+    expect(await page.locator('.review-item.is-waiting').count()).toBe(2);
+    expect(await item('Priya Lindqvist').getByLabel("Select Priya Lindqvist's draft").isChecked()).toBe(true);
     await navigate(page, () => page.getByRole('button', { name: 'Approve selected' }).click(), /\/console\/review\?flash=bulk&n=2&skipped=0$/);
     expect(await textOf(page, 'main [role=status]')).toBe('Approved 2 submissions.');
     const tabs = (await page.getByRole('navigation', { name: 'Status' }).getByRole('link').allInnerTexts()).map(squash);

@@ -191,7 +191,7 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
     const o = await consoleBrand('owner');
-    await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'] }, o.cookie)).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);
+    await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'], approve: '1' }, o.cookie)).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);
   });
 });
 

@@ -390,7 +390,7 @@ describe('console roles', () => {
       ['approve', await post(`/console/review/${sub}/approve`, {}, { cookie: v.cookie })],
       ['request changes', await post(`/console/review/${sub}/request-changes`, { note: 'no' }, { cookie: v.cookie })],
       ['reject', await post(`/console/review/${sub}/reject`, {}, { cookie: v.cookie })],
-      ['bulk approve', await post('/console/review/bulk-approve', { ids: [sub] }, { cookie: v.cookie })],
+      ['bulk approve', await post('/console/review/bulk-approve', { ids: [sub], approve: '1' }, { cookie: v.cookie })],
       ['import', await post(`/console/campaigns/${v.campaign.id}/import`, roster, { cookie: v.cookie })],
       ['close', await post('/console/payouts/close', { period }, { cookie: v.cookie })],
       ['export', await get(`/console/payouts/export.csv?period=${period}`, v.cookie)],
@@ -469,7 +469,7 @@ describe('console roles', () => {
     setTransport(async (msg) => void sent.push(msg));
     const [changes, bulk1, bulk2, api] = [await insertSubmission(m.brand.brandId, m.enrollment.id), await insertSubmission(m.brand.brandId, m.enrollment.id), await insertSubmission(m.brand.brandId, m.enrollment.id), await insertSubmission(m.brand.brandId, m.enrollment.id)];
     expect((await post(`/console/review/${changes}/request-changes`, { note: 'Show the dropper, please.' }, { cookie: m.cookie })).status).toBe(303);
-    expect((await post('/console/review/bulk-approve', { ids: [bulk1, bulk2] }, { cookie: m.cookie })).status).toBe(303);
+    expect((await post('/console/review/bulk-approve', { ids: [bulk1, bulk2], approve: '1' }, { cookie: m.cookie })).status).toBe(303);
     expect((await m.brand.api('POST', `/api/admin/submissions/${api}/reject`, { note: 'Not this season.' })).status).toBe(200);
     // Notices go through the mail queue, where an earlier test's may still be: only this creator's count.
     const ours = () => sent.filter((s) => s.to === `${m.handle}@creators.test`);
@@ -495,7 +495,7 @@ describe('console roles', () => {
     const s3 = await insertSubmission(a.brand.brandId, a.enrollment.id, 'changes_requested');
     const foreign = await insertSubmission(b.brand.brandId, b.enrollment.id);
     const foreignAudit = await auditCount(b.brand.brandId);
-    const res = await post('/console/review/bulk-approve', { ids: [s1, s2, s3, foreign, 'bad id!'], back: '/console/review' }, { cookie: a.cookie });
+    const res = await post('/console/review/bulk-approve', { ids: [s1, s2, s3, foreign, 'bad id!'], back: '/console/review', approve: '1' }, { cookie: a.cookie });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/console/review?flash=bulk&n=2&skipped=2');
     expect([await statusOf(s1), await statusOf(s2), await statusOf(s3), await statusOf(foreign)]).toEqual(['approved', 'approved', 'changes_requested', 'submitted']);
@@ -505,7 +505,22 @@ describe('console roles', () => {
     // One at a time, another brand's submission is simply not found.
     expect((await post(`/console/review/${foreign}/approve`, {}, { cookie: a.cookie })).status).toBe(404);
     expect(await statusOf(foreign)).toBe('submitted');
-    expect((await post('/console/review/bulk-approve', { back: '/console/review' }, { cookie: a.cookie })).status).toBe(422);
+    expect((await post('/console/review/bulk-approve', { back: '/console/review', approve: '1' }, { cookie: a.cookie })).status).toBe(422);
+  });
+
+  it('approves nothing when the bulk form is sent without its button (Enter on a ticked box), and keeps the ticks', async () => {
+    const a = await consoleBrand('manager');
+    const s1 = await insertSubmission(a.brand.brandId, a.enrollment.id);
+    const s2 = await insertSubmission(a.brand.brandId, a.enrollment.id);
+    const asked = await post('/console/review/bulk-approve', { ids: [s1, s2], back: '/console/review' }, { cookie: a.cookie });
+    expect(asked.status).toBe(200);
+    const html = await asked.text();
+    expect(html).toContain('Press Approve selected to approve the 2 drafts ticked below');
+    expect(html).toContain(`value="${s1}" form="bulk" id="pick-${s1}" checked=""`);
+    // The form's first button only asks; the named one approves.
+    expect(html).toMatch(/<form id="bulk"[^>]*>(?:(?!<\/form>)[\s\S])*?<button type="submit" class="visually-hidden" tabindex="-1" aria-hidden="true">Ask before approving<\/button>[\s\S]*?<button type="submit" name="approve" value="1"/);
+    expect([await statusOf(s1), await statusOf(s2)]).toEqual(['submitted', 'submitted']);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE actor_id = ? AND action = 'submission.approve'", a.user.id)).toBe(0);
   });
 });
 
@@ -564,7 +579,7 @@ describe('console review of a caption missing the disclosure', () => {
     const queue = await (await get('/console/review?status=submitted', m.cookie)).text();
     expect(queue).toMatch(/<input type="checkbox" name="override" value="1" required=""\/> The post will carry #ad/);
 
-    const bulk = await post('/console/review/bulk-approve', { ids: [flagged, clean], back: '/console/review' }, { cookie: m.cookie });
+    const bulk = await post('/console/review/bulk-approve', { ids: [flagged, clean], back: '/console/review', approve: '1' }, { cookie: m.cookie });
     expect(bulk.headers.get('location')).toBe('/console/review?flash=bulk&n=1&flagged=1&skipped=0');
     expect([await statusOf(flagged), await statusOf(clean)]).toEqual(['submitted', 'approved']);
     expect(await (await get(bulk.headers.get('location')!, m.cookie)).text()).toContain('1 left in review: its caption misses the campaign hashtag or disclosure.');
@@ -967,7 +982,7 @@ describe('console creator page', () => {
     const refused = await post(`/console/review/${id}/reject`, { note: '' }, { cookie: m.cookie });
     expect(refused.status).toBe(409);
     expect(await refused.text()).toContain('withdrawn when its creator was removed');
-    const bulk = await post('/console/review/bulk-approve', { ids: id }, { cookie: m.cookie });
+    const bulk = await post('/console/review/bulk-approve', { ids: id, approve: '1' }, { cookie: m.cookie });
     expect(bulk.headers.get('location')).toContain('n=0');
     expect(await rowCount("SELECT count(*) AS n FROM submissions WHERE id = ? AND status = 'submitted'", id)).toBe(1);
     // Restored, the creator's draft is back in review and can be decided.

@@ -74,7 +74,7 @@ function flashOf(c: ConsoleContext): Flash {
 }
 
 // Renders the queue, with an error on top when a form was refused.
-async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extras: { errors?: string[] } = {}, status: 200 | 409 | 422 = 200) {
+async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extras: { errors?: string[]; ticked?: string[] } = {}, status: 200 | 409 | 422 = 200) {
   const { brandId } = c.var.user;
   const [queue, campaigns, toReview] = await Promise.all([
     reviewQueue(c.env.DB, brandId, filters, page),
@@ -83,7 +83,7 @@ async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extr
   ]);
   // A page emptied by decisions made on it (the last drafts on page 2 approved) is not "nothing to review":
   // back to the first page, its message kept. An error is shown where the form was, however empty.
-  if (page > 1 && queue.items.length === 0 && !extras.errors) {
+  if (page > 1 && queue.items.length === 0 && !extras.errors && !extras.ticked) {
     const url = new URL(c.req.url);
     url.searchParams.delete('page');
     return c.redirect(url.pathname + url.search, 303);
@@ -102,6 +102,7 @@ async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extr
       flash={flashOf(c)}
       errors={extras.errors}
       toReview={toReview}
+      ticked={extras.ticked}
     />,
     status,
   );
@@ -136,6 +137,8 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   const ids = [...new Set(form.all('ids').filter((id) => ID_PATTERN.test(id)))];
   if (ids.length === 0) return renderBack(c, back, { errors: ['Tick at least one draft in review to approve.'] }, 422);
   if (ids.length > MAX_BULK) return renderBack(c, back, { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
+  // Sent by Enter on a ticked box (the form's first button), not by "Approve selected": asked, still ticked.
+  if (form.get('approve') !== '1') return renderQueue(c, postedFrom(back), { ticked: ids });
   const { user } = c.var;
   // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
   const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE +brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
