@@ -1,6 +1,7 @@
 // GET /v1/codes/:code for storefronts: a publishable key, a rate limit before any lookup, and one
 // answer shape for every code that cannot be used, so the endpoint cannot be used to enumerate codes.
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { codeStateIn, isRedeemable, normalizeCode, type CodeState } from '../domain/codes';
 import { hasSecrets, type AppEnv, type Env } from '../env';
 import { ApiError, errorBody } from '../lib/errors';
@@ -96,12 +97,16 @@ export function forgetStorefrontKeys(): void {
 
 const op = routeDescriber({ tag: 'Storefront', auth: 'storefrontKey' });
 
-export const codeCheck = new Hono<AppEnv>().get(
+// The check is meant for the shopper's browser (the key is publishable, the answer names no secret, and the
+// limit is then per shopper): any origin may call it, without credentials, and a preflight is answered for a day.
+const CORS_ORIGIN = { 'Access-Control-Allow-Origin': '*' } as const;
+
+export const codeCheck = new Hono<AppEnv>().use(cors({ origin: '*', allowMethods: ['GET'], allowHeaders: ['Authorization'], maxAge: 86_400 })).get(
   '/:code',
   op({
     summary: 'Check a discount code',
     description:
-      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of a campaign that has ended or not yet started, or of a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key, and key lookups per client IP.",
+      "For the brand's checkout, with its publishable storefront key. Codes are matched case-insensitively after normalization. Answers the discount and the creator's handle only; unknown, expired, exhausted, disabled and other brands' codes, and codes of a campaign that has ended or not yet started, or of a creator removed from it, all answer `{\"valid\": false}`, so the endpoint cannot be used to enumerate codes. Rate-limited per client IP and key, and key lookups per client IP: call it from the shopper's browser (any origin may, without credentials; preflights are answered), where the limit is each shopper's.",
     params: { code: 'The code as the shopper typed it.' },
     responses: {
       200: {
@@ -160,10 +165,10 @@ export async function cachedCodeCheck(request: Request, method: string, url: str
   const requestId = requestIdFrom(request.headers);
   if (!(await withinLimit(env, request.headers, key))) {
     const error = rateLimited();
-    return Response.json(errorBody(error.code, error.message), { status: 429, headers: { ...error.headers, 'Request-Id': requestId } });
+    return Response.json(errorBody(error.code, error.message), { status: 429, headers: { ...error.headers, ...CORS_ORIGIN, 'Request-Id': requestId } });
   }
   noteUse(env.DB, ctx, 'key', storefront.keyId, now);
-  return new Response(answerJson(found.value, now), { headers: { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', 'Request-Id': requestId } });
+  return new Response(answerJson(found.value, now), { headers: { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', ...CORS_ORIGIN, 'Request-Id': requestId } });
 }
 
 // The code as the router would see it: percent-decoded, then normalized (null: not a code); undefined

@@ -32,7 +32,7 @@ describe('GET /v1/codes/:code', () => {
     await inOneRateWindow();
     const first = await check(key, code, ip); // the full path: D1 reads fill the caches
     const repeat = await check(key, code.toLowerCase(), ip); // answered before the router
-    for (const name of ['content-type', 'cache-control']) expect(repeat.headers.get(name), name).toBe(first.headers.get(name));
+    for (const name of ['content-type', 'cache-control', 'access-control-allow-origin']) expect(repeat.headers.get(name), name).toBe(first.headers.get(name));
     expect(repeat.headers.get('request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const body = await first.text();
     expect(await repeat.text()).toBe(body);
@@ -45,7 +45,27 @@ describe('GET /v1/codes/:code', () => {
     const limited = await check(key, code, ip);
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('60');
+    expect(limited.headers.get('access-control-allow-origin')).toBe('*');
     expect(await limited.json()).toEqual({ error: { code: 'rate_limited', message: 'Too many code checks; slow down.' } });
+  });
+
+  // The key is publishable and meant for the shopper's browser: a checkout page on any origin may call the check.
+  it("answers a browser's preflight and its check across origins, without credentials", async () => {
+    const { brand, code } = await createMoneyBrand();
+    const key = await issueKey(brand, 'storefront');
+    const preflight = await SELF.fetch(`${BASE}/v1/codes/${code}`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('GET');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const res = await check(key, code, freshIp(), { origin: 'https://shop.example' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    // An error the script should read says so across origins too.
+    const refused = await check('ck_pub_not_a_key_000000000000000000', code, freshIp(), { origin: 'https://shop.example' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
   });
 
   it('accepts full-width and zero-width variants of the code', async () => {
