@@ -74,5 +74,8 @@ export type AppEnv = {
   Bindings: Env;
   // clickRedirect: this answer is a tracked link's 302 with a click id, whose trace is that id (app.tsx).
   // credential: the key or store secret that authenticated the request (lib/last-used.ts).
-  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal; clickRedirect: true; credential: { kind: Credential; id: string } };
+  Variables: { admin: AdminPrincipal; creator: CreatorPrincipal; clickRedirect: true; credential: { kind: Credential; id: string }; storeDelivery: StoreDelivery };
 };
+
+/** A store webhook for connected stores (routes/webhooks.ts): whose delivery log it goes in, once answered. */
+export type StoreDelivery = { provider: 'shopify' | 'stripe'; account: string; topic: string; to: { brandId: string; integrationId: string }[]; verified: boolean };

@@ -6,6 +6,7 @@ import { formatDate, formatDateTime } from '../format';
 import { Badge } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, RowAction, ShownOnce, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
+import type { ListedReceipt } from '../../worker/db/webhook-receipts';
 
 export type KeyView = { id: string; scope: 'storefront' | 'ingest' | 'admin'; name: string; prefix: string; createdAt: string | null; revokedAt: string | null; expiresAt: string | null; lastUsedAt: string | null };
 export type StoreView = { id: string; provider: 'shopify' | 'stripe'; externalAccount: string; createdAt: string | null; lastUsedAt: string | null };
@@ -37,6 +38,61 @@ const KeyStatus: FC<{ k: KeyView; now: number; timezone: string }> = ({ k, now, 
 // When a key or a store's secret was last used (lib/last-used.ts keeps it to within ten minutes).
 const usedAt = (at: string, timezone: string) => formatDateTime(Date.parse(at), timezone);
 
+// What a delivery's answer meant, in the words a developer setting up a store needs: what was recorded, or why not.
+const IGNORED_WORDS: Record<string, string> = {
+  test_mode: 'A test order: acknowledged, earns nobody anything',
+  payment_pending: 'Not paid yet: recorded when the payment arrives',
+  currency_mismatch: "In another currency than the brand's: not recorded",
+  idempotency_conflict: 'Changed after it was recorded: the first version stands',
+  topic: 'A topic Chorus does not read',
+  event_type: 'An event Chorus does not read',
+  not_subscription: 'An invoice of no subscription: nothing to credit',
+  not_referred: 'A subscription no creator brought',
+  renewals_ended: "Past the campaign's renewal months",
+};
+export function deliveryAnswer(r: Pick<ListedReceipt, 'outcome' | 'detail' | 'status'>): { badge: string; label: string; words: string } {
+  if (r.outcome === 'recorded') return { badge: 'approved', label: 'Recorded', words: 'Recorded (or already was)' };
+  if (r.outcome === 'nothing') return { badge: 'invited', label: 'Nothing to record', words: 'Nothing to record: no goods paid for or refunded' };
+  if (r.outcome === 'ignored') return { badge: 'invited', label: 'Ignored', words: IGNORED_WORDS[r.detail ?? ''] ?? (r.detail ?? 'Ignored') };
+  if (r.outcome === 'failed') return { badge: 'failed', label: `Failed ${r.status}`, words: 'Storage was unavailable: the store retries it' };
+  const words = r.detail?.startsWith('invalid_signature')
+    ? 'The signature did not verify: check the secret connected here is the one the store signs with'
+    : r.detail?.startsWith('unsupported_payload')
+      ? `Chorus could not read it (${r.detail.slice('unsupported_payload: '.length) || 'missing fields'}); the store retries it`
+      : (r.detail ?? 'Refused');
+  return { badge: 'failed', label: `Refused ${r.status}`, words };
+}
+
+const Deliveries: FC<{ receipts: ListedReceipt[]; timezone: string }> = ({ receipts, timezone }) => (
+  <section class="card" aria-labelledby="deliveries-h">
+    <h2 id="deliveries-h">Recent deliveries</h2>
+    <p class="muted small">What each store webhook was answered, newest first: Shopify and Stripe show every one of them as delivered, including those Chorus did not record.</p>
+    {receipts.length === 0 ? (
+      <p class="muted">No webhook has arrived from a connected store yet.</p>
+    ) : (
+      <DataTable columns={['Received', 'Store and event', 'Order or event', 'Answer']}>
+        {receipts.map((r) => {
+          const answer = deliveryAnswer(r);
+          return (
+            <tr>
+              <td data-label="Received">{formatDateTime(r.receivedAt, timezone)}</td>
+              <td data-label="Store and event">
+                {PROVIDERS[r.provider]} <span class="muted">{r.account}</span>
+                <code class="block" style="white-space: nowrap; width: fit-content">{r.topic}</code>
+              </td>
+              <td data-label="Order or event">{r.ref ? <code style="overflow-wrap: anywhere">{r.ref}</code> : <span class="muted">—</span>}</td>
+              <td data-label="Answer" class="wide">
+                <Badge status={answer.badge} label={answer.label} />
+                <span class="muted small block">{answer.words}</span>
+              </td>
+            </tr>
+          );
+        })}
+      </DataTable>
+    )}
+  </section>
+);
+
 export const webhookAddress = (origin: string, s: Pick<StoreView, 'provider' | 'externalAccount'>) => (s.provider === 'shopify' ? `${origin}/v1/webhooks/shopify` : `${origin}/v1/webhooks/stripe/${s.externalAccount}`);
 
 export const KeysPage: FC<{
@@ -53,7 +109,8 @@ export const KeysPage: FC<{
   errors?: string[];
   toReview: number;
   now: number;
-}> = ({ viewer, isOwner, keys, stores, origin, keyValues, storeValues, newKey, confirm, flash, errors, toReview, now }) => (
+  receipts: ListedReceipt[];
+}> = ({ viewer, isOwner, keys, stores, origin, keyValues, storeValues, newKey, confirm, flash, errors, toReview, now, receipts }) => (
   <ConsolePage title="Keys and stores" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="keys" flash={flash} errors={errors} />
     {newKey ? (
@@ -236,5 +293,6 @@ export const KeysPage: FC<{
         </form>
       ) : null}
     </section>
+    {stores.length > 0 || receipts.length > 0 ? <Deliveries receipts={receipts} timezone={viewer.timezone} /> : null}
   </ConsolePage>
 );

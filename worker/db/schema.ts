@@ -85,6 +85,29 @@ export const brandIntegrations = sqliteTable(
   (t) => [index('brand_integrations_account').on(t.provider, t.externalAccount), index('brand_integrations_brand').on(t.brandId)],
 );
 
+// What each store webhook that verified (or came for a connected store and did not) was answered: the
+// delivery log a developer reads on Keys and stores. The last 100 per store connection are kept.
+export const webhookReceipts = sqliteTable(
+  'webhook_receipts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    brandId: text('brand_id').notNull(),
+    integrationId: text('integration_id').notNull(),
+    provider: text('provider', { enum: ['shopify', 'stripe'] }).notNull(),
+    account: text('account').notNull(),
+    // The Shopify topic or the Stripe event type, as sent (bounded).
+    topic: text('topic').notNull(),
+    // The order (Shopify) or the event (Stripe) it was about, when readable.
+    ref: text('ref'),
+    status: integer('status').notNull(),
+    outcome: text('outcome', { enum: ['recorded', 'nothing', 'ignored', 'refused', 'failed'] }).notNull(),
+    // The ignored reason, or the error code and its reason.
+    detail: text('detail'),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('webhook_receipts_brand').on(t.brandId, t.id), index('webhook_receipts_integration').on(t.integrationId, t.id)],
+);
+
 export const creators = sqliteTable('creators', {
   id: text('id').primaryKey(),
   email: text('email').notNull().unique(),

@@ -3,6 +3,7 @@
 // recorded, so the store's own retries settle.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { outcomeOf, receiptRef, recordReceipts } from '../db/webhook-receipts';
 import { adoptPaymentRefunds, recordConversion, recordRefund, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped } from '../db/conversions';
 import { chargeRefundSlice, shopifyAwaitsPayment, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
@@ -50,7 +51,20 @@ async function settle<T>(work: Promise<T>, ignoring = IGNORED): Promise<{ result
 const UNKNOWN_ACCOUNT_SECRETS = ['no-such-account-secret-0000000000'];
 const ACCOUNT_NAME = /^[a-z0-9][a-z0-9.-]{1,99}$/;
 
-async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe', account: string, verify: (secrets: readonly string[]) => Promise<SignatureCheck>) {
+// A delivery for a connected store whose signature does not verify goes in the log of each brand that connected
+// that name (a wrong secret is the commonest setup mistake), at most once a minute per connection and isolate,
+// so forged calls cannot fill it.
+const REFUSED_LOG_EVERY_MS = 60_000;
+const refusedLogged = new Map<string, number>();
+function refusedWorthLogging(integrationId: string, now: number): boolean {
+  const last = refusedLogged.get(integrationId);
+  if (last !== undefined && now - last < REFUSED_LOG_EVERY_MS) return false;
+  if (refusedLogged.size >= 1_000) refusedLogged.clear();
+  refusedLogged.set(integrationId, now);
+  return true;
+}
+
+async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe', account: string, topic: string, verify: (secrets: readonly string[]) => Promise<SignatureCheck>) {
   const brands = ACCOUNT_NAME.test(account) ? await integrationBrands(c.env, provider, account) : [];
   if (brands.length === 0) {
     const check = await verify(UNKNOWN_ACCOUNT_SECRETS);
@@ -60,12 +74,17 @@ async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe',
   for (const brand of brands) {
     const check = await verify(brand.secrets);
     if (check.ok) {
-      usedBy(c, 'store', brand.secretIds[check.secret]!);
+      const integrationId = brand.secretIds[check.secret]!;
+      usedBy(c, 'store', integrationId);
+      c.set('storeDelivery', { provider, account, topic, to: [{ brandId: brand.id, integrationId }], verified: true });
       return { brand, reason: null };
     }
     reason = check.reason;
     if (reason !== 'mismatch') break;
   }
+  const now = Date.now();
+  const to = brands.flatMap((b) => b.secretIds.filter((id) => refusedWorthLogging(id, now)).map((integrationId) => ({ brandId: b.id, integrationId })));
+  if (to.length > 0) c.set('storeDelivery', { provider, account, topic, to, verified: false });
   return { brand: null, reason };
 }
 
@@ -171,7 +190,24 @@ const receipt = {
   },
 } as const;
 
+// Each answer to a connected store goes in its delivery log (db/webhook-receipts.ts), after the response.
+async function logDelivery(c: Context<AppEnv>, next: () => Promise<void>) {
+  await next();
+  const delivery = c.get('storeDelivery');
+  if (!delivery) return;
+  const status = c.res.status;
+  const body = await c.res
+    .clone()
+    .json()
+    .catch(() => null);
+  const { outcome, detail } = outcomeOf(status, body);
+  const ref = delivery.verified ? receiptRef(delivery.provider, await c.req.text()) : null;
+  const receipts = delivery.to.map((t) => ({ ...t, provider: delivery.provider, account: delivery.account, topic: delivery.topic || '(none)', ref, status, outcome, detail }));
+  c.executionCtx.waitUntil(recordReceipts(c.env.DB, receipts).catch((error: unknown) => log.warn('webhook_receipt_failed', { error })));
+}
+
 export const webhooks = new Hono<AppEnv>()
+  .use(logDelivery)
   .post(
     '/shopify',
     op({
@@ -191,9 +227,9 @@ export const webhooks = new Hono<AppEnv>()
       const shop = c.req.header('x-shopify-shop-domain') ?? '';
       const raw = await c.req.text();
       const header = c.req.header('x-shopify-hmac-sha256');
-      const { brand, reason } = await verifiedBrand(c, 'shopify', shop, (secrets) => verifyShopifyHmac(header, raw, secrets));
+      const topic = c.req.header('x-shopify-topic') ?? '';
+      const { brand, reason } = await verifiedBrand(c, 'shopify', shop, topic, (secrets) => verifyShopifyHmac(header, raw, secrets));
       if (!brand) throw new ApiError(401, 'invalid_signature', 'The X-Shopify-Hmac-Sha256 header did not verify.', { reason });
-      const topic = c.req.header('x-shopify-topic');
       const payload = parseJson(raw);
       if (topic === 'orders/create' || topic === 'orders/paid') {
         if (shopifyTestOrder(payload)) return c.json({ received: true, ignored: 'test_mode' });
@@ -235,9 +271,11 @@ export const webhooks = new Hono<AppEnv>()
       const raw = await c.req.text();
       const header = c.req.header('stripe-signature');
       const now = Date.now();
-      const { brand, reason } = await verifiedBrand(c, 'stripe', account, (secrets) => verifyTimestampedSignature(header, raw, secrets, now));
+      const { brand, reason } = await verifiedBrand(c, 'stripe', account, '', (secrets) => verifyTimestampedSignature(header, raw, secrets, now));
       if (!brand) throw new ApiError(401, 'invalid_signature', 'The Stripe-Signature header did not verify.', { reason });
       const event = parseJson(raw) as { type?: unknown; livemode?: unknown; data?: { object?: unknown } };
+      const delivery = c.get('storeDelivery');
+      if (delivery && typeof event?.type === 'string') delivery.topic = event.type;
       const object = event?.data?.object;
       // An endpoint in Stripe's test mode (its own secret) is for trying the integration: it earns nobody anything.
       if (event?.livemode === false) return c.json({ received: true, ignored: 'test_mode' });

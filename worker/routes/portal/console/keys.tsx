@@ -12,6 +12,7 @@ import { connectStore, createApiKey, createIntegration, createKey, disconnectSto
 import { viewerOf } from './campaigns';
 import { flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview } from './queries';
+import { recentReceipts } from '../../../db/webhook-receipts';
 
 export const keyRoutes = new Hono<ConsoleEnv>();
 
@@ -25,7 +26,7 @@ type Extras = { keyValues?: KeyValues; storeValues?: StoreValues; newKey?: { nam
 
 async function renderKeys(c: ConsoleContext, extras: Extras = {}, status: PageStatus = 200) {
   const brandId = c.var.user.brandId;
-  const [keys, stores, toReview] = await Promise.all([listApiKeys(c.env, brandId), listStores(c.env, brandId), awaitingReview(c.env.DB, brandId)]);
+  const [keys, stores, toReview, receipts] = await Promise.all([listApiKeys(c.env, brandId), listStores(c.env, brandId), awaitingReview(c.env.DB, brandId), recentReceipts(c.env.DB, brandId)]);
   return renderPage(
     c,
     <KeysPage
@@ -42,6 +43,7 @@ async function renderKeys(c: ConsoleContext, extras: Extras = {}, status: PageSt
       errors={extras.errors}
       toReview={toReview}
       now={Date.now()}
+      receipts={receipts}
     />,
     status,
   );
