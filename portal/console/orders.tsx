@@ -2,9 +2,11 @@
 // commission it earned and what refunds took back. Filters and paging are plain GET links.
 import type { FC } from 'hono/jsx';
 import { commissionStatus, type CommissionStatus, type ListedConversion } from '../../worker/db/conversion-list';
-import { COMMISSION_BADGES, formatDateTime, formatMoney, formatPercent } from '../format';
+import { COMMISSION_BADGES, formatCount, formatDateTime, formatMoney, formatPercent } from '../format';
 import { Badge } from '../layout';
-import { CampaignFilter, ConsolePage, Pager, type Viewer } from './layout';
+import { CampaignFilter, ConsolePage, DataTable, Pager, type Viewer } from './layout';
+import type { WaitingRefund } from '../../worker/routes/portal/console/orders';
+import { DAY_MS } from '../../worker/domain/periods';
 
 // `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
 // `enrollment`: one creator's orders in one campaign (the console's creator page links here); `from` and
@@ -96,6 +98,40 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
   );
 };
 
+const SOURCES: Record<string, string> = { api: 'Your backend', shopify: 'Shopify', stripe: 'Stripe' };
+
+// Refunds whose order Chorus has not recorded: applied when the order arrives. One waiting more than a day
+// usually names a mistyped order id, and the commission on that order stays paid until someone looks.
+const WaitingRefunds: FC<{ waiting: { shown: WaitingRefund[]; total: number }; now: number; timeZone: string }> = ({ waiting, now, timeZone }) => (
+  <section class="card" aria-labelledby="waiting-h">
+    <h2 id="waiting-h">Refunds waiting for their order ({formatCount(waiting.total)})</h2>
+    <p class="muted small">
+      Chorus takes a refund's commission back when its order arrives. One that waits more than a day usually names an order id that was mistyped or never sent: check it in your store, and send the order if it is missing.
+    </p>
+    <DataTable columns={['Refund', 'Order it names', 'Amount', 'From', 'Waiting since']}>
+      {waiting.shown.map((r) => (
+        <tr>
+          <td data-label="Refund">
+            <code style="overflow-wrap: anywhere">{r.refundId}</code>
+          </td>
+          <td data-label="Order it names">
+            <code style="overflow-wrap: anywhere">{r.orderId}</code>
+          </td>
+          <td data-label="Amount" class="num">
+            {formatMoney(r.amountMinor, r.currency)}
+          </td>
+          <td data-label="From">{SOURCES[r.source] ?? r.source}</td>
+          <td data-label="Waiting since">
+            {formatDateTime(r.receivedAt, timeZone)}
+            {now - r.receivedAt > DAY_MS ? <span class="warn-text small block">Over a day</span> : null}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+    {waiting.total > waiting.shown.length ? <p class="muted small">The {formatCount(waiting.shown.length)} oldest of {formatCount(waiting.total)}.</p> : null}
+  </section>
+);
+
 export const OrdersPage: FC<{
   viewer: Viewer;
   canDownload: boolean;
@@ -107,7 +143,8 @@ export const OrdersPage: FC<{
   paged: boolean;
   now: number;
   toReview: number;
-}> = ({ viewer, canDownload, filters, of, campaigns, orders, nextCursor, paged, now, toReview }) => {
+  waiting?: { shown: WaitingRefund[]; total: number };
+}> = ({ viewer, canDownload, filters, of, campaigns, orders, nextCursor, paged, now, toReview, waiting = { shown: [], total: 0 } }) => {
   const filtered = Object.values(filters).some((v) => v !== null);
   return (
     <ConsolePage title="Orders" viewer={viewer} section="orders" toReview={toReview}>
@@ -247,6 +284,7 @@ export const OrdersPage: FC<{
         )}
         <Pager newest={paged ? ordersHref(filters) : null} older={nextCursor ? ordersHref(filters, nextCursor) : null} olderLabel="Older orders" />
       </section>
+      {waiting.total > 0 ? <WaitingRefunds waiting={waiting} now={now} timeZone={viewer.timezone} /> : null}
     </ConsolePage>
   );
 };

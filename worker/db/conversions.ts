@@ -9,6 +9,8 @@ import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
+import { formatAmount } from '../domain/store-payloads';
+import { refundedOf } from './network';
 import { log } from '../lib/log';
 import { COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements } from './webhooks';
@@ -474,7 +476,8 @@ const refundRow = (db: D1Database, brandId: string, refundId: string) =>
     )
     .bind(brandId, refundId);
 
-const ORDER_CURRENCY = 'SELECT currency, occurred_at FROM conversions WHERE brand_id = ? AND external_order_id = ?';
+// A refund's order as recorded: its currency, when it was placed, its amount and what its refunds took back so far.
+const ORDER_CURRENCY = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
 
 const loadRefund = (db: D1Database, brandId: string, refundId: string) => read<StoredRefund>(refundRow(db, brandId, refundId));
 
@@ -499,9 +502,15 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
     if (existing.payload_hash !== hash) throw idempotencyConflict('refund');
     return { created: false, data: refundView(existing) };
   }
-  const order = firstOf<{ currency: string; occurred_at: number }>(orderRows);
+  const order = firstOf<{ currency: string; occurred_at: number; amount_minor: number; refunded: number }>(orderRows);
   if (order) {
     sameCurrency(order.currency, input, 'Its order was recorded in');
+    // More back than the order has left is a mistyped amount or order id, which would leave commission paid
+    // on money that was returned: signed calls hear of it. (A store's own refund is capped by the store.)
+    if (source === 'api' && input.amountMinor > order.amount_minor - order.refunded) {
+      const left = Math.max(0, order.amount_minor - order.refunded);
+      throw new ApiError(422, 'refund_exceeds_order', `The refund is more than its order has left to refund: ${formatAmount(left, order.currency)} of ${formatAmount(order.amount_minor, order.currency)} ${order.currency}.`, { issues: [{ path: 'amountMinor', message: `at most ${left}` }] });
+    }
     // A refund dated before its order is a store's mistake (a reversal filed under a month the order never
     // saw). Stores that sign their calls hear of it; Shopify and Stripe date both from their own clock.
     if (source === 'api' && input.occurredAt < order.occurred_at) {

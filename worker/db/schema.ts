@@ -372,6 +372,8 @@ export const refunds = sqliteTable(
   (t) => [
     uniqueIndex('refunds_brand_refund').on(t.brandId, t.externalRefundId),
     index('refunds_brand_order').on(t.brandId, t.externalOrderId),
+    // Refunds still waiting for their order, oldest first, for the Orders page (few: most find their order).
+    index('refunds_pending').on(t.brandId, t.createdAt).where(sql`status = 'pending'`),
   ],
 );
 

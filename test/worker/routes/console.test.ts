@@ -1324,6 +1324,30 @@ describe('console orders', () => {
     expect(commission).toContain('+ $30.00 performance bonus');
   });
 
+  it('lists refunds still waiting for their order, oldest first, and drops one once its order arrives', async () => {
+    const m = await consoleBrand('viewer');
+    const other = await consoleBrand('viewer');
+    const t = tag();
+    const refund = (refundId: string, orderId: string, amountMinor: number) => ({ refundId, orderId, amountMinor, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString() });
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(`typo-${t}`, `#1042-${t}x`, 2_500))).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(`early-${t}`, `early-order-${t}`, 1_000))).status).toBe(201);
+    await env.DB.prepare('UPDATE refunds SET created_at = created_at - 2 * 86400000 WHERE brand_id = ? AND external_refund_id = ?').bind(m.brand.brandId, `typo-${t}`).run();
+    const html = await (await get('/console/orders', m.cookie)).text();
+    expect(html).toContain('Refunds waiting for their order (2)');
+    const section = html.slice(html.indexOf('id="waiting-h"'));
+    expect(section.indexOf(`typo-${t}`)).toBeLessThan(section.indexOf(`early-${t}`));
+    expect(section).toContain(`#1042-${t}x`);
+    expect(section).toContain('$25.00');
+    expect(section.match(/Over a day/g)).toHaveLength(1);
+    // Another brand's console shows none of them.
+    expect(await (await get('/console/orders', other.cookie)).text()).not.toContain('Refunds waiting for their order');
+    // The early one's order arrives: it is applied and leaves the list.
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `early-order-${t}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date(Date.now() - 120_000).toISOString(), code: m.code })).status).toBe(201);
+    const after = await (await get('/console/orders', m.cookie)).text();
+    expect(after).toContain('Refunds waiting for their order (1)');
+    expect(after).not.toContain(`early-${t}</code>`);
+  });
+
   it('hands owners and managers the filtered orders as CSV, and viewers neither the link nor the file', async () => {
     const m = await consoleBrand('manager');
     const viewer = await adminUser(m.brand.brandId, 'viewer');

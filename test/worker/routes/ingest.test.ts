@@ -465,12 +465,22 @@ describe('refunds', () => {
     const order = conversion({ code: m.code, amountMinor: 10_000 });
     await signedPost(m.brand, m.ingestKey, '/v1/conversions', order);
     const reversals: number[] = [];
-    for (const amount of [3_333, 3_333, 5_000, 1_000]) {
+    for (const amount of [3_333, 3_333, 3_334]) {
       const res = await json<RefundData>(await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, amount)));
       reversals.push(res.data.reversal!.amountMinor);
     }
-    expect(reversals).toEqual([-333, -333, -334, 0]);
+    expect(reversals).toEqual([-333, -333, -334]);
     expect(await ledgerSum(m.brand.brandId)).toBe(0);
+    // Nothing is left to refund: a mistyped amount or order id is told so, and nothing is written.
+    const over = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 1_000));
+    expect(over.status).toBe(422);
+    expect((await json<{ error: { code: string; message: string } }>(over)).error).toMatchObject({ code: 'refund_exceeds_order', message: 'The refund is more than its order has left to refund: 0.00 of 100.00 USD.' });
+    const partly = conversion({ code: m.code, amountMinor: 10_000 });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', partly);
+    await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(partly.orderId, 4_000));
+    const tooMuch = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(partly.orderId, 999_999));
+    expect((await json<{ error: { message: string } }>(tooMuch)).error.message).toBe('The refund is more than its order has left to refund: 60.00 of 100.00 USD.');
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(4);
   });
 
   it('refuses a refund dated before its order with 422, writing nothing', async () => {

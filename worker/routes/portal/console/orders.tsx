@@ -57,6 +57,22 @@ const ordersOf = (db: D1Database, brandId: string, enrollmentId: string) =>
     .bind(enrollmentId, brandId)
     .first<OrdersOf>();
 
+// Refunds that named an order Chorus has not recorded: applied when it arrives, so one that waits long usually
+// names a mistyped order id, and its commission stays paid. Oldest first, a page's worth.
+export type WaitingRefund = { refundId: string; orderId: string; amountMinor: number; currency: string; source: string; receivedAt: number };
+const WAITING_SHOWN = 20;
+async function waitingRefunds(db: D1Database, brandId: string): Promise<{ shown: WaitingRefund[]; total: number }> {
+  const [rows, count] = await db.batch([
+    db
+      .prepare(`SELECT external_refund_id, external_order_id, amount_minor, currency, source, created_at FROM refunds WHERE brand_id = ? AND status = 'pending' ORDER BY created_at LIMIT ${WAITING_SHOWN}`)
+      .bind(brandId),
+    db.prepare("SELECT count(*) AS n FROM refunds WHERE brand_id = ? AND status = 'pending'").bind(brandId),
+  ]);
+  type Row = { external_refund_id: string; external_order_id: string; amount_minor: number; currency: string; source: string; created_at: number };
+  const shown = ((rows?.results ?? []) as Row[]).map((r) => ({ refundId: r.external_refund_id, orderId: r.external_order_id, amountMinor: r.amount_minor, currency: r.currency, source: r.source, receivedAt: r.created_at }));
+  return { shown, total: ((count?.results ?? [])[0] as { n: number } | undefined)?.n ?? 0 };
+}
+
 // The same orders as a file, for finance; like every console download that carries money, owners, managers and finance only (enforceRole).
 orderRoutes.get('/orders/export.csv', (c) => ordersCsvResponse(c.env.DB, { id: c.var.user.brandId, slug: c.var.user.brandSlug }, asFilter(filtersOf(c), c.var.user.timezone)));
 
@@ -64,11 +80,12 @@ orderRoutes.get('/orders', async (c) => {
   const filters = filtersOf(c);
   const after = decodeCursor(queryOf(c, 'cursor')) ?? undefined;
   const { brandId, timezone } = c.var.user;
-  const [rows, campaigns, toReview, of] = await Promise.all([
+  const [rows, campaigns, toReview, of, waiting] = await Promise.all([
     listConversions(c.env.DB, brandId, { ...asFilter(filters, timezone), after }, ORDERS_PER_PAGE + 1),
     campaignOptions(c.env.DB, brandId),
     awaitingReview(c.env.DB, brandId),
     filters.enrollmentId ? ordersOf(c.env.DB, brandId, filters.enrollmentId) : null,
+    after === undefined ? waitingRefunds(c.env.DB, brandId) : { shown: [], total: 0 },
   ]);
   const page = pageOf(rows, ORDERS_PER_PAGE, positionOf);
   return renderPage(
@@ -84,6 +101,7 @@ orderRoutes.get('/orders', async (c) => {
       paged={after !== undefined}
       now={Date.now()}
       toReview={toReview}
+      waiting={waiting}
     />,
   );
 });

@@ -1,0 +1,1 @@
+CREATE INDEX `refunds_pending` ON `refunds` (`brand_id`,`created_at`) WHERE status = 'pending';
