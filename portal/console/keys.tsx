@@ -49,6 +49,7 @@ const IGNORED_WORDS: Record<string, string> = {
   not_subscription: 'An invoice of no subscription: nothing to credit',
   not_referred: 'A subscription no creator brought',
   renewals_ended: "Past the campaign's renewal months",
+  dispute_not_lost: 'A dispute that was not lost: nothing taken back',
 };
 export function deliveryAnswer(r: Pick<ListedReceipt, 'outcome' | 'detail' | 'status'>): { badge: string; label: string; words: string } {
   if (r.outcome === 'recorded') return { badge: 'approved', label: 'Recorded', words: 'Recorded (or already was)' };

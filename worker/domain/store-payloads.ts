@@ -360,6 +360,22 @@ export function stripeCharge(charge: unknown): Parsed<StripeCharge> {
   return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor } };
 }
 
+export type StripeDispute = { disputeId: string; orderId: string; currency: string; lost: boolean; occurredAt: number };
+
+// charge.dispute.closed: a dispute the merchant lost took the payment back, as a refund of it would have. Its
+// order is named as a charge.refunded names it: the PaymentIntent, or the charge made without one. Dated when
+// the event was made (the loss), the same on every delivery.
+export function stripeDispute(dispute: unknown, eventCreated: unknown, now: number): Parsed<StripeDispute> {
+  if (!isObject(dispute)) return { ok: false, reason: 'dispute is not an object' };
+  const disputeId = str(dispute.id, 64);
+  const orderId = idOf(dispute.payment_intent) ?? idOf(dispute.charge);
+  const currency = typeof dispute.currency === 'string' ? dispute.currency.toUpperCase() : null;
+  if (!disputeId || !orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'dispute id, charge or currency missing' };
+  const occurredAt = stripeTime(eventCreated, now);
+  if (occurredAt === null) return { ok: false, reason: 'event created missing or out of range' };
+  return { ok: true, value: { disputeId, orderId, currency, lost: dispute.status === 'lost', occurredAt } };
+}
+
 // A Stripe charge is the whole payment, tax and shipping included, while its order was priced on the
 // subtotal: a refund takes back the same share of the priced amount as it is of the charge, rounded down
 // (BigInt: both factors reach 1e11). Face value when the order is not recorded yet (a pending refund is

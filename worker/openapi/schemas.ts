@@ -465,11 +465,11 @@ export const WebhookReceipt = z
     received: z.literal(true),
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
     ignored: z
-      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended'])
+      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended'])
       .optional()
       .meta({
         description:
-          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Shopify order not paid yet (`financial_status` pending, authorized or voided; its `orders/paid` records it), or a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
+          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Shopify order not paid yet (`financial_status` pending, authorized or voided; its `orders/paid` records it), or a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
       }),
   })
   .meta({ id: 'WebhookReceipt' });

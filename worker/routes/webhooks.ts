@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { outcomeOf, receiptRef, recordReceipts } from '../db/webhook-receipts';
 import { adoptPaymentRefunds, recordConversion, recordRefund, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped } from '../db/conversions';
-import { chargeRefundSlice, shopifyAwaitsPayment, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge } from '../domain/store-payloads';
+import { chargeRefundSlice, shopifyAwaitsPayment, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -181,6 +181,19 @@ async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: St
   }
 }
 
+// A lost dispute takes back what its order has left: a refund of the rest, keyed by the dispute so a redelivery
+// adds nothing (by then nothing is left, and a racing one carries the same payload). Its order is found as a
+// charge's refunds find theirs; a dispute of an order Chorus never recorded records nothing.
+const ORDER_LEFT = `WITH state AS (${CHARGE_REFUNDS_STATE})
+SELECT s.order_id, s.priced, s.priced - COALESCE((SELECT SUM(amount_minor) FROM refunds WHERE brand_id = ?1 AND external_order_id = s.order_id AND external_refund_id <> ?3), 0) AS left
+FROM state s`;
+async function recordLostDispute(db: D1Database, brand: SigningBrand, dispute: StripeDispute) {
+  const refundId = `dispute:${dispute.disputeId}`;
+  const order = await db.prepare(ORDER_LEFT).bind(brand.id, dispute.orderId, refundId).first<{ order_id: string; priced: number | null; left: number | null }>();
+  if (!order || order.priced === null || order.left === null || order.left <= 0) return { result: null };
+  return settle(recordRefund(db, brand, { refundId, orderId: order.order_id, amountMinor: order.left, currency: dispute.currency, occurredAt: dispute.occurredAt }, 'stripe'));
+}
+
 const op = routeDescriber({ tag: 'Store webhooks', auth: null });
 
 const receipt = {
@@ -259,7 +272,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -309,6 +322,11 @@ export const webhooks = new Hono<AppEnv>()
           await adoptPaymentRefunds(c.env.DB, brand, payment.invoiceId);
         }
         return c.json({ received: true, data: null });
+      }
+      if (event?.type === 'charge.dispute.closed') {
+        const dispute = unprocessable(stripeDispute(object, (event as { created?: unknown }).created, Date.now()));
+        if (!dispute.lost) return c.json({ received: true, ignored: 'dispute_not_lost' });
+        return c.json(receiptOf(await recordLostDispute(c.env.DB, brand, dispute)));
       }
       if (event?.type === 'charge.refunded') {
         const charge = unprocessable(stripeCharge(object));

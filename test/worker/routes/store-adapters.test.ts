@@ -339,3 +339,27 @@ describe('Stripe: test mode', () => {
     expect(await written(m.brand.brandId)).toEqual(nothing);
   });
 });
+
+describe('Stripe: disputes', () => {
+  const disputeEvent = (paymentIntent: string, status: string, id = `dp_${uniq()}`) =>
+    JSON.stringify({ id: `evt_${uniq()}`, object: 'event', type: 'charge.dispute.closed', livemode: true, created: Math.floor(Date.now() / 1000), data: { object: { id, object: 'dispute', amount: 9000, currency: 'usd', charge: `ch_${paymentIntent}`, payment_intent: paymentIntent, status, created: Math.floor(Date.now() / 1000) - 86_400 } } });
+
+  it('takes back what a lost dispute leaves of its order, once, and nothing for one won', async () => {
+    const m = await stores();
+    const { raw, paymentIntent } = sessionEvent(m);
+    expect((await json<{ data: ConversionData }>(await stripe(m.stripeAccount, raw))).data).toMatchObject({ amountMinor: 8415, commission: { amountMinor: 841 } });
+    // A partial refund first (half the charge), then the dispute of the rest is lost.
+    await stripe(m.stripeAccount, chargeEvent(paymentIntent, { amount: 10_000, amount_refunded: 5_000 }));
+    expect(await json<Receipt>(await stripe(m.stripeAccount, disputeEvent(paymentIntent, 'won')))).toEqual({ received: true, ignored: 'dispute_not_lost' });
+    const lost = disputeEvent(paymentIntent, 'lost', `dp_${uniq()}`);
+    const first = await json<{ data: { amountMinor: number; reversal: { amountMinor: number } } }>(await stripe(m.stripeAccount, lost));
+    expect(first.data.amountMinor).toBe(8415 - 4207);
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    // Stripe redelivers it: the same refund, nothing more.
+    expect((await json<{ data: { amountMinor: number } }>(await stripe(m.stripeAccount, lost))).data.amountMinor).toBe(8415 - 4207);
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(2);
+    // A dispute of a payment Chorus never recorded records nothing.
+    expect(await json<Receipt>(await stripe(m.stripeAccount, disputeEvent(`pi_${uniq()}`, 'lost')))).toEqual({ received: true, data: null });
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(2);
+  });
+});
