@@ -115,6 +115,35 @@ export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: s
   </div>
 );
 
+/** A problem with what a form sent, and the id of the field it is about when it is about one. */
+export type FormError = string | { field: string; text: string };
+
+/** Errors as a list says them once each (several checks of one field can say the same thing). */
+export const uniqueErrors = (errors: readonly FormError[]): FormError[] => {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const text = typeof e === 'string' ? e : e.text;
+    return seen.has(text) ? false : (seen.add(text), true);
+  });
+};
+
+/** aria-invalid for a field some error names (undefined, so no attribute, otherwise). */
+export const invalidIn = (errors: readonly FormError[] | undefined, field: string): 'true' | undefined => (errors?.some((e) => typeof e !== 'string' && e.field === field) ? 'true' : undefined);
+
+// What stopped a form, at the top of the page it came back on: focused as the page loads (no script needed), so
+// a screen reader reads it first and Tab goes on from it; each problem about a field links to that field.
+export const ErrorSummary: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title = 'Please fix these first' }) =>
+  errors && errors.length > 0 ? (
+    <div class="notice notice-error error-summary" role="alert" tabindex={-1} autofocus>
+      <strong class="notice-title">{title}</strong>
+      <ul>
+        {errors.map((e) => (
+          <li>{typeof e === 'string' ? e : <a href={`#${e.field}`}>{e.text}</a>}</li>
+        ))}
+      </ul>
+    </div>
+  ) : null;
+
 export const Badge: FC<{ status: string; label: string }> = ({ status, label }) => <span class={`badge badge-${status}`}>{label}</span>;
 
 export const Progress: FC<{ fraction: number; label: string }> = ({ fraction, label }) => {

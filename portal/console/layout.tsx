@@ -1,6 +1,6 @@
 // The brand console's frame: the shared portal layout in its console variant, console.css, and the section nav.
 import type { Child, FC } from 'hono/jsx';
-import { CopyField, Notice, Page, type NavItem } from '../layout';
+import { CopyField, ErrorSummary, Notice, Page, type FormError, type NavItem } from '../layout';
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
@@ -185,16 +185,7 @@ export type Flash = { tone: 'success' | 'info' | 'warn' | 'error'; text: string 
 
 export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);
 
-export const Errors: FC<{ errors?: string[]; title?: string }> = ({ errors, title }) =>
-  errors && errors.length > 0 ? (
-    <Notice tone="error" title={title ?? 'Please fix these first'}>
-      <ul>
-        {errors.map((e) => (
-          <li>{e}</li>
-        ))}
-      </ul>
-    </Notice>
-  ) : null;
+export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title }) => <ErrorSummary errors={errors} title={title} />;
 
 export type CampaignTab = 'brief' | 'import' | 'network';
 

@@ -4,6 +4,7 @@
 import type { FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
 import { formatAmount } from '../format';
+import { invalidIn, type FormError } from '../layout';
 import { ConsolePage, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -16,7 +17,7 @@ export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   minPayout: b.minPayoutMinor === 0 ? '' : formatAmount(b.minPayoutMinor, b.currency),
 });
 
-export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: string[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
+export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: FormError[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
   <ConsolePage title="Settings" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="brand" flash={flash} errors={errors} />
     <form method="post" action="/console/settings" class="stack">
@@ -25,7 +26,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
         {canEdit ? null : <p class="muted small">Only an owner can change these.</p>}
         <div class="field">
           <label for="allowedHosts">Allowed hosts</label>
-          <textarea id="allowedHosts" name="allowedHosts" rows={4} maxlength={13000} required aria-describedby="hosts-hint" autocomplete="off" spellcheck={false}>
+          <textarea id="allowedHosts" aria-invalid={invalidIn(errors, 'allowedHosts')} name="allowedHosts" rows={4} maxlength={13000} required aria-describedby="hosts-hint" autocomplete="off" spellcheck={false}>
             {values.allowedHosts}
           </textarea>
           <p id="hosts-hint" class="hint">
@@ -34,14 +35,14 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
         </div>
         <div class="field">
           <label for="fallbackUrl">Fallback page</label>
-          <input id="fallbackUrl" name="fallbackUrl" type="url" inputmode="url" maxlength={2048} value={values.fallbackUrl} placeholder="https://shop.example/" aria-describedby="fallback-hint" />
+          <input id="fallbackUrl" aria-invalid={invalidIn(errors, 'fallbackUrl')} name="fallbackUrl" type="url" inputmode="url" maxlength={2048} value={values.fallbackUrl} placeholder="https://shop.example/" aria-describedby="fallback-hint" />
           <p id="fallback-hint" class="hint">
             Where a link that leads nowhere sends shoppers, without a click id: the link is paused, its campaign has not started or has ended, or its creator was removed (pausing or benching a creator keeps their link working). Left empty, shoppers see a short “This link is not active” page.
           </p>
         </div>
         <div class="field">
           <label for="clickParam">Click id parameter</label>
-          <input id="clickParam" name="clickParam" type="text" required maxlength={32} pattern="[a-z][a-z0-9_]{0,31}" value={values.clickParam} aria-describedby="param-hint" autocomplete="off" spellcheck={false} />
+          <input id="clickParam" aria-invalid={invalidIn(errors, 'clickParam')} name="clickParam" type="text" required maxlength={32} pattern="[a-z][a-z0-9_]{0,31}" value={values.clickParam} aria-describedby="param-hint" autocomplete="off" spellcheck={false} />
           <p id="param-hint" class="hint">
             The name the click id travels under to your store (<code>?{values.clickParam || 'cid'}=…</code>). Your checkout script and Shopify note attributes must read the same name.
           </p>
@@ -52,7 +53,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
         <div class="field">
           <label for="minPayout">Minimum payout</label>
           <div class="input-suffix narrow-input">
-            <input id="minPayout" name="minPayout" type="text" inputmode="decimal" maxlength={16} value={values.minPayout} placeholder="No minimum" aria-describedby="min-hint" autocomplete="off" />
+            <input id="minPayout" aria-invalid={invalidIn(errors, 'minPayout')} name="minPayout" type="text" inputmode="decimal" maxlength={16} value={values.minPayout} placeholder="No minimum" aria-describedby="min-hint" autocomplete="off" />
             <span>{brand.currency}</span>
           </div>
           <p id="min-hint" class="hint">

@@ -2,7 +2,7 @@
 // mailed to them, never shown here), change roles, send a new link and remove; everyone else reads the list.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { Badge, NewPasswordForm } from '../layout';
+import { Badge, NewPasswordForm, type FormError } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, ROLE_LABELS, RowAction, type Flash, type Viewer } from './layout';
 
 export type Role = Viewer['role'];
@@ -19,7 +19,7 @@ export const ROLE_SCOPES: Record<Role, string> = {
 const ROLES: Role[] = ['owner', 'manager', 'finance', 'viewer'];
 
 // Settings' heading and its tabs (brand, team, keys and stores, webhooks, activity), with the page's flash and errors under them.
-export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'webhooks' | 'activity'; flash: Flash; errors?: string[]; errorsTitle?: string }> = ({ brandName, current, flash, errors, errorsTitle }) => (
+export const SettingsHead: FC<{ brandName: string; current: 'brand' | 'team' | 'keys' | 'webhooks' | 'activity'; flash: Flash; errors?: readonly FormError[]; errorsTitle?: string }> = ({ brandName, current, flash, errors, errorsTitle }) => (
   <>
     <div class="page-head">
       <div>

@@ -5,7 +5,7 @@ import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/subm
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
 import { discountText, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
-import { Badge, CopyField, EmailLinkForm, NewPasswordForm, Notice, Page, Progress, Stat, type NavItem } from '../layout';
+import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
@@ -545,7 +545,7 @@ export const SubmissionFormPage: FC<
     values: DraftForm;
     action: string;
     heading: string;
-    errors?: string[];
+    errors?: FormError[];
     warning?: { checks: ComplianceChecks; hashtag: string; disclosure: string };
     /** Another open campaign could be picked instead (a new draft of a creator in several). */
     canChange?: boolean;
@@ -556,15 +556,7 @@ export const SubmissionFormPage: FC<
   return (
     <Page title={heading} nav={creatorNav('submissions')} who={who}>
       <h1 class="page-title">{heading}</h1>
-      {errors && errors.length > 0 ? (
-        <Notice tone="error" title="Please fix these first">
-          <ul>
-            {errors.map((e) => (
-              <li>{e}</li>
-            ))}
-          </ul>
-        </Notice>
-      ) : null}
+      <ErrorSummary errors={errors} />
       {warning ? (
         <Notice tone="warn" title="Your caption is missing something the brief requires">
           <ComplianceList checks={warning.checks} hashtag={warning.hashtag} disclosure={warning.disclosure} />
@@ -592,21 +584,21 @@ export const SubmissionFormPage: FC<
           <div class="radios">
             {formats.map((f, i) => (
               <label class="radio">
-                <input type="radio" name="storyFormat" value={f} required checked={values.storyFormat ? values.storyFormat === f : i === 0} /> {STORY_FORMAT_LABELS[f] ?? f}
+                <input type="radio" name="storyFormat" id={i === 0 ? 'storyFormat' : undefined} value={f} required checked={values.storyFormat ? values.storyFormat === f : i === 0} aria-invalid={invalidIn(errors, 'storyFormat')} /> {STORY_FORMAT_LABELS[f] ?? f}
               </label>
             ))}
           </div>
         </fieldset>
         <div class="field">
           <label for="draftUrl">Link to your draft</label>
-          <input id="draftUrl" name="draftUrl" type="url" inputmode="url" required placeholder="https://drive.example/your-draft" value={values.draftUrl} maxlength={2048} aria-describedby="draft-hint" />
+          <input id="draftUrl" name="draftUrl" type="url" inputmode="url" required placeholder="https://drive.example/your-draft" value={values.draftUrl} maxlength={2048} aria-describedby="draft-hint" aria-invalid={invalidIn(errors, 'draftUrl')} />
           <p id="draft-hint" class="hint">
             A private link the brand can open: Drive, Dropbox, a TikTok draft share link.
           </p>
         </div>
         <div class="field">
           <label for="caption">Caption</label>
-          <textarea id="caption" name="caption" rows={6} required maxlength={2200} aria-describedby="caption-hint caption-live">
+          <textarea id="caption" name="caption" rows={6} required maxlength={2200} aria-describedby="caption-hint caption-live" aria-invalid={invalidIn(errors, 'caption')}>
             {values.caption}
           </textarea>
           <p id="caption-hint" class="hint">

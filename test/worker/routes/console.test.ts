@@ -1504,7 +1504,9 @@ describe('console settings', () => {
       const res = await post('/console/settings', { ...fields, minPayout: bad }, { cookie: m.cookie });
       expect(res.status, bad).toBe(422);
       const html = await res.text();
-      expect(html).toContain('Minimum payout: an amount in USD up to $10,000.00, like 50 or 50.00; leave it empty for none.');
+      expect(html).toContain('<a href="#minPayout">Minimum payout: an amount in USD up to $10,000.00, like 50 or 50.00; leave it empty for none.</a>');
+      expect(html).toMatch(/<input id="minPayout" aria-invalid="true"/);
+      expect(html).not.toMatch(/<input id="clickParam" aria-invalid/);
       expect(html).toContain(`value="${bad}"`);
     }
     expect(await minOf()).toBe(0);

@@ -260,6 +260,19 @@ describe('hostile forms', () => {
     expect((await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/d', caption: 'Line one\r\nLine two #Glow #ad' }, { cookie: m.cookie })).status).toBe(303);
   });
 
+  it('comes back focused on what is wrong, each problem linking to its field, and the fields marked invalid', async () => {
+    const m = await signedInCreator();
+    const res = await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'http://drive.example/d', caption: '' }, { cookie: m.cookie });
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    expect(html).toContain('<div class="notice notice-error error-summary" role="alert" tabindex="-1" autofocus="">');
+    expect(html).toContain('<a href="#draftUrl">The draft link must be an https:// link.</a>');
+    expect(html).toContain('<a href="#caption">Write the caption you plan to post.</a>');
+    expect(html).toMatch(/<input id="draftUrl"[^>]*aria-invalid="true"/);
+    expect(html).toMatch(/<textarea id="caption"[^>]*aria-invalid="true"/);
+    expect(html).not.toMatch(/<input type="radio"[^>]*aria-invalid/);
+  });
+
   it('answers a body that is not the form it claims to be with 400, on every form, signed in or not', async () => {
     const m = await signedInCreator();
     const broken = { 'content-type': 'multipart/form-data; boundary=xyz' };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
+import type { FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, findUsableToken, isInvitationMailProof, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
@@ -404,15 +405,24 @@ const draftSchema = z.object({
   confirm: z.string().optional(),
 });
 
+const DRAFT_FIELDS = new Set(['storyFormat', 'draftUrl', 'caption']);
+
 // A draft as the form sent it, checked against the campaign it is for (a new draft's campaign is looked up
 // from the form first; a revision's is the submission's).
 async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => { story_formats: string } | undefined) {
   const form = await formBody(c);
   const values: DraftForm = { enrollmentId: form.enrollmentId ?? '', storyFormat: form.storyFormat ?? '', draftUrl: form.draftUrl ?? '', caption: form.caption ?? '' };
   const parsed = draftSchema.safeParse(form);
-  const errors = parsed.success ? [] : parsed.error.issues.map((i) => (i.path[0] === 'draftUrl' ? 'The draft link must be an https:// link.' : i.message));
+  // Each problem names its field, so the page links to it and marks it invalid.
+  const errors: FormError[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const field = String(i.path[0] ?? '');
+        const text = field === 'draftUrl' ? 'The draft link must be an https:// link.' : field === 'storyFormat' ? 'Pick one of the story formats this campaign offers.' : i.message;
+        return DRAFT_FIELDS.has(field) ? { field, text } : text;
+      });
   const campaign = campaignOf(values);
-  if (parsed.success && campaign && !(JSON.parse(campaign.story_formats) as string[]).includes(parsed.data.storyFormat)) errors.push('Pick one of the story formats this campaign offers.');
+  if (parsed.success && campaign && !(JSON.parse(campaign.story_formats) as string[]).includes(parsed.data.storyFormat)) errors.push({ field: 'storyFormat', text: 'Pick one of the story formats this campaign offers.' });
   return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null };
 }
 
@@ -439,7 +449,7 @@ creatorPortal.post('/submissions', async (c) => {
   const { values, errors, confirmed, data } = await readDraft(c, (v) => enrollments.find((x) => x.enrollment_id === v.enrollmentId));
   const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
   if (!e) throw notFound('campaign');
-  const render = (status: 200 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
+  const render = (status: 200 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={e} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} {...extra} />, status);
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: e.hashtag, disclosureText: e.disclosure_text });
@@ -473,7 +483,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const { values, errors, confirmed, data } = await readDraft(c, () => enrollment);
   values.enrollmentId = context.enrollment_id;
-  const render = (status: 200 | 409 | 422, extra: { errors?: string[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
+  const render = (status: 200 | 409 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
   if (draftCampaignEnded(context, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
   if (!data || errors.length > 0) return render(422, { errors });

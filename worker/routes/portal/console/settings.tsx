@@ -10,6 +10,7 @@ import { findBrand, MAX_MIN_PAYOUT_MINOR, updateBrand, updateBrandSettings, type
 import { viewerOf } from './campaigns';
 import { readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
+import { uniqueErrors, type FormError } from '../../../../portal/layout';
 
 export const settingsRoutes = new Hono<ConsoleEnv>();
 
@@ -21,7 +22,7 @@ async function brandOf(c: ConsoleContext): Promise<BrandRow> {
   return row;
 }
 
-async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { values?: SettingsValues; errors?: string[] } = {}, status: 200 | 403 | 409 | 422 = 200) {
+async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { values?: SettingsValues; errors?: FormError[] } = {}, status: 200 | 403 | 409 | 422 = 200) {
   const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
   return renderPage(
     c,
@@ -53,17 +54,18 @@ settingsRoutes.post('/settings', async (c) => {
   if (!parsed.success) {
     // A refused host is named (a list of 20 is hard to scan for the bad line).
     const named = (i: (typeof parsed.error.issues)[number]) => (i.path[0] === 'allowedHosts' && typeof i.path[1] === 'number' ? ` “${hosts[i.path[1]]!.slice(0, 80)}” is not a host.` : '');
-    const errors = parsed.error.issues.map((i) =>
-      i.path[0] === 'minPayoutMinor'
-        ? `Minimum payout: an amount in ${brand.currency} up to ${formatMoney(MAX_MIN_PAYOUT_MINOR, brand.currency)}, like 50 or 50.00; leave it empty for none.`
-        : `${FIELD_LABELS[String(i.path[0])] ?? 'Settings'}:${named(i)} ${i.message}`,
-    );
-    return renderSettings(c, brand, { values, errors: [...new Set(errors)] }, 422);
+    const errors = parsed.error.issues.map((i): FormError => {
+      const field = String(i.path[0]);
+      if (field === 'minPayoutMinor') return { field: 'minPayout', text: `Minimum payout: an amount in ${brand.currency} up to ${formatMoney(MAX_MIN_PAYOUT_MINOR, brand.currency)}, like 50 or 50.00; leave it empty for none.` };
+      const text = `${FIELD_LABELS[field] ?? 'Settings'}:${named(i)} ${i.message}`;
+      return field in FIELD_LABELS ? { field, text } : text;
+    });
+    return renderSettings(c, brand, { values, errors: uniqueErrors(errors) }, 422);
   }
   try {
     await updateBrandSettings(c.env.DB, brand.id, { type: 'admin_user', id: c.var.user.id }, parsed.data);
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'invalid_destination') return renderSettings(c, brand, { values, errors: ['Fallback page: it must be https, on one of the allowed hosts.'] }, 422);
+    if (e instanceof ApiError && e.code === 'invalid_destination') return renderSettings(c, brand, { values, errors: [{ field: 'fallbackUrl', text: 'Fallback page: it must be https, on one of the allowed hosts.' }] }, 422);
     if (e instanceof ApiError && e.status === 409) return renderSettings(c, await brandOf(c), { values, errors: [e.message] }, 409);
     throw e;
   }
