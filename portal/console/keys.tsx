@@ -41,7 +41,7 @@ const usedAt = (at: string, timezone: string) => formatDateTime(Date.parse(at), 
 // What a delivery's answer meant, in the words a developer setting up a store needs: what was recorded, or why not.
 const IGNORED_WORDS: Record<string, string> = {
   test_mode: 'A test order: acknowledged, earns nobody anything',
-  payment_pending: 'Not paid yet: recorded when the payment arrives',
+  payment_pending: 'Checkout completed before its payment: recorded when the payment succeeds',
   currency_mismatch: "In another currency than the brand's: not recorded",
   idempotency_conflict: 'Changed after it was recorded: the first version stands',
   topic: 'A topic Chorus does not read',

@@ -98,13 +98,19 @@ const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = (
   );
 };
 
+/** How many waiting refunds the Orders page counts at most (the list shows the oldest). */
+export const WAITING_COUNTED = 1_000;
+
 const SOURCES: Record<string, string> = { api: 'Your backend', shopify: 'Shopify', stripe: 'Stripe' };
 
 // Refunds whose order Chorus has not recorded: applied when the order arrives. One waiting more than a day
 // usually names a mistyped order id, and the commission on that order stays paid until someone looks.
 const WaitingRefunds: FC<{ waiting: { shown: WaitingRefund[]; total: number }; now: number; timeZone: string }> = ({ waiting, now, timeZone }) => (
   <section class="card" aria-labelledby="waiting-h">
-    <h2 id="waiting-h">Refunds waiting for their order ({formatCount(waiting.total)})</h2>
+    <h2 id="waiting-h">
+      Refunds waiting for their order ({formatCount(waiting.total)}
+      {waiting.total >= WAITING_COUNTED ? '+' : ''})
+    </h2>
     <p class="muted small">
       Chorus takes a refund's commission back when its order arrives. One that waits more than a day usually names an order id that was mistyped or never sent: check it in your store, and send the order if it is missing.
     </p>

@@ -230,7 +230,8 @@ function mergeStatuses(...tallies) {
  * Delivers a storm for one network, `during(net, finished)` running alongside (a redirect load, a crash,
  * an export poller) until the deliveries are done, then checks the money against the oracle.
  */
-// Orders a later month may claw back: those not refunded in their own (more than an order has left is a 422).
+// Orders a later month may claw back: those not refunded in their own (a refund of an order refunded in full
+// already is a 422).
 const notRefunded = (traffic) => {
   const refunded = new Set(traffic.refunds.map((f) => f.orderId));
   return traffic.orders.filter((o) => !refunded.has(o.orderId));

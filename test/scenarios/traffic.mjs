@@ -66,7 +66,7 @@ export function typedCode(r, code) {
 const iso = (ms) => new Date(ms).toISOString();
 
 /**
- * Orders in `month` with refunds (partial and full, never more than the order) and the deliveries a flaky
+ * Orders in `month` with refunds (partial and full, some more than the order) and the deliveries a flaky
  * store would make: each order 1-5 times, each refund 1-3 times, all shuffled, so refunds arrive before and
  * after their orders. `clawbackOf`: earlier orders refunded in this month (after their own month closed).
  */
@@ -89,7 +89,7 @@ export function storm(r, { prefix, orders: n, month, creators, lapsed, amounts =
     return Array.from({ length: parts }, (_, k) => ({
       refundId: `${prefix}-r${i}-p${k}`,
       orderId: order.orderId,
-      amountMinor: Math.max(1, Math.floor((order.amountMinor * r.int(20, 45)) / 100)), // two parts stay within the order: more is a 422
+      amountMinor: Math.max(1, Math.floor((order.amountMinor * r.int(20, 65)) / 100)),
       currency: 'USD',
       occurredAt: occurredAt + k * 60_000,
     }));

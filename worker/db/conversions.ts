@@ -505,11 +505,11 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
   const order = firstOf<{ currency: string; occurred_at: number; amount_minor: number; refunded: number }>(orderRows);
   if (order) {
     sameCurrency(order.currency, input, 'Its order was recorded in');
-    // More back than the order has left is a mistyped amount or order id, which would leave commission paid
-    // on money that was returned: signed calls hear of it. (A store's own refund is capped by the store.)
-    if (source === 'api' && input.amountMinor > order.amount_minor - order.refunded) {
-      const left = Math.max(0, order.amount_minor - order.refunded);
-      throw new ApiError(422, 'refund_exceeds_order', `The refund is more than its order has left to refund: ${formatAmount(left, order.currency)} of ${formatAmount(order.amount_minor, order.currency)} ${order.currency}.`, { issues: [{ path: 'amountMinor', message: `at most ${left}` }] });
+    // A refund of an order refunded in full already is a mistake (a second id for the same refund, a wrong
+    // order id): signed calls hear of it. One for more than is left (a refund that included tax or shipping)
+    // takes back the rest, as reversals are capped at the commission. (Stores cap their own refunds.)
+    if (source === 'api' && order.refunded >= order.amount_minor) {
+      throw new ApiError(422, 'order_refunded_in_full', `Its order was refunded in full already (${formatAmount(order.refunded, order.currency)} of ${formatAmount(order.amount_minor, order.currency)} ${order.currency}).`, { issues: [{ path: 'orderId', message: 'refunded in full already' }] });
     }
     // A refund dated before its order is a store's mistake (a reversal filed under a month the order never
     // saw). Stores that sign their calls hear of it; Shopify and Stripe date both from their own clock.

@@ -80,10 +80,6 @@ function attributeValue(attributes: unknown, name: string): string | null {
 // nobody anything, and neither do their cancellations.
 export const shopifyTestOrder = (order: unknown): boolean => isObject(order) && order.test === true;
 
-// An order placed but not paid yet (a manual payment method, an authorization not captured) waits for its
-// orders/paid; one whose authorization was voided never will be.
-export const shopifyAwaitsPayment = (order: unknown): boolean => isObject(order) && (order.financial_status === 'pending' || order.financial_status === 'authorized' || order.financial_status === 'voided');
-
 // Every discount code on an order, as the shopper entered them: Shopify lets codes be combined (free shipping
 // with a creator's 15%), so the creator's need not come first.
 export function shopifyOrderCodes(order: unknown): string[] {
@@ -360,7 +356,8 @@ export function stripeCharge(charge: unknown): Parsed<StripeCharge> {
   return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor } };
 }
 
-export type StripeDispute = { disputeId: string; orderId: string; currency: string; lost: boolean; occurredAt: number };
+/** `amountMinor`: what was disputed, in the charge's money (tax and shipping included). */
+export type StripeDispute = { disputeId: string; orderId: string; currency: string; amountMinor: number; lost: boolean; occurredAt: number };
 
 // charge.dispute.closed: a dispute the merchant lost took the payment back, as a refund of it would have. Its
 // order is named as a charge.refunded names it: the PaymentIntent, or the charge made without one. Dated when
@@ -373,7 +370,9 @@ export function stripeDispute(dispute: unknown, eventCreated: unknown, now: numb
   if (!disputeId || !orderId || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'dispute id, charge or currency missing' };
   const occurredAt = stripeTime(eventCreated, now);
   if (occurredAt === null) return { ok: false, reason: 'event created missing or out of range' };
-  return { ok: true, value: { disputeId, orderId, currency, lost: dispute.status === 'lost', occurredAt } };
+  const amountMinor = stripeAmount(dispute.amount);
+  if (amountMinor === null) return { ok: false, reason: 'dispute amount invalid or out of range' };
+  return { ok: true, value: { disputeId, orderId, currency, amountMinor, lost: dispute.status === 'lost', occurredAt } };
 }
 
 // A Stripe charge is the whole payment, tax and shipping included, while its order was priced on the

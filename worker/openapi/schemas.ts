@@ -469,7 +469,7 @@ export const WebhookReceipt = z
       .optional()
       .meta({
         description:
-          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Shopify order not paid yet (`financial_status` pending, authorized or voided; its `orders/paid` records it), or a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
+          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
       }),
   })
   .meta({ id: 'WebhookReceipt' });

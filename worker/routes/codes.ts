@@ -99,9 +99,9 @@ const op = routeDescriber({ tag: 'Storefront', auth: 'storefrontKey' });
 
 // The check is meant for the shopper's browser (the key is publishable, the answer names no secret, and the
 // limit is then per shopper): any origin may call it, without credentials, and a preflight is answered for a day.
-const CORS_ORIGIN = { 'Access-Control-Allow-Origin': '*' } as const;
+const CORS_ORIGIN = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After,Request-Id' } as const;
 
-export const codeCheck = new Hono<AppEnv>().use(cors({ origin: '*', allowMethods: ['GET'], allowHeaders: ['Authorization'], maxAge: 86_400 })).get(
+export const codeCheck = new Hono<AppEnv>().use(cors({ origin: '*', allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: ['Retry-After', 'Request-Id'], maxAge: 86_400 })).get(
   '/:code',
   op({
     summary: 'Check a discount code',

@@ -105,14 +105,14 @@ export const ingest = new Hono<AppEnv>()
     '/refunds',
     op({
       summary: 'Record a refund',
-      description: `${signedCall} Reverses the commission of the order proportionally with a new negative ledger entry (paid entries are never edited). A refund that arrives before its order is kept pending and applied when the order lands (the console's Orders page lists refunds still waiting for their order). A refund of more than its recorded order has left to refund is a 422 \`refund_exceeds_order\`: usually a mistyped amount or order id.`,
+      description: `${signedCall} Reverses the commission of the order proportionally with a new negative ledger entry (paid entries are never edited). A refund that arrives before its order is kept pending and applied when the order lands (the console's Orders page lists refunds still waiting for their order). A refund of an order refunded in full already is a 422 \`order_refunded_in_full\`; one for more than the order has left (tax or shipping included) takes back the rest of its commission.`,
       body: refundBody,
       example: { refundId: 'refund-77', orderId: 'order-1001', amountMinor: 4999, currency: 'USD', occurredAt: '2026-05-06T14:00:00Z' },
       responses: {
         201: { description: 'Recorded now.', schema: dataOf(Refund) },
         200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Refund) },
       },
-      errors: { 409: ['idempotency_conflict'], 422: ['currency_mismatch', 'refund_before_order', 'refund_exceeds_order'] },
+      errors: { 409: ['idempotency_conflict'], 422: ['currency_mismatch', 'refund_before_order', 'order_refunded_in_full'] },
     }),
     async (c) => {
       const { brand, body } = await signedBody(c, refundBody);

@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { outcomeOf, receiptRef, recordReceipts } from '../db/webhook-receipts';
 import { adoptPaymentRefunds, recordConversion, recordRefund, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped } from '../db/conversions';
-import { chargeRefundSlice, shopifyAwaitsPayment, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute } from '../domain/store-payloads';
+import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -51,10 +51,12 @@ async function settle<T>(work: Promise<T>, ignoring = IGNORED): Promise<{ result
 const UNKNOWN_ACCOUNT_SECRETS = ['no-such-account-secret-0000000000'];
 const ACCOUNT_NAME = /^[a-z0-9][a-z0-9.-]{1,99}$/;
 
-// A delivery for a connected store whose signature does not verify goes in the log of each brand that connected
+// A delivery for a connected store whose signature does not verify goes in the log of the brand that connected
 // that name (a wrong secret is the commonest setup mistake), at most once a minute per connection and isolate,
-// so forged calls cannot fill it.
+// so forged calls cannot fill it. Only when one brand connected it: another brand that connected the same name
+// learns nothing of the first's deliveries. Its topic is unverified, so only one Chorus reads is named.
 const REFUSED_LOG_EVERY_MS = 60_000;
+const SHOPIFY_TOPICS = new Set(['orders/create', 'orders/paid', 'orders/cancelled', 'refunds/create']);
 const refusedLogged = new Map<string, number>();
 function refusedWorthLogging(integrationId: string, now: number): boolean {
   const last = refusedLogged.get(integrationId);
@@ -83,8 +85,9 @@ async function verifiedBrand(c: Context<AppEnv>, provider: 'shopify' | 'stripe',
     if (reason !== 'mismatch') break;
   }
   const now = Date.now();
-  const to = brands.flatMap((b) => b.secretIds.filter((id) => refusedWorthLogging(id, now)).map((integrationId) => ({ brandId: b.id, integrationId })));
-  if (to.length > 0) c.set('storeDelivery', { provider, account, topic, to, verified: false });
+  const only = brands.length === 1 ? brands[0]! : null;
+  const to = only ? only.secretIds.filter((id) => refusedWorthLogging(id, now)).map((integrationId) => ({ brandId: only.id, integrationId })) : [];
+  if (to.length > 0) c.set('storeDelivery', { provider, account, topic: SHOPIFY_TOPICS.has(topic) ? topic : '', to, verified: false });
   return { brand: null, reason };
 }
 
@@ -100,6 +103,14 @@ async function creatorCodeAmong(db: D1Database, brand: SigningBrand, codes: stri
   const known = new Set(results.map((r) => r.code));
   const at = normalized.findIndex((n) => n !== null && known.has(n));
   return codes[at === -1 ? 0 : at]!;
+}
+
+// Test orders earn nothing and are not recorded, but ones recorded before Chorus ignored them (a developer's
+// first test order) are still cancelled and refunded as any order is, so their commission can be taken back.
+const RECORDED_ORDER = 'SELECT 1 FROM conversions WHERE brand_id = ? AND external_order_id = ?';
+async function testOrderToIgnore(db: D1Database, brand: SigningBrand, orderId: unknown): Promise<boolean> {
+  const id = typeof orderId === 'string' || typeof orderId === 'number' ? String(orderId).slice(0, 128) : null;
+  return id === null || (await db.prepare(RECORDED_ORDER).bind(brand.id, id).first()) === null;
 }
 
 async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise<string> {
@@ -181,8 +192,9 @@ async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: St
   }
 }
 
-// A lost dispute takes back what its order has left: a refund of the rest, keyed by the dispute so a redelivery
-// adds nothing (by then nothing is left, and a racing one carries the same payload). Its order is found as a
+// A lost dispute takes back what was disputed, up to what its order has left (a dispute of the whole charge, tax
+// and shipping included, takes the rest of the order): a refund keyed by the dispute, whose amount leaves its
+// own earlier copy out, so a redelivery is an exact replay. Its order is found as a
 // charge's refunds find theirs; a dispute of an order Chorus never recorded records nothing.
 const ORDER_LEFT = `WITH state AS (${CHARGE_REFUNDS_STATE})
 SELECT s.order_id, s.priced, s.priced - COALESCE((SELECT SUM(amount_minor) FROM refunds WHERE brand_id = ?1 AND external_order_id = s.order_id AND external_refund_id <> ?3), 0) AS left
@@ -190,8 +202,9 @@ FROM state s`;
 async function recordLostDispute(db: D1Database, brand: SigningBrand, dispute: StripeDispute) {
   const refundId = `dispute:${dispute.disputeId}`;
   const order = await db.prepare(ORDER_LEFT).bind(brand.id, dispute.orderId, refundId).first<{ order_id: string; priced: number | null; left: number | null }>();
-  if (!order || order.priced === null || order.left === null || order.left <= 0) return { result: null };
-  return settle(recordRefund(db, brand, { refundId, orderId: order.order_id, amountMinor: order.left, currency: dispute.currency, occurredAt: dispute.occurredAt }, 'stripe'));
+  if (!order || order.priced === null || order.left === null || order.left <= 0 || dispute.amountMinor === 0) return { result: null };
+  const amountMinor = Math.min(order.left, dispute.amountMinor);
+  return settle(recordRefund(db, brand, { refundId, orderId: order.order_id, amountMinor, currency: dispute.currency, occurredAt: dispute.occurredAt }, 'stripe'));
 }
 
 const op = routeDescriber({ tag: 'Store webhooks', auth: null });
@@ -246,20 +259,19 @@ export const webhooks = new Hono<AppEnv>()
       const payload = parseJson(raw);
       if (topic === 'orders/create' || topic === 'orders/paid') {
         if (shopifyTestOrder(payload)) return c.json({ received: true, ignored: 'test_mode' });
-        if (shopifyAwaitsPayment(payload)) return c.json({ received: true, ignored: 'payment_pending' });
         const code = await creatorCodeAmong(c.env.DB, brand, shopifyOrderCodes(payload));
         const input = unprocessable(shopifyOrder(payload, await brandClickParam(c, brand), Date.now(), code));
         if (!input) return c.json({ received: true, data: null });
         return c.json(receiptOf(await settle(recordConversion(c.env.DB, brand, input, 'shopify'))));
       }
       if (topic === 'orders/cancelled') {
-        if (shopifyTestOrder(payload)) return c.json({ received: true, ignored: 'test_mode' });
+        if (shopifyTestOrder(payload) && (await testOrderToIgnore(c.env.DB, brand, (payload as { id?: unknown }).id))) return c.json({ received: true, ignored: 'test_mode' });
         const input = unprocessable(shopifyCancellation(payload, Date.now()));
         if (!input) return c.json({ received: true, data: null });
         return c.json(receiptOf(await settle(recordRefund(c.env.DB, brand, input, 'shopify'))));
       }
       if (topic === 'refunds/create') {
-        if (shopifyTestRefund(payload)) return c.json({ received: true, ignored: 'test_mode' });
+        if (shopifyTestRefund(payload) && (await testOrderToIgnore(c.env.DB, brand, (payload as { order_id?: unknown }).order_id))) return c.json({ received: true, ignored: 'test_mode' });
         const input = unprocessable(shopifyRefund(payload, brand.currency, Date.now()));
         if (!input) return c.json({ received: true, data: null });
         return c.json(receiptOf(await settle(recordRefund(c.env.DB, brand, input, 'shopify'))));
@@ -272,7 +284,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what was disputed, up to what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -290,8 +302,14 @@ export const webhooks = new Hono<AppEnv>()
       const delivery = c.get('storeDelivery');
       if (delivery && typeof event?.type === 'string') delivery.topic = event.type;
       const object = event?.data?.object;
-      // An endpoint in Stripe's test mode (its own secret) is for trying the integration: it earns nobody anything.
-      if (event?.livemode === false) return c.json({ received: true, ignored: 'test_mode' });
+      // An endpoint in Stripe's test mode (its own secret) is for trying the integration: it earns nobody anything
+      // (a refund or lost dispute of a test payment recorded before Chorus ignored them still takes it back).
+      if (event?.livemode === false) {
+        const o = (object ?? {}) as { payment_intent?: unknown; charge?: unknown; id?: unknown };
+        const takesBack = event.type === 'charge.refunded' || event.type === 'charge.dispute.closed';
+        const paymentRef = o.payment_intent ?? (event.type === 'charge.refunded' ? o.id : o.charge);
+        if (!takesBack || (await testOrderToIgnore(c.env.DB, brand, paymentRef))) return c.json({ received: true, ignored: 'test_mode' });
+      }
       if (event?.type === 'checkout.session.completed' || event?.type === 'checkout.session.async_payment_succeeded') {
         if (stripeAwaitsPayment(object)) return c.json({ received: true, ignored: 'payment_pending' });
         const input = unprocessable(stripeCheckoutSession(object, Date.now()));

@@ -32,7 +32,7 @@ describe('GET /v1/codes/:code', () => {
     await inOneRateWindow();
     const first = await check(key, code, ip); // the full path: D1 reads fill the caches
     const repeat = await check(key, code.toLowerCase(), ip); // answered before the router
-    for (const name of ['content-type', 'cache-control', 'access-control-allow-origin']) expect(repeat.headers.get(name), name).toBe(first.headers.get(name));
+    for (const name of ['content-type', 'cache-control', 'access-control-allow-origin', 'access-control-expose-headers']) expect(repeat.headers.get(name), name).toBe(first.headers.get(name));
     expect(repeat.headers.get('request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const body = await first.text();
     expect(await repeat.text()).toBe(body);
@@ -46,6 +46,8 @@ describe('GET /v1/codes/:code', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('60');
     expect(limited.headers.get('access-control-allow-origin')).toBe('*');
+    // A checkout script can read when to try again.
+    expect(limited.headers.get('access-control-expose-headers')).toContain('Retry-After');
     expect(await limited.json()).toEqual({ error: { code: 'rate_limited', message: 'Too many code checks; slow down.' } });
   });
 

@@ -471,16 +471,18 @@ describe('refunds', () => {
     }
     expect(reversals).toEqual([-333, -333, -334]);
     expect(await ledgerSum(m.brand.brandId)).toBe(0);
-    // Nothing is left to refund: a mistyped amount or order id is told so, and nothing is written.
+    // Nothing is left to refund: a second id for the same refund, or the wrong order, is told so, and nothing is written.
     const over = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(order.orderId, 1_000));
     expect(over.status).toBe(422);
-    expect((await json<{ error: { code: string; message: string } }>(over)).error).toMatchObject({ code: 'refund_exceeds_order', message: 'The refund is more than its order has left to refund: 0.00 of 100.00 USD.' });
+    expect((await json<{ error: { code: string; message: string } }>(over)).error).toMatchObject({ code: 'order_refunded_in_full', message: 'Its order was refunded in full already (100.00 of 100.00 USD).' });
+    // More than is left (a refund that included tax or shipping) takes back the rest, and no more.
     const partly = conversion({ code: m.code, amountMinor: 10_000 });
     await signedPost(m.brand, m.ingestKey, '/v1/conversions', partly);
     await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(partly.orderId, 4_000));
-    const tooMuch = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(partly.orderId, 999_999));
-    expect((await json<{ error: { message: string } }>(tooMuch)).error.message).toBe('The refund is more than its order has left to refund: 60.00 of 100.00 USD.');
-    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(4);
+    const more = await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund(partly.orderId, 7_500));
+    expect(more.status).toBe(201);
+    expect(await ledgerSum(m.brand.brandId)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(5);
   });
 
   it('refuses a refund dated before its order with 422, writing nothing', async () => {

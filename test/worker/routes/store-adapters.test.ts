@@ -299,15 +299,28 @@ describe('Shopify: what a live shop sends besides a plain paid order', () => {
     refund.transactions = refund.transactions.map((t: object) => ({ ...t, test: true }));
     expect(await json<Receipt>(await shopify(m.shop, 'refunds/create', JSON.stringify(refund)))).toEqual({ received: true, ignored: 'test_mode' });
     expect(await written(m.brand.brandId)).toEqual(nothing);
+    // A test order recorded before Chorus ignored them (sent here without its flag) is still cancelled.
+    const earlier = shopifyOrder(m, { gateway: 'bogus' });
+    await shopify(m.shop, 'orders/create', JSON.stringify(earlier));
+    await shopify(m.shop, 'orders/cancelled', JSON.stringify({ ...earlier, test: true, cancelled_at: new Date().toISOString() }));
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 1, ledger: 2 });
   });
 
-  it('waits for orders/paid on an order not paid yet, and records nothing for an order that cost nothing', async () => {
+  it('records an order not paid yet once, whichever of orders/create and orders/paid comes, and records nothing for an order that cost nothing', async () => {
     const m = await stores();
-    const order = shopifyOrder(m, { financial_status: 'pending' });
-    expect(await json<Receipt>(await shopify(m.shop, 'orders/create', JSON.stringify(order)))).toEqual({ received: true, ignored: 'payment_pending' });
-    expect(await written(m.brand.brandId)).toEqual(nothing);
+    // A shop that captures payment later: orders/create says authorized. Recorded then (its commission waits out
+    // the holding period), and orders/paid is the same order.
+    const order = shopifyOrder(m, { financial_status: 'authorized' });
+    expect((await json<{ data: ConversionData }>(await shopify(m.shop, 'orders/create', JSON.stringify(order)))).data).toMatchObject({ amountMinor: 8415 });
     const paid = await shopify(m.shop, 'orders/paid', JSON.stringify({ ...order, financial_status: 'paid' }));
     expect((await json<{ data: ConversionData }>(paid)).data).toMatchObject({ amountMinor: 8415 });
+    expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 0, ledger: 1 });
+    // One voided instead: its orders/cancelled takes the commission back.
+    const voided = shopifyOrder(m, { financial_status: 'authorized' });
+    await shopify(m.shop, 'orders/create', JSON.stringify(voided));
+    await shopify(m.shop, 'orders/cancelled', JSON.stringify({ ...voided, financial_status: 'voided', cancelled_at: new Date().toISOString() }));
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(841);
     // A gift (100% off): 200, so the shop stops sending it, and nothing written; nor for its cancellation.
     const gift = await stores();
     const free = shopifyOrder(gift, { subtotal_price: '0.00', current_subtotal_price: '0.00', total_price: '0.00' });
@@ -337,6 +350,18 @@ describe('Stripe: test mode', () => {
     event.livemode = false;
     expect(await json<Receipt>(await stripe(m.stripeAccount, JSON.stringify(event)))).toEqual({ received: true, ignored: 'test_mode' });
     expect(await written(m.brand.brandId)).toEqual(nothing);
+    const testRefund = JSON.parse(chargeEvent(event.data.object.payment_intent, { amount: 10_000, amount_refunded: 10_000 }));
+    testRefund.livemode = false;
+    expect(await json<Receipt>(await stripe(m.stripeAccount, JSON.stringify(testRefund)))).toEqual({ received: true, ignored: 'test_mode' });
+    expect(await written(m.brand.brandId)).toEqual(nothing);
+    // A test payment recorded before Chorus ignored them (sent here as live) is still refunded.
+    const earlier = sessionEvent(m);
+    await stripe(m.stripeAccount, earlier.raw);
+    const refundOfEarlier = JSON.parse(chargeEvent(earlier.paymentIntent, { amount: 10_000, amount_refunded: 10_000 }));
+    refundOfEarlier.livemode = false;
+    await stripe(m.stripeAccount, JSON.stringify(refundOfEarlier));
+    expect(await rowCount('SELECT SUM(amount_minor) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    expect(await written(m.brand.brandId)).toEqual({ conversions: 1, refunds: 1, ledger: 2 });
   });
 });
 
@@ -358,8 +383,14 @@ describe('Stripe: disputes', () => {
     // Stripe redelivers it: the same refund, nothing more.
     expect((await json<{ data: { amountMinor: number } }>(await stripe(m.stripeAccount, lost))).data.amountMinor).toBe(8415 - 4207);
     expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(2);
+    // A partial dispute takes back what was disputed, not the whole order.
+    const partial = sessionEvent(m);
+    await stripe(m.stripeAccount, partial.raw);
+    const small = JSON.parse(disputeEvent(partial.paymentIntent, 'lost'));
+    small.data.object.amount = 2_000;
+    expect((await json<{ data: { amountMinor: number } }>(await stripe(m.stripeAccount, JSON.stringify(small)))).data.amountMinor).toBe(2_000);
     // A dispute of a payment Chorus never recorded records nothing.
     expect(await json<Receipt>(await stripe(m.stripeAccount, disputeEvent(`pi_${uniq()}`, 'lost')))).toEqual({ received: true, data: null });
-    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(2);
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(3);
   });
 });

@@ -69,6 +69,16 @@ describe('store webhook delivery log', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await receipts(o.brand.brandId)).toEqual([{ topic: 'orders/create', ref: null, status: 401, outcome: 'refused', detail: 'invalid_signature: mismatch', integration_id: rows[0]!.integration_id }]);
     expect(await (await get('/console/keys', o.cookie)).text()).toContain('The signature did not verify: check the secret connected here is the one the store signs with');
+    // Two brands connected the same shop: neither hears of a delivery that verifies for neither.
+    const twice = await shopBrand();
+    const squatter = await consoleBrand('owner');
+    expect((await squatter.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: twice.shop, secret: 'shpss_the_squatters_own_secret_00' })).status).toBe(201);
+    expect((await shopify(twice.shop, 'orders/create', order(twice.code), 'shpss_not_the_secret_0000000000')).status).toBe(401);
+    // A connected shop's forged delivery names no topic Chorus does not read.
+    const forged = await shopBrand();
+    expect((await shopify(forged.shop, 'Click here: evil.example', order(forged.code), 'shpss_not_the_secret_0000000000')).status).toBe(401);
+    expect((await receiptsReach(forged.brand.brandId, 1)).map((r) => r.topic)).toEqual(['(none)']);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_receipts WHERE brand_id IN (?, ?)', twice.brand.brandId, squatter.brand.brandId)).toBe(0);
     const before = await rowCount('SELECT count(*) AS n FROM webhook_receipts');
     expect((await shopify(`nobody-${tag()}.myshopify.com`, 'orders/create', order(o.code))).status).toBe(401);
     await new Promise((r) => setTimeout(r, 200));

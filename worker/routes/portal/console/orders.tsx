@@ -1,7 +1,7 @@
 // Orders in the console: the admin API's order list as a page, filtered and paged by GET links, read-only
 // (every role may read it).
 import { Hono } from 'hono';
-import { OrdersPage, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
+import { OrdersPage, WAITING_COUNTED, type OrderFilters, type OrdersOf } from '../../../../portal/console/orders';
 import { listConversions, ORDER_ID_FILTER, positionOf } from '../../../db/conversion-list';
 import { dayEnd, dayStart, isDay, zoneOrUtc } from '../../../domain/periods';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
@@ -58,15 +58,18 @@ const ordersOf = (db: D1Database, brandId: string, enrollmentId: string) =>
     .first<OrdersOf>();
 
 // Refunds that named an order Chorus has not recorded: applied when it arrives, so one that waits long usually
-// names a mistyped order id, and its commission stays paid. Oldest first, a page's worth.
+// names a mistyped order id, and its commission stays paid. Oldest first, a page's worth, and counted up to
+// WAITING_COUNTED. Stripe's are left out: a refund of a payment Chorus never records (a subscription payment
+// no creator brought) waits for ever by design.
 export type WaitingRefund = { refundId: string; orderId: string; amountMinor: number; currency: string; source: string; receivedAt: number };
 const WAITING_SHOWN = 20;
+const WAITING = "brand_id = ? AND status = 'pending' AND source <> 'stripe'";
 async function waitingRefunds(db: D1Database, brandId: string): Promise<{ shown: WaitingRefund[]; total: number }> {
   const [rows, count] = await db.batch([
     db
-      .prepare(`SELECT external_refund_id, external_order_id, amount_minor, currency, source, created_at FROM refunds WHERE brand_id = ? AND status = 'pending' ORDER BY created_at LIMIT ${WAITING_SHOWN}`)
+      .prepare(`SELECT external_refund_id, external_order_id, amount_minor, currency, source, created_at FROM refunds WHERE ${WAITING} ORDER BY created_at LIMIT ${WAITING_SHOWN}`)
       .bind(brandId),
-    db.prepare("SELECT count(*) AS n FROM refunds WHERE brand_id = ? AND status = 'pending'").bind(brandId),
+    db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM refunds WHERE ${WAITING} LIMIT ${WAITING_COUNTED})`).bind(brandId),
   ]);
   type Row = { external_refund_id: string; external_order_id: string; amount_minor: number; currency: string; source: string; created_at: number };
   const shown = ((rows?.results ?? []) as Row[]).map((r) => ({ refundId: r.external_refund_id, orderId: r.external_order_id, amountMinor: r.amount_minor, currency: r.currency, source: r.source, receivedAt: r.created_at }));
