@@ -43,6 +43,7 @@ const SAID: Record<string, string> = {
   'creator.password_reset_requested': 'Password link asked for',
   'creator.unsubscribed': 'Creator stopped invitations',
   'creator.resubscribed': 'Creator allowed invitations again',
+  'creator.email_changed': 'Creator changed their email',
   'submission.approve': 'Draft approved',
   'submission.request_changes': 'Changes asked for',
   'submission.reject': 'Draft turned down',

@@ -99,6 +99,58 @@ export const LinkUnusablePage: FC<{ what: string }> = ({ what }) => (
   </Page>
 );
 
+// The page a new email's confirmation link opens: opening it changes nothing (mail scanners open links), the
+// button does. Then what happened: done, already used or lapsed, or an address another account holds.
+export type EmailChangeState = { kind: 'ask'; to: string; fields: Record<string, string> } | { kind: 'done'; to: string } | { kind: 'unusable' } | { kind: 'taken'; to: string };
+export const EmailChangePage: FC<{ state: EmailChangeState }> = ({ state }) => (
+  <Page title="Your new email">
+    <section class="card narrow stack">
+      {state.kind === 'ask' ? (
+        <>
+          <h1>Use this address?</h1>
+          <p>
+            Your Chorus account will use <strong>{state.to}</strong> to sign in and for every mail from now on.
+          </p>
+          <form method="post" action="/email-change">
+            {Object.entries(state.fields).map(([name, value]) => (
+              <input type="hidden" name={name} value={value} />
+            ))}
+            <button type="submit" class="button button-primary button-block">
+              Use {state.to}
+            </button>
+          </form>
+        </>
+      ) : state.kind === 'done' ? (
+        <>
+          <h1>Your email is changed</h1>
+          <p>
+            Sign in with <strong>{state.to}</strong> from now on. Brands you work with see it on your profile.
+          </p>
+          <p>
+            <a class="button button-primary" href="/">
+              Go to your home page
+            </a>
+          </p>
+        </>
+      ) : state.kind === 'taken' ? (
+        <>
+          <h1>That address has an account</h1>
+          <p>
+            <strong>{state.to}</strong> already signs in to another Chorus account, so your email stays as it was. Choose another address on <a href="/account">your account page</a>.
+          </p>
+        </>
+      ) : (
+        <>
+          <h1>This link can't be used</h1>
+          <p>
+            It was used already, it has lapsed (links work for 24 hours), or your email changed since it was sent. Ask for a new one on <a href="/account">your account page</a>.
+          </p>
+        </>
+      )}
+    </section>
+  </Page>
+);
+
 // An invite's page: the first password is set from a link mailed to the account's own address.
 export const EmailLinkPage: FC<{ action: string; name: string; email: string; brandName: string; error?: string }> = ({ action, name, email, brandName, error }) => (
   <Page title="Welcome to Chorus">
@@ -981,7 +1033,15 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string; nameError?: { message: string; typed: string } }> = ({ who, name, email, notice, error, nameError }) => (
+export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string } }> = ({
+  who,
+  name,
+  email,
+  notice,
+  error,
+  nameError,
+  emailError,
+}) => (
   <Page title="Account" nav={creatorNav('account')} who={who}>
     <h1 class="page-title">Your account</h1>
     {notice ? <Notice tone="success">{notice}</Notice> : null}
@@ -997,12 +1057,32 @@ export const AccountPage: FC<Who & { name: string; email: string; notice?: strin
           <label for="account-name">Your name</label>
           <input id="account-name" name="name" type="text" required maxlength={80} autocomplete="name" value={nameError?.typed ?? name} aria-describedby="account-name-hint" />
           <p id="account-name-hint" class="hint">
-            As brands you work with see it, beside your handle. To use another email address, ask the brand to invite that one.
+            As brands you work with see it, beside your handle.
           </p>
         </div>
         <div>
           <button type="submit" class="button">
             Save your name
+          </button>
+        </div>
+      </form>
+    </section>
+    <section class="card password-card" aria-labelledby="email-h">
+      <h2 id="email-h">Change your email</h2>
+      <p class="muted small">We email a link to the new address; your email changes when you open it. Brands you work with see the new one, and the old one hears of the change.</p>
+      {emailError ? <Notice tone="error">{emailError.message}</Notice> : null}
+      <form method="post" action="/account/email" class="stack">
+        <div class="field">
+          <label for="new-email">New email</label>
+          <input id="new-email" name="email" type="email" required maxlength={254} autocomplete="email" value={emailError?.typed ?? ''} aria-invalid={emailError ? 'true' : undefined} />
+        </div>
+        <div class="field">
+          <label for="email-current">Your password</label>
+          <input id="email-current" name="current" type="password" required maxlength={256} autocomplete="current-password" />
+        </div>
+        <div>
+          <button type="submit" class="button">
+            Email me a link to confirm
           </button>
         </div>
       </form>

@@ -63,6 +63,19 @@ export async function isInvitationMailProof(secretsKey: string, rawToken: string
   return /^[0-9a-f]{64}$/.test(proof.k ?? '') && timingSafeEqual(expected.k, proof.k!) && fresh;
 }
 
+// A creator's move to a new email address, proved by a link mailed to that address: an HMAC (under SECRETS_KEY)
+// of the account, the address it leaves, the one it moves to and when the link lapses. No row: once the account
+// holds the new address the link names an old one and does nothing, so it works once.
+export const EMAIL_CHANGE_TTL_MS = 24 * 60 * 60 * 1000;
+export type EmailChange = { creatorId: string; from: string; to: string; until: number };
+
+export const emailChangeProof = (secretsKey: string, m: EmailChange) => hmacSha256Hex(secretsKey, `email-change\n${m.creatorId}\n${m.from}\n${m.to}\n${m.until}`);
+
+export async function isEmailChangeProof(secretsKey: string, m: EmailChange, k: string, now: number): Promise<boolean> {
+  const expected = await emailChangeProof(secretsKey, m);
+  return /^[0-9a-f]{64}$/.test(k) && timingSafeEqual(expected, k) && now < m.until && m.until <= now + EMAIL_CHANGE_TTL_MS + 60_000;
+}
+
 // A reset link is used once however many copies of its form are posted at once. D1 runs one batch at a time
 // and a batch's statements in order: each write of the batch is guarded on the link being still unused
 // (resetLinkUnused) and the batch ends with consumeResetStatement, so the copy that runs first does it all

@@ -46,6 +46,9 @@ const HTML_PAGES = [
   'POST /earnings/payout-details',
   'GET /account',
   'POST /account/name',
+  'POST /account/email',
+  'GET /email-change',
+  'POST /email-change',
   'POST /account/password',
   'POST /account/sign-out-others',
 ];

@@ -109,6 +109,93 @@ describe('a creator changing their name', () => {
   });
 });
 
+describe('a creator changing their email', () => {
+  const emailOf = (id: string) => env.DB.prepare('SELECT email FROM creators WHERE id = ?').bind(id).first('email');
+  const linkIn = (text: string) => /https?:\/\/\S+/.exec(text)![0];
+  const fieldsOf = (link: string) => Object.fromEntries(new URL(link).searchParams);
+
+  it('moves the account to an address it proves with a mailed link, once, and tells the old address', async () => {
+    const m = await signedInCreator();
+    const to = `new-${m.creator.id.slice(-8).toLowerCase()}@creators.example`;
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    // A reset link mailed to the old address earlier, not used yet.
+    expect((await post('/forgot', { email: m.email })).status).toBe(200);
+    await waitFor(async () => sent.length === 1 || undefined);
+    const resetPath = new URL(linkIn(sent[0]!.text)).pathname;
+
+    const asked = await post('/account/email', { email: `  ${to.toUpperCase()} `, current: PASSWORD }, { cookie: m.cookie });
+    expect(asked.headers.get('location')).toBe('/account?done=email-sent');
+    expect(await (await get('/account?done=email-sent', m.cookie)).text()).toContain('Check your new address: we emailed it a link.');
+    const mail = await waitFor(async () => sent.find((x) => x.subject === 'Confirm your new email for Chorus'));
+    expect(mail.to).toBe(to);
+    expect(await emailOf(m.creator.id)).toBe(m.email); // nothing changes until the link is used
+    const link = linkIn(mail.text);
+    // Opening the link (a mail scanner does) changes nothing: it asks.
+    const page = await get(new URL(link).pathname + new URL(link).search);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`Use ${to}`);
+    expect(await emailOf(m.creator.id)).toBe(m.email);
+    const done = await post('/email-change', fieldsOf(link));
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Your email is changed');
+    expect(await emailOf(m.creator.id)).toBe(to);
+    // The old address hears of it; its reset link is closed; sign-in uses the new address; brands see it.
+    const notice = await waitFor(async () => sent.find((x) => x.subject === 'Your Chorus email was changed'));
+    expect(notice.to).toBe(m.email);
+    expect(notice.text).not.toContain(to);
+    expect((await get(resetPath)).status).toBe(410);
+    expect((await post('/login', { email: m.email, password: PASSWORD })).status).toBe(401);
+    expect((await post('/login', { email: to, password: PASSWORD })).status).toBe(303);
+    expect(await (await m.brand.api('GET', '/api/admin/creators')).text()).toContain(to);
+    expect(await env.DB.prepare("SELECT actor_type, details FROM audit_log WHERE brand_id = ? AND action = 'creator.email_changed' AND target_id = ?").bind(m.brand.brandId, m.creator.id).first()).toEqual({
+      actor_type: 'creator',
+      details: JSON.stringify({ from: m.email, to }),
+    });
+    // The link works once.
+    expect((await post('/email-change', fieldsOf(link))).status).toBe(410);
+    expect((await get(new URL(link).pathname + new URL(link).search)).status).toBe(410);
+  });
+
+  it('refuses a wrong password, the same address, a forged or lapsed link, and an address another account holds', async () => {
+    const m = await signedInCreator();
+    const other = await signedInCreator();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    await inOneRateWindow();
+    const cases: [Record<string, string>, number, string][] = [
+      [{ email: 'fresh@creators.example', current: 'not my password' }, 401, 'That is not your password.'],
+      [{ email: 'not an address', current: PASSWORD }, 422, 'That is not an email address.'],
+      [{ email: m.email.toUpperCase(), current: PASSWORD }, 422, 'That is the email you use now.'],
+    ];
+    for (const [fields, status, message] of cases) {
+      const res = await post('/account/email', fields, { cookie: m.cookie });
+      expect(res.status, message).toBe(status);
+      expect(await res.text()).toContain(message);
+    }
+    expect((await post('/account/email', { email: 'fresh@creators.example', current: PASSWORD }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/account/email', { email: 'fresh@creators.example', current: PASSWORD })).status).toBe(401);
+    expect(sent).toHaveLength(0);
+    // Another account's address: the mail goes there (the answer says nothing of it); the link then says so.
+    expect((await post('/account/email', { email: other.email, current: PASSWORD }, { cookie: m.cookie })).status).toBe(303);
+    const link = linkIn((await waitFor(async () => sent.find((x) => x.to === other.email)))!.text);
+    const taken = await post('/email-change', fieldsOf(link));
+    expect(taken.status).toBe(409);
+    expect(await taken.text()).toContain('already signs in to another Chorus account');
+    expect(await emailOf(m.creator.id)).toBe(m.email);
+    // A link whose address, account or time was changed, or that lapsed, does nothing.
+    const fields = fieldsOf(link);
+    for (const forged of [{ ...fields, t: 'mallory@evil.example' }, { ...fields, c: other.creator.id }, { ...fields, u: String(Number(fields.u) + 1) }, { ...fields, k: '0'.repeat(64) }, { ...fields, k: 'x' }]) {
+      expect((await post('/email-change', forged)).status).toBe(410);
+    }
+    const later = vi.spyOn(Date, 'now').mockReturnValue(Number(fields.u) + 1);
+    expect((await post('/email-change', fields)).status).toBe(410);
+    later.mockRestore();
+    expect(await emailOf(m.creator.id)).toBe(m.email);
+    expect(await emailOf(other.creator.id)).toBe(other.email);
+  }, RATE_WINDOW_TEST_TIMEOUT_MS);
+});
+
 describe('a console user changing their password', () => {
   it('changes it for the email in every brand, from any role, and ends the other sign-ins', async () => {
     const o = await consoleBrand('viewer');

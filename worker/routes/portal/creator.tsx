@@ -2,11 +2,11 @@
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
-import { CREATOR_FIELDS } from '../../domain/creator-import';
-import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
+import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
-import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, findUsableToken, isInvitationMailProof, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, EMAIL_CHANGE_TTL_MS, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
@@ -288,6 +288,60 @@ creatorPortal.post('/reset/:token', async (c) => {
   if (!consumed || consumed.meta.changes !== 1) return c.html(<LinkUnusablePage what="password" />, 410);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
   return c.redirect('/?welcome=1', 303);
+});
+
+// ---------- A new email, confirmed from the link mailed to it (no sign-in needed: the link is the proof) ----------
+
+async function emailChangeOf(c: Context<AppEnv>, fields: Record<string, string | undefined>): Promise<{ change: EmailChange; fields: Record<string, string> } | null> {
+  const change = { creatorId: (fields.c ?? '').slice(0, 64), from: (fields.f ?? '').slice(0, 254), to: (fields.t ?? '').slice(0, 254), until: /^\d{13}$/.test(fields.u ?? '') ? Number(fields.u) : 0 };
+  const k = (fields.k ?? '').slice(0, 64);
+  if (!(await isEmailChangeProof(c.env.SECRETS_KEY, change, k, Date.now()))) return null;
+  // Used already (or the email changed since): the account no longer holds the address the link leaves.
+  const holds = await c.env.DB.prepare('SELECT 1 FROM creators WHERE id = ? AND email = ?').bind(change.creatorId, change.from).first();
+  if (!holds) return null;
+  return { change, fields: { c: change.creatorId, f: change.from, t: change.to, u: String(change.until), k } };
+}
+
+creatorPortal.get('/email-change', async (c) => {
+  const found = await emailChangeOf(c, c.req.query());
+  if (!found) return c.html(<EmailChangePage state={{ kind: 'unusable' }} />, 410);
+  return c.html(<EmailChangePage state={{ kind: 'ask', to: found.change.to, fields: found.fields }} />);
+});
+
+// The move happens only while the account still holds the address the link was made for, so the link works
+// once; mailed reset links (sent to the old address) close with it, and the old address hears of the change.
+creatorPortal.post('/email-change', async (c) => {
+  const found = await emailChangeOf(c, await formBody(c));
+  if (!found) return c.html(<EmailChangePage state={{ kind: 'unusable' }} />, 410);
+  const { change } = found;
+  const db = c.env.DB;
+  const now = Date.now();
+  const moved = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND email = ?)', params: [change.creatorId, change.to] };
+  let results: D1Result[];
+  try {
+    results = await db.batch([
+      db.prepare('UPDATE creators SET email = ? WHERE id = ? AND email = ?').bind(change.to, change.creatorId, change.from),
+      closeResetLinksStatement(db, change.creatorId, now, moved),
+      // Each brand the creator works with sees the move in its activity (its roster shows the new address).
+      db
+        .prepare(
+          `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+           SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, 'creator', ?1, 'creator.email_changed', 'creator', ?1, ?2, ?3 FROM brand_creators bc WHERE bc.creator_id = ?1 AND ${moved.sql}`,
+        )
+        .bind(change.creatorId, JSON.stringify({ from: change.from, to: change.to }), now, ...moved.params),
+    ]);
+  } catch (e) {
+    if (/UNIQUE constraint failed/i.test(String(e))) return c.html(<EmailChangePage state={{ kind: 'taken', to: change.to }} />, 409);
+    throw e;
+  }
+  if (results[0]!.meta.changes !== 1) return c.html(<EmailChangePage state={{ kind: 'unusable' }} />, 410);
+  const notice = {
+    to: change.from,
+    subject: 'Your Chorus email was changed',
+    text: `Your Chorus account now signs in with ${maskAccount(change.to)} instead of this address, and mails go there. If this was not you, tell a brand you work with at once so they can stop payouts, then ask them for a password link.`,
+  };
+  noticeAfterResponse(c.executionCtx, c.env, notice, 'email_changed_notice_failed', { urgent: true });
+  return c.html(<EmailChangePage state={{ kind: 'done', to: change.to }} />);
 });
 
 // ---------- Signed-in pages ----------
@@ -606,15 +660,49 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
 
 const ACCOUNT_NOTICES: Record<string, string> = {
   name: 'Name saved. Brands see it from now on.',
+  'email-sent': 'Check your new address: we emailed it a link. Your email changes when you open it, within 24 hours.',
   password: 'Password changed. Other devices were signed out; you stay signed in here.',
   'signed-out': 'Every other device was signed out.',
 };
 
-const accountPage = (c: Context, opts: { error?: string; nameError?: { message: string; typed: string } } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
+type TypedError = { message: string; typed: string };
+const accountPage = (c: Context, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
-  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} notice={Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined} error={opts.error} nameError={opts.nameError} />, status);
+  const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
+  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />, status);
 };
+
+// A new email address, proved by a link mailed to it (db/account-tokens.ts emailChangeProof) and asked with the
+// password (limited before any hashing, as sign-in is): a stolen session alone cannot move the account. The
+// answer is the same whether or not another account holds the address; its owner learns that from the link.
+const newEmail = z.email().max(254);
+creatorPortal.post('/account/email', async (c) => {
+  const { creatorId } = c.var.creator;
+  const current = viewerOf(c).email;
+  const form = await formBody(c);
+  const typed = (form.email ?? '').slice(0, 300);
+  const to = cleanEmail(typed);
+  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: current });
+  if (!limited.success) {
+    c.header('Retry-After', '60');
+    return accountPage(c, { emailError: { message: 'Too many attempts. Wait a minute and try again.', typed } }, 429);
+  }
+  if (!newEmail.safeParse(to).success) return accountPage(c, { emailError: { message: 'That is not an email address.', typed } }, 422);
+  if (to === current) return accountPage(c, { emailError: { message: 'That is the email you use now.', typed } }, 422);
+  const stored = await c.env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(creatorId).first<string | null>('password_hash');
+  if (!(await verifyPassword((form.current ?? '').slice(0, 256), stored ?? DUMMY_HASH)) || !stored) return accountPage(c, { emailError: { message: 'That is not your password.', typed } }, 401);
+  const change = { creatorId, from: current, to, until: Date.now() + EMAIL_CHANGE_TTL_MS };
+  const k = await emailChangeProof(c.env.SECRETS_KEY, change);
+  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, u: String(change.until), k })}`;
+  const notice = {
+    to,
+    subject: 'Confirm your new email for Chorus',
+    text: `Someone signed in to the Chorus account of ${current} asked to use this address instead. If that was you, open this link within 24 hours to confirm:\n\n${link}\n\nIf it was not, ignore this mail: nothing changes.`,
+  };
+  noticeAfterResponse(c.executionCtx, c.env, notice, 'email_change_mail_failed', { urgent: true });
+  return c.redirect('/account?done=email-sent', 303);
+});
 
 // The creator's own name, as every brand they work with sees it (the handle and email stay as they are).
 creatorPortal.post('/account/name', async (c) => {
