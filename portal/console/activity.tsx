@@ -44,6 +44,7 @@ const SAID: Record<string, string> = {
   'creator.unsubscribed': 'Creator stopped invitations',
   'creator.resubscribed': 'Creator allowed invitations again',
   'creator.email_changed': 'Creator changed their email',
+  'enrollment.left': 'Creator left the campaign',
   'submission.approve': 'Draft approved',
   'submission.request_changes': 'Changes asked for',
   'submission.reject': 'Draft turned down',

@@ -417,7 +417,8 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
         <ul class="checklist">
           {ended.map((e) => (
             <li>
-              <strong>{e.campaign_name}</strong> with {e.brand_name}: the brand ended your part{e.removed_at ? ` on ${formatDate(e.removed_at, e.timezone)}` : ''}. Your link and code no longer earn.
+              <strong>{e.campaign_name}</strong> with {e.brand_name}: {e.left_it ? 'you left it' : 'the brand ended your part'}
+              {e.removed_at ? ` on ${formatDate(e.removed_at, e.timezone)}` : ''}. Your link and code no longer earn.
             </li>
           ))}
         </ul>
@@ -520,13 +521,30 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
         </section>
       </div>
       {!isInvitation(e) ? (
-        campaignEnded(e, Date.now()) ? null : (
-          <p>
-            <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
-              Submit a draft
-            </a>
-          </p>
-        )
+        <>
+          {campaignEnded(e, Date.now()) ? null : (
+            <p>
+              <a class="button button-primary" href={`/submissions/new?enrollment=${e.enrollment_id}`}>
+                Submit a draft
+              </a>
+            </p>
+          )}
+          {/* Asked once more: leaving stops the link and code at once, and only the brand can bring them back. */}
+          <details class="decline leave">
+            <summary class="button button-quiet">Leave this campaign…</summary>
+            <form method="post" action={`/brief/${e.enrollment_id}/leave`} class="stack">
+              <input type="hidden" name="confirm" value="1" />
+              <p class="small">
+                Leave {e.campaign_name}? Your link and code stop within seconds, orders from now on earn you nothing, and drafts waiting for review are withdrawn. What you earned so far stays yours and is paid as usual. Only {e.brand_name} can ask you back.
+              </p>
+              <div>
+                <button type="submit" class="button button-danger">
+                  Leave {e.campaign_name}
+                </button>
+              </div>
+            </form>
+          </details>
+        </>
       ) : (
         <form method="post" action={`/invitations/${e.enrollment_id}/accept`} class="card-actions">
           <button type="submit" class="button button-primary">

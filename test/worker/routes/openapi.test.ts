@@ -47,6 +47,7 @@ const HTML_PAGES = [
   'GET /account',
   'POST /account/name',
   'POST /account/email',
+  'POST /brief/:enrollmentId/leave',
   'GET /email-change',
   'POST /email-change',
   'POST /account/password',

@@ -249,6 +249,43 @@ describe('a creator removed from a campaign', () => {
   });
 });
 
+describe('a creator leaving a campaign', () => {
+  it('asks once on the brief, then stops their part, keeps their earnings, and comes back only as an invitation', async () => {
+    const m = await signedInCreator();
+    const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
+    expect(brief).toContain(`action="/brief/${m.enrollment.id}/leave"`);
+    expect(brief).toContain('Leave Glow?');
+    const statusOf = () => env.DB.prepare('SELECT status, removed_at FROM enrollments WHERE id = ?').bind(m.enrollment.id).first<{ status: string; removed_at: number | null }>();
+    // Without the form's confirmation (a bare post), nothing changes.
+    expect((await post(`/brief/${m.enrollment.id}/leave`, {}, { cookie: m.cookie })).headers.get('location')).toBe(`/brief/${m.enrollment.id}`);
+    expect((await statusOf())!.status).toBe('active');
+    // Another creator, or another site, cannot make them leave.
+    const other = await signedInCreator();
+    expect((await post(`/brief/${m.enrollment.id}/leave`, { confirm: '1' }, { cookie: other.cookie })).status).toBe(404);
+    expect((await post(`/brief/${m.enrollment.id}/leave`, { confirm: '1' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await statusOf())!.status).toBe('active');
+
+    const left = await post(`/brief/${m.enrollment.id}/leave`, { confirm: '1' }, { cookie: m.cookie });
+    expect(left.headers.get('location')).toBe('/?left=1');
+    expect((await statusOf())!.status).toBe('removed');
+    const home = await (await get('/?left=1', m.cookie)).text();
+    expect(home).toContain('You left the campaign.');
+    expect(home).toMatch(/<strong>Glow<\/strong> with Test Brand: you left it on [A-Z][a-z]{2} \d{1,2}, \d{4}\./);
+    expect((await get(`/brief/${m.enrollment.id}`, m.cookie)).status).toBe(404);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'enrollment.left' AND actor_type = 'creator' AND target_id = ?", m.brand.brandId, m.enrollment.id)).toBe(1);
+    // Pressed again (a second tab): nothing more.
+    expect((await post(`/brief/${m.enrollment.id}/leave`, { confirm: '1' }, { cookie: m.cookie })).status).toBe(404);
+    // The brand restores them: an invitation they answer, not active behind their back.
+    const restored = await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'active' });
+    expect(restored.status).toBe(200);
+    expect((await statusOf())!.status).toBe('invited');
+    // One the brand removed itself comes back active, as before.
+    expect((await other.brand.api('PATCH', `/api/admin/enrollments/${other.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    expect((await other.brand.api('PATCH', `/api/admin/enrollments/${other.enrollment.id}`, { status: 'active' })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT status FROM enrollments WHERE id = ?').bind(other.enrollment.id).first('status')).toBe('active');
+  });
+});
+
 describe('home page queries', () => {
   it('uses indexes for every query on the home page', async () => {
     for (const [name, sql] of Object.entries(HOME_QUERIES)) {

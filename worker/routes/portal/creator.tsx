@@ -422,7 +422,9 @@ creatorPortal.get('/', async (c) => {
       ? 'Accepted. Your link, code and brief for the campaign are below.'
       : c.req.query('declined')
         ? 'Declined. That brand’s campaigns are gone from your home page.'
-        : undefined;
+        : c.req.query('left')
+          ? 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'
+          : undefined;
   const nothing = c.req.query('nothing');
   const warning = nothing === 'ended' ? 'That campaign has ended, so it takes no more drafts, and no other campaign of yours is open for them.' : nothing === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
@@ -434,6 +436,24 @@ creatorPortal.get('/brief/:enrollmentId', async (c) => {
   const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
   if (!e) throw notFound('campaign');
   return c.html(<BriefPage who={viewerOf(c).email} e={e} />);
+});
+
+// Leaving a campaign the creator works in: asked once more on the brief (only the form that asked sends
+// confirm), then as a brand's removal is (link and code stop, drafts in review withdrawn, earnings kept), dated
+// and in the brand's activity. Only the brand can bring them back, and then as an invitation they answer.
+creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
+  const { creatorId } = c.var.creator;
+  const e = await creatorEnrollment(c.env.DB, creatorId, c.req.param('enrollmentId'));
+  if (!e || isInvitation(e)) throw notFound('campaign');
+  if ((await formBody(c)).confirm !== '1') return c.redirect(`/brief/${e.enrollment_id}`, 303);
+  const now = Date.now();
+  const db = c.env.DB;
+  const audit = { brandId: e.brand_id, actorType: 'creator', actorId: creatorId, action: 'enrollment.left', targetType: 'enrollment', targetId: e.enrollment_id } as const;
+  await db.batch([
+    db.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ? AND creator_id = ? AND status <> 'removed'").bind(now, e.enrollment_id, creatorId),
+    auditIfChanged(db, audit, now),
+  ]);
+  return c.redirect('/?left=1', 303);
 });
 
 // A campaign the creator has not accepted yet has no numbers of theirs to show: a 404, as for another's.
