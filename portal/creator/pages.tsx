@@ -360,7 +360,21 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
         Read the brief
       </a>
     </footer>
-    {card.brand_accepted ? null : (
+    {card.brand_accepted ? (
+      // A brand they work with asking them into one more campaign (or back into one they left): just this one.
+      <details class="decline">
+        <summary class="button button-quiet">Decline…</summary>
+        <form method="post" action={`/invitations/${card.enrollment_id}/decline`} class="stack">
+          <input type="hidden" name="confirm" value="1" />
+          <p class="small">Decline {card.campaign_name}? It leaves your home page and its link and code stop working. Your other campaigns with {card.brand_name} stay as they are.</p>
+          <div>
+            <button type="submit" class="button button-danger">
+              Decline {card.campaign_name}
+            </button>
+          </div>
+        </form>
+      </details>
+    ) : (
       // Asked once more: declining cannot be undone from here, and on a phone it sits under Accept.
       <details class="decline">
         <summary class="button button-quiet">Decline…</summary>
@@ -535,7 +549,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
             <form method="post" action={`/brief/${e.enrollment_id}/leave`} class="stack">
               <input type="hidden" name="confirm" value="1" />
               <p class="small">
-                Leave {e.campaign_name}? Your link and code stop within seconds, orders from now on earn you nothing, and drafts waiting for review are withdrawn. What you earned so far stays yours and is paid as usual. Only {e.brand_name} can ask you back.
+                Leave {e.campaign_name}? Your link and code stop within seconds, orders from now on earn you nothing, drafts waiting for review are withdrawn, and a post approved but not live yet can no longer be marked live. What you earned so far stays yours and is paid as usual. Only {e.brand_name} can ask you back.
               </p>
               <div>
                 <button type="submit" class="button button-danger">
@@ -1051,7 +1065,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string } }> = ({
+export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
@@ -1092,11 +1106,11 @@ export const AccountPage: FC<Who & { name: string; email: string; notice?: strin
       <form method="post" action="/account/email" class="stack">
         <div class="field">
           <label for="new-email">New email</label>
-          <input id="new-email" name="email" type="email" required maxlength={254} autocomplete="email" value={emailError?.typed ?? ''} aria-invalid={emailError ? 'true' : undefined} />
+          <input id="new-email" name="email" type="email" required maxlength={254} autocomplete="email" value={emailError?.typed ?? ''} aria-invalid={emailError?.field === 'email' ? 'true' : undefined} />
         </div>
         <div class="field">
           <label for="email-current">Your password</label>
-          <input id="email-current" name="current" type="password" required maxlength={256} autocomplete="current-password" />
+          <input id="email-current" name="current" type="password" required maxlength={256} autocomplete="current-password" aria-invalid={emailError?.field === 'current' ? 'true' : undefined} />
         </div>
         <div>
           <button type="submit" class="button">

@@ -64,16 +64,17 @@ export async function isInvitationMailProof(secretsKey: string, rawToken: string
 }
 
 // A creator's move to a new email address, proved by a link mailed to that address: an HMAC (under SECRETS_KEY)
-// of the account, the address it leaves, the one it moves to and when the link lapses. No row: once the account
-// holds the new address the link names an old one and does nothing, so it works once.
+// of the account, the address it leaves, the one it moves to and when it was asked (`at`), which the account
+// keeps as creators.email_link_at. Only the latest link is open: a newer request, a password change and the
+// move itself each replace or clear that time, so a link works once and an older one never comes back.
 export const EMAIL_CHANGE_TTL_MS = 24 * 60 * 60 * 1000;
-export type EmailChange = { creatorId: string; from: string; to: string; until: number };
+export type EmailChange = { creatorId: string; from: string; to: string; at: number };
 
-export const emailChangeProof = (secretsKey: string, m: EmailChange) => hmacSha256Hex(secretsKey, `email-change\n${m.creatorId}\n${m.from}\n${m.to}\n${m.until}`);
+export const emailChangeProof = (secretsKey: string, m: EmailChange) => hmacSha256Hex(secretsKey, `email-change\n${m.creatorId}\n${m.from}\n${m.to}\n${m.at}`);
 
 export async function isEmailChangeProof(secretsKey: string, m: EmailChange, k: string, now: number): Promise<boolean> {
   const expected = await emailChangeProof(secretsKey, m);
-  return /^[0-9a-f]{64}$/.test(k) && timingSafeEqual(expected, k) && now < m.until && m.until <= now + EMAIL_CHANGE_TTL_MS + 60_000;
+  return /^[0-9a-f]{64}$/.test(k) && timingSafeEqual(expected, k) && m.at <= now + 60_000 && now - m.at < EMAIL_CHANGE_TTL_MS;
 }
 
 // A reset link is used once however many copies of its form are posted at once. D1 runs one batch at a time

@@ -116,6 +116,9 @@ export const creators = sqliteTable('creators', {
   passwordHash: text('password_hash'),
   // AES-GCM ciphertext (base64url) of the payout method and account.
   payoutDetailsEnc: text('payout_details_enc'),
+  // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
+  // it, so a newer request, a password change or the move itself closes every earlier link.
+  emailLinkAt: integer('email_link_at'),
   createdAt: createdAt(),
 });
 

@@ -152,9 +152,52 @@ describe('a creator changing their email', () => {
       actor_type: 'creator',
       details: JSON.stringify({ from: m.email, to }),
     });
-    // The link works once.
+    // The link works once, and never again even if the account comes back to the old address.
     expect((await post('/email-change', fieldsOf(link))).status).toBe(410);
     expect((await get(new URL(link).pathname + new URL(link).search)).status).toBe(410);
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(m.email, m.creator.id).run();
+    expect((await post('/email-change', fieldsOf(link))).status).toBe(410);
+    expect(await emailOf(m.creator.id)).toBe(m.email);
+  });
+
+  it('keeps only the latest link open, closes it on a password change, and asks at most every few minutes', async () => {
+    const m = await signedInCreator();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const ask = async (to: string) => {
+      await env.DB.prepare('UPDATE creators SET email_link_at = email_link_at - 600000 WHERE id = ?').bind(m.creator.id).run();
+      expect((await post('/account/email', { email: to, current: PASSWORD }, { cookie: m.cookie })).status).toBe(303);
+      return linkIn((await waitFor(async () => sent.find((x) => x.to === to)))!.text);
+    };
+    const typo = await ask('typo@creators.exmaple');
+    // Asked again at once: refused, nothing mailed.
+    const again = await post('/account/email', { email: 'other@creators.example', current: PASSWORD }, { cookie: m.cookie });
+    expect(again.status).toBe(429);
+    expect(await again.text()).toContain('We emailed a link a few minutes ago.');
+    const right = await ask('right@creators.example');
+    expect((await post('/email-change', fieldsOf(typo))).status).toBe(410); // the newer request closed it
+    // A password change closes the open one too.
+    expect((await post('/account/password', { current: PASSWORD, password: 'a brand new long password', confirm: 'a brand new long password' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await post('/email-change', fieldsOf(right))).status).toBe(410);
+    expect(await emailOf(m.creator.id)).toBe(m.email);
+  });
+
+  it('tells only the brands the creator accepted, and carries the address opt-outs along', async () => {
+    const m = await signedInCreator();
+    const unaccepted = await createBrand();
+    await env.DB.prepare('INSERT INTO brand_creators (brand_id, creator_id, created_at) VALUES (?, ?, ?)').bind(unaccepted.brandId, m.creator.id, Date.now()).run();
+    await env.DB.prepare("INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, '*', ?)").bind(m.email, Date.now()).run();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const to = `moved-${m.creator.id.slice(-8).toLowerCase()}@creators.example`;
+    expect((await post('/account/email', { email: to, current: PASSWORD }, { cookie: m.cookie })).status).toBe(303);
+    const link = linkIn((await waitFor(async () => sent.find((x) => x.to === to)))!.text);
+    // Two copies of the confirmation at once: one moves the account, and one activity row is written.
+    const answers = await Promise.all([post('/email-change', fieldsOf(link)), post('/email-change', fieldsOf(link))]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 410]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'creator.email_changed' AND target_id = ? AND brand_id = ?", m.creator.id, m.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'creator.email_changed' AND brand_id = ?", unaccepted.brandId)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM mail_opt_outs WHERE email = ? AND scope = '*'", to)).toBe(1);
   });
 
   it('refuses a wrong password, the same address, a forged or lapsed link, and an address another account holds', async () => {
@@ -188,7 +231,7 @@ describe('a creator changing their email', () => {
     for (const forged of [{ ...fields, t: 'mallory@evil.example' }, { ...fields, c: other.creator.id }, { ...fields, u: String(Number(fields.u) + 1) }, { ...fields, k: '0'.repeat(64) }, { ...fields, k: 'x' }]) {
       expect((await post('/email-change', forged)).status).toBe(410);
     }
-    const later = vi.spyOn(Date, 'now').mockReturnValue(Number(fields.u) + 1);
+    const later = vi.spyOn(Date, 'now').mockReturnValue(Number(fields.u) + 24 * 3_600_000 + 1);
     expect((await post('/email-change', fields)).status).toBe(410);
     later.mockRestore();
     expect(await emailOf(m.creator.id)).toBe(m.email);

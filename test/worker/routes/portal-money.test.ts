@@ -383,7 +383,7 @@ describe('a brand the creator has not accepted', () => {
     expect(await payTo(b.brand, a.creator.id)).toEqual(['paypal', 'sarah@pay.example']);
     expect(await (await get('/?accepted=1', cookie)).text()).toContain(code);
     expect((await post('/submissions', draft, { cookie })).status).toBe(303);
-    // Declining a brand already accepted is refused; leaving is the brand's removal.
+    // Declining a campaign already accepted is refused; leaving is from its brief.
     expect((await post(`/invitations/${enrollment}/decline`, {}, { cookie })).status).toBe(409);
   }, 30_000); // three passwords hashed, at full strength
 

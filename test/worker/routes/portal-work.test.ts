@@ -275,10 +275,22 @@ describe('a creator leaving a campaign', () => {
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'enrollment.left' AND actor_type = 'creator' AND target_id = ?", m.brand.brandId, m.enrollment.id)).toBe(1);
     // Pressed again (a second tab): nothing more.
     expect((await post(`/brief/${m.enrollment.id}/leave`, { confirm: '1' }, { cookie: m.cookie })).status).toBe(404);
-    // The brand restores them: an invitation they answer, not active behind their back.
-    const restored = await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'active' });
-    expect(restored.status).toBe(200);
+    // The brand restores them, to any status: an invitation they answer, not a campaign running behind their back.
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'benched' })).status).toBe(200);
     expect((await statusOf())!.status).toBe('invited');
+    // Accepting another campaign of the brand does not answer this one; declining it leaves just this one.
+    const campaign2 = await json<{ data: { id: string } }>(
+      await m.brand.api('POST', '/api/admin/campaigns', { name: 'Second', slug: `second-${Date.now()}`, hashtag: '#Second', defaultDestination: 'https://shop.example/second', commissionPlanId: m.plan.id }),
+    );
+    const second = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: campaign2.data.id, creatorId: m.creator.id, paymentModel: 'affiliate', flatFeeMinor: 0, status: 'invited' }));
+    const secondStatus = () => env.DB.prepare('SELECT status FROM enrollments WHERE id = ?').bind(second.data.id).first('status');
+    if ((await secondStatus()) === 'invited') expect((await post(`/invitations/${second.data.id}/accept`, {}, { cookie: m.cookie })).status).toBe(303);
+    expect(await secondStatus()).toBe('active');
+    expect((await statusOf())!.status).toBe('invited');
+    expect(await (await get('/', m.cookie)).text()).toContain('Decline Glow?');
+    expect((await post(`/invitations/${m.enrollment.id}/decline`, { confirm: '1' }, { cookie: m.cookie })).headers.get('location')).toBe('/?left=1');
+    expect((await statusOf())!.status).toBe('removed');
+    expect(await secondStatus()).toBe('active');
     // One the brand removed itself comes back active, as before.
     expect((await other.brand.api('PATCH', `/api/admin/enrollments/${other.enrollment.id}`, { status: 'removed' })).status).toBe(200);
     expect((await other.brand.api('PATCH', `/api/admin/enrollments/${other.enrollment.id}`, { status: 'active' })).status).toBe(200);

@@ -95,6 +95,7 @@ export const creatorRoutes = new Hono<AppEnv>()
         displayName: input.displayName,
         passwordHash: null,
         payoutDetailsEnc: null,
+        emailLinkAt: null,
         createdAt: now,
       };
       const roster: RosterRow = { brandId, creatorId: creator.id, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };

@@ -86,12 +86,12 @@ export async function updateEnrollment(
       .prepare('SELECT c.password_hash IS NOT NULL AND r.accepted_at IS NOT NULL AS answered FROM creators c LEFT JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = ? WHERE c.id = ?')
       .bind(brandId, existing.creatorId)
       .first<{ answered: number }>();
-    // So does one who left this campaign themselves: coming back is theirs to say.
-    const left =
-      existing.status === 'removed' && existing.removedAt !== null
-        ? await d1.prepare("SELECT 1 FROM audit_log WHERE brand_id = ? AND at = ? AND action = 'enrollment.left' AND target_id = ?").bind(brandId, existing.removedAt, enrollmentId).first()
-        : null;
-    if (creator?.answered !== 1 || left) asked.status = 'invited' as EnrollmentChange['status'];
+    if (creator?.answered !== 1) asked.status = 'invited' as EnrollmentChange['status'];
+  }
+  // One who left this campaign themselves comes back, to any status, as an invitation: coming back is theirs to say.
+  if (asked.status !== undefined && asked.status !== 'removed' && existing.status === 'removed' && existing.removedAt !== null) {
+    const left = await d1.prepare("SELECT 1 FROM audit_log WHERE brand_id = ? AND at = ? AND action = 'enrollment.left' AND target_id = ?").bind(brandId, existing.removedAt, enrollmentId).first();
+    if (left) asked.status = 'invited' as EnrollmentChange['status'];
   }
   const changed = (Object.keys(asked) as EditableField[]).filter((k) => asked[k] !== existing[k]);
   if (changed.length === 0) return existing;

@@ -6,7 +6,7 @@ import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
-import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, EMAIL_CHANGE_TTL_MS, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
+import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
@@ -279,7 +279,7 @@ creatorPortal.post('/reset/:token', async (c) => {
   // agreeing to (any brand that enrolled the address can have a link mailed), so the creator lands on
   // their home page and accepts each brand's invitation there, by name.
   const results = await c.env.DB.batch([
-    c.env.DB.prepare(`UPDATE creators SET password_hash = ? WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
+    c.env.DB.prepare(`UPDATE creators SET password_hash = ?, email_link_at = NULL WHERE id = ? AND ${unused.sql}`).bind(hash, token.creator_id, ...unused.params),
     closeOtherLinksStatement(c.env.DB, token.creator_id, token.token_hash, now),
     revokeAllSessionsStatement(c.env.DB, 'creator', token.creator_id, now, unused),
     consumeResetStatement(c.env.DB, token.token_hash, now),
@@ -292,14 +292,16 @@ creatorPortal.post('/reset/:token', async (c) => {
 
 // ---------- A new email, confirmed from the link mailed to it (no sign-in needed: the link is the proof) ----------
 
+const EMAIL_LINK_OPEN = 'SELECT 1 FROM creators WHERE id = ? AND email = ? AND email_link_at = ?';
+
 async function emailChangeOf(c: Context<AppEnv>, fields: Record<string, string | undefined>): Promise<{ change: EmailChange; fields: Record<string, string> } | null> {
-  const change = { creatorId: (fields.c ?? '').slice(0, 64), from: (fields.f ?? '').slice(0, 254), to: (fields.t ?? '').slice(0, 254), until: /^\d{13}$/.test(fields.u ?? '') ? Number(fields.u) : 0 };
+  const change = { creatorId: (fields.c ?? '').slice(0, 64), from: (fields.f ?? '').slice(0, 254), to: (fields.t ?? '').slice(0, 254), at: /^\d{13}$/.test(fields.u ?? '') ? Number(fields.u) : 0 };
   const k = (fields.k ?? '').slice(0, 64);
   if (!(await isEmailChangeProof(c.env.SECRETS_KEY, change, k, Date.now()))) return null;
-  // Used already (or the email changed since): the account no longer holds the address the link leaves.
-  const holds = await c.env.DB.prepare('SELECT 1 FROM creators WHERE id = ? AND email = ?').bind(change.creatorId, change.from).first();
-  if (!holds) return null;
-  return { change, fields: { c: change.creatorId, f: change.from, t: change.to, u: String(change.until), k } };
+  // Still the account's open link: it holds the address the link leaves and the time the link was asked.
+  const open = await c.env.DB.prepare(EMAIL_LINK_OPEN).bind(change.creatorId, change.from, change.at).first();
+  if (!open) return null;
+  return { change, fields: { c: change.creatorId, f: change.from, t: change.to, u: String(change.at), k } };
 }
 
 creatorPortal.get('/email-change', async (c) => {
@@ -316,19 +318,23 @@ creatorPortal.post('/email-change', async (c) => {
   const { change } = found;
   const db = c.env.DB;
   const now = Date.now();
+  // Only the copy of this request whose update moved the account (and closed its link) writes what follows it.
   const moved = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND email = ?)', params: [change.creatorId, change.to] };
   let results: D1Result[];
   try {
     results = await db.batch([
-      db.prepare('UPDATE creators SET email = ? WHERE id = ? AND email = ?').bind(change.to, change.creatorId, change.from),
-      closeResetLinksStatement(db, change.creatorId, now, moved),
-      // Each brand the creator works with sees the move in its activity (its roster shows the new address).
+      db.prepare('UPDATE creators SET email = ?, email_link_at = NULL WHERE id = ? AND email = ? AND email_link_at = ?').bind(change.to, change.creatorId, change.from, change.at),
+      // Each brand the creator accepted sees the move in its activity (its roster shows the new address).
       db
         .prepare(
           `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-           SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, 'creator', ?1, 'creator.email_changed', 'creator', ?1, ?2, ?3 FROM brand_creators bc WHERE bc.creator_id = ?1 AND ${moved.sql}`,
+           SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, 'creator', ?1, 'creator.email_changed', 'creator', ?1, ?2, ?3 FROM brand_creators bc
+           WHERE bc.creator_id = ?1 AND bc.accepted_at IS NOT NULL AND changes() > 0`,
         )
-        .bind(change.creatorId, JSON.stringify({ from: change.from, to: change.to }), now, ...moved.params),
+        .bind(change.creatorId, JSON.stringify({ from: change.from, to: change.to }), now),
+      closeResetLinksStatement(db, change.creatorId, now, moved),
+      // What the address asked of Chorus (no more invitations) moves with it.
+      db.prepare(`UPDATE OR IGNORE mail_opt_outs SET email = ? WHERE email = ? AND ${moved.sql}`).bind(change.to, change.from, ...moved.params),
     ]);
   } catch (e) {
     if (/UNIQUE constraint failed/i.test(String(e))) return c.html(<EmailChangePage state={{ kind: 'taken', to: change.to }} />, 409);
@@ -364,7 +370,8 @@ async function invitingBrand(c: Context<AppEnv>) {
 }
 
 // Accepting a brand: every campaign it invited the creator to turns active, and from now on the brand sees
-// where the creator's payouts go. Pressing it twice changes nothing the second time.
+// where the creator's payouts go. Pressing it twice changes nothing the second time. Of a brand accepted
+// already (a campaign it asked them back to after they left, or a later one), only this campaign.
 creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   const { creatorId } = c.var.creator;
   const brand = await invitingBrand(c);
@@ -373,9 +380,11 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_brand', targetType: 'creator', targetId: creatorId } as const;
   await db.batch([
     // An enrollment the brand created as active (before she accepted) counts her quiet days from now too.
-    db
-      .prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE brand_id = ? AND creator_id = ? AND status IN ('invited', 'active')")
-      .bind(now, brand.brand_id, creatorId),
+    brand.accepted_at === null
+      ? db
+          .prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE brand_id = ? AND creator_id = ? AND status IN ('invited', 'active')")
+          .bind(now, brand.brand_id, creatorId)
+      : db.prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE id = ? AND creator_id = ? AND status = 'invited'").bind(now, c.req.param('enrollmentId'), creatorId),
     db.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL').bind(now, brand.brand_id, creatorId),
     auditIfChanged(db, audit, now),
   ]);
@@ -387,11 +396,24 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
 creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
   const { creatorId } = c.var.creator;
   const brand = await invitingBrand(c);
-  if (brand.accepted_at !== null) throw new ApiError(409, 'already_accepted', `You already work with ${brand.brand_name}. Ask them if you want to leave a campaign.`);
+  if (brand.accepted_at !== null) {
+    const status = await c.env.DB.prepare('SELECT status FROM enrollments WHERE id = ? AND creator_id = ?').bind(c.req.param('enrollmentId'), creatorId).first<string>('status');
+    if (status !== 'invited') throw new ApiError(409, 'already_accepted', `You already work with ${brand.brand_name} on this campaign. To stop, leave it from its brief.`);
+  }
   // Only the form that asked once more declines (it cannot be undone from here); anything else changes nothing.
   if ((await formBody(c)).confirm !== '1') return c.redirect('/', 303);
   const now = Date.now();
   const db = c.env.DB;
+  // A brand they work with asked them into (or back into) one campaign: declining leaves that one, as leaving does.
+  if (brand.accepted_at !== null) {
+    const enrollmentId = c.req.param('enrollmentId');
+    const left = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'enrollment.left', targetType: 'enrollment', targetId: enrollmentId } as const;
+    await db.batch([
+      db.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ? AND creator_id = ? AND status = 'invited'").bind(now, enrollmentId, creatorId),
+      auditIfChanged(db, left, now),
+    ]);
+    return c.redirect('/?left=1', 303);
+  }
   const notAccepted = 'NOT EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ?2 AND creator_id = ?3 AND accepted_at IS NOT NULL)';
   const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.declined_brand', targetType: 'creator', targetId: creatorId } as const;
   await db.batch([
@@ -685,7 +707,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
   'signed-out': 'Every other device was signed out.',
 };
 
-type TypedError = { message: string; typed: string };
+type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
 const accountPage = (c: Context, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
@@ -697,6 +719,7 @@ const accountPage = (c: Context, opts: { error?: string; nameError?: TypedError;
 // password (limited before any hashing, as sign-in is): a stolen session alone cannot move the account. The
 // answer is the same whether or not another account holds the address; its owner learns that from the link.
 const newEmail = z.email().max(254);
+const EMAIL_LINK_EVERY_MS = 5 * 60_000;
 creatorPortal.post('/account/email', async (c) => {
   const { creatorId } = c.var.creator;
   const current = viewerOf(c).email;
@@ -708,13 +731,17 @@ creatorPortal.post('/account/email', async (c) => {
     c.header('Retry-After', '60');
     return accountPage(c, { emailError: { message: 'Too many attempts. Wait a minute and try again.', typed } }, 429);
   }
-  if (!newEmail.safeParse(to).success) return accountPage(c, { emailError: { message: 'That is not an email address.', typed } }, 422);
-  if (to === current) return accountPage(c, { emailError: { message: 'That is the email you use now.', typed } }, 422);
+  if (!newEmail.safeParse(to).success) return accountPage(c, { emailError: { message: 'That is not an email address.', typed, field: 'email' } }, 422);
+  if (to === current) return accountPage(c, { emailError: { message: 'That is the email you use now.', typed, field: 'email' } }, 422);
   const stored = await c.env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(creatorId).first<string | null>('password_hash');
-  if (!(await verifyPassword((form.current ?? '').slice(0, 256), stored ?? DUMMY_HASH)) || !stored) return accountPage(c, { emailError: { message: 'That is not your password.', typed } }, 401);
-  const change = { creatorId, from: current, to, until: Date.now() + EMAIL_CHANGE_TTL_MS };
+  if (!(await verifyPassword((form.current ?? '').slice(0, 256), stored ?? DUMMY_HASH)) || !stored) return accountPage(c, { emailError: { message: 'That is not your password.', typed, field: 'current' } }, 401);
+  // One link a few minutes at most, whoever it goes to: the form cannot make Chorus mail strangers in bulk.
+  const now = Date.now();
+  const asked = await c.env.DB.prepare('UPDATE creators SET email_link_at = ?1 WHERE id = ?2 AND (email_link_at IS NULL OR email_link_at <= ?1 - ?3)').bind(now, creatorId, EMAIL_LINK_EVERY_MS).run();
+  if (asked.meta.changes !== 1) return accountPage(c, { emailError: { message: 'We emailed a link a few minutes ago. Open it, or ask again in a few minutes.', typed } }, 429);
+  const change = { creatorId, from: current, to, at: now };
   const k = await emailChangeProof(c.env.SECRETS_KEY, change);
-  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, u: String(change.until), k })}`;
+  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, u: String(now), k })}`;
   const notice = {
     to,
     subject: 'Confirm your new email for Chorus',
@@ -757,7 +784,7 @@ creatorPortal.post('/account/password', async (c) => {
   // The later writes happen only if this change set the password (the account holds the new hash).
   const changed = passwordSetTo(creatorId, hash);
   const [updated] = await db.batch([
-    db.prepare('UPDATE creators SET password_hash = ? WHERE id = ? AND password_hash = ?').bind(hash, creatorId, stored!.password_hash),
+    db.prepare('UPDATE creators SET password_hash = ?, email_link_at = NULL WHERE id = ? AND password_hash = ?').bind(hash, creatorId, stored!.password_hash),
     revokeAllSessionsStatement(db, 'creator', creatorId, now, changed, sessionId),
     closeResetLinksStatement(db, creatorId, now, changed),
   ]);

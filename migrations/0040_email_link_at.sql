@@ -1,0 +1,1 @@
+ALTER TABLE `creators` ADD `email_link_at` integer;
