@@ -45,6 +45,8 @@ const SAID: Record<string, string> = {
   'creator.resubscribed': 'Creator allowed invitations again',
   'creator.email_changed': 'Creator changed their email',
   'enrollment.left': 'Creator left the campaign',
+  'enrollment.declined': 'Creator declined the campaign',
+  'enrollment.accepted': 'Creator accepted the campaign',
   'submission.approve': 'Draft approved',
   'submission.request_changes': 'Changes asked for',
   'submission.reject': 'Draft turned down',

@@ -134,7 +134,12 @@ const WaitingRefunds: FC<{ waiting: { shown: WaitingRefund[]; total: number }; n
         </tr>
       ))}
     </DataTable>
-    {waiting.total > waiting.shown.length ? <p class="muted small">The {formatCount(waiting.shown.length)} oldest of {formatCount(waiting.total)}.</p> : null}
+    {waiting.total > waiting.shown.length ? (
+      <p class="muted small">
+        The {formatCount(waiting.shown.length)} oldest of {formatCount(waiting.total)}
+        {waiting.total >= WAITING_COUNTED ? ' or more' : ''}.
+      </p>
+    ) : null}
   </section>
 );
 

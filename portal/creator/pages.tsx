@@ -122,7 +122,7 @@ export const EmailChangePage: FC<{ state: EmailChangeState }> = ({ state }) => (
         </>
       ) : state.kind === 'done' ? (
         <>
-          <h1>Your email is changed</h1>
+          <h1>Your email has been changed</h1>
           <p>
             Sign in with <strong>{state.to}</strong> from now on. Brands you work with see it on your profile.
           </p>
@@ -143,7 +143,7 @@ export const EmailChangePage: FC<{ state: EmailChangeState }> = ({ state }) => (
         <>
           <h1>This link can't be used</h1>
           <p>
-            It was used already, it has lapsed (links work for 24 hours), or your email changed since it was sent. Ask for a new one on <a href="/account">your account page</a>.
+            It was used already, it has lapsed (links work for 24 hours), a newer one was asked for, or your password or email changed since it was sent. Ask for a new one on <a href="/account">your account page</a>.
           </p>
         </>
       )}
@@ -431,7 +431,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
         <ul class="checklist">
           {ended.map((e) => (
             <li>
-              <strong>{e.campaign_name}</strong> with {e.brand_name}: {e.left_it ? 'you left it' : 'the brand ended your part'}
+              <strong>{e.campaign_name}</strong> with {e.brand_name}: {e.ended_by === 'enrollment.left' ? 'you left it' : e.ended_by === 'enrollment.declined' ? 'you declined it' : 'the brand ended your part'}
               {e.removed_at ? ` on ${formatDate(e.removed_at, e.timezone)}` : ''}. Your link and code no longer earn.
             </li>
           ))}
@@ -1101,7 +1101,7 @@ export const AccountPage: FC<Who & { name: string; email: string; notice?: strin
     </section>
     <section class="card password-card" aria-labelledby="email-h">
       <h2 id="email-h">Change your email</h2>
-      <p class="muted small">We email a link to the new address; your email changes when you open it. Brands you work with see the new one, and the old one hears of the change.</p>
+      <p class="muted small">We email a link to the new address; your email changes when you open it and confirm. Brands you work with see the new one, and the old one hears of the change.</p>
       {emailError ? <Notice tone="error">{emailError.message}</Notice> : null}
       <form method="post" action="/account/email" class="stack">
         <div class="field">

@@ -108,7 +108,7 @@ export const passwordSetTo = (creatorId: string, hash: string) => ({ sql: 'EXIST
 
 // Every open reset link of the account closes, as after a reset, in such a batch: a link in an older mail no
 // longer undoes the new password.
-export function closeResetLinksStatement(db: D1Database, creatorId: string, now: number, guard: ReturnType<typeof passwordSetTo>): D1PreparedStatement {
+export function closeResetLinksStatement(db: D1Database, creatorId: string, now: number, guard: { sql: string; params: readonly (string | number)[] }): D1PreparedStatement {
   return db
     .prepare(`UPDATE account_tokens SET expires_at = 0 WHERE creator_id = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ? AND ${guard.sql}`)
     .bind(creatorId, now, ...guard.params);

@@ -477,7 +477,7 @@ const refundRow = (db: D1Database, brandId: string, refundId: string) =>
     .bind(brandId, refundId);
 
 // A refund's order as recorded: its currency, when it was placed, its amount and what its refunds took back so far.
-const ORDER_CURRENCY = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
+const REFUND_ORDER = `SELECT cv.currency, cv.occurred_at, cv.amount_minor, ${refundedOf('cv')} AS refunded FROM conversions cv WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
 
 const loadRefund = (db: D1Database, brandId: string, refundId: string) => read<StoredRefund>(refundRow(db, brandId, refundId));
 
@@ -496,7 +496,7 @@ function refundView(row: StoredRefund): RefundView {
 
 export async function recordRefund(db: D1Database, brand: IngestBrand, input: RefundInput, source: Source): Promise<Recorded<RefundView>> {
   const hash = await payloadHash(source, input);
-  const [refundRows, orderRows] = await runBatch(db, [refundRow(db, brand.id, input.refundId), db.prepare(ORDER_CURRENCY).bind(brand.id, input.orderId)]);
+  const [refundRows, orderRows] = await runBatch(db, [refundRow(db, brand.id, input.refundId), db.prepare(REFUND_ORDER).bind(brand.id, input.orderId)]);
   const existing = firstOf<StoredRefund>(refundRows);
   if (existing) {
     if (existing.payload_hash !== hash) throw idempotencyConflict('refund');

@@ -1,5 +1,6 @@
 // What the creator portal reads. Every query is scoped by the signed-in creator's id, so one creator
 // can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
+import { creatorEndedSql } from './audit';
 import { inRunningCampaign } from './payouts';
 import type { CommissionTier } from './schema';
 import type { DailyPoint } from '../domain/network';
@@ -53,7 +54,7 @@ export const HOME_QUERIES = {
   // Campaigns the creator was removed from: named on the home page, so an account with none left does not
   // read as never having been enrolled. Only of brands they accepted: a declined invitation is not one.
   ended: `SELECT e.id AS enrollment_id, c.name AS campaign_name, b.name AS brand_name, b.timezone, e.removed_at,
-  EXISTS (SELECT 1 FROM audit_log a WHERE a.brand_id = e.brand_id AND a.at = e.removed_at AND a.action = 'enrollment.left' AND a.target_id = e.id) AS left_it
+  ${creatorEndedSql('e')} AS ended_by
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
 WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT 20`,
@@ -96,8 +97,8 @@ export type CampaignCard = CreatorEnrollment & {
   tiersParsed: CommissionTier[];
 };
 
-/** `left_it`: the creator left it themselves (1), rather than the brand removing them. */
-export type EndedEnrollment = { enrollment_id: string; campaign_name: string; brand_name: string; timezone: string; removed_at: number | null; left_it: number };
+/** `ended_by`: the creator's own leaving or declining (db/audit.ts), or null when the brand removed them. */
+export type EndedEnrollment = { enrollment_id: string; campaign_name: string; brand_name: string; timezone: string; removed_at: number | null; ended_by: 'enrollment.left' | 'enrollment.declined' | null };
 
 export async function creatorHome(db: D1Database, creatorId: string, now: number): Promise<{ cards: CampaignCard[]; ended: EndedEnrollment[] }> {
   const [enrollments, ended, items, clicks, conversions, ledger] = await db.batch([

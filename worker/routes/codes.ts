@@ -99,9 +99,10 @@ const op = routeDescriber({ tag: 'Storefront', auth: 'storefrontKey' });
 
 // The check is meant for the shopper's browser (the key is publishable, the answer names no secret, and the
 // limit is then per shopper): any origin may call it, without credentials, and a preflight is answered for a day.
-const CORS_ORIGIN = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After,Request-Id' } as const;
+const EXPOSED = ['Retry-After', 'Request-Id'];
+const CORS_ORIGIN = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED.join(',') } as const;
 
-export const codeCheck = new Hono<AppEnv>().use(cors({ origin: '*', allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: ['Retry-After', 'Request-Id'], maxAge: 86_400 })).get(
+export const codeCheck = new Hono<AppEnv>().use(cors({ origin: '*', allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: EXPOSED, maxAge: 86_400 })).get(
   '/:code',
   op({
     summary: 'Check a discount code',

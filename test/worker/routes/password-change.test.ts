@@ -138,7 +138,7 @@ describe('a creator changing their email', () => {
     expect(await emailOf(m.creator.id)).toBe(m.email);
     const done = await post('/email-change', fieldsOf(link));
     expect(done.status).toBe(200);
-    expect(await done.text()).toContain('Your email is changed');
+    expect(await done.text()).toContain('Your email has been changed');
     expect(await emailOf(m.creator.id)).toBe(to);
     // The old address hears of it; its reset link is closed; sign-in uses the new address; brands see it.
     const notice = await waitFor(async () => sent.find((x) => x.subject === 'Your Chorus email was changed'));
@@ -228,10 +228,10 @@ describe('a creator changing their email', () => {
     expect(await emailOf(m.creator.id)).toBe(m.email);
     // A link whose address, account or time was changed, or that lapsed, does nothing.
     const fields = fieldsOf(link);
-    for (const forged of [{ ...fields, t: 'mallory@evil.example' }, { ...fields, c: other.creator.id }, { ...fields, u: String(Number(fields.u) + 1) }, { ...fields, k: '0'.repeat(64) }, { ...fields, k: 'x' }]) {
+    for (const forged of [{ ...fields, t: 'mallory@evil.example' }, { ...fields, c: other.creator.id }, { ...fields, a: String(Number(fields.a) + 1) }, { ...fields, k: '0'.repeat(64) }, { ...fields, k: 'x' }]) {
       expect((await post('/email-change', forged)).status).toBe(410);
     }
-    const later = vi.spyOn(Date, 'now').mockReturnValue(Number(fields.u) + 24 * 3_600_000 + 1);
+    const later = vi.spyOn(Date, 'now').mockReturnValue(Number(fields.a) + 24 * 3_600_000 + 1);
     expect((await post('/email-change', fields)).status).toBe(410);
     later.mockRestore();
     expect(await emailOf(m.creator.id)).toBe(m.email);

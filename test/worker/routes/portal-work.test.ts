@@ -288,9 +288,21 @@ describe('a creator leaving a campaign', () => {
     expect(await secondStatus()).toBe('active');
     expect((await statusOf())!.status).toBe('invited');
     expect(await (await get('/', m.cookie)).text()).toContain('Decline Glow?');
-    expect((await post(`/invitations/${m.enrollment.id}/decline`, { confirm: '1' }, { cookie: m.cookie })).headers.get('location')).toBe('/?left=1');
+    expect((await post(`/invitations/${m.enrollment.id}/decline`, { confirm: '1' }, { cookie: m.cookie })).headers.get('location')).toBe('/?declined=campaign');
     expect((await statusOf())!.status).toBe('removed');
     expect(await secondStatus()).toBe('active');
+    expect(await (await get('/?declined=campaign', m.cookie)).text()).toMatch(/<strong>Glow<\/strong> with Test Brand: you declined it on /);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'enrollment.declined' AND target_id = ?", m.brand.brandId, m.enrollment.id)).toBe(1);
+    // Back again: the brand cannot pause it into working before the creator answers.
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'active' })).status).toBe(200);
+    expect((await statusOf())!.status).toBe('invited');
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'paused' })).status).toBe(422);
+    // Accepting it counts its quiet days from the answer.
+    expect((await post(`/invitations/${m.enrollment.id}/accept`, {}, { cookie: m.cookie })).status).toBe(303);
+    const back = await env.DB.prepare('SELECT status, active_since FROM enrollments WHERE id = ?').bind(m.enrollment.id).first<{ status: string; active_since: number }>();
+    expect(back!.status).toBe('active');
+    expect(back!.active_since).toBeGreaterThan(Date.now() - 60_000);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'enrollment.accepted' AND target_id = ?", m.brand.brandId, m.enrollment.id)).toBe(1);
     // One the brand removed itself comes back active, as before.
     expect((await other.brand.api('PATCH', `/api/admin/enrollments/${other.enrollment.id}`, { status: 'removed' })).status).toBe(200);
     expect((await other.brand.api('PATCH', `/api/admin/enrollments/${other.enrollment.id}`, { status: 'active' })).status).toBe(200);

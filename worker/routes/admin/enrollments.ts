@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditIfChanged, writeAudited } from '../../db/audit';
+import { auditIfChanged, creatorEndedSql, writeAudited } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
 import { publicOrigin, type AppEnv, type Env } from '../../env';
@@ -88,10 +88,16 @@ export async function updateEnrollment(
       .first<{ answered: number }>();
     if (creator?.answered !== 1) asked.status = 'invited' as EnrollmentChange['status'];
   }
-  // One who left this campaign themselves comes back, to any status, as an invitation: coming back is theirs to say.
+  // One who left this campaign (or declined it) themselves comes back, to any status, as an invitation: coming
+  // back is theirs to say. Nor can a campaign-level invitation of a creator who accepted the brand be made
+  // paused or benched (where their link would work) before they answer it.
   if (asked.status !== undefined && asked.status !== 'removed' && existing.status === 'removed' && existing.removedAt !== null) {
-    const left = await d1.prepare("SELECT 1 FROM audit_log WHERE brand_id = ? AND at = ? AND action = 'enrollment.left' AND target_id = ?").bind(brandId, existing.removedAt, enrollmentId).first();
-    if (left) asked.status = 'invited' as EnrollmentChange['status'];
+    const ended = await d1.prepare(`SELECT ${creatorEndedSql('e')} AS ended FROM enrollments e WHERE e.id = ?`).bind(enrollmentId).first<string | null>('ended');
+    if (ended) asked.status = 'invited' as EnrollmentChange['status'];
+  }
+  if (existing.status === 'invited' && (asked.status === 'paused' || asked.status === 'benched')) {
+    const acceptedBrand = await d1.prepare('SELECT 1 FROM brand_creators WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NOT NULL').bind(brandId, existing.creatorId).first();
+    if (acceptedBrand) throw new ApiError(422, 'validation_failed', 'This creator has not answered the invitation to this campaign yet; it can only be removed until they do.', { issues: [{ path: 'status', message: 'still invited' }] });
   }
   const changed = (Object.keys(asked) as EditableField[]).filter((k) => asked[k] !== existing[k]);
   if (changed.length === 0) return existing;
@@ -206,7 +212,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update an enrollment',
       description:
-        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
+        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`; so does any status brought back to a creator who left or declined that campaign themselves, and such a campaign-level invitation can only be removed until they answer it. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
       params: { id: 'The enrollment id.' },
       example: { paymentModel: 'hybrid', flatFeeMinor: 15_000 },
       responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },

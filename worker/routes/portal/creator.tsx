@@ -7,7 +7,7 @@ import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePa
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
-import { auditIfChanged } from '../../db/audit';
+import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
@@ -295,13 +295,13 @@ creatorPortal.post('/reset/:token', async (c) => {
 const EMAIL_LINK_OPEN = 'SELECT 1 FROM creators WHERE id = ? AND email = ? AND email_link_at = ?';
 
 async function emailChangeOf(c: Context<AppEnv>, fields: Record<string, string | undefined>): Promise<{ change: EmailChange; fields: Record<string, string> } | null> {
-  const change = { creatorId: (fields.c ?? '').slice(0, 64), from: (fields.f ?? '').slice(0, 254), to: (fields.t ?? '').slice(0, 254), at: /^\d{13}$/.test(fields.u ?? '') ? Number(fields.u) : 0 };
+  const change = { creatorId: (fields.c ?? '').slice(0, 64), from: (fields.f ?? '').slice(0, 254), to: (fields.t ?? '').slice(0, 254), at: /^\d{13}$/.test(fields.a ?? '') ? Number(fields.a) : 0 };
   const k = (fields.k ?? '').slice(0, 64);
   if (!(await isEmailChangeProof(c.env.SECRETS_KEY, change, k, Date.now()))) return null;
   // Still the account's open link: it holds the address the link leaves and the time the link was asked.
   const open = await c.env.DB.prepare(EMAIL_LINK_OPEN).bind(change.creatorId, change.from, change.at).first();
   if (!open) return null;
-  return { change, fields: { c: change.creatorId, f: change.from, t: change.to, u: String(change.at), k } };
+  return { change, fields: { c: change.creatorId, f: change.from, t: change.to, a: String(change.at), k } };
 }
 
 creatorPortal.get('/email-change', async (c) => {
@@ -310,19 +310,24 @@ creatorPortal.get('/email-change', async (c) => {
   return c.html(<EmailChangePage state={{ kind: 'ask', to: found.change.to, fields: found.fields }} />);
 });
 
-// The move happens only while the account still holds the address the link was made for, so the link works
-// once; mailed reset links (sent to the old address) close with it, and the old address hears of the change.
+// The move happens only while the link is the account's open one (it holds the address the link leaves and the
+// time the link was asked), and clears it, so the link works once; reset links mailed to the old address close
+// with it, the address's opt-outs move with it, and the old address hears of the change.
 creatorPortal.post('/email-change', async (c) => {
   const found = await emailChangeOf(c, await formBody(c));
   if (!found) return c.html(<EmailChangePage state={{ kind: 'unusable' }} />, 410);
   const { change } = found;
   const db = c.env.DB;
   const now = Date.now();
-  // Only the copy of this request whose update moved the account (and closed its link) writes what follows it.
-  const moved = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND email = ?)', params: [change.creatorId, change.to] };
+  // The statements before the move are guarded on the link being still open, so a copy of this request that
+  // runs after the move writes nothing; the activity row after it, on the move having happened (changes()).
+  const open = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND email = ? AND email_link_at = ?)', params: [change.creatorId, change.from, change.at] };
   let results: D1Result[];
   try {
     results = await db.batch([
+      closeResetLinksStatement(db, change.creatorId, now, open),
+      // What the address asked of Chorus (no more invitations) moves with it.
+      db.prepare(`UPDATE OR IGNORE mail_opt_outs SET email = ? WHERE email = ? AND ${open.sql}`).bind(change.to, change.from, ...open.params),
       db.prepare('UPDATE creators SET email = ?, email_link_at = NULL WHERE id = ? AND email = ? AND email_link_at = ?').bind(change.to, change.creatorId, change.from, change.at),
       // Each brand the creator accepted sees the move in its activity (its roster shows the new address).
       db
@@ -332,19 +337,16 @@ creatorPortal.post('/email-change', async (c) => {
            WHERE bc.creator_id = ?1 AND bc.accepted_at IS NOT NULL AND changes() > 0`,
         )
         .bind(change.creatorId, JSON.stringify({ from: change.from, to: change.to }), now),
-      closeResetLinksStatement(db, change.creatorId, now, moved),
-      // What the address asked of Chorus (no more invitations) moves with it.
-      db.prepare(`UPDATE OR IGNORE mail_opt_outs SET email = ? WHERE email = ? AND ${moved.sql}`).bind(change.to, change.from, ...moved.params),
     ]);
   } catch (e) {
     if (/UNIQUE constraint failed/i.test(String(e))) return c.html(<EmailChangePage state={{ kind: 'taken', to: change.to }} />, 409);
     throw e;
   }
-  if (results[0]!.meta.changes !== 1) return c.html(<EmailChangePage state={{ kind: 'unusable' }} />, 410);
+  if (results[2]!.meta.changes !== 1) return c.html(<EmailChangePage state={{ kind: 'unusable' }} />, 410);
   const notice = {
     to: change.from,
     subject: 'Your Chorus email was changed',
-    text: `Your Chorus account now signs in with ${maskAccount(change.to)} instead of this address, and mails go there. If this was not you, tell a brand you work with at once so they can stop payouts, then ask them for a password link.`,
+    text: `Your Chorus account now signs in with ${maskAccount(change.to)} instead of this address, and mails go there. If this was not you, tell the brands you work with at once: they can hold your payouts and remove the account from their campaigns until it is sorted out.`,
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'email_changed_notice_failed', { urgent: true });
   return c.html(<EmailChangePage state={{ kind: 'done', to: change.to }} />);
@@ -377,14 +379,22 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   const brand = await invitingBrand(c);
   const now = Date.now();
   const db = c.env.DB;
+  if (brand.accepted_at !== null) {
+    // One campaign, its quiet days counted from this answer (a creator back after leaving starts afresh).
+    const enrollmentId = c.req.param('enrollmentId');
+    const accepted = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'enrollment.accepted', targetType: 'enrollment', targetId: enrollmentId } as const;
+    await db.batch([
+      db.prepare("UPDATE enrollments SET status = 'active', active_since = ? WHERE id = ? AND creator_id = ? AND status = 'invited'").bind(now, enrollmentId, creatorId),
+      auditIfChanged(db, accepted, now),
+    ]);
+    return c.redirect('/?accepted=1', 303);
+  }
   const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_brand', targetType: 'creator', targetId: creatorId } as const;
   await db.batch([
     // An enrollment the brand created as active (before she accepted) counts her quiet days from now too.
-    brand.accepted_at === null
-      ? db
-          .prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE brand_id = ? AND creator_id = ? AND status IN ('invited', 'active')")
-          .bind(now, brand.brand_id, creatorId)
-      : db.prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE id = ? AND creator_id = ? AND status = 'invited'").bind(now, c.req.param('enrollmentId'), creatorId),
+    db
+      .prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE brand_id = ? AND creator_id = ? AND status IN ('invited', 'active')")
+      .bind(now, brand.brand_id, creatorId),
     db.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL').bind(now, brand.brand_id, creatorId),
     auditIfChanged(db, audit, now),
   ]);
@@ -404,15 +414,10 @@ creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
   if ((await formBody(c)).confirm !== '1') return c.redirect('/', 303);
   const now = Date.now();
   const db = c.env.DB;
-  // A brand they work with asked them into (or back into) one campaign: declining leaves that one, as leaving does.
+  // A brand they work with asked them into (or back into) one campaign: declining ends that one alone.
   if (brand.accepted_at !== null) {
-    const enrollmentId = c.req.param('enrollmentId');
-    const left = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'enrollment.left', targetType: 'enrollment', targetId: enrollmentId } as const;
-    await db.batch([
-      db.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ? AND creator_id = ? AND status = 'invited'").bind(now, enrollmentId, creatorId),
-      auditIfChanged(db, left, now),
-    ]);
-    return c.redirect('/?left=1', 303);
+    await db.batch(creatorEndsStatements(db, { brandId: brand.brand_id, enrollmentId: c.req.param('enrollmentId'), creatorId }, 'enrollment.declined', 'invited', now));
+    return c.redirect('/?declined=campaign', 303);
   }
   const notAccepted = 'NOT EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ?2 AND creator_id = ?3 AND accepted_at IS NOT NULL)';
   const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.declined_brand', targetType: 'creator', targetId: creatorId } as const;
@@ -442,7 +447,9 @@ creatorPortal.get('/', async (c) => {
       : 'You are all set. Here is everything for your campaigns.'
     : c.req.query('accepted')
       ? 'Accepted. Your link, code and brief for the campaign are below.'
-      : c.req.query('declined')
+      : c.req.query('declined') === 'campaign'
+        ? 'Declined. That campaign is gone from your home page; your others with the brand stay as they are.'
+        : c.req.query('declined')
         ? 'Declined. That brand’s campaigns are gone from your home page.'
         : c.req.query('left')
           ? 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'
@@ -470,11 +477,7 @@ creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
   if ((await formBody(c)).confirm !== '1') return c.redirect(`/brief/${e.enrollment_id}`, 303);
   const now = Date.now();
   const db = c.env.DB;
-  const audit = { brandId: e.brand_id, actorType: 'creator', actorId: creatorId, action: 'enrollment.left', targetType: 'enrollment', targetId: e.enrollment_id } as const;
-  await db.batch([
-    db.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ? AND creator_id = ? AND status <> 'removed'").bind(now, e.enrollment_id, creatorId),
-    auditIfChanged(db, audit, now),
-  ]);
+  await db.batch(creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now));
   return c.redirect('/?left=1', 303);
 });
 
@@ -502,6 +505,7 @@ const draftSchema = z.object({
 });
 
 const DRAFT_FIELDS = new Set(['storyFormat', 'draftUrl', 'caption']);
+const PICK_A_FORMAT = 'Pick one of the story formats this campaign offers.';
 
 // A draft as the form sent it, checked against the campaign it is for (a new draft's campaign is looked up
 // from the form first; a revision's is the submission's).
@@ -514,11 +518,11 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
     ? []
     : parsed.error.issues.map((i) => {
         const field = String(i.path[0] ?? '');
-        const text = field === 'draftUrl' ? 'The draft link must be an https:// link.' : field === 'storyFormat' ? 'Pick one of the story formats this campaign offers.' : i.message;
+        const text = field === 'draftUrl' ? 'The draft link must be an https:// link.' : field === 'storyFormat' ? PICK_A_FORMAT : i.message;
         return DRAFT_FIELDS.has(field) ? { field, text } : text;
       });
   const campaign = campaignOf(values);
-  if (parsed.success && campaign && !(JSON.parse(campaign.story_formats) as string[]).includes(parsed.data.storyFormat)) errors.push({ field: 'storyFormat', text: 'Pick one of the story formats this campaign offers.' });
+  if (parsed.success && campaign && !(JSON.parse(campaign.story_formats) as string[]).includes(parsed.data.storyFormat)) errors.push({ field: 'storyFormat', text: PICK_A_FORMAT });
   return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null };
 }
 
@@ -702,7 +706,7 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
 
 const ACCOUNT_NOTICES: Record<string, string> = {
   name: 'Name saved. Brands see it from now on.',
-  'email-sent': 'Check your new address: we emailed it a link. Your email changes when you open it, within 24 hours.',
+  'email-sent': 'Check your new address: we emailed it a link. Your email changes when you open it and confirm, within 24 hours.',
   password: 'Password changed. Other devices were signed out; you stay signed in here.',
   'signed-out': 'Every other device was signed out.',
 };
@@ -741,7 +745,7 @@ creatorPortal.post('/account/email', async (c) => {
   if (asked.meta.changes !== 1) return accountPage(c, { emailError: { message: 'We emailed a link a few minutes ago. Open it, or ask again in a few minutes.', typed } }, 429);
   const change = { creatorId, from: current, to, at: now };
   const k = await emailChangeProof(c.env.SECRETS_KEY, change);
-  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, u: String(now), k })}`;
+  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, a: String(now), k })}`;
   const notice = {
     to,
     subject: 'Confirm your new email for Chorus',
