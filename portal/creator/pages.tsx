@@ -1,4 +1,4 @@
-import type { FC } from 'hono/jsx';
+import type { Child, FC } from 'hono/jsx';
 import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -333,6 +333,23 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
   );
 };
 
+// A step that cannot be undone from the creator's side, asked once more: a toggle opens what it does and the
+// button that does it (its form posts confirm=1; only that form's post acts).
+const AskedOnce: FC<{ summary: string; action: string; submit: string; children?: Child }> = ({ summary, action, submit, children }) => (
+  <details class="decline">
+    <summary class="button button-quiet">{summary}</summary>
+    <form method="post" action={action} class="stack">
+      <input type="hidden" name="confirm" value="1" />
+      <p class="small">{children}</p>
+      <div>
+        <button type="submit" class="button button-danger">
+          {submit}
+        </button>
+      </div>
+    </form>
+  </details>
+);
+
 // A campaign of a brand the creator has not accepted: what it offers, and Accept or Decline. The brand
 // sees nothing of the account's own (such as where payouts go) until Accept.
 const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
@@ -360,36 +377,16 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
         Read the brief
       </a>
     </footer>
+    {/* Declining cannot be undone from here, and on a phone it sits under Accept. A brand they work with asking
+        them into one more campaign (or back into one they left) is declined for that campaign alone. */}
     {card.brand_accepted ? (
-      // A brand they work with asking them into one more campaign (or back into one they left): just this one.
-      <details class="decline">
-        <summary class="button button-quiet">Decline…</summary>
-        <form method="post" action={`/invitations/${card.enrollment_id}/decline`} class="stack">
-          <input type="hidden" name="confirm" value="1" />
-          <p class="small">Decline {card.campaign_name}? It leaves your home page and its link and code stop working. Your other campaigns with {card.brand_name} stay as they are.</p>
-          <div>
-            <button type="submit" class="button button-danger">
-              Decline {card.campaign_name}
-            </button>
-          </div>
-        </form>
-      </details>
+      <AskedOnce summary="Decline…" action={`/invitations/${card.enrollment_id}/decline`} submit={`Decline ${card.campaign_name}`}>
+        Decline {card.campaign_name}? It leaves your home page and its link and code stop working. Your other campaigns with {card.brand_name} stay as they are.
+      </AskedOnce>
     ) : (
-      // Asked once more: declining cannot be undone from here, and on a phone it sits under Accept.
-      <details class="decline">
-        <summary class="button button-quiet">Decline…</summary>
-        <form method="post" action={`/invitations/${card.enrollment_id}/decline`} class="stack">
-          <input type="hidden" name="confirm" value="1" />
-          <p class="small">
-            Decline every campaign {card.brand_name} invited you to? They leave your home page and their link and code stop working. Only {card.brand_name} can invite you again.
-          </p>
-          <div>
-            <button type="submit" class="button button-danger">
-              Decline {card.brand_name}
-            </button>
-          </div>
-        </form>
-      </details>
+      <AskedOnce summary="Decline…" action={`/invitations/${card.enrollment_id}/decline`} submit={`Decline ${card.brand_name}`}>
+        Decline every campaign {card.brand_name} invited you to? They leave your home page and their link and code stop working. Only {card.brand_name} can invite you again.
+      </AskedOnce>
     )}
   </article>
 );
@@ -544,20 +541,9 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
             </p>
           )}
           {/* Asked once more: leaving stops the link and code at once, and only the brand can bring them back. */}
-          <details class="decline leave">
-            <summary class="button button-quiet">Leave this campaign…</summary>
-            <form method="post" action={`/brief/${e.enrollment_id}/leave`} class="stack">
-              <input type="hidden" name="confirm" value="1" />
-              <p class="small">
-                Leave {e.campaign_name}? Your link and code stop within seconds, orders from now on earn you nothing, drafts waiting for review are withdrawn, and a post approved but not live yet can no longer be marked live. What you earned so far stays yours and is paid as usual. Only {e.brand_name} can ask you back.
-              </p>
-              <div>
-                <button type="submit" class="button button-danger">
-                  Leave {e.campaign_name}
-                </button>
-              </div>
-            </form>
-          </details>
+          <AskedOnce summary="Leave this campaign…" action={`/brief/${e.enrollment_id}/leave`} submit={`Leave ${e.campaign_name}`}>
+            Leave {e.campaign_name}? Your link and code stop within seconds, orders from now on earn you nothing, drafts waiting for review are withdrawn, and a post approved but not live yet can no longer be marked live. What you earned so far stays yours and is paid as usual. Only {e.brand_name} can ask you back.
+          </AskedOnce>
         </>
       ) : (
         <form method="post" action={`/invitations/${e.enrollment_id}/accept`} class="card-actions">

@@ -29,13 +29,11 @@ export async function writeAudited(db: Db, write: BatchItem<'sqlite'>, audit: Au
   }
 }
 
-// An audit row for the write just before it in a raw D1 batch, written only when that write changed a row:
-// a compare-and-set that lost writes neither.
 /** The creator's own ending of an enrollment (left it, or declined one campaign): an audit row at its removal. */
 export const CREATOR_ENDED_ACTIONS = ['enrollment.left', 'enrollment.declined'] as const;
 /** SQL: the action (of CREATOR_ENDED_ACTIONS) by which the creator ended enrollment `e` (an alias with brand_id, id and removed_at), or NULL. */
 export const creatorEndedSql = (e: string) =>
-  `(SELECT a.action FROM audit_log a WHERE a.brand_id = ${e}.brand_id AND a.at = ${e}.removed_at AND a.target_id = ${e}.id AND a.action IN ('enrollment.left', 'enrollment.declined') LIMIT 1)`;
+  `(SELECT a.action FROM audit_log a WHERE a.brand_id = ${e}.brand_id AND a.at = ${e}.removed_at AND a.target_id = ${e}.id AND a.action IN (${CREATOR_ENDED_ACTIONS.map((action) => `'${action}'`).join(', ')}) LIMIT 1)`;
 
 /** The enrollment's removal by the creator themselves, with its audit row, in one batch. */
 export const creatorEndsStatements = (db: D1Database, e: { brandId: string; enrollmentId: string; creatorId: string }, action: (typeof CREATOR_ENDED_ACTIONS)[number], fromStatus: 'invited' | 'not-removed', now: number) => [
@@ -43,6 +41,8 @@ export const creatorEndsStatements = (db: D1Database, e: { brandId: string; enro
   auditIfChanged(db, { brandId: e.brandId, actorType: 'creator', actorId: e.creatorId, action, targetType: 'enrollment', targetId: e.enrollmentId }, now),
 ];
 
+// An audit row for the write just before it in a raw D1 batch, written only when that write changed a row:
+// a compare-and-set that lost writes neither.
 export const auditIfChanged = (db: D1Database, a: AuditInput, at: number) =>
   db
     .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')

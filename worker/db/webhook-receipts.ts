@@ -2,15 +2,13 @@
 // on Keys and stores what arrived and why nothing was recorded (a test order, an unpaid one, another currency,
 // a secret that does not verify), which Shopify and Stripe show only as "delivered". Written after the answer
 // (waitUntil), never in its way; the last KEPT_PER_STORE per store connection are kept.
-import { isCleanText } from '../lib/validate';
+import { str as bounded } from '../domain/store-payloads';
 
 export const KEPT_PER_STORE = 100;
 
 export type Outcome = 'recorded' | 'nothing' | 'ignored' | 'refused' | 'failed';
 export type Receipt = { integrationId: string; brandId: string; provider: 'shopify' | 'stripe'; account: string; topic: string; ref: string | null; status: number; outcome: Outcome; detail: string | null };
 export type ListedReceipt = Omit<Receipt, 'brandId'> & { receivedAt: number };
-
-const bounded = (v: unknown, max: number): string | null => (typeof v === 'string' && v.length > 0 && v.length <= max && isCleanText(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null);
 
 /** What a delivery was about: the Shopify order (a refund's order), or the Stripe event. */
 export function receiptRef(provider: 'shopify' | 'stripe', raw: string): string | null {

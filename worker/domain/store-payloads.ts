@@ -46,8 +46,9 @@ export function typedAmountToMinor(text: string, currency: string): number | nul
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-// Text fields: control characters and broken characters are refused, as the signed API refuses them.
-const str = (v: unknown, max = 128): string | null =>
+// Text fields: control characters and broken characters are refused, as the signed API refuses them. (Also what
+// the webhook delivery log keeps of a payload or an answer: db/webhook-receipts.ts.)
+export const str = (v: unknown, max = 128): string | null =>
   typeof v === 'string' && v.length > 0 && v.length <= max && isCleanText(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -292,15 +292,15 @@ creatorPortal.post('/reset/:token', async (c) => {
 
 // ---------- A new email, confirmed from the link mailed to it (no sign-in needed: the link is the proof) ----------
 
-const EMAIL_LINK_OPEN = 'SELECT 1 FROM creators WHERE id = ? AND email = ? AND email_link_at = ?';
+// The link is the account's open one: it holds the address the link leaves and the time the link was asked.
+const emailLinkOpen = (m: EmailChange) => ({ sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND email = ? AND email_link_at = ?)', params: [m.creatorId, m.from, m.at] });
 
 async function emailChangeOf(c: Context<AppEnv>, fields: Record<string, string | undefined>): Promise<{ change: EmailChange; fields: Record<string, string> } | null> {
   const change = { creatorId: (fields.c ?? '').slice(0, 64), from: (fields.f ?? '').slice(0, 254), to: (fields.t ?? '').slice(0, 254), at: /^\d{13}$/.test(fields.a ?? '') ? Number(fields.a) : 0 };
   const k = (fields.k ?? '').slice(0, 64);
   if (!(await isEmailChangeProof(c.env.SECRETS_KEY, change, k, Date.now()))) return null;
-  // Still the account's open link: it holds the address the link leaves and the time the link was asked.
-  const open = await c.env.DB.prepare(EMAIL_LINK_OPEN).bind(change.creatorId, change.from, change.at).first();
-  if (!open) return null;
+  const open = emailLinkOpen(change);
+  if ((await c.env.DB.prepare(`SELECT ${open.sql} AS open`).bind(...open.params).first('open')) !== 1) return null;
   return { change, fields: { c: change.creatorId, f: change.from, t: change.to, a: String(change.at), k } };
 }
 
@@ -321,7 +321,7 @@ creatorPortal.post('/email-change', async (c) => {
   const now = Date.now();
   // The statements before the move are guarded on the link being still open, so a copy of this request that
   // runs after the move writes nothing; the activity row after it, on the move having happened (changes()).
-  const open = { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND email = ? AND email_link_at = ?)', params: [change.creatorId, change.from, change.at] };
+  const open = emailLinkOpen(change);
   let results: D1Result[];
   try {
     results = await db.batch([
