@@ -154,6 +154,7 @@ function banner(warning) {
     `  Creator portal: ${ORIGIN}/login  (password for every demo login: ${DEMO_PASSWORD})`,
     `    ${demo.creators.map((c) => c.email).join(', ')}`,
     `  Brand console: ${ORIGIN}/console/login  ${demo.adminUser.email} (owner), ${demo.finance.email} (finance: payouts and their files, nothing else)`,
+    `  Application page (creators ask to join; answered on the console's Applications tab): ${ORIGIN}/apply/${demo.brand.slug}/${demo.campaign.slug}`,
     '',
     '  Ctrl-C stops the server. To reset the local database, stop it and delete .wrangler/state.',
     rule,

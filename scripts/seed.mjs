@@ -132,8 +132,18 @@ export function seedRows() {
     starts_at: SEEDED_AT,
     ends_at: null,
     status: 'active',
+    // The public application page is on, with two creators waiting on the console's Applications tab.
+    applications_open: 1,
     created_at: SEEDED_AT,
   });
+
+  for (const [i, a] of [
+    { email: 'lena@creators.example', handle: 'lena.skinnotes', name: 'Lena Hoffmann', platform: 'instagram', follower_count: 12400, niche: 'sensitive skin', profile_url: 'https://instagram.example/lena.skinnotes', pitch: 'My followers are mostly people with reactive skin who have given up on "glow" products. I post honest two-week tests, stings included.' },
+    { email: 'theo@creators.example', handle: 'theo_runs', name: 'Theo Marsh', platform: 'tiktok', follower_count: 31000, niche: 'running', profile_url: null, pitch: 'Wind, sweat and sunscreen: my audience runs outdoors all year and asks me about skin that cracks in winter.' },
+  ].entries()) {
+    const at = SEEDED_AT + (i + 1) * 3_600_000;
+    add('applications', { id: `app_demo_${i + 1}`, brand_id: brandId, campaign_id: demo.campaign.id, ...a, status: 'pending', created_at: at, updated_at: at });
+  }
 
   for (const [i, c] of creators.entries()) {
     const d = demo.creators[i];

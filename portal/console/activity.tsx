@@ -30,6 +30,7 @@ const THINGS: Record<string, string> = {
   period: 'Period',
   webhook_endpoint: 'Webhook endpoint',
   webhook_delivery: 'Webhook delivery',
+  application: 'Application',
 };
 
 // Where the generic "<thing> <verb>" reads badly.
@@ -47,6 +48,8 @@ const SAID: Record<string, string> = {
   'enrollment.left': 'Creator left the campaign',
   'enrollment.declined': 'Creator declined the campaign',
   'enrollment.accepted': 'Creator accepted the campaign',
+  'campaign.applications_opened': 'Applications opened',
+  'campaign.applications_closed': 'Applications closed',
   'submission.approve': 'Draft approved',
   'submission.request_changes': 'Changes asked for',
   'submission.reject': 'Draft turned down',

@@ -187,7 +187,7 @@ export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice
 
 export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title }) => <ErrorSummary errors={errors} title={title} />;
 
-export type CampaignTab = 'brief' | 'import' | 'network';
+export type CampaignTab = 'brief' | 'import' | 'applications' | 'network';
 
 export const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
 
@@ -209,6 +209,9 @@ export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: 
       </a>
       <a href={`/console/campaigns/${campaign.id}/import`} aria-current={tab === 'import' ? 'page' : undefined}>
         Import creators
+      </a>
+      <a href={`/console/campaigns/${campaign.id}/applications`} aria-current={tab === 'applications' ? 'page' : undefined}>
+        Applications
       </a>
       <a href={`/console/campaigns/${campaign.id}/network`} aria-current={tab === 'network' ? 'page' : undefined}>
         Network

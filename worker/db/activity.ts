@@ -6,7 +6,7 @@ import { afterParams, afterSql, type Position } from '../lib/cursor';
 // What the log can be narrowed to, by the first part of the action.
 export const ACTIVITY_AREAS = {
   access: ['admin_user', 'api_key', 'integration', 'brand'],
-  campaigns: ['campaign', 'creator', 'creators', 'enrollment', 'link', 'code', 'plan', 'submission'],
+  campaigns: ['campaign', 'creator', 'creators', 'enrollment', 'link', 'code', 'plan', 'submission', 'application'],
   money: ['payout', 'period', 'ledger'],
   webhooks: ['webhook_endpoint', 'webhook_delivery'],
 } as const;
@@ -43,6 +43,7 @@ const TARGET_NAME = `CASE a.target_type
     WHEN 'code' THEN (SELECT d.code FROM discount_codes d WHERE d.id = a.target_id AND d.brand_id = a.brand_id)
     WHEN 'commission_plan' THEN (SELECT p.name FROM commission_plans p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
     WHEN 'period' THEN a.target_id
+    WHEN 'application' THEN (SELECT '@' || p.handle FROM applications p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
   END`;
 
 export async function listActivity(db: D1Database, brandId: string, f: { area?: ActivityArea; after?: Position; limit: number }): Promise<ActivityRow[]> {

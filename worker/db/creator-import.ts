@@ -122,6 +122,20 @@ export async function codeProblems(db: D1Database, brandId: string, campaignId: 
   return errors;
 }
 
+// A brand's second campaign with returning creators: {HANDLE}15 is what they hold from the first, so every
+// returning row clashes. A pattern from this campaign's name ({HANDLE}WINTER, then {HANDLE}15W…) that gives
+// every row a code of its own; null when neither does.
+export async function freeCodePattern(db: D1Database, brandId: string, campaignId: string, campaignName: string, rows: ImportRow[], current: string): Promise<string | null> {
+  const word = (campaignName.normalize('NFKD').toUpperCase().match(/[A-Z0-9]+/g) ?? []).find((w) => w.length >= 3)?.slice(0, 8);
+  if (!word) return null;
+  const digits = /\d+/.exec(current)?.[0] ?? '';
+  for (const candidate of [`{HANDLE}${word}`, `{HANDLE}${digits}${word.slice(0, 3)}`]) {
+    if (candidate === current || candidate.length > 40) continue;
+    if ((await codeProblems(db, brandId, campaignId, rows, candidate)).length === 0) return candidate;
+  }
+  return null;
+}
+
 // The import's one audit row, written with each chunk (so an import that stops part-way still shows what
 // it wrote up to where) and completed with the counts at the end.
 export type ImportAudit = { id: string; actor: { type: 'api_key' | 'admin_user'; id: string }; skipped: number };

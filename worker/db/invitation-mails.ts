@@ -50,10 +50,11 @@ type Target = Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsK
 
 export class MailUnavailable extends Error {}
 
-export async function mailInvitations(env: Env, t: Target, actor: Actor, now: number): Promise<InvitationMailing> {
+// `only`: these addresses of the campaign alone (an approved application), under the same limits.
+export async function mailInvitations(env: Env, t: Target, actor: Actor, now: number, only?: string[]): Promise<InvitationMailing> {
   if (mailSetup(env).kind === 'unconfigured') throw new MailUnavailable('No mail provider is set up.');
   const db = env.DB;
-  const rows = await inviteRows(db, t);
+  const rows = await inviteRows(db, t, only ? new Map(only.map((email) => [email, 0])) : undefined);
   const invited = rows.filter((r) => r.status === 'invite' && r.inviteUrl);
   const declined = await optedOutAmong(db, t.brandId, invited.map((r) => r.email));
   const open = invited.filter((r) => !declined.has(r.email));

@@ -184,9 +184,36 @@ export const campaigns = sqliteTable(
     // The mid-tier comparison the brand enters: one creator's cost and the audience that engaged.
     baselineCostMinor: integer('baseline_cost_minor'),
     baselineEngaged: integer('baseline_engaged'),
+    // Creators may apply at /apply/<brand slug>/<campaign slug> (db/applications.ts); off until the brand opens it.
+    applicationsOpen: integer('applications_open', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('campaigns_brand_slug').on(t.brandId, t.slug)],
+);
+
+// A creator asking to join a campaign from its public application page. One per campaign and address: applying
+// again while it waits updates it. Approving imports the row as the roster import would (an invitation).
+export const applications = sqliteTable(
+  'applications',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    email: text('email').notNull(),
+    handle: text('handle').notNull(),
+    name: text('name').notNull(),
+    platform: text('platform').notNull(),
+    followerCount: integer('follower_count'),
+    niche: text('niche'),
+    profileUrl: text('profile_url'),
+    pitch: text('pitch').notNull().default(''),
+    status: text('status', { enum: ['pending', 'approved', 'declined'] }).notNull().default('pending'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+    decidedAt: integer('decided_at'),
+    decidedBy: text('decided_by'),
+  },
+  (t) => [uniqueIndex('applications_campaign_email').on(t.campaignId, t.email), index('applications_campaign_status').on(t.campaignId, t.status, t.createdAt)],
 );
 
 export const paymentModels = ['product', 'affiliate', 'flat', 'hybrid'] as const;

@@ -28,7 +28,7 @@ export type ImportPlan = { rows: ImportRow[]; errors: RowError[] };
 
 // The same rule as the admin API's (z.email()), after the same clean-up a pasted address needs: NFKC and no
 // invisible format characters (a zero-width space would otherwise make a second account for one person).
-const isEmail = (s: string) => s.length <= 254 && z.email().safeParse(s).success;
+export const isEmail = (s: string) => s.length <= 254 && z.email().safeParse(s).success;
 export const cleanEmail = (s: string) => s.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toLowerCase();
 // A creator's handle as the platforms write them: Instagram and TikTok use dots, YouTube dashes. 2-30
 // characters, starting and ending with a letter, digit or _. Their links read it with - for . and _ (linkSlugFor),

@@ -62,6 +62,9 @@ export const Campaign = z
       .object({ costMinor: minor(250_000), engaged: count(1_200) })
       .nullable()
       .meta({ description: 'The mid-tier placement the network is compared with: its cost and the audience that engaged.' }),
+    applicationsOpen: z.boolean().meta({
+      description: "Whether creators may apply at `/apply/{brand slug}/{campaign slug}` while the campaign is active. Off by default; the console's Applications tab lists what arrives and approves or declines it.",
+    }),
     createdAt: time,
   })
   .meta({ id: 'Campaign' });

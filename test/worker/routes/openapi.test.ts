@@ -21,6 +21,8 @@ const HTML_PAGES = [
   'GET /login',
   'POST /login',
   'POST /logout',
+  'GET /apply/:brand/:campaign',
+  'POST /apply/:brand/:campaign',
   'GET /forgot',
   'POST /forgot',
   'GET /invite/:token',

@@ -43,6 +43,7 @@ const createCampaign = z.strictObject({
   status: z.enum(['draft', 'active', 'ended']).default('active'),
   baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().default(null),
   baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().default(null),
+  applicationsOpen: z.boolean().default(false),
 });
 
 const updateCampaign = z
@@ -52,6 +53,7 @@ const updateCampaign = z
     renewalMonths: renewalMonths.optional(),
     baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
+    applicationsOpen: z.boolean().optional(),
   })
   .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
 
@@ -82,6 +84,7 @@ export function campaignView(c: CampaignRow) {
     endsAt: iso(c.endsAt),
     status: c.status,
     baseline: c.baselineCostMinor === null || c.baselineEngaged === null ? null : { costMinor: c.baselineCostMinor, engaged: c.baselineEngaged },
+    applicationsOpen: c.applicationsOpen,
     createdAt: iso(c.createdAt),
   };
 }
@@ -147,7 +150,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: "Change its status, end date, renewal months or mid-tier baseline; other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
+      description: "Change its status, end date, renewal months, mid-tier baseline or whether it takes applications; other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },

@@ -25,6 +25,9 @@ import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verif
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
+import { AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION } from '../../../portal/creator/apply';
+import { applyTarget, saveApplication } from '../../db/applications';
+import { FIELDS, PITCH_MAX, readApplication, type ApplicationForm } from '../../domain/applications';
 
 export const creatorPortal = new Hono<AppEnv>();
 
@@ -350,6 +353,46 @@ creatorPortal.post('/email-change', async (c) => {
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'email_changed_notice_failed', { urgent: true });
   return c.html(<EmailChangePage state={{ kind: 'done', to: change.to }} />);
+});
+
+// ---------- Applying to a campaign from its public page (no account needed) ----------
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+// The campaign a page's address names, or the one closed page for every other case (unknown, draft, ended,
+// applications off): nothing says which.
+async function openForApplying(c: Context<AppEnv>) {
+  const brand = c.req.param('brand') ?? '';
+  const campaign = c.req.param('campaign') ?? '';
+  const target = SLUG.test(brand) && SLUG.test(campaign) ? await applyTarget(c.env.DB, brand, campaign, Date.now()) : null;
+  return target?.open ? { ...target, action: `/apply/${brand}/${campaign}` } : null;
+}
+
+creatorPortal.get('/apply/:brand/:campaign', async (c) => {
+  const target = await openForApplying(c);
+  if (!target) return c.html(<ApplyClosedPage />, 404);
+  // Signed in already: their name and address are filled in.
+  const current = await currentCreator(c);
+  return c.html(<ApplyPage {...target} values={{ ...EMPTY_APPLICATION, name: current?.row.name ?? '', email: current?.row.email ?? '' }} />);
+});
+
+creatorPortal.post('/apply/:brand/:campaign', async (c) => {
+  const form = await formBody(c);
+  const target = await openForApplying(c);
+  if (!target) return c.html(<ApplyClosedPage />, 404);
+  const values = Object.fromEntries(FIELDS.map((f) => [f, String(form[f] ?? '').slice(0, f === 'pitch' ? PITCH_MAX * 2 : 400)])) as ApplicationForm;
+  // Per client address, before anything is read or stored (the sign-in limiter's per-key namespace, its own keys).
+  const byIp = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `apply:${clientIp(c)}` });
+  if (!byIp.success) {
+    c.header('Retry-After', '60');
+    return c.html(<ApplyPage {...target} values={values} busy />, 429);
+  }
+  const read = readApplication(values);
+  if ('errors' in read) return c.html(<ApplyPage {...target} values={values} errors={read.errors} />, 422);
+  // A filled-in hidden field is a bot: it sees the same thanks, and nothing is stored.
+  if ((form.website ?? '') !== '') return c.html(<AppliedPage {...target} email={read.input.email} />);
+  if ((await saveApplication(c.env.DB, target, read.input, Date.now())) === 'full') return c.html(<ApplyClosedPage full brandName={target.brandName} />, 429);
+  return c.html(<AppliedPage {...target} email={read.input.email} />);
 });
 
 // ---------- Signed-in pages ----------

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { ImportFailedView, ImportPage, ImportResultView, ImportRunPage, PROGRESS_MARKER, ProgressStep, RESULT_MARKER, type ImportOptionsForm } from '../../../../portal/console/import';
-import { codeProblems, conflictingHandles, inviteRows, invitesCsv, removedFromCampaign } from '../../../db/creator-import';
+import { codeProblems, conflictingHandles, freeCodePattern, inviteRows, invitesCsv, removedFromCampaign } from '../../../db/creator-import';
 import { planImport, type RowError } from '../../../domain/creator-import';
 import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
@@ -136,22 +136,8 @@ async function checkRoster(
   return {
     errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line),
     validRows: plan.rows.filter((r) => !bad.has(r.line)).length,
-    suggestedPattern: codeClashes ? await freePattern(c, campaignId, campaign.name, plan.rows, codePattern) : null,
+    suggestedPattern: codeClashes ? await freeCodePattern(c.env.DB, c.var.user.brandId, campaignId, campaign.name, plan.rows, codePattern) : null,
   };
-}
-
-// A brand's second campaign with returning creators: {HANDLE}15 is what they hold from the first, so every
-// returning row clashes. A pattern from this campaign's name ({HANDLE}WINTER, then {HANDLE}15W…) that gives
-// every row a code of its own is offered in one press; none when neither does.
-async function freePattern(c: ConsoleContext, campaignId: string, campaignName: string, rows: Parameters<typeof codeProblems>[3], current: string): Promise<string | null> {
-  const word = (campaignName.normalize('NFKD').toUpperCase().match(/[A-Z0-9]+/g) ?? []).find((w) => w.length >= 3)?.slice(0, 8);
-  if (!word) return null;
-  const digits = /\d+/.exec(current)?.[0] ?? '';
-  for (const candidate of [`{HANDLE}${word}`, `{HANDLE}${digits}${word.slice(0, 3)}`]) {
-    if (candidate === current || candidate.length > 40) continue;
-    if ((await codeProblems(c.env.DB, c.var.user.brandId, campaignId, rows, candidate)).length === 0) return candidate;
-  }
-  return null;
 }
 
 importRoutes.post('/campaigns/:id/import', async (c) => {

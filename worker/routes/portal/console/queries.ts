@@ -74,6 +74,7 @@ export type CampaignRecord = {
   status: 'draft' | 'active' | 'ended';
   baseline_cost_minor: number | null;
   baseline_engaged: number | null;
+  applications_open: number;
   created_at: number;
 };
 

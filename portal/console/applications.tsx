@@ -1,0 +1,195 @@
+// A campaign's Applications tab: the public page's address and its switch, the applications waiting (oldest
+// first) with Approve and Decline, and the latest answers.
+import type { FC } from 'hono/jsx';
+import type { ApplicationLists, ApplicationRow } from '../../worker/db/applications';
+import { DECIDED_SHOWN, PENDING_SHOWN } from '../../worker/db/applications';
+import { PLATFORMS } from '../../worker/domain/applications';
+import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime, linkTarget } from '../format';
+import { CopyField, Notice } from '../layout';
+import { CampaignHeader, ConsolePage, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+
+type Campaign = { id: string; name: string; status: string; hashtag: string; ended: boolean; applicationsOpen: boolean };
+
+const platformLabel = (p: string) => (Object.hasOwn(PLATFORMS, p) ? PLATFORMS[p as keyof typeof PLATFORMS] : p);
+
+// Where the page stands: taking applications, switched off, or unable to (a draft, an ended campaign).
+const PageState: FC<{ campaign: Campaign; url: string; canWrite: boolean }> = ({ campaign, url, canWrite }) => {
+  const action = `/console/campaigns/${campaign.id}/applications/open`;
+  const live = campaign.applicationsOpen && campaign.status === 'active' && !campaign.ended;
+  return (
+    <section class="card" aria-labelledby="apply-page-h">
+      <h2 id="apply-page-h">Your application page</h2>
+      {live ? (
+        <>
+          <p>Creators who find you can apply here. Share it in your bio, on your site or in a post: applications arrive below, and approving one sends the invitation.</p>
+          <CopyField id="apply-url" label="Application page" value={url} />
+        </>
+      ) : campaign.ended ? (
+        <p class="muted">This campaign has ended, so it takes no applications.</p>
+      ) : campaign.applicationsOpen && campaign.status === 'draft' ? (
+        <p>Applications open at <code>{url}</code> when you launch the campaign.</p>
+      ) : (
+        <p class="muted">Off. Switch it on to get a page where creators apply to this campaign; nothing is public until you do.</p>
+      )}
+      {campaign.ended ? null : (
+        <form method="post" action={action} class="apply-switch">
+          <input type="hidden" name="open" value={campaign.applicationsOpen ? '0' : '1'} />
+          <WriteButton canWrite={canWrite} class={campaign.applicationsOpen ? 'button' : 'button button-primary'}>
+            {campaign.applicationsOpen ? 'Stop taking applications' : 'Take applications'}
+          </WriteButton>
+        </form>
+      )}
+    </section>
+  );
+};
+
+const Facts: FC<{ a: ApplicationRow }> = ({ a }) => (
+  <p class="muted small">
+    {platformLabel(a.platform)}
+    {a.follower_count !== null ? ` · ${countOf(a.follower_count, 'follower')}` : ''}
+    {a.niche ? ` · ${a.niche}` : ''}
+    {a.profile_url ? (
+      <>
+        {' · '}
+        <a href={a.profile_url} rel="noopener noreferrer nofollow ugc" target="_blank">
+          {linkTarget(a.profile_url)}
+        </a>
+      </>
+    ) : null}
+  </p>
+);
+
+const Waiting: FC<{ a: ApplicationRow; campaignId: string; canWrite: boolean; timezone: string }> = ({ a, campaignId, canWrite, timezone }) => {
+  const base = `/console/campaigns/${campaignId}/applications/${a.id}`;
+  const enrolled = a.enrollment_id !== null;
+  return (
+    <li class="card application" id={a.id}>
+      <div class="application-head">
+        <h3>
+          {a.name} <span class="muted">@{a.handle}</span>
+        </h3>
+        <span class="muted small">Applied {formatDateTime(a.created_at, timezone)}</span>
+      </div>
+      <Facts a={a} />
+      <p class="small">{a.email}</p>
+      {a.pitch ? <p class="pitch">{a.pitch}</p> : <p class="muted small">No note.</p>}
+      {enrolled ? (
+        <p class="small warn-text">
+          Already in this campaign ({ENROLLMENT_STATUS_LABELS[a.enrollment_status ?? ''] ?? a.enrollment_status}): <a href={`/console/campaigns/${campaignId}/creators/${a.enrollment_id}`}>open their page</a>.
+        </p>
+      ) : null}
+      <div class="application-actions">
+        <form method="post" action={`${base}/approve`}>
+          <WriteButton canWrite={canWrite} class="button button-primary">
+            {enrolled ? 'Mark approved' : 'Approve and invite'}
+            <span class="visually-hidden"> {a.name}</span>
+          </WriteButton>
+        </form>
+        <form method="post" action={`${base}/decline`}>
+          <WriteButton canWrite={canWrite}>
+            Decline<span class="visually-hidden"> {a.name}</span>
+          </WriteButton>
+        </form>
+      </div>
+    </li>
+  );
+};
+
+export type Approved = { name: string; handle: string; enrollmentId: string; mailed: boolean; already: boolean };
+
+const ApprovedNotice: FC<{ a: Approved; campaignId: string }> = ({ a, campaignId }) => {
+  const page = <a href={`/console/campaigns/${campaignId}/creators/${a.enrollmentId}`}>their page</a>;
+  return (
+    <Notice tone="success" title={a.already ? 'Marked approved' : 'Approved and invited'}>
+      {a.already ? (
+        <>
+          {a.name} (@{a.handle}) is in this campaign already: see {page}.
+        </>
+      ) : a.mailed ? (
+        <>
+          Chorus is emailing {a.name} (@{a.handle}) their invitation, with their link and code. Follow them on {page}.
+        </>
+      ) : (
+        <>
+          {a.name} (@{a.handle}) is invited, but Chorus did not email them (email is not set up here, they were emailed lately, or they asked for no invitations). Send them an invite link from {page}.
+        </>
+      )}
+    </Notice>
+  );
+};
+
+const DECIDED_LABELS: Record<string, string> = { approved: 'Approved', declined: 'Declined' };
+
+export const ApplicationsPage: FC<{
+  viewer: Viewer;
+  campaign: Campaign;
+  url: string;
+  lists: ApplicationLists;
+  canWrite: boolean;
+  toReview: number;
+  flash?: Flash;
+  problem?: string;
+  approved?: Approved;
+}> = ({ viewer, campaign, url, lists, canWrite, toReview, flash, problem, approved }) => (
+  <ConsolePage title={`${campaign.name} applications`} viewer={viewer} section="campaigns" toReview={toReview}>
+    <CampaignHeader campaign={campaign} tab="applications" brandName={viewer.brandName} />
+    <FlashNotice flash={flash ?? null} />
+    {approved ? <ApprovedNotice a={approved} campaignId={campaign.id} /> : null}
+    {problem ? (
+      <Notice tone="error" title="Not approved">
+        {problem}
+      </Notice>
+    ) : null}
+    <PageState campaign={campaign} url={url} canWrite={canWrite} />
+    <section aria-labelledby="waiting-h">
+      <h2 id="waiting-h">
+        Waiting for an answer <span class="muted">({formatCount(lists.pendingCount)})</span>
+      </h2>
+      {lists.pending.length === 0 ? (
+        <p class="empty-inline">No applications waiting.</p>
+      ) : (
+        <>
+          <p class="muted small">
+            Oldest first. Approving invites them as an import would: their own link and a code like your other creators', and an email with their invite link. Declining sends nothing.
+            {lists.pendingCount > PENDING_SHOWN ? ` The first ${PENDING_SHOWN} are shown; answer these to see the rest.` : ''}
+          </p>
+          <ul class="application-list">
+            {lists.pending.map((a) => (
+              <Waiting a={a} campaignId={campaign.id} canWrite={canWrite} timezone={viewer.timezone} />
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+    {lists.decided.length > 0 ? (
+      <section class="card" aria-labelledby="decided-h">
+        <h2 id="decided-h">Answered lately</h2>
+        <p class="muted small">The latest {DECIDED_SHOWN} answers.</p>
+        <div class="table-wrap">
+          <table class="stack-sm">
+            <thead>
+              <tr>
+                <th scope="col">Creator</th>
+                <th scope="col">Answer</th>
+                <th scope="col">When</th>
+              </tr>
+            </thead>
+            <tbody>
+              {lists.decided.map((a) => (
+                <tr>
+                  <td data-label="Creator">
+                    {a.status === 'approved' && a.enrollment_id ? <a href={`/console/campaigns/${campaign.id}/creators/${a.enrollment_id}`}>{a.name}</a> : a.name} <span class="muted">@{a.handle}</span>
+                  </td>
+                  <td data-label="Answer">
+                    <span class={`badge badge-${a.status === 'approved' ? 'active' : 'removed'}`}>{DECIDED_LABELS[a.status] ?? a.status}</span>
+                  </td>
+                  <td data-label="When">{a.decided_at === null ? '—' : formatDateTime(a.decided_at, viewer.timezone)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    ) : null}
+  </ConsolePage>
+);

@@ -1,0 +1,118 @@
+// A campaign's public application page: a creator who found the brand (its site, a post, a friend) asks to
+// join. No account needed; the answer comes as the invitation email the roster import sends.
+import type { FC } from 'hono/jsx';
+import { FIELDS, PITCH_MAX, PLATFORMS, type ApplicationForm, type FieldError } from '../../worker/domain/applications';
+import { ErrorSummary, invalidIn, Notice, Page } from '../layout';
+
+export const EMPTY_APPLICATION: ApplicationForm = Object.fromEntries(FIELDS.map((f) => [f, ''])) as ApplicationForm;
+
+type Target = { brandName: string; campaignName: string; action: string };
+
+const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, optional, children }) => (
+  <div class="field">
+    <label for={id}>
+      {label}
+      {optional ? <span class="muted"> (optional)</span> : null}
+    </label>
+    {children}
+    {hint ? (
+      <p id={`${id}-hint`} class="hint">
+        {hint}
+      </p>
+    ) : null}
+  </div>
+);
+
+export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean }> = ({ brandName, campaignName, action, values, errors, busy }) => {
+  const bad = (f: keyof ApplicationForm) => invalidIn(errors, f);
+  return (
+    <Page title={`Apply to ${brandName}`}>
+      <section class="card narrow apply">
+        <p class="eyebrow">{brandName}</p>
+        <h1>Apply to join {campaignName}</h1>
+        <p class="muted">
+          Tell {brandName} about you and your audience. If they pick you, you get an email invitation with your own link, discount code and brief. Chorus runs the program for them.
+        </p>
+        {busy ? (
+          <Notice tone="warn" title="Too many tries">
+            Wait a minute, then send the form again. Nothing you typed is lost.
+          </Notice>
+        ) : null}
+        <ErrorSummary errors={errors} />
+        <form method="post" action={action} class="stack">
+          <Field id="name" label="Your name">
+            <input id="name" name="name" type="text" autocomplete="name" required maxlength={80} value={values.name} aria-invalid={bad('name')} />
+          </Field>
+          <Field id="email" label="Email" hint="Where your invitation goes if you are picked.">
+            <input id="email" name="email" type="email" autocomplete="email" required maxlength={254} value={values.email} aria-describedby="email-hint" aria-invalid={bad('email')} />
+          </Field>
+          <Field id="handle" label="Your handle" hint="As on your profile, like @sarah.makes.">
+            <input id="handle" name="handle" type="text" autocomplete="username" autocapitalize="none" spellcheck={false} required maxlength={31} value={values.handle} aria-describedby="handle-hint" aria-invalid={bad('handle')} />
+          </Field>
+          <fieldset class="field">
+            <legend>Where you post most</legend>
+            <div class="radios">
+              {Object.entries(PLATFORMS).map(([value, label], i) => (
+                <label class="radio">
+                  <input type="radio" name="platform" id={i === 0 ? 'platform' : undefined} value={value} required checked={values.platform === value} aria-invalid={bad('platform')} /> {label}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <Field id="followers" label="Followers there" optional hint="A round number is fine: 18500 or 18.5k.">
+            <input id="followers" name="followers" type="text" inputmode="decimal" maxlength={20} value={values.followers} aria-describedby="followers-hint" aria-invalid={bad('followers')} />
+          </Field>
+          <Field id="niche" label="Your niche" optional hint="Skincare, running, home cooking…">
+            <input id="niche" name="niche" type="text" maxlength={60} value={values.niche} aria-describedby="niche-hint" aria-invalid={bad('niche')} />
+          </Field>
+          <Field id="profileUrl" label="Link to your profile" optional>
+            <input id="profileUrl" name="profileUrl" type="url" inputmode="url" maxlength={300} placeholder="https://" value={values.profileUrl} aria-invalid={bad('profileUrl')} />
+          </Field>
+          <Field id="pitch" label={`Why you and ${brandName}`} optional hint={`What your audience cares about, a post of yours that did well. Up to ${PITCH_MAX} characters.`}>
+            <textarea id="pitch" name="pitch" rows={5} maxlength={PITCH_MAX} aria-describedby="pitch-hint" aria-invalid={bad('pitch')}>
+              {values.pitch}
+            </textarea>
+          </Field>
+          {/* Left empty by people; form-filling bots fill every field. Hidden from sight, from screen readers and from Tab. */}
+          <div class="visually-hidden" aria-hidden="true">
+            <label for="website">Leave this empty</label>
+            <input id="website" name="website" type="text" tabindex={-1} autocomplete="off" value="" />
+          </div>
+          <button type="submit" class="button button-primary button-block">
+            Send my application
+          </button>
+        </form>
+        <p class="muted small">
+          {brandName} sees what you send here. Already working with them? <a href="/login">Sign in</a> instead.
+        </p>
+      </section>
+    </Page>
+  );
+};
+
+export const AppliedPage: FC<{ brandName: string; campaignName: string; email: string }> = ({ brandName, campaignName, email }) => (
+  <Page title="Application sent">
+    <section class="card narrow apply">
+      <p class="eyebrow">{brandName}</p>
+      <h1>Thanks, your application is in</h1>
+      <p>
+        {brandName} reads every application for {campaignName}. If they pick you, an invitation reaches <strong>{email}</strong> with your link, code and brief.
+      </p>
+      <p class="muted small">Sent it with a typo? Send the form again with the same email: the newer answers replace the older ones until {brandName} has read them.</p>
+    </section>
+  </Page>
+);
+
+// Unknown, not launched, ended, or the brand stopped taking applications: one page for all, naming nothing.
+export const ApplyClosedPage: FC<{ full?: boolean; brandName?: string }> = ({ full, brandName }) => (
+  <Page title={full ? 'Applications paused' : 'Not taking applications'}>
+    <section class="card narrow center">
+      <h1>{full ? 'Applications are paused' : 'This campaign is not taking applications'}</h1>
+      <p>
+        {full
+          ? `${brandName ?? 'The brand'} has more applications than they can read right now. Try again in a few days.`
+          : 'The link may be old, or the brand has all the creators it needs for now. If a brand sent you here, ask them for a new link.'}
+      </p>
+    </section>
+  </Page>
+);

@@ -1,0 +1,266 @@
+// Applications: a campaign's public page where creators ask to join, and the console tab that answers them.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
+import { readFollowers, readProfileUrl } from '../../../worker/domain/applications';
+import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
+import { json, rowCount, type Data } from '../fixtures';
+
+type Brand = Awaited<ReturnType<typeof consoleBrand>>;
+
+const applyPath = (m: Brand) => `/apply/${m.brand.slug}/${m.campaign.slug}`;
+const openApplications = async (m: Brand, open = true) => {
+  const res = await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { applicationsOpen: open });
+  expect(res.status).toBe(200);
+  expect((await json<Data<{ applicationsOpen: boolean }>>(res)).data.applicationsOpen).toBe(open);
+};
+
+function application(overrides: Record<string, string> = {}) {
+  const t = tag();
+  return { name: 'Mia Chen', email: `mia_${t}@creators.test`, handle: `@Mia.${t}`.slice(0, 31), platform: 'tiktok', followers: '18.5k', niche: 'skincare', profileUrl: 'tiktok.example/@mia', pitch: 'Reactive skin,\r\nhonest tests.', website: '', ...overrides };
+}
+
+const stored = (campaignId: string) =>
+  env.DB.prepare('SELECT email, handle, name, platform, follower_count, niche, profile_url, pitch, status FROM applications WHERE campaign_id = ? ORDER BY created_at').bind(campaignId).all<Record<string, unknown>>().then((r) => r.results);
+
+async function apply(m: Brand, fields = application(), opts: Parameters<typeof post>[2] = {}) {
+  return post(applyPath(m), fields, opts);
+}
+
+const applicationId = async (campaignId: string, email: string) => (await env.DB.prepare('SELECT id FROM applications WHERE campaign_id = ? AND email = ?').bind(campaignId, email).first<string>('id'))!;
+
+describe('the public application page', () => {
+  it('is closed until the brand opens it, and for a draft, an ended campaign or an unknown address alike', async () => {
+    const m = await consoleBrand();
+    const closed = await get(applyPath(m));
+    expect(closed.status).toBe(404);
+    const text = await closed.text();
+    expect(text).toContain('This campaign is not taking applications');
+    expect(text).not.toContain('Glow'); // names nothing
+    expect((await apply(m)).status).toBe(404);
+    await openApplications(m);
+    const open = await get(applyPath(m));
+    expect(open.status).toBe(200);
+    expect(open.headers.get('cache-control')).toBe('no-store');
+    expect(await open.text()).toContain('Apply to join Glow');
+    for (const path of [`/apply/${m.brand.slug}/nope`, `/apply/nope/${m.campaign.slug}`, `/apply/${m.brand.slug.toUpperCase()}/${m.campaign.slug}`, `/apply/${'a'.repeat(70)}/${m.campaign.slug}`]) {
+      expect((await get(path)).status, path).toBe(404);
+    }
+    await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' });
+    expect((await get(applyPath(m))).status).toBe(404);
+    expect((await apply(m)).status).toBe(404);
+    expect(await stored(m.campaign.id)).toEqual([]);
+  });
+
+  it('stores an application as typed, cleaned up, and a second one from the same address replaces it while it waits', async () => {
+    const m = await consoleBrand();
+    await openApplications(m);
+    const fields = application();
+    const res = await apply(m, fields);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('your application is in');
+    expect(await stored(m.campaign.id)).toEqual([
+      { email: fields.email, handle: fields.handle.slice(1).toLowerCase(), name: 'Mia Chen', platform: 'tiktok', follower_count: 18_500, niche: 'skincare', profile_url: 'https://tiktok.example/@mia', pitch: 'Reactive skin,\nhonest tests.', status: 'pending' },
+    ]);
+    expect((await apply(m, { ...fields, email: fields.email.toUpperCase(), followers: '21,000', pitch: 'Fixed a typo.' })).status).toBe(200);
+    expect(await stored(m.campaign.id)).toMatchObject([{ email: fields.email, follower_count: 21_000, pitch: 'Fixed a typo.' }]);
+    // Answered: a new try changes nothing, and reads the same.
+    await env.DB.prepare("UPDATE applications SET status = 'declined' WHERE campaign_id = ?").bind(m.campaign.id).run();
+    const again = await apply(m, { ...fields, pitch: 'Please?' });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('your application is in');
+    expect(await stored(m.campaign.id)).toMatchObject([{ pitch: 'Fixed a typo.', status: 'declined' }]);
+  });
+
+  it('refuses bad fields with each one named, and stores nothing', async () => {
+    const m = await consoleBrand();
+    await openApplications(m);
+    const cases: [Record<string, string>, string][] = [
+      [{ name: '' }, 'name'],
+      [{ name: 'x'.repeat(81) }, 'name'],
+      [{ name: 'Mia\u202Eevil' }, 'name'],
+      [{ email: 'not-an-email' }, 'email'],
+      [{ handle: 'Mia Chen!' }, 'handle'],
+      [{ handle: 'a' }, 'handle'],
+      [{ platform: 'myspace' }, 'platform'],
+      [{ platform: '__proto__' }, 'platform'],
+      [{ followers: 'lots' }, 'followers'],
+      [{ followers: '99999999999' }, 'followers'],
+      [{ followers: '-5' }, 'followers'],
+      [{ niche: 'n'.repeat(61) }, 'niche'],
+      [{ profileUrl: 'javascript:alert(1)' }, 'profileUrl'],
+      [{ profileUrl: 'http://insecure.example/me' }, 'profileUrl'],
+      [{ profileUrl: 'https://user:pw@evil.example' }, 'profileUrl'],
+      [{ profileUrl: `https://x.example/${'a'.repeat(300)}` }, 'profileUrl'],
+      [{ pitch: 'p'.repeat(1001) }, 'pitch'],
+      [{ pitch: 'bell\u0007' }, 'pitch'],
+    ];
+    for (const [change, field] of cases) {
+      const res = await apply(m, application(change));
+      expect(res.status, JSON.stringify(change)).toBe(422);
+      const html = await res.text();
+      expect(html, JSON.stringify(change)).toMatch(new RegExp(`id="${field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="${field}"`));
+      expect(html).toContain(`href="#${field}"`);
+    }
+    // Arrays for fields, a missing field, another content type, a huge body, another origin.
+    expect((await apply(m, { ...application(), name: ['a', 'b'] } as never)).status).toBe(200);
+    const { platform: _dropped, ...noPlatform } = application();
+    expect((await apply(m, noPlatform as never)).status).toBe(422);
+    expect((await apply(m, application(), { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await apply(m, application(), { origin: null })).status).toBe(403);
+    expect((await apply(m, { ...application(), pitch: 'x'.repeat(70_000) })).status).toBe(413);
+    expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ?', m.campaign.id)).toBe(1); // the array one: its first value
+  });
+
+  it('keeps a bot that fills the hidden field out, and limits tries per address and waiting applications per campaign', async () => {
+    const m = await consoleBrand();
+    await openApplications(m);
+    const bot = await apply(m, application({ website: 'https://spam.example' }));
+    expect(bot.status).toBe(200);
+    expect(await bot.text()).toContain('your application is in');
+    expect(await stored(m.campaign.id)).toEqual([]);
+
+    const ip = '203.0.113.77';
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await apply(m, application(), { ip })).status);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses[5]).toBe(429);
+    expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ?', m.campaign.id)).toBe(5);
+
+    // Full: a new address is told to come back; one already waiting can still fix its application.
+    const waiting = (await stored(m.campaign.id))[0]!.email as string;
+    const now = Date.now();
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at)
+       SELECT ? || i, ?, ?, 'fill' || i || ?, 'filler', 'Filler', 'other', '', 'pending', ?, ? FROM n`,
+    )
+      .bind(MAX_PENDING_APPLICATIONS - 5, `app_fill_${tag()}_`, m.brand.brandId, m.campaign.id, `_${tag()}@creators.test`, now, now)
+      .run();
+    const full = await apply(m);
+    expect(full.status).toBe(429);
+    expect(await full.text()).toContain('Applications are paused');
+    expect((await apply(m, application({ email: waiting, pitch: 'Updated.' }))).status).toBe(200);
+    expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ?', m.campaign.id)).toBe(MAX_PENDING_APPLICATIONS);
+  });
+
+  it('reads audience sizes and profile links as people type them', () => {
+    expect(['18500', '18,500', '18.500', '18 500', '18.5k', '18,5K', '1.2m', '950', ''].map(readFollowers)).toEqual([18_500, 18_500, 18_500, 18_500, 18_500, 18_500, 1_200_000, 950, null]);
+    expect(['1.5', '18,50', '1e6', 'k', '12kk'].map(readFollowers)).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'invalid']);
+    expect(readProfileUrl('instagram.com/mia')).toBe('https://instagram.com/mia');
+    expect(['ftp://x.example', 'https://localhost', 'https://a b.example', 'https://x.example\\@evil.example'].map(readProfileUrl)).toEqual(['invalid', 'invalid', 'invalid', 'invalid']);
+  });
+});
+
+describe('answering applications in the console', () => {
+  it('lists what waits, approves one into an invitation in the campaign style with its mail, and answers each once', async () => {
+    const m = await consoleBrand('manager');
+    await openApplications(m);
+    // The campaign's codes read "<HANDLE>VIP" at 20%: an approved creator gets the same style.
+    const base = m.handle.replace(/[.-]/g, '').toUpperCase();
+    await env.DB.prepare("UPDATE discount_codes SET code = ?, discount_value = 20 WHERE enrollment_id = ?").bind(`${base}VIP`, m.enrollment.id).run();
+    const fields = application();
+    await apply(m, fields);
+    const id = await applicationId(m.campaign.id, fields.email);
+    const handle = fields.handle.slice(1).toLowerCase();
+
+    const page = await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`/apply/${m.brand.slug}/${m.campaign.slug}`);
+    expect(html).toContain('Waiting for an answer <span class="muted">(1)</span>');
+    expect(html).toContain(`@${handle}`);
+    expect(html).toContain('rel="noopener noreferrer nofollow ugc"');
+
+    const approve = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie: m.cookie });
+    expect(approve.status).toBe(303);
+    expect(approve.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?approved=${id}&mailed=1`);
+    const enrollment = await env.DB.prepare(
+      `SELECT e.id, e.status, e.payment_model, (SELECT d.code FROM discount_codes d WHERE d.enrollment_id = e.id) AS code, (SELECT d.discount_value FROM discount_codes d WHERE d.enrollment_id = e.id) AS discount,
+         (SELECT count(*) FROM links l WHERE l.enrollment_id = e.id) AS links, b.niche, b.follower_count
+       FROM enrollments e JOIN creators c ON c.id = e.creator_id JOIN brand_creators b ON b.creator_id = c.id AND b.brand_id = e.brand_id WHERE c.email = ? AND e.campaign_id = ?`,
+    )
+      .bind(fields.email, m.campaign.id)
+      .first();
+    expect(enrollment).toMatchObject({ status: 'invited', payment_model: 'affiliate', code: `${handle.replace(/[.-]/g, '').toUpperCase()}VIP`, discount: 20, links: 1, niche: 'skincare', follower_count: 18_500 });
+    expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ? AND email = ?', m.campaign.id, fields.email)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', m.campaign.id)).toBe(1); // that address alone
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'application.approved'", id)).toBe(1);
+    const after = await (await get(approve.headers.get('location')!, m.cookie)).text();
+    expect(after).toContain('Approved and invited');
+    expect(after).toContain(`/console/campaigns/${m.campaign.id}/creators/${enrollment!.id}`);
+    expect(after).toContain('No applications waiting.');
+
+    // Twice (another tab): answered already, nothing more made.
+    const twice = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie: m.cookie });
+    expect(twice.headers.get('location')).toContain('flash=answered');
+    expect(await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: m.cookie }).then((r) => r.headers.get('location'))).toContain('flash=answered');
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(2);
+
+    // Declined: nothing made, nothing mailed.
+    const other = application();
+    await apply(m, other);
+    const otherId = await applicationId(m.campaign.id, other.email);
+    const declined = await post(`/console/campaigns/${m.campaign.id}/applications/${otherId}/decline`, {}, { cookie: m.cookie });
+    expect(declined.headers.get('location')).toContain('flash=declined');
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', other.email)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'declined'", otherId)).toBe(1);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Answered lately');
+  });
+
+  it('says why an application cannot be approved as it is, and marks one already in the campaign approved without making anything', async () => {
+    const m = await consoleBrand('owner');
+    await openApplications(m);
+    // The handle of another Chorus account.
+    const taken = application({ handle: m.handle });
+    await apply(m, taken);
+    const takenId = await applicationId(m.campaign.id, taken.email);
+    const refused = await post(`/console/campaigns/${m.campaign.id}/applications/${takenId}/approve`, {}, { cookie: m.cookie });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('belongs to another Chorus account');
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", takenId)).toBe(1);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', taken.email)).toBe(0);
+
+    // The fixture's own creator, applying with their own address.
+    const email = (await env.DB.prepare('SELECT email FROM creators WHERE handle = ?').bind(m.handle).first<string>('email'))!;
+    await apply(m, application({ email, handle: m.handle }));
+    const mineId = await applicationId(m.campaign.id, email);
+    const marked = await post(`/console/campaigns/${m.campaign.id}/applications/${mineId}/approve`, {}, { cookie: m.cookie });
+    expect(marked.headers.get('location')).toContain('already=1');
+    expect(await (await get(marked.headers.get('location')!, m.cookie)).text()).toContain('is in this campaign already');
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
+  });
+
+  it('lets owners and managers switch the page and answer; viewers and finance read; other brands see nothing', async () => {
+    const m = await consoleBrand('owner');
+    const toggle = await post(`/console/campaigns/${m.campaign.id}/applications/open`, { open: '1' }, { cookie: m.cookie });
+    expect(toggle.headers.get('location')).toContain('flash=opened');
+    expect((await get(applyPath(m))).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_opened'", m.campaign.id)).toBe(1);
+    const fields = application();
+    await apply(m, fields);
+    const id = await applicationId(m.campaign.id, fields.email);
+
+    for (const role of ['viewer', 'finance'] as const) {
+      const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
+      expect((await get(`/console/campaigns/${m.campaign.id}/applications`, cookie)).status).toBe(200);
+      expect((await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie })).status).toBe(403);
+      expect((await post(`/console/campaigns/${m.campaign.id}/applications/open`, { open: '0' }, { cookie })).status).toBe(403);
+    }
+    // Another brand: its own campaign path with this application's id, and this campaign's path.
+    const other = await consoleBrand('owner');
+    expect((await post(`/console/campaigns/${other.campaign.id}/applications/${id}/approve`, {}, { cookie: other.cookie })).status).toBe(404);
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: other.cookie })).status).toBe(404);
+    expect((await get(`/console/campaigns/${m.campaign.id}/applications`, other.cookie)).status).toBe(404);
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/not-an-id/approve`, {}, { cookie: m.cookie })).status).toBe(404);
+    // Signed out, and from another site.
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {})).status).not.toBe(303);
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", id)).toBe(1);
+
+    const off = await post(`/console/campaigns/${m.campaign.id}/applications/open`, { open: '0' }, { cookie: m.cookie });
+    expect(off.headers.get('location')).toContain('flash=closed');
+    expect((await get(applyPath(m))).status).toBe(404);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Take applications');
+  });
+});

@@ -1,0 +1,138 @@
+// Applications: creators asking to join a campaign from its public page (/apply/<brand slug>/<campaign slug>),
+// and the brand's answer. Approving one imports it as the roster import would (db/creator-import.ts): an
+// account if the address has none, the enrollment as an invitation, a tracked link, a code in the campaign's
+// style, and the invite link, which Chorus mails when it can.
+import type { ApplicationInput } from '../domain/applications';
+import { codeFromPattern } from '../domain/codes';
+import { newId } from '../lib/ids';
+import { auditIfChanged } from './audit';
+import { campaignEnded } from './creator-portal';
+
+// What a campaign keeps waiting at once: past it, the page says the brand has enough to read for now. One
+// address has one application per campaign, so this bounds what a flood of form posts can store.
+export const MAX_PENDING_APPLICATIONS = 500;
+export const PENDING_SHOWN = 50;
+export const DECIDED_SHOWN = 20;
+
+export type ApplyTarget = { campaignId: string; brandId: string; campaignName: string; brandName: string; open: boolean };
+
+// The campaign a public application page names. Open only while the brand takes applications and the campaign
+// is running: a draft has not launched and an ended one takes no new creators.
+export async function applyTarget(db: D1Database, brandSlug: string, campaignSlug: string, now: number): Promise<ApplyTarget | null> {
+  const row = await db
+    .prepare(
+      `SELECT c.id, c.brand_id, c.name, c.status AS campaign_status, c.ends_at, c.applications_open, b.name AS brand_name
+       FROM brands b JOIN campaigns c ON c.brand_id = b.id AND c.slug = ? WHERE b.slug = ?`,
+    )
+    .bind(campaignSlug, brandSlug)
+    .first<{ id: string; brand_id: string; name: string; campaign_status: string; ends_at: number | null; applications_open: number; brand_name: string }>();
+  if (!row) return null;
+  const open = row.applications_open === 1 && row.campaign_status === 'active' && !campaignEnded(row, now);
+  return { campaignId: row.id, brandId: row.brand_id, campaignName: row.name, brandName: row.brand_name, open };
+}
+
+// Stores the application, or updates the one this address already has waiting (a second try with a typo
+// fixed). One the brand has answered is left as it is. The answer is the same either way, so the page tells
+// nobody whether an address applied before or how the brand answered; 'full' only for a new address when the
+// campaign already has MAX_PENDING_APPLICATIONS waiting.
+export async function saveApplication(db: D1Database, t: Pick<ApplyTarget, 'brandId' | 'campaignId'>, a: ApplicationInput, now: number): Promise<'saved' | 'full'> {
+  const result = await db
+    .prepare(
+      `INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?
+       WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?
+       ON CONFLICT(campaign_id, email) DO UPDATE SET handle = excluded.handle, name = excluded.name, platform = excluded.platform,
+         follower_count = excluded.follower_count, niche = excluded.niche, profile_url = excluded.profile_url, pitch = excluded.pitch, updated_at = excluded.updated_at
+         WHERE applications.status = 'pending'`,
+    )
+    .bind(newId('app'), t.brandId, t.campaignId, a.email, a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS)
+    .run();
+  if ((result.meta.changes ?? 0) > 0) return 'saved';
+  const known = await db.prepare('SELECT 1 FROM applications WHERE campaign_id = ? AND email = ?').bind(t.campaignId, a.email).first();
+  return known ? 'saved' : 'full';
+}
+
+export type ApplicationRow = {
+  id: string;
+  email: string;
+  handle: string;
+  name: string;
+  platform: string;
+  follower_count: number | null;
+  niche: string | null;
+  profile_url: string | null;
+  pitch: string;
+  status: 'pending' | 'approved' | 'declined';
+  created_at: number;
+  updated_at: number;
+  decided_at: number | null;
+  // The creator's enrollment in this campaign when the address already has one (imported, or approved before).
+  enrollment_id: string | null;
+  enrollment_status: string | null;
+};
+
+const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at,
+  e.id AS enrollment_id, e.status AS enrollment_status`;
+const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id`;
+
+export type ApplicationLists = { pending: ApplicationRow[]; pendingCount: number; decided: ApplicationRow[] };
+
+// The oldest waiting first (first come, first read), how many wait in all, and the latest answers.
+export async function applicationLists(db: D1Database, brandId: string, campaignId: string): Promise<ApplicationLists> {
+  const [pending, count, decided] = await db.batch([
+    db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status = 'pending' ORDER BY a.created_at, a.id LIMIT ?`).bind(campaignId, brandId, PENDING_SHOWN),
+    db.prepare(`SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND brand_id = ? AND status = 'pending'`).bind(campaignId, brandId),
+    db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status <> 'pending' ORDER BY a.decided_at DESC, a.id LIMIT ?`).bind(campaignId, brandId, DECIDED_SHOWN),
+  ]);
+  return {
+    pending: (pending?.results ?? []) as ApplicationRow[],
+    pendingCount: ((count?.results[0] as { n: number } | undefined)?.n ?? 0),
+    decided: (decided?.results ?? []) as ApplicationRow[],
+  };
+}
+
+export async function pendingApplicationCount(db: D1Database, brandId: string, campaignId: string): Promise<number> {
+  return (await db.prepare(`SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND brand_id = ? AND status = 'pending'`).bind(campaignId, brandId).first<number>('n')) ?? 0;
+}
+
+export async function loadApplication(db: D1Database, brandId: string, campaignId: string, id: string): Promise<ApplicationRow | null> {
+  return db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.id = ? AND a.campaign_id = ? AND a.brand_id = ?`).bind(id, campaignId, brandId).first<ApplicationRow>();
+}
+
+// The answer, once: only a waiting application changes, and its activity row lands with it. False when it
+// was answered meanwhile (another tab, a colleague).
+export async function decideApplication(
+  db: D1Database,
+  t: { brandId: string; campaignId: string; id: string },
+  status: 'approved' | 'declined',
+  actor: { type: 'admin_user'; id: string },
+  details: Record<string, unknown>,
+  now: number,
+): Promise<boolean> {
+  const [update] = await db.batch([
+    db
+      .prepare(`UPDATE applications SET status = ?, decided_at = ?, decided_by = ?, updated_at = ? WHERE id = ? AND campaign_id = ? AND brand_id = ? AND status = 'pending'`)
+      .bind(status, now, actor.id, now, t.id, t.campaignId, t.brandId),
+    auditIfChanged(db, { brandId: t.brandId, actorType: actor.type, actorId: actor.id, action: `application.${status}`, targetType: 'application', targetId: t.id, details }, now),
+  ]);
+  return (update?.meta.changes ?? 0) > 0;
+}
+
+// The code style this campaign's creators have: the pattern and discount of its newest code, read back from
+// the creator's handle ("SARAH15" for sarah → {HANDLE}15, 15%). The roster import's defaults for a campaign
+// without codes yet, or whose codes were typed by hand.
+export async function campaignCodeStyle(db: D1Database, campaignId: string): Promise<{ pattern: string; discountPercent: number }> {
+  const row = await db
+    .prepare(
+      `SELECT d.code, d.discount_type, d.discount_value, c.handle FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators c ON c.id = e.creator_id
+       WHERE e.campaign_id = ? ORDER BY d.created_at DESC LIMIT 1`,
+    )
+    .bind(campaignId)
+    .first<{ code: string; discount_type: string; discount_value: number; handle: string }>();
+  const fallback = { pattern: '{HANDLE}15', discountPercent: 15 };
+  if (!row || row.discount_type !== 'percent' || !Number.isInteger(row.discount_value) || row.discount_value < 1 || row.discount_value > 100) return fallback;
+  const base = codeFromPattern('{HANDLE}', row.handle);
+  if (!base || !row.code.startsWith(base)) return fallback;
+  const pattern = `{HANDLE}${row.code.slice(base.length)}`;
+  return pattern.length <= 40 ? { pattern, discountPercent: row.discount_value } : fallback;
+}

@@ -1,0 +1,143 @@
+// A campaign's applications in the console: switch the public page on or off, and answer what arrives.
+// Approving one runs the roster import for its one row (db/creator-import.ts) and mails the invitation.
+import { Hono } from 'hono';
+import { ApplicationsPage, type Approved } from '../../../../portal/console/applications';
+import type { Flash } from '../../../../portal/console/layout';
+import { applicationLists, campaignCodeStyle, decideApplication, loadApplication } from '../../../db/applications';
+import { auditIfChanged } from '../../../db/audit';
+import { codeProblems, conflictingHandles, freeCodePattern, importAuditStatement, importCreators, removedFromCampaign, type ImportTarget } from '../../../db/creator-import';
+import { campaignEnded } from '../../../db/creator-portal';
+import { mailInvitations } from '../../../db/invitation-mails';
+import type { ImportRow } from '../../../domain/creator-import';
+import { publicOrigin } from '../../../env';
+import { notFound } from '../../../lib/errors';
+import { newId } from '../../../lib/ids';
+import { log } from '../../../lib/log';
+import { mailSetup } from '../../../lib/messages';
+import { ENDED_IMPORT } from '../../admin/imports';
+import { campaignOr404, viewerOf } from './campaigns';
+import { canWrite, countParam, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { awaitingReview, type CampaignRecord } from './queries';
+
+export const applicationRoutes = new Hono<ConsoleEnv>();
+
+const FLASHES: Record<string, Flash> = {
+  declined: { tone: 'info', text: 'Declined. Nothing was sent to them.' },
+  answered: { tone: 'info', text: 'That application was answered already, by you in another tab or by a teammate.' },
+  opened: { tone: 'success', text: 'Applications are on: share the page below.' },
+  closed: { tone: 'info', text: 'Applications are off: the page now says this campaign is not taking any. Those waiting stay below.' },
+};
+
+const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/applications`;
+const APPLICATION_ID = /^app_[A-Za-z0-9_-]{1,64}$/;
+
+async function applicationOr404(c: ConsoleContext, campaign: CampaignRecord) {
+  const id = c.req.param('app') ?? '';
+  const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, c.var.user.brandId, campaign.id, id) : null;
+  if (!a) throw notFound('application');
+  return a;
+}
+
+async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, extras: { problem?: string; approved?: Approved } = {}, status: PageStatus = 200) {
+  const { user } = c.var;
+  const [lists, toReview] = await Promise.all([applicationLists(c.env.DB, user.brandId, campaign.id), awaitingReview(c.env.DB, user.brandId)]);
+  return renderPage(
+    c,
+    <ApplicationsPage
+      viewer={viewerOf(c)}
+      campaign={{ ...campaign, ended: campaign.status === 'ended' || campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()), applicationsOpen: campaign.applications_open === 1 }}
+      url={`${publicOrigin(c)}/apply/${user.brandSlug}/${campaign.slug}`}
+      lists={lists}
+      canWrite={canWrite(user)}
+      toReview={toReview}
+      flash={flashOf(FLASHES, c)}
+      problem={extras.problem}
+      approved={extras.approved}
+    />,
+    status,
+  );
+}
+
+applicationRoutes.get('/campaigns/:id/applications', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  // After an approval: who, their page, and whether Chorus mailed the invitation (an id and a number only).
+  const id = c.req.query('approved') ?? '';
+  const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, c.var.user.brandId, campaign.id, id) : null;
+  const approved = a?.status === 'approved' && a.enrollment_id ? { name: a.name, handle: a.handle, enrollmentId: a.enrollment_id, mailed: countParam(c, 'mailed') > 0, already: countParam(c, 'already') > 0 } : undefined;
+  return renderApplications(c, campaign, { approved });
+});
+
+applicationRoutes.post('/campaigns/:id/applications/open', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const open = (await readForm(c)).get('open') === '1';
+  const { user } = c.var;
+  const now = Date.now();
+  await c.env.DB.batch([
+    c.env.DB.prepare('UPDATE campaigns SET applications_open = ? WHERE id = ? AND brand_id = ? AND applications_open <> ?').bind(open ? 1 : 0, campaign.id, user.brandId, open ? 1 : 0),
+    auditIfChanged(c.env.DB, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id, action: open ? 'campaign.applications_opened' : 'campaign.applications_closed', targetType: 'campaign', targetId: campaign.id }, now),
+  ]);
+  return c.redirect(withFlash(pagePath(campaign.id), open ? 'opened' : 'closed'), 303);
+});
+
+applicationRoutes.post('/campaigns/:id/applications/:app/decline', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const a = await applicationOr404(c, campaign);
+  const decided = a.status === 'pending' && (await decideApplication(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id, id: a.id }, 'declined', { type: 'admin_user', id: c.var.user.id }, {}, Date.now()));
+  return c.redirect(withFlash(pagePath(campaign.id), decided ? 'declined' : 'answered'), 303);
+});
+
+applicationRoutes.post('/campaigns/:id/applications/:app/approve', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const a = await applicationOr404(c, campaign);
+  const { user } = c.var;
+  const db = c.env.DB;
+  const back = pagePath(campaign.id);
+  if (a.status !== 'pending') return c.redirect(withFlash(back, 'answered'), 303);
+  const actor = { type: 'admin_user' as const, id: user.id };
+  const t = { brandId: user.brandId, campaignId: campaign.id, id: a.id };
+  const approvedPage = (extra: Record<string, number>) => `${back}?${new URLSearchParams({ approved: a.id, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })}`;
+
+  // In the campaign already (imported, or approved under another address's application): nothing to create.
+  if (a.enrollment_id && a.enrollment_status !== 'removed') {
+    const decided = await decideApplication(db, t, 'approved', actor, { enrollmentId: a.enrollment_id, existing: true }, Date.now());
+    return c.redirect(decided ? approvedPage({ already: 1 }) : withFlash(back, 'answered'), 303);
+  }
+  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderApplications(c, campaign, { problem: ENDED_IMPORT }, 409);
+
+  const row: ImportRow = { line: 1, email: a.email, handle: a.handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel: 'affiliate', flatFeeMinor: 0, briefSection: '' };
+  // The same checks the import makes: a handle another account holds, a creator the brand removed from this
+  // campaign, and a code: the campaign's own style, or one from its name when that one is taken.
+  const taken = [...(await conflictingHandles(db, [row])), ...(await removedFromCampaign(db, user.brandId, campaign.id, [row]))];
+  if (taken.length > 0) {
+    const why = taken[0]!.field === 'handle' ? `@${a.handle} belongs to another Chorus account, so this application cannot be approved as it is. Ask ${a.name} which handle they sign in with, or decline it.` : taken[0]!.message;
+    return renderApplications(c, campaign, { problem: why }, 409);
+  }
+  const style = await campaignCodeStyle(db, campaign.id);
+  const codeClash = await codeProblems(db, user.brandId, campaign.id, [row], style.pattern);
+  const pattern = codeClash.length === 0 ? style.pattern : await freeCodePattern(db, user.brandId, campaign.id, campaign.name, [row], style.pattern);
+  if (!pattern) return renderApplications(c, campaign, { problem: `${codeClash[0]!.message.replace(/; use another code pattern for this campaign\.$/, '.')} Import ${a.name} from Import creators with a code pattern of your choice, then mark this application approved.` }, 409);
+
+  const origin = publicOrigin(c);
+  const target: ImportTarget = { brandId: user.brandId, campaignId: campaign.id, destination: campaign.default_destination, codePattern: pattern, discountPercent: style.discountPercent, origin, secretsKey: c.env.SECRETS_KEY };
+  const audit = { id: newId('aud'), actor, skipped: 0 };
+  const created = await importCreators(db, target, [row], audit);
+  await importAuditStatement(db, target, audit, { rows: 1, created, complete: true, application: a.id }, Date.now()).run();
+  const enrollment = await db
+    .prepare('SELECT e.id FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE c.email = ? AND e.campaign_id = ? AND e.brand_id = ?')
+    .bind(a.email, campaign.id, user.brandId)
+    .first<string>('id');
+  const decided = await decideApplication(db, t, 'approved', actor, { enrollmentId: enrollment }, Date.now());
+  if (!decided) return c.redirect(withFlash(back, 'answered'), 303);
+
+  // The invitation, as "Email the invitations" would send it to this one address; the approval stands
+  // whether or not it can go (the page then says to send the invite link by hand).
+  let mailed = 0;
+  if (mailSetup(c.env).kind !== 'unconfigured') {
+    try {
+      mailed = (await mailInvitations(c.env, target, actor, Date.now(), [a.email])).queued;
+    } catch (error) {
+      log.error('application_invitation_failed', { campaignId: campaign.id, error });
+    }
+  }
+  return c.redirect(approvedPage({ mailed }), 303);
+});
