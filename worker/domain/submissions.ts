@@ -4,8 +4,17 @@ import type { ComplianceChecks } from '../db/schema';
 
 export const METRIC_NAMES = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
 
-// A live post's numbers as a form sends them: whole numbers up to a billion, a blank one 0.
-const count = z.coerce.number().int().min(0).max(1_000_000_000);
+// A live post's numbers as a form sends them: whole numbers up to a billion, written in digits (grouped as people
+// write thousands: 12,000 or 12.000 or 12 000), a blank one 0. Not what Number() also reads: 0x1F, 1e3, 0b11.
+const GROUPED = /^\d{1,3}(?:[,. ]\d{3})+$/;
+const count = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim();
+    return s === '' ? 0 : /^\d{1,10}$/.test(s) || GROUPED.test(s) ? Number(s.replace(/[,. ]/g, '')) : s;
+  },
+  z.int().min(0).max(1_000_000_000),
+);
 export const metricsInput = z.object(Object.fromEntries(METRIC_NAMES.map((k) => [k, count.default(0)])) as Record<(typeof METRIC_NAMES)[number], z.ZodDefault<typeof count>>);
 
 export type SubmissionStatus = 'submitted' | 'changes_requested' | 'approved' | 'live' | 'rejected';

@@ -48,9 +48,9 @@ describe('console sign-in', () => {
   it('only redirects into the console after sign-in', async () => {
     const m = await createMoneyBrand();
     const owner = await adminUser(m.brand.brandId, 'owner');
-    for (const next of ['//evil.example/', 'https://evil.example/', '/earnings', '/\\evil.example']) {
+    for (const next of ['//evil.example/', 'https://evil.example/', '/earnings', '/\\evil.example', '/console/%2e%2e/r/any-link']) {
       const res = await post('/console/login', { email: owner.email, password: PASSWORD, next });
-      expect(res.headers.get('location')).toBe('/console');
+      expect(res.headers.get('location'), next).toBe('/console');
     }
   });
 

@@ -3,6 +3,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloud
 import worker from '../../../worker/index';
 import type { Env } from '../../../worker/env';
 import { SignJWT } from 'jose';
+import { safeNext } from '../../../worker/routes/portal/guards';
 import { describe, expect, it, vi } from 'vitest';
 import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY } from '../../../worker/db/account-tokens';
 import { base64url } from '../../../worker/lib/ids';
@@ -263,10 +264,15 @@ describe('sign-in', () => {
 
   it('never redirects off-site after sign-in', async () => {
     const m = await signedInCreator();
-    for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+    // A tracked link is off-site too, however spelled: a brand chooses where its /r/ links lead.
+    for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example', '/earnings/../r/any-link']) {
       const res = await post('/login', { email: m.email, password: PASSWORD, next });
-      expect(res.headers.get('location')).toBe('/');
+      expect(res.headers.get('location'), next).toBe('/');
     }
+    for (const next of ['javascript:alert(1)', '/r/any-link', '/%2e%2e/r/any-link', '/%2E%2E/r/x', '/api/admin/campaigns', '/v1/codes/X', '/sdk.js', '/earnings/..%2fr/x']) {
+      expect(safeNext(next, '/'), next).toBe(next === '/earnings/..%2fr/x' ? next : '/');
+    }
+    expect(safeNext('/stats/../earnings?x=1', '/')).toBe('/earnings?x=1');
   });
 
   it('rate-limits per account and per IP before hashing any password', async () => {

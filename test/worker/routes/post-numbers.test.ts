@@ -53,7 +53,7 @@ describe('correcting a live post’s numbers', () => {
 
   it('refuses what is not a count, a post that is not live, another brand’s post and a viewer, writing nothing', async () => {
     const m = await livePost();
-    for (const views of ['-1', '1.5', 'lots', '1000000001', '9'.repeat(40)]) {
+    for (const views of ['-1', '1.5', 'lots', '1000000001', '9'.repeat(40), '0x1F', '1e3', '0b11']) {
       const res = await post(`/console/review/${m.id}/metrics`, { views }, { cookie: m.cookie });
       expect(res.status, views).toBe(422);
       expect(await res.text()).toContain('Engagement numbers are whole numbers from 0 to 1,000,000,000.');

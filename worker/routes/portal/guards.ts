@@ -54,9 +54,13 @@ export async function formBody(c: Context<AppEnv>): Promise<Record<string, strin
   return out;
 }
 
-// Only local paths: "/x" yes, "//evil.example" and "/\\evil.example" no.
+// Only our own pages: "/x" yes; "//evil.example" and "/\\evil.example" no, and never a tracked link or the API,
+// however the path is spelled ("/console/../r/x", "/%2e%2e/r/x"): a brand chooses where its /r/ links lead, so
+// a sign-in link could otherwise end on any site a brand allowed. Answered as the browser would resolve it.
 export function safeNext(next: string | undefined, fallback: string): string {
-  return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback;
+  if (!next || !/^\/(?![/\\])[\x21-\x7e]*$/.test(next)) return fallback;
+  const url = new URL(next, 'https://chorus.invalid');
+  return url.origin === 'https://chorus.invalid' && isPagePath(url.pathname) ? url.pathname + url.search : fallback;
 }
 
 export function clientIp(c: Context<AppEnv>): string {
