@@ -2,9 +2,9 @@
 // first) with Approve and Decline, and the latest answers.
 import type { FC } from 'hono/jsx';
 import type { ApplicationLists, ApplicationRow } from '../../worker/db/applications';
-import { DECIDED_SHOWN, PENDING_SHOWN } from '../../worker/db/applications';
+import { DECIDED_SHOWN, MAX_PENDING_APPLICATIONS, PENDING_SHOWN } from '../../worker/db/applications';
 import { PLATFORMS } from '../../worker/domain/applications';
-import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime, linkTarget } from '../format';
+import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CopyField, Notice } from '../layout';
 import { CampaignHeader, ConsolePage, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -61,7 +61,10 @@ const Facts: FC<{ a: ApplicationRow }> = ({ a }) => (
 
 const Waiting: FC<{ a: ApplicationRow; campaignId: string; canWrite: boolean; timezone: string }> = ({ a, campaignId, canWrite, timezone }) => {
   const base = `/console/campaigns/${campaignId}/applications/${a.id}`;
-  const enrolled = a.enrollment_id !== null;
+  const creatorPage = a.enrollment_id ? `/console/campaigns/${campaignId}/creators/${a.enrollment_id}` : null;
+  const removed = a.enrollment_status === 'removed';
+  const enrolled = creatorPage !== null && !removed;
+  const modelId = `model-${a.id}`;
   return (
     <li class="card application" id={a.id}>
       <div class="application-head">
@@ -73,14 +76,24 @@ const Waiting: FC<{ a: ApplicationRow; campaignId: string; canWrite: boolean; ti
       <Facts a={a} />
       <p class="small">{a.email}</p>
       {a.pitch ? <p class="pitch">{a.pitch}</p> : <p class="muted small">No note.</p>}
-      {enrolled ? (
+      {creatorPage ? (
         <p class="small warn-text">
-          Already in this campaign ({ENROLLMENT_STATUS_LABELS[a.enrollment_status ?? ''] ?? a.enrollment_status}): <a href={`/console/campaigns/${campaignId}/creators/${a.enrollment_id}`}>open their page</a>.
+          {removed ? `Was in this campaign before and ${a.ended_by ? 'left it' : 'was removed'}: ` : `Already in this campaign (${ENROLLMENT_STATUS_LABELS[a.enrollment_status ?? ''] ?? a.enrollment_status}): `}
+          <a href={creatorPage}>{removed ? 'restore them on their page' : 'open their page'}</a>.
         </p>
       ) : null}
       <div class="application-actions">
-        <form method="post" action={`${base}/approve`}>
-          <WriteButton canWrite={canWrite} class="button button-primary">
+        <form method="post" action={`${base}/approve`} class="application-approve">
+          {enrolled || removed ? null : (
+            <span class="field-inline">
+              <label for={modelId}>Pays</label>
+              <select id={modelId} name="paymentModel" disabled={!canWrite}>
+                <option value="affiliate">{PAYMENT_MODEL_LABELS.affiliate}</option>
+                <option value="product">{PAYMENT_MODEL_LABELS.product}</option>
+              </select>
+            </span>
+          )}
+          <WriteButton canWrite={canWrite} notYet={removed ? 'Restore them on their page first' : undefined} class="button button-primary">
             {enrolled ? 'Mark approved' : 'Approve and invite'}
             <span class="visually-hidden"> {a.name}</span>
           </WriteButton>
@@ -140,6 +153,11 @@ export const ApplicationsPage: FC<{
         {problem}
       </Notice>
     ) : null}
+    {lists.pendingCount >= MAX_PENDING_APPLICATIONS ? (
+      <Notice tone="warn" title="Your application page is full">
+        {formatCount(lists.pendingCount)} applications are waiting, so the page tells new creators that applications are paused. Answer some below and it takes new ones again.
+      </Notice>
+    ) : null}
     <PageState campaign={campaign} url={url} canWrite={canWrite} />
     <section aria-labelledby="waiting-h">
       <h2 id="waiting-h">
@@ -172,6 +190,7 @@ export const ApplicationsPage: FC<{
                 <th scope="col">Creator</th>
                 <th scope="col">Answer</th>
                 <th scope="col">When</th>
+                <th scope="col">By</th>
               </tr>
             </thead>
             <tbody>
@@ -184,6 +203,7 @@ export const ApplicationsPage: FC<{
                     <span class={`badge badge-${a.status === 'approved' ? 'active' : 'removed'}`}>{DECIDED_LABELS[a.status] ?? a.status}</span>
                   </td>
                   <td data-label="When">{a.decided_at === null ? '—' : formatDateTime(a.decided_at, viewer.timezone)}</td>
+                  <td data-label="By">{a.decided_by_name ?? 'A former teammate'}</td>
                 </tr>
               ))}
             </tbody>

@@ -4,26 +4,42 @@ import type { FC } from 'hono/jsx';
 import { FIELDS, PITCH_MAX, PLATFORMS, type ApplicationForm, type FieldError } from '../../worker/domain/applications';
 import { ErrorSummary, invalidIn, Notice, Page } from '../layout';
 
+// The field people leave empty (hidden) and form-filling bots fill. Not a name identity autofill knows (website, url).
+export const HONEYPOT = 'leave_this_empty';
+
 export const EMPTY_APPLICATION: ApplicationForm = Object.fromEntries(FIELDS.map((f) => [f, ''])) as ApplicationForm;
 
 type Target = { brandName: string; campaignName: string; action: string };
 
-const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, optional, children }) => (
-  <div class="field">
-    <label for={id}>
-      {label}
-      {optional ? <span class="muted"> (optional)</span> : null}
-    </label>
-    {children}
-    {hint ? (
-      <p id={`${id}-hint`} class="hint">
-        {hint}
-      </p>
-    ) : null}
-  </div>
-);
+// What a field's input is described by: its hint, and its error when it has one (shown under it, as well as
+// in the summary at the top).
+const describedBy = (id: keyof ApplicationForm, hint: boolean, errors?: FieldError[]) =>
+  [hint ? `${id}-hint` : null, errors?.some((e) => e.field === id) ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
 
-export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean }> = ({ brandName, campaignName, action, values, errors, busy }) => {
+const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, errors, optional, children }) => {
+  const error = errors?.find((e) => e.field === id);
+  return (
+    <div class="field">
+      <label for={id}>
+        {label}
+        {optional ? <span class="muted"> (optional)</span> : null}
+      </label>
+      {children}
+      {error ? (
+        <p id={`${id}-error`} class="field-error">
+          {error.text}
+        </p>
+      ) : null}
+      {hint ? (
+        <p id={`${id}-hint`} class="hint">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+};
+
+export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean }> = ({ brandName, campaignName, action, values, errors, busy, signedIn }) => {
   const bad = (f: keyof ApplicationForm) => invalidIn(errors, f);
   return (
     <Page title={`Apply to ${brandName}`}>
@@ -40,17 +56,22 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
         ) : null}
         <ErrorSummary errors={errors} />
         <form method="post" action={action} class="stack">
-          <Field id="name" label="Your name">
-            <input id="name" name="name" type="text" autocomplete="name" required maxlength={80} value={values.name} aria-invalid={bad('name')} />
+          <Field id="name" errors={errors} label="Your name">
+            <input id="name" name="name" type="text" autocomplete="name" required maxlength={80} value={values.name} aria-describedby={describedBy('name', false, errors)} aria-invalid={bad('name')} />
           </Field>
-          <Field id="email" label="Email" hint="Where your invitation goes if you are picked.">
-            <input id="email" name="email" type="email" autocomplete="email" required maxlength={254} value={values.email} aria-describedby="email-hint" aria-invalid={bad('email')} />
+          <Field id="email" errors={errors} label="Email" hint="Where your invitation goes if you are picked.">
+            <input id="email" name="email" type="email" autocomplete="email" required maxlength={254} value={values.email} aria-describedby={describedBy('email', true, errors)} aria-invalid={bad('email')} />
           </Field>
-          <Field id="handle" label="Your handle" hint="As on your profile, like @sarah.makes.">
-            <input id="handle" name="handle" type="text" autocomplete="username" autocapitalize="none" spellcheck={false} required maxlength={31} value={values.handle} aria-describedby="handle-hint" aria-invalid={bad('handle')} />
+          <Field id="handle" errors={errors} label="Your handle" hint="As on your profile, like @sarah.makes.">
+            <input id="handle" name="handle" type="text" autocomplete="off" autocapitalize="none" spellcheck={false} required maxlength={31} value={values.handle} aria-describedby={describedBy('handle', true, errors)} aria-invalid={bad('handle')} />
           </Field>
-          <fieldset class="field">
+          <fieldset class="field" aria-describedby={describedBy('platform', false, errors)}>
             <legend>Where you post most</legend>
+            {errors?.some((e) => e.field === 'platform') ? (
+              <p id="platform-error" class="field-error">
+                Choose where you post.
+              </p>
+            ) : null}
             <div class="radios">
               {Object.entries(PLATFORMS).map(([value, label], i) => (
                 <label class="radio">
@@ -59,31 +80,37 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
               ))}
             </div>
           </fieldset>
-          <Field id="followers" label="Followers there" optional hint="A round number is fine: 18500 or 18.5k.">
-            <input id="followers" name="followers" type="text" inputmode="decimal" maxlength={20} value={values.followers} aria-describedby="followers-hint" aria-invalid={bad('followers')} />
+          <Field id="followers" errors={errors} label="Followers there" optional hint="A round number is fine: 18500 or 18.5k.">
+            <input id="followers" name="followers" type="text" inputmode="decimal" maxlength={20} value={values.followers} aria-describedby={describedBy('followers', true, errors)} aria-invalid={bad('followers')} />
           </Field>
-          <Field id="niche" label="Your niche" optional hint="Skincare, running, home cooking…">
-            <input id="niche" name="niche" type="text" maxlength={60} value={values.niche} aria-describedby="niche-hint" aria-invalid={bad('niche')} />
+          <Field id="niche" errors={errors} label="Your niche" optional hint="Skincare, running, home cooking…">
+            <input id="niche" name="niche" type="text" maxlength={60} value={values.niche} aria-describedby={describedBy('niche', true, errors)} aria-invalid={bad('niche')} />
           </Field>
-          <Field id="profileUrl" label="Link to your profile" optional>
-            <input id="profileUrl" name="profileUrl" type="url" inputmode="url" maxlength={300} placeholder="https://" value={values.profileUrl} aria-invalid={bad('profileUrl')} />
+          <Field id="profileUrl" errors={errors} label="Link to your profile" optional>
+            <input id="profileUrl" name="profileUrl" type="url" inputmode="url" maxlength={300} placeholder="https://" value={values.profileUrl} aria-describedby={describedBy('profileUrl', false, errors)} aria-invalid={bad('profileUrl')} />
           </Field>
-          <Field id="pitch" label={`Why you and ${brandName}`} optional hint={`What your audience cares about, a post of yours that did well. Up to ${PITCH_MAX} characters.`}>
-            <textarea id="pitch" name="pitch" rows={5} maxlength={PITCH_MAX} aria-describedby="pitch-hint" aria-invalid={bad('pitch')}>
+          <Field id="pitch" errors={errors} label={`Why you and ${brandName}`} optional hint={`What your audience cares about, a post of yours that did well. Up to ${PITCH_MAX} characters.`}>
+            <textarea id="pitch" name="pitch" rows={5} maxlength={PITCH_MAX} aria-describedby={describedBy('pitch', true, errors)} aria-invalid={bad('pitch')}>
               {values.pitch}
             </textarea>
           </Field>
           {/* Left empty by people; form-filling bots fill every field. Hidden from sight, from screen readers and from Tab. */}
           <div class="visually-hidden" aria-hidden="true">
-            <label for="website">Leave this empty</label>
-            <input id="website" name="website" type="text" tabindex={-1} autocomplete="off" value="" />
+            <label for={HONEYPOT}>Leave this empty</label>
+            <input id={HONEYPOT} name={HONEYPOT} type="text" tabindex={-1} autocomplete="off" value="" />
           </div>
           <button type="submit" class="button button-primary button-block">
             Send my application
           </button>
         </form>
         <p class="muted small">
-          {brandName} sees what you send here. Already working with them? <a href="/login">Sign in</a> instead.
+          {brandName} sees what you send here, and keeps it to answer you.
+          {signedIn ? null : (
+            <>
+              {' '}
+              Already working with them? <a href={`/login?next=${encodeURIComponent(action)}`}>Sign in</a> first.
+            </>
+          )}
         </p>
       </section>
     </Page>
@@ -98,7 +125,23 @@ export const AppliedPage: FC<{ brandName: string; campaignName: string; email: s
       <p>
         {brandName} reads every application for {campaignName}. If they pick you, an invitation reaches <strong>{email}</strong> with your link, code and brief.
       </p>
-      <p class="muted small">Sent it with a typo? Send the form again with the same email: the newer answers replace the older ones until {brandName} has read them.</p>
+      <p class="muted small">One application per email address: the first one sent is the one {brandName} reads. Nothing arrives? Look in your spam folder, or apply with another address.</p>
+    </section>
+  </Page>
+);
+
+// A signed-in creator already in the campaign (or invited to it): where their brief is, not a form.
+export const AlreadyInPage: FC<{ brandName: string; campaignName: string; enrollmentId: string; invited: boolean }> = ({ brandName, campaignName, enrollmentId, invited }) => (
+  <Page title={campaignName}>
+    <section class="card narrow apply">
+      <p class="eyebrow">{brandName}</p>
+      <h1>{invited ? `${brandName} invited you already` : `You're in ${campaignName}`}</h1>
+      <p>{invited ? `Your invitation to ${campaignName} is waiting on your home page: accept it there to get your link and code.` : 'Your brief, link and code are in your portal.'}</p>
+      <p>
+        <a class="button button-primary" href={invited ? '/' : `/brief/${enrollmentId}`}>
+          {invited ? 'Open your invitations' : 'Open your brief'}
+        </a>
+      </p>
     </section>
   </Page>
 );

@@ -5,7 +5,7 @@
 import type { ApplicationInput } from '../domain/applications';
 import { codeFromPattern } from '../domain/codes';
 import { newId } from '../lib/ids';
-import { auditIfChanged } from './audit';
+import { auditIfChanged, creatorEndedSql } from './audit';
 import { campaignEnded } from './creator-portal';
 
 // What a campaign keeps waiting at once: past it, the page says the brand has enough to read for now. One
@@ -31,25 +31,24 @@ export async function applyTarget(db: D1Database, brandSlug: string, campaignSlu
   return { campaignId: row.id, brandId: row.brand_id, campaignName: row.name, brandName: row.brand_name, open };
 }
 
-// Stores the application, or updates the one this address already has waiting (a second try with a typo
-// fixed). One the brand has answered is left as it is. The answer is the same either way, so the page tells
-// nobody whether an address applied before or how the brand answered; 'full' only for a new address when the
-// campaign already has MAX_PENDING_APPLICATIONS waiting.
+// Stores the application. One address has one per campaign, and the first one stays: sending the form again
+// changes nothing (nobody proves they own the address, so a second sender must not rewrite what the first one
+// wrote). The answer is the same either way, so the page tells nobody whether an address applied before or how
+// the brand answered; 'full' when the campaign already has MAX_PENDING_APPLICATIONS waiting.
 export async function saveApplication(db: D1Database, t: Pick<ApplyTarget, 'brandId' | 'campaignId'>, a: ApplicationInput, now: number): Promise<'saved' | 'full'> {
-  const result = await db
-    .prepare(
-      `INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?
-       WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?
-       ON CONFLICT(campaign_id, email) DO UPDATE SET handle = excluded.handle, name = excluded.name, platform = excluded.platform,
-         follower_count = excluded.follower_count, niche = excluded.niche, profile_url = excluded.profile_url, pitch = excluded.pitch, updated_at = excluded.updated_at
-         WHERE applications.status = 'pending'`,
-    )
-    .bind(newId('app'), t.brandId, t.campaignId, a.email, a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS)
-    .run();
-  if ((result.meta.changes ?? 0) > 0) return 'saved';
-  const known = await db.prepare('SELECT 1 FROM applications WHERE campaign_id = ? AND email = ?').bind(t.campaignId, a.email).first();
-  return known ? 'saved' : 'full';
+  const [insert, waiting] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?
+         WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?
+         ON CONFLICT(campaign_id, email) DO NOTHING`,
+      )
+      .bind(newId('app'), t.brandId, t.campaignId, a.email, a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS),
+    db.prepare("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'").bind(t.campaignId),
+  ]);
+  if ((insert?.meta.changes ?? 0) > 0) return 'saved';
+  return ((waiting?.results[0] as { n: number } | undefined)?.n ?? 0) >= MAX_PENDING_APPLICATIONS ? 'full' : 'saved';
 }
 
 export type ApplicationRow = {
@@ -66,14 +65,20 @@ export type ApplicationRow = {
   created_at: number;
   updated_at: number;
   decided_at: number | null;
-  // The creator's enrollment in this campaign when the address already has one (imported, or approved before).
+  // The creator's enrollment in this campaign when the address already has one (imported, or approved before),
+  // and for a removed one whether the creator ended it themselves (db/audit.ts).
   enrollment_id: string | null;
   enrollment_status: string | null;
+  ended_by: string | null;
+  // The handle of the Chorus account the address has, which an approval keeps (the import never renames one).
+  account_handle: string | null;
+  decided_by_name: string | null;
 };
 
 const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at,
-  e.id AS enrollment_id, e.status AS enrollment_status`;
-const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id`;
+  e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, c.handle AS account_handle,
+  (SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id) AS decided_by_name`;
+const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
 
 export type ApplicationLists = { pending: ApplicationRow[]; pendingCount: number; decided: ApplicationRow[] };
 
@@ -118,21 +123,28 @@ export async function decideApplication(
   return (update?.meta.changes ?? 0) > 0;
 }
 
-// The code style this campaign's creators have: the pattern and discount of its newest code, read back from
-// the creator's handle ("SARAH15" for sarah → {HANDLE}15, 15%). The roster import's defaults for a campaign
-// without codes yet, or whose codes were typed by hand.
-export async function campaignCodeStyle(db: D1Database, campaignId: string): Promise<{ pattern: string; discountPercent: number }> {
-  const row = await db
+// The code style this campaign's creators have: the pattern most of its active percent codes follow, read back
+// from each creator's handle ("SARAH15" for sarah → {HANDLE}15), and the discount most of them give. A code made
+// by hand ("SARAHVIP40") is one vote among many. Without a readable code: the roster import's {HANDLE}15, at the
+// campaign's usual discount (15% when it has no codes yet).
+export async function campaignCodeStyle(db: D1Database, brandId: string, campaignId: string): Promise<{ pattern: string; discountPercent: number }> {
+  const { results } = await db
     .prepare(
-      `SELECT d.code, d.discount_type, d.discount_value, c.handle FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators c ON c.id = e.creator_id
-       WHERE e.campaign_id = ? ORDER BY d.created_at DESC LIMIT 1`,
+      `SELECT d.code, d.discount_value, c.handle FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators c ON c.id = e.creator_id
+       WHERE e.campaign_id = ? AND e.brand_id = ? AND d.brand_id = ? AND d.status = 'active' AND d.discount_type = 'percent' ORDER BY d.created_at DESC LIMIT 100`,
     )
-    .bind(campaignId)
-    .first<{ code: string; discount_type: string; discount_value: number; handle: string }>();
-  const fallback = { pattern: '{HANDLE}15', discountPercent: 15 };
-  if (!row || row.discount_type !== 'percent' || !Number.isInteger(row.discount_value) || row.discount_value < 1 || row.discount_value > 100) return fallback;
-  const base = codeFromPattern('{HANDLE}', row.handle);
-  if (!base || !row.code.startsWith(base)) return fallback;
-  const pattern = `{HANDLE}${row.code.slice(base.length)}`;
-  return pattern.length <= 40 ? { pattern, discountPercent: row.discount_value } : fallback;
+    .bind(campaignId, brandId, brandId)
+    .all<{ code: string; discount_value: number; handle: string }>();
+  const most = <T,>(values: T[]): T | undefined => {
+    const counts = new Map<T, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  };
+  const percents = results.map((r) => r.discount_value).filter((v) => Number.isInteger(v) && v >= 1 && v <= 100);
+  const patterns = results.flatMap((r) => {
+    const base = codeFromPattern('{HANDLE}', r.handle);
+    const pattern = base && r.code.startsWith(base) ? `{HANDLE}${r.code.slice(base.length)}` : null;
+    return pattern && pattern.length <= 40 ? [pattern] : [];
+  });
+  return { pattern: most(patterns) ?? '{HANDLE}15', discountPercent: most(percents) ?? 15 };
 }

@@ -1,6 +1,6 @@
 // What a creator sends from a campaign's public application page, read into a row the roster import can take.
 // Every field is checked here; the page names each problem against its field.
-import { cleanEmail, CREATOR_FIELDS, HANDLE, HANDLE_RULE, isEmail } from './creator-import';
+import { cleanEmail, CREATOR_FIELDS, HANDLE, isEmail } from './creator-import';
 import { plainText } from '../lib/validate';
 
 export const PLATFORMS = { instagram: 'Instagram', tiktok: 'TikTok', youtube: 'YouTube', other: 'Another platform' } as const;
@@ -66,7 +66,7 @@ export function readApplication(form: ApplicationForm): { input: ApplicationInpu
   const email = cleanEmail(form.email);
   if (!isEmail(email)) fail('email', 'An email address we can send your invitation to.');
   const handle = form.handle.trim().replace(/^@/, '').toLowerCase();
-  if (!HANDLE.test(handle)) fail('handle', `Your handle: ${HANDLE_RULE}`);
+  if (!HANDLE.test(handle)) fail('handle', 'Your handle: 2-30 letters, digits, _, . or -, starting and ending with a letter, digit or _.');
   const platform = Object.hasOwn(PLATFORMS, form.platform) ? (form.platform as Platform) : null;
   if (!platform) fail('platform', 'Choose where you post.');
   const followers = readFollowers(form.followers);

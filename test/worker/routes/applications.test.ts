@@ -3,7 +3,8 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
 import { readFollowers, readProfileUrl } from '../../../worker/domain/applications';
-import { adminUser, consoleBrand, get, post, signIn, tag } from '../console-fixtures';
+import { hashPassword } from '../../../worker/lib/passwords';
+import { adminUser, consoleBrand, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
 import { json, rowCount, type Data } from '../fixtures';
 
 type Brand = Awaited<ReturnType<typeof consoleBrand>>;
@@ -17,7 +18,7 @@ const openApplications = async (m: Brand, open = true) => {
 
 function application(overrides: Record<string, string> = {}) {
   const t = tag();
-  return { name: 'Mia Chen', email: `mia_${t}@creators.test`, handle: `@Mia.${t}`.slice(0, 31), platform: 'tiktok', followers: '18.5k', niche: 'skincare', profileUrl: 'tiktok.example/@mia', pitch: 'Reactive skin,\r\nhonest tests.', website: '', ...overrides };
+  return { name: 'Mia Chen', email: `mia_${t}@creators.test`, handle: `@Mia.${t}`.slice(0, 31), platform: 'tiktok', followers: '18.5k', niche: 'skincare', profileUrl: 'tiktok.example/@mia', pitch: 'Reactive skin,\r\nhonest tests.', leave_this_empty: '', ...overrides };
 }
 
 const stored = (campaignId: string) =>
@@ -52,24 +53,43 @@ describe('the public application page', () => {
     expect(await stored(m.campaign.id)).toEqual([]);
   });
 
-  it('stores an application as typed, cleaned up, and a second one from the same address replaces it while it waits', async () => {
+  it('stores an application as typed, cleaned up, and keeps the first one an address sent', async () => {
     const m = await consoleBrand();
     await openApplications(m);
     const fields = application();
     const res = await apply(m, fields);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('your application is in');
-    expect(await stored(m.campaign.id)).toEqual([
+    const first = [
       { email: fields.email, handle: fields.handle.slice(1).toLowerCase(), name: 'Mia Chen', platform: 'tiktok', follower_count: 18_500, niche: 'skincare', profile_url: 'https://tiktok.example/@mia', pitch: 'Reactive skin,\nhonest tests.', status: 'pending' },
-    ]);
-    expect((await apply(m, { ...fields, email: fields.email.toUpperCase(), followers: '21,000', pitch: 'Fixed a typo.' })).status).toBe(200);
-    expect(await stored(m.campaign.id)).toMatchObject([{ email: fields.email, follower_count: 21_000, pitch: 'Fixed a typo.' }]);
-    // Answered: a new try changes nothing, and reads the same.
-    await env.DB.prepare("UPDATE applications SET status = 'declined' WHERE campaign_id = ?").bind(m.campaign.id).run();
-    const again = await apply(m, { ...fields, pitch: 'Please?' });
+    ];
+    expect(await stored(m.campaign.id)).toEqual(first);
+    // Someone else who knows the address cannot rewrite it; the answer reads the same.
+    const again = await apply(m, { ...fields, email: fields.email.toUpperCase(), handle: 'someone.else', pitch: 'Rewritten.' });
     expect(again.status).toBe(200);
     expect(await again.text()).toContain('your application is in');
-    expect(await stored(m.campaign.id)).toMatchObject([{ pitch: 'Fixed a typo.', status: 'declined' }]);
+    expect(await stored(m.campaign.id)).toEqual(first);
+    await env.DB.prepare("UPDATE applications SET status = 'declined' WHERE campaign_id = ?").bind(m.campaign.id).run();
+    expect((await apply(m, { ...fields, pitch: 'Please?' })).status).toBe(200);
+    expect(await stored(m.campaign.id)).toMatchObject([{ pitch: first[0]!.pitch, status: 'declined' }]);
+  });
+
+  it('shows a signed-in creator already in the campaign their brief, and fills in the form for one who is not', async () => {
+    const m = await consoleBrand();
+    await openApplications(m);
+    const email = (await env.DB.prepare('SELECT email FROM creators WHERE handle = ?').bind(m.handle).first<string>('email'))!;
+    const password = 'creator password 2026';
+    await env.DB.prepare('UPDATE creators SET password_hash = ? WHERE email = ?').bind(await hashPassword(password, 1000), email).run();
+    const cookie = sessionCookie(await post('/login', { email, password }));
+    const inIt = await (await get(applyPath(m), cookie)).text();
+    expect(inIt).toContain('You&#39;re in Glow');
+    expect(inIt).toContain(`href="/brief/${m.enrollment.id}"`);
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = ?").bind(Date.now(), m.enrollment.id).run();
+    const form = await (await get(applyPath(m), cookie)).text();
+    expect(form).toContain(`value="${email}"`);
+    expect(form).toContain(`value="${m.handle}"`);
+    expect(form).not.toContain('Sign in</a> first');
+    expect(await (await get(applyPath(m))).text()).toContain(`href="/login?next=${encodeURIComponent(applyPath(m))}"`);
   });
 
   it('refuses bad fields with each one named, and stores nothing', async () => {
@@ -101,6 +121,7 @@ describe('the public application page', () => {
       const html = await res.text();
       expect(html, JSON.stringify(change)).toMatch(new RegExp(`id="${field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="${field}"`));
       expect(html).toContain(`href="#${field}"`);
+      expect(html).toContain(`id="${field}-error"`);
     }
     // Arrays for fields, a missing field, another content type, a huge body, another origin.
     expect((await apply(m, { ...application(), name: ['a', 'b'] } as never)).status).toBe(200);
@@ -115,7 +136,7 @@ describe('the public application page', () => {
   it('keeps a bot that fills the hidden field out, and limits tries per address and waiting applications per campaign', async () => {
     const m = await consoleBrand();
     await openApplications(m);
-    const bot = await apply(m, application({ website: 'https://spam.example' }));
+    const bot = await apply(m, application({ leave_this_empty: 'https://spam.example' }));
     expect(bot.status).toBe(200);
     expect(await bot.text()).toContain('your application is in');
     expect(await stored(m.campaign.id)).toEqual([]);
@@ -140,7 +161,8 @@ describe('the public application page', () => {
     const full = await apply(m);
     expect(full.status).toBe(429);
     expect(await full.text()).toContain('Applications are paused');
-    expect((await apply(m, application({ email: waiting, pitch: 'Updated.' }))).status).toBe(200);
+    expect((await apply(m, application({ email: waiting, pitch: 'Updated.' }))).status).toBe(429); // the same answer for an address that applied
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Your application page is full');
     expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ?', m.campaign.id)).toBe(MAX_PENDING_APPLICATIONS);
   });
 
@@ -217,7 +239,7 @@ describe('answering applications in the console', () => {
     const takenId = await applicationId(m.campaign.id, taken.email);
     const refused = await post(`/console/campaigns/${m.campaign.id}/applications/${takenId}/approve`, {}, { cookie: m.cookie });
     expect(refused.status).toBe(409);
-    expect(await refused.text()).toContain('belongs to another Chorus account');
+    expect(await refused.text()).toContain('is the handle of another Chorus creator');
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", takenId)).toBe(1);
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', taken.email)).toBe(0);
 
@@ -229,6 +251,45 @@ describe('answering applications in the console', () => {
     expect(marked.headers.get('location')).toContain('already=1');
     expect(await (await get(marked.headers.get('location')!, m.cookie)).text()).toContain('is in this campaign already');
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
+  });
+
+  it('approves into the handle an existing account has, with the pay chosen, and sends a creator who was removed to their page', async () => {
+    const m = await consoleBrand('owner');
+    await openApplications(m);
+    // An address with a Chorus account (another brand's creator) applying under another handle.
+    const other = await consoleBrand('owner');
+    const existing = (await env.DB.prepare('SELECT email FROM creators WHERE handle = ?').bind(other.handle).first<string>('email'))!;
+    await apply(m, application({ email: existing, handle: 'brand.new.handle' }));
+    const id = await applicationId(m.campaign.id, existing);
+    const res = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, { paymentModel: 'product' }, { cookie: m.cookie });
+    expect(res.status).toBe(303);
+    const row = await env.DB.prepare(
+      'SELECT c.handle, e.payment_model, (SELECT slug FROM links WHERE enrollment_id = e.id) AS slug FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE c.email = ? AND e.campaign_id = ?',
+    )
+      .bind(existing, m.campaign.id)
+      .first<{ handle: string; payment_model: string; slug: string }>();
+    expect(row).toMatchObject({ handle: other.handle, payment_model: 'product' });
+    expect(row!.slug.startsWith(other.handle.replace(/[_.]/g, '-'))).toBe(true);
+
+    // Removed from the campaign earlier: restored on their page, not here.
+    const gone = application();
+    await apply(m, gone);
+    const goneId = await applicationId(m.campaign.id, gone.email);
+    await post(`/console/campaigns/${m.campaign.id}/applications/${goneId}/approve`, {}, { cookie: m.cookie });
+    await env.DB.prepare("UPDATE enrollments SET status = 'removed', removed_at = ? WHERE id = (SELECT e.id FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE c.email = ? AND e.campaign_id = ?)").bind(Date.now(), gone.email, m.campaign.id).run();
+    await env.DB.prepare("UPDATE applications SET status = 'pending' WHERE id = ?").bind(goneId).run();
+    const page = await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text();
+    expect(page).toContain('Was in this campaign before and was removed');
+    const refused = await post(`/console/campaigns/${m.campaign.id}/applications/${goneId}/approve`, {}, { cookie: m.cookie });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('Restore them on their page');
+    // A decline that got there first wins: approving after it makes nothing.
+    const late = application();
+    await apply(m, late);
+    const lateId = await applicationId(m.campaign.id, late.email);
+    await post(`/console/campaigns/${m.campaign.id}/applications/${lateId}/decline`, {}, { cookie: m.cookie });
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${lateId}/approve`, {}, { cookie: m.cookie })).headers.get('location')).toContain('flash=answered');
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', late.email)).toBe(0);
   });
 
   it('lets owners and managers switch the page and answer; viewers and finance read; other brands see nothing', async () => {

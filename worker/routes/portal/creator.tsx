@@ -25,7 +25,7 @@ import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verif
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
-import { AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION } from '../../../portal/creator/apply';
+import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
 import { FIELDS, PITCH_MAX, readApplication, type ApplicationForm } from '../../domain/applications';
 
@@ -371,9 +371,17 @@ async function openForApplying(c: Context<AppEnv>) {
 creatorPortal.get('/apply/:brand/:campaign', async (c) => {
   const target = await openForApplying(c);
   if (!target) return c.html(<ApplyClosedPage />, 404);
-  // Signed in already: their name and address are filled in.
   const current = await currentCreator(c);
-  return c.html(<ApplyPage {...target} values={{ ...EMPTY_APPLICATION, name: current?.row.name ?? '', email: current?.row.email ?? '' }} />);
+  // Signed in: in this campaign already (or invited to it), their brief or home page is where to go; otherwise
+  // their name, address and handle are filled in.
+  if (current) {
+    const mine = await c.env.DB.prepare("SELECT id, status FROM enrollments WHERE campaign_id = ? AND creator_id = ? AND status <> 'removed'")
+      .bind(target.campaignId, current.session.subjectId)
+      .first<{ id: string; status: string }>();
+    if (mine) return c.html(<AlreadyInPage {...target} enrollmentId={mine.id} invited={mine.status === 'invited'} />);
+  }
+  const handle = current ? await c.env.DB.prepare('SELECT handle FROM creators WHERE id = ?').bind(current.session.subjectId).first<string>('handle') : null;
+  return c.html(<ApplyPage {...target} values={{ ...EMPTY_APPLICATION, name: current?.row.name ?? '', email: current?.row.email ?? '', handle: handle ?? '' }} signedIn={current !== null} />);
 });
 
 creatorPortal.post('/apply/:brand/:campaign', async (c) => {
@@ -381,16 +389,20 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
   const target = await openForApplying(c);
   if (!target) return c.html(<ApplyClosedPage />, 404);
   const values = Object.fromEntries(FIELDS.map((f) => [f, String(form[f] ?? '').slice(0, f === 'pitch' ? PITCH_MAX * 2 : 400)])) as ApplicationForm;
-  // Per client address, before anything is read or stored (the sign-in limiter's per-key namespace, its own keys).
+  const read = readApplication(values);
+  if ('errors' in read) return c.html(<ApplyPage {...target} values={values} errors={read.errors} />, 422);
+  // Per client address, before anything is stored (the sign-in limiter's per-key namespace, with keys of its own);
+  // fixing a typo the checks above refused costs nothing.
   const byIp = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `apply:${clientIp(c)}` });
   if (!byIp.success) {
     c.header('Retry-After', '60');
     return c.html(<ApplyPage {...target} values={values} busy />, 429);
   }
-  const read = readApplication(values);
-  if ('errors' in read) return c.html(<ApplyPage {...target} values={values} errors={read.errors} />, 422);
   // A filled-in hidden field is a bot: it sees the same thanks, and nothing is stored.
-  if ((form.website ?? '') !== '') return c.html(<AppliedPage {...target} email={read.input.email} />);
+  if ((form[HONEYPOT] ?? '') !== '') {
+    log.info('application_trap', { campaignId: target.campaignId });
+    return c.html(<AppliedPage {...target} email={read.input.email} />);
+  }
   if ((await saveApplication(c.env.DB, target, read.input, Date.now())) === 'full') return c.html(<ApplyClosedPage full brandName={target.brandName} />, 429);
   return c.html(<AppliedPage {...target} email={read.input.email} />);
 });

@@ -102,32 +102,40 @@ applicationRoutes.post('/campaigns/:id/applications/:app/approve', async (c) => 
     const decided = await decideApplication(db, t, 'approved', actor, { enrollmentId: a.enrollment_id, existing: true }, Date.now());
     return c.redirect(decided ? approvedPage({ already: 1 }) : withFlash(back, 'answered'), 303);
   }
+  // Removed from it before (by the brand, or they left): restoring them on their page invites them again.
+  if (a.enrollment_id) return renderApplications(c, campaign, { problem: `${a.name} was in this campaign before and ${a.ended_by ? 'left it' : 'was removed'}. Restore them on their page to invite them again, then mark this application approved.` }, 409);
   if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderApplications(c, campaign, { problem: ENDED_IMPORT }, 409);
 
-  const row: ImportRow = { line: 1, email: a.email, handle: a.handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel: 'affiliate', flatFeeMinor: 0, briefSection: '' };
-  // The same checks the import makes: a handle another account holds, a creator the brand removed from this
-  // campaign, and a code: the campaign's own style, or one from its name when that one is taken.
-  const taken = [...(await conflictingHandles(db, [row])), ...(await removedFromCampaign(db, user.brandId, campaign.id, [row]))];
-  if (taken.length > 0) {
-    const why = taken[0]!.field === 'handle' ? `@${a.handle} belongs to another Chorus account, so this application cannot be approved as it is. Ask ${a.name} which handle they sign in with, or decline it.` : taken[0]!.message;
-    return renderApplications(c, campaign, { problem: why }, 409);
+  const form = await readForm(c);
+  const paymentModel = form.get('paymentModel') === 'product' ? 'product' : 'affiliate';
+  // An address with a Chorus account keeps the handle it has (the import never renames an account): the link
+  // and the code are made from that one.
+  const handle = a.account_handle ?? a.handle;
+  const row: ImportRow = { line: 1, email: a.email, handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '' };
+  if ((await conflictingHandles(db, [row])).length > 0) {
+    return renderApplications(c, campaign, { problem: `@${handle} is the handle of another Chorus creator, so this application cannot be approved as sent. Decline it, or ask ${a.name} to apply again with their own email address.` }, 409);
   }
-  const style = await campaignCodeStyle(db, campaign.id);
+  // A code in the campaign's style, or one from its name when that one is taken.
+  const style = await campaignCodeStyle(db, user.brandId, campaign.id);
   const codeClash = await codeProblems(db, user.brandId, campaign.id, [row], style.pattern);
   const pattern = codeClash.length === 0 ? style.pattern : await freeCodePattern(db, user.brandId, campaign.id, campaign.name, [row], style.pattern);
   if (!pattern) return renderApplications(c, campaign, { problem: `${codeClash[0]!.message.replace(/; use another code pattern for this campaign\.$/, '.')} Import ${a.name} from Import creators with a code pattern of your choice, then mark this application approved.` }, 409);
 
+  // The answer first, so a decline pressed meanwhile (a teammate, another tab) either wins outright or finds it
+  // approved: never a declined application with a creator invited behind it.
+  if (!(await decideApplication(db, t, 'approved', actor, { paymentModel }, Date.now()))) return c.redirect(withFlash(back, 'answered'), 303);
   const origin = publicOrigin(c);
   const target: ImportTarget = { brandId: user.brandId, campaignId: campaign.id, destination: campaign.default_destination, codePattern: pattern, discountPercent: style.discountPercent, origin, secretsKey: c.env.SECRETS_KEY };
-  const audit = { id: newId('aud'), actor, skipped: 0 };
-  const created = await importCreators(db, target, [row], audit);
-  await importAuditStatement(db, target, audit, { rows: 1, created, complete: true, application: a.id }, Date.now()).run();
-  const enrollment = await db
-    .prepare('SELECT e.id FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE c.email = ? AND e.campaign_id = ? AND e.brand_id = ?')
-    .bind(a.email, campaign.id, user.brandId)
-    .first<string>('id');
-  const decided = await decideApplication(db, t, 'approved', actor, { enrollmentId: enrollment }, Date.now());
-  if (!decided) return c.redirect(withFlash(back, 'answered'), 303);
+  try {
+    const audit = { id: newId('aud'), actor, skipped: 0 };
+    const created = await importCreators(db, target, [row], audit);
+    await importAuditStatement(db, target, audit, { rows: 1, created, complete: true, application: a.id }, Date.now()).run();
+  } catch (error) {
+    // Storage failed part-way: the application waits again, and approving it again completes the import
+    // (each of its statements writes only what is missing).
+    await db.prepare("UPDATE applications SET status = 'pending', decided_at = NULL, decided_by = NULL WHERE id = ? AND brand_id = ? AND status = 'approved'").bind(a.id, user.brandId).run();
+    throw error;
+  }
 
   // The invitation, as "Email the invitations" would send it to this one address; the approval stands
   // whether or not it can go (the page then says to send the invite link by hand).
