@@ -56,7 +56,8 @@ function rateFor(tiers, revenue) {
  * Replays money events in the worker's commit order and says what every ledger entry must be.
  * orders: orderId -> {amountMinor, occurredAt, handle|null}; refunds: refundId -> {orderId, amountMinor, occurredAt};
  * sequence: [{kind:'commission', orderId} | {kind:'reversal', refundId}] in commit order; tiers: the plan.
- * Net revenue per creator and month (the tier basis) is orders minus refunds, each in the month it happened.
+ * Net revenue per creator and month (the tier basis) is orders minus refunds, a refund in the month of its
+ * order; a reversal is reported in the month the refund happened.
  */
 export function priceLedger({ orders, refunds, sequence, tiers }) {
   const revenue = new Map(); // handle|month -> net revenue
@@ -88,9 +89,8 @@ export function priceLedger({ orders, refunds, sequence, tiers }) {
       state.reversed += amount;
       state.reversedBasis += basis;
       refunded.set(r.orderId, state);
-      const month = monthOf(r.occurredAt);
-      bump(o.handle, month, -basis);
-      entries.push({ kind: 'reversal', refundId: event.refundId, orderId: r.orderId, handle: o.handle, amountMinor: -amount, period: month });
+      bump(o.handle, monthOf(o.occurredAt), -basis);
+      entries.push({ kind: 'reversal', refundId: event.refundId, orderId: r.orderId, handle: o.handle, amountMinor: -amount, period: monthOf(r.occurredAt) });
     }
   }
   return entries;

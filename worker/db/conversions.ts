@@ -12,7 +12,7 @@ import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
 import { refundedOf } from './network';
 import { log } from '../lib/log';
-import { COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
+import { BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
@@ -365,8 +365,11 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
   if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
-  // Last of the writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
+  // Last of the order's writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.
   statements.push(...conversionCreatedStatements(db, conversionId, now));
+  // Refunds that came before their order are reversed in the same batch: a close never finds the commission
+  // without its reversal. One that lands while this runs is applied just after (below).
+  statements.push(...rowsOf<PendingRefund>(pendingRows).flatMap((r) => applyRefundStatements(db, brand, r, now)));
   // Read back in the same transaction: the row this batch wrote, or the one a concurrent delivery did.
   const storedAt = statements.push(conversionRow(db, brand.id, input.orderId)) - 1;
   const pendingAt = statements.push(db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)) - 1;
@@ -382,7 +385,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     throw retryWithSamePayload();
   }
   if (stored.id !== conversionId && stored.payload_hash !== hash && !sub) throw idempotencyConflict('order');
-  // Refunds that arrived before their order are applied now that it exists (idempotently).
+  // Refunds that landed after the first read and before the write, applied now that the order exists (idempotently).
   const pending = rowsOf<PendingRefund>(written[pendingAt]);
   let final = pending.length > 0 ? ((await applyRefunds(db, brand, input.orderId, pending)) ?? stored) : stored;
   if (waits) {
@@ -438,9 +441,15 @@ function applyRefundStatements(db: D1Database, brand: IngestBrand, refund: Pendi
   return [...reversalStatements(db, brand, refund, now), ...conversionReversedStatements(db, refund.id, now)];
 }
 
-// The reversal of a refund's commission share, and the refund marked applied (both no-ops when done).
+// The reversal of a refund's commission share, the period's bonus taken back if the refund brought its revenue
+// below the threshold, and the refund marked applied (each a no-op when done).
 function reversalStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refund: PendingRefund, now: number): D1PreparedStatement[] {
-  return [db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), periodOf(refund.occurred_at, brand.timezone), refund.occurred_at, now), db.prepare(MARK_REFUND_APPLIED).bind(refund.id)];
+  const period = periodOf(refund.occurred_at, brand.timezone);
+  return [
+    db.prepare(INSERT_REVERSAL).bind(refund.id, newId('le'), period, refund.occurred_at, now),
+    db.prepare(BONUS_TAKEN_BACK).bind(refund.id, newId('le'), period, refund.occurred_at, now),
+    db.prepare(MARK_REFUND_APPLIED).bind(refund.id),
+  ];
 }
 
 export type RefundView = {

@@ -65,17 +65,17 @@ WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
     WHERE e.creator_id = ? AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
-  ledger: `SELECT l.enrollment_id, l.kind, l.period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
+  ledger: `SELECT l.enrollment_id, l.kind, l.period, l.basis_period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
   SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, SUM(CASE WHEN l.amount_minor < 0 THEN -1 ELSE 1 END) AS entries
 FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
-WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, paid, available`,
+WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, l.basis_period, paid, available`,
 };
 
 /** A creator's discount code with what it gives shoppers (whole percent, or minor units of the brand's currency). */
 export type ListedCode = { code: string; status: string; discount_type: string; discount_value: number };
 type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string; destination: string | null; discount_type: string | null; discount_value: number | null };
 // entries: net of take-backs (a flat fee taken back counts -1), so a fee's count is of posts still live.
-type LedgerGroup = { enrollment_id: string; kind: string; period: string; paid: number | null; available: number; amount: number; basis: number; entries: number };
+type LedgerGroup = { enrollment_id: string; kind: string; period: string; basis_period: string | null; paid: number | null; available: number; amount: number; basis: number; entries: number };
 
 // A campaign the creator has not said yes to: a brand they have not accepted, or a new campaign of one
 // they have (an import into a second campaign) still waiting as invited. Accept answers both.
@@ -128,7 +128,7 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
       else if (g.available) earnings.payable += g.amount;
       else earnings.pending += g.amount;
       if (g.kind === 'flat_fee') (fees.earned += g.amount), (fees.count += g.entries);
-      if ((g.kind === 'commission' || g.kind === 'reversal') && (e.plan_period === 'lifetime' || g.period === period)) periodRevenue += g.basis;
+      if ((g.kind === 'commission' || g.kind === 'reversal') && (e.plan_period === 'lifetime' || g.basis_period === period)) periodRevenue += g.basis;
     }
     const own = itemMap.get(e.enrollment_id) ?? [];
     return {

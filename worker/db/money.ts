@@ -27,29 +27,40 @@ ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
 // ?1 entry id, ?2 brand, ?3 enrollment, ?4 creator, ?5 amount, ?6 currency, ?7 period, ?8 conversion id,
 // ?9 available at, ?10 now, ?11 tiers JSON, ?12 plan period ('month' | 'lifetime').
 // Only written when ?8 is the conversion this batch inserted (a replay inserts nothing) and it credits ?3
-// (a waiting order's guarded update may not have happened: db/conversions.ts).
+// (a waiting order's guarded update may not have happened: db/conversions.ts). The tier reached counts the
+// period's revenue net of refunds of its own orders, whenever those refunds came (basis_period).
 export const INSERT_COMMISSION = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier,
-  basis_minor, period, conversion_id, event_key, available_at, created_at)
-SELECT ?1, ?2, ?3, ?4, 'commission', (CAST(?5 AS INTEGER) * t.rate) / 10000, ?6, t.rate, t.tier, ?5, ?7, ?8, 'commission:' || ?8, ?9, ?10
+  basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
+SELECT ?1, ?2, ?3, ?4, 'commission', (CAST(?5 AS INTEGER) * t.rate) / 10000, ?6, t.rate, t.tier, ?5, ?7, ?7, ?8, 'commission:' || ?8, ?9, ?10
 FROM (
   SELECT CAST(json_extract(j.value, '$.rateBps') AS INTEGER) AS rate, CAST(j.key AS INTEGER) + 1 AS tier
   FROM json_each(?11) j
   WHERE j.key = 0 OR CAST(json_extract(j.value, '$.fromMinor') AS INTEGER) <= ?5 + (
     SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries
-    WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND (?12 = 'lifetime' OR period = ?7))
+    WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND (?12 = 'lifetime' OR basis_period = ?7))
   ORDER BY CAST(j.key AS INTEGER) DESC LIMIT 1
 ) t
 WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
-// Hybrid performance bonus: once per enrollment and period, when net revenue reaches the threshold.
+// A period's revenue for an enrollment, net of refunds of that period's orders (the bonus rule's measure).
+const periodRevenue = (enrollment: string, period: string) =>
+  `(SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries WHERE enrollment_id = ${enrollment} AND kind IN ('commission', 'reversal') AND basis_period = ${period})`;
+// The bonus an enrollment holds for a period (awards less take-backs), and how many bonus entries the period
+// has: each award and take-back gets the next key, so a bonus taken back can be earned again.
+const bonusHeld = (enrollment: string, period: string) => `(SELECT COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE enrollment_id = ${enrollment} AND kind = 'bonus' AND basis_period = ${period})`;
+const bonusKey = (enrollment: string, period: string) =>
+  `'bonus:' || ${enrollment} || ':' || ${period} || (SELECT CASE WHEN COUNT(*) = 0 THEN '' ELSE ':' || COUNT(*) END FROM ledger_entries WHERE enrollment_id = ${enrollment} AND kind = 'bonus' AND basis_period = ${period})`;
+
+// Hybrid performance bonus: once per enrollment and period while its net revenue is at the threshold or
+// above; taken back when refunds bring it below (BONUS_TAKEN_BACK), and earned again if it climbs back.
 // ?1 id, ?2 brand, ?3 enrollment, ?4 creator, ?5 bonus amount, ?6 currency, ?7 period, ?8 conversion id,
 // ?9 available at, ?10 now, ?11 threshold.
 export const INSERT_BONUS = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor,
-  period, conversion_id, event_key, available_at, created_at)
-SELECT ?1, ?2, ?3, ?4, 'bonus', ?5, ?6, 0, ?7, ?8, 'bonus:' || ?3 || ':' || ?7, ?9, ?10
+  period, basis_period, conversion_id, event_key, available_at, created_at)
+SELECT ?1, ?2, ?3, ?4, 'bonus', ?5, ?6, 0, ?7, ?7, ?8, ${bonusKey('?3', '?7')}, ?9, ?10
 WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
-  AND (SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND period = ?7) >= ?11
+  AND ${periodRevenue('?3', '?7')} >= ?11 AND ${bonusHeld('?3', '?7')} <= 0
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const COUNT_REDEMPTION = `UPDATE discount_codes SET redemptions = redemptions + 1
@@ -81,7 +92,7 @@ export const REVERSED_TARGET = `(commission * (refunded / 1000000) / order_amoun
 // refund does not take from the creator's next payout money that payout does not yet include.
 export const INSERT_REVERSAL = `WITH target AS (
   SELECT r.id AS refund_id, cv.id AS conversion_id, cv.amount_minor AS order_amount, l.brand_id, l.enrollment_id, l.creator_id,
-    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.available_at AS commission_available_at,
+    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.available_at AS commission_available_at, l.period AS basis_period,
     MIN(cv.amount_minor, (SELECT SUM(r2.amount_minor) FROM refunds r2
       WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id
         AND (r2.id = r.id OR r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')))) AS refunded,
@@ -92,11 +103,30 @@ export const INSERT_REVERSAL = `WITH target AS (
   JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
   WHERE r.id = ?1 AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.refund_id = r.id)
 )
-INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period,
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period, basis_period,
   conversion_id, refund_id, event_key, available_at, created_at)
 SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', -MAX(0, ${REVERSED_TARGET} - reversed), currency, rate_bps, tier,
-  -MAX(0, refunded - reversed_basis), ?3, conversion_id, refund_id, 'reversal:' || refund_id, MAX(?4, commission_available_at), ?5
+  -MAX(0, refunded - reversed_basis), ?3, basis_period, conversion_id, refund_id, 'reversal:' || refund_id, MAX(?4, commission_available_at), ?5
 FROM target WHERE true
+ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+// After a refund's reversal (in the same batch): the performance bonus of the order's period taken back when
+// the period's net revenue fell below the threshold of the campaign's plan. In the refund's period, like the
+// reversal, and never payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now.
+export const BONUS_TAKEN_BACK = `WITH r AS (
+  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp
+  FROM ledger_entries l WHERE l.refund_id = ?1 AND l.kind = 'reversal' AND l.basis_period IS NOT NULL
+), b AS (
+  SELECT r.*, ${bonusHeld('r.enrollment_id', 'r.bp')} AS held, ${periodRevenue('r.enrollment_id', 'r.bp')} AS revenue, ${bonusKey('r.enrollment_id', 'r.bp')} AS event_key,
+    (SELECT MAX(x.available_at) FROM ledger_entries x WHERE x.enrollment_id = r.enrollment_id AND x.kind = 'bonus' AND x.basis_period = r.bp AND x.amount_minor > 0) AS bonus_available_at,
+    (SELECT CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
+      WHERE e.id = r.enrollment_id) AS threshold
+  FROM r
+)
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, event_key, MAX(?4, bonus_available_at), ?5
+FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const MARK_REFUND_APPLIED = `UPDATE refunds SET status = 'applied'

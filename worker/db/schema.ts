@@ -461,7 +461,11 @@ export const ledgerEntries = sqliteTable(
     tier: integer('tier'),
     // Revenue the entry was priced on (signed); tier progress sums it.
     basisMinor: integer('basis_minor').notNull().default(0),
-    period: text('period').notNull(), // YYYY-MM in the brand's timezone
+    period: text('period').notNull(), // YYYY-MM in the brand's timezone: when it is payable and reported
+    // The period whose revenue the entry counts in: a commission's and a bonus's own period, and for a reversal
+    // (or a bonus taken back) the period of the order it takes from, so a February refund of a January order
+    // lowers January's tier revenue, not February's. Null for entries without revenue (fees, adjustments).
+    basisPeriod: text('basis_period'),
     conversionId: text('conversion_id'),
     refundId: text('refund_id'),
     submissionId: text('submission_id'),
@@ -476,6 +480,8 @@ export const ledgerEntries = sqliteTable(
   (t) => [
     uniqueIndex('ledger_brand_event').on(t.brandId, t.eventKey),
     index('ledger_enrollment_period').on(t.enrollmentId, t.period),
+    // Pricing reads an enrollment's revenue of one period (db/money.ts).
+    index('ledger_enrollment_basis').on(t.enrollmentId, t.basisPeriod),
     index('ledger_creator').on(t.creatorId, t.createdAt),
     index('ledger_brand_period').on(t.brandId, t.period),
     // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.

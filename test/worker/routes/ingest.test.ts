@@ -312,6 +312,48 @@ describe('attribution and pricing', () => {
     expect(await ledgerSum(m.brand.brandId)).toBe(9_000 + 10_000);
   });
 
+  it("takes the bonus back when refunds bring the period's net revenue below the threshold, and pays it again when it climbs back", async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 50_000, amountMinor: 10_000 } });
+    const order = async (amountMinor: number) => {
+      const body = conversion({ code: m.code, amountMinor });
+      await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+      return body.orderId;
+    };
+    const bonuses = () => env.DB.prepare("SELECT amount_minor, available_at, event_key FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus' ORDER BY created_at, rowid").bind(m.brand.brandId).all<{ amount_minor: number; available_at: number; event_key: string }>().then((r) => r.results);
+    await order(30_000);
+    const second = await order(30_000);
+    expect((await bonuses()).map((b) => b.amount_minor)).toEqual([10_000]);
+    const refund = { refundId: `r-${second}`, orderId: second, amountMinor: 30_000, currency: 'USD', occurredAt: NOW_ISO() };
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(201);
+    const taken = await bonuses();
+    expect(taken.map((b) => b.amount_minor)).toEqual([10_000, -10_000]);
+    // Netted with the unpaid bonus: never payable before it.
+    expect(taken[1]!.available_at).toBeGreaterThanOrEqual(taken[0]!.available_at);
+    expect(await ledgerSum(m.brand.brandId)).toBe(3_000);
+    // A replay takes nothing more; a smaller refund of the other order neither (the bonus is gone already).
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(200);
+    expect(await bonuses()).toHaveLength(2);
+    await order(30_000);
+    expect((await bonuses()).map((b) => b.amount_minor)).toEqual([10_000, -10_000, 10_000]);
+    expect(new Set((await bonuses()).map((b) => b.event_key)).size).toBe(3);
+    expect(await ledgerSum(m.brand.brandId)).toBe(6_000 + 10_000);
+  });
+
+  it("counts a refund against the tier revenue of its order's month, not the month it arrives in", async () => {
+    const m = await createMoneyBrand();
+    const now = new Date();
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - 2 * 86_400_000).toISOString();
+    const january = conversion({ code: m.code, amountMinor: 500_000, occurredAt: lastMonth });
+    expect((await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', january))).data.commission).toMatchObject({ tier: 3, amountMinor: 100_000 });
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${january.orderId}`, orderId: january.orderId, amountMinor: 500_000, currency: 'USD', occurredAt: NOW_ISO() })).status).toBe(201);
+    const reversal = await env.DB.prepare("SELECT amount_minor, period, basis_period FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'").bind(m.brand.brandId).first<{ amount_minor: number; period: string; basis_period: string }>();
+    expect(reversal).toEqual({ amount_minor: -100_000, period: NOW_ISO().slice(0, 7), basis_period: lastMonth.slice(0, 7) });
+    // This month starts from nothing: 1,000.00 reaches the 15% tier, as if the refund had not happened.
+    expect((await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, amountMinor: 100_000 })))).data.commission).toMatchObject({ tier: 2, amountMinor: 15_000 });
+    // Last month's revenue is net of it: a late order of that month starts from the bottom again.
+    expect((await json<ConversionData>(await signedPost(m.brand, m.ingestKey, '/v1/conversions', conversion({ code: m.code, amountMinor: 50_000, occurredAt: lastMonth })))).data.commission).toMatchObject({ tier: 1, amountMinor: 5_000 });
+  });
+
   it('prices in SQL exactly as the pure rule does, for any sequence of orders', async () => {
     const m = await createMoneyBrand();
     await fc.assert(
@@ -393,6 +435,24 @@ describe('exactly once', () => {
       await waitOnExecutionContext(ctx);
       return res;
     }
+
+    it("reverses a refund that came before its order in the order's own write, with nothing after it", async () => {
+      const m = await createMoneyBrand();
+      const body = conversion({ code: m.code, amountMinor: 20_000 });
+      expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${body.orderId}`, orderId: body.orderId, amountMinor: 5_000, currency: 'USD', occurredAt: NOW_ISO() })).status).toBe(201);
+      // Every write after the order's batch fails: the reversal must already be in it.
+      let writesSeen = 0;
+      const db = d1With({
+        batch: async (statements: D1PreparedStatement[]) => {
+          if (writes(statements) && writesSeen++ > 0) throw new Error('D1_ERROR: network connection lost');
+          return env.DB.batch(statements);
+        },
+      });
+      const res = await postWith(db, m, body);
+      expect(res.status).toBe(201);
+      expect(await rowCount("SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'", m.brand.brandId)).toBe(-500);
+      expect(await rowCount("SELECT count(*) AS n FROM refunds WHERE brand_id = ? AND status = 'applied'", m.brand.brandId)).toBe(1);
+    });
 
     it('answers a new order after two D1 round trips and a replay after one', async () => {
       const m = await createMoneyBrand();

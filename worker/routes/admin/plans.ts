@@ -57,7 +57,7 @@ export const planRoutes = new Hono<AppEnv>()
     op({
       summary: 'Create a commission plan',
       description:
-        "Tiers by the creator's attributed net revenue in the period (`month` in the brand's timezone, or `lifetime`), in minor units; `rateBps` is basis points (1000 = 10%). Tiers start at 0 and rise strictly. Names are unique within the brand (409 `plan_name_taken`). A conversion earns the rate of the tier reached when it lands. A `hybrid` creator earns the bonus once per period, when their net revenue reaches its threshold.",
+        "Tiers by the creator's attributed net revenue in the period (`month` in the brand's timezone, or `lifetime`), in minor units; `rateBps` is basis points (1000 = 10%). Tiers start at 0 and rise strictly. Names are unique within the brand (409 `plan_name_taken`). A conversion earns the rate of the tier reached when it lands. A refund counts against the period of the order it refunds. A `hybrid` creator earns the bonus once per period, when their net revenue reaches its threshold; refunds that bring it back below take the bonus back.",
       example: {
         name: 'Standard',
         period: 'month',
