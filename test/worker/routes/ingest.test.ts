@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import worker from '../../../worker/index';
 import { priceConversion } from '../../../worker/domain/commission';
+import { creatorEarnings } from '../../../worker/db/creator-portal';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
 import dateEndedCampaigns from '../../../migrations/0009_date_ended_campaigns.sql?raw';
@@ -330,6 +331,8 @@ describe('attribution and pricing', () => {
     // Netted with the unpaid bonus: never payable before it.
     expect(taken[1]!.available_at).toBeGreaterThanOrEqual(taken[0]!.available_at);
     expect(await ledgerSum(m.brand.brandId)).toBe(3_000);
+    // The creator's earnings say it as its own line.
+    expect((await creatorEarnings(env.DB, m.creator.id, Date.now())).ledger.map((r) => [r.kind, r.amount])).toEqual(expect.arrayContaining([['bonus', 10_000], ['bonus_back', -10_000]]));
     // A replay takes nothing more; a smaller refund of the other order neither (the bonus is gone already).
     expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(200);
     expect(await bonuses()).toHaveLength(2);
