@@ -586,6 +586,48 @@ describe('brand console in Chromium', () => {
     expect(page.url()).toBe(`${creatorPage}?flash=saved`);
     expect(await textOf(page, 'main section .badge')).toBe('Removed');
 
+    // ----- Applications: the page switched on, a creator applies from a phone, the brand approves -----
+    await page.goto(`${server.url}/console/campaigns/${campaignId}/applications`);
+    expect(await main(page)).toContain('Off. Switch it on');
+    await navigate(page, () => page.getByRole('button', { name: 'Take applications' }).click(), /\/applications\?flash=opened$/);
+    const applyUrl = await page.getByLabel('Application page', { exact: true }).inputValue();
+    expect(applyUrl).toBe(`${server.url}/apply/${server.brand.slug}/night-balm-launch`);
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const applicant = await newPage(phone);
+    await applicant.goto(applyUrl);
+    expect(await textOf(applicant, 'h1')).toBe('Apply to join Night Balm Launch');
+    await applicant.getByLabel('Your name').fill('Lea Brandt');
+    await applicant.getByLabel('Email').fill('lea.brandt@creators.example');
+    await applicant.getByLabel('Your handle').fill('@Lea.Outdoors');
+    await applicant.getByRole('radio', { name: 'TikTok' }).check();
+    await applicant.getByLabel(/^Followers there/).fill('lots');
+    await navigate(applicant, () => applicant.getByRole('button', { name: 'Send my application' }).click(), /\/apply\//);
+    // Refused with the field named, focused on the summary, what was typed kept.
+    expect(await textOf(applicant, '.error-summary li')).toBe('Followers as a whole number, like 18500 or 18.5k.');
+    expect(await applicant.evaluate(() => document.activeElement?.classList.contains('error-summary'))).toBe(true);
+    expect(await applicant.getByLabel('Your handle').inputValue()).toBe('@Lea.Outdoors');
+    expect(await axeViolations(applicant)).toEqual([]);
+    await applicant.screenshot({ path: path.join(SHOTS, 'apply-error-390.png'), fullPage: true });
+    await applicant.getByLabel(/^Followers there/).fill('24.5k');
+    await applicant.getByLabel(/^Why you and/).fill('Winter trail runs, cracked skin, honest reviews.');
+    await navigate(applicant, () => applicant.getByRole('button', { name: 'Send my application' }).click(), /\/apply\//);
+    expect(await textOf(applicant, 'h1')).toBe('Thanks, your application is in');
+    expect(await axeViolations(applicant)).toEqual([]);
+    await phone.close();
+    await page.reload();
+    expect(await textOf(page, '#waiting-h')).toBe('Waiting for an answer (1)');
+    expect(await main(page)).toContain('Lea Brandt @lea.outdoors');
+    expect(await main(page)).toContain('24,500 followers');
+    await capture(page, '18-applications');
+    await page.getByLabel('Pays').selectOption('product');
+    await navigate(page, () => page.getByRole('button', { name: 'Approve and invite Lea Brandt' }).click(), /\/applications\?approved=/);
+    expect(await textOf(page, 'main [role=status] .notice-title')).toBe('Approved and invited');
+    expect(await main(page)).toContain('Chorus is emailing Lea Brandt (@lea.outdoors) their invitation');
+    const [leaInvite] = await server.mailedLinks('lea.brandt@creators.example', 1, 60_000);
+    expect(leaInvite).toMatch(new RegExp(`^${server.url}/invite/`));
+    await navigate(page, () => page.getByRole('link', { name: 'their page' }).click(), /\/creators\/[^/?]+$/);
+    expect(await main(page)).toContain('Product seeding');
+
     await context.close();
     expect(pageProblems).toEqual([]);
     console.log(`console story: ${((Date.now() - started) / 1000).toFixed(1)} s after the worker was up`);
