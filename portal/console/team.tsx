@@ -176,7 +176,7 @@ export const TeamPage: FC<{
       <form method="post" action="/console/team/me/notifications" class="card stack team-add" aria-labelledby="notify-h">
         <h2 id="notify-h">Your notifications</h2>
         <label class="checkbox">
-          <input type="checkbox" name="reviewDigest" value="on" checked={reviewDigest} /> Email me when creators' drafts wait for review
+          <input type="checkbox" name="reviewDigest" value="on" checked={reviewDigest} /> Email me when creators' drafts wait for review, or creators apply
         </label>
         <p class="muted small">At most once a day, with how many wait, so creators are not held up. Sent to {viewer.email}.</p>
         <div>

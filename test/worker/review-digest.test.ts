@@ -64,6 +64,30 @@ describe('the drafts-to-review mail', () => {
     expect(await rowCount("SELECT count(*) AS n FROM admin_users WHERE brand_id = ? AND review_digest_at IS NULL", m.brand.brandId)).toBe(1);
   });
 
+  it('also tells them when creators applied, and says both when drafts and applications wait', { timeout: 30_000 }, async () => {
+    const m = await createMoneyBrand();
+    const owner = await adminUser(m.brand.brandId, 'owner', { createdAt: Date.now() - 60_000 });
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const mine = () => sent.filter((s) => s.to === owner.email);
+    const now = Date.now();
+    await env.DB.prepare("INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at) VALUES (?, ?, ?, 'lea@creators.test', 'lea', 'Lea', 'tiktok', '', 'pending', ?, ?)")
+      .bind(`app_digest_${now}`, m.brand.brandId, m.campaign.id, now, now)
+      .run();
+    await mailReviewDigests(env as Env, Date.now());
+    await waitFor(async () => (mine().length >= 1 ? true : null), 15_000);
+    expect(mine()[0]!.subject).toBe('1 creator application waiting at Test Brand');
+    expect(mine()[0]!.text).toContain("1 creator applied to join Test Brand's campaigns and waits for an answer.");
+    expect(mine()[0]!.text).not.toContain('waiting for review');
+
+    await insertSubmission(m.brand.brandId, m.enrollment.id);
+    await env.DB.prepare('UPDATE admin_users SET review_digest_at = review_digest_at - 86400000 WHERE id = ?').bind(owner.id).run();
+    sent.length = 0;
+    await mailReviewDigests(env as Env, Date.now());
+    await waitFor(async () => (mine().length >= 1 ? true : null), 15_000);
+    expect(mine()[0]!.subject).toBe('1 draft and 1 application waiting at Test Brand');
+  });
+
   it('offers the switch to owners and managers only', async () => {
     const m = await createMoneyBrand();
     for (const role of ['owner', 'manager', 'finance', 'viewer'] as const) {

@@ -171,11 +171,12 @@ function pricingStatements(db: D1Database, brandId: string, conversionId: string
   const availableAt = input.occurredAt + terms.holding_days * DAY_MS;
   const statements = [
     db
-      .prepare(INSERT_COMMISSION)
-      .bind(newId('le'), brandId, terms.id, terms.creator_id, input.amountMinor, input.currency, period, conversionId, availableAt, now, terms.tiers, terms.plan_period ?? 'month'),
+      .prepare(INSERT_COMMISSION[terms.plan_period === 'lifetime' ? 'lifetime' : 'month'])
+      .bind(newId('le'), brandId, terms.id, terms.creator_id, input.amountMinor, input.currency, period, conversionId, availableAt, now, terms.tiers),
   ];
   const bonus = terms.bonus ? (JSON.parse(terms.bonus) as PerformanceBonus | null) : null;
-  if (terms.payment_model === 'hybrid' && bonus) {
+  // A bonus of nothing is none (a plan stored with 0 before the API refused it).
+  if (terms.payment_model === 'hybrid' && bonus && bonus.amountMinor > 0) {
     statements.push(
       db.prepare(INSERT_BONUS).bind(newId('le'), brandId, terms.id, terms.creator_id, bonus.amountMinor, input.currency, period, conversionId, availableAt, now, bonus.thresholdMinor),
     );

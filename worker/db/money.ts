@@ -25,23 +25,25 @@ ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
 
 // D1 binds JS numbers as REAL, so bound amounts are CAST before integer arithmetic.
 // ?1 entry id, ?2 brand, ?3 enrollment, ?4 creator, ?5 amount, ?6 currency, ?7 period, ?8 conversion id,
-// ?9 available at, ?10 now, ?11 tiers JSON, ?12 plan period ('month' | 'lifetime').
+// ?9 available at, ?10 now, ?11 tiers JSON.
 // Only written when ?8 is the conversion this batch inserted (a replay inserts nothing) and it credits ?3
 // (a waiting order's guarded update may not have happened: db/conversions.ts). The tier reached counts the
-// period's revenue net of refunds of its own orders, whenever those refunds came (basis_period).
-export const INSERT_COMMISSION = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier,
+// period's revenue net of refunds of its own orders, whenever those refunds came (basis_period), or the
+// enrollment's whole revenue on a lifetime plan: one statement for each, so each reads only what it sums
+// (index ledger_enrollment_basis).
+const insertCommission = (revenueOf: string) => `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier,
   basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
 SELECT ?1, ?2, ?3, ?4, 'commission', (CAST(?5 AS INTEGER) * t.rate) / 10000, ?6, t.rate, t.tier, ?5, ?7, ?7, ?8, 'commission:' || ?8, ?9, ?10
 FROM (
   SELECT CAST(json_extract(j.value, '$.rateBps') AS INTEGER) AS rate, CAST(j.key AS INTEGER) + 1 AS tier
   FROM json_each(?11) j
   WHERE j.key = 0 OR CAST(json_extract(j.value, '$.fromMinor') AS INTEGER) <= ?5 + (
-    SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries
-    WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal') AND (?12 = 'lifetime' OR basis_period = ?7))
+    SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal')${revenueOf})
   ORDER BY CAST(j.key AS INTEGER) DESC LIMIT 1
 ) t
 WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
+export const INSERT_COMMISSION = { month: insertCommission(' AND basis_period = ?7'), lifetime: insertCommission('') };
 
 // A period's revenue for an enrollment, net of refunds of that period's orders (the bonus rule's measure).
 const periodRevenue = (enrollment: string, period: string) =>
@@ -111,24 +113,36 @@ FROM target WHERE true
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 // After a refund's reversal (in the same batch): the performance bonus of the order's period taken back when
-// the period's net revenue fell below the threshold of the campaign's plan. In the refund's period, like the
+// this reversal took the period's net revenue from the threshold of the campaign's plan to below it (a month
+// already below it, from before take-backs existed, keeps the bonus it was paid). Tied to the order whose
+// award it cancels, so per-order reports net the two. In the refund's period, like the
 // reversal, and never payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now.
 export const BONUS_TAKEN_BACK = `WITH r AS (
-  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp
+  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS taken
   FROM ledger_entries l WHERE l.refund_id = ?1 AND l.kind = 'reversal' AND l.basis_period IS NOT NULL
 ), b AS (
   SELECT r.*, ${bonusHeld('r.enrollment_id', 'r.bp')} AS held, ${periodRevenue('r.enrollment_id', 'r.bp')} AS revenue, ${bonusKey('r.enrollment_id', 'r.bp')} AS event_key,
     (SELECT MAX(x.available_at) FROM ledger_entries x WHERE x.enrollment_id = r.enrollment_id AND x.kind = 'bonus' AND x.basis_period = r.bp AND x.amount_minor > 0) AS bonus_available_at,
+    (SELECT x.conversion_id FROM ledger_entries x WHERE x.enrollment_id = r.enrollment_id AND x.kind = 'bonus' AND x.basis_period = r.bp AND x.amount_minor > 0
+      ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1) AS award_conversion,
     (SELECT CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
       WHERE e.id = r.enrollment_id) AS threshold
   FROM r
 )
-INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, event_key, MAX(?4, bonus_available_at), ?5
-FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, bonus_available_at), ?5
+FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold AND revenue - taken >= threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const MARK_REFUND_APPLIED = `UPDATE refunds SET status = 'applied'
 WHERE id = ?1 AND status = 'pending'
   AND EXISTS (SELECT 1 FROM conversions cv WHERE cv.brand_id = refunds.brand_id AND cv.external_order_id = refunds.external_order_id)`;
+
+// Revenue entries written without basis_period: by a worker still running the code from before the column
+// while a deploy rolls out (migrations go first). The cron fills them in as the migration did, a few hundred
+// a run (index ledger_basis_missing), so tier revenue counts them from then on.
+export const FILL_BASIS_PERIODS = `UPDATE ledger_entries SET basis_period = CASE WHEN kind = 'reversal'
+    THEN COALESCE((SELECT c.period FROM ledger_entries c WHERE c.conversion_id = ledger_entries.conversion_id AND c.kind = 'commission'), period)
+    ELSE period END
+WHERE id IN (SELECT id FROM ledger_entries WHERE basis_period IS NULL AND kind IN ('commission', 'bonus', 'reversal') LIMIT 500)`;

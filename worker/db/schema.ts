@@ -482,6 +482,8 @@ export const ledgerEntries = sqliteTable(
     index('ledger_enrollment_period').on(t.enrollmentId, t.period),
     // Pricing reads an enrollment's revenue of one period (db/money.ts).
     index('ledger_enrollment_basis').on(t.enrollmentId, t.basisPeriod),
+    // Revenue entries an older worker wrote without basis_period (during a deploy), for the cron to fill in.
+    index('ledger_basis_missing').on(t.id).where(sql`basis_period IS NULL AND kind IN ('commission', 'bonus', 'reversal')`),
     index('ledger_creator').on(t.creatorId, t.createdAt),
     index('ledger_brand_period').on(t.brandId, t.period),
     // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.

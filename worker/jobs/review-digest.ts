@@ -1,6 +1,7 @@
-// A brand's owners and managers hear when creators' drafts wait for their review, so nobody has to keep
-// checking the Review page: one mail a person at most once a day, the first within a cron run (15 minutes)
-// of a draft arriving after a quiet day, with how many wait. Each member can turn it off on the Team page.
+// A brand's owners and managers hear when creators' drafts wait for their review, and when creators applied to
+// join a campaign, so nobody has to keep checking the Review page and the Applications tabs: one mail a person
+// at most once a day, the first within a cron run (15 minutes) of a draft or an application arriving after a
+// quiet day, with how many wait. Each member can turn it off on the Team page.
 import { NOT_WITHDRAWN } from '../db/submissions';
 import type { Env } from '../env';
 import { queueNotices } from '../mail';
@@ -13,7 +14,10 @@ export const REVIEW_DIGESTS_PER_RUN = 200;
 // Drafts waiting as the Review page counts them: a removed creator's are withdrawn.
 const WAITING = `submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE s.status = 'submitted' AND ${NOT_WITHDRAWN}`;
 
-type Claimed = { brand_id: string; email: string; name: string; brand_name: string; waiting: number; recent: number };
+// Applications waiting for an answer (db/applications.ts).
+const APPLIED = `applications a WHERE a.status = 'pending'`;
+
+type Claimed = { brand_id: string; email: string; name: string; brand_name: string; waiting: number; recent: number; applications: number; applications_campaign: string | null };
 
 export async function mailReviewDigests(env: Env, now: number): Promise<number> {
   // Claimed before anything is mailed (the stamp is the claim), so two overlapping runs mail nobody twice: a
@@ -23,12 +27,15 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
        SELECT u.id FROM admin_users u
        WHERE u.role IN ('owner', 'manager') AND u.removed_at IS NULL AND u.password_hash IS NOT NULL AND u.review_digest = 1
          AND (u.review_digest_at IS NULL OR u.review_digest_at <= ?1 - ?2)
-         AND EXISTS (SELECT 1 FROM ${WAITING} AND s.brand_id = u.brand_id AND s.updated_at > COALESCE(u.review_digest_at, u.created_at))
+         AND (EXISTS (SELECT 1 FROM ${WAITING} AND s.brand_id = u.brand_id AND s.updated_at > COALESCE(u.review_digest_at, u.created_at))
+           OR EXISTS (SELECT 1 FROM ${APPLIED} AND a.brand_id = u.brand_id AND a.created_at > COALESCE(u.review_digest_at, u.created_at)))
        LIMIT ?3)
      RETURNING brand_id, email, name,
        (SELECT name FROM brands WHERE id = admin_users.brand_id) AS brand_name,
        (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id) AS waiting,
-       (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id AND s.updated_at > ?1 - ?2) AS recent`,
+       (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id AND s.updated_at > ?1 - ?2) AS recent,
+       (SELECT count(*) FROM ${APPLIED} AND a.brand_id = admin_users.brand_id) AS applications,
+       (SELECT a.campaign_id FROM ${APPLIED} AND a.brand_id = admin_users.brand_id ORDER BY a.created_at LIMIT 1) AS applications_campaign`,
   )
     .bind(now, DAY_MS, REVIEW_DIGESTS_PER_RUN)
     .all<Claimed>();
@@ -40,16 +47,34 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
 function reviewDigest(r: Claimed, publicOrigin: string | undefined): Message {
   const origin = /^https?:\/\//i.test(publicOrigin ?? '') ? new URL(publicOrigin!).origin : null;
+  const count = (n: number, one: string, many: string) => (n === 1 ? `1 ${one}` : `${n.toLocaleString('en-US')} ${many}`);
   const drafts = r.waiting === 1 ? '1 creator draft is' : `${r.waiting.toLocaleString('en-US')} creator drafts are`;
   const recent = r.recent > 0 && r.recent < r.waiting ? ` (${r.recent.toLocaleString('en-US')} sent in the last day)` : '';
+  const subject =
+    r.waiting > 0 && r.applications > 0
+      ? `${count(r.waiting, 'draft', 'drafts')} and ${count(r.applications, 'application', 'applications')} waiting at ${r.brand_name}`
+      : r.waiting > 0
+        ? `${count(r.waiting, 'draft', 'drafts')} to review for ${r.brand_name}`
+        : `${count(r.applications, 'creator application', 'creator applications')} waiting at ${r.brand_name}`;
+  const applicationsAt = origin && r.applications_campaign ? `${origin}/console/campaigns/${r.applications_campaign}/applications` : null;
   return {
     to: r.email,
-    subject: `${r.waiting === 1 ? '1 draft' : `${r.waiting.toLocaleString('en-US')} drafts`} to review for ${r.brand_name}`,
+    subject,
     text: [
       `Hi ${r.name},`,
-      `${drafts} waiting for review at ${r.brand_name}${recent}. Creators post only once a draft is approved.`,
-      origin ? `Review them: ${origin}/console/review?status=submitted` : 'Review them on the Review page of your Chorus console.',
-      `You get this at most once a day, while drafts wait. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : ''}.`,
+      ...(r.waiting > 0
+        ? [
+            `${drafts} waiting for review at ${r.brand_name}${recent}. Creators post only once a draft is approved.`,
+            origin ? `Review them: ${origin}/console/review?status=submitted` : 'Review them on the Review page of your Chorus console.',
+          ]
+        : []),
+      ...(r.applications > 0
+        ? [
+            `${count(r.applications, 'creator applied', 'creators applied')} to join ${r.brand_name}'s campaigns and ${r.applications === 1 ? 'waits' : 'wait'} for an answer.`,
+            applicationsAt ? `Answer them: ${applicationsAt}` : "Answer them on each campaign's Applications tab in your Chorus console.",
+          ]
+        : []),
+      `You get this at most once a day, while drafts or applications wait. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : ''}.`,
     ].join('\n\n'),
   };
 }

@@ -6,6 +6,7 @@ import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
 import { mailReviewDigests } from './review-digest';
+import { FILL_BASIS_PERIODS } from '../db/money';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
 // failed in the dashboard. Every job is safe to run again, so the next run starts over.
@@ -30,6 +31,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('payment_pairings', async () => {
     const deleted = await forgetPaymentPairings(env.DB, controller.scheduledTime);
     if (deleted > 0) log.info('payment_pairings_expired', { cron: controller.cron, deleted });
+  });
+  await job('basis_periods', async () => {
+    const { meta } = await env.DB.prepare(FILL_BASIS_PERIODS).run();
+    if ((meta.changes ?? 0) > 0) log.info('basis_periods_filled', { cron: controller.cron, entries: meta.changes });
   });
   // Orders a failure left waiting for a click that has since been stored.
   await job('late_attribution', async () => {

@@ -154,6 +154,8 @@ describe('console commission plans', () => {
     const api = await o.brand.api('POST', '/api/admin/commission-plans', { name: 'SPRING Ladder', tiers: [{ fromMinor: 0, rateBps: 500 }] });
     expect(api.status).toBe(409);
     expect((await json<{ error: { code: string } }>(api)).error.code).toBe('plan_name_taken');
+    // A bonus of nothing is no bonus: refused, as the console refuses it.
+    expect((await o.brand.api('POST', '/api/admin/commission-plans', { name: 'Zero bonus', tiers: [{ fromMinor: 0, rateBps: 500 }], bonus: { thresholdMinor: 1_000, amountMinor: 0 } })).status).toBe(422);
     expect(await rowCount("SELECT count(*) AS n FROM commission_plans WHERE brand_id = ? AND lower(name) = 'spring ladder'", o.brand.brandId)).toBe(1);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'plan.created'", o.brand.brandId)).toBe(2);
     // Another brand may use the same name.

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import worker from '../../../worker/index';
 import { priceConversion } from '../../../worker/domain/commission';
 import { creatorEarnings } from '../../../worker/db/creator-portal';
+import { FILL_BASIS_PERIODS } from '../../../worker/db/money';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
 import dateEndedCampaigns from '../../../migrations/0009_date_ended_campaigns.sql?raw';
@@ -320,7 +321,11 @@ describe('attribution and pricing', () => {
       await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
       return body.orderId;
     };
-    const bonuses = () => env.DB.prepare("SELECT amount_minor, available_at, event_key FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus' ORDER BY created_at, rowid").bind(m.brand.brandId).all<{ amount_minor: number; available_at: number; event_key: string }>().then((r) => r.results);
+    const bonuses = () =>
+      env.DB.prepare("SELECT amount_minor, available_at, event_key, conversion_id FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus' ORDER BY created_at, rowid")
+        .bind(m.brand.brandId)
+        .all<{ amount_minor: number; available_at: number; event_key: string; conversion_id: string }>()
+        .then((r) => r.results);
     await order(30_000);
     const second = await order(30_000);
     expect((await bonuses()).map((b) => b.amount_minor)).toEqual([10_000]);
@@ -328,8 +333,9 @@ describe('attribution and pricing', () => {
     expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(201);
     const taken = await bonuses();
     expect(taken.map((b) => b.amount_minor)).toEqual([10_000, -10_000]);
-    // Netted with the unpaid bonus: never payable before it.
+    // Netted with the unpaid bonus: never payable before it, and on the order that earned it.
     expect(taken[1]!.available_at).toBeGreaterThanOrEqual(taken[0]!.available_at);
+    expect(taken[1]!.conversion_id).toBe(taken[0]!.conversion_id);
     expect(await ledgerSum(m.brand.brandId)).toBe(3_000);
     // The creator's earnings say it as its own line.
     expect((await creatorEarnings(env.DB, m.creator.id, Date.now())).ledger.map((r) => [r.kind, r.amount])).toEqual(expect.arrayContaining([['bonus', 10_000], ['bonus_back', -10_000]]));
@@ -340,6 +346,32 @@ describe('attribution and pricing', () => {
     expect((await bonuses()).map((b) => b.amount_minor)).toEqual([10_000, -10_000, 10_000]);
     expect(new Set((await bonuses()).map((b) => b.event_key)).size).toBe(3);
     expect(await ledgerSum(m.brand.brandId)).toBe(6_000 + 10_000);
+  });
+
+  it('takes a bonus back only when a refund takes the month from the threshold to below it', async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 50_000, amountMinor: 10_000 } });
+    const orders: string[] = [];
+    for (const amountMinor of [30_000, 30_000]) {
+      const body = conversion({ code: m.code, amountMinor });
+      await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+      orders.push(body.orderId);
+    }
+    // A month already below the threshold with its bonus paid (refunds counted elsewhere before take-backs
+    // existed): a later small refund leaves the bonus alone.
+    await env.DB.prepare("UPDATE ledger_entries SET basis_minor = basis_minor - 20000 WHERE brand_id = ? AND kind = 'commission' AND conversion_id = (SELECT id FROM conversions WHERE external_order_id = ?)").bind(m.brand.brandId, orders[0]).run();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${orders[1]}`, orderId: orders[1], amountMinor: 100, currency: 'USD', occurredAt: NOW_ISO() })).status).toBe(201);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus'", m.brand.brandId)).toBe(1);
+  });
+
+  it('fills in the revenue period of entries an older worker wrote without one', async () => {
+    const m = await createMoneyBrand();
+    const body = conversion({ code: m.code, amountMinor: 20_000 });
+    await signedPost(m.brand, m.ingestKey, '/v1/conversions', body);
+    await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `r-${body.orderId}`, orderId: body.orderId, amountMinor: 5_000, currency: 'USD', occurredAt: NOW_ISO() });
+    await env.DB.prepare('UPDATE ledger_entries SET basis_period = NULL WHERE brand_id = ?').bind(m.brand.brandId).run();
+    await env.DB.prepare(FILL_BASIS_PERIODS).run();
+    const rows = await env.DB.prepare('SELECT kind, period, basis_period FROM ledger_entries WHERE brand_id = ? ORDER BY kind').bind(m.brand.brandId).all<{ kind: string; period: string; basis_period: string }>();
+    expect(rows.results.map((r) => [r.kind, r.basis_period])).toEqual([['commission', NOW_ISO().slice(0, 7)], ['reversal', NOW_ISO().slice(0, 7)]]);
   });
 
   it("counts a refund against the tier revenue of its order's month, not the month it arrives in", async () => {

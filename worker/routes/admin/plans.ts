@@ -19,7 +19,7 @@ export const createPlan = z
     name: plainText(80).min(1),
     period: z.enum(['month', 'lifetime']).default('month'),
     tiers: z.array(z.strictObject({ fromMinor: minor, rateBps: z.int().min(0).max(10_000) })).min(1).max(10),
-    bonus: z.strictObject({ thresholdMinor: minor, amountMinor: minor }).nullable().default(null),
+    bonus: z.strictObject({ thresholdMinor: minor, amountMinor: minor.min(1) }).nullable().default(null),
   })
   .refine((p) => validTiers(p.tiers), { message: 'tiers must start at 0 and rise strictly', path: ['tiers'] });
 
