@@ -50,6 +50,7 @@ const SAID: Record<string, string> = {
   'enrollment.accepted': 'Creator accepted the campaign',
   'campaign.applications_opened': 'Applications opened',
   'campaign.applications_closed': 'Applications closed',
+  'campaign.applications_declined': 'Applications declined',
   'submission.approve': 'Draft approved',
   'submission.request_changes': 'Changes asked for',
   'submission.reject': 'Draft turned down',

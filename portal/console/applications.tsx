@@ -6,7 +6,7 @@ import { DECIDED_SHOWN, MAX_PENDING_APPLICATIONS, PENDING_SHOWN } from '../../wo
 import { PLATFORMS } from '../../worker/domain/applications';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CopyField, Notice } from '../layout';
-import { CampaignHeader, ConsolePage, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, FlashNotice, FormQuestion, WriteButton, type Flash, type Viewer } from './layout';
 
 type Campaign = { id: string; name: string; status: string; hashtag: string; ended: boolean; applicationsOpen: boolean };
 
@@ -143,11 +143,27 @@ export const ApplicationsPage: FC<{
   flash?: Flash;
   problem?: string;
   approved?: Approved;
-}> = ({ viewer, campaign, url, lists, canWrite, toReview, flash, problem, approved }) => (
+  askDeclineAll?: boolean;
+}> = ({ viewer, campaign, url, lists, canWrite, toReview, flash, problem, approved, askDeclineAll = false }) => (
   <ConsolePage title={`${campaign.name} applications`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="applications" brandName={viewer.brandName} />
     <FlashNotice flash={flash ?? null} />
     {approved ? <ApprovedNotice a={approved} campaignId={campaign.id} /> : null}
+    {askDeclineAll && lists.pending.length > 0 ? (
+      <FormQuestion
+        tone="warn"
+        title={`Decline ${countOf(lists.pending.length, 'application')}?`}
+        form="decline-all"
+        name="confirm"
+        submit={`Decline all ${formatCount(lists.pending.length)}`}
+        submitTone="danger"
+        cancelHref={`/console/campaigns/${campaign.id}/applications`}
+        cancel="Keep them"
+        saveLabel="Ask again"
+      >
+        Every application listed below is declined, oldest first{lists.pendingCount > lists.pending.length ? `; the ${formatCount(lists.pendingCount - lists.pending.length)} after them stay` : ''}. Nothing is sent to the creators.
+      </FormQuestion>
+    ) : null}
     {problem ? (
       <Notice tone="error" title="Not approved">
         {problem}
@@ -176,6 +192,14 @@ export const ApplicationsPage: FC<{
               <Waiting a={a} campaignId={campaign.id} canWrite={canWrite} timezone={viewer.timezone} />
             ))}
           </ul>
+          {lists.pending.length > 1 ? (
+            <form method="post" action={`/console/campaigns/${campaign.id}/applications/decline-all`} id="decline-all" class="apply-switch">
+              {lists.pending.map((a) => (
+                <input type="hidden" name="id" value={a.id} />
+              ))}
+              <WriteButton canWrite={canWrite}>Decline all {formatCount(lists.pending.length)} shown…</WriteButton>
+            </form>
+          ) : null}
         </>
       )}
     </section>

@@ -148,3 +148,21 @@ export async function campaignCodeStyle(db: D1Database, brandId: string, campaig
   });
   return { pattern: most(patterns) ?? '{HANDLE}15', discountPercent: most(percents) ?? 15 };
 }
+
+// Declines the waiting applications among `ids` at once (a wave of spam, a campaign that is full): one
+// activity row with the count. Answers how many were still waiting and are declined now.
+export async function declineApplications(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: { type: 'admin_user'; id: string }, now: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [update] = await db.batch([
+    db
+      .prepare(`UPDATE applications SET status = 'declined', decided_at = ?, decided_by = ?, updated_at = ? WHERE campaign_id = ? AND brand_id = ? AND status = 'pending' AND id IN (${ids.map(() => '?').join(', ')})`)
+      .bind(now, actor.id, now, t.campaignId, t.brandId, ...ids),
+    db
+      .prepare(
+        `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+         SELECT ?, ?, ?, ?, 'campaign.applications_declined', 'campaign', ?, json_object('declined', changes()), ? WHERE changes() > 0`,
+      )
+      .bind(newId('aud'), t.brandId, actor.type, actor.id, t.campaignId, now),
+  ]);
+  return update?.meta.changes ?? 0;
+}

@@ -634,10 +634,23 @@ const SWEEP_SCAN = 2_000;
 const SWEEP_MIN_WAIT_MS = 15 * 60_000;
 const AWAIT_SWEEP_MS = 15 * DAY_MS;
 // D1 counts every statement of a batch against its limit of 1,000 queries per invocation (50 on the free
-// plan). Settling an order takes about 5 statements and 3 more per refund; one run (a consumer batch, an
-// order, a cron run) settles at most SETTLE_PER_RUN orders, CREDIT_CHUNK to a batch, and leaves the rest
-// waiting for the sweep's next run.
+// plan). Settling an order takes about 6 statements and 3 more per refund; one run (a consumer batch, an
+// order, a cron run) settles at most SETTLE_PER_RUN orders and SETTLE_STATEMENTS statements, CREDIT_CHUNK
+// orders to a batch, and leaves the rest waiting for the sweep's next run.
 const SETTLE_PER_RUN = 100;
+const SETTLE_STATEMENTS = 800;
+// The waiting orders one run settles, first come first: as many as the statement budget holds (always one).
+function withinBudget(rows: AwaitingClick[]): AwaitingClick[] {
+  let spent = 0;
+  const taken: AwaitingClick[] = [];
+  for (const row of rows.slice(0, SETTLE_PER_RUN)) {
+    const cost = 6 + 3 * (JSON.parse(row.refunds) as unknown[]).length;
+    if (taken.length > 0 && spent + cost > SETTLE_STATEMENTS) break;
+    spent += cost;
+    taken.push(row);
+  }
+  return taken;
+}
 const CREDIT_CHUNK = 25;
 const SETTLE_ATTEMPTS = 3;
 
@@ -673,11 +686,9 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
  */
 export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result | undefined, now = Date.now()): Promise<{ credited: string[]; unsettled: string[] }> {
   const out = { credited: [] as string[], unsettled: [] as string[] };
-  let rows = rowsOf<AwaitingClick>(awaiting);
-  if (rows.length > SETTLE_PER_RUN) {
-    log.warn('late_attribution_deferred', { orders: rows.length - SETTLE_PER_RUN, reason: 'per_run_limit' });
-    rows = rows.slice(0, SETTLE_PER_RUN);
-  }
+  const found = rowsOf<AwaitingClick>(awaiting);
+  let rows = withinBudget(found);
+  if (rows.length < found.length) log.warn('late_attribution_deferred', { orders: found.length - rows.length, reason: 'per_run_limit' });
   for (let attempt = 1; rows.length > 0; attempt++) {
     const raced: string[] = [];
     for (let i = 0; i < rows.length; i += CREDIT_CHUNK) {
@@ -709,7 +720,7 @@ export async function attributeAwaitingOrders(db: D1Database, awaiting: D1Result
       log.warn('late_attribution_raced', { clickIds: raced });
       break;
     }
-    rows = rowsOf<AwaitingClick>(await awaitingClickStatement(db, raced).all()).slice(0, SETTLE_PER_RUN);
+    rows = withinBudget(rowsOf<AwaitingClick>(await awaitingClickStatement(db, raced).all()));
   }
   if (out.credited.length > 0) log.info('conversions_attributed_late', { conversions: out.credited });
   return out;

@@ -292,6 +292,31 @@ describe('answering applications in the console', () => {
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', late.email)).toBe(0);
   });
 
+  it('declines the shown applications at once after asking, touching no other campaign', async () => {
+    const m = await consoleBrand('manager');
+    const other = await consoleBrand('manager');
+    await openApplications(m);
+    await openApplications(other);
+    const mine = [application(), application(), application()];
+    for (const a of mine) await apply(m, a);
+    const theirs = application();
+    await apply(other, theirs);
+    const ids = await Promise.all(mine.map((a) => applicationId(m.campaign.id, a.email)));
+    const foreign = await applicationId(other.campaign.id, theirs.email);
+    const page = await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text();
+    expect(page).toContain('Decline all 3 shown');
+    const asked = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids }, { cookie: m.cookie });
+    expect(asked.status).toBe(200);
+    expect(await asked.text()).toContain('Decline 3 applications?');
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(3);
+    const done = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: [...ids.slice(0, 2), foreign, 'app_bogus', "x' OR 1=1"], confirm: '1' }, { cookie: m.cookie });
+    expect(done.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?flash=declined_all&declined=2`);
+    expect(await (await get(done.headers.get('location')!, m.cookie)).text()).toContain('Declined 2 applications. Nothing was sent to them.');
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", foreign)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_declined'", m.campaign.id)).toBe(1);
+  });
+
   it('lets owners and managers switch the page and answer; viewers and finance read; other brands see nothing', async () => {
     const m = await consoleBrand('owner');
     const toggle = await post(`/console/campaigns/${m.campaign.id}/applications/open`, { open: '1' }, { cookie: m.cookie });

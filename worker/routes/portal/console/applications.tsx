@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { ApplicationsPage, type Approved } from '../../../../portal/console/applications';
 import type { Flash } from '../../../../portal/console/layout';
-import { applicationLists, campaignCodeStyle, decideApplication, loadApplication } from '../../../db/applications';
+import { applicationLists, campaignCodeStyle, decideApplication, declineApplications, loadApplication, PENDING_SHOWN } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
 import { codeProblems, conflictingHandles, freeCodePattern, importAuditStatement, importCreators, removedFromCampaign, type ImportTarget } from '../../../db/creator-import';
 import { campaignEnded } from '../../../db/creator-portal';
@@ -18,6 +18,7 @@ import { ENDED_IMPORT } from '../../admin/imports';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
+import { countOf } from '../../../../portal/format';
 
 export const applicationRoutes = new Hono<ConsoleEnv>();
 
@@ -38,7 +39,7 @@ async function applicationOr404(c: ConsoleContext, campaign: CampaignRecord) {
   return a;
 }
 
-async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, extras: { problem?: string; approved?: Approved } = {}, status: PageStatus = 200) {
+async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, extras: { problem?: string; approved?: Approved; askDeclineAll?: boolean } = {}, status: PageStatus = 200) {
   const { user } = c.var;
   const [lists, toReview] = await Promise.all([applicationLists(c.env.DB, user.brandId, campaign.id), awaitingReview(c.env.DB, user.brandId)]);
   return renderPage(
@@ -50,12 +51,20 @@ async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, e
       lists={lists}
       canWrite={canWrite(user)}
       toReview={toReview}
-      flash={flashOf(FLASHES, c)}
+      flash={declinedFlash(c) ?? flashOf(FLASHES, c)}
       problem={extras.problem}
       approved={extras.approved}
+      askDeclineAll={extras.askDeclineAll ?? false}
     />,
     status,
   );
+}
+
+// How many "Decline all shown" declined (a number only).
+function declinedFlash(c: ConsoleContext): Flash | null {
+  if (c.req.query('flash') !== 'declined_all') return null;
+  const n = countParam(c, 'declined');
+  return { tone: 'info', text: n > 0 ? `Declined ${countOf(n, 'application')}. Nothing was sent to them.` : 'Nothing was declined: those applications were answered already.' };
 }
 
 applicationRoutes.get('/campaigns/:id/applications', async (c) => {
@@ -77,6 +86,17 @@ applicationRoutes.post('/campaigns/:id/applications/open', async (c) => {
     auditIfChanged(c.env.DB, { brandId: user.brandId, actorType: 'admin_user', actorId: user.id, action: open ? 'campaign.applications_opened' : 'campaign.applications_closed', targetType: 'campaign', targetId: campaign.id }, now),
   ]);
   return c.redirect(withFlash(pagePath(campaign.id), open ? 'opened' : 'closed'), 303);
+});
+
+// The applications shown, declined at once: asked first with the count, then done with confirm=1. Only ids of
+// this campaign's waiting applications change; at most the page's worth.
+applicationRoutes.post('/campaigns/:id/applications/decline-all', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const ids = [...new Set(form.all('id'))].filter((id) => APPLICATION_ID.test(id)).slice(0, PENDING_SHOWN);
+  if (form.get('confirm') !== '1') return renderApplications(c, campaign, { askDeclineAll: true });
+  const declined = await declineApplications(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined }), 303);
 });
 
 applicationRoutes.post('/campaigns/:id/applications/:app/decline', async (c) => {
