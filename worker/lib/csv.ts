@@ -32,7 +32,8 @@ export function sniffDelimiter(src: string): ',' | '\t' | ';' {
 }
 
 // Records keep the physical line they start on, so errors can point at the line a person sees. Cells are
-// separated as the first line separates them (sniffDelimiter).
+// separated as the first line separates them (sniffDelimiter). `maxRecords` counts the header row; the
+// message counts the rows under it, as a person counts their creators.
 export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const delimiter = sniffDelimiter(src);
@@ -51,7 +52,7 @@ export function parseCsv(text: string, maxRecords = 10_000): CsvRecord[] {
   const endRecord = () => {
     endCell();
     if (!(cells.length === 1 && cells[0] === '')) records.push({ line: recordLine, cells });
-    if (records.length > maxRecords) throw new CsvError(`More than ${maxRecords} rows.`, line);
+    if (records.length > maxRecords) throw new CsvError(`More than ${(maxRecords - 1).toLocaleString('en-US')} rows under the header.`, line);
     cells = [];
   };
   for (let i = 0; i < src.length; i++) {

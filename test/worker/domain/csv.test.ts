@@ -63,3 +63,11 @@ describe('CSV writing', () => {
     expect(safeFilename('...')).toBe('export');
   });
 });
+
+describe('row limits', () => {
+  it('counts the rows under the header, as a person counts their creators', () => {
+    const file = ['email', ...Array.from({ length: 1_001 }, (_, i) => `c${i}@creators.test`)].join('\n');
+    expect(() => parseCsv(file, 1_001)).toThrow('More than 1,000 rows under the header.');
+    expect(parseCsv(file.split('\n').slice(0, 1_001).join('\n'), 1_001)).toHaveLength(1_001);
+  });
+});
