@@ -76,6 +76,12 @@ const Waiting: FC<{ a: ApplicationRow; campaignId: string; canWrite: boolean; ti
       <Facts a={a} />
       <p class="small">{a.email}</p>
       {a.pitch ? <p class="pitch">{a.pitch}</p> : <p class="muted small">No note.</p>}
+      {/* Anyone can type any handle: a profile link that shows it is the brand's first check. */}
+      {a.profile_url === null ? (
+        <p class="small warn-text">No profile link: check that @{a.handle} is theirs before approving.</p>
+      ) : !a.profile_url.toLowerCase().includes(a.handle) ? (
+        <p class="small warn-text">Their profile link does not mention @{a.handle}: check that it is theirs before approving.</p>
+      ) : null}
       {creatorPage ? (
         <p class="small warn-text">
           {removed ? `Was in this campaign before and ${a.ended_by ? 'left it' : 'was removed'}: ` : `Already in this campaign (${ENROLLMENT_STATUS_LABELS[a.enrollment_status ?? ''] ?? a.enrollment_status}): `}

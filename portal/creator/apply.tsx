@@ -104,7 +104,7 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
           </button>
         </form>
         <p class="muted small">
-          {brandName} sees what you send here, and keeps it to answer you.
+          {brandName} sees what you send here, to answer you; if they decline, it is deleted 90 days later.
           {signedIn ? null : (
             <>
               {' '}

@@ -102,3 +102,14 @@ export async function forgetPaymentPairings(db: D1Database, now: number, limit =
     .run();
   return meta.changes;
 }
+
+// A declined application (its email, handle and note) is kept 90 days after the answer, for a brand that
+// changes its mind or is asked why, then deleted; the public page says so. A bounded chunk per run.
+export const DECLINED_APPLICATION_DAYS = 90;
+export async function forgetDeclinedApplications(db: D1Database, now: number, limit = 1_000): Promise<number> {
+  const { meta } = await db
+    .prepare("DELETE FROM applications WHERE rowid IN (SELECT rowid FROM applications WHERE status = 'declined' AND decided_at < ? LIMIT ?)")
+    .bind(now - DECLINED_APPLICATION_DAYS * DAY_MS, limit)
+    .run();
+  return meta.changes;
+}

@@ -4,7 +4,7 @@ import { log } from '../lib/log';
 import { sweepAwaitingOrders } from '../db/conversions';
 import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
-import { forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
+import { forgetDeclinedApplications, forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
 import { mailReviewDigests } from './review-digest';
 import { FILL_BASIS_PERIODS } from '../db/money';
 
@@ -31,6 +31,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('payment_pairings', async () => {
     const deleted = await forgetPaymentPairings(env.DB, controller.scheduledTime);
     if (deleted > 0) log.info('payment_pairings_expired', { cron: controller.cron, deleted });
+  });
+  await job('declined_applications', async () => {
+    const deleted = await forgetDeclinedApplications(env.DB, controller.scheduledTime);
+    if (deleted > 0) log.info('declined_applications_deleted', { cron: controller.cron, deleted });
   });
   await job('basis_periods', async () => {
     const { meta } = await env.DB.prepare(FILL_BASIS_PERIODS).run();

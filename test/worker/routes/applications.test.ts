@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
+import { forgetDeclinedApplications } from '../../../worker/jobs/retention';
 import { readFollowers, readProfileUrl } from '../../../worker/domain/applications';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { adminUser, consoleBrand, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
@@ -193,6 +194,8 @@ describe('answering applications in the console', () => {
     expect(html).toContain('Waiting for an answer <span class="muted">(1)</span>');
     expect(html).toContain(`@${handle}`);
     expect(html).toContain('rel="noopener noreferrer nofollow ugc"');
+    // The link does not show the handle they typed: the card says to check it.
+    expect(html).toContain(`Their profile link does not mention @${handle}`);
 
     const approve = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie: m.cookie });
     expect(approve.status).toBe(303);
@@ -348,5 +351,24 @@ describe('answering applications in the console', () => {
     expect(off.headers.get('location')).toContain('flash=closed');
     expect((await get(applyPath(m))).status).toBe(404);
     expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Take applications');
+  });
+});
+
+describe('keeping applications', () => {
+  it('deletes a declined application 90 days after the answer, and keeps the rest', async () => {
+    const m = await consoleBrand();
+    const now = Date.now();
+    const row = (id: string, status: string, decidedDaysAgo: number | null) =>
+      env.DB.prepare("INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at, decided_at) VALUES (?, ?, ?, ?, 'h', 'H', 'other', '', ?, ?, ?, ?)")
+        .bind(id, m.brand.brandId, m.campaign.id, `${id}@creators.test`, status, now - 200 * 86_400_000, now, decidedDaysAgo === null ? null : now - decidedDaysAgo * 86_400_000)
+        .run();
+    const t = tag();
+    await row(`app_old_${t}`, 'declined', 91);
+    await row(`app_recent_${t}`, 'declined', 89);
+    await row(`app_approved_${t}`, 'approved', 400);
+    await row(`app_waiting_${t}`, 'pending', null);
+    await forgetDeclinedApplications(env.DB, now);
+    const left = await env.DB.prepare('SELECT id FROM applications WHERE campaign_id = ? ORDER BY id').bind(m.campaign.id).all<{ id: string }>();
+    expect(left.results.map((r) => r.id)).toEqual([`app_approved_${t}`, `app_recent_${t}`, `app_waiting_${t}`]);
   });
 });
