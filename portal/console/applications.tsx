@@ -6,7 +6,7 @@ import { DECIDED_SHOWN, MAX_PENDING_APPLICATIONS, PENDING_SHOWN } from '../../wo
 import { PLATFORMS } from '../../worker/domain/applications';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CopyField, Notice } from '../layout';
-import { CampaignHeader, ConsolePage, FlashNotice, FormQuestion, WriteButton, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, DataTable, FlashNotice, FormQuestion, WriteButton, type Flash, type Viewer } from './layout';
 
 type Campaign = { id: string; name: string; status: string; hashtag: string; ended: boolean; applicationsOpen: boolean };
 
@@ -213,32 +213,20 @@ export const ApplicationsPage: FC<{
       <section class="card" aria-labelledby="decided-h">
         <h2 id="decided-h">Answered lately</h2>
         <p class="muted small">The latest {DECIDED_SHOWN} answers.</p>
-        <div class="table-wrap">
-          <table class="stack-sm">
-            <thead>
-              <tr>
-                <th scope="col">Creator</th>
-                <th scope="col">Answer</th>
-                <th scope="col">When</th>
-                <th scope="col">By</th>
-              </tr>
-            </thead>
-            <tbody>
-              {lists.decided.map((a) => (
-                <tr>
-                  <td data-label="Creator">
-                    {a.status === 'approved' && a.enrollment_id ? <a href={`/console/campaigns/${campaign.id}/creators/${a.enrollment_id}`}>{a.name}</a> : a.name} <span class="muted">@{a.handle}</span>
-                  </td>
-                  <td data-label="Answer">
-                    <span class={`badge badge-${a.status === 'approved' ? 'active' : 'removed'}`}>{DECIDED_LABELS[a.status] ?? a.status}</span>
-                  </td>
-                  <td data-label="When">{a.decided_at === null ? '—' : formatDateTime(a.decided_at, viewer.timezone)}</td>
-                  <td data-label="By">{a.decided_by_name ?? 'A former teammate'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Creator', 'Answer', 'When', 'By']}>
+          {lists.decided.map((a) => (
+            <tr>
+              <td data-label="Creator">
+                {a.status === 'approved' && a.enrollment_id ? <a href={`/console/campaigns/${campaign.id}/creators/${a.enrollment_id}`}>{a.name}</a> : a.name} <span class="muted">@{a.handle}</span>
+              </td>
+              <td data-label="Answer">
+                <span class={`badge badge-${a.status === 'approved' ? 'active' : 'removed'}`}>{DECIDED_LABELS[a.status] ?? a.status}</span>
+              </td>
+              <td data-label="When">{a.decided_at === null ? '—' : formatDateTime(a.decided_at, viewer.timezone)}</td>
+              <td data-label="By">{a.decided_by_name ?? 'A former teammate'}</td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
     ) : null}
   </ConsolePage>

@@ -95,21 +95,17 @@ export async function pruneClicks(db: D1Database, options: RetentionOptions): Pr
 // Stripe refunds card payments for up to 180 days after the charge (a few methods a little longer), so a
 // pairing is kept 400 days. Deleted a bounded chunk per run, oldest first (stripe_invoice_payments_created).
 export const PAYMENT_PAIRING_DAYS = 400;
-export async function forgetPaymentPairings(db: D1Database, now: number, limit = 5_000): Promise<number> {
-  const { meta } = await db
-    .prepare('DELETE FROM stripe_invoice_payments WHERE rowid IN (SELECT rowid FROM stripe_invoice_payments WHERE created_at < ? ORDER BY created_at LIMIT ?)')
-    .bind(now - PAYMENT_PAIRING_DAYS * DAY_MS, limit)
-    .run();
+export const forgetPaymentPairings = (db: D1Database, now: number, limit = 5_000) =>
+  deleteOlderThan(db, 'SELECT rowid FROM stripe_invoice_payments WHERE created_at < ?1 ORDER BY created_at LIMIT ?2', 'stripe_invoice_payments', now - PAYMENT_PAIRING_DAYS * DAY_MS, limit);
+
+// Up to `limit` rows of `table` that `select` picks (?1 the cutoff, ?2 the limit) deleted; answers how many.
+async function deleteOlderThan(db: D1Database, select: string, table: string, cutoff: number, limit: number): Promise<number> {
+  const { meta } = await db.prepare(`DELETE FROM ${table} WHERE rowid IN (${select})`).bind(cutoff, limit).run();
   return meta.changes;
 }
 
 // A declined application (its email, handle and note) is kept 90 days after the answer, for a brand that
 // changes its mind or is asked why, then deleted; the public page says so. A bounded chunk per run.
 export const DECLINED_APPLICATION_DAYS = 90;
-export async function forgetDeclinedApplications(db: D1Database, now: number, limit = 1_000): Promise<number> {
-  const { meta } = await db
-    .prepare("DELETE FROM applications WHERE rowid IN (SELECT rowid FROM applications WHERE status = 'declined' AND decided_at < ? LIMIT ?)")
-    .bind(now - DECLINED_APPLICATION_DAYS * DAY_MS, limit)
-    .run();
-  return meta.changes;
-}
+export const forgetDeclinedApplications = (db: D1Database, now: number, limit = 1_000) =>
+  deleteOlderThan(db, "SELECT rowid FROM applications WHERE status = 'declined' AND decided_at < ?1 LIMIT ?2", 'applications', now - DECLINED_APPLICATION_DAYS * DAY_MS, limit);
