@@ -126,7 +126,7 @@ const ApprovedNotice: FC<{ a: Approved; campaignId: string }> = ({ a, campaignId
         </>
       ) : a.mailed ? (
         <>
-          Chorus is emailing {a.name} (@{a.handle}) their invitation, with their link and code. Follow them on {page}.
+          Chorus is emailing {a.name} (@{a.handle}) their invitation: accepting it gives them their link and code. Follow them on {page}.
         </>
       ) : (
         <>
@@ -149,26 +149,36 @@ export const ApplicationsPage: FC<{
   flash?: Flash;
   problem?: string;
   approved?: Approved;
-  askDeclineAll?: boolean;
-}> = ({ viewer, campaign, url, lists, canWrite, toReview, flash, problem, approved, askDeclineAll = false }) => (
+  /** "Decline all shown" asked: the ids it would decline. */
+  declineIds?: string[];
+}> = ({ viewer, campaign, url, lists, canWrite, toReview, flash, problem, approved, declineIds }) => (
   <ConsolePage title={`${campaign.name} applications`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="applications" brandName={viewer.brandName} />
     <FlashNotice flash={flash ?? null} />
     {approved ? <ApprovedNotice a={approved} campaignId={campaign.id} /> : null}
-    {askDeclineAll && lists.pending.length > 0 ? (
-      <FormQuestion
-        tone="warn"
-        title={`Decline ${countOf(lists.pending.length, 'application')}?`}
-        form="decline-all"
-        name="confirm"
-        submit={`Decline all ${formatCount(lists.pending.length)}`}
-        submitTone="danger"
-        cancelHref={`/console/campaigns/${campaign.id}/applications`}
-        cancel="Keep them"
-        saveLabel="Ask again"
-      >
-        Every application listed below is declined, oldest first{lists.pendingCount > lists.pending.length ? `; the ${formatCount(lists.pendingCount - lists.pending.length)} after them stay` : ''}. Nothing is sent to the creators.
-      </FormQuestion>
+    {declineIds && declineIds.length > 0 ? (
+      <>
+        <form method="post" action={`/console/campaigns/${campaign.id}/applications/decline-all`} id="decline-all-confirm" hidden>
+          {declineIds.map((id) => (
+            <input type="hidden" name="id" value={id} />
+          ))}
+        </form>
+        <FormQuestion
+          tone="warn"
+          title={`Decline ${countOf(declineIds.length, 'application')}?`}
+          form="decline-all-confirm"
+          name="confirm"
+          submit={`Decline ${formatCount(declineIds.length)}`}
+          submitTone="danger"
+          cancelHref={`/console/campaigns/${campaign.id}/applications`}
+          cancel="Keep them"
+          saveLabel="Ask again"
+        >
+          The {declineIds.length === 1 ? 'application' : `${formatCount(declineIds.length)} applications`} you were looking at {declineIds.length === 1 ? 'is' : 'are'} declined; any that arrived since stay. Nothing is sent to the creators.
+        </FormQuestion>
+      </>
+    ) : declineIds ? (
+      <Notice tone="info">Those applications were answered already.</Notice>
     ) : null}
     {problem ? (
       <Notice tone="error" title="Not approved">

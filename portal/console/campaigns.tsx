@@ -193,13 +193,20 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                         </span>
                       </p>
                     </div>
-                    {c.to_review > 0 ? (
-                      <a class="review-pill" href={`/console/review?status=submitted&campaign=${c.id}`}>
-                        {formatCount(c.to_review)} {c.to_review === 1 ? 'draft' : 'drafts'} to review
-                      </a>
-                    ) : (
-                      <span class="muted small">No drafts waiting</span>
-                    )}
+                    <div class="campaign-pills">
+                      {c.to_review > 0 ? (
+                        <a class="review-pill" href={`/console/review?status=submitted&campaign=${c.id}`}>
+                          {formatCount(c.to_review)} {c.to_review === 1 ? 'draft' : 'drafts'} to review
+                        </a>
+                      ) : (
+                        <span class="muted small">No drafts waiting</span>
+                      )}
+                      {c.applications > 0 ? (
+                        <a class="review-pill" href={`/console/campaigns/${c.id}/applications`}>
+                          {countOf(c.applications, 'application')} waiting
+                        </a>
+                      ) : null}
+                    </div>
                   </div>
                   <dl class="mini-stats">
                     <div>

@@ -47,7 +47,7 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
         <p class="eyebrow">{brandName}</p>
         <h1>Apply to join {campaignName}</h1>
         <p class="muted">
-          Tell {brandName} about you and your audience. If they pick you, you get an email invitation with your own link, discount code and brief. Chorus runs the program for them.
+          Tell {brandName} about you and your audience. If they pick you, an email invitation follows with the brief; accept it to get your own tracked link and discount code. Chorus runs the program for them.
         </p>
         {busy ? (
           <Notice tone="warn" title="Too many tries">
@@ -123,9 +123,9 @@ export const AppliedPage: FC<{ brandName: string; campaignName: string; email: s
       <p class="eyebrow">{brandName}</p>
       <h1>Thanks, your application is in</h1>
       <p>
-        {brandName} reads every application for {campaignName}. If they pick you, an invitation reaches <strong>{email}</strong> with your link, code and brief.
+        {brandName} reads every application for {campaignName}. If they pick you, an invitation reaches <strong>{email}</strong>: accept it to get your link and code.
       </p>
-      <p class="muted small">One application per email address: the first one sent is the one {brandName} reads. Nothing arrives? Look in your spam folder, or apply with another address.</p>
+      <p class="muted small">One application per email address: the first one sent is the one {brandName} reads. Brands do not answer every application; if they pick you, the invitation comes by email (check your spam folder too).</p>
     </section>
   </Page>
 );
@@ -136,7 +136,7 @@ export const AlreadyInPage: FC<{ brandName: string; campaignName: string; enroll
     <section class="card narrow apply">
       <p class="eyebrow">{brandName}</p>
       <h1>{invited ? `${brandName} invited you already` : `You're in ${campaignName}`}</h1>
-      <p>{invited ? `Your invitation to ${campaignName} is waiting on your home page: accept it there to get your link and code.` : 'Your brief, link and code are in your portal.'}</p>
+      <p>{invited ? `Your invitation to ${campaignName} is waiting on your home page: accept it there to get your link and code.` : 'Your brief is in your portal, and your link and code are on your home page.'}</p>
       <p>
         <a class="button button-primary" href={invited ? '/' : `/brief/${enrollmentId}`}>
           {invited ? 'Open your invitations' : 'Open your brief'}

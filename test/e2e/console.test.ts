@@ -603,7 +603,7 @@ describe('brand console in Chromium', () => {
     await applicant.getByLabel(/^Followers there/).fill('lots');
     await navigate(applicant, () => applicant.getByRole('button', { name: 'Send my application' }).click(), /\/apply\//);
     // Refused with the field named, focused on the summary, what was typed kept.
-    expect(await textOf(applicant, '.error-summary li')).toBe('Followers as a whole number, like 18500 or 18.5k.');
+    expect(await textOf(applicant, '.error-summary li')).toBe('Followers as a number, like 18500 or 18.5k.');
     expect(await applicant.evaluate(() => document.activeElement?.classList.contains('error-summary'))).toBe(true);
     expect(await applicant.getByLabel('Your handle').inputValue()).toBe('@Lea.Outdoors');
     expect(await axeViolations(applicant)).toEqual([]);
@@ -622,7 +622,7 @@ describe('brand console in Chromium', () => {
     await page.getByLabel('Pays').selectOption('product');
     await navigate(page, () => page.getByRole('button', { name: 'Approve and invite Lea Brandt' }).click(), /\/applications\?approved=/);
     expect(await textOf(page, 'main [role=status] .notice-title')).toBe('Approved and invited');
-    expect(await main(page)).toContain('Chorus is emailing Lea Brandt (@lea.outdoors) their invitation');
+    expect(await main(page)).toContain('Chorus is emailing Lea Brandt (@lea.outdoors) their invitation: accepting it gives them their link and code');
     const [leaInvite] = await server.mailedLinks('lea.brandt@creators.example', 1, 60_000);
     expect(leaInvite).toMatch(new RegExp(`^${server.url}/invite/`));
     await navigate(page, () => page.getByRole('link', { name: 'their page' }).click(), /\/creators\/[^/?]+$/);

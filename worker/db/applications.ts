@@ -149,6 +149,16 @@ export async function campaignCodeStyle(db: D1Database, brandId: string, campaig
   return { pattern: most(patterns) ?? '{HANDLE}15', discountPercent: most(percents) ?? 15 };
 }
 
+// Which of `ids` are this campaign's applications still waiting (what "Decline all shown" asks about).
+export async function pendingAmong(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { results } = await db
+    .prepare(`SELECT id FROM applications WHERE campaign_id = ? AND brand_id = ? AND status = 'pending' AND id IN (${ids.map(() => '?').join(', ')}) ORDER BY created_at, id`)
+    .bind(t.campaignId, t.brandId, ...ids)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
 // Declines the waiting applications among `ids` at once (a wave of spam, a campaign that is full): one
 // activity row with the count. Answers how many were still waiting and are declined now.
 export async function declineApplications(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: { type: 'admin_user'; id: string }, now: number): Promise<number> {

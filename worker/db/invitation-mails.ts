@@ -170,12 +170,13 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
   const db = env.DB;
   const claim = await db
     .prepare(
-      `SELECT b.name AS brand_name, c.name AS campaign_name, ${OPTED_OUT('i.email', 'i.brand_id')} AS opted_out
+      `SELECT b.name AS brand_name, c.name AS campaign_name, ${OPTED_OUT('i.email', 'i.brand_id')} AS opted_out,
+         EXISTS (SELECT 1 FROM applications a WHERE a.campaign_id = i.campaign_id AND a.email = i.email AND a.brand_id = i.brand_id AND a.status = 'approved') AS applied
        FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
        WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
     )
     .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
-    .first<{ brand_name: string; campaign_name: string; opted_out: number }>();
+    .first<{ brand_name: string; campaign_name: string; opted_out: number; applied: number }>();
   // Mailed already (a redelivery), or voided: nothing to do.
   if (!claim) return message.ack();
   const [row] = await inviteRows(db, { brandId: m.brandId, campaignId: m.campaignId, origin: m.origin, secretsKey: env.SECRETS_KEY }, new Map([[m.email, 0]]));
@@ -194,12 +195,15 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
   try {
     await sendMessage(env, {
       to: m.email,
-      subject: `${claim.brand_name} invites you to ${claim.campaign_name}`,
+      // A creator who applied hears the answer to their application, not a cold invitation.
+      subject: claim.applied ? `${claim.brand_name} accepted your application to ${claim.campaign_name}` : `${claim.brand_name} invites you to ${claim.campaign_name}`,
       text: [
         `Hi ${row.name},`,
-        `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${inviteUrl.href}`,
+        claim.applied
+          ? `Good news: ${claim.brand_name} accepted your application to ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${inviteUrl.href}`
+          : `${claim.brand_name} would like you in ${claim.campaign_name}, a creator campaign run on Chorus. Open your invitation: ${inviteUrl.href}`,
         `There you choose a password (or sign in if you already use Chorus), then read the brief and accept or decline. If you are new to Chorus, the link lets whoever opens it choose your password for a week, so keep this mail to yourself. Your tracked link and discount code appear once you accept. If the link has lapsed when you open it, ask ${claim.brand_name} to send it again.`,
-        `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.brand_name} added your address to a campaign on Chorus; it sends at most two reminders.`,
+        `Not interested? Ignore this mail; nothing happens unless you accept. You got it because ${claim.applied ? `you applied to ${claim.campaign_name}` : `${claim.brand_name} added your address to a campaign on Chorus`}; it sends at most two reminders.`,
         `No more invitations from ${claim.brand_name}: ${m.origin}/unsubscribe/${token}`,
       ].join('\n\n'),
       // One key per claim: a redelivery after a send whose mark was lost is not mailed twice.

@@ -40,7 +40,8 @@ export function readFollowers(raw: string): number | null | 'invalid' {
   return n <= 1_000_000_000 ? n : 'invalid';
 }
 
-// A profile link: https, a real host, no credentials, at most 300 characters. Shown to the brand as a link.
+// A profile link: https (an http one is read as its https address), a real host, no credentials, at most 300
+// characters. Shown to the brand as a link.
 export function readProfileUrl(raw: string): string | null | 'invalid' {
   const s = raw.trim();
   if (s === '') return null;
@@ -51,6 +52,7 @@ export function readProfileUrl(raw: string): string | null | 'invalid' {
   } catch {
     return 'invalid';
   }
+  if (url.protocol === 'http:') url.protocol = 'https:';
   if (url.protocol !== 'https:' || url.username || url.password || !url.hostname.includes('.')) return 'invalid';
   return url.href;
 }
@@ -62,7 +64,7 @@ export function readApplication(form: ApplicationForm): { input: ApplicationInpu
   const errors: FieldError[] = [];
   const fail = (field: keyof ApplicationForm, text: string) => errors.push({ field, text });
   const name = CREATOR_FIELDS.displayName.safeParse(form.name);
-  if (!name.success) fail('name', 'Your name: 1-80 characters on one line.');
+  if (!name.success) fail('name', form.name.trim() === '' ? 'Enter your name.' : 'Your name: up to 80 characters on one line.');
   const email = cleanEmail(form.email);
   if (!isEmail(email)) fail('email', 'An email address we can send your invitation to.');
   const handle = form.handle.trim().replace(/^@/, '').toLowerCase();
@@ -70,7 +72,7 @@ export function readApplication(form: ApplicationForm): { input: ApplicationInpu
   const platform = Object.hasOwn(PLATFORMS, form.platform) ? (form.platform as Platform) : null;
   if (!platform) fail('platform', 'Choose where you post.');
   const followers = readFollowers(form.followers);
-  if (followers === 'invalid') fail('followers', 'Followers as a whole number, like 18500 or 18.5k.');
+  if (followers === 'invalid') fail('followers', 'Followers as a number, like 18500 or 18.5k.');
   const niche = nicheText.safeParse(form.niche);
   if (!niche.success) fail('niche', 'Your niche: up to 60 characters on one line.');
   const profileUrl = readProfileUrl(form.profileUrl);

@@ -6,7 +6,8 @@ import { forgetDeclinedApplications } from '../../../worker/jobs/retention';
 import { readFollowers, readProfileUrl } from '../../../worker/domain/applications';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { adminUser, consoleBrand, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
-import { json, rowCount, type Data } from '../fixtures';
+import { json, rowCount, waitFor, type Data } from '../fixtures';
+import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 
 type Brand = Awaited<ReturnType<typeof consoleBrand>>;
 
@@ -110,7 +111,7 @@ describe('the public application page', () => {
       [{ followers: '-5' }, 'followers'],
       [{ niche: 'n'.repeat(61) }, 'niche'],
       [{ profileUrl: 'javascript:alert(1)' }, 'profileUrl'],
-      [{ profileUrl: 'http://insecure.example/me' }, 'profileUrl'],
+      [{ profileUrl: 'ftp://files.example/me' }, 'profileUrl'],
       [{ profileUrl: 'https://user:pw@evil.example' }, 'profileUrl'],
       [{ profileUrl: `https://x.example/${'a'.repeat(300)}` }, 'profileUrl'],
       [{ pitch: 'p'.repeat(1001) }, 'pitch'],
@@ -171,6 +172,7 @@ describe('the public application page', () => {
     expect(['18500', '18,500', '18.500', '18 500', '18.5k', '18,5K', '1.2m', '950', ''].map(readFollowers)).toEqual([18_500, 18_500, 18_500, 18_500, 18_500, 18_500, 1_200_000, 950, null]);
     expect(['1.5', '18,50', '1e6', 'k', '12kk'].map(readFollowers)).toEqual(['invalid', 'invalid', 'invalid', 'invalid', 'invalid']);
     expect(readProfileUrl('instagram.com/mia')).toBe('https://instagram.com/mia');
+    expect(readProfileUrl('http://instagram.com/mia')).toBe('https://instagram.com/mia');
     expect(['ftp://x.example', 'https://localhost', 'https://a b.example', 'https://x.example\\@evil.example'].map(readProfileUrl)).toEqual(['invalid', 'invalid', 'invalid', 'invalid']);
   });
 });
@@ -196,7 +198,11 @@ describe('answering applications in the console', () => {
     expect(html).toContain('rel="noopener noreferrer nofollow ugc"');
     // The link does not show the handle they typed: the card says to check it.
     expect(html).toContain(`Their profile link does not mention @${handle}`);
+    // The campaign list points at it too.
+    expect(await (await get('/console', m.cookie)).text()).toContain(`href="/console/campaigns/${m.campaign.id}/applications">1 application waiting`);
 
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
     const approve = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie: m.cookie });
     expect(approve.status).toBe(303);
     expect(approve.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?approved=${id}&mailed=1`);
@@ -211,6 +217,11 @@ describe('answering applications in the console', () => {
     expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ? AND email = ?', m.campaign.id, fields.email)).toBe(1);
     expect(await rowCount('SELECT count(*) AS n FROM invitation_mails WHERE campaign_id = ?', m.campaign.id)).toBe(1); // that address alone
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'application.approved'", id)).toBe(1);
+    // The mail answers the application, not a cold invitation.
+    const mail = await waitFor(async () => sent.find((s) => s.to === fields.email) ?? null, 15_000);
+    expect(mail.subject).toBe('Test Brand accepted your application to Glow');
+    expect(mail.text).toContain('You got it because you applied to Glow');
+    setTransport(logTransport);
     const after = await (await get(approve.headers.get('location')!, m.cookie)).text();
     expect(after).toContain('Approved and invited');
     expect(after).toContain(`/console/campaigns/${m.campaign.id}/creators/${enrollment!.id}`);
@@ -308,14 +319,18 @@ describe('answering applications in the console', () => {
     const foreign = await applicationId(other.campaign.id, theirs.email);
     const page = await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text();
     expect(page).toContain('Decline all 3 shown');
+    // Asked about the ones the brand was looking at, not one that arrived since.
+    await apply(m, application());
     const asked = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids }, { cookie: m.cookie });
     expect(asked.status).toBe(200);
-    expect(await asked.text()).toContain('Decline 3 applications?');
-    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(3);
+    const question = await asked.text();
+    expect(question).toContain('Decline 3 applications?');
+    expect((question.match(/form="decline-all-confirm"/g) ?? []).length).toBe(2);
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(4);
     const done = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: [...ids.slice(0, 2), foreign, 'app_bogus', "x' OR 1=1"], confirm: '1' }, { cookie: m.cookie });
     expect(done.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?flash=declined_all&declined=2`);
     expect(await (await get(done.headers.get('location')!, m.cookie)).text()).toContain('Declined 2 applications. Nothing was sent to them.');
-    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(2);
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", foreign)).toBe(1);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_declined'", m.campaign.id)).toBe(1);
   });

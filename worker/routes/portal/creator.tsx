@@ -134,7 +134,12 @@ creatorPortal.get('/invite/:token', async (c) => {
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   // Opened from the invitation Chorus mailed to a new account: its first password, here and now.
   const proof = mailedProof(c);
-  if ((await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) && !token.has_password) return c.html(<SetPasswordPage {...firstPasswordPage(raw, token, proof)} />);
+  if (await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) {
+    // Opened again from the mail once the password is set (a creator going back to it to find the portal):
+    // sign in. Only the mail's copy says so; the brand's copy of the link reads the same either way.
+    if (token.has_password) return c.html(<LoginPage email={token.email} next="/" notice="Your account is set up. Sign in to see your invitation and your brief." />);
+    return c.html(<SetPasswordPage {...firstPasswordPage(raw, token, proof)} />);
+  }
   return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
 });
 

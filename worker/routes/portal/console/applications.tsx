@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { ApplicationsPage, type Approved } from '../../../../portal/console/applications';
 import type { Flash } from '../../../../portal/console/layout';
-import { applicationLists, campaignCodeStyle, decideApplication, declineApplications, loadApplication, PENDING_SHOWN } from '../../../db/applications';
+import { applicationLists, campaignCodeStyle, decideApplication, declineApplications, loadApplication, PENDING_SHOWN, pendingAmong } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
 import { codeProblems, conflictingHandles, freeCodePattern, importAuditStatement, importCreators, removedFromCampaign, type ImportTarget } from '../../../db/creator-import';
 import { campaignEnded } from '../../../db/creator-portal';
@@ -39,7 +39,7 @@ async function applicationOr404(c: ConsoleContext, campaign: CampaignRecord) {
   return a;
 }
 
-async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, extras: { problem?: string; approved?: Approved; askDeclineAll?: boolean } = {}, status: PageStatus = 200) {
+async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, extras: { problem?: string; approved?: Approved; declineIds?: string[] } = {}, status: PageStatus = 200) {
   const { user } = c.var;
   const [lists, toReview] = await Promise.all([applicationLists(c.env.DB, user.brandId, campaign.id), awaitingReview(c.env.DB, user.brandId)]);
   return renderPage(
@@ -54,7 +54,7 @@ async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, e
       flash={declinedFlash(c) ?? flashOf(FLASHES, c)}
       problem={extras.problem}
       approved={extras.approved}
-      askDeclineAll={extras.askDeclineAll ?? false}
+      declineIds={extras.declineIds}
     />,
     status,
   );
@@ -94,7 +94,9 @@ applicationRoutes.post('/campaigns/:id/applications/decline-all', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
   const ids = [...new Set(form.all('id'))].filter((id) => APPLICATION_ID.test(id)).slice(0, PENDING_SHOWN);
-  if (form.get('confirm') !== '1') return renderApplications(c, campaign, { askDeclineAll: true });
+  // Asked about exactly the applications the brand was looking at that are still waiting: one that arrived
+  // since is not swept in.
+  if (form.get('confirm') !== '1') return renderApplications(c, campaign, { declineIds: await pendingAmong(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids) });
   const declined = await declineApplications(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids, { type: 'admin_user', id: c.var.user.id }, Date.now());
   return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined }), 303);
 });

@@ -17,6 +17,7 @@ export type CampaignSummary = {
   enrolled: number;
   active: number;
   to_review: number;
+  applications: number;
   live: number;
   clicks: number;
   conversions: number;
@@ -30,6 +31,7 @@ export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c
   (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status <> 'removed') AS enrolled,
   (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status = 'active') AS active,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
+  (SELECT COUNT(*) FROM applications a WHERE a.campaign_id = c.id AND a.status = 'pending' AND +a.brand_id = c.brand_id) AS applications,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'live') AS live,
   (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS clicks,
   (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
