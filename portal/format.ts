@@ -30,6 +30,10 @@ export function formatMoney(minor: number, currency: string): string {
 
 export const formatPercent = (bps: number) => `${bps % 100 === 0 ? bps / 100 : (bps / 100).toFixed(2)}%`;
 
+/** A plan's tiers as people read them: "10%, 15% from $1,000.00, 20% from $5,000.00". */
+export const tiersInWords = (tiers: readonly { fromMinor: number; rateBps: number }[], currency: string) =>
+  tiers.map((t) => `${formatPercent(t.rateBps)}${t.fromMinor > 0 ? ` from ${formatMoney(t.fromMinor, currency)}` : ''}`).join(', ');
+
 // The zone a brand's days are counted in, as people read it ("America/New York"): UTC for one the runtime
 // does not know, as the counting does.
 export const zoneLabel = (timeZone: string): string => zoneOrUtc(timeZone).replace(/_/g, ' ');

@@ -3,7 +3,7 @@ import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
 import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
 import { formatAmount } from '../../worker/domain/store-payloads';
-import { countOf, formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { countOf, formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS, tiersInWords } from '../format';
 import { Notice, Stat } from '../layout';
 import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, FormQuestion, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
@@ -54,7 +54,7 @@ export type PlanChoice = { id: string; name: string; tiers: string; period: stri
 
 const planSummary = (p: PlanChoice, currency: string) => {
   const tiers = JSON.parse(p.tiers) as CommissionTier[];
-  return `${p.name}: ${tiers.map((t) => `${formatPercent(t.rateBps)}${t.fromMinor > 0 ? ` from ${formatMoney(t.fromMinor, currency)}` : ''}`).join(', ')} (${p.period === 'lifetime' ? 'lifetime' : 'monthly'})`;
+  return `${p.name}: ${tiersInWords(tiers, currency)} (${p.period === 'lifetime' ? 'lifetime' : 'monthly'})`;
 };
 
 // ---------- Shared fields ----------

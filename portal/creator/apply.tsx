@@ -2,6 +2,8 @@
 // join. No account needed; the answer comes as the invitation email the roster import sends.
 import type { FC } from 'hono/jsx';
 import { FIELDS, PITCH_MAX, PLATFORMS, type ApplicationForm, type FieldError } from '../../worker/domain/applications';
+import type { ApplyTerms } from '../../worker/db/applications';
+import { formatDate, tiersInWords } from '../format';
 import { ErrorSummary, invalidIn, Notice, Page } from '../layout';
 
 // The field people leave empty (hidden) and form-filling bots fill. Not a name identity autofill knows (website, url).
@@ -9,7 +11,32 @@ export const HONEYPOT = 'leave_this_empty';
 
 export const EMPTY_APPLICATION: ApplicationForm = Object.fromEntries(FIELDS.map((f) => [f, ''])) as ApplicationForm;
 
-type Target = { brandName: string; campaignName: string; action: string };
+type Target = { brandName: string; campaignName: string; action: string; terms: ApplyTerms };
+
+// The deal in a line or two: what a sale earns (the tiers, by month or over the campaign) and until when. The
+// brand may also offer product seeding or a fee per post when it answers.
+const Terms: FC<{ terms: ApplyTerms }> = ({ terms }) => {
+  const tiers = terms.tiers ? (JSON.parse(terms.tiers) as { fromMinor: number; rateBps: number }[]) : [];
+  return (
+    <dl class="apply-terms">
+      {tiers.length > 0 ? (
+        <div>
+          <dt>Commission on your sales</dt>
+          <dd>
+            {tiersInWords(tiers, terms.currency)}
+            {tiers.length > 1 ? ` (the rate rises with your sales ${terms.planPeriod === 'lifetime' ? 'over the campaign' : 'each month'})` : ''}
+          </dd>
+        </div>
+      ) : null}
+      {terms.endsAt !== null ? (
+        <div>
+          <dt>Runs until</dt>
+          <dd>{formatDate(terms.endsAt - 1, terms.timezone)}</dd>
+        </div>
+      ) : null}
+    </dl>
+  );
+};
 
 // What a field's input is described by: its hint, and its error when it has one (shown under it, as well as
 // in the summary at the top).
@@ -39,7 +66,7 @@ const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; error
   );
 };
 
-export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean }> = ({ brandName, campaignName, action, values, errors, busy, signedIn }) => {
+export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean }> = ({ brandName, campaignName, action, terms, values, errors, busy, signedIn }) => {
   const bad = (f: keyof ApplicationForm) => invalidIn(errors, f);
   return (
     <Page title={`Apply to ${brandName}`}>
@@ -54,6 +81,7 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
             Wait a minute, then send the form again. Nothing you typed is lost.
           </Notice>
         ) : null}
+        <Terms terms={terms} />
         <ErrorSummary errors={errors} />
         <form method="post" action={action} class="stack">
           <Field id="name" errors={errors} label="Your name">

@@ -14,21 +14,25 @@ export const MAX_PENDING_APPLICATIONS = 500;
 export const PENDING_SHOWN = 50;
 export const DECIDED_SHOWN = 20;
 
-export type ApplyTarget = { campaignId: string; brandId: string; campaignName: string; brandName: string; open: boolean };
+// What the public page shows of the deal: the campaign's commission tiers (null without a plan), whether
+// they count by month or over the campaign, the brand's currency and timezone, and the campaign's last day.
+export type ApplyTerms = { tiers: string | null; planPeriod: string | null; currency: string; timezone: string; endsAt: number | null };
+export type ApplyTarget = { campaignId: string; brandId: string; campaignName: string; brandName: string; open: boolean; terms: ApplyTerms };
 
 // The campaign a public application page names. Open only while the brand takes applications and the campaign
 // is running: a draft has not launched and an ended one takes no new creators.
 export async function applyTarget(db: D1Database, brandSlug: string, campaignSlug: string, now: number): Promise<ApplyTarget | null> {
   const row = await db
     .prepare(
-      `SELECT c.id, c.brand_id, c.name, c.status AS campaign_status, c.ends_at, c.applications_open, b.name AS brand_name
-       FROM brands b JOIN campaigns c ON c.brand_id = b.id AND c.slug = ? WHERE b.slug = ?`,
+      `SELECT c.id, c.brand_id, c.name, c.status AS campaign_status, c.ends_at, c.applications_open, b.name AS brand_name, b.currency, b.timezone, p.tiers, p.period AS plan_period
+       FROM brands b JOIN campaigns c ON c.brand_id = b.id AND c.slug = ? LEFT JOIN commission_plans p ON p.id = c.commission_plan_id AND p.brand_id = b.id WHERE b.slug = ?`,
     )
     .bind(campaignSlug, brandSlug)
-    .first<{ id: string; brand_id: string; name: string; campaign_status: string; ends_at: number | null; applications_open: number; brand_name: string }>();
+    .first<{ id: string; brand_id: string; name: string; campaign_status: string; ends_at: number | null; applications_open: number; brand_name: string; currency: string; timezone: string; tiers: string | null; plan_period: string | null }>();
   if (!row) return null;
   const open = row.applications_open === 1 && row.campaign_status === 'active' && !campaignEnded(row, now);
-  return { campaignId: row.id, brandId: row.brand_id, campaignName: row.name, brandName: row.brand_name, open };
+  const terms = { tiers: row.tiers, planPeriod: row.plan_period, currency: row.currency, timezone: row.timezone, endsAt: row.ends_at };
+  return { campaignId: row.id, brandId: row.brand_id, campaignName: row.name, brandName: row.brand_name, open, terms };
 }
 
 // Stores the application. One address has one per campaign, and the first one stays: sending the form again

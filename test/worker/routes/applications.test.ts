@@ -45,7 +45,10 @@ describe('the public application page', () => {
     const open = await get(applyPath(m));
     expect(open.status).toBe(200);
     expect(open.headers.get('cache-control')).toBe('no-store');
-    expect(await open.text()).toContain('Apply to join Glow');
+    const openPage = await open.text();
+    expect(openPage).toContain('Apply to join Glow');
+    // The deal, before anyone applies: the plan's tiers.
+    expect(openPage).toContain('10%, 15% from $1,000.00, 20% from $5,000.00 (the rate rises with your sales each month)');
     for (const path of [`/apply/${m.brand.slug}/nope`, `/apply/nope/${m.campaign.slug}`, `/apply/${m.brand.slug.toUpperCase()}/${m.campaign.slug}`, `/apply/${'a'.repeat(70)}/${m.campaign.slug}`]) {
       expect((await get(path)).status, path).toBe(404);
     }
