@@ -152,6 +152,11 @@ describe('the public application page', () => {
     expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
     expect(statuses[5]).toBe(429);
     expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ?', m.campaign.id)).toBe(5);
+    // An IPv6 client is limited by its /64, whatever address in it it sends from.
+    const v6 = [];
+    for (const host of ['a', 'b', 'c', 'd', 'e', 'ffff:1:2:3']) v6.push((await apply(m, application(), { ip: `2001:db8:7:9:0:0:0:${host}`.replace('0:0:0:ffff:1:2:3', 'ffff:1:2:3') })).status);
+    expect(v6).toEqual([200, 200, 200, 200, 200, 429]);
+    expect((await apply(m, application(), { ip: '2001:db8:7:a::1' })).status).toBe(200);
 
     // Full: a new address is told to come back; one already waiting can still fix its application.
     const waiting = (await stored(m.campaign.id))[0]!.email as string;
@@ -161,7 +166,7 @@ describe('the public application page', () => {
        INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at)
        SELECT ? || i, ?, ?, 'fill' || i || ?, 'filler', 'Filler', 'other', '', 'pending', ?, ? FROM n`,
     )
-      .bind(MAX_PENDING_APPLICATIONS - 5, `app_fill_${tag()}_`, m.brand.brandId, m.campaign.id, `_${tag()}@creators.test`, now, now)
+      .bind(MAX_PENDING_APPLICATIONS - 11, `app_fill_${tag()}_`, m.brand.brandId, m.campaign.id, `_${tag()}@creators.test`, now, now)
       .run();
     const full = await apply(m);
     expect(full.status).toBe(429);
@@ -169,6 +174,7 @@ describe('the public application page', () => {
     expect((await apply(m, application({ email: waiting, pitch: 'Updated.' }))).status).toBe(429); // the same answer for an address that applied
     expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Your application page is full');
     expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ?', m.campaign.id)).toBe(MAX_PENDING_APPLICATIONS);
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND handle <> 'filler'", m.campaign.id)).toBe(11);
   });
 
   it('reads audience sizes and profile links as people type them', () => {

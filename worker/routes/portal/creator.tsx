@@ -23,7 +23,7 @@ import { passwordLink } from '../admin/creators';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
-import { clientIp, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
+import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
@@ -396,9 +396,9 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
   const values = Object.fromEntries(FIELDS.map((f) => [f, String(form[f] ?? '').slice(0, f === 'pitch' ? PITCH_MAX * 2 : 400)])) as ApplicationForm;
   const read = readApplication(values);
   if ('errors' in read) return c.html(<ApplyPage {...target} values={values} errors={read.errors} />, 422);
-  // Per client address, before anything is stored (the sign-in limiter's per-key namespace, with keys of its own);
+  // Per client network, before anything is stored (the sign-in limiter's per-key namespace, with keys of its own);
   // fixing a typo the checks above refused costs nothing.
-  const byIp = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `apply:${clientIp(c)}` });
+  const byIp = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `apply:${clientNetwork(c)}` });
   if (!byIp.success) {
     c.header('Retry-After', '60');
     return c.html(<ApplyPage {...target} values={values} busy />, 429);

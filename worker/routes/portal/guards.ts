@@ -66,3 +66,15 @@ export function safeNext(next: string | undefined, fallback: string): string {
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header('cf-connecting-ip') ?? 'unknown';
 }
+
+// The client's network for a limit a person should not get round by changing address: an IPv6 address's /64
+// (one subscriber's whole prefix), an IPv4 address as it is.
+export function clientNetwork(c: Context<AppEnv>): string {
+  const ip = clientIp(c);
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}

@@ -72,7 +72,7 @@ applicationRoutes.get('/campaigns/:id/applications', async (c) => {
   // After an approval: who, their page, and whether Chorus mailed the invitation (an id and a number only).
   const id = c.req.query('approved') ?? '';
   const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, c.var.user.brandId, campaign.id, id) : null;
-  const approved = a?.status === 'approved' && a.enrollment_id ? { name: a.name, handle: a.handle, enrollmentId: a.enrollment_id, mailed: countParam(c, 'mailed') > 0, already: countParam(c, 'already') > 0 } : undefined;
+  const approved = a?.status === 'approved' && a.enrollment_id ? { name: a.name, handle: a.account_handle ?? a.handle, enrollmentId: a.enrollment_id, mailed: countParam(c, 'mailed') > 0, already: countParam(c, 'already') > 0 } : undefined;
   return renderApplications(c, campaign, { approved });
 });
 
