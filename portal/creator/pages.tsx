@@ -75,12 +75,13 @@ export const ForgotPage: FC<{ email?: string; error?: string; sentTo?: string }>
   </Page>
 );
 
-export const SetPasswordPage: FC<{ heading: string; intro: string; action: string; name: string; email: string; error?: string }> = ({ heading, intro, action, name, email, error }) => (
+export const SetPasswordPage: FC<{ heading: string; intro: string; action: string; name: string; email: string; error?: string; brandName?: string }> = ({ heading, intro, action, name, email, error, brandName }) => (
   <Page title={heading}>
     <section class="card narrow">
+      {brandName ? <p class="eyebrow">Invited by {brandName}</p> : null}
       <h1>{heading}</h1>
       <p>
-        {intro} <strong>{name}</strong> ({email}).
+        {intro} <strong>{name}</strong> ({email}).{brandName ? ` Then ${brandName}'s invitation opens: read the brief and accept it there.` : ''}
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
       <NewPasswordForm action={action} email={email} hint="At least 10 characters. A short sentence works well." submit="Save password and continue" />

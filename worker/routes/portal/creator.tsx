@@ -124,6 +124,7 @@ const firstPasswordPage = (raw: string, token: AccountToken, proof: MailedProof)
   action: `/invite/${raw}/password?k=${proof.k}&t=${proof.t}`,
   name: token.display_name,
   email: token.email,
+  brandName: token.brand_name,
 });
 
 // An invite's page is the same whether or not the address has a Chorus account (the brand holds the link and
