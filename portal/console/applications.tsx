@@ -6,7 +6,7 @@ import { DECIDED_SHOWN, MAX_PENDING_APPLICATIONS, PENDING_SHOWN } from '../../wo
 import { PLATFORMS } from '../../worker/domain/applications';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CopyField, Notice } from '../layout';
-import { CampaignHeader, ConsolePage, DataTable, FlashNotice, FormQuestion, WriteButton, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, DataTable, FlashNotice, FormQuestion, RowAction, WriteButton, type Flash, type Viewer } from './layout';
 
 type Campaign = { id: string; name: string; status: string; hashtag: string; ended: boolean; applicationsOpen: boolean };
 
@@ -222,8 +222,8 @@ export const ApplicationsPage: FC<{
     {lists.decided.length > 0 ? (
       <section class="card" aria-labelledby="decided-h">
         <h2 id="decided-h">Answered lately</h2>
-        <p class="muted small">The latest {DECIDED_SHOWN} answers.</p>
-        <DataTable columns={['Creator', 'Answer', 'When', 'By']}>
+        <p class="muted small">The latest {DECIDED_SHOWN} answers. A declined application is deleted 90 days after the answer.</p>
+        <DataTable columns={['Creator', 'Answer', 'When', 'By']} action={canWrite ? 'Change' : null}>
           {lists.decided.map((a) => (
             <tr>
               <td data-label="Creator">
@@ -234,6 +234,9 @@ export const ApplicationsPage: FC<{
               </td>
               <td data-label="When">{a.decided_at === null ? '—' : formatDateTime(a.decided_at, viewer.timezone)}</td>
               <td data-label="By">{a.decided_by_name ?? 'A former teammate'}</td>
+              {canWrite ? (
+                <td>{a.status === 'declined' ? <RowAction action={`/console/campaigns/${campaign.id}/applications/${a.id}/reopen`} label="Reopen" target={a.name} /> : null}</td>
+              ) : null}
             </tr>
           ))}
         </DataTable>

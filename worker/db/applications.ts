@@ -153,6 +153,18 @@ export async function campaignCodeStyle(db: D1Database, brandId: string, campaig
   return { pattern: most(patterns) ?? '{HANDLE}15', discountPercent: most(percents) ?? 15 };
 }
 
+// A declined application back to waiting (a decline pressed by mistake, or a brand that changed its mind), with
+// its activity row. False when it is not declined (approved, or reopened meanwhile).
+export async function reopenApplication(db: D1Database, t: { brandId: string; campaignId: string; id: string }, actor: { type: 'admin_user'; id: string }, now: number): Promise<boolean> {
+  const [update] = await db.batch([
+    db
+      .prepare(`UPDATE applications SET status = 'pending', decided_at = NULL, decided_by = NULL, updated_at = ? WHERE id = ? AND campaign_id = ? AND brand_id = ? AND status = 'declined'`)
+      .bind(now, t.id, t.campaignId, t.brandId),
+    auditIfChanged(db, { brandId: t.brandId, actorType: actor.type, actorId: actor.id, action: 'application.reopened', targetType: 'application', targetId: t.id }, now),
+  ]);
+  return (update?.meta.changes ?? 0) > 0;
+}
+
 // Which of `ids` are this campaign's applications still waiting (what "Decline all shown" asks about).
 export async function pendingAmong(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];

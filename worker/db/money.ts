@@ -115,8 +115,8 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 // After a refund's reversal (in the same batch): the performance bonus of the order's period taken back when
 // this reversal took the period's net revenue from the threshold of the campaign's plan to below it (a month
 // already below it, from before take-backs existed, keeps the bonus it was paid). Tied to the order whose
-// award it cancels, so per-order reports net the two. In the refund's period, like the
-// reversal, and never payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
+// award it cancels, so per-order reports net the two. In the refund's period, like the reversal, and never
+// payable before the bonus it takes back, so an unpaid bonus and its take-back net out.
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now.
 export const BONUS_TAKEN_BACK = `WITH r AS (
   SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS taken

@@ -251,6 +251,12 @@ describe('answering applications in the console', () => {
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', other.email)).toBe(0);
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'declined'", otherId)).toBe(1);
     expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Answered lately');
+    // Declined by mistake: reopened, it waits again; an approved one cannot be reopened.
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${otherId}/reopen`, {}, { cookie: m.cookie })).headers.get('location')).toContain('flash=reopened');
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending' AND decided_at IS NULL", otherId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'application.reopened'", otherId)).toBe(1);
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${id}/reopen`, {}, { cookie: m.cookie })).headers.get('location')).toContain('flash=answered');
+    expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'approved'", id)).toBe(1);
   });
 
   it('says why an application cannot be approved as it is, and marks one already in the campaign approved without making anything', async () => {

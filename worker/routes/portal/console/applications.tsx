@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { ApplicationsPage, type Approved } from '../../../../portal/console/applications';
 import type { Flash } from '../../../../portal/console/layout';
-import { applicationLists, campaignCodeStyle, decideApplication, declineApplications, loadApplication, PENDING_SHOWN, pendingAmong } from '../../../db/applications';
+import { applicationLists, campaignCodeStyle, decideApplication, declineApplications, loadApplication, PENDING_SHOWN, pendingAmong, reopenApplication } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
 import { codeProblems, conflictingHandles, freeCodePattern, importAuditStatement, importCreators, removedFromCampaign, type ImportTarget } from '../../../db/creator-import';
 import { campaignEnded } from '../../../db/creator-portal';
@@ -23,7 +23,8 @@ import { countOf } from '../../../../portal/format';
 export const applicationRoutes = new Hono<ConsoleEnv>();
 
 const FLASHES: Record<string, Flash> = {
-  declined: { tone: 'info', text: 'Declined. Nothing was sent to them.' },
+  declined: { tone: 'info', text: 'Declined. Nothing was sent to them. Changed your mind? Reopen it under Answered lately.' },
+  reopened: { tone: 'success', text: 'Reopened: it is waiting for an answer again.' },
   answered: { tone: 'info', text: 'That application was answered already, by you in another tab or by a teammate.' },
   opened: { tone: 'success', text: 'Applications are on: share the page below.' },
   closed: { tone: 'info', text: 'Applications are off: the page now says this campaign is not taking any. Those waiting stay below.' },
@@ -99,6 +100,13 @@ applicationRoutes.post('/campaigns/:id/applications/decline-all', async (c) => {
   if (form.get('confirm') !== '1') return renderApplications(c, campaign, { declineIds: await pendingAmong(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids) });
   const declined = await declineApplications(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids, { type: 'admin_user', id: c.var.user.id }, Date.now());
   return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined }), 303);
+});
+
+applicationRoutes.post('/campaigns/:id/applications/:app/reopen', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const a = await applicationOr404(c, campaign);
+  const reopened = await reopenApplication(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id, id: a.id }, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  return c.redirect(withFlash(pagePath(campaign.id), reopened ? 'reopened' : 'answered'), 303);
 });
 
 applicationRoutes.post('/campaigns/:id/applications/:app/decline', async (c) => {
