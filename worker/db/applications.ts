@@ -100,6 +100,14 @@ export async function applicationLists(db: D1Database, brandId: string, campaign
   };
 }
 
+// One status's applications for the admin API, the page's order: waiting ones oldest first, answered ones by
+// the latest answer. At most `limit`.
+export async function applicationsWith(db: D1Database, brandId: string, campaignId: string, status: ApplicationRow['status'], limit: number): Promise<ApplicationRow[]> {
+  const order = status === 'pending' ? 'a.created_at, a.id' : 'a.decided_at DESC, a.id';
+  const { results } = await db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status = ? ORDER BY ${order} LIMIT ?`).bind(campaignId, brandId, status, limit).all<ApplicationRow>();
+  return results;
+}
+
 export async function pendingApplicationCount(db: D1Database, brandId: string, campaignId: string): Promise<number> {
   return (await db.prepare(`SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND brand_id = ? AND status = 'pending'`).bind(campaignId, brandId).first<number>('n')) ?? 0;
 }

@@ -83,6 +83,24 @@ export const Creator = z
   })
   .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters)." });
 
+export const Application = z
+  .object({
+    id: id('app'),
+    email: example(z.email(), 'lena@creators.example'),
+    handle: example(z.string(), 'lena.skinnotes').describe('As the applicant typed it (not checked against the platform).'),
+    name: example(z.string(), 'Lena Hoffmann'),
+    platform: z.enum(['instagram', 'tiktok', 'youtube', 'other']),
+    followerCount: count(12_400).nullable(),
+    niche: example(z.string(), 'sensitive skin').nullable(),
+    profileUrl: example(z.string(), 'https://instagram.example/lena.skinnotes').nullable(),
+    pitch: example(z.string(), 'Honest two-week tests for reactive skin.'),
+    status: z.enum(['pending', 'approved', 'declined']),
+    appliedAt: time,
+    decidedAt: time.nullable(),
+    enrollmentId: id('enr').nullable().describe("The applicant's enrollment in this campaign when the address has one (after approval, or imported)."),
+  })
+  .meta({ id: 'Application', description: "A creator's application to a campaign, from its public page (/apply/{brand slug}/{campaign slug})." });
+
 export const Invite = z
   .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })
   .meta({ id: 'Invite', description: 'A single-use link for the creator to set a password.' });

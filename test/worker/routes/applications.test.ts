@@ -236,6 +236,14 @@ describe('answering applications in the console', () => {
     expect(after).toContain(`/console/campaigns/${m.campaign.id}/creators/${enrollment!.id}`);
     expect(after).toContain('No applications waiting.');
 
+    // The admin API lists them by status.
+    const approvedList = await json<Data<{ id: string; status: string; handle: string; followerCount: number; enrollmentId: string | null; appliedAt: string }[]>>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/applications?status=approved`));
+    expect(approvedList.data).toEqual([expect.objectContaining({ id, status: 'approved', handle, followerCount: 18_500, enrollmentId: enrollment!.id })]);
+    expect((await json<Data<unknown[]>>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/applications`))).data).toEqual([]);
+    expect((await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/applications?status=maybe`)).status).toBe(422);
+    const stranger = await consoleBrand();
+    expect((await stranger.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/applications`)).status).toBe(404);
+
     // Twice (another tab): answered already, nothing more made.
     const twice = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, {}, { cookie: m.cookie });
     expect(twice.headers.get('location')).toContain('flash=answered');

@@ -14,7 +14,10 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
+import { Application, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
+import { applicationsWith } from '../../db/applications';
+
+const APPLICATIONS_LISTED = 200;
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
@@ -185,6 +188,41 @@ export const campaignRoutes = new Hono<AppEnv>()
       ]);
       if (audit!.meta.changes === 0) throw campaignChanged();
       return c.json({ data: campaignView((await db.query.campaigns.findFirst({ where })) ?? existing) });
+    },
+  )
+  // Applications from the campaign's public page, one status at a time (the console answers them).
+  .get(
+    '/:id/applications',
+    op({
+      summary: 'List applications',
+      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Owners and managers approve or decline them on the console's Applications tab.`,
+      params: campaignId,
+      responses: { 200: { description: 'The applications.', schema: listOf(Application) } },
+      errors: { 404: ['not_found'], 422: ['validation_failed'] },
+    }),
+    valid('query', z.strictObject({ status: z.enum(['pending', 'approved', 'declined']).default('pending') })),
+    async (c) => {
+      const { brandId } = c.var.admin;
+      const campaign = await c.env.DB.prepare('SELECT id FROM campaigns WHERE id = ? AND brand_id = ?').bind(c.req.param('id'), brandId).first<{ id: string }>();
+      if (!campaign) throw notFound('campaign');
+      const rows = await applicationsWith(c.env.DB, brandId, campaign.id, c.req.valid('query').status, APPLICATIONS_LISTED);
+      return c.json({
+        data: rows.map((a) => ({
+          id: a.id,
+          email: a.email,
+          handle: a.handle,
+          name: a.name,
+          platform: a.platform,
+          followerCount: a.follower_count,
+          niche: a.niche,
+          profileUrl: a.profile_url,
+          pitch: a.pitch,
+          status: a.status,
+          appliedAt: iso(a.created_at),
+          decidedAt: iso(a.decided_at),
+          enrollmentId: a.enrollment_id,
+        })),
+      });
     },
   )
   // The network view: totals first, then the ranking with suggested moves on the payment ladder.
