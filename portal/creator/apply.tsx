@@ -41,30 +41,33 @@ const Terms: FC<{ terms: ApplyTerms }> = ({ terms }) => {
 // What a field's input is described by: its hint, and its error when it has one (shown under it, as well as
 // in the summary at the top).
 const describedBy = (id: keyof ApplicationForm, hint: boolean, errors?: FieldError[]) =>
-  [hint ? `${id}-hint` : null, errors?.some((e) => e.field === id) ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
+  [hint ? `${id}-hint` : null, invalidIn(errors, id) ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
 
-const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, errors, optional, children }) => {
+// A field's own error, under it (the summary at the top says it too).
+const FieldProblem: FC<{ id: keyof ApplicationForm; errors?: FieldError[] }> = ({ id, errors }) => {
   const error = errors?.find((e) => e.field === id);
-  return (
-    <div class="field">
-      <label for={id}>
-        {label}
-        {optional ? <span class="muted"> (optional)</span> : null}
-      </label>
-      {children}
-      {error ? (
-        <p id={`${id}-error`} class="field-error">
-          {error.text}
-        </p>
-      ) : null}
-      {hint ? (
-        <p id={`${id}-hint`} class="hint">
-          {hint}
-        </p>
-      ) : null}
-    </div>
-  );
+  return error ? (
+    <p id={`${id}-error`} class="field-error">
+      {error.text}
+    </p>
+  ) : null;
 };
+
+const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, errors, optional, children }) => (
+  <div class="field">
+    <label for={id}>
+      {label}
+      {optional ? <span class="muted"> (optional)</span> : null}
+    </label>
+    {children}
+    <FieldProblem id={id} errors={errors} />
+    {hint ? (
+      <p id={`${id}-hint`} class="hint">
+        {hint}
+      </p>
+    ) : null}
+  </div>
+);
 
 export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean }> = ({ brandName, campaignName, action, terms, values, errors, busy, signedIn }) => {
   const bad = (f: keyof ApplicationForm) => invalidIn(errors, f);
@@ -95,11 +98,7 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
           </Field>
           <fieldset class="field" aria-describedby={describedBy('platform', false, errors)}>
             <legend>Where you post most</legend>
-            {errors?.some((e) => e.field === 'platform') ? (
-              <p id="platform-error" class="field-error">
-                Choose where you post.
-              </p>
-            ) : null}
+            <FieldProblem id="platform" errors={errors} />
             <div class="radios">
               {Object.entries(PLATFORMS).map(([value, label], i) => (
                 <label class="radio">

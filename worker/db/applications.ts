@@ -86,12 +86,23 @@ const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT
 
 export type ApplicationLists = { pending: ApplicationRow[]; pendingCount: number; decided: ApplicationRow[] };
 
-// The oldest waiting first (first come, first read), how many wait in all, and the latest answers.
+type Status = ApplicationRow['status'];
+// A campaign's applications in the given statuses, in the order the console and the API list them: waiting
+// ones oldest first (first come, first read), answered ones by the latest answer.
+const listed = (db: D1Database, brandId: string, campaignId: string, statuses: readonly Status[], limit: number) =>
+  db
+    .prepare(
+      `SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status IN (${statuses.map(() => '?').join(', ')})
+       ORDER BY ${statuses.includes('pending') ? 'a.created_at, a.id' : 'a.decided_at DESC, a.id'} LIMIT ?`,
+    )
+    .bind(campaignId, brandId, ...statuses, limit);
+
+// The oldest waiting first, how many wait in all, and the latest answers.
 export async function applicationLists(db: D1Database, brandId: string, campaignId: string): Promise<ApplicationLists> {
   const [pending, count, decided] = await db.batch([
-    db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status = 'pending' ORDER BY a.created_at, a.id LIMIT ?`).bind(campaignId, brandId, PENDING_SHOWN),
+    listed(db, brandId, campaignId, ['pending'], PENDING_SHOWN),
     db.prepare(`SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND brand_id = ? AND status = 'pending'`).bind(campaignId, brandId),
-    db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status <> 'pending' ORDER BY a.decided_at DESC, a.id LIMIT ?`).bind(campaignId, brandId, DECIDED_SHOWN),
+    listed(db, brandId, campaignId, ['approved', 'declined'], DECIDED_SHOWN),
   ]);
   return {
     pending: (pending?.results ?? []) as ApplicationRow[],
@@ -100,16 +111,9 @@ export async function applicationLists(db: D1Database, brandId: string, campaign
   };
 }
 
-// One status's applications for the admin API, the page's order: waiting ones oldest first, answered ones by
-// the latest answer. At most `limit`.
-export async function applicationsWith(db: D1Database, brandId: string, campaignId: string, status: ApplicationRow['status'], limit: number): Promise<ApplicationRow[]> {
-  const order = status === 'pending' ? 'a.created_at, a.id' : 'a.decided_at DESC, a.id';
-  const { results } = await db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.campaign_id = ? AND a.brand_id = ? AND a.status = ? ORDER BY ${order} LIMIT ?`).bind(campaignId, brandId, status, limit).all<ApplicationRow>();
-  return results;
-}
-
-export async function pendingApplicationCount(db: D1Database, brandId: string, campaignId: string): Promise<number> {
-  return (await db.prepare(`SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND brand_id = ? AND status = 'pending'`).bind(campaignId, brandId).first<number>('n')) ?? 0;
+// One status's applications for the admin API, in the console's order. At most `limit`.
+export async function applicationsWith(db: D1Database, brandId: string, campaignId: string, status: Status, limit: number): Promise<ApplicationRow[]> {
+  return (await listed(db, brandId, campaignId, [status], limit).all<ApplicationRow>()).results;
 }
 
 export async function loadApplication(db: D1Database, brandId: string, campaignId: string, id: string): Promise<ApplicationRow | null> {

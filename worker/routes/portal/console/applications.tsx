@@ -47,7 +47,7 @@ async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, e
     c,
     <ApplicationsPage
       viewer={viewerOf(c)}
-      campaign={{ ...campaign, ended: campaign.status === 'ended' || campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()), applicationsOpen: campaign.applications_open === 1 }}
+      campaign={{ ...campaign, ended: campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()), applicationsOpen: campaign.applications_open === 1 }}
       url={`${publicOrigin(c)}/apply/${user.brandSlug}/${campaign.slug}`}
       lists={lists}
       canWrite={canWrite(user)}
