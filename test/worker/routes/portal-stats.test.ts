@@ -21,7 +21,10 @@ describe("a creator's numbers", () => {
     const m = await signedInCreator({ timezone: 'America/Los_Angeles' });
     const zone = 'America/Los_Angeles';
     const now = Date.now();
-    const twoDaysAgo = now - 2 * DAY;
+    // Two days ago, moved to that Los Angeles day's noon hour: the clicks and orders a few minutes apart below
+    // then fall on one day of the brand's whatever time the test runs (run near its midnight, they crossed it).
+    const hourThere = (at: number) => Number(new Intl.DateTimeFormat('en-US', { timeZone: zone, hour: 'numeric', hourCycle: 'h23' }).format(at));
+    const twoDaysAgo = now - 2 * DAY - (hourThere(now - 2 * DAY) - 12) * 3_600_000;
     // Three visitors two days ago, one of them twice within the hour: three unique clicks of four.
     await writeClicks(env.DB, [
       clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: twoDaysAgo, identityHash: 'v1' }),
