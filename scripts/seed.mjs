@@ -150,7 +150,7 @@ export function seedRows() {
     // Rows of one kind get distinct created_at values so "newest first" listings have a stable order.
     const at = SEEDED_AT + c.n * 60_000;
     add('creators', { id: d.id, email: d.email, handle: d.handle, display_name: d.displayName, password_hash: passwordHash(DEMO_PASSWORD), payout_details_enc: c.n === 4 ? null : seal(JSON.stringify({ method: 'paypal', account: d.email })), created_at: at });
-    add('brand_creators', { brand_id: brandId, creator_id: d.id, niche: c.niche, platform: c.platform, follower_count: c.followers, accepted_at: at, created_at: at });
+    add('brand_creators', { brand_id: brandId, creator_id: d.id, handle: d.handle, display_name: d.displayName, email: d.email, niche: c.niche, platform: c.platform, follower_count: c.followers, accepted_at: at, created_at: at });
     add('enrollments', {
       id: d.enrollmentId,
       brand_id: brandId,

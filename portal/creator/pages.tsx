@@ -153,12 +153,16 @@ export const EmailChangePage: FC<{ state: EmailChangeState }> = ({ state }) => (
 );
 
 // An invite's page: the first password is set from a link mailed to the account's own address.
-export const EmailLinkPage: FC<{ action: string; name: string; email: string; brandName: string; error?: string }> = ({ action, name, email, brandName, error }) => (
+// `email` null: the account's address is no longer the one the brand has, and the page (which the brand can
+// open too) does not name it.
+const To: FC<{ email: string | null }> = ({ email }) => (email ? <strong>{email}</strong> : <>the address on your Chorus account</>);
+
+export const EmailLinkPage: FC<{ action: string; name: string; email: string | null; brandName: string; error?: string }> = ({ action, name, email, brandName, error }) => (
   <Page title="Welcome to Chorus">
     <section class="card narrow">
       <h1>Welcome to Chorus</h1>
       <p>
-        Hi {name}. <strong>{brandName}</strong> invited you to its creator network on Chorus. To make sure this account is yours, we'll email a link to <strong>{email}</strong> where you
+        Hi {name}. <strong>{brandName}</strong> invited you to its creator network on Chorus. To make sure this account is yours, we'll email a link to <To email={email} /> where you
         choose your password.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
@@ -176,18 +180,18 @@ export const EmailLinkPage: FC<{ action: string; name: string; email: string; br
 );
 
 // `unconfirmed`: the mail provider did not confirm the send, so the link may still arrive.
-export const LinkSentPage: FC<{ email: string; unconfirmed?: boolean }> = ({ email, unconfirmed }) => (
+export const LinkSentPage: FC<{ email: string | null; unconfirmed?: boolean }> = ({ email, unconfirmed }) => (
   <Page title="Check your email">
     <section class="card narrow">
       <h1>Check your email</h1>
       {unconfirmed ? (
         <p>
-          We asked for a link to be sent to <strong>{email}</strong>, but our mail provider did not confirm it. It may still arrive: check your inbox and spam folder in a
+          We asked for a link to be sent to <To email={email} />, but our mail provider did not confirm it. It may still arrive: check your inbox and spam folder in a
           few minutes before asking again. The link works for an hour.
         </p>
       ) : (
         <p>
-          We sent a link to <strong>{email}</strong>. Open it within the hour to choose your password.
+          We sent a link to <To email={email} />. Open it within the hour to choose your password.
         </p>
       )}
     </section>
@@ -1076,7 +1080,7 @@ export const AccountPage: FC<Who & { name: string; email: string; notice?: strin
           <label for="account-name">Your name</label>
           <input id="account-name" name="name" type="text" required maxlength={80} autocomplete="name" value={nameError?.typed ?? name} aria-describedby="account-name-hint" />
           <p id="account-name-hint" class="hint">
-            As brands you work with see it, beside your handle.
+            As the brands you joined see it, beside your handle.
           </p>
         </div>
         <div>
@@ -1088,7 +1092,7 @@ export const AccountPage: FC<Who & { name: string; email: string; notice?: strin
     </section>
     <section class="card password-card" aria-labelledby="email-h">
       <h2 id="email-h">Change your email</h2>
-      <p class="muted small">We email a link to the new address; your email changes when you open it and confirm. Brands you work with see the new one, and the old one hears of the change.</p>
+      <p class="muted small">We email a link to the new address; your email changes when you open it and confirm. Brands you joined see the new one, and the old one hears of the change.</p>
       {emailError ? <Notice tone="error">{emailError.message}</Notice> : null}
       <form method="post" action="/account/email" class="stack">
         <div class="field">

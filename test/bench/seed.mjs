@@ -97,7 +97,8 @@ export async function seedPayoutNetwork(db, { brandId, campaignId, creators, pay
     db,
     1,
     creators,
-    `INSERT INTO brand_creators (brand_id, creator_id, accepted_at, created_at) SELECT ?3, 'cr_net_' || n, ${int(4)}, ${int(4)} FROM seq`,
+    `INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, accepted_at, created_at)
+     SELECT ?3, c.id, c.handle, c.display_name, c.email, ${int(4)}, ${int(4)} FROM seq JOIN creators c ON c.id = 'cr_net_' || n`,
     [brandId, now],
   );
   return written;

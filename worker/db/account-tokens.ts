@@ -19,7 +19,10 @@ export async function issueAccountToken(db: D1Database, purpose: TokenPurpose, c
   return { token, expiresAt };
 }
 
-export type AccountToken = { token_hash: string; creator_id: string; brand_id: string; brand_name: string; has_password: number; email: string; display_name: string };
+// email and display_name: the account's own, for mail to it and for pages only its owner reaches (a mailed
+// link). known_email and known_name: the creator as the link's brand knows them (db/schema.ts roster), for
+// pages the brand's copy of an invite link opens.
+export type AccountToken = { token_hash: string; creator_id: string; brand_id: string; brand_name: string; has_password: number; email: string; display_name: string; known_email: string | null; known_name: string | null };
 
 // 256 random bits in base64url: anything else in a link's path is not one of ours.
 export const isLinkToken = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
@@ -28,8 +31,9 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
   if (!isLinkToken(token)) return null;
   return db
     .prepare(
-      `SELECT t.token_hash, t.creator_id, t.brand_id, b.name AS brand_name, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name
-       FROM account_tokens t JOIN creators c ON c.id = t.creator_id JOIN brands b ON b.id = t.brand_id
+      `SELECT t.token_hash, t.creator_id, t.brand_id, b.name AS brand_name, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name,
+         r.email AS known_email, r.display_name AS known_name
+       FROM account_tokens t JOIN creators c ON c.id = t.creator_id JOIN brands b ON b.id = t.brand_id LEFT JOIN roster r ON r.brand_id = t.brand_id AND r.creator_id = t.creator_id
        WHERE t.token_hash = ? AND t.purpose = ? AND (t.used_at IS NULL OR t.purpose = 'invite') AND t.expires_at > ?`,
     )
     .bind(await sha256Hex(token), purpose, now)

@@ -29,13 +29,13 @@ const ACTOR_NAME = `CASE a.actor_type
     WHEN 'admin_user' THEN COALESCE((SELECT u.name FROM admin_users u WHERE u.id = a.actor_id AND u.brand_id = a.brand_id),
       (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = a.actor_id AND k.brand_id = a.brand_id))
     WHEN 'api_key' THEN (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = a.actor_id AND k.brand_id = a.brand_id)
-    WHEN 'creator' THEN (SELECT '@' || c.handle FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = a.brand_id WHERE c.id = a.actor_id)
+    WHEN 'creator' THEN (SELECT '@' || r.handle FROM brand_creators r WHERE r.brand_id = a.brand_id AND r.creator_id = a.actor_id)
   END`;
 
 const TARGET_NAME = `CASE a.target_type
     WHEN 'campaign' THEN (SELECT x.name FROM campaigns x WHERE x.id = a.target_id AND x.brand_id = a.brand_id)
-    WHEN 'creator' THEN (SELECT '@' || c.handle FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = a.brand_id WHERE c.id = a.target_id)
-    WHEN 'enrollment' THEN (SELECT '@' || c.handle FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.id = a.target_id AND e.brand_id = a.brand_id)
+    WHEN 'creator' THEN (SELECT '@' || r.handle FROM brand_creators r WHERE r.brand_id = a.brand_id AND r.creator_id = a.target_id)
+    WHEN 'enrollment' THEN (SELECT '@' || r.handle FROM enrollments e JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE e.id = a.target_id AND e.brand_id = a.brand_id)
     WHEN 'api_key' THEN (SELECT k.name FROM api_keys k WHERE k.id = a.target_id AND k.brand_id = a.brand_id)
     WHEN 'admin_user' THEN (SELECT u.name FROM admin_users u WHERE u.id = a.target_id AND u.brand_id = a.brand_id)
     WHEN 'webhook_endpoint' THEN (SELECT w.url FROM webhook_endpoints w WHERE w.id = a.target_id AND w.brand_id = a.brand_id)

@@ -75,14 +75,15 @@ export type ApplicationRow = {
   enrollment_status: string | null;
   ended_by: string | null;
   // The handle of the Chorus account the address has, which an approval keeps (the import never renames one).
-  account_handle: string | null;
+  roster_handle: string | null;
   decided_by_name: string | null;
 };
 
 const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at,
-  e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, c.handle AS account_handle,
+  e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, r.handle AS roster_handle,
   (SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id) AS decided_by_name`;
-const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
+const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = c.id
+  LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
 
 export type ApplicationLists = { pending: ApplicationRow[]; pendingCount: number; decided: ApplicationRow[] };
 
@@ -146,7 +147,7 @@ export async function decideApplication(
 export async function campaignCodeStyle(db: D1Database, brandId: string, campaignId: string): Promise<{ pattern: string; discountPercent: number }> {
   const { results } = await db
     .prepare(
-      `SELECT d.code, d.discount_value, c.handle FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators c ON c.id = e.creator_id
+      `SELECT d.code, d.discount_value, r.handle FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
        WHERE e.campaign_id = ? AND e.brand_id = ? AND d.brand_id = ? AND d.status = 'active' AND d.discount_type = 'percent' ORDER BY d.created_at DESC LIMIT 100`,
     )
     .bind(campaignId, brandId, brandId)

@@ -77,7 +77,7 @@ FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
 LEFT JOIN campaigns cp ON cp.id = e.campaign_id
-LEFT JOIN creators cr ON cr.id = e.creator_id
+LEFT JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
 LEFT JOIN payouts po ON po.id = l.payout_id`;
 

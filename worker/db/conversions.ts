@@ -218,7 +218,7 @@ const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.
 FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
-LEFT JOIN creators cr ON cr.id = e.creator_id
+LEFT JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
 WHERE cv.brand_id = ? AND cv.external_order_id = ?`;
 

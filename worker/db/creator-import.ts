@@ -11,7 +11,7 @@ import { sha256Hex } from '../lib/digest';
 import { base64url, newId, slugSuffix } from '../lib/ids';
 import { INVITE_TTL_MS } from './account-tokens';
 
-export const ROWS_PER_CHUNK = 10; // the widest statement binds 5 values a row: 50 parameters + a few fixed ones
+export const ROWS_PER_CHUNK = 10; // the widest statement binds 6 values a row: 60 parameters + a few fixed ones
 
 export type ImportTarget = {
   brandId: string;
@@ -51,16 +51,20 @@ export async function inviteToken(secretsKey: string, brandId: string, email: st
 // Positional parameters follow the SQL text, so a statement's VALUES block binds where it appears.
 const values = (rows: number, width: number) => Array.from({ length: rows }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
 
-// Handles owned by a different email cannot be imported; existing accounts keep their own handle.
-export async function conflictingHandles(db: D1Database, rows: ImportRow[]): Promise<RowError[]> {
+// Handles are the brand's own: one another creator on this brand's roster has cannot be given again, and a
+// creator already on the roster keeps the handle they have. What other brands call anyone is never looked at.
+export async function conflictingHandles(db: D1Database, brandId: string, rows: ImportRow[]): Promise<RowError[]> {
   const errors: RowError[] = [];
   for (let i = 0; i < rows.length; i += 90) {
     const chunk = rows.slice(i, i + 90);
-    const { results } = await db.prepare(`SELECT email, handle FROM creators WHERE handle IN (${chunk.map(() => '?').join(', ')})`).bind(...chunk.map((r) => r.handle)).all<{ email: string; handle: string }>();
+    const { results } = await db
+      .prepare(`SELECT r.handle, c.email FROM brand_creators r JOIN creators c ON c.id = r.creator_id WHERE r.brand_id = ? AND r.handle IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(brandId, ...chunk.map((r) => r.handle))
+      .all<{ email: string; handle: string }>();
     const owner = new Map(results.map((r) => [r.handle, r.email]));
     for (const r of chunk) {
       const email = owner.get(r.handle);
-      if (email && email !== r.email) errors.push({ line: r.line, field: 'handle', message: 'This handle belongs to another Chorus account.' });
+      if (email && email !== r.email) errors.push({ line: r.line, field: 'handle', message: 'Another creator on your roster has this handle.' });
     }
   }
   return errors;
@@ -166,23 +170,24 @@ export async function importCreators(
       db.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) VALUES ${values(n, 5)} ON CONFLICT DO NOTHING`).bind(...chunk.flatMap((r) => [newId('cr'), r.email, r.handle, r.name, now])),
       db
         .prepare(
-          `INSERT INTO brand_creators (brand_id, creator_id, niche, platform, follower_count, created_at)
-           SELECT ?, c.id, v.column2, v.column3, v.column4, ? FROM (VALUES ${values(n, 4)}) v JOIN creators c ON c.email = v.column1 WHERE true
+          `INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, niche, platform, follower_count, created_at)
+           SELECT ?, c.id, v.column5, v.column6, v.column1, v.column2, v.column3, v.column4, ? FROM (VALUES ${values(n, 6)}) v JOIN creators c ON c.email = v.column1 WHERE true
            ON CONFLICT DO NOTHING`,
         )
-        .bind(t.brandId, now, ...chunk.flatMap((r) => [r.email, r.niche, r.platform, r.followerCount])),
+        .bind(t.brandId, now, ...chunk.flatMap((r) => [r.email, r.niche, r.platform, r.followerCount, r.handle, r.name])),
       db
         .prepare(
           `INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, flat_fee_minor, brief_section, status, created_at)
-           SELECT v.column1, ?, ?, c.id, v.column3, v.column4, v.column5, 'invited', ? FROM (VALUES ${values(n, 5)}) v JOIN creators c ON c.email = v.column2 WHERE true
+           SELECT v.column1, ?1, ?2, c.id, v.column3, v.column4, v.column5, 'invited', ?3 FROM (VALUES ${values(n, 5)}) v JOIN creators c ON c.email = v.column2
+           JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = c.id WHERE true
            ON CONFLICT DO NOTHING`,
         )
         .bind(t.brandId, t.campaignId, now, ...chunk.flatMap((r) => [newId('enr'), r.email, r.paymentModel, r.flatFeeMinor, r.briefSection])),
       db
         .prepare(
           `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
-           SELECT v.column1, ?, e.id, replace(replace(c.handle, '_', '-'), '.', '-') || '-' || v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
-           JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id
+           SELECT v.column1, ?, e.id, replace(replace(r.handle, '_', '-'), '.', '-') || '-' || v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
+           JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = c.id
            WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.enrollment_id = e.id)
            ON CONFLICT DO NOTHING`,
         )
@@ -224,11 +229,10 @@ type InviteState = { email: string; handle: string; display_name: string; accept
 export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId' | 'campaignId' | 'origin' | 'secretsKey'>, lines?: Map<string, number>): Promise<InviteRow[]> {
   const emails = lines ? [...lines.keys()] : null;
   const states: InviteState[] = [];
-  const base = `SELECT c.email, c.handle, c.display_name,
-      e.status <> 'invited' AND EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = c.id AND r.accepted_at IS NOT NULL) AS accepted,
+  const base = `SELECT c.email, c.handle, c.display_name, e.status <> 'invited' AND c.accepted_at IS NOT NULL AS accepted,
       (SELECT slug FROM links l WHERE l.enrollment_id = e.id ORDER BY l.created_at LIMIT 1) AS slug,
       (SELECT code FROM discount_codes d WHERE d.enrollment_id = e.id ORDER BY d.created_at LIMIT 1) AS code
-    FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status <> 'removed'`;
+    FROM enrollments e JOIN roster c ON c.brand_id = e.brand_id AND c.creator_id = e.creator_id WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status <> 'removed'`;
   if (emails) {
     for (let i = 0; i < emails.length; i += 90) {
       const chunk = emails.slice(i, i + 90);

@@ -34,7 +34,7 @@ const LINK_ROUTE_SQL = `SELECT l.id AS link_id, l.brand_id, l.destination, l.sta
 FROM links l
 JOIN enrollments e ON e.id = l.enrollment_id
 JOIN campaigns c ON c.id = e.campaign_id
-JOIN creators cr ON cr.id = e.creator_id
+JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
 JOIN brands b ON b.id = l.brand_id
 WHERE l.slug = ?`;
 

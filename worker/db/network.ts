@@ -28,7 +28,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const chart = chartDays(now, campaign.timezone, days);
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
     db.prepare(
-      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
+      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since FROM enrollments e JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2`,
     ).bind(campaignId, brandId),
     db.prepare(

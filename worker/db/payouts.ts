@@ -108,18 +108,18 @@ type Row = {
   conversions: number;
 };
 
-// The page's payouts are chosen first (the payouts_brand_period index, then creators by primary key) and
+// The page's payouts are chosen first (the payouts_brand_period index, then the roster by primary key) and
 // only their entries are summed: grouping every remaining payout before the LIMIT made each page cost the
 // whole rest of the period (an export of 1M entries went from 25.6 s to seconds).
 export const PAGE_SQL = `WITH page AS (
-  SELECT p.id, p.period, p.creator_id, c.handle, c.display_name, c.email, r.accepted_at IS NOT NULL AS accepted,
+  SELECT p.id, p.period, p.creator_id, r.handle, r.display_name, r.email, r.accepted_at IS NOT NULL AS accepted,
     -- A paid payout shows the account it went to; one still to pay, where to pay it now.
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
     CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason
-  FROM payouts p JOIN creators c ON c.id = p.creator_id LEFT JOIN brand_creators r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id
-  WHERE p.brand_id = ? AND p.period = ? AND (c.handle > ? OR (c.handle = ? AND p.id > ?))
-  ORDER BY c.handle, p.id LIMIT ?
+  FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
+  WHERE p.brand_id = ? AND p.period = ? AND (r.handle > ? OR (r.handle = ? AND p.id > ?))
+  ORDER BY r.handle, p.id LIMIT ?
 )
 SELECT page.*,
   COALESCE(SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor END), 0) AS commission,

@@ -1,5 +1,5 @@
 // The one source of truth for Chorus's D1 schema. Money is integer minor units, time is epoch ms.
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, sqliteView, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { sql } from 'drizzle-orm';
 
 const createdAt = () => integer('created_at').notNull();
@@ -111,7 +111,9 @@ export const webhookReceipts = sqliteTable(
 export const creators = sqliteTable('creators', {
   id: text('id').primaryKey(),
   email: text('email').notNull().unique(),
-  handle: text('handle').notNull().unique(),
+  // The handle the account was first added with, which the creator sees on their application form. Brands
+  // each keep their own (brand_creators.handle), so a handle says nothing of who else uses Chorus.
+  handle: text('handle').notNull(),
   displayName: text('display_name').notNull(),
   passwordHash: text('password_hash'),
   // AES-GCM ciphertext (base64url) of the payout method and account.
@@ -128,6 +130,12 @@ export const brandCreators = sqliteTable(
   {
     brandId: text('brand_id').notNull().references(() => brands.id),
     creatorId: text('creator_id').notNull().references(() => creators.id),
+    // The brand's own copy of who it added: its handle for the creator (their links and codes are made from
+    // it), and the name and email it gave. Until the creator accepts, the brand sees only these, never the
+    // account's (the roster view below): adding an address teaches a brand nothing another brand was told.
+    handle: text('handle').notNull(),
+    displayName: text('display_name').notNull(),
+    email: text('email').notNull(),
     niche: text('niche'),
     platform: text('platform'),
     followerCount: integer('follower_count'),
@@ -137,7 +145,34 @@ export const brandCreators = sqliteTable(
     createdAt: createdAt(),
   },
   // brand_at: the roster newest first, a keyset page at a time (lib/cursor.ts), as for the lists below.
-  (t) => [primaryKey({ columns: [t.brandId, t.creatorId] }), index('brand_creators_creator').on(t.creatorId), index('brand_creators_brand_at').on(t.brandId, t.createdAt, t.creatorId)],
+  (t) => [
+    primaryKey({ columns: [t.brandId, t.creatorId] }),
+    index('brand_creators_creator').on(t.creatorId),
+    index('brand_creators_brand_at').on(t.brandId, t.createdAt, t.creatorId),
+    uniqueIndex('brand_creators_handle').on(t.brandId, t.handle),
+  ],
+);
+
+// Each roster creator as their brand sees them: the brand's handle always; the brand's copy of name and email
+// until the creator accepts the brand, then the account's own (a creator who changes either tells the brands
+// they joined, and no other). Every read a brand makes of who its creators are goes through here.
+export const roster = sqliteView('roster', {
+  brandId: text('brand_id').notNull(),
+  creatorId: text('creator_id').notNull(),
+  handle: text('handle').notNull(),
+  displayName: text('display_name').notNull(),
+  email: text('email').notNull(),
+  niche: text('niche'),
+  platform: text('platform'),
+  followerCount: integer('follower_count'),
+  acceptedAt: integer('accepted_at'),
+  createdAt: integer('created_at').notNull(),
+}).as(
+  sql`SELECT r.brand_id, r.creator_id, r.handle,
+    CASE WHEN r.accepted_at IS NULL THEN r.display_name ELSE c.display_name END AS display_name,
+    CASE WHEN r.accepted_at IS NULL THEN r.email ELSE c.email END AS email,
+    r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at
+  FROM brand_creators r JOIN creators c ON c.id = r.creator_id`,
 );
 
 export type CommissionTier = { fromMinor: number; rateBps: number };

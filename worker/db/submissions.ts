@@ -50,9 +50,9 @@ export type SubmissionContext = SubmissionRow & {
   timezone: string;
 };
 
-const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, cr.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
+const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, acct.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
   e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, c.holding_days, b.currency, b.timezone
-FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id
+FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN creators acct ON acct.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
 
 // A draft still waiting for review from a creator the brand has since removed is withdrawn with them: they can

@@ -18,7 +18,8 @@ const iso = (ms: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${ms} / 1000.0, 'uni
 const subscribed = (brand: string, type: string) =>
   `EXISTS (SELECT 1 FROM webhook_endpoints ep, json_each(ep.events) t WHERE ep.brand_id = ${brand} AND ep.enabled = 1 AND t.value = ${type})`;
 
-const creatorJson = (alias: string) => `CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_object('id', ${alias}.id, 'handle', ${alias}.handle) END`;
+// The creator as the brand knows them: its own handle for them (db/schema.ts roster), from brand_creators.
+const creatorJson = (alias: string) => `CASE WHEN ${alias}.creator_id IS NULL THEN NULL ELSE json_object('id', ${alias}.creator_id, 'handle', ${alias}.handle) END`;
 
 // One delivery per enabled, subscribed endpoint, for events of this batch that have none yet.
 const fanOut = (events: string) => `INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
@@ -63,7 +64,7 @@ SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
     'commission', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,
       'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)${type === 'conversion.attributed' ? attributedExtras : ''}), ?3
-FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JOIN creators cr ON cr.id = en.creator_id
+FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
 WHERE cv.id = ?1 ${type === 'conversion.attributed' ? "AND cv.attribution <> 'none' " : ''}AND ${subscribed('cv.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
@@ -80,7 +81,7 @@ SELECT ?2, r.brand_id, 'conversion.reversed', json_object(
     'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period,
       'enrollmentId', l.enrollment_id, 'creator', ${creatorJson('cr')}) END), ?3
 FROM refunds r JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
-LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal' LEFT JOIN creators cr ON cr.id = l.creator_id
+LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal' LEFT JOIN brand_creators cr ON cr.brand_id = l.brand_id AND cr.creator_id = l.creator_id
 WHERE r.id = ?1 AND r.status = 'applied' AND ${subscribed('r.brand_id', "'conversion.reversed'")}
 ON CONFLICT(id) DO NOTHING`;
 
@@ -93,7 +94,7 @@ SELECT ?2, s.brand_id, ?4, json_object(
       'createdAt', ${iso('s.created_at')}, 'updatedAt', ${iso('s.updated_at')}),
     'actor', se.actor_type, 'note', se.note), ?3
 FROM submission_events se JOIN submissions s ON s.id = se.submission_id JOIN enrollments en ON en.id = s.enrollment_id
-JOIN creators cr ON cr.id = en.creator_id
+JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creator_id
 WHERE se.id = ?1 AND ${subscribed('s.brand_id', '?4')}
 ON CONFLICT(id) DO NOTHING`;
 
@@ -103,7 +104,7 @@ const PAYOUTS_CLOSED = `INSERT INTO webhook_events (id, brand_id, type, payload,
 SELECT 'evt_' || p.id, p.brand_id, 'payout.closed', json_object(
     'payout', json_object('id', p.id, 'period', p.period, 'creator', ${creatorJson('cr')}, 'currency', p.currency,
       'amountMinor', p.amount_minor, 'status', p.status, 'closedAt', ${iso('?4')})), ?4
-FROM payouts p JOIN creators cr ON cr.id = p.creator_id
+FROM payouts p JOIN brand_creators cr ON cr.brand_id = p.brand_id AND cr.creator_id = p.creator_id
 WHERE p.brand_id = ?1 AND p.period = ?2 AND ${closedBy} AND ${subscribed('?1', "'payout.closed'")}
 ON CONFLICT(id) DO NOTHING`;
 const FAN_OUT_PAYOUTS = fanOut(`e.id IN (SELECT 'evt_' || p.id FROM payouts p WHERE p.brand_id = ?1 AND p.period = ?2) AND ${closedBy}`);

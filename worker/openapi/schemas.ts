@@ -81,7 +81,7 @@ export const Creator = z
     addedAt: time,
     acceptedAt: time.nullable().describe('When the creator accepted your brand (pressed Accept on your invitation in their portal); null until then. Their payout details are shared with you from then on.'),
   })
-  .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters)." });
+  .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters). `handle` is the brand's own; `displayName` and `email` are what the brand sent until the creator accepts (`acceptedAt`), then the account's." });
 
 export const Application = z
   .object({

@@ -50,7 +50,7 @@ async function lookupCode(env: Env, brandId: string, code: string, now: number, 
   const row = await env.DB.prepare(
     `SELECT d.code, d.discount_type, d.discount_value, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions, cr.handle,
        e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at
-     FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN creators cr ON cr.id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
+     FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
      WHERE d.brand_id = ? AND d.code = ?`,
   )
     .bind(brandId, code)

@@ -60,12 +60,40 @@ describe('admin API: campaigns, creators, enrollments, links', () => {
     expect((await a.api('POST', '/api/admin/creators', body)).status).toBe(200);
   });
 
-  it('answers 409 for a handle owned by another account and for duplicate slugs', async () => {
+  it("shows a brand only what it sent until the creator accepts it, and takes a handle another brand's creator has", async () => {
+    const [a, b] = [await createBrand(), await createBrand()];
+    const tag = Date.now().toString(36);
+    const email = `private-${tag}@creators.test`;
+    const first = await json<{ data: { id: string } }>(await a.api('POST', '/api/admin/creators', { email, handle: `real_${tag}`, displayName: 'Real Name' }));
+    // Brand B knows the address only, under a handle and name of its own, and brand A's handle is free to it.
+    await b.api('POST', '/api/admin/creators', { email: `someone-${tag}@creators.test`, handle: `real_${tag}`, displayName: 'Someone Else' }).then((r) => expect(r.status).toBe(201));
+    const added = await b.api('POST', '/api/admin/creators', { email, handle: `guess_${tag}`, displayName: 'Guessed Name' });
+    expect(added.status).toBe(201);
+    const body = await added.text();
+    expect(body).not.toContain('Real Name');
+    expect(body).not.toContain(`real_${tag}`);
+    expect(JSON.parse(body).data).toMatchObject({ id: first.data.id, handle: `guess_${tag}`, displayName: 'Guessed Name', email, acceptedAt: null });
+    // The creator renames themselves and moves address: B, not accepted, still reads its own copy; A, accepted, the account.
+    await env.DB.prepare('UPDATE creators SET display_name = ?, email = ? WHERE id = ?').bind('Renamed', `moved-${tag}@creators.test`, first.data.id).run();
+    await env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(Date.now(), a.brandId, first.data.id).run();
+    const seen = async (brand: typeof a) => (await json<{ data: { id: string; handle: string; displayName: string; email: string }[] }>(await brand.api('GET', '/api/admin/creators'))).data.find((r) => r.id === first.data.id);
+    expect(await seen(b)).toMatchObject({ handle: `guess_${tag}`, displayName: 'Guessed Name', email });
+    expect(await seen(a)).toMatchObject({ handle: `real_${tag}`, displayName: 'Renamed', email: `moved-${tag}@creators.test` });
+    // Adding the creator again, by either address, answers with B's entry as B has it.
+    for (const address of [email, `moved-${tag}@creators.test`]) {
+      const again = await b.api('POST', '/api/admin/creators', { email: address, handle: `other_${tag}`, displayName: 'X' });
+      expect(again.status).toBe(200);
+      expect((await json<{ data: unknown }>(again)).data).toMatchObject({ id: first.data.id, handle: `guess_${tag}`, displayName: 'Guessed Name', email });
+    }
+  });
+
+  it('answers 409 for a handle another creator on the roster has, and for duplicate slugs', async () => {
     const brand = await createBrand();
     await brand.api('POST', '/api/admin/creators', { email: 'one@creators.test', handle: 'taken_handle', displayName: 'One' });
     const res = await brand.api('POST', '/api/admin/creators', { email: 'two@creators.test', handle: 'taken_handle', displayName: 'Two' });
     expect(res.status).toBe(409);
     expect((await json<ErrorBody>(res)).error.code).toBe('handle_taken');
+    expect(await rowCount("SELECT count(*) AS n FROM creators WHERE email = 'two@creators.test'")).toBe(0);
     const { enrollment, link } = await createLinkedCreator(brand);
     const dup = await brand.api('POST', '/api/admin/links', { enrollmentId: enrollment.id, slug: link.slug });
     expect(dup.status).toBe(409);

@@ -270,13 +270,13 @@ describe('answering applications in the console', () => {
   it('says why an application cannot be approved as it is, and marks one already in the campaign approved without making anything', async () => {
     const m = await consoleBrand('owner');
     await openApplications(m);
-    // The handle of another Chorus account.
+    // The handle of another creator on the roster.
     const taken = application({ handle: m.handle });
     await apply(m, taken);
     const takenId = await applicationId(m.campaign.id, taken.email);
     const refused = await post(`/console/campaigns/${m.campaign.id}/applications/${takenId}/approve`, {}, { cookie: m.cookie });
     expect(refused.status).toBe(409);
-    expect(await refused.text()).toContain('is the handle of another Chorus creator');
+    expect(await refused.text()).toContain('is the handle of another creator on your roster');
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", takenId)).toBe(1);
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', taken.email)).toBe(0);
 
@@ -290,7 +290,7 @@ describe('answering applications in the console', () => {
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(1);
   });
 
-  it('approves into the handle an existing account has, with the pay chosen, and sends a creator who was removed to their page', async () => {
+  it("approves under the handle the applicant gave (never another brand's for the account), with the pay chosen, and sends a creator who was removed to their page", async () => {
     const m = await consoleBrand('owner');
     await openApplications(m);
     // An address with a Chorus account (another brand's creator) applying under another handle.
@@ -301,12 +301,13 @@ describe('answering applications in the console', () => {
     const res = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/approve`, { paymentModel: 'product' }, { cookie: m.cookie });
     expect(res.status).toBe(303);
     const row = await env.DB.prepare(
-      'SELECT c.handle, e.payment_model, (SELECT slug FROM links WHERE enrollment_id = e.id) AS slug FROM enrollments e JOIN creators c ON c.id = e.creator_id WHERE c.email = ? AND e.campaign_id = ?',
+      `SELECT r.handle, c.handle AS account_handle, e.payment_model, (SELECT slug FROM links WHERE enrollment_id = e.id) AS slug
+       FROM enrollments e JOIN creators c ON c.id = e.creator_id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = c.id WHERE c.email = ? AND e.campaign_id = ?`,
     )
       .bind(existing, m.campaign.id)
-      .first<{ handle: string; payment_model: string; slug: string }>();
-    expect(row).toMatchObject({ handle: other.handle, payment_model: 'product' });
-    expect(row!.slug.startsWith(other.handle.replace(/[_.]/g, '-'))).toBe(true);
+      .first<{ handle: string; account_handle: string; payment_model: string; slug: string }>();
+    expect(row).toMatchObject({ handle: 'brand.new.handle', account_handle: other.handle, payment_model: 'product' });
+    expect(row!.slug.startsWith('brand-new-handle-')).toBe(true);
 
     // Removed from the campaign earlier: restored on their page, not here.
     const gone = application();

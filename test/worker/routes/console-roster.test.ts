@@ -63,7 +63,7 @@ describe('console creators', () => {
     const seq = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 55)';
     await env.DB.batch([
       env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'bulk' || ?1 || i || '@creators.test', 'b' || ?1 || '_' || i, 'Bulk', ?2 FROM n`).bind(t, base),
-      env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, created_at) ${seq} SELECT ?3, 'cr_' || ?1 || '_' || i, ?2 + i * 1000 FROM n`).bind(t, base, o.brand.brandId),
+      env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + i * 1000 FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, base, o.brand.brandId),
     ]);
     const first = await (await get('/console/creators', o.cookie)).text();
     expect(first).toContain('56 creators in your network');

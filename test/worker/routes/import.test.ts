@@ -277,6 +277,37 @@ a newline",,,,bitcoin,,`,
     expect(await statuses()).toEqual(['accepted', 'invite']);
   });
 
+  it("keeps the brand's own handle and name for an address another brand has, and shows nothing else of the account", async () => {
+    const a = await createMoneyBrand();
+    await env.DB.prepare("UPDATE creators SET display_name = 'Account Own Name' WHERE id = ?").bind(a.creator.id).run();
+    const b = await createMoneyBrand();
+    const tag = `m${Date.now().toString(36)}`;
+    const address = `${a.handle}@creators.test`;
+    // A's handle is B's to give another creator: handles are each brand's own.
+    const csv = ['email,handle,name,payment_model', `${address},${tag},Mine Name,affiliate`, `${tag}x@creators.test,${a.handle},Someone,affiliate`].join('\n');
+    const res = await json<ImportData>(await b.brand.api('POST', `/api/admin/campaigns/${b.campaign.id}/import`, { csv }));
+    expect(res.data.created.enrollments).toBe(2);
+    const body = JSON.stringify(res.data);
+    expect(body).not.toContain('Account Own Name');
+    const row = res.data.invites.find((i) => i.email === address)!;
+    expect(row).toMatchObject({ handle: tag, name: 'Mine Name' });
+    expect(row.link).toContain(`/r/${tag}-`);
+    // The account moves address before accepting: B's sheet and the invite page keep to what B sent.
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(`moved-${tag}@creators.test`, a.creator.id).run();
+    const sheet = await (await b.brand.api('GET', `/api/admin/campaigns/${b.campaign.id}/invites.csv`)).text();
+    expect(sheet).toContain(address);
+    expect(sheet).not.toContain('moved-');
+    const page = await (await SELF.fetch(row.inviteUrl!)).text();
+    expect(page).toContain('Hi Mine Name');
+    expect(page).toContain('the address on your Chorus account');
+    expect(page).not.toContain('moved-');
+    expect(page).not.toContain('Account Own Name');
+    // Another creator under a handle B already gave: refused as B's own clash.
+    const clash = await b.brand.api('POST', `/api/admin/campaigns/${b.campaign.id}/import`, { csv: `email,handle,name\n${tag}y@creators.test,${tag},Third` });
+    expect(clash.status).toBe(422);
+    expect((await json<{ error: { details: { errors: unknown[] } } }>(clash)).error.details.errors).toContainEqual({ line: 2, field: 'handle', message: 'Another creator on your roster has this handle.' });
+  });
+
   it('takes an address with invisible characters as the account it is, and refuses what the API would refuse', async () => {
     const m = await createMoneyBrand();
     const t = `z${Date.now().toString(36)}${fileCounter++}`;

@@ -68,7 +68,7 @@ async function bigBrand(): Promise<{ m: MoneyBrand; base: number; t: string }> {
   const seq = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${N})`;
   await env.DB.batch([
     env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'bulk' || ?1 || i || '@creators.test', 'b' || ?1 || i, 'Bulk', ?2 + i * 1000 FROM n`).bind(t, base),
-    env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, created_at) ${seq} SELECT ?3, 'cr_' || ?1 || '_' || i, ?2 + i * 1000 FROM n`).bind(t, base, m.brand.brandId),
+    env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + i * 1000 FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, base, m.brand.brandId),
     env.DB.prepare(`INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, status, created_at) ${seq} SELECT 'enr_' || ?1 || '_' || i, ?3, ?4, 'cr_' || ?1 || '_' || i, 'affiliate', 'active', ?2 + i * 1000 FROM n`).bind(
       t,
       base,

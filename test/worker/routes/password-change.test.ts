@@ -185,7 +185,7 @@ describe('a creator changing their email', () => {
   it('tells only the brands the creator accepted, and carries the address opt-outs along', async () => {
     const m = await signedInCreator();
     const unaccepted = await createBrand();
-    await env.DB.prepare('INSERT INTO brand_creators (brand_id, creator_id, created_at) VALUES (?, ?, ?)').bind(unaccepted.brandId, m.creator.id, Date.now()).run();
+    await env.DB.prepare("INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) VALUES (?, ?, 'theirs', 'Theirs', ?, ?)").bind(unaccepted.brandId, m.creator.id, m.email, Date.now()).run();
     await env.DB.prepare("INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, '*', ?)").bind(m.email, Date.now()).run();
     const sent: Message[] = [];
     setTransport(async (msg) => void sent.push(msg));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditRow, writeAudited } from '../../db/audit';
 import { codeHolderMap, codeHoldersStatement, type CodeHolder } from '../../db/discount-codes';
 import { checkedEq, database } from '../../db/client';
-import { auditLog, campaigns, creators, discountCodes, enrollments } from '../../db/schema';
+import { auditLog, brandCreators, campaigns, discountCodes, enrollments } from '../../db/schema';
 import { codeFromPattern, normalizeCode } from '../../domain/codes';
 import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
@@ -122,9 +122,9 @@ export const codeRoutes = new Hono<AppEnv>()
       const campaign = await db.query.campaigns.findFirst({ where: and(eq(campaigns.id, campaignId), eq(campaigns.brandId, brandId)) });
       if (!campaign) throw notFound('campaign');
       const roster = await db
-        .select({ enrollmentId: enrollments.id, handle: creators.handle })
+        .select({ enrollmentId: enrollments.id, handle: brandCreators.handle })
         .from(enrollments)
-        .innerJoin(creators, eq(creators.id, enrollments.creatorId))
+        .innerJoin(brandCreators, and(eq(brandCreators.brandId, enrollments.brandId), eq(brandCreators.creatorId, enrollments.creatorId)))
         // A removed creator gets no new code: it could never be redeemed, and it would hold the code's name.
         .where(and(eq(enrollments.campaignId, campaignId), checkedEq(enrollments.brandId, brandId), ne(enrollments.status, 'removed')));
       const now = Date.now();

@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, or } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
 import { database } from '../../db/client';
-import { auditLog, brandCreators, creators } from '../../db/schema';
+import { auditLog, brandCreators, creators, roster } from '../../db/schema';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { unjoinedAndOptedOut } from '../../db/mail-opt-outs';
@@ -26,15 +26,15 @@ export const addCreator = z.strictObject({
   followerCount: CREATOR_FIELDS.followerCount.nullable().default(null),
 });
 
-type CreatorRow = typeof creators.$inferSelect;
-type RosterRow = typeof brandCreators.$inferSelect;
+type RosterRow = typeof roster.$inferSelect;
 
-export function creatorView(c: CreatorRow, r: RosterRow) {
+// A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept.
+export function creatorView(r: RosterRow) {
   return {
-    id: c.id,
-    email: c.email,
-    handle: c.handle,
-    displayName: c.displayName,
+    id: r.creatorId,
+    email: r.email,
+    handle: r.handle,
+    displayName: r.displayName,
     niche: r.niche,
     platform: r.platform,
     followerCount: r.followerCount,
@@ -53,23 +53,23 @@ export const creatorRoutes = new Hono<AppEnv>()
     valid('query', z.strictObject(pageParams)),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const keyset = newestFirst(brandCreators.createdAt, brandCreators.creatorId, cursor);
+      const keyset = newestFirst(roster.createdAt, roster.creatorId, cursor);
       const rows = await database(c.env.DB)
-        .select({ creator: creators, roster: brandCreators })
-        .from(brandCreators)
-        .innerJoin(creators, eq(creators.id, brandCreators.creatorId))
-        .where(and(eq(brandCreators.brandId, c.var.admin.brandId), keyset.after))
+        .select()
+        .from(roster)
+        .where(and(eq(roster.brandId, c.var.admin.brandId), keyset.after))
         .orderBy(...keyset.order)
         .limit(limit + 1);
-      const page = pageOf(rows, limit, (r) => ({ at: r.roster.createdAt, id: r.roster.creatorId }));
-      return c.json({ data: page.rows.map((r) => creatorView(r.creator, r.roster)), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      const page = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
+      return c.json({ data: page.rows.map(creatorView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
     '/',
     op({
       summary: 'Add a creator to the roster',
-      description: 'A creator has one global account: an email that already has one puts that account on this roster instead of creating a second. Adding a creator already on the roster answers 200 with the existing entry.',
+      description:
+        "A creator has one global account: an email that already has one puts that account on this roster instead of creating a second. The handle, name and email are your roster's own: until the creator accepts your brand you see what you sent, never what the account holds or what other brands call it, and a handle is refused (409 `handle_taken`) only when another creator on your roster has it. Once they accept you see their own name and email as they change them. Adding a creator already on the roster answers 200 with the existing entry.",
       example: { email: 'sarah@creators.example', handle: 'sarah_makes', displayName: 'Sarah Okafor', niche: 'skincare', platform: 'instagram', followerCount: 18500 },
       responses: {
         201: { description: 'Added.', schema: dataOf(Creator) },
@@ -83,30 +83,34 @@ export const creatorRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const db = database(c.env.DB);
       const now = Date.now();
-      const [byEmail, byHandle] = await Promise.all([
-        db.query.creators.findFirst({ where: eq(creators.email, input.email) }),
-        db.query.creators.findFirst({ where: eq(creators.handle, input.handle) }),
+      const account = await db.query.creators.findFirst({ columns: { id: true }, where: eq(creators.email, input.email) });
+      const creatorId = account?.id ?? newId('cr');
+      // What this brand already has: the creator (answered as they are, whatever this call says of them), or
+      // another creator under this handle. Nothing of the account itself is read back: a brand learns only
+      // what it was told until the creator accepts.
+      const [existing] = await db
+        .select()
+        .from(roster)
+        .where(and(eq(roster.brandId, brandId), or(eq(roster.creatorId, creatorId), eq(roster.email, input.email))))
+        .limit(1);
+      if (existing) return c.json({ data: creatorView(existing) }, 200);
+      const holder = await db.query.brandCreators.findFirst({ columns: { creatorId: true }, where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.handle, input.handle)) });
+      if (holder) throw new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
+      const entry = { brandId, creatorId, handle: input.handle, displayName: input.displayName, email: input.email, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
+      // The roster row names the account by its email, so a call racing this one (another brand adding the
+      // same address) cannot leave it pointing at an account that was never stored.
+      const [, added] = await c.env.DB.batch([
+        c.env.DB.prepare('INSERT INTO creators (id, email, handle, display_name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').bind(creatorId, input.email, input.handle, input.displayName, now),
+        c.env.DB.prepare(
+          `INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, niche, platform, follower_count, created_at)
+           SELECT ?, id, ?, ?, email, ?, ?, ?, ? FROM creators WHERE email = ? ON CONFLICT DO NOTHING RETURNING creator_id`,
+        ).bind(brandId, input.handle, input.displayName, input.niche, input.platform, input.followerCount, now, input.email),
       ]);
-      if (byHandle && byHandle.id !== byEmail?.id) throw new ApiError(409, 'handle_taken', 'That handle belongs to another creator account.');
-      const creator: CreatorRow = byEmail ?? {
-        id: newId('cr'),
-        email: input.email,
-        handle: input.handle,
-        displayName: input.displayName,
-        passwordHash: null,
-        payoutDetailsEnc: null,
-        emailLinkAt: null,
-        createdAt: now,
-      };
-      const roster: RosterRow = { brandId, creatorId: creator.id, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
-      const existing = await db.query.brandCreators.findFirst({ where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.creatorId, creator.id)) });
-      if (existing) return c.json({ data: creatorView(creator, existing) }, 200);
-      await db.batch([
-        db.insert(creators).values(creator).onConflictDoNothing(),
-        db.insert(brandCreators).values(roster).onConflictDoNothing(),
-        db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: creator.id }, now)),
-      ]);
-      return c.json({ data: creatorView(creator, roster) }, 201);
+      // Raced by a call for the same creator or the same handle: answer as the one that won left things.
+      const stored = (added?.results[0] as { creator_id: string } | undefined)?.creator_id;
+      if (!stored) return c.json({ data: creatorView(await addedMeanwhile(db, brandId, input)) }, 200);
+      await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
+      return c.json({ data: creatorView({ ...entry, creatorId: stored }) }, 201);
     },
   )
   .post(
@@ -193,6 +197,12 @@ function mailRefused(refusal: MailRefusal | 'opted_out'): ApiError {
     case 'mail_not_configured':
       return new ApiError(503, 'mail_unavailable', 'This deployment has no mail provider (MAIL_API_KEY and MAIL_FROM). Nothing was sent.', undefined, { 'Retry-After': '3600' });
   }
+}
+
+async function addedMeanwhile(db: ReturnType<typeof database>, brandId: string, input: z.infer<typeof addCreator>): Promise<RosterRow> {
+  const [row] = await db.select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.email, input.email)));
+  if (row) return row;
+  throw new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
 }
 
 async function rosterCreator(db: D1Database, brandId: string, creatorId: string) {

@@ -60,7 +60,7 @@ export async function runCreatorImport(
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) throw new ApiError(422, 'invalid_csv', plan.headerError, { line: 1 });
   const taken = [
-    ...(await conflictingHandles(env.DB, plan.rows)),
+    ...(await conflictingHandles(env.DB, brandId, plan.rows)),
     ...(await removedFromCampaign(env.DB, brandId, campaignId, plan.rows)),
     ...(await codeProblems(env.DB, brandId, campaignId, plan.rows, options.codePattern)),
   ];

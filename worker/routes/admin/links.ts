@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
-import { auditLog, brands, campaigns, clickRollups, creators, enrollments, links } from '../../db/schema';
+import { auditLog, brandCreators, brands, campaigns, clickRollups, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
 import { zoneOrUtc } from '../../domain/periods';
 import { publicOrigin, type AppEnv } from '../../env';
@@ -76,9 +76,9 @@ async function insertLink(d1: D1Database, row: LinkRow, actor: { type: 'api_key'
 // one is chosen. 404 for another brand's enrollment, 422 invalid_destination, 409 slug_taken.
 export async function createTrackedLink(d1: D1Database, brandId: string, input: { enrollmentId: string; destination?: string; slug?: string }, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<LinkRow> {
   const found = await database(d1)
-    .select({ brand: brands, campaign: campaigns, handle: creators.handle })
+    .select({ brand: brands, campaign: campaigns, handle: brandCreators.handle })
     .from(enrollments)
-    .innerJoin(creators, eq(creators.id, enrollments.creatorId))
+    .innerJoin(brandCreators, and(eq(brandCreators.brandId, enrollments.brandId), eq(brandCreators.creatorId, enrollments.creatorId)))
     .innerJoin(campaigns, eq(campaigns.id, enrollments.campaignId))
     .innerJoin(brands, eq(brands.id, enrollments.brandId))
     .where(and(eq(enrollments.id, input.enrollmentId), eq(enrollments.brandId, brandId)))

@@ -101,7 +101,7 @@ export const submissionRoutes = new Hono<AppEnv>()
       if (q.cursor) where.push(afterSql('s.updated_at', 's.id')), params.push(...afterParams(q.cursor));
       const { results } = await c.env.DB.prepare(
         `SELECT s.*, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
-         JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
+         JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
          WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
       )
         .bind(...params, q.limit + 1)

@@ -141,7 +141,16 @@ creatorPortal.get('/invite/:token', async (c) => {
     if (token.has_password) return c.html(<LoginPage email={token.email} next="/" notice="Your account is set up. Sign in to see your invitation and your brief." />);
     return c.html(<SetPasswordPage {...firstPasswordPage(raw, token, proof)} />);
   }
-  return c.html(<EmailLinkPage action={`/invite/${raw}/email`} name={token.display_name} email={token.email} brandName={token.brand_name} />);
+  return c.html(<EmailLinkPage {...brandCopyPage(raw, token)} />);
+});
+
+// The page the brand's own copy of an invite link opens: only what the brand knows of the creator, and the
+// address the link will go to only when it is the one the brand has.
+const brandCopyPage = (raw: string, token: AccountToken) => ({
+  action: `/invite/${raw}/email`,
+  name: token.known_name ?? '',
+  email: token.known_email === token.email ? token.email : null,
+  brandName: token.brand_name,
 });
 
 // The first password of a new account, from the invitation Chorus mailed to its address (its proof, ?k=); set
@@ -198,7 +207,7 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
-  const page = { action: `/invite/${raw}/email`, name: token.display_name, email: token.email, brandName: token.brand_name };
+  const page = brandCopyPage(raw, token);
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
   const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, publicOrigin(c), now);
@@ -209,7 +218,7 @@ creatorPortal.post('/invite/:token/email', async (c) => {
     return c.html(<EmailLinkPage {...page} error={error} />, status);
   }
   // Not confirmed by the provider: the link may be on its way, and a second ask would spend the allowance.
-  return c.html(<LinkSentPage email={token.email} unconfirmed={!sent.confirmed} />, sent.confirmed ? 200 : 202);
+  return c.html(<LinkSentPage email={page.email} unconfirmed={!sent.confirmed} />, sent.confirmed ? 200 : 202);
 });
 
 // ---------- Unsubscribing from invitation mails (no account needed) ----------
@@ -816,7 +825,7 @@ creatorPortal.post('/account/email', async (c) => {
   return c.redirect('/account?done=email-sent', 303);
 });
 
-// The creator's own name, as every brand they work with sees it (the handle and email stay as they are).
+// The creator's own name, as every brand they joined sees it (the handle and email stay as they are).
 creatorPortal.post('/account/name', async (c) => {
   const typed = (await formBody(c)).name ?? '';
   const parsed = CREATOR_FIELDS.displayName.safeParse(typed.trim());

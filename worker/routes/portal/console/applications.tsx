@@ -73,7 +73,7 @@ applicationRoutes.get('/campaigns/:id/applications', async (c) => {
   // After an approval: who, their page, and whether Chorus mailed the invitation (an id and a number only).
   const id = c.req.query('approved') ?? '';
   const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, c.var.user.brandId, campaign.id, id) : null;
-  const approved = a?.status === 'approved' && a.enrollment_id ? { name: a.name, handle: a.account_handle ?? a.handle, enrollmentId: a.enrollment_id, mailed: countParam(c, 'mailed') > 0, already: countParam(c, 'already') > 0 } : undefined;
+  const approved = a?.status === 'approved' && a.enrollment_id ? { name: a.name, handle: a.roster_handle ?? a.handle, enrollmentId: a.enrollment_id, mailed: countParam(c, 'mailed') > 0, already: countParam(c, 'already') > 0 } : undefined;
   return renderApplications(c, campaign, { approved });
 });
 
@@ -138,12 +138,12 @@ applicationRoutes.post('/campaigns/:id/applications/:app/approve', async (c) => 
 
   const form = await readForm(c);
   const paymentModel = form.get('paymentModel') === 'product' ? 'product' : 'affiliate';
-  // An address with a Chorus account keeps the handle it has (the import never renames an account): the link
-  // and the code are made from that one.
-  const handle = a.account_handle ?? a.handle;
+  // A creator already on the roster keeps the handle the brand knows them by: the link and the code are made
+  // from that one.
+  const handle = a.roster_handle ?? a.handle;
   const row: ImportRow = { line: 1, email: a.email, handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '' };
-  if ((await conflictingHandles(db, [row])).length > 0) {
-    return renderApplications(c, campaign, { problem: `@${handle} is the handle of another Chorus creator, so this application cannot be approved as sent. Decline it, or ask ${a.name} to apply again with their own email address.` }, 409);
+  if ((await conflictingHandles(db, user.brandId, [row])).length > 0) {
+    return renderApplications(c, campaign, { problem: `@${handle} is the handle of another creator on your roster, so this application cannot be approved as sent. Decline it, or ask ${a.name} to apply again with their own email address.` }, 409);
   }
   // A code in the campaign's style, or one from its name when that one is taken.
   const style = await campaignCodeStyle(db, user.brandId, campaign.id);

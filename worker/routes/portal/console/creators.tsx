@@ -68,8 +68,10 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
   const [rows, links, codes, numbers] = await db.batch([
     db
       .prepare(
-        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, cr.handle, cr.display_name, cr.email, cr.password_hash IS NOT NULL AS signed_up, r.accepted_at
-         FROM enrollments e JOIN creators cr ON cr.id = e.creator_id LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, r.handle, r.display_name, r.email, r.accepted_at,
+           -- Whether the account has a password is the brand's to know only once the creator joined it.
+           r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up
+         FROM enrollments e JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
       .bind(enrollmentId, brandId, campaign.id),

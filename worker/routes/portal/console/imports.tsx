@@ -127,7 +127,7 @@ async function checkRoster(
   if ('headerError' in plan) return { problem: { message: plan.headerError, line: 1 } };
   if (plan.rows.length === 0 && plan.errors.length === 0) return { problem: { message: 'The file has a header row but no creators.' } };
   const taken = [
-    ...(await conflictingHandles(c.env.DB, plan.rows)),
+    ...(await conflictingHandles(c.env.DB, c.var.user.brandId, plan.rows)),
     ...(await removedFromCampaign(c.env.DB, c.var.user.brandId, campaignId, plan.rows)),
     ...(await codeProblems(c.env.DB, c.var.user.brandId, campaignId, plan.rows, codePattern)),
   ];

@@ -51,7 +51,7 @@ const asFilter = (f: OrderFilters, timeZone: string) => ({
 const ordersOf = (db: D1Database, brandId: string, enrollmentId: string) =>
   db
     .prepare(
-      `SELECT cr.display_name AS name, cr.handle, c.name AS campaign FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
+      `SELECT cr.display_name AS name, cr.handle, c.name AS campaign FROM enrollments e JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
        WHERE e.id = ? AND e.brand_id = ?`,
     )
     .bind(enrollmentId, brandId)

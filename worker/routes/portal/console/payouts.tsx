@@ -144,7 +144,7 @@ payoutRoutes.post('/payouts/reconcile', async (c) => {
   const ids = [...new Set(results.map((r) => r.payoutId))];
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
-    const { results: rows } = await c.env.DB.prepare(`SELECT p.id, p.period, cr.handle FROM payouts p JOIN creators cr ON cr.id = p.creator_id WHERE p.brand_id = ? AND p.id IN (${chunk.map(() => '?').join(', ')})`)
+    const { results: rows } = await c.env.DB.prepare(`SELECT p.id, p.period, cr.handle FROM payouts p JOIN brand_creators cr ON cr.brand_id = p.brand_id AND cr.creator_id = p.creator_id WHERE p.brand_id = ? AND p.id IN (${chunk.map(() => '?').join(', ')})`)
       .bind(c.var.user.brandId, ...chunk)
       .all<{ id: string; period: string; handle: string }>();
     for (const r of rows) known.set(r.id, r);

@@ -101,7 +101,7 @@ export async function campaignEnrollments(db: D1Database, brandId: string, campa
   return (
     await db
       .prepare(
-        `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status FROM enrollments e JOIN creators cr ON cr.id = e.creator_id
+        `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status FROM enrollments e JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
          WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status <> 'removed' ORDER BY cr.handle LIMIT 500`,
       )
       .bind(campaignId, brandId)
@@ -163,7 +163,7 @@ export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilt
       .prepare(
         `SELECT s.id, s.status, s.story_format, s.draft_url, s.caption, s.review_notes, s.post_url, s.compliance, s.views, s.likes, s.comments, s.saves, s.shares,
            s.created_at, s.updated_at, cr.handle, cr.display_name, cp.id AS campaign_id, cp.name AS campaign_name, cp.hashtag, cp.disclosure_text
-         FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN creators cr ON cr.id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
+         FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
          WHERE ${list.sql}
          ORDER BY s.status <> 'submitted', CASE WHEN s.status = 'submitted' THEN s.updated_at END ASC, s.updated_at DESC, s.id LIMIT ? OFFSET ?`,
       )
@@ -273,7 +273,7 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
   const params: unknown[] = [brandId];
   if (f.q) {
     // Folded the same way on both sides (SQLite's lower() folds A-Z only), so a name typed as stored is found.
-    where.push('(instr(lower(c.handle), lower(?)) > 0 OR instr(lower(c.display_name), lower(?)) > 0 OR instr(lower(c.email), lower(?)) > 0)');
+    where.push('(instr(lower(r.handle), lower(?)) > 0 OR instr(lower(r.display_name), lower(?)) > 0 OR instr(lower(r.email), lower(?)) > 0)');
     params.push(f.q, f.q, f.q);
   }
   if (f.after) {
@@ -282,11 +282,11 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
   }
   const { results } = await db
     .prepare(
-      `SELECT r.creator_id, c.handle, c.display_name, c.email, r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at,
+      `SELECT r.creator_id, r.handle, r.display_name, r.email, r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at,
          (SELECT COALESCE(SUM(l.amount_minor), 0) FROM ledger_entries l WHERE l.creator_id = r.creator_id AND l.brand_id = r.brand_id) AS earned,
          (SELECT json_group_array(json_object('enrollment', e.id, 'campaign', e.campaign_id, 'name', k.name, 'status', e.status))
             FROM enrollments e JOIN campaigns k ON k.id = e.campaign_id WHERE e.creator_id = r.creator_id AND e.brand_id = r.brand_id) AS campaigns
-       FROM brand_creators r JOIN creators c ON c.id = r.creator_id
+       FROM roster r
        WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.creator_id DESC LIMIT ?`,
     )
     .bind(...params, f.limit)
