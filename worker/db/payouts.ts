@@ -118,7 +118,8 @@ export const PAGE_SQL = `WITH page AS (
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
     CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
-  WHERE p.brand_id = ? AND p.period = ? AND (r.handle > ? OR (r.handle = ? AND p.id > ?))
+  -- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
+  WHERE p.brand_id = ? AND p.period = ? AND (+r.handle > ? OR (+r.handle = ? AND p.id > ?))
   ORDER BY r.handle, p.id LIMIT ?
 )
 SELECT page.*,

@@ -2,10 +2,31 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createBrand, createLinkedCreator } from '../fixtures';
 import { PAGE_SQL } from '../../../worker/db/payouts';
+import migration0043 from '../../../migrations/0043_brand_roster_copies.sql?raw';
 
 const run = (sql: string, ...params: unknown[]) => env.DB.prepare(sql).bind(...params).run();
 
 describe('schema constraints', () => {
+  it("keeps a handle once per brand's roster, and fills rosters from before with the account as it stood", async () => {
+    const [a, b] = [await createBrand(), await createBrand()];
+    const { creator } = await createLinkedCreator(a);
+    const other = await createLinkedCreator(a);
+    const handle = (await env.DB.prepare('SELECT handle FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(a.brandId, creator.id).first<string>('handle'))!;
+    await expect(run('UPDATE brand_creators SET handle = ? WHERE brand_id = ? AND creator_id = ?', handle, a.brandId, other.creator.id)).rejects.toThrow(/UNIQUE/);
+    // Another brand may call someone else by it.
+    await run("INSERT INTO creators (id, email, handle, display_name, created_at) VALUES ('cr_same_handle', 'same-handle@creators.test', ?, 'Same', 0)", handle);
+    await run("INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) VALUES (?, 'cr_same_handle', ?, 'Same', 'same-handle@creators.test', 0)", b.brandId, handle);
+    // The migration's fill: a roster row from before the columns reads the account's handle, name and email.
+    await run("UPDATE brand_creators SET handle = '', display_name = '', email = '' WHERE brand_id = ? AND creator_id = 'cr_same_handle'", b.brandId);
+    const fill = migration0043.split('--> statement-breakpoint').find((statement) => statement.includes('UPDATE'))!;
+    await run(fill);
+    expect(await env.DB.prepare("SELECT handle, display_name, email FROM roster WHERE brand_id = ? AND creator_id = 'cr_same_handle'").bind(b.brandId).first()).toEqual({
+      handle,
+      display_name: 'Same',
+      email: 'same-handle@creators.test',
+    });
+  });
+
   it('keeps link slugs globally unique, across brands', async () => {
     const [a, b] = [await createBrand(), await createBrand()];
     const { link } = await createLinkedCreator(a);
