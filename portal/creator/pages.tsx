@@ -330,7 +330,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
       </a>
       {ended ? null : (
         <a class="button button-quiet" href={`/submissions/new?enrollment=${card.enrollment_id}`}>
-          Submit content
+          Submit a draft
         </a>
       )}
     </footer>

@@ -420,7 +420,7 @@ describe('campaigns after their end', () => {
     expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(1);
   });
 
-  it('show an ended card on home, without link, code, tier climb or Submit content, and never swap in another campaign for drafts', async () => {
+  it('show an ended card on home, without link, code, tier climb or Submit a draft, and never swap in another campaign for drafts', async () => {
     const m = await signedInCreator();
     const other = await json<{ data: { id: string } }>(
       await m.brand.api('POST', '/api/admin/campaigns', { name: 'Night Balm', slug: `night-${m.handle}`.replace(/_/g, '-').slice(0, 60), hashtag: '#NightBalm', defaultDestination: 'https://shop.example/night' }),
@@ -434,7 +434,7 @@ describe('campaigns after their end', () => {
     expect(ended).toContain('Test Brand ended this campaign on Nov 20, 2026');
     expect(ended).not.toContain(m.code);
     expect(ended).not.toContain('/r/');
-    expect(ended).not.toContain('Submit content');
+    expect(ended).not.toContain('Submit a draft');
     expect(ended).not.toContain('reaches Tier');
     expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).not.toContain('Submit a draft');
     // Running campaigns come first.
