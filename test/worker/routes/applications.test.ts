@@ -7,30 +7,11 @@ import { readFollowers, readProfileUrl } from '../../../worker/domain/applicatio
 import { hashPassword } from '../../../worker/lib/passwords';
 import { adminUser, consoleBrand, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
 import { json, rowCount, waitFor, type Data } from '../fixtures';
+import { application, applicationId, apply, applyPath, openApplications, type Brand } from '../application-fixtures';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
-
-type Brand = Awaited<ReturnType<typeof consoleBrand>>;
-
-const applyPath = (m: Brand) => `/apply/${m.brand.slug}/${m.campaign.slug}`;
-const openApplications = async (m: Brand, open = true) => {
-  const res = await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { applicationsOpen: open });
-  expect(res.status).toBe(200);
-  expect((await json<Data<{ applicationsOpen: boolean }>>(res)).data.applicationsOpen).toBe(open);
-};
-
-function application(overrides: Record<string, string> = {}) {
-  const t = tag();
-  return { name: 'Mia Chen', email: `mia_${t}@creators.test`, handle: `@Mia.${t}`.slice(0, 31), platform: 'tiktok', followers: '18.5k', niche: 'skincare', profileUrl: 'tiktok.example/@mia', pitch: 'Reactive skin,\r\nhonest tests.', leave_this_empty: '', ...overrides };
-}
 
 const stored = (campaignId: string) =>
   env.DB.prepare('SELECT email, handle, name, platform, follower_count, niche, profile_url, pitch, status FROM applications WHERE campaign_id = ? ORDER BY created_at').bind(campaignId).all<Record<string, unknown>>().then((r) => r.results);
-
-async function apply(m: Brand, fields = application(), opts: Parameters<typeof post>[2] = {}) {
-  return post(applyPath(m), fields, opts);
-}
-
-const applicationId = async (campaignId: string, email: string) => (await env.DB.prepare('SELECT id FROM applications WHERE campaign_id = ? AND email = ?').bind(campaignId, email).first<string>('id'))!;
 
 describe('the public application page', () => {
   it('is closed until the brand opens it, and for a draft, an ended campaign or an unknown address alike', async () => {
