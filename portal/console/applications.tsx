@@ -105,7 +105,7 @@ const Waiting: FC<{ a: ApplicationRow; campaignId: string; canWrite: boolean; ti
           </WriteButton>
         </form>
         <form method="post" action={`${base}/decline`}>
-          <WriteButton canWrite={canWrite}>
+          <WriteButton canWrite={canWrite} describedBy={DECLINE_HINT_ID}>
             Decline<span class="visually-hidden"> {a.name}</span>
           </WriteButton>
         </form>
@@ -136,6 +136,10 @@ const ApprovedNotice: FC<{ a: Approved; campaignId: string }> = ({ a, campaignId
     </Notice>
   );
 };
+
+// What a decline sends, said once above the list and read with each Decline button.
+const DECLINE_HINT_ID = 'decline-hint';
+const DECLINE_NOTE = 'a short email saying you are not taking them on for this campaign, with no reason given';
 
 const DECIDED_LABELS: Record<string, string> = { approved: 'Approved', declined: 'Declined' };
 
@@ -174,7 +178,7 @@ export const ApplicationsPage: FC<{
           cancel="Keep them"
           saveLabel="Ask again"
         >
-          The {declineIds.length === 1 ? 'application' : `${formatCount(declineIds.length)} applications`} you were looking at {declineIds.length === 1 ? 'is' : 'are'} declined; any that arrived since stay. Nothing is sent to the creators.
+          The {declineIds.length === 1 ? 'application' : `${formatCount(declineIds.length)} applications`} you were looking at {declineIds.length === 1 ? 'is' : 'are'} declined; any that arrived since stay. Each creator gets {DECLINE_NOTE} (unless they asked for no invitations from you).
         </FormQuestion>
       </>
     ) : declineIds ? (
@@ -200,7 +204,8 @@ export const ApplicationsPage: FC<{
       ) : (
         <>
           <p class="muted small">
-            Oldest first. Approving invites them as an import would: their own link and a code like your other creators', and an email with their invite link. Declining sends nothing.
+            Oldest first. Approving invites them as an import would: their own link and a code like your other creators', and an email with their invite link.{' '}
+            <span id={DECLINE_HINT_ID}>Declining sends them {DECLINE_NOTE}, once.</span>
             {lists.pendingCount > PENDING_SHOWN ? ` The first ${PENDING_SHOWN} are shown; answer these to see the rest.` : ''}
           </p>
           <ul class="application-list">
@@ -213,7 +218,9 @@ export const ApplicationsPage: FC<{
               {lists.pending.map((a) => (
                 <input type="hidden" name="id" value={a.id} />
               ))}
-              <WriteButton canWrite={canWrite}>Decline all {formatCount(lists.pending.length)} shown…</WriteButton>
+              <WriteButton canWrite={canWrite} describedBy={DECLINE_HINT_ID}>
+                Decline all {formatCount(lists.pending.length)} shown…
+              </WriteButton>
             </form>
           ) : null}
         </>
@@ -231,6 +238,12 @@ export const ApplicationsPage: FC<{
               </td>
               <td data-label="Answer">
                 <span class={`badge badge-${a.status === 'approved' ? 'active' : 'removed'}`}>{DECIDED_LABELS[a.status] ?? a.status}</span>
+                {a.status === 'declined' && a.decline_mailed_at !== null ? (
+                  <>
+                    {' '}
+                    <span class="muted small">emailed</span>
+                  </>
+                ) : null}
               </td>
               <td data-label="When">{a.decided_at === null ? '—' : formatDateTime(a.decided_at, viewer.timezone)}</td>
               <td data-label="By">{a.decided_by_name ?? 'A former teammate'}</td>

@@ -238,13 +238,20 @@ export const ConsoleErrorPage: FC<{ status: number; title: string; message: stri
 
 // A submit button that viewers see disabled, with the reason on hover and for screen readers. `notYet`
 // disables it for everyone else too, with its own reason (a month still running cannot be closed).
-export const WriteButton: FC<{ canWrite: boolean; needs?: string; notYet?: string; class?: string; name?: string; value?: string; form?: string; children?: Child }> = ({ canWrite, needs = 'Needs an owner or manager', notYet, children, ...rest }) => (
+export const WriteButton: FC<{ canWrite: boolean; needs?: string; notYet?: string; class?: string; name?: string; value?: string; form?: string; describedBy?: string; children?: Child }> = ({
+  canWrite,
+  needs = 'Needs an owner or manager',
+  notYet,
+  children,
+  ...rest
+}) => (
   <button
     type="submit"
     class={rest.class ?? 'button'}
     name={rest.name}
     value={rest.value}
     form={rest.form}
+    aria-describedby={rest.describedBy}
     disabled={!canWrite || notYet !== undefined}
     title={!canWrite ? needs : notYet}
   >

@@ -628,6 +628,17 @@ describe('brand console in Chromium', () => {
     await navigate(page, () => page.getByRole('link', { name: 'their page' }).click(), /\/creators\/[^/?]+$/);
     expect(await main(page)).toContain('Product seeding');
 
+    // A second applicant, declined: the brand reads before and after that Chorus emails them a short note.
+    const noah = { name: 'Noah Berg', email: 'noah.berg@creators.example', handle: 'noah.berg', platform: 'instagram', followers: '3k', niche: '', profileUrl: '', pitch: '', leave_this_empty: '' };
+    const applied = await fetch(applyUrl, { method: 'POST', redirect: 'manual', headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(noah) });
+    expect(applied.status, await applied.text()).toBe(200);
+    await page.goto(`${server.url}/console/campaigns/${campaignId}/applications`);
+    expect(await main(page)).toContain('Declining sends them a short email saying you are not taking them on for this campaign, with no reason given, once.');
+    await navigate(page, () => page.getByRole('button', { name: 'Decline Noah Berg' }).click(), /\/applications\?flash=declined&mailed=1$/);
+    expect(await main(page)).toContain('Declined. Chorus is emailing them a short note that you are not taking them on for this campaign (no reason given).');
+    const [noahUnsubscribe] = await server.mailedLinks(noah.email, 1, 60_000);
+    expect(noahUnsubscribe).toMatch(new RegExp(`^${server.url}/unsubscribe/`));
+
     await context.close();
     expect(pageProblems).toEqual([]);
     console.log(`console story: ${((Date.now() - started) / 1000).toFixed(1)} s after the worker was up`);

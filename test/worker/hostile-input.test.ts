@@ -99,6 +99,11 @@ async function world() {
     const integration = await json<{ data: { id: string } }>(
       await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: `acct-${m.brand.slug}`, secret: 'whsec_0123456789abcdef0123' }),
     );
+    // An application waiting on the campaign's public page, for the routes that answer it.
+    const applicationId = newId('app');
+    await env.DB.prepare("INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'hostile_applicant', 'Hostile Applicant', 'tiktok', '', 'pending', ?, ?)")
+      .bind(applicationId, m.brand.brandId, m.campaign.id, `applicant-${m.brand.slug}@creators.test`, now, now)
+      .run();
     // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
     await issueKey(m.brand, 'storefront');
     const keys = await json<{ data: { id: string; scope: string }[] }>(await m.brand.api('GET', '/api/admin/keys'));
@@ -118,6 +123,7 @@ async function world() {
         endpoint: endpoint.data.id,
         delivery: deliveryId,
         plan: m.plan.id,
+        application: applicationId,
       },
     };
   };
@@ -148,6 +154,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/campaigns/:campaign/network', ids: ['campaign'] },
   { method: 'POST', path: '/api/admin/campaigns/:campaign/import', ids: ['campaign'], body: () => ({ csv: `email,handle,name\nimp${u()}@creators.test,imp_${u()},Imp\n`, confirm: false, codePattern: '{HANDLE}9', discountPercent: 9 }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/invites.csv', ids: ['campaign'] },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/applications', ids: ['campaign'], query: () => ({ status: 'pending' }) },
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/approve', ids: ['campaign', 'application'], body: () => ({ paymentModel: 'product' }) },
+  // Takes no body: the sweep's first raw body declines it (the body ignored), and every later probe finds it answered.
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/decline', ids: ['campaign', 'application'] },
   { method: 'GET', path: '/api/admin/creators' },
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },

@@ -1,16 +1,23 @@
 // Applications: creators asking to join a campaign from its public page (/apply/<brand slug>/<campaign slug>),
 // and the brand's answer. Approving one imports it as the roster import would (db/creator-import.ts): an
 // account if the address has none, the enrollment as an invitation, a tracked link, a code in the campaign's
-// style, and the invite link, which Chorus mails when it can.
+// style, and the invite link, which Chorus mails when it can. Declining one mails the applicant a short note
+// once (db/application-answers.ts).
 import type { ApplicationInput } from '../domain/applications';
 import { codeFromPattern } from '../domain/codes';
 import { newId } from '../lib/ids';
 import { auditIfChanged, creatorEndedSql } from './audit';
 import { campaignEnded } from './creator-portal';
+import { OPTED_OUT } from './mail-opt-outs';
+
+// Who answers: a teammate in the console, or an admin API key.
+export type Answerer = { type: 'admin_user' | 'api_key'; id: string };
 
 // What a campaign keeps waiting at once: past it, the page says the brand has enough to read for now. One
 // address has one application per campaign, so this bounds what a flood of form posts can store.
 export const MAX_PENDING_APPLICATIONS = 500;
+// The shape of an application id (newId('app')): anything else is looked up nowhere.
+export const APPLICATION_ID = /^app_[A-Za-z0-9_-]{1,64}$/;
 export const PENDING_SHOWN = 50;
 export const DECIDED_SHOWN = 20;
 
@@ -74,14 +81,18 @@ export type ApplicationRow = {
   enrollment_id: string | null;
   enrollment_status: string | null;
   ended_by: string | null;
-  // The handle of the Chorus account the address has, which an approval keeps (the import never renames one).
+  // The handle this brand already gave the address's account, which an approval keeps.
   roster_handle: string | null;
+  // The teammate's name, or "API key <name>" for an answer through the admin API.
   decided_by_name: string | null;
+  // When Chorus queued the mail telling the applicant of a decline (null: never told).
+  decline_mailed_at: number | null;
 };
 
-const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at,
+const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at, a.decline_mailed_at,
   e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, r.handle AS roster_handle,
-  (SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id) AS decided_by_name`;
+  COALESCE((SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id),
+    (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = a.decided_by AND k.brand_id = a.brand_id)) AS decided_by_name`;
 const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = c.id
   LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
 
@@ -121,23 +132,64 @@ export async function loadApplication(db: D1Database, brandId: string, campaignI
   return db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE a.id = ? AND a.campaign_id = ? AND a.brand_id = ?`).bind(id, campaignId, brandId).first<ApplicationRow>();
 }
 
-// The answer, once: only a waiting application changes, and its activity row lands with it. False when it
-// was answered meanwhile (another tab, a colleague).
-export async function decideApplication(
-  db: D1Database,
-  t: { brandId: string; campaignId: string; id: string },
-  status: 'approved' | 'declined',
-  actor: { type: 'admin_user'; id: string },
-  details: Record<string, unknown>,
-  now: number,
-): Promise<boolean> {
+// The approval, once: only a waiting application changes, and its activity row lands with it. False when it
+// was answered meanwhile (another tab, a colleague, an API call).
+export async function approveOnce(db: D1Database, t: { brandId: string; campaignId: string; id: string }, actor: Answerer, details: Record<string, unknown>, now: number): Promise<boolean> {
   const [update] = await db.batch([
     db
-      .prepare(`UPDATE applications SET status = ?, decided_at = ?, decided_by = ?, updated_at = ? WHERE id = ? AND campaign_id = ? AND brand_id = ? AND status = 'pending'`)
-      .bind(status, now, actor.id, now, t.id, t.campaignId, t.brandId),
-    auditIfChanged(db, { brandId: t.brandId, actorType: actor.type, actorId: actor.id, action: `application.${status}`, targetType: 'application', targetId: t.id, details }, now),
+      .prepare(`UPDATE applications SET status = 'approved', decided_at = ?, decided_by = ?, updated_at = ? WHERE id = ? AND campaign_id = ? AND brand_id = ? AND status = 'pending'`)
+      .bind(now, actor.id, now, t.id, t.campaignId, t.brandId),
+    auditIfChanged(db, { brandId: t.brandId, actorType: actor.type, actorId: actor.id, action: 'application.approved', targetType: 'application', targetId: t.id, details }, now),
   ]);
   return (update?.meta.changes ?? 0) > 0;
+}
+
+// An application the brand declined, and whether its applicant is to be mailed so (db/application-answers.ts).
+export type Declined = { id: string; email: string; name: string; tell: boolean };
+
+// Ids per declining statement: 5 fixed parameters and these stay under D1's 100.
+const DECLINE_CHUNK = 90;
+
+// Declines the waiting applications among `ids`, marking in the same statement the ones whose applicant is to
+// be told: never told before (one declined, reopened and declined again hears it once), not opted out of the
+// brand's mail, and not in the campaign already (a creator imported meanwhile must not read that they are not
+// taken on). With `mail` false (no provider here) nobody is marked, so nobody is marked told who was not.
+const declining = (db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: Answerer, mail: boolean, now: number) => {
+  const statements = [];
+  for (let i = 0; i < ids.length; i += DECLINE_CHUNK) {
+    const chunk = ids.slice(i, i + DECLINE_CHUNK);
+    statements.push(
+      db
+        .prepare(
+          `UPDATE applications SET status = 'declined', decided_at = ?1, decided_by = ?2, updated_at = ?1,
+             decline_mailed_at = CASE WHEN ?5 = 1 AND decline_mailed_at IS NULL AND NOT ${OPTED_OUT('applications.email', 'applications.brand_id')}
+               AND NOT EXISTS (SELECT 1 FROM creators c JOIN enrollments e ON e.creator_id = c.id WHERE c.email = applications.email AND e.campaign_id = applications.campaign_id AND e.brand_id = applications.brand_id AND e.status <> 'removed')
+               THEN ?1 ELSE decline_mailed_at END
+           WHERE campaign_id = ?3 AND brand_id = ?4 AND status = 'pending' AND id IN (${chunk.map((_, j) => `?${j + 6}`).join(', ')})
+           RETURNING id, email, name, decline_mailed_at IS ?1 AS tell`,
+        )
+        .bind(now, actor.id, t.campaignId, t.brandId, mail ? 1 : 0, ...chunk),
+    );
+  }
+  return statements;
+};
+
+const declinedRows = (results: D1Result[]): Declined[] => results.flatMap((r) => (r.results as (Omit<Declined, 'tell'> & { tell: number })[]).map((d) => ({ ...d, tell: d.tell === 1 })));
+
+// One application declined, once, with its activity row (saying whether the applicant is mailed). Null when
+// it was answered meanwhile.
+export async function declineOnce(db: D1Database, t: { brandId: string; campaignId: string; id: string }, actor: Answerer, mail: boolean, now: number): Promise<Declined | null> {
+  const [update] = await db.batch([
+    ...declining(db, t, [t.id], actor, mail, now),
+    db
+      .prepare(
+        `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+         SELECT ?1, ?2, ?3, ?4, 'application.declined', 'application', a.id, json_object('applicantMailed', json(CASE WHEN a.decline_mailed_at IS ?5 THEN 'true' ELSE 'false' END)), ?5
+         FROM applications a WHERE a.id = ?6 AND a.brand_id = ?2 AND changes() > 0`,
+      )
+      .bind(newId('aud'), t.brandId, actor.type, actor.id, now, t.id),
+  ]);
+  return declinedRows(update ? [update] : [])[0] ?? null;
 }
 
 // The code style this campaign's creators have: the pattern most of its active percent codes follow, read back
@@ -167,8 +219,9 @@ export async function campaignCodeStyle(db: D1Database, brandId: string, campaig
 }
 
 // A declined application back to waiting (a decline pressed by mistake, or a brand that changed its mind), with
-// its activity row. False when it is not declined (approved, or reopened meanwhile).
-export async function reopenApplication(db: D1Database, t: { brandId: string; campaignId: string; id: string }, actor: { type: 'admin_user'; id: string }, now: number): Promise<boolean> {
+// its activity row. False when it is not declined (approved, or reopened meanwhile). A decline mail already
+// sent stays sent: approving it now mails the invitation, declining it again mails nothing more.
+export async function reopenApplication(db: D1Database, t: { brandId: string; campaignId: string; id: string }, actor: Answerer, now: number): Promise<boolean> {
   const [update] = await db.batch([
     db
       .prepare(`UPDATE applications SET status = 'pending', decided_at = NULL, decided_by = NULL, updated_at = ? WHERE id = ? AND campaign_id = ? AND brand_id = ? AND status = 'declined'`)
@@ -188,20 +241,22 @@ export async function pendingAmong(db: D1Database, t: { brandId: string; campaig
   return results.map((r) => r.id);
 }
 
-// Declines the waiting applications among `ids` at once (a wave of spam, a campaign that is full): one
-// activity row with the count. Answers how many were still waiting and are declined now.
-export async function declineApplications(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: { type: 'admin_user'; id: string }, now: number): Promise<number> {
-  if (ids.length === 0) return 0;
-  const [update] = await db.batch([
-    db
-      .prepare(`UPDATE applications SET status = 'declined', decided_at = ?, decided_by = ?, updated_at = ? WHERE campaign_id = ? AND brand_id = ? AND status = 'pending' AND id IN (${ids.map(() => '?').join(', ')})`)
-      .bind(now, actor.id, now, t.campaignId, t.brandId, ...ids),
+// Declines the waiting applications among `ids` at once (a wave of spam, a campaign that is full), in one batch
+// however many there are: one activity row with how many were declined and how many of those are mailed.
+// Answers those still waiting that are declined now.
+export async function declineApplications(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: Answerer, mail: boolean, now: number): Promise<Declined[]> {
+  if (ids.length === 0) return [];
+  const updates = declining(db, t, ids, actor, mail, now);
+  // Counted from the rows this batch declined (their answer's time and author), so it holds across chunks.
+  const results = await db.batch([
+    ...updates,
     db
       .prepare(
         `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-         SELECT ?, ?, ?, ?, 'campaign.applications_declined', 'campaign', ?, json_object('declined', changes()), ? WHERE changes() > 0`,
+         SELECT ?1, ?2, ?3, ?4, 'campaign.applications_declined', 'campaign', ?5, json_object('declined', count(*), 'applicantsMailed', sum(decline_mailed_at IS ?6)), ?6
+         FROM applications WHERE campaign_id = ?5 AND brand_id = ?2 AND status = 'declined' AND decided_at = ?6 AND decided_by = ?4 HAVING count(*) > 0`,
       )
       .bind(newId('aud'), t.brandId, actor.type, actor.id, t.campaignId, now),
   ]);
-  return update?.meta.changes ?? 0;
+  return declinedRows(results.slice(0, updates.length));
 }

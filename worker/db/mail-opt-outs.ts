@@ -2,8 +2,9 @@
 // holding a sealed token: the brand and the address, readable only with SECRETS_KEY, so the link names no one
 // in the clear and cannot be made for another address. Opening it asks; the button (or a mail client's one-click
 // POST) records the opt-out, for that brand or for every brand, and the same page undoes it. Invitations to an
-// opted-out address are neither claimed nor sent, and nothing else the brand asks for (a password link) reaches
-// it until the creator joins the brand. Notices to someone who joined (payouts, review decisions) and links the
+// opted-out address are neither claimed nor sent, nor is the note that the brand declined an application (which
+// carries the same link), and nothing else the brand asks for (a password link) reaches it until the creator
+// joins the brand. Notices to someone who joined (payouts, review decisions) and links the
 // creator asks for themselves are not affected.
 import { z } from 'zod';
 import { openSecret, sealSecret } from '../lib/secrets';

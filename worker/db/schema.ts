@@ -247,6 +247,8 @@ export const applications = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
     decidedAt: integer('decided_at'),
     decidedBy: text('decided_by'),
+    // When the applicant was mailed that the brand declined: once per application, whatever reopens follow.
+    declineMailedAt: integer('decline_mailed_at'),
   },
   (t) => [uniqueIndex('applications_campaign_email').on(t.campaignId, t.email), index('applications_campaign_status').on(t.campaignId, t.status, t.createdAt)],
 );

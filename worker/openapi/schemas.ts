@@ -63,7 +63,7 @@ export const Campaign = z
       .nullable()
       .meta({ description: 'The mid-tier placement the network is compared with: its cost and the audience that engaged.' }),
     applicationsOpen: z.boolean().meta({
-      description: "Whether creators may apply at `/apply/{brand slug}/{campaign slug}` while the campaign is active. Off by default; the console's Applications tab lists what arrives and approves or declines it.",
+      description: "Whether creators may apply at `/apply/{brand slug}/{campaign slug}` while the campaign is active. Off by default; the console's Applications tab (or `GET …/applications` and its `approve` and `decline`) lists what arrives and answers it.",
     }),
     createdAt: time,
   })
@@ -98,8 +98,28 @@ export const Application = z
     appliedAt: time,
     decidedAt: time.nullable(),
     enrollmentId: id('enr').nullable().describe("The applicant's enrollment in this campaign when the address has one (after approval, or imported)."),
+    declineMailedAt: time
+      .nullable()
+      .describe('When Chorus queued the short mail telling the applicant of a decline; null when it never did (not declined, asked for no invitations from you, in the campaign already, or no mail provider). Sent at most once per application.'),
   })
   .meta({ id: 'Application', description: "A creator's application to a campaign, from its public page (/apply/{brand slug}/{campaign slug})." });
+
+export const ApplicationApproved = z
+  .object({
+    application: Application,
+    alreadyInCampaign: z.boolean().meta({ description: 'The address was in the campaign already (imported, or approved under another application): marked approved, nothing made, nothing mailed.' }),
+    invitationQueued: z
+      .boolean()
+      .meta({ description: 'Chorus is mailing the invitation, which tells them the application was accepted. False: no mail provider, mailed lately, or they asked for no invitations from you; send their invite link yourself (GET …/invites.csv).' }),
+  })
+  .meta({ id: 'ApplicationApproved' });
+
+export const ApplicationDeclined = z
+  .object({
+    application: Application,
+    applicantMailed: z.boolean().meta({ description: 'Chorus is mailing the applicant a short note that you are not taking them on for this campaign (no reason given). False: told of an earlier decline already, asked for no invitations from you, in the campaign already, or no mail provider.' }),
+  })
+  .meta({ id: 'ApplicationDeclined' });
 
 export const Invite = z
   .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })

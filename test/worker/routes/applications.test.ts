@@ -1,36 +1,17 @@
 // Applications: a campaign's public page where creators ask to join, and the console tab that answers them.
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
-import { MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
+import { afterEach, describe, expect, it } from 'vitest';
+import { declineApplications, MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
 import { forgetDeclinedApplications } from '../../../worker/jobs/retention';
 import { readFollowers, readProfileUrl } from '../../../worker/domain/applications';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { adminUser, consoleBrand, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
 import { json, rowCount, waitFor, type Data } from '../fixtures';
+import { application, applicationId, apply, applyPath, openApplications, type Brand } from '../application-fixtures';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
-
-type Brand = Awaited<ReturnType<typeof consoleBrand>>;
-
-const applyPath = (m: Brand) => `/apply/${m.brand.slug}/${m.campaign.slug}`;
-const openApplications = async (m: Brand, open = true) => {
-  const res = await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { applicationsOpen: open });
-  expect(res.status).toBe(200);
-  expect((await json<Data<{ applicationsOpen: boolean }>>(res)).data.applicationsOpen).toBe(open);
-};
-
-function application(overrides: Record<string, string> = {}) {
-  const t = tag();
-  return { name: 'Mia Chen', email: `mia_${t}@creators.test`, handle: `@Mia.${t}`.slice(0, 31), platform: 'tiktok', followers: '18.5k', niche: 'skincare', profileUrl: 'tiktok.example/@mia', pitch: 'Reactive skin,\r\nhonest tests.', leave_this_empty: '', ...overrides };
-}
 
 const stored = (campaignId: string) =>
   env.DB.prepare('SELECT email, handle, name, platform, follower_count, niche, profile_url, pitch, status FROM applications WHERE campaign_id = ? ORDER BY created_at').bind(campaignId).all<Record<string, unknown>>().then((r) => r.results);
-
-async function apply(m: Brand, fields = application(), opts: Parameters<typeof post>[2] = {}) {
-  return post(applyPath(m), fields, opts);
-}
-
-const applicationId = async (campaignId: string, email: string) => (await env.DB.prepare('SELECT id FROM applications WHERE campaign_id = ? AND email = ?').bind(campaignId, email).first<string>('id'))!;
 
 describe('the public application page', () => {
   it('is closed until the brand opens it, and for a draft, an ended campaign or an unknown address alike', async () => {
@@ -250,7 +231,7 @@ describe('answering applications in the console', () => {
     expect(await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: m.cookie }).then((r) => r.headers.get('location'))).toContain('flash=answered');
     expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ?', m.campaign.id)).toBe(2);
 
-    // Declined: nothing made, nothing mailed.
+    // Declined: nothing made (the note it mails is below, under telling a declined applicant).
     const other = application();
     await apply(m, other);
     const otherId = await applicationId(m.campaign.id, other.email);
@@ -352,8 +333,8 @@ describe('answering applications in the console', () => {
     expect((question.match(/form="decline-all-confirm"/g) ?? []).length).toBe(2);
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(4);
     const done = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: [...ids.slice(0, 2), foreign, 'app_bogus', "x' OR 1=1"], confirm: '1' }, { cookie: m.cookie });
-    expect(done.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?flash=declined_all&declined=2`);
-    expect(await (await get(done.headers.get('location')!, m.cookie)).text()).toContain('Declined 2 applications. Nothing was sent to them.');
+    expect(done.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?flash=declined_all&declined=2&mailed=2`);
+    expect(await (await get(done.headers.get('location')!, m.cookie)).text()).toContain('Declined 2 applications. Chorus is emailing each creator a short note');
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'", m.campaign.id)).toBe(2);
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id = ? AND status = 'pending'", foreign)).toBe(1);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_declined'", m.campaign.id)).toBe(1);
@@ -390,6 +371,141 @@ describe('answering applications in the console', () => {
     expect(off.headers.get('location')).toContain('flash=closed');
     expect((await get(applyPath(m))).status).toBe(404);
     expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Take applications');
+  });
+});
+
+describe('telling a declined applicant', () => {
+  // Mail leaves through the queue after the response: what reached the (test) provider, per address.
+  const capture = () => {
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    return { sent, to: (email: string) => sent.filter((s) => s.to === email) };
+  };
+  afterEach(() => setTransport(logTransport));
+  // Mail queued before a later decline's has reached the provider once that later one has: it proves a mail
+  // that should not come did not.
+  const settled = async (m: Brand, mail: ReturnType<typeof capture>) => {
+    const sentinel = application();
+    await apply(m, sentinel);
+    const id = await applicationId(m.campaign.id, sentinel.email);
+    await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: m.cookie });
+    await waitFor(async () => (mail.to(sentinel.email).length > 0 ? true : null), 15_000);
+  };
+
+  it('mails the applicant one short note naming the brand and the campaign, and never a second one for that application', async () => {
+    const m = await consoleBrand('manager');
+    await openApplications(m);
+    const fields = application();
+    await apply(m, fields);
+    const id = await applicationId(m.campaign.id, fields.email);
+    const page = await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text();
+    // The brand is told before it presses Decline, and each Decline button reads it.
+    expect(page).toContain('<span id="decline-hint">Declining sends them a short email saying you are not taking them on for this campaign, with no reason given, once.</span>');
+    expect(page).toMatch(/aria-describedby="decline-hint"[^>]*>\s*Decline<span class="visually-hidden"> Mia Chen/);
+
+    const mail = capture();
+    const declined = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: m.cookie });
+    expect(declined.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?flash=declined&mailed=1`);
+    expect(await (await get(declined.headers.get('location')!, m.cookie)).text()).toContain('Declined. Chorus is emailing them a short note that you are not taking them on for this campaign (no reason given).');
+    const [note] = await waitFor(async () => (mail.to(fields.email).length > 0 ? mail.to(fields.email) : null), 15_000);
+    expect(note!.subject).toBe('Your application to Glow');
+    expect(note!.text).toContain('Hi Mia Chen,');
+    expect(note!.text).toContain("Thank you for applying to Glow, Test Brand's creator campaign on Chorus. Test Brand has read your application and is not taking you on for this campaign.");
+    expect(note!.text).toContain('There is nothing you need to do.');
+    expect(note!.text).toMatch(/No more invitations from Test Brand: https:\/\/chorus\.test\/unsubscribe\/\S+$/);
+    expect(note!.headers?.['List-Unsubscribe']).toMatch(/^<https:\/\/chorus\.test\/v1\/unsubscribe\/\S+>$/);
+    expect(note!.idempotencyKey).toBe(`application-declined-${id}`);
+    expect(note!.text).not.toContain(fields.pitch.slice(0, 10)); // their application is not echoed back
+    const row = await env.DB.prepare('SELECT decided_at, decline_mailed_at FROM applications WHERE id = ?').bind(id).first<{ decided_at: number; decline_mailed_at: number }>();
+    expect(row!.decline_mailed_at).toBe(row!.decided_at);
+    const audit = await env.DB.prepare("SELECT actor_type, details FROM audit_log WHERE target_id = ? AND action = 'application.declined'").bind(id).first<{ actor_type: string; details: string }>();
+    expect(audit).toEqual({ actor_type: 'admin_user', details: JSON.stringify({ applicantMailed: true }) });
+
+    // Reopened by mistake and declined again: they know already, so nothing more is sent.
+    await post(`/console/campaigns/${m.campaign.id}/applications/${id}/reopen`, {}, { cookie: m.cookie });
+    const again = await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: m.cookie });
+    expect(again.headers.get('location')).toContain('flash=declined&mailed=0');
+    expect(await (await get(again.headers.get('location')!, m.cookie)).text()).toContain('They were not emailed: they asked for no invitations from you, are in this campaign already, were told of an earlier decline');
+    // Pressed twice (another tab): answered already, nothing sent.
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/${id}/decline`, {}, { cookie: m.cookie })).headers.get('location')).toContain('flash=answered');
+    await settled(m, mail);
+    expect(mail.to(fields.email)).toHaveLength(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'application.declined' AND details = ?", id, JSON.stringify({ applicantMailed: false }))).toBe(1);
+  });
+
+  it("respects the applicant's opt-out from the brand or from every brand, and tells nobody who is in the campaign already", { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('owner');
+    await openApplications(m);
+    const fromBrand = application();
+    const fromEvery = application();
+    const member = (await env.DB.prepare('SELECT email FROM creators WHERE handle = ?').bind(m.handle).first<string>('email'))!;
+    for (const a of [fromBrand, fromEvery, application({ email: member, handle: m.handle })]) await apply(m, a);
+    await env.DB.batch([
+      env.DB.prepare('INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, ?, ?)').bind(fromBrand.email, m.brand.brandId, Date.now()),
+      env.DB.prepare("INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, '*', ?)").bind(fromEvery.email, Date.now()),
+    ]);
+    const mail = capture();
+    const one = await post(`/console/campaigns/${m.campaign.id}/applications/${await applicationId(m.campaign.id, fromBrand.email)}/decline`, {}, { cookie: m.cookie });
+    expect(one.headers.get('location')).toContain('flash=declined&mailed=0');
+    const ids = await Promise.all([fromEvery.email, member].map((e) => applicationId(m.campaign.id, e)));
+    const all = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids, confirm: '1' }, { cookie: m.cookie });
+    expect(all.headers.get('location')).toBe(`/console/campaigns/${m.campaign.id}/applications?flash=declined_all&declined=2&mailed=0`);
+    expect(await (await get(all.headers.get('location')!, m.cookie)).text()).toContain('Declined 2 applications. Nobody was emailed');
+    await settled(m, mail);
+    expect([fromBrand.email, fromEvery.email, member].flatMap((e) => mail.to(e))).toEqual([]);
+    expect(await rowCount('SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND email IN (?, ?, ?) AND decline_mailed_at IS NULL', m.campaign.id, fromBrand.email, fromEvery.email, member)).toBe(3);
+  });
+
+  it('mails each applicant of a decline-all once, says so before and after, and counts them in the activity row', { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('manager');
+    await openApplications(m);
+    const many = [application(), application(), application()];
+    for (const a of many) await apply(m, a);
+    const ids = await Promise.all(many.map((a) => applicationId(m.campaign.id, a.email)));
+    const asked = await (await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids }, { cookie: m.cookie })).text();
+    expect(asked).toContain('Each creator gets a short email saying you are not taking them on for this campaign, with no reason given (unless they asked for no invitations from you).');
+    const mail = capture();
+    const done = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids, confirm: '1' }, { cookie: m.cookie });
+    expect(done.headers.get('location')).toContain('declined=3&mailed=3');
+    // The same form sent again (a double press) declines and mails nothing more.
+    expect((await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids, confirm: '1' }, { cookie: m.cookie })).headers.get('location')).toContain('declined=0');
+    await waitFor(async () => (many.every((a) => mail.to(a.email).length > 0) ? true : null), 15_000);
+    await settled(m, mail);
+    expect(many.map((a) => mail.to(a.email).length)).toEqual([1, 1, 1]);
+    expect(many.map((a) => mail.to(a.email)[0]!.text.startsWith(`Hi ${a.name},`))).toEqual([true, true, true]);
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_declined'").bind(m.campaign.id).all<{ details: string }>();
+    expect(audit.results.map((r) => JSON.parse(r.details))).toEqual([{ declined: 3, applicantsMailed: 3 }]);
+    // The answered list says who was told.
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('Declined</span> <span class="muted small">emailed</span>');
+  });
+
+  it('declines and marks hundreds in one batch within D1 limits, with one activity row counting them', async () => {
+    const m = await consoleBrand();
+    const now = Date.now();
+    const t = tag();
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+       INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at)
+       SELECT ? || i, ?, ?, 'wave' || i || ?, 'wave', 'Wave', 'other', '', 'pending', ?, ? FROM n`,
+    )
+      .bind(`app_wave_${t}_`, m.brand.brandId, m.campaign.id, `_${t}@creators.test`, now, now)
+      .run();
+    const ids = Array.from({ length: 300 }, (_, i) => `app_wave_${t}_${i + 1}`);
+    await env.DB.prepare("INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, '*', ?)").bind(`wave7_${t}@creators.test`, now).run();
+    const declined = await declineApplications(env.DB, { brandId: m.brand.brandId, campaignId: m.campaign.id }, ids, { type: 'admin_user', id: m.user.id }, true, now);
+    expect(declined).toHaveLength(300);
+    expect(declined.filter((d) => d.tell)).toHaveLength(299);
+    expect(declined.find((d) => !d.tell)?.email).toBe(`wave7_${t}@creators.test`);
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_declined'").bind(m.campaign.id).first<string>('details');
+    expect(JSON.parse(audit!)).toEqual({ declined: 300, applicantsMailed: 299 });
+    // Without a mail provider nobody is marked told.
+    const other = await consoleBrand();
+    await env.DB.prepare("INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'h', 'H', 'other', '', 'pending', ?, ?)")
+      .bind(`app_nomail_${t}`, other.brand.brandId, other.campaign.id, `nomail_${t}@creators.test`, now, now)
+      .run();
+    expect(await declineApplications(env.DB, { brandId: other.brand.brandId, campaignId: other.campaign.id }, [`app_nomail_${t}`], { type: 'admin_user', id: other.user.id }, false, now)).toEqual([
+      { id: `app_nomail_${t}`, email: `nomail_${t}@creators.test`, name: 'H', tell: false },
+    ]);
   });
 });
 

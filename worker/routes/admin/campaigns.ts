@@ -1,5 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { auditIfChanged, writeAudited } from '../../db/audit';
 import { database } from '../../db/client';
@@ -9,15 +9,68 @@ import { MAX_RENEWAL_MONTHS } from '../../domain/attribution';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
-import type { AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Application, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
-import { applicationsWith } from '../../db/applications';
+import { Application, ApplicationApproved, ApplicationDeclined, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
+import { APPLICATION_ID, applicationsWith, loadApplication, type ApplicationRow } from '../../db/applications';
+import { approveApplication, declineApplication, type Answering } from '../../db/application-answers';
+import { publicOrigin, type AppEnv } from '../../env';
+import { campaignForImport, ENDED_IMPORT } from './imports';
 
 const APPLICATIONS_LISTED = 200;
+
+function applicationView(a: ApplicationRow) {
+  return {
+    id: a.id,
+    email: a.email,
+    handle: a.handle,
+    name: a.name,
+    platform: a.platform,
+    followerCount: a.follower_count,
+    niche: a.niche,
+    profileUrl: a.profile_url,
+    pitch: a.pitch,
+    status: a.status,
+    appliedAt: iso(a.created_at),
+    decidedAt: iso(a.decided_at),
+    enrollmentId: a.enrollment_id,
+    declineMailedAt: iso(a.decline_mailed_at),
+  };
+}
+
+const answeredAlready = (status: string) =>
+  new ApiError(409, 'application_answered', `This application was ${status} already${status === 'declined' ? "; reopen it on the console's Applications tab to answer it again" : ''}.`, { status });
+
+// The application a path names, still waiting, with what answering it needs. Another brand's, another
+// campaign's, a malformed id and an unknown one are the same 404.
+async function applicationToAnswer(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
+  const { brandId, keyId } = c.var.admin;
+  const campaign = await campaignForImport(c.env, brandId, c.req.param('id') ?? '');
+  const id = c.req.param('applicationId') ?? '';
+  const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, brandId, campaign.id, id) : null;
+  if (!a) throw notFound('application');
+  if (a.status !== 'pending') throw answeredAlready(a.status);
+  const answering: Answering = {
+    env: c.env,
+    ctx: c.executionCtx,
+    brandId,
+    brandName: campaign.brand_name,
+    campaign: { id: campaign.id, name: campaign.name, campaign_status: campaign.campaign_status, ends_at: campaign.ends_at, default_destination: campaign.default_destination },
+    actor: { type: 'api_key', id: keyId },
+    origin: publicOrigin(c),
+  };
+  return { a, answering };
+}
+
+// The application as it now stands: after the answer, or after another answer won the race to it.
+const asItStands = async (x: Answering, a: ApplicationRow) => (await loadApplication(x.env.DB, x.brandId, x.campaign.id, a.id)) ?? a;
+
+const approveBody = z.strictObject({
+  paymentModel: z.enum(['affiliate', 'product']).default('affiliate').meta({ description: 'How the creator is paid, as the console offers: commission on their sales (`affiliate`) or product seeding (`product`).' }),
+});
+const applicationPath = { id: 'The campaign id.', applicationId: 'The application id.' };
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
@@ -195,7 +248,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id/applications',
     op({
       summary: 'List applications',
-      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Owners and managers approve or decline them on the console's Applications tab.`,
+      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Answer them with \`…/approve\` and \`…/decline\`, or on the console's Applications tab.`,
       params: campaignId,
       responses: { 200: { description: 'The applications.', schema: listOf(Application) } },
       errors: { 404: ['not_found'], 422: ['validation_failed'] },
@@ -206,23 +259,60 @@ export const campaignRoutes = new Hono<AppEnv>()
       const campaign = await c.env.DB.prepare('SELECT id FROM campaigns WHERE id = ? AND brand_id = ?').bind(c.req.param('id'), brandId).first<{ id: string }>();
       if (!campaign) throw notFound('campaign');
       const rows = await applicationsWith(c.env.DB, brandId, campaign.id, c.req.valid('query').status, APPLICATIONS_LISTED);
-      return c.json({
-        data: rows.map((a) => ({
-          id: a.id,
-          email: a.email,
-          handle: a.handle,
-          name: a.name,
-          platform: a.platform,
-          followerCount: a.follower_count,
-          niche: a.niche,
-          profileUrl: a.profile_url,
-          pitch: a.pitch,
-          status: a.status,
-          appliedAt: iso(a.created_at),
-          decidedAt: iso(a.decided_at),
-          enrollmentId: a.enrollment_id,
-        })),
-      });
+      return c.json({ data: rows.map(applicationView) });
+    },
+  )
+  // Answering, as the console's Applications tab does (db/application-answers.ts).
+  .post(
+    '/:id/applications/:applicationId/approve',
+    op({
+      summary: 'Approve an application',
+      description:
+        "Imports the applicant as the roster import would: an account if the address has none (an address with an account keeps its handle), the enrollment as an invitation paid as `paymentModel` says, a tracked link, and a code in the style most of the campaign's codes follow (`{HANDLE}15` at 15% without one, or a pattern from the campaign's name when that code is taken); then mails the invitation to that address alone, saying the application was accepted. An address already in the campaign is marked approved and nothing is made. The answer is taken before the import, so a decline made meanwhile wins outright; if storage fails part-way (503) the application waits again and approving it again completes the import. Audited as the console's answers are.",
+      params: applicationPath,
+      example: { paymentModel: 'product' },
+      responses: { 200: { description: 'Approved: the application as it now stands, and whether the invitation is on its way.', schema: dataOf(ApplicationApproved) } },
+      errors: { 404: ['not_found'], 409: ['application_answered', 'campaign_ended', 'creator_removed', 'handle_taken', 'code_taken'] },
+    }),
+    valid('json', approveBody),
+    async (c) => {
+      const { a, answering } = await applicationToAnswer(c);
+      const result = await approveApplication(answering, a, c.req.valid('json').paymentModel);
+      switch (result.outcome) {
+        case 'answered':
+          throw answeredAlready((await asItStands(answering, a)).status);
+        case 'previously_removed':
+          throw new ApiError(
+            409,
+            'creator_removed',
+            `${a.name} was in this campaign before and ${result.leftThemselves ? 'left it' : 'was removed'}. Bring their enrollment back (PATCH /api/admin/enrollments/${a.enrollment_id}) to invite them again, then approve this application.`,
+            { enrollmentId: a.enrollment_id },
+          );
+        case 'campaign_ended':
+          throw new ApiError(409, 'campaign_ended', ENDED_IMPORT);
+        case 'handle_taken':
+          throw new ApiError(409, 'handle_taken', `@${result.handle} is the handle of another creator on your roster, so this application cannot be approved as sent. Decline it, or ask ${a.name} to apply again with their own email address.`, { handle: result.handle });
+        case 'code_taken':
+          throw new ApiError(409, 'code_taken', `${result.reason} Import ${a.name} (POST /api/admin/campaigns/${answering.campaign.id}/import) with a code pattern of your choice, then approve this application.`);
+      }
+      return c.json({ data: { application: applicationView(await asItStands(answering, a)), alreadyInCampaign: result.outcome === 'already_in_campaign', invitationQueued: result.outcome === 'approved' && result.invitationQueued } });
+    },
+  )
+  .post(
+    '/:id/applications/:applicationId/decline',
+    op({
+      summary: 'Decline an application',
+      description:
+        "Declines a waiting application and mails the applicant a short note that you are not taking them on for this campaign, with no reason given: once per application (one reopened on the console and declined again is not mailed again), and not to an address that asked for no invitations from you or is in the campaign already. A declined application is deleted 90 days after the answer. Audited as the console's answers are.",
+      params: applicationPath,
+      responses: { 200: { description: 'Declined: the application as it now stands, and whether the applicant is being mailed.', schema: dataOf(ApplicationDeclined) } },
+      errors: { 404: ['not_found'], 409: ['application_answered'] },
+    }),
+    async (c) => {
+      const { a, answering } = await applicationToAnswer(c);
+      const declined = await declineApplication(answering, a.id);
+      if (!declined) throw answeredAlready((await asItStands(answering, a)).status);
+      return c.json({ data: { application: applicationView(await asItStands(answering, a)), applicantMailed: declined.tell } });
     },
   )
   // The network view: totals first, then the ranking with suggested moves on the payment ladder.

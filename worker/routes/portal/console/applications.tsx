@@ -1,37 +1,31 @@
 // A campaign's applications in the console: switch the public page on or off, and answer what arrives.
-// Approving one runs the roster import for its one row (db/creator-import.ts) and mails the invitation.
+// Answering is db/application-answers.ts, as the admin API answers: approving imports the application's row
+// and mails the invitation, declining mails the applicant a short note.
 import { Hono } from 'hono';
 import { ApplicationsPage, type Approved } from '../../../../portal/console/applications';
 import type { Flash } from '../../../../portal/console/layout';
-import { applicationLists, campaignCodeStyle, decideApplication, declineApplications, loadApplication, PENDING_SHOWN, pendingAmong, reopenApplication } from '../../../db/applications';
+import { approveApplication, declineAll, declineApplication, type Answering } from '../../../db/application-answers';
+import { APPLICATION_ID, applicationLists, loadApplication, PENDING_SHOWN, pendingAmong, reopenApplication } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
-import { codeProblems, conflictingHandles, freeCodePattern, importAuditStatement, importCreators, removedFromCampaign, type ImportTarget } from '../../../db/creator-import';
 import { campaignEnded } from '../../../db/creator-portal';
-import { mailInvitations } from '../../../db/invitation-mails';
-import type { ImportRow } from '../../../domain/creator-import';
 import { publicOrigin } from '../../../env';
 import { notFound } from '../../../lib/errors';
-import { newId } from '../../../lib/ids';
-import { log } from '../../../lib/log';
-import { mailSetup } from '../../../lib/messages';
 import { ENDED_IMPORT } from '../../admin/imports';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
-import { countOf } from '../../../../portal/format';
+import { countOf, formatCount } from '../../../../portal/format';
 
 export const applicationRoutes = new Hono<ConsoleEnv>();
 
 const FLASHES: Record<string, Flash> = {
-  declined: { tone: 'info', text: 'Declined. Nothing was sent to them. Changed your mind? Reopen it under Answered lately.' },
-  reopened: { tone: 'success', text: 'Reopened: it is waiting for an answer again.' },
-  answered: { tone: 'info', text: 'That application was answered already, by you in another tab or by a teammate.' },
+  reopened: { tone: 'success', text: 'Reopened: it is waiting for an answer again. If they were emailed about the decline, declining it again emails nothing more.' },
+  answered: { tone: 'info', text: 'That application was answered already: by you in another tab, by a teammate or through the API.' },
   opened: { tone: 'success', text: 'Applications are on: share the page below.' },
   closed: { tone: 'info', text: 'Applications are off: the page now says this campaign is not taking any. Those waiting stay below.' },
 };
 
 const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/applications`;
-const APPLICATION_ID = /^app_[A-Za-z0-9_-]{1,64}$/;
 
 async function applicationOr404(c: ConsoleContext, campaign: CampaignRecord) {
   const id = c.req.param('app') ?? '';
@@ -61,12 +55,36 @@ async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, e
   );
 }
 
-// How many "Decline all shown" declined (a number only).
+const NOT_MAILED = 'they asked for no invitations from you, are in this campaign already, were told of an earlier decline, or email is not set up here';
+const NOTE = 'a short note that you are not taking them on for this campaign (no reason given)';
+
+// A decline, or how many "Decline all shown" declined, and how many of those applicants Chorus is mailing
+// (numbers only).
 function declinedFlash(c: ConsoleContext): Flash | null {
-  if (c.req.query('flash') !== 'declined_all') return null;
+  const flash = c.req.query('flash');
+  const mailed = countParam(c, 'mailed');
+  if (flash === 'declined') {
+    const told = mailed > 0 ? `Chorus is emailing them ${NOTE}.` : `They were not emailed: ${NOT_MAILED}.`;
+    return { tone: 'info', text: `Declined. ${told} Changed your mind? Reopen it under Answered lately.` };
+  }
+  if (flash !== 'declined_all') return null;
   const n = countParam(c, 'declined');
-  return { tone: 'info', text: n > 0 ? `Declined ${countOf(n, 'application')}. Nothing was sent to them.` : 'Nothing was declined: those applications were answered already.' };
+  if (n === 0) return { tone: 'info', text: 'Nothing was declined: those applications were answered already.' };
+  const told =
+    mailed >= n ? `Chorus is emailing ${n === 1 ? 'the creator' : 'each creator'} ${NOTE}.` : mailed === 0 ? `Nobody was emailed: ${NOT_MAILED}.` : `Chorus is emailing ${formatCount(mailed)} of them ${NOTE}; the others were not emailed (${NOT_MAILED}).`;
+  return { tone: 'info', text: `Declined ${countOf(n, 'application')}. ${told}` };
 }
+
+// The answer's context for db/application-answers.ts: this teammate, this campaign.
+const answering = (c: ConsoleContext, campaign: CampaignRecord): Answering => ({
+  env: c.env,
+  ctx: c.executionCtx,
+  brandId: c.var.user.brandId,
+  brandName: c.var.user.brandName,
+  campaign: { id: campaign.id, name: campaign.name, campaign_status: campaign.status, ends_at: campaign.ends_at, default_destination: campaign.default_destination },
+  actor: { type: 'admin_user', id: c.var.user.id },
+  origin: publicOrigin(c),
+});
 
 applicationRoutes.get('/campaigns/:id/applications', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
@@ -98,8 +116,8 @@ applicationRoutes.post('/campaigns/:id/applications/decline-all', async (c) => {
   // Asked about exactly the applications the brand was looking at that are still waiting: one that arrived
   // since is not swept in.
   if (form.get('confirm') !== '1') return renderApplications(c, campaign, { declineIds: await pendingAmong(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids) });
-  const declined = await declineApplications(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids, { type: 'admin_user', id: c.var.user.id }, Date.now());
-  return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined }), 303);
+  const declined = await declineAll(answering(c, campaign), ids);
+  return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined: declined.length, mailed: declined.filter((d) => d.tell).length }), 303);
 });
 
 applicationRoutes.post('/campaigns/:id/applications/:app/reopen', async (c) => {
@@ -112,70 +130,31 @@ applicationRoutes.post('/campaigns/:id/applications/:app/reopen', async (c) => {
 applicationRoutes.post('/campaigns/:id/applications/:app/decline', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const a = await applicationOr404(c, campaign);
-  const decided = a.status === 'pending' && (await decideApplication(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id, id: a.id }, 'declined', { type: 'admin_user', id: c.var.user.id }, {}, Date.now()));
-  return c.redirect(withFlash(pagePath(campaign.id), decided ? 'declined' : 'answered'), 303);
+  const declined = a.status === 'pending' ? await declineApplication(answering(c, campaign), a.id) : null;
+  return c.redirect(declined ? withFlash(pagePath(campaign.id), 'declined', { mailed: declined.tell ? 1 : 0 }) : withFlash(pagePath(campaign.id), 'answered'), 303);
 });
 
 applicationRoutes.post('/campaigns/:id/applications/:app/approve', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const a = await applicationOr404(c, campaign);
-  const { user } = c.var;
-  const db = c.env.DB;
   const back = pagePath(campaign.id);
-  if (a.status !== 'pending') return c.redirect(withFlash(back, 'answered'), 303);
-  const actor = { type: 'admin_user' as const, id: user.id };
-  const t = { brandId: user.brandId, campaignId: campaign.id, id: a.id };
+  const paymentModel = (await readForm(c)).get('paymentModel') === 'product' ? 'product' : 'affiliate';
   const approvedPage = (extra: Record<string, number>) => `${back}?${new URLSearchParams({ approved: a.id, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })}`;
-
-  // In the campaign already (imported, or approved under another address's application): nothing to create.
-  if (a.enrollment_id && a.enrollment_status !== 'removed') {
-    const decided = await decideApplication(db, t, 'approved', actor, { enrollmentId: a.enrollment_id, existing: true }, Date.now());
-    return c.redirect(decided ? approvedPage({ already: 1 }) : withFlash(back, 'answered'), 303);
+  const result = await approveApplication(answering(c, campaign), a, paymentModel);
+  switch (result.outcome) {
+    case 'approved':
+      return c.redirect(approvedPage({ mailed: result.invitationQueued ? 1 : 0 }), 303);
+    case 'already_in_campaign':
+      return c.redirect(approvedPage({ already: 1 }), 303);
+    case 'answered':
+      return c.redirect(withFlash(back, 'answered'), 303);
+    case 'previously_removed':
+      return renderApplications(c, campaign, { problem: `${a.name} was in this campaign before and ${result.leftThemselves ? 'left it' : 'was removed'}. Restore them on their page to invite them again, then mark this application approved.` }, 409);
+    case 'campaign_ended':
+      return renderApplications(c, campaign, { problem: ENDED_IMPORT }, 409);
+    case 'handle_taken':
+      return renderApplications(c, campaign, { problem: `@${result.handle} is the handle of another creator on your roster, so this application cannot be approved as sent. Decline it, or ask ${a.name} to apply again with their own email address.` }, 409);
+    case 'code_taken':
+      return renderApplications(c, campaign, { problem: `${result.reason} Import ${a.name} from Import creators with a code pattern of your choice, then mark this application approved.` }, 409);
   }
-  // Removed from it before (by the brand, or they left): restoring them on their page invites them again.
-  if (a.enrollment_id) return renderApplications(c, campaign, { problem: `${a.name} was in this campaign before and ${a.ended_by ? 'left it' : 'was removed'}. Restore them on their page to invite them again, then mark this application approved.` }, 409);
-  if (campaignEnded({ campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now())) return renderApplications(c, campaign, { problem: ENDED_IMPORT }, 409);
-
-  const form = await readForm(c);
-  const paymentModel = form.get('paymentModel') === 'product' ? 'product' : 'affiliate';
-  // A creator already on the roster keeps the handle the brand knows them by: the link and the code are made
-  // from that one.
-  const handle = a.roster_handle ?? a.handle;
-  const row: ImportRow = { line: 1, email: a.email, handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '' };
-  if ((await conflictingHandles(db, user.brandId, [row])).length > 0) {
-    return renderApplications(c, campaign, { problem: `@${handle} is the handle of another creator on your roster, so this application cannot be approved as sent. Decline it, or ask ${a.name} to apply again with their own email address.` }, 409);
-  }
-  // A code in the campaign's style, or one from its name when that one is taken.
-  const style = await campaignCodeStyle(db, user.brandId, campaign.id);
-  const codeClash = await codeProblems(db, user.brandId, campaign.id, [row], style.pattern);
-  const pattern = codeClash.length === 0 ? style.pattern : await freeCodePattern(db, user.brandId, campaign.id, campaign.name, [row], style.pattern);
-  if (!pattern) return renderApplications(c, campaign, { problem: `${codeClash[0]!.message.replace(/; use another code pattern for this campaign\.$/, '.')} Import ${a.name} from Import creators with a code pattern of your choice, then mark this application approved.` }, 409);
-
-  // The answer first, so a decline pressed meanwhile (a teammate, another tab) either wins outright or finds it
-  // approved: never a declined application with a creator invited behind it.
-  if (!(await decideApplication(db, t, 'approved', actor, { paymentModel }, Date.now()))) return c.redirect(withFlash(back, 'answered'), 303);
-  const origin = publicOrigin(c);
-  const target: ImportTarget = { brandId: user.brandId, campaignId: campaign.id, destination: campaign.default_destination, codePattern: pattern, discountPercent: style.discountPercent, origin, secretsKey: c.env.SECRETS_KEY };
-  try {
-    const audit = { id: newId('aud'), actor, skipped: 0 };
-    const created = await importCreators(db, target, [row], audit);
-    await importAuditStatement(db, target, audit, { rows: 1, created, complete: true, application: a.id }, Date.now()).run();
-  } catch (error) {
-    // Storage failed part-way: the application waits again, and approving it again completes the import
-    // (each of its statements writes only what is missing).
-    await db.prepare("UPDATE applications SET status = 'pending', decided_at = NULL, decided_by = NULL WHERE id = ? AND brand_id = ? AND status = 'approved'").bind(a.id, user.brandId).run();
-    throw error;
-  }
-
-  // The invitation, as "Email the invitations" would send it to this one address; the approval stands
-  // whether or not it can go (the page then says to send the invite link by hand).
-  let mailed = 0;
-  if (mailSetup(c.env).kind !== 'unconfigured') {
-    try {
-      mailed = (await mailInvitations(c.env, target, actor, Date.now(), [a.email])).queued;
-    } catch (error) {
-      log.error('application_invitation_failed', { campaignId: campaign.id, error });
-    }
-  }
-  return c.redirect(approvedPage({ mailed }), 303);
 });

@@ -1,0 +1,1 @@
+ALTER TABLE `applications` ADD `decline_mailed_at` integer;
