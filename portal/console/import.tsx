@@ -289,7 +289,7 @@ export const ImportResultView: FC<{ campaignId: string; result: ImportResult }> 
       <div class="stats stats-5">
         <div class="stat">
           <div class="stat-value">{formatCount(c.creators)}</div>
-          <div class="stat-label">New creator accounts</div>
+          <div class="stat-label">New on your roster</div>
         </div>
         <div class="stat">
           <div class="stat-value">{formatCount(c.enrollments)}</div>

@@ -153,8 +153,7 @@ export const EmailChangePage: FC<{ state: EmailChangeState }> = ({ state }) => (
 );
 
 // An invite's page: the first password is set from a link mailed to the account's own address.
-// `email` null: the account's address is no longer the one the brand has, and the page (which the brand can
-// open too) does not name it.
+// `email` null: no address to name (a link whose brand has no roster entry for the account).
 const To: FC<{ email: string | null }> = ({ email }) => (email ? <strong>{email}</strong> : <>the address on your Chorus account</>);
 
 export const EmailLinkPage: FC<{ action: string; name: string; email: string | null; brandName: string; error?: string }> = ({ action, name, email, brandName, error }) => (

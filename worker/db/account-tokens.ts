@@ -20,8 +20,9 @@ export async function issueAccountToken(db: D1Database, purpose: TokenPurpose, c
 }
 
 // email and display_name: the account's own, for mail to it and for pages only its owner reaches (a mailed
-// link). known_email and known_name: the creator as the link's brand knows them (db/schema.ts roster), for
-// pages the brand's copy of an invite link opens.
+// link). known_name and known_email: what the link's brand knows of them (as db/schema.ts's roster view
+// reads, written out here because a view on the right of a LEFT JOIN is built whole), for pages the brand's
+// copy of an invite link opens.
 export type AccountToken = { token_hash: string; creator_id: string; brand_id: string; brand_name: string; has_password: number; email: string; display_name: string; known_email: string | null; known_name: string | null };
 
 // 256 random bits in base64url: anything else in a link's path is not one of ours.
@@ -32,8 +33,8 @@ export async function findUsableToken(db: D1Database, purpose: TokenPurpose, tok
   return db
     .prepare(
       `SELECT t.token_hash, t.creator_id, t.brand_id, b.name AS brand_name, c.password_hash IS NOT NULL AS has_password, c.email, c.display_name,
-         r.email AS known_email, r.display_name AS known_name
-       FROM account_tokens t JOIN creators c ON c.id = t.creator_id JOIN brands b ON b.id = t.brand_id LEFT JOIN roster r ON r.brand_id = t.brand_id AND r.creator_id = t.creator_id
+         CASE WHEN r.accepted_at IS NULL THEN r.email ELSE c.email END AS known_email, CASE WHEN r.accepted_at IS NULL THEN r.display_name ELSE c.display_name END AS known_name
+       FROM account_tokens t JOIN creators c ON c.id = t.creator_id JOIN brands b ON b.id = t.brand_id LEFT JOIN brand_creators r ON r.brand_id = t.brand_id AND r.creator_id = t.creator_id
        WHERE t.token_hash = ? AND t.purpose = ? AND (t.used_at IS NULL OR t.purpose = 'invite') AND t.expires_at > ?`,
     )
     .bind(await sha256Hex(token), purpose, now)

@@ -8,7 +8,7 @@ import { log } from '../lib/log';
 import { mailSetup, type Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
 import { approveOnce, campaignCodeStyle, declineApplications, declineOnce, type Answerer, type ApplicationRow, type Declined } from './applications';
-import { codeProblems, conflictingHandles, freeCodePattern, importAuditStatement, importCreators, type ImportTarget } from './creator-import';
+import { checkRows, freeCodePattern, importAuditStatement, importCreators, type ImportTarget } from './creator-import';
 import { campaignEnded } from './creator-portal';
 import { mailInvitations } from './invitation-mails';
 import { unsubscribeToken } from './mail-opt-outs';
@@ -57,15 +57,15 @@ export async function approveApplication(x: Answering, a: ApplicationRow, paymen
   if (a.enrollment_id) return { outcome: 'previously_removed', leftThemselves: a.ended_by !== null };
   if (campaignEnded(campaign, Date.now())) return { outcome: 'campaign_ended' };
 
-  // A creator already on the roster keeps the handle the brand knows them by: the link and the code are made
-  // from that one.
-  const handle = a.roster_handle ?? a.handle;
-  const row: ImportRow = { line: 1, email: a.email, handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '' };
-  if ((await conflictingHandles(db, brandId, [row])).length > 0) return { outcome: 'handle_taken', handle };
-  // A code in the campaign's style, or one from its name when that one is taken.
+  // Checked as the roster import checks a row (a creator already on the roster keeps the handle the brand
+  // gave them), with a code in the campaign's style, or one from its name when that one is taken.
   const style = await campaignCodeStyle(db, brandId, campaign.id);
-  const codeClash = await codeProblems(db, brandId, campaign.id, [row], style.pattern);
-  const pattern = codeClash.length === 0 ? style.pattern : await freeCodePattern(db, brandId, campaign.id, campaign.name, [row], style.pattern);
+  const applied: ImportRow = { line: 1, email: a.email, handle: a.handle, name: a.name, niche: a.niche, platform: a.platform, followerCount: a.follower_count, paymentModel, flatFeeMinor: 0, briefSection: '' };
+  const checked = await checkRows(db, brandId, campaign.id, [applied], style.pattern);
+  const row = checked.rows[0]!;
+  if (checked.errors.some((e) => e.field === 'handle')) return { outcome: 'handle_taken', handle: row.handle };
+  const codeClash = checked.errors.filter((e) => e.field === 'code');
+  const pattern = codeClash.length === 0 ? style.pattern : await freeCodePattern(db, brandId, campaign.id, campaign.name, [row], style.pattern, checked.accounts);
   if (!pattern) return { outcome: 'code_taken', reason: codeClash[0]!.message.replace(/; use another code pattern for this campaign\.$/, '.') };
 
   // The answer first, so a decline pressed meanwhile (a teammate, another tab, an API call) either wins

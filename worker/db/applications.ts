@@ -7,6 +7,7 @@ import type { ApplicationInput } from '../domain/applications';
 import { codeFromPattern } from '../domain/codes';
 import { newId } from '../lib/ids';
 import { auditIfChanged, creatorEndedSql } from './audit';
+import { accountFor } from './creator-import';
 import { campaignEnded } from './creator-portal';
 import { OPTED_OUT } from './mail-opt-outs';
 
@@ -93,8 +94,10 @@ const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, 
   e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, r.handle AS roster_handle,
   COALESCE((SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id),
     (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = a.decided_by AND k.brand_id = a.brand_id)) AS decided_by_name`;
-const FROM = `FROM applications a LEFT JOIN creators c ON c.email = a.email LEFT JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = c.id
-  LEFT JOIN enrollments e ON e.creator_id = c.id AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
+// The applicant's address as the brand means it (accountFor): its roster creator under that address, else the
+// account using it.
+const FROM = `FROM applications a LEFT JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = ${accountFor('a.brand_id', 'a.email')}
+  LEFT JOIN enrollments e ON e.creator_id = ${accountFor('a.brand_id', 'a.email')} AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
 
 export type ApplicationLists = { pending: ApplicationRow[]; pendingCount: number; decided: ApplicationRow[] };
 
@@ -163,7 +166,7 @@ const declining = (db: D1Database, t: { brandId: string; campaignId: string }, i
         .prepare(
           `UPDATE applications SET status = 'declined', decided_at = ?1, decided_by = ?2, updated_at = ?1,
              decline_mailed_at = CASE WHEN ?5 = 1 AND decline_mailed_at IS NULL AND NOT ${OPTED_OUT('applications.email', 'applications.brand_id')}
-               AND NOT EXISTS (SELECT 1 FROM creators c JOIN enrollments e ON e.creator_id = c.id WHERE c.email = applications.email AND e.campaign_id = applications.campaign_id AND e.brand_id = applications.brand_id AND e.status <> 'removed')
+               AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = ${accountFor('applications.brand_id', 'applications.email')} AND e.campaign_id = applications.campaign_id AND e.brand_id = applications.brand_id AND e.status <> 'removed')
                THEN ?1 ELSE decline_mailed_at END
            WHERE campaign_id = ?3 AND brand_id = ?4 AND status = 'pending' AND id IN (${chunk.map((_, j) => `?${j + 6}`).join(', ')})
            RETURNING id, email, name, decline_mailed_at IS ?1 AS tell`,

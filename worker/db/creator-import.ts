@@ -48,51 +48,91 @@ export async function inviteToken(secretsKey: string, brandId: string, email: st
   return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`invite:${brandId}:${email}`))));
 }
 
-// Positional parameters follow the SQL text, so a statement's VALUES block binds where it appears.
-const values = (rows: number, width: number) => Array.from({ length: rows }, () => `(${Array.from({ length: width }, () => '?').join(', ')})`).join(', ');
+// A VALUES block of `rows` rows, `width` values each, numbered from ?`from`: after a statement's fixed
+// parameters, however often and wherever those appear in its text.
+const numbered = (rows: number, width: number, from: number) =>
+  Array.from({ length: rows }, (_, i) => `(${Array.from({ length: width }, (_, j) => `?${from + i * width + j}`).join(', ')})`).join(', ');
 
-// Handles are the brand's own: one another creator on this brand's roster has cannot be given again, and a
-// creator already on the roster keeps the handle they have. What other brands call anyone is never looked at.
-export async function conflictingHandles(db: D1Database, brandId: string, rows: ImportRow[]): Promise<RowError[]> {
+// The account a brand means by an address: the creator on its roster under that address (its own copy, for
+// one who has not accepted it: the account may have moved to another address the brand was never told),
+// else the account that uses the address now; null for an address new to Chorus.
+export const accountFor = (brand: string, email: string) =>
+  `COALESCE((SELECT mine.creator_id FROM brand_creators mine WHERE mine.brand_id = ${brand} AND mine.email = ${email} AND mine.accepted_at IS NULL), (SELECT x.id FROM creators x WHERE x.email = ${email}))`;
+
+// The account each address means to the brand (accountFor), 90 addresses a statement.
+export async function accountsFor(db: D1Database, brandId: string, emails: string[]): Promise<Map<string, string | null>> {
+  const found = new Map<string, string | null>();
+  for (let i = 0; i < emails.length; i += 90) {
+    const chunk = emails.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT v.column1 AS email, ${accountFor('?1', 'v.column1')} AS id FROM (VALUES ${numbered(chunk.length, 1, 2)}) v`)
+      .bind(brandId, ...chunk)
+      .all<{ email: string; id: string | null }>();
+    for (const r of results) found.set(r.email, r.id);
+  }
+  return found;
+}
+
+// Handles are the brand's own: one another creator on this brand's roster has cannot be given again. What
+// other brands call anyone is never looked at. `accounts`: accountsFor the rows.
+export async function conflictingHandles(db: D1Database, brandId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<RowError[]> {
   const errors: RowError[] = [];
   for (let i = 0; i < rows.length; i += 90) {
     const chunk = rows.slice(i, i + 90);
     const { results } = await db
-      .prepare(`SELECT r.handle, c.email FROM brand_creators r JOIN creators c ON c.id = r.creator_id WHERE r.brand_id = ? AND r.handle IN (${chunk.map(() => '?').join(', ')})`)
+      .prepare(`SELECT handle, creator_id FROM brand_creators WHERE brand_id = ? AND handle IN (${chunk.map(() => '?').join(', ')})`)
       .bind(brandId, ...chunk.map((r) => r.handle))
-      .all<{ email: string; handle: string }>();
-    const owner = new Map(results.map((r) => [r.handle, r.email]));
+      .all<{ handle: string; creator_id: string }>();
+    const owner = new Map(results.map((r) => [r.handle, r.creator_id]));
     for (const r of chunk) {
-      const email = owner.get(r.handle);
-      if (email && email !== r.email) errors.push({ line: r.line, field: 'handle', message: 'Another creator on your roster has this handle.' });
+      const holder = owner.get(r.handle);
+      if (holder && holder !== accounts.get(r.email)) errors.push({ line: r.line, field: 'handle', message: 'Another creator on your roster has this handle.' });
     }
   }
   return errors;
 }
 
+// A creator already on the roster keeps the handle the brand gave them, whatever a later file says: their
+// links and codes are made from it.
+export async function withRosterHandles(db: D1Database, brandId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<ImportRow[]> {
+  const ids = [...new Set(rows.map((r) => accounts.get(r.email)).filter((id): id is string => Boolean(id)))];
+  const handles = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT creator_id, handle FROM brand_creators WHERE brand_id = ? AND creator_id IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(brandId, ...chunk)
+      .all<{ creator_id: string; handle: string }>();
+    for (const r of results) handles.set(r.creator_id, r.handle);
+  }
+  return rows.map((r) => {
+    const handle = handles.get(accounts.get(r.email) ?? '');
+    return handle ? { ...r, handle } : r;
+  });
+}
+
 // Creators the brand removed from this campaign: importing them again would leave them removed, so each is a
 // row error pointing at their creator page, where a removal is undone.
-export async function removedFromCampaign(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[]): Promise<RowError[]> {
-  const errors: RowError[] = [];
-  for (let i = 0; i < rows.length; i += 90) {
-    const chunk = rows.slice(i, i + 90);
+export async function removedFromCampaign(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<RowError[]> {
+  const ids = [...new Set(rows.map((r) => accounts.get(r.email)).filter((id): id is string => Boolean(id)))];
+  const removed = new Set<string>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
     const { results } = await db
-      .prepare(
-        `SELECT c.email FROM enrollments e JOIN creators c ON c.id = e.creator_id
-         WHERE e.brand_id = ? AND e.campaign_id = ? AND e.status = 'removed' AND c.email IN (${chunk.map(() => '?').join(', ')})`,
-      )
-      .bind(brandId, campaignId, ...chunk.map((r) => r.email))
-      .all<{ email: string }>();
-    const removed = new Set(results.map((r) => r.email));
-    for (const r of chunk) if (removed.has(r.email)) errors.push({ line: r.line, field: 'email', message: 'You removed this creator from the campaign. Restore them on their creator page instead.' });
+      .prepare(`SELECT creator_id FROM enrollments WHERE brand_id = ? AND campaign_id = ? AND status = 'removed' AND creator_id IN (${chunk.map(() => '?').join(', ')})`)
+      .bind(brandId, campaignId, ...chunk)
+      .all<{ creator_id: string }>();
+    for (const r of results) removed.add(r.creator_id);
   }
-  return errors;
+  return rows
+    .filter((r) => removed.has(accounts.get(r.email) ?? ''))
+    .map((r) => ({ line: r.line, field: 'email', message: 'You removed this creator from the campaign. Restore them on their creator page instead.' }));
 }
 
 // Rows whose code cannot be made: the pattern gives no valid code for the handle, or another creator of
 // the brand holds it (in any campaign). A creator who has a code in this campaign already gets no new one,
 // so nothing is checked for them.
-export async function codeProblems(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[], pattern: string): Promise<RowError[]> {
+export async function codeProblems(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[], pattern: string, accounts: Map<string, string | null>): Promise<RowError[]> {
   const errors: RowError[] = [];
   const wanted: { row: ImportRow; code: string }[] = [];
   // Handles that differ only in . or - (sarah.glow, sarah-glow, sarahglow) make one code: the first row keeps it.
@@ -106,36 +146,52 @@ export async function codeProblems(db: D1Database, brandId: string, campaignId: 
   }
   for (let i = 0; i < wanted.length; i += 45) {
     const chunk = wanted.slice(i, i + 45);
+    const ids = chunk.map((w) => accounts.get(w.row.email) ?? '');
     const [held, coded] = await db.batch([
       codeHoldersStatement(db, brandId, chunk.map((w) => w.code)),
       db
         .prepare(
-          `SELECT DISTINCT c.email FROM enrollments e JOIN creators c ON c.id = e.creator_id JOIN discount_codes d ON d.enrollment_id = e.id
-           WHERE e.campaign_id = ? AND c.email IN (${chunk.map(() => '?').join(', ')})`,
+          `SELECT DISTINCT e.creator_id FROM enrollments e JOIN discount_codes d ON d.enrollment_id = e.id
+           WHERE e.campaign_id = ? AND e.creator_id IN (${chunk.map(() => '?').join(', ')})`,
         )
-        .bind(campaignId, ...chunk.map((w) => w.row.email)),
+        .bind(campaignId, ...ids),
     ]);
     const holders = codeHolderMap(held);
-    const hasCode = new Set(((coded?.results ?? []) as { email: string }[]).map((r) => r.email));
-    for (const { row, code } of chunk) {
+    const hasCode = new Set(((coded?.results ?? []) as { creator_id: string }[]).map((r) => r.creator_id));
+    for (const [j, { row, code }] of chunk.entries()) {
       const holder = holders.get(code);
-      if (!holder || hasCode.has(row.email) || (holder.email === row.email && holder.campaignId === campaignId)) continue;
-      errors.push({ line: row.line, field: 'code', message: `${code} is already ${holder.email === row.email ? "this creator's code in another campaign" : "another creator's code"}; use another code pattern for this campaign.` });
+      const same = holder?.creatorId === ids[j];
+      if (!holder || hasCode.has(ids[j]!) || (same && holder.campaignId === campaignId)) continue;
+      errors.push({ line: row.line, field: 'code', message: `${code} is already ${same ? "this creator's code in another campaign" : "another creator's code"}; use another code pattern for this campaign.` });
     }
   }
   return errors;
 }
 
+// What stands in the way of importing these rows into the campaign, checked as the import will write them:
+// each address as the brand means it (accountFor), a creator already on the roster under their roster handle.
+// `rows` comes back in that form, with the accounts, for the import and freeCodePattern.
+export async function checkRows(db: D1Database, brandId: string, campaignId: string, planned: ImportRow[], pattern: string) {
+  const accounts = await accountsFor(db, brandId, planned.map((r) => r.email));
+  const rows = await withRosterHandles(db, brandId, planned, accounts);
+  const errors = [
+    ...(await conflictingHandles(db, brandId, rows, accounts)),
+    ...(await removedFromCampaign(db, brandId, campaignId, rows, accounts)),
+    ...(await codeProblems(db, brandId, campaignId, rows, pattern, accounts)),
+  ];
+  return { rows, accounts, errors };
+}
+
 // A brand's second campaign with returning creators: {HANDLE}15 is what they hold from the first, so every
 // returning row clashes. A pattern from this campaign's name ({HANDLE}WINTER, then {HANDLE}15W…) that gives
 // every row a code of its own; null when neither does.
-export async function freeCodePattern(db: D1Database, brandId: string, campaignId: string, campaignName: string, rows: ImportRow[], current: string): Promise<string | null> {
+export async function freeCodePattern(db: D1Database, brandId: string, campaignId: string, campaignName: string, rows: ImportRow[], current: string, accounts: Map<string, string | null>): Promise<string | null> {
   const word = (campaignName.normalize('NFKD').toUpperCase().match(/[A-Z0-9]+/g) ?? []).find((w) => w.length >= 3)?.slice(0, 8);
   if (!word) return null;
   const digits = /\d+/.exec(current)?.[0] ?? '';
   for (const candidate of [`{HANDLE}${word}`, `{HANDLE}${digits}${word.slice(0, 3)}`]) {
     if (candidate === current || candidate.length > 40) continue;
-    if ((await codeProblems(db, brandId, campaignId, rows, candidate)).length === 0) return candidate;
+    if ((await codeProblems(db, brandId, campaignId, rows, candidate, accounts)).length === 0) return candidate;
   }
   return null;
 }
@@ -166,46 +222,55 @@ export async function importCreators(
     const chunk = rows.slice(i, i + ROWS_PER_CHUNK);
     const n = chunk.length;
     const tokens = await Promise.all(chunk.map(async (r) => sha256Hex(await inviteToken(t.secretsKey, t.brandId, r.email))));
+    // Fixed parameters come first (?1 the brand, then the statement's own), the rows' values after them.
     const results = await db.batch([
-      db.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) VALUES ${values(n, 5)} ON CONFLICT DO NOTHING`).bind(...chunk.flatMap((r) => [newId('cr'), r.email, r.handle, r.name, now])),
+      db
+        .prepare(
+          `INSERT INTO creators (id, email, handle, display_name, created_at)
+           SELECT v.column1, v.column2, v.column3, v.column4, ?2 FROM (VALUES ${numbered(n, 4, 3)}) v WHERE ${accountFor('?1', 'v.column2')} IS NULL
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(t.brandId, now, ...chunk.flatMap((r) => [newId('cr'), r.email, r.handle, r.name])),
       db
         .prepare(
           `INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, niche, platform, follower_count, created_at)
-           SELECT ?, c.id, v.column5, v.column6, v.column1, v.column2, v.column3, v.column4, ? FROM (VALUES ${values(n, 6)}) v JOIN creators c ON c.email = v.column1 WHERE true
+           SELECT ?1, c.id, v.column5, v.column6, v.column1, v.column2, v.column3, v.column4, ?2 FROM (VALUES ${numbered(n, 6, 3)}) v
+           JOIN creators c ON c.id = ${accountFor('?1', 'v.column1')} WHERE true
            ON CONFLICT DO NOTHING`,
         )
         .bind(t.brandId, now, ...chunk.flatMap((r) => [r.email, r.niche, r.platform, r.followerCount, r.handle, r.name])),
       db
         .prepare(
           `INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, flat_fee_minor, brief_section, status, created_at)
-           SELECT v.column1, ?1, ?2, c.id, v.column3, v.column4, v.column5, 'invited', ?3 FROM (VALUES ${values(n, 5)}) v JOIN creators c ON c.email = v.column2
-           JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = c.id WHERE true
+           SELECT v.column1, ?1, ?2, r.creator_id, v.column3, v.column4, v.column5, 'invited', ?3 FROM (VALUES ${numbered(n, 5, 4)}) v
+           JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column2')} WHERE true
            ON CONFLICT DO NOTHING`,
         )
         .bind(t.brandId, t.campaignId, now, ...chunk.flatMap((r) => [newId('enr'), r.email, r.paymentModel, r.flatFeeMinor, r.briefSection])),
       db
         .prepare(
           `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
-           SELECT v.column1, ?, e.id, replace(replace(r.handle, '_', '-'), '.', '-') || '-' || v.column2, ?, 'active', ?, ? FROM (VALUES ${values(n, 3)}) v
-           JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = c.id
+           SELECT v.column1, ?1, e.id, replace(replace(r.handle, '_', '-'), '.', '-') || '-' || v.column2, ?3, 'active', ?4, ?4 FROM (VALUES ${numbered(n, 3, 5)}) v
+           JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column3')} JOIN enrollments e ON e.campaign_id = ?2 AND e.creator_id = r.creator_id
            WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.enrollment_id = e.id)
            ON CONFLICT DO NOTHING`,
         )
-        .bind(t.brandId, t.destination, now, now, ...chunk.flatMap((r) => [newId('lnk'), slugSuffix(), r.email]), t.campaignId),
+        .bind(t.brandId, t.campaignId, t.destination, now, ...chunk.flatMap((r) => [newId('lnk'), slugSuffix(), r.email])),
       db
         .prepare(
           `INSERT INTO discount_codes (id, brand_id, enrollment_id, code, discount_type, discount_value, redemptions, status, created_at)
-           SELECT v.column1, ?, e.id, v.column2, 'percent', ?, 0, 'active', ? FROM (VALUES ${values(n, 3)}) v
-           JOIN creators c ON c.email = v.column3 JOIN enrollments e ON e.campaign_id = ? AND e.creator_id = c.id
+           SELECT v.column1, ?1, e.id, v.column2, 'percent', ?3, 0, 'active', ?4 FROM (VALUES ${numbered(n, 3, 5)}) v
+           JOIN enrollments e ON e.campaign_id = ?2 AND e.creator_id = ${accountFor('?1', 'v.column3')}
            WHERE v.column2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM discount_codes d WHERE d.enrollment_id = e.id)
            ON CONFLICT DO NOTHING`,
         )
-        .bind(t.brandId, t.discountPercent, now, ...chunk.flatMap((r) => [newId('dc'), codeFromPattern(t.codePattern, r.handle), r.email]), t.campaignId),
+        .bind(t.brandId, t.campaignId, t.discountPercent, now, ...chunk.flatMap((r) => [newId('dc'), codeFromPattern(t.codePattern, r.handle), r.email])),
+      // Only for a creator this brand has (a row whose handle was taken meanwhile is on no roster).
       db
         .prepare(
           `INSERT INTO account_tokens (token_hash, purpose, creator_id, brand_id, expires_at, created_at)
-           SELECT v.column1, 'invite', c.id, ?, ?, ? FROM (VALUES ${values(n, 2)}) v JOIN creators c ON c.email = v.column2
-           WHERE true
+           SELECT v.column1, 'invite', r.creator_id, ?1, ?2, ?3 FROM (VALUES ${numbered(n, 2, 4)}) v
+           JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column2')} WHERE true
            ON CONFLICT(token_hash) DO UPDATE SET expires_at = excluded.expires_at, created_at = excluded.created_at
              WHERE account_tokens.expires_at <= excluded.created_at`,
         )
@@ -213,7 +278,8 @@ export async function importCreators(
       importAuditStatement(db, t, audit, { rows: rows.length, throughLine: chunk[n - 1]!.line, complete: false }, now),
     ]);
     const changes = results.map((r) => r.meta.changes ?? 0);
-    created.creators += changes[0] ?? 0;
+    // New on this roster, not new to Chorus: whether an address already had an account is not the brand's to learn.
+    created.creators += changes[1] ?? 0;
     created.enrollments += changes[2] ?? 0;
     created.links += changes[3] ?? 0;
     created.codes += changes[4] ?? 0;

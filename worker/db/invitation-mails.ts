@@ -16,7 +16,7 @@ import { invitationMailProof } from './account-tokens';
 import { auditRow } from './audit';
 import { OPTED_OUT, optedOutAmong, unsubscribeToken } from './mail-opt-outs';
 import { database } from './client';
-import { inviteRows, type ImportTarget } from './creator-import';
+import { accountFor, inviteRows, type ImportTarget } from './creator-import';
 import { auditLog } from './schema';
 
 export const INVITATION_MAILS_PER_BRAND_PER_DAY = 1_000;
@@ -168,19 +168,22 @@ export const INVITATION_MAIL_ATTEMPTS = 3;
 // creator still has not accepted (read now, not when it was asked for). `pace` waits before a send.
 export async function mailInvitation(env: Env, m: InvitationMessage, message: Message<unknown>, pace: () => Promise<void>): Promise<void> {
   const db = env.DB;
+  // Claims are the brand's: the address it has for the creator. The mail goes to the account's own, which
+  // differs only when the creator moved it before accepting the brand; an opt-out of either holds.
+  const to = `(SELECT x.email FROM creators x WHERE x.id = ${accountFor('i.brand_id', 'i.email')})`;
   const claim = await db
     .prepare(
-      `SELECT b.name AS brand_name, c.name AS campaign_name, ${OPTED_OUT('i.email', 'i.brand_id')} AS opted_out,
+      `SELECT b.name AS brand_name, c.name AS campaign_name, ${to} AS to_email, ${OPTED_OUT('i.email', 'i.brand_id')} OR ${OPTED_OUT(to, 'i.brand_id')} AS opted_out,
          EXISTS (SELECT 1 FROM applications a WHERE a.campaign_id = i.campaign_id AND a.email = i.email AND a.brand_id = i.brand_id AND a.status = 'approved') AS applied
        FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
        WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
     )
     .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
-    .first<{ brand_name: string; campaign_name: string; opted_out: number; applied: number }>();
+    .first<{ brand_name: string; campaign_name: string; to_email: string | null; opted_out: number; applied: number }>();
   // Mailed already (a redelivery), or voided: nothing to do.
   if (!claim) return message.ack();
   const [row] = await inviteRows(db, { brandId: m.brandId, campaignId: m.campaignId, origin: m.origin, secretsKey: env.SECRETS_KEY }, new Map([[m.email, 0]]));
-  if (claim.opted_out || !row || row.status !== 'invite' || !row.inviteUrl) {
+  if (claim.opted_out || !claim.to_email || !row || row.status !== 'invite' || !row.inviteUrl) {
     // Unsubscribed, accepted, removed or lapsed since: no mail, and the claim goes back.
     await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
     return message.ack();
@@ -188,13 +191,13 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
   const token = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brandId, email: m.email });
   // The mail's copy of the invite link lets a new account choose its password at once (db/account-tokens.ts).
   const inviteUrl = new URL(row.inviteUrl);
-  const proof = await invitationMailProof(env.SECRETS_KEY, inviteUrl.pathname.split('/').pop()!, m.email, Date.now());
+  const proof = await invitationMailProof(env.SECRETS_KEY, inviteUrl.pathname.split('/').pop()!, claim.to_email, Date.now());
   inviteUrl.searchParams.set('k', proof.k);
   inviteUrl.searchParams.set('t', proof.t);
   await pace();
   try {
     await sendMessage(env, {
-      to: m.email,
+      to: claim.to_email,
       // A creator who applied hears the answer to their application, not a cold invitation.
       subject: claim.applied ? `${claim.brand_name} accepted your application to ${claim.campaign_name}` : `${claim.brand_name} invites you to ${claim.campaign_name}`,
       text: [

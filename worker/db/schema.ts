@@ -150,6 +150,9 @@ export const brandCreators = sqliteTable(
     index('brand_creators_creator').on(t.creatorId),
     index('brand_creators_brand_at').on(t.brandId, t.createdAt, t.creatorId),
     uniqueIndex('brand_creators_handle').on(t.brandId, t.handle),
+    // Which creator a brand means by an address it typed (creator-import.ts accountFor): its own copy counts
+    // only until they accept.
+    index('brand_creators_copy_email').on(t.brandId, t.email).where(sql`accepted_at IS NULL`),
   ],
 );
 

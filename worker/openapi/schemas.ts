@@ -355,7 +355,9 @@ export const Unsubscribed = z.object({ unsubscribed: z.literal(true) }).meta({ i
 export const CreatorImport = z
   .object({
     rows: count(30),
-    created: z.object({ creators: count(28), enrollments: count(30), links: count(30), codes: count(30), invites: count(28) }),
+    created: z
+      .object({ creators: count(28), enrollments: count(30), links: count(30), codes: count(30), invites: count(28) })
+      .describe("What this import wrote. `creators`: new on the brand's roster (whether an address already had a Chorus account is not told)."),
     skippedRows: z.array(rowError),
     invites: z.array(
       z.object({

@@ -286,7 +286,8 @@ a newline",,,,bitcoin,,`,
     // A's handle is B's to give another creator: handles are each brand's own.
     const csv = ['email,handle,name,payment_model', `${address},${tag},Mine Name,affiliate`, `${tag}x@creators.test,${a.handle},Someone,affiliate`].join('\n');
     const res = await json<ImportData>(await b.brand.api('POST', `/api/admin/campaigns/${b.campaign.id}/import`, { csv }));
-    expect(res.data.created.enrollments).toBe(2);
+    // Counted as new on B's roster alike: whether an address had an account is not told.
+    expect(res.data.created).toMatchObject({ creators: 2, enrollments: 2 });
     const body = JSON.stringify(res.data);
     expect(body).not.toContain('Account Own Name');
     const row = res.data.invites.find((i) => i.email === address)!;
@@ -299,9 +300,18 @@ a newline",,,,bitcoin,,`,
     expect(sheet).not.toContain('moved-');
     const page = await (await SELF.fetch(row.inviteUrl!)).text();
     expect(page).toContain('Hi Mine Name');
-    expect(page).toContain('the address on your Chorus account');
+    expect(page).toContain(`we&#39;ll email a link to <strong>${address}</strong>`);
     expect(page).not.toContain('moved-');
     expect(page).not.toContain('Account Own Name');
+    // The same file again, for another campaign: the address B has still means that creator (no new account
+    // for it), under B's handle.
+    const next = await json<{ data: { id: string } }>(await b.brand.api('POST', '/api/admin/campaigns', { name: 'Second', slug: `second-${tag}`, hashtag: '#Second', defaultDestination: 'https://shop.example/second' }));
+    const again = await json<ImportData>(await b.brand.api('POST', `/api/admin/campaigns/${next.data.id}/import`, { csv: `email,handle,name\n${address},whatever_${tag},Other Name`, codePattern: '{HANDLE}2ND' }));
+    expect(again.data.created).toMatchObject({ creators: 0, enrollments: 1 });
+    expect(again.data.invites[0]).toMatchObject({ email: address, handle: tag, name: 'Mine Name' });
+    expect(again.data.invites[0]!.code).toBe(`${tag.toUpperCase()}2ND`);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email = ?', address)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE campaign_id = ? AND creator_id = ?', next.data.id, a.creator.id)).toBe(1);
     // Another creator under a handle B already gave: refused as B's own clash.
     const clash = await b.brand.api('POST', `/api/admin/campaigns/${b.campaign.id}/import`, { csv: `email,handle,name\n${tag}y@creators.test,${tag},Third` });
     expect(clash.status).toBe(422);

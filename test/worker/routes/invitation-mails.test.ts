@@ -50,6 +50,23 @@ async function deliver(body: InvitationMessage, attempts = 1) {
 }
 
 describe('emailing a campaign’s invitations', () => {
+  it("mails the account's own address when the creator moved it before accepting, and the brand's sheet keeps its own", { timeout: 30_000 }, async () => {
+    const { m, invites, mail } = await withRoster(1);
+    const moved = `moved-${tag()}@creators.test`;
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE email = ?').bind(moved, invites[0]!.email).run();
+    capture();
+    expect((await json<Mailing>(await mail())).data.queued).toBe(1);
+    await waitFor(async () => (mails.length === 1 ? true : null), 15_000);
+    expect(mails[0]!.to).toBe(moved);
+    // Its link carries a proof for the address it went to: it opens the first-password page there.
+    const link = /https?:\/\/\S+\/invite\/\S+/.exec(mails[0]!.text)![0];
+    const page = await (await SELF.fetch(link)).text();
+    expect(page).toContain('/password?k=');
+    const sheet = await (await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/invites.csv`)).text();
+    expect(sheet).toContain(invites[0]!.email);
+    expect(sheet).not.toContain(moved);
+  });
+
   it('queues each creator who has not accepted their own link, mails it once, and reminds twice at most, days apart', { timeout: 30_000 }, async () => {
     const { m, invites, mail } = await withRoster(3);
     capture();

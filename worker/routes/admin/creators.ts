@@ -1,4 +1,4 @@
-import { and, eq, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
@@ -12,6 +12,7 @@ import { newId } from '../../lib/ids';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
+import { accountFor } from '../../db/creator-import';
 import { routeDescriber } from '../../openapi/registry';
 import { Creator, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
 
@@ -83,16 +84,12 @@ export const creatorRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const db = database(c.env.DB);
       const now = Date.now();
-      const account = await db.query.creators.findFirst({ columns: { id: true }, where: eq(creators.email, input.email) });
-      const creatorId = account?.id ?? newId('cr');
-      // What this brand already has: the creator (answered as they are, whatever this call says of them), or
-      // another creator under this handle. Nothing of the account itself is read back: a brand learns only
-      // what it was told until the creator accepts.
-      const [existing] = await db
-        .select()
-        .from(roster)
-        .where(and(eq(roster.brandId, brandId), or(eq(roster.creatorId, creatorId), eq(roster.email, input.email))))
-        .limit(1);
+      // The creator this brand means by the address (its own, under the address it was given, or the account
+      // that uses it), answered as the brand has them whatever this call says. Nothing of the account itself is
+      // read back: a brand learns only what it was told until the creator accepts.
+      const meant = await c.env.DB.prepare(`SELECT ${accountFor('?1', '?2')} AS id`).bind(brandId, input.email).first<string | null>('id');
+      const creatorId = meant ?? newId('cr');
+      const [existing] = meant ? await db.select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.creatorId, meant))) : [];
       if (existing) return c.json({ data: creatorView(existing) }, 200);
       const holder = await db.query.brandCreators.findFirst({ columns: { creatorId: true }, where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.handle, input.handle)) });
       if (holder) throw new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
@@ -108,7 +105,7 @@ export const creatorRoutes = new Hono<AppEnv>()
       ]);
       // Raced by a call for the same creator or the same handle: answer as the one that won left things.
       const stored = (added?.results[0] as { creator_id: string } | undefined)?.creator_id;
-      if (!stored) return c.json({ data: creatorView(await addedMeanwhile(db, brandId, input)) }, 200);
+      if (!stored) return c.json({ data: creatorView(await addedMeanwhile(c.env.DB, brandId, input)) }, 200);
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
       return c.json({ data: creatorView({ ...entry, creatorId: stored }) }, 201);
     },
@@ -199,8 +196,9 @@ function mailRefused(refusal: MailRefusal | 'opted_out'): ApiError {
   }
 }
 
-async function addedMeanwhile(db: ReturnType<typeof database>, brandId: string, input: z.infer<typeof addCreator>): Promise<RosterRow> {
-  const [row] = await db.select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.email, input.email)));
+async function addedMeanwhile(d1: D1Database, brandId: string, input: z.infer<typeof addCreator>): Promise<RosterRow> {
+  const meant = await d1.prepare(`SELECT ${accountFor('?1', '?2')} AS id`).bind(brandId, input.email).first<string | null>('id');
+  const [row] = meant ? await database(d1).select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.creatorId, meant))) : [];
   if (row) return row;
   throw new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
 }

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { codeProblems, conflictingHandles, removedFromCampaign, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
+import { checkRows, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
 import { campaignEnded } from '../../db/creator-portal';
 import { publicOrigin, type AppEnv, type Env } from '../../env';
@@ -59,14 +59,11 @@ export async function runCreatorImport(
   }
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) throw new ApiError(422, 'invalid_csv', plan.headerError, { line: 1 });
-  const taken = [
-    ...(await conflictingHandles(env.DB, brandId, plan.rows)),
-    ...(await removedFromCampaign(env.DB, brandId, campaignId, plan.rows)),
-    ...(await codeProblems(env.DB, brandId, campaignId, plan.rows, options.codePattern)),
-  ];
+  const checked = await checkRows(env.DB, brandId, campaignId, plan.rows, options.codePattern);
+  const taken = checked.errors;
   const errors = [...plan.errors, ...taken].sort((a, b) => a.line - b.line);
   const bad = new Set(taken.map((e) => e.line));
-  const rows = plan.rows.filter((r) => !bad.has(r.line));
+  const rows = checked.rows.filter((r) => !bad.has(r.line));
   if (errors.length > 0 && !options.confirm) {
     throw new ApiError(422, 'import_has_errors', `${new Set(errors.map((e) => e.line)).size} row(s) have problems; fix them, or confirm to import the ${rows.length} good row(s).`, {
       errors,

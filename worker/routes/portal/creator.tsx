@@ -144,12 +144,14 @@ creatorPortal.get('/invite/:token', async (c) => {
   return c.html(<EmailLinkPage {...brandCopyPage(raw, token)} />);
 });
 
-// The page the brand's own copy of an invite link opens: only what the brand knows of the creator, and the
-// address the link will go to only when it is the one the brand has.
+// The page the brand's own copy of an invite link opens: only what the brand knows of the creator, the same
+// whatever the account holds. (A creator who moved their account to another address before accepting the
+// brand is mailed at the new one, though the page names the one the brand has: they signed in to move it, and
+// sign in here too.)
 const brandCopyPage = (raw: string, token: AccountToken) => ({
   action: `/invite/${raw}/email`,
   name: token.known_name ?? '',
-  email: token.known_email === token.email ? token.email : null,
+  email: token.known_email,
   brandName: token.brand_name,
 });
 

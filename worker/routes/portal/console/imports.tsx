@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { ImportFailedView, ImportPage, ImportResultView, ImportRunPage, PROGRESS_MARKER, ProgressStep, RESULT_MARKER, type ImportOptionsForm } from '../../../../portal/console/import';
-import { codeProblems, conflictingHandles, freeCodePattern, inviteRows, invitesCsv, removedFromCampaign } from '../../../db/creator-import';
+import { checkRows, freeCodePattern, inviteRows, invitesCsv } from '../../../db/creator-import';
 import { planImport, type RowError } from '../../../domain/creator-import';
 import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
@@ -126,17 +126,13 @@ async function checkRoster(
   const plan = planImport(records, campaign.currency);
   if ('headerError' in plan) return { problem: { message: plan.headerError, line: 1 } };
   if (plan.rows.length === 0 && plan.errors.length === 0) return { problem: { message: 'The file has a header row but no creators.' } };
-  const taken = [
-    ...(await conflictingHandles(c.env.DB, c.var.user.brandId, plan.rows)),
-    ...(await removedFromCampaign(c.env.DB, c.var.user.brandId, campaignId, plan.rows)),
-    ...(await codeProblems(c.env.DB, c.var.user.brandId, campaignId, plan.rows, codePattern)),
-  ];
+  const { rows, accounts, errors: taken } = await checkRows(c.env.DB, c.var.user.brandId, campaignId, plan.rows, codePattern);
   const bad = new Set(taken.map((e) => e.line));
   const codeClashes = taken.some((e) => e.field === 'code');
   return {
     errors: [...plan.errors, ...taken].sort((a, b) => a.line - b.line),
-    validRows: plan.rows.filter((r) => !bad.has(r.line)).length,
-    suggestedPattern: codeClashes ? await freeCodePattern(c.env.DB, c.var.user.brandId, campaignId, campaign.name, plan.rows, codePattern) : null,
+    validRows: rows.filter((r) => !bad.has(r.line)).length,
+    suggestedPattern: codeClashes ? await freeCodePattern(c.env.DB, c.var.user.brandId, campaignId, campaign.name, rows, codePattern, accounts) : null,
   };
 }
 

@@ -1,0 +1,1 @@
+CREATE INDEX `brand_creators_copy_email` ON `brand_creators` (`brand_id`,`email`) WHERE accepted_at IS NULL;
