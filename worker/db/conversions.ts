@@ -334,6 +334,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const now = Date.now();
   const conversionId = newId('cv');
   const period = periodOf(input.occurredAt, brand.timezone);
+  // A subscription counts its code's use with the referral it starts, once; any other order with its own row.
+  const referralId = startsReferral ? newId('sref') : null;
+  const redeems = attribution.kind === 'code' && code && (!sub || referralId) ? code : null;
   const statements = [
     db
       .prepare(INSERT_CONVERSION)
@@ -358,11 +361,10 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
         brand.timezone,
         renewalOf,
         sub?.subscriptionId ?? null,
+        redeems && redeems.max_redemptions !== null ? redeems.id : null,
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
-  // A subscription counts its code's use with the referral it starts, once; any other order with its own row.
-  const referralId = startsReferral ? newId('sref') : null;
   if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
   if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
@@ -383,6 +385,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   if (!stored) {
     const changed = await brandChanged(db, brand);
     if (changed) return record(db, changed, input, source, sub);
+    // Its capped code's last use went to another order meanwhile: decided again, the code is used up (the
+    // order falls back to its click, or credits nobody). Uses only grow, so this happens once.
+    if (redeems && redeems.max_redemptions !== null && (await usedUp(db, redeems.id))) return record(db, brand, input, source, sub);
     throw retryWithSamePayload();
   }
   if (stored.id !== conversionId && stored.payload_hash !== hash && !sub) throw idempotencyConflict('order');
@@ -399,6 +404,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   }
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
+
+const usedUp = (db: D1Database, codeId: string) =>
+  storage(async () => (await db.prepare('SELECT redemptions >= max_redemptions AS full FROM discount_codes WHERE id = ?').bind(codeId).first<number>('full')) === 1);
 
 // The brand with the currency and timezone it has now, when they differ from those a guarded insert was
 // checked with (a change that landed while the isolate's copy was cached; db/money.ts): the caller decides

@@ -21,6 +21,9 @@ const brandUnchanged = (brand: string, currency: string, timezone: string) => `E
 export const INSERT_CONVERSION = `INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution,
   enrollment_id, code_raw, code_id, click_id_raw, click_id, customer_ref, source, payload_hash, created_at, renewal_of, subscription_id)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?18, ?19 WHERE ${brandUnchanged('?2', '?5', '?17')}
+  -- ?20: the capped code this order redeems; it must still have a use left when the order is written, not only
+  -- when its evidence was read (two orders at once would both take the last one).
+  AND (?20 IS NULL OR EXISTS (SELECT 1 FROM discount_codes WHERE id = ?20 AND redemptions < max_redemptions))
 ON CONFLICT(brand_id, external_order_id) DO NOTHING`;
 
 // D1 binds JS numbers as REAL, so bound amounts are CAST before integer arithmetic.

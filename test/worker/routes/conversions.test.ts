@@ -6,7 +6,8 @@ import { conversionListQuery } from '../../../worker/db/conversion-list';
 import { encodeCursor } from '../../../worker/lib/cursor';
 import { parseCsv } from '../../../worker/lib/csv';
 import { signShopify } from '../../../worker/lib/signatures';
-import { BASE, createLinkedCreator, createMoneyBrand, json, signedPost, storeRawClick } from '../fixtures';
+import { recordConversion } from '../../../worker/db/conversions';
+import { BASE, createLinkedCreator, createMoneyBrand, d1With, json, signedPost, storeRawClick } from '../fixtures';
 
 type Order = {
   id: string;
@@ -45,6 +46,34 @@ const list = async (m: Awaited<ReturnType<typeof createMoneyBrand>>, query: Reco
   expect(res.status).toBe(200);
   return json<Page>(res);
 };
+
+describe('a capped code', () => {
+  it("gives its last use to one of two orders at once: the other, decided again, credits nobody through it", async () => {
+    const m = await createMoneyBrand();
+    await env.DB.prepare('UPDATE discount_codes SET max_redemptions = 1 WHERE brand_id = ?').bind(m.brand.brandId).run();
+    const brand = { id: m.brand.brandId, timezone: 'UTC', currency: 'USD' };
+    const order = (orderId: string) => ({ orderId, amountMinor: 10_000, currency: 'USD', occurredAt: Date.now(), code: m.code, clickId: null, customerRef: null });
+    // The first order's write waits until a second order has taken the code's one use: what two stores'
+    // calls at the same moment meet when both read the code before either writes.
+    let batches = 0;
+    const crossed = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (++batches === 2) await recordConversion(env.DB, brand, order('cap-second'), 'api');
+        return env.DB.batch(statements);
+      },
+    });
+    const first = await recordConversion(crossed, brand, order('cap-first'), 'api');
+    expect(first.created).toBe(true);
+    expect(first.data).toMatchObject({ orderId: 'cap-first', attribution: 'none', creator: null, commission: null });
+    const rows = await env.DB.prepare("SELECT external_order_id AS id, attribution FROM conversions WHERE brand_id = ? ORDER BY external_order_id").bind(m.brand.brandId).all();
+    expect(rows.results).toEqual([
+      { id: 'cap-first', attribution: 'none' },
+      { id: 'cap-second', attribution: 'code' },
+    ]);
+    expect(await env.DB.prepare('SELECT redemptions FROM discount_codes WHERE brand_id = ?').bind(m.brand.brandId).first<number>('redemptions')).toBe(1);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'commission'").bind(m.brand.brandId).first<number>('n')).toBe(1);
+  });
+});
 
 describe('GET /api/admin/conversions', () => {
   it('shows each order as recorded: what the store sent, the attribution, the commission and what refunds took back', async () => {
