@@ -82,6 +82,11 @@ const Waiting: FC<{ a: ApplicationRow; campaignId: string; canWrite: boolean; ti
       ) : !a.profile_url.toLowerCase().includes(a.handle) ? (
         <p class="small warn-text">Their profile link does not mention @{a.handle}: check that it is theirs before approving.</p>
       ) : null}
+      {a.handle_held && !creatorPage ? (
+        <p class="small warn-text">
+          Another creator on your roster has @{a.handle}, so this application cannot be approved as sent. If it is them under another address, they can apply from the one you have; otherwise decline it.
+        </p>
+      ) : null}
       {creatorPage ? (
         <p class="small warn-text">
           {removed ? `Was in this campaign before and ${a.ended_by ? 'left it' : 'was removed'}: ` : `Already in this campaign (${ENROLLMENT_STATUS_LABELS[a.enrollment_status ?? ''] ?? a.enrollment_status}): `}

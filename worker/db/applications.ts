@@ -84,6 +84,8 @@ export type ApplicationRow = {
   ended_by: string | null;
   // The handle this brand already gave the address's account, which an approval keeps.
   roster_handle: string | null;
+  // Another creator on the brand's roster has the handle applied with (an approval is refused as sent).
+  handle_held: number;
   // The teammate's name, or "API key <name>" for an answer through the admin API.
   decided_by_name: string | null;
   // When Chorus queued the mail telling the applicant of a decline (null: never told).
@@ -92,6 +94,7 @@ export type ApplicationRow = {
 
 const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at, a.decline_mailed_at,
   e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, r.handle AS roster_handle,
+  r.creator_id IS NULL AND EXISTS (SELECT 1 FROM brand_creators h WHERE h.brand_id = a.brand_id AND h.handle = a.handle) AS handle_held,
   COALESCE((SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id),
     (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = a.decided_by AND k.brand_id = a.brand_id)) AS decided_by_name`;
 // The applicant's address as the brand means it (accountFor): its roster creator under that address, else the

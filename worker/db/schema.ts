@@ -158,7 +158,8 @@ export const brandCreators = sqliteTable(
 
 // Each roster creator as their brand sees them: the brand's handle always; the brand's copy of name and email
 // until the creator accepts the brand, then the account's own (a creator who changes either tells the brands
-// they joined, and no other). Every read a brand makes of who its creators are goes through here.
+// they joined, and no other). Every read a brand makes of its creators' names and addresses goes through here;
+// one that needs only the handle reads brand_creators.
 export const roster = sqliteView('roster', {
   brandId: text('brand_id').notNull(),
   creatorId: text('creator_id').notNull(),

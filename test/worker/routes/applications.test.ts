@@ -255,6 +255,8 @@ describe('answering applications in the console', () => {
     const taken = application({ handle: m.handle });
     await apply(m, taken);
     const takenId = await applicationId(m.campaign.id, taken.email);
+    // The card says so before anyone presses Approve.
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain(`Another creator on your roster has @${m.handle}, so this application cannot be approved as sent.`);
     const refused = await post(`/console/campaigns/${m.campaign.id}/applications/${takenId}/approve`, {}, { cookie: m.cookie });
     expect(refused.status).toBe(409);
     expect(await refused.text()).toContain('is the handle of another creator on your roster');
