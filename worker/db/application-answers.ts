@@ -132,7 +132,8 @@ async function declineNotice(x: Answering, d: Declined): Promise<Message & { ide
     to: d.email,
     subject: `Your application to ${campaign}`,
     text: [
-      `Hi ${d.name},`,
+      // Not their name: it is whatever the form was sent with, and this goes to whatever address it named.
+      `Hello,`,
       `Thank you for applying to ${campaign}, ${brand}'s creator campaign on Chorus. ${brand} has read your application and is not taking you on for this campaign.`,
       `There is nothing you need to do. Your application is deleted ${DECLINED_APPLICATION_DAYS} days from now.`,
       `Thank you again for your interest, and all the best with your work.`,

@@ -156,9 +156,17 @@ export type Declined = { id: string; email: string; name: string; tell: boolean 
 // Ids per declining statement: 5 fixed parameters and these stay under D1's 100.
 const DECLINE_CHUNK = 90;
 
+// Anyone can apply under any address, so declines must not make Chorus a way to fill someone's inbox: an
+// address hears of a brand's decline at most once a month (an applicant to three of its campaigns is told
+// once), and of at most three declines a day from all brands together.
+export const DECLINE_MAIL_EVERY_MS = 30 * 86_400_000;
+export const DECLINE_MAILS_PER_ADDRESS_PER_DAY = 3;
+const toldLately = `EXISTS (SELECT 1 FROM applications o WHERE o.email = applications.email AND o.brand_id = applications.brand_id AND o.decline_mailed_at > ?1 - ${DECLINE_MAIL_EVERY_MS})
+  OR (SELECT count(*) FROM applications o WHERE o.email = applications.email AND o.decline_mailed_at > ?1 - 86400000) >= ${DECLINE_MAILS_PER_ADDRESS_PER_DAY}`;
+
 // Declines the waiting applications among `ids`, marking in the same statement the ones whose applicant is to
-// be told: never told before (one declined, reopened and declined again hears it once), not opted out of the
-// brand's mail, and not in the campaign already (a creator imported meanwhile must not read that they are not
+// be told: never told before (one declined, reopened and declined again hears it once), not told of another
+// decline lately (toldLately), not opted out of the brand's mail, and not in the campaign already (a creator imported meanwhile must not read that they are not
 // taken on). With `mail` false (no provider here) nobody is marked, so nobody is marked told who was not.
 const declining = (db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: Answerer, mail: boolean, now: number) => {
   const statements = [];
@@ -168,7 +176,7 @@ const declining = (db: D1Database, t: { brandId: string; campaignId: string }, i
       db
         .prepare(
           `UPDATE applications SET status = 'declined', decided_at = ?1, decided_by = ?2, updated_at = ?1,
-             decline_mailed_at = CASE WHEN ?5 = 1 AND decline_mailed_at IS NULL AND NOT ${OPTED_OUT('applications.email', 'applications.brand_id')}
+             decline_mailed_at = CASE WHEN ?5 = 1 AND decline_mailed_at IS NULL AND NOT ${OPTED_OUT('applications.email', 'applications.brand_id')} AND NOT (${toldLately})
                AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = ${accountFor('applications.brand_id', 'applications.email')} AND e.campaign_id = applications.campaign_id AND e.brand_id = applications.brand_id AND e.status <> 'removed')
                THEN ?1 ELSE decline_mailed_at END
            WHERE campaign_id = ?3 AND brand_id = ?4 AND status = 'pending' AND id IN (${chunk.map((_, j) => `?${j + 6}`).join(', ')})

@@ -254,7 +254,12 @@ export const applications = sqliteTable(
     // When the applicant was mailed that the brand declined: once per application, whatever reopens follow.
     declineMailedAt: integer('decline_mailed_at'),
   },
-  (t) => [uniqueIndex('applications_campaign_email').on(t.campaignId, t.email), index('applications_campaign_status').on(t.campaignId, t.status, t.createdAt)],
+  (t) => [
+    uniqueIndex('applications_campaign_email').on(t.campaignId, t.email),
+    index('applications_campaign_status').on(t.campaignId, t.status, t.createdAt),
+    // The declines an address was told of lately (db/applications.ts toldLately).
+    index('applications_email_told').on(t.email, t.declineMailedAt).where(sql`decline_mailed_at IS NOT NULL`),
+  ],
 );
 
 export const paymentModels = ['product', 'affiliate', 'flat', 'hybrid'] as const;

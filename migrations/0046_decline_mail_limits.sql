@@ -1,0 +1,1 @@
+CREATE INDEX `applications_email_told` ON `applications` (`email`,`decline_mailed_at`) WHERE decline_mailed_at IS NOT NULL;
