@@ -142,7 +142,7 @@ export function seedRows() {
     { email: 'theo@creators.example', handle: 'theo_runs', name: 'Theo Marsh', platform: 'tiktok', follower_count: 31000, niche: 'running', profile_url: null, pitch: 'Wind, sweat and sunscreen: my audience runs outdoors all year and asks me about skin that cracks in winter.' },
   ].entries()) {
     const at = SEEDED_AT + (i + 1) * 3_600_000;
-    add('applications', { id: `app_demo_${i + 1}`, brand_id: brandId, campaign_id: demo.campaign.id, ...a, status: 'pending', created_at: at, updated_at: at });
+    add('applications', { id: `app_demo_${i + 1}`, brand_id: brandId, campaign_id: demo.campaign.id, ...a, inbox: a.email, status: 'pending', created_at: at, updated_at: at });
   }
 
   for (const [i, c] of creators.entries()) {

@@ -183,7 +183,7 @@ export const ApplicationsPage: FC<{
           cancel="Keep them"
           saveLabel="Ask again"
         >
-          The {declineIds.length === 1 ? 'application' : `${formatCount(declineIds.length)} applications`} you were looking at {declineIds.length === 1 ? 'is' : 'are'} declined; any that arrived since stay. Each creator gets {DECLINE_NOTE} (unless they asked for no invitations from you).
+          The {declineIds.length === 1 ? 'application' : `${formatCount(declineIds.length)} applications`} you were looking at {declineIds.length === 1 ? 'is' : 'are'} declined; any that arrived since stay. Each creator gets {DECLINE_NOTE} (unless they asked for no invitations from you, or heard of another decline lately).
         </FormQuestion>
       </>
     ) : declineIds ? (
@@ -210,7 +210,7 @@ export const ApplicationsPage: FC<{
         <>
           <p class="muted small">
             Oldest first. Approving invites them as an import would: their own link and a code like your other creators', and an email with their invite link.{' '}
-            <span id={DECLINE_HINT_ID}>Declining sends them {DECLINE_NOTE}, once.</span>
+            <span id={DECLINE_HINT_ID}>Declining sends them {DECLINE_NOTE}, once (none if you declined them in the last month).</span>
             {lists.pendingCount > PENDING_SHOWN ? ` The first ${PENDING_SHOWN} are shown; answer these to see the rest.` : ''}
           </p>
           <ul class="application-list">

@@ -633,7 +633,7 @@ describe('brand console in Chromium', () => {
     const applied = await fetch(applyUrl, { method: 'POST', redirect: 'manual', headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(noah) });
     expect(applied.status, await applied.text()).toBe(200);
     await page.goto(`${server.url}/console/campaigns/${campaignId}/applications`);
-    expect(await main(page)).toContain('Declining sends them a short email saying you are not taking them on for this campaign, with no reason given, once.');
+    expect(await main(page)).toContain('Declining sends them a short email saying you are not taking them on for this campaign, with no reason given, once (none if you declined them in the last month).');
     await navigate(page, () => page.getByRole('button', { name: 'Decline Noah Berg' }).click(), /\/applications\?flash=declined&mailed=1$/);
     expect(await main(page)).toContain('Declined. Chorus is emailing them a short note that you are not taking them on for this campaign (no reason given).');
     const [noahUnsubscribe] = await server.mailedLinks(noah.email, 1, 60_000);

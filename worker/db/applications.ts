@@ -3,7 +3,8 @@
 // account if the address has none, the enrollment as an invitation, a tracked link, a code in the campaign's
 // style, and the invite link, which Chorus mails when it can. Declining one mails the applicant a short note
 // once (db/application-answers.ts).
-import type { ApplicationInput } from '../domain/applications';
+import { inboxOf, type ApplicationInput } from '../domain/applications';
+import { DAY_MS } from '../domain/periods';
 import { codeFromPattern } from '../domain/codes';
 import { newId } from '../lib/ids';
 import { auditIfChanged, creatorEndedSql } from './audit';
@@ -51,12 +52,12 @@ export async function saveApplication(db: D1Database, t: Pick<ApplyTarget, 'bran
   const [insert, waiting] = await db.batch([
     db
       .prepare(
-        `INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?
+        `INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?
          WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?
          ON CONFLICT(campaign_id, email) DO NOTHING`,
       )
-      .bind(newId('app'), t.brandId, t.campaignId, a.email, a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS),
+      .bind(newId('app'), t.brandId, t.campaignId, a.email, inboxOf(a.email), a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS),
     db.prepare("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'").bind(t.campaignId),
   ]);
   if ((insert?.meta.changes ?? 0) > 0) return 'saved';
@@ -157,12 +158,12 @@ export type Declined = { id: string; email: string; name: string; tell: boolean 
 const DECLINE_CHUNK = 90;
 
 // Anyone can apply under any address, so declines must not make Chorus a way to fill someone's inbox: an
-// address hears of a brand's decline at most once a month (an applicant to three of its campaigns is told
-// once), and of at most three declines a day from all brands together.
-export const DECLINE_MAIL_EVERY_MS = 30 * 86_400_000;
+// inbox (inboxOf: sarah+1@ and sarah+2@ are one) hears of a brand's decline at most once a month (an
+// applicant to three of its campaigns is told once), and of at most three declines a day from all brands.
+export const DECLINE_MAIL_EVERY_MS = 30 * DAY_MS;
 export const DECLINE_MAILS_PER_ADDRESS_PER_DAY = 3;
-const toldLately = `EXISTS (SELECT 1 FROM applications o WHERE o.email = applications.email AND o.brand_id = applications.brand_id AND o.decline_mailed_at > ?1 - ${DECLINE_MAIL_EVERY_MS})
-  OR (SELECT count(*) FROM applications o WHERE o.email = applications.email AND o.decline_mailed_at > ?1 - 86400000) >= ${DECLINE_MAILS_PER_ADDRESS_PER_DAY}`;
+const toldLately = `EXISTS (SELECT 1 FROM applications o WHERE o.inbox = applications.inbox AND o.brand_id = applications.brand_id AND o.decline_mailed_at > ?1 - ${DECLINE_MAIL_EVERY_MS})
+  OR (SELECT count(*) FROM applications o WHERE o.inbox = applications.inbox AND o.decline_mailed_at > ?1 - ${DAY_MS}) >= ${DECLINE_MAILS_PER_ADDRESS_PER_DAY}`;
 
 // Declines the waiting applications among `ids`, marking in the same statement the ones whose applicant is to
 // be told: never told before (one declined, reopened and declined again hears it once), not told of another

@@ -253,12 +253,15 @@ export const applications = sqliteTable(
     decidedBy: text('decided_by'),
     // When the applicant was mailed that the brand declined: once per application, whatever reopens follow.
     declineMailedAt: integer('decline_mailed_at'),
+    // The inbox the address reaches (domain/applications.ts inboxOf): sarah+1@ and sarah+2@ are one inbox,
+    // and the limits on decline mails count inboxes.
+    inbox: text('inbox').notNull(),
   },
   (t) => [
     uniqueIndex('applications_campaign_email').on(t.campaignId, t.email),
     index('applications_campaign_status').on(t.campaignId, t.status, t.createdAt),
-    // The declines an address was told of lately (db/applications.ts toldLately).
-    index('applications_email_told').on(t.email, t.declineMailedAt).where(sql`decline_mailed_at IS NOT NULL`),
+    // The declines an inbox was told of lately (db/applications.ts toldLately).
+    index('applications_inbox_told').on(t.inbox, t.declineMailedAt).where(sql`decline_mailed_at IS NOT NULL`),
   ],
 );
 

@@ -25,6 +25,17 @@ export type FieldError = { field: keyof ApplicationForm; text: string };
 export const FIELDS = ['name', 'email', 'handle', 'platform', 'followers', 'niche', 'profileUrl', 'pitch'] as const;
 
 // Audience size as people write it: 18500, 18,500, 18.500, 18 500, 18.5k, 1.2M.
+// The inbox an address reaches, as mail providers deliver: without a +tag (sarah+1@ and sarah+2@ are one
+// inbox), and for Gmail without dots too. Only for counting mail to one person; the address stays as typed.
+export function inboxOf(email: string): string {
+  const at = email.lastIndexOf('@');
+  const domain = email.slice(at + 1).toLowerCase();
+  let local = email.slice(0, at).toLowerCase();
+  const plus = local.indexOf('+');
+  if (plus > 0) local = local.slice(0, plus);
+  return domain === 'gmail.com' || domain === 'googlemail.com' ? `${local.replaceAll('.', '')}@gmail.com` : `${local}@${domain}`;
+}
+
 export function readFollowers(raw: string): number | null | 'invalid' {
   const s = raw.trim().toLowerCase().replace(/\s+/g, '');
   if (s === '') return null;

@@ -117,7 +117,7 @@ export const ApplicationApproved = z
 export const ApplicationDeclined = z
   .object({
     application: Application,
-    applicantMailed: z.boolean().meta({ description: 'Chorus is mailing the applicant a short note that you are not taking them on for this campaign (no reason given). False: told of an earlier decline already, asked for no invitations from you, in the campaign already, or no mail provider.' }),
+    applicantMailed: z.boolean().meta({ description: 'Chorus is mailing the applicant a short note that you are not taking them on for this campaign (no reason given). False: told of an earlier decline already (of this application, of another of yours in the last 30 days, or of three from all brands today), asked for no invitations from you, in the campaign already, or no mail provider.' }),
   })
   .meta({ id: 'ApplicationDeclined' });
 

@@ -1,9 +1,9 @@
 // Applications: a campaign's public page where creators ask to join, and the console tab that answers them.
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
-import { declineApplications, MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
+import { DECLINE_MAIL_EVERY_MS, declineApplications, MAX_PENDING_APPLICATIONS } from '../../../worker/db/applications';
 import { forgetDeclinedApplications } from '../../../worker/jobs/retention';
-import { readFollowers, readProfileUrl } from '../../../worker/domain/applications';
+import { inboxOf, readFollowers, readProfileUrl } from '../../../worker/domain/applications';
 import { hashPassword } from '../../../worker/lib/passwords';
 import { adminUser, consoleBrand, get, post, sessionCookie, signIn, tag } from '../console-fixtures';
 import { json, rowCount, waitFor, type Data } from '../fixtures';
@@ -402,7 +402,7 @@ describe('telling a declined applicant', () => {
     const id = await applicationId(m.campaign.id, fields.email);
     const page = await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text();
     // The brand is told before it presses Decline, and each Decline button reads it.
-    expect(page).toContain('<span id="decline-hint">Declining sends them a short email saying you are not taking them on for this campaign, with no reason given, once.</span>');
+    expect(page).toContain('<span id="decline-hint">Declining sends them a short email saying you are not taking them on for this campaign, with no reason given, once (none if you declined them in the last month).</span>');
     expect(page).toMatch(/aria-describedby="decline-hint"[^>]*>\s*Decline<span class="visually-hidden"> Mia Chen/);
 
     const mail = capture();
@@ -451,24 +451,35 @@ describe('telling a declined applicant', () => {
     expect(first.headers.get('location')).toContain('mailed=1');
     const other = await post(`/console/campaigns/${second.data.id}/applications/${await applicationId(second.data.id, fields.email)}/decline`, {}, { cookie: m.cookie });
     expect(other.headers.get('location')).toContain('mailed=0');
-    // Three other brands' declines told today: a fourth brand's is not mailed either.
+    // A month on, the brand's next decline is told again.
+    await env.DB.prepare('UPDATE applications SET decline_mailed_at = decline_mailed_at - ? WHERE email = ? AND decline_mailed_at IS NOT NULL').bind(DECLINE_MAIL_EVERY_MS + 60_000, fields.email).run();
+    const secondId = await applicationId(second.data.id, fields.email);
+    await post(`/console/campaigns/${second.data.id}/applications/${secondId}/reopen`, {}, { cookie: m.cookie });
+    expect((await post(`/console/campaigns/${second.data.id}/applications/${secondId}/decline`, {}, { cookie: m.cookie })).headers.get('location')).toContain('mailed=1');
+
+    // Two other brands told one inbox today (under other +tags of it): this brand's decline is its third, and
+    // told; a fourth brand's, under yet another +tag, is not.
     const target = application();
     const others = await Promise.all([1, 2, 3].map(() => consoleBrand('owner')));
     const now = Date.now();
+    const plus = (n: number) => target.email.replace('@', `+${n}@`);
     await env.DB.batch(
       others.map((o, i) =>
         env.DB.prepare(
-          `INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, status, created_at, updated_at, decided_at, decline_mailed_at)
-           VALUES (?1, ?2, ?3, ?4, 'x', 'X', 'tiktok', 'declined', ?5, ?5, ?5, ?5)`,
-        ).bind(`app_told_${tag()}_${i}`, o.brand.brandId, o.campaign.id, target.email, now - 3_600_000),
+          `INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, status, created_at, updated_at, decided_at, decline_mailed_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, 'x', 'X', 'tiktok', ?6, ?7, ?7, ?8, ?8)`,
+        ).bind(`app_told_${i}_${tag()}`, o.brand.brandId, o.campaign.id, plus(i), inboxOf(plus(i)), i < 2 ? 'declined' : 'pending', now - 3_600_000, i < 2 ? now - 3_600_000 : null),
       ),
     );
     await apply(m, target);
-    const fourth = await post(`/console/campaigns/${m.campaign.id}/applications/${await applicationId(m.campaign.id, target.email)}/decline`, {}, { cookie: m.cookie });
-    expect(fourth.headers.get('location')).toContain('mailed=0');
+    const third = await post(`/console/campaigns/${m.campaign.id}/applications/${await applicationId(m.campaign.id, target.email)}/decline`, {}, { cookie: m.cookie });
+    expect(third.headers.get('location')).toContain('mailed=1');
+    const last = others[2]!;
+    const [fourth] = await declineApplications(env.DB, { brandId: last.brand.brandId, campaignId: last.campaign.id }, [(await applicationId(last.campaign.id, plus(2)))], { type: 'admin_user', id: last.user.id }, true, Date.now());
+    expect(fourth).toMatchObject({ email: plus(2), tell: false });
     await settled(m, mail);
-    expect(mail.to(fields.email)).toHaveLength(1);
-    expect(mail.to(target.email)).toHaveLength(0);
+    expect(mail.to(fields.email)).toHaveLength(2);
+    expect(mail.to(target.email)).toHaveLength(1);
   });
 
   it("respects the applicant's opt-out from the brand or from every brand, and tells nobody who is in the campaign already", { timeout: 30_000 }, async () => {
@@ -501,7 +512,7 @@ describe('telling a declined applicant', () => {
     for (const a of many) await apply(m, a);
     const ids = await Promise.all(many.map((a) => applicationId(m.campaign.id, a.email)));
     const asked = await (await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids }, { cookie: m.cookie })).text();
-    expect(asked).toContain('Each creator gets a short email saying you are not taking them on for this campaign, with no reason given (unless they asked for no invitations from you).');
+    expect(asked).toContain('Each creator gets a short email saying you are not taking them on for this campaign, with no reason given (unless they asked for no invitations from you, or heard of another decline lately).');
     const mail = capture();
     const done = await post(`/console/campaigns/${m.campaign.id}/applications/decline-all`, { id: ids, confirm: '1' }, { cookie: m.cookie });
     expect(done.headers.get('location')).toContain('declined=3&mailed=3');
@@ -523,8 +534,8 @@ describe('telling a declined applicant', () => {
     const t = tag();
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
-       INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at)
-       SELECT ? || i, ?, ?, 'wave' || i || ?, 'wave', 'Wave', 'other', '', 'pending', ?, ? FROM n`,
+       INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, pitch, status, created_at, updated_at)
+       SELECT ?1 || i, ?2, ?3, 'wave' || i || ?4, 'wave' || i || ?4, 'wave', 'Wave', 'other', '', 'pending', ?5, ?6 FROM n`,
     )
       .bind(`app_wave_${t}_`, m.brand.brandId, m.campaign.id, `_${t}@creators.test`, now, now)
       .run();

@@ -55,7 +55,7 @@ async function renderApplications(c: ConsoleContext, campaign: CampaignRecord, e
   );
 }
 
-const NOT_MAILED = 'they asked for no invitations from you, are in this campaign already, were told of an earlier decline, or email is not set up here';
+const NOT_MAILED = 'they asked for no invitations from you, are in this campaign already, were told of an earlier decline (yours in the last month, or three from anyone today), or email is not set up here';
 const NOTE = 'a short note that you are not taking them on for this campaign (no reason given)';
 
 // A decline, or how many "Decline all shown" declined, and how many of those applicants Chorus is mailing
