@@ -118,8 +118,11 @@ const FIRST_PAYMENT = `SELECT id FROM conversions
 WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
 // ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
 // batch inserted conversion ?9), or alone for a subscription that started without one (a free trial; ?9 null).
+// ?10: for a subscription that starts without a payment, the capped code it redeems, which must still have a
+// use left (with a payment, the conversion's own guard holds it: db/money.ts INSERT_CONVERSION).
 const INSERT_REFERRAL = `INSERT INTO subscription_referrals (id, brand_id, subscription_id, enrollment_id, attribution, code_raw, referred_at, created_at)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?9 IS NULL OR EXISTS (SELECT 1 FROM conversions WHERE id = ?9)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE (?9 IS NULL OR EXISTS (SELECT 1 FROM conversions WHERE id = ?9))
+  AND (?10 IS NULL OR EXISTS (SELECT 1 FROM discount_codes WHERE id = ?10 AND redemptions < max_redemptions))
 ON CONFLICT DO NOTHING`;
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
@@ -287,9 +290,12 @@ export async function recordSubscriptionReferral(db: D1Database, brand: IngestBr
   const { attribution } = decide(evidence, code, click);
   if (attribution.kind === 'none') return false;
   const id = newId('sref');
-  const writes = [db.prepare(INSERT_REFERRAL).bind(id, brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null)];
+  const capped = attribution.kind === 'code' && code && code.max_redemptions !== null ? code.id : null;
+  const writes = [db.prepare(INSERT_REFERRAL).bind(id, brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null, capped)];
   if (attribution.kind === 'code' && code) writes.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, id));
-  await runBatch(db, writes);
+  const [inserted] = await runBatch(db, writes);
+  // The code's last use went to another order meanwhile: decided again without it (as record does).
+  if (!inserted?.meta.changes && capped && (await usedUp(db, capped))) return recordSubscriptionReferral(db, brand, subscriptionId, evidence);
   return true;
 }
 
@@ -365,7 +371,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
-  if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId));
+  if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId, null));
   if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
   if (attribution.kind === 'code' && code && referralId) statements.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, referralId));
   // Last of the order's writes, so its payload carries the commission priced above; a replay inserts no conversion and so no event.

@@ -228,6 +228,8 @@ export async function importCreators(
         .prepare(
           `INSERT INTO creators (id, email, handle, display_name, created_at)
            SELECT v.column1, v.column2, v.column3, v.column4, ?2 FROM (VALUES ${numbered(n, 4, 3)}) v WHERE ${accountFor('?1', 'v.column2')} IS NULL
+             -- Nor for a row whose handle another roster creator took meanwhile: it joins no roster below.
+             AND NOT EXISTS (SELECT 1 FROM brand_creators h WHERE h.brand_id = ?1 AND h.handle = v.column3)
            ON CONFLICT DO NOTHING`,
         )
         .bind(t.brandId, now, ...chunk.flatMap((r) => [newId('cr'), r.email, r.handle, r.name])),

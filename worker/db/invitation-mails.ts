@@ -188,7 +188,8 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
     await voidClaims(db, m.campaignId, [m.email], m.claimedAt);
     return message.ack();
   }
-  const token = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brandId, email: m.email });
+  // The unsubscribe link speaks for the address the mail reaches.
+  const token = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brandId, email: claim.to_email });
   // The mail's copy of the invite link lets a new account choose its password at once (db/account-tokens.ts).
   const inviteUrl = new URL(row.inviteUrl);
   const proof = await invitationMailProof(env.SECRETS_KEY, inviteUrl.pathname.split('/').pop()!, claim.to_email, Date.now());

@@ -6,7 +6,7 @@ import { conversionListQuery } from '../../../worker/db/conversion-list';
 import { encodeCursor } from '../../../worker/lib/cursor';
 import { parseCsv } from '../../../worker/lib/csv';
 import { signShopify } from '../../../worker/lib/signatures';
-import { recordConversion } from '../../../worker/db/conversions';
+import { recordConversion, recordSubscriptionReferral } from '../../../worker/db/conversions';
 import { BASE, createLinkedCreator, createMoneyBrand, d1With, json, signedPost, storeRawClick } from '../fixtures';
 
 type Order = {
@@ -72,6 +72,23 @@ describe('a capped code', () => {
     ]);
     expect(await env.DB.prepare('SELECT redemptions FROM discount_codes WHERE brand_id = ?').bind(m.brand.brandId).first<number>('redemptions')).toBe(1);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND kind = 'commission'").bind(m.brand.brandId).first<number>('n')).toBe(1);
+  });
+
+  it('gives its last use to an order rather than to a free trial that started at the same moment', async () => {
+    const m = await createMoneyBrand();
+    await env.DB.prepare('UPDATE discount_codes SET max_redemptions = 1 WHERE brand_id = ?').bind(m.brand.brandId).run();
+    const brand = { id: m.brand.brandId, timezone: 'UTC', currency: 'USD' };
+    let batches = 0;
+    const crossed = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (++batches === 2) await recordConversion(env.DB, brand, { orderId: 'cap-order', amountMinor: 10_000, currency: 'USD', occurredAt: Date.now(), code: m.code, clickId: null, customerRef: null }, 'api');
+        return env.DB.batch(statements);
+      },
+    });
+    // Decided again once the order has the use: nobody else brought the trial, so nothing is recorded.
+    expect(await recordSubscriptionReferral(crossed, brand, 'sub_cap_trial', { code: m.code, clickId: null, occurredAt: Date.now() })).toBe(false);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM subscription_referrals WHERE brand_id = ?').bind(m.brand.brandId).first<number>('n')).toBe(0);
+    expect(await env.DB.prepare('SELECT redemptions FROM discount_codes WHERE brand_id = ?').bind(m.brand.brandId).first<number>('redemptions')).toBe(1);
   });
 });
 
