@@ -158,6 +158,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/approve', ids: ['campaign', 'application'], body: () => ({ paymentModel: 'product' }) },
   // Takes no body: the sweep's first raw body declines it (the body ignored), and every later probe finds it answered.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/decline', ids: ['campaign', 'application'] },
+  // Takes no body either; after the decline above, the first probe reopens it and later ones find it waiting.
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/reopen', ids: ['campaign', 'application'] },
   { method: 'GET', path: '/api/admin/creators' },
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },

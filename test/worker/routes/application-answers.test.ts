@@ -12,7 +12,7 @@ type Approved = Answered & { alreadyInCampaign: boolean; invitationQueued: boole
 type Declined = Answered & { applicantMailed: boolean };
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
 
-const answer = (m: Brand, id: string, verb: 'approve' | 'decline', body?: unknown, headers?: Record<string, string>) =>
+const answer = (m: Brand, id: string, verb: 'approve' | 'decline' | 'reopen', body?: unknown, headers?: Record<string, string>) =>
   m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/applications/${id}/${verb}`, body, headers);
 
 const errorCode = async (res: Response) => (await json<ErrorBody>(res)).error.code;
@@ -29,7 +29,7 @@ const adminKeyId = (brandId: string) => env.DB.prepare("SELECT id FROM api_keys 
 // creators' can be compared.
 async function madeFor(campaignId: string, email: string) {
   const row = await env.DB.prepare(
-    `SELECT e.status, e.payment_model, c.handle, (SELECT d.code FROM discount_codes d WHERE d.enrollment_id = e.id) AS code, (SELECT d.discount_value FROM discount_codes d WHERE d.enrollment_id = e.id) AS discount,
+    `SELECT e.status, e.payment_model, b.handle, (SELECT d.code FROM discount_codes d WHERE d.enrollment_id = e.id) AS code, (SELECT d.discount_value FROM discount_codes d WHERE d.enrollment_id = e.id) AS discount,
        (SELECT count(*) FROM links l WHERE l.enrollment_id = e.id) AS links, b.niche, b.follower_count,
        (SELECT count(*) FROM invitation_mails i WHERE i.campaign_id = e.campaign_id AND i.email = c.email) AS invitation_mails
      FROM enrollments e JOIN creators c ON c.id = e.creator_id JOIN brand_creators b ON b.creator_id = c.id AND b.brand_id = e.brand_id WHERE c.email = ? AND e.campaign_id = ?`,
@@ -244,5 +244,27 @@ describe('answering applications through the admin API', () => {
     expect(await rowCount("SELECT count(*) AS n FROM applications WHERE id IN (?, ?) AND status = 'pending' AND decided_at IS NULL", id, theirs.id)).toBe(2);
     expect(await rowCount('SELECT count(*) AS n FROM creators WHERE email IN (?, ?)', fields.email, theirs.fields.email)).toBe(0);
     expect(await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?)', id, theirs.id)).toBe(0);
+  });
+
+  it('reopens a declined application, audited under the key, and nothing else', async () => {
+    const m = await consoleBrand('owner');
+    await openApplications(m);
+    const declined = await waiting(m);
+    expect((await answer(m, declined.id, 'decline')).status).toBe(200);
+    const reopened = await answer(m, declined.id, 'reopen');
+    expect(reopened.status).toBe(200);
+    expect((await json<Data<{ id: string; status: string; decidedAt: string | null }>>(reopened)).data).toMatchObject({ id: declined.id, status: 'pending', decidedAt: null });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'application.reopened' AND actor_type = 'api_key'", declined.id)).toBe(1);
+    // Waiting now, or approved: not reopened, said why.
+    for (const status of ['pending', 'approved']) {
+      if (status === 'approved') expect((await answer(m, declined.id, 'approve')).status).toBe(200);
+      const refused = await answer(m, declined.id, 'reopen');
+      expect(refused.status).toBe(409);
+      expect(await json<ErrorBody>(refused)).toMatchObject({ error: { code: 'application_not_declined', details: { status } } });
+    }
+    // Another brand's application: the same 404 as an unknown one.
+    const other = await consoleBrand('owner');
+    const res = await other.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/applications/${declined.id}/reopen`);
+    expect(res.status).toBe(404);
   });
 });

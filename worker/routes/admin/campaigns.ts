@@ -14,7 +14,7 @@ import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Application, ApplicationApproved, ApplicationDeclined, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
-import { APPLICATION_ID, applicationsWith, loadApplication, type ApplicationRow } from '../../db/applications';
+import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, type ApplicationRow } from '../../db/applications';
 import { approveApplication, declineApplication, type Answering } from '../../db/application-answers';
 import { publicOrigin, type AppEnv } from '../../env';
 import { campaignForImport, ENDED_IMPORT } from './imports';
@@ -41,17 +41,16 @@ function applicationView(a: ApplicationRow) {
 }
 
 const answeredAlready = (status: string) =>
-  new ApiError(409, 'application_answered', `This application was ${status} already${status === 'declined' ? "; reopen it on the console's Applications tab to answer it again" : ''}.`, { status });
+  new ApiError(409, 'application_answered', `This application was ${status} already${status === 'declined' ? '; reopen it (POST …/reopen, or on the console) to answer it again' : ''}.`, { status });
 
-// The application a path names, still waiting, with what answering it needs. Another brand's, another
-// campaign's, a malformed id and an unknown one are the same 404.
-async function applicationToAnswer(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
+// The application a path names, with what answering it needs. Another brand's, another campaign's, a
+// malformed id and an unknown one are the same 404.
+async function applicationNamed(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
   const { brandId, keyId } = c.var.admin;
   const campaign = await campaignForImport(c.env, brandId, c.req.param('id') ?? '');
   const id = c.req.param('applicationId') ?? '';
   const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, brandId, campaign.id, id) : null;
   if (!a) throw notFound('application');
-  if (a.status !== 'pending') throw answeredAlready(a.status);
   const answering: Answering = {
     env: c.env,
     ctx: c.executionCtx,
@@ -62,6 +61,13 @@ async function applicationToAnswer(c: Context<AppEnv>): Promise<{ a: Application
     origin: publicOrigin(c),
   };
   return { a, answering };
+}
+
+// The same, for an answer: it must still be waiting.
+async function applicationToAnswer(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
+  const named = await applicationNamed(c);
+  if (named.a.status !== 'pending') throw answeredAlready(named.a.status);
+  return named;
 }
 
 // The application as it now stands: after the answer, or after another answer won the race to it.
@@ -313,6 +319,24 @@ export const campaignRoutes = new Hono<AppEnv>()
       const declined = await declineApplication(answering, a.id);
       if (!declined) throw answeredAlready((await asItStands(answering, a)).status);
       return c.json({ data: { application: applicationView(await asItStands(answering, a)), applicantMailed: declined.tell } });
+    },
+  )
+  .post(
+    '/:id/applications/:applicationId/reopen',
+    op({
+      summary: 'Reopen a declined application',
+      description:
+        'A decline made by mistake: the application waits for an answer again. An applicant already mailed about the decline is not mailed again if it is declined once more. An approved application cannot be reopened (its creator is invited; remove them from the campaign instead). Audited as the console\'s reopen is.',
+      params: applicationPath,
+      responses: { 200: { description: 'Reopened: the application as it now stands.', schema: dataOf(Application) } },
+      errors: { 404: ['not_found'], 409: ['application_not_declined'] },
+    }),
+    async (c) => {
+      const { a, answering } = await applicationNamed(c);
+      const reopened = a.status === 'declined' && (await reopenApplication(c.env.DB, { brandId: answering.brandId, campaignId: answering.campaign.id, id: a.id }, answering.actor, Date.now()));
+      const stands = await asItStands(answering, a);
+      if (!reopened) throw new ApiError(409, 'application_not_declined', `This application is ${stands.status === 'pending' ? 'waiting for an answer' : stands.status}; only a declined one can be reopened.`, { status: stands.status });
+      return c.json({ data: applicationView(stands) });
     },
   )
   // The network view: totals first, then the ranking with suggested moves on the payment ladder.
