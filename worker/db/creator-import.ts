@@ -94,8 +94,11 @@ export async function conflictingHandles(db: D1Database, brandId: string, rows: 
 
 // A creator already on the roster keeps the handle the brand gave them, whatever a later file says: their
 // links and codes are made from it.
+// The accounts among `rows` that Chorus has already, each once.
+const knownAccounts = (rows: ImportRow[], accounts: Map<string, string | null>) => [...new Set(rows.map((r) => accounts.get(r.email)).filter((id): id is string => Boolean(id)))];
+
 export async function withRosterHandles(db: D1Database, brandId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<ImportRow[]> {
-  const ids = [...new Set(rows.map((r) => accounts.get(r.email)).filter((id): id is string => Boolean(id)))];
+  const ids = knownAccounts(rows, accounts);
   const handles = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
@@ -114,7 +117,7 @@ export async function withRosterHandles(db: D1Database, brandId: string, rows: I
 // Creators the brand removed from this campaign: importing them again would leave them removed, so each is a
 // row error pointing at their creator page, where a removal is undone.
 export async function removedFromCampaign(db: D1Database, brandId: string, campaignId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<RowError[]> {
-  const ids = [...new Set(rows.map((r) => accounts.get(r.email)).filter((id): id is string => Boolean(id)))];
+  const ids = knownAccounts(rows, accounts);
   const removed = new Set<string>();
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);

@@ -309,7 +309,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     op({
       summary: 'Decline an application',
       description:
-        "Declines a waiting application and mails the applicant a short note that you are not taking them on for this campaign, with no reason given: once per application (one reopened on the console and declined again is not mailed again), and not to an address that asked for no invitations from you or is in the campaign already, nor to an inbox (sarah+1@ and sarah+2@ are one) told of another decline of yours in the last 30 days or of three from all brands today. A declined application is deleted 90 days after the answer. Audited as the console's answers are.",
+        "Declines a waiting application and mails the applicant a short note that you are not taking them on for this campaign, with no reason given: once per application (one reopened and declined again is not mailed again), and not to an address that asked for no invitations from you or is in the campaign already, nor to an inbox (sarah+1@ and sarah+2@ are one) told of another decline of yours in the last 30 days or of three from all brands today. A declined application is deleted 90 days after the answer. Audited as the console's answers are.",
       params: applicationPath,
       responses: { 200: { description: 'Declined: the application as it now stands, and whether the applicant is being mailed.', schema: dataOf(ApplicationDeclined) } },
       errors: { 404: ['not_found'], 409: ['application_answered'] },

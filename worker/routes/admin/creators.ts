@@ -84,20 +84,17 @@ export const creatorRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const db = database(c.env.DB);
       const now = Date.now();
-      // The creator this brand means by the address (its own, under the address it was given, or the account
-      // that uses it), answered as the brand has them whatever this call says. Nothing of the account itself is
-      // read back: a brand learns only what it was told until the creator accepts.
-      const meant = await c.env.DB.prepare(`SELECT ${accountFor('?1', '?2')} AS id`).bind(brandId, input.email).first<string | null>('id');
-      const creatorId = meant ?? newId('cr');
-      const [existing] = meant ? await db.select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.creatorId, meant))) : [];
+      // A creator the brand has under this address is answered as the brand has them, whatever this call says.
+      // Nothing of the account itself is read back: a brand learns only what it was told until they accept.
+      const existing = await rosterEntryFor(c.env.DB, brandId, input.email);
       if (existing) return c.json({ data: creatorView(existing) }, 200);
       const holder = await db.query.brandCreators.findFirst({ columns: { creatorId: true }, where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.handle, input.handle)) });
-      if (holder) throw new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
-      const entry = { brandId, creatorId, handle: input.handle, displayName: input.displayName, email: input.email, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
+      if (holder) throw handleTaken();
+      const entry = { brandId, handle: input.handle, displayName: input.displayName, email: input.email, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
       // The roster row names the account by its email, so a call racing this one (another brand adding the
       // same address) cannot leave it pointing at an account that was never stored.
       const [, added] = await c.env.DB.batch([
-        c.env.DB.prepare('INSERT INTO creators (id, email, handle, display_name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').bind(creatorId, input.email, input.handle, input.displayName, now),
+        c.env.DB.prepare('INSERT INTO creators (id, email, handle, display_name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').bind(newId('cr'), input.email, input.handle, input.displayName, now),
         c.env.DB.prepare(
           `INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, niche, platform, follower_count, created_at)
            SELECT ?, id, ?, ?, email, ?, ?, ?, ? FROM creators WHERE email = ? ON CONFLICT DO NOTHING RETURNING creator_id`,
@@ -105,7 +102,11 @@ export const creatorRoutes = new Hono<AppEnv>()
       ]);
       // Raced by a call for the same creator or the same handle: answer as the one that won left things.
       const stored = (added?.results[0] as { creator_id: string } | undefined)?.creator_id;
-      if (!stored) return c.json({ data: creatorView(await addedMeanwhile(c.env.DB, brandId, input)) }, 200);
+      if (!stored) {
+        const winner = await rosterEntryFor(c.env.DB, brandId, input.email);
+        if (!winner) throw handleTaken();
+        return c.json({ data: creatorView(winner) }, 200);
+      }
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
       return c.json({ data: creatorView({ ...entry, creatorId: stored }) }, 201);
     },
@@ -196,11 +197,15 @@ function mailRefused(refusal: MailRefusal | 'opted_out'): ApiError {
   }
 }
 
-async function addedMeanwhile(d1: D1Database, brandId: string, input: z.infer<typeof addCreator>): Promise<RosterRow> {
-  const meant = await d1.prepare(`SELECT ${accountFor('?1', '?2')} AS id`).bind(brandId, input.email).first<string | null>('id');
-  const [row] = meant ? await database(d1).select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.creatorId, meant))) : [];
-  if (row) return row;
-  throw new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
+const handleTaken = () => new ApiError(409, 'handle_taken', 'Another creator on your roster has this handle.');
+
+// The creator a brand means by an address (accountFor: the one it has under that address, else the account
+// using it), as the brand has them; undefined when it has no such creator.
+async function rosterEntryFor(d1: D1Database, brandId: string, email: string): Promise<RosterRow | undefined> {
+  const meant = await d1.prepare(`SELECT ${accountFor('?1', '?2')} AS id`).bind(brandId, email).first<string | null>('id');
+  if (!meant) return undefined;
+  const [row] = await database(d1).select().from(roster).where(and(eq(roster.brandId, brandId), eq(roster.creatorId, meant)));
+  return row;
 }
 
 async function rosterCreator(db: D1Database, brandId: string, creatorId: string) {
