@@ -290,7 +290,7 @@ export async function recordSubscriptionReferral(db: D1Database, brand: IngestBr
   const { attribution } = decide(evidence, code, click);
   if (attribution.kind === 'none') return false;
   const id = newId('sref');
-  const capped = attribution.kind === 'code' && code && code.max_redemptions !== null ? code.id : null;
+  const capped = attribution.kind === 'code' ? capOf(code) : null;
   const writes = [db.prepare(INSERT_REFERRAL).bind(id, brand.id, subscriptionId, attribution.enrollmentId, attribution.kind, evidence.code, evidence.occurredAt, Date.now(), null, capped)];
   if (attribution.kind === 'code' && code) writes.push(db.prepare(COUNT_REFERRAL_REDEMPTION).bind(code.id, id));
   const [inserted] = await runBatch(db, writes);
@@ -342,7 +342,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const period = periodOf(input.occurredAt, brand.timezone);
   // A subscription counts its code's use with the referral it starts, once; any other order with its own row.
   const referralId = startsReferral ? newId('sref') : null;
-  const redeems = attribution.kind === 'code' && code && (!sub || referralId) ? code : null;
+  const capped = attribution.kind === 'code' && (!sub || referralId) ? capOf(code) : null;
   const statements = [
     db
       .prepare(INSERT_CONVERSION)
@@ -367,7 +367,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
         brand.timezone,
         renewalOf,
         sub?.subscriptionId ?? null,
-        redeems && redeems.max_redemptions !== null ? redeems.id : null,
+        capped,
       ),
     ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
@@ -393,7 +393,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     if (changed) return record(db, changed, input, source, sub);
     // Its capped code's last use went to another order meanwhile: decided again, the code is used up (the
     // order falls back to its click, or credits nobody). Uses only grow, so this happens once.
-    if (redeems && redeems.max_redemptions !== null && (await usedUp(db, redeems.id))) return record(db, brand, input, source, sub);
+    if (capped && (await usedUp(db, capped))) return record(db, brand, input, source, sub);
     throw retryWithSamePayload();
   }
   if (stored.id !== conversionId && stored.payload_hash !== hash && !sub) throw idempotencyConflict('order');
@@ -411,6 +411,8 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
 
+// The code an order or a trial redeems, when it has a cap its write must still find room under.
+const capOf = (code: CodeRow | null) => (code && code.max_redemptions !== null ? code.id : null);
 const usedUp = (db: D1Database, codeId: string) =>
   storage(async () => (await db.prepare('SELECT redemptions >= max_redemptions AS full FROM discount_codes WHERE id = ?').bind(codeId).first<number>('full')) === 1);
 

@@ -170,12 +170,11 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
   const db = env.DB;
   // Claims are the brand's: the address it has for the creator. The mail goes to the account's own, which
   // differs only when the creator moved it before accepting the brand; an opt-out of either holds.
-  const to = `(SELECT x.email FROM creators x WHERE x.id = ${accountFor('i.brand_id', 'i.email')})`;
   const claim = await db
     .prepare(
-      `SELECT b.name AS brand_name, c.name AS campaign_name, ${to} AS to_email, ${OPTED_OUT('i.email', 'i.brand_id')} OR ${OPTED_OUT(to, 'i.brand_id')} AS opted_out,
+      `SELECT b.name AS brand_name, c.name AS campaign_name, x.email AS to_email, ${OPTED_OUT('i.email', 'i.brand_id')} OR ${OPTED_OUT('x.email', 'i.brand_id')} AS opted_out,
          EXISTS (SELECT 1 FROM applications a WHERE a.campaign_id = i.campaign_id AND a.email = i.email AND a.brand_id = i.brand_id AND a.status = 'approved') AS applied
-       FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id
+       FROM invitation_mails i JOIN brands b ON b.id = i.brand_id JOIN campaigns c ON c.id = i.campaign_id LEFT JOIN creators x ON x.id = ${accountFor('i.brand_id', 'i.email')}
        WHERE i.campaign_id = ? AND i.email = ? AND i.brand_id = ? AND i.claimed_at = ? AND i.mailed_at IS NULL`,
     )
     .bind(m.campaignId, m.email, m.brandId, m.claimedAt)
