@@ -100,8 +100,9 @@ const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, 
     (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = a.decided_by AND k.brand_id = a.brand_id)) AS decided_by_name`;
 // The applicant's address as the brand means it (accountFor): its roster creator under that address, else the
 // account using it.
-const FROM = `FROM applications a LEFT JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = ${accountFor('a.brand_id', 'a.email')}
-  LEFT JOIN enrollments e ON e.creator_id = ${accountFor('a.brand_id', 'a.email')} AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
+const FROM = `FROM applications a LEFT JOIN creators acct ON acct.id = ${accountFor('a.brand_id', 'a.email')}
+  LEFT JOIN brand_creators r ON r.brand_id = a.brand_id AND r.creator_id = acct.id
+  LEFT JOIN enrollments e ON e.creator_id = acct.id AND e.campaign_id = a.campaign_id AND e.brand_id = a.brand_id`;
 
 export type ApplicationLists = { pending: ApplicationRow[]; pendingCount: number; decided: ApplicationRow[] };
 
