@@ -1055,10 +1055,11 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { name: string; email: string; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
+export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
+  earningsDigest,
   notice,
   error,
   nameError,
@@ -1114,6 +1115,20 @@ export const AccountPage: FC<Who & { name: string; email: string; notice?: strin
       <p class="muted small">Every other device signed in to your account is signed out; this one stays.</p>
       {error ? <Notice tone="error">{error}</Notice> : null}
       <NewPasswordForm action="/account/password" email={email} hint="At least 10 characters. A short sentence works well." submit="Change password" current />
+    </section>
+    <section class="card" aria-labelledby="emails-h">
+      <h2 id="emails-h">Emails</h2>
+      <form method="post" action="/account/emails" class="stack">
+        <label class="checkbox">
+          <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} /> Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is
+        </label>
+        <p class="muted small">At most once a day, sent to {email}. Payouts, review decisions and changes to your account are always emailed.</p>
+        <div>
+          <button type="submit" class="button">
+            Save
+          </button>
+        </div>
+      </form>
     </section>
     <section class="card" aria-labelledby="devices-h">
       <h2 id="devices-h">Other devices</h2>

@@ -121,6 +121,11 @@ export const creators = sqliteTable('creators', {
   // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
   // it, so a newer request, a password change or the move itself closes every earlier link.
   emailLinkAt: integer('email_link_at'),
+  // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
+  // when the last one was claimed, and from when the entries it told of were written.
+  earningsDigest: integer('earnings_digest').notNull().default(1),
+  earningsDigestAt: integer('earnings_digest_at'),
+  earningsDigestFrom: integer('earnings_digest_from'),
   createdAt: createdAt(),
 });
 
@@ -534,6 +539,8 @@ export const ledgerEntries = sqliteTable(
     // Revenue entries an older worker wrote without basis_period (during a deploy), for the cron to fill in.
     index('ledger_basis_missing').on(t.id).where(sql`basis_period IS NULL AND kind IN ('commission', 'bonus', 'reversal')`),
     index('ledger_creator').on(t.creatorId, t.createdAt),
+    // Commissions written lately, for the creators' earnings mail to find who earned (jobs/earnings-digest.ts).
+    index('ledger_new_commissions').on(t.createdAt).where(sql`kind = 'commission'`),
     index('ledger_brand_period').on(t.brandId, t.period),
     // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.
     index('ledger_unpaid').on(t.brandId, t.period).where(sql`payout_id IS NULL`),

@@ -48,6 +48,7 @@ const HTML_PAGES = [
   'POST /earnings/payout-details',
   'GET /account',
   'POST /account/name',
+  'POST /account/emails',
   'POST /account/email',
   'POST /brief/:enrollmentId/leave',
   'GET /email-change',

@@ -43,7 +43,7 @@ creatorPortal.use('*', async (c, next) => {
   c.header('Referrer-Policy', 'same-origin');
 });
 
-type Viewer = { name: string; email: string };
+type Viewer = { name: string; email: string; earnings_digest: number };
 
 // The signed-in creator: a valid token for a session that is still live, or null.
 async function currentCreator(c: Context) {
@@ -51,7 +51,7 @@ async function currentCreator(c: Context) {
   const session = await sessionFromCookie(c, env.SESSION_SECRET, 'creator');
   const row = session
     ? await env.DB.prepare(
-        `SELECT c.display_name AS name, c.email FROM sessions s JOIN creators c ON c.id = s.subject_id
+        `SELECT c.display_name AS name, c.email, c.earnings_digest FROM sessions s JOIN creators c ON c.id = s.subject_id
          WHERE s.id = ? AND s.subject_type = 'creator' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
       )
         .bind(session.id, session.subjectId, Date.now())
@@ -781,6 +781,8 @@ const ACCOUNT_NOTICES: Record<string, string> = {
   'email-sent': 'Check your new address: we emailed it a link. Your email changes when you open it and confirm, within 24 hours.',
   password: 'Password changed. Other devices were signed out; you stay signed in here.',
   'signed-out': 'Every other device was signed out.',
+  'digest-on': 'We will email you on days you earn.',
+  'digest-off': 'We will no longer email you when you earn. Your earnings are always on the Earnings page.',
 };
 
 type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
@@ -788,7 +790,7 @@ const accountPage = (c: Context, opts: { error?: string; nameError?: TypedError;
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
   const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
-  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />, status);
+  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />, status);
 };
 
 // A new email address, proved by a link mailed to it (db/account-tokens.ts emailChangeProof) and asked with the
@@ -837,6 +839,13 @@ creatorPortal.post('/account/name', async (c) => {
 });
 
 creatorPortal.get('/account', (c) => accountPage(c));
+
+// The mail on days the creator earns (jobs/earnings-digest.ts): a checkbox, so an unticked box is "off".
+creatorPortal.post('/account/emails', async (c) => {
+  const on = (await formBody(c)).earningsDigest === 'on';
+  await c.env.DB.prepare('UPDATE creators SET earnings_digest = ? WHERE id = ?').bind(on ? 1 : 0, c.var.creator.creatorId).run();
+  return c.redirect(`/account?done=${on ? 'digest-on' : 'digest-off'}`, 303);
+});
 
 // The password the creator has now, then the new one (limited before any hashing, as sign-in is). Guarded on
 // the hash that was checked, so of two changes at once the second writes nothing. Other sessions end and

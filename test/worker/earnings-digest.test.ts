@@ -1,0 +1,123 @@
+// The mail that tells a creator what they earned: once a day at most, only when an order was credited to them
+// since the last one, of brands they accepted, to accounts that can sign in, and off when they turn it off.
+import { env } from 'cloudflare:test';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Env } from '../../worker/env';
+import { earningsDigest, mailEarningsDigests, type CampaignEarnings } from '../../worker/jobs/earnings-digest';
+import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
+import { createMoneyBrand, rowCount, signedPost, waitFor } from './fixtures';
+import { get, post } from './forms';
+import { portalTestDefaults, signedInCreator } from './portal-fixtures';
+
+portalTestDefaults();
+afterEach(() => setTransport(logTransport));
+
+const DAY = 86_400_000;
+// Entries settle a minute before a run tells of them.
+const later = () => Date.now() + 61_000;
+const order = (m: { code: string }, orderId: string, amountMinor: number) => ({ orderId, amountMinor, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code });
+
+function mailbox() {
+  const sent: Message[] = [];
+  setTransport(async (msg) => void sent.push(msg));
+  return sent;
+}
+
+describe('the earnings mail', () => {
+  it('tells a creator what new orders earned, once a day, then only what is new', { timeout: 40_000 }, async () => {
+    const m = await signedInCreator();
+    const sent = mailbox();
+    const mine = () => sent.filter((s) => s.to === m.email && s.subject.includes('earn'));
+    // Runs as the cron would make them, `days` on.
+    const run = (days = 0) => mailEarningsDigests({ ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env, later() + days * DAY);
+
+    expect(await run()).toBe(0); // nothing earned yet
+    const t = Date.now();
+    for (const [i, amount] of [40_000, 20_000].entries()) expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `ed-${t}-${i}`, amount))).status).toBe(201);
+    // A minute has not passed: those orders wait for the next run.
+    expect(await mailEarningsDigests(env as Env, Date.now())).toBe(0);
+    expect(await run()).toBe(1);
+    const first = await waitFor(async () => mine()[0]);
+    expect(first.subject).toBe('You earned $60.00 at Test Brand');
+    expect(first.text).toContain('Hi Sarah,');
+    expect(first.text).toContain('Test Brand · Glow\n2 new orders earned you $60.00 in commission.');
+    expect(first.text).toContain('You are on Tier 1 · 10%: $400.00 more in sales this month reaches Tier 2 · 15%.');
+    expect(first.text).toMatch(/Payable from \w{3} \d{1,2}, \d{4}, when the 30-day holding period for returns ends\./);
+    expect(first.text).toContain('https://chorus.example/earnings');
+    expect(first.text).toContain('https://chorus.example/account#emails-h');
+
+    // A third order and a refund the same day: nothing until a day has passed since the mail.
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `ed-${t}-2`, 50_000))).status).toBe(201);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `edr-${t}`, orderId: `ed-${t}-0`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString() })).status).toBe(201);
+    expect(await run()).toBe(0);
+    expect(await run(1)).toBe(1);
+    await waitFor(async () => (mine().length === 2 ? true : null));
+    const second = mine()[1]!;
+    // 600.00 in sales before it: the order reached Tier 2, and earned 15% of 500.00.
+    expect(second.subject).toBe('You earned $75.00 at Test Brand');
+    expect(second.text).toContain('A new order earned you $75.00 in commission.');
+    expect(second.text).toContain('Refunds took back $10.00.');
+    // 400 + 200 + 500 − 100 in sales this month: past Tier 2's 1,000.00.
+    expect(second.text).toContain('You are on Tier 2 · 15%: $4,000.00 more in sales this month reaches Tier 3 · 20%.');
+    expect(second.text).not.toContain('2 new orders');
+
+    // A day on with only a refund: no mail (a refund alone is not news worth a mail), and nothing lost either.
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `edr2-${t}`, orderId: `ed-${t}-1`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date().toISOString() })).status).toBe(201);
+    expect(await run(2)).toBe(0);
+  });
+
+  it('goes to nobody who turned it off, never signed up, or has not accepted the brand; two runs at once mail once', { timeout: 40_000 }, async () => {
+    const on = await signedInCreator();
+    const off = await signedInCreator();
+    const invited = await createMoneyBrand({ accepted: false });
+    // Turning it off on the Account page, from this site only, and back on.
+    expect((await post('/account/emails', {}, { cookie: off.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/account/emails', {}, {})).status).toBe(401);
+    let page = await (await get('/account', off.cookie)).text();
+    expect(page).toMatch(/<input type="checkbox" name="earningsDigest" value="on" checked=""/);
+    const saved = await post('/account/emails', {}, { cookie: off.cookie });
+    expect(saved.headers.get('location')).toBe('/account?done=digest-off');
+    page = await (await get('/account?done=digest-off', off.cookie)).text();
+    expect(page).toContain('We will no longer email you when you earn.');
+    expect(page).toMatch(/<input type="checkbox" name="earningsDigest" value="on"\/>/);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND earnings_digest = 0', off.creator.id)).toBe(1);
+
+    const t = Date.now();
+    for (const m of [on, off, invited]) expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edo-${t}-${m.handle}`, 10_000))).status).toBe(201);
+    const sent = mailbox();
+    const now = later();
+    const runs = await Promise.all([mailEarningsDigests(env as Env, now), mailEarningsDigests(env as Env, now)]);
+    await waitFor(async () => (sent.some((s) => s.to === on.email) ? true : null));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sent.filter((s) => s.to === on.email)).toHaveLength(1);
+    expect(sent.filter((s) => [off.email, `${invited.handle}@creators.test`].includes(s.to))).toEqual([]);
+    expect(runs.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id IN (?, ?) AND earnings_digest_at IS NOT NULL', off.creator.id, invited.creator.id)).toBe(0);
+
+    // Back on: the next order is mailed about.
+    expect((await post('/account/emails', { earningsDigest: 'on' }, { cookie: off.cookie })).headers.get('location')).toBe('/account?done=digest-on');
+    expect((await signedPost(off.brand, off.ingestKey, '/v1/conversions', order(off, `edo2-${t}`, 10_000))).status).toBe(201);
+    await mailEarningsDigests(env as Env, later());
+    await waitFor(async () => (sent.some((s) => s.to === off.email) ? true : null));
+  });
+});
+
+describe('the earnings mail’s words', () => {
+  const row = (over: Partial<CampaignEarnings>): CampaignEarnings => ({
+    creator_id: 'cr_1', enrollment_id: 'en_1', brand_name: 'Lumen', currency: 'EUR', timezone: 'Europe/Berlin', campaign_name: 'Glow Week', payment_model: 'affiliate',
+    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, taken_back: 0, payable_from: null, ...over,
+  });
+
+  it('names every brand, the top tier and a bonus, and leaves out links without a public origin', () => {
+    const two = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({}), row({ enrollment_id: 'en_2', brand_name: 'Mossy', currency: 'USD', bonus: 5_000 })], new Map(), 0, undefined);
+    expect(two.subject).toBe('New earnings at Lumen and Mossy');
+    expect(two.text).toContain('Mossy · Glow Week\nA new order earned you $8.41 in commission.\nYou reached the performance bonus: $50.00.');
+    expect(two.text).toContain('on the Earnings page of your Chorus portal');
+    expect(two.text).not.toContain('http');
+    const three = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({}), row({ brand_name: 'Mossy' }), row({ brand_name: 'Nook' })], new Map(), 0, undefined);
+    expect(three.subject).toBe('New earnings at Lumen and 2 more brands');
+    const top = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({ tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }, { fromMinor: 100, rateBps: 1500 }]) })], new Map([['en_1', 500]]), 0, 'https://c.example');
+    expect(top.subject).toBe('You earned €8.41 at Lumen');
+    expect(top.text).toContain('You are in the top tier: every sale earns 15%.');
+  });
+});
