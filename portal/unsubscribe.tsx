@@ -71,3 +71,41 @@ export const UnsubscribeUnusablePage: FC = () => (
     </section>
   </Page>
 );
+
+// The page behind the earnings mail's unsubscribe link: the mail's state for the account, one button to change it.
+export const EarningsMailPage: FC<{ action: string; email: string; on: boolean; done?: boolean }> = ({ action, email, on, done }) => (
+  <Page title="Earnings emails">
+    <section class="card narrow stack">
+      <h1>Earnings emails</h1>
+      {done ? (
+        <Notice tone="success" title="Done">
+          <p>{on ? `We will email ${email} on days you earn.` : `We will no longer email ${email} when you earn.`}</p>
+        </Notice>
+      ) : (
+        <p>
+          {on ? (
+            <>
+              Stop the email that tells <strong>{email}</strong> what new orders earned? You still hear about payouts and your drafts, and every order stays on your Earnings
+              page.
+            </>
+          ) : (
+            <>
+              <strong>{email}</strong> gets no email on days you earn.
+            </>
+          )}
+        </p>
+      )}
+      <form method="post" action={action} class="form-actions">
+        {on ? (
+          <button type="submit" name="mail" value="off" class={done ? 'button' : 'button button-primary'}>
+            Stop earnings emails
+          </button>
+        ) : (
+          <button type="submit" name="mail" value="on" class="button">
+            Email me on days I earn again
+          </button>
+        )}
+      </form>
+    </section>
+  </Page>
+);

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import { earningsDigest, mailEarningsDigests, type CampaignEarnings } from '../../worker/jobs/earnings-digest';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
-import { createMoneyBrand, rowCount, signedPost, waitFor } from './fixtures';
-import { get, post } from './forms';
+import { BASE, createMoneyBrand, rowCount, signedPost, waitFor } from './fixtures';
+import { fetchWorker, get, post } from './forms';
+import { unsubscribeToken } from '../../worker/db/mail-opt-outs';
 import { portalTestDefaults, signedInCreator } from './portal-fixtures';
 
 portalTestDefaults();
@@ -42,9 +43,10 @@ describe('the earnings mail', () => {
     expect(first.text).toContain('Hi Sarah,');
     expect(first.text).toContain('Test Brand · Glow\n2 new orders earned you $60.00 in commission.');
     expect(first.text).toContain('You are on Tier 1 · 10%: $400.00 more in sales this month reaches Tier 2 · 15%.');
-    expect(first.text).toMatch(/Payable from \w{3} \d{1,2}, \d{4}, when the 30-day holding period for returns ends\./);
+    expect(first.text).toMatch(/Payable by \w{3} \d{1,2}, \d{4}, once the 30-day holding period for returns ends\./);
     expect(first.text).toContain('https://chorus.example/earnings');
-    expect(first.text).toContain('https://chorus.example/account#emails-h');
+    const stop = /https:\/\/chorus\.example(\/unsubscribe\/earnings\/[\w.-]+)/.exec(first.text)![1]!;
+    expect(first.headers!['List-Unsubscribe']).toBe(`<https://chorus.example/v1${stop}>`);
 
     // A third order and a refund the same day: nothing until a day has passed since the mail.
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `ed-${t}-2`, 50_000))).status).toBe(201);
@@ -64,6 +66,32 @@ describe('the earnings mail', () => {
     // A day on with only a refund: no mail (a refund alone is not news worth a mail), and nothing lost either.
     expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', { refundId: `edr2-${t}`, orderId: `ed-${t}-1`, amountMinor: 20_000, currency: 'USD', occurredAt: new Date().toISOString() })).status).toBe(201);
     expect(await run(2)).toBe(0);
+
+    // The mail's link works without signing in: the page asks, the button stops it, and can start it again.
+    const page = await get(stop);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`Stop the email that tells <strong>${m.email}</strong> what new orders earned?`);
+    expect((await post(stop, { mail: 'off' }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect(await (await post(stop, { mail: 'off' })).text()).toContain(`We will no longer email ${m.email} when you earn.`);
+    expect(await rowCount('SELECT earnings_digest AS n FROM creators WHERE id = ?', m.creator.id)).toBe(0);
+    expect(await (await post(stop, { mail: 'on' })).text()).toContain(`We will email ${m.email} on days you earn.`);
+    // A mail client's one-click POST (no Origin: it comes from the mail provider), and its plain GET, which asks first.
+    const oneClick = await fetchWorker(`${BASE}/v1${stop}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.status).toBe(200);
+    expect(await oneClick.json()).toEqual({ data: { unsubscribed: true } });
+    expect(await rowCount('SELECT earnings_digest AS n FROM creators WHERE id = ?', m.creator.id)).toBe(0);
+    expect((await fetchWorker(`${BASE}/v1${stop}`, { redirect: 'manual' })).headers.get('location')).toBe(stop);
+    expect((await post('/account/emails', { earningsDigest: 'on' }, { cookie: m.cookie })).status).toBe(303);
+    // A link cut short, forged, or an invitation's unsubscribe token (sealed under another key) changes nothing.
+    const invitationToken = await unsubscribeToken(env.SECRETS_KEY, { brandId: m.brand.brandId, email: m.email });
+    for (const bad of [stop.slice(0, -3), '/unsubscribe/earnings/abc.def', `/unsubscribe/earnings/${invitationToken}`]) {
+      expect((await get(bad)).status).toBe(410);
+      expect((await post(bad, { mail: 'off' })).status).toBe(410);
+      const res = await fetchWorker(`${BASE}/v1${bad}`, { method: 'POST' });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+    expect(await rowCount('SELECT earnings_digest AS n FROM creators WHERE id = ?', m.creator.id)).toBe(1);
   });
 
   it('goes to nobody who turned it off, never signed up, or has not accepted the brand; two runs at once mail once', { timeout: 40_000 }, async () => {
@@ -105,19 +133,22 @@ describe('the earnings mail', () => {
 describe('the earnings mail’s words', () => {
   const row = (over: Partial<CampaignEarnings>): CampaignEarnings => ({
     creator_id: 'cr_1', enrollment_id: 'en_1', brand_name: 'Lumen', currency: 'EUR', timezone: 'Europe/Berlin', campaign_name: 'Glow Week', payment_model: 'affiliate',
-    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, taken_back: 0, payable_from: null, ...over,
+    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, taken_back: 0, payable_by: null, ...over,
   });
 
   it('names every brand, the top tier and a bonus, and leaves out links without a public origin', () => {
-    const two = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({}), row({ enrollment_id: 'en_2', brand_name: 'Mossy', currency: 'USD', bonus: 5_000 })], new Map(), 0, undefined);
+    const two = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({}), row({ enrollment_id: 'en_2', brand_name: 'Mossy', currency: 'USD', bonus: 5_000 })], new Map(), 0, null);
     expect(two.subject).toBe('New earnings at Lumen and Mossy');
     expect(two.text).toContain('Mossy · Glow Week\nA new order earned you $8.41 in commission.\nYou reached the performance bonus: $50.00.');
     expect(two.text).toContain('on the Earnings page of your Chorus portal');
     expect(two.text).not.toContain('http');
-    const three = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({}), row({ brand_name: 'Mossy' }), row({ brand_name: 'Nook' })], new Map(), 0, undefined);
+    const three = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({}), row({ brand_name: 'Mossy' }), row({ brand_name: 'Nook' })], new Map(), 0, null);
     expect(three.subject).toBe('New earnings at Lumen and 2 more brands');
-    const top = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({ tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }, { fromMinor: 100, rateBps: 1500 }]) })], new Map([['en_1', 500]]), 0, 'https://c.example');
+    const top = earningsDigest({ email: 'a@x.test', name: 'Ana' }, [row({ tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }, { fromMinor: 100, rateBps: 1500 }]) })], new Map([['en_1', 500]]), 0, { origin: 'https://c.example', stopToken: 'tok' });
     expect(top.subject).toBe('You earned €8.41 at Lumen');
     expect(top.text).toContain('You are in the top tier: every sale earns 15%.');
+    expect(top.text).toContain('To stop it: https://c.example/unsubscribe/earnings/tok (or under Emails on your Account page).');
+    expect(top.headers).toEqual({ 'List-Unsubscribe': '<https://c.example/v1/unsubscribe/earnings/tok>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(two.headers).toBeUndefined();
   });
 });

@@ -21,7 +21,7 @@ export function encode(fields: Fields): string {
 // The worker's own fetch handler rather than SELF: each SELF.fetch in a file makes the next one slower (the
 // test pool's proxy chain grows), and a long file spent most of its time there. Work after the response runs
 // on as it would deployed; nothing waits for it.
-function fetchWorker(url: string, init: RequestInit): Promise<Response> {
+export function fetchWorker(url: string, init: RequestInit = {}): Promise<Response> {
   return worker.fetch(new Request(url, init), env as Env, createExecutionContext());
 }
 

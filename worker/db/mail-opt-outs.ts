@@ -32,6 +32,25 @@ export async function openUnsubscribeToken(secretsKey: string, token: string): P
   }
 }
 
+// The earnings mail's own link (jobs/earnings-digest.ts): the creator account it goes to, sealed under a key of
+// its own, so it turns off that mail for that account and nothing else, with no sign-in.
+const earningsBody = z.strictObject({ p: z.literal('earnings'), c: z.string().min(1).max(64) });
+const earningsKey = (secretsKey: string) => `earnings-mail:${secretsKey}`;
+
+export async function earningsMailToken(secretsKey: string, creatorId: string): Promise<string> {
+  return sealSecret(earningsKey(secretsKey), JSON.stringify({ p: 'earnings', c: creatorId }));
+}
+
+export async function openEarningsMailToken(secretsKey: string, token: string): Promise<string | null> {
+  if (token.length > 600 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
+  try {
+    const parsed = earningsBody.safeParse(JSON.parse(await openSecret(earningsKey(secretsKey), token)));
+    return parsed.success ? parsed.data.c : null;
+  } catch {
+    return null;
+  }
+}
+
 // Idempotent: a second click (or a mail client's POST after the person's) changes nothing. Statements, to batch
 // with the audit row that records a change.
 export const optOut = (db: D1Database, email: string, scope: string, now: number) =>

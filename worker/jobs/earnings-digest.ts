@@ -10,6 +10,7 @@ import { tierProgress } from '../domain/commission';
 import { DAY_MS, periodOf } from '../domain/periods';
 import type { CommissionTier } from '../db/schema';
 import { formatDate, formatMoney, formatPercent } from '../../portal/format';
+import { earningsMailToken } from '../db/mail-opt-outs';
 
 // Creators claimed a run: a run with more due leaves them to the next one, 15 minutes on.
 export const EARNINGS_DIGESTS_PER_RUN = 100;
@@ -43,7 +44,7 @@ const NEW_ENTRIES = `SELECT l.creator_id, l.enrollment_id, b.name AS brand_name,
   SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor ELSE 0 END) AS commission,
   SUM(CASE WHEN l.kind = 'bonus' AND l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS bonus,
   SUM(CASE WHEN l.kind IN ('reversal', 'bonus') AND l.amount_minor < 0 THEN -l.amount_minor ELSE 0 END) AS taken_back,
-  MIN(CASE WHEN l.kind = 'commission' THEN l.available_at END) AS payable_from
+  MAX(CASE WHEN l.kind = 'commission' THEN l.available_at END) AS payable_by
 FROM json_each(?1) j
 JOIN ledger_entries l ON l.creator_id = json_extract(j.value, '$.id') AND l.created_at > json_extract(j.value, '$.since') AND l.created_at <= ?2
 ${ACCEPTED}
@@ -76,7 +77,7 @@ export type CampaignEarnings = {
   commission: number;
   bonus: number;
   taken_back: number;
-  payable_from: number | null;
+  payable_by: number | null;
 };
 
 export async function mailEarningsDigests(env: Env, now: number): Promise<number> {
@@ -94,10 +95,14 @@ export async function mailEarningsDigests(env: Env, now: number): Promise<number
     const { results } = await db.prepare(REVENUE).bind(JSON.stringify(asked)).all<{ enrollment_id: string; revenue: number }>();
     for (const r of results) revenue.set(r.enrollment_id, r.revenue);
   }
-  const mails = claimed.flatMap((c) => {
-    const own = rows.filter((r) => r.creator_id === c.id);
-    return own.length > 0 ? [earningsDigest(c, own, revenue, now, env.PUBLIC_ORIGIN)] : [];
-  });
+  const origin = /^https?:\/\//i.test(env.PUBLIC_ORIGIN ?? '') ? new URL(env.PUBLIC_ORIGIN!).origin : null;
+  const mails = await Promise.all(
+    claimed.map(async (c) => {
+      const own = rows.filter((r) => r.creator_id === c.id);
+      const links = origin ? { origin, stopToken: await earningsMailToken(env.SECRETS_KEY, c.id) } : null;
+      return own.length > 0 ? earningsDigest(c, own, revenue, now, links) : null;
+    }),
+  ).then((all) => all.filter((m) => m !== null));
   if (mails.length > 0) await queueNotices(env, mails, 'earnings_digest_failed');
   return mails.length;
 }
@@ -122,15 +127,16 @@ export function campaignLines(r: CampaignEarnings, revenue: number | undefined, 
         : `You are in the top tier: every sale earns ${formatPercent(p.rateBps)}.`,
     );
   }
-  if (r.orders > 0 && r.payable_from !== null && r.payable_from > now) {
-    lines.push(`Payable from ${formatDate(r.payable_from, r.timezone)}, when the ${r.holding_days}-day holding period for returns ends.`);
+  if (r.orders > 0 && r.payable_by !== null && r.payable_by > now) {
+    lines.push(`Payable by ${formatDate(r.payable_by, r.timezone)}, once the ${r.holding_days}-day holding period for returns ends.`);
   }
   return lines;
 }
 
-// Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
-export function earningsDigest(c: Pick<Claimed, 'email' | 'name'>, rows: CampaignEarnings[], revenue: Map<string, number>, now: number, publicOrigin: string | undefined): Message {
-  const origin = /^https?:\/\//i.test(publicOrigin ?? '') ? new URL(publicOrigin!).origin : null;
+// Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from. With
+// them, the one-click unsubscribe (RFC 8058) that mail clients show, as the invitations carry.
+export function earningsDigest(c: Pick<Claimed, 'email' | 'name'>, rows: CampaignEarnings[], revenue: Map<string, number>, now: number, links: { origin: string; stopToken: string } | null): Message {
+  const origin = links?.origin ?? null;
   const brands = [...new Set(rows.map((r) => r.brand_name))];
   const currencies = new Set(rows.map((r) => r.currency));
   const gained = rows.reduce((sum, r) => sum + r.commission + r.bonus, 0);
@@ -146,7 +152,10 @@ export function earningsDigest(c: Pick<Claimed, 'email' | 'name'>, rows: Campaig
       'New orders were credited to you.',
       ...rows.map((r) => campaignLines(r, revenue.get(r.enrollment_id), now).join('\n')),
       origin ? `Every order and when it is paid: ${origin}/earnings` : 'Every order and when it is paid is on the Earnings page of your Chorus portal.',
-      `You get this at most once a day, on days you earn. To stop it, turn it off under Emails on your Account page${origin ? `: ${origin}/account#emails-h` : ''}.`,
+      links
+        ? `You get this at most once a day, on days you earn. To stop it: ${links.origin}/unsubscribe/earnings/${links.stopToken} (or under Emails on your Account page).`
+        : 'You get this at most once a day, on days you earn. To stop it, turn it off under Emails on your Account page.',
     ].join('\n\n'),
+    ...(links ? { headers: { 'List-Unsubscribe': `<${links.origin}/v1/unsubscribe/earnings/${links.stopToken}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } } : {}),
   };
 }

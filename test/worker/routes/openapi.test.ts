@@ -31,6 +31,8 @@ const HTML_PAGES = [
   'POST /invite/:token/password',
   'GET /unsubscribe/:token',
   'POST /unsubscribe/:token',
+  'GET /unsubscribe/earnings/:token',
+  'POST /unsubscribe/earnings/:token',
   'GET /reset/:token',
   'POST /reset/:token',
   'POST /invitations/:enrollmentId/accept',

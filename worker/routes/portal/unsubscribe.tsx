@@ -2,8 +2,8 @@
 // it; a link scanner's GET changes nothing) and the one-click POST a mail client sends (RFC 8058), under /v1
 // because it comes from the mail provider's servers, not from a page of ours.
 import { Hono } from 'hono';
-import { UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from '../../../portal/unsubscribe';
-import { EVERY_BRAND, openUnsubscribeToken, optBackIn, optedOutOf, optOut, type Unsubscribe } from '../../db/mail-opt-outs';
+import { EarningsMailPage, UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from '../../../portal/unsubscribe';
+import { EVERY_BRAND, openEarningsMailToken, openUnsubscribeToken, optBackIn, optedOutOf, optOut, type Unsubscribe } from '../../db/mail-opt-outs';
 import type { AppEnv, Env } from '../../env';
 import { notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -65,9 +65,65 @@ unsubscribePages.post('/unsubscribe/:token', async (c) => {
   return c.html(<UnsubscribePage action={`/unsubscribe/${token}`} state={after.state} done={action} />);
 });
 
+// The earnings mail's link (db/mail-opt-outs.ts earningsMailToken): the page asks, its button turns the mail off
+// or back on. The account's address, for the page; null for a token that is not one, or an account gone.
+async function earningsMailState(env: Env, token: string): Promise<{ creatorId: string; email: string; on: boolean } | null> {
+  const creatorId = await openEarningsMailToken(env.SECRETS_KEY, token);
+  const row = creatorId && (await env.DB.prepare('SELECT email, earnings_digest FROM creators WHERE id = ?').bind(creatorId).first<{ email: string; earnings_digest: number }>());
+  return creatorId && row ? { creatorId, email: row.email, on: row.earnings_digest === 1 } : null;
+}
+
+const setEarningsMail = (db: D1Database, creatorId: string, on: boolean) => db.prepare('UPDATE creators SET earnings_digest = ? WHERE id = ?').bind(on ? 1 : 0, creatorId).run();
+
+unsubscribePages.get('/unsubscribe/earnings/:token', async (c) => {
+  const found = await earningsMailState(c.env, c.req.param('token'));
+  if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
+  return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${c.req.param('token')}`} email={found.email} on={found.on} />);
+});
+
+unsubscribePages.post('/unsubscribe/earnings/:token', async (c) => {
+  const token = c.req.param('token');
+  const found = await earningsMailState(c.env, token);
+  if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
+  const on = (await formBody(c)).mail === 'on';
+  await setEarningsMail(c.env.DB, found.creatorId, on);
+  return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${token}`} email={found.email} on={on} done />);
+});
+
 const op = routeDescriber({ tag: 'Mail', auth: null });
 
 export const oneClickUnsubscribe = new Hono<AppEnv>()
+  .post(
+    '/earnings/:token',
+    op({
+      summary: 'Stop the earnings mail in one click',
+      description:
+        "The `List-Unsubscribe` address of the mail that tells a creator what they earned, which a mail client POSTs to (RFC 8058) when its reader presses its unsubscribe button. The token is sealed by Chorus and names the creator's account; that mail stops (it can be turned on again on the portal's Account page). Repeating it changes nothing.",
+      params: { token: 'The sealed token from the mail.' },
+      bodyDescription: '`List-Unsubscribe=One-Click`, form-encoded; not required.',
+      responses: { 200: { description: 'Unsubscribed (or already so).', schema: dataOf(Unsubscribed) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const creatorId = await openEarningsMailToken(c.env.SECRETS_KEY, c.req.param('token'));
+      if (!creatorId || (await setEarningsMail(c.env.DB, creatorId, false)).meta.changes === 0) throw notFound('unsubscribe link');
+      return c.json({ data: { unsubscribed: true } });
+    },
+  )
+  .get(
+    '/earnings/:token',
+    op({
+      summary: 'Open the earnings mail page',
+      description: 'Where a mail client without one-click support sends its reader: a redirect to the page that asks, so opening the address unsubscribes no one.',
+      params: { token: 'The sealed token from the mail.' },
+      responses: { 302: { description: 'To /unsubscribe/earnings/:token.', headers: { Location: 'The page.' } } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      if (!(await openEarningsMailToken(c.env.SECRETS_KEY, c.req.param('token')))) throw notFound('unsubscribe link');
+      return c.redirect(`/unsubscribe/earnings/${c.req.param('token')}`, 302);
+    },
+  )
   .post(
     '/:token',
     op({
