@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
+import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { BASE, clickMessage, issueKey, runCron, signedRequest } from './fixtures';
@@ -225,6 +226,17 @@ describe('query plans of the money path and the cron', () => {
     await expectNarrow(async () => expect((await settled(`/v1/codes/${o.code}`, { headers: { authorization: `Bearer ${storefront}` } })).status).toBe(200), []);
     await expectNarrow(async () => expect((await settled(`/r/${o.link.slug}`)).status).toBe(302), []);
     await expectNarrow(() => runCron(), []);
+  });
+
+  it("the earnings mail finds who earned by the new commissions, and reads each creator's by the creator", async () => {
+    const m = await signedInCreator();
+    expect((await signed(m.brand, m.ingestKey, '/v1/conversions', { orderId: 'mail-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
+    const ran = await statementsOf(async () => expect(await mailEarningsDigests(env as Env, Date.now() + 61_000)).toBeGreaterThanOrEqual(1));
+    expect(ran.length).toBe(3); // the claim, the new entries, the tier revenue
+    const plans = await plansOf(ran);
+    expect(plans.find((p) => p.sql.includes('earnings_digest_from'))!.plan).toMatch(/INDEX ledger_new_commissions/);
+    expect(plans.find((p) => p.sql.includes('AS taken_back'))!.plan).toMatch(/SEARCH l USING INDEX ledger_creator \(creator_id=\? AND created_at>\? AND created_at<\?\)/);
+    await expectNarrow(() => mailEarningsDigests(env as Env, Date.now() + 2 * 86_400_000), []);
   });
 
   it('reads no large table whole writing a batch of clicks and rolling them up', async () => {
