@@ -85,7 +85,7 @@ const applicationPath = { id: 'The campaign id.', applicationId: 'The applicatio
 
 // As many as one call declines: a screening run's worth, and a response small enough to keep for its
 // Idempotency-Key (worker/routes/admin/idempotency.ts keeps answers up to 256 KB).
-export const DECLINED_AT_ONCE = 100;
+const DECLINED_AT_ONCE = 100;
 const declineManyBody = z.strictObject({
   applicationIds: z
     .array(z.string().regex(APPLICATION_ID, 'An application id (app_ and up to 64 letters, digits, _ or -).'))
@@ -278,7 +278,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id/applications',
     op({
       summary: 'List applications',
-      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Answer them with \`…/approve\` and \`…/decline\`, or on the console's Applications tab.`,
+      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Answer them with \`…/approve\` and \`…/decline\` (up to ${DECLINED_AT_ONCE} declined at once with \`POST …/applications/decline\`), or on the console's Applications tab.`,
       params: campaignId,
       responses: { 200: { description: 'The applications.', schema: listOf(Application) } },
       errors: { 404: ['not_found'], 422: ['validation_failed'] },
