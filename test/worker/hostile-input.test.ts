@@ -160,6 +160,9 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/decline', ids: ['campaign', 'application'] },
   // Takes no body either; after the decline above, the first probe reopens it and later ones find it waiting.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/:application/reopen', ids: ['campaign', 'application'] },
+  // Its waiting application among ids of none: every probe here is refused before the decline, and brand B's
+  // key or campaign finds nothing (brand B's ids inside the list are reported not found: application-answers.test.ts).
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/decline', ids: ['campaign'], body: (w) => ({ applicationIds: [w.a.ids.application, 'app_missing0'] }) },
   { method: 'GET', path: '/api/admin/creators' },
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },

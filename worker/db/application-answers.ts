@@ -7,7 +7,7 @@ import { DECLINED_APPLICATION_DAYS } from '../jobs/retention';
 import { log } from '../lib/log';
 import { mailSetup, type Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
-import { approveOnce, campaignCodeStyle, declineApplications, declineOnce, type Answerer, type ApplicationRow, type Declined } from './applications';
+import { approveOnce, campaignCodeStyle, declineApplications, declineEach, declineOnce, type Answerer, type ApplicationRow, type Declined, type DeclineReport } from './applications';
 import { checkRows, freeCodePattern, importAuditStatement, importCreators, type ImportTarget } from './creator-import';
 import { campaignEnded } from './creator-portal';
 import { mailInvitations } from './invitation-mails';
@@ -109,6 +109,14 @@ export async function declineAll(x: Answering, ids: string[]): Promise<Declined[
   const declined = await declineApplications(x.env.DB, { brandId: x.brandId, campaignId: x.campaign.id }, ids, x.actor, canMail(x.env), Date.now());
   await tellDeclined(x, declined);
   return declined;
+}
+
+// The admin API's decline of many: the waiting applications among `ids` declined, each audited and its
+// applicant told as a single decline is, with what every id of this campaign stands at after.
+export async function declineEachOf(x: Answering, ids: string[]): Promise<DeclineReport> {
+  const report = await declineEach(x.env.DB, { brandId: x.brandId, campaignId: x.campaign.id }, ids, x.actor, canMail(x.env), Date.now());
+  await tellDeclined(x, report.declined);
+  return report;
 }
 
 // Without a provider nobody is marked told: the brand is not told they were.

@@ -276,3 +276,31 @@ export async function declineApplications(db: D1Database, t: { brandId: string; 
   ]);
   return declinedRows(results.slice(0, updates.length));
 }
+
+// What declining a list of ids found: those declined now, and what every id this campaign has is after them
+// (an id absent from `standing` is not one of its applications: unknown, or another campaign's or brand's).
+export type DeclineReport = { declined: Declined[]; standing: { id: string; status: Status; decided_at: number | null }[] };
+
+// Declines the waiting applications among `ids` for the admin API: the same statement as every decline (so
+// the same mail rules), each audited as a single decline is, and what each id stands at read back in the same
+// batch, so no answer made meanwhile can land between the decline and the read.
+export async function declineEach(db: D1Database, t: { brandId: string; campaignId: string }, ids: string[], actor: Answerer, mail: boolean, now: number): Promise<DeclineReport> {
+  if (ids.length === 0) return { declined: [], standing: [] };
+  const updates = declining(db, t, ids, actor, mail, now);
+  // Ids travel as one JSON parameter: a hundred of them and an audit id each stay within D1's 100 parameters.
+  const auditIds = JSON.stringify(ids.map((id) => [id, newId('aud')]));
+  const results = await db.batch([
+    ...updates,
+    // The rows this batch declined are the ones answered now by this actor (as declineApplications counts them).
+    db
+      .prepare(
+        `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+         SELECT j.value ->> 1, ?1, ?2, ?3, 'application.declined', 'application', a.id, json_object('applicantMailed', json(CASE WHEN a.decline_mailed_at IS ?5 THEN 'true' ELSE 'false' END)), ?5
+         FROM json_each(?6) j JOIN applications a ON a.id = j.value ->> 0
+         WHERE a.campaign_id = ?4 AND a.brand_id = ?1 AND a.status = 'declined' AND a.decided_at = ?5 AND a.decided_by = ?3`,
+      )
+      .bind(t.brandId, actor.type, actor.id, t.campaignId, now, auditIds),
+    db.prepare('SELECT id, status, decided_at FROM applications WHERE campaign_id = ?1 AND brand_id = ?2 AND id IN (SELECT value FROM json_each(?3))').bind(t.campaignId, t.brandId, JSON.stringify(ids)),
+  ]);
+  return { declined: declinedRows(results.slice(0, updates.length)), standing: (results[updates.length + 1]?.results ?? []) as DeclineReport['standing'] };
+}

@@ -121,6 +121,29 @@ export const ApplicationDeclined = z
   })
   .meta({ id: 'ApplicationDeclined' });
 
+export const ApplicationDeclineResult = z
+  .object({
+    id: id('app').describe('An id you sent, in the order you sent them.'),
+    outcome: z.enum(['declined', 'already_answered', 'not_found']).meta({
+      description:
+        "`declined`: declined by this call. `already_answered`: approved or declined before (or meanwhile), left as it is. `not_found`: not an application of this campaign (unknown, or another campaign's or another brand's), nothing done.",
+    }),
+    status: z.enum(['approved', 'declined']).nullable().meta({ description: "The application's status after this call; null when not found." }),
+    decidedAt: time.nullable().meta({ description: 'When it was answered (now, for one this call declined); null when not found.' }),
+    applicantMailed: z.boolean().meta({ description: 'This call is mailing the applicant the decline note, by the same rules as a single decline. Always false unless `declined`.' }),
+  })
+  .meta({ id: 'ApplicationDeclineResult' });
+
+export const ApplicationsDeclined = z
+  .object({
+    declined: count(38).describe('How many this call declined.'),
+    applicantsMailed: count(36).describe('How many of those applicants Chorus is mailing.'),
+    alreadyAnswered: count(1),
+    notFound: count(1),
+    results: z.array(ApplicationDeclineResult),
+  })
+  .meta({ id: 'ApplicationsDeclined' });
+
 export const Invite = z
   .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })
   .meta({ id: 'Invite', description: 'A single-use link for the creator to set a password.' });

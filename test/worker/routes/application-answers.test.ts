@@ -268,3 +268,198 @@ describe('answering applications through the admin API', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('declining many applications through the admin API', () => {
+  type Result = { id: string; outcome: 'declined' | 'already_answered' | 'not_found'; status: string | null; decidedAt: string | null; applicantMailed: boolean };
+  type Report = { declined: number; applicantsMailed: number; alreadyAnswered: number; notFound: number; results: Result[] };
+  const sent: Message[] = [];
+  const mailTo = (email: string) => sent.filter((s) => s.to === email);
+  const capture = () => {
+    sent.length = 0;
+    setTransport(async (msg) => void sent.push(msg));
+  };
+  afterEach(() => setTransport(logTransport));
+  const declineMany = (m: Brand, body: unknown, headers?: Record<string, string>, campaignId = m.campaign.id) => m.brand.api('POST', `/api/admin/campaigns/${campaignId}/applications/decline`, body, headers);
+  // A later decline's note reaching the provider shows that no earlier note still to come is on its way.
+  const settled = async (m: Brand) => {
+    const sentinel = await waiting(m);
+    expect((await answer(m, sentinel.id, 'decline')).status).toBe(200);
+    await waitFor(async () => mailTo(sentinel.fields.email)[0], 15_000);
+  };
+  const statuses = async (...ids: string[]) =>
+    (await env.DB.prepare(`SELECT id, status, decided_at FROM applications WHERE id IN (${ids.map(() => '?').join(', ')})`).bind(...ids).all<{ id: string; status: string; decided_at: number | null }>()).results;
+  const sibling = async (m: Brand) =>
+    (await json<Data<{ id: string; slug: string }>>(await m.brand.api('POST', '/api/admin/campaigns', { name: 'Winter', slug: `winter-${crypto.randomUUID().slice(0, 8)}`, hashtag: '#Winter', defaultDestination: 'https://shop.example/winter', applicationsOpen: true }))).data;
+
+  it("reports each id of a mixed batch, declines and mails the waiting ones once, and leaves other campaigns' and brands' alone", { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('manager');
+    const stranger = await consoleBrand('owner');
+    await openApplications(m);
+    await openApplications(stranger);
+    const [a, b, optedOut] = [await waiting(m), await waiting(m), await waiting(m)];
+    await env.DB.prepare('INSERT INTO mail_opt_outs (email, scope, created_at) VALUES (?, ?, ?)').bind(optedOut.fields.email, m.brand.brandId, Date.now()).run();
+    const approved = await waiting(m);
+    expect((await answer(m, approved.id, 'approve')).status).toBe(200);
+    const declinedBefore = await waiting(m);
+    capture();
+    expect((await answer(m, declinedBefore.id, 'decline')).status).toBe(200);
+    const theirs = await waiting(stranger);
+    const winter = await sibling(m);
+    const elsewhere = application();
+    expect((await post(`/apply/${m.brand.slug}/${winter.slug}`, elsewhere)).status).toBe(200);
+    const elsewhereId = await applicationId(winter.id, elsewhere.email);
+    const unknown = 'app_doesnotexist0';
+
+    const ids = [a.id, approved.id, theirs.id, b.id, declinedBefore.id, elsewhereId, unknown, optedOut.id];
+    const res = await declineMany(m, { applicationIds: ids });
+    expect(res.status).toBe(200);
+    const report = (await json<Data<Report>>(res)).data;
+    expect(report.results.map((r) => [r.id, r.outcome, r.status, r.applicantMailed])).toEqual([
+      [a.id, 'declined', 'declined', true],
+      [approved.id, 'already_answered', 'approved', false],
+      [theirs.id, 'not_found', null, false],
+      [b.id, 'declined', 'declined', true],
+      [declinedBefore.id, 'already_answered', 'declined', false],
+      [elsewhereId, 'not_found', null, false],
+      [unknown, 'not_found', null, false],
+      [optedOut.id, 'declined', 'declined', false],
+    ]);
+    expect({ ...report, results: undefined }).toEqual({ declined: 3, applicantsMailed: 2, alreadyAnswered: 2, notFound: 3, results: undefined });
+    // Declined now: one answer time, ISO 8601; not found: nothing said of it.
+    const now = report.results.filter((r) => r.outcome === 'declined').map((r) => r.decidedAt);
+    expect(new Set(now).size).toBe(1);
+    expect(now[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(report.results.filter((r) => r.outcome === 'not_found').every((r) => r.decidedAt === null)).toBe(true);
+
+    // Another brand's and another campaign's applications are untouched, and unaudited.
+    expect((await statuses(theirs.id, elsewhereId)).map((r) => [r.status, r.decided_at])).toEqual([['pending', null], ['pending', null]]);
+    expect(await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?)', theirs.id, elsewhereId)).toBe(0);
+    // Audited as single declines are: one row each, under the key, saying whether the applicant is mailed.
+    const keyId = await adminKeyId(m.brand.brandId);
+    const audit = await env.DB.prepare(`SELECT target_id, actor_type, actor_id, details FROM audit_log WHERE action = 'application.declined' AND target_id IN (?, ?, ?)`).bind(a.id, b.id, optedOut.id).all();
+    expect(audit.results.map((r) => [r.target_id, r.actor_type, r.actor_id, r.details]).sort()).toEqual(
+      [[a.id, 'api_key', keyId, '{"applicantMailed":true}'], [b.id, 'api_key', keyId, '{"applicantMailed":true}'], [optedOut.id, 'api_key', keyId, '{"applicantMailed":false}']].sort(),
+    );
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?) AND action = 'application.declined'", approved.id, declinedBefore.id)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'campaign.applications_declined'", m.campaign.id)).toBe(0);
+    const rows = await env.DB.prepare('SELECT id, decided_at, decline_mailed_at FROM applications WHERE id IN (?, ?)').bind(a.id, b.id).all<{ decided_at: number; decline_mailed_at: number }>();
+    expect(rows.results.every((r) => r.decline_mailed_at === r.decided_at)).toBe(true);
+
+    // The same batch again declines nothing and mails nobody: each one is answered already.
+    const again = await declineMany(m, { applicationIds: ids });
+    expect(again.status).toBe(200);
+    const replay = (await json<Data<Report>>(again)).data;
+    expect([replay.declined, replay.applicantsMailed, replay.alreadyAnswered, replay.notFound]).toEqual([0, 0, 5, 3]);
+    expect(replay.results.filter((r) => r.outcome === 'already_answered').map((r) => r.id)).toEqual([a.id, approved.id, b.id, declinedBefore.id, optedOut.id]);
+    await waitFor(async () => (mailTo(a.fields.email)[0] && mailTo(b.fields.email)[0]) ?? null, 15_000);
+    await settled(m);
+    expect([a, b, declinedBefore, optedOut].map((x) => mailTo(x.fields.email).length)).toEqual([1, 1, 1, 0]);
+    expect(mailTo(a.fields.email)[0]!.subject).toBe('Your application to Glow');
+    expect([theirs, { fields: elsewhere }].flatMap((x) => mailTo(x.fields.email))).toEqual([]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?, ?) AND action = 'application.declined'", a.id, b.id, optedOut.id)).toBe(3);
+  });
+
+  it('answers the first result again under its Idempotency-Key, and 409 to the key with other ids', { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('owner');
+    await openApplications(m);
+    const [a, b] = [await waiting(m), await waiting(m)];
+    capture();
+    const key = { 'idempotency-key': crypto.randomUUID() };
+    const first = await declineMany(m, { applicationIds: [a.id, b.id] }, key);
+    expect(first.status).toBe(200);
+    const firstBody = await json<Data<Report>>(first);
+    expect([firstBody.data.declined, firstBody.data.applicantsMailed]).toEqual([2, 2]);
+    const replay = await declineMany(m, { applicationIds: [a.id, b.id] }, key);
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual(firstBody);
+    const other = await declineMany(m, { applicationIds: [b.id, a.id] }, key);
+    expect([other.status, await errorCode(other)]).toEqual([409, 'idempotency_conflict']);
+    await waitFor(async () => (mailTo(a.fields.email)[0] && mailTo(b.fields.email)[0]) ?? null, 15_000);
+    await settled(m);
+    expect([mailTo(a.fields.email).length, mailTo(b.fields.email).length]).toEqual([1, 1]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?) AND action = 'application.declined'", a.id, b.id)).toBe(2);
+  });
+
+  it('refuses a body that does not pass with a 4xx, declining nothing, and takes 100 ids across D1 statements', { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('owner');
+    await openApplications(m);
+    const { id } = await waiting(m);
+    const fillers = (n: number) => Array.from({ length: n }, (_, i) => `app_missing${i}`);
+    const bodies: [string, unknown, Record<string, string>, number, string][] = [
+      ['101 ids', { applicationIds: [id, ...fillers(100)] }, {}, 422, 'validation_failed'],
+      ['no ids', { applicationIds: [] }, {}, 422, 'validation_failed'],
+      ['a duplicate', { applicationIds: [id, 'app_other0', id] }, {}, 422, 'validation_failed'],
+      ['a malformed id', { applicationIds: [id, 'not-an-id'] }, {}, 422, 'validation_failed'],
+      ['an injected id', { applicationIds: [id, "app_x' OR '1'='1"] }, {}, 422, 'validation_failed'],
+      ['an id too long', { applicationIds: [id, `app_${'a'.repeat(65)}`] }, {}, 422, 'validation_failed'],
+      ['a number', { applicationIds: [id, 5] }, {}, 422, 'validation_failed'],
+      ['a null', { applicationIds: [id, null] }, {}, 422, 'validation_failed'],
+      ['ids as a string', { applicationIds: id }, {}, 422, 'validation_failed'],
+      ['ids as an object', { applicationIds: { 0: id } }, {}, 422, 'validation_failed'],
+      ['no field', {}, {}, 422, 'validation_failed'],
+      ['another field', { applicationIds: [id], mail: false }, {}, 422, 'validation_failed'],
+      ['a bare array', JSON.stringify([id]), {}, 422, 'validation_failed'],
+      ['no body', undefined, {}, 422, 'validation_failed'],
+      ['malformed JSON', '{"applicationIds":[', {}, 400, 'malformed_request'],
+      ['text/plain', JSON.stringify({ applicationIds: [id] }), { 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
+      ['a huge body', { applicationIds: [id], pad: 'x'.repeat(70_000) }, {}, 413, 'payload_too_large'],
+      ['under an Idempotency-Key', { applicationIds: [id, id] }, { 'idempotency-key': 'bad-body-key' }, 422, 'validation_failed'],
+    ];
+    for (const [what, body, headers, status, code] of bodies) {
+      const res = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/applications/decline`, body, headers);
+      expect([res.status, await errorCode(res)], what).toEqual([status, code]);
+    }
+    const duplicate = await json<ErrorBody>(await declineMany(m, { applicationIds: [id, 'app_other0', id] }));
+    expect(duplicate.error.details).toEqual({ issues: [{ path: 'applicationIds.2', message: 'Each application id once.' }] });
+    expect(await statuses(id)).toEqual([{ id, status: 'pending', decided_at: null }]);
+    expect(await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', id)).toBe(0);
+
+    // 100 is allowed (two declining statements of D1's 100 parameters); the refused body freed its key.
+    const last = await waiting(m);
+    const hundred = [id, ...fillers(98), last.id];
+    const res = await declineMany(m, { applicationIds: hundred }, { 'idempotency-key': 'bad-body-key' });
+    expect(res.status).toBe(200);
+    const report = (await json<Data<Report>>(res)).data;
+    expect([report.declined, report.alreadyAnswered, report.notFound, report.results.length]).toEqual([2, 0, 98, 100]);
+    expect(report.results.map((r) => r.id)).toEqual(hundred);
+    expect([report.results[0]!.outcome, report.results[99]!.outcome]).toEqual(['declined', 'declined']);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?) AND action = 'application.declined'", id, last.id)).toBe(2);
+  });
+
+  it("refuses another brand's campaign and keys without the admin scope as the single decline does, and declines on an ended campaign as it does", { timeout: 30_000 }, async () => {
+    const m = await consoleBrand('owner');
+    const stranger = await consoleBrand('owner');
+    const viewer = await consoleBrand('viewer');
+    await openApplications(m);
+    const [a, b] = [await waiting(m), await waiting(m)];
+    const body = JSON.stringify({ applicationIds: [a.id, b.id] });
+    const path = `/api/admin/campaigns/${m.campaign.id}/applications/decline`;
+    // Another brand's key on this campaign, and an unknown campaign: the same 404.
+    for (const res of [await stranger.brand.api('POST', path, body), await declineMany(m, { applicationIds: [a.id] }, undefined, 'cmp_nope')]) {
+      expect([res.status, await errorCode(res)]).toEqual([404, 'not_found']);
+    }
+    const call = (headers: Record<string, string>) => SELF.fetch(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    for (const scope of ['storefront', 'ingest'] as const) {
+      const res = await call({ authorization: `Bearer ${await issueKey(m.brand, scope)}` });
+      expect([res.status, await errorCode(res)], scope).toEqual([403, 'forbidden']);
+    }
+    // A console session, an owner's or a viewer's, is not an admin key; nor is nothing.
+    for (const cookie of [m.cookie, viewer.cookie]) {
+      const res = await call({ cookie });
+      expect([res.status, await errorCode(res)]).toEqual([403, 'forbidden']);
+    }
+    const anonymous = await call({});
+    expect([anonymous.status, await errorCode(anonymous)]).toEqual([401, 'unauthorized']);
+    expect((await statuses(a.id, b.id)).map((r) => r.status)).toEqual(['pending', 'pending']);
+    expect(await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id IN (?, ?)', a.id, b.id)).toBe(0);
+
+    // An ended campaign's applications are still declined, as one at a time they are.
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { status: 'ended' })).status).toBe(200);
+    const single = await answer(m, a.id, 'decline');
+    expect(single.status).toBe(200);
+    const res = await declineMany(m, { applicationIds: [a.id, b.id] });
+    expect(res.status).toBe(200);
+    expect((await json<Data<Report>>(res)).data.results.map((r) => r.outcome)).toEqual(['already_answered', 'declined']);
+  });
+});

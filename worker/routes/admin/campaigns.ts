@@ -13,9 +13,9 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Application, ApplicationApproved, ApplicationDeclined, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
+import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
 import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, type ApplicationRow } from '../../db/applications';
-import { approveApplication, declineApplication, type Answering } from '../../db/application-answers';
+import { approveApplication, declineApplication, declineEachOf, type Answering } from '../../db/application-answers';
 import { publicOrigin, type AppEnv } from '../../env';
 import { campaignForImport, ENDED_IMPORT } from './imports';
 
@@ -43,15 +43,11 @@ function applicationView(a: ApplicationRow) {
 const answeredAlready = (status: string) =>
   new ApiError(409, 'application_answered', `This application was ${status} already${status === 'declined' ? '; reopen it (POST …/reopen, or on the console) to answer it again' : ''}.`, { status });
 
-// The application a path names, with what answering it needs. Another brand's, another campaign's, a
-// malformed id and an unknown one are the same 404.
-async function applicationNamed(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
+// What answering the path's campaign's applications needs: this key, this campaign (another brand's is a 404).
+async function answeringFor(c: Context<AppEnv>): Promise<Answering> {
   const { brandId, keyId } = c.var.admin;
   const campaign = await campaignForImport(c.env, brandId, c.req.param('id') ?? '');
-  const id = c.req.param('applicationId') ?? '';
-  const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, brandId, campaign.id, id) : null;
-  if (!a) throw notFound('application');
-  const answering: Answering = {
+  return {
     env: c.env,
     ctx: c.executionCtx,
     brandId,
@@ -60,6 +56,15 @@ async function applicationNamed(c: Context<AppEnv>): Promise<{ a: ApplicationRow
     actor: { type: 'api_key', id: keyId },
     origin: publicOrigin(c),
   };
+}
+
+// The application a path names, with what answering it needs. Another brand's, another campaign's, a
+// malformed id and an unknown one are the same 404.
+async function applicationNamed(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
+  const answering = await answeringFor(c);
+  const id = c.req.param('applicationId') ?? '';
+  const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, answering.brandId, answering.campaign.id, id) : null;
+  if (!a) throw notFound('application');
   return { a, answering };
 }
 
@@ -77,6 +82,25 @@ const approveBody = z.strictObject({
   paymentModel: z.enum(['affiliate', 'product']).default('affiliate').meta({ description: 'How the creator is paid, as the console offers: commission on their sales (`affiliate`) or product seeding (`product`).' }),
 });
 const applicationPath = { id: 'The campaign id.', applicationId: 'The application id.' };
+
+// As many as one call declines: a screening run's worth, and a response small enough to keep for its
+// Idempotency-Key (worker/routes/admin/idempotency.ts keeps answers up to 256 KB).
+const DECLINED_AT_ONCE = 100;
+const declineManyBody = z.strictObject({
+  applicationIds: z
+    .array(z.string().regex(APPLICATION_ID, 'An application id (app_ and up to 64 letters, digits, _ or -).'))
+    .min(1)
+    .max(DECLINED_AT_ONCE)
+    // Each id once: one id, one outcome, so the answer lines up with what was sent.
+    .superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      ids.forEach((id, i) => {
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [i], message: 'Each application id once.' });
+        seen.add(id);
+      });
+    })
+    .meta({ description: `1 to ${DECLINED_AT_ONCE} application ids of this campaign, each once.` }),
+});
 
 const isoDate = z.iso.datetime({ offset: true }).transform((s) => Date.parse(s));
 
@@ -254,7 +278,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id/applications',
     op({
       summary: 'List applications',
-      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Answer them with \`…/approve\` and \`…/decline\`, or on the console's Applications tab.`,
+      description: `Creators' applications from the campaign's public page, one \`status\` at a time (default \`pending\`): waiting ones oldest first, answered ones by the latest answer; at most ${APPLICATIONS_LISTED}. Answer them with \`…/approve\` and \`…/decline\` (up to ${DECLINED_AT_ONCE} declined at once with \`POST …/applications/decline\`), or on the console's Applications tab.`,
       params: campaignId,
       responses: { 200: { description: 'The applications.', schema: listOf(Application) } },
       errors: { 404: ['not_found'], 422: ['validation_failed'] },
@@ -319,6 +343,37 @@ export const campaignRoutes = new Hono<AppEnv>()
       const declined = await declineApplication(answering, a.id);
       if (!declined) throw answeredAlready((await asItStands(answering, a)).status);
       return c.json({ data: { application: applicationView(await asItStands(answering, a)), applicantMailed: declined.tell } });
+    },
+  )
+  .post(
+    '/:id/applications/decline',
+    op({
+      summary: 'Decline applications',
+      description: `Declines up to ${DECLINED_AT_ONCE} applications at once (a screening run, a wave of spam, a campaign that is full), as the console's Decline all does: each waiting one among \`applicationIds\` is declined and its applicant mailed exactly as \`…/:applicationId/decline\` would (once per application, not to an address that asked for no invitations from you or is in the campaign already, nor to an inbox told of another decline of yours in the last 30 days or of three from all brands today), and audited as a single decline is, one activity row each. The answer reports every id in the order sent: \`declined\`, \`already_answered\` (approved or declined before, left as it is: its \`status\` says which), or \`not_found\` (not an application of this campaign: unknown, another campaign's or another brand's), so one stale id does not fail the rest. Sending the same ids again declines and mails nobody twice (they answer \`already_answered\`); with the same \`Idempotency-Key\` it answers the first result again. A body that does not pass (not 1 to ${DECLINED_AT_ONCE} ids, an id sent twice, one that is not an application id, another field) is a 422 and declines nothing.`,
+      params: campaignId,
+      example: { applicationIds: ['app_Q2x7vLr9TkPa4mBc', 'app_Xq3v9LrT5vKpA1bc'] },
+      responses: { 200: { description: 'What became of each id, in the order sent, and the counts.', schema: dataOf(ApplicationsDeclined) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', declineManyBody),
+    async (c) => {
+      const ids = c.req.valid('json').applicationIds;
+      const answering = await answeringFor(c);
+      const { declined, standing } = await declineEachOf(answering, ids);
+      const now = new Map(declined.map((d) => [d.id, d]));
+      const found = new Map(standing.map((s) => [s.id, s]));
+      const results = ids.map((id) => {
+        const s = found.get(id);
+        if (!s) return { id, outcome: 'not_found' as const, status: null, decidedAt: null, applicantMailed: false };
+        // Nothing of this campaign among the ids waits after the batch: what was not declined now was answered.
+        const status = s.status === 'approved' ? ('approved' as const) : ('declined' as const);
+        const d = now.get(id);
+        return { id, outcome: d ? ('declined' as const) : ('already_answered' as const), status, decidedAt: iso(s.decided_at), applicantMailed: d?.tell ?? false };
+      });
+      const counted = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
+      return c.json({
+        data: { declined: declined.length, applicantsMailed: declined.filter((d) => d.tell).length, alreadyAnswered: counted('already_answered'), notFound: counted('not_found'), results },
+      });
     },
   )
   .post(
