@@ -51,6 +51,7 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'conversion.created': 'an order is recorded, with its creator and commission',
   'conversion.attributed': 'an order waiting for its click is credited',
   'conversion.reversed': 'a refund takes commission back',
+  'refund.failed': 'a refund failed, and gives back what it took',
   'submission.submitted': 'a creator sends a draft',
   'submission.reviewed': 'your team approves, asks for changes or rejects',
   'payout.closed': 'a period close makes a payout',

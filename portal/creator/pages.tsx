@@ -873,7 +873,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
 
 // ---------- Earnings ----------
 
-const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', bonus_back: 'Bonus taken back (refunds brought the month below the target)', adjustment: 'From the brand' };
+const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', reversal_back: 'Refund reversal given back (the refund failed)', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', bonus_back: 'Bonus taken back (refunds brought the month below the target)', adjustment: 'From the brand' };
 
 export type PayoutDetails = { method: string; account: string } | null;
 

@@ -552,8 +552,10 @@ describe('hostile sweep', () => {
     const refund = () => ({ refundId: `r-${u()}`, orderId: `o-${u()}`, amountMinor: 100, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString() });
     // The probes below must reach validation: the valid payloads are recorded.
     expect((await signedPost(w.a.brand, w.a.ingestKey, '/v1/conversions', order())).status).toBe(201);
-    expect((await signedPost(w.a.brand, w.a.ingestKey, '/v1/refunds', refund())).status).toBe(201);
-    for (const [path, make] of [['/v1/conversions', order], ['/v1/refunds', refund]] as const) {
+    const failing = refund();
+    expect((await signedPost(w.a.brand, w.a.ingestKey, '/v1/refunds', failing)).status).toBe(201);
+    const failure = () => ({ refundId: failing.refundId, occurredAt: new Date(Date.now() - 30_000).toISOString() });
+    for (const [path, make] of [['/v1/conversions', order], ['/v1/refunds', refund], ['/v1/refunds/failures', failure]] as const) {
       for (const [label, raw] of RAW_BODIES) {
         if (label === '2 MB body') {
           await probe(anomalies, `POST ${path} ${label}`, () => call(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw }), { expect4xx: true });

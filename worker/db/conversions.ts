@@ -2,7 +2,7 @@
 import { attribute, withinRenewalMonths, type Attribution } from '../domain/attribution';
 import { CLICK_ID } from '../domain/clicks';
 import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
-import type { ConversionInput, RefundInput } from '../domain/orders';
+import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { awaitingClickWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -12,8 +12,8 @@ import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
 import { refundedOf } from './network';
 import { log } from '../lib/log';
-import { BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MAX_AMOUNT_MINOR } from './money';
-import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements } from './webhooks';
+import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK } from './money';
+import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, refundFailedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
 export type IngestBrand = { id: string; timezone: string; currency: string };
@@ -476,8 +476,10 @@ export type RefundView = {
   amountMinor: number;
   currency: string;
   occurredAt: string | null;
-  status: 'pending' | 'applied';
+  status: 'pending' | 'applied' | 'failed';
+  failedAt: string | null;
   reversal: { amountMinor: number } | null;
+  givenBack: { amountMinor: number } | null;
 };
 
 type StoredRefund = {
@@ -487,17 +489,22 @@ type StoredRefund = {
   amount_minor: number;
   currency: string;
   occurred_at: number;
-  status: 'pending' | 'applied';
+  status: 'pending' | 'applied' | 'failed';
+  failed_at: number | null;
+  source: Source;
   payload_hash: string;
   reversal_minor: number | null;
+  given_back_minor: number | null;
 };
 
+// A refund's reversal and, once it failed, the entry that gave it back: each found by its own key.
 const refundRow = (db: D1Database, brandId: string, refundId: string) =>
   db
     .prepare(
-      `SELECT r.id, r.external_refund_id, r.external_order_id, r.amount_minor, r.currency, r.occurred_at, r.status, r.payload_hash,
-         l.amount_minor AS reversal_minor
-       FROM refunds r LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal'
+      `SELECT r.id, r.external_refund_id, r.external_order_id, r.amount_minor, r.currency, r.occurred_at, r.status, r.failed_at, r.source, r.payload_hash,
+         l.amount_minor AS reversal_minor, g.amount_minor AS given_back_minor
+       FROM refunds r LEFT JOIN ledger_entries l ON l.brand_id = r.brand_id AND l.event_key = 'reversal:' || r.id
+         LEFT JOIN ledger_entries g ON g.brand_id = r.brand_id AND g.event_key = 'refund_failed:' || r.id
        WHERE r.brand_id = ? AND r.external_refund_id = ?`,
     )
     .bind(brandId, refundId);
@@ -516,7 +523,9 @@ function refundView(row: StoredRefund): RefundView {
     currency: row.currency,
     occurredAt: iso(row.occurred_at),
     status: row.status,
+    failedAt: row.failed_at === null ? null : iso(row.failed_at),
     reversal: row.reversal_minor === null ? null : { amountMinor: row.reversal_minor },
+    givenBack: row.given_back_minor === null ? null : { amountMinor: row.given_back_minor },
   };
 }
 
@@ -562,6 +571,54 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
   }
   if (stored.id !== id && stored.payload_hash !== hash) throw idempotencyConflict('refund');
   return { created: stored.id === id, data: refundView(stored) };
+}
+
+// ---------- A refund that failed ----------
+
+// The statements that fail refund row `refundRowId` at `failedAt` and give back what its reversal took (db/money.ts):
+// the status first, so a replay or a racing call gives back nothing (the give-back's key lands once, and the bonus
+// follows only a give-back this batch wrote). `guard`, a statement's SQL condition, holds the status change back
+// unless it is true when the batch runs (a Stripe failure's own row: routes/webhooks.ts).
+export function refundFailureStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refundRowId: string, failedAt: number, now: number, guard?: { sql: string; binds: unknown[] }): D1PreparedStatement[] {
+  const period = periodOf(failedAt, brand.timezone);
+  const givenBack = newId('le');
+  const mark = guard ? db.prepare(`${MARK_REFUND_FAILED} AND ${guard.sql}`).bind(refundRowId, failedAt, ...guard.binds) : db.prepare(MARK_REFUND_FAILED).bind(refundRowId, failedAt);
+  return [
+    mark,
+    db.prepare(REVERSAL_GIVEN_BACK).bind(refundRowId, givenBack, period, failedAt, now),
+    db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, failedAt, now),
+    ...refundFailedStatements(db, refundRowId, now),
+  ];
+}
+
+/**
+ * A store says a refund it posted failed or was cancelled (POST /v1/refunds/failures): the money went back to the
+ * merchant, so the creator earns again what the refund took. Once: a replay answers the refund as it stands (a
+ * replay with another time is a conflict, as a refund's is). A refund still waiting for its order simply never
+ * reverses anything.
+ */
+export async function recordRefundFailure(db: D1Database, brand: IngestBrand, input: RefundFailureInput): Promise<Recorded<RefundView>> {
+  const existing = await loadRefund(db, brand.id, input.refundId);
+  // Another brand's refund is as unknown as one never posted.
+  if (!existing) throw new ApiError(404, 'refund_not_found', 'No refund with this id was recorded for this brand.', { refundId: input.refundId });
+  if (existing.status === 'failed') {
+    if (existing.failed_at !== input.occurredAt) throw idempotencyConflict('refund failure');
+    return { created: false, data: refundView(existing) };
+  }
+  // Chorus keeps a Stripe charge's refunds as slices of its running total: failing one here would leave the next
+  // charge.refunded to slice against a total the failure may or may not have moved.
+  if (existing.source === 'stripe') {
+    throw new ApiError(409, 'refund_from_stripe', "This refund came from Stripe's webhooks, as a share of the charge's refunded total; Chorus cannot fail it on its own.", { refundId: input.refundId });
+  }
+  if (input.occurredAt < existing.occurred_at) {
+    throw new ApiError(422, 'failure_before_refund', `The failure is dated before its refund, which was made ${iso(existing.occurred_at)}.`, { issues: [{ path: 'occurredAt', message: 'before the refund' }] });
+  }
+  const [marked] = await runBatch(db, refundFailureStatements(db, brand, existing.id, input.occurredAt, Date.now()));
+  const stored = await loadRefund(db, brand.id, input.refundId);
+  if (!stored || stored.status !== 'failed') throw retryWithSamePayload();
+  // A call racing this one with another time failed it first.
+  if (stored.failed_at !== input.occurredAt) throw idempotencyConflict('refund failure');
+  return { created: (marked?.meta.changes ?? 0) > 0, data: refundView(stored) };
 }
 
 // ---------- Orders that named a click still on its way ----------

@@ -203,8 +203,9 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
       .prepare(
         // A subscription's later payments are commission the creator earns again without a new sale, and a flat
         // fee taken back (the post was not live) or a bonus taken back (refunds brought the month below its
-        // threshold) is not one earned: each a line of its own.
+        // threshold) is not one earned, nor is a refund's reversal given back because the refund failed: each a line of its own.
         `SELECT l.period, CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
+             WHEN l.kind = 'reversal' AND l.event_key = 'refund_failed:' || l.refund_id THEN 'reversal_back'
              WHEN l.kind = 'bonus' AND l.amount_minor < 0 THEN 'bonus_back' ELSE l.kind END AS shown_kind,
            l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
            group_concat(CASE WHEN l.kind = 'adjustment' THEN l.note END, ' · ') AS notes,

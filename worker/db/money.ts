@@ -90,8 +90,9 @@ ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 export const REVERSED_TARGET = `(commission * (refunded / 1000000) / order_amount) * 1000000
     + ((commission * (refunded / 1000000)) % order_amount * 1000000 + commission * (refunded % 1000000)) / order_amount`;
 
-// Reverses the commission share of everything refunded so far (this refund plus those already reversed),
-// minus what earlier reversals took: reversals never exceed the commission and sum to it on a full refund.
+// Reverses the commission share of everything refunded so far (this refund plus those already reversed and not
+// failed), minus what earlier reversals took (net of what failed refunds gave back): reversals never exceed the
+// commission and sum to it on a full refund. A refund that failed before it was applied reverses nothing.
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now. A reversal is never
 // payable before the commission it reverses: one still in holding is netted when both come due, so a
 // refund does not take from the creator's next payout money that payout does not yet include.
@@ -100,13 +101,13 @@ export const INSERT_REVERSAL = `WITH target AS (
     l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.available_at AS commission_available_at, l.period AS basis_period,
     MIN(cv.amount_minor, (SELECT SUM(r2.amount_minor) FROM refunds r2
       WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id
-        AND (r2.id = r.id OR r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')))) AS refunded,
+        AND (r2.id = r.id OR (r2.status <> 'failed' AND r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))))) AS refunded,
     (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed,
     (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_basis
   FROM refunds r
   JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
   JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
-  WHERE r.id = ?1 AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.refund_id = r.id)
+  WHERE r.id = ?1 AND r.status <> 'failed' AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.refund_id = r.id)
 )
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period, basis_period,
   conversion_id, refund_id, event_key, available_at, created_at)
@@ -123,7 +124,7 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the refund's time), ?5 now.
 export const BONUS_TAKEN_BACK = `WITH r AS (
   SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS taken
-  FROM ledger_entries l WHERE l.refund_id = ?1 AND l.kind = 'reversal' AND l.basis_period IS NOT NULL
+  FROM ledger_entries l WHERE l.refund_id = ?1 AND l.event_key = 'reversal:' || ?1 AND l.basis_period IS NOT NULL
 ), b AS (
   SELECT r.*, ${bonusHeld('r.enrollment_id', 'r.bp')} AS held, ${periodRevenue('r.enrollment_id', 'r.bp')} AS revenue, ${bonusKey('r.enrollment_id', 'r.bp')} AS event_key,
     (SELECT MAX(x.available_at) FROM ledger_entries x WHERE x.enrollment_id = r.enrollment_id AND x.kind = 'bonus' AND x.basis_period = r.bp AND x.amount_minor > 0) AS bonus_available_at,
@@ -136,6 +137,66 @@ export const BONUS_TAKEN_BACK = `WITH r AS (
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
 SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', -held, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, bonus_available_at), ?5
 FROM b WHERE held > 0 AND threshold IS NOT NULL AND revenue < threshold AND revenue - taken >= threshold
+ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+// ---------- A refund that failed ----------
+//
+// A refund the store says failed (or was cancelled) never reached the shopper, so its order earns again what the
+// refund's reversal took: a new positive `reversal` entry, keyed "refund_failed:<refund>", never an edit of the
+// reversal, which may be in a paid payout. Being a reversal, every sum over reversals (earnings, tier revenue,
+// payouts, exports, the Orders page) nets the two with no change of its own. It brings the order's reversals back
+// to the share of the refunds that still stand, the same target INSERT_REVERSAL keeps, so a later refund of the
+// order reverses the right share. Each statement is a no-op when done: the unique key makes it land once.
+
+// ?1 refund row id, ?2 failure time. Only a refund not failed already; the rest of the batch is guarded on it.
+export const MARK_REFUND_FAILED = `UPDATE refunds SET status = 'failed', failed_at = ?2 WHERE id = ?1 AND status <> 'failed'`;
+
+// In the period of the failure (a reversal already paid is given back in a later payout), counting in the order's
+// period's revenue as the reversal did, and never payable before the reversal it gives back, so an unpaid
+// reversal and its give-back net out. Written only for a refund whose reversal exists.
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
+export const REVERSAL_GIVEN_BACK = `WITH target AS (
+  SELECT r.id AS refund_id, cv.id AS conversion_id, cv.amount_minor AS order_amount, l.brand_id, l.enrollment_id, l.creator_id,
+    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.period AS basis_period, rv.available_at AS reversal_available_at,
+    MIN(cv.amount_minor, (SELECT COALESCE(SUM(r2.amount_minor), 0) FROM refunds r2
+      WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id AND r2.status <> 'failed'
+        AND r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))) AS refunded,
+    (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed,
+    (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_basis
+  FROM refunds r
+  JOIN ledger_entries rv ON rv.brand_id = r.brand_id AND rv.event_key = 'reversal:' || r.id
+  JOIN conversions cv ON cv.id = rv.conversion_id
+  JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
+  WHERE r.id = ?1 AND r.status = 'failed'
+)
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period, basis_period,
+  conversion_id, refund_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', MAX(0, reversed - (${REVERSED_TARGET})), currency, rate_bps, tier,
+  MAX(0, reversed_basis - refunded), ?3, basis_period, conversion_id, refund_id, 'refund_failed:' || refund_id, MAX(?4, reversal_available_at), ?5
+FROM target WHERE true
+ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+// After the give-back (in the same batch): the performance bonus taken back in the order's period is earned again
+// when this give-back took the period's net revenue from below the threshold to it or above, as a new order would
+// (INSERT_BONUS). Only after a give-back this batch wrote (?1, its entry id), so a replay or a racing delivery
+// awards nothing. It gives back what the last take-back took, tied to the same order, and is never payable before it.
+// ?1 give-back entry id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
+export const BONUS_GIVEN_BACK = `WITH g AS (
+  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS given
+  FROM ledger_entries l WHERE l.id = ?1 AND l.basis_period IS NOT NULL
+), last_back AS (
+  SELECT x.amount_minor, x.available_at, x.conversion_id FROM g JOIN ledger_entries x ON x.enrollment_id = g.enrollment_id AND x.kind = 'bonus' AND x.basis_period = g.bp AND x.amount_minor < 0
+  ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1
+), b AS (
+  SELECT g.*, ${bonusHeld('g.enrollment_id', 'g.bp')} AS held, ${periodRevenue('g.enrollment_id', 'g.bp')} AS revenue, ${bonusKey('g.enrollment_id', 'g.bp')} AS event_key,
+    -k.amount_minor AS taken, k.available_at AS taken_available_at, k.conversion_id AS award_conversion,
+    (SELECT CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
+      WHERE e.id = g.enrollment_id) AS threshold
+  FROM g JOIN last_back k
+)
+INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', taken, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, taken_available_at), ?5
+FROM b WHERE held <= 0 AND taken > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - given < threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const MARK_REFUND_APPLIED = `UPDATE refunds SET status = 'applied'

@@ -6,8 +6,8 @@ import type { Baseline, CreatorInputs, DailyPoint } from '../domain/network';
 import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 
-/** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included). */
-export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id), 0)`;
+/** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included; failed ones never reached the shopper). */
+export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id AND r.status <> 'failed'), 0)`;
 
 export type NetworkData = {
   campaign: { id: string; name: string; slug: string; currency: string; timezone: string; holdingDays: number; baseline: Baseline };

@@ -447,10 +447,13 @@ export const refunds = sqliteTable(
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
     occurredAt: integer('occurred_at').notNull(),
-    // pending until its order lands; applied once its reversal (if any) is in the ledger.
-    status: text('status', { enum: ['pending', 'applied'] }).notNull(),
+    // pending until its order lands; applied once its reversal (if any) is in the ledger; failed when the store
+    // says the money never reached the shopper (its reversal, if any, is given back by a new entry: db/money.ts).
+    status: text('status', { enum: ['pending', 'applied', 'failed'] }).notNull(),
     source: text('source', { enum: ['api', 'shopify', 'stripe'] }).notNull(),
     payloadHash: text('payload_hash').notNull(),
+    // When the refund failed or was cancelled (the time the store gave), once it has.
+    failedAt: integer('failed_at'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -525,7 +528,8 @@ export const ledgerEntries = sqliteTable(
     submissionId: text('submission_id'),
     // A brand's own adjustment (db/adjustments.ts): why, as the brand wrote it; the creator sees it.
     note: text('note'),
-    // Makes each money event land once: "commission:<conversion>", "reversal:<refund>", "flat_fee:<submission>".
+    // Makes each money event land once: "commission:<conversion>", "reversal:<refund>", "flat_fee:<submission>",
+    // "refund_failed:<refund>" (the positive reversal that gives back what a failed refund's reversal took).
     eventKey: text('event_key').notNull(),
     availableAt: integer('available_at').notNull(),
     payoutId: text('payout_id'),
@@ -746,7 +750,7 @@ export const rateLimits = sqliteTable('rate_limits', {
 
 // Outgoing webhooks. Events and their deliveries are written in the same batch as the business write
 // they describe, so an event exists if and only if its write committed (a transactional outbox).
-export const webhookEventTypes = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
+export const webhookEventTypes = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'refund.failed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';
 export type WebhookEventType = (typeof webhookEventTypes)[number];

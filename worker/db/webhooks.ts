@@ -53,9 +53,11 @@ export function madeDeliveriesDue(statements: readonly D1PreparedStatement[], re
 // (an order credited when the click it named landed) carries the same conversion, plus what refunds
 // applied before the credit clawed back in the same batch (`reversals`), and is written only if the
 // credit happened.
+// A refund that failed reverses nothing, so neither counts nor adds (its give-back nets it out of the sum).
 const attributedExtras = `, 'reversals', json_object(
       'amountMinor', (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'),
-      'refunds', (SELECT count(*) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))`;
+      'refunds', (SELECT count(*) FROM ledger_entries x JOIN refunds xr ON xr.id = x.refund_id
+        WHERE x.conversion_id = cv.id AND x.event_key = 'reversal:' || x.refund_id AND xr.status <> 'failed'))`;
 const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
@@ -81,8 +83,27 @@ SELECT ?2, r.brand_id, 'conversion.reversed', json_object(
     'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period,
       'enrollmentId', l.enrollment_id, 'creator', ${creatorJson('cr')}) END), ?3
 FROM refunds r JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
-LEFT JOIN ledger_entries l ON l.refund_id = r.id AND l.kind = 'reversal' LEFT JOIN brand_creators cr ON cr.brand_id = l.brand_id AND cr.creator_id = l.creator_id
+LEFT JOIN ledger_entries l ON l.brand_id = r.brand_id AND l.event_key = 'reversal:' || r.id LEFT JOIN brand_creators cr ON cr.brand_id = l.brand_id AND cr.creator_id = l.creator_id
 WHERE r.id = ?1 AND r.status = 'applied' AND ${subscribed('r.brand_id', "'conversion.reversed'")}
+ON CONFLICT(id) DO NOTHING`;
+
+// A refund of a recorded order failed: what its reversal took (null when it took nothing) and what was given back.
+// Written once per refund (its id derives from the refund's) and only once the refund is failed; a refund that
+// failed while still waiting for its order was never in a conversion.reversed, so it has no event either.
+// ?1 refund row id, ?2 event id, ?3 now.
+const REFUND_FAILED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ?2, r.brand_id, 'refund.failed', json_object(
+    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution),
+    'refund', json_object('id', r.id, 'refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency,
+      'occurredAt', ${iso('r.occurred_at')}, 'failedAt', ${iso('r.failed_at')}, 'source', r.source),
+    'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period) END,
+    'givenBack', CASE WHEN g.id IS NULL THEN NULL ELSE json_object('amountMinor', g.amount_minor, 'currency', g.currency, 'period', g.period,
+      'enrollmentId', g.enrollment_id, 'creator', ${creatorJson('cr')}) END), ?3
+FROM refunds r JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
+LEFT JOIN ledger_entries l ON l.brand_id = r.brand_id AND l.event_key = 'reversal:' || r.id
+LEFT JOIN ledger_entries g ON g.brand_id = r.brand_id AND g.event_key = 'refund_failed:' || r.id
+LEFT JOIN brand_creators cr ON cr.brand_id = g.brand_id AND cr.creator_id = g.creator_id
+WHERE r.id = ?1 AND r.status = 'failed' AND ${subscribed('r.brand_id', "'refund.failed'")}
 ON CONFLICT(id) DO NOTHING`;
 
 // ?1 submission_events id (exists only if this batch's transition happened), ?2 event id, ?3 now, ?4 type.
@@ -125,6 +146,12 @@ export function conversionAttributedStatements(db: D1Database, conversionId: str
 export function conversionReversedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
   const eventId = eventIdFor(refundRowId);
   return [db.prepare(CONVERSION_REVERSED).bind(refundRowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
+}
+
+// To append right after the statements that fail refund `refundRowId` and give back its reversal.
+export function refundFailedStatements(db: D1Database, refundRowId: string, now: number): D1PreparedStatement[] {
+  const eventId = eventIdFor(`${refundRowId}_failed`);
+  return [db.prepare(REFUND_FAILED).bind(refundRowId, eventId, now), due(db.prepare(FAN_OUT_ONE).bind(eventId))];
 }
 
 // To append after the statement that inserts submission_events row `submissionEventId`.

@@ -20,3 +20,6 @@ export type ConversionInput = {
 };
 
 export type RefundInput = { refundId: string; orderId: string; amountMinor: number; currency: string; occurredAt: number };
+
+/** A refund the store says failed or was cancelled, and when. */
+export type RefundFailureInput = { refundId: string; occurredAt: number };

@@ -509,8 +509,10 @@ export const Refund = z
     amountMinor: minor(4_999),
     currency,
     occurredAt: time.nullable(),
-    status: z.enum(['pending', 'applied']).meta({ description: 'pending until its order arrives.' }),
-    reversal: z.object({ amountMinor: minor(-500) }).nullable(),
+    status: z.enum(['pending', 'applied', 'failed']).meta({ description: 'pending until its order arrives; failed once the store reported it failed or was cancelled.' }),
+    failedAt: time.nullable().meta({ description: 'When it failed, once it has.' }),
+    reversal: z.object({ amountMinor: minor(-500) }).nullable().meta({ description: 'The commission it took back when applied (never edited).' }),
+    givenBack: z.object({ amountMinor: minor(0) }).nullable().meta({ description: 'What its failure gave back to the creator (a new entry), once it failed after it was applied.' }),
   })
   .meta({ id: 'Refund' });
 

@@ -1,7 +1,7 @@
-// Signed server-to-server calls from a brand's store: POST /v1/conversions and POST /v1/refunds.
+// Signed server-to-server calls from a brand's store: POST /v1/conversions, POST /v1/refunds and POST /v1/refunds/failures.
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { recordConversion, recordRefund } from '../db/conversions';
+import { recordConversion, recordRefund, recordRefundFailure } from '../db/conversions';
 import { MAX_AMOUNT_MINOR } from '../db/money';
 import { EARLIEST_OCCURRED_AT, EXTERNAL_ID, MAX_FUTURE_MS } from '../domain/orders';
 import type { AppEnv } from '../env';
@@ -38,6 +38,11 @@ export const refundBody = z.strictObject({
   occurredAt: occurredAt.meta({ description: 'When the refund was made, ISO 8601 with an offset.' }),
 });
 
+// The refund id is in the signed body, not the path: the signature covers the body only.
+export const refundFailureBody = z.strictObject({
+  refundId: externalId.meta({ description: 'The id of a refund you posted to POST /v1/refunds.' }),
+  occurredAt: occurredAt.meta({ description: 'When the refund failed or was cancelled, ISO 8601 with an offset; not before the refund.' }),
+});
 
 function invalidSignature(reason: string): ApiError {
   return new ApiError(401, 'invalid_signature', 'The Chorus-Signature header did not verify.', { reason });
@@ -117,6 +122,25 @@ export const ingest = new Hono<AppEnv>()
     async (c) => {
       const { brand, body } = await signedBody(c, refundBody);
       const result = await recordRefund(c.env.DB, brand, body, 'api');
+      return c.json({ data: result.data }, result.created ? 201 : 200);
+    },
+  )
+  .post(
+    '/refunds/failures',
+    op({
+      summary: 'Report a failed refund',
+      description: `${signedCall} A refund you posted failed or was cancelled (the card was closed, say): the money went back to you, so the creator earns again what the refund took back. Its reversal is not edited (it may be in a paid payout): a new positive entry gives it back, in the period of the failure, with the tier revenue it took and, if the refund had taken the month's performance bonus back and the month is at the threshold again, the bonus. Later refunds of the order reverse their share as if the failed one had never been made. A refund still waiting for its order never reverses anything. 201 when this call failed it, 200 when it had failed already at the same time (a safe replay), 409 \`idempotency_conflict\` at another time; 404 \`refund_not_found\` for a refund id this brand never posted; 409 \`refund_from_stripe\` for a refund Stripe's webhooks recorded (slices of the charge's refunded total, which a failure cannot be matched to safely: not given back yet).`,
+      body: refundFailureBody,
+      example: { refundId: 'refund-77', occurredAt: '2026-05-12T08:00:00Z' },
+      responses: {
+        201: { description: 'Failed now; `givenBack` is what the creator earns again.', schema: dataOf(Refund) },
+        200: { description: 'Failed already at this time (a safe replay).', schema: dataOf(Refund) },
+      },
+      errors: { 404: ['refund_not_found'], 409: ['idempotency_conflict', 'refund_from_stripe'], 422: ['failure_before_refund'] },
+    }),
+    async (c) => {
+      const { brand, body } = await signedBody(c, refundFailureBody);
+      const result = await recordRefundFailure(c.env.DB, brand, body);
       return c.json({ data: result.data }, result.created ? 201 : 200);
     },
   );

@@ -96,6 +96,7 @@ describe('OpenAPI completeness', () => {
     for (const [method, path] of [
       ['post', '/v1/conversions'],
       ['post', '/v1/refunds'],
+      ['post', '/v1/refunds/failures'],
       ['get', '/v1/codes/{code}'],
       ['post', '/v1/webhooks/shopify'],
       ['post', '/v1/webhooks/stripe/{account}'],
