@@ -197,7 +197,7 @@ async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: St
 // own earlier copy out, so a redelivery is an exact replay. Its order is found as a
 // charge's refunds find theirs; a dispute of an order Chorus never recorded records nothing.
 const ORDER_LEFT = `WITH state AS (${CHARGE_REFUNDS_STATE})
-SELECT s.order_id, s.priced, s.priced - COALESCE((SELECT SUM(amount_minor) FROM refunds WHERE brand_id = ?1 AND external_order_id = s.order_id AND external_refund_id <> ?3), 0) AS left
+SELECT s.order_id, s.priced, s.priced - COALESCE((SELECT SUM(amount_minor) FROM refunds WHERE brand_id = ?1 AND external_order_id = s.order_id AND external_refund_id <> ?3 AND status <> 'failed'), 0) AS left
 FROM state s`;
 async function recordLostDispute(db: D1Database, brand: SigningBrand, dispute: StripeDispute) {
   const refundId = `dispute:${dispute.disputeId}`;
