@@ -68,6 +68,9 @@ export const UnsubscribeUnusablePage: FC = () => (
     <section class="card narrow">
       <h1>This link can't be used</h1>
       <p>It may have been cut short when it was copied. Open it from the email again, or use the unsubscribe button your mail app shows for it.</p>
+      <p class="muted small">
+        Working with brands on Chorus already? <a href="/account#emails-h">Sign in</a> to choose your emails on your Account page.
+      </p>
     </section>
   </Page>
 );

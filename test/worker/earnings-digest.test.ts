@@ -43,7 +43,7 @@ describe('the earnings mail', () => {
     expect(first.text).toContain('Hi Sarah,');
     expect(first.text).toContain('Test Brand · Glow\n2 new orders earned you $60.00 in commission.');
     expect(first.text).toContain('You are on Tier 1 · 10%: $400.00 more in sales this month reaches Tier 2 · 15%.');
-    expect(first.text).toMatch(/Payable by \w{3} \d{1,2}, \d{4}, once the 30-day holding period for returns ends\./);
+    expect(first.text).toMatch(/Held for returns until \w{3} \d{1,2}, \d{4}, then paid in the next payout\./);
     expect(first.text).toContain('https://chorus.example/earnings');
     const stop = /https:\/\/chorus\.example(\/unsubscribe\/earnings\/[\w.-]+)/.exec(first.text)![1]!;
     expect(first.headers!['List-Unsubscribe']).toBe(`<https://chorus.example/v1${stop}>`);
@@ -92,6 +92,11 @@ describe('the earnings mail', () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
     }
     expect(await rowCount('SELECT earnings_digest AS n FROM creators WHERE id = ?', m.creator.id)).toBe(1);
+    // After the account moves to another address, an old mail's link names nobody and changes nothing.
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(`moved-${m.email}`, m.creator.id).run();
+    expect((await get(stop)).status).toBe(410);
+    expect((await fetchWorker(`${BASE}/v1${stop}`, { method: 'POST' })).status).toBe(404);
+    expect(await rowCount('SELECT earnings_digest AS n FROM creators WHERE id = ?', m.creator.id)).toBe(1);
   });
 
   it('goes to nobody who turned it off, never signed up, or has not accepted the brand; two runs at once mail once', { timeout: 40_000 }, async () => {
@@ -130,10 +135,76 @@ describe('the earnings mail', () => {
   });
 });
 
+describe('the earnings mail when things go wrong', () => {
+  it('gives the claims back when a run fails after claiming, so the next run mails the same orders', { timeout: 30_000 }, async () => {
+    const m = await signedInCreator();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edf-${Date.now()}`, 30_000))).status).toBe(201);
+    // A D1 that fails the run's second statement (the fault injected on purpose; everything else is the real D1).
+    const db = env.DB;
+    const failing = new Proxy(db, {
+      get: (target, key) =>
+        key === 'prepare'
+          ? (sql: string) => {
+              if (sql.includes('AS taken_back')) throw new Error('D1_ERROR: injected');
+              return target.prepare(sql);
+            }
+          : Reflect.get(target, key, target),
+    });
+    const now = later();
+    await expect(mailEarningsDigests({ ...env, DB: failing } as Env, now)).rejects.toThrow('injected');
+    const sent = mailbox();
+    expect(await mailEarningsDigests(env as Env, now + 15 * 60_000)).toBeGreaterThanOrEqual(1);
+    const mail = await waitFor(async () => sent.find((s) => s.to === m.email));
+    expect(mail.text).toContain('A new order earned you $30.00 in commission.');
+  });
+
+  it('tells of a week at most, and after being turned back on, of the last day only', { timeout: 30_000 }, async () => {
+    const m = await signedInCreator();
+    const sent = mailbox();
+    const mine = () => sent.filter((s) => s.to === m.email);
+    // An order while the mail was off, then turned back on a day later: that order is not news any more.
+    expect((await post('/account/emails', {}, { cookie: m.cookie })).status).toBe(303);
+    const t = Date.now();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edw-${t}-0`, 10_000))).status).toBe(201);
+    await env.DB.prepare('UPDATE ledger_entries SET created_at = created_at - 2 * 86400000 WHERE creator_id = ?').bind(m.creator.id).run();
+    expect((await post('/account/emails', { earningsDigest: 'on' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await mailEarningsDigests(env as Env, later())).toBe(0);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edw-${t}-1`, 20_000))).status).toBe(201);
+    expect(await mailEarningsDigests(env as Env, later())).toBe(1);
+    await waitFor(async () => (mine().length === 1 ? true : null));
+    expect(mine()[0]!.text).toContain('A new order earned you $20.00 in commission.');
+    // A month without a mail: the next one tells of the last week only.
+    await env.DB.prepare('UPDATE creators SET earnings_digest_at = earnings_digest_at - 30 * 86400000 WHERE id = ?').bind(m.creator.id).run();
+    await env.DB.prepare('UPDATE ledger_entries SET created_at = created_at - 10 * 86400000 WHERE creator_id = ?').bind(m.creator.id).run();
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edw-${t}-2`, 40_000))).status).toBe(201);
+    expect(await mailEarningsDigests(env as Env, later())).toBe(1);
+    await waitFor(async () => (mine().length === 2 ? true : null));
+    expect(mine()[1]!.text).toContain('A new order earned you $40.00 in commission.');
+  });
+
+  it('leaves out a brand the creator has not accepted, even on the same account', { timeout: 30_000 }, async () => {
+    const m = await signedInCreator();
+    const other = await createMoneyBrand({ accepted: false });
+    // The second brand adds the same account; the creator never accepts it.
+    await env.DB.prepare('UPDATE enrollments SET creator_id = ? WHERE id = ?').bind(m.creator.id, other.enrollment.id).run();
+    await env.DB.prepare('UPDATE brand_creators SET creator_id = ? WHERE brand_id = ?').bind(m.creator.id, other.brand.brandId).run();
+    const t = Date.now();
+    expect((await signedPost(other.brand, other.ingestKey, '/v1/conversions', order(other, `edx-${t}`, 90_000))).status).toBe(201);
+    expect(await mailEarningsDigests(env as Env, later())).toBe(0);
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order(m, `edy-${t}`, 10_000))).status).toBe(201);
+    const sent = mailbox();
+    expect(await mailEarningsDigests(env as Env, later())).toBe(1);
+    const mail = await waitFor(async () => sent.find((s) => s.to === m.email));
+    expect(mail.subject).toBe('You earned $10.00 at Test Brand');
+    expect(mail.text).not.toContain('$90.00');
+    expect(mail.text).not.toContain('$9.00');
+  });
+});
+
 describe('the earnings mail’s words', () => {
   const row = (over: Partial<CampaignEarnings>): CampaignEarnings => ({
     creator_id: 'cr_1', enrollment_id: 'en_1', brand_name: 'Lumen', currency: 'EUR', timezone: 'Europe/Berlin', campaign_name: 'Glow Week', payment_model: 'affiliate',
-    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, taken_back: 0, payable_by: null, ...over,
+    tiers: JSON.stringify([{ fromMinor: 0, rateBps: 1000 }]), plan_period: 'month', holding_days: 30, orders: 1, commission: 841, bonus: 0, fees: 0, given_back: 0, taken_back: 0, held_until: null, enrollment_status: 'active', campaign_status: 'active', ends_at: null, ...over,
   });
 
   it('names every brand, the top tier and a bonus, and leaves out links without a public origin', () => {

@@ -32,23 +32,38 @@ export async function openUnsubscribeToken(secretsKey: string, token: string): P
   }
 }
 
-// The earnings mail's own link (jobs/earnings-digest.ts): the creator account it goes to, sealed under a key of
-// its own, so it turns off that mail for that account and nothing else, with no sign-in.
-const earningsBody = z.strictObject({ p: z.literal('earnings'), c: z.string().min(1).max(64) });
+// The earnings mail's own link (jobs/earnings-digest.ts): the creator account and the address it was mailed to,
+// sealed under a key of its own, so it turns off that mail for that account and nothing else, with no sign-in,
+// and only while the account still uses that address (an old mail's link shows nobody a newer address).
+const earningsBody = z.strictObject({ p: z.literal('earnings'), c: z.string().min(1).max(64), e: z.string().min(3).max(254) });
 const earningsKey = (secretsKey: string) => `earnings-mail:${secretsKey}`;
+export type EarningsMailLink = { creatorId: string; email: string };
 
-export async function earningsMailToken(secretsKey: string, creatorId: string): Promise<string> {
-  return sealSecret(earningsKey(secretsKey), JSON.stringify({ p: 'earnings', c: creatorId }));
+export async function earningsMailToken(secretsKey: string, link: EarningsMailLink): Promise<string> {
+  return sealSecret(earningsKey(secretsKey), JSON.stringify({ p: 'earnings', c: link.creatorId, e: link.email }));
 }
 
-export async function openEarningsMailToken(secretsKey: string, token: string): Promise<string | null> {
+export async function openEarningsMailToken(secretsKey: string, token: string): Promise<EarningsMailLink | null> {
   if (token.length > 600 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
   try {
     const parsed = earningsBody.safeParse(JSON.parse(await openSecret(earningsKey(secretsKey), token)));
-    return parsed.success ? parsed.data.c : null;
+    return parsed.success ? { creatorId: parsed.data.c, email: parsed.data.e } : null;
   } catch {
     return null;
   }
+}
+
+// Turns the earnings mail on or off for an account. Turning it back on starts its next window a day back at most,
+// so the first mail is not about everything earned while it was off. ?1 creator, ?2 on, ?3 now, ?4 a day; `email`
+// (the link's address) makes it a no-op for an account that moved.
+export function setEarningsMail(db: D1Database, creatorId: string, on: boolean, now: number, email?: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE creators SET earnings_digest_at = CASE WHEN ?2 = 1 AND earnings_digest = 0 THEN MAX(COALESCE(earnings_digest_at, 0), ?3 - ?4) ELSE earnings_digest_at END,
+         earnings_digest = ?2
+       WHERE id = ?1${email === undefined ? '' : ' AND email = ?5'}`,
+    )
+    .bind(creatorId, on ? 1 : 0, now, 86_400_000, ...(email === undefined ? [] : [email]));
 }
 
 // Idempotent: a second click (or a mail client's POST after the person's) changes nothing. Statements, to batch

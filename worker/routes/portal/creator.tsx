@@ -8,6 +8,7 @@ import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
+import { setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
@@ -843,7 +844,7 @@ creatorPortal.get('/account', (c) => accountPage(c));
 // The mail on days the creator earns (jobs/earnings-digest.ts): a checkbox, so an unticked box is "off".
 creatorPortal.post('/account/emails', async (c) => {
   const on = (await formBody(c)).earningsDigest === 'on';
-  await c.env.DB.prepare('UPDATE creators SET earnings_digest = ? WHERE id = ?').bind(on ? 1 : 0, c.var.creator.creatorId).run();
+  await setEarningsMail(c.env.DB, c.var.creator.creatorId, on, Date.now()).run();
   return c.redirect(`/account?done=${on ? 'digest-on' : 'digest-off'}`, 303);
 });
 

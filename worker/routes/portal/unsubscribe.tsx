@@ -3,7 +3,7 @@
 // because it comes from the mail provider's servers, not from a page of ours.
 import { Hono } from 'hono';
 import { EarningsMailPage, UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from '../../../portal/unsubscribe';
-import { EVERY_BRAND, openEarningsMailToken, openUnsubscribeToken, optBackIn, optedOutOf, optOut, type Unsubscribe } from '../../db/mail-opt-outs';
+import { EVERY_BRAND, openEarningsMailToken, openUnsubscribeToken, optBackIn, optedOutOf, optOut, setEarningsMail, type EarningsMailLink, type Unsubscribe } from '../../db/mail-opt-outs';
 import type { AppEnv, Env } from '../../env';
 import { notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -66,19 +66,18 @@ unsubscribePages.post('/unsubscribe/:token', async (c) => {
 });
 
 // The earnings mail's link (db/mail-opt-outs.ts earningsMailToken): the page asks, its button turns the mail off
-// or back on. The account's address, for the page; null for a token that is not one, or an account gone.
-async function earningsMailState(env: Env, token: string): Promise<{ creatorId: string; email: string; on: boolean } | null> {
-  const creatorId = await openEarningsMailToken(env.SECRETS_KEY, token);
-  const row = creatorId && (await env.DB.prepare('SELECT email, earnings_digest FROM creators WHERE id = ?').bind(creatorId).first<{ email: string; earnings_digest: number }>());
-  return creatorId && row ? { creatorId, email: row.email, on: row.earnings_digest === 1 } : null;
+// or back on. The account's state, for the page; null for a token that is not one, an account gone, or one that
+// moved to another address since the mail.
+async function earningsMailState(env: Env, token: string): Promise<{ link: EarningsMailLink; on: boolean } | null> {
+  const link = await openEarningsMailToken(env.SECRETS_KEY, token);
+  const row = link && (await env.DB.prepare('SELECT earnings_digest FROM creators WHERE id = ? AND email = ?').bind(link.creatorId, link.email).first<{ earnings_digest: number }>());
+  return link && row ? { link, on: row.earnings_digest === 1 } : null;
 }
-
-const setEarningsMail = (db: D1Database, creatorId: string, on: boolean) => db.prepare('UPDATE creators SET earnings_digest = ? WHERE id = ?').bind(on ? 1 : 0, creatorId).run();
 
 unsubscribePages.get('/unsubscribe/earnings/:token', async (c) => {
   const found = await earningsMailState(c.env, c.req.param('token'));
   if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
-  return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${c.req.param('token')}`} email={found.email} on={found.on} />);
+  return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${c.req.param('token')}`} email={found.link.email} on={found.on} />);
 });
 
 unsubscribePages.post('/unsubscribe/earnings/:token', async (c) => {
@@ -86,8 +85,8 @@ unsubscribePages.post('/unsubscribe/earnings/:token', async (c) => {
   const found = await earningsMailState(c.env, token);
   if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
   const on = (await formBody(c)).mail === 'on';
-  await setEarningsMail(c.env.DB, found.creatorId, on);
-  return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${token}`} email={found.email} on={on} done />);
+  await setEarningsMail(c.env.DB, found.link.creatorId, on, Date.now(), found.link.email).run();
+  return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${token}`} email={found.link.email} on={on} done />);
 });
 
 const op = routeDescriber({ tag: 'Mail', auth: null });
@@ -105,8 +104,8 @@ export const oneClickUnsubscribe = new Hono<AppEnv>()
       errors: { 404: ['not_found'] },
     }),
     async (c) => {
-      const creatorId = await openEarningsMailToken(c.env.SECRETS_KEY, c.req.param('token'));
-      if (!creatorId || (await setEarningsMail(c.env.DB, creatorId, false)).meta.changes === 0) throw notFound('unsubscribe link');
+      const link = await openEarningsMailToken(c.env.SECRETS_KEY, c.req.param('token'));
+      if (!link || (await setEarningsMail(c.env.DB, link.creatorId, false, Date.now(), link.email).run()).meta.changes === 0) throw notFound('unsubscribe link');
       return c.json({ data: { unsubscribed: true } });
     },
   )
