@@ -577,14 +577,12 @@ export async function recordRefund(db: D1Database, brand: IngestBrand, input: Re
 
 // The statements that fail refund row `refundRowId` at `failedAt` and give back what its reversal took (db/money.ts):
 // the status first, so a replay or a racing call gives back nothing (the give-back's key lands once, and the bonus
-// follows only a give-back this batch wrote). `guard`, a statement's SQL condition, holds the status change back
-// unless it is true when the batch runs (a Stripe failure's own row: routes/webhooks.ts).
-export function refundFailureStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refundRowId: string, failedAt: number, now: number, guard?: { sql: string; binds: unknown[] }): D1PreparedStatement[] {
+// follows only a give-back this batch wrote).
+function refundFailureStatements(db: D1Database, brand: Pick<IngestBrand, 'timezone'>, refundRowId: string, failedAt: number, now: number): D1PreparedStatement[] {
   const period = periodOf(failedAt, brand.timezone);
   const givenBack = newId('le');
-  const mark = guard ? db.prepare(`${MARK_REFUND_FAILED} AND ${guard.sql}`).bind(refundRowId, failedAt, ...guard.binds) : db.prepare(MARK_REFUND_FAILED).bind(refundRowId, failedAt);
   return [
-    mark,
+    db.prepare(MARK_REFUND_FAILED).bind(refundRowId, failedAt),
     db.prepare(REVERSAL_GIVEN_BACK).bind(refundRowId, givenBack, period, failedAt, now),
     db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, failedAt, now),
     ...refundFailedStatements(db, refundRowId, now),

@@ -152,12 +152,15 @@ ON CONFLICT(brand_id, event_key) DO NOTHING`;
 export const MARK_REFUND_FAILED = `UPDATE refunds SET status = 'failed', failed_at = ?2 WHERE id = ?1 AND status <> 'failed'`;
 
 // In the period of the failure (a reversal already paid is given back in a later payout), counting in the order's
-// period's revenue as the reversal did, and never payable before the reversal it gives back, so an unpaid
-// reversal and its give-back net out. Written only for a refund whose reversal exists.
+// period's revenue as the reversal did. It evens out the whole order, so it can exceed this refund's own reversal
+// (one capped at the commission, or rounded): it is never payable before any of the order's reversals, so no
+// payout ever holds more than the commission. Written only for a refund whose reversal exists, and only when it
+// gives something back (another standing refund may still cover the whole order).
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
 export const REVERSAL_GIVEN_BACK = `WITH target AS (
   SELECT r.id AS refund_id, cv.id AS conversion_id, cv.amount_minor AS order_amount, l.brand_id, l.enrollment_id, l.creator_id,
-    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.period AS basis_period, rv.available_at AS reversal_available_at,
+    l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.period AS basis_period,
+    (SELECT MAX(x.available_at) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal' AND x.amount_minor < 0) AS reversal_available_at,
     MIN(cv.amount_minor, (SELECT COALESCE(SUM(r2.amount_minor), 0) FROM refunds r2
       WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id AND r2.status <> 'failed'
         AND r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))) AS refunded,
@@ -173,30 +176,37 @@ INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amoun
   conversion_id, refund_id, event_key, available_at, created_at)
 SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', MAX(0, reversed - (${REVERSED_TARGET})), currency, rate_bps, tier,
   MAX(0, reversed_basis - refunded), ?3, basis_period, conversion_id, refund_id, 'refund_failed:' || refund_id, MAX(?4, reversal_available_at), ?5
-FROM target WHERE true
+FROM target WHERE reversed - (${REVERSED_TARGET}) > 0 OR reversed_basis - refunded > 0
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
-// After the give-back (in the same batch): the performance bonus taken back in the order's period is earned again
-// when this give-back took the period's net revenue from below the threshold to it or above, as a new order would
-// (INSERT_BONUS). Only after a give-back this batch wrote (?1, its entry id), so a replay or a racing delivery
-// awards nothing. It gives back what the last take-back took, tied to the same order, and is never payable before it.
+// After the give-back (in the same batch): the performance bonus is earned in the order's period when this give-back
+// took the period's net revenue from below the threshold to it or above and no bonus is held, as an order would
+// (INSERT_BONUS): what the last take-back took, or, in a month that never held one (a refund kept it below the
+// threshold from the start), the plan's bonus for a hybrid creator. Only after a give-back this batch wrote (?1,
+// its entry id), so a replay or a racing delivery awards nothing; tied to the same order, and never payable before
+// the take-back it undoes or the month's commissions.
 // ?1 give-back entry id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
 export const BONUS_GIVEN_BACK = `WITH g AS (
-  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.basis_period AS bp, l.basis_minor AS given
+  SELECT l.brand_id, l.enrollment_id, l.creator_id, l.currency, l.conversion_id, l.basis_period AS bp, l.basis_minor AS given
   FROM ledger_entries l WHERE l.id = ?1 AND l.basis_period IS NOT NULL
 ), last_back AS (
   SELECT x.amount_minor, x.available_at, x.conversion_id FROM g JOIN ledger_entries x ON x.enrollment_id = g.enrollment_id AND x.kind = 'bonus' AND x.basis_period = g.bp AND x.amount_minor < 0
   ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1
+), plan AS (
+  SELECT e.payment_model, CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) AS threshold, CAST(json_extract(p.bonus, '$.amountMinor') AS INTEGER) AS amount
+  FROM g JOIN enrollments e ON e.id = g.enrollment_id JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
 ), b AS (
   SELECT g.*, ${bonusHeld('g.enrollment_id', 'g.bp')} AS held, ${periodRevenue('g.enrollment_id', 'g.bp')} AS revenue, ${bonusKey('g.enrollment_id', 'g.bp')} AS event_key,
-    -k.amount_minor AS taken, k.available_at AS taken_available_at, k.conversion_id AS award_conversion,
-    (SELECT CAST(json_extract(p.bonus, '$.thresholdMinor') AS INTEGER) FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN commission_plans p ON p.id = c.commission_plan_id
-      WHERE e.id = g.enrollment_id) AS threshold
-  FROM g JOIN last_back k
+    COALESCE((SELECT -k.amount_minor FROM last_back k), CASE WHEN plan.payment_model = 'hybrid' THEN plan.amount END) AS award,
+    COALESCE((SELECT k.available_at FROM last_back k),
+      (SELECT MAX(x.available_at) FROM ledger_entries x WHERE x.enrollment_id = g.enrollment_id AND x.kind = 'commission' AND x.basis_period = g.bp)) AS award_available_at,
+    COALESCE((SELECT k.conversion_id FROM last_back k), g.conversion_id) AS award_conversion,
+    plan.threshold
+  FROM g JOIN plan
 )
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, event_key, available_at, created_at)
-SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', taken, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, taken_available_at), ?5
-FROM b WHERE held <= 0 AND taken > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - given < threshold
+SELECT ?2, brand_id, enrollment_id, creator_id, 'bonus', award, currency, 0, ?3, bp, award_conversion, event_key, MAX(?4, COALESCE(award_available_at, ?4)), ?5
+FROM b WHERE held <= 0 AND award > 0 AND threshold IS NOT NULL AND revenue >= threshold AND revenue - given < threshold
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const MARK_REFUND_APPLIED = `UPDATE refunds SET status = 'applied'

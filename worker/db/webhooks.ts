@@ -87,9 +87,10 @@ LEFT JOIN ledger_entries l ON l.brand_id = r.brand_id AND l.event_key = 'reversa
 WHERE r.id = ?1 AND r.status = 'applied' AND ${subscribed('r.brand_id', "'conversion.reversed'")}
 ON CONFLICT(id) DO NOTHING`;
 
-// A refund of a recorded order failed: what its reversal took (null when it took nothing) and what was given back.
-// Written once per refund (its id derives from the refund's) and only once the refund is failed; a refund that
-// failed while still waiting for its order was never in a conversion.reversed, so it has no event either.
+// A refund of a recorded order failed: what its reversal took (null when it took nothing, or when it failed before
+// it was applied) and what was given back (which evens out the whole order, so it may differ from the reversal;
+// null when nothing was). Written once per refund (its id derives from the refund's) and only once the refund is
+// failed; a refund that failed while its order had not arrived has no order, so no event.
 // ?1 refund row id, ?2 event id, ?3 now.
 const REFUND_FAILED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, r.brand_id, 'refund.failed', json_object(

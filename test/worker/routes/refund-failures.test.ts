@@ -123,6 +123,44 @@ describe('POST /v1/refunds/failures', () => {
     expect(await bonuses()).toHaveLength(3);
   });
 
+  it('earns the bonus in a month that reaches the threshold only through the give-back, and never gives back nothing', async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid', bonus: { thresholdMinor: 50_000, amountMinor: 10_000 } });
+    const bonuses = async () =>
+      (await env.DB.prepare("SELECT amount_minor FROM ledger_entries WHERE brand_id = ? AND kind = 'bonus' ORDER BY created_at, rowid").bind(m.brand.brandId).all<{ amount_minor: number }>()).results.map((b) => b.amount_minor);
+    const { r } = await refundedOrder(m, 40_000, 20_000);
+    expect((await post(m, '/v1/conversions', order(m.code, 20_000))).status).toBe(201); // 40,000 net: below the threshold
+    expect(await bonuses()).toEqual([]);
+    expect((await fail(m, r.refundId)).status).toBe(201);
+    expect(await revenue(m.brand.brandId)).toBe(60_000);
+    expect(await bonuses()).toEqual([10_000]); // as if the refund had never been made
+
+    // A refund whose order another refund still covers in full gives nothing back, and writes no entry for it.
+    const { o, r: small } = await refundedOrder(m, 10_000, 1_000);
+    expect((await post(m, '/v1/refunds', refund(o.orderId, 10_000))).status).toBe(201); // the rest of the order
+    const before = await giveBacks(m.brand.brandId);
+    const failed = await json<RefundData>(await fail(m, small.refundId));
+    expect(failed.data.status).toBe('failed');
+    expect(failed.data.givenBack).toBeNull();
+    expect(await giveBacks(m.brand.brandId)).toBe(before);
+  });
+
+  it('never makes a give-back payable before any reversal it nets, so no payout holds more than the commission', async () => {
+    const m = await createMoneyBrand(); // 30 days' holding, 10 % below 1,000.00
+    const utc = (month: number, day: number) => new Date(Date.UTC(2026, month - 1, day, 12)).toISOString();
+    const o = order(m.code, 10_000, { occurredAt: utc(7, 1) }); // 10.00 commission, payable from 31 July
+    expect((await post(m, '/v1/conversions', o)).status).toBe(201);
+    const b = refund(o.orderId, 5_000, { occurredAt: utc(9, 20) }); // posted first, dated September: −5.00
+    const a = refund(o.orderId, 8_000, { occurredAt: utc(8, 10) }); // posted second, dated August: −5.00, capped
+    expect((await post(m, '/v1/refunds', b)).status).toBe(201);
+    expect((await post(m, '/v1/refunds', a)).status).toBe(201);
+    expect((await fail(m, b.refundId, utc(9, 21))).status).toBe(201); // +2.00
+    expect((await fail(m, a.refundId, utc(8, 11))).status).toBe(201); // +8.00: more than A's own reversal
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const august = await env.DB.prepare('SELECT amount_minor FROM payouts WHERE brand_id = ? AND period = ?').bind(m.brand.brandId, '2026-08').first<{ amount_minor: number }>();
+    expect(august?.amount_minor ?? 0).toBeLessThanOrEqual(1_000);
+    expect(await ledgerSum(m.brand.brandId)).toBe(1_000); // both refunds failed: the whole commission stands
+  });
+
   it("answers 404 for an unknown refund id and another brand's, writing nothing", async () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();
