@@ -4,21 +4,26 @@ import { sql } from 'drizzle-orm';
 
 const createdAt = () => integer('created_at').notNull();
 
-export const brands = sqliteTable('brands', {
-  id: text('id').primaryKey(),
-  slug: text('slug').notNull().unique(),
-  name: text('name').notNull(),
-  // JSON array of host rules: "shop.example" (exact) or "*.shop.example" (any subdomain).
-  allowedHosts: text('allowed_hosts', { mode: 'json' }).$type<string[]>().notNull(),
-  currency: text('currency').notNull().default('USD'),
-  timezone: text('timezone').notNull().default('UTC'),
-  clickParam: text('click_param').notNull().default('cid'),
-  // Where a paused link or an ended campaign sends shoppers (no click id); null answers 410.
-  fallbackUrl: text('fallback_url'),
-  // The least a period's close pays one creator (minor units); less carries forward to a later close.
-  minPayoutMinor: integer('min_payout_minor').notNull().default(0),
-  createdAt: createdAt(),
-});
+export const brands = sqliteTable(
+  'brands',
+  {
+    id: text('id').primaryKey(),
+    slug: text('slug').notNull().unique(),
+    name: text('name').notNull(),
+    // JSON array of host rules: "shop.example" (exact) or "*.shop.example" (any subdomain).
+    allowedHosts: text('allowed_hosts', { mode: 'json' }).$type<string[]>().notNull(),
+    currency: text('currency').notNull().default('USD'),
+    timezone: text('timezone').notNull().default('UTC'),
+    clickParam: text('click_param').notNull().default('cid'),
+    // Where a paused link or an ended campaign sends shoppers (no click id); null answers 410.
+    fallbackUrl: text('fallback_url'),
+    // The least a period's close pays one creator (minor units); less carries forward to a later close.
+    minPayoutMinor: integer('min_payout_minor').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  // By zone: the weekly report's cron finds the brands whose Monday morning it is (jobs/weekly-report.ts).
+  (t) => [index('brands_timezone').on(t.timezone)],
+);
 
 export const adminUsers = sqliteTable(
   'admin_users',
@@ -38,6 +43,10 @@ export const adminUsers = sqliteTable(
     // turn it off, and when it last went, so it goes at most once a day.
     reviewDigest: integer('review_digest', { mode: 'boolean' }).notNull().default(true),
     reviewDigestAt: integer('review_digest_at'),
+    // Their weekly network report (jobs/weekly-report.ts): on unless they turn it off, and the Monday (YYYY-MM-DD,
+    // the brand's) of the last week it was claimed for, so it goes once a week.
+    weeklyReport: integer('weekly_report', { mode: 'boolean' }).notNull().default(true),
+    weeklyReportWeek: text('weekly_report_week'),
   },
   // By email: sign-in looks up every brand's account for an address, and the console offers the others.
   (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email), index('admin_users_email').on(t.email)],
