@@ -7,6 +7,7 @@ import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { forgetDeclinedApplications, forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
 import { mailReviewDigests } from './review-digest';
 import { mailEarningsDigests } from './earnings-digest';
+import { mailWeeklyReports } from './weekly-report';
 import { FILL_BASIS_PERIODS } from '../db/money';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
@@ -53,6 +54,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('earnings_digest', async () => {
     const mailed = await mailEarningsDigests(env, controller.scheduledTime);
     if (mailed > 0) log.info('earnings_digests_queued', { cron: controller.cron, mailed });
+  });
+  await job('weekly_report', async () => {
+    const mailed = await mailWeeklyReports(env, controller.scheduledTime);
+    if (mailed > 0) log.info('weekly_reports_queued', { cron: controller.cron, mailed });
   });
   if (failed.length > 0) throw failed[0];
 }
