@@ -94,7 +94,8 @@ export const TeamPage: FC<{
   selfName?: string;
   /** Whether the viewer gets the drafts-to-review mail; null for roles that do not review. */
   reviewDigest?: boolean | null;
-}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName, reviewDigest = null }) => (
+  weeklyReport?: boolean;
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName, reviewDigest = null, weeklyReport = true }) => (
   <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
     {isOwner && confirmRemove ? (
@@ -178,7 +179,11 @@ export const TeamPage: FC<{
         <label class="checkbox">
           <input type="checkbox" name="reviewDigest" value="on" checked={reviewDigest} /> Email me when creators' drafts wait for review, or creators apply
         </label>
-        <p class="muted small">At most once a day, with how many wait, so creators are not held up. Sent to {viewer.email}.</p>
+        <p class="muted small">At most once a day, with how many wait, so creators are not held up.</p>
+        <label class="checkbox">
+          <input type="checkbox" name="weeklyReport" value="on" checked={weeklyReport} /> Email me a weekly report of the network
+        </label>
+        <p class="muted small">Monday morning: last week's orders, revenue, commission and clicks against the week before, and the top creators. Sent to {viewer.email}.</p>
         <div>
           <button type="submit" class="button">
             Save

@@ -18,7 +18,7 @@ describe('the drafts-to-review mail', () => {
     const [owner, manager, finance, viewer, quiet] = await Promise.all(
       (['owner', 'manager', 'finance', 'viewer', 'manager'] as const).map((role) => adminUser(m.brand.brandId, role, { createdAt: before })),
     );
-    expect((await post('/console/team/me/notifications', {}, { cookie: await signIn(quiet!.email) })).headers.get('location')).toBe('/console/team?flash=digest_off');
+    expect((await post('/console/team/me/notifications', {}, { cookie: await signIn(quiet!.email) })).headers.get('location')).toBe('/console/team?flash=notify_saved');
     const sent: Message[] = [];
     setTransport(async (msg) => void sent.push(msg));
     const ours = () => sent.filter((s) => [owner, manager, finance, viewer, quiet].some((u) => u!.email === s.to));

@@ -42,8 +42,7 @@ const FLASH: Record<string, Flash> = {
   unchanged: { tone: 'info', text: 'That was their role already.' },
   removed: { tone: 'success', text: 'Removed, and signed out of this console.' },
   renamed: { tone: 'success', text: 'Your name is saved.' },
-  digest_on: { tone: 'success', text: 'You will get a mail when drafts wait for review, at most once a day.' },
-  digest_off: { tone: 'success', text: 'No more mails about drafts to review. The Review tab still counts them.' },
+  notify_saved: { tone: 'success', text: 'Your notifications are saved: you get the mails ticked below.' },
   password: { tone: 'success', text: 'Password changed. You stay signed in here; your other sign-ins with the old password ended.' },
 };
 
@@ -69,7 +68,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
   const [members, toReview, self] = await Promise.all([
     teamOf(c.env.DB, c.var.user.brandId),
     awaitingReview(c.env.DB, c.var.user.brandId),
-    c.env.DB.prepare('SELECT review_digest FROM admin_users WHERE id = ?').bind(c.var.user.id).first<{ review_digest: number }>(),
+    c.env.DB.prepare('SELECT review_digest, weekly_report FROM admin_users WHERE id = ?').bind(c.var.user.id).first<{ review_digest: number; weekly_report: number }>(),
   ]);
   return renderPage(
     c,
@@ -84,6 +83,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
       confirmRemove={extras.confirmRemove}
       selfName={extras.selfName}
       reviewDigest={canWrite(c.var.user) ? self?.review_digest === 1 : null}
+      weeklyReport={self?.weekly_report === 1}
       toReview={toReview}
       now={Date.now()}
     />,
@@ -211,11 +211,14 @@ teamRoutes.post('/team/me/name', async (c) => {
   return c.redirect(withFlash('/console/team', 'renamed'), 303);
 });
 
-// An owner's or manager's own mail about drafts waiting for review (jobs/review-digest.ts), on or off.
+// An owner's or manager's own mails, each on or off: drafts waiting for review (jobs/review-digest.ts) and the
+// weekly network report (jobs/weekly-report.ts).
 teamRoutes.post('/team/me/notifications', async (c) => {
-  const on = (await readForm(c)).get('reviewDigest') === 'on';
-  await c.env.DB.prepare('UPDATE admin_users SET review_digest = ? WHERE id = ? AND brand_id = ?').bind(on ? 1 : 0, c.var.user.id, c.var.user.brandId).run();
-  return c.redirect(withFlash('/console/team', on ? 'digest_on' : 'digest_off'), 303);
+  const form = await readForm(c);
+  const on = form.get('reviewDigest') === 'on';
+  const weekly = form.get('weeklyReport') === 'on';
+  await c.env.DB.prepare('UPDATE admin_users SET review_digest = ?, weekly_report = ? WHERE id = ? AND brand_id = ?').bind(on ? 1 : 0, weekly ? 1 : 0, c.var.user.id, c.var.user.brandId).run();
+  return c.redirect(withFlash('/console/team', 'notify_saved'), 303);
 });
 
 // Anyone on the team changes their own password with the one they have. The same email's accounts in other
