@@ -246,7 +246,7 @@ export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumber
     lines.push([`Top creators:`, ...n.top.map((t, i) => `${i + 1}. @${t.handle}: ${money(t.revenue)}, ${count(t.orders, 'order', 'orders')}`)].join('\n'));
   }
   if (n.active > 0) {
-    lines.push(n.idle === 0 ? `Every one of your ${count(n.active, 'active creator', 'active creators')} made a sale.` : `${n.idle.toLocaleString('en-US')} of ${count(n.active, 'active creator', 'active creators')} made no sale.`);
+    lines.push(n.idle === 0 ? `${n.active === 1 ? 'Your' : 'All'} ${count(n.active, 'active creator', 'active creators')} made a sale.` : `${n.idle.toLocaleString('en-US')} of ${count(n.active, 'active creator', 'active creators')} made no sale.`);
   }
   const waiting = [n.drafts > 0 ? count(n.drafts, 'draft waits', 'drafts wait') + ' for review' : null, n.applications > 0 ? count(n.applications, 'creator application waits', 'creator applications wait') + ' for an answer' : null].filter((w) => w !== null);
   if (waiting.length > 0) lines.push(`${waiting.join(', and ')}.`);
