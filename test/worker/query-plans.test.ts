@@ -8,6 +8,8 @@ import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
+import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
+import { adminUser } from './console-fixtures';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { BASE, clickMessage, issueKey, runCron, signedRequest } from './fixtures';
@@ -238,6 +240,29 @@ describe('query plans of the money path and the cron', () => {
     expect(plans.find((p) => p.sql.includes('AS taken_back'))!.plan).toMatch(/SEARCH l USING INDEX ledger_creator \(creator_id=\? AND created_at>\? AND created_at<\?\)/);
     expect(plans.find((p) => p.sql.includes('UNION ALL'))!.plan).toMatch(/ledger_enrollment_basis \(enrollment_id=\? AND basis_period=\?\)/);
     await expectNarrow(() => mailEarningsDigests(env as Env, Date.now() + 2 * 86_400_000), []);
+  });
+
+  it("the weekly report finds the brands whose Monday it is by their zone, and reads each brand's week by the brand", async () => {
+    const o = await consoleBrand('owner');
+    await adminUser(o.brand.brandId, 'manager');
+    const monday = Date.parse('2026-11-30T09:00:00Z');
+    const at = monday - 3 * 86_400_000;
+    await env.DB.prepare(
+      "INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution, enrollment_id, source, payload_hash, created_at) VALUES (?, ?, 'plan-weekly', 5000, 'USD', ?, 'code', ?, 'api', 'h', ?)",
+    )
+      .bind(`cv_plan_weekly_${o.brand.brandId}`, o.brand.brandId, at, o.enrollment.id, at)
+      .run();
+    const ran = await statementsOf(async () => expect(await mailWeeklyReports(env as Env, monday)).toBeGreaterThanOrEqual(1));
+    expect(ran.length).toBe(8); // the zones, the claim, one batch of six reads: whatever the number of brands
+    const plans = await plansOf(ran);
+    expect(plans.find((p) => p.sql.includes('DISTINCT timezone'))!.plan).toMatch(/COVERING INDEX brands_timezone/);
+    expect(plans.find((p) => p.sql.includes('SET weekly_report_week = ?1'))!.plan).toMatch(/INDEX brands_timezone \(timezone=\?\)[\s\S]*admin_users_brand_email \(brand_id=\?\)/);
+    expect(plans.find((p) => p.sql.includes('AS commission_before'))!.plan).toMatch(/conversions_brand_at \(brand_id=\? AND occurred_at>\? AND occurred_at<\?\)[\s\S]*ledger_conversion \(conversion_id=\?\)/);
+    expect(plans.find((p) => p.sql.includes('AS clicks_before'))!.plan).toMatch(/click_rollups_brand_day \(brand_id=\? AND day>\? AND day<\?\)/);
+    expect(plans.find((p) => p.sql.includes('AS idle'))!.plan).toMatch(/enrollments_creator \(creator_id=\?\)/);
+    await expectNarrow(() => mailWeeklyReports(env as Env, monday + 7 * 86_400_000), []);
+    // The rest of the week a run reads nothing.
+    expect((await statementsOf(() => mailWeeklyReports(env as Env, monday + 2 * 86_400_000))).length).toBe(0);
   });
 
   it('reads no large table whole writing a batch of clicks and rolling them up', async () => {
