@@ -74,7 +74,7 @@ function reviewDigest(r: Claimed, publicOrigin: string | undefined): Message {
             applicationsAt ? `Answer them: ${applicationsAt}` : "Answer them on each campaign's Applications tab in your Chorus console.",
           ]
         : []),
-      `You get this at most once a day, while drafts or applications wait. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : ''}.`,
+      `You get this at most once a day, while drafts or applications wait. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`,
     ].join('\n\n'),
   };
 }

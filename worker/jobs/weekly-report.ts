@@ -251,7 +251,7 @@ export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumber
   const waiting = [n.drafts > 0 ? count(n.drafts, 'draft waits', 'drafts wait') + ' for review' : null, n.applications > 0 ? count(n.applications, 'creator application waits', 'creator applications wait') + ' for an answer' : null].filter((w) => w !== null);
   if (waiting.length > 0) lines.push(`${waiting.join(', and ')}.`);
   lines.push(origin ? `The network page: ${origin}${n.networkPath}` : 'Every number is on the network page of your Chorus console.');
-  lines.push(`You get this every Monday. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : ''}.`);
+  lines.push(`You get this every Monday. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`);
   return {
     to: c.email,
     subject: `${n.brandName} last week: ${count(n.orders, 'order', 'orders')}, ${money(n.revenue)}`,
