@@ -11,47 +11,50 @@ import { openSecret, sealSecret } from '../lib/secrets';
 
 export const EVERY_BRAND = '*';
 
-const tokenBody = z.strictObject({ p: z.literal('unsubscribe'), b: z.string().min(1).max(64), e: z.string().min(3).max(254) });
+// A link's token of one kind: sealed under a key of its own (derived from SECRETS_KEY), so no other sealed value,
+// nor a token of another kind, opens as one. `open` is null for anything that is not such a token.
+function sealedLinks<T, B extends object>(kind: string, body: z.ZodType<B>, toBody: (value: T) => B, fromBody: (b: B) => T) {
+  const key = (secretsKey: string) => `${kind}:${secretsKey}`;
+  return {
+    seal: (secretsKey: string, value: T): Promise<string> => sealSecret(key(secretsKey), JSON.stringify(toBody(value))),
+    open: async (secretsKey: string, token: string): Promise<T | null> => {
+      if (token.length > 600 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
+      try {
+        const parsed = body.safeParse(JSON.parse(await openSecret(key(secretsKey), token)));
+        return parsed.success ? fromBody(parsed.data) : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+const EMAIL = z.string().min(3).max(254);
+const ID = z.string().min(1).max(64);
+
+// An invitation's unsubscribe link: the brand and the address.
 export type Unsubscribe = { brandId: string; email: string };
+const unsubscribeLinks = sealedLinks(
+  'unsubscribe',
+  z.strictObject({ p: z.literal('unsubscribe'), b: ID, e: EMAIL }),
+  (u: Unsubscribe) => ({ p: 'unsubscribe' as const, b: u.brandId, e: u.email }),
+  (b) => ({ brandId: b.b, email: b.e }),
+);
+export const unsubscribeToken = unsubscribeLinks.seal;
+export const openUnsubscribeToken = unsubscribeLinks.open;
 
-// Sealed under a key of their own (derived from SECRETS_KEY), so no other sealed value opens as one.
-const tokenKey = (secretsKey: string) => `unsubscribe:${secretsKey}`;
-
-export async function unsubscribeToken(secretsKey: string, u: Unsubscribe): Promise<string> {
-  return sealSecret(tokenKey(secretsKey), JSON.stringify({ p: 'unsubscribe', b: u.brandId, e: u.email }));
-}
-
-// The brand and address a token names, or null for anything that is not a token Chorus sealed.
-export async function openUnsubscribeToken(secretsKey: string, token: string): Promise<Unsubscribe | null> {
-  if (token.length > 600 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
-  try {
-    const parsed = tokenBody.safeParse(JSON.parse(await openSecret(tokenKey(secretsKey), token)));
-    return parsed.success ? { brandId: parsed.data.b, email: parsed.data.e } : null;
-  } catch {
-    return null;
-  }
-}
-
-// The earnings mail's own link (jobs/earnings-digest.ts): the creator account and the address it was mailed to,
-// sealed under a key of its own, so it turns off that mail for that account and nothing else, with no sign-in,
-// and only while the account still uses that address (an old mail's link shows nobody a newer address).
-const earningsBody = z.strictObject({ p: z.literal('earnings'), c: z.string().min(1).max(64), e: z.string().min(3).max(254) });
-const earningsKey = (secretsKey: string) => `earnings-mail:${secretsKey}`;
+// The earnings mail's own link (jobs/earnings-digest.ts): the creator account and the address it was mailed to, so
+// it turns off that mail for that account and nothing else, with no sign-in, and only while the account still uses
+// that address (an old mail's link shows nobody a newer address).
 export type EarningsMailLink = { creatorId: string; email: string };
-
-export async function earningsMailToken(secretsKey: string, link: EarningsMailLink): Promise<string> {
-  return sealSecret(earningsKey(secretsKey), JSON.stringify({ p: 'earnings', c: link.creatorId, e: link.email }));
-}
-
-export async function openEarningsMailToken(secretsKey: string, token: string): Promise<EarningsMailLink | null> {
-  if (token.length > 600 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
-  try {
-    const parsed = earningsBody.safeParse(JSON.parse(await openSecret(earningsKey(secretsKey), token)));
-    return parsed.success ? { creatorId: parsed.data.c, email: parsed.data.e } : null;
-  } catch {
-    return null;
-  }
-}
+const earningsLinks = sealedLinks(
+  'earnings-mail',
+  z.strictObject({ p: z.literal('earnings'), c: ID, e: EMAIL }),
+  (l: EarningsMailLink) => ({ p: 'earnings' as const, c: l.creatorId, e: l.email }),
+  (b) => ({ creatorId: b.c, email: b.e }),
+);
+export const earningsMailToken = earningsLinks.seal;
+export const openEarningsMailToken = earningsLinks.open;
 
 // Turns the earnings mail on or off for an account. Turning it back on starts its next window a day back at most,
 // so the first mail is not about everything earned while it was off. ?1 creator, ?2 on, ?3 now, ?4 a day; `email`

@@ -41,14 +41,16 @@ async function madeFor(campaignId: string, email: string) {
   return { ...rest, codePattern: code.replace(handle.replace(/[.-]/g, '').toUpperCase(), '{HANDLE}') };
 }
 
+// Mails as the provider receives them, for the tests that look at what applicants were told.
+const sent: Message[] = [];
+const mailTo = (email: string) => sent.filter((s) => s.to === email);
+const capture = () => {
+  sent.length = 0;
+  setTransport(async (msg) => void sent.push(msg));
+};
+afterEach(() => setTransport(logTransport));
+
 describe('answering applications through the admin API', () => {
-  const sent: Message[] = [];
-  const mailTo = (email: string) => sent.filter((s) => s.to === email);
-  const capture = () => {
-    sent.length = 0;
-    setTransport(async (msg) => void sent.push(msg));
-  };
-  afterEach(() => setTransport(logTransport));
 
   it('approves exactly as the console does: the enrollment, link, code and invitation, audited under the key', { timeout: 30_000 }, async () => {
     const m = await consoleBrand('manager');
@@ -272,13 +274,6 @@ describe('answering applications through the admin API', () => {
 describe('declining many applications through the admin API', () => {
   type Result = { id: string; outcome: 'declined' | 'already_answered' | 'not_found'; status: string | null; decidedAt: string | null; applicantMailed: boolean };
   type Report = { declined: number; applicantsMailed: number; alreadyAnswered: number; notFound: number; results: Result[] };
-  const sent: Message[] = [];
-  const mailTo = (email: string) => sent.filter((s) => s.to === email);
-  const capture = () => {
-    sent.length = 0;
-    setTransport(async (msg) => void sent.push(msg));
-  };
-  afterEach(() => setTransport(logTransport));
   const declineMany = (m: Brand, body: unknown, headers?: Record<string, string>, campaignId = m.campaign.id) => m.brand.api('POST', `/api/admin/campaigns/${campaignId}/applications/decline`, body, headers);
   // A later decline's note reaching the provider shows that no earlier note still to come is on its way.
   const settled = async (m: Brand) => {
