@@ -37,17 +37,22 @@ export type Env = {
   PUBLIC_ORIGIN?: string;
 };
 
-// The origin to put in a link someone else will open: a mailed reset link above all. A value that is not
-// an http(s) URL (`chorus.example`, a typo) is ignored rather than failing every page that makes a link.
-export function publicOrigin(c: { env: Env; req: { url: string } }): string {
-  if (/^https?:\/\//i.test(c.env.PUBLIC_ORIGIN ?? '')) {
-    try {
-      return new URL(c.env.PUBLIC_ORIGIN!).origin;
-    } catch {
-      // not a URL: the request's own origin, as when it is unset
-    }
+// PUBLIC_ORIGIN as an origin, or null when it is unset or not an http(s) URL (`chorus.example`, a typo): ignored
+// rather than failing every page or mail that makes a link. `httpsOnly` for what must be https (RFC 8058's
+// one-click unsubscribe).
+export function configuredOrigin(value: string | undefined, { httpsOnly = false } = {}): string | null {
+  if (!(httpsOnly ? /^https:\/\//i : /^https?:\/\//i).test(value ?? '')) return null;
+  try {
+    return new URL(value!).origin;
+  } catch {
+    return null;
   }
-  return new URL(c.req.url).origin;
+}
+
+// The origin to put in a link someone else will open: a mailed reset link above all. Without a usable
+// PUBLIC_ORIGIN, the request's own origin.
+export function publicOrigin(c: { env: Env; req: { url: string } }): string {
+  return configuredOrigin(c.env.PUBLIC_ORIGIN) ?? new URL(c.req.url).origin;
 }
 
 // Set with `wrangler secret put` outside local development; the worker refuses requests without them.

@@ -131,7 +131,11 @@ describe('the weekly network report', () => {
     expect(reportWeek(at('2026-11-29T22:59:00Z'), 'Asia/Tokyo')).toBeNull(); // 07:59 on Monday in Tokyo
     expect(reportWeek(at('2026-11-29T23:00:00Z'), 'Asia/Tokyo')).toBe('2026-11-23');
     expect(reportWeek(at('2026-12-01T07:00:00Z'), 'America/Los_Angeles')).toBe('2026-11-23'); // 23:00 Monday
-    expect(reportWeek(at('2026-12-01T08:00:00Z'), 'America/Los_Angeles')).toBeNull(); // Tuesday
+    // All of Tuesday too, for a brand whose Monday morning no run caught (a timezone change, failing runs).
+    expect(reportWeek(at('2026-12-01T08:00:00Z'), 'America/Los_Angeles')).toBe('2026-11-23'); // 00:00 Tuesday
+    expect(reportWeek(at('2026-12-02T07:59:00Z'), 'America/Los_Angeles')).toBe('2026-11-23'); // 23:59 Tuesday
+    expect(reportWeek(at('2026-12-02T08:00:00Z'), 'America/Los_Angeles')).toBeNull(); // Wednesday
+    expect(reportWeek(at('2026-11-29T14:00:00Z'), 'Asia/Tokyo')).toBeNull(); // Sunday 23:00
 
     await run('2026-11-29T22:45:00Z'); // 07:45 on Monday in Tokyo
     expect(await mailsTo(sent, [inTokyo.email, inLa.email], 0)).toEqual([]);

@@ -291,13 +291,15 @@ export async function declineEach(db: D1Database, t: { brandId: string; campaign
   const auditIds = JSON.stringify(ids.map((id) => [id, newId('aud')]));
   const results = await db.batch([
     ...updates,
-    // The rows this batch declined are the ones answered now by this actor (as declineApplications counts them).
+    // The rows this batch declined are the ones answered now by this actor and not audited yet.
     db
       .prepare(
         `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
          SELECT j.value ->> 1, ?1, ?2, ?3, 'application.declined', 'application', a.id, json_object('applicantMailed', json(CASE WHEN a.decline_mailed_at IS ?5 THEN 'true' ELSE 'false' END)), ?5
          FROM json_each(?6) j JOIN applications a ON a.id = j.value ->> 0
-         WHERE a.campaign_id = ?4 AND a.brand_id = ?1 AND a.status = 'declined' AND a.decided_at = ?5 AND a.decided_by = ?3`,
+         WHERE a.campaign_id = ?4 AND a.brand_id = ?1 AND a.status = 'declined' AND a.decided_at = ?5 AND a.decided_by = ?3
+           -- A second call by the same key in the same millisecond declined nothing more: it audits nothing either.
+           AND NOT EXISTS (SELECT 1 FROM audit_log x WHERE x.brand_id = ?1 AND x.at = ?5 AND x.action = 'application.declined' AND x.target_id = a.id)`,
       )
       .bind(t.brandId, actor.type, actor.id, t.campaignId, now, auditIds),
     db.prepare('SELECT id, status, decided_at FROM applications WHERE campaign_id = ?1 AND brand_id = ?2 AND id IN (SELECT value FROM json_each(?3))').bind(t.campaignId, t.brandId, JSON.stringify(ids)),

@@ -3,7 +3,7 @@
 // what each campaign's new orders earned, what refunds took back, and how far they are from the next tier. Only
 // of brands they accepted, only to accounts with a password (who can sign in to see it), and off when they turn
 // it off on the Account page.
-import type { Env } from '../env';
+import { configuredOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { tierProgress } from '../domain/commission';
@@ -144,7 +144,9 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Me
     const { results } = await db.prepare(REVENUE).bind(JSON.stringify(monthly), JSON.stringify(lifetime)).all<{ enrollment_id: string; revenue: number }>();
     for (const r of results) revenue.set(r.enrollment_id, r.revenue);
   }
-  const origin = httpsOrigin(env.PUBLIC_ORIGIN);
+  // Links need Chorus's own address (a cron run has no request to take one from), and an https one: the one-click
+  // unsubscribe (RFC 8058) must be https, and a deployed Chorus is.
+  const origin = configuredOrigin(env.PUBLIC_ORIGIN, { httpsOnly: true });
   const mails = await Promise.all(
     claimed.map(async (c) => {
       const own = rows.filter((r) => r.creator_id === c.id && saysSomething(r));
@@ -154,17 +156,6 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Me
     }),
   );
   return mails.filter((m) => m !== null);
-}
-
-// The mail's links need Chorus's own address (PUBLIC_ORIGIN): a cron run has no request to take one from. Only an
-// https one: the one-click unsubscribe (RFC 8058) must be https, and a deployed Chorus is.
-function httpsOrigin(publicOrigin: string | undefined): string | null {
-  if (!/^https:\/\//i.test(publicOrigin ?? '')) return null;
-  try {
-    return new URL(publicOrigin!).origin;
-  } catch {
-    return null;
-  }
 }
 
 const saysSomething = (r: CampaignEarnings) => r.commission > 0 || r.bonus > 0 || r.fees > 0 || r.given_back > 0 || r.taken_back > 0;

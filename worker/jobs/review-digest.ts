@@ -3,7 +3,7 @@
 // at most once a day, the first within a cron run (15 minutes) of a draft or an application arriving after a
 // quiet day, with how many wait. Each member can turn it off on the Team page.
 import { NOT_WITHDRAWN } from '../db/submissions';
-import type { Env } from '../env';
+import { configuredOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 
@@ -46,7 +46,7 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
 
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
 function reviewDigest(r: Claimed, publicOrigin: string | undefined): Message {
-  const origin = /^https?:\/\//i.test(publicOrigin ?? '') ? new URL(publicOrigin!).origin : null;
+  const origin = configuredOrigin(publicOrigin);
   const count = (n: number, one: string, many: string) => (n === 1 ? `1 ${one}` : `${n.toLocaleString('en-US')} ${many}`);
   const drafts = r.waiting === 1 ? '1 creator draft is' : `${r.waiting.toLocaleString('en-US')} creator drafts are`;
   const recent = r.recent > 0 && r.recent < r.waiting ? ` (${r.recent.toLocaleString('en-US')} sent in the last day)` : '';

@@ -2,7 +2,7 @@
 // Rewardful's weekly reports tell theirs: one mail a person on Monday morning in the brand's timezone, with last
 // Monday–Sunday's orders, revenue, commission and unique clicks beside the week before's, the top creators,
 // how many active creators sold nothing, and what waits for review. Each member can turn it off on the Team page.
-import type { Env } from '../env';
+import { configuredOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
@@ -15,25 +15,32 @@ export const WEEKLY_REPORTS_PER_RUN = 200;
 // The report goes from this long into the brand's Monday: read with the morning's coffee, not at midnight.
 export const WEEKLY_REPORT_HOUR_MS = 8 * 3_600_000;
 const HOUR_MS = 3_600_000;
-// Zones run from UTC-12 to UTC+14: Monday 08:00 somewhere is from Sunday 18:00 UTC to Tuesday 12:00 UTC.
+// Zones run from UTC-12 to UTC+14: Monday 08:00 to Tuesday's end somewhere is from Sunday 18:00 UTC to Wednesday 12:00 UTC.
 const ZONE_OFFSETS_MS = [-12 * HOUR_MS, 14 * HOUR_MS] as const;
 
-const isMonday = (day: string) => new Date(`${day}T00:00:00Z`).getUTCDay() === 1;
+const weekdayOf = (day: string) => new Date(`${day}T00:00:00Z`).getUTCDay();
 
-/** The week a brand's report tells of at `now`: its Monday (YYYY-MM-DD), once the brand's Monday has reached 08:00; null any other time. */
+/**
+ * The week a brand's report tells of at `now`: its Monday (YYYY-MM-DD), from 08:00 on the brand's Monday and all
+ * its Tuesday (a brand that moved to a timezone already past its Monday morning, or a Monday of failing runs, is
+ * mailed a day late rather than never; the claim keeps it to once); null any other time.
+ */
 export function reportWeek(now: number, timeZone: string): string | null {
   const zone = zoneOrUtc(timeZone);
   const today = dayOf(now, zone);
-  if (!isMonday(today) || now < dayStart(today, zone) + WEEKLY_REPORT_HOUR_MS) return null;
-  return addDays(today, -7);
+  const weekday = weekdayOf(today);
+  if (weekday === 1 && now >= dayStart(today, zone) + WEEKLY_REPORT_HOUR_MS) return addDays(today, -7);
+  if (weekday === 2) return addDays(today, -8);
+  return null;
 }
 
-// Whether any zone can be in its Monday morning at `now` (a quarter-hour walk over the offsets zones have):
-// the other five days of the week a run reads nothing.
-function mondaySomewhere(now: number): boolean {
+// Whether any zone can be in its Monday morning or its Tuesday at `now` (a quarter-hour walk over the offsets zones
+// have): the other four days of the week a run reads nothing. At one instant every zone that is due is due for the
+// same week.
+function reportDaySomewhere(now: number): boolean {
   for (let at = now + ZONE_OFFSETS_MS[0]; at <= now + ZONE_OFFSETS_MS[1]; at += HOUR_MS / 4) {
     const d = new Date(at);
-    if (d.getUTCDay() === 1 && d.getUTCHours() >= 8) return true;
+    if ((d.getUTCDay() === 1 && d.getUTCHours() >= 8) || d.getUTCDay() === 2) return true;
   }
   return false;
 }
@@ -132,7 +139,7 @@ export type WeeklyNumbers = {
 };
 
 export async function mailWeeklyReports(env: Env, now: number): Promise<number> {
-  if (!mondaySomewhere(now)) return 0;
+  if (!reportDaySomewhere(now)) return 0;
   const db = env.DB;
   const { results: zones } = await db.prepare('SELECT DISTINCT timezone FROM brands').all<{ timezone: string }>();
   const due = new Map<string, string[]>();
@@ -140,7 +147,7 @@ export async function mailWeeklyReports(env: Env, now: number): Promise<number> 
     const week = reportWeek(now, timezone);
     if (week) due.set(week, [...(due.get(week) ?? []), timezone]);
   }
-  // One Monday at a time (at one instant every zone on a Monday is on the same one).
+  // One week at a time (at one instant every zone that is due is due for the same one).
   const [week, dueZones] = [...due][0] ?? [];
   if (!week || !dueZones) return 0;
   const { results: claimed } = await db.prepare(CLAIM).bind(week, JSON.stringify(dueZones), WEEKLY_REPORTS_PER_RUN).all<Claimed>();
@@ -223,14 +230,14 @@ function change(now: number, before: number): string {
   if (now === before) return 'same as the week before';
   if (before === 0) return 'none the week before';
   const pct = Math.round(((now - before) / before) * 100);
-  return pct === 0 ? `about the same as the week before` : `${pct > 0 ? 'up' : 'down'} ${Math.abs(pct)}% on the week before`;
+  return pct === 0 ? `about the same as the week before` : `${pct > 0 ? 'up' : 'down'} ${Math.abs(pct).toLocaleString('en-US')}% on the week before`;
 }
 
 const shortDay = (day: string) => new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
 
 export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumbers, publicOrigin: string | undefined): Message {
   // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
-  const origin = /^https?:\/\//i.test(publicOrigin ?? '') ? new URL(publicOrigin!).origin : null;
+  const origin = configuredOrigin(publicOrigin);
   const money = (minor: number) => formatMoney(minor, n.currency);
   const lines = [
     `Hi ${c.name},`,
@@ -251,7 +258,7 @@ export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumber
   const waiting = [n.drafts > 0 ? count(n.drafts, 'draft waits', 'drafts wait') + ' for review' : null, n.applications > 0 ? count(n.applications, 'creator application waits', 'creator applications wait') + ' for an answer' : null].filter((w) => w !== null);
   if (waiting.length > 0) lines.push(`${waiting.join(', and ')}.`);
   lines.push(origin ? `The network page: ${origin}${n.networkPath}` : 'Every number is on the network page of your Chorus console.');
-  lines.push(`You get this every Monday. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`);
+  lines.push(`You get this on Mondays when there is something to tell. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`);
   return {
     to: c.email,
     subject: `${n.brandName} last week: ${count(n.orders, 'order', 'orders')}, ${money(n.revenue)}`,
