@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import { earningsDigest, mailEarningsDigests, type CampaignEarnings } from '../../worker/jobs/earnings-digest';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
-import { BASE, createMoneyBrand, rowCount, signedPost, waitFor } from './fixtures';
+import { BASE, createMoneyBrand, insertLedgerEntry, rowCount, signedPost, waitFor } from './fixtures';
 import { fetchWorker, get, post } from './forms';
 import { unsubscribeToken } from '../../worker/db/mail-opt-outs';
 import { portalTestDefaults, signedInCreator } from './portal-fixtures';
@@ -180,6 +180,18 @@ describe('the earnings mail when things go wrong', () => {
     expect(await mailEarningsDigests(env as Env, later())).toBe(1);
     await waitFor(async () => (mine().length === 2 ? true : null));
     expect(mine()[1]!.text).toContain('A new order earned you $40.00 in commission.');
+  });
+
+  it("tells a creator paid by the post of a post's fee, though no order came", { timeout: 30_000 }, async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    const now = Date.now();
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, kind: 'flat_fee', amountMinor: 25_000, period: '2026-12', availableAt: now, createdAt: now });
+    const sent = mailbox();
+    expect(await mailEarningsDigests(env as Env, later())).toBe(1);
+    const mail = await waitFor(async () => sent.find((s) => s.to === m.email));
+    expect(mail.subject).toBe('You earned $250.00 at Test Brand');
+    expect(mail.text).toContain('Test Brand · Glow\nFees for posts that went live: $250.00.');
+    expect(mail.text).not.toContain('Tier');
   });
 
   it('leaves out a brand the creator has not accepted, even on the same account', { timeout: 30_000 }, async () => {

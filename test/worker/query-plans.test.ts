@@ -236,7 +236,7 @@ describe('query plans of the money path and the cron', () => {
     const ran = await statementsOf(async () => expect(await mailEarningsDigests(env as Env, Date.now() + 61_000)).toBeGreaterThanOrEqual(1));
     expect(ran.length).toBe(3); // the claim, the new entries, the tier revenue
     const plans = await plansOf(ran);
-    expect(plans.find((p) => p.sql.includes('earnings_digest_from'))!.plan).toMatch(/COVERING INDEX ledger_new_commissions/);
+    expect(plans.find((p) => p.sql.includes('earnings_digest_from'))!.plan).toMatch(/COVERING INDEX ledger_new_earnings/);
     expect(plans.find((p) => p.sql.includes('AS taken_back'))!.plan).toMatch(/SEARCH l USING INDEX ledger_creator \(creator_id=\? AND created_at>\? AND created_at<\?\)/);
     expect(plans.find((p) => p.sql.includes('UNION ALL'))!.plan).toMatch(/ledger_enrollment_basis \(enrollment_id=\? AND basis_period=\?\)/);
     await expectNarrow(() => mailEarningsDigests(env as Env, Date.now() + 2 * 86_400_000), []);

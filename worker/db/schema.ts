@@ -552,9 +552,9 @@ export const ledgerEntries = sqliteTable(
     // Revenue entries an older worker wrote without basis_period (during a deploy), for the cron to fill in.
     index('ledger_basis_missing').on(t.id).where(sql`basis_period IS NULL AND kind IN ('commission', 'bonus', 'reversal')`),
     index('ledger_creator').on(t.creatorId, t.createdAt),
-    // Commissions written lately, for the creators' earnings mail to find who earned (jobs/earnings-digest.ts):
-    // covering, so the cron reads the index alone.
-    index('ledger_new_commissions').on(t.createdAt, t.creatorId).where(sql`kind = 'commission'`),
+    // Commissions and fees written lately, for the creators' earnings mail to find who earned
+    // (jobs/earnings-digest.ts): covering (kind too, which the claim's IN tests), so the cron reads the index alone.
+    index('ledger_new_earnings').on(t.createdAt, t.creatorId, t.kind).where(sql`kind IN ('commission', 'flat_fee')`),
     index('ledger_brand_period').on(t.brandId, t.period),
     // Closing a period claims unpaid entries only: without this it walked every earlier entry, paid or not.
     index('ledger_unpaid').on(t.brandId, t.period).where(sql`payout_id IS NULL`),

@@ -1,6 +1,7 @@
 // Creators hear when they earn, as Shopify Collabs and Dub Partners tell theirs of a sale: one mail a creator at
-// most once a day, the first within a cron run (15 minutes) of an order credited to them after a quiet day, with
-// what each campaign's new orders earned, what refunds took back, and how far they are from the next tier. Only
+// most once a day, the first within a cron run (15 minutes) of an order credited to them (or a post's fee) after a
+// quiet day, with what each campaign's new orders and posts earned, what refunds took back, and how far they are
+// from the next tier. Only
 // of brands they accepted, only to accounts with a password (who can sign in to see it), and off when they turn
 // it off on the Account page.
 import { configuredOrigin, type Env } from '../env';
@@ -31,16 +32,17 @@ const WINDOW_START = (c: string) => `MAX(COALESCE(${c}earnings_digest_at, ?1 - ?
 
 // The stamp is the claim (two overlapping runs mail nobody twice), and `earnings_digest_from` keeps where this
 // mail's window starts, so each mail tells of entries written since the one before: (from, now - SETTLE]. Only
-// commissions that earned something make a mail due (a 0 % tier or a product seeding order does not).
+// a commission or a flat fee that earned something makes a mail due (a 0 % tier or a product seeding order does
+// not; a refund alone is no news).
 // ?1 now, ?2 a day, ?3 limit, ?4 lookback, ?5 settle.
 const CLAIM = `UPDATE creators SET earnings_digest_from = ${WINDOW_START('')}, earnings_digest_at = ?1
 WHERE id IN (
   SELECT c.id FROM creators c
-  WHERE c.id IN (SELECT l.creator_id FROM ledger_entries l WHERE l.kind = 'commission' AND l.created_at > ?1 - ?4 - ?5)
+  WHERE c.id IN (SELECT l.creator_id FROM ledger_entries l WHERE l.kind IN ('commission', 'flat_fee') AND l.created_at > ?1 - ?4 - ?5)
     AND c.earnings_digest = 1 AND c.password_hash IS NOT NULL
     AND (c.earnings_digest_at IS NULL OR c.earnings_digest_at <= ?1 - ?2)
     AND EXISTS (SELECT 1 FROM ledger_entries l ${ACCEPTED}
-      WHERE l.creator_id = c.id AND l.kind = 'commission' AND l.amount_minor > 0 AND l.created_at > ${WINDOW_START('c.')} AND l.created_at <= ?1 - ?5)
+      WHERE l.creator_id = c.id AND l.kind IN ('commission', 'flat_fee') AND l.amount_minor > 0 AND l.created_at > ${WINDOW_START('c.')} AND l.created_at <= ?1 - ?5)
   ORDER BY c.earnings_digest_at IS NOT NULL, c.earnings_digest_at
   LIMIT ?3)
 RETURNING id, email, display_name AS name, earnings_digest_from AS since`;
