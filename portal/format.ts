@@ -54,8 +54,9 @@ export const formatPeriod = (period: string) =>
   /^\d{4}-\d{2}$/.test(period) ? new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`)) : period;
 
 export const formatCount = (n: number) => grouping.format(n);
-// "1 share", "2 shares": a count with its noun (regular plurals only).
-export const countOf = (n: number, noun: string) => `${grouping.format(n)} ${n === 1 ? noun : `${noun}s`}`;
+// "1 share", "2 shares": a count with its noun, and its plural where adding an s is not it ("1 draft waits",
+// "2 drafts wait").
+export const countOf = (n: number, noun: string, plural = `${noun}s`) => `${grouping.format(n)} ${n === 1 ? noun : plural}`;
 
 export const STORY_FORMAT_LABELS: Record<string, string> = {
   day_in_the_life: 'Day in the life',

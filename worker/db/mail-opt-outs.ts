@@ -8,6 +8,7 @@
 // creator asks for themselves are not affected.
 import { z } from 'zod';
 import { openSecret, sealSecret } from '../lib/secrets';
+import { DAY_MS } from '../domain/periods';
 
 export const EVERY_BRAND = '*';
 
@@ -66,7 +67,7 @@ export function setEarningsMail(db: D1Database, creatorId: string, on: boolean, 
          earnings_digest = ?2
        WHERE id = ?1${email === undefined ? '' : ' AND email = ?5'}`,
     )
-    .bind(creatorId, on ? 1 : 0, now, 86_400_000, ...(email === undefined ? [] : [email]));
+    .bind(creatorId, on ? 1 : 0, now, DAY_MS, ...(email === undefined ? [] : [email]));
 }
 
 // Idempotent: a second click (or a mail client's POST after the person's) changes nothing. Statements, to batch

@@ -5,14 +5,15 @@
 import { NOT_WITHDRAWN } from '../db/submissions';
 import { configuredOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
+import { countOf } from '../../portal/format';
 import type { Message } from '../lib/messages';
 
 const DAY_MS = 86_400_000;
 // Members claimed a run: a run with more left over leaves them to the next one, 15 minutes on.
 export const REVIEW_DIGESTS_PER_RUN = 200;
 
-// Drafts waiting as the Review page counts them: a removed creator's are withdrawn.
-const WAITING = `submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE s.status = 'submitted' AND ${NOT_WITHDRAWN}`;
+// Drafts waiting as the Review page counts them: a removed creator's are withdrawn (the weekly report's too).
+export const DRAFTS_WAITING = `submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE s.status = 'submitted' AND ${NOT_WITHDRAWN}`;
 
 // Applications waiting for an answer (db/applications.ts).
 const APPLIED = `applications a WHERE a.status = 'pending'`;
@@ -27,13 +28,13 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
        SELECT u.id FROM admin_users u
        WHERE u.role IN ('owner', 'manager') AND u.removed_at IS NULL AND u.password_hash IS NOT NULL AND u.review_digest = 1
          AND (u.review_digest_at IS NULL OR u.review_digest_at <= ?1 - ?2)
-         AND (EXISTS (SELECT 1 FROM ${WAITING} AND s.brand_id = u.brand_id AND s.updated_at > COALESCE(u.review_digest_at, u.created_at))
+         AND (EXISTS (SELECT 1 FROM ${DRAFTS_WAITING} AND s.brand_id = u.brand_id AND s.updated_at > COALESCE(u.review_digest_at, u.created_at))
            OR EXISTS (SELECT 1 FROM ${APPLIED} AND a.brand_id = u.brand_id AND a.created_at > COALESCE(u.review_digest_at, u.created_at)))
        LIMIT ?3)
      RETURNING brand_id, email, name,
        (SELECT name FROM brands WHERE id = admin_users.brand_id) AS brand_name,
-       (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id) AS waiting,
-       (SELECT count(*) FROM ${WAITING} AND s.brand_id = admin_users.brand_id AND s.updated_at > ?1 - ?2) AS recent,
+       (SELECT count(*) FROM ${DRAFTS_WAITING} AND s.brand_id = admin_users.brand_id) AS waiting,
+       (SELECT count(*) FROM ${DRAFTS_WAITING} AND s.brand_id = admin_users.brand_id AND s.updated_at > ?1 - ?2) AS recent,
        (SELECT count(*) FROM ${APPLIED} AND a.brand_id = admin_users.brand_id) AS applications,
        (SELECT a.campaign_id FROM ${APPLIED} AND a.brand_id = admin_users.brand_id ORDER BY a.created_at LIMIT 1) AS applications_campaign`,
   )
@@ -47,15 +48,14 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
 function reviewDigest(r: Claimed, publicOrigin: string | undefined): Message {
   const origin = configuredOrigin(publicOrigin);
-  const count = (n: number, one: string, many: string) => (n === 1 ? `1 ${one}` : `${n.toLocaleString('en-US')} ${many}`);
   const drafts = r.waiting === 1 ? '1 creator draft is' : `${r.waiting.toLocaleString('en-US')} creator drafts are`;
   const recent = r.recent > 0 && r.recent < r.waiting ? ` (${r.recent.toLocaleString('en-US')} sent in the last day)` : '';
   const subject =
     r.waiting > 0 && r.applications > 0
-      ? `${count(r.waiting, 'draft', 'drafts')} and ${count(r.applications, 'application', 'applications')} waiting at ${r.brand_name}`
+      ? `${countOf(r.waiting, 'draft')} and ${countOf(r.applications, 'application')} waiting at ${r.brand_name}`
       : r.waiting > 0
-        ? `${count(r.waiting, 'draft', 'drafts')} to review for ${r.brand_name}`
-        : `${count(r.applications, 'creator application', 'creator applications')} waiting at ${r.brand_name}`;
+        ? `${countOf(r.waiting, 'draft')} to review for ${r.brand_name}`
+        : `${countOf(r.applications, 'creator application')} waiting at ${r.brand_name}`;
   const applicationsAt = origin && r.applications_campaign ? `${origin}/console/campaigns/${r.applications_campaign}/applications` : null;
   return {
     to: r.email,
@@ -70,7 +70,7 @@ function reviewDigest(r: Claimed, publicOrigin: string | undefined): Message {
         : []),
       ...(r.applications > 0
         ? [
-            `${count(r.applications, 'creator applied', 'creators applied')} to join ${r.brand_name}'s campaigns and ${r.applications === 1 ? 'waits' : 'wait'} for an answer.`,
+            `${countOf(r.applications, 'creator applied', 'creators applied')} to join ${r.brand_name}'s campaigns and ${r.applications === 1 ? 'waits' : 'wait'} for an answer.`,
             applicationsAt ? `Answer them: ${applicationsAt}` : "Answer them on each campaign's Applications tab in your Chorus console.",
           ]
         : []),

@@ -7,8 +7,8 @@ import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
 import { refundedOf } from '../db/network';
-import { NOT_WITHDRAWN } from '../db/submissions';
-import { formatMoney } from '../../portal/format';
+import { DRAFTS_WAITING } from './review-digest';
+import { countOf, formatMoney } from '../../portal/format';
 
 // Members claimed a run: a run with more due leaves them to the next one, 15 minutes on (64 runs a Monday).
 export const WEEKLY_REPORTS_PER_RUN = 200;
@@ -112,7 +112,7 @@ const IDLE = `SELECT e.brand_id, COUNT(DISTINCT e.creator_id) AS active,
 
 // What waits for the team, as the Review page and the Applications tabs count it (jobs/review-digest.ts).
 const WAITING = `SELECT j.value AS brand_id,
-    (SELECT count(*) FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id WHERE s.brand_id = j.value AND s.status = 'submitted' AND ${NOT_WITHDRAWN}) AS drafts,
+    (SELECT count(*) FROM ${DRAFTS_WAITING} AND s.brand_id = j.value) AS drafts,
     (SELECT count(*) FROM campaigns c JOIN applications a ON a.campaign_id = c.id AND a.status = 'pending' WHERE c.brand_id = j.value) AS applications
   FROM json_each(?1) j`;
 
@@ -223,8 +223,6 @@ async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string): 
 // Nothing happened and nothing waits: no mail (its claim stands, so the week is not looked at again).
 const quietWeek = (n: WeeklyNumbers) => n.orders === 0 && n.revenue === 0 && n.clicks === 0 && n.drafts === 0 && n.applications === 0;
 
-const count = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-
 // "up 12%", "down 3%", "new" against a week with none, "same" when equal.
 function change(now: number, before: number): string {
   if (now === before) return 'same as the week before';
@@ -250,18 +248,18 @@ export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumber
     ].join('\n'),
   ];
   if (n.top.length > 0) {
-    lines.push([`Top creators:`, ...n.top.map((t, i) => `${i + 1}. @${t.handle}: ${money(t.revenue)}, ${count(t.orders, 'order', 'orders')}`)].join('\n'));
+    lines.push([`Top creators:`, ...n.top.map((t, i) => `${i + 1}. @${t.handle}: ${money(t.revenue)}, ${countOf(t.orders, 'order')}`)].join('\n'));
   }
   if (n.active > 0) {
-    lines.push(n.idle === 0 ? `${n.active === 1 ? 'Your' : 'All'} ${count(n.active, 'active creator', 'active creators')} made a sale.` : `${n.idle.toLocaleString('en-US')} of ${count(n.active, 'active creator', 'active creators')} made no sale.`);
+    lines.push(n.idle === 0 ? `${n.active === 1 ? 'Your' : 'All'} ${countOf(n.active, 'active creator')} made a sale.` : `${n.idle.toLocaleString('en-US')} of ${countOf(n.active, 'active creator')} made no sale.`);
   }
-  const waiting = [n.drafts > 0 ? count(n.drafts, 'draft waits', 'drafts wait') + ' for review' : null, n.applications > 0 ? count(n.applications, 'creator application waits', 'creator applications wait') + ' for an answer' : null].filter((w) => w !== null);
+  const waiting = [n.drafts > 0 ? countOf(n.drafts, 'draft waits', 'drafts wait') + ' for review' : null, n.applications > 0 ? countOf(n.applications, 'creator application waits', 'creator applications wait') + ' for an answer' : null].filter((w) => w !== null);
   if (waiting.length > 0) lines.push(`${waiting.join(', and ')}.`);
   lines.push(origin ? `The network page: ${origin}${n.networkPath}` : 'Every number is on the network page of your Chorus console.');
   lines.push(`You get this on Mondays when there is something to tell. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`);
   return {
     to: c.email,
-    subject: `${n.brandName} last week: ${count(n.orders, 'order', 'orders')}, ${money(n.revenue)}`,
+    subject: `${n.brandName} last week: ${countOf(n.orders, 'order')}, ${money(n.revenue)}`,
     text: lines.join('\n\n'),
   };
 }
