@@ -4,7 +4,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
-import { discountText, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { discountText, EARNING_KIND_LABELS, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -873,8 +873,6 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
 
 // ---------- Earnings ----------
 
-const KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewals', reversal: 'Refund reversal', reversal_back: 'Refund reversal given back (the refund failed)', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', bonus_back: 'Bonus taken back (refunds brought the month below the target)', adjustment: 'From the brand' };
-
 export type PayoutDetails = { method: string; account: string } | null;
 
 // After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
@@ -950,9 +948,22 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
   errors,
 }) => {
   const periods = [...new Set(ledger.map((r) => r.period))];
+  const years = [...new Set(periods.map((p) => p.slice(0, 4)))];
   return (
     <Page title="Earnings" nav={creatorNav('earnings')} who={who}>
       <h1 class="page-title">Earnings</h1>
+      {years.length > 0 ? (
+        <p class="small">
+          Every entry for your books, as a spreadsheet (CSV):{' '}
+          {years.map((y) => (
+            <>
+              <a href={`/earnings/statement.csv?year=${y}`}>{y} statement</a>
+              {' · '}
+            </>
+          ))}
+          <a href="/earnings/statement.csv">all years</a>
+        </p>
+      ) : null}
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {!details ? (
         <Notice tone="info" title="Add your payout details">
@@ -986,7 +997,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                       <tr>
                         <td>{r.brand_name}</td>
                         <td>
-                          {KIND_LABELS[r.kind] ?? r.kind} <span class="muted small">× {formatCount(r.entries)}</span>
+                          {EARNING_KIND_LABELS[r.kind] ?? r.kind} <span class="muted small">× {formatCount(r.entries)}</span>
                           {r.notes ? <span class="muted small block">{r.notes}</span> : null}
                         </td>
                         <td class="small">{earningsStatus(r)}</td>

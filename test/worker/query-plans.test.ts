@@ -153,6 +153,17 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await admin(o.brand, '/api/admin/webhooks/deliveries?eventId=evt_x')).status).toBe(200), [['webhook_deliveries_brand_at', /event_id = \?/]]);
   });
 
+  it("a creator's statement reads that creator's entries in the order it writes them", async () => {
+    const m = await signedInCreator();
+    expect((await signed(m.brand, m.ingestKey, '/v1/conversions', { orderId: 'statement-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
+    const plans = await plansOf(await statementsOf(async () => expect(await (await get('/earnings/statement.csv?year=2026', m.cookie)).text()).toContain('Commission')));
+    const statement = plans.find((p) => p.sql.includes('payout_period'))!;
+    expect(statement.plan).toMatch(/SEARCH l USING INDEX ledger_creator \(creator_id=\? AND created_at>\?\)/);
+    // Entries are read in index order; only those sharing one moment are sorted by id, as the LIMIT stops early.
+    expect(statement.plan).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+    await expectNarrow(async () => (await get('/earnings/statement.csv', m.cookie)).text(), []);
+  });
+
   it('a refund finds its reversal by the refund, and a creator their payouts by the creator', async () => {
     const o = await consoleBrand('owner');
     const order = { orderId: 'plan-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: o.code };

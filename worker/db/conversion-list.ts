@@ -4,7 +4,7 @@ import { awaitingClickWhere } from './schema';
 import { CLICK_COUNTS, creditsOrderAt } from './conversions';
 import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
-import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
 import { iso } from '../lib/validate';
 
 // An order's id as a filter: what the stores send (the signed API holds ids to printable ASCII, the
@@ -160,7 +160,7 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     csvText(o.handle),
     csvText(o.campaign_name),
     priced ? money(o.commission_minor!) : '',
-    o.rate_bps === null ? '' : csvNumber(`${Math.floor(o.rate_bps / 100)}.${String(o.rate_bps % 100).padStart(2, '0')}`), // 1050 bps → 10.50
+    o.rate_bps === null ? '' : csvPercent(o.rate_bps),
     o.tier === null ? '' : csvNumber(o.tier),
     csvText(priced ? commissionStatus(o, now) : ''),
     csvText(iso(o.available_at)),

@@ -7,6 +7,9 @@ import type { DailyPoint } from '../domain/network';
 import { periodOf } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { refundedOf } from './network';
+import { formatAmount } from '../domain/store-payloads';
+import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
+import { iso } from '../lib/validate';
 
 export type CreatorEnrollment = {
   enrollment_id: string;
@@ -197,16 +200,19 @@ export type PayoutRow = { id: string; period: string; currency: string; amount_m
 // close counts it): its closes carry the amount forward until it reaches the minimum.
 export type BelowMinimum = { brand_name: string; currency: string; minimum: number; owed: number };
 
+// A subscription's later payments are commission the creator earns again without a new sale, and a flat fee taken
+// back (the post was not live) or a bonus taken back (refunds brought the month below its threshold) is not one
+// earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
+// (EARNING_KIND_LABELS in portal/format.ts names them). `l` is the entry, `cv` its order (LEFT JOINed).
+const SHOWN_KIND = `CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
+  WHEN l.kind = 'reversal' AND l.event_key = 'refund_failed:' || l.refund_id THEN 'reversal_back'
+  WHEN l.kind = 'bonus' AND l.amount_minor < 0 THEN 'bonus_back' ELSE l.kind END`;
+
 export async function creatorEarnings(db: D1Database, creatorId: string, now: number): Promise<{ ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[] }> {
   const [ledger, payouts, below] = await db.batch([
     db
       .prepare(
-        // A subscription's later payments are commission the creator earns again without a new sale, and a flat
-        // fee taken back (the post was not live) or a bonus taken back (refunds brought the month below its
-        // threshold) is not one earned, nor is a refund's reversal given back because the refund failed: each a line of its own.
-        `SELECT l.period, CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
-             WHEN l.kind = 'reversal' AND l.event_key = 'refund_failed:' || l.refund_id THEN 'reversal_back'
-             WHEN l.kind = 'bonus' AND l.amount_minor < 0 THEN 'bonus_back' ELSE l.kind END AS shown_kind,
+        `SELECT l.period, ${SHOWN_KIND} AS shown_kind,
            l.currency, b.name AS brand_name, b.timezone, SUM(l.amount_minor) AS amount, COUNT(*) AS entries,
            group_concat(CASE WHEN l.kind = 'adjustment' THEN l.note END, ' · ') AS notes,
            SUM(CASE WHEN p.status = 'paid' THEN l.amount_minor ELSE 0 END) AS paid,
@@ -268,4 +274,67 @@ export async function creatorStats(db: D1Database, e: Pick<CreatorEnrollment, 'e
     orders: daily.reduce((t, d) => t + d.conversions, 0),
     byLink: orderRows.reduce((t, r) => t + r.by_link, 0),
   };
+}
+
+// A creator's statement: every entry of their ledger, oldest first, for their own books and tax return. A year
+// is the brands' periods of that year (the month an entry counts in, in its brand's timezone). Read a keyset
+// page per pull by ledger_creator (creator_id, created_at), so memory stays one page however long the history.
+// sale_amount is what the entry was priced on: the order's amount for a commission, the refund's (negative) for a reversal.
+export const STATEMENT_CSV_HEADER = ['date', 'period', 'brand', 'campaign', 'type', 'order_date', 'sale_amount', 'rate_percent', 'tier', 'amount', 'currency', 'status', 'payable_from', 'payout_period', 'paid_at', 'note'];
+
+type StatementRow = {
+  id: string; created_at: number; period: string; brand_name: string; campaign_name: string | null; shown_kind: string; occurred_at: number | null;
+  basis_minor: number; rate_bps: number | null; tier: number | null; amount_minor: number; currency: string; available_at: number;
+  payout_status: string | null; payout_period: string | null; paid_at: number | null; note: string | null;
+};
+
+const STATEMENT_PAGE = 500;
+
+export const STATEMENT_QUERY = `SELECT l.id, l.created_at, l.period, b.name AS brand_name, c.name AS campaign_name, ${SHOWN_KIND} AS shown_kind, cv.occurred_at,
+    l.basis_minor, l.rate_bps, l.tier, l.amount_minor, l.currency, l.available_at, p.status AS payout_status, p.period AS payout_period, p.paid_at, l.note
+  FROM ledger_entries l JOIN brands b ON b.id = l.brand_id LEFT JOIN enrollments e ON e.id = l.enrollment_id LEFT JOIN campaigns c ON c.id = e.campaign_id
+  LEFT JOIN payouts p ON p.id = l.payout_id LEFT JOIN conversions cv ON cv.id = l.conversion_id
+  WHERE l.creator_id = ?1 AND l.period >= ?2 AND l.period <= ?3 AND l.created_at >= ?4 AND (l.created_at > ?4 OR l.id > ?5)
+  ORDER BY l.created_at, l.id LIMIT ${STATEMENT_PAGE}`;
+
+// Where an entry's money stands, as the Earnings page words it.
+function statementStatus(r: StatementRow, now: number): string {
+  if (r.payout_status === 'paid') return 'paid';
+  if (r.payout_status === 'failed') return 'payout failed';
+  if (r.payout_status !== null) return 'in a payout';
+  return r.available_at > now ? 'held' : 'payable';
+}
+
+export function statementCsvStream(db: D1Database, creatorId: string, year: number | null, labels: Record<string, string>, now = Date.now()): ReadableStream<Uint8Array> {
+  const [from, to] = year === null ? ['0000-00', '9999-99'] : [`${year}-01`, `${year}-12`];
+  let after: { at: number; id: string } = { at: -1, id: '' };
+  return csvStream(STATEMENT_CSV_HEADER, async () => {
+    const { results } = await db.prepare(STATEMENT_QUERY).bind(creatorId, from, to, after.at, after.id).all<StatementRow>();
+    const last = results.at(-1);
+    if (last) after = { at: last.created_at, id: last.id };
+    const text = results
+      .map((r) => {
+        const money = (minor: number) => csvNumber(formatAmount(minor, r.currency));
+        return csvLine([
+          csvText(iso(r.created_at)),
+          csvText(r.period),
+          csvText(r.brand_name),
+          csvText(r.campaign_name),
+          csvText(labels[r.shown_kind] ?? r.shown_kind),
+          csvText(iso(r.occurred_at)),
+          r.occurred_at === null ? '' : money(r.basis_minor),
+          r.rate_bps === null ? '' : csvPercent(r.rate_bps),
+          r.tier === null ? '' : csvNumber(r.tier),
+          money(r.amount_minor),
+          csvText(r.currency),
+          csvText(statementStatus(r, now)),
+          csvText(iso(r.available_at)),
+          csvText(r.payout_period),
+          csvText(iso(r.paid_at)),
+          csvText(r.note),
+        ]);
+      })
+      .join('');
+    return { text, done: results.length < STATEMENT_PAGE };
+  });
 }

@@ -107,6 +107,9 @@ export function csvNumber(value: string | number): string {
   return text;
 }
 
+// A rate in basis points as a percent with two decimals: 1050 → 10.50.
+export const csvPercent = (bps: number) => csvNumber(`${Math.floor(bps / 100)}.${String(bps % 100).padStart(2, '0')}`);
+
 export const csvLine = (cells: string[]) => `${cells.join(',')}\r\n`;
 
 export function safeFilename(name: string): string {

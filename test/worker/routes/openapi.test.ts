@@ -47,6 +47,7 @@ const HTML_PAGES = [
   'POST /submissions/:id/resubmit',
   'POST /submissions/:id/live',
   'GET /earnings',
+  'GET /earnings/statement.csv',
   'POST /earnings/payout-details',
   'GET /account',
   'POST /account/name',

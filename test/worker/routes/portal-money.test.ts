@@ -2,6 +2,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import migration0022 from '../../../migrations/0022_brand_creators_accepted_at.sql?raw';
+import { parseCsv } from '../../../worker/lib/csv';
 import { newId } from '../../../worker/lib/ids';
 import { setTransport, type Message } from '../../../worker/lib/messages';
 import { BASE, createMoneyBrand, type TestBrand, insertLedgerEntry, json, rowCount, signedPost, waitFor } from '../fixtures';
@@ -241,6 +242,70 @@ describe('earnings: periods and payouts as a creator reads them', () => {
     expect(html).toContain('<td class="small">In a payout</td>');
     expect(html).toContain('<td class="small">Paid</td>');
     expect(html).toMatch(/Commission <span class="muted small">× 3<\/span>/);
+  });
+});
+
+describe('the earnings statement', () => {
+  const rowsOf = (csv: string) => {
+    const [header, ...records] = parseCsv(csv);
+    return records.map((r) => Object.fromEntries(r.cells.map((cell, i) => [header!.cells[i]!, cell])));
+  };
+
+  it('lists every entry of the creator oldest first, with the sale, the rate and where the money stands, for one year or all', async () => {
+    const m = await signedInCreator();
+    const other = await signedInCreator();
+    const owner = { brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id };
+    const order = { orderId: `st-${m.handle}`, amountMinor: 12_345, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString(), code: m.code };
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order)).status).toBe(201);
+    await insertLedgerEntry({ ...owner, amountMinor: 700, period: '2025-12', availableAt: Date.UTC(2026, 0, 10), createdAt: Date.UTC(2025, 11, 3) });
+    await insertLedgerEntry({ ...other, brandId: other.brand.brandId, enrollmentId: other.enrollment.id, creatorId: other.creator.id, amountMinor: 999, period: '2025-12', availableAt: Date.UTC(2026, 0, 10) });
+    // A brand's note that a spreadsheet would run as a formula is written as text.
+    expect((await m.brand.api('POST', `/api/admin/enrollments/${m.enrollment.id}/adjustments`, { amountMinor: 500, note: '=HYPERLINK("https://evil.example")' }, { 'idempotency-key': `st-${m.handle}` })).status).toBe(201);
+
+    const all = await get('/earnings/statement.csv', m.cookie);
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(all.headers.get('content-disposition')).toBe('attachment; filename="chorus-earnings-all.csv"');
+    expect(all.headers.get('cache-control')).toBe('no-store');
+    const rows = rowsOf(await all.text());
+    expect(rows.map((r) => [r.period, r.type, r.amount])).toEqual([
+      ['2025-12', 'Commission', '7.00'],
+      [expect.stringMatching(/^2026-/), 'Commission', '12.34'],
+      [expect.stringMatching(/^2026-/), 'From the brand', '5.00'],
+    ]);
+    expect(rows[0]).toMatchObject({ date: '2025-12-03T00:00:00.000Z', status: 'payable', brand: 'Test Brand', campaign: 'Glow', order_date: '', sale_amount: '' });
+    expect(rows[1]).toMatchObject({ sale_amount: '123.45', rate_percent: '10.00', tier: '1', currency: 'USD', status: 'held', order_date: order.occurredAt });
+    expect(rows[2]!.note).toBe(`'=HYPERLINK("https://evil.example")`);
+
+    const year = rowsOf(await (await get('/earnings/statement.csv?year=2025', m.cookie)).text());
+    expect(year.map((r) => r.amount)).toEqual(['7.00']);
+    expect(rowsOf(await (await get('/earnings/statement.csv?year=2024', m.cookie)).text())).toEqual([]);
+    const page = await (await get('/earnings', m.cookie)).text();
+    expect(page).toContain('href="/earnings/statement.csv?year=2025"');
+    expect(page).toContain('href="/earnings/statement.csv"');
+  });
+
+  it('pages through a long history without losing or repeating an entry', async () => {
+    const m = await signedInCreator();
+    const at = Date.UTC(2026, 1, 1);
+    // 1,203 entries, many at the same moment: the keyset breaks ties by id.
+    const values = Array.from({ length: 1_203 }, (_, i) => `('le_${String(i).padStart(5, '0')}_${m.handle}', '${m.brand.brandId}', '${m.enrollment.id}', '${m.creator.id}', 'commission', ${i + 1}, 'USD', 0, '2026-02', 'commission:st${i}', ${at}, ${at + Math.floor(i / 7)})`);
+    for (let i = 0; i < values.length; i += 200)
+      await env.DB.prepare(`INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, event_key, available_at, created_at) VALUES ${values.slice(i, i + 200).join(',')}`).run();
+    const rows = rowsOf(await (await get('/earnings/statement.csv?year=2026', m.cookie)).text());
+    expect(rows).toHaveLength(1_203);
+    expect(new Set(rows.map((r) => r.amount)).size).toBe(1_203);
+  });
+
+  it('refuses a year that is not one, and is for signed-in creators only', async () => {
+    const m = await signedInCreator();
+    for (const year of ['26', '2026-01', '1999', 'x'.repeat(5000), "2026' OR 1=1"]) {
+      const res = await get(`/earnings/statement.csv?year=${encodeURIComponent(year)}`, m.cookie);
+      expect(res.status).toBe(422);
+    }
+    const out = await get('/earnings/statement.csv');
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toMatch(/^\/login/);
   });
 });
 

@@ -117,7 +117,7 @@ describe('Stripe subscription payments (invoice.paid)', () => {
     await stripe(m.account, start.event);
     await stripe(m.account, invoicePaid(start.subscription).event);
     const page = await (await get('/earnings', m.cookie)).text();
-    expect(page).toMatch(/Subscription renewals <span class="muted small">× 1<\/span>/);
+    expect(page).toMatch(/Subscription renewal <span class="muted small">× 1<\/span>/);
     expect(page).toMatch(/Commission <span class="muted small">× 1<\/span>/);
   }, 20_000);
 

@@ -10,10 +10,11 @@ import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStateme
 import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
 import { setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
-import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, submissionTimeline } from '../../db/creator-portal';
+import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
-import { maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
+import { EARNING_KIND_LABELS, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
+import { csvAttachment } from '../../lib/csv';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { plainText } from '../../lib/validate';
@@ -711,6 +712,15 @@ async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors
 }
 
 creatorPortal.get('/earnings', (c) => earningsPage(c, { notice: c.req.query('saved') ? 'Payout details saved.' : undefined }));
+
+// The creator's statement as CSV: all of it, or one year's periods (?year=2026).
+creatorPortal.get('/earnings/statement.csv', (c) => {
+  const raw = c.req.query('year');
+  const year = raw === undefined || raw === '' ? null : /^20\d\d$/.test(raw) ? Number(raw) : undefined;
+  if (year === undefined) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, as 2026, or leave it out for every year.');
+  const stream = statementCsvStream(c.env.DB, c.var.creator.creatorId, year, EARNING_KIND_LABELS);
+  return csvAttachment(stream, `chorus-earnings-${year ?? 'all'}.csv`);
+});
 
 const payoutDetailsSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('paypal'), account: z.email().max(120) }),
