@@ -34,12 +34,17 @@ const OUTCOME: Record<string, { label: string; tone: string }> = {
   conflict: { label: 'Already settled with another reference', tone: 'pending' },
 };
 
-// An amount cell: labelled for the stacked phone layout, zeros dimmed and refunds in red.
-const Amount: FC<{ label: string; minor: number; currency: string }> = ({ label, minor, currency }) => (
+// An amount cell: labelled for the stacked phone layout, zeros dimmed and refunds in red. `positive` explains an
+// amount above zero in a column that is usually below it.
+const Amount: FC<{ label: string; minor: number; currency: string; positive?: string }> = ({ label, minor, currency, positive }) => (
   <td class={`num${minor === 0 ? ' zero' : minor < 0 ? ' negative' : ''}`} data-label={label}>
     {formatMoney(minor, currency)}
+    {positive && minor > 0 ? <span class="muted small block">{positive}</span> : null}
   </td>
 );
+
+// Refunds net above zero when a failed refund gives back a reversal an earlier payout already took.
+const GIVEN_BACK = 'Given back: a refund failed';
 
 const amountsText = (list: Claimable[]) => list.map((a) => `${formatMoney(a.amount, a.currency)} for ${formatCount(a.creators)} ${a.creators === 1 ? 'creator' : 'creators'}`).join(' and ');
 
@@ -240,7 +245,7 @@ export const PayoutsPage: FC<{
                       )}
                     </td>
                     <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
-                    <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} />
+                    <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} positive={GIVEN_BACK} />
                     <Amount label="Fees" minor={l.flatFeesMinor} currency={l.currency} />
                     <Amount label="Bonuses" minor={l.bonusesMinor} currency={l.currency} />
                     <td class="num net" data-label="Net">
@@ -302,7 +307,7 @@ export const PayoutsPage: FC<{
                       Total · {countOf(t.payouts, 'payout')} · {countOf(t.conversions, 'sale')}
                     </td>
                     <Amount label="Commission" minor={t.commission} currency={currency} />
-                    <Amount label="Refunds" minor={t.reversals} currency={currency} />
+                    <Amount label="Refunds" minor={t.reversals} currency={currency} positive={GIVEN_BACK} />
                     <Amount label="Fees" minor={t.fees} currency={currency} />
                     <Amount label="Bonuses" minor={t.bonuses} currency={currency} />
                     <td class="num net" data-label="Net">

@@ -430,7 +430,7 @@ export const PayoutLine = z
     detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed: worth paying again.'),
     currency,
     commissionMinor: minor(4_120),
-    reversalsMinor: minor(0),
+    reversalsMinor: minor(0).describe('What refunds took back (negative). Above zero when a failed refund gives back a reversal an earlier payout took.'),
     flatFeesMinor: minor(2_500),
     bonusesMinor: minor(0),
     netMinor: minor(6_620),

@@ -4,6 +4,8 @@ import { markPayouts } from '../../../worker/routes/admin/payouts';
 import type { Env } from '../../../worker/env';
 import { signTimestamped } from '../../../worker/lib/signatures';
 import { BASE, createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+import { adminUser, signIn } from '../console-fixtures';
+import { get } from '../forms';
 
 type RefundData = { data: { status: string; failedAt: string | null; reversal: { amountMinor: number } | null; givenBack: { amountMinor: number } | null } };
 type ErrorBody = { error: { code: string; details?: { reason?: string } } };
@@ -94,6 +96,13 @@ describe('POST /v1/refunds/failures', () => {
       { amount_minor: 1_000, period: NOW_ISO().slice(0, 7), basis_period: '2026-09', payout_id: null },
     ]);
     expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE brand_id = ? AND status = 'paid'", m.brand.brandId)).toBe(1);
+    // Once it clears (moved to November here, as if time had passed), November's payout holds it alone: its
+    // Refunds column is above zero, and the console says why.
+    await env.DB.prepare("UPDATE ledger_entries SET available_at = ?, period = '2026-11' WHERE brand_id = ? AND payout_id IS NULL AND kind = 'reversal'").bind(Date.UTC(2026, 10, 2), m.brand.brandId).run();
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-11' })).status).toBe(201);
+    const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    const page = await (await get('/console/payouts?period=2026-11', finance)).text();
+    expect(page).toMatch(/data-label="Refunds">\$10\.00<span class="muted small block">Given back: a refund failed<\/span>/);
   });
 
   it('fails a refund still waiting for its order, which then reverses nothing when the order lands', async () => {
