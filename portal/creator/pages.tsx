@@ -318,6 +318,9 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
             value={`${origin}/r/${l.slug}`}
           />
         ))}
+        <p class="small">
+          <a href={`/links/new?enrollment=${card.enrollment_id}`}>Link to a product or another page of the shop</a>
+        </p>
         {card.codes.map((d, i) => (
           <CopyField id={`code-${card.enrollment_id}-${i}`} label={`${d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'}: ${discountText(d.discount_type, d.discount_value, card.currency)} for your followers`} value={d.code} />
         ))}
@@ -698,6 +701,36 @@ export const SubmissionFormPage: FC<
     </Page>
   );
 };
+
+// A link of the creator's own to any page of the brand's shop (a product they show in a post). The brand's
+// allowed hosts are named, so a page elsewhere is not tried blind.
+export const NewLinkPage: FC<Who & { e: Pick<CreatorEnrollment, 'enrollment_id' | 'campaign_name' | 'brand_name'>; hosts: string[]; value?: string; errors?: FormError[] }> = ({ who, e, hosts, value, errors }) => (
+  <Page title="Link to a page" nav={creatorNav('home')} who={who}>
+    <h1 class="page-title">Link to a page of {e.brand_name}'s shop</h1>
+    <ErrorSummary errors={errors} />
+    <form method="post" action="/links" class="card stack">
+      <input type="hidden" name="enrollmentId" value={e.enrollment_id} />
+      <p>
+        Showing one product in a post? Send your followers straight to it. Orders through this link count for you in {e.campaign_name}, like your main link.
+      </p>
+      <div class="field">
+        <label for="destination">The page's address</label>
+        <input id="destination" name="destination" type="text" inputmode="url" autocomplete="url" required maxlength={2048} placeholder={`https://${hosts[0]?.replace(/^\*\./, '') ?? 'shop.example'}/products/…`} value={value ?? ''} aria-describedby="destination-hint" aria-invalid={invalidIn(errors, 'destination')} />
+        <p id="destination-hint" class="hint">
+          Open the page in your browser and copy its address. It must be on {hosts.map((h) => h.replace(/^\*\./, 'any part of ')).join(', ')}.
+        </p>
+      </div>
+      <div class="form-actions">
+        <button type="submit" class="button button-primary">
+          Make my link
+        </button>
+        <a class="button button-quiet" href={`/#c-${e.enrollment_id}`}>
+          Back
+        </a>
+      </div>
+    </form>
+  </Page>
+);
 
 // A creator in several open campaigns picks one first, so the draft form shows that campaign's formats and rules.
 export const CampaignPickerPage: FC<Who & { enrollments: CreatorEnrollment[]; warning?: string }> = ({ who, enrollments, warning }) => (

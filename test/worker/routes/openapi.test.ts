@@ -48,6 +48,8 @@ const HTML_PAGES = [
   'POST /submissions/:id/live',
   'GET /earnings',
   'GET /earnings/statement.csv',
+  'GET /links/new',
+  'POST /links',
   'POST /earnings/payout-details',
   'GET /account',
   'POST /account/name',

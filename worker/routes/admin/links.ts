@@ -54,14 +54,18 @@ function invalidDestination(reason: string): ApiError {
   return new ApiError(422, 'invalid_destination', "The destination must be an https URL on one of the brand's allowed hosts.", { reason });
 }
 
+export type LinkActor = { type: 'api_key' | 'admin_user' | 'creator'; id: string };
+
 // The link and its audit row, or neither when any link's slug equals this one ignoring case (the guard is
-// inside the INSERT, so two brands racing for GlowX and glowx cannot both win). Returns whether it was written.
-async function insertLink(d1: D1Database, row: LinkRow, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<boolean> {
+// inside the INSERT, so two brands racing for GlowX and glowx cannot both win), or, with `onePerPage`, when
+// the enrollment already has a link to this destination (a creator's double tap makes one). Returns whether it was written.
+async function insertLink(d1: D1Database, row: LinkRow, actor: LinkActor, onePerPage = false): Promise<boolean> {
+  const samePage = onePerPage ? ' AND NOT EXISTS (SELECT 1 FROM links WHERE enrollment_id = ?3 AND destination = ?5)' : '';
   const [link] = await d1.batch([
     d1
       .prepare(
         `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM links WHERE lower(slug) = lower(?))`,
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM links WHERE lower(slug) = lower(?9))${samePage}`,
       )
       .bind(row.id, row.brandId, row.enrollmentId, row.slug, row.destination, row.status, row.createdAt, row.updatedAt, row.slug),
     d1
@@ -73,8 +77,9 @@ async function insertLink(d1: D1Database, row: LinkRow, actor: { type: 'api_key'
 
 // A new tracked link for one of the brand's enrollments (the API's POST and the console's creator page): the
 // campaign's destination unless another is given, on the brand's allowed hosts; a slug from the handle unless
-// one is chosen. 404 for another brand's enrollment, 422 invalid_destination, 409 slug_taken.
-export async function createTrackedLink(d1: D1Database, brandId: string, input: { enrollmentId: string; destination?: string; slug?: string }, actor: { type: 'api_key' | 'admin_user'; id: string }): Promise<LinkRow> {
+// one is chosen. 404 for another brand's enrollment, 422 invalid_destination, 409 slug_taken. With `onePerPage`
+// (a creator's own links) an existing link of the enrollment to the same page is answered instead of a new one.
+export async function createTrackedLink(d1: D1Database, brandId: string, input: { enrollmentId: string; destination?: string; slug?: string; onePerPage?: boolean }, actor: LinkActor): Promise<LinkRow> {
   const found = await database(d1)
     .select({ brand: brands, campaign: campaigns, handle: brandCreators.handle })
     .from(enrollments)
@@ -90,9 +95,13 @@ export async function createTrackedLink(d1: D1Database, brandId: string, input: 
   // A generated slug collides only with the same creator's other links, rarely; try a few before giving up.
   for (let attempt = 0; attempt < 4; attempt++) {
     const row: LinkRow = { id: newId('lnk'), brandId, enrollmentId: input.enrollmentId, slug: input.slug ?? linkSlugFor(found.handle), destination: checked.url, status: 'active', createdAt: now, updatedAt: now };
-    if (await insertLink(d1, row, actor)) {
+    if (await insertLink(d1, row, actor, input.onePerPage)) {
       forgetRoute(row.slug);
       return row;
+    }
+    if (input.onePerPage) {
+      const same = await database(d1).query.links.findFirst({ where: and(eq(links.enrollmentId, input.enrollmentId), eq(links.destination, checked.url)) });
+      if (same) return same;
     }
     if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
   }

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
-import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -22,6 +22,7 @@ import { log } from '../../lib/log';
 import { mailSetup } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
+import { createTrackedLink } from '../admin/links';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
@@ -428,7 +429,7 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/stats/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/stats/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/links', '/links/*']) creatorPortal.use(path, requireCreator);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -527,7 +528,11 @@ creatorPortal.get('/', async (c) => {
         ? 'Declined. That brand’s campaigns are gone from your home page.'
         : c.req.query('left')
           ? 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'
-          : undefined;
+          : c.req.query('linked') === 'new'
+            ? 'Your new link is ready: copy it from the campaign below.'
+            : c.req.query('linked')
+              ? 'You already have a link to that page: it is on the campaign below.'
+              : undefined;
   const nothing = c.req.query('nothing');
   const warning = nothing === 'ended' ? 'That campaign has ended, so it takes no more drafts, and no other campaign of yours is open for them.' : nothing === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
@@ -562,6 +567,63 @@ creatorPortal.get('/stats/:enrollmentId', async (c) => {
   const now = Date.now();
   const [stats, orders] = await Promise.all([creatorStats(c.env.DB, e, now), listConversions(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id }, CREATOR_ORDERS_SHOWN)]);
   return c.html(<StatsPage who={viewerOf(c).email} e={e} stats={stats} orders={orders} now={now} />);
+});
+
+// ---------- A creator's own links ----------
+
+// How many links one creator may have in one campaign, the brand's and their own together: enough for every
+// product they show, few enough that the home card stays a list someone reads.
+export const MAX_LINKS_PER_ENROLLMENT = 20;
+
+function destinationProblem(reason: string, hosts: string[]): string {
+  if (reason === 'too_long') return 'That address is too long: links can go to addresses of up to 2,048 characters.';
+  if (reason === 'host_not_allowed') return `That page is not on the brand's shop: links can go to ${hosts.map((h) => h.replace(/^\*\./, 'any part of ')).join(', ')}.`;
+  return "That is not a page's address: open the page in your browser and copy what its address bar shows.";
+}
+
+// The address as a link stores it, to find one the creator already has; as typed when it does not parse.
+function storedForm(destination: string): string {
+  try {
+    return new URL(destination).toString();
+  } catch {
+    return destination;
+  }
+}
+
+// A campaign the creator works in now, with its brand's hosts: a link can be made for it. Invitations and
+// another's campaigns are a 404; an ended campaign, or one the brand paused or benched them in, a 409.
+async function linkableEnrollment(c: Context<AppEnv>, enrollmentId: string) {
+  const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, enrollmentId);
+  if (!e || isInvitation(e)) throw notFound('campaign');
+  if (campaignEnded(e, Date.now()) || e.enrollment_status !== 'active') throw new ApiError(409, 'campaign_closed', 'This campaign takes no new links: it has ended, or the brand has paused your part in it.');
+  const brand = await c.env.DB.prepare('SELECT allowed_hosts FROM brands WHERE id = ?').bind(e.brand_id).first<{ allowed_hosts: string }>();
+  return { e, hosts: JSON.parse(brand!.allowed_hosts) as string[] };
+}
+
+creatorPortal.get('/links/new', async (c) => {
+  const { e, hosts } = await linkableEnrollment(c, (c.req.query('enrollment') ?? '').slice(0, 64));
+  return c.html(<NewLinkPage who={viewerOf(c).email} e={e} hosts={hosts} />);
+});
+
+// Makes the link, or answers the one the creator already has to that page (a second tap, a page linked before).
+creatorPortal.post('/links', async (c) => {
+  const form = await formBody(c);
+  const { e, hosts } = await linkableEnrollment(c, (form.enrollmentId ?? '').slice(0, 64));
+  const typed = (form.destination ?? '').trim();
+  // A pasted address without its scheme is the https page it names.
+  const destination = /^[a-z][a-z0-9+.-]*:/i.test(typed) || typed === '' ? typed : `https://${typed.replace(/^\/+/, '')}`;
+  const refuse = (text: string, status: 409 | 422) => c.html(<NewLinkPage who={viewerOf(c).email} e={e} hosts={hosts} value={typed.slice(0, 2048)} errors={[{ field: 'destination', text }]} />, status);
+  const count = await c.env.DB.prepare('SELECT count(*) AS n, max(destination = ?) AS linked FROM links WHERE enrollment_id = ?').bind(storedForm(destination), e.enrollment_id).first<{ n: number; linked: number | null }>();
+  if (!count?.linked && count!.n >= MAX_LINKS_PER_ENROLLMENT)
+    return refuse(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be. Share one you have, or ask ${e.brand_name} to pause links you no longer use.`, 409);
+  const started = Date.now();
+  try {
+    const link = await createTrackedLink(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id, destination, onePerPage: true }, { type: 'creator', id: c.var.creator.creatorId });
+    return c.redirect(`/?linked=${link.createdAt >= started ? 'new' : 'existing'}#c-${e.enrollment_id}`, 303);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'invalid_destination') return refuse(destinationProblem((err.details as { reason: string }).reason, hosts), 422);
+    throw err;
+  }
 });
 
 creatorPortal.get('/submissions', async (c) => {
