@@ -91,6 +91,12 @@ export const ENROLLMENT_STATUS_LABELS: Record<string, string> = { invited: 'Invi
 // What a creator's earnings are, by the kind creatorEarnings shows (a ledger kind, or one split out of it).
 export const EARNING_KIND_LABELS: Record<string, string> = { commission: 'Commission', renewal_commission: 'Subscription renewal', reversal: 'Refund reversal', reversal_back: 'Refund reversal given back (the refund failed)', flat_fee: 'Flat fee', flat_fee_back: 'Flat fee taken back (post not live)', bonus: 'Bonus', bonus_back: 'Bonus taken back (refunds brought the month below the target)', adjustment: 'From the brand' };
 
+// A brand's allowed hosts as a creator reads them: "shop.example or one of its subdomains" for the pair of rules.
+export function hostsInWords(hosts: readonly string[]): string {
+  const bases = [...new Set(hosts.map((h) => h.replace(/^\*\./, '')))];
+  return bases.map((b) => (hosts.includes(`*.${b}`) ? (hosts.includes(b) ? `${b} or one of its subdomains` : `a subdomain of ${b}`) : b)).join(', ');
+}
+
 export const PAYOUT_METHOD_LABELS: Record<string, string> = { paypal: 'PayPal', bank_transfer: 'Bank transfer (IBAN)', wise: 'Wise' };
 
 // Enough to recognise an account, not to use it: the first character and domain of an email, the last four

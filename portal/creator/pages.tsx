@@ -4,7 +4,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
-import { discountText, EARNING_KIND_LABELS, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -717,7 +717,7 @@ export const NewLinkPage: FC<Who & { e: Pick<CreatorEnrollment, 'enrollment_id' 
         <label for="destination">The page's address</label>
         <input id="destination" name="destination" type="text" inputmode="url" autocomplete="url" required maxlength={2048} placeholder={`https://${hosts[0]?.replace(/^\*\./, '') ?? 'shop.example'}/products/…`} value={value ?? ''} aria-describedby="destination-hint" aria-invalid={invalidIn(errors, 'destination')} />
         <p id="destination-hint" class="hint">
-          Open the page in your browser and copy its address. It must be on {hosts.map((h) => h.replace(/^\*\./, 'any part of ')).join(', ')}.
+          Open the page in your browser and copy its address. It must be on {hostsInWords(hosts)}.
         </p>
       </div>
       <div class="form-actions">

@@ -19,7 +19,7 @@ describe("a creator's own links", () => {
     expect(home).toContain(`href="/links/new?enrollment=${m.enrollment.id}"`);
     const form = await get(`/links/new?enrollment=${m.enrollment.id}`, m.cookie);
     expect(form.status).toBe(200);
-    expect(await form.text()).toContain('It must be on shop.example, any part of shop.example.');
+    expect(await form.text()).toContain('It must be on shop.example or one of its subdomains.');
 
     const made = await make(m, 'shop.example/products/serum?variant=2');
     expect(made.status).toBe(303);
@@ -57,7 +57,7 @@ describe("a creator's own links", () => {
     const m = await signedInCreator();
     const before = await links(m);
     const cases: [string, string][] = [
-      ['https://evil.example/products/serum', 'is not on the brand&#39;s shop: links can go to shop.example, any part of shop.example.'],
+      ['https://evil.example/products/serum', 'is not on the brand&#39;s shop: links can go to shop.example or one of its subdomains.'],
       ['//evil.example/x', 'is not on the brand&#39;s shop'],
       ['https://shop.example.evil.example/', 'is not on the brand&#39;s shop'],
       ['http://shop.example/products/serum', 'is not a page&#39;s address'],

@@ -13,7 +13,7 @@ import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
-import { EARNING_KIND_LABELS, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
+import { EARNING_KIND_LABELS, hostsInWords, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
@@ -577,7 +577,7 @@ export const MAX_LINKS_PER_ENROLLMENT = 20;
 
 function destinationProblem(reason: string, hosts: string[]): string {
   if (reason === 'too_long') return 'That address is too long: links can go to addresses of up to 2,048 characters.';
-  if (reason === 'host_not_allowed') return `That page is not on the brand's shop: links can go to ${hosts.map((h) => h.replace(/^\*\./, 'any part of ')).join(', ')}.`;
+  if (reason === 'host_not_allowed') return `That page is not on the brand's shop: links can go to ${hostsInWords(hosts)}.`;
   return "That is not a page's address: open the page in your browser and copy what its address bar shows.";
 }
 
