@@ -180,3 +180,18 @@ export function decodeQr(m: Matrix): Decoded {
   for (let k = 0; pos < stream.length; k++) if (read(8) !== (k % 2 === 0 ? 0xec : 0x11)) fail('pad codewords are not 0xEC 0x11');
   return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), version, ecLevel, mask };
 }
+
+/** The modules an SVG from qrSvg draws: its path's runs painted on a grid, less the quiet zone. */
+export function modulesOfSvg(svg: string, quietZone = 4): boolean[][] {
+  const side = Number(/viewBox="0 0 (\d+) \1"/.exec(svg)?.[1] ?? fail('no square viewBox'));
+  const d = /<path[^>]* d="([^"]*)"/.exec(svg)?.[1] ?? fail('no path');
+  const run = /M(\d+) (\d+)h(\d+)v1h-\3z/g;
+  if (d.replace(run, '') !== '') fail('the path holds something other than runs');
+  const grid = Array.from({ length: side }, () => new Array<boolean>(side).fill(false));
+  for (const [, x, y, w] of d.matchAll(run)) for (let k = 0; k < Number(w); k++) grid[Number(y)]![Number(x) + k] = true;
+  for (let k = 0; k < side; k++) {
+    if ([...grid[k]!.slice(0, quietZone), ...grid[k]!.slice(side - quietZone)].some(Boolean)) fail('dark modules in the quiet zone');
+  }
+  if ([...grid.slice(0, quietZone), ...grid.slice(side - quietZone)].some((row) => row.some(Boolean))) fail('dark modules in the quiet zone');
+  return grid.slice(quietZone, side - quietZone).map((row) => row.slice(quietZone, side - quietZone));
+}
