@@ -96,9 +96,10 @@ export function byteCapacity(version: number, ecLevel: EcLevel): number {
 }
 
 // The modules left for codewords once every function pattern and the format and version areas are placed
-// (§7.1, Table 1's "data modules", remainder bits included): the whole square, less three finders with separators
-// and the format areas (3 × 64 + 31), the timing patterns between them, the alignment patterns not overlapping
-// a finder (25 modules each, minus those sharing timing modules), and two version areas (2 × 18) from version 7.
+// (§7.1, Table 1's "data modules", remainder bits included): the whole square, less three finders with their
+// separators (3 × 64), two copies of the format information and the dark module (2 × 15 + 1), the timing patterns
+// between the finders, the alignment patterns not overlapping a finder (25 modules each, less those already counted
+// as timing), and two version areas (2 × 18) from version 7.
 function rawDataModules(version: number): number {
   const size = sizeOf(version);
   let modules = size * size - 3 * 64 - 31 - 2 * (size - 16);
