@@ -7,6 +7,7 @@ import type { ListedAdjustment } from '../../worker/db/adjustments';
 import type { ListedCode } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
+import { qrLabel, trackedLinkUrl } from '../../worker/routes/portal/link-qr';
 import { discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
@@ -139,37 +140,53 @@ export const CreatorPage: FC<{
           </dl>
           {creator.links.map((l, i) => (
             <div class="link-row">
-              <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={`${origin}/r/${l.slug}`} />
-              {canWrite && !removed ? (
+              <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={trackedLinkUrl(origin, l.slug)} />
+              {removed ? null : (
                 <div class="link-actions">
-                  <form method="post" action={`${base}/links/${l.id}/status`}>
-                    <input type="hidden" name="status" value={l.status === 'active' ? 'paused' : 'active'} />
-                    <button type="submit" class="button button-small button-quiet">
-                      {l.status === 'active' ? 'Pause' : 'Resume'}
-                      <span class="visually-hidden"> the link to {linkTarget(l.destination)}</span>
-                    </button>
-                  </form>
-                  <details class="add-link" open={editLink?.id === l.id}>
-                    <summary class="small">
-                      Change where it leads<span class="visually-hidden"> (the link to {linkTarget(l.destination)})</span>
-                    </summary>
-                    <form method="post" action={`${base}/links/${l.id}/destination`} class="stack">
-                      <div class="field">
-                        <label for={`link-${i}-destination`}>New destination</label>
-                        <input id={`link-${i}-destination`} name="destination" type="url" inputmode="url" required maxlength={2048} value={editLink?.id === l.id ? editLink.destination : l.destination} autocomplete="off" aria-describedby={`link-${i}-hint`} />
-                        <p id={`link-${i}-hint`} class="hint">
-                          The link itself stays the same, so posts already out keep working; from now on it sends shoppers here. What it brought so far stays counted.
-                        </p>
-                      </div>
-                      <div>
-                        <button type="submit" class="button button-small">
-                          Save the destination
+                  {canWrite ? (
+                    <>
+                      <form method="post" action={`${base}/links/${l.id}/status`}>
+                        <input type="hidden" name="status" value={l.status === 'active' ? 'paused' : 'active'} />
+                        <button type="submit" class="button button-small button-quiet">
+                          {l.status === 'active' ? 'Pause' : 'Resume'}
+                          <span class="visually-hidden"> the link to {linkTarget(l.destination)}</span>
                         </button>
-                      </div>
-                    </form>
+                      </form>
+                      <details class="add-link" open={editLink?.id === l.id}>
+                        <summary class="small">
+                          Change where it leads<span class="visually-hidden"> (the link to {linkTarget(l.destination)})</span>
+                        </summary>
+                        <form method="post" action={`${base}/links/${l.id}/destination`} class="stack">
+                          <div class="field">
+                            <label for={`link-${i}-destination`}>New destination</label>
+                            <input id={`link-${i}-destination`} name="destination" type="url" inputmode="url" required maxlength={2048} value={editLink?.id === l.id ? editLink.destination : l.destination} autocomplete="off" aria-describedby={`link-${i}-hint`} />
+                            <p id={`link-${i}-hint`} class="hint">
+                              The link itself stays the same, so posts already out keep working; from now on it sends shoppers here. What it brought so far stays counted.
+                            </p>
+                          </div>
+                          <div>
+                            <button type="submit" class="button button-small">
+                              Save the destination
+                            </button>
+                          </div>
+                        </form>
+                      </details>
+                    </>
+                  ) : null}
+                  {/* For a booth, packaging inserts or the creator's own prints; loaded only once opened. */}
+                  <details class="add-link">
+                    <summary class="small">
+                      QR code<span class="visually-hidden"> (the link to {linkTarget(l.destination)})</span>
+                    </summary>
+                    <figure class="qr qr-small">
+                      <img src={`${base}/links/${l.id}/qr.svg`} alt={qrLabel(trackedLinkUrl(origin, l.slug))} width={160} height={160} loading="lazy" />
+                      <a class="button button-small" href={`${base}/links/${l.id}/qr.svg?download=1`} download={`${l.slug}-qr.svg`}>
+                        Download QR code (SVG)<span class="visually-hidden"> for the link to {linkTarget(l.destination)}</span>
+                      </a>
+                    </figure>
                   </details>
                 </div>
-              ) : null}
+              )}
             </div>
           ))}
           {canWrite && !removed ? (

@@ -5,6 +5,7 @@ import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/subm
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
 import { discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { trackedLinkUrl } from '../../worker/routes/portal/link-qr';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -255,7 +256,7 @@ function FeeBlock({ card, ended }: { card: CampaignCard; ended: boolean }) {
 
 // Whether the campaign's links and codes are open: a draft opens when the brand launches it, a dated
 // campaign on its start, and both close at the end (worker/domain/codes.ts placementOpen).
-function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: string; waiting: string | null } {
+export function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: string; waiting: string | null } {
   if (campaignEnded(e, now)) return { label: 'Ended', waiting: null };
   if (e.campaign_status === 'draft') return { label: 'Not launched yet', waiting: `${e.brand_name} has not launched this campaign yet. Your link and code start working when it does.` };
   if (e.starts_at !== null && e.starts_at > now) {
@@ -269,6 +270,13 @@ const LaunchNote: FC<{ e: CreatorEnrollment }> = ({ e }) => {
   const { waiting } = campaignPhase(e);
   return waiting ? <p class="muted small">{waiting}</p> : null;
 };
+
+// A QR code's look in miniature (three finder squares and a few modules), beside the link to the real one.
+const QrGlyph: FC = () => (
+  <svg viewBox="0 0 21 21" width="18" height="18" aria-hidden="true" focusable="false" shape-rendering="crispEdges">
+    <path fill="currentColor" d="M0 0h7v7h-7zM2 2v3h3v-3zM14 0h7v7h-7zM16 2v3h3v-3zM0 14h7v7h-7zM2 16v3h3v-3zM9 0h2v2h-2zM9 4h3v3h-3zM9 9h3v3h-3zM14 9h3v2h-3zM19 9h2v4h-2zM14 14h2v2h-2zM17 15h4v2h-4zM14 18h3v3h-3zM19 19h2v2h-2zM0 9h4v2h-4zM5 10h2v2h-2zM10 15h2v6h-2z" fill-rule="evenodd" />
+  </svg>
+);
 
 // An ended campaign keeps its numbers (what was earned stays the creator's) but no longer offers its link,
 // code, tier climb or new drafts: they would lead shoppers and the creator nowhere.
@@ -312,11 +320,17 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
       <div class="share">
         <LaunchNote e={card} />
         {card.links.map((l, i) => (
-          <CopyField
-            id={`link-${card.enrollment_id}-${i}`}
-            label={`${l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`}
-            value={`${origin}/r/${l.slug}`}
-          />
+          <div>
+            <CopyField
+              id={`link-${card.enrollment_id}-${i}`}
+              label={`${l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`}
+              value={trackedLinkUrl(origin, l.slug)}
+            />
+            <a class="qr-link" href={`/links/${l.slug}/qr`}>
+              <QrGlyph />
+              QR code<span class="visually-hidden"> for your link to {linkTarget(l.destination)}</span>
+            </a>
+          </div>
         ))}
         <p class="small">
           <a href={`/links/new?enrollment=${card.enrollment_id}`}>Link to a product or another page of the shop</a>

@@ -203,6 +203,13 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await get(page, o.cookie)).status).toBe(200), [['ledger_brand_period', ENROLLMENT]]);
   });
 
+  it("a link's QR code reads that link by its slug or id, for the creator and for the brand", async () => {
+    const o = await consoleBrand('owner');
+    const m = await signedInCreator();
+    await expectNarrow(async () => expect((await get(`/links/${m.link.slug}/qr.svg`, m.cookie)).status).toBe(200), []);
+    await expectNarrow(async () => expect((await get(`/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}/links/${o.link.id}/qr.svg`, o.cookie)).status).toBe(200), [['links_brand_at', /l\.id = \?/]]);
+  });
+
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
     const o = await consoleBrand('owner');
     await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'], approve: '1' }, o.cookie)).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);

@@ -154,6 +154,20 @@ export async function creatorEnrollment(db: D1Database, creatorId: string, enrol
   return db.prepare(`${ENROLLMENTS_SQL} AND e.id = ?`).bind(creatorId, enrollmentId).first<CreatorEnrollment>();
 }
 
+/** One of the creator's tracked links, with its campaign as their portal reads it. */
+export type CreatorLink = CreatorEnrollment & { slug: string; link_status: string; destination: string };
+
+// A tracked link of the signed-in creator's, by its slug, only where their home page offers it: a campaign they
+// work in (not an invitation, not one they left or were removed from, not ended). Another creator's link, or
+// one the home page no longer shows, is null: the caller's 404.
+export async function creatorLink(db: D1Database, creatorId: string, slug: string, now: number): Promise<CreatorLink | null> {
+  const row = await db
+    .prepare(`SELECT l.slug, l.status AS link_status, l.destination, x.* FROM links l JOIN (${ENROLLMENTS_SQL}) x ON x.enrollment_id = l.enrollment_id WHERE l.slug = ?`)
+    .bind(creatorId, slug)
+    .first<CreatorLink>();
+  return row && !isInvitation(row) && !campaignEnded(row, now) ? row : null;
+}
+
 export async function creatorEnrollments(db: D1Database, creatorId: string): Promise<CreatorEnrollment[]> {
   return (await db.prepare(`${ENROLLMENTS_SQL} ORDER BY e.created_at DESC`).bind(creatorId).all<CreatorEnrollment>()).results;
 }

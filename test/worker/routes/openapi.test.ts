@@ -39,6 +39,8 @@ const HTML_PAGES = [
   'POST /invitations/:enrollmentId/decline',
   'GET /brief/:enrollmentId',
   'GET /stats/:enrollmentId',
+  'GET /links/:slug/qr',
+  'GET /links/:slug/qr.svg',
   'GET /submissions',
   'GET /submissions/new',
   'POST /submissions',

@@ -42,7 +42,8 @@ const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB (abou
 consoleRouter.use('*', sameOrigin);
 consoleRouter.use('*', async (c, next) => {
   await next();
-  c.header('Cache-Control', 'no-store');
+  // Pages are never stored; a response that chose its own caching keeps it (a QR code's SVG, link-qr.ts).
+  if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   c.header('X-Frame-Options', 'DENY');
   c.header('Referrer-Policy', 'same-origin');
   c.header('X-Content-Type-Options', 'nosniff');

@@ -10,7 +10,7 @@ import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStateme
 import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
 import { setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
-import { campaignEnded, creatorEarnings, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
+import { campaignEnded, creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
 import { EARNING_KIND_LABELS, hostsInWords, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
@@ -28,6 +28,8 @@ import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verif
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
+import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl, trackedLinkUrl } from './link-qr';
+import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
 import { FIELDS, PITCH_MAX, readApplication, type ApplicationForm } from '../../domain/applications';
@@ -41,7 +43,8 @@ creatorPortal.use('*', (c, next) => (isPagePath(c.req.path) ? limitForm(c, next)
 creatorPortal.use('*', async (c, next) => {
   await next();
   if (!isPagePath(c.req.path)) return;
-  c.header('Cache-Control', 'no-store');
+  // Pages are never stored; a response that chose its own caching keeps it (a QR code's SVG, link-qr.ts).
+  if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   c.header('X-Frame-Options', 'DENY');
   c.header('Referrer-Policy', 'same-origin');
 });
@@ -429,7 +432,7 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/stats/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/links', '/links/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*']) creatorPortal.use(path, requireCreator);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -624,6 +627,27 @@ creatorPortal.post('/links', async (c) => {
     if (err instanceof ApiError && err.code === 'invalid_destination') return refuse(destinationProblem((err.details as { reason: string }).reason, hosts), 422);
     throw err;
   }
+});
+
+// ---------- QR codes of the creator's tracked links ----------
+
+// One of the signed-in creator's own links that their home page shows, or a 404 (another's, an unknown slug, one
+// of a campaign they left or that ended), whatever the slug holds.
+async function ownLink(c: Context<AppEnv>) {
+  const slug = c.req.param('slug') ?? '';
+  const link = QR_SLUG.test(slug) ? await creatorLink(c.env.DB, c.var.creator.creatorId, slug, Date.now()) : null;
+  if (!link) throw notFound('link');
+  return { link, url: trackedLinkUrl(publicOrigin(c), link.slug) };
+}
+
+creatorPortal.get('/links/:slug/qr', async (c) => {
+  const { link, url } = await ownLink(c);
+  return c.html(<QrPage who={viewerOf(c).email} link={link} label={qrLabel(url)} readable={readableUrl(url)} />);
+});
+
+creatorPortal.get('/links/:slug/qr.svg', async (c) => {
+  const { link, url } = await ownLink(c);
+  return qrSvgResponse(c, url, link.slug);
 });
 
 creatorPortal.get('/submissions', async (c) => {

@@ -21,6 +21,7 @@ import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type Co
 import { awaitingReview, type CampaignRecord } from './queries';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
+import { qrSvgResponse, trackedLinkUrl } from '../link-qr';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
 
@@ -309,6 +310,20 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination'
     throw error;
   }
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'link_repointed'), 303);
+});
+
+// One of the brand's own links as a QR code, for its team to print (a booth, packaging inserts) or hand the
+// creator: the link of this enrollment, in this campaign, of this brand, or a 404.
+creatorRoutes.get('/campaigns/:id/creators/:enrollment/links/:link/qr.svg', async (c) => {
+  const linkId = c.req.param('link');
+  const slug =
+    linkId.length <= 64
+      ? await c.env.DB.prepare('SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE l.id = ? AND l.enrollment_id = ? AND l.brand_id = ? AND e.campaign_id = ?')
+          .bind(linkId, c.req.param('enrollment'), c.var.user.brandId, c.req.param('id'))
+          .first<string>('slug')
+      : null;
+  if (!slug) throw notFound('link');
+  return qrSvgResponse(c, trackedLinkUrl(publicOrigin(c), slug), slug);
 });
 
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
