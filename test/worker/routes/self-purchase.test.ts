@@ -13,6 +13,8 @@ import worker from '../../../worker/index';
 import { parseCsv } from '../../../worker/lib/csv';
 import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
 import { BASE, clickMessage, createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
+import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
 type MoneyBrand = Awaited<ReturnType<typeof createMoneyBrand>>;
 type Commission = { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string | null; reason: string | null };
@@ -281,5 +283,83 @@ describe('an order waiting for its click', () => {
     expect(await selfPurchaseOf(waiting.id)).toEqual({ self_purchase: 0, buyer_creator_id: null });
     await deliver([click]);
     expect((await ledgerOf(m.brand.brandId)).map((l) => [l.kind, l.amount_minor])).toEqual([['commission', 1_000]]);
+  });
+});
+
+// ---------- The console and the creator portal ----------
+
+describe('the console', () => {
+  portalTestDefaults();
+
+  it('labels a self-purchase on the Orders page, and one the brand let earn', async () => {
+    const m = await consoleBrand('viewer');
+    const own = await order(m, { customerEmail: emailOf(m) });
+    const other = await order(m, { customerEmail: 'dana@shoppers.test' });
+    const html = await (await get('/console/orders', m.cookie)).text();
+    const rowOf = (orderId: string) => {
+      const at = html.indexOf(orderId);
+      return html.slice(at, html.indexOf('</tr>', at));
+    };
+    expect(rowOf(own.orderId)).toContain('Self-purchase · no commission');
+    expect(rowOf(other.orderId)).not.toContain('Self-purchase');
+    expect(rowOf(other.orderId)).toContain('$10.00');
+    expect((await m.brand.api('PATCH', '/api/admin/brand', { selfPurchasesEarn: true })).status).toBe(200);
+    const allowed = await order(m, { customerEmail: emailOf(m) });
+    const after = await (await get('/console/orders', m.cookie)).text();
+    const allowedRow = after.slice(after.indexOf(allowed.orderId), after.indexOf('</tr>', after.indexOf(allowed.orderId)));
+    expect(allowedRow).toContain('Self-purchase, earning as your settings allow');
+    expect(allowedRow).not.toContain('no commission');
+  });
+
+  it("lets an owner choose whether creators earn on their own orders, behind the origin check, and nobody else", async () => {
+    const m = await consoleBrand('owner');
+    const fields = { allowedHosts: 'shop.example\n*.shop.example', fallbackUrl: '', clickParam: 'cid' };
+    const earns = async () => (await env.DB.prepare('SELECT self_purchases_earn FROM brands WHERE id = ?').bind(m.brand.brandId).first<number>('self_purchases_earn')) === 1;
+    const page = await (await get('/console/settings', m.cookie)).text();
+    expect(page).toMatch(/<input type="radio" name="selfPurchasesEarn" value="no" checked=""/);
+
+    // A form from another origin changes nothing.
+    expect((await post('/console/settings', { ...fields, selfPurchasesEarn: 'yes' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await earns()).toBe(false);
+    for (const role of ['manager', 'viewer'] as const) {
+      const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
+      // Read-only for them, as the other settings are.
+      expect(await (await get('/console/settings', cookie)).text()).toMatch(/<fieldset class="card stack" disabled=""><legend class="card-legend">Creators&#39; own orders/);
+      expect((await post('/console/settings', { ...fields, selfPurchasesEarn: 'yes' }, { cookie })).status).toBe(403);
+    }
+    expect(await earns()).toBe(false);
+
+    const saved = await post('/console/settings', { ...fields, selfPurchasesEarn: 'yes' }, { cookie: m.cookie });
+    expect(saved.status).toBe(303);
+    expect(await earns()).toBe(true);
+    expect(await (await get('/console/settings', m.cookie)).text()).toMatch(/<input type="radio" name="selfPurchasesEarn" value="yes" checked=""/);
+    expect(await rowCount(`SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'brand.updated' AND details LIKE '%selfPurchasesEarn%'`, m.brand.brandId)).toBe(1);
+    // A form drawn before the choice existed leaves it as it is; a value that is neither is refused in place.
+    expect((await post('/console/settings', fields, { cookie: m.cookie })).status).toBe(303);
+    expect(await earns()).toBe(true);
+    const bad = await post('/console/settings', { ...fields, selfPurchasesEarn: 'maybe' }, { cookie: m.cookie });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('Creators&#39; own orders: choose whether they earn commission.');
+    expect((await post('/console/settings', { ...fields, selfPurchasesEarn: 'no' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await earns()).toBe(false);
+  });
+});
+
+describe('the creator portal', () => {
+  portalTestDefaults();
+
+  it('tells the creator their own order earned nothing, and why', async () => {
+    const m = await signedInCreator();
+    const own = await order(m, { customerEmail: m.email });
+    const other = await order(m, { customerEmail: 'dana@shoppers.test' });
+    const html = await (await get(`/stats/${m.enrollment.id}`, m.cookie)).text();
+    const list = html.slice(html.indexOf('Your latest orders'));
+    const itemOf = (orderId: string) => {
+      const at = list.indexOf(orderId.slice(-4));
+      return list.slice(list.lastIndexOf('<li>', at), at);
+    };
+    expect(itemOf(own.orderId)).toContain('Your own order: no commission');
+    expect(itemOf(other.orderId)).not.toContain('Your own order');
+    expect(html).toContain('An order you place yourself, paying with the email you sign in with, earns no commission');
   });
 });
