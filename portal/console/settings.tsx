@@ -55,14 +55,14 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
           <legend>When a creator buys through their own code or link</legend>
           <div class="radios">
             <label class="radio">
-              <input type="radio" name="selfPurchasesEarn" value="no" checked={values.selfPurchasesEarn === 'no'} aria-invalid={invalidIn(errors, 'selfPurchasesEarn')} /> No commission (recommended): the order is recorded and credited to them, earns nothing and counts toward no tier or bonus
+              <input type="radio" name="selfPurchasesEarn" value="no" checked={values.selfPurchasesEarn === 'no'} aria-invalid={invalidIn(errors, 'selfPurchasesEarn')} /> No commission (recommended)
             </label>
             <label class="radio">
               <input type="radio" name="selfPurchasesEarn" value="yes" checked={values.selfPurchasesEarn === 'yes'} /> Commission as on any order
             </label>
           </div>
           <p id="own-hint" class="hint">
-            An order is a creator's own when the email the customer gave at checkout is the one they sign in with (ignoring capitals, a +tag and, for Gmail, dots). Chorus compares the two and does not store the customer's email. Applies to orders that arrive after you save.
+            The order is still recorded and credited to them, so you see the sale, but earns nothing and counts toward no tier or bonus. An order is a creator's own when the email the customer gave at checkout is the one they sign in with (ignoring capitals, a +tag and, for Gmail, dots). Chorus compares the two and does not store the customer's email. Applies to orders that arrive after you save.
           </p>
         </fieldset>
       </fieldset>
