@@ -363,8 +363,9 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const renewalOf = referred ? (first?.id ?? null) : null;
   // The creator's own order (their address at checkout, or a renewal of a subscription that was their own)
   // earns nothing unless their brand lets it, as the brand has it now: no commission, bonus or tier revenue.
-  const ownOrder = terms !== null && (isCreatorsOwn(input.customerEmail, terms.creator_email) || (renewalOf !== null && first!.self_purchase !== 0));
-  const selfPurchase = terms ? selfPurchaseOutcome(ownOrder, terms.self_purchases_earn === 1) : 0;
+  const selfPurchase: SelfPurchase = terms
+    ? selfPurchaseOutcome(isCreatorsOwn(input.customerEmail, terms.creator_email) || (renewalOf !== null && first!.self_purchase !== 0), terms.self_purchases_earn === 1)
+    : 0;
   // An order left waiting for its click is not credited yet, and its customer's address is not kept: which of
   // the brand's creators that address is the account of (if any) is, for when the click lands.
   const waits = own.clickId !== null && click === null && attribution.kind === 'none';
