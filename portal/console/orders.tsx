@@ -7,6 +7,7 @@ import { Badge } from '../layout';
 import { CampaignFilter, ConsolePage, DataTable, Pager, type Viewer } from './layout';
 import type { WaitingRefund } from '../../worker/routes/portal/console/orders';
 import { DAY_MS } from '../../worker/domain/periods';
+import { SELF_PURCHASE_EARNS, SELF_PURCHASE_WITHHELD } from '../../worker/domain/self-purchase';
 
 // `renewal` stands beside the attributions in the page's one select: a subscription's later payments.
 // `enrollment`: one creator's orders in one campaign (the console's creator page links here); `from` and
@@ -84,11 +85,21 @@ const Attribution: FC<{ o: ListedConversion }> = ({ o }) => {
   );
 };
 
+// The customer was the creator: withheld, the order has no commission entry at all (domain/self-purchase.ts).
+const SelfPurchase: FC = () => (
+  <>
+    <Badge status="self_purchase" label="Self-purchase · no commission" />
+    <span class="muted small block">The customer's email is the creator's own</span>
+  </>
+);
+
 const Commission: FC<{ o: ListedConversion; now: number; timezone: string }> = ({ o, now, timezone }) => {
+  if (o.self_purchase === SELF_PURCHASE_WITHHELD) return <SelfPurchase />;
   if (o.commission_minor === null || o.available_at === null) return <span class="muted">—</span>;
   const status = commissionStatus(o, now);
   return (
     <>
+      {o.self_purchase === SELF_PURCHASE_EARNS ? <span class="muted small block">Self-purchase, earning as your settings allow</span> : null}
       <strong>{formatMoney(o.commission_minor, o.currency)}</strong>
       {o.rate_bps !== null ? <span class="muted small"> at {formatPercent(o.rate_bps)}</span> : null}{' '}
       <Badge status={COMMISSION_BADGES[status]} label={COMMISSION_LABELS[status]} />

@@ -1,5 +1,5 @@
 // Brand settings: the hosts tracked links may send shoppers to, where a stopped link sends them, the click-id
-// parameter and the minimum payout. Owners edit; everyone else reads. Currency and timezone are shown, not
+// parameter, whether creators earn on their own orders and the minimum payout. Owners edit; everyone else reads. Currency and timezone are shown, not
 // edited here.
 import type { FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
@@ -8,13 +8,14 @@ import { invalidIn, type FormError } from '../layout';
 import { ConsolePage, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
-export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string };
+export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no' };
 
 export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   allowedHosts: b.allowedHosts.join('\n'),
   fallbackUrl: b.fallbackUrl ?? '',
   clickParam: b.clickParam,
   minPayout: b.minPayoutMinor === 0 ? '' : formatAmount(b.minPayoutMinor, b.currency),
+  selfPurchasesEarn: b.selfPurchasesEarn ? 'yes' : 'no',
 });
 
 export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: FormError[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
@@ -47,6 +48,23 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
             The name the click id travels under to your store (<code>?{values.clickParam || 'cid'}=…</code>). Your checkout script and Shopify note attributes must read the same name.
           </p>
         </div>
+      </fieldset>
+      <fieldset class="card stack" disabled={!canEdit}>
+        <legend class="card-legend">Creators' own orders</legend>
+        <fieldset class="field" aria-describedby="own-hint">
+          <legend>When a creator buys through their own code or link</legend>
+          <div class="radios">
+            <label class="radio">
+              <input type="radio" name="selfPurchasesEarn" value="no" checked={values.selfPurchasesEarn === 'no'} aria-invalid={invalidIn(errors, 'selfPurchasesEarn')} /> No commission (recommended)
+            </label>
+            <label class="radio">
+              <input type="radio" name="selfPurchasesEarn" value="yes" checked={values.selfPurchasesEarn === 'yes'} /> Commission as on any order
+            </label>
+          </div>
+          <p id="own-hint" class="hint">
+            The order is still recorded and credited to them, so you see the sale, but earns nothing and counts toward no tier or bonus. An order is a creator's own when the email the customer gave at checkout is the one they sign in with (ignoring capitals, a +tag and, for Gmail, dots). Chorus compares the two and does not store the customer's email. Applies to orders that arrive after you save.
+          </p>
+        </fieldset>
       </fieldset>
       <fieldset class="card stack" disabled={!canEdit}>
         <legend class="card-legend">Payouts</legend>

@@ -8,6 +8,7 @@ import type { CreatorEnrollment, CreatorStats } from '../../worker/db/creator-po
 import { DailySection } from '../charts';
 import { COMMISSION_BADGES, formatCount, formatDate, formatDateTime, formatMoney, zoneLabel } from '../format';
 import { Badge, Page, Stat } from '../layout';
+import { SELF_PURCHASE_WITHHELD } from '../../worker/domain/self-purchase';
 import { creatorNav } from './pages';
 
 const rate = (orders: number, clicks: number) => (clicks === 0 ? '—' : `${((orders / clicks) * 100).toFixed(1)}%`);
@@ -18,6 +19,8 @@ export const CREATOR_ORDERS_SHOWN = 25;
 const how = (o: ListedConversion) => (o.renewal_of !== null ? 'Subscription payment' : o.attribution === 'code' ? `Code ${o.code_raw ?? ''}`.trim() : 'Your link');
 
 const Earned: FC<{ o: ListedConversion; e: CreatorEnrollment; now: number }> = ({ o, e, now }) => {
+  // Bought through their own code or link (their sign-in email at checkout): it earns nothing and counts toward no tier.
+  if (o.self_purchase === SELF_PURCHASE_WITHHELD) return <Badge status="self_purchase" label="Your own order: no commission" />;
   if (o.commission_minor === null) return <span class="muted">No commission on this campaign</span>;
   const status = commissionStatus(o, now);
   const label = { holding: `Holding until ${formatDate(o.available_at, e.timezone)}`, available: 'Payable in the next payout', in_payout: 'In a payout', paid: 'Paid' }[status];
@@ -85,6 +88,7 @@ export const StatsPage: FC<{ who: string; e: CreatorEnrollment; stats: CreatorSt
         <ul class="checklist small">
           <li>Someone who clicks your link again within an hour counts once; link previews and bots never count.</li>
           <li>An order counts on the day it was placed, through your code or your link. An order refunded in full drops out.</li>
+          {e.self_purchases_earn ? null : <li>An order you place yourself, paying with the email you sign in with, earns no commission and does not count toward your tier.</li>}
           <li>
             Days are {e.brand_name}’s, in {zoneLabel(e.timezone)} time. What you earned, subscription renewals included, is on <a href="/earnings">Earnings</a>.
           </li>

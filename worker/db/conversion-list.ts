@@ -6,6 +6,7 @@ import { formatAmount } from '../domain/store-payloads';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
 import { iso } from '../lib/validate';
+import { SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
 
 // An order's id as a filter: what the stores send (the signed API holds ids to printable ASCII, the
 // webhooks to 128 characters of anything), minus control characters.
@@ -50,6 +51,8 @@ export type ListedConversion = {
   reversed_minor: number;
   refunded_minor: number;
   renewal_of: string | null;
+  /** domain/self-purchase.ts: 0 not the creator's own order, 1 theirs and earning nothing, 2 theirs and earning. */
+  self_purchase: SelfPurchase;
 };
 
 // Waiting for its click: the sweep's own condition, narrowed to the orders a stored click can still credit.
@@ -72,7 +75,7 @@ const SELECT = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency
   (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_minor,
   MIN(cv.amount_minor, (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r
     WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id AND r.status = 'applied')) AS refunded_minor,
-  first.external_order_id AS renewal_of
+  first.external_order_id AS renewal_of, cv.self_purchase
 FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
 LEFT JOIN enrollments e ON e.id = cv.enrollment_id
@@ -140,12 +143,14 @@ export const ORDERS_CSV_HEADER = [
   'reversed',
   'customer_ref',
   'renewal_of',
+  'self_purchase',
 ];
 
 
 function orderCsvLine(o: ListedConversion, now: number): string {
   const money = (minor: number) => csvNumber(formatAmount(minor, o.currency));
   const priced = o.commission_minor !== null;
+  const withheld = o.self_purchase === SELF_PURCHASE_WITHHELD;
   return csvLine([
     csvText(o.external_order_id),
     csvText(iso(o.occurred_at)),
@@ -159,7 +164,7 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     csvText(o.awaiting_click ? 'yes' : 'no'),
     csvText(o.handle),
     csvText(o.campaign_name),
-    priced ? money(o.commission_minor!) : '',
+    priced ? money(o.commission_minor!) : withheld ? money(0) : '',
     o.rate_bps === null ? '' : csvPercent(o.rate_bps),
     o.tier === null ? '' : csvNumber(o.tier),
     csvText(priced ? commissionStatus(o, now) : ''),
@@ -169,6 +174,8 @@ function orderCsvLine(o: ListedConversion, now: number): string {
     money(o.reversed_minor),
     csvText(o.customer_ref),
     csvText(o.renewal_of),
+    // yes: the customer was the creator (commission 0 unless the brand let it earn).
+    csvText(o.self_purchase === 0 ? 'no' : 'yes'),
   ]);
 }
 

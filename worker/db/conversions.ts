@@ -4,6 +4,7 @@ import { CLICK_ID } from '../domain/clicks';
 import { codeStateIn, isRedeemable, normalizeCode } from '../domain/codes';
 import type { ConversionInput, RefundFailureInput, RefundInput } from '../domain/orders';
 import { DAY_MS, periodOf } from '../domain/periods';
+import { isCreatorsOwn, selfPurchaseOutcome, SELF_PURCHASE_WITHHELD, type SelfPurchase } from '../domain/self-purchase';
 import { awaitingClickWhere, type CommissionTier, type PerformanceBonus } from './schema';
 import { ApiError, storageUnavailable } from '../lib/errors';
 import { sha256Hex } from '../lib/digest';
@@ -55,14 +56,22 @@ async function storage<T>(work: () => Promise<T>): Promise<T> {
 
 const read = <T>(statement: D1PreparedStatement) => storage(() => statement.first<T>());
 
+// The customer's email counts in the signed API's payload when the store sends one (a replay sends it again),
+// so an order sent without it, as every order before the field was, hashes as it always did. A webhook's order
+// hashes without it: Shopify and Stripe resend orders Chorus recorded before it read their emails.
 function payloadHash(source: Source, input: object): Promise<string> {
-  const sorted = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
+  const { customerEmail, ...rest } = input as { customerEmail?: string | null };
+  const hashed = source === 'api' && customerEmail ? { ...rest, customerEmail } : rest;
+  const sorted = Object.fromEntries(Object.entries(hashed).sort(([a], [b]) => a.localeCompare(b)));
   return sha256Hex(JSON.stringify({ source, ...sorted }));
 }
 
-// What an enrollment earns on, read with the evidence that may name it (one round trip for all of it).
+// What an enrollment earns on, read with the evidence that may name it (one round trip for all of it): with
+// the creator's account email, which tells their own orders apart, and their brand's rule for those.
 type EnrollmentTerms = {
   creator_id: string;
+  creator_email: string;
+  self_purchases_earn: number;
   payment_model: 'product' | 'affiliate' | 'flat' | 'hybrid';
   holding_days: number;
   tiers: string | null;
@@ -85,8 +94,11 @@ type CodeRow = EnrollmentTerms & {
 };
 type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
 
-const TERMS = `e.creator_id, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
-const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id`;
+// The creator's account and the brand are read by primary key in the same statement: the self-purchase check
+// costs no statement and no round trip of its own.
+const TERMS = `e.creator_id, ca.email AS creator_email, eb.self_purchases_earn, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
+const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
+JOIN creators ca ON ca.id = e.creator_id JOIN brands eb ON eb.id = e.brand_id`;
 const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions,
   e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at, ${TERMS}
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
@@ -114,7 +126,7 @@ type ReferralRow = EnrollmentTerms & { enrollment_id: string; attribution: 'code
 const REFERRAL = `SELECT s.enrollment_id, s.attribution, s.code_raw, s.referred_at, c.renewal_months, ${TERMS}, ${creditsOrderAt('?3')} AS credits
 FROM subscription_referrals s JOIN enrollments e ON e.id = s.enrollment_id ${TERMS_JOINS}
 WHERE s.brand_id = ?1 AND s.subscription_id = ?2`;
-const FIRST_PAYMENT = `SELECT id FROM conversions
+const FIRST_PAYMENT = `SELECT id, self_purchase FROM conversions
 WHERE brand_id = ?1 AND subscription_id = ?2 AND renewal_of IS NULL AND attribution <> 'none' AND occurred_at <= ?3 ORDER BY occurred_at, id LIMIT 1`;
 // ?1 referral id, then its columns. Written with the subscription's first credited payment (only if this
 // batch inserted conversion ?9), or alone for a subscription that started without one (a free trial; ?9 null).
@@ -126,8 +138,8 @@ SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE (?9 IS NULL OR EXISTS (SELECT 1 FROM
 ON CONFLICT DO NOTHING`;
 
 const termsOf = (row: EnrollmentTerms & { enrollment_id: string }): EnrollmentTerms & { id: string } => {
-  const { creator_id, payment_model, holding_days, tiers, plan_period, bonus } = row;
-  return { id: row.enrollment_id, creator_id, payment_model, holding_days, tiers, plan_period, bonus };
+  const { creator_id, creator_email, self_purchases_earn, payment_model, holding_days, tiers, plan_period, bonus } = row;
+  return { id: row.enrollment_id, creator_id, creator_email, self_purchases_earn, payment_model, holding_days, tiers, plan_period, bonus };
 };
 
 // A code of an ended campaign or a removed creator is not redeemable, as an expired or disabled one is not:
@@ -195,7 +207,10 @@ export type ConversionView = {
   occurredAt: string | null;
   attribution: Attribution['kind'];
   creator: { handle: string } | null;
-  commission: { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string | null } | null;
+  /** `reason: 'self_purchase'`: the creator bought through their own code or link, and earned nothing on it. */
+  commission: { amountMinor: number; rateBps: number | null; tier: number | null; availableAt: string | null; reason: 'self_purchase' | null } | null;
+  /** The customer was the credited creator (whether or not the brand lets such orders earn). */
+  selfPurchase: boolean;
   /** A subscription's later payment, credited to whoever brought the subscription: its first credited payment's order id. */
   renewalOf: string | null;
 };
@@ -214,9 +229,10 @@ type StoredConversion = {
   tier: number | null;
   available_at: number | null;
   renewal_of: string | null;
+  self_purchase: SelfPurchase;
 };
 
-const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cr.handle,
+const CONVERSION_ROW = `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.payload_hash, cv.self_purchase, cr.handle,
   l.amount_minor AS commission_minor, l.rate_bps, l.tier, l.available_at, first.external_order_id AS renewal_of
 FROM conversions cv
 LEFT JOIN conversions first ON first.id = cv.renewal_of
@@ -236,9 +252,18 @@ function conversionView(row: StoredConversion): ConversionView {
     occurredAt: iso(row.occurred_at),
     attribution: row.attribution,
     creator: row.handle ? { handle: row.handle } : null,
-    commission: row.commission_minor === null ? null : { amountMinor: row.commission_minor, rateBps: row.rate_bps, tier: row.tier, availableAt: iso(row.available_at) },
+    commission: commissionView(row),
+    selfPurchase: row.self_purchase !== 0,
     renewalOf: row.renewal_of,
   };
+}
+
+// A self-purchase that earns nothing has no ledger entry (there is no money to record, nor tier revenue, nor
+// anything for a refund to take back): its zero is shown with the reason.
+function commissionView(row: StoredConversion): ConversionView['commission'] {
+  if (row.commission_minor !== null) return { amountMinor: row.commission_minor, rateBps: row.rate_bps, tier: row.tier, availableAt: iso(row.available_at), reason: null };
+  if (row.self_purchase === SELF_PURCHASE_WITHHELD) return { amountMinor: 0, rateBps: null, tier: null, availableAt: null, reason: 'self_purchase' };
+  return null;
 }
 
 function idempotencyConflict(what: string): ApiError {
@@ -320,7 +345,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     return { created: false, data: conversionView(existing) };
   }
   const referral = byInvoice === null ? null : firstOf<ReferralRow>(evidence.shift());
-  const first = byInvoice === null ? null : firstOf<{ id: string }>(evidence.shift());
+  const first = byInvoice === null ? null : firstOf<{ id: string; self_purchase: SelfPurchase }>(evidence.shift());
   // Most of a store's subscriptions came through no creator: told apart before anything else is checked.
   if (byInvoice !== null && !referral && own.statements.length === 0) return { skipped: 'not_referred' };
   if (input.currency !== brand.currency) {
@@ -336,6 +361,15 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   if (byInvoice !== null && attribution.kind === 'none') return { skipped: 'not_referred' };
   // A later payment of a referred subscription renews its first; any other credited one starts the referral.
   const renewalOf = referred ? (first?.id ?? null) : null;
+  // The creator's own order (their address at checkout, or a renewal of a subscription that was their own)
+  // earns nothing unless their brand lets it, as the brand has it now: no commission, bonus or tier revenue.
+  const selfPurchase: SelfPurchase = terms
+    ? selfPurchaseOutcome(isCreatorsOwn(input.customerEmail, terms.creator_email) || (renewalOf !== null && first!.self_purchase !== 0), terms.self_purchases_earn === 1)
+    : 0;
+  // An order left waiting for its click is not credited yet, and its customer's address is not kept: which of
+  // the brand's creators that address is the account of (if any) is, for when the click lands.
+  const waits = own.clickId !== null && click === null && attribution.kind === 'none';
+  const buyer = waits && input.customerEmail ? await creatorWithAddress(db, brand.id, input.customerEmail) : null;
   const startsReferral = sub !== null && !referral && attribution.kind !== 'none';
   const now = Date.now();
   const conversionId = newId('cv');
@@ -368,8 +402,10 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
         renewalOf,
         sub?.subscriptionId ?? null,
         capped,
+        selfPurchase,
+        buyer,
       ),
-    ...(terms ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
+    ...(terms && selfPurchase !== SELF_PURCHASE_WITHHELD ? pricingStatements(db, brand.id, conversionId, input, terms, period, now) : []),
   ];
   if (referralId && attribution.kind !== 'none') statements.push(db.prepare(INSERT_REFERRAL).bind(referralId, brand.id, sub!.subscriptionId, attribution.enrollmentId, attribution.kind, input.code, input.occurredAt, now, conversionId, null));
   if (attribution.kind === 'code' && code && !sub) statements.push(db.prepare(COUNT_REDEMPTION).bind(code.id, conversionId));
@@ -384,7 +420,6 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   const pendingAt = statements.push(db.prepare(PENDING_REFUNDS).bind(brand.id, input.orderId)) - 1;
   // An order left waiting for its click looks again in this batch: a consumer that stored the click since
   // the evidence was read ran before this order existed, so only this read can find it.
-  const waits = own.clickId !== null && click === null && attribution.kind === 'none';
   const awaitingAt = waits ? statements.push(awaitingClickStatement(db, [own.clickId!])) - 1 : -1;
   const written = await runBatch(db, statements);
   const stored = firstOf<StoredConversion>(written[storedAt]);
@@ -409,6 +444,14 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
     if (late && late.credited.length > 0) final = (await conversionRow(db, brand.id, input.orderId).first<StoredConversion>().catch(() => null)) ?? final;
   }
   return { created: stored.id === conversionId, data: conversionView(final) };
+}
+
+// The brand's creator whose account `customerEmail` reaches (domain/self-purchase.ts), or null. Read only for
+// an order that waits for its click (rare: the click is seconds behind the redirect), so one more read there.
+const ROSTER_ADDRESSES = 'SELECT r.creator_id, ca.email FROM brand_creators r JOIN creators ca ON ca.id = r.creator_id WHERE r.brand_id = ?';
+async function creatorWithAddress(db: D1Database, brandId: string, customerEmail: string): Promise<string | null> {
+  const { results } = await storage(() => db.prepare(ROSTER_ADDRESSES).bind(brandId).all<{ creator_id: string; email: string }>());
+  return results.find((r) => isCreatorsOwn(customerEmail, r.email))?.creator_id ?? null;
 }
 
 // The code an order or a trial redeems, when it has a cap its write must still find room under.
@@ -649,12 +692,13 @@ type AwaitingClick = EnrollmentTerms & {
   enrollment_id: string;
   attribution_window_days: number;
   refunds: string;
+  buyer_creator_id: string | null;
 };
 
 const WAITING = awaitingClickWhere('cv.');
 // Its refunds come oldest first, the order they are reversed in; refunds are only ever added, so their
 // count tells whether the set changed.
-const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone,
+const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone, cv.buyer_creator_id,
   k.id AS click_id, k.at AS click_at, l.enrollment_id, c.attribution_window_days, ${TERMS},
   (SELECT json_group_array(json_array(o.id, o.occurred_at)) FROM (
     SELECT r.id, r.occurred_at FROM refunds r
@@ -679,13 +723,16 @@ ${AWAITING_JOINS}`;
 // ?1 JSON array of conversions looked at in vain, ?2 now, ?3 the shortest wait, ?4 how long an order is
 // looked after: the next look waits as long as the order has waited (at least ?3), so an order is looked at
 // about 13 times in its first ?4, often while a failure is likely to be fresh; after the last, never again.
+// After the last look nothing can credit the order: who its customer was is forgotten.
 const LOOK_LATER = `UPDATE conversions SET click_look_at = CASE
     WHEN created_at + ?4 <= ?2 THEN ${Number.MAX_SAFE_INTEGER}
-    ELSE CAST(min(created_at + ?4, ?2 + max(?3, ?2 - created_at)) AS INTEGER) END
+    ELSE CAST(min(created_at + ?4, ?2 + max(?3, ?2 - created_at)) AS INTEGER) END,
+  buyer_creator_id = CASE WHEN created_at + ?4 <= ?2 THEN NULL ELSE buyer_creator_id END
 WHERE id IN (SELECT value FROM json_each(?1)) AND ${awaitingClickWhere()}`;
 
-// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 refunds read.
-const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4
+// ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 refunds read,
+// ?6 self_purchase. Who the customer was is not kept past this.
+const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4, self_purchase = ?6, buyer_creator_id = NULL
 WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
   AND (SELECT count(*) FROM refunds r WHERE r.brand_id = conversions.brand_id AND r.external_order_id = conversions.external_order_id) = ?5`;
 
@@ -735,14 +782,17 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
   const refunds = JSON.parse(row.refunds) as [string, number][];
   const attribution = attribute({ occurredAt: row.occurred_at, code: null, click: { enrollmentId: row.enrollment_id, at: row.click_at, windowDays: row.attribution_window_days } });
   // Outside the window the click is still recorded against the order, as ingestion records it.
-  if (attribution.kind !== 'click') return { statements: [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id, refunds.length)], credits: false };
+  if (attribution.kind !== 'click') return { statements: [db.prepare(SETTLE_AWAITING).bind(row.id, 'none', null, row.click_id, refunds.length, 0)], credits: false };
   const brand = { timezone: row.timezone };
   const terms = termsOf(row);
   const order = { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency };
+  // The creator's own order, by the address it arrived with, under the brand's rule as it is now (the tier is
+  // the one reached now, too).
+  const selfPurchase = selfPurchaseOutcome(row.buyer_creator_id === row.creator_id, row.self_purchases_earn === 1);
   return {
     statements: [
-      db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length),
-      ...pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now),
+      db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length, selfPurchase),
+      ...(selfPurchase === SELF_PURCHASE_WITHHELD ? [] : pricingStatements(db, row.brand_id, row.id, order, terms, periodOf(row.occurred_at, row.timezone), now)),
       // Applied while nobody was credited, these reversed nothing; now there is a commission to claw back.
       ...refunds.flatMap(([id, occurredAt]) => reversalStatements(db, brand, { id, occurred_at: occurredAt }, now)),
       ...conversionAttributedStatements(db, row.id, now),

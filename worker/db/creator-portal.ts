@@ -40,12 +40,14 @@ export type CreatorEnrollment = {
   bonus: string | null;
   // 1 once the creator accepted this brand; until then the campaign is an invitation they may decline.
   brand_accepted: number;
+  // 1 when the brand lets creators earn on their own orders (domain/self-purchase.ts).
+  self_purchases_earn: number;
 };
 
 const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
   c.id AS campaign_id, c.name AS campaign_name, c.slug AS campaign_slug, c.hashtag, c.positioning_anchor, c.non_negotiables, c.disclosure_text,
   c.story_formats, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
-  b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, p.tiers, p.period AS plan_period, p.bonus,
+  b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, b.self_purchases_earn, p.tiers, p.period AS plan_period, p.bonus,
   r.accepted_at IS NOT NULL AS brand_accepted
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 LEFT JOIN commission_plans p ON p.id = c.commission_plan_id

@@ -19,6 +19,9 @@ export const brands = sqliteTable(
     fallbackUrl: text('fallback_url'),
     // The least a period's close pays one creator (minor units); less carries forward to a later close.
     minPayoutMinor: integer('min_payout_minor').notNull().default(0),
+    // Whether a creator's own order (bought with their code or through their link: domain/self-purchase.ts)
+    // earns commission like any other. 0, the default: it earns nothing and counts toward no tier.
+    selfPurchasesEarn: integer('self_purchases_earn', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   // By zone: the weekly report's cron finds the brands whose Monday morning it is (jobs/weekly-report.ts).
@@ -432,6 +435,14 @@ export const conversions = sqliteTable(
     // subscription's first credited payment, whose creator they earn (db/conversions.ts recordSubscriptionPayment).
     subscriptionId: text('subscription_id'),
     renewalOf: text('renewal_of'),
+    // Whether the customer was the credited creator (domain/self-purchase.ts): 0 no (or not known), 1 yes and
+    // it earns nothing (no commission entry), 2 yes and it earns, as the brand allowed when it was credited.
+    // The customer's address itself is never stored.
+    selfPurchase: integer('self_purchase').notNull().default(0),
+    // While an order waits for its click: the brand's creator the customer's address is the account of (null:
+    // none), so the click's creator can be told apart when it lands. Cleared when the order is settled or the
+    // sweep gives up on it.
+    buyerCreatorId: text('buyer_creator_id'),
   },
   (t) => [
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),

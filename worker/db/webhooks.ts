@@ -9,6 +9,7 @@
 import { TEST_EVENT_TYPE, type WebhookEventType } from './schema';
 import { auditIfChanged, type AuditInput } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
+import { SELF_PURCHASE_WITHHELD } from '../domain/self-purchase';
 
 export const eventIdFor = (rowId: string) => `evt_${rowId}`;
 
@@ -58,14 +59,20 @@ const attributedExtras = `, 'reversals', json_object(
       'amountMinor', (SELECT COALESCE(SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'),
       'refunds', (SELECT count(*) FROM ledger_entries x JOIN refunds xr ON xr.id = x.refund_id
         WHERE x.conversion_id = cv.id AND x.event_key = 'reversal:' || x.refund_id AND xr.status <> 'failed'))`;
+// The customer was the credited creator (db/schema.ts conversions.self_purchase), as a JSON boolean.
+const selfPurchaseJson = (cv: string) => `json(CASE WHEN ${cv}.self_purchase <> 0 THEN 'true' ELSE 'false' END)`;
+// A self-purchase that earns nothing has no ledger entry: its commission is a 0 with the reason, as the API answers it.
 const conversionEvent = (type: WebhookEventType) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, cv.brand_id, '${type}', json_object('conversion', json_object(
     'id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency,
     'occurredAt', ${iso('cv.occurred_at')}, 'attribution', cv.attribution, 'source', cv.source,
     'renewalOf', (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of),
     'enrollmentId', cv.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
-    'commission', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,
-      'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}) END)${type === 'conversion.attributed' ? attributedExtras : ''}), ?3
+    'selfPurchase', ${selfPurchaseJson('cv')},
+    'commission', CASE WHEN l.id IS NOT NULL THEN json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps,
+      'tier', l.tier, 'period', l.period, 'availableAt', ${iso('l.available_at')}, 'reason', NULL)
+      WHEN cv.self_purchase = ${SELF_PURCHASE_WITHHELD} THEN json_object('amountMinor', 0, 'currency', cv.currency, 'rateBps', NULL, 'tier', NULL, 'period', NULL,
+      'availableAt', NULL, 'reason', 'self_purchase') END)${type === 'conversion.attributed' ? attributedExtras : ''}), ?3
 FROM conversions cv LEFT JOIN enrollments en ON en.id = cv.enrollment_id LEFT JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creator_id
 LEFT JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
 WHERE cv.id = ?1 ${type === 'conversion.attributed' ? "AND cv.attribution <> 'none' " : ''}AND ${subscribed('cv.brand_id', `'${type}'`)}
@@ -77,7 +84,8 @@ const CONVERSION_ATTRIBUTED = conversionEvent('conversion.attributed');
 // ?1 refund row id, ?2 event id, ?3 now.
 const CONVERSION_REVERSED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, r.brand_id, 'conversion.reversed', json_object(
-    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution),
+    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution,
+      'selfPurchase', ${selfPurchaseJson('cv')}),
     'refund', json_object('id', r.id, 'refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency,
       'occurredAt', ${iso('r.occurred_at')}, 'source', r.source),
     'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period,
@@ -94,7 +102,8 @@ ON CONFLICT(id) DO NOTHING`;
 // ?1 refund row id, ?2 event id, ?3 now.
 const REFUND_FAILED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, r.brand_id, 'refund.failed', json_object(
-    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution),
+    'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution,
+      'selfPurchase', ${selfPurchaseJson('cv')}),
     'refund', json_object('id', r.id, 'refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency,
       'occurredAt', ${iso('r.occurred_at')}, 'failedAt', ${iso('r.failed_at')}, 'source', r.source),
     'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period) END,

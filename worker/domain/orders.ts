@@ -17,6 +17,8 @@ export type ConversionInput = {
   code: string | null;
   clickId: string | null;
   customerRef: string | null;
+  /** The customer's email as the store gave it: compared with the credited creator's, never stored (domain/self-purchase.ts). */
+  customerEmail?: string | null;
 };
 
 export type RefundInput = { refundId: string; orderId: string; amountMinor: number; currency: string; occurredAt: number };

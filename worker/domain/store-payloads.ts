@@ -51,6 +51,16 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 export const str = (v: unknown, max = 128): string | null =>
   typeof v === 'string' && v.length > 0 && v.length <= max && isCleanText(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null;
 
+// A customer's email as a store's payload carries it, for the self-purchase check (domain/self-purchase.ts);
+// anything else there (empty, too long, no @) is no evidence, never a reason to refuse the order.
+const emailIn = (...candidates: unknown[]): string | null => {
+  for (const v of candidates) {
+    const email = typeof v === 'string' ? str(v.trim(), 254) : null;
+    if (email && /^[^@\s]+@[^@\s]+$/.test(email)) return email;
+  }
+  return null;
+};
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 // No adapter records what the signed API (routes/ingest.ts) would refuse: amounts up to MAX_AMOUNT_MINOR,
@@ -103,6 +113,7 @@ export function shopifyOrder(order: unknown, clickParam: string, now: number, co
   if (amountMinor === null || !inAmountRange(amountMinor)) return { ok: false, reason: 'amount invalid or out of range' };
   if (!inTimeRange(occurredAt, now)) return { ok: false, reason: 'created_at invalid or out of range' };
   const customer = isObject(order.customer) ? str(order.customer.id) : null;
+  const customerEmail = emailIn(order.email, isObject(order.customer) ? order.customer.email : null, order.contact_email);
   // The click id as /sdk.js keeps it in the cart (chorus_cid, whatever the brand's parameter is called), under
   // the brand's own parameter, or in the landing page's address.
   const clickId =
@@ -112,7 +123,7 @@ export function shopifyOrder(order: unknown, clickParam: string, now: number, co
     clickIdFromLandingSite(order.landing_site, clickParam);
   return {
     ok: true,
-    value: { orderId, amountMinor, currency, occurredAt, code: code === undefined ? (shopifyOrderCodes(order)[0] ?? null) : code, clickId, customerRef: customer },
+    value: { orderId, amountMinor, currency, occurredAt, code: code === undefined ? (shopifyOrderCodes(order)[0] ?? null) : code, clickId, customerRef: customer, customerEmail },
   };
 }
 
@@ -225,7 +236,9 @@ export function stripeCheckoutSession(session: unknown, now: number): Parsed<Con
     return { ok: false, reason: 'payment intent, currency, amounts or created missing or out of range' };
   }
   if (session.payment_status === 'no_payment_required' || subtotal === discount) return { ok: true, value: null };
-  return { ok: true, value: { orderId, amountMinor: subtotal - discount, currency, ...sessionEvidence(session, occurredAt), customerRef: str(session.customer) } };
+  // customer_details holds the email the customer gave at checkout; customer_email, one the session was created with.
+  const customerEmail = emailIn(isObject(session.customer_details) ? session.customer_details.email : null, session.customer_email);
+  return { ok: true, value: { orderId, amountMinor: subtotal - discount, currency, ...sessionEvidence(session, occurredAt), customerRef: str(session.customer), customerEmail } };
 }
 
 // The code and click a Checkout Session carries: its metadata's, or the click id as its client_reference_id.
@@ -285,7 +298,7 @@ export function stripeInvoice(invoice: unknown, now: number): Parsed<StripeInvoi
       subscriptionId: subscription,
       invoiceId: orderId,
       paymentIntent,
-      input: { orderId, amountMinor, currency, occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64), customerRef: customer },
+      input: { orderId, amountMinor, currency, occurredAt, code: str(metadata.chorus_code, 64), clickId: str(metadata.chorus_cid, 64), customerRef: customer, customerEmail: emailIn(invoice.customer_email) },
     },
   };
 }

@@ -33,6 +33,9 @@ export const Brand = z
     currency,
     timezone: example(z.string(), 'Europe/Berlin'),
     minPayoutMinor: example(z.int(), 5000).meta({ description: "The least a period's close pays one creator, in minor units; less carries forward. 0: any amount above zero." }),
+    selfPurchasesEarn: example(z.boolean(), false).meta({
+      description: "Whether a creator's own order (the customer's email is the creator's account email) earns commission like any other. False, the default: it is recorded and credited, earns nothing and counts toward no tier or bonus.",
+    }),
     createdAt: time,
   })
   .meta({ id: 'Brand' });
@@ -451,6 +454,9 @@ const renewalOf = example(z.string(), 'in_1QspringFirstInvoice')
   .nullable()
   .meta({ description: "A Stripe subscription's later payment, credited to the creator who brought the subscription: the id of the subscription's first credited payment. Null for every other order." });
 
+const SELF_PURCHASE =
+  "The customer's email (sent with the order, never stored) is the credited creator's account email, or the order renews a subscription that was. Unless the brand lets creators earn on their own orders (`selfPurchasesEarn`), such an order earns no commission and counts toward no tier or bonus.";
+
 export const Conversion = z
   .object({
     id: id('cv'),
@@ -461,9 +467,16 @@ export const Conversion = z
     attribution: z.enum(['code', 'click', 'none']).meta({ description: 'A redeemable code beats a click within the window, which beats none.' }),
     creator: z.object({ handle: example(z.string(), 'sarah_makes') }).nullable(),
     commission: z
-      .object({ amountMinor: minor(500), rateBps: example(z.int(), 1000).nullable(), tier: count(0).nullable(), availableAt: time.nullable() })
+      .object({
+        amountMinor: minor(500),
+        rateBps: example(z.int(), 1000).nullable(),
+        tier: count(0).nullable(),
+        availableAt: time.nullable(),
+        reason: z.enum(['self_purchase']).nullable().meta({ description: '`self_purchase`: the creator bought through their own code or link, so the order earns 0 (no ledger entry; rateBps, tier and availableAt are null). Null for an earned commission.' }),
+      })
       .nullable()
-      .meta({ description: 'The ledger entry this order earned, payable from availableAt (end of the holding period).' }),
+      .meta({ description: 'The ledger entry this order earned, payable from availableAt (end of the holding period), or a 0 with its reason. Null when the order earns nothing on its terms (not attributed, or a creator paid by the product or a flat fee).' }),
+    selfPurchase: z.boolean().meta({ description: SELF_PURCHASE }),
     renewalOf,
   })
   .meta({ id: 'Conversion' });
@@ -498,6 +511,7 @@ export const RecordedOrder = z
     refundedMinor: minor(0).meta({ description: "The order's applied refunds, at most its amount." }),
     reversedMinor: minor(0).meta({ description: 'Commission taken back for those refunds.' }),
     renewalOf,
+    selfPurchase: z.boolean().meta({ description: `${SELF_PURCHASE} With \`commission\` null it earned nothing for that reason; with a commission, the brand let it earn.` }),
   })
   .meta({ id: 'RecordedOrder' });
 

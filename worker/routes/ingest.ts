@@ -28,6 +28,16 @@ export const conversionBody = z.strictObject({
   code: cleanText(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
   clickId: cleanText(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
   customerRef: cleanText(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
+  // No default: an order sent without it hashes as orders did before the field (db/conversions.ts payloadHash).
+  customerEmail: z
+    .email()
+    .max(254)
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        "The customer's email. Compared with the credited creator's account email (case, a +tag and Gmail's dots aside) and never stored: a creator's own order earns no commission unless the brand allows it (see `selfPurchase`). Part of the payload a replay must repeat.",
+    }),
 });
 
 export const refundBody = z.strictObject({
@@ -91,9 +101,9 @@ export const ingest = new Hono<AppEnv>()
     '/conversions',
     op({
       summary: 'Record an order',
-      description: `${signedCall} The order is attributed (a redeemable code beats a click within the attribution window, which beats none), priced against the creator's commission tier, and written once: 201 when new, 200 when the same order id arrives again with the same payload (with its attribution as it stands now), 409 when it arrives with a different one. A 503 is safe to retry with the same payload.`,
+      description: `${signedCall} The order is attributed (a redeemable code beats a click within the attribution window, which beats none), priced against the creator's commission tier (a creator's own order, by \`customerEmail\`, earns 0 with \`commission.reason: "self_purchase"\` unless the brand allows it), and written once: 201 when new, 200 when the same order id arrives again with the same payload (with its attribution as it stands now), 409 when it arrives with a different one. A 503 is safe to retry with the same payload.`,
       body: conversionBody,
-      example: { orderId: 'order-1001', amountMinor: 4999, currency: 'USD', occurredAt: '2026-05-04T09:30:00Z', code: 'SARAH15', clickId: null, customerRef: null },
+      example: { orderId: 'order-1001', amountMinor: 4999, currency: 'USD', occurredAt: '2026-05-04T09:30:00Z', code: 'SARAH15', clickId: null, customerRef: null, customerEmail: 'dana@example.com' },
       responses: {
         201: { description: 'Recorded now.', schema: dataOf(Conversion) },
         200: { description: 'Already recorded with this exact payload (a safe replay).', schema: dataOf(Conversion) },

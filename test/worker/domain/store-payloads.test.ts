@@ -35,6 +35,29 @@ describe('store payloads', () => {
     expect(renamed.ok && renamed.value?.clickId).toBe('fromNoteAttribute0001');
   });
 
+  it("reads the customer's email for the self-purchase check, and takes an unreadable one as none", () => {
+    const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z' };
+    const email = (patch: object) => {
+      const parsed = shopifyOrder({ ...order, ...patch }, 'cid', NOW);
+      return parsed.ok ? parsed.value?.customerEmail : 'refused';
+    };
+    expect(email({ email: 'ana@example.com', customer: { email: 'old@example.com' }, contact_email: 'contact@example.com' })).toBe('ana@example.com');
+    expect(email({ email: null, customer: { id: 7, email: 'old@example.com' }, contact_email: 'contact@example.com' })).toBe('old@example.com');
+    expect(email({ email: '', customer: null, contact_email: ' contact@example.com ' })).toBe('contact@example.com');
+    // Not an address, or past 254 characters: no evidence, and the order is still recorded.
+    expect(email({ email: 'not an email', contact_email: `${'x'.repeat(250)}@example.com` })).toBeNull();
+    expect(email({})).toBeNull();
+
+    const session = { id: 'cs_1', mode: 'payment', payment_intent: 'pi_1', currency: 'usd', amount_subtotal: 1000, created: NOW / 1000, payment_status: 'paid' };
+    const sessionEmail = (patch: object) => {
+      const parsed = stripeCheckoutSession({ ...session, ...patch }, NOW);
+      return parsed.ok ? parsed.value?.customerEmail : 'refused';
+    };
+    expect(sessionEmail({ customer_details: { email: 'ana@example.com' }, customer_email: 'prefilled@example.com' })).toBe('ana@example.com');
+    expect(sessionEmail({ customer_details: { email: null }, customer_email: 'prefilled@example.com' })).toBe('prefilled@example.com');
+    expect(sessionEmail({})).toBeNull();
+  });
+
   it('reads every code on an order, and takes an order that cost nothing as nothing to record', () => {
     const order = { id: 1, currency: 'usd', subtotal_price: '10.00', created_at: '2026-11-20T10:00:00Z', discount_codes: [{ code: 'FREESHIP' }, { code: 'bad\u0000' }, { code: 'SARAH15' }] };
     expect(shopifyOrderCodes(order)).toEqual(['FREESHIP', 'SARAH15']);
@@ -160,17 +183,17 @@ describe('store payloads', () => {
 
 describe('Stripe invoices', () => {
   const paidAt = NOW / 1000;
-  const current = { id: 'in_1', customer: 'cus_1', currency: 'usd', created: paidAt - 60, status_transitions: { paid_at: paidAt }, total: 3694, amount_paid: 3694, total_excluding_tax: 3420, parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_1', metadata: { chorus_code: 'SARAH15' } } } };
+  const current = { id: 'in_1', customer: 'cus_1', customer_email: 'Dana@Example.com', currency: 'usd', created: paidAt - 60, status_transitions: { paid_at: paidAt }, total: 3694, amount_paid: 3694, total_excluding_tax: 3420, parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_1', metadata: { chorus_code: 'SARAH15' } } } };
   const older = { id: 'in_2', customer: 'cus_1', currency: 'usd', created: paidAt, subscription: 'sub_1', subscription_details: { metadata: { chorus_cid: 'FIXTUREclickId00000001' } }, payment_intent: 'pi_2', total: 3240, amount_paid: 3240, total_excluding_tax: 3000 };
 
   it('reads both shapes: the subscription, its metadata, the PaymentIntent where named, priced after discounts before tax', () => {
     expect(stripeInvoice(current, NOW)).toEqual({
       ok: true,
-      value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_1', paymentIntent: null, input: { orderId: 'in_1', amountMinor: 3420, currency: 'USD', occurredAt: NOW, code: 'SARAH15', clickId: null, customerRef: 'cus_1' } },
+      value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_1', paymentIntent: null, input: { orderId: 'in_1', amountMinor: 3420, currency: 'USD', occurredAt: NOW, code: 'SARAH15', clickId: null, customerRef: 'cus_1', customerEmail: 'Dana@Example.com' } },
     });
     expect(stripeInvoice(older, NOW)).toEqual({
       ok: true,
-      value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_2', paymentIntent: 'pi_2', input: { orderId: 'in_2', amountMinor: 3000, currency: 'USD', occurredAt: NOW, code: null, clickId: 'FIXTUREclickId00000001', customerRef: 'cus_1' } },
+      value: { kind: 'subscription', subscriptionId: 'sub_1', invoiceId: 'in_2', paymentIntent: 'pi_2', input: { orderId: 'in_2', amountMinor: 3000, currency: 'USD', occurredAt: NOW, code: null, clickId: 'FIXTUREclickId00000001', customerRef: 'cus_1', customerEmail: null } },
     });
     // Expanded objects are read by their id.
     const expanded = stripeInvoice({ ...older, customer: { id: 'cus_1' }, subscription: { id: 'sub_1' }, payment_intent: { id: 'pi_2' } }, NOW);

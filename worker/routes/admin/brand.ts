@@ -1,5 +1,5 @@
 // The brand's own settings: the hosts links may send shoppers to, where a stopped link sends them, the
-// click-id parameter, and (until money or terms exist) currency and timezone. Brands are created with
+// click-id parameter, whether creators earn on their own orders, and (until money or terms exist) currency and timezone. Brands are created with
 // `chorus brand create`; this is how a brand adds a new storefront domain without an operator.
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -50,6 +50,7 @@ export const updateBrand = z
       // Stored as the runtime names it ("utc" → "UTC"), so the same zone typed twice is no change.
       .transform((tz) => new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone),
     minPayoutMinor: z.int().min(0).max(MAX_MIN_PAYOUT_MINOR),
+    selfPurchasesEarn: z.boolean(),
   })
   .partial();
 
@@ -67,6 +68,7 @@ export const brandView = (b: BrandRow) => ({
   currency: b.currency,
   timezone: b.timezone,
   minPayoutMinor: b.minPayoutMinor,
+  selfPurchasesEarn: b.selfPurchasesEarn,
   createdAt: iso(b.createdAt),
 });
 
@@ -77,7 +79,7 @@ export const brandView = (b: BrandRow) => ({
 const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
 const TERMS_SET = ['commission_plans', 'discount_codes', 'enrollments'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
 
-const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor' } as const;
+const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn' } as const;
 
 // A destination that already carries the parameter would lose its own value to the click id.
 const PARAM_IN_USE = `SELECT 1 FROM links WHERE brand_id = ?1 AND (instr(destination, '?' || ?2 || '=') > 0 OR instr(destination, '&' || ?2 || '=') > 0)
@@ -118,7 +120,7 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
         `UPDATE brands SET ${changed.map(([k], i) => `${COLUMNS[k]} = ?${i + 4}`).join(', ')}
          WHERE id = ?1 AND allowed_hosts = ?2 AND fallback_url IS ?3${guards.map((g) => ` AND ${g}`).join('')}`,
       )
-      .bind(brandId, JSON.stringify(existing.allowedHosts), existing.fallbackUrl, ...changed.map(([k, v]) => (k === 'allowedHosts' ? JSON.stringify(v) : v))),
+      .bind(brandId, JSON.stringify(existing.allowedHosts), existing.fallbackUrl, ...changed.map(([k, v]) => (k === 'allowedHosts' ? JSON.stringify(v) : typeof v === 'boolean' ? Number(v) : v))),
     auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'brand.updated', targetType: 'brand', targetId: brandId, details: values }, Date.now()),
   ]);
   if (audit!.meta.changes === 0) {
@@ -149,7 +151,7 @@ export const brandRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update the brand settings',
       description:
-        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes or enrollments or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. Two saves at once: the second answers 409 `brand_changed`.',
+        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes or enrollments or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s account email) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). Two saves at once: the second answers 409 `brand_changed`.',
       example: { allowedHosts: ['fernway.example', '*.fernway.example', 'fernway-shop.example'], fallbackUrl: 'https://fernway.example/' },
       responses: { 200: { description: 'The updated brand.', schema: dataOf(Brand) } },
       errors: { 404: ['not_found'], 409: ['brand_in_use', 'brand_changed'], 422: ['invalid_destination'] },

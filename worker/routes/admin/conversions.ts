@@ -73,6 +73,7 @@ export function recordedOrderView(row: ListedConversion, now: number) {
     refundedMinor: row.refunded_minor,
     reversedMinor: row.reversed_minor,
     renewalOf: row.renewal_of,
+    selfPurchase: row.self_purchase !== 0,
   };
 }
 
@@ -99,7 +100,7 @@ export const conversionRoutes = new Hono<AppEnv>()
     op({
       summary: 'List recorded orders',
       description:
-        'Newest first by the time the order occurred, a page at a time (`limit`, then `cursor` from `nextCursor`). Filters combine; ids of another brand match nothing. Each order carries what the store sent (code, click id), the attribution it got, its commission and what refunds reversed.',
+        'Newest first by the time the order occurred, a page at a time (`limit`, then `cursor` from `nextCursor`). Filters combine; ids of another brand match nothing. Each order carries what the store sent (code, click id), the attribution it got, its commission and what refunds reversed, and `selfPurchase` when the customer was the credited creator (no commission unless the brand allows it).',
       responses: { 200: { description: 'A page of orders.', schema: pagedListOf(RecordedOrder) } },
     }),
     valid('query', conversionsQuery),

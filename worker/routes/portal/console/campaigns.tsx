@@ -270,9 +270,11 @@ const valuesOf = (r: CampaignRecord, currency: string, timezone: string): Campai
 
 // With nobody enrolled yet, the preview uses the campaign as a sample creator would receive it.
 async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Promise<CreatorEnrollment> {
-  const extra = await c.env.DB.prepare('SELECT p.tiers, p.period AS plan_period, p.bonus FROM campaigns c LEFT JOIN commission_plans p ON p.id = c.commission_plan_id WHERE c.id = ?')
+  const extra = await c.env.DB.prepare(
+    'SELECT p.tiers, p.period AS plan_period, p.bonus, b.self_purchases_earn FROM campaigns c JOIN brands b ON b.id = c.brand_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id WHERE c.id = ?',
+  )
     .bind(campaign.id)
-    .first<{ tiers: string | null; plan_period: 'month' | 'lifetime' | null; bonus: string | null }>();
+    .first<{ tiers: string | null; plan_period: 'month' | 'lifetime' | null; bonus: string | null; self_purchases_earn: number }>();
   const u = c.var.user;
   return {
     enrollment_id: 'preview',
@@ -302,6 +304,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     plan_period: extra?.plan_period ?? null,
     bonus: extra?.bonus ?? null,
     brand_accepted: 1,
+    self_purchases_earn: extra?.self_purchases_earn ?? 0,
   };
 }
 

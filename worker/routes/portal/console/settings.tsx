@@ -33,14 +33,21 @@ async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { valu
 
 settingsRoutes.get('/settings', async (c) => renderSettings(c, await brandOf(c)));
 
-const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout' };
+const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders" };
 
 settingsRoutes.post('/settings', async (c) => {
   requireOwner(c, 'change the brand settings');
   const form = await readForm(c);
-  const values: SettingsValues = { allowedHosts: form.get('allowedHosts'), fallbackUrl: form.get('fallbackUrl').trim(), clickParam: form.get('clickParam').trim(), minPayout: form.get('minPayout').trim().slice(0, 32) };
-  const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   const brand = await brandOf(c);
+  const own = form.get('selfPurchasesEarn');
+  const values: SettingsValues = {
+    allowedHosts: form.get('allowedHosts'),
+    fallbackUrl: form.get('fallbackUrl').trim(),
+    clickParam: form.get('clickParam').trim(),
+    minPayout: form.get('minPayout').trim().slice(0, 32),
+    selfPurchasesEarn: own === 'yes' || own === 'no' ? own : brand.selfPurchasesEarn ? 'yes' : 'no',
+  };
+  const hosts = values.allowedHosts.split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
   // Empty is no minimum; an amount is read in the brand's currency ("50", "50.00", "1,000"). A form drawn
   // before the field existed keeps the minimum as it is.
   const drawn = form.all('minPayout').length > 0;
@@ -50,12 +57,15 @@ settingsRoutes.post('/settings', async (c) => {
     fallbackUrl: values.fallbackUrl === '' ? null : values.fallbackUrl,
     clickParam: values.clickParam,
     minPayoutMinor,
+    // Left as it is by a form drawn before the choice existed; anything but yes or no is refused.
+    selfPurchasesEarn: own === '' ? undefined : own === 'yes' ? true : own === 'no' ? false : own,
   });
   if (!parsed.success) {
     // A refused host is named (a list of 20 is hard to scan for the bad line).
     const named = (i: (typeof parsed.error.issues)[number]) => (i.path[0] === 'allowedHosts' && typeof i.path[1] === 'number' ? ` “${hosts[i.path[1]]!.slice(0, 80)}” is not a host.` : '');
     const errors = parsed.error.issues.map((i): FormError => {
       const field = String(i.path[0]);
+      if (field === 'selfPurchasesEarn') return { field, text: "Creators' own orders: choose whether they earn commission." };
       if (field === 'minPayoutMinor') return { field: 'minPayout', text: `Minimum payout: an amount in ${brand.currency} up to ${formatMoney(MAX_MIN_PAYOUT_MINOR, brand.currency)}, like 50 or 50.00; leave it empty for none.` };
       const text = `${FIELD_LABELS[field] ?? 'Settings'}:${named(i)} ${i.message}`;
       return field in FIELD_LABELS ? { field, text } : text;
