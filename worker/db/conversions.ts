@@ -56,13 +56,11 @@ async function storage<T>(work: () => Promise<T>): Promise<T> {
 
 const read = <T>(statement: D1PreparedStatement) => storage(() => statement.first<T>());
 
-// The customer's email counts in the signed API's payload when the store sends one (a replay sends it again),
-// so an order sent without it, as every order before the field was, hashes as it always did. A webhook's order
-// hashes without it: Shopify and Stripe resend orders Chorus recorded before it read their emails.
+// The customer's email is evidence, never part of the hash: a hash of it with the stored fields beside it would
+// let anyone reading D1 test a guessed address (and an order would replay as a conflict over its case).
 function payloadHash(source: Source, input: object): Promise<string> {
-  const { customerEmail, ...rest } = input as { customerEmail?: string | null };
-  const hashed = source === 'api' && customerEmail ? { ...rest, customerEmail } : rest;
-  const sorted = Object.fromEntries(Object.entries(hashed).sort(([a], [b]) => a.localeCompare(b)));
+  const { customerEmail: _evidence, ...rest } = input as { customerEmail?: string | null };
+  const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
   return sha256Hex(JSON.stringify({ source, ...sorted }));
 }
 
@@ -94,11 +92,14 @@ type CodeRow = EnrollmentTerms & {
 };
 type ClickRow = EnrollmentTerms & { id: string; at: number; enrollment_id: string; attribution_window_days: number };
 
-// The creator's account and the brand are read by primary key in the same statement: the self-purchase check
-// costs no statement and no round trip of its own.
-const TERMS = `e.creator_id, ca.email AS creator_email, eb.self_purchases_earn, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
+// The creator's account, the brand and its roster row are read by primary key in the same statement: the
+// self-purchase check costs no statement and no round trip of its own. Until the creator accepts the brand the
+// address compared is the brand's own copy, never the account's (an order's outcome must not tell the brand an
+// address it was not given).
+const TERMS = `e.creator_id, CASE WHEN bc.accepted_at IS NULL THEN bc.email ELSE ca.email END AS creator_email, eb.self_purchases_earn, e.payment_model, c.holding_days, p.tiers, p.period AS plan_period, p.bonus`;
 const TERMS_JOINS = `JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
-JOIN creators ca ON ca.id = e.creator_id JOIN brands eb ON eb.id = e.brand_id`;
+JOIN creators ca ON ca.id = e.creator_id JOIN brands eb ON eb.id = e.brand_id
+LEFT JOIN brand_creators bc ON bc.brand_id = e.brand_id AND bc.creator_id = e.creator_id`;
 const CODE_EVIDENCE = `SELECT d.id, d.enrollment_id, d.status, d.starts_at, d.ends_at, d.max_redemptions, d.redemptions,
   e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.starts_at AS campaign_starts_at, ${TERMS}
 FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id ${TERMS_JOINS}
@@ -369,7 +370,7 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   // An order left waiting for its click is not credited yet, and its customer's address is not kept: which of
   // the brand's creators that address is the account of (if any) is, for when the click lands.
   const waits = own.clickId !== null && click === null && attribution.kind === 'none';
-  const buyer = waits && input.customerEmail ? await creatorWithAddress(db, brand.id, input.customerEmail) : null;
+  const buyer = waits && input.customerEmail ? await creatorsWithAddress(db, brand.id, input.customerEmail) : null;
   const startsReferral = sub !== null && !referral && attribution.kind !== 'none';
   const now = Date.now();
   const conversionId = newId('cv');
@@ -446,12 +447,15 @@ async function record(db: D1Database, brand: IngestBrand, input: ConversionInput
   return { created: stored.id === conversionId, data: conversionView(final) };
 }
 
-// The brand's creator whose account `customerEmail` reaches (domain/self-purchase.ts), or null. Read only for
-// an order that waits for its click (rare: the click is seconds behind the redirect), so one more read there.
-const ROSTER_ADDRESSES = 'SELECT r.creator_id, ca.email FROM brand_creators r JOIN creators ca ON ca.id = r.creator_id WHERE r.brand_id = ?';
-async function creatorWithAddress(db: D1Database, brandId: string, customerEmail: string): Promise<string | null> {
+// The brand's creators whose address `customerEmail` reaches (domain/self-purchase.ts; the brand's copy until
+// they accept, as TERMS compares), as a JSON list, or null. Every one of them: two accounts can reach one
+// mailbox (j.doe@ and jdoe@gmail.com), and the click may be either's. Read only for an order that waits for its
+// click (rare: the click is seconds behind the redirect), so one more read there.
+const ROSTER_ADDRESSES = 'SELECT r.creator_id, CASE WHEN r.accepted_at IS NULL THEN r.email ELSE ca.email END AS email FROM brand_creators r JOIN creators ca ON ca.id = r.creator_id WHERE r.brand_id = ?';
+async function creatorsWithAddress(db: D1Database, brandId: string, customerEmail: string): Promise<string | null> {
   const { results } = await storage(() => db.prepare(ROSTER_ADDRESSES).bind(brandId).all<{ creator_id: string; email: string }>());
-  return results.find((r) => isCreatorsOwn(customerEmail, r.email))?.creator_id ?? null;
+  const ids = results.filter((r) => isCreatorsOwn(customerEmail, r.email)).map((r) => r.creator_id);
+  return ids.length > 0 ? JSON.stringify(ids) : null;
 }
 
 // The code an order or a trial redeems, when it has a cap its write must still find room under.
@@ -692,13 +696,13 @@ type AwaitingClick = EnrollmentTerms & {
   enrollment_id: string;
   attribution_window_days: number;
   refunds: string;
-  buyer_creator_id: string | null;
+  buyer_creator_ids: string | null;
 };
 
 const WAITING = awaitingClickWhere('cv.');
 // Its refunds come oldest first, the order they are reversed in; refunds are only ever added, so their
 // count tells whether the set changed.
-const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone, cv.buyer_creator_id,
+const AWAITING_COLUMNS = `cv.id, cv.brand_id, cv.amount_minor, cv.currency, cv.occurred_at, b.timezone, cv.buyer_creator_ids,
   k.id AS click_id, k.at AS click_at, l.enrollment_id, c.attribution_window_days, ${TERMS},
   (SELECT json_group_array(json_array(o.id, o.occurred_at)) FROM (
     SELECT r.id, r.occurred_at FROM refunds r
@@ -727,12 +731,12 @@ ${AWAITING_JOINS}`;
 const LOOK_LATER = `UPDATE conversions SET click_look_at = CASE
     WHEN created_at + ?4 <= ?2 THEN ${Number.MAX_SAFE_INTEGER}
     ELSE CAST(min(created_at + ?4, ?2 + max(?3, ?2 - created_at)) AS INTEGER) END,
-  buyer_creator_id = CASE WHEN created_at + ?4 <= ?2 THEN NULL ELSE buyer_creator_id END
+  buyer_creator_ids = CASE WHEN created_at + ?4 <= ?2 THEN NULL ELSE buyer_creator_ids END
 WHERE id IN (SELECT value FROM json_each(?1)) AND ${awaitingClickWhere()}`;
 
 // ?1 conversion, ?2 'click' or 'none', ?3 enrollment (null when none), ?4 click row id, ?5 refunds read,
 // ?6 self_purchase. Who the customer was is not kept past this.
-const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4, self_purchase = ?6, buyer_creator_id = NULL
+const SETTLE_AWAITING = `UPDATE conversions SET attribution = ?2, enrollment_id = ?3, click_id = ?4, self_purchase = ?6, buyer_creator_ids = NULL
 WHERE id = ?1 AND attribution = 'none' AND click_id IS NULL
   AND (SELECT count(*) FROM refunds r WHERE r.brand_id = conversions.brand_id AND r.external_order_id = conversions.external_order_id) = ?5`;
 
@@ -788,7 +792,7 @@ function settleStatements(db: D1Database, row: AwaitingClick, now: number): { st
   const order = { occurredAt: row.occurred_at, amountMinor: row.amount_minor, currency: row.currency };
   // The creator's own order, by the address it arrived with, under the brand's rule as it is now (the tier is
   // the one reached now, too).
-  const selfPurchase = selfPurchaseOutcome(row.buyer_creator_id === row.creator_id, row.self_purchases_earn === 1);
+  const selfPurchase = selfPurchaseOutcome(row.buyer_creator_ids !== null && (JSON.parse(row.buyer_creator_ids) as string[]).includes(row.creator_id), row.self_purchases_earn === 1);
   return {
     statements: [
       db.prepare(SETTLE_AWAITING).bind(row.id, 'click', row.enrollment_id, row.click_id, refunds.length, selfPurchase),

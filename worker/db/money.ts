@@ -18,9 +18,9 @@ export const MAX_AMOUNT_MINOR = 100_000_000_000;
 const brandUnchanged = (brand: string, currency: string, timezone: string) => `EXISTS (SELECT 1 FROM brands WHERE id = ${brand} AND currency = ${currency} AND timezone = ${timezone})`;
 
 // ?1-?16 the columns in order, ?17 the brand's timezone, ?18 renewal_of, ?19 subscription_id, ?21 self_purchase,
-// ?22 buyer_creator_id.
+// ?22 buyer_creator_ids.
 export const INSERT_CONVERSION = `INSERT INTO conversions (id, brand_id, external_order_id, amount_minor, currency, occurred_at, attribution,
-  enrollment_id, code_raw, code_id, click_id_raw, click_id, customer_ref, source, payload_hash, created_at, renewal_of, subscription_id, self_purchase, buyer_creator_id)
+  enrollment_id, code_raw, code_id, click_id_raw, click_id, customer_ref, source, payload_hash, created_at, renewal_of, subscription_id, self_purchase, buyer_creator_ids)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?18, ?19, ?21, ?22 WHERE ${brandUnchanged('?2', '?5', '?17')}
   -- ?20: the capped code this order redeems; it must still have a use left when the order is written, not only
   -- when its evidence was read (two orders at once would both take the last one).

@@ -439,10 +439,10 @@ export const conversions = sqliteTable(
     // it earns nothing (no commission entry), 2 yes and it earns, as the brand allowed when it was credited.
     // The customer's address itself is never stored.
     selfPurchase: integer('self_purchase').notNull().default(0),
-    // While an order waits for its click: the brand's creator the customer's address is the account of (null:
-    // none), so the click's creator can be told apart when it lands. Cleared when the order is settled or the
-    // sweep gives up on it.
-    buyerCreatorId: text('buyer_creator_id'),
+    // While an order waits for its click: the brand's creators the customer's address reaches, as a JSON list
+    // of ids (null: none), so the click's creator can be told apart when it lands. Cleared when the order is
+    // settled or the sweep gives up on it.
+    buyerCreatorIds: text('buyer_creator_ids'),
   },
   (t) => [
     uniqueIndex('conversions_brand_order').on(t.brandId, t.externalOrderId),

@@ -28,15 +28,16 @@ export const conversionBody = z.strictObject({
   code: cleanText(64).nullable().default(null).meta({ description: 'The discount code the shopper used, as typed; matched case-insensitively.' }),
   clickId: cleanText(64).nullable().default(null).meta({ description: 'The click id the landing URL carried (`cid`; /sdk.js keeps it for checkout). A click not stored yet (clicks arrive seconds behind the redirect) credits the order when it lands, with a `conversion.attributed` webhook.' }),
   customerRef: cleanText(128).nullable().default(null).meta({ description: 'Your customer reference, stored with the order.' }),
-  // No default: an order sent without it hashes as orders did before the field (db/conversions.ts payloadHash).
+  // Evidence, not part of the order: a text that is no address is simply no evidence (an order is never refused
+  // over it), and it is left out of the payload a replay is compared by (db/conversions.ts payloadHash).
   customerEmail: z
-    .email()
+    .string()
     .max(254)
     .nullable()
     .optional()
     .meta({
       description:
-        "The customer's email. Compared with the credited creator's account email (case, a +tag and Gmail's dots aside) and never stored: a creator's own order earns no commission unless the brand allows it (see `selfPurchase`). Part of the payload a replay must repeat.",
+        "The customer's email. Compared with the credited creator's email (case, a +tag and Gmail's dots aside) and never stored, nor hashed: a creator's own order earns no commission unless the brand allows it (see `selfPurchase`). Something that is not an address counts as none. Not part of the payload a replay repeats: the order sent again with another email replays as recorded.",
     }),
 });
 

@@ -32,7 +32,7 @@ async function order(m: MoneyBrand, body: Record<string, unknown>, status = 201)
 
 const ledgerOf = async (brandId: string) =>
   (await env.DB.prepare('SELECT kind, amount_minor, basis_minor, conversion_id FROM ledger_entries WHERE brand_id = ? ORDER BY created_at, rowid').bind(brandId).all<{ kind: string; amount_minor: number; basis_minor: number; conversion_id: string }>()).results;
-const selfPurchaseOf = (conversionId: string) => env.DB.prepare('SELECT self_purchase, buyer_creator_id FROM conversions WHERE id = ?').bind(conversionId).first<{ self_purchase: number; buyer_creator_id: string | null }>();
+const selfPurchaseOf = (conversionId: string) => env.DB.prepare('SELECT self_purchase, buyer_creator_ids FROM conversions WHERE id = ?').bind(conversionId).first<{ self_purchase: number; buyer_creator_ids: string | null }>();
 
 const WITHHELD = { amountMinor: 0, rateBps: null, tier: null, availableAt: null, reason: 'self_purchase' };
 
@@ -42,7 +42,7 @@ describe('POST /v1/conversions with the customer email', () => {
     const own = await order(m, { customerEmail: emailOf(m) });
     expect(own).toMatchObject({ attribution: 'code', creator: { handle: m.handle }, commission: WITHHELD, selfPurchase: true });
     expect(await ledgerOf(m.brand.brandId)).toEqual([]);
-    expect(await selfPurchaseOf(own.id)).toEqual({ self_purchase: 1, buyer_creator_id: null });
+    expect(await selfPurchaseOf(own.id)).toEqual({ self_purchase: 1, buyer_creator_ids: null });
     // Data minimisation: the address is in no row Chorus keeps for the order.
     const row = await env.DB.prepare('SELECT * FROM conversions WHERE id = ?').bind(own.id).first();
     expect(JSON.stringify(row)).not.toContain('@');
@@ -94,16 +94,16 @@ describe('POST /v1/conversions with the customer email', () => {
     expect((await json<{ data: { selfPurchasesEarn: boolean } }>(res)).data.selfPurchasesEarn).toBe(true);
     const allowed = await order(m, { amountMinor: 200_000, customerEmail: emailOf(m) });
     expect(allowed).toMatchObject({ selfPurchase: true, commission: { amountMinor: 30_000, rateBps: 1_500, tier: 2, reason: null } });
-    expect(await selfPurchaseOf(allowed.id)).toEqual({ self_purchase: 2, buyer_creator_id: null });
+    expect(await selfPurchaseOf(allowed.id)).toEqual({ self_purchase: 2, buyer_creator_ids: null });
     // The order before the change keeps what it earned then: nothing.
     const listed = await json<{ data: { orderId: string; selfPurchase: boolean; commission: unknown }[] }>(await m.brand.api('GET', `/api/admin/conversions?orderId=${before.orderId}`));
     expect(listed.data).toEqual([expect.objectContaining({ selfPurchase: true, commission: null })]);
     expect((await m.brand.api('PATCH', '/api/admin/brand', { selfPurchasesEarn: 'yes' })).status).toBe(422);
   });
 
-  it('refuses a malformed or overlong customerEmail with 422 and writes nothing', async () => {
+  it('refuses an overlong or mistyped customerEmail with 422 and writes nothing, and takes any other text as no evidence', async () => {
     const m = await createMoneyBrand();
-    for (const customerEmail of ['not-an-email', `${'x'.repeat(250)}@creators.test`, 42, ' spaced@creators.test']) {
+    for (const customerEmail of [`${'x'.repeat(250)}@creators.test`, 42, { email: 'x' }]) {
       const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `bad-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code, customerEmail });
       expect(res.status).toBe(422);
       const body = await json<{ error: { code: string; details: { issues: { path: string }[] } } }>(res);
@@ -111,24 +111,45 @@ describe('POST /v1/conversions with the customer email', () => {
       expect(body.error.details.issues.map((i) => i.path)).toEqual(['customerEmail']);
     }
     expect(await rowCount('SELECT count(*) AS n FROM conversions WHERE brand_id = ?', m.brand.brandId)).toBe(0);
-    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    // A store's odd value (empty, not an address, an address zod would refuse) never costs the creator the order.
+    for (const customerEmail of ['', 'not-an-email', 'dana@bücher.de', 'a!b@shop.test']) {
+      const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `odd-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code, customerEmail });
+      expect(res.status, customerEmail).toBe(201);
+      expect((await json<{ data: Conversion }>(res)).data.selfPurchase).toBe(false);
+    }
+    // With spaces around it, the creator's own address is still theirs.
+    expect((await order(m, { customerEmail: ` ${emailOf(m)} ` })).commission).toEqual(WITHHELD);
   });
 
-  it('keeps replays exact: an order sent without the field replays without it or with null, and one sent with it needs it again', async () => {
+  it('keeps the email out of the payload a replay is compared by, and so out of the stored hash', async () => {
     const m = await createMoneyBrand();
     const base = { orderId: `rp-${uniq()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code };
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', base)).status).toBe(201);
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', base)).status).toBe(200);
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...base, customerEmail: null })).status).toBe(200);
-    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...base, customerEmail: emailOf(m) })).status).toBe(409);
+    // Evidence sent late changes nothing: the order replays as recorded, so the stored hash is the one of the
+    // order without its email (a guessed address cannot be tested against it).
+    const late = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...base, customerEmail: emailOf(m) });
+    expect(late.status).toBe(200);
+    expect((await json<{ data: Conversion }>(late)).data.selfPurchase).toBe(false);
 
     const own = { ...base, orderId: `rp-${uniq()}`, customerEmail: emailOf(m) };
     expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', own)).status).toBe(201);
-    const replay = await signedPost(m.brand, m.ingestKey, '/v1/conversions', own);
-    expect(replay.status).toBe(200);
-    expect((await json<{ data: Conversion }>(replay)).data.commission).toEqual(WITHHELD);
-    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...own, customerEmail: 'dana@shoppers.test' })).status).toBe(409);
-    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...own, customerEmail: undefined })).status).toBe(409);
+    for (const again of [own, { ...own, customerEmail: emailOf(m).toUpperCase() }, { ...own, customerEmail: 'dana@shoppers.test' }]) {
+      const replay = await signedPost(m.brand, m.ingestKey, '/v1/conversions', again);
+      expect(replay.status).toBe(200);
+      expect((await json<{ data: Conversion }>(replay)).data.commission).toEqual(WITHHELD);
+    }
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', { ...own, amountMinor: 10_001 })).status).toBe(409);
+  });
+
+  it("compares the brand's own copy of an invited creator's address, never the account's", async () => {
+    const m = await createMoneyBrand({ accepted: false });
+    const copy = (await env.DB.prepare('SELECT email FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<string>('email'))!;
+    const account = `moved-${uniq()}@private.test`;
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(account, m.creator.id).run();
+    expect((await order(m, { customerEmail: account })).selfPurchase).toBe(false);
+    expect((await order(m, { customerEmail: copy })).selfPurchase).toBe(true);
   });
 });
 
@@ -265,14 +286,28 @@ async function deliver(clicks: ClickMessage[]) {
 }
 
 describe('an order waiting for its click', () => {
+  it('withholds it when two of the brand\'s creators reach the same mailbox and the click is either\'s', async () => {
+    const m = await createMoneyBrand();
+    const box = `jane${uniq().replace(/[^a-z0-9]/gi, '')}`;
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(`${box.slice(0, 4)}.${box.slice(4)}@gmail.com`, m.creator.id).run();
+    // Another account of the brand's roster, read first, that Gmail delivers to the same mailbox.
+    expect((await m.brand.api('POST', '/api/admin/creators', { email: `${box}@gmail.com`, handle: `twin_${uniq()}`.slice(0, 30), displayName: 'Twin' })).status).toBe(201);
+    const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 60_000 });
+    const waiting = await order(m, { code: null, clickId: click.id, customerEmail: `${box}+x@googlemail.com` });
+    expect(JSON.parse((await selfPurchaseOf(waiting.id))!.buyer_creator_ids!)).toHaveLength(2);
+    await deliver([click]);
+    expect(await selfPurchaseOf(waiting.id)).toEqual({ self_purchase: 1, buyer_creator_ids: null });
+    expect(await ledgerOf(m.brand.brandId)).toEqual([]);
+  });
+
   it("keeps which creator the customer is, not the address, and withholds the commission when that creator's click lands", async () => {
     const m = await createMoneyBrand();
     const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 60_000 });
     const waiting = await order(m, { code: null, clickId: click.id, customerEmail: emailOf(m).toUpperCase() });
     expect(waiting).toMatchObject({ attribution: 'none', commission: null, selfPurchase: false });
-    expect(await selfPurchaseOf(waiting.id)).toEqual({ self_purchase: 0, buyer_creator_id: m.creator.id });
+    expect(await selfPurchaseOf(waiting.id)).toEqual({ self_purchase: 0, buyer_creator_ids: JSON.stringify([m.creator.id]) });
     await deliver([click]);
-    expect(await env.DB.prepare('SELECT attribution, self_purchase, buyer_creator_id FROM conversions WHERE id = ?').bind(waiting.id).first()).toEqual({ attribution: 'click', self_purchase: 1, buyer_creator_id: null });
+    expect(await env.DB.prepare('SELECT attribution, self_purchase, buyer_creator_ids FROM conversions WHERE id = ?').bind(waiting.id).first()).toEqual({ attribution: 'click', self_purchase: 1, buyer_creator_ids: null });
     expect(await ledgerOf(m.brand.brandId)).toEqual([]);
   });
 
@@ -280,7 +315,7 @@ describe('an order waiting for its click', () => {
     const m = await createMoneyBrand();
     const click = clickMessage({ brandId: m.brand.brandId, linkId: m.link.id, at: Date.now() - 60_000 });
     const waiting = await order(m, { code: null, clickId: click.id, customerEmail: 'dana@shoppers.test' });
-    expect(await selfPurchaseOf(waiting.id)).toEqual({ self_purchase: 0, buyer_creator_id: null });
+    expect(await selfPurchaseOf(waiting.id)).toEqual({ self_purchase: 0, buyer_creator_ids: null });
     await deliver([click]);
     expect((await ledgerOf(m.brand.brandId)).map((l) => [l.kind, l.amount_minor])).toEqual([['commission', 1_000]]);
   });
