@@ -115,7 +115,8 @@ export function linkTarget(destination: string): string {
   try {
     const u = new URL(destination);
     const path = u.pathname === '/' ? '' : u.pathname;
-    const text = `${u.host}${path}`;
+    // The query stays: two links to one product's variants (?variant=2) must not read alike.
+    const text = `${u.host}${path}${u.search}`;
     return text.length > 60 ? `${text.slice(0, 59)}…` : text;
   } catch {
     return destination.slice(0, 60);

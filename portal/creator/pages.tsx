@@ -332,9 +332,11 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
             </a>
           </div>
         ))}
-        <p class="small">
-          <a href={`/links/new?enrollment=${card.enrollment_id}`}>Link to a product or another page of the shop</a>
-        </p>
+        {card.enrollment_status === 'active' ? (
+          <p class="small">
+            <a href={`/links/new?enrollment=${card.enrollment_id}`}>Link to a product or another page of the shop</a>
+          </p>
+        ) : null}
         {card.codes.map((d, i) => (
           <CopyField id={`code-${card.enrollment_id}-${i}`} label={`${d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'}: ${discountText(d.discount_type, d.discount_value, card.currency)} for your followers`} value={d.code} />
         ))}
@@ -720,7 +722,7 @@ export const SubmissionFormPage: FC<
 // allowed hosts are named, so a page elsewhere is not tried blind.
 export const NewLinkPage: FC<Who & { e: Pick<CreatorEnrollment, 'enrollment_id' | 'campaign_name' | 'brand_name'>; hosts: string[]; value?: string; errors?: FormError[] }> = ({ who, e, hosts, value, errors }) => (
   <Page title="Link to a page" nav={creatorNav('home')} who={who}>
-    <h1 class="page-title">Link to a page of {e.brand_name}'s shop</h1>
+    <h1 class="page-title">Link to a page of the {e.brand_name} shop</h1>
     <ErrorSummary errors={errors} />
     <form method="post" action="/links" class="card stack">
       <input type="hidden" name="enrollmentId" value={e.enrollment_id} />
@@ -729,7 +731,7 @@ export const NewLinkPage: FC<Who & { e: Pick<CreatorEnrollment, 'enrollment_id' 
       </p>
       <div class="field">
         <label for="destination">The page's address</label>
-        <input id="destination" name="destination" type="text" inputmode="url" autocomplete="url" required maxlength={2048} placeholder={`https://${hosts[0]?.replace(/^\*\./, '') ?? 'shop.example'}/products/…`} value={value ?? ''} aria-describedby="destination-hint" aria-invalid={invalidIn(errors, 'destination')} />
+        <input id="destination" name="destination" type="text" inputmode="url" autocomplete="url" required maxlength={2048} placeholder={`https://${hosts.find((h) => !h.startsWith('*.')) ?? hosts[0]?.replace(/^\*\./, 'shop.') ?? 'shop.example'}/products/…`} value={value ?? ''} aria-describedby="destination-hint" aria-invalid={invalidIn(errors, 'destination')} />
         <p id="destination-hint" class="hint">
           Open the page in your browser and copy its address. It must be on {hostsInWords(hosts)}.
         </p>

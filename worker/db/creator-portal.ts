@@ -313,7 +313,8 @@ export const STATEMENT_QUERY = `SELECT l.id, l.created_at, l.period, b.name AS b
   WHERE l.creator_id = ?1 AND l.period >= ?2 AND l.period <= ?3 AND l.created_at >= ?4 AND (l.created_at > ?4 OR l.id > ?5)
   ORDER BY l.created_at, l.id LIMIT ${STATEMENT_PAGE}`;
 
-// Where an entry's money stands, as the Earnings page words it.
+// Where an entry's money stands, in the Earnings page's words, and a failed payout named as one (the page shows
+// it in the payouts list instead).
 function statementStatus(r: StatementRow, now: number): string {
   if (r.payout_status === 'paid') return 'paid';
   if (r.payout_status === 'failed') return 'payout failed';

@@ -1,7 +1,7 @@
 // A creator's own links to pages of the brand's shop: made from the portal, one per page, on the brand's hosts only.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINKS_PER_ENROLLMENT } from '../../../worker/routes/portal/creator';
+import { MAX_LINKS_PER_ENROLLMENT } from '../../../worker/routes/admin/links';
 import { rowCount } from '../fixtures';
 import { get, post } from '../forms';
 import { signedInCreator, portalTestDefaults } from '../portal-fixtures';
@@ -101,7 +101,7 @@ describe("a creator's own links", () => {
     for (let i = await links(m); i < MAX_LINKS_PER_ENROLLMENT; i++) expect((await make(m, `https://shop.example/p/${i}`)).status).toBe(303);
     const full = await make(m, 'https://shop.example/p/one-more');
     expect(full.status).toBe(409);
-    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign`);
+    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those.`);
     expect((await make(m, `https://shop.example/p/${MAX_LINKS_PER_ENROLLMENT - 1}`)).headers.get('location')).toContain('linked=existing');
     expect(await links(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
   });
@@ -115,5 +115,38 @@ describe("a creator's own links", () => {
     expect(page.headers.get('location')).toBe(`/login?next=${encodeURIComponent(`/links/new?enrollment=${m.enrollment.id}`)}`);
     expect((await post('/links', { enrollmentId: m.enrollment.id, destination: 'https://shop.example/p' }, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect(await links(m)).toBe(before);
+  });
+
+  it('holds the cap against a burst of posts, each to another page', async () => {
+    const m = await signedInCreator();
+    const start = await links(m);
+    const sent = await Promise.all(Array.from({ length: MAX_LINKS_PER_ENROLLMENT + 10 - start }, (_, i) => make(m, `https://shop.example/burst/${i}`)));
+    expect(sent.every((r) => r.status === 303 || r.status === 409)).toBe(true);
+    expect(await links(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
+  });
+
+  it('keeps a page the brand paused paused: no new link to it, however its address is written', async () => {
+    const m = await signedInCreator();
+    const main = await env.DB.prepare('SELECT id, destination FROM links WHERE id = ?').bind(m.link.id).first<{ id: string; destination: string }>();
+    expect((await m.brand.api('PATCH', `/api/admin/links/${main!.id}`, { status: 'paused' })).status).toBe(200);
+    const before = await links(m);
+    for (const variant of [main!.destination, `${main!.destination}/`, `${main!.destination}#top`, `${main!.destination}?`, `${main!.destination}?a=1`]) {
+      const res = await make(m, variant);
+      expect(res.status, variant).toBe(409);
+      expect(await res.text()).toContain('paused your link to that page');
+    }
+    expect(await links(m)).toBe(before);
+  });
+
+  it('makes one link per page however its address is written, and tells two variants of a product apart', async () => {
+    const m = await signedInCreator();
+    const before = await links(m);
+    for (const variant of ['https://shop.example/p/serum', 'https://SHOP.example/p/serum/', 'shop.example/p/serum#reviews', 'https://shop.example/p/serum?']) expect((await make(m, variant)).status).toBe(303);
+    expect(await links(m)).toBe(before + 1);
+    expect((await make(m, 'https://shop.example/p/serum?variant=2')).status).toBe(303);
+    expect(await links(m)).toBe(before + 2);
+    const home = await (await get('/', m.cookie)).text();
+    expect(home).toContain('Your tracked link to shop.example/p/serum<');
+    expect(home).toContain('Your tracked link to shop.example/p/serum?variant=2<');
   });
 });

@@ -54,13 +54,18 @@ function invalidDestination(reason: string): ApiError {
   return new ApiError(422, 'invalid_destination', "The destination must be an https URL on one of the brand's allowed hosts.", { reason });
 }
 
+// How many links one creator may make themselves in one campaign, the brand's and their own together: enough for
+// every product they show, few enough that the home card stays a list someone reads.
+export const MAX_LINKS_PER_ENROLLMENT = 20;
+
 export type LinkActor = { type: 'api_key' | 'admin_user' | 'creator'; id: string };
 
 // The link and its audit row, or neither when any link's slug equals this one ignoring case (the guard is
 // inside the INSERT, so two brands racing for GlowX and glowx cannot both win), or, with `onePerPage`, when
 // the enrollment already has a link to this destination (a creator's double tap makes one). Returns whether it was written.
 async function insertLink(d1: D1Database, row: LinkRow, actor: LinkActor, onePerPage = false): Promise<boolean> {
-  const samePage = onePerPage ? ' AND NOT EXISTS (SELECT 1 FROM links WHERE enrollment_id = ?3 AND destination = ?5)' : '';
+  // A creator's own link also stays under the enrollment's cap, checked in the INSERT so a burst cannot pass it.
+  const samePage = onePerPage ? ` AND NOT EXISTS (SELECT 1 FROM links WHERE enrollment_id = ?3 AND destination = ?5) AND (SELECT count(*) FROM links WHERE enrollment_id = ?3) < ${MAX_LINKS_PER_ENROLLMENT}` : '';
   const [link] = await d1.batch([
     d1
       .prepare(
@@ -102,6 +107,8 @@ export async function createTrackedLink(d1: D1Database, brandId: string, input: 
     if (input.onePerPage) {
       const same = await database(d1).query.links.findFirst({ where: and(eq(links.enrollmentId, input.enrollmentId), eq(links.destination, checked.url)) });
       if (same) return same;
+      const { n } = (await d1.prepare('SELECT count(*) AS n FROM links WHERE enrollment_id = ?').bind(input.enrollmentId).first<{ n: number }>())!;
+      if (n >= MAX_LINKS_PER_ENROLLMENT) throw new ApiError(409, 'link_limit', `A creator has at most ${MAX_LINKS_PER_ENROLLMENT} links in one campaign.`);
     }
     if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
   }

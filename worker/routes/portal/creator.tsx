@@ -22,7 +22,7 @@ import { log } from '../../lib/log';
 import { mailSetup } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
-import { createTrackedLink } from '../admin/links';
+import { createTrackedLink, MAX_LINKS_PER_ENROLLMENT } from '../admin/links';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
@@ -574,9 +574,7 @@ creatorPortal.get('/stats/:enrollmentId', async (c) => {
 
 // ---------- A creator's own links ----------
 
-// How many links one creator may have in one campaign, the brand's and their own together: enough for every
-// product they show, few enough that the home card stays a list someone reads.
-export const MAX_LINKS_PER_ENROLLMENT = 20;
+const LINK_LIMIT = `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those.`;
 
 function destinationProblem(reason: string, hosts: string[]): string {
   if (reason === 'too_long') return 'That address is too long: links can go to addresses of up to 2,048 characters.';
@@ -584,14 +582,21 @@ function destinationProblem(reason: string, hosts: string[]): string {
   return "That is not a page's address: open the page in your browser and copy what its address bar shows.";
 }
 
-// The address as a link stores it, to find one the creator already has; as typed when it does not parse.
-function storedForm(destination: string): string {
+// One page however its address is written: the host as URL writes it, no fragment, no empty query, no trailing
+// slash. Creators' own links are stored in this form, so one page is one link.
+function pageForm(destination: string): string {
   try {
-    return new URL(destination).toString();
+    const u = new URL(destination);
+    u.hash = '';
+    if (u.pathname.length > 1) u.pathname = u.pathname.replace(/\/+$/, '');
+    return u.toString().replace(/\?$/, '');
   } catch {
     return destination;
   }
 }
+
+// The page without its query: a link to it the brand paused is not made again by adding `?a=1`.
+const pathOf = (destination: string) => pageForm(destination).replace(/\?.*$/, '');
 
 // A campaign the creator works in now, with its brand's hosts: a link can be made for it. Invitations and
 // another's campaigns are a 404; an ended campaign, or one the brand paused or benched them in, a 409.
@@ -616,15 +621,20 @@ creatorPortal.post('/links', async (c) => {
   // A pasted address without its scheme is the https page it names.
   const destination = /^[a-z][a-z0-9+.-]*:/i.test(typed) || typed === '' ? typed : `https://${typed.replace(/^\/+/, '')}`;
   const refuse = (text: string, status: 409 | 422) => c.html(<NewLinkPage who={viewerOf(c).email} e={e} hosts={hosts} value={typed.slice(0, 2048)} errors={[{ field: 'destination', text }]} />, status);
-  const count = await c.env.DB.prepare('SELECT count(*) AS n, max(destination = ?) AS linked FROM links WHERE enrollment_id = ?').bind(storedForm(destination), e.enrollment_id).first<{ n: number; linked: number | null }>();
-  if (!count?.linked && count!.n >= MAX_LINKS_PER_ENROLLMENT)
-    return refuse(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be. Share one you have, or ask ${e.brand_name} to pause links you no longer use.`, 409);
+  const page = pageForm(destination);
+  const { results: had } = await c.env.DB.prepare('SELECT destination, status FROM links WHERE enrollment_id = ?').bind(e.enrollment_id).all<{ destination: string; status: string }>();
+  // A page the brand paused a link to stays paused: a new link to it would count what the brand stopped counting.
+  if (had.some((l) => l.status === 'paused' && pathOf(l.destination) === pathOf(page)))
+    return refuse(`${e.brand_name} paused your link to that page, so it cannot have another. Ask them if you want it back.`, 409);
+  if (!had.some((l) => pageForm(l.destination) === page) && had.length >= MAX_LINKS_PER_ENROLLMENT) return refuse(LINK_LIMIT, 409);
   const started = Date.now();
   try {
-    const link = await createTrackedLink(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id, destination, onePerPage: true }, { type: 'creator', id: c.var.creator.creatorId });
+    const existing = had.find((l) => pageForm(l.destination) === page);
+    const link = await createTrackedLink(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id, destination: existing?.destination ?? page, onePerPage: true }, { type: 'creator', id: c.var.creator.creatorId });
     return c.redirect(`/?linked=${link.createdAt >= started ? 'new' : 'existing'}#c-${e.enrollment_id}`, 303);
   } catch (err) {
     if (err instanceof ApiError && err.code === 'invalid_destination') return refuse(destinationProblem((err.details as { reason: string }).reason, hosts), 422);
+    if (err instanceof ApiError && err.code === 'link_limit') return refuse(LINK_LIMIT, 409);
     throw err;
   }
 });
