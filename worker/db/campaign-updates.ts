@@ -28,14 +28,15 @@ export type CampaignUpdateInput = z.output<typeof campaignUpdateBody>;
 
 // Who hears of a campaign's news: each creator who accepted the brand and is still in the campaign (paused and
 // benched creators are still in it; invited ones have not said yes, removed ones are out). The brief-change mail
-// counts the same people.
+// counts the same people. Read by the campaign (`+e.brand_id` keeps SQLite off the brand's index, every
+// enrollment of the brand).
 export type Recipient = { email: string; enrollment_id: string };
 export async function campaignAudience(db: D1Database, brandId: string, campaignId: string): Promise<Recipient[]> {
   const { results } = await db
     .prepare(
       `SELECT c.email, e.id AS enrollment_id FROM enrollments e JOIN creators c ON c.id = e.creator_id
        JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
-       WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status IN ('active', 'paused', 'benched')`,
+       WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status IN ('active', 'paused', 'benched')`,
     )
     .bind(campaignId, brandId)
     .all<Recipient>();
