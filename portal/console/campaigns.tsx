@@ -394,7 +394,10 @@ export const CampaignBriefPage: FC<{
         <input type="hidden" name="drawnStatus" value={campaign.status} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
-          <p class="muted small">The same for every creator in the network. Each creator's own section comes from the roster import.</p>
+          <p class="muted small">
+            The same for every creator in the network. Each creator's own section comes from the roster import. News that is not part of the brief (a launch date, a code that now works on bundles) goes in an{' '}
+            <a href={`/console/campaigns/${campaign.id}/updates`}>update</a>.
+          </p>
           <div class="field">
             <label for="positioningAnchor">Positioning anchor</label>
             <textarea id="positioningAnchor" name="positioningAnchor" rows={6} maxlength={4000} aria-describedby="anchor-hint">
@@ -507,9 +510,6 @@ export const CampaignBriefPage: FC<{
             ) : (
               <span class="muted small">Creators see changes the next time they open their brief.</span>
             )}
-            <a class="small" href={`/console/campaigns/${campaign.id}/updates`}>
-              News that is not part of the brief? Post an update
-            </a>
           </div>
         ) : null}
       </form>
@@ -586,6 +586,12 @@ export const CampaignUpdatesPage: FC<{
                 ? 'No creator has accepted your brand in this campaign yet, so nobody is emailed now. The update stays on the brief, where they read it when they join.'
                 : `Emailed now, one mail each, to the ${countOf(audience, 'creator')} who accepted your brand and ${audience === 1 ? 'is' : 'are'} in this campaign (paused and benched ones too), and kept on their brief.`}
             </p>
+            {/* Said before the form too: on a phone its button is a screen away. */}
+            {full ? (
+              <p id="allowance-full" class="small warn-text">
+                {full}
+              </p>
+            ) : null}
             <form method="post" action={`/console/campaigns/${campaign.id}/updates`} class="stack">
               <input type="hidden" name="key" value={formKey} />
               <div class="field">
@@ -605,11 +611,11 @@ export const CampaignUpdatesPage: FC<{
                 </p>
               </div>
               <div class="form-actions">
-                <WriteButton canWrite={canWrite} notYet={full} class="button button-primary" describedBy="allowance">
+                <WriteButton canWrite={canWrite} notYet={full} class="button button-primary" describedBy={full ? 'allowance-full allowance' : 'allowance'}>
                   {audience === 0 ? 'Post the update' : `Post and email ${countOf(audience, 'creator')}`}
                 </WriteButton>
                 <span id="allowance" class="muted small">
-                  {full ?? `${allowance.left} of ${UPDATES_PER_DAY} left in any 24 hours`}
+                  {allowance.left} of {UPDATES_PER_DAY} left in any 24 hours
                 </span>
               </div>
             </form>
