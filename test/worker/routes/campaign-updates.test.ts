@@ -224,6 +224,31 @@ describe('console: posting an update', () => {
   });
 });
 
+describe('console: reading updates', () => {
+  it('lists 20 updates a page, newest first, with a link to older ones', async () => {
+    const o = await consoleBrand('viewer');
+    const at = Date.now() - 10 * DAY_MS;
+    await env.DB.batch(
+      Array.from({ length: 21 }, (_, i) =>
+        env.DB.prepare("INSERT INTO campaign_updates (id, brand_id, campaign_id, title, body, author_type, author_id, mailed, created_at) VALUES (?, ?, ?, ?, 'Body.', 'api_key', 'key_gone', 2, ?)").bind(
+          newId('upd'), o.brand.brandId, o.campaign.id, `Update number ${i + 1}.`, at + i * 60_000,
+        ),
+      ),
+    );
+    const first = await (await get(pageOf(o.campaign.id), o.cookie)).text();
+    expect(first).toContain('Update number 21.');
+    expect(first).toContain('Update number 2.');
+    expect(first).not.toContain('Update number 1.');
+    expect(first).toContain('A deleted API key · emailed to 2 creators');
+    const older = /href="([^"]+)" rel="next"/.exec(first)?.[1]?.replaceAll('&amp;', '&');
+    expect(older).toMatch(/\?cursor=/);
+    const second = await (await get(older!, o.cookie)).text();
+    expect(second).toContain('Update number 1.');
+    expect(second).not.toContain('Update number 2.');
+    expect(second).not.toMatch(/rel="next"/);
+  });
+});
+
 describe('creator portal: updates on the brief', () => {
   it('shows the campaign’s updates newest first on its brief, escaped with line breaks kept, and names the latest on home', async () => {
     const m = await signedInCreator();
