@@ -137,6 +137,14 @@ export function seedRows() {
     created_at: SEEDED_AT,
   });
 
+  // Two updates the brand posted to the campaign's creators (console → the campaign's Updates tab).
+  for (const [i, u] of [
+    { title: 'Posting week: Monday to Sunday', body: 'Post your first Glow Week story any day this week, and the second within a week of it.\nTag @lumen.skin so we can share the best ones.' },
+    { title: 'Your code now works on the Barrier Duo', body: 'Shoppers asked, so your 15% code now works on the Barrier Duo bundle (serum and cream) too.\nNo need to change your captions: the code is the same.' },
+  ].entries()) {
+    add('campaign_updates', { id: `upd_demo_${i + 1}`, brand_id: brandId, campaign_id: demo.campaign.id, ...u, author_type: 'admin_user', author_id: demo.adminUser.id, mailed: creators.length, form_key: null, created_at: SEEDED_AT + (i * 3 + 1) * 86_400_000 });
+  }
+
   for (const [i, a] of [
     { email: 'lena@creators.example', handle: 'lena.skinnotes', name: 'Lena Hoffmann', platform: 'instagram', follower_count: 12400, niche: 'sensitive skin', profile_url: 'https://instagram.example/lena.skinnotes', pitch: 'My followers are mostly people with reactive skin who have given up on "glow" products. I post honest two-week tests, stings included.' },
     { email: 'theo@creators.example', handle: 'theo_runs', name: 'Theo Marsh', platform: 'tiktok', follower_count: 31000, niche: 'running', profile_url: null, pitch: 'Wind, sweat and sunscreen: my audience runs outdoors all year and asks me about skin that cracks in winter.' },

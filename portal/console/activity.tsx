@@ -1,7 +1,7 @@
 // Settings → Activity: who did what to the brand's account, newest first, from the audit log.
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
-import { formatCount, formatDateTime, linkTarget } from '../format';
+import { countOf, formatCount, formatDateTime, linkTarget } from '../format';
 import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -36,6 +36,7 @@ const THINGS: Record<string, string> = {
 // Where the generic "<thing> <verb>" reads badly.
 const SAID: Record<string, string> = {
   'campaign.brief_mailed': 'Brief change emailed to creators',
+  'campaign.update_posted': 'Update posted to creators',
   'campaign.invitations_mailed': 'Invitations emailed',
   'creator.accepted_brand': 'Creator joined',
   'creator.declined_brand': 'Creator declined',
@@ -123,6 +124,7 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
       typeof d[key] === 'string' ? `${key === 'destination' ? 'destination ' : ''}${typeof before[key] === 'string' && before[key] !== d[key] ? `${show(before[key] as string)} → ` : ''}${show(d[key] as string)}` : null;
     return [moved('destination', (v) => linkTarget(v)), moved('status', (v) => v)].filter((p) => p !== null).join(' · ');
   },
+  'campaign.update_posted': (d) => `“${typeof d.title === 'string' ? d.title : ''}”, emailed to ${typeof d.mailed === 'number' ? countOf(d.mailed, 'creator') : 'its creators'}`,
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
 

@@ -3,9 +3,10 @@ import type { CommissionTier } from '../../worker/db/schema';
 import { storyFormats } from '../../worker/db/schema';
 import { MAX_RENEWAL_MONTHS } from '../../worker/domain/attribution';
 import { formatAmount } from '../../worker/domain/store-payloads';
-import { countOf, formatCount, formatDate, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS, tiersInWords } from '../format';
-import { Notice, Stat } from '../layout';
-import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, FormQuestion, type Flash, type Viewer } from './layout';
+import { UPDATE_BODY_MAX, UPDATE_TITLE_MAX, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../worker/db/campaign-updates';
+import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS, tiersInWords } from '../format';
+import { invalidIn, Notice, Stat, type FormError } from '../layout';
+import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, FormQuestion, Pager, WriteButton, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
 
 // The page shows the summary row as the query returns it.
@@ -393,7 +394,10 @@ export const CampaignBriefPage: FC<{
         <input type="hidden" name="drawnStatus" value={campaign.status} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
-          <p class="muted small">The same for every creator in the network. Each creator's own section comes from the roster import.</p>
+          <p class="muted small">
+            The same for every creator in the network. Each creator's own section comes from the roster import. News that is not part of the brief (a launch date, a code that now works on bundles) goes in an{' '}
+            <a href={`/console/campaigns/${campaign.id}/updates`}>update</a>.
+          </p>
           <div class="field">
             <label for="positioningAnchor">Positioning anchor</label>
             <textarea id="positioningAnchor" name="positioningAnchor" rows={6} maxlength={4000} aria-describedby="anchor-hint">
@@ -544,3 +548,108 @@ export const CampaignBriefPage: FC<{
 export const moneyInput = (minor: number | null, currency: string) => (minor === null ? '' : formatAmount(minor, currency));
 
 export const paymentLabel = (model: string) => PAYMENT_MODEL_LABELS[model] ?? model;
+
+// ---------- Updates to the campaign's creators ----------
+
+export type UpdateFormValues = { title: string; body: string };
+
+/** What the day's limit leaves: how many more may go out now, and when the next may once none is left. */
+export type UpdateAllowance = { left: number; nextAt: number | null };
+
+export const CampaignUpdatesPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  campaign: { id: string; name: string; status: string; hashtag: string };
+  updates: CampaignUpdateRow[];
+  // Creators who accepted your brand and are in the campaign: who a post emails.
+  audience: number;
+  allowance: UpdateAllowance;
+  values: UpdateFormValues;
+  formKey: string;
+  errors?: FormError[];
+  flash: Flash;
+  toReview: number;
+  pages: { newest: string | null; older: string | null };
+}> = ({ viewer, canWrite, campaign, updates, audience, allowance, values, formKey, errors, flash, toReview, pages }) => {
+  const full = allowance.left === 0 && allowance.nextAt !== null ? `${UPDATES_PER_DAY} updates went out in the last 24 hours; the next can go from ${formatDateTime(allowance.nextAt, viewer.timezone)}.` : undefined;
+  return (
+    <ConsolePage title={`${campaign.name} updates`} viewer={viewer} section="campaigns" toReview={toReview}>
+      <CampaignHeader campaign={campaign} tab="updates" brandName={viewer.brandName} />
+      <FlashNotice flash={flash} />
+      <Errors errors={errors} />
+      <div class={canWrite ? 'updates-layout' : undefined}>
+        {canWrite ? (
+          <section class="card post-update" aria-labelledby="post-h">
+            <h2 id="post-h">Post an update</h2>
+            <p class="small">
+              {audience === 0
+                ? 'No creator has accepted your brand in this campaign yet, so nobody is emailed now. The update stays on the brief, where they read it when they join.'
+                : `Emailed now, one mail each, to the ${countOf(audience, 'creator')} who accepted your brand and ${audience === 1 ? 'is' : 'are'} in this campaign (paused and benched ones too), and kept on their brief.`}
+            </p>
+            {/* Said before the form too: on a phone its button is a screen away. */}
+            {full ? (
+              <p id="allowance-full" class="small warn-text">
+                {full}
+              </p>
+            ) : null}
+            <form method="post" action={`/console/campaigns/${campaign.id}/updates`} class="stack">
+              <input type="hidden" name="key" value={formKey} />
+              <div class="field">
+                <label for="title">Title</label>
+                <input id="title" name="title" type="text" required maxlength={UPDATE_TITLE_MAX} value={values.title} placeholder="New shade launches Friday" aria-describedby="title-hint" aria-invalid={invalidIn(errors, 'title')} />
+                <p id="title-hint" class="hint">
+                  The mail's subject, after “{viewer.brandName}:”.
+                </p>
+              </div>
+              <div class="field">
+                <label for="body">Update</label>
+                <textarea id="body" name="body" rows={8} required maxlength={UPDATE_BODY_MAX} aria-describedby="body-hint" aria-invalid={invalidIn(errors, 'body')} placeholder="Post between Friday and Sunday, and tag the shade by name.">
+                  {values.body}
+                </textarea>
+                <p id="body-hint" class="hint">
+                  Plain text, up to {formatCount(UPDATE_BODY_MAX)} characters; line breaks are kept.
+                </p>
+              </div>
+              <div class="form-actions">
+                <WriteButton canWrite={canWrite} notYet={full} class="button button-primary" describedBy={full ? 'allowance-full allowance' : 'allowance'}>
+                  {audience === 0 ? 'Post the update' : `Post and email ${countOf(audience, 'creator')}`}
+                </WriteButton>
+                <span id="allowance" class="muted small">
+                  {allowance.left} of {UPDATES_PER_DAY} left in any 24 hours
+                </span>
+              </div>
+            </form>
+          </section>
+        ) : null}
+        <section aria-labelledby="past-h">
+          <h2 id="past-h" class="section-title">
+            Past updates
+          </h2>
+          {updates.length === 0 ? (
+            <div class="card empty-state">
+              <p>
+                No updates yet. Use one for news that is not part of the brief: a launch date, a code that now works on bundles, when to post. Creators get it by email and find it on their brief.
+              </p>
+            </div>
+          ) : (
+            <ol class="update-list">
+              {updates.map((u) => (
+                <li class="card update" id={u.id}>
+                  <div class="update-head">
+                    <h3>{u.title}</h3>
+                    <span class="muted small">{formatDateTime(u.created_at, viewer.timezone)}</span>
+                  </div>
+                  <p class="muted small">
+                    {u.author_name ?? (u.author_type === 'api_key' ? 'A deleted API key' : 'A former teammate')} · {u.mailed === 0 ? 'emailed to nobody (no creator had accepted)' : `emailed to ${countOf(u.mailed, 'creator')}`}
+                  </p>
+                  <p class="prewrap update-body">{u.body}</p>
+                </li>
+              ))}
+            </ol>
+          )}
+          <Pager newest={pages.newest} older={pages.older} olderLabel="Older updates" />
+        </section>
+      </div>
+    </ConsolePage>
+  );
+};

@@ -187,7 +187,7 @@ export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice
 
 export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title }) => <ErrorSummary errors={errors} title={title} />;
 
-export type CampaignTab = 'brief' | 'import' | 'applications' | 'network';
+export type CampaignTab = 'brief' | 'updates' | 'import' | 'applications' | 'network';
 
 export const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
 
@@ -206,6 +206,9 @@ export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: 
     <nav aria-label="Campaign" class="tabs">
       <a href={`/console/campaigns/${campaign.id}`} aria-current={tab === 'brief' ? 'page' : undefined}>
         Brief
+      </a>
+      <a href={`/console/campaigns/${campaign.id}/updates`} aria-current={tab === 'updates' ? 'page' : undefined}>
+        Updates
       </a>
       <a href={`/console/campaigns/${campaign.id}/import`} aria-current={tab === 'import' ? 'page' : undefined}>
         Import creators

@@ -1,5 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
 import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -291,6 +292,14 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
       </div>
       <span class={ended ? 'pill pill-muted' : 'pill'}>{ended ? 'Ended' : PAYMENT_MODEL_LABELS[card.payment_model]}</span>
     </header>
+    {card.latestUpdate ? (
+      <p class="new-update">
+        <a href={`/brief/${card.enrollment_id}#updates`}>
+          <strong>New update:</strong> {card.latestUpdate.title}
+        </a>{' '}
+        <span class="muted small">{formatDate(card.latestUpdate.created_at, card.timezone)}</span>
+      </p>
+    ) : null}
     <div class="stats">
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
       <Stat label="Orders" value={formatCount(card.conversions)} />
@@ -485,7 +494,44 @@ function whatGetsPaid(e: CreatorEnrollment): string {
   }
 }
 
-export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
+// Shown open: the newest few; older ones fold away under them, so the brief itself stays near the top.
+const UPDATES_OPEN = 3;
+
+const UpdateItem: FC<{ u: BriefUpdate; timezone: string }> = ({ u, timezone }) => (
+  <li class="update">
+    <h3>{u.title}</h3>
+    <p class="muted small">
+      <time datetime={new Date(u.created_at).toISOString()}>{formatDate(u.created_at, timezone)}</time>
+    </p>
+    <p class="prewrap">{u.body}</p>
+  </li>
+);
+
+// The brand's news for everyone in the campaign, newest first, as it was mailed.
+const BriefUpdates: FC<{ e: CreatorEnrollment; updates: BriefUpdate[] }> = ({ e, updates }) => (
+  <section class="card updates" id="updates" aria-labelledby="updates-h">
+    <h2 id="updates-h">Updates from {e.brand_name}</h2>
+    <ol class="update-list">
+      {updates.slice(0, UPDATES_OPEN).map((u) => (
+        <UpdateItem u={u} timezone={e.timezone} />
+      ))}
+    </ol>
+    {updates.length > UPDATES_OPEN ? (
+      <details class="older-updates">
+        <summary>
+          {updates.length - UPDATES_OPEN === 1 ? '1 earlier update' : `${updates.length - UPDATES_OPEN} earlier updates`}
+        </summary>
+        <ol class="update-list">
+          {updates.slice(UPDATES_OPEN).map((u) => (
+            <UpdateItem u={u} timezone={e.timezone} />
+          ))}
+        </ol>
+      </details>
+    ) : null}
+  </section>
+);
+
+export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[] }> = ({ who, e, updates = [] }) => {
   const nonNegotiables = JSON.parse(e.non_negotiables) as string[];
   const formats = JSON.parse(e.story_formats) as string[];
   return (
@@ -494,6 +540,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment }> = ({ who, e }) => {
         {e.brand_name} · {campaignPhase(e).label}
       </p>
       <h1 class="page-title">{e.campaign_name}</h1>
+      {updates.length > 0 ? <BriefUpdates e={e} updates={updates} /> : null}
       <div class="brief">
         <section class="card">
           <h2>The positioning anchor</h2>

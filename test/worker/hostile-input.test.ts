@@ -163,6 +163,9 @@ const ROUTES: Route[] = [
   // Its waiting application among ids of none: every probe here is refused before the decline, and brand B's
   // key or campaign finds nothing (brand B's ids inside the list are reported not found: application-answers.test.ts).
   { method: 'POST', path: '/api/admin/campaigns/:campaign/applications/decline', ids: ['campaign'], body: (w) => ({ applicationIds: [w.a.ids.application, 'app_missing0'] }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], query: () => ({ limit: '5' }) },
+  // The first three that pass post (and mail); the rest of the day's are 409 update_limit_reached, writing nothing.
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], body: () => ({ title: 'Hostile update', body: 'Line one\nLine two' }) },
   { method: 'GET', path: '/api/admin/creators' },
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },

@@ -9,7 +9,7 @@ import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
-import { adminUser } from './console-fixtures';
+import { adminUser, signIn } from './console-fixtures';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { BASE, clickMessage, issueKey, runCron, signedRequest } from './fixtures';
@@ -85,7 +85,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log', 'campaign_updates']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -210,6 +210,24 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await get(`/console/campaigns/${o.campaign.id}/creators/${o.enrollment.id}/links/${o.link.id}/qr.svg`, o.cookie)).status).toBe(200), [['links_brand_at', /l\.id = \?/]]);
   });
 
+  it("a campaign's updates are posted, counted and read by the campaign, on the console, the brief, home and the API", async () => {
+    const m = await signedInCreator();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    const page = `/console/campaigns/${m.campaign.id}/updates`;
+    const key = /name="key" value="([^"]+)"/.exec(await (await get(page, cookie)).text())![1]!;
+    await expectNarrow(async () => expect((await post(page, { key, title: 'Plan', body: 'Plans.' }, cookie)).status).toBe(303), [['enrollments_brand_at', CAMPAIGN]]);
+    await expectNarrow(async () => expect((await admin(m.brand, `/api/admin/campaigns/${m.campaign.id}/updates`)).status).toBe(200), []);
+    const plans = await plansOf(await statementsOf(async () => expect((await get(page, cookie)).status).toBe(200)));
+    for (const p of plans.filter((x) => x.sql.includes('FROM campaign_updates'))) expect(p.plan, p.text).toMatch(/campaign_updates_campaign_at \(campaign_id=\?/);
+    for (const path of [`/brief/${m.enrollment.id}`, '/']) {
+      const read = await plansOf(await statementsOf(async () => expect((await get(path, m.cookie)).status).toBe(200)));
+      const updates = read.filter((x) => x.sql.includes('campaign_updates'));
+      expect(updates.length, path).toBe(1);
+      expect(updates[0]!.plan, updates[0]!.text).toMatch(/campaign_updates_campaign_at \(campaign_id=\? AND created_at>\?\)|campaign_updates_campaign_at \(campaign_id=\?\)/);
+    }
+  });
+
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
     const o = await consoleBrand('owner');
     await expectNarrow(async () => expect((await post('/console/review/bulk-approve', { ids: ['sub_aaaaaaaaaaaaaaaa'], approve: '1' }, o.cookie)).status).toBeLessThan(500), [['submissions_brand_status', /id IN \(/]]);
@@ -224,9 +242,9 @@ describe('query plans of every page and list', () => {
     const order = { orderId: 'sweep-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: o.code };
     expect((await signed(o.brand, o.ingestKey, '/v1/conversions', order)).status).toBe(201);
     const c = `/console/campaigns/${o.campaign.id}`;
-    const consolePages = ['/console', c, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`];
+    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`];
     for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
-    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions'];
+    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', `/api/admin/campaigns/${o.campaign.id}/updates`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     const m = await signedInCreator();
     for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings', '/account']) {

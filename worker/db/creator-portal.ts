@@ -4,7 +4,7 @@ import { creatorEndedSql } from './audit';
 import { inRunningCampaign } from './payouts';
 import type { CommissionTier } from './schema';
 import type { DailyPoint } from '../domain/network';
-import { periodOf } from '../domain/periods';
+import { DAY_MS, periodOf } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { refundedOf } from './network';
 import { formatAmount } from '../domain/store-payloads';
@@ -70,6 +70,10 @@ WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
   conversions: `SELECT cv.enrollment_id, COUNT(*) AS conversions FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id
     WHERE e.creator_id = ? AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor GROUP BY cv.enrollment_id`,
+  // The brand's updates of the last week in each campaign (at most a few a day each: db/campaign-updates.ts),
+  // newest first: the card names the latest.
+  updates: `SELECT e.id AS enrollment_id, u.title, u.created_at FROM enrollments e JOIN campaign_updates u ON u.campaign_id = e.campaign_id AND u.brand_id = e.brand_id
+WHERE e.creator_id = ? AND e.status <> 'removed' AND u.created_at > ? ORDER BY u.created_at DESC, u.id DESC`,
   ledger: `SELECT l.enrollment_id, l.kind, l.period, l.basis_period, (p.status = 'paid') AS paid, (l.available_at <= ?) AS available,
   SUM(l.amount_minor) AS amount, SUM(l.basis_minor) AS basis, SUM(CASE WHEN l.amount_minor < 0 THEN -1 ELSE 1 END) AS entries
 FROM ledger_entries l LEFT JOIN payouts p ON p.id = l.payout_id
@@ -100,19 +104,25 @@ export type CampaignCard = CreatorEnrollment & {
   periodRevenue: number;
   period: string;
   tiersParsed: CommissionTier[];
+  // The brand's latest update to the campaign, when one came in the last week.
+  latestUpdate: { title: string; created_at: number } | null;
 };
+
+/** How far back the home page calls an update new. */
+export const NEW_UPDATE_MS = 7 * DAY_MS;
 
 /** `ended_by`: the creator's own leaving or declining (db/audit.ts), or null when the brand removed them. */
 export type EndedEnrollment = { enrollment_id: string; campaign_name: string; brand_name: string; timezone: string; removed_at: number | null; ended_by: 'enrollment.left' | 'enrollment.declined' | null };
 
 export async function creatorHome(db: D1Database, creatorId: string, now: number): Promise<{ cards: CampaignCard[]; ended: EndedEnrollment[] }> {
-  const [enrollments, ended, items, clicks, conversions, ledger] = await db.batch([
+  const [enrollments, ended, items, clicks, conversions, ledger, updates] = await db.batch([
     db.prepare(HOME_QUERIES.enrollments).bind(creatorId),
     db.prepare(HOME_QUERIES.ended).bind(creatorId),
     db.prepare(HOME_QUERIES.links).bind(creatorId, creatorId),
     db.prepare(HOME_QUERIES.clicks).bind(creatorId),
     db.prepare(HOME_QUERIES.conversions).bind(creatorId),
     db.prepare(HOME_QUERIES.ledger).bind(now, creatorId),
+    db.prepare(HOME_QUERIES.updates).bind(creatorId, now - NEW_UPDATE_MS),
   ]);
   const byEnrollment = <T extends { enrollment_id: string }>(rows: T[]) => {
     const map = new Map<string, T[]>();
@@ -123,6 +133,9 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
   const clickMap = new Map(((clicks?.results ?? []) as { enrollment_id: string; clicks: number }[]).map((r) => [r.enrollment_id, r.clicks]));
   const conversionMap = new Map(((conversions?.results ?? []) as { enrollment_id: string; conversions: number }[]).map((r) => [r.enrollment_id, r.conversions]));
   const ledgerMap = byEnrollment((ledger?.results ?? []) as LedgerGroup[]);
+  // Newest first: the first row of each enrollment is its latest.
+  const latestUpdates = new Map<string, { title: string; created_at: number }>();
+  for (const u of (updates?.results ?? []) as { enrollment_id: string; title: string; created_at: number }[]) if (!latestUpdates.has(u.enrollment_id)) latestUpdates.set(u.enrollment_id, { title: u.title, created_at: u.created_at });
   const cards = ((enrollments?.results ?? []) as CreatorEnrollment[]).map((e) => {
     const period = periodOf(now, e.timezone);
     const earnings = { pending: 0, payable: 0, paid: 0 };
@@ -147,6 +160,7 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
       periodRevenue,
       period,
       tiersParsed: e.tiers ? (JSON.parse(e.tiers) as CommissionTier[]) : [],
+      latestUpdate: latestUpdates.get(e.enrollment_id) ?? null,
     };
   });
   return { cards, ended: (ended?.results ?? []) as EndedEnrollment[] };

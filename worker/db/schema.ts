@@ -282,6 +282,32 @@ export const applications = sqliteTable(
   ],
 );
 
+// A brand's note to a campaign's creators ("the code works on bundles now"), mailed to each who accepted the
+// brand and shown on their brief (db/campaign-updates.ts). At most a few a day per campaign.
+export const campaignUpdates = sqliteTable(
+  'campaign_updates',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    // Who posted it: a teammate in the console, or an admin key through the API.
+    authorType: text('author_type', { enum: ['admin_user', 'api_key'] }).notNull(),
+    authorId: text('author_id').notNull(),
+    // How many creators it was mailed to when posted.
+    mailed: integer('mailed').notNull().default(0),
+    // The console form's own key: a form sent twice posts once (the API has Idempotency-Key). Null from the API.
+    formKey: text('form_key'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // A campaign's updates newest first, and the day's count the limit checks.
+    index('campaign_updates_campaign_at').on(t.campaignId, t.createdAt, t.id),
+    uniqueIndex('campaign_updates_form_key').on(t.campaignId, t.formKey),
+  ],
+);
+
 export const paymentModels = ['product', 'affiliate', 'flat', 'hybrid'] as const;
 export const enrollmentStatuses = ['invited', 'active', 'paused', 'benched', 'removed'] as const;
 

@@ -86,6 +86,22 @@ export const Creator = z
   })
   .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters). `handle` is the brand's own; `displayName` and `email` are what the brand sent until the creator accepts (`acceptedAt`), then the account's." });
 
+export const CampaignUpdate = z
+  .object({
+    id: id('upd'),
+    campaignId: id('cmp'),
+    title: example(z.string(), 'New shade launches Friday'),
+    body: example(z.string(), 'Post between Friday and Sunday, and name the shade (Dune) in your caption.\nYour code works on the launch bundle too.'),
+    author: z.object({
+      type: z.enum(['admin_user', 'api_key']),
+      id: z.string(),
+      name: z.string().nullable().meta({ description: 'The teammate who posted it from the console, or `API key <name>`; null when it is gone.' }),
+    }),
+    mailed: count(42).meta({ description: 'How many creators it was emailed to when posted: those who had accepted your brand and were in the campaign (active, paused or benched).' }),
+    createdAt: time,
+  })
+  .meta({ id: 'CampaignUpdate', description: "A brand's update to a campaign's creators: emailed to each when posted, and shown on their brief, newest first." });
+
 export const Application = z
   .object({
     id: id('app'),

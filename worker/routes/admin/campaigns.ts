@@ -13,7 +13,10 @@ import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, dataOf, listOf, Network } from '../../openapi/schemas';
+import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
+import { campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateMessages, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../db/campaign-updates';
+import { pageOf, pageParams } from '../../lib/cursor';
+import { noticesAfterResponse } from '../../mail';
 import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, type ApplicationRow } from '../../db/applications';
 import { approveApplication, declineApplication, declineEachOf, type Answering } from '../../db/application-answers';
 import { publicOrigin, type AppEnv } from '../../env';
@@ -173,6 +176,27 @@ export function campaignView(c: CampaignRow) {
     applicationsOpen: c.applicationsOpen,
     createdAt: iso(c.createdAt),
   };
+}
+
+export function campaignUpdateView(u: CampaignUpdateRow) {
+  return {
+    id: u.id,
+    campaignId: u.campaign_id,
+    title: u.title,
+    body: u.body,
+    author: { type: u.author_type, id: u.author_id, name: u.author_name },
+    mailed: u.mailed,
+    createdAt: iso(u.created_at),
+  };
+}
+
+// The path's campaign, with the names an update's mail is sent under; another brand's is a 404.
+async function campaignForUpdates(c: Context<AppEnv>): Promise<{ id: string; name: string; brand_name: string }> {
+  const row = await c.env.DB.prepare('SELECT c.id, c.name, b.name AS brand_name FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .bind(c.req.param('id') ?? '', c.var.admin.brandId)
+    .first<{ id: string; name: string; brand_name: string }>();
+  if (!row) throw notFound('campaign');
+  return row;
 }
 
 const op = routeDescriber({ tag: 'Campaigns', auth: 'adminKey' });
@@ -392,6 +416,49 @@ export const campaignRoutes = new Hono<AppEnv>()
       const stands = await asItStands(answering, a);
       if (!reopened) throw new ApiError(409, 'application_not_declined', `This application is ${stands.status === 'pending' ? 'waiting for an answer' : stands.status}; only a declined one can be reopened.`, { status: stands.status });
       return c.json({ data: applicationView(stands) });
+    },
+  )
+  // Updates to the campaign's creators (db/campaign-updates.ts), as the console's Updates tab posts them.
+  .get(
+    '/:id/updates',
+    op({
+      summary: 'List campaign updates',
+      description: "The updates posted to the campaign's creators (from the console's Updates tab or POST …/updates), newest first, a page at a time (`limit`, then `cursor` from `nextCursor`), each with who posted it and how many creators it was emailed to.",
+      params: campaignId,
+      responses: { 200: { description: "The campaign's updates.", schema: pagedListOf(CampaignUpdate) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', z.strictObject({ ...pageParams })),
+    async (c) => {
+      const campaign = await campaignForUpdates(c);
+      const { limit, cursor } = c.req.valid('query');
+      const rows = await listCampaignUpdates(c.env.DB, c.var.admin.brandId, campaign.id, { after: cursor, limit: limit + 1 });
+      const page = pageOf(rows, limit, (u) => ({ at: u.created_at, id: u.id }));
+      return c.json({ data: page.rows.map(campaignUpdateView), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  )
+  .post(
+    '/:id/updates',
+    op({
+      summary: 'Post a campaign update',
+      description: `News for everyone in the campaign that is not part of the brief ("the new shade launches Friday, post between Friday and Sunday"). Emailed once the answer is on its way, one mail each, to every creator who accepted your brand and is in the campaign (\`active\`, \`paused\` or \`benched\`; not \`invited\` or \`removed\`), with the subject \`<brand>: <title>\`, the body as written and a link to their brief, where it is shown too (newest first, to everyone who can read the brief, including creators who join later). \`mailed\` says how many. At most ${UPDATES_PER_DAY} updates per campaign in any 24 hours: one more is a 409 \`update_limit_reached\` with \`details.nextAt\`, and nothing is written or mailed. Audited as \`campaign.update_posted\`. Retry with the same \`Idempotency-Key\` to get the first answer again without a second post or mail.`,
+      params: campaignId,
+      example: { title: 'New shade launches Friday', body: 'Post between Friday and Sunday, and name the shade (Dune) in your caption.\nYour code works on the launch bundle too.' },
+      responses: { 201: { description: 'Posted: the update, with how many creators are being emailed.', schema: dataOf(CampaignUpdate) } },
+      errors: { 404: ['not_found'], 409: ['update_limit_reached'] },
+    }),
+    valid('json', campaignUpdateBody),
+    async (c) => {
+      const campaign = await campaignForUpdates(c);
+      const { brandId, keyId } = c.var.admin;
+      const posted = await postCampaignUpdate(c.env.DB, { brandId, campaignId: campaign.id, input: c.req.valid('json'), author: { type: 'api_key', id: keyId }, formKey: null }, Date.now());
+      // Without a form key, nothing but the day's limit keeps an update from being written.
+      if (posted.outcome !== 'posted') {
+        const nextAt = posted.outcome === 'limit' ? posted.nextAt : Date.now();
+        throw new ApiError(409, 'update_limit_reached', `This campaign has had ${UPDATES_PER_DAY} updates in the last 24 hours, the most it takes; post this one from ${iso(nextAt)}.`, { perDay: UPDATES_PER_DAY, nextAt: iso(nextAt) });
+      }
+      noticesAfterResponse(c.executionCtx, c.env, updateMessages(campaign.brand_name, campaign.name, posted.update, posted.recipients, publicOrigin(c)), 'campaign_update_mail_failed');
+      return c.json({ data: campaignUpdateView(posted.update) }, 201);
     },
   )
   // The network view: totals first, then the ranking with suggested moves on the payment ladder.

@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
+import { briefUpdates } from '../../db/campaign-updates';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
@@ -546,7 +547,8 @@ creatorPortal.get('/', async (c) => {
 creatorPortal.get('/brief/:enrollmentId', async (c) => {
   const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
   if (!e) throw notFound('campaign');
-  return c.html(<BriefPage who={viewerOf(c).email} e={e} />);
+  // The enrollment is the signed-in creator's own: its campaign's updates are theirs to read.
+  return c.html(<BriefPage who={viewerOf(c).email} e={e} updates={await briefUpdates(c.env.DB, e)} />);
 });
 
 // Leaving a campaign the creator works in: asked once more on the brief (only the form that asked sends

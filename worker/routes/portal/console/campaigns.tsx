@@ -1,12 +1,14 @@
 // Campaigns: the list with key numbers, creating one, editing its brief (with the creator's view of it), and the network results.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CampaignBriefPage, CampaignsPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type LaunchCheck } from '../../../../portal/console/campaigns';
+import { CampaignBriefPage, CampaignsPage, CampaignUpdatesPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type LaunchCheck, type UpdateFormValues } from '../../../../portal/console/campaigns';
 import type { Flash, Viewer } from '../../../../portal/console/layout';
-import { countOf } from '../../../../portal/format';
+import type { FormError } from '../../../../portal/layout';
+import { countOf, formatDateTime } from '../../../../portal/format';
 import { MOVE_LABELS, NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
+import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateAllowance, updateMessages, UPDATES_PER_DAY } from '../../../db/campaign-updates';
 import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
@@ -20,7 +22,8 @@ import { publicOrigin } from '../../../env';
 import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
-import { newId } from '../../../lib/ids';
+import { decodeCursor, encodeCursor } from '../../../lib/cursor';
+import { newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
 import { MAX_RENEWAL_MONTHS } from '../../../domain/attribution';
@@ -315,7 +318,8 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
   const chosen = enrollments.find((e) => e.id === wanted) ?? enrollments[0];
   const real = chosen ? await creatorEnrollment(c.env.DB, chosen.creator_id, chosen.id) : null;
   const e = real ?? (await sampleEnrollment(c, campaign));
-  const previewHtml = await pageHtml(<BriefPage who={chosen ? `@${chosen.handle}` : 'creator@example.com'} e={e} />);
+  const updates = await briefUpdates(c.env.DB, { brand_id: brandId, campaign_id: campaign.id });
+  const previewHtml = await pageHtml(<BriefPage who={chosen ? `@${chosen.handle}` : 'creator@example.com'} e={e} updates={updates} />);
   return renderPage(
     c,
     <CampaignBriefPage
@@ -457,14 +461,7 @@ const BRIEF_MAIL_EVERY_MS = 86_400_000;
 async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name: string }, now: number): Promise<number | 'recently'> {
   const { brandId, brandName, id: actorId } = c.var.user;
   const db = c.env.DB;
-  const { results } = await db
-    .prepare(
-      `SELECT c.email, e.id AS enrollment_id FROM enrollments e JOIN creators c ON c.id = e.creator_id
-       JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
-       WHERE e.campaign_id = ? AND e.brand_id = ? AND e.status IN ('active', 'paused', 'benched')`,
-    )
-    .bind(campaign.id, brandId)
-    .all<{ email: string; enrollment_id: string }>();
+  const results = await campaignAudience(db, brandId, campaign.id);
   if (results.length === 0) return 0;
   // The claim and its record in one statement: of two saves at once, one mails.
   const claimed = await db
@@ -485,6 +482,93 @@ async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name:
   noticesAfterResponse(c.executionCtx, c.env, messages, 'brief_notice_failed');
   return messages.length;
 }
+
+// ---------- Updates to the campaign's creators ----------
+
+const UPDATE_FLASH: Record<string, Flash> = {
+  posted_nobody: { tone: 'info', text: 'Posted. No creator has accepted your brand in this campaign yet, so nobody was emailed; they find it on their brief when they join.' },
+  posted_already: { tone: 'info', text: 'That update was posted already (its form was sent twice), so it was not posted or emailed again.' },
+};
+// The form's own key (db/campaign-updates.ts): a double click or a reload that posts it again posts once.
+const UPDATE_FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+const UPDATES_PAGE = 20;
+const updatesPath = (campaignId: string) => `/console/campaigns/${campaignId}/updates`;
+
+function updateFlash(c: ConsoleContext): Flash {
+  if (c.req.query('flash') !== 'posted') return flashOf(UPDATE_FLASH, c);
+  const n = countParam(c, 'n');
+  return { tone: 'success', text: `Posted, and ${countOf(n, 'creator')} who accepted your brand ${n === 1 ? 'is' : 'are'} being emailed. It is on their brief too.` };
+}
+
+async function renderUpdates(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: UpdateFormValues; errors?: FormError[]; status?: 200 | 409 | 422 } = {}) {
+  const { brandId } = c.var.user;
+  const db = c.env.DB;
+  // A cursor that does not decode (edited by hand) starts at the newest, as a page link would.
+  const after = opts.status ? undefined : (decodeCursor(c.req.query('cursor') ?? '') ?? undefined);
+  const [rows, audience, allowance, toReview] = await Promise.all([
+    listCampaignUpdates(db, brandId, campaign.id, { after, limit: UPDATES_PAGE + 1 }),
+    campaignAudience(db, brandId, campaign.id),
+    updateAllowance(db, campaign.id, Date.now()),
+    awaitingReview(db, brandId),
+  ]);
+  const updates = rows.slice(0, UPDATES_PAGE);
+  const last = updates.at(-1);
+  const path = updatesPath(campaign.id);
+  return renderPage(
+    c,
+    <CampaignUpdatesPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(c.var.user)}
+      campaign={campaign}
+      updates={updates}
+      audience={audience.length}
+      allowance={allowance}
+      values={opts.values ?? { title: '', body: '' }}
+      formKey={randomToken(16)}
+      errors={opts.errors}
+      flash={opts.status ? null : updateFlash(c)}
+      toReview={toReview}
+      pages={{ newest: after ? path : null, older: rows.length > UPDATES_PAGE && last ? `${path}?cursor=${encodeCursor({ at: last.created_at, id: last.id })}` : null }}
+    />,
+    opts.status ?? 200,
+  );
+}
+
+campaignRoutes.get('/campaigns/:id/updates', async (c) => renderUpdates(c, await campaignOr404(c, c.req.param('id'))));
+
+// Posts an update and mails it to the campaign's creators (one mail each) once the response is on its way.
+// Nothing is written on a refusal: the form comes back with what was typed.
+campaignRoutes.post('/campaigns/:id/updates', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  // Shown back as typed, bounded (the limits are checked on the whole text).
+  const values = { title: form.get('title').slice(0, 1000), body: form.get('body').slice(0, 20_000) };
+  const parsed = campaignUpdateBody.safeParse({ title: form.get('title'), body: form.get('body') });
+  const key = form.get('key');
+  if (!parsed.success || !UPDATE_FORM_KEY.test(key)) {
+    const errors: FormError[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message }));
+    if (!UPDATE_FORM_KEY.test(key)) errors.push('The form was missing a part. Reload the page and post again.');
+    return renderUpdates(c, campaign, { values, errors, status: 422 });
+  }
+  const { user } = c.var;
+  const now = Date.now();
+  const posted = await postCampaignUpdate(c.env.DB, { brandId: user.brandId, campaignId: campaign.id, input: parsed.data, author: { type: 'admin_user', id: user.id }, formKey: key }, now);
+  const page = updatesPath(campaign.id);
+  switch (posted.outcome) {
+    case 'limit':
+      return renderUpdates(c, campaign, {
+        values,
+        errors: [`This campaign has had ${UPDATES_PER_DAY} updates in the last 24 hours, the most it takes, so this one was not posted or emailed. You can post it from ${formatDateTime(posted.nextAt, user.timezone)}; what you wrote is kept below.`],
+        status: 409,
+      });
+    case 'key_reused':
+      return renderUpdates(c, campaign, { values, errors: [`This form already posted “${posted.update.title}”. To post what you wrote below as another update, post it again.`], status: 409 });
+    case 'already_posted':
+      return c.redirect(withFlash(page, 'posted_already'), 303);
+  }
+  noticesAfterResponse(c.executionCtx, c.env, updateMessages(user.brandName, campaign.name, posted.update, posted.recipients, publicOrigin(c)), 'campaign_update_mail_failed');
+  return c.redirect(posted.recipients.length === 0 ? withFlash(page, 'posted_nobody') : withFlash(page, 'posted', { n: posted.recipients.length }), 303);
+});
 
 // ---------- Network results ----------
 
