@@ -124,7 +124,7 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
       typeof d[key] === 'string' ? `${key === 'destination' ? 'destination ' : ''}${typeof before[key] === 'string' && before[key] !== d[key] ? `${show(before[key] as string)} → ` : ''}${show(d[key] as string)}` : null;
     return [moved('destination', (v) => linkTarget(v)), moved('status', (v) => v)].filter((p) => p !== null).join(' · ');
   },
-  'campaign.update_posted': (d) => `“${typeof d.title === 'string' ? d.title : ''}”, emailed to ${typeof d.mailed === 'number' ? countOf(d.mailed, 'creator') : 'its creators'}`,
+  'campaign.update_posted': (d) => `“${typeof d.title === 'string' ? d.title : ''}”, mail sent to ${typeof d.mailed === 'number' ? countOf(d.mailed, 'creator') : 'its creators'}`,
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
 

@@ -640,7 +640,7 @@ export const CampaignUpdatesPage: FC<{
                     <span class="muted small">{formatDateTime(u.created_at, viewer.timezone)}</span>
                   </div>
                   <p class="muted small">
-                    {u.author_name ?? (u.author_type === 'api_key' ? 'A deleted API key' : 'A former teammate')} · {u.mailed === 0 ? 'emailed to nobody (no creator had accepted)' : `emailed to ${countOf(u.mailed, 'creator')}`}
+                    {u.author_name ?? (u.author_type === 'api_key' ? 'A deleted API key' : 'A former teammate')} · {u.mailed === 0 ? 'mailed to nobody (no creator had accepted)' : `mail sent to ${countOf(u.mailed, 'creator')}`}
                   </p>
                   <p class="prewrap update-body">{u.body}</p>
                 </li>

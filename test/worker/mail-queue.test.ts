@@ -5,7 +5,8 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOn
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
-import { consumeMail, NOTICE_ATTEMPTS, noticeAfterResponse, type NoticeMessage } from '../../worker/mail';
+import { consumeMail, NOTICE_ATTEMPTS, noticeAfterResponse, noticeBatches, queueNotices, type NoticeMessage } from '../../worker/mail';
+import { log } from '../../worker/lib/log';
 import { logTransport, MailError, setTransport, type Message } from '../../worker/lib/messages';
 import { BASE } from './fixtures';
 import { tag } from './forms';
@@ -40,6 +41,36 @@ async function deliver(bodies: unknown[], attempts = 1, spacingMs = 0) {
 const refusingQueue = { send: async () => Promise.reject(new Error('queue unavailable')), sendBatch: async () => Promise.reject(new Error('queue unavailable')) } as unknown as Queue;
 
 describe('notices on the mail queue', () => {
+  it("queues a campaign's long update to 100 creators in batches the real queue takes, none sent around it", async () => {
+    capture();
+    const body = 'x'.repeat(4_000);
+    const messages = Array.from({ length: 100 }, (_, i) => ({ to: `u${i}_${tag()}@creators.test`, subject: 'Test Brand: Launch', text: body }));
+    // Queues' own limits (100 messages, 256 KB a batch), held here rather than on the test's real queue, whose
+    // consumer would mail these into the next test.
+    const queued: unknown[] = [];
+    const limited = {
+      sendBatch: async (batch: { body: unknown }[]) => {
+        if (batch.length > 100 || new TextEncoder().encode(JSON.stringify(batch.map((m) => m.body))).length > 256_000) throw new Error('batch too large');
+        queued.push(...batch.map((m) => m.body));
+      },
+    } as unknown as Queue;
+    const warned: string[] = [];
+    const warn = log.warn;
+    log.warn = (event: string) => void warned.push(event);
+    try {
+      await queueNotices({ ...(env as Env), MAIL: limited }, messages, 'campaign_update_mail_failed');
+    } finally {
+      log.warn = warn;
+    }
+    expect(warned).toEqual([]);
+    expect(queued).toHaveLength(100);
+    expect(mails).toEqual([]); // none sent from here, unpaced
+    const batches = noticeBatches(messages);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flat()).toHaveLength(100);
+    expect(noticeBatches(Array.from({ length: 250 }, () => ({ t: 'short' }))).map((b) => b.length)).toEqual([100, 100, 50]);
+  });
+
   it('mails a notice once under its own idempotency key, a few a second, and hands the provider that key again on a redelivery', async () => {
     capture();
     const bodies = [notice(), notice(), notice()];

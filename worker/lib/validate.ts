@@ -52,7 +52,10 @@ export const plainText = (max: number, lines: 'one' | 'many' = 'one', tooLong?: 
     .trim()
     .max(max, tooLong)
     .refine((s) => !CONTROL.test(s) && !LONE_SURROGATE.test(s), 'No control characters or broken characters.')
-    .refine((s) => lines === 'many' || !/[\r\n]/.test(s), 'One line: no line breaks.')
+    // NEL, the line and paragraph separators and tabs break a line too in some mail apps and browsers (a title
+    // becomes a mail's subject); the C1 controls are never text a person typed.
+    .refine((s) => !/[\u0080-\u009f]/.test(s), 'No control characters or broken characters.')
+    .refine((s) => lines === 'many' || !/[\r\n\t\u2028\u2029]/.test(s), 'One line: no line breaks.')
     // A name or a title with a bidi override or isolate reads as other text than it holds ("😀livE" stored as
     // "Evil😀"): refused in one-line text. Prose keeps them, and the marks (U+200E/F) right-to-left writing uses.
     .refine((s) => lines === 'many' || !BIDI_CONTROL.test(s), 'No text-direction override characters.');

@@ -81,11 +81,11 @@ describe('console: posting an update', () => {
     const after = await (await get(`${page}?flash=posted&n=1`, o.cookie)).text();
     expect(after).toContain('Posted, and 1 creator who accepted your brand is being emailed.');
     expect(after).toContain('New shade launches Friday');
-    expect(after).toContain('emailed to 1 creator');
+    expect(after).toContain('mail sent to 1 creator');
     expect(after).toContain('Owner Person');
     expect(after).toContain('2 of 3 left in any 24 hours');
     // In the activity log as a sentence, and in the brief page's preview of what creators see.
-    expect(await (await get('/console/activity', o.cookie)).text()).toContain('“New shade launches Friday”, emailed to 1 creator');
+    expect(await (await get('/console/activity', o.cookie)).text()).toContain('“New shade launches Friday”, mail sent to 1 creator');
     expect(await (await get(`/console/campaigns/${o.campaign.id}`, o.cookie)).text()).toContain(`Updates from ${o.brandName}`);
   });
 
@@ -239,7 +239,7 @@ describe('console: reading updates', () => {
     expect(first).toContain('Update number 21.');
     expect(first).toContain('Update number 2.');
     expect(first).not.toContain('Update number 1.');
-    expect(first).toContain('A deleted API key · emailed to 2 creators');
+    expect(first).toContain('A deleted API key · mail sent to 2 creators');
     const older = /href="([^"]+)" rel="next"/.exec(first)?.[1]?.replaceAll('&amp;', '&');
     expect(older).toMatch(/\?cursor=/);
     const second = await (await get(older!, o.cookie)).text();
@@ -296,6 +296,11 @@ describe('creator portal: updates on the brief', () => {
     expect((await get(`/brief/${m.enrollment.id}`, stranger.cookie)).status).toBe(404);
     expect(await (await get(`/brief/${stranger.enrollment.id}`, stranger.cookie)).text()).not.toContain('Only for Glow');
     expect(await (await get('/', stranger.cookie)).text()).not.toContain('Only for Glow');
+    // Invited to the campaign and not in it yet: the brief to decide on, not the news of those in it.
+    await env.DB.prepare("UPDATE enrollments SET status = 'invited' WHERE id = ?").bind(m.enrollment.id).run();
+    const invited = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
+    expect(invited).not.toContain('Only for Glow');
+    expect(invited).not.toContain('Updates from');
   });
 });
 
@@ -331,7 +336,7 @@ describe('admin API: campaign updates', () => {
   it('refuses a fourth update in 24 hours with 409 update_limit_reached, and a bad body with 422, writing nothing', async () => {
     const m = await createMoneyBrand();
     const path = `/api/admin/campaigns/${m.campaign.id}/updates`;
-    for (const body of [{ title: '', body: 'x' }, { title: 'x', body: '' }, { title: 'x'.repeat(121), body: 'x' }, { title: 'x', body: 'x'.repeat(4001) }, { title: 'a\nb', body: 'x' }, { title: 'x', body: 'x', extra: 1 }, { title: 'x' }]) {
+    for (const body of [{ title: '', body: 'x' }, { title: 'x', body: '' }, { title: 'x'.repeat(121), body: 'x' }, { title: 'x', body: 'x'.repeat(4001) }, { title: 'a\nb', body: 'x' }, ...['\t', '\u0085', '\u2028', '\u2029', '\u009b'].map((c) => ({ title: `a${c}b`, body: 'x' })), { title: 'x', body: 'x', extra: 1 }, { title: 'x' }]) {
       const res = await m.brand.api('POST', path, body);
       expect(res.status, JSON.stringify(body).slice(0, 60)).toBe(422);
     }

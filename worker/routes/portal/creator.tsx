@@ -547,8 +547,10 @@ creatorPortal.get('/', async (c) => {
 creatorPortal.get('/brief/:enrollmentId', async (c) => {
   const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
   if (!e) throw notFound('campaign');
-  // The enrollment is the signed-in creator's own: its campaign's updates are theirs to read.
-  return c.html(<BriefPage who={viewerOf(c).email} e={e} updates={await briefUpdates(c.env.DB, e)} />);
+  // The enrollment is the signed-in creator's own: its campaign's updates are theirs to read once they joined. An
+  // invitation shows the brief to decide on, not the brand's news to those in the campaign (which may hold a
+  // launch date or a code not out yet), as only those in it are mailed.
+  return c.html(<BriefPage who={viewerOf(c).email} e={e} updates={isInvitation(e) ? [] : await briefUpdates(c.env.DB, e)} />);
 });
 
 // Leaving a campaign the creator works in: asked once more on the brief (only the form that asked sends
