@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, ROOT, startChorus, type ChorusServer } from './server';
 
 const CLI = path.join(ROOT, 'scripts', 'chorus.mjs');
 
@@ -51,16 +51,7 @@ function chorus(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
-async function admin<T>(method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}/api/admin${route}`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} /api/admin${route} answered ${res.status}: ${text}`);
-  return (JSON.parse(text) as { data: T }).data;
-}
+const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
 
 async function postConversion(ingestKey: string, order: { orderId: string; amountMinor: number; code: string; occurredAt: string }) {
   const body = JSON.stringify({ ...order, currency: 'USD' });

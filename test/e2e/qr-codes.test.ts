@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeQr } from '../worker/qr-decoder';
-import { axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
+import { adminApi, axeSource, launchBrowser, ROOT, startChorus, type ChorusServer } from './server';
 
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const PHONE = { width: 390, height: 844 };
@@ -30,16 +30,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function admin<T>(method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}/api/admin${route}`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} /api/admin${route} answered ${res.status}: ${text}`);
-  return (JSON.parse(text) as { data: T }).data;
-}
+const admin = <T>(method: string, route: string, body?: unknown) => adminApi<T>(server, method, route, body);
 
 // A page link the worker wrote with the public origin, opened on the local one.
 const local = (url: string) => url.replace(PUBLIC, server.url);

@@ -45,6 +45,19 @@ export type ChorusServer = {
   stop: () => Promise<void>;
 };
 
+// The admin API of a started server, as a store's backend calls it: the `data` of a 2xx answer, or an error
+// naming the call and what it answered.
+export async function adminApi<T>(server: Pick<ChorusServer, 'url' | 'adminKey'>, method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server.url}/api/admin${route}`, {
+    method,
+    headers: { authorization: `Bearer ${server.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} /api/admin${route} answered ${res.status}: ${text}`);
+  return (JSON.parse(text) as { data: T }).data;
+}
+
 // The project's pinned wrangler, run with this Node (no `npx`/shell in between to orphan).
 function wranglerBin(): string {
   const pkgPath = createRequire(import.meta.url).resolve('wrangler/package.json');
