@@ -6,6 +6,7 @@
 import type { Env } from './env';
 import { isInvitationMessage, mailInvitation, type InvitationMessage } from './db/invitation-mails';
 import { log } from './lib/log';
+import { queueBatches } from './lib/queue-batches';
 import { MailError, sendEach, sendMessage, type Message as Mail } from './lib/messages';
 
 // `event` names the log line of a notice that could not be sent.
@@ -22,35 +23,11 @@ const isNoticeMessage = (b: unknown): b is NoticeMessage => {
   return (b as NoticeMessage | null)?.kind === 'notice' && typeof m === 'object' && m !== null && [m.to, m.subject, m.text, m.idempotencyKey].every((v) => typeof v === 'string');
 };
 
-// A queue batch holds at most 100 messages and 256 KB: notices go in batches under both, so a campaign's
-// long update to 100 creators is several batches rather than one the queue refuses.
-const BATCH_MESSAGES = 100;
-const BATCH_BYTES = 200_000;
-const encoder = new TextEncoder();
-
-export function noticeBatches<T>(bodies: T[]): T[][] {
-  const batches: T[][] = [];
-  let batch: T[] = [];
-  let bytes = 0;
-  for (const body of bodies) {
-    const size = encoder.encode(JSON.stringify(body)).length;
-    if (batch.length > 0 && (batch.length === BATCH_MESSAGES || bytes + size > BATCH_BYTES)) {
-      batches.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(body);
-    bytes += size;
-  }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
-}
-
 // Queues notices, each with its own idempotency key so that a redelivered one is mailed once. If the queue
 // refuses them, they are sent from here, as before the queue: late and unpaced beats lost.
 export async function queueNotices(env: Env, messages: Mail[], event: string): Promise<void> {
   const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: message.idempotencyKey ?? crypto.randomUUID() } }));
-  const batches = noticeBatches(bodies);
+  const batches = queueBatches(bodies);
   for (const [i, batch] of batches.entries()) {
     try {
       await env.MAIL.sendBatch(batch.map((body) => ({ body })));

@@ -5,8 +5,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOn
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
-import { consumeMail, NOTICE_ATTEMPTS, noticeAfterResponse, noticeBatches, queueNotices, type NoticeMessage } from '../../worker/mail';
+import { consumeMail, NOTICE_ATTEMPTS, noticeAfterResponse, queueNotices, type NoticeMessage } from '../../worker/mail';
 import { log } from '../../worker/lib/log';
+import { queueBatches } from '../../worker/lib/queue-batches';
 import { logTransport, MailError, setTransport, type Message } from '../../worker/lib/messages';
 import { BASE } from './fixtures';
 import { tag } from './forms';
@@ -65,10 +66,10 @@ describe('notices on the mail queue', () => {
     expect(warned).toEqual([]);
     expect(queued).toHaveLength(100);
     expect(mails).toEqual([]); // none sent from here, unpaced
-    const batches = noticeBatches(messages);
+    const batches = queueBatches(messages);
     expect(batches.length).toBeGreaterThan(1);
     expect(batches.flat()).toHaveLength(100);
-    expect(noticeBatches(Array.from({ length: 250 }, () => ({ t: 'short' }))).map((b) => b.length)).toEqual([100, 100, 50]);
+    expect(queueBatches(Array.from({ length: 250 }, () => ({ t: 'short' }))).map((b) => b.length)).toEqual([100, 100, 50]);
   });
 
   it('mails a notice once under its own idempotency key, a few a second, and hands the provider that key again on a redelivery', async () => {

@@ -12,6 +12,7 @@ import type { Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { sha256Hex } from '../lib/digest';
+import { queueBatches } from '../lib/queue-batches';
 import { invitationMailProof } from './account-tokens';
 import { auditRow } from './audit';
 import { OPTED_OUT, optedOutAmong, unsubscribeToken } from './mail-opt-outs';
@@ -111,7 +112,7 @@ export async function mailInvitations(env: Env, t: Target, actor: Actor, now: nu
   if (ours.length > 0) {
     const messages = ours.map((r) => ({ body: { kind: 'invitation', brandId: t.brandId, campaignId: t.campaignId, email: r.email, claimedAt: now, origin: t.origin } satisfies InvitationMessage }));
     try {
-      for (let i = 0; i < messages.length; i += 100) await env.MAIL.sendBatch(messages.slice(i, i + 100));
+      for (const batch of queueBatches(messages)) await env.MAIL.sendBatch(batch);
     } catch (error) {
       // Nothing (or part) went on the queue: every claim is given back, so asking again sends them all.
       await voidClaims(db, t.campaignId, ours.map((r) => r.email), now);
