@@ -7,7 +7,8 @@ import type { ListedAdjustment } from '../../worker/db/adjustments';
 import type { ListedCode } from '../../worker/db/creator-portal';
 import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
-import { qrLabel, trackedLinkUrl } from '../../worker/routes/portal/link-qr';
+import { qrLabel } from '../../worker/routes/portal/link-qr';
+import { trackedLinkUrl } from '../../worker/lib/paths';
 import { discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 

@@ -6,7 +6,7 @@ import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/subm
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
 import { discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
-import { trackedLinkUrl } from '../../worker/routes/portal/link-qr';
+import { trackedLinkUrl } from '../../worker/lib/paths';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [

@@ -9,6 +9,7 @@ import { codeHolderMap, codeHoldersStatement } from './discount-codes';
 import { csvLine, csvText } from '../lib/csv';
 import { sha256Hex } from '../lib/digest';
 import { base64url, newId, slugSuffix } from '../lib/ids';
+import { trackedLinkUrl } from '../lib/paths';
 import { INVITE_TTL_MS } from './account-tokens';
 
 export const ROWS_PER_CHUNK = 10; // the widest statement binds 6 values a row: 60 parameters + a few fixed ones
@@ -335,7 +336,7 @@ export async function inviteRows(db: D1Database, t: Pick<ImportTarget, 'brandId'
       name: s.display_name,
       status,
       inviteUrl: status === 'invite' ? `${t.origin}/invite/${tokens[i]}` : null,
-      link: s.slug ? `${t.origin}/r/${s.slug}` : null,
+      link: s.slug ? trackedLinkUrl(t.origin, s.slug) : null,
       code: s.code,
     };
   });

@@ -9,6 +9,7 @@ import { zoneOrUtc } from '../../domain/periods';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { linkSlugFor, newId } from '../../lib/ids';
+import { trackedLinkUrl } from '../../lib/paths';
 import { forgetRoute } from '../../lib/link-cache';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
@@ -42,7 +43,7 @@ export function linkView(l: LinkRow, origin: string) {
     id: l.id,
     enrollmentId: l.enrollmentId,
     slug: l.slug,
-    url: `${origin}/r/${l.slug}`,
+    url: trackedLinkUrl(origin, l.slug),
     destination: l.destination,
     status: l.status,
     createdAt: iso(l.createdAt),

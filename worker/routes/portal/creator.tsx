@@ -29,7 +29,8 @@ import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verif
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
-import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl, trackedLinkUrl } from './link-qr';
+import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
+import { trackedLinkUrl } from '../../lib/paths';
 import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';

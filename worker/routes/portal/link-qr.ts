@@ -8,8 +8,6 @@ import { encodeQr, qrSvg } from '../../lib/qr';
 // anyone's, answered 404 before a query.
 export const QR_SLUG = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const trackedLinkUrl = (origin: string, slug: string) => `${origin}/r/${slug}`;
-
 // The link as a person reads it, without the scheme: "chorus.example/r/sarah-lumen".
 export const readableUrl = (url: string) => url.replace(/^https?:\/\//, '');
 

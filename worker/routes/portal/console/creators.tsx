@@ -21,7 +21,8 @@ import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type Co
 import { awaitingReview, type CampaignRecord } from './queries';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
-import { qrSvgResponse, trackedLinkUrl } from '../link-qr';
+import { qrSvgResponse } from '../link-qr';
+import { trackedLinkUrl } from '../../../lib/paths';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
 
