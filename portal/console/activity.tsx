@@ -77,10 +77,13 @@ export function actionLabel(action: string): string {
 
 const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page' };
 
+// Who acted, when the key, teammate or creator is gone and only their kind is left.
+export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');
+
 function actorLabel(r: ActivityRow): string {
   if (r.actor_name) return r.actor_name;
   if (r.actor_type === 'system') return `Chorus (${SYSTEM[r.actor_id] ?? r.actor_id})`;
-  return r.actor_type === 'api_key' ? 'A deleted API key' : r.actor_type === 'creator' ? 'A creator' : 'A former teammate';
+  return goneActorLabel(r.actor_type);
 }
 
 const words = (key: string) => key.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase();

@@ -6,6 +6,7 @@ import { formatAmount } from '../../worker/domain/store-payloads';
 import { UPDATE_BODY_MAX, UPDATE_TITLE_MAX, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../worker/db/campaign-updates';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS, tiersInWords } from '../format';
 import { invalidIn, Notice, Stat, type FormError } from '../layout';
+import { goneActorLabel } from './activity';
 import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, FormQuestion, Pager, WriteButton, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
 
@@ -640,7 +641,7 @@ export const CampaignUpdatesPage: FC<{
                     <span class="muted small">{formatDateTime(u.created_at, viewer.timezone)}</span>
                   </div>
                   <p class="muted small">
-                    {u.author_name ?? (u.author_type === 'api_key' ? 'A deleted API key' : 'A former teammate')} · {u.mailed === 0 ? 'mailed to nobody (no creator had accepted)' : `mail sent to ${countOf(u.mailed, 'creator')}`}
+                    {u.author_name ?? goneActorLabel(u.author_type)} · {u.mailed === 0 ? 'mailed to nobody (no creator had accepted)' : `mail sent to ${countOf(u.mailed, 'creator')}`}
                   </p>
                   <p class="prewrap update-body">{u.body}</p>
                 </li>

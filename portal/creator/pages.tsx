@@ -5,7 +5,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
-import { discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { countOf, discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
@@ -519,7 +519,7 @@ const BriefUpdates: FC<{ e: CreatorEnrollment; updates: BriefUpdate[] }> = ({ e,
     {updates.length > UPDATES_OPEN ? (
       <details class="older-updates">
         <summary>
-          {updates.length - UPDATES_OPEN === 1 ? '1 earlier update' : `${updates.length - UPDATES_OPEN} earlier updates`}
+          {countOf(updates.length - UPDATES_OPEN, 'earlier update')}
         </summary>
         <ol class="update-list">
           {updates.slice(UPDATES_OPEN).map((u) => (

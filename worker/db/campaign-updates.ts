@@ -63,6 +63,9 @@ const COLUMNS = `u.id, u.campaign_id, u.title, u.body, u.author_type, u.author_i
   CASE u.author_type WHEN 'admin_user' THEN (SELECT a.name FROM admin_users a WHERE a.id = u.author_id AND a.brand_id = u.brand_id)
     ELSE (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = u.author_id AND k.brand_id = u.brand_id) END AS author_name`;
 
+/** Where an update stands in its campaign's list, for the page after it. */
+export const updatePosition = (u: Pick<CampaignUpdateRow, 'created_at' | 'id'>): Position => ({ at: u.created_at, id: u.id });
+
 /** A campaign's updates, newest first, a keyset page at a time (campaign_updates_campaign_at). */
 export async function listCampaignUpdates(db: D1Database, brandId: string, campaignId: string, page: { after?: Position; limit: number }): Promise<CampaignUpdateRow[]> {
   const { results } = await db

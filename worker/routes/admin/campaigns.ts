@@ -14,7 +14,7 @@ import { newId } from '../../lib/ids';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Application, ApplicationApproved, ApplicationDeclined, ApplicationsDeclined, Campaign, CampaignUpdate, dataOf, listOf, Network, pagedListOf } from '../../openapi/schemas';
-import { campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateMessages, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../db/campaign-updates';
+import { campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateMessages, updatePosition, UPDATES_PER_DAY, type CampaignUpdateRow } from '../../db/campaign-updates';
 import { pageOf, pageParams } from '../../lib/cursor';
 import { noticesAfterResponse } from '../../mail';
 import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, type ApplicationRow } from '../../db/applications';
@@ -433,7 +433,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       const campaign = await campaignForUpdates(c);
       const { limit, cursor } = c.req.valid('query');
       const rows = await listCampaignUpdates(c.env.DB, c.var.admin.brandId, campaign.id, { after: cursor, limit: limit + 1 });
-      const page = pageOf(rows, limit, (u) => ({ at: u.created_at, id: u.id }));
+      const page = pageOf(rows, limit, updatePosition);
       return c.json({ data: page.rows.map(campaignUpdateView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )

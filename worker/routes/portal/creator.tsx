@@ -631,10 +631,10 @@ creatorPortal.post('/links', async (c) => {
   // A page the brand paused a link to stays paused: a new link to it would count what the brand stopped counting.
   if (had.some((l) => l.status === 'paused' && pathOf(l.destination) === pathOf(page)))
     return refuse(`${e.brand_name} paused your link to that page, so it cannot have another. Ask them if you want it back.`, 409);
-  if (!had.some((l) => pageForm(l.destination) === page) && had.length >= MAX_LINKS_PER_ENROLLMENT) return refuse(LINK_LIMIT, 409);
+  const existing = had.find((l) => pageForm(l.destination) === page);
+  if (!existing && had.length >= MAX_LINKS_PER_ENROLLMENT) return refuse(LINK_LIMIT, 409);
   const started = Date.now();
   try {
-    const existing = had.find((l) => pageForm(l.destination) === page);
     const link = await createTrackedLink(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id, destination: existing?.destination ?? page, onePerPage: true }, { type: 'creator', id: c.var.creator.creatorId });
     return c.redirect(`/?linked=${link.createdAt >= started ? 'new' : 'existing'}#c-${e.enrollment_id}`, 303);
   } catch (err) {

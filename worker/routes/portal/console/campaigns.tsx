@@ -8,7 +8,7 @@ import { countOf, formatDateTime } from '../../../../portal/format';
 import { MOVE_LABELS, NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
-import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateAllowance, updateMessages, UPDATES_PER_DAY } from '../../../db/campaign-updates';
+import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
 import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
@@ -22,7 +22,7 @@ import { publicOrigin } from '../../../env';
 import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
-import { decodeCursor, encodeCursor } from '../../../lib/cursor';
+import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { newId, randomToken } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { campaignChanged } from '../../admin/campaigns';
@@ -511,8 +511,7 @@ async function renderUpdates(c: ConsoleContext, campaign: CampaignRecord, opts: 
     updateAllowance(db, campaign.id, Date.now()),
     awaitingReview(db, brandId),
   ]);
-  const updates = rows.slice(0, UPDATES_PAGE);
-  const last = updates.at(-1);
+  const page = pageOf(rows, UPDATES_PAGE, updatePosition);
   const path = updatesPath(campaign.id);
   return renderPage(
     c,
@@ -520,7 +519,7 @@ async function renderUpdates(c: ConsoleContext, campaign: CampaignRecord, opts: 
       viewer={viewerOf(c)}
       canWrite={canWrite(c.var.user)}
       campaign={campaign}
-      updates={updates}
+      updates={page.rows}
       audience={audience.length}
       allowance={allowance}
       values={opts.values ?? { title: '', body: '' }}
@@ -528,7 +527,7 @@ async function renderUpdates(c: ConsoleContext, campaign: CampaignRecord, opts: 
       errors={opts.errors}
       flash={opts.status ? null : updateFlash(c)}
       toReview={toReview}
-      pages={{ newest: after ? path : null, older: rows.length > UPDATES_PAGE && last ? `${path}?cursor=${encodeCursor({ at: last.created_at, id: last.id })}` : null }}
+      pages={{ newest: after ? path : null, older: page.nextCursor ? `${path}?cursor=${page.nextCursor}` : null }}
     />,
     opts.status ?? 200,
   );
