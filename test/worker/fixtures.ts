@@ -6,6 +6,7 @@ import { apiKeyRow, generateApiKey } from '../../worker/lib/api-keys';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import { newClickId, newId } from '../../worker/lib/ids';
 import { signTimestamped } from '../../worker/lib/signatures';
+import signatures from '../fixtures/signatures.json';
 
 export const BASE = 'https://chorus.test';
 
@@ -230,6 +231,18 @@ export async function createMoneyBrand(opts: { paymentModel?: 'affiliate' | 'hyb
   await brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment.data.id, code, discountType: 'percent', discountValue: 15 });
   const ingestKey = await issueKey(brand, 'ingest');
   return { brand, plan: plan.data, campaign: campaign.data, creator: creator.data, enrollment: enrollment.data, link: link.data, code, handle, ingestKey };
+}
+
+// A Shopify shop and a Stripe account connected to the brand under the fixture secrets (test/fixtures/signatures.json),
+// named from `prefix` and unique per call.
+export async function connectStores(brand: TestBrand, prefix: string): Promise<{ shop: string; stripeAccount: string }> {
+  const shop = `${prefix}-${unique()}.myshopify.com`;
+  const stripeAccount = `${prefix}-${unique()}`;
+  for (const [provider, externalAccount, secret] of [['shopify', shop, signatures.shopifySecret], ['stripe', stripeAccount, signatures.stripeSecret]] as const) {
+    const res = await brand.api('POST', '/api/admin/integrations', { provider, externalAccount, secret });
+    if (res.status !== 201) throw new Error(`connecting ${provider} answered ${res.status}: ${await res.text()}`);
+  }
+  return { shop, stripeAccount };
 }
 
 // A creator's draft as the portal stores it, `status` submitted unless said, sent now.

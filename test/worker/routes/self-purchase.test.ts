@@ -12,7 +12,7 @@ import type { Env } from '../../../worker/env';
 import worker from '../../../worker/index';
 import { parseCsv } from '../../../worker/lib/csv';
 import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
-import { BASE, clickMessage, createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
+import { BASE, clickMessage, connectStores, createMoneyBrand, json, rowCount, signedPost } from '../fixtures';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -206,11 +206,7 @@ describe('the money of a self-purchase', () => {
 
 async function stores() {
   const m = await createMoneyBrand();
-  const shop = `own-${uniq()}.myshopify.com`;
-  const account = `own-${uniq()}`;
-  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: signatures.shopifySecret })).status).toBe(201);
-  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: account, secret: signatures.stripeSecret })).status).toBe(201);
-  return { ...m, shop, account };
+  return { ...m, ...(await connectStores(m.brand, 'own')) };
 }
 const shopify = async (shop: string, topic: string, body: unknown) => {
   const raw = JSON.stringify(body);
@@ -252,9 +248,9 @@ describe('store webhooks', () => {
       Object.assign(event.data.object, { payment_intent: `pi_${uniq()}`, metadata: { chorus_code: m.code }, created: Math.floor(Date.now() / 1000) }, customer);
       return event;
     };
-    expect(await receipt(await stripe(m.account, session({ customer_details: { email: emailOf(m), name: 'Sarah' } })))).toMatchObject({ commission: WITHHELD, selfPurchase: true });
-    expect(await receipt(await stripe(m.account, session({ customer_details: { email: null }, customer_email: emailOf(m) })))).toMatchObject({ selfPurchase: true });
-    expect(await receipt(await stripe(m.account, session({ customer_details: { email: 'dana@shoppers.test' } })))).toMatchObject({ selfPurchase: false, commission: { reason: null } });
+    expect(await receipt(await stripe(m.stripeAccount, session({ customer_details: { email: emailOf(m), name: 'Sarah' } })))).toMatchObject({ commission: WITHHELD, selfPurchase: true });
+    expect(await receipt(await stripe(m.stripeAccount, session({ customer_details: { email: null }, customer_email: emailOf(m) })))).toMatchObject({ selfPurchase: true });
+    expect(await receipt(await stripe(m.stripeAccount, session({ customer_details: { email: 'dana@shoppers.test' } })))).toMatchObject({ selfPurchase: false, commission: { reason: null } });
   });
 
   it("takes a subscription's renewals of a self-purchase as self-purchases, whatever email their invoice carries", async () => {
@@ -268,9 +264,9 @@ describe('store webhooks', () => {
       o.parent.subscription_details = { subscription, metadata: { chorus_code: m.code } };
       return event;
     };
-    const first = await receipt(await stripe(m.account, invoice(`in_${uniq()}`, emailOf(m), Date.now() - 60_000)));
+    const first = await receipt(await stripe(m.stripeAccount, invoice(`in_${uniq()}`, emailOf(m), Date.now() - 60_000)));
     expect(first).toMatchObject({ attribution: 'code', commission: WITHHELD, selfPurchase: true });
-    const renewal = await receipt(await stripe(m.account, invoice(`in_${uniq()}`, null, Date.now())));
+    const renewal = await receipt(await stripe(m.stripeAccount, invoice(`in_${uniq()}`, null, Date.now())));
     expect(renewal).toMatchObject({ renewalOf: first.orderId, commission: WITHHELD, selfPurchase: true });
     expect(await ledgerOf(m.brand.brandId)).toEqual([]);
   });

@@ -9,18 +9,14 @@ import signatures from '../../fixtures/signatures.json';
 import stripeChargeRaw from '../../fixtures/stripe-charge-refunded.json?raw';
 import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.json?raw';
 import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
-import { BASE, createMoneyBrand, json, rowCount } from '../fixtures';
+import { BASE, connectStores, createMoneyBrand, json, rowCount } from '../fixtures';
 
 let n = 0;
 const uniq = () => `${Date.now()}${n++}`;
 
 async function stores() {
   const m = await createMoneyBrand();
-  const shop = `adapters-${uniq()}.myshopify.com`;
-  const stripeAccount = `adapters-${uniq()}`;
-  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: signatures.shopifySecret })).status).toBe(201);
-  expect((await m.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: stripeAccount, secret: signatures.stripeSecret })).status).toBe(201);
-  return { ...m, shop, stripeAccount };
+  return { ...m, ...(await connectStores(m.brand, 'adapters')) };
 }
 
 const stripeRequest = async (account: string, raw: string) =>

@@ -8,7 +8,7 @@ import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.j
 import { KEPT_PER_STORE, recordReceipts } from '../../../worker/db/webhook-receipts';
 import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
 import { consoleBrand, get, tag } from '../console-fixtures';
-import { BASE, rowCount, waitFor } from '../fixtures';
+import { BASE, connectStores, rowCount, waitFor } from '../fixtures';
 
 type Row = { topic: string; ref: string | null; status: number; outcome: string; detail: string | null; integration_id: string };
 const receipts = (brandId: string) => env.DB.prepare('SELECT topic, ref, status, outcome, detail, integration_id FROM webhook_receipts WHERE brand_id = ? ORDER BY id').bind(brandId).all<Row>().then((r) => r.results);
@@ -16,11 +16,7 @@ const receiptsReach = (brandId: string, n: number) => waitFor(async () => ((awai
 
 async function shopBrand() {
   const o = await consoleBrand('owner');
-  const shop = `receipts-${tag()}.myshopify.com`;
-  const stripeAccount = `receipts-${tag()}`;
-  expect((await o.brand.api('POST', '/api/admin/integrations', { provider: 'shopify', externalAccount: shop, secret: signatures.shopifySecret })).status).toBe(201);
-  expect((await o.brand.api('POST', '/api/admin/integrations', { provider: 'stripe', externalAccount: stripeAccount, secret: signatures.stripeSecret })).status).toBe(201);
-  return { ...o, shop, stripeAccount };
+  return { ...o, ...(await connectStores(o.brand, 'receipts')) };
 }
 
 const shopify = async (shop: string, topic: string, body: object, secret = signatures.shopifySecret) => {
