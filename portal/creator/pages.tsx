@@ -2,7 +2,7 @@ import type { Child, FC } from 'hono/jsx';
 import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
-import { draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
+import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
 import { countOf, discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
@@ -830,7 +830,7 @@ const EVENT_TEXT: Record<string, string> = {
 
 export type SubmissionDetail = Pick<
   SubmissionContext,
-  'id' | 'status' | 'story_format' | 'draft_url' | 'caption' | 'review_notes' | 'post_url' | 'views' | 'likes' | 'comments' | 'saves' | 'shares' | 'compliance' | 'campaign_name' | 'hashtag' | 'disclosure_text' | 'enrollment_id' | 'campaign_status' | 'campaign_ends_at'
+  'id' | 'status' | 'story_format' | 'draft_url' | 'caption' | 'review_notes' | 'post_url' | 'views' | 'likes' | 'comments' | 'saves' | 'shares' | 'compliance' | 'campaign_name' | 'hashtag' | 'disclosure_text' | 'enrollment_id' | 'campaign_status' | 'campaign_ends_at' | 'enrollment_status' | 'brand_name'
 >;
 
 const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
@@ -849,6 +849,9 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
   const checks = JSON.parse(s.compliance) as ComplianceChecks;
   // An ended campaign takes no revised drafts and no new live posts from here (a live post's numbers still update).
   const ended = draftCampaignEnded(s, Date.now());
+  // Invited back after leaving: nothing moves from here until the invitation on the home page is accepted.
+  const rejoin = !ended && draftAwaitsRejoin(s);
+  const closed = ended || rejoin;
   return (
     <Page title="Submission" nav={creatorNav('submissions')} who={who}>
       <p class="eyebrow">{s.campaign_name}</p>
@@ -871,7 +874,14 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           <p class="prewrap">{s.review_notes}</p>
         </Notice>
       ) : null}
-      {s.status === 'rejected' && !ended ? (
+      {rejoin && (s.status === 'approved' || s.status === 'changes_requested' || s.status === 'rejected') ? (
+        <Notice tone="info" title={`${s.brand_name} invited you back`}>
+          <p>
+            Accept the invitation to {s.campaign_name} on your <a href="/">home page</a> to {s.status === 'approved' ? 'add this post once it is live' : s.status === 'rejected' ? 'send a new draft' : 'revise this draft'}.
+          </p>
+        </Notice>
+      ) : null}
+      {s.status === 'rejected' && !closed ? (
         <p>
           This draft is closed. You can still send the brand a different idea for the campaign.{' '}
           <a class="button" href={`/submissions/new?enrollment=${s.enrollment_id}`}>
@@ -890,7 +900,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           <h3>Caption</h3>
           <p class="caption prewrap">{s.caption}</p>
           <ComplianceList checks={checks} hashtag={s.hashtag} disclosure={s.disclosure_text} />
-          {s.status === 'changes_requested' && !ended ? (
+          {s.status === 'changes_requested' && !closed ? (
             <p>
               <a class="button button-primary" href={`/submissions/${s.id}/edit`}>
                 Revise and resubmit
@@ -921,7 +931,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           <p>{ENDED_POST}</p>
         </section>
       ) : null}
-      {(s.status === 'approved' && !ended) || s.status === 'live' ? (
+      {(s.status === 'approved' && !closed) || s.status === 'live' ? (
         <section class="card">
           <h2>{s.status === 'approved' ? 'Your post is approved — publish it, then add it here' : 'Post performance'}</h2>
           <form method="post" action={`/submissions/${s.id}/live`} class="stack">

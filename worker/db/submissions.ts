@@ -65,6 +65,11 @@ const withdrawn = (s: Pick<SubmissionContext, 'status' | 'enrollment_status'>) =
 // from the creator's side.
 export const draftCampaignEnded = (s: Pick<SubmissionContext, 'campaign_status' | 'campaign_ends_at'>, now: number) => campaignEnded({ campaign_status: s.campaign_status, ends_at: s.campaign_ends_at }, now);
 
+// Whether the draft's enrollment is an invitation again (the brand restored a creator who left or was removed):
+// until they accept it they have not rejoined, so their old drafts go no further from their side (no revision,
+// no going live and with it no flat fee), as no new draft can be sent.
+export const draftAwaitsRejoin = (s: Pick<SubmissionContext, 'enrollment_status'>) => s.enrollment_status === 'invited';
+
 // Scoped by brand (admin) or by creator (portal): another tenant's submission is simply not found, and so
 // is a creator's submission for a campaign the brand removed them from (no resubmitting, no going live).
 export async function loadSubmission(db: D1Database, id: string, scope: { brandId: string } | { creatorId: string }): Promise<SubmissionContext> {

@@ -310,6 +310,40 @@ describe('a creator leaving a campaign', () => {
   });
 });
 
+describe('a creator invited back to a campaign', () => {
+  it('takes no live post, flat fee or revised draft from their old drafts until they accept', async () => {
+    const m = await signedInCreator({ paymentModel: 'flat' });
+    const sendDraft = async (caption: string) => (await post('/submissions', { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/draft', caption }, { cookie: m.cookie })).headers.get('location')!.split('/')[2]!.split('?')[0]!;
+    const approved = await sendDraft('Morning #Glow #ad');
+    const revise = await sendDraft('Evening #Glow #ad');
+    expect((await m.brand.api('POST', `/api/admin/submissions/${approved}/approve`, {})).status).toBe(200);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${revise}/request-changes`, { note: 'Shorter, please.' })).status).toBe(200);
+    expect((await post(`/brief/${m.enrollment.id}/leave`, { confirm: '1' }, { cookie: m.cookie })).status).toBe(303);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'active' })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT status FROM enrollments WHERE id = ?').bind(m.enrollment.id).first('status')).toBe('invited');
+
+    const page = await (await get(`/submissions/${approved}`, m.cookie)).text();
+    expect(page).toContain('Test Brand invited you back');
+    expect(page).not.toContain(`action="/submissions/${approved}/live"`);
+    const live = await post(`/submissions/${approved}/live`, { postUrl: 'https://www.instagram.com/p/before-accepting' }, { cookie: m.cookie });
+    expect(live.status).toBe(409);
+    expect(await live.text()).toContain('invitation to Glow on your home page first');
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(0);
+
+    expect(await (await get(`/submissions/${revise}`, m.cookie)).text()).not.toContain(`/submissions/${revise}/edit`);
+    expect((await get(`/submissions/${revise}/edit`, m.cookie)).headers.get('location')).toBe(`/submissions/${revise}`);
+    const resubmit = await post(`/submissions/${revise}/resubmit`, { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/v2', caption: 'Short #Glow #ad' }, { cookie: m.cookie });
+    expect(resubmit.status).toBe(409);
+    expect(await rowCount("SELECT count(*) AS n FROM submissions WHERE id IN (?, ?) AND status IN ('approved', 'changes_requested') AND draft_url = 'https://drive.example/draft'", approved, revise)).toBe(2);
+
+    // Accepted: both go on as before.
+    expect((await post(`/invitations/${m.enrollment.id}/accept`, {}, { cookie: m.cookie })).status).toBe(303);
+    expect((await post(`/submissions/${approved}/live`, { postUrl: 'https://www.instagram.com/p/after-accepting' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE enrollment_id = ? AND kind = 'flat_fee'", m.enrollment.id)).toBe(1);
+    expect((await post(`/submissions/${revise}/resubmit`, { enrollmentId: m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: 'https://drive.example/v2', caption: 'Short #Glow #ad' }, { cookie: m.cookie })).status).toBe(303);
+  });
+});
+
 describe('home page queries', () => {
   it('uses indexes for every query on the home page', async () => {
     for (const [name, sql] of Object.entries(HOME_QUERIES)) {

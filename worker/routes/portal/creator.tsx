@@ -12,7 +12,7 @@ import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
 import { setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
-import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
+import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
 import { EARNING_KIND_LABELS, hostsInWords, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
@@ -734,6 +734,9 @@ creatorPortal.post('/submissions', async (c) => {
   return c.redirect(`/submissions/${id}?sent=1`, 303);
 });
 
+// A draft whose enrollment is an invitation again waits for the creator to accept it (draftAwaitsRejoin).
+const rejoinFirst = (s: { brand_name: string; campaign_name: string }, then: string) => `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then ${then}.`;
+
 async function detail(c: Context<AppEnv>, id: string) {
   const s = await loadSubmission(c.env.DB, id, { creatorId: c.var.creator.creatorId });
   return { s: s as SubmissionDetail, timeline: await submissionTimeline(c.env.DB, s.id), context: s };
@@ -747,7 +750,7 @@ creatorPortal.get('/submissions/:id', async (c) => {
 
 creatorPortal.get('/submissions/:id/edit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
-  if (context.status !== 'changes_requested' || draftCampaignEnded(context, Date.now())) return c.redirect(`/submissions/${context.id}`, 303);
+  if (context.status !== 'changes_requested' || draftCampaignEnded(context, Date.now()) || draftAwaitsRejoin(context)) return c.redirect(`/submissions/${context.id}`, 303);
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
   return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
@@ -761,6 +764,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const render = (status: 200 | 409 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
   if (draftCampaignEnded(context, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
+  if (draftAwaitsRejoin(context)) return render(409, { errors: [rejoinFirst(context, 'revise this draft')] });
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
@@ -789,6 +793,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   // would accrue for it: the brand's own mark-live (the console's review page, the admin API) stays open.
   if (context.campaign_status === 'draft') return refuse('This campaign has not launched yet, so your link and code do not work. Add the live post once the brand launches it.', 409);
   if (draftCampaignEnded(context, Date.now())) return refuse(`${context.campaign_name} has ended. ${ENDED_POST}`, 409);
+  if (draftAwaitsRejoin(context)) return refuse(rejoinFirst(context, 'add your live post'), 409);
   const parsed = liveSchema.safeParse(fields);
   if (!parsed.success) return refuse('Add the https:// link of the live post, and whole numbers for the engagement figures.', 422);
   const { postUrl, ...metrics } = parsed.data;
