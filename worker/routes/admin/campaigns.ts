@@ -457,7 +457,8 @@ export const campaignRoutes = new Hono<AppEnv>()
         const nextAt = posted.outcome === 'limit' ? posted.nextAt : Date.now();
         throw new ApiError(409, 'update_limit_reached', `This campaign has had ${UPDATES_PER_DAY} updates in the last 24 hours, the most it takes; post this one from ${iso(nextAt)}.`, { perDay: UPDATES_PER_DAY, nextAt: iso(nextAt) });
       }
-      noticesAfterResponse(c.executionCtx, c.env, updateMessages(campaign.brand_name, campaign.name, posted.update, posted.recipients, publicOrigin(c)), 'campaign_update_mail_failed');
+      const mails = await updateMessages(c.env.SECRETS_KEY, { id: brandId, name: campaign.brand_name }, campaign.name, posted.update, posted.recipients, publicOrigin(c));
+      noticesAfterResponse(c.executionCtx, c.env, mails, 'campaign_update_mail_failed');
       return c.json({ data: campaignUpdateView(posted.update) }, 201);
     },
   )
