@@ -121,7 +121,7 @@ export const CampaignNewsPage: FC<{ action: string; email: string; brandName: st
       <h1>Campaign news emails</h1>
       {done ? (
         <Notice tone="success" title="Done">
-          <p>{on ? `We will email ${email} ${brandName}'s campaign news again.` : `We will no longer email ${email} ${brandName}'s campaign updates or brief changes.`}</p>
+          <p>{on ? `We will email ${brandName}'s campaign news to ${email} again.` : `We will no longer email ${brandName}'s campaign updates and brief changes to ${email}.`}</p>
         </Notice>
       ) : (
         <p>

@@ -1231,22 +1231,28 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
       <h2 id="emails-h">Emails</h2>
       <form method="post" action="/account/emails" class="stack">
         <label class="checkbox">
-          <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} /> Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is
+          <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} />
+          <span>Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is</span>
         </label>
         <p class="muted small">At most once a day, sent to {email}.</p>
         {news.length > 0 ? (
           <fieldset class="field">
             <legend>Campaign news by email</legend>
             <p class="hint">The updates and brief changes each brand posts to your campaigns. Unticked, they still show on your brief.</p>
-            {news.map((b) => (
-              <>
-                <input type="hidden" name="newsBrands" value={b.brandId} />
-                <label class="checkbox">
-                  <input type="checkbox" name="news" value={b.brandId} checked={b.on} /> {b.brandName}
-                  {b.on ? null : <span class="muted"> (stopped)</span>}
-                </label>
-              </>
-            ))}
+            <div class="checks">
+              {news.map((b) => (
+                <>
+                  <input type="hidden" name="newsBrands" value={b.brandId} />
+                  <label class="checkbox">
+                    <input type="checkbox" name="news" value={b.brandId} checked={b.on} />
+                    <span>
+                      {b.brandName}
+                      {b.on ? null : <span class="muted"> (stopped)</span>}
+                    </span>
+                  </label>
+                </>
+              ))}
+            </div>
           </fieldset>
         ) : null}
         <p class="muted small">Payouts, review decisions and changes to your account are always emailed.</p>

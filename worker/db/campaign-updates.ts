@@ -53,7 +53,7 @@ export async function campaignAudience(db: D1Database, brandId: string, campaign
 export async function newsMailParts(secretsKey: string, origin: string, brand: { id: string; name: string }, r: Recipient): Promise<{ stopLine: string; headers: Record<string, string> }> {
   const token = await campaignNewsToken(secretsKey, { creatorId: r.creator_id, brandId: brand.id, email: r.email });
   return {
-    stopLine: `Stop these emails: ${origin}/unsubscribe/news/${token} (${brand.name}'s campaign news only; it stays on your brief, and you can turn it back on under Emails on your Account page).`,
+    stopLine: `Stop these emails: ${origin}/unsubscribe/news/${token} (only ${brand.name}'s campaign news, which stays on your brief; turn it back on under Emails on your Account page).`,
     headers: { 'List-Unsubscribe': `<${origin}/v1/unsubscribe/news/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
   };
 }

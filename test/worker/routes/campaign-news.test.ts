@@ -65,7 +65,7 @@ describe("a brand's campaign news mails", () => {
     for (const mail of [update, brief]) {
       const stop = stopPath(mail);
       expect(stop, mail.subject).toBeDefined();
-      expect(mail.text).toContain("(Test Brand's campaign news only; it stays on your brief");
+      expect(mail.text).toContain("(only Test Brand's campaign news, which stays on your brief;");
       expect(mail.headers).toEqual({ 'List-Unsubscribe': `<${BASE}/v1${stop}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
     }
     const stop = stopPath(update)!;
@@ -100,9 +100,9 @@ describe("a brand's campaign news mails", () => {
     }
     // The page's button, from this site only, turns it back on and off again; the other creator is untouched.
     expect((await post(stop, { mail: 'on' }, { origin: 'https://evil.example' })).status).toBe(403);
-    expect(await (await post(stop, { mail: 'on' })).text()).toContain(`We will email ${m.email} Test Brand&#39;s campaign news again.`);
+    expect(await (await post(stop, { mail: 'on' })).text()).toContain(`We will email Test Brand&#39;s campaign news to ${m.email} again.`);
     expect(await m.news()).toBe(1);
-    expect(await (await post(stop, { mail: 'off' })).text()).toContain(`We will no longer email ${m.email} Test Brand&#39;s campaign updates or brief changes.`);
+    expect(await (await post(stop, { mail: 'off' })).text()).toContain(`We will no longer email Test Brand&#39;s campaign updates and brief changes to ${m.email}.`);
     expect(await m.news()).toBe(0);
     expect(await rowCount('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ? AND campaign_news = 0', m.brand.brandId)).toBe(1);
     // The brand's other mail goes on (its earnings mail is the account's own switch).
@@ -147,8 +147,8 @@ describe("a brand's campaign news mails", () => {
 
     const page = await (await get('/account', m.cookie)).text();
     expect(page).toContain('Campaign news by email');
-    expect(page).toMatch(new RegExp(`<input type="checkbox" name="news" value="${m.brand.brandId}"/> Test Brand<span class="muted"> \\(stopped\\)</span>`));
-    expect(page).toMatch(new RegExp(`<input type="checkbox" name="news" value="${joined.brandId}" checked=""/> ${nameOf(joined.brandId)}`));
+    expect(page).toMatch(new RegExp(`<input type="checkbox" name="news" value="${m.brand.brandId}"/><span>Test Brand<span class="muted"> \\(stopped\\)</span></span>`));
+    expect(page).toMatch(new RegExp(`<input type="checkbox" name="news" value="${joined.brandId}" checked=""/><span>${nameOf(joined.brandId)}</span>`));
     expect(page).not.toContain(`value="${invitedBy.brandId}"`);
 
     // Back on for the first brand, off for the second; a brand the form did not list, or one not joined, is left alone.
