@@ -83,13 +83,13 @@ const newsLinks = sealedLinks(
 export const campaignNewsToken = newsLinks.seal;
 export const openCampaignNewsToken = newsLinks.open;
 
-// Turns a brand's campaign news on or off for an account on its roster. Setting it as it is still counts as a
-// change (SQLite counts the row), so a repeat is told apart from a link naming nobody. `email` (the link's
-// address) makes it a no-op for an account that moved.
+// Turns a brand's campaign news on or off for an account that joined the brand (a brand that only invited it
+// sends it none). Setting it as it is still counts as a change (SQLite counts the row), so a repeat is told apart
+// from a link naming nobody. `email` (the link's address) makes it a no-op for an account that moved.
 export function setCampaignNews(db: D1Database, creatorId: string, brandId: string, on: boolean, email?: string): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE brand_creators SET campaign_news = ?3 WHERE brand_id = ?2 AND creator_id = ?1${email === undefined ? '' : ' AND EXISTS (SELECT 1 FROM creators c WHERE c.id = ?1 AND c.email = ?4)'}`,
+      `UPDATE brand_creators SET campaign_news = ?3 WHERE brand_id = ?2 AND creator_id = ?1 AND accepted_at IS NOT NULL${email === undefined ? '' : ' AND EXISTS (SELECT 1 FROM creators c WHERE c.id = ?1 AND c.email = ?4)'}`,
     )
     .bind(creatorId, brandId, on ? 1 : 0, ...(email === undefined ? [] : [email]));
 }

@@ -151,8 +151,8 @@ describe("a brand's campaign news mails", () => {
     expect(page).toMatch(new RegExp(`<input type="checkbox" name="news" value="${joined.brandId}" checked=""/><span>${nameOf(joined.brandId)}</span>`));
     expect(page).not.toContain(`value="${invitedBy.brandId}"`);
 
-    // Back on for the first brand, off for the second; a brand the form did not list, or one not joined, is left alone.
-    const saved = await post('/account/emails', { earningsDigest: 'on', newsBrands: [m.brand.brandId, joined.brandId, invitedBy.brandId], news: [m.brand.brandId, invitedBy.brandId] }, { cookie: m.cookie });
+    // Back on for the first brand, off for the second; a brand only invited by, though listed unticked, is left alone.
+    const saved = await post('/account/emails', { earningsDigest: 'on', newsBrands: [m.brand.brandId, joined.brandId, invitedBy.brandId], news: [m.brand.brandId] }, { cookie: m.cookie });
     expect(saved.headers.get('location')).toBe('/account?done=emails');
     const news = await env.DB.prepare('SELECT brand_id, campaign_news FROM brand_creators WHERE creator_id = ? ORDER BY brand_id').bind(m.creator.id).all<{ brand_id: string; campaign_news: number }>();
     expect(Object.fromEntries(news.results.map((r) => [r.brand_id, r.campaign_news]))).toEqual({ [m.brand.brandId]: 1, [joined.brandId]: 0, [invitedBy.brandId]: 1 });
