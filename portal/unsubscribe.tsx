@@ -112,3 +112,45 @@ export const EarningsMailPage: FC<{ action: string; email: string; on: boolean; 
     </section>
   </Page>
 );
+
+// The page behind a campaign news mail's link (an update or a brief change): that brand's news for the account,
+// one button to stop it or start it again. The updates stay on the brief either way.
+export const CampaignNewsPage: FC<{ action: string; email: string; brandName: string; on: boolean; done?: boolean }> = ({ action, email, brandName, on, done }) => (
+  <Page title="Campaign news emails">
+    <section class="card narrow stack">
+      <h1>Campaign news emails</h1>
+      {done ? (
+        <Notice tone="success" title="Done">
+          <p>{on ? `We will email ${brandName}'s campaign news to ${email} again.` : `We will no longer email ${brandName}'s campaign updates and brief changes to ${email}.`}</p>
+        </Notice>
+      ) : (
+        <p>
+          {on ? (
+            <>
+              Stop emailing <strong>{email}</strong> the updates and brief changes <strong>{brandName}</strong> posts to its campaigns?
+            </>
+          ) : (
+            <>
+              <strong>{email}</strong> gets no campaign news from <strong>{brandName}</strong> by email.
+            </>
+          )}
+        </p>
+      )}
+      <form method="post" action={action} class="form-actions">
+        {on ? (
+          <button type="submit" name="mail" value="off" class={done ? 'button' : 'button button-primary'}>
+            Stop news from {brandName}
+          </button>
+        ) : (
+          <button type="submit" name="mail" value="on" class="button">
+            Email me {brandName}'s news again
+          </button>
+        )}
+      </form>
+      <p class="muted small">
+        Updates stay on your brief either way. Payouts, review decisions and changes to your account are always emailed, and other brands' news is not affected:{' '}
+        <a href="/account#emails-h">choose on your Account page</a>.
+      </p>
+    </section>
+  </Page>
+);

@@ -562,8 +562,10 @@ export const CampaignUpdatesPage: FC<{
   canWrite: boolean;
   campaign: { id: string; name: string; status: string; hashtag: string };
   updates: CampaignUpdateRow[];
-  // Creators who accepted your brand and are in the campaign: who a post emails.
+  // Creators who accepted your brand and are in the campaign and take its news by email: who a post emails.
   audience: number;
+  // Those in the campaign who stopped the brand's campaign news by email: they read it on the brief only.
+  newsStopped: number;
   allowance: UpdateAllowance;
   values: UpdateFormValues;
   formKey: string;
@@ -571,7 +573,7 @@ export const CampaignUpdatesPage: FC<{
   flash: Flash;
   toReview: number;
   pages: { newest: string | null; older: string | null };
-}> = ({ viewer, canWrite, campaign, updates, audience, allowance, values, formKey, errors, flash, toReview, pages }) => {
+}> = ({ viewer, canWrite, campaign, updates, audience, newsStopped, allowance, values, formKey, errors, flash, toReview, pages }) => {
   const full = allowance.left === 0 && allowance.nextAt !== null ? `${UPDATES_PER_DAY} updates went out in the last 24 hours; the next can go from ${formatDateTime(allowance.nextAt, viewer.timezone)}.` : undefined;
   return (
     <ConsolePage title={`${campaign.name} updates`} viewer={viewer} section="campaigns" toReview={toReview}>
@@ -583,9 +585,12 @@ export const CampaignUpdatesPage: FC<{
           <section class="card post-update" aria-labelledby="post-h">
             <h2 id="post-h">Post an update</h2>
             <p class="small">
-              {audience === 0
+              {audience === 0 && newsStopped === 0
                 ? 'No creator has accepted your brand in this campaign yet, so nobody is emailed now. The update stays on the brief, where they read it when they join.'
-                : `Emailed now, one mail each, to the ${countOf(audience, 'creator')} who accepted your brand and ${audience === 1 ? 'is' : 'are'} in this campaign (paused and benched ones too), and kept on their brief.`}
+                : audience === 0
+                  ? 'Everyone in this campaign who accepted your brand stopped your campaign news by email, so nobody is emailed. The update stays on their brief.'
+                  : `Emailed now, one mail each, to the ${countOf(audience, 'creator')} who accepted your brand and ${audience === 1 ? 'is' : 'are'} in this campaign (paused and benched ones too), and kept on their brief.`}
+              {audience > 0 && newsStopped > 0 ? ` ${countOf(newsStopped, 'creator')} who stopped your campaign news by email ${newsStopped === 1 ? 'reads' : 'read'} it there only.` : null}
             </p>
             {/* Said before the form too: on a phone its button is a screen away. */}
             {full ? (

@@ -1172,11 +1172,15 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
+// A brand the creator joined, and whether its campaign news (updates, brief changes) is mailed to them.
+export type NewsChoice = { brandId: string; brandName: string; on: boolean };
+
+export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; news: NewsChoice[]; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
   earningsDigest,
+  news,
   notice,
   error,
   nameError,
@@ -1237,9 +1241,31 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
       <h2 id="emails-h">Emails</h2>
       <form method="post" action="/account/emails" class="stack">
         <label class="checkbox">
-          <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} /> Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is
+          <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} />
+          <span>Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is</span>
         </label>
-        <p class="muted small">At most once a day, sent to {email}. Payouts, review decisions and changes to your account are always emailed.</p>
+        <p class="muted small">At most once a day, sent to {email}.</p>
+        {news.length > 0 ? (
+          <fieldset class="field">
+            <legend>Campaign news by email</legend>
+            <p class="hint">The updates and brief changes each brand posts to your campaigns. Unticked, they still show on your brief.</p>
+            <div class="checks">
+              {news.map((b) => (
+                <>
+                  <input type="hidden" name="newsBrands" value={b.brandId} />
+                  <label class="checkbox">
+                    <input type="checkbox" name="news" value={b.brandId} checked={b.on} />
+                    <span>
+                      {b.brandName}
+                      {b.on ? null : <span class="muted"> (stopped)</span>}
+                    </span>
+                  </label>
+                </>
+              ))}
+            </div>
+          </fieldset>
+        ) : null}
+        <p class="muted small">Payouts, review decisions and changes to your account are always emailed.</p>
         <div>
           <button type="submit" class="button">
             Save

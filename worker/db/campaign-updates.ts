@@ -10,6 +10,7 @@ import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
 import { plainText } from '../lib/validate';
 import { auditIfChanged } from './audit';
+import { campaignNewsToken } from './mail-opt-outs';
 
 export const UPDATES_PER_DAY = 3;
 export const UPDATE_TITLE_MAX = 120;
@@ -27,20 +28,34 @@ export const campaignUpdateBody = z.strictObject({
 export type CampaignUpdateInput = z.output<typeof campaignUpdateBody>;
 
 // Who hears of a campaign's news: each creator who accepted the brand and is still in the campaign (paused and
-// benched creators are still in it; invited ones have not said yes, removed ones are out). The brief-change mail
-// counts the same people. Read by the campaign (`+e.brand_id` keeps SQLite off the brand's index, every
-// enrollment of the brand).
-export type Recipient = { email: string; enrollment_id: string };
-export async function campaignAudience(db: D1Database, brandId: string, campaignId: string): Promise<Recipient[]> {
+// benched creators are still in it; invited ones have not said yes, removed ones are out), less those who stopped
+// the brand's campaign news (brand_creators.campaign_news), who still read it on their brief. The brief-change
+// mail counts the same people, and `mailed` is the recipients' count. Read by the campaign (`+e.brand_id` keeps
+// SQLite off the brand's index, every enrollment of the brand).
+export type Recipient = { email: string; enrollment_id: string; creator_id: string };
+export type Audience = { recipients: Recipient[]; newsStopped: number };
+export async function campaignAudience(db: D1Database, brandId: string, campaignId: string): Promise<Audience> {
   const { results } = await db
     .prepare(
-      `SELECT c.email, e.id AS enrollment_id FROM enrollments e JOIN creators c ON c.id = e.creator_id
+      `SELECT c.email, e.id AS enrollment_id, c.id AS creator_id, r.campaign_news FROM enrollments e JOIN creators c ON c.id = e.creator_id
        JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
        WHERE e.campaign_id = ? AND +e.brand_id = ? AND e.status IN ('active', 'paused', 'benched')`,
     )
     .bind(campaignId, brandId)
-    .all<Recipient>();
-  return results;
+    .all<Recipient & { campaign_news: number }>();
+  const recipients = results.filter((r) => r.campaign_news === 1).map((r) => ({ email: r.email, enrollment_id: r.enrollment_id, creator_id: r.creator_id }));
+  return { recipients, newsStopped: results.length - recipients.length };
+}
+
+// What every campaign news mail (an update, a brief change) carries: a line with the link that stops the brand's
+// news to this account (its page asks first), and the one-click List-Unsubscribe headers (RFC 8058) that mail
+// apps show as their own button, which POST to /v1/unsubscribe/news/:token.
+export async function newsMailParts(secretsKey: string, origin: string, brand: { id: string; name: string }, r: Recipient): Promise<{ stopLine: string; headers: Record<string, string> }> {
+  const token = await campaignNewsToken(secretsKey, { creatorId: r.creator_id, brandId: brand.id, email: r.email });
+  return {
+    stopLine: `Stop these emails: ${origin}/unsubscribe/news/${token} (only ${brand.name}'s campaign news, which stays on your brief; turn it back on under Emails on your Account page).`,
+    headers: { 'List-Unsubscribe': `<${origin}/v1/unsubscribe/news/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+  };
 }
 
 export type UpdateAuthor = { type: 'admin_user' | 'api_key'; id: string };
@@ -107,7 +122,7 @@ export async function postCampaignUpdate(
   p: { brandId: string; campaignId: string; input: CampaignUpdateInput; author: UpdateAuthor; formKey: string | null },
   now: number,
 ): Promise<PostOutcome> {
-  const recipients = await campaignAudience(db, p.brandId, p.campaignId);
+  const { recipients } = await campaignAudience(db, p.brandId, p.campaignId);
   const id = newId('upd');
   const [inserted, , read] = await db.batch([
     db
@@ -141,13 +156,26 @@ export async function updateAllowance(db: D1Database, campaignId: string, now: n
   return { left, nextAt: left > 0 ? null : results.at(-1)!.created_at + DAY_MS };
 }
 
-// One mail to each recipient, in the brand's name, with the update as written, where to read it again and why
-// they got it. Keyed by update and enrollment, so a notice the queue delivers twice is mailed once.
-export function updateMessages(brandName: string, campaignName: string, update: Pick<CampaignUpdateRow, 'id' | 'title' | 'body'>, recipients: Recipient[], origin: string): Message[] {
-  return recipients.map((r) => ({
-    to: r.email,
-    subject: `${brandName}: ${update.title}`,
-    text: `${update.body}\n\nThis update stays on your ${campaignName} brief, with the rest of what ${brandName} asks: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brandName}'s ${campaignName} campaign on Chorus. A brand can post at most ${UPDATES_PER_DAY} updates a day to a campaign.`,
-    idempotencyKey: `campaign-update:${update.id}:${r.enrollment_id}`,
-  }));
+// One mail to each recipient, in the brand's name, with the update as written, where to read it again, why they
+// got it and how to stop such mail. Keyed by update and enrollment, so a notice the queue delivers twice is mailed once.
+export async function updateMessages(
+  secretsKey: string,
+  brand: { id: string; name: string },
+  campaignName: string,
+  update: Pick<CampaignUpdateRow, 'id' | 'title' | 'body'>,
+  recipients: Recipient[],
+  origin: string,
+): Promise<Message[]> {
+  return Promise.all(
+    recipients.map(async (r) => {
+      const stop = await newsMailParts(secretsKey, origin, brand, r);
+      return {
+        to: r.email,
+        subject: `${brand.name}: ${update.title}`,
+        text: `${update.body}\n\nThis update stays on your ${campaignName} brief, with the rest of what ${brand.name} asks: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brand.name}'s ${campaignName} campaign on Chorus. A brand can post at most ${UPDATES_PER_DAY} updates a day to a campaign.\n\n${stop.stopLine}`,
+        idempotencyKey: `campaign-update:${update.id}:${r.enrollment_id}`,
+        headers: stop.headers,
+      };
+    }),
+  );
 }

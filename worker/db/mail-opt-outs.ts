@@ -70,6 +70,30 @@ export function setEarningsMail(db: D1Database, creatorId: string, on: boolean, 
     .bind(creatorId, on ? 1 : 0, now, DAY_MS, ...(email === undefined ? [] : [email]));
 }
 
+// A campaign news mail's link (an update or a brief change, db/campaign-updates.ts newsMailParts): the account, the
+// brand whose news it is, and the address it was mailed to, so it stops that brand's news to that account and
+// nothing else, and, as the earnings link, only while the account still uses that address.
+export type CampaignNewsLink = { creatorId: string; brandId: string; email: string };
+const newsLinks = sealedLinks(
+  'campaign-news',
+  z.strictObject({ p: z.literal('news'), c: ID, b: ID, e: EMAIL }),
+  (l: CampaignNewsLink) => ({ p: 'news' as const, c: l.creatorId, b: l.brandId, e: l.email }),
+  (b) => ({ creatorId: b.c, brandId: b.b, email: b.e }),
+);
+export const campaignNewsToken = newsLinks.seal;
+export const openCampaignNewsToken = newsLinks.open;
+
+// Turns a brand's campaign news on or off for an account that joined the brand (a brand that only invited it
+// sends it none). Setting it as it is still counts as a change (SQLite counts the row), so a repeat is told apart
+// from a link naming nobody. `email` (the link's address) makes it a no-op for an account that moved.
+export function setCampaignNews(db: D1Database, creatorId: string, brandId: string, on: boolean, email?: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE brand_creators SET campaign_news = ?3 WHERE brand_id = ?2 AND creator_id = ?1 AND accepted_at IS NOT NULL${email === undefined ? '' : ' AND EXISTS (SELECT 1 FROM creators c WHERE c.id = ?1 AND c.email = ?4)'}`,
+    )
+    .bind(creatorId, brandId, on ? 1 : 0, ...(email === undefined ? [] : [email]));
+}
+
 // Idempotent: a second click (or a mail client's POST after the person's) changes nothing. Statements, to batch
 // with the audit row that records a change.
 export const optOut = (db: D1Database, email: string, scope: string, now: number) =>

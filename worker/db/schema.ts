@@ -159,6 +159,11 @@ export const brandCreators = sqliteTable(
     // When the creator accepted this brand (set the password from its invite, or Accept on their home
     // page). Until then the brand sees none of the account's own data, such as where payouts go.
     acceptedAt: integer('accepted_at'),
+    // Whether the brand's campaign news (updates and brief changes, db/campaign-updates.ts) is mailed to the
+    // creator: on unless they stop it from a news mail's link or their Account page. Here rather than in
+    // mail_opt_outs, which is keyed by address for people who may have no account: this is one account's choice
+    // about one brand it joined, so it follows the account through an email change.
+    campaignNews: integer('campaign_news').notNull().default(1),
     createdAt: createdAt(),
   },
   // brand_at: the roster newest first, a keyset page at a time (lib/cursor.ts), as for the lists below.

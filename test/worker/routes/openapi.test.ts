@@ -33,6 +33,8 @@ const HTML_PAGES = [
   'POST /unsubscribe/:token',
   'GET /unsubscribe/earnings/:token',
   'POST /unsubscribe/earnings/:token',
+  'GET /unsubscribe/news/:token',
+  'POST /unsubscribe/news/:token',
   'GET /reset/:token',
   'POST /reset/:token',
   'POST /invitations/:enrollmentId/accept',

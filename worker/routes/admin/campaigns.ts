@@ -441,7 +441,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id/updates',
     op({
       summary: 'Post a campaign update',
-      description: `News for everyone in the campaign that is not part of the brief ("the new shade launches Friday, post between Friday and Sunday"). Emailed once the answer is on its way, one mail each, to every creator who accepted your brand and is in the campaign (\`active\`, \`paused\` or \`benched\`; not \`invited\` or \`removed\`), with the subject \`<brand>: <title>\`, the body as written and a link to their brief, where it is shown too (newest first, to everyone who can read the brief, including creators who join later). \`mailed\` says how many. At most ${UPDATES_PER_DAY} updates per campaign in any 24 hours: one more is a 409 \`update_limit_reached\` with \`details.nextAt\`, and nothing is written or mailed. Audited as \`campaign.update_posted\`. Retry with the same \`Idempotency-Key\` to get the first answer again without a second post or mail.`,
+      description: `News for everyone in the campaign that is not part of the brief ("the new shade launches Friday, post between Friday and Sunday"). Emailed once the answer is on its way, one mail each, to every creator who accepted your brand and is in the campaign (\`active\`, \`paused\` or \`benched\`; not \`invited\` or \`removed\`), with the subject \`<brand>: <title>\`, the body as written, a link to their brief, where it is shown too (newest first, to everyone who can read the brief, including creators who join later), and a link and one-click \`List-Unsubscribe\` headers that stop your campaign news to that creator (\`POST /v1/unsubscribe/news/:token\`). A creator who stopped it is not emailed and not counted, and still reads the update on their brief. \`mailed\` says how many were emailed. At most ${UPDATES_PER_DAY} updates per campaign in any 24 hours: one more is a 409 \`update_limit_reached\` with \`details.nextAt\`, and nothing is written or mailed. Audited as \`campaign.update_posted\`. Retry with the same \`Idempotency-Key\` to get the first answer again without a second post or mail.`,
       params: campaignId,
       example: { title: 'New shade launches Friday', body: 'Post between Friday and Sunday, and name the shade (Dune) in your caption.\nYour code works on the launch bundle too.' },
       responses: { 201: { description: 'Posted: the update, with how many creators are being emailed.', schema: dataOf(CampaignUpdate) } },
@@ -457,7 +457,8 @@ export const campaignRoutes = new Hono<AppEnv>()
         const nextAt = posted.outcome === 'limit' ? posted.nextAt : Date.now();
         throw new ApiError(409, 'update_limit_reached', `This campaign has had ${UPDATES_PER_DAY} updates in the last 24 hours, the most it takes; post this one from ${iso(nextAt)}.`, { perDay: UPDATES_PER_DAY, nextAt: iso(nextAt) });
       }
-      noticesAfterResponse(c.executionCtx, c.env, updateMessages(campaign.brand_name, campaign.name, posted.update, posted.recipients, publicOrigin(c)), 'campaign_update_mail_failed');
+      const mails = await updateMessages(c.env.SECRETS_KEY, { id: brandId, name: campaign.brand_name }, campaign.name, posted.update, posted.recipients, publicOrigin(c));
+      noticesAfterResponse(c.executionCtx, c.env, mails, 'campaign_update_mail_failed');
       return c.json({ data: campaignUpdateView(posted.update) }, 201);
     },
   )

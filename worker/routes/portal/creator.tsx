@@ -9,7 +9,7 @@ import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
-import { setEarningsMail } from '../../db/mail-opt-outs';
+import { setCampaignNews, setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
@@ -27,7 +27,7 @@ import { createTrackedLink, MAX_LINKS_PER_ENROLLMENT } from '../admin/links';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
-import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
+import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
 import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
 import { trackedLinkUrl } from '../../lib/paths';
@@ -900,14 +900,26 @@ const ACCOUNT_NOTICES: Record<string, string> = {
   'signed-out': 'Every other device was signed out.',
   'digest-on': 'We will email you on days you earn.',
   'digest-off': 'We will no longer email you when you earn. Your earnings are always on the Earnings page.',
+  emails: 'Your email choices are saved. Updates stay on your brief whichever you choose.',
 };
 
 type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
-const accountPage = (c: Context, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
+const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
   const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
-  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />, status);
+  // Each brand they joined, for its campaign news: a brand they only were invited by sends them none.
+  const { results } = await c.env.DB.prepare(
+    `SELECT r.brand_id, b.name, r.campaign_news FROM brand_creators r JOIN brands b ON b.id = r.brand_id
+     WHERE r.creator_id = ? AND r.accepted_at IS NOT NULL ORDER BY b.name, r.brand_id`,
+  )
+    .bind(c.var.creator.creatorId)
+    .all<{ brand_id: string; name: string; campaign_news: number }>();
+  const news = results.map((r) => ({ brandId: r.brand_id, brandName: r.name, on: r.campaign_news === 1 }));
+  return c.html(
+    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} news={news} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
+    status,
+  );
 };
 
 // A new email address, proved by a link mailed to it (db/account-tokens.ts emailChangeProof) and asked with the
@@ -957,11 +969,19 @@ creatorPortal.post('/account/name', async (c) => {
 
 creatorPortal.get('/account', (c) => accountPage(c));
 
-// The mail on days the creator earns (jobs/earnings-digest.ts): a checkbox, so an unticked box is "off".
+// The mail on days the creator earns (jobs/earnings-digest.ts) and each joined brand's campaign news: checkboxes,
+// so an unticked box is "off". Only the brands the page listed (`newsBrands`) change: one joined since it was
+// drawn keeps its news, and an id not on the creator's roster matches no row.
+const ACCOUNT_NEWS_BRANDS = 200;
 creatorPortal.post('/account/emails', async (c) => {
-  const on = (await formBody(c)).earningsDigest === 'on';
-  await setEarningsMail(c.env.DB, c.var.creator.creatorId, on, Date.now()).run();
-  return c.redirect(`/account?done=${on ? 'digest-on' : 'digest-off'}`, 303);
+  const form = await parseForm(c, { all: true });
+  const values = (key: string) => [form[key] ?? []].flat().filter((v): v is string => typeof v === 'string');
+  const on = values('earningsDigest').includes('on');
+  const { creatorId } = c.var.creator;
+  const ticked = new Set(values('news'));
+  const listed = [...new Set(values('newsBrands'))].slice(0, ACCOUNT_NEWS_BRANDS);
+  await c.env.DB.batch([setEarningsMail(c.env.DB, creatorId, on, Date.now()), ...listed.map((brandId) => setCampaignNews(c.env.DB, creatorId, brandId, ticked.has(brandId)))]);
+  return c.redirect(`/account?done=${listed.length > 0 ? 'emails' : on ? 'digest-on' : 'digest-off'}`, 303);
 });
 
 // The password the creator has now, then the new one (limited before any hashing, as sign-in is). Guarded on

@@ -1,9 +1,22 @@
-// Unsubscribing from invitation mails (db/mail-opt-outs.ts): the link's page (GET asks, POST does it or undoes
-// it; a link scanner's GET changes nothing) and the one-click POST a mail client sends (RFC 8058), under /v1
-// because it comes from the mail provider's servers, not from a page of ours.
+// Unsubscribing from invitation mails, the earnings mail and a brand's campaign news (db/mail-opt-outs.ts): the
+// link's page (GET asks, POST does it or undoes it; a link scanner's GET changes nothing) and the one-click POST a
+// mail client sends (RFC 8058), under /v1 because it comes from the mail provider's servers, not from a page of ours.
 import { Hono } from 'hono';
-import { EarningsMailPage, UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from '../../../portal/unsubscribe';
-import { EVERY_BRAND, openEarningsMailToken, openUnsubscribeToken, optBackIn, optedOutOf, optOut, setEarningsMail, type EarningsMailLink, type Unsubscribe } from '../../db/mail-opt-outs';
+import { CampaignNewsPage, EarningsMailPage, UnsubscribePage, UnsubscribeUnusablePage, type UnsubscribeState } from '../../../portal/unsubscribe';
+import {
+  EVERY_BRAND,
+  openCampaignNewsToken,
+  openEarningsMailToken,
+  openUnsubscribeToken,
+  optBackIn,
+  optedOutOf,
+  optOut,
+  setCampaignNews,
+  setEarningsMail,
+  type CampaignNewsLink,
+  type EarningsMailLink,
+  type Unsubscribe,
+} from '../../db/mail-opt-outs';
 import type { AppEnv, Env } from '../../env';
 import { notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -89,6 +102,38 @@ unsubscribePages.post('/unsubscribe/earnings/:token', async (c) => {
   return c.html(<EarningsMailPage action={`/unsubscribe/earnings/${token}`} email={found.link.email} on={on} done />);
 });
 
+// A campaign news mail's link (db/mail-opt-outs.ts campaignNewsToken): the same, for one brand's updates and
+// brief changes to the account. Null for a token that is not one, an account or roster row gone, or an account
+// that moved to another address since the mail.
+async function campaignNewsState(env: Env, token: string): Promise<{ link: CampaignNewsLink; brandName: string; on: boolean } | null> {
+  const link = await openCampaignNewsToken(env.SECRETS_KEY, token);
+  const row =
+    link &&
+    (await env.DB.prepare(
+      `SELECT r.campaign_news, b.name FROM brand_creators r JOIN creators c ON c.id = r.creator_id JOIN brands b ON b.id = r.brand_id
+       WHERE r.creator_id = ? AND r.brand_id = ? AND c.email = ?`,
+    )
+      .bind(link.creatorId, link.brandId, link.email)
+      .first<{ campaign_news: number; name: string }>());
+  return link && row ? { link, brandName: row.name, on: row.campaign_news === 1 } : null;
+}
+
+unsubscribePages.get('/unsubscribe/news/:token', async (c) => {
+  const found = await campaignNewsState(c.env, c.req.param('token'));
+  if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
+  return c.html(<CampaignNewsPage action={`/unsubscribe/news/${c.req.param('token')}`} email={found.link.email} brandName={found.brandName} on={found.on} />);
+});
+
+unsubscribePages.post('/unsubscribe/news/:token', async (c) => {
+  const token = c.req.param('token');
+  const found = await campaignNewsState(c.env, token);
+  if (!found) return c.html(<UnsubscribeUnusablePage />, 410);
+  const on = (await formBody(c)).mail === 'on';
+  const { link } = found;
+  await setCampaignNews(c.env.DB, link.creatorId, link.brandId, on, link.email).run();
+  return c.html(<CampaignNewsPage action={`/unsubscribe/news/${token}`} email={link.email} brandName={found.brandName} on={on} done />);
+});
+
 const op = routeDescriber({ tag: 'Mail', auth: null });
 
 export const oneClickUnsubscribe = new Hono<AppEnv>()
@@ -121,6 +166,37 @@ export const oneClickUnsubscribe = new Hono<AppEnv>()
     async (c) => {
       if (!(await openEarningsMailToken(c.env.SECRETS_KEY, c.req.param('token')))) throw notFound('unsubscribe link');
       return c.redirect(`/unsubscribe/earnings/${c.req.param('token')}`, 302);
+    },
+  )
+  .post(
+    '/news/:token',
+    op({
+      summary: "Stop a brand's campaign news in one click",
+      description:
+        "The `List-Unsubscribe` address of the mails a brand's campaign updates and brief changes send its creators, which a mail client POSTs to (RFC 8058) when its reader presses its unsubscribe button. The token is sealed by Chorus and names the creator's account and the brand; that brand's campaign news stops being mailed to the account (it stays on their brief, and can be turned on again on the portal's Account page). Other brands' news and the mails about payouts and reviews are not affected. Repeating it changes nothing.",
+      params: { token: 'The sealed token from the mail.' },
+      bodyDescription: '`List-Unsubscribe=One-Click`, form-encoded; not required.',
+      responses: { 200: { description: 'Unsubscribed (or already so).', schema: dataOf(Unsubscribed) } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const link = await openCampaignNewsToken(c.env.SECRETS_KEY, c.req.param('token'));
+      if (!link || (await setCampaignNews(c.env.DB, link.creatorId, link.brandId, false, link.email).run()).meta.changes === 0) throw notFound('unsubscribe link');
+      return c.json({ data: { unsubscribed: true } });
+    },
+  )
+  .get(
+    '/news/:token',
+    op({
+      summary: 'Open the campaign news page',
+      description: 'Where a mail client without one-click support sends its reader: a redirect to the page that asks, so opening the address unsubscribes no one.',
+      params: { token: 'The sealed token from the mail.' },
+      responses: { 302: { description: 'To /unsubscribe/news/:token.', headers: { Location: 'The page.' } } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      if (!(await openCampaignNewsToken(c.env.SECRETS_KEY, c.req.param('token')))) throw notFound('unsubscribe link');
+      return c.redirect(`/unsubscribe/news/${c.req.param('token')}`, 302);
     },
   )
   .post(

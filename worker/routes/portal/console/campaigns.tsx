@@ -8,7 +8,7 @@ import { countOf, formatDateTime } from '../../../../portal/format';
 import { MOVE_LABELS, NetworkPage } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
-import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
+import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, newsMailParts, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
 import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
 import { loadNetwork } from '../../../db/network';
 import { storyFormats } from '../../../db/schema';
@@ -247,7 +247,7 @@ const BRIEF_FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Brief saved. Creators see it the next time they open their brief.' },
   saved_recently_mailed: { tone: 'info', text: 'Brief saved. Its creators were emailed about a change less than a day ago, so no mail went this time; they see it the next time they open their brief.' },
   saved_not_mailed: { tone: 'info', text: 'Saved. Nothing creators follow changed (the positioning anchor, non-negotiables, formats, hashtag or disclosure), so no mail went.' },
-  saved_nobody: { tone: 'info', text: 'Brief saved. No creator has accepted your brand in this campaign yet, so no mail went; they read the brief when they accept.' },
+  saved_nobody: { tone: 'info', text: 'Brief saved. No mail went: no creator in this campaign has accepted your brand yet, or those who have stopped your campaign news by email. They read the brief when they open it.' },
   ended: { tone: 'success', text: 'Campaign ended. Its links and codes stop within seconds; orders placed before now still count when they are reported.' },
   launched: { tone: 'success', text: 'Campaign launched. Its links and codes work within seconds, and creators who accepted your brand see it and its brief in their portal.' },
 };
@@ -461,7 +461,7 @@ const BRIEF_MAIL_EVERY_MS = 86_400_000;
 async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name: string }, now: number): Promise<number | 'recently'> {
   const { brandId, brandName, id: actorId } = c.var.user;
   const db = c.env.DB;
-  const results = await campaignAudience(db, brandId, campaign.id);
+  const { recipients: results } = await campaignAudience(db, brandId, campaign.id);
   if (results.length === 0) return 0;
   // The claim and its record in one statement: of two saves at once, one mails.
   const claimed = await db
@@ -474,11 +474,17 @@ async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name:
     .run();
   if (claimed.meta.changes === 0) return 'recently';
   const origin = publicOrigin(c);
-  const messages = results.map((r) => ({
-    to: r.email,
-    subject: `${brandName} updated the ${campaign.name} brief`,
-    text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brandName}'s ${campaign.name} campaign on Chorus; a brand can send it at most once a day.`,
-  }));
+  const messages = await Promise.all(
+    results.map(async (r) => {
+      const stop = await newsMailParts(c.env.SECRETS_KEY, origin, { id: brandId, name: brandName }, r);
+      return {
+        to: r.email,
+        subject: `${brandName} updated the ${campaign.name} brief`,
+        text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brandName}'s ${campaign.name} campaign on Chorus; a brand can send it at most once a day.\n\n${stop.stopLine}`,
+        headers: stop.headers,
+      };
+    }),
+  );
   noticesAfterResponse(c.executionCtx, c.env, messages, 'brief_notice_failed');
   return messages.length;
 }
@@ -486,7 +492,7 @@ async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name:
 // ---------- Updates to the campaign's creators ----------
 
 const UPDATE_FLASH: Record<string, Flash> = {
-  posted_nobody: { tone: 'info', text: 'Posted. No creator has accepted your brand in this campaign yet, so nobody was emailed; they find it on their brief when they join.' },
+  posted_nobody: { tone: 'info', text: 'Posted. Nobody was emailed: no creator in this campaign has accepted your brand yet, or those who have stopped your campaign news by email. They find it on their brief.' },
   posted_already: { tone: 'info', text: 'That update was posted already (its form was sent twice), so it was not posted or emailed again.' },
 };
 // The form's own key (db/campaign-updates.ts): a double click or a reload that posts it again posts once.
@@ -520,7 +526,8 @@ async function renderUpdates(c: ConsoleContext, campaign: CampaignRecord, opts: 
       canWrite={canWrite(c.var.user)}
       campaign={campaign}
       updates={page.rows}
-      audience={audience.length}
+      audience={audience.recipients.length}
+      newsStopped={audience.newsStopped}
       allowance={allowance}
       values={opts.values ?? { title: '', body: '' }}
       formKey={randomToken(16)}
@@ -565,7 +572,8 @@ campaignRoutes.post('/campaigns/:id/updates', async (c) => {
     case 'already_posted':
       return c.redirect(withFlash(page, 'posted_already'), 303);
   }
-  noticesAfterResponse(c.executionCtx, c.env, updateMessages(user.brandName, campaign.name, posted.update, posted.recipients, publicOrigin(c)), 'campaign_update_mail_failed');
+  const mails = await updateMessages(c.env.SECRETS_KEY, { id: user.brandId, name: user.brandName }, campaign.name, posted.update, posted.recipients, publicOrigin(c));
+  noticesAfterResponse(c.executionCtx, c.env, mails, 'campaign_update_mail_failed');
   return c.redirect(posted.recipients.length === 0 ? withFlash(page, 'posted_nobody') : withFlash(page, 'posted', { n: posted.recipients.length }), 303);
 });
 

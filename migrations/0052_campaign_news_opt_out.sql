@@ -1,0 +1,1 @@
+ALTER TABLE `brand_creators` ADD `campaign_news` integer DEFAULT 1 NOT NULL;
