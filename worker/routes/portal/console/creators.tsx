@@ -319,12 +319,15 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination'
 });
 
 // One of the brand's own links as a QR code, for its team to print (a booth, packaging inserts) or hand the
-// creator: the link of this enrollment, in this campaign, of this brand, or a 404.
+// creator: the link of this enrollment, in this campaign, of this brand, or a 404. Not a removed creator's: their
+// links are closed (a scan reaches the fallback page, counting for no one), and the page offers no code for
+// them, as it offers them no other link action; restoring the creator brings it back. An archived link still
+// counts, so its code is served.
 creatorRoutes.get('/campaigns/:id/creators/:enrollment/links/:link/qr.svg', async (c) => {
   const linkId = c.req.param('link');
   const slug =
     linkId.length <= 64
-      ? await c.env.DB.prepare('SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE l.id = ? AND l.enrollment_id = ? AND l.brand_id = ? AND e.campaign_id = ?')
+      ? await c.env.DB.prepare("SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE l.id = ? AND l.enrollment_id = ? AND l.brand_id = ? AND e.campaign_id = ? AND e.status <> 'removed'")
           .bind(linkId, c.req.param('enrollment'), c.var.user.brandId, c.req.param('id'))
           .first<string>('slug')
       : null;
