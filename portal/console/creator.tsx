@@ -150,7 +150,7 @@ export const CreatorPage: FC<{
               />
               <p class="muted small link-note">
                 {countOf(l.clicks, 'unique click')}
-                {l.archived_at !== null ? ` · archived by ${creator.displayName} ${formatDate(l.archived_at, viewer.timezone)}: off their home page, but it still redirects and counts, and they can restore it` : ''}
+                {l.archived_at !== null ? ` · archived by ${creator.displayName} on ${formatDate(l.archived_at, viewer.timezone)}: off their home page, but it still redirects and counts, and they can restore it` : ''}
               </p>
               {removed ? null : (
                 <div class="link-actions">

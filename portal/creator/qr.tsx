@@ -23,7 +23,7 @@ export const QrPage: FC<{ who: string; link: CreatorLink; label: string; readabl
         {link.archived_at !== null ? (
           <Notice tone="info">
             <form method="post" action={`/links/${link.slug}/restore`} class="undo">
-              <p>You archived this link: it is off your home page, but it still works and every scan still counts for you.</p>
+              <p>You archived this link: it is folded away under Archived links on your home page, but it still works and every scan still counts for you.</p>
               <button type="submit" class="button button-small">
                 Restore it
               </button>

@@ -681,7 +681,8 @@ async function madeLink(c: Context<AppEnv>) {
 creatorPortal.post('/links/:slug/archive', async (c) => {
   const link = await madeLink(c);
   await archiveLink(c.env.DB, link, creatorActor(c), Date.now());
-  return c.redirect(`/?archived=${link.slug}#c-${link.enrollmentId}`, 303);
+  // The top of the page, where the notice and its Undo are (the card's anchor would scroll them away on a phone).
+  return c.redirect(`/?archived=${link.slug}`, 303);
 });
 
 // Back on the home card, if the campaign has room for it (409, on the home page, when it has not).
