@@ -265,7 +265,7 @@ describe("archiving a link the creator made", () => {
     // Full again: the archived one stays archived, said on the home page, and linking its page again is refused too.
     const full = await restore(m, first);
     expect(full.status).toBe(409);
-    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: archive one you no longer share, then restore this one.`);
+    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: archive one you no longer share, then restore your link to shop.example/fill/l/0.`);
     expect((await make(m, 'https://shop.example/fill/l/0')).status).toBe(409);
     expect(await audits('link.restored', `lnk_${m.handle}_l_0`)).toBe(0);
     expect(await listed(m)).toBe(MAX_LINKS_PER_ENROLLMENT);

@@ -14,7 +14,7 @@ import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
-import { EARNING_KIND_LABELS, hostsInWords, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
+import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
@@ -595,7 +595,7 @@ creatorPortal.get('/stats/:enrollmentId', async (c) => {
 
 const LINK_LIMIT = `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those, or archive one you no longer share to make room.`;
 const MADE_LIMIT = `You have made ${MAX_LINKS_MADE_PER_ENROLLMENT} links in this campaign, archived ones included, the most there can be: restore one of those instead.`;
-const RESTORE_LIMIT = `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: archive one you no longer share, then restore this one.`;
+const restoreLimit = (destination: string) => `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: archive one you no longer share, then restore your link to ${linkTarget(destination)}.`;
 
 function destinationProblem(reason: string, hosts: string[]): string {
   if (reason === 'too_long') return 'That address is too long: links can go to addresses of up to 2,048 characters.';
@@ -673,7 +673,7 @@ const creatorActor = (c: Context<AppEnv>) => ({ type: 'creator' as const, id: c.
 async function madeLink(c: Context<AppEnv>) {
   const { link } = await ownLink(c);
   if (link.made_by !== 'creator') throw notFound('link');
-  return { id: link.link_id, brandId: link.brand_id, enrollmentId: link.enrollment_id, slug: link.slug };
+  return { id: link.link_id, brandId: link.brand_id, enrollmentId: link.enrollment_id, slug: link.slug, destination: link.destination };
 }
 
 // Off the home card, still working wherever it was shared, and out of the cap. Asked nothing first: nothing is
@@ -688,7 +688,7 @@ creatorPortal.post('/links/:slug/archive', async (c) => {
 // Back on the home card, if the campaign has room for it (409, on the home page, when it has not).
 creatorPortal.post('/links/:slug/restore', async (c) => {
   const link = await madeLink(c);
-  if ((await restoreLink(c.env.DB, link, creatorActor(c), Date.now())) === 'full') return homePage(c, RESTORE_LIMIT);
+  if ((await restoreLink(c.env.DB, link, creatorActor(c), Date.now())) === 'full') return homePage(c, restoreLimit(link.destination));
   return c.redirect(`/?restored=1#c-${link.enrollmentId}`, 303);
 });
 
