@@ -2,7 +2,7 @@
 // archived off their home page (still redirecting) and restored, under the same cap.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINKS_PER_ENROLLMENT } from '../../../worker/routes/admin/links';
+import { MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT } from '../../../worker/routes/admin/links';
 import { adminUser, signIn } from '../console-fixtures';
 import { json, rowCount } from '../fixtures';
 import { get, post } from '../forms';
@@ -276,5 +276,15 @@ describe("archiving a link the creator made", () => {
     const race = await Promise.all([restore(m, first), restore(m, second)]);
     expect(race.map((r) => r.status).sort()).toEqual([303, 409]);
     expect(await listed(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
+
+    // Archiving does not make links without end: at 100 made, a free place takes a restore, not a new link.
+    await fill(m, MAX_LINKS_MADE_PER_ENROLLMENT - (await links(m)), 5);
+    const third = `f-${m.handle.slice(6)}-l-2`.replace(/_/g, '-');
+    expect((await archive(m, third)).status).toBe(303);
+    const made = await make(m, 'https://shop.example/yet-another');
+    expect(made.status).toBe(409);
+    expect(await made.text()).toContain(`You have made ${MAX_LINKS_MADE_PER_ENROLLMENT} links in this campaign, archived ones included`);
+    expect(await links(m)).toBe(MAX_LINKS_MADE_PER_ENROLLMENT);
+    expect((await restore(m, third)).status).toBe(303);
   });
 });
