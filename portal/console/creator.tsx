@@ -9,7 +9,7 @@ import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
 import { qrLabel } from '../../worker/routes/portal/link-qr';
 import { trackedLinkUrl } from '../../worker/lib/paths';
-import { discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
+import { countOf, discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -21,7 +21,9 @@ export type CreatorPageData = {
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
   status: string;
-  links: { id: string; slug: string; status: string; destination: string }[];
+  // Each link's unique clicks from the rollups; archived_at: when the creator tidied one off their home page (it
+  // still redirects and counts).
+  links: { id: string; slug: string; status: string; destination: string; clicks: number; archived_at: number | null }[];
   codes: ListedCode[];
   numbers: { clicks: number; orders: number; revenue: number; earned: number; live: number; to_review: number };
 };
@@ -141,7 +143,15 @@ export const CreatorPage: FC<{
           </dl>
           {creator.links.map((l, i) => (
             <div class="link-row">
-              <CopyField id={`link-${i}`} label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`} value={trackedLinkUrl(origin, l.slug)} />
+              <CopyField
+                id={`link-${i}`}
+                label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'}${l.archived_at !== null ? ', archived by the creator,' : ''} to ${linkTarget(l.destination)}`}
+                value={trackedLinkUrl(origin, l.slug)}
+              />
+              <p class="muted small link-note">
+                {countOf(l.clicks, 'unique click')}
+                {l.archived_at !== null ? ` · archived by ${creator.displayName} on ${formatDate(l.archived_at, viewer.timezone)}: off their home page, but it still redirects and counts, and they can restore it` : ''}
+              </p>
               {removed ? null : (
                 <div class="link-actions">
                   {canWrite ? (

@@ -1,5 +1,5 @@
 import type { Child, FC } from 'hono/jsx';
-import { campaignEnded, isInvitation, type CampaignCard, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import { campaignEnded, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -7,6 +7,7 @@ import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
 import { countOf, discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
+import { readableUrl } from '../../worker/routes/portal/link-qr';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -279,6 +280,13 @@ const QrGlyph: FC = () => (
   </svg>
 );
 
+const QrLink: FC<{ l: ListedLink }> = ({ l }) => (
+  <a class="qr-link" href={`/links/${l.slug}/qr`}>
+    <QrGlyph />
+    QR code<span class="visually-hidden"> for your link to {linkTarget(l.destination)}</span>
+  </a>
+);
+
 // An ended campaign keeps its numbers (what was earned stays the creator's) but no longer offers its link,
 // code, tier climb or new drafts: they would lead shoppers and the creator nowhere.
 const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, origin }) => {
@@ -335,16 +343,49 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
               label={`${l.status === 'active' ? 'Your tracked link' : 'Tracked link (paused)'} to ${linkTarget(l.destination)}`}
               value={trackedLinkUrl(origin, l.slug)}
             />
-            <a class="qr-link" href={`/links/${l.slug}/qr`}>
-              <QrGlyph />
-              QR code<span class="visually-hidden"> for your link to {linkTarget(l.destination)}</span>
-            </a>
+            <div class="link-tools">
+              <QrLink l={l} />
+              {/* Only a link they made: the brand's stays on the card. Asked nothing first, as the notice it lands on
+                  offers Undo and the link keeps working. */}
+              {l.own ? (
+                <form method="post" action={`/links/${l.slug}/archive`}>
+                  <button type="submit" class="button button-small button-quiet">
+                    Archive<span class="visually-hidden"> your link to {linkTarget(l.destination)}</span>
+                  </button>
+                </form>
+              ) : null}
+            </div>
           </div>
         ))}
         {card.enrollment_status === 'active' ? (
           <p class="small">
             <a href={`/links/new?enrollment=${card.enrollment_id}`}>Link to a product or another page of the shop</a>
           </p>
+        ) : null}
+        {card.archived.length > 0 ? (
+          <details class="archived-links">
+            <summary class="small">Archived links ({card.archived.length})</summary>
+            <p class="muted small">They still work wherever you shared them, and what they bring still counts for you. Restore one to have it on this card again.</p>
+            <ul>
+              {card.archived.map((l) => (
+                <li>
+                  <span class="archived-target">
+                    {linkTarget(l.destination)}
+                    {l.status === 'active' ? '' : ' (paused)'}
+                  </span>
+                  <code class="small">{readableUrl(trackedLinkUrl(origin, l.slug))}</code>
+                  <div class="link-tools">
+                    <QrLink l={l} />
+                    <form method="post" action={`/links/${l.slug}/restore`}>
+                      <button type="submit" class="button button-small button-quiet">
+                        Restore<span class="visually-hidden"> your link to {linkTarget(l.destination)}</span>
+                      </button>
+                    </form>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </details>
         ) : null}
         {card.codes.map((d, i) => (
           <CopyField id={`code-${card.enrollment_id}-${i}`} label={`${d.status === 'active' ? 'Your discount code' : 'Discount code (disabled)'}: ${discountText(d.discount_type, d.discount_value, card.currency)} for your followers`} value={d.code} />
@@ -423,10 +464,32 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
   </article>
 );
 
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; askPayoutDetails?: boolean }> = ({ who, name, cards, ended = [], origin, notice, warning, askPayoutDetails = false }) => (
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean }> = ({
+  who,
+  name,
+  cards,
+  ended = [],
+  origin,
+  notice,
+  warning,
+  refused,
+  justArchived,
+  askPayoutDetails = false,
+}) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
     {notice ? <Notice tone="success">{notice}</Notice> : null}
+    {refused ? <Notice tone="warn">{refused}</Notice> : null}
+    {justArchived ? (
+      <Notice tone="success">
+        <form method="post" action={`/links/${justArchived.slug}/restore`} class="undo">
+          <p>Archived your link to {linkTarget(justArchived.destination)}. It still works wherever you shared it, and still counts for you: find it under Archived links.</p>
+          <button type="submit" class="button button-small">
+            Undo
+          </button>
+        </form>
+      </Notice>
+    ) : null}
     {warning ? <Notice tone="info">{warning}</Notice> : null}
     {askPayoutDetails ? (
       <Notice tone="info" title="Where should we send your money?">

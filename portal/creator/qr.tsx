@@ -20,6 +20,16 @@ export const QrPage: FC<{ who: string; link: CreatorLink; label: string; readabl
         </p>
         <h1 id="qr-h">Your QR code</h1>
         <p class="muted">Scanning it opens your tracked link to {linkTarget(link.destination)}: every visit and sale through it counts for you, as through the link itself.</p>
+        {link.archived_at !== null ? (
+          <Notice tone="info">
+            <form method="post" action={`/links/${link.slug}/restore`} class="undo">
+              <p>You archived this link: it is folded away under Archived links on your home page, but it still works and every scan still counts for you.</p>
+              <button type="submit" class="button button-small">
+                Restore it
+              </button>
+            </form>
+          </Notice>
+        ) : null}
         {link.link_status !== 'active' ? (
           <Notice tone="warn" title="This link is paused">
             <p>{link.brand_name} paused it: for now a scan leads to their site without counting for you. The code stays the same, so what you print now works again once they resume it.</p>

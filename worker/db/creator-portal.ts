@@ -63,8 +63,9 @@ export const HOME_QUERIES = {
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
 WHERE e.creator_id = ? AND e.status = 'removed' ORDER BY e.removed_at DESC LIMIT 20`,
-  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status, l.destination, NULL AS discount_type, NULL AS discount_value FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
-UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL, d.discount_type, d.discount_value FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
+  links: `SELECT 'link' AS kind, l.enrollment_id, l.slug AS value, l.status, l.destination, NULL AS discount_type, NULL AS discount_value, l.made_by, l.archived_at
+FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?
+UNION ALL SELECT 'code', d.enrollment_id, d.code, d.status, NULL, d.discount_type, d.discount_value, NULL, NULL FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?`,
   clicks: `SELECT l.enrollment_id, SUM(r.unique_clicks) AS clicks FROM click_rollups r JOIN links l ON l.id = r.link_id JOIN enrollments e ON e.id = l.enrollment_id
 WHERE e.creator_id = ? GROUP BY l.enrollment_id`,
   // Orders refunded in full are not sales, nor are a subscriber's later payments, as on the brand's network page.
@@ -82,7 +83,20 @@ WHERE l.creator_id = ? GROUP BY l.enrollment_id, l.kind, l.period, l.basis_perio
 
 /** A creator's discount code with what it gives shoppers (whole percent, or minor units of the brand's currency). */
 export type ListedCode = { code: string; status: string; discount_type: string; discount_value: number };
-type LinkOrCode = { kind: 'link' | 'code'; enrollment_id: string; value: string; status: string; destination: string | null; discount_type: string | null; discount_value: number | null };
+type LinkOrCode = {
+  kind: 'link' | 'code';
+  enrollment_id: string;
+  value: string;
+  status: string;
+  destination: string | null;
+  discount_type: string | null;
+  discount_value: number | null;
+  made_by: 'brand' | 'creator' | null;
+  archived_at: number | null;
+};
+
+/** A tracked link on the creator's home card; `own`: one they made in the portal, which they may archive. */
+export type ListedLink = { slug: string; status: string; destination: string; own: boolean };
 // entries: net of take-backs (a flat fee taken back counts -1), so a fee's count is of posts still live.
 type LedgerGroup = { enrollment_id: string; kind: string; period: string; basis_period: string | null; paid: number | null; available: number; amount: number; basis: number; entries: number };
 
@@ -95,7 +109,9 @@ export const isInvitation = (e: Pick<CreatorEnrollment, 'brand_accepted' | 'enro
 export const campaignEnded = (e: { campaign_status: string; ends_at: number | null }, now: number) => e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now);
 
 export type CampaignCard = CreatorEnrollment & {
-  links: { slug: string; status: string; destination: string }[];
+  links: ListedLink[];
+  // Links the creator archived, newest archived first: they still work, and can be restored.
+  archived: ListedLink[];
   codes: ListedCode[];
   clicks: number;
   conversions: number;
@@ -149,9 +165,15 @@ export async function creatorHome(db: D1Database, creatorId: string, now: number
       if ((g.kind === 'commission' || g.kind === 'reversal') && (e.plan_period === 'lifetime' || g.basis_period === period)) periodRevenue += g.basis;
     }
     const own = itemMap.get(e.enrollment_id) ?? [];
+    const links = own.filter((i) => i.kind === 'link');
+    const listed = (i: LinkOrCode): ListedLink => ({ slug: i.value, status: i.status, destination: i.destination ?? '', own: i.made_by === 'creator' });
     return {
       ...e,
-      links: own.filter((i) => i.kind === 'link').map((i) => ({ slug: i.value, status: i.status, destination: i.destination ?? '' })),
+      links: links.filter((i) => i.archived_at === null).map(listed),
+      archived: links
+        .filter((i) => i.archived_at !== null)
+        .sort((a, b) => b.archived_at! - a.archived_at!)
+        .map(listed),
       codes: own.filter((i) => i.kind === 'code').map((i) => ({ code: i.value, status: i.status, discount_type: i.discount_type ?? 'percent', discount_value: i.discount_value ?? 0 })),
       clicks: clickMap.get(e.enrollment_id) ?? 0,
       conversions: conversionMap.get(e.enrollment_id) ?? 0,
@@ -171,14 +193,14 @@ export async function creatorEnrollment(db: D1Database, creatorId: string, enrol
 }
 
 /** One of the creator's tracked links, with its campaign as their portal reads it. */
-export type CreatorLink = CreatorEnrollment & { slug: string; link_status: string; destination: string };
+export type CreatorLink = CreatorEnrollment & { link_id: string; slug: string; link_status: string; destination: string; made_by: 'brand' | 'creator'; archived_at: number | null };
 
 // A tracked link of the signed-in creator's, by its slug, only where their home page offers it: a campaign they
 // work in (not an invitation, not one they left or were removed from, not ended). Another creator's link, or
 // one the home page no longer shows, is null: the caller's 404.
 export async function creatorLink(db: D1Database, creatorId: string, slug: string, now: number): Promise<CreatorLink | null> {
   const row = await db
-    .prepare(`SELECT l.slug, l.status AS link_status, l.destination, x.* FROM links l JOIN (${ENROLLMENTS_SQL}) x ON x.enrollment_id = l.enrollment_id WHERE l.slug = ?`)
+    .prepare(`SELECT l.id AS link_id, l.slug, l.status AS link_status, l.destination, l.made_by, l.archived_at, x.* FROM links l JOIN (${ENROLLMENTS_SQL}) x ON x.enrollment_id = l.enrollment_id WHERE l.slug = ?`)
     .bind(creatorId, slug)
     .first<CreatorLink>();
   return row && !isInvitation(row) && !campaignEnded(row, now) ? row : null;

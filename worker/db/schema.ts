@@ -355,6 +355,13 @@ export const links = sqliteTable(
     slug: text('slug').notNull().unique(),
     destination: text('destination').notNull(),
     status: text('status', { enum: ['active', 'paused'] }).notNull().default('active'),
+    // Who made it: the brand (its API, the console, an import) or the creator from their portal, who may
+    // archive only their own.
+    madeBy: text('made_by', { enum: ['brand', 'creator'] }).notNull().default('brand'),
+    // When the creator tidied it off their home page (null: listed). An archived link still redirects and
+    // counts (it may be printed on packaging): the redirect never reads this; only the creator's lists and
+    // the per-creator cap (MAX_LINKS_PER_ENROLLMENT) leave it out.
+    archivedAt: integer('archived_at'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },

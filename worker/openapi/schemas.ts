@@ -208,6 +208,12 @@ export const Link = z
     url: example(z.string(), 'https://chorus.example/r/sG7kQ2pX'),
     destination: example(z.string(), 'https://shop.example/spring'),
     status: z.enum(['active', 'paused']),
+    archivedAt: time
+      .nullable()
+      .meta({
+        description:
+          'When the creator archived the link, a link they made in their portal, to tidy it off their home page; null while it is listed. An archived link still redirects and counts clicks and orders as before; it just no longer takes one of the creator\'s 20 places in the campaign. The creator can restore it.',
+      }),
     createdAt: time,
     updatedAt: time,
   })

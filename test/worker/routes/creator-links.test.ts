@@ -1,8 +1,10 @@
-// A creator's own links to pages of the brand's shop: made from the portal, one per page, on the brand's hosts only.
+// A creator's own links to pages of the brand's shop: made from the portal, one per page, on the brand's hosts only;
+// archived off their home page (still redirecting) and restored, under the same cap.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINKS_PER_ENROLLMENT } from '../../../worker/routes/admin/links';
-import { rowCount } from '../fixtures';
+import { MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT } from '../../../worker/routes/admin/links';
+import { adminUser, signIn } from '../console-fixtures';
+import { json, rowCount } from '../fixtures';
 import { get, post } from '../forms';
 import { signedInCreator, portalTestDefaults } from '../portal-fixtures';
 
@@ -101,7 +103,7 @@ describe("a creator's own links", () => {
     for (let i = await links(m); i < MAX_LINKS_PER_ENROLLMENT; i++) expect((await make(m, `https://shop.example/p/${i}`)).status).toBe(303);
     const full = await make(m, 'https://shop.example/p/one-more');
     expect(full.status).toBe(409);
-    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those.`);
+    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those, or archive one you no longer share to make room.`);
     expect((await make(m, `https://shop.example/p/${MAX_LINKS_PER_ENROLLMENT - 1}`)).headers.get('location')).toContain('linked=existing');
     expect(await links(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
   });
@@ -148,5 +150,141 @@ describe("a creator's own links", () => {
     const home = await (await get('/', m.cookie)).text();
     expect(home).toContain('Your tracked link to shop.example/p/serum<');
     expect(home).toContain('Your tracked link to shop.example/p/serum?variant=2<');
+  });
+});
+
+describe("archiving a link the creator made", () => {
+  type Link = { id: string; slug: string; archived_at: number | null; updated_at: number };
+  const linkTo = (m: Creator, page: string) => env.DB.prepare('SELECT id, slug, archived_at, updated_at FROM links WHERE enrollment_id = ? AND destination = ?').bind(m.enrollment.id, page).first<Link>();
+  const listed = (m: Creator) => rowCount('SELECT count(*) AS n FROM links WHERE enrollment_id = ? AND archived_at IS NULL', m.enrollment.id);
+  const audits = (action: string, linkId: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE action = ? AND target_id = ?', action, linkId);
+  const archive = (m: Creator, slug: string, opts: { origin?: string } = {}) => post(`/links/${slug}/archive`, {}, { cookie: m.cookie, ...opts });
+  const restore = (m: Creator, slug: string) => post(`/links/${slug}/restore`, {}, { cookie: m.cookie });
+  // Links the creator made, written straight to D1 (the cap is what is tested, not making them one by one).
+  const fill = (m: Creator, n: number, archivedAt: number | null = null) =>
+    env.DB.batch(
+      Array.from({ length: n }, (_, i) =>
+        env.DB.prepare("INSERT INTO links (id, brand_id, enrollment_id, slug, destination, made_by, archived_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'creator', ?, 1, 1)").bind(
+          `lnk_${m.handle}_${archivedAt ?? 'l'}_${i}`,
+          m.brand.brandId,
+          m.enrollment.id,
+          `f-${m.handle.slice(6)}-${archivedAt ?? 'l'}-${i}`.replace(/_/g, '-'),
+          `https://shop.example/fill/${archivedAt ?? 'l'}/${i}`,
+          archivedAt,
+        ),
+      ),
+    );
+
+  it('takes it off the home card with an Undo, keeps it redirecting and counted, and gives it back', async () => {
+    const m = await signedInCreator();
+    expect((await make(m, 'https://shop.example/products/lamp')).status).toBe(303);
+    const mine = (await linkTo(m, 'https://shop.example/products/lamp'))!;
+    const home = await (await get('/', m.cookie)).text();
+    expect(home).toContain(`action="/links/${mine.slug}/archive"`);
+    expect(home).not.toContain(`action="/links/${m.link.slug}/archive"`); // the brand's link is the brand's
+    expect(home).not.toContain('Archived links');
+
+    const archived = await archive(m, mine.slug);
+    expect(archived.status).toBe(303);
+    expect(archived.headers.get('location')).toBe(`/?archived=${mine.slug}`);
+    const after = await (await get(archived.headers.get('location')!, m.cookie)).text();
+    expect(after).toContain('Archived your link to shop.example/products/lamp.');
+    expect(after).toContain(`<form method="post" action="/links/${mine.slug}/restore" class="undo">`);
+    expect(after).toContain('Archived links (1)');
+    expect(after).not.toContain('Your tracked link to shop.example/products/lamp<');
+    const stored = (await linkTo(m, 'https://shop.example/products/lamp'))!;
+    expect(stored.archived_at).toBeGreaterThan(0);
+    expect(await env.DB.prepare("SELECT actor_type, actor_id FROM audit_log WHERE action = 'link.archived' AND target_id = ?").bind(mine.id).first()).toEqual({ actor_type: 'creator', actor_id: m.creator.id });
+
+    // Printed on packaging: still a 302 with a click id to the page, and the brand's QR code of it is still served.
+    const followed = await get(`/r/${mine.slug}`);
+    expect(followed.status).toBe(302);
+    expect(new URL(followed.headers.get('location')!).searchParams.get('cid')).toBeTruthy();
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    expect((await get(`${page}/links/${mine.id}/qr.svg`, owner)).status).toBe(200);
+    const consolePage = await (await get(page, owner)).text();
+    expect(consolePage).toContain('Tracked link, archived by the creator, to shop.example/products/lamp');
+    expect(consolePage).toContain('0 unique clicks · archived by Sarah');
+    const api = await json<{ data: { slug: string; archivedAt: string | null }[] }>(await m.brand.api('GET', `/api/admin/links?enrollmentId=${m.enrollment.id}`));
+    expect(api.data.find((l) => l.slug === mine.slug)!.archivedAt).toBe(new Date(stored.archived_at!).toISOString());
+    expect(api.data.find((l) => l.slug === m.link.slug)!.archivedAt).toBeNull();
+
+    // A replay writes nothing: the same time, one audit row.
+    expect((await archive(m, mine.slug)).status).toBe(303);
+    expect((await linkTo(m, 'https://shop.example/products/lamp'))!.archived_at).toBe(stored.archived_at);
+    expect(await audits('link.archived', mine.id)).toBe(1);
+
+    const undone = await restore(m, mine.slug);
+    expect(undone.headers.get('location')).toBe(`/?restored=1#c-${m.enrollment.id}`);
+    expect((await linkTo(m, 'https://shop.example/products/lamp'))!.archived_at).toBeNull();
+    expect(await (await get('/?archived=' + mine.slug, m.cookie)).text()).not.toContain('class="undo"'); // restored since: no stale Undo
+    expect((await restore(m, mine.slug)).status).toBe(303);
+    expect(await audits('link.restored', mine.id)).toBe(1);
+
+    // Linking the page again, however written, brings back the archived link rather than making a second one.
+    await archive(m, mine.slug);
+    const before = await links(m);
+    const again = await make(m, 'SHOP.example/products/lamp/');
+    expect(again.headers.get('location')).toBe(`/?linked=restored#c-${m.enrollment.id}`);
+    expect(await links(m)).toBe(before);
+    expect((await linkTo(m, 'https://shop.example/products/lamp'))!.archived_at).toBeNull();
+  });
+
+  it("is a 404 for another creator's link, the brand's link and unknown slugs, and refuses forged or signed-out posts, writing nothing", async () => {
+    const m = await signedInCreator();
+    const other = await signedInCreator();
+    expect((await make(other, 'https://shop.example/products/theirs')).status).toBe(303);
+    const theirs = (await linkTo(other, 'https://shop.example/products/theirs'))!;
+    expect((await make(m, 'https://shop.example/products/mine')).status).toBe(303);
+    const mine = (await linkTo(m, 'https://shop.example/products/mine'))!;
+    const written = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE action IN ('link.archived', 'link.restored') AND brand_id IN (?, ?)", m.brand.brandId, other.brand.brandId);
+
+    for (const slug of [theirs.slug, m.link.slug, 'no-such-link', mine.slug.toUpperCase(), 'x'.repeat(5000), '%3Cscript%3E']) {
+      for (const act of [archive, restore]) {
+        const res = await act(m, slug);
+        expect(res.status, slug.slice(0, 40)).toBe(404);
+      }
+    }
+    expect((await post(`/links/${mine.slug}/archive`, {}, { cookie: m.cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post(`/links/${mine.slug}/archive`, {}, { cookie: m.cookie, origin: null })).status).toBe(403);
+    expect((await post(`/links/${mine.slug}/archive`, {})).status).toBe(401);
+    expect(await rowCount('SELECT count(*) AS n FROM links WHERE archived_at IS NOT NULL AND enrollment_id IN (?, ?)', m.enrollment.id, other.enrollment.id)).toBe(0);
+    expect(await written()).toBe(0);
+  });
+
+  it(`frees a place under the cap of ${MAX_LINKS_PER_ENROLLMENT}, and restores only into a free one, even two at once`, async () => {
+    const m = await signedInCreator();
+    await fill(m, MAX_LINKS_PER_ENROLLMENT - (await listed(m)));
+    expect((await make(m, 'https://shop.example/one-more')).status).toBe(409);
+    const first = `f-${m.handle.slice(6)}-l-0`.replace(/_/g, '-');
+    expect((await archive(m, first)).status).toBe(303);
+    expect((await make(m, 'https://shop.example/one-more')).status).toBe(303);
+    expect(await listed(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
+
+    // Full again: the archived one stays archived, said on the home page, and linking its page again is refused too.
+    const full = await restore(m, first);
+    expect(full.status).toBe(409);
+    expect(await full.text()).toContain(`You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: archive one you no longer share, then restore your link to shop.example/fill/l/0.`);
+    expect((await make(m, 'https://shop.example/fill/l/0')).status).toBe(409);
+    expect(await audits('link.restored', `lnk_${m.handle}_l_0`)).toBe(0);
+    expect(await listed(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
+
+    // One place, two restores racing for it: one wins, the other is told, and the cap holds.
+    const second = `f-${m.handle.slice(6)}-l-1`.replace(/_/g, '-');
+    expect((await archive(m, second)).status).toBe(303);
+    const race = await Promise.all([restore(m, first), restore(m, second)]);
+    expect(race.map((r) => r.status).sort()).toEqual([303, 409]);
+    expect(await listed(m)).toBe(MAX_LINKS_PER_ENROLLMENT);
+
+    // Archiving does not make links without end: at 100 made, a free place takes a restore, not a new link.
+    await fill(m, MAX_LINKS_MADE_PER_ENROLLMENT - (await links(m)), 5);
+    const third = `f-${m.handle.slice(6)}-l-2`.replace(/_/g, '-');
+    expect((await archive(m, third)).status).toBe(303);
+    const made = await make(m, 'https://shop.example/yet-another');
+    expect(made.status).toBe(409);
+    expect(await made.text()).toContain(`You have made ${MAX_LINKS_MADE_PER_ENROLLMENT} links in this campaign, archived ones included`);
+    expect(await links(m)).toBe(MAX_LINKS_MADE_PER_ENROLLMENT);
+    expect((await restore(m, third)).status).toBe(303);
   });
 });

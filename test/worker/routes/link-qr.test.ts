@@ -120,10 +120,14 @@ describe("the brand's QR codes in the console", () => {
     const download = await get(`${m.qr}?download=1`, m.console);
     expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${m.link.slug}-qr.svg"`);
     expect((await readQr(download)).text).toBe(url);
-    // A removed creator's links are closed: no code is offered for them.
+    // A removed creator's links are closed (a scan reaches the fallback page, counting for no one): no code is
+    // offered for them, nor served; restoring the creator brings it back.
     const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
     expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
     expect(await (await get(m.page, owner)).text()).not.toContain('qr.svg');
+    for (const path of [m.qr, `${m.qr}?download=1`]) expect((await get(path, owner)).status).toBe(404);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'active' })).status).toBe(200);
+    expect((await get(m.qr, owner)).status).toBe(200);
   });
 
   it("is a 404 for another brand's link, a link under the wrong creator or campaign, and a malformed id", async () => {

@@ -54,6 +54,8 @@ const HTML_PAGES = [
   'GET /earnings/statement.csv',
   'GET /links/new',
   'POST /links',
+  'POST /links/:slug/archive',
+  'POST /links/:slug/restore',
   'POST /earnings/payout-details',
   'GET /account',
   'POST /account/name',

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditRow } from '../../db/audit';
+import { auditIfChanged, auditRow } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
 import { auditLog, brandCreators, brands, campaigns, clickRollups, enrollments, links } from '../../db/schema';
 import { checkDestination } from '../../domain/destination';
@@ -46,6 +46,7 @@ export function linkView(l: LinkRow, origin: string) {
     url: trackedLinkUrl(origin, l.slug),
     destination: l.destination,
     status: l.status,
+    archivedAt: l.archivedAt === null ? null : iso(l.archivedAt),
     createdAt: iso(l.createdAt),
     updatedAt: iso(l.updatedAt),
   };
@@ -56,8 +57,21 @@ function invalidDestination(reason: string): ApiError {
 }
 
 // How many links one creator may make themselves in one campaign, the brand's and their own together: enough for
-// every product they show, few enough that the home card stays a list someone reads.
+// every product they show, few enough that the home card stays a list someone reads. Archived links do not
+// count (archiving frees a place), up to MAX_LINKS_MADE_PER_ENROLLMENT made in all, so a script cannot make
+// and archive links without end.
 export const MAX_LINKS_PER_ENROLLMENT = 20;
+export const MAX_LINKS_MADE_PER_ENROLLMENT = 100;
+
+// SQL: enrollment `?n` has room for one more listed link. Inside the statement that adds or restores one, so
+// a burst of either cannot pass it (D1 runs one statement at a time).
+const roomFor = (n: number) =>
+  `(SELECT count(*) FROM links WHERE enrollment_id = ?${n} AND archived_at IS NULL) < ${MAX_LINKS_PER_ENROLLMENT}`;
+
+const linkLimit = (made: boolean) =>
+  made
+    ? new ApiError(409, 'link_limit', `A creator makes at most ${MAX_LINKS_MADE_PER_ENROLLMENT} links in one campaign, archived ones included.`, { limit: 'made' })
+    : new ApiError(409, 'link_limit', `A creator has at most ${MAX_LINKS_PER_ENROLLMENT} links in one campaign, archived ones aside.`, { limit: 'listed' });
 
 export type LinkActor = { type: 'api_key' | 'admin_user' | 'creator'; id: string };
 
@@ -65,15 +79,17 @@ export type LinkActor = { type: 'api_key' | 'admin_user' | 'creator'; id: string
 // inside the INSERT, so two brands racing for GlowX and glowx cannot both win), or, with `onePerPage`, when
 // the enrollment already has a link to this destination (a creator's double tap makes one). Returns whether it was written.
 async function insertLink(d1: D1Database, row: LinkRow, actor: LinkActor, onePerPage = false): Promise<boolean> {
-  // A creator's own link also stays under the enrollment's cap, checked in the INSERT so a burst cannot pass it.
-  const samePage = onePerPage ? ` AND NOT EXISTS (SELECT 1 FROM links WHERE enrollment_id = ?3 AND destination = ?5) AND (SELECT count(*) FROM links WHERE enrollment_id = ?3) < ${MAX_LINKS_PER_ENROLLMENT}` : '';
+  // A creator's own link also stays under the enrollment's caps, checked in the INSERT so a burst cannot pass them.
+  const samePage = onePerPage
+    ? ` AND NOT EXISTS (SELECT 1 FROM links WHERE enrollment_id = ?3 AND destination = ?5) AND ${roomFor(3)} AND (SELECT count(*) FROM links WHERE enrollment_id = ?3) < ${MAX_LINKS_MADE_PER_ENROLLMENT}`
+    : '';
   const [link] = await d1.batch([
     d1
       .prepare(
-        `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, created_at, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM links WHERE lower(slug) = lower(?9))${samePage}`,
+        `INSERT INTO links (id, brand_id, enrollment_id, slug, destination, status, made_by, created_at, updated_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?10, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM links WHERE lower(slug) = lower(?9))${samePage}`,
       )
-      .bind(row.id, row.brandId, row.enrollmentId, row.slug, row.destination, row.status, row.createdAt, row.updatedAt, row.slug),
+      .bind(row.id, row.brandId, row.enrollmentId, row.slug, row.destination, row.status, row.createdAt, row.updatedAt, row.slug, row.madeBy),
     d1
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, at) SELECT ?, ?, ?, ?, 'link.created', 'link', ?, ? WHERE changes() = 1")
       .bind(newId('aud'), row.brandId, actor.type, actor.id, row.id, row.createdAt),
@@ -84,7 +100,8 @@ async function insertLink(d1: D1Database, row: LinkRow, actor: LinkActor, onePer
 // A new tracked link for one of the brand's enrollments (the API's POST and the console's creator page): the
 // campaign's destination unless another is given, on the brand's allowed hosts; a slug from the handle unless
 // one is chosen. 404 for another brand's enrollment, 422 invalid_destination, 409 slug_taken. With `onePerPage`
-// (a creator's own links) an existing link of the enrollment to the same page is answered instead of a new one.
+// (a creator's own links) an existing link of the enrollment to the same page is answered instead of a new one,
+// restored if they had archived it (409 link_limit when they have no room for it, or for a new one).
 export async function createTrackedLink(d1: D1Database, brandId: string, input: { enrollmentId: string; destination?: string; slug?: string; onePerPage?: boolean }, actor: LinkActor): Promise<LinkRow> {
   const found = await database(d1)
     .select({ brand: brands, campaign: campaigns, handle: brandCreators.handle })
@@ -100,20 +117,60 @@ export async function createTrackedLink(d1: D1Database, brandId: string, input: 
   const now = Date.now();
   // A generated slug collides only with the same creator's other links, rarely; try a few before giving up.
   for (let attempt = 0; attempt < 4; attempt++) {
-    const row: LinkRow = { id: newId('lnk'), brandId, enrollmentId: input.enrollmentId, slug: input.slug ?? linkSlugFor(found.handle), destination: checked.url, status: 'active', createdAt: now, updatedAt: now };
+    const row: LinkRow = {
+      id: newId('lnk'),
+      brandId,
+      enrollmentId: input.enrollmentId,
+      slug: input.slug ?? linkSlugFor(found.handle),
+      destination: checked.url,
+      status: 'active',
+      madeBy: actor.type === 'creator' ? 'creator' : 'brand',
+      archivedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     if (await insertLink(d1, row, actor, input.onePerPage)) {
       forgetRoute(row.slug);
       return row;
     }
     if (input.onePerPage) {
       const same = await database(d1).query.links.findFirst({ where: and(eq(links.enrollmentId, input.enrollmentId), eq(links.destination, checked.url)) });
-      if (same) return same;
-      const { n } = (await d1.prepare('SELECT count(*) AS n FROM links WHERE enrollment_id = ?').bind(input.enrollmentId).first<{ n: number }>())!;
-      if (n >= MAX_LINKS_PER_ENROLLMENT) throw new ApiError(409, 'link_limit', `A creator has at most ${MAX_LINKS_PER_ENROLLMENT} links in one campaign.`);
+      if (same?.archivedAt === null) return same;
+      if (same) {
+        if ((await restoreLink(d1, same, actor, now)) === 'full') throw linkLimit(false);
+        return { ...same, archivedAt: null, updatedAt: now };
+      }
+      const counts = (await d1.prepare('SELECT count(*) AS made, count(*) FILTER (WHERE archived_at IS NULL) AS listed FROM links WHERE enrollment_id = ?').bind(input.enrollmentId).first<{ made: number; listed: number }>())!;
+      if (counts.listed >= MAX_LINKS_PER_ENROLLMENT || counts.made >= MAX_LINKS_MADE_PER_ENROLLMENT) throw linkLimit(counts.listed < MAX_LINKS_PER_ENROLLMENT);
     }
     if (input.slug) throw new ApiError(409, 'slug_taken', 'That slug, or the same letters in another case, is already in use.');
   }
   throw new ApiError(409, 'slug_taken', 'Could not allocate a unique slug; try again.');
+}
+
+// A creator's own link off their home page, or back on it: it redirects and counts throughout (the redirect never
+// reads archived_at, and its cache is left alone). Each writes and audits only a change, so a replayed form
+// writes nothing. Archiving is for links the creator made; restoring takes a free place under the cap, checked
+// in the UPDATE so concurrent restores cannot overfill it: 'full' when there is none, 'unchanged' when the link
+// was not archived (a second tap).
+type OwnLink = Pick<LinkRow, 'id' | 'brandId' | 'enrollmentId'>;
+
+export async function archiveLink(d1: D1Database, link: OwnLink, actor: LinkActor, now: number): Promise<'archived' | 'unchanged'> {
+  const [archived] = await d1.batch([
+    d1.prepare("UPDATE links SET archived_at = ?1, updated_at = ?1 WHERE id = ?2 AND made_by = 'creator' AND archived_at IS NULL").bind(now, link.id),
+    auditIfChanged(d1, { brandId: link.brandId, actorType: actor.type, actorId: actor.id, action: 'link.archived', targetType: 'link', targetId: link.id }, now),
+  ]);
+  return archived!.meta.changes > 0 ? 'archived' : 'unchanged';
+}
+
+export async function restoreLink(d1: D1Database, link: OwnLink, actor: LinkActor, now: number): Promise<'restored' | 'unchanged' | 'full'> {
+  const [restored] = await d1.batch([
+    d1.prepare(`UPDATE links SET archived_at = NULL, updated_at = ?1 WHERE id = ?2 AND archived_at IS NOT NULL AND ${roomFor(3)}`).bind(now, link.id, link.enrollmentId),
+    auditIfChanged(d1, { brandId: link.brandId, actorType: actor.type, actorId: actor.id, action: 'link.restored', targetType: 'link', targetId: link.id }, now),
+  ]);
+  if (restored!.meta.changes > 0) return 'restored';
+  const still = await d1.prepare('SELECT archived_at IS NOT NULL AS archived FROM links WHERE id = ?').bind(link.id).first<number>('archived');
+  return still ? 'full' : 'unchanged';
 }
 
 // Pauses, resumes or re-points one of the brand's links (the API's PATCH and the console's creator page),

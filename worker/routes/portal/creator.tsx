@@ -14,7 +14,7 @@ import { listConversions } from '../../db/conversion-list';
 import { campaignEnded, creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
-import { EARNING_KIND_LABELS, hostsInWords, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
+import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
 import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
@@ -23,7 +23,7 @@ import { log } from '../../lib/log';
 import { mailSetup } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
-import { createTrackedLink, MAX_LINKS_PER_ENROLLMENT } from '../admin/links';
+import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
@@ -510,7 +510,9 @@ creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
 
 const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
-creatorPortal.get('/', async (c) => {
+// The home page, with what the address's query says happened (a redirect after a form), or a warning a refused
+// form came back with.
+async function homePage(c: Context<AppEnv>, refused?: string) {
   const now = Date.now();
   const [home, details] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
@@ -535,15 +537,27 @@ creatorPortal.get('/', async (c) => {
           ? 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'
           : c.req.query('linked') === 'new'
             ? 'Your new link is ready: copy it from the campaign below.'
-            : c.req.query('linked')
-              ? 'You already have a link to that page: it is on the campaign below.'
-              : undefined;
+            : c.req.query('linked') === 'restored'
+              ? 'You had archived your link to that page: it is back on the campaign below, as it was.'
+              : c.req.query('linked')
+                ? 'You already have a link to that page: it is on the campaign below.'
+                : c.req.query('restored')
+                  ? 'Restored: the link is back on the campaign below.'
+                  : undefined;
   const nothing = c.req.query('nothing');
   const warning = nothing === 'ended' ? 'That campaign has ended, so it takes no more drafts, and no other campaign of yours is open for them.' : nothing === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
+  // Just archived (and not restored since): said with an Undo, as archiving asks nothing first.
+  const archivedSlug = c.req.query('archived');
+  const archived = archivedSlug ? cards.flatMap((card) => card.archived).find((l) => l.slug === archivedSlug) : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
-  return c.html(<HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} askPayoutDetails={owed && !details?.saved} />);
-});
+  return c.html(
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} />,
+    refused ? 409 : 200,
+  );
+}
+
+creatorPortal.get('/', (c) => homePage(c));
 
 creatorPortal.get('/brief/:enrollmentId', async (c) => {
   const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId'));
@@ -579,7 +593,9 @@ creatorPortal.get('/stats/:enrollmentId', async (c) => {
 
 // ---------- A creator's own links ----------
 
-const LINK_LIMIT = `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those.`;
+const LINK_LIMIT = `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: share one of those, or archive one you no longer share to make room.`;
+const MADE_LIMIT = `You have made ${MAX_LINKS_MADE_PER_ENROLLMENT} links in this campaign, archived ones included, the most there can be: restore one of those instead.`;
+const restoreLimit = (destination: string) => `You have ${MAX_LINKS_PER_ENROLLMENT} links in this campaign, the most there can be: archive one you no longer share, then restore your link to ${linkTarget(destination)}.`;
 
 function destinationProblem(reason: string, hosts: string[]): string {
   if (reason === 'too_long') return 'That address is too long: links can go to addresses of up to 2,048 characters.';
@@ -627,21 +643,53 @@ creatorPortal.post('/links', async (c) => {
   const destination = /^[a-z][a-z0-9+.-]*:/i.test(typed) || typed === '' ? typed : `https://${typed.replace(/^\/+/, '')}`;
   const refuse = (text: string, status: 409 | 422) => c.html(<NewLinkPage who={viewerOf(c).email} e={e} hosts={hosts} value={typed.slice(0, 2048)} errors={[{ field: 'destination', text }]} />, status);
   const page = pageForm(destination);
-  const { results: had } = await c.env.DB.prepare('SELECT destination, status FROM links WHERE enrollment_id = ?').bind(e.enrollment_id).all<{ destination: string; status: string }>();
+  const { results: had } = await c.env.DB.prepare('SELECT destination, status, archived_at FROM links WHERE enrollment_id = ?')
+    .bind(e.enrollment_id)
+    .all<{ destination: string; status: string; archived_at: number | null }>();
   // A page the brand paused a link to stays paused: a new link to it would count what the brand stopped counting.
   if (had.some((l) => l.status === 'paused' && pathOf(l.destination) === pathOf(page)))
     return refuse(`${e.brand_name} paused your link to that page, so it cannot have another. Ask them if you want it back.`, 409);
+  // A page they archived a link to gets that link back (restored, under the cap), never a second one.
   const existing = had.find((l) => pageForm(l.destination) === page);
-  if (!existing && had.length >= MAX_LINKS_PER_ENROLLMENT) return refuse(LINK_LIMIT, 409);
+  const listed = had.filter((l) => l.archived_at === null).length;
+  if ((!existing || existing.archived_at !== null) && listed >= MAX_LINKS_PER_ENROLLMENT) return refuse(LINK_LIMIT, 409);
+  if (!existing && had.length >= MAX_LINKS_MADE_PER_ENROLLMENT) return refuse(MADE_LIMIT, 409);
   const started = Date.now();
   try {
-    const link = await createTrackedLink(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id, destination: existing?.destination ?? page, onePerPage: true }, { type: 'creator', id: c.var.creator.creatorId });
-    return c.redirect(`/?linked=${link.createdAt >= started ? 'new' : 'existing'}#c-${e.enrollment_id}`, 303);
+    const link = await createTrackedLink(c.env.DB, e.brand_id, { enrollmentId: e.enrollment_id, destination: existing?.destination ?? page, onePerPage: true }, creatorActor(c));
+    const outcome = link.createdAt >= started ? 'new' : existing?.archived_at != null ? 'restored' : 'existing';
+    return c.redirect(`/?linked=${outcome}#c-${e.enrollment_id}`, 303);
   } catch (err) {
     if (err instanceof ApiError && err.code === 'invalid_destination') return refuse(destinationProblem((err.details as { reason: string }).reason, hosts), 422);
-    if (err instanceof ApiError && err.code === 'link_limit') return refuse(LINK_LIMIT, 409);
+    if (err instanceof ApiError && err.code === 'link_limit') return refuse((err.details as { limit: string }).limit === 'made' ? MADE_LIMIT : LINK_LIMIT, 409);
     throw err;
   }
+});
+
+const creatorActor = (c: Context<AppEnv>) => ({ type: 'creator' as const, id: c.var.creator.creatorId });
+
+// One of the creator's links that they made themselves (the brand's, however it came, is the brand's to keep
+// listed), or the 404 ownLink answers for anyone else's.
+async function madeLink(c: Context<AppEnv>) {
+  const { link } = await ownLink(c);
+  if (link.made_by !== 'creator') throw notFound('link');
+  return { id: link.link_id, brandId: link.brand_id, enrollmentId: link.enrollment_id, slug: link.slug, destination: link.destination };
+}
+
+// Off the home card, still working wherever it was shared, and out of the cap. Asked nothing first: nothing is
+// lost, and the page it lands on says so with an Undo. A second post (a double tap, a replay) writes nothing.
+creatorPortal.post('/links/:slug/archive', async (c) => {
+  const link = await madeLink(c);
+  await archiveLink(c.env.DB, link, creatorActor(c), Date.now());
+  // The top of the page, where the notice and its Undo are (the card's anchor would scroll them away on a phone).
+  return c.redirect(`/?archived=${link.slug}`, 303);
+});
+
+// Back on the home card, if the campaign has room for it (409, on the home page, when it has not).
+creatorPortal.post('/links/:slug/restore', async (c) => {
+  const link = await madeLink(c);
+  if ((await restoreLink(c.env.DB, link, creatorActor(c), Date.now())) === 'full') return homePage(c, restoreLimit(link.destination));
+  return c.redirect(`/?restored=1#c-${link.enrollmentId}`, 303);
 });
 
 // ---------- QR codes of the creator's tracked links ----------

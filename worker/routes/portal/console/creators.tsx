@@ -77,7 +77,12 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
       .bind(enrollmentId, brandId, campaign.id),
-    db.prepare('SELECT id, slug, status, destination FROM links WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
+    db
+      .prepare(
+        `SELECT l.id, l.slug, l.status, l.destination, l.archived_at, (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM click_rollups r WHERE r.link_id = l.id) AS clicks
+         FROM links l WHERE l.enrollment_id = ? AND +l.brand_id = ? ORDER BY l.created_at, l.id`,
+      )
+      .bind(enrollmentId, brandId),
     db.prepare('SELECT code, status, discount_type, discount_value FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
@@ -96,7 +101,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     paymentModel: row.payment_model,
     flatFeeMinor: row.flat_fee_minor,
     briefSection: row.brief_section,
-    links: links!.results as { id: string; slug: string; status: string; destination: string }[],
+    links: links!.results as CreatorPageData['links'],
     codes: codes!.results as ListedCode[],
     numbers: numbers!.results[0] as CreatorPageData['numbers'],
   };
@@ -314,12 +319,15 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination'
 });
 
 // One of the brand's own links as a QR code, for its team to print (a booth, packaging inserts) or hand the
-// creator: the link of this enrollment, in this campaign, of this brand, or a 404.
+// creator: the link of this enrollment, in this campaign, of this brand, or a 404. Not a removed creator's: their
+// links are closed (a scan reaches the fallback page, counting for no one), and the page offers no code for
+// them, as it offers them no other link action; restoring the creator brings it back. An archived link still
+// counts, so its code is served.
 creatorRoutes.get('/campaigns/:id/creators/:enrollment/links/:link/qr.svg', async (c) => {
   const linkId = c.req.param('link');
   const slug =
     linkId.length <= 64
-      ? await c.env.DB.prepare('SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE l.id = ? AND l.enrollment_id = ? AND l.brand_id = ? AND e.campaign_id = ?')
+      ? await c.env.DB.prepare("SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE l.id = ? AND l.enrollment_id = ? AND l.brand_id = ? AND e.campaign_id = ? AND e.status <> 'removed'")
           .bind(linkId, c.req.param('enrollment'), c.var.user.brandId, c.req.param('id'))
           .first<string>('slug')
       : null;
