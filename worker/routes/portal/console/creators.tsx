@@ -294,6 +294,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/status', asy
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const status = (await readForm(c)).get('status');
   if (status !== 'active' && status !== 'paused') return renderCreator(c, campaign, e, { errors: ['Choose to pause or resume the link.'] }, 422);
+  // A removed creator's links are closed whatever their own status says (the page offers them no action).
+  if (e.status === 'removed') return renderCreator(c, campaign, e, { errors: [linksClosed(e.displayName)] }, 409);
   await updateTrackedLink(c.env.DB, c.var.user.brandId, c.req.param('link'), { status }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), `link_${status}`), 303);
 });
