@@ -588,9 +588,9 @@ export const CampaignUpdatesPage: FC<{
               {audience === 0 && newsStopped === 0
                 ? 'No creator has accepted your brand in this campaign yet, so nobody is emailed now. The update stays on the brief, where they read it when they join.'
                 : audience === 0
-                  ? 'Everyone in this campaign who accepted your brand stopped your campaign news by email, so nobody is emailed. The update stays on their brief.'
+                  ? 'Everyone in this campaign who accepted your brand turned off your campaign-news emails, so nobody is emailed. The update stays on their brief.'
                   : `Emailed now, one mail each, to the ${countOf(audience, 'creator')} who accepted your brand and ${audience === 1 ? 'is' : 'are'} in this campaign (paused and benched ones too), and kept on their brief.`}
-              {audience > 0 && newsStopped > 0 ? ` ${countOf(newsStopped, 'creator')} who stopped your campaign news by email ${newsStopped === 1 ? 'reads' : 'read'} it there only.` : null}
+              {audience > 0 && newsStopped > 0 ? ` ${countOf(newsStopped, 'creator')} who turned off your campaign-news emails ${newsStopped === 1 ? 'reads' : 'read'} it there only.` : null}
             </p>
             {/* Said before the form too: on a phone its button is a screen away. */}
             {full ? (

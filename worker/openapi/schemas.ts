@@ -97,7 +97,7 @@ export const CampaignUpdate = z
       id: z.string(),
       name: z.string().nullable().meta({ description: 'The teammate who posted it from the console, or `API key <name>`; null when it is gone.' }),
     }),
-    mailed: count(42).meta({ description: 'How many creators it was emailed to when posted: those who had accepted your brand and were in the campaign (active, paused or benched), less those who had stopped your campaign news by email (they read it on their brief).' }),
+    mailed: count(42).meta({ description: 'How many creators it was emailed to when posted: those who had accepted your brand and were in the campaign (active, paused or benched), less those who had turned off your campaign-news emails (they read it on their brief).' }),
     createdAt: time,
   })
   .meta({ id: 'CampaignUpdate', description: "A brand's update to a campaign's creators: emailed to each when posted, and shown on their brief, newest first." });

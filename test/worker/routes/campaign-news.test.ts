@@ -126,7 +126,7 @@ describe("a brand's campaign news mails", () => {
     expect(sent.map((s) => s.to)).toEqual([m.otherEmail, m.otherEmail]);
     const tab = await (await get(`/console/campaigns/${m.campaign.id}/updates`, m.owner)).text();
     expect(tab).toContain('Post and email 1 creator');
-    expect(tab).toContain('1 creator who stopped your campaign news by email reads it there only.');
+    expect(tab).toContain('1 creator who turned off your campaign-news emails reads it there only.');
     expect(await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text()).toContain('Bundles count');
     const home = await (await get('/', m.cookie)).text();
     expect(home).toContain('New update:');

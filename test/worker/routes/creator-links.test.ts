@@ -229,6 +229,14 @@ describe("archiving a link the creator made", () => {
     expect(again.headers.get('location')).toBe(`/?linked=restored#c-${m.enrollment.id}`);
     expect(await links(m)).toBe(before);
     expect((await linkTo(m, 'https://shop.example/products/lamp'))!.archived_at).toBeNull();
+
+    // Archived again, and the brand links the page for them meanwhile: linking it answers the brand's listed link,
+    // and the archived one stays archived (the page is listed once).
+    await archive(m, mine.slug);
+    expect((await m.brand.api('POST', '/api/admin/links', { enrollmentId: m.enrollment.id, destination: 'https://shop.example/products/lamp' })).status).toBe(201);
+    expect((await make(m, 'https://shop.example/products/lamp')).headers.get('location')).toBe(`/?linked=existing#c-${m.enrollment.id}`);
+    expect(await rowCount("SELECT count(*) AS n FROM links WHERE enrollment_id = ? AND destination = 'https://shop.example/products/lamp' AND archived_at IS NULL", m.enrollment.id)).toBe(1);
+    expect((await env.DB.prepare('SELECT archived_at FROM links WHERE id = ?').bind(mine.id).first<number>('archived_at'))).toBeGreaterThan(0);
   });
 
   it("is a 404 for another creator's link, the brand's link and unknown slugs, and refuses forged or signed-out posts, writing nothing", async () => {

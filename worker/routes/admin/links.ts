@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditIfChanged, auditRow } from '../../db/audit';
@@ -134,7 +134,8 @@ export async function createTrackedLink(d1: D1Database, brandId: string, input: 
       return row;
     }
     if (input.onePerPage) {
-      const same = await database(d1).query.links.findFirst({ where: and(eq(links.enrollmentId, input.enrollmentId), eq(links.destination, checked.url)) });
+      // A listed link to the page before an archived one: restoring that would list the page twice.
+      const same = await database(d1).query.links.findFirst({ where: and(eq(links.enrollmentId, input.enrollmentId), eq(links.destination, checked.url)), orderBy: sql`${links.archivedAt} IS NOT NULL` });
       if (same?.archivedAt === null) return same;
       if (same) {
         if ((await restoreLink(d1, same, actor, now)) === 'full') throw linkLimit(false);

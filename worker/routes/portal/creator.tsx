@@ -649,8 +649,10 @@ creatorPortal.post('/links', async (c) => {
   // A page the brand paused a link to stays paused: a new link to it would count what the brand stopped counting.
   if (had.some((l) => l.status === 'paused' && pathOf(l.destination) === pathOf(page)))
     return refuse(`${e.brand_name} paused your link to that page, so it cannot have another. Ask them if you want it back.`, 409);
-  // A page they archived a link to gets that link back (restored, under the cap), never a second one.
-  const existing = had.find((l) => pageForm(l.destination) === page);
+  // A page they archived a link to gets that link back (restored, under the cap), never a second one; one the
+  // page already has listed (the brand may have linked it meanwhile) is the answer before any archived one.
+  const samePage = had.filter((l) => pageForm(l.destination) === page);
+  const existing = samePage.find((l) => l.archived_at === null) ?? samePage[0];
   const listed = had.filter((l) => l.archived_at === null).length;
   if ((!existing || existing.archived_at !== null) && listed >= MAX_LINKS_PER_ENROLLMENT) return refuse(LINK_LIMIT, 409);
   if (!existing && had.length >= MAX_LINKS_MADE_PER_ENROLLMENT) return refuse(MADE_LIMIT, 409);

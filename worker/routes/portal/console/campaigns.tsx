@@ -247,7 +247,7 @@ const BRIEF_FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Brief saved. Creators see it the next time they open their brief.' },
   saved_recently_mailed: { tone: 'info', text: 'Brief saved. Its creators were emailed about a change less than a day ago, so no mail went this time; they see it the next time they open their brief.' },
   saved_not_mailed: { tone: 'info', text: 'Saved. Nothing creators follow changed (the positioning anchor, non-negotiables, formats, hashtag or disclosure), so no mail went.' },
-  saved_nobody: { tone: 'info', text: 'Brief saved. No mail went: no creator in this campaign has accepted your brand yet, or those who have stopped your campaign news by email. They read the brief when they open it.' },
+  saved_nobody: { tone: 'info', text: 'Brief saved. No mail went: no creator in this campaign has accepted your brand yet, or those who have turned off your campaign-news emails. They read the brief when they open it.' },
   ended: { tone: 'success', text: 'Campaign ended. Its links and codes stop within seconds; orders placed before now still count when they are reported.' },
   launched: { tone: 'success', text: 'Campaign launched. Its links and codes work within seconds, and creators who accepted your brand see it and its brief in their portal.' },
 };
@@ -492,7 +492,7 @@ async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name:
 // ---------- Updates to the campaign's creators ----------
 
 const UPDATE_FLASH: Record<string, Flash> = {
-  posted_nobody: { tone: 'info', text: 'Posted. Nobody was emailed: no creator in this campaign has accepted your brand yet, or those who have stopped your campaign news by email. They find it on their brief.' },
+  posted_nobody: { tone: 'info', text: 'Posted. Nobody was emailed: no creator in this campaign has accepted your brand yet, or those who have turned off your campaign-news emails. They find it on their brief.' },
   posted_already: { tone: 'info', text: 'That update was posted already (its form was sent twice), so it was not posted or emailed again.' },
 };
 // The form's own key (db/campaign-updates.ts): a double click or a reload that posts it again posts once.
