@@ -249,7 +249,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       // Created ended, it ended now (or at an earlier endsAt): that too must come after its start.
       const endsAt = campaignEndsAtFor({ status: 'draft', endsAt: null }, input, now) ?? null;
       if (input.startsAt !== null && endsAt !== null && endsAt <= input.startsAt) throw endsBeforeStart();
-      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, createdAt: now };
+      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, contentDueAt: null, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );

@@ -191,7 +191,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
         throw new ApiError(422, 'validation_failed', 'This creator has not accepted your brand yet: enroll them as `invited` (the default) and the enrollment turns active when they accept.', { issues: [{ path: 'status', message: 'not accepted yet' }] });
       }
       const now = Date.now();
-      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, activeSince: null, createdAt: now };
+      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, activeSince: null, contentDueAt: null, createdAt: now };
       await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );
