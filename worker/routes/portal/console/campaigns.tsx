@@ -311,6 +311,8 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     bonus: extra?.bonus ?? null,
     brand_accepted: 1,
     self_purchases_earn: extra?.self_purchases_earn ?? 0,
+    content_due_at: campaign.content_due_at,
+    drafts_standing: 0,
   };
 }
 
