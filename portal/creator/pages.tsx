@@ -1190,11 +1190,12 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 };
 
 // The signed-in creator's own account: who they are signed in as, a new password, and signing out elsewhere.
-export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
+export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; dueReminders: boolean; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
   earningsDigest,
+  dueReminders,
   notice,
   error,
   nameError,
@@ -1257,7 +1258,11 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
         <label class="checkbox">
           <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} /> Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is
         </label>
-        <p class="muted small">At most once a day, sent to {email}. Payouts, review decisions and changes to your account are always emailed.</p>
+        <input type="hidden" name="dueRemindersShown" value="1" />
+        <label class="checkbox">
+          <input type="checkbox" name="dueReminders" value="on" checked={dueReminders} /> Remind me three days before a first draft is due, if I have not sent one
+        </label>
+        <p class="muted small">Sent to {email}: the earnings email at most once a day, a reminder once for each due date. Payouts, review decisions and changes to your account are always emailed.</p>
         <div>
           <button type="submit" class="button">
             Save

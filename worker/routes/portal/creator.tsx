@@ -51,7 +51,7 @@ creatorPortal.use('*', async (c, next) => {
   c.header('Referrer-Policy', 'same-origin');
 });
 
-type Viewer = { name: string; email: string; earnings_digest: number };
+type Viewer = { name: string; email: string; earnings_digest: number; due_reminders: number };
 
 // The signed-in creator: a valid token for a session that is still live, or null.
 async function currentCreator(c: Context) {
@@ -59,7 +59,7 @@ async function currentCreator(c: Context) {
   const session = await sessionFromCookie(c, env.SESSION_SECRET, 'creator');
   const row = session
     ? await env.DB.prepare(
-        `SELECT c.display_name AS name, c.email, c.earnings_digest FROM sessions s JOIN creators c ON c.id = s.subject_id
+        `SELECT c.display_name AS name, c.email, c.earnings_digest, c.due_reminders FROM sessions s JOIN creators c ON c.id = s.subject_id
          WHERE s.id = ? AND s.subject_type = 'creator' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
       )
         .bind(session.id, session.subjectId, Date.now())
@@ -895,6 +895,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
   'signed-out': 'Every other device was signed out.',
   'digest-on': 'We will email you on days you earn.',
   'digest-off': 'We will no longer email you when you earn. Your earnings are always on the Earnings page.',
+  emails: 'Your email choices are saved.',
 };
 
 type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
@@ -902,7 +903,7 @@ const accountPage = (c: Context, opts: { error?: string; nameError?: TypedError;
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
   const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
-  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />, status);
+  return c.html(<AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} dueReminders={viewer.due_reminders === 1} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />, status);
 };
 
 // A new email address, proved by a link mailed to it (db/account-tokens.ts emailChangeProof) and asked with the
@@ -952,11 +953,17 @@ creatorPortal.post('/account/name', async (c) => {
 
 creatorPortal.get('/account', (c) => accountPage(c));
 
-// The mail on days the creator earns (jobs/earnings-digest.ts): a checkbox, so an unticked box is "off".
+// The mail on days the creator earns (jobs/earnings-digest.ts) and the reminder before a draft is due: checkboxes,
+// so an unticked box is "off".
 creatorPortal.post('/account/emails', async (c) => {
-  const on = (await formBody(c)).earningsDigest === 'on';
+  const form = await formBody(c);
+  const on = form.earningsDigest === 'on';
   await setEarningsMail(c.env.DB, c.var.creator.creatorId, on, Date.now()).run();
-  return c.redirect(`/account?done=${on ? 'digest-on' : 'digest-off'}`, 303);
+  // The reminder before a draft is due (jobs/content-due.ts): only from a form that offered it, so one drawn
+  // before it was (a page left open) does not turn it off.
+  if (form.dueRemindersShown !== '1') return c.redirect(`/account?done=${on ? 'digest-on' : 'digest-off'}`, 303);
+  await c.env.DB.prepare('UPDATE creators SET due_reminders = ? WHERE id = ?').bind(form.dueReminders === 'on' ? 1 : 0, c.var.creator.creatorId).run();
+  return c.redirect('/account?done=emails', 303);
 });
 
 // The password the creator has now, then the new one (limited before any hashing, as sign-in is). Guarded on
