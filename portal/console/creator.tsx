@@ -121,9 +121,11 @@ export const CreatorPage: FC<{
             </p>
             {creator.firstDraft.state === 'sent' && creator.firstDraft.dueAt !== null ? (
               <p class="small muted">First draft sent (it was due {formatDueDay(creator.firstDraft.dueAt, viewer.timezone)}).</p>
-            ) : (
-              <FirstDraftMarker state={creator.firstDraft.state} dueAt={creator.firstDraft.dueAt} timezone={viewer.timezone} />
-            )}
+            ) : creator.firstDraft.state === 'due' || creator.firstDraft.state === 'overdue' ? (
+              <p>
+                <FirstDraftMarker state={creator.firstDraft.state} dueAt={creator.firstDraft.dueAt} timezone={viewer.timezone} />
+              </p>
+            ) : null}
           </div>
           <dl class="mini-stats">
             <div>

@@ -148,21 +148,17 @@ export const NetworkPage: FC<{
             Score = {weights.saves} × saves + {weights.shares} × shares + {weights.uniqueClicks} × unique clicks + {weights.conversions} × conversions
           </p>
         </div>
-        {silent.length > 0 ? (
-          <p class="small">
-            <strong>{countOf(silent.length, 'creator')}</strong> of the {formatCount(joined.length)} who accepted your brand {silent.length === 1 ? 'has' : 'have'} sent no draft yet: each is marked below.
-          </p>
-        ) : null}
+        {/* With a due date, who is behind says more than who has sent nothing. */}
         {overdue.length > 0 || due.length > 0 ? (
           <p class="small" id="due-summary">
-            First drafts:{' '}
-            {overdue.length > 0 ? (
-              <>
-                <strong class="warn-text">{formatCount(overdue.length)} overdue</strong>
-                {due.length > 0 ? ', ' : null}
-              </>
-            ) : null}
-            {due.length > 0 ? `${formatCount(due.length)} not sent yet and not due yet` : null}.
+            First drafts not sent:{' '}
+            {overdue.length > 0 ? <strong class="warn-text">{formatCount(overdue.length)} overdue</strong> : null}
+            {overdue.length > 0 && due.length > 0 ? ', ' : null}
+            {due.length > 0 ? `${formatCount(due.length)} not due yet` : null}. Each is marked below.
+          </p>
+        ) : silent.length > 0 ? (
+          <p class="small">
+            <strong>{countOf(silent.length, 'creator')}</strong> of the {formatCount(joined.length)} who accepted your brand {silent.length === 1 ? 'has' : 'have'} sent no draft yet: each is marked below.
           </p>
         ) : null}
         {dated ? (

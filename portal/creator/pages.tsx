@@ -1255,13 +1255,17 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
     <section class="card" aria-labelledby="emails-h">
       <h2 id="emails-h">Emails</h2>
       <form method="post" action="/account/emails" class="stack">
-        <label class="checkbox">
-          <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} /> Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is
-        </label>
         <input type="hidden" name="dueRemindersShown" value="1" />
-        <label class="checkbox">
-          <input type="checkbox" name="dueReminders" value="on" checked={dueReminders} /> Remind me three days before a first draft is due, if I have not sent one
-        </label>
+        <div>
+          <label class="checkbox">
+            <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} /> Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is
+          </label>
+        </div>
+        <div>
+          <label class="checkbox">
+            <input type="checkbox" name="dueReminders" value="on" checked={dueReminders} /> Remind me three days before a first draft is due, if I have not sent one
+          </label>
+        </div>
         <p class="muted small">Sent to {email}: the earnings email at most once a day, a reminder once for each due date. Payouts, review decisions and changes to your account are always emailed.</p>
         <div>
           <button type="submit" class="button">
