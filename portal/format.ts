@@ -1,6 +1,7 @@
 // Display formatting from integers: money is never divided as a float on its way to the page.
 import type { CommissionStatus } from '../worker/db/conversion-list';
-import { zoneOrUtc } from '../worker/domain/periods';
+import { dayOf, zoneOrUtc } from '../worker/domain/periods';
+import { daysUntilDue, dueDayOf } from '../worker/domain/content-due';
 import { minorUnitsOf } from '../worker/domain/store-payloads';
 export { formatAmount } from '../worker/domain/store-payloads';
 
@@ -47,6 +48,27 @@ export function formatDate(ms: number | null, timeZone = 'UTC'): string {
 // are rarely in one timezone, and a bare "6:02 AM" reads as the reader's own.
 export function formatDateTime(ms: number, timeZone = 'UTC'): string {
   return new Intl.DateTimeFormat('en', { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone }).format(new Date(ms));
+}
+
+// A due date as the day it falls on the brand's calendar (domain/content-due.ts): "Fri 12 Dec", with the year
+// when it is not this year's ("Fri, 12 Dec 2027").
+const dueDays = new Map<boolean, Intl.DateTimeFormat>();
+export function formatDueDay(dueAt: number, timeZone: string, now = Date.now()): string {
+  const zone = zoneOrUtc(timeZone);
+  const day = dueDayOf(dueAt, zone);
+  const withYear = day.slice(0, 4) !== dayOf(now, zone).slice(0, 4);
+  let f = dueDays.get(withYear);
+  if (!f) dueDays.set(withYear, (f = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' })));
+  return f.format(new Date(`${day}T12:00:00Z`));
+}
+
+// How far off a due day is, from today on the brand's calendar: "today", "tomorrow", "in 6 days", "3 days ago".
+export function dueInWords(dueAt: number, timeZone: string, now = Date.now()): string {
+  const days = daysUntilDue(dueAt, zoneOrUtc(timeZone), now);
+  if (days === 0) return 'today';
+  if (days === 1) return 'tomorrow';
+  if (days === -1) return 'yesterday';
+  return days > 0 ? `in ${countOf(days, 'day')}` : `${countOf(-days, 'day')} ago`;
 }
 
 // A ledger period ("2026-12") as people say it: "December 2026".

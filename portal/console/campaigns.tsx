@@ -31,6 +31,8 @@ export type CampaignFormValues = {
   baselineEngaged: string;
   // The campaign's last day on the brand's calendar (YYYY-MM-DD), or '' for no end date: the brief editor's.
   endsOn: string;
+  // The day creators' first drafts are due on the brand's calendar (YYYY-MM-DD), or '' for none: the brief editor's.
+  contentDueOn: string;
 };
 
 export const emptyCampaignForm = (): CampaignFormValues => ({
@@ -50,6 +52,7 @@ export const emptyCampaignForm = (): CampaignFormValues => ({
   baselineCost: '',
   baselineEngaged: '',
   endsOn: '',
+  contentDueOn: '',
 });
 
 export type PlanChoice = { id: string; name: string; tiers: string; period: string };
@@ -203,6 +206,11 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                       ) : (
                         <span class="muted small">No drafts waiting</span>
                       )}
+                      {c.overdue > 0 ? (
+                        <a class="review-pill overdue-pill" href={`/console/campaigns/${c.id}/network?due=overdue`}>
+                          {countOf(c.overdue, 'creator')} overdue with a first draft
+                        </a>
+                      ) : null}
                       {c.applications > 0 ? (
                         <a class="review-pill" href={`/console/campaigns/${c.id}/applications`}>
                           {countOf(c.applications, 'application')} waiting
@@ -458,6 +466,16 @@ export const CampaignBriefPage: FC<{
               <input id="endsOn" name="endsOn" type="date" class="narrow-input" value={values.endsOn} min="2000-01-01" max="2199-12-31" aria-describedby="ends-hint" />
               <p id="ends-hint" class="hint">
                 Links and codes stop at the end of this day ({viewer.timezone}); orders placed until then still count. Empty: it runs until you end it.
+              </p>
+            </div>
+          )}
+          {campaign.status === 'ended' ? null : (
+            <div class="field">
+              <label for="contentDueOn">First drafts due (optional)</label>
+              <input id="contentDueOn" name="contentDueOn" type="date" class="narrow-input" value={values.contentDueOn} min="2000-01-01" max="2199-12-31" aria-describedby="due-hint" />
+              <p id="due-hint" class="hint">
+                By the end of this day ({viewer.timezone}). The Network tab marks who has sent no draft as due, then overdue, and each such creator is emailed a reminder three days before. Give one
+                creator a later day on their page. Empty: no due date.
               </p>
             </div>
           )}

@@ -9,7 +9,9 @@ import { DailySection } from '../charts';
 import { CopyField, Notice } from '../layout';
 import { qrLabel } from '../../worker/routes/portal/link-qr';
 import { trackedLinkUrl } from '../../worker/lib/paths';
-import { countOf, discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatMoney, linkTarget, PAYMENT_MODEL_LABELS } from '../format';
+import { countOf, discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, linkTarget, PAYMENT_MODEL_LABELS, zoneLabel } from '../format';
+import type { FirstDraft } from '../../worker/domain/content-due';
+import { FirstDraftMarker } from './network';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -21,6 +23,8 @@ export type CreatorPageData = {
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
   status: string;
+  /** Their first draft: the date it is due (their own, or else the campaign's), whether it is their own, and where they stand. */
+  firstDraft: { dueAt: number | null; own: boolean; state: FirstDraft };
   // Each link's unique clicks from the rollups; archived_at: when the creator tidied one off their home page (it
   // still redirects and counts).
   links: { id: string; slug: string; status: string; destination: string; clicks: number; archived_at: number | null }[];
@@ -28,9 +32,10 @@ export type CreatorPageData = {
   numbers: { clicks: number; orders: number; revenue: number; earned: number; live: number; to_review: number };
 };
 
-export type EnrollmentFormValues = { status: string; paymentModel: string; flatFee: string; briefSection: string };
+// contentDueOn: their own due date for a first draft (YYYY-MM-DD, the brand's calendar), '' for the campaign's.
+export type EnrollmentFormValues = { status: string; paymentModel: string; flatFee: string; briefSection: string; contentDueOn: string };
 // The stored values the form is drawn from, sent back with it so a save applies only what the person changed.
-export type DrawnEnrollment = { status: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
+export type DrawnEnrollment = { status: string; paymentModel: string; flatFeeMinor: number; briefSection: string; contentDueAt: number | null };
 
 // What the network page's suggested moves fill in (worker/domain/network.ts LadderMove).
 export const SUGGESTIONS: Record<string, Partial<EnrollmentFormValues> & { note: string }> = {
@@ -77,7 +82,9 @@ export const CreatorPage: FC<{
   /** A link's new destination as typed, when it came back refused: that link's form opens with it. */
   editLink?: { id: string; destination: string } | null;
   defaultDestination: string;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination }) => {
+  /** The campaign's own due date for first drafts, which theirs replaces. */
+  campaignDueAt: number | null;
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt }) => {
   const removed = creator.status === 'removed';
   const adjusting = (adjustment.amount !== '' || adjustment.note !== '') && canWrite && creator.acceptedAt !== null;
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
@@ -114,6 +121,13 @@ export const CreatorPage: FC<{
                   : 'Has not accepted your invitation yet: their payout details are not shared with you until they do'}
               </span>
             </p>
+            {creator.firstDraft.state === 'sent' && creator.firstDraft.dueAt !== null ? (
+              <p class="small muted">First draft sent (it was due {formatDueDay(creator.firstDraft.dueAt, viewer.timezone)}).</p>
+            ) : creator.firstDraft.state === 'due' || creator.firstDraft.state === 'overdue' ? (
+              <p>
+                <FirstDraftMarker state={creator.firstDraft.state} dueAt={creator.firstDraft.dueAt} timezone={viewer.timezone} />
+              </p>
+            ) : null}
           </div>
           <dl class="mini-stats">
             <div>
@@ -267,6 +281,7 @@ export const CreatorPage: FC<{
           <input type="hidden" name="drawnPaymentModel" value={drawn.paymentModel} />
           <input type="hidden" name="drawnFlatFeeMinor" value={String(drawn.flatFeeMinor)} />
           <input type="hidden" name="drawnBriefSection" value={drawn.briefSection} />
+          {removed ? null : <input type="hidden" name="drawnContentDueAt" value={drawn.contentDueAt === null ? '' : String(drawn.contentDueAt)} />}
           <fieldset class="card stack" disabled={!canWrite}>
             <legend class="card-legend">Status and pay</legend>
             {suggestion && SUGGESTIONS[suggestion] ? <Notice tone="info">{SUGGESTIONS[suggestion]!.note}</Notice> : null}
@@ -313,6 +328,17 @@ export const CreatorPage: FC<{
                 {values.briefSection}
               </textarea>
             </div>
+            {/* A removed creator has nothing due: the date waits, unchanged, until they are brought back. */}
+            {removed ? null : (
+              <div class="field">
+                <label for="contentDueOn">Their first draft due (optional)</label>
+                <input id="contentDueOn" name="contentDueOn" type="date" class="narrow-input" value={values.contentDueOn} min="2000-01-01" max="2199-12-31" aria-describedby="due-hint" />
+                <p id="due-hint" class="hint">
+                  {campaignDueAt !== null ? `Empty: the campaign's date, ${formatDueDay(campaignDueAt, viewer.timezone)}.` : 'Empty: the campaign’s date (it has none yet).'} A later day for someone who joined late; the end of that day
+                  in {zoneLabel(viewer.timezone)}. They are emailed a reminder three days before, unless they have sent a draft.
+                </p>
+              </div>
+            )}
             {canWrite && confirmRemoval ? (
               <QuestionButtons {...removalAnswer(creator.displayName, base)} />
             ) : canWrite ? (

@@ -2,7 +2,8 @@
 // daily trend, then the per-creator ranking as an input to the next payment-ladder moves.
 import type { FC } from 'hono/jsx';
 import type { Baseline, DailyPoint, LadderRules, NetworkSummary, RankedCreator } from '../../worker/domain/network';
-import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
+import type { FirstDraft } from '../../worker/domain/content-due';
+import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDueDay, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
 import { CpeChart, DailySection } from '../charts';
 import { CampaignHeader, ConsolePage, type Viewer } from './layout';
@@ -18,10 +19,33 @@ const Num: FC<{ label: string; value: number; text?: string }> = ({ label, value
 // Nothing to show yet: no post, click, sale, cost or engagement (a zero score alone can hide a live post or a fee).
 const isIdle = (r: RankedCreator) => [r.postsLive, r.uniqueClicks, r.conversions, r.revenueMinor, r.costMinor, r.engagements].every((n) => n === 0);
 
+// Where a creator stands with their first draft, said in words (colour only follows them): an "Overdue" badge
+// with the day it was due, or "Due <day>". Nothing once a draft stands, or where nothing is due.
+export const FirstDraftMarker: FC<{ state: FirstDraft; dueAt: number | null; timezone: string }> = ({ state, dueAt, timezone }) => {
+  if (dueAt === null || (state !== 'due' && state !== 'overdue')) return null;
+  const day = formatDueDay(dueAt, timezone);
+  return state === 'overdue' ? (
+    <span class="due-marker block small">
+      <span class="badge badge-overdue">Overdue</span> first draft was due {day}
+    </span>
+  ) : (
+    <span class="due-marker block small">
+      <span class="badge badge-due">
+        <span class="visually-hidden">First draft </span>Due {day}
+      </span>{' '}
+      <span class="muted">no draft yet</span>
+    </span>
+  );
+};
+
 export const MOVE_LABELS: Record<string, string> = { move_to_flat: 'Offer a flat fee', move_to_hybrid: 'Offer hybrid (fee + commission)', bench: 'Bench' };
 
 const times = (n: number) => `${n >= 100 ? Math.round(n) : Number(n.toFixed(1))}×`;
 const ratioText = (ratio: number) => (ratio >= 1 ? `${times(ratio)} cheaper` : `${times(1 / ratio)} more expensive`);
+
+/** The ranking's filter by first draft: every creator, those who have not sent one by a due date, the overdue. */
+export const DUE_FILTERS = { '': 'Every creator', due: 'First draft not sent', overdue: 'Overdue' } as const;
+export type DueFilter = keyof typeof DUE_FILTERS;
 
 export const formatRate = (rate: number | null) => (rate === null ? '—' : `${(rate * 100).toFixed(2)}%`);
 
@@ -40,7 +64,9 @@ export const NetworkPage: FC<{
   toReview: number;
   /** Owners and managers: console CSVs are theirs (console/context.ts). */
   canExport?: boolean;
-}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false }) => {
+  /** Which creators the ranking lists, by their first draft (?due=). */
+  dueFilter?: DueFilter;
+}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false, dueFilter = '' }) => {
   const money = (m: number) => formatMoney(m, currency);
   const cpe = s.costPerEngagementMinor;
   const baselineCpe = s.baseline?.costPerEngagementMinor ?? null;
@@ -60,6 +86,12 @@ export const NetworkPage: FC<{
   // Who could send a draft (an invited creator has not accepted yet), and of them who has sent none.
   const joined = ranking.filter((r) => r.status !== 'invited');
   const silent = joined.filter((r) => r.drafts === 0);
+  // Who is behind with a first draft, where a due date is set; the filter lists them alone.
+  const overdue = ranking.filter((r) => r.firstDraft === 'overdue');
+  const due = ranking.filter((r) => r.firstDraft === 'due');
+  const dated = ranking.some((r) => r.contentDueAt !== null);
+  const shown = dueFilter === 'overdue' ? overdue : dueFilter === 'due' ? [...overdue, ...due].sort((a, b) => a.rank - b.rank) : ranking;
+  const networkPath = `/console/campaigns/${campaign.id}/network`;
   return (
     <ConsolePage title={`${campaign.name} network`} viewer={viewer} section="campaigns" toReview={toReview}>
       <CampaignHeader campaign={campaign} tab="network" brandName={viewer.brandName} />
@@ -116,10 +148,34 @@ export const NetworkPage: FC<{
             Score = {weights.saves} × saves + {weights.shares} × shares + {weights.uniqueClicks} × unique clicks + {weights.conversions} × conversions
           </p>
         </div>
-        {silent.length > 0 ? (
+        {/* With a due date, who is behind says more than who has sent nothing. */}
+        {overdue.length > 0 || due.length > 0 ? (
+          <p class="small" id="due-summary">
+            First drafts not sent:{' '}
+            {overdue.length > 0 ? <strong class="warn-text">{formatCount(overdue.length)} overdue</strong> : null}
+            {overdue.length > 0 && due.length > 0 ? ', ' : null}
+            {due.length > 0 ? `${formatCount(due.length)} not due yet` : null}. Each is marked below.
+          </p>
+        ) : silent.length > 0 ? (
           <p class="small">
             <strong>{countOf(silent.length, 'creator')}</strong> of the {formatCount(joined.length)} who accepted your brand {silent.length === 1 ? 'has' : 'have'} sent no draft yet: each is marked below.
           </p>
+        ) : null}
+        {dated ? (
+          <form method="get" action={networkPath} class="filters due-filter" aria-label="Filter creators by first draft">
+            <label for="f-due">Show</label>
+            <select id="f-due" name="due">
+              {(Object.keys(DUE_FILTERS) as DueFilter[]).map((k) => (
+                <option value={k} selected={k === dueFilter}>
+                  {DUE_FILTERS[k]}
+                  {k === 'overdue' ? ` (${formatCount(overdue.length)})` : k === 'due' ? ` (${formatCount(overdue.length + due.length)})` : ''}
+                </option>
+              ))}
+            </select>
+            <button type="submit" class="button button-small">
+              Show
+            </button>
+          </form>
         ) : null}
         {ranking.length > 0 && canExport ? (
           <p class="small">
@@ -132,6 +188,10 @@ export const NetworkPage: FC<{
         {ranking.length === 0 ? (
           <p class="empty-inline">
             No creators enrolled yet. <a href={`/console/campaigns/${campaign.id}/import`}>Import your roster</a> to start.
+          </p>
+        ) : shown.length === 0 ? (
+          <p class="empty-inline">
+            {dueFilter === 'overdue' ? 'Nobody is overdue with a first draft.' : 'Every creator with a due date has sent a first draft.'} <a href={networkPath}>Show every creator</a>
           </p>
         ) : (
           <div class="table-wrap">
@@ -165,7 +225,7 @@ export const NetworkPage: FC<{
                 </tr>
               </thead>
               <tbody>
-                {ranking.map((r) => (
+                {shown.map((r) => (
                   <tr class={isIdle(r) ? 'is-idle' : undefined}>
                     <td class="num rank">{r.rank}</td>
                     <td class="creator-cell">
@@ -176,7 +236,11 @@ export const NetworkPage: FC<{
                       <span class="muted small block">
                         @{r.handle} · {PAYMENT_MODEL_LABELS[r.paymentModel] ?? r.paymentModel}
                       </span>
-                      {r.status !== 'invited' && r.drafts === 0 ? <span class="warn-text small block">No draft sent yet</span> : null}
+                      {r.firstDraft === 'due' || r.firstDraft === 'overdue' ? (
+                        <FirstDraftMarker state={r.firstDraft} dueAt={r.contentDueAt} timezone={viewer.timezone} />
+                      ) : r.status !== 'invited' && r.drafts === 0 ? (
+                        <span class="warn-text small block">No draft sent yet</span>
+                      ) : null}
                     </td>
                     <Num label="Posts" value={r.postsLive} />
                     <Num label="Clicks" value={r.uniqueClicks} />

@@ -1,11 +1,11 @@
 import type { Child, FC } from 'hono/jsx';
-import { campaignEnded, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import { campaignEnded, firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { hasTag } from '../../worker/domain/submissions';
-import { countOf, discountText, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
@@ -268,6 +268,31 @@ export function campaignPhase(e: CreatorEnrollment, now = Date.now()): { label: 
   return { label: e.ends_at !== null ? `Active through ${formatDate(e.ends_at - 1, e.timezone)}` : 'Active', waiting: null };
 }
 
+// When their first draft is due, until they have sent one (a rejected one does not count): "First draft due Sat
+// 12 Dec, in 6 days", then "Your first draft was due on Sat 12 Dec", with the way to send it. Dates are the
+// brand's, as the campaign's others are.
+const DraftDue: FC<{ e: CreatorEnrollment; submit?: boolean }> = ({ e, submit = true }) => {
+  const now = Date.now();
+  const state = firstDraftOf(e, now);
+  if (e.content_due_at === null || (state !== 'due' && state !== 'overdue')) return null;
+  const day = formatDueDay(e.content_due_at, e.timezone, now);
+  const link = submit ? (
+    <>
+      {' '}
+      <a href={`/submissions/new?enrollment=${e.enrollment_id}`}>Submit a draft</a>
+    </>
+  ) : null;
+  return state === 'overdue' ? (
+    <p class="draft-due is-overdue">
+      <strong>Overdue: your first draft was due on {day}.</strong> Send it as soon as you can.{link}
+    </p>
+  ) : (
+    <p class="draft-due">
+      <strong>First draft due {day}</strong>, {dueInWords(e.content_due_at, e.timezone, now)}.{link}
+    </p>
+  );
+};
+
 const LaunchNote: FC<{ e: CreatorEnrollment }> = ({ e }) => {
   const { waiting } = campaignPhase(e);
   return waiting ? <p class="muted small">{waiting}</p> : null;
@@ -308,6 +333,8 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
         <span class="muted small">{formatDate(card.latestUpdate.created_at, card.timezone)}</span>
       </p>
     ) : null}
+    {/* The card's own Submit a draft is at its foot. */}
+    <DraftDue e={card} submit={false} />
     <div class="stats">
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
       <Stat label="Orders" value={formatCount(card.conversions)} />
@@ -603,6 +630,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
         {e.brand_name} · {campaignPhase(e).label}
       </p>
       <h1 class="page-title">{e.campaign_name}</h1>
+      <DraftDue e={e} />
       {updates.length > 0 ? <BriefUpdates e={e} updates={updates} /> : null}
       <div class="brief">
         <section class="card">
@@ -1238,11 +1266,12 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 // A brand the creator joined, and whether its campaign news (updates, brief changes) is mailed to them.
 export type NewsChoice = { brandId: string; brandName: string; on: boolean };
 
-export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; news: NewsChoice[]; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
+export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; dueReminders: boolean; news: NewsChoice[]; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
   earningsDigest,
+  dueReminders,
   news,
   notice,
   error,
@@ -1303,11 +1332,16 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
     <section class="card" aria-labelledby="emails-h">
       <h2 id="emails-h">Emails</h2>
       <form method="post" action="/account/emails" class="stack">
+        <input type="hidden" name="dueRemindersShown" value="1" />
         <label class="checkbox">
           <input type="checkbox" name="earningsDigest" value="on" checked={earningsDigest} />
           <span>Email me on days I earn: what new orders earned, what refunds took back, and how close the next tier is</span>
         </label>
-        <p class="muted small">At most once a day, sent to {email}.</p>
+        <label class="checkbox">
+          <input type="checkbox" name="dueReminders" value="on" checked={dueReminders} />
+          <span>Remind me three days before a first draft is due, if I have not sent one</span>
+        </label>
+        <p class="muted small">Sent to {email}: the earnings email at most once a day, a reminder once for each due date.</p>
         {news.length > 0 ? (
           <fieldset class="field">
             <legend>Campaign news by email</legend>

@@ -10,6 +10,7 @@ import { refundedOf } from './network';
 import { formatAmount } from '../domain/store-payloads';
 import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
 import { iso } from '../lib/validate';
+import { DRAFT_STANDS, firstDraftState, type FirstDraft } from '../domain/content-due';
 
 export type CreatorEnrollment = {
   enrollment_id: string;
@@ -42,13 +43,18 @@ export type CreatorEnrollment = {
   brand_accepted: number;
   // 1 when the brand lets creators earn on their own orders (domain/self-purchase.ts).
   self_purchases_earn: number;
+  // When their first draft is due: their own date, or else the campaign's (null: none); and how many of their
+  // drafts still stand (anything but rejected), which ends it.
+  content_due_at: number | null;
+  drafts_standing: number;
 };
 
 const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
   c.id AS campaign_id, c.name AS campaign_name, c.slug AS campaign_slug, c.hashtag, c.positioning_anchor, c.non_negotiables, c.disclosure_text,
   c.story_formats, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
   b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, b.self_purchases_earn, p.tiers, p.period AS plan_period, p.bonus,
-  r.accepted_at IS NOT NULL AS brand_accepted
+  r.accepted_at IS NOT NULL AS brand_accepted, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
+  (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
 LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
@@ -103,6 +109,10 @@ type LedgerGroup = { enrollment_id: string; kind: string; period: string; basis_
 // A campaign the creator has not said yes to: a brand they have not accepted, or a new campaign of one
 // they have (an import into a second campaign) still waiting as invited. Accept answers both.
 export const isInvitation = (e: Pick<CreatorEnrollment, 'brand_accepted' | 'enrollment_status'>) => !e.brand_accepted || e.enrollment_status === 'invited';
+
+/** Where the creator stands with their first draft in this campaign (domain/content-due.ts). */
+export const firstDraftOf = (e: CreatorEnrollment, now: number): FirstDraft =>
+  firstDraftState({ status: e.enrollment_status, accepted: e.brand_accepted === 1, draftsStanding: e.drafts_standing, dueAt: e.content_due_at }, { status: e.campaign_status, endsAt: e.ends_at }, now);
 
 // A campaign closed by its status or past its end date: its links and codes earn no more (placementOpen),
 // drafts and live posts go no further from the creator's side, and its card says so.

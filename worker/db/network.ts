@@ -5,6 +5,7 @@
 import type { Baseline, CreatorInputs, DailyPoint } from '../domain/network';
 import { DAY_MS, dayOf, zoneOrUtc } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
+import { DRAFT_STANDS, firstDraftState } from '../domain/content-due';
 
 /** SQL for what has been refunded of the conversion row `cv` (its order's refunds, pending ones included; failed ones never reached the shopper). */
 export const refundedOf = (cv: string) => `COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.brand_id = ${cv}.brand_id AND r.external_order_id = ${cv}.external_order_id AND r.status <> 'failed'), 0)`;
@@ -17,9 +18,23 @@ export type NetworkData = {
 
 export async function loadNetwork(db: D1Database, brandId: string, campaignId: string, now: number, stallDays = 14, days = 30): Promise<NetworkData | null> {
   const campaign = await db
-    .prepare('SELECT c.id, c.name, c.slug, c.holding_days, c.baseline_cost_minor, c.baseline_engaged, b.currency, b.timezone FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .prepare(
+      'SELECT c.id, c.name, c.slug, c.holding_days, c.baseline_cost_minor, c.baseline_engaged, c.status, c.ends_at, c.content_due_at, b.currency, b.timezone FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?',
+    )
     .bind(campaignId, brandId)
-    .first<{ id: string; name: string; slug: string; holding_days: number; baseline_cost_minor: number | null; baseline_engaged: number | null; currency: string; timezone: string }>();
+    .first<{
+      id: string;
+      name: string;
+      slug: string;
+      holding_days: number;
+      baseline_cost_minor: number | null;
+      baseline_engaged: number | null;
+      status: string;
+      ends_at: number | null;
+      content_due_at: number | null;
+      currency: string;
+      timezone: string;
+    }>();
   if (!campaign) return null;
   const stallFrom = now - stallDays * DAY_MS;
   // Days are the brand's calendar days, as its clicks are rolled up (clicks.day) and its months are priced.
@@ -28,7 +43,8 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const chart = chartDays(now, campaign.timezone, days);
   const [enrollments, clicks, conversions, ledger, posts, dailyClicks, dailyConversions] = await db.batch([
     db.prepare(
-      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since FROM enrollments e JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
+      `SELECT e.id, e.creator_id, cr.handle, cr.display_name, e.payment_model, e.status, e.created_at, coalesce(e.active_since, e.created_at) AS active_since, e.content_due_at, cr.accepted_at
+       FROM enrollments e JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
        WHERE e.campaign_id = ?1 AND +e.brand_id = ?2`,
     ).bind(campaignId, brandId),
     db.prepare(
@@ -49,8 +65,9 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       `SELECT l.enrollment_id, SUM(l.amount_minor) AS cost FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY l.enrollment_id`,
     ).bind(campaignId, brandId),
     db.prepare(
-      // Live posts and their numbers, and every draft sent (whatever became of it): who has sent nothing yet.
-      `SELECT s.enrollment_id, SUM(s.status = 'live') AS live, COUNT(*) AS drafts,
+      // Live posts and their numbers, every draft sent (whatever became of it), and those that still stand: who
+      // has sent nothing yet, and who nothing that counts for a due date.
+      `SELECT s.enrollment_id, SUM(s.status = 'live') AS live, COUNT(*) AS drafts, SUM(${DRAFT_STANDS}) AS standing,
          COALESCE(SUM(CASE WHEN s.status = 'live' THEN s.comments END), 0) AS comments, COALESCE(SUM(CASE WHEN s.status = 'live' THEN s.saves END), 0) AS saves,
          COALESCE(SUM(CASE WHEN s.status = 'live' THEN s.shares END), 0) AS shares, SUM(s.status = 'live' AND s.updated_at >= ?3) AS recent
        FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = ?1 AND +e.brand_id = ?2 GROUP BY s.enrollment_id`,
@@ -70,11 +87,13 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
   const clickMap = index(clicks as Rows<{ enrollment_id: string; total: number; recent: number }>);
   const conversionMap = index(conversions as Rows<{ enrollment_id: string; total: number; revenue: number; recent: number; validated: number; by_link: number }>);
   const ledgerMap = index(ledger as Rows<{ enrollment_id: string; cost: number }>);
-  const postMap = index(posts as Rows<{ enrollment_id: string; live: number; drafts: number; comments: number; saves: number; shares: number; recent: number }>);
-  const creators = ((enrollments?.results ?? []) as { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number }[]).map((e) => {
+  const postMap = index(posts as Rows<{ enrollment_id: string; live: number; drafts: number; standing: number; comments: number; saves: number; shares: number; recent: number }>);
+  type EnrollmentRow = { id: string; creator_id: string; handle: string; display_name: string; payment_model: CreatorInputs['paymentModel']; status: string; created_at: number; active_since: number; content_due_at: number | null; accepted_at: number | null };
+  const creators = ((enrollments?.results ?? []) as EnrollmentRow[]).map((e) => {
     const k = clickMap.get(e.id);
     const v = conversionMap.get(e.id);
     const p = postMap.get(e.id);
+    const dueAt = e.content_due_at ?? campaign.content_due_at;
     return {
       enrollmentId: e.id,
       creatorId: e.creator_id,
@@ -96,6 +115,8 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       saves: p?.saves ?? 0,
       shares: p?.shares ?? 0,
       recentActivity: (k?.recent ?? 0) + (v?.recent ?? 0) + (p?.recent ?? 0),
+      contentDueAt: dueAt,
+      firstDraft: firstDraftState({ status: e.status, accepted: e.accepted_at !== null, draftsStanding: p?.standing ?? 0, dueAt }, { status: campaign.status, endsAt: campaign.ends_at }, now),
     };
   });
   const baseline = campaign.baseline_cost_minor !== null && campaign.baseline_engaged !== null ? { costMinor: campaign.baseline_cost_minor, engaged: campaign.baseline_engaged } : null;

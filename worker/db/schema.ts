@@ -138,6 +138,9 @@ export const creators = sqliteTable('creators', {
   earningsDigest: integer('earnings_digest').notNull().default(1),
   earningsDigestAt: integer('earnings_digest_at'),
   earningsDigestFrom: integer('earnings_digest_from'),
+  // The reminder three days before a first draft is due (jobs/content-due.ts): on unless they turn it off on the
+  // Account page.
+  dueReminders: integer('due_reminders').notNull().default(1),
   createdAt: createdAt(),
 });
 
@@ -247,9 +250,13 @@ export const campaigns = sqliteTable(
     baselineEngaged: integer('baseline_engaged'),
     // Creators may apply at /apply/<brand slug>/<campaign slug> (db/applications.ts); off until the brand opens it.
     applicationsOpen: integer('applications_open', { mode: 'boolean' }).notNull().default(false),
+    // When creators' first drafts are due: the end of the day the brand picked, in its timezone (null: no date).
+    // An enrollment's own date comes first (domain/content-due.ts).
+    contentDueAt: integer('content_due_at'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('campaigns_brand_slug').on(t.brandId, t.slug)],
+  // content_due: the reminder job finds the campaigns whose date is near (jobs/content-due.ts).
+  (t) => [uniqueIndex('campaigns_brand_slug').on(t.brandId, t.slug), index('campaigns_content_due').on(t.contentDueAt).where(sql`content_due_at IS NOT NULL`)],
 );
 
 // A creator asking to join a campaign from its public application page. One per campaign and address: applying
@@ -334,13 +341,31 @@ export const enrollments = sqliteTable(
     // bench or a removal (null: active since enrolled, or never active). The bench suggestion counts its
     // stall days from here, not from enrollment (domain/network.ts).
     activeSince: integer('active_since'),
+    // This creator's own due date for a first draft, before the campaign's (a later one for someone who joined
+    // late); null: the campaign's.
+    contentDueAt: integer('content_due_at'),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('enrollments_campaign_creator').on(t.campaignId, t.creatorId),
     index('enrollments_brand_at').on(t.brandId, t.createdAt, t.id),
     index('enrollments_creator').on(t.creatorId),
+    index('enrollments_content_due').on(t.contentDueAt).where(sql`content_due_at IS NOT NULL`),
   ],
+);
+
+// The reminders mailed before a first draft is due (jobs/content-due.ts): one row per enrollment and due date.
+// Inserting the row is the claim, so a date reminds once however often (or however concurrently) the job runs,
+// and a date the brand moves reminds again.
+export const contentDueReminders = sqliteTable(
+  'content_due_reminders',
+  {
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    dueAt: integer('due_at').notNull(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    claimedAt: integer('claimed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.enrollmentId, t.dueAt] })],
 );
 
 export const links = sqliteTable(

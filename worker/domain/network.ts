@@ -1,5 +1,6 @@
 // Network-level measurement: the campaign total leads; per-creator numbers are inputs to it and to the ranking.
 import { DAY_MS } from './periods';
+import type { FirstDraft } from './content-due';
 
 export type CreatorInputs = {
   enrollmentId: string;
@@ -22,6 +23,8 @@ export type CreatorInputs = {
   saves: number;
   shares: number;
   recentActivity: number; // clicks + conversions + posts in the stall window
+  contentDueAt: number | null; // when their first draft is due: their own date, or else the campaign's
+  firstDraft: FirstDraft; // where they stand with it (domain/content-due.ts)
 };
 
 export type Baseline = { costMinor: number; engaged: number } | null;

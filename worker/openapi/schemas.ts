@@ -68,6 +68,12 @@ export const Campaign = z
     applicationsOpen: z.boolean().meta({
       description: "Whether creators may apply at `/apply/{brand slug}/{campaign slug}` while the campaign is active. Off by default; the console's Applications tab (or `GET …/applications` and its `approve` and `decline`) lists what arrives and answers it.",
     }),
+    contentDueAt: example(z.iso.datetime(), '2026-05-15T22:00:00.000Z')
+      .nullable()
+      .meta({
+        description:
+          "When creators' first drafts are due (null: no date): for a date that was sent as one, the end of that day in the brand's timezone (`2026-05-15` in Europe/Berlin is `2026-05-15T22:00:00.000Z`). An enrollment's own `contentDueAt` comes before it.",
+      }),
     createdAt: time,
   })
   .meta({ id: 'Campaign' });
@@ -196,6 +202,9 @@ export const Enrollment = z
     flatFeeMinor: minor(0),
     briefSection: example(z.string(), 'Your morning routine, before coffee.'),
     status: z.enum(enrollmentStatuses),
+    contentDueAt: example(z.iso.datetime(), '2026-05-22T22:00:00.000Z')
+      .nullable()
+      .meta({ description: "This creator's own due date for a first draft, before the campaign's `contentDueAt` (a later one for someone who joined late); null: the campaign's." }),
     createdAt: time,
   })
   .meta({ id: 'Enrollment' });
@@ -341,6 +350,14 @@ const rankedCreator = z.object({
   saves: count(95),
   shares: count(21),
   recentActivity: count(14),
+  contentDueAt: time.nullable().meta({ description: "When the creator's first draft is due: their enrollment's own `contentDueAt`, or else the campaign's (null: none)." }),
+  firstDraft: z
+    .enum(['sent', 'due', 'overdue'])
+    .nullable()
+    .meta({
+      description:
+        "Where the creator stands with that draft: `sent` (a draft that still stands: any but a rejected one), `due` before the date, `overdue` after it; null where nothing is due (no date, a creator who has not joined your brand or the campaign, or one removed, or an ended campaign).",
+    }),
   rank: count(1),
   score: count(1_130),
   engagements: count(154),

@@ -164,6 +164,8 @@ const inputs = (handle: string, over: Partial<CreatorInputs>): CreatorInputs => 
   saves: 0,
   shares: 0,
   recentActivity: 1,
+  contentDueAt: null,
+  firstDraft: null,
   ...over,
 });
 

@@ -7,6 +7,8 @@ import { brands, campaigns, commissionPlans, storyFormats } from '../../db/schem
 import { checkDestination } from '../../domain/destination';
 import { MAX_RENEWAL_MONTHS } from '../../domain/attribution';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
+import { dueAtFrom, dueDateInput } from '../../domain/content-due';
+import { zoneOrUtc } from '../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import { ApiError, notFound } from '../../lib/errors';
@@ -133,12 +135,14 @@ const createCampaign = z.strictObject({
   baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().default(null),
   baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().default(null),
   applicationsOpen: z.boolean().default(false),
+  contentDueAt: dueDateInput.nullable().default(null),
 });
 
 const updateCampaign = z
   .strictObject({
     status: z.enum(['draft', 'active', 'ended']).optional(),
     endsAt: isoDate.nullable().optional(),
+    contentDueAt: dueDateInput.nullable().optional(),
     renewalMonths: renewalMonths.optional(),
     baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
@@ -151,6 +155,19 @@ export const campaignChanged = () => new ApiError(409, 'campaign_changed', 'The 
 const backToDraft = () => new ApiError(409, 'campaign_launched', 'A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.');
 
 const endsBeforeStart = () => new ApiError(422, 'validation_failed', 'endsAt must be after startsAt.', { issues: [{ path: 'endsAt', message: 'must be after startsAt' }] });
+
+// A due date already over would mark everyone overdue at once: a typo, or a date to clear instead.
+export const dueDateOver = () =>
+  new ApiError(422, 'validation_failed', 'contentDueAt is already over: give a later date, or null for none.', { issues: [{ path: 'contentDueAt', message: 'already over' }] });
+
+// The instant a due date in a request falls due (the end of that day in the brand's timezone for a date), null
+// to clear it, undefined when none was sent. A new date must still be ahead; the one the row has is no change.
+export function dueAtAsked(asked: string | null | undefined, timeZone: string, current: number | null, now: number): number | null | undefined {
+  if (asked === undefined || asked === null) return asked;
+  const dueAt = dueAtFrom(asked, zoneOrUtc(timeZone));
+  if (dueAt !== current && dueAt <= now) throw dueDateOver();
+  return dueAt;
+}
 
 type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -174,6 +191,7 @@ export function campaignView(c: CampaignRow) {
     status: c.status,
     baseline: c.baselineCostMinor === null || c.baselineEngaged === null ? null : { costMinor: c.baselineCostMinor, engaged: c.baselineEngaged },
     applicationsOpen: c.applicationsOpen,
+    contentDueAt: iso(c.contentDueAt),
     createdAt: iso(c.createdAt),
   };
 }
@@ -218,7 +236,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'Create a campaign',
-      description: "The brief's constant parts live here: the positioning anchor, the non-negotiables and the disclosure. The default destination must be an https URL on one of the brand's allowed hosts. `status` defaults to `active`; a `draft` can be briefed and staffed while its links and codes stay closed until it is launched.",
+      description: "The brief's constant parts live here: the positioning anchor, the non-negotiables and the disclosure. The default destination must be an https URL on one of the brand's allowed hosts. `status` defaults to `active`; a `draft` can be briefed and staffed while its links and codes stay closed until it is launched. `contentDueAt` (optional) is when creators' first drafts are due: a date such as `2026-12-12` means the end of that day in the brand's timezone (see PATCH).",
       example: {
         name: 'Spring Glow',
         slug: 'spring-glow',
@@ -249,7 +267,8 @@ export const campaignRoutes = new Hono<AppEnv>()
       // Created ended, it ended now (or at an earlier endsAt): that too must come after its start.
       const endsAt = campaignEndsAtFor({ status: 'draft', endsAt: null }, input, now) ?? null;
       if (input.startsAt !== null && endsAt !== null && endsAt <= input.startsAt) throw endsBeforeStart();
-      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, createdAt: now };
+      const contentDueAt = dueAtAsked(input.contentDueAt, brand.timezone, null, now) ?? null;
+      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, contentDueAt, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );
@@ -260,7 +279,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Update a campaign',
-      description: "Change its status, end date, renewal months, mid-tier baseline or whether it takes applications; other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
+      description: "Change its status, end date, renewal months, mid-tier baseline, whether it takes applications or when first drafts are due (`contentDueAt`: a date such as `2026-12-12`, due at the end of that day in the brand's timezone, or an exact date-time with its offset; null clears it; a new one already over is a 422). Creators in the campaign who have sent no draft that stands (a rejected one does not) are due until then and overdue after it, on the console's Network tab; each is emailed once, three days before, with a link to submit. A date given to one creator on their enrollment comes before it. Other fields are fixed once creators are briefed. A change of `renewalMonths` applies to subscription payments recorded from then on. Ending a campaign dates its end now (or at `endsAt`, if earlier): its links and codes stop, and an order placed before the end still earns when it is reported later. Ending one that has not started yet cancels it. Reopening one whose end date has passed clears the date. A draft's links and codes stay closed (a link answers as a paused one) until it is launched (`active`), which dates its start now unless it has a later one; a launched campaign cannot return to draft.",
       params: campaignId,
       example: { status: 'ended', endsAt: '2026-06-30T23:59:59Z' },
       responses: { 200: { description: 'The updated campaign.', schema: dataOf(Campaign) } },
@@ -277,11 +296,13 @@ export const campaignRoutes = new Hono<AppEnv>()
       if (input.endsAt != null && existing.startsAt !== null && input.endsAt <= existing.startsAt) throw endsBeforeStart();
       if (isBackToDraft(existing, input)) throw backToDraft();
       const now = Date.now();
+      const timezone = input.contentDueAt ? ((await db.query.brands.findFirst({ where: eq(brands.id, brandId), columns: { timezone: true } }))?.timezone ?? 'UTC') : 'UTC';
+      const contentDueAt = dueAtAsked(input.contentDueAt, timezone, existing.contentDueAt, now);
       // The dates stored are what the status allows: an ended campaign's end is never later than now, and a
       // launched draft's start is no earlier than its launch.
-      const { endsAt: _asked, ...rest } = input;
+      const { endsAt: _asked, contentDueAt: _due, ...rest } = input;
       const { endsAt, startsAt } = campaignDatesFor(existing, input, now);
-      const dates = { ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }) };
+      const dates = { ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }), ...(contentDueAt === undefined ? {} : { contentDueAt }) };
       const values = { ...rest, ...dates };
       if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });
       // The audit names what was asked and the dates the status set with it.
@@ -481,7 +502,7 @@ export const campaignRoutes = new Hono<AppEnv>()
           campaign: data.campaign,
           summary: summarize(data.creators, data.campaign.baseline),
           daily: data.daily,
-          ranking: rankCreators(data.creators, now).map(({ enrolledAt, activeSince, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt), activeSince: iso(activeSince) })),
+          ranking: rankCreators(data.creators, now).map(({ enrolledAt, activeSince, contentDueAt, ...r }) => ({ ...r, enrolledAt: iso(enrolledAt), activeSince: iso(activeSince), contentDueAt: iso(contentDueAt) })),
           scoring: { weights: SCORE_WEIGHTS, ladder: DEFAULT_LADDER },
         },
       });

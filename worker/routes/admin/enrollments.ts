@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditIfChanged, creatorEndedSql, writeAudited } from '../../db/audit';
@@ -15,6 +15,8 @@ import { CREATOR_FIELDS } from '../../domain/creator-import';
 import { routeDescriber } from '../../openapi/registry';
 import { Adjustment, dataOf, Enrollment, pagedListOf } from '../../openapi/schemas';
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, type AdjustmentMade } from '../../db/adjustments';
+import { dueDateInput } from '../../domain/content-due';
+import { dueAtAsked } from './campaigns';
 
 const id = z.string().min(1).max(64);
 
@@ -33,20 +35,22 @@ const createEnrollment = z.strictObject({
 const listQuery = z.strictObject({ campaignId: id.optional(), ...pageParams });
 
 // What a brand changes on an enrollment once it runs: its status (not back to `invited`, which only the
-// creator's own acceptance ends), the payment model and fee, and the creator's section of the brief.
+// creator's own acceptance ends), the payment model and fee, the creator's section of the brief, and their own
+// due date for a first draft (a date or an instant, as the campaign's: null goes back to the campaign's).
 export const enrollmentChange = z
   .strictObject({
     status: z.enum(['active', 'paused', 'benched', 'removed']).optional(),
     paymentModel: z.enum(paymentModels).optional(),
     flatFeeMinor: z.int().min(0).max(100_000_000).optional(),
     briefSection: CREATOR_FIELDS.briefSection.optional(),
+    contentDueAt: dueDateInput.nullable().optional(),
   })
   .refine((input) => Object.keys(input).length > 0, 'Send at least one field to change.');
 export type EnrollmentChange = z.infer<typeof enrollmentChange>;
 
 const needsFee = (model: string) => model === 'flat' || model === 'hybrid';
 
-const EDITABLE = ['status', 'paymentModel', 'flatFeeMinor', 'briefSection'] as const;
+const EDITABLE = ['status', 'paymentModel', 'flatFeeMinor', 'briefSection', 'contentDueAt'] as const;
 export type EditableField = (typeof EDITABLE)[number];
 
 const enrollmentChanged = () => new ApiError(409, 'enrollment_changed', 'The enrollment changed while this was saved. Load it again and repeat the change.');
@@ -70,15 +74,24 @@ export async function updateEnrollment(
   if (!existing) return null;
   // A form sends what it was drawn from: anything changed since, by anyone, is a conflict, not overwritten.
   if (expected && EDITABLE.some((k) => expected[k] !== existing[k])) throw enrollmentChanged();
-  const asked = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as EnrollmentChange;
+  const now = Date.now();
+  const { contentDueAt: dueAsked, ...fields } = change;
+  const asked = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<Pick<EnrollmentRow, EditableField>>;
+  if (dueAsked !== undefined) {
+    const timezone = dueAsked === null ? 'UTC' : ((await d1.prepare('SELECT timezone FROM brands WHERE id = ?').bind(brandId).first<string>('timezone')) ?? 'UTC');
+    asked.contentDueAt = dueAtAsked(dueAsked, timezone, existing.contentDueAt, now) ?? null;
+  }
   const next = { ...existing, ...asked };
+  // A removed creator has nothing due: their date is kept as it was, to come back with them.
+  if (asked.contentDueAt !== undefined && asked.contentDueAt !== existing.contentDueAt && next.status === 'removed') {
+    throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign, so nothing of theirs is due. Bring them back (status) before giving them a due date.');
+  }
   if (needsFee(next.paymentModel) && next.flatFeeMinor <= 0) {
     throw new ApiError(422, 'validation_failed', 'A flat or hybrid enrollment needs a flat fee above zero.', { issues: [{ path: 'flatFeeMinor', message: 'must be above zero for flat or hybrid' }] });
   }
   if (asked.status === 'active' && existing.status === 'invited') {
     throw new ApiError(422, 'validation_failed', 'This creator has not accepted the invitation yet; the enrollment turns active when they do.', { issues: [{ path: 'status', message: 'still invited' }] });
   }
-  const now = Date.now();
   // Brought back (to active) from a pause, the bench or a removal: a creator who never set a password, or
   // never accepted this brand (one who declined it included), goes back to an invitation they answer.
   if (asked.status === 'active' && existing.status !== 'active') {
@@ -86,14 +99,14 @@ export async function updateEnrollment(
       .prepare('SELECT c.password_hash IS NOT NULL AND r.accepted_at IS NOT NULL AS answered FROM creators c LEFT JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = ? WHERE c.id = ?')
       .bind(brandId, existing.creatorId)
       .first<{ answered: number }>();
-    if (creator?.answered !== 1) asked.status = 'invited' as EnrollmentChange['status'];
+    if (creator?.answered !== 1) asked.status = 'invited';
   }
   // One who left this campaign (or declined it) themselves comes back, to any status, as an invitation: coming
   // back is theirs to say. Nor can a campaign-level invitation of a creator who accepted the brand be made
   // paused or benched (where their link would work) before they answer it.
   if (asked.status !== undefined && asked.status !== 'removed' && existing.status === 'removed' && existing.removedAt !== null) {
     const ended = await d1.prepare(`SELECT ${creatorEndedSql('e')} AS ended FROM enrollments e WHERE e.id = ?`).bind(enrollmentId).first<string | null>('ended');
-    if (ended) asked.status = 'invited' as EnrollmentChange['status'];
+    if (ended) asked.status = 'invited';
   }
   if (existing.status === 'invited' && (asked.status === 'paused' || asked.status === 'benched')) {
     const acceptedBrand = await d1.prepare('SELECT 1 FROM brand_creators WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NOT NULL').bind(brandId, existing.creatorId).first();
@@ -107,12 +120,14 @@ export async function updateEnrollment(
   else if (values.status !== undefined && existing.status === 'removed') values.removedAt = null;
   // Back to active: the bench suggestion's quiet days count from now (domain/network.ts).
   if (values.status === 'active') values.activeSince = now;
-  const changes = Object.fromEntries(changed.map((k) => [k, { from: existing[k], to: asked[k] }]));
+  // Dates as the API writes them, so the activity log shows a date, not a count of milliseconds.
+  const shown = (k: EditableField, v: unknown) => (k === 'contentDueAt' ? iso(v as number | null) : v);
+  const changes = Object.fromEntries(changed.map((k) => [k, { from: shown(k, existing[k]), to: shown(k, asked[k]) }]));
   // A compare-and-set on the fields read: two edits that cross cannot leave a flat model with no fee.
   const update = db
     .update(enrollments)
     .set(values)
-    .where(and(where, ...EDITABLE.map((k) => eq(enrollments[k], existing[k]))))
+    .where(and(where, ...EDITABLE.map((k) => (existing[k] === null ? isNull(enrollments[k]) : eq(enrollments[k], existing[k])))))
     .toSQL();
   const [, audit] = await d1.batch([
     d1.prepare(update.sql).bind(...update.params),
@@ -133,6 +148,7 @@ export function enrollmentView(e: EnrollmentRow) {
     flatFeeMinor: e.flatFeeMinor,
     briefSection: e.briefSection,
     status: e.status,
+    contentDueAt: iso(e.contentDueAt),
     createdAt: iso(e.createdAt),
   };
 }
@@ -191,7 +207,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
         throw new ApiError(422, 'validation_failed', 'This creator has not accepted your brand yet: enroll them as `invited` (the default) and the enrollment turns active when they accept.', { issues: [{ path: 'status', message: 'not accepted yet' }] });
       }
       const now = Date.now();
-      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, activeSince: null, createdAt: now };
+      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, activeSince: null, contentDueAt: null, createdAt: now };
       await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );
@@ -212,11 +228,11 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update an enrollment',
       description:
-        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`; so does any status brought back to a creator who left or declined that campaign themselves, and such a campaign-level invitation can only be removed until they answer it. Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
+        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`; so does any status brought back to a creator who left or declined that campaign themselves, and such a campaign-level invitation can only be removed until they answer it. `contentDueAt` gives this creator their own due date for a first draft (a later one for someone who joined late), before the campaign's: a date such as `2026-12-19` (due at the end of that day in the brand's timezone) or an exact date-time with its offset; null goes back to the campaign's; a new one already over is a 422, and a removed creator gets none (409 `enrollment_removed`). Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
       params: { id: 'The enrollment id.' },
-      example: { paymentModel: 'hybrid', flatFeeMinor: 15_000 },
+      example: { paymentModel: 'hybrid', flatFeeMinor: 15_000, contentDueAt: '2026-12-19' },
       responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },
-      errors: { 404: ['not_found'], 409: ['enrollment_changed'] },
+      errors: { 404: ['not_found'], 409: ['enrollment_changed', 'enrollment_removed'] },
     }),
     valid('json', enrollmentChange),
     async (c) => {

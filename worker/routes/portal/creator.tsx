@@ -51,7 +51,7 @@ creatorPortal.use('*', async (c, next) => {
   c.header('Referrer-Policy', 'same-origin');
 });
 
-type Viewer = { name: string; email: string; earnings_digest: number };
+type Viewer = { name: string; email: string; earnings_digest: number; due_reminders: number };
 
 // The signed-in creator: a valid token for a session that is still live, or null.
 async function currentCreator(c: Context) {
@@ -59,7 +59,7 @@ async function currentCreator(c: Context) {
   const session = await sessionFromCookie(c, env.SESSION_SECRET, 'creator');
   const row = session
     ? await env.DB.prepare(
-        `SELECT c.display_name AS name, c.email, c.earnings_digest FROM sessions s JOIN creators c ON c.id = s.subject_id
+        `SELECT c.display_name AS name, c.email, c.earnings_digest, c.due_reminders FROM sessions s JOIN creators c ON c.id = s.subject_id
          WHERE s.id = ? AND s.subject_type = 'creator' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
       )
         .bind(session.id, session.subjectId, Date.now())
@@ -967,7 +967,7 @@ const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError
     .all<{ brand_id: string; name: string; campaign_news: number }>();
   const news = results.map((r) => ({ brandId: r.brand_id, brandName: r.name, on: r.campaign_news === 1 }));
   return c.html(
-    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} news={news} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
+    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} dueReminders={viewer.due_reminders === 1} news={news} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
     status,
   );
 };
@@ -1019,9 +1019,11 @@ creatorPortal.post('/account/name', async (c) => {
 
 creatorPortal.get('/account', (c) => accountPage(c));
 
-// The mail on days the creator earns (jobs/earnings-digest.ts) and each joined brand's campaign news: checkboxes,
-// so an unticked box is "off". Only the brands the page listed (`newsBrands`) change: one joined since it was
-// drawn keeps its news, and an id not on the creator's roster matches no row.
+// The mail on days the creator earns (jobs/earnings-digest.ts), the reminder before a draft is due
+// (jobs/content-due.ts) and each joined brand's campaign news: checkboxes, so an unticked box is "off". Only the
+// brands the page listed (`newsBrands`) change: one joined since it was drawn keeps its news, and an id not on the
+// creator's roster matches no row. The reminder changes only from a form that offered it, so one drawn before it
+// was (a page left open) does not turn it off.
 const ACCOUNT_NEWS_BRANDS = 200;
 creatorPortal.post('/account/emails', async (c) => {
   const form = await parseForm(c, { all: true });
@@ -1030,8 +1032,13 @@ creatorPortal.post('/account/emails', async (c) => {
   const { creatorId } = c.var.creator;
   const ticked = new Set(values('news'));
   const listed = [...new Set(values('newsBrands'))].slice(0, ACCOUNT_NEWS_BRANDS);
-  await c.env.DB.batch([setEarningsMail(c.env.DB, creatorId, on, Date.now()), ...listed.map((brandId) => setCampaignNews(c.env.DB, creatorId, brandId, ticked.has(brandId)))]);
-  return c.redirect(`/account?done=${listed.length > 0 ? 'emails' : on ? 'digest-on' : 'digest-off'}`, 303);
+  const reminders = values('dueRemindersShown').includes('1');
+  await c.env.DB.batch([
+    setEarningsMail(c.env.DB, creatorId, on, Date.now()),
+    ...listed.map((brandId) => setCampaignNews(c.env.DB, creatorId, brandId, ticked.has(brandId))),
+    ...(reminders ? [c.env.DB.prepare('UPDATE creators SET due_reminders = ? WHERE id = ?').bind(values('dueReminders').includes('on') ? 1 : 0, creatorId)] : []),
+  ]);
+  return c.redirect(`/account?done=${listed.length > 0 || reminders ? 'emails' : on ? 'digest-on' : 'digest-off'}`, 303);
 });
 
 // The password the creator has now, then the new one (limited before any hashing, as sign-in is). Guarded on

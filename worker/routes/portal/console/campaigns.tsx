@@ -5,7 +5,7 @@ import { CampaignBriefPage, CampaignsPage, CampaignUpdatesPage, emptyCampaignFor
 import type { Flash, Viewer } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import { countOf, formatDateTime } from '../../../../portal/format';
-import { MOVE_LABELS, NetworkPage } from '../../../../portal/console/network';
+import { DUE_FILTERS, MOVE_LABELS, NetworkPage, type DueFilter } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
 import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, newsMailParts, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
@@ -15,6 +15,7 @@ import { storyFormats } from '../../../db/schema';
 import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
 import { dayEnd, dayOf, isDay, zoneOrUtc } from '../../../domain/periods';
+import { dueDayOf } from '../../../domain/content-due';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
@@ -114,12 +115,13 @@ function formValues(form: Form): CampaignFormValues {
     baselineCost: form.get('baselineCost').trim(),
     baselineEngaged: form.get('baselineEngaged').trim(),
     endsOn: form.get('endsOn').trim().slice(0, 32),
+    contentDueOn: form.get('contentDueOn').trim().slice(0, 32),
   };
 }
 
 // Validates like POST /api/admin/campaigns, with messages a person can act on; nothing is written on any error.
 async function validateCampaign(c: ConsoleContext, values: CampaignFormValues, hosts: string[]): Promise<{ input: CampaignInput | null; errors: string[] }> {
-  const { slug: _slug, baselineCost, baselineEngaged, endsOn: _endsOn, ...rest } = values;
+  const { slug: _slug, baselineCost, baselineEngaged, endsOn: _endsOn, contentDueOn: _dueOn, ...rest } = values;
   const parsed = campaignSchema.safeParse(rest);
   const errors = parsed.success ? [] : [...new Set(parsed.error.issues.map((i) => i.message))];
   let baselineCostMinor: number | null = null;
@@ -168,7 +170,7 @@ const LIST_FLASH: Record<string, Flash> = { joined: { tone: 'success', text: 'We
 async function renderList(c: ConsoleContext, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 422 } = {}) {
   const { brandId } = c.var.user;
   const [campaigns, plans, hosts, toReview, activeCreators] = await Promise.all([
-    campaignSummaries(c.env.DB, brandId),
+    campaignSummaries(c.env.DB, brandId, Date.now()),
     commissionPlans(c.env.DB, brandId),
     allowedHosts(c),
     awaitingReview(c.env.DB, brandId),
@@ -269,6 +271,7 @@ const valuesOf = (r: CampaignRecord, currency: string, timezone: string): Campai
   baselineCost: moneyInput(r.baseline_cost_minor, currency),
   baselineEngaged: r.baseline_engaged === null ? '' : String(r.baseline_engaged),
   endsOn: r.ends_at === null ? '' : dayOf(r.ends_at - 1, zoneOrUtc(timezone)),
+  contentDueOn: r.content_due_at === null ? '' : dueDayOf(r.content_due_at, zoneOrUtc(timezone)),
 });
 
 // With nobody enrolled yet, the preview uses the campaign as a sample creator would receive it.
@@ -308,6 +311,8 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     bonus: extra?.bonus ?? null,
     brand_accepted: 1,
     self_purchases_earn: extra?.self_purchases_earn ?? 0,
+    content_due_at: campaign.content_due_at,
+    drafts_standing: 0,
   };
 }
 
@@ -381,6 +386,21 @@ function endOfDay(day: string, timezone: string, current: { status: string; star
   return endsAt;
 }
 
+// When first drafts are due, typed as YYYY-MM-DD: the end of that day on the brand's calendar (as the last day
+// is). '' clears it. The day the campaign already has is no change, over or not, so the rest of the brief still
+// saves; a new day already over is refused (it would mark everyone overdue at once). Problems go into `errors`.
+function dueOfDay(day: string, timezone: string, current: number | null, now: number, errors: string[]): number | null | undefined {
+  if (day === '') return current === null ? undefined : null;
+  if (current !== null && day === dueDayOf(current, timezone)) return undefined;
+  if (!isDay(day)) {
+    errors.push('The due date for first drafts is a date, like 2026-12-12.');
+    return undefined;
+  }
+  const dueAt = dayEnd(day, timezone);
+  if (dueAt <= now) errors.push('That due date for first drafts is already over. Pick a later day, or leave it empty for none.');
+  return dueAt;
+}
+
 campaignRoutes.post('/campaigns/:id', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
@@ -392,6 +412,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   // The last day, when the form has the field and the campaign is not being ended (ending dates it itself).
   const now = Date.now();
   const endsAt = form.all('endsOn').length === 0 || input?.status === 'ended' ? undefined : endOfDay(values.endsOn, zoneOrUtc(c.var.user.timezone), campaign, values.status, now, errors);
+  const contentDueAt = form.all('contentDueOn').length === 0 || input?.status === 'ended' ? undefined : dueOfDay(values.contentDueOn, zoneOrUtc(c.var.user.timezone), campaign.content_due_at, now, errors);
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.
@@ -422,6 +443,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const dates = campaignDatesFor({ status: campaign.status, startsAt: campaign.starts_at, endsAt: campaign.ends_at }, { status: input.status, endsAt }, now);
   if (dates.endsAt !== undefined) next.ends_at = dates.endsAt;
   if (dates.startsAt !== undefined) next.starts_at = dates.startsAt;
+  if (contentDueAt !== undefined) next.content_due_at = contentDueAt;
   const before = campaign as unknown as Record<string, unknown>;
   const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
   if (changed.length > 0) {
@@ -579,6 +601,9 @@ campaignRoutes.post('/campaigns/:id/updates', async (c) => {
 
 // ---------- Network results ----------
 
+// ?due= as the ranking's filter: anything else (edited by hand) lists everyone.
+const dueFilterOf = (raw: string | undefined): DueFilter => (raw !== undefined && Object.hasOwn(DUE_FILTERS, raw) ? (raw as DueFilter) : '');
+
 campaignRoutes.get('/campaigns/:id/network', async (c) => {
   const now = Date.now();
   const data = await loadNetwork(c.env.DB, c.var.user.brandId, c.req.param('id'), now);
@@ -600,6 +625,7 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
       removed={data.creators.filter((r) => r.status === 'removed').map((r) => ({ enrollmentId: r.enrollmentId, name: r.name, handle: r.handle }))}
       toReview={await awaitingReview(c.env.DB, c.var.user.brandId)}
       canExport={canWrite(c.var.user)}
+      dueFilter={dueFilterOf(c.req.query('due'))}
     />,
   );
 });

@@ -23,13 +23,15 @@ import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
 import { trackedLinkUrl } from '../../../lib/paths';
+import { DRAFT_STANDS, dueDayOf, firstDraftState } from '../../../domain/content-due';
+import { dayEnd, isDay, zoneOrUtc } from '../../../domain/periods';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
 
 type EnrollmentStatus = (typeof enrollmentStatuses)[number];
 type PaymentModel = (typeof paymentModels)[number];
 
-type EnrollmentRecord = CreatorPageData & { creatorId: string; paymentModel: string; flatFeeMinor: number; briefSection: string };
+type EnrollmentRecord = CreatorPageData & { creatorId: string; paymentModel: string; flatFeeMinor: number; briefSection: string; contentDueAt: number | null };
 
 const FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Saved. Links and codes follow within seconds.' },
@@ -70,9 +72,10 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
   const [rows, links, codes, numbers] = await db.batch([
     db
       .prepare(
-        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, r.handle, r.display_name, r.email, r.accepted_at,
+        `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, e.content_due_at, r.handle, r.display_name, r.email, r.accepted_at,
            -- Whether the account has a password is the brand's to know only once the creator joined it.
-           r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up
+           r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up,
+           (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing
          FROM enrollments e JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
@@ -86,9 +89,10 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db.prepare('SELECT code, status, discount_type, discount_value FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
-  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null };
+  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; drafts_standing: number };
   const row = rows!.results[0] as Row | undefined;
   if (!row) throw notFound('creator');
+  const dueAt = row.content_due_at ?? campaign.content_due_at;
   return {
     enrollmentId: row.id,
     creatorId: row.creator_id,
@@ -101,17 +105,26 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     paymentModel: row.payment_model,
     flatFeeMinor: row.flat_fee_minor,
     briefSection: row.brief_section,
+    contentDueAt: row.content_due_at,
+    firstDraft: {
+      dueAt,
+      own: row.content_due_at !== null,
+      state: firstDraftState({ status: row.status, accepted: row.accepted_at !== null, draftsStanding: row.drafts_standing, dueAt }, { status: campaign.status, endsAt: campaign.ends_at }, Date.now()),
+    },
     links: links!.results as CreatorPageData['links'],
     codes: codes!.results as ListedCode[],
     numbers: numbers!.results[0] as CreatorPageData['numbers'],
   };
 }
 
-const valuesOf = (e: EnrollmentRecord, currency: string): EnrollmentFormValues => ({
+const drawnInstant = (raw: string): number | null => (raw === '' ? null : /^\d{1,15}$/.test(raw) ? Number(raw) : -1);
+
+const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFeeMinor' | 'briefSection' | 'contentDueAt'>, currency: string, timezone: string): EnrollmentFormValues => ({
   status: e.status,
   paymentModel: e.paymentModel,
   flatFee: e.flatFeeMinor > 0 ? moneyInput(e.flatFeeMinor, currency) : '',
   briefSection: e.briefSection,
+  contentDueOn: e.contentDueAt === null ? '' : dueDayOf(e.contentDueAt, zoneOrUtc(timezone)),
 });
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
@@ -132,8 +145,9 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       canWrite={canWrite(c.var.user)}
       campaign={campaign}
       creator={e}
-      values={extras.values ?? valuesOf(e, currency)}
-      drawn={extras.drawn ?? { status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection }}
+      values={extras.values ?? valuesOf(e, currency, c.var.user.timezone)}
+      drawn={extras.drawn ?? { status: e.status, paymentModel: e.paymentModel, flatFeeMinor: e.flatFeeMinor, briefSection: e.briefSection, contentDueAt: e.contentDueAt }}
+      campaignDueAt={campaign.content_due_at}
       origin={publicOrigin(c)}
       currency={currency}
       flash={flashOf(FLASH, c)}
@@ -163,7 +177,7 @@ creatorRoutes.get('/campaigns/:id/creators/:enrollment', async (c) => {
   // A suggested move from the network page fills the form in; nothing changes until it is saved.
   const suggestion = c.req.query('suggest') ?? null;
   const suggested = suggestion ? SUGGESTIONS[suggestion] : undefined;
-  const values = valuesOf(e, c.var.user.currency);
+  const values = valuesOf(e, c.var.user.currency, c.var.user.timezone);
   const filled = suggested && canWrite(c.var.user) ? { ...values, ...(suggested.paymentModel ? { paymentModel: suggested.paymentModel } : {}), ...(suggested.status ? { status: suggested.status } : {}) } : values;
   return renderCreator(c, campaign, e, { values: filled, suggestion: suggested ? suggestion : null });
 });
@@ -172,7 +186,13 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const form = await readForm(c);
-  const values: EnrollmentFormValues = { status: form.get('status'), paymentModel: form.get('paymentModel'), flatFee: form.get('flatFee').trim(), briefSection: form.get('briefSection').replaceAll('\r\n', '\n') };
+  const values: EnrollmentFormValues = {
+    status: form.get('status'),
+    paymentModel: form.get('paymentModel'),
+    flatFee: form.get('flatFee').trim(),
+    briefSection: form.get('briefSection').replaceAll('\r\n', '\n'),
+    contentDueOn: form.get('contentDueOn').trim().slice(0, 32),
+  };
   const errors: string[] = [];
   const flatFeeMinor = values.flatFee === '' ? 0 : typedAmountToMinor(values.flatFee, c.var.user.currency);
   if (flatFeeMinor === null || flatFeeMinor > 100_000_000) errors.push(`The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.`);
@@ -183,20 +203,43 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
     paymentModel: form.get('drawnPaymentModel') as PaymentModel,
     flatFeeMinor: Number(form.get('drawnFlatFeeMinor')),
     briefSection: form.get('drawnBriefSection').replaceAll('\r\n', '\n'),
+    // A form drawn without the date (a removed creator's has none) leaves it as it is; one edited into something
+    // else is drawn from no date the enrollment can have (a conflict).
+    contentDueAt: form.all('drawnContentDueAt').length === 0 ? e.contentDueAt : drawnInstant(form.get('drawnContentDueAt')),
   };
-  const drawn = valuesOf({ ...e, ...expected }, c.var.user.currency);
+  const timezone = zoneOrUtc(c.var.user.timezone);
+  const drawn = valuesOf({ ...e, ...expected }, c.var.user.currency, timezone);
+  if (form.all('contentDueOn').length === 0) values.contentDueOn = drawn.contentDueOn;
+  // Checked here to say it in the console's words; updateEnrollment checks the same.
+  if (values.contentDueOn !== drawn.contentDueOn && values.contentDueOn !== '') {
+    if (!isDay(values.contentDueOn)) errors.push('The due date is a date, like 2026-12-19.');
+    else if (dayEnd(values.contentDueOn, timezone) <= Date.now()) errors.push('That due date is already over. Pick a later day, or leave it empty for the campaign’s.');
+  }
   const asked = {
     ...(values.status !== drawn.status ? { status: values.status } : {}),
     ...(values.paymentModel !== drawn.paymentModel ? { paymentModel: values.paymentModel } : {}),
     ...(values.flatFee !== drawn.flatFee ? { flatFeeMinor: flatFeeMinor ?? 0 } : {}),
     ...(values.briefSection !== drawn.briefSection ? { briefSection: values.briefSection } : {}),
+    ...(values.contentDueOn !== drawn.contentDueOn ? { contentDueAt: values.contentDueOn || null } : {}),
   };
   if (Object.keys(asked).length === 0) return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'saved'), 303);
   const parsed = enrollmentChange.safeParse(asked);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? '');
-      errors.push(field === 'status' ? 'Pick a status.' : field === 'paymentModel' ? 'Pick a payment model.' : field === 'briefSection' ? 'The brief section is at most 4,000 characters, with no control characters.' : field === 'flatFeeMinor' ? `The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.` : issue.message);
+      errors.push(
+        field === 'status'
+          ? 'Pick a status.'
+          : field === 'paymentModel'
+            ? 'Pick a payment model.'
+            : field === 'briefSection'
+              ? 'The brief section is at most 4,000 characters, with no control characters.'
+              : field === 'flatFeeMinor'
+                ? `The flat fee is a plain amount in ${c.var.user.currency}, like 150 or 150.00.`
+                : field === 'contentDueAt'
+                  ? 'The due date is a date, like 2026-12-19.'
+                  : issue.message,
+      );
     }
   }
   if (errors.length > 0 || !parsed.success) return renderCreator(c, campaign, e, { values, errors: [...new Set(errors)] }, 422);

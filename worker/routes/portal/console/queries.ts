@@ -5,6 +5,7 @@ import type { ComplianceChecks } from '../../../db/schema';
 import { submissionStatuses } from '../../../db/schema';
 import { refundedOf } from '../../../db/network';
 import { NOT_WITHDRAWN } from '../../../db/submissions';
+import { DRAFT_STANDS } from '../../../domain/content-due';
 
 export type CampaignSummary = {
   id: string;
@@ -17,6 +18,8 @@ export type CampaignSummary = {
   enrolled: number;
   active: number;
   to_review: number;
+  // Creators past the date their first draft was due with none sent (domain/content-due.ts); 0 once it ended.
+  overdue: number;
   applications: number;
   live: number;
   clicks: number;
@@ -26,21 +29,25 @@ export type CampaignSummary = {
 };
 
 // One row per campaign, each number an indexed subquery over that campaign's enrollments (rollups, not raw
-// clicks). Sales are net of refunds, as on the network page.
+// clicks). Sales are net of refunds, as on the network page. ?1 the brand, ?2 now.
 export const CAMPAIGN_SUMMARIES_SQL = `SELECT c.id, c.name, c.slug, c.hashtag, c.status, c.created_at, c.ends_at,
   (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status <> 'removed') AS enrolled,
   (SELECT COUNT(*) FROM enrollments e WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status = 'active') AS active,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'submitted') AS to_review,
+  CASE WHEN c.status <> 'ended' AND (c.ends_at IS NULL OR c.ends_at > ?2) THEN (SELECT COUNT(*) FROM enrollments e
+    JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL
+    WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND e.status IN ('active', 'paused', 'benched') AND coalesce(e.content_due_at, c.content_due_at) <= ?2
+      AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS})) ELSE 0 END AS overdue,
   (SELECT COUNT(*) FROM applications a WHERE a.campaign_id = c.id AND a.status = 'pending' AND +a.brand_id = c.brand_id) AS applications,
   (SELECT COUNT(*) FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND s.status = 'live') AS live,
   (SELECT COALESCE(SUM(r.unique_clicks), 0) FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS clicks,
   (SELECT COUNT(*) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none' AND cv.renewal_of IS NULL AND ${refundedOf('cv')} < cv.amount_minor) AS conversions,
   (SELECT COALESCE(SUM(MAX(cv.amount_minor - ${refundedOf('cv')}, 0)), 0) FROM enrollments e JOIN conversions cv ON cv.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id AND cv.attribution <> 'none') AS revenue,
   (SELECT COALESCE(SUM(l.amount_minor), 0) FROM enrollments e JOIN ledger_entries l ON l.enrollment_id = e.id WHERE e.campaign_id = c.id AND +e.brand_id = c.brand_id) AS cost
-FROM campaigns c WHERE c.brand_id = ? ORDER BY c.status = 'ended', c.created_at DESC`;
+FROM campaigns c WHERE c.brand_id = ?1 ORDER BY c.status = 'ended', c.created_at DESC`;
 
-export async function campaignSummaries(db: D1Database, brandId: string): Promise<CampaignSummary[]> {
-  return (await db.prepare(CAMPAIGN_SUMMARIES_SQL).bind(brandId).all<CampaignSummary>()).results;
+export async function campaignSummaries(db: D1Database, brandId: string, now: number): Promise<CampaignSummary[]> {
+  return (await db.prepare(CAMPAIGN_SUMMARIES_SQL).bind(brandId, now).all<CampaignSummary>()).results;
 }
 
 // The brand's creators at work now, each counted once however many campaigns they run in: active in a
@@ -77,6 +84,7 @@ export type CampaignRecord = {
   baseline_cost_minor: number | null;
   baseline_engaged: number | null;
   applications_open: number;
+  content_due_at: number | null;
   created_at: number;
 };
 
