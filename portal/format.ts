@@ -53,6 +53,10 @@ export function formatDateTime(ms: number, timeZone = 'UTC'): string {
 // A due date as the day it falls on the brand's calendar (domain/content-due.ts): "Fri 12 Dec", with the year
 // when it is not this year's ("Fri, 12 Dec 2027").
 const dueDays = new Map<boolean, Intl.DateTimeFormat>();
+/** A time of day on the brand's clock, 24-hour ("10:00"). */
+export const formatTimeOfDay = (ms: number, timeZone: string): string =>
+  new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: zoneOrUtc(timeZone) }).format(new Date(ms));
+
 export function formatDueDay(dueAt: number, timeZone: string, now = Date.now()): string {
   const zone = zoneOrUtc(timeZone);
   const day = dueDayOf(dueAt, zone);

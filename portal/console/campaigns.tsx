@@ -351,7 +351,7 @@ export type LaunchCheck = { creators: number; accepted: number; missing: string[
 export const CampaignBriefPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
-  campaign: { id: string; name: string; slug: string; status: string; hashtag: string };
+  campaign: { id: string; name: string; slug: string; status: string; hashtag: string; content_due_at: number | null };
   values: CampaignFormValues;
   plans: PlanChoice[];
   hosts: string[];
@@ -401,6 +401,7 @@ export const CampaignBriefPage: FC<{
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">
         {/* The status the page was drawn with: a save after someone else launched or ended it is a conflict. */}
         <input type="hidden" name="drawnStatus" value={campaign.status} />
+        <input type="hidden" name="drawnContentDueAt" value={campaign.content_due_at === null ? '' : String(campaign.content_due_at)} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
           <p class="muted small">

@@ -3,8 +3,9 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
-import { mailContentDueReminders } from '../../worker/jobs/content-due';
-import { dayEnd, dayOf } from '../../worker/domain/periods';
+import { dueReminder, mailContentDueReminders } from '../../worker/jobs/content-due';
+import { REMINDER_LEAD_MS } from '../../worker/domain/content-due';
+import { addDays, dayEnd, dayOf } from '../../worker/domain/periods';
 import { setTransport, type Message } from '../../worker/lib/messages';
 import { addAcceptedCreator, createMoneyBrand, insertSubmission, json, rowCount, waitFor, type Data } from './fixtures';
 import { adminUser, signIn } from './console-fixtures';
@@ -43,6 +44,30 @@ function mailbox() {
   setTransport(async (msg) => void sent.push(msg));
   return sent;
 }
+
+describe('the reminder mail', () => {
+  it('goes from the morning of the third day before, an hour either side when clocks change, never the day before', () => {
+    const hourIn = (ms: number, zone: string) => Number(new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: zone }).format(new Date(ms)));
+    // Clocks go forward in the week before 8 March (Los Angeles) and 27 September (Auckland), back before 1 November.
+    for (const [zone, day] of [['America/Los_Angeles', '2026-03-08'], ['America/Los_Angeles', '2026-11-01'], ['Pacific/Auckland', '2026-09-27'], ['Asia/Kolkata', '2026-12-12'], ['UTC', '2026-12-12']] as const) {
+      const opens = dayEnd(day, zone) - REMINDER_LEAD_MS;
+      expect(dayOf(opens, zone), `${zone} ${day}`).toBe(addDays(day, -3));
+      expect(hourIn(opens, zone), `${zone} ${day}`).toBeGreaterThanOrEqual(8);
+      expect(hourIn(opens, zone), `${zone} ${day}`).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('says by the end of the day for a date, the time for a time sent through the API, and greets a creator without a name', () => {
+    const r = { enrollment_id: 'enr_x', email: 'a@b.test', name: 'Maya Lind', campaign_name: 'Glow', brand_name: 'Lumen', timezone: 'America/Los_Angeles' };
+    const now = Date.parse('2026-12-17T18:00:00Z');
+    const byDay = dueReminder({ ...r, due_at: dayEnd('2026-12-20', r.timezone) }, null, now).text;
+    expect(byDay).toContain('Hi Maya,');
+    expect(byDay).toContain('due on Sun 20 Dec, in 3 days (by the end of that day, America/Los Angeles time)');
+    const atTime = dueReminder({ ...r, name: ' ', due_at: Date.parse('2026-12-20T10:00:00-08:00') }, null, now).text;
+    expect(atTime).toContain('Hi there,');
+    expect(atTime).toContain('due on Sun 20 Dec, in 3 days (at 10:00, America/Los Angeles time)');
+  });
+});
 
 describe('content due dates', () => {
   beforeAll(async () => {
@@ -103,6 +128,18 @@ describe('content due dates', () => {
       expect(res.status).toBe(422);
       expect(await res.text()).toMatch(/due date for first drafts is (already over|a date)/);
     }
+    expect(await dueOf('campaigns', m.campaign.id)).toBe(dayEnd(dayIn(8), ZONE));
+    // A form drawn before the date was moved elsewhere (the API, another tab) leaves the day it was drawn with as
+    // it was: the campaign keeps the new day. Cleared on purpose, it is cleared.
+    const drawn = String(dayEnd(dayIn(8), ZONE));
+    expect((await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { contentDueAt: dayIn(9) })).status).toBe(200);
+    expect((await post(page, brief({ drawnContentDueAt: drawn, contentDueOn: dayIn(8) }), { cookie })).status).toBe(303);
+    expect(await dueOf('campaigns', m.campaign.id)).toBe(dayEnd(dayIn(9), ZONE));
+    expect((await post(page, brief({ drawnContentDueAt: '', contentDueOn: '' }), { cookie })).status).toBe(303);
+    expect(await dueOf('campaigns', m.campaign.id)).toBe(dayEnd(dayIn(9), ZONE));
+    expect((await post(page, brief({ drawnContentDueAt: String(dayEnd(dayIn(9), ZONE)), contentDueOn: '' }), { cookie })).status).toBe(303);
+    expect(await dueOf('campaigns', m.campaign.id)).toBeNull();
+    expect((await post(page, brief({ drawnContentDueAt: '', contentDueOn: dayIn(8) }), { cookie })).status).toBe(303);
     expect(await dueOf('campaigns', m.campaign.id)).toBe(dayEnd(dayIn(8), ZONE));
 
     const creatorPage = `${page}/creators/${m.enrollment.id}`;

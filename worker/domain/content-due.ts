@@ -20,13 +20,23 @@ export const dueAtFrom = (input: string, timeZone: string): number => (isDay(inp
 /** The brand's calendar day (YYYY-MM-DD) a due instant ends: the last day creators have. */
 export const dueDayOf = (dueAt: number, timeZone: string): string => dayOf(dueAt - 1, timeZone);
 
+/**
+ * The due instant a console form was drawn with (a hidden field: '' for none), so a save that leaves the date as
+ * it was drawn changes nothing, whatever was set meanwhile; -1 for a value no form draws.
+ */
+export const drawnDueAt = (raw: string): number | null => (raw === '' ? null : /^\d{1,15}$/.test(raw) ? Number(raw) : -1);
+
 /** Calendar days from today to the due day on the brand's calendar: 0 today, 1 tomorrow, below 0 past. */
 export const daysUntilDue = (dueAt: number, timeZone: string, now: number): number =>
   Math.round((Date.parse(`${dueDayOf(dueAt, timeZone)}T00:00:00Z`) - Date.parse(`${dayOf(now, timeZone)}T00:00:00Z`)) / DAY_MS);
 
-// The reminder may go from four days before the instant: the start of the third day before the due day (an hour
-// either side in a week daylight saving time changes), so "due Friday" is mailed from Tuesday.
-export const REMINDER_LEAD_MS = 4 * DAY_MS;
+// The reminder may go from 09:00 on the third day before the due day, the brand's time ("due Friday" is mailed
+// from Tuesday morning, not at midnight): the due instant is the end of the day, so that is four days less nine
+// hours before it. In a week daylight saving time changes it is an hour either side, never the day before.
+export const REMINDER_LEAD_MS = 4 * DAY_MS - 9 * 60 * 60 * 1000;
+
+/** Whether a due instant is the end of its day on the brand's calendar (a date), not a time sent through the API. */
+export const dueAtDayEnd = (dueAt: number, timeZone: string): boolean => dueAt === dayEnd(dueDayOf(dueAt, timeZone), timeZone);
 
 // Still in the campaign: paused and benched creators too, as the campaign's updates count them. Invited ones
 // have not said yes, removed ones are out.

@@ -8,8 +8,8 @@
 import { configuredOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
-import { DRAFT_STANDS, REMINDER_LEAD_MS } from '../domain/content-due';
-import { dueInWords, formatDueDay, zoneLabel } from '../../portal/format';
+import { DRAFT_STANDS, dueAtDayEnd, REMINDER_LEAD_MS } from '../domain/content-due';
+import { dueInWords, formatDueDay, formatTimeOfDay, zoneLabel } from '../../portal/format';
 
 // Claimed a run, the nearest dates first: a run with more due leaves them to the next one, 15 minutes on.
 export const DUE_REMINDERS_PER_RUN = 200;
@@ -61,12 +61,14 @@ export async function mailContentDueReminders(env: Env, now: number): Promise<nu
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
 export function dueReminder(r: DueReminder, origin: string | null, now: number): Message {
   const day = formatDueDay(r.due_at, r.timezone, now);
+  // A date is due at the end of its day; a time the brand sent through the API, at that time.
+  const when = dueAtDayEnd(r.due_at, r.timezone) ? 'by the end of that day' : `at ${formatTimeOfDay(r.due_at, r.timezone)}`;
   return {
     to: r.email,
     subject: `${r.brand_name}: your ${r.campaign_name} draft is due ${day}`,
     text: [
-      `Hi ${r.name.split(' ')[0]},`,
-      `Your first draft for ${r.brand_name}'s ${r.campaign_name} campaign is due on ${day}, ${dueInWords(r.due_at, r.timezone, now)} (by the end of that day, ${zoneLabel(r.timezone)} time). ${r.brand_name} reviews it before you post.`,
+      `Hi ${r.name.trim().split(/\s+/)[0] || 'there'},`,
+      `Your first draft for ${r.brand_name}'s ${r.campaign_name} campaign is due on ${day}, ${dueInWords(r.due_at, r.timezone, now)} (${when}, ${zoneLabel(r.timezone)} time). ${r.brand_name} reviews it before you post.`,
       origin ? `Send it here: ${origin}/submissions/new?enrollment=${r.enrollment_id}\nThe brief: ${origin}/brief/${r.enrollment_id}` : 'Send it from Submit a draft in your Chorus portal; the brief is there too.',
       `You get this once for each due date, while you have sent no draft. To stop these reminders, turn them off under Emails on your Account page${origin ? `: ${origin}/account#emails-h` : '.'}`,
     ].join('\n\n'),

@@ -23,7 +23,7 @@ import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
 import { trackedLinkUrl } from '../../../lib/paths';
-import { DRAFT_STANDS, dueDayOf, firstDraftState } from '../../../domain/content-due';
+import { DRAFT_STANDS, drawnDueAt, dueDayOf, firstDraftState } from '../../../domain/content-due';
 import { dayEnd, isDay, zoneOrUtc } from '../../../domain/periods';
 
 export const creatorRoutes = new Hono<ConsoleEnv>();
@@ -117,8 +117,6 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
   };
 }
 
-const drawnInstant = (raw: string): number | null => (raw === '' ? null : /^\d{1,15}$/.test(raw) ? Number(raw) : -1);
-
 const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFeeMinor' | 'briefSection' | 'contentDueAt'>, currency: string, timezone: string): EnrollmentFormValues => ({
   status: e.status,
   paymentModel: e.paymentModel,
@@ -205,7 +203,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
     briefSection: form.get('drawnBriefSection').replaceAll('\r\n', '\n'),
     // A form drawn without the date (a removed creator's has none) leaves it as it is; one edited into something
     // else is drawn from no date the enrollment can have (a conflict).
-    contentDueAt: form.all('drawnContentDueAt').length === 0 ? e.contentDueAt : drawnInstant(form.get('drawnContentDueAt')),
+    contentDueAt: form.all('drawnContentDueAt').length === 0 ? e.contentDueAt : drawnDueAt(form.get('drawnContentDueAt')),
   };
   const timezone = zoneOrUtc(c.var.user.timezone);
   const drawn = valuesOf({ ...e, ...expected }, c.var.user.currency, timezone);
