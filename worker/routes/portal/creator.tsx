@@ -512,6 +512,19 @@ const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
 // The home page, with what the address's query says happened (a redirect after a form), or a warning a refused
 // form came back with.
+// What the home page says after an action that lands there: the first query parameter (with the value, where
+// one is given) that matches.
+const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
+  ['accepted', undefined, 'Accepted. Your link, code and brief for the campaign are below.'],
+  ['declined', 'campaign', 'Declined. That campaign is gone from your home page; your others with the brand stay as they are.'],
+  ['declined', undefined, 'Declined. That brand’s campaigns are gone from your home page.'],
+  ['left', undefined, 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'],
+  ['linked', 'new', 'Your new link is ready: copy it from the campaign below.'],
+  ['linked', 'restored', 'You had archived your link to that page: it is back on the campaign below, as it was.'],
+  ['linked', undefined, 'You already have a link to that page: it is on the campaign below.'],
+  ['restored', undefined, 'Restored: the link is back on the campaign below.'],
+];
+
 async function homePage(c: Context<AppEnv>, refused?: string) {
   const now = Date.now();
   const [home, details] = await Promise.all([
@@ -523,27 +536,8 @@ async function homePage(c: Context<AppEnv>, refused?: string) {
   const ended = home.ended;
   const viewer = viewerOf(c);
   const invited = cards.some(isInvitation);
-  const notice = c.req.query('welcome')
-    ? invited
-      ? 'Your password is saved. Accept an invitation below to get your link, code and brief.'
-      : 'You are all set. Here is everything for your campaigns.'
-    : c.req.query('accepted')
-      ? 'Accepted. Your link, code and brief for the campaign are below.'
-      : c.req.query('declined') === 'campaign'
-        ? 'Declined. That campaign is gone from your home page; your others with the brand stay as they are.'
-        : c.req.query('declined')
-        ? 'Declined. That brand’s campaigns are gone from your home page.'
-        : c.req.query('left')
-          ? 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'
-          : c.req.query('linked') === 'new'
-            ? 'Your new link is ready: copy it from the campaign below.'
-            : c.req.query('linked') === 'restored'
-              ? 'You had archived your link to that page: it is back on the campaign below, as it was.'
-              : c.req.query('linked')
-                ? 'You already have a link to that page: it is on the campaign below.'
-                : c.req.query('restored')
-                  ? 'Restored: the link is back on the campaign below.'
-                  : undefined;
+  const welcome = invited ? 'Your password is saved. Accept an invitation below to get your link, code and brief.' : 'You are all set. Here is everything for your campaigns.';
+  const notice = c.req.query('welcome') ? welcome : HOME_NOTICES.find(([key, value]) => (value === undefined ? c.req.query(key) : c.req.query(key) === value))?.[2];
   const nothing = c.req.query('nothing');
   const warning = nothing === 'ended' ? 'That campaign has ended, so it takes no more drafts, and no other campaign of yours is open for them.' : nothing === 'open' ? 'No campaign of yours is open for drafts right now.' : undefined;
   // Just archived (and not restored since): said with an Undo, as archiving asks nothing first.
