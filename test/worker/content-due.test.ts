@@ -4,7 +4,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../worker/env';
 import { dueReminder, mailContentDueReminders } from '../../worker/jobs/content-due';
-import { REMINDER_LEAD_MS } from '../../worker/domain/content-due';
+import { dueDayOf, REMINDER_LEAD_MS } from '../../worker/domain/content-due';
 import { addDays, dayEnd, dayOf } from '../../worker/domain/periods';
 import { setTransport, type Message } from '../../worker/lib/messages';
 import { addAcceptedCreator, createMoneyBrand, insertSubmission, json, rowCount, waitFor, type Data } from './fixtures';
@@ -187,6 +187,12 @@ describe('content due dates', () => {
     // The API's ranking says the same.
     const ranking = (await json<Data<{ ranking: { enrollmentId: string; firstDraft: string | null }[] }>>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/network`))).data.ranking;
     expect(Object.fromEntries(ranking.map((r) => [r.enrollmentId, r.firstDraft]))).toMatchObject({ [m.enrollment.id]: 'overdue', [rejected.enrollmentId]: 'overdue', [sent.enrollmentId]: 'sent' });
+    // And the ranking's CSV: the day on the brand's calendar and where each stands.
+    const [header, ...lines] = (await (await get(`${network}.csv`, cookie)).text()).split('\r\n');
+    expect(header).toContain('"drafts_sent","first_draft_due","first_draft","posts_live"');
+    const day = dueDayOf((await dueOf('campaigns', m.campaign.id))!, ZONE);
+    expect(lines.filter((l) => l.includes(`,"${day}","overdue",`))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes(`,"${day}","sent",`))).toHaveLength(1);
 
     // A draft sent: nothing due any more, for them or on their card.
     await insertSubmission(m.brand.brandId, m.enrollment.id);

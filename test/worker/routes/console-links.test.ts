@@ -151,6 +151,9 @@ describe('adding a tracked link in the console', () => {
     expect((await post(action, { destination: 'https://shop.example/x' }, { cookie: m.console })).status).toBe(409);
     // Nor paused or resumed: a removed creator's links are closed until they are restored.
     for (const status of ['paused', 'active']) expect((await post(`${m.page}/links/${link!.id}/status`, { status }, { cookie: m.console })).status, status).toBe(409);
+    const api = await m.brand.api('PATCH', `/api/admin/links/${link!.id}`, { status: 'paused' });
+    expect(api.status).toBe(409);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('enrollment_removed');
     expect(await env.DB.prepare('SELECT status FROM links WHERE id = ?').bind(link!.id).first('status')).toBe('active');
     expect(await linksOf(m.enrollment.id)).toEqual([{ slug: link!.slug, destination: 'https://shop.example/holiday-set' }]);
     expect(await linksOf(other.enrollment.id)).toEqual([expect.objectContaining({ destination: 'https://shop.example/glow' })]);

@@ -189,6 +189,9 @@ export async function updateTrackedLink(
   const where = and(eq(links.id, linkId), eq(links.brandId, brandId), enrollmentId ? eq(links.enrollmentId, enrollmentId) : undefined);
   const existing = await db.query.links.findFirst({ where });
   if (!existing) throw notFound('link');
+  // A removed creator's links are closed whatever their own status says: nothing to pause, resume or re-point.
+  const enrollment = await d1.prepare('SELECT status FROM enrollments WHERE id = ?').bind(existing.enrollmentId).first<string>('status');
+  if (enrollment === 'removed') throw new ApiError(409, 'enrollment_removed', "This creator was removed from the campaign, so their links are closed. Restore them (the enrollment's status) first.");
   const changes: Partial<LinkRow> = { updatedAt: Date.now() };
   if (input.status) changes.status = input.status;
   if (input.destination !== undefined) {
@@ -252,11 +255,11 @@ export const linkRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Pause, resume or re-point a link',
-      description: 'Takes effect everywhere within the link cache lifetime (LINK_CACHE_TTL_MS, 10 s by default).',
+      description: "Takes effect everywhere within the link cache lifetime (LINK_CACHE_TTL_MS, 10 s by default). A removed creator's links are closed: `409 enrollment_removed` until the creator is restored.",
       params: linkId,
       example: { status: 'paused' },
       responses: { 200: { description: 'The updated link.', schema: dataOf(Link) } },
-      errors: { 404: ['not_found'], 422: ['invalid_destination'] },
+      errors: { 404: ['not_found'], 409: ['enrollment_removed'], 422: ['invalid_destination'] },
     }),
     valid('json', updateLink),
     async (c) => {

@@ -642,7 +642,8 @@ campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
   const data = await loadNetwork(c.env.DB, c.var.user.brandId, c.req.param('id'), now);
   if (!data) throw notFound('campaign');
   const currency = data.campaign.currency;
-  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'drafts_sent', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency'];
+  const zone = zoneOrUtc(c.var.user.timezone);
+  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'drafts_sent', 'first_draft_due', 'first_draft', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency'];
   const rows = rankCreators(data.creators, now).map((r) =>
     csvLine([
       csvNumber(r.rank),
@@ -656,6 +657,9 @@ campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
       csvNumber(formatAmount(r.revenueMinor, currency)),
       csvNumber(formatAmount(r.costMinor, currency)),
       csvNumber(r.drafts),
+      // The day their first draft is due on the brand's calendar, and where they stand: sent, due or overdue.
+      csvText(r.contentDueAt === null ? '' : dueDayOf(r.contentDueAt, zone)),
+      csvText(r.firstDraft ?? ''),
       csvNumber(r.postsLive),
       csvNumber(r.saves),
       csvNumber(r.shares),
