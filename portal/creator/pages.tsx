@@ -1,9 +1,10 @@
 import type { Child, FC } from 'hono/jsx';
-import { campaignEnded, firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
+import { campaignEnded } from '../../worker/domain/codes';
 import { hasTag } from '../../worker/domain/submissions';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';

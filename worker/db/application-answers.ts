@@ -9,7 +9,7 @@ import { mailSetup, type Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
 import { approveOnce, campaignCodeStyle, declineApplications, declineEach, declineOnce, type Answerer, type ApplicationRow, type Declined, type DeclineReport } from './applications';
 import { checkRows, freeCodePattern, importAuditStatement, importCreators, type ImportTarget } from './creator-import';
-import { campaignEnded } from './creator-portal';
+import { campaignEnded } from '../domain/codes';
 import { mailInvitations } from './invitation-mails';
 import { unsubscribeToken } from './mail-opt-outs';
 import { newId } from '../lib/ids';

@@ -9,7 +9,7 @@ import { codeFromPattern } from '../domain/codes';
 import { newId } from '../lib/ids';
 import { auditIfChanged, creatorEndedSql } from './audit';
 import { accountFor } from './creator-import';
-import { campaignEnded } from './creator-portal';
+import { campaignEnded } from '../domain/codes';
 import { OPTED_OUT } from './mail-opt-outs';
 
 // Who answers: a teammate in the console, or an admin API key.

@@ -11,6 +11,7 @@ import { formatAmount } from '../domain/store-payloads';
 import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
 import { iso } from '../lib/validate';
 import { DRAFT_STANDS, firstDraftState, type FirstDraft } from '../domain/content-due';
+import { campaignEnded } from '../domain/codes';
 
 export type CreatorEnrollment = {
   enrollment_id: string;
@@ -112,11 +113,7 @@ export const isInvitation = (e: Pick<CreatorEnrollment, 'brand_accepted' | 'enro
 
 /** Where the creator stands with their first draft in this campaign (domain/content-due.ts). */
 export const firstDraftOf = (e: CreatorEnrollment, now: number): FirstDraft =>
-  firstDraftState({ status: e.enrollment_status, accepted: e.brand_accepted === 1, draftsStanding: e.drafts_standing, dueAt: e.content_due_at }, { status: e.campaign_status, endsAt: e.ends_at }, now);
-
-// A campaign closed by its status or past its end date: its links and codes earn no more (placementOpen),
-// drafts and live posts go no further from the creator's side, and its card says so.
-export const campaignEnded = (e: { campaign_status: string; ends_at: number | null }, now: number) => e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now);
+  firstDraftState({ status: e.enrollment_status, accepted: e.brand_accepted === 1, draftsStanding: e.drafts_standing, dueAt: e.content_due_at }, e, now);
 
 export type CampaignCard = CreatorEnrollment & {
   links: ListedLink[];

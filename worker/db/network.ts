@@ -116,7 +116,7 @@ export async function loadNetwork(db: D1Database, brandId: string, campaignId: s
       shares: p?.shares ?? 0,
       recentActivity: (k?.recent ?? 0) + (v?.recent ?? 0) + (p?.recent ?? 0),
       contentDueAt: dueAt,
-      firstDraft: firstDraftState({ status: e.status, accepted: e.accepted_at !== null, draftsStanding: p?.standing ?? 0, dueAt }, { status: campaign.status, endsAt: campaign.ends_at }, now),
+      firstDraft: firstDraftState({ status: e.status, accepted: e.accepted_at !== null, draftsStanding: p?.standing ?? 0, dueAt }, { campaign_status: campaign.status, ends_at: campaign.ends_at }, now),
     };
   });
   const baseline = campaign.baseline_cost_minor !== null && campaign.baseline_engaged !== null ? { costMinor: campaign.baseline_cost_minor, engaged: campaign.baseline_engaged } : null;

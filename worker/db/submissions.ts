@@ -3,7 +3,7 @@
 import { checkCaption, METRIC_NAMES, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { auditIfChanged } from './audit';
-import { campaignEnded } from './creator-portal';
+import { campaignEnded } from '../domain/codes';
 import { ApiError, notFound } from '../lib/errors';
 import type { Message } from '../lib/messages';
 import { newId } from '../lib/ids';

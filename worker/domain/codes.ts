@@ -88,6 +88,10 @@ export function campaignEndsAtFor(current: { status: string; endsAt: number | nu
 
 // Open between the campaign's start and its end: a link before a dated launch answers as a stopped one does
 // (the brand's fallback, or 410), so it records no click a pre-launch order could be credited by.
+// A campaign closed by its status or past its end date: its links and codes earn no more (placementOpen),
+// drafts and live posts go no further from the creator's side, and its card says so.
+export const campaignEnded = (e: { campaign_status: string; ends_at: number | null }, now: number) => e.campaign_status === 'ended' || (e.ends_at !== null && e.ends_at <= now);
+
 export function placementOpen(placement: Placement, at: number): boolean {
   const endsAt = placementEndsAt(placement);
   return !placementStopped(placement) && (placement.campaignStartsAt === null || at >= placement.campaignStartsAt) && (endsAt === null || at < endsAt);

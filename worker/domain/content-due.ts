@@ -2,6 +2,7 @@
 // of that day in the brand's timezone, stored as that instant (as a campaign's last day is: the console's endsOn).
 // A creator's own date (a later one for someone who joined late) comes before the campaign's.
 import { z } from 'zod';
+import { campaignEnded } from './codes';
 import { dayEnd, dayOf, DAY_MS, isDay } from './periods';
 
 // A due date as the admin API takes it: a calendar day (due at its end, in the brand's timezone), or an exact
@@ -55,11 +56,11 @@ export type FirstDraft = 'sent' | 'due' | 'overdue' | null;
 
 export function firstDraftState(
   e: { status: string; accepted: boolean; draftsStanding: number; dueAt: number | null },
-  campaign: { status: string; endsAt: number | null },
+  campaign: { campaign_status: string; ends_at: number | null },
   now: number,
 ): FirstDraft {
   if (e.dueAt === null || !e.accepted || !(IN_CAMPAIGN as readonly string[]).includes(e.status)) return null;
-  if (campaign.status === 'ended' || (campaign.endsAt !== null && campaign.endsAt <= now)) return null;
+  if (campaignEnded(campaign, now)) return null;
   if (e.draftsStanding > 0) return 'sent';
   return now >= e.dueAt ? 'overdue' : 'due';
 }

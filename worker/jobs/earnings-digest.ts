@@ -9,7 +9,7 @@ import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { tierProgress } from '../domain/commission';
 import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
-import { campaignEnded } from '../db/creator-portal';
+import { campaignEnded } from '../domain/codes';
 import type { CommissionTier } from '../db/schema';
 import { formatDate, formatMoney, formatPercent } from '../../portal/format';
 import { earningsMailToken } from '../db/mail-opt-outs';

@@ -4,7 +4,7 @@ import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { checkRows, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
-import { campaignEnded } from '../../db/creator-portal';
+import { campaignEnded } from '../../domain/codes';
 import { publicOrigin, type AppEnv, type Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';

@@ -11,9 +11,10 @@ import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStateme
 import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
 import { setCampaignNews, setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
-import { campaignEnded, creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
+import { creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
+import { campaignEnded } from '../../domain/codes';
 import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
 import { publicOrigin, type AppEnv } from '../../env';
@@ -510,8 +511,6 @@ creatorPortal.post('/invitations/:enrollmentId/decline', async (c) => {
 
 const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 
-// The home page, with what the address's query says happened (a redirect after a form), or a warning a refused
-// form came back with.
 // What the home page says after an action that lands there: the first query parameter (with the value, where
 // one is given) that matches.
 const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
@@ -525,6 +524,8 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
   ['restored', undefined, 'Restored: the link is back on the campaign below.'],
 ];
 
+// The home page, with what the address's query says happened (a redirect after a form), or a warning a refused
+// form came back with.
 async function homePage(c: Context<AppEnv>, refused?: string) {
   const now = Date.now();
   const [home, details] = await Promise.all([

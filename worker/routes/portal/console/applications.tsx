@@ -7,7 +7,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { approveApplication, declineAll, declineApplication, type Answering } from '../../../db/application-answers';
 import { APPLICATION_ID, applicationLists, loadApplication, PENDING_SHOWN, pendingAmong, reopenApplication } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
-import { campaignEnded } from '../../../db/creator-portal';
+import { campaignEnded } from '../../../domain/codes';
 import { publicOrigin } from '../../../env';
 import { notFound } from '../../../lib/errors';
 import { ENDED_IMPORT } from '../../admin/imports';

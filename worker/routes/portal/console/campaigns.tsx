@@ -414,10 +414,10 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const endsAt = form.all('endsOn').length === 0 || input?.status === 'ended' ? undefined : endOfDay(values.endsOn, zoneOrUtc(c.var.user.timezone), campaign, values.status, now, errors);
   // A due day left as the form drew it keeps the one the campaign has now (set meanwhile through the API or
   // another tab) rather than clearing it or moving it back.
+  const zone = zoneOrUtc(c.var.user.timezone);
   const drawnDue = form.all('drawnContentDueAt').length === 0 ? campaign.content_due_at : drawnDueAt(form.get('drawnContentDueAt'));
-  const dueUntouched = drawnDue !== -1 && values.contentDueOn === (drawnDue === null ? '' : dueDayOf(drawnDue, zoneOrUtc(c.var.user.timezone)));
-  const contentDueAt =
-    form.all('contentDueOn').length === 0 || input?.status === 'ended' || dueUntouched ? undefined : dueOfDay(values.contentDueOn, zoneOrUtc(c.var.user.timezone), campaign.content_due_at, now, errors);
+  const dueUntouched = drawnDue !== -1 && values.contentDueOn === (drawnDue === null ? '' : dueDayOf(drawnDue, zone));
+  const contentDueAt = form.all('contentDueOn').length === 0 || input?.status === 'ended' || dueUntouched ? undefined : dueOfDay(values.contentDueOn, zone, campaign.content_due_at, now, errors);
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.

@@ -109,7 +109,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     firstDraft: {
       dueAt,
       own: row.content_due_at !== null,
-      state: firstDraftState({ status: row.status, accepted: row.accepted_at !== null, draftsStanding: row.drafts_standing, dueAt }, { status: campaign.status, endsAt: campaign.ends_at }, Date.now()),
+      state: firstDraftState({ status: row.status, accepted: row.accepted_at !== null, draftsStanding: row.drafts_standing, dueAt }, { campaign_status: campaign.status, ends_at: campaign.ends_at }, Date.now()),
     },
     links: links!.results as CreatorPageData['links'],
     codes: codes!.results as ListedCode[],

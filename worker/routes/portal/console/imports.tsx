@@ -11,7 +11,7 @@ import { ApiError } from '../../../lib/errors';
 import { CsvError, parseCsv, safeFilename } from '../../../lib/csv';
 import { log } from '../../../lib/log';
 import { campaignForImport, ENDED_IMPORT, runCreatorImport } from '../../admin/imports';
-import { campaignEnded } from '../../../db/creator-portal';
+import { campaignEnded } from '../../../domain/codes';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, csvFromForm, pageHtml, type Markup, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { invitationsDue, mailInvitations, MailUnavailable } from '../../../db/invitation-mails';
