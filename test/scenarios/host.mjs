@@ -73,23 +73,43 @@ async function start() {
     handleRuntimeStdio: (stdout, stderr) => {
       for (const stream of [stdout, stderr]) readline.createInterface({ input: stream }).on('line', workerLine);
     },
-    workers: [{ ...bindings, bindings: { ...bindings.bindings, ...vars }, name: 'chorus', modules: true, scriptPath, modulesRoot: path.dirname(scriptPath) }],
+    workers: [
+      { ...bindings, bindings: { ...bindings.bindings, ...vars }, name: 'chorus', modules: true, scriptPath, modulesRoot: path.dirname(scriptPath) },
+      // The oracle's window on the same D1. Queries go through a fetch to this worker rather than the D1 proxy
+      // from getD1Database: that proxy's prepare() and bind() are synchronous calls across threads, and one
+      // under a storm's load came back with another call's reply (miniflare's `message?.id === id` assertion).
+      { name: 'oracle', modules: true, script: ORACLE_SCRIPT, d1Databases: bindings.d1Databases },
+    ],
   });
   const url = (await mf.ready).href.replace(/\/$/, '');
-  return { url, db: await mf.getD1Database('DB') };
+  return { url, oracle: await mf.getWorker('oracle') };
 }
+
+const ORACLE_SCRIPT = `export default {
+  async fetch(request, env) {
+    const { sql, params } = await request.json();
+    try {
+      const { results } = await env.DB.prepare(sql).bind(...params).all();
+      return Response.json({ rows: results });
+    } catch (e) {
+      return Response.json({ error: String(e?.stack ?? e) });
+    }
+  },
+};`;
 
 const READ_ONLY = /^\s*(SELECT|WITH)\b/i;
 
 start().then(
-  ({ url, db }) => {
+  ({ url, oracle }) => {
     process.on('message', async (msg) => {
       const reply = (body) => process.send({ id: msg.id, ...body });
       try {
         if (msg.type === 'query') {
           if (!READ_ONLY.test(msg.sql)) throw new Error('the host answers read-only queries only');
-          const { results } = await db.prepare(msg.sql).bind(...(msg.params ?? [])).all();
-          reply({ rows: results });
+          const answer = await oracle.fetch('http://oracle/', { method: 'POST', body: JSON.stringify({ sql: msg.sql, params: msg.params ?? [] }) });
+          const { rows, error } = await answer.json();
+          if (error) throw new Error(error);
+          reply({ rows });
         } else if (msg.type === 'stats') {
           reply({ stats: { events: { ...events }, samples: { ...samples }, queue: { ...queue }, otherLines: [...otherLines] } });
         } else if (msg.type === 'stop') {
