@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migratedD1 } from '../support/migrated-d1.mjs';
 import { adminApi, ROOT, startChorus, type ChorusServer } from './server';
 
 const CLI = path.join(ROOT, 'scripts', 'chorus.mjs');
@@ -32,7 +33,7 @@ async function query(...statements: string[]): Promise<Record<string, unknown>[]
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'chorus-cli-'));
   persist = path.join(dir, 'state');
-  [server] = await Promise.all([startChorus(), wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist])]);
+  [server] = await Promise.all([startChorus(), migratedD1(persist)]);
 });
 
 afterAll(async () => {

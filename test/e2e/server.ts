@@ -1,9 +1,10 @@
 // The real Chorus worker and a real Chromium for the browser stories.
 //
 // startChorus():
-//   1. a fresh temp dir; `wrangler d1 migrations apply DB --local --persist-to <dir>` (the same command a
-//      developer runs), then one brand and its admin key written with `wrangler d1 execute` (nothing in
-//      the API creates brands), and when asked an owner admin user with a password for the console;
+//   1. a fresh temp dir holding a copy of a local D1 that `wrangler d1 migrations apply DB --local` (the
+//      same command a developer runs) migrated once for this set of migrations (test/support/migrated-d1.mjs),
+//      then one brand and its admin key written with `wrangler d1 execute` (nothing in the API creates
+//      brands), and when asked an owner admin user with a password for the console;
 //   2. meanwhile `wrangler deploy --dry-run --outdir <dir>/bundle` bundles worker/index.ts once;
 //   3. the bundle runs in workerd through the Miniflare API with every binding wrangler.toml declares
 //      (D1 on the migrated dir, the CLICKS queue and its consumer, the rate limiters, portal assets,
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { chromium, type Browser } from 'playwright-core';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { migratedD1 } from '../support/migrated-d1.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -100,7 +102,7 @@ function passwordHash(password: string): string {
 }
 
 async function migrateAndSeed(persist: string, brand: ChorusServer['brand'], adminKey: string, owner: ConsoleOwner | null) {
-  await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+  await migratedD1(persist);
   const now = Date.now();
   const keyHash = createHash('sha256').update(adminKey).digest('hex');
   const statements = [

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chorusSignature } from '../../scripts/signing.mjs';
+import { migratedD1 } from '../support/migrated-d1.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOST_SCRIPT = fileURLToPath(new URL('./host.mjs', import.meta.url));
@@ -48,7 +49,7 @@ export function newBrand(slug) {
   return { id: `brand_${slug.replaceAll('-', '_')}`, slug, name: `Scenario ${slug}`, adminKey: `ck_admin_${randomBytes(24).toString('base64url')}` };
 }
 
-/** Bundles the worker and migrates + seeds a fresh persisted D1 (the same commands a developer runs), in parallel. */
+/** Bundles the worker and seeds a copy of the migrated D1 (test/support/migrated-d1.mjs), in parallel. */
 export async function prepareState(brands) {
   const tmp = await mkdtemp(path.join(tmpdir(), 'chorus-scenarios-'));
   const persist = path.join(tmp, 'state');
@@ -59,7 +60,7 @@ export async function prepareState(brands) {
     return path.join(outdir, files[0]);
   });
   const seed = (async () => {
-    await wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+    await migratedD1(persist);
     const now = Date.now();
     const statements = brands.flatMap((b) => [
       `INSERT INTO brands (id, slug, name, allowed_hosts, currency, timezone, click_param, fallback_url, created_at) VALUES (${[b.id, b.slug, b.name, JSON.stringify(['shop.example']), 'USD', 'UTC', 'cid', null, now].map(sql).join(', ')});`,
