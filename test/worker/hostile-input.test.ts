@@ -260,8 +260,10 @@ async function send(w: World, method: string, path: string, body: string | undef
 }
 
 // Sends one request; records it when it answers 5xx, answers an error in another shape, or writes on a 4xx.
-async function probe(anomalies: Anomaly[], what: string, request: () => Promise<Response>, opts: { expect4xx?: boolean; expect404?: boolean } = {}) {
-  const before = await snapshot();
+// `chain`: for a run of probes with nothing else writing between them, each probe's after-fingerprint is the
+// next one's before, which saves a third of the webhook fuzzing's time.
+async function probe(anomalies: Anomaly[], what: string, request: () => Promise<Response>, opts: { expect4xx?: boolean; expect404?: boolean; chain?: { last?: string } } = {}) {
+  const before = opts.chain?.last ?? (await snapshot());
   const res = await request();
   const text = await res.text();
   let body: unknown;
@@ -271,6 +273,7 @@ async function probe(anomalies: Anomaly[], what: string, request: () => Promise<
     body = undefined;
   }
   const after = await snapshot();
+  if (opts.chain) opts.chain.last = after;
   const record = (why: string) => anomalies.push({ what: `${what} :: ${why}`, status: res.status, body: text.slice(0, 400) });
   if (res.status >= 500) return record('5xx');
   if (opts.expect404 && res.status !== 404) record('expected 404');
@@ -595,16 +598,17 @@ describe('hostile sweep', () => {
     const refund = JSON.parse(shopifyRefundRaw) as Record<string, unknown>;
     const session = JSON.parse(stripeSessionRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
     const charge = JSON.parse(stripeChargeRaw) as { data: { object: Record<string, unknown> } } & Record<string, unknown>;
+    const chain = {};
     for (const [label, raw] of RAW_BODIES) {
       if (label === '2 MB body') continue;
-      await probe(anomalies, `shopify ${label}`, async () => shopify('orders/create', raw));
-      await probe(anomalies, `stripe ${label}`, async () => stripe(raw));
+      await probe(anomalies, `shopify ${label}`, async () => shopify('orders/create', raw), { chain });
+      await probe(anomalies, `stripe ${label}`, async () => stripe(raw), { chain });
     }
     for (const [topic, base] of [['orders/create', order], ['orders/cancelled', { ...order, cancelled_at: new Date(Date.now() - 1000).toISOString() }], ['refunds/create', refund]] as const) {
       for (const field of Object.keys(base)) {
         for (const [label, value] of WRONG_VALUES) {
           if (label === '50k string') continue;
-          await probe(anomalies, `shopify ${topic} ${field}=${label}`, () => shopify(topic, JSON.stringify({ ...base, id: `${u()}`, [field]: value })));
+          await probe(anomalies, `shopify ${topic} ${field}=${label}`, () => shopify(topic, JSON.stringify({ ...base, id: `${u()}`, [field]: value })), { chain });
         }
       }
     }
@@ -623,7 +627,7 @@ describe('hostile sweep', () => {
           if (label === '50k string') continue;
           const object = { ...event.data.object, id: `${name}_${u()}`, payment_intent: `pi_${u()}` };
           const body = field === '(type)' ? { ...event, type: value, data: { object } } : field === '(data)' ? { ...event, data: value } : { ...event, data: { object: { ...object, [field]: value } } };
-          await probe(anomalies, `stripe ${name} ${field}=${label}`, () => stripe(JSON.stringify(body)));
+          await probe(anomalies, `stripe ${name} ${field}=${label}`, () => stripe(JSON.stringify(body)), { chain });
         }
       }
     }
