@@ -37,6 +37,7 @@ CREATE TABLE `gift_requests` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `gift_requests_live` ON `gift_requests` (`enrollment_id`) WHERE status IN ('requested', 'shipped', 'received');--> statement-breakpoint
 CREATE INDEX `gift_requests_campaign` ON `gift_requests` (`campaign_id`,`status`,`created_at`);--> statement-breakpoint
+CREATE INDEX `gift_requests_enrollment` ON `gift_requests` (`enrollment_id`,`updated_at`);--> statement-breakpoint
 ALTER TABLE `campaigns` ADD `gifting_open` integer DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE `campaigns` ADD `gift_choices` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE `creators` ADD `shipping_address` text;

@@ -374,6 +374,8 @@ export const giftRequests = sqliteTable(
     // so two forms sent at once make one. Declined and withdrawn ones leave room to ask again.
     uniqueIndex('gift_requests_live').on(t.enrollmentId).where(sql`status IN ('requested', 'shipped', 'received')`),
     index('gift_requests_campaign').on(t.campaignId, t.status, t.createdAt),
+    // A creator's latest request in a campaign (their home card and gift page), whatever its status.
+    index('gift_requests_enrollment').on(t.enrollmentId, t.updatedAt),
   ],
 );
 

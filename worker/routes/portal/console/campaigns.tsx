@@ -313,6 +313,10 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     self_purchases_earn: extra?.self_purchases_earn ?? 0,
     content_due_at: campaign.content_due_at,
     drafts_standing: 0,
+    // The preview leaves the gift out: the Gifting tab shows what creators pick from.
+    gifting_open: 0,
+    gift_products: 0,
+    gift_status: null,
   };
 }
 
