@@ -134,6 +134,9 @@ export function seedRows() {
     status: 'active',
     // The public application page is on, with two creators waiting on the console's Applications tab.
     applications_open: 1,
+    // Gifting is open (console → the campaign's Gifting tab): each creator picks one product.
+    gifting_open: 1,
+    gift_choices: 1,
     created_at: SEEDED_AT,
   });
 
@@ -193,6 +196,36 @@ export function seedRows() {
       ends_at: null,
       status: 'active',
       created_at: at,
+    });
+  }
+  // Product seeding: three products to pick from; Jonas asked for the serum (waiting on the Gifting tab) and Priya's
+  // starter kit shipped (the Network tab counts it). Sarah has not asked yet, so her home card offers the gift.
+  const giftProducts = [
+    { id: 'gp_demo_1', title: 'Barrier Serum 30 ml', options: ['Fragrance-free', 'Original'], sku: 'LUM-BS-30', value_minor: 3400 },
+    { id: 'gp_demo_2', title: 'Barrier Duo (serum and cream)', options: [], sku: 'LUM-DUO', value_minor: 5800 },
+    { id: 'gp_demo_3', title: 'Calm Cleanser 150 ml', options: ['150 ml', '300 ml'], sku: 'LUM-CC', value_minor: 1900 },
+  ];
+  for (const [i, p] of giftProducts.entries()) add('gift_products', { ...p, brand_id: brandId, campaign_id: demo.campaign.id, archived_at: null, created_at: SEEDED_AT + i * 60_000 });
+  const giftAddress = (name, line1, city, region, postalCode) => ({ name, line1, line2: '', city, region, postalCode, country: 'US', phone: '' });
+  for (const g of [
+    { n: 4, status: 'requested', product: giftProducts[0], option: 'Fragrance-free', address: giftAddress('Jonas Becker', '48 Alder Lane', 'Boulder', 'CO', '80302') },
+    { n: 3, status: 'shipped', product: giftProducts[1], option: null, address: giftAddress('Priya Nair', '7 Orchard Road, Apt 3', 'Austin', 'TX', '78701') },
+  ]) {
+    const d = demo.creators[g.n - 1];
+    const at = SEEDED_AT + (g.n + 2) * 86_400_000;
+    const shipped = g.status === 'shipped' ? { carrier: 'UPS', tracking_number: '1Z999AA10123456784', tracking_url: 'https://www.ups.com/track?tracknum=1Z999AA10123456784', shipped_at: at + 86_400_000 } : {};
+    add('gift_requests', {
+      id: `gr_demo_${g.n}`,
+      brand_id: brandId,
+      campaign_id: demo.campaign.id,
+      enrollment_id: d.enrollmentId,
+      status: g.status,
+      items: [{ productId: g.product.id, title: g.product.title, option: g.option, sku: g.product.sku, valueMinor: g.product.value_minor }],
+      address: g.address,
+      value_minor: g.product.value_minor,
+      created_at: at,
+      updated_at: shipped.shipped_at ?? at,
+      ...shipped,
     });
   }
   const sub = (n, creatorIndex, format, status, caption, extra = {}) => {

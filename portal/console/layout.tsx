@@ -187,7 +187,7 @@ export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice
 
 export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title }) => <ErrorSummary errors={errors} title={title} />;
 
-export type CampaignTab = 'brief' | 'updates' | 'import' | 'applications' | 'network';
+export type CampaignTab = 'brief' | 'updates' | 'import' | 'applications' | 'network' | 'gifting';
 
 export const CAMPAIGN_STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', ended: 'Ended' };
 
@@ -218,6 +218,9 @@ export const CampaignHeader: FC<{ campaign: { id: string; name: string; status: 
       </a>
       <a href={`/console/campaigns/${campaign.id}/network`} aria-current={tab === 'network' ? 'page' : undefined}>
         Network
+      </a>
+      <a href={`/console/campaigns/${campaign.id}/gifting`} aria-current={tab === 'gifting' ? 'page' : undefined}>
+        Gifting
       </a>
     </nav>
   </header>

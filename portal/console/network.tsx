@@ -56,6 +56,8 @@ export const NetworkPage: FC<{
   holdingDays: number;
   baseline: Baseline;
   summary: NetworkSummary;
+  // Product seeded: the value of gifts shipped (or received) and to how many creators (db/gifting.ts).
+  gifted?: { value: number; creators: number };
   daily: DailyPoint[];
   ranking: RankedCreator[];
   weights: { saves: number; shares: number; uniqueClicks: number; conversions: number };
@@ -66,7 +68,7 @@ export const NetworkPage: FC<{
   canExport?: boolean;
   /** Which creators the ranking lists, by their first draft (?due=). */
   dueFilter?: DueFilter;
-}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false, dueFilter = '' }) => {
+}> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false, dueFilter = '', gifted }) => {
   const money = (m: number) => formatMoney(m, currency);
   const cpe = s.costPerEngagementMinor;
   const baselineCpe = s.baseline?.costPerEngagementMinor ?? null;
@@ -107,6 +109,11 @@ export const NetworkPage: FC<{
           <p class="muted small">
             {formatCount(s.engagements)} engagements (comments, saves, shares) for {money(s.costMinor)} of creator cost.
           </p>
+          {gifted && gifted.creators > 0 ? (
+            <p class="muted small">
+              Product seeded: <a href={`/console/campaigns/${campaign.id}/gifting`}>{money(gifted.value)} to {formatCount(gifted.creators)} {gifted.creators === 1 ? 'creator' : 'creators'}</a>, on top of that.
+            </p>
+          ) : null}
         </div>
         <div class="card">
           <h2 class="card-title">Network vs. one mid-tier placement</h2>

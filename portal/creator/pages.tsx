@@ -1,5 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
 import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
+import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -336,6 +337,7 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
     ) : null}
     {/* The card's own Submit a draft is at its foot. */}
     <DraftDue e={card} submit={false} />
+    <GiftLine e={card} />
     <div class="stats">
       <Stat label="Unique clicks" value={formatCount(card.clicks)} />
       <Stat label="Orders" value={formatCount(card.conversions)} />
@@ -632,6 +634,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
       </p>
       <h1 class="page-title">{e.campaign_name}</h1>
       <DraftDue e={e} />
+      {isInvitation(e) ? null : <GiftLine e={e} />}
       {updates.length > 0 ? <BriefUpdates e={e} updates={updates} /> : null}
       <div class="brief">
         <section class="card">

@@ -104,6 +104,15 @@ async function world() {
     await env.DB.prepare("INSERT INTO applications (id, brand_id, campaign_id, email, handle, name, platform, pitch, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'hostile_applicant', 'Hostile Applicant', 'tiktok', '', 'pending', ?, ?)")
       .bind(applicationId, m.brand.brandId, m.campaign.id, `applicant-${m.brand.slug}@creators.test`, now, now)
       .run();
+    // A gift product and a creator's request for it, for the gifting routes.
+    const giftProductId = newId('gp');
+    const giftRequestId = newId('gr');
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO gift_products (id, brand_id, campaign_id, title, options, value_minor, created_at) VALUES (?, ?, ?, 'Serum', '[\"30 ml\"]', 3400, ?)").bind(giftProductId, m.brand.brandId, m.campaign.id, now),
+      env.DB.prepare(
+        `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', ?, '{"name":"S","line1":"1 Road","line2":"","city":"Town","region":"","postalCode":"1","country":"US","phone":""}', 3400, ?, ?)`,
+      ).bind(giftRequestId, m.brand.brandId, m.campaign.id, m.enrollment.id, JSON.stringify([{ productId: giftProductId, title: 'Serum', option: '30 ml', sku: null, valueMinor: 3400 }]), now, now),
+    ]);
     // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
     await issueKey(m.brand, 'storefront');
     const keys = await json<{ data: { id: string; scope: string }[] }>(await m.brand.api('GET', '/api/admin/keys'));
@@ -124,6 +133,8 @@ async function world() {
         delivery: deliveryId,
         plan: m.plan.id,
         application: applicationId,
+        giftproduct: giftProductId,
+        giftrequest: giftRequestId,
       },
     };
   };
@@ -166,6 +177,18 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], query: () => ({ limit: '5' }) },
   // The first three that pass post (and mail); the rest of the day's are 409 update_limit_reached, writing nothing.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], body: () => ({ title: 'Hostile update', body: 'Line one\nLine two' }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'] },
+  { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'], body: () => ({ open: true, choices: 2 }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'] },
+  // Past 50 a campaign, a 409 too_many_products that writes nothing.
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'], body: () => ({ title: 'Lip Balm', options: ['Rose', 'Plain'], sku: 'LB-1', valueMinor: 900 }) },
+  { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gift-products/:giftproduct', ids: ['campaign', 'giftproduct'], body: () => ({ title: 'Barrier Serum', valueMinor: 3500 }) },
+  { method: 'GET', path: '/api/admin/campaigns/:campaign/packing-list.csv', ids: ['campaign'] },
+  { method: 'GET', path: '/api/admin/gift-requests', query: (w) => ({ campaignId: w.a.ids.campaign, status: 'requested', limit: '5' }) },
+  // The first probe that passes ships it (one mail); later ones correct its tracking or find it the same.
+  { method: 'POST', path: '/api/admin/gift-requests/:giftrequest/ship', ids: ['giftrequest'], body: () => ({ carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl: 'https://track.example/1Z999AA1' }) },
+  // Shipped by then: every decline is a 409 gift_request_not_open.
+  { method: 'POST', path: '/api/admin/gift-requests/:giftrequest/decline', ids: ['giftrequest'], body: () => ({ reason: 'Out of stock.' }) },
   { method: 'GET', path: '/api/admin/creators' },
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },

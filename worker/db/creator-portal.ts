@@ -48,6 +48,11 @@ export type CreatorEnrollment = {
   // drafts still stand (anything but rejected), which ends it.
   content_due_at: number | null;
   drafts_standing: number;
+  // Product seeding (db/gifting.ts): gifting open on the campaign, products offered, and the status of their
+  // request (the live one, else the latest; null: none yet).
+  gifting_open: number;
+  gift_products: number;
+  gift_status: 'requested' | 'shipped' | 'received' | 'declined' | 'withdrawn' | null;
 };
 
 const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
@@ -55,7 +60,9 @@ const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_f
   c.story_formats, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
   b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, b.self_purchases_earn, p.tiers, p.period AS plan_period, p.bonus,
   r.accepted_at IS NOT NULL AS brand_accepted, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
-  (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing
+  (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
+  c.gifting_open, (SELECT count(*) FROM gift_products gp WHERE gp.campaign_id = c.id AND gp.archived_at IS NULL) AS gift_products,
+  (SELECT g.status FROM gift_requests g WHERE g.enrollment_id = e.id ORDER BY g.status IN ('requested', 'shipped', 'received') DESC, g.updated_at DESC LIMIT 1) AS gift_status
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
 LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id

@@ -141,6 +141,9 @@ export const creators = sqliteTable('creators', {
   // The reminder three days before a first draft is due (jobs/content-due.ts): on unless they turn it off on the
   // Account page.
   dueReminders: integer('due_reminders').notNull().default(1),
+  // The shipping address the gift form saved last (JSON, db/gifting.ts ShippingAddress), to fill the next one in.
+  // Each gift request keeps its own copy: a later change here does not move a parcel.
+  shippingAddress: text('shipping_address'),
   createdAt: createdAt(),
 });
 
@@ -253,6 +256,9 @@ export const campaigns = sqliteTable(
     // When creators' first drafts are due: the end of the day the brand picked, in its timezone (null: no date).
     // An enrollment's own date comes first (domain/content-due.ts).
     contentDueAt: integer('content_due_at'),
+    // Product seeding (db/gifting.ts): whether creators may ask for a gift now, and how many products each may pick.
+    giftingOpen: integer('gifting_open', { mode: 'boolean' }).notNull().default(false),
+    giftChoices: integer('gift_choices').notNull().default(1),
     createdAt: createdAt(),
   },
   // content_due: the reminder job finds the campaigns whose date is near (jobs/content-due.ts).
@@ -317,6 +323,59 @@ export const campaignUpdates = sqliteTable(
     // A campaign's updates newest first, and the day's count the limit checks.
     index('campaign_updates_campaign_at').on(t.campaignId, t.createdAt, t.id),
     uniqueIndex('campaign_updates_form_key').on(t.campaignId, t.formKey),
+  ],
+);
+
+// Product seeding (db/gifting.ts): what a brand offers a campaign's creators to post about, and their asks.
+export const giftProducts = sqliteTable(
+  'gift_products',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    title: text('title').notNull(),
+    // The choices a creator picks one of (sizes, shades), JSON array of strings; empty: none to pick.
+    options: text('options', { mode: 'json' }).$type<string[]>().notNull(),
+    sku: text('sku'),
+    // What one costs the brand, in minor units of the brand's currency: the program's product cost.
+    valueMinor: integer('value_minor').notNull().default(0),
+    // Archived products are offered no more; requests that name them keep their copy.
+    archivedAt: integer('archived_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('gift_products_campaign').on(t.campaignId, t.createdAt, t.id)],
+);
+
+export const giftRequestStatuses = ['requested', 'shipped', 'received', 'declined', 'withdrawn'] as const;
+
+export const giftRequests = sqliteTable(
+  'gift_requests',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    campaignId: text('campaign_id').notNull().references(() => campaigns.id),
+    enrollmentId: text('enrollment_id').notNull().references(() => enrollments.id),
+    status: text('status', { enum: giftRequestStatuses }).notNull(),
+    // Copies taken when asked (db/gifting.ts GiftItem[] and ShippingAddress): what ships is what was asked for.
+    items: text('items', { mode: 'json' }).$type<unknown[]>().notNull(),
+    address: text('address', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    valueMinor: integer('value_minor').notNull(),
+    carrier: text('carrier'),
+    trackingNumber: text('tracking_number'),
+    trackingUrl: text('tracking_url'),
+    declineReason: text('decline_reason'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+    shippedAt: integer('shipped_at'),
+    receivedAt: integer('received_at'),
+  },
+  (t) => [
+    // One live request per enrollment (asked, shipped or arrived): the index, not a read, refuses a second,
+    // so two forms sent at once make one. Declined and withdrawn ones leave room to ask again.
+    uniqueIndex('gift_requests_live').on(t.enrollmentId).where(sql`status IN ('requested', 'shipped', 'received')`),
+    index('gift_requests_campaign').on(t.campaignId, t.status, t.createdAt),
+    // A creator's latest request in a campaign (their home card and gift page), whatever its status.
+    index('gift_requests_enrollment').on(t.enrollmentId, t.updatedAt),
   ],
 );
 

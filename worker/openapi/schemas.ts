@@ -108,6 +108,61 @@ export const CampaignUpdate = z
   })
   .meta({ id: 'CampaignUpdate', description: "A brand's update to a campaign's creators: emailed to each when posted, and shown on their brief, newest first." });
 
+export const Gifting = z
+  .object({
+    open: z.boolean().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),
+    choices: count(1).meta({ description: 'How many products one creator may pick.' }),
+  })
+  .meta({ id: 'Gifting', description: "A campaign's product seeding: whether creators may ask for a gift, and how many products each picks." });
+
+export const GiftProduct = z
+  .object({
+    id: id('gp'),
+    campaignId: id('cmp'),
+    title: example(z.string(), 'Barrier Serum 30 ml'),
+    options: example(z.array(z.string()), ['Fragrance-free', 'Original']).meta({ description: 'The choices a creator picks one of; empty: none.' }),
+    sku: example(z.string(), 'LS-SERUM-30').nullable(),
+    valueMinor: minor(3400).meta({ description: "What one costs you, in minor units of the brand's currency." }),
+    archivedAt: time.nullable().meta({ description: 'When it was archived (offered no more), or null.' }),
+    createdAt: time,
+  })
+  .meta({ id: 'GiftProduct', description: "A product a campaign's creators may pick as their gift." });
+
+export const GiftRequest = z
+  .object({
+    id: id('gr'),
+    campaignId: id('cmp'),
+    enrollmentId: id('enr'),
+    creator: z.object({ id: id('cr'), handle: example(z.string(), 'maya.makes'), name: example(z.string(), 'Maya Chen') }),
+    status: z.enum(['requested', 'shipped', 'received', 'declined', 'withdrawn']),
+    items: z.array(
+      z.object({ productId: id('gp'), title: example(z.string(), 'Barrier Serum 30 ml'), option: example(z.string(), 'Fragrance-free').nullable(), sku: example(z.string(), 'LS-SERUM-30').nullable(), valueMinor: minor(3400) }),
+    ).meta({ description: 'The products picked, as they were when asked for.' }),
+    valueMinor: minor(3400).meta({ description: 'What the picked products cost you, summed.' }),
+    currency,
+    address: z
+      .object({
+        name: example(z.string(), 'Maya Chen'),
+        line1: example(z.string(), '12 Harbor Street'),
+        line2: example(z.string(), 'Apt 4'),
+        city: example(z.string(), 'Portland'),
+        region: example(z.string(), 'OR'),
+        postalCode: example(z.string(), '97201'),
+        country: example(z.string(), 'US').meta({ description: 'ISO 3166-1 alpha-2.' }),
+        phone: example(z.string(), '+1 503 555 0100'),
+      })
+      .meta({ description: 'Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse).' }),
+    shipment: z
+      .object({ carrier: example(z.string(), 'UPS'), trackingNumber: example(z.string(), '1Z999AA10123456784'), trackingUrl: example(z.string(), 'https://www.ups.com/track?tracknum=1Z999AA10123456784').nullable(), shippedAt: time })
+      .nullable()
+      .meta({ description: 'Once shipped.' }),
+    declineReason: z.string().nullable().meta({ description: 'Why you declined it: the creator reads this.' }),
+    receivedAt: time.nullable().meta({ description: 'When the creator said it arrived.' }),
+    createdAt: time,
+    updatedAt: time,
+  })
+  .meta({ id: 'GiftRequest', description: "A creator's ask for a gift: what they picked and where to ship it, then the shipment, the decline or their withdrawal." });
+
 export const Application = z
   .object({
     id: id('app'),

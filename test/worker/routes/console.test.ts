@@ -866,9 +866,9 @@ describe('console campaigns', () => {
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(new RegExp(`chorus-ranking-${m.brand.slug}-glow-[a-z0-9-]+-\\d{4}-\\d{2}-\\d{2}\\.csv`));
     const [header, first, ...rest] = (await csv.text()).split('\r\n');
-    expect(header).toBe('"rank","handle","name","payment_model","status","score","unique_clicks","sales","revenue","cost","drafts_sent","first_draft_due","first_draft","posts_live","saves","shares","comments","suggested_move","why","currency"');
+    expect(header).toBe('"rank","handle","name","payment_model","status","score","unique_clicks","sales","revenue","cost","drafts_sent","first_draft_due","first_draft","posts_live","saves","shares","comments","suggested_move","why","currency","product_seeded"');
     expect(rest).toEqual(['']);
-    expect(first).toBe(`1,"${m.handle}","'=HYPERLINK(""http://evil.example"")","affiliate","active",50,0,1,123.45,12.34,0,"","",0,0,0,0,"","","USD"`);
+    expect(first).toBe(`1,"${m.handle}","'=HYPERLINK(""http://evil.example"")","affiliate","active",50,0,1,123.45,12.34,0,"","",0,0,0,0,"","","USD",0.00`);
     expect((await get(`/console/campaigns/${(await consoleBrand('manager')).campaign.id}/network.csv`, m.cookie)).status).toBe(404);
   });
 });

@@ -10,6 +10,7 @@ import { conversionRoutes } from './conversions';
 import { importRoutes } from './imports';
 import { creatorRoutes } from './creators';
 import { enrollmentRoutes } from './enrollments';
+import { campaignGiftRoutes, giftRequestRoutes } from './gifting';
 import { integrationRoutes, keyRoutes } from './keys';
 import { linkRoutes } from './links';
 import { payoutRoutes } from './payouts';
@@ -24,6 +25,8 @@ export const admin = new Hono<AppEnv>()
   .route('/brand', brandRoutes)
   .route('/campaigns', campaignRoutes)
   .route('/campaigns', importRoutes)
+  .route('/campaigns', campaignGiftRoutes)
+  .route('/gift-requests', giftRequestRoutes)
   .route('/creators', creatorRoutes)
   .route('/enrollments', enrollmentRoutes)
   .route('/links', linkRoutes)

@@ -14,6 +14,7 @@ import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { campaignRoutes } from './console/campaigns';
+import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
 import { rosterRoutes } from './console/roster';
 import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
@@ -288,6 +289,7 @@ async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purp
 consoleRouter.use('*', requireConsoleUser);
 consoleRouter.use('*', enforceRole);
 consoleRouter.route('/', campaignRoutes);
+consoleRouter.route('/', giftingRoutes);
 consoleRouter.route('/', planRoutes);
 consoleRouter.route('/', rosterRoutes);
 consoleRouter.route('/', importRoutes);

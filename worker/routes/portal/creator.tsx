@@ -4,6 +4,8 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
+import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
+import { giftAskable, GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
@@ -435,7 +437,7 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/gift/*']) creatorPortal.use(path, requireCreator);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -576,6 +578,78 @@ creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
   await db.batch(creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now));
   return c.redirect('/?left=1', 303);
 });
+
+// ---------- Their gift (product seeding) ----------
+
+// The enrollment behind /gift/:enrollmentId: the creator's own, not an invitation (another's is a 404).
+async function giftEnrollment(c: Context<AppEnv>): Promise<CreatorEnrollment> {
+  const e = await creatorEnrollment(c.env.DB, c.var.creator.creatorId, c.req.param('enrollmentId') ?? '');
+  if (!e || isInvitation(e)) throw notFound('campaign');
+  return e;
+}
+
+const GIFT_NOTICES: Record<string, string> = {
+  requested: 'Request sent. We will email you when it ships.',
+  changed: 'Your request is changed.',
+  withdrawn: 'Request withdrawn.',
+  received: 'Thanks for telling us it arrived.',
+};
+
+// The form as last sent: the request's picks and address, else the account's saved address.
+function giftValues(gift: CreatorGift): GiftFormValues {
+  const g = gift.request?.status === 'requested' ? gift.request : null;
+  return {
+    picks: g ? Object.fromEntries(itemsOf(g).map((i) => [i.productId, i.option])) : {},
+    address: g ? (JSON.parse(g.address) as GiftFormValues['address']) : (gift.savedAddress ?? {}),
+    save: true,
+  };
+}
+
+async function giftPage(c: Context<AppEnv>, e: CreatorEnrollment, opts: { values?: GiftFormValues; errors?: FormError[]; status?: 200 | 409 | 422 } = {}) {
+  const gift = await creatorGift(c.env.DB, e, c.var.creator.creatorId);
+  const key = c.req.query('done') ?? '';
+  const notice = !opts.status && Object.hasOwn(GIFT_NOTICES, key) ? GIFT_NOTICES[key] : undefined;
+  return c.html(<GiftPage who={viewerOf(c).email} e={e} gift={gift} values={opts.values ?? giftValues(gift)} errors={opts.errors} notice={notice} now={Date.now()} />, opts.status ?? 200);
+}
+
+creatorPortal.get('/gift/:enrollmentId', async (c) => giftPage(c, await giftEnrollment(c)));
+
+// Asks for a gift or changes the open ask. Refused, nothing is written and the form comes back as typed.
+creatorPortal.post('/gift/:enrollmentId', async (c) => {
+  const e = await giftEnrollment(c);
+  const { creatorId } = c.var.creator;
+  const body = await parseForm(c, { all: true });
+  const strings = (name: string) => [body[name]].flat().filter((v): v is string => typeof v === 'string');
+  const one = (name: string) => strings(name)[0] ?? '';
+  // At most a few dozen products are offered: more picks than that are not a person's.
+  const productIds = [...new Set(strings('product'))].slice(0, 60);
+  const picks: GiftPick[] = productIds.map((productId) => ({ productId, option: one(`option-${productId}`) || null }));
+  const typed = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, one(f).slice(0, 200)]));
+  const values: GiftFormValues = { picks: Object.fromEntries(picks.map((p) => [p.productId, p.option])), address: typed, save: one('save') === '1' };
+  const now = Date.now();
+  const gift = await creatorGift(c.env.DB, e, creatorId);
+  const askable = giftAskable(e, gift, now);
+  if (!askable.ok) return giftPage(c, e, { values, errors: [askable.why], status: 409 });
+  const errors: FormError[] = [];
+  const picked = pickedItems(picks, gift.products, gift.settings.choices);
+  if ('problem' in picked) errors.push(picked.problem);
+  const address = shippingAddress.safeParse(Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, one(f)])));
+  if (!address.success) for (const i of address.error.issues) errors.push({ field: String(i.path[0]), text: i.message });
+  if (errors.length > 0 || 'problem' in picked || !address.success) return giftPage(c, e, { values, errors, status: 422 });
+  const outcome = await askForGift(c.env.DB, { enrollmentId: e.enrollment_id, creatorId, brandId: e.brand_id, items: picked.items, address: address.data, save: values.save }, now);
+  if (outcome === 'shipped_already') return giftPage(c, e, { values, errors: ['Your gift has already shipped, so the request cannot change now.'], status: 409 });
+  if (outcome === 'closed') return giftPage(c, e, { values, errors: [`${e.brand_name} is not taking gift requests for this campaign right now.`], status: 409 });
+  return c.redirect(`/gift/${e.enrollment_id}?done=${outcome}`, 303);
+});
+
+// Withdraw while it waits to ship; say it arrived once shipped. A repeat (a second click) lands on the page as it is.
+for (const move of ['withdraw', 'received'] as const) {
+  creatorPortal.post(`/gift/:enrollmentId/${move}`, async (c) => {
+    const e = await giftEnrollment(c);
+    const moved = await creatorMovesGift(c.env.DB, { enrollmentId: e.enrollment_id, creatorId: c.var.creator.creatorId, brandId: e.brand_id }, move, Date.now());
+    return c.redirect(`/gift/${e.enrollment_id}${moved ? `?done=${move === 'withdraw' ? 'withdrawn' : 'received'}` : ''}`, 303);
+  });
+}
 
 // A campaign the creator has not accepted yet has no numbers of theirs to show: a 404, as for another's.
 creatorPortal.get('/stats/:enrollmentId', async (c) => {

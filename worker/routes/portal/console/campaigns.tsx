@@ -8,6 +8,7 @@ import { countOf, formatDateTime } from '../../../../portal/format';
 import { DUE_FILTERS, MOVE_LABELS, NetworkPage, type DueFilter } from '../../../../portal/console/network';
 import { BriefPage } from '../../../../portal/creator/pages';
 import { auditIfChanged } from '../../../db/audit';
+import { giftedByEnrollment } from '../../../db/gifting';
 import { briefUpdates, campaignAudience, campaignUpdateBody, listCampaignUpdates, newsMailParts, postCampaignUpdate, updateAllowance, updateMessages, updatePosition, UPDATES_PER_DAY } from '../../../db/campaign-updates';
 import { creatorEnrollment, type CreatorEnrollment } from '../../../db/creator-portal';
 import { loadNetwork } from '../../../db/network';
@@ -313,6 +314,10 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     self_purchases_earn: extra?.self_purchases_earn ?? 0,
     content_due_at: campaign.content_due_at,
     drafts_standing: 0,
+    // The preview leaves the gift out: the Gifting tab shows what creators pick from.
+    gifting_open: 0,
+    gift_products: 0,
+    gift_status: null,
   };
 }
 
@@ -614,6 +619,7 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
   const data = await loadNetwork(c.env.DB, c.var.user.brandId, c.req.param('id'), now);
   if (!data) throw notFound('campaign');
   const campaign = await campaignOr404(c, data.campaign.id);
+  const gifted = await giftedByEnrollment(c.env.DB, c.var.user.brandId, campaign.id);
   return renderPage(
     c,
     <NetworkPage
@@ -631,6 +637,7 @@ campaignRoutes.get('/campaigns/:id/network', async (c) => {
       toReview={await awaitingReview(c.env.DB, c.var.user.brandId)}
       canExport={canWrite(c.var.user)}
       dueFilter={dueFilterOf(c.req.query('due'))}
+      gifted={{ value: [...gifted.values()].reduce((a, b) => a + b, 0), creators: gifted.size }}
     />,
   );
 });
@@ -643,7 +650,9 @@ campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
   if (!data) throw notFound('campaign');
   const currency = data.campaign.currency;
   const zone = zoneOrUtc(c.var.user.timezone);
-  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'drafts_sent', 'first_draft_due', 'first_draft', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency'];
+  const header = ['rank', 'handle', 'name', 'payment_model', 'status', 'score', 'unique_clicks', 'sales', 'revenue', 'cost', 'drafts_sent', 'first_draft_due', 'first_draft', 'posts_live', 'saves', 'shares', 'comments', 'suggested_move', 'why', 'currency', 'product_seeded'];
+  // The value of the gifts shipped to each (db/gifting.ts): product cost beside the money cost.
+  const gifted = await giftedByEnrollment(c.env.DB, c.var.user.brandId, data.campaign.id);
   const rows = rankCreators(data.creators, now).map((r) =>
     csvLine([
       csvNumber(r.rank),
@@ -667,6 +676,7 @@ campaignRoutes.get('/campaigns/:id/network.csv', async (c) => {
       csvText(r.move ? MOVE_LABELS[r.move] : ''),
       csvText(r.reason),
       csvText(currency),
+      csvNumber(formatAmount(gifted.get(r.enrollmentId) ?? 0, currency)),
     ]),
   );
   const body = csvStream(header, async () => ({ text: rows.join(''), done: true }));

@@ -1,0 +1,253 @@
+// A campaign's Gifting tab: the products creators pick from and the setting, then their requests to ship or
+// decline. Shipping addresses are shown to owners and managers only (the roles that ship).
+import type { FC } from 'hono/jsx';
+import { addressLines, addressOf, GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, itemsOf, KNOWN_CARRIERS, optionsOf, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
+import { countOf, formatDate, formatMoney } from '../format';
+import { Badge, type FormError } from '../layout';
+import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+
+export type ProductFormValues = { title: string; options: string; sku: string; value: string };
+
+export const GiftingPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  campaign: { id: string; name: string; status: string; hashtag: string };
+  settings: GiftingSettings;
+  products: GiftProductRow[];
+  requests: GiftRequestRow[];
+  counts: Record<GiftStatus, number>;
+  status: GiftStatus | null;
+  shippedValue: { value: number; creators: number };
+  values: ProductFormValues;
+  errors?: FormError[];
+  flash: Flash;
+  toReview: number;
+}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, shippedValue, values, errors, flash, toReview }) => {
+  const base = `/console/campaigns/${campaign.id}/gifting`;
+  const offered = products.filter((p) => p.archived_at === null);
+  return (
+    <ConsolePage title={`${campaign.name} gifting`} viewer={viewer} section="campaigns" toReview={toReview}>
+      <CampaignHeader campaign={campaign} tab="gifting" brandName={viewer.brandName} />
+      <FlashNotice flash={flash} />
+      <Errors errors={errors} />
+      <p class="muted">
+        Ship product to your creators to post about. {shippedValue.creators > 0 ? `So far: ${formatMoney(shippedValue.value, viewer.currency)} of product shipped to ${countOf(shippedValue.creators, 'creator')}.` : 'Nothing shipped yet.'}
+      </p>
+      <section aria-labelledby="requests-h">
+        <div class="section-head">
+          <h2 id="requests-h" class="section-title">
+            Requests
+          </h2>
+          {canWrite && counts.requested > 0 ? (
+            <a class="button" href={`${base}/packing-list.csv`} download>
+              Packing list (CSV, {countOf(counts.requested, 'request')})
+            </a>
+          ) : null}
+        </div>
+        <nav aria-label="Requests by status" class="tabs status-tabs">
+          <a href={base} aria-current={status === null ? 'page' : undefined}>
+            All
+          </a>
+          {GIFT_STATUSES.map((s) => (
+            <a href={`${base}?status=${s}`} aria-current={status === s ? 'page' : undefined}>
+              {GIFT_STATUS_LABELS[s]} <span class="count">{counts[s]}</span>
+            </a>
+          ))}
+        </nav>
+        {requests.length === 0 ? (
+          <div class="card empty-state">
+            <p>{status ? `No ${GIFT_STATUS_LABELS[status].toLowerCase()} requests.` : settings.open ? 'No requests yet. Creators active in the campaign see “Choose your gift” on their portal.' : 'No requests yet. Add products and open gifting below, and creators active in the campaign can ask.'}</p>
+          </div>
+        ) : (
+          <DataTable columns={['Creator', 'Gift', ...(canWrite ? ['Ship to'] : []), 'Status']} action={canWrite ? 'Actions' : null}>
+            {requests.map((g) => (
+              <tr id={g.id}>
+                <td data-label="Creator">
+                  <strong>{g.display_name}</strong>
+                  <div class="muted small">@{g.handle}</div>
+                  <div class="muted small">asked {formatDate(g.created_at, viewer.timezone)}</div>
+                </td>
+                <td data-label="Gift">
+                  <ul class="plain-list">
+                    {itemsOf(g).map((i) => (
+                      <li>
+                        {i.title}
+                        {i.option ? <span class="muted"> · {i.option}</span> : null}
+                      </li>
+                    ))}
+                  </ul>
+                  <div class="muted small">{formatMoney(g.value_minor, viewer.currency)}</div>
+                </td>
+                {canWrite ? (
+                  <td data-label="Ship to" class="small">
+                    <address class="gift-address">
+                      {addressLines(addressOf(g)).map((l) => (
+                        <span>{l}</span>
+                      ))}
+                    </address>
+                  </td>
+                ) : null}
+                <td data-label="Status">
+                  <Badge status={`gift-${g.status}`} label={GIFT_STATUS_LABELS[g.status]} />
+                  {g.enrollment_status === 'removed' ? <div class="small warn-text">Removed from the campaign</div> : null}
+                  {g.status === 'shipped' || g.status === 'received' ? (
+                    <div class="small">
+                      {g.carrier} ·{' '}
+                      {g.tracking_url ? (
+                        <a href={g.tracking_url} rel="noopener noreferrer" target="_blank">
+                          {g.tracking_number}
+                        </a>
+                      ) : (
+                        g.tracking_number
+                      )}
+                      {g.received_at ? <div class="muted">arrived {formatDate(g.received_at, viewer.timezone)}</div> : null}
+                    </div>
+                  ) : null}
+                  {g.status === 'declined' ? <div class="small muted prewrap">{g.decline_reason}</div> : null}
+                </td>
+                {canWrite ? (
+                  <td data-label="Actions" class="gift-actions">
+                    {g.status === 'requested' ? (
+                      <>
+                        <details>
+                          <summary>Mark shipped</summary>
+                          <form method="post" action={`${base}/requests/${g.id}/ship`} class="stack compact-form">
+                            <div class="field">
+                              <label for={`carrier-${g.id}`}>Carrier</label>
+                              <input id={`carrier-${g.id}`} name="carrier" list="carriers" required maxlength={40} />
+                            </div>
+                            <div class="field">
+                              <label for={`tn-${g.id}`}>Tracking number</label>
+                              <input id={`tn-${g.id}`} name="trackingNumber" required maxlength={40} autocomplete="off" />
+                            </div>
+                            <div class="field">
+                              <label for={`tu-${g.id}`}>Tracking URL (optional)</label>
+                              <input id={`tu-${g.id}`} name="trackingUrl" type="url" inputmode="url" maxlength={500} placeholder="https://…" aria-describedby={`tu-${g.id}-hint`} />
+                              <p id={`tu-${g.id}-hint`} class="hint">
+                                Built for UPS, USPS, FedEx and DHL.
+                              </p>
+                            </div>
+                            <button type="submit" class="button button-primary">
+                              Mark shipped and email
+                            </button>
+                          </form>
+                        </details>
+                        <details>
+                          <summary>Decline</summary>
+                          <form method="post" action={`${base}/requests/${g.id}/decline`} class="stack compact-form">
+                            <div class="field">
+                              <label for={`reason-${g.id}`}>Why (the creator reads this)</label>
+                              <textarea id={`reason-${g.id}`} name="reason" rows={3} required maxlength={500} />
+                            </div>
+                            <button type="submit" class="button">
+                              Decline
+                            </button>
+                          </form>
+                        </details>
+                      </>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </DataTable>
+        )}
+        <datalist id="carriers">
+          {KNOWN_CARRIERS.map((c) => (
+            <option value={c} />
+          ))}
+        </datalist>
+      </section>
+
+      <div class="gifting-setup">
+        <section class="card" aria-labelledby="products-h">
+          <h2 id="products-h">Products</h2>
+          {products.length === 0 ? <p class="muted">No products yet: add what creators may pick.</p> : null}
+          <ul class="plain-list gift-products">
+            {products.map((p) => (
+              <li class={p.archived_at === null ? undefined : 'muted'}>
+                <div>
+                  <strong>{p.title}</strong> · {formatMoney(p.value_minor, viewer.currency)}
+                  {p.sku ? <span class="muted small"> · SKU {p.sku}</span> : null}
+                  {p.archived_at === null ? null : <span class="small"> · archived</span>}
+                  {optionsOf(p).length > 0 ? <div class="small muted">Options: {optionsOf(p).join(', ')}</div> : null}
+                </div>
+                {canWrite ? (
+                  <form method="post" action={`${base}/products/${p.id}/archive`}>
+                    <input type="hidden" name="archived" value={p.archived_at === null ? '1' : '0'} />
+                    <button type="submit" class="button button-quiet button-small">
+                      {p.archived_at === null ? 'Archive' : 'Offer again'}
+                      <span class="visually-hidden"> {p.title}</span>
+                    </button>
+                  </form>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          {canWrite ? (
+            <details open={products.length === 0 || (errors?.length ?? 0) > 0}>
+              <summary>Add a product</summary>
+              <form method="post" action={`${base}/products`} class="stack">
+                <div class="field">
+                  <label for="p-title">Title</label>
+                  <input id="p-title" name="title" required maxlength={120} value={values.title} placeholder="Barrier Serum 30 ml" />
+                </div>
+                <div class="field">
+                  <label for="p-options">Options (optional)</label>
+                  <input id="p-options" name="options" maxlength={1300} value={values.options} placeholder="Fragrance-free, Original" aria-describedby="p-options-hint" />
+                  <p id="p-options-hint" class="hint">
+                    Sizes or shades the creator picks one of, separated by commas.
+                  </p>
+                </div>
+                <div class="gift-row">
+                  <div class="field">
+                    <label for="p-sku">SKU (optional)</label>
+                    <input id="p-sku" name="sku" maxlength={64} value={values.sku} />
+                  </div>
+                  <div class="field">
+                    <label for="p-value">Value ({viewer.currency})</label>
+                    <input id="p-value" name="value" inputmode="decimal" required maxlength={12} value={values.value} placeholder="34.00" aria-describedby="p-value-hint" />
+                    <p id="p-value-hint" class="hint">
+                      What one costs you: the Network tab adds up what shipped.
+                    </p>
+                  </div>
+                </div>
+                <button type="submit" class="button button-primary">
+                  Add the product
+                </button>
+              </form>
+            </details>
+          ) : null}
+        </section>
+        <section class="card" aria-labelledby="settings-h">
+          <h2 id="settings-h">Gifting</h2>
+          <p>
+            {settings.open
+              ? `Open: creators active in the campaign may pick ${settings.choices === 1 ? 'one product' : `up to ${settings.choices} products`}${offered.length === 0 ? ', once you add one' : ''}.`
+              : 'Closed: creators see no gift to choose. Requests already made stay here to ship.'}
+          </p>
+          <form method="post" action={`${base}/settings`} class="stack">
+            <fieldset class="field" disabled={!canWrite}>
+              <legend>Creators may ask for a gift</legend>
+              <div class="radios">
+                <label class="radio">
+                  <input type="radio" name="open" value="1" checked={settings.open} /> Open
+                </label>
+                <label class="radio">
+                  <input type="radio" name="open" value="0" checked={!settings.open} /> Closed
+                </label>
+              </div>
+            </fieldset>
+            <div class="field">
+              <label for="choices">Products each creator may pick</label>
+              <input id="choices" name="choices" type="number" min={1} max={GIFT_CHOICES_MAX} required value={String(settings.choices)} disabled={!canWrite} />
+            </div>
+            <WriteButton canWrite={canWrite} class="button">
+              Save
+            </WriteButton>
+          </form>
+        </section>
+      </div>
+    </ConsolePage>
+  );
+};

@@ -1,0 +1,150 @@
+// Product seeding: the brand offers gift products and opens gifting, an accepted creator asks (products and a
+// shipping address), the brand ships (one mail) or declines, the creator says it arrived, and the network
+// results count what shipped. One creator's story through the portal, the console and the admin API.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
+import { adminUser, get, post, signIn } from '../console-fixtures';
+import { createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
+import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
+
+portalTestDefaults();
+
+type Product = { id: string; archivedAt: string | null };
+type Request = { id: string; status: string; items: { title: string; option: string | null }[]; address: Record<string, string>; shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null };
+type ErrorBody = { error: { code: string } };
+
+const ADDRESS = { name: 'Sarah Lee', line1: '12 Harbor Street', line2: '=HYPERLINK("http://evil.example")', city: 'Portland', region: 'OR', postalCode: '97201', country: 'us', phone: '+1 503 555 0100', save: '1' };
+
+let world: ReturnType<typeof build> | null = null;
+const shared = () => (world ??= build());
+async function build() {
+  const m = await signedInCreator({ paymentModel: 'product' });
+  const serum = await json<Data<Product>>(await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/gift-products`, { title: 'Barrier Serum', options: ['30 ml', '50 ml'], sku: 'LS-1', valueMinor: 3400 }));
+  const balm = await json<Data<Product>>(await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/gift-products`, { title: 'Lip Balm', valueMinor: 900 }));
+  const manager = await signIn((await adminUser(m.brand.brandId, 'manager')).email);
+  const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
+  return { ...m, serum: serum.data, balm: balm.data, manager, viewer, gift: `/gift/${m.enrollment.id}` };
+}
+const requestsOf = (enrollmentId: string) => rowCount('SELECT count(*) AS n FROM gift_requests WHERE enrollment_id = ?', enrollmentId);
+
+describe('product seeding', () => {
+  it('takes a creator from choosing a gift to its arrival, with one mail however often it is shipped', async () => {
+    const w = await shared();
+    // Closed: no gift offered, and a form sent anyway is refused.
+    expect(await (await get('/', w.cookie)).text()).not.toContain('Choose your gift');
+    expect((await post(w.gift, { product: w.balm.id, ...ADDRESS }, { cookie: w.cookie })).status).toBe(409);
+    expect((await w.brand.api('PATCH', `/api/admin/campaigns/${w.campaign.id}/gifting`, { open: true, choices: 1 })).status).toBe(200);
+    expect(await (await get('/', w.cookie)).text()).toContain('Choose your gift');
+    expect(await (await get(w.gift, w.cookie)).text()).toContain('Pick one product');
+
+    // Refused input writes nothing: no option for a product that has them, a made-up country, an oversized line,
+    // two products where one is allowed.
+    for (const bad of [
+      { product: w.serum.id, ...ADDRESS },
+      { product: w.balm.id, ...ADDRESS, country: 'ZZ' },
+      { product: w.balm.id, ...ADDRESS, line1: 'x'.repeat(500) },
+      { product: w.balm.id, ...ADDRESS, name: 'a\u202eb' },
+      { product: [w.balm.id, w.serum.id], [`option-${w.serum.id}`]: '30 ml', ...ADDRESS },
+    ]) {
+      expect((await post(w.gift, bad, { cookie: w.cookie })).status).toBe(422);
+    }
+    expect(await requestsOf(w.enrollment.id)).toBe(0);
+
+    // Two forms at once: the unique index keeps one request, the other changes it.
+    const both = await Promise.all([post(w.gift, { product: w.balm.id, ...ADDRESS }, { cookie: w.cookie }), post(w.gift, { product: w.serum.id, [`option-${w.serum.id}`]: '50 ml', ...ADDRESS }, { cookie: w.cookie })]);
+    expect(both.map((r) => r.status)).toEqual([303, 303]);
+    expect(await requestsOf(w.enrollment.id)).toBe(1);
+    const saved = await env.DB.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(w.creator.id).first<{ shipping_address: string }>();
+    expect(JSON.parse(saved!.shipping_address)).toMatchObject({ city: 'Portland', country: 'US' });
+    // The form comes back filled in with the saved address and the pick.
+    expect(await (await get(w.gift, w.cookie)).text()).toContain('value="12 Harbor Street"');
+
+    // An archived product can no longer be picked; the open request keeps its copy.
+    await w.brand.api('PATCH', `/api/admin/campaigns/${w.campaign.id}/gift-products/${w.balm.id}`, { archived: true });
+    expect((await post(w.gift, { product: w.balm.id, ...ADDRESS }, { cookie: w.cookie })).status).toBe(422);
+    expect((await post(w.gift, { product: w.serum.id, [`option-${w.serum.id}`]: '30 ml', ...ADDRESS, city: 'Salem' }, { cookie: w.cookie })).headers.get('location')).toBe(`${w.gift}?done=changed`);
+
+    const list = await json<Data<Request[]>>(await w.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}&status=requested`));
+    expect(list.data).toHaveLength(1);
+    const req = list.data[0]!;
+    expect(req.items).toEqual([{ productId: w.serum.id, title: 'Barrier Serum', option: '30 ml', sku: 'LS-1', valueMinor: 3400 }]);
+    expect(req.address.city).toBe('Salem');
+
+    // The console: a viewer sees the request but not the address; a manager sees it and gets the packing list.
+    const tab = `/console/campaigns/${w.campaign.id}/gifting`;
+    const viewed = await (await get(tab, w.viewer)).text();
+    expect(viewed).toContain('Barrier Serum');
+    expect(viewed).not.toContain('Harbor Street');
+    expect((await get(`${tab}/packing-list.csv`, w.viewer)).status).toBe(403);
+    expect(await (await get(tab, w.manager)).text()).toContain('12 Harbor Street');
+    const csv = await (await get(`${tab}/packing-list.csv`, w.manager)).text();
+    expect(csv).toContain(`"${req.id}"`);
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+
+    // Tracking URLs: only https.
+    for (const trackingUrl of ['http://track.example/1', 'javascript:alert(1)', 'https://user:pw@track.example/']) {
+      const r = await w.brand.api('POST', `/api/admin/gift-requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl });
+      expect(r.status).toBe(422);
+    }
+    // Shipped twice at once (a double click) and once more: one mail; a known carrier's URL is built.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void (msg.to === w.email && sent.push(msg)));
+    try {
+      const ships = await Promise.all([1, 2].map(() => post(`${tab}/requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl: '' }, { cookie: w.manager })));
+      expect(ships.map((r) => r.status)).toEqual([303, 303]);
+      const again = await json<Data<Request>>(await w.brand.api('POST', `/api/admin/gift-requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1' }));
+      expect(again.data.shipment).toMatchObject({ carrier: 'UPS', trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA1' });
+      await waitFor(async () => (sent.length > 0 ? true : null), 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toContain('1Z999AA1');
+    expect((await w.brand.api('POST', `/api/admin/gift-requests/${req.id}/decline`, { reason: 'Too late.' })).status).toBe(409);
+
+    // The creator follows it and says it arrived; the network counts it.
+    const page = await (await get(w.gift, w.cookie)).text();
+    expect(page).toContain('href="https://www.ups.com/track?tracknum=1Z999AA1"');
+    expect((await post(`${w.gift}/received`, {}, { cookie: w.cookie })).headers.get('location')).toBe(`${w.gift}?done=received`);
+    expect(await env.DB.prepare('SELECT status FROM gift_requests WHERE id = ?').bind(req.id).first('status')).toBe('received');
+    expect(await (await get(`/console/campaigns/${w.campaign.id}/network`, w.manager)).text()).toContain('Product seeded');
+    expect(await (await get(`/console/campaigns/${w.campaign.id}/network.csv`, w.manager)).text()).toMatch(/,34\.00\r\n$/);
+  });
+
+  it('keeps other brands out, declines with a reason, and refuses paused and removed creators', async () => {
+    const w = await shared();
+    const other = await createMoneyBrand();
+    const [request] = (await json<Data<Request[]>>(await w.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}`))).data;
+    // Another brand's campaign, product and request are 404s, and its list does not hold ours.
+    expect((await other.brand.api('GET', `/api/admin/campaigns/${w.campaign.id}/gift-products`)).status).toBe(404);
+    expect((await other.brand.api('PATCH', `/api/admin/campaigns/${other.campaign.id}/gift-products/${w.serum.id}`, { archived: true })).status).toBe(404);
+    expect((await other.brand.api('POST', `/api/admin/gift-requests/${request!.id}/ship`, { carrier: 'DHL', trackingNumber: 'ABC123' })).status).toBe(404);
+    expect((await json<Data<unknown[]>>(await other.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}`))).data).toEqual([]);
+    expect((await get(`/console/campaigns/${w.campaign.id}/gifting`, w.manager)).status).toBe(200);
+    expect((await post(`/console/campaigns/${w.campaign.id}/gifting/settings`, { open: '0', choices: '1' }, { cookie: w.viewer })).status).toBe(403);
+
+    // Another brand's creator asks; that brand declines; they read why and may ask again.
+    const d = await signedInCreator({ paymentModel: 'product' });
+    const kit = await json<Data<Product>>(await d.brand.api('POST', `/api/admin/campaigns/${d.campaign.id}/gift-products`, { title: 'Starter Kit', options: ['Light', 'Deep'], valueMinor: 5000 }));
+    await d.brand.api('PATCH', `/api/admin/campaigns/${d.campaign.id}/gifting`, { open: true });
+    const gift = `/gift/${d.enrollment.id}`;
+    expect((await get(gift, w.cookie)).status).toBe(404);
+    expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Deep', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
+    const id = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
+    expect((await w.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'No.' })).status).toBe(404);
+    expect((await d.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'Deep is out of stock: pick Light.' })).status).toBe(200);
+    expect(await (await get(gift, d.cookie)).text()).toContain('Deep is out of stock: pick Light.');
+    expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Light', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
+
+    // Removed with an open request: not shipped. Paused: cannot ask or change.
+    const open = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
+    await d.brand.api('PATCH', `/api/admin/enrollments/${d.enrollment.id}`, { status: 'removed' });
+    const refused = await d.brand.api('POST', `/api/admin/gift-requests/${open}/ship`, { carrier: 'DHL', trackingNumber: 'ABC123' });
+    expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'enrollment_removed']);
+    await w.brand.api('PATCH', `/api/admin/enrollments/${w.enrollment.id}`, { status: 'paused' });
+    expect(await (await get(w.gift, w.cookie)).text()).not.toContain('Send my request');
+  });
+});
+

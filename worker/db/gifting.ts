@@ -1,0 +1,461 @@
+// Product seeding: the brand ships product to a campaign's creators, who post about it (Shopify Collabs' gifting,
+// Aspire's product seeding). The brand lists gift products on the campaign and opens gifting; an accepted, active
+// creator picks up to `gift_choices` of them and gives a shipping address; the brand ships (carrier and tracking)
+// or declines with a reason; the creator says when it arrived. A request keeps copies of the products and the
+// address it was made with, so what ships is what was asked for, whatever changes later.
+import { z } from 'zod';
+import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { newId } from '../lib/ids';
+import type { Message } from '../lib/messages';
+import { plainText } from '../lib/validate';
+import { formatAmount } from '../domain/store-payloads';
+import { auditIfChanged } from './audit';
+
+export const GIFT_TITLE_MAX = 120;
+export const GIFT_OPTION_MAX = 40;
+export const GIFT_OPTIONS_MAX = 30;
+export const GIFT_CHOICES_MAX = 10;
+export const GIFT_PRODUCTS_MAX = 50;
+export const DECLINE_REASON_MAX = 500;
+// 1,000,000.00 in a two-decimal currency: a gift worth more is a typo, not a gift.
+export const GIFT_VALUE_MAX = 100_000_000;
+
+export const GIFT_STATUSES = ['requested', 'shipped', 'received', 'declined', 'withdrawn'] as const;
+export type GiftStatus = (typeof GIFT_STATUSES)[number];
+export const GIFT_STATUS_LABELS: Record<GiftStatus, string> = { requested: 'Requested', shipped: 'Shipped', received: 'Received', declined: 'Declined', withdrawn: 'Withdrawn' };
+
+// ---------- Products ----------
+
+const optionList = z
+  .array(plainText(GIFT_OPTION_MAX, 'one', `An option is limited to ${GIFT_OPTION_MAX} characters.`).min(1, 'An option cannot be empty.'))
+  .max(GIFT_OPTIONS_MAX, `At most ${GIFT_OPTIONS_MAX} options.`)
+  .refine((o) => new Set(o.map((x) => x.toLowerCase())).size === o.length, 'Each option once.');
+
+const productFields = {
+  title: plainText(GIFT_TITLE_MAX, 'one', `The title is limited to ${GIFT_TITLE_MAX} characters.`).min(1, 'Give the product a title.').meta({ description: 'What the creator picks, e.g. `Barrier Serum 30 ml`.' }),
+  options: optionList.meta({ description: `The choices a creator picks one of (sizes, shades), up to ${GIFT_OPTIONS_MAX}; empty: nothing to pick.` }),
+  sku: plainText(64, 'one', 'The SKU is limited to 64 characters.').nullable().meta({ description: 'Your SKU, printed on the packing list.' }),
+  valueMinor: z.int().min(0).max(GIFT_VALUE_MAX).meta({ description: "What one costs you, in minor units of your brand's currency: the network results add up the shipped ones." }),
+};
+export const giftProductBody = z.strictObject({ ...productFields, options: productFields.options.default([]), sku: productFields.sku.default(null), valueMinor: productFields.valueMinor.default(0) });
+export const giftProductPatch = z.strictObject({ ...z.object(productFields).partial().shape, archived: z.boolean().optional().meta({ description: 'true archives it (offered no more; requests keep their copy), false brings it back.' }) });
+export type GiftProductInput = z.output<typeof giftProductBody>;
+export type GiftProductPatch = z.output<typeof giftProductPatch>;
+
+export type GiftProductRow = { id: string; campaign_id: string; title: string; options: string; sku: string | null; value_minor: number; archived_at: number | null; created_at: number };
+const PRODUCT_COLUMNS = 'p.id, p.campaign_id, p.title, p.options, p.sku, p.value_minor, p.archived_at, p.created_at';
+export const optionsOf = (p: Pick<GiftProductRow, 'options'>) => JSON.parse(p.options) as string[];
+
+export async function listGiftProducts(db: D1Database, brandId: string, campaignId: string, { archived = true } = {}): Promise<GiftProductRow[]> {
+  const { results } = await db
+    .prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.campaign_id = ? AND p.brand_id = ?${archived ? '' : ' AND p.archived_at IS NULL'} ORDER BY p.archived_at IS NOT NULL, p.created_at, p.id`)
+    .bind(campaignId, brandId)
+    .all<GiftProductRow>();
+  return results;
+}
+
+export type Actor = { type: 'admin_user' | 'api_key' | 'creator'; id: string };
+
+// Adds a product to a campaign the caller found to be the brand's; null when the campaign has GIFT_PRODUCTS_MAX.
+export async function createGiftProduct(db: D1Database, brandId: string, campaignId: string, input: GiftProductInput, actor: Actor, now: number): Promise<GiftProductRow | null> {
+  const id = newId('gp');
+  const [inserted] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO gift_products (id, brand_id, campaign_id, title, options, sku, value_minor, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE (SELECT count(*) FROM gift_products WHERE campaign_id = ?3) < ${GIFT_PRODUCTS_MAX}`,
+      )
+      .bind(id, brandId, campaignId, input.title, JSON.stringify(input.options), input.sku, input.valueMinor, now),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift_product.created', targetType: 'campaign', targetId: campaignId, details: { productId: id, title: input.title } }, now),
+  ]);
+  if ((inserted?.meta.changes ?? 0) === 0) return null;
+  return db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ?`).bind(id).first<GiftProductRow>();
+}
+
+// Edits or archives one product of the brand's campaign; null when there is none by that id there.
+export async function updateGiftProduct(db: D1Database, brandId: string, campaignId: string, productId: string, patch: GiftProductPatch, actor: Actor, now: number): Promise<GiftProductRow | null> {
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  const set = (column: string, value: unknown) => (sets.push(`${column} = ?`), values.push(value));
+  if (patch.title !== undefined) set('title', patch.title);
+  if (patch.options !== undefined) set('options', JSON.stringify(patch.options));
+  if (patch.sku !== undefined) set('sku', patch.sku);
+  if (patch.valueMinor !== undefined) set('value_minor', patch.valueMinor);
+  if (patch.archived !== undefined) sets.push(patch.archived ? `archived_at = coalesce(archived_at, ${now})` : 'archived_at = NULL');
+  const where = 'WHERE id = ? AND campaign_id = ? AND brand_id = ?';
+  if (sets.length > 0) {
+    await db.batch([
+      db.prepare(`UPDATE gift_products SET ${sets.join(', ')} ${where}`).bind(...values, productId, campaignId, brandId),
+      auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift_product.updated', targetType: 'campaign', targetId: campaignId, details: { productId, ...patch } }, now),
+    ]);
+  }
+  return db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ? AND p.campaign_id = ? AND p.brand_id = ?`).bind(productId, campaignId, brandId).first<GiftProductRow>();
+}
+
+// ---------- The campaign's setting ----------
+
+export const giftingSettingsBody = z.strictObject({
+  open: z.boolean().optional().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),
+  choices: z.int().min(1).max(GIFT_CHOICES_MAX).optional().meta({ description: `How many products one creator may pick (1 to ${GIFT_CHOICES_MAX}).` }),
+});
+export type GiftingSettings = { open: boolean; choices: number };
+
+export async function saveGiftingSettings(db: D1Database, brandId: string, campaignId: string, s: z.output<typeof giftingSettingsBody>, actor: Actor, now: number): Promise<void> {
+  await db.batch([
+    db
+      .prepare('UPDATE campaigns SET gifting_open = coalesce(?1, gifting_open), gift_choices = coalesce(?2, gift_choices) WHERE id = ?3 AND brand_id = ?4 AND (gifting_open IS NOT coalesce(?1, gifting_open) OR gift_choices IS NOT coalesce(?2, gift_choices))')
+      .bind(s.open === undefined ? null : s.open ? 1 : 0, s.choices ?? null, campaignId, brandId),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gifting_changed', targetType: 'campaign', targetId: campaignId, details: s }, now),
+  ]);
+}
+
+// ---------- Addresses ----------
+
+// ISO 3166-1 alpha-2, checked against the runtime's region names so `ZZ` or `XX` is refused.
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+export const countryName = (code: string) => regionNames.of(code) ?? code;
+const isCountry = (code: string) => /^[A-Z]{2}$/.test(code) && !['AA', 'QM', 'QZ', 'XA', 'XB', 'XK', 'ZZ', 'EU', 'UN', 'EZ'].includes(code) && regionNames.of(code) !== undefined;
+
+const line = (max: number, what: string) => plainText(max, 'one', `${what} is limited to ${max} characters.`);
+export const shippingAddress = z.strictObject({
+  name: line(100, 'The name').min(1, 'Whose name goes on the parcel?'),
+  line1: line(120, 'The address').min(1, 'Give the street address.'),
+  line2: line(120, 'The second line').default(''),
+  city: line(80, 'The city').min(1, 'Give the city or town.'),
+  region: line(80, 'The state or region').default(''),
+  postalCode: line(16, 'The postal code')
+    .default('')
+    .refine((s) => /^[A-Za-z0-9 -]*$/.test(s), 'Letters, digits, spaces and hyphens only.'),
+  country: z
+    .string()
+    .trim()
+    .overwrite((s) => s.toUpperCase())
+    .refine(isCountry, 'Pick the country (a two-letter code such as US or DE).'),
+  phone: line(25, 'The phone number')
+    .default('')
+    .refine((s) => s === '' || /^\+?[0-9][0-9 ()./-]{3,23}$/.test(s), 'Digits, spaces and + ( ) - only.'),
+});
+export type ShippingAddress = z.output<typeof shippingAddress>;
+export const ADDRESS_FIELDS = ['name', 'line1', 'line2', 'city', 'region', 'postalCode', 'country', 'phone'] as const;
+
+export const addressLines = (a: ShippingAddress) =>
+  [a.name, a.line1, a.line2, [a.city, a.region, a.postalCode].filter(Boolean).join(', '), countryName(a.country), a.phone ? `Phone ${a.phone}` : ''].filter(Boolean);
+
+// ---------- Requests ----------
+
+export type GiftItem = { productId: string; title: string; option: string | null; sku: string | null; valueMinor: number };
+export type GiftPick = { productId: string; option: string | null };
+
+export type GiftRequestRow = {
+  id: string;
+  campaign_id: string;
+  enrollment_id: string;
+  status: GiftStatus;
+  items: string;
+  address: string;
+  value_minor: number;
+  carrier: string | null;
+  tracking_number: string | null;
+  tracking_url: string | null;
+  decline_reason: string | null;
+  created_at: number;
+  updated_at: number;
+  shipped_at: number | null;
+  received_at: number | null;
+  creator_id: string;
+  handle: string;
+  display_name: string;
+  enrollment_status: string;
+};
+const REQUEST_COLUMNS = `g.id, g.campaign_id, g.enrollment_id, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url,
+  g.decline_reason, g.created_at, g.updated_at, g.shipped_at, g.received_at, e.creator_id, r.handle, r.display_name, e.status AS enrollment_status`;
+const REQUEST_FROM = 'FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id';
+export const itemsOf = (g: Pick<GiftRequestRow, 'items'>) => JSON.parse(g.items) as GiftItem[];
+export const addressOf = (g: Pick<GiftRequestRow, 'address'>) => JSON.parse(g.address) as ShippingAddress;
+
+export async function loadGiftRequest(db: D1Database, brandId: string, requestId: string): Promise<GiftRequestRow | null> {
+  return db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id = ? AND g.brand_id = ?`).bind(requestId, brandId).first<GiftRequestRow>();
+}
+
+/** A brand's requests, newest first, by campaign and status; `limit` rows after `before` (created_at, id). */
+export async function listGiftRequests(db: D1Database, brandId: string, f: { campaignId?: string; status?: GiftStatus; before?: { at: number; id: string }; limit: number }): Promise<GiftRequestRow[]> {
+  const where = ['g.brand_id = ?'];
+  const binds: unknown[] = [brandId];
+  if (f.campaignId) where.push('g.campaign_id = ?'), binds.push(f.campaignId);
+  if (f.status) where.push('g.status = ?'), binds.push(f.status);
+  if (f.before) where.push('(g.created_at < ? OR (g.created_at = ? AND g.id < ?))'), binds.push(f.before.at, f.before.at, f.before.id);
+  const { results } = await db
+    .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE ${where.join(' AND ')} ORDER BY g.created_at DESC, g.id DESC LIMIT ?`)
+    .bind(...binds, f.limit)
+    .all<GiftRequestRow>();
+  return results;
+}
+
+export async function giftCounts(db: D1Database, brandId: string, campaignId: string): Promise<Record<GiftStatus, number>> {
+  const { results } = await db.prepare('SELECT status, count(*) AS n FROM gift_requests WHERE campaign_id = ? AND brand_id = ? GROUP BY status').bind(campaignId, brandId).all<{ status: GiftStatus; n: number }>();
+  const counts = Object.fromEntries(GIFT_STATUSES.map((s) => [s, 0])) as Record<GiftStatus, number>;
+  for (const r of results) counts[r.status] = r.n;
+  return counts;
+}
+
+// What the creator's gift form needs: the campaign's setting and products, their request (the live one, else the
+// latest), and the address saved on their account.
+export type CreatorGift = { settings: GiftingSettings; products: GiftProductRow[]; request: GiftRequestRow | null; savedAddress: ShippingAddress | null };
+export async function creatorGift(db: D1Database, e: { enrollment_id: string; campaign_id: string; brand_id: string }, creatorId: string): Promise<CreatorGift> {
+  const [settings, products, request, saved] = await db.batch([
+    db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ? AND brand_id = ?').bind(e.campaign_id, e.brand_id),
+    db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.campaign_id = ? AND p.brand_id = ? AND p.archived_at IS NULL ORDER BY p.created_at, p.id`).bind(e.campaign_id, e.brand_id),
+    db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.enrollment_id = ? ORDER BY g.status IN ('requested', 'shipped', 'received') DESC, g.updated_at DESC LIMIT 1`).bind(e.enrollment_id),
+    db.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(creatorId),
+  ]);
+  const s = settings?.results[0] as { gifting_open: number; gift_choices: number } | undefined;
+  const raw = (saved?.results[0] as { shipping_address: string | null } | undefined)?.shipping_address ?? null;
+  return {
+    settings: { open: s?.gifting_open === 1, choices: s?.gift_choices ?? 1 },
+    products: (products?.results ?? []) as GiftProductRow[],
+    request: (request?.results[0] as GiftRequestRow | undefined) ?? null,
+    savedAddress: raw ? (JSON.parse(raw) as ShippingAddress) : null,
+  };
+}
+
+export type PickProblem = { field: string; text: string };
+
+// The creator's picks against the products offered now: each offered and not archived, its option one of the
+// product's, each product once, at least one and at most `choices`.
+export function pickedItems(picks: GiftPick[], products: GiftProductRow[], choices: number): { items: GiftItem[] } | { problem: PickProblem } {
+  if (picks.length === 0) return { problem: { field: 'products', text: 'Pick a product.' } };
+  if (picks.length > choices) return { problem: { field: 'products', text: `Pick at most ${choices === 1 ? 'one product' : `${choices} products`}.` } };
+  const byId = new Map(products.filter((p) => p.archived_at === null).map((p) => [p.id, p]));
+  const items: GiftItem[] = [];
+  for (const pick of picks) {
+    const p = byId.get(pick.productId);
+    if (!p) return { problem: { field: 'products', text: 'A product you picked is no longer offered. Pick again.' } };
+    if (items.some((i) => i.productId === p.id)) return { problem: { field: 'products', text: 'Pick each product once.' } };
+    const options = optionsOf(p);
+    if (options.length > 0 && (pick.option === null || !options.includes(pick.option))) return { problem: { field: `option-${p.id}`, text: `Pick a ${p.title} option.` } };
+    items.push({ productId: p.id, title: p.title, option: options.length > 0 ? pick.option : null, sku: p.sku, valueMinor: p.value_minor });
+  }
+  return { items };
+}
+
+// Where a creator may ask: accepted the brand, active in the campaign, gifting open and the campaign running.
+const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.gifting_open = 1 AND c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > ?3)
+  AND EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL)`;
+
+export type AskOutcome = 'requested' | 'changed' | 'shipped_already' | 'closed';
+
+// Asks for a gift, or changes the open ask. The unique index on a live request per enrollment decides between
+// two forms sent at once: one inserts, the other finds it and changes it while it is still only asked for.
+// `save`: the address goes on the account too, to fill in the next form.
+export async function askForGift(db: D1Database, p: { enrollmentId: string; creatorId: string; brandId: string; items: GiftItem[]; address: ShippingAddress; save: boolean }, now: number): Promise<AskOutcome> {
+  const items = JSON.stringify(p.items);
+  const address = JSON.stringify(p.address);
+  const value = p.items.reduce((sum, i) => sum + i.valueMinor, 0);
+  const saveAddress = db.prepare('UPDATE creators SET shipping_address = ? WHERE id = ? AND ? AND shipping_address IS NOT ?').bind(address, p.creatorId, p.save ? 1 : 0, address);
+  const [inserted] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at)
+         SELECT ?4, e.brand_id, e.campaign_id, e.id, 'requested', ?5, ?6, ?7, ?3, ?3 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK}
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(p.enrollmentId, p.creatorId, now, newId('gr'), items, address, value),
+    auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: 'gift.requested', targetType: 'enrollment', targetId: p.enrollmentId }, now),
+  ]);
+  if ((inserted?.meta.changes ?? 0) > 0) {
+    await saveAddress.run();
+    return 'requested';
+  }
+  const [changed] = await db.batch([
+    db
+      .prepare(
+        `UPDATE gift_requests SET items = ?4, address = ?5, value_minor = ?6, updated_at = ?3
+         WHERE enrollment_id = ?1 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK})`,
+      )
+      .bind(p.enrollmentId, p.creatorId, now, items, address, value),
+    auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: 'gift.changed', targetType: 'enrollment', targetId: p.enrollmentId }, now),
+  ]);
+  if ((changed?.meta.changes ?? 0) > 0) {
+    await saveAddress.run();
+    return 'changed';
+  }
+  const live = await db.prepare("SELECT 1 FROM gift_requests WHERE enrollment_id = ? AND status IN ('shipped', 'received')").bind(p.enrollmentId).first();
+  return live ? 'shipped_already' : 'closed';
+}
+
+// The creator's own moves: withdraw while only asked for, say it arrived once shipped. True when it moved.
+export async function creatorMovesGift(db: D1Database, p: { enrollmentId: string; creatorId: string; brandId: string }, move: 'withdraw' | 'received', now: number): Promise<boolean> {
+  const [from, to, column] = move === 'withdraw' ? (['requested', 'withdrawn', 'updated_at'] as const) : (['shipped', 'received', 'received_at'] as const);
+  const [moved] = await db.batch([
+    db
+      .prepare(`UPDATE gift_requests SET status = ?1, updated_at = ?2${column === 'received_at' ? ', received_at = ?2' : ''} WHERE enrollment_id = ?3 AND status = ?4 AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.creator_id = ?5)`)
+      .bind(to, now, p.enrollmentId, from, p.creatorId),
+    auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: `gift.${to}`, targetType: 'enrollment', targetId: p.enrollmentId }, now),
+  ]);
+  return (moved?.meta.changes ?? 0) > 0;
+}
+
+// ---------- Shipping ----------
+
+// A known carrier's tracking page, built from the number when the brand gives no URL.
+const CARRIER_TRACKING: Record<string, (n: string) => string> = {
+  ups: (n) => `https://www.ups.com/track?tracknum=${n}`,
+  usps: (n) => `https://tools.usps.com/go/TrackConfirmAction?tLabels=${n}`,
+  fedex: (n) => `https://www.fedex.com/fedextrack/?trknbr=${n}`,
+  dhl: (n) => `https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id=${n}`,
+};
+export const KNOWN_CARRIERS = ['UPS', 'USPS', 'FedEx', 'DHL'];
+export function trackingUrlFor(carrier: string, trackingNumber: string): string | null {
+  const build = CARRIER_TRACKING[carrier.trim().toLowerCase().replace(/[^a-z]/g, '')];
+  return build ? build(encodeURIComponent(trackingNumber.replace(/\s+/g, ''))) : null;
+}
+
+// An https page of someone's, shown to the creator as a link: no other scheme (javascript:, http:), no credentials.
+const httpsUrl = z
+  .string()
+  .trim()
+  .max(500, 'The tracking URL is limited to 500 characters.')
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'https:' && !u.username && !u.password && u.hostname.includes('.');
+    } catch {
+      return false;
+    }
+  }, 'The tracking URL must be an https:// address.');
+
+export const shipBody = z.strictObject({
+  carrier: plainText(40, 'one', 'The carrier is limited to 40 characters.').min(1, 'Name the carrier (UPS, USPS, FedEx, DHL or another).'),
+  trackingNumber: z
+    .string()
+    .trim()
+    .refine((s) => /^[A-Za-z0-9][A-Za-z0-9 -]{2,39}$/.test(s), 'A tracking number is 3 to 40 letters and digits (spaces and hyphens allowed).'),
+  trackingUrl: httpsUrl.nullable().optional().meta({ description: 'The parcel\'s tracking page (https). Left out, a known carrier\'s (UPS, USPS, FedEx, DHL) is built from the number.' }),
+});
+export const declineBody = z.strictObject({
+  reason: plainText(DECLINE_REASON_MAX, 'many', `The reason is limited to ${DECLINE_REASON_MAX} characters.`).min(1, 'Say why: the creator reads it.'),
+});
+export type ShipInput = z.output<typeof shipBody>;
+
+export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' };
+
+// Marks a request shipped. Only the call that moves it from requested to shipped says 'shipped' (and so mails),
+// the UPDATE's own guard deciding between two clicks; a shipped one takes a corrected carrier or number
+// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped.
+export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
+  const url = input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber);
+  const before = await loadGiftRequest(db, brandId, requestId);
+  if (!before) return { outcome: 'not_found' };
+  if (before.status === 'shipped' && before.carrier === input.carrier && before.tracking_number === input.trackingNumber && before.tracking_url === url) return { outcome: 'unchanged', request: before };
+  if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', request: before, reason: 'not_open' };
+  if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'enrollment_removed' };
+  if (before.status === 'requested') {
+    const [first] = await db.batch([
+      db
+        .prepare(
+          `UPDATE gift_requests SET status = 'shipped', carrier = ?1, tracking_number = ?2, tracking_url = ?3, shipped_at = ?4, updated_at = ?4
+           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
+        )
+        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId),
+      auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.shipped', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
+    ]);
+    if ((first?.meta.changes ?? 0) > 0) return { outcome: 'shipped', request: (await loadGiftRequest(db, brandId, requestId))! };
+  }
+  // Shipped before (or by another click just now): a corrected carrier or number, with no second mail.
+  const [fixed] = await db.batch([
+    db
+      .prepare("UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)")
+      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.tracking_changed', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
+  ]);
+  const after = (await loadGiftRequest(db, brandId, requestId))!;
+  if ((fixed?.meta.changes ?? 0) > 0) return { outcome: 'updated', request: after };
+  if (after.status === 'shipped') return { outcome: 'unchanged', request: after };
+  return { outcome: 'conflict', request: after, reason: after.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
+}
+
+export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
+
+export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number): Promise<DeclineOutcome> {
+  const before = await loadGiftRequest(db, brandId, requestId);
+  if (!before) return { outcome: 'not_found' };
+  const [moved] = await db.batch([
+    db.prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE id = ?3 AND brand_id = ?4 AND status = 'requested'").bind(reason, now, requestId, brandId),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, reason } }, now),
+  ]);
+  const after = (await loadGiftRequest(db, brandId, requestId))!;
+  if ((moved?.meta.changes ?? 0) > 0) return { outcome: 'declined', request: after };
+  return after.status === 'declined' && after.decline_reason === reason ? { outcome: 'unchanged', request: after } : { outcome: 'conflict', request: after };
+}
+
+// The mail when a gift ships, keyed by the request: a notice the queue delivers twice is mailed once.
+export async function shippedMessage(db: D1Database, request: GiftRequestRow, origin: string): Promise<Message | null> {
+  const who = await db
+    .prepare('SELECT cr.email, b.name AS brand_name, c.name AS campaign_name FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = ?')
+    .bind(request.enrollment_id)
+    .first<{ email: string; brand_name: string; campaign_name: string }>();
+  if (!who) return null;
+  const items = itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`);
+  return {
+    to: who.email,
+    subject: `${who.brand_name}: your gift is on its way`,
+    text: [
+      `${who.brand_name} shipped your ${who.campaign_name} gift:`,
+      ...items,
+      '',
+      `Carrier: ${request.carrier}`,
+      `Tracking number: ${request.tracking_number}`,
+      ...(request.tracking_url ? [`Track it: ${request.tracking_url}`] : []),
+      '',
+      `When it arrives, say so on your campaign page: ${origin}/gift/${request.enrollment_id}`,
+    ].join('\n'),
+    idempotencyKey: `gift-shipped:${request.id}`,
+  };
+}
+
+// ---------- The packing list ----------
+
+export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency'];
+
+// The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
+// keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
+export function packingCsvStream(db: D1Database, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
+  let before: { at: number; id: string } | undefined;
+  return csvStream(PACKING_CSV_HEADER, async () => {
+    const rows = await listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit: 200 });
+    const last = rows.at(-1);
+    before = last ? { at: last.created_at, id: last.id } : before;
+    const text = rows
+      .flatMap((g) => {
+        const a = addressOf(g);
+        return itemsOf(g).map((i) =>
+          csvLine([
+            csvText(g.id),
+            csvText(new Date(g.created_at).toISOString()),
+            csvText(g.handle),
+            csvText(g.display_name),
+            csvText(i.title),
+            csvText(i.option),
+            csvText(i.sku),
+            csvNumber(1),
+            ...[a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone].map(csvText),
+            csvNumber(formatAmount(i.valueMinor, currency)),
+            csvText(currency),
+          ]),
+        );
+      })
+      .join('');
+    return { text, done: rows.length < 200 };
+  });
+}
+
+// ---------- Costs ----------
+
+/** The product sent to each enrollment of a campaign (shipped or received): value and parcels. */
+export async function giftedByEnrollment(db: D1Database, brandId: string, campaignId: string): Promise<Map<string, number>> {
+  const { results } = await db
+    .prepare("SELECT enrollment_id, SUM(value_minor) AS value FROM gift_requests WHERE campaign_id = ? AND brand_id = ? AND status IN ('shipped', 'received') GROUP BY enrollment_id")
+    .bind(campaignId, brandId)
+    .all<{ enrollment_id: string; value: number }>();
+  return new Map(results.map((r) => [r.enrollment_id, r.value]));
+}

@@ -1,0 +1,238 @@
+// Product seeding over the admin API (db/gifting.ts): a campaign's gift products and setting, the requests
+// creators make, shipping and declining them, and the packing list. An admin key reads the shipping addresses,
+// as the console's owners and managers do.
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  addressOf,
+  createGiftProduct,
+  declineBody,
+  declineGift,
+  GIFT_PRODUCTS_MAX,
+  GIFT_STATUSES,
+  giftProductBody,
+  giftProductPatch,
+  giftingSettingsBody,
+  itemsOf,
+  listGiftProducts,
+  listGiftRequests,
+  optionsOf,
+  packingCsvStream,
+  saveGiftingSettings,
+  shipBody,
+  shipGift,
+  shippedMessage,
+  updateGiftProduct,
+  type GiftProductRow,
+  type GiftRequestRow,
+} from '../../db/gifting';
+import { publicOrigin, type AppEnv } from '../../env';
+import { csvAttachment } from '../../lib/csv';
+import { cursorParam, pageOf } from '../../lib/cursor';
+import { ApiError, notFound } from '../../lib/errors';
+import { iso, valid } from '../../lib/validate';
+import { noticeAfterResponse } from '../../mail';
+import { routeDescriber } from '../../openapi/registry';
+import { dataOf, Gifting, GiftProduct, GiftRequest, listOf, pagedListOf } from '../../openapi/schemas';
+
+export function giftProductView(p: GiftProductRow) {
+  return { id: p.id, campaignId: p.campaign_id, title: p.title, options: optionsOf(p), sku: p.sku, valueMinor: p.value_minor, archivedAt: iso(p.archived_at), createdAt: iso(p.created_at) };
+}
+
+export function giftRequestView(g: GiftRequestRow, currency: string) {
+  return {
+    id: g.id,
+    campaignId: g.campaign_id,
+    enrollmentId: g.enrollment_id,
+    creator: { id: g.creator_id, handle: g.handle, name: g.display_name },
+    status: g.status,
+    items: itemsOf(g),
+    valueMinor: g.value_minor,
+    currency,
+    address: addressOf(g),
+    shipment: g.shipped_at !== null && g.carrier && g.tracking_number ? { carrier: g.carrier, trackingNumber: g.tracking_number, trackingUrl: g.tracking_url, shippedAt: iso(g.shipped_at) } : null,
+    declineReason: g.decline_reason,
+    receivedAt: iso(g.received_at),
+    createdAt: iso(g.created_at),
+    updatedAt: iso(g.updated_at),
+  };
+}
+
+// The path's campaign, with the brand's currency; another brand's is a 404.
+async function campaignOf(c: Context<AppEnv>) {
+  const row = await c.env.DB.prepare('SELECT c.id, c.slug, c.gifting_open, c.gift_choices, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+    .bind(c.req.param('id') ?? '', c.var.admin.brandId)
+    .first<{ id: string; slug: string; gifting_open: number; gift_choices: number; currency: string; brand_slug: string }>();
+  if (!row) throw notFound('campaign');
+  return row;
+}
+
+const currencyOf = async (c: Context<AppEnv>) => (await c.env.DB.prepare('SELECT currency FROM brands WHERE id = ?').bind(c.var.admin.brandId).first<{ currency: string }>())?.currency ?? 'USD';
+
+const op = routeDescriber({ tag: 'Gifting', auth: 'adminKey' });
+const campaignId = { id: 'The campaign id.' };
+
+// Under /campaigns: the campaign's setting, products and packing list.
+export const campaignGiftRoutes = new Hono<AppEnv>()
+  .get(
+    '/:id/gifting',
+    op({ summary: "A campaign's gifting setting", params: campaignId, responses: { 200: { description: 'Whether gifting is open, and how many products a creator picks.', schema: dataOf(Gifting) } }, errors: { 404: ['not_found'] } }),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      return c.json({ data: { open: campaign.gifting_open === 1, choices: campaign.gift_choices } });
+    },
+  )
+  .patch(
+    '/:id/gifting',
+    op({
+      summary: 'Open or close gifting',
+      description: 'Opens gifting (accepted creators active in the campaign see "Choose your gift" on their portal) or closes it (requests already made stay, to ship or decline), and sets how many products one creator may pick. Audited as `campaign.gifting_changed`.',
+      params: campaignId,
+      example: { open: true, choices: 2 },
+      responses: { 200: { description: 'The setting now.', schema: dataOf(Gifting) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', giftingSettingsBody),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      const { brandId, keyId } = c.var.admin;
+      await saveGiftingSettings(c.env.DB, brandId, campaign.id, c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
+      const now = await campaignOf(c);
+      return c.json({ data: { open: now.gifting_open === 1, choices: now.gift_choices } });
+    },
+  )
+  .get(
+    '/:id/gift-products',
+    op({ summary: 'List gift products', description: 'Offered ones first (oldest first), then archived ones.', params: campaignId, responses: { 200: { description: "The campaign's gift products.", schema: listOf(GiftProduct) } }, errors: { 404: ['not_found'] } }),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      return c.json({ data: (await listGiftProducts(c.env.DB, c.var.admin.brandId, campaign.id)).map(giftProductView) });
+    },
+  )
+  .post(
+    '/:id/gift-products',
+    op({
+      summary: 'Add a gift product',
+      description: `A product the campaign's creators may pick, with the options they pick one of (sizes, shades) and what one costs you. At most ${GIFT_PRODUCTS_MAX} per campaign (409 \`too_many_products\`).`,
+      params: campaignId,
+      example: { title: 'Barrier Serum 30 ml', options: ['Fragrance-free', 'Original'], sku: 'LS-SERUM-30', valueMinor: 3400 },
+      responses: { 201: { description: 'The product.', schema: dataOf(GiftProduct) } },
+      errors: { 404: ['not_found'], 409: ['too_many_products'] },
+    }),
+    valid('json', giftProductBody),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      const { brandId, keyId } = c.var.admin;
+      const row = await createGiftProduct(c.env.DB, brandId, campaign.id, c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
+      if (!row) throw new ApiError(409, 'too_many_products', `A campaign offers at most ${GIFT_PRODUCTS_MAX} gift products: archive one you no longer send.`);
+      return c.json({ data: giftProductView(row) }, 201);
+    },
+  )
+  .patch(
+    '/:id/gift-products/:productId',
+    op({
+      summary: 'Edit or archive a gift product',
+      description: 'Changes its title, options, SKU or value, or archives it (`archived: true`: creators can no longer pick it; requests that name it keep their copy and still ship) or brings it back. Requests already made keep the product as it was.',
+      params: { ...campaignId, productId: 'The gift product id.' },
+      example: { archived: true },
+      responses: { 200: { description: 'The product now.', schema: dataOf(GiftProduct) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('json', giftProductPatch),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      const { brandId, keyId } = c.var.admin;
+      const row = await updateGiftProduct(c.env.DB, brandId, campaign.id, c.req.param('productId'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
+      if (!row) throw notFound('gift product');
+      return c.json({ data: giftProductView(row) });
+    },
+  )
+  .get(
+    '/:id/packing-list.csv',
+    op({
+      summary: 'Download the packing list',
+      description:
+        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency. Text a spreadsheet would run as a formula starts with an apostrophe.',
+      params: campaignId,
+      responses: { 200: { description: 'CSV, as an attachment.', contentType: 'text/csv' } },
+      errors: { 404: ['not_found'] },
+    }),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      return csvAttachment(packingCsvStream(c.env.DB, c.var.admin.brandId, campaign.id, campaign.currency), `chorus-packing-${campaign.brand_slug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
+    },
+  );
+
+const requestId = { id: 'The gift request id.' };
+const listQuery = z.strictObject({
+  campaignId: z.string().max(64).optional(),
+  status: z.enum(GIFT_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: cursorParam.optional().meta({ description: '`nextCursor` of the previous page.' }),
+});
+
+const notOpen = (g: GiftRequestRow) => new ApiError(409, 'gift_request_not_open', `This request is ${g.status}: only a requested one can be shipped or declined.`, { status: g.status });
+
+export const giftRequestRoutes = new Hono<AppEnv>()
+  .get(
+    '/',
+    op({
+      summary: 'List gift requests',
+      description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`), by campaign and status. Each carries the shipping address the creator gave.',
+      responses: { 200: { description: 'Gift requests.', schema: pagedListOf(GiftRequest) } },
+    }),
+    valid('query', listQuery),
+    async (c) => {
+      const q = c.req.valid('query');
+      const rows = await listGiftRequests(c.env.DB, c.var.admin.brandId, { campaignId: q.campaignId, status: q.status, before: q.cursor, limit: q.limit + 1 });
+      const page = pageOf(rows, q.limit, (g) => ({ at: g.created_at, id: g.id }));
+      const currency = await currencyOf(c);
+      return c.json({ data: page.rows.map((g) => giftRequestView(g, currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  )
+  .post(
+    '/:id/ship',
+    op({
+      summary: 'Mark a gift shipped',
+      description:
+        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. A declined, withdrawn or received request is a 409 `gift_request_not_open`; a removed creator\'s is a 409 `enrollment_removed`.',
+      params: requestId,
+      example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784' },
+      responses: { 200: { description: 'The request, shipped.', schema: dataOf(GiftRequest) } },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed'] },
+    }),
+    valid('json', shipBody),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
+      if (result.outcome === 'not_found') throw notFound('gift request');
+      if (result.outcome === 'conflict') {
+        if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
+        throw notOpen(result.request);
+      }
+      if (result.outcome === 'shipped') {
+        const mail = await shippedMessage(c.env.DB, result.request, publicOrigin(c));
+        if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_shipped_mail_failed');
+      }
+      return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
+    },
+  )
+  .post(
+    '/:id/decline',
+    op({
+      summary: 'Decline a gift request',
+      description: "Declines a request not yet shipped, with a reason the creator reads on their portal (e.g. that size is out of stock). They may ask again while gifting is open. The same reason again answers 200; anything else on a request that is not `requested` is a 409.",
+      params: requestId,
+      example: { reason: 'That shade is out of stock until June: pick another and we ship this week.' },
+      responses: { 200: { description: 'The request, declined.', schema: dataOf(GiftRequest) } },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open'] },
+    }),
+    valid('json', declineBody),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now());
+      if (result.outcome === 'not_found') throw notFound('gift request');
+      if (result.outcome === 'conflict') throw notOpen(result.request);
+      return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
+    },
+  );

@@ -1,0 +1,172 @@
+// A campaign's Gifting tab (db/gifting.ts): products and the setting, the requests, shipping and declining
+// them as the admin API does, and the packing list. Writes and the CSV need an owner or manager (enforceRole).
+import { Hono } from 'hono';
+import { GiftingPage, type ProductFormValues } from '../../../../portal/console/gifting';
+import type { Flash } from '../../../../portal/console/layout';
+import type { FormError } from '../../../../portal/layout';
+import {
+  createGiftProduct,
+  declineBody,
+  declineGift,
+  GIFT_PRODUCTS_MAX,
+  GIFT_STATUSES,
+  giftCounts,
+  giftedByEnrollment,
+  giftingSettingsBody,
+  giftProductBody,
+  listGiftProducts,
+  listGiftRequests,
+  packingCsvStream,
+  saveGiftingSettings,
+  shipBody,
+  shipGift,
+  shippedMessage,
+  updateGiftProduct,
+  type GiftStatus,
+} from '../../../db/gifting';
+import { typedAmountToMinor } from '../../../domain/store-payloads';
+import { publicOrigin } from '../../../env';
+import { csvAttachment } from '../../../lib/csv';
+import { notFound } from '../../../lib/errors';
+import { noticeAfterResponse } from '../../../mail';
+import { campaignOr404, viewerOf } from './campaigns';
+import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { awaitingReview, type CampaignRecord } from './queries';
+
+export const giftingRoutes = new Hono<ConsoleEnv>();
+
+const FLASHES: Record<string, Flash> = {
+  settings: { tone: 'success', text: 'Gifting saved.' },
+  product_added: { tone: 'success', text: 'Product added.' },
+  product_archived: { tone: 'info', text: 'Product archived: creators can no longer pick it. Requests that name it still ship.' },
+  product_restored: { tone: 'success', text: 'Product offered again.' },
+  shipped: { tone: 'success', text: 'Marked shipped. The creator is emailed the tracking number.' },
+  ship_updated: { tone: 'info', text: 'It had shipped already: the tracking details are corrected, and no second mail was sent.' },
+  ship_unchanged: { tone: 'info', text: 'That request was marked shipped already, with the same tracking: nothing changed, nothing mailed.' },
+  declined: { tone: 'success', text: 'Declined. The creator sees your reason on their gift page.' },
+};
+
+const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/gifting`;
+const EMPTY_PRODUCT: ProductFormValues = { title: '', options: '', sku: '', value: '' };
+const SHOWN = 200;
+
+async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[] } = {}, status: PageStatus = 200) {
+  const { user } = c.var;
+  const db = c.env.DB;
+  const raw = c.req.query('status') ?? '';
+  const filter = (GIFT_STATUSES as readonly string[]).includes(raw) ? (raw as GiftStatus) : null;
+  const [settings, products, requests, counts, gifted, toReview] = await Promise.all([
+    db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number }>(),
+    listGiftProducts(db, user.brandId, campaign.id),
+    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, limit: SHOWN }),
+    giftCounts(db, user.brandId, campaign.id),
+    giftedByEnrollment(db, user.brandId, campaign.id),
+    awaitingReview(db, user.brandId),
+  ]);
+  return renderPage(
+    c,
+    <GiftingPage
+      viewer={viewerOf(c)}
+      canWrite={canWrite(user)}
+      campaign={campaign}
+      settings={{ open: settings?.gifting_open === 1, choices: settings?.gift_choices ?? 1 }}
+      products={products}
+      requests={requests}
+      counts={counts}
+      status={filter}
+      shippedValue={{ value: [...gifted.values()].reduce((a, b) => a + b, 0), creators: gifted.size }}
+      values={extras.values ?? EMPTY_PRODUCT}
+      errors={extras.errors}
+      flash={status === 200 ? flashOf(FLASHES, c) : null}
+      toReview={toReview}
+    />,
+    status,
+  );
+}
+
+const issuesOf = (issues: { path: PropertyKey[]; message: string }[]): FormError[] => issues.map((i) => ({ field: String(i.path[0] ?? ''), text: i.message }));
+
+giftingRoutes.get('/campaigns/:id/gifting', async (c) => renderGifting(c, await campaignOr404(c, c.req.param('id'))));
+
+giftingRoutes.get('/campaigns/:id/gifting/packing-list.csv', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const { user } = c.var;
+  return csvAttachment(packingCsvStream(c.env.DB, user.brandId, campaign.id, user.currency), `chorus-packing-${user.brandSlug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
+});
+
+giftingRoutes.post('/campaigns/:id/gifting/settings', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const parsed = giftingSettingsBody.safeParse({ open: form.get('open') === '1', choices: /^\d{1,3}$/.test(form.get('choices')) ? Number(form.get('choices')) : -1 });
+  if (!parsed.success) return renderGifting(c, campaign, { errors: [{ field: 'choices', text: 'Each creator may pick from 1 to 10 products.' }] }, 422);
+  await saveGiftingSettings(c.env.DB, c.var.user.brandId, campaign.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  return c.redirect(withFlash(pagePath(campaign.id), 'settings'), 303);
+});
+
+giftingRoutes.post('/campaigns/:id/gifting/products', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const values: ProductFormValues = { title: form.get('title').slice(0, 500), options: form.get('options').slice(0, 2000), sku: form.get('sku').slice(0, 200), value: form.get('value').slice(0, 40) };
+  const { currency } = c.var.user;
+  const value = typedAmountToMinor(values.value.trim(), currency);
+  const parsed = giftProductBody.safeParse({
+    title: values.title,
+    options: values.options.split(',').map((o) => o.trim()).filter(Boolean),
+    sku: values.sku.trim() || null,
+    valueMinor: value ?? -1,
+  });
+  if (!parsed.success) {
+    const errors = issuesOf(parsed.error.issues).map((e) => (typeof e !== 'string' && e.field === 'valueMinor' ? { field: 'value', text: `Give the value as an amount in ${currency}, such as 34.00.` } : e));
+    return renderGifting(c, campaign, { values, errors }, 422);
+  }
+  const row = await createGiftProduct(c.env.DB, c.var.user.brandId, campaign.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  if (!row) return renderGifting(c, campaign, { values, errors: [`A campaign offers at most ${GIFT_PRODUCTS_MAX} products: archive one you no longer send.`] }, 409);
+  return c.redirect(withFlash(pagePath(campaign.id), 'product_added'), 303);
+});
+
+giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const archived = (await readForm(c)).get('archived') !== '0';
+  const row = await updateGiftProduct(c.env.DB, c.var.user.brandId, campaign.id, c.req.param('productId'), { archived }, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  if (!row) throw notFound('gift product');
+  return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
+});
+
+// A request of another campaign (or brand) under this campaign's path is a 404.
+const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
+  c.env.DB.prepare('SELECT 1 FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first();
+
+// Ship and decline, as the admin API does (one mail on the first ship, however often the form is sent).
+giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const { user } = c.var;
+  const parsed = shipBody.safeParse({ carrier: form.get('carrier'), trackingNumber: form.get('trackingNumber'), trackingUrl: form.get('trackingUrl').trim() || null });
+  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues) }, 422);
+  const requestId = c.req.param('requestId');
+  if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
+  const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
+  if (result.outcome === 'not_found') throw notFound('gift request');
+  if (result.outcome === 'conflict') {
+    const text = result.reason === 'enrollment_removed' ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.' : `This request is ${result.request.status}, so it cannot be marked shipped.`;
+    return renderGifting(c, campaign, { errors: [text] }, 409);
+  }
+  if (result.outcome === 'shipped') {
+    const mail = await shippedMessage(c.env.DB, result.request, publicOrigin(c));
+    if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_shipped_mail_failed');
+  }
+  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
+});
+
+giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const { user } = c.var;
+  const parsed = declineBody.safeParse({ reason: (await readForm(c)).get('reason') });
+  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues) }, 422);
+  const requestId = c.req.param('requestId');
+  if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
+  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
+  if (result.outcome === 'not_found') throw notFound('gift request');
+  if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
+  return c.redirect(withFlash(pagePath(campaign.id), 'declined'), 303);
+});
