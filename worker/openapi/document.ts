@@ -23,6 +23,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Discount codes', description: 'Creator codes; a redeemable code beats a click.' },
   { name: 'Commission plans', description: 'Tiered commission by attributed net revenue in the period.' },
   { name: 'Submissions', description: 'The content review queue.' },
+  { name: 'Content', description: 'The content library: approved and live content with the usage rights each creator granted.' },
   { name: 'Conversions', description: 'Recorded orders: what the store sent, the attribution, the commission and the reversals.' },
   { name: 'Payouts', description: 'Close a period, export it for finance, mark payouts paid.' },
   { name: 'API keys and integrations', description: 'Keys for the storefront, ingestion and this API; store connections for webhooks.' },
