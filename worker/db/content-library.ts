@@ -99,7 +99,3 @@ export function contentCsvStream(db: D1Database, brand: { id: string; timezone: 
 
 export const contentCsvResponse = (db: D1Database, brand: { id: string; slug: string; timezone: string }, filter: Omit<ContentFilter, 'after'>) =>
   csvAttachment(contentCsvStream(db, brand, filter), `chorus-content-${brand.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
-
-/** Whether a campaign id is this brand's: a filter naming another brand's campaign is a 404. */
-export const brandCampaign = (db: D1Database, brandId: string, campaignId: string) =>
-  db.prepare('SELECT id FROM campaigns WHERE id = ? AND brand_id = ?').bind(campaignId, brandId).first<string>('id');
