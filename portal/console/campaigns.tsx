@@ -461,6 +461,7 @@ export const CampaignBriefPage: FC<{
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">
         {/* The status the page was drawn with: a save after someone else launched or ended it is a conflict. */}
         <input type="hidden" name="drawnStatus" value={campaign.status} />
+        <input type="hidden" name="drawnRights" value={rightsKey(parseRights(campaign.usage_rights))} />
         <input type="hidden" name="drawnContentDueAt" value={campaign.content_due_at === null ? '' : String(campaign.content_due_at)} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
@@ -497,7 +498,6 @@ export const CampaignBriefPage: FC<{
             </div>
           </div>
           <FormatChoices values={values} />
-          <input type="hidden" name="drawnRights" value={rightsKey(parseRights(campaign.usage_rights))} />
           <RightsChoices values={values} />
         </fieldset>
         <fieldset class="card stack" disabled={!canWrite}>

@@ -107,7 +107,7 @@ export const ContentPage: FC<{
         {items.length === 0 ? (
           <p class="empty-inline">{filtered ? 'No content matches these filters.' : paged ? 'No older content.' : 'No approved content yet. Drafts you approve on the Review page appear here.'}</p>
         ) : (
-          <DataTable columns={['Creator', 'Content', 'Numbers', 'Usage rights']}>
+          <DataTable columns={['Creator', 'Content', 'Numbers', 'Usage rights']} tableClass="content-library">
             {items.map((r) => (
               <tr>
                 <td data-label="Creator">
@@ -131,10 +131,10 @@ export const ContentPage: FC<{
                   <Badge status={r.status} label={STATUS_LABELS[r.status] ?? r.status} />
                   <span class="muted small block">{STORY_FORMAT_LABELS[r.story_format] ?? r.story_format}</span>
                 </td>
-                <td data-label="Numbers">
+                <td data-label="Numbers" class="wide">
                   <Numbers r={r} />
                 </td>
-                <td data-label="Usage rights">
+                <td data-label="Usage rights" class="wide">
                   <Rights r={r} now={now} timezone={viewer.timezone} />
                 </td>
               </tr>

@@ -61,9 +61,9 @@ export const CampaignFilter: FC<{ campaigns: { id: string; name: string }[]; sel
 
 // A list as a table: its header row (`action` names a last column of buttons, read by screen readers, not
 // shown), then the rows given. Rows become stacked cards on a phone (console.css .stack-sm).
-export const DataTable: FC<{ columns: string[]; action?: string | null; children?: Child }> = ({ columns, action, children }) => (
+export const DataTable: FC<{ columns: string[]; action?: string | null; tableClass?: string; children?: Child }> = ({ columns, action, tableClass, children }) => (
   <div class="table-wrap">
-    <table class="stack-sm">
+    <table class={tableClass ? `stack-sm ${tableClass}` : 'stack-sm'}>
       <thead>
         <tr>
           {columns.map((c) => (
