@@ -28,6 +28,14 @@ const creators = [
     brief: 'Amara: you reach people with deeper skin tones who are tired of products that leave them ashy or irritated. A problem → solution story about barrier damage from over-exfoliating fits; pin your link in the first comment.' },
 ];
 
+// The usage rights the demo campaign asks with every draft, stored as the API writes them (scopes in one order).
+const DEMO_RIGHTS = { scopes: ['organic', 'paid', 'partnership'], days: 365, note: 'Includes cut-downs of up to 15 seconds for Stories and Reels ads.' };
+// The end of the day `days` days after the one `at` falls on, in UTC (domain/usage-rights.ts rightsUntil).
+const utcDayEnd = (at, days) => {
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + days + 1);
+};
+
 export const demo = {
   brand: { id: 'brand_demo', slug: 'lumen', name: 'Lumen Skincare', timezone: 'UTC' },
   keys: {
@@ -129,6 +137,8 @@ export function seedRows() {
     commission_plan_id: demo.commissionPlan.id,
     holding_days: 30,
     renewal_months: 12,
+    // Every draft grants these (domain/usage-rights.ts): the console's Content page lists what Lumen may use.
+    usage_rights: DEMO_RIGHTS,
     starts_at: SEEDED_AT,
     ends_at: null,
     status: 'active',
@@ -232,10 +242,15 @@ export function seedRows() {
     const d = demo.creators[creatorIndex];
     const at = SEEDED_AT + 86_400_000 * (n + 1);
     const compliance = { hashtag: /#glowweek\b/i.test(caption), disclosure: /(^|\s)#ad\b/i.test(caption) };
+    // Granted with the draft; the days run from going live (an hour after sending here) or from approval (half
+    // an hour), through the end of the last day (the demo brand's calendar is UTC's).
+    const started = status === 'live' ? at + 3_600_000 : status === 'approved' ? at + 1_800_000 : null;
     add('submissions', {
       id: `sub_demo_${n}`, brand_id: brandId, enrollment_id: d.enrollmentId, story_format: format, draft_url: `https://drive.example/lumen/${d.handle}-${n}`,
       caption, status, review_notes: extra.notes ?? null, post_url: extra.postUrl ?? null, views: extra.views ?? 0, likes: extra.likes ?? 0,
-      comments: extra.comments ?? 0, saves: extra.saves ?? 0, shares: extra.shares ?? 0, compliance, created_at: at, updated_at: at + 3_600_000,
+      comments: extra.comments ?? 0, saves: extra.saves ?? 0, shares: extra.shares ?? 0, compliance,
+      rights_terms: DEMO_RIGHTS, rights_granted_at: at, rights_until: started === null ? null : utcDayEnd(started, DEMO_RIGHTS.days),
+      created_at: at, updated_at: at + 3_600_000,
     });
     add('submission_events', { id: `sev_demo_${n}_1`, submission_id: `sub_demo_${n}`, from_status: null, to_status: 'submitted', actor_type: 'creator', actor_id: d.id, note: null, at });
     if (status !== 'submitted') {

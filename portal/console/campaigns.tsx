@@ -7,6 +7,7 @@ import { UPDATE_BODY_MAX, UPDATE_TITLE_MAX, UPDATES_PER_DAY, type CampaignUpdate
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPercent, PAYMENT_MODEL_LABELS, STORY_FORMAT_LABELS, tiersInWords } from '../format';
 import { invalidIn, Notice, Stat, type FormError } from '../layout';
 import { goneActorLabel } from './activity';
+import { parseRights, rightsKey, RIGHTS_SCOPES, SCOPE_LABELS, type RightsScope } from '../../worker/domain/usage-rights';
 import { CAMPAIGN_STATUS_LABELS, CampaignHeader, CampaignStatus, ConsolePage, Errors, FlashNotice, FormQuestion, Pager, WriteButton, type Flash, type Viewer } from './layout';
 import type { CampaignSummary } from '../../worker/routes/portal/console/queries';
 
@@ -33,6 +34,11 @@ export type CampaignFormValues = {
   endsOn: string;
   // The day creators' first drafts are due on the brand's calendar (YYYY-MM-DD), or '' for none: the brief editor's.
   contentDueOn: string;
+  // The usage rights asked with each draft (the brief editor's): the uses ticked (none: none asked), how many days
+  // ('' for no end) and a note.
+  rightsScopes: string[];
+  rightsDays: string;
+  rightsNote: string;
 };
 
 export const emptyCampaignForm = (): CampaignFormValues => ({
@@ -53,6 +59,9 @@ export const emptyCampaignForm = (): CampaignFormValues => ({
   baselineEngaged: '',
   endsOn: '',
   contentDueOn: '',
+  rightsScopes: [],
+  rightsDays: '365',
+  rightsNote: '',
 });
 
 export type PlanChoice = { id: string; name: string; tiers: string; period: string };
@@ -76,6 +85,57 @@ const FormatChoices: FC<{ values: CampaignFormValues }> = ({ values }) => (
     </div>
   </fieldset>
 );
+
+// Terms brands commonly ask; a term set through the API that is not one of them is offered as it is.
+const RIGHTS_TERMS = ['30', '90', '180', '365', '730'];
+
+// The usage rights each draft grants (domain/usage-rights.ts), part of the brief creators read.
+const RightsChoices: FC<{ values: CampaignFormValues }> = ({ values }) => (
+  <fieldset class="field" aria-describedby="rights-hint">
+    <legend>Usage rights asked with each draft</legend>
+    <p id="rights-hint" class="hint">
+      Creators grant what you tick with every draft they send, and the content library shows what you may use until when. A change applies to drafts sent from now on: past grants keep their terms.
+    </p>
+    <div class="radios radios-stacked">
+      {RIGHTS_SCOPES.map((s) => (
+        <label class="radio">
+          <input type="checkbox" name="rightsScopes" value={s} checked={values.rightsScopes.includes(s)} /> {SCOPE_LABELS[s]}
+          <span class="muted small"> {SCOPE_HINTS[s]}</span>
+        </label>
+      ))}
+    </div>
+    <div class="two-fields">
+      <div class="field">
+        <label for="rightsDays">For how long</label>
+        <select id="rightsDays" name="rightsDays" aria-describedby="rights-days-hint">
+          {[...RIGHTS_TERMS, ...(values.rightsDays === '' || RIGHTS_TERMS.includes(values.rightsDays) ? [] : [values.rightsDays])].map((d) => (
+            <option value={d} selected={values.rightsDays === d}>
+              {d === '365' ? '1 year (365 days)' : d === '730' ? '2 years (730 days)' : `${d} days`}
+            </option>
+          ))}
+          <option value="" selected={values.rightsDays === ''}>
+            No end date
+          </option>
+        </select>
+        <p id="rights-days-hint" class="hint">
+          From the day the post goes live (from its approval until then), through the end of the last day in your timezone.
+        </p>
+      </div>
+      <div class="field">
+        <label for="rightsNote">Note (optional)</label>
+        <textarea id="rightsNote" name="rightsNote" rows={2} maxlength={500}>
+          {values.rightsNote}
+        </textarea>
+      </div>
+    </div>
+  </fieldset>
+);
+
+const SCOPE_HINTS: Record<RightsScope, string> = {
+  organic: 'on your own accounts',
+  paid: 'from your ad accounts',
+  partnership: "whitelisted: ads from the creator's handle",
+};
 
 const PlanSelect: FC<{ plans: PlanChoice[]; values: CampaignFormValues; currency: string }> = ({ plans, values, currency }) => (
   <div class="field">
@@ -351,7 +411,7 @@ export type LaunchCheck = { creators: number; accepted: number; missing: string[
 export const CampaignBriefPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
-  campaign: { id: string; name: string; slug: string; status: string; hashtag: string; content_due_at: number | null };
+  campaign: { id: string; name: string; slug: string; status: string; hashtag: string; content_due_at: number | null; usage_rights: string | null };
   values: CampaignFormValues;
   plans: PlanChoice[];
   hosts: string[];
@@ -401,6 +461,7 @@ export const CampaignBriefPage: FC<{
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">
         {/* The status the page was drawn with: a save after someone else launched or ended it is a conflict. */}
         <input type="hidden" name="drawnStatus" value={campaign.status} />
+        <input type="hidden" name="drawnRights" value={rightsKey(parseRights(campaign.usage_rights))} />
         <input type="hidden" name="drawnContentDueAt" value={campaign.content_due_at === null ? '' : String(campaign.content_due_at)} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
@@ -437,6 +498,7 @@ export const CampaignBriefPage: FC<{
             </div>
           </div>
           <FormatChoices values={values} />
+          <RightsChoices values={values} />
         </fieldset>
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">Links, money and status</legend>

@@ -4,7 +4,7 @@ import { CopyField, ErrorSummary, Notice, Page, type FormError, type NavItem } f
 
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
 
-export type Section = 'campaigns' | 'creators' | 'review' | 'orders' | 'payouts' | 'settings';
+export type Section = 'campaigns' | 'creators' | 'review' | 'content' | 'orders' | 'payouts' | 'settings';
 
 export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', finance: 'Finance', viewer: 'Viewer' };
 
@@ -12,6 +12,7 @@ const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] 
   { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
   { href: '/console/creators', label: 'Creators', current: current === 'creators' },
   { href: '/console/review', label: toReview ? `Review (${toReview})` : 'Review', current: current === 'review' },
+  { href: '/console/content', label: 'Content', current: current === 'content' },
   { href: '/console/orders', label: 'Orders', current: current === 'orders' },
   { href: '/console/payouts', label: 'Payouts', current: current === 'payouts' },
   { href: '/console/settings', label: 'Settings', current: current === 'settings' },
@@ -60,9 +61,9 @@ export const CampaignFilter: FC<{ campaigns: { id: string; name: string }[]; sel
 
 // A list as a table: its header row (`action` names a last column of buttons, read by screen readers, not
 // shown), then the rows given. Rows become stacked cards on a phone (console.css .stack-sm).
-export const DataTable: FC<{ columns: string[]; action?: string | null; children?: Child }> = ({ columns, action, children }) => (
+export const DataTable: FC<{ columns: string[]; action?: string | null; tableClass?: string; children?: Child }> = ({ columns, action, tableClass, children }) => (
   <div class="table-wrap">
-    <table class="stack-sm">
+    <table class={tableClass ? `stack-sm ${tableClass}` : 'stack-sm'}>
       <thead>
         <tr>
           {columns.map((c) => (

@@ -7,6 +7,7 @@ import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '.
 import { tierProgress } from '../../worker/domain/commission';
 import { campaignEnded } from '../../worker/domain/codes';
 import { hasTag } from '../../worker/domain/submissions';
+import { parseRights, rightsInWords, rightsKey, rightsState, type UsageRights } from '../../worker/domain/usage-rights';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
@@ -669,6 +670,7 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
                 Disclose the partnership with <code>{e.disclosure_text}</code>.
               </li>
             )}
+            <RightsAsked e={e} />
           </ul>
         </section>
         <section class="card">
@@ -723,6 +725,60 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
 
 // ---------- Submissions ----------
 
+// The usage rights a campaign asks, as a line of the brief's non-negotiables: granted with each draft.
+const RightsAsked: FC<{ e: Pick<CreatorEnrollment, 'usage_rights' | 'brand_name'> }> = ({ e }) => {
+  const terms = parseRights(e.usage_rights);
+  return terms ? (
+    <li>
+      <strong>Usage rights:</strong> each draft you send grants them. {rightsInWords(terms, e.brand_name)}
+      {terms.note ? <span class="block muted small prewrap">{terms.note}</span> : null}
+    </li>
+  ) : null;
+};
+
+// What a creator granted with a draft, and until when (the end of its last day, on the brand's calendar).
+export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: number | null; until: number | null; timezone: string; now?: number }> = ({ terms, brand, grantedAt, until, timezone, now = Date.now() }) => {
+  const state = rightsState(terms, until, now);
+  return (
+    <section class="card" aria-labelledby="rights-h">
+      <h2 id="rights-h">Usage rights you granted</h2>
+      <p>{rightsInWords(terms, brand)}</p>
+      {terms.note ? <p class="muted small prewrap">{terms.note}</p> : null}
+      <p class="small">
+        {grantedAt !== null ? <>Granted {formatDate(grantedAt, timezone)}. </> : null}
+        {state === 'pending'
+          ? 'The days start counting when the brand approves this draft.'
+          : state === 'expired'
+            ? `Ended ${formatDate((until ?? now) - 1, timezone)}.`
+            : until === null
+              ? 'No end date.'
+              : `Until ${formatDate(until - 1, timezone)}.`}
+      </p>
+    </section>
+  );
+};
+
+/**
+ * The grant on a draft form: the terms spelled out beside the box to tick, and the terms the form was drawn with
+ * (a hidden field), so terms the brand changed before the form was sent are shown again, not granted unseen.
+ * `carried`: a revision whose earlier grant of these same terms carries over (no box).
+ */
+const GrantField: FC<{ terms: UsageRights; brand: string; checked: boolean; carried: number | null; errors?: FormError[]; timezone: string }> = ({ terms, brand, checked, carried, errors, timezone }) => (
+  <fieldset class="field grant" aria-describedby="grant-terms">
+    <legend>Usage rights</legend>
+    <input type="hidden" name="drawnRights" value={rightsKey(terms)} />
+    <p id="grant-terms">{rightsInWords(terms, brand)}</p>
+    {terms.note ? <p class="muted small prewrap">{terms.note}</p> : null}
+    {carried !== null ? (
+      <p class="small">You granted these rights to this draft on {formatDate(carried, timezone)}; they carry over to the revision.</p>
+    ) : (
+      <label class="checkbox">
+        <input type="checkbox" name="grantRights" id="grantRights" value="1" required checked={checked} aria-invalid={invalidIn(errors, 'grantRights')} /> I grant {brand} these rights to this content.
+      </label>
+    )}
+  </fieldset>
+);
+
 const ComplianceList: FC<{ checks: ComplianceChecks; hashtag: string; disclosure: string }> = ({ checks, hashtag, disclosure }) => (
   <ul class="compliance">
     <li class={checks.hashtag ? 'ok' : 'missing'}>
@@ -771,7 +827,7 @@ export const SubmissionsPage: FC<Who & { items: CreatorSubmission[]; notice?: st
   </Page>
 );
 
-export type DraftForm = { enrollmentId: string; storyFormat: string; draftUrl: string; caption: string };
+export type DraftForm = { enrollmentId: string; storyFormat: string; draftUrl: string; caption: string; grantRights?: boolean };
 
 export const SubmissionFormPage: FC<
   Who & {
@@ -784,10 +840,13 @@ export const SubmissionFormPage: FC<
     warning?: { checks: ComplianceChecks; hashtag: string; disclosure: string };
     /** Another open campaign could be picked instead (a new draft of a creator in several). */
     canChange?: boolean;
+    /** A revision's earlier grant of the terms the campaign still asks: when it was given (it carries over). */
+    grantCarried?: number | null;
   }
-> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange }) => {
+> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange, grantCarried = null }) => {
   // Its story formats, hashtag and disclosure are the form's, with or without the page's script.
   const formats = selected ? (JSON.parse(selected.story_formats) as string[]) : [];
+  const rights = selected ? parseRights(selected.usage_rights) : null;
   return (
     <Page title={heading} nav={creatorNav('submissions')} who={who}>
       <h1 class="page-title">{heading}</h1>
@@ -845,6 +904,7 @@ export const SubmissionFormPage: FC<
           </p>
           <p id="caption-live" class="hint live-check" aria-live="polite"></p>
         </div>
+        {selected && rights ? <GrantField terms={rights} brand={selected.brand_name} checked={values.grantRights === true} carried={grantCarried} errors={errors} timezone={selected.timezone} /> : null}
         <div class="form-actions">
           <button type="submit" class="button button-primary">
             Submit for review
@@ -925,7 +985,31 @@ const EVENT_TEXT: Record<string, string> = {
 
 export type SubmissionDetail = Pick<
   SubmissionContext,
-  'id' | 'status' | 'story_format' | 'draft_url' | 'caption' | 'review_notes' | 'post_url' | 'views' | 'likes' | 'comments' | 'saves' | 'shares' | 'compliance' | 'campaign_name' | 'hashtag' | 'disclosure_text' | 'enrollment_id' | 'campaign_status' | 'campaign_ends_at' | 'enrollment_status' | 'brand_name'
+  | 'id'
+  | 'status'
+  | 'story_format'
+  | 'draft_url'
+  | 'caption'
+  | 'review_notes'
+  | 'post_url'
+  | 'views'
+  | 'likes'
+  | 'comments'
+  | 'saves'
+  | 'shares'
+  | 'compliance'
+  | 'campaign_name'
+  | 'hashtag'
+  | 'disclosure_text'
+  | 'enrollment_id'
+  | 'campaign_status'
+  | 'campaign_ends_at'
+  | 'enrollment_status'
+  | 'brand_name'
+  | 'rights_terms'
+  | 'rights_granted_at'
+  | 'rights_until'
+  | 'timezone'
 >;
 
 const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
@@ -942,6 +1026,8 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
   entered,
 }) => {
   const checks = JSON.parse(s.compliance) as ComplianceChecks;
+  // A rejected draft's grant never started: the brand may not use what it turned down.
+  const rights = s.status === 'rejected' ? null : parseRights(s.rights_terms);
   // An ended campaign takes no revised drafts and no new live posts from here (a live post's numbers still update).
   const ended = draftCampaignEnded(s, Date.now());
   // Invited back after leaving: nothing moves from here until the invitation on the home page is accepted.
@@ -1068,6 +1154,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           </form>
         </section>
       ) : null}
+      {rights ? <RightsGranted terms={rights} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.status === 'rejected' ? null : s.rights_until} timezone={s.timezone} /> : null}
     </Page>
   );
 };

@@ -53,11 +53,13 @@ export type CreatorEnrollment = {
   gifting_open: number;
   gift_products: number;
   gift_status: 'requested' | 'shipped' | 'received' | 'declined' | 'withdrawn' | null;
+  // The usage rights the campaign asks with each draft (JSON, null: none): domain/usage-rights.ts.
+  usage_rights: string | null;
 };
 
 const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
   c.id AS campaign_id, c.name AS campaign_name, c.slug AS campaign_slug, c.hashtag, c.positioning_anchor, c.non_negotiables, c.disclosure_text,
-  c.story_formats, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
+  c.story_formats, c.usage_rights, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
   b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, b.self_purchases_earn, p.tiers, p.period AS plan_period, p.bonus,
   r.accepted_at IS NOT NULL AS brand_accepted, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
   (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,

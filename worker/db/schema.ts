@@ -1,6 +1,7 @@
 // The one source of truth for Chorus's D1 schema. Money is integer minor units, time is epoch ms.
 import { index, integer, primaryKey, sqliteTable, sqliteView, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { sql } from 'drizzle-orm';
+import type { UsageRights } from '../domain/usage-rights';
 
 const createdAt = () => integer('created_at').notNull();
 
@@ -259,6 +260,8 @@ export const campaigns = sqliteTable(
     // Product seeding (db/gifting.ts): whether creators may ask for a gift now, and how many products each may pick.
     giftingOpen: integer('gifting_open', { mode: 'boolean' }).notNull().default(false),
     giftChoices: integer('gift_choices').notNull().default(1),
+    // The usage rights creators are asked to grant with each draft (domain/usage-rights.ts); null: none asked.
+    usageRights: text('usage_rights', { mode: 'json' }).$type<UsageRights>(),
     createdAt: createdAt(),
   },
   // content_due: the reminder job finds the campaigns whose date is near (jobs/content-due.ts).
@@ -725,6 +728,12 @@ export const submissions = sqliteTable(
     saves: integer('saves').notNull().default(0),
     shares: integer('shares').notNull().default(0),
     compliance: text('compliance', { mode: 'json' }).$type<ComplianceChecks>().notNull(),
+    // The usage rights the creator granted with the draft: the terms as they saw them (null: none asked), when,
+    // and the end of the grant once its clock started (approval, then going live; null while it has not, or for
+    // no end). domain/usage-rights.ts
+    rightsTerms: text('rights_terms', { mode: 'json' }).$type<UsageRights>(),
+    rightsGrantedAt: integer('rights_granted_at'),
+    rightsUntil: integer('rights_until'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -733,6 +742,8 @@ export const submissions = sqliteTable(
     index('submissions_brand_status').on(t.brandId, t.status, t.updatedAt),
     index('submissions_brand_updated').on(t.brandId, t.updatedAt, t.id),
     index('submissions_brand_post').on(t.brandId, t.postKey),
+    // Grants ending soon, for the weekly report and the content library's filters.
+    index('submissions_brand_rights').on(t.brandId, t.rightsUntil).where(sql`rights_until IS NOT NULL`),
   ],
 );
 

@@ -1,7 +1,8 @@
 // Submission writes: every transition is guarded by the status it starts from, so two reviewers acting
 // at once cannot both succeed, and a flat fee accrues in the same batch as the move to live.
 import { checkCaption, METRIC_NAMES, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
-import { DAY_MS, periodOf } from '../domain/periods';
+import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
+import { canonicalRights, parseRights, rightsKey, rightsUntil, type UsageRights } from '../domain/usage-rights';
 import { auditIfChanged } from './audit';
 import { campaignEnded } from '../domain/codes';
 import { ApiError, notFound } from '../lib/errors';
@@ -26,6 +27,9 @@ export type SubmissionRow = {
   saves: number;
   shares: number;
   compliance: string;
+  rights_terms: string | null;
+  rights_granted_at: number | null;
+  rights_until: number | null;
   created_at: number;
   updated_at: number;
 };
@@ -48,9 +52,11 @@ export type SubmissionContext = SubmissionRow & {
   holding_days: number;
   currency: string;
   timezone: string;
+  // The usage rights the campaign asks now (JSON, null: none): a revision is granted under these.
+  campaign_rights: string | null;
 };
 
-const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, acct.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text,
+const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, acct.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text, c.usage_rights AS campaign_rights,
   e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, c.holding_days, b.currency, b.timezone
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN creators acct ON acct.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
@@ -89,6 +95,8 @@ export type TransitionInput = {
   postUrl?: string | null;
   metrics?: Metrics;
   draft?: { storyFormat: string; draftUrl: string; caption: string };
+  // A resubmission granting the campaign's usage rights anew (its terms changed since the last grant).
+  grant?: UsageRights;
 };
 
 const postAlreadyLive = (postUrl: string | null) => new ApiError(409, 'post_already_live', "That post is already live on another of this creator's submissions.", { postUrl });
@@ -115,6 +123,11 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     sets.push('story_format = ?', 'draft_url = ?', 'caption = ?', 'compliance = ?');
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
+  if (input.grant) sets.push('rights_terms = ?', 'rights_granted_at = ?'), params.push(rightsKey(input.grant), now);
+  // A grant's clock starts at approval and starts again when the post goes live (domain/usage-rights.ts). Marked
+  // not live, it keeps the end it had: the post goes live again, or the approval's term is near enough.
+  const terms = parseRights(s.rights_terms);
+  if (terms && (input.action === 'approve' || input.action === 'go_live')) sets.push('rights_until = ?'), params.push(rightsUntil(terms.days, now, zoneOrUtc(s.timezone)));
   // One post goes live once per creator and brand, so it earns its flat fee once whichever submission (or
   // campaign) carries it, however its link was copied.
   const samePost =
@@ -139,7 +152,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
       .bind(historyId, s.id, s.status, to, input.actor, input.actorId, input.note ?? null, now),
     db
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'submission', ?, ?, ? WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ? AND status = ? AND updated_at = ?)")
-      .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null }), now, s.id, to, now),
+      .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null, ...(input.grant ? { rightsGranted: canonicalRights(input.grant) } : {}) }), now, s.id, to, now),
   ];
   if (to === 'live' && (s.payment_model === 'flat' || s.payment_model === 'hybrid') && s.flat_fee_minor > 0) {
     // Flat fees accrue when a submission goes live, once per going live: the event key counts the fees taken
@@ -254,6 +267,7 @@ export async function createSubmission(
   db: D1Database,
   e: { enrollmentId: string; brandId: string; creatorId: string; hashtag: string; disclosureText: string },
   draft: { storyFormat: string; draftUrl: string; caption: string },
+  grant: UsageRights | null = null,
 ): Promise<string> {
   const id = newId('sub');
   const now = Date.now();
@@ -265,17 +279,17 @@ export async function createSubmission(
   await db.batch([
     db
       .prepare(
-        `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'submitted', ?7, ?8, ?8
+        `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, rights_terms, rights_granted_at, created_at, updated_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'submitted', ?7, ?9, CASE WHEN ?9 IS NULL THEN NULL ELSE ?8 END, ?8, ?8
          WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ?3 AND status = 'submitted' AND draft_url = ?5 AND story_format = ?4 AND caption = ?6)`,
       )
-      .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now),
+      .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, grant ? rightsKey(grant) : null),
     db
       .prepare(`INSERT INTO submission_events (id, submission_id, from_status, to_status, actor_type, actor_id, note, at) SELECT ?1, ?2, NULL, 'submitted', 'creator', ?3, NULL, ?4 WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?2)`)
       .bind(historyId, id, e.creatorId, now),
     db
       .prepare(`INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?1, ?2, 'creator', ?3, 'submission.submitted', 'submission', ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?4)`)
-      .bind(newId('aud'), e.brandId, e.creatorId, id, JSON.stringify({ compliance }), now),
+      .bind(newId('aud'), e.brandId, e.creatorId, id, JSON.stringify(grant ? { compliance, rightsGranted: canonicalRights(grant) } : { compliance }), now),
     ...submissionEventStatements(db, historyId, 'submission.submitted', now),
   ]);
   const row = await db

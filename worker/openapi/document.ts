@@ -24,6 +24,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Commission plans', description: 'Tiered commission by attributed net revenue in the period.' },
   { name: 'Submissions', description: 'The content review queue.' },
   { name: 'Gifting', description: "Product seeding: the products a campaign's creators pick from, their requests with a shipping address, and shipping or declining them." },
+  { name: 'Content', description: 'The content library: approved and live content with the usage rights each creator granted.' },
   { name: 'Conversions', description: 'Recorded orders: what the store sent, the attribution, the commission and the reversals.' },
   { name: 'Payouts', description: 'Close a period, export it for finance, mark payouts paid.' },
   { name: 'API keys and integrations', description: 'Keys for the storefront, ingestion and this API; store connections for webhooks.' },

@@ -4,6 +4,7 @@
 // and in the workers test pool every JSON answer is parsed against the schema of its operation.
 import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
+import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
 const id = (prefix: string) => example(z.string(), `${prefix}_Q2x7vLr9TkPa4mBc`);
@@ -40,6 +41,18 @@ export const Brand = z
   })
   .meta({ id: 'Brand' });
 
+export const UsageRightsTerms = z
+  .object({
+    scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['organic', 'paid']).meta({
+      description: '`organic`: reposting on the brand\'s own accounts; `paid`: running it as paid ads; `partnership`: partnership (whitelisted) ads run from the creator\'s handle.',
+    }),
+    days: example(z.int().min(1).max(MAX_RIGHTS_DAYS), 365)
+      .nullable()
+      .meta({ description: "How long a grant runs: through the end of the day this many days after the post went live (after its approval while it is not live), on the brand's calendar; null: no end." }),
+    note: example(z.string(), 'Cut-downs of up to 15 seconds included.'),
+  })
+  .meta({ id: 'UsageRightsTerms' });
+
 export const Campaign = z
   .object({
     id: id('cmp'),
@@ -74,6 +87,9 @@ export const Campaign = z
         description:
           "When creators' first drafts are due (null: no date): for a date that was sent as one, the end of that day in the brand's timezone (`2026-05-15` in Europe/Berlin is `2026-05-15T22:00:00.000Z`). An enrollment's own `contentDueAt` comes before it.",
       }),
+    usageRights: UsageRightsTerms.nullable().meta({
+      description: 'The usage rights each creator is asked to grant with a draft (null: none). A creator cannot send a draft without granting them; each grant keeps the terms as they were, so a change here applies to drafts sent (or revised) from then on.',
+    }),
     createdAt: time,
   })
   .meta({ id: 'Campaign' });
@@ -365,6 +381,15 @@ export const Integration = z
   })
   .meta({ id: 'Integration' });
 
+export const RightsGrant = z
+  .object({
+    terms: UsageRightsTerms.meta({ description: 'The terms as the creator saw them when they granted them: a later change to the campaign changes no past grant.' }),
+    grantedAt: time,
+    until: example(z.iso.datetime(), '2027-03-05T23:00:00.000Z').nullable().meta({ description: 'When the grant ends; null for no end, or while its clock has not started (a draft not approved yet).' }),
+    state: z.enum(['pending', 'active', 'ending', 'expired']).meta({ description: `\`pending\` until the draft is approved; \`ending\` within ${ENDING_SOON_DAYS} days of its end.` }),
+  })
+  .meta({ id: 'RightsGrant' });
+
 export const Submission = z
   .object({
     id: id('sub'),
@@ -379,10 +404,27 @@ export const Submission = z
     postUrl: example(z.string(), 'https://instagram.example/p/abc').nullable(),
     metrics: z.object({ views: count(5400), likes: count(410), comments: count(38), saves: count(95), shares: count(21) }),
     compliance: z.object({ hashtag: z.boolean(), disclosure: z.boolean() }).meta({ description: 'Whether the caption carries the campaign hashtag and the disclosure.' }),
+    rights: RightsGrant.nullable().meta({ description: "The usage rights the creator granted with this draft; null where the campaign asked none when it was sent." }),
     createdAt: time,
     updatedAt: time,
   })
   .meta({ id: 'Submission' });
+
+export const ContentItem = z
+  .object({
+    submissionId: id('sub'),
+    enrollmentId: id('enr'),
+    creator: z.object({ id: id('cr'), handle: example(z.string(), 'sarah_makes'), name: example(z.string(), 'Sarah Okafor') }),
+    campaign: z.object({ id: id('cmp'), name: example(z.string(), 'Spring Glow') }),
+    storyFormat: example(z.string(), 'before_after'),
+    status: z.enum(['approved', 'live']),
+    postUrl: example(z.string(), 'https://instagram.example/p/abc').nullable().meta({ description: 'The live post; null while it is approved and not live yet.' }),
+    draftUrl: example(z.string(), 'https://drive.example/draft/123'),
+    metrics: z.object({ views: count(5400), likes: count(410), comments: count(38), saves: count(95), shares: count(21) }),
+    rights: RightsGrant.nullable().meta({ description: 'What the brand may do with it, and until when; null: the campaign asked no rights when it was sent.' }),
+    updatedAt: time,
+  })
+  .meta({ id: 'ContentItem' });
 
 const rankedCreator = z.object({
   enrollmentId: id('enr'),

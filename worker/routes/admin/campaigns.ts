@@ -8,6 +8,7 @@ import { checkDestination } from '../../domain/destination';
 import { MAX_RENEWAL_MONTHS } from '../../domain/attribution';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain/codes';
 import { dueAtFrom, dueDateInput } from '../../domain/content-due';
+import { canonicalRights, rightsKey, usageRightsInput } from '../../domain/usage-rights';
 import { zoneOrUtc } from '../../domain/periods';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
@@ -136,6 +137,7 @@ const createCampaign = z.strictObject({
   baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().default(null),
   applicationsOpen: z.boolean().default(false),
   contentDueAt: dueDateInput.nullable().default(null),
+  usageRights: usageRightsInput.nullable().default(null),
 });
 
 const updateCampaign = z
@@ -143,6 +145,7 @@ const updateCampaign = z
     status: z.enum(['draft', 'active', 'ended']).optional(),
     endsAt: isoDate.nullable().optional(),
     contentDueAt: dueDateInput.nullable().optional(),
+    usageRights: usageRightsInput.nullable().optional(),
     renewalMonths: renewalMonths.optional(),
     baselineCostMinor: z.int().min(0).max(100_000_000_000).nullable().optional(),
     baselineEngaged: z.int().min(0).max(1_000_000_000).nullable().optional(),
@@ -192,6 +195,7 @@ export function campaignView(c: CampaignRow) {
     baseline: c.baselineCostMinor === null || c.baselineEngaged === null ? null : { costMinor: c.baselineCostMinor, engaged: c.baselineEngaged },
     applicationsOpen: c.applicationsOpen,
     contentDueAt: iso(c.contentDueAt),
+    usageRights: c.usageRights,
     createdAt: iso(c.createdAt),
   };
 }
@@ -268,7 +272,8 @@ export const campaignRoutes = new Hono<AppEnv>()
       const endsAt = campaignEndsAtFor({ status: 'draft', endsAt: null }, input, now) ?? null;
       if (input.startsAt !== null && endsAt !== null && endsAt <= input.startsAt) throw endsBeforeStart();
       const contentDueAt = dueAtAsked(input.contentDueAt, brand.timezone, null, now) ?? null;
-      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, contentDueAt, giftingOpen: false, giftChoices: 1, createdAt: now };
+      const usageRights = input.usageRights && canonicalRights(input.usageRights);
+      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, contentDueAt, giftingOpen: false, giftChoices: 1, usageRights, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );
@@ -303,7 +308,10 @@ export const campaignRoutes = new Hono<AppEnv>()
       const { endsAt: _asked, contentDueAt: _due, ...rest } = input;
       const { endsAt, startsAt } = campaignDatesFor(existing, input, now);
       const dates = { ...(endsAt === undefined ? {} : { endsAt }), ...(startsAt === undefined ? {} : { startsAt }), ...(contentDueAt === undefined ? {} : { contentDueAt }) };
-      const values = { ...rest, ...dates };
+      // Terms in one order; the terms the campaign already asks are no change (past grants keep theirs either way).
+      const { usageRights: askedRights, ...others } = rest;
+      const rights = askedRights === undefined || rightsKey(askedRights) === rightsKey(existing.usageRights) ? {} : { usageRights: askedRights && canonicalRights(askedRights) };
+      const values = { ...others, ...rights, ...dates };
       if (Object.keys(values).length === 0) return c.json({ data: campaignView(existing) });
       // The audit names what was asked and the dates the status set with it.
       const written = { ...input, ...Object.fromEntries(Object.entries(dates).map(([k, v]) => [k, iso(v)])) };

@@ -6,6 +6,7 @@ import { activityRoutes } from './activity';
 import { brandRoutes } from './brand';
 import { campaignRoutes } from './campaigns';
 import { codeRoutes } from './codes';
+import { contentRoutes } from './content';
 import { conversionRoutes } from './conversions';
 import { importRoutes } from './imports';
 import { creatorRoutes } from './creators';
@@ -35,6 +36,7 @@ export const admin = new Hono<AppEnv>()
   .route('/keys', keyRoutes)
   .route('/integrations', integrationRoutes)
   .route('/submissions', submissionRoutes)
+  .route('/content', contentRoutes)
   .route('/conversions', conversionRoutes)
   .route('/payouts', payoutRoutes)
   .route('/webhooks', webhookRoutes)

@@ -8,6 +8,7 @@ import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
+import { grantView } from '../../domain/usage-rights';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, pagedListOf, Submission } from '../../openapi/schemas';
 
@@ -36,6 +37,7 @@ export function submissionView(s: SubmissionRow & { handle?: string; campaign_na
     postUrl: s.post_url,
     metrics: { views: s.views, likes: s.likes, comments: s.comments, saves: s.saves, shares: s.shares },
     compliance: JSON.parse(s.compliance) as { hashtag: boolean; disclosure: boolean },
+    rights: grantView(s, Date.now()),
     createdAt: iso(s.created_at),
     updatedAt: iso(s.updated_at),
   };

@@ -14,8 +14,9 @@ import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
 import { setCampaignNews, setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
 import { creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
-import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics } from '../../db/submissions';
+import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics, type SubmissionContext } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
+import { parseRights, rightsKey, type UsageRights } from '../../domain/usage-rights';
 import { campaignEnded } from '../../domain/codes';
 import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
@@ -805,7 +806,7 @@ const PICK_A_FORMAT = 'Pick one of the story formats this campaign offers.';
 // from the form first; a revision's is the submission's).
 async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => { story_formats: string } | undefined) {
   const form = await formBody(c);
-  const values: DraftForm = { enrollmentId: form.enrollmentId ?? '', storyFormat: form.storyFormat ?? '', draftUrl: form.draftUrl ?? '', caption: form.caption ?? '' };
+  const values: DraftForm = { enrollmentId: form.enrollmentId ?? '', storyFormat: form.storyFormat ?? '', draftUrl: form.draftUrl ?? '', caption: form.caption ?? '', grantRights: form.grantRights === '1' };
   const parsed = draftSchema.safeParse(form);
   // Each problem names its field, so the page links to it and marks it invalid.
   const errors: FormError[] = parsed.success
@@ -817,7 +818,21 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
       });
   const campaign = campaignOf(values);
   if (parsed.success && campaign && !(JSON.parse(campaign.story_formats) as string[]).includes(parsed.data.storyFormat)) errors.push({ field: 'storyFormat', text: PICK_A_FORMAT });
-  return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null };
+  return { values, errors, confirmed: form.confirm === '1', data: parsed.success ? parsed.data : null, drawnRights: form.drawnRights ?? '' };
+}
+
+/**
+ * The usage rights a draft grants: the terms the campaign asks now, when the form showed these same terms (its
+ * hidden drawnRights) and the box was ticked. Terms the brand changed after the form was drawn are never granted
+ * unseen: the form comes back with the new ones (409). `carried`: a revision whose earlier grant was of these
+ * same terms keeps it, and is asked nothing. Answers the grant to record (null: none asked, or carried over).
+ */
+function grantOf(asked: UsageRights | null, draft: { drawnRights: string; values: DraftForm }, carried: boolean, brand: string): { grant: UsageRights | null } | { status: 409 | 422; error: FormError } {
+  if (draft.drawnRights !== rightsKey(asked))
+    return { status: 409, error: asked ? `${brand} changed the usage rights it asks for since this form was opened. Read them below, and tick the box if you grant them.` : `${brand} no longer asks for usage rights with drafts. Send the draft again.` };
+  if (!asked || carried) return { grant: null };
+  if (!draft.values.grantRights) return { status: 422, error: { field: 'grantRights', text: `Tick the box to grant ${brand} the usage rights this campaign asks for. Ask them first if you do not agree to them.` } };
+  return { grant: asked };
 }
 
 // Drafts go to campaigns still open, of brands the creator accepted.
@@ -840,18 +855,30 @@ creatorPortal.get('/submissions/new', async (c) => {
 creatorPortal.post('/submissions', async (c) => {
   const { creatorId } = c.var.creator;
   const enrollments = (await creatorEnrollments(c.env.DB, creatorId)).filter(openForDrafts);
-  const { values, errors, confirmed, data } = await readDraft(c, (v) => enrollments.find((x) => x.enrollment_id === v.enrollmentId));
+  const draft = await readDraft(c, (v) => enrollments.find((x) => x.enrollment_id === v.enrollmentId));
+  const { values, errors, confirmed, data } = draft;
   const e = enrollments.find((x) => x.enrollment_id === values.enrollmentId);
   if (!e) throw notFound('campaign');
-  const render = (status: 200 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
+  const render = (status: 200 | 409 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
     c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={e} values={values} action="/submissions" heading="Submit a draft" canChange={enrollments.length > 1} {...extra} />, status);
+  const granted = grantOf(parseRights(e.usage_rights), draft, false, e.brand_name);
+  if ('error' in granted) {
+    // Changed terms are drawn afresh, never ticked for the creator.
+    if (granted.status === 409) values.grantRights = false;
+    return render(granted.status, { errors: [...errors, granted.error] });
+  }
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: e.hashtag, disclosureText: e.disclosure_text });
   // A missing hashtag or disclosure is shown before anything is stored; the creator may still submit.
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: e.hashtag, disclosure: e.disclosure_text } });
-  const id = await createSubmission(c.env.DB, { enrollmentId: e.enrollment_id, brandId: e.brand_id, creatorId, hashtag: e.hashtag, disclosureText: e.disclosure_text }, data);
+  const id = await createSubmission(c.env.DB, { enrollmentId: e.enrollment_id, brandId: e.brand_id, creatorId, hashtag: e.hashtag, disclosureText: e.disclosure_text }, data, granted.grant);
   return c.redirect(`/submissions/${id}?sent=1`, 303);
 });
+
+// A revision keeps the draft's grant when the campaign still asks the very terms it granted (when it was given);
+// terms changed since are asked again, and the new grant replaces the old. A campaign no longer asking keeps it.
+const grantCarried = (s: Pick<SubmissionContext, 'rights_terms' | 'rights_granted_at' | 'campaign_rights'>): number | null =>
+  s.rights_granted_at !== null && rightsKey(parseRights(s.rights_terms)) === rightsKey(parseRights(s.campaign_rights)) ? s.rights_granted_at : null;
 
 // A draft whose enrollment is an invitation again waits for the creator to accept it (draftAwaitsRejoin).
 const rejoinFirst = (s: { brand_name: string; campaign_name: string }, then: string) => `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then ${then}.`;
@@ -872,22 +899,29 @@ creatorPortal.get('/submissions/:id/edit', async (c) => {
   if (context.status !== 'changes_requested' || draftCampaignEnded(context, Date.now()) || draftAwaitsRejoin(context)) return c.redirect(`/submissions/${context.id}`, 303);
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" />);
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={grantCarried(context)} />);
 });
 
 creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   const { context } = await detail(c, c.req.param('id'));
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
-  const { values, errors, confirmed, data } = await readDraft(c, () => enrollment);
+  const draft = await readDraft(c, () => enrollment);
+  const { values, errors, confirmed, data } = draft;
   values.enrollmentId = context.enrollment_id;
+  const carried = grantCarried(context);
   const render = (status: 200 | 409 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={carried} {...extra} />, status);
   if (draftCampaignEnded(context, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
   if (draftAwaitsRejoin(context)) return render(409, { errors: [rejoinFirst(context, 'revise this draft')] });
+  const granted = grantOf(parseRights(context.campaign_rights), draft, carried !== null, context.brand_name);
+  if ('error' in granted) {
+    if (granted.status === 409) values.grantRights = false;
+    return render(granted.status, { errors: [...errors, granted.error] });
+  }
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
-  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data });
+  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data, grant: granted.grant ?? undefined });
   return c.redirect(`/submissions/${context.id}?sent=1`, 303);
 });
 

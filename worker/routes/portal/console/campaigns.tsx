@@ -17,6 +17,7 @@ import { checkDestination } from '../../../domain/destination';
 import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../../domain/codes';
 import { dayEnd, dayOf, isDay, zoneOrUtc } from '../../../domain/periods';
 import { drawnDueAt, dueDayOf } from '../../../domain/content-due';
+import { canonicalRights, MAX_RIGHTS_DAYS, parseRights, rightsKey, usageRightsInput, type UsageRights } from '../../../domain/usage-rights';
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
@@ -117,12 +118,15 @@ function formValues(form: Form): CampaignFormValues {
     baselineEngaged: form.get('baselineEngaged').trim(),
     endsOn: form.get('endsOn').trim().slice(0, 32),
     contentDueOn: form.get('contentDueOn').trim().slice(0, 32),
+    rightsScopes: form.all('rightsScopes'),
+    rightsDays: form.get('rightsDays').trim().slice(0, 8),
+    rightsNote: form.get('rightsNote'),
   };
 }
 
 // Validates like POST /api/admin/campaigns, with messages a person can act on; nothing is written on any error.
 async function validateCampaign(c: ConsoleContext, values: CampaignFormValues, hosts: string[]): Promise<{ input: CampaignInput | null; errors: string[] }> {
-  const { slug: _slug, baselineCost, baselineEngaged, endsOn: _endsOn, contentDueOn: _dueOn, ...rest } = values;
+  const { slug: _slug, baselineCost, baselineEngaged, endsOn: _endsOn, contentDueOn: _dueOn, rightsScopes: _scopes, rightsDays: _days, rightsNote: _note, ...rest } = values;
   const parsed = campaignSchema.safeParse(rest);
   const errors = parsed.success ? [] : [...new Set(parsed.error.issues.map((i) => i.message))];
   let baselineCostMinor: number | null = null;
@@ -273,7 +277,26 @@ const valuesOf = (r: CampaignRecord, currency: string, timezone: string): Campai
   baselineEngaged: r.baseline_engaged === null ? '' : String(r.baseline_engaged),
   endsOn: r.ends_at === null ? '' : dayOf(r.ends_at - 1, zoneOrUtc(timezone)),
   contentDueOn: r.content_due_at === null ? '' : dueDayOf(r.content_due_at, zoneOrUtc(timezone)),
+  ...rightsValues(parseRights(r.usage_rights)),
 });
+
+// The rights fields as the brief editor draws them: a campaign asking none offers a year, should the brand tick a use.
+const rightsValues = (r: UsageRights | null): Pick<CampaignFormValues, 'rightsScopes' | 'rightsDays' | 'rightsNote'> => ({
+  rightsScopes: r?.scopes ?? [],
+  rightsDays: r ? (r.days === null ? '' : String(r.days)) : '365',
+  rightsNote: r?.note ?? '',
+});
+
+// The usage rights the brief form asks, checked as the API checks usageRights: no use ticked asks none (whatever
+// the term says). Problems go into `errors`.
+function rightsOfForm(values: CampaignFormValues, errors: string[]): UsageRights | null {
+  if (values.rightsScopes.length === 0) return null;
+  const days = values.rightsDays === '' ? null : /^\d{1,4}$/.test(values.rightsDays) ? Number(values.rightsDays) : NaN;
+  const parsed = usageRightsInput.safeParse({ scopes: [...new Set(values.rightsScopes)], days, note: values.rightsNote });
+  if (parsed.success) return canonicalRights(parsed.data);
+  errors.push(`Usage rights: tick uses from the list, a term of 1 to ${MAX_RIGHTS_DAYS} days or no end, and a note of up to 500 characters without control characters.`);
+  return null;
+}
 
 // With nobody enrolled yet, the preview uses the campaign as a sample creator would receive it.
 async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Promise<CreatorEnrollment> {
@@ -297,6 +320,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     non_negotiables: campaign.non_negotiables,
     disclosure_text: campaign.disclosure_text,
     story_formats: campaign.story_formats,
+    usage_rights: campaign.usage_rights,
     attribution_window_days: campaign.attribution_window_days,
     holding_days: campaign.holding_days,
     renewal_months: campaign.renewal_months,
@@ -423,6 +447,10 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const drawnDue = form.all('drawnContentDueAt').length === 0 ? campaign.content_due_at : drawnDueAt(form.get('drawnContentDueAt'));
   const dueUntouched = drawnDue !== -1 && values.contentDueOn === (drawnDue === null ? '' : dueDayOf(drawnDue, zone));
   const contentDueAt = form.all('contentDueOn').length === 0 || input?.status === 'ended' || dueUntouched ? undefined : dueOfDay(values.contentDueOn, zone, campaign.content_due_at, now, errors);
+  // The rights, where the form offered them and they were changed on it: left as drawn, they keep what the
+  // campaign asks now (changed meanwhile through the API or another tab) rather than putting the old terms back.
+  const askedRights = form.all('drawnRights').length === 0 ? undefined : rightsOfForm(values, errors);
+  const usageRights = askedRights === undefined || rightsKey(askedRights) === form.get('drawnRights') ? undefined : askedRights;
   if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
   if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.
@@ -454,6 +482,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   if (dates.endsAt !== undefined) next.ends_at = dates.endsAt;
   if (dates.startsAt !== undefined) next.starts_at = dates.startsAt;
   if (contentDueAt !== undefined) next.content_due_at = contentDueAt;
+  if (usageRights !== undefined) next.usage_rights = usageRights === null ? null : rightsKey(usageRights);
   const before = campaign as unknown as Record<string, unknown>;
   const changed = Object.keys(next).filter((col) => before[col] !== next[col]);
   if (changed.length > 0) {
@@ -483,7 +512,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
 });
 
 // What creators follow: a change to any of these is worth telling them about (a destination or a window is not).
-const BRIEF_TEXT_COLUMNS = new Set(['positioning_anchor', 'non_negotiables', 'story_formats', 'disclosure_text', 'hashtag']);
+const BRIEF_TEXT_COLUMNS = new Set(['positioning_anchor', 'non_negotiables', 'story_formats', 'disclosure_text', 'hashtag', 'usage_rights']);
 // A creator hears of a brief's changes at most once a day per campaign: edits come in bursts, and the page has the rest.
 const BRIEF_MAIL_EVERY_MS = 86_400_000;
 

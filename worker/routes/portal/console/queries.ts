@@ -85,6 +85,7 @@ export type CampaignRecord = {
   baseline_engaged: number | null;
   applications_open: number;
   content_due_at: number | null;
+  usage_rights: string | null;
   created_at: number;
 };
 

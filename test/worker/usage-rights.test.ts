@@ -1,0 +1,199 @@
+// Content usage rights, over one brand in a timezone far from UTC: the campaign asks (admin API and the brief
+// form), the creator grants with each draft (the tick, the terms the form showed, a revision), the grant's end
+// on the brand's calendar, and the content library (API, console page, CSV) with its filters and tenancy.
+import { env } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatDate } from '../../portal/format';
+import { addDays, dayEnd, dayOf } from '../../worker/domain/periods';
+import { rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
+import { createMoneyBrand, insertSubmission, json, rowCount, type Data } from './fixtures';
+import { adminUser, signIn } from './console-fixtures';
+import { get, post, type Fields } from './forms';
+import { portalTestDefaults, signedInCreator } from './portal-fixtures';
+
+portalTestDefaults();
+
+const ZONE = 'Pacific/Auckland';
+const DAY = 86_400_000;
+const YEAR: UsageRights = { scopes: ['organic', 'paid'], days: 365, note: 'Cut-downs included.' };
+type ErrorBody = { error: { code: string } };
+type Grant = { terms: UsageRights; grantedAt: string; until: string | null; state: string } | null;
+type Item = { submissionId: string; status: string; rights: Grant; creator: { handle: string } };
+
+let w: Awaited<ReturnType<typeof world>>;
+
+async function world() {
+  const m = await signedInCreator({ timezone: ZONE });
+  const manager = await adminUser(m.brand.brandId, 'manager');
+  const viewer = await adminUser(m.brand.brandId, 'viewer');
+  return { m, cookie: await signIn(manager.email), viewerCookie: await signIn(viewer.email), other: await createMoneyBrand() };
+}
+
+const askRights = (rights: UsageRights | null) => w.m.brand.api('PATCH', `/api/admin/campaigns/${w.m.campaign.id}`, { usageRights: rights });
+const campaignRights = () => env.DB.prepare('SELECT usage_rights AS r FROM campaigns WHERE id = ?').bind(w.m.campaign.id).first<string | null>('r');
+const submissionRow = (id: string) => env.DB.prepare('SELECT rights_terms, rights_granted_at, rights_until, status FROM submissions WHERE id = ?').bind(id).first<{ rights_terms: string | null; rights_granted_at: number | null; rights_until: number | null; status: string }>();
+const draft = (over: Fields = {}): Fields => ({ enrollmentId: w.m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: `https://drive.example/${Math.random().toString(36).slice(2)}`, caption: 'Morning #Glow #ad', ...over });
+const drafts = () => rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', w.m.enrollment.id);
+const submittedId = (res: Response) => /\/submissions\/(sub_[\w-]+)/.exec(res.headers.get('location') ?? '')?.[1] ?? '';
+
+describe('usage rights', () => {
+  beforeAll(async () => {
+    w = await world();
+  }, 30_000);
+
+  it('the admin API asks them on a campaign in one order, refuses any other shape with nothing written, and 404s another brand', async () => {
+    const res = await askRights({ scopes: ['paid', 'organic'], days: 365, note: 'Cut-downs included.' });
+    expect(res.status).toBe(200);
+    expect((await json<Data>(res)).data.usageRights).toEqual(YEAR);
+    const stored = await campaignRights();
+    for (const bad of [
+      { scopes: [], days: 30, note: '' },
+      { scopes: ['tv'], days: 30, note: '' },
+      { scopes: ['paid', 'paid'], days: 30, note: '' },
+      { scopes: ['paid'], days: 0, note: '' },
+      { scopes: ['paid'], days: 3651, note: '' },
+      { scopes: ['paid'], days: 1.5, note: '' },
+      { scopes: ['paid'], days: '30', note: '' },
+      { scopes: ['paid'] },
+      { scopes: ['paid'], days: 30, note: 'a\u0000b' },
+      { scopes: ['paid'], days: 30, note: '', forever: true },
+      'paid',
+    ]) {
+      const refused = await askRights(bad as unknown as UsageRights);
+      expect(refused.status, JSON.stringify(bad)).toBe(422);
+      expect((await json<ErrorBody>(refused)).error.code).toBe('validation_failed');
+    }
+    expect(await campaignRights()).toBe(stored);
+    const slug = `rights-${Date.now().toString(36)}`;
+    const created = await w.m.brand.api('POST', '/api/admin/campaigns', { name: 'R', slug, hashtag: '#R', defaultDestination: 'https://shop.example/r', usageRights: { scopes: ['paid'], days: -1, note: '' } });
+    expect(created.status).toBe(422);
+    expect(await rowCount('SELECT count(*) AS n FROM campaigns WHERE slug = ?', slug)).toBe(0);
+    expect((await w.other.brand.api('PATCH', `/api/admin/campaigns/${w.m.campaign.id}`, { usageRights: null })).status).toBe(404);
+    expect(await campaignRights()).toBe(stored);
+  });
+
+  it('the brief form asks them, and a form left as drawn keeps terms set meanwhile', async () => {
+    const { m, cookie } = w;
+    const page = `/console/campaigns/${m.campaign.id}`;
+    const html = await (await get(page, cookie)).text();
+    expect(html).toContain('Usage rights asked with each draft');
+    const drawn = /name="drawnRights" value="([^"]*)"/.exec(html)![1]!.replaceAll('&quot;', '"');
+    expect(drawn).toBe(rightsKey(YEAR));
+    const brief = (over: Fields) => ({ name: 'Glow', hashtag: '#Glow', disclosureText: '#ad', storyFormats: ['day_in_the_life'], defaultDestination: 'https://shop.example/glow', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active', drawnStatus: 'active', positioningAnchor: '', nonNegotiables: '', baselineCost: '', baselineEngaged: '', endsOn: '', drawnRights: drawn, rightsScopes: ['organic', 'paid'], rightsDays: '365', rightsNote: 'Cut-downs included.', ...over });
+    expect((await post(page, brief({ rightsScopes: ['partnership'], rightsDays: '' }), { cookie })).status).toBe(303);
+    expect(JSON.parse((await campaignRights())!)).toEqual({ scopes: ['partnership'], days: null, note: 'Cut-downs included.' });
+    expect((await post(page, brief({ rightsDays: '99999', rightsScopes: ['paid'] }), { cookie })).status).toBe(422);
+    // Someone else's change through the API survives a save of a form drawn before it that left the rights alone.
+    await askRights(YEAR);
+    expect((await post(page, brief({ drawnRights: rightsKey({ scopes: ['partnership'], days: null, note: 'Cut-downs included.' }), rightsScopes: ['partnership'], rightsDays: '' }), { cookie })).status).toBe(303);
+    expect(JSON.parse((await campaignRights())!)).toEqual(YEAR);
+  });
+
+  it('a draft is sent only with the tick beside the terms the form showed, and keeps them when the brief changes', async () => {
+    const { m } = w;
+    const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
+    expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days from the day the post goes live');
+    const form = await (await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie)).text();
+    expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required=""/);
+    expect(form).toContain('these rights to this content.');
+    const before = await drafts();
+    // A forged form without the tick, one without the terms it showed, and one drawn before the terms changed.
+    const noTick = await post('/submissions', draft({ drawnRights: rightsKey(YEAR) }), { cookie: m.cookie });
+    expect(noTick.status).toBe(422);
+    expect(await noTick.text()).toContain('Tick the box to grant');
+    expect((await post('/submissions', draft({ grantRights: '1' }), { cookie: m.cookie })).status).toBe(409);
+    const stale = await post('/submissions', draft({ grantRights: '1', drawnRights: rightsKey({ ...YEAR, days: 30 }) }), { cookie: m.cookie });
+    expect(stale.status).toBe(409);
+    const staleHtml = await stale.text();
+    expect(staleHtml).toContain('changed the usage rights');
+    expect(staleHtml).toContain('for 365 days');
+    expect(staleHtml).not.toMatch(/name="grantRights"[^>]*checked/);
+    expect(await drafts()).toBe(before);
+
+    const sent = await post('/submissions', draft({ grantRights: '1', drawnRights: rightsKey(YEAR) }), { cookie: m.cookie });
+    expect(sent.status).toBe(303);
+    const id = submittedId(sent);
+    const row = await submissionRow(id);
+    expect(JSON.parse(row!.rights_terms!)).toEqual(YEAR);
+    expect(row!.rights_granted_at).toBeGreaterThan(Date.now() - 60_000);
+    expect(row!.rights_until).toBeNull();
+    // The brief changes: the grant keeps what the creator saw.
+    await askRights({ scopes: ['partnership'], days: 30, note: '' });
+    expect(JSON.parse((await submissionRow(id))!.rights_terms!)).toEqual(YEAR);
+    const page = await (await get(`/submissions/${id}`, m.cookie)).text();
+    expect(page).toContain('Usage rights you granted');
+    expect(page).toContain('The days start counting when the brand approves this draft.');
+
+    // Sent back: the revision asks again for the changed terms, and the new grant replaces the old.
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Brighter, please.' })).status).toBe(200);
+    const edit = await (await get(`/submissions/${id}/edit`, m.cookie)).text();
+    expect(edit).toContain('run it as partnership (whitelisted) ads from your handle, for 30 days');
+    const newTerms = rightsKey({ scopes: ['partnership'], days: 30, note: '' });
+    expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: newTerms }), { cookie: m.cookie })).status).toBe(422);
+    expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: newTerms, grantRights: '1' }), { cookie: m.cookie })).status).toBe(303);
+    expect(JSON.parse((await submissionRow(id))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
+    await askRights(YEAR);
+  });
+
+  it("the grant's days run from approval, then from going live, to the end of the last day on the brand's calendar", async () => {
+    const { m } = w;
+    const sent = await post('/submissions', draft({ grantRights: '1', drawnRights: rightsKey(YEAR) }), { cookie: m.cookie });
+    const id = submittedId(sent);
+    const approved = await json<Data<{ rights: Grant }>>(await m.brand.api('POST', `/api/admin/submissions/${id}/approve`, {}));
+    const until = dayEnd(addDays(dayOf(Date.now(), ZONE), 365), ZONE);
+    expect(approved.data.rights?.until).toBe(new Date(until).toISOString());
+    expect(approved.data.rights?.state).toBe('active');
+    // Auckland's midnight is not UTC's: the end is the brand's day, not a multiple of 24 hours from the approval.
+    expect(new Date(until).toISOString()).toMatch(/T1[01]:00:00\.000Z$/);
+    const live = await json<Data<{ rights: Grant }>>(await m.brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: `https://social.example/p/${id}` }));
+    expect(live.data.rights?.until).toBe(new Date(until).toISOString());
+    const page = await (await get(`/submissions/${id}`, m.cookie)).text();
+    expect(page).toContain(`Until ${formatDate(until - 1, ZONE)}.`);
+  });
+
+  it('the content library lists approved and live content by rights, for this brand only, and its CSV is text-safe and for writers', async () => {
+    const { m, cookie, viewerCookie, other } = w;
+    // An expired grant, one ending in ten days, and content from before any rights were asked.
+    const expired = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+    const ending = await insertSubmission(m.brand.brandId, m.enrollment.id, 'approved');
+    const none = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+    await insertSubmission(m.brand.brandId, m.enrollment.id, 'submitted');
+    const grant = (id: string, until: number) => env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 400 * DAY, until, id).run();
+    await grant(expired, Date.now() - DAY);
+    await grant(ending, Date.now() + 10 * DAY);
+    const list = async (q: string) => (await json<Data<Item[]>>(await m.brand.api('GET', `/api/admin/content${q}`))).data;
+    const all = await list(`?campaignId=${m.campaign.id}`);
+    expect(all.every((i) => i.status === 'approved' || i.status === 'live')).toBe(true);
+    const ids = (items: Item[]) => items.map((i) => i.submissionId);
+    expect(ids(all)).toEqual(expect.arrayContaining([expired, ending, none]));
+    expect(ids(await list('?rights=expired'))).toEqual([expired]);
+    expect(ids(await list('?rights=ending'))).toEqual([ending]);
+    expect(ids(await list('?rights=none'))).toEqual(expect.arrayContaining([none]));
+    expect(ids(await list('?rights=active'))).toContain(ending);
+    expect(ids(await list('?rights=active'))).not.toContain(expired);
+    expect((await list('?rights=ending'))[0]!.rights?.state).toBe('ending');
+    const paged = await json<{ data: Item[]; hasMore: boolean; nextCursor: string }>(await m.brand.api('GET', '/api/admin/content?limit=1'));
+    expect(paged.hasMore).toBe(true);
+    expect((await json<Data<Item[]>>(await m.brand.api('GET', `/api/admin/content?limit=1&cursor=${paged.nextCursor}`))).data[0]!.submissionId).not.toBe(paged.data[0]!.submissionId);
+    // Another brand sees none of it, even naming this brand's campaign (a filter of another brand's ids matches nothing).
+    expect((await json<Data<Item[]>>(await other.brand.api('GET', '/api/admin/content'))).data).toEqual([]);
+    expect((await json<Data<Item[]>>(await other.brand.api('GET', `/api/admin/content?campaignId=${m.campaign.id}`))).data).toEqual([]);
+    expect((await m.brand.api('GET', '/api/admin/content?rights=forever')).status).toBe(422);
+
+    const page = await get('/console/content?rights=expired', viewerCookie);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Content library');
+    expect(html).toContain('Expired ');
+    expect(html).not.toContain('Download CSV');
+    expect((await get('/console/content/export.csv', viewerCookie)).status).toBe(403);
+    await env.DB.prepare('UPDATE campaigns SET name = ? WHERE id = ?').bind('=HYPERLINK("https://evil.example")', m.campaign.id).run();
+    const csv = await get('/console/content/export.csv?rights=ending', cookie);
+    expect(csv.status).toBe(200);
+    const text = await csv.text();
+    expect(text.split('\r\n')[0]).toContain('"rights_until"');
+    expect(text).toContain(`"'=HYPERLINK(""https://evil.example"")"`);
+    expect(text).toContain(`"ending soon","Organic reposting and paid ads","${dayOf(Date.now() + 10 * DAY - 1, ZONE)}"`);
+    await env.DB.prepare("UPDATE campaigns SET name = 'Glow' WHERE id = ?").bind(m.campaign.id).run();
+  });
+});

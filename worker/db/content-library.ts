@@ -1,0 +1,101 @@
+// The content library: a brand's approved and live content across its campaigns, with the usage rights each
+// creator granted, newest change first a keyset page at a time. The console's Content page, its CSV and the
+// admin API's GET /content read it here. A removed creator's content stays: what they granted still holds.
+import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { afterParams, afterSql, type Position } from '../lib/cursor';
+import { iso } from '../lib/validate';
+import { METRIC_NAMES } from '../domain/submissions';
+import { parseRights, RIGHTS_STATE_SQL, rightsState, rightsStateParams, scopesInWords, type RightsState } from '../domain/usage-rights';
+import { dayOf, zoneOrUtc } from '../domain/periods';
+
+/** The library's rights filter: every state but pending (nothing in the library waits for approval). */
+export const RIGHTS_FILTERS = ['active', 'ending', 'expired', 'none'] as const;
+export type RightsFilter = (typeof RIGHTS_FILTERS)[number];
+
+export type ContentFilter = { campaignId?: string; rights?: RightsFilter; after?: Position };
+
+export type ContentRow = {
+  id: string;
+  enrollment_id: string;
+  story_format: string;
+  status: 'approved' | 'live';
+  post_url: string | null;
+  draft_url: string;
+  views: number;
+  likes: number;
+  comments: number;
+  saves: number;
+  shares: number;
+  rights_terms: string | null;
+  rights_granted_at: number | null;
+  rights_until: number | null;
+  updated_at: number;
+  creator_id: string;
+  handle: string;
+  display_name: string;
+  campaign_id: string;
+  campaign_name: string;
+};
+
+// submissions_brand_status (brand, status, updated_at) serves both statuses in order; the filters narrow it.
+export async function listContent(db: D1Database, brandId: string, f: ContentFilter, limit: number, now: number): Promise<ContentRow[]> {
+  const where = ["s.brand_id = ?", "s.status IN ('approved', 'live')"];
+  const params: unknown[] = [brandId];
+  if (f.campaignId) where.push('e.campaign_id = ?'), params.push(f.campaignId);
+  if (f.rights) where.push(RIGHTS_STATE_SQL[f.rights]), params.push(...rightsStateParams(f.rights, now));
+  if (f.after) where.push(afterSql('s.updated_at', 's.id')), params.push(...afterParams(f.after));
+  const { results } = await db
+    .prepare(
+      `SELECT s.id, s.enrollment_id, s.story_format, s.status, s.post_url, s.draft_url, s.views, s.likes, s.comments, s.saves, s.shares,
+         s.rights_terms, s.rights_granted_at, s.rights_until, s.updated_at, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name
+       FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
+       WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
+    )
+    .bind(...params, limit)
+    .all<ContentRow>();
+  return results;
+}
+
+export const contentPosition = (r: ContentRow): Position => ({ at: r.updated_at, id: r.id });
+
+export const CONTENT_CSV_HEADER = ['creator', 'handle', 'campaign', 'status', 'post_url', 'draft_url', ...METRIC_NAMES, 'rights', 'rights_scopes', 'rights_until', 'rights_granted', 'rights_note'];
+
+const STATE_WORDS: Record<RightsState, string> = { none: 'none asked', pending: 'not started', active: 'active', ending: 'ending soon', expired: 'expired' };
+
+// One row of the library's file: every cell a person or a link typed goes through csvText, which neutralises
+// formulas (a caption or a name starting with = + - @ opens as text in a spreadsheet). Days are the brand's.
+export function contentCsvLine(r: ContentRow, now: number, timeZone: string): string {
+  const terms = parseRights(r.rights_terms);
+  const zone = zoneOrUtc(timeZone);
+  return csvLine([
+    csvText(r.display_name),
+    csvText(r.handle),
+    csvText(r.campaign_name),
+    csvText(r.status),
+    csvText(r.post_url),
+    csvText(r.draft_url),
+    ...METRIC_NAMES.map((k) => csvNumber(r[k])),
+    csvText(STATE_WORDS[rightsState(terms, r.rights_until, now)]),
+    csvText(terms ? scopesInWords(terms) : ''),
+    // The last day the rights run, on the brand's calendar (the grant ends at that day's end).
+    csvText(terms ? (r.rights_until === null ? (terms.days === null ? 'no end' : '') : dayOf(r.rights_until - 1, zone)) : ''),
+    csvText(r.rights_granted_at === null ? '' : iso(r.rights_granted_at)),
+    csvText(terms?.note ?? ''),
+  ]);
+}
+
+const CSV_PAGE = 500;
+
+/** Every row the filter matches, as the library's CSV, a page per pull. */
+export function contentCsvStream(db: D1Database, brand: { id: string; timezone: string }, filter: Omit<ContentFilter, 'after'>): ReadableStream<Uint8Array> {
+  const now = Date.now();
+  let after: Position | undefined;
+  return csvStream(CONTENT_CSV_HEADER, async () => {
+    const rows = await listContent(db, brand.id, { ...filter, after }, CSV_PAGE, now);
+    if (rows.length > 0) after = contentPosition(rows[rows.length - 1]!);
+    return { text: rows.map((r) => contentCsvLine(r, now, brand.timezone)).join(''), done: rows.length < CSV_PAGE };
+  });
+}
+
+export const contentCsvResponse = (db: D1Database, brand: { id: string; slug: string; timezone: string }, filter: Omit<ContentFilter, 'after'>) =>
+  csvAttachment(contentCsvStream(db, brand, filter), `chorus-content-${brand.slug}-${new Date().toISOString().slice(0, 10)}.csv`);

@@ -1,0 +1,112 @@
+// Content usage rights: what a campaign asks of its creators' posts (reposting on the brand's own accounts, paid
+// ads, partnership ads run from the creator's handle), for how long, and what a creator granted. A grant keeps
+// the terms as the creator saw them when they ticked the box: a later change to the brief changes no past grant.
+// The clock runs from the day the post went live, or from its approval while it never went live, and a grant
+// runs through the end of its last day on the brand's calendar.
+import { z } from 'zod';
+import { plainText } from '../lib/validate';
+import { addDays, dayEnd, dayOf, DAY_MS } from './periods';
+
+export const RIGHTS_SCOPES = ['organic', 'paid', 'partnership'] as const;
+export type RightsScope = (typeof RIGHTS_SCOPES)[number];
+
+/** The terms a campaign asks (null: none) and a grant records. `days` null: no end. */
+export type UsageRights = { scopes: RightsScope[]; days: number | null; note: string };
+
+/** Ten years: a longer term is a typo, or means "no end" (null). */
+export const MAX_RIGHTS_DAYS = 3650;
+
+export const SCOPE_LABELS: Record<RightsScope, string> = { organic: 'Organic reposting', paid: 'Paid ads', partnership: 'Partnership ads' };
+
+// The words a creator reads before granting each scope: what the brand may do with their post.
+const SCOPE_WORDS: Record<RightsScope, string> = {
+  organic: 'repost it on its own accounts',
+  paid: 'run it as paid ads',
+  partnership: 'run it as partnership (whitelisted) ads from your handle',
+};
+
+export const usageRightsInput = z
+  .strictObject({
+    scopes: z
+      .array(z.enum(RIGHTS_SCOPES))
+      .min(1, 'Ask for at least one use, or send null to ask for none.')
+      .max(RIGHTS_SCOPES.length)
+      .refine((s) => new Set(s).size === s.length, 'Name each use once.'),
+    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post goes live (from its approval while it is not live); null: no end.' }),
+    note: plainText(500, 'many').default(''),
+  })
+  .meta({ examples: [{ scopes: ['organic', 'paid'], days: 365, note: 'Cut-downs of up to 15 seconds included.' }] });
+
+/** Scopes in one order, so the same terms are always written (and compared) the same way. */
+export const canonicalRights = (r: UsageRights): UsageRights => ({ scopes: RIGHTS_SCOPES.filter((s) => r.scopes.includes(s)), days: r.days, note: r.note });
+
+/** The terms as stored and as a form carries them: '' for none. */
+export const rightsKey = (r: UsageRights | null): string => (r ? JSON.stringify(canonicalRights(r)) : '');
+
+/** Stored terms (a campaign's or a grant's JSON column), or null for none or for anything that is not terms. */
+export function parseRights(raw: string | null | undefined): UsageRights | null {
+  if (!raw) return null;
+  try {
+    const parsed = usageRightsInput.safeParse(JSON.parse(raw));
+    return parsed.success ? canonicalRights(parsed.data) : null;
+  } catch {
+    return null;
+  }
+}
+
+const listInWords = (items: string[]) => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
+
+export const scopesInWords = (r: UsageRights) => listInWords(r.scopes.map((s) => SCOPE_LABELS[s].toLowerCase())).replace(/^./, (c) => c.toUpperCase());
+
+export const termInWords = (days: number | null) =>
+  days === null ? 'with no end date' : `for ${days === 1 ? '1 day' : `${days} days`} from the day the post goes live (from its approval until then)`;
+
+/** The terms as a creator reads them, addressed to them: "<Brand> may repost it…, for 365 days from …". */
+export const rightsInWords = (r: UsageRights, brand: string) => `${brand} may ${listInWords(r.scopes.map((s) => SCOPE_WORDS[s]))}, ${termInWords(r.days)}.`;
+
+/**
+ * When a grant ends: the end of the day `days` days after the day it started (the post's going live, or its
+ * approval), on the brand's calendar, so "365 days" from 5 Mar 2026 runs through 5 Mar 2027 wherever the clocks
+ * changed in between. null: no end.
+ */
+export const rightsUntil = (days: number | null, startedAt: number, timeZone: string): number | null => (days === null ? null : dayEnd(addDays(dayOf(startedAt, timeZone), days), timeZone));
+
+/** Rights ending within this many days are "ending soon": the library's filter and the weekly report's list. */
+export const ENDING_SOON_DAYS = 30;
+export const ENDING_SOON_MS = ENDING_SOON_DAYS * DAY_MS;
+
+export type RightsState = 'none' | 'pending' | 'active' | 'ending' | 'expired';
+
+/**
+ * Where a piece of content's rights stand: none asked (or granted), granted but not started (a draft not yet
+ * approved), in force, ending within 30 days, or over.
+ */
+export function rightsState(terms: UsageRights | null, until: number | null, now: number): RightsState {
+  if (!terms) return 'none';
+  if (until === null) return terms.days === null ? 'active' : 'pending';
+  if (until <= now) return 'expired';
+  return until - now <= ENDING_SOON_MS ? 'ending' : 'active';
+}
+
+/** SQL for the same states over `s.rights_terms` and `s.rights_until`, with the instant bound as `?` (twice for ending). */
+export const RIGHTS_STATE_SQL: Record<Exclude<RightsState, 'pending'>, string> = {
+  none: 's.rights_terms IS NULL',
+  active: 's.rights_terms IS NOT NULL AND (s.rights_until IS NULL OR s.rights_until > ?)',
+  ending: 's.rights_terms IS NOT NULL AND s.rights_until > ? AND s.rights_until <= ?',
+  expired: 's.rights_terms IS NOT NULL AND s.rights_until <= ?',
+};
+
+/** The instants a RIGHTS_STATE_SQL filter binds. */
+export const rightsStateParams = (state: Exclude<RightsState, 'pending'>, now: number): number[] => (state === 'none' ? [] : state === 'ending' ? [now, now + ENDING_SOON_MS] : [now]);
+
+/** A submission's grant as the admin API answers it (null: none asked when it was sent). */
+export function grantView(row: { rights_terms: string | null; rights_granted_at: number | null; rights_until: number | null }, now: number) {
+  const terms = parseRights(row.rights_terms);
+  if (!terms || row.rights_granted_at === null) return null;
+  return {
+    terms,
+    grantedAt: new Date(row.rights_granted_at).toISOString(),
+    until: row.rights_until === null ? null : new Date(row.rights_until).toISOString(),
+    state: rightsState(terms, row.rights_until, now) as Exclude<RightsState, 'none'>,
+  };
+}
