@@ -5,7 +5,7 @@
 // repeated, mail nobody twice, while a date the brand moves reminds again. A creator who joins after the window
 // opened is claimed on the next run (every 15 minutes), until the date passes. Only to accounts that can sign in,
 // and not to those who turned it off on the Account page.
-import { configuredOrigin, type Env } from '../env';
+import { mailOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { DRAFT_STANDS, dueAtDayEnd, REMINDER_LEAD_MS } from '../domain/content-due';
@@ -49,7 +49,7 @@ export async function mailContentDueReminders(env: Env, now: number): Promise<nu
   const claims = JSON.stringify(claimed.map((c) => ({ e: c.enrollment_id, d: c.due_at })));
   try {
     const { results } = await db.prepare(CLAIMED).bind(claims).all<DueReminder>();
-    const origin = configuredOrigin(env.PUBLIC_ORIGIN);
+    const origin = mailOrigin(env);
     await queueNotices(env, results.map((r) => dueReminder(r, origin, now)), 'content_due_reminder_failed');
     return results.length;
   } catch (error) {
