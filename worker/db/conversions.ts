@@ -653,7 +653,7 @@ export async function recordRefundFailure(db: D1Database, brand: IngestBrand, in
   // Chorus keeps a Stripe charge's refunds as slices of its running total: failing one here would leave the next
   // charge.refunded to slice against a total the failure may or may not have moved.
   if (existing.source === 'stripe') {
-    throw new ApiError(409, 'refund_from_stripe', "This refund came from Stripe's webhooks, as a share of the charge's refunded total; Chorus cannot fail it on its own.", { refundId: input.refundId });
+    throw new ApiError(409, 'refund_from_stripe', "This refund came from Stripe's webhooks, as a share of the charge's refunded total; Stripe's refund.failed event gives a failed one back.", { refundId: input.refundId });
   }
   if (input.occurredAt < existing.occurred_at) {
     throw new ApiError(422, 'failure_before_refund', `The failure is dated before its refund, which was made ${iso(existing.occurred_at)}.`, { issues: [{ path: 'occurredAt', message: 'before the refund' }] });
@@ -667,7 +667,7 @@ export async function recordRefundFailure(db: D1Database, brand: IngestBrand, in
 }
 
 /** A failed Stripe refund to book against its recorded order: `amountMinor` is its share of the order's priced amount. */
-export type StripeFailureBooking = { refundId: string; orderId: string; amountMinor: number; currency: string; failedAt: number };
+export type StripeFailureBooking = { refundId: string; chargeId: string; orderId: string; amountMinor: number; currency: string; failedAt: number };
 
 // Books failed Stripe refunds (routes/webhooks.ts decides which, and for how much): each a row of its own, keyed by
 // the charge and the Stripe refund, its give-back and any bonus it earns back, in one batch. Once: a replay or a
@@ -680,7 +680,7 @@ export async function recordStripeRefundFailures(db: D1Database, brand: IngestBr
       const period = periodOf(b.failedAt, brand.timezone);
       const givenBack = newId('le');
       return [
-        db.prepare(INSERT_STRIPE_FAILURE).bind(id, brand.id, b.refundId, b.orderId, b.amountMinor, b.currency, b.failedAt, await payloadHash('stripe', b), now),
+        db.prepare(INSERT_STRIPE_FAILURE).bind(id, brand.id, b.refundId, b.orderId, b.amountMinor, b.currency, b.failedAt, await payloadHash('stripe', b), now, b.chargeId),
         db.prepare(STRIPE_FAILURE_GIVEN_BACK).bind(id, givenBack, period, b.failedAt, now),
         db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, b.failedAt, now),
         ...refundFailedStatements(db, id, now),

@@ -190,12 +190,15 @@ export const REVERSAL_GIVEN_BACK = givenBack(`FROM refunds r
 // row of its own, keyed "<charge>@<Stripe refund>@failed", whose negative amount is the share of the order the
 // failed refund's slices took: every sum of an order's standing refunds (the Orders page, a later refund's
 // reversal, a lost dispute's rest) nets it with no change of its own, and the give-back above evens the order
-// out to them, once (its key). Written only while the charge's recorded refunds still cover it, so it never
-// takes an order's refunds below zero. ?1 id, ?2 brand, ?3 refund id, ?4 order, ?5 amount (positive), ?6
-// currency, ?7 failure time, ?8 payload hash, ?9 now.
+// out to them, once (its key). Written only while the charge's rows of the order (every id "<charge>@…": its
+// slices, less its failures) still stand at the amount, checked inside the write, so failures booked at once
+// never take an order's refunds below zero. ?1 id, ?2 brand, ?3 refund id, ?4 order, ?5 amount (positive), ?6
+// currency, ?7 failure time, ?8 payload hash, ?9 now, ?10 charge.
 export const INSERT_STRIPE_FAILURE = `INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, failed_at, created_at)
 SELECT ?1, ?2, ?3, ?4, -?5, ?6, ?7, 'applied', 'stripe', ?8, ?7, ?9
 WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4)
+  AND (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?2 AND external_order_id = ?4
+    AND external_refund_id >= ?10 || '@' AND external_refund_id < ?10 || 'A' AND status <> 'failed') >= ?5
 ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
 
 export const STRIPE_FAILURE_GIVEN_BACK = givenBack(`FROM refunds r

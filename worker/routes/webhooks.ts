@@ -243,7 +243,7 @@ function failuresToBook(chargeRef: string, rows: FailureToBook[]): StripeFailure
     const share = f.charge_minor === null ? Math.min(f.amount_minor, standing) : pricedShare(f.amount_minor, f.charge_minor, f.priced);
     if (share <= 0 || share > standing) continue;
     standing -= share;
-    out.push({ refundId: failureRowId(chargeRef, f.refund_ref), orderId: f.order_id, amountMinor: share, currency: f.currency, failedAt: f.failed_at });
+    out.push({ refundId: failureRowId(chargeRef, f.refund_ref), chargeId: chargeRef, orderId: f.order_id, amountMinor: share, currency: f.currency, failedAt: f.failed_at });
   }
   return out;
 }
