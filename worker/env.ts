@@ -2,6 +2,7 @@ import type { ClickMessage } from './domain/clicks';
 import type { WebhookMessage } from './webhooks/events';
 import type { MailMessage } from './mail';
 import type { Credential } from './lib/last-used';
+import { localEnvironment } from './lib/messages';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
 export type Env = {
@@ -38,10 +39,9 @@ export type Env = {
 };
 
 // PUBLIC_ORIGIN as an origin, or null when it is unset or not an http(s) URL (`chorus.example`, a typo): ignored
-// rather than failing every page or mail that makes a link. `httpsOnly` for what must be https (RFC 8058's
-// one-click unsubscribe).
-export function configuredOrigin(value: string | undefined, { httpsOnly = false } = {}): string | null {
-  if (!(httpsOnly ? /^https:\/\//i : /^https?:\/\//i).test(value ?? '')) return null;
+// rather than failing every page or mail that makes a link.
+export function configuredOrigin(value: string | undefined): string | null {
+  if (!/^https?:\/\//i.test(value ?? '')) return null;
   try {
     return new URL(value!).origin;
   } catch {
@@ -53,6 +53,23 @@ export function configuredOrigin(value: string | undefined, { httpsOnly = false 
 // PUBLIC_ORIGIN, the request's own origin.
 export function publicOrigin(c: { env: Env; req: { url: string } }): string {
   return configuredOrigin(c.env.PUBLIC_ORIGIN) ?? new URL(c.req.url).origin;
+}
+
+// The origin a mail's links name. A mail is opened later, elsewhere, by whoever it was sent to (a whole campaign's
+// creators, for news), so it names the address Chorus was told it has, PUBLIC_ORIGIN; the request's own origin only in
+// local development, since in front of a deployed worker a proxy or wildcard route may let a client choose it.
+// null: no links, and the mail says where to look instead. Cron runs pass no request.
+export function mailOrigin(env: Pick<Env, 'PUBLIC_ORIGIN' | 'ENVIRONMENT'>, request?: { url: string }): string | null {
+  const configured = configuredOrigin(env.PUBLIC_ORIGIN);
+  if (configured || !request || !localEnvironment(env.ENVIRONMENT)) return configured;
+  return new URL(request.url).origin;
+}
+
+// The one-click unsubscribe headers (RFC 8058) that mail apps show as their own button, for `path` under /v1: the app
+// POSTs there itself, so only to an https origin (none otherwise; the link in the text still works).
+export function oneClickUnsubscribe(origin: string | null, path: string): Record<string, string> {
+  if (!origin?.startsWith('https://')) return {};
+  return { 'List-Unsubscribe': `<${origin}/v1${path}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
 // Set with `wrangler secret put` outside local development; the worker refuses requests without them.

@@ -194,7 +194,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },
   { method: 'POST', path: '/api/admin/creators/:creator/password-reset', ids: ['creator'] },
   { method: 'GET', path: '/api/admin/enrollments', query: (w) => ({ campaignId: w.a.ids.campaign }) },
-  { method: 'POST', path: '/api/admin/enrollments', body: (w) => ({ campaignId: w.a.ids.campaign, creatorId: w.a.ids.creator, paymentModel: 'flat', flatFeeMinor: 100, briefSection: 'b', status: 'active' }) },
+  { method: 'POST', path: '/api/admin/enrollments', body: (w) => ({ campaignId: w.a.ids.campaign, creatorId: w.a.ids.creator, paymentModel: 'flat', flatFeeMinor: 100, briefSection: 'b', status: 'active', contentDueAt: '2199-12-30' }) },
   { method: 'GET', path: '/api/admin/enrollments/:enrollment', ids: ['enrollment'] },
   { method: 'PATCH', path: '/api/admin/enrollments/:enrollment', ids: ['enrollment'], body: () => ({ briefSection: 'Your morning routine, before coffee.', contentDueAt: '2199-12-30' }) },
   { method: 'GET', path: '/api/admin/links', query: (w) => ({ enrollmentId: w.a.ids.enrollment }) },

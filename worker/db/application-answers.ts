@@ -1,7 +1,7 @@
 // Answering an application, the one way the console's Applications tab and the admin API both do it.
 // Approving imports the application's row as the roster import would (db/creator-import.ts) and mails the
 // invitation to that address alone; declining mails the applicant a short note, once per application.
-import type { Env } from '../env';
+import { oneClickUnsubscribe, type Env } from '../env';
 import type { ImportRow } from '../domain/creator-import';
 import { DECLINED_APPLICATION_DAYS } from '../jobs/retention';
 import { log } from '../lib/log';
@@ -149,6 +149,6 @@ async function declineNotice(x: Answering, d: Declined): Promise<Message & { ide
     ].join('\n\n'),
     idempotencyKey: `application-declined-${d.id}`,
     // One-click unsubscribe from the mail client's own button (RFC 8058), as on an invitation.
-    headers: { 'List-Unsubscribe': `<${x.origin}/v1/unsubscribe/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    headers: oneClickUnsubscribe(x.origin, `/unsubscribe/${token}`),
   };
 }

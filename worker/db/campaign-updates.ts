@@ -11,6 +11,7 @@ import type { Message } from '../lib/messages';
 import { plainText } from '../lib/validate';
 import { auditIfChanged } from './audit';
 import { campaignNewsToken } from './mail-opt-outs';
+import { oneClickUnsubscribe } from '../env';
 
 export const UPDATES_PER_DAY = 3;
 export const UPDATE_TITLE_MAX = 120;
@@ -48,13 +49,15 @@ export async function campaignAudience(db: D1Database, brandId: string, campaign
 }
 
 // What every campaign news mail (an update, a brief change) carries: a line with the link that stops the brand's
-// news to this account (its page asks first), and the one-click List-Unsubscribe headers (RFC 8058) that mail
-// apps show as their own button, which POST to /v1/unsubscribe/news/:token.
-export async function newsMailParts(secretsKey: string, origin: string, brand: { id: string; name: string }, r: Recipient): Promise<{ stopLine: string; headers: Record<string, string> }> {
+// news to this account (its page asks first), and the one-click List-Unsubscribe headers (env.ts
+// oneClickUnsubscribe), which POST to /v1/unsubscribe/news/:token. `origin` from env.ts mailOrigin, as every mail's:
+// without one, the line says where to turn the news off instead.
+export async function newsMailParts(secretsKey: string, origin: string | null, brand: { id: string; name: string }, r: Recipient): Promise<{ stopLine: string; headers: Record<string, string> }> {
+  if (!origin) return { stopLine: `To stop ${brand.name}'s campaign news (it stays on your brief), turn it off under Emails on your Chorus Account page.`, headers: {} };
   const token = await campaignNewsToken(secretsKey, { creatorId: r.creator_id, brandId: brand.id, email: r.email });
   return {
     stopLine: `Stop these emails: ${origin}/unsubscribe/news/${token} (only ${brand.name}'s campaign news, which stays on your brief; turn it back on under Emails on your Account page).`,
-    headers: { 'List-Unsubscribe': `<${origin}/v1/unsubscribe/news/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    headers: oneClickUnsubscribe(origin, `/unsubscribe/news/${token}`),
   };
 }
 
@@ -164,7 +167,7 @@ export async function updateMessages(
   campaignName: string,
   update: Pick<CampaignUpdateRow, 'id' | 'title' | 'body'>,
   recipients: Recipient[],
-  origin: string,
+  origin: string | null,
 ): Promise<Message[]> {
   return Promise.all(
     recipients.map(async (r) => {
@@ -172,7 +175,7 @@ export async function updateMessages(
       return {
         to: r.email,
         subject: `${brand.name}: ${update.title}`,
-        text: `${update.body}\n\nThis update stays on your ${campaignName} brief, with the rest of what ${brand.name} asks: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brand.name}'s ${campaignName} campaign on Chorus. A brand can post at most ${UPDATES_PER_DAY} updates a day to a campaign.\n\n${stop.stopLine}`,
+        text: `${update.body}\n\nThis update stays on your ${campaignName} brief, with the rest of what ${brand.name} asks${origin ? `: ${origin}/brief/${r.enrollment_id}` : ', in your Chorus portal.'}\n\nYou get this because you are in ${brand.name}'s ${campaignName} campaign on Chorus. A brand can post at most ${UPDATES_PER_DAY} updates a day to a campaign.\n\n${stop.stopLine}`,
         idempotencyKey: `campaign-update:${update.id}:${r.enrollment_id}`,
         headers: stop.headers,
       };

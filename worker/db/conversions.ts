@@ -13,7 +13,7 @@ import { iso } from '../lib/validate';
 import { formatAmount } from '../domain/store-payloads';
 import { refundedOf } from './network';
 import { log } from '../lib/log';
-import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK } from './money';
+import { BONUS_GIVEN_BACK, BONUS_TAKEN_BACK, COUNT_REDEMPTION, COUNT_REFERRAL_REDEMPTION, INSERT_BONUS, INSERT_COMMISSION, INSERT_CONVERSION, INSERT_REFUND, INSERT_REVERSAL, INSERT_STRIPE_FAILURE, MARK_REFUND_APPLIED, MARK_REFUND_FAILED, MAX_AMOUNT_MINOR, REVERSAL_GIVEN_BACK, STRIPE_FAILURE_GIVEN_BACK } from './money';
 import { conversionAttributedStatements, conversionCreatedStatements, conversionReversedStatements, refundFailedStatements } from './webhooks';
 
 export type Source = 'api' | 'shopify' | 'stripe';
@@ -653,7 +653,7 @@ export async function recordRefundFailure(db: D1Database, brand: IngestBrand, in
   // Chorus keeps a Stripe charge's refunds as slices of its running total: failing one here would leave the next
   // charge.refunded to slice against a total the failure may or may not have moved.
   if (existing.source === 'stripe') {
-    throw new ApiError(409, 'refund_from_stripe', "This refund came from Stripe's webhooks, as a share of the charge's refunded total; Chorus cannot fail it on its own.", { refundId: input.refundId });
+    throw new ApiError(409, 'refund_from_stripe', "This refund came from Stripe's webhooks, as a share of the charge's refunded total; Stripe's refund.failed event gives a failed one back.", { refundId: input.refundId });
   }
   if (input.occurredAt < existing.occurred_at) {
     throw new ApiError(422, 'failure_before_refund', `The failure is dated before its refund, which was made ${iso(existing.occurred_at)}.`, { issues: [{ path: 'occurredAt', message: 'before the refund' }] });
@@ -664,6 +664,33 @@ export async function recordRefundFailure(db: D1Database, brand: IngestBrand, in
   // A call racing this one with another time failed it first.
   if (stored.failed_at !== input.occurredAt) throw idempotencyConflict('refund failure');
   return { created: (marked?.meta.changes ?? 0) > 0, data: refundView(stored) };
+}
+
+/** A failed Stripe refund to book against its recorded order: `amountMinor` is its share of the order's priced amount. */
+export type StripeFailureBooking = { refundId: string; chargeId: string; orderId: string; amountMinor: number; currency: string; failedAt: number };
+
+// Books failed Stripe refunds (routes/webhooks.ts decides which, and for how much): each a row of its own, keyed by
+// the charge and the Stripe refund, its give-back and any bonus it earns back, in one batch. Once: a replay or a
+// racing delivery finds the key taken, and the give-back it would follow is not there. Answers them as they stand.
+export async function recordStripeRefundFailures(db: D1Database, brand: IngestBrand, bookings: StripeFailureBooking[]): Promise<RefundView[]> {
+  const now = Date.now();
+  const statements = await Promise.all(
+    bookings.map(async (b) => {
+      const id = newId('rf');
+      const period = periodOf(b.failedAt, brand.timezone);
+      const givenBack = newId('le');
+      return [
+        db.prepare(INSERT_STRIPE_FAILURE).bind(id, brand.id, b.refundId, b.orderId, b.amountMinor, b.currency, b.failedAt, await payloadHash('stripe', b), now, b.chargeId),
+        db.prepare(STRIPE_FAILURE_GIVEN_BACK).bind(id, givenBack, period, b.failedAt, now),
+        db.prepare(BONUS_GIVEN_BACK).bind(givenBack, newId('le'), period, b.failedAt, now),
+        ...refundFailedStatements(db, id, now),
+      ];
+    }),
+  );
+  if (statements.length === 0) return [];
+  await runBatch(db, statements.flat());
+  const stored = await Promise.all(bookings.map((b) => loadRefund(db, brand.id, b.refundId)));
+  return stored.flatMap((row) => (row ? [refundView(row)] : []));
 }
 
 // ---------- Orders that named a click still on its way ----------

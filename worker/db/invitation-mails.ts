@@ -8,7 +8,7 @@
 // The ask claims the sends in D1 and puts one message per address on the mail queue (worker/mail.ts); its consumer
 // mails them a few a second (what providers allow) and marks each mailed, or voids the claim of one the
 // provider refused, so asking again retries it. Nothing waits on the response's last seconds.
-import type { Env } from '../env';
+import { oneClickUnsubscribe, type Env } from '../env';
 import { MailError, mailSetup, sendMessage } from '../lib/messages';
 import type { Actor } from '../routes/admin/imports';
 import { sha256Hex } from '../lib/digest';
@@ -213,7 +213,7 @@ export async function mailInvitation(env: Env, m: InvitationMessage, message: Me
       // One key per claim: a redelivery after a send whose mark was lost is not mailed twice.
       idempotencyKey: `invitation-${m.campaignId}-${m.claimedAt}-${await sha256Hex(m.email)}`,
       // One-click unsubscribe from the mail client's own button (RFC 8058).
-      headers: { 'List-Unsubscribe': `<${m.origin}/v1/unsubscribe/${token}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      headers: oneClickUnsubscribe(m.origin, `/unsubscribe/${token}`),
     });
   } catch (error) {
     // Refused or throttled: tried again a minute later, then given back for the brand to ask again. One the

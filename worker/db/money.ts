@@ -102,13 +102,13 @@ export const INSERT_REVERSAL = `WITH target AS (
     l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.available_at AS commission_available_at, l.period AS basis_period,
     MIN(cv.amount_minor, (SELECT SUM(r2.amount_minor) FROM refunds r2
       WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id
-        AND (r2.id = r.id OR (r2.status <> 'failed' AND r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))))) AS refunded,
+        AND (r2.id = r.id OR (r2.status <> 'failed' AND (r2.amount_minor < 0 OR r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal')))))) AS refunded,
     (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed,
     (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_basis
   FROM refunds r
   JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id
   JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
-  WHERE r.id = ?1 AND r.status <> 'failed' AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.refund_id = r.id)
+  WHERE r.id = ?1 AND r.status <> 'failed' AND r.amount_minor > 0 AND NOT EXISTS (SELECT 1 FROM ledger_entries x WHERE x.refund_id = r.id)
 )
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period, basis_period,
   conversion_id, refund_id, event_key, available_at, created_at)
@@ -157,21 +157,20 @@ export const MARK_REFUND_FAILED = `UPDATE refunds SET status = 'failed', failed_
 // (one capped at the commission, or rounded): it is never payable before any of the order's reversals, so no
 // payout ever holds more than the commission. Written only for a refund whose reversal exists, and only when it
 // gives something back (another standing refund may still cover the whole order).
-// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now.
-export const REVERSAL_GIVEN_BACK = `WITH target AS (
+// ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now. `from` and `where` name the row and
+// its order's conversion: a failed refund by its own reversal, a Stripe failure row (below) by its order.
+const givenBack = (from: string, where: string) => `WITH target AS (
   SELECT r.id AS refund_id, cv.id AS conversion_id, cv.amount_minor AS order_amount, l.brand_id, l.enrollment_id, l.creator_id,
     l.amount_minor AS commission, l.currency, l.rate_bps, l.tier, l.period AS basis_period,
     (SELECT MAX(x.available_at) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal' AND x.amount_minor < 0) AS reversal_available_at,
-    MIN(cv.amount_minor, (SELECT COALESCE(SUM(r2.amount_minor), 0) FROM refunds r2
+    MAX(0, MIN(cv.amount_minor, (SELECT COALESCE(SUM(r2.amount_minor), 0) FROM refunds r2
       WHERE r2.brand_id = r.brand_id AND r2.external_order_id = r.external_order_id AND r2.status <> 'failed'
-        AND r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))) AS refunded,
+        AND (r2.amount_minor < 0 OR r2.id IN (SELECT x.refund_id FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal'))))) AS refunded,
     (SELECT COALESCE(-SUM(x.amount_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed,
     (SELECT COALESCE(-SUM(x.basis_minor), 0) FROM ledger_entries x WHERE x.conversion_id = cv.id AND x.kind = 'reversal') AS reversed_basis
-  FROM refunds r
-  JOIN ledger_entries rv ON rv.brand_id = r.brand_id AND rv.event_key = 'reversal:' || r.id
-  JOIN conversions cv ON cv.id = rv.conversion_id
+  ${from}
   JOIN ledger_entries l ON l.conversion_id = cv.id AND l.kind = 'commission'
-  WHERE r.id = ?1 AND r.status = 'failed'
+  ${where}
 )
 INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, rate_bps, tier, basis_minor, period, basis_period,
   conversion_id, refund_id, event_key, available_at, created_at)
@@ -179,6 +178,33 @@ SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', MAX(0, reversed - ($
   MAX(0, reversed_basis - refunded), ?3, basis_period, conversion_id, refund_id, 'refund_failed:' || refund_id, MAX(?4, reversal_available_at), ?5
 FROM target WHERE reversed - (${REVERSED_TARGET}) > 0 OR reversed_basis - refunded > 0
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
+
+export const REVERSAL_GIVEN_BACK = givenBack(`FROM refunds r
+  JOIN ledger_entries rv ON rv.brand_id = r.brand_id AND rv.event_key = 'reversal:' || r.id
+  JOIN conversions cv ON cv.id = rv.conversion_id`,
+  "WHERE r.id = ?1 AND r.status = 'failed'",
+);
+
+// A Stripe refund that failed (routes/webhooks.ts) cannot fail a refund row of its own: Chorus keeps a charge's
+// refunds as slices of its running total, which need not match Stripe's refunds one to one. It is booked as a
+// row of its own, keyed "<charge>@<Stripe refund>@failed", whose negative amount is the share of the order the
+// failed refund's slices took: every sum of an order's standing refunds (the Orders page, a later refund's
+// reversal, a lost dispute's rest) nets it with no change of its own, and the give-back above evens the order
+// out to them, once (its key). Written only while the charge's rows of the order (every id "<charge>@…": its
+// slices, less its failures) still stand at the amount, checked inside the write, so failures booked at once
+// never take an order's refunds below zero. ?1 id, ?2 brand, ?3 refund id, ?4 order, ?5 amount (positive), ?6
+// currency, ?7 failure time, ?8 payload hash, ?9 now, ?10 charge.
+export const INSERT_STRIPE_FAILURE = `INSERT INTO refunds (id, brand_id, external_refund_id, external_order_id, amount_minor, currency, occurred_at, status, source, payload_hash, failed_at, created_at)
+SELECT ?1, ?2, ?3, ?4, -?5, ?6, ?7, 'applied', 'stripe', ?8, ?7, ?9
+WHERE EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?2 AND external_order_id = ?4)
+  AND (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?2 AND external_order_id = ?4
+    AND external_refund_id >= ?10 || '@' AND external_refund_id < ?10 || 'A' AND status <> 'failed') >= ?5
+ON CONFLICT(brand_id, external_refund_id) DO NOTHING`;
+
+export const STRIPE_FAILURE_GIVEN_BACK = givenBack(`FROM refunds r
+  JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_order_id = r.external_order_id`,
+  'WHERE r.id = ?1 AND r.amount_minor < 0',
+);
 
 // After the give-back (in the same batch): the performance bonus is earned in the order's period when this give-back
 // took the period's net revenue from below the threshold to it or above and no bonus is held, as an order would

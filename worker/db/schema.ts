@@ -628,6 +628,40 @@ export const stripeInvoicePayments = sqliteTable(
   ],
 );
 
+// What a refunded Stripe charge was for, kept from its charge.refunded: a refund of it that fails later names only
+// the charge (its refund object carries no charge amount), and its give-back is the same share of the order's
+// priced amount as its reversal took (routes/webhooks.ts). Kept as long as payment pairings (jobs/retention.ts).
+export const stripeCharges = sqliteTable(
+  'stripe_charges',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    chargeRef: text('charge_ref').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.chargeRef] }), index('stripe_charges_created').on(t.createdAt)],
+);
+
+// Stripe refunds that failed or were cancelled (refund.failed, or a refund update to failed or canceled), once each,
+// in the charge's money. Kept, not only applied, because a failure may come before the charge.refunded that
+// recorded its refund: it is applied, once, as soon as the charge's recorded refunds cover it (routes/webhooks.ts).
+export const stripeRefundFailures = sqliteTable(
+  'stripe_refund_failures',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    refundRef: text('refund_ref').notNull(),
+    chargeRef: text('charge_ref').notNull(),
+    // The charge's PaymentIntent, or the charge made without one: what a charge.refunded names its order by.
+    paymentRef: text('payment_ref').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    failedAt: integer('failed_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.brandId, t.refundRef] }), index('stripe_refund_failures_charge').on(t.brandId, t.chargeRef), index('stripe_refund_failures_created').on(t.createdAt)],
+);
+
 // Who brought a Stripe subscription: the enrollment its start credited (a code or a link), decided once, when
 // it started, so a free trial's first payment weeks later still earns, and its payments earn the same creator
 // for the campaign's renewal months from `referred_at` (db/conversions.ts).

@@ -98,13 +98,14 @@ ON CONFLICT(id) DO NOTHING`;
 // A refund of a recorded order failed: what its reversal took (null when it took nothing, or when it failed before
 // it was applied) and what was given back (which evens out the whole order, so it may differ from the reversal;
 // null when nothing was). Written once per refund (its id derives from the refund's) and only once the refund is
-// failed; a refund that failed while its order had not arrived has no order, so no event.
+// failed; a refund that failed while its order had not arrived has no order, so no event. A Stripe refund that failed
+// is a row of its own with a negative amount (db/money.ts INSERT_STRIPE_FAILURE): its event names the share it took.
 // ?1 refund row id, ?2 event id, ?3 now.
 const REFUND_FAILED = `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ?2, r.brand_id, 'refund.failed', json_object(
     'conversion', json_object('id', cv.id, 'orderId', cv.external_order_id, 'amountMinor', cv.amount_minor, 'currency', cv.currency, 'attribution', cv.attribution,
       'selfPurchase', ${selfPurchaseJson('cv')}),
-    'refund', json_object('id', r.id, 'refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency,
+    'refund', json_object('id', r.id, 'refundId', r.external_refund_id, 'amountMinor', abs(r.amount_minor), 'currency', r.currency,
       'occurredAt', ${iso('r.occurred_at')}, 'failedAt', ${iso('r.failed_at')}, 'source', r.source),
     'reversal', CASE WHEN l.id IS NULL THEN NULL ELSE json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'period', l.period) END,
     'givenBack', CASE WHEN g.id IS NULL THEN NULL ELSE json_object('amountMinor', g.amount_minor, 'currency', g.currency, 'period', g.period,
@@ -113,7 +114,7 @@ FROM refunds r JOIN conversions cv ON cv.brand_id = r.brand_id AND cv.external_o
 LEFT JOIN ledger_entries l ON l.brand_id = r.brand_id AND l.event_key = 'reversal:' || r.id
 LEFT JOIN ledger_entries g ON g.brand_id = r.brand_id AND g.event_key = 'refund_failed:' || r.id
 LEFT JOIN brand_creators cr ON cr.brand_id = g.brand_id AND cr.creator_id = g.creator_id
-WHERE r.id = ?1 AND r.status = 'failed' AND ${subscribed('r.brand_id', "'refund.failed'")}
+WHERE r.id = ?1 AND (r.status = 'failed' OR r.amount_minor < 0) AND ${subscribed('r.brand_id', "'refund.failed'")}
 ON CONFLICT(id) DO NOTHING`;
 
 // ?1 submission_events id (exists only if this batch's transition happened), ?2 event id, ?3 now, ?4 type.

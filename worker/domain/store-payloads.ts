@@ -370,6 +370,28 @@ export function stripeCharge(charge: unknown): Parsed<StripeCharge> {
   return { ok: true, value: { chargeId, orderId, currency, amountMinor, refundedMinor } };
 }
 
+/** A Stripe refund that failed or was cancelled, in the charge's money. */
+export type StripeRefundFailure = { refundRef: string; chargeRef: string; paymentRef: string; currency: string; amountMinor: number; failedAt: number };
+
+// refund.failed, refund.updated and charge.refund.updated carry the refund itself. One whose status is failed (the
+// card was closed, lost or stolen) or canceled (Stripe models a cancellation as a failure too, with a
+// failure_balance_transaction) sent the money back to the merchant; any other update is null, nothing to record.
+// Named by its charge, and its order as a charge.refunded names it: the PaymentIntent, or the charge made
+// without one. Dated when the event was made, the same on every delivery.
+export function stripeRefundFailure(refund: unknown, eventCreated: unknown, now: number): Parsed<StripeRefundFailure | null> {
+  if (!isObject(refund)) return { ok: false, reason: 'refund is not an object' };
+  if (refund.status !== 'failed' && refund.status !== 'canceled') return { ok: true, value: null };
+  const refundRef = str(refund.id, 64);
+  const chargeRef = idOf(refund.charge);
+  const currency = typeof refund.currency === 'string' ? refund.currency.toUpperCase() : null;
+  if (!refundRef || !chargeRef || !currency || !/^[A-Z]{3}$/.test(currency)) return { ok: false, reason: 'refund id, charge or currency missing' };
+  const amountMinor = stripeAmount(refund.amount);
+  if (amountMinor === null) return { ok: false, reason: 'refund amount invalid or out of range' };
+  const failedAt = stripeTime(eventCreated, now);
+  if (failedAt === null) return { ok: false, reason: 'event created missing or out of range' };
+  return { ok: true, value: { refundRef, chargeRef, paymentRef: idOf(refund.payment_intent) ?? chargeRef, currency, amountMinor, failedAt } };
+}
+
 /** `amountMinor`: what was disputed, in the charge's money (tax and shipping included). */
 export type StripeDispute = { disputeId: string; orderId: string; currency: string; amountMinor: number; lost: boolean; occurredAt: number };
 

@@ -2,20 +2,27 @@
 // date (domain/content-due.ts REMINDER_LEAD_MS) to each creator of a running campaign who joined the brand, is in
 // the campaign and has sent no draft that stands, with when it is due and a link to submit. Once per due date:
 // the claim is the insert of (enrollment, due date) into content_due_reminders, so two runs at once, or a run
-// repeated, mail nobody twice, while a date the brand moves reminds again. A creator who joins after the window
+// repeated, mail nobody twice, while a date the brand moves reminds again, but not within a day of the last
+// reminder (REMINDER_GAP_MS: a brand nudging the date each morning mails at most daily; the moved date is mailed
+// once the day is over, if it is still ahead). A creator who joins after the window
 // opened is claimed on the next run (every 15 minutes), until the date passes. Only to accounts that can sign in,
 // and not to those who turned it off on the Account page.
-import { configuredOrigin, type Env } from '../env';
+import { mailOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { DRAFT_STANDS, dueAtDayEnd, REMINDER_LEAD_MS } from '../domain/content-due';
+import { DAY_MS } from '../domain/periods';
 import { dueInWords, formatDueDay, formatTimeOfDay, zoneLabel } from '../../portal/format';
 
 // Claimed a run, the nearest dates first: a run with more due leaves them to the next one, 15 minutes on.
 export const DUE_REMINDERS_PER_RUN = 200;
 
+// At most one reminder per enrollment in this long, however often its date moves inside the window.
+export const REMINDER_GAP_MS = DAY_MS;
+
 // The claim: every enrollment whose date (its own, or else its campaign's) is within the window and not claimed
-// for that date yet, found through the two partial indexes on content_due_at. ?1 now, ?2 the lead, ?3 limit.
+// for that date yet, nor reminded of any date in the last REMINDER_GAP_MS (both read on the claims' primary key,
+// enrollment first), found through the two partial indexes on content_due_at. ?1 now, ?2 the lead, ?3 limit, ?4 the gap.
 const CLAIM = `INSERT INTO content_due_reminders (enrollment_id, due_at, brand_id, claimed_at)
 SELECT e.id, coalesce(e.content_due_at, c.content_due_at) AS due, e.brand_id, ?1
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id
@@ -27,7 +34,7 @@ WHERE (e.campaign_id IN (SELECT id FROM campaigns WHERE content_due_at > ?1 AND 
   AND e.status IN ('active', 'paused', 'benched')
   AND a.due_reminders = 1 AND a.password_hash IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS})
-  AND NOT EXISTS (SELECT 1 FROM content_due_reminders x WHERE x.enrollment_id = e.id AND x.due_at = coalesce(e.content_due_at, c.content_due_at))
+  AND NOT EXISTS (SELECT 1 FROM content_due_reminders x WHERE x.enrollment_id = e.id AND (x.due_at = coalesce(e.content_due_at, c.content_due_at) OR x.claimed_at > ?1 - ?4))
 ORDER BY due LIMIT ?3
 ON CONFLICT DO NOTHING
 RETURNING enrollment_id, due_at`;
@@ -44,12 +51,12 @@ export type DueReminder = { enrollment_id: string; due_at: number; email: string
 
 export async function mailContentDueReminders(env: Env, now: number): Promise<number> {
   const db = env.DB;
-  const { results: claimed } = await db.prepare(CLAIM).bind(now, REMINDER_LEAD_MS, DUE_REMINDERS_PER_RUN).all<{ enrollment_id: string; due_at: number }>();
+  const { results: claimed } = await db.prepare(CLAIM).bind(now, REMINDER_LEAD_MS, DUE_REMINDERS_PER_RUN, REMINDER_GAP_MS).all<{ enrollment_id: string; due_at: number }>();
   if (claimed.length === 0) return 0;
   const claims = JSON.stringify(claimed.map((c) => ({ e: c.enrollment_id, d: c.due_at })));
   try {
     const { results } = await db.prepare(CLAIMED).bind(claims).all<DueReminder>();
-    const origin = configuredOrigin(env.PUBLIC_ORIGIN);
+    const origin = mailOrigin(env);
     await queueNotices(env, results.map((r) => dueReminder(r, origin, now)), 'content_due_reminder_failed');
     return results.length;
   } catch (error) {

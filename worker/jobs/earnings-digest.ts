@@ -4,7 +4,7 @@
 // from the next tier. Only
 // of brands they accepted, only to accounts with a password (who can sign in to see it), and off when they turn
 // it off on the Account page.
-import { configuredOrigin, type Env } from '../env';
+import { mailOrigin, oneClickUnsubscribe, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { tierProgress } from '../domain/commission';
@@ -146,9 +146,8 @@ async function digestsFor(env: Env, claimed: Claimed[], now: number): Promise<Me
     const { results } = await db.prepare(REVENUE).bind(JSON.stringify(monthly), JSON.stringify(lifetime)).all<{ enrollment_id: string; revenue: number }>();
     for (const r of results) revenue.set(r.enrollment_id, r.revenue);
   }
-  // Links need Chorus's own address (a cron run has no request to take one from), and an https one: the one-click
-  // unsubscribe (RFC 8058) must be https, and a deployed Chorus is.
-  const origin = configuredOrigin(env.PUBLIC_ORIGIN, { httpsOnly: true });
+  // Links need Chorus's own address (env.ts mailOrigin): a cron run has no request to take one from.
+  const origin = mailOrigin(env);
   const mails = await Promise.all(
     claimed.map(async (c) => {
       const own = rows.filter((r) => r.creator_id === c.id && saysSomething(r));
@@ -219,6 +218,6 @@ export function earningsDigest(c: Pick<Claimed, 'email' | 'name'>, rows: Campaig
         ? `You get this at most once a day, on days you earn. To stop it: ${links.origin}/unsubscribe/earnings/${links.stopToken} (or under Emails on your Account page).`
         : 'You get this at most once a day, on days you earn. To stop it, turn it off under Emails on your Account page.',
     ].join('\n\n'),
-    ...(links ? { headers: { 'List-Unsubscribe': `<${links.origin}/v1/unsubscribe/earnings/${links.stopToken}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } } : {}),
+    ...(links ? { headers: oneClickUnsubscribe(links.origin, `/unsubscribe/earnings/${links.stopToken}`) } : {}),
   };
 }

@@ -93,10 +93,17 @@ export async function pruneClicks(db: D1Database, options: RetentionOptions): Pr
 
 // Which invoice a Stripe payment paid (routes/webhooks.ts) matters only while the payment can be refunded:
 // Stripe refunds card payments for up to 180 days after the charge (a few methods a little longer), so a
-// pairing is kept 400 days. Deleted a bounded chunk per run, oldest first (stripe_invoice_payments_created).
+// pairing is kept 400 days, and so are the amounts of refunded charges and the refund failures kept for them (a
+// refund fails within weeks of being made). Deleted a bounded chunk per run, oldest first (each table's _created index).
 export const PAYMENT_PAIRING_DAYS = 400;
-export const forgetPaymentPairings = (db: D1Database, now: number, limit = 5_000) =>
-  deleteOlderThan(db, 'SELECT rowid FROM stripe_invoice_payments WHERE created_at < ?1 ORDER BY created_at LIMIT ?2', 'stripe_invoice_payments', now - PAYMENT_PAIRING_DAYS * DAY_MS, limit);
+const STRIPE_MEMORY = ['stripe_invoice_payments', 'stripe_charges', 'stripe_refund_failures'] as const;
+export async function forgetPaymentPairings(db: D1Database, now: number, limit = 5_000): Promise<number> {
+  let deleted = 0;
+  for (const table of STRIPE_MEMORY) {
+    deleted += await deleteOlderThan(db, `SELECT rowid FROM ${table} WHERE created_at < ?1 ORDER BY created_at LIMIT ?2`, table, now - PAYMENT_PAIRING_DAYS * DAY_MS, limit);
+  }
+  return deleted;
+}
 
 // Up to `limit` rows of `table` that `select` picks (?1 the cutoff, ?2 the limit) deleted; answers how many.
 async function deleteOlderThan(db: D1Database, select: string, table: string, cutoff: number, limit: number): Promise<number> {

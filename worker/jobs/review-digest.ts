@@ -3,7 +3,7 @@
 // at most once a day, the first within a cron run (15 minutes) of a draft or an application arriving after a
 // quiet day, with how many wait. Each member can turn it off on the Team page.
 import { NOT_WITHDRAWN } from '../db/submissions';
-import { configuredOrigin, type Env } from '../env';
+import { mailOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import { countOf } from '../../portal/format';
 import type { Message } from '../lib/messages';
@@ -41,13 +41,12 @@ export async function mailReviewDigests(env: Env, now: number): Promise<number> 
     .bind(now, DAY_MS, REVIEW_DIGESTS_PER_RUN)
     .all<Claimed>();
   if (results.length === 0) return 0;
-  await queueNotices(env, results.map((r) => reviewDigest(r, env.PUBLIC_ORIGIN)), 'review_digest_failed');
+  await queueNotices(env, results.map((r) => reviewDigest(r, mailOrigin(env))), 'review_digest_failed');
   return results.length;
 }
 
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
-function reviewDigest(r: Claimed, publicOrigin: string | undefined): Message {
-  const origin = configuredOrigin(publicOrigin);
+function reviewDigest(r: Claimed, origin: string | null): Message {
   const drafts = r.waiting === 1 ? '1 creator draft is' : `${r.waiting.toLocaleString('en-US')} creator drafts are`;
   const recent = r.recent > 0 && r.recent < r.waiting ? ` (${r.recent.toLocaleString('en-US')} sent in the last day)` : '';
   const subject =

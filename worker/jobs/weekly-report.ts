@@ -2,7 +2,7 @@
 // Rewardful's weekly reports tell theirs: one mail a person on Monday morning in the brand's timezone, with last
 // Monday–Sunday's orders, revenue, commission and unique clicks beside the week before's, the top creators,
 // how many active creators sold nothing, and what waits for review. Each member can turn it off on the Team page.
-import { configuredOrigin, type Env } from '../env';
+import { mailOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
 import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
@@ -157,7 +157,7 @@ export async function mailWeeklyReports(env: Env, now: number): Promise<number> 
     const numbers = await weeklyNumbers(db, claimed, week);
     const mails = claimed.flatMap((c) => {
       const n = numbers.get(c.brand_id);
-      return n && !quietWeek(n) ? [weeklyReport(c, n, env.PUBLIC_ORIGIN)] : [];
+      return n && !quietWeek(n) ? [weeklyReport(c, n, mailOrigin(env))] : [];
     });
     if (mails.length > 0) await queueNotices(env, mails, 'weekly_report_failed');
     return mails.length;
@@ -233,9 +233,8 @@ function change(now: number, before: number): string {
 
 const shortDay = (day: string) => new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
 
-export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumbers, publicOrigin: string | undefined): Message {
-  // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
-  const origin = configuredOrigin(publicOrigin);
+// Links only where Chorus knows its own address (env.ts mailOrigin): a cron run has no request to take one from.
+export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumbers, origin: string | null): Message {
   const money = (minor: number) => formatMoney(minor, n.currency);
   const lines = [
     `Hi ${c.name},`,

@@ -656,7 +656,7 @@ export const Refund = z
     id: id('rf'),
     refundId: example(z.string(), 'refund-77'),
     orderId: example(z.string(), 'order-1001'),
-    amountMinor: minor(4_999),
+    amountMinor: minor(4_999).meta({ description: "Negative for a Stripe refund that failed (refundId `<charge>@<Stripe refund>@failed`): the share of the order its slices took, now given back." }),
     currency,
     occurredAt: time.nullable(),
     status: z.enum(['pending', 'applied', 'failed']).meta({ description: 'pending until its order arrives; failed once the store reported it failed or was cancelled.' }),
@@ -682,12 +682,13 @@ export const WebhookReceipt = z
   .object({
     received: z.literal(true),
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
+    failed: z.array(Refund).optional().meta({ description: "Stripe's charge.refunded: failures of the charge's refunds that came before it, booked now that its refunds cover them." }),
     ignored: z
-      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended'])
+      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended', 'refund_not_failed'])
       .optional()
       .meta({
         description:
-          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended.",
+          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended. `refund_not_failed`: a Stripe refund update whose status is not failed or canceled.",
       }),
   })
   .meta({ id: 'WebhookReceipt' });

@@ -4,8 +4,8 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { outcomeOf, receiptRef, recordReceipts } from '../db/webhook-receipts';
-import { adoptPaymentRefunds, recordConversion, recordRefund, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped } from '../db/conversions';
-import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute } from '../domain/store-payloads';
+import { adoptPaymentRefunds, recordConversion, recordRefund, recordStripeRefundFailures, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped, type StripeFailureBooking } from '../db/conversions';
+import { chargeRefundSlice, pricedShare, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeRefundFailure, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute, type StripeRefundFailure } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -123,7 +123,9 @@ async function brandClickParam(c: Context<AppEnv>, brand: SigningBrand): Promise
 // (domain/store-payloads.ts). The order is the one the charge's PaymentIntent keys (a Checkout payment),
 // else the recorded invoice that payment paid (a subscription payment, paired by invoice_payment.paid),
 // else the PaymentIntent, where a refund that comes first waits for its order (db/conversions.ts
-// adoptPaymentRefunds moves it once the invoice's order and its pairing are both in).
+// adoptPaymentRefunds moves it once the invoice's order and its pairing are both in). The chain is the highest
+// running total seen, failed refunds included: a failure is booked as a row of its own (bookRefundFailures) that
+// the chain leaves out, so its start never moves back.
 // ?1 brand, ?2 the charge's own order id (its PaymentIntent, or the charge).
 const CHARGE_REFUNDS_STATE = `WITH paired AS (SELECT invoice_id FROM stripe_invoice_payments WHERE brand_id = ?1 AND payment_ref = ?2),
 resolved AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversions WHERE brand_id = ?1 AND external_order_id = ?2)
@@ -131,7 +133,7 @@ resolved AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM conversions WHERE brand_
   THEN (SELECT invoice_id FROM paired) ELSE ?2 END AS order_id)
 SELECT r.order_id,
   (SELECT amount_minor FROM conversions WHERE brand_id = ?1 AND external_order_id = r.order_id) AS priced,
-  (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?1 AND external_order_id = r.order_id AND source = 'stripe') AS recorded
+  (SELECT COALESCE(SUM(amount_minor), 0) FROM refunds WHERE brand_id = ?1 AND external_order_id = r.order_id AND source = 'stripe' AND amount_minor > 0) AS recorded
 FROM resolved r`;
 
 // A slice another delivery recorded first is read again, not acknowledged: one delivery wins every round,
@@ -165,6 +167,14 @@ async function adoptWaiting(db: D1Database, brand: SigningBrand, paymentRef: str
 }
 
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
+  const recorded = await sliceChargeRefunds(db, brand, paid);
+  // A failure that came before this charge.refunded (or before the order) is booked once these refunds cover it.
+  const failed = await bookRefundFailures(db, brand, paid.chargeId, paid.orderId);
+  return failed.length > 0 ? { ...recorded, failed } : recorded;
+}
+
+async function sliceChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
+  await db.prepare(REMEMBER_CHARGE).bind(brand.id, paid.chargeId, paid.amountMinor, paid.currency, Date.now()).run();
   const state = () => db.prepare(CHARGE_REFUNDS_STATE).bind(brand.id, paid.orderId).first<{ order_id: string; priced: number | null; recorded: number }>();
   await adoptWaiting(db, brand, paid.orderId);
   for (let races = 0; ; races++) {
@@ -192,6 +202,66 @@ async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: St
   }
 }
 
+// ---------- Stripe refunds that failed ----------
+//
+// A refund that fails (a closed, lost or stolen card) or is cancelled sends the money back to the merchant, so the
+// creator earns again what it took. Stripe names the refund, its charge and its amount, but Chorus recorded the
+// charge's refunds as slices of its running total (above), which need not match Stripe's refunds one to one; so
+// a failure is its own row (db/money.ts INSERT_STRIPE_FAILURE) of the share of the order the refund's slices
+// took: its amount times the order's priced amount over the charge's (the charge's amount kept from its
+// charge.refunded, REMEMBER_CHARGE). The failure itself is kept first, once per Stripe refund, so one that comes
+// before its refund's charge.refunded (Stripe does not order deliveries) is booked when that arrives.
+const REMEMBER_CHARGE = 'INSERT INTO stripe_charges (brand_id, charge_ref, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const REMEMBER_FAILURE = `INSERT INTO stripe_refund_failures (brand_id, refund_ref, charge_ref, payment_ref, amount_minor, currency, failed_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+const failureRowId = (chargeRef: string, refundRef: string) => `${chargeRef}@${refundRef}@failed`;
+
+// A charge's failures not booked yet, with its order, the order's priced amount, the charge's amount (null for a
+// charge refunded before Chorus kept it) and what the charge's rows of that order stand at: its slices, less its
+// failures booked (every row keyed "<charge>@…" and no other: slice and failure ids start with the charge).
+// ?1 brand, ?2 the charge's own order id (its PaymentIntent, or the charge), ?3 charge.
+const FAILURES_TO_BOOK = `WITH state AS (${CHARGE_REFUNDS_STATE})
+SELECT f.refund_ref, f.amount_minor, f.currency, f.failed_at, s.order_id, s.priced, ch.amount_minor AS charge_minor,
+  (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r WHERE r.brand_id = ?1 AND r.external_order_id = s.order_id
+    AND r.external_refund_id >= ?3 || '@' AND r.external_refund_id < ?3 || 'A' AND r.status <> 'failed') AS standing
+FROM stripe_refund_failures f CROSS JOIN state s
+LEFT JOIN stripe_charges ch ON ch.brand_id = ?1 AND ch.charge_ref = ?3
+WHERE f.brand_id = ?1 AND f.charge_ref = ?3 AND s.priced IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM refunds x WHERE x.brand_id = ?1 AND x.external_refund_id = ?3 || '@' || f.refund_ref || '@failed')
+ORDER BY f.failed_at, f.refund_ref`;
+
+type FailureToBook = { refund_ref: string; amount_minor: number; currency: string; failed_at: number; order_id: string; priced: number; charge_minor: number | null; standing: number };
+
+// Which of a charge's failures its recorded refunds cover now, and for how much: each its share of the order,
+// booked only while the charge's standing rows hold all of it (a failure whose refund Chorus has not recorded,
+// or never will, waits and changes nothing). A charge from before Chorus kept charge amounts is priced at face
+// value, up to what it stands at.
+function failuresToBook(chargeRef: string, rows: FailureToBook[]): StripeFailureBooking[] {
+  const out: StripeFailureBooking[] = [];
+  let standing = rows[0]?.standing ?? 0;
+  for (const f of rows) {
+    const share = f.charge_minor === null ? Math.min(f.amount_minor, standing) : pricedShare(f.amount_minor, f.charge_minor, f.priced);
+    if (share <= 0 || share > standing) continue;
+    standing -= share;
+    out.push({ refundId: failureRowId(chargeRef, f.refund_ref), chargeId: chargeRef, orderId: f.order_id, amountMinor: share, currency: f.currency, failedAt: f.failed_at });
+  }
+  return out;
+}
+
+async function bookRefundFailures(db: D1Database, brand: SigningBrand, chargeRef: string, paymentRef: string) {
+  const { results } = await db.prepare(FAILURES_TO_BOOK).bind(brand.id, paymentRef, chargeRef).all<FailureToBook>();
+  return recordStripeRefundFailures(db, brand, failuresToBook(chargeRef, results));
+}
+
+async function recordRefundFailure(db: D1Database, brand: SigningBrand, failure: StripeRefundFailure) {
+  await db
+    .prepare(REMEMBER_FAILURE)
+    .bind(brand.id, failure.refundRef, failure.chargeRef, failure.paymentRef, failure.amountMinor, failure.currency, failure.failedAt, Date.now())
+    .run();
+  await adoptWaiting(db, brand, failure.paymentRef);
+  return { data: await bookRefundFailures(db, brand, failure.chargeRef, failure.paymentRef) };
+}
+
 // A lost dispute takes back what was disputed, up to what its order has left (a dispute of the whole charge, tax
 // and shipping included, takes the rest of the order): a refund keyed by the dispute, whose amount leaves its
 // own earlier copy out, so a redelivery is an exact replay. Its order is found as a
@@ -206,6 +276,9 @@ async function recordLostDispute(db: D1Database, brand: SigningBrand, dispute: S
   const amountMinor = Math.min(order.left, dispute.amountMinor);
   return settle(recordRefund(db, brand, { refundId, orderId: order.order_id, amountMinor, currency: dispute.currency, occurredAt: dispute.occurredAt }, 'stripe'));
 }
+
+// The events that carry a refund whose status may have become failed or canceled.
+const REFUND_UPDATES = new Set(['refund.failed', 'refund.updated', 'charge.refund.updated']);
 
 const op = routeDescriber({ tag: 'Store webhooks', auth: null });
 
@@ -284,7 +357,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what was disputed, up to what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what was disputed, up to what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Add `refund.failed` (or `refund.updated` / `charge.refund.updated`): a refund whose status became `failed` or `canceled` gives back, once, the share of the order it took, booked as a refund row with a negative amount (`data`); one that comes before its refund\'s `charge.refunded` waits and is booked by it (`failed`); other updates are acknowledged (`ignored: refund_not_failed`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -306,7 +379,7 @@ export const webhooks = new Hono<AppEnv>()
       // (a refund or lost dispute of a test payment recorded before Chorus ignored them still takes it back).
       if (event?.livemode === false) {
         const o = (object ?? {}) as { payment_intent?: unknown; charge?: unknown; id?: unknown };
-        const takesBack = event.type === 'charge.refunded' || event.type === 'charge.dispute.closed';
+        const takesBack = event.type === 'charge.refunded' || event.type === 'charge.dispute.closed' || REFUND_UPDATES.has(event.type as string);
         const paymentRef = o.payment_intent ?? (event.type === 'charge.refunded' ? o.id : o.charge);
         if (!takesBack || (await testOrderToIgnore(c.env.DB, brand, paymentRef))) return c.json({ received: true, ignored: 'test_mode' });
       }
@@ -345,6 +418,11 @@ export const webhooks = new Hono<AppEnv>()
         const dispute = unprocessable(stripeDispute(object, (event as { created?: unknown }).created, Date.now()));
         if (!dispute.lost) return c.json({ received: true, ignored: 'dispute_not_lost' });
         return c.json(receiptOf(await recordLostDispute(c.env.DB, brand, dispute)));
+      }
+      if (typeof event?.type === 'string' && REFUND_UPDATES.has(event.type)) {
+        const failure = unprocessable(stripeRefundFailure(object, (event as { created?: unknown }).created, Date.now()));
+        if (!failure) return c.json({ received: true, ignored: 'refund_not_failed' });
+        return c.json({ received: true, ...(await recordRefundFailure(c.env.DB, brand, failure)) });
       }
       if (event?.type === 'charge.refunded') {
         const charge = unprocessable(stripeCharge(object));

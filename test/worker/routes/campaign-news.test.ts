@@ -3,7 +3,9 @@
 // brief) and no longer gets (the mail, and a place in `mailed`).
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { updateMessages } from '../../../worker/db/campaign-updates';
 import { campaignNewsToken, earningsMailToken, unsubscribeToken } from '../../../worker/db/mail-opt-outs';
+import { mailOrigin, type Env } from '../../../worker/env';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, signIn, type Fields } from '../console-fixtures';
 import { addAcceptedCreator, BASE, createBrand, json, rowCount, waitFor, type Data } from '../fixtures';
@@ -131,6 +133,24 @@ describe("a brand's campaign news mails", () => {
     const home = await (await get('/', m.cookie)).text();
     expect(home).toContain('New update:');
     expect(home).toContain('Bundles count');
+  });
+
+  it('name PUBLIC_ORIGIN as every mail does: deployed without it no link and no one-click headers, and those only on https', async () => {
+    const request = { url: 'https://attacker.example/console/campaigns/x' };
+    const deployed = (origin?: string) => mailOrigin({ ...(env as Env), ENVIRONMENT: 'production', PUBLIC_ORIGIN: origin }, request);
+    expect(mailOrigin(env as Env, request)).toBe('https://attacker.example'); // local development (tests): the request's
+    expect(deployed()).toBeNull();
+    expect(deployed('https://chorus.example/')).toBe('https://chorus.example');
+    const mail = (origin: string | null) =>
+      updateMessages(env.SECRETS_KEY, { id: 'b1', name: 'Lumen' }, 'Glow', { id: 'u1', title: 'Hi', body: 'News.' }, [{ email: 'a@creators.test', enrollment_id: 'e1', creator_id: 'c1' }], origin).then(([m]) => m!);
+    const none = await mail(deployed());
+    expect(none.text).not.toMatch(/https?:\/\//);
+    expect(none.text).toContain('turn it off under Emails on your Chorus Account page');
+    expect(none.headers).toEqual({});
+    const plain = await mail(deployed('http://chorus.internal'));
+    expect(plain.text).toContain('http://chorus.internal/unsubscribe/news/');
+    expect(plain.headers).toEqual({});
+    expect((await mail(deployed('https://chorus.example'))).headers).toMatchObject({ 'List-Unsubscribe': expect.stringMatching(/^<https:\/\/chorus\.example\/v1\/unsubscribe\/news\//) });
   });
 
   it("are listed per joined brand on the Account page, which stops and restarts each brand's", async () => {

@@ -125,4 +125,25 @@ describe('POST /api/admin/enrollments', () => {
     expect(active.status).toBe(201);
     expect((await json<{ data: Enrollment }>(active)).data.status).toBe('active');
   });
+
+  it("takes the creator's own first-draft due date as PATCH does, refusing one already over, malformed, or for a removed creator, writing nothing", async () => {
+    const m = await createMoneyBrand({ timezone: 'America/New_York' });
+    const campaign = (slug: string) => m.brand.api('POST', '/api/admin/campaigns', { name: slug, slug: `${slug}-${Date.now().toString(36)}`, hashtag: '#Due', defaultDestination: 'https://shop.example/due' }).then((r) => json<{ data: { id: string } }>(r));
+    const enroll = async (fields: Record<string, unknown>) => m.brand.api('POST', '/api/admin/enrollments', { campaignId: (await campaign('due')).data.id, creatorId: m.creator.id, paymentModel: 'affiliate', ...fields });
+    const refused: [Record<string, unknown>, number][] = [
+      [{ contentDueAt: '2020-01-10' }, 422],
+      [{ contentDueAt: 'next friday' }, 422],
+      [{ contentDueAt: '2199-02-30' }, 422],
+      [{ contentDueAt: 12 }, 422],
+      [{ contentDueAt: '2199-12-19', status: 'removed' }, 409],
+    ];
+    for (const [fields, status] of refused) expect((await enroll(fields)).status, JSON.stringify(fields)).toBe(status);
+    expect(await rowCount('SELECT count(*) AS n FROM enrollments WHERE brand_id = ? AND content_due_at IS NOT NULL', m.brand.brandId)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE brand_id = ? AND status = 'removed'", m.brand.brandId)).toBe(0);
+    // A date is due at the end of that day in the brand's timezone (05:00 UTC the next day in New York's winter).
+    const dated = await json<{ data: { id: string; contentDueAt: string | null } }>(await enroll({ contentDueAt: '2199-12-19' }));
+    expect(dated.data.contentDueAt).toBe('2199-12-20T05:00:00.000Z');
+    expect((await json<{ data: { contentDueAt: string | null } }>(await m.brand.api('GET', `/api/admin/enrollments/${dated.data.id}`))).data.contentDueAt).toBe('2199-12-20T05:00:00.000Z');
+    expect((await json<{ data: { contentDueAt: string | null } }>(await enroll({ contentDueAt: null }))).data.contentDueAt).toBeNull();
+  });
 });

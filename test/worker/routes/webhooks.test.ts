@@ -5,6 +5,7 @@ import shopifyRefundRaw from '../../fixtures/shopify-refunds-create.json?raw';
 import signatures from '../../fixtures/signatures.json';
 import stripeChargeRaw from '../../fixtures/stripe-charge-refunded.json?raw';
 import stripeSessionRaw from '../../fixtures/stripe-checkout-session-completed.json?raw';
+import { closePeriod } from '../../../worker/db/payouts';
 import { signShopify, signTimestamped } from '../../../worker/lib/signatures';
 import { BASE, createMoneyBrand, json, rowCount, type TestBrand } from '../fixtures';
 
@@ -150,6 +151,89 @@ describe('Stripe webhooks', () => {
     expect(res.status).toBe(422);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe('unsupported_payload');
     expect(await json<Received>(await stripe(m.stripeAccount, JSON.stringify({ type: 'customer.subscription.created', data: { object: {} } })))).toEqual({ received: true, ignored: 'event_type' });
+  });
+});
+
+// A Stripe refund of the fixture's charge, as refund.failed, refund.updated or charge.refund.updated carry it.
+const refundEvent = (type: string, refund: { id: string; amount: number; status?: string; charge?: string }, created = Math.floor(Date.now() / 1000)) =>
+  JSON.stringify({
+    id: `evt_${refund.id}_${type}`,
+    object: 'event',
+    type,
+    created,
+    livemode: true,
+    data: { object: { id: refund.id, object: 'refund', amount: refund.amount, charge: refund.charge ?? 'ch_3QfixtureCharge000001', currency: 'usd', payment_intent: 'pi_3QfixturePaymentIntent01', status: refund.status ?? 'failed', failure_reason: 'expired_or_canceled_card' } },
+  });
+const chargeRefunded = (amountRefunded: number) => stripeChargeRaw.replace('"amount_refunded": 3672', `"amount_refunded": ${amountRefunded}`);
+const ledgerSum = (brandId: string) => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', brandId);
+const giveBacks = (brandId: string) => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'refund_failed:%'", brandId);
+// The fixture's order is priced at 84.15 of a 95.88 charge; its commission is 8.41.
+const share = (chargeMinor: number) => Math.floor((chargeMinor * 8415) / 9588);
+const kept = (refundedShare: number) => 841 - Math.floor((841 * refundedShare) / 8415);
+
+describe('Stripe refunds that fail', () => {
+  it('gives back the share a failed refund took, once, whichever of its events come and however often; a later refund reverses its own share', async () => {
+    const m = await brandWithStores();
+    await stripe(m.stripeAccount, stripeSessionRaw);
+    await stripe(m.stripeAccount, stripeChargeRaw);
+    expect(await ledgerSum(m.brand.brandId)).toBe(kept(share(3672)));
+    const reversal = await env.DB.prepare("SELECT * FROM ledger_entries WHERE brand_id = ? AND kind = 'reversal'").bind(m.brand.brandId).first();
+    const failed = await json<{ data: { refundId: string; amountMinor: number; givenBack: { amountMinor: number } }[] }>(await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_fail1', amount: 3672 })));
+    expect(failed.data).toMatchObject([{ refundId: 'ch_3QfixtureCharge000001@re_fail1@failed', amountMinor: -share(3672), givenBack: { amountMinor: 841 - kept(share(3672)) } }]);
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+    // The reversal is untouched; replays of the failure, its other events, and the charge.refunded again add nothing.
+    expect(await env.DB.prepare('SELECT * FROM ledger_entries WHERE id = ?').bind((reversal as { id: string }).id).first()).toEqual(reversal);
+    for (const raw of [refundEvent('refund.failed', { id: 're_fail1', amount: 3672 }), refundEvent('charge.refund.updated', { id: 're_fail1', amount: 3672 }, 1_763_900_000), stripeChargeRaw]) {
+      expect((await stripe(m.stripeAccount, raw)).status).toBe(200);
+    }
+    expect(await giveBacks(m.brand.brandId)).toBe(1);
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+    const listed = await json<{ data: { orderId: string; refundedMinor: number; reversedMinor: number }[] }>(await m.brand.api('GET', '/api/admin/conversions'));
+    expect(listed.data.find((c) => c.orderId === 'pi_3QfixturePaymentIntent01')).toMatchObject({ refundedMinor: 0, reversedMinor: 0 });
+    // An update that is not a failure changes nothing.
+    expect(await json<Received>(await stripe(m.stripeAccount, refundEvent('refund.updated', { id: 're_ok', amount: 500, status: 'succeeded' })))).toEqual({ received: true, ignored: 'refund_not_failed' });
+    // A new refund of 10.00 (the charge's running total, failed refund included, reaches 46.72) reverses its own share only.
+    await stripe(m.stripeAccount, chargeRefunded(4672));
+    expect(await ledgerSum(m.brand.brandId)).toBe(kept(share(4672) - share(3672)));
+  });
+
+  it('books a failure that comes before its refund when the refund lands, and one after the payout that paid its reversal in the next payout', async () => {
+    const m = await brandWithStores();
+    await stripe(m.stripeAccount, stripeSessionRaw);
+    expect(await json(await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_early', amount: 3672 })))).toEqual({ received: true, data: [] });
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+    const landed = await json<{ data: unknown[]; failed: { amountMinor: number }[] }>(await stripe(m.stripeAccount, stripeChargeRaw));
+    expect(landed.failed).toMatchObject([{ amountMinor: -share(3672), status: 'applied' }]);
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+    // A second refund of the whole rest is paid out with its reversal; then it fails: the give-back is a new, unpaid entry.
+    await stripe(m.stripeAccount, chargeRefunded(9588));
+    const period = new Date().toISOString().slice(0, 7);
+    await closePeriod(env.DB, { id: m.brand.brandId, timezone: 'UTC' }, period, { type: 'test', id: 'test' }, Date.now() + 40 * 86_400_000);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND payout_id IS NULL', m.brand.brandId)).toBe(0);
+    await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_late', amount: 9588 - 3672 }));
+    const back = await env.DB.prepare("SELECT amount_minor, payout_id FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'refund_failed:%' ORDER BY created_at DESC").bind(m.brand.brandId).first<{ amount_minor: number; payout_id: string | null }>();
+    expect(back).toEqual({ amount_minor: 841 - kept(8415 - share(3672)), payout_id: null });
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+  });
+
+  it("books nothing for a forged failure, another brand's charge, or a refund never recorded", async () => {
+    const a = await brandWithStores();
+    const b = await brandWithStores();
+    await stripe(a.stripeAccount, stripeSessionRaw);
+    await stripe(a.stripeAccount, stripeChargeRaw);
+    const before = await ledgerSum(a.brand.brandId);
+    const raw = refundEvent('refund.failed', { id: 're_hostile', amount: 3672 });
+    expect((await stripe(a.stripeAccount, raw, Date.now(), 'whsec_wrong_secret_000000000000000')).status).toBe(401);
+    expect((await stripe(a.stripeAccount, raw.replace('re_hostile', 're_hostile2'), Date.now() - 400_000)).status).toBe(401);
+    // Brand b names a's charge under its own secret: b never recorded it, so nothing is booked anywhere.
+    expect(await json(await stripe(b.stripeAccount, raw))).toEqual({ received: true, data: [] });
+    expect(await ledgerSum(a.brand.brandId)).toBe(before);
+    expect(await rowCount('SELECT count(*) AS n FROM stripe_refund_failures WHERE brand_id = ?', a.brand.brandId)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', b.brand.brandId)).toBe(0);
+    // A failure bigger than what the charge's recorded refunds stand at waits (its refund was never recorded).
+    expect(await json(await stripe(a.stripeAccount, refundEvent('refund.failed', { id: 're_unknown', amount: 5000 })))).toEqual({ received: true, data: [] });
+    expect(await ledgerSum(a.brand.brandId)).toBe(before);
+    expect((await stripe(a.stripeAccount, JSON.stringify({ type: 'refund.failed', created: 1_763_900_000, data: { object: { id: 're_x', status: 'failed' } } }))).status).toBe(422);
   });
 });
 

@@ -22,7 +22,7 @@ import { pageOf, pageParams } from '../../lib/cursor';
 import { noticesAfterResponse } from '../../mail';
 import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, type ApplicationRow } from '../../db/applications';
 import { approveApplication, declineApplication, declineEachOf, type Answering } from '../../db/application-answers';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailOrigin, publicOrigin, type AppEnv } from '../../env';
 import { campaignForImport, ENDED_IMPORT } from './imports';
 
 const APPLICATIONS_LISTED = 200;
@@ -486,7 +486,7 @@ export const campaignRoutes = new Hono<AppEnv>()
         const nextAt = posted.outcome === 'limit' ? posted.nextAt : Date.now();
         throw new ApiError(409, 'update_limit_reached', `This campaign has had ${UPDATES_PER_DAY} updates in the last 24 hours, the most it takes; post this one from ${iso(nextAt)}.`, { perDay: UPDATES_PER_DAY, nextAt: iso(nextAt) });
       }
-      const mails = await updateMessages(c.env.SECRETS_KEY, { id: brandId, name: campaign.brand_name }, campaign.name, posted.update, posted.recipients, publicOrigin(c));
+      const mails = await updateMessages(c.env.SECRETS_KEY, { id: brandId, name: campaign.brand_name }, campaign.name, posted.update, posted.recipients, mailOrigin(c.env, c.req));
       noticesAfterResponse(c.executionCtx, c.env, mails, 'campaign_update_mail_failed');
       return c.json({ data: campaignUpdateView(posted.update) }, 201);
     },

@@ -27,6 +27,8 @@ const createEnrollment = z.strictObject({
   flatFeeMinor: z.int().min(0).max(100_000_000).default(0),
   briefSection: CREATOR_FIELDS.briefSection.default(''),
   status: z.enum(enrollmentStatuses).default('invited'),
+  // The creator's own due date for a first draft, as PATCH takes it (null or absent: the campaign's).
+  contentDueAt: dueDateInput.nullable().optional(),
 }).refine((e) => (e.paymentModel !== 'flat' && e.paymentModel !== 'hybrid') || e.flatFeeMinor > 0, {
   path: ['flatFeeMinor'],
   message: 'A flat or hybrid enrollment needs a flat fee (the roster import asks the same).',
@@ -52,6 +54,9 @@ const needsFee = (model: string) => model === 'flat' || model === 'hybrid';
 
 const EDITABLE = ['status', 'paymentModel', 'flatFeeMinor', 'briefSection', 'contentDueAt'] as const;
 export type EditableField = (typeof EDITABLE)[number];
+
+const removedHasNoDueDate = () =>
+  new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign, so nothing of theirs is due. Bring them back (status) before giving them a due date.');
 
 const enrollmentChanged = () => new ApiError(409, 'enrollment_changed', 'The enrollment changed while this was saved. Load it again and repeat the change.');
 
@@ -84,7 +89,7 @@ export async function updateEnrollment(
   const next = { ...existing, ...asked };
   // A removed creator has nothing due: their date is kept as it was, to come back with them.
   if (asked.contentDueAt !== undefined && asked.contentDueAt !== existing.contentDueAt && next.status === 'removed') {
-    throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign, so nothing of theirs is due. Bring them back (status) before giving them a due date.');
+    throw removedHasNoDueDate();
   }
   if (needsFee(next.paymentModel) && next.flatFeeMinor <= 0) {
     throw new ApiError(422, 'validation_failed', 'A flat or hybrid enrollment needs a flat fee above zero.', { issues: [{ path: 'flatFeeMinor', message: 'must be above zero for flat or hybrid' }] });
@@ -186,10 +191,10 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'Enroll a creator in a campaign',
-      description: 'The creator must be on the roster. A creator who has not accepted your brand yet cannot be enrolled `active` (422: enroll them `invited`, the default, and their Accept makes it active); one who has can be enrolled `active` at once. The payment model decides what the creator earns: `affiliate` commission, a `flat` fee per live post, `hybrid` (both, plus the plan\'s performance bonus) or `product` only. `briefSection` is the creator-specific part of the brief.',
-      example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', creatorId: 'cr_Q2x7vLr9TkPa4mBc', paymentModel: 'affiliate', briefSection: 'Your morning routine, before coffee.', status: 'active' },
+      description: 'The creator must be on the roster. A creator who has not accepted your brand yet cannot be enrolled `active` (422: enroll them `invited`, the default, and their Accept makes it active); one who has can be enrolled `active` at once. The payment model decides what the creator earns: `affiliate` commission, a `flat` fee per live post, `hybrid` (both, plus the plan\'s performance bonus) or `product` only. `briefSection` is the creator-specific part of the brief. `contentDueAt` gives this creator their own due date for a first draft (a later one for someone who joins late), before the campaign\'s, as PATCH takes it: a date such as `2026-12-19` (due at the end of that day in the brand\'s timezone) or an exact date-time with its offset; null or absent, the campaign\'s; one already over is a 422, and a creator enrolled `removed` gets none (409 `enrollment_removed`).',
+      example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', creatorId: 'cr_Q2x7vLr9TkPa4mBc', paymentModel: 'affiliate', briefSection: 'Your morning routine, before coffee.', status: 'active', contentDueAt: '2026-12-19' },
       responses: { 201: { description: 'Enrolled.', schema: dataOf(Enrollment) } },
-      errors: { 404: ['not_found'], 409: ['already_enrolled'] },
+      errors: { 404: ['not_found'], 409: ['already_enrolled', 'enrollment_removed'] },
     }),
     valid('json', createEnrollment),
     async (c) => {
@@ -207,7 +212,12 @@ export const enrollmentRoutes = new Hono<AppEnv>()
         throw new ApiError(422, 'validation_failed', 'This creator has not accepted your brand yet: enroll them as `invited` (the default) and the enrollment turns active when they accept.', { issues: [{ path: 'status', message: 'not accepted yet' }] });
       }
       const now = Date.now();
-      const row: EnrollmentRow = { id: newId('enr'), brandId, ...input, removedAt: input.status === 'removed' ? now : null, activeSince: null, contentDueAt: null, createdAt: now };
+      const { contentDueAt: dueAsked, ...fields } = input;
+      // As PATCH decides it: a removed creator has nothing due, and a date already over is refused.
+      if (dueAsked != null && input.status === 'removed') throw removedHasNoDueDate();
+      const timezone = dueAsked == null ? 'UTC' : ((await c.env.DB.prepare('SELECT timezone FROM brands WHERE id = ?').bind(brandId).first<string>('timezone')) ?? 'UTC');
+      const contentDueAt = dueAtAsked(dueAsked, timezone, null, now) ?? null;
+      const row: EnrollmentRow = { id: newId('enr'), brandId, ...fields, removedAt: input.status === 'removed' ? now : null, activeSince: null, contentDueAt, createdAt: now };
       await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );

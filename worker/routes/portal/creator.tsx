@@ -527,9 +527,8 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
   ['restored', undefined, 'Restored: the link is back on the campaign below.'],
 ];
 
-// The home page, with what the address's query says happened (a redirect after a form), or a warning a refused
-// form came back with.
-async function homePage(c: Context<AppEnv>, refused?: string) {
+// The home page, with what the address's query says happened (a redirect after a form), a refusal included.
+async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
   const [home, details] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
@@ -547,11 +546,14 @@ async function homePage(c: Context<AppEnv>, refused?: string) {
   // Just archived (and not restored since): said with an Undo, as archiving asks nothing first.
   const archivedSlug = c.req.query('archived');
   const archived = archivedSlug ? cards.flatMap((card) => card.archived).find((l) => l.slug === archivedSlug) : undefined;
+  // A restore refused at the cap names the link it could not bring back (still archived: else there is nothing to say).
+  const unrestoredSlug = c.req.query('unrestored');
+  const unrestored = unrestoredSlug ? cards.flatMap((card) => card.archived).find((l) => l.slug === unrestoredSlug) : undefined;
+  const refused = unrestored ? restoreLimit(unrestored.destination) : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
   return c.html(
     <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} />,
-    refused ? 409 : 200,
   );
 }
 
@@ -757,10 +759,11 @@ creatorPortal.post('/links/:slug/archive', async (c) => {
   return c.redirect(`/?archived=${link.slug}`, 303);
 });
 
-// Back on the home card, if the campaign has room for it (409, on the home page, when it has not).
+// Back on the home card, if the campaign has room for it; when it has not, back to the home page, whose top says
+// why (as every action there lands on it: a refresh repeats nothing, and the address is the home page's).
 creatorPortal.post('/links/:slug/restore', async (c) => {
   const link = await madeLink(c);
-  if ((await restoreLink(c.env.DB, link, creatorActor(c), Date.now())) === 'full') return homePage(c, restoreLimit(link.destination));
+  if ((await restoreLink(c.env.DB, link, creatorActor(c), Date.now())) === 'full') return c.redirect(`/?unrestored=${link.slug}`, 303);
   return c.redirect(`/?restored=1#c-${link.enrollmentId}`, 303);
 });
 

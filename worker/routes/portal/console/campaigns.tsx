@@ -21,7 +21,7 @@ import { canonicalRights, MAX_RIGHTS_DAYS, parseRights, rightsKey, usageRightsIn
 import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, summarize } from '../../../domain/network';
 import { formatAmount, typedAmountToMinor } from '../../../domain/store-payloads';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
-import { publicOrigin } from '../../../env';
+import { mailOrigin } from '../../../env';
 import { noticesAfterResponse } from '../../../mail';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { notFound } from '../../../lib/errors';
@@ -534,14 +534,14 @@ async function tellBriefChanged(c: ConsoleContext, campaign: { id: string; name:
     .bind(newId('aud'), brandId, actorId, campaign.id, now, BRIEF_MAIL_EVERY_MS, JSON.stringify({ mailed: results.length }))
     .run();
   if (claimed.meta.changes === 0) return 'recently';
-  const origin = publicOrigin(c);
+  const origin = mailOrigin(c.env, c.req);
   const messages = await Promise.all(
     results.map(async (r) => {
       const stop = await newsMailParts(c.env.SECRETS_KEY, origin, { id: brandId, name: brandName }, r);
       return {
         to: r.email,
         subject: `${brandName} updated the ${campaign.name} brief`,
-        text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post: ${origin}/brief/${r.enrollment_id}\n\nYou get this because you are in ${brandName}'s ${campaign.name} campaign on Chorus; a brand can send it at most once a day.\n\n${stop.stopLine}`,
+        text: `${brandName} changed the brief you follow for ${campaign.name}. Read it before your next post${origin ? `: ${origin}/brief/${r.enrollment_id}` : ', on your brief in your Chorus portal.'}\n\nYou get this because you are in ${brandName}'s ${campaign.name} campaign on Chorus; a brand can send it at most once a day.\n\n${stop.stopLine}`,
         headers: stop.headers,
       };
     }),
@@ -633,7 +633,7 @@ campaignRoutes.post('/campaigns/:id/updates', async (c) => {
     case 'already_posted':
       return c.redirect(withFlash(page, 'posted_already'), 303);
   }
-  const mails = await updateMessages(c.env.SECRETS_KEY, { id: user.brandId, name: user.brandName }, campaign.name, posted.update, posted.recipients, publicOrigin(c));
+  const mails = await updateMessages(c.env.SECRETS_KEY, { id: user.brandId, name: user.brandName }, campaign.name, posted.update, posted.recipients, mailOrigin(c.env, c.req));
   noticesAfterResponse(c.executionCtx, c.env, mails, 'campaign_update_mail_failed');
   return c.redirect(posted.recipients.length === 0 ? withFlash(page, 'posted_nobody') : withFlash(page, 'posted', { n: posted.recipients.length }), 303);
 });
