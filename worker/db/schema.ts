@@ -637,6 +637,9 @@ export const stripeCharges = sqliteTable(
     brandId: text('brand_id').notNull().references(() => brands.id),
     chargeRef: text('charge_ref').notNull(),
     amountMinor: integer('amount_minor').notNull(),
+    // The highest amount_refunded any charge.refunded showed (null for a charge kept before it was): what a failure
+    // is measured against, since a failure may only be booked once it accounts for all of it (routes/webhooks.ts).
+    refundedMinor: integer('refunded_minor'),
     currency: text('currency').notNull(),
     createdAt: createdAt(),
   },

@@ -378,9 +378,12 @@ export type StripeRefundFailure = { refundRef: string; chargeRef: string; paymen
 // failure_balance_transaction) sent the money back to the merchant; any other update is null, nothing to record.
 // Named by its charge, and its order as a charge.refunded names it: the PaymentIntent, or the charge made
 // without one. Dated when the event was made, the same on every delivery.
-export function stripeRefundFailure(refund: unknown, eventCreated: unknown, now: number): Parsed<StripeRefundFailure | null> {
+// A failed refund of no charge (`charge: null`: one of a payment Stripe made without a charge) is 'no_charge': no
+// charge.refunded ever recorded it, and no retry changes that.
+export function stripeRefundFailure(refund: unknown, eventCreated: unknown, now: number): Parsed<StripeRefundFailure | 'no_charge' | null> {
   if (!isObject(refund)) return { ok: false, reason: 'refund is not an object' };
   if (refund.status !== 'failed' && refund.status !== 'canceled') return { ok: true, value: null };
+  if (refund.charge === null) return { ok: true, value: 'no_charge' };
   const refundRef = str(refund.id, 64);
   const chargeRef = idOf(refund.charge);
   const currency = typeof refund.currency === 'string' ? refund.currency.toUpperCase() : null;

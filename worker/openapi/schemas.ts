@@ -682,13 +682,13 @@ export const WebhookReceipt = z
   .object({
     received: z.literal(true),
     data: z.union([Conversion, Refund, z.array(Refund.nullable()), z.null()]).optional(),
-    failed: z.array(Refund).optional().meta({ description: "Stripe's charge.refunded: failures of the charge's refunds that came before it, booked now that its refunds cover them." }),
+    failed: z.array(Refund).optional().meta({ description: "Stripe's charge.refunded, or an order's or pairing's event: failures of the charge's refunds that came before it, booked now (once they account for all the charge's recorded refunds and its order is in)." }),
     ignored: z
-      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended', 'refund_not_failed'])
+      .enum(['topic', 'event_type', 'test_mode', 'payment_pending', 'dispute_not_lost', 'idempotency_conflict', 'currency_mismatch', 'not_subscription', 'not_referred', 'renewals_ended', 'refund_not_failed', 'refund_without_charge'])
       .optional()
       .meta({
         description:
-          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended. `refund_not_failed`: a Stripe refund update whose status is not failed or canceled.",
+          "Why nothing was recorded, when nothing was. `test_mode`: a Shopify test order (or its refund) or an event from a Stripe endpoint in test mode, which earns nobody anything. `payment_pending`: a Stripe Checkout Session completed before its payment (a delayed method; its `checkout.session.async_payment_succeeded` records it). `dispute_not_lost`: a Stripe dispute closed in the merchant's favour (or otherwise not lost), which takes nothing back. For Stripe's invoice.paid: `not_subscription`, an invoice of no subscription; `not_referred`, a subscription no creator brought; `renewals_ended`, the campaign's renewal months have passed or the creator's enrollment or the campaign ended. `refund_not_failed`: a Stripe refund update whose status is not failed or canceled; `refund_without_charge`: a failed Stripe refund of no charge (`charge: null`), which no charge.refunded recorded.",
       }),
   })
   .meta({ id: 'WebhookReceipt' });

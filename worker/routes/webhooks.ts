@@ -4,8 +4,8 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { outcomeOf, receiptRef, recordReceipts } from '../db/webhook-receipts';
-import { adoptPaymentRefunds, recordConversion, recordRefund, recordStripeRefundFailures, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type Skipped, type StripeFailureBooking } from '../db/conversions';
-import { chargeRefundSlice, pricedShare, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeRefundFailure, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute, type StripeRefundFailure } from '../domain/store-payloads';
+import { adoptPaymentRefunds, recordConversion, recordRefund, recordStripeRefundFailures, recordSubscriptionPayment, recordSubscriptionReferral, recordSubscriptionStart, type RefundView, type Skipped, type StripeFailureBooking } from '../db/conversions';
+import { chargeRefundSlice, shopifyCancellation, shopifyOrder, shopifyOrderCodes, shopifyRefund, shopifyTestOrder, shopifyTestRefund, stripeAwaitsPayment, stripeCharge, stripeCheckoutSession, stripeDispute, stripeInvoice, stripeInvoicePayment, stripeRefundFailure, stripeSessionSubscription, type Parsed, type StripeCharge, type StripeDispute, type StripeRefundFailure } from '../domain/store-payloads';
 import type { AppEnv } from '../env';
 import { integrationBrands, type SigningBrand } from '../lib/brand-secrets';
 import { ApiError, storageUnavailable } from '../lib/errors';
@@ -168,9 +168,10 @@ async function adoptWaiting(db: D1Database, brand: SigningBrand, paymentRef: str
 
 async function recordChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
   const recorded = await sliceChargeRefunds(db, brand, paid);
-  // A failure that came before this charge.refunded (or before the order) is booked once these refunds cover it.
-  const failed = await bookRefundFailures(db, brand, paid.chargeId, paid.orderId);
-  return failed.length > 0 ? { ...recorded, failed } : recorded;
+  // The total a failure is measured against rises only once its slice is in (a try that fails before leaves it).
+  await db.prepare(RAISE_CHARGE_REFUNDED).bind(brand.id, paid.chargeId, paid.refundedMinor).run();
+  // Failures that came before this charge.refunded are booked once they account for all of its total.
+  return withFailed(recorded, await bookRefundFailures(db, brand, paid.chargeId, paid.orderId));
 }
 
 async function sliceChargeRefunds(db: D1Database, brand: SigningBrand, paid: StripeCharge) {
@@ -206,52 +207,74 @@ async function sliceChargeRefunds(db: D1Database, brand: SigningBrand, paid: Str
 //
 // A refund that fails (a closed, lost or stolen card) or is cancelled sends the money back to the merchant, so the
 // creator earns again what it took. Stripe names the refund, its charge and its amount, but Chorus recorded the
-// charge's refunds as slices of its running total (above), which need not match Stripe's refunds one to one; so
-// a failure is its own row (db/money.ts INSERT_STRIPE_FAILURE) of the share of the order the refund's slices
-// took: its amount times the order's priced amount over the charge's (the charge's amount kept from its
-// charge.refunded, REMEMBER_CHARGE). The failure itself is kept first, once per Stripe refund, so one that comes
-// before its refund's charge.refunded (Stripe does not order deliveries) is booked when that arrives.
+// charge's refunds as slices of its running total (above), which need not match Stripe's refunds one to one: a
+// slice may hold several refunds, or part of one, priced at face value (recorded before its order) or as a share of
+// the order's priced amount. So no single failure can be priced exactly against them, and Chorus cannot even tell
+// whether a failed refund is one its recorded total holds (one made since the last charge.refunded Chorus saw is
+// not, and the refund carries nothing that says so). The one case that is exact: every refund that total holds
+// has failed. A charge's failures are therefore booked once they add up to exactly the highest amount_refunded
+// Chorus recorded for it (stripe_charges.refunded_minor, raised only after its slice is in): then everything its
+// rows still stand at comes back, however they were priced, which is exactly what their reversals took. Until
+// then a failure is kept and changes nothing: a failure that comes before its refund's charge.refunded, or before
+// its order (both of which book it when they arrive), one of a refund Chorus never recorded, and one of a charge
+// with other refunds still standing; and one of a charge whose total Chorus never kept (refunded before this
+// version, or forgotten by retention), which it cannot measure. Each booking is a row of its own (db/money.ts
+// INSERT_STRIPE_FAILURE) with a negative amount; failures booked together split the rest in proportion to their
+// amounts, the last taking what rounding left.
 const REMEMBER_CHARGE = 'INSERT INTO stripe_charges (brand_id, charge_ref, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const RAISE_CHARGE_REFUNDED = 'UPDATE stripe_charges SET refunded_minor = MAX(COALESCE(refunded_minor, 0), ?3) WHERE brand_id = ?1 AND charge_ref = ?2';
 const REMEMBER_FAILURE = `INSERT INTO stripe_refund_failures (brand_id, refund_ref, charge_ref, payment_ref, amount_minor, currency, failed_at, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 const failureRowId = (chargeRef: string, refundRef: string) => `${chargeRef}@${refundRef}@failed`;
 
-// A charge's failures not booked yet, with its order, the order's priced amount, the charge's amount (null for a
-// charge refunded before Chorus kept it) and what the charge's rows of that order stand at: its slices, less its
+// All of a charge's failures, whether booked yet, with its order, the order's priced amount, the charge's highest
+// refunded total (null when not kept) and what the charge's rows of that order stand at: its slices, less its
 // failures booked (every row keyed "<charge>@…" and no other: slice and failure ids start with the charge).
 // ?1 brand, ?2 the charge's own order id (its PaymentIntent, or the charge), ?3 charge.
-const FAILURES_TO_BOOK = `WITH state AS (${CHARGE_REFUNDS_STATE})
-SELECT f.refund_ref, f.amount_minor, f.currency, f.failed_at, s.order_id, s.priced, ch.amount_minor AS charge_minor,
+const CHARGE_FAILURES = `WITH state AS (${CHARGE_REFUNDS_STATE})
+SELECT f.refund_ref, f.amount_minor, f.currency, f.failed_at, s.order_id, s.priced, ch.refunded_minor AS charge_refunded,
+  EXISTS (SELECT 1 FROM refunds x WHERE x.brand_id = ?1 AND x.external_refund_id = ?3 || '@' || f.refund_ref || '@failed') AS booked,
   (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refunds r WHERE r.brand_id = ?1 AND r.external_order_id = s.order_id
     AND r.external_refund_id >= ?3 || '@' AND r.external_refund_id < ?3 || 'A' AND r.status <> 'failed') AS standing
 FROM stripe_refund_failures f CROSS JOIN state s
 LEFT JOIN stripe_charges ch ON ch.brand_id = ?1 AND ch.charge_ref = ?3
 WHERE f.brand_id = ?1 AND f.charge_ref = ?3 AND s.priced IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM refunds x WHERE x.brand_id = ?1 AND x.external_refund_id = ?3 || '@' || f.refund_ref || '@failed')
 ORDER BY f.failed_at, f.refund_ref`;
 
-type FailureToBook = { refund_ref: string; amount_minor: number; currency: string; failed_at: number; order_id: string; priced: number; charge_minor: number | null; standing: number };
+type ChargeFailure = { refund_ref: string; amount_minor: number; currency: string; failed_at: number; order_id: string; priced: number; charge_refunded: number | null; booked: number; standing: number };
 
-// Which of a charge's failures its recorded refunds cover now, and for how much: each its share of the order,
-// booked only while the charge's standing rows hold all of it (a failure whose refund Chorus has not recorded,
-// or never will, waits and changes nothing). A charge from before Chorus kept charge amounts is priced at face
-// value, up to what it stands at.
-function failuresToBook(chargeRef: string, rows: FailureToBook[]): StripeFailureBooking[] {
-  const out: StripeFailureBooking[] = [];
-  let standing = rows[0]?.standing ?? 0;
-  for (const f of rows) {
-    const share = f.charge_minor === null ? Math.min(f.amount_minor, standing) : pricedShare(f.amount_minor, f.charge_minor, f.priced);
-    if (share <= 0 || share > standing) continue;
-    standing -= share;
-    out.push({ refundId: failureRowId(chargeRef, f.refund_ref), chargeId: chargeRef, orderId: f.order_id, amountMinor: share, currency: f.currency, failedAt: f.failed_at });
-  }
-  return out;
+// Which of a charge's failures to book now, and for how much (the rule above): none unless they add up to its
+// recorded total; then the ones not booked yet share what its rows stand at.
+function failuresToBook(chargeRef: string, rows: ChargeFailure[]): StripeFailureBooking[] {
+  const first = rows[0];
+  if (!first || first.charge_refunded === null || first.standing <= 0) return [];
+  if (rows.reduce((sum, f) => sum + f.amount_minor, 0) !== first.charge_refunded) return [];
+  const waiting = rows.filter((f) => !f.booked);
+  const weight = BigInt(waiting.reduce((sum, f) => sum + f.amount_minor, 0));
+  let left = first.standing;
+  return waiting.map((f, i) => {
+    const share = i === waiting.length - 1 || weight === 0n ? left : Number((BigInt(first.standing) * BigInt(f.amount_minor)) / weight);
+    left -= share;
+    return { refundId: failureRowId(chargeRef, f.refund_ref), chargeId: chargeRef, orderId: f.order_id, amountMinor: share, currency: f.currency, failedAt: f.failed_at };
+  }).filter((b) => b.amountMinor > 0);
 }
 
 async function bookRefundFailures(db: D1Database, brand: SigningBrand, chargeRef: string, paymentRef: string) {
-  const { results } = await db.prepare(FAILURES_TO_BOOK).bind(brand.id, paymentRef, chargeRef).all<FailureToBook>();
+  const { results } = await db.prepare(CHARGE_FAILURES).bind(brand.id, paymentRef, chargeRef).all<ChargeFailure>();
   return recordStripeRefundFailures(db, brand, failuresToBook(chargeRef, results));
 }
+
+// Once a Stripe order is recorded (or paired with its payment), the failures of its charges that waited for it:
+// those named by the order's own id (its PaymentIntent) or by a payment paired with it (an invoice's).
+const FAILURES_OF_ORDER = `SELECT DISTINCT charge_ref, payment_ref FROM stripe_refund_failures
+WHERE brand_id = ?1 AND (payment_ref = ?2 OR payment_ref IN (SELECT payment_ref FROM stripe_invoice_payments WHERE brand_id = ?1 AND invoice_id = ?2))`;
+async function bookOrderFailures(db: D1Database, brand: SigningBrand, orderId: string) {
+  const { results } = await db.prepare(FAILURES_OF_ORDER).bind(brand.id, orderId).all<{ charge_ref: string; payment_ref: string }>();
+  const booked: RefundView[] = [];
+  for (const f of results) booked.push(...(await bookRefundFailures(db, brand, f.charge_ref, f.payment_ref)));
+  return booked;
+}
+const withFailed = <T extends object>(receipt: T, failed: RefundView[]) => (failed.length > 0 ? { ...receipt, failed } : receipt);
 
 async function recordRefundFailure(db: D1Database, brand: SigningBrand, failure: StripeRefundFailure) {
   await db
@@ -357,7 +380,7 @@ export const webhooks = new Hono<AppEnv>()
     op({
       summary: 'Stripe checkout, subscription and refund webhooks',
       description:
-        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what was disputed, up to what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Add `refund.failed` (or `refund.updated` / `charge.refund.updated`): a refund whose status became `failed` or `canceled` gives back, once, the share of the order it took, booked as a refund row with a negative amount (`data`); one that comes before its refund\'s `charge.refunded` waits and is booked by it (`failed`); other updates are acknowledged (`ignored: refund_not_failed`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
+        'Point a Stripe webhook endpoint with the events `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded` here, and for subscriptions `invoice.paid` and `invoice_payment.paid`. A subscription is brought by the creator whose code or link credits its start: its Checkout Session (a free trial\'s too, judged when it started), or, for one started without Checkout, its first credited payment on the subscription metadata\'s `chorus_code` or `chorus_cid`. Its payments (`invoice.paid` of an invoice with a subscription) earn that creator while their enrollment and the campaign still credit orders: the first always, later ones for the campaign\'s `renewalMonths` after the subscription started. Payments that credit nobody are acknowledged and not recorded (`ignored`: `not_referred`, `renewals_ended`, or `not_subscription` for an invoice of no subscription). An invoice is priced on its total before tax, on the share the customer paid (not what a credit balance covered). A subscription\'s first invoice is recorded once, whether its Checkout Session or its `invoice.paid` comes first. `invoice_payment.paid` (API versions from 2025-03-31) pairs an invoice with the payment that paid it, so a `charge.refunded` of a subscription payment finds it; a refund that comes before the pairing waits and is applied when it arrives. The Stripe-Signature header is verified against the endpoint secret connected for `account` before the body is read. Orders carry the click id and code in the Checkout Session metadata (`chorus_cid`, `chorus_code`; or the click id as `client_reference_id`). An order is priced on the session\'s subtotal after discounts and recorded once paid: a session completed unpaid (a delayed payment method) is acknowledged (`ignored: payment_pending`) and recorded by its `async_payment_succeeded`; one that needed no payment (fully discounted, a trial) records nothing (`data: null`). A refund takes back its share of the charge applied to the order\'s priced amount, so refunded tax and shipping take no commission back. Add `charge.dispute.closed`: a dispute the merchant lost takes back what was disputed, up to what its order has left, as a refund would (one won records nothing: `ignored: dispute_not_lost`). Add `refund.failed` (or `refund.updated` / `charge.refund.updated`): a charge\'s refunds whose status became `failed` or `canceled` give back, once, what the charge\'s refunds took of the order, as refund rows with a negative amount (`data`), once they add up to exactly the highest `amount_refunded` recorded for the charge (every refund Chorus recorded for it failed): until then, and for a charge whose total was never kept, a failure is kept and changes nothing; the `charge.refunded` or order event that completes it books it (`failed`). A failed refund of no charge is acknowledged (`ignored: refund_without_charge`); other updates too (`ignored: refund_not_failed`). Amounts and times outside what POST /v1/conversions accepts are a 422.',
       auth: 'stripeSignature',
       params: { account: 'The name the brand connected its Stripe account under (POST /api/admin/integrations with provider stripe).' },
       bodyDescription: 'The Stripe event exactly as Stripe sends it.',
@@ -392,10 +415,15 @@ export const webhooks = new Hono<AppEnv>()
           if (started) await recordSubscriptionReferral(c.env.DB, brand, started.id, started.evidence);
           return c.json({ received: true, data: null });
         }
-        if (!started) return c.json(receiptOf(await settle(recordConversion(c.env.DB, brand, input, 'stripe'))));
+        // Once the order is in, failures of its refunds that came first are booked (bookOrderFailures).
+        if (!started) {
+          const settled = await settle(recordConversion(c.env.DB, brand, input, 'stripe'));
+          return c.json(withFailed(receiptOf(settled), settled.result ? await bookOrderFailures(c.env.DB, brand, input.orderId) : []));
+        }
         const settled = await settle(recordSubscriptionStart(c.env.DB, brand, input, started.id));
-        if (settled.result) await adoptPaymentRefunds(c.env.DB, brand, input.orderId);
-        return c.json(receiptOf(settled));
+        if (!settled.result) return c.json(receiptOf(settled));
+        await adoptPaymentRefunds(c.env.DB, brand, input.orderId);
+        return c.json(withFailed(receiptOf(settled), await bookOrderFailures(c.env.DB, brand, input.orderId)));
       }
       if (event?.type === 'invoice.paid') {
         const invoice = unprocessable(stripeInvoice(object, Date.now()));
@@ -403,16 +431,16 @@ export const webhooks = new Hono<AppEnv>()
         if (invoice.paymentIntent) await rememberInvoicePayment(c.env.DB, brand, invoice.paymentIntent, invoice.invoiceId);
         if (!invoice.input) return c.json({ received: true, data: null });
         const settled = await settle(recordSubscriptionPayment(c.env.DB, brand, invoice.input, invoice.subscriptionId));
-        if (settled.result && !('skipped' in settled.result)) await adoptPaymentRefunds(c.env.DB, brand, invoice.invoiceId);
-        return c.json(receiptOf(settled));
+        if (!settled.result || 'skipped' in settled.result) return c.json(receiptOf(settled));
+        await adoptPaymentRefunds(c.env.DB, brand, invoice.invoiceId);
+        return c.json(withFailed(receiptOf(settled), await bookOrderFailures(c.env.DB, brand, invoice.invoiceId)));
       }
       if (event?.type === 'invoice_payment.paid') {
         const payment = unprocessable(stripeInvoicePayment(object));
-        if (payment) {
-          await rememberInvoicePayment(c.env.DB, brand, payment.paymentRef, payment.invoiceId);
-          await adoptPaymentRefunds(c.env.DB, brand, payment.invoiceId);
-        }
-        return c.json({ received: true, data: null });
+        if (!payment) return c.json({ received: true, data: null });
+        await rememberInvoicePayment(c.env.DB, brand, payment.paymentRef, payment.invoiceId);
+        await adoptPaymentRefunds(c.env.DB, brand, payment.invoiceId);
+        return c.json(withFailed({ received: true, data: null }, await bookOrderFailures(c.env.DB, brand, payment.invoiceId)));
       }
       if (event?.type === 'charge.dispute.closed') {
         const dispute = unprocessable(stripeDispute(object, (event as { created?: unknown }).created, Date.now()));
@@ -422,6 +450,7 @@ export const webhooks = new Hono<AppEnv>()
       if (typeof event?.type === 'string' && REFUND_UPDATES.has(event.type)) {
         const failure = unprocessable(stripeRefundFailure(object, (event as { created?: unknown }).created, Date.now()));
         if (!failure) return c.json({ received: true, ignored: 'refund_not_failed' });
+        if (failure === 'no_charge') return c.json({ received: true, ignored: 'refund_without_charge' });
         return c.json({ received: true, ...(await recordRefundFailure(c.env.DB, brand, failure)) });
       }
       if (event?.type === 'charge.refunded') {

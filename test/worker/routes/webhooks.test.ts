@@ -237,6 +237,70 @@ describe('Stripe refunds that fail', () => {
   });
 });
 
+// One refund of 36.72 and its failure, with the order, in every order Stripe and the store may deliver them: the
+// ledger always ends at the commission (a refund recorded before its order was reversed at face value, and its
+// failure gives back exactly that), replays book nothing more, and a failure of a refund Chorus never recorded
+// (or of a charge whose refunded total it never kept) changes nothing.
+describe('Stripe refund failures, in any order', () => {
+  const events = { order: stripeSessionRaw, refunded: stripeChargeRaw, failed: refundEvent('refund.failed', { id: 're_one', amount: 3672 }) };
+  type Step = keyof typeof events;
+  const orders: Step[][] = [
+    ['order', 'refunded', 'failed'],
+    ['order', 'failed', 'refunded'],
+    ['refunded', 'order', 'failed'],
+    ['refunded', 'failed', 'order'],
+    ['failed', 'order', 'refunded'],
+    ['failed', 'refunded', 'order'],
+  ];
+  const refundRows = (brandId: string) => rowCount('SELECT count(*) AS n FROM refunds WHERE brand_id = ?', brandId);
+
+  it.each(orders)('%s, %s, %s: the commission, once', async (...steps: Step[]) => {
+    const m = await brandWithStores();
+    for (const step of steps) expect((await stripe(m.stripeAccount, events[step])).status).toBe(200);
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+    expect(await giveBacks(m.brand.brandId)).toBe(1);
+    const rows = await refundRows(m.brand.brandId);
+    for (const step of steps) await stripe(m.stripeAccount, events[step]);
+    await stripe(m.stripeAccount, refundEvent('charge.refund.updated', { id: 're_one', amount: 3672, status: 'canceled' }));
+    // A failure of a refund Chorus never recorded (made since the last charge.refunded) is kept and changes nothing.
+    expect(await json(await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_never', amount: 2000 })))).toEqual({ received: true, data: [] });
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+    expect(await giveBacks(m.brand.brandId)).toBe(1);
+    expect(await refundRows(m.brand.brandId)).toBe(rows);
+  });
+
+  it("keeps a failure that cannot be measured: another refund still stands, the charge's total was never kept, or the refund has no charge", async () => {
+    const m = await brandWithStores();
+    await stripe(m.stripeAccount, stripeSessionRaw);
+    await stripe(m.stripeAccount, stripeChargeRaw);
+    const standing = kept(share(3672));
+    // Smaller than the charge's refunded total: its refund may be one Chorus never recorded, so nothing is booked.
+    expect(await json(await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_never', amount: 1500 })))).toEqual({ received: true, data: [] });
+    expect(await ledgerSum(m.brand.brandId)).toBe(standing);
+    // Two refunds (36.72, then 20.00): one failing changes nothing while the other stands; both failing give all back.
+    await stripe(m.stripeAccount, chargeRefunded(5672));
+    expect(await json(await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_first', amount: 3672 })))).toEqual({ received: true, data: [] });
+    expect(await ledgerSum(m.brand.brandId)).toBe(kept(share(5672)));
+    // (A failure of an unrecorded refund keeps the charge's failures from adding up to its total: re_never goes.)
+    await env.DB.prepare('DELETE FROM stripe_refund_failures WHERE brand_id = ? AND refund_ref = ?').bind(m.brand.brandId, 're_never').run();
+    await stripe(m.stripeAccount, refundEvent('refund.failed', { id: 're_second', amount: 2000 }));
+    expect(await ledgerSum(m.brand.brandId)).toBe(841);
+
+    // A charge refunded before Chorus kept its total (or forgotten by retention): never given back, at any value.
+    const legacy = await brandWithStores();
+    await stripe(legacy.stripeAccount, stripeSessionRaw);
+    await stripe(legacy.stripeAccount, chargeRefunded(9588));
+    await env.DB.prepare('DELETE FROM stripe_charges WHERE brand_id = ?').bind(legacy.brand.brandId).run();
+    expect(await json(await stripe(legacy.stripeAccount, refundEvent('refund.failed', { id: 're_old', amount: 3672 })))).toEqual({ received: true, data: [] });
+    expect(await ledgerSum(legacy.brand.brandId)).toBe(0);
+
+    // A failed refund of no charge: acknowledged, as no retry could change it.
+    const noCharge = JSON.parse(refundEvent('refund.failed', { id: 're_nc', amount: 100 })) as { data: { object: { charge: string | null } } };
+    noCharge.data.object.charge = null;
+    expect(await json(await stripe(m.stripeAccount, JSON.stringify(noCharge)))).toEqual({ received: true, ignored: 'refund_without_charge' });
+  });
+});
+
 describe('store connections', () => {
   const connect = (brand: TestBrand, provider: 'shopify' | 'stripe', externalAccount: string, secret: string) =>
     brand.api('POST', '/api/admin/integrations', { provider, externalAccount, secret });

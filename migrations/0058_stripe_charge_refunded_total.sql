@@ -1,0 +1,1 @@
+ALTER TABLE `stripe_charges` ADD `refunded_minor` integer;
