@@ -4,6 +4,7 @@ import type { FC } from 'hono/jsx';
 import { addressLines, addressOf, GIFT_STATUS_LABELS, itemsOf, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
 import type { CreatorEnrollment } from '../../worker/db/creator-portal';
 import { campaignEnded } from '../../worker/domain/codes';
+import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { formatDate } from '../format';
 import { Badge, ErrorSummary, invalidIn, Notice, Page, type FormError } from '../layout';
 import { creatorNav } from './pages';
@@ -18,19 +19,8 @@ export function giftAskable(e: CreatorEnrollment, gift: CreatorGift, now: number
   return { ok: true };
 }
 
-const COUNTRIES_FIRST = ['US', 'CA', 'GB', 'DE', 'FR', 'AU'];
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
-// Every two-letter code the runtime names, by name; a short list of usual ones first.
-const COUNTRIES: [string, string][] = (() => {
-  const all: [string, string][] = [];
-  for (let a = 65; a <= 90; a++)
-    for (let b = 65; b <= 90; b++) {
-      const code = String.fromCharCode(a, b);
-      const name = regionNames.of(code);
-      if (name && name !== code && !['AA', 'QM', 'QZ', 'XA', 'XB', 'XK', 'ZZ', 'EU', 'UN', 'EZ'].includes(code) && !/^Unknown/.test(name)) all.push([code, name]);
-    }
-  return all.sort((x, y) => x[1].localeCompare(y[1]));
-})();
+// The fixed ISO list the address is checked against (worker/lib/countries.ts), a short list of usual ones first.
+const COUNTRIES_FIRST = ['US', 'CA', 'GB', 'DE', 'FR', 'AU'].map((code) => [code, countryName(code)] as const);
 
 const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; errors?: FormError[]; required?: boolean; autocomplete: string; max: number; hint?: string; inputmode?: 'tel'; type?: string }> = (p) => (
   <div class="field">
@@ -178,7 +168,7 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
                 <label for="a-country">Country</label>
                 <select id="a-country" name="country" required autocomplete="shipping country" aria-invalid={invalidIn(errors, 'country')}>
                   <option value="">Choose…</option>
-                  {[...COUNTRIES_FIRST.map((c) => [c, regionNames.of(c) ?? c] as [string, string]), ['', '──────────'] as [string, string], ...COUNTRIES].map(([code, name]) =>
+                  {[...COUNTRIES_FIRST, ['', '──────────'] as const, ...COUNTRIES].map(([code, name]) =>
                     code === '' ? (
                       <option disabled>{name}</option>
                     ) : (

@@ -4,6 +4,7 @@
 // or declines with a reason; the creator says when it arrived. A request keeps copies of the products and the
 // address it was made with, so what ships is what was asked for, whatever changes later.
 import { z } from 'zod';
+import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
@@ -111,10 +112,6 @@ export async function saveGiftingSettings(db: D1Database, brandId: string, campa
 
 // ---------- Addresses ----------
 
-// ISO 3166-1 alpha-2, checked against the runtime's region names so `ZZ` or `XX` is refused.
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
-export const countryName = (code: string) => regionNames.of(code) ?? code;
-const isCountry = (code: string) => /^[A-Z]{2}$/.test(code) && !['AA', 'QM', 'QZ', 'XA', 'XB', 'XK', 'ZZ', 'EU', 'UN', 'EZ'].includes(code) && regionNames.of(code) !== undefined;
 
 const line = (max: number, what: string) => plainText(max, 'one', `${what} is limited to ${max} characters.`);
 export const shippingAddress = z.strictObject({
@@ -130,7 +127,7 @@ export const shippingAddress = z.strictObject({
     .string()
     .trim()
     .overwrite((s) => s.toUpperCase())
-    .refine(isCountry, 'Pick the country (a two-letter code such as US or DE).'),
+    .refine(isCountryCode, 'Pick the country (an ISO 3166-1 two-letter code such as US or DE).'),
   phone: line(25, 'The phone number')
     .default('')
     .refine((s) => s === '' || /^\+?[0-9][0-9 ()./-]{3,23}$/.test(s), 'Digits, spaces and + ( ) - only.'),

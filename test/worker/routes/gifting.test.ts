@@ -36,13 +36,17 @@ describe('product seeding', () => {
     expect((await post(w.gift, { product: w.balm.id, ...ADDRESS }, { cookie: w.cookie })).status).toBe(409);
     expect((await w.brand.api('PATCH', `/api/admin/campaigns/${w.campaign.id}/gifting`, { open: true, choices: 1 })).status).toBe(200);
     expect(await (await get('/', w.cookie)).text()).toContain('Choose your gift');
-    expect(await (await get(w.gift, w.cookie)).text()).toContain('Pick one product');
+    const form = await (await get(w.gift, w.cookie)).text();
+    expect(form).toContain('Pick one product');
+    // The countries are the ISO list: South Sudan is there, withdrawn and reserved codes are not.
+    expect(form).toContain('value="SS"');
+    for (const code of ['DD', 'UK', 'YU', 'QO', 'IC', 'EA']) expect(form).not.toContain(`value="${code}"`);
 
     // Refused input writes nothing: no option for a product that has them, a made-up country, an oversized line,
     // two products where one is allowed.
     for (const bad of [
       { product: w.serum.id, ...ADDRESS },
-      { product: w.balm.id, ...ADDRESS, country: 'ZZ' },
+      ...['ZZ', 'DD', 'UK', 'QO'].map((country) => ({ product: w.balm.id, ...ADDRESS, country })),
       { product: w.balm.id, ...ADDRESS, line1: 'x'.repeat(500) },
       { product: w.balm.id, ...ADDRESS, name: 'a\u202eb' },
       { product: [w.balm.id, w.serum.id], [`option-${w.serum.id}`]: '30 ml', ...ADDRESS },
