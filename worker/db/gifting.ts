@@ -57,14 +57,18 @@ export async function listGiftProducts(db: D1Database, brandId: string, campaign
 
 export type Actor = { type: 'admin_user' | 'api_key' | 'creator'; id: string };
 
-// Adds a product to a campaign the caller found to be the brand's; null when the campaign has GIFT_PRODUCTS_MAX.
+// The cap counts the products offered now: archived ones are history (requests keep their copies), and archiving
+// one is how a brand makes room. The insert and the un-archive each check it in their own write.
+const ROOM_FOR_ONE_MORE = `(SELECT count(*) FROM gift_products o WHERE o.campaign_id = ?3 AND o.archived_at IS NULL) < ${GIFT_PRODUCTS_MAX}`;
+
+// Adds a product to a campaign the caller found to be the brand's; null when the campaign offers GIFT_PRODUCTS_MAX.
 export async function createGiftProduct(db: D1Database, brandId: string, campaignId: string, input: GiftProductInput, actor: Actor, now: number): Promise<GiftProductRow | null> {
   const id = newId('gp');
   const [inserted] = await db.batch([
     db
       .prepare(
         `INSERT INTO gift_products (id, brand_id, campaign_id, title, options, sku, value_minor, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE (SELECT count(*) FROM gift_products WHERE campaign_id = ?3) < ${GIFT_PRODUCTS_MAX}`,
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ${ROOM_FOR_ONE_MORE}`,
       )
       .bind(id, brandId, campaignId, input.title, JSON.stringify(input.options), input.sku, input.valueMinor, now),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift_product.created', targetType: 'campaign', targetId: campaignId, details: { productId: id, title: input.title } }, now),
@@ -73,24 +77,29 @@ export async function createGiftProduct(db: D1Database, brandId: string, campaig
   return db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ?`).bind(id).first<GiftProductRow>();
 }
 
-// Edits or archives one product of the brand's campaign; null when there is none by that id there.
-export async function updateGiftProduct(db: D1Database, brandId: string, campaignId: string, productId: string, patch: GiftProductPatch, actor: Actor, now: number): Promise<GiftProductRow | null> {
+// Edits or archives one product of the brand's campaign; null when there is none by that id there, 'too_many'
+// when bringing it back would offer more than GIFT_PRODUCTS_MAX (nothing is written then).
+export async function updateGiftProduct(db: D1Database, brandId: string, campaignId: string, productId: string, patch: GiftProductPatch, actor: Actor, now: number): Promise<GiftProductRow | null | 'too_many'> {
   const sets: string[] = [];
   const values: unknown[] = [];
-  const set = (column: string, value: unknown) => (sets.push(`${column} = ?`), values.push(value));
+  const set = (column: string, value: unknown) => (sets.push(`${column} = ?${values.length + 4}`), values.push(value));
   if (patch.title !== undefined) set('title', patch.title);
   if (patch.options !== undefined) set('options', JSON.stringify(patch.options));
   if (patch.sku !== undefined) set('sku', patch.sku);
   if (patch.valueMinor !== undefined) set('value_minor', patch.valueMinor);
   if (patch.archived !== undefined) sets.push(patch.archived ? `archived_at = coalesce(archived_at, ${now})` : 'archived_at = NULL');
-  const where = 'WHERE id = ? AND campaign_id = ? AND brand_id = ?';
+  // One offered already stays so; one archived comes back only while there is room (counted in the write).
+  const room = patch.archived === false ? ` AND (archived_at IS NULL OR ${ROOM_FOR_ONE_MORE})` : '';
+  let refused = false;
   if (sets.length > 0) {
-    await db.batch([
-      db.prepare(`UPDATE gift_products SET ${sets.join(', ')} ${where}`).bind(...values, productId, campaignId, brandId),
+    const [updated] = await db.batch([
+      db.prepare(`UPDATE gift_products SET ${sets.join(', ')} WHERE id = ?1 AND brand_id = ?2 AND campaign_id = ?3${room}`).bind(productId, brandId, campaignId, ...values),
       auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift_product.updated', targetType: 'campaign', targetId: campaignId, details: { productId, ...patch } }, now),
     ]);
+    refused = (updated?.meta.changes ?? 0) === 0;
   }
-  return db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ? AND p.campaign_id = ? AND p.brand_id = ?`).bind(productId, campaignId, brandId).first<GiftProductRow>();
+  const row = await db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ? AND p.campaign_id = ? AND p.brand_id = ?`).bind(productId, campaignId, brandId).first<GiftProductRow>();
+  return row && refused && patch.archived === false ? 'too_many' : row;
 }
 
 // ---------- The campaign's setting ----------

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, get, post, signIn } from '../console-fixtures';
-import { createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
+import { createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
 portalTestDefaults();
@@ -150,5 +150,21 @@ describe('product seeding', () => {
     await w.brand.api('PATCH', `/api/admin/enrollments/${w.enrollment.id}`, { status: 'paused' });
     expect(await (await get(w.gift, w.cookie)).text()).not.toContain('Send my request');
   });
-});
 
+  it('caps the products offered, not the archived ones, bringing one back included', async () => {
+    const brand = await createBrand();
+    const campaign = (await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/campaigns', { name: 'Seeding', slug: 'seeding', hashtag: '#Seed', defaultDestination: 'https://shop.example/' }))).data;
+    const products = `/api/admin/campaigns/${campaign.id}/gift-products`;
+    const first = (await json<Data<Product>>(await brand.api('POST', products, { title: 'Kit 1' }))).data;
+    const insert = env.DB.prepare("INSERT INTO gift_products (id, brand_id, campaign_id, title, options, created_at) VALUES (?, ?, ?, 'Kit', '[]', 1)");
+    await env.DB.batch(Array.from({ length: 49 }, (_, i) => insert.bind(`gp_cap_${campaign.id}_${i}`, brand.brandId, campaign.id)));
+    const full = await brand.api('POST', products, { title: 'One too many' });
+    expect([full.status, (await json<ErrorBody>(full)).error.code]).toEqual([409, 'too_many_products']);
+    // Archiving one makes room; bringing it back while 50 are offered is refused, and it stays archived.
+    expect((await brand.api('PATCH', `${products}/${first.id}`, { archived: true })).status).toBe(200);
+    expect((await brand.api('POST', products, { title: 'Kit 51' })).status).toBe(201);
+    const back = await brand.api('PATCH', `${products}/${first.id}`, { archived: false, title: 'Kit 1 again' });
+    expect([back.status, (await json<ErrorBody>(back)).error.code]).toEqual([409, 'too_many_products']);
+    expect(await env.DB.prepare('SELECT title, archived_at IS NOT NULL AS archived FROM gift_products WHERE id = ?').bind(first.id).first()).toEqual({ title: 'Kit 1', archived: 1 });
+  });
+});

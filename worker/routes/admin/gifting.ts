@@ -70,6 +70,7 @@ async function campaignOf(c: Context<AppEnv>) {
 const currencyOf = async (c: Context<AppEnv>) => (await c.env.DB.prepare('SELECT currency FROM brands WHERE id = ?').bind(c.var.admin.brandId).first<{ currency: string }>())?.currency ?? 'USD';
 
 const op = routeDescriber({ tag: 'Gifting', auth: 'adminKey' });
+const tooMany = () => new ApiError(409, 'too_many_products', `A campaign offers at most ${GIFT_PRODUCTS_MAX} gift products at once: archive one you no longer send.`);
 const campaignId = { id: 'The campaign id.' };
 
 // Under /campaigns: the campaign's setting, products and packing list.
@@ -113,7 +114,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     '/:id/gift-products',
     op({
       summary: 'Add a gift product',
-      description: `A product the campaign's creators may pick, with the options they pick one of (sizes, shades) and what one costs you. At most ${GIFT_PRODUCTS_MAX} per campaign (409 \`too_many_products\`).`,
+      description: `A product the campaign's creators may pick, with the options they pick one of (sizes, shades) and what one costs you. At most ${GIFT_PRODUCTS_MAX} offered at once per campaign (archived ones do not count; 409 \`too_many_products\`).`,
       params: campaignId,
       example: { title: 'Barrier Serum 30 ml', options: ['Fragrance-free', 'Original'], sku: 'LS-SERUM-30', valueMinor: 3400 },
       responses: { 201: { description: 'The product.', schema: dataOf(GiftProduct) } },
@@ -124,7 +125,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
       const row = await createGiftProduct(c.env.DB, brandId, campaign.id, c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
-      if (!row) throw new ApiError(409, 'too_many_products', `A campaign offers at most ${GIFT_PRODUCTS_MAX} gift products: archive one you no longer send.`);
+      if (!row) throw tooMany();
       return c.json({ data: giftProductView(row) }, 201);
     },
   )
@@ -132,11 +133,11 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     '/:id/gift-products/:productId',
     op({
       summary: 'Edit or archive a gift product',
-      description: 'Changes its title, options, SKU or value, or archives it (`archived: true`: creators can no longer pick it; requests that name it keep their copy and still ship) or brings it back. Requests already made keep the product as it was.',
+      description: `Changes its title, options, SKU or value, or archives it (\`archived: true\`: creators can no longer pick it; requests that name it keep their copy and still ship) or brings it back (\`archived: false\`, while the campaign offers fewer than ${GIFT_PRODUCTS_MAX}, else 409 \`too_many_products\` and nothing changes). Requests already made keep the product as it was.`,
       params: { ...campaignId, productId: 'The gift product id.' },
       example: { archived: true },
       responses: { 200: { description: 'The product now.', schema: dataOf(GiftProduct) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 409: ['too_many_products'] },
     }),
     valid('json', giftProductPatch),
     async (c) => {
@@ -144,6 +145,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const row = await updateGiftProduct(c.env.DB, brandId, campaign.id, c.req.param('productId'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
       if (!row) throw notFound('gift product');
+      if (row === 'too_many') throw tooMany();
       return c.json({ data: giftProductView(row) });
     },
   )

@@ -49,6 +49,7 @@ const FLASHES: Record<string, Flash> = {
 const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/gifting`;
 const EMPTY_PRODUCT: ProductFormValues = { title: '', options: '', sku: '', value: '' };
 const SHOWN = 200;
+const TOO_MANY = `A campaign offers at most ${GIFT_PRODUCTS_MAX} products at once: archive one you no longer send.`;
 
 async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[] } = {}, status: PageStatus = 200) {
   const { user } = c.var;
@@ -120,7 +121,7 @@ giftingRoutes.post('/campaigns/:id/gifting/products', async (c) => {
     return renderGifting(c, campaign, { values, errors }, 422);
   }
   const row = await createGiftProduct(c.env.DB, c.var.user.brandId, campaign.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, Date.now());
-  if (!row) return renderGifting(c, campaign, { values, errors: [`A campaign offers at most ${GIFT_PRODUCTS_MAX} products: archive one you no longer send.`] }, 409);
+  if (!row) return renderGifting(c, campaign, { values, errors: [TOO_MANY] }, 409);
   return c.redirect(withFlash(pagePath(campaign.id), 'product_added'), 303);
 });
 
@@ -129,6 +130,7 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   const archived = (await readForm(c)).get('archived') !== '0';
   const row = await updateGiftProduct(c.env.DB, c.var.user.brandId, campaign.id, c.req.param('productId'), { archived }, { type: 'admin_user', id: c.var.user.id }, Date.now());
   if (!row) throw notFound('gift product');
+  if (row === 'too_many') return renderGifting(c, campaign, { errors: [TOO_MANY] }, 409);
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
