@@ -151,7 +151,7 @@ describe('product seeding', () => {
     expect(await (await get(w.gift, w.cookie)).text()).not.toContain('Send my request');
   });
 
-  it('caps the products offered, not the archived ones, bringing one back included', async () => {
+  it('caps the products offered, not the archived ones, bringing one back included, and fixes the currency', async () => {
     const brand = await createBrand();
     const campaign = (await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/campaigns', { name: 'Seeding', slug: 'seeding', hashtag: '#Seed', defaultDestination: 'https://shop.example/' }))).data;
     const products = `/api/admin/campaigns/${campaign.id}/gift-products`;
@@ -166,5 +166,8 @@ describe('product seeding', () => {
     const back = await brand.api('PATCH', `${products}/${first.id}`, { archived: false, title: 'Kit 1 again' });
     expect([back.status, (await json<ErrorBody>(back)).error.code]).toEqual([409, 'too_many_products']);
     expect(await env.DB.prepare('SELECT title, archived_at IS NOT NULL AS archived FROM gift_products WHERE id = ?').bind(first.id).first()).toEqual({ title: 'Kit 1', archived: 1 });
+    // Priced products fix the currency (this brand has no plan, code or enrollment).
+    const currency = await brand.api('PATCH', '/api/admin/brand', { currency: 'JPY' });
+    expect([currency.status, (await json<ErrorBody>(currency)).error.code]).toEqual([409, 'brand_in_use']);
   });
 });
