@@ -1,23 +1,14 @@
 // The creator's gift (db/gifting.ts): pick the products the brand offers and where to ship them, follow the
 // parcel, say it arrived. Plain forms: it works without JavaScript, and on a phone the fields stack.
 import type { FC } from 'hono/jsx';
-import { addressLines, addressOf, GIFT_STATUS_LABELS, itemsOf, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
+import { addressLines, addressOf, GIFT_STATUS_LABELS, giftAskable, itemsOf, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
 import type { CreatorEnrollment } from '../../worker/db/creator-portal';
-import { campaignEnded } from '../../worker/domain/codes';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { formatDate } from '../format';
 import { Badge, ErrorSummary, invalidIn, Notice, Page, type FormError } from '../layout';
 import { creatorNav } from './pages';
 
 export type GiftFormValues = { picks: Record<string, string | null>; address: Partial<Record<keyof ShippingAddress, string>>; save: boolean };
-
-// Whether this creator may ask (or change their ask) now, and if not, why in words.
-export function giftAskable(e: CreatorEnrollment, gift: CreatorGift, now: number): { ok: true } | { ok: false; why: string } {
-  if (campaignEnded(e, now)) return { ok: false, why: 'The campaign has ended, so it takes no more gift requests.' };
-  if (!gift.settings.open || gift.products.length === 0) return { ok: false, why: `${e.brand_name} is not taking gift requests for this campaign right now.` };
-  if (e.enrollment_status !== 'active') return { ok: false, why: `Your part in the campaign is ${e.enrollment_status === 'paused' ? 'paused' : 'on hold'}, so gift requests wait until ${e.brand_name} makes it active again.` };
-  return { ok: true };
-}
 
 // The fixed ISO list the address is checked against (worker/lib/countries.ts), a short list of usual ones first.
 const COUNTRIES_FIRST = ['US', 'CA', 'GB', 'DE', 'FR', 'AU'].map((code) => [code, countryName(code)] as const);
@@ -103,7 +94,7 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
 export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift; values: GiftFormValues; errors?: FormError[]; notice?: string; now: number }> = ({ who, e, gift, values, errors, notice, now }) => {
   const g = gift.request;
   const live = g && (g.status === 'requested' || g.status === 'shipped' || g.status === 'received');
-  const askable = giftAskable(e, gift, now);
+  const askable = giftAskable(e, { open: gift.settings.open, products: gift.products.length }, now);
   // The form: no request yet, or one to change, or one declined or withdrawn to ask again.
   const showForm = askable.ok && (!live || g.status === 'requested');
   const choices = gift.settings.choices;
@@ -206,7 +197,7 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
 
 // The line on a home card and the brief: what to do about the gift, or where it stands.
 export const GiftLine: FC<{ e: CreatorEnrollment }> = ({ e }) => {
-  const open = e.gifting_open === 1 && e.gift_products > 0 && e.enrollment_status === 'active' && e.brand_accepted === 1 && !campaignEnded(e, Date.now());
+  const open = giftAskable(e, { open: e.gifting_open === 1, products: e.gift_products }, Date.now()).ok;
   const href = `/gift/${e.enrollment_id}`;
   switch (e.gift_status) {
     case 'requested':

@@ -9,7 +9,9 @@ import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
 import { plainText } from '../lib/validate';
+import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
+import type { CreatorEnrollment } from './creator-portal';
 import { auditIfChanged } from './audit';
 
 export const GIFT_TITLE_MAX = 120;
@@ -244,8 +246,25 @@ export function pickedItems(picks: GiftPick[], products: GiftProductRow[], choic
   return { items };
 }
 
-// Where a creator may ask: accepted the brand, active in the campaign, gifting open and the campaign running.
-const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.gifting_open = 1 AND c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > ?3)
+// Whether a creator may ask for a gift (or change their ask) now, and if not, why in words: the one rule the home
+// card's "Choose your gift", the gift page and its form check, and MAY_ASK below writes under. Accepted the
+// brand and active in the campaign (not paused or benched), gifting open with a product offered, and the
+// campaign not ended. A draft campaign takes requests: product usually ships before the launch, so the posts
+// are ready for it (as drafts are sent for review before it).
+export function giftAskable(
+  e: Pick<CreatorEnrollment, 'campaign_status' | 'ends_at' | 'enrollment_status' | 'brand_accepted' | 'brand_name'>,
+  offer: { open: boolean; products: number },
+  now: number,
+): { ok: true } | { ok: false; why: string } {
+  if (campaignEnded(e, now)) return { ok: false, why: 'The campaign has ended, so it takes no more gift requests.' };
+  if (!offer.open || offer.products === 0) return { ok: false, why: `${e.brand_name} is not taking gift requests for this campaign right now.` };
+  if (!e.brand_accepted || e.enrollment_status !== 'active') return { ok: false, why: `Your part in the campaign is ${e.enrollment_status === 'paused' ? 'paused' : 'on hold'}, so gift requests wait until ${e.brand_name} makes it active again.` };
+  return { ok: true };
+}
+
+// giftAskable in the write (the products offered are checked by pickedItems): `c.status <> 'ended'` and the end
+// date are campaignEnded's two halves.
+const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.gifting_open = 1 AND c.status <> 'ended' AND (c.ends_at IS NULL OR c.ends_at > ?3)
   AND EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL)`;
 
 export type AskOutcome = 'requested' | 'changed' | 'shipped_already' | 'closed';

@@ -117,7 +117,7 @@ describe('product seeding', () => {
     expect(await (await get(`/console/campaigns/${w.campaign.id}/network.csv`, w.manager)).text()).toMatch(/,34\.00\r\n$/);
   });
 
-  it('keeps other brands out, declines with a reason, and refuses paused and removed creators', async () => {
+  it('keeps other brands out, takes a draft campaign\'s requests, declines with a reason, and refuses paused and removed creators', async () => {
     const w = await shared();
     const other = await createMoneyBrand();
     const [request] = (await json<Data<Request[]>>(await w.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}`))).data;
@@ -135,6 +135,9 @@ describe('product seeding', () => {
     await d.brand.api('PATCH', `/api/admin/campaigns/${d.campaign.id}/gifting`, { open: true });
     const gift = `/gift/${d.enrollment.id}`;
     expect((await get(gift, w.cookie)).status).toBe(404);
+    // Not launched yet: a draft campaign takes requests (product ships before the launch), offered and accepted alike.
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(d.campaign.id).run();
+    expect(await (await get('/', d.cookie)).text()).toContain('Choose your gift');
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Deep', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
     const id = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
     expect((await w.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'No.' })).status).toBe(404);
