@@ -19,7 +19,7 @@ const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; er
       {p.label}
       {p.required ? null : <span class="muted"> (optional)</span>}
     </label>
-    <input id={`a-${p.name}`} name={p.name} type={p.type ?? 'text'} autocomplete={p.autocomplete} required={p.required} maxlength={p.max} value={p.value ?? ''} inputmode={p.inputmode} aria-invalid={invalidIn(p.errors, p.name)} aria-describedby={p.hint ? `a-${p.name}-hint` : undefined} />
+    <input id={`a-${p.name}`} name={p.name} type={p.type ?? 'text'} autocomplete={p.autocomplete} required={p.required} maxlength={p.max} value={p.value ?? ''} inputmode={p.inputmode} aria-invalid={invalidIn(p.errors, `a-${p.name}`)} aria-describedby={p.hint ? `a-${p.name}-hint` : undefined} />
     {p.hint ? (
       <p id={`a-${p.name}-hint`} class="hint">
         {p.hint}
@@ -117,13 +117,14 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
               {e.brand_name} ships it to you free, to post about in {e.campaign_name}.
             </p>
             <ul class="gift-choices" role="list">
-              {gift.products.map((p) => {
+              {gift.products.map((p, i) => {
                 const options = optionsOf(p);
                 const picked = Object.hasOwn(values.picks, p.id);
                 return (
                   <li class="gift-choice">
                     <label class="checkbox">
-                      <input type={choices === 1 ? 'radio' : 'checkbox'} name="product" value={p.id} checked={picked} aria-invalid={invalidIn(errors, 'products')} />
+                      {/* The first one is where "Pick a product" in the error summary lands. */}
+                      <input id={i === 0 ? 'products' : undefined} type={choices === 1 ? 'radio' : 'checkbox'} name="product" value={p.id} checked={picked} aria-invalid={invalidIn(errors, 'products')} />
                       <span>{p.title}</span>
                     </label>
                     {options.length > 0 ? (
@@ -157,7 +158,7 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
               <Field name="postalCode" label="Postal code" value={a.postalCode} errors={errors} autocomplete="shipping postal-code" max={16} />
               <div class="field">
                 <label for="a-country">Country</label>
-                <select id="a-country" name="country" required autocomplete="shipping country" aria-invalid={invalidIn(errors, 'country')}>
+                <select id="a-country" name="country" required autocomplete="shipping country" aria-invalid={invalidIn(errors, 'a-country')}>
                   <option value="">Choose…</option>
                   {[...COUNTRIES_FIRST, ['', '──────────'] as const, ...COUNTRIES].map(([code, name]) =>
                     code === '' ? (

@@ -26,6 +26,14 @@ async function build() {
   const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
   return { ...m, serum: serum.data, balm: balm.data, manager, viewer, gift: `/gift/${m.enrollment.id}` };
 }
+// Every link in a page's error summary lands on an element of the page (and there is at least one).
+function linksLand(html: string) {
+  const summary = html.match(/<div class="notice notice-error error-summary"[\s\S]*?<\/div>/)?.[0] ?? '';
+  const targets = [...summary.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
+  expect(targets.length).toBeGreaterThan(0);
+  for (const id of targets) expect(html, `#${id}`).toContain(`id="${id}"`);
+  return targets;
+}
 const requestsOf = (enrollmentId: string) => rowCount('SELECT count(*) AS n FROM gift_requests WHERE enrollment_id = ?', enrollmentId);
 
 describe('product seeding', () => {
@@ -50,8 +58,11 @@ describe('product seeding', () => {
       { product: w.balm.id, ...ADDRESS, line1: 'x'.repeat(500) },
       { product: w.balm.id, ...ADDRESS, name: 'a\u202eb' },
       { product: [w.balm.id, w.serum.id], [`option-${w.serum.id}`]: '30 ml', ...ADDRESS },
+      { ...ADDRESS, name: '', postalCode: '#1' },
     ]) {
-      expect((await post(w.gift, bad, { cookie: w.cookie })).status).toBe(422);
+      const res = await post(w.gift, bad, { cookie: w.cookie });
+      expect(res.status).toBe(422);
+      linksLand(await res.text());
     }
     expect(await requestsOf(w.enrollment.id)).toBe(0);
 
@@ -85,6 +96,16 @@ describe('product seeding', () => {
     const csv = await (await get(`${tab}/packing-list.csv`, w.manager)).text();
     expect(csv).toContain(`"${req.id}"`);
     expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+
+    // A refused ship form comes back open on its request, as typed, its errors linking to its inputs; so does the product form.
+    const refusedShip = await post(`${tab}/requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '!', trackingUrl: 'http://x' }, { cookie: w.manager });
+    const shipPage = await refusedShip.text();
+    expect(refusedShip.status).toBe(422);
+    expect(linksLand(shipPage)).toEqual([`tn-${req.id}`, `tu-${req.id}`]);
+    expect(shipPage).toMatch(/<details open="">\s*<summary>Mark shipped<\/summary>/);
+    expect(shipPage).toContain('value="http://x"');
+    const refusedProduct = await post(`${tab}/products`, { title: '', options: '', sku: '', value: 'lots' }, { cookie: w.manager });
+    expect(linksLand(await refusedProduct.text())).toEqual(['p-title', 'p-value']);
 
     // Tracking URLs: only https.
     for (const trackingUrl of ['http://track.example/1', 'javascript:alert(1)', 'https://user:pw@track.example/']) {

@@ -635,7 +635,8 @@ creatorPortal.post('/gift/:enrollmentId', async (c) => {
   const picked = pickedItems(picks, gift.products, gift.settings.choices);
   if ('problem' in picked) errors.push(picked.problem);
   const address = shippingAddress.safeParse(Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, one(f)])));
-  if (!address.success) for (const i of address.error.issues) errors.push({ field: String(i.path[0]), text: i.message });
+  // The address fields' ids are `a-<name>` (the error summary links to them).
+  if (!address.success) for (const i of address.error.issues) errors.push({ field: `a-${String(i.path[0])}`, text: i.message });
   if (errors.length > 0 || 'problem' in picked || !address.success) return giftPage(c, e, { values, errors, status: 422 });
   const outcome = await askForGift(c.env.DB, { enrollmentId: e.enrollment_id, creatorId, brandId: e.brand_id, items: picked.items, address: address.data, save: values.save }, now);
   if (outcome === 'shipped_already') return giftPage(c, e, { values, errors: ['Your gift has already shipped, so the request cannot change now.'], status: 409 });
