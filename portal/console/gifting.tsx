@@ -70,6 +70,7 @@ export const GiftingPage: FC<{
                   <strong>{g.display_name}</strong>
                   <div class="muted small">@{g.handle}</div>
                   <div class="muted small">asked {formatDate(g.created_at, viewer.timezone)}</div>
+                  {g.status === 'requested' && g.updated_at !== g.created_at ? <div class="small warn-text">changed {formatDate(g.updated_at, viewer.timezone)}</div> : null}
                 </td>
                 <td data-label="Gift">
                   <ul class="plain-list">
@@ -116,6 +117,7 @@ export const GiftingPage: FC<{
                         <details open={opened?.requestId === g.id && opened.form === 'ship'}>
                           <summary>Mark shipped</summary>
                           <form method="post" action={`${base}/requests/${g.id}/ship`} class="stack compact-form">
+                            <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
                             <div class="field">
                               <label for={`carrier-${g.id}`}>Carrier</label>
                               <input id={`carrier-${g.id}`} name="carrier" list="carriers" required maxlength={40} value={typedIn(g.id, 'ship', 'carrier')} aria-invalid={invalidIn(errors, `carrier-${g.id}`)} />

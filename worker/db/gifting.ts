@@ -356,32 +356,44 @@ export const shipBody = z.strictObject({
     .trim()
     .refine((s) => /^[A-Za-z0-9][A-Za-z0-9 -]{2,39}$/.test(s), 'A tracking number is 3 to 40 letters and digits (spaces and hyphens allowed).'),
   trackingUrl: httpsUrl.nullable().optional().meta({ description: 'The parcel\'s tracking page (https). Left out, a known carrier\'s (UPS, USPS, FedEx, DHL) is built from the number.' }),
+  updatedAt: z.iso
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s))
+    .optional()
+    .meta({ description: "The request's `updatedAt` (or the packing list's `updated_at`) as you read it: when given, a request changed since (the creator picked other products or gave another address) is not shipped but answered 409 `gift_request_changed`, so what is recorded shipped is what you packed." }),
 });
 export const declineBody = z.strictObject({
   reason: plainText(DECLINE_REASON_MAX, 'many', `The reason is limited to ${DECLINE_REASON_MAX} characters.`).min(1, 'Say why: the creator reads it.'),
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' };
+export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' | 'changed' };
 
 // Marks a request shipped. Only the call that moves it from requested to shipped says 'shipped' (and so mails),
 // the UPDATE's own guard deciding between two clicks; a shipped one takes a corrected carrier or number
-// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped.
+// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped. With
+// `updatedAt` (the version the shipper packed from), each write also wants the row as it was then: one the
+// creator changed meanwhile is a 'changed' conflict, never shipped with products or an address nobody packed.
 export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
   const url = input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber);
   const before = await loadGiftRequest(db, brandId, requestId);
   if (!before) return { outcome: 'not_found' };
-  if (before.status === 'shipped' && before.carrier === input.carrier && before.tracking_number === input.trackingNumber && before.tracking_url === url) return { outcome: 'unchanged', request: before };
+  const sameShipment = (g: GiftRequestRow) => g.status === 'shipped' && g.carrier === input.carrier && g.tracking_number === input.trackingNumber && g.tracking_url === url;
+  if (sameShipment(before)) return { outcome: 'unchanged', request: before };
   if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', request: before, reason: 'not_open' };
   if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'enrollment_removed' };
+  const version = input.updatedAt;
+  if (version !== undefined && before.updated_at !== version) return { outcome: 'conflict', request: before, reason: 'changed' };
+  const asRead = version === undefined ? '' : ' AND updated_at = ?7';
+  const versionBind = version === undefined ? [] : [version];
   if (before.status === 'requested') {
     const [first] = await db.batch([
       db
         .prepare(
           `UPDATE gift_requests SET status = 'shipped', carrier = ?1, tracking_number = ?2, tracking_url = ?3, shipped_at = ?4, updated_at = ?4
-           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
+           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested'${asRead} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
         )
-        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId),
+        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
       auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.shipped', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
     ]);
     if ((first?.meta.changes ?? 0) > 0) return { outcome: 'shipped', request: (await loadGiftRequest(db, brandId, requestId))! };
@@ -389,12 +401,15 @@ export async function shipGift(db: D1Database, brandId: string, requestId: strin
   // Shipped before (or by another click just now): a corrected carrier or number, with no second mail.
   const [fixed] = await db.batch([
     db
-      .prepare("UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)")
-      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId),
+      .prepare(`UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)${asRead}`)
+      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.tracking_changed', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
   ]);
   const after = (await loadGiftRequest(db, brandId, requestId))!;
   if ((fixed?.meta.changes ?? 0) > 0) return { outcome: 'updated', request: after };
+  // A second click that lost to the first finds its own shipment: nothing to say. Anything else moved under us.
+  if (sameShipment(after)) return { outcome: 'unchanged', request: after };
+  if (version !== undefined && (after.status === 'requested' || after.status === 'shipped')) return { outcome: 'conflict', request: after, reason: 'changed' };
   if (after.status === 'shipped') return { outcome: 'unchanged', request: after };
   return { outcome: 'conflict', request: after, reason: after.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
 }
@@ -440,7 +455,7 @@ export async function shippedMessage(db: D1Database, request: GiftRequestRow, or
 
 // ---------- The packing list ----------
 
-export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency'];
+export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
 
 // The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
 // keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
@@ -466,6 +481,8 @@ export function packingCsvStream(db: D1Database, brandId: string, campaignId: st
             ...[a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone].map(csvText),
             csvNumber(formatAmount(i.valueMinor, currency)),
             csvText(currency),
+            // The request's version: sent back as the ship call's updatedAt, it refuses a request changed since.
+            csvText(new Date(g.updated_at).toISOString()),
           ]),
         );
       })

@@ -11,7 +11,7 @@ import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 portalTestDefaults();
 
 type Product = { id: string; archivedAt: string | null };
-type Request = { id: string; status: string; items: { title: string; option: string | null }[]; address: Record<string, string>; shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null };
+type Request = { id: string; status: string; items: { title: string; option: string | null }[]; address: Record<string, string>; shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null; updatedAt: string };
 type ErrorBody = { error: { code: string } };
 
 const ADDRESS = { name: 'Sarah Lee', line1: '12 Harbor Street', line2: '=HYPERLINK("http://evil.example")', city: 'Portland', region: 'OR', postalCode: '97201', country: 'us', phone: '+1 503 555 0100', save: '1' };
@@ -96,6 +96,16 @@ describe('product seeding', () => {
     const csv = await (await get(`${tab}/packing-list.csv`, w.manager)).text();
     expect(csv).toContain(`"${req.id}"`);
     expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+
+    // Changed after the packing list and the page were read: a ship carrying the version read is refused, unwritten.
+    expect(csv).toContain(`"${req.updatedAt}"\r\n`);
+    const drawn = (await (await get(tab, w.manager)).text()).match(/name="updatedAt" value="([^"]+)"/)?.[1];
+    expect(drawn).toBe(req.updatedAt);
+    expect((await post(w.gift, { product: w.serum.id, [`option-${w.serum.id}`]: '30 ml', ...ADDRESS, city: 'Eugene' }, { cookie: w.cookie })).status).toBe(303);
+    const stale = await w.brand.api('POST', `/api/admin/gift-requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', updatedAt: req.updatedAt });
+    expect([stale.status, (await json<ErrorBody>(stale)).error.code]).toEqual([409, 'gift_request_changed']);
+    expect((await post(`${tab}/requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl: '', updatedAt: drawn! }, { cookie: w.manager })).status).toBe(409);
+    expect(await env.DB.prepare('SELECT status FROM gift_requests WHERE id = ?').bind(req.id).first('status')).toBe('requested');
 
     // A refused ship form comes back open on its request, as typed, its errors linking to its inputs; so does the product form.
     const refusedShip = await post(`${tab}/requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '!', trackingUrl: 'http://x' }, { cookie: w.manager });

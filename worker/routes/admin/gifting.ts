@@ -154,7 +154,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download the packing list',
       description:
-        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency. Text a spreadsheet would run as a formula starts with an apostrophe.',
+        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency, updated_at (the version of the request: send it as `updatedAt` when you ship it). Text a spreadsheet would run as a formula starts with an apostrophe.',
       params: campaignId,
       responses: { 200: { description: 'CSV, as an attachment.', contentType: 'text/csv' } },
       errors: { 404: ['not_found'] },
@@ -197,11 +197,11 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     op({
       summary: 'Mark a gift shipped',
       description:
-        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. A declined, withdrawn or received request is a 409 `gift_request_not_open`; a removed creator\'s is a 409 `enrollment_removed`.',
+        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. A declined, withdrawn or received request is a 409 `gift_request_not_open`; a removed creator\'s is a 409 `enrollment_removed`. Send `updatedAt` as you read it (from this list or the packing list\'s `updated_at`): a request changed since (the creator picked other products or gave another address after you packed) is a 409 `gift_request_changed` with nothing written, so load it again and ship what it asks for now.',
       params: requestId,
-      example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784' },
+      example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784', updatedAt: '2026-05-04T09:30:00.000Z' },
       responses: { 200: { description: 'The request, shipped.', schema: dataOf(GiftRequest) } },
-      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed'] },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed', 'gift_request_changed'] },
     }),
     valid('json', shipBody),
     async (c) => {
@@ -210,6 +210,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
         if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
+        if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
       if (result.outcome === 'shipped') {

@@ -149,14 +149,20 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const { user } = c.var;
   const requestId = c.req.param('requestId');
   const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
-  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null });
+  // The form carries the version of the request it was drawn with: one the creator changed since is not shipped.
+  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
   // Refused, the request's ship form comes back open with what was typed, the errors linking to its inputs.
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'ship', values: typed } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
   const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    const text = result.reason === 'enrollment_removed' ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.' : `This request is ${result.request.status}, so it cannot be marked shipped.`;
+    const text =
+      result.reason === 'enrollment_removed'
+        ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
+        : result.reason === 'changed'
+          ? `${result.request.display_name} changed this request after the page was loaded, so it was not marked shipped: check the products and address below (and the packing list) and ship what it asks for now.`
+          : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
   if (result.outcome === 'shipped') {
