@@ -414,6 +414,18 @@ export async function shipGift(db: D1Database, brandId: string, requestId: strin
   return { outcome: 'conflict', request: after, reason: after.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
 }
 
+// A creator who is removed from the campaign, or leaves it, can no longer be shipped to: their request still
+// waiting is declined in the removal's own batch, with a reason the brand reads on the Gifting tab (and the
+// creator, if brought back), so it leaves the packing list and its count instead of sitting there unshippable.
+// A shipped one stays shipped. Written only when the removal was (the enrollment removed at this `now`).
+export const REMOVAL_REASONS = { removed: 'Not shipped: the creator was removed from the campaign.', left: 'Not shipped: the creator left the campaign.' } as const;
+export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmentId: string }, why: keyof typeof REMOVAL_REASONS, actor: Actor, now: number) => [
+  db
+    .prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE enrollment_id = ?3 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.status = 'removed' AND e.removed_at = ?2)")
+    .bind(REMOVAL_REASONS[why], now, e.enrollmentId),
+  auditIfChanged(db, { brandId: e.brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: e.enrollmentId, details: { reason: REMOVAL_REASONS[why] } }, now),
+];
+
 export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
 
 export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number): Promise<DeclineOutcome> {

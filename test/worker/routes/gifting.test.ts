@@ -148,7 +148,7 @@ describe('product seeding', () => {
     expect(await (await get(`/console/campaigns/${w.campaign.id}/network.csv`, w.manager)).text()).toMatch(/,34\.00\r\n$/);
   });
 
-  it('keeps other brands out, takes a draft campaign\'s requests, declines with a reason, and refuses paused and removed creators', async () => {
+  it("keeps other brands out, takes a draft campaign's requests, declines with a reason, declines a removed creator's request, and refuses paused creators", async () => {
     const w = await shared();
     const other = await createMoneyBrand();
     const [request] = (await json<Data<Request[]>>(await w.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}`))).data;
@@ -176,11 +176,14 @@ describe('product seeding', () => {
     expect(await (await get(gift, d.cookie)).text()).toContain('Deep is out of stock: pick Light.');
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Light', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
 
-    // Removed with an open request: not shipped. Paused: cannot ask or change.
+    // Removed with an open request: declined with the removal, saying why, so it leaves the packing list. Paused:
+    // cannot ask or change.
     const open = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
     await d.brand.api('PATCH', `/api/admin/enrollments/${d.enrollment.id}`, { status: 'removed' });
+    expect(await env.DB.prepare('SELECT status, decline_reason AS reason FROM gift_requests WHERE id = ?').bind(open).first()).toEqual({ status: 'declined', reason: 'Not shipped: the creator was removed from the campaign.' });
     const refused = await d.brand.api('POST', `/api/admin/gift-requests/${open}/ship`, { carrier: 'DHL', trackingNumber: 'ABC123' });
-    expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'enrollment_removed']);
+    expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'gift_request_not_open']);
+    expect(await (await d.brand.api('GET', `/api/admin/campaigns/${d.campaign.id}/packing-list.csv`)).text()).not.toContain(open);
     await w.brand.api('PATCH', `/api/admin/enrollments/${w.enrollment.id}`, { status: 'paused' });
     expect(await (await get(w.gift, w.cookie)).text()).not.toContain('Send my request');
   });

@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
-import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, giftAskable, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
+import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -576,7 +576,10 @@ creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
   if ((await formBody(c)).confirm !== '1') return c.redirect(`/brief/${e.enrollment_id}`, 303);
   const now = Date.now();
   const db = c.env.DB;
-  await db.batch(creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now));
+  await db.batch([
+    ...creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now),
+    ...declineOnRemoval(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id }, 'left', { type: 'creator', id: creatorId }, now),
+  ]);
   return c.redirect('/?left=1', 303);
 });
 
