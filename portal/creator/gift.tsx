@@ -53,7 +53,11 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
       <h2 id="gift-status-h">Your request</h2>
       <Badge status={`gift-${g.status}`} label={GIFT_STATUS_LABELS[g.status]} />
     </div>
-    {g.status === 'requested' ? <p>Sent on {formatDate(g.created_at, e.timezone)}. {e.brand_name} ships it or tells you why not; until then you can change it below or withdraw it.</p> : null}
+    {g.status === 'requested' ? (
+      <p>
+        Sent on {formatDate(g.created_at, e.timezone)}. {e.brand_name} ships it or tells you why not; until then you can {editable ? 'change it below or withdraw it' : 'withdraw it'}.
+      </p>
+    ) : null}
     {g.status === 'shipped' ? (
       <p>
         Shipped on {formatDate(g.shipped_at, e.timezone)} with {g.carrier}, tracking number <strong class="mono">{g.tracking_number}</strong>.{' '}

@@ -490,6 +490,8 @@ export function packingCsvStream(db: D1Database, brandId: string, campaignId: st
             csvText(i.option),
             csvText(i.sku),
             csvNumber(1),
+            // The phone too keeps its apostrophe before a `+`: `+1-503-555-0100` is no injection, but a spreadsheet
+            // opening it bare computes it (-1157), so unquoted it could reach a label wrong.
             ...[a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone].map(csvText),
             csvNumber(formatAmount(i.valueMinor, currency)),
             csvText(currency),

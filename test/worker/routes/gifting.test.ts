@@ -176,6 +176,11 @@ describe('product seeding', () => {
     expect(await (await get(gift, d.cookie)).text()).toContain('Deep is out of stock: pick Light.');
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Light', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
 
+    // Gifting closed: the waiting request can be withdrawn, no longer changed, and the page says so.
+    await d.brand.api('PATCH', `/api/admin/campaigns/${d.campaign.id}/gifting`, { open: false });
+    const closed = await (await get(gift, d.cookie)).text();
+    expect(closed).toContain('until then you can withdraw it.');
+    expect(closed).not.toContain('change it below');
     // Removed with an open request: declined with the removal, saying why, so it leaves the packing list. Paused:
     // cannot ask or change.
     const open = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
