@@ -3,10 +3,12 @@
 import type { FC } from 'hono/jsx';
 import { addressLines, addressOf, GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, itemsOf, KNOWN_CARRIERS, optionsOf, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
-import { Badge, type FormError } from '../layout';
+import { Badge, invalidIn, type FormError } from '../layout';
 import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
 export type ProductFormValues = { title: string; options: string; sku: string; value: string };
+/** A request's ship or decline form that was refused: drawn open, with what was typed. */
+export type OpenedForm = { requestId: string; form: 'ship' | 'decline'; values: Record<string, string> };
 
 export const GiftingPage: FC<{
   viewer: Viewer;
@@ -20,11 +22,13 @@ export const GiftingPage: FC<{
   shippedValue: { value: number; creators: number };
   values: ProductFormValues;
   errors?: FormError[];
+  opened?: OpenedForm;
   flash: Flash;
   toReview: number;
-}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, shippedValue, values, errors, flash, toReview }) => {
+}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, shippedValue, values, errors, opened, flash, toReview }) => {
   const base = `/console/campaigns/${campaign.id}/gifting`;
   const offered = products.filter((p) => p.archived_at === null);
+  const typedIn = (requestId: string, form: OpenedForm['form'], name: string) => (opened?.requestId === requestId && opened.form === form ? opened.values[name] : undefined);
   return (
     <ConsolePage title={`${campaign.name} gifting`} viewer={viewer} section="campaigns" toReview={toReview}>
       <CampaignHeader campaign={campaign} tab="gifting" brandName={viewer.brandName} />
@@ -66,6 +70,7 @@ export const GiftingPage: FC<{
                   <strong>{g.display_name}</strong>
                   <div class="muted small">@{g.handle}</div>
                   <div class="muted small">asked {formatDate(g.created_at, viewer.timezone)}</div>
+                  {g.status === 'requested' && g.updated_at !== g.created_at ? <div class="small warn-text">changed {formatDate(g.updated_at, viewer.timezone)}</div> : null}
                 </td>
                 <td data-label="Gift">
                   <ul class="plain-list">
@@ -109,20 +114,21 @@ export const GiftingPage: FC<{
                   <td data-label="Actions" class="gift-actions">
                     {g.status === 'requested' ? (
                       <>
-                        <details>
+                        <details open={opened?.requestId === g.id && opened.form === 'ship'}>
                           <summary>Mark shipped</summary>
                           <form method="post" action={`${base}/requests/${g.id}/ship`} class="stack compact-form">
+                            <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
                             <div class="field">
                               <label for={`carrier-${g.id}`}>Carrier</label>
-                              <input id={`carrier-${g.id}`} name="carrier" list="carriers" required maxlength={40} />
+                              <input id={`carrier-${g.id}`} name="carrier" list="carriers" required maxlength={40} value={typedIn(g.id, 'ship', 'carrier')} aria-invalid={invalidIn(errors, `carrier-${g.id}`)} />
                             </div>
                             <div class="field">
                               <label for={`tn-${g.id}`}>Tracking number</label>
-                              <input id={`tn-${g.id}`} name="trackingNumber" required maxlength={40} autocomplete="off" />
+                              <input id={`tn-${g.id}`} name="trackingNumber" required maxlength={40} autocomplete="off" value={typedIn(g.id, 'ship', 'trackingNumber')} aria-invalid={invalidIn(errors, `tn-${g.id}`)} />
                             </div>
                             <div class="field">
                               <label for={`tu-${g.id}`}>Tracking URL (optional)</label>
-                              <input id={`tu-${g.id}`} name="trackingUrl" type="url" inputmode="url" maxlength={500} placeholder="https://…" aria-describedby={`tu-${g.id}-hint`} />
+                              <input id={`tu-${g.id}`} name="trackingUrl" type="url" inputmode="url" maxlength={500} placeholder="https://…" aria-describedby={`tu-${g.id}-hint`} value={typedIn(g.id, 'ship', 'trackingUrl')} aria-invalid={invalidIn(errors, `tu-${g.id}`)} />
                               <p id={`tu-${g.id}-hint`} class="hint">
                                 Built for UPS, USPS, FedEx and DHL.
                               </p>
@@ -132,12 +138,14 @@ export const GiftingPage: FC<{
                             </button>
                           </form>
                         </details>
-                        <details>
+                        <details open={opened?.requestId === g.id && opened.form === 'decline'}>
                           <summary>Decline</summary>
                           <form method="post" action={`${base}/requests/${g.id}/decline`} class="stack compact-form">
                             <div class="field">
                               <label for={`reason-${g.id}`}>Why (the creator reads this)</label>
-                              <textarea id={`reason-${g.id}`} name="reason" rows={3} required maxlength={500} />
+                              <textarea id={`reason-${g.id}`} name="reason" rows={3} required maxlength={500} aria-invalid={invalidIn(errors, `reason-${g.id}`)}>
+                                {typedIn(g.id, 'decline', 'reason')}
+                              </textarea>
                             </div>
                             <button type="submit" class="button">
                               Decline
@@ -185,16 +193,16 @@ export const GiftingPage: FC<{
             ))}
           </ul>
           {canWrite ? (
-            <details open={products.length === 0 || (errors?.length ?? 0) > 0}>
+            <details open={products.length === 0 || Object.values(values).some((v) => v !== '')}>
               <summary>Add a product</summary>
               <form method="post" action={`${base}/products`} class="stack">
                 <div class="field">
                   <label for="p-title">Title</label>
-                  <input id="p-title" name="title" required maxlength={120} value={values.title} placeholder="Barrier Serum 30 ml" />
+                  <input id="p-title" name="title" required maxlength={120} value={values.title} placeholder="Barrier Serum 30 ml" aria-invalid={invalidIn(errors, 'p-title')} />
                 </div>
                 <div class="field">
                   <label for="p-options">Options (optional)</label>
-                  <input id="p-options" name="options" maxlength={1300} value={values.options} placeholder="Fragrance-free, Original" aria-describedby="p-options-hint" />
+                  <input id="p-options" name="options" maxlength={1300} value={values.options} placeholder="Fragrance-free, Original" aria-describedby="p-options-hint" aria-invalid={invalidIn(errors, 'p-options')} />
                   <p id="p-options-hint" class="hint">
                     Sizes or shades the creator picks one of, separated by commas.
                   </p>
@@ -206,7 +214,7 @@ export const GiftingPage: FC<{
                   </div>
                   <div class="field">
                     <label for="p-value">Value ({viewer.currency})</label>
-                    <input id="p-value" name="value" inputmode="decimal" required maxlength={12} value={values.value} placeholder="34.00" aria-describedby="p-value-hint" />
+                    <input id="p-value" name="value" aria-invalid={invalidIn(errors, 'p-value')} inputmode="decimal" required maxlength={12} value={values.value} placeholder="34.00" aria-describedby="p-value-hint" />
                     <p id="p-value-hint" class="hint">
                       What one costs you: the Network tab adds up what shipped.
                     </p>

@@ -1,36 +1,17 @@
 // The creator's gift (db/gifting.ts): pick the products the brand offers and where to ship them, follow the
 // parcel, say it arrived. Plain forms: it works without JavaScript, and on a phone the fields stack.
 import type { FC } from 'hono/jsx';
-import { addressLines, addressOf, GIFT_STATUS_LABELS, itemsOf, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
+import { addressLines, addressOf, GIFT_STATUS_LABELS, giftAskable, itemsOf, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
 import type { CreatorEnrollment } from '../../worker/db/creator-portal';
-import { campaignEnded } from '../../worker/domain/codes';
+import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { formatDate } from '../format';
 import { Badge, ErrorSummary, invalidIn, Notice, Page, type FormError } from '../layout';
 import { creatorNav } from './pages';
 
 export type GiftFormValues = { picks: Record<string, string | null>; address: Partial<Record<keyof ShippingAddress, string>>; save: boolean };
 
-// Whether this creator may ask (or change their ask) now, and if not, why in words.
-export function giftAskable(e: CreatorEnrollment, gift: CreatorGift, now: number): { ok: true } | { ok: false; why: string } {
-  if (campaignEnded(e, now)) return { ok: false, why: 'The campaign has ended, so it takes no more gift requests.' };
-  if (!gift.settings.open || gift.products.length === 0) return { ok: false, why: `${e.brand_name} is not taking gift requests for this campaign right now.` };
-  if (e.enrollment_status !== 'active') return { ok: false, why: `Your part in the campaign is ${e.enrollment_status === 'paused' ? 'paused' : 'on hold'}, so gift requests wait until ${e.brand_name} makes it active again.` };
-  return { ok: true };
-}
-
-const COUNTRIES_FIRST = ['US', 'CA', 'GB', 'DE', 'FR', 'AU'];
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
-// Every two-letter code the runtime names, by name; a short list of usual ones first.
-const COUNTRIES: [string, string][] = (() => {
-  const all: [string, string][] = [];
-  for (let a = 65; a <= 90; a++)
-    for (let b = 65; b <= 90; b++) {
-      const code = String.fromCharCode(a, b);
-      const name = regionNames.of(code);
-      if (name && name !== code && !['AA', 'QM', 'QZ', 'XA', 'XB', 'XK', 'ZZ', 'EU', 'UN', 'EZ'].includes(code) && !/^Unknown/.test(name)) all.push([code, name]);
-    }
-  return all.sort((x, y) => x[1].localeCompare(y[1]));
-})();
+// The fixed ISO list the address is checked against (worker/lib/countries.ts), a short list of usual ones first.
+const COUNTRIES_FIRST = ['US', 'CA', 'GB', 'DE', 'FR', 'AU'].map((code) => [code, countryName(code)] as const);
 
 const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; errors?: FormError[]; required?: boolean; autocomplete: string; max: number; hint?: string; inputmode?: 'tel'; type?: string }> = (p) => (
   <div class="field">
@@ -38,7 +19,7 @@ const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; er
       {p.label}
       {p.required ? null : <span class="muted"> (optional)</span>}
     </label>
-    <input id={`a-${p.name}`} name={p.name} type={p.type ?? 'text'} autocomplete={p.autocomplete} required={p.required} maxlength={p.max} value={p.value ?? ''} inputmode={p.inputmode} aria-invalid={invalidIn(p.errors, p.name)} aria-describedby={p.hint ? `a-${p.name}-hint` : undefined} />
+    <input id={`a-${p.name}`} name={p.name} type={p.type ?? 'text'} autocomplete={p.autocomplete} required={p.required} maxlength={p.max} value={p.value ?? ''} inputmode={p.inputmode} aria-invalid={invalidIn(p.errors, `a-${p.name}`)} aria-describedby={p.hint ? `a-${p.name}-hint` : undefined} />
     {p.hint ? (
       <p id={`a-${p.name}-hint`} class="hint">
         {p.hint}
@@ -72,7 +53,11 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
       <h2 id="gift-status-h">Your request</h2>
       <Badge status={`gift-${g.status}`} label={GIFT_STATUS_LABELS[g.status]} />
     </div>
-    {g.status === 'requested' ? <p>Sent on {formatDate(g.created_at, e.timezone)}. {e.brand_name} ships it or tells you why not; until then you can change it below or withdraw it.</p> : null}
+    {g.status === 'requested' ? (
+      <p>
+        Sent on {formatDate(g.created_at, e.timezone)}. {e.brand_name} ships it or tells you why not; until then you can {editable ? 'change it below or withdraw it' : 'withdraw it'}.
+      </p>
+    ) : null}
     {g.status === 'shipped' ? (
       <p>
         Shipped on {formatDate(g.shipped_at, e.timezone)} with {g.carrier}, tracking number <strong class="mono">{g.tracking_number}</strong>.{' '}
@@ -113,7 +98,7 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
 export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift; values: GiftFormValues; errors?: FormError[]; notice?: string; now: number }> = ({ who, e, gift, values, errors, notice, now }) => {
   const g = gift.request;
   const live = g && (g.status === 'requested' || g.status === 'shipped' || g.status === 'received');
-  const askable = giftAskable(e, gift, now);
+  const askable = giftAskable(e, { open: gift.settings.open, products: gift.products.length }, now);
   // The form: no request yet, or one to change, or one declined or withdrawn to ask again.
   const showForm = askable.ok && (!live || g.status === 'requested');
   const choices = gift.settings.choices;
@@ -136,13 +121,14 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
               {e.brand_name} ships it to you free, to post about in {e.campaign_name}.
             </p>
             <ul class="gift-choices" role="list">
-              {gift.products.map((p) => {
+              {gift.products.map((p, i) => {
                 const options = optionsOf(p);
                 const picked = Object.hasOwn(values.picks, p.id);
                 return (
                   <li class="gift-choice">
                     <label class="checkbox">
-                      <input type={choices === 1 ? 'radio' : 'checkbox'} name="product" value={p.id} checked={picked} aria-invalid={invalidIn(errors, 'products')} />
+                      {/* The first one is where "Pick a product" in the error summary lands. */}
+                      <input id={i === 0 ? 'products' : undefined} type={choices === 1 ? 'radio' : 'checkbox'} name="product" value={p.id} checked={picked} aria-invalid={invalidIn(errors, 'products')} />
                       <span>{p.title}</span>
                     </label>
                     {options.length > 0 ? (
@@ -176,9 +162,9 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
               <Field name="postalCode" label="Postal code" value={a.postalCode} errors={errors} autocomplete="shipping postal-code" max={16} />
               <div class="field">
                 <label for="a-country">Country</label>
-                <select id="a-country" name="country" required autocomplete="shipping country" aria-invalid={invalidIn(errors, 'country')}>
+                <select id="a-country" name="country" required autocomplete="shipping country" aria-invalid={invalidIn(errors, 'a-country')}>
                   <option value="">Choose…</option>
-                  {[...COUNTRIES_FIRST.map((c) => [c, regionNames.of(c) ?? c] as [string, string]), ['', '──────────'] as [string, string], ...COUNTRIES].map(([code, name]) =>
+                  {[...COUNTRIES_FIRST, ['', '──────────'] as const, ...COUNTRIES].map(([code, name]) =>
                     code === '' ? (
                       <option disabled>{name}</option>
                     ) : (
@@ -216,7 +202,7 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
 
 // The line on a home card and the brief: what to do about the gift, or where it stands.
 export const GiftLine: FC<{ e: CreatorEnrollment }> = ({ e }) => {
-  const open = e.gifting_open === 1 && e.gift_products > 0 && e.enrollment_status === 'active' && e.brand_accepted === 1 && !campaignEnded(e, Date.now());
+  const open = giftAskable(e, { open: e.gifting_open === 1, products: e.gift_products }, Date.now()).ok;
   const href = `/gift/${e.enrollment_id}`;
   switch (e.gift_status) {
     case 'requested':

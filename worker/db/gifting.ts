@@ -4,11 +4,14 @@
 // or declines with a reason; the creator says when it arrived. A request keeps copies of the products and the
 // address it was made with, so what ships is what was asked for, whatever changes later.
 import { z } from 'zod';
+import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
 import { plainText } from '../lib/validate';
+import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
+import type { CreatorEnrollment } from './creator-portal';
 import { auditIfChanged } from './audit';
 
 export const GIFT_TITLE_MAX = 120;
@@ -56,14 +59,18 @@ export async function listGiftProducts(db: D1Database, brandId: string, campaign
 
 export type Actor = { type: 'admin_user' | 'api_key' | 'creator'; id: string };
 
-// Adds a product to a campaign the caller found to be the brand's; null when the campaign has GIFT_PRODUCTS_MAX.
+// The cap counts the products offered now: archived ones are history (requests keep their copies), and archiving
+// one is how a brand makes room. The insert and the un-archive each check it in their own write.
+const ROOM_FOR_ONE_MORE = `(SELECT count(*) FROM gift_products o WHERE o.campaign_id = ?3 AND o.archived_at IS NULL) < ${GIFT_PRODUCTS_MAX}`;
+
+// Adds a product to a campaign the caller found to be the brand's; null when the campaign offers GIFT_PRODUCTS_MAX.
 export async function createGiftProduct(db: D1Database, brandId: string, campaignId: string, input: GiftProductInput, actor: Actor, now: number): Promise<GiftProductRow | null> {
   const id = newId('gp');
   const [inserted] = await db.batch([
     db
       .prepare(
         `INSERT INTO gift_products (id, brand_id, campaign_id, title, options, sku, value_minor, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE (SELECT count(*) FROM gift_products WHERE campaign_id = ?3) < ${GIFT_PRODUCTS_MAX}`,
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ${ROOM_FOR_ONE_MORE}`,
       )
       .bind(id, brandId, campaignId, input.title, JSON.stringify(input.options), input.sku, input.valueMinor, now),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift_product.created', targetType: 'campaign', targetId: campaignId, details: { productId: id, title: input.title } }, now),
@@ -72,24 +79,29 @@ export async function createGiftProduct(db: D1Database, brandId: string, campaig
   return db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ?`).bind(id).first<GiftProductRow>();
 }
 
-// Edits or archives one product of the brand's campaign; null when there is none by that id there.
-export async function updateGiftProduct(db: D1Database, brandId: string, campaignId: string, productId: string, patch: GiftProductPatch, actor: Actor, now: number): Promise<GiftProductRow | null> {
+// Edits or archives one product of the brand's campaign; null when there is none by that id there, 'too_many'
+// when bringing it back would offer more than GIFT_PRODUCTS_MAX (nothing is written then).
+export async function updateGiftProduct(db: D1Database, brandId: string, campaignId: string, productId: string, patch: GiftProductPatch, actor: Actor, now: number): Promise<GiftProductRow | null | 'too_many'> {
   const sets: string[] = [];
   const values: unknown[] = [];
-  const set = (column: string, value: unknown) => (sets.push(`${column} = ?`), values.push(value));
+  const set = (column: string, value: unknown) => (sets.push(`${column} = ?${values.length + 4}`), values.push(value));
   if (patch.title !== undefined) set('title', patch.title);
   if (patch.options !== undefined) set('options', JSON.stringify(patch.options));
   if (patch.sku !== undefined) set('sku', patch.sku);
   if (patch.valueMinor !== undefined) set('value_minor', patch.valueMinor);
   if (patch.archived !== undefined) sets.push(patch.archived ? `archived_at = coalesce(archived_at, ${now})` : 'archived_at = NULL');
-  const where = 'WHERE id = ? AND campaign_id = ? AND brand_id = ?';
+  // One offered already stays so; one archived comes back only while there is room (counted in the write).
+  const room = patch.archived === false ? ` AND (archived_at IS NULL OR ${ROOM_FOR_ONE_MORE})` : '';
+  let refused = false;
   if (sets.length > 0) {
-    await db.batch([
-      db.prepare(`UPDATE gift_products SET ${sets.join(', ')} ${where}`).bind(...values, productId, campaignId, brandId),
+    const [updated] = await db.batch([
+      db.prepare(`UPDATE gift_products SET ${sets.join(', ')} WHERE id = ?1 AND brand_id = ?2 AND campaign_id = ?3${room}`).bind(productId, brandId, campaignId, ...values),
       auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift_product.updated', targetType: 'campaign', targetId: campaignId, details: { productId, ...patch } }, now),
     ]);
+    refused = (updated?.meta.changes ?? 0) === 0;
   }
-  return db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ? AND p.campaign_id = ? AND p.brand_id = ?`).bind(productId, campaignId, brandId).first<GiftProductRow>();
+  const row = await db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.id = ? AND p.campaign_id = ? AND p.brand_id = ?`).bind(productId, campaignId, brandId).first<GiftProductRow>();
+  return row && refused && patch.archived === false ? 'too_many' : row;
 }
 
 // ---------- The campaign's setting ----------
@@ -111,10 +123,6 @@ export async function saveGiftingSettings(db: D1Database, brandId: string, campa
 
 // ---------- Addresses ----------
 
-// ISO 3166-1 alpha-2, checked against the runtime's region names so `ZZ` or `XX` is refused.
-const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
-export const countryName = (code: string) => regionNames.of(code) ?? code;
-const isCountry = (code: string) => /^[A-Z]{2}$/.test(code) && !['AA', 'QM', 'QZ', 'XA', 'XB', 'XK', 'ZZ', 'EU', 'UN', 'EZ'].includes(code) && regionNames.of(code) !== undefined;
 
 const line = (max: number, what: string) => plainText(max, 'one', `${what} is limited to ${max} characters.`);
 export const shippingAddress = z.strictObject({
@@ -130,7 +138,7 @@ export const shippingAddress = z.strictObject({
     .string()
     .trim()
     .overwrite((s) => s.toUpperCase())
-    .refine(isCountry, 'Pick the country (a two-letter code such as US or DE).'),
+    .refine(isCountryCode, 'Pick the country (an ISO 3166-1 two-letter code such as US or DE).'),
   phone: line(25, 'The phone number')
     .default('')
     .refine((s) => s === '' || /^\+?[0-9][0-9 ()./-]{3,23}$/.test(s), 'Digits, spaces and + ( ) - only.'),
@@ -238,8 +246,25 @@ export function pickedItems(picks: GiftPick[], products: GiftProductRow[], choic
   return { items };
 }
 
-// Where a creator may ask: accepted the brand, active in the campaign, gifting open and the campaign running.
-const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.gifting_open = 1 AND c.status = 'active' AND (c.ends_at IS NULL OR c.ends_at > ?3)
+// Whether a creator may ask for a gift (or change their ask) now, and if not, why in words: the one rule the home
+// card's "Choose your gift", the gift page and its form check, and MAY_ASK below writes under. Accepted the
+// brand and active in the campaign (not paused or benched), gifting open with a product offered, and the
+// campaign not ended. A draft campaign takes requests: product usually ships before the launch, so the posts
+// are ready for it (as drafts are sent for review before it).
+export function giftAskable(
+  e: Pick<CreatorEnrollment, 'campaign_status' | 'ends_at' | 'enrollment_status' | 'brand_accepted' | 'brand_name'>,
+  offer: { open: boolean; products: number },
+  now: number,
+): { ok: true } | { ok: false; why: string } {
+  if (campaignEnded(e, now)) return { ok: false, why: 'The campaign has ended, so it takes no more gift requests.' };
+  if (!offer.open || offer.products === 0) return { ok: false, why: `${e.brand_name} is not taking gift requests for this campaign right now.` };
+  if (!e.brand_accepted || e.enrollment_status !== 'active') return { ok: false, why: `Your part in the campaign is ${e.enrollment_status === 'paused' ? 'paused' : 'on hold'}, so gift requests wait until ${e.brand_name} makes it active again.` };
+  return { ok: true };
+}
+
+// giftAskable in the write (the products offered are checked by pickedItems): `c.status <> 'ended'` and the end
+// date are campaignEnded's two halves.
+const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.gifting_open = 1 AND c.status <> 'ended' AND (c.ends_at IS NULL OR c.ends_at > ?3)
   AND EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = e.brand_id AND r.creator_id = e.creator_id AND r.accepted_at IS NOT NULL)`;
 
 export type AskOutcome = 'requested' | 'changed' | 'shipped_already' | 'closed';
@@ -331,32 +356,44 @@ export const shipBody = z.strictObject({
     .trim()
     .refine((s) => /^[A-Za-z0-9][A-Za-z0-9 -]{2,39}$/.test(s), 'A tracking number is 3 to 40 letters and digits (spaces and hyphens allowed).'),
   trackingUrl: httpsUrl.nullable().optional().meta({ description: 'The parcel\'s tracking page (https). Left out, a known carrier\'s (UPS, USPS, FedEx, DHL) is built from the number.' }),
+  updatedAt: z.iso
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s))
+    .optional()
+    .meta({ description: "The request's `updatedAt` (or the packing list's `updated_at`) as you read it: when given, a request changed since (the creator picked other products or gave another address) is not shipped but answered 409 `gift_request_changed`, so what is recorded shipped is what you packed." }),
 });
 export const declineBody = z.strictObject({
   reason: plainText(DECLINE_REASON_MAX, 'many', `The reason is limited to ${DECLINE_REASON_MAX} characters.`).min(1, 'Say why: the creator reads it.'),
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' };
+export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' | 'changed' };
 
 // Marks a request shipped. Only the call that moves it from requested to shipped says 'shipped' (and so mails),
 // the UPDATE's own guard deciding between two clicks; a shipped one takes a corrected carrier or number
-// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped.
+// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped. With
+// `updatedAt` (the version the shipper packed from), each write also wants the row as it was then: one the
+// creator changed meanwhile is a 'changed' conflict, never shipped with products or an address nobody packed.
 export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
   const url = input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber);
   const before = await loadGiftRequest(db, brandId, requestId);
   if (!before) return { outcome: 'not_found' };
-  if (before.status === 'shipped' && before.carrier === input.carrier && before.tracking_number === input.trackingNumber && before.tracking_url === url) return { outcome: 'unchanged', request: before };
+  const sameShipment = (g: GiftRequestRow) => g.status === 'shipped' && g.carrier === input.carrier && g.tracking_number === input.trackingNumber && g.tracking_url === url;
+  if (sameShipment(before)) return { outcome: 'unchanged', request: before };
   if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', request: before, reason: 'not_open' };
   if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'enrollment_removed' };
+  const version = input.updatedAt;
+  if (version !== undefined && before.updated_at !== version) return { outcome: 'conflict', request: before, reason: 'changed' };
+  const asRead = version === undefined ? '' : ' AND updated_at = ?7';
+  const versionBind = version === undefined ? [] : [version];
   if (before.status === 'requested') {
     const [first] = await db.batch([
       db
         .prepare(
           `UPDATE gift_requests SET status = 'shipped', carrier = ?1, tracking_number = ?2, tracking_url = ?3, shipped_at = ?4, updated_at = ?4
-           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
+           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested'${asRead} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
         )
-        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId),
+        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
       auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.shipped', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
     ]);
     if ((first?.meta.changes ?? 0) > 0) return { outcome: 'shipped', request: (await loadGiftRequest(db, brandId, requestId))! };
@@ -364,15 +401,30 @@ export async function shipGift(db: D1Database, brandId: string, requestId: strin
   // Shipped before (or by another click just now): a corrected carrier or number, with no second mail.
   const [fixed] = await db.batch([
     db
-      .prepare("UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)")
-      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId),
+      .prepare(`UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)${asRead}`)
+      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.tracking_changed', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
   ]);
   const after = (await loadGiftRequest(db, brandId, requestId))!;
   if ((fixed?.meta.changes ?? 0) > 0) return { outcome: 'updated', request: after };
+  // A second click that lost to the first finds its own shipment: nothing to say. Anything else moved under us.
+  if (sameShipment(after)) return { outcome: 'unchanged', request: after };
+  if (version !== undefined && (after.status === 'requested' || after.status === 'shipped')) return { outcome: 'conflict', request: after, reason: 'changed' };
   if (after.status === 'shipped') return { outcome: 'unchanged', request: after };
   return { outcome: 'conflict', request: after, reason: after.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
 }
+
+// A creator who is removed from the campaign, or leaves it, can no longer be shipped to: their request still
+// waiting is declined in the removal's own batch, with a reason the brand reads on the Gifting tab (and the
+// creator, if brought back), so it leaves the packing list and its count instead of sitting there unshippable.
+// A shipped one stays shipped. Written only when the removal was (the enrollment removed at this `now`).
+export const REMOVAL_REASONS = { removed: 'Not shipped: the creator was removed from the campaign.', left: 'Not shipped: the creator left the campaign.' } as const;
+export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmentId: string }, why: keyof typeof REMOVAL_REASONS, actor: Actor, now: number) => [
+  db
+    .prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE enrollment_id = ?3 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.status = 'removed' AND e.removed_at = ?2)")
+    .bind(REMOVAL_REASONS[why], now, e.enrollmentId),
+  auditIfChanged(db, { brandId: e.brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: e.enrollmentId, details: { reason: REMOVAL_REASONS[why] } }, now),
+];
 
 export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
 
@@ -415,7 +467,7 @@ export async function shippedMessage(db: D1Database, request: GiftRequestRow, or
 
 // ---------- The packing list ----------
 
-export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency'];
+export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
 
 // The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
 // keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
@@ -438,9 +490,13 @@ export function packingCsvStream(db: D1Database, brandId: string, campaignId: st
             csvText(i.option),
             csvText(i.sku),
             csvNumber(1),
+            // The phone too keeps its apostrophe before a `+`: `+1-503-555-0100` is no injection, but a spreadsheet
+            // opening it bare computes it (-1157), so unquoted it could reach a label wrong.
             ...[a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone].map(csvText),
             csvNumber(formatAmount(i.valueMinor, currency)),
             csvText(currency),
+            // The request's version: sent back as the ship call's updatedAt, it refuses a request changed since.
+            csvText(new Date(g.updated_at).toISOString()),
           ]),
         );
       })

@@ -5,13 +5,13 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, get, post, signIn } from '../console-fixtures';
-import { createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
+import { createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
 portalTestDefaults();
 
 type Product = { id: string; archivedAt: string | null };
-type Request = { id: string; status: string; items: { title: string; option: string | null }[]; address: Record<string, string>; shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null };
+type Request = { id: string; status: string; items: { title: string; option: string | null }[]; address: Record<string, string>; shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null; updatedAt: string };
 type ErrorBody = { error: { code: string } };
 
 const ADDRESS = { name: 'Sarah Lee', line1: '12 Harbor Street', line2: '=HYPERLINK("http://evil.example")', city: 'Portland', region: 'OR', postalCode: '97201', country: 'us', phone: '+1 503 555 0100', save: '1' };
@@ -26,6 +26,14 @@ async function build() {
   const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
   return { ...m, serum: serum.data, balm: balm.data, manager, viewer, gift: `/gift/${m.enrollment.id}` };
 }
+// Every link in a page's error summary lands on an element of the page (and there is at least one).
+function linksLand(html: string) {
+  const summary = html.match(/<div class="notice notice-error error-summary"[\s\S]*?<\/div>/)?.[0] ?? '';
+  const targets = [...summary.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
+  expect(targets.length).toBeGreaterThan(0);
+  for (const id of targets) expect(html, `#${id}`).toContain(`id="${id}"`);
+  return targets;
+}
 const requestsOf = (enrollmentId: string) => rowCount('SELECT count(*) AS n FROM gift_requests WHERE enrollment_id = ?', enrollmentId);
 
 describe('product seeding', () => {
@@ -36,18 +44,25 @@ describe('product seeding', () => {
     expect((await post(w.gift, { product: w.balm.id, ...ADDRESS }, { cookie: w.cookie })).status).toBe(409);
     expect((await w.brand.api('PATCH', `/api/admin/campaigns/${w.campaign.id}/gifting`, { open: true, choices: 1 })).status).toBe(200);
     expect(await (await get('/', w.cookie)).text()).toContain('Choose your gift');
-    expect(await (await get(w.gift, w.cookie)).text()).toContain('Pick one product');
+    const form = await (await get(w.gift, w.cookie)).text();
+    expect(form).toContain('Pick one product');
+    // The countries are the ISO list: South Sudan is there, withdrawn and reserved codes are not.
+    expect(form).toContain('value="SS"');
+    for (const code of ['DD', 'UK', 'YU', 'QO', 'IC', 'EA']) expect(form).not.toContain(`value="${code}"`);
 
     // Refused input writes nothing: no option for a product that has them, a made-up country, an oversized line,
     // two products where one is allowed.
     for (const bad of [
       { product: w.serum.id, ...ADDRESS },
-      { product: w.balm.id, ...ADDRESS, country: 'ZZ' },
+      ...['ZZ', 'DD', 'UK', 'QO'].map((country) => ({ product: w.balm.id, ...ADDRESS, country })),
       { product: w.balm.id, ...ADDRESS, line1: 'x'.repeat(500) },
       { product: w.balm.id, ...ADDRESS, name: 'a\u202eb' },
       { product: [w.balm.id, w.serum.id], [`option-${w.serum.id}`]: '30 ml', ...ADDRESS },
+      { ...ADDRESS, name: '', postalCode: '#1' },
     ]) {
-      expect((await post(w.gift, bad, { cookie: w.cookie })).status).toBe(422);
+      const res = await post(w.gift, bad, { cookie: w.cookie });
+      expect(res.status).toBe(422);
+      linksLand(await res.text());
     }
     expect(await requestsOf(w.enrollment.id)).toBe(0);
 
@@ -82,6 +97,26 @@ describe('product seeding', () => {
     expect(csv).toContain(`"${req.id}"`);
     expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
 
+    // Changed after the packing list and the page were read: a ship carrying the version read is refused, unwritten.
+    expect(csv).toContain(`"${req.updatedAt}"\r\n`);
+    const drawn = (await (await get(tab, w.manager)).text()).match(/name="updatedAt" value="([^"]+)"/)?.[1];
+    expect(drawn).toBe(req.updatedAt);
+    expect((await post(w.gift, { product: w.serum.id, [`option-${w.serum.id}`]: '30 ml', ...ADDRESS, city: 'Eugene' }, { cookie: w.cookie })).status).toBe(303);
+    const stale = await w.brand.api('POST', `/api/admin/gift-requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', updatedAt: req.updatedAt });
+    expect([stale.status, (await json<ErrorBody>(stale)).error.code]).toEqual([409, 'gift_request_changed']);
+    expect((await post(`${tab}/requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl: '', updatedAt: drawn! }, { cookie: w.manager })).status).toBe(409);
+    expect(await env.DB.prepare('SELECT status FROM gift_requests WHERE id = ?').bind(req.id).first('status')).toBe('requested');
+
+    // A refused ship form comes back open on its request, as typed, its errors linking to its inputs; so does the product form.
+    const refusedShip = await post(`${tab}/requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '!', trackingUrl: 'http://x' }, { cookie: w.manager });
+    const shipPage = await refusedShip.text();
+    expect(refusedShip.status).toBe(422);
+    expect(linksLand(shipPage)).toEqual([`tn-${req.id}`, `tu-${req.id}`]);
+    expect(shipPage).toMatch(/<details open="">\s*<summary>Mark shipped<\/summary>/);
+    expect(shipPage).toContain('value="http://x"');
+    const refusedProduct = await post(`${tab}/products`, { title: '', options: '', sku: '', value: 'lots' }, { cookie: w.manager });
+    expect(linksLand(await refusedProduct.text())).toEqual(['p-title', 'p-value']);
+
     // Tracking URLs: only https.
     for (const trackingUrl of ['http://track.example/1', 'javascript:alert(1)', 'https://user:pw@track.example/']) {
       const r = await w.brand.api('POST', `/api/admin/gift-requests/${req.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl });
@@ -113,7 +148,7 @@ describe('product seeding', () => {
     expect(await (await get(`/console/campaigns/${w.campaign.id}/network.csv`, w.manager)).text()).toMatch(/,34\.00\r\n$/);
   });
 
-  it('keeps other brands out, declines with a reason, and refuses paused and removed creators', async () => {
+  it("keeps other brands out, takes a draft campaign's requests, declines with a reason, declines a removed creator's request, and refuses paused creators", async () => {
     const w = await shared();
     const other = await createMoneyBrand();
     const [request] = (await json<Data<Request[]>>(await w.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}`))).data;
@@ -131,6 +166,9 @@ describe('product seeding', () => {
     await d.brand.api('PATCH', `/api/admin/campaigns/${d.campaign.id}/gifting`, { open: true });
     const gift = `/gift/${d.enrollment.id}`;
     expect((await get(gift, w.cookie)).status).toBe(404);
+    // Not launched yet: a draft campaign takes requests (product ships before the launch), offered and accepted alike.
+    await env.DB.prepare("UPDATE campaigns SET status = 'draft' WHERE id = ?").bind(d.campaign.id).run();
+    expect(await (await get('/', d.cookie)).text()).toContain('Choose your gift');
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Deep', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
     const id = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
     expect((await w.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'No.' })).status).toBe(404);
@@ -138,13 +176,40 @@ describe('product seeding', () => {
     expect(await (await get(gift, d.cookie)).text()).toContain('Deep is out of stock: pick Light.');
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Light', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
 
-    // Removed with an open request: not shipped. Paused: cannot ask or change.
+    // Gifting closed: the waiting request can be withdrawn, no longer changed, and the page says so.
+    await d.brand.api('PATCH', `/api/admin/campaigns/${d.campaign.id}/gifting`, { open: false });
+    const closed = await (await get(gift, d.cookie)).text();
+    expect(closed).toContain('until then you can withdraw it.');
+    expect(closed).not.toContain('change it below');
+    // Removed with an open request: declined with the removal, saying why, so it leaves the packing list. Paused:
+    // cannot ask or change.
     const open = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
     await d.brand.api('PATCH', `/api/admin/enrollments/${d.enrollment.id}`, { status: 'removed' });
+    expect(await env.DB.prepare('SELECT status, decline_reason AS reason FROM gift_requests WHERE id = ?').bind(open).first()).toEqual({ status: 'declined', reason: 'Not shipped: the creator was removed from the campaign.' });
     const refused = await d.brand.api('POST', `/api/admin/gift-requests/${open}/ship`, { carrier: 'DHL', trackingNumber: 'ABC123' });
-    expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'enrollment_removed']);
+    expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'gift_request_not_open']);
+    expect(await (await d.brand.api('GET', `/api/admin/campaigns/${d.campaign.id}/packing-list.csv`)).text()).not.toContain(open);
     await w.brand.api('PATCH', `/api/admin/enrollments/${w.enrollment.id}`, { status: 'paused' });
     expect(await (await get(w.gift, w.cookie)).text()).not.toContain('Send my request');
   });
-});
 
+  it('caps the products offered, not the archived ones, bringing one back included, and fixes the currency', async () => {
+    const brand = await createBrand();
+    const campaign = (await json<Data<{ id: string }>>(await brand.api('POST', '/api/admin/campaigns', { name: 'Seeding', slug: 'seeding', hashtag: '#Seed', defaultDestination: 'https://shop.example/' }))).data;
+    const products = `/api/admin/campaigns/${campaign.id}/gift-products`;
+    const first = (await json<Data<Product>>(await brand.api('POST', products, { title: 'Kit 1' }))).data;
+    const insert = env.DB.prepare("INSERT INTO gift_products (id, brand_id, campaign_id, title, options, created_at) VALUES (?, ?, ?, 'Kit', '[]', 1)");
+    await env.DB.batch(Array.from({ length: 49 }, (_, i) => insert.bind(`gp_cap_${campaign.id}_${i}`, brand.brandId, campaign.id)));
+    const full = await brand.api('POST', products, { title: 'One too many' });
+    expect([full.status, (await json<ErrorBody>(full)).error.code]).toEqual([409, 'too_many_products']);
+    // Archiving one makes room; bringing it back while 50 are offered is refused, and it stays archived.
+    expect((await brand.api('PATCH', `${products}/${first.id}`, { archived: true })).status).toBe(200);
+    expect((await brand.api('POST', products, { title: 'Kit 51' })).status).toBe(201);
+    const back = await brand.api('PATCH', `${products}/${first.id}`, { archived: false, title: 'Kit 1 again' });
+    expect([back.status, (await json<ErrorBody>(back)).error.code]).toEqual([409, 'too_many_products']);
+    expect(await env.DB.prepare('SELECT title, archived_at IS NOT NULL AS archived FROM gift_products WHERE id = ?').bind(first.id).first()).toEqual({ title: 'Kit 1', archived: 1 });
+    // Priced products fix the currency (this brand has no plan, code or enrollment).
+    const currency = await brand.api('PATCH', '/api/admin/brand', { currency: 'JPY' });
+    expect([currency.status, (await json<ErrorBody>(currency)).error.code]).toEqual([409, 'brand_in_use']);
+  });
+});

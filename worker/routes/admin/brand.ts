@@ -77,7 +77,7 @@ export const brandView = (b: BrandRow) => ({
 // period edges under closed months. Plans, codes and flat fees are amounts in the currency too: a brand
 // that has set any up would see its creators' terms change a hundredfold from USD to JPY.
 const MONEY_RECORDED = ['conversions', 'refunds', 'ledger_entries'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
-const TERMS_SET = ['commission_plans', 'discount_codes', 'enrollments'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
+const TERMS_SET = ['commission_plans', 'discount_codes', 'enrollments', 'gift_products'].map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE brand_id = ?1)`).join(' OR ');
 
 const COLUMNS = { name: 'name', allowedHosts: 'allowed_hosts', fallbackUrl: 'fallback_url', clickParam: 'click_param', currency: 'currency', timezone: 'timezone', minPayoutMinor: 'min_payout_minor', selfPurchasesEarn: 'self_purchases_earn' } as const;
 
@@ -130,7 +130,7 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
     }
     throw inUse(
       values.currency !== undefined
-        ? 'The currency is fixed once the brand has plans, codes, enrollments or money: their amounts are in it.'
+        ? 'The currency is fixed once the brand has plans, codes, enrollments, gift products or money: their amounts are in it.'
         : 'The timezone is fixed once the brand has recorded money: its periods were counted in it.',
     );
   }
@@ -151,7 +151,7 @@ export const brandRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update the brand settings',
       description:
-        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes or enrollments or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s: their account email once they accepted your brand, until then the one you gave) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). Two saves at once: the second answers 409 `brand_changed`.',
+        'Send only what changes. Allowed hosts are checked when a link is created, so removing a host leaves existing links as they are (pause them to stop them). The fallback URL must be https on an allowed host. Links answer with a new click parameter or fallback within the link cache (LINK_CACHE_TTL_MS); orders of shoppers who clicked before a click-parameter change carry the old name. A click parameter that a link or campaign destination already uses is refused (409 `brand_in_use`). The timezone can change until the brand records money, the currency until it sets up plans, codes, enrollments or gift products or records money (409 `brand_in_use`). `minPayoutMinor` is the least a period\'s close pays one creator (0 to 1,000,000, in minor units; 0: any amount above zero): a creator owed less gets no payout that period, and what they are owed carries forward to a later close (one no longer in a running campaign, removed or ended, is paid whatever they are owed). It applies to closes from now on. `selfPurchasesEarn` (default false): whether a creator\'s own order (the customer\'s email, sent with the order and never stored, is the creator\'s: their account email once they accepted your brand, until then the one you gave) earns commission like any other; false records and credits it with 0 commission (`commission.reason: "self_purchase"`) and no tier or bonus revenue. It applies to orders that arrive from now on (an order waiting for its click, to the moment the click credits it). Two saves at once: the second answers 409 `brand_changed`.',
       example: { allowedHosts: ['fernway.example', '*.fernway.example', 'fernway-shop.example'], fallbackUrl: 'https://fernway.example/' },
       responses: { 200: { description: 'The updated brand.', schema: dataOf(Brand) } },
       errors: { 404: ['not_found'], 409: ['brand_in_use', 'brand_changed'], 422: ['invalid_destination'] },

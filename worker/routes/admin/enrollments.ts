@@ -17,6 +17,7 @@ import { Adjustment, dataOf, Enrollment, pagedListOf } from '../../openapi/schem
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, type AdjustmentMade } from '../../db/adjustments';
 import { dueDateInput } from '../../domain/content-due';
 import { dueAtAsked } from './campaigns';
+import { declineOnRemoval } from '../../db/gifting';
 
 const id = z.string().min(1).max(64);
 
@@ -137,6 +138,8 @@ export async function updateEnrollment(
   const [, audit] = await d1.batch([
     d1.prepare(update.sql).bind(...update.params),
     auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'enrollment.updated', targetType: 'enrollment', targetId: enrollmentId, details: { changes } }, now),
+    // Removed: their gift request still waiting to ship is declined with the removal (db/gifting.ts).
+    ...(values.status === 'removed' ? declineOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now) : []),
   ]);
   if (audit!.meta.changes === 0) throw enrollmentChanged();
   return (await db.query.enrollments.findFirst({ where })) ?? null;
@@ -238,7 +241,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     op({
       summary: 'Update an enrollment',
       description:
-        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, and the campaign leaves their portal; what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`; so does any status brought back to a creator who left or declined that campaign themselves, and such a campaign-level invitation can only be removed until they answer it. `contentDueAt` gives this creator their own due date for a first draft (a later one for someone who joined late), before the campaign's: a date such as `2026-12-19` (due at the end of that day in the brand's timezone) or an exact date-time with its offset; null goes back to the campaign's; a new one already over is a 422, and a removed creator gets none (409 `enrollment_removed`). Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
+        "Pause, bench or remove a creator, bring one back (`active`), move them on the payment ladder (`paymentModel`, `flatFeeMinor`; flat and hybrid need a fee), or rewrite their section of the brief. `paused` and `benched` are labels for the brand's team: links and codes keep working. Pay changes apply to what is recorded next: orders recorded after the change, posts that go live after it. Removing a creator is dated: their links and codes close (within the caches' 10 s), orders placed after it credit them by neither code nor click, orders placed before it still do when reported later, the campaign leaves their portal, and a gift request of theirs still waiting to ship is declined (`Not shipped: the creator was removed from the campaign.`); what they earned stays theirs. `active` is refused while the creator has not accepted the invitation, and brings back one who never set a password or never accepted your brand (a decline included) as `invited`; so does any status brought back to a creator who left or declined that campaign themselves, and such a campaign-level invitation can only be removed until they answer it. `contentDueAt` gives this creator their own due date for a first draft (a later one for someone who joined late), before the campaign's: a date such as `2026-12-19` (due at the end of that day in the brand's timezone) or an exact date-time with its offset; null goes back to the campaign's; a new one already over is a 422, and a removed creator gets none (409 `enrollment_removed`). Each changed field is audited from and to; two edits that cross: the second answers 409 `enrollment_changed`.",
       params: { id: 'The enrollment id.' },
       example: { paymentModel: 'hybrid', flatFeeMinor: 15_000, contentDueAt: '2026-12-19' },
       responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },

@@ -70,6 +70,7 @@ async function campaignOf(c: Context<AppEnv>) {
 const currencyOf = async (c: Context<AppEnv>) => (await c.env.DB.prepare('SELECT currency FROM brands WHERE id = ?').bind(c.var.admin.brandId).first<{ currency: string }>())?.currency ?? 'USD';
 
 const op = routeDescriber({ tag: 'Gifting', auth: 'adminKey' });
+const tooMany = () => new ApiError(409, 'too_many_products', `A campaign offers at most ${GIFT_PRODUCTS_MAX} gift products at once: archive one you no longer send.`);
 const campaignId = { id: 'The campaign id.' };
 
 // Under /campaigns: the campaign's setting, products and packing list.
@@ -113,7 +114,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     '/:id/gift-products',
     op({
       summary: 'Add a gift product',
-      description: `A product the campaign's creators may pick, with the options they pick one of (sizes, shades) and what one costs you. At most ${GIFT_PRODUCTS_MAX} per campaign (409 \`too_many_products\`).`,
+      description: `A product the campaign's creators may pick, with the options they pick one of (sizes, shades) and what one costs you. At most ${GIFT_PRODUCTS_MAX} offered at once per campaign (archived ones do not count; 409 \`too_many_products\`).`,
       params: campaignId,
       example: { title: 'Barrier Serum 30 ml', options: ['Fragrance-free', 'Original'], sku: 'LS-SERUM-30', valueMinor: 3400 },
       responses: { 201: { description: 'The product.', schema: dataOf(GiftProduct) } },
@@ -124,7 +125,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
       const row = await createGiftProduct(c.env.DB, brandId, campaign.id, c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
-      if (!row) throw new ApiError(409, 'too_many_products', `A campaign offers at most ${GIFT_PRODUCTS_MAX} gift products: archive one you no longer send.`);
+      if (!row) throw tooMany();
       return c.json({ data: giftProductView(row) }, 201);
     },
   )
@@ -132,11 +133,11 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     '/:id/gift-products/:productId',
     op({
       summary: 'Edit or archive a gift product',
-      description: 'Changes its title, options, SKU or value, or archives it (`archived: true`: creators can no longer pick it; requests that name it keep their copy and still ship) or brings it back. Requests already made keep the product as it was.',
+      description: `Changes its title, options, SKU or value, or archives it (\`archived: true\`: creators can no longer pick it; requests that name it keep their copy and still ship) or brings it back (\`archived: false\`, while the campaign offers fewer than ${GIFT_PRODUCTS_MAX}, else 409 \`too_many_products\` and nothing changes). Requests already made keep the product as it was.`,
       params: { ...campaignId, productId: 'The gift product id.' },
       example: { archived: true },
       responses: { 200: { description: 'The product now.', schema: dataOf(GiftProduct) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 409: ['too_many_products'] },
     }),
     valid('json', giftProductPatch),
     async (c) => {
@@ -144,6 +145,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const row = await updateGiftProduct(c.env.DB, brandId, campaign.id, c.req.param('productId'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
       if (!row) throw notFound('gift product');
+      if (row === 'too_many') throw tooMany();
       return c.json({ data: giftProductView(row) });
     },
   )
@@ -152,7 +154,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download the packing list',
       description:
-        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency. Text a spreadsheet would run as a formula starts with an apostrophe.',
+        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency, updated_at (the version of the request: send it as `updatedAt` when you ship it). Text a spreadsheet would run as a formula starts with an apostrophe.',
       params: campaignId,
       responses: { 200: { description: 'CSV, as an attachment.', contentType: 'text/csv' } },
       errors: { 404: ['not_found'] },
@@ -195,11 +197,11 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     op({
       summary: 'Mark a gift shipped',
       description:
-        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. A declined, withdrawn or received request is a 409 `gift_request_not_open`; a removed creator\'s is a 409 `enrollment_removed`.',
+        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. A declined, withdrawn or received request is a 409 `gift_request_not_open`; a removed creator\'s request still waiting is declined with the removal (and one left from before that is a 409 `enrollment_removed`). Send `updatedAt` as you read it (from this list or the packing list\'s `updated_at`): a request changed since (the creator picked other products or gave another address after you packed) is a 409 `gift_request_changed` with nothing written, so load it again and ship what it asks for now.',
       params: requestId,
-      example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784' },
+      example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784', updatedAt: '2026-05-04T09:30:00.000Z' },
       responses: { 200: { description: 'The request, shipped.', schema: dataOf(GiftRequest) } },
-      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed'] },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed', 'gift_request_changed'] },
     }),
     valid('json', shipBody),
     async (c) => {
@@ -208,6 +210,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
         if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
+        if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
       if (result.outcome === 'shipped') {

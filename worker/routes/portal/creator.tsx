@@ -4,8 +4,8 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
-import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
-import { giftAskable, GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
+import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
+import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
@@ -578,7 +578,10 @@ creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
   if ((await formBody(c)).confirm !== '1') return c.redirect(`/brief/${e.enrollment_id}`, 303);
   const now = Date.now();
   const db = c.env.DB;
-  await db.batch(creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now));
+  await db.batch([
+    ...creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now),
+    ...declineOnRemoval(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id }, 'left', { type: 'creator', id: creatorId }, now),
+  ]);
   return c.redirect('/?left=1', 303);
 });
 
@@ -631,13 +634,14 @@ creatorPortal.post('/gift/:enrollmentId', async (c) => {
   const values: GiftFormValues = { picks: Object.fromEntries(picks.map((p) => [p.productId, p.option])), address: typed, save: one('save') === '1' };
   const now = Date.now();
   const gift = await creatorGift(c.env.DB, e, creatorId);
-  const askable = giftAskable(e, gift, now);
+  const askable = giftAskable(e, { open: gift.settings.open, products: gift.products.length }, now);
   if (!askable.ok) return giftPage(c, e, { values, errors: [askable.why], status: 409 });
   const errors: FormError[] = [];
   const picked = pickedItems(picks, gift.products, gift.settings.choices);
   if ('problem' in picked) errors.push(picked.problem);
   const address = shippingAddress.safeParse(Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, one(f)])));
-  if (!address.success) for (const i of address.error.issues) errors.push({ field: String(i.path[0]), text: i.message });
+  // The address fields' ids are `a-<name>` (the error summary links to them).
+  if (!address.success) for (const i of address.error.issues) errors.push({ field: `a-${String(i.path[0])}`, text: i.message });
   if (errors.length > 0 || 'problem' in picked || !address.success) return giftPage(c, e, { values, errors, status: 422 });
   const outcome = await askForGift(c.env.DB, { enrollmentId: e.enrollment_id, creatorId, brandId: e.brand_id, items: picked.items, address: address.data, save: values.save }, now);
   if (outcome === 'shipped_already') return giftPage(c, e, { values, errors: ['Your gift has already shipped, so the request cannot change now.'], status: 409 });

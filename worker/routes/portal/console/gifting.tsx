@@ -1,7 +1,7 @@
 // A campaign's Gifting tab (db/gifting.ts): products and the setting, the requests, shipping and declining
 // them as the admin API does, and the packing list. Writes and the CSV need an owner or manager (enforceRole).
 import { Hono } from 'hono';
-import { GiftingPage, type ProductFormValues } from '../../../../portal/console/gifting';
+import { GiftingPage, type OpenedForm, type ProductFormValues } from '../../../../portal/console/gifting';
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import {
@@ -49,8 +49,9 @@ const FLASHES: Record<string, Flash> = {
 const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/gifting`;
 const EMPTY_PRODUCT: ProductFormValues = { title: '', options: '', sku: '', value: '' };
 const SHOWN = 200;
+const TOO_MANY = `A campaign offers at most ${GIFT_PRODUCTS_MAX} products at once: archive one you no longer send.`;
 
-async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[] } = {}, status: PageStatus = 200) {
+async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[]; opened?: OpenedForm } = {}, status: PageStatus = 200) {
   const { user } = c.var;
   const db = c.env.DB;
   const raw = c.req.query('status') ?? '';
@@ -77,6 +78,7 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
       shippedValue={{ value: [...gifted.values()].reduce((a, b) => a + b, 0), creators: gifted.size }}
       values={extras.values ?? EMPTY_PRODUCT}
       errors={extras.errors}
+      opened={extras.opened}
       flash={status === 200 ? flashOf(FLASHES, c) : null}
       toReview={toReview}
     />,
@@ -84,7 +86,10 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
   );
 }
 
-const issuesOf = (issues: { path: PropertyKey[]; message: string }[]): FormError[] => issues.map((i) => ({ field: String(i.path[0] ?? ''), text: i.message }));
+// Each error names the id of the input it is about, so the error summary's link lands on it.
+const issuesOf = (issues: { path: PropertyKey[]; message: string }[], id: (field: string) => string): FormError[] => issues.map((i) => ({ field: id(String(i.path[0] ?? '')), text: i.message }));
+const PRODUCT_INPUTS: Record<string, string> = { title: 'p-title', options: 'p-options', sku: 'p-sku', valueMinor: 'p-value' };
+const SHIP_INPUTS: Record<string, string> = { carrier: 'carrier', trackingNumber: 'tn', trackingUrl: 'tu', reason: 'reason' };
 
 giftingRoutes.get('/campaigns/:id/gifting', async (c) => renderGifting(c, await campaignOr404(c, c.req.param('id'))));
 
@@ -116,11 +121,11 @@ giftingRoutes.post('/campaigns/:id/gifting/products', async (c) => {
     valueMinor: value ?? -1,
   });
   if (!parsed.success) {
-    const errors = issuesOf(parsed.error.issues).map((e) => (typeof e !== 'string' && e.field === 'valueMinor' ? { field: 'value', text: `Give the value as an amount in ${currency}, such as 34.00.` } : e));
+    const errors = issuesOf(parsed.error.issues, (f) => PRODUCT_INPUTS[f] ?? f).map((e) => (typeof e !== 'string' && e.field === 'p-value' ? { field: 'p-value', text: `Give the value as an amount in ${currency}, such as 34.00.` } : e));
     return renderGifting(c, campaign, { values, errors }, 422);
   }
   const row = await createGiftProduct(c.env.DB, c.var.user.brandId, campaign.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, Date.now());
-  if (!row) return renderGifting(c, campaign, { values, errors: [`A campaign offers at most ${GIFT_PRODUCTS_MAX} products: archive one you no longer send.`] }, 409);
+  if (!row) return renderGifting(c, campaign, { values, errors: [TOO_MANY] }, 409);
   return c.redirect(withFlash(pagePath(campaign.id), 'product_added'), 303);
 });
 
@@ -129,6 +134,7 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   const archived = (await readForm(c)).get('archived') !== '0';
   const row = await updateGiftProduct(c.env.DB, c.var.user.brandId, campaign.id, c.req.param('productId'), { archived }, { type: 'admin_user', id: c.var.user.id }, Date.now());
   if (!row) throw notFound('gift product');
+  if (row === 'too_many') return renderGifting(c, campaign, { errors: [TOO_MANY] }, 409);
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
@@ -141,14 +147,22 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
   const { user } = c.var;
-  const parsed = shipBody.safeParse({ carrier: form.get('carrier'), trackingNumber: form.get('trackingNumber'), trackingUrl: form.get('trackingUrl').trim() || null });
-  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues) }, 422);
   const requestId = c.req.param('requestId');
+  const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
+  // The form carries the version of the request it was drawn with: one the creator changed since is not shipped.
+  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
+  // Refused, the request's ship form comes back open with what was typed, the errors linking to its inputs.
+  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'ship', values: typed } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
   const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    const text = result.reason === 'enrollment_removed' ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.' : `This request is ${result.request.status}, so it cannot be marked shipped.`;
+    const text =
+      result.reason === 'enrollment_removed'
+        ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
+        : result.reason === 'changed'
+          ? `${result.request.display_name} changed this request after the page was loaded, so it was not marked shipped: check the products and address below (and the packing list) and ship what it asks for now.`
+          : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
   if (result.outcome === 'shipped') {
@@ -161,9 +175,10 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const { user } = c.var;
-  const parsed = declineBody.safeParse({ reason: (await readForm(c)).get('reason') });
-  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues) }, 422);
   const requestId = c.req.param('requestId');
+  const reason = (await readForm(c)).get('reason');
+  const parsed = declineBody.safeParse({ reason });
+  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'decline', values: { reason: reason.slice(0, 2000) } } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
