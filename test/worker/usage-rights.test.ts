@@ -149,6 +149,13 @@ describe('usage rights', () => {
     expect(live.data.rights?.until).toBe(new Date(until).toISOString());
     const page = await (await get(`/submissions/${id}`, m.cookie)).text();
     expect(page).toContain(`Until ${formatDate(until - 1, ZONE)}.`);
+    // Only the first going live restarts the clock: marked not live and live again, an expired grant stays expired.
+    const expiredAt = Date.now() - DAY;
+    await env.DB.prepare('UPDATE submissions SET rights_until = ? WHERE id = ?').bind(expiredAt, id).run();
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/mark-not-live`, { note: 'Wrong link.' })).status).toBe(200);
+    const again = await json<Data<{ rights: Grant }>>(await m.brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: `https://social.example/p/${id}/2` }));
+    expect(again.data.rights).toMatchObject({ until: new Date(expiredAt).toISOString(), state: 'expired' });
+    await env.DB.prepare('UPDATE submissions SET rights_until = ? WHERE id = ?').bind(until, id).run();
   });
 
   it('the content library lists approved and live content by rights, for this brand only, and its CSV is text-safe and for writers', async () => {

@@ -124,10 +124,14 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
   if (input.grant) sets.push('rights_terms = ?', 'rights_granted_at = ?'), params.push(rightsKey(input.grant), now);
-  // A grant's clock starts at approval and starts again when the post goes live (domain/usage-rights.ts). Marked
-  // not live, it keeps the end it had: the post goes live again, or the approval's term is near enough.
+  // A grant's clock starts at approval and starts again the first time the post goes live (domain/usage-rights.ts),
+  // never after: marked not live and live again, the post keeps the end it had, so an expired grant stays expired
+  // (the brand alone cannot renew it). The earlier going live is the submission's own history.
   const terms = parseRights(s.rights_terms);
-  if (terms && (input.action === 'approve' || input.action === 'go_live')) sets.push('rights_until = ?'), params.push(rightsUntil(terms.days, now, zoneOrUtc(s.timezone)));
+  const until = terms ? rightsUntil(terms.days, now, zoneOrUtc(s.timezone)) : null;
+  if (terms && input.action === 'approve') sets.push('rights_until = ?'), params.push(until);
+  if (terms && input.action === 'go_live')
+    sets.push("rights_until = CASE WHEN EXISTS (SELECT 1 FROM submission_events WHERE submission_id = ? AND to_status = 'live') THEN rights_until ELSE ? END"), params.push(s.id, until);
   // One post goes live once per creator and brand, so it earns its flat fee once whichever submission (or
   // campaign) carries it, however its link was copied.
   const samePost =

@@ -1,8 +1,9 @@
 // Content usage rights: what a campaign asks of its creators' posts (reposting on the brand's own accounts, paid
 // ads, partnership ads run from the creator's handle), for how long, and what a creator granted. A grant keeps
 // the terms as the creator saw them when they ticked the box: a later change to the brief changes no past grant.
-// The clock runs from the day the post went live, or from its approval while it never went live, and a grant
-// runs through the end of its last day on the brand's calendar.
+// The clock runs from the day the post first went live, or from its approval while it never went live (going
+// live again after being marked not live keeps the end it had), and a grant runs through the end of its last day
+// on the brand's calendar.
 import { z } from 'zod';
 import { plainText } from '../lib/validate';
 import { addDays, dayEnd, dayOf, DAY_MS } from './periods';
@@ -32,7 +33,7 @@ export const usageRightsInput = z
       .min(1, 'Ask for at least one use, or send null to ask for none.')
       .max(RIGHTS_SCOPES.length)
       .refine((s) => new Set(s).size === s.length, 'Name each use once.'),
-    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post goes live (from its approval while it is not live); null: no end.' }),
+    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post first goes live (from its approval until then); null: no end.' }),
     note: plainText(500, 'many').default(''),
   })
   .meta({ examples: [{ scopes: ['organic', 'paid'], days: 365, note: 'Cut-downs of up to 15 seconds included.' }] });
