@@ -842,8 +842,10 @@ export const SubmissionFormPage: FC<
     canChange?: boolean;
     /** A revision's earlier grant of the terms the campaign still asks: when it was given (it carries over). */
     grantCarried?: number | null;
+    /** A revision of a draft that granted rights to a campaign that asks none now: the grant ends with the old draft. */
+    grantLapses?: boolean;
   }
-> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange, grantCarried = null }) => {
+> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange, grantCarried = null, grantLapses = false }) => {
   // Its story formats, hashtag and disclosure are the form's, with or without the page's script.
   const formats = selected ? (JSON.parse(selected.story_formats) as string[]) : [];
   const rights = selected ? parseRights(selected.usage_rights) : null;
@@ -905,6 +907,11 @@ export const SubmissionFormPage: FC<
           <p id="caption-live" class="hint live-check" aria-live="polite"></p>
         </div>
         {selected && rights ? <GrantField terms={rights} brand={selected.brand_name} checked={values.grantRights === true} carried={grantCarried} errors={errors} timezone={selected.timezone} /> : null}
+        {selected && !rights && grantLapses ? (
+          <p class="field small" id="grant-lapses">
+            {selected.brand_name} no longer asks for usage rights with drafts, so this revision grants none: the rights you granted with the earlier draft end when you send it.
+          </p>
+        ) : null}
         <div class="form-actions">
           <button type="submit" class="button button-primary">
             Submit for review

@@ -132,6 +132,14 @@ describe('usage rights', () => {
     expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: newTerms }), { cookie: m.cookie })).status).toBe(422);
     expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: newTerms, grantRights: '1' }), { cookie: m.cookie })).status).toBe(303);
     expect(JSON.parse((await submissionRow(id))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
+    // The campaign stops asking: a revision is new content, so it carries no grant, and the form says so.
+    await askRights(null);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Again.' })).status).toBe(200);
+    expect(await (await get(`/submissions/${id}/edit`, m.cookie)).text()).toContain('so this revision grants none');
+    expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: '' }), { cookie: m.cookie })).status).toBe(303);
+    expect(await submissionRow(id)).toMatchObject({ rights_terms: null, rights_granted_at: null, rights_until: null });
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'submission.resubmit' ORDER BY at DESC LIMIT 1").bind(id).first<string>('details');
+    expect(JSON.parse(audit!).rightsCleared).toEqual({ scopes: ['partnership'], days: 30, note: '' });
     await askRights(YEAR);
   });
 

@@ -95,8 +95,9 @@ export type TransitionInput = {
   postUrl?: string | null;
   metrics?: Metrics;
   draft?: { storyFormat: string; draftUrl: string; caption: string };
-  // A resubmission granting the campaign's usage rights anew (its terms changed since the last grant).
-  grant?: UsageRights;
+  // A resubmission granting the campaign's usage rights anew (its terms changed since the last grant), or null:
+  // one to a campaign that asks none now, whose new content carries no grant (the old one went with the old draft).
+  grant?: UsageRights | null;
 };
 
 const postAlreadyLive = (postUrl: string | null) => new ApiError(409, 'post_already_live', "That post is already live on another of this creator's submissions.", { postUrl });
@@ -124,6 +125,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
   if (input.grant) sets.push('rights_terms = ?', 'rights_granted_at = ?'), params.push(rightsKey(input.grant), now);
+  if (input.grant === null) sets.push('rights_terms = NULL', 'rights_granted_at = NULL', 'rights_until = NULL');
   // A grant's clock starts at approval and starts again the first time the post goes live (domain/usage-rights.ts),
   // never after: marked not live and live again, the post keeps the end it had, so an expired grant stays expired
   // (the brand alone cannot renew it). The earlier going live is the submission's own history.
@@ -156,7 +158,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
       .bind(historyId, s.id, s.status, to, input.actor, input.actorId, input.note ?? null, now),
     db
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'submission', ?, ?, ? WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ? AND status = ? AND updated_at = ?)")
-      .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null, ...(input.grant ? { rightsGranted: canonicalRights(input.grant) } : {}) }), now, s.id, to, now),
+      .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null, ...(input.grant ? { rightsGranted: canonicalRights(input.grant) } : input.grant === null ? { rightsCleared: parseRights(s.rights_terms) } : {}) }), now, s.id, to, now),
   ];
   if (to === 'live' && (s.payment_model === 'flat' || s.payment_model === 'hybrid') && s.flat_fee_minor > 0) {
     // Flat fees accrue when a submission goes live, once per going live: the event key counts the fees taken

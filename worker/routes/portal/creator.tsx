@@ -879,9 +879,11 @@ creatorPortal.post('/submissions', async (c) => {
 });
 
 // A revision keeps the draft's grant when the campaign still asks the very terms it granted (when it was given);
-// terms changed since are asked again, and the new grant replaces the old. A campaign no longer asking keeps it.
+// terms changed since are asked again, and the new grant replaces the old. A grant attaches to the content sent
+// with it: a revision to a campaign no longer asking any carries none (grantLapses; the form says so).
 const grantCarried = (s: Pick<SubmissionContext, 'rights_terms' | 'rights_granted_at' | 'campaign_rights'>): number | null =>
   s.rights_granted_at !== null && rightsKey(parseRights(s.rights_terms)) === rightsKey(parseRights(s.campaign_rights)) ? s.rights_granted_at : null;
+const grantLapses = (s: Pick<SubmissionContext, 'rights_terms' | 'campaign_rights'>) => s.rights_terms !== null && parseRights(s.campaign_rights) === null;
 
 // A draft whose enrollment is an invitation again waits for the creator to accept it (draftAwaitsRejoin).
 const rejoinFirst = (s: { brand_name: string; campaign_name: string }, then: string) => `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then ${then}.`;
@@ -902,7 +904,7 @@ creatorPortal.get('/submissions/:id/edit', async (c) => {
   if (context.status !== 'changes_requested' || draftCampaignEnded(context, Date.now()) || draftAwaitsRejoin(context)) return c.redirect(`/submissions/${context.id}`, 303);
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={grantCarried(context)} />);
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={grantCarried(context)} grantLapses={grantLapses(context)} />);
 });
 
 creatorPortal.post('/submissions/:id/resubmit', async (c) => {
@@ -913,7 +915,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   values.enrollmentId = context.enrollment_id;
   const carried = grantCarried(context);
   const render = (status: 200 | 409 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={carried} {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={carried} grantLapses={grantLapses(context)} {...extra} />, status);
   if (draftCampaignEnded(context, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
   if (draftAwaitsRejoin(context)) return render(409, { errors: [rejoinFirst(context, 'revise this draft')] });
   const granted = grantOf(parseRights(context.campaign_rights), draft, carried !== null, context.brand_name);
@@ -924,7 +926,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
-  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data, grant: granted.grant ?? undefined });
+  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data, grant: granted.grant ?? (grantLapses(context) ? null : undefined) });
   return c.redirect(`/submissions/${context.id}?sent=1`, 303);
 });
 
