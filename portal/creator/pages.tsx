@@ -6,7 +6,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { campaignEnded } from '../../worker/domain/codes';
-import { hasTag } from '../../worker/domain/submissions';
+import { hasTag, type SubmissionStatus } from '../../worker/domain/submissions';
 import { parseRights, rightsInWords, rightsKey, rightsState, type UsageRights } from '../../worker/domain/usage-rights';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
@@ -737,8 +737,8 @@ const RightsAsked: FC<{ e: Pick<CreatorEnrollment, 'usage_rights' | 'brand_name'
 };
 
 // What a creator granted with a draft, and until when (the end of its last day, on the brand's calendar).
-export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: number | null; until: number | null; timezone: string; now?: number }> = ({ terms, brand, grantedAt, until, timezone, now = Date.now() }) => {
-  const state = rightsState(terms, until, now);
+export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: number | null; until: number | null; status: SubmissionStatus; timezone: string; now?: number }> = ({ terms, brand, grantedAt, until, status, timezone, now = Date.now() }) => {
+  const state = rightsState(terms, until, now, status);
   return (
     <section class="card" aria-labelledby="rights-h">
       <h2 id="rights-h">Usage rights you granted</h2>
@@ -747,7 +747,9 @@ export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: n
       <p class="small">
         {grantedAt !== null ? <>Granted {formatDate(grantedAt, timezone)}. </> : null}
         {state === 'pending'
-          ? 'The days start counting when the brand approves this draft.'
+          ? terms.days === null
+            ? 'They take effect when the brand approves this draft, with no end date.'
+            : 'The days start counting when the brand approves this draft.'
           : state === 'expired'
             ? `Ended ${formatDate((until ?? now) - 1, timezone)}.`
             : until === null
@@ -1161,7 +1163,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           </form>
         </section>
       ) : null}
-      {rights ? <RightsGranted terms={rights} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.status === 'rejected' ? null : s.rights_until} timezone={s.timezone} /> : null}
+      {rights ? <RightsGranted terms={rights} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.rights_until} status={s.status} timezone={s.timezone} /> : null}
     </Page>
   );
 };

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatDate } from '../../portal/format';
 import { addDays, dayEnd, dayOf } from '../../worker/domain/periods';
-import { rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
+import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
 import { createMoneyBrand, insertSubmission, json, rowCount, type Data } from './fixtures';
 import { adminUser, signIn } from './console-fixtures';
 import { get, post, type Fields } from './forms';
@@ -143,6 +143,15 @@ describe('usage rights', () => {
     await askRights(YEAR);
   });
 
+  it('a grant is pending until approval whatever its term, and none once the draft is rejected', () => {
+    const now = Date.now();
+    const forever = rightsKey({ ...YEAR, days: null });
+    const state = (status: 'submitted' | 'changes_requested' | 'rejected' | 'approved' | 'live', rights_until: number | null = null) =>
+      grantView({ status, rights_terms: forever, rights_granted_at: now, rights_until }, now)?.state ?? null;
+    expect([state('submitted'), state('changes_requested'), state('rejected'), state('approved'), state('live')]).toEqual(['pending', 'pending', null, 'active', 'active']);
+    expect(state('rejected', now + DAY)).toBeNull();
+  });
+
   it("the grant's days run from approval, then from going live, to the end of the last day on the brand's calendar", async () => {
     const { m } = w;
     const sent = await post('/submissions', draft({ grantRights: '1', drawnRights: rightsKey(YEAR) }), { cookie: m.cookie });
@@ -176,6 +185,9 @@ describe('usage rights', () => {
     const grant = (id: string, until: number) => env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 400 * DAY, until, id).run();
     await grant(expired, Date.now() - DAY);
     await grant(ending, Date.now() + 10 * DAY);
+    // Approved with a term whose clock never started (no end yet): not started in the API, the console and the CSV alike.
+    const notStarted = await insertSubmission(m.brand.brandId, m.enrollment.id, 'approved');
+    await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now(), notStarted).run();
     const list = async (q: string) => (await json<Data<Item[]>>(await m.brand.api('GET', `/api/admin/content${q}`))).data;
     const all = await list(`?campaignId=${m.campaign.id}`);
     expect(all.every((i) => i.status === 'approved' || i.status === 'live')).toBe(true);
@@ -186,6 +198,12 @@ describe('usage rights', () => {
     expect(ids(await list('?rights=none'))).toEqual(expect.arrayContaining([none]));
     expect(ids(await list('?rights=active'))).toContain(ending);
     expect(ids(await list('?rights=active'))).not.toContain(expired);
+    expect(ids(await list('?rights=active'))).not.toContain(notStarted);
+    expect(all.find((i) => i.submissionId === notStarted)?.rights?.state).toBe('pending');
+    const consoleHtml = await (await get(`/console/content?campaign=${m.campaign.id}`, viewerCookie)).text();
+    expect(consoleHtml).toContain('Not started');
+    expect(consoleHtml).not.toContain('No end date');
+    expect(await (await get('/console/content/export.csv', cookie)).text()).toContain('"not started","Organic reposting and paid ads",""');
     expect((await list('?rights=ending'))[0]!.rights?.state).toBe('ending');
     const paged = await json<{ data: Item[]; hasMore: boolean; nextCursor: string }>(await m.brand.api('GET', '/api/admin/content?limit=1'));
     expect(paged.hasMore).toBe(true);

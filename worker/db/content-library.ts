@@ -75,7 +75,7 @@ export function contentCsvLine(r: ContentRow, now: number, timeZone: string): st
     csvText(r.post_url),
     csvText(r.draft_url),
     ...METRIC_NAMES.map((k) => csvNumber(r[k])),
-    csvText(STATE_WORDS[rightsState(terms, r.rights_until, now)]),
+    csvText(STATE_WORDS[rightsState(terms, r.rights_until, now, r.status)]),
     csvText(terms ? scopesInWords(terms) : ''),
     // The last day the rights run, on the brand's calendar (the grant ends at that day's end).
     csvText(terms ? (r.rights_until === null ? (terms.days === null ? 'no end' : '') : dayOf(r.rights_until - 1, zone)) : ''),
