@@ -117,9 +117,17 @@ describe('usage rights', () => {
     expect(JSON.parse(row!.rights_terms!)).toEqual(YEAR);
     expect(row!.rights_granted_at).toBeGreaterThan(Date.now() - 60_000);
     expect(row!.rights_until).toBeNull();
-    // The brief changes: the grant keeps what the creator saw.
+    // Resent as it was, it is that draft; the brief changes: the grant keeps what the creator saw, and the same
+    // draft resent under the new terms is a new submission with its own grant.
+    const sentDraft = draft({ draftUrl: `https://drive.example/same-${id}` });
+    const first = submittedId(await post('/submissions', { ...sentDraft, grantRights: '1', drawnRights: rightsKey(YEAR) }, { cookie: m.cookie }));
+    expect(submittedId(await post('/submissions', { ...sentDraft, grantRights: '1', drawnRights: rightsKey(YEAR) }, { cookie: m.cookie }))).toBe(first);
     await askRights({ scopes: ['partnership'], days: 30, note: '' });
     expect(JSON.parse((await submissionRow(id))!.rights_terms!)).toEqual(YEAR);
+    const resent = submittedId(await post('/submissions', { ...sentDraft, grantRights: '1', drawnRights: rightsKey({ scopes: ['partnership'], days: 30, note: '' }) }, { cookie: m.cookie }));
+    expect(resent).not.toBe(first);
+    expect(JSON.parse((await submissionRow(first))!.rights_terms!)).toEqual(YEAR);
+    expect(JSON.parse((await submissionRow(resent))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
     const page = await (await get(`/submissions/${id}`, m.cookie)).text();
     expect(page).toContain('Usage rights you granted');
     expect(page).toContain('The days start counting when the brand approves this draft.');

@@ -281,13 +281,15 @@ export async function createSubmission(
   const historyId = newId('sev');
   // The same draft (link, format and caption) already waiting for review is that submission: a double-clicked
   // button or a resent form, not a second draft for the brand to approve and pay for. The check and the
-  // insert are one statement, and the rest of the batch follows only a row this call wrote.
+  // insert are one statement, and the rest of the batch follows only a row this call wrote. The grant is part of
+  // the draft: resent under other terms (the brief changed meanwhile), it is a new submission with its own grant,
+  // event and audit entry, rather than terms rewritten under a row the brand may be approving at that moment.
   await db.batch([
     db
       .prepare(
         `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, rights_terms, rights_granted_at, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'submitted', ?7, ?9, CASE WHEN ?9 IS NULL THEN NULL ELSE ?8 END, ?8, ?8
-         WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ?3 AND status = 'submitted' AND draft_url = ?5 AND story_format = ?4 AND caption = ?6)`,
+         WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ?3 AND status = 'submitted' AND draft_url = ?5 AND story_format = ?4 AND caption = ?6 AND rights_terms IS ?9)`,
       )
       .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, grant ? rightsKey(grant) : null),
     db
@@ -299,8 +301,8 @@ export async function createSubmission(
     ...submissionEventStatements(db, historyId, 'submission.submitted', now),
   ]);
   const row = await db
-    .prepare("SELECT id FROM submissions WHERE id = ?1 OR (enrollment_id = ?2 AND status = 'submitted' AND draft_url = ?3 AND story_format = ?4 AND caption = ?5) ORDER BY id = ?1 DESC, created_at LIMIT 1")
-    .bind(id, e.enrollmentId, draft.draftUrl, draft.storyFormat, draft.caption)
+    .prepare("SELECT id FROM submissions WHERE id = ?1 OR (enrollment_id = ?2 AND status = 'submitted' AND draft_url = ?3 AND story_format = ?4 AND caption = ?5 AND rights_terms IS ?6) ORDER BY id = ?1 DESC, created_at LIMIT 1")
+    .bind(id, e.enrollmentId, draft.draftUrl, draft.storyFormat, draft.caption, grant ? rightsKey(grant) : null)
     .first<string>('id');
   return row ?? id;
 }
