@@ -87,6 +87,20 @@ describe('usage rights', () => {
     await askRights(YEAR);
     expect((await post(page, brief({ drawnRights: rightsKey({ scopes: ['partnership'], days: null, note: 'Cut-downs included.' }), rightsScopes: ['partnership'], rightsDays: '' }), { cookie })).status).toBe(303);
     expect(JSON.parse((await campaignRights())!)).toEqual(YEAR);
+    // Changed through the API after the form was drawn, then a 422 on another field: the form comes back with what it
+    // was first drawn with, so the corrected save leaves the rights and the due date alone.
+    const dueOnly = { drawnContentDueAt: '', contentDueOn: '' };
+    await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { usageRights: { ...YEAR, days: 30 }, contentDueAt: '2099-12-12' });
+    const again = await post(page, brief({ ...dueOnly, name: '' }), { cookie });
+    expect(again.status).toBe(422);
+    const redrawn = await again.text();
+    const hidden = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(redrawn)![1]!.replaceAll('&quot;', '"');
+    expect([hidden('drawnRights'), hidden('drawnContentDueAt')]).toEqual([drawn, '']);
+    expect((await post(page, brief({ ...dueOnly, drawnRights: hidden('drawnRights') }), { cookie })).status).toBe(303);
+    const after = await env.DB.prepare('SELECT usage_rights AS r, content_due_at AS d FROM campaigns WHERE id = ?').bind(m.campaign.id).first<{ r: string; d: number | null }>();
+    expect(JSON.parse(after!.r)).toEqual({ ...YEAR, days: 30 });
+    expect(after!.d).not.toBeNull();
+    await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { usageRights: YEAR, contentDueAt: null });
   });
 
   it('a draft is sent only with the tick beside the terms the form showed, and keeps them when the brief changes', async () => {
