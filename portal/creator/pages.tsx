@@ -770,12 +770,16 @@ const GrantField: FC<{ terms: UsageRights; brand: string; checked: boolean; carr
     <legend>Usage rights</legend>
     <input type="hidden" name="drawnRights" value={rightsKey(terms)} />
     <p id="grant-terms">{rightsInWords(terms, brand)}</p>
-    {terms.note ? <p class="muted small prewrap">{terms.note}</p> : null}
+    {terms.note ? (
+      <p id="grant-note" class="muted small prewrap">
+        {terms.note}
+      </p>
+    ) : null}
     {carried !== null ? (
       <p class="small">You granted these rights to this draft on {formatDate(carried, timezone)}; they carry over to the revision.</p>
     ) : (
       <label class="checkbox">
-        <input type="checkbox" name="grantRights" id="grantRights" value="1" required checked={checked} aria-invalid={invalidIn(errors, 'grantRights')} /> I grant {brand} these rights to this content.
+        <input type="checkbox" name="grantRights" id="grantRights" value="1" required checked={checked} aria-describedby={terms.note ? 'grant-terms grant-note' : 'grant-terms'} aria-invalid={invalidIn(errors, 'grantRights')} /> I grant {brand} these rights to this content.
       </label>
     )}
   </fieldset>

@@ -56,6 +56,8 @@ describe('usage rights', () => {
       { scopes: ['paid'], days: '30', note: '' },
       { scopes: ['paid'] },
       { scopes: ['paid'], days: 30, note: 'a\u0000b' },
+      { scopes: ['paid'], days: 30, note: 'Paid ads \u202eonly\u202c' },
+      { scopes: ['paid'], days: 30, note: 'a\u2066b\u2069' },
       { scopes: ['paid'], days: 30, note: '', forever: true },
       'paid',
     ]) {
@@ -108,7 +110,7 @@ describe('usage rights', () => {
     const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
     expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days from the day the post goes live');
     const form = await (await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie)).text();
-    expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required=""/);
+    expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required="" aria-describedby="grant-terms grant-note"/);
     expect(form).toContain('these rights to this content.');
     const before = await drafts();
     // A forged form without the tick, one without the terms it showed, and one drawn before the terms changed.
@@ -119,7 +121,7 @@ describe('usage rights', () => {
     const stale = await post('/submissions', draft({ grantRights: '1', drawnRights: rightsKey({ ...YEAR, days: 30 }) }), { cookie: m.cookie });
     expect(stale.status).toBe(409);
     const staleHtml = await stale.text();
-    expect(staleHtml).toContain('changed the usage rights');
+    expect(staleHtml).toMatch(/<a href="#grantRights">[^<]*changed the usage rights/);
     expect(staleHtml).toContain('for 365 days');
     expect(staleHtml).not.toMatch(/name="grantRights"[^>]*checked/);
     expect(await drafts()).toBe(before);

@@ -5,7 +5,7 @@
 // live again after being marked not live keeps the end it had), and a grant runs through the end of its last day
 // on the brand's calendar.
 import { z } from 'zod';
-import { plainText } from '../lib/validate';
+import { termsText } from '../lib/validate';
 import { addDays, dayEnd, dayOf, DAY_MS } from './periods';
 import type { SubmissionStatus } from './submissions';
 
@@ -35,7 +35,7 @@ export const usageRightsInput = z
       .max(RIGHTS_SCOPES.length)
       .refine((s) => new Set(s).size === s.length, 'Name each use once.'),
     days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post first goes live (from its approval until then); null: no end.' }),
-    note: plainText(500, 'many').default(''),
+    note: termsText(500).default(''),
   })
   .meta({ examples: [{ scopes: ['organic', 'paid'], days: 365, note: 'Cut-downs of up to 15 seconds included.' }] });
 

@@ -832,7 +832,11 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
  */
 function grantOf(asked: UsageRights | null, draft: { drawnRights: string; values: DraftForm }, carried: boolean, brand: string): { grant: UsageRights | null } | { status: 409 | 422; error: FormError } {
   if (draft.drawnRights !== rightsKey(asked))
-    return { status: 409, error: asked ? `${brand} changed the usage rights it asks for since this form was opened. Read them below, and tick the box if you grant them.` : `${brand} no longer asks for usage rights with drafts. Send the draft again.` };
+    return {
+      status: 409,
+      // Linked to the box beside the new terms, which the creator reads before ticking it again.
+      error: asked ? { field: 'grantRights', text: `${brand} changed the usage rights it asks for since this form was opened. Read them below, and tick the box if you grant them.` } : `${brand} no longer asks for usage rights with drafts. Send the draft again.`,
+    };
   if (!asked || carried) return { grant: null };
   if (!draft.values.grantRights) return { status: 422, error: { field: 'grantRights', text: `Tick the box to grant ${brand} the usage rights this campaign asks for. Ask them first if you do not agree to them.` } };
   return { grant: asked };

@@ -294,7 +294,7 @@ function rightsOfForm(values: CampaignFormValues, errors: string[]): UsageRights
   const days = values.rightsDays === '' ? null : /^\d{1,4}$/.test(values.rightsDays) ? Number(values.rightsDays) : NaN;
   const parsed = usageRightsInput.safeParse({ scopes: [...new Set(values.rightsScopes)], days, note: values.rightsNote });
   if (parsed.success) return canonicalRights(parsed.data);
-  errors.push(`Usage rights: tick uses from the list, a term of 1 to ${MAX_RIGHTS_DAYS} days or no end, and a note of up to 500 characters without control characters.`);
+  errors.push(`Usage rights: tick uses from the list, a term of 1 to ${MAX_RIGHTS_DAYS} days or no end, and a note of up to 500 characters without control or text-direction characters.`);
   return null;
 }
 
