@@ -41,6 +41,9 @@ export type CampaignFormValues = {
   rightsNote: string;
 };
 
+/** The brief form's hidden "as drawn" values (the campaign's usage rights key, its due date in ms or ''). */
+export type DrawnBrief = { rights?: string | undefined; contentDueAt?: string | undefined };
+
 export const emptyCampaignForm = (): CampaignFormValues => ({
   name: '',
   slug: '',
@@ -421,7 +424,9 @@ export const CampaignBriefPage: FC<{
   confirmEnd?: { creators: number };
   confirmLaunch?: LaunchCheck | undefined;
   preview: { html: string; choices: PreviewChoice[]; selected: string | null; sample: boolean };
-}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, confirmEnd, confirmLaunch, preview }) => (
+  /** A re-rendered form's hidden drawn values, as it was first drawn (unset: the campaign's now). */
+  drawn?: DrawnBrief | undefined;
+}> = ({ viewer, canWrite, campaign, values, plans, hosts, errors, flash, toReview, confirmEnd, confirmLaunch, preview, drawn }) => (
   <ConsolePage title={`${campaign.name} brief`} viewer={viewer} section="campaigns" toReview={toReview}>
     <CampaignHeader campaign={campaign} tab="brief" brandName={viewer.brandName} />
     <FlashNotice flash={flash} />
@@ -461,8 +466,8 @@ export const CampaignBriefPage: FC<{
       <form method="post" action={`/console/campaigns/${campaign.id}`} class="stack" id="brief-form">
         {/* The status the page was drawn with: a save after someone else launched or ended it is a conflict. */}
         <input type="hidden" name="drawnStatus" value={campaign.status} />
-        <input type="hidden" name="drawnRights" value={rightsKey(parseRights(campaign.usage_rights))} />
-        <input type="hidden" name="drawnContentDueAt" value={campaign.content_due_at === null ? '' : String(campaign.content_due_at)} />
+        <input type="hidden" name="drawnRights" value={drawn?.rights ?? rightsKey(parseRights(campaign.usage_rights))} />
+        <input type="hidden" name="drawnContentDueAt" value={drawn?.contentDueAt ?? (campaign.content_due_at === null ? '' : String(campaign.content_due_at))} />
         <fieldset class="card stack" disabled={!canWrite}>
           <legend class="card-legend">The network brief</legend>
           <p class="muted small">

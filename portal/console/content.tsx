@@ -27,13 +27,16 @@ const STATE_BADGES: Record<RightsState, string> = { none: 'draft', pending: 'sub
 const Rights: FC<{ r: ContentRow; now: number; timezone: string }> = ({ r, now, timezone }) => {
   const terms = parseRights(r.rights_terms);
   if (!terms) return <span class="muted">None asked</span>;
-  const state = rightsState(terms, r.rights_until, now);
+  const state = rightsState(terms, r.rights_until, now, r.status);
   const lastDay = r.rights_until === null ? null : formatDate(r.rights_until - 1, timezone);
   return (
     <>
       <span class="block">{scopesInWords(terms)}</span>
       {state === 'expired' ? (
         <Badge status={STATE_BADGES.expired} label={`Expired ${lastDay}`} />
+      ) : state === 'pending' ? (
+        // Granted, its clock not started (the CSV's "not started"): never "No end date" for a term that has days.
+        <span class="small">Not started</span>
       ) : lastDay === null ? (
         <span class="small">No end date</span>
       ) : (

@@ -6,7 +6,7 @@ import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
 import { campaignEnded } from '../../worker/domain/codes';
-import { hasTag } from '../../worker/domain/submissions';
+import { hasTag, type SubmissionStatus } from '../../worker/domain/submissions';
 import { parseRights, rightsInWords, rightsKey, rightsState, type UsageRights } from '../../worker/domain/usage-rights';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
@@ -737,8 +737,8 @@ const RightsAsked: FC<{ e: Pick<CreatorEnrollment, 'usage_rights' | 'brand_name'
 };
 
 // What a creator granted with a draft, and until when (the end of its last day, on the brand's calendar).
-export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: number | null; until: number | null; timezone: string; now?: number }> = ({ terms, brand, grantedAt, until, timezone, now = Date.now() }) => {
-  const state = rightsState(terms, until, now);
+export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: number | null; until: number | null; status: SubmissionStatus; timezone: string; now?: number }> = ({ terms, brand, grantedAt, until, status, timezone, now = Date.now() }) => {
+  const state = rightsState(terms, until, now, status);
   return (
     <section class="card" aria-labelledby="rights-h">
       <h2 id="rights-h">Usage rights you granted</h2>
@@ -747,7 +747,9 @@ export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: n
       <p class="small">
         {grantedAt !== null ? <>Granted {formatDate(grantedAt, timezone)}. </> : null}
         {state === 'pending'
-          ? 'The days start counting when the brand approves this draft.'
+          ? terms.days === null
+            ? 'They take effect when the brand approves this draft, with no end date.'
+            : 'The days start counting when the brand approves this draft.'
           : state === 'expired'
             ? `Ended ${formatDate((until ?? now) - 1, timezone)}.`
             : until === null
@@ -768,12 +770,16 @@ const GrantField: FC<{ terms: UsageRights; brand: string; checked: boolean; carr
     <legend>Usage rights</legend>
     <input type="hidden" name="drawnRights" value={rightsKey(terms)} />
     <p id="grant-terms">{rightsInWords(terms, brand)}</p>
-    {terms.note ? <p class="muted small prewrap">{terms.note}</p> : null}
+    {terms.note ? (
+      <p id="grant-note" class="muted small prewrap">
+        {terms.note}
+      </p>
+    ) : null}
     {carried !== null ? (
       <p class="small">You granted these rights to this draft on {formatDate(carried, timezone)}; they carry over to the revision.</p>
     ) : (
       <label class="checkbox">
-        <input type="checkbox" name="grantRights" id="grantRights" value="1" required checked={checked} aria-invalid={invalidIn(errors, 'grantRights')} /> I grant {brand} these rights to this content.
+        <input type="checkbox" name="grantRights" id="grantRights" value="1" required checked={checked} aria-describedby={terms.note ? 'grant-terms grant-note' : 'grant-terms'} aria-invalid={invalidIn(errors, 'grantRights')} /> I grant {brand} these rights to this content.
       </label>
     )}
   </fieldset>
@@ -842,8 +848,10 @@ export const SubmissionFormPage: FC<
     canChange?: boolean;
     /** A revision's earlier grant of the terms the campaign still asks: when it was given (it carries over). */
     grantCarried?: number | null;
+    /** A revision of a draft that granted rights to a campaign that asks none now: the grant ends with the old draft. */
+    grantLapses?: boolean;
   }
-> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange, grantCarried = null }) => {
+> = ({ who, enrollment: selected, values, action, heading, errors, warning, canChange, grantCarried = null, grantLapses = false }) => {
   // Its story formats, hashtag and disclosure are the form's, with or without the page's script.
   const formats = selected ? (JSON.parse(selected.story_formats) as string[]) : [];
   const rights = selected ? parseRights(selected.usage_rights) : null;
@@ -905,6 +913,11 @@ export const SubmissionFormPage: FC<
           <p id="caption-live" class="hint live-check" aria-live="polite"></p>
         </div>
         {selected && rights ? <GrantField terms={rights} brand={selected.brand_name} checked={values.grantRights === true} carried={grantCarried} errors={errors} timezone={selected.timezone} /> : null}
+        {selected && !rights && grantLapses ? (
+          <p class="field small" id="grant-lapses">
+            {selected.brand_name} no longer asks for usage rights with drafts, so this revision grants none: the rights you granted with the earlier draft end when you send it.
+          </p>
+        ) : null}
         <div class="form-actions">
           <button type="submit" class="button button-primary">
             Submit for review
@@ -1154,7 +1167,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           </form>
         </section>
       ) : null}
-      {rights ? <RightsGranted terms={rights} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.status === 'rejected' ? null : s.rights_until} timezone={s.timezone} /> : null}
+      {rights ? <RightsGranted terms={rights} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.rights_until} status={s.status} timezone={s.timezone} /> : null}
     </Page>
   );
 };

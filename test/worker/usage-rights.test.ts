@@ -5,7 +5,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatDate } from '../../portal/format';
 import { addDays, dayEnd, dayOf } from '../../worker/domain/periods';
-import { rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
+import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
 import { createMoneyBrand, insertSubmission, json, rowCount, type Data } from './fixtures';
 import { adminUser, signIn } from './console-fixtures';
 import { get, post, type Fields } from './forms';
@@ -56,6 +56,8 @@ describe('usage rights', () => {
       { scopes: ['paid'], days: '30', note: '' },
       { scopes: ['paid'] },
       { scopes: ['paid'], days: 30, note: 'a\u0000b' },
+      { scopes: ['paid'], days: 30, note: 'Paid ads \u202eonly\u202c' },
+      { scopes: ['paid'], days: 30, note: 'a\u2066b\u2069' },
       { scopes: ['paid'], days: 30, note: '', forever: true },
       'paid',
     ]) {
@@ -87,6 +89,20 @@ describe('usage rights', () => {
     await askRights(YEAR);
     expect((await post(page, brief({ drawnRights: rightsKey({ scopes: ['partnership'], days: null, note: 'Cut-downs included.' }), rightsScopes: ['partnership'], rightsDays: '' }), { cookie })).status).toBe(303);
     expect(JSON.parse((await campaignRights())!)).toEqual(YEAR);
+    // Changed through the API after the form was drawn, then a 422 on another field: the form comes back with what it
+    // was first drawn with, so the corrected save leaves the rights and the due date alone.
+    const dueOnly = { drawnContentDueAt: '', contentDueOn: '' };
+    await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { usageRights: { ...YEAR, days: 30 }, contentDueAt: '2099-12-12' });
+    const again = await post(page, brief({ ...dueOnly, name: '' }), { cookie });
+    expect(again.status).toBe(422);
+    const redrawn = await again.text();
+    const hidden = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(redrawn)![1]!.replaceAll('&quot;', '"');
+    expect([hidden('drawnRights'), hidden('drawnContentDueAt')]).toEqual([drawn, '']);
+    expect((await post(page, brief({ ...dueOnly, drawnRights: hidden('drawnRights') }), { cookie })).status).toBe(303);
+    const after = await env.DB.prepare('SELECT usage_rights AS r, content_due_at AS d FROM campaigns WHERE id = ?').bind(m.campaign.id).first<{ r: string; d: number | null }>();
+    expect(JSON.parse(after!.r)).toEqual({ ...YEAR, days: 30 });
+    expect(after!.d).not.toBeNull();
+    await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { usageRights: YEAR, contentDueAt: null });
   });
 
   it('a draft is sent only with the tick beside the terms the form showed, and keeps them when the brief changes', async () => {
@@ -94,7 +110,7 @@ describe('usage rights', () => {
     const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
     expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days from the day the post goes live');
     const form = await (await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie)).text();
-    expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required=""/);
+    expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required="" aria-describedby="grant-terms grant-note"/);
     expect(form).toContain('these rights to this content.');
     const before = await drafts();
     // A forged form without the tick, one without the terms it showed, and one drawn before the terms changed.
@@ -105,7 +121,7 @@ describe('usage rights', () => {
     const stale = await post('/submissions', draft({ grantRights: '1', drawnRights: rightsKey({ ...YEAR, days: 30 }) }), { cookie: m.cookie });
     expect(stale.status).toBe(409);
     const staleHtml = await stale.text();
-    expect(staleHtml).toContain('changed the usage rights');
+    expect(staleHtml).toMatch(/<a href="#grantRights">[^<]*changed the usage rights/);
     expect(staleHtml).toContain('for 365 days');
     expect(staleHtml).not.toMatch(/name="grantRights"[^>]*checked/);
     expect(await drafts()).toBe(before);
@@ -117,9 +133,17 @@ describe('usage rights', () => {
     expect(JSON.parse(row!.rights_terms!)).toEqual(YEAR);
     expect(row!.rights_granted_at).toBeGreaterThan(Date.now() - 60_000);
     expect(row!.rights_until).toBeNull();
-    // The brief changes: the grant keeps what the creator saw.
+    // Resent as it was, it is that draft; the brief changes: the grant keeps what the creator saw, and the same
+    // draft resent under the new terms is a new submission with its own grant.
+    const sentDraft = draft({ draftUrl: `https://drive.example/same-${id}` });
+    const first = submittedId(await post('/submissions', { ...sentDraft, grantRights: '1', drawnRights: rightsKey(YEAR) }, { cookie: m.cookie }));
+    expect(submittedId(await post('/submissions', { ...sentDraft, grantRights: '1', drawnRights: rightsKey(YEAR) }, { cookie: m.cookie }))).toBe(first);
     await askRights({ scopes: ['partnership'], days: 30, note: '' });
     expect(JSON.parse((await submissionRow(id))!.rights_terms!)).toEqual(YEAR);
+    const resent = submittedId(await post('/submissions', { ...sentDraft, grantRights: '1', drawnRights: rightsKey({ scopes: ['partnership'], days: 30, note: '' }) }, { cookie: m.cookie }));
+    expect(resent).not.toBe(first);
+    expect(JSON.parse((await submissionRow(first))!.rights_terms!)).toEqual(YEAR);
+    expect(JSON.parse((await submissionRow(resent))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
     const page = await (await get(`/submissions/${id}`, m.cookie)).text();
     expect(page).toContain('Usage rights you granted');
     expect(page).toContain('The days start counting when the brand approves this draft.');
@@ -132,7 +156,24 @@ describe('usage rights', () => {
     expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: newTerms }), { cookie: m.cookie })).status).toBe(422);
     expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: newTerms, grantRights: '1' }), { cookie: m.cookie })).status).toBe(303);
     expect(JSON.parse((await submissionRow(id))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
+    // The campaign stops asking: a revision is new content, so it carries no grant, and the form says so.
+    await askRights(null);
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Again.' })).status).toBe(200);
+    expect(await (await get(`/submissions/${id}/edit`, m.cookie)).text()).toContain('so this revision grants none');
+    expect((await post(`/submissions/${id}/resubmit`, draft({ drawnRights: '' }), { cookie: m.cookie })).status).toBe(303);
+    expect(await submissionRow(id)).toMatchObject({ rights_terms: null, rights_granted_at: null, rights_until: null });
+    const audit = await env.DB.prepare("SELECT details FROM audit_log WHERE target_id = ? AND action = 'submission.resubmit' ORDER BY at DESC LIMIT 1").bind(id).first<string>('details');
+    expect(JSON.parse(audit!).rightsCleared).toEqual({ scopes: ['partnership'], days: 30, note: '' });
     await askRights(YEAR);
+  });
+
+  it('a grant is pending until approval whatever its term, and none once the draft is rejected', () => {
+    const now = Date.now();
+    const forever = rightsKey({ ...YEAR, days: null });
+    const state = (status: 'submitted' | 'changes_requested' | 'rejected' | 'approved' | 'live', rights_until: number | null = null) =>
+      grantView({ status, rights_terms: forever, rights_granted_at: now, rights_until }, now)?.state ?? null;
+    expect([state('submitted'), state('changes_requested'), state('rejected'), state('approved'), state('live')]).toEqual(['pending', 'pending', null, 'active', 'active']);
+    expect(state('rejected', now + DAY)).toBeNull();
   });
 
   it("the grant's days run from approval, then from going live, to the end of the last day on the brand's calendar", async () => {
@@ -149,6 +190,13 @@ describe('usage rights', () => {
     expect(live.data.rights?.until).toBe(new Date(until).toISOString());
     const page = await (await get(`/submissions/${id}`, m.cookie)).text();
     expect(page).toContain(`Until ${formatDate(until - 1, ZONE)}.`);
+    // Only the first going live restarts the clock: marked not live and live again, an expired grant stays expired.
+    const expiredAt = Date.now() - DAY;
+    await env.DB.prepare('UPDATE submissions SET rights_until = ? WHERE id = ?').bind(expiredAt, id).run();
+    expect((await m.brand.api('POST', `/api/admin/submissions/${id}/mark-not-live`, { note: 'Wrong link.' })).status).toBe(200);
+    const again = await json<Data<{ rights: Grant }>>(await m.brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: `https://social.example/p/${id}/2` }));
+    expect(again.data.rights).toMatchObject({ until: new Date(expiredAt).toISOString(), state: 'expired' });
+    await env.DB.prepare('UPDATE submissions SET rights_until = ? WHERE id = ?').bind(until, id).run();
   });
 
   it('the content library lists approved and live content by rights, for this brand only, and its CSV is text-safe and for writers', async () => {
@@ -161,6 +209,9 @@ describe('usage rights', () => {
     const grant = (id: string, until: number) => env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 400 * DAY, until, id).run();
     await grant(expired, Date.now() - DAY);
     await grant(ending, Date.now() + 10 * DAY);
+    // Approved with a term whose clock never started (no end yet): not started in the API, the console and the CSV alike.
+    const notStarted = await insertSubmission(m.brand.brandId, m.enrollment.id, 'approved');
+    await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now(), notStarted).run();
     const list = async (q: string) => (await json<Data<Item[]>>(await m.brand.api('GET', `/api/admin/content${q}`))).data;
     const all = await list(`?campaignId=${m.campaign.id}`);
     expect(all.every((i) => i.status === 'approved' || i.status === 'live')).toBe(true);
@@ -171,10 +222,23 @@ describe('usage rights', () => {
     expect(ids(await list('?rights=none'))).toEqual(expect.arrayContaining([none]));
     expect(ids(await list('?rights=active'))).toContain(ending);
     expect(ids(await list('?rights=active'))).not.toContain(expired);
+    expect(ids(await list('?rights=active'))).not.toContain(notStarted);
+    expect(all.find((i) => i.submissionId === notStarted)?.rights?.state).toBe('pending');
+    const consoleHtml = await (await get(`/console/content?campaign=${m.campaign.id}`, viewerCookie)).text();
+    expect(consoleHtml).toContain('Not started');
+    expect(consoleHtml).not.toContain('No end date');
+    expect(await (await get('/console/content/export.csv', cookie)).text()).toContain('"not started","Organic reposting and paid ads",""');
     expect((await list('?rights=ending'))[0]!.rights?.state).toBe('ending');
-    const paged = await json<{ data: Item[]; hasMore: boolean; nextCursor: string }>(await m.brand.api('GET', '/api/admin/content?limit=1'));
-    expect(paged.hasMore).toBe(true);
-    expect((await json<Data<Item[]>>(await m.brand.api('GET', `/api/admin/content?limit=1&cursor=${paged.nextCursor}`))).data[0]!.submissionId).not.toBe(paged.data[0]!.submissionId);
+    // Paged while every post reports new numbers after each page: no row is skipped or repeated.
+    const walked: string[] = [];
+    let cursor = '';
+    do {
+      const paged = await json<{ data: Item[]; hasMore: boolean; nextCursor: string }>(await m.brand.api('GET', `/api/admin/content?campaignId=${m.campaign.id}&limit=2${cursor ? `&cursor=${cursor}` : ''}`));
+      walked.push(...ids(paged.data));
+      await env.DB.prepare('UPDATE submissions SET updated_at = ? WHERE enrollment_id = ?').bind(Date.now() + walked.length, m.enrollment.id).run();
+      cursor = paged.hasMore ? paged.nextCursor : '';
+    } while (cursor);
+    expect(walked).toEqual(ids(all));
     // Another brand sees none of it, even naming this brand's campaign (a filter of another brand's ids matches nothing).
     expect((await json<Data<Item[]>>(await other.brand.api('GET', '/api/admin/content'))).data).toEqual([]);
     expect((await json<Data<Item[]>>(await other.brand.api('GET', `/api/admin/content?campaignId=${m.campaign.id}`))).data).toEqual([]);

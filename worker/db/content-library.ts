@@ -1,5 +1,5 @@
 // The content library: a brand's approved and live content across its campaigns, with the usage rights each
-// creator granted, newest change first a keyset page at a time. The console's Content page, its CSV and the
+// creator granted, newest draft first (by when it was first sent) a keyset page at a time. The console's Content page, its CSV and the
 // admin API's GET /content read it here. A removed creator's content stays: what they granted still holds.
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
@@ -29,6 +29,7 @@ export type ContentRow = {
   rights_terms: string | null;
   rights_granted_at: number | null;
   rights_until: number | null;
+  created_at: number;
   updated_at: number;
   creator_id: string;
   handle: string;
@@ -37,26 +38,28 @@ export type ContentRow = {
   campaign_name: string;
 };
 
-// submissions_brand_status (brand, status, updated_at) serves both statuses in order; the filters narrow it.
+// Paged on (created_at, id), which no later write moves: by updated_at, a live post reporting new numbers moved
+// to the top while someone paged (the CSV pulls page after page as it streams) and was skipped. Served in order
+// by submissions_brand_created (brand, created_at, id); the status and the filters narrow it.
 export async function listContent(db: D1Database, brandId: string, f: ContentFilter, limit: number, now: number): Promise<ContentRow[]> {
   const where = ["s.brand_id = ?", "s.status IN ('approved', 'live')"];
   const params: unknown[] = [brandId];
   if (f.campaignId) where.push('e.campaign_id = ?'), params.push(f.campaignId);
   if (f.rights) where.push(RIGHTS_STATE_SQL[f.rights]), params.push(...rightsStateParams(f.rights, now));
-  if (f.after) where.push(afterSql('s.updated_at', 's.id')), params.push(...afterParams(f.after));
+  if (f.after) where.push(afterSql('s.created_at', 's.id')), params.push(...afterParams(f.after));
   const { results } = await db
     .prepare(
       `SELECT s.id, s.enrollment_id, s.story_format, s.status, s.post_url, s.draft_url, s.views, s.likes, s.comments, s.saves, s.shares,
-         s.rights_terms, s.rights_granted_at, s.rights_until, s.updated_at, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name
+         s.rights_terms, s.rights_granted_at, s.rights_until, s.created_at, s.updated_at, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name
        FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
-       WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
+       WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ?`,
     )
     .bind(...params, limit)
     .all<ContentRow>();
   return results;
 }
 
-export const contentPosition = (r: ContentRow): Position => ({ at: r.updated_at, id: r.id });
+export const contentPosition = (r: ContentRow): Position => ({ at: r.created_at, id: r.id });
 
 export const CONTENT_CSV_HEADER = ['creator', 'handle', 'campaign', 'status', 'post_url', 'draft_url', ...METRIC_NAMES, 'rights', 'rights_scopes', 'rights_until', 'rights_granted', 'rights_note'];
 
@@ -75,7 +78,7 @@ export function contentCsvLine(r: ContentRow, now: number, timeZone: string): st
     csvText(r.post_url),
     csvText(r.draft_url),
     ...METRIC_NAMES.map((k) => csvNumber(r[k])),
-    csvText(STATE_WORDS[rightsState(terms, r.rights_until, now)]),
+    csvText(STATE_WORDS[rightsState(terms, r.rights_until, now, r.status)]),
     csvText(terms ? scopesInWords(terms) : ''),
     // The last day the rights run, on the brand's calendar (the grant ends at that day's end).
     csvText(terms ? (r.rights_until === null ? (terms.days === null ? 'no end' : '') : dayOf(r.rights_until - 1, zone)) : ''),

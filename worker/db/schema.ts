@@ -779,6 +779,9 @@ export const submissions = sqliteTable(
     index('submissions_brand_status').on(t.brandId, t.status, t.updatedAt),
     index('submissions_brand_updated').on(t.brandId, t.updatedAt, t.id),
     index('submissions_brand_post').on(t.brandId, t.postKey),
+    // The content library's pages, newest draft first: a key no later write moves (updated_at moves with every
+    // number a live post reports, and a row moved between two pages would be skipped).
+    index('submissions_brand_created').on(t.brandId, t.createdAt, t.id),
     // Grants ending soon, for the weekly report and the content library's filters.
     index('submissions_brand_rights').on(t.brandId, t.rightsUntil).where(sql`rights_until IS NOT NULL`),
   ],

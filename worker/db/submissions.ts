@@ -95,8 +95,9 @@ export type TransitionInput = {
   postUrl?: string | null;
   metrics?: Metrics;
   draft?: { storyFormat: string; draftUrl: string; caption: string };
-  // A resubmission granting the campaign's usage rights anew (its terms changed since the last grant).
-  grant?: UsageRights;
+  // A resubmission granting the campaign's usage rights anew (its terms changed since the last grant), or null:
+  // one to a campaign that asks none now, whose new content carries no grant (the old one went with the old draft).
+  grant?: UsageRights | null;
 };
 
 const postAlreadyLive = (postUrl: string | null) => new ApiError(409, 'post_already_live', "That post is already live on another of this creator's submissions.", { postUrl });
@@ -124,10 +125,15 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
     params.push(input.draft.storyFormat, input.draft.draftUrl, input.draft.caption, JSON.stringify(compliance));
   }
   if (input.grant) sets.push('rights_terms = ?', 'rights_granted_at = ?'), params.push(rightsKey(input.grant), now);
-  // A grant's clock starts at approval and starts again when the post goes live (domain/usage-rights.ts). Marked
-  // not live, it keeps the end it had: the post goes live again, or the approval's term is near enough.
+  if (input.grant === null) sets.push('rights_terms = NULL', 'rights_granted_at = NULL', 'rights_until = NULL');
+  // A grant's clock starts at approval and starts again the first time the post goes live (domain/usage-rights.ts),
+  // never after: marked not live and live again, the post keeps the end it had, so an expired grant stays expired
+  // (the brand alone cannot renew it). The earlier going live is the submission's own history.
   const terms = parseRights(s.rights_terms);
-  if (terms && (input.action === 'approve' || input.action === 'go_live')) sets.push('rights_until = ?'), params.push(rightsUntil(terms.days, now, zoneOrUtc(s.timezone)));
+  const until = terms ? rightsUntil(terms.days, now, zoneOrUtc(s.timezone)) : null;
+  if (terms && input.action === 'approve') sets.push('rights_until = ?'), params.push(until);
+  if (terms && input.action === 'go_live')
+    sets.push("rights_until = CASE WHEN EXISTS (SELECT 1 FROM submission_events WHERE submission_id = ? AND to_status = 'live') THEN rights_until ELSE ? END"), params.push(s.id, until);
   // One post goes live once per creator and brand, so it earns its flat fee once whichever submission (or
   // campaign) carries it, however its link was copied.
   const samePost =
@@ -152,7 +158,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
       .bind(historyId, s.id, s.status, to, input.actor, input.actorId, input.note ?? null, now),
     db
       .prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, 'submission', ?, ?, ? WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ? AND status = ? AND updated_at = ?)")
-      .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null, ...(input.grant ? { rightsGranted: canonicalRights(input.grant) } : {}) }), now, s.id, to, now),
+      .bind(newId('aud'), s.brand_id, input.actor === 'admin' ? 'admin_user' : 'creator', input.actorId, `submission.${input.action}`, s.id, JSON.stringify({ from: s.status, to, note: input.note ?? null, ...(input.grant ? { rightsGranted: canonicalRights(input.grant) } : input.grant === null ? { rightsCleared: parseRights(s.rights_terms) } : {}) }), now, s.id, to, now),
   ];
   if (to === 'live' && (s.payment_model === 'flat' || s.payment_model === 'hybrid') && s.flat_fee_minor > 0) {
     // Flat fees accrue when a submission goes live, once per going live: the event key counts the fees taken
@@ -275,13 +281,15 @@ export async function createSubmission(
   const historyId = newId('sev');
   // The same draft (link, format and caption) already waiting for review is that submission: a double-clicked
   // button or a resent form, not a second draft for the brand to approve and pay for. The check and the
-  // insert are one statement, and the rest of the batch follows only a row this call wrote.
+  // insert are one statement, and the rest of the batch follows only a row this call wrote. The grant is part of
+  // the draft: resent under other terms (the brief changed meanwhile), it is a new submission with its own grant,
+  // event and audit entry, rather than terms rewritten under a row the brand may be approving at that moment.
   await db.batch([
     db
       .prepare(
         `INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, rights_terms, rights_granted_at, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'submitted', ?7, ?9, CASE WHEN ?9 IS NULL THEN NULL ELSE ?8 END, ?8, ?8
-         WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ?3 AND status = 'submitted' AND draft_url = ?5 AND story_format = ?4 AND caption = ?6)`,
+         WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE enrollment_id = ?3 AND status = 'submitted' AND draft_url = ?5 AND story_format = ?4 AND caption = ?6 AND rights_terms IS ?9)`,
       )
       .bind(id, e.brandId, e.enrollmentId, draft.storyFormat, draft.draftUrl, draft.caption, JSON.stringify(compliance), now, grant ? rightsKey(grant) : null),
     db
@@ -293,8 +301,8 @@ export async function createSubmission(
     ...submissionEventStatements(db, historyId, 'submission.submitted', now),
   ]);
   const row = await db
-    .prepare("SELECT id FROM submissions WHERE id = ?1 OR (enrollment_id = ?2 AND status = 'submitted' AND draft_url = ?3 AND story_format = ?4 AND caption = ?5) ORDER BY id = ?1 DESC, created_at LIMIT 1")
-    .bind(id, e.enrollmentId, draft.draftUrl, draft.storyFormat, draft.caption)
+    .prepare("SELECT id FROM submissions WHERE id = ?1 OR (enrollment_id = ?2 AND status = 'submitted' AND draft_url = ?3 AND story_format = ?4 AND caption = ?5 AND rights_terms IS ?6) ORDER BY id = ?1 DESC, created_at LIMIT 1")
+    .bind(id, e.enrollmentId, draft.draftUrl, draft.storyFormat, draft.caption, grant ? rightsKey(grant) : null)
     .first<string>('id');
   return row ?? id;
 }

@@ -1,11 +1,13 @@
 // Content usage rights: what a campaign asks of its creators' posts (reposting on the brand's own accounts, paid
 // ads, partnership ads run from the creator's handle), for how long, and what a creator granted. A grant keeps
 // the terms as the creator saw them when they ticked the box: a later change to the brief changes no past grant.
-// The clock runs from the day the post went live, or from its approval while it never went live, and a grant
-// runs through the end of its last day on the brand's calendar.
+// The clock runs from the day the post first went live, or from its approval while it never went live (going
+// live again after being marked not live keeps the end it had), and a grant runs through the end of its last day
+// on the brand's calendar.
 import { z } from 'zod';
-import { plainText } from '../lib/validate';
+import { termsText } from '../lib/validate';
 import { addDays, dayEnd, dayOf, DAY_MS } from './periods';
+import type { SubmissionStatus } from './submissions';
 
 export const RIGHTS_SCOPES = ['organic', 'paid', 'partnership'] as const;
 export type RightsScope = (typeof RIGHTS_SCOPES)[number];
@@ -32,8 +34,8 @@ export const usageRightsInput = z
       .min(1, 'Ask for at least one use, or send null to ask for none.')
       .max(RIGHTS_SCOPES.length)
       .refine((s) => new Set(s).size === s.length, 'Name each use once.'),
-    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post goes live (from its approval while it is not live); null: no end.' }),
-    note: plainText(500, 'many').default(''),
+    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post first goes live (from its approval until then); null: no end.' }),
+    note: termsText(500).default(''),
   })
   .meta({ examples: [{ scopes: ['organic', 'paid'], days: 365, note: 'Cut-downs of up to 15 seconds included.' }] });
 
@@ -78,20 +80,23 @@ export const ENDING_SOON_MS = ENDING_SOON_DAYS * DAY_MS;
 export type RightsState = 'none' | 'pending' | 'active' | 'ending' | 'expired';
 
 /**
- * Where a piece of content's rights stand: none asked (or granted), granted but not started (a draft not yet
- * approved), in force, ending within 30 days, or over.
+ * Where a piece of content's rights stand: none asked (or granted, or the draft was rejected: nothing of it is
+ * used), granted but not started (a draft waiting for review or revision), in force, ending within 30 days, or
+ * over. Only approved and live content has rights in force, a grant with no end included.
  */
-export function rightsState(terms: UsageRights | null, until: number | null, now: number): RightsState {
-  if (!terms) return 'none';
+export function rightsState(terms: UsageRights | null, until: number | null, now: number, status: SubmissionStatus): RightsState {
+  if (!terms || status === 'rejected') return 'none';
+  if (status !== 'approved' && status !== 'live') return 'pending';
   if (until === null) return terms.days === null ? 'active' : 'pending';
   if (until <= now) return 'expired';
   return until - now <= ENDING_SOON_MS ? 'ending' : 'active';
 }
 
-/** SQL for the same states over `s.rights_terms` and `s.rights_until`, with the instant bound as `?` (twice for ending). */
+/** SQL for the same states over approved and live content's `s.rights_terms` and `s.rights_until`, with the instant bound as `?` (twice for ending). */
 export const RIGHTS_STATE_SQL: Record<Exclude<RightsState, 'pending'>, string> = {
   none: 's.rights_terms IS NULL',
-  active: 's.rights_terms IS NOT NULL AND (s.rights_until IS NULL OR s.rights_until > ?)',
+  // A term with days whose clock has not started (no end yet) is pending, not in force.
+  active: "s.rights_terms IS NOT NULL AND (s.rights_until > ? OR (s.rights_until IS NULL AND json_extract(s.rights_terms, '$.days') IS NULL))",
   ending: 's.rights_terms IS NOT NULL AND s.rights_until > ? AND s.rights_until <= ?',
   expired: 's.rights_terms IS NOT NULL AND s.rights_until <= ?',
 };
@@ -99,14 +104,15 @@ export const RIGHTS_STATE_SQL: Record<Exclude<RightsState, 'pending'>, string> =
 /** The instants a RIGHTS_STATE_SQL filter binds. */
 export const rightsStateParams = (state: Exclude<RightsState, 'pending'>, now: number): number[] => (state === 'none' ? [] : state === 'ending' ? [now, now + ENDING_SOON_MS] : [now]);
 
-/** A submission's grant as the admin API answers it (null: none asked when it was sent). */
-export function grantView(row: { rights_terms: string | null; rights_granted_at: number | null; rights_until: number | null }, now: number) {
+/** A submission's grant as the admin API answers it (null: none asked when it was sent, or the draft was rejected). */
+export function grantView(row: { status: SubmissionStatus; rights_terms: string | null; rights_granted_at: number | null; rights_until: number | null }, now: number) {
   const terms = parseRights(row.rights_terms);
-  if (!terms || row.rights_granted_at === null) return null;
+  const state = rightsState(terms, row.rights_until, now, row.status);
+  if (!terms || row.rights_granted_at === null || state === 'none') return null;
   return {
     terms,
     grantedAt: new Date(row.rights_granted_at).toISOString(),
     until: row.rights_until === null ? null : new Date(row.rights_until).toISOString(),
-    state: rightsState(terms, row.rights_until, now) as Exclude<RightsState, 'none'>,
+    state,
   };
 }

@@ -40,6 +40,7 @@ export function iso(ms: number | null | undefined): string | null {
 // it is prose (the console edits lists one item per line, so an item with a line break would split in two).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+const NO_BIDI = 'No text-direction override characters.';
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Text from outside (a store's webhook) that is safe to store and show: no control characters, whole characters.
 export const isCleanText = (s: string) => !CONTROL.test(s) && !LONE_SURROGATE.test(s) && !/[\r\n\t]/.test(s);
@@ -58,4 +59,10 @@ export const plainText = (max: number, lines: 'one' | 'many' = 'one', tooLong?: 
     .refine((s) => lines === 'many' || !/[\r\n\t\u2028\u2029]/.test(s), 'One line: no line breaks.')
     // A name or a title with a bidi override or isolate reads as other text than it holds ("😀livE" stored as
     // "Evil😀"): refused in one-line text. Prose keeps them, and the marks (U+200E/F) right-to-left writing uses.
-    .refine((s) => lines === 'many' || !BIDI_CONTROL.test(s), 'No text-direction override characters.');
+    .refine((s) => lines === 'many' || !BIDI_CONTROL.test(s), NO_BIDI);
+
+/**
+ * Prose a person agrees to (the usage rights a creator grants): plainText, and no bidi override or isolate
+ * either, so the terms read as the text they hold. The marks (U+200E/F) right-to-left writing uses stay.
+ */
+export const termsText = (max: number, tooLong?: string) => plainText(max, 'many', tooLong).refine((s) => !BIDI_CONTROL.test(s), NO_BIDI);

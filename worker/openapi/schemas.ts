@@ -386,7 +386,7 @@ export const RightsGrant = z
     terms: UsageRightsTerms.meta({ description: 'The terms as the creator saw them when they granted them: a later change to the campaign changes no past grant.' }),
     grantedAt: time,
     until: example(z.iso.datetime(), '2027-03-05T23:00:00.000Z').nullable().meta({ description: 'When the grant ends; null for no end, or while its clock has not started (a draft not approved yet).' }),
-    state: z.enum(['pending', 'active', 'ending', 'expired']).meta({ description: `\`pending\` until the draft is approved; \`ending\` within ${ENDING_SOON_DAYS} days of its end.` }),
+    state: z.enum(['pending', 'active', 'ending', 'expired']).meta({ description: `\`pending\` while the draft waits for review or revision (granted, its clock not started); \`active\`, \`ending\` (within ${ENDING_SOON_DAYS} days of its end) or \`expired\` once it is approved or live.` }),
   })
   .meta({ id: 'RightsGrant' });
 
@@ -404,7 +404,7 @@ export const Submission = z
     postUrl: example(z.string(), 'https://instagram.example/p/abc').nullable(),
     metrics: z.object({ views: count(5400), likes: count(410), comments: count(38), saves: count(95), shares: count(21) }),
     compliance: z.object({ hashtag: z.boolean(), disclosure: z.boolean() }).meta({ description: 'Whether the caption carries the campaign hashtag and the disclosure.' }),
-    rights: RightsGrant.nullable().meta({ description: "The usage rights the creator granted with this draft; null where the campaign asked none when it was sent." }),
+    rights: RightsGrant.nullable().meta({ description: "The usage rights the creator granted with this draft; null where the campaign asked none when it was sent, or once the draft is rejected (nothing of it is used)." }),
     createdAt: time,
     updatedAt: time,
   })

@@ -50,7 +50,7 @@ export const contentRoutes = new Hono<AppEnv>()
     op({
       summary: 'The content library',
       description:
-        "Approved and live content across the brand's campaigns, most recently updated first, a page at a time (`limit`, then `cursor` from `nextCursor`), with what the creator granted: the uses, the terms as they saw them, and until when (`rights.until`: the end of the last day, in the brand's timezone). A removed creator's content stays listed: their grant still holds.",
+        "Approved and live content across the brand's campaigns, newest draft first (by when it was first sent: new numbers or a review move nothing, so no row is skipped or repeated while you page), a page at a time (`limit`, then `cursor` from `nextCursor`), with what the creator granted: the uses, the terms as they saw them, and until when (`rights.until`: the end of the last day, in the brand's timezone). A removed creator's content stays listed: their grant still holds.",
       responses: { 200: { description: 'A page of content.', schema: pagedListOf(ContentItem) } },
     }),
     valid('query', contentQuery),

@@ -836,7 +836,11 @@ async function readDraft(c: Context<AppEnv>, campaignOf: (values: DraftForm) => 
  */
 function grantOf(asked: UsageRights | null, draft: { drawnRights: string; values: DraftForm }, carried: boolean, brand: string): { grant: UsageRights | null } | { status: 409 | 422; error: FormError } {
   if (draft.drawnRights !== rightsKey(asked))
-    return { status: 409, error: asked ? `${brand} changed the usage rights it asks for since this form was opened. Read them below, and tick the box if you grant them.` : `${brand} no longer asks for usage rights with drafts. Send the draft again.` };
+    return {
+      status: 409,
+      // Linked to the box beside the new terms, which the creator reads before ticking it again.
+      error: asked ? { field: 'grantRights', text: `${brand} changed the usage rights it asks for since this form was opened. Read them below, and tick the box if you grant them.` } : `${brand} no longer asks for usage rights with drafts. Send the draft again.`,
+    };
   if (!asked || carried) return { grant: null };
   if (!draft.values.grantRights) return { status: 422, error: { field: 'grantRights', text: `Tick the box to grant ${brand} the usage rights this campaign asks for. Ask them first if you do not agree to them.` } };
   return { grant: asked };
@@ -883,9 +887,11 @@ creatorPortal.post('/submissions', async (c) => {
 });
 
 // A revision keeps the draft's grant when the campaign still asks the very terms it granted (when it was given);
-// terms changed since are asked again, and the new grant replaces the old. A campaign no longer asking keeps it.
+// terms changed since are asked again, and the new grant replaces the old. A grant attaches to the content sent
+// with it: a revision to a campaign no longer asking any carries none (grantLapses; the form says so).
 const grantCarried = (s: Pick<SubmissionContext, 'rights_terms' | 'rights_granted_at' | 'campaign_rights'>): number | null =>
   s.rights_granted_at !== null && rightsKey(parseRights(s.rights_terms)) === rightsKey(parseRights(s.campaign_rights)) ? s.rights_granted_at : null;
+const grantLapses = (s: Pick<SubmissionContext, 'rights_terms' | 'campaign_rights'>) => s.rights_terms !== null && parseRights(s.campaign_rights) === null;
 
 // A draft whose enrollment is an invitation again waits for the creator to accept it (draftAwaitsRejoin).
 const rejoinFirst = (s: { brand_name: string; campaign_name: string }, then: string) => `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then ${then}.`;
@@ -906,7 +912,7 @@ creatorPortal.get('/submissions/:id/edit', async (c) => {
   if (context.status !== 'changes_requested' || draftCampaignEnded(context, Date.now()) || draftAwaitsRejoin(context)) return c.redirect(`/submissions/${context.id}`, 303);
   const enrollment = (await creatorEnrollment(c.env.DB, c.var.creator.creatorId, context.enrollment_id)) ?? undefined;
   const values: DraftForm = { enrollmentId: context.enrollment_id, storyFormat: context.story_format, draftUrl: context.draft_url, caption: context.caption };
-  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={grantCarried(context)} />);
+  return c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={grantCarried(context)} grantLapses={grantLapses(context)} />);
 });
 
 creatorPortal.post('/submissions/:id/resubmit', async (c) => {
@@ -917,7 +923,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   values.enrollmentId = context.enrollment_id;
   const carried = grantCarried(context);
   const render = (status: 200 | 409 | 422, extra: { errors?: FormError[]; warning?: { checks: ReturnType<typeof checkCaption>; hashtag: string; disclosure: string } }) =>
-    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={carried} {...extra} />, status);
+    c.html(<SubmissionFormPage who={viewerOf(c).email} enrollment={enrollment} values={values} action={`/submissions/${context.id}/resubmit`} heading="Revise your draft" grantCarried={carried} grantLapses={grantLapses(context)} {...extra} />, status);
   if (draftCampaignEnded(context, Date.now())) return render(409, { errors: [`${context.campaign_name} has ended, so this draft can no longer be revised.`] });
   if (draftAwaitsRejoin(context)) return render(409, { errors: [rejoinFirst(context, 'revise this draft')] });
   const granted = grantOf(parseRights(context.campaign_rights), draft, carried !== null, context.brand_name);
@@ -928,7 +934,7 @@ creatorPortal.post('/submissions/:id/resubmit', async (c) => {
   if (!data || errors.length > 0) return render(422, { errors });
   const checks = checkCaption(data.caption, { hashtag: context.hashtag, disclosureText: context.disclosure_text });
   if (!isCompliant(checks) && !confirmed) return render(200, { warning: { checks, hashtag: context.hashtag, disclosure: context.disclosure_text } });
-  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data, grant: granted.grant ?? undefined });
+  await transitionSubmission(c.env.DB, context, { action: 'resubmit', actor: 'creator', actorId: c.var.creator.creatorId, draft: data, grant: granted.grant ?? (grantLapses(context) ? null : undefined) });
   return c.redirect(`/submissions/${context.id}?sent=1`, 303);
 });
 

@@ -1,7 +1,7 @@
 // Campaigns: the list with key numbers, creating one, editing its brief (with the creator's view of it), and the network results.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { CampaignBriefPage, CampaignsPage, CampaignUpdatesPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type LaunchCheck, type UpdateFormValues } from '../../../../portal/console/campaigns';
+import { CampaignBriefPage, CampaignsPage, CampaignUpdatesPage, emptyCampaignForm, moneyInput, paymentLabel, type CampaignFormValues, type DrawnBrief, type LaunchCheck, type UpdateFormValues } from '../../../../portal/console/campaigns';
 import type { Flash, Viewer } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import { countOf, formatDateTime } from '../../../../portal/format';
@@ -294,7 +294,7 @@ function rightsOfForm(values: CampaignFormValues, errors: string[]): UsageRights
   const days = values.rightsDays === '' ? null : /^\d{1,4}$/.test(values.rightsDays) ? Number(values.rightsDays) : NaN;
   const parsed = usageRightsInput.safeParse({ scopes: [...new Set(values.rightsScopes)], days, note: values.rightsNote });
   if (parsed.success) return canonicalRights(parsed.data);
-  errors.push(`Usage rights: tick uses from the list, a term of 1 to ${MAX_RIGHTS_DAYS} days or no end, and a note of up to 500 characters without control characters.`);
+  errors.push(`Usage rights: tick uses from the list, a term of 1 to ${MAX_RIGHTS_DAYS} days or no end, and a note of up to 500 characters without control or text-direction characters.`);
   return null;
 }
 
@@ -345,7 +345,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
   };
 }
 
-async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422; confirmEnd?: boolean; confirmLaunch?: LaunchCheck } = {}) {
+async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { values?: CampaignFormValues; errors?: string[]; status?: 200 | 409 | 422; confirmEnd?: boolean; confirmLaunch?: LaunchCheck; drawn?: DrawnBrief } = {}) {
   const { brandId, currency } = c.var.user;
   const [plans, hosts, enrollments, toReview] = await Promise.all([commissionPlans(c.env.DB, brandId), allowedHosts(c), campaignEnrollments(c.env.DB, brandId, campaign.id), awaitingReview(c.env.DB, brandId)]);
   const wanted = c.req.query('as');
@@ -368,6 +368,7 @@ async function renderBrief(c: ConsoleContext, campaign: CampaignRecord, opts: { 
       toReview={toReview}
       confirmEnd={opts.confirmEnd ? { creators: enrollments.filter((x) => x.status !== 'removed').length } : undefined}
       confirmLaunch={opts.confirmLaunch}
+      drawn={opts.drawn}
       preview={{
         html: previewHtml,
         choices: enrollments.map((x) => ({ enrollmentId: x.id, label: `@${x.handle} · ${paymentLabel(x.payment_model)}${x.status === 'active' ? '' : ` (${x.status})`}` })),
@@ -435,8 +436,16 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   const form = await readForm(c);
   // A form drawn before the renewals field existed keeps the campaign's setting rather than clearing it.
   const values = { ...formValues(form), slug: campaign.slug, renewalMonths: form.get('renewalMonths') || String(campaign.renewal_months) };
+  // What the form was first drawn with, carried through every re-render: drawn afresh from the campaign, fields
+  // the brand left alone would read as changes on the next save and write what was first drawn over a change made
+  // meanwhile (through the API or another tab).
+  const drawn: DrawnBrief = {
+    rights: form.all('drawnRights').length === 0 ? undefined : form.get('drawnRights'),
+    contentDueAt: form.all('drawnContentDueAt').length === 0 ? undefined : form.get('drawnContentDueAt'),
+  };
+  const render = (on: CampaignRecord, opts: Parameters<typeof renderBrief>[2]) => renderBrief(c, on, { ...opts, drawn });
   const drawnStatus = form.get('drawnStatus');
-  if (drawnStatus !== '' && drawnStatus !== campaign.status) return renderBrief(c, campaign, { values, errors: [campaignChanged().message], status: 409 });
+  if (drawnStatus !== '' && drawnStatus !== campaign.status) return render(campaign, { values, errors: [campaignChanged().message], status: 409 });
   const { input, errors } = await validateCampaign(c, values, await allowedHosts(c));
   // The last day, when the form has the field and the campaign is not being ended (ending dates it itself).
   const now = Date.now();
@@ -451,11 +460,11 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
   // campaign asks now (changed meanwhile through the API or another tab) rather than putting the old terms back.
   const askedRights = form.all('drawnRights').length === 0 ? undefined : rightsOfForm(values, errors);
   const usageRights = askedRights === undefined || rightsKey(askedRights) === form.get('drawnRights') ? undefined : askedRights;
-  if (!input || errors.length > 0) return renderBrief(c, campaign, { values, errors, status: 422 });
-  if (isBackToDraft(campaign, input)) return renderBrief(c, campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
+  if (!input || errors.length > 0) return render(campaign, { values, errors, status: 422 });
+  if (isBackToDraft(campaign, input)) return render(campaign, { values, errors: ['A launched campaign cannot return to draft: its links, codes and orders already count. End it instead.'], status: 422 });
   // Ending stops every creator's link and code at once: the form comes back once, asking, with what was entered.
   const ending = input.status === 'ended' && campaign.status !== 'ended';
-  if (ending && form.get('confirmEnd') !== '1') return renderBrief(c, campaign, { values, confirmEnd: true });
+  if (ending && form.get('confirmEnd') !== '1') return render(campaign, { values, confirmEnd: true });
   // Launching cannot be undone (a launched campaign never returns to draft): asked once, with what is missing.
   const launching = campaign.status === 'draft' && input.status === 'active';
   if (launching && form.get('confirmLaunch') !== '1') {
@@ -470,7 +479,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
       input.nonNegotiables.length === 0 ? 'There are no non-negotiables: nothing tells creators what every post must do or avoid.' : null,
       !input.commissionPlanId ? 'No commission plan: sales through its links and codes earn nothing, only flat fees.' : null,
     ].filter((m): m is string => m !== null);
-    return renderBrief(c, campaign, { values, confirmLaunch: { creators: people?.creators ?? 0, accepted: people?.accepted ?? 0, missing } });
+    return render(campaign, { values, confirmLaunch: { creators: people?.creators ?? 0, accepted: people?.accepted ?? 0, missing } });
   }
   const next: Record<string, unknown> = {
     ...Object.fromEntries(BRIEF_COLUMNS.map(([k, col]) => [col, input[k]])),
@@ -498,7 +507,7 @@ campaignRoutes.post('/campaigns/:id', async (c) => {
       ),
       auditIfChanged(c.env.DB, { brandId: c.var.user.brandId, actorType: 'admin_user', actorId: c.var.user.id, action: 'campaign.updated', targetType: 'campaign', targetId: campaign.id, details: { changed, changes } }, now),
     ]);
-    if (audit!.meta.changes === 0) return renderBrief(c, await campaignOr404(c, campaign.id), { values, errors: [campaignChanged().message], status: 409 });
+    if (audit!.meta.changes === 0) return render(await campaignOr404(c, campaign.id), { values, errors: [campaignChanged().message], status: 409 });
   }
   // Asked for on a running campaign whose brief itself changed: its creators hear of it.
   const briefChanged = changed.some((col) => BRIEF_TEXT_COLUMNS.has(col));

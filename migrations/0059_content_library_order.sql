@@ -1,0 +1,1 @@
+CREATE INDEX `submissions_brand_created` ON `submissions` (`brand_id`,`created_at`,`id`);
