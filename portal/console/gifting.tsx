@@ -1,8 +1,9 @@
 // A campaign's Gifting tab: the products creators pick from and the setting, then their requests to ship or
 // decline. Shipping addresses are shown to owners and managers only (the roles that ship).
 import type { FC } from 'hono/jsx';
-import { addressLines, addressOf, GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, itemsOf, KNOWN_CARRIERS, optionsOf, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
+import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
+import { GiftAddress, GiftItems } from '../gifts';
 import { Badge, invalidIn, type FormError } from '../layout';
 import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -73,23 +74,12 @@ export const GiftingPage: FC<{
                   {g.status === 'requested' && g.updated_at !== g.created_at ? <div class="small warn-text">changed {formatDate(g.updated_at, viewer.timezone)}</div> : null}
                 </td>
                 <td data-label="Gift">
-                  <ul class="plain-list">
-                    {itemsOf(g).map((i) => (
-                      <li>
-                        {i.title}
-                        {i.option ? <span class="muted"> · {i.option}</span> : null}
-                      </li>
-                    ))}
-                  </ul>
+                  <GiftItems g={g} class="plain-list" />
                   <div class="muted small">{formatMoney(g.value_minor, viewer.currency)}</div>
                 </td>
                 {canWrite ? (
                   <td data-label="Ship to" class="small">
-                    <address class="gift-address">
-                      {addressLines(addressOf(g)).map((l) => (
-                        <span>{l}</span>
-                      ))}
-                    </address>
+                    <GiftAddress g={g} />
                   </td>
                 ) : null}
                 <td data-label="Status">

@@ -1,10 +1,11 @@
 // The creator's gift (db/gifting.ts): pick the products the brand offers and where to ship them, follow the
 // parcel, say it arrived. Plain forms: it works without JavaScript, and on a phone the fields stack.
 import type { FC } from 'hono/jsx';
-import { addressLines, addressOf, GIFT_STATUS_LABELS, giftAskable, itemsOf, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
+import { GIFT_STATUS_LABELS, giftAskable, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
 import type { CreatorEnrollment } from '../../worker/db/creator-portal';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { formatDate } from '../format';
+import { GiftAddress, GiftItems } from '../gifts';
 import { Badge, ErrorSummary, invalidIn, Notice, Page, type FormError } from '../layout';
 import { creatorNav } from './pages';
 
@@ -30,19 +31,8 @@ const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; er
 
 const Parcel: FC<{ g: GiftRequestRow; currency: string }> = ({ g }) => (
   <div class="gift-parcel">
-    <ul class="gift-items">
-      {itemsOf(g).map((i) => (
-        <li>
-          {i.title}
-          {i.option ? <span class="muted"> · {i.option}</span> : null}
-        </li>
-      ))}
-    </ul>
-    <address class="gift-address">
-      {addressLines(addressOf(g)).map((l) => (
-        <span>{l}</span>
-      ))}
-    </address>
+    <GiftItems g={g} class="gift-items" />
+    <GiftAddress g={g} />
   </div>
 );
 
