@@ -417,6 +417,27 @@ describe('Refunds of subscription payments', () => {
     expect(await reversed(m.renewal.invoiceId)).toBe(380);
   });
 
+  // A full refund of the renewal and its failure, both before the invoice and its pairing: whichever of those two
+  // comes last books the failure, so the ledger is back at the renewal's commission, once, and replays add nothing.
+  it.each([['invoice', 'pairing'], ['pairing', 'invoice']] as const)("gives back a failed refund that came first when the %s and then the %s land, once", async (...last) => {
+    const m = await renewed();
+    const ledgerSum = () => rowCount('SELECT COALESCE(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE brand_id = ?', m.brand.brandId);
+    const before = await ledgerSum();
+    const refunded = chargeRefunded(m.paymentIntent, 4104, 4104);
+    const failure = { type: 'refund.failed', created: seconds(Date.now()), livemode: true, data: { object: { id: `re_${uniq()}`, object: 'refund', amount: 4104, charge: refunded.data.object.id, currency: 'usd', payment_intent: m.paymentIntent, status: 'failed' } } };
+    const events = { refunded, failure, invoice: m.renewal.event, pairing: pairing(m.renewal.invoiceId, m.paymentIntent) };
+    const steps = ['refunded', 'failure', ...last] as const;
+    const answers = [];
+    for (const step of steps) answers.push(await receipt(await stripe(m.account, events[step])));
+    expect(answers.at(-1)).toMatchObject({ failed: [{ amountMinor: -4104, status: 'applied' }] });
+    const giveBacks = () => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE brand_id = ? AND event_key LIKE 'refund_failed:%'", m.brand.brandId);
+    expect(await ledgerSum()).toBe(before + 380);
+    expect(await giveBacks()).toBe(1);
+    for (const step of steps) expect((await stripe(m.account, events[step])).status).toBe(200);
+    expect(await ledgerSum()).toBe(before + 380);
+    expect(await giveBacks()).toBe(1);
+  });
+
   it("still refunds a one-off Checkout whose invoice was paired before its order arrived", async () => {
     const m = await subscriptionBrand();
     const event = JSON.parse(stripeSessionRaw);
