@@ -440,30 +440,41 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
   return after.status === 'declined' && after.decline_reason === reason ? { outcome: 'unchanged', request: after } : { outcome: 'conflict', request: after };
 }
 
-// The mail when a gift ships, keyed by the request: a notice the queue delivers twice is mailed once.
-export async function shippedMessage(db: D1Database, request: GiftRequestRow, origin: string): Promise<Message | null> {
+// A gift's mails go to the creator, keyed by the request and what happened to it (a notice the queue delivers
+// twice is mailed once), and end with the link to their gift page. Null when the enrollment is gone.
+async function giftMail(db: D1Database, request: GiftRequestRow, origin: string, event: 'shipped' | 'declined', body: (who: { brand: string; campaign: string; page: string }) => { subject: string; lines: string[] }): Promise<Message | null> {
   const who = await db
     .prepare('SELECT cr.email, b.name AS brand_name, c.name AS campaign_name FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = ?')
     .bind(request.enrollment_id)
     .first<{ email: string; brand_name: string; campaign_name: string }>();
   if (!who) return null;
-  const items = itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`);
-  return {
-    to: who.email,
-    subject: `${who.brand_name}: your gift is on its way`,
-    text: [
-      `${who.brand_name} shipped your ${who.campaign_name} gift:`,
-      ...items,
+  const { subject, lines } = body({ brand: who.brand_name, campaign: who.campaign_name, page: `${origin}/gift/${request.enrollment_id}` });
+  return { to: who.email, subject, text: lines.join('\n'), idempotencyKey: `gift-${event}:${request.id}` };
+}
+
+// The mail when a gift ships: sent only by the write that shipped it.
+export const shippedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
+  giftMail(db, request, origin, 'shipped', (w) => ({
+    subject: `${w.brand}: your gift is on its way`,
+    lines: [
+      `${w.brand} shipped your ${w.campaign} gift:`,
+      ...itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`),
       '',
       `Carrier: ${request.carrier}`,
       `Tracking number: ${request.tracking_number}`,
       ...(request.tracking_url ? [`Track it: ${request.tracking_url}`] : []),
       '',
-      `When it arrives, say so on your campaign page: ${origin}/gift/${request.enrollment_id}`,
-    ].join('\n'),
-    idempotencyKey: `gift-shipped:${request.id}`,
-  };
-}
+      `When it arrives, say so on your campaign page: ${w.page}`,
+    ],
+  }));
+
+// The mail when the brand declines a request: sent only by declineGift's 'declined', never for the decline a
+// removal writes (declineOnRemoval: the creator is out of the campaign, and has its own notice or none).
+export const declinedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
+  giftMail(db, request, origin, 'declined', (w) => ({
+    subject: `${w.brand} declined your gift request`,
+    lines: [`${w.brand} declined your ${w.campaign} gift request. Their reason:`, '', request.decline_reason ?? '', '', `Your gift page, where you may ask again while gifting is open: ${w.page}`],
+  }));
 
 // ---------- The packing list ----------
 

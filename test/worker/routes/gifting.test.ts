@@ -2,7 +2,7 @@
 // shipping address), the brand ships (one mail) or declines, the creator says it arrived, and the network
 // results count what shipped. One creator's story through the portal, the console and the admin API.
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, get, post, signIn } from '../console-fixtures';
 import { createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
@@ -148,7 +148,7 @@ describe('product seeding', () => {
     expect(await (await get(`/console/campaigns/${w.campaign.id}/network.csv`, w.manager)).text()).toMatch(/,34\.00\r\n$/);
   });
 
-  it("keeps other brands out, takes a draft campaign's requests, declines with a reason, declines a removed creator's request, and refuses paused creators", async () => {
+  it("keeps other brands out, takes a draft campaign's requests, declines with a reason (one mail), declines a removed creator's request (none), and refuses paused creators", async () => {
     const w = await shared();
     const other = await createMoneyBrand();
     const [request] = (await json<Data<Request[]>>(await w.brand.api('GET', `/api/admin/gift-requests?campaignId=${w.campaign.id}`))).data;
@@ -172,7 +172,12 @@ describe('product seeding', () => {
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Deep', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
     const id = (await env.DB.prepare("SELECT id FROM gift_requests WHERE enrollment_id = ? AND status = 'requested'").bind(d.enrollment.id).first<{ id: string }>())!.id;
     expect((await w.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'No.' })).status).toBe(404);
-    expect((await d.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'Deep is out of stock: pick Light.' })).status).toBe(200);
+    // Declined: the creator is mailed the reason and the link once; the same decline again mails nothing, and
+    // neither does the decline a removal writes below.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void (msg.to === d.email && msg.idempotencyKey?.startsWith('gift-') && sent.push(msg)));
+    onTestFinished(() => setTransport(logTransport));
+    for (let i = 0; i < 2; i++) expect((await d.brand.api('POST', `/api/admin/gift-requests/${id}/decline`, { reason: 'Deep is out of stock: pick Light.' })).status).toBe(200);
     expect(await (await get(gift, d.cookie)).text()).toContain('Deep is out of stock: pick Light.');
     expect((await post(gift, { product: kit.data.id, [`option-${kit.data.id}`]: 'Light', ...ADDRESS }, { cookie: d.cookie })).status).toBe(303);
 
@@ -189,6 +194,11 @@ describe('product seeding', () => {
     const refused = await d.brand.api('POST', `/api/admin/gift-requests/${open}/ship`, { carrier: 'DHL', trackingNumber: 'ABC123' });
     expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'gift_request_not_open']);
     expect(await (await d.brand.api('GET', `/api/admin/campaigns/${d.campaign.id}/packing-list.csv`)).text()).not.toContain(open);
+    await waitFor(async () => (sent.length > 0 ? true : null), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toContain('Deep is out of stock: pick Light.');
+    expect(sent[0]!.text).toContain(`/gift/${d.enrollment.id}`);
     await w.brand.api('PATCH', `/api/admin/enrollments/${w.enrollment.id}`, { status: 'paused' });
     expect(await (await get(w.gift, w.cookie)).text()).not.toContain('Send my request');
   });

@@ -8,6 +8,7 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
+  declinedMessage,
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
   giftProductBody,
@@ -224,7 +225,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     '/:id/decline',
     op({
       summary: 'Decline a gift request',
-      description: "Declines a request not yet shipped, with a reason the creator reads on their portal (e.g. that size is out of stock). They may ask again while gifting is open. The same reason again answers 200; anything else on a request that is not `requested` is a 409.",
+      description: "Declines a request not yet shipped, with a reason the creator reads on their portal (e.g. that size is out of stock); they are emailed it once, with a link to their gift page. They may ask again while gifting is open. The same reason again answers 200 and mails nothing; anything else on a request that is not `requested` is a 409.",
       params: requestId,
       example: { reason: 'That shade is out of stock until June: pick another and we ship this week.' },
       responses: { 200: { description: 'The request, declined.', schema: dataOf(GiftRequest) } },
@@ -236,6 +237,10 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now());
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw notOpen(result.request);
+      if (result.outcome === 'declined') {
+        const mail = await declinedMessage(c.env.DB, result.request, publicOrigin(c));
+        if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_declined_mail_failed');
+      }
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   );

@@ -8,6 +8,7 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
+  declinedMessage,
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
   giftCounts,
@@ -43,7 +44,8 @@ const FLASHES: Record<string, Flash> = {
   shipped: { tone: 'success', text: 'Marked shipped. The creator is emailed the tracking number.' },
   ship_updated: { tone: 'info', text: 'It had shipped already: the tracking details are corrected, and no second mail was sent.' },
   ship_unchanged: { tone: 'info', text: 'That request was marked shipped already, with the same tracking: nothing changed, nothing mailed.' },
-  declined: { tone: 'success', text: 'Declined. The creator sees your reason on their gift page.' },
+  declined: { tone: 'success', text: 'Declined. The creator is emailed your reason and sees it on their gift page.' },
+  decline_unchanged: { tone: 'info', text: 'That request was declined already, with the same reason: nothing changed, nothing mailed.' },
 };
 
 const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/gifting`;
@@ -142,7 +144,7 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
   c.env.DB.prepare('SELECT 1 FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first();
 
-// Ship and decline, as the admin API does (one mail on the first ship, however often the form is sent).
+// Ship and decline, as the admin API does (one mail on the first ship or decline, however often the form is sent).
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
@@ -183,5 +185,9 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  return c.redirect(withFlash(pagePath(campaign.id), 'declined'), 303);
+  if (result.outcome === 'declined') {
+    const mail = await declinedMessage(c.env.DB, result.request, publicOrigin(c));
+    if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_declined_mail_failed');
+  }
+  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
