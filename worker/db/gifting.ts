@@ -453,7 +453,7 @@ async function giftMail(db: D1Database, request: GiftRequestRow, origin: string,
 }
 
 // The mail when a gift ships: sent only by the write that shipped it.
-export const shippedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
+const shippedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
   giftMail(db, request, origin, 'shipped', (w) => ({
     subject: `${w.brand}: your gift is on its way`,
     lines: [
@@ -470,11 +470,19 @@ export const shippedMessage = (db: D1Database, request: GiftRequestRow, origin: 
 
 // The mail when the brand declines a request: sent only by declineGift's 'declined', never for the decline a
 // removal writes (declineOnRemoval: the creator is out of the campaign, and has its own notice or none).
-export const declinedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
+const declinedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
   giftMail(db, request, origin, 'declined', (w) => ({
     subject: `${w.brand} declined your gift request`,
     lines: [`${w.brand} declined your ${w.campaign} gift request. Their reason:`, '', request.decline_reason ?? '', '', `Your gift page, where you may ask again while gifting is open: ${w.page}`],
   }));
+
+// The mail a ship or decline owes the creator, for the admin API and the console alike: only the write that
+// moved the request ('shipped', 'declined') owes one; a repeat, a correction or a refusal owes none.
+export async function giftMailOwed(db: D1Database, result: ShipOutcome | DeclineOutcome, origin: string): Promise<{ mail: Message; event: string } | null> {
+  if (result.outcome !== 'shipped' && result.outcome !== 'declined') return null;
+  const mail = await (result.outcome === 'shipped' ? shippedMessage : declinedMessage)(db, result.request, origin);
+  return mail && { mail, event: `gift_${result.outcome}_mail_failed` };
+}
 
 // ---------- The packing list ----------
 

@@ -8,9 +8,9 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
-  declinedMessage,
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
+  giftMailOwed,
   giftProductBody,
   giftProductPatch,
   giftingSettingsBody,
@@ -22,7 +22,6 @@ import {
   saveGiftingSettings,
   shipBody,
   shipGift,
-  shippedMessage,
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
@@ -214,10 +213,8 @@ export const giftRequestRoutes = new Hono<AppEnv>()
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
-      if (result.outcome === 'shipped') {
-        const mail = await shippedMessage(c.env.DB, result.request, publicOrigin(c));
-        if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_shipped_mail_failed');
-      }
+      const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
+      if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   )
@@ -237,10 +234,8 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now());
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw notOpen(result.request);
-      if (result.outcome === 'declined') {
-        const mail = await declinedMessage(c.env.DB, result.request, publicOrigin(c));
-        if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_declined_mail_failed');
-      }
+      const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
+      if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   );

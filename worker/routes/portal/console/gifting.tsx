@@ -8,12 +8,12 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
-  declinedMessage,
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
   giftCounts,
   giftedByEnrollment,
   giftingSettingsBody,
+  giftMailOwed,
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
@@ -21,7 +21,6 @@ import {
   saveGiftingSettings,
   shipBody,
   shipGift,
-  shippedMessage,
   updateGiftProduct,
   type GiftStatus,
 } from '../../../db/gifting';
@@ -167,10 +166,8 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  if (result.outcome === 'shipped') {
-    const mail = await shippedMessage(c.env.DB, result.request, publicOrigin(c));
-    if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_shipped_mail_failed');
-  }
+  const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
+  if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
@@ -185,9 +182,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  if (result.outcome === 'declined') {
-    const mail = await declinedMessage(c.env.DB, result.request, publicOrigin(c));
-    if (mail) noticeAfterResponse(c.executionCtx, c.env, mail, 'gift_declined_mail_failed');
-  }
+  const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
+  if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
