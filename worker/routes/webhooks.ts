@@ -276,6 +276,13 @@ async function bookOrderFailures(db: D1Database, brand: SigningBrand, orderId: s
 }
 const withFailed = <T extends object>(receipt: T, failed: RefundView[]) => (failed.length > 0 ? { ...receipt, failed } : receipt);
 
+// A subscription's order (its first checkout or an invoice) is in, or paired with its payment: refunds of the
+// payment that came first move to it, then failures of those refunds that waited for it are booked.
+async function settleOrderRefunds<T extends object>(db: D1Database, brand: SigningBrand, orderId: string, receipt: T) {
+  await adoptPaymentRefunds(db, brand, orderId);
+  return withFailed(receipt, await bookOrderFailures(db, brand, orderId));
+}
+
 async function recordRefundFailure(db: D1Database, brand: SigningBrand, failure: StripeRefundFailure) {
   await db
     .prepare(REMEMBER_FAILURE)
@@ -422,8 +429,7 @@ export const webhooks = new Hono<AppEnv>()
         }
         const settled = await settle(recordSubscriptionStart(c.env.DB, brand, input, started.id));
         if (!settled.result) return c.json(receiptOf(settled));
-        await adoptPaymentRefunds(c.env.DB, brand, input.orderId);
-        return c.json(withFailed(receiptOf(settled), await bookOrderFailures(c.env.DB, brand, input.orderId)));
+        return c.json(await settleOrderRefunds(c.env.DB, brand, input.orderId, receiptOf(settled)));
       }
       if (event?.type === 'invoice.paid') {
         const invoice = unprocessable(stripeInvoice(object, Date.now()));
@@ -432,15 +438,13 @@ export const webhooks = new Hono<AppEnv>()
         if (!invoice.input) return c.json({ received: true, data: null });
         const settled = await settle(recordSubscriptionPayment(c.env.DB, brand, invoice.input, invoice.subscriptionId));
         if (!settled.result || 'skipped' in settled.result) return c.json(receiptOf(settled));
-        await adoptPaymentRefunds(c.env.DB, brand, invoice.invoiceId);
-        return c.json(withFailed(receiptOf(settled), await bookOrderFailures(c.env.DB, brand, invoice.invoiceId)));
+        return c.json(await settleOrderRefunds(c.env.DB, brand, invoice.invoiceId, receiptOf(settled)));
       }
       if (event?.type === 'invoice_payment.paid') {
         const payment = unprocessable(stripeInvoicePayment(object));
         if (!payment) return c.json({ received: true, data: null });
         await rememberInvoicePayment(c.env.DB, brand, payment.paymentRef, payment.invoiceId);
-        await adoptPaymentRefunds(c.env.DB, brand, payment.invoiceId);
-        return c.json(withFailed({ received: true, data: null }, await bookOrderFailures(c.env.DB, brand, payment.invoiceId)));
+        return c.json(await settleOrderRefunds(c.env.DB, brand, payment.invoiceId, { received: true, data: null }));
       }
       if (event?.type === 'charge.dispute.closed') {
         const dispute = unprocessable(stripeDispute(object, (event as { created?: unknown }).created, Date.now()));
