@@ -132,14 +132,15 @@ async function refusal(db: D1Database, brandId: string, creatorId: string, side:
 
 // Marks one side's unread messages read, up to the newest message it was shown: a message that arrived after the
 // page was read keeps the conversation unread (and its mail due). Clears that side's due mail.
-export async function markRead(db: D1Database, side: Side, brandId: string, creatorId: string, newestShown: number, now: number): Promise<void> {
-  await db
+export async function markRead(db: D1Database, side: Side, brandId: string, creatorId: string, newestShown: number, now: number): Promise<boolean> {
+  const { meta } = await db
     .prepare(
       `UPDATE message_threads SET ${side}_unread = 0, ${side}_read_at = ?4, ${side}_mail_due_at = NULL
        WHERE brand_id = ?1 AND creator_id = ?2 AND last_message_at <= ?3 AND (${side}_unread > 0 OR ${side}_mail_due_at IS NOT NULL)`,
     )
     .bind(brandId, creatorId, newestShown, now)
     .run();
+  return (meta.changes ?? 0) > 0;
 }
 
 // One conversation as a side sees it: the other side's messages it has not read, when it last read, and whether
