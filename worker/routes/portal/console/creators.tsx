@@ -19,6 +19,7 @@ import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
+import { creatorMessagesArea, MESSAGE_SENT } from './messages';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
@@ -42,6 +43,7 @@ const FLASH: Record<string, Flash> = {
   link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
   link_paused: { tone: 'success', text: 'Link paused. Within seconds it sends shoppers to your fallback page without a click id; the creator sees it as paused.' },
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
+  [MESSAGE_SENT]: { tone: 'success', text: 'Sent. They read it in their portal, and are emailed that you wrote unless they stopped your emails.' },
   link_repointed: { tone: 'success', text: 'Destination saved. Within seconds the link sends shoppers there; the creator sees where it now leads on their home page.' },
 };
 
@@ -130,10 +132,11 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
-  const [toReview, stats, adjustments] = await Promise.all([
+  const [toReview, stats, adjustments, messages] = await Promise.all([
     awaitingReview(c.env.DB, c.var.user.brandId),
     creatorStats(c.env.DB, { enrollment_id: e.enrollmentId, brand_id: c.var.user.brandId, timezone: c.var.user.timezone }, Date.now()),
     recentAdjustments(c.env.DB, c.var.user.brandId, e.enrollmentId),
+    creatorMessagesArea(c, { id: e.creatorId, name: e.displayName }, pagePath(campaign.id, e.enrollmentId)),
   ]);
   const currency = c.var.user.currency;
   return renderPage(
@@ -162,6 +165,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       defaultDestination={campaign.default_destination}
       adjustmentKey={randomToken(16)}
       adjustments={adjustments}
+      messages={messages}
     />,
     status,
   );
