@@ -85,7 +85,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log', 'campaign_updates']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -241,13 +241,18 @@ describe('query plans of every page and list', () => {
     const o = await consoleBrand('owner');
     const order = { orderId: 'sweep-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: o.code };
     expect((await signed(o.brand, o.ingestKey, '/v1/conversions', order)).status).toBe(201);
+    // A conversation to read, written through the API and the portal (each write reads the conversation only).
+    await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/creators/${o.creator.id}/messages`, { body: 'Welcome!' })).status).toBe(201), []);
     const c = `/console/campaigns/${o.campaign.id}`;
-    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`];
+    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
     for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
-    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', `/api/admin/campaigns/${o.campaign.id}/updates`];
+    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', `/api/admin/campaigns/${o.campaign.id}/updates`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     const m = await signedInCreator();
-    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings', '/account']) {
+    const thread = `/messages/${m.brand.brandId}`;
+    const key = /name="key" value="([^"]+)"/.exec(await (await get(thread, m.cookie)).text())![1]!;
+    await expectNarrow(async () => expect((await post(thread, { key, body: 'Hello!' }, m.cookie)).status).toBe(303), []);
+    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings', '/account', '/messages', `/messages/${m.brand.brandId}`]) {
       await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBeLessThan(400), []);
     }
   });
