@@ -17,8 +17,7 @@ CREATE TABLE `message_threads` (
 );
 --> statement-breakpoint
 CREATE INDEX `message_threads_brand_at` ON `message_threads` (`brand_id`,`last_message_at`,`creator_id`);--> statement-breakpoint
-CREATE INDEX `message_threads_brand_unread` ON `message_threads` (`brand_id`,`last_message_at`) WHERE brand_unread > 0;--> statement-breakpoint
-CREATE INDEX `message_threads_creator` ON `message_threads` (`creator_id`,`last_message_at`);--> statement-breakpoint
+CREATE INDEX `message_threads_brand_unread` ON `message_threads` (`brand_id`,`last_message_at`,`creator_id`) WHERE brand_unread > 0;--> statement-breakpoint
 CREATE INDEX `message_threads_brand_mail_due` ON `message_threads` (`brand_mail_due_at`) WHERE brand_mail_due_at IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `message_threads_creator_mail_due` ON `message_threads` (`creator_mail_due_at`) WHERE creator_mail_due_at IS NOT NULL;--> statement-breakpoint
 CREATE TABLE `messages` (

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
+import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { adminUser, signIn } from './console-fixtures';
@@ -174,6 +175,20 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     }, []);
     const m = await signedInCreator();
     await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
+  });
+
+  it("the inbox's unread conversations and the nav's count read the unread index, in the list's order", async () => {
+    const plans = await plansOf(
+      await statementsOf(async () => {
+        for (const after of [undefined, { at: Date.now(), id: 'crt_x' }]) await brandThreads(env.DB, 'brd_x', { unread: true, after, limit: 2 });
+        await env.DB.prepare(`SELECT ${UNREAD_THREADS_SQL('?')} AS n`).bind('brd_x').first();
+      }),
+    );
+    expect(plans).toHaveLength(3);
+    for (const p of plans) {
+      expect(p.plan, p.text).toMatch(/SEARCH t USING (COVERING )?INDEX message_threads_brand_unread \(brand_id=\?/);
+      expect(p.plan, p.text).not.toMatch(/TEMP B-TREE/);
+    }
   });
 
   it('a failed hand-over to the queue releases the deliveries it claimed by id, not by walking every pending one', async () => {

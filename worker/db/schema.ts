@@ -355,11 +355,10 @@ export const messageThreads = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.brandId, t.creatorId] }),
-    // The console's inbox newest first (a keyset page at a time), and its unread ones with the nav's count.
+    // The console's inbox newest first (a keyset page at a time), and its unread ones (in the same order, with the
+    // nav's count). A creator's conversations are read by the primary key, from their brand_creators rows.
     index('message_threads_brand_at').on(t.brandId, t.lastMessageAt, t.creatorId),
-    index('message_threads_brand_unread').on(t.brandId, t.lastMessageAt).where(sql`brand_unread > 0`),
-    // A creator's conversations (their Messages page, the home page's count).
-    index('message_threads_creator').on(t.creatorId, t.lastMessageAt),
+    index('message_threads_brand_unread').on(t.brandId, t.lastMessageAt, t.creatorId).where(sql`brand_unread > 0`),
     // The mail job's claims: only threads with a mail due.
     index('message_threads_brand_mail_due').on(t.brandMailDueAt).where(sql`brand_mail_due_at IS NOT NULL`),
     index('message_threads_creator_mail_due').on(t.creatorMailDueAt).where(sql`creator_mail_due_at IS NOT NULL`),
