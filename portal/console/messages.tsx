@@ -3,7 +3,7 @@
 import type { FC } from 'hono/jsx';
 import type { BrandThreadRow, MessageRow } from '../../worker/db/message-threads';
 import { MESSAGES_PER_HOUR, PREVIEW_CHARS } from '../../worker/db/message-threads';
-import { ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime } from '../format';
+import { clip, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime } from '../format';
 import { Notice, type FormError } from '../layout';
 import { Composer, Thread, type ThreadMessage } from '../messages';
 import { ConsolePage, FlashNotice, Pager, type Flash, type Viewer } from './layout';
@@ -19,7 +19,7 @@ export const consoleMessage = (m: MessageRow, creatorName: string): ThreadMessag
 
 const preview = (t: BrandThreadRow) => {
   const text = t.preview.replace(/\s+/g, ' ').trim();
-  const cut = text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS).trimEnd()}…` : text;
+  const cut = clip(text, PREVIEW_CHARS);
   return t.last_author_type === 'creator' ? cut : `${t.last_author_name ?? 'Your team'}: ${cut}`;
 };
 

@@ -27,8 +27,10 @@ RETURNING brand_id, creator_id, ${side}_unread AS unread`;
 const UNCLAIM = (side: Side) => `UPDATE message_threads SET ${side}_mail_due_at = ?2
 WHERE ${side}_mailed_at = ?2 AND (brand_id, creator_id) IN (SELECT json_extract(value, '$.b'), json_extract(value, '$.c') FROM json_each(?1))`;
 
-// Who each claim mails. A creator: their account, if it can sign in and still takes the brand's mail. ?1 claims.
-const CREATOR_RECIPIENTS = `SELECT a.email, a.display_name AS name, b.id AS brand_id, b.name AS brand_name, a.id AS creator_id, json_extract(j.value, '$.n') AS unread
+// Who each claim mails. A creator: their account, if it can sign in and still takes the brand's mail; `open`: they
+// are still in one of its campaigns, so they can answer. ?1 claims.
+const CREATOR_RECIPIENTS = `SELECT a.email, a.display_name AS name, b.id AS brand_id, b.name AS brand_name, a.id AS creator_id, json_extract(j.value, '$.n') AS unread,
+  EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = a.id AND e.brand_id = b.id AND e.status IN ('active', 'paused', 'benched')) AS open
 FROM json_each(?1) j JOIN creators a ON a.id = json_extract(j.value, '$.c') JOIN brands b ON b.id = json_extract(j.value, '$.b')
 JOIN brand_creators r ON r.brand_id = b.id AND r.creator_id = a.id AND r.accepted_at IS NOT NULL AND r.campaign_news = 1
 WHERE a.password_hash IS NOT NULL`;
@@ -39,7 +41,7 @@ FROM json_each(?1) j JOIN brands b ON b.id = json_extract(j.value, '$.b') JOIN r
 JOIN admin_users u ON u.brand_id = b.id AND u.role IN ('owner', 'manager') AND u.removed_at IS NULL AND u.password_hash IS NOT NULL AND u.message_mail = 1`;
 
 type Claim = { brand_id: string; creator_id: string; unread: number };
-export type CreatorRecipient = { email: string; name: string; brand_id: string; brand_name: string; creator_id: string; unread: number };
+export type CreatorRecipient = { email: string; name: string; brand_id: string; brand_name: string; creator_id: string; unread: number; open: number };
 export type BrandRecipient = { email: string; name: string; brand_id: string; brand_name: string; creator_id: string; creator_name: string; handle: string; unread: number };
 
 export async function mailMessageNotices(env: Env, now: number): Promise<number> {
@@ -70,13 +72,15 @@ const PRIVACY = 'Messages stay in Chorus: this email never carries them, and a r
 // Links only where Chorus knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
 export async function creatorMessageMail(secretsKey: string, r: CreatorRecipient, origin: string | null, now: number): Promise<Message> {
   const token = origin ? await campaignNewsToken(secretsKey, { creatorId: r.creator_id, brandId: r.brand_id, email: r.email }) : null;
+  // Out of every campaign of the brand since (removed, or left), they read the conversation and cannot answer.
+  const read = `${r.open ? 'Read and answer' : 'Read'} ${r.unread === 1 ? 'it' : 'them'}`;
   return {
     to: r.email,
     subject: r.unread === 1 ? `${r.brand_name} sent you a message` : `${r.brand_name} sent you ${countOf(r.unread, 'message')}`,
     text: [
       `Hi ${firstName(r.name)},`,
       `${r.brand_name} sent you ${r.unread === 1 ? 'a message' : countOf(r.unread, 'message')} on Chorus.`,
-      origin ? `Read and answer ${r.unread === 1 ? 'it' : 'them'}: ${origin}/messages/${r.brand_id}` : `Read and answer ${r.unread === 1 ? 'it' : 'them'} under Messages in your Chorus portal.`,
+      origin ? `${read}: ${origin}/messages/${r.brand_id}` : `${read} under Messages in your Chorus portal.`,
       PRIVACY,
       `You get at most one of these an hour for each brand, while its messages wait unread.`,
       token

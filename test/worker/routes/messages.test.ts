@@ -108,6 +108,11 @@ describe('messages between a brand and a creator', () => {
     // 4,000 characters is the limit, not over it.
     expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/messages`, { body: 'y'.repeat(4000) })).status).toBe(201);
     expect(await messagesOf(a.brand.brandId, a.creator.id)).toBe(before + 1);
+    // A preview is cut by characters, never inside an emoji's surrogate pair, in the API and the inbox.
+    expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/messages`, { body: `${'a'.repeat(139)}😀😀 and more` })).status).toBe(201);
+    const threads = await json<Paged<Thread>>(await a.brand.api('GET', '/api/admin/message-threads'));
+    expect(threads.data.find((t) => t.creator.id === a.creator.id)?.lastMessage.preview).toBe(`${'a'.repeat(139)}😀…`);
+    expect(await (await get('/console/messages', owner.cookie)).text()).toContain(`${'a'.repeat(139)}😀…</span>`);
   });
 
   it("keeps each brand's and each creator's conversations to themselves", async () => {
@@ -152,6 +157,10 @@ describe('messages between a brand and a creator', () => {
     const gone = await signedInCreator();
     expect((await gone.brand.api('POST', `/api/admin/creators/${gone.creator.id}/messages`, { body: 'Before you go' })).status).toBe(201);
     expect((await gone.brand.api('PATCH', `/api/admin/enrollments/${gone.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    // The mail about the brand's message, mailed after the removal, asks only to read it.
+    const mail = (await queuedBy(Date.now())).find((x) => x.to === gone.email);
+    expect(mail?.text).toContain(`Read it: https://chorus.example/messages/${gone.brand.brandId}`);
+    expect(mail?.text).not.toContain('answer');
     const page = await get(`/messages/${gone.brand.brandId}`, gone.cookie);
     const html = await page.text();
     expect([page.status, html.includes('Before you go'), html.includes('This conversation is closed'), html.includes('name="body"')]).toEqual([200, true, true, false]);

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../env';
 import { brandThreads, listMessages, messageBody, messagePosition, MESSAGES_PER_HOUR, PREVIEW_CHARS, sendMessage, threadPosition, threadState, type BrandThreadRow, type MessageRow } from '../../db/message-threads';
+import { clip } from '../../../portal/format';
 import { cursorParam, pageOf, pageParams } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
 import { ID_PATTERN } from '../../lib/ids';
@@ -16,15 +17,13 @@ export function messageView(m: MessageRow) {
   return { id: m.id, creatorId: m.creator_id, author: { type: m.author_type, id: m.author_id, name: m.author_name }, body: m.body, createdAt: iso(m.created_at) };
 }
 
-const previewOf = (text: string) => (text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS).trimEnd()}…` : text);
-
 export function threadView(t: BrandThreadRow) {
   return {
     creator: { id: t.creator_id, handle: t.handle, name: t.display_name },
     unread: t.unread,
     readAt: iso(t.read_at),
     lastMessageAt: iso(t.last_message_at),
-    lastMessage: { authorType: t.last_author_type, authorName: t.last_author_name, preview: previewOf(t.preview) },
+    lastMessage: { authorType: t.last_author_type, authorName: t.last_author_name, preview: clip(t.preview, PREVIEW_CHARS) },
   };
 }
 
