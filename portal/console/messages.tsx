@@ -40,43 +40,57 @@ const InboxList: FC<{ rows: BrandThreadRow[]; timezone: string; label: string }>
   </ul>
 );
 
-export const InboxPage: FC<{ viewer: Viewer; unread: BrandThreadRow[]; others: BrandThreadRow[]; older: string | null; paged: boolean; toReview: number }> = ({ viewer, unread, others, older, paged, toReview }) => (
-  <ConsolePage title="Messages" viewer={viewer} section="messages" toReview={toReview}>
-    <div class="page-head">
-      <div>
-        <p class="eyebrow">{viewer.brandName}</p>
-        <h1 class="page-title">Messages</h1>
+// A page of one of the inbox's lists, and the cursor of the next.
+export type InboxListPage = { rows: BrandThreadRow[]; older: string | null };
+
+// `paged`: a later page of one list, shown alone ('unread' or 'read'); null: the first page of both.
+export const InboxPage: FC<{ viewer: Viewer; unread: InboxListPage; others: InboxListPage; paged: 'unread' | 'read' | null; toReview: number }> = ({ viewer, unread, others, paged, toReview }) => {
+  const unreadTotal = Math.max(viewer.unreadThreads ?? 0, unread.rows.length);
+  const moreUnread = unreadTotal - unread.rows.length;
+  return (
+    <ConsolePage title="Messages" viewer={viewer} section="messages" toReview={toReview}>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{viewer.brandName}</p>
+          <h1 class="page-title">Messages</h1>
+        </div>
       </div>
-    </div>
-    {unread.length === 0 && others.length === 0 && !paged ? (
-      <section class="card">
-        <h2>No conversations yet</h2>
-        <p>Creators who accepted your brand can write to your team from their portal, and you can write to one from their page in a campaign (Campaigns, then a creator in the ranking). Each creator has one conversation with {viewer.brandName}, whatever campaigns you share.</p>
-      </section>
-    ) : null}
-    {!paged && unread.length > 0 ? (
-      <section aria-labelledby="unread-h">
-        <h2 id="unread-h" class="section-title">
-          Unread <span class="count-badge">{unread.length}</span>
-        </h2>
-        <InboxList rows={unread} timezone={viewer.timezone} label="Conversations with unread messages" />
-      </section>
-    ) : null}
-    {others.length > 0 || paged ? (
-      <section aria-labelledby="all-h">
-        <h2 id="all-h" class="section-title">
-          {unread.length > 0 && !paged ? 'Read' : 'Conversations'}
-        </h2>
-        {others.length > 0 ? <InboxList rows={others} timezone={viewer.timezone} label="Conversations you have read" /> : <p class="muted">Nothing older.</p>}
-        <Pager newest={paged ? '/console/messages' : null} older={older ? `/console/messages?older=${encodeURIComponent(older)}` : null} olderLabel="Older" newerLabel="Latest" />
-      </section>
-    ) : null}
-    <p class="muted small">
-      The latest message first. A conversation stays unread until an owner or manager opens it; owners and managers are emailed that a creator wrote (never what), at most once an hour for each
-      creator, unless they turn it off under Your notifications on the Team page.
-    </p>
-  </ConsolePage>
-);
+      {unread.rows.length === 0 && others.rows.length === 0 && !paged ? (
+        <section class="card">
+          <h2>No conversations yet</h2>
+          <p>Creators who accepted your brand can write to your team from their portal, and you can write to one from their page in a campaign (Campaigns, then a creator in the ranking). Each creator has one conversation with {viewer.brandName}, whatever campaigns you share.</p>
+        </section>
+      ) : null}
+      {paged === 'unread' || (!paged && unread.rows.length > 0) ? (
+        <section aria-labelledby="unread-h">
+          <h2 id="unread-h" class="section-title">
+            Unread <span class="count-badge">{formatCount(unreadTotal)}</span>
+          </h2>
+          {unread.rows.length > 0 ? <InboxList rows={unread.rows} timezone={viewer.timezone} label="Conversations with unread messages" /> : <p class="muted">Nothing older unread.</p>}
+          <Pager
+            newest={paged ? '/console/messages' : null}
+            older={unread.older ? `/console/messages?unread=${encodeURIComponent(unread.older)}` : null}
+            olderLabel={!paged && moreUnread > 0 ? `${formatCount(moreUnread)} more unread` : 'Older unread'}
+            newerLabel="Latest"
+          />
+        </section>
+      ) : null}
+      {paged === 'read' || (!paged && others.rows.length > 0) ? (
+        <section aria-labelledby="all-h">
+          <h2 id="all-h" class="section-title">
+            {unread.rows.length > 0 ? 'Read' : 'Conversations'}
+          </h2>
+          {others.rows.length > 0 ? <InboxList rows={others.rows} timezone={viewer.timezone} label="Conversations you have read" /> : <p class="muted">Nothing older.</p>}
+          <Pager newest={paged ? '/console/messages' : null} older={others.older ? `/console/messages?older=${encodeURIComponent(others.older)}` : null} olderLabel="Older" newerLabel="Latest" />
+        </section>
+      ) : null}
+      <p class="muted small">
+        The latest message first, in each list. A conversation stays unread until an owner or manager opens it; owners and managers are emailed that a creator wrote (never what), at most once an hour
+        for each creator, unless they turn it off under Your notifications on the Team page.
+      </p>
+    </ConsolePage>
+  );
+};
 
 export type ConversationCreator = { id: string; handle: string; name: string; accepted: boolean };
 export type ConversationCampaign = { enrollment_id: string; campaign_id: string; campaign_name: string; status: string };

@@ -4,6 +4,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../../worker/env';
 import { MESSAGES_PER_HOUR } from '../../../worker/db/message-threads';
+import { UNREAD_PAGE } from '../../../worker/routes/portal/console/messages';
 import { mailMessageNotices } from '../../../worker/jobs/message-mail';
 import { newId } from '../../../worker/lib/ids';
 import type { NoticeMessage } from '../../../worker/mail';
@@ -217,6 +218,28 @@ describe('messages between a brand and a creator', () => {
     await env.DB.prepare('UPDATE brand_creators SET campaign_news = 0 WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).run();
     expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/messages`, { body: 'Reply four' })).status).toBe(201);
     expect(mine(await queuedBy(Date.now()))).toEqual([]);
+  });
+
+  it('pages the unread conversations past the first page, apart from the read ones', async () => {
+    const p = await signedInCreator();
+    const cookie = await signIn((await adminUser(p.brand.brandId, 'owner')).email);
+    // One unread conversation more than a page holds, each with a creator on the roster and a message.
+    const tag = newId('b').slice(-8).toLowerCase().replace(/[^a-z0-9]/g, 'x');
+    const rows = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${UNREAD_PAGE + 1}) SELECT 'crt_' || ?2 || i AS id, 'b' || ?2 || printf('%03d', i) AS handle, ?3 + i AS at FROM n`;
+    await env.DB.batch(
+      [
+        `INSERT INTO creators (id, email, handle, display_name, created_at) SELECT id, handle || '@bulk.test', handle, 'Bulk', at FROM (${rows})`,
+        `INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, accepted_at, created_at) SELECT ?1, id, handle, 'Bulk', handle || '@bulk.test', at, at FROM (${rows})`,
+        `INSERT INTO messages (id, brand_id, creator_id, author_type, author_id, body, created_at) SELECT 'msg_' || id, ?1, id, 'creator', id, 'Hi', at FROM (${rows})`,
+        `INSERT INTO message_threads (brand_id, creator_id, last_message_at, brand_unread, created_at) SELECT ?1, id, at, 1, at FROM (${rows})`,
+      ].map((sql) => env.DB.prepare(sql).bind(p.brand.brandId, tag, Date.now() - 86_400_000)),
+    );
+    const first = await (await get('/console/messages', cookie)).text();
+    const oldest = `@b${tag}001</span>`;
+    expect([first.includes(`@b${tag}201</span>`), first.includes(oldest), first.includes('1 more unread')]).toEqual([true, false, true]);
+    const next = /href="(\/console\/messages\?unread=[^"]+)"/.exec(first)?.[1] ?? '';
+    const second = await (await get(next, cookie)).text();
+    expect([second.includes(oldest), second.includes(`@b${tag}002</span>`), second.includes('href="/console/messages"'), second.includes('id="all-h"')]).toEqual([true, false, true, false]);
   });
 
   it('sends a form or an API call once, however often it is repeated', async () => {

@@ -18,8 +18,9 @@ import { awaitingReview } from './queries';
 
 export const messageRoutes = new Hono<ConsoleEnv>();
 
-// Unread conversations are listed whole (a brand has at most a few hundred creators); the rest a page at a time.
-const UNREAD_SHOWN = 200;
+// Unread conversations come first, usually all on the first page (a brand has a few hundred creators at most), then
+// a page at a time with their own pager (`?unread=`); the rest a page at a time (`?older=`).
+export const UNREAD_PAGE = 200;
 const INBOX_PAGE = 30;
 // The newest few on a creator's page.
 const AREA_SHOWN = 5;
@@ -29,14 +30,26 @@ const FLASH: Record<string, Flash> = { [MESSAGE_SENT]: { tone: 'success', text: 
 
 messageRoutes.get('/messages', async (c) => {
   const { brandId } = c.var.user;
-  const after = decodeCursor(c.req.query('older') ?? '') ?? undefined;
+  // A later page of one list shows that list alone.
+  const unreadAfter = decodeCursor(c.req.query('unread') ?? '') ?? undefined;
+  const after = unreadAfter ? undefined : (decodeCursor(c.req.query('older') ?? '') ?? undefined);
   const [unread, others, toReview] = await Promise.all([
-    after ? Promise.resolve([]) : brandThreads(c.env.DB, brandId, { unread: true, limit: UNREAD_SHOWN }),
-    brandThreads(c.env.DB, brandId, { read: true, after, limit: INBOX_PAGE + 1 }),
+    after ? Promise.resolve([]) : brandThreads(c.env.DB, brandId, { unread: true, after: unreadAfter, limit: UNREAD_PAGE + 1 }),
+    unreadAfter ? Promise.resolve([]) : brandThreads(c.env.DB, brandId, { read: true, after, limit: INBOX_PAGE + 1 }),
     awaitingReview(c.env.DB, brandId),
   ]);
+  const unreadPage = pageOf(unread, UNREAD_PAGE, threadPosition);
   const page = pageOf(others, INBOX_PAGE, threadPosition);
-  return renderPage(c, <InboxPage viewer={viewerOf(c)} unread={unread} others={page.rows} older={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
+  return renderPage(
+    c,
+    <InboxPage
+      viewer={viewerOf(c)}
+      unread={{ rows: unreadPage.rows, older: unreadPage.nextCursor }}
+      others={{ rows: page.rows, older: page.nextCursor }}
+      paged={unreadAfter ? 'unread' : after ? 'read' : null}
+      toReview={toReview}
+    />,
+  );
 });
 
 // The roster's creator with their campaigns here, or a 404.
