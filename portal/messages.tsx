@@ -35,13 +35,23 @@ export const Thread: FC<{ messages: ThreadMessage[]; readAt: number | null; time
   );
 };
 
-// The form under a conversation. `formKey` makes a form sent twice send once; `back` is where to land after
-// (a console page that shows the conversation in part); `note` says who reads it and what to expect.
-export const Composer: FC<{ action: string; formKey: string; to: string; value?: string; errors?: readonly FormError[]; back?: string; note: Child; id?: string }> = ({ action, formKey, to, value = '', errors, back, note, id = 'message' }) => (
+// The form under a conversation. `formKey` makes a form sent twice send once; `seen`: the newest message's time the
+// page showed, up to which sending marks the writer's side read (null: it did not show every unread message);
+// `note` says who reads it and what to expect.
+export const Composer: FC<{ action: string; formKey: string; seen: number | null; to: string; value?: string; errors?: readonly FormError[]; note: Child; id?: string }> = ({
+  action,
+  formKey,
+  seen,
+  to,
+  value = '',
+  errors,
+  note,
+  id = 'message',
+}) => (
   <form method="post" action={action} class="composer stack">
     <ErrorSummary errors={errors} />
     <input type="hidden" name="key" value={formKey} />
-    {back ? <input type="hidden" name="back" value={back} /> : null}
+    {seen !== null ? <input type="hidden" name="seen" value={String(seen)} /> : null}
     <div class="field">
       <label for={id}>Write to {to}</label>
       <textarea id={id} name="body" rows={4} maxlength={MESSAGE_MAX} required aria-describedby={`${id}-hint`} aria-invalid={invalidIn(errors, id)}>
@@ -58,3 +68,14 @@ export const Composer: FC<{ action: string; formKey: string; to: string; value?:
     </div>
   </form>
 );
+
+// In a closed conversation's notice, what was typed when it closed (a form refused since): kept to copy, not sent.
+export const UnsentText: FC<{ value?: string; id: string }> = ({ value, id }) =>
+  value ? (
+    <div class="field">
+      <label for={id}>Your message, not sent</label>
+      <textarea id={id} rows={4} readonly>
+        {value}
+      </textarea>
+    </div>
+  ) : null;

@@ -5,7 +5,7 @@ import type { BrandThreadRow, MessageRow } from '../../worker/db/message-threads
 import { MESSAGES_PER_HOUR, PREVIEW_CHARS } from '../../worker/db/message-threads';
 import { clip, ENROLLMENT_STATUS_LABELS, formatCount, formatDateTime } from '../format';
 import { Notice, type FormError } from '../layout';
-import { Composer, Thread, type ThreadMessage } from '../messages';
+import { Composer, Thread, UnsentText, type ThreadMessage } from '../messages';
 import { ConsolePage, FlashNotice, Pager, type Flash, type Viewer } from './layout';
 
 // A message as the brand's team sees it: their own side's on the right, each named (the creator, a teammate, a key).
@@ -113,13 +113,14 @@ export const ConversationPage: FC<{
   readAt: number | null;
   open: boolean;
   formKey: string;
+  seen: number | null;
   value?: string;
   errors?: FormError[];
   flash: Flash;
   older: string | null;
   paged: boolean;
   toReview: number;
-}> = ({ viewer, canWrite, creator, campaigns, messages, readAt, open, formKey, value, errors, flash, older, paged, toReview }) => (
+}> = ({ viewer, canWrite, creator, campaigns, messages, readAt, open, formKey, seen, value, errors, flash, older, paged, toReview }) => (
   <ConsolePage title={`Messages · ${creator.name}`} viewer={viewer} section="messages" toReview={toReview}>
     <header class="console-head">
       <p class="eyebrow">
@@ -162,10 +163,11 @@ export const ConversationPage: FC<{
     {!open ? (
       <Notice tone="info" title="This conversation is closed">
         <p>{closedWhy(creator)}</p>
+        <UnsentText value={value} id="message" />
       </Notice>
     ) : canWrite ? (
       <section class="card" aria-label="Write a message">
-        <Composer action={`/console/messages/${creator.id}`} formKey={formKey} to={creator.name} value={value} errors={errors} note={composerNote(creator.name)} />
+        <Composer action={`/console/messages/${creator.id}`} formKey={formKey} seen={seen} to={creator.name} value={value} errors={errors} note={composerNote(creator.name)} />
       </section>
     ) : (
       <p class="muted small">Your role reads messages; an owner or manager writes them, and opening the conversation marks it read for the team.</p>
@@ -174,8 +176,21 @@ export const ConversationPage: FC<{
 );
 
 // The Messages area of a creator's page in a campaign: the newest few, the way to the whole conversation, and the
-// form, which comes back here.
-export type CreatorMessagesArea = { creatorId: string; messages: ThreadMessage[]; more: boolean; unread: number; readAt: number | null; open: boolean; accepted: boolean; formKey: string; back: string };
+// form, which posts to the creator page's own route and comes back here, refused or sent.
+export type CreatorMessagesArea = {
+  creatorId: string;
+  messages: ThreadMessage[];
+  more: boolean;
+  unread: number;
+  readAt: number | null;
+  open: boolean;
+  accepted: boolean;
+  formKey: string;
+  seen: number | null;
+  action: string;
+  value?: string;
+  errors?: FormError[];
+};
 
 export const CreatorMessages: FC<{ area: CreatorMessagesArea; name: string; canWrite: boolean; timezone: string }> = ({ area, name, canWrite, timezone }) => (
   <section class="card" id="messages" aria-labelledby="messages-h">
@@ -191,9 +206,12 @@ export const CreatorMessages: FC<{ area: CreatorMessagesArea; name: string; canW
     {area.more ? <p class="thread-older small">Earlier messages are in the whole conversation.</p> : null}
     <Thread messages={area.messages} readAt={area.readAt} timezone={timezone} label={`Latest messages with ${name}`} empty={area.open ? `No messages yet.` : 'No messages.'} />
     {!area.open ? (
-      <p class="muted small">{closedWhy({ id: area.creatorId, handle: '', name, accepted: area.accepted })}</p>
+      <>
+        <p class="muted small">{closedWhy({ id: area.creatorId, handle: '', name, accepted: area.accepted })}</p>
+        <UnsentText value={area.value} id="creator-message" />
+      </>
     ) : canWrite ? (
-      <Composer action={`/console/messages/${area.creatorId}`} formKey={area.formKey} to={name} back={area.back} note={composerNote(name)} id="creator-message" />
+      <Composer action={area.action} formKey={area.formKey} seen={area.seen} to={name} value={area.value} errors={area.errors} note={composerNote(name)} id="creator-message" />
     ) : null}
   </section>
 );

@@ -5,7 +5,7 @@ import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import { MESSAGES_PER_HOUR } from '../../worker/db/message-threads';
 import { formatCount, formatDateTime } from '../format';
 import { Notice, Page, type FormError } from '../layout';
-import { Composer, Thread, type ThreadMessage } from '../messages';
+import { Composer, Thread, UnsentText, type ThreadMessage } from '../messages';
 import { creatorNav } from './pages';
 
 type Who = { who: string };
@@ -96,6 +96,7 @@ export const CreatorThreadPage: FC<Who & { t: CreatorThreadView; formKey: string
         <Composer
           action={`/messages/${t.brandId}`}
           formKey={formKey}
+          seen={t.paged ? null : (t.messages.at(-1)?.created_at ?? 0)}
           to={t.brandName}
           value={value}
           errors={errors}
@@ -105,6 +106,7 @@ export const CreatorThreadPage: FC<Who & { t: CreatorThreadView; formKey: string
     ) : (
       <Notice tone="info" title="This conversation is closed">
         <p>You are no longer in any of {t.brandName}'s campaigns, so you can read what you both wrote but not write. If they ask you back to a campaign and you accept, you can write again.</p>
+        <UnsentText value={value} id="message" />
       </Notice>
     )}
   </Page>

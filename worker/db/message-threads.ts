@@ -32,8 +32,16 @@ const other = (s: Side): Side => (s === 'creator' ? 'brand' : 'creator');
 // True while both may write: the creator accepted the brand and is in one of its campaigns. ?1 brand, ?2 creator.
 const ACCEPTED = `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ?1 AND r.creator_id = ?2 AND r.accepted_at IS NOT NULL)`;
 const IN_A_CAMPAIGN = `EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = ?2 AND e.brand_id = ?1 AND e.status IN ('active', 'paused', 'benched'))`;
+// A message written by the side (the brand's: a teammate's or a key's), for the row aliased `x`.
+const WRITTEN_BY = (side: Side) => `x.author_type ${side === 'creator' ? "= 'creator'" : "<> 'creator'"}`;
 // A side's messages in the conversation in the last hour (messages_thread_at). ?1 brand, ?2 creator, ?3 now.
-const LAST_HOUR = (side: Side) => `(SELECT count(*) FROM messages x WHERE x.brand_id = ?1 AND x.creator_id = ?2 AND x.created_at > ?3 - ${HOUR_MS} AND x.author_type ${side === 'creator' ? "= 'creator'" : "<> 'creator'"})`;
+const LAST_HOUR = (side: Side) => `(SELECT count(*) FROM messages x WHERE x.brand_id = ?1 AND x.creator_id = ?2 AND x.created_at > ?3 - ${HOUR_MS} AND ${WRITTEN_BY(side)})`;
+// Marks a side's unread messages read, up to the newest message it was shown (?3): not when the other side wrote
+// after it (messages_thread_at, from ?3 on), since that message was not seen; its own side's newer messages (a
+// teammate's, an API key's) do not count. Clears that side's due mail. ?1 brand, ?2 creator, ?4 now.
+const READ_UP_TO = (side: Side) => `UPDATE message_threads SET ${side}_unread = 0, ${side}_read_at = ?4, ${side}_mail_due_at = NULL
+  WHERE brand_id = ?1 AND creator_id = ?2 AND (${side}_unread > 0 OR ${side}_mail_due_at IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.brand_id = ?1 AND x.creator_id = ?2 AND x.created_at > ?3 AND ${WRITTEN_BY(other(side))})`;
 
 export type MessageRow = {
   id: string;
@@ -75,18 +83,20 @@ export type SendOutcome =
 
 // Writes one message, if the conversation is open and the author's side is under its hourly count, both checked
 // by the INSERT itself (so two sent at once cannot pass the limit), then moves the conversation along in the
-// same batch: the other side's unread count, and its mail due now or an hour after its last one. `readMine`: the
-// author wrote from the page that shows the conversation, so their own side has read it (not from the API, where
-// a script's note says nothing of whether a person read the other side's).
+// same batch: the other side's unread count, and its mail due now or an hour after its last one. `seen`: the newest
+// message (its time) on the page the author wrote from, up to which their own side has read the conversation (as
+// markRead marks it: not when the other side wrote after it); null from the API, where a script's note says nothing
+// of whether a person read the other side's, and from a page that did not show every unread message.
 export async function sendMessage(
   db: D1Database,
-  p: { brandId: string; creatorId: string; author: Author; body: string; formKey: string | null; readMine: boolean },
+  p: { brandId: string; creatorId: string; author: Author; body: string; formKey: string | null; seen: number | null },
   now: number,
 ): Promise<SendOutcome> {
   const mine = sideOf(p.author);
   const theirs = other(mine);
   const id = newId('msg');
-  const [inserted, , read] = await db.batch([
+  const reads = p.seen !== null;
+  const results = await db.batch([
     db
       .prepare(
         `INSERT INTO messages (id, brand_id, creator_id, author_type, author_id, body, form_key, created_at)
@@ -98,13 +108,15 @@ export async function sendMessage(
       .prepare(
         `INSERT INTO message_threads (brand_id, creator_id, last_message_at, ${theirs}_unread, ${theirs}_mail_due_at, ${mine}_read_at, created_at)
          SELECT ?1, ?2, ?3, 1, ?3, CASE WHEN ?5 THEN ?3 END, ?3 WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?4)
-         ON CONFLICT(brand_id, creator_id) DO UPDATE SET last_message_at = ?3, ${theirs}_unread = ${theirs}_unread + 1,
-           ${theirs}_mail_due_at = coalesce(${theirs}_mail_due_at, max(?3, coalesce(${theirs}_mailed_at, 0) + ${HOUR_MS}))
-           ${p.readMine ? `, ${mine}_unread = 0, ${mine}_read_at = ?3, ${mine}_mail_due_at = NULL` : ''}`,
+         ON CONFLICT(brand_id, creator_id) DO UPDATE SET last_message_at = max(last_message_at, ?3), ${theirs}_unread = ${theirs}_unread + 1,
+           ${theirs}_mail_due_at = coalesce(${theirs}_mail_due_at, max(?3, coalesce(${theirs}_mailed_at, 0) + ${HOUR_MS}))`,
       )
-      .bind(p.brandId, p.creatorId, now, id, p.readMine ? 1 : 0),
+      .bind(p.brandId, p.creatorId, now, id, reads ? 1 : 0),
+    // Only with the message written: a refused send changes nothing.
+    ...(reads ? [db.prepare(`${READ_UP_TO(mine)} AND EXISTS (SELECT 1 FROM messages WHERE id = ?5)`).bind(p.brandId, p.creatorId, p.seen, now, id)] : []),
     db.prepare(`SELECT ${COLUMNS}, m.form_key FROM messages m WHERE m.brand_id = ?1 AND m.creator_id = ?2 AND (m.id = ?3 OR m.form_key = ?4)`).bind(p.brandId, p.creatorId, id, p.formKey),
   ]);
+  const [inserted, read] = [results[0], results.at(-1)];
   const row = (read?.results[0] as (MessageRow & { form_key: string | null }) | undefined) ?? null;
   if (row) {
     const { form_key: _, ...message } = row;
@@ -121,7 +133,7 @@ async function refusal(db: D1Database, brandId: string, creatorId: string, side:
     .prepare(
       `SELECT ${ACCEPTED} AS accepted, ${IN_A_CAMPAIGN} AS open,
          (SELECT min(x.created_at) FROM (SELECT x.created_at FROM messages x WHERE x.brand_id = ?1 AND x.creator_id = ?2 AND x.created_at > ?3 - ${HOUR_MS}
-            AND x.author_type ${side === 'creator' ? "= 'creator'" : "<> 'creator'"} ORDER BY x.created_at DESC LIMIT ${MESSAGES_PER_HOUR}) x) AS oldest`,
+            AND ${WRITTEN_BY(side)} ORDER BY x.created_at DESC LIMIT ${MESSAGES_PER_HOUR}) x) AS oldest`,
     )
     .bind(brandId, creatorId, now)
     .first<{ accepted: number; open: number; oldest: number | null }>();
@@ -130,16 +142,10 @@ async function refusal(db: D1Database, brandId: string, creatorId: string, side:
   return { outcome: 'limit', retryAt: (row.oldest ?? now) + HOUR_MS };
 }
 
-// Marks one side's unread messages read, up to the newest message it was shown: a message that arrived after the
-// page was read keeps the conversation unread (and its mail due). Clears that side's due mail.
+// Marks one side's unread messages read, up to the newest message it was shown: one the other side wrote after the
+// page was read keeps the conversation unread (and its mail due).
 export async function markRead(db: D1Database, side: Side, brandId: string, creatorId: string, newestShown: number, now: number): Promise<boolean> {
-  const { meta } = await db
-    .prepare(
-      `UPDATE message_threads SET ${side}_unread = 0, ${side}_read_at = ?4, ${side}_mail_due_at = NULL
-       WHERE brand_id = ?1 AND creator_id = ?2 AND last_message_at <= ?3 AND (${side}_unread > 0 OR ${side}_mail_due_at IS NOT NULL)`,
-    )
-    .bind(brandId, creatorId, newestShown, now)
-    .run();
+  const { meta } = await db.prepare(READ_UP_TO(side)).bind(brandId, creatorId, newestShown, now).run();
   return (meta.changes ?? 0) > 0;
 }
 

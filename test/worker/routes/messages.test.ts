@@ -3,15 +3,15 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../../worker/env';
-import { MESSAGES_PER_HOUR } from '../../../worker/db/message-threads';
+import { markRead, MESSAGES_PER_HOUR, sendMessage } from '../../../worker/db/message-threads';
 import { UNREAD_PAGE } from '../../../worker/routes/portal/console/messages';
 import { mailMessageNotices } from '../../../worker/jobs/message-mail';
 import { newId } from '../../../worker/lib/ids';
 import type { NoticeMessage } from '../../../worker/mail';
 import { adminUser, get, post, signIn } from '../console-fixtures';
-import { createMoneyBrand, json, rowCount, type Data } from '../fixtures';
+import { BASE, createMoneyBrand, json, rowCount, type Data } from '../fixtures';
 import { invitePath, mailedLink, PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
-import { sessionCookie } from '../forms';
+import { fetchWorker, sessionCookie } from '../forms';
 
 portalTestDefaults();
 
@@ -39,9 +39,15 @@ const getWorld = () => (shared ??= world());
 
 const messagesOf = (brandId: string, creatorId: string) => rowCount('SELECT count(*) AS n FROM messages WHERE brand_id = ? AND creator_id = ?', brandId, creatorId);
 const formKey = (html: string) => /name="key" value="([^"]+)"/.exec(html)?.[1] ?? '';
+// A message form's hidden fields: its key, and the newest message it was drawn with.
+const formOf = (html: string) => ({ key: formKey(html), seen: /name="seen" value="(\d+)"/.exec(html)?.[1] ?? '' });
 async function write(path: string, cookie: string, body: string, extra: Record<string, string> = {}) {
-  return post(path, { key: formKey(await (await get(path, cookie)).text()), body, ...extra }, { cookie });
+  return post(path, { ...formOf(await (await get(path, cookie)).text()), body, ...extra }, { cookie });
 }
+const unreadOf = (side: 'brand' | 'creator', brandId: string, creatorId: string) => rowCount(`SELECT ${side}_unread AS n FROM message_threads WHERE brand_id = ? AND creator_id = ?`, brandId, creatorId);
+// A page read as a browser asks for it: a HEAD, or opened from another site (Sec-Fetch-Site).
+const open = (path: string, cookie: string, how: { method?: 'HEAD'; site?: string } = {}) =>
+  fetchWorker(`${BASE}${path}`, { method: how.method ?? 'GET', headers: { cookie, ...(how.site ? { 'sec-fetch-site': how.site } : {}) }, redirect: 'manual' });
 // What the mail job queues, without sending it.
 async function queuedBy(now: number): Promise<NoticeMessage['message'][]> {
   const queued: NoticeMessage['message'][] = [];
@@ -77,7 +83,7 @@ describe('messages between a brand and a creator', () => {
 
     // The owner replies from the creator's page in the campaign, and lands back on it.
     const creatorPage = `/console/campaigns/${a.campaign.id}/creators/${a.enrollment.id}`;
-    const reply = await post(`/console/messages/${a.creator.id}`, { key: formKey(await (await get(creatorPage, owner.cookie)).text()), body: 'Yes, the 14th is perfect.', back: creatorPage }, { cookie: owner.cookie });
+    const reply = await post(`${creatorPage}/messages`, { key: formKey(await (await get(creatorPage, owner.cookie)).text()), body: 'Yes, the 14th is perfect.' }, { cookie: owner.cookie });
     expect(reply.headers.get('location')).toBe(`${creatorPage}?flash=message_sent#messages`);
     expect(await (await get(creatorPage, owner.cookie)).text()).toContain('Yes, the 14th is perfect.');
 
@@ -95,6 +101,56 @@ describe('messages between a brand and a creator', () => {
     expect(api.data.map((m) => [m.author.type, m.author.name, m.body])).toEqual([['admin_user', 'Owner Person', 'Yes, the 14th is perfect.']]);
     const older = await json<Paged<Msg>>(await a.brand.api('GET', `/api/admin/messages?creatorId=${a.creator.id}&limit=1&cursor=${api.nextCursor}`));
     expect(older.data.map((m) => m.author.type)).toEqual(['creator']);
+  });
+
+  it('marks read only a page shown to its reader, and a reply only up to the newest message its form showed', async () => {
+    const { a, owner } = await getWorld();
+    const conversation = `/console/messages/${a.creator.id}`;
+    const creatorPage = `/console/campaigns/${a.campaign.id}/creators/${a.enrollment.id}`;
+    const brandUnread = () => unreadOf('brand', a.brand.brandId, a.creator.id);
+    expect((await write(`/messages/${a.brand.brandId}`, a.cookie, 'Are you there?')).status).toBe(303);
+    expect(await brandUnread()).toBe(1);
+    // A HEAD, a page another site opened, and a refused form drawn again on the creator's page mark nothing.
+    expect((await open(conversation, owner.cookie, { method: 'HEAD' })).status).toBe(200);
+    const drawn = await (await open(conversation, owner.cookie, { site: 'cross-site' })).text();
+    expect((await open(creatorPage, owner.cookie, { site: 'same-site' })).status).toBe(200);
+    const refused = await post(`${creatorPage}/messages`, { ...formOf(drawn), body: '  ' }, { cookie: owner.cookie });
+    const refusedPage = await refused.text();
+    expect([refused.status, refusedPage.includes('Write the message first.'), refusedPage.includes('id="creator-message"'), refusedPage.includes('Are you there?')]).toEqual([422, true, true, true]);
+    expect(await brandUnread()).toBe(1);
+    // The creator writes again after the form was drawn: replying from it leaves the conversation unread, as does
+    // the API's message; a form drawn after it marks it read.
+    expect((await write(`/messages/${a.brand.brandId}`, a.cookie, 'Hello?')).status).toBe(303);
+    expect((await post(conversation, { ...formOf(drawn), body: 'Here!' }, { cookie: owner.cookie })).status).toBe(303);
+    expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/messages`, { body: 'An automatic note' })).status).toBe(201);
+    expect(await brandUnread()).toBe(2);
+    const redrawn = await (await open(conversation, owner.cookie, { site: 'cross-site' })).text();
+    expect((await post(conversation, { ...formOf(redrawn), body: 'Sorry, here now.' }, { cookie: owner.cookie })).status).toBe(303);
+    expect(await brandUnread()).toBe(0);
+
+    // The creator's side: a HEAD and another site's link mark nothing; their own typed visit does.
+    const thread = `/messages/${a.brand.brandId}`;
+    expect(await unreadOf('creator', a.brand.brandId, a.creator.id)).toBeGreaterThan(0);
+    expect((await open(thread, a.cookie, { method: 'HEAD' })).status).toBe(200);
+    expect((await open(thread, a.cookie, { site: 'cross-site' })).status).toBe(200);
+    expect(await unreadOf('creator', a.brand.brandId, a.creator.id)).toBeGreaterThan(0);
+    expect((await open(thread, a.cookie, { site: 'none' })).status).toBe(200);
+    expect(await unreadOf('creator', a.brand.brandId, a.creator.id)).toBe(0);
+  });
+
+  it("reads up to the other side's newest message, whatever its own side wrote since, and keeps the latest time", async () => {
+    const { a, other } = await getWorld();
+    expect((await write(`/messages/${a.brand.brandId}`, other.cookie, 'A question')).status).toBe(303);
+    const newest = await rowCount("SELECT max(created_at) AS n FROM messages WHERE brand_id = ? AND creator_id = ? AND author_type = 'creator'", a.brand.brandId, other.creator.id);
+    // The brand's API message lands while a manager reads the page drawn before it.
+    expect((await a.brand.api('POST', `/api/admin/creators/${other.creator.id}/messages`, { body: 'Thanks, we will answer soon' })).status).toBe(201);
+    expect(await markRead(env.DB, 'brand', a.brand.brandId, other.creator.id, newest, Date.now())).toBe(true);
+    expect(await unreadOf('brand', a.brand.brandId, other.creator.id)).toBe(0);
+    // A message stamped earlier (another isolate's clock) does not move the conversation back in the inbox.
+    const last = () => rowCount('SELECT last_message_at AS n FROM message_threads WHERE brand_id = ? AND creator_id = ?', a.brand.brandId, other.creator.id);
+    const before = await last();
+    const late = await sendMessage(env.DB, { brandId: a.brand.brandId, creatorId: other.creator.id, author: { type: 'creator', id: other.creator.id }, body: 'Late', formKey: null, seen: null }, before - 1_000);
+    expect([late.outcome, await last()]).toEqual(['sent', before]);
   });
 
   it('refuses empty, oversized and control-character text with a 422 and writes nothing', async () => {
@@ -165,7 +221,15 @@ describe('messages between a brand and a creator', () => {
     const page = await get(`/messages/${gone.brand.brandId}`, gone.cookie);
     const html = await page.text();
     expect([page.status, html.includes('Before you go'), html.includes('This conversation is closed'), html.includes('name="body"')]).toEqual([200, true, true, false]);
-    expect((await post(`/messages/${gone.brand.brandId}`, { body: 'Wait!' }, { cookie: gone.cookie })).status).toBe(409);
+    // What was typed when it closed comes back to copy, not to send: on the creator's side, and on the console's
+    // creator page it was written from.
+    const typedLate = await post(`/messages/${gone.brand.brandId}`, { body: 'Wait!' }, { cookie: gone.cookie });
+    const lateHtml = await typedLate.text();
+    expect([typedLate.status, /<textarea id="message" rows="4" readonly="">\s*Wait!/.test(lateHtml), lateHtml.includes('name="body"')]).toEqual([409, true, false]);
+    const goneOwner = await signIn((await adminUser(gone.brand.brandId, 'owner')).email);
+    const fromPage = await post(`/console/campaigns/${gone.campaign.id}/creators/${gone.enrollment.id}/messages`, { body: 'Come back, please' }, { cookie: goneOwner });
+    const pageHtml = await fromPage.text();
+    expect([fromPage.status, /<textarea id="creator-message" rows="4" readonly="">\s*Come back, please/.test(pageHtml), pageHtml.includes('Before you go')]).toEqual([409, true, true]);
     const closed = await gone.brand.api('POST', `/api/admin/creators/${gone.creator.id}/messages`, { body: 'Come back?' });
     expect([closed.status, (await json<ErrorBody>(closed)).error.code]).toEqual([409, 'conversation_closed']);
     expect(await messagesOf(gone.brand.brandId, gone.creator.id)).toBe(1);

@@ -100,7 +100,7 @@ export const creatorMessageRoutes = new Hono<AppEnv>().post(
     const creatorId = c.req.param('id') ?? '';
     if (!ID_PATTERN.test(creatorId) || !(await threadState(c.env.DB, 'brand', brandId, creatorId))) throw notFound('creator');
     const { body } = c.req.valid('json');
-    const sent = await sendMessage(c.env.DB, { brandId, creatorId, author: { type: 'api_key', id: keyId }, body, formKey: null, readMine: false }, Date.now());
+    const sent = await sendMessage(c.env.DB, { brandId, creatorId, author: { type: 'api_key', id: keyId }, body, formKey: null, seen: null }, Date.now());
     if (sent.outcome === 'not_joined' || sent.outcome === 'closed') throw refusedMessage(sent.outcome);
     if (sent.outcome === 'limit') throw refusedMessage('limit', sent.retryAt);
     return c.json({ data: messageView(sent.message) }, 201);

@@ -9,7 +9,7 @@ import type { AppEnv } from '../../env';
 import { decodeCursor, encodeCursor } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
 import { randomToken } from '../../lib/ids';
-import { formBody } from './guards';
+import { formBody, seenByReader } from './guards';
 
 export const creatorMessageRoutes = new Hono<AppEnv>();
 
@@ -17,6 +17,9 @@ export const creatorMessageRoutes = new Hono<AppEnv>();
 export const THREAD_PAGE = 50;
 // A page form's key (randomToken): anything else sends without one.
 export const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+// The newest message's time a page form was drawn with (`seen`), up to which sending marks the writer's side read;
+// a form without it (or with anything else) marks nothing.
+export const seenOf = (raw: string | undefined): number | null => (raw && /^\d{1,15}$/.test(raw) ? Number(raw) : null);
 
 // The signed-in creator's address, for the page's header (set by creator.tsx requireCreator).
 const whoOf = (c: Context) => (c.get('viewer') as { email: string }).email;
@@ -61,9 +64,9 @@ creatorMessageRoutes.get('/messages/:brandId', async (c) => {
   const found = await creatorThread(c, brandId, c.req.query('older'));
   if (!found) throw notFound('conversation');
   const { view, state } = found;
-  // Opening the newest page is reading the conversation.
+  // Opening the newest page is reading the conversation (not a HEAD, nor a page another site opened).
   const newest = view.messages.at(-1);
-  if (!view.paged && newest && state.unread > 0) await markRead(c.env.DB, 'creator', brandId, c.var.creator.creatorId, newest.created_at, Date.now());
+  if (!view.paged && newest && state.unread > 0 && seenByReader(c)) await markRead(c.env.DB, 'creator', brandId, c.var.creator.creatorId, newest.created_at, Date.now());
   const notice = c.req.query('sent') ? `Sent. ${view.brandName}'s team is emailed that you wrote; their answer shows up here.` : undefined;
   return c.html(<CreatorThreadPage who={whoOf(c)} t={view} formKey={randomToken(16)} notice={notice} />);
 });
@@ -85,7 +88,7 @@ creatorMessageRoutes.post('/messages/:brandId', async (c) => {
     if (!(await threadState(c.env.DB, 'creator', brandId, creatorId))?.accepted) throw notFound('conversation');
     return refuse([{ field: 'message', text: parsed.error.issues[0]!.message }], 422);
   }
-  const sent = await sendMessage(c.env.DB, { brandId, creatorId, author: { type: 'creator', id: creatorId }, body: parsed.data, formKey: key, readMine: true }, Date.now());
+  const sent = await sendMessage(c.env.DB, { brandId, creatorId, author: { type: 'creator', id: creatorId }, body: parsed.data, formKey: key, seen: seenOf(form.seen) }, Date.now());
   switch (sent.outcome) {
     case 'sent':
     case 'already_sent':

@@ -19,7 +19,8 @@ import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
-import { creatorMessagesArea, MESSAGE_SENT } from './messages';
+import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
+import type { FormError } from '../../../../portal/layout';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
@@ -129,14 +130,15 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments, messages] = await Promise.all([
     awaitingReview(c.env.DB, c.var.user.brandId),
     creatorStats(c.env.DB, { enrollment_id: e.enrollmentId, brand_id: c.var.user.brandId, timezone: c.var.user.timezone }, Date.now()),
     recentAdjustments(c.env.DB, c.var.user.brandId, e.enrollmentId),
-    creatorMessagesArea(c, { id: e.creatorId, name: e.displayName }, pagePath(campaign.id, e.enrollmentId)),
+    // Its Messages area marks read only a page that answers 200, not a refused form drawn again.
+    creatorMessagesArea(c, { id: e.creatorId, name: e.displayName }, { action: `${pagePath(campaign.id, e.enrollmentId)}/messages`, shown: status === 200, ...extras.message }),
   ]);
   const currency = c.var.user.currency;
   return renderPage(
@@ -303,6 +305,17 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   tellAdjustment(c, made);
   // Found rather than made (the form sent twice): said so, since nothing more was added or mailed.
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), made.tell ? 'adjusted' : 'adjusted_already'), 303);
+});
+
+// A message from the Messages area (console/messages.tsx writes it): back to this page, sent or refused with the text.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/messages', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const result = await sendAsTeammate(c, e.creatorId, 'creator-message');
+  if ('sent' in result) return c.redirect(`${withFlash(pagePath(campaign.id, e.enrollmentId), MESSAGE_SENT)}#messages`, 303);
+  const { value, errors, status, headers } = result.refused;
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  return renderCreator(c, campaign, e, { message: { value, errors } }, status);
 });
 
 const OFF_ALLOWED_HOSTS = 'The destination must be an https:// page on one of your allowed hosts (Settings).';
