@@ -45,9 +45,9 @@ async function write(path: string, cookie: string, body: string, extra: Record<s
   return post(path, { ...formOf(await (await get(path, cookie)).text()), body, ...extra }, { cookie });
 }
 const unreadOf = (side: 'brand' | 'creator', brandId: string, creatorId: string) => rowCount(`SELECT ${side}_unread AS n FROM message_threads WHERE brand_id = ? AND creator_id = ?`, brandId, creatorId);
-// A page read as a browser asks for it: a HEAD, or opened from another site (Sec-Fetch-Site).
-const open = (path: string, cookie: string, how: { method?: 'HEAD'; site?: string } = {}) =>
-  fetchWorker(`${BASE}${path}`, { method: how.method ?? 'GET', headers: { cookie, ...(how.site ? { 'sec-fetch-site': how.site } : {}) }, redirect: 'manual' });
+// A page read as a browser asks for it: a HEAD, or loaded as something other than the page itself (Sec-Fetch-Dest).
+const open = (path: string, cookie: string, how: { method?: 'HEAD'; dest?: string } = {}) =>
+  fetchWorker(`${BASE}${path}`, { method: how.method ?? 'GET', headers: { cookie, ...(how.dest ? { 'sec-fetch-dest': how.dest } : {}) }, redirect: 'manual' });
 // What the mail job queues, without sending it.
 async function queuedBy(now: number): Promise<NoticeMessage['message'][]> {
   const queued: NoticeMessage['message'][] = [];
@@ -110,10 +110,10 @@ describe('messages between a brand and a creator', () => {
     const brandUnread = () => unreadOf('brand', a.brand.brandId, a.creator.id);
     expect((await write(`/messages/${a.brand.brandId}`, a.cookie, 'Are you there?')).status).toBe(303);
     expect(await brandUnread()).toBe(1);
-    // A HEAD, a page another site opened, and a refused form drawn again on the creator's page mark nothing.
+    // A HEAD, a page loaded in a frame or as an image, and a refused form drawn again on the creator's page mark nothing.
     expect((await open(conversation, owner.cookie, { method: 'HEAD' })).status).toBe(200);
-    const drawn = await (await open(conversation, owner.cookie, { site: 'cross-site' })).text();
-    expect((await open(creatorPage, owner.cookie, { site: 'same-site' })).status).toBe(200);
+    const drawn = await (await open(conversation, owner.cookie, { dest: 'iframe' })).text();
+    expect((await open(creatorPage, owner.cookie, { dest: 'image' })).status).toBe(200);
     const refused = await post(`${creatorPage}/messages`, { ...formOf(drawn), body: '  ' }, { cookie: owner.cookie });
     const refusedPage = await refused.text();
     expect([refused.status, refusedPage.includes('Write the message first.'), refusedPage.includes('id="creator-message"'), refusedPage.includes('Are you there?')]).toEqual([422, true, true, true]);
@@ -124,17 +124,17 @@ describe('messages between a brand and a creator', () => {
     expect((await post(conversation, { ...formOf(drawn), body: 'Here!' }, { cookie: owner.cookie })).status).toBe(303);
     expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/messages`, { body: 'An automatic note' })).status).toBe(201);
     expect(await brandUnread()).toBe(2);
-    const redrawn = await (await open(conversation, owner.cookie, { site: 'cross-site' })).text();
+    const redrawn = await (await open(conversation, owner.cookie, { dest: 'iframe' })).text();
     expect((await post(conversation, { ...formOf(redrawn), body: 'Sorry, here now.' }, { cookie: owner.cookie })).status).toBe(303);
     expect(await brandUnread()).toBe(0);
 
-    // The creator's side: a HEAD and another site's link mark nothing; their own typed visit does.
+    // The creator's side: a HEAD and a frame mark nothing; the page itself does, a webmail link's included.
     const thread = `/messages/${a.brand.brandId}`;
     expect(await unreadOf('creator', a.brand.brandId, a.creator.id)).toBeGreaterThan(0);
     expect((await open(thread, a.cookie, { method: 'HEAD' })).status).toBe(200);
-    expect((await open(thread, a.cookie, { site: 'cross-site' })).status).toBe(200);
+    expect((await open(thread, a.cookie, { dest: 'iframe' })).status).toBe(200);
     expect(await unreadOf('creator', a.brand.brandId, a.creator.id)).toBeGreaterThan(0);
-    expect((await open(thread, a.cookie, { site: 'none' })).status).toBe(200);
+    expect((await open(thread, a.cookie, { dest: 'document' })).status).toBe(200);
     expect(await unreadOf('creator', a.brand.brandId, a.creator.id)).toBe(0);
   });
 
