@@ -84,6 +84,13 @@ export const formatCount = (n: number) => grouping.format(n);
 // "2 drafts wait").
 export const countOf = (n: number, noun: string, plural = `${noun}s`) => `${grouping.format(n)} ${n === 1 ? noun : plural}`;
 
+// The first `max` characters of a text and an ellipsis, cut by code points: a UTF-16 slice can split an emoji's
+// surrogate pair, leaving half a character that renders as garbage.
+export function clip(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, max).join('').trimEnd()}…` : text;
+}
+
 export const STORY_FORMAT_LABELS: Record<string, string> = {
   day_in_the_life: 'Day in the life',
   before_after: 'Before / after',

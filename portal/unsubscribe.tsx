@@ -113,21 +113,22 @@ export const EarningsMailPage: FC<{ action: string; email: string; on: boolean; 
   </Page>
 );
 
-// The page behind a campaign news mail's link (an update or a brief change): that brand's news for the account,
-// one button to stop it or start it again. The updates stay on the brief either way.
+// The page behind a campaign news mail's link (an update, a brief change, or the alert that the brand sent a message):
+// that brand's mail for the account, one button to stop it or start it again. The updates stay on the brief, and the
+// messages in the portal, either way.
 export const CampaignNewsPage: FC<{ action: string; email: string; brandName: string; on: boolean; done?: boolean }> = ({ action, email, brandName, on, done }) => (
   <Page title="Campaign news emails">
     <section class="card narrow stack">
       <h1>Campaign news emails</h1>
       {done ? (
         <Notice tone="success" title="Done">
-          <p>{on ? `We will email ${brandName}'s campaign news to ${email} again.` : `We will no longer email ${brandName}'s campaign updates and brief changes to ${email}.`}</p>
+          <p>{on ? `We will email ${brandName}'s campaign news to ${email} again.` : `We will no longer email ${brandName}'s campaign updates and brief changes, nor its new-message alerts, to ${email}.`}</p>
         </Notice>
       ) : (
         <p>
           {on ? (
             <>
-              Stop emailing <strong>{email}</strong> the updates and brief changes <strong>{brandName}</strong> posts to its campaigns?
+              Stop emailing <strong>{email}</strong> the updates and brief changes <strong>{brandName}</strong> posts to its campaigns, and the alerts that it sent you a message?
             </>
           ) : (
             <>
@@ -148,7 +149,7 @@ export const CampaignNewsPage: FC<{ action: string; email: string; brandName: st
         )}
       </form>
       <p class="muted small">
-        Updates stay on your brief either way. Payouts, review decisions and changes to your account are always emailed, and other brands' news is not affected:{' '}
+        Updates stay on your brief, and messages under Messages, either way. Payouts, review decisions and changes to your account are always emailed, and other brands' news is not affected:{' '}
         <a href="/account#emails-h">choose on your Account page</a>.
       </p>
     </section>

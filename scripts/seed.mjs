@@ -238,6 +238,44 @@ export function seedRows() {
       ...shipped,
     });
   }
+  // Messages (console → Messages; a creator's portal → Messages): Sarah and Lena talked through her draft, and Lena's
+  // last note waits unread on Sarah's home page; Mateo's two questions wait unread in the console's inbox; Priya's
+  // conversation is read on both sides. No mail is due for any of them.
+  const hour = 3_600_000;
+  const conversations = [
+    { n: 1, creatorRead: 2, messages: [
+      [true, 58, 'Hi Lena! Quick question before I film: can I show the serum next to my retinol? I want to explain why they should not go on the same night.'],
+      [false, 59, 'Great idea, yes please. Say "alternate nights" rather than naming the retinol brand, and mention that the fragrance-free one is the one you use.'],
+      [true, 59.4, 'Perfect, will do. Filming Thursday morning, the draft is with you by Friday.'],
+      [false, 129, 'Loved the draft! One small thing: #ad goes in the first line of the caption, not at the end. I approve it as soon as that is in.'],
+    ] },
+    { n: 2, brandRead: -1, messages: [
+      [true, 152, 'Hey! A follower in Canada says my code shows as invalid at checkout. Is it US-only?'],
+      [true, 152.1, 'This is what he saw: "This code cannot be applied to your cart." He had the Barrier Duo in it.'],
+    ] },
+    { n: 3, messages: [
+      [false, 97, 'Your Barrier Duo shipped today with UPS. Tell us when it lands!'],
+      [true, 121, 'It arrived, thank you! Starting the four-week before and after tomorrow morning, same light every day.'],
+    ] },
+  ];
+  for (const t of conversations) {
+    const d = demo.creators[t.n - 1];
+    const at = (h) => SEEDED_AT + Math.round(h * hour);
+    t.messages.forEach(([byCreator, h, body], i) => {
+      add('messages', { id: `msg_demo_${t.n}_${i + 1}`, brand_id: brandId, creator_id: d.id, author_type: byCreator ? 'creator' : 'admin_user', author_id: byCreator ? d.id : demo.adminUser.id, body, form_key: null, created_at: at(h) });
+    });
+    const last = at(t.messages.at(-1)[1]);
+    // Each side has read up to its own last message, or to the one named; the rest of the other side's are unread.
+    const readUpTo = (mine, named) => (named === undefined ? last : named < 0 ? null : at(t.messages[named][1]));
+    const unreadAfter = (readAt, byCreator) => t.messages.filter(([c, h]) => c === byCreator && (readAt === null || at(h) > readAt)).length;
+    const creatorReadAt = readUpTo(true, t.creatorRead);
+    const brandReadAt = readUpTo(false, t.brandRead);
+    add('message_threads', {
+      brand_id: brandId, creator_id: d.id, last_message_at: last,
+      creator_unread: unreadAfter(creatorReadAt, false), brand_unread: unreadAfter(brandReadAt, true),
+      creator_read_at: creatorReadAt, brand_read_at: brandReadAt, created_at: at(t.messages[0][1]),
+    });
+  }
   const sub = (n, creatorIndex, format, status, caption, extra = {}) => {
     const d = demo.creators[creatorIndex];
     const at = SEEDED_AT + 86_400_000 * (n + 1);

@@ -12,6 +12,7 @@ import { trackedLinkUrl } from '../../worker/lib/paths';
 import { countOf, discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, linkTarget, PAYMENT_MODEL_LABELS, zoneLabel } from '../format';
 import type { FirstDraft } from '../../worker/domain/content-due';
 import { FirstDraftMarker } from './network';
+import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
 export type CreatorPageData = {
@@ -84,7 +85,9 @@ export const CreatorPage: FC<{
   defaultDestination: string;
   /** The campaign's own due date for first drafts, which theirs replaces. */
   campaignDueAt: number | null;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt }) => {
+  /** Their conversation with the brand: the newest few messages and the form (portal/console/messages.tsx). */
+  messages: CreatorMessagesArea;
+}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
   const removed = creator.status === 'removed';
   const adjusting = (adjustment.amount !== '' || adjustment.note !== '') && canWrite && creator.acceptedAt !== null;
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
@@ -351,6 +354,7 @@ export const CreatorPage: FC<{
           </fieldset>
         </form>
       </div>
+      <CreatorMessages area={messages} name={creator.displayName} canWrite={canWrite} timezone={viewer.timezone} />
       <DailySection points={daily} timeZone={viewer.timezone} noun="orders" />
       {adjustments.length > 0 ? (
         <section class="card" aria-labelledby="adjusted-h">

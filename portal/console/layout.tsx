@@ -2,15 +2,17 @@
 import type { Child, FC } from 'hono/jsx';
 import { CopyField, ErrorSummary, Notice, Page, type FormError, type NavItem } from '../layout';
 
-export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number };
+// unreadThreads: conversations with a creator's message nobody on the team has read (the nav's Messages count).
+export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number; unreadThreads?: number };
 
-export type Section = 'campaigns' | 'creators' | 'review' | 'content' | 'orders' | 'payouts' | 'settings';
+export type Section = 'campaigns' | 'creators' | 'messages' | 'review' | 'content' | 'orders' | 'payouts' | 'settings';
 
 export const ROLE_LABELS: Record<Viewer['role'], string> = { owner: 'Owner', manager: 'Manager', finance: 'Finance', viewer: 'Viewer' };
 
-const consoleNav = (current: Section | undefined, toReview?: number): NavItem[] => [
+const consoleNav = (current: Section | undefined, toReview?: number, unread?: number): NavItem[] => [
   { href: '/console', label: 'Campaigns', current: current === 'campaigns' },
   { href: '/console/creators', label: 'Creators', current: current === 'creators' },
+  { href: '/console/messages', label: unread ? `Messages (${unread})` : 'Messages', current: current === 'messages' },
   { href: '/console/review', label: toReview ? `Review (${toReview})` : 'Review', current: current === 'review' },
   { href: '/console/content', label: 'Content', current: current === 'content' },
   { href: '/console/orders', label: 'Orders', current: current === 'orders' },
@@ -22,7 +24,7 @@ export const ConsolePage: FC<{ title: string; viewer?: Viewer; section?: Section
   <Page
     title={title}
     area="console"
-    nav={viewer ? consoleNav(section, toReview) : undefined}
+    nav={viewer ? consoleNav(section, toReview, viewer.unreadThreads) : undefined}
     who={viewer?.name}
     whoBrand={viewer?.brandName}
     whoTag={viewer ? ROLE_LABELS[viewer.role] : undefined}

@@ -95,7 +95,8 @@ export const TeamPage: FC<{
   /** Whether the viewer gets the drafts-to-review mail; null for roles that do not review. */
   reviewDigest?: boolean | null;
   weeklyReport?: boolean;
-}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName, reviewDigest = null, weeklyReport = true }) => (
+  messageMail?: boolean;
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName, reviewDigest = null, weeklyReport = true, messageMail = true }) => (
   <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
     {isOwner && confirmRemove ? (
@@ -184,6 +185,10 @@ export const TeamPage: FC<{
           <input type="checkbox" name="weeklyReport" value="on" checked={weeklyReport} /> Email me a weekly report of the network
         </label>
         <p class="muted small">Monday morning: last week's orders, revenue, commission and clicks against the week before, and the top creators. Sent to {viewer.email}.</p>
+        <label class="checkbox">
+          <input type="checkbox" name="messageMail" value="on" checked={messageMail} /> Email me when a creator's messages wait unread
+        </label>
+        <p class="muted small">At most once an hour for each creator, saying who wrote and how many (never what), until someone on the team opens the conversation.</p>
         <div>
           <button type="submit" class="button">
             Save

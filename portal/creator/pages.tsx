@@ -2,6 +2,7 @@ import type { Child, FC } from 'hono/jsx';
 import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
+import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -17,6 +18,7 @@ export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
   { href: '/submissions', label: 'Content', current: current === 'submissions' },
   { href: '/earnings', label: 'Earnings', current: current === 'earnings' },
+  { href: '/messages', label: 'Messages', current: current === 'messages' },
 ];
 
 type Who = { who: string };
@@ -432,6 +434,9 @@ const CampaignCardView: FC<{ card: CampaignCard; origin: string }> = ({ card, or
           Submit a draft
         </a>
       )}
+      <a class="button button-quiet" href={`/messages/${card.brand_id}`}>
+        Message {card.brand_name}
+      </a>
     </footer>
   </article>
   );
@@ -495,7 +500,8 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
   </article>
 );
 
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean }> = ({
+// `unread`: the brands whose messages wait unread (db/message-threads.ts creatorThreads), with how many.
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; unread?: CreatorThreadRow[] }> = ({
   who,
   name,
   cards,
@@ -506,9 +512,21 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
   refused,
   justArchived,
   askPayoutDetails = false,
+  unread = [],
 }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
+    {unread.length > 0 ? (
+      <p class="messages-waiting">
+        <a href={unread.length === 1 ? `/messages/${unread[0]!.brand_id}` : '/messages'}>
+          <span class="count-badge">{formatCount(unread.reduce((n, t) => n + t.unread, 0))}</span>{' '}
+          <strong>{unread.reduce((n, t) => n + t.unread, 0) === 1 ? 'unread message' : 'unread messages'}</strong> from {unread.map((t) => t.brand_name).join(', ')}
+          <span class="go" aria-hidden="true">
+            Read →
+          </span>
+        </a>
+      </p>
+    ) : null}
     {notice ? <Notice tone="success">{notice}</Notice> : null}
     {refused ? <Notice tone="warn">{refused}</Notice> : null}
     {justArchived ? (
@@ -625,7 +643,8 @@ const BriefUpdates: FC<{ e: CreatorEnrollment; updates: BriefUpdate[] }> = ({ e,
   </section>
 );
 
-export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[] }> = ({ who, e, updates = [] }) => {
+// `unreadMessages`: the brand's messages the creator has not read (db/message-threads.ts), for the Messages line.
+export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]; unreadMessages?: number }> = ({ who, e, updates = [], unreadMessages = 0 }) => {
   const nonNegotiables = JSON.parse(e.non_negotiables) as string[];
   const formats = JSON.parse(e.story_formats) as string[];
   return (
@@ -637,6 +656,21 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
       <DraftDue e={e} />
       {isInvitation(e) ? null : <GiftLine e={e} />}
       {updates.length > 0 ? <BriefUpdates e={e} updates={updates} /> : null}
+      {isInvitation(e) ? null : (
+        <p class={unreadMessages > 0 ? 'brief-messages has-unread' : 'brief-messages'}>
+          <a href={`/messages/${e.brand_id}`}>
+            {unreadMessages > 0 ? (
+              <>
+                <span class="count-badge">{formatCount(unreadMessages)}</span> <strong>{unreadMessages === 1 ? 'New message' : 'New messages'}</strong> from {e.brand_name}
+              </>
+            ) : (
+              <>
+                <strong>Questions about this brief?</strong> Message {e.brand_name}
+              </>
+            )}
+          </a>
+        </p>
+      )}
       <div class="brief">
         <section class="card">
           <h2>The positioning anchor</h2>
@@ -1449,7 +1483,7 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
         {news.length > 0 ? (
           <fieldset class="field">
             <legend>Campaign news by email</legend>
-            <p class="hint">The updates and brief changes each brand posts to your campaigns. Unticked, they still show on your brief.</p>
+            <p class="hint">The updates and brief changes each brand posts to your campaigns, and the alerts that it sent you a message. Unticked, updates still show on your brief and messages under Messages.</p>
             <div class="checks">
               {news.map((b) => (
                 <>

@@ -193,6 +193,10 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },
   { method: 'POST', path: '/api/admin/creators/:creator/password-reset', ids: ['creator'] },
+  { method: 'GET', path: '/api/admin/messages', query: (w) => ({ creatorId: w.a.ids.creator, limit: '5' }) },
+  { method: 'GET', path: '/api/admin/message-threads', query: () => ({ unread: 'true', limit: '5' }) },
+  // The first thirty that pass write (the brand's hourly count for the conversation); the rest are 429, writing nothing.
+  { method: 'POST', path: '/api/admin/creators/:creator/messages', ids: ['creator'], body: () => ({ body: 'Hostile message\nLine two' }) },
   { method: 'GET', path: '/api/admin/enrollments', query: (w) => ({ campaignId: w.a.ids.campaign }) },
   { method: 'POST', path: '/api/admin/enrollments', body: (w) => ({ campaignId: w.a.ids.campaign, creatorId: w.a.ids.creator, paymentModel: 'flat', flatFeeMinor: 100, briefSection: 'b', status: 'active', contentDueAt: '2199-12-30' }) },
   { method: 'GET', path: '/api/admin/enrollments/:enrollment', ids: ['enrollment'] },

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
+import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { adminUser, signIn } from './console-fixtures';
@@ -85,7 +86,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log', 'campaign_updates']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -176,6 +177,20 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
   });
 
+  it("the inbox's unread conversations and the nav's count read the unread index, in the list's order", async () => {
+    const plans = await plansOf(
+      await statementsOf(async () => {
+        for (const after of [undefined, { at: Date.now(), id: 'crt_x' }]) await brandThreads(env.DB, 'brd_x', { unread: true, after, limit: 2 });
+        await env.DB.prepare(`SELECT ${UNREAD_THREADS_SQL('?')} AS n`).bind('brd_x').first();
+      }),
+    );
+    expect(plans).toHaveLength(3);
+    for (const p of plans) {
+      expect(p.plan, p.text).toMatch(/SEARCH t USING (COVERING )?INDEX message_threads_brand_unread \(brand_id=\?/);
+      expect(p.plan, p.text).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
   it('a failed hand-over to the queue releases the deliveries it claimed by id, not by walking every pending one', async () => {
     await expectNarrow(() => releaseClaims(env.DB, ['whd_a', 'whd_b']), [['webhook_deliveries_due', /id IN \(/]]);
   });
@@ -241,13 +256,18 @@ describe('query plans of every page and list', () => {
     const o = await consoleBrand('owner');
     const order = { orderId: 'sweep-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: o.code };
     expect((await signed(o.brand, o.ingestKey, '/v1/conversions', order)).status).toBe(201);
+    // A conversation to read, written through the API and the portal (each write reads the conversation only).
+    await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/creators/${o.creator.id}/messages`, { body: 'Welcome!' })).status).toBe(201), []);
     const c = `/console/campaigns/${o.campaign.id}`;
-    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`];
+    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
     for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
-    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', `/api/admin/campaigns/${o.campaign.id}/updates`];
+    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', `/api/admin/campaigns/${o.campaign.id}/updates`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     const m = await signedInCreator();
-    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings', '/account']) {
+    const thread = `/messages/${m.brand.brandId}`;
+    const key = /name="key" value="([^"]+)"/.exec(await (await get(thread, m.cookie)).text())![1]!;
+    await expectNarrow(async () => expect((await post(thread, { key, body: 'Hello!' }, m.cookie)).status).toBe(303), []);
+    for (const page of ['/', `/brief/${m.enrollment.id}`, `/stats/${m.enrollment.id}`, '/submissions', '/submissions/new', '/earnings', '/account', '/messages', `/messages/${m.brand.brandId}`]) {
       await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBeLessThan(400), []);
     }
   });

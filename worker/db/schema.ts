@@ -51,6 +51,9 @@ export const adminUsers = sqliteTable(
     // the brand's) of the last week it was claimed for, so it goes once a week.
     weeklyReport: integer('weekly_report', { mode: 'boolean' }).notNull().default(true),
     weeklyReportWeek: text('weekly_report_week'),
+    // An owner's or manager's mail when a creator's messages wait unread (jobs/message-mail.ts): on unless they
+    // turn it off on the Team page.
+    messageMail: integer('message_mail', { mode: 'boolean' }).notNull().default(true),
   },
   // By email: sign-in looks up every brand's account for an address, and the console offers the others.
   (t) => [uniqueIndex('admin_users_brand_email').on(t.brandId, t.email), index('admin_users_email').on(t.email)],
@@ -326,6 +329,60 @@ export const campaignUpdates = sqliteTable(
     // A campaign's updates newest first, and the day's count the limit checks.
     index('campaign_updates_campaign_at').on(t.campaignId, t.createdAt, t.id),
     uniqueIndex('campaign_updates_form_key').on(t.campaignId, t.formKey),
+  ],
+);
+
+// Messages between a brand and one creator (db/message-threads.ts): one conversation per brand and creator, whatever
+// campaigns they share, with each side's unread count, read marker and batched mail.
+export const messageThreads = sqliteTable(
+  'message_threads',
+  {
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    lastMessageAt: integer('last_message_at').notNull(),
+    // Per side: the other side's messages written since this side last read the thread, and when it last did.
+    brandUnread: integer('brand_unread').notNull().default(0),
+    creatorUnread: integer('creator_unread').notNull().default(0),
+    brandReadAt: integer('brand_read_at'),
+    creatorReadAt: integer('creator_read_at'),
+    // Per side: when its mail about unread messages is due (null: none due; set by the first unread message, at
+    // least an hour after the last such mail, cleared by reading or by the mail), and when that mail last went.
+    brandMailDueAt: integer('brand_mail_due_at'),
+    creatorMailDueAt: integer('creator_mail_due_at'),
+    brandMailedAt: integer('brand_mailed_at'),
+    creatorMailedAt: integer('creator_mailed_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.brandId, t.creatorId] }),
+    // The console's inbox newest first (a keyset page at a time), and its unread ones (in the same order, with the
+    // nav's count). A creator's conversations are read by the primary key, from their brand_creators rows.
+    index('message_threads_brand_at').on(t.brandId, t.lastMessageAt, t.creatorId),
+    index('message_threads_brand_unread').on(t.brandId, t.lastMessageAt, t.creatorId).where(sql`brand_unread > 0`),
+    // The mail job's claims: only threads with a mail due.
+    index('message_threads_brand_mail_due').on(t.brandMailDueAt).where(sql`brand_mail_due_at IS NOT NULL`),
+    index('message_threads_creator_mail_due').on(t.creatorMailDueAt).where(sql`creator_mail_due_at IS NOT NULL`),
+  ],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    // The creator, a teammate in the console, or an admin key through the API.
+    authorType: text('author_type', { enum: ['creator', 'admin_user', 'api_key'] }).notNull(),
+    authorId: text('author_id').notNull(),
+    body: text('body').notNull(),
+    // The page form's own key: a form sent twice sends once (the API has Idempotency-Key). Null from the API.
+    formKey: text('form_key'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // A conversation's pages newest first, and each side's count of the last hour (the rate limit).
+    index('messages_thread_at').on(t.brandId, t.creatorId, t.createdAt, t.id),
+    uniqueIndex('messages_form_key').on(t.brandId, t.creatorId, t.formKey),
   ],
 );
 

@@ -9,6 +9,7 @@ import { mailReviewDigests } from './review-digest';
 import { mailEarningsDigests } from './earnings-digest';
 import { mailWeeklyReports } from './weekly-report';
 import { mailContentDueReminders } from './content-due';
+import { mailMessageNotices } from './message-mail';
 import { FILL_BASIS_PERIODS } from '../db/money';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
@@ -63,6 +64,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('content_due_reminders', async () => {
     const mailed = await mailContentDueReminders(env, controller.scheduledTime);
     if (mailed > 0) log.info('content_due_reminders_queued', { cron: controller.cron, mailed });
+  });
+  await job('message_mail', async () => {
+    const mailed = await mailMessageNotices(env, controller.scheduledTime);
+    if (mailed > 0) log.info('message_mails_queued', { cron: controller.cron, mailed });
   });
   if (failed.length > 0) throw failed[0];
 }

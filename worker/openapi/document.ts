@@ -23,6 +23,7 @@ export const TAGS: { name: string; description: string }[] = [
   { name: 'Discount codes', description: 'Creator codes; a redeemable code beats a click.' },
   { name: 'Commission plans', description: 'Tiered commission by attributed net revenue in the period.' },
   { name: 'Submissions', description: 'The content review queue.' },
+  { name: 'Messages', description: "Conversations between the brand and each creator: one per creator, read and written in the console and the creator's portal." },
   { name: 'Gifting', description: "Product seeding: the products a campaign's creators pick from, their requests with a shipping address, and shipping or declining them." },
   { name: 'Content', description: 'The content library: approved and live content with the usage rights each creator granted.' },
   { name: 'Conversions', description: 'Recorded orders: what the store sent, the attribution, the commission and the reversals.' },

@@ -124,6 +124,34 @@ export const CampaignUpdate = z
   })
   .meta({ id: 'CampaignUpdate', description: "A brand's update to a campaign's creators: emailed to each when posted, and shown on their brief, newest first." });
 
+export const Message = z
+  .object({
+    id: id('msg'),
+    creatorId: id('cr'),
+    author: z.object({
+      type: z.enum(['creator', 'admin_user', 'api_key']).meta({ description: 'The creator, a teammate in the console, or an API key.' }),
+      id: z.string(),
+      name: z.string().nullable().meta({ description: "The teammate's name, or `API key <name>`; null for the creator's own messages and for an author who is gone. Creators see your brand's name on every message of yours, never who wrote it." }),
+    }),
+    body: example(z.string(), 'Hi Maya! The serum ships Monday.\nCould you post between the 12th and the 15th?'),
+    createdAt: time,
+  })
+  .meta({ id: 'Message', description: 'One message of a conversation between your brand and a creator.' });
+
+export const MessageThread = z
+  .object({
+    creator: z.object({ id: id('cr'), handle: example(z.string(), 'maya.makes'), name: example(z.string(), 'Maya Chen') }),
+    unread: count(2).meta({ description: "The creator's messages nobody on your team has read (opened the conversation in the console) since." }),
+    readAt: time.nullable().meta({ description: 'When someone on your team last opened the conversation; null: never.' }),
+    lastMessageAt: time,
+    lastMessage: z.object({
+      authorType: z.enum(['creator', 'admin_user', 'api_key']),
+      authorName: z.string().nullable(),
+      preview: example(z.string(), 'Thank you! Is the 14th fine for the reel?').meta({ description: 'Its first 140 characters.' }),
+    }),
+  })
+  .meta({ id: 'MessageThread', description: 'Your conversation with one creator: one per creator, whatever campaigns you share.' });
+
 export const Gifting = z
   .object({
     open: z.boolean().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),

@@ -75,7 +75,7 @@ describe("a brand's campaign news mails", () => {
     // A link scanner's GET (of the page, or of the header's address) asks and stops nothing.
     const page = await get(stop);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain(`Stop emailing <strong>${m.email}</strong> the updates and brief changes <strong>Test Brand</strong> posts to its campaigns?`);
+    expect(await page.text()).toContain(`Stop emailing <strong>${m.email}</strong> the updates and brief changes <strong>Test Brand</strong> posts to its campaigns, and the alerts that it sent you a message?`);
     expect((await fetchWorker(`${BASE}/v1${stop}`, { redirect: 'manual' })).headers.get('location')).toBe(stop);
     expect(await m.news()).toBe(1);
 
@@ -104,7 +104,7 @@ describe("a brand's campaign news mails", () => {
     expect((await post(stop, { mail: 'on' }, { origin: 'https://evil.example' })).status).toBe(403);
     expect(await (await post(stop, { mail: 'on' })).text()).toContain(`We will email Test Brand&#39;s campaign news to ${m.email} again.`);
     expect(await m.news()).toBe(1);
-    expect(await (await post(stop, { mail: 'off' })).text()).toContain(`We will no longer email Test Brand&#39;s campaign updates and brief changes to ${m.email}.`);
+    expect(await (await post(stop, { mail: 'off' })).text()).toContain(`We will no longer email Test Brand&#39;s campaign updates and brief changes, nor its new-message alerts, to ${m.email}.`);
     expect(await m.news()).toBe(0);
     expect(await rowCount('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ? AND campaign_news = 0', m.brand.brandId)).toBe(1);
     // The brand's other mail goes on (its earnings mail is the account's own switch).

@@ -70,6 +70,9 @@ const HTML_PAGES = [
   'POST /email-change',
   'POST /account/password',
   'POST /account/sign-out-others',
+  'GET /messages',
+  'GET /messages/:brandId',
+  'POST /messages/:brandId',
 ];
 const isHtmlPage = (route: string) => CONSOLE.test(route) || HTML_PAGES.includes(route);
 

@@ -14,6 +14,7 @@ import { enrollmentRoutes } from './enrollments';
 import { campaignGiftRoutes, giftRequestRoutes } from './gifting';
 import { integrationRoutes, keyRoutes } from './keys';
 import { linkRoutes } from './links';
+import { creatorMessageRoutes, messageRoutes, threadRoutes } from './messages';
 import { payoutRoutes } from './payouts';
 import { planRoutes } from './plans';
 import { submissionRoutes } from './submissions';
@@ -29,6 +30,9 @@ export const admin = new Hono<AppEnv>()
   .route('/campaigns', campaignGiftRoutes)
   .route('/gift-requests', giftRequestRoutes)
   .route('/creators', creatorRoutes)
+  .route('/creators', creatorMessageRoutes)
+  .route('/messages', messageRoutes)
+  .route('/message-threads', threadRoutes)
   .route('/enrollments', enrollmentRoutes)
   .route('/links', linkRoutes)
   .route('/codes', codeRoutes)

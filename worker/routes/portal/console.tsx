@@ -30,6 +30,7 @@ import { teamRoutes } from './console/team';
 import { keyRoutes } from './console/keys';
 import { activityRoutes } from './console/activity';
 import { creatorRoutes } from './console/creators';
+import { messageRoutes } from './console/messages';
 import { webhookRoutes } from './console/webhooks';
 import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
@@ -305,6 +306,7 @@ consoleRouter.route('/', teamRoutes);
 consoleRouter.route('/', keyRoutes);
 consoleRouter.route('/', activityRoutes);
 consoleRouter.route('/', creatorRoutes);
+consoleRouter.route('/', messageRoutes);
 consoleRouter.all('*', () => {
   throw notFound('page');
 });

@@ -33,6 +33,8 @@ import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verif
 import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
+import { creatorMessageRoutes } from './creator-messages';
+import { creatorThreads, threadState } from '../../db/message-threads';
 import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
 import { trackedLinkUrl } from '../../lib/paths';
 import { QrPage } from '../../../portal/creator/qr';
@@ -438,7 +440,8 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/gift/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/gift/*', '/messages', '/messages/*']) creatorPortal.use(path, requireCreator);
+creatorPortal.route('/', creatorMessageRoutes);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -530,9 +533,10 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
 // The home page, with what the address's query says happened (a redirect after a form), a refusal included.
 async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
-  const [home, details] = await Promise.all([
+  const [home, details, threads] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
     c.env.DB.prepare('SELECT payout_details_enc IS NOT NULL AS saved FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ saved: number }>(),
+    creatorThreads(c.env.DB, c.var.creator.creatorId),
   ]);
   // An invitation to a campaign that has ended asks nothing any more: it is not shown.
   const cards = home.cards.filter((card) => !(isInvitation(card) && campaignEnded(card, now)));
@@ -553,7 +557,7 @@ async function homePage(c: Context<AppEnv>) {
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} unread={threads.filter((t) => t.unread > 0)} />,
   );
 }
 
@@ -565,7 +569,9 @@ creatorPortal.get('/brief/:enrollmentId', async (c) => {
   // The enrollment is the signed-in creator's own: its campaign's updates are theirs to read once they joined. An
   // invitation shows the brief to decide on, not the brand's news to those in the campaign (which may hold a
   // launch date or a code not out yet), as only those in it are mailed.
-  return c.html(<BriefPage who={viewerOf(c).email} e={e} updates={isInvitation(e) ? [] : await briefUpdates(c.env.DB, e)} />);
+  if (isInvitation(e)) return c.html(<BriefPage who={viewerOf(c).email} e={e} updates={[]} />);
+  const [updates, thread] = await Promise.all([briefUpdates(c.env.DB, e), threadState(c.env.DB, 'creator', e.brand_id, c.var.creator.creatorId)]);
+  return c.html(<BriefPage who={viewerOf(c).email} e={e} updates={updates} unreadMessages={thread?.unread ?? 0} />);
 });
 
 // Leaving a campaign the creator works in: asked once more on the brief (only the form that asked sends

@@ -30,6 +30,12 @@ export const sameOrigin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+// Whether a page shows what it draws to the signed-in person, so opening it may mark their messages read: a GET (not a
+// HEAD, as a link checker sends) loaded as the page itself (Sec-Fetch-Dest `document`, or absent in an older browser),
+// not an image, frame or fetch. A link followed from webmail is a cross-site navigation and counts: the session
+// cookie is SameSite=Lax, so another site could also open it, which marks one conversation read and nothing else.
+export const seenByReader = (c: Context) => c.req.method === 'GET' && [undefined, 'document'].includes(c.req.header('sec-fetch-dest'));
+
 // A same-origin form's fields: urlencoded, or multipart for uploads. Its size is bounded by the router's
 // formLimit. A body that is not what its Content-Type says is the client's 400, never a 500.
 export async function parseForm(c: Context, { all = false } = {}): Promise<Record<string, string | File | (string | File)[]>> {

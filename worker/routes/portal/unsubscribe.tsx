@@ -173,7 +173,7 @@ export const oneClickUnsubscribe = new Hono<AppEnv>()
     op({
       summary: "Stop a brand's campaign news in one click",
       description:
-        "The `List-Unsubscribe` address of the mails a brand's campaign updates and brief changes send its creators, which a mail client POSTs to (RFC 8058) when its reader presses its unsubscribe button. The token is sealed by Chorus and names the creator's account and the brand; that brand's campaign news stops being mailed to the account (it stays on their brief, and can be turned on again on the portal's Account page). Other brands' news and the mails about payouts and reviews are not affected. Repeating it changes nothing.",
+        "The `List-Unsubscribe` address of the mails a brand's campaign updates and brief changes send its creators, and of the alerts that it sent them a message, which a mail client POSTs to (RFC 8058) when its reader presses its unsubscribe button. The token is sealed by Chorus and names the creator's account and the brand; that brand's campaign news and message alerts stop being mailed to the account (updates stay on their brief and messages in their portal, and it can be turned on again on the portal's Account page). Other brands' news and the mails about payouts and reviews are not affected. Repeating it changes nothing.",
       params: { token: 'The sealed token from the mail.' },
       bodyDescription: '`List-Unsubscribe=One-Click`, form-encoded; not required.',
       responses: { 200: { description: 'Unsubscribed (or already so).', schema: dataOf(Unsubscribed) } },

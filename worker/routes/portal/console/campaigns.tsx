@@ -37,7 +37,7 @@ export const campaignRoutes = new Hono<ConsoleEnv>();
 
 export const viewerOf = (c: ConsoleContext): Viewer => {
   const u = c.var.user;
-  return { name: u.name, email: u.email, role: u.role, brandName: u.brandName, currency: u.currency, timezone: u.timezone, otherBrands: u.otherBrands };
+  return { name: u.name, email: u.email, role: u.role, brandName: u.brandName, currency: u.currency, timezone: u.timezone, otherBrands: u.otherBrands, unreadThreads: u.unreadThreads };
 };
 
 async function allowedHosts(c: ConsoleContext): Promise<string[]> {

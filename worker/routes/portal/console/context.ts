@@ -6,6 +6,7 @@ import type { AppEnv } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { sessionFromCookie } from '../../../lib/sessions';
 import { parseForm } from '../guards';
+import { UNREAD_THREADS_SQL } from '../../../db/message-threads';
 
 export type Role = 'owner' | 'manager' | 'finance' | 'viewer';
 
@@ -22,6 +23,8 @@ export type ConsoleUser = {
   timezone: string;
   // Console accounts of the same email in other brands: the header offers Switch brand.
   otherBrands: number;
+  // Conversations with a creator's message nobody on the team has read: the nav's Messages count.
+  unreadThreads: number;
 };
 
 export type ConsoleEnv = AppEnv & { Variables: { user: ConsoleUser } };
@@ -38,7 +41,8 @@ export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promis
   if (!session) return null;
   const row = await env.DB.prepare(
     `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone,
-       (SELECT count(*) FROM admin_users o WHERE o.email = u.email AND o.id <> u.id AND o.removed_at IS NULL) AS otherBrands
+       (SELECT count(*) FROM admin_users o WHERE o.email = u.email AND o.id <> u.id AND o.removed_at IS NULL) AS otherBrands,
+       ${UNREAD_THREADS_SQL('u.brand_id')} AS unreadThreads
      FROM sessions s JOIN admin_users u ON u.id = s.subject_id JOIN brands b ON b.id = u.brand_id
      WHERE s.id = ? AND s.subject_type = 'admin_user' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.removed_at IS NULL`,
   )

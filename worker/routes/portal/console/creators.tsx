@@ -19,6 +19,8 @@ import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
+import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
+import type { FormError } from '../../../../portal/layout';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
@@ -42,6 +44,7 @@ const FLASH: Record<string, Flash> = {
   link_added: { tone: 'success', text: 'Link added. It works at once, and the creator sees it on their home page with where it leads.' },
   link_paused: { tone: 'success', text: 'Link paused. Within seconds it sends shoppers to your fallback page without a click id; the creator sees it as paused.' },
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
+  [MESSAGE_SENT]: { tone: 'success', text: 'Sent. They read it in their portal, and are emailed that you wrote unless they stopped your emails.' },
   link_repointed: { tone: 'success', text: 'Destination saved. Within seconds the link sends shoppers there; the creator sees where it now leads on their home page.' },
 };
 
@@ -127,13 +130,15 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
-type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment };
+type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
-  const [toReview, stats, adjustments] = await Promise.all([
+  const [toReview, stats, adjustments, messages] = await Promise.all([
     awaitingReview(c.env.DB, c.var.user.brandId),
     creatorStats(c.env.DB, { enrollment_id: e.enrollmentId, brand_id: c.var.user.brandId, timezone: c.var.user.timezone }, Date.now()),
     recentAdjustments(c.env.DB, c.var.user.brandId, e.enrollmentId),
+    // Its Messages area marks read only a page that answers 200, not a refused form drawn again.
+    creatorMessagesArea(c, { id: e.creatorId, name: e.displayName }, { action: `${pagePath(campaign.id, e.enrollmentId)}/messages`, shown: status === 200, ...extras.message }),
   ]);
   const currency = c.var.user.currency;
   return renderPage(
@@ -162,6 +167,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       defaultDestination={campaign.default_destination}
       adjustmentKey={randomToken(16)}
       adjustments={adjustments}
+      messages={messages}
     />,
     status,
   );
@@ -299,6 +305,17 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   tellAdjustment(c, made);
   // Found rather than made (the form sent twice): said so, since nothing more was added or mailed.
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), made.tell ? 'adjusted' : 'adjusted_already'), 303);
+});
+
+// A message from the Messages area (console/messages.tsx writes it): back to this page, sent or refused with the text.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/messages', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const result = await sendAsTeammate(c, e.creatorId, 'creator-message');
+  if ('sent' in result) return c.redirect(`${withFlash(pagePath(campaign.id, e.enrollmentId), MESSAGE_SENT)}#messages`, 303);
+  const { value, errors, status, headers } = result.refused;
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  return renderCreator(c, campaign, e, { message: { value, errors } }, status);
 });
 
 const OFF_ALLOWED_HOSTS = 'The destination must be an https:// page on one of your allowed hosts (Settings).';

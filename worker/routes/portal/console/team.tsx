@@ -68,7 +68,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
   const [members, toReview, self] = await Promise.all([
     teamOf(c.env.DB, c.var.user.brandId),
     awaitingReview(c.env.DB, c.var.user.brandId),
-    c.env.DB.prepare('SELECT review_digest, weekly_report FROM admin_users WHERE id = ?').bind(c.var.user.id).first<{ review_digest: number; weekly_report: number }>(),
+    c.env.DB.prepare('SELECT review_digest, weekly_report, message_mail FROM admin_users WHERE id = ?').bind(c.var.user.id).first<{ review_digest: number; weekly_report: number; message_mail: number }>(),
   ]);
   return renderPage(
     c,
@@ -84,6 +84,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
       selfName={extras.selfName}
       reviewDigest={canWrite(c.var.user) ? self?.review_digest === 1 : null}
       weeklyReport={self?.weekly_report === 1}
+      messageMail={self?.message_mail === 1}
       toReview={toReview}
       now={Date.now()}
     />,
@@ -211,13 +212,16 @@ teamRoutes.post('/team/me/name', async (c) => {
   return c.redirect(withFlash('/console/team', 'renamed'), 303);
 });
 
-// An owner's or manager's own mails, each on or off: drafts waiting for review (jobs/review-digest.ts) and the
-// weekly network report (jobs/weekly-report.ts).
+// An owner's or manager's own mails, each on or off: drafts waiting for review (jobs/review-digest.ts), the
+// weekly network report (jobs/weekly-report.ts) and creators' unread messages (jobs/message-mail.ts).
 teamRoutes.post('/team/me/notifications', async (c) => {
   const form = await readForm(c);
   const on = form.get('reviewDigest') === 'on';
   const weekly = form.get('weeklyReport') === 'on';
-  await c.env.DB.prepare('UPDATE admin_users SET review_digest = ?, weekly_report = ? WHERE id = ? AND brand_id = ?').bind(on ? 1 : 0, weekly ? 1 : 0, c.var.user.id, c.var.user.brandId).run();
+  const messages = form.get('messageMail') === 'on';
+  await c.env.DB.prepare('UPDATE admin_users SET review_digest = ?, weekly_report = ?, message_mail = ? WHERE id = ? AND brand_id = ?')
+    .bind(on ? 1 : 0, weekly ? 1 : 0, messages ? 1 : 0, c.var.user.id, c.var.user.brandId)
+    .run();
   return c.redirect(withFlash('/console/team', 'notify_saved'), 303);
 });
 
