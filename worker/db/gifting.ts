@@ -369,49 +369,125 @@ export type ShipInput = z.output<typeof shipBody>;
 
 export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' | 'changed' };
 
-// Marks a request shipped. Only the call that moves it from requested to shipped says 'shipped' (and so mails),
-// the UPDATE's own guard deciding between two clicks; a shipped one takes a corrected carrier or number
-// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped. With
-// `updatedAt` (the version the shipper packed from), each write also wants the row as it was then: one the
-// creator changed meanwhile is a 'changed' conflict, never shipped with products or an address nobody packed.
-export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
-  const url = input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber);
-  const before = await loadGiftRequest(db, brandId, requestId);
-  if (!before) return { outcome: 'not_found' };
-  const sameShipment = (g: GiftRequestRow) => g.status === 'shipped' && g.carrier === input.carrier && g.tracking_number === input.trackingNumber && g.tracking_url === url;
-  if (sameShipment(before)) return { outcome: 'unchanged', request: before };
-  if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', request: before, reason: 'not_open' };
-  if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'enrollment_removed' };
-  const version = input.updatedAt;
-  if (version !== undefined && before.updated_at !== version) return { outcome: 'conflict', request: before, reason: 'changed' };
-  const asRead = version === undefined ? '' : ' AND updated_at = ?7';
-  const versionBind = version === undefined ? [] : [version];
-  if (before.status === 'requested') {
-    const [first] = await db.batch([
-      db
-        .prepare(
-          `UPDATE gift_requests SET status = 'shipped', carrier = ?1, tracking_number = ?2, tracking_url = ?3, shipped_at = ?4, updated_at = ?4
-           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested'${asRead} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
-        )
-        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
-      auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.shipped', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
-    ]);
-    if ((first?.meta.changes ?? 0) > 0) return { outcome: 'shipped', request: (await loadGiftRequest(db, brandId, requestId))! };
+/** One request to mark shipped, as the ship call or a line of a tracking file gives it. */
+export type Shipment = { requestId: string; input: ShipInput };
+type Tracking = { carrier: string; trackingNumber: string; url: string | null; version: number | null };
+const trackingOf = (input: ShipInput): Tracking => ({ carrier: input.carrier, trackingNumber: input.trackingNumber, url: input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber), version: input.updatedAt ?? null });
+
+// Sent already with this very tracking (and maybe arrived since): nothing to do, nothing to mail.
+const sameShipment = (g: GiftRequestRow, t: Tracking) => (g.status === 'shipped' || g.status === 'received') && g.carrier === t.carrier && g.tracking_number === t.trackingNumber && g.tracking_url === t.url;
+
+/** What shipping `before` with `t` would do, from the request as read: 'write' ships it, or corrects a shipped one's tracking. */
+export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: 'not_open' | 'enrollment_removed' | 'changed' } | { outcome: 'write'; ships: boolean };
+function shipDecision(before: GiftRequestRow, t: Tracking): ShipDecision {
+  if (sameShipment(before, t)) return { outcome: 'unchanged' };
+  if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', reason: 'not_open' };
+  if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', reason: 'enrollment_removed' };
+  if (t.version !== null && before.updated_at !== t.version) return { outcome: 'conflict', reason: 'changed' };
+  return { outcome: 'write', ships: before.status === 'requested' };
+}
+
+const REQUESTS_PER_READ = 500;
+const REQUESTS_PER_WRITE = 200;
+
+// The brand's requests by id (within one campaign when given), REQUESTS_PER_READ a query; absent ids are not in the map.
+async function loadGiftRequests(db: D1Database, brandId: string, ids: string[], campaignId?: string): Promise<Map<string, GiftRequestRow>> {
+  const found = new Map<string, GiftRequestRow>();
+  for (let i = 0; i < ids.length; i += REQUESTS_PER_READ) {
+    const { results } = await db
+      .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id IN (SELECT value FROM json_each(?1)) AND g.brand_id = ?2 AND (?3 IS NULL OR g.campaign_id = ?3)`)
+      .bind(JSON.stringify(ids.slice(i, i + REQUESTS_PER_READ)), brandId, campaignId ?? null)
+      .all<GiftRequestRow>();
+    for (const g of results) found.set(g.id, g);
   }
-  // Shipped before (or by another click just now): a corrected carrier or number, with no second mail.
-  const [fixed] = await db.batch([
-    db
-      .prepare(`UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)${asRead}`)
-      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
-    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.tracking_changed', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
-  ]);
-  const after = (await loadGiftRequest(db, brandId, requestId))!;
-  if ((fixed?.meta.changes ?? 0) > 0) return { outcome: 'updated', request: after };
-  // A second click that lost to the first finds its own shipment: nothing to say. Anything else moved under us.
-  if (sameShipment(after)) return { outcome: 'unchanged', request: after };
-  if (version !== undefined && (after.status === 'requested' || after.status === 'shipped')) return { outcome: 'conflict', request: after, reason: 'changed' };
-  if (after.status === 'shipped') return { outcome: 'unchanged', request: after };
-  return { outcome: 'conflict', request: after, reason: after.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
+  return found;
+}
+
+/** Each shipment's request as read (null: not the brand's, or not in `campaignId`) and what shipping it would do. */
+export async function planShipments(db: D1Database, brandId: string, shipments: Shipment[], campaignId?: string): Promise<{ request: GiftRequestRow | null; decision: ShipDecision | null }[]> {
+  const found = await loadGiftRequests(db, brandId, [...new Set(shipments.map((s) => s.requestId))], campaignId);
+  return shipments.map((s) => {
+    const request = found.get(s.requestId) ?? null;
+    return { request, decision: request && shipDecision(request, trackingOf(s.input)) };
+  });
+}
+
+// The writes for up to REQUESTS_PER_WRITE requests, one batch: ship those still requested (the UPDATE's own guard
+// deciding between two calls at once), then correct the tracking of shipped ones (a request another call shipped
+// meanwhile with other tracking takes ours, as the ship call always has), each with its audit rows (which name the
+// requests the write moved at `now`). ?1 the rows as JSON, ?2 the brand,
+// ?3 now. Each row's `v` is the version read, or null: with one, a request changed since is left alone.
+const ROW = (field: string) => `json_extract(j.value, '$.${field}')`;
+const SHIP_ROWS = `UPDATE gift_requests SET status = 'shipped', carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, shipped_at = ?3, updated_at = ?3
+FROM json_each(?1) j
+WHERE gift_requests.id = ${ROW('id')} AND gift_requests.brand_id = ?2 AND gift_requests.status = 'requested' AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
+  AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')
+RETURNING gift_requests.id`;
+const CORRECT_ROWS = `UPDATE gift_requests SET carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, updated_at = ?3
+FROM json_each(?1) j
+WHERE gift_requests.id = ${ROW('id')} AND gift_requests.brand_id = ?2 AND gift_requests.status = 'shipped'
+  AND (gift_requests.carrier, gift_requests.tracking_number, gift_requests.tracking_url) IS NOT (${ROW('c')}, ${ROW('t')}, ${ROW('u')})
+  AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
+RETURNING gift_requests.id`;
+// ?1 the rows, ?2 the brand, ?3 now, ?4 and ?5 the actor.
+const shipAudit = (action: 'gift.shipped' | 'gift.tracking_changed', moved: string) => `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+SELECT 'aud_' || lower(hex(randomblob(12))), g.brand_id, ?4, ?5, '${action}', 'enrollment', g.enrollment_id, json_object('requestId', g.id, 'carrier', g.carrier, 'trackingNumber', g.tracking_number), ?3
+FROM gift_requests g WHERE g.id IN (SELECT ${ROW('id')} FROM json_each(?1) j) AND g.brand_id = ?2 AND g.status = 'shipped' AND ${moved}`;
+const SHIPPED_AUDIT = shipAudit('gift.shipped', 'g.shipped_at = ?3');
+const CORRECTED_AUDIT = shipAudit('gift.tracking_changed', 'g.updated_at = ?3 AND g.shipped_at <> ?3');
+
+async function writeShipments(db: D1Database, brandId: string, rows: { id: string; t: Tracking }[], actor: Actor, now: number): Promise<{ shipped: Set<string>; corrected: Set<string> }> {
+  const shipped = new Set<string>();
+  const corrected = new Set<string>();
+  for (let i = 0; i < rows.length; i += REQUESTS_PER_WRITE) {
+    const chunk = rows.slice(i, i + REQUESTS_PER_WRITE);
+    const json = JSON.stringify(chunk.map(({ id, t }) => ({ id, c: t.carrier, t: t.trackingNumber, u: t.url, v: t.version })));
+    const ship = db.prepare(SHIP_ROWS).bind(json, brandId, now);
+    const correct = db.prepare(CORRECT_ROWS).bind(json, brandId, now);
+    const statements = [
+      ship,
+      db.prepare(SHIPPED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+      correct,
+      db.prepare(CORRECTED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+    ];
+    const results = await db.batch(statements);
+    const moved = (s: D1PreparedStatement) => (results[statements.indexOf(s)]?.results ?? []) as { id: string }[];
+    for (const r of moved(ship)) shipped.add(r.id);
+    for (const r of moved(correct)) corrected.add(r.id);
+  }
+  return { shipped, corrected };
+}
+
+// Marks requests shipped: the ship call's one, or a tracking file's (routes/admin/gifting.ts), the same way. Only
+// the write that moves a request from requested to shipped says 'shipped' (and so mails, giftMailsOwed); a shipped
+// one takes a corrected carrier or number ('updated', no second mail), the same again is 'unchanged'. A removed
+// creator's request is not shipped. With `updatedAt` (the version the shipper packed from), each write also wants
+// the row as it was then: one the creator changed meanwhile is a 'changed' conflict, never shipped with products
+// or an address nobody packed. Requests are each named once; `campaignId` keeps to one campaign's.
+export async function shipGifts(db: D1Database, brandId: string, shipments: Shipment[], actor: Actor, now: number, campaignId?: string): Promise<ShipOutcome[]> {
+  const plans = await planShipments(db, brandId, shipments, campaignId);
+  const writes = shipments.flatMap((s, i) => (plans[i]!.decision?.outcome === 'write' ? [{ id: s.requestId, t: trackingOf(s.input) }] : []));
+  const { shipped, corrected } = await writeShipments(db, brandId, writes, actor, now);
+  const after = await loadGiftRequests(db, brandId, writes.map((w) => w.id));
+  return shipments.map((s, i): ShipOutcome => {
+    const { request: before, decision } = plans[i]!;
+    if (!before || !decision) return { outcome: 'not_found' };
+    if (decision.outcome === 'unchanged') return { outcome: 'unchanged', request: before };
+    if (decision.outcome === 'conflict') return { outcome: 'conflict', request: before, reason: decision.reason };
+    const current = after.get(s.requestId) ?? before;
+    if (shipped.has(s.requestId)) return { outcome: 'shipped', request: current };
+    if (corrected.has(s.requestId)) return { outcome: 'updated', request: current };
+    // A second call that lost to the first finds its own shipment: nothing to say. Anything else moved under us.
+    const t = trackingOf(s.input);
+    if (sameShipment(current, t)) return { outcome: 'unchanged', request: current };
+    if (t.version !== null && (current.status === 'requested' || current.status === 'shipped')) return { outcome: 'conflict', request: current, reason: 'changed' };
+    if (current.status === 'shipped') return { outcome: 'unchanged', request: current };
+    return { outcome: 'conflict', request: current, reason: current.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
+  });
+}
+
+export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
+  return (await shipGifts(db, brandId, [{ requestId, input }], actor, now))[0]!;
 }
 
 // A creator who is removed from the campaign, or leaves it, can no longer be shipped to: their request still
@@ -441,47 +517,56 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
 }
 
 // A gift's mails go to the creator, keyed by the request and what happened to it (a notice the queue delivers
-// twice is mailed once), and end with the link to their gift page. Null when the enrollment is gone.
-async function giftMail(db: D1Database, request: GiftRequestRow, origin: string, event: 'shipped' | 'declined', body: (who: { brand: string; campaign: string; page: string }) => { subject: string; lines: string[] }): Promise<Message | null> {
-  const who = await db
-    .prepare('SELECT cr.email, b.name AS brand_name, c.name AS campaign_name FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = ?')
-    .bind(request.enrollment_id)
-    .first<{ email: string; brand_name: string; campaign_name: string }>();
-  if (!who) return null;
-  const { subject, lines } = body({ brand: who.brand_name, campaign: who.campaign_name, page: `${origin}/gift/${request.enrollment_id}` });
-  return { to: who.email, subject, text: lines.join('\n'), idempotencyKey: `gift-${event}:${request.id}` };
-}
+// twice is mailed once), and end with the link to their gift page.
+type MailWho = { brand: string; campaign: string; page: string };
+type GiftMail = (request: GiftRequestRow, who: MailWho) => { subject: string; lines: string[] };
 
 // The mail when a gift ships: sent only by the write that shipped it.
-const shippedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
-  giftMail(db, request, origin, 'shipped', (w) => ({
-    subject: `${w.brand}: your gift is on its way`,
-    lines: [
-      `${w.brand} shipped your ${w.campaign} gift:`,
-      ...itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`),
-      '',
-      `Carrier: ${request.carrier}`,
-      `Tracking number: ${request.tracking_number}`,
-      ...(request.tracking_url ? [`Track it: ${request.tracking_url}`] : []),
-      '',
-      `When it arrives, say so on your campaign page: ${w.page}`,
-    ],
-  }));
+const shippedMessage: GiftMail = (request, w) => ({
+  subject: `${w.brand}: your gift is on its way`,
+  lines: [
+    `${w.brand} shipped your ${w.campaign} gift:`,
+    ...itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`),
+    '',
+    `Carrier: ${request.carrier}`,
+    `Tracking number: ${request.tracking_number}`,
+    ...(request.tracking_url ? [`Track it: ${request.tracking_url}`] : []),
+    '',
+    `When it arrives, say so on your campaign page: ${w.page}`,
+  ],
+});
 
 // The mail when the brand declines a request: sent only by declineGift's 'declined', never for the decline a
 // removal writes (declineOnRemoval: the creator is out of the campaign, and has its own notice or none).
-const declinedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
-  giftMail(db, request, origin, 'declined', (w) => ({
-    subject: `${w.brand} declined your gift request`,
-    lines: [`${w.brand} declined your ${w.campaign} gift request. Their reason:`, '', request.decline_reason ?? '', '', `Your gift page, where you may ask again while gifting is open: ${w.page}`],
-  }));
+const declinedMessage: GiftMail = (request, w) => ({
+  subject: `${w.brand} declined your gift request`,
+  lines: [`${w.brand} declined your ${w.campaign} gift request. Their reason:`, '', request.decline_reason ?? '', '', `Your gift page, where you may ask again while gifting is open: ${w.page}`],
+});
 
-// The mail a ship or decline owes the creator, for the admin API and the console alike: only the write that
-// moved the request ('shipped', 'declined') owes one; a repeat, a correction or a refusal owes none.
+// The mails ships and declines owe the creators, for the admin API, the console and a tracking file alike: only
+// the write that moved a request ('shipped', 'declined') owes one; a repeat, a correction or a refusal owes none.
+// One read per REQUESTS_PER_READ creators; none for an enrollment that is gone.
+export async function giftMailsOwed(db: D1Database, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<{ mail: Message; event: string }[]> {
+  const moved = results.flatMap((r) => (r.outcome === 'shipped' || r.outcome === 'declined' ? [{ event: r.outcome, request: r.request }] : []));
+  const who = new Map<string, { email: string; brand_name: string; campaign_name: string }>();
+  const enrollments = [...new Set(moved.map((m) => m.request.enrollment_id))];
+  for (let i = 0; i < enrollments.length; i += REQUESTS_PER_READ) {
+    const { results: rows } = await db
+      .prepare('SELECT e.id, cr.email, b.name AS brand_name, c.name AS campaign_name FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.id IN (SELECT value FROM json_each(?))')
+      .bind(JSON.stringify(enrollments.slice(i, i + REQUESTS_PER_READ)))
+      .all<{ id: string; email: string; brand_name: string; campaign_name: string }>();
+    for (const r of rows) who.set(r.id, r);
+  }
+  return moved.flatMap(({ event, request }) => {
+    const w = who.get(request.enrollment_id);
+    if (!w) return [];
+    const { subject, lines } = (event === 'shipped' ? shippedMessage : declinedMessage)(request, { brand: w.brand_name, campaign: w.campaign_name, page: `${origin}/gift/${request.enrollment_id}` });
+    return [{ mail: { to: w.email, subject, text: lines.join('\n'), idempotencyKey: `gift-${event}:${request.id}` }, event: `gift_${event}_mail_failed` }];
+  });
+}
+
 export async function giftMailOwed(db: D1Database, result: ShipOutcome | DeclineOutcome, origin: string): Promise<{ mail: Message; event: string } | null> {
-  if (result.outcome !== 'shipped' && result.outcome !== 'declined') return null;
-  const mail = await (result.outcome === 'shipped' ? shippedMessage : declinedMessage)(db, result.request, origin);
-  return mail && { mail, event: `gift_${result.outcome}_mail_failed` };
+  return (await giftMailsOwed(db, [result], origin))[0] ?? null;
 }
 
 // ---------- The packing list ----------
