@@ -55,6 +55,10 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'submission.submitted': 'a creator sends a draft',
   'submission.reviewed': 'your team approves, asks for changes or rejects',
   'payout.closed': 'a period close makes a payout',
+  'gift.requested': 'a creator asks for a gift, or changes the ask (with the shipping address)',
+  'gift.shipped': 'a gift is marked shipped, with its tracking',
+  'gift.received': 'a creator says their gift arrived',
+  'gift.declined': 'a gift request will not ship: declined, or withdrawn by the creator',
 };
 
 export const WebhooksPage: FC<{

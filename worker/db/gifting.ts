@@ -13,6 +13,7 @@ import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
 import type { CreatorEnrollment } from './creator-portal';
 import { auditIfChanged } from './audit';
+import { giftEventStatements } from './webhooks';
 
 export const GIFT_TITLE_MAX = 120;
 export const GIFT_OPTION_MAX = 40;
@@ -286,6 +287,7 @@ export async function askForGift(db: D1Database, p: { enrollmentId: string; crea
       )
       .bind(p.enrollmentId, p.creatorId, now, newId('gr'), items, address, value),
     auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: 'gift.requested', targetType: 'enrollment', targetId: p.enrollmentId }, now),
+    ...giftEventStatements(db, 'gift.requested', { enrollmentId: p.enrollmentId }, now),
   ]);
   if ((inserted?.meta.changes ?? 0) > 0) {
     await saveAddress.run();
@@ -299,6 +301,8 @@ export async function askForGift(db: D1Database, p: { enrollmentId: string; crea
       )
       .bind(p.enrollmentId, p.creatorId, now, items, address, value),
     auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: 'gift.changed', targetType: 'enrollment', targetId: p.enrollmentId }, now),
+    // A change is a new version of the request: gift.requested again, so a fulfilment system packs what it asks for now.
+    ...giftEventStatements(db, 'gift.requested', { enrollmentId: p.enrollmentId }, now),
   ]);
   if ((changed?.meta.changes ?? 0) > 0) {
     await saveAddress.run();
@@ -316,6 +320,7 @@ export async function creatorMovesGift(db: D1Database, p: { enrollmentId: string
       .prepare(`UPDATE gift_requests SET status = ?1, updated_at = ?2${column === 'received_at' ? ', received_at = ?2' : ''} WHERE enrollment_id = ?3 AND status = ?4 AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.creator_id = ?5)`)
       .bind(to, now, p.enrollmentId, from, p.creatorId),
     auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: `gift.${to}`, targetType: 'enrollment', targetId: p.enrollmentId }, now),
+    ...giftEventStatements(db, move === 'withdraw' ? 'gift.declined' : 'gift.received', { enrollmentId: p.enrollmentId }, now),
   ]);
   return (moved?.meta.changes ?? 0) > 0;
 }
@@ -415,7 +420,7 @@ export async function planShipments(db: D1Database, brandId: string, shipments: 
 // The writes for up to REQUESTS_PER_WRITE requests, one batch: ship those still requested (the UPDATE's own guard
 // deciding between two calls at once), then correct the tracking of shipped ones (a request another call shipped
 // meanwhile with other tracking takes ours, as the ship call always has), each with its audit rows (which name the
-// requests the write moved at `now`). ?1 the rows as JSON, ?2 the brand,
+// requests the write moved at `now`) and, for the ones shipped, gift.shipped. ?1 the rows as JSON, ?2 the brand,
 // ?3 now. Each row's `v` is the version read, or null: with one, a request changed since is left alone.
 const ROW = (field: string) => `json_extract(j.value, '$.${field}')`;
 const SHIP_ROWS = `UPDATE gift_requests SET status = 'shipped', carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, shipped_at = ?3, updated_at = ?3
@@ -447,6 +452,7 @@ async function writeShipments(db: D1Database, brandId: string, rows: { id: strin
     const statements = [
       ship,
       db.prepare(SHIPPED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+      ...giftEventStatements(db, 'gift.shipped', { ids: chunk.map((r) => r.id) }, now),
       correct,
       db.prepare(CORRECTED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
     ];
@@ -500,6 +506,7 @@ export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmen
     .prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE enrollment_id = ?3 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.status = 'removed' AND e.removed_at = ?2)")
     .bind(REMOVAL_REASONS[why], now, e.enrollmentId),
   auditIfChanged(db, { brandId: e.brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: e.enrollmentId, details: { reason: REMOVAL_REASONS[why] } }, now),
+  ...giftEventStatements(db, 'gift.declined', { enrollmentId: e.enrollmentId }, now),
 ];
 
 export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
@@ -510,6 +517,7 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
   const [moved] = await db.batch([
     db.prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE id = ?3 AND brand_id = ?4 AND status = 'requested'").bind(reason, now, requestId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, reason } }, now),
+    ...giftEventStatements(db, 'gift.declined', { ids: [requestId] }, now),
   ]);
   const after = (await loadGiftRequest(db, brandId, requestId))!;
   if ((moved?.meta.changes ?? 0) > 0) return { outcome: 'declined', request: after };
