@@ -1,4 +1,6 @@
-// The gift.* webhook events: one per move of a request, written with it, the address only in gift.requested.
+// Shipping gifts from the warehouse's tracking file (checked line by line, written only once confirmed, each
+// request shipped and mailed once however often the file is sent), and the gift.* webhook events: one per move
+// of a request, written with it, the address only in gift.requested.
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import migration0062 from '../../../migrations/0062_gift_webhook_events.sql?raw';
@@ -151,5 +153,120 @@ describe('gift tracking files and gift events', () => {
     const made = await json<Data<{ id: string; events: string[] }>>(await w.brand.api('POST', '/api/admin/webhooks/endpoints', { url: `${DEAD_URL}/default` }));
     expect(made.data.events).toEqual([...seven, ...GIFT_EVENTS]);
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
+  });
+
+  it('checks a file line by line against the campaign and writes nothing without confirm', async () => {
+    const w = await shared();
+    const send = (csv: string, confirm = false) => w.brand.api('POST', w.ship, { csv, confirm });
+    const refused = async (csv: string, code = 'invalid_csv') => {
+      const res = await send(csv);
+      expect([res.status, (await json<{ error: { code: string } }>(res)).error.code], csv.slice(0, 60)).toEqual([422, code]);
+    };
+    const before = await state(w.brand.brandId);
+    await refused('request_id,tracking_number\ngr_x,1Z999AA1\n'); // no carrier column
+    await refused('request_id,carrier,tracking_number,weight\ngr_x,UPS,1Z999AA1,2kg\n'); // not a column we know
+    await refused('request_id,carrier,tracking_number,Carrier\ngr_x,UPS,1Z999AA1,UPS\n'); // twice
+    await refused('request_id,carrier,tracking_number\n');
+    await refused(`request_id,carrier,tracking_number\n${'gr_x,UPS,1Z999AA1\n'.repeat(2001)}`);
+    await refused('x'.repeat(1_000_001), 'validation_failed');
+    expect((await send(`request_id,carrier,tracking_number\n${`gr_x,UPS,1Z999AA1,${'y'.repeat(100)}\n`.repeat(10_000)}`)).status).toBe(413);
+
+    // The packing list with two columns filled in (semicolons, as a spreadsheet in Europe saves it), and lines
+    // of every kind after it.
+    const packing = (await (await w.brand.api('GET', `/api/admin/campaigns/${w.campaign.id}/packing-list.csv`)).text()).trim().split('\r\n');
+    const mine = packing.filter((l) => l.includes(w.r[0]!) || l.startsWith('"request_id"'));
+    expect(mine).toHaveLength(2);
+    // Cells under the packing list's header plus carrier, tracking_number and tracking_url.
+    const header = [...parseCsv(mine[0]!)[0]!.cells, 'carrier', 'tracking_number', 'tracking_url'];
+    const line = (cells: Record<string, string>) => header.map((h) => cells[h] ?? '').join(';');
+    const file = [
+      `${mine[0]!.replaceAll(',', ';')};carrier;tracking_number;tracking_url`,
+      `${mine[1]!.replaceAll(',', ';')};UPS;1Z999AA10000001;`, // 2: ships
+      line({ request_id: w.r[0]! }), // 3: the same request's second line, no tracking: ships with line 2
+      line({ request_id: w.r[1]!, carrier: 'UPS', tracking_number: '1Z999AA10000002' }), // 4 and 5: one request, two tracking numbers
+      line({ request_id: w.r[1]!, carrier: 'UPS', tracking_number: '1Z999AA10000003' }),
+      line({ request_id: w.r[2]! }), // 6: no tracking yet
+      line({ request_id: 'gr_Q2x7vLr9TkPa4mBc', carrier: 'UPS', tracking_number: '1Z999AA10000004' }), // 7: no such request
+      line({ request_id: w.foreign, carrier: 'UPS', tracking_number: '1Z999AA10000005' }), // 8: another brand's
+      line({ request_id: w.elsewhere, carrier: 'UPS', tracking_number: '1Z999AA10000006' }), // 9: another campaign's
+      line({ request_id: w.r[7]!, carrier: 'UPS', tracking_number: '1Z999AA10000007' }), // 10: declined
+      line({ request_id: w.r[3]!, carrier: 'DHL', tracking_number: 'JD014600006', updated_at: '2020-01-01T00:00:00.000Z' }), // 11: changed since that version
+      line({ request_id: w.r[3]!.replace('gr_', 'gr_x'), carrier: 'Acme', tracking_number: '!', tracking_url: 'http://acme.example/t' }), // 12: bad cells
+      line({}), // all blank: no line
+    ].join('\n');
+    const dry = await send(file);
+    expect(dry.status).toBe(200);
+    const report = (await json<Data<Report>>(dry)).data;
+    expect(report.dryRun).toBe(true);
+    expect(report.lines.map((l) => [l.line, l.outcome])).toEqual([
+      [2, 'shipped'],
+      [3, 'shipped'],
+      [4, 'error'],
+      [5, 'error'],
+      [6, 'skipped'],
+      [7, 'error'],
+      [8, 'error'],
+      [9, 'error'],
+      [10, 'error'],
+      [11, 'error'],
+      [12, 'error'],
+    ]);
+    expect(report.errors.map((e) => [e.line, e.field, e.code])).toEqual([
+      [4, 'tracking_number', 'conflicting_lines'],
+      [5, 'tracking_number', 'conflicting_lines'],
+      [7, 'request_id', 'not_found'],
+      [8, 'request_id', 'not_found'],
+      [9, 'request_id', 'not_found'],
+      [10, 'request_id', 'gift_request_not_open'],
+      [11, 'updated_at', 'gift_request_changed'],
+      [12, 'tracking_number', 'invalid'],
+      [12, 'tracking_url', 'invalid'],
+    ]);
+    // Unknown, foreign and another campaign's read the same, and name no creator.
+    expect(new Set(report.errors.filter((e) => e.code === 'not_found').map((e) => e.message)).size).toBe(1);
+    expect(report.lines.filter((l) => [7, 8, 9].includes(l.line)).map((l) => l.creator)).toEqual([null, null, null]);
+    expect(report.counts).toEqual({ shipped: 1, updated: 0, unchanged: 0, skippedLines: 1, errorLines: 8 });
+    expect(await state(w.brand.brandId)).toBe(before);
+  });
+
+  it('ships the good lines once confirmed, mails each creator once, and the same file again changes nothing', async () => {
+    const w = await shared();
+    await endpointsEnabled(w, true);
+    const send = async (csv: string) => (await json<Data<Report>>(await w.brand.api('POST', w.ship, { csv, confirm: true }))).data;
+    const emails = await Promise.all(w.enrollments.slice(0, 4).map(async (e) => (await env.DB.prepare('SELECT email FROM creators WHERE id = ?').bind(e.creator_id).first<string>('email'))!));
+    const file = [
+      'request_id,carrier,tracking_number,updated_at',
+      `${w.r[0]},UPS,1Z999AA10000001,${await updatedAt(w.r[0]!)}`,
+      `${w.r[0]},UPS,1Z999AA10000001,${await updatedAt(w.r[0]!)}`,
+      `${w.r[1]},USPS,9400100000000000000001,${await updatedAt(w.r[1]!)}`,
+      `${w.r[2]},FedEx,123456789012,${await updatedAt(w.r[2]!)}`,
+      `${w.foreign},UPS,1Z999AA10000005,`,
+    ].join('\n');
+    // The creator changes request 3 after the packing list was read: that one is refused, the others ship.
+    await env.DB.prepare("UPDATE gift_requests SET address = json_set(address, '$.city', 'Elsewhere'), updated_at = updated_at + 1000 WHERE id = ?").bind(w.r[2]).run();
+    const eventsBefore = (await giftEvents(w.brand.brandId)).length;
+    let first: Report | undefined;
+    const sent = await mailsTo(emails, async () => void (first = await send(file)), 2);
+    expect(first!.lines.map((l) => l.outcome)).toEqual(['shipped', 'shipped', 'shipped', 'error', 'error']);
+    expect(first!.errors.map((e) => e.code)).toEqual(['gift_request_changed', 'not_found']);
+    expect(first!.counts).toMatchObject({ shipped: 2, errorLines: 2 });
+    expect(sent.map((m) => m.to).sort()).toEqual([emails[0], emails[1]].sort());
+    expect(sent.find((m) => m.to === emails[1])!.text).toContain('9400100000000000000001');
+    expect([await statusOf(w.r[0]!), await statusOf(w.r[1]!), await statusOf(w.r[2]!), await statusOf(w.foreign)]).toEqual(['shipped', 'shipped', 'requested', 'requested']);
+    const shippedEvents = (await giftEvents(w.brand.brandId)).slice(eventsBefore);
+    expect(shippedEvents.map((e) => [e.type, e.payload.giftRequest.id])).toEqual(expect.arrayContaining([['gift.shipped', w.r[0]], ['gift.shipped', w.r[1]]]));
+    expect(shippedEvents).toHaveLength(2);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.shipped' AND actor_type = 'api_key' AND target_id IN (?, ?)", w.brand.brandId, w.enrollments[0]!.id, w.enrollments[1]!.id)).toBe(2);
+
+    // Sent again: nothing moves, no one is mailed, no event. A corrected number is taken without a mail.
+    const before = await state(w.brand.brandId);
+    let again: Report | undefined;
+    const resent = await mailsTo(emails, async () => void (again = await send(file.split('\n').slice(0, 4).join('\n'))));
+    expect(again!.lines.map((l) => l.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(await state(w.brand.brandId)).toBe(before);
+    const fixed = await mailsTo(emails, async () => void (again = await send(`request_id,carrier,tracking_number\n${w.r[1]},USPS,9400100000000000000009\n`)));
+    expect(again!.lines.map((l) => l.outcome)).toEqual(['updated']);
+    expect([...resent, ...fixed]).toEqual([]);
+    expect((await giftEvents(w.brand.brandId)).length).toBe(eventsBefore + 2);
   });
 });

@@ -11,6 +11,7 @@ import {
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
   giftMailOwed,
+  giftMailsOwed,
   giftProductBody,
   giftProductPatch,
   giftingSettingsBody,
@@ -26,14 +27,15 @@ import {
   type GiftProductRow,
   type GiftRequestRow,
 } from '../../db/gifting';
+import { MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
 import { publicOrigin, type AppEnv } from '../../env';
 import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, valid } from '../../lib/validate';
-import { noticeAfterResponse } from '../../mail';
+import { noticeAfterResponse, noticesAfterResponse } from '../../mail';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Gifting, GiftProduct, GiftRequest, listOf, pagedListOf } from '../../openapi/schemas';
+import { dataOf, Gifting, GiftProduct, GiftRequest, GiftTrackingReport, listOf, pagedListOf } from '../../openapi/schemas';
 
 export function giftProductView(p: GiftProductRow) {
   return { id: p.id, campaignId: p.campaign_id, title: p.title, options: optionsOf(p), sku: p.sku, valueMinor: p.value_minor, archivedAt: iso(p.archived_at), createdAt: iso(p.created_at) };
@@ -57,6 +59,18 @@ export function giftRequestView(g: GiftRequestRow, currency: string) {
     updatedAt: iso(g.updated_at),
   };
 }
+
+const trackingFileBody = z.strictObject({
+  csv: z.string().min(1).max(MAX_TRACKING_CSV_CHARS).meta({ description: 'The file, as text (at most 1,000,000 characters).' }),
+  confirm: z.boolean().default(false).meta({ description: 'Ship the requests whose lines are all fine. False: only check the file.' }),
+});
+
+export const trackingReportView = (r: TrackingReport) => ({
+  dryRun: r.dryRun,
+  lines: r.lines.map((l) => ({ line: l.line, requestId: l.requestId, outcome: l.outcome, creator: l.request && { id: l.request.creator_id, handle: l.request.handle } })),
+  errors: r.errors,
+  counts: r.counts,
+});
 
 // The path's campaign, with the brand's currency; another brand's is a 404.
 async function campaignOf(c: Context<AppEnv>) {
@@ -147,6 +161,31 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       if (!row) throw notFound('gift product');
       if (row === 'too_many') throw tooMany();
       return c.json({ data: giftProductView(row) });
+    },
+  )
+  .post(
+    '/:id/gift-requests/ship',
+    op({
+      summary: 'Ship gifts from a tracking file',
+      description:
+        `The warehouse's sheet of tracking numbers, as CSV (commas, tabs or semicolons): \`request_id\`, \`carrier\` and \`tracking_number\` required, \`tracking_url\` and \`updated_at\` optional, and the packing list's own columns may stay (so the packing list with two columns filled in is a tracking file); other columns are refused. At most ${MAX_TRACKING_LINES.toLocaleString('en-US')} lines. ` +
+        'The whole file is checked first: every line comes back with what it does, and problems with their line numbers. With `confirm` false (the default) nothing is written; with `confirm` true the requests whose lines are all fine ship, exactly as the ship call ships them (the creator is mailed once, on the first ship; a shipped one takes corrected tracking without a second mail; `gift.shipped` once), and the rest are left as they are. ' +
+        "A request on several lines (the packing list has one per product) ships once: its lines with a tracking number must agree, else each is an error `conflicting_lines`. A line without a tracking number ships nothing (`skipped`). An id that is not this campaign's (another campaign's, another brand's, or none) is `not_found`; a declined, withdrawn or received request `gift_request_not_open` (received with the same tracking is `unchanged`); with `updated_at`, a request the creator changed since is `gift_request_changed`. Sending the same file again ships nothing twice and mails no one.",
+      params: campaignId,
+      example: { csv: 'request_id,carrier,tracking_number,updated_at\ngr_Q2x7vLr9TkPa4mBc,UPS,1Z999AA10123456784,2026-05-04T09:30:00.000Z\n', confirm: false },
+      responses: { 200: { description: 'Each line and what it does (or did), the problems, and the counts.', schema: dataOf(GiftTrackingReport) } },
+      errors: { 404: ['not_found'], 422: ['invalid_csv'] },
+    }),
+    valid('json', trackingFileBody),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      const { brandId, keyId } = c.var.admin;
+      const { csv, confirm } = c.req.valid('json');
+      const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now() } : null);
+      if ('problem' in run) throw new ApiError(422, 'invalid_csv', run.problem, { line: run.line });
+      const owed = await giftMailsOwed(c.env.DB, run.shipped, publicOrigin(c));
+      if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
+      return c.json({ data: trackingReportView(run.report) });
     },
   )
   .get(
