@@ -269,4 +269,33 @@ describe('gift tracking files and gift events', () => {
     expect([...resent, ...fixed]).toEqual([]);
     expect((await giftEvents(w.brand.brandId)).length).toBe(eventsBefore + 2);
   });
+
+  it('runs from the Gifting tab for owners and managers: upload, the check, then confirm', async () => {
+    const w = await shared();
+    const tab = `/console/campaigns/${w.campaign.id}/gifting`;
+    expect(await (await get(tab, w.manager)).text()).toContain('Add tracking from a file');
+    expect(await (await get(tab, w.viewer)).text()).not.toContain('Add tracking from a file');
+    const upload = () => {
+      const form = new FormData();
+      form.set('file', new File([`request_id,carrier,tracking_number\n${w.r[3]},DHL,JD014600006\n${w.r[7]},DHL,JD014600007\n`], 'warehouse.csv', { type: 'text/csv' }));
+      return form;
+    };
+    expect((await post(`${tab}/tracking`, upload(), { cookie: w.viewer })).status).toBe(403);
+    expect((await post(`${tab}/tracking`, upload(), { cookie: w.manager, origin: 'https://evil.example' })).status).toBe(403);
+    const before = await state(w.brand.brandId);
+    const check = await post(`${tab}/tracking`, upload(), { cookie: w.manager });
+    const page = await check.text();
+    expect(check.status).toBe(200);
+    expect(page).toContain('warehouse.csv');
+    expect(page).toContain('Ship 1 and email the creator');
+    expect(page).toContain('This request is declined, so it does not ship.');
+    expect(await state(w.brand.brandId)).toBe(before);
+    // The page's button posts the file back with confirm=1.
+    const csv = page.match(/name="csv" value="([^"]*)"/)![1]!.replaceAll('&#10;', '\n');
+    const done = await post(`${tab}/tracking`, { csv, fileName: 'warehouse.csv', confirm: '1' }, { cookie: w.manager });
+    expect(done.status).toBe(303);
+    expect(await statusOf(w.r[3]!)).toBe('shipped');
+    expect(await (await get(done.headers.get('location')!, w.manager)).text()).toContain('1 gift marked shipped: each creator is emailed the tracking. 1 line with problems left as it was.');
+    expect((await post(`${tab}/tracking`, { csv: '' }, { cookie: w.manager })).status).toBe(422);
+  });
 });

@@ -35,11 +35,11 @@ import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
 export const consoleRouter = new Hono<ConsoleEnv>();
 
-// Roster and reconciliation CSVs: the admin API's 1 MB, plus room for the multipart envelope.
+// Roster, reconciliation and tracking CSVs: the admin API's 1 MB, plus room for the multipart envelope.
 const MAX_UPLOAD_BYTES = 1024 * 1024 + 16 * 1024;
-const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
+const isUpload = (path: string) => /\/(import|reconcile|gifting\/tracking)$/.test(path);
 const limitForm = formLimit(MAX_FORM_BYTES);
-const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB (about 1,000 creators).');
+const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB.');
 
 consoleRouter.use('*', sameOrigin);
 consoleRouter.use('*', async (c, next) => {

@@ -1,6 +1,8 @@
 // A campaign's Gifting tab (db/gifting.ts): products and the setting, the requests, shipping and declining
 // them as the admin API does, and the packing list. Writes and the CSV need an owner or manager (enforceRole).
 import { Hono } from 'hono';
+import { countOf } from '../../../../portal/format';
+import { TrackingPage } from '../../../../portal/console/gift-tracking';
 import { GiftingPage, type OpenedForm, type ProductFormValues } from '../../../../portal/console/gifting';
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
@@ -14,6 +16,7 @@ import {
   giftedByEnrollment,
   giftingSettingsBody,
   giftMailOwed,
+  giftMailsOwed,
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
@@ -24,13 +27,14 @@ import {
   updateGiftProduct,
   type GiftStatus,
 } from '../../../db/gifting';
+import { MAX_TRACKING_CSV_CHARS, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { publicOrigin } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { notFound } from '../../../lib/errors';
-import { noticeAfterResponse } from '../../../mail';
+import { noticeAfterResponse, noticesAfterResponse } from '../../../mail';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
@@ -80,7 +84,7 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
       values={extras.values ?? EMPTY_PRODUCT}
       errors={extras.errors}
       opened={extras.opened}
-      flash={status === 200 ? flashOf(FLASHES, c) : null}
+      flash={status === 200 ? (trackingFlash(c) ?? flashOf(FLASHES, c)) : null}
       toReview={toReview}
     />,
     status,
@@ -170,6 +174,41 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
+
+// Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
+// again with confirm=1, which ships the good requests as the admin API does and comes back to the tab.
+giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const { user } = c.var;
+  const csv = await csvFromForm(form);
+  const fileName = (form.file('file')?.name ?? form.get('fileName')).slice(0, 200) || null;
+  const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number } }, status: PageStatus) =>
+    renderPage(c, <TrackingPage viewer={viewerOf(c)} campaign={campaign} toReview={await awaitingReview(c.env.DB, user.brandId)} fileName={fileName} csv={csv} {...extras} />, status);
+  if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
+  if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1 MB (about 2,000 lines).' } }, 413);
+  const confirm = form.get('confirm') === '1';
+  const run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now() } : null);
+  if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
+  if (!confirm) return page({ report: run.report }, 200);
+  const owed = await giftMailsOwed(c.env.DB, run.shipped, publicOrigin(c));
+  if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
+  const { shipped, updated, unchanged, errorLines } = run.report.counts;
+  return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged, problems: errorLines }), 303);
+});
+
+// What a tracking file did, from the counts its redirect carries (numbers only, never text).
+function trackingFlash(c: ConsoleContext): Flash | null {
+  if (c.req.query('flash') !== 'tracking') return null;
+  const [shipped, updated, unchanged, problems] = ['shipped', 'updated', 'unchanged', 'problems'].map((k) => countParam(c, k)) as [number, number, number, number];
+  const parts = [
+    shipped > 0 ? `${countOf(shipped, 'gift')} marked shipped: each creator is emailed the tracking.` : '',
+    updated > 0 ? `Tracking corrected on ${countOf(updated, 'gift')} shipped before (no second email).` : '',
+    unchanged > 0 ? `${countOf(unchanged, 'gift')} had this tracking already.` : '',
+    problems > 0 ? `${countOf(problems, 'line')} with problems left as ${problems === 1 ? 'it was' : 'they were'}.` : '',
+  ].filter(Boolean);
+  return { tone: shipped + updated > 0 ? 'success' : 'info', text: parts.length > 0 ? parts.join(' ') : 'Nothing in the file to ship.' };
+}
 
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
