@@ -960,6 +960,9 @@ export const webhookEventTypes = [
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';
 export type WebhookEventType = (typeof webhookEventTypes)[number];
+// A new endpoint's events unless it names them: every type but gift.requested, which carries a creator's home
+// address, so an endpoint gets it only by asking for it by name.
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = webhookEventTypes.filter((t) => t !== 'gift.requested');
 
 export const webhookEndpoints = sqliteTable(
   'webhook_endpoints',

@@ -139,7 +139,7 @@ describe('gift tracking files and gift events', () => {
     expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?', w.endpoints[1])).toBe(0);
   });
 
-  it('gives endpoints that had every event the gift events too, and leaves chosen lists alone', async () => {
+  it('gives endpoints that had every event the gift events but gift.requested (the address is asked for), and leaves chosen lists alone', async () => {
     const w = await shared();
     const seven = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'refund.failed', 'submission.submitted', 'submission.reviewed', 'payout.closed'];
     const insert = env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, '', 'x', ?, 0, 1, 1)");
@@ -148,10 +148,11 @@ describe('gift tracking files and gift events', () => {
     await env.DB.prepare(migration0062).run();
     await env.DB.prepare(migration0062).run();
     const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m62_%' AND brand_id = ?").bind(w.brand.brandId).all<{ id: string; events: string }>();
-    expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...[...seven].reverse(), ...GIFT_EVENTS], some: rows.some, done: rows.done });
-    // A new endpoint gets all eleven by default, and its console row says so.
+    expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...[...seven].reverse(), ...GIFT_EVENTS.slice(1)], some: rows.some, done: rows.done });
+    // A new endpoint gets all but gift.requested by default, and its console row says so.
     const made = await json<Data<{ id: string; events: string[] }>>(await w.brand.api('POST', '/api/admin/webhooks/endpoints', { url: `${DEAD_URL}/default` }));
-    expect(made.data.events).toEqual([...seven, ...GIFT_EVENTS]);
+    expect(made.data.events).toEqual([...seven, ...GIFT_EVENTS.slice(1)]);
+    expect(await (await get('/console/webhooks', w.manager)).text()).toContain('All events but gift.requested');
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
   });
 
