@@ -372,7 +372,8 @@ export const declineBody = z.strictObject({
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' | 'changed' };
+export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped';
+export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: ConflictReason };
 
 /** One request to mark shipped, as the ship call or a line of a tracking file gives it. */
 export type Shipment = { requestId: string; input: ShipInput };
@@ -382,12 +383,23 @@ const trackingOf = (input: ShipInput): Tracking => ({ carrier: input.carrier, tr
 // Sent already with this very tracking (and maybe arrived since): nothing to do, nothing to mail.
 const sameShipment = (g: GiftRequestRow, t: Tracking) => (g.status === 'shipped' || g.status === 'received') && g.carrier === t.carrier && g.tracking_number === t.trackingNumber && g.tracking_url === t.url;
 
+/**
+ * How shipments are checked. `correctionNeedsVersion` (a tracking file): a shipped request takes other tracking
+ * only with its current version, so a file sent again after a correction, or a sheet of the warehouse's that never
+ * knew it shipped, cannot overwrite the tracking on record; the ship call corrects without one, as it always has.
+ */
+export type ShipRules = { correctionNeedsVersion: boolean };
+const SHIP_CALL: ShipRules = { correctionNeedsVersion: false };
+
 /** What shipping `before` with `t` would do, from the request as read: 'write' ships it, or corrects a shipped one's tracking. */
-export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: 'not_open' | 'enrollment_removed' | 'changed' } | { outcome: 'write'; ships: boolean };
-function shipDecision(before: GiftRequestRow, t: Tracking): ShipDecision {
+export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: ConflictReason } | { outcome: 'write'; ships: boolean };
+function shipDecision(before: GiftRequestRow, t: Tracking, rules: ShipRules): ShipDecision {
   if (sameShipment(before, t)) return { outcome: 'unchanged' };
   if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', reason: 'not_open' };
   if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', reason: 'enrollment_removed' };
+  // Other tracking for one shipped already, from a version read before it shipped (the packing list's is always
+  // older): whoever sends it did not know, so it is not taken as a correction.
+  if (before.status === 'shipped' && (t.version === null ? rules.correctionNeedsVersion : t.version < (before.shipped_at ?? 0))) return { outcome: 'conflict', reason: 'already_shipped' };
   if (t.version !== null && before.updated_at !== t.version) return { outcome: 'conflict', reason: 'changed' };
   return { outcome: 'write', ships: before.status === 'requested' };
 }
@@ -409,31 +421,33 @@ async function loadGiftRequests(db: D1Database, brandId: string, ids: string[], 
 }
 
 /** Each shipment's request as read (null: not the brand's, or not in `campaignId`) and what shipping it would do. */
-export async function planShipments(db: D1Database, brandId: string, shipments: Shipment[], campaignId?: string): Promise<{ request: GiftRequestRow | null; decision: ShipDecision | null }[]> {
+export async function planShipments(db: D1Database, brandId: string, shipments: Shipment[], campaignId?: string, rules = SHIP_CALL): Promise<{ request: GiftRequestRow | null; decision: ShipDecision | null }[]> {
   const found = await loadGiftRequests(db, brandId, [...new Set(shipments.map((s) => s.requestId))], campaignId);
   return shipments.map((s) => {
     const request = found.get(s.requestId) ?? null;
-    return { request, decision: request && shipDecision(request, trackingOf(s.input)) };
+    return { request, decision: request && shipDecision(request, trackingOf(s.input), rules) };
   });
 }
 
-// The writes for up to REQUESTS_PER_WRITE requests, one batch: ship those still requested (the UPDATE's own guard
-// deciding between two calls at once), then correct the tracking of shipped ones (a request another call shipped
-// meanwhile with other tracking takes ours, as the ship call always has), each with its audit rows (which name the
-// requests the write moved at `now`) and, for the ones shipped, gift.shipped. ?1 the rows as JSON, ?2 the brand,
-// ?3 now. Each row's `v` is the version read, or null: with one, a request changed since is left alone.
+// The writes for up to REQUESTS_PER_WRITE requests, one batch: ship the rows planned as ships (`s` 1) that are
+// still requested (the UPDATE's own guard deciding between two calls at once), and correct the tracking of the
+// rows planned as corrections (`s` 0) only: a request another call shipped meanwhile is never "corrected" to ours.
+// Each with its audit rows (which name the requests the write moved at `now`) and, for the ones shipped,
+// gift.shipped. ?1 the rows as JSON, ?2 the brand, ?3 now. Each row's `v` is the version read, or null: with one,
+// a request changed since is left alone. RETURNING gives what the mail and the answer need without a read.
 const ROW = (field: string) => `json_extract(j.value, '$.${field}')`;
+const MOVED = 'gift_requests.id, gift_requests.status, gift_requests.carrier, gift_requests.tracking_number, gift_requests.tracking_url, gift_requests.shipped_at, gift_requests.updated_at';
 const SHIP_ROWS = `UPDATE gift_requests SET status = 'shipped', carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, shipped_at = ?3, updated_at = ?3
 FROM json_each(?1) j
-WHERE gift_requests.id = ${ROW('id')} AND gift_requests.brand_id = ?2 AND gift_requests.status = 'requested' AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
+WHERE gift_requests.id = ${ROW('id')} AND ${ROW('s')} = 1 AND gift_requests.brand_id = ?2 AND gift_requests.status = 'requested' AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
   AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')
-RETURNING gift_requests.id`;
+RETURNING ${MOVED}`;
 const CORRECT_ROWS = `UPDATE gift_requests SET carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, updated_at = ?3
 FROM json_each(?1) j
-WHERE gift_requests.id = ${ROW('id')} AND gift_requests.brand_id = ?2 AND gift_requests.status = 'shipped'
+WHERE gift_requests.id = ${ROW('id')} AND ${ROW('s')} = 0 AND gift_requests.brand_id = ?2 AND gift_requests.status = 'shipped'
   AND (gift_requests.carrier, gift_requests.tracking_number, gift_requests.tracking_url) IS NOT (${ROW('c')}, ${ROW('t')}, ${ROW('u')})
   AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
-RETURNING gift_requests.id`;
+RETURNING ${MOVED}`;
 // ?1 the rows, ?2 the brand, ?3 now, ?4 and ?5 the actor.
 const shipAudit = (action: 'gift.shipped' | 'gift.tracking_changed', moved: string) => `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
 SELECT 'aud_' || lower(hex(randomblob(12))), g.brand_id, ?4, ?5, '${action}', 'enrollment', g.enrollment_id, json_object('requestId', g.id, 'carrier', g.carrier, 'trackingNumber', g.tracking_number), ?3
@@ -441,55 +455,88 @@ FROM gift_requests g WHERE g.id IN (SELECT ${ROW('id')} FROM json_each(?1) j) AN
 const SHIPPED_AUDIT = shipAudit('gift.shipped', 'g.shipped_at = ?3');
 const CORRECTED_AUDIT = shipAudit('gift.tracking_changed', 'g.updated_at = ?3 AND g.shipped_at <> ?3');
 
-async function writeShipments(db: D1Database, brandId: string, rows: { id: string; t: Tracking }[], actor: Actor, now: number): Promise<{ shipped: Set<string>; corrected: Set<string> }> {
-  const shipped = new Set<string>();
-  const corrected = new Set<string>();
-  for (let i = 0; i < rows.length; i += REQUESTS_PER_WRITE) {
-    const chunk = rows.slice(i, i + REQUESTS_PER_WRITE);
-    const json = JSON.stringify(chunk.map(({ id, t }) => ({ id, c: t.carrier, t: t.trackingNumber, u: t.url, v: t.version })));
-    const ship = db.prepare(SHIP_ROWS).bind(json, brandId, now);
-    const correct = db.prepare(CORRECT_ROWS).bind(json, brandId, now);
-    const statements = [
-      ship,
-      db.prepare(SHIPPED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
-      ...giftEventStatements(db, 'gift.shipped', { ids: chunk.map((r) => r.id) }, now),
-      correct,
-      db.prepare(CORRECTED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
-    ];
-    const results = await db.batch(statements);
-    const moved = (s: D1PreparedStatement) => (results[statements.indexOf(s)]?.results ?? []) as { id: string }[];
-    for (const r of moved(ship)) shipped.add(r.id);
-    for (const r of moved(correct)) corrected.add(r.id);
-  }
-  return { shipped, corrected };
+type Moved = Pick<GiftRequestRow, 'id' | 'status' | 'carrier' | 'tracking_number' | 'tracking_url' | 'shipped_at' | 'updated_at'>;
+type Write = { index: number; before: GiftRequestRow; t: Tracking; ships: boolean };
+
+async function writeShipments(db: D1Database, brandId: string, rows: Write[], actor: Actor, now: number): Promise<{ shipped: Map<string, Moved>; corrected: Map<string, Moved> }> {
+  const json = JSON.stringify(rows.map(({ before, t, ships }) => ({ id: before.id, s: ships ? 1 : 0, c: t.carrier, t: t.trackingNumber, u: t.url, v: t.version })));
+  const ship = db.prepare(SHIP_ROWS).bind(json, brandId, now);
+  const correct = db.prepare(CORRECT_ROWS).bind(json, brandId, now);
+  const statements = [
+    ship,
+    db.prepare(SHIPPED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+    ...giftEventStatements(db, 'gift.shipped', { ids: rows.map((r) => r.before.id) }, now),
+    correct,
+    db.prepare(CORRECTED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+  ];
+  const results = await db.batch(statements);
+  const moved = (s: D1PreparedStatement) => new Map(((results[statements.indexOf(s)]?.results ?? []) as Moved[]).map((r) => [r.id, r]));
+  return { shipped: moved(ship), corrected: moved(correct) };
 }
+
+// A write that moved nothing: a second call that lost to the first finds its own shipment (nothing to say); one
+// shipped meanwhile with other tracking is already_shipped, naming what is on record; anything else moved under us.
+function lostWrite(current: GiftRequestRow, w: Write, rules: ShipRules): ShipOutcome {
+  if (sameShipment(current, w.t)) return { outcome: 'unchanged', request: current };
+  if (w.ships && current.shipped_at !== null) return { outcome: 'conflict', request: current, reason: 'already_shipped' };
+  const again = shipDecision(current, w.t, rules);
+  return { outcome: 'conflict', request: current, reason: again.outcome === 'conflict' ? again.reason : 'changed' };
+}
+
+/** Storage failed after some batches committed: `outcomes` holds what those did (null for the shipments not reached). */
+export class ShipmentsInterrupted extends Error {
+  constructor(
+    readonly outcomes: (ShipOutcome | null)[],
+    cause: unknown,
+  ) {
+    super('Shipping stopped part way.', { cause });
+  }
+}
+
+export type ShipOptions = {
+  /** Only this campaign's requests; another's reads as not_found. */
+  campaignId?: string;
+  rules?: ShipRules;
+  /** Called with each batch's outcomes once it commits, before the next is written: queue its mails here. */
+  committed?: (outcomes: ShipOutcome[]) => Promise<void>;
+};
 
 // Marks requests shipped: the ship call's one, or a tracking file's (routes/admin/gifting.ts), the same way. Only
 // the write that moves a request from requested to shipped says 'shipped' (and so mails, giftMailsOwed); a shipped
 // one takes a corrected carrier or number ('updated', no second mail), the same again is 'unchanged'. A removed
 // creator's request is not shipped. With `updatedAt` (the version the shipper packed from), each write also wants
 // the row as it was then: one the creator changed meanwhile is a 'changed' conflict, never shipped with products
-// or an address nobody packed. Requests are each named once; `campaignId` keeps to one campaign's.
-export async function shipGifts(db: D1Database, brandId: string, shipments: Shipment[], actor: Actor, now: number, campaignId?: string): Promise<ShipOutcome[]> {
-  const plans = await planShipments(db, brandId, shipments, campaignId);
-  const writes = shipments.flatMap((s, i) => (plans[i]!.decision?.outcome === 'write' ? [{ id: s.requestId, t: trackingOf(s.input) }] : []));
-  const { shipped, corrected } = await writeShipments(db, brandId, writes, actor, now);
-  const after = await loadGiftRequests(db, brandId, writes.map((w) => w.id));
-  return shipments.map((s, i): ShipOutcome => {
-    const { request: before, decision } = plans[i]!;
-    if (!before || !decision) return { outcome: 'not_found' };
-    if (decision.outcome === 'unchanged') return { outcome: 'unchanged', request: before };
-    if (decision.outcome === 'conflict') return { outcome: 'conflict', request: before, reason: decision.reason };
-    const current = after.get(s.requestId) ?? before;
-    if (shipped.has(s.requestId)) return { outcome: 'shipped', request: current };
-    if (corrected.has(s.requestId)) return { outcome: 'updated', request: current };
-    // A second call that lost to the first finds its own shipment: nothing to say. Anything else moved under us.
-    const t = trackingOf(s.input);
-    if (sameShipment(current, t)) return { outcome: 'unchanged', request: current };
-    if (t.version !== null && (current.status === 'requested' || current.status === 'shipped')) return { outcome: 'conflict', request: current, reason: 'changed' };
-    if (current.status === 'shipped') return { outcome: 'unchanged', request: current };
-    return { outcome: 'conflict', request: current, reason: current.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
+// or an address nobody packed. Requests are each named once. Up to REQUESTS_PER_WRITE are written per batch, each
+// batch committing alone: `committed` hears of each, and a failure after one throws ShipmentsInterrupted.
+export async function shipGifts(db: D1Database, brandId: string, shipments: Shipment[], actor: Actor, now: number, options: ShipOptions = {}): Promise<ShipOutcome[]> {
+  const rules = options.rules ?? SHIP_CALL;
+  const plans = await planShipments(db, brandId, shipments, options.campaignId, rules);
+  const outcomes: (ShipOutcome | null)[] = plans.map(({ request, decision }): ShipOutcome | null => {
+    if (!request || !decision) return { outcome: 'not_found' };
+    if (decision.outcome === 'unchanged') return { outcome: 'unchanged', request };
+    if (decision.outcome === 'conflict') return { outcome: 'conflict', request, reason: decision.reason };
+    return null;
   });
+  const writes = plans.flatMap(({ request, decision }, index): Write[] => (request && decision?.outcome === 'write' ? [{ index, before: request, t: trackingOf(shipments[index]!.input), ships: decision.ships }] : []));
+  for (let i = 0; i < writes.length; i += REQUESTS_PER_WRITE) {
+    const chunk = writes.slice(i, i + REQUESTS_PER_WRITE);
+    let wrote = i > 0;
+    try {
+      const { shipped, corrected } = await writeShipments(db, brandId, chunk, actor, now);
+      wrote = true;
+      const lost = chunk.filter((w) => !shipped.has(w.before.id) && !corrected.has(w.before.id));
+      const current = lost.length > 0 ? await loadGiftRequests(db, brandId, lost.map((w) => w.before.id)) : new Map<string, GiftRequestRow>();
+      for (const w of chunk) {
+        const moved = shipped.get(w.before.id) ?? corrected.get(w.before.id);
+        outcomes[w.index] = moved ? { outcome: shipped.has(w.before.id) ? 'shipped' : 'updated', request: { ...w.before, ...moved } } : lostWrite(current.get(w.before.id) ?? w.before, w, rules);
+      }
+      await options.committed?.(chunk.map((w) => outcomes[w.index]!));
+    } catch (error) {
+      // Nothing committed: the error as it is. Otherwise the caller learns what did, to answer for it.
+      throw wrote ? new ShipmentsInterrupted(outcomes, error) : error;
+    }
+  }
+  return outcomes as ShipOutcome[];
 }
 
 export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {

@@ -186,12 +186,12 @@ export const GiftTrackingReport = z
       .array(
         z.object({
           line: count(2),
-          requestId: id('gr'),
+          requestId: id('gr').nullable().meta({ description: "The line's request_id; null when the cell is empty or not a gift request id's shape (`gr_…`)." }),
           outcome: z
             .enum(['shipped', 'updated', 'unchanged', 'skipped', 'error'])
             .meta({
               description:
-                "`shipped`: marked shipped and the creator mailed (or would be); `updated`: shipped before, its tracking corrected (no second mail); `unchanged`: shipped with this tracking already; `skipped`: no tracking number on the line (and none for its request on another line); `error`: see `errors`. A request's lines share its outcome.",
+                "`shipped`: marked shipped and the creator mailed (or would be); `updated`: shipped before, its tracking corrected (no second mail); `unchanged`: shipped with this tracking already; `skipped`: the line ships nothing: it has no tracking number, and no other line of its request ships it (none gives tracking, or the ones that do have problems); `error`: see `errors`. A request's lines without problems share its outcome.",
             }),
           creator: z.object({ id: id('cr'), handle: example(z.string(), 'maya.makes') }).nullable().meta({ description: "The request's creator; null when no request of this campaign has the id." }),
         }),
@@ -201,7 +201,7 @@ export const GiftTrackingReport = z
       z.object({
         line: count(3),
         field: example(z.string(), 'tracking_number'),
-        code: z.enum(['invalid', 'conflicting_lines', 'not_found', 'gift_request_changed', 'gift_request_not_open', 'enrollment_removed']),
+        code: z.enum(['invalid', 'conflicting_lines', 'not_found', 'gift_request_changed', 'already_shipped', 'gift_request_not_open', 'enrollment_removed']),
         message: example(z.string(), 'A tracking number is 3 to 40 letters and digits (spaces and hyphens allowed).'),
       }),
     ),

@@ -4,7 +4,8 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import migration0062 from '../../../migrations/0062_gift_webhook_events.sql?raw';
-import { creatorMovesGift } from '../../../worker/db/gifting';
+import { requestCounts, runTrackingFile } from '../../../worker/db/gift-tracking';
+import { creatorMovesGift, giftMailsOwed, shipGifts, ShipmentsInterrupted, type ShipOutcome } from '../../../worker/db/gifting';
 import { parseCsv } from '../../../worker/lib/csv';
 import { newId } from '../../../worker/lib/ids';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
@@ -60,6 +61,34 @@ async function build() {
   const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
   return { ...m, balm, endpoints, r, enrollments: results, foreign, elsewhere, manager, viewer, ship: `/api/admin/campaigns/${m.campaign.id}/gift-requests/ship` };
 }
+type World = Awaited<ReturnType<typeof build>>;
+
+// `n` creators in a campaign of their own, each with a request waiting (asked at `asked`), written in one batch.
+let seeded = 0;
+async function seedRequests(w: World, n: number, asked: number) {
+  const campaign = (await json<Data<{ id: string }>>(await w.brand.api('POST', '/api/admin/campaigns', { name: 'Bulk', slug: `bulk-${Date.now().toString(36)}-${seeded++}`, hashtag: '#Bulk', defaultDestination: 'https://shop.example/' }))).data;
+  const rows = JSON.stringify(Array.from({ length: n }, () => ({ c: newId('cr'), e: newId('enr'), g: newId('gr') })));
+  const at = (key: string) => `json_extract(value, '$.${key}')`;
+  const items = JSON.stringify([{ productId: w.balm.id, title: 'Lip Balm', option: null, sku: 'LB-1', valueMinor: 900 }]);
+  await env.DB.batch([
+    env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) SELECT ${at('c')}, lower(${at('c')}) || '@bulk.test', ${at('c')}, 'Bulk', ?2 FROM json_each(?1)`).bind(rows, asked),
+    env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) SELECT ?2, ${at('c')}, ${at('c')}, 'Bulk', lower(${at('c')}) || '@bulk.test', ?3 FROM json_each(?1)`).bind(rows, w.brand.brandId, asked),
+    env.DB.prepare(`INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, status, created_at) SELECT ${at('e')}, ?2, ?3, ${at('c')}, 'product', 'active', ?4 FROM json_each(?1)`).bind(rows, w.brand.brandId, campaign.id, asked),
+    env.DB.prepare(
+      `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at)
+       SELECT ${at('g')}, ?2, ?3, ${at('e')}, 'requested', ?4, '{"name":"T","line1":"1 Road","line2":"","city":"Town","region":"","postalCode":"1","country":"US","phone":""}', 900, ?5, ?5 FROM json_each(?1)`,
+    ).bind(rows, w.brand.brandId, campaign.id, items, asked),
+  ]);
+  return { campaignId: campaign.id, ids: (JSON.parse(rows) as { g: string }[]).map((r) => r.g) };
+}
+
+// The database as it is, except that `around` runs in place of each batch (to fail one, or to let another call in first).
+const aroundBatches = (around: (batch: () => Promise<D1Result[]>, n: number) => Promise<D1Result[]>): D1Database => {
+  let n = 0;
+  return new Proxy(env.DB, {
+    get: (db, key) => (key === 'batch' ? (statements: D1PreparedStatement[]) => around(() => db.batch(statements), ++n) : (Reflect.get(db, key) as unknown) instanceof Function ? (Reflect.get(db, key) as Function).bind(db) : Reflect.get(db, key)),
+  });
+};
 
 const endpointsEnabled = (w: Awaited<ReturnType<typeof build>>, enabled: boolean) =>
   env.DB.prepare('UPDATE webhook_endpoints SET enabled = ? WHERE id IN (?, ?)').bind(enabled ? 1 : 0, ...w.endpoints).run();
@@ -167,6 +196,10 @@ describe('gift tracking files and gift events', () => {
     await refused('request_id,tracking_number\ngr_x,1Z999AA1\n'); // no carrier column
     await refused('request_id,carrier,tracking_number,weight\ngr_x,UPS,1Z999AA1,2kg\n'); // not a column we know
     await refused('request_id,carrier,tracking_number,Carrier\ngr_x,UPS,1Z999AA1,UPS\n'); // twice
+    // Unknown header cells are named, a few and each cut short: a header row is not echoed back whole.
+    const wide = await send(`request_id,carrier,tracking_number,${Array.from({ length: 25 }, (_, i) => `${i}${'w'.repeat(5000)}`).join(',')}\ngr_x,UPS,1Z999AA1\n`);
+    const wideError = (await json<{ error: { message: string } }>(wide)).error.message;
+    expect([wide.status, wideError.length < 2000, wideError.includes('and 5 more')]).toEqual([422, true, true]);
     await refused('request_id,carrier,tracking_number\n');
     await refused(`request_id,carrier,tracking_number\n${'gr_x,UPS,1Z999AA1\n'.repeat(2001)}`);
     await refused('x'.repeat(1_000_001), 'validation_failed');
@@ -194,6 +227,7 @@ describe('gift tracking files and gift events', () => {
       line({ request_id: w.r[3]!, carrier: 'DHL', tracking_number: 'JD014600006', updated_at: '2020-01-01T00:00:00.000Z' }), // 11: changed since that version
       line({ request_id: w.r[3]!.replace('gr_', 'gr_x'), carrier: 'Acme', tracking_number: '!', tracking_url: 'http://acme.example/t' }), // 12: bad cells
       line({}), // all blank: no line
+      line({ request_id: 'y'.repeat(5000), carrier: 'UPS', tracking_number: '1Z999AA10000008' }), // 14: not an id, not echoed
     ].join('\n');
     const dry = await send(file);
     expect(dry.status).toBe(200);
@@ -211,7 +245,9 @@ describe('gift tracking files and gift events', () => {
       [10, 'error'],
       [11, 'error'],
       [12, 'error'],
+      [14, 'error'],
     ]);
+    expect(report.lines.find((l) => l.line === 14)!.requestId).toBeNull();
     expect(report.errors.map((e) => [e.line, e.field, e.code])).toEqual([
       [4, 'tracking_number', 'conflicting_lines'],
       [5, 'tracking_number', 'conflicting_lines'],
@@ -222,11 +258,12 @@ describe('gift tracking files and gift events', () => {
       [11, 'updated_at', 'gift_request_changed'],
       [12, 'tracking_number', 'invalid'],
       [12, 'tracking_url', 'invalid'],
+      [14, 'request_id', 'not_found'],
     ]);
     // Unknown, foreign and another campaign's read the same, and name no creator.
     expect(new Set(report.errors.filter((e) => e.code === 'not_found').map((e) => e.message)).size).toBe(1);
     expect(report.lines.filter((l) => [7, 8, 9].includes(l.line)).map((l) => l.creator)).toEqual([null, null, null]);
-    expect(report.counts).toEqual({ shipped: 1, updated: 0, unchanged: 0, skippedLines: 1, errorLines: 8 });
+    expect(report.counts).toEqual({ shipped: 1, updated: 0, unchanged: 0, skippedLines: 1, errorLines: 9 });
     expect(await state(w.brand.brandId)).toBe(before);
   });
 
@@ -265,9 +302,19 @@ describe('gift tracking files and gift events', () => {
     const resent = await mailsTo(emails, async () => void (again = await send(file.split('\n').slice(0, 4).join('\n'))));
     expect(again!.lines.map((l) => l.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(await state(w.brand.brandId)).toBe(before);
-    const fixed = await mailsTo(emails, async () => void (again = await send(`request_id,carrier,tracking_number\n${w.r[1]},USPS,9400100000000000000009\n`)));
+    // A correction from a file names the request's current version; without it, other tracking is already_shipped.
+    const correction = (version: string) => `request_id,carrier,tracking_number,updated_at\n${w.r[1]},USPS,9400100000000000000009,${version}\n`;
+    const unversioned = await send(correction(''));
+    expect([unversioned.lines[0]!.outcome, unversioned.errors[0]!.code]).toEqual(['error', 'already_shipped']);
+    expect(unversioned.errors[0]!.message).toContain('Shipped already with USPS 9400100000000000000001');
+    const fixed = await mailsTo(emails, async () => void (again = await send(correction(await updatedAt(w.r[1]!)))));
     expect(again!.lines.map((l) => l.outcome)).toEqual(['updated']);
     expect([...resent, ...fixed]).toEqual([]);
+    // The first file sent again (its updated_at from before the ship) does not put the old number back.
+    const stale = await send(file.split('\n').slice(0, 4).join('\n'));
+    expect(stale.lines.map((l) => l.outcome)).toEqual(['unchanged', 'unchanged', 'error']);
+    expect(stale.errors.map((e) => [e.code, e.message.includes('after this updated_at')])).toEqual([['already_shipped', true]]);
+    expect(await env.DB.prepare('SELECT tracking_number FROM gift_requests WHERE id = ?').bind(w.r[1]).first('tracking_number')).toBe('9400100000000000000009');
     expect((await giftEvents(w.brand.brandId)).length).toBe(eventsBefore + 2);
   });
 
@@ -298,5 +345,79 @@ describe('gift tracking files and gift events', () => {
     expect(await statusOf(w.r[3]!)).toBe('shipped');
     expect(await (await get(done.headers.get('location')!, w.manager)).text()).toContain('1 gift marked shipped: each creator is emailed the tracking. 1 line with problems left as it was.');
     expect((await post(`${tab}/tracking`, { csv: '' }, { cookie: w.manager })).status).toBe(422);
+  });
+
+  it('never turns a ship that lost a race into a correction, and tells a file why a shipped request keeps its tracking', async () => {
+    const w = await shared();
+    const actor = { type: 'api_key' as const, id: 'key_test' };
+    // Versions with milliseconds, as the requests' own have, so a spreadsheet's rounding shows.
+    const asked = Math.floor(Date.now() / 1000) * 1000 - 60_000 + 456;
+    const { campaignId, ids } = await seedRequests(w, 3, asked);
+    const [a, b, c] = ids as [string, string, string];
+    const ups = (n: string, updatedAt?: number) => ({ carrier: 'UPS', trackingNumber: `1Z999AA1${n}`, ...(updatedAt === undefined ? {} : { updatedAt }) });
+    const trackingOf = (id: string) => env.DB.prepare('SELECT tracking_number FROM gift_requests WHERE id = ?').bind(id).first<string>('tracking_number');
+
+    // Another call ships a (other tracking) and b (the same) between this call's read and its write.
+    const shippedAt = asked + 30_000 + 111;
+    const raced = aroundBatches(async (batch) => {
+      await shipGifts(env.DB, w.brand.brandId, [{ requestId: a, input: ups('0000200') }, { requestId: b, input: ups('0000300') }], actor, shippedAt);
+      return batch();
+    });
+    const lost = await shipGifts(raced, w.brand.brandId, [{ requestId: a, input: ups('0000201') }, { requestId: b, input: ups('0000300') }], actor, shippedAt + 1000);
+    expect(lost.map((o) => [o.outcome, 'reason' in o ? o.reason : null])).toEqual([['conflict', 'already_shipped'], ['unchanged', null]]);
+    expect(await trackingOf(a)).toBe('1Z999AA10000200');
+
+    // A file: the packing list's version (from before the ship), none, or the current one rounded to the second,
+    // is not a correction, and each says why; the current version is.
+    const ship = `/api/admin/campaigns/${campaignId}/gift-requests/ship`;
+    const check = async (lines: string[]) => (await json<Data<Report>>(await w.brand.api('POST', ship, { csv: ['request_id,carrier,tracking_number,updated_at', ...lines].join('\n') }))).data;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const toSecond = (ms: number) => iso(ms).replace(/\.\d{3}Z$/, 'Z');
+    const stale = await check([`${a},UPS,1Z999AA10000202,${iso(asked)}`, `${b},UPS,1Z999AA10000302,`, `${c},UPS,1Z999AA10000402,${toSecond(asked)}`]);
+    expect(stale.errors.map((e) => [e.line, e.field, e.code])).toEqual([
+      [2, 'tracking_number', 'already_shipped'],
+      [3, 'tracking_number', 'already_shipped'],
+      [4, 'updated_at', 'invalid'],
+    ]);
+    expect(stale.errors[0]!.message).toContain(`Shipped already with UPS 1Z999AA10000200 (${iso(shippedAt)}), after this updated_at`);
+    expect(stale.errors[2]!.message).toContain('The spreadsheet dropped the milliseconds');
+    expect((await check([`${a},UPS,1Z999AA10000202,${toSecond(shippedAt)}`])).errors[0]!.message).toContain('The spreadsheet dropped the milliseconds');
+    expect((await check([`${a},UPS,1Z999AA10000202,${iso(shippedAt)}`])).lines.map((l) => l.outcome)).toEqual(['updated']);
+
+    // The ship call: a version from before the ship is already_shipped too, naming the tracking; without one it
+    // corrects, as documented. A received request sent its own tracking again is a 200 that changes nothing.
+    const call = (id: string, body: object) => w.brand.api('POST', `/api/admin/gift-requests/${id}/ship`, body);
+    const refused = await call(a, { ...ups('0000203'), updatedAt: iso(asked) });
+    expect([refused.status, (await json<{ error: { code: string; details: { trackingNumber: string } } }>(refused)).error]).toMatchObject([409, { code: 'already_shipped', details: { trackingNumber: '1Z999AA10000200' } }]);
+    expect((await call(a, ups('0000203'))).status).toBe(200);
+    expect(await trackingOf(a)).toBe('1Z999AA10000203');
+    await env.DB.prepare("UPDATE gift_requests SET status = 'received', received_at = ?2 WHERE id = ?1").bind(b, Date.now()).run();
+    const before = await state(w.brand.brandId);
+    const again = await call(b, ups('0000300'));
+    expect([again.status, (await json<Data<{ status: string }>>(again)).data.status]).toEqual([200, 'received']);
+    expect((await call(b, ups('0000301'))).status).toBe(409);
+    expect(await state(w.brand.brandId)).toBe(before);
+  });
+
+  it('ships 201 requests in two batches, mailing each as it commits, and a failure after the first leaves it mailed', async () => {
+    const w = await shared();
+    const { campaignId, ids } = await seedRequests(w, 201, Date.now() - 60_000);
+    const csv = ['request_id,carrier,tracking_number', ...ids.map((id, i) => `${id},UPS,1Z999AA1${String(i).padStart(7, '0')}`)].join('\n');
+    const mails: string[] = [];
+    const committed = async (done: ShipOutcome[]) => void mails.push(...(await giftMailsOwed(env.DB, done, 'https://chorus.test')).map((o) => o.mail.idempotencyKey!));
+    const confirm = { actor: { type: 'api_key' as const, id: 'key_bulk' }, now: Date.now(), committed };
+    // Storage fails on the second batch: the first stays shipped and its mails were handed over as it committed.
+    const failing = aroundBatches((batch, n) => (n === 2 ? Promise.reject(new Error('D1_ERROR: injected')) : batch()));
+    const stopped = (await runTrackingFile(failing, w.brand.brandId, campaignId, csv, confirm).catch((e: unknown) => e)) as ShipmentsInterrupted;
+    expect(stopped).toBeInstanceOf(ShipmentsInterrupted);
+    expect(requestCounts(stopped.outcomes)).toEqual({ shipped: 200, updated: 0, unchanged: 0 });
+    expect(mails).toHaveLength(200);
+    // Sent again, the rest ships: every request shipped once, each creator owed one mail.
+    const again = await runTrackingFile(env.DB, w.brand.brandId, campaignId, csv, { ...confirm, now: Date.now() });
+    expect('report' in again && again.report.counts).toMatchObject({ shipped: 1, unchanged: 200 });
+    expect(new Set(mails).size).toBe(201);
+    expect(mails).toHaveLength(201);
+    expect(await rowCount("SELECT count(*) AS n FROM gift_requests WHERE campaign_id = ? AND status = 'shipped'", campaignId)).toBe(201);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.shipped' AND actor_id = 'key_bulk'", w.brand.brandId)).toBe(201);
   });
 });

@@ -17,6 +17,7 @@ import {
   giftingSettingsBody,
   giftMailOwed,
   giftMailsOwed,
+  ShipmentsInterrupted,
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
@@ -26,8 +27,9 @@ import {
   shipGift,
   updateGiftProduct,
   type GiftStatus,
+  type ShipOutcome,
 } from '../../../db/gifting';
-import { MAX_TRACKING_CSV_CHARS, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
+import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { publicOrigin } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
@@ -165,7 +167,9 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
-        : result.reason === 'changed'
+        : result.reason === 'already_shipped'
+          ? `This gift was marked shipped with ${result.request.carrier} ${result.request.tracking_number} after the page was loaded, so your tracking was not recorded and nobody was emailed twice.`
+          : result.reason === 'changed'
           ? `${result.request.display_name} changed this request after the page was loaded, so it was not marked shipped: check the products and address below (and the packing list) and ship what it asks for now.`
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
@@ -188,11 +192,21 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1 MB (about 2,000 lines).' } }, 413);
   const confirm = form.get('confirm') === '1';
-  const run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now() } : null);
+  // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+  const committed = async (done: ShipOutcome[]) => {
+    const owed = await giftMailsOwed(c.env.DB, done, publicOrigin(c));
+    if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
+  };
+  let run: Awaited<ReturnType<typeof runTrackingFile>>;
+  try {
+    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
+  } catch (e) {
+    if (!(e instanceof ShipmentsInterrupted)) throw e;
+    const { shipped } = requestCounts(e.outcomes);
+    return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
+  }
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
   if (!confirm) return page({ report: run.report }, 200);
-  const owed = await giftMailsOwed(c.env.DB, run.shipped, publicOrigin(c));
-  if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
   const { shipped, updated, unchanged, errorLines } = run.report.counts;
   return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged, problems: errorLines }), 303);
 });
