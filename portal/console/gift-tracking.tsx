@@ -1,7 +1,7 @@
 // Tracking from a file, on a campaign's Gifting tab: the upload (or paste) form, then the check of the file, line
 // by line, with the button that ships what it found good (db/gift-tracking.ts). Works without script.
 import type { FC } from 'hono/jsx';
-import { TRACKING_COLUMNS, type TrackingLine, type TrackingOutcome, type TrackingReport } from '../../worker/db/gift-tracking';
+import { GIFT_REQUEST_ID, TRACKING_COLUMNS, type TrackingLine, type TrackingOutcome, type TrackingReport } from '../../worker/db/gift-tracking';
 import { countOf, formatCount } from '../format';
 import { Badge, Notice, Stat } from '../layout';
 import { CampaignHeader, ConsolePage, DataTable, type Viewer } from './layout';
@@ -43,6 +43,7 @@ export const TrackingUploadForm: FC<{ campaignId: string; open?: boolean }> = ({
   </details>
 );
 
+// What each outcome says before the confirm, and after it.
 const OUTCOMES: Record<TrackingOutcome, { label: string; badge: string }> = {
   shipped: { label: 'Ships, creator emailed', badge: 'gift-shipped' },
   updated: { label: 'Tracking corrected, no email', badge: 'submitted' },
@@ -50,8 +51,12 @@ const OUTCOMES: Record<TrackingOutcome, { label: string; badge: string }> = {
   skipped: { label: 'No tracking number: not shipped', badge: 'invited' },
   error: { label: 'Problem: left as it is', badge: 'failed' },
 };
+const DONE: Partial<Record<TrackingOutcome, string>> = { shipped: 'Shipped, creator emailed', updated: 'Tracking corrected, no email' };
 
-const LineRow: FC<{ l: TrackingLine; problems: string[] }> = ({ l, problems }) => (
+// The first lines, and every line with a problem wherever it is: the ones to fix are never cut off.
+const SHOWN_LINES = 500;
+
+const LineRow: FC<{ l: TrackingLine; problems: string[]; done: boolean }> = ({ l, problems, done }) => (
   <tr>
     <td data-label="Line" class="num">
       {l.line}
@@ -64,11 +69,11 @@ const LineRow: FC<{ l: TrackingLine; problems: string[] }> = ({ l, problems }) =
       ) : (
         <span class="muted">—</span>
       )}
-      <div class="muted small mono">{l.requestId || 'no request_id'}</div>
+      <div class="muted small mono">{GIFT_REQUEST_ID.test(l.requestId) ? l.requestId : l.requestId ? 'not a request_id' : 'no request_id'}</div>
     </td>
     <td data-label="Tracking">{l.tracking ? `${l.tracking.carrier} · ${l.tracking.trackingNumber}` : <span class="muted">—</span>}</td>
     <td data-label="What happens" class="wide">
-      <Badge status={OUTCOMES[l.outcome].badge} label={OUTCOMES[l.outcome].label} />
+      <Badge status={OUTCOMES[l.outcome].badge} label={(done && DONE[l.outcome]) || OUTCOMES[l.outcome].label} />
       {problems.map((p) => (
         <div class="small warn-text">{p}</div>
       ))}
@@ -92,6 +97,7 @@ export const TrackingPage: FC<{
 }> = ({ viewer, campaign, toReview, fileName, csv, report, problem }) => {
   const back = `/console/campaigns/${campaign.id}/gifting`;
   const c = report?.counts;
+  const shown = report?.lines.filter((l, i) => i < SHOWN_LINES || l.outcome === 'error') ?? [];
   const problemsOf = (line: number) => report?.errors.filter((e) => e.line === line).map((e) => `${e.field}: ${e.message}`) ?? [];
   return (
     <ConsolePage title={`Tracking file · ${campaign.name}`} viewer={viewer} section="campaigns" toReview={toReview}>
@@ -113,17 +119,33 @@ export const TrackingPage: FC<{
       {report && c ? (
         <section class="card" aria-labelledby="tracking-h">
           <h2 id="tracking-h">
-            Check before shipping{fileName ? <span class="muted small"> · {fileName}</span> : null}
+            {report.dryRun ? 'Check before shipping' : 'What the file did'}
+            {fileName ? <span class="muted small"> · {fileName}</span> : null}
           </h2>
-          <p>Nothing has been shipped or emailed yet. This is what the file does:</p>
+          {report.dryRun ? (
+            <p>Nothing has been shipped or emailed yet. This is what the file does:</p>
+          ) : (
+            <Notice tone={c.shipped + c.updated > 0 ? 'success' : 'info'} title={`${countOf(c.shipped, 'gift')} shipped, each creator emailed; ${formatCount(c.updated)} corrected`}>
+              <p>
+                The {countOf(c.errorLines, 'line')} with problems below {c.errorLines === 1 ? 'was' : 'were'} left as {c.errorLines === 1 ? 'it was' : 'they were'} (some may have changed since the check:
+                the creator changed the request, or it was declined or shipped meanwhile). Fix them and upload the file again: what shipped is not shipped or emailed twice.
+              </p>
+            </Notice>
+          )}
           <div class="stats stats-5">
-            <Stat label="Ship now" value={formatCount(c.shipped)} hint="each creator emailed once" />
+            <Stat label={report.dryRun ? 'Ship now' : 'Shipped'} value={formatCount(c.shipped)} hint="each creator emailed once" />
             <Stat label="Tracking corrected" value={formatCount(c.updated)} hint="no second email" />
             <Stat label="Shipped already" value={formatCount(c.unchanged)} hint="same tracking: nothing changes" />
             <Stat label="Lines without tracking" value={formatCount(c.skippedLines)} hint="not shipped" />
             <Stat label="Lines with problems" value={formatCount(c.errorLines)} hint="left as they are" />
           </div>
-          {c.shipped + c.updated > 0 ? (
+          {!report.dryRun ? (
+            <p>
+              <a class="button" href={back}>
+                Back to gifting
+              </a>
+            </p>
+          ) : c.shipped + c.updated > 0 ? (
             <form method="post" action={`${back}/tracking`} enctype="multipart/form-data" class="form-actions confirm-tracking">
               <input type="hidden" name="csv" value={csv} />
               <input type="hidden" name="fileName" value={fileName ?? ''} />
@@ -138,15 +160,19 @@ export const TrackingPage: FC<{
           ) : (
             <Notice tone="info">Nothing to ship or correct in this file{c.errorLines > 0 ? ': fix the lines with problems and upload it again' : ''}.</Notice>
           )}
-          {c.errorLines > 0 && c.shipped + c.updated > 0 ? (
+          {report.dryRun && c.errorLines > 0 && c.shipped + c.updated > 0 ? (
             <p class="small muted">Lines with problems are left out. Fix them and upload the file again later: what shipped already is not shipped or emailed twice.</p>
           ) : null}
-          <DataTable columns={['Line', 'Creator', 'Tracking', 'What happens']} tableClass="tracking-lines">
-            {report.lines.slice(0, 500).map((l) => (
-              <LineRow l={l} problems={problemsOf(l.line)} />
+          <DataTable columns={['Line', 'Creator', 'Tracking', report.dryRun ? 'What happens' : 'What happened']} tableClass="tracking-lines">
+            {shown.map((l) => (
+              <LineRow l={l} problems={problemsOf(l.line)} done={!report.dryRun} />
             ))}
           </DataTable>
-          {report.lines.length > 500 ? <p class="muted small">Showing the first 500 of {formatCount(report.lines.length)} lines; the counts above are for the whole file.</p> : null}
+          {shown.length < report.lines.length ? (
+            <p class="muted small">
+              Showing the first {formatCount(SHOWN_LINES)} of {formatCount(report.lines.length)} lines and every line with a problem; the counts above are for the whole file.
+            </p>
+          ) : null}
         </section>
       ) : null}
     </ConsolePage>

@@ -338,13 +338,39 @@ describe('gift tracking files and gift events', () => {
     expect(page).toContain('Ship 1 and email the creator');
     expect(page).toContain('This request is declined, so it does not ship.');
     expect(await state(w.brand.brandId)).toBe(before);
-    // The page's button posts the file back with confirm=1.
-    const csv = page.match(/name="csv" value="([^"]*)"/)![1]!.replaceAll('&#10;', '\n');
+    // The page's button posts the file back with confirm=1 (the browser sends its line breaks as CRLF). With a line
+    // left over, the answer is the page of what it did, the problem line and its reason on it.
+    const csv = page.match(/name="csv" value="([^"]*)"/)![1]!.replaceAll('&#10;', '\r\n');
     const done = await post(`${tab}/tracking`, { csv, fileName: 'warehouse.csv', confirm: '1' }, { cookie: w.manager });
-    expect(done.status).toBe(303);
+    const donePage = await done.text();
+    expect(done.status).toBe(200);
     expect(await statusOf(w.r[3]!)).toBe('shipped');
-    expect(await (await get(done.headers.get('location')!, w.manager)).text()).toContain('1 gift marked shipped: each creator is emailed the tracking. 1 line with problems left as it was.');
+    expect(donePage).toContain('What the file did');
+    expect(donePage).toContain('1 gift shipped, each creator emailed');
+    expect(donePage).toContain('This request is declined, so it does not ship.');
+    expect(donePage).not.toContain('name="confirm"');
+    // All fine: back to the tab, with the counts.
+    const clean = await post(`${tab}/tracking`, { csv: `request_id,carrier,tracking_number\r\n${w.r[3]},DHL,JD014600006\r\n`, confirm: '1' }, { cookie: w.manager });
+    expect(clean.status).toBe(303);
+    expect(await (await get(clean.headers.get('location')!, w.manager)).text()).toContain('1 gift had this tracking already.');
     expect((await post(`${tab}/tracking`, { csv: '' }, { cookie: w.manager })).status).toBe(422);
+
+    // A file of 1,000,000 characters, sent back with CRLF line breaks (twice the bytes here), is still checked.
+    const body = `request_id,carrier,tracking_number\n${w.r[3]},DHL,JD014600006\n`;
+    const full = body + '\n'.repeat(1_000_000 - body.length);
+    const multipart = (csv: string) => {
+      const form = new FormData();
+      form.set('csv', csv.replaceAll('\n', '\r\n'));
+      return form;
+    };
+    expect((await post(`${tab}/tracking`, multipart(full), { cookie: w.manager })).status).toBe(200);
+    expect((await post(`${tab}/tracking`, multipart(`${full}\n`), { cookie: w.manager })).status).toBe(413);
+
+    // Past the first 500 lines, a line with a problem is still on the page.
+    const long = ['request_id,carrier,tracking_number', ...Array<string>(600).fill(`${w.r[2]},,`), 'gr_Q2x7vLr9TkPa4mBc,UPS,1Z999AA10000004'].join('\n');
+    const longPage = await (await post(`${tab}/tracking`, { csv: long }, { cookie: w.manager })).text();
+    expect(longPage).toContain('No gift request of this campaign has this request_id.');
+    expect(longPage).toContain('Showing the first 500 of 601 lines and every line with a problem');
   });
 
   it('never turns a ship that lost a race into a correction, and tells a file why a shipped request keeps its tracking', async () => {

@@ -180,17 +180,20 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
 });
 
 // Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
-// again with confirm=1, which ships the good requests as the admin API does and comes back to the tab.
+// again with confirm=1, which ships the good requests as the admin API does and comes back to the tab, or, when
+// some lines had problems (found then, or only now: changed or declined meanwhile), shows what it did line by line.
 giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const form = await readForm(c);
   const { user } = c.var;
-  const csv = await csvFromForm(form);
+  // The page posts the file back in a hidden field, and the browser sends its line breaks as CRLF: measured as
+  // the file was, so one that passed the check passes on confirm.
+  const csv = (await csvFromForm(form)).replace(/\r\n/g, '\n');
   const fileName = (form.file('file')?.name ?? form.get('fileName')).slice(0, 200) || null;
   const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number } }, status: PageStatus) =>
     renderPage(c, <TrackingPage viewer={viewerOf(c)} campaign={campaign} toReview={await awaitingReview(c.env.DB, user.brandId)} fileName={fileName} csv={csv} {...extras} />, status);
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
-  if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1 MB (about 2,000 lines).' } }, 413);
+  if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
   // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
   const committed = async (done: ShipOutcome[]) => {
@@ -206,20 +209,19 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
     return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
   }
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
-  if (!confirm) return page({ report: run.report }, 200);
-  const { shipped, updated, unchanged, errorLines } = run.report.counts;
-  return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged, problems: errorLines }), 303);
+  if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
+  const { shipped, updated, unchanged } = run.report.counts;
+  return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged }), 303);
 });
 
 // What a tracking file did, from the counts its redirect carries (numbers only, never text).
 function trackingFlash(c: ConsoleContext): Flash | null {
   if (c.req.query('flash') !== 'tracking') return null;
-  const [shipped, updated, unchanged, problems] = ['shipped', 'updated', 'unchanged', 'problems'].map((k) => countParam(c, k)) as [number, number, number, number];
+  const [shipped, updated, unchanged] = ['shipped', 'updated', 'unchanged'].map((k) => countParam(c, k)) as [number, number, number];
   const parts = [
     shipped > 0 ? `${countOf(shipped, 'gift')} marked shipped: each creator is emailed the tracking.` : '',
     updated > 0 ? `Tracking corrected on ${countOf(updated, 'gift')} shipped before (no second email).` : '',
     unchanged > 0 ? `${countOf(unchanged, 'gift')} had this tracking already.` : '',
-    problems > 0 ? `${countOf(problems, 'line')} with problems left as ${problems === 1 ? 'it was' : 'they were'}.` : '',
   ].filter(Boolean);
   return { tone: shipped + updated > 0 ? 'success' : 'info', text: parts.length > 0 ? parts.join(' ') : 'Nothing in the file to ship.' };
 }
