@@ -225,7 +225,7 @@ const listQuery = z.strictObject({
 
 // Shipped by someone else with other tracking: as another call at the same time, or after the version sent was read.
 const alreadyShipped = (g: GiftRequestRow) =>
-  new ApiError(409, 'already_shipped', `This request was shipped with ${g.carrier} ${g.tracking_number} after the version you sent was read: send its current updatedAt (${new Date(g.updated_at).toISOString()}) to correct its tracking.`, {
+  new ApiError(409, 'already_shipped', `This request was shipped with ${g.carrier} ${g.tracking_number} before this call could ship it (by another call at the same moment, or after the updatedAt you sent): nothing was written. To correct its tracking, send its current updatedAt (${new Date(g.updated_at).toISOString()}).`, {
     carrier: g.carrier,
     trackingNumber: g.tracking_number,
     trackingUrl: g.tracking_url,
