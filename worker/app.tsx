@@ -57,13 +57,13 @@ function refuseWithoutSecrets(env: AppEnv['Bindings']): void {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-// Roster CSVs, processor reconciliation files and store webhooks (a Shopify order of 40 line items passes
-// 64 KiB; a store that keeps getting refused drops the subscription) are the only large bodies.
+// Roster CSVs, processor reconciliation files, warehouses' tracking files and store webhooks (a Shopify order of
+// 40 line items passes 64 KiB; a store that keeps getting refused drops the subscription) are the only large bodies.
 const MAX_UPLOAD_BYTES = 1024 * 1024;
 // A path as logs may keep it: an invite or password link's token is a credential, so it never reaches them.
 export const loggedPath = (url: string) => redactLinks(new URL(url).pathname);
 
-const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
+const isUpload = (path: string) => /\/(import|reconcile)$|^\/api\/admin\/campaigns\/[^/]+\/gift-requests\/ship$/.test(path);
 
 const limitBody = (maxSize: number) =>
   bodyLimit({

@@ -4,6 +4,7 @@ import type { FC } from 'hono/jsx';
 import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
 import { GiftAddress, GiftItems } from '../gifts';
+import { TrackingUploadForm } from './gift-tracking';
 import { Badge, invalidIn, type FormError } from '../layout';
 import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
@@ -49,6 +50,7 @@ export const GiftingPage: FC<{
             </a>
           ) : null}
         </div>
+        {canWrite && counts.requested + counts.shipped > 0 ? <TrackingUploadForm campaignId={campaign.id} /> : null}
         <nav aria-label="Requests by status" class="tabs status-tabs">
           <a href={base} aria-current={status === null ? 'page' : undefined}>
             All

@@ -3,7 +3,7 @@ import type { FC } from 'hono/jsx';
 import type { DeliveryRow, EndpointRow } from '../../worker/db/webhooks';
 import { formatCount, formatDateTime } from '../format';
 import { Badge, Notice } from '../layout';
-import { webhookEventTypes, type WebhookEventType } from '../../worker/db/schema';
+import { DEFAULT_WEBHOOK_EVENTS, webhookEventTypes, type WebhookEventType } from '../../worker/db/schema';
 import { ConfirmStep, ConsolePage, DataTable, RowAction, ShownOnce, WriteButton, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -44,7 +44,9 @@ const olderSecretSigns = (e: EndpointRow, now: number) => e.previous_secret_unti
 
 function eventsLabel(e: EndpointRow): string {
   const events = JSON.parse(e.events) as string[];
-  return events.length === webhookEventTypes.length ? 'All events' : events.join(', ');
+  if (events.length === webhookEventTypes.length) return 'All events';
+  const byDefault = events.length === DEFAULT_WEBHOOK_EVENTS.length && DEFAULT_WEBHOOK_EVENTS.every((t) => events.includes(t));
+  return byDefault ? 'All events but gift.requested' : events.join(', ');
 }
 
 const EVENT_HINTS: Record<WebhookEventType, string> = {
@@ -55,6 +57,10 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'submission.submitted': 'a creator sends a draft',
   'submission.reviewed': 'your team approves, asks for changes or rejects',
   'payout.closed': 'a period close makes a payout',
+  'gift.requested': 'a creator asks for a gift, or changes the ask (with the shipping address)',
+  'gift.shipped': 'a gift is marked shipped, with its tracking',
+  'gift.received': 'a creator says their gift arrived',
+  'gift.declined': 'a gift request will not ship: declined, or withdrawn by the creator',
 };
 
 export const WebhooksPage: FC<{

@@ -184,6 +184,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'], body: () => ({ title: 'Lip Balm', options: ['Rose', 'Plain'], sku: 'LB-1', valueMinor: 900 }) },
   { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gift-products/:giftproduct', ids: ['campaign', 'giftproduct'], body: () => ({ title: 'Barrier Serum', valueMinor: 3500 }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/packing-list.csv', ids: ['campaign'] },
+  // A check of the file (confirm false): every probe writes nothing, and brand B's campaign finds no such request.
+  { method: 'POST', path: '/api/admin/campaigns/:campaign/gift-requests/ship', ids: ['campaign'], body: (w) => ({ csv: `request_id,carrier,tracking_number\n${w.a.ids.giftrequest},UPS,1Z999AA1\n`, confirm: false }) },
   { method: 'GET', path: '/api/admin/gift-requests', query: (w) => ({ campaignId: w.a.ids.campaign, status: 'requested', limit: '5' }) },
   // The first probe that passes ships it (one mail); later ones correct its tracking or find it the same.
   { method: 'POST', path: '/api/admin/gift-requests/:giftrequest/ship', ids: ['giftrequest'], body: () => ({ carrier: 'UPS', trackingNumber: '1Z999AA1', trackingUrl: 'https://track.example/1Z999AA1' }) },
@@ -515,8 +517,8 @@ describe('hostile sweep', () => {
         }
         // A bad body under an Idempotency-Key leaves no key behind; a malformed key is a 400.
         await probe(anomalies, `${r.method} ${r.path} Idempotency-Key + invalid body`, () => send(w, r.method, path, JSON.stringify({ ...r.body!(w), zzz: 1 }), { 'content-type': 'application/json', 'idempotency-key': `hostile-${u()}` }), { expect4xx: true });
-        // (Import, bulk codes, invite and reset take the header and ignore it by design: idempotency.ts:32.)
-        if (r.method === 'POST' && !/\/(import|bulk|invite|password-reset)$/.test(r.path)) {
+        // (Import, bulk codes, invite, reset and the tracking file take the header and ignore it by design: idempotency.ts:32.)
+        if (r.method === 'POST' && !/\/(import|bulk|invite|password-reset|:campaign\/gift-requests\/ship)$/.test(r.path)) {
           for (const key of ['has space', 'x'.repeat(256)]) {
             await probe(anomalies, `${r.method} ${r.path} Idempotency-Key=${key.slice(0, 12)}`, () => send(w, r.method, path, JSON.stringify(r.body!(w)), { 'content-type': 'application/json', 'idempotency-key': key }), { expect4xx: true });
           }

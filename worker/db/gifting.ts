@@ -13,6 +13,7 @@ import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
 import type { CreatorEnrollment } from './creator-portal';
 import { auditIfChanged } from './audit';
+import { giftEventStatements } from './webhooks';
 
 export const GIFT_TITLE_MAX = 120;
 export const GIFT_OPTION_MAX = 40;
@@ -286,6 +287,7 @@ export async function askForGift(db: D1Database, p: { enrollmentId: string; crea
       )
       .bind(p.enrollmentId, p.creatorId, now, newId('gr'), items, address, value),
     auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: 'gift.requested', targetType: 'enrollment', targetId: p.enrollmentId }, now),
+    ...giftEventStatements(db, 'gift.requested', { enrollmentId: p.enrollmentId }, now),
   ]);
   if ((inserted?.meta.changes ?? 0) > 0) {
     await saveAddress.run();
@@ -299,6 +301,8 @@ export async function askForGift(db: D1Database, p: { enrollmentId: string; crea
       )
       .bind(p.enrollmentId, p.creatorId, now, items, address, value),
     auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: 'gift.changed', targetType: 'enrollment', targetId: p.enrollmentId }, now),
+    // A change is a new version of the request: gift.requested again, so a fulfilment system packs what it asks for now.
+    ...giftEventStatements(db, 'gift.requested', { enrollmentId: p.enrollmentId }, now),
   ]);
   if ((changed?.meta.changes ?? 0) > 0) {
     await saveAddress.run();
@@ -316,6 +320,7 @@ export async function creatorMovesGift(db: D1Database, p: { enrollmentId: string
       .prepare(`UPDATE gift_requests SET status = ?1, updated_at = ?2${column === 'received_at' ? ', received_at = ?2' : ''} WHERE enrollment_id = ?3 AND status = ?4 AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.creator_id = ?5)`)
       .bind(to, now, p.enrollmentId, from, p.creatorId),
     auditIfChanged(db, { brandId: p.brandId, actorType: 'creator', actorId: p.creatorId, action: `gift.${to}`, targetType: 'enrollment', targetId: p.enrollmentId }, now),
+    ...giftEventStatements(db, move === 'withdraw' ? 'gift.declined' : 'gift.received', { enrollmentId: p.enrollmentId }, now),
   ]);
   return (moved?.meta.changes ?? 0) > 0;
 }
@@ -367,51 +372,175 @@ export const declineBody = z.strictObject({
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'enrollment_removed' | 'changed' };
+export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped';
+export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: ConflictReason };
 
-// Marks a request shipped. Only the call that moves it from requested to shipped says 'shipped' (and so mails),
-// the UPDATE's own guard deciding between two clicks; a shipped one takes a corrected carrier or number
-// ('updated', no second mail), the same again is 'unchanged'. A removed creator's request is not shipped. With
-// `updatedAt` (the version the shipper packed from), each write also wants the row as it was then: one the
-// creator changed meanwhile is a 'changed' conflict, never shipped with products or an address nobody packed.
-export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
-  const url = input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber);
-  const before = await loadGiftRequest(db, brandId, requestId);
-  if (!before) return { outcome: 'not_found' };
-  const sameShipment = (g: GiftRequestRow) => g.status === 'shipped' && g.carrier === input.carrier && g.tracking_number === input.trackingNumber && g.tracking_url === url;
-  if (sameShipment(before)) return { outcome: 'unchanged', request: before };
-  if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', request: before, reason: 'not_open' };
-  if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'enrollment_removed' };
-  const version = input.updatedAt;
-  if (version !== undefined && before.updated_at !== version) return { outcome: 'conflict', request: before, reason: 'changed' };
-  const asRead = version === undefined ? '' : ' AND updated_at = ?7';
-  const versionBind = version === undefined ? [] : [version];
-  if (before.status === 'requested') {
-    const [first] = await db.batch([
-      db
-        .prepare(
-          `UPDATE gift_requests SET status = 'shipped', carrier = ?1, tracking_number = ?2, tracking_url = ?3, shipped_at = ?4, updated_at = ?4
-           WHERE id = ?5 AND brand_id = ?6 AND status = 'requested'${asRead} AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')`,
-        )
-        .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
-      auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.shipped', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
-    ]);
-    if ((first?.meta.changes ?? 0) > 0) return { outcome: 'shipped', request: (await loadGiftRequest(db, brandId, requestId))! };
+/** One request to mark shipped, as the ship call or a line of a tracking file gives it. */
+export type Shipment = { requestId: string; input: ShipInput };
+type Tracking = { carrier: string; trackingNumber: string; url: string | null; version: number | null };
+const trackingOf = (input: ShipInput): Tracking => ({ carrier: input.carrier, trackingNumber: input.trackingNumber, url: input.trackingUrl ?? trackingUrlFor(input.carrier, input.trackingNumber), version: input.updatedAt ?? null });
+
+// Sent already with this very tracking (and maybe arrived since): nothing to do, nothing to mail.
+const sameShipment = (g: GiftRequestRow, t: Tracking) => (g.status === 'shipped' || g.status === 'received') && g.carrier === t.carrier && g.tracking_number === t.trackingNumber && g.tracking_url === t.url;
+
+/**
+ * How shipments are checked. `correctionNeedsVersion` (a tracking file): a shipped request takes other tracking
+ * only with its current version, so a file sent again after a correction, or a sheet of the warehouse's that never
+ * knew it shipped, cannot overwrite the tracking on record; the ship call corrects without one, as it always has.
+ */
+export type ShipRules = { correctionNeedsVersion: boolean };
+const SHIP_CALL: ShipRules = { correctionNeedsVersion: false };
+
+/** What shipping `before` with `t` would do, from the request as read: 'write' ships it, or corrects a shipped one's tracking. */
+export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: ConflictReason } | { outcome: 'write'; ships: boolean };
+function shipDecision(before: GiftRequestRow, t: Tracking, rules: ShipRules): ShipDecision {
+  if (sameShipment(before, t)) return { outcome: 'unchanged' };
+  if (before.status !== 'requested' && before.status !== 'shipped') return { outcome: 'conflict', reason: 'not_open' };
+  if (before.enrollment_status === 'removed' && before.status === 'requested') return { outcome: 'conflict', reason: 'enrollment_removed' };
+  // Other tracking for one shipped already, from a version read before it shipped (the packing list's is always
+  // older): whoever sends it did not know, so it is not taken as a correction.
+  if (before.status === 'shipped' && (t.version === null ? rules.correctionNeedsVersion : t.version < (before.shipped_at ?? 0))) return { outcome: 'conflict', reason: 'already_shipped' };
+  if (t.version !== null && before.updated_at !== t.version) return { outcome: 'conflict', reason: 'changed' };
+  return { outcome: 'write', ships: before.status === 'requested' };
+}
+
+const REQUESTS_PER_READ = 500;
+const REQUESTS_PER_WRITE = 200;
+
+// The brand's requests by id (within one campaign when given), REQUESTS_PER_READ a query; absent ids are not in the map.
+async function loadGiftRequests(db: D1Database, brandId: string, ids: string[], campaignId?: string): Promise<Map<string, GiftRequestRow>> {
+  const found = new Map<string, GiftRequestRow>();
+  for (let i = 0; i < ids.length; i += REQUESTS_PER_READ) {
+    const { results } = await db
+      .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id IN (SELECT value FROM json_each(?1)) AND g.brand_id = ?2 AND (?3 IS NULL OR g.campaign_id = ?3)`)
+      .bind(JSON.stringify(ids.slice(i, i + REQUESTS_PER_READ)), brandId, campaignId ?? null)
+      .all<GiftRequestRow>();
+    for (const g of results) found.set(g.id, g);
   }
-  // Shipped before (or by another click just now): a corrected carrier or number, with no second mail.
-  const [fixed] = await db.batch([
-    db
-      .prepare(`UPDATE gift_requests SET carrier = ?1, tracking_number = ?2, tracking_url = ?3, updated_at = ?4 WHERE id = ?5 AND brand_id = ?6 AND status = 'shipped' AND (carrier, tracking_number, tracking_url) IS NOT (?1, ?2, ?3)${asRead}`)
-      .bind(input.carrier, input.trackingNumber, url, now, requestId, brandId, ...versionBind),
-    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.tracking_changed', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, carrier: input.carrier, trackingNumber: input.trackingNumber } }, now),
-  ]);
-  const after = (await loadGiftRequest(db, brandId, requestId))!;
-  if ((fixed?.meta.changes ?? 0) > 0) return { outcome: 'updated', request: after };
-  // A second click that lost to the first finds its own shipment: nothing to say. Anything else moved under us.
-  if (sameShipment(after)) return { outcome: 'unchanged', request: after };
-  if (version !== undefined && (after.status === 'requested' || after.status === 'shipped')) return { outcome: 'conflict', request: after, reason: 'changed' };
-  if (after.status === 'shipped') return { outcome: 'unchanged', request: after };
-  return { outcome: 'conflict', request: after, reason: after.enrollment_status === 'removed' ? 'enrollment_removed' : 'not_open' };
+  return found;
+}
+
+/** Each shipment's request as read (null: not the brand's, or not in `campaignId`) and what shipping it would do. */
+export async function planShipments(db: D1Database, brandId: string, shipments: Shipment[], campaignId?: string, rules = SHIP_CALL): Promise<{ request: GiftRequestRow | null; decision: ShipDecision | null }[]> {
+  const found = await loadGiftRequests(db, brandId, [...new Set(shipments.map((s) => s.requestId))], campaignId);
+  return shipments.map((s) => {
+    const request = found.get(s.requestId) ?? null;
+    return { request, decision: request && shipDecision(request, trackingOf(s.input), rules) };
+  });
+}
+
+// The writes for up to REQUESTS_PER_WRITE requests, one batch: ship the rows planned as ships (`s` 1) that are
+// still requested (the UPDATE's own guard deciding between two calls at once), and correct the tracking of the
+// rows planned as corrections (`s` 0) only: a request another call shipped meanwhile is never "corrected" to ours.
+// Each with its audit rows (which name the requests the write moved at `now`) and, for the ones shipped,
+// gift.shipped. ?1 the rows as JSON, ?2 the brand, ?3 now. Each row's `v` is the version read, or null: with one,
+// a request changed since is left alone. RETURNING gives what the mail and the answer need without a read.
+const ROW = (field: string) => `json_extract(j.value, '$.${field}')`;
+const MOVED = 'gift_requests.id, gift_requests.status, gift_requests.carrier, gift_requests.tracking_number, gift_requests.tracking_url, gift_requests.shipped_at, gift_requests.updated_at';
+const SHIP_ROWS = `UPDATE gift_requests SET status = 'shipped', carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, shipped_at = ?3, updated_at = ?3
+FROM json_each(?1) j
+WHERE gift_requests.id = ${ROW('id')} AND ${ROW('s')} = 1 AND gift_requests.brand_id = ?2 AND gift_requests.status = 'requested' AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
+  AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = gift_requests.enrollment_id AND e.status <> 'removed')
+RETURNING ${MOVED}`;
+const CORRECT_ROWS = `UPDATE gift_requests SET carrier = ${ROW('c')}, tracking_number = ${ROW('t')}, tracking_url = ${ROW('u')}, updated_at = ?3
+FROM json_each(?1) j
+WHERE gift_requests.id = ${ROW('id')} AND ${ROW('s')} = 0 AND gift_requests.brand_id = ?2 AND gift_requests.status = 'shipped'
+  AND (gift_requests.carrier, gift_requests.tracking_number, gift_requests.tracking_url) IS NOT (${ROW('c')}, ${ROW('t')}, ${ROW('u')})
+  AND (${ROW('v')} IS NULL OR gift_requests.updated_at = ${ROW('v')})
+RETURNING ${MOVED}`;
+// ?1 the rows, ?2 the brand, ?3 now, ?4 and ?5 the actor.
+const shipAudit = (action: 'gift.shipped' | 'gift.tracking_changed', moved: string) => `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+SELECT 'aud_' || lower(hex(randomblob(12))), g.brand_id, ?4, ?5, '${action}', 'enrollment', g.enrollment_id, json_object('requestId', g.id, 'carrier', g.carrier, 'trackingNumber', g.tracking_number), ?3
+FROM gift_requests g WHERE g.id IN (SELECT ${ROW('id')} FROM json_each(?1) j) AND g.brand_id = ?2 AND g.status = 'shipped' AND ${moved}`;
+const SHIPPED_AUDIT = shipAudit('gift.shipped', 'g.shipped_at = ?3');
+const CORRECTED_AUDIT = shipAudit('gift.tracking_changed', 'g.updated_at = ?3 AND g.shipped_at <> ?3');
+
+type Moved = Pick<GiftRequestRow, 'id' | 'status' | 'carrier' | 'tracking_number' | 'tracking_url' | 'shipped_at' | 'updated_at'>;
+type Write = { index: number; before: GiftRequestRow; t: Tracking; ships: boolean };
+
+async function writeShipments(db: D1Database, brandId: string, rows: Write[], actor: Actor, now: number): Promise<{ shipped: Map<string, Moved>; corrected: Map<string, Moved> }> {
+  const json = JSON.stringify(rows.map(({ before, t, ships }) => ({ id: before.id, s: ships ? 1 : 0, c: t.carrier, t: t.trackingNumber, u: t.url, v: t.version })));
+  const ship = db.prepare(SHIP_ROWS).bind(json, brandId, now);
+  const correct = db.prepare(CORRECT_ROWS).bind(json, brandId, now);
+  const statements = [
+    ship,
+    db.prepare(SHIPPED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+    ...giftEventStatements(db, 'gift.shipped', { ids: rows.map((r) => r.before.id) }, now),
+    correct,
+    db.prepare(CORRECTED_AUDIT).bind(json, brandId, now, actor.type, actor.id),
+  ];
+  const results = await db.batch(statements);
+  const moved = (s: D1PreparedStatement) => new Map(((results[statements.indexOf(s)]?.results ?? []) as Moved[]).map((r) => [r.id, r]));
+  return { shipped: moved(ship), corrected: moved(correct) };
+}
+
+// A write that moved nothing: a second call that lost to the first finds its own shipment (nothing to say); one
+// shipped meanwhile with other tracking is already_shipped, naming what is on record; anything else moved under us.
+function lostWrite(current: GiftRequestRow, w: Write, rules: ShipRules): ShipOutcome {
+  if (sameShipment(current, w.t)) return { outcome: 'unchanged', request: current };
+  if (w.ships && current.shipped_at !== null) return { outcome: 'conflict', request: current, reason: 'already_shipped' };
+  const again = shipDecision(current, w.t, rules);
+  return { outcome: 'conflict', request: current, reason: again.outcome === 'conflict' ? again.reason : 'changed' };
+}
+
+/** Storage failed after some batches committed: `outcomes` holds what those did (null for the shipments not reached). */
+export class ShipmentsInterrupted extends Error {
+  constructor(
+    readonly outcomes: (ShipOutcome | null)[],
+    cause: unknown,
+  ) {
+    super('Shipping stopped part way.', { cause });
+  }
+}
+
+export type ShipOptions = {
+  /** Only this campaign's requests; another's reads as not_found. */
+  campaignId?: string;
+  rules?: ShipRules;
+  /** Called with each batch's outcomes once it commits, before the next is written: queue its mails here. */
+  committed?: (outcomes: ShipOutcome[]) => Promise<void>;
+};
+
+// Marks requests shipped: the ship call's one, or a tracking file's (routes/admin/gifting.ts), the same way. Only
+// the write that moves a request from requested to shipped says 'shipped' (and so mails, giftMailsOwed); a shipped
+// one takes a corrected carrier or number ('updated', no second mail), the same again is 'unchanged'. A removed
+// creator's request is not shipped. With `updatedAt` (the version the shipper packed from), each write also wants
+// the row as it was then: one the creator changed meanwhile is a 'changed' conflict, never shipped with products
+// or an address nobody packed. Requests are each named once. Up to REQUESTS_PER_WRITE are written per batch, each
+// batch committing alone: `committed` hears of each, and a failure after one throws ShipmentsInterrupted.
+export async function shipGifts(db: D1Database, brandId: string, shipments: Shipment[], actor: Actor, now: number, options: ShipOptions = {}): Promise<ShipOutcome[]> {
+  const rules = options.rules ?? SHIP_CALL;
+  const plans = await planShipments(db, brandId, shipments, options.campaignId, rules);
+  const outcomes: (ShipOutcome | null)[] = plans.map(({ request, decision }): ShipOutcome | null => {
+    if (!request || !decision) return { outcome: 'not_found' };
+    if (decision.outcome === 'unchanged') return { outcome: 'unchanged', request };
+    if (decision.outcome === 'conflict') return { outcome: 'conflict', request, reason: decision.reason };
+    return null;
+  });
+  const writes = plans.flatMap(({ request, decision }, index): Write[] => (request && decision?.outcome === 'write' ? [{ index, before: request, t: trackingOf(shipments[index]!.input), ships: decision.ships }] : []));
+  for (let i = 0; i < writes.length; i += REQUESTS_PER_WRITE) {
+    const chunk = writes.slice(i, i + REQUESTS_PER_WRITE);
+    let wrote = i > 0;
+    try {
+      const { shipped, corrected } = await writeShipments(db, brandId, chunk, actor, now);
+      wrote = true;
+      const lost = chunk.filter((w) => !shipped.has(w.before.id) && !corrected.has(w.before.id));
+      const current = lost.length > 0 ? await loadGiftRequests(db, brandId, lost.map((w) => w.before.id)) : new Map<string, GiftRequestRow>();
+      for (const w of chunk) {
+        const moved = shipped.get(w.before.id) ?? corrected.get(w.before.id);
+        outcomes[w.index] = moved ? { outcome: shipped.has(w.before.id) ? 'shipped' : 'updated', request: { ...w.before, ...moved } } : lostWrite(current.get(w.before.id) ?? w.before, w, rules);
+      }
+      await options.committed?.(chunk.map((w) => outcomes[w.index]!));
+    } catch (error) {
+      // Nothing committed: the error as it is. Otherwise the caller learns what did, to answer for it.
+      throw wrote ? new ShipmentsInterrupted(outcomes, error) : error;
+    }
+  }
+  return outcomes as ShipOutcome[];
+}
+
+export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
+  return (await shipGifts(db, brandId, [{ requestId, input }], actor, now))[0]!;
 }
 
 // A creator who is removed from the campaign, or leaves it, can no longer be shipped to: their request still
@@ -424,6 +553,7 @@ export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmen
     .prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE enrollment_id = ?3 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?3 AND e.status = 'removed' AND e.removed_at = ?2)")
     .bind(REMOVAL_REASONS[why], now, e.enrollmentId),
   auditIfChanged(db, { brandId: e.brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: e.enrollmentId, details: { reason: REMOVAL_REASONS[why] } }, now),
+  ...giftEventStatements(db, 'gift.declined', { enrollmentId: e.enrollmentId }, now),
 ];
 
 export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
@@ -434,6 +564,7 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
   const [moved] = await db.batch([
     db.prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE id = ?3 AND brand_id = ?4 AND status = 'requested'").bind(reason, now, requestId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, reason } }, now),
+    ...giftEventStatements(db, 'gift.declined', { ids: [requestId] }, now),
   ]);
   const after = (await loadGiftRequest(db, brandId, requestId))!;
   if ((moved?.meta.changes ?? 0) > 0) return { outcome: 'declined', request: after };
@@ -441,47 +572,56 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
 }
 
 // A gift's mails go to the creator, keyed by the request and what happened to it (a notice the queue delivers
-// twice is mailed once), and end with the link to their gift page. Null when the enrollment is gone.
-async function giftMail(db: D1Database, request: GiftRequestRow, origin: string, event: 'shipped' | 'declined', body: (who: { brand: string; campaign: string; page: string }) => { subject: string; lines: string[] }): Promise<Message | null> {
-  const who = await db
-    .prepare('SELECT cr.email, b.name AS brand_name, c.name AS campaign_name FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = ?')
-    .bind(request.enrollment_id)
-    .first<{ email: string; brand_name: string; campaign_name: string }>();
-  if (!who) return null;
-  const { subject, lines } = body({ brand: who.brand_name, campaign: who.campaign_name, page: `${origin}/gift/${request.enrollment_id}` });
-  return { to: who.email, subject, text: lines.join('\n'), idempotencyKey: `gift-${event}:${request.id}` };
-}
+// twice is mailed once), and end with the link to their gift page.
+type MailWho = { brand: string; campaign: string; page: string };
+type GiftMail = (request: GiftRequestRow, who: MailWho) => { subject: string; lines: string[] };
 
 // The mail when a gift ships: sent only by the write that shipped it.
-const shippedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
-  giftMail(db, request, origin, 'shipped', (w) => ({
-    subject: `${w.brand}: your gift is on its way`,
-    lines: [
-      `${w.brand} shipped your ${w.campaign} gift:`,
-      ...itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`),
-      '',
-      `Carrier: ${request.carrier}`,
-      `Tracking number: ${request.tracking_number}`,
-      ...(request.tracking_url ? [`Track it: ${request.tracking_url}`] : []),
-      '',
-      `When it arrives, say so on your campaign page: ${w.page}`,
-    ],
-  }));
+const shippedMessage: GiftMail = (request, w) => ({
+  subject: `${w.brand}: your gift is on its way`,
+  lines: [
+    `${w.brand} shipped your ${w.campaign} gift:`,
+    ...itemsOf(request).map((i) => `- ${i.title}${i.option ? ` (${i.option})` : ''}`),
+    '',
+    `Carrier: ${request.carrier}`,
+    `Tracking number: ${request.tracking_number}`,
+    ...(request.tracking_url ? [`Track it: ${request.tracking_url}`] : []),
+    '',
+    `When it arrives, say so on your campaign page: ${w.page}`,
+  ],
+});
 
 // The mail when the brand declines a request: sent only by declineGift's 'declined', never for the decline a
 // removal writes (declineOnRemoval: the creator is out of the campaign, and has its own notice or none).
-const declinedMessage = (db: D1Database, request: GiftRequestRow, origin: string) =>
-  giftMail(db, request, origin, 'declined', (w) => ({
-    subject: `${w.brand} declined your gift request`,
-    lines: [`${w.brand} declined your ${w.campaign} gift request. Their reason:`, '', request.decline_reason ?? '', '', `Your gift page, where you may ask again while gifting is open: ${w.page}`],
-  }));
+const declinedMessage: GiftMail = (request, w) => ({
+  subject: `${w.brand} declined your gift request`,
+  lines: [`${w.brand} declined your ${w.campaign} gift request. Their reason:`, '', request.decline_reason ?? '', '', `Your gift page, where you may ask again while gifting is open: ${w.page}`],
+});
 
-// The mail a ship or decline owes the creator, for the admin API and the console alike: only the write that
-// moved the request ('shipped', 'declined') owes one; a repeat, a correction or a refusal owes none.
+// The mails ships and declines owe the creators, for the admin API, the console and a tracking file alike: only
+// the write that moved a request ('shipped', 'declined') owes one; a repeat, a correction or a refusal owes none.
+// One read per REQUESTS_PER_READ creators; none for an enrollment that is gone.
+export async function giftMailsOwed(db: D1Database, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<{ mail: Message; event: string }[]> {
+  const moved = results.flatMap((r) => (r.outcome === 'shipped' || r.outcome === 'declined' ? [{ event: r.outcome, request: r.request }] : []));
+  const who = new Map<string, { email: string; brand_name: string; campaign_name: string }>();
+  const enrollments = [...new Set(moved.map((m) => m.request.enrollment_id))];
+  for (let i = 0; i < enrollments.length; i += REQUESTS_PER_READ) {
+    const { results: rows } = await db
+      .prepare('SELECT e.id, cr.email, b.name AS brand_name, c.name AS campaign_name FROM enrollments e JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.id IN (SELECT value FROM json_each(?))')
+      .bind(JSON.stringify(enrollments.slice(i, i + REQUESTS_PER_READ)))
+      .all<{ id: string; email: string; brand_name: string; campaign_name: string }>();
+    for (const r of rows) who.set(r.id, r);
+  }
+  return moved.flatMap(({ event, request }) => {
+    const w = who.get(request.enrollment_id);
+    if (!w) return [];
+    const { subject, lines } = (event === 'shipped' ? shippedMessage : declinedMessage)(request, { brand: w.brand_name, campaign: w.campaign_name, page: `${origin}/gift/${request.enrollment_id}` });
+    return [{ mail: { to: w.email, subject, text: lines.join('\n'), idempotencyKey: `gift-${event}:${request.id}` }, event: `gift_${event}_mail_failed` }];
+  });
+}
+
 export async function giftMailOwed(db: D1Database, result: ShipOutcome | DeclineOutcome, origin: string): Promise<{ mail: Message; event: string } | null> {
-  if (result.outcome !== 'shipped' && result.outcome !== 'declined') return null;
-  const mail = await (result.outcome === 'shipped' ? shippedMessage : declinedMessage)(db, result.request, origin);
-  return mail && { mail, event: `gift_${result.outcome}_mail_failed` };
+  return (await giftMailsOwed(db, [result], origin))[0] ?? null;
 }
 
 // ---------- The packing list ----------

@@ -1001,10 +1001,25 @@ export const rateLimits = sqliteTable('rate_limits', {
 
 // Outgoing webhooks. Events and their deliveries are written in the same batch as the business write
 // they describe, so an event exists if and only if its write committed (a transactional outbox).
-export const webhookEventTypes = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'refund.failed', 'submission.submitted', 'submission.reviewed', 'payout.closed'] as const;
+export const webhookEventTypes = [
+  'conversion.created',
+  'conversion.attributed',
+  'conversion.reversed',
+  'refund.failed',
+  'submission.submitted',
+  'submission.reviewed',
+  'payout.closed',
+  'gift.requested',
+  'gift.shipped',
+  'gift.received',
+  'gift.declined',
+] as const;
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';
 export type WebhookEventType = (typeof webhookEventTypes)[number];
+// A new endpoint's events unless it names them: every type but gift.requested, which carries a creator's home
+// address, so an endpoint gets it only by asking for it by name.
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = webhookEventTypes.filter((t) => t !== 'gift.requested');
 
 export const webhookEndpoints = sqliteTable(
   'webhook_endpoints',

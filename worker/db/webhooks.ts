@@ -175,6 +175,49 @@ export function payoutsClosedStatements(db: D1Database, brandId: string, period:
   return [db.prepare(PAYOUTS_CLOSED).bind(brandId, period, closeId, now), due(db.prepare(FAN_OUT_PAYOUTS).bind(brandId, period, closeId))];
 }
 
+// ---------- Gift requests (db/gifting.ts) ----------
+
+// Exact to the millisecond with integer arithmetic: a request's `updatedAt` is the version a ship call sends back.
+const isoMs = (ms: string) => `CASE WHEN ${ms} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', ${ms} / 1000, 'unixepoch') || printf('.%03dZ', ${ms} % 1000) END`;
+
+export type GiftEventType = Extract<WebhookEventType, `gift.${string}`>;
+
+// Each event is written by the batch whose write moved the request: `moved` is the request as that write leaves
+// it at that write's `now` (?2), and the id derives from the request and the move, so a request ships, arrives
+// and closes once, and each version a creator sends (an ask, or a change to it) is its own gift.requested.
+// gift.declined is every end without shipping: the brand's decline, the one a removal writes (its reason says
+// so) and the creator's withdrawal (status `withdrawn`). A corrected tracking number is no event.
+const GIFT_MOVES: Record<GiftEventType, { moved: string; id: string }> = {
+  'gift.requested': { moved: "g.status = 'requested' AND g.updated_at = ?2", id: "'evt_' || g.id || '_requested_' || g.updated_at" },
+  'gift.shipped': { moved: "g.status = 'shipped' AND g.shipped_at = ?2", id: "'evt_' || g.id || '_shipped'" },
+  'gift.received': { moved: "g.status = 'received' AND g.received_at = ?2", id: "'evt_' || g.id || '_received'" },
+  'gift.declined': { moved: "g.status IN ('declined', 'withdrawn') AND g.updated_at = ?2", id: "'evt_' || g.id || '_' || g.status" },
+};
+
+// ?1 the requests (`ids`: a JSON array of request ids) or the enrollment (`enrollment`) whose request moved.
+const GIFT_SELECTORS = { ids: 'g.id IN (SELECT value FROM json_each(?1))', enrollment: 'g.enrollment_id = ?1' } as const;
+
+// The request as the admin API shows it (GiftRequest), less the creator's name; the shipping address only in
+// gift.requested, which is what a fulfilment system ships to (the brand's own system, as its admin key is).
+const giftEvent = (type: GiftEventType, selector: keyof typeof GIFT_SELECTORS) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ${GIFT_MOVES[type].id}, g.brand_id, '${type}', json_object('giftRequest', json_object(
+    'id', g.id, 'campaignId', g.campaign_id, 'enrollmentId', g.enrollment_id, 'creator', ${creatorJson('cr')}, 'status', g.status,
+    'items', json(g.items), 'valueMinor', g.value_minor, 'currency', b.currency,${type === 'gift.requested' ? " 'address', json(g.address)," : ''}
+    'shipment', CASE WHEN g.shipped_at IS NULL THEN NULL ELSE json_object('carrier', g.carrier, 'trackingNumber', g.tracking_number,
+      'trackingUrl', g.tracking_url, 'shippedAt', ${isoMs('g.shipped_at')}) END,
+    'declineReason', g.decline_reason, 'receivedAt', ${isoMs('g.received_at')}, 'createdAt', ${isoMs('g.created_at')}, 'updatedAt', ${isoMs('g.updated_at')})), ?2
+FROM gift_requests g JOIN enrollments en ON en.id = g.enrollment_id JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creator_id
+JOIN brands b ON b.id = g.brand_id
+WHERE ${GIFT_SELECTORS[selector]} AND ${GIFT_MOVES[type].moved} AND ${subscribed('g.brand_id', `'${type}'`)}
+ON CONFLICT(id) DO NOTHING`;
+
+/** To append after the write that may move the requests `ids` (or enrollment `enrollmentId`'s request) at `now`. */
+export function giftEventStatements(db: D1Database, type: GiftEventType, of: { ids: string[] } | { enrollmentId: string }, now: number): D1PreparedStatement[] {
+  const [selector, bind] = 'ids' in of ? (['ids', JSON.stringify(of.ids)] as const) : (['enrollment', of.enrollmentId] as const);
+  const moved = fanOut(`e.id IN (SELECT ${GIFT_MOVES[type].id} FROM gift_requests g WHERE ${GIFT_SELECTORS[selector]} AND ${GIFT_MOVES[type].moved})`);
+  return [db.prepare(giftEvent(type, selector)).bind(bind, now), due(db.prepare(moved).bind(bind, now))];
+}
+
 // ---------- Endpoints and the delivery log (admin API, console) ----------
 
 export type EndpointRow = {

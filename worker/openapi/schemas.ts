@@ -207,6 +207,38 @@ export const GiftRequest = z
   })
   .meta({ id: 'GiftRequest', description: "A creator's ask for a gift: what they picked and where to ship it, then the shipment, the decline or their withdrawal." });
 
+export const GiftTrackingReport = z
+  .object({
+    dryRun: z.boolean().meta({ description: 'True when `confirm` was false: what would happen, nothing written or mailed.' }),
+    lines: z
+      .array(
+        z.object({
+          line: count(2),
+          requestId: id('gr').nullable().meta({ description: "The line's request_id; null when the cell is empty or not a gift request id's shape (`gr_…`)." }),
+          outcome: z
+            .enum(['shipped', 'updated', 'unchanged', 'skipped', 'error'])
+            .meta({
+              description:
+                "`shipped`: marked shipped and the creator mailed (or would be); `updated`: shipped before, its tracking corrected (no second mail); `unchanged`: shipped with this tracking already; `skipped`: the line ships nothing: it has no tracking number, and no other line of its request ships it (none gives tracking, or the ones that do have problems); `error`: see `errors`. A request's lines without problems share its outcome.",
+            }),
+          creator: z.object({ id: id('cr'), handle: example(z.string(), 'maya.makes') }).nullable().meta({ description: "The request's creator; null when no request of this campaign has the id." }),
+        }),
+      )
+      .meta({ description: 'Every line under the header, in order (all-blank lines left out).' }),
+    errors: z.array(
+      z.object({
+        line: count(3),
+        field: example(z.string(), 'tracking_number'),
+        code: z.enum(['invalid', 'conflicting_lines', 'not_found', 'gift_request_changed', 'already_shipped', 'gift_request_not_open', 'enrollment_removed']),
+        message: example(z.string(), 'A tracking number is 3 to 40 letters and digits (spaces and hyphens allowed).'),
+      }),
+    ),
+    counts: z
+      .object({ shipped: count(12), updated: count(1), unchanged: count(0), skippedLines: count(3), errorLines: count(1) })
+      .meta({ description: '`shipped`, `updated` and `unchanged` count requests (one request may be on several lines), the others lines.' }),
+  })
+  .meta({ id: 'GiftTrackingReport', description: 'What a tracking file does (or would do), line by line.' });
+
 export const Application = z
   .object({
     id: id('app'),

@@ -11,6 +11,7 @@ import {
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
   giftMailOwed,
+  giftMailsOwed,
   giftProductBody,
   giftProductPatch,
   giftingSettingsBody,
@@ -22,18 +23,21 @@ import {
   saveGiftingSettings,
   shipBody,
   shipGift,
+  ShipmentsInterrupted,
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
+  type ShipOutcome,
 } from '../../db/gifting';
+import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
 import { publicOrigin, type AppEnv } from '../../env';
 import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, valid } from '../../lib/validate';
-import { noticeAfterResponse } from '../../mail';
+import { noticeAfterResponse, noticesAfterResponse } from '../../mail';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, Gifting, GiftProduct, GiftRequest, listOf, pagedListOf } from '../../openapi/schemas';
+import { dataOf, Gifting, GiftProduct, GiftRequest, GiftTrackingReport, listOf, pagedListOf } from '../../openapi/schemas';
 
 export function giftProductView(p: GiftProductRow) {
   return { id: p.id, campaignId: p.campaign_id, title: p.title, options: optionsOf(p), sku: p.sku, valueMinor: p.value_minor, archivedAt: iso(p.archived_at), createdAt: iso(p.created_at) };
@@ -57,6 +61,18 @@ export function giftRequestView(g: GiftRequestRow, currency: string) {
     updatedAt: iso(g.updated_at),
   };
 }
+
+const trackingFileBody = z.strictObject({
+  csv: z.string().min(1).max(MAX_TRACKING_CSV_CHARS).meta({ description: 'The file, as text (at most 1,000,000 characters).' }),
+  confirm: z.boolean().default(false).meta({ description: 'Ship the requests whose lines are all fine. False: only check the file.' }),
+});
+
+export const trackingReportView = (r: TrackingReport) => ({
+  dryRun: r.dryRun,
+  lines: r.lines.map((l) => ({ line: l.line, requestId: GIFT_REQUEST_ID.test(l.requestId) ? l.requestId : null, outcome: l.outcome, creator: l.request && { id: l.request.creator_id, handle: l.request.handle } })),
+  errors: r.errors,
+  counts: r.counts,
+});
 
 // The path's campaign, with the brand's currency; another brand's is a 404.
 async function campaignOf(c: Context<AppEnv>) {
@@ -149,6 +165,40 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       return c.json({ data: giftProductView(row) });
     },
   )
+  .post(
+    '/:id/gift-requests/ship',
+    op({
+      summary: 'Ship gifts from a tracking file',
+      description:
+        `The warehouse's sheet of tracking numbers, as CSV (commas, tabs or semicolons): \`request_id\`, \`carrier\` and \`tracking_number\` required, \`tracking_url\` and \`updated_at\` optional, and the packing list's own columns may stay (so the packing list with two columns filled in is a tracking file); other columns are refused. At most ${MAX_TRACKING_LINES.toLocaleString('en-US')} lines. ` +
+        'The whole file is checked first: every line comes back with what it does, and problems with their line numbers. With `confirm` false (the default) nothing is written; with `confirm` true the requests whose lines are all fine ship, exactly as the ship call ships them (the creator is mailed once, on the first ship; `gift.shipped` once), and the rest are left as they are. Requests are written 200 at a time, each batch mailed as it commits: a storage failure part way answers 503 `storage_unavailable` with what was done (`details`: `shipped`, `updated`, `unchanged`), and sending the file again does the rest. ' +
+        "A request on several lines (the packing list has one per product) ships once: its lines with a tracking number must agree, else each is an error `conflicting_lines`. A line without a tracking number ships nothing (`skipped`). An id that is not this campaign's (another campaign's, another brand's, or none) is `not_found`; a declined, withdrawn or received request `gift_request_not_open` (received with the same tracking is `unchanged`); with `updated_at`, a request the creator changed since is `gift_request_changed` (one whose `updated_at` a spreadsheet rounded to the second is `invalid`, and says so). A request shipped already with other tracking is `already_shipped`, naming the tracking on record, unless the line gives the request's current `updated_at` (from after it shipped): then its tracking is corrected (`updated`, no second mail). So a packing list made before it shipped, or a file sent again after a correction, never overwrites tracking. Sending the same file again ships nothing twice and mails no one.",
+      params: campaignId,
+      example: { csv: 'request_id,carrier,tracking_number,updated_at\ngr_Q2x7vLr9TkPa4mBc,UPS,1Z999AA10123456784,2026-05-04T09:30:00.000Z\n', confirm: false },
+      responses: { 200: { description: 'Each line and what it does (or did), the problems, and the counts.', schema: dataOf(GiftTrackingReport) } },
+      errors: { 404: ['not_found'], 422: ['invalid_csv'] },
+    }),
+    valid('json', trackingFileBody),
+    async (c) => {
+      const campaign = await campaignOf(c);
+      const { brandId, keyId } = c.var.admin;
+      const { csv, confirm } = c.req.valid('json');
+      // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+      const committed = async (done: ShipOutcome[]) => {
+        const owed = await giftMailsOwed(c.env.DB, done, publicOrigin(c));
+        if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
+      };
+      try {
+        const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed } : null);
+        if ('problem' in run) throw new ApiError(422, 'invalid_csv', run.problem, { line: run.line });
+        return c.json({ data: trackingReportView(run.report) });
+      } catch (e) {
+        if (!(e instanceof ShipmentsInterrupted)) throw e;
+        const done = requestCounts(e.outcomes);
+        throw new ApiError(503, 'storage_unavailable', `Storage failed part way: ${done.shipped} shipped (each creator mailed) and ${done.updated} corrected before it stopped. Send the file again: what shipped is not shipped or mailed twice.`, done, { 'Retry-After': '1' });
+      }
+    },
+  )
   .get(
     '/:id/packing-list.csv',
     op({
@@ -173,6 +223,15 @@ const listQuery = z.strictObject({
   cursor: cursorParam.optional().meta({ description: '`nextCursor` of the previous page.' }),
 });
 
+// Shipped by someone else with other tracking: as another call at the same time, or after the version sent was read.
+const alreadyShipped = (g: GiftRequestRow) =>
+  new ApiError(409, 'already_shipped', `This request was shipped with ${g.carrier} ${g.tracking_number} before this call could ship it (by another call at the same moment, or after the updatedAt you sent): nothing was written. To correct its tracking, send its current updatedAt (${new Date(g.updated_at).toISOString()}).`, {
+    carrier: g.carrier,
+    trackingNumber: g.tracking_number,
+    trackingUrl: g.tracking_url,
+    shippedAt: iso(g.shipped_at),
+    updatedAt: iso(g.updated_at),
+  });
 const notOpen = (g: GiftRequestRow) => new ApiError(409, 'gift_request_not_open', `This request is ${g.status}: only a requested one can be shipped or declined.`, { status: g.status });
 
 export const giftRequestRoutes = new Hono<AppEnv>()
@@ -197,11 +256,11 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     op({
       summary: 'Mark a gift shipped',
       description:
-        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. A declined, withdrawn or received request is a 409 `gift_request_not_open`; a removed creator\'s request still waiting is declined with the removal (and one left from before that is a 409 `enrollment_removed`). Send `updatedAt` as you read it (from this list or the packing list\'s `updated_at`): a request changed since (the creator picked other products or gave another address after you packed) is a 409 `gift_request_changed` with nothing written, so load it again and ship what it asks for now.',
+        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. Other tracking for a request shipped after you read it (by another call at the same moment, or after the `updatedAt` you send) is a 409 `already_shipped` naming the tracking on record (`details`), nothing written: send its current `updatedAt` to correct it. A declined, withdrawn or received request is a 409 `gift_request_not_open` (a received one sent the same tracking again answers 200); a removed creator\'s request still waiting is declined with the removal (and one left from before that is a 409 `enrollment_removed`). Send `updatedAt` as you read it (from this list or the packing list\'s `updated_at`): a request changed since (the creator picked other products or gave another address after you packed) is a 409 `gift_request_changed` with nothing written, so load it again and ship what it asks for now.',
       params: requestId,
       example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784', updatedAt: '2026-05-04T09:30:00.000Z' },
       responses: { 200: { description: 'The request, shipped.', schema: dataOf(GiftRequest) } },
-      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed', 'gift_request_changed'] },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed', 'gift_request_changed', 'already_shipped'] },
     }),
     valid('json', shipBody),
     async (c) => {
@@ -210,6 +269,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
         if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
+        if (result.reason === 'already_shipped') throw alreadyShipped(result.request);
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }

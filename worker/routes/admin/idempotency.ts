@@ -29,9 +29,9 @@ import { openSecret, sealSecret } from '../../lib/secrets';
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 // Re-running these creates nothing twice: the import writes what is missing (and streams its progress),
-// bulk codes skip existing codes, an invite or a reset issues a fresh single-use link, and mailing a
-// campaign's invitations mails no address twice within three days.
-const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/campaigns/:id/invitations/mail', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
+// bulk codes skip existing codes, an invite or a reset issues a fresh single-use link, mailing a campaign's
+// invitations mails no address twice within three days, and a tracking file ships (and mails) each request once.
+const REPEATABLE_POSTS = ['/api/admin/campaigns/:id/import', '/api/admin/campaigns/:id/invitations/mail', '/api/admin/campaigns/:id/gift-requests/ship', '/api/admin/codes/bulk', '/api/admin/creators/:id/invite', '/api/admin/creators/:id/password-reset'];
 const repeatable = REPEATABLE_POSTS.map((path) => new RegExp(`^${path.replace(/:[a-zA-Z]+/g, '[^/]+')}$`));
 const isRepeatable = (path: string) => repeatable.some((route) => route.test(path));
 // For the OpenAPI document and its conformance check (Hono's route syntax matches the same patterns).

@@ -36,11 +36,16 @@ import { formLimit, MAX_FORM_BYTES, safeNext, sameOrigin } from './guards';
 
 export const consoleRouter = new Hono<ConsoleEnv>();
 
-// Roster and reconciliation CSVs: the admin API's 1 MB, plus room for the multipart envelope.
+// Roster, reconciliation and tracking CSVs: the admin API's 1 MB, plus room for the multipart envelope.
 const MAX_UPLOAD_BYTES = 1024 * 1024 + 16 * 1024;
+// A tracking file's check page posts it back to confirm, and the browser sends each line break as CRLF: room
+// for a byte more per line break (the handler holds the file itself to 1,000,000 characters either way).
+const MAX_TRACKING_UPLOAD_BYTES = 2 * 1024 * 1024 + 16 * 1024;
 const isUpload = (path: string) => /\/(import|reconcile)$/.test(path);
+const isTrackingUpload = (path: string) => /\/gifting\/tracking$/.test(path);
 const limitForm = formLimit(MAX_FORM_BYTES);
-const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB (about 1,000 creators).');
+const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB.');
+const limitTrackingUpload = formLimit(MAX_TRACKING_UPLOAD_BYTES, 'Files are limited to 1 MB.');
 
 consoleRouter.use('*', sameOrigin);
 consoleRouter.use('*', async (c, next) => {
@@ -51,7 +56,7 @@ consoleRouter.use('*', async (c, next) => {
   c.header('Referrer-Policy', 'same-origin');
   c.header('X-Content-Type-Options', 'nosniff');
 });
-consoleRouter.use('*', (c, next) => (isUpload(c.req.path) ? limitUpload : limitForm)(c, next));
+consoleRouter.use('*', (c, next) => (isTrackingUpload(c.req.path) ? limitTrackingUpload : isUpload(c.req.path) ? limitUpload : limitForm)(c, next));
 
 // Errors under /console are console pages (with a way back into the console), never the creator's error page.
 consoleRouter.onError(async (err, c) => {

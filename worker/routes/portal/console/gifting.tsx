@@ -1,6 +1,8 @@
 // A campaign's Gifting tab (db/gifting.ts): products and the setting, the requests, shipping and declining
 // them as the admin API does, and the packing list. Writes and the CSV need an owner or manager (enforceRole).
 import { Hono } from 'hono';
+import { countOf } from '../../../../portal/format';
+import { TrackingPage } from '../../../../portal/console/gift-tracking';
 import { GiftingPage, type OpenedForm, type ProductFormValues } from '../../../../portal/console/gifting';
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
@@ -14,6 +16,8 @@ import {
   giftedByEnrollment,
   giftingSettingsBody,
   giftMailOwed,
+  giftMailsOwed,
+  ShipmentsInterrupted,
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
@@ -23,14 +27,16 @@ import {
   shipGift,
   updateGiftProduct,
   type GiftStatus,
+  type ShipOutcome,
 } from '../../../db/gifting';
+import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { publicOrigin } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { notFound } from '../../../lib/errors';
-import { noticeAfterResponse } from '../../../mail';
+import { noticeAfterResponse, noticesAfterResponse } from '../../../mail';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
@@ -80,7 +86,7 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
       values={extras.values ?? EMPTY_PRODUCT}
       errors={extras.errors}
       opened={extras.opened}
-      flash={status === 200 ? flashOf(FLASHES, c) : null}
+      flash={status === 200 ? (trackingFlash(c) ?? flashOf(FLASHES, c)) : null}
       toReview={toReview}
     />,
     status,
@@ -161,7 +167,9 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
-        : result.reason === 'changed'
+        : result.reason === 'already_shipped'
+          ? `This gift was marked shipped with ${result.request.carrier} ${result.request.tracking_number} after the page was loaded, so your tracking was not recorded and nobody was emailed twice.`
+          : result.reason === 'changed'
           ? `${result.request.display_name} changed this request after the page was loaded, so it was not marked shipped: check the products and address below (and the packing list) and ship what it asks for now.`
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
@@ -170,6 +178,53 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
+
+// Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
+// again with confirm=1, which ships the good requests as the admin API does and comes back to the tab, or, when
+// some lines had problems (found then, or only now: changed or declined meanwhile), shows what it did line by line.
+giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const { user } = c.var;
+  // The page posts the file back in a hidden field, and the browser sends its line breaks as CRLF: measured as
+  // the file was, so one that passed the check passes on confirm.
+  const csv = (await csvFromForm(form)).replace(/\r\n/g, '\n');
+  const fileName = (form.file('file')?.name ?? form.get('fileName')).slice(0, 200) || null;
+  const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number } }, status: PageStatus) =>
+    renderPage(c, <TrackingPage viewer={viewerOf(c)} campaign={campaign} toReview={await awaitingReview(c.env.DB, user.brandId)} fileName={fileName} csv={csv} {...extras} />, status);
+  if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
+  if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
+  const confirm = form.get('confirm') === '1';
+  // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+  const committed = async (done: ShipOutcome[]) => {
+    const owed = await giftMailsOwed(c.env.DB, done, publicOrigin(c));
+    if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
+  };
+  let run: Awaited<ReturnType<typeof runTrackingFile>>;
+  try {
+    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
+  } catch (e) {
+    if (!(e instanceof ShipmentsInterrupted)) throw e;
+    const { shipped } = requestCounts(e.outcomes);
+    return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
+  }
+  if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
+  if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
+  const { shipped, updated, unchanged } = run.report.counts;
+  return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged }), 303);
+});
+
+// What a tracking file did, from the counts its redirect carries (numbers only, never text).
+function trackingFlash(c: ConsoleContext): Flash | null {
+  if (c.req.query('flash') !== 'tracking') return null;
+  const [shipped, updated, unchanged] = ['shipped', 'updated', 'unchanged'].map((k) => countParam(c, k)) as [number, number, number];
+  const parts = [
+    shipped > 0 ? `${countOf(shipped, 'gift')} marked shipped: each creator is emailed the tracking.` : '',
+    updated > 0 ? `Tracking corrected on ${countOf(updated, 'gift')} shipped before (no second email).` : '',
+    unchanged > 0 ? `${countOf(unchanged, 'gift')} had this tracking already.` : '',
+  ].filter(Boolean);
+  return { tone: shipped + updated > 0 ? 'success' : 'info', text: parts.length > 0 ? parts.join(' ') : 'Nothing in the file to ship.' };
+}
 
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));

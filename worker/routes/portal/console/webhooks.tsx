@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { WebhooksPage, type DeliveryFilter, type EndpointValues } from '../../../../portal/console/webhooks';
 import { findEndpoint, listDeliveries, listEndpoints, TEST_EVENTS_PER_HOUR, type EndpointRow } from '../../../db/webhooks';
-import { webhookEventTypes } from '../../../db/schema';
+import { DEFAULT_WEBHOOK_EVENTS } from '../../../db/schema';
 import { ID_PATTERN } from '../../../lib/ids';
 import { ApiError } from '../../../lib/errors';
 import { addEndpoint, createEndpointBody, replayDelivery, rollSecret, sendTestEvent, toggleEndpoint } from '../../admin/webhooks';
@@ -49,7 +49,7 @@ async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras:
       canWrite={canWrite(c.var.user)}
       isOwner={c.var.user.role === 'owner'}
       endpoints={endpoints}
-      values={extras.values ?? { url: '', description: '', events: [...webhookEventTypes] }}
+      values={extras.values ?? { url: '', description: '', events: [...DEFAULT_WEBHOOK_EVENTS] }}
       created={extras.created}
       confirmDisable={extras.confirmDisable}
       confirmRoll={extras.confirmRoll}
