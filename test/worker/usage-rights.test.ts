@@ -171,7 +171,7 @@ describe('usage rights', () => {
     const now = Date.now();
     const forever = rightsKey({ ...YEAR, days: null });
     const state = (status: 'submitted' | 'changes_requested' | 'rejected' | 'approved' | 'live', rights_until: number | null = null) =>
-      grantView({ status, rights_terms: forever, rights_granted_at: now, rights_until }, now)?.state ?? null;
+      grantView({ status, rights_terms: forever, rights_granted_at: now, rights_until, rights_extension_id: null, extended_scopes: null, extended_days: null, extended_at: null }, now)?.state ?? null;
     expect([state('submitted'), state('changes_requested'), state('rejected'), state('approved'), state('live')]).toEqual(['pending', 'pending', null, 'active', 'active']);
     expect(state('rejected', now + DAY)).toBeNull();
   });
