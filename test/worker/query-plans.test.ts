@@ -289,13 +289,14 @@ describe('query plans of the money path and the cron', () => {
       .bind(`cv_plan_weekly_${o.brand.brandId}`, o.brand.brandId, at, o.enrollment.id, at)
       .run();
     const ran = await statementsOf(async () => expect(await mailWeeklyReports(env as Env, monday)).toBeGreaterThanOrEqual(1));
-    expect(ran.length).toBe(8); // the zones, the claim, one batch of six reads: whatever the number of brands
+    expect(ran.length).toBe(9); // the zones, the claim, one batch of seven reads: whatever the number of brands
     const plans = await plansOf(ran);
     expect(plans.find((p) => p.sql.includes('DISTINCT timezone'))!.plan).toMatch(/COVERING INDEX brands_timezone/);
     expect(plans.find((p) => p.sql.includes('SET weekly_report_week = ?1'))!.plan).toMatch(/INDEX brands_timezone \(timezone=\?\)[\s\S]*admin_users_brand_email \(brand_id=\?\)/);
     expect(plans.find((p) => p.sql.includes('AS commission_before'))!.plan).toMatch(/conversions_brand_at \(brand_id=\? AND occurred_at>\? AND occurred_at<\?\)[\s\S]*ledger_conversion \(conversion_id=\?\)/);
     expect(plans.find((p) => p.sql.includes('AS clicks_before'))!.plan).toMatch(/click_rollups_brand_day \(brand_id=\? AND day>\? AND day<\?\)/);
     expect(plans.find((p) => p.sql.includes('AS idle'))!.plan).toMatch(/enrollments_creator \(creator_id=\?\)/);
+    expect(plans.find((p) => p.sql.includes('AS ending'))!.plan).toMatch(/submissions_brand_rights \(brand_id=\? AND rights_until>\? AND rights_until<\?\)/);
     await expectNarrow(() => mailWeeklyReports(env as Env, monday + 7 * 86_400_000), []);
     // The rest of the week a run reads nothing.
     expect((await statementsOf(() => mailWeeklyReports(env as Env, monday + 3 * 86_400_000))).length).toBe(0); // Thursday: no zone's Monday or Tuesday
