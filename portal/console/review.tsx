@@ -4,6 +4,7 @@ import type { FC } from 'hono/jsx';
 import type { ComplianceChecks } from '../../worker/db/schema';
 import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { missingTags } from '../../worker/domain/submissions';
+import { parseRights, scopesInWords } from '../../worker/domain/usage-rights';
 import { countOf, formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
 import { CampaignFilter, ConsolePage, Errors, FlashNotice, Pager, type Flash, type Viewer } from './layout';
@@ -36,6 +37,19 @@ const Compliance: FC<{ c: ComplianceChecks; hashtag: string; disclosure: string 
     </li>
   </ul>
 );
+
+// What the draft grants, as the creator granted it with the draft: the uses and the term, or that none were asked.
+// A rejected draft's grant never starts, so it says nothing there.
+const Granted: FC<{ s: ReviewRow }> = ({ s }) => {
+  if (s.status === 'rejected') return null;
+  const terms = parseRights(s.rights_terms);
+  return (
+    <p class="small granted">
+      <span class="muted">Usage rights: </span>
+      {terms ? `${scopesInWords(terms)}, ${terms.days === null ? 'no end date' : `${terms.days === 1 ? '1 day' : `${formatCount(terms.days)} days`}`}` : 'none asked'}
+    </p>
+  );
+};
 
 const Back: FC<{ back: string }> = ({ back }) => <input type="hidden" name="back" value={back} />;
 
@@ -281,6 +295,7 @@ export const ReviewPage: FC<{
                   </span>
                 </div>
                 <p class="caption prewrap">{s.caption}</p>
+                <Granted s={s} />
                 <div class="review-facts">
                   <Compliance c={s.compliance} hashtag={s.hashtag} disclosure={s.disclosure_text} />
                   <a href={s.draft_url} rel="noopener noreferrer nofollow" target="_blank" class="small">

@@ -789,7 +789,7 @@ export const RightsGranted: FC<{ terms: UsageRights; inForce: UsageRights; brand
         {state === 'pending'
           ? terms.days === null
             ? 'They take effect when the brand approves this draft, with no end date.'
-            : 'The days start counting when the brand approves this draft.'
+            : 'The days start counting when the brand approves this draft, and start again on the day the post first goes live.'
           : state === 'expired'
             ? `Ended ${formatDate((until ?? now) - 1, timezone)}.`
             : until === null

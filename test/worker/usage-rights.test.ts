@@ -103,12 +103,19 @@ describe('usage rights', () => {
     expect(JSON.parse(after!.r)).toEqual({ ...YEAR, days: 30 });
     expect(after!.d).not.toBeNull();
     await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { usageRights: YEAR, contentDueAt: null });
+    // The new-campaign form asks them too, by the same rules.
+    expect(await (await get('/console', cookie)).text()).toContain('Usage rights asked with each draft');
+    const slug = `new-rights-${Date.now().toString(36)}`;
+    const created = { name: 'New rights', slug, hashtag: '#NewRights', disclosureText: '#ad', storyFormats: 'before_after', defaultDestination: 'https://shop.example/x', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active', rightsScopes: ['paid'], rightsDays: '90', rightsNote: '' };
+    expect((await post('/console/campaigns', { ...created, rightsDays: '0' }, { cookie })).status).toBe(422);
+    expect((await post('/console/campaigns', created, { cookie })).status).toBe(303);
+    expect(JSON.parse((await env.DB.prepare('SELECT usage_rights AS r FROM campaigns WHERE slug = ? AND brand_id = ?').bind(slug, m.brand.brandId).first<string>('r'))!)).toEqual({ scopes: ['paid'], days: 90, note: '' });
   });
 
   it('a draft is sent only with the tick beside the terms the form showed, and keeps them when the brief changes', async () => {
     const { m } = w;
     const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
-    expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days from the day the post goes live');
+    expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days, counted from the day the draft is approved and counted again from the day the post first goes live');
     const form = await (await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie)).text();
     expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required="" aria-describedby="grant-terms grant-note"/);
     expect(form).toContain('these rights to this content.');
@@ -144,9 +151,14 @@ describe('usage rights', () => {
     expect(resent).not.toBe(first);
     expect(JSON.parse((await submissionRow(first))!.rights_terms!)).toEqual(YEAR);
     expect(JSON.parse((await submissionRow(resent))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
+    // The review queue says what each draft grants: the console's and the API's.
+    const queue = await (await get(`/console/review?status=submitted&campaign=${m.campaign.id}`, w.cookie)).text();
+    expect(queue).toContain('Usage rights: </span>Organic reposting and paid ads, 365 days');
+    const listed = (await json<Data<{ id: string; rights: Grant }[]>>(await m.brand.api('GET', `/api/admin/submissions?status=submitted&campaignId=${m.campaign.id}`))).data.find((x) => x.id === id);
+    expect(listed?.rights).toMatchObject({ terms: YEAR, state: 'pending' });
     const page = await (await get(`/submissions/${id}`, m.cookie)).text();
     expect(page).toContain('Usage rights you granted');
-    expect(page).toContain('The days start counting when the brand approves this draft.');
+    expect(page).toContain('The days start counting when the brand approves this draft, and start again on the day the post first goes live.');
 
     // Sent back: the revision asks again for the changed terms, and the new grant replaces the old.
     expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Brighter, please.' })).status).toBe(200);

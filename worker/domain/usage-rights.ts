@@ -1,9 +1,10 @@
 // Content usage rights: what a campaign asks of its creators' posts (reposting on the brand's own accounts, paid
 // ads, partnership ads run from the creator's handle), for how long, and what a creator granted. A grant keeps
 // the terms as the creator saw them when they ticked the box: a later change to the brief changes no past grant.
-// The clock runs from the day the post first went live, or from its approval while it never went live (going
-// live again after being marked not live keeps the end it had), and a grant runs through the end of its last day
-// on the brand's calendar.
+// The clock starts at approval and starts again on the day the post first goes live (going live again after being
+// marked not live keeps the end it had), and a grant runs through the end of its last day on the brand's calendar.
+// A brand may later ask the creator to extend a grant (domain/rights-extensions.ts): an accepted extension moves
+// the end and adds uses, and the original terms stay on the submission as the creator first granted them.
 import { z } from 'zod';
 import { termsText } from '../lib/validate';
 import { addDays, dayEnd, dayOf, DAY_MS } from './periods';
@@ -34,7 +35,7 @@ export const usageRightsInput = z
       .min(1, 'Ask for at least one use, or send null to ask for none.')
       .max(RIGHTS_SCOPES.length)
       .refine((s) => new Set(s).size === s.length, 'Name each use once.'),
-    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs from the day the post first goes live (from its approval until then); null: no end.' }),
+    days: z.int().min(1).max(MAX_RIGHTS_DAYS).nullable().meta({ description: 'How many days the grant runs: counted from the approval, and counted again from the day the post first goes live; null: no end.' }),
     note: termsText(500).default(''),
   })
   .meta({ examples: [{ scopes: ['organic', 'paid'], days: 365, note: 'Cut-downs of up to 15 seconds included.' }] });
@@ -60,8 +61,10 @@ export const listInWords = (items: string[]) => (items.length <= 1 ? (items[0] ?
 
 export const scopesInWords = (r: UsageRights) => listInWords(r.scopes.map((s) => SCOPE_LABELS[s].toLowerCase())).replace(/^./, (c) => c.toUpperCase());
 
+// The rule in plain words: the days start when the draft is approved, and start over once, on the day the post
+// first goes live (a post taken down and put up again does not restart them).
 export const termInWords = (days: number | null) =>
-  days === null ? 'with no end date' : `for ${days === 1 ? '1 day' : `${days} days`} from the day the post goes live (from its approval until then)`;
+  days === null ? 'with no end date' : `for ${days === 1 ? '1 day' : `${days} days`}, counted from the day the draft is approved and counted again from the day the post first goes live`;
 
 /** The terms as a creator reads them, addressed to them: "<Brand> may repost it…, for 365 days from …". */
 export const rightsInWords = (r: UsageRights, brand: string) => `${brand} may ${listInWords(r.scopes.map((s) => SCOPE_WORDS[s]))}, ${termInWords(r.days)}.`;
@@ -156,5 +159,7 @@ export function grantView(row: GrantRow, now: number) {
     grantedAt: new Date(row.rights_granted_at).toISOString(),
     until: row.rights_until === null ? null : new Date(row.rights_until).toISOString(),
     state,
+    scopes: inForce.scopes,
+    extendedAt: row.extended_at === null ? null : new Date(row.extended_at).toISOString(),
   };
 }

@@ -48,7 +48,7 @@ export const UsageRightsTerms = z
     }),
     days: example(z.int().min(1).max(MAX_RIGHTS_DAYS), 365)
       .nullable()
-      .meta({ description: "How long a grant runs: through the end of the day this many days after the post went live (after its approval while it is not live), on the brand's calendar; null: no end." }),
+      .meta({ description: "How long a grant runs: through the end of the day this many days after the draft's approval, counted again from the day the post first goes live, on the brand's calendar; null: no end." }),
     note: example(z.string(), 'Cut-downs of up to 15 seconds included.'),
   })
   .meta({ id: 'UsageRightsTerms' });

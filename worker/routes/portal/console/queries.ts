@@ -136,6 +136,8 @@ export type ReviewItem = {
   comments: number;
   saves: number;
   shares: number;
+  // What the draft granted with it (domain/usage-rights.ts): the terms as the creator saw them, null when none were asked.
+  rights_terms: string | null;
   created_at: number;
   updated_at: number;
   handle: string;
@@ -170,7 +172,7 @@ export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilt
   const [items, byStatus] = await db.batch([
     db
       .prepare(
-        `SELECT s.id, s.status, s.story_format, s.draft_url, s.caption, s.review_notes, s.post_url, s.compliance, s.views, s.likes, s.comments, s.saves, s.shares,
+        `SELECT s.id, s.status, s.story_format, s.draft_url, s.caption, s.review_notes, s.post_url, s.compliance, s.views, s.likes, s.comments, s.saves, s.shares, s.rights_terms,
            s.created_at, s.updated_at, cr.handle, cr.display_name, cp.id AS campaign_id, cp.name AS campaign_name, cp.hashtag, cp.disclosure_text
          FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
          WHERE ${list.sql}
