@@ -335,6 +335,9 @@ describe('usage rights', () => {
     expect((await post(action.replace('/accept', '/decline'), { note: 'No.' }, { cookie: m.cookie })).status).toBe(409);
     expect(await fees(id)).toBe(1);
     expect(await (await get(`/submissions/${id}`, m.cookie)).text()).toContain('Extended ');
+    // The review queue shows live content's terms in force, not the grant as first given.
+    const queue = await (await get('/console/review?status=live', cookie)).text();
+    expect(queue).toContain(`Organic reposting, paid ads and partnership ads, until ${formatDate(extended!.rights_until! - 1, ZONE)}`);
 
     const detail = (await json<Data<Detail>>(await m.brand.api('GET', `/api/admin/content/${id}`))).data;
     expect(detail.rights).toMatchObject({ terms: YEAR, scopes: ['organic', 'paid', 'partnership'], until: new Date(extended!.rights_until!).toISOString(), state: 'active' });
