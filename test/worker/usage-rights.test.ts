@@ -395,6 +395,16 @@ describe('usage rights', () => {
     const noGrant = await extend(none, { days: 9 });
     expect([noGrant.status, (await json<ErrorBody>(noGrant)).error.code]).toEqual([409, 'rights_not_granted']);
     expect([await requests(id), await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', id), await requests(none)]).toEqual([...before, 0]);
+
+    // The brand corrects the request it withdrew: the replacement is mailed at once (the once-a-day limit counts only
+    // requests still waiting for the creator), while one more made as it waits is not.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const replaced = (await json<Data<Extension>>(await extend(id, { days: 30, scopes: ['partnership'], feeMinor: 3_000 }))).data;
+    expect(replaced.creatorMailed).toBe(true);
+    await waitFor(async () => sent.find((x) => x.to === m.email && x.text.includes('pays you $30.00')), 15_000);
+    const held = await extend(await grantedPost(Date.now() + 90 * DAY), { days: 30 });
+    expect((await json<Data<Extension>>(held)).data.creatorMailed).toBe(false);
   });
 
   it('the weekly report says how much content has rights ending within 30 days, linked to the library filtered to it', async () => {

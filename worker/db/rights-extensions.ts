@@ -9,6 +9,9 @@ import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
 import { ApiError, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
+import { log } from '../lib/log';
+import { queueNotices } from '../mail';
+import type { Env } from '../env';
 import { iso } from '../lib/validate';
 import { STORY_FORMAT_LABELS } from '../../portal/format';
 import { auditIfChanged } from './audit';
@@ -125,8 +128,11 @@ export type Asked = { extension: RightsExtensionRow; mail: Message | null };
 /**
  * Makes a request on one piece of content of the brand's. Refused (nothing written): 404 not the brand's; 409 no
  * grant to extend, the creator gone, days on a grant without an end, nothing to extend, or one already open
- * (`details.requestId`). The creator is mailed (`mail`) unless a request of the brand's reached them within a day,
- * so a brand asking about ten posts at once sends one mail; every request waits on their home page.
+ * (`details.requestId`). The creator is mailed (`mail`, handed on by tellCreator) unless another request of the
+ * brand's that is still waiting reached them within a day, so a brand asking about ten posts at once sends one mail
+ * and every request waits on their home page; a request made after the waiting one was answered or withdrawn (a
+ * corrected request, a better offer) is mailed at once. The insert's `mailed_at` is the claim that makes the limit
+ * hold for requests made at the same moment; tellCreator gives it back if the mail could not be handed on.
  */
 export async function askRightsExtension(db: D1Database, brandId: string, submissionId: string, input: RightsExtensionInput, actor: Actor, origin: string): Promise<Asked> {
   const s = await subjectOf(db, brandId, submissionId);
@@ -145,7 +151,7 @@ export async function askRightsExtension(db: D1Database, brandId: string, submis
         `INSERT INTO rights_extensions (id, brand_id, submission_id, status, days, scopes, fee_minor, currency, note, asked_by_type, asked_by_id, mailed_at, created_at)
          VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8, ?9, ?10,
            CASE WHEN EXISTS (SELECT 1 FROM enrollments oe JOIN submissions os ON os.enrollment_id = oe.id JOIN rights_extensions o ON o.submission_id = os.id
-             WHERE oe.creator_id = ?11 AND oe.brand_id = ?2 AND o.mailed_at > ?12 - ${DAY_MS}) THEN NULL ELSE ?12 END, ?12)
+             WHERE oe.creator_id = ?11 AND oe.brand_id = ?2 AND o.status = 'open' AND o.mailed_at > ?12 - ${DAY_MS}) THEN NULL ELSE ?12 END, ?12)
          ON CONFLICT DO NOTHING`,
       )
       .bind(id, brandId, submissionId, ask.days, JSON.stringify(ask.scopes), ask.feeMinor, ask.currency, ask.note, actor.type, actor.id, s.creator_id, now),
@@ -175,6 +181,19 @@ function askedMail(s: Subject, x: RightsExtensionRow, origin: string, now: numbe
     ].join('\n\n'),
     idempotencyKey: `rights-extension:${x.id}`,
   };
+}
+
+/**
+ * Hands a request's mail to the mail queue (or, when the queue refuses it, to the provider) and answers the request
+ * as it then stands: one that neither took is marked not mailed, so it says so and holds back no later request.
+ */
+export async function tellCreator(env: Env, asked: Asked): Promise<RightsExtensionRow> {
+  const x = asked.extension;
+  if (!asked.mail) return x;
+  const handed = await queueNotices(env, [asked.mail], 'rights_extension_mail_failed').catch((error: unknown) => (log.error('rights_extension_mail_failed', { error }), 0));
+  if (handed > 0) return x;
+  await env.DB.prepare('UPDATE rights_extensions SET mailed_at = NULL WHERE id = ? AND mailed_at = ?').bind(x.id, x.mailed_at).run();
+  return { ...x, mailed_at: null };
 }
 
 /** Withdraws the open request on the brand's content. 404: not the brand's; 409 `rights_extension_not_open`: none is open. */

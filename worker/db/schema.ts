@@ -812,7 +812,8 @@ export const rightsExtensions = sqliteTable(
     note: text('note').notNull().default(''),
     askedByType: text('asked_by_type', { enum: ['admin_user', 'api_key'] }).notNull(),
     askedById: text('asked_by_id').notNull(),
-    // When the creator was mailed about it; null: not mailed (another request of the brand's reached them within a day).
+    // When the creator was mailed about it (claimed with the insert, given back if the mail could not be handed on);
+    // null: not mailed (another waiting request of the brand's reached them within a day, or the mail failed).
     mailedAt: integer('mailed_at'),
     // On acceptance: the terms in words as the creator read them, and the grant's end and uses before and after.
     termsText: text('terms_text'),

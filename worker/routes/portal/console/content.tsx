@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { ContentDetailPage, ContentPage, emptyExtensionForm, type ContentFilters, type ExtensionForm } from '../../../../portal/console/content';
 import type { FormError } from '../../../../portal/layout';
 import { contentCsvResponse, contentPosition, getContent, listContent, RIGHTS_FILTERS, type ContentRow } from '../../../db/content-library';
-import { askOf, askRightsExtension, cannotAsk, extensionsOf, latestExtensions, subjectOf, withdrawRightsExtension } from '../../../db/rights-extensions';
+import { askOf, askRightsExtension, cannotAsk, extensionsOf, latestExtensions, subjectOf, tellCreator, withdrawRightsExtension } from '../../../db/rights-extensions';
 import { MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, rightsExtensionInput } from '../../../domain/rights-extensions';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { formatMoney } from '../../../../portal/format';
@@ -13,7 +13,6 @@ import { publicOrigin } from '../../../env';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
-import { noticeAfterResponse } from '../../../mail';
 import { viewerOf } from './campaigns';
 import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, campaignOptions } from './queries';
@@ -115,7 +114,7 @@ contentRoutes.post('/content/:submissionId/rights-extension', async (c) => {
   const input = body as Parameters<typeof askRightsExtension>[3];
   try {
     const asked = await askRightsExtension(c.env.DB, c.var.user.brandId, r.id, input, { type: 'admin_user', id: c.var.user.id }, publicOrigin(c));
-    if (asked.mail) noticeAfterResponse(c.executionCtx, c.env, asked.mail, 'rights_extension_mail_failed');
+    await tellCreator(c.env, asked);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 409) throw error;
     // The same form sent twice (a double click, a reload): the request it made the first time, by this same person.
