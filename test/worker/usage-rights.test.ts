@@ -9,6 +9,7 @@ import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { setTransport, type Message } from '../../worker/lib/messages';
 import { addDays, dayEnd, dayOf, dayStart } from '../../worker/domain/periods';
 import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
+import { answerRightsExtension } from '../../worker/db/rights-extensions';
 import { createMoneyBrand, insertSubmission, json, rowCount, waitFor, type Data } from './fixtures';
 import { adminUser, signIn } from './console-fixtures';
 import { get, post, type Fields } from './forms';
@@ -43,8 +44,8 @@ const submittedId = (res: Response) => /\/submissions\/(sub_[\w-]+)/.exec(res.he
 // answered from the creator's page with the words it showed.
 type Extension = { id: string; status: string; creatorMailed: boolean; accepted: { terms: string; until: string | null } | null; declineNote: string | null };
 type Detail = Item & { rights: Grant & { scopes: string[]; extendedAt: string | null }; rightsExtension: Extension | null; rightsExtensions: Extension[] };
-const grantedPost = async (until: number | null) => {
-  const id = await insertSubmission(w.m.brand.brandId, w.m.enrollment.id, 'live');
+const grantedPost = async (until: number | null, status: 'approved' | 'live' = 'live') => {
+  const id = await insertSubmission(w.m.brand.brandId, w.m.enrollment.id, status);
   await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, until, id).run();
   return id;
 };
@@ -57,6 +58,13 @@ const shown = async (id: string) => {
 };
 const grantOf = (id: string) => env.DB.prepare('SELECT rights_terms, rights_until, rights_extension_id FROM submissions WHERE id = ?').bind(id).first<{ rights_terms: string; rights_until: number | null; rights_extension_id: string | null }>();
 const fees = (id: string) => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE submission_id = ? AND kind = 'adjustment'", id);
+const enrollmentStatus = (status: string) => env.DB.prepare('UPDATE enrollments SET status = ? WHERE id = ?').bind(status, w.m.enrollment.id).run();
+// Asked through the API and accepted from the creator's page, as they read it.
+const extendAccepted = async (id: string, body: unknown) => {
+  expect((await extend(id, body)).status).toBe(201);
+  const { words, action } = await shown(id);
+  expect((await post(action, { words }, { cookie: w.m.cookie })).status).toBe(303);
+};
 const requests = (id: string) => rowCount('SELECT count(*) AS n FROM rights_extensions WHERE submission_id = ?', id);
 
 describe('usage rights', () => {
@@ -405,6 +413,30 @@ describe('usage rights', () => {
     await waitFor(async () => sent.find((x) => x.to === m.email && x.text.includes('pays you $30.00')), 15_000);
     const held = await extend(await grantedPost(Date.now() + 90 * DAY), { days: 30 });
     expect((await json<Data<Extension>>(held)).data.creatorMailed).toBe(false);
+  });
+
+  it('only the creator, in the campaign, answers: another is 404, one removed since the ask is 409 with nothing paid, one invited back is not asked', async () => {
+    const { m, other } = w;
+    const id = await grantedPost(Date.now() + 60 * DAY);
+    const request = (await json<Data<Extension>>(await extend(id, { days: 30, feeMinor: 5_000 }))).data;
+    const { words, action } = await shown(id);
+    await expect(answerRightsExtension(env.DB, other.creator.id, id, request.id, { accept: true, words })).rejects.toMatchObject({ status: 404 });
+    try {
+      await enrollmentStatus('removed');
+      expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(409);
+      expect([await fees(id), (await grantOf(id))!.rights_extension_id]).toEqual([0, null]);
+      // Invited back after leaving: neither asked nor answering until they rejoin.
+      await enrollmentStatus('invited');
+      const reinvited = await extend(await grantedPost(Date.now() + 60 * DAY), { days: 30 });
+      expect([reinvited.status, (await json<ErrorBody>(reinvited)).error.code]).toEqual([409, 'enrollment_removed']);
+      expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(409);
+      expect(await fees(id)).toBe(0);
+    } finally {
+      await enrollmentStatus('active');
+    }
+    // Back in the campaign, the same words are accepted and paid once.
+    expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(303);
+    expect(await fees(id)).toBe(1);
   });
 
   it('the weekly report says how much content has rights ending within 30 days, linked to the library filtered to it', async () => {

@@ -107,6 +107,11 @@ const SUBJECT_SQL = `SELECT s.id, s.brand_id, s.enrollment_id, s.story_format, s
   FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
   JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = s.brand_id JOIN campaigns c ON c.id = e.campaign_id ${EXTENSION_JOIN}`;
 
+// A creator in the campaign is asked and answers: not one removed, nor one invited back after leaving who has not
+// rejoined yet (the statuses content-due reminders count), and only once they accepted the brand.
+const IN_CAMPAIGN: readonly string[] = ['active', 'paused', 'benched'];
+const IN_CAMPAIGN_SQL = `e.status IN ('active', 'paused', 'benched') AND r.accepted_at IS NOT NULL`;
+
 const grantNow = (s: Subject): GrantNow => ({ scopes: termsInForce(s)?.scopes ?? [], until: s.rights_until });
 
 /** The piece of content as the console's and the API's request checks read it; null when it is not the brand's. */
@@ -118,7 +123,17 @@ export function cannotAsk(s: Subject, now: number): ApiError | null {
   if ((s.status !== 'approved' && s.status !== 'live') || (state !== 'active' && state !== 'ending' && state !== 'expired')) {
     return new ApiError(409, 'rights_not_granted', 'The creator granted no usage rights in force or ended on this content (none were asked, or the draft is not approved), so there is nothing to extend.');
   }
-  if (s.enrollment_status === 'removed' || !s.accepted) return new ApiError(409, 'enrollment_removed', 'This creator is no longer in the campaign, so they cannot be asked from here. Restore them first, or ask them directly.');
+  if (!IN_CAMPAIGN.includes(s.enrollment_status) || !s.accepted) {
+    return new ApiError(409, 'enrollment_removed', 'This creator is not in the campaign now (removed, or invited back and not rejoined yet), so they cannot be asked from here. Restore them first, or ask them directly.');
+  }
+  return null;
+}
+
+/** Why the creator cannot answer now (a 409), or null: the same rule as asking, in their words. */
+function cannotAnswer(s: Subject): ApiError | null {
+  if (s.enrollment_status === 'invited') return new ApiError(409, 'enrollment_removed', `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then answer this request.`);
+  if (!IN_CAMPAIGN.includes(s.enrollment_status)) return new ApiError(409, 'enrollment_removed', `You are no longer in ${s.brand_name}'s ${s.campaign_name}, so this request can no longer be answered.`);
+  if (!s.accepted) return new ApiError(409, 'creator_not_accepted', `Accept ${s.brand_name}'s invitation on your home page first, then answer this request.`);
   return null;
 }
 
@@ -214,10 +229,17 @@ export async function withdrawRightsExtension(db: D1Database, brandId: string, s
 /** An open request as the creator's pages show it: the words they would accept, as of now. */
 export type CreatorRequest = { extension: RightsExtensionRow; words: string };
 
-/** A piece of content's requests, for its creator's page (their own content only), with the open one in words. */
-export async function creatorExtensions(db: D1Database, s: GrantRow & { id: string; brand_id: string; brand_name: string; timezone: string }, now: number): Promise<{ history: RightsExtensionRow[]; open: CreatorRequest | null }> {
+/**
+ * A piece of content's requests, for its creator's page (their own content only), with the open one in words while
+ * they can answer it (not while an invitation back into the campaign waits for them).
+ */
+export async function creatorExtensions(
+  db: D1Database,
+  s: GrantRow & { id: string; brand_id: string; brand_name: string; timezone: string; enrollment_status: string },
+  now: number,
+): Promise<{ history: RightsExtensionRow[]; open: CreatorRequest | null }> {
   const history = await extensionsOf(db, s.brand_id, s.id);
-  const x = history.find((h) => h.status === 'open');
+  const x = IN_CAMPAIGN.includes(s.enrollment_status) ? history.find((h) => h.status === 'open') : undefined;
   const grant: GrantNow = { scopes: termsInForce(s)?.scopes ?? [], until: s.rights_until };
   return { history, open: x ? { extension: x, words: extensionInWords(askOf(x), grant, s.brand_name, now, zoneOrUtc(s.timezone)) } : null };
 }
@@ -230,7 +252,8 @@ export const waitingRequests = (db: D1Database, creatorId: string) =>
       `SELECT x.id, x.submission_id, b.name AS brand_name, c.name AS campaign_name, s.story_format, x.fee_minor, x.currency
        FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id JOIN rights_extensions x ON x.submission_id = s.id AND x.status = 'open'
        JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.creator_id = ? AND e.status <> 'removed' ORDER BY x.created_at, x.id LIMIT 20`,
+       JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+       WHERE e.creator_id = ? AND ${IN_CAMPAIGN_SQL} ORDER BY x.created_at, x.id LIMIT 20`,
     )
     .bind(creatorId)
     .all<WaitingRequest>()
@@ -246,18 +269,22 @@ export type Answered =
   | { outcome: 'changed'; extension: RightsExtensionRow };
 
 /**
- * The creator's answer to a request on their own content. 404: not theirs (or their enrollment was removed);
- * 409 `rights_extension_not_open` (details.status): withdrawn, or answered the other way. Accepting writes, in one
- * batch guarded by the request still being open and the grant's end being the one the words were read against:
- * the request accepted with the words, the grant's new end and uses, the fee on the ledger, the audit row.
+ * The creator's answer to a request on their own content. 404: not theirs; 409 `rights_extension_not_open`
+ * (details.status): withdrawn, or answered the other way; 409 `enrollment_removed` or `creator_not_accepted`: they
+ * are not in the campaign now (cannotAnswer). Accepting writes, in one batch guarded by the request still being
+ * open, the creator still in the campaign and the grant's end being the one the words were read against: the
+ * request accepted with the words, the grant's new end and uses, the fee on the ledger, the audit row.
  */
 export async function answerRightsExtension(db: D1Database, creatorId: string, submissionId: string, requestId: string, answer: Answer): Promise<Answered> {
-  const s = await db.prepare(`${SUBJECT_SQL} WHERE s.id = ? AND e.creator_id = ? AND e.status <> 'removed'`).bind(submissionId, creatorId).first<Subject>();
+  const subject = () => db.prepare(`${SUBJECT_SQL} WHERE s.id = ? AND e.creator_id = ?`).bind(submissionId, creatorId).first<Subject>();
+  const s = await subject();
   const x = s ? await db.prepare('SELECT * FROM rights_extensions WHERE id = ? AND submission_id = ?').bind(requestId, submissionId).first<RightsExtensionRow>() : null;
   if (!s || !x) throw notFound('request');
   const wanted = answer.accept ? 'accepted' : 'declined';
   const notOpen = (status: string) => new ApiError(409, 'rights_extension_not_open', status === 'withdrawn' ? `${s.brand_name} withdrew this request.` : 'This request was answered already.', { status });
   if (x.status === wanted) return { outcome: 'already', extension: x };
+  const refused = cannotAnswer(s);
+  if (refused) throw refused;
   if (x.status !== 'open') throw notOpen(x.status);
   const now = Date.now();
   const audit = { brandId: s.brand_id, actorType: 'creator' as const, actorId: creatorId, targetType: 'submission', targetId: s.id };
@@ -277,15 +304,17 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
   const until = extendedUntil(grant.until, ask.days, now, zone);
   const scopes = scopesAfter(grant, ask);
   // Each write after the first checks the first's stamp (accepted at `now`): the batch is atomic, and a lost race
-  // (the brand withdrew, the post went live and moved the end) leaves the request open and writes nothing.
+  // (the brand withdrew or removed the creator, the post went live and moved the end) leaves the request open and
+  // writes nothing.
   const acceptedNow = 'EXISTS (SELECT 1 FROM rights_extensions WHERE id = ? AND status = ? AND answered_at = ?)';
   const statements = [
     db
       .prepare(
         `UPDATE rights_extensions SET status = 'accepted', answered_at = ?, terms_text = ?, until_before = ?, until_after = ?, scopes_after = ?
-         WHERE id = ? AND status = 'open' AND EXISTS (SELECT 1 FROM submissions WHERE id = ? AND rights_until IS ? AND rights_extension_id IS ?)`,
+         WHERE id = ? AND status = 'open' AND EXISTS (SELECT 1 FROM submissions WHERE id = ? AND rights_until IS ? AND rights_extension_id IS ?)
+           AND EXISTS (SELECT 1 FROM enrollments e JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE e.id = ? AND ${IN_CAMPAIGN_SQL})`,
       )
-      .bind(now, words, grant.until, until, JSON.stringify(scopes), x.id, s.id, s.rights_until, s.rights_extension_id),
+      .bind(now, words, grant.until, until, JSON.stringify(scopes), x.id, s.id, s.rights_until, s.rights_extension_id, s.enrollment_id),
     db.prepare(`UPDATE submissions SET rights_until = ?, rights_extension_id = ? WHERE id = ? AND ${acceptedNow}`).bind(until, x.id, s.id, x.id, 'accepted', now),
     db
       .prepare(
@@ -310,11 +339,17 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
   }
   const [accepted] = await db.batch(statements);
   if ((accepted?.meta.changes ?? 0) > 0) return { outcome: 'accepted', extension: { ...x, status: 'accepted', answered_at: now, terms_text: words, until_before: grant.until, until_after: until, scopes_after: JSON.stringify(scopes) } };
-  return settled(db, x.id, wanted, notOpen, () => ({ outcome: 'changed', extension: x }));
+  // Still open: the creator left the campaign meanwhile, or the words moved.
+  return settled(db, x.id, wanted, notOpen, async () => {
+    const again = await subject();
+    const gone = again ? cannotAnswer(again) : notFound('request');
+    if (gone) throw gone;
+    return { outcome: 'changed', extension: x };
+  });
 }
 
 // A write that changed nothing lost a race: the request as it now stands says which.
-async function settled(db: D1Database, id: string, wanted: RightsExtensionStatus, notOpen: (status: string) => ApiError, stillOpen?: () => Answered): Promise<Answered> {
+async function settled(db: D1Database, id: string, wanted: RightsExtensionStatus, notOpen: (status: string) => ApiError, stillOpen?: () => Promise<Answered>): Promise<Answered> {
   const now = await db.prepare('SELECT * FROM rights_extensions WHERE id = ?').bind(id).first<RightsExtensionRow>();
   if (now?.status === wanted) return { outcome: 'already', extension: now };
   if (now?.status === 'open' && stillOpen) return stillOpen();
