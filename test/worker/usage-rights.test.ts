@@ -2,7 +2,7 @@
 // form), the creator grants with each draft (the tick, the terms the form showed, a revision), the grant's end
 // on the brand's calendar, and the content library (API, console page, CSV) with its filters and tenancy.
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatDate } from '../../portal/format';
 import type { Env } from '../../worker/env';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
@@ -434,9 +434,12 @@ describe('usage rights', () => {
     } finally {
       await enrollmentStatus('active');
     }
-    // Back in the campaign, the same words are accepted and paid once.
-    expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(303);
-    expect(await fees(id)).toBe(1);
+    // Back in the campaign, accepted from two tabs in the same millisecond: one acceptance writes, the other nothing.
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    const answers = await Promise.all([1, 2].map(() => answerRightsExtension(env.DB, m.creator.id, id, request.id, { accept: true, words })));
+    vi.restoreAllMocks();
+    expect(answers.map((a) => a.outcome).sort()).toEqual(['accepted', 'already']);
+    expect([await fees(id), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_accepted'", id)]).toEqual([1, 1]);
   });
 
   it('the weekly report says how much content has rights ending within 30 days, linked to the library filtered to it', async () => {

@@ -34,6 +34,7 @@ export type RightsExtensionRow = {
   until_after: number | null;
   scopes_after: string | null;
   answer_note: string | null;
+  answer_key: string | null;
   created_at: number;
   answered_at: number | null;
 };
@@ -303,25 +304,26 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
   if (!sameWords(answer.words, words)) return { outcome: 'changed', extension: x };
   const until = extendedUntil(grant.until, ask.days, now, zone);
   const scopes = scopesAfter(grant, ask);
-  // Each write after the first checks the first's stamp (accepted at `now`): the batch is atomic, and a lost race
-  // (the brand withdrew or removed the creator, the post went live and moved the end) leaves the request open and
-  // writes nothing.
-  const acceptedNow = 'EXISTS (SELECT 1 FROM rights_extensions WHERE id = ? AND status = ? AND answered_at = ?)';
+  // Each write after the first checks the first's stamp (this batch's random key, which no other acceptance, even
+  // in the same millisecond, can have written): the batch is atomic, and a lost race (the brand withdrew or removed
+  // the creator, the post went live and moved the end, another tab accepted first) writes nothing more.
+  const key = crypto.randomUUID();
+  const acceptedNow = 'EXISTS (SELECT 1 FROM rights_extensions WHERE id = ? AND answer_key = ?)';
   const statements = [
     db
       .prepare(
-        `UPDATE rights_extensions SET status = 'accepted', answered_at = ?, terms_text = ?, until_before = ?, until_after = ?, scopes_after = ?
+        `UPDATE rights_extensions SET status = 'accepted', answered_at = ?, answer_key = ?, terms_text = ?, until_before = ?, until_after = ?, scopes_after = ?
          WHERE id = ? AND status = 'open' AND EXISTS (SELECT 1 FROM submissions WHERE id = ? AND rights_until IS ? AND rights_extension_id IS ?)
            AND EXISTS (SELECT 1 FROM enrollments e JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE e.id = ? AND ${IN_CAMPAIGN_SQL})`,
       )
-      .bind(now, words, grant.until, until, JSON.stringify(scopes), x.id, s.id, s.rights_until, s.rights_extension_id, s.enrollment_id),
-    db.prepare(`UPDATE submissions SET rights_until = ?, rights_extension_id = ? WHERE id = ? AND ${acceptedNow}`).bind(until, x.id, s.id, x.id, 'accepted', now),
+      .bind(now, key, words, grant.until, until, JSON.stringify(scopes), x.id, s.id, s.rights_until, s.rights_extension_id, s.enrollment_id),
+    db.prepare(`UPDATE submissions SET rights_until = ?, rights_extension_id = ? WHERE id = ? AND ${acceptedNow}`).bind(until, x.id, s.id, x.id, key),
     db
       .prepare(
         `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
          SELECT ?, ?, 'creator', ?, 'submission.rights_extension_accepted', 'submission', ?, ?, ? WHERE ${acceptedNow}`,
       )
-      .bind(newId('aud'), s.brand_id, creatorId, s.id, JSON.stringify({ requestId: x.id, until: iso(until), noEnd: until === null, scopes, feeMinor: x.fee_minor }), now, x.id, 'accepted', now),
+      .bind(newId('aud'), s.brand_id, creatorId, s.id, JSON.stringify({ requestId: x.id, until: iso(until), noEnd: until === null, scopes, feeMinor: x.fee_minor }), now, x.id, key),
   ];
   if (x.fee_minor > 0) {
     // Paid as a brand's adjustment is (db/adjustments.ts): payable at once in the brand's month, counted with
@@ -334,11 +336,11 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
            SELECT ?, ?, ?, ?, 'adjustment', ?, ?, 0, ?, ?, ?, ?, ?, ? WHERE ${acceptedNow}
            ON CONFLICT(brand_id, event_key) DO NOTHING`,
         )
-        .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, x.fee_minor, x.currency, periodOf(now, zone), s.id, `rights_extension:${x.id}`, now, now, note, x.id, 'accepted', now),
+        .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, x.fee_minor, x.currency, periodOf(now, zone), s.id, `rights_extension:${x.id}`, now, now, note, x.id, key),
     );
   }
   const [accepted] = await db.batch(statements);
-  if ((accepted?.meta.changes ?? 0) > 0) return { outcome: 'accepted', extension: { ...x, status: 'accepted', answered_at: now, terms_text: words, until_before: grant.until, until_after: until, scopes_after: JSON.stringify(scopes) } };
+  if ((accepted?.meta.changes ?? 0) > 0) return { outcome: 'accepted', extension: { ...x, status: 'accepted', answered_at: now, answer_key: key, terms_text: words, until_before: grant.until, until_after: until, scopes_after: JSON.stringify(scopes) } };
   // Still open: the creator left the campaign meanwhile, or the words moved.
   return settled(db, x.id, wanted, notOpen, async () => {
     const again = await subject();

@@ -822,6 +822,9 @@ export const rightsExtensions = sqliteTable(
     scopesAfter: text('scopes_after', { mode: 'json' }).$type<RightsScope[]>(),
     // The creator's note with a decline.
     answerNote: text('answer_note'),
+    // On acceptance: a random key the accepting batch's first write stamps and its later writes check, so of two
+    // acceptances in the same millisecond only the one that moved the request writes the rest.
+    answerKey: text('answer_key'),
     createdAt: createdAt(),
     // When it was accepted, declined or withdrawn.
     answeredAt: integer('answered_at'),
@@ -830,6 +833,8 @@ export const rightsExtensions = sqliteTable(
     // One open request per piece of content: the index, not a read, refuses a second made at the same moment.
     uniqueIndex('rights_extensions_open').on(t.submissionId).where(sql`status = 'open'`),
     index('rights_extensions_submission').on(t.submissionId, t.createdAt),
+    // The brand's answered requests by when (the review digest's "creators answered").
+    index('rights_extensions_brand_answered').on(t.brandId, t.answeredAt).where(sql`answered_at IS NOT NULL`),
   ],
 );
 

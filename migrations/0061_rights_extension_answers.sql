@@ -1,0 +1,2 @@
+ALTER TABLE `rights_extensions` ADD `answer_key` text;--> statement-breakpoint
+CREATE INDEX `rights_extensions_brand_answered` ON `rights_extensions` (`brand_id`,`answered_at`) WHERE answered_at IS NOT NULL;
