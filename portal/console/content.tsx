@@ -3,7 +3,7 @@
 import type { FC } from 'hono/jsx';
 import type { ContentRow, RightsFilter } from '../../worker/db/content-library';
 import { askOf, type RightsExtensionRow } from '../../worker/db/rights-extensions';
-import { askInWords, MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, type RightsExtensionStatus } from '../../worker/domain/rights-extensions';
+import { askInWords, extendable, MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, type RightsExtensionStatus } from '../../worker/domain/rights-extensions';
 import { grantState, MAX_RIGHTS_DAYS, parseRights, RIGHTS_SCOPES, rightsInWords, SCOPE_LABELS, scopesInWords, termsInForce, type RightsState } from '../../worker/domain/usage-rights';
 import { formatCount, formatDate, formatMoney, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, type FormError } from '../layout';
@@ -63,8 +63,8 @@ const Rights: FC<{ r: ContentRow; now: number; timezone: string }> = ({ r, now, 
 // The row's way to the rights' page: the latest request's state, and the link (to ask, for content whose rights can be extended).
 const RightsLink: FC<{ r: ContentRow; latest: RightsExtensionRow | undefined; now: number; timezone: string; canWrite: boolean }> = ({ r, latest, now, timezone, canWrite }) => {
   const state = grantState(r, now);
-  const extendable = state === 'active' || state === 'ending' || state === 'expired';
-  if (!latest && !extendable) return null;
+  const canExtend = (state === 'active' || state === 'ending' || state === 'expired') && extendable({ scopes: termsInForce(r)?.scopes ?? [], until: r.rights_until });
+  if (!latest && !canExtend) return null;
   return (
     <span class="block small rights-link">
       {latest ? (
@@ -73,7 +73,7 @@ const RightsLink: FC<{ r: ContentRow; latest: RightsExtensionRow | undefined; no
         </>
       ) : null}
       <a href={`/console/content/${r.id}`}>
-        {canWrite && extendable && latest?.status !== 'open' ? 'Ask to extend' : 'Rights history'}
+        {canWrite && canExtend && latest?.status !== 'open' ? 'Ask to extend' : 'Rights history'}
         <span class="visually-hidden"> of @{r.handle}'s {STORY_FORMAT_LABELS[r.story_format]?.toLowerCase() ?? 'post'}</span>
       </a>
     </span>

@@ -42,7 +42,7 @@ const submittedId = (res: Response) => /\/submissions\/(sub_[\w-]+)/.exec(res.he
 
 // Extension requests: live content granted YEAR (organic and paid) that ends at `until`, asked through the API,
 // answered from the creator's page with the words it showed.
-type Extension = { id: string; status: string; creatorMailed: boolean; accepted: { terms: string; until: string | null } | null; declineNote: string | null };
+type Extension = { id: string; status: string; scopes: string[]; creatorMailed: boolean; accepted: { terms: string; until: string | null } | null; declineNote: string | null };
 type Detail = Item & { rights: Grant & { scopes: string[]; extendedAt: string | null }; rightsExtension: Extension | null; rightsExtensions: Extension[] };
 const grantedPost = async (until: number | null, status: 'approved' | 'live' = 'live') => {
   const id = await insertSubmission(w.m.brand.brandId, w.m.enrollment.id, status);
@@ -312,7 +312,9 @@ describe('usage rights', () => {
     const asked = await extend(id, { days: 90, scopes: ['partnership', 'paid'], feeMinor: 15_000, note: 'For the spring ads.' });
     expect(asked.status).toBe(201);
     const request = (await json<Data<Extension>>(asked)).data;
-    expect(request).toMatchObject({ status: 'open', creatorMailed: true, accepted: null });
+    // Only the uses the grant does not have are kept, and the brand reads them as what it adds.
+    expect(request).toMatchObject({ status: 'open', creatorMailed: true, accepted: null, scopes: ['partnership'] });
+    expect(await (await get(`/console/content/${id}`, cookie)).text()).toContain('90 more days, adds partnership ads, $150.00');
     // One open request at a time; the creator hears of it once, with the words and the link.
     const again = await extend(id, { noEnd: true });
     expect(again.status).toBe(409);
@@ -402,6 +404,14 @@ describe('usage rights', () => {
     const none = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
     const noGrant = await extend(none, { days: 9 });
     expect([noGrant.status, (await json<ErrorBody>(noGrant)).error.code]).toEqual([409, 'rights_not_granted']);
+    // A grant without an end that has every use: nothing to ask, and the console offers no form.
+    const everything = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+    await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ? WHERE id = ?').bind(rightsKey({ scopes: ['organic', 'paid', 'partnership'], days: null, note: '' }), Date.now(), everything).run();
+    const nothing = await extend(everything, { noEnd: true, scopes: ['paid'] });
+    expect([nothing.status, (await json<ErrorBody>(nothing)).error.code]).toEqual([409, 'nothing_to_extend']);
+    const everythingPage = await (await get(`/console/content/${everything}`, cookie)).text();
+    expect(everythingPage).toContain('no end date and every use');
+    expect(everythingPage).not.toContain('Send the request to');
     expect([await requests(id), await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', id), await requests(none)]).toEqual([...before, 0]);
 
     // The brand corrects the request it withdrew: the replacement is mailed at once (the once-a-day limit counts only

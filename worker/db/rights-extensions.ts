@@ -3,7 +3,7 @@
 // portal. One open request per piece of content (a unique index). Accepting moves the grant's end, adds its uses,
 // keeps the words the creator accepted and pays the fee as a brand's adjustment is paid (a ledger entry whose
 // event key is the request's, so no acceptance, repeated or raced, pays twice), all in one batch.
-import { extendedUntil, extendsAnything, extensionInWords, sameWords, scopesAfter, type ExtensionAsk, type GrantNow, type RightsExtensionInput, type RightsExtensionStatus } from '../domain/rights-extensions';
+import { addedScopes, extendable, extendedUntil, extendsAnything, extensionInWords, sameWords, scopesAfter, type ExtensionAsk, type GrantNow, type RightsExtensionInput, type RightsExtensionStatus } from '../domain/rights-extensions';
 import { EXTENSION_COLUMNS, EXTENSION_JOIN, grantState, termsInForce, type GrantRow, type RightsScope } from '../domain/usage-rights';
 import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
 import { ApiError, notFound } from '../lib/errors';
@@ -124,6 +124,7 @@ export function cannotAsk(s: Subject, now: number): ApiError | null {
   if ((s.status !== 'approved' && s.status !== 'live') || (state !== 'active' && state !== 'ending' && state !== 'expired')) {
     return new ApiError(409, 'rights_not_granted', 'The creator granted no usage rights in force or ended on this content (none were asked, or the draft is not approved), so there is nothing to extend.');
   }
+  if (!extendable(grantNow(s))) return new ApiError(409, 'nothing_to_extend', 'This grant already has no end date and every use, so there is nothing to extend.');
   if (!IN_CAMPAIGN.includes(s.enrollment_status) || !s.accepted) {
     return new ApiError(409, 'enrollment_removed', 'This creator is not in the campaign now (removed, or invited back and not rejoined yet), so they cannot be asked from here. Restore them first, or ask them directly.');
   }
@@ -157,7 +158,7 @@ export async function askRightsExtension(db: D1Database, brandId: string, submis
   const refused = cannotAsk(s, now);
   if (refused) throw refused;
   const grant = grantNow(s);
-  const ask: ExtensionAsk = { days: input.noEnd ? null : (input.days ?? null), scopes: input.scopes, feeMinor: input.feeMinor, currency: s.currency, note: input.note };
+  const ask: ExtensionAsk = { days: input.noEnd ? null : (input.days ?? null), scopes: addedScopes(grant, input.scopes), feeMinor: input.feeMinor, currency: s.currency, note: input.note };
   if (grant.until === null && ask.days !== null) throw new ApiError(409, 'grant_has_no_end', 'This grant has no end date, so it takes no more days: send "noEnd": true with the uses to add.');
   if (!extendsAnything(grant, ask)) throw new ApiError(409, 'nothing_to_extend', 'This grant already has no end date and every use asked: add a use it does not have.');
   const id = newId('rx');

@@ -23,7 +23,7 @@ export const rightsExtensionInput = z
       .max(RIGHTS_SCOPES.length)
       .refine((s) => new Set(s).size === s.length, 'Name each use once.')
       .default([])
-      .meta({ description: 'Uses to add to those granted (any already granted stay).' }),
+      .meta({ description: 'Uses to add to those granted (any already granted stay, and are not kept with the request).' }),
     feeMinor: z.int().min(0).max(MAX_RIGHTS_FEE_MINOR).default(0).meta({ description: "What you pay the creator for it, in minor units of your brand's currency, paid as a bonus once they accept." }),
     note: termsText(RIGHTS_EXTENSION_NOTE_MAX).default('').meta({ description: 'Plain text the creator reads with the request.' }),
   })
@@ -54,6 +54,12 @@ export const scopesAfter = (grant: GrantNow, ask: Pick<ExtensionAsk, 'scopes'>):
 /** Whether the request gives the brand anything the grant does not (a grant without an end takes only new uses). */
 export const extendsAnything = (grant: GrantNow, ask: Pick<ExtensionAsk, 'scopes'>) => grant.until !== null || ask.scopes.some((s) => !grant.scopes.includes(s));
 
+/** Whether any request could extend the grant: not one without an end that has every use already. */
+export const extendable = (grant: GrantNow) => extendsAnything(grant, { scopes: [...RIGHTS_SCOPES] });
+
+/** The uses a request adds, in the one order: those asked that the grant does not have (a request keeps only these). */
+export const addedScopes = (grant: GrantNow, asked: RightsScope[]): RightsScope[] => RIGHTS_SCOPES.filter((s) => asked.includes(s) && !grant.scopes.includes(s));
+
 const lower = (scopes: RightsScope[]) => listInWords(scopes.map((s) => SCOPE_LABELS[s].toLowerCase()));
 
 /**
@@ -81,7 +87,7 @@ export function extensionInWords(ask: ExtensionAsk, grant: GrantNow, brand: stri
 /** The words a form carried back, as the server wrote them: browsers send a hidden value's line breaks as CR LF. */
 export const sameWords = (carried: string, words: string) => carried.replace(/\r\n?/g, '\n') === words;
 
-/** A request in a line, for the brand: "90 more days, adds paid ads, €150.00". */
+/** A request in a line, for the brand: "90 more days, adds paid ads, €150.00" (its scopes are those it added: addedScopes). */
 export function askInWords(ask: ExtensionAsk): string {
   const parts = [ask.days === null ? 'no end date' : `${ask.days === 1 ? '1 more day' : `${ask.days} more days`}`];
   if (ask.scopes.length > 0) parts.push(`adds ${lower(ask.scopes)}`);

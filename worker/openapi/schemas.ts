@@ -399,7 +399,7 @@ export const RightsExtension = z
     status: z.enum(['open', 'accepted', 'declined', 'withdrawn']).meta({ description: '`open` while it waits for the creator; then `accepted` or `declined` by them, or `withdrawn` by the brand.' }),
     days: example(z.int().min(1).max(MAX_RIGHTS_DAYS), 180).nullable().meta({ description: "Days added to the grant's end (to the day the creator accepts, if it has ended by then); null with `noEnd`." }),
     noEnd: z.boolean().meta({ description: 'Whether the grant no longer ends once accepted.' }),
-    scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['paid']).meta({ description: 'Uses asked on top of those granted.' }),
+    scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['paid']).meta({ description: 'Uses asked on top of those granted: only the ones the grant did not have when asked (any sent that it had are dropped).' }),
     feeMinor: minor(15_000).meta({ description: 'Paid to the creator when they accept, as a bonus on their ledger (the payout file counts it under `bonuses`).' }),
     currency,
     note: example(z.string(), 'For the spring paid campaign.'),

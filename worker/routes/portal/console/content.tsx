@@ -6,7 +6,8 @@ import { ContentDetailPage, ContentPage, emptyExtensionForm, type ContentFilters
 import type { FormError } from '../../../../portal/layout';
 import { contentCsvResponse, contentPosition, getContent, listContent, RIGHTS_FILTERS, type ContentRow } from '../../../db/content-library';
 import { askOf, askRightsExtension, cannotAsk, extensionsOf, latestExtensions, subjectOf, tellCreator, withdrawRightsExtension } from '../../../db/rights-extensions';
-import { MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, rightsExtensionInput } from '../../../domain/rights-extensions';
+import { addedScopes, MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, rightsExtensionInput } from '../../../domain/rights-extensions';
+import { termsInForce } from '../../../domain/usage-rights';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { formatMoney } from '../../../../portal/format';
 import { publicOrigin } from '../../../env';
@@ -121,7 +122,7 @@ contentRoutes.post('/content/:submissionId/rights-extension', async (c) => {
     if (error.code === 'rights_extension_open') {
       const open = (await extensionsOf(c.env.DB, c.var.user.brandId, r.id)).find((x) => x.status === 'open');
       const ask = open ? askOf(open) : null;
-      if (open && ask && open.asked_by_id === c.var.user.id && ask.days === (input.noEnd ? null : (input.days ?? null)) && ask.feeMinor === input.feeMinor && ask.note === input.note && [...ask.scopes].sort().join() === [...input.scopes].sort().join()) {
+      if (open && ask && open.asked_by_id === c.var.user.id && ask.days === (input.noEnd ? null : (input.days ?? null)) && ask.feeMinor === input.feeMinor && ask.note === input.note && ask.scopes.join() === addedScopes({ scopes: termsInForce(r)?.scopes ?? [], until: r.rights_until }, input.scopes).join()) {
         return c.redirect(withFlash(`/console/content/${r.id}`, 'asked'), 303);
       }
     }
