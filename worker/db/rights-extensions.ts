@@ -113,6 +113,12 @@ const SUBJECT_SQL = `SELECT s.id, s.brand_id, s.enrollment_id, s.story_format, s
 const IN_CAMPAIGN: readonly string[] = ['active', 'paused', 'benched'];
 const IN_CAMPAIGN_SQL = `e.status IN ('active', 'paused', 'benched') AND r.accepted_at IS NOT NULL`;
 
+/**
+ * SQL for content `s` a request could be made on now, as far as its creator and its requests go: the creator in
+ * the campaign (`e` its enrollment, `r` the creator's tie to the brand) and none waiting for them already.
+ */
+export const ASKABLE_SQL = `${IN_CAMPAIGN_SQL} AND NOT EXISTS (SELECT 1 FROM rights_extensions x WHERE x.submission_id = s.id AND x.status = 'open')`;
+
 const grantNow = (s: Subject): GrantNow => ({ scopes: termsInForce(s)?.scopes ?? [], until: s.rights_until });
 
 /** The piece of content as the console's and the API's request checks read it; null when it is not the brand's. */

@@ -11,6 +11,7 @@ import { refundedOf } from '../db/network';
 import { DRAFTS_WAITING } from './review-digest';
 import { countOf, formatMoney } from '../../portal/format';
 import { ENDING_SOON_DAYS, ENDING_SOON_MS, RIGHTS_STATE_SQL } from '../domain/usage-rights';
+import { ASKABLE_SQL } from '../db/rights-extensions';
 
 // Members claimed a run: a run with more due leaves them to the next one, 15 minutes on (64 runs a Monday).
 export const WEEKLY_REPORTS_PER_RUN = 200;
@@ -118,10 +119,12 @@ const WAITING = `SELECT j.value AS brand_id,
     (SELECT count(*) FROM campaigns c JOIN applications a ON a.campaign_id = c.id AND a.status = 'pending' WHERE c.brand_id = j.value) AS applications
   FROM json_each(?1) j`;
 
-// Approved and live content whose rights end within ENDING_SOON_DAYS of the run (the content library's `ending`),
-// by the brand's index of grants by end. ?1 the brands as JSON, then the run's instant and the horizon.
+// Approved and live content whose rights end within ENDING_SOON_DAYS of the run (the content library's `ending`)
+// that the brand can ask to extend and has not asked yet (db/rights-extensions.ts ASKABLE_SQL), by the brand's index
+// of grants by end. ?1 the brands as JSON, then the run's instant and the horizon.
 const RIGHTS_ENDING = `SELECT s.brand_id, COUNT(*) AS ending FROM submissions s
-  WHERE s.brand_id IN (SELECT value FROM json_each(?1)) AND s.status IN ('approved', 'live') AND ${RIGHTS_STATE_SQL.ending} GROUP BY s.brand_id`;
+  JOIN enrollments e ON e.id = s.enrollment_id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+  WHERE s.brand_id IN (SELECT value FROM json_each(?1)) AND s.status IN ('approved', 'live') AND ${RIGHTS_STATE_SQL.ending} AND ${ASKABLE_SQL} GROUP BY s.brand_id`;
 
 type Claimed = { id: string; brand_id: string; email: string; name: string; brand_name: string; currency: string; timezone: string };
 
@@ -142,7 +145,7 @@ export type WeeklyNumbers = {
   idle: number;
   drafts: number;
   applications: number;
-  // Content whose usage rights end within the next ENDING_SOON_DAYS days.
+  // Content whose usage rights end within the next ENDING_SOON_DAYS days, its creator still in the campaign and not asked yet.
   rightsEnding: number;
   networkPath: string; // under the console: the top campaign's network page, or the campaigns list
 };
@@ -269,7 +272,7 @@ export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumber
   // Only when there is some: the content, filtered to it, where each piece's page asks its creator for more.
   if (n.rightsEnding > 0) {
     const where = origin ? `: ${origin}/console/content?rights=ending` : ' (Content in your Chorus console, filtered to ending soon).';
-    lines.push(`Usage rights end within the next ${ENDING_SOON_DAYS} days on ${countOf(n.rightsEnding, 'piece', 'pieces')} of content. Ask the creators to extend them${where}`);
+    lines.push(`Usage rights end within the next ${ENDING_SOON_DAYS} days on ${countOf(n.rightsEnding, 'piece', 'pieces')} of content you have not asked to extend yet. Ask the creators${where}`);
   }
   lines.push(origin ? `The network page: ${origin}${n.networkPath}` : 'Every number is on the network page of your Chorus console.');
   lines.push(`You get this on Mondays when there is something to tell. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`);
