@@ -8,7 +8,7 @@ import { tierProgress } from '../../worker/domain/commission';
 import { campaignEnded } from '../../worker/domain/codes';
 import { hasTag, type SubmissionStatus } from '../../worker/domain/submissions';
 import { parseRights, rightsInWords, rightsKey, rightsState, scopesInWords, termsInForce, type UsageRights } from '../../worker/domain/usage-rights';
-import type { CreatorRequest, RightsExtensionRow, WaitingRequest } from '../../worker/db/rights-extensions';
+import { WAITING_LISTED, type CreatorRequest, type RightsExtensionRow, type WaitingRequest } from '../../worker/db/rights-extensions';
 import { RIGHTS_EXTENSION_NOTE_MAX } from '../../worker/domain/rights-extensions';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
@@ -497,17 +497,19 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
   </article>
 );
 
-// Brands' requests to extend the usage rights on a post, waiting for an answer: a line each, to the post's page.
+// Brands' requests to extend the usage rights on a post, waiting for an answer: a line each, to the post's page (the
+// oldest WAITING_LISTED; answering them brings the next ones here).
 const RightsRequests: FC<{ requests: WaitingRequest[] }> = ({ requests }) => (
   <Notice tone="info" title={requests.length === 1 ? 'A brand asks to extend your usage rights' : 'Brands ask to extend your usage rights'}>
     <ul class="checklist">
-      {requests.map((r) => (
+      {requests.slice(0, WAITING_LISTED).map((r) => (
         <li>
           {r.brand_name} asks for more on your {(STORY_FORMAT_LABELS[r.story_format] ?? r.story_format).toLowerCase()} post for {r.campaign_name}
           {r.fee_minor > 0 ? `, for ${formatMoney(r.fee_minor, r.currency)}` : ''}. <a href={`/submissions/${r.submission_id}#rights-extension`}>Read and answer</a>
         </li>
       ))}
     </ul>
+    {requests.length > WAITING_LISTED ? <p class="small">More wait after these, oldest first: they appear here as you answer these.</p> : null}
   </Notice>
 );
 

@@ -252,7 +252,13 @@ export async function creatorExtensions(
   return { history, open: x ? { extension: x, words: extensionInWords(askOf(x), grant, s.brand_name, now, zoneOrUtc(s.timezone)) } : null };
 }
 
-/** The creator's open requests across brands, for their home page: one line each. */
+/** The most requests the home page lists, oldest first; it says when more wait. */
+export const WAITING_LISTED = 20;
+
+/**
+ * The creator's open requests across brands that they can answer (in the campaign), for their home page: one line
+ * each, the oldest WAITING_LISTED and one more to tell that more wait.
+ */
 export type WaitingRequest = { id: string; submission_id: string; brand_name: string; campaign_name: string; story_format: string; fee_minor: number; currency: string };
 export const waitingRequests = (db: D1Database, creatorId: string) =>
   db
@@ -261,7 +267,7 @@ export const waitingRequests = (db: D1Database, creatorId: string) =>
        FROM enrollments e JOIN submissions s ON s.enrollment_id = e.id JOIN rights_extensions x ON x.submission_id = s.id AND x.status = 'open'
        JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id
        JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
-       WHERE e.creator_id = ? AND ${IN_CAMPAIGN_SQL} ORDER BY x.created_at, x.id LIMIT 20`,
+       WHERE e.creator_id = ? AND ${IN_CAMPAIGN_SQL} ORDER BY x.created_at, x.id LIMIT ${WAITING_LISTED + 1}`,
     )
     .bind(creatorId)
     .all<WaitingRequest>()
