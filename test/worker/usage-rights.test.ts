@@ -452,6 +452,23 @@ describe('usage rights', () => {
     expect([await fees(id), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_accepted'", id)]).toEqual([1, 1]);
   });
 
+  it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {
+    const { m } = w;
+    const dayEndIn = (days: number) => dayEnd(addDays(dayOf(Date.now(), ZONE), days), ZONE);
+    const goLive = async (id: string) => expect((await m.brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: `https://social.example/p/${id}` })).status).toBe(200);
+    // Approved: the extension ends after the restarted 365 days, and the restart after a short extension.
+    const longer = await grantedPost(dayEndIn(300), 'approved');
+    const shorter = await grantedPost(dayEndIn(5), 'approved');
+    const forever = await grantedPost(dayEndIn(5), 'approved');
+    await extendAccepted(longer, { days: 200 });
+    await extendAccepted(shorter, { days: 10 });
+    await extendAccepted(forever, { noEnd: true });
+    const extended = (await grantOf(longer))!.rights_until;
+    expect(extended).toBeGreaterThan(dayEndIn(365));
+    for (const id of [longer, shorter, forever]) await goLive(id);
+    expect([(await grantOf(longer))!.rights_until, (await grantOf(shorter))!.rights_until, (await grantOf(forever))!.rights_until]).toEqual([extended, dayEndIn(365), null]);
+  });
+
   it('the weekly report says how much content has rights ending within 30 days, linked to the library filtered to it', async () => {
     // The brand's next Monday morning, on its calendar: its report's time.
     let day = addDays(dayOf(Date.now(), ZONE), 1);
