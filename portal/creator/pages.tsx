@@ -1155,7 +1155,16 @@ export const SubmissionDetailPage: FC<
           </ul>
         </Notice>
       ) : null}
-      {extensions?.open ? <RightsRequest id={s.id} brand={s.brand_name} request={extensions.open} timezone={s.timezone} declineNote={declineNote} errors={errors} /> : null}
+      {extensions?.open ? (
+        <RightsRequest id={s.id} brand={s.brand_name} request={extensions.open} timezone={s.timezone} declineNote={declineNote} errors={errors} />
+      ) : extensions?.history[0]?.status === 'withdrawn' ? (
+        // The latest request was withdrawn: the mail's link lands here, on why there is nothing to answer.
+        <Notice tone="info" title="Request withdrawn">
+          <p id="rights-extension">
+            {s.brand_name} withdrew its request to extend your usage rights on {formatDate(extensions.history[0].answered_at ?? extensions.history[0].created_at, s.timezone)}. Nothing changed: the rights you granted stay as they were.
+          </p>
+        </Notice>
+      ) : null}
       {s.review_notes && s.status !== 'live' ? (
         <Notice tone={s.status === 'changes_requested' || s.status === 'rejected' ? 'warn' : 'info'} title="Reviewer's notes">
           <p class="prewrap">{s.review_notes}</p>

@@ -385,6 +385,8 @@ describe('usage rights', () => {
     const late = await post(open.action, { words: open.words }, { cookie: m.cookie });
     expect(late.status).toBe(409);
     expect(await late.text()).toContain('withdrew this request');
+    // The emailed link lands on why there is nothing to answer.
+    expect(await (await get(`/submissions/${id}`, m.cookie)).text()).toContain(`withdrew its request to extend your usage rights on ${formatDate(Date.now(), ZONE)}`);
     expect([await fees(id), (await grantOf(id))!.rights_extension_id]).toEqual([0, null]);
     const withdrawAgain = await m.brand.api('POST', `/api/admin/content/${id}/rights-extension/withdraw`);
     expect([withdrawAgain.status, (await json<ErrorBody>(withdrawAgain)).error.code]).toEqual([409, 'rights_extension_not_open']);
