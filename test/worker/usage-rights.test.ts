@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatDate } from '../../portal/format';
 import type { Env } from '../../worker/env';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
+import { mailReviewDigests } from '../../worker/jobs/review-digest';
 import { setTransport, type Message } from '../../worker/lib/messages';
 import { addDays, dayEnd, dayOf, dayStart } from '../../worker/domain/periods';
 import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
@@ -469,6 +470,18 @@ describe('usage rights', () => {
     expect(extended).toBeGreaterThan(dayEndIn(365));
     for (const id of [longer, shorter, forever]) await goLive(id);
     expect([(await grantOf(longer))!.rights_until, (await grantOf(shorter))!.rights_until, (await grantOf(forever))!.rights_until]).toEqual([extended, dayEndIn(365), null]);
+  });
+
+  it("the daily review mail tells owners and managers how creators answered the brand's requests", async () => {
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    await env.DB.prepare('UPDATE admin_users SET review_digest_at = NULL WHERE brand_id = ?').bind(w.m.brand.brandId).run();
+    const answered = (status: string) => rowCount('SELECT count(*) AS n FROM rights_extensions WHERE brand_id = ? AND status = ?', w.m.brand.brandId, status);
+    const [accepted, declined] = [await answered('accepted'), await answered('declined')];
+    expect(declined).toBeGreaterThan(0);
+    await mailReviewDigests({ ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env, Date.now());
+    const digest = await waitFor(async () => sent.find((x) => x.text.includes('Creators answered')), 15_000);
+    expect(digest.text).toContain(`Creators answered ${accepted + declined} of your requests to extend usage rights in the last day: ${accepted} accepted, ${declined} declined.\n\nSee them in the content library: https://chorus.example/console/content`);
   });
 
   it('the weekly report says how much content has rights ending within 30 days, linked to the library filtered to it', async () => {
