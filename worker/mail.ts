@@ -24,20 +24,23 @@ const isNoticeMessage = (b: unknown): b is NoticeMessage => {
 };
 
 // Queues notices, each with its own idempotency key so that a redelivered one is mailed once. If the queue
-// refuses them, they are sent from here, as before the queue: late and unpaced beats lost.
-export async function queueNotices(env: Env, messages: Mail[], event: string): Promise<void> {
+// refuses them, they are sent from here, as before the queue: late and unpaced beats lost. Resolves with how many
+// were handed on (to the queue, or else to the provider).
+export async function queueNotices(env: Env, messages: Mail[], event: string): Promise<number> {
   const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: message.idempotencyKey ?? crypto.randomUUID() } }));
   const batches = queueBatches(bodies);
+  let queued = 0;
   for (const [i, batch] of batches.entries()) {
     try {
       await env.MAIL.sendBatch(batch.map((body) => ({ body })));
+      queued += batch.length;
     } catch (error) {
       const rest = batches.slice(i).flat();
       log.warn('notice_queue_failed', { event, count: rest.length, error });
-      await sendEach(env, rest.map((b) => b.message), event);
-      return;
+      return queued + (await sendEach(env, rest.map((b) => b.message), event));
     }
   }
+  return queued;
 }
 
 // A notice that must not hold up or fail the request that caused it. An `urgent` one (a security warning) is

@@ -1,7 +1,9 @@
 // Settings → Activity: who did what to the brand's account, newest first, from the audit log.
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
-import { countOf, formatCount, formatDateTime, linkTarget } from '../format';
+import { countOf, formatCount, formatDate, formatDateTime, linkTarget } from '../format';
+import { askInWords } from '../../worker/domain/rights-extensions';
+import type { RightsScope } from '../../worker/domain/usage-rights';
 import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
 import { SettingsHead } from './team';
 
@@ -59,6 +61,10 @@ const SAID: Record<string, string> = {
   'submission.not_live': 'Post marked not live',
   'submission.metrics_corrected': 'Post numbers corrected',
   'ledger.adjusted': 'Bonus or correction added',
+  'submission.rights_extension_asked': 'Usage rights extension asked',
+  'submission.rights_extension_withdrawn': 'Usage rights extension withdrawn',
+  'submission.rights_extension_accepted': 'Usage rights extension accepted',
+  'submission.rights_extension_declined': 'Usage rights extension declined',
   'submission.submitted': 'Draft sent',
   'webhook_endpoint.secret_rolled': 'Webhook secret rolled',
   'webhook_endpoint.tested': 'Webhook test event sent',
@@ -128,6 +134,18 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     return [moved('destination', (v) => linkTarget(v)), moved('status', (v) => v)].filter((p) => p !== null).join(' · ');
   },
   'campaign.update_posted': (d) => `“${typeof d.title === 'string' ? d.title : ''}”, mail sent to ${typeof d.mailed === 'number' ? countOf(d.mailed, 'creator') : 'its creators'}`,
+  // "90 more days, adds paid ads, $150.00"; the creator's answer: the new end, or their note.
+  'submission.rights_extension_asked': (d) =>
+    askInWords({
+      days: typeof d.days === 'number' ? d.days : null,
+      scopes: Array.isArray(d.scopes) ? (d.scopes as RightsScope[]) : [],
+      feeMinor: typeof d.feeMinor === 'number' && typeof d.currency === 'string' && /^[A-Z]{3}$/.test(d.currency) ? d.feeMinor : 0,
+      currency: typeof d.currency === 'string' ? d.currency : 'USD',
+      note: '',
+    }),
+  // The grant's last day, as the content library says it (the end is that day's end).
+  'submission.rights_extension_accepted': (d, tz) => (d.noEnd === true ? 'Now with no end date' : typeof d.until === 'string' && !Number.isNaN(Date.parse(d.until)) ? `Now until ${formatDate(Date.parse(d.until) - 1, tz)}` : ''),
+  'submission.rights_extension_declined': (d) => (typeof d.note === 'string' && d.note ? `Their note: ${d.note.length > 80 ? `${d.note.slice(0, 79)}…` : d.note}` : 'No note'),
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
 
@@ -166,6 +184,9 @@ function targetHref(r: ActivityRow): string | null {
       return '/console/webhooks';
     case 'commission_plan':
       return `/console/plans#${encodeURIComponent(r.target_id)}`;
+    // A request to extend a post's rights: its page in the content library.
+    case 'submission':
+      return r.action.startsWith('submission.rights_extension_') ? `/console/content/${encodeURIComponent(r.target_id)}` : null;
     default:
       return null;
   }

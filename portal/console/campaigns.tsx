@@ -121,7 +121,7 @@ const RightsChoices: FC<{ values: CampaignFormValues }> = ({ values }) => (
           </option>
         </select>
         <p id="rights-days-hint" class="hint">
-          From the day the post goes live (from its approval until then), through the end of the last day in your timezone.
+          Counted from the draft's approval, and again from the day the post first goes live, through the end of the last day in your timezone.
         </p>
       </div>
       <div class="field">
@@ -368,6 +368,7 @@ export const CampaignsPage: FC<{ viewer: Viewer; canWrite: boolean; campaigns: C
                 </p>
               </div>
               <FormatChoices values={values} />
+              <RightsChoices values={values} />
               <PlanSelect plans={plans} values={values} currency={viewer.currency} />
               <div class="two-fields">
                 <NumberField id="attributionWindowDays" label="Attribution window" value={values.attributionWindowDays} min={1} max={365} suffix="days" />

@@ -2,10 +2,12 @@
 // when, so a brand finds what it may repost or run as ads. Filters and paging are plain GET links.
 import type { FC } from 'hono/jsx';
 import type { ContentRow, RightsFilter } from '../../worker/db/content-library';
-import { parseRights, rightsState, scopesInWords, type RightsState } from '../../worker/domain/usage-rights';
-import { formatCount, formatDate, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
-import { Badge } from '../layout';
-import { CampaignFilter, ConsolePage, DataTable, Pager, type Viewer } from './layout';
+import { askOf, type RightsExtensionRow } from '../../worker/db/rights-extensions';
+import { askInWords, extendable, MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, type RightsExtensionStatus } from '../../worker/domain/rights-extensions';
+import { grantState, MAX_RIGHTS_DAYS, parseRights, RIGHTS_SCOPES, rightsInWords, SCOPE_LABELS, scopesInWords, termsInForce, type RightsState } from '../../worker/domain/usage-rights';
+import { formatCount, formatDate, formatMoney, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { Badge, type FormError } from '../layout';
+import { CampaignFilter, ConsolePage, DataTable, Errors, FlashNotice, Pager, type Flash, type Viewer } from './layout';
 
 export type ContentFilters = { campaignId: string | null; rights: RightsFilter | null };
 
@@ -23,11 +25,19 @@ export function contentHref(f: ContentFilters, cursor?: string | null, path = '/
 // The badge colours of the review statuses, reused: in force reads as approved, ending as pending, over as rejected.
 const STATE_BADGES: Record<RightsState, string> = { none: 'draft', pending: 'submitted', active: 'approved', ending: 'pending', expired: 'rejected' };
 
-// "Paid ads, until 5 Mar 2027": the uses, then the last day on the brand's calendar (the grant ends at its end).
+// How an extension request stands, for the brand.
+export const EXTENSION_LABELS: Record<RightsExtensionStatus, string> = { open: 'Extension asked', accepted: 'Extension accepted', declined: 'Extension declined', withdrawn: 'Extension withdrawn' };
+const EXTENSION_BADGES: Record<RightsExtensionStatus, string> = { open: 'submitted', accepted: 'approved', declined: 'rejected', withdrawn: 'draft' };
+
+const ExtensionBadge: FC<{ x: RightsExtensionRow; timezone: string }> = ({ x, timezone }) => (
+  <Badge status={EXTENSION_BADGES[x.status]} label={`${EXTENSION_LABELS[x.status]} ${formatDate(x.answered_at ?? x.created_at, timezone)}`} />
+);
+
+// "Paid ads, until 5 Mar 2027": the uses in force, then the last day on the brand's calendar (the grant ends at its end).
 const Rights: FC<{ r: ContentRow; now: number; timezone: string }> = ({ r, now, timezone }) => {
-  const terms = parseRights(r.rights_terms);
+  const terms = termsInForce(r);
   if (!terms) return <span class="muted">None asked</span>;
-  const state = rightsState(terms, r.rights_until, now, r.status);
+  const state = grantState(r, now);
   const lastDay = r.rights_until === null ? null : formatDate(r.rights_until - 1, timezone);
   return (
     <>
@@ -45,7 +55,28 @@ const Rights: FC<{ r: ContentRow; now: number; timezone: string }> = ({ r, now, 
         </>
       )}
       {terms.note ? <span class="muted small block prewrap">{terms.note}</span> : null}
+      {r.rights_extension_id !== null ? <span class="muted small block">Extended {formatDate(r.extended_at ?? 0, timezone)}</span> : null}
     </>
+  );
+};
+
+// The row's way to the rights' page: the latest request's state, and the link (to ask, for content whose rights can be extended).
+const RightsLink: FC<{ r: ContentRow; latest: RightsExtensionRow | undefined; now: number; timezone: string; canWrite: boolean }> = ({ r, latest, now, timezone, canWrite }) => {
+  const state = grantState(r, now);
+  const canExtend = (state === 'active' || state === 'ending' || state === 'expired') && extendable({ scopes: termsInForce(r)?.scopes ?? [], until: r.rights_until });
+  if (!latest && !canExtend) return null;
+  return (
+    <span class="block small rights-link">
+      {latest ? (
+        <>
+          <ExtensionBadge x={latest} timezone={timezone} />{' '}
+        </>
+      ) : null}
+      <a href={`/console/content/${r.id}`}>
+        {canWrite && canExtend && latest?.status !== 'open' ? 'Ask to extend' : 'Rights history'}
+        <span class="visually-hidden"> of @{r.handle}'s {STORY_FORMAT_LABELS[r.story_format]?.toLowerCase() ?? 'post'}</span>
+      </a>
+    </span>
   );
 };
 
@@ -64,11 +95,12 @@ export const ContentPage: FC<{
   filters: ContentFilters;
   campaigns: { id: string; name: string }[];
   items: ContentRow[];
+  latest: Map<string, RightsExtensionRow>;
   nextCursor: string | null;
   paged: boolean;
   now: number;
   toReview: number;
-}> = ({ viewer, canDownload, filters, campaigns, items, nextCursor, paged, now, toReview }) => {
+}> = ({ viewer, canDownload, filters, campaigns, items, latest, nextCursor, paged, now, toReview }) => {
   const filtered = filters.campaignId !== null || filters.rights !== null;
   return (
     <ConsolePage title="Content" viewer={viewer} section="content" toReview={toReview}>
@@ -105,7 +137,7 @@ export const ContentPage: FC<{
           </form>
         </div>
         <p class="muted small">
-          What each creator granted with their draft, as the brief asked it then. The days run from the day the post went live (from its approval while it is not live) through the last day shown, in {viewer.timezone}.
+          What each creator granted with their draft, as the brief asked it then, and any extension they accepted since. The days count from the draft's approval and again from the day the post first went live, through the last day shown, in {viewer.timezone}.
         </p>
         {items.length === 0 ? (
           <p class="empty-inline">{filtered ? 'No content matches these filters.' : paged ? 'No older content.' : 'No approved content yet. Drafts you approve on the Review page appear here.'}</p>
@@ -139,6 +171,7 @@ export const ContentPage: FC<{
                 </td>
                 <td data-label="Usage rights" class="wide">
                   <Rights r={r} now={now} timezone={viewer.timezone} />
+                  <RightsLink r={r} latest={latest.get(r.id)} now={now} timezone={viewer.timezone} canWrite={canDownload} />
                 </td>
               </tr>
             ))}
@@ -146,6 +179,192 @@ export const ContentPage: FC<{
         )}
         <Pager newest={paged ? contentHref(filters) : null} older={nextCursor ? contentHref(filters, nextCursor) : null} olderLabel="Older content" />
       </section>
+    </ConsolePage>
+  );
+};
+
+// ---------- One piece of content: its rights, their history, and a request to extend them ----------
+
+/** The request form as typed: kept when it comes back with a problem. */
+export type ExtensionForm = { days: string; noEnd: boolean; scopes: string[]; fee: string; note: string };
+export const emptyExtensionForm = (): ExtensionForm => ({ days: '90', noEnd: false, scopes: [], fee: '', note: '' });
+
+const ExtensionHistory: FC<{ history: RightsExtensionRow[]; timezone: string }> = ({ history, timezone }) => (
+  <ol class="timeline">
+    {history.map((x) => (
+      <li>
+        <span class="timeline-when">Asked {formatDate(x.created_at, timezone)}</span>
+        <span class="timeline-what">
+          {askInWords(askOf(x))} <ExtensionBadge x={x} timezone={timezone} />
+        </span>
+        {x.note ? <span class="timeline-note prewrap">Your note: {x.note}</span> : null}
+        {x.status === 'accepted' ? (
+          <span class="timeline-note prewrap">
+            Accepted as they read it: {x.terms_text}
+            {'\n'}Until {x.until_after === null ? 'no end date' : formatDate(x.until_after - 1, timezone)} (was {x.until_before === null ? 'no end date' : formatDate(x.until_before - 1, timezone)}).
+          </span>
+        ) : null}
+        {x.status === 'declined' ? <span class="timeline-note prewrap">{x.answer_note ? `Their note: ${x.answer_note}` : 'No note.'}</span> : null}
+        {x.status === 'open' && x.mailed_at === null ? <span class="timeline-note">Not emailed (another of your requests, still waiting for them, reached them within the day, or the mail could not be sent); it waits on their home page.</span> : null}
+      </li>
+    ))}
+  </ol>
+);
+
+const AskForm: FC<{ r: ContentRow; values: ExtensionForm; currency: string; errors?: FormError[] }> = ({ r, values, currency, errors }) => {
+  const inForce = termsInForce(r)?.scopes ?? [];
+  const addable = RIGHTS_SCOPES.filter((s) => !inForce.includes(s));
+  const noEndAlready = r.rights_until === null;
+  return (
+    <form method="post" action={`/console/content/${r.id}/rights-extension`} class="stack">
+      <Errors errors={errors} />
+      <div class="two-fields">
+        {noEndAlready ? (
+          <div class="field">
+            <input type="hidden" name="noEnd" value="1" />
+            <p class="small">This grant has no end date: ask for uses it does not have.</p>
+          </div>
+        ) : (
+          <div class="field">
+            <label for="ext-days">More days</label>
+            <div class="input-suffix">
+              <input id="ext-days" name="days" type="number" inputmode="numeric" min={1} max={MAX_RIGHTS_DAYS} step={1} value={values.days} aria-describedby="ext-days-hint" />
+              <span>days</span>
+            </div>
+            <p id="ext-days-hint" class="hint">
+              Added to the grant's last day, or counted from the day they accept if it has ended by then.
+            </p>
+            <label class="checkbox">
+              <input type="checkbox" name="noEnd" value="1" checked={values.noEnd} /> No end date instead
+            </label>
+          </div>
+        )}
+        <div class="field">
+          <label for="ext-fee">Fee (optional)</label>
+          <div class="input-suffix">
+            <input id="ext-fee" name="fee" type="text" inputmode="decimal" maxlength={16} placeholder="150.00" value={values.fee} autocomplete="off" aria-describedby="ext-fee-hint" />
+            <span>{currency}</span>
+          </div>
+          <p id="ext-fee-hint" class="hint">
+            Paid as a bonus when they accept, with that month's payouts; up to {formatMoney(MAX_RIGHTS_FEE_MINOR, currency)}.
+          </p>
+        </div>
+      </div>
+      {addable.length > 0 ? (
+        <fieldset class="field">
+          <legend>Uses to add (optional)</legend>
+          <div class="radios">
+            {addable.map((s) => (
+              <label class="radio">
+                <input type="checkbox" name="scopes" value={s} checked={values.scopes.includes(s)} /> {SCOPE_LABELS[s]}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      ) : (
+        <p class="small muted">They granted every use already.</p>
+      )}
+      <div class="field">
+        <label for="ext-note">Note (optional, they read it)</label>
+        <textarea id="ext-note" name="note" rows={3} maxlength={RIGHTS_EXTENSION_NOTE_MAX} placeholder="For our spring paid campaign, cut to 15 seconds.">
+          {values.note}
+        </textarea>
+      </div>
+      <div>
+        <button type="submit" class="button button-primary">
+          Send the request to @{r.handle}
+        </button>
+      </div>
+    </form>
+  );
+};
+
+export const ContentDetailPage: FC<{
+  viewer: Viewer;
+  canWrite: boolean;
+  r: ContentRow;
+  history: RightsExtensionRow[];
+  // Why no request can be made now (no grant to extend, the creator left), or null.
+  cannotAsk: string | null;
+  values: ExtensionForm;
+  errors?: FormError[];
+  flash: Flash;
+  now: number;
+  toReview: number;
+}> = ({ viewer, canWrite, r, history, cannotAsk, values, errors, flash, now, toReview }) => {
+  const terms = parseRights(r.rights_terms);
+  const open = history.find((x) => x.status === 'open');
+  const name = r.display_name || `@${r.handle}`;
+  return (
+    <ConsolePage title="Content" viewer={viewer} section="content" toReview={toReview}>
+      <p class="small">
+        <a href="/console/content">← Back to the content library</a>
+      </p>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{r.campaign_name}</p>
+          <h1 class="page-title">
+            {STORY_FORMAT_LABELS[r.story_format] ?? r.story_format} by {name}
+          </h1>
+        </div>
+        <Badge status={r.status} label={STATUS_LABELS[r.status] ?? r.status} />
+      </div>
+      <FlashNotice flash={flash} />
+      <section class="card" aria-labelledby="grant-h">
+        <h2 id="grant-h">Usage rights</h2>
+        <p>
+          <a href={r.post_url ?? r.draft_url} rel="noopener noreferrer nofollow" target="_blank">
+            {r.post_url ? 'Live post' : 'Approved draft'}
+          </a>{' '}
+          · <a href={`/console/campaigns/${r.campaign_id}/creators/${r.enrollment_id}`}>@{r.handle}</a>
+        </p>
+        {terms ? (
+          <>
+            <p class="small">
+              Granted {r.rights_granted_at === null ? '' : formatDate(r.rights_granted_at, viewer.timezone)}, as they read it: “{rightsInWords(terms, viewer.brandName)}”
+            </p>
+            <Rights r={r} now={now} timezone={viewer.timezone} />
+          </>
+        ) : (
+          <p class="muted">No usage rights were asked with this draft.</p>
+        )}
+      </section>
+      {history.length > 0 ? (
+        <section class="card" aria-labelledby="history-h">
+          <h2 id="history-h">Extension requests</h2>
+          <ExtensionHistory history={history} timezone={viewer.timezone} />
+        </section>
+      ) : null}
+      {canWrite ? (
+        <section class="card" id="extend" aria-labelledby="extend-h">
+          <h2 id="extend-h">{open ? 'Waiting for their answer' : 'Ask to extend the rights'}</h2>
+          {open ? (
+            <form method="post" action={`/console/content/${r.id}/rights-extension/withdraw`} class="stack">
+              <Errors errors={errors} />
+              <p>
+                You asked {name} on {formatDate(open.created_at, viewer.timezone)}: {askInWords(askOf(open))}. They see it on their home page and this post's page, and accept or decline it there.
+              </p>
+              <div>
+                <button type="submit" class="button button-danger">
+                  Withdraw the request
+                </button>
+              </div>
+            </form>
+          ) : cannotAsk ? (
+            <>
+              <Errors errors={errors} />
+              <p class="muted">{cannotAsk}</p>
+            </>
+          ) : (
+            <>
+              <p class="muted small">
+                {name} is emailed once and answers in their portal. Nothing changes until they accept; their acceptance is kept in the words they read, beside the grant as first given.
+              </p>
+              <AskForm r={r} values={values} currency={viewer.currency} errors={errors} />
+            </>
+          )}
+        </section>
+      ) : null}
     </ConsolePage>
   );
 };

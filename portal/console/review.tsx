@@ -4,7 +4,8 @@ import type { FC } from 'hono/jsx';
 import type { ComplianceChecks } from '../../worker/db/schema';
 import type { ReviewItem } from '../../worker/routes/portal/console/queries';
 import { missingTags } from '../../worker/domain/submissions';
-import { countOf, formatCount, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
+import { grantState, parseRights, scopesInWords, termsInForce, type UsageRights } from '../../worker/domain/usage-rights';
+import { countOf, formatCount, formatDate, formatDateTime, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
 import { CampaignFilter, ConsolePage, Errors, FlashNotice, Pager, type Flash, type Viewer } from './layout';
 
@@ -36,6 +37,35 @@ const Compliance: FC<{ c: ComplianceChecks; hashtag: string; disclosure: string 
     </li>
   </ul>
 );
+
+// What the draft grants: while it waits for review, the terms as the creator granted them with it (the uses and the
+// term, or that none were asked); once approved or live, the terms in force (an accepted extension's uses and end)
+// and until when on the brand's calendar. A rejected draft's grant never starts, so it says nothing there.
+const Granted: FC<{ s: ReviewRow; now: number; timezone: string }> = ({ s, now, timezone }) => {
+  if (s.status === 'rejected') return null;
+  const waiting = s.status === 'submitted' || s.status === 'changes_requested';
+  const terms = waiting ? parseRights(s.rights_terms) : termsInForce(s);
+  const lastDay = s.rights_until === null ? null : formatDate(s.rights_until - 1, timezone);
+  const term = (t: UsageRights) =>
+    waiting
+      ? t.days === null
+        ? 'no end date'
+        : `${t.days === 1 ? '1 day' : `${formatCount(t.days)} days`}`
+      : grantState(s, now) === 'expired'
+        ? `ended ${lastDay}`
+        : lastDay !== null
+          ? `until ${lastDay}`
+          : t.days === null
+            ? 'no end date'
+            : 'not started';
+  return (
+    <p class="small granted">
+      <span class="muted">Usage rights: </span>
+      {terms ? `${scopesInWords(terms)}, ${term(terms)}` : 'none asked'}
+      {!waiting && s.extended_at !== null ? <span class="muted"> (extended {formatDate(s.extended_at, timezone)})</span> : null}
+    </p>
+  );
+};
 
 const Back: FC<{ back: string }> = ({ back }) => <input type="hidden" name="back" value={back} />;
 
@@ -186,6 +216,7 @@ export const ReviewPage: FC<{
   ticked?: string[];
 }> = ({ viewer, canWrite, filters, campaigns, items, counts, page, more, flash, errors, toReview, ticked = [] }) => {
   const back = reviewHref(filters, {}, page);
+  const now = Date.now();
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const selectable = canWrite && items.some((s) => s.status === 'submitted');
   return (
@@ -281,6 +312,7 @@ export const ReviewPage: FC<{
                   </span>
                 </div>
                 <p class="caption prewrap">{s.caption}</p>
+                <Granted s={s} now={now} timezone={viewer.timezone} />
                 <div class="review-facts">
                   <Compliance c={s.compliance} hashtag={s.hashtag} disclosure={s.disclosure_text} />
                   <a href={s.draft_url} rel="noopener noreferrer nofollow" target="_blank" class="small">

@@ -8,7 +8,9 @@ import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '.
 import { tierProgress } from '../../worker/domain/commission';
 import { campaignEnded } from '../../worker/domain/codes';
 import { hasTag, type SubmissionStatus } from '../../worker/domain/submissions';
-import { parseRights, rightsInWords, rightsKey, rightsState, type UsageRights } from '../../worker/domain/usage-rights';
+import { parseRights, rightsInWords, rightsKey, rightsState, scopesInWords, termsInForce, type UsageRights } from '../../worker/domain/usage-rights';
+import { WAITING_LISTED, type CreatorRequest, type RightsExtensionRow, type WaitingRequest } from '../../worker/db/rights-extensions';
+import { RIGHTS_EXTENSION_NOTE_MAX } from '../../worker/domain/rights-extensions';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
@@ -500,8 +502,24 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
   </article>
 );
 
+// Brands' requests to extend the usage rights on a post, waiting for an answer: a line each, to the post's page (the
+// oldest WAITING_LISTED; answering them brings the next ones here).
+const RightsRequests: FC<{ requests: WaitingRequest[] }> = ({ requests }) => (
+  <Notice tone="info" title={requests.length === 1 ? 'A brand asks to extend your usage rights' : 'Brands ask to extend your usage rights'}>
+    <ul class="checklist">
+      {requests.slice(0, WAITING_LISTED).map((r) => (
+        <li>
+          {r.brand_name} asks for more on your {(STORY_FORMAT_LABELS[r.story_format] ?? r.story_format).toLowerCase()} post for {r.campaign_name}
+          {r.fee_minor > 0 ? `, for ${formatMoney(r.fee_minor, r.currency)}` : ''}. <a href={`/submissions/${r.submission_id}#rights-extension`}>Read and answer</a>
+        </li>
+      ))}
+    </ul>
+    {requests.length > WAITING_LISTED ? <p class="small">More wait after these, oldest first: they appear here as you answer these.</p> : null}
+  </Notice>
+);
+
 // `unread`: the brands whose messages wait unread (db/message-threads.ts creatorThreads), with how many.
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; unread?: CreatorThreadRow[] }> = ({
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[] }> = ({
   who,
   name,
   cards,
@@ -512,6 +530,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
   refused,
   justArchived,
   askPayoutDetails = false,
+  rightsRequests = [],
   unread = [],
 }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
@@ -540,6 +559,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
       </Notice>
     ) : null}
     {warning ? <Notice tone="info">{warning}</Notice> : null}
+    {rightsRequests.length > 0 ? <RightsRequests requests={rightsRequests} /> : null}
     {askPayoutDetails ? (
       <Notice tone="info" title="Where should we send your money?">
         <p>
@@ -770,26 +790,89 @@ const RightsAsked: FC<{ e: Pick<CreatorEnrollment, 'usage_rights' | 'brand_name'
   ) : null;
 };
 
-// What a creator granted with a draft, and until when (the end of its last day, on the brand's calendar).
-export const RightsGranted: FC<{ terms: UsageRights; brand: string; grantedAt: number | null; until: number | null; status: SubmissionStatus; timezone: string; now?: number }> = ({ terms, brand, grantedAt, until, status, timezone, now = Date.now() }) => {
-  const state = rightsState(terms, until, now, status);
+// What a creator granted with a draft, and until when (the end of its last day, on the brand's calendar): the
+// terms as first granted, each extension they accepted since in the words they accepted, and where it stands now.
+export const RightsGranted: FC<{ terms: UsageRights; inForce: UsageRights; brand: string; grantedAt: number | null; until: number | null; status: SubmissionStatus; timezone: string; extensions?: RightsExtensionRow[]; now?: number }> = ({
+  terms,
+  inForce,
+  brand,
+  grantedAt,
+  until,
+  status,
+  timezone,
+  extensions = [],
+  now = Date.now(),
+}) => {
+  const state = rightsState(inForce, until, now, status);
+  const accepted = extensions.filter((x) => x.status === 'accepted').reverse();
   return (
     <section class="card" aria-labelledby="rights-h">
       <h2 id="rights-h">Usage rights you granted</h2>
       <p>{rightsInWords(terms, brand)}</p>
       {terms.note ? <p class="muted small prewrap">{terms.note}</p> : null}
+      {accepted.length > 0 ? (
+        <ul class="checklist small">
+          {accepted.map((x) => (
+            <li>
+              <strong>Extended {formatDate(x.answered_at ?? x.created_at, timezone)}:</strong> <span class="prewrap">{x.terms_text}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <p class="small">
         {grantedAt !== null ? <>Granted {formatDate(grantedAt, timezone)}. </> : null}
+        {accepted.length > 0 ? <>Now: {scopesInWords(inForce).toLowerCase()}. </> : null}
         {state === 'pending'
           ? terms.days === null
             ? 'They take effect when the brand approves this draft, with no end date.'
-            : 'The days start counting when the brand approves this draft.'
+            : 'The days start counting when the brand approves this draft, and start again on the day the post first goes live.'
           : state === 'expired'
             ? `Ended ${formatDate((until ?? now) - 1, timezone)}.`
             : until === null
               ? 'No end date.'
               : `Until ${formatDate(until - 1, timezone)}.`}
       </p>
+    </section>
+  );
+};
+
+// A brand's open request to extend the rights on this content: its words (the ones an acceptance keeps, carried by
+// the form so words that changed meanwhile are shown again rather than accepted unread), Accept, and Decline with
+// an optional note. Both work without script (Decline opens in a <details>).
+const RightsRequest: FC<{ id: string; brand: string; request: CreatorRequest; timezone: string; declineNote?: string; errors?: FormError[] }> = ({ id, brand, request, timezone, declineNote, errors }) => {
+  const x = request.extension;
+  const [terms, ...note] = request.words.split('\n');
+  const base = `/submissions/${id}/rights-extension/${x.id}`;
+  return (
+    <section class="card rights-request" id="rights-extension" aria-labelledby="rights-extension-h">
+      <h2 id="rights-extension-h">{brand} asks to extend your usage rights</h2>
+      <p id="rights-extension-terms">{terms}</p>
+      {note.length > 0 ? <p class="muted prewrap">{note.join('\n')}</p> : null}
+      <p class="small muted">Asked {formatDate(x.created_at, timezone)}. Nothing changes unless you accept; what you accept is kept with this post.</p>
+      <div class="card-actions">
+        <form method="post" action={`${base}/accept`}>
+          <input type="hidden" name="words" value={request.words} />
+          <button type="submit" class="button button-primary" aria-describedby="rights-extension-terms">
+            Accept
+          </button>
+        </form>
+      </div>
+      <details class="decline" open={declineNote !== undefined}>
+        <summary class="button button-quiet">Decline…</summary>
+        <form method="post" action={`${base}/decline`} class="stack">
+          <div class="field">
+            <label for="declineNote">A note to {brand} (optional)</label>
+            <textarea id="declineNote" name="note" rows={3} maxlength={RIGHTS_EXTENSION_NOTE_MAX} aria-invalid={invalidIn(errors, 'declineNote')}>
+              {declineNote ?? ''}
+            </textarea>
+          </div>
+          <div>
+            <button type="submit" class="button">
+              Decline the request
+            </button>
+          </div>
+        </form>
+      </details>
     </section>
   );
 };
@@ -1056,6 +1139,10 @@ export type SubmissionDetail = Pick<
   | 'rights_terms'
   | 'rights_granted_at'
   | 'rights_until'
+  | 'rights_extension_id'
+  | 'extended_scopes'
+  | 'extended_days'
+  | 'extended_at'
   | 'timezone'
 >;
 
@@ -1064,17 +1151,22 @@ const METRICS = ['views', 'likes', 'comments', 'saves', 'shares'] as const;
 export const ENDED_POST = 'Posts can no longer be added here, since your link and code have stopped working. If yours went live before the end, send the brand its link: they can still record it.';
 
 // After a refused "Mark as live" or numbers update, the form shows what was typed (`entered`), not the stored values.
-export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: SubmissionEvent[]; notice?: string; errors?: string[]; entered?: Record<string, string> }> = ({
-  who,
-  s,
-  timeline,
-  notice,
-  errors,
-  entered,
-}) => {
+export const SubmissionDetailPage: FC<
+  Who & {
+    s: SubmissionDetail;
+    timeline: SubmissionEvent[];
+    notice?: string;
+    errors?: FormError[];
+    entered?: Record<string, string>;
+    // The brand's requests to extend the rights on it: every one (the accepted ones are the grant's history), and the open one in words.
+    extensions?: { history: RightsExtensionRow[]; open: CreatorRequest | null };
+    declineNote?: string;
+  }
+> = ({ who, s, timeline, notice, errors, entered, extensions, declineNote }) => {
   const checks = JSON.parse(s.compliance) as ComplianceChecks;
   // A rejected draft's grant never started: the brand may not use what it turned down.
   const rights = s.status === 'rejected' ? null : parseRights(s.rights_terms);
+  const inForce = termsInForce(s);
   // An ended campaign takes no revised drafts and no new live posts from here (a live post's numbers still update).
   const ended = draftCampaignEnded(s, Date.now());
   // Invited back after leaving: nothing moves from here until the invitation on the home page is accepted.
@@ -1092,9 +1184,19 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
         <Notice tone="error">
           <ul>
             {errors.map((e) => (
-              <li>{e}</li>
+              <li>{typeof e === 'string' ? e : <a href={`#${e.field}`}>{e.text}</a>}</li>
             ))}
           </ul>
+        </Notice>
+      ) : null}
+      {extensions?.open ? (
+        <RightsRequest id={s.id} brand={s.brand_name} request={extensions.open} timezone={s.timezone} declineNote={declineNote} errors={errors} />
+      ) : extensions?.history[0]?.status === 'withdrawn' ? (
+        // The latest request was withdrawn: the mail's link lands here, on why there is nothing to answer.
+        <Notice tone="info" title="Request withdrawn">
+          <p id="rights-extension">
+            {s.brand_name} withdrew its request to extend your usage rights on {formatDate(extensions.history[0].answered_at ?? extensions.history[0].created_at, s.timezone)}. Nothing changed: the rights you granted stay as they were.
+          </p>
         </Notice>
       ) : null}
       {s.review_notes && s.status !== 'live' ? (
@@ -1201,7 +1303,7 @@ export const SubmissionDetailPage: FC<Who & { s: SubmissionDetail; timeline: Sub
           </form>
         </section>
       ) : null}
-      {rights ? <RightsGranted terms={rights} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.rights_until} status={s.status} timezone={s.timezone} /> : null}
+      {rights && inForce ? <RightsGranted terms={rights} inForce={inForce} brand={s.brand_name} grantedAt={s.rights_granted_at} until={s.rights_until} status={s.status} timezone={s.timezone} extensions={extensions?.history} /> : null}
     </Page>
   );
 };

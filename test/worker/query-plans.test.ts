@@ -259,9 +259,9 @@ describe('query plans of every page and list', () => {
     // A conversation to read, written through the API and the portal (each write reads the conversation only).
     await expectNarrow(async () => expect((await o.brand.api('POST', `/api/admin/creators/${o.creator.id}/messages`, { body: 'Welcome!' })).status).toBe(201), []);
     const c = `/console/campaigns/${o.campaign.id}`;
-    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
+    const consolePages = ['/console', c, `${c}/updates`, `${c}/network`, `${c}/import`, `${c}/creators/${o.enrollment.id}`, '/console/activity', '/console/plans', '/console/creators', '/console/creators?q=sarah', '/console/creators.csv', '/console/keys', '/console/orders', `/console/orders?enrollment=${o.enrollment.id}&from=2026-11-01&to=2026-12-31`, '/console/orders/export.csv', '/console/payouts', `/console/payouts/export.csv?period=${new Date().toISOString().slice(0, 7)}`, '/console/review', '/console/content', '/console/settings', '/console/team', '/console/webhooks', `${c}/invites.csv`, '/console/messages', `/console/messages/${o.creator.id}`];
     for (const page of consolePages) await expectNarrow(async () => expect((await get(page, o.cookie)).status, page).toBeLessThan(400), []);
-    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', `/api/admin/campaigns/${o.campaign.id}/updates`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
+    const lists = ['/api/admin/campaigns', '/api/admin/creators', '/api/admin/enrollments', '/api/admin/links', '/api/admin/codes', '/api/admin/conversions', `/api/admin/payouts?period=${new Date().toISOString().slice(0, 7)}`, '/api/admin/webhooks/endpoints', '/api/admin/webhooks/deliveries', '/api/admin/activity', '/api/admin/commission-plans', '/api/admin/submissions', '/api/admin/content', `/api/admin/campaigns/${o.campaign.id}/updates`, '/api/admin/message-threads', `/api/admin/messages?creatorId=${o.creator.id}`];
     for (const list of lists) await expectNarrow(async () => expect((await admin(o.brand, list)).status, list).toBeLessThan(400), []);
     const m = await signedInCreator();
     const thread = `/messages/${m.brand.brandId}`;
@@ -309,13 +309,14 @@ describe('query plans of the money path and the cron', () => {
       .bind(`cv_plan_weekly_${o.brand.brandId}`, o.brand.brandId, at, o.enrollment.id, at)
       .run();
     const ran = await statementsOf(async () => expect(await mailWeeklyReports(env as Env, monday)).toBeGreaterThanOrEqual(1));
-    expect(ran.length).toBe(8); // the zones, the claim, one batch of six reads: whatever the number of brands
+    expect(ran.length).toBe(9); // the zones, the claim, one batch of seven reads: whatever the number of brands
     const plans = await plansOf(ran);
     expect(plans.find((p) => p.sql.includes('DISTINCT timezone'))!.plan).toMatch(/COVERING INDEX brands_timezone/);
     expect(plans.find((p) => p.sql.includes('SET weekly_report_week = ?1'))!.plan).toMatch(/INDEX brands_timezone \(timezone=\?\)[\s\S]*admin_users_brand_email \(brand_id=\?\)/);
     expect(plans.find((p) => p.sql.includes('AS commission_before'))!.plan).toMatch(/conversions_brand_at \(brand_id=\? AND occurred_at>\? AND occurred_at<\?\)[\s\S]*ledger_conversion \(conversion_id=\?\)/);
     expect(plans.find((p) => p.sql.includes('AS clicks_before'))!.plan).toMatch(/click_rollups_brand_day \(brand_id=\? AND day>\? AND day<\?\)/);
     expect(plans.find((p) => p.sql.includes('AS idle'))!.plan).toMatch(/enrollments_creator \(creator_id=\?\)/);
+    expect(plans.find((p) => p.sql.includes('AS ending'))!.plan).toMatch(/submissions_brand_rights \(brand_id=\? AND rights_until>\? AND rights_until<\?\)/);
     await expectNarrow(() => mailWeeklyReports(env as Env, monday + 7 * 86_400_000), []);
     // The rest of the week a run reads nothing.
     expect((await statementsOf(() => mailWeeklyReports(env as Env, monday + 3 * 86_400_000))).length).toBe(0); // Thursday: no zone's Monday or Tuesday

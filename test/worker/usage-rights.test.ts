@@ -2,11 +2,16 @@
 // form), the creator grants with each draft (the tick, the terms the form showed, a revision), the grant's end
 // on the brand's calendar, and the content library (API, console page, CSV) with its filters and tenancy.
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatDate } from '../../portal/format';
-import { addDays, dayEnd, dayOf } from '../../worker/domain/periods';
+import type { Env } from '../../worker/env';
+import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
+import { mailReviewDigests } from '../../worker/jobs/review-digest';
+import { setTransport, type Message } from '../../worker/lib/messages';
+import { addDays, dayEnd, dayOf, dayStart } from '../../worker/domain/periods';
 import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
-import { createMoneyBrand, insertSubmission, json, rowCount, type Data } from './fixtures';
+import { answerRightsExtension } from '../../worker/db/rights-extensions';
+import { createMoneyBrand, insertSubmission, json, rowCount, waitFor, type Data } from './fixtures';
 import { adminUser, signIn } from './console-fixtures';
 import { get, post, type Fields } from './forms';
 import { portalTestDefaults, signedInCreator } from './portal-fixtures';
@@ -35,6 +40,33 @@ const submissionRow = (id: string) => env.DB.prepare('SELECT rights_terms, right
 const draft = (over: Fields = {}): Fields => ({ enrollmentId: w.m.enrollment.id, storyFormat: 'day_in_the_life', draftUrl: `https://drive.example/${Math.random().toString(36).slice(2)}`, caption: 'Morning #Glow #ad', ...over });
 const drafts = () => rowCount('SELECT count(*) AS n FROM submissions WHERE enrollment_id = ?', w.m.enrollment.id);
 const submittedId = (res: Response) => /\/submissions\/(sub_[\w-]+)/.exec(res.headers.get('location') ?? '')?.[1] ?? '';
+
+// Extension requests: live content granted YEAR (organic and paid) that ends at `until`, asked through the API,
+// answered from the creator's page with the words it showed.
+type Extension = { id: string; status: string; scopes: string[]; creatorMailed: boolean; accepted: { terms: string; until: string | null } | null; declineNote: string | null };
+type Detail = Item & { rights: Grant & { scopes: string[]; extendedAt: string | null }; rightsExtension: Extension | null; rightsExtensions: Extension[] };
+const grantedPost = async (until: number | null, status: 'approved' | 'live' = 'live') => {
+  const id = await insertSubmission(w.m.brand.brandId, w.m.enrollment.id, status);
+  await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, until, id).run();
+  return id;
+};
+const extend = (id: string, body: unknown, brand = w.m.brand) => brand.api('POST', `/api/admin/content/${id}/rights-extension`, body);
+const unescape = (v: string) => v.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+// The words the creator's page shows beside Accept, and the form's action.
+const shown = async (id: string) => {
+  const html = await (await get(`/submissions/${id}`, w.m.cookie)).text();
+  return { html, words: unescape(/name="words" value="([^"]*)"/.exec(html)?.[1] ?? ''), action: /action="(\/submissions\/[^"]+\/accept)"/.exec(html)?.[1] ?? '' };
+};
+const grantOf = (id: string) => env.DB.prepare('SELECT rights_terms, rights_until, rights_extension_id FROM submissions WHERE id = ?').bind(id).first<{ rights_terms: string; rights_until: number | null; rights_extension_id: string | null }>();
+const fees = (id: string) => rowCount("SELECT count(*) AS n FROM ledger_entries WHERE submission_id = ? AND kind = 'adjustment'", id);
+const enrollmentStatus = (status: string) => env.DB.prepare('UPDATE enrollments SET status = ? WHERE id = ?').bind(status, w.m.enrollment.id).run();
+// Asked through the API and accepted from the creator's page, as they read it.
+const extendAccepted = async (id: string, body: unknown) => {
+  expect((await extend(id, body)).status).toBe(201);
+  const { words, action } = await shown(id);
+  expect((await post(action, { words }, { cookie: w.m.cookie })).status).toBe(303);
+};
+const requests = (id: string) => rowCount('SELECT count(*) AS n FROM rights_extensions WHERE submission_id = ?', id);
 
 describe('usage rights', () => {
   beforeAll(async () => {
@@ -103,12 +135,19 @@ describe('usage rights', () => {
     expect(JSON.parse(after!.r)).toEqual({ ...YEAR, days: 30 });
     expect(after!.d).not.toBeNull();
     await m.brand.api('PATCH', `/api/admin/campaigns/${m.campaign.id}`, { usageRights: YEAR, contentDueAt: null });
+    // The new-campaign form asks them too, by the same rules.
+    expect(await (await get('/console', cookie)).text()).toContain('Usage rights asked with each draft');
+    const slug = `new-rights-${Date.now().toString(36)}`;
+    const created = { name: 'New rights', slug, hashtag: '#NewRights', disclosureText: '#ad', storyFormats: 'before_after', defaultDestination: 'https://shop.example/x', attributionWindowDays: '30', holdingDays: '30', commissionPlanId: m.plan.id, status: 'active', rightsScopes: ['paid'], rightsDays: '90', rightsNote: '' };
+    expect((await post('/console/campaigns', { ...created, rightsDays: '0' }, { cookie })).status).toBe(422);
+    expect((await post('/console/campaigns', created, { cookie })).status).toBe(303);
+    expect(JSON.parse((await env.DB.prepare('SELECT usage_rights AS r FROM campaigns WHERE slug = ? AND brand_id = ?').bind(slug, m.brand.brandId).first<string>('r'))!)).toEqual({ scopes: ['paid'], days: 90, note: '' });
   });
 
   it('a draft is sent only with the tick beside the terms the form showed, and keeps them when the brief changes', async () => {
     const { m } = w;
     const brief = await (await get(`/brief/${m.enrollment.id}`, m.cookie)).text();
-    expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days from the day the post goes live');
+    expect(brief).toContain('may repost it on its own accounts and run it as paid ads, for 365 days, counted from the day the draft is approved and counted again from the day the post first goes live');
     const form = await (await get(`/submissions/new?enrollment=${m.enrollment.id}`, m.cookie)).text();
     expect(form).toMatch(/<input type="checkbox" name="grantRights" id="grantRights" value="1" required="" aria-describedby="grant-terms grant-note"/);
     expect(form).toContain('these rights to this content.');
@@ -144,9 +183,14 @@ describe('usage rights', () => {
     expect(resent).not.toBe(first);
     expect(JSON.parse((await submissionRow(first))!.rights_terms!)).toEqual(YEAR);
     expect(JSON.parse((await submissionRow(resent))!.rights_terms!)).toEqual({ scopes: ['partnership'], days: 30, note: '' });
+    // The review queue says what each draft grants: the console's and the API's.
+    const queue = await (await get(`/console/review?status=submitted&campaign=${m.campaign.id}`, w.cookie)).text();
+    expect(queue).toContain('Usage rights: </span>Organic reposting and paid ads, 365 days');
+    const listed = (await json<Data<{ id: string; rights: Grant }[]>>(await m.brand.api('GET', `/api/admin/submissions?status=submitted&campaignId=${m.campaign.id}`))).data.find((x) => x.id === id);
+    expect(listed?.rights).toMatchObject({ terms: YEAR, state: 'pending' });
     const page = await (await get(`/submissions/${id}`, m.cookie)).text();
     expect(page).toContain('Usage rights you granted');
-    expect(page).toContain('The days start counting when the brand approves this draft.');
+    expect(page).toContain('The days start counting when the brand approves this draft, and start again on the day the post first goes live.');
 
     // Sent back: the revision asks again for the changed terms, and the new grant replaces the old.
     expect((await m.brand.api('POST', `/api/admin/submissions/${id}/request-changes`, { note: 'Brighter, please.' })).status).toBe(200);
@@ -171,7 +215,7 @@ describe('usage rights', () => {
     const now = Date.now();
     const forever = rightsKey({ ...YEAR, days: null });
     const state = (status: 'submitted' | 'changes_requested' | 'rejected' | 'approved' | 'live', rights_until: number | null = null) =>
-      grantView({ status, rights_terms: forever, rights_granted_at: now, rights_until }, now)?.state ?? null;
+      grantView({ status, rights_terms: forever, rights_granted_at: now, rights_until, rights_extension_id: null, extended_scopes: null, extended_days: null, extended_at: null }, now)?.state ?? null;
     expect([state('submitted'), state('changes_requested'), state('rejected'), state('approved'), state('live')]).toEqual(['pending', 'pending', null, 'active', 'active']);
     expect(state('rejected', now + DAY)).toBeNull();
   });
@@ -259,5 +303,207 @@ describe('usage rights', () => {
     expect(text).toContain(`"'=HYPERLINK(""https://evil.example"")"`);
     expect(text).toContain(`"ending soon","Organic reposting and paid ads","${dayOf(Date.now() + 10 * DAY - 1, ZONE)}"`);
     await env.DB.prepare("UPDATE campaigns SET name = 'Glow' WHERE id = ?").bind(m.campaign.id).run();
+  });
+  it('a brand asks to extend a grant, the creator accepts once: the end moves, the uses grow, the fee is paid once, the original stays', async () => {
+    const { m, cookie } = w;
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const until = dayEnd(addDays(dayOf(Date.now(), ZONE), 10), ZONE);
+    const id = await grantedPost(until);
+    const asked = await extend(id, { days: 90, scopes: ['partnership', 'paid'], feeMinor: 15_000, note: 'For the spring ads.' });
+    expect(asked.status).toBe(201);
+    const request = (await json<Data<Extension>>(asked)).data;
+    // Only the uses the grant does not have are kept, and the brand reads them as what it adds.
+    expect(request).toMatchObject({ status: 'open', creatorMailed: true, accepted: null, scopes: ['partnership'] });
+    expect(await (await get(`/console/content/${id}`, cookie)).text()).toContain('90 more days, adds partnership ads, $150.00');
+    // One open request at a time; the creator hears of it once, with the words and the link.
+    const again = await extend(id, { noEnd: true });
+    expect(again.status).toBe(409);
+    expect((await json<ErrorBody>(again)).error.code).toBe('rights_extension_open');
+    const mail = await waitFor(async () => sent.find((x) => x.to === m.email && x.subject.includes('asks to extend the usage rights')), 15_000);
+    expect(mail.text).toContain(`/submissions/${id}#rights-extension`);
+    expect(mail.text).toContain('pays you $150.00');
+    expect(await (await get('/', m.cookie)).text()).toContain(`/submissions/${id}#rights-extension`);
+
+    const { html, words, action } = await shown(id);
+    expect(html).toContain('asks to extend your usage rights');
+    expect(words).toContain(`may also run it as partnership (whitelisted) ads from your handle, beside the organic reposting and paid ads you granted. Your grant runs 90 days longer: through ${formatDate(dayEnd(addDays(dayOf(until - 1, ZONE), 90), ZONE) - 1, ZONE)}`);
+    expect(words).toContain("'s note: For the spring ads.");
+    // Words other than the request's as of now are shown again, never accepted.
+    const stale = await post(action, { words: words.replace('90 days', '9 days') }, { cookie: m.cookie });
+    expect(stale.status).toBe(409);
+    expect((await grantOf(id))!.rights_extension_id).toBeNull();
+
+    expect((await post(action, { words: words.replaceAll('\n', '\r\n') }, { cookie: m.cookie })).status).toBe(303);
+    const extended = await grantOf(id);
+    expect(extended).toMatchObject({ rights_until: dayEnd(addDays(dayOf(until - 1, ZONE), 90), ZONE), rights_extension_id: request.id });
+    expect(JSON.parse(extended!.rights_terms)).toEqual(YEAR);
+    expect(await fees(id)).toBe(1);
+    const fee = await env.DB.prepare("SELECT amount_minor, currency, event_key FROM ledger_entries WHERE submission_id = ? AND kind = 'adjustment'").bind(id).first();
+    expect(fee).toEqual({ amount_minor: 15_000, currency: 'USD', event_key: `rights_extension:${request.id}` });
+    // Sent again (a double click, the Back button): the same answer, nothing paid twice; the other answer is refused.
+    expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(303);
+    expect((await post(action.replace('/accept', '/decline'), { note: 'No.' }, { cookie: m.cookie })).status).toBe(409);
+    expect(await fees(id)).toBe(1);
+    expect(await (await get(`/submissions/${id}`, m.cookie)).text()).toContain('Extended ');
+    // The review queue shows live content's terms in force, not the grant as first given.
+    const queue = await (await get('/console/review?status=live', cookie)).text();
+    expect(queue).toContain(`Organic reposting, paid ads and partnership ads, until ${formatDate(extended!.rights_until! - 1, ZONE)}`);
+
+    const detail = (await json<Data<Detail>>(await m.brand.api('GET', `/api/admin/content/${id}`))).data;
+    expect(detail.rights).toMatchObject({ terms: YEAR, scopes: ['organic', 'paid', 'partnership'], until: new Date(extended!.rights_until!).toISOString(), state: 'active' });
+    expect(detail.rightsExtensions.map((x) => x.status)).toEqual(['accepted']);
+    expect(detail.rightsExtensions[0]!.accepted?.terms).toBe(words);
+    const listed = (await json<Data<Detail[]>>(await m.brand.api('GET', `/api/admin/content?campaignId=${m.campaign.id}`))).data.find((i) => i.submissionId === id);
+    expect(listed?.rightsExtension?.status).toBe('accepted');
+    expect(await (await get('/console/content', cookie)).text()).toContain('Extension accepted');
+    const activity = await json<Data<{ action: string; target: { id: string } }[]>>(await m.brand.api('GET', '/api/admin/activity?area=campaigns'));
+    expect(activity.data.filter((a) => a.target.id === id).map((a) => a.action)).toEqual(['submission.rights_extension_accepted', 'submission.rights_extension_asked']);
+  });
+
+  it('the creator declines, the brand withdraws (a late answer is 409), and a bad request or another brand writes nothing', async () => {
+    const { m, cookie, viewerCookie, other } = w;
+    const id = await grantedPost(Date.now() - DAY);
+    // Declined with a note: the grant stays as it was.
+    expect((await extend(id, { noEnd: true, feeMinor: 0 })).status).toBe(201);
+    const first = await shown(id);
+    expect(first.words).toContain('Your grant no longer ends');
+    expect((await post(first.action.replace('/accept', '/decline'), { note: 'Not for ads, sorry.' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await grantOf(id)).toMatchObject({ rights_extension_id: null, rights_until: expect.any(Number) });
+    // Asked from the console (owners and managers), withdrawn there; the creator's answer after it changes nothing.
+    const form = { days: '30', scopes: ['partnership'], fee: '25.50', note: 'Summer re-run.' };
+    expect((await post(`/console/content/${id}/rights-extension`, form, { cookie: viewerCookie })).status).toBe(403);
+    const badFee = await post(`/console/content/${id}/rights-extension`, { ...form, fee: '25.505' }, { cookie });
+    expect(badFee.status).toBe(422);
+    expect(await badFee.text()).toContain('The fee is a plain amount');
+    expect((await post(`/console/content/${id}/rights-extension`, form, { cookie })).status).toBe(303);
+    // The same form again (a double click) is the request it made.
+    expect((await post(`/console/content/${id}/rights-extension`, form, { cookie })).status).toBe(303);
+    const open = await shown(id);
+    expect(open.words).toContain('it runs again from today for 30 days');
+    expect(open.words).toContain('pays you $25.50');
+    expect((await post(`/console/content/${id}/rights-extension/withdraw`, {}, { cookie })).status).toBe(303);
+    const late = await post(open.action, { words: open.words }, { cookie: m.cookie });
+    expect(late.status).toBe(409);
+    expect(await late.text()).toContain('withdrew this request');
+    // The emailed link lands on why there is nothing to answer.
+    expect(await (await get(`/submissions/${id}`, m.cookie)).text()).toContain(`withdrew its request to extend your usage rights on ${formatDate(Date.now(), ZONE)}`);
+    expect([await fees(id), (await grantOf(id))!.rights_extension_id]).toEqual([0, null]);
+    const withdrawAgain = await m.brand.api('POST', `/api/admin/content/${id}/rights-extension/withdraw`);
+    expect([withdrawAgain.status, (await json<ErrorBody>(withdrawAgain)).error.code]).toEqual([409, 'rights_extension_not_open']);
+    const history = (await json<Data<Detail>>(await m.brand.api('GET', `/api/admin/content/${id}`))).data.rightsExtensions;
+    expect(history.map((x) => x.status)).toEqual(['withdrawn', 'declined']);
+    expect(history[1]!.declineNote).toBe('Not for ads, sorry.');
+    expect(await (await get(`/console/content/${id}`, viewerCookie)).text()).toContain('Their note: Not for ads, sorry.');
+
+    // Nothing written for a body that does not pass, another brand's content, or content with no grant.
+    const before = [await requests(id), await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', id)];
+    for (const bad of [{}, { days: 90, noEnd: true }, { days: 0 }, { days: 3651 }, { days: 1.5 }, { days: '90' }, { noEnd: false }, { days: 9, feeMinor: -1 }, { days: 9, feeMinor: 10_000_001 }, { days: 9, feeMinor: 1.5 }, { days: 9, scopes: ['tv'] }, { days: 9, scopes: ['paid', 'paid'] }, { days: 9, note: 'a\u202eb' }, { days: 9, forever: true }]) {
+      const refused = await extend(id, bad);
+      expect([refused.status, (await json<ErrorBody>(refused)).error.code], JSON.stringify(bad)).toEqual([422, 'validation_failed']);
+    }
+    for (const res of [await extend(id, { days: 9 }, other.brand), await other.brand.api('POST', `/api/admin/content/${id}/rights-extension/withdraw`), await other.brand.api('GET', `/api/admin/content/${id}`)]) expect(res.status).toBe(404);
+    expect((await get(`/console/content/${id}`, await signIn((await adminUser(other.brand.brandId, 'manager')).email))).status).toBe(404);
+    const none = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+    const noGrant = await extend(none, { days: 9 });
+    expect([noGrant.status, (await json<ErrorBody>(noGrant)).error.code]).toEqual([409, 'rights_not_granted']);
+    // A grant without an end that has every use: nothing to ask, and the console offers no form.
+    const everything = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+    await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ? WHERE id = ?').bind(rightsKey({ scopes: ['organic', 'paid', 'partnership'], days: null, note: '' }), Date.now(), everything).run();
+    const nothing = await extend(everything, { noEnd: true, scopes: ['paid'] });
+    expect([nothing.status, (await json<ErrorBody>(nothing)).error.code]).toEqual([409, 'nothing_to_extend']);
+    const everythingPage = await (await get(`/console/content/${everything}`, cookie)).text();
+    expect(everythingPage).toContain('no end date and every use');
+    expect(everythingPage).not.toContain('Send the request to');
+    expect([await requests(id), await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', id), await requests(none)]).toEqual([...before, 0]);
+
+    // The brand corrects the request it withdrew: the replacement is mailed at once (the once-a-day limit counts only
+    // requests still waiting for the creator), while one more made as it waits is not.
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const replaced = (await json<Data<Extension>>(await extend(id, { days: 30, scopes: ['partnership'], feeMinor: 3_000 }))).data;
+    expect(replaced.creatorMailed).toBe(true);
+    await waitFor(async () => sent.find((x) => x.to === m.email && x.text.includes('pays you $30.00')), 15_000);
+    const held = await extend(await grantedPost(Date.now() + 90 * DAY), { days: 30 });
+    expect((await json<Data<Extension>>(held)).data.creatorMailed).toBe(false);
+  });
+
+  it('only the creator, in the campaign, answers: another is 404, one removed since the ask is 409 with nothing paid, one invited back is not asked', async () => {
+    const { m, other } = w;
+    const id = await grantedPost(Date.now() + 60 * DAY);
+    const request = (await json<Data<Extension>>(await extend(id, { days: 30, feeMinor: 5_000 }))).data;
+    const { words, action } = await shown(id);
+    await expect(answerRightsExtension(env.DB, other.creator.id, id, request.id, { accept: true, words })).rejects.toMatchObject({ status: 404 });
+    try {
+      await enrollmentStatus('removed');
+      expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(409);
+      expect([await fees(id), (await grantOf(id))!.rights_extension_id]).toEqual([0, null]);
+      // Invited back after leaving: neither asked nor answering until they rejoin.
+      await enrollmentStatus('invited');
+      const reinvited = await extend(await grantedPost(Date.now() + 60 * DAY), { days: 30 });
+      expect([reinvited.status, (await json<ErrorBody>(reinvited)).error.code]).toEqual([409, 'enrollment_removed']);
+      expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(409);
+      expect(await fees(id)).toBe(0);
+    } finally {
+      await enrollmentStatus('active');
+    }
+    // Back in the campaign, accepted from two tabs in the same millisecond: one acceptance writes, the other nothing.
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    const answers = await Promise.all([1, 2].map(() => answerRightsExtension(env.DB, m.creator.id, id, request.id, { accept: true, words })));
+    vi.restoreAllMocks();
+    expect(answers.map((a) => a.outcome).sort()).toEqual(['accepted', 'already']);
+    expect([await fees(id), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_accepted'", id)]).toEqual([1, 1]);
+  });
+
+  it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {
+    const { m } = w;
+    const dayEndIn = (days: number) => dayEnd(addDays(dayOf(Date.now(), ZONE), days), ZONE);
+    const goLive = async (id: string) => expect((await m.brand.api('POST', `/api/admin/submissions/${id}/mark-live`, { postUrl: `https://social.example/p/${id}` })).status).toBe(200);
+    // Approved: the extension ends after the restarted 365 days, and the restart after a short extension.
+    const longer = await grantedPost(dayEndIn(300), 'approved');
+    const shorter = await grantedPost(dayEndIn(5), 'approved');
+    const forever = await grantedPost(dayEndIn(5), 'approved');
+    await extendAccepted(longer, { days: 200 });
+    await extendAccepted(shorter, { days: 10 });
+    await extendAccepted(forever, { noEnd: true });
+    const extended = (await grantOf(longer))!.rights_until;
+    expect(extended).toBeGreaterThan(dayEndIn(365));
+    for (const id of [longer, shorter, forever]) await goLive(id);
+    expect([(await grantOf(longer))!.rights_until, (await grantOf(shorter))!.rights_until, (await grantOf(forever))!.rights_until]).toEqual([extended, dayEndIn(365), null]);
+  });
+
+  it("the daily review mail tells owners and managers how creators answered the brand's requests", async () => {
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    await env.DB.prepare('UPDATE admin_users SET review_digest_at = NULL WHERE brand_id = ?').bind(w.m.brand.brandId).run();
+    const answered = (status: string) => rowCount('SELECT count(*) AS n FROM rights_extensions WHERE brand_id = ? AND status = ?', w.m.brand.brandId, status);
+    const [accepted, declined] = [await answered('accepted'), await answered('declined')];
+    expect(declined).toBeGreaterThan(0);
+    await mailReviewDigests({ ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env, Date.now());
+    const digest = await waitFor(async () => sent.find((x) => x.text.includes('Creators answered')), 15_000);
+    expect(digest.text).toContain(`Creators answered ${accepted + declined} of your requests to extend usage rights in the last day: ${accepted} accepted, ${declined} declined.\n\nSee them in the content library: https://chorus.example/console/content`);
+  });
+
+  it('the weekly report says how much content has rights ending within 30 days, linked to the library filtered to it', async () => {
+    // The brand's next Monday morning, on its calendar: its report's time.
+    let day = addDays(dayOf(Date.now(), ZONE), 1);
+    while (new Date(`${day}T00:00:00Z`).getUTCDay() !== 1) day = addDays(day, 1);
+    const at = dayStart(day, ZONE) + 9 * 3_600_000;
+    // Content of this creator's (in the campaign) not asked about yet: one more whose request waits is not counted.
+    const asked = await grantedPost(at + 10 * DAY);
+    expect((await extend(asked, { days: 30 })).status).toBe(201);
+    const ending = await rowCount(
+      "SELECT count(*) AS n FROM submissions s WHERE brand_id = ? AND status IN ('approved', 'live') AND rights_terms IS NOT NULL AND rights_until > ? AND rights_until <= ? AND NOT EXISTS (SELECT 1 FROM rights_extensions x WHERE x.submission_id = s.id AND x.status = 'open')",
+      w.m.brand.brandId,
+      at,
+      at + 30 * DAY,
+    );
+    expect(ending).toBeGreaterThan(0);
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    await env.DB.prepare('UPDATE admin_users SET weekly_report_week = NULL WHERE brand_id = ?').bind(w.m.brand.brandId).run();
+    await mailWeeklyReports({ ...env, PUBLIC_ORIGIN: 'https://chorus.example' } as Env, at);
+    const report = await waitFor(async () => sent.find((x) => x.subject.startsWith('Test Brand last week')), 15_000);
+    expect(report.text).toContain(`Usage rights end within the next 30 days on ${ending} ${ending === 1 ? 'piece' : 'pieces'} of content you have not asked to extend yet. Ask the creators: https://chorus.example/console/content?rights=ending`);
   });
 });

@@ -44,6 +44,8 @@ const TARGET_NAME = `CASE a.target_type
     WHEN 'commission_plan' THEN (SELECT p.name FROM commission_plans p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
     WHEN 'period' THEN a.target_id
     WHEN 'application' THEN (SELECT '@' || p.handle FROM applications p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
+    WHEN 'submission' THEN (SELECT '@' || r.handle || ', ' || c.name FROM submissions x JOIN enrollments e ON e.id = x.enrollment_id
+      JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id WHERE x.id = a.target_id AND x.brand_id = a.brand_id)
   END`;
 
 export async function listActivity(db: D1Database, brandId: string, f: { area?: ActivityArea; after?: Position; limit: number }): Promise<ActivityRow[]> {

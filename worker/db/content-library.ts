@@ -5,7 +5,7 @@ import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../lib/cs
 import { afterParams, afterSql, type Position } from '../lib/cursor';
 import { iso } from '../lib/validate';
 import { METRIC_NAMES } from '../domain/submissions';
-import { parseRights, RIGHTS_STATE_SQL, rightsState, rightsStateParams, scopesInWords, type RightsState } from '../domain/usage-rights';
+import { EXTENSION_COLUMNS, EXTENSION_JOIN, grantState, RIGHTS_STATE_SQL, rightsStateParams, scopesInWords, termsInForce, type GrantRow, type RightsState } from '../domain/usage-rights';
 import { dayOf, zoneOrUtc } from '../domain/periods';
 
 /** The library's rights filter: every state but pending (nothing in the library waits for approval). */
@@ -14,7 +14,7 @@ export type RightsFilter = (typeof RIGHTS_FILTERS)[number];
 
 export type ContentFilter = { campaignId?: string; rights?: RightsFilter; after?: Position };
 
-export type ContentRow = {
+export type ContentRow = GrantRow & {
   id: string;
   enrollment_id: string;
   story_format: string;
@@ -26,9 +26,6 @@ export type ContentRow = {
   comments: number;
   saves: number;
   shares: number;
-  rights_terms: string | null;
-  rights_granted_at: number | null;
-  rights_until: number | null;
   created_at: number;
   updated_at: number;
   creator_id: string;
@@ -37,6 +34,11 @@ export type ContentRow = {
   campaign_id: string;
   campaign_name: string;
 };
+
+const CONTENT_SQL = `SELECT s.id, s.enrollment_id, s.story_format, s.status, s.post_url, s.draft_url, s.views, s.likes, s.comments, s.saves, s.shares,
+    s.rights_terms, s.rights_granted_at, s.rights_until, ${EXTENSION_COLUMNS}, s.created_at, s.updated_at, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name
+  FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
+  ${EXTENSION_JOIN}`;
 
 // Paged on (created_at, id), which no later write moves: by updated_at, a live post reporting new numbers moved
 // to the top while someone paged (the CSV pulls page after page as it streams) and was skipped. Served in order
@@ -48,16 +50,15 @@ export async function listContent(db: D1Database, brandId: string, f: ContentFil
   if (f.rights) where.push(RIGHTS_STATE_SQL[f.rights]), params.push(...rightsStateParams(f.rights, now));
   if (f.after) where.push(afterSql('s.created_at', 's.id')), params.push(...afterParams(f.after));
   const { results } = await db
-    .prepare(
-      `SELECT s.id, s.enrollment_id, s.story_format, s.status, s.post_url, s.draft_url, s.views, s.likes, s.comments, s.saves, s.shares,
-         s.rights_terms, s.rights_granted_at, s.rights_until, s.created_at, s.updated_at, e.creator_id, cr.handle, cr.display_name, c.id AS campaign_id, c.name AS campaign_name
-       FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id
-       WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ?`,
-    )
+    .prepare(`${CONTENT_SQL} WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ?`)
     .bind(...params, limit)
     .all<ContentRow>();
   return results;
 }
+
+/** One piece of the brand's approved or live content, or null. */
+export const getContent = (db: D1Database, brandId: string, submissionId: string): Promise<ContentRow | null> =>
+  db.prepare(`${CONTENT_SQL} WHERE s.id = ? AND s.brand_id = ? AND s.status IN ('approved', 'live')`).bind(submissionId, brandId).first<ContentRow>();
 
 export const contentPosition = (r: ContentRow): Position => ({ at: r.created_at, id: r.id });
 
@@ -67,8 +68,9 @@ const STATE_WORDS: Record<RightsState, string> = { none: 'none asked', pending: 
 
 // One row of the library's file: every cell a person or a link typed goes through csvText, which neutralises
 // formulas (a caption or a name starting with = + - @ opens as text in a spreadsheet). Days are the brand's.
+// The uses and the end are those in force: an accepted extension's, over the original grant's.
 export function contentCsvLine(r: ContentRow, now: number, timeZone: string): string {
-  const terms = parseRights(r.rights_terms);
+  const terms = termsInForce(r);
   const zone = zoneOrUtc(timeZone);
   return csvLine([
     csvText(r.display_name),
@@ -78,7 +80,7 @@ export function contentCsvLine(r: ContentRow, now: number, timeZone: string): st
     csvText(r.post_url),
     csvText(r.draft_url),
     ...METRIC_NAMES.map((k) => csvNumber(r[k])),
-    csvText(STATE_WORDS[rightsState(terms, r.rights_until, now, r.status)]),
+    csvText(STATE_WORDS[grantState(r, now)]),
     csvText(terms ? scopesInWords(terms) : ''),
     // The last day the rights run, on the brand's calendar (the grant ends at that day's end).
     csvText(terms ? (r.rights_until === null ? (terms.days === null ? 'no end' : '') : dayOf(r.rights_until - 1, zone)) : ''),

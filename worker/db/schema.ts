@@ -1,7 +1,7 @@
 // The one source of truth for Chorus's D1 schema. Money is integer minor units, time is epoch ms.
 import { index, integer, primaryKey, sqliteTable, sqliteView, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { sql } from 'drizzle-orm';
-import type { UsageRights } from '../domain/usage-rights';
+import type { RightsScope, UsageRights } from '../domain/usage-rights';
 
 const createdAt = () => integer('created_at').notNull();
 
@@ -828,6 +828,9 @@ export const submissions = sqliteTable(
     rightsTerms: text('rights_terms', { mode: 'json' }).$type<UsageRights>(),
     rightsGrantedAt: integer('rights_granted_at'),
     rightsUntil: integer('rights_until'),
+    // The latest extension the creator accepted (rights_extensions), which set rights_until and added its uses;
+    // null: the grant is as first given. rights_terms stays the original grant as the creator saw it.
+    rightsExtensionId: text('rights_extension_id'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -841,6 +844,54 @@ export const submissions = sqliteTable(
     index('submissions_brand_created').on(t.brandId, t.createdAt, t.id),
     // Grants ending soon, for the weekly report and the content library's filters.
     index('submissions_brand_rights').on(t.brandId, t.rightsUntil).where(sql`rights_until IS NOT NULL`),
+  ],
+);
+
+export const rightsExtensionStatuses = ['open', 'accepted', 'declined', 'withdrawn'] as const;
+
+// A brand's request to extend the usage rights a creator granted on one piece of content (domain/rights-extensions.ts,
+// db/rights-extensions.ts): more days or no end, uses to add, a fee, a note. The creator accepts or declines it;
+// the brand may withdraw it while it is open. Rows are kept whatever the answer: they are the grant's history.
+export const rightsExtensions = sqliteTable(
+  'rights_extensions',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    submissionId: text('submission_id').notNull().references(() => submissions.id),
+    status: text('status', { enum: rightsExtensionStatuses }).notNull(),
+    // Days added to the grant's end (to the day it is accepted, when the grant has ended by then); null: no end.
+    days: integer('days'),
+    // Uses to add to those granted (JSON array of RightsScope, possibly empty).
+    scopes: text('scopes', { mode: 'json' }).$type<RightsScope[]>().notNull(),
+    // Paid to the creator on acceptance, as a brand's adjustment is (ledger event "rights_extension:<id>").
+    feeMinor: integer('fee_minor').notNull().default(0),
+    currency: text('currency').notNull(),
+    note: text('note').notNull().default(''),
+    askedByType: text('asked_by_type', { enum: ['admin_user', 'api_key'] }).notNull(),
+    askedById: text('asked_by_id').notNull(),
+    // When the creator was mailed about it (claimed with the insert, given back if the mail could not be handed on);
+    // null: not mailed (another waiting request of the brand's reached them within a day, or the mail failed).
+    mailedAt: integer('mailed_at'),
+    // On acceptance: the terms in words as the creator read them, and the grant's end and uses before and after.
+    termsText: text('terms_text'),
+    untilBefore: integer('until_before'),
+    untilAfter: integer('until_after'),
+    scopesAfter: text('scopes_after', { mode: 'json' }).$type<RightsScope[]>(),
+    // The creator's note with a decline.
+    answerNote: text('answer_note'),
+    // On acceptance: a random key the accepting batch's first write stamps and its later writes check, so of two
+    // acceptances in the same millisecond only the one that moved the request writes the rest.
+    answerKey: text('answer_key'),
+    createdAt: createdAt(),
+    // When it was accepted, declined or withdrawn.
+    answeredAt: integer('answered_at'),
+  },
+  (t) => [
+    // One open request per piece of content: the index, not a read, refuses a second made at the same moment.
+    uniqueIndex('rights_extensions_open').on(t.submissionId).where(sql`status = 'open'`),
+    index('rights_extensions_submission').on(t.submissionId, t.createdAt),
+    // The brand's answered requests by when (the review digest's "creators answered").
+    index('rights_extensions_brand_answered').on(t.brandId, t.answeredAt).where(sql`answered_at IS NOT NULL`),
   ],
 );
 

@@ -2,7 +2,7 @@
 // at once cannot both succeed, and a flat fee accrues in the same batch as the move to live.
 import { checkCaption, METRIC_NAMES, nextStatus, type Actor, type SubmissionAction, type SubmissionStatus } from '../domain/submissions';
 import { DAY_MS, periodOf, zoneOrUtc } from '../domain/periods';
-import { canonicalRights, parseRights, rightsKey, rightsUntil, type UsageRights } from '../domain/usage-rights';
+import { canonicalRights, EXTENSION_COLUMNS, EXTENSION_JOIN, parseRights, rightsKey, rightsUntil, type UsageRights } from '../domain/usage-rights';
 import { auditIfChanged } from './audit';
 import { campaignEnded } from '../domain/codes';
 import { ApiError, notFound } from '../lib/errors';
@@ -30,11 +30,16 @@ export type SubmissionRow = {
   rights_terms: string | null;
   rights_granted_at: number | null;
   rights_until: number | null;
+  rights_extension_id: string | null;
   created_at: number;
   updated_at: number;
 };
 
 export type SubmissionContext = SubmissionRow & {
+  // The accepted extension in force (EXTENSION_COLUMNS): what it made the grant's uses, whether it took the end away, when.
+  extended_scopes: string | null;
+  extended_days: number | null;
+  extended_at: number | null;
   creator_id: string;
   handle: string;
   display_name: string;
@@ -56,10 +61,10 @@ export type SubmissionContext = SubmissionRow & {
   campaign_rights: string | null;
 };
 
-const CONTEXT_SQL = `SELECT s.*, e.creator_id, cr.handle, cr.display_name, acct.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text, c.usage_rights AS campaign_rights,
+const CONTEXT_SQL = `SELECT s.*, ${EXTENSION_COLUMNS}, e.creator_id, cr.handle, cr.display_name, acct.email AS creator_email, b.name AS brand_name, c.id AS campaign_id, c.name AS campaign_name, c.status AS campaign_status, c.ends_at AS campaign_ends_at, c.hashtag, c.disclosure_text, c.usage_rights AS campaign_rights,
   e.status AS enrollment_status, e.payment_model, e.flat_fee_minor, c.holding_days, b.currency, b.timezone
 FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN creators acct ON acct.id = e.creator_id
-JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id`;
+JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = s.brand_id ${EXTENSION_JOIN}`;
 
 // A draft still waiting for review from a creator the brand has since removed is withdrawn with them: they can
 // no longer revise it or take it live, so it leaves the review queues (the console's and the API's) and their
@@ -128,12 +133,18 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   if (input.grant === null) sets.push('rights_terms = NULL', 'rights_granted_at = NULL', 'rights_until = NULL');
   // A grant's clock starts at approval and starts again the first time the post goes live (domain/usage-rights.ts),
   // never after: marked not live and live again, the post keeps the end it had, so an expired grant stays expired
-  // (the brand alone cannot renew it). The earlier going live is the submission's own history.
+  // (the brand alone cannot renew it). The earlier going live is the submission's own history. A grant the creator
+  // extended before the post first went live keeps the later of the two ends (no end, if the extension took it
+  // away): an extension never shortens what the restart gives.
   const terms = parseRights(s.rights_terms);
   const until = terms ? rightsUntil(terms.days, now, zoneOrUtc(s.timezone)) : null;
   if (terms && input.action === 'approve') sets.push('rights_until = ?'), params.push(until);
   if (terms && input.action === 'go_live')
-    sets.push("rights_until = CASE WHEN EXISTS (SELECT 1 FROM submission_events WHERE submission_id = ? AND to_status = 'live') THEN rights_until ELSE ? END"), params.push(s.id, until);
+    sets.push(
+      `rights_until = CASE WHEN EXISTS (SELECT 1 FROM submission_events WHERE submission_id = ? AND to_status = 'live') THEN rights_until
+         WHEN rights_extension_id IS NOT NULL THEN CASE WHEN rights_until IS NULL OR ? IS NULL THEN NULL ELSE MAX(rights_until, ?) END ELSE ? END`,
+    ),
+      params.push(s.id, until, until, until);
   // One post goes live once per creator and brand, so it earns its flat fee once whichever submission (or
   // campaign) carries it, however its link was copied.
   const samePost =

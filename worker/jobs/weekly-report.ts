@@ -1,7 +1,8 @@
 // A brand's owners and managers hear how their network did last week without opening the console, as Dub's and
 // Rewardful's weekly reports tell theirs: one mail a person on Monday morning in the brand's timezone, with last
 // Monday–Sunday's orders, revenue, commission and unique clicks beside the week before's, the top creators,
-// how many active creators sold nothing, and what waits for review. Each member can turn it off on the Team page.
+// how many active creators sold nothing, what waits for review, and how much content's usage rights end within
+// the next 30 days (time to ask the creators to extend them). Each member can turn it off on the Team page.
 import { mailOrigin, type Env } from '../env';
 import { queueNotices } from '../mail';
 import type { Message } from '../lib/messages';
@@ -9,6 +10,8 @@ import { addDays, dayOf, dayStart, zoneOrUtc } from '../domain/periods';
 import { refundedOf } from '../db/network';
 import { DRAFTS_WAITING } from './review-digest';
 import { countOf, formatMoney } from '../../portal/format';
+import { ENDING_SOON_DAYS, ENDING_SOON_MS, RIGHTS_STATE_SQL } from '../domain/usage-rights';
+import { ASKABLE_SQL } from '../db/rights-extensions';
 
 // Members claimed a run: a run with more due leaves them to the next one, 15 minutes on (64 runs a Monday).
 export const WEEKLY_REPORTS_PER_RUN = 200;
@@ -116,6 +119,13 @@ const WAITING = `SELECT j.value AS brand_id,
     (SELECT count(*) FROM campaigns c JOIN applications a ON a.campaign_id = c.id AND a.status = 'pending' WHERE c.brand_id = j.value) AS applications
   FROM json_each(?1) j`;
 
+// Approved and live content whose rights end within ENDING_SOON_DAYS of the run (the content library's `ending`)
+// that the brand can ask to extend and has not asked yet (db/rights-extensions.ts ASKABLE_SQL), by the brand's index
+// of grants by end. ?1 the brands as JSON, then the run's instant and the horizon.
+const RIGHTS_ENDING = `SELECT s.brand_id, COUNT(*) AS ending FROM submissions s
+  JOIN enrollments e ON e.id = s.enrollment_id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+  WHERE s.brand_id IN (SELECT value FROM json_each(?1)) AND s.status IN ('approved', 'live') AND ${RIGHTS_STATE_SQL.ending} AND ${ASKABLE_SQL} GROUP BY s.brand_id`;
+
 type Claimed = { id: string; brand_id: string; email: string; name: string; brand_name: string; currency: string; timezone: string };
 
 export type WeeklyNumbers = {
@@ -135,6 +145,8 @@ export type WeeklyNumbers = {
   idle: number;
   drafts: number;
   applications: number;
+  // Content whose usage rights end within the next ENDING_SOON_DAYS days, its creator still in the campaign and not asked yet.
+  rightsEnding: number;
   networkPath: string; // under the console: the top campaign's network page, or the campaigns list
 };
 
@@ -154,7 +166,7 @@ export async function mailWeeklyReports(env: Env, now: number): Promise<number> 
   if (claimed.length === 0) return 0;
   const unclaim = () => db.prepare(UNCLAIM).bind(JSON.stringify(claimed.map((c) => c.id)), week).run();
   try {
-    const numbers = await weeklyNumbers(db, claimed, week);
+    const numbers = await weeklyNumbers(db, claimed, week, now);
     const mails = claimed.flatMap((c) => {
       const n = numbers.get(c.brand_id);
       return n && !quietWeek(n) ? [weeklyReport(c, n, mailOrigin(env))] : [];
@@ -168,7 +180,7 @@ export async function mailWeeklyReports(env: Env, now: number): Promise<number> 
 }
 
 // The claimed members' brands' numbers: one batch of reads, whatever the number of brands.
-async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string): Promise<Map<string, WeeklyNumbers>> {
+async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string, now: number): Promise<Map<string, WeeklyNumbers>> {
   const brands = new Map(claimed.map((c) => [c.brand_id, c]));
   const windows = [...brands.values()].map((c) => {
     const zone = zoneOrUtc(c.timezone);
@@ -176,13 +188,14 @@ async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string): 
   });
   const ids = JSON.stringify([...brands.keys()]);
   const json = JSON.stringify(windows);
-  const [totals, top, campaigns, clicks, idle, waiting] = await db.batch([
+  const [totals, top, campaigns, clicks, idle, waiting, ending] = await db.batch([
     db.prepare(TOTALS).bind(json),
     db.prepare(TOP_CREATORS).bind(json),
     db.prepare(TOP_CAMPAIGN).bind(json),
     db.prepare(CLICKS).bind(ids, addDays(week, -7), week, addDays(week, 7)),
     db.prepare(IDLE).bind(json),
     db.prepare(WAITING).bind(ids),
+    db.prepare(RIGHTS_ENDING).bind(ids, now, now + ENDING_SOON_MS),
   ]);
   type Rows<T> = T[];
   const byBrand = <T extends { brand_id: string }>(rows: Rows<T>) => new Map(rows.map((r) => [r.brand_id, r]));
@@ -191,6 +204,7 @@ async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string): 
   const clicksOf = byBrand((clicks?.results ?? []) as { brand_id: string; clicks: number; clicks_before: number }[]);
   const idleOf = byBrand((idle?.results ?? []) as { brand_id: string; active: number; idle: number }[]);
   const waitingOf = byBrand((waiting?.results ?? []) as { brand_id: string; drafts: number; applications: number }[]);
+  const endingOf = byBrand((ending?.results ?? []) as { brand_id: string; ending: number }[]);
   const topRows = (top?.results ?? []) as { brand_id: string; handle: string; orders: number; revenue: number }[];
   const numbers = new Map<string, WeeklyNumbers>();
   for (const [id, c] of brands) {
@@ -214,6 +228,7 @@ async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string): 
       idle: idleOf.get(id)?.idle ?? 0,
       drafts: waitingOf.get(id)?.drafts ?? 0,
       applications: waitingOf.get(id)?.applications ?? 0,
+      rightsEnding: endingOf.get(id)?.ending ?? 0,
       networkPath: campaign ? `/console/campaigns/${campaign}/network` : '/console',
     });
   }
@@ -221,7 +236,7 @@ async function weeklyNumbers(db: D1Database, claimed: Claimed[], week: string): 
 }
 
 // Nothing happened and nothing waits: no mail (its claim stands, so the week is not looked at again).
-const quietWeek = (n: WeeklyNumbers) => n.orders === 0 && n.revenue === 0 && n.clicks === 0 && n.drafts === 0 && n.applications === 0;
+const quietWeek = (n: WeeklyNumbers) => n.orders === 0 && n.revenue === 0 && n.clicks === 0 && n.drafts === 0 && n.applications === 0 && n.rightsEnding === 0;
 
 // "up 12%", "down 3%", "new" against a week with none, "same" when equal.
 function change(now: number, before: number): string {
@@ -254,6 +269,11 @@ export function weeklyReport(c: Pick<Claimed, 'email' | 'name'>, n: WeeklyNumber
   }
   const waiting = [n.drafts > 0 ? countOf(n.drafts, 'draft waits', 'drafts wait') + ' for review' : null, n.applications > 0 ? countOf(n.applications, 'creator application waits', 'creator applications wait') + ' for an answer' : null].filter((w) => w !== null);
   if (waiting.length > 0) lines.push(`${waiting.join(', and ')}.`);
+  // Only when there is some: the content, filtered to it, where each piece's page asks its creator for more.
+  if (n.rightsEnding > 0) {
+    const where = origin ? `: ${origin}/console/content?rights=ending` : ' (Content in your Chorus console, filtered to ending soon).';
+    lines.push(`Usage rights end within the next ${ENDING_SOON_DAYS} days on ${countOf(n.rightsEnding, 'piece', 'pieces')} of content you have not asked to extend yet. Ask the creators${where}`);
+  }
   lines.push(origin ? `The network page: ${origin}${n.networkPath}` : 'Every number is on the network page of your Chorus console.');
   lines.push(`You get this on Mondays when there is something to tell. To stop it, turn it off under Your notifications on the Team page${origin ? `: ${origin}/console/team#notify-h` : '.'}`);
   return {

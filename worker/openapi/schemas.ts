@@ -48,7 +48,7 @@ export const UsageRightsTerms = z
     }),
     days: example(z.int().min(1).max(MAX_RIGHTS_DAYS), 365)
       .nullable()
-      .meta({ description: "How long a grant runs: through the end of the day this many days after the post went live (after its approval while it is not live), on the brand's calendar; null: no end." }),
+      .meta({ description: "How long a grant runs: through the end of the day this many days after the draft's approval, counted again from the day the post first goes live, on the brand's calendar; null: no end." }),
     note: example(z.string(), 'Cut-downs of up to 15 seconds included.'),
   })
   .meta({ id: 'UsageRightsTerms' });
@@ -447,8 +447,39 @@ export const RightsGrant = z
     grantedAt: time,
     until: example(z.iso.datetime(), '2027-03-05T23:00:00.000Z').nullable().meta({ description: 'When the grant ends; null for no end, or while its clock has not started (a draft not approved yet).' }),
     state: z.enum(['pending', 'active', 'ending', 'expired']).meta({ description: `\`pending\` while the draft waits for review or revision (granted, its clock not started); \`active\`, \`ending\` (within ${ENDING_SOON_DAYS} days of its end) or \`expired\` once it is approved or live.` }),
+    scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['organic', 'paid']).meta({ description: "The uses in force: the terms' own, and any an accepted extension added." }),
+    extendedAt: time.nullable().meta({ description: 'When the creator last accepted an extension (which set `until` and `scopes`); null: the grant is as first given.' }),
   })
   .meta({ id: 'RightsGrant' });
+
+export const RightsExtension = z
+  .object({
+    id: id('rx'),
+    submissionId: id('sub'),
+    status: z.enum(['open', 'accepted', 'declined', 'withdrawn']).meta({ description: '`open` while it waits for the creator; then `accepted` or `declined` by them, or `withdrawn` by the brand.' }),
+    days: example(z.int().min(1).max(MAX_RIGHTS_DAYS), 180).nullable().meta({ description: "Days added to the grant's end (to the day the creator accepts, if it has ended by then); null with `noEnd`." }),
+    noEnd: z.boolean().meta({ description: 'Whether the grant no longer ends once accepted.' }),
+    scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['paid']).meta({ description: 'Uses asked on top of those granted: only the ones the grant did not have when asked (any sent that it had are dropped).' }),
+    feeMinor: minor(15_000).meta({ description: 'Paid to the creator when they accept, as a bonus on their ledger (the payout file counts it under `bonuses`).' }),
+    currency,
+    note: example(z.string(), 'For the spring paid campaign.'),
+    askedAt: time,
+    creatorMailed: z.boolean().meta({ description: 'Whether the creator was emailed about it (the mail was handed to the mail service): not when another of your requests, still waiting for them, reached them within the day (they see it on their home page), nor when the mail could not be sent.' }),
+    answeredAt: time.nullable().meta({ description: 'When it was accepted, declined or withdrawn.' }),
+    declineNote: example(z.string(), 'Happy to talk about a longer paid run next month.').nullable().meta({ description: "The creator's note with a decline ('' for none); null unless declined." }),
+    accepted: z
+      .object({
+        terms: example(z.string(), 'Fernway may also run it as paid ads, beside the organic reposting you granted. Your grant runs 180 days longer: through Sep 1, 2027 instead of Mar 5, 2027. Fernway pays you $150.00 for it, added to your earnings when you accept.').meta({
+          description: 'The request in the words the creator read when they accepted it.',
+        }),
+        untilBefore: time.nullable().meta({ description: "The grant's end before (null: none)." }),
+        until: time.nullable().meta({ description: 'Its end after (null: no end).' }),
+        scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['organic', 'paid']).meta({ description: 'The uses in force after.' }),
+      })
+      .nullable()
+      .meta({ description: 'What the acceptance did; null unless accepted.' }),
+  })
+  .meta({ id: 'RightsExtension' });
 
 export const Submission = z
   .object({
@@ -482,9 +513,14 @@ export const ContentItem = z
     draftUrl: example(z.string(), 'https://drive.example/draft/123'),
     metrics: z.object({ views: count(5400), likes: count(410), comments: count(38), saves: count(95), shares: count(21) }),
     rights: RightsGrant.nullable().meta({ description: 'What the brand may do with it, and until when; null: the campaign asked no rights when it was sent.' }),
+    rightsExtension: RightsExtension.nullable().meta({ description: 'The latest request to extend the rights: the open one, if any (one at a time), else the last answered; null: none made.' }),
     updatedAt: time,
   })
   .meta({ id: 'ContentItem' });
+
+export const ContentDetail = ContentItem.extend({
+  rightsExtensions: z.array(RightsExtension).meta({ description: 'Every request on this content, newest first: the grant\'s history.' }),
+}).meta({ id: 'ContentDetail' });
 
 const rankedCreator = z.object({
   enrollmentId: id('enr'),

@@ -54,6 +54,8 @@ const HTML_PAGES = [
   'GET /submissions/:id/edit',
   'POST /submissions/:id/resubmit',
   'POST /submissions/:id/live',
+  'POST /submissions/:id/rights-extension/:requestId/accept',
+  'POST /submissions/:id/rights-extension/:requestId/decline',
   'GET /earnings',
   'GET /earnings/statement.csv',
   'GET /links/new',

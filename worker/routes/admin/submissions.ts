@@ -8,7 +8,7 @@ import { publicOrigin, type AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
-import { grantView } from '../../domain/usage-rights';
+import { EXTENSION_COLUMNS, EXTENSION_JOIN, grantView, type GrantRow } from '../../domain/usage-rights';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, pagedListOf, Submission } from '../../openapi/schemas';
 
@@ -23,7 +23,7 @@ const listQuery = z.strictObject({
 const note = plainText(2000, 'many');
 const httpsUrl = z.url({ protocol: /^https$/ }).max(2048);
 
-export function submissionView(s: SubmissionRow & { handle?: string; campaign_name?: string }) {
+export function submissionView(s: SubmissionRow & GrantRow & { handle?: string; campaign_name?: string }) {
   return {
     id: s.id,
     enrollmentId: s.enrollment_id,
@@ -102,12 +102,12 @@ export const submissionRoutes = new Hono<AppEnv>()
       if (q.compliance === 'ok') where.push("json_extract(s.compliance, '$.hashtag') = 1 AND json_extract(s.compliance, '$.disclosure') = 1");
       if (q.cursor) where.push(afterSql('s.updated_at', 's.id')), params.push(...afterParams(q.cursor));
       const { results } = await c.env.DB.prepare(
-        `SELECT s.*, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
-         JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
+        `SELECT s.*, ${EXTENSION_COLUMNS}, cr.handle, cp.name AS campaign_name FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id
+         JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id ${EXTENSION_JOIN}
          WHERE ${where.join(' AND ')} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
       )
         .bind(...params, q.limit + 1)
-        .all<SubmissionRow & { handle: string; campaign_name: string }>();
+        .all<SubmissionRow & GrantRow & { handle: string; campaign_name: string }>();
       const page = pageOf(results, q.limit, (s) => ({ at: s.updated_at, id: s.id }));
       return c.json({ data: page.rows.map(submissionView), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },

@@ -16,6 +16,8 @@ import { listConversions } from '../../db/conversion-list';
 import { creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics, type SubmissionContext } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
+import { answerRightsExtension, creatorExtensions, waitingRequests, type Answer } from '../../db/rights-extensions';
+import { RIGHTS_EXTENSION_NOTE_MAX } from '../../domain/rights-extensions';
 import { parseRights, rightsKey, type UsageRights } from '../../domain/usage-rights';
 import { campaignEnded } from '../../domain/codes';
 import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
@@ -533,10 +535,11 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
 // The home page, with what the address's query says happened (a redirect after a form), a refusal included.
 async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
-  const [home, details, threads] = await Promise.all([
+  const [home, details, threads, rightsRequests] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
     c.env.DB.prepare('SELECT payout_details_enc IS NOT NULL AS saved FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ saved: number }>(),
     creatorThreads(c.env.DB, c.var.creator.creatorId),
+    waitingRequests(c.env.DB, c.var.creator.creatorId),
   ]);
   // An invitation to a campaign that has ended asks nothing any more: it is not shown.
   const cards = home.cards.filter((card) => !(isInvitation(card) && campaignEnded(card, now)));
@@ -557,7 +560,7 @@ async function homePage(c: Context<AppEnv>) {
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} unread={threads.filter((t) => t.unread > 0)} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} />,
   );
 }
 
@@ -907,10 +910,51 @@ async function detail(c: Context<AppEnv>, id: string) {
   return { s: s as SubmissionDetail, timeline: await submissionTimeline(c.env.DB, s.id), context: s };
 }
 
+// What the submission page says after an answer to a rights request lands there.
+const RIGHTS_NOTICES: Record<string, string> = {
+  accepted: 'Accepted. The new terms are below, kept as you read them; a fee, if the brand offered one, is on your Earnings page.',
+  declined: 'Declined. The brand sees your answer; the rights you granted stay as they were.',
+};
+
 creatorPortal.get('/submissions/:id', async (c) => {
-  const { s, timeline } = await detail(c, c.req.param('id'));
-  const notice = c.req.query('sent') ? 'Submitted for review.' : c.req.query('live') ? 'Saved. Thank you!' : undefined;
-  return c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} notice={notice} />);
+  const { s, timeline, context } = await detail(c, c.req.param('id'));
+  const notice = c.req.query('sent') ? 'Submitted for review.' : c.req.query('live') ? 'Saved. Thank you!' : RIGHTS_NOTICES[c.req.query('rights') ?? ''];
+  const extensions = await creatorExtensions(c.env.DB, context, Date.now());
+  return c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} notice={notice} extensions={extensions} />);
+});
+
+// ---------- A brand's request to extend the usage rights (db/rights-extensions.ts) ----------
+
+const declineNoteInput = plainText(RIGHTS_EXTENSION_NOTE_MAX, 'many');
+
+// The page again, with why the answer did not go through (the request's words changed, it was withdrawn).
+async function rightsRefused(c: Context<AppEnv>, error: FormError, status: 409 | 422, declineNote?: string) {
+  const { s, timeline, context } = await detail(c, c.req.param('id') ?? '');
+  const extensions = await creatorExtensions(c.env.DB, context, Date.now());
+  return c.html(<SubmissionDetailPage who={viewerOf(c).email} s={s} timeline={timeline} errors={[error]} extensions={extensions} declineNote={declineNote} />, status);
+}
+
+async function answerRequest(c: Context<AppEnv>, answer: Answer) {
+  const id = c.req.param('id') ?? '';
+  let result;
+  try {
+    result = await answerRightsExtension(c.env.DB, c.var.creator.creatorId, id, c.req.param('requestId') ?? '', answer);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'rights_extension_not_open') return rightsRefused(c, `${error.message} Nothing was changed.`, 409);
+    throw error;
+  }
+  // Terms read before the post went live, or on another day, are shown as they stand now, not accepted unread.
+  if (result.outcome === 'changed') return rightsRefused(c, 'The request reads differently now than when you opened the page (its dates moved). Read it again below before you answer.', 409);
+  return c.redirect(`/submissions/${id}?rights=${answer.accept ? 'accepted' : 'declined'}#rights-h`, 303);
+}
+
+creatorPortal.post('/submissions/:id/rights-extension/:requestId/accept', async (c) => answerRequest(c, { accept: true, words: (await formBody(c)).words ?? '' }));
+
+creatorPortal.post('/submissions/:id/rights-extension/:requestId/decline', async (c) => {
+  const typed = (await formBody(c)).note ?? '';
+  const note = declineNoteInput.safeParse(typed);
+  if (!note.success) return rightsRefused(c, { field: 'declineNote', text: `A note of up to ${RIGHTS_EXTENSION_NOTE_MAX} characters of plain text, or none.` }, 422, typed.slice(0, RIGHTS_EXTENSION_NOTE_MAX));
+  return answerRequest(c, { accept: false, note: note.data });
 });
 
 creatorPortal.get('/submissions/:id/edit', async (c) => {

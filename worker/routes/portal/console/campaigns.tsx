@@ -206,6 +206,8 @@ campaignRoutes.post('/campaigns', async (c) => {
   const values = formValues(await readForm(c));
   const hosts = await allowedHosts(c);
   const { input, errors } = await validateCampaign(c, values, hosts);
+  // The usage rights each draft grants, as the brief editor and the API's usageRights take them (none ticked: none).
+  const usageRights = rightsOfForm(values, errors);
   const slug = values.slug || slugify(values.name);
   if (!SLUG.test(slug)) errors.push('The slug is 2 to 63 lowercase letters, digits or dashes, starting with a letter or digit.');
   if (!input || errors.length > 0) return renderList(c, { values, errors, status: 422 });
@@ -215,8 +217,8 @@ campaignRoutes.post('/campaigns', async (c) => {
     await c.env.DB.batch([
       c.env.DB.prepare(
         `INSERT INTO campaigns (id, brand_id, slug, name, hashtag, positioning_anchor, non_negotiables, disclosure_text, story_formats, default_destination,
-           attribution_window_days, commission_plan_id, holding_days, renewal_months, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+           attribution_window_days, commission_plan_id, holding_days, renewal_months, starts_at, ends_at, status, baseline_cost_minor, baseline_engaged, usage_rights, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
       ).bind(
         id,
         c.var.user.brandId,
@@ -236,9 +238,10 @@ campaignRoutes.post('/campaigns', async (c) => {
         input.status,
         input.baselineCostMinor,
         input.baselineEngaged,
+        usageRights === null ? null : rightsKey(usageRights),
         now,
       ),
-      auditStatement(c, 'campaign.created', id, { slug }, now),
+      auditStatement(c, 'campaign.created', id, usageRights ? { slug, usageRights } : { slug }, now),
     ]);
   } catch (e) {
     if (isUniqueViolation(e)) return renderList(c, { values: { ...values, slug }, errors: [`You already have a campaign with the slug “${slug}”. Choose another.`], status: 422 });

@@ -6,6 +6,7 @@ import { submissionStatuses } from '../../../db/schema';
 import { refundedOf } from '../../../db/network';
 import { NOT_WITHDRAWN } from '../../../db/submissions';
 import { DRAFT_STANDS } from '../../../domain/content-due';
+import { EXTENSION_COLUMNS, EXTENSION_JOIN, type GrantRow } from '../../../domain/usage-rights';
 
 export type CampaignSummary = {
   id: string;
@@ -122,7 +123,9 @@ export const REVIEW_STATUSES = submissionStatuses;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 export type ReviewFilters = { status: ReviewStatus | null; campaignId: string | null; compliance: 'flagged' | 'ok' | null };
 
-export type ReviewItem = {
+// With the grant as stored (GrantRow): the terms as the creator saw them (null when none were asked), the end in
+// force and the accepted extension behind it, so a draft in review shows what it grants and approved content what holds.
+export type ReviewItem = GrantRow & {
   id: string;
   status: ReviewStatus;
   story_format: string;
@@ -170,9 +173,10 @@ export async function reviewQueue(db: D1Database, brandId: string, f: ReviewFilt
   const [items, byStatus] = await db.batch([
     db
       .prepare(
-        `SELECT s.id, s.status, s.story_format, s.draft_url, s.caption, s.review_notes, s.post_url, s.compliance, s.views, s.likes, s.comments, s.saves, s.shares,
+        `SELECT s.id, s.status, s.story_format, s.draft_url, s.caption, s.review_notes, s.post_url, s.compliance, s.views, s.likes, s.comments, s.saves, s.shares, s.rights_terms, s.rights_granted_at, s.rights_until, ${EXTENSION_COLUMNS},
            s.created_at, s.updated_at, cr.handle, cr.display_name, cp.id AS campaign_id, cp.name AS campaign_name, cp.hashtag, cp.disclosure_text
          FROM submissions s JOIN enrollments e ON e.id = s.enrollment_id JOIN roster cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id JOIN campaigns cp ON cp.id = e.campaign_id
+         ${EXTENSION_JOIN}
          WHERE ${list.sql}
          ORDER BY s.status <> 'submitted', CASE WHEN s.status = 'submitted' THEN s.updated_at END ASC, s.updated_at DESC, s.id LIMIT ? OFFSET ?`,
       )
