@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { newId } from '../lib/ids';
+import type { Env } from '../env';
 import type { Message } from '../lib/messages';
+import { noticesAfterResponse } from '../mail';
 import { plainText } from '../lib/validate';
 import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
@@ -620,8 +622,13 @@ export async function giftMailsOwed(db: D1Database, results: (ShipOutcome | Decl
   });
 }
 
-export async function giftMailOwed(db: D1Database, result: ShipOutcome | DeclineOutcome, origin: string): Promise<{ mail: Message; event: string } | null> {
-  return (await giftMailsOwed(db, [result], origin))[0] ?? null;
+// Queues, once the response is on its way, the mails ships and declines owe (giftMailsOwed): one queue send per kind
+// of mail, so a tracking file's batch of ships is one send. Every ship and decline route calls this.
+export async function queueGiftMails(c: { env: Env; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<void> {
+  const owed = await giftMailsOwed(c.env.DB, results, origin);
+  for (const event of new Set(owed.map((o) => o.event))) {
+    noticesAfterResponse(c.executionCtx, c.env, owed.filter((o) => o.event === event).map((o) => o.mail), event);
+  }
 }
 
 // ---------- The packing list ----------

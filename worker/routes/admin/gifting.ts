@@ -10,8 +10,6 @@ import {
   declineGift,
   GIFT_PRODUCTS_MAX,
   GIFT_STATUSES,
-  giftMailOwed,
-  giftMailsOwed,
   giftProductBody,
   giftProductPatch,
   giftingSettingsBody,
@@ -20,6 +18,7 @@ import {
   listGiftRequests,
   optionsOf,
   packingCsvStream,
+  queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
@@ -35,7 +34,6 @@ import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, valid } from '../../lib/validate';
-import { noticeAfterResponse, noticesAfterResponse } from '../../mail';
 import { routeDescriber } from '../../openapi/registry';
 import { dataOf, Gifting, GiftProduct, GiftRequest, GiftTrackingReport, listOf, pagedListOf } from '../../openapi/schemas';
 
@@ -184,10 +182,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const { csv, confirm } = c.req.valid('json');
       // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-      const committed = async (done: ShipOutcome[]) => {
-        const owed = await giftMailsOwed(c.env.DB, done, publicOrigin(c));
-        if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
-      };
+      const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, publicOrigin(c));
       try {
         const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed } : null);
         if ('problem' in run) throw new ApiError(422, 'invalid_csv', run.problem, { line: run.line });
@@ -273,8 +268,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
-      const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
-      if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
+      await queueGiftMails(c, [result], publicOrigin(c));
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   )
@@ -294,8 +288,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now());
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw notOpen(result.request);
-      const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
-      if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
+      await queueGiftMails(c, [result], publicOrigin(c));
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   );

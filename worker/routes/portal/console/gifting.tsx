@@ -15,13 +15,12 @@ import {
   giftCounts,
   giftedByEnrollment,
   giftingSettingsBody,
-  giftMailOwed,
-  giftMailsOwed,
   ShipmentsInterrupted,
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
   packingCsvStream,
+  queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
@@ -34,7 +33,6 @@ import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { publicOrigin } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { notFound } from '../../../lib/errors';
-import { noticeAfterResponse, noticesAfterResponse } from '../../../mail';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
@@ -174,8 +172,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
-  if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
+  await queueGiftMails(c, [result], publicOrigin(c));
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
@@ -196,10 +193,7 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
   // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-  const committed = async (done: ShipOutcome[]) => {
-    const owed = await giftMailsOwed(c.env.DB, done, publicOrigin(c));
-    if (owed.length > 0) noticesAfterResponse(c.executionCtx, c.env, owed.map((o) => o.mail), owed[0]!.event);
-  };
+  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, publicOrigin(c));
   let run: Awaited<ReturnType<typeof runTrackingFile>>;
   try {
     run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
@@ -237,7 +231,6 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  const owed = await giftMailOwed(c.env.DB, result, publicOrigin(c));
-  if (owed) noticeAfterResponse(c.executionCtx, c.env, owed.mail, owed.event);
+  await queueGiftMails(c, [result], publicOrigin(c));
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
