@@ -145,9 +145,14 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     }),
   // The grant's last day, as the content library says it (the end is that day's end).
   'submission.rights_extension_accepted': (d, tz) => (d.noEnd === true ? 'Now with no end date' : typeof d.until === 'string' && !Number.isNaN(Date.parse(d.until)) ? `Now until ${formatDate(Date.parse(d.until) - 1, tz)}` : ''),
-  'submission.rights_extension_declined': (d) => (typeof d.note === 'string' && d.note ? `Their note: ${d.note.length > 80 ? `${d.note.slice(0, 79)}…` : d.note}` : 'No note'),
+  'submission.rights_extension_declined': (d) => (typeof d.note === 'string' && d.note ? `Their note: ${shortText(d.note)}` : 'No note'),
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
+
+// One detail's text, at most 80 characters.
+function shortText(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
 
 // A few of the entry's details, each short: enough to tell entries apart, not the whole record.
 function detailText(action: string, raw: string | null, timezone: string): string {
@@ -165,7 +170,7 @@ function detailText(action: string, raw: string | null, timezone: string): strin
     .slice(0, 4)
     .map(([k, v]) => {
       const text = valueText(v, timezone);
-      return `${words(k)}: ${text.length > 80 ? `${text.slice(0, 79)}…` : text}`;
+      return `${words(k)}: ${shortText(text)}`;
     })
     .join(' · ');
 }
