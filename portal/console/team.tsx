@@ -188,7 +188,7 @@ export const TeamPage: FC<{
         <label class="checkbox">
           <input type="checkbox" name="messageMail" value="on" checked={messageMail} /> Email me when a creator's messages wait unread
         </label>
-        <p class="muted small">At most once an hour for each creator, saying who wrote and how many (never what), until someone on the team opens the conversation.</p>
+        <p class="muted small">At most once an hour, one email listing every creator whose messages wait and how many (never what they say), until someone on the team opens the conversation.</p>
         <div>
           <button type="submit" class="button">
             Save

@@ -284,6 +284,29 @@ describe('messages between a brand and a creator', () => {
     expect(mine(await queuedBy(Date.now()))).toEqual([]);
   });
 
+  it('mails a brand once an hour for all its waiting conversations, listing each', async () => {
+    const m = await signedInCreator();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const other = await signedInCreator();
+    await env.DB.batch([
+      env.DB.prepare('INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, accepted_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').bind(m.brand.brandId, other.creator.id, `${other.handle}_m`, 'Other', other.email, Date.now(), Date.now()),
+      env.DB.prepare("INSERT INTO enrollments (id, brand_id, campaign_id, creator_id, payment_model, status, created_at) VALUES (?, ?, ?, ?, 'affiliate', 'active', ?)").bind(newId('enr'), m.brand.brandId, m.campaign.id, other.creator.id, Date.now()),
+    ]);
+    const toOwner = (q: NoticeMessage['message'][]) => q.filter((x) => x.to === owner.email);
+    for (const body of ['One', 'Two']) expect((await write(`/messages/${m.brand.brandId}`, m.cookie, body)).status).toBe(303);
+    expect((await write(`/messages/${m.brand.brandId}`, other.cookie, 'Three')).status).toBe(303);
+    const digest = toOwner(await queuedBy(Date.now()));
+    expect(digest.map((x) => x.subject)).toEqual(['2 creators sent Test Brand 3 messages']);
+    expect(digest[0]!.text).toContain(`- Sarah (@${m.handle}): 2 · https://chorus.example/console/messages/${m.creator.id}\n- Sarah (@${other.handle}_m): 1 · https://chorus.example/console/messages/${other.creator.id}`);
+    expect(digest[0]!.text).toContain('All unread conversations: https://chorus.example/console/messages');
+    // A conversation that opens within the hour waits for the brand's next mail, an hour after this one.
+    await env.DB.prepare('UPDATE message_threads SET brand_unread = 0, brand_mail_due_at = NULL WHERE brand_id = ?').bind(m.brand.brandId).run();
+    expect((await write(`/messages/${m.brand.brandId}`, other.cookie, 'Four')).status).toBe(303);
+    await env.DB.prepare('UPDATE message_threads SET brand_mailed_at = NULL WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, other.creator.id).run();
+    expect(toOwner(await queuedBy(Date.now()))).toEqual([]);
+    expect(toOwner(await queuedBy(Date.now() + 3_600_000 + 1)).map((x) => x.subject)).toEqual(['Sarah sent Test Brand a message']);
+  });
+
   it('pages the unread conversations past the first page, apart from the read ones', async () => {
     const p = await signedInCreator();
     const cookie = await signIn((await adminUser(p.brand.brandId, 'owner')).email);
