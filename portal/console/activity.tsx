@@ -73,6 +73,11 @@ const SAID: Record<string, string> = {
   'admin_user.renamed': 'Teammate renamed',
   'admin_user.password_reset': 'Console password reset',
   'admin_user.password_changed': 'Console password changed',
+  'admin_user.two_step_enabled': 'Two-step sign-in turned on',
+  'admin_user.two_step_disabled': 'Two-step sign-in turned off',
+  'admin_user.two_step_reset': 'Two-step sign-in reset by an owner',
+  'admin_user.recovery_codes_regenerated': 'New recovery codes made',
+  'brand.two_step_policy_changed': 'Two-step sign-in policy changed',
 };
 
 export function actionLabel(action: string): string {
@@ -114,6 +119,7 @@ function valueText(v: unknown, timezone: string): string {
 
 // Where an entry says more in a sentence of its own than as its fields.
 const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) => string> = {
+  'brand.two_step_policy_changed': (d) => (d.required === true ? 'Required for everyone on the team' : 'No longer required'),
   'webhook_endpoint.secret_rolled': (d, tz) => (typeof d.previousSecretUntil === 'string' ? `Old secret kept until ${valueText(d.previousSecretUntil, tz)}` : 'Old secret stopped at once'),
   'campaign.invitations_mailed': (d, tz) => {
     const skipped = valueText(d.skipped, tz);

@@ -146,3 +146,44 @@ export async function readBrandChoice<A extends ProvenAccount>(c: Context, secre
 export function clearBrandChoice(c: Context): void {
   deleteCookie(c, BRAND_CHOICE_COOKIE, { path: '/', secure: true });
 }
+
+// A sign-in whose password was right, for an account with two-step on, waiting for its code: a signed token in
+// its own cookie, with its own audience (so no session check accepts it), naming the one account, where to go
+// next, and the account's password as it was (a password changed meanwhile voids it). Five minutes; cleared
+// when the code is taken.
+const PENDING_AUDIENCE: Record<SubjectType, string> = { creator: 'chorus-portal-two-step', admin_user: 'chorus-console-two-step' };
+export const PENDING_SIGN_IN_COOKIE = '__Host-chorus_two_step';
+export const PENDING_SIGN_IN_TTL_S = 300;
+
+export async function issuePendingSignIn(c: Context, secret: string, subjectType: SubjectType, account: ProvenAccount, next: string): Promise<void> {
+  const token = await new SignJWT({ typ: subjectType, pw: await passwordPrint(account.passwordHash), next })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(account.id)
+    .setIssuer(ISSUER)
+    .setAudience(PENDING_AUDIENCE[subjectType])
+    .setIssuedAt()
+    .setExpirationTime(`${PENDING_SIGN_IN_TTL_S}s`)
+    .sign(sessionKey(secret));
+  setCookie(c, PENDING_SIGN_IN_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict', maxAge: PENDING_SIGN_IN_TTL_S });
+}
+
+// The account waiting for its code, as `current` reads it now, and where to go next; null when there is none
+// (no cookie, forged, expired, the other surface's, or the password changed since).
+export async function readPendingSignIn<A extends { passwordHash: string }>(c: Context, secret: string, subjectType: SubjectType, current: (id: string) => Promise<A | null>): Promise<{ account: A; next: string } | null> {
+  const token = getCookie(c, PENDING_SIGN_IN_COOKIE);
+  if (!token || token.length > 4096) return null;
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: PENDING_AUDIENCE[subjectType], requiredClaims: ['exp', 'sub'] }));
+  } catch (e) {
+    if (e instanceof errors.JOSEError) return null;
+    throw e;
+  }
+  if (payload.typ !== subjectType || typeof payload.sub !== 'string' || typeof payload.pw !== 'string' || typeof payload.next !== 'string') return null;
+  const account = await current(payload.sub);
+  return account && (await passwordPrint(account.passwordHash)) === payload.pw ? { account, next: payload.next } : null;
+}
+
+export function clearPendingSignIn(c: Context): void {
+  deleteCookie(c, PENDING_SIGN_IN_COOKIE, { path: '/', secure: true });
+}

@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
-import { ConsoleChooseBrandPage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
+import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
 import { auditIfChanged } from '../../db/audit';
 import { z } from 'zod';
 import { publicOrigin } from '../../env';
@@ -12,12 +12,15 @@ import { redactLinks } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
+import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
+import { factorOf, limitCodeAttempts, recoveryCodesLeft, takeCode } from '../../db/two-step';
+import { noticeAfterResponse } from '../../mail';
+import { recoveryCodeUsedNotice, twoStepRoutes, waitInWords, WRONG_CODE } from './console/two-step';
 import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
 import { rosterRoutes } from './console/roster';
-import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
+import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, requireTwoStepWhereRequired, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { applicationRoutes } from './console/applications';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, UNUSED_LINK, usableLink, type UsableLink } from './console/links';
@@ -84,6 +87,7 @@ const LOGIN_NOTICES: Record<string, string> = {
   signed_out: 'You are signed out.',
   switch: 'Sign in again, then pick the brand to open.',
   password_set: 'Password saved, and every other sign-in ended. Sign in with the new one.',
+  code_expired: 'That sign-in has expired (you have five minutes for the code). Sign in again.',
 };
 // The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
 const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
@@ -124,10 +128,7 @@ consoleRouter.post('/login', async (c) => {
   // Unknown emails (and accounts without a password yet) still pay for one hash, so a miss looks like a wrong password.
   if (candidates.every((u) => !u.password_hash)) await verifyPassword(password, DUMMY_HASH);
   if (matched.length === 0) return renderPage(c, <ConsoleLoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
-  if (matched.length === 1) {
-    await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', matched[0]!.id);
-    return c.redirect(next, 303);
-  }
+  if (matched.length === 1) return passwordProven(c, matched[0]!, next);
   const token = await issueBrandChoice(c, c.env.SESSION_SECRET, matched);
   return renderPage(c, <ConsoleChooseBrandPage choices={matched.map(({ passwordHash: _, ...choice }) => choice)} token={token} next={next} />);
 });
@@ -153,8 +154,66 @@ consoleRouter.post('/login/brand', async (c) => {
   const chosen = accounts.find((a) => a.id === form.get('account'));
   if (!chosen) return renderPage(c, <ConsoleChooseBrandPage choices={accounts} token={token} next={next} error="Pick one of these brands." />, 422);
   clearBrandChoice(c);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', chosen.id);
+  return passwordProven(c, proven.find((a) => a.id === chosen.id)!, next);
+});
+
+// ---------- Two-step sign-in: the code after the password ----------
+
+// A password proved the account: it opens the console, or, with two-step on, the code page. Until a code is
+// taken there is no session, only the half-signed-in cookie (lib/sessions.ts), which opens nothing else.
+async function passwordProven(c: Context<ConsoleEnv>, account: ProvenAccount, next: string) {
+  if (await factorOf(c.env.DB, { type: 'admin_user', id: account.id })) {
+    await issuePendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', account, next);
+    return c.redirect('/console/login/code', 303);
+  }
+  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id);
   return c.redirect(next, 303);
+}
+
+type PendingMember = { id: string; email: string; brandName: string; passwordHash: string };
+const pendingMember = (c: Context<ConsoleEnv>) =>
+  readPendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', (id) =>
+    c.env.DB.prepare(`SELECT u.id, u.email, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`)
+      .bind(id)
+      .first<PendingMember>(),
+  );
+const CODE_EXPIRED = '/console/login?flash=code_expired';
+
+consoleRouter.get('/login/code', async (c) => {
+  const pending = await pendingMember(c);
+  if (!pending) return c.redirect(CODE_EXPIRED, 303);
+  return renderPage(c, <ConsoleCodePage email={pending.account.email} brandName={pending.account.brandName} />);
+});
+
+// Limited per account before any crypto; a code is taken once (the step it came from, or the recovery code).
+// A recovery code leads to the two-step page, which says how many are left and offers new ones.
+consoleRouter.post('/login/code', async (c) => {
+  const pending = await pendingMember(c);
+  if (!pending) return c.redirect(CODE_EXPIRED, 303);
+  const { account, next } = pending;
+  const subject = { type: 'admin_user' as const, id: account.id };
+  const page = (error: string) => <ConsoleCodePage email={account.email} brandName={account.brandName} error={error} />;
+  const now = Date.now();
+  const factor = await factorOf(c.env.DB, subject);
+  // Reset by an owner meanwhile: the password alone signs in now, from the start.
+  if (!factor) {
+    clearPendingSignIn(c);
+    return c.redirect(CODE_EXPIRED, 303);
+  }
+  const attempt = await limitCodeAttempts(c.env.DB, subject, now);
+  if (!attempt.allowed) {
+    c.header('Retry-After', String(attempt.retryAfterS));
+    return renderPage(c, page(`Too many codes tried. Wait ${waitInWords(attempt.retryAfterS)} and try again.`), 429);
+  }
+  const form = await readForm(c);
+  const via = await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now);
+  if (!via) return renderPage(c, page(WRONG_CODE), 401);
+  clearPendingSignIn(c);
+  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id);
+  if (via === 'app') return c.redirect(consoleNext(next), 303);
+  const left = await recoveryCodesLeft(c.env.DB, subject);
+  noticeAfterResponse(c.executionCtx, c.env, recoveryCodeUsedNotice(c, account.email, account.brandName, left), 'two_step_notice_failed', { urgent: true });
+  return c.redirect('/console/team/me/two-step?flash=recovery_used', 303);
 });
 
 // Switch brand: ends this session and asks for the password again, which lists every brand it opens.
@@ -294,7 +353,9 @@ async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purp
 // ---------- Signed-in pages ----------
 
 consoleRouter.use('*', requireConsoleUser);
+consoleRouter.use('*', requireTwoStepWhereRequired);
 consoleRouter.use('*', enforceRole);
+consoleRouter.route('/', twoStepRoutes);
 consoleRouter.route('/', campaignRoutes);
 consoleRouter.route('/', giftingRoutes);
 consoleRouter.route('/', planRoutes);
