@@ -146,7 +146,18 @@ export const TeamPage: FC<{
                   <td data-label="Status">
                     <MemberStatus m={m} now={now} timezone={viewer.timezone} />
                   </td>
-                  <td data-label="Two-step">{m.two_step ? <Badge status="approved" label="On" /> : m.has_password ? <Badge status={twoStepRequired ? 'pending' : 'disabled'} label={twoStepRequired ? 'Off: set up at next sign-in' : 'Off'} /> : <span class="muted small">—</span>}</td>
+                  <td data-label="Two-step">
+                    {m.two_step ? (
+                      <Badge status="approved" label="On" />
+                    ) : m.has_password ? (
+                      <>
+                        <Badge status={twoStepRequired ? 'pending' : 'disabled'} label="Off" />
+                        {twoStepRequired ? <span class="muted small block">sets it up at next sign-in</span> : null}
+                      </>
+                    ) : (
+                      <span class="muted small">—</span>
+                    )}
+                  </td>
                   <td data-label="Added">{formatDate(m.created_at, viewer.timezone)}</td>
                   {isOwner ? (
                     <td data-label="Actions" class="wide">

@@ -229,7 +229,7 @@ describe('two-step sign-in in the console', () => {
       expect(mails.some((m) => m.to === o.user.email)).toBe(false);
     });
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'brand.two_step_policy_changed' AND brand_id = ?", o.brand.brandId)).toBe(1);
-    expect(await (await get('/console/team', o.cookie)).text()).toContain('Off: set up at next sign-in');
+    expect(await (await get('/console/team', o.cookie)).text()).toContain('sets it up at next sign-in');
 
     const cookie = await signIn(member.email);
     expect((await get('/console/payouts', cookie)).headers.get('location')).toBe('/console/team/me/two-step?flash=required');

@@ -3,6 +3,7 @@
 // showing a new secret and its confirmation, and the code check every form makes. Routes limit attempts with
 // limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
 import { hmacSha256Hex } from '../lib/digest';
+import { log } from '../lib/log';
 import { takeAttempt, type Attempt } from '../lib/rate-limits';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { SubjectType } from '../lib/sessions';
@@ -115,7 +116,12 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number): Promise<'app' | 'recovery' | null> {
   const code = typed.replace(/\s/g, '').slice(0, 32);
   if (/^\d{6}$/.test(code)) {
-    const step = await matchTotp(await openSecret(secretsKey, factor.secret_enc), code, now, factor.last_step);
+    const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
+      // Sealed under another SECRETS_KEY: no code can match, and an owner's reset is the way back (never a 500).
+      log.error('two_step_secret_unreadable', { subjectType: s.type, error });
+      return null;
+    });
+    const step = secret === null ? null : await matchTotp(secret, code, now, factor.last_step);
     if (step === null) return null;
     const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
     return taken.meta.changes === 1 ? 'app' : null;
