@@ -38,6 +38,7 @@ async function passwordStep(email: string, password = PASSWORD) {
 }
 
 const factorCount = (id: string) => rowCount("SELECT count(*) AS n FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?", id);
+const attemptsOf = (id: string) => rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', `two-step:admin_user:${id}`);
 const audits = (action: string, target: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE action = ? AND target_id = ?', action, target);
 
 async function capturingMail<T>(run: (mails: Message[]) => Promise<T>): Promise<T> {
@@ -126,6 +127,8 @@ describe('two-step sign-in in the console', () => {
     const session = cookieOf(ok, SESSION_COOKIE)!;
     expect((await get('/console', session)).status).toBe(200);
     expect(await sessions()).toBe(before + 1);
+    // Only the wrong code still counts toward the limit: the right one gave its attempt back.
+    expect(await attemptsOf(o.user.id)).toBe(1);
     // The same code again, within its minute, from a new password step: refused.
     const again = await post('/console/login/code', { code }, { cookie: await passwordStep(o.user.email) });
     expect(again.status).toBe(401);

@@ -4,7 +4,7 @@
 // limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
 import { hmacSha256Hex } from '../lib/digest';
 import { log } from '../lib/log';
-import { takeAttempt, type Attempt } from '../lib/rate-limits';
+import { giveBackAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { SubjectType } from '../lib/sessions';
 import { matchTotp } from '../lib/totp';
@@ -32,7 +32,10 @@ export const recoveryCodesLeft = async (db: D1Database, s: Subject): Promise<num
 // guard of every write that follows a check of it, so a reset or a second setup meanwhile makes them write nothing.
 export const factorIs = (s: Subject, sealed: string) => ({ sql: `EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF} AND secret_enc = ?)`, params: [...of(s), sealed] });
 
-export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, `two-step:${s.type}:${s.id}`, CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
+export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+// A right code (or a refusal that was no guess) gives its attempt back: only wrong ones add up to the limit.
+export const returnCodeAttempt = (db: D1Database, s: Subject, attempt: Attempt) => giveBackAttempt(db, attemptsKey(s), attempt);
 
 // ---------- Recovery codes ----------
 

@@ -13,7 +13,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
-import { factorOf, limitCodeAttempts, recoveryCodesLeft, takeCode } from '../../db/two-step';
+import { factorOf, limitCodeAttempts, recoveryCodesLeft, returnCodeAttempt, takeCode } from '../../db/two-step';
 import { noticeAfterResponse } from '../../mail';
 import { recoveryCodeUsedNotice, twoStepRoutes, waitInWords, WRONG_CODE } from './console/two-step';
 import { campaignRoutes } from './console/campaigns';
@@ -208,6 +208,7 @@ consoleRouter.post('/login/code', async (c) => {
   const form = await readForm(c);
   const via = await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now);
   if (!via) return renderPage(c, page(WRONG_CODE), 401);
+  await returnCodeAttempt(c.env.DB, subject, attempt);
   clearPendingSignIn(c);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id);
   if (via === 'app') return c.redirect(consoleNext(next), 303);

@@ -8,7 +8,7 @@ import { RecoveryCodesPage, TwoStepManagePage, TwoStepSetupPage, type TwoStepSet
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import { auditIfChanged } from '../../../db/audit';
-import { enableStatements, factorIs, factorOf, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, sealSetup, takeCode, type Factor, type Subject } from '../../../db/two-step';
+import { enableStatements, factorIs, factorOf, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, type Factor, type Subject } from '../../../db/two-step';
 import { publicOrigin } from '../../../env';
 import { DUMMY_HASH, verifyPassword } from '../../../lib/passwords';
 import { encodeQr, qrSvg } from '../../../lib/qr';
@@ -95,12 +95,13 @@ async function passwordIsRight(c: ConsoleContext, typed: string): Promise<boolea
 // Turning it on: the code proves the app holds the secret, the password that the member (not a borrowed session)
 // asks. Nothing is written for a wrong one, and the same setup is shown again.
 twoStepRoutes.post('/team/me/two-step', async (c) => {
-  const form = await readForm(c);
   const subject = subjectOf(c);
   const now = Date.now();
+  // Counted before the setup is opened, its QR code drawn or the password hashed.
+  const attempt = await limitCodeAttempts(c.env.DB, subject, now);
+  const form = await readForm(c);
   const secret = await openSetup(c.env.SECRETS_KEY, subject, form.get('setup'), now);
   const again = secret ? await newSetup(c, { secret, token: form.get('setup') }) : null;
-  const attempt = await limitCodeAttempts(c.env.DB, subject, now);
   if (!attempt.allowed) {
     c.header('Retry-After', String(attempt.retryAfterS));
     return renderSetup(c, again ?? (await newSetup(c)), [`Too many tries. Wait ${waitInWords(attempt.retryAfterS)} and try again.`], 429);
@@ -123,6 +124,7 @@ twoStepRoutes.post('/team/me/two-step', async (c) => {
     revokeAllSessionsStatement(db, 'admin_user', id, now, guard, sessionId),
   ]);
   if (inserted!.meta.changes !== 1) return c.redirect(withFlash(TWO_STEP_PAGE, 'already_on'), 303);
+  await returnCodeAttempt(db, subject, attempt);
   send(c, notice(c, email, brandName, 'Two-step sign-in is on for your Chorus console', `Two-step sign-in was turned on for ${brandName}'s console on Chorus (${email}): signing in now asks for a code from your authenticator app after your password. Your other sign-ins ended.`));
   const toReview = await awaitingReview(db, brandId);
   return renderPage(c, <RecoveryCodesPage viewer={viewerOf(c)} toReview={toReview} codes={codes} first />);
@@ -141,6 +143,7 @@ async function proveWithCode(c: ConsoleContext, factor: Factor): Promise<{ ok: t
   const form = await readForm(c);
   if (!(await passwordIsRight(c, form.get('password')))) return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
   if (!(await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now))) return { ok: false, errors: [WRONG_CODE], status: 422 };
+  await returnCodeAttempt(c.env.DB, subject, attempt);
   return { ok: true };
 }
 
