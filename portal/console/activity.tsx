@@ -75,7 +75,7 @@ const SAID: Record<string, string> = {
   'admin_user.password_changed': 'Console password changed',
   'admin_user.two_step_enabled': 'Two-step sign-in turned on',
   'admin_user.two_step_disabled': 'Two-step sign-in turned off',
-  'admin_user.two_step_reset': 'Two-step sign-in reset by an owner',
+  'admin_user.two_step_reset': 'Two-step sign-in reset',
   'admin_user.recovery_codes_regenerated': 'New recovery codes made',
   'brand.two_step_policy_changed': 'Two-step sign-in policy changed',
 };
@@ -86,7 +86,7 @@ export function actionLabel(action: string): string {
   return `${THINGS[thing] ?? thing.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`.trim();
 }
 
-const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page' };
+const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line" };
 
 // Who acted, when the key, teammate or creator is gone and only their kind is left.
 export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');

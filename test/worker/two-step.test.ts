@@ -5,6 +5,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { enableStatements, newRecoveryCodes, CODE_ATTEMPTS } from '../../worker/db/two-step';
 import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
+import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { base32Decode, hotp, newTotpSecret, totpStep } from '../../worker/lib/totp';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
@@ -163,6 +164,19 @@ describe('two-step sign-in in the console', () => {
     expect(derive).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     expect(await factorCount(o.user.id)).toBe(1);
+  });
+
+  it('says a secret sealed under an earlier SECRETS_KEY cannot be read, not that the code is wrong, and takes no attempt for it', async () => {
+    const o = await consoleBrand('owner');
+    const { secret, codes } = await withTwoStep(o.user.id);
+    await env.DB.prepare("UPDATE two_step_factors SET secret_enc = ? WHERE subject_type = 'admin_user' AND subject_id = ?").bind(await sealSecret('an earlier secrets key, since rotated away', secret), o.user.id).run();
+    const pending = await passwordStep(o.user.email);
+    for (const code of [await codeOf(secret), codes[0]!]) {
+      const res = await post('/console/login/code', { code }, { cookie: pending });
+      expect(res.status).toBe(409);
+      expect(await res.text()).toContain('two-step key cannot be read');
+    }
+    expect(await attemptsOf(o.user.id)).toBe(0);
   });
 
   it('regenerates recovery codes and turns off with the password and a code, audited and mailed', async () => {

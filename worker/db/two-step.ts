@@ -116,15 +116,17 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 // A code from the authenticator (six digits, of the step before, at or after now, later than the last one taken)
 // or an unused recovery code, taken in the same statement that checks it is still unused: of two forms posted at
 // once with the same code, one passes. Says which it was, or null for a wrong, used or replayed code.
-export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number): Promise<'app' | 'recovery' | null> {
+// 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
+// ever match (recovery codes are hashed under it too); only a reset gets the member in.
+export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number): Promise<'app' | 'recovery' | 'unreadable' | null> {
+  const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
+    log.error('two_step_secret_unreadable', { subjectType: s.type, error });
+    return null;
+  });
+  if (secret === null) return 'unreadable';
   const code = typed.replace(/\s/g, '').slice(0, 32);
   if (/^\d{6}$/.test(code)) {
-    const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
-      // Sealed under another SECRETS_KEY: no code can match, and an owner's reset is the way back (never a 500).
-      log.error('two_step_secret_unreadable', { subjectType: s.type, error });
-      return null;
-    });
-    const step = secret === null ? null : await matchTotp(secret, code, now, factor.last_step);
+    const step = await matchTotp(secret, code, now, factor.last_step);
     if (step === null) return null;
     const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
     return taken.meta.changes === 1 ? 'app' : null;

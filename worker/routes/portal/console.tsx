@@ -15,7 +15,7 @@ import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../..
 import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
 import { factorOf, limitCodeAttempts, recoveryCodesLeft, returnCodeAttempt, takeCode } from '../../db/two-step';
 import { noticeAfterResponse } from '../../mail';
-import { recoveryCodeUsedNotice, twoStepRoutes, waitInWords, WRONG_CODE } from './console/two-step';
+import { recoveryCodeUsedNotice, twoStepRoutes, unreadableKey, waitInWords, WRONG_CODE } from './console/two-step';
 import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
@@ -207,8 +207,9 @@ consoleRouter.post('/login/code', async (c) => {
   }
   const form = await readForm(c);
   const via = await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now);
-  if (!via) return renderPage(c, page(WRONG_CODE), 401);
+  if (via === null) return renderPage(c, page(WRONG_CODE), 401);
   await returnCodeAttempt(c.env.DB, subject, attempt);
+  if (via === 'unreadable') return renderPage(c, page(unreadableKey(account.brandName)), 409);
   clearPendingSignIn(c);
   await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id);
   if (via === 'app') return c.redirect(consoleNext(next), 303);

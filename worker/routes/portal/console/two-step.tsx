@@ -24,6 +24,9 @@ export const twoStepRoutes = new Hono<ConsoleEnv>();
 
 export const WRONG_CODE = 'That code is not right, or it was used already. Type the 6-digit code your app shows now, or one of your recovery codes.';
 const WRONG_PASSWORD = 'That is not your password.';
+// Not the member's mistake, and no code of theirs can fix it: said apart from a wrong code, and costs no attempt.
+export const unreadableKey = (brandName: string) =>
+  `This account's two-step key cannot be read (the server's key that seals it was changed), so no code from your app and no recovery code can work. Ask an owner of ${brandName} to reset your two-step sign-in, or, if no owner can sign in, whoever runs Chorus for you.`;
 
 export const waitInWords = (seconds: number) => (seconds <= 60 ? 'a minute' : `${Math.ceil(seconds / 60)} minutes`);
 
@@ -142,8 +145,10 @@ async function proveWithCode(c: ConsoleContext, factor: Factor): Promise<{ ok: t
   }
   const form = await readForm(c);
   if (!(await passwordIsRight(c, form.get('password')))) return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
-  if (!(await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now))) return { ok: false, errors: [WRONG_CODE], status: 422 };
-  await returnCodeAttempt(c.env.DB, subject, attempt);
+  const via = await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now);
+  if (via !== null) await returnCodeAttempt(c.env.DB, subject, attempt);
+  if (via === 'unreadable') return { ok: false, errors: [unreadableKey(c.var.user.brandName)], status: 409 };
+  if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
 
