@@ -41,7 +41,7 @@ export const ConsoleCodePage: FC<{ email: string; brandName: string; error?: str
       <p class="eyebrow">Brand console · {brandName}</p>
       <h1>Two-step sign-in</h1>
       <p class="muted">
-        Open your authenticator app and type the 6-digit code for Chorus (<strong style="overflow-wrap: anywhere">{email}</strong>).
+        Open your authenticator app and type the 6-digit code for <strong>{brandName}</strong> (<span style="overflow-wrap: anywhere">{email}</span>), listed under Chorus.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action="/console/login/code" class="stack">

@@ -13,6 +13,9 @@ const Back: FC = () => (
   </p>
 );
 
+// How the account reads in an authenticator app, under the issuer Chorus (the QR code's label, the page's words).
+export const authenticatorAccount = (brandName: string, email: string) => `${brandName} (${email})`;
+
 // The password and a code: what every change to two-step asks for, so a session left open is not enough.
 const ProveIt: FC<{ prefix: string; email: string; codeLabel: string; codeHint: string }> = ({ prefix, email, codeLabel, codeHint }) => (
   <>
@@ -53,7 +56,9 @@ export const TwoStepSetupPage: FC<{ viewer: Viewer; toReview: number; setup: Two
           <figure class="qr two-step-qr">{raw(setup.qrSvg)}</figure>
           <details class="manual-key">
             <summary>Can't scan it? Type this key instead</summary>
-            <p class="small muted">Account: Chorus ({viewer.email}). Key, time-based:</p>
+            <p class="small muted">
+              Issuer: Chorus. Account: {authenticatorAccount(viewer.brandName, viewer.email)}. Key, time-based:
+            </p>
             <p>
               <code class="secret-key" aria-label={`Key: ${setup.secret.split('').join(' ')}`}>
                 {setup.grouped}

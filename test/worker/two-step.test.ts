@@ -58,9 +58,11 @@ describe('two-step sign-in in the console', () => {
     const elsewhere = await signIn(o.user.email);
     const page = await (await get('/console/team/me/two-step', o.cookie)).text();
     const secret = /secret=([A-Z2-7]{32})&amp;issuer=Chorus/.exec(page)![1]!;
-    expect(page).toContain(`otpauth://totp/Chorus:${encodeURIComponent(o.user.email)}?secret=${secret}`);
+    // The label names the brand as well as the email: an app keeps one entry per brand.
+    const label = `Chorus:${encodeURIComponent(`Test Brand (${o.user.email})`)}`;
+    expect(page).toContain(`otpauth://totp/${label}?secret=${secret}`);
     // The QR code on the page reads back as the URI an authenticator app takes.
-    expect(decodeQr(modulesOfSvg(/<svg[\s\S]*?<\/svg>/.exec(page)![0])).text).toBe(`otpauth://totp/Chorus:${encodeURIComponent(o.user.email)}?secret=${secret}&issuer=Chorus`);
+    expect(decodeQr(modulesOfSvg(/<svg[\s\S]*?<\/svg>/.exec(page)![0])).text).toBe(`otpauth://totp/${label}?secret=${secret}&issuer=Chorus`);
     expect(page).toContain(secret.slice(0, 4) + ' ' + secret.slice(4, 8));
     const setup = /name="setup" value="([^"]+)"/.exec(page)![1]!;
 
@@ -110,7 +112,9 @@ describe('two-step sign-in in the console', () => {
     expect((await get('/console', `${SESSION_COOKIE}=${pending.split('=')[1]}`)).headers.get('location')).toBe('/console/login?next=%2Fconsole');
     const page = await get('/console/login/code', pending);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('autocomplete="one-time-code"');
+    const html = await page.text();
+    expect(html).toContain('autocomplete="one-time-code"');
+    expect(html).toContain('the 6-digit code for <strong>Test Brand</strong>');
     expect((await get('/console/login/code')).headers.get('location')).toBe('/console/login?flash=code_expired');
 
     const sessions = () => rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id);

@@ -85,10 +85,13 @@ export async function matchTotp(secret: string, code: string, nowMs: number, aft
   return matched;
 }
 
-// The URI an authenticator app reads from the QR code (Google's Key Uri Format): the label names Chorus and the
-// account, the issuer parameter again for apps that group by it.
+// The URI an authenticator app reads from the QR code (Google's Key Uri Format): the label is "issuer:account",
+// the issuer parameter again for apps that group by it. Apps may replace an entry whose label they have already,
+// so the account names everything that tells two apart (for the console: the brand and the email). The format
+// allows no colon in either part: one in the account (a brand named "Acme: Labs") is dropped.
 export function otpauthUri(account: string, secret: string, issuer = 'Chorus'): string {
-  return `otpauth://totp/${encodeURIComponent(issuer)}:${encodeURIComponent(account)}?secret=${secret}&issuer=${encodeURIComponent(issuer)}`;
+  const label = account.replace(/:/g, '').replace(/\s+/g, ' ').trim();
+  return `otpauth://totp/${encodeURIComponent(issuer)}:${encodeURIComponent(label)}?secret=${secret}&issuer=${encodeURIComponent(issuer)}`;
 }
 
 // The secret as people type it into an app by hand: groups of four.

@@ -65,5 +65,9 @@ describe('TOTP', () => {
     expect(sameCode('123456', '123457')).toBe(false);
     expect(sameCode('123456', '12345')).toBe(false);
     expect(otpauthUri('ana@brand.example', RFC_SECRET_BASE32)).toBe(`otpauth://totp/Chorus:ana%40brand.example?secret=${RFC_SECRET_BASE32}&issuer=Chorus`);
+    // Spaces, '&', '?' and '#' encoded; a colon, which would split the label, dropped.
+    expect(otpauthUri('Acme: Skin & Co? #1 (ana@brand.example)', RFC_SECRET_BASE32)).toBe(
+      `otpauth://totp/Chorus:Acme%20Skin%20%26%20Co%3F%20%231%20(ana%40brand.example)?secret=${RFC_SECRET_BASE32}&issuer=Chorus`,
+    );
   });
 });

@@ -4,7 +4,7 @@
 // and a code. Every attempt is counted per member before any hashing, each change is audited and mailed to the
 // member. An owner's reset and the brand's policy are on the Team page (team.tsx); the sign-in step is console.tsx.
 import { Hono } from 'hono';
-import { RecoveryCodesPage, TwoStepManagePage, TwoStepSetupPage, type TwoStepSetup } from '../../../../portal/console/two-step';
+import { authenticatorAccount, RecoveryCodesPage, TwoStepManagePage, TwoStepSetupPage, type TwoStepSetup } from '../../../../portal/console/two-step';
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import { auditIfChanged } from '../../../db/audit';
@@ -57,7 +57,8 @@ export const recoveryCodeUsedNotice = (c: ConsoleContext, to: string, brandName:
 // A new secret for the setup page, or (`sealed`, its token) the one a refused form carried, shown again as it was.
 async function newSetup(c: ConsoleContext, sealed?: { secret: string; token: string }): Promise<TwoStepSetup> {
   const secret = sealed?.secret ?? newTotpSecret();
-  const uri = otpauthUri(c.var.user.email, secret);
+  // Each brand's console account has its own secret: the brand in the label keeps an app from mixing them up.
+  const uri = otpauthUri(authenticatorAccount(c.var.user.brandName, c.var.user.email), secret);
   return {
     token: sealed?.token ?? (await sealSetup(c.env.SECRETS_KEY, subjectOf(c), secret, Date.now())),
     secret,
@@ -113,7 +114,7 @@ twoStepRoutes.post('/team/me/two-step', async (c) => {
   if (await factorOf(c.env.DB, subject)) return c.redirect(withFlash(TWO_STEP_PAGE, 'already_on'), 303);
   if (!(await passwordIsRight(c, form.get('password')))) return renderSetup(c, again, [{ field: 'password', text: WRONG_PASSWORD }], 401);
   const step = await matchTotp(secret, form.get('code').replace(/\s/g, '').slice(0, 16), now, -1);
-  if (step === null) return renderSetup(c, again, [{ field: 'code', text: 'That code is not right. Type the 6-digit code the app shows now for Chorus; check the phone’s clock is set automatically.' }], 422);
+  if (step === null) return renderSetup(c, again, [{ field: 'code', text: `That code is not right. Type the 6-digit code the app shows now for ${c.var.user.brandName} (Chorus); check the phone’s clock is set automatically.` }], 422);
 
   const { id, brandId, email, brandName, sessionId } = c.var.user;
   const codes = newRecoveryCodes();
