@@ -18,7 +18,7 @@ const NOT_MINE = 'not my password at all';
 async function withTwoStep(memberId: string) {
   const secret = newTotpSecret();
   const codes = newRecoveryCodes();
-  const { statements } = await enableStatements(env.DB, env.SECRETS_KEY, { type: 'admin_user', id: memberId }, secret, totpStep(Date.now()) - 10, codes, Date.now());
+  const { statements } = await enableStatements(env.DB, env.SECRETS_KEY, { type: 'admin_user', id: memberId }, secret, totpStep(Date.now()) - 10, codes, Date.now(), { sql: 'true', params: [] });
   await env.DB.batch(statements);
   return { secret, codes };
 }

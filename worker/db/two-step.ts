@@ -31,6 +31,8 @@ export const recoveryCodesLeft = async (db: D1Database, s: Subject): Promise<num
 // SQL (with its parameters) that holds while the account's authenticator is the one sealed as `sealed`: the
 // guard of every write that follows a check of it, so a reset or a second setup meanwhile makes them write nothing.
 export const factorIs = (s: Subject, sealed: string) => ({ sql: `EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF} AND secret_enc = ?)`, params: [...of(s), sealed] });
+// SQL that holds while the account has two-step off: the guard of a session started on a password alone.
+export const twoStepOff = (s: Subject) => ({ sql: `NOT EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF})`, params: of(s) });
 
 const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
 export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
@@ -92,14 +94,17 @@ export async function openSetup(secretsKey: string, s: Subject, token: string, n
 }
 
 // The account's authenticator, stored sealed under SECRETS_KEY (as ingest keys are) with the step its confirming
-// code came from, and its first recovery codes. Written only if two-step is off: the guard holds for the rest.
-export async function enableStatements(db: D1Database, secretsKey: string, s: Subject, secret: string, step: number, codes: string[], now: number) {
+// code came from, and its first recovery codes. Written only if two-step is off and `onlyIf` holds (the account
+// still exists: a member removed meanwhile gets none): the guard holds for the rest.
+export async function enableStatements(db: D1Database, secretsKey: string, s: Subject, secret: string, step: number, codes: string[], now: number, onlyIf: { sql: string; params: unknown[] }) {
   const sealed = await sealSecret(secretsKey, secret);
   const guard = factorIs(s, sealed);
   return {
     guard,
     statements: [
-      db.prepare('INSERT INTO two_step_factors (subject_type, subject_id, secret_enc, last_step, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING').bind(...of(s), sealed, step, now),
+      db
+        .prepare(`INSERT INTO two_step_factors (subject_type, subject_id, secret_enc, last_step, created_at) SELECT ?, ?, ?, ?, ? WHERE ${onlyIf.sql} ON CONFLICT DO NOTHING`)
+        .bind(...of(s), sealed, step, now, ...onlyIf.params),
       ...(await replaceRecoveryCodes(db, secretsKey, s, codes, now, guard)),
     ],
   };

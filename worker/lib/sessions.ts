@@ -47,7 +47,9 @@ export async function verifySessionToken(secret: string, token: string, subjectT
   }
 }
 
-export async function startSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType, subjectId: string): Promise<void> {
+// `onlyIf` (SQL with its parameters) must hold as the row is written, or no session starts and this answers
+// false (no cookie is set): the check a caller made before, held against a change made meanwhile.
+export async function startSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType, subjectId: string, opts: { onlyIf?: { sql: string; params: unknown[] } } = {}): Promise<boolean> {
   const now = Date.now();
   const session: Session = { id: newId('ses'), subjectType, subjectId };
   const expiresAt = now + SESSION_TTL_MS;
@@ -56,11 +58,15 @@ export async function startSession(c: Context, db: D1Database, secret: string, s
   // than staying valid for whoever copied its token.
   const held = getCookie(c, SESSION_COOKIE);
   const replaced = held && held.length <= 4096 ? ((await verifySessionToken(secret, held, 'creator')) ?? (await verifySessionToken(secret, held, 'admin_user'))) : null;
-  await db.batch([
-    db.prepare('INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').bind(session.id, subjectType, subjectId, expiresAt, now),
-    ...(replaced ? [db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(now, replaced.id)] : []),
+  const [started] = await db.batch([
+    db
+      .prepare(`INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) SELECT ?, ?, ?, ?, ? WHERE ${opts.onlyIf?.sql ?? 'true'}`)
+      .bind(session.id, subjectType, subjectId, expiresAt, now, ...(opts.onlyIf?.params ?? [])),
+    ...(replaced ? [db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND changes() > 0').bind(now, replaced.id)] : []),
   ]);
+  if (started!.meta.changes !== 1) return false;
   setCookie(c, SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+  return true;
 }
 
 // The session this browser's cookie names, by its signature alone (no row read); null for none, an

@@ -13,7 +13,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
-import { factorOf, limitCodeAttempts, recoveryCodesLeft, returnCodeAttempt, takeCode } from '../../db/two-step';
+import { factorOf, limitCodeAttempts, recoveryCodesLeft, removeStatements, returnCodeAttempt, takeCode, twoStepOff } from '../../db/two-step';
 import { noticeAfterResponse } from '../../mail';
 import { recoveryCodeUsedNotice, twoStepRoutes, unreadableKey, waitInWords, WRONG_CODE } from './console/two-step';
 import { campaignRoutes } from './console/campaigns';
@@ -160,14 +160,12 @@ consoleRouter.post('/login/brand', async (c) => {
 // ---------- Two-step sign-in: the code after the password ----------
 
 // A password proved the account: it opens the console, or, with two-step on, the code page. Until a code is
-// taken there is no session, only the half-signed-in cookie (lib/sessions.ts), which opens nothing else.
+// taken there is no session, only the half-signed-in cookie (lib/sessions.ts), which opens nothing else. The
+// session row is written only while two-step is off, so one turned on meanwhile leads to the code page too.
 async function passwordProven(c: Context<ConsoleEnv>, account: ProvenAccount, next: string) {
-  if (await factorOf(c.env.DB, { type: 'admin_user', id: account.id })) {
-    await issuePendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', account, next);
-    return c.redirect('/console/login/code', 303);
-  }
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id);
-  return c.redirect(next, 303);
+  if (await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { onlyIf: twoStepOff({ type: 'admin_user', id: account.id }) })) return c.redirect(next, 303);
+  await issuePendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', account, next);
+  return c.redirect('/console/login/code', 303);
 }
 
 type PendingMember = { id: string; email: string; brandName: string; passwordHash: string };
@@ -340,14 +338,18 @@ consoleRouter.post('/reset/:token', async (c) => {
 async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purpose: 'invite' }>, hash: string, now: number) {
   const db = c.env.DB;
   const guard = [link.token_hash, now];
+  const joining = { sql: `EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL) AND ${UNUSED_LINK}`, params: [link.member_id, ...guard] };
   const results = await db.batch([
+    // Added again after a removal, they start without two-step: whatever a setup left as it was removed goes,
+    // under the guard of the join that follows (so only when it happens).
+    ...removeStatements(db, { type: 'admin_user', id: link.member_id }, joining),
     // The member must still be on the team and not joined: removed meanwhile, this writes nothing.
     db.prepare(`UPDATE admin_users SET password_hash = ? WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL AND ${UNUSED_LINK}`).bind(hash, link.member_id, ...guard),
     auditIfChanged(db, { brandId: link.brand_id, actorType: 'admin_user', actorId: link.member_id, action: 'admin_user.joined', targetType: 'admin_user', targetId: link.member_id }, now),
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'invite' AND brand_id = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.brand_id, link.token_hash, ...guard),
     useLink(db, link.token_hash, now),
   ]);
-  if (results.at(-1)?.meta.changes !== 1 || results[0]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  if (results.at(-1)?.meta.changes !== 1 || results[2]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   await startSession(c, db, c.env.SESSION_SECRET, 'admin_user', link.member_id);
   return c.redirect('/console?flash=joined', 303);
 }

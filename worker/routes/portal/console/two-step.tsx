@@ -119,7 +119,7 @@ twoStepRoutes.post('/team/me/two-step', async (c) => {
   const { id, brandId, email, brandName, sessionId } = c.var.user;
   const codes = newRecoveryCodes();
   const db = c.env.DB;
-  const { guard, statements } = await enableStatements(db, c.env.SECRETS_KEY, subject, secret, step, codes, now);
+  const { guard, statements } = await enableStatements(db, c.env.SECRETS_KEY, subject, secret, step, codes, now, { sql: 'EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND removed_at IS NULL)', params: [id] });
   const [inserted] = await db.batch([
     statements[0]!,
     auditIfChanged(db, { brandId, actorType: 'admin_user', actorId: id, action: 'admin_user.two_step_enabled', targetType: 'admin_user', targetId: id }, now),
