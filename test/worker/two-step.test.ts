@@ -9,7 +9,7 @@ import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { base32Decode, hotp, newTotpSecret, totpStep } from '../../worker/lib/totp';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
-import { createMoneyBrand, rowCount, waitFor } from './fixtures';
+import { createBrand, createMoneyBrand, rowCount, waitFor } from './fixtures';
 import { decodeQr, modulesOfSvg } from './qr-decoder';
 
 const NOT_MINE = 'not my password at all';
@@ -105,7 +105,7 @@ describe('two-step sign-in in the console', () => {
 
   it('asks for the code after the password, starts no session before it, and refuses a wrong or replayed code', async () => {
     const o = await consoleBrand('manager');
-    const { secret } = await withTwoStep(o.user.id);
+    const { secret, codes } = await withTwoStep(o.user.id);
     const pending = await passwordStep(o.user.email);
     // The half-signed-in cookie opens nothing, as itself or passed off as a session.
     expect((await get('/console', pending)).headers.get('location')).toBe('/console/login?next=%2Fconsole');
@@ -134,10 +134,46 @@ describe('two-step sign-in in the console', () => {
     expect(await sessions()).toBe(before + 1);
     // Only the wrong code still counts toward the limit: the right one gave its attempt back.
     expect(await attemptsOf(o.user.id)).toBe(1);
+    // The cookie is spent: a second right code with it (a recovery code) starts nothing and uses up nothing.
+    expect((await post('/console/login/code', { code: codes[0]! }, { cookie: pending })).headers.get('location')).toBe('/console/login?flash=code_expired');
+    expect(await sessions()).toBe(before + 1);
+    expect(await rowCount('SELECT count(*) AS n FROM recovery_codes WHERE subject_id = ? AND used_at IS NULL', o.user.id)).toBe(10);
+    // Signing out clears a code step waiting in the browser.
+    expect((await post('/console/logout', {}, { cookie: await passwordStep(o.user.email) })).headers.get('set-cookie')).toMatch(`${PENDING_SIGN_IN_COOKIE}=;`);
     // The same code again, within its minute, from a new password step: refused.
     const again = await post('/console/login/code', { code }, { cookie: await passwordStep(o.user.email) });
     expect(again.status).toBe(401);
     expect(await sessions()).toBe(before + 1);
+  });
+
+  it('takes one of two posts of the same code at once: exactly one session', async () => {
+    const o = await consoleBrand('viewer');
+    const { secret } = await withTwoStep(o.user.id);
+    const pending = await passwordStep(o.user.email);
+    const code = await codeOf(secret);
+    const answers = await Promise.all([1, 2].map(() => post('/console/login/code', { code }, { cookie: pending })));
+    expect(answers.map((r) => r.status).sort()).toEqual([303, 401]);
+    expect(answers.filter((r) => cookieOf(r, SESSION_COOKIE)).length).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ? AND revoked_at IS NULL", o.user.id)).toBe(2); // consoleBrand's, and this one
+  });
+
+  it('leads someone in two brands who picks the one with two-step to its code page', async () => {
+    const email = `agency-${tag()}@agency.test`;
+    const [plain, guarded] = await Promise.all([createBrand(), createBrand()]);
+    await env.DB.prepare("UPDATE brands SET name = 'Guarded Brand' WHERE id = ?").bind(guarded.brandId).run();
+    await adminUser(plain.brandId, 'owner', { email });
+    const member = await adminUser(guarded.brandId, 'viewer', { email });
+    const { secret } = await withTwoStep(member.id);
+    const login = await post('/console/login', { email, password: PASSWORD });
+    const choice = /name="choice" value="([^"]+)"/.exec(await login.text())![1]!;
+    const picked = await post('/console/login/brand', { choice, account: member.id }, { cookie: cookieOf(login, '__Host-chorus_brand_choice')! });
+    expect(picked.headers.get('location')).toBe('/console/login/code');
+    expect(cookieOf(picked, SESSION_COOKIE)).toBeNull();
+    const pending = cookieOf(picked, PENDING_SIGN_IN_COOKIE)!;
+    expect(await (await get('/console/login/code', pending)).text()).toContain('the 6-digit code for <strong>Guarded Brand</strong>');
+    const signedIn = await post('/console/login/code', { code: await codeOf(secret) }, { cookie: pending });
+    expect(signedIn.headers.get('location')).toBe('/console');
+    expect(await (await get('/console/team', cookieOf(signedIn, SESSION_COOKIE)!)).text()).toContain('Guarded Brand');
   });
 
   it('limits code attempts per member before any crypto, and takes a recovery code once', async () => {

@@ -88,6 +88,7 @@ const LOGIN_NOTICES: Record<string, string> = {
   switch: 'Sign in again, then pick the brand to open.',
   password_set: 'Password saved, and every other sign-in ended. Sign in with the new one.',
   code_expired: 'That sign-in has expired (you have five minutes for the code). Sign in again.',
+  sign_in_again: 'Sign in again.',
 };
 // The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
 const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
@@ -163,19 +164,24 @@ consoleRouter.post('/login/brand', async (c) => {
 // taken there is no session, only the half-signed-in cookie (lib/sessions.ts), which opens nothing else. The
 // session row is written only while two-step is off, so one turned on meanwhile leads to the code page too.
 async function passwordProven(c: Context<ConsoleEnv>, account: ProvenAccount, next: string) {
-  if (await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { onlyIf: twoStepOff({ type: 'admin_user', id: account.id }) })) return c.redirect(next, 303);
+  if (await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { onlyIf: twoStepOff({ type: 'admin_user', id: account.id }) })) {
+    // A code step begun earlier in this browser (another brand's, or before a reset) is over.
+    clearPendingSignIn(c);
+    return c.redirect(next, 303);
+  }
   await issuePendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', account, next);
   return c.redirect('/console/login/code', 303);
 }
 
 type PendingMember = { id: string; email: string; brandName: string; passwordHash: string };
 const pendingMember = (c: Context<ConsoleEnv>) =>
-  readPendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', (id) =>
+  readPendingSignIn(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', (id) =>
     c.env.DB.prepare(`SELECT u.id, u.email, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`)
       .bind(id)
       .first<PendingMember>(),
   );
 const CODE_EXPIRED = '/console/login?flash=code_expired';
+const SIGN_IN_AGAIN = '/console/login?flash=sign_in_again';
 
 consoleRouter.get('/login/code', async (c) => {
   const pending = await pendingMember(c);
@@ -209,7 +215,9 @@ consoleRouter.post('/login/code', async (c) => {
   await returnCodeAttempt(c.env.DB, subject, attempt);
   if (via === 'unreadable') return renderPage(c, page(unreadableKey(account.brandName)), 409);
   clearPendingSignIn(c);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id);
+  // Two codes posted at once with one cookie (say, the app's and a recovery code): the second finds its session
+  // started already, and starts none.
+  if (!(await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { sessionId: pending.sessionId }))) return c.redirect(SIGN_IN_AGAIN, 303);
   if (via === 'app') return c.redirect(consoleNext(next), 303);
   const left = await recoveryCodesLeft(c.env.DB, subject);
   noticeAfterResponse(c.executionCtx, c.env, recoveryCodeUsedNotice(c, account.email, account.brandName, left), 'two_step_notice_failed', { urgent: true });
@@ -220,11 +228,14 @@ consoleRouter.post('/login/code', async (c) => {
 consoleRouter.post('/switch', async (c) => {
   const user = await consoleUserOf(c);
   await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
+  clearPendingSignIn(c);
   return c.redirect(`/console/login?flash=switch${user ? `&email=${encodeURIComponent(user.email)}` : ''}`, 303);
 });
 
 consoleRouter.post('/logout', async (c) => {
   await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
+  // A code step waiting in this browser ends too.
+  clearPendingSignIn(c);
   return c.redirect('/console/login?flash=signed_out', 303);
 });
 
