@@ -77,6 +77,8 @@ const SAID: Record<string, string> = {
   'admin_user.two_step_disabled': 'Two-step sign-in turned off',
   'admin_user.two_step_reset': 'Two-step sign-in reset',
   'admin_user.recovery_codes_regenerated': 'New recovery codes made',
+  'admin_user.recovery_code_used': 'Signed in with a recovery code',
+  'admin_user.two_step_code_limit_reached': 'Too many wrong sign-in codes after the right password',
   'brand.two_step_policy_changed': 'Two-step sign-in policy changed',
 };
 
@@ -86,7 +88,7 @@ export function actionLabel(action: string): string {
   return `${THINGS[thing] ?? thing.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`.trim();
 }
 
-const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line" };
+const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line", 'two-step-code': 'the sign-in code page' };
 
 // Who acted, when the key, teammate or creator is gone and only their kind is left.
 export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');

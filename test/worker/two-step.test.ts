@@ -188,7 +188,17 @@ describe('two-step sign-in in the console', () => {
     expect(used.status).toBe(303);
     expect(used.headers.get('location')).toBe('/console/team/me/two-step?flash=recovery_used');
     expect(await (await get('/console/team/me/two-step?flash=recovery_used', cookieOf(used, SESSION_COOKIE)!)).text()).toContain('9 of 10 recovery codes left');
+    expect(await audits('admin_user.recovery_code_used', o.user.id)).toBe(1);
     expect((await post('/console/login/code', { code: codes[0]! }, { cookie: await passwordStep(o.user.email) })).status).toBe(401);
+
+    // The wrong code that reaches the limit, after a right password: the member is told once, and it is audited.
+    await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, `two-step:admin_user:${o.user.id}`).run();
+    await capturingMail(async (mails) => {
+      expect((await post('/console/login/code', { code: codes[0]! }, { cookie: await passwordStep(o.user.email) })).status).toBe(401);
+      const mail = await waitFor(async () => mails.find((m) => m.to === o.user.email && m.subject === 'Someone who knows your Chorus console password could not sign in'));
+      expect(mail.text).toContain('/console/forgot');
+    });
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
 
     // Spent attempts: the right code is refused without opening the secret.
     await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS, `two-step:admin_user:${o.user.id}`).run();
@@ -204,6 +214,7 @@ describe('two-step sign-in in the console', () => {
     expect(derive).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     expect(await factorCount(o.user.id)).toBe(1);
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
   });
 
   it('says a secret sealed under an earlier SECRETS_KEY cannot be read, not that the code is wrong, and takes no attempt for it', async () => {

@@ -122,8 +122,9 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 // or an unused recovery code, taken in the same statement that checks it is still unused: of two forms posted at
 // once with the same code, one passes. Says which it was, or null for a wrong, used or replayed code.
 // 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
-// ever match (recovery codes are hashed under it too); only a reset gets the member in.
-export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number): Promise<'app' | 'recovery' | 'unreadable' | null> {
+// ever match (recovery codes are hashed under it too); only a reset gets the member in. `recoveryAudit` (an
+// auditIfChanged statement) lands with a recovery code's use.
+export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'unreadable' | null> {
   const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
     log.error('two_step_secret_unreadable', { subjectType: s.type, error });
     return null;
@@ -138,9 +139,9 @@ export async function takeCode(db: D1Database, secretsKey: string, s: Subject, f
   }
   if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return null;
   const guard = factorIs(s, factor.secret_enc);
-  const used = await db
+  const use = db
     .prepare(`UPDATE recovery_codes SET used_at = ? WHERE ${OF} AND code_hash = ? AND used_at IS NULL AND ${guard.sql}`)
-    .bind(now, ...of(s), await recoveryCodeHash(secretsKey, s, code), ...guard.params)
-    .run();
-  return used.meta.changes === 1 ? 'recovery' : null;
+    .bind(now, ...of(s), await recoveryCodeHash(secretsKey, s, code), ...guard.params);
+  const [used] = recoveryAudit ? await db.batch([use, recoveryAudit]) : [await use.run()];
+  return used!.meta.changes === 1 ? 'recovery' : null;
 }

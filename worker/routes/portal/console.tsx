@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
-import { auditIfChanged } from '../../db/audit';
+import { auditIfChanged, auditStatement } from '../../db/audit';
 import { z } from 'zod';
 import { publicOrigin } from '../../env';
 import { redactLinks } from '../../lib/messages';
@@ -13,9 +13,9 @@ import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
-import { factorOf, limitCodeAttempts, recoveryCodesLeft, removeStatements, returnCodeAttempt, takeCode, twoStepOff } from '../../db/two-step';
+import { CODE_ATTEMPTS, factorOf, limitCodeAttempts, recoveryCodesLeft, removeStatements, returnCodeAttempt, takeCode, twoStepOff } from '../../db/two-step';
 import { noticeAfterResponse } from '../../mail';
-import { recoveryCodeUsedNotice, twoStepRoutes, unreadableKey, waitInWords, WRONG_CODE } from './console/two-step';
+import { codeLimitNotice, recoveryCodeUsedNotice, twoStepRoutes, unreadableKey, waitInWords, WRONG_CODE } from './console/two-step';
 import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
@@ -173,10 +173,10 @@ async function passwordProven(c: Context<ConsoleEnv>, account: ProvenAccount, ne
   return c.redirect('/console/login/code', 303);
 }
 
-type PendingMember = { id: string; email: string; brandName: string; passwordHash: string };
+type PendingMember = { id: string; email: string; brandId: string; brandName: string; passwordHash: string };
 const pendingMember = (c: Context<ConsoleEnv>) =>
   readPendingSignIn(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', (id) =>
-    c.env.DB.prepare(`SELECT u.id, u.email, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`)
+    c.env.DB.prepare(`SELECT u.id, u.email, u.brand_id AS brandId, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`)
       .bind(id)
       .first<PendingMember>(),
   );
@@ -210,9 +210,19 @@ consoleRouter.post('/login/code', async (c) => {
     return renderPage(c, page(`Too many codes tried. Wait ${waitInWords(attempt.retryAfterS)} and try again.`), 429);
   }
   const form = await readForm(c);
-  const via = await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now);
-  if (via === null) return renderPage(c, page(WRONG_CODE), 401);
-  await returnCodeAttempt(c.env.DB, subject, attempt);
+  const db = c.env.DB;
+  const member = { brandId: account.brandId, actorId: account.id, targetType: 'admin_user', targetId: account.id } as const;
+  const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.get('code'), now, auditIfChanged(db, { ...member, actorType: 'admin_user', action: 'admin_user.recovery_code_used' }, now));
+  if (via === null) {
+    // The limit just reached by a wrong code (every later try is refused above, so once a window): the password
+    // was right, so whoever is guessing knows it. The member hears of it, and the brand's Activity shows it.
+    if (attempt.count === CODE_ATTEMPTS) {
+      await auditStatement(db, { ...member, actorType: 'system', actorId: 'two-step-code', action: 'admin_user.two_step_code_limit_reached' }, now).run();
+      noticeAfterResponse(c.executionCtx, c.env, codeLimitNotice(c, account.email, account.brandName), 'two_step_notice_failed', { urgent: true });
+    }
+    return renderPage(c, page(WRONG_CODE), 401);
+  }
+  await returnCodeAttempt(db, subject, attempt);
   if (via === 'unreadable') return renderPage(c, page(unreadableKey(account.brandName)), 409);
   clearPendingSignIn(c);
   // Two codes posted at once with one cookie (say, the app's and a recovery code): the second finds its session

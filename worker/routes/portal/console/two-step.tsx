@@ -8,7 +8,7 @@ import { authenticatorAccount, RecoveryCodesPage, TwoStepManagePage, TwoStepSetu
 import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import { auditIfChanged } from '../../../db/audit';
-import { enableStatements, factorIs, factorOf, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, type Factor, type Subject } from '../../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, type Factor, type Subject } from '../../../db/two-step';
 import { publicOrigin } from '../../../env';
 import { DUMMY_HASH, verifyPassword } from '../../../lib/passwords';
 import { encodeQr, qrSvg } from '../../../lib/qr';
@@ -48,6 +48,13 @@ function notice(c: ConsoleContext, to: string, brandName: string, subject: strin
 }
 
 const send = (c: ConsoleContext, mail: Mail) => noticeAfterResponse(c.executionCtx, c.env, mail, 'two_step_notice_failed', { urgent: true });
+
+// The code limit reached on the step after a right password: whoever typed those codes knows the password.
+export const codeLimitNotice = (c: ConsoleContext, to: string, brandName: string): Mail => ({
+  to,
+  subject: 'Someone who knows your Chorus console password could not sign in',
+  text: `Someone who knows your password for ${brandName}'s console on Chorus (${to}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now at ${publicOrigin(c)}/console/forgot. Your authenticator app and recovery codes stay as they are.`,
+});
 
 export const recoveryCodeUsedNotice = (c: ConsoleContext, to: string, brandName: string, left: number) =>
   notice(c, to, brandName, 'A recovery code was used to sign in to your Chorus console', `Someone signed in to ${brandName}'s console on Chorus as ${to} with one of your recovery codes. That code no longer works; ${left} of 10 are left.`);
