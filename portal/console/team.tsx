@@ -2,8 +2,10 @@
 // mailed to them, never shown here), change roles, send a new link and remove; everyone else reads the list.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { Badge, NewPasswordForm, type FormError } from '../layout';
+import type { Child } from 'hono/jsx';
+import { Badge, NewPasswordForm, Notice, type FormError } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, ROLE_LABELS, RowAction, type Flash, type Viewer } from './layout';
+import { ProveIt } from './two-step';
 
 export type Role = Viewer['role'];
 export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; two_step: number; invite_expires_at: number | null };
@@ -79,6 +81,28 @@ const RoleSelect: FC<{ id: string; value: string; label: string; describedBy?: s
   </>
 );
 
+// An owner's change that weakens someone's sign-in, asked again with the owner's own password (and a code when
+// they have two-step on), so a session left open is not enough to make it.
+const ConfirmWithProof: FC<{ title: string; action: string; submit: string; cancel: string; email: string; withCode: boolean; children?: Child }> = ({ title, action, submit, cancel, email, withCode, children }) => (
+  <div class="stack confirm-block">
+    <Notice tone="warn" title={title}>
+      <p>{children}</p>
+    </Notice>
+    <form method="post" action={action} class="stack compact-form">
+      <input type="hidden" name="confirm" value="1" />
+      <ProveIt prefix="confirm" email={email} {...(withCode ? { codeLabel: 'Code from your app, or a recovery code', codeHint: 'Yours: 6 digits from your app, or one of your recovery codes.' } : {})} />
+      <div class="form-actions">
+        <button type="submit" class="button button-danger">
+          {submit}
+        </button>
+        <a class="button button-quiet" href="/console/team">
+          {cancel}
+        </a>
+      </div>
+    </form>
+  </div>
+);
+
 export const TeamPage: FC<{
   viewer: Viewer;
   selfId: string;
@@ -89,6 +113,8 @@ export const TeamPage: FC<{
   errors?: string[];
   confirmRemove?: Member | null;
   confirmReset?: Member | null;
+  // Turning the policy off was asked for: asked again, with the owner's password and code.
+  confirmPolicyOff?: boolean;
   // The brand requires two-step sign-in of everyone (an owner's choice below).
   twoStepRequired?: boolean;
   toReview: number;
@@ -99,7 +125,7 @@ export const TeamPage: FC<{
   reviewDigest?: boolean | null;
   weeklyReport?: boolean;
   messageMail?: boolean;
-}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, confirmReset, twoStepRequired = false, toReview, now, selfName, reviewDigest = null, weeklyReport = true, messageMail = true }) => {
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, confirmReset, confirmPolicyOff = false, twoStepRequired = false, toReview, now, selfName, reviewDigest = null, weeklyReport = true, messageMail = true }) => {
   const selfTwoStep = members.some((m) => m.id === selfId && m.two_step);
   const withoutTwoStep = members.filter((m) => m.has_password && !m.two_step).length;
   return (
@@ -111,10 +137,17 @@ export const TeamPage: FC<{
       </ConfirmStep>
     ) : null}
     {isOwner && confirmReset ? (
-      <ConfirmStep title={`Reset ${confirmReset.name}'s two-step sign-in?`} action={`/console/team/${confirmReset.id}/two-step/reset`} submit="Reset two-step sign-in" cancelHref="/console/team" cancel="Keep it">
+      <ConfirmWithProof title={`Reset ${confirmReset.name}'s two-step sign-in?`} action={`/console/team/${confirmReset.id}/two-step/reset`} submit="Reset two-step sign-in" cancel="Keep it" email={viewer.email} withCode={selfTwoStep}>
         For a lost phone: their authenticator app and recovery codes stop working here, and they sign in with their password alone until they set it up again
-        {twoStepRequired ? ' (which the console asks of them at once)' : ''}. We email {confirmReset.email}. Do it only when you know the request came from them.
-      </ConfirmStep>
+        {twoStepRequired ? ' (which the console asks of them at once)' : ''}. We email {confirmReset.email}. Do it only when you know the request came from them. Confirm with your own password
+        {selfTwoStep ? ' and a code' : ''}.
+      </ConfirmWithProof>
+    ) : null}
+    {isOwner && confirmPolicyOff ? (
+      <ConfirmWithProof title="Stop requiring two-step sign-in?" action="/console/team/two-step-policy" submit="Stop requiring it" cancel="Keep it required" email={viewer.email} withCode={selfTwoStep}>
+        Members who have it keep it, but anyone may then turn theirs off, and people without it sign in with their password alone. We email the other owners. Confirm with your own
+        password{selfTwoStep ? ' and a code' : ''}.
+      </ConfirmWithProof>
     ) : null}
     <section class="card" aria-labelledby="members-h">
       <h2 id="members-h">People with access</h2>

@@ -16,17 +16,20 @@ const Back: FC = () => (
 // How the account reads in an authenticator app, under the issuer Chorus (the QR code's label, the page's words).
 export const authenticatorAccount = (brandName: string, email: string) => `${brandName} (${email})`;
 
-// The password and a code: what every change to two-step asks for, so a session left open is not enough.
-const ProveIt: FC<{ prefix: string; email: string; codeLabel: string; codeHint: string }> = ({ prefix, email, codeLabel, codeHint }) => (
+// The password and a code: what every change to two-step asks for, so a session left open is not enough. Without
+// `codeLabel`, the password alone (an owner without two-step confirming a reset of someone else's).
+export const ProveIt: FC<{ prefix: string; email: string; codeLabel?: string; codeHint?: string }> = ({ prefix, email, codeLabel, codeHint }) => (
   <>
     <input type="hidden" name="username" value={email} autocomplete="username" />
-    <div class="field">
-      <label for={`${prefix}-code`}>{codeLabel}</label>
-      <input id={`${prefix}-code`} name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength={16} class="code-input" aria-describedby={`${prefix}-code-hint`} spellcheck={false} />
-      <p id={`${prefix}-code-hint`} class="hint">
-        {codeHint}
-      </p>
-    </div>
+    {codeLabel ? (
+      <div class="field">
+        <label for={`${prefix}-code`}>{codeLabel}</label>
+        <input id={`${prefix}-code`} name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength={16} class="code-input" aria-describedby={`${prefix}-code-hint`} spellcheck={false} />
+        <p id={`${prefix}-code-hint`} class="hint">
+          {codeHint}
+        </p>
+      </div>
+    ) : null}
     <div class="field">
       <label for={`${prefix}-password`}>Your password</label>
       <input id={`${prefix}-password`} name="password" type="password" autocomplete="current-password" required maxlength={256} />

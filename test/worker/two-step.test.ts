@@ -273,8 +273,14 @@ describe('two-step sign-in in the console', () => {
     expect((await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1' }, { cookie: stranger.cookie })).status).toBe(404);
     expect(await factorCount(member.id)).toBe(1);
 
+    // The owner's session alone is not enough: the confirmation takes their password.
+    const unproven = await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1' }, { cookie: o.cookie });
+    expect(unproven.status).toBe(401);
+    expect(await unproven.text()).toContain('Reset two-step sign-in');
+    expect(await factorCount(member.id)).toBe(1);
+
     await capturingMail(async (mails) => {
-      const res = await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1' }, { cookie: o.cookie });
+      const res = await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1', password: PASSWORD }, { cookie: o.cookie });
       expect(res.headers.get('location')).toBe('/console/team?flash=two_step_reset');
       const mail = await waitFor(async () => mails.find((m) => m.to === member.email));
       expect(mail.subject).toBe('Your two-step sign-in for Test Brand on Chorus was reset');
@@ -289,7 +295,7 @@ describe('two-step sign-in in the console', () => {
     const member = await adminUser(o.brand.brandId, 'viewer');
     // Not before the owner has it on.
     expect((await post('/console/team/two-step-policy', { required: 'on' }, { cookie: o.cookie })).status).toBe(409);
-    await withTwoStep(o.user.id);
+    const own = await withTwoStep(o.user.id);
     await capturingMail(async (mails) => {
       const res = await post('/console/team/two-step-policy', { required: 'on' }, { cookie: o.cookie });
       expect(res.headers.get('location')).toBe('/console/team?flash=two_step_required');
@@ -309,6 +315,16 @@ describe('two-step sign-in in the console', () => {
     // Someone with it on cannot turn it off while it is required.
     expect((await post('/console/team/me/two-step/off', { code: '123456', password: PASSWORD }, { cookie: o.cookie })).status).toBe(409);
     expect(await factorCount(o.user.id)).toBe(1);
+
+    // Turning the policy off is asked again, and takes the owner's password and a code, not their session alone.
+    const required = () => rowCount('SELECT require_two_step AS n FROM brands WHERE id = ?', o.brand.brandId);
+    expect(await (await post('/console/team/two-step-policy', {}, { cookie: o.cookie })).text()).toContain('Stop requiring two-step sign-in?');
+    expect((await post('/console/team/two-step-policy', { confirm: '1' }, { cookie: o.cookie })).status).toBe(401);
+    expect((await post('/console/team/two-step-policy', { confirm: '1', password: PASSWORD }, { cookie: o.cookie })).status).toBe(422);
+    expect(await required()).toBe(1);
+    const off = await post('/console/team/two-step-policy', { confirm: '1', password: PASSWORD, code: await codeOf(own.secret) }, { cookie: o.cookie });
+    expect(off.headers.get('location')).toBe('/console/team?flash=two_step_optional');
+    expect(await required()).toBe(0);
   });
 
   it('still asks for the code after a password reset', async () => {

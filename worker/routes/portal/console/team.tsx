@@ -15,9 +15,10 @@ import { ID_PATTERN, newId } from '../../../lib/ids';
 import { log } from '../../../lib/log';
 import { hashPassword, passwordChangeProblem, verifyPassword } from '../../../lib/passwords';
 import { noticeAfterResponse, noticesAfterResponse } from '../../../mail';
-import { removeStatements } from '../../../db/two-step';
+import { factorOf, removeStatements } from '../../../db/two-step';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
+import { proveItIsYou } from './two-step';
 import { canWrite, flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
@@ -70,7 +71,7 @@ async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
   return results;
 }
 
-async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member; confirmReset?: Member; selfName?: string } = {}, status: PageStatus = 200) {
+async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member; confirmReset?: Member; confirmPolicyOff?: boolean; selfName?: string } = {}, status: PageStatus = 200) {
   const [members, toReview, self] = await Promise.all([
     teamOf(c.env.DB, c.var.user.brandId),
     awaitingReview(c.env.DB, c.var.user.brandId),
@@ -88,6 +89,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
       errors={extras.errors}
       confirmRemove={extras.confirmRemove}
       confirmReset={extras.confirmReset}
+      confirmPolicyOff={extras.confirmPolicyOff}
       twoStepRequired={c.var.user.twoStepRequired === 1}
       selfName={extras.selfName}
       reviewDigest={canWrite(c.var.user) ? self?.review_digest === 1 : null}
@@ -340,14 +342,20 @@ teamRoutes.post('/team/:id/remove', async (c) => {
   return c.redirect(withFlash('/console/team', 'removed'), 303);
 });
 
-// An owner resets another member's two-step sign-in (a lost phone and its recovery codes): asked twice, audited,
-// and the member is mailed. They sign in with their password alone until they set it up again, at once if the
-// brand requires it. Their own they turn off themselves (memberOr404 refuses it), another brand's member is a 404.
+// The owner's own password, and a code when they have two-step on, for a change that weakens someone's sign-in.
+const ownerProof = async (c: ConsoleContext) => proveItIsYou(c, await factorOf(c.env.DB, { type: 'admin_user', id: c.var.user.id }));
+
+// An owner resets another member's two-step sign-in (a lost phone and its recovery codes): asked twice, the second
+// time with the owner's password (and code), audited, and the member is mailed. They sign in with their password
+// alone until they set it up again, at once if the brand requires it. Their own they turn off themselves
+// (memberOr404 refuses it), another brand's member is a 404.
 teamRoutes.post('/team/:id/two-step/reset', async (c) => {
   requireOwner(c, 'reset two-step sign-in');
   const member = await memberOr404(c);
   if (!member.two_step) return renderTeam(c, { errors: [`${member.name} does not have two-step sign-in on.`] }, 409);
   if ((await readForm(c)).get('confirm') !== '1') return renderTeam(c, { confirmReset: member });
+  const proof = await ownerProof(c);
+  if (!proof.ok) return renderTeam(c, { confirmReset: member, errors: proof.errors }, proof.status);
   const { brandId, brandName, id: actorId, name: actorName } = c.var.user;
   const db = c.env.DB;
   const now = Date.now();
@@ -370,13 +378,19 @@ teamRoutes.post('/team/:id/two-step/reset', async (c) => {
 });
 
 // The brand's policy: everyone on the team signs in with two-step. An owner turns it on only with their own on
-// (they would be sent to set it up at once). Members without it hear so by mail; when it is turned off, the
-// other owners do.
+// (they would be sent to set it up at once). Turning it off is asked again, with the owner's password and code.
+// Members without it hear so by mail; when it is turned off, the other owners do.
 teamRoutes.post('/team/two-step-policy', async (c) => {
   requireOwner(c, 'change what the team signs in with');
-  const required = (await readForm(c)).get('required') === 'on';
+  const form = await readForm(c);
+  const required = form.get('required') === 'on';
   const { brandId, brandName, id: actorId, name: actorName } = c.var.user;
   if (required && !c.var.user.twoStep) return renderTeam(c, { errors: ['Turn on two-step sign-in for yourself first (Two-step sign-in, below), then require it of everyone.'] }, 409);
+  if (!required && c.var.user.twoStepRequired) {
+    if (form.get('confirm') !== '1') return renderTeam(c, { confirmPolicyOff: true });
+    const proof = await ownerProof(c);
+    if (!proof.ok) return renderTeam(c, { confirmPolicyOff: true, errors: proof.errors }, proof.status);
+  }
   const db = c.env.DB;
   const now = Date.now();
   const [, audit] = await db.batch([

@@ -141,9 +141,11 @@ twoStepRoutes.post('/team/me/two-step', async (c) => {
   return renderPage(c, <RecoveryCodesPage viewer={viewerOf(c)} toReview={toReview} codes={codes} first />);
 });
 
-// The password and a code (from the app or a recovery code) for a change to two-step that is on: limited before
-// any hashing, the password checked before the code is taken, so a wrong password uses up no code.
-async function proveWithCode(c: ConsoleContext, factor: Factor): Promise<{ ok: true } | { ok: false; errors: FormError[]; status: PageStatus }> {
+// The signed-in member's password, and a code (from the app or a recovery code) when `factor` (theirs) is on: what a
+// change to their own two-step and an owner's weakening of someone's sign-in take, so a session left open is not
+// enough. Limited before any hashing, the password checked before the code is taken, so a wrong password uses
+// up no code.
+export async function proveItIsYou(c: ConsoleContext, factor: Factor | null): Promise<{ ok: true } | { ok: false; errors: string[]; status: PageStatus }> {
   const subject = subjectOf(c);
   const now = Date.now();
   const attempt = await limitCodeAttempts(c.env.DB, subject, now);
@@ -153,7 +155,7 @@ async function proveWithCode(c: ConsoleContext, factor: Factor): Promise<{ ok: t
   }
   const form = await readForm(c);
   if (!(await passwordIsRight(c, form.get('password')))) return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
-  const via = await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now);
+  const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, subject, factor, form.get('code'), now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(c.var.user.brandName)], status: 409 };
   if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
@@ -164,7 +166,7 @@ twoStepRoutes.post('/team/me/two-step/recovery', async (c) => {
   const subject = subjectOf(c);
   const factor = await factorOf(c.env.DB, subject);
   if (!factor) return c.redirect(TWO_STEP_PAGE, 303);
-  const proof = await proveWithCode(c, factor);
+  const proof = await proveItIsYou(c, factor);
   if (!proof.ok) return renderManage(c, factor, proof.errors, proof.status);
   const { id, brandId, email, brandName } = c.var.user;
   const db = c.env.DB;
@@ -188,7 +190,7 @@ twoStepRoutes.post('/team/me/two-step/off', async (c) => {
   const { id, brandId, email, brandName } = c.var.user;
   const required = `${brandName} requires two-step sign-in, so it stays on. A new phone? Ask an owner to reset it, then set it up again.`;
   if (c.var.user.twoStepRequired) return renderManage(c, factor, [required], 409);
-  const proof = await proveWithCode(c, factor);
+  const proof = await proveItIsYou(c, factor);
   if (!proof.ok) return renderManage(c, factor, proof.errors, proof.status);
   const db = c.env.DB;
   const now = Date.now();
