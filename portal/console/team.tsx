@@ -185,7 +185,7 @@ export const TeamPage: FC<{
                     ) : m.has_password ? (
                       <>
                         <Badge status={twoStepRequired ? 'pending' : 'disabled'} label="Off" />
-                        {twoStepRequired ? <span class="muted small block">sets it up at next sign-in</span> : null}
+                        {twoStepRequired ? <span class="muted small block">held on the setup page from their next page</span> : null}
                       </>
                     ) : (
                       <span class="muted small">—</span>
@@ -285,7 +285,7 @@ export const TeamPage: FC<{
             ? withoutTwoStep > 0
               ? `${withoutTwoStep} ${withoutTwoStep === 1 ? 'person has' : 'people have'} not set it up yet: the console asks them to before anything else.`
               : 'Everyone who has joined has it on.'
-            : 'Whoever has not set it up is asked to right after signing in, before they reach anything else, and is emailed now. You need it on yourself first.'}
+            : 'Whoever has not set it up sees only the setup page from their next page on, signed in already or not, and is emailed now. You need it on yourself first.'}
         </p>
         <div>
           <button type="submit" class="button">

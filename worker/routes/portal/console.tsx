@@ -199,10 +199,10 @@ consoleRouter.post('/login/code', async (c) => {
   const page = (error: string) => <ConsoleCodePage email={account.email} brandName={account.brandName} error={error} />;
   const now = Date.now();
   const factor = await factorOf(c.env.DB, subject);
-  // Reset by an owner meanwhile: the password alone signs in now, from the start.
+  // Reset by an owner meanwhile: the password alone signs in now, from the start (nothing expired: just again).
   if (!factor) {
     clearPendingSignIn(c);
-    return c.redirect(CODE_EXPIRED, 303);
+    return c.redirect(SIGN_IN_AGAIN, 303);
   }
   const attempt = await limitCodeAttempts(c.env.DB, subject, now);
   if (!attempt.allowed) {

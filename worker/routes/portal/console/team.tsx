@@ -362,7 +362,7 @@ teamRoutes.post('/team/:id/two-step/reset', async (c) => {
   const [removed, ...rest] = removeStatements(db, { type: 'admin_user', id: member.id }, { sql: `${LIVE_OWNER_ACTOR} AND EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND removed_at IS NULL)`, params: [actorId, brandId, member.id, brandId] });
   const [result] = await db.batch([removed!, auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'admin_user.two_step_reset', targetType: 'admin_user', targetId: member.id }, now), ...rest]);
   if (result!.meta.changes !== 1) return renderTeam(c, { errors: [`${member.name} was changed meanwhile. Look again and retry.`] }, 409);
-  const then = c.var.user.twoStepRequired ? `${brandName} requires two-step sign-in, so the console asks you to set it up again when you next sign in.` : 'You sign in with your password alone until you set it up again (Settings → Team → Two-step sign-in).';
+  const then = c.var.user.twoStepRequired ? `${brandName} requires two-step sign-in, so the console asks you to set it up again from your next page on.` : 'You sign in with your password alone until you set it up again (Settings → Team → Two-step sign-in).';
   noticeAfterResponse(
     c.executionCtx,
     c.env,

@@ -30,12 +30,18 @@ export const unreadableKey = (brandName: string) =>
 
 export const waitInWords = (seconds: number) => (seconds <= 60 ? 'a minute' : `${Math.ceil(seconds / 60)} minutes`);
 
-const FLASH: Record<string, Flash> = {
+// What the page says after a redirect; a recovery code's advice depends on whether the brand lets them turn it off.
+const flashes = (c: ConsoleContext): Record<string, Flash> => ({
   required: { tone: 'warn', text: 'Your brand requires two-step sign-in. Set it up to open the console.' },
-  recovery_used: { tone: 'warn', text: 'You signed in with a recovery code, which now no longer works. Lost your phone? Turn two-step off and set it up again with the new one, or make new recovery codes.' },
+  recovery_used: {
+    tone: 'warn',
+    text: `You signed in with a recovery code, which now no longer works. Lost your phone? ${
+      c.var.user.twoStepRequired ? `Make new recovery codes below, or ask an owner of ${c.var.user.brandName} to reset your two-step sign-in, then set it up with the new one.` : 'Turn two-step off and set it up again with the new one, or make new recovery codes.'
+    }`,
+  },
   off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
   already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
-};
+});
 
 const subjectOf = (c: ConsoleContext): Subject => ({ type: 'admin_user', id: c.var.user.id });
 
@@ -78,14 +84,14 @@ async function newSetup(c: ConsoleContext, sealed?: { secret: string; token: str
 
 async function renderSetup(c: ConsoleContext, setup: TwoStepSetup, errors?: FormError[], status: PageStatus = 200) {
   const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
-  return renderPage(c, <TwoStepSetupPage viewer={viewerOf(c)} toReview={toReview} setup={setup} required={c.var.user.twoStepRequired === 1} flash={flashOf(FLASH, c)} errors={errors} />, status);
+  return renderPage(c, <TwoStepSetupPage viewer={viewerOf(c)} toReview={toReview} setup={setup} required={c.var.user.twoStepRequired === 1} flash={flashOf(flashes(c), c)} errors={errors} />, status);
 }
 
 async function renderManage(c: ConsoleContext, factor: Factor, errors?: FormError[], status: PageStatus = 200) {
   const [toReview, left] = await Promise.all([awaitingReview(c.env.DB, c.var.user.brandId), recoveryCodesLeft(c.env.DB, subjectOf(c))]);
   return renderPage(
     c,
-    <TwoStepManagePage viewer={viewerOf(c)} toReview={toReview} since={factor.created_at} left={left} required={c.var.user.twoStepRequired === 1} flash={flashOf(FLASH, c)} errors={errors} />,
+    <TwoStepManagePage viewer={viewerOf(c)} toReview={toReview} since={factor.created_at} left={left} required={c.var.user.twoStepRequired === 1} flash={flashOf(flashes(c), c)} errors={errors} />,
     status,
   );
 }
