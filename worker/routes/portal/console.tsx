@@ -359,18 +359,18 @@ consoleRouter.post('/reset/:token', async (c) => {
 async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purpose: 'invite' }>, hash: string, now: number) {
   const db = c.env.DB;
   const guard = [link.token_hash, now];
-  const joining = { sql: `EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL) AND ${UNUSED_LINK}`, params: [link.member_id, ...guard] };
+  // Added again after a removal, they start without two-step: whatever a setup left as it was removed goes,
+  // under the guard of the join that follows (so only when it happens).
+  const noTwoStep = removeStatements(db, { type: 'admin_user', id: link.member_id }, { sql: `EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL) AND ${UNUSED_LINK}`, params: [link.member_id, ...guard] });
   const results = await db.batch([
-    // Added again after a removal, they start without two-step: whatever a setup left as it was removed goes,
-    // under the guard of the join that follows (so only when it happens).
-    ...removeStatements(db, { type: 'admin_user', id: link.member_id }, joining),
+    ...noTwoStep,
     // The member must still be on the team and not joined: removed meanwhile, this writes nothing.
     db.prepare(`UPDATE admin_users SET password_hash = ? WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL AND ${UNUSED_LINK}`).bind(hash, link.member_id, ...guard),
     auditIfChanged(db, { brandId: link.brand_id, actorType: 'admin_user', actorId: link.member_id, action: 'admin_user.joined', targetType: 'admin_user', targetId: link.member_id }, now),
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'invite' AND brand_id = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.brand_id, link.token_hash, ...guard),
     useLink(db, link.token_hash, now),
   ]);
-  if (results.at(-1)?.meta.changes !== 1 || results[2]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  if (results.at(-1)?.meta.changes !== 1 || results[noTwoStep.length]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   await startSession(c, db, c.env.SESSION_SECRET, 'admin_user', link.member_id);
   return c.redirect('/console?flash=joined', 303);
 }
