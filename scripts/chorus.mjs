@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { apiKeyRow, b64url, generateApiKey, insertSql, localSecretsKey, newId, passwordHash } from './d1-rows.mjs';
+import { apiKeyRow, b64url, generateApiKey, insertSql, literal, localSecretsKey, newId, passwordHash } from './d1-rows.mjs';
 import { runWrangler } from './wrangler.mjs';
 
 const HELP = `Usage: chorus <command> [options]
@@ -26,6 +26,12 @@ Commands
       to D1 with \`wrangler d1 execute\`. The password and keys are printed once. The owner password is
       CHORUS_OWNER_PASSWORD when set, else generated. --remote needs CHORUS_SECRETS_KEY: the deployed
       environment's SECRETS_KEY, which seals the ingest key.
+
+  two-step-reset <email> --brand <slug> [--local (default) | --remote] [--env <environment>] [--persist-to <dir>]
+      Turns off the two-step sign-in of one brand's console member, through \`wrangler d1 execute\`: for when
+      no owner can reset it from the Team page (a sole owner who lost their phone and recovery codes, or
+      every two-step key unreadable after SECRETS_KEY changed). Audited as done by an operator; they then
+      sign in with their password alone (and set it up again, at once if the brand requires it).
 
   import <campaign-id> <file.csv> [--confirm] [--code-pattern {HANDLE}15] [--discount-percent 15]
          [--invites-out <file.csv>]
@@ -377,6 +383,45 @@ async function brandCreate(args) {
   );
 }
 
+// --- two-step-reset --------------------------------------------------------------------------------
+
+// Deletes the member's authenticator and recovery codes, as an owner's reset on the Team page does (without its
+// mail: an operator tells them), with an audit row the brand sees under Activity. Statements run in order in
+// one call: the count, the audit while the factor still exists, then the deletes.
+async function twoStepReset(args) {
+  const { values, positionals } = parse(args, { brand: { type: 'string' }, local: { type: 'boolean' }, remote: { type: 'boolean' }, env: { type: 'string' }, 'persist-to': { type: 'string' } }, { positionals: 1 });
+  const email = positionals[0].trim().toLowerCase();
+  const slug = values.brand?.trim();
+  if (!EMAIL.test(email) || email.length > 254) throw usage(`The member is named by the email they sign in with, got ${positionals[0]}.`);
+  if (!slug || !SLUG.test(slug)) throw usage('--brand is required: the slug of the brand whose console they sign in to.');
+  if (values.local && values.remote) throw usage('Choose one of --local and --remote.');
+  const member = `SELECT u.id, u.brand_id FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE b.slug = ${literal(slug)} AND u.email = ${literal(email)} AND u.removed_at IS NULL`;
+  const ofMember = `subject_type = 'admin_user' AND subject_id IN (SELECT id FROM (${member}))`;
+  const sql = [
+    `SELECT (SELECT count(*) FROM (${member})) AS members, (SELECT count(*) FROM two_step_factors WHERE ${ofMember}) AS factors`,
+    `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+       SELECT ${literal(newId('aud'))}, m.brand_id, 'system', 'operator', 'admin_user.two_step_reset', 'admin_user', m.id, NULL, ${Date.now()} FROM (${member}) m
+       WHERE EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = 'admin_user' AND f.subject_id = m.id)`,
+    `DELETE FROM two_step_factors WHERE ${ofMember}`,
+    `DELETE FROM recovery_codes WHERE ${ofMember}`,
+  ].join(';\n');
+  const where = values.remote ? ['--remote'] : ['--local', ...(values['persist-to'] ? ['--persist-to', values['persist-to']] : [])];
+  const result = await runWrangler(['d1', 'execute', 'DB', ...where, ...(values.env ? ['--env', values.env] : []), '--json', '--command', sql]);
+  if (result.code !== 0) throw new CliError(`wrangler d1 execute failed (exit ${result.code}).`, EXIT.refused, `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).map((l) => `  ${l}`));
+  let counts;
+  try {
+    counts = JSON.parse(result.stdout)[0].results[0];
+  } catch {
+    throw new CliError('wrangler d1 execute answered in a shape this command does not know.', EXIT.refused, result.stdout.trim().split('\n').slice(-15).map((l) => `  ${l}`));
+  }
+  if (counts.members === 0) throw new CliError(`No console member ${email} in the brand ${slug} (not_found).`, EXIT.refused);
+  console.log(
+    counts.factors === 0
+      ? `${email} in ${slug} has no two-step sign-in; nothing changed.`
+      : `Two-step sign-in of ${email} in ${slug} is reset: they sign in with their password alone until they set it up again. Audited under the brand's Activity; tell them yourself (no mail is sent).`,
+  );
+}
+
 // --- dispatch --------------------------------------------------------------------------------------
 
 const COMMANDS = {
@@ -384,6 +429,7 @@ const COMMANDS = {
   import: importCommand,
   'payouts close': payoutsClose,
   'payouts export': payoutsExport,
+  'two-step-reset': twoStepReset,
 };
 
 async function main(argv) {

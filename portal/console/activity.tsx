@@ -73,6 +73,13 @@ const SAID: Record<string, string> = {
   'admin_user.renamed': 'Teammate renamed',
   'admin_user.password_reset': 'Console password reset',
   'admin_user.password_changed': 'Console password changed',
+  'admin_user.two_step_enabled': 'Two-step sign-in turned on',
+  'admin_user.two_step_disabled': 'Two-step sign-in turned off',
+  'admin_user.two_step_reset': 'Two-step sign-in reset',
+  'admin_user.recovery_codes_regenerated': 'New recovery codes made',
+  'admin_user.recovery_code_used': 'Signed in with a recovery code',
+  'admin_user.two_step_code_limit_reached': 'Too many wrong sign-in codes after the right password',
+  'brand.two_step_policy_changed': 'Two-step sign-in policy changed',
 };
 
 export function actionLabel(action: string): string {
@@ -81,7 +88,7 @@ export function actionLabel(action: string): string {
   return `${THINGS[thing] ?? thing.replace(/_/g, ' ')} ${verb.replace(/_/g, ' ')}`.trim();
 }
 
-const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page' };
+const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', operator: "the operator's command line", 'two-step-code': 'the sign-in code page' };
 
 // Who acted, when the key, teammate or creator is gone and only their kind is left.
 export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');
@@ -114,6 +121,7 @@ function valueText(v: unknown, timezone: string): string {
 
 // Where an entry says more in a sentence of its own than as its fields.
 const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) => string> = {
+  'brand.two_step_policy_changed': (d) => (d.required === true ? 'Required for everyone on the team' : 'No longer required'),
   'webhook_endpoint.secret_rolled': (d, tz) => (typeof d.previousSecretUntil === 'string' ? `Old secret kept until ${valueText(d.previousSecretUntil, tz)}` : 'Old secret stopped at once'),
   'campaign.invitations_mailed': (d, tz) => {
     const skipped = valueText(d.skipped, tz);

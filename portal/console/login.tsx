@@ -34,6 +34,36 @@ export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: strin
   </ConsolePage>
 );
 
+// The second step of a sign-in with two-step on: the password was right, and no session exists until a code is.
+export const ConsoleCodePage: FC<{ email: string; brandName: string; error?: string }> = ({ email, brandName, error }) => (
+  <ConsolePage title="Enter your sign-in code">
+    <section class="card narrow login-card">
+      <p class="eyebrow">Brand console · {brandName}</p>
+      <h1>Two-step sign-in</h1>
+      <p class="muted">
+        Open your authenticator app and type the 6-digit code for <strong>{brandName}</strong> (<span style="overflow-wrap: anywhere">{email}</span>), listed under Chorus.
+      </p>
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      <form method="post" action="/console/login/code" class="stack">
+        <div class="field">
+          <label for="code">Code</label>
+          <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength={16} autofocus class="code-input" aria-describedby="code-hint" spellcheck={false} />
+          <p id="code-hint" class="hint">
+            No phone? Type one of your recovery codes (like <code>abcde-23456</code>) instead.
+          </p>
+        </div>
+        <button type="submit" class="button button-primary button-block">
+          Sign in
+        </button>
+      </form>
+      <p class="muted small">Lost your phone and your recovery codes? An owner of {brandName} can reset your two-step sign-in from the Team page.</p>
+      <p class="small">
+        <a href="/console/login">Start again</a>
+      </p>
+    </section>
+  </ConsolePage>
+);
+
 export type BrandChoice = { id: string; brandName: string; brandSlug: string; role: Viewer['role'] };
 
 // The same email and password opened console accounts in several brands: one button per brand.

@@ -2,11 +2,13 @@
 // mailed to them, never shown here), change roles, send a new link and remove; everyone else reads the list.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { Badge, NewPasswordForm, type FormError } from '../layout';
+import type { Child } from 'hono/jsx';
+import { Badge, NewPasswordForm, Notice, type FormError } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, ROLE_LABELS, RowAction, type Flash, type Viewer } from './layout';
+import { ProveIt } from './two-step';
 
 export type Role = Viewer['role'];
-export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; invite_expires_at: number | null };
+export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; two_step: number; invite_expires_at: number | null };
 export type MemberValues = { email: string; name: string; role: string };
 
 export const ROLE_SCOPES: Record<Role, string> = {
@@ -79,6 +81,28 @@ const RoleSelect: FC<{ id: string; value: string; label: string; describedBy?: s
   </>
 );
 
+// An owner's change that weakens someone's sign-in, asked again with the owner's own password (and a code when
+// they have two-step on), so a session left open is not enough to make it.
+const ConfirmWithProof: FC<{ title: string; action: string; submit: string; cancel: string; email: string; withCode: boolean; children?: Child }> = ({ title, action, submit, cancel, email, withCode, children }) => (
+  <div class="stack confirm-block">
+    <Notice tone="warn" title={title}>
+      <p>{children}</p>
+    </Notice>
+    <form method="post" action={action} class="stack compact-form">
+      <input type="hidden" name="confirm" value="1" />
+      <ProveIt prefix="confirm" email={email} {...(withCode ? { codeLabel: 'Code from your app, or a recovery code', codeHint: 'Yours: 6 digits from your app, or one of your recovery codes.' } : {})} />
+      <div class="form-actions">
+        <button type="submit" class="button button-danger">
+          {submit}
+        </button>
+        <a class="button button-quiet" href="/console/team">
+          {cancel}
+        </a>
+      </div>
+    </form>
+  </div>
+);
+
 export const TeamPage: FC<{
   viewer: Viewer;
   selfId: string;
@@ -88,6 +112,11 @@ export const TeamPage: FC<{
   flash: Flash;
   errors?: string[];
   confirmRemove?: Member | null;
+  confirmReset?: Member | null;
+  // Turning the policy off was asked for: asked again, with the owner's password and code.
+  confirmPolicyOff?: boolean;
+  // The brand requires two-step sign-in of everyone (an owner's choice below).
+  twoStepRequired?: boolean;
   toReview: number;
   now: number;
   // What the person typed for their own name, when it was refused.
@@ -96,7 +125,10 @@ export const TeamPage: FC<{
   reviewDigest?: boolean | null;
   weeklyReport?: boolean;
   messageMail?: boolean;
-}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, toReview, now, selfName, reviewDigest = null, weeklyReport = true, messageMail = true }) => (
+}> = ({ viewer, selfId, isOwner, members, values, flash, errors, confirmRemove, confirmReset, confirmPolicyOff = false, twoStepRequired = false, toReview, now, selfName, reviewDigest = null, weeklyReport = true, messageMail = true }) => {
+  const selfTwoStep = members.some((m) => m.id === selfId && m.two_step);
+  const withoutTwoStep = members.filter((m) => m.has_password && !m.two_step).length;
+  return (
   <ConsolePage title="Team" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="team" flash={flash} errors={errors} />
     {isOwner && confirmRemove ? (
@@ -104,9 +136,22 @@ export const TeamPage: FC<{
         {confirmRemove.email} can no longer open {viewer.brandName}'s console, and is signed out of it at once. What they did stays in the history. You can add them again later.
       </ConfirmStep>
     ) : null}
+    {isOwner && confirmReset ? (
+      <ConfirmWithProof title={`Reset ${confirmReset.name}'s two-step sign-in?`} action={`/console/team/${confirmReset.id}/two-step/reset`} submit="Reset two-step sign-in" cancel="Keep it" email={viewer.email} withCode={selfTwoStep}>
+        For a lost phone: their authenticator app and recovery codes stop working here, and they sign in with their password alone until they set it up again
+        {twoStepRequired ? ' (which the console asks of them at once)' : ''}. We email {confirmReset.email}. Do it only when you know the request came from them. Confirm with your own password
+        {selfTwoStep ? ' and a code' : ''}.
+      </ConfirmWithProof>
+    ) : null}
+    {isOwner && confirmPolicyOff ? (
+      <ConfirmWithProof title="Stop requiring two-step sign-in?" action="/console/team/two-step-policy" submit="Stop requiring it" cancel="Keep it required" email={viewer.email} withCode={selfTwoStep}>
+        Members who have it keep it, but anyone may then turn theirs off, and people without it sign in with their password alone. We email the other owners. Confirm with your own
+        password{selfTwoStep ? ' and a code' : ''}.
+      </ConfirmWithProof>
+    ) : null}
     <section class="card" aria-labelledby="members-h">
       <h2 id="members-h">People with access</h2>
-      <DataTable columns={['Person', 'Role', 'Status', 'Added']} action={isOwner ? 'Actions' : null}>
+      <DataTable columns={['Person', 'Role', 'Status', 'Two-step', 'Added']} action={isOwner ? 'Actions' : null}>
             {members.map((m) => {
               const self = m.id === selfId;
               const soleOwner = members.filter((x) => x.role === 'owner' && x.has_password).length <= 1;
@@ -134,6 +179,18 @@ export const TeamPage: FC<{
                   <td data-label="Status">
                     <MemberStatus m={m} now={now} timezone={viewer.timezone} />
                   </td>
+                  <td data-label="Two-step">
+                    {m.two_step ? (
+                      <Badge status="approved" label="On" />
+                    ) : m.has_password ? (
+                      <>
+                        <Badge status={twoStepRequired ? 'pending' : 'disabled'} label="Off" />
+                        {twoStepRequired ? <span class="muted small block">held on the setup page from their next page</span> : null}
+                      </>
+                    ) : (
+                      <span class="muted small">—</span>
+                    )}
+                  </td>
                   <td data-label="Added">{formatDate(m.created_at, viewer.timezone)}</td>
                   {isOwner ? (
                     <td data-label="Actions" class="wide">
@@ -144,6 +201,7 @@ export const TeamPage: FC<{
                           {m.has_password ? null : (
                             <RowAction action={`/console/team/${m.id}/invite`} label="Email a new link" target={`to ${m.name}`} />
                           )}
+                          {m.two_step ? <RowAction action={`/console/team/${m.id}/two-step/reset`} label="Reset two-step" target={`of ${m.name}`} /> : null}
                           <RowAction action={`/console/team/${m.id}/remove`} label="Remove" target={m.name} />
                         </div>
                       )}
@@ -203,6 +261,39 @@ export const TeamPage: FC<{
       </p>
       <NewPasswordForm action="/console/team/me/password" email={viewer.email} hint="At least 10 characters." submit="Change password" current />
     </section>
+    <section class="card stack team-add" aria-labelledby="two-step-h">
+      <h2 id="two-step-h">Two-step sign-in</h2>
+      <p class="muted small">
+        {selfTwoStep
+          ? 'On: signing in asks for a code from your authenticator app after your password.'
+          : 'Off. With it on, signing in also asks for a 6-digit code from an app on your phone, so a leaked password is not enough to open the console.'}
+      </p>
+      <p>
+        <a class="button" href="/console/team/me/two-step">
+          {selfTwoStep ? 'Manage two-step sign-in' : 'Set up two-step sign-in'}
+        </a>
+      </p>
+    </section>
+    {isOwner ? (
+      <form method="post" action="/console/team/two-step-policy" class="card stack team-add" aria-labelledby="policy-h">
+        <h2 id="policy-h">Two-step sign-in for everyone</h2>
+        <label class="checkbox">
+          <input type="checkbox" name="required" value="on" checked={twoStepRequired} /> Require two-step sign-in for everyone on {viewer.brandName}'s team
+        </label>
+        <p class="muted small">
+          {twoStepRequired
+            ? withoutTwoStep > 0
+              ? `${withoutTwoStep} ${withoutTwoStep === 1 ? 'person has' : 'people have'} not set it up yet: the console asks them to before anything else.`
+              : 'Everyone who has joined has it on.'
+            : 'Whoever has not set it up sees only the setup page from their next page on, signed in already or not, and is emailed now. You need it on yourself first.'}
+        </p>
+        <div>
+          <button type="submit" class="button">
+            Save
+          </button>
+        </div>
+      </form>
+    ) : null}
     {isOwner ? (
       <form method="post" action="/console/team" class="card stack team-add" aria-labelledby="add-h">
         <h2 id="add-h">Add someone</h2>
@@ -231,4 +322,5 @@ export const TeamPage: FC<{
       <p class="muted small">Only an owner can add people, change roles or remove anyone.</p>
     )}
   </ConsolePage>
-);
+  );
+};

@@ -41,6 +41,12 @@ export const creatorEndsStatements = (db: D1Database, e: { brandId: string; enro
   auditIfChanged(db, { brandId: e.brandId, actorType: 'creator', actorId: e.creatorId, action, targetType: 'enrollment', targetId: e.enrollmentId }, now),
 ];
 
+// An audit row of an event that writes nothing else (a refusal worth knowing about).
+export const auditStatement = (db: D1Database, a: AuditInput, at: number) =>
+  db
+    .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);
+
 // An audit row for the write just before it in a raw D1 batch, written only when that write changed a row:
 // a compare-and-set that lost writes neither.
 export const auditIfChanged = (db: D1Database, a: AuditInput, at: number) =>

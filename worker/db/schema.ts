@@ -23,6 +23,9 @@ export const brands = sqliteTable(
     // Whether a creator's own order (bought with their code or through their link: domain/self-purchase.ts)
     // earns commission like any other. 0, the default: it earns nothing and counts toward no tier.
     selfPurchasesEarn: integer('self_purchases_earn', { mode: 'boolean' }).notNull().default(false),
+    // An owner's policy: everyone on the team signs in with two-step (two_step_factors); a member without it is
+    // sent to set it up before any other console page (routes/portal/console/two-step.tsx).
+    requireTwoStep: integer('require_two_step', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
   // By zone: the weekly report's cron finds the brands whose Monday morning it is (jobs/weekly-report.ts).
@@ -977,6 +980,36 @@ export const sessions = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [index('sessions_subject').on(t.subjectType, t.subjectId)],
+);
+
+// Two-step sign-in with an authenticator app (TOTP, RFC 6238): one per account, console or creator, keyed as
+// sessions are. A row means it is on; turning it off or an owner's reset deletes it.
+export const twoStepFactors = sqliteTable(
+  'two_step_factors',
+  {
+    subjectType: text('subject_type', { enum: ['creator', 'admin_user'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    // The 20-byte secret in base32, as AES-GCM ciphertext under SECRETS_KEY (it must be read back to check codes).
+    secretEnc: text('secret_enc').notNull(),
+    // The last 30-second step whose code was accepted: a code is taken once, and none of an earlier step after it.
+    lastStep: integer('last_step').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.subjectType, t.subjectId] })],
+);
+
+// One-time codes for signing in without the phone, ten at a time: only a keyed hash is stored, and a used one
+// stays (used_at) so the count of those left is honest until they are regenerated.
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    subjectType: text('subject_type', { enum: ['creator', 'admin_user'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    usedAt: integer('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.subjectType, t.subjectId, t.codeHash] })],
 );
 
 // Single-use links: creator invites and password resets. Only the token's hash is stored.

@@ -47,20 +47,27 @@ export async function verifySessionToken(secret: string, token: string, subjectT
   }
 }
 
-export async function startSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType, subjectId: string): Promise<void> {
+// `onlyIf` (SQL with its parameters) must hold as the row is written, or no session starts and this answers
+// false (no cookie is set): the check a caller made before, held against a change made meanwhile. `sessionId`:
+// the id a pending sign-in named in advance; a second start with it finds the row there and starts nothing.
+export async function startSession(c: Context, db: D1Database, secret: string, subjectType: SubjectType, subjectId: string, opts: { onlyIf?: { sql: string; params: unknown[] }; sessionId?: string } = {}): Promise<boolean> {
   const now = Date.now();
-  const session: Session = { id: newId('ses'), subjectType, subjectId };
+  const session: Session = { id: opts.sessionId ?? newId('ses'), subjectType, subjectId };
   const expiresAt = now + SESSION_TTL_MS;
   const token = await signSessionToken(secret, session, expiresAt);
   // The session this browser held until now (either surface's: they share the cookie) ends here, rather
   // than staying valid for whoever copied its token.
   const held = getCookie(c, SESSION_COOKIE);
   const replaced = held && held.length <= 4096 ? ((await verifySessionToken(secret, held, 'creator')) ?? (await verifySessionToken(secret, held, 'admin_user'))) : null;
-  await db.batch([
-    db.prepare('INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)').bind(session.id, subjectType, subjectId, expiresAt, now),
-    ...(replaced ? [db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(now, replaced.id)] : []),
+  const [started] = await db.batch([
+    db
+      .prepare(`INSERT INTO sessions (id, subject_type, subject_id, expires_at, created_at) SELECT ?, ?, ?, ?, ? WHERE ${opts.onlyIf?.sql ?? 'true'} ON CONFLICT (id) DO NOTHING`)
+      .bind(session.id, subjectType, subjectId, expiresAt, now, ...(opts.onlyIf?.params ?? [])),
+    ...(replaced ? [db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND changes() > 0').bind(now, replaced.id)] : []),
   ]);
+  if (started!.meta.changes !== 1) return false;
   setCookie(c, SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+  return true;
 }
 
 // The session this browser's cookie names, by its signature alone (no row read); null for none, an
@@ -145,4 +152,49 @@ export async function readBrandChoice<A extends ProvenAccount>(c: Context, secre
 
 export function clearBrandChoice(c: Context): void {
   deleteCookie(c, BRAND_CHOICE_COOKIE, { path: '/', secure: true });
+}
+
+// A sign-in whose password was right, for an account with two-step on, waiting for its code: a signed token in
+// its own cookie, with its own audience (so no session check accepts it), naming the one account, where to go
+// next, and the account's password as it was (a password changed meanwhile voids it). Five minutes; cleared
+// when the code is taken, on sign-out and when a password alone signs in. One use: its jti is the id of the
+// session it becomes, so once that row exists (or the token is copied and used twice) it opens nothing more.
+const PENDING_AUDIENCE: Record<SubjectType, string> = { creator: 'chorus-portal-two-step', admin_user: 'chorus-console-two-step' };
+export const PENDING_SIGN_IN_COOKIE = '__Host-chorus_two_step';
+export const PENDING_SIGN_IN_TTL_S = 300;
+
+export async function issuePendingSignIn(c: Context, secret: string, subjectType: SubjectType, account: ProvenAccount, next: string): Promise<void> {
+  const token = await new SignJWT({ typ: subjectType, pw: await passwordPrint(account.passwordHash), next })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(account.id)
+    .setJti(newId('ses'))
+    .setIssuer(ISSUER)
+    .setAudience(PENDING_AUDIENCE[subjectType])
+    .setIssuedAt()
+    .setExpirationTime(`${PENDING_SIGN_IN_TTL_S}s`)
+    .sign(sessionKey(secret));
+  setCookie(c, PENDING_SIGN_IN_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict', maxAge: PENDING_SIGN_IN_TTL_S });
+}
+
+// The account waiting for its code, as `current` reads it now, where to go next and the session to start (for
+// startSession's `sessionId`); null when there is none (no cookie, forged, expired, the other surface's, the
+// password changed since, or used already).
+export async function readPendingSignIn<A extends { passwordHash: string }>(c: Context, db: D1Database, secret: string, subjectType: SubjectType, current: (id: string) => Promise<A | null>): Promise<{ account: A; next: string; sessionId: string } | null> {
+  const token = getCookie(c, PENDING_SIGN_IN_COOKIE);
+  if (!token || token.length > 4096) return null;
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: PENDING_AUDIENCE[subjectType], requiredClaims: ['exp', 'sub', 'jti'] }));
+  } catch (e) {
+    if (e instanceof errors.JOSEError) return null;
+    throw e;
+  }
+  const { sub, jti, pw, next } = payload;
+  if (payload.typ !== subjectType || typeof sub !== 'string' || typeof jti !== 'string' || typeof pw !== 'string' || typeof next !== 'string') return null;
+  const [account, used] = await Promise.all([current(sub), db.prepare('SELECT 1 AS used FROM sessions WHERE id = ?').bind(jti).first<number>('used')]);
+  return account && !used && (await passwordPrint(account.passwordHash)) === pw ? { account, next, sessionId: jti } : null;
+}
+
+export function clearPendingSignIn(c: Context): void {
+  deleteCookie(c, PENDING_SIGN_IN_COOKIE, { path: '/', secure: true });
 }

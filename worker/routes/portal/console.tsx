@@ -4,20 +4,23 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConsoleErrorPage } from '../../../portal/console/layout';
-import { ConsoleChooseBrandPage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
-import { auditIfChanged } from '../../db/audit';
+import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
+import { auditIfChanged, auditStatement } from '../../db/audit';
 import { z } from 'zod';
 import { publicOrigin } from '../../env';
 import { redactLinks } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { clearBrandChoice, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
+import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
+import { CODE_ATTEMPTS, factorOf, limitCodeAttempts, recoveryCodesLeft, removeStatements, returnCodeAttempt, takeCode, twoStepOff } from '../../db/two-step';
+import { noticeAfterResponse } from '../../mail';
+import { codeLimitNotice, recoveryCodeUsedNotice, twoStepRoutes, unreadableKey, waitInWords, WRONG_CODE } from './console/two-step';
 import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
 import { rosterRoutes } from './console/roster';
-import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, type ConsoleEnv } from './console/context';
+import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, requireTwoStepWhereRequired, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { applicationRoutes } from './console/applications';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, UNUSED_LINK, usableLink, type UsableLink } from './console/links';
@@ -84,6 +87,8 @@ const LOGIN_NOTICES: Record<string, string> = {
   signed_out: 'You are signed out.',
   switch: 'Sign in again, then pick the brand to open.',
   password_set: 'Password saved, and every other sign-in ended. Sign in with the new one.',
+  code_expired: 'That sign-in has expired (you have five minutes for the code). Sign in again.',
+  sign_in_again: 'Sign in again.',
 };
 // The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
 const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
@@ -124,10 +129,7 @@ consoleRouter.post('/login', async (c) => {
   // Unknown emails (and accounts without a password yet) still pay for one hash, so a miss looks like a wrong password.
   if (candidates.every((u) => !u.password_hash)) await verifyPassword(password, DUMMY_HASH);
   if (matched.length === 0) return renderPage(c, <ConsoleLoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
-  if (matched.length === 1) {
-    await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', matched[0]!.id);
-    return c.redirect(next, 303);
-  }
+  if (matched.length === 1) return passwordProven(c, matched[0]!, next);
   const token = await issueBrandChoice(c, c.env.SESSION_SECRET, matched);
   return renderPage(c, <ConsoleChooseBrandPage choices={matched.map(({ passwordHash: _, ...choice }) => choice)} token={token} next={next} />);
 });
@@ -153,19 +155,97 @@ consoleRouter.post('/login/brand', async (c) => {
   const chosen = accounts.find((a) => a.id === form.get('account'));
   if (!chosen) return renderPage(c, <ConsoleChooseBrandPage choices={accounts} token={token} next={next} error="Pick one of these brands." />, 422);
   clearBrandChoice(c);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', chosen.id);
-  return c.redirect(next, 303);
+  return passwordProven(c, proven.find((a) => a.id === chosen.id)!, next);
+});
+
+// ---------- Two-step sign-in: the code after the password ----------
+
+// A password proved the account: it opens the console, or, with two-step on, the code page. Until a code is
+// taken there is no session, only the half-signed-in cookie (lib/sessions.ts), which opens nothing else. The
+// session row is written only while two-step is off, so one turned on meanwhile leads to the code page too.
+async function passwordProven(c: Context<ConsoleEnv>, account: ProvenAccount, next: string) {
+  if (await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { onlyIf: twoStepOff({ type: 'admin_user', id: account.id }) })) {
+    // A code step begun earlier in this browser (another brand's, or before a reset) is over.
+    clearPendingSignIn(c);
+    return c.redirect(next, 303);
+  }
+  await issuePendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', account, next);
+  return c.redirect('/console/login/code', 303);
+}
+
+type PendingMember = { id: string; email: string; brandId: string; brandName: string; passwordHash: string };
+const pendingMember = (c: Context<ConsoleEnv>) =>
+  readPendingSignIn(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', (id) =>
+    c.env.DB.prepare(`SELECT u.id, u.email, u.brand_id AS brandId, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`)
+      .bind(id)
+      .first<PendingMember>(),
+  );
+const CODE_EXPIRED = '/console/login?flash=code_expired';
+const SIGN_IN_AGAIN = '/console/login?flash=sign_in_again';
+
+consoleRouter.get('/login/code', async (c) => {
+  const pending = await pendingMember(c);
+  if (!pending) return c.redirect(CODE_EXPIRED, 303);
+  return renderPage(c, <ConsoleCodePage email={pending.account.email} brandName={pending.account.brandName} />);
+});
+
+// Limited per account before any crypto; a code is taken once (the step it came from, or the recovery code).
+// A recovery code leads to the two-step page, which says how many are left and offers new ones.
+consoleRouter.post('/login/code', async (c) => {
+  const pending = await pendingMember(c);
+  if (!pending) return c.redirect(CODE_EXPIRED, 303);
+  const { account, next } = pending;
+  const subject = { type: 'admin_user' as const, id: account.id };
+  const page = (error: string) => <ConsoleCodePage email={account.email} brandName={account.brandName} error={error} />;
+  const now = Date.now();
+  const factor = await factorOf(c.env.DB, subject);
+  // Reset by an owner meanwhile: the password alone signs in now, from the start (nothing expired: just again).
+  if (!factor) {
+    clearPendingSignIn(c);
+    return c.redirect(SIGN_IN_AGAIN, 303);
+  }
+  const attempt = await limitCodeAttempts(c.env.DB, subject, now);
+  if (!attempt.allowed) {
+    c.header('Retry-After', String(attempt.retryAfterS));
+    return renderPage(c, page(`Too many codes tried. Wait ${waitInWords(attempt.retryAfterS)} and try again.`), 429);
+  }
+  const form = await readForm(c);
+  const db = c.env.DB;
+  const member = { brandId: account.brandId, actorId: account.id, targetType: 'admin_user', targetId: account.id } as const;
+  const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.get('code'), now, auditIfChanged(db, { ...member, actorType: 'admin_user', action: 'admin_user.recovery_code_used' }, now));
+  if (via === null) {
+    // The limit just reached by a wrong code (every later try is refused above, so once a window): the password
+    // was right, so whoever is guessing knows it. The member hears of it, and the brand's Activity shows it.
+    if (attempt.count === CODE_ATTEMPTS) {
+      await auditStatement(db, { ...member, actorType: 'system', actorId: 'two-step-code', action: 'admin_user.two_step_code_limit_reached' }, now).run();
+      noticeAfterResponse(c.executionCtx, c.env, codeLimitNotice(c, account.email, account.brandName), 'two_step_notice_failed', { urgent: true });
+    }
+    return renderPage(c, page(WRONG_CODE), 401);
+  }
+  await returnCodeAttempt(db, subject, attempt);
+  if (via === 'unreadable') return renderPage(c, page(unreadableKey(account.brandName)), 409);
+  clearPendingSignIn(c);
+  // Two codes posted at once with one cookie (say, the app's and a recovery code): the second finds its session
+  // started already, and starts none.
+  if (!(await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { sessionId: pending.sessionId }))) return c.redirect(SIGN_IN_AGAIN, 303);
+  if (via === 'app') return c.redirect(consoleNext(next), 303);
+  const left = await recoveryCodesLeft(c.env.DB, subject);
+  noticeAfterResponse(c.executionCtx, c.env, recoveryCodeUsedNotice(c, account.email, account.brandName, left), 'two_step_notice_failed', { urgent: true });
+  return c.redirect('/console/team/me/two-step?flash=recovery_used', 303);
 });
 
 // Switch brand: ends this session and asks for the password again, which lists every brand it opens.
 consoleRouter.post('/switch', async (c) => {
   const user = await consoleUserOf(c);
   await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
+  clearPendingSignIn(c);
   return c.redirect(`/console/login?flash=switch${user ? `&email=${encodeURIComponent(user.email)}` : ''}`, 303);
 });
 
 consoleRouter.post('/logout', async (c) => {
   await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user');
+  // A code step waiting in this browser ends too.
+  clearPendingSignIn(c);
   return c.redirect('/console/login?flash=signed_out', 303);
 });
 
@@ -279,14 +359,18 @@ consoleRouter.post('/reset/:token', async (c) => {
 async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purpose: 'invite' }>, hash: string, now: number) {
   const db = c.env.DB;
   const guard = [link.token_hash, now];
+  // Added again after a removal, they start without two-step: whatever a setup left as it was removed goes,
+  // under the guard of the join that follows (so only when it happens).
+  const noTwoStep = removeStatements(db, { type: 'admin_user', id: link.member_id }, { sql: `EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL) AND ${UNUSED_LINK}`, params: [link.member_id, ...guard] });
   const results = await db.batch([
+    ...noTwoStep,
     // The member must still be on the team and not joined: removed meanwhile, this writes nothing.
     db.prepare(`UPDATE admin_users SET password_hash = ? WHERE id = ? AND ${LIVE_MEMBER} AND password_hash IS NULL AND ${UNUSED_LINK}`).bind(hash, link.member_id, ...guard),
     auditIfChanged(db, { brandId: link.brand_id, actorType: 'admin_user', actorId: link.member_id, action: 'admin_user.joined', targetType: 'admin_user', targetId: link.member_id }, now),
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'invite' AND brand_id = ? AND token_hash <> ? AND used_at IS NULL AND ${UNUSED_LINK}`).bind(link.email, link.brand_id, link.token_hash, ...guard),
     useLink(db, link.token_hash, now),
   ]);
-  if (results.at(-1)?.meta.changes !== 1 || results[0]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
+  if (results.at(-1)?.meta.changes !== 1 || results[noTwoStep.length]?.meta.changes !== 1) return renderPage(c, <ConsoleLinkUnusablePage />, 410);
   await startSession(c, db, c.env.SESSION_SECRET, 'admin_user', link.member_id);
   return c.redirect('/console?flash=joined', 303);
 }
@@ -294,7 +378,9 @@ async function joinTeam(c: Context<ConsoleEnv>, link: Extract<UsableLink, { purp
 // ---------- Signed-in pages ----------
 
 consoleRouter.use('*', requireConsoleUser);
+consoleRouter.use('*', requireTwoStepWhereRequired);
 consoleRouter.use('*', enforceRole);
+consoleRouter.route('/', twoStepRoutes);
 consoleRouter.route('/', campaignRoutes);
 consoleRouter.route('/', giftingRoutes);
 consoleRouter.route('/', planRoutes);

@@ -25,6 +25,9 @@ export type ConsoleUser = {
   otherBrands: number;
   // Conversations with a creator's message nobody on the team has read: the nav's Messages count.
   unreadThreads: number;
+  // 1 when the member signs in with two-step; 1 when their brand requires it of everyone (brands.require_two_step).
+  twoStep: number;
+  twoStepRequired: number;
 };
 
 export type ConsoleEnv = AppEnv & { Variables: { user: ConsoleUser } };
@@ -42,7 +45,8 @@ export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promis
   const row = await env.DB.prepare(
     `SELECT u.id, s.id AS sessionId, u.brand_id AS brandId, u.email, u.name, u.role, b.name AS brandName, b.slug AS brandSlug, b.currency, b.timezone,
        (SELECT count(*) FROM admin_users o WHERE o.email = u.email AND o.id <> u.id AND o.removed_at IS NULL) AS otherBrands,
-       ${UNREAD_THREADS_SQL('u.brand_id')} AS unreadThreads
+       ${UNREAD_THREADS_SQL('u.brand_id')} AS unreadThreads,
+       EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = 'admin_user' AND f.subject_id = u.id) AS twoStep, b.require_two_step AS twoStepRequired
      FROM sessions s JOIN admin_users u ON u.id = s.subject_id JOIN brands b ON b.id = u.brand_id
      WHERE s.id = ? AND s.subject_type = 'admin_user' AND s.subject_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.removed_at IS NULL`,
   )
@@ -62,10 +66,22 @@ export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) =
   await next();
 });
 
+// A brand that requires two-step: a member without it sees only the page that sets it up (sign-out and Switch
+// brand come before this guard) until it is on.
+export const TWO_STEP_PAGE = '/console/team/me/two-step';
+export const requireTwoStepWhereRequired = createMiddleware<ConsoleEnv>(async (c, next) => {
+  const { user } = c.var;
+  if (user.twoStepRequired && !user.twoStep && c.req.path !== TWO_STEP_PAGE) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new ApiError(403, 'two_step_required', `${user.brandName} requires two-step sign-in. Turn it on first.`);
+    return c.redirect(`${TWO_STEP_PAGE}?flash=required`, 303);
+  }
+  await next();
+});
+
 // Viewers read everything; every write, and every download that carries money or invite links, needs owner or
 // manager. Finance may also do the money: close a month, reconcile and mark payouts, and download the orders
-// and payouts files (not the invite links). Everyone's own name and password are theirs to change.
-const OWN_PROFILE = /^\/console\/team\/me\/(?:name|password)$/;
+// and payouts files (not the invite links). Everyone's own name, password and two-step sign-in are theirs to change.
+const OWN_PROFILE = /^\/console\/team\/me\/(?:name|password|two-step(?:\/off|\/recovery)?)$/;
 const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !OWN_PROFILE.test(c.req.path)) || c.req.path.endsWith('.csv');
 // Named one by one, so a route added under /console/payouts later is not open to finance by accident.
 const MONEY_PATHS = /^\/console\/(?:payouts\/(?:close|reconcile|export\.csv|po_[A-Za-z0-9_-]{1,64}\/mark)|orders\/export\.csv)$/;

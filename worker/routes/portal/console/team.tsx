@@ -14,9 +14,11 @@ import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN, newId } from '../../../lib/ids';
 import { log } from '../../../lib/log';
 import { hashPassword, passwordChangeProblem, verifyPassword } from '../../../lib/passwords';
-import { noticeAfterResponse } from '../../../mail';
+import { noticeAfterResponse, noticesAfterResponse } from '../../../mail';
+import { factorOf, removeStatements } from '../../../db/two-step';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
+import { proveItIsYou } from './two-step';
 import { canWrite, flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
@@ -44,6 +46,9 @@ const FLASH: Record<string, Flash> = {
   renamed: { tone: 'success', text: 'Your name is saved.' },
   notify_saved: { tone: 'success', text: 'Your notifications are saved: you get the mails ticked below.' },
   password: { tone: 'success', text: 'Password changed. You stay signed in here; your other sign-ins with the old password ended.' },
+  two_step_reset: { tone: 'success', text: 'Two-step sign-in reset. They sign in with their password alone until they set it up again, and we emailed them.' },
+  two_step_required: { tone: 'success', text: 'Two-step sign-in is now required: anyone without it sets it up before their next page. We emailed them.' },
+  two_step_optional: { tone: 'success', text: 'Two-step sign-in is no longer required. Everyone who has it keeps it.' },
 };
 
 const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND role = 'owner' AND removed_at IS NULL)";
@@ -51,10 +56,12 @@ const LIVE_OWNER_ACTOR = "EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND bra
 // (one who has joined: an owner still invited may never take it up).
 const OWNER_REMAINS = "(SELECT count(*) FROM admin_users WHERE brand_id = ? AND role = 'owner' AND removed_at IS NULL AND password_hash IS NOT NULL AND id <> ?) >= 1";
 
+const TWO_STEP_ON = (id: string) => `EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = 'admin_user' AND f.subject_id = ${id})`;
+
 async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
   const { results } = await db
     .prepare(
-      `SELECT u.id, u.email, u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password,
+      `SELECT u.id, u.email, u.name, u.role, u.created_at, u.password_hash IS NOT NULL AS has_password, ${TWO_STEP_ON('u.id')} AS two_step,
          (SELECT max(t.expires_at) FROM admin_reset_tokens t WHERE t.email = u.email AND t.purpose = 'invite' AND t.brand_id = u.brand_id AND t.used_at IS NULL) AS invite_expires_at
        FROM admin_users u WHERE u.brand_id = ? AND u.removed_at IS NULL
        ORDER BY CASE u.role WHEN 'owner' THEN 0 WHEN 'manager' THEN 1 WHEN 'finance' THEN 2 ELSE 3 END, u.created_at, u.id`,
@@ -64,7 +71,7 @@ async function teamOf(db: D1Database, brandId: string): Promise<Member[]> {
   return results;
 }
 
-async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member; selfName?: string } = {}, status: PageStatus = 200) {
+async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; errors?: string[]; confirmRemove?: Member; confirmReset?: Member; confirmPolicyOff?: boolean; selfName?: string } = {}, status: PageStatus = 200) {
   const [members, toReview, self] = await Promise.all([
     teamOf(c.env.DB, c.var.user.brandId),
     awaitingReview(c.env.DB, c.var.user.brandId),
@@ -81,6 +88,9 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
       flash={flashOf(FLASH, c)}
       errors={extras.errors}
       confirmRemove={extras.confirmRemove}
+      confirmReset={extras.confirmReset}
+      confirmPolicyOff={extras.confirmPolicyOff}
+      twoStepRequired={c.var.user.twoStepRequired === 1}
       selfName={extras.selfName}
       reviewDigest={canWrite(c.var.user) ? self?.review_digest === 1 : null}
       weeklyReport={self?.weekly_report === 1}
@@ -96,7 +106,7 @@ async function renderTeam(c: ConsoleContext, extras: { values?: MemberValues; er
 async function memberOr404(c: ConsoleContext): Promise<Member> {
   const id = c.req.param('id') ?? '';
   const m = ID_PATTERN.test(id)
-    ? await c.env.DB.prepare('SELECT id, email, name, role, created_at, password_hash IS NOT NULL AS has_password, NULL AS invite_expires_at FROM admin_users WHERE id = ? AND brand_id = ? AND removed_at IS NULL')
+    ? await c.env.DB.prepare(`SELECT id, email, name, role, created_at, password_hash IS NOT NULL AS has_password, ${TWO_STEP_ON('id')} AS two_step, NULL AS invite_expires_at FROM admin_users WHERE id = ? AND brand_id = ? AND removed_at IS NULL`)
         .bind(id, c.var.user.brandId)
         .first<Member>()
     : null;
@@ -310,6 +320,8 @@ teamRoutes.post('/team/:id/remove', async (c) => {
     auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'admin_user.removed', targetType: 'admin_user', targetId: member.id, details: { email: member.email, role: member.role } }, now),
     db.prepare(`UPDATE sessions SET revoked_at = ? WHERE subject_type = 'admin_user' AND subject_id = ? AND revoked_at IS NULL AND ${removedNow}`).bind(now, member.id, member.id, now),
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE purpose = 'invite' AND brand_id = ? AND email = ? AND used_at IS NULL AND ${removedNow}`).bind(brandId, member.email, member.id, now),
+    // Added again later, they start over: without a password, and without two-step.
+    ...removeStatements(db, { type: 'admin_user', id: member.id }, { sql: removedNow, params: [member.id, now] }),
   ]);
   if (result!.meta.changes !== 1) return renderTeam(c, { errors: [`${member.name} was changed meanwhile, or the brand would be left without an owner. Look again and retry.`] }, 409);
   // Someone who had joined hears that their access ended (as a bank or Stripe tells a removed user); an invitation
@@ -328,4 +340,73 @@ teamRoutes.post('/team/:id/remove', async (c) => {
     );
   }
   return c.redirect(withFlash('/console/team', 'removed'), 303);
+});
+
+// The owner's own password, and a code when they have two-step on, for a change that weakens someone's sign-in.
+const ownerProof = async (c: ConsoleContext) => proveItIsYou(c, await factorOf(c.env.DB, { type: 'admin_user', id: c.var.user.id }));
+
+// An owner resets another member's two-step sign-in (a lost phone and its recovery codes): asked twice, the second
+// time with the owner's password (and code), audited, and the member is mailed. They sign in with their password
+// alone until they set it up again, at once if the brand requires it. Their own they turn off themselves
+// (memberOr404 refuses it), another brand's member is a 404.
+teamRoutes.post('/team/:id/two-step/reset', async (c) => {
+  requireOwner(c, 'reset two-step sign-in');
+  const member = await memberOr404(c);
+  if (!member.two_step) return renderTeam(c, { errors: [`${member.name} does not have two-step sign-in on.`] }, 409);
+  if ((await readForm(c)).get('confirm') !== '1') return renderTeam(c, { confirmReset: member });
+  const proof = await ownerProof(c);
+  if (!proof.ok) return renderTeam(c, { confirmReset: member, errors: proof.errors }, proof.status);
+  const { brandId, brandName, id: actorId, name: actorName } = c.var.user;
+  const db = c.env.DB;
+  const now = Date.now();
+  const [removed, ...rest] = removeStatements(db, { type: 'admin_user', id: member.id }, { sql: `${LIVE_OWNER_ACTOR} AND EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND brand_id = ? AND removed_at IS NULL)`, params: [actorId, brandId, member.id, brandId] });
+  const [result] = await db.batch([removed!, auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'admin_user.two_step_reset', targetType: 'admin_user', targetId: member.id }, now), ...rest]);
+  if (result!.meta.changes !== 1) return renderTeam(c, { errors: [`${member.name} was changed meanwhile. Look again and retry.`] }, 409);
+  const then = c.var.user.twoStepRequired ? `${brandName} requires two-step sign-in, so the console asks you to set it up again from your next page on.` : 'You sign in with your password alone until you set it up again (Settings → Team → Two-step sign-in).';
+  noticeAfterResponse(
+    c.executionCtx,
+    c.env,
+    {
+      to: member.email,
+      subject: `Your two-step sign-in for ${brandName} on Chorus was reset`,
+      text: `${actorName}, an owner of ${brandName}, reset your two-step sign-in for its console on Chorus: your authenticator app and recovery codes no longer work there. ${then}\n\nIf you did not ask for this, tell ${actorName} and choose a new password: ${publicOrigin(c)}/console/forgot.`,
+    },
+    'two_step_notice_failed',
+    { urgent: true },
+  );
+  return c.redirect(withFlash('/console/team', 'two_step_reset'), 303);
+});
+
+// The brand's policy: everyone on the team signs in with two-step. An owner turns it on only with their own on
+// (they would be sent to set it up at once). Turning it off is asked again, with the owner's password and code.
+// Members without it hear so by mail; when it is turned off, the other owners do.
+teamRoutes.post('/team/two-step-policy', async (c) => {
+  requireOwner(c, 'change what the team signs in with');
+  const form = await readForm(c);
+  const required = form.get('required') === 'on';
+  const { brandId, brandName, id: actorId, name: actorName } = c.var.user;
+  if (required && !c.var.user.twoStep) return renderTeam(c, { errors: ['Turn on two-step sign-in for yourself first (Two-step sign-in, below), then require it of everyone.'] }, 409);
+  if (!required && c.var.user.twoStepRequired) {
+    if (form.get('confirm') !== '1') return renderTeam(c, { confirmPolicyOff: true });
+    const proof = await ownerProof(c);
+    if (!proof.ok) return renderTeam(c, { confirmPolicyOff: true, errors: proof.errors }, proof.status);
+  }
+  const db = c.env.DB;
+  const now = Date.now();
+  const [, audit] = await db.batch([
+    db.prepare(`UPDATE brands SET require_two_step = ? WHERE id = ? AND require_two_step <> ? AND ${LIVE_OWNER_ACTOR}`).bind(required ? 1 : 0, brandId, required ? 1 : 0, actorId, brandId),
+    auditIfChanged(db, { brandId, actorType: 'admin_user', actorId, action: 'brand.two_step_policy_changed', targetType: 'brand', targetId: brandId, details: { required } }, now),
+  ]);
+  if (audit!.meta.changes === 1) {
+    const recipients = required
+      ? `SELECT email FROM admin_users u WHERE brand_id = ? AND removed_at IS NULL AND password_hash IS NOT NULL AND NOT ${TWO_STEP_ON('u.id')}`
+      : `SELECT email FROM admin_users WHERE brand_id = ? AND removed_at IS NULL AND password_hash IS NOT NULL AND role = 'owner' AND id <> ?`;
+    const { results } = await db.prepare(recipients).bind(brandId, ...(required ? [] : [actorId])).all<{ email: string }>();
+    const text = required
+      ? `${actorName}, an owner of ${brandName}, now requires two-step sign-in for its console on Chorus. When you next open it, you set it up first: a minute with an authenticator app on your phone.`
+      : `${actorName}, an owner of ${brandName}, no longer requires two-step sign-in for its console on Chorus. Members who have it keep it; others sign in with their password alone. If this was not meant, an owner can require it again on the Team page.`;
+    const subject = required ? `${brandName} now requires two-step sign-in on Chorus` : `${brandName} no longer requires two-step sign-in on Chorus`;
+    noticesAfterResponse(c.executionCtx, c.env, results.map(({ email }) => ({ to: email, subject, text })), 'two_step_notice_failed');
+  }
+  return c.redirect(withFlash('/console/team', required ? 'two_step_required' : 'two_step_optional'), 303);
 });

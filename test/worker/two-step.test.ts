@@ -1,0 +1,351 @@
+// Two-step sign-in in the console: turning it on (a current code and the password), the code after the password
+// (no session before it; wrong, replayed and too many codes refused), recovery codes, turning it off, an owner's
+// reset, the brand's policy, and a password reset that does not get round it.
+import { env } from 'cloudflare:test';
+import { describe, expect, it, vi } from 'vitest';
+import { enableStatements, newRecoveryCodes, CODE_ATTEMPTS } from '../../worker/db/two-step';
+import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
+import { sealSecret } from '../../worker/lib/secrets';
+import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
+import { base32Decode, hotp, newTotpSecret, totpStep } from '../../worker/lib/totp';
+import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
+import { createBrand, createMoneyBrand, rowCount, waitFor } from './fixtures';
+import { decodeQr, modulesOfSvg } from './qr-decoder';
+
+const NOT_MINE = 'not my password at all';
+
+// Two-step on for a member as setup leaves it, its last accepted step well before now so any current code works.
+async function withTwoStep(memberId: string) {
+  const secret = newTotpSecret();
+  const codes = newRecoveryCodes();
+  const { statements } = await enableStatements(env.DB, env.SECRETS_KEY, { type: 'admin_user', id: memberId }, secret, totpStep(Date.now()) - 10, codes, Date.now(), { sql: 'true', params: [] });
+  await env.DB.batch(statements);
+  return { secret, codes };
+}
+const codeOf = (secret: string, offset = 0) => hotp(base32Decode(secret)!, totpStep(Date.now()) + offset);
+
+const cookieOf = (res: Response, name: string) => {
+  const match = new RegExp(`${name}=([^;]+)`).exec(res.headers.get('set-cookie') ?? '');
+  return match ? `${name}=${match[1]}` : null;
+};
+
+// The password step for a member with two-step on: the code page, the half-signed-in cookie, and no session.
+async function passwordStep(email: string, password = PASSWORD) {
+  const res = await post('/console/login', { email, password });
+  expect(res.status).toBe(303);
+  expect(res.headers.get('location')).toBe('/console/login/code');
+  expect(cookieOf(res, SESSION_COOKIE)).toBeNull();
+  return cookieOf(res, PENDING_SIGN_IN_COOKIE)!;
+}
+
+const factorCount = (id: string) => rowCount("SELECT count(*) AS n FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?", id);
+const attemptsOf = (id: string) => rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', `two-step:admin_user:${id}`);
+const audits = (action: string, target: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE action = ? AND target_id = ?', action, target);
+
+async function capturingMail<T>(run: (mails: Message[]) => Promise<T>): Promise<T> {
+  const mails: Message[] = [];
+  setTransport(async (m) => void mails.push(m));
+  try {
+    return await run(mails);
+  } finally {
+    setTransport(logTransport);
+  }
+}
+
+describe('two-step sign-in in the console', () => {
+  it('turns on only with a current code and the password, shows recovery codes once and ends the other sessions', async () => {
+    const o = await consoleBrand('viewer');
+    const elsewhere = await signIn(o.user.email);
+    const page = await (await get('/console/team/me/two-step', o.cookie)).text();
+    const secret = /secret=([A-Z2-7]{32})&amp;issuer=Chorus/.exec(page)![1]!;
+    // The label names the brand as well as the email: an app keeps one entry per brand.
+    const label = `Chorus:${encodeURIComponent(`Test Brand (${o.user.email})`)}`;
+    expect(page).toContain(`otpauth://totp/${label}?secret=${secret}`);
+    // The QR code on the page reads back as the URI an authenticator app takes.
+    expect(decodeQr(modulesOfSvg(/<svg[\s\S]*?<\/svg>/.exec(page)![0])).text).toBe(`otpauth://totp/${label}?secret=${secret}&issuer=Chorus`);
+    expect(page).toContain(secret.slice(0, 4) + ' ' + secret.slice(4, 8));
+    const setup = /name="setup" value="([^"]+)"/.exec(page)![1]!;
+
+    const before = await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', o.user.id);
+    const wrongPassword = await post('/console/team/me/two-step', { setup, code: await codeOf(secret), password: NOT_MINE }, { cookie: o.cookie });
+    expect(wrongPassword.status).toBe(401);
+    expect(await wrongPassword.text()).toContain(setup);
+    const wrongCode = await post('/console/team/me/two-step', { setup, code: String((Number(await codeOf(secret)) + 1) % 1e6).padStart(6, '0'), password: PASSWORD }, { cookie: o.cookie });
+    expect(wrongCode.status).toBe(422);
+    expect(await wrongCode.text()).toContain('That code is not right');
+    // Another member's setup (or a forged one) opens nothing for this one.
+    const other = await consoleBrand('owner');
+    const theirs = /name="setup" value="([^"]+)"/.exec(await (await get('/console/team/me/two-step', other.cookie)).text())![1]!;
+    expect((await post('/console/team/me/two-step', { setup: theirs, code: await codeOf(secret), password: PASSWORD }, { cookie: o.cookie })).status).toBe(422);
+    expect(await factorCount(o.user.id)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM audit_log WHERE target_id = ?', o.user.id)).toBe(before);
+    // From another site: refused before anything.
+    expect((await post('/console/team/me/two-step', { setup, code: await codeOf(secret), password: PASSWORD }, { cookie: o.cookie, origin: 'https://evil.example' })).status).toBe(403);
+
+    const on = await capturingMail(async (mails) => {
+      const res = await post('/console/team/me/two-step', { setup, code: await codeOf(secret), password: PASSWORD }, { cookie: o.cookie });
+      const mail = await waitFor(async () => mails.find((m) => m.subject === 'Two-step sign-in is on for your Chorus console'));
+      expect(mail.to).toBe(o.user.email);
+      return res;
+    });
+    expect(on.status).toBe(200);
+    const codes = [...(await on.text()).matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]!);
+    expect(codes).toHaveLength(10);
+    const stored = await env.DB.prepare("SELECT secret_enc FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).first<string>('secret_enc');
+    expect(stored).not.toContain(secret);
+    const hashes = (await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).all<{ code_hash: string }>()).results;
+    expect(hashes).toHaveLength(10);
+    expect(hashes.some((h) => codes.some((c) => h.code_hash.includes(c) || h.code_hash.includes(c.replace('-', ''))))).toBe(false);
+    expect(await audits('admin_user.two_step_enabled', o.user.id)).toBe(1);
+    // This session stays; the other one ended. The Team page says it is on.
+    expect((await get('/console/team/me/two-step', o.cookie)).status).toBe(200);
+    expect((await get('/console/team', elsewhere)).status).toBe(303);
+    expect(await (await get('/console/team', o.cookie)).text()).toContain('Manage two-step sign-in');
+  });
+
+  it('asks for the code after the password, starts no session before it, and refuses a wrong or replayed code', async () => {
+    const o = await consoleBrand('manager');
+    const { secret, codes } = await withTwoStep(o.user.id);
+    const pending = await passwordStep(o.user.email);
+    // The half-signed-in cookie opens nothing, as itself or passed off as a session.
+    expect((await get('/console', pending)).headers.get('location')).toBe('/console/login?next=%2Fconsole');
+    expect((await get('/console', `${SESSION_COOKIE}=${pending.split('=')[1]}`)).headers.get('location')).toBe('/console/login?next=%2Fconsole');
+    const page = await get('/console/login/code', pending);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('autocomplete="one-time-code"');
+    expect(html).toContain('the 6-digit code for <strong>Test Brand</strong>');
+    expect((await get('/console/login/code')).headers.get('location')).toBe('/console/login?flash=code_expired');
+
+    const sessions = () => rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id);
+    const before = await sessions();
+    const code = await codeOf(secret);
+    const wrong = await post('/console/login/code', { code: code === '000000' ? '000001' : '000000' }, { cookie: pending });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('That code is not right');
+    expect(cookieOf(wrong, SESSION_COOKIE)).toBeNull();
+    expect(await sessions()).toBe(before);
+
+    const ok = await post('/console/login/code', { code: ` ${code.slice(0, 3)} ${code.slice(3)} ` }, { cookie: pending });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/console');
+    const session = cookieOf(ok, SESSION_COOKIE)!;
+    expect((await get('/console', session)).status).toBe(200);
+    expect(await sessions()).toBe(before + 1);
+    // Only the wrong code still counts toward the limit: the right one gave its attempt back.
+    expect(await attemptsOf(o.user.id)).toBe(1);
+    // The cookie is spent: a second right code with it (a recovery code) starts nothing and uses up nothing.
+    expect((await post('/console/login/code', { code: codes[0]! }, { cookie: pending })).headers.get('location')).toBe('/console/login?flash=code_expired');
+    expect(await sessions()).toBe(before + 1);
+    expect(await rowCount('SELECT count(*) AS n FROM recovery_codes WHERE subject_id = ? AND used_at IS NULL', o.user.id)).toBe(10);
+    // Signing out clears a code step waiting in the browser.
+    expect((await post('/console/logout', {}, { cookie: await passwordStep(o.user.email) })).headers.get('set-cookie')).toMatch(`${PENDING_SIGN_IN_COOKIE}=;`);
+    // The same code again, within its minute, from a new password step: refused.
+    const again = await post('/console/login/code', { code }, { cookie: await passwordStep(o.user.email) });
+    expect(again.status).toBe(401);
+    expect(await sessions()).toBe(before + 1);
+  });
+
+  it('takes one of two posts of the same code at once: exactly one session', async () => {
+    const o = await consoleBrand('viewer');
+    const { secret } = await withTwoStep(o.user.id);
+    const pending = await passwordStep(o.user.email);
+    const code = await codeOf(secret);
+    const answers = await Promise.all([1, 2].map(() => post('/console/login/code', { code }, { cookie: pending })));
+    expect(answers.map((r) => r.status).sort()).toEqual([303, 401]);
+    expect(answers.filter((r) => cookieOf(r, SESSION_COOKIE)).length).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ? AND revoked_at IS NULL", o.user.id)).toBe(2); // consoleBrand's, and this one
+  });
+
+  it('leads someone in two brands who picks the one with two-step to its code page', async () => {
+    const email = `agency-${tag()}@agency.test`;
+    const [plain, guarded] = await Promise.all([createBrand(), createBrand()]);
+    await env.DB.prepare("UPDATE brands SET name = 'Guarded Brand' WHERE id = ?").bind(guarded.brandId).run();
+    await adminUser(plain.brandId, 'owner', { email });
+    const member = await adminUser(guarded.brandId, 'viewer', { email });
+    const { secret } = await withTwoStep(member.id);
+    const login = await post('/console/login', { email, password: PASSWORD });
+    const choice = /name="choice" value="([^"]+)"/.exec(await login.text())![1]!;
+    const picked = await post('/console/login/brand', { choice, account: member.id }, { cookie: cookieOf(login, '__Host-chorus_brand_choice')! });
+    expect(picked.headers.get('location')).toBe('/console/login/code');
+    expect(cookieOf(picked, SESSION_COOKIE)).toBeNull();
+    const pending = cookieOf(picked, PENDING_SIGN_IN_COOKIE)!;
+    expect(await (await get('/console/login/code', pending)).text()).toContain('the 6-digit code for <strong>Guarded Brand</strong>');
+    const signedIn = await post('/console/login/code', { code: await codeOf(secret) }, { cookie: pending });
+    expect(signedIn.headers.get('location')).toBe('/console');
+    expect(await (await get('/console/team', cookieOf(signedIn, SESSION_COOKIE)!)).text()).toContain('Guarded Brand');
+  });
+
+  it('limits code attempts per member before any crypto, and takes a recovery code once', async () => {
+    const o = await consoleBrand('finance');
+    const { secret, codes } = await withTwoStep(o.user.id);
+    const pending = await passwordStep(o.user.email);
+    const used = await capturingMail(async (mails) => {
+      const res = await post('/console/login/code', { code: codes[0]!.toUpperCase() }, { cookie: pending });
+      await waitFor(async () => mails.find((m) => m.subject === 'A recovery code was used to sign in to your Chorus console' && m.text.includes('9 of 10')));
+      return res;
+    });
+    expect(used.status).toBe(303);
+    expect(used.headers.get('location')).toBe('/console/team/me/two-step?flash=recovery_used');
+    expect(await (await get('/console/team/me/two-step?flash=recovery_used', cookieOf(used, SESSION_COOKIE)!)).text()).toContain('9 of 10 recovery codes left');
+    expect(await audits('admin_user.recovery_code_used', o.user.id)).toBe(1);
+    expect((await post('/console/login/code', { code: codes[0]! }, { cookie: await passwordStep(o.user.email) })).status).toBe(401);
+
+    // The wrong code that reaches the limit, after a right password: the member is told once, and it is audited.
+    await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, `two-step:admin_user:${o.user.id}`).run();
+    await capturingMail(async (mails) => {
+      expect((await post('/console/login/code', { code: codes[0]! }, { cookie: await passwordStep(o.user.email) })).status).toBe(401);
+      const mail = await waitFor(async () => mails.find((m) => m.to === o.user.email && m.subject === 'Someone who knows your Chorus console password could not sign in'));
+      expect(mail.text).toContain('/console/forgot');
+    });
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
+
+    // Spent attempts: the right code is refused without opening the secret.
+    await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS, `two-step:admin_user:${o.user.id}`).run();
+    const open = vi.spyOn(crypto.subtle, 'decrypt');
+    const limited = await post('/console/login/code', { code: await codeOf(secret) }, { cookie: await passwordStep(o.user.email) });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(60);
+    expect(cookieOf(limited, SESSION_COOKIE)).toBeNull();
+    expect(open).not.toHaveBeenCalled();
+    // The same count guards the signed-in forms, before the password is hashed.
+    const derive = vi.spyOn(crypto.subtle, 'deriveBits');
+    expect((await post('/console/team/me/two-step/off', { code: await codeOf(secret), password: PASSWORD }, { cookie: cookieOf(used, SESSION_COOKIE)! })).status).toBe(429);
+    expect(derive).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    expect(await factorCount(o.user.id)).toBe(1);
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
+  });
+
+  it('says a secret sealed under an earlier SECRETS_KEY cannot be read, not that the code is wrong, and takes no attempt for it', async () => {
+    const o = await consoleBrand('owner');
+    const { secret, codes } = await withTwoStep(o.user.id);
+    await env.DB.prepare("UPDATE two_step_factors SET secret_enc = ? WHERE subject_type = 'admin_user' AND subject_id = ?").bind(await sealSecret('an earlier secrets key, since rotated away', secret), o.user.id).run();
+    const pending = await passwordStep(o.user.email);
+    for (const code of [await codeOf(secret), codes[0]!]) {
+      const res = await post('/console/login/code', { code }, { cookie: pending });
+      expect(res.status).toBe(409);
+      expect(await res.text()).toContain('two-step key cannot be read');
+    }
+    expect(await attemptsOf(o.user.id)).toBe(0);
+  });
+
+  it('regenerates recovery codes and turns off with the password and a code, audited and mailed', async () => {
+    const o = await consoleBrand('owner');
+    const { secret, codes } = await withTwoStep(o.user.id);
+    const wrong = await post('/console/team/me/two-step/recovery', { code: await codeOf(secret), password: NOT_MINE }, { cookie: o.cookie });
+    expect(wrong.status).toBe(401);
+    const fresh = await capturingMail(async (mails) => {
+      const res = await post('/console/team/me/two-step/recovery', { code: await codeOf(secret), password: PASSWORD }, { cookie: o.cookie });
+      await waitFor(async () => mails.find((m) => m.subject === 'New recovery codes for your Chorus console'));
+      return [...(await res.text()).matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]!);
+    });
+    expect(fresh).toHaveLength(10);
+    expect(await audits('admin_user.recovery_codes_regenerated', o.user.id)).toBe(1);
+    // An old code is gone; a new one turns it off (a replayed app code would not).
+    expect((await post('/console/team/me/two-step/off', { code: codes[2]!, password: PASSWORD }, { cookie: o.cookie })).status).toBe(422);
+    await capturingMail(async (mails) => {
+      const off = await post('/console/team/me/two-step/off', { code: fresh[0]!, password: PASSWORD }, { cookie: o.cookie });
+      expect(off.status).toBe(303);
+      expect(off.headers.get('location')).toBe('/console/team/me/two-step?flash=off');
+      await waitFor(async () => mails.find((m) => m.subject === 'Two-step sign-in is off for your Chorus console'));
+    });
+    expect(await factorCount(o.user.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id)).toBe(0);
+    expect(await audits('admin_user.two_step_disabled', o.user.id)).toBe(1);
+    expect(await signIn(o.user.email)).toMatch(SESSION_COOKIE);
+  });
+
+  it("lets an owner reset a member's two-step (asked twice, audited, mailed), and no other brand's", async () => {
+    const o = await consoleBrand('owner');
+    const member = await adminUser(o.brand.brandId, 'manager');
+    const { secret } = await withTwoStep(member.id);
+    const waiting = await passwordStep(member.email);
+    const team = await (await get('/console/team', o.cookie)).text();
+    expect(team).toContain('Reset two-step');
+    const ask = await post(`/console/team/${member.id}/two-step/reset`, {}, { cookie: o.cookie });
+    expect(ask.status).toBe(200);
+    expect(await ask.text()).toContain('two-step sign-in?');
+    expect(await factorCount(member.id)).toBe(1);
+    // A manager cannot; another brand's owner gets a 404, as for a member that does not exist.
+    const manager = await adminUser(o.brand.brandId, 'manager');
+    expect((await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1' }, { cookie: await signIn(manager.email) })).status).toBe(403);
+    const stranger = await consoleBrand('owner');
+    expect((await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1' }, { cookie: stranger.cookie })).status).toBe(404);
+    expect(await factorCount(member.id)).toBe(1);
+
+    // The owner's session alone is not enough: the confirmation takes their password.
+    const unproven = await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1' }, { cookie: o.cookie });
+    expect(unproven.status).toBe(401);
+    expect(await unproven.text()).toContain('Reset two-step sign-in');
+    expect(await factorCount(member.id)).toBe(1);
+
+    await capturingMail(async (mails) => {
+      const res = await post(`/console/team/${member.id}/two-step/reset`, { confirm: '1', password: PASSWORD }, { cookie: o.cookie });
+      expect(res.headers.get('location')).toBe('/console/team?flash=two_step_reset');
+      const mail = await waitFor(async () => mails.find((m) => m.to === member.email));
+      expect(mail.subject).toBe('Your two-step sign-in for Test Brand on Chorus was reset');
+    });
+    expect(await factorCount(member.id)).toBe(0);
+    expect(await audits('admin_user.two_step_reset', member.id)).toBe(1);
+    // A code step begun before the reset ends with a plain "Sign in again", and the password alone then signs in.
+    expect((await post('/console/login/code', { code: await codeOf(secret) }, { cookie: waiting })).headers.get('location')).toBe('/console/login?flash=sign_in_again');
+    expect(await signIn(member.email)).toMatch(SESSION_COOKIE);
+  });
+
+  it('requires two-step of the whole team by policy: the rest are sent to set it up first', async () => {
+    const o = await consoleBrand('owner');
+    const member = await adminUser(o.brand.brandId, 'viewer');
+    // Not before the owner has it on.
+    expect((await post('/console/team/two-step-policy', { required: 'on' }, { cookie: o.cookie })).status).toBe(409);
+    const own = await withTwoStep(o.user.id);
+    await capturingMail(async (mails) => {
+      const res = await post('/console/team/two-step-policy', { required: 'on' }, { cookie: o.cookie });
+      expect(res.headers.get('location')).toBe('/console/team?flash=two_step_required');
+      await waitFor(async () => mails.find((m) => m.to === member.email && m.subject === 'Test Brand now requires two-step sign-in on Chorus'));
+      expect(mails.some((m) => m.to === o.user.email)).toBe(false);
+    });
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'brand.two_step_policy_changed' AND brand_id = ?", o.brand.brandId)).toBe(1);
+    expect(await (await get('/console/team', o.cookie)).text()).toContain('held on the setup page from their next page');
+
+    const cookie = await signIn(member.email);
+    expect((await get('/console/payouts', cookie)).headers.get('location')).toBe('/console/team/me/two-step?flash=required');
+    expect((await post('/console/team/me/name', { name: 'Someone Else' }, { cookie })).status).toBe(403);
+    const setup = await get('/console/team/me/two-step', cookie);
+    expect(setup.status).toBe(200);
+    expect(await setup.text()).toContain('Set up two-step sign-in');
+    expect((await post('/console/logout', {}, { cookie })).status).toBe(303);
+    // Someone with it on cannot turn it off while it is required.
+    expect((await post('/console/team/me/two-step/off', { code: '123456', password: PASSWORD }, { cookie: o.cookie })).status).toBe(409);
+    expect(await factorCount(o.user.id)).toBe(1);
+
+    // Turning the policy off is asked again, and takes the owner's password and a code, not their session alone.
+    const required = () => rowCount('SELECT require_two_step AS n FROM brands WHERE id = ?', o.brand.brandId);
+    expect(await (await post('/console/team/two-step-policy', {}, { cookie: o.cookie })).text()).toContain('Stop requiring two-step sign-in?');
+    expect((await post('/console/team/two-step-policy', { confirm: '1' }, { cookie: o.cookie })).status).toBe(401);
+    expect((await post('/console/team/two-step-policy', { confirm: '1', password: PASSWORD }, { cookie: o.cookie })).status).toBe(422);
+    expect(await required()).toBe(1);
+    const off = await post('/console/team/two-step-policy', { confirm: '1', password: PASSWORD, code: await codeOf(own.secret) }, { cookie: o.cookie });
+    expect(off.headers.get('location')).toBe('/console/team?flash=two_step_optional');
+    expect(await required()).toBe(0);
+  });
+
+  it('still asks for the code after a password reset', async () => {
+    const o = await createMoneyBrand();
+    const email = `reset-${tag()}@brand.test`;
+    const member = await adminUser(o.brand.brandId, 'owner', { email });
+    const { secret } = await withTwoStep(member.id);
+    const link = await capturingMail(async (mails) => {
+      expect((await post('/console/forgot', { email })).status).toBe(200);
+      const mail = await waitFor(async () => mails.find((m) => m.to === email));
+      return new URL(/https?:\/\/\S+\/console\/reset\/\S+/.exec(mail.text)![0]).pathname;
+    });
+    const NEW = 'a brand new password 2026';
+    const reset = await post(link, { password: NEW, confirm: NEW });
+    expect(reset.status).toBe(303);
+    expect(cookieOf(reset, SESSION_COOKIE)).toBeNull();
+    const pending = await passwordStep(email, NEW);
+    expect((await get('/console', pending)).status).toBe(303);
+    expect(cookieOf(await post('/console/login/code', { code: await codeOf(secret) }, { cookie: pending }), SESSION_COOKIE)).not.toBeNull();
+  });
+});

@@ -1,0 +1,147 @@
+// Two-step sign-in for one account (a console member; the table is keyed as sessions are, so a creator's would
+// fit): its authenticator (two_step_factors), its recovery codes, the sealed setup a page carries between
+// showing a new secret and its confirmation, and the code check every form makes. Routes limit attempts with
+// limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
+import { hmacSha256Hex } from '../lib/digest';
+import { log } from '../lib/log';
+import { giveBackAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
+import { openSecret, sealSecret } from '../lib/secrets';
+import type { SubjectType } from '../lib/sessions';
+import { matchTotp } from '../lib/totp';
+
+export type Subject = { type: SubjectType; id: string };
+export type Factor = { secret_enc: string; last_step: number; created_at: number };
+
+export const RECOVERY_CODE_COUNT = 10;
+// Code attempts per account: five in fifteen minutes, wherever they come from. With a step either side of now
+// three codes of a million are right: a guesser who holds the password needs months of nonstop tries for even odds.
+export const CODE_ATTEMPTS = 5;
+export const CODE_WINDOW_MS = 15 * 60_000;
+// How long a setup page's secret can be confirmed: time to find the phone and install an app.
+export const SETUP_TTL_MS = 30 * 60_000;
+
+const OF = 'subject_type = ? AND subject_id = ?';
+const of = (s: Subject) => [s.type, s.id];
+
+export const factorOf = (db: D1Database, s: Subject) => db.prepare(`SELECT secret_enc, last_step, created_at FROM two_step_factors WHERE ${OF}`).bind(...of(s)).first<Factor>();
+
+export const recoveryCodesLeft = async (db: D1Database, s: Subject): Promise<number> =>
+  (await db.prepare(`SELECT count(*) AS n FROM recovery_codes WHERE ${OF} AND used_at IS NULL`).bind(...of(s)).first<number>('n')) ?? 0;
+
+// SQL (with its parameters) that holds while the account's authenticator is the one sealed as `sealed`: the
+// guard of every write that follows a check of it, so a reset or a second setup meanwhile makes them write nothing.
+export const factorIs = (s: Subject, sealed: string) => ({ sql: `EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF} AND secret_enc = ?)`, params: [...of(s), sealed] });
+// SQL that holds while the account has two-step off: the guard of a session started on a password alone.
+export const twoStepOff = (s: Subject) => ({ sql: `NOT EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF})`, params: of(s) });
+
+const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
+export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+// A right code (or a refusal that was no guess) gives its attempt back: only wrong ones add up to the limit.
+export const returnCodeAttempt = (db: D1Database, s: Subject, attempt: Attempt) => giveBackAttempt(db, attemptsKey(s), attempt);
+
+// ---------- Recovery codes ----------
+
+// Ten characters with no 0/o, 1/l/i to misread on paper: about 49 bits each, shown as two groups of five.
+const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+export function newRecoveryCodes(): string[] {
+  const codes: string[] = [];
+  while (codes.length < RECOVERY_CODE_COUNT) {
+    let code = '';
+    while (code.length < 10) {
+      // Rejection sampling: 248 is the largest multiple of 31 under 256, so every character is equally likely.
+      for (const byte of crypto.getRandomValues(new Uint8Array(16))) if (byte < 248 && code.length < 10) code += RECOVERY_ALPHABET[byte % 31];
+    }
+    codes.push(`${code.slice(0, 5)}-${code.slice(5)}`);
+  }
+  return codes;
+}
+
+const normalizeRecoveryCode = (typed: string) => typed.toLowerCase().replace(/[\s-]/g, '');
+
+// Keyed (HMAC under SECRETS_KEY) and per account: a copy of the table alone cannot be searched for codes offline.
+const recoveryCodeHash = (secretsKey: string, s: Subject, code: string) => hmacSha256Hex(`recovery-code:${secretsKey}`, `${s.type}:${s.id}:${normalizeRecoveryCode(code)}`);
+
+// The account's codes replaced by `codes`, written only while `guard` holds.
+export async function replaceRecoveryCodes(db: D1Database, secretsKey: string, s: Subject, codes: string[], now: number, guard: { sql: string; params: unknown[] }): Promise<D1PreparedStatement[]> {
+  const hashes = await Promise.all(codes.map((code) => recoveryCodeHash(secretsKey, s, code)));
+  return [
+    db.prepare(`DELETE FROM recovery_codes WHERE ${OF} AND ${guard.sql}`).bind(...of(s), ...guard.params),
+    db
+      .prepare(`INSERT INTO recovery_codes (subject_type, subject_id, code_hash, used_at, created_at) SELECT ?, ?, value, NULL, ? FROM json_each(?) WHERE ${guard.sql}`)
+      .bind(...of(s), now, JSON.stringify(hashes), ...guard.params),
+  ];
+}
+
+// ---------- Turning it on ----------
+
+// The secret a setup page shows travels in its form, sealed under a key of its own (derived from SECRETS_KEY),
+// naming the account and when it lapses: nothing is written until the member confirms it with a code.
+const setupKey = (secretsKey: string) => `two-step-setup:${secretsKey}`;
+
+export const sealSetup = (secretsKey: string, s: Subject, secret: string, now: number): Promise<string> =>
+  sealSecret(setupKey(secretsKey), JSON.stringify({ p: 'two-step-setup', t: s.type, s: s.id, k: secret, e: now + SETUP_TTL_MS }));
+
+// The secret of a setup sealed for this account and not lapsed; null for anything else.
+export async function openSetup(secretsKey: string, s: Subject, token: string, now: number): Promise<string | null> {
+  if (token.length > 400 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
+  try {
+    const body = JSON.parse(await openSecret(setupKey(secretsKey), token)) as Record<string, unknown>;
+    return body.p === 'two-step-setup' && body.t === s.type && body.s === s.id && typeof body.e === 'number' && body.e > now && typeof body.k === 'string' && /^[A-Z2-7]{32}$/.test(body.k) ? body.k : null;
+  } catch {
+    return null;
+  }
+}
+
+// The account's authenticator, stored sealed under SECRETS_KEY (as ingest keys are) with the step its confirming
+// code came from, and its first recovery codes. Written only if two-step is off and `onlyIf` holds (the account
+// still exists: a member removed meanwhile gets none): the guard holds for the rest.
+export async function enableStatements(db: D1Database, secretsKey: string, s: Subject, secret: string, step: number, codes: string[], now: number, onlyIf: { sql: string; params: unknown[] }) {
+  const sealed = await sealSecret(secretsKey, secret);
+  const guard = factorIs(s, sealed);
+  return {
+    guard,
+    statements: [
+      db
+        .prepare(`INSERT INTO two_step_factors (subject_type, subject_id, secret_enc, last_step, created_at) SELECT ?, ?, ?, ?, ? WHERE ${onlyIf.sql} ON CONFLICT DO NOTHING`)
+        .bind(...of(s), sealed, step, now, ...onlyIf.params),
+      ...(await replaceRecoveryCodes(db, secretsKey, s, codes, now, guard)),
+    ],
+  };
+}
+
+// Turning it off, or an owner's reset: the authenticator and the codes go, while `onlyIf` holds.
+export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: string; params: unknown[] }) => [
+  db.prepare(`DELETE FROM two_step_factors WHERE ${OF} AND ${onlyIf.sql}`).bind(...of(s), ...onlyIf.params),
+  db.prepare(`DELETE FROM recovery_codes WHERE ${OF} AND NOT EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF})`).bind(...of(s), ...of(s)),
+];
+
+// ---------- Checking a code ----------
+
+// A code from the authenticator (six digits, of the step before, at or after now, later than the last one taken)
+// or an unused recovery code, taken in the same statement that checks it is still unused: of two forms posted at
+// once with the same code, one passes. Says which it was, or null for a wrong, used or replayed code.
+// 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
+// ever match (recovery codes are hashed under it too); only a reset gets the member in. `recoveryAudit` (an
+// auditIfChanged statement) lands with a recovery code's use.
+export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'unreadable' | null> {
+  const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
+    log.error('two_step_secret_unreadable', { subjectType: s.type, error });
+    return null;
+  });
+  if (secret === null) return 'unreadable';
+  const code = typed.replace(/\s/g, '').slice(0, 32);
+  if (/^\d{6}$/.test(code)) {
+    const step = await matchTotp(secret, code, now, factor.last_step);
+    if (step === null) return null;
+    const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
+    return taken.meta.changes === 1 ? 'app' : null;
+  }
+  if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return null;
+  const guard = factorIs(s, factor.secret_enc);
+  const use = db
+    .prepare(`UPDATE recovery_codes SET used_at = ? WHERE ${OF} AND code_hash = ? AND used_at IS NULL AND ${guard.sql}`)
+    .bind(now, ...of(s), await recoveryCodeHash(secretsKey, s, code), ...guard.params);
+  const [used] = recoveryAudit ? await db.batch([use, recoveryAudit]) : [await use.run()];
+  return used!.meta.changes === 1 ? 'recovery' : null;
+}
