@@ -2,6 +2,7 @@ import type { ClickMessage } from './domain/clicks';
 import type { WebhookMessage } from './webhooks/events';
 import type { MailMessage } from './mail';
 import type { Credential } from './lib/last-used';
+import { ApiError } from './lib/errors';
 import { localEnvironment } from './lib/messages';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
@@ -33,8 +34,9 @@ export type Env = {
   MAIL_API_KEY?: string;
   MAIL_FROM?: string;
   MAIL_API_URL?: string;
-  // Optional: the https origin that links and mails name (https://chorus.example). Without it, the
-  // request's own origin, which a proxy or wildcard route in front of the worker may let a client choose.
+  // The https origin that links and mails name (https://chorus.example). Deployed, a mail names no other (a proxy or
+  // wildcard route in front of the worker may let a client choose the request's own): without it a request that
+  // mails a link is refused (mailLinkOrigin), and pages name the request's origin.
   PUBLIC_ORIGIN?: string;
 };
 
@@ -49,8 +51,8 @@ export function configuredOrigin(value: string | undefined): string | null {
   }
 }
 
-// The origin to put in a link someone else will open: a mailed reset link above all. Without a usable
-// PUBLIC_ORIGIN, the request's own origin.
+// The origin of links on the page that answers this request (and in an API's answer): the asker sees them, so the
+// request's own origin will do without a usable PUBLIC_ORIGIN. Never for a mail: mailOrigin, mailLinkOrigin.
 export function publicOrigin(c: { env: Env; req: { url: string } }): string {
   return configuredOrigin(c.env.PUBLIC_ORIGIN) ?? new URL(c.req.url).origin;
 }
@@ -63,6 +65,21 @@ export function mailOrigin(env: Pick<Env, 'PUBLIC_ORIGIN' | 'ENVIRONMENT'>, requ
   const configured = configuredOrigin(env.PUBLIC_ORIGIN);
   if (configured || !request || !localEnvironment(env.ENVIRONMENT)) return configured;
   return new URL(request.url).origin;
+}
+
+export const PUBLIC_ORIGIN_UNSET =
+  'This Chorus does not know its public address yet, so it cannot email links: nothing was sent or changed. Ask whoever runs it to set PUBLIC_ORIGIN (its https address).';
+
+export const publicOriginUnset = () => new ApiError(503, 'public_origin_unset', PUBLIC_ORIGIN_UNSET, undefined, { 'Retry-After': '3600' });
+
+// The origin for a mail a request sends whose links are its point (a password or invitation link, a gift's page, a
+// review decision): mailOrigin's, or, deployed without PUBLIC_ORIGIN, the request is refused with 503
+// `public_origin_unset`. Called before the request writes anything, so a refusal leaves nothing behind. Pages that
+// answer a form check mailOrigin themselves, to show the form again with PUBLIC_ORIGIN_UNSET.
+export function mailLinkOrigin(c: { env: Env; req: { url: string } }): string {
+  const origin = mailOrigin(c.env, c.req);
+  if (origin === null) throw publicOriginUnset();
+  return origin;
 }
 
 // The one-click unsubscribe headers (RFC 8058) that mail apps show as their own button, for `path` under /v1: the app

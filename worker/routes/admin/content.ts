@@ -7,7 +7,7 @@ import { contentCsvResponse, contentPosition, getContent, listContent, RIGHTS_FI
 import { askRightsExtension, extensionsOf, latestExtensions, rightsExtensionView, tellCreator, withdrawRightsExtension, type RightsExtensionRow } from '../../db/rights-extensions';
 import { rightsExtensionInput } from '../../domain/rights-extensions';
 import { grantView } from '../../domain/usage-rights';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, type AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
 import { ID_PATTERN } from '../../lib/ids';
@@ -113,14 +113,14 @@ export const contentRoutes = new Hono<AppEnv>()
       params: submissionId,
       example: { days: 180, scopes: ['paid'], feeMinor: 15_000, note: 'For the spring paid campaign.' },
       responses: { 201: { description: 'The request, open.', schema: dataOf(RightsExtension) } },
-      errors: { 404: ['not_found'], 409: ['rights_not_granted', 'enrollment_removed', 'grant_has_no_end', 'nothing_to_extend', 'rights_extension_open'] },
+      errors: { 404: ['not_found'], 409: ['rights_not_granted', 'enrollment_removed', 'grant_has_no_end', 'nothing_to_extend', 'rights_extension_open'], 503: ['public_origin_unset'] },
     }),
     valid('json', rightsExtensionInput),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const id = c.req.param('submissionId');
       if (!ID_PATTERN.test(id)) throw notFound('submission');
-      const asked = await askRightsExtension(c.env.DB, brandId, id, c.req.valid('json'), { type: 'api_key', id: keyId }, publicOrigin(c));
+      const asked = await askRightsExtension(c.env.DB, brandId, id, c.req.valid('json'), { type: 'api_key', id: keyId }, mailLinkOrigin(c));
       // Handed on before answering, so `creatorMailed` says whether the mail went.
       return c.json({ data: rightsExtensionView(await tellCreator(c.env, asked)) }, 201);
     },

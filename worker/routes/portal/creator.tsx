@@ -22,7 +22,7 @@ import { parseRights, rightsKey, type UsageRights } from '../../domain/usage-rig
 import { campaignEnded } from '../../domain/codes';
 import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
@@ -226,9 +226,14 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   const page = brandCopyPage(raw, token);
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return c.html(<EmailLinkPage {...page} error={PUBLIC_ORIGIN_UNSET} />, 503);
+  }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
-  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, publicOrigin(c), now);
+  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, origin, now);
   if (!sent || 'refused' in sent) {
     const refusal = sent?.refused ?? 'limited';
     const { error, status, retryAfter } = MAIL_REFUSALS[refusal];
@@ -262,6 +267,11 @@ creatorPortal.post('/forgot', async (c) => {
     c.header('Retry-After', '3600');
     return c.html(<ForgotPage email={email} error="This Chorus cannot send email yet. Ask the brand you work with for a password link." />, 503);
   }
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return c.html(<ForgotPage email={email} error={PUBLIC_ORIGIN_UNSET} />, 503);
+  }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `forgot:${email}` })]);
   if (!byIp.success || !byAccount.success) {
     c.header('Retry-After', '60');
@@ -278,7 +288,6 @@ creatorPortal.post('/forgot', async (c) => {
     .first<{ id: string; email: string; brand_id: string | null }>();
   if (account?.brand_id) {
     const { id, brand_id: brandId } = account;
-    const origin = publicOrigin(c);
     c.executionCtx.waitUntil(
       passwordLink(c.env, brandId, { id, email: account.email }, origin, { actorType: 'system', actorId: 'forgot-password' }, { action: 'creator.password_reset_requested', limits: SELF_SERVICE_LIMITS, brandAsked: false })
         .then((sent) => {
@@ -1120,7 +1129,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
 };
 
 type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
-const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
+const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 | 503 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
   const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
@@ -1156,6 +1165,11 @@ creatorPortal.post('/account/email', async (c) => {
   }
   if (!newEmail.safeParse(to).success) return accountPage(c, { emailError: { message: 'That is not an email address.', typed, field: 'email' } }, 422);
   if (to === current) return accountPage(c, { emailError: { message: 'That is the email you use now.', typed, field: 'email' } }, 422);
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return accountPage(c, { emailError: { message: PUBLIC_ORIGIN_UNSET, typed } }, 503);
+  }
   const stored = await c.env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(creatorId).first<string | null>('password_hash');
   if (!(await verifyPassword((form.current ?? '').slice(0, 256), stored ?? DUMMY_HASH)) || !stored) return accountPage(c, { emailError: { message: 'That is not your password.', typed, field: 'current' } }, 401);
   // One link a few minutes at most, whoever it goes to: the form cannot make Chorus mail strangers in bulk.
@@ -1164,7 +1178,7 @@ creatorPortal.post('/account/email', async (c) => {
   if (asked.meta.changes !== 1) return accountPage(c, { emailError: { message: 'We emailed a link a few minutes ago. Open it, or ask again in a few minutes.', typed } }, 429);
   const change = { creatorId, from: current, to, at: now };
   const k = await emailChangeProof(c.env.SECRETS_KEY, change);
-  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, a: String(now), k })}`;
+  const link = `${origin}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, a: String(now), k })}`;
   const notice = {
     to,
     subject: 'Confirm your new email for Chorus',
@@ -1234,11 +1248,13 @@ creatorPortal.post('/account/password', async (c) => {
     closeResetLinksStatement(db, creatorId, now, changed),
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
-  // As for payout details: the account's own address hears of it, in case it was not them.
+  // As for payout details: the account's own address hears of it, in case it was not them. A warning never holds up
+  // the change it reports: without an address to name (env.ts mailOrigin) it says where to go.
+  const origin = mailOrigin(c.env, c.req);
   const notice = {
     to: viewerOf(c).email,
     subject: 'Your Chorus password was changed',
-    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${publicOrigin(c)}/forgot. Then check your payout details.`,
+    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page'}. Then check your payout details.`,
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect('/account?done=password', 303);

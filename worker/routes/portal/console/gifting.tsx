@@ -30,7 +30,7 @@ import {
 } from '../../../db/gifting';
 import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { publicOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
@@ -143,6 +143,12 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
+// Deployed without PUBLIC_ORIGIN nothing ships or is declined: each mails the creator a link (env.ts mailOrigin).
+function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
+  c.header('Retry-After', '3600');
+  return renderGifting(c, campaign, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
+}
+
 // A request of another campaign (or brand) under this campaign's path is a 404.
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
   c.env.DB.prepare('SELECT 1 FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first();
@@ -159,6 +165,8 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   // Refused, the request's ship form comes back open with what was typed, the errors linking to its inputs.
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'ship', values: typed } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
   const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
@@ -172,7 +180,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  await queueGiftMails(c, [result], publicOrigin(c));
+  await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
@@ -192,8 +200,14 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
+  // A check writes and mails nothing; shipping needs the origin the mails name, or nothing ships.
+  const origin = mailOrigin(c.env, c.req);
+  if (confirm && !origin) {
+    c.header('Retry-After', '3600');
+    return page({ problem: { message: PUBLIC_ORIGIN_UNSET } }, 503);
+  }
   // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, publicOrigin(c));
+  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, origin!);
   let run: Awaited<ReturnType<typeof runTrackingFile>>;
   try {
     run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
@@ -228,9 +242,11 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const parsed = declineBody.safeParse({ reason });
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'decline', values: { reason: reason.slice(0, 2000) } } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  await queueGiftMails(c, [result], publicOrigin(c));
+  await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
