@@ -47,6 +47,7 @@ const FLASHES: Record<string, Flash> = {
   shipped: { tone: 'success', text: 'Marked shipped. The creator is emailed the tracking number.' },
   ship_updated: { tone: 'info', text: 'It had shipped already: the tracking details are corrected, and no second mail was sent.' },
   ship_unchanged: { tone: 'info', text: 'That request was marked shipped already, with the same tracking: nothing changed, nothing mailed.' },
+  tracking_corrected: { tone: 'success', text: 'Tracking corrected. The creator sees it on their gift page; no second email was sent.' },
   declined: { tone: 'success', text: 'Declined. The creator is emailed your reason and sees it on their gift page.' },
   decline_unchanged: { tone: 'info', text: 'That request was declined already, with the same reason: nothing changed, nothing mailed.' },
 };
@@ -149,9 +150,9 @@ function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
   return renderGifting(c, campaign, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
 }
 
-// A request of another campaign (or brand) under this campaign's path is a 404.
+// A request of another campaign (or brand) under this campaign's path is a 404: null. Its status otherwise.
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
-  c.env.DB.prepare('SELECT 1 FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first();
+  c.env.DB.prepare('SELECT status FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first<GiftStatus>('status');
 
 // Ship and decline, as the admin API does (one mail on the first ship or decline, however often the form is sent).
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) => {
@@ -182,6 +183,38 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   }
   await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
+});
+
+// A shipped gift's tracking corrected, as the admin API's ship call corrects it (shipGift, the same rules): audited as
+// gift.tracking_changed and, as there, neither mailed nor a webhook event; the creator's gift page shows the new
+// tracking. The form carries the version it was drawn with, so a correction made meanwhile is not overwritten. Only a
+// shipped request: one still waiting ships with its own form (and its mail), one that arrived keeps its tracking.
+// Nothing is mailed, so no origin is needed.
+giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const { user } = c.var;
+  const requestId = c.req.param('requestId');
+  const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
+  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
+  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'tracking', values: typed } }, 422);
+  const status = await requestInCampaign(c, campaign, requestId);
+  if (!status) throw notFound('gift request');
+  // Never a ship: a request that is not shipped is refused before shipGift could ship it.
+  if (status === 'requested') return renderGifting(c, campaign, { errors: ['This gift has not shipped yet: mark it shipped instead, which emails the creator.'] }, 409);
+  const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
+  if (result.outcome === 'not_found') throw notFound('gift request');
+  if (result.outcome === 'conflict') {
+    const r = result.request;
+    const text =
+      r.status === 'shipped'
+        ? `This gift's tracking was changed to ${r.carrier} ${r.tracking_number} after the page was loaded, so yours was not saved. Check it below and correct it again if it is still wrong.`
+        : r.status === 'received'
+          ? `${r.display_name} said this gift arrived, so its tracking stays as it was.`
+          : `This request is ${r.status}, so its tracking cannot be changed.`;
+    return renderGifting(c, campaign, { errors: [text] }, 409);
+  }
+  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'updated' ? 'tracking_corrected' : 'ship_unchanged'), 303);
 });
 
 // Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
