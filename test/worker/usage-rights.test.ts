@@ -2,6 +2,7 @@
 // form), the creator grants with each draft (the tick, the terms the form showed, a revision), the grant's end
 // on the brand's calendar, and the content library (API, console page, CSV) with its filters and tenancy.
 import { env } from 'cloudflare:test';
+import migration0065 from '../../migrations/0065_rights_extension_webhook_events.sql?raw';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatDate } from '../../portal/format';
 import type { Env } from '../../worker/env';
@@ -67,6 +68,7 @@ const extendAccepted = async (id: string, body: unknown) => {
   expect((await post(action, { words }, { cookie: w.m.cookie })).status).toBe(303);
 };
 const requests = (id: string) => rowCount('SELECT count(*) AS n FROM rights_extensions WHERE submission_id = ?', id);
+const RX_EVENTS = ['rights_extension.requested', 'rights_extension.accepted', 'rights_extension.declined', 'rights_extension.withdrawn'];
 
 describe('usage rights', () => {
   beforeAll(async () => {
@@ -453,6 +455,84 @@ describe('usage rights', () => {
     vi.restoreAllMocks();
     expect(answers.map((a) => a.outcome).sort()).toEqual(['accepted', 'already']);
     expect([await fees(id), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_accepted'", id)]).toEqual([1, 1]);
+  });
+
+  it('each request sends rights_extension.requested once, then one event for its answer or withdrawal; a refused one sends none', async () => {
+    const { m } = w;
+    const endpoint = (await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/rights', events: RX_EVENTS }))).data.id;
+    try {
+      // Asked, asked again while open (409), accepted twice (the second is the same answer), then declined (409).
+      const accepted = await grantedPost(Date.now() + 30 * DAY);
+      const asked = (await json<Data<Extension & Record<string, unknown>>>(await extend(accepted, { days: 90, scopes: ['partnership'], feeMinor: 15_000, note: 'Spring ads.' }))).data;
+      expect((await extend(accepted, { noEnd: true })).status).toBe(409);
+      const { words, action } = await shown(accepted);
+      for (let i = 0; i < 2; i++) expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(303);
+      expect((await post(action.replace('/accept', '/decline'), { note: 'No.' }, { cookie: m.cookie })).status).toBe(409);
+      // Declined twice; withdrawn twice (409), then answered (409).
+      const declined = await grantedPost(Date.now() + 30 * DAY);
+      expect((await extend(declined, { noEnd: true })).status).toBe(201);
+      const no = (await shown(declined)).action.replace('/accept', '/decline');
+      for (let i = 0; i < 2; i++) expect((await post(no, { note: 'Not for ads.' }, { cookie: m.cookie })).status).toBe(303);
+      const withdrawn = await grantedPost(Date.now() + 30 * DAY);
+      expect((await extend(withdrawn, { days: 30 })).status).toBe(201);
+      const late = await shown(withdrawn);
+      for (const status of [200, 409]) expect((await m.brand.api('POST', `/api/admin/content/${withdrawn}/rights-extension/withdraw`)).status).toBe(status);
+      expect((await post(late.action, { words: late.words }, { cookie: m.cookie })).status).toBe(409);
+
+      const { results } = await env.DB.prepare("SELECT type, payload FROM webhook_events WHERE brand_id = ? AND type LIKE 'rights_extension.%' ORDER BY rowid").bind(m.brand.brandId).all<{ type: string; payload: string }>();
+      const events = results.map((e) => ({ type: e.type, x: (JSON.parse(e.payload) as { rightsExtension: Record<string, unknown> }).rightsExtension }));
+      expect(events.map((e) => [e.type, e.x.submissionId])).toEqual([
+        ['rights_extension.requested', accepted],
+        ['rights_extension.accepted', accepted],
+        ['rights_extension.requested', declined],
+        ['rights_extension.declined', declined],
+        ['rights_extension.requested', withdrawn],
+        ['rights_extension.withdrawn', withdrawn],
+      ]);
+      const [requested, yes, , nope, , gone] = events.map((e) => e.x);
+      expect(requested).toEqual({
+        id: asked.id,
+        submissionId: accepted,
+        enrollmentId: m.enrollment.id,
+        campaignId: m.campaign.id,
+        creator: { id: m.creator.id, handle: m.handle },
+        status: 'open',
+        days: 90,
+        noEnd: false,
+        scopes: ['partnership'],
+        feeMinor: 15_000,
+        currency: 'USD',
+        note: 'Spring ads.',
+        askedAt: asked.askedAt,
+        answeredAt: null,
+        declineNote: null,
+        accepted: null,
+      });
+      // The answer as the API reads it afterwards, to the millisecond.
+      const history = async (id: string) => (await json<Data<Detail>>(await m.brand.api('GET', `/api/admin/content/${id}`))).data.rightsExtensions[0] as unknown as Record<string, unknown>;
+      const { creatorMailed: _, ...view } = await history(accepted);
+      expect(yes).toMatchObject({ ...view, status: 'accepted', accepted: { terms: words, scopes: ['organic', 'paid', 'partnership'] } });
+      expect(nope).toMatchObject({ status: 'declined', noEnd: true, days: null, declineNote: 'Not for ads.', answeredAt: (await history(declined)).answeredAt });
+      expect(gone).toMatchObject({ status: 'withdrawn', days: 30, declineNote: null, accepted: null });
+      expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?', endpoint)).toBe(6);
+    } finally {
+      await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(endpoint).run();
+    }
+  });
+
+  it('gives endpoints that had every default event the rights_extension events (0065), and leaves chosen lists alone', async () => {
+    const { m } = w;
+    const ten = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'refund.failed', 'submission.submitted', 'submission.reviewed', 'payout.closed', 'gift.shipped', 'gift.received', 'gift.declined'];
+    const rows = { all: [...ten].reverse(), more: [...ten, 'gift.requested'], some: ['conversion.created', 'gift.shipped'], done: [...ten, 'rights_extension.accepted'] };
+    const insert = env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, '', 'x', ?, 0, 1, 1)");
+    await env.DB.batch(Object.entries(rows).map(([name, events]) => insert.bind(`whe_m65_${name}_${m.brand.brandId}`, m.brand.brandId, `http://127.0.0.1:9/${name}`, JSON.stringify(events))));
+    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0065).run();
+    const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m65_%' AND brand_id = ?").bind(m.brand.brandId).all<{ id: string; events: string }>();
+    expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...rows.all, ...RX_EVENTS], more: [...rows.more, ...RX_EVENTS], some: rows.some, done: rows.done });
+    // A new endpoint gets them by default.
+    const made = await json<Data<{ id: string; events: string[] }>>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/default' }));
+    expect(made.data.events).toEqual([...ten, ...RX_EVENTS]);
+    await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
   });
 
   it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {

@@ -15,6 +15,7 @@ import type { Env } from '../env';
 import { iso } from '../lib/validate';
 import { STORY_FORMAT_LABELS } from '../../portal/format';
 import { auditIfChanged } from './audit';
+import { rightsExtensionEventStatements } from './webhooks';
 
 export type RightsExtensionRow = {
   id: string;
@@ -180,6 +181,7 @@ export async function askRightsExtension(db: D1Database, brandId: string, submis
       .bind(id, brandId, submissionId, ask.days, JSON.stringify(ask.scopes), ask.feeMinor, ask.currency, ask.note, actor.type, actor.id, s.creator_id, now),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'submission.rights_extension_asked', targetType: 'submission', targetId: submissionId, details: { requestId: id, days: ask.days, noEnd: ask.days === null, scopes: ask.scopes, feeMinor: ask.feeMinor, currency: ask.currency, note: ask.note } }, now),
     db.prepare("SELECT * FROM rights_extensions WHERE submission_id = ? AND status = 'open'").bind(submissionId),
+    ...rightsExtensionEventStatements(db, 'rights_extension.requested', { id }, now),
   ]);
   const open = (read?.results?.[0] as RightsExtensionRow | undefined) ?? null;
   if ((inserted?.meta.changes ?? 0) === 0 || !open || open.id !== id) {
@@ -225,6 +227,7 @@ export async function withdrawRightsExtension(db: D1Database, brandId: string, s
   const [withdrawn] = await db.batch([
     db.prepare("UPDATE rights_extensions SET status = 'withdrawn', answered_at = ? WHERE submission_id = ? AND brand_id = ? AND status = 'open' RETURNING *").bind(now, submissionId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'submission.rights_extension_withdrawn', targetType: 'submission', targetId: submissionId }, now),
+    ...rightsExtensionEventStatements(db, 'rights_extension.withdrawn', { submissionId }, now),
   ]);
   const row = (withdrawn?.results?.[0] as RightsExtensionRow | undefined) ?? null;
   if (row) return row;
@@ -306,6 +309,7 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
     const [declined] = await db.batch([
       db.prepare("UPDATE rights_extensions SET status = 'declined', answered_at = ?, answer_note = ? WHERE id = ? AND status = 'open' RETURNING *").bind(now, answer.note, x.id),
       auditIfChanged(db, { ...audit, action: 'submission.rights_extension_declined', details: { requestId: x.id, note: answer.note } }, now),
+      ...rightsExtensionEventStatements(db, 'rights_extension.declined', { id: x.id }, now),
     ]);
     const row = (declined?.results?.[0] as RightsExtensionRow | undefined) ?? null;
     return row ? { outcome: 'declined', extension: row } : settled(db, x.id, wanted, notOpen);
@@ -352,6 +356,8 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
         .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, x.fee_minor, x.currency, periodOf(now, zone), s.id, `rights_extension:${x.id}`, now, now, note, x.id, key),
     );
   }
+  // Last: the event reads the request as this batch leaves it (terms, ends and uses), and only if it moved now.
+  statements.push(...rightsExtensionEventStatements(db, 'rights_extension.accepted', { id: x.id }, now));
   const [accepted] = await db.batch(statements);
   if ((accepted?.meta.changes ?? 0) > 0) return { outcome: 'accepted', extension: { ...x, status: 'accepted', answered_at: now, answer_key: key, terms_text: words, until_before: grant.until, until_after: until, scopes_after: JSON.stringify(scopes) } };
   // Still open: the creator left the campaign meanwhile, or the words moved.

@@ -1064,6 +1064,10 @@ export const webhookEventTypes = [
   'gift.shipped',
   'gift.received',
   'gift.declined',
+  'rights_extension.requested',
+  'rights_extension.accepted',
+  'rights_extension.declined',
+  'rights_extension.withdrawn',
 ] as const;
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';
