@@ -2,13 +2,14 @@
 // form), the creator grants with each draft (the tick, the terms the form showed, a revision), the grant's end
 // on the brand's calendar, and the content library (API, console page, CSV) with its filters and tenancy.
 import { env } from 'cloudflare:test';
-import migration0065 from '../../migrations/0065_rights_extension_webhook_events.sql?raw';
+import migration0065 from '../../migrations/0065_rights_extension_events_and_mail.sql?raw';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatDate } from '../../portal/format';
 import type { Env } from '../../worker/env';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { mailReviewDigests } from '../../worker/jobs/review-digest';
-import { setTransport, type Message } from '../../worker/lib/messages';
+import { MailError, setTransport, type Message } from '../../worker/lib/messages';
+import { mailWaitingRightsExtensions } from '../../worker/jobs/rights-extension-mail';
 import { addDays, dayEnd, dayOf, dayStart } from '../../worker/domain/periods';
 import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
 import { answerRightsExtension } from '../../worker/db/rights-extensions';
@@ -526,13 +527,71 @@ describe('usage rights', () => {
     const rows = { all: [...ten].reverse(), more: [...ten, 'gift.requested'], some: ['conversion.created', 'gift.shipped'], done: [...ten, 'rights_extension.accepted'] };
     const insert = env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, '', 'x', ?, 0, 1, 1)");
     await env.DB.batch(Object.entries(rows).map(([name, events]) => insert.bind(`whe_m65_${name}_${m.brand.brandId}`, m.brand.brandId, `http://127.0.0.1:9/${name}`, JSON.stringify(events))));
-    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0065).run();
+    // Its data statement, the last (the first add a column and an index), run twice.
+    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0065.split('--> statement-breakpoint').at(-1)!).run();
     const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m65_%' AND brand_id = ?").bind(m.brand.brandId).all<{ id: string; events: string }>();
     expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...rows.all, ...RX_EVENTS], more: [...rows.more, ...RX_EVENTS], some: rows.some, done: rows.done });
     // A new endpoint gets them by default.
     const made = await json<Data<{ id: string; events: string[] }>>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/default' }));
     expect(made.data.events).toEqual([...ten, ...RX_EVENTS]);
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
+  });
+
+  it("a request the daily limit held back is mailed by the next day's run, a failed send by the run after it, never two in a day", async () => {
+    const c = await createMoneyBrand({ timezone: ZONE });
+    const email = `${c.handle}@creators.test`;
+    const granted = async () => {
+      const id = await insertSubmission(c.brand.brandId, c.enrollment.id, 'live');
+      await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, Date.now() + 30 * DAY, id).run();
+      return id;
+    };
+    const ask = async (id: string) => (await json<Data<Extension>>(await extend(id, { days: 30 }, c.brand))).data;
+    const sent: Message[] = [];
+    setTransport(async (msg) => void (msg.to === email && sent.push(msg)));
+    // Today: the first request is mailed; two more wait on the creator's home page.
+    const [a, b, held] = [await granted(), await granted(), await granted()];
+    expect((await ask(a)).creatorMailed).toBe(true);
+    const [x, y] = [await ask(b), await ask(held)];
+    expect([x.creatorMailed, y.creatorMailed]).toEqual([false, false]);
+    await waitFor(async () => (sent.length > 0 ? true : null), 15_000);
+    // One of them was claimed by a worker that died before sending it: its claim has lapsed.
+    const t0 = Date.now();
+    await env.DB.prepare('UPDATE rights_extensions SET mail_claimed_at = ? WHERE id = ?').bind(t0 - 2 * 3_600_000, y.id).run();
+    const rows = () => env.DB.prepare('SELECT id, mailed_at, mail_claimed_at FROM rights_extensions WHERE id IN (?, ?) ORDER BY created_at').bind(x.id, y.id).all<{ id: string; mailed_at: number | null; mail_claimed_at: number | null }>().then((r) => r.results);
+    // The run's mails, as handed to the queue; `down`: the queue and the provider both refuse them.
+    const queued: Message[] = [];
+    const run = (at: number, down = false) =>
+      mailWaitingRightsExtensions(
+        { ...env, PUBLIC_ORIGIN: 'https://chorus.example', MAIL: { sendBatch: async (batch: { body: { message: Message } }[]) => {
+          if (down) throw new Error('queue down');
+          queued.push(...batch.map((m) => m.body.message).filter((m) => m.to === email));
+        } } } as unknown as Env,
+        at,
+      );
+    // Later today: nothing, the first request's mail is within the day.
+    await run(t0 + 3_600_000);
+    expect(queued).toEqual([]);
+    // Tomorrow, a run whose mail is refused everywhere: both stay unmailed, their claims given back.
+    setTransport(async () => {
+      throw new MailError('refused', 'provider refused');
+    });
+    await expect(run(t0 + DAY + 60_000, true)).rejects.toThrow();
+    expect(await rows()).toEqual([{ id: x.id, mailed_at: null, mail_claimed_at: null }, { id: y.id, mailed_at: null, mail_claimed_at: null }]);
+    // The next run mails both in one mail, each with its words and its link, and records them mailed.
+    const next = t0 + DAY + 16 * 60_000;
+    await run(next);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.subject).toContain('asks to extend the usage rights on 2 of your posts');
+    for (const id of [b, held]) expect(queued[0]!.text).toContain(`https://chorus.example/submissions/${id}#rights-extension`);
+    expect(queued[0]!.text).toContain('Your grant runs 30 days longer');
+    expect(await rows()).toEqual([{ id: x.id, mailed_at: next, mail_claimed_at: null }, { id: y.id, mailed_at: next, mail_claimed_at: null }]);
+    const api = (await json<Data<Detail>>(await c.brand.api('GET', `/api/admin/content/${b}`))).data.rightsExtension;
+    expect(api?.creatorMailed).toBe(true);
+    // A request asked now waits a day, and the runs that day mail nothing more.
+    const later = await ask(await granted());
+    expect(later.creatorMailed).toBe(false);
+    await run(next + 3_600_000);
+    expect(queued).toHaveLength(1);
   });
 
   it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {

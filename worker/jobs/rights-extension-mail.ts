@@ -1,0 +1,53 @@
+// Requests to extend usage rights that the ask did not mail (db/rights-extensions.ts askRightsExtension): the once-a-day
+// limit held them back (a brand asked about several posts at once), the mail could not be handed on, or the worker
+// died between claiming the mail and sending it. Each cron run mails them, one mail for each brand and creator that
+// names every such request of theirs, once no mail about that brand's requests reached the creator within the day
+// (whatever became of the request it was about: a creator who answered it has seen the others on their home page).
+// Claimed before the send (mail_claimed_at), recorded mailed once handed on, and given back if not, so the next run
+// mails what this one could not; a claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS.
+import { giveBackClaims, IN_CAMPAIGN_SQL, mailedWithinADay, MAIL_CLAIM_LEASE_MS, markMailed, extensionMail, subjectsOf, type MailedRequest, type RightsExtensionRow } from '../db/rights-extensions';
+import { mailOrigin, type Env } from '../env';
+import { queueNotices } from '../mail';
+
+// Requests claimed a run, oldest first; more are left to the next run, 15 minutes on.
+export const RIGHTS_EXTENSION_MAILS_PER_RUN = 200;
+
+// Open requests not mailed and not on their way (or claimed by a run that died), whose creator is in the campaign and
+// heard of no request of the brand's within the day. One statement, so overlapping runs claim each request once, and a
+// brand's held-back requests to one creator are claimed together. ?1 now, ?2 limit.
+const CLAIM = `UPDATE rights_extensions SET mail_claimed_at = ?1 WHERE id IN (
+  SELECT x.id FROM rights_extensions x JOIN submissions s ON s.id = x.submission_id JOIN enrollments e ON e.id = s.enrollment_id
+    JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+  WHERE x.status = 'open' AND x.mailed_at IS NULL AND (x.mail_claimed_at IS NULL OR x.mail_claimed_at <= ?1 - ${MAIL_CLAIM_LEASE_MS})
+    AND ${IN_CAMPAIGN_SQL} AND NOT ${mailedWithinADay('e.brand_id', 'e.creator_id', '?1', { except: 'x.id' })}
+  ORDER BY x.created_at, x.id LIMIT ?2)
+RETURNING *`;
+
+export async function mailWaitingRightsExtensions(env: Env, now: number): Promise<number> {
+  const { results: claimed } = await env.DB.prepare(CLAIM).bind(now, RIGHTS_EXTENSION_MAILS_PER_RUN).all<RightsExtensionRow>();
+  if (claimed.length === 0) return 0;
+  const ids = claimed.map((x) => x.id);
+  try {
+    const subjects = new Map((await subjectsOf(env.DB, [...new Set(claimed.map((x) => x.submission_id))])).map((s) => [s.id, s]));
+    const groups = new Map<string, MailedRequest[]>();
+    for (const x of [...claimed].sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id))) {
+      const s = subjects.get(x.submission_id);
+      if (!s) continue;
+      const key = `${s.brand_id}:${s.creator_id}`;
+      groups.set(key, [...(groups.get(key) ?? []), { s, x }]);
+    }
+    const origin = mailOrigin(env);
+    const mails = await Promise.all([...groups.values()].map((requests) => extensionMail(requests, origin, now)));
+    const mailed = [...groups.values()].flat().map((r) => r.x.id);
+    // All or none: a mail the queue and the provider both refused is sent again next run, and one that did go has its
+    // idempotency key then, so it is not mailed twice.
+    if (mails.length > 0 && (await queueNotices(env, mails, 'rights_extension_mail_failed')) < mails.length) throw new Error('Not every rights extension mail was handed on.');
+    await markMailed(env.DB, mailed, now);
+    // Claimed but not mailed (its content was gone by the read): given back.
+    await giveBackClaims(env.DB, ids, now);
+    return mails.length;
+  } catch (error) {
+    await giveBackClaims(env.DB, ids, now);
+    throw error;
+  }
+}
