@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { unjoinedAndOptedOut } from '../../db/mail-opt-outs';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
+import { mailUnconfigured } from '../../lib/messages';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
@@ -143,6 +144,8 @@ export const creatorRoutes = new Hono<AppEnv>()
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
+      // No provider is the first thing to fix, whatever else is missing.
+      if (mailUnconfigured(c.env)) throw mailRefused('mail_not_configured');
       const sent = await passwordLink(c.env, brandId, creator, mailLinkOrigin(c), { actorType: 'api_key', actorId: keyId });
       if ('refused' in sent) throw mailRefused(sent.refused);
       const { expiresAt, confirmed } = sent;

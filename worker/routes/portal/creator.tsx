@@ -26,7 +26,7 @@ import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../.
 import { ApiError, notFound } from '../../lib/errors';
 import { plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
-import { mailSetup } from '../../lib/messages';
+import { mailSetup, mailUnconfigured } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
 import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
@@ -226,6 +226,11 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   const page = brandCopyPage(raw, token);
+  if (mailUnconfigured(c.env)) {
+    const { error, status, retryAfter } = MAIL_REFUSALS.mail_not_configured;
+    c.header('Retry-After', retryAfter);
+    return c.html(<EmailLinkPage {...page} error={error} />, status);
+  }
   const origin = mailOrigin(c.env, c.req);
   if (!origin) {
     c.header('Retry-After', '3600');
