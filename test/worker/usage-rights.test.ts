@@ -575,7 +575,7 @@ describe('usage rights', () => {
     setTransport(async () => {
       throw new MailError('refused', 'provider refused');
     });
-    await expect(run(t0 + DAY + 60_000, true)).rejects.toThrow();
+    await run(t0 + DAY + 60_000, true);
     expect(await rows()).toEqual([{ id: x.id, mailed_at: null, mail_claimed_at: null }, { id: y.id, mailed_at: null, mail_claimed_at: null }]);
     // The next run mails both in one mail, each with its words and its link, and records them mailed.
     const next = t0 + DAY + 16 * 60_000;
@@ -592,6 +592,33 @@ describe('usage rights', () => {
     expect(later.creatorMailed).toBe(false);
     await run(next + 3_600_000);
     expect(queued).toHaveLength(1);
+  });
+
+  it("a run whose mail to one creator is refused gives back only that creator's requests; one the provider may have taken counts as mailed", async () => {
+    const [a, b] = [await createMoneyBrand({ timezone: ZONE }), await createMoneyBrand({ timezone: ZONE })];
+    setTransport(async () => {});
+    // Each brand's first request is mailed at once, its second held back by the daily limit.
+    const held = async (c: typeof a) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const id = await insertSubmission(c.brand.brandId, c.enrollment.id, 'live');
+        await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, Date.now() + 30 * DAY, id).run();
+        ids.push((await json<Data<Extension>>(await extend(id, { days: 30 }, c.brand))).data.id);
+      }
+      return ids[1]!;
+    };
+    const [fromA, fromB] = [await held(a), await held(b)];
+    // Tomorrow the queue is down; the provider may have taken A's mail (no answer) and refuses B's.
+    const refusedTo = `${b.handle}@creators.test`;
+    setTransport(async (msg) => {
+      if (msg.to === refusedTo) throw new MailError('refused', 'provider refused');
+      if (msg.to === `${a.handle}@creators.test`) throw new MailError('unconfirmed', 'no answer');
+    });
+    const at = Date.now() + DAY + 60_000;
+    const down = { ...env, MAIL: { sendBatch: async () => { throw new Error('queue down'); } } } as unknown as Env;
+    await mailWaitingRightsExtensions(down, at);
+    const row = (id: string) => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM rights_extensions WHERE id = ?').bind(id).first();
+    expect([await row(fromA), await row(fromB)]).toEqual([{ mailed_at: at, mail_claimed_at: null }, { mailed_at: null, mail_claimed_at: null }]);
   });
 
   it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {

@@ -7,6 +7,7 @@
 // mails what this one could not; a claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS.
 import { giveBackClaims, IN_CAMPAIGN_SQL, mailedWithinADay, MAIL_CLAIM_LEASE_MS, markMailed, extensionMail, subjectsOf, type MailedRequest, type RightsExtensionRow } from '../db/rights-extensions';
 import { mailOrigin, type Env } from '../env';
+import { MailError } from '../lib/messages';
 import { queueNotices } from '../mail';
 
 // Requests claimed a run, oldest first; more are left to the next run, 15 minutes on.
@@ -27,6 +28,12 @@ export async function mailWaitingRightsExtensions(env: Env, now: number): Promis
   const { results: claimed } = await env.DB.prepare(CLAIM).bind(now, RIGHTS_EXTENSION_MAILS_PER_RUN).all<RightsExtensionRow>();
   if (claimed.length === 0) return 0;
   const ids = claimed.map((x) => x.id);
+  // The requests each mail names, by its idempotency key; a mail the queue and the provider both refused gives back
+  // only its own (one the provider may have taken is mailed: sent again it would be a second mail, under a new key
+  // once the set of requests changes).
+  const named = new Map<string, string[]>();
+  const failed = new Set<string>();
+  let handed: number;
   try {
     const subjects = new Map((await subjectsOf(env.DB, [...new Set(claimed.map((x) => x.submission_id))])).map((s) => [s.id, s]));
     const groups = new Map<string, MailedRequest[]>();
@@ -37,17 +44,24 @@ export async function mailWaitingRightsExtensions(env: Env, now: number): Promis
       groups.set(key, [...(groups.get(key) ?? []), { s, x }]);
     }
     const origin = mailOrigin(env);
-    const mails = await Promise.all([...groups.values()].map((requests) => extensionMail(requests, origin, now)));
-    const mailed = [...groups.values()].flat().map((r) => r.x.id);
-    // All or none: a mail the queue and the provider both refused is sent again next run, and one that did go has its
-    // idempotency key then, so it is not mailed twice.
-    if (mails.length > 0 && (await queueNotices(env, mails, 'rights_extension_mail_failed')) < mails.length) throw new Error('Not every rights extension mail was handed on.');
-    await markMailed(env.DB, mailed, now);
-    // Claimed but not mailed (its content was gone by the read): given back.
-    await giveBackClaims(env.DB, ids, now);
-    return mails.length;
+    const mails = await Promise.all(
+      [...groups.values()].map(async (requests) => {
+        const mail = await extensionMail(requests, origin, now);
+        named.set(mail.idempotencyKey!, requests.map((r) => r.x.id));
+        return mail;
+      }),
+    );
+    handed = await queueNotices(env, mails, 'rights_extension_mail_failed', async (mail, error) => {
+      if (!(error instanceof MailError && error.reason === 'unconfirmed')) for (const id of named.get(mail.idempotencyKey!) ?? []) failed.add(id);
+    });
   } catch (error) {
+    // Nothing is known to have left: every claim goes back.
     await giveBackClaims(env.DB, ids, now);
     throw error;
   }
+  const mailed = [...named.values()].flat().filter((id) => !failed.has(id));
+  await markMailed(env.DB, mailed, now);
+  // The refused mails' requests (and any a read missed) are given back for the next run.
+  await giveBackClaims(env.DB, ids, now);
+  return handed;
 }
