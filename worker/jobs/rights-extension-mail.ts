@@ -10,18 +10,23 @@ import { mailOrigin, type Env } from '../env';
 import { MailError } from '../lib/messages';
 import { queueNotices } from '../mail';
 
-// Requests claimed a run, oldest first; more are left to the next run, 15 minutes on.
+// Mails (brands and creators) a run sends, those waiting longest first; more are left to the next run, 15 minutes on.
 export const RIGHTS_EXTENSION_MAILS_PER_RUN = 200;
 
 // Open requests not mailed and not on their way (or claimed by a run that died), whose creator is in the campaign and
-// heard of no request of the brand's within the day. One statement, so overlapping runs claim each request once, and a
-// brand's held-back requests to one creator are claimed together. ?1 now, ?2 limit.
+// heard of no request of the brand's within the day, read as subjectsOf reads them (so a claimed one is always mailed).
+// The brands and creators whose request has waited longest are picked first, and every such request of theirs is
+// claimed with them, in one statement: overlapping runs claim each request once, and a run never splits a creator's
+// mail. ?1 now, ?2 how many brands and creators.
 const CLAIM = `UPDATE rights_extensions SET mail_claimed_at = ?1 WHERE id IN (
-  SELECT x.id FROM rights_extensions x JOIN submissions s ON s.id = x.submission_id JOIN enrollments e ON e.id = s.enrollment_id
-    JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
-  WHERE x.status = 'open' AND x.mailed_at IS NULL AND (x.mail_claimed_at IS NULL OR x.mail_claimed_at <= ?1 - ${MAIL_CLAIM_LEASE_MS})
-    AND ${IN_CAMPAIGN_SQL} AND NOT ${mailedWithinADay('e.brand_id', 'e.creator_id', '?1', { except: 'x.id' })}
-  ORDER BY x.created_at, x.id LIMIT ?2)
+  WITH waiting AS (
+    SELECT x.id, x.created_at, e.brand_id, e.creator_id FROM rights_extensions x JOIN submissions s ON s.id = x.submission_id
+      JOIN enrollments e ON e.id = s.enrollment_id JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
+      JOIN creators cr ON cr.id = e.creator_id JOIN brands b ON b.id = s.brand_id JOIN campaigns c ON c.id = e.campaign_id
+    WHERE x.status = 'open' AND x.mailed_at IS NULL AND (x.mail_claimed_at IS NULL OR x.mail_claimed_at <= ?1 - ${MAIL_CLAIM_LEASE_MS})
+      AND ${IN_CAMPAIGN_SQL} AND NOT ${mailedWithinADay('e.brand_id', 'e.creator_id', '?1', { except: 'x.id' })}),
+  pairs AS (SELECT brand_id, creator_id FROM waiting GROUP BY brand_id, creator_id ORDER BY min(created_at), brand_id, creator_id LIMIT ?2)
+  SELECT w.id FROM waiting w JOIN pairs p ON p.brand_id = w.brand_id AND p.creator_id = w.creator_id)
 RETURNING *`;
 
 export async function mailWaitingRightsExtensions(env: Env, now: number): Promise<number> {
