@@ -3,6 +3,7 @@ import type { WebhookMessage } from './webhooks/events';
 import type { MailMessage } from './mail';
 import type { Credential } from './lib/last-used';
 import { ApiError } from './lib/errors';
+import { log } from './lib/log';
 import { localEnvironment } from './lib/messages';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
@@ -63,8 +64,23 @@ export function publicOrigin(c: { env: Env; req: { url: string } }): string {
 // null: no links, and the mail says where to look instead. Cron runs pass no request.
 export function mailOrigin(env: Pick<Env, 'PUBLIC_ORIGIN' | 'ENVIRONMENT'>, request?: { url: string }): string | null {
   const configured = configuredOrigin(env.PUBLIC_ORIGIN);
-  if (configured || !request || !localEnvironment(env.ENVIRONMENT)) return configured;
-  return new URL(request.url).origin;
+  if (configured) return configured;
+  if (request && localEnvironment(env.ENVIRONMENT)) return new URL(request.url).origin;
+  // Deployed without one, every mail that is a link's point is refused (503) and the rest name none: said once an
+  // isolate, so the log shows why without a line for every refusal.
+  if (!localEnvironment(env.ENVIRONMENT) && !originWarned) {
+    originWarned = true;
+    log.warn('public_origin_unset', { hint: 'Set PUBLIC_ORIGIN (the https address Chorus is reached on) so mails can name links.' });
+  }
+  return null;
+}
+let originWarned = false;
+
+// What /healthz says of mails' links: PUBLIC_ORIGIN's, the request's own (local development), or none until
+// PUBLIC_ORIGIN is set (`public_origin_unset`: every mail that is a link's point answers 503).
+export function mailLinks(env: Pick<Env, 'PUBLIC_ORIGIN' | 'ENVIRONMENT'>): 'public_origin' | 'request' | 'public_origin_unset' {
+  if (configuredOrigin(env.PUBLIC_ORIGIN)) return 'public_origin';
+  return localEnvironment(env.ENVIRONMENT) ? 'request' : 'public_origin_unset';
 }
 
 export const PUBLIC_ORIGIN_UNSET =
