@@ -470,7 +470,7 @@ describe('gift tracking files and gift events', () => {
     await endpointsEnabled(w, true);
     const before = await state(w.brand.brandId);
     // Refused, nothing written: a viewer, another origin, another brand's or campaign's request, a received gift (as
-    // the API refuses it), one not shipped yet, a stale form, a blank number.
+    // the API refuses it), one not shipped yet, a stale form, a form without its version, a blank number.
     expect((await fix(shipped, { updatedAt: version }, w.viewer)).status).toBe(403);
     expect((await post(`${tab}/requests/${shipped}/tracking`, { carrier: 'DHL', trackingNumber: 'JD0146000099', updatedAt: version }, { cookie: w.manager, origin: 'https://evil.example' })).status).toBe(403);
     for (const id of [w.foreign, w.elsewhere]) expect((await fix(id, {})).status).toBe(404);
@@ -479,6 +479,9 @@ describe('gift tracking files and gift events', () => {
     expect([api.status, (await json<{ error: { code: string } }>(api)).error.code]).toEqual([409, 'gift_request_not_open']);
     expect((await fix(waiting, {})).status).toBe(409);
     expect((await fix(shipped, { updatedAt: new Date(Date.parse(version) - 1).toISOString() })).status).toBe(409);
+    const unversioned = await fix(shipped, {});
+    expect(unversioned.status).toBe(422);
+    expect(await unversioned.text()).toContain('reload the page and correct it again');
     const blank = await fix(shipped, { trackingNumber: '', updatedAt: version });
     expect(blank.status).toBe(422);
     expect(await blank.text()).toMatch(/<details open[^>]*>\s*<summary>Correct tracking/);

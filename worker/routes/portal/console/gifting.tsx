@@ -187,8 +187,9 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
 
 // A shipped gift's tracking corrected, as the admin API's ship call corrects it (shipGift, the same rules): audited as
 // gift.tracking_changed and, as there, neither mailed nor a webhook event; the creator's gift page shows the new
-// tracking. The form carries the version it was drawn with, so a correction made meanwhile is not overwritten. Only a
-// shipped request: one still waiting ships with its own form (and its mail), one that arrived keeps its tracking.
+// tracking. The form carries the version it was drawn with (required: 422 without), so a correction made meanwhile is
+// not overwritten. Only a shipped request: one still waiting ships with its own form (and its mail), one that arrived
+// keeps its tracking.
 // Nothing is mailed, so no origin is needed.
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
@@ -202,6 +203,10 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async 
   if (!status) throw notFound('gift request');
   // Never a ship: a request that is not shipped is refused before shipGift could ship it.
   if (status === 'requested') return renderGifting(c, campaign, { errors: ['This gift has not shipped yet: mark it shipped instead, which emails the creator.'] }, 409);
+  // Required here (the API's ship call may leave it out): without it a correction made meanwhile would be overwritten.
+  if (parsed.data.updatedAt === undefined) {
+    return renderGifting(c, campaign, { errors: ['This form does not say which version of the tracking it corrects, so nothing was saved: reload the page and correct it again.'], opened: { requestId, form: 'tracking', values: typed } }, 422);
+  }
   const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
