@@ -621,6 +621,18 @@ describe('usage rights', () => {
     expect([await row(fromA), await row(fromB)]).toEqual([{ mailed_at: at, mail_claimed_at: null }, { mailed_at: null, mail_claimed_at: null }]);
   });
 
+  it("a creator's removal from the campaign withdraws their requests still waiting, with the withdrawn event", async () => {
+    const c = await createMoneyBrand({ timezone: ZONE });
+    await c.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/rights', events: RX_EVENTS });
+    const id = await insertSubmission(c.brand.brandId, c.enrollment.id, 'live');
+    await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, Date.now() + 30 * DAY, id).run();
+    const asked = (await json<Data<Extension>>(await extend(id, { days: 30 }, c.brand))).data;
+    expect((await c.brand.api('PATCH', `/api/admin/enrollments/${c.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT status FROM rights_extensions WHERE id = ?').bind(asked.id).first('status')).toBe('withdrawn');
+    const withdrawn = "SELECT count(*) AS n FROM webhook_events WHERE brand_id = ? AND type = 'rights_extension.withdrawn'";
+    expect([await rowCount(withdrawn, c.brand.brandId), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_withdrawn'", c.enrollment.id)]).toEqual([1, 1]);
+  });
+
   it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {
     const { m } = w;
     const dayEndIn = (days: number) => dayEnd(addDays(dayOf(Date.now(), ZONE), days), ZONE);

@@ -267,6 +267,19 @@ export async function tellCreator(env: Env, asked: Asked): Promise<RightsExtensi
   return { ...x, mail_claimed_at: null };
 }
 
+// A creator removed from the campaign, or who leaves it, can no longer answer: their requests still waiting are
+// withdrawn in the removal's own batch (audited, with the withdrawn event), so none stays open, or waits on the cron's
+// mail, for good. Written only when the removal was (the enrollment removed at this `now`).
+export const withdrawOnRemoval = (db: D1Database, e: { brandId: string; enrollmentId: string }, why: 'removed' | 'left', actor: { type: 'admin_user' | 'api_key' | 'creator'; id: string }, now: number) => [
+  db
+    .prepare(
+      "UPDATE rights_extensions SET status = 'withdrawn', answered_at = ?1 WHERE status = 'open' AND submission_id IN (SELECT id FROM submissions WHERE enrollment_id = ?2) AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?2 AND e.status = 'removed' AND e.removed_at = ?1)",
+    )
+    .bind(now, e.enrollmentId),
+  auditIfChanged(db, { brandId: e.brandId, actorType: actor.type, actorId: actor.id, action: 'submission.rights_extension_withdrawn', targetType: 'enrollment', targetId: e.enrollmentId, details: { reason: why } }, now),
+  ...rightsExtensionEventStatements(db, 'rights_extension.withdrawn', { enrollmentId: e.enrollmentId }, now),
+];
+
 /** Withdraws the open request on the brand's content. 404: not the brand's; 409 `rights_extension_not_open`: none is open. */
 export async function withdrawRightsExtension(db: D1Database, brandId: string, submissionId: string, actor: Actor): Promise<RightsExtensionRow> {
   const now = Date.now();

@@ -232,8 +232,9 @@ const RIGHTS_EXTENSION_MOVES: Record<RightsExtensionEventType, string> = {
 };
 const rightsExtensionEventId = (type: RightsExtensionEventType) => `'evt_' || x.id || '_${type.slice('rights_extension.'.length)}'`;
 
-// ?1 the request (`id`) or the content whose open request moved (`submission`: a withdrawal names the content).
-const RIGHTS_EXTENSION_SELECTORS = { id: 'x.id = ?1', submission: 'x.submission_id = ?1' } as const;
+// ?1 the request (`id`), the content whose open request moved (`submission`: a withdrawal names the content), or the
+// enrollment whose requests moved (`enrollment`: withdrawn with the creator's removal).
+const RIGHTS_EXTENSION_SELECTORS = { id: 'x.id = ?1', submission: 'x.submission_id = ?1', enrollment: 'x.submission_id IN (SELECT id FROM submissions WHERE enrollment_id = ?1)' } as const;
 
 // The request as the admin API shows it (RightsExtension), with the content's enrollment, campaign and creator.
 const rightsExtensionEvent = (type: RightsExtensionEventType, selector: keyof typeof RIGHTS_EXTENSION_SELECTORS) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
@@ -249,9 +250,9 @@ JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creat
 WHERE ${RIGHTS_EXTENSION_SELECTORS[selector]} AND ${RIGHTS_EXTENSION_MOVES[type]} AND ${subscribed('x.brand_id', `'${type}'`)}
 ON CONFLICT(id) DO NOTHING`;
 
-/** To append after the write that may move request `id` (or content `submissionId`'s open request) at `now`. */
-export function rightsExtensionEventStatements(db: D1Database, type: RightsExtensionEventType, of: { id: string } | { submissionId: string }, now: number): D1PreparedStatement[] {
-  const [selector, bind] = 'id' in of ? (['id', of.id] as const) : (['submission', of.submissionId] as const);
+/** To append after the write that may move request `id` (content `submissionId`'s open request, enrollment `enrollmentId`'s requests) at `now`. */
+export function rightsExtensionEventStatements(db: D1Database, type: RightsExtensionEventType, of: { id: string } | { submissionId: string } | { enrollmentId: string }, now: number): D1PreparedStatement[] {
+  const [selector, bind] = 'id' in of ? (['id', of.id] as const) : 'submissionId' in of ? (['submission', of.submissionId] as const) : (['enrollment', of.enrollmentId] as const);
   const moved = fanOut(`e.id IN (SELECT ${rightsExtensionEventId(type)} FROM rights_extensions x WHERE ${RIGHTS_EXTENSION_SELECTORS[selector]} AND ${RIGHTS_EXTENSION_MOVES[type]})`);
   return [db.prepare(rightsExtensionEvent(type, selector)).bind(bind, now), due(db.prepare(moved).bind(bind, now))];
 }

@@ -18,6 +18,7 @@ import { addAdjustment, MAX_ADJUSTMENT_MINOR, type AdjustmentMade } from '../../
 import { dueDateInput } from '../../domain/content-due';
 import { dueAtAsked } from './campaigns';
 import { declineOnRemoval } from '../../db/gifting';
+import { withdrawOnRemoval } from '../../db/rights-extensions';
 
 const id = z.string().min(1).max(64);
 
@@ -138,8 +139,9 @@ export async function updateEnrollment(
   const [, audit] = await d1.batch([
     d1.prepare(update.sql).bind(...update.params),
     auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'enrollment.updated', targetType: 'enrollment', targetId: enrollmentId, details: { changes } }, now),
-    // Removed: their gift request still waiting to ship is declined with the removal (db/gifting.ts).
-    ...(values.status === 'removed' ? declineOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now) : []),
+    // Removed: their gift request still waiting to ship is declined with the removal (db/gifting.ts), and their
+    // requests to extend usage rights still waiting are withdrawn (db/rights-extensions.ts).
+    ...(values.status === 'removed' ? [...declineOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now), ...withdrawOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now)] : []),
   ]);
   if (audit!.meta.changes === 0) throw enrollmentChanged();
   return (await db.query.enrollments.findFirst({ where })) ?? null;

@@ -16,7 +16,7 @@ import { listConversions } from '../../db/conversion-list';
 import { creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics, type SubmissionContext } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
-import { answerRightsExtension, creatorExtensions, waitingRequests, type Answer } from '../../db/rights-extensions';
+import { answerRightsExtension, creatorExtensions, waitingRequests, type Answer, withdrawOnRemoval } from '../../db/rights-extensions';
 import { RIGHTS_EXTENSION_NOTE_MAX } from '../../domain/rights-extensions';
 import { parseRights, rightsKey, type UsageRights } from '../../domain/usage-rights';
 import { campaignEnded } from '../../domain/codes';
@@ -604,6 +604,7 @@ creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
   await db.batch([
     ...creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now),
     ...declineOnRemoval(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id }, 'left', { type: 'creator', id: creatorId }, now),
+    ...withdrawOnRemoval(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id }, 'left', { type: 'creator', id: creatorId }, now),
   ]);
   return c.redirect('/?left=1', 303);
 });
