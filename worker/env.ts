@@ -2,6 +2,8 @@ import type { ClickMessage } from './domain/clicks';
 import type { WebhookMessage } from './webhooks/events';
 import type { MailMessage } from './mail';
 import type { Credential } from './lib/last-used';
+import { ApiError } from './lib/errors';
+import { log } from './lib/log';
 import { localEnvironment } from './lib/messages';
 import { MIN_SECRET_LENGTH } from './lib/secrets';
 
@@ -33,8 +35,9 @@ export type Env = {
   MAIL_API_KEY?: string;
   MAIL_FROM?: string;
   MAIL_API_URL?: string;
-  // Optional: the https origin that links and mails name (https://chorus.example). Without it, the
-  // request's own origin, which a proxy or wildcard route in front of the worker may let a client choose.
+  // The https origin that links and mails name (https://chorus.example). Deployed, a mail names no other (a proxy or
+  // wildcard route in front of the worker may let a client choose the request's own): without it a request that
+  // mails a link is refused (mailLinkOrigin), and pages name the request's origin.
   PUBLIC_ORIGIN?: string;
 };
 
@@ -49,8 +52,8 @@ export function configuredOrigin(value: string | undefined): string | null {
   }
 }
 
-// The origin to put in a link someone else will open: a mailed reset link above all. Without a usable
-// PUBLIC_ORIGIN, the request's own origin.
+// The origin of links on the page that answers this request (and in an API's answer): the asker sees them, so the
+// request's own origin will do without a usable PUBLIC_ORIGIN. Never for a mail: mailOrigin, mailLinkOrigin.
 export function publicOrigin(c: { env: Env; req: { url: string } }): string {
   return configuredOrigin(c.env.PUBLIC_ORIGIN) ?? new URL(c.req.url).origin;
 }
@@ -61,8 +64,45 @@ export function publicOrigin(c: { env: Env; req: { url: string } }): string {
 // null: no links, and the mail says where to look instead. Cron runs pass no request.
 export function mailOrigin(env: Pick<Env, 'PUBLIC_ORIGIN' | 'ENVIRONMENT'>, request?: { url: string }): string | null {
   const configured = configuredOrigin(env.PUBLIC_ORIGIN);
-  if (configured || !request || !localEnvironment(env.ENVIRONMENT)) return configured;
-  return new URL(request.url).origin;
+  if (configured) return configured;
+  if (request && localEnvironment(env.ENVIRONMENT)) return new URL(request.url).origin;
+  // Deployed without one, every mail that is a link's point is refused (503) and the rest name none: said once an
+  // isolate, so the log shows why without a line for every refusal.
+  if (!localEnvironment(env.ENVIRONMENT) && !originWarned) {
+    originWarned = true;
+    log.warn('public_origin_unset', { hint: 'Set PUBLIC_ORIGIN (the https address Chorus is reached on) so mails can name links.' });
+  }
+  return null;
+}
+let originWarned = false;
+
+// What /healthz says of mails' links: PUBLIC_ORIGIN's, the request's own (local development), or none until
+// PUBLIC_ORIGIN is set (`public_origin_unset`: every mail that is a link's point answers 503).
+export function mailLinks(env: Pick<Env, 'PUBLIC_ORIGIN' | 'ENVIRONMENT'>): 'public_origin' | 'request' | 'public_origin_unset' {
+  if (configuredOrigin(env.PUBLIC_ORIGIN)) return 'public_origin';
+  return localEnvironment(env.ENVIRONMENT) ? 'request' : 'public_origin_unset';
+}
+
+export const PUBLIC_ORIGIN_UNSET =
+  'This Chorus does not know its public address yet, so it cannot email links: nothing was sent or changed. Ask whoever runs it to set PUBLIC_ORIGIN (its https address).';
+
+export const publicOriginUnset = () => new ApiError(503, 'public_origin_unset', PUBLIC_ORIGIN_UNSET, undefined, { 'Retry-After': '3600' });
+
+// The origin for a mail a request sends whose links are its point (a password or invitation link, a gift's page, a
+// review decision): mailOrigin's, or, deployed without PUBLIC_ORIGIN, the request is refused with 503
+// `public_origin_unset`. Called before the request writes anything, so a refusal leaves nothing behind. Pages that
+// answer a form check mailOrigin themselves, to show the form again with PUBLIC_ORIGIN_UNSET.
+// Where a security warning tells a console member to choose a new password: the page's link where Chorus knows its
+// address, otherwise its name, so a warning never waits for the setting.
+export function consoleForgotPlace(c: { env: Env; req: { url: string } }): string {
+  const origin = mailOrigin(c.env, c.req);
+  return origin ? `${origin}/console/forgot` : '"Forgot your password?" on the console\'s sign-in page';
+}
+
+export function mailLinkOrigin(c: { env: Env; req: { url: string } }): string {
+  const origin = mailOrigin(c.env, c.req);
+  if (origin === null) throw publicOriginUnset();
+  return origin;
 }
 
 // The one-click unsubscribe headers (RFC 8058) that mail apps show as their own button, for `path` under /v1: the app

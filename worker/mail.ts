@@ -25,8 +25,9 @@ const isNoticeMessage = (b: unknown): b is NoticeMessage => {
 
 // Queues notices, each with its own idempotency key so that a redelivered one is mailed once. If the queue
 // refuses them, they are sent from here, as before the queue: late and unpaced beats lost. Resolves with how many
-// were handed on (to the queue, or else to the provider).
-export async function queueNotices(env: Env, messages: Mail[], event: string): Promise<number> {
+// were handed on (to the queue, or else to the provider); each sent from here that the provider did not take goes to
+// `onFailure` (sendEach's) with its key, so a caller can tell which.
+export async function queueNotices(env: Env, messages: Mail[], event: string, onFailure?: (message: Mail, error: unknown) => Promise<void>): Promise<number> {
   const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: message.idempotencyKey ?? crypto.randomUUID() } }));
   const batches = queueBatches(bodies);
   let queued = 0;
@@ -37,7 +38,7 @@ export async function queueNotices(env: Env, messages: Mail[], event: string): P
     } catch (error) {
       const rest = batches.slice(i).flat();
       log.warn('notice_queue_failed', { event, count: rest.length, error });
-      return queued + (await sendEach(env, rest.map((b) => b.message), event));
+      return queued + (await sendEach(env, rest.map((b) => b.message), event, onFailure));
     }
   }
   return queued;

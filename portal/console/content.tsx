@@ -205,7 +205,7 @@ const ExtensionHistory: FC<{ history: RightsExtensionRow[]; timezone: string }> 
           </span>
         ) : null}
         {x.status === 'declined' ? <span class="timeline-note prewrap">{x.answer_note ? `Their note: ${x.answer_note}` : 'No note.'}</span> : null}
-        {x.status === 'open' && x.mailed_at === null ? <span class="timeline-note">Not emailed (another of your requests, still waiting for them, reached them within the day, or the mail could not be sent); it waits on their home page.</span> : null}
+        {x.status === 'open' && x.mailed_at === null ? <span class="timeline-note">Not emailed yet (another of your requests, still waiting for them, reached them within the day, or the mail could not be sent); it waits on their home page, and Chorus emails it once a day has passed.</span> : null}
       </li>
     ))}
   </ol>

@@ -1,7 +1,7 @@
 // A campaign's Gifting tab: the products creators pick from and the setting, then their requests to ship or
 // decline. Shipping addresses are shown to owners and managers only (the roles that ship).
 import type { FC } from 'hono/jsx';
-import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
+import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
 import { GiftAddress, GiftItems } from '../gifts';
 import { TrackingUploadForm } from './gift-tracking';
@@ -9,8 +9,41 @@ import { Badge, invalidIn, type FormError } from '../layout';
 import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
 export type ProductFormValues = { title: string; options: string; sku: string; value: string };
-/** A request's ship or decline form that was refused: drawn open, with what was typed. */
-export type OpenedForm = { requestId: string; form: 'ship' | 'decline'; values: Record<string, string> };
+/** A request's ship, decline or tracking form that was refused: drawn open, with what was typed. */
+export type OpenedForm = { requestId: string; form: 'ship' | 'decline' | 'tracking'; values: Record<string, string> };
+
+// A shipped gift's tracking, corrected (a typo, a parcel sent again under a new number): filled in with what is on
+// record, or with what was typed when it was refused. A link Chorus built from the carrier and number is left out,
+// so a corrected number gets its own; one the brand gave stays until they change it.
+const TrackingForm: FC<{ g: GiftRequestRow; base: string; errors?: FormError[]; typed?: Record<string, string> }> = ({ g, base, errors, typed }) => {
+  const given = g.tracking_url !== null && g.tracking_url !== trackingUrlFor(g.carrier ?? '', g.tracking_number ?? '') ? g.tracking_url : '';
+  return (
+    <details open={typed !== undefined}>
+      <summary>Correct tracking</summary>
+      <form method="post" action={`${base}/requests/${g.id}/tracking`} class="stack compact-form">
+        <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
+        <div class="field">
+          <label for={`carrier-${g.id}`}>Carrier</label>
+          <input id={`carrier-${g.id}`} name="carrier" type="text" list="carriers" required maxlength={40} value={typed?.carrier ?? g.carrier ?? ''} aria-invalid={invalidIn(errors, `carrier-${g.id}`)} />
+        </div>
+        <div class="field">
+          <label for={`tn-${g.id}`}>Tracking number</label>
+          <input id={`tn-${g.id}`} name="trackingNumber" type="text" required maxlength={40} autocomplete="off" value={typed?.trackingNumber ?? g.tracking_number ?? ''} aria-invalid={invalidIn(errors, `tn-${g.id}`)} />
+        </div>
+        <div class="field">
+          <label for={`tu-${g.id}`}>Tracking URL (optional)</label>
+          <input id={`tu-${g.id}`} name="trackingUrl" type="url" inputmode="url" maxlength={500} placeholder="https://…" aria-describedby={`tu-${g.id}-hint`} value={typed?.trackingUrl ?? given} aria-invalid={invalidIn(errors, `tu-${g.id}`)} />
+          <p id={`tu-${g.id}-hint`} class="hint">
+            Built for UPS, USPS, FedEx and DHL. The creator sees the new tracking on their gift page; no second email is sent.
+          </p>
+        </div>
+        <button type="submit" class="button">
+          Save tracking
+        </button>
+      </form>
+    </details>
+  );
+};
 
 export const GiftingPage: FC<{
   viewer: Viewer;
@@ -112,11 +145,11 @@ export const GiftingPage: FC<{
                             <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
                             <div class="field">
                               <label for={`carrier-${g.id}`}>Carrier</label>
-                              <input id={`carrier-${g.id}`} name="carrier" list="carriers" required maxlength={40} value={typedIn(g.id, 'ship', 'carrier')} aria-invalid={invalidIn(errors, `carrier-${g.id}`)} />
+                              <input id={`carrier-${g.id}`} name="carrier" type="text" list="carriers" required maxlength={40} value={typedIn(g.id, 'ship', 'carrier')} aria-invalid={invalidIn(errors, `carrier-${g.id}`)} />
                             </div>
                             <div class="field">
                               <label for={`tn-${g.id}`}>Tracking number</label>
-                              <input id={`tn-${g.id}`} name="trackingNumber" required maxlength={40} autocomplete="off" value={typedIn(g.id, 'ship', 'trackingNumber')} aria-invalid={invalidIn(errors, `tn-${g.id}`)} />
+                              <input id={`tn-${g.id}`} name="trackingNumber" type="text" required maxlength={40} autocomplete="off" value={typedIn(g.id, 'ship', 'trackingNumber')} aria-invalid={invalidIn(errors, `tn-${g.id}`)} />
                             </div>
                             <div class="field">
                               <label for={`tu-${g.id}`}>Tracking URL (optional)</label>
@@ -145,6 +178,8 @@ export const GiftingPage: FC<{
                           </form>
                         </details>
                       </>
+                    ) : g.status === 'shipped' ? (
+                      <TrackingForm g={g} base={base} errors={errors} typed={opened?.requestId === g.id && opened.form === 'tracking' ? opened.values : undefined} />
                     ) : null}
                   </td>
                 ) : null}

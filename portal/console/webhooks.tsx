@@ -61,6 +61,10 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'gift.shipped': 'a gift is marked shipped, with its tracking',
   'gift.received': 'a creator says their gift arrived',
   'gift.declined': 'a gift request will not ship: declined, or withdrawn by the creator',
+  'rights_extension.requested': 'your team asks a creator to extend the usage rights on a post',
+  'rights_extension.accepted': 'a creator accepts a request to extend usage rights',
+  'rights_extension.declined': 'a creator declines a request to extend usage rights',
+  'rights_extension.withdrawn': 'your team withdraws a request to extend usage rights',
 };
 
 export const WebhooksPage: FC<{

@@ -103,9 +103,12 @@ export class WorkerHost {
   /**
    * Starts the worker on `state` as local development would run it, except ENVIRONMENT=scenarios (which
    * arms the test-only fault switches and nothing else) and `vars` (FAULT_*) overriding wrangler.toml [vars].
+   * Outside local development a request that mails a link needs PUBLIC_ORIGIN (env.ts mailOrigin); the harness
+   * sets one, as a deploy would, rather than the worker treating `scenarios` as local (its port is not known yet,
+   * and no scenario follows a mailed link).
    */
   static async start(state, vars = {}) {
-    const child = fork(HOST_SCRIPT, [JSON.stringify({ scriptPath: state.scriptPath, persist: state.persist, root: ROOT, vars: { ENVIRONMENT: 'scenarios', ...vars } })], {
+    const child = fork(HOST_SCRIPT, [JSON.stringify({ scriptPath: state.scriptPath, persist: state.persist, root: ROOT, vars: { ENVIRONMENT: 'scenarios', PUBLIC_ORIGIN: 'https://chorus.scenarios.test', ...vars } })], {
       cwd: ROOT,
       // Its own process group: a crash test kills this host and its workerd together, and nothing else.
       detached: true,

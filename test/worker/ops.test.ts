@@ -61,6 +61,16 @@ describe('GET /healthz', () => {
     expect(await mail({ ENVIRONMENT: 'staging', MAIL_API_KEY: 're_test_key' })).toBe('unconfigured');
   });
 
+  it("says what origin mails' links name, still 200 deployed without PUBLIC_ORIGIN", async () => {
+    const links = async (vars: Record<string, string>) => {
+      const res = await fetchWith('/healthz', vars);
+      return [res.status, (await json<{ links: string }>(res)).links];
+    };
+    expect(await links({})).toEqual([200, 'request']);
+    expect(await links({ ENVIRONMENT: 'staging', PUBLIC_ORIGIN: 'https://chorus.example' })).toEqual([200, 'public_origin']);
+    expect(await links({ ENVIRONMENT: 'staging' })).toEqual([200, 'public_origin_unset']);
+  });
+
   it('answers 503 in the error shape, and logs why, when D1 is unreachable', async () => {
     const { result: res, lines } = await captureLogs(() => fetchWith('/healthz', { FAULT_D1: 'before', FAULT_D1_RATE: '1' }, { 'x-request-id': 'lb-0123456789' }));
     expect(res.status).toBe(503);

@@ -2,12 +2,14 @@
 // form), the creator grants with each draft (the tick, the terms the form showed, a revision), the grant's end
 // on the brand's calendar, and the content library (API, console page, CSV) with its filters and tenancy.
 import { env } from 'cloudflare:test';
+import migration0064 from '../../migrations/0064_rights_extension_events_and_mail.sql?raw';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatDate } from '../../portal/format';
 import type { Env } from '../../worker/env';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { mailReviewDigests } from '../../worker/jobs/review-digest';
-import { setTransport, type Message } from '../../worker/lib/messages';
+import { MailError, setTransport, type Message } from '../../worker/lib/messages';
+import { mailWaitingRightsExtensions } from '../../worker/jobs/rights-extension-mail';
 import { addDays, dayEnd, dayOf, dayStart } from '../../worker/domain/periods';
 import { grantView, rightsKey, type UsageRights } from '../../worker/domain/usage-rights';
 import { answerRightsExtension } from '../../worker/db/rights-extensions';
@@ -67,6 +69,7 @@ const extendAccepted = async (id: string, body: unknown) => {
   expect((await post(action, { words }, { cookie: w.m.cookie })).status).toBe(303);
 };
 const requests = (id: string) => rowCount('SELECT count(*) AS n FROM rights_extensions WHERE submission_id = ?', id);
+const RX_EVENTS = ['rights_extension.requested', 'rights_extension.accepted', 'rights_extension.declined', 'rights_extension.withdrawn'];
 
 describe('usage rights', () => {
   beforeAll(async () => {
@@ -453,6 +456,181 @@ describe('usage rights', () => {
     vi.restoreAllMocks();
     expect(answers.map((a) => a.outcome).sort()).toEqual(['accepted', 'already']);
     expect([await fees(id), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_accepted'", id)]).toEqual([1, 1]);
+  });
+
+  it('each request sends rights_extension.requested once, then one event for its answer or withdrawal; a refused one sends none', async () => {
+    const { m } = w;
+    const endpoint = (await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/rights', events: RX_EVENTS }))).data.id;
+    try {
+      // Asked, asked again while open (409), accepted twice (the second is the same answer), then declined (409).
+      const accepted = await grantedPost(Date.now() + 30 * DAY);
+      const asked = (await json<Data<Extension & Record<string, unknown>>>(await extend(accepted, { days: 90, scopes: ['partnership'], feeMinor: 15_000, note: 'Spring ads.' }))).data;
+      expect((await extend(accepted, { noEnd: true })).status).toBe(409);
+      const { words, action } = await shown(accepted);
+      for (let i = 0; i < 2; i++) expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(303);
+      expect((await post(action.replace('/accept', '/decline'), { note: 'No.' }, { cookie: m.cookie })).status).toBe(409);
+      // Declined twice; withdrawn twice (409), then answered (409).
+      const declined = await grantedPost(Date.now() + 30 * DAY);
+      expect((await extend(declined, { noEnd: true })).status).toBe(201);
+      const no = (await shown(declined)).action.replace('/accept', '/decline');
+      for (let i = 0; i < 2; i++) expect((await post(no, { note: 'Not for ads.' }, { cookie: m.cookie })).status).toBe(303);
+      const withdrawn = await grantedPost(Date.now() + 30 * DAY);
+      expect((await extend(withdrawn, { days: 30 })).status).toBe(201);
+      const late = await shown(withdrawn);
+      for (const status of [200, 409]) expect((await m.brand.api('POST', `/api/admin/content/${withdrawn}/rights-extension/withdraw`)).status).toBe(status);
+      expect((await post(late.action, { words: late.words }, { cookie: m.cookie })).status).toBe(409);
+
+      const { results } = await env.DB.prepare("SELECT type, payload FROM webhook_events WHERE brand_id = ? AND type LIKE 'rights_extension.%' ORDER BY rowid").bind(m.brand.brandId).all<{ type: string; payload: string }>();
+      const events = results.map((e) => ({ type: e.type, x: (JSON.parse(e.payload) as { rightsExtension: Record<string, unknown> }).rightsExtension }));
+      expect(events.map((e) => [e.type, e.x.submissionId])).toEqual([
+        ['rights_extension.requested', accepted],
+        ['rights_extension.accepted', accepted],
+        ['rights_extension.requested', declined],
+        ['rights_extension.declined', declined],
+        ['rights_extension.requested', withdrawn],
+        ['rights_extension.withdrawn', withdrawn],
+      ]);
+      const [requested, yes, , nope, , gone] = events.map((e) => e.x);
+      expect(requested).toEqual({
+        id: asked.id,
+        submissionId: accepted,
+        enrollmentId: m.enrollment.id,
+        campaignId: m.campaign.id,
+        creator: { id: m.creator.id, handle: m.handle },
+        status: 'open',
+        days: 90,
+        noEnd: false,
+        scopes: ['partnership'],
+        feeMinor: 15_000,
+        currency: 'USD',
+        note: 'Spring ads.',
+        askedAt: asked.askedAt,
+        answeredAt: null,
+        declineNote: null,
+        accepted: null,
+      });
+      // The answer as the API reads it afterwards, to the millisecond.
+      const history = async (id: string) => (await json<Data<Detail>>(await m.brand.api('GET', `/api/admin/content/${id}`))).data.rightsExtensions[0] as unknown as Record<string, unknown>;
+      const { creatorMailed: _, ...view } = await history(accepted);
+      expect(yes).toMatchObject({ ...view, status: 'accepted', accepted: { terms: words, scopes: ['organic', 'paid', 'partnership'] } });
+      expect(nope).toMatchObject({ status: 'declined', noEnd: true, days: null, declineNote: 'Not for ads.', answeredAt: (await history(declined)).answeredAt });
+      expect(gone).toMatchObject({ status: 'withdrawn', days: 30, declineNote: null, accepted: null });
+      expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?', endpoint)).toBe(6);
+    } finally {
+      await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(endpoint).run();
+    }
+  });
+
+  it('gives endpoints that had every default event the rights_extension events (0064), and leaves chosen lists alone', async () => {
+    const { m } = w;
+    const ten = ['conversion.created', 'conversion.attributed', 'conversion.reversed', 'refund.failed', 'submission.submitted', 'submission.reviewed', 'payout.closed', 'gift.shipped', 'gift.received', 'gift.declined'];
+    const rows = { all: [...ten].reverse(), more: [...ten, 'gift.requested'], some: ['conversion.created', 'gift.shipped'], done: [...ten, 'rights_extension.accepted'] };
+    const insert = env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, description, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, ?, '', 'x', ?, 0, 1, 1)");
+    await env.DB.batch(Object.entries(rows).map(([name, events]) => insert.bind(`whe_m65_${name}_${m.brand.brandId}`, m.brand.brandId, `http://127.0.0.1:9/${name}`, JSON.stringify(events))));
+    // Its data statement, the last (the first add a column and an index), run twice.
+    for (let i = 0; i < 2; i++) await env.DB.prepare(migration0064.split('--> statement-breakpoint').at(-1)!).run();
+    const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m65_%' AND brand_id = ?").bind(m.brand.brandId).all<{ id: string; events: string }>();
+    expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...rows.all, ...RX_EVENTS], more: [...rows.more, ...RX_EVENTS], some: rows.some, done: rows.done });
+    // A new endpoint gets them by default.
+    const made = await json<Data<{ id: string; events: string[] }>>(await m.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/default' }));
+    expect(made.data.events).toEqual([...ten, ...RX_EVENTS]);
+    await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
+  });
+
+  it("a request the daily limit held back is mailed by the next day's run, a failed send by the run after it, never two in a day", async () => {
+    const c = await createMoneyBrand({ timezone: ZONE });
+    const email = `${c.handle}@creators.test`;
+    const granted = async () => {
+      const id = await insertSubmission(c.brand.brandId, c.enrollment.id, 'live');
+      await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, Date.now() + 30 * DAY, id).run();
+      return id;
+    };
+    const ask = async (id: string) => (await json<Data<Extension>>(await extend(id, { days: 30 }, c.brand))).data;
+    const sent: Message[] = [];
+    setTransport(async (msg) => void (msg.to === email && sent.push(msg)));
+    // Today: the first request is mailed; two more wait on the creator's home page.
+    const [a, b, held] = [await granted(), await granted(), await granted()];
+    expect((await ask(a)).creatorMailed).toBe(true);
+    const [x, y] = [await ask(b), await ask(held)];
+    expect([x.creatorMailed, y.creatorMailed]).toEqual([false, false]);
+    await waitFor(async () => (sent.length > 0 ? true : null), 15_000);
+    // One of them was claimed by a worker that died before sending it: its claim has lapsed.
+    const t0 = Date.now();
+    await env.DB.prepare('UPDATE rights_extensions SET mail_claimed_at = ? WHERE id = ?').bind(t0 - 2 * 3_600_000, y.id).run();
+    const rows = () => env.DB.prepare('SELECT id, mailed_at, mail_claimed_at FROM rights_extensions WHERE id IN (?, ?) ORDER BY created_at').bind(x.id, y.id).all<{ id: string; mailed_at: number | null; mail_claimed_at: number | null }>().then((r) => r.results);
+    // The run's mails, as handed to the queue; `down`: the queue and the provider both refuse them.
+    const queued: Message[] = [];
+    const run = (at: number, down = false) =>
+      mailWaitingRightsExtensions(
+        { ...env, PUBLIC_ORIGIN: 'https://chorus.example', MAIL: { sendBatch: async (batch: { body: { message: Message } }[]) => {
+          if (down) throw new Error('queue down');
+          queued.push(...batch.map((m) => m.body.message).filter((m) => m.to === email));
+        } } } as unknown as Env,
+        at,
+      );
+    // Later today: nothing, the first request's mail is within the day.
+    await run(t0 + 3_600_000);
+    expect(queued).toEqual([]);
+    // Tomorrow, a run whose mail is refused everywhere: both stay unmailed, their claims given back.
+    setTransport(async () => {
+      throw new MailError('refused', 'provider refused');
+    });
+    await run(t0 + DAY + 60_000, true);
+    expect(await rows()).toEqual([{ id: x.id, mailed_at: null, mail_claimed_at: null }, { id: y.id, mailed_at: null, mail_claimed_at: null }]);
+    // The next run mails both in one mail, each with its words and its link, and records them mailed.
+    const next = t0 + DAY + 16 * 60_000;
+    await run(next);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.subject).toContain('asks to extend the usage rights on 2 of your posts');
+    for (const id of [b, held]) expect(queued[0]!.text).toContain(`https://chorus.example/submissions/${id}#rights-extension`);
+    expect(queued[0]!.text).toContain('Your grant runs 30 days longer');
+    expect(await rows()).toEqual([{ id: x.id, mailed_at: next, mail_claimed_at: null }, { id: y.id, mailed_at: next, mail_claimed_at: null }]);
+    const api = (await json<Data<Detail>>(await c.brand.api('GET', `/api/admin/content/${b}`))).data.rightsExtension;
+    expect(api?.creatorMailed).toBe(true);
+    // A request asked now waits a day, and the runs that day mail nothing more.
+    const later = await ask(await granted());
+    expect(later.creatorMailed).toBe(false);
+    await run(next + 3_600_000);
+    expect(queued).toHaveLength(1);
+  });
+
+  it("a run whose mail to one creator is refused gives back only that creator's requests; one the provider may have taken counts as mailed", async () => {
+    const [a, b] = [await createMoneyBrand({ timezone: ZONE }), await createMoneyBrand({ timezone: ZONE })];
+    setTransport(async () => {});
+    // Each brand's first request is mailed at once, its second held back by the daily limit.
+    const held = async (c: typeof a) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const id = await insertSubmission(c.brand.brandId, c.enrollment.id, 'live');
+        await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, Date.now() + 30 * DAY, id).run();
+        ids.push((await json<Data<Extension>>(await extend(id, { days: 30 }, c.brand))).data.id);
+      }
+      return ids[1]!;
+    };
+    const [fromA, fromB] = [await held(a), await held(b)];
+    // Tomorrow the queue is down; the provider may have taken A's mail (no answer) and refuses B's.
+    const refusedTo = `${b.handle}@creators.test`;
+    setTransport(async (msg) => {
+      if (msg.to === refusedTo) throw new MailError('refused', 'provider refused');
+      if (msg.to === `${a.handle}@creators.test`) throw new MailError('unconfirmed', 'no answer');
+    });
+    const at = Date.now() + DAY + 60_000;
+    const down = { ...env, MAIL: { sendBatch: async () => { throw new Error('queue down'); } } } as unknown as Env;
+    await mailWaitingRightsExtensions(down, at);
+    const row = (id: string) => env.DB.prepare('SELECT mailed_at, mail_claimed_at FROM rights_extensions WHERE id = ?').bind(id).first();
+    expect([await row(fromA), await row(fromB)]).toEqual([{ mailed_at: at, mail_claimed_at: null }, { mailed_at: null, mail_claimed_at: null }]);
+  });
+
+  it("a creator's removal from the campaign withdraws their requests still waiting, with the withdrawn event", async () => {
+    const c = await createMoneyBrand({ timezone: ZONE });
+    await c.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/rights', events: RX_EVENTS });
+    const id = await insertSubmission(c.brand.brandId, c.enrollment.id, 'live');
+    await env.DB.prepare('UPDATE submissions SET rights_terms = ?, rights_granted_at = ?, rights_until = ? WHERE id = ?').bind(rightsKey(YEAR), Date.now() - 300 * DAY, Date.now() + 30 * DAY, id).run();
+    const asked = (await json<Data<Extension>>(await extend(id, { days: 30 }, c.brand))).data;
+    expect((await c.brand.api('PATCH', `/api/admin/enrollments/${c.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    expect(await env.DB.prepare('SELECT status FROM rights_extensions WHERE id = ?').bind(asked.id).first('status')).toBe('withdrawn');
+    const withdrawn = "SELECT count(*) AS n FROM webhook_events WHERE brand_id = ? AND type = 'rights_extension.withdrawn'";
+    expect([await rowCount(withdrawn, c.brand.brandId), await rowCount("SELECT count(*) AS n FROM audit_log WHERE target_id = ? AND action = 'submission.rights_extension_withdrawn'", c.enrollment.id)]).toEqual([1, 1]);
   });
 
   it('going live for the first time after an accepted extension keeps the later end, and an extension to no end keeps none', async () => {

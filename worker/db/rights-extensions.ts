@@ -14,7 +14,9 @@ import { queueNotices } from '../mail';
 import type { Env } from '../env';
 import { iso } from '../lib/validate';
 import { STORY_FORMAT_LABELS } from '../../portal/format';
+import { sha256Hex } from '../lib/digest';
 import { auditIfChanged } from './audit';
+import { rightsExtensionEventStatements } from './webhooks';
 
 export type RightsExtensionRow = {
   id: string;
@@ -29,6 +31,7 @@ export type RightsExtensionRow = {
   asked_by_type: 'admin_user' | 'api_key';
   asked_by_id: string;
   mailed_at: number | null;
+  mail_claimed_at: number | null;
   terms_text: string | null;
   until_before: number | null;
   until_after: number | null;
@@ -88,7 +91,7 @@ export async function latestExtensions(db: D1Database, brandId: string, submissi
 }
 
 // The content a request is about, with what the checks and the words need. Scoped by brand or by creator.
-type Subject = GrantRow & {
+export type Subject = GrantRow & {
   id: string;
   brand_id: string;
   enrollment_id: string;
@@ -111,7 +114,20 @@ const SUBJECT_SQL = `SELECT s.id, s.brand_id, s.enrollment_id, s.story_format, s
 // A creator in the campaign is asked and answers: not one removed, nor one invited back after leaving who has not
 // rejoined yet (the statuses content-due reminders count), and only once they accepted the brand.
 const IN_CAMPAIGN: readonly string[] = ['active', 'paused', 'benched'];
-const IN_CAMPAIGN_SQL = `e.status IN ('active', 'paused', 'benched') AND r.accepted_at IS NOT NULL`;
+export const IN_CAMPAIGN_SQL = `e.status IN ('active', 'paused', 'benched') AND r.accepted_at IS NOT NULL`;
+
+/** How long a claimed mail may take to be handed on: an older claim is a worker that died between claim and send. */
+export const MAIL_CLAIM_LEASE_MS = 3_600_000;
+
+/**
+ * SQL true when another request of the brand's (`brand`) to the creator (`creator`) was mailed within the day before
+ * `now`, or has its mail on the way: the once-a-day limit. `openOnly`: only requests still waiting count (a new
+ * request after the waiting one was answered or withdrawn is mailed at once); `except`: the request itself.
+ */
+export const mailedWithinADay = (brand: string, creator: string, now: string, { openOnly = false, except = '' } = {}) =>
+  `EXISTS (SELECT 1 FROM enrollments oe JOIN submissions os ON os.enrollment_id = oe.id JOIN rights_extensions o ON o.submission_id = os.id
+     WHERE oe.creator_id = ${creator} AND oe.brand_id = ${brand}${openOnly ? " AND o.status = 'open'" : ''}${except ? ` AND o.id <> ${except}` : ''}
+       AND (o.mailed_at > ${now} - ${DAY_MS} OR o.mail_claimed_at > ${now} - ${MAIL_CLAIM_LEASE_MS}))`;
 
 /**
  * SQL for content `s` a request could be made on now, as far as its creator and its requests go: the creator in
@@ -123,6 +139,14 @@ const grantNow = (s: Subject): GrantNow => ({ scopes: termsInForce(s)?.scopes ??
 
 /** The piece of content as the console's and the API's request checks read it; null when it is not the brand's. */
 export const subjectOf = (db: D1Database, brandId: string, submissionId: string) => db.prepare(`${SUBJECT_SQL} WHERE s.id = ? AND s.brand_id = ?`).bind(submissionId, brandId).first<Subject>();
+
+/** Pieces of content by id, whatever the brand (the cron's mail), as subjectOf reads each. */
+export const subjectsOf = (db: D1Database, submissionIds: string[]) =>
+  db
+    .prepare(`${SUBJECT_SQL} WHERE s.id IN (SELECT value FROM json_each(?))`)
+    .bind(JSON.stringify(submissionIds))
+    .all<Subject>()
+    .then((r) => r.results);
 
 /** Why a request cannot be made on this content now (a 409 the caller raises), or null. */
 export function cannotAsk(s: Subject, now: number): ApiError | null {
@@ -153,9 +177,10 @@ export type Asked = { extension: RightsExtensionRow; mail: Message | null };
  * grant to extend, the creator gone, days on a grant without an end, nothing to extend, or one already open
  * (`details.requestId`). The creator is mailed (`mail`, handed on by tellCreator) unless another request of the
  * brand's that is still waiting reached them within a day, so a brand asking about ten posts at once sends one mail
- * and every request waits on their home page; a request made after the waiting one was answered or withdrawn (a
- * corrected request, a better offer) is mailed at once. The insert's `mailed_at` is the claim that makes the limit
- * hold for requests made at the same moment; tellCreator gives it back if the mail could not be handed on.
+ * and every request waits on their home page (the next day's cron mails the rest: jobs/rights-extension-mail.ts); a
+ * request made after the waiting one was answered or withdrawn (a corrected request, a better offer) is mailed at
+ * once. The insert claims the mail (`mail_claimed_at`), which makes the limit hold for requests made at the same
+ * moment; tellCreator turns the claim into `mailed_at` once the mail is handed on, or gives it back.
  */
 export async function askRightsExtension(db: D1Database, brandId: string, submissionId: string, input: RightsExtensionInput, actor: Actor, origin: string): Promise<Asked> {
   const s = await subjectOf(db, brandId, submissionId);
@@ -171,53 +196,89 @@ export async function askRightsExtension(db: D1Database, brandId: string, submis
   const [inserted, , read] = await db.batch([
     db
       .prepare(
-        `INSERT INTO rights_extensions (id, brand_id, submission_id, status, days, scopes, fee_minor, currency, note, asked_by_type, asked_by_id, mailed_at, created_at)
-         VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-           CASE WHEN EXISTS (SELECT 1 FROM enrollments oe JOIN submissions os ON os.enrollment_id = oe.id JOIN rights_extensions o ON o.submission_id = os.id
-             WHERE oe.creator_id = ?11 AND oe.brand_id = ?2 AND o.status = 'open' AND o.mailed_at > ?12 - ${DAY_MS}) THEN NULL ELSE ?12 END, ?12)
+        `INSERT INTO rights_extensions (id, brand_id, submission_id, status, days, scopes, fee_minor, currency, note, asked_by_type, asked_by_id, mail_claimed_at, created_at)
+         VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8, ?9, ?10, CASE WHEN ${mailedWithinADay('?2', '?11', '?12', { openOnly: true })} THEN NULL ELSE ?12 END, ?12)
          ON CONFLICT DO NOTHING`,
       )
       .bind(id, brandId, submissionId, ask.days, JSON.stringify(ask.scopes), ask.feeMinor, ask.currency, ask.note, actor.type, actor.id, s.creator_id, now),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'submission.rights_extension_asked', targetType: 'submission', targetId: submissionId, details: { requestId: id, days: ask.days, noEnd: ask.days === null, scopes: ask.scopes, feeMinor: ask.feeMinor, currency: ask.currency, note: ask.note } }, now),
     db.prepare("SELECT * FROM rights_extensions WHERE submission_id = ? AND status = 'open'").bind(submissionId),
+    ...rightsExtensionEventStatements(db, 'rights_extension.requested', { id }, now),
   ]);
   const open = (read?.results?.[0] as RightsExtensionRow | undefined) ?? null;
   if ((inserted?.meta.changes ?? 0) === 0 || !open || open.id !== id) {
     throw new ApiError(409, 'rights_extension_open', 'A request on this content is already waiting for the creator: withdraw it first to ask something else.', { requestId: open?.id ?? null });
   }
-  return { extension: open, mail: open.mailed_at === null ? null : askedMail(s, open, origin, now) };
+  return { extension: open, mail: open.mail_claimed_at === null ? null : await extensionMail([{ s, x: open }], origin, now) };
 }
 
 const postName = (s: Pick<Subject, 'story_format' | 'campaign_name'>) => `your ${(STORY_FORMAT_LABELS[s.story_format] ?? s.story_format).toLowerCase()} post for ${s.campaign_name}`;
 
-// The one mail a request sends (keyed by it, so a notice delivered twice is mailed once): what is asked in the words
-// the page shows, and the link to answer it.
-function askedMail(s: Subject, x: RightsExtensionRow, origin: string, now: number): Message {
+/** A request and the content it is about, for its mail. */
+export type MailedRequest = { s: Subject; x: RightsExtensionRow };
+
+// The mail about one brand's requests to one creator (the ask's own, or the cron's for those held back, oldest first):
+// what each asks in the words its page shows, and the link to answer it; without an origin (a cron run without
+// PUBLIC_ORIGIN), where to find them. One request's mail is keyed by it, as the ask's, so a mail sent again after a
+// worker died is mailed once; several are keyed by the set.
+export async function extensionMail(requests: MailedRequest[], origin: string | null, now: number): Promise<Message> {
+  const [first] = requests as [MailedRequest];
+  const brand = first.s.brand_name;
+  const words = ({ s, x }: MailedRequest) => extensionInWords(askOf(x), grantNow(s), brand, now, zoneOrUtc(s.timezone));
+  const answer = ({ s }: MailedRequest) => (origin ? `Accept or decline it here: ${origin}/submissions/${s.id}#rights-extension` : 'Accept or decline it on its page in your Chorus portal: your home page lists it.');
+  const one = requests.length === 1;
   return {
-    to: s.email,
-    subject: `${s.brand_name} asks to extend the usage rights on ${postName(s)}`,
-    text: [
-      `${s.brand_name} asks for more use of ${postName(s)}:`,
-      extensionInWords(askOf(x), grantNow(s), s.brand_name, now, zoneOrUtc(s.timezone)),
-      `Accept or decline it here: ${origin}/submissions/${s.id}#rights-extension`,
-      'Nothing changes unless you accept. Any other requests waiting for you are on your home page.',
-    ].join('\n\n'),
-    idempotencyKey: `rights-extension:${x.id}`,
+    to: first.s.email,
+    subject: one ? `${brand} asks to extend the usage rights on ${postName(first.s)}` : `${brand} asks to extend the usage rights on ${requests.length} of your posts`,
+    text: (one
+      ? [`${brand} asks for more use of ${postName(first.s)}:`, words(first), answer(first), 'Nothing changes unless you accept. Any other requests waiting for you are on your home page.']
+      : [
+          `${brand} asks for more use of ${requests.length} of your posts. Nothing changes unless you accept.`,
+          ...requests.map((r) => [`${postName(r.s).replace(/^your/, 'Your')}:`, words(r), answer(r)].join('\n')),
+          'Every request waiting for you is on your home page too.',
+        ]
+    ).join('\n\n'),
+    idempotencyKey: one ? `rights-extension:${first.x.id}` : `rights-extensions:${await sha256Hex(requests.map((r) => r.x.id).join(','))}`,
   };
 }
 
+// ?1 the requests (a JSON array of ids), ?2 the claim. Handed on: the claim becomes the mail's time. Not: given back,
+// so the request says it was not mailed and the next cron run mails it.
+const MAILED = 'UPDATE rights_extensions SET mailed_at = mail_claimed_at, mail_claimed_at = NULL WHERE id IN (SELECT value FROM json_each(?1)) AND mail_claimed_at = ?2';
+const UNCLAIMED = 'UPDATE rights_extensions SET mail_claimed_at = NULL WHERE id IN (SELECT value FROM json_each(?1)) AND mail_claimed_at = ?2';
+export const markMailed = (db: D1Database, ids: string[], claim: number) => db.prepare(MAILED).bind(JSON.stringify(ids), claim).run();
+export const giveBackClaims = (db: D1Database, ids: string[], claim: number) => db.prepare(UNCLAIMED).bind(JSON.stringify(ids), claim).run();
+
 /**
- * Hands a request's mail to the mail queue (or, when the queue refuses it, to the provider) and answers the request
- * as it then stands: one that neither took is marked not mailed, so it says so and holds back no later request.
+ * Hands a request's mail to the mail queue (or, when the queue refuses it, to the provider), then records it mailed,
+ * and answers the request as it then stands. One that neither took gives its claim back: it says it was not mailed,
+ * holds back no later request, and the next cron run mails it.
  */
 export async function tellCreator(env: Env, asked: Asked): Promise<RightsExtensionRow> {
   const x = asked.extension;
-  if (!asked.mail) return x;
+  const claim = x.mail_claimed_at;
+  if (!asked.mail || claim === null) return x;
   const handed = await queueNotices(env, [asked.mail], 'rights_extension_mail_failed').catch((error: unknown) => (log.error('rights_extension_mail_failed', { error }), 0));
-  if (handed > 0) return x;
-  await env.DB.prepare('UPDATE rights_extensions SET mailed_at = NULL WHERE id = ? AND mailed_at = ?').bind(x.id, x.mailed_at).run();
-  return { ...x, mailed_at: null };
+  if (handed > 0) {
+    await markMailed(env.DB, [x.id], claim);
+    return { ...x, mailed_at: claim, mail_claimed_at: null };
+  }
+  await giveBackClaims(env.DB, [x.id], claim);
+  return { ...x, mail_claimed_at: null };
 }
+
+// A creator removed from the campaign, or who leaves it, can no longer answer: their requests still waiting are
+// withdrawn in the removal's own batch (audited, with the withdrawn event), so none stays open, or waits on the cron's
+// mail, for good. Written only when the removal was (the enrollment removed at this `now`).
+export const withdrawOnRemoval = (db: D1Database, e: { brandId: string; enrollmentId: string }, why: 'removed' | 'left', actor: { type: 'admin_user' | 'api_key' | 'creator'; id: string }, now: number) => [
+  db
+    .prepare(
+      "UPDATE rights_extensions SET status = 'withdrawn', answered_at = ?1 WHERE status = 'open' AND submission_id IN (SELECT id FROM submissions WHERE enrollment_id = ?2) AND EXISTS (SELECT 1 FROM enrollments e WHERE e.id = ?2 AND e.status = 'removed' AND e.removed_at = ?1)",
+    )
+    .bind(now, e.enrollmentId),
+  auditIfChanged(db, { brandId: e.brandId, actorType: actor.type, actorId: actor.id, action: 'submission.rights_extension_withdrawn', targetType: 'enrollment', targetId: e.enrollmentId, details: { reason: why } }, now),
+  ...rightsExtensionEventStatements(db, 'rights_extension.withdrawn', { enrollmentId: e.enrollmentId }, now),
+];
 
 /** Withdraws the open request on the brand's content. 404: not the brand's; 409 `rights_extension_not_open`: none is open. */
 export async function withdrawRightsExtension(db: D1Database, brandId: string, submissionId: string, actor: Actor): Promise<RightsExtensionRow> {
@@ -225,6 +286,7 @@ export async function withdrawRightsExtension(db: D1Database, brandId: string, s
   const [withdrawn] = await db.batch([
     db.prepare("UPDATE rights_extensions SET status = 'withdrawn', answered_at = ? WHERE submission_id = ? AND brand_id = ? AND status = 'open' RETURNING *").bind(now, submissionId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'submission.rights_extension_withdrawn', targetType: 'submission', targetId: submissionId }, now),
+    ...rightsExtensionEventStatements(db, 'rights_extension.withdrawn', { submissionId }, now),
   ]);
   const row = (withdrawn?.results?.[0] as RightsExtensionRow | undefined) ?? null;
   if (row) return row;
@@ -306,6 +368,7 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
     const [declined] = await db.batch([
       db.prepare("UPDATE rights_extensions SET status = 'declined', answered_at = ?, answer_note = ? WHERE id = ? AND status = 'open' RETURNING *").bind(now, answer.note, x.id),
       auditIfChanged(db, { ...audit, action: 'submission.rights_extension_declined', details: { requestId: x.id, note: answer.note } }, now),
+      ...rightsExtensionEventStatements(db, 'rights_extension.declined', { id: x.id }, now),
     ]);
     const row = (declined?.results?.[0] as RightsExtensionRow | undefined) ?? null;
     return row ? { outcome: 'declined', extension: row } : settled(db, x.id, wanted, notOpen);
@@ -352,6 +415,8 @@ export async function answerRightsExtension(db: D1Database, creatorId: string, s
         .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, x.fee_minor, x.currency, periodOf(now, zone), s.id, `rights_extension:${x.id}`, now, now, note, x.id, key),
     );
   }
+  // Last: the event reads the request as this batch leaves it (terms, ends and uses), and only if it moved now.
+  statements.push(...rightsExtensionEventStatements(db, 'rights_extension.accepted', { id: x.id }, now));
   const [accepted] = await db.batch(statements);
   if ((accepted?.meta.changes ?? 0) > 0) return { outcome: 'accepted', extension: { ...x, status: 'accepted', answered_at: now, answer_key: key, terms_text: words, until_before: grant.until, until_after: until, scopes_after: JSON.stringify(scopes) } };
   // Still open: the creator left the campaign meanwhile, or the words moved.

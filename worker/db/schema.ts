@@ -872,9 +872,12 @@ export const rightsExtensions = sqliteTable(
     note: text('note').notNull().default(''),
     askedByType: text('asked_by_type', { enum: ['admin_user', 'api_key'] }).notNull(),
     askedById: text('asked_by_id').notNull(),
-    // When the creator was mailed about it (claimed with the insert, given back if the mail could not be handed on);
-    // null: not mailed (another waiting request of the brand's reached them within a day, or the mail failed).
+    // When the mail about it was handed on (to the mail queue, or the provider); null: not mailed yet (another request of
+    // the brand's reached them within a day, or the mail failed): the cron mails it later (jobs/rights-extension-mail.ts).
     mailedAt: integer('mailed_at'),
+    // A mail on its way: claimed (by the ask, or a cron run) before it is sent, given back if it could not be, turned
+    // into mailed_at once it was. A claim older than an hour is a worker that died between the two: mailed again.
+    mailClaimedAt: integer('mail_claimed_at'),
     // On acceptance: the terms in words as the creator read them, and the grant's end and uses before and after.
     termsText: text('terms_text'),
     untilBefore: integer('until_before'),
@@ -895,6 +898,8 @@ export const rightsExtensions = sqliteTable(
     index('rights_extensions_submission').on(t.submissionId, t.createdAt),
     // The brand's answered requests by when (the review digest's "creators answered").
     index('rights_extensions_brand_answered').on(t.brandId, t.answeredAt).where(sql`answered_at IS NOT NULL`),
+    // Open requests not mailed yet, oldest first: what the cron mails.
+    index('rights_extensions_unmailed').on(t.createdAt).where(sql`status = 'open' AND mailed_at IS NULL`),
   ],
 );
 
@@ -1097,6 +1102,10 @@ export const webhookEventTypes = [
   'gift.shipped',
   'gift.received',
   'gift.declined',
+  'rights_extension.requested',
+  'rights_extension.accepted',
+  'rights_extension.declined',
+  'rights_extension.withdrawn',
 ] as const;
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';

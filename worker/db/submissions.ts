@@ -223,6 +223,9 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   return to;
 }
 
+/** The actions whose creator is mailed (decisionNotice), with a link: a request making one needs an origin to name. */
+export const mailsCreator = (action: SubmissionAction) => action === 'approve' || action === 'request_changes' || action === 'reject' || action === 'not_live';
+
 // What the creator hears when the brand decides on a draft: the decision, the reviewer's note, and where to
 // act on it. A draft approved, sent back or turned down is news they would otherwise only find by looking.
 export function decisionNotice(

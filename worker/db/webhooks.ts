@@ -218,6 +218,45 @@ export function giftEventStatements(db: D1Database, type: GiftEventType, of: { i
   return [db.prepare(giftEvent(type, selector)).bind(bind, now), due(db.prepare(moved).bind(bind, now))];
 }
 
+// ---------- Requests to extend usage rights (db/rights-extensions.ts) ----------
+
+export type RightsExtensionEventType = Extract<WebhookEventType, `rights_extension.${string}`>;
+
+// Each is written by the batch whose write moved the request (made it, or answered or withdrew it at that batch's
+// `now`, ?2), and its id derives from the request and the move: a request is asked, and ends, once.
+const RIGHTS_EXTENSION_MOVES: Record<RightsExtensionEventType, string> = {
+  'rights_extension.requested': "x.status = 'open' AND x.created_at = ?2",
+  'rights_extension.accepted': "x.status = 'accepted' AND x.answered_at = ?2",
+  'rights_extension.declined': "x.status = 'declined' AND x.answered_at = ?2",
+  'rights_extension.withdrawn': "x.status = 'withdrawn' AND x.answered_at = ?2",
+};
+const rightsExtensionEventId = (type: RightsExtensionEventType) => `'evt_' || x.id || '_${type.slice('rights_extension.'.length)}'`;
+
+// ?1 the request (`id`), the content whose open request moved (`submission`: a withdrawal names the content), or the
+// enrollment whose requests moved (`enrollment`: withdrawn with the creator's removal).
+const RIGHTS_EXTENSION_SELECTORS = { id: 'x.id = ?1', submission: 'x.submission_id = ?1', enrollment: 'x.submission_id IN (SELECT id FROM submissions WHERE enrollment_id = ?1)' } as const;
+
+// The request as the admin API shows it (RightsExtension), with the content's enrollment, campaign and creator.
+const rightsExtensionEvent = (type: RightsExtensionEventType, selector: keyof typeof RIGHTS_EXTENSION_SELECTORS) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+SELECT ${rightsExtensionEventId(type)}, x.brand_id, '${type}', json_object('rightsExtension', json_object(
+    'id', x.id, 'submissionId', x.submission_id, 'enrollmentId', s.enrollment_id, 'campaignId', en.campaign_id, 'creator', ${creatorJson('cr')},
+    'status', x.status, 'days', x.days, 'noEnd', json(CASE WHEN x.days IS NULL THEN 'true' ELSE 'false' END), 'scopes', json(x.scopes),
+    'feeMinor', x.fee_minor, 'currency', x.currency, 'note', x.note, 'askedAt', ${isoMs('x.created_at')}, 'answeredAt', ${isoMs('x.answered_at')},
+    'declineNote', CASE WHEN x.status = 'declined' THEN COALESCE(x.answer_note, '') END,
+    'accepted', CASE WHEN x.status = 'accepted' THEN json_object('terms', x.terms_text, 'untilBefore', ${isoMs('x.until_before')}, 'until', ${isoMs('x.until_after')},
+      'scopes', json(x.scopes_after)) END)), ?2
+FROM rights_extensions x JOIN submissions s ON s.id = x.submission_id JOIN enrollments en ON en.id = s.enrollment_id
+JOIN brand_creators cr ON cr.brand_id = en.brand_id AND cr.creator_id = en.creator_id
+WHERE ${RIGHTS_EXTENSION_SELECTORS[selector]} AND ${RIGHTS_EXTENSION_MOVES[type]} AND ${subscribed('x.brand_id', `'${type}'`)}
+ON CONFLICT(id) DO NOTHING`;
+
+/** To append after the write that may move request `id` (content `submissionId`'s open request, enrollment `enrollmentId`'s requests) at `now`. */
+export function rightsExtensionEventStatements(db: D1Database, type: RightsExtensionEventType, of: { id: string } | { submissionId: string } | { enrollmentId: string }, now: number): D1PreparedStatement[] {
+  const [selector, bind] = 'id' in of ? (['id', of.id] as const) : 'submissionId' in of ? (['submission', of.submissionId] as const) : (['enrollment', of.enrollmentId] as const);
+  const moved = fanOut(`e.id IN (SELECT ${rightsExtensionEventId(type)} FROM rights_extensions x WHERE ${RIGHTS_EXTENSION_SELECTORS[selector]} AND ${RIGHTS_EXTENSION_MOVES[type]})`);
+  return [db.prepare(rightsExtensionEvent(type, selector)).bind(bind, now), due(db.prepare(moved).bind(bind, now))];
+}
+
 // ---------- Endpoints and the delivery log (admin API, console) ----------
 
 export type EndpointRow = {

@@ -10,6 +10,7 @@ import { mailEarningsDigests } from './earnings-digest';
 import { mailWeeklyReports } from './weekly-report';
 import { mailContentDueReminders } from './content-due';
 import { mailMessageNotices } from './message-mail';
+import { mailWaitingRightsExtensions } from './rights-extension-mail';
 import { FILL_BASIS_PERIODS } from '../db/money';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
@@ -68,6 +69,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('message_mail', async () => {
     const mailed = await mailMessageNotices(env, controller.scheduledTime);
     if (mailed > 0) log.info('message_mails_queued', { cron: controller.cron, mailed });
+  });
+  await job('rights_extension_mail', async () => {
+    const mailed = await mailWaitingRightsExtensions(env, controller.scheduledTime);
+    if (mailed > 0) log.info('rights_extension_mails_queued', { cron: controller.cron, mailed });
   });
   if (failed.length > 0) throw failed[0];
 }

@@ -130,6 +130,16 @@ async function httpSend(setup: Extract<MailSetup, { kind: 'http' }>, message: Me
   throw new MailError(reason, maybeSent ? 'The mail provider did not confirm the message; it may still arrive.' : 'The mail provider did not accept the message.');
 }
 
+// No mail can leave here (a deployed worker without a provider): the problem, logged as a send that found no provider
+// logs it; null otherwise. Routes that mail a link ask this before the link's origin (mailLinkOrigin), so the answer
+// names the first thing to set up, as /forgot and the console's links do.
+export function mailUnconfigured(env: MessageEnv): string | null {
+  const setup = mailSetup(env);
+  if (setup.kind !== 'unconfigured') return null;
+  log.error('message_failed', { error: setup.problem });
+  return setup.problem;
+}
+
 export const defaultTransport: Transport = async (message, env) => {
   const setup = mailSetup(env);
   if (setup.kind === 'http') return httpSend(setup, message);

@@ -28,7 +28,7 @@ export const ROUTES_DESCRIBED_HERE: Record<string, OperationSpec> = {
     tag: 'Meta',
     auth: null,
     summary: 'Health check',
-    description: 'For load balancers and deploy checks: 200 only when D1 answers. `mail` says whether the worker can send password links.',
+    description: 'For load balancers and deploy checks: 200 only when D1 answers. `mail` says whether the worker can send password links, `links` whether mails can name links (neither fails the check).',
     responses: {
       200: {
         description: 'The worker and its database answer.',
@@ -42,6 +42,10 @@ export const ROUTES_DESCRIBED_HERE: Record<string, OperationSpec> = {
               .enum(['http', 'log', 'unconfigured'])
               .optional()
               .meta({ description: "How password links leave: a mail provider's API, the log (local development), or not at all until MAIL_API_KEY and MAIL_FROM are set." }),
+            links: z
+              .enum(['public_origin', 'request', 'public_origin_unset'])
+              .optional()
+              .meta({ description: "The origin mails' links name: PUBLIC_ORIGIN, the request's own (local development), or none until PUBLIC_ORIGIN is set, when every mail whose point is a link answers 503 `public_origin_unset`." }),
           })
           .meta({ id: 'Health' }),
       },

@@ -464,7 +464,7 @@ export const RightsExtension = z
     currency,
     note: example(z.string(), 'For the spring paid campaign.'),
     askedAt: time,
-    creatorMailed: z.boolean().meta({ description: 'Whether the creator was emailed about it (the mail was handed to the mail service): not when another of your requests, still waiting for them, reached them within the day (they see it on their home page), nor when the mail could not be sent.' }),
+    creatorMailed: z.boolean().meta({ description: 'Whether the creator was emailed about it (the mail was handed to the mail service): not yet when another of your requests, still waiting for them, reached them within the day (they see it on their home page), nor when the mail could not be sent; such a request is mailed by the cron once a day has passed since the last mail about your requests, while it waits.' }),
     answeredAt: time.nullable().meta({ description: 'When it was accepted, declined or withdrawn.' }),
     declineNote: example(z.string(), 'Happy to talk about a longer paid run next month.').nullable().meta({ description: "The creator's note with a decline ('' for none); null unless declined." }),
     accepted: z

@@ -1,7 +1,8 @@
 // GET /healthz: for load balancers, deploy checks and `npm run dev`. Answers 200 only when D1 answers, and
-// says how password links leave (lib/messages.ts), so a deploy without a mail provider shows it.
+// says how password links leave (lib/messages.ts) and what origin their links name (env.ts mailLinks), so a deploy
+// without a mail provider or PUBLIC_ORIGIN shows it. Neither fails the check: the worker serves everything else.
 import { Hono } from 'hono';
-import type { AppEnv } from '../env';
+import { mailLinks, type AppEnv } from '../env';
 import { ApiError } from '../lib/errors';
 import { log } from '../lib/log';
 import { mailSetup } from '../lib/messages';
@@ -17,7 +18,7 @@ health.get('/', async (c) => {
   }
   const version = c.env.CF_VERSION_METADATA;
   return c.json(
-    { ok: true, version: version?.id || null, commit: c.env.COMMIT_SHA || null, time: new Date().toISOString(), mail: mailSetup(c.env).kind },
+    { ok: true, version: version?.id || null, commit: c.env.COMMIT_SHA || null, time: new Date().toISOString(), mail: mailSetup(c.env).kind, links: mailLinks(c.env) },
     200,
     { 'Cache-Control': 'no-store' },
   );

@@ -178,9 +178,10 @@ describe('gift tracking files and gift events', () => {
     await env.DB.prepare(migration0061).run();
     const { results } = await env.DB.prepare("SELECT id, events FROM webhook_endpoints WHERE id LIKE 'whe_m62_%' AND brand_id = ?").bind(w.brand.brandId).all<{ id: string; events: string }>();
     expect(Object.fromEntries(results.map((r) => [r.id.split('_')[2], JSON.parse(r.events) as string[]]))).toEqual({ all: [...[...seven].reverse(), ...GIFT_EVENTS.slice(1)], some: rows.some, done: rows.done });
-    // A new endpoint gets all but gift.requested by default, and its console row says so.
+    // A new endpoint gets all but gift.requested by default (events added since included), and its console row says so.
     const made = await json<Data<{ id: string; events: string[] }>>(await w.brand.api('POST', '/api/admin/webhooks/endpoints', { url: `${DEAD_URL}/default` }));
-    expect(made.data.events).toEqual([...seven, ...GIFT_EVENTS.slice(1)]);
+    expect(made.data.events.slice(0, 10)).toEqual([...seven, ...GIFT_EVENTS.slice(1)]);
+    expect(made.data.events).not.toContain('gift.requested');
     expect(await (await get('/console/webhooks', w.manager)).text()).toContain('All events but gift.requested');
     await env.DB.prepare('UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?').bind(made.data.id).run();
   });
@@ -445,5 +446,63 @@ describe('gift tracking files and gift events', () => {
     expect(mails).toHaveLength(201);
     expect(await rowCount("SELECT count(*) AS n FROM gift_requests WHERE campaign_id = ? AND status = 'shipped'", campaignId)).toBe(201);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.shipped' AND actor_id = 'key_bulk'", w.brand.brandId)).toBe(201);
+  });
+
+  it("corrects one shipped gift's tracking from its row on the Gifting tab, as the API does: audited, no mail, no event", async () => {
+    const w = await shared();
+    const { campaignId, ids } = await seedRequests(w, 3, Date.now() - 60_000);
+    const [shipped, received, waiting] = ids as [string, string, string];
+    const emails = (await env.DB.prepare('SELECT c.email FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN creators c ON c.id = e.creator_id WHERE g.id IN (?, ?)').bind(shipped, received).all<{ email: string }>()).results.map((r) => r.email);
+    // Shipped through the API, each mailed once (waited for here, so no mail of theirs is counted below).
+    const shipMails = await mailsTo(emails, async () => {
+      for (const id of [shipped, received]) expect((await w.brand.api('POST', `/api/admin/gift-requests/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000200' })).status).toBe(200);
+    }, 2);
+    expect(shipMails).toHaveLength(2);
+    await env.DB.prepare("UPDATE gift_requests SET status = 'received', received_at = ? WHERE id = ?").bind(Date.now(), received).run();
+    const tab = `/console/campaigns/${campaignId}/gifting`;
+    const fix = (id: string, fields: Record<string, string>, cookie = w.manager, base = tab) => post(`${base}/requests/${id}/tracking`, { carrier: 'DHL', trackingNumber: 'JD0146000099', trackingUrl: '', ...fields }, { cookie });
+    // The form is on the shipped row only, for owners and managers, drawn with the version it corrects.
+    const page = await (await get(tab, w.manager)).text();
+    expect(page).toContain(`${tab}/requests/${shipped}/tracking`);
+    for (const id of [received, waiting]) expect(page).not.toContain(`${tab}/requests/${id}/tracking`);
+    expect(await (await get(tab, w.viewer)).text()).not.toContain('Correct tracking');
+    const version = await updatedAt(shipped);
+    await endpointsEnabled(w, true);
+    const before = await state(w.brand.brandId);
+    // Refused, nothing written: a viewer, another origin, another brand's or campaign's request, a received gift (as
+    // the API refuses it), one not shipped yet, a stale form, a form without its version, a blank number.
+    expect((await fix(shipped, { updatedAt: version }, w.viewer)).status).toBe(403);
+    expect((await post(`${tab}/requests/${shipped}/tracking`, { carrier: 'DHL', trackingNumber: 'JD0146000099', updatedAt: version }, { cookie: w.manager, origin: 'https://evil.example' })).status).toBe(403);
+    for (const id of [w.foreign, w.elsewhere]) expect((await fix(id, {})).status).toBe(404);
+    expect((await fix(received, { updatedAt: await updatedAt(received) })).status).toBe(409);
+    const api = await w.brand.api('POST', `/api/admin/gift-requests/${received}/ship`, { carrier: 'DHL', trackingNumber: 'JD0146000099' });
+    expect([api.status, (await json<{ error: { code: string } }>(api)).error.code]).toEqual([409, 'gift_request_not_open']);
+    expect((await fix(waiting, {})).status).toBe(409);
+    expect((await fix(shipped, { updatedAt: new Date(Date.parse(version) - 1).toISOString() })).status).toBe(409);
+    const unversioned = await fix(shipped, {});
+    expect(unversioned.status).toBe(422);
+    expect(await unversioned.text()).toContain('reload the page and correct it again');
+    const blank = await fix(shipped, { trackingNumber: '', updatedAt: version });
+    expect(blank.status).toBe(422);
+    expect(await blank.text()).toMatch(/<details open[^>]*>\s*<summary>Correct tracking/);
+    expect(await state(w.brand.brandId)).toBe(before);
+    // Corrected: the new tracking (its link built for the carrier), one gift.tracking_changed by this manager, and,
+    // as the API's correction, no mail and no webhook event.
+    const events = await rowCount('SELECT count(*) AS n FROM webhook_events WHERE brand_id = ?', w.brand.brandId);
+    const mails = await mailsTo(emails, async () => {
+      const done = await fix(shipped, { updatedAt: version });
+      expect(done.status).toBe(303);
+      expect(await (await get(done.headers.get('location')!, w.manager)).text()).toContain('Tracking corrected.');
+    });
+    expect(mails).toEqual([]);
+    expect(await env.DB.prepare('SELECT status, carrier, tracking_number AS n, tracking_url AS url FROM gift_requests WHERE id = ?').bind(shipped).first()).toEqual({
+      status: 'shipped',
+      carrier: 'DHL',
+      n: 'JD0146000099',
+      url: 'https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id=JD0146000099',
+    });
+    const audit = await env.DB.prepare("SELECT actor_type, actor_id, details FROM audit_log WHERE brand_id = ? AND action = 'gift.tracking_changed' AND json_extract(details, '$.requestId') = ?").bind(w.brand.brandId, shipped).all();
+    expect(audit.results).toEqual([{ actor_type: 'admin_user', actor_id: expect.any(String), details: JSON.stringify({ requestId: shipped, carrier: 'DHL', trackingNumber: 'JD0146000099' }) }]);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_events WHERE brand_id = ?', w.brand.brandId)).toBe(events);
   });
 });

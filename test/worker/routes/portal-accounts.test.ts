@@ -459,6 +459,37 @@ describe('mailed links', () => {
     await waitOnExecutionContext(homeCtx);
     expect(home.status).toBe(200);
   }, 30_000); // two creators' passwords hashed, at full strength
+
+  it('are refused deployed without PUBLIC_ORIGIN (503 public_origin_unset, nothing written), so a forged Host names none; locally they name the request', async () => {
+    const a = await signedInCreator();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    // Mail is set up, PUBLIC_ORIGIN is not, and the request came in on a host its sender chose.
+    const deployed = { ...env, ENVIRONMENT: 'production', MAIL_API_KEY: 're_test', MAIL_FROM: 'Chorus <no-reply@mail.example>', PUBLIC_ORIGIN: undefined } as Env;
+    const tokens = () => rowCount('SELECT count(*) AS n FROM account_tokens WHERE creator_id = ?', a.creator.id);
+    const invitePage = await invitePath(a.brand, a.creator.id);
+    const before = await tokens();
+    const send = async (path: string, init: RequestInit) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(`https://evil.example${path}`, init), deployed, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const page = await send('/forgot', { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': freshIp() }, body: `email=${encodeURIComponent(a.email)}` });
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('set PUBLIC_ORIGIN');
+    const api = await send(`/api/admin/creators/${a.creator.id}/password-reset`, { method: 'POST', headers: { authorization: `Bearer ${a.brand.adminKey}` } });
+    expect([api.status, (await json<{ error: { code: string } }>(api)).error.code]).toEqual([503, 'public_origin_unset']);
+    const invite = await send(`${invitePage}/email`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': freshIp() }, body: '' });
+    expect(invite.status).toBe(503);
+    expect(await invite.text()).toContain('set PUBLIC_ORIGIN');
+    expect(await tokens()).toBe(before);
+    expect(sent).toEqual([]);
+    // Local development has no PUBLIC_ORIGIN to set: its mails name the address it was reached on.
+    expect((await post('/forgot', { email: a.email })).status).toBe(200);
+    await waitFor(async () => (sent.length > 0 ? true : null));
+    expect(sent[0]!.text).toContain(`${BASE}/reset/`);
+  }, 30_000);
 });
 
 // From the product walk.

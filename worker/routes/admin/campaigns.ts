@@ -22,7 +22,7 @@ import { pageOf, pageParams } from '../../lib/cursor';
 import { noticesAfterResponse } from '../../mail';
 import { APPLICATION_ID, applicationsWith, loadApplication, reopenApplication, type ApplicationRow } from '../../db/applications';
 import { approveApplication, declineApplication, declineEachOf, type Answering } from '../../db/application-answers';
-import { mailOrigin, publicOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, mailOrigin, publicOrigin, type AppEnv } from '../../env';
 import { campaignForImport, ENDED_IMPORT } from './imports';
 
 const APPLICATIONS_LISTED = 200;
@@ -49,8 +49,9 @@ function applicationView(a: ApplicationRow) {
 const answeredAlready = (status: string) =>
   new ApiError(409, 'application_answered', `This application was ${status} already${status === 'declined' ? '; reopen it (POST …/reopen, or on the console) to answer it again' : ''}.`, { status });
 
-// What answering the path's campaign's applications needs: this key, this campaign (another brand's is a 404).
-async function answeringFor(c: Context<AppEnv>): Promise<Answering> {
+// What answering the path's campaign's applications needs: this key, this campaign (another brand's is a 404), and
+// the origin the applicant's mail names: mailLinkOrigin's for an answer, which refuses before anything is written.
+async function answeringFor(c: Context<AppEnv>, origin: string): Promise<Answering> {
   const { brandId, keyId } = c.var.admin;
   const campaign = await campaignForImport(c.env, brandId, c.req.param('id') ?? '');
   return {
@@ -60,14 +61,15 @@ async function answeringFor(c: Context<AppEnv>): Promise<Answering> {
     brandName: campaign.brand_name,
     campaign: { id: campaign.id, name: campaign.name, campaign_status: campaign.campaign_status, ends_at: campaign.ends_at, default_destination: campaign.default_destination },
     actor: { type: 'api_key', id: keyId },
-    origin: publicOrigin(c),
+    origin,
   };
 }
 
 // The application a path names, with what answering it needs. Another brand's, another campaign's, a
 // malformed id and an unknown one are the same 404.
-async function applicationNamed(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
-  const answering = await answeringFor(c);
+// A reopen mails nothing: its origin is never named.
+async function applicationNamed(c: Context<AppEnv>, origin = publicOrigin(c)): Promise<{ a: ApplicationRow; answering: Answering }> {
+  const answering = await answeringFor(c, origin);
   const id = c.req.param('applicationId') ?? '';
   const a = APPLICATION_ID.test(id) ? await loadApplication(c.env.DB, answering.brandId, answering.campaign.id, id) : null;
   if (!a) throw notFound('application');
@@ -76,7 +78,7 @@ async function applicationNamed(c: Context<AppEnv>): Promise<{ a: ApplicationRow
 
 // The same, for an answer: it must still be waiting.
 async function applicationToAnswer(c: Context<AppEnv>): Promise<{ a: ApplicationRow; answering: Answering }> {
-  const named = await applicationNamed(c);
+  const named = await applicationNamed(c, mailLinkOrigin(c));
   if (named.a.status !== 'pending') throw answeredAlready(named.a.status);
   return named;
 }
@@ -355,7 +357,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       params: applicationPath,
       example: { paymentModel: 'product' },
       responses: { 200: { description: 'Approved: the application as it now stands, and whether the invitation is on its way.', schema: dataOf(ApplicationApproved) } },
-      errors: { 404: ['not_found'], 409: ['application_answered', 'campaign_ended', 'creator_removed', 'handle_taken', 'code_taken'] },
+      errors: { 404: ['not_found'], 409: ['application_answered', 'campaign_ended', 'creator_removed', 'handle_taken', 'code_taken'], 503: ['public_origin_unset'] },
     }),
     valid('json', approveBody),
     async (c) => {
@@ -389,7 +391,7 @@ export const campaignRoutes = new Hono<AppEnv>()
         "Declines a waiting application and mails the applicant a short note that you are not taking them on for this campaign, with no reason given: once per application (one reopened and declined again is not mailed again), and not to an address that asked for no invitations from you or is in the campaign already, nor to an inbox (sarah+1@ and sarah+2@ are one) told of another decline of yours in the last 30 days or of three from all brands today. A declined application is deleted 90 days after the answer. Audited as the console's answers are.",
       params: applicationPath,
       responses: { 200: { description: 'Declined: the application as it now stands, and whether the applicant is being mailed.', schema: dataOf(ApplicationDeclined) } },
-      errors: { 404: ['not_found'], 409: ['application_answered'] },
+      errors: { 404: ['not_found'], 409: ['application_answered'], 503: ['public_origin_unset'] },
     }),
     async (c) => {
       const { a, answering } = await applicationToAnswer(c);
@@ -406,12 +408,12 @@ export const campaignRoutes = new Hono<AppEnv>()
       params: campaignId,
       example: { applicationIds: ['app_Q2x7vLr9TkPa4mBc', 'app_Xq3v9LrT5vKpA1bc'] },
       responses: { 200: { description: 'What became of each id, in the order sent, and the counts.', schema: dataOf(ApplicationsDeclined) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 503: ['public_origin_unset'] },
     }),
     valid('json', declineManyBody),
     async (c) => {
       const ids = c.req.valid('json').applicationIds;
-      const answering = await answeringFor(c);
+      const answering = await answeringFor(c, mailLinkOrigin(c));
       const { declined, standing } = await declineEachOf(answering, ids);
       const now = new Map(declined.map((d) => [d.id, d]));
       const found = new Map(standing.map((s) => [s.id, s]));

@@ -7,7 +7,7 @@ import { contentCsvResponse, contentPosition, getContent, listContent, RIGHTS_FI
 import { askRightsExtension, extensionsOf, latestExtensions, rightsExtensionView, tellCreator, withdrawRightsExtension, type RightsExtensionRow } from '../../db/rights-extensions';
 import { rightsExtensionInput } from '../../domain/rights-extensions';
 import { grantView } from '../../domain/usage-rights';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, type AppEnv } from '../../env';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { notFound } from '../../lib/errors';
 import { ID_PATTERN } from '../../lib/ids';
@@ -109,18 +109,18 @@ export const contentRoutes = new Hono<AppEnv>()
     op({
       summary: 'Ask the creator to extend the usage rights',
       description:
-        "Asks the creator who granted rights on this content (in force, ending or expired) for more: `days` added to the grant's end (counted from the day they accept, if it has ended by then) or `\"noEnd\": true`, uses to add (`scopes`, such as `paid`), a fee (`feeMinor`, in your brand's currency, paid as a bonus on their ledger when they accept, so it lands in that month's payouts) and a note. The creator is emailed once (not when another of your requests, still waiting for them, reached them within the day: every request waits on their home page; `creatorMailed` says which) and accepts or declines it in their portal; an acceptance records the request in the words they read, moves the grant's end and adds the uses, and the original grant stays as it was given. One open request per piece of content: another is 409 `rights_extension_open` (`details.requestId`; withdraw it first). 409 `rights_not_granted`: no grant to extend (none asked, or not approved); `enrollment_removed`: the creator left the campaign, was removed, or was invited back and has not rejoined; `grant_has_no_end`: `days` on a grant without an end; `nothing_to_extend`: a grant without an end and only uses it has. Audited as `submission.rights_extension_asked`; the answer as `submission.rights_extension_accepted` or `…_declined`.",
+        "Asks the creator who granted rights on this content (in force, ending or expired) for more: `days` added to the grant's end (counted from the day they accept, if it has ended by then) or `\"noEnd\": true`, uses to add (`scopes`, such as `paid`), a fee (`feeMinor`, in your brand's currency, paid as a bonus on their ledger when they accept, so it lands in that month's payouts) and a note. The creator is emailed once (not at once when another of your requests, still waiting for them, reached them within the day: every request waits on their home page, and those still waiting are mailed together a day after that mail; `creatorMailed` says which) and accepts or declines it in their portal; an acceptance records the request in the words they read, moves the grant's end and adds the uses, and the original grant stays as it was given. One open request per piece of content: another is 409 `rights_extension_open` (`details.requestId`; withdraw it first). 409 `rights_not_granted`: no grant to extend (none asked, or not approved); `enrollment_removed`: the creator left the campaign, was removed, or was invited back and has not rejoined; `grant_has_no_end`: `days` on a grant without an end; `nothing_to_extend`: a grant without an end and only uses it has. Audited as `submission.rights_extension_asked`; the answer as `submission.rights_extension_accepted` or `…_declined`.",
       params: submissionId,
       example: { days: 180, scopes: ['paid'], feeMinor: 15_000, note: 'For the spring paid campaign.' },
       responses: { 201: { description: 'The request, open.', schema: dataOf(RightsExtension) } },
-      errors: { 404: ['not_found'], 409: ['rights_not_granted', 'enrollment_removed', 'grant_has_no_end', 'nothing_to_extend', 'rights_extension_open'] },
+      errors: { 404: ['not_found'], 409: ['rights_not_granted', 'enrollment_removed', 'grant_has_no_end', 'nothing_to_extend', 'rights_extension_open'], 503: ['public_origin_unset'] },
     }),
     valid('json', rightsExtensionInput),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const id = c.req.param('submissionId');
       if (!ID_PATTERN.test(id)) throw notFound('submission');
-      const asked = await askRightsExtension(c.env.DB, brandId, id, c.req.valid('json'), { type: 'api_key', id: keyId }, publicOrigin(c));
+      const asked = await askRightsExtension(c.env.DB, brandId, id, c.req.valid('json'), { type: 'api_key', id: keyId }, mailLinkOrigin(c));
       // Handed on before answering, so `creatorMailed` says whether the mail went.
       return c.json({ data: rightsExtensionView(await tellCreator(c.env, asked)) }, 201);
     },

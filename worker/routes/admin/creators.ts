@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
 import { database } from '../../db/client';
 import { auditLog, brandCreators, creators, roster } from '../../db/schema';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, publicOrigin, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { unjoinedAndOptedOut } from '../../db/mail-opt-outs';
 import { issueAccountToken, mailPasswordLink, MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type MailRefusal } from '../../db/account-tokens';
 import { newId } from '../../lib/ids';
+import { mailUnconfigured } from '../../lib/messages';
 import { newestFirst, pageOf, pageParams } from '../../lib/cursor';
 import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
@@ -138,12 +139,14 @@ export const creatorRoutes = new Hono<AppEnv>()
         201: { description: 'Sent: the mail provider took the message.', schema: dataOf(PasswordResetSent) },
         202: { description: 'Asked, not confirmed: the provider timed out or failed after it may have taken the message. The link stands and counts toward the allowance; check with the creator before asking again.', schema: dataOf(PasswordResetSent) },
       },
-      errors: { 404: ['not_found'], 409: ['creator_opted_out'], 429: ['rate_limited'], 503: ['mail_unavailable'] },
+      errors: { 404: ['not_found'], 409: ['creator_opted_out'], 429: ['rate_limited'], 503: ['mail_unavailable', 'public_origin_unset'] },
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
       const creator = await rosterCreator(c.env.DB, brandId, c.req.param('id'));
-      const sent = await passwordLink(c.env, brandId, creator, publicOrigin(c), { actorType: 'api_key', actorId: keyId });
+      // No provider is the first thing to fix, whatever else is missing.
+      if (mailUnconfigured(c.env)) throw mailRefused('mail_not_configured');
+      const sent = await passwordLink(c.env, brandId, creator, mailLinkOrigin(c), { actorType: 'api_key', actorId: keyId });
       if ('refused' in sent) throw mailRefused(sent.refused);
       const { expiresAt, confirmed } = sent;
       // 202: the provider did not confirm the mail; the link stands (it may be in the inbox) and is counted.

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditIfChanged, creatorEndedSql, writeAudited } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
 import { brandCreators, campaigns, enrollments, enrollmentStatuses, paymentModels } from '../../db/schema';
-import { publicOrigin, type AppEnv, type Env } from '../../env';
+import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
 import { formatMoney, formatPeriod } from '../../../portal/format';
 import { noticeAfterResponse } from '../../mail';
 import { ApiError, notFound } from '../../lib/errors';
@@ -18,6 +18,7 @@ import { addAdjustment, MAX_ADJUSTMENT_MINOR, type AdjustmentMade } from '../../
 import { dueDateInput } from '../../domain/content-due';
 import { dueAtAsked } from './campaigns';
 import { declineOnRemoval } from '../../db/gifting';
+import { withdrawOnRemoval } from '../../db/rights-extensions';
 
 const id = z.string().min(1).max(64);
 
@@ -138,8 +139,9 @@ export async function updateEnrollment(
   const [, audit] = await d1.batch([
     d1.prepare(update.sql).bind(...update.params),
     auditIfChanged(d1, { brandId, actorType: actor.type, actorId: actor.id, action: 'enrollment.updated', targetType: 'enrollment', targetId: enrollmentId, details: { changes } }, now),
-    // Removed: their gift request still waiting to ship is declined with the removal (db/gifting.ts).
-    ...(values.status === 'removed' ? declineOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now) : []),
+    // Removed: their gift request still waiting to ship is declined with the removal (db/gifting.ts), and their
+    // requests to extend usage rights still waiting are withdrawn (db/rights-extensions.ts).
+    ...(values.status === 'removed' ? [...declineOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now), ...withdrawOnRemoval(d1, { brandId, enrollmentId }, 'removed', actor, now)] : []),
   ]);
   if (audit!.meta.changes === 0) throw enrollmentChanged();
   return (await db.query.enrollments.findFirst({ where })) ?? null;
@@ -264,7 +266,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       params: { id: 'The enrollment id.' },
       example: { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' },
       responses: { 201: { description: 'The adjustment.', schema: dataOf(Adjustment) } },
-      errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['creator_not_accepted', 'idempotency_conflict'] },
+      errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['creator_not_accepted', 'idempotency_conflict'], 503: ['public_origin_unset'] },
     }),
     valid('json', adjustmentBody),
     async (c) => {
@@ -273,22 +275,23 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       // the middleware keeps the answer.
       const key = c.req.header('idempotency-key');
       if (!key) throw new ApiError(400, 'idempotency_key_required', 'Send an Idempotency-Key header: an adjustment is money, and a retry without one would pay twice.');
+      const origin = mailLinkOrigin(c);
       const made = await addAdjustment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), `api:${key}`, { type: 'api_key', id: keyId });
       if (!made) throw notFound('enrollment');
-      tellAdjustment(c, made);
+      tellAdjustment(c, made, origin);
       return c.json({ data: made.adjustment }, 201);
     },
   );
 
 // The creator hears of a bonus or a correction once, when it is made: the amount, the brand's reason, and when
-// it is paid, as their Earnings page says it.
-export function tellAdjustment(c: { env: Env; req: { url: string }; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, made: AdjustmentMade): void {
+// it is paid, as their Earnings page says it. `origin`: mailOrigin's, checked before the adjustment was made.
+export function tellAdjustment(c: { env: Env; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, made: AdjustmentMade, origin: string): void {
   if (!made.tell) return;
   const { adjustment: a, tell } = made;
   const amount = formatMoney(Math.abs(a.amountMinor), a.currency);
   const month = formatPeriod(a.period);
   const minimum = tell.minPayoutMinor > 0 ? ` (or a later close, while what you are owed is under its ${formatMoney(tell.minPayoutMinor, a.currency)} minimum payout)` : '';
-  const earnings = `Your earnings: ${publicOrigin(c)}/earnings`;
+  const earnings = `Your earnings: ${origin}/earnings`;
   const message =
     a.amountMinor > 0
       ? { to: tell.to, subject: `${tell.brandName} added ${amount} to your earnings`, text: `Their note:\n${a.note}\n\nIt counts in ${month} and is paid when ${tell.brandName} closes that month${minimum}. ${earnings}` }

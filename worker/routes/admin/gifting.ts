@@ -29,7 +29,7 @@ import {
   type ShipOutcome,
 } from '../../db/gifting';
 import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, type AppEnv } from '../../env';
 import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
@@ -174,15 +174,17 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       params: campaignId,
       example: { csv: 'request_id,carrier,tracking_number,updated_at\ngr_Q2x7vLr9TkPa4mBc,UPS,1Z999AA10123456784,2026-05-04T09:30:00.000Z\n', confirm: false },
       responses: { 200: { description: 'Each line and what it does (or did), the problems, and the counts.', schema: dataOf(GiftTrackingReport) } },
-      errors: { 404: ['not_found'], 422: ['invalid_csv'] },
+      errors: { 404: ['not_found'], 422: ['invalid_csv'], 503: ['public_origin_unset'] },
     }),
     valid('json', trackingFileBody),
     async (c) => {
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
       const { csv, confirm } = c.req.valid('json');
+      // A check writes and mails nothing; shipping needs the origin the mails name, or nothing ships.
+      const origin = confirm ? mailLinkOrigin(c) : '';
       // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-      const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, publicOrigin(c));
+      const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, origin);
       try {
         const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed } : null);
         if ('problem' in run) throw new ApiError(422, 'invalid_csv', run.problem, { line: run.line });
@@ -255,11 +257,12 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       params: requestId,
       example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784', updatedAt: '2026-05-04T09:30:00.000Z' },
       responses: { 200: { description: 'The request, shipped.', schema: dataOf(GiftRequest) } },
-      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed', 'gift_request_changed', 'already_shipped'] },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open', 'enrollment_removed', 'gift_request_changed', 'already_shipped'], 503: ['public_origin_unset'] },
     }),
     valid('json', shipBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
+      const origin = mailLinkOrigin(c);
       const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
@@ -268,7 +271,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
-      await queueGiftMails(c, [result], publicOrigin(c));
+      await queueGiftMails(c, [result], origin);
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   )
@@ -280,15 +283,16 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       params: requestId,
       example: { reason: 'That shade is out of stock until June: pick another and we ship this week.' },
       responses: { 200: { description: 'The request, declined.', schema: dataOf(GiftRequest) } },
-      errors: { 404: ['not_found'], 409: ['gift_request_not_open'] },
+      errors: { 404: ['not_found'], 409: ['gift_request_not_open'], 503: ['public_origin_unset'] },
     }),
     valid('json', declineBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
+      const origin = mailLinkOrigin(c);
       const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now());
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw notOpen(result.request);
-      await queueGiftMails(c, [result], publicOrigin(c));
+      await queueGiftMails(c, [result], origin);
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   );

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { checkRows, importAuditStatement, importCreators, inviteRows, invitesCsv, type ImportResult } from '../../db/creator-import';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport } from '../../domain/creator-import';
 import { campaignEnded } from '../../domain/codes';
-import { publicOrigin, type AppEnv, type Env } from '../../env';
+import { mailLinkOrigin, publicOrigin, type AppEnv, type Env } from '../../env';
 import { CsvError, parseCsv, safeFilename } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -140,7 +140,7 @@ export const importRoutes = new Hono<AppEnv>()
         `Mails each creator of the campaign who has not accepted yet their own invite link (the one the invite sheet holds), through the mail queue, a few a second. An address gets at most ${MAX_INVITATION_MAILS} mails a campaign (the invitation and two reminders, three days apart), and a brand sends at most ${INVITATION_MAILS_PER_BRAND_PER_DAY} a day; what is left out is counted in \`skipped\` (lapsed links renew when their row is imported again). Calling again sends the reminders that are due and retries mails the provider refused; it never mails an address twice within three days.`,
       params: campaignId,
       responses: { 202: { description: 'How many invitations are being mailed, and how many were left out and why.', schema: dataOf(InvitationMailingSchema) } },
-      errors: { 404: ['not_found'], 409: ['campaign_ended'], 503: ['mail_unavailable'] },
+      errors: { 404: ['not_found'], 409: ['campaign_ended'], 503: ['mail_unavailable', 'public_origin_unset'] },
     }),
     async (c) => {
       const brandId = c.var.admin.brandId;
@@ -148,7 +148,7 @@ export const importRoutes = new Hono<AppEnv>()
       if (campaignEnded(campaign, Date.now())) throw new ApiError(409, 'campaign_ended', 'This campaign has ended, so its invitations would lead to a campaign that is over.');
       let result;
       try {
-        result = await mailInvitations(c.env, { brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY }, { type: 'api_key', id: c.var.admin.keyId }, Date.now());
+        result = await mailInvitations(c.env, { brandId, campaignId: campaign.id, origin: mailLinkOrigin(c), secretsKey: c.env.SECRETS_KEY }, { type: 'api_key', id: c.var.admin.keyId }, Date.now());
       } catch (e) {
         if (e instanceof MailUnavailable) throw new ApiError(503, 'mail_unavailable', 'This Chorus has no mail provider set up, so it cannot send invitations. Send the links from the invite sheet yourself.');
         throw e;

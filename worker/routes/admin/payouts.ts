@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { isPeriod } from '../../domain/periods';
-import { publicOrigin, type AppEnv, type Env } from '../../env';
+import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
 import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -257,12 +257,12 @@ export const payoutRoutes = new Hono<AppEnv>()
       params: { id: 'The payout id.' },
       example: { status: 'paid', reference: 'WISE-88213' },
       responses: { 200: { description: 'What happened to the payout.', schema: dataOf(PayoutMark) } },
-      errors: { 404: ['not_found'], 409: ['payout_already_settled'] },
+      errors: { 404: ['not_found'], 409: ['payout_already_settled'], 503: ['public_origin_unset'] },
     }),
     valid('json', markBody),
     async (c) => {
       const body = c.req.valid('json');
-      const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }], { ctx: c.executionCtx, origin: publicOrigin(c) });
+      const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }], { ctx: c.executionCtx, origin: mailLinkOrigin(c) });
       if (!result || result.outcome === 'not_found') throw notFound('payout');
       if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference, or changed while this call marked it; read it again before retrying.');
       return c.json({ data: result });
@@ -276,12 +276,12 @@ export const payoutRoutes = new Hono<AppEnv>()
         'A CSV with `payout_id` and `reference` columns (and optionally `status`: paid or failed, and `reason` for a failed row) as your payment processor exports it, or the payouts export with references and statuses filled in (its `TOTAL` row and rows still `pending` are left out). Every row is checked before anything changes: one bad row rejects the file with line numbers.',
       example: { csv: 'payout_id,reference,status\npo_abcdefghijklmnopqrstuvwx,WISE-88213,paid\n' },
       responses: { 200: { description: 'One result per row.', schema: dataOf(z.object({ results: z.array(PayoutMark) })) } },
-      errors: { 422: ['invalid_csv', 'invalid_rows'] },
+      errors: { 422: ['invalid_csv', 'invalid_rows'], 503: ['public_origin_unset'] },
     }),
     valid('json', reconcileBody),
     async (c) => {
       const items = reconcileItems(c.req.valid('json').csv);
-      const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items, { ctx: c.executionCtx, origin: publicOrigin(c) });
+      const results = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, items, { ctx: c.executionCtx, origin: mailLinkOrigin(c) });
       return c.json({ data: { results } });
     },
   );

@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { decisionNotice, loadSubmission, NOT_WITHDRAWN, transitionSubmission, updateMetrics, type Metrics, type SubmissionRow } from '../../db/submissions';
+import { decisionNotice, loadSubmission, mailsCreator, NOT_WITHDRAWN, transitionSubmission, updateMetrics, type Metrics, type SubmissionRow } from '../../db/submissions';
 import { noticeAfterResponse } from '../../mail';
 import { METRIC_NAMES, missingTags, type SubmissionAction } from '../../domain/submissions';
 import { submissionStatuses, type ComplianceChecks } from '../../db/schema';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, type AppEnv } from '../../env';
 import { ApiError } from '../../lib/errors';
 import { afterParams, afterSql, cursorParam, pageOf } from '../../lib/cursor';
 import { iso, plainText, valid } from '../../lib/validate';
@@ -56,8 +56,10 @@ async function review(c: Context<AppEnv>, action: SubmissionAction, body: { note
       throw new ApiError(422, 'caption_not_compliant', `The caption is missing ${missing.join(' and ')}. Send "override": true if the post will carry them, or request changes.`, { missing });
     }
   }
+  // Refused before the decision is written, when the mail it owes could not name Chorus's address.
+  const origin = mailsCreator(action) ? mailLinkOrigin(c) : null;
   await transitionSubmission(db, s, { action, actor: 'admin', actorId: admin.keyId, note: body.note ?? null, postUrl: body.postUrl ?? null });
-  const notice = decisionNotice(s, action, body.note ?? null, publicOrigin(c));
+  const notice = origin && decisionNotice(s, action, body.note ?? null, origin);
   if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
   return submissionView(await loadSubmission(db, s.id, { brandId: admin.brandId }));
 }
@@ -72,14 +74,15 @@ const metricsBody = z
   .refine((b) => Object.keys(b).length > 0, 'Send at least one number to change.');
 
 const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
-const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = []) =>
+// `mails`: the creator is mailed a link to act on it, so a deployment without PUBLIC_ORIGIN refuses it (env.ts mailLinkOrigin).
+const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = [], mails = true) =>
   op({
     summary,
     description: `${description} Moves are guarded by the status they start from: a move the current status does not allow (or one that lost a race with another reviewer) is a 409.`,
     params: { id: 'The submission id.' },
     example,
     responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
-    errors: { 404: ['not_found'], 409: ['illegal_transition', 'submission_withdrawn', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}) },
+    errors: { 404: ['not_found'], 409: ['illegal_transition', 'submission_withdrawn', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}), ...(mails ? { 503: ['public_origin_unset'] } : {}) },
   });
 
 export const submissionRoutes = new Hono<AppEnv>()
@@ -137,6 +140,8 @@ export const submissionRoutes = new Hono<AppEnv>()
       'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write, payable at once (one the creator earns by marking the post live in the portal waits out the campaign\'s holding period). A post already live on another of the creator\'s submissions for this brand (however its link was copied) is a 409 `post_already_live`: one post earns one fee.',
       { postUrl: 'https://instagram.example/p/abc' },
       ['post_already_live'],
+      [],
+      false,
     ),
     valid('json', markLiveBody),
     async (c) => c.json({ data: await review(c, 'go_live', c.req.valid('json')) }),

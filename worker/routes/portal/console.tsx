@@ -7,7 +7,7 @@ import { ConsoleErrorPage } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
 import { auditIfChanged, auditStatement } from '../../db/audit';
 import { z } from 'zod';
-import { publicOrigin } from '../../env';
+import { mailLinkOrigin, PUBLIC_ORIGIN_UNSET } from '../../env';
 import { redactLinks } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
@@ -261,16 +261,17 @@ consoleRouter.post('/forgot', async (c) => {
   const form = await readForm(c);
   const email = form.get('email').trim().toLowerCase().slice(0, 256);
   if (!resetEmail.safeParse(email).success) return renderPage(c, <ConsoleForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
-  if (consoleLinksUnavailable(c.env)) {
+  const unavailable = consoleLinksUnavailable(c);
+  if (unavailable) {
     c.header('Retry-After', '3600');
-    return renderPage(c, <ConsoleForgotPage email={email} error="This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you." />, 503);
+    return renderPage(c, <ConsoleForgotPage email={email} error={unavailable === 'no_origin' ? PUBLIC_ORIGIN_UNSET : 'This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you.'} />, 503);
   }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: c.req.header('cf-connecting-ip') ?? 'unknown' }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console-forgot:${email}` })]);
   if (!byIp.success || !byAccount.success) {
     c.header('Retry-After', '60');
     return renderPage(c, <ConsoleForgotPage email={email} error="Too many requests. Wait a minute and try again." />, 429);
   }
-  const origin = publicOrigin(c);
+  const origin = mailLinkOrigin(c);
   const env = c.env;
   const mint = async () => {
     const link = await mintConsoleLink(env.DB, { email, purpose: 'reset', now: Date.now() });

@@ -16,17 +16,17 @@ import { listConversions } from '../../db/conversion-list';
 import { creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
 import { createSubmission, draftAwaitsRejoin, draftCampaignEnded, loadSubmission, transitionSubmission, updateMetrics, type SubmissionContext } from '../../db/submissions';
 import { checkCaption, isCompliant, metricsInput } from '../../domain/submissions';
-import { answerRightsExtension, creatorExtensions, waitingRequests, type Answer } from '../../db/rights-extensions';
+import { answerRightsExtension, creatorExtensions, waitingRequests, type Answer, withdrawOnRemoval } from '../../db/rights-extensions';
 import { RIGHTS_EXTENSION_NOTE_MAX } from '../../domain/rights-extensions';
 import { parseRights, rightsKey, type UsageRights } from '../../domain/usage-rights';
 import { campaignEnded } from '../../domain/codes';
 import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
 import { csvAttachment } from '../../lib/csv';
-import { publicOrigin, type AppEnv } from '../../env';
+import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
-import { mailSetup } from '../../lib/messages';
+import { mailSetup, mailUnconfigured } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { passwordLink } from '../admin/creators';
 import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
@@ -226,9 +226,19 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   const token = await findUsableToken(c.env.DB, 'invite', raw, now);
   if (!token) return c.html(<LinkUnusablePage what="invitation" />, 410);
   const page = brandCopyPage(raw, token);
+  if (mailUnconfigured(c.env)) {
+    const { error, status, retryAfter } = MAIL_REFUSALS.mail_not_configured;
+    c.header('Retry-After', retryAfter);
+    return c.html(<EmailLinkPage {...page} error={error} />, status);
+  }
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return c.html(<EmailLinkPage {...page} error={PUBLIC_ORIGIN_UNSET} />, 503);
+  }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `mail:${token.creator_id}` })]);
   const limited = !byIp.success || !byAccount.success;
-  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, publicOrigin(c), now);
+  const sent = limited ? null : await mailPasswordLink(c.env, { id: token.creator_id, email: token.email }, token.brand_id, origin, now);
   if (!sent || 'refused' in sent) {
     const refusal = sent?.refused ?? 'limited';
     const { error, status, retryAfter } = MAIL_REFUSALS[refusal];
@@ -262,6 +272,11 @@ creatorPortal.post('/forgot', async (c) => {
     c.header('Retry-After', '3600');
     return c.html(<ForgotPage email={email} error="This Chorus cannot send email yet. Ask the brand you work with for a password link." />, 503);
   }
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return c.html(<ForgotPage email={email} error={PUBLIC_ORIGIN_UNSET} />, 503);
+  }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: clientIp(c) }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `forgot:${email}` })]);
   if (!byIp.success || !byAccount.success) {
     c.header('Retry-After', '60');
@@ -278,7 +293,6 @@ creatorPortal.post('/forgot', async (c) => {
     .first<{ id: string; email: string; brand_id: string | null }>();
   if (account?.brand_id) {
     const { id, brand_id: brandId } = account;
-    const origin = publicOrigin(c);
     c.executionCtx.waitUntil(
       passwordLink(c.env, brandId, { id, email: account.email }, origin, { actorType: 'system', actorId: 'forgot-password' }, { action: 'creator.password_reset_requested', limits: SELF_SERVICE_LIMITS, brandAsked: false })
         .then((sent) => {
@@ -590,6 +604,7 @@ creatorPortal.post('/brief/:enrollmentId/leave', async (c) => {
   await db.batch([
     ...creatorEndsStatements(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id, creatorId }, 'enrollment.left', 'not-removed', now),
     ...declineOnRemoval(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id }, 'left', { type: 'creator', id: creatorId }, now),
+    ...withdrawOnRemoval(db, { brandId: e.brand_id, enrollmentId: e.enrollment_id }, 'left', { type: 'creator', id: creatorId }, now),
   ]);
   return c.redirect('/?left=1', 303);
 });
@@ -1120,7 +1135,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
 };
 
 type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
-const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 = 200) => {
+const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 | 503 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
   const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
@@ -1156,6 +1171,11 @@ creatorPortal.post('/account/email', async (c) => {
   }
   if (!newEmail.safeParse(to).success) return accountPage(c, { emailError: { message: 'That is not an email address.', typed, field: 'email' } }, 422);
   if (to === current) return accountPage(c, { emailError: { message: 'That is the email you use now.', typed, field: 'email' } }, 422);
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return accountPage(c, { emailError: { message: PUBLIC_ORIGIN_UNSET, typed } }, 503);
+  }
   const stored = await c.env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(creatorId).first<string | null>('password_hash');
   if (!(await verifyPassword((form.current ?? '').slice(0, 256), stored ?? DUMMY_HASH)) || !stored) return accountPage(c, { emailError: { message: 'That is not your password.', typed, field: 'current' } }, 401);
   // One link a few minutes at most, whoever it goes to: the form cannot make Chorus mail strangers in bulk.
@@ -1164,7 +1184,7 @@ creatorPortal.post('/account/email', async (c) => {
   if (asked.meta.changes !== 1) return accountPage(c, { emailError: { message: 'We emailed a link a few minutes ago. Open it, or ask again in a few minutes.', typed } }, 429);
   const change = { creatorId, from: current, to, at: now };
   const k = await emailChangeProof(c.env.SECRETS_KEY, change);
-  const link = `${publicOrigin(c)}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, a: String(now), k })}`;
+  const link = `${origin}/email-change?${new URLSearchParams({ c: creatorId, f: current, t: to, a: String(now), k })}`;
   const notice = {
     to,
     subject: 'Confirm your new email for Chorus',
@@ -1234,11 +1254,13 @@ creatorPortal.post('/account/password', async (c) => {
     closeResetLinksStatement(db, creatorId, now, changed),
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
-  // As for payout details: the account's own address hears of it, in case it was not them.
+  // As for payout details: the account's own address hears of it, in case it was not them. A warning never holds up
+  // the change it reports: without an address to name (env.ts mailOrigin) it says where to go.
+  const origin = mailOrigin(c.env, c.req);
   const notice = {
     to: viewerOf(c).email,
     subject: 'Your Chorus password was changed',
-    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${publicOrigin(c)}/forgot. Then check your payout details.`,
+    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page'}. Then check your payout details.`,
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect('/account?done=password', 303);

@@ -8,7 +8,7 @@ import { approveApplication, declineAll, declineApplication, type Answering } fr
 import { APPLICATION_ID, applicationLists, loadApplication, PENDING_SHOWN, pendingAmong, reopenApplication } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
 import { campaignEnded } from '../../../domain/codes';
-import { publicOrigin } from '../../../env';
+import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { notFound } from '../../../lib/errors';
 import { ENDED_IMPORT } from '../../admin/imports';
 import { campaignOr404, viewerOf } from './campaigns';
@@ -75,16 +75,23 @@ function declinedFlash(c: ConsoleContext): Flash | null {
   return { tone: 'info', text: `Declined ${countOf(n, 'application')}. ${told}` };
 }
 
-// The answer's context for db/application-answers.ts: this teammate, this campaign.
-const answering = (c: ConsoleContext, campaign: CampaignRecord): Answering => ({
+// The answer's context for db/application-answers.ts: this teammate, this campaign, and the origin the applicant's
+// mail names (mailOrigin's: an answer is refused without one, answerRefused).
+const answering = (c: ConsoleContext, campaign: CampaignRecord, origin: string): Answering => ({
   env: c.env,
   ctx: c.executionCtx,
   brandId: c.var.user.brandId,
   brandName: c.var.user.brandName,
   campaign: { id: campaign.id, name: campaign.name, campaign_status: campaign.status, ends_at: campaign.ends_at, default_destination: campaign.default_destination },
   actor: { type: 'admin_user', id: c.var.user.id },
-  origin: publicOrigin(c),
+  origin,
 });
+
+// Deployed without PUBLIC_ORIGIN no answer is given: each mails the applicant a link.
+function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
+  c.header('Retry-After', '3600');
+  return renderApplications(c, campaign, { problem: PUBLIC_ORIGIN_UNSET }, 503);
+}
 
 applicationRoutes.get('/campaigns/:id/applications', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
@@ -116,7 +123,9 @@ applicationRoutes.post('/campaigns/:id/applications/decline-all', async (c) => {
   // Asked about exactly the applications the brand was looking at that are still waiting: one that arrived
   // since is not swept in.
   if (form.get('confirm') !== '1') return renderApplications(c, campaign, { declineIds: await pendingAmong(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids) });
-  const declined = await declineAll(answering(c, campaign), ids);
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
+  const declined = await declineAll(answering(c, campaign, origin), ids);
   return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined: declined.length, mailed: declined.filter((d) => d.tell).length }), 303);
 });
 
@@ -130,7 +139,9 @@ applicationRoutes.post('/campaigns/:id/applications/:app/reopen', async (c) => {
 applicationRoutes.post('/campaigns/:id/applications/:app/decline', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const a = await applicationOr404(c, campaign);
-  const declined = a.status === 'pending' ? await declineApplication(answering(c, campaign), a.id) : null;
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
+  const declined = a.status === 'pending' ? await declineApplication(answering(c, campaign, origin), a.id) : null;
   return c.redirect(declined ? withFlash(pagePath(campaign.id), 'declined', { mailed: declined.tell ? 1 : 0 }) : withFlash(pagePath(campaign.id), 'answered'), 303);
 });
 
@@ -140,7 +151,9 @@ applicationRoutes.post('/campaigns/:id/applications/:app/approve', async (c) => 
   const back = pagePath(campaign.id);
   const paymentModel = (await readForm(c)).get('paymentModel') === 'product' ? 'product' : 'affiliate';
   const approvedPage = (extra: Record<string, number>) => `${back}?${new URLSearchParams({ approved: a.id, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })}`;
-  const result = await approveApplication(answering(c, campaign), a, paymentModel);
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
+  const result = await approveApplication(answering(c, campaign, origin), a, paymentModel);
   switch (result.outcome) {
     case 'approved':
       return c.redirect(approvedPage({ mailed: result.invitationQueued ? 1 : 0 }), 303);

@@ -10,7 +10,7 @@ import { addedScopes, MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, rightsExt
 import { termsInForce } from '../../../domain/usage-rights';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { formatMoney } from '../../../../portal/format';
-import { publicOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
@@ -66,7 +66,7 @@ async function contentOr404(c: ConsoleContext): Promise<ContentRow> {
   return row;
 }
 
-async function renderDetail(c: ConsoleContext, r: ContentRow, opts: { values?: ExtensionForm; errors?: FormError[]; status?: 200 | 409 | 422 } = {}) {
+async function renderDetail(c: ConsoleContext, r: ContentRow, opts: { values?: ExtensionForm; errors?: FormError[]; status?: 200 | 409 | 422 | 503 } = {}) {
   const { brandId } = c.var.user;
   const now = Date.now();
   const [history, subject, toReview] = await Promise.all([extensionsOf(c.env.DB, brandId, r.id), subjectOf(c.env.DB, brandId, r.id), awaitingReview(c.env.DB, brandId)]);
@@ -113,8 +113,13 @@ contentRoutes.post('/content/:submissionId/rights-extension', async (c) => {
   const { body, errors } = extensionBody(values, c.var.user.currency);
   if (!body) return renderDetail(c, r, { values, errors, status: 422 });
   const input = body as Parameters<typeof askRightsExtension>[3];
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return renderDetail(c, r, { values, errors: [PUBLIC_ORIGIN_UNSET], status: 503 });
+  }
   try {
-    const asked = await askRightsExtension(c.env.DB, c.var.user.brandId, r.id, input, { type: 'admin_user', id: c.var.user.id }, publicOrigin(c));
+    const asked = await askRightsExtension(c.env.DB, c.var.user.brandId, r.id, input, { type: 'admin_user', id: c.var.user.id }, origin);
     await tellCreator(c.env, asked);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 409) throw error;

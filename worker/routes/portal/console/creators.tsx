@@ -1,7 +1,7 @@
 // A creator's page in the console: the network ranking's names and suggested moves lead here. The form is
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
-import { publicOrigin } from '../../../env';
+import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { Hono } from 'hono';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
@@ -131,6 +131,12 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
 type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
+
+// Deployed without PUBLIC_ORIGIN, nothing whose mail would carry a link is done: the page again, saying why.
+function originUnset(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}) {
+  c.header('Retry-After', '3600');
+  return renderCreator(c, campaign, e, { ...extras, errors: [PUBLIC_ORIGIN_UNSET] }, 503);
+}
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments, messages] = await Promise.all([
@@ -294,6 +300,8 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   }
   // A slip of the keyboard (10000 for 100.00) would pay at once: a large amount is asked about once.
   if (Math.abs(parsed.data.amountMinor) >= LARGE_ADJUSTMENT_MINOR && form.get('confirmLarge') !== '1') return renderCreator(c, campaign, e, { adjustment, confirmAdjustment: parsed.data.amountMinor });
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign, e, { adjustment });
   let made;
   try {
     made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id });
@@ -302,7 +310,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
     throw error;
   }
   if (!made) throw notFound('enrollment');
-  tellAdjustment(c, made);
+  tellAdjustment(c, made, origin);
   // Found rather than made (the form sent twice): said so, since nothing more was added or mailed.
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), made.tell ? 'adjusted' : 'adjusted_already'), 303);
 });
@@ -398,7 +406,9 @@ creatorRoutes.get('/campaigns/:id/creators/:enrollment/links/:link/qr.svg', asyn
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
-  const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, publicOrigin(c), { actorType: 'admin_user', actorId: c.var.user.id });
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign, e);
+  const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, origin, { actorType: 'admin_user', actorId: c.var.user.id });
   if ('refused' in sent) {
     const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : sent.refused === 'opted_out' ? 409 : 503;
     return renderCreator(c, campaign, e, { errors: [MAIL_REFUSED[sent.refused]] }, status);

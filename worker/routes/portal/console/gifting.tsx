@@ -30,7 +30,7 @@ import {
 } from '../../../db/gifting';
 import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { publicOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
@@ -47,6 +47,7 @@ const FLASHES: Record<string, Flash> = {
   shipped: { tone: 'success', text: 'Marked shipped. The creator is emailed the tracking number.' },
   ship_updated: { tone: 'info', text: 'It had shipped already: the tracking details are corrected, and no second mail was sent.' },
   ship_unchanged: { tone: 'info', text: 'That request was marked shipped already, with the same tracking: nothing changed, nothing mailed.' },
+  tracking_corrected: { tone: 'success', text: 'Tracking corrected. The creator sees it on their gift page; no second email was sent.' },
   declined: { tone: 'success', text: 'Declined. The creator is emailed your reason and sees it on their gift page.' },
   decline_unchanged: { tone: 'info', text: 'That request was declined already, with the same reason: nothing changed, nothing mailed.' },
 };
@@ -143,9 +144,15 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
-// A request of another campaign (or brand) under this campaign's path is a 404.
+// Deployed without PUBLIC_ORIGIN nothing ships or is declined: each mails the creator a link (env.ts mailOrigin).
+function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
+  c.header('Retry-After', '3600');
+  return renderGifting(c, campaign, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
+}
+
+// A request of another campaign (or brand) under this campaign's path is a 404: null. Its status otherwise.
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
-  c.env.DB.prepare('SELECT 1 FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first();
+  c.env.DB.prepare('SELECT status FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first<GiftStatus>('status');
 
 // Ship and decline, as the admin API does (one mail on the first ship or decline, however often the form is sent).
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) => {
@@ -159,6 +166,8 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   // Refused, the request's ship form comes back open with what was typed, the errors linking to its inputs.
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'ship', values: typed } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
   const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
@@ -172,8 +181,45 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  await queueGiftMails(c, [result], publicOrigin(c));
+  await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
+});
+
+// A shipped gift's tracking corrected, as the admin API's ship call corrects it (shipGift, the same rules): audited as
+// gift.tracking_changed and, as there, neither mailed nor a webhook event; the creator's gift page shows the new
+// tracking. The form carries the version it was drawn with (required: 422 without), so a correction made meanwhile is
+// not overwritten. Only a shipped request: one still waiting ships with its own form (and its mail), one that arrived
+// keeps its tracking.
+// Nothing is mailed, so no origin is needed.
+giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const form = await readForm(c);
+  const { user } = c.var;
+  const requestId = c.req.param('requestId');
+  const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
+  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
+  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'tracking', values: typed } }, 422);
+  const status = await requestInCampaign(c, campaign, requestId);
+  if (!status) throw notFound('gift request');
+  // Never a ship: a request that is not shipped is refused before shipGift could ship it.
+  if (status === 'requested') return renderGifting(c, campaign, { errors: ['This gift has not shipped yet: mark it shipped instead, which emails the creator.'] }, 409);
+  // Required here (the API's ship call may leave it out): without it a correction made meanwhile would be overwritten.
+  if (parsed.data.updatedAt === undefined) {
+    return renderGifting(c, campaign, { errors: ['This form does not say which version of the tracking it corrects, so nothing was saved: reload the page and correct it again.'], opened: { requestId, form: 'tracking', values: typed } }, 422);
+  }
+  const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
+  if (result.outcome === 'not_found') throw notFound('gift request');
+  if (result.outcome === 'conflict') {
+    const r = result.request;
+    const text =
+      r.status === 'shipped'
+        ? `This gift's tracking was changed to ${r.carrier} ${r.tracking_number} after the page was loaded, so yours was not saved. Check it below and correct it again if it is still wrong.`
+        : r.status === 'received'
+          ? `${r.display_name} said this gift arrived, so its tracking stays as it was.`
+          : `This request is ${r.status}, so its tracking cannot be changed.`;
+    return renderGifting(c, campaign, { errors: [text] }, 409);
+  }
+  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'updated' ? 'tracking_corrected' : 'ship_unchanged'), 303);
 });
 
 // Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
@@ -192,8 +238,14 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
+  // A check writes and mails nothing; shipping needs the origin the mails name, or nothing ships.
+  const origin = mailOrigin(c.env, c.req);
+  if (confirm && !origin) {
+    c.header('Retry-After', '3600');
+    return page({ problem: { message: PUBLIC_ORIGIN_UNSET } }, 503);
+  }
   // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, publicOrigin(c));
+  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, origin!);
   let run: Awaited<ReturnType<typeof runTrackingFile>>;
   try {
     run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
@@ -228,9 +280,11 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const parsed = declineBody.safeParse({ reason });
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'decline', values: { reason: reason.slice(0, 2000) } } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, campaign);
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  await queueGiftMails(c, [result], publicOrigin(c));
+  await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });

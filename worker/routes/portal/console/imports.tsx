@@ -1,6 +1,6 @@
 // Roster import from the console: check the file, list line-numbered problems, confirm the good rows, then
 // stream the page while runCreatorImport works through its chunks, so a long import fills in as it goes.
-import { publicOrigin } from '../../../env';
+import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
@@ -87,9 +87,14 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
   const ended = endedProblem(campaign);
   if (ended) return renderImport(c, campaign, { problem: ended }, 409);
   const { user } = c.var;
-  const target = { brandId: user.brandId, campaignId: campaign.id, origin: publicOrigin(c), secretsKey: c.env.SECRETS_KEY };
   const unavailable = () => renderImport(c, campaign, { problem: { title: 'Email is not set up', message: 'This Chorus has no mail provider set up, so it cannot send invitations. Download the invites and send the links yourself.' } }, 503);
   if (mailSetup(c.env).kind === 'unconfigured') return unavailable();
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) {
+    c.header('Retry-After', '3600');
+    return renderImport(c, campaign, { problem: { title: 'Email is not set up', message: PUBLIC_ORIGIN_UNSET } }, 503);
+  }
+  const target = { brandId: user.brandId, campaignId: campaign.id, origin, secretsKey: c.env.SECRETS_KEY };
   // Up to a thousand mails go out in the brand's name: the first post asks, with the count; the second sends.
   if ((await readForm(c)).get('confirm') !== '1') {
     const due = await invitationsDue(c.env, target, Date.now());

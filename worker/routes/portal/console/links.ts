@@ -2,10 +2,10 @@
 // hour), or an invitation an owner sends when adding the address to the team (a week). Either sets the
 // password of every console account of the address, as one person holds one mailbox. Only hashes are stored.
 import { isLinkToken } from '../../../db/account-tokens';
-import type { Env } from '../../../env';
+import { mailOrigin, type Env } from '../../../env';
 import { sha256Hex } from '../../../lib/digest';
 import { randomToken } from '../../../lib/ids';
-import { localEnvironment, MailError, mailSetup, sendMessage } from '../../../lib/messages';
+import { MailError, mailSetup, sendMessage } from '../../../lib/messages';
 
 export type LinkPurpose = 'reset' | 'invite';
 
@@ -17,9 +17,13 @@ export const CONSOLE_LINKS_PER_DAY: Record<LinkPurpose, number> = { reset: 3, in
 // Removed team members keep their row (history names them) and open nothing.
 export const LIVE_MEMBER = 'removed_at IS NULL';
 
-// Deployed, a mailed link's host must be the configured one: the request's own could be chosen by whoever
-// asks, behind a proxy or a wildcard route, and the owner of the address would then send them the token.
-export const consoleLinksUnavailable = (env: Env) => mailSetup(env).kind === 'unconfigured' || (!localEnvironment(env.ENVIRONMENT) && !/^https?:\/\//i.test(env.PUBLIC_ORIGIN ?? ''));
+// Why no link can be mailed from here now, or null: no mail provider, or (deployed) no PUBLIC_ORIGIN, since the
+// request's own host could be chosen by whoever asks, behind a proxy or a wildcard route, and the owner of the
+// address would then send them the token (env.ts mailOrigin, the rule every mail keeps).
+export function consoleLinksUnavailable(c: { env: Env; req: { url: string } }): 'no_mail' | 'no_origin' | null {
+  if (mailSetup(c.env).kind === 'unconfigured') return 'no_mail';
+  return mailOrigin(c.env, c.req) === null ? 'no_origin' : null;
+}
 
 // The guard that keeps a link's writes to its first use: a second copy of the form posted at once writes nothing.
 export const UNUSED_LINK = 'EXISTS (SELECT 1 FROM admin_reset_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)';

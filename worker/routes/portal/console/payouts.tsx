@@ -5,7 +5,7 @@ import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
 import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
-import { publicOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
@@ -85,7 +85,7 @@ function flashOf(c: ConsoleContext): Flash {
 
 type Extras = { errors?: string[]; confirmClose?: boolean; reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] } };
 
-async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 = 200) {
+async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 | 503 = 200) {
   const [view, toReview] = await Promise.all([payoutsView(c, period), awaitingReview(c.env.DB, c.var.user.brandId)]);
   return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canPay={canPay(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
 }
@@ -123,6 +123,12 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
   return payoutsCsvResponse(c.env, brand, period);
 });
 
+// Deployed without PUBLIC_ORIGIN nothing is marked: the creators' mails would carry a link (env.ts mailOrigin).
+function originUnset(c: ConsoleContext, period: string) {
+  c.header('Retry-After', '3600');
+  return renderPayouts(c, period, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
+}
+
 payoutRoutes.post('/payouts/reconcile', async (c) => {
   const form = await readForm(c);
   const raw = form.get('period');
@@ -139,7 +145,9 @@ payoutRoutes.post('/payouts/reconcile', async (c) => {
     }
     throw e;
   }
-  const results = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, items, { ctx: c.executionCtx, origin: publicOrigin(c) });
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, period);
+  const results = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, items, { ctx: c.executionCtx, origin });
   const known = new Map<string, { handle: string; period: string }>();
   const ids = [...new Set(results.map((r) => r.payoutId))];
   for (let i = 0; i < ids.length; i += 90) {
@@ -166,7 +174,9 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   // Why it failed, for the creator (they are mailed it): only with a failure, optional, one line.
   const reason = status === 'failed' ? failureReason.safeParse(form.get('reason').trim()) : null;
   if (reason && !reason.success) return renderPayouts(c, period, { errors: ['Say why it failed in one line, up to 200 characters (or leave it empty).'] }, 422);
-  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status, reason: reason?.data || null }], { ctx: c.executionCtx, origin: publicOrigin(c) });
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, period);
+  const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status, reason: reason?.data || null }], { ctx: c.executionCtx, origin });
   if (!result || result.outcome === 'not_found') throw notFound('payout');
   if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference, or someone changed it while you marked it; nothing changed. Check it below before trying again.'] }, 409);
   return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);

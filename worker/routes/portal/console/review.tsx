@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { Flash } from '../../../../portal/console/layout';
 import { ReviewPage, type ReviewFilterValues } from '../../../../portal/console/review';
 import { STATUS_LABELS } from '../../../../portal/format';
-import { decisionNotice, loadSubmission, transitionSubmission, updateMetrics, type SubmissionContext } from '../../../db/submissions';
+import { decisionNotice, loadSubmission, mailsCreator, transitionSubmission, updateMetrics, type SubmissionContext } from '../../../db/submissions';
 import { noticeAfterResponse } from '../../../mail';
 import { isCompliant, METRIC_NAMES, metricsInput, missingTags, type SubmissionAction } from '../../../domain/submissions';
-import { publicOrigin } from '../../../env';
+import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
@@ -74,7 +74,7 @@ function flashOf(c: ConsoleContext): Flash {
 }
 
 // Renders the queue, with an error on top when a form was refused.
-async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extras: { errors?: string[]; ticked?: string[] } = {}, status: 200 | 409 | 422 = 200) {
+async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extras: { errors?: string[]; ticked?: string[] } = {}, status: 200 | 409 | 422 | 503 = 200) {
   const { brandId } = c.var.user;
   const [queue, campaigns, toReview] = await Promise.all([
     reviewQueue(c.env.DB, brandId, filters, page),
@@ -111,7 +111,7 @@ async function renderQueue(c: ConsoleContext, { filters, page }: QueueView, extr
 reviewRoutes.get('/review', (c) => renderQueue(c, queueOf(new URL(c.req.url).searchParams)));
 
 // The queue a form was posted from (its filters and page), rendered again with an error on top.
-const renderBack = (c: ConsoleContext, back: string, extras: { errors: string[] }, status: 409 | 422) => renderQueue(c, postedFrom(back), extras, status);
+const renderBack = (c: ConsoleContext, back: string, extras: { errors: string[] }, status: 409 | 422 | 503) => renderQueue(c, postedFrom(back), extras, status);
 
 // The same rule as the admin API's review notes: prose, no control or broken characters.
 const note = plainText(2000, 'many', 'Notes are limited to 2,000 characters.');
@@ -124,10 +124,17 @@ const ACTIONS: Record<string, { action: SubmissionAction; flash: string; schema:
   'not-live': { action: 'not_live', flash: 'not_live', schema: z.object({ note: note.min(1, 'Write a note so the creator knows what is wrong with the link.') }) },
 };
 
-// The creator hears of a decision by mail, after the response (db/submissions.ts decisionNotice).
-function tellCreator(c: ConsoleContext, s: SubmissionContext, action: SubmissionAction, note: string | null) {
-  const notice = decisionNotice(s, action, note, publicOrigin(c));
+// The creator hears of a decision by mail, after the response (db/submissions.ts decisionNotice), from `origin`:
+// mailOrigin's, checked before the decision is written (a form is refused when there is none).
+function tellCreator(c: ConsoleContext, s: SubmissionContext, action: SubmissionAction, note: string | null, origin: string | null) {
+  const notice = origin && decisionNotice(s, action, note, origin);
   if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
+}
+
+// Deployed without PUBLIC_ORIGIN, a decision whose mail would carry a link is not made: the queue again, saying why.
+function originUnset(c: ConsoleContext, back: string) {
+  c.header('Retry-After', '3600');
+  return renderBack(c, back, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
 }
 
 // Bulk first, so "bulk-approve" is never read as a submission id.
@@ -139,6 +146,8 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   if (ids.length > MAX_BULK) return renderBack(c, back, { errors: [`Approve at most ${MAX_BULK} drafts at a time.`] }, 422);
   // Sent by Enter on a ticked box (the form's first button), not by "Approve selected": asked, still ticked.
   if (form.get('approve') !== '1') return renderQueue(c, postedFrom(back), { ticked: ids });
+  const origin = mailOrigin(c.env, c.req);
+  if (!origin) return originUnset(c, back);
   const { user } = c.var;
   // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
   const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE +brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
@@ -156,7 +165,7 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
     try {
       const s = await loadSubmission(c.env.DB, id, { brandId: user.brandId });
       await transitionSubmission(c.env.DB, s, { action: 'approve', actor: 'admin', actorId: user.id });
-      tellCreator(c, s, 'approve', null);
+      tellCreator(c, s, 'approve', null, origin);
       approved++;
     } catch (e) {
       // Another reviewer decided it a moment ago: skip it, keep going.
@@ -199,9 +208,11 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
   if (spec.action === 'approve' && s.status === 'submitted' && missing !== '' && form.get('override') !== '1') {
     return renderBack(c, back, { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
   }
+  const origin = mailOrigin(c.env, c.req);
+  if (mailsCreator(spec.action) && !origin) return originUnset(c, back);
   try {
     await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
-    tellCreator(c, s, spec.action, parsed.data.note ?? null);
+    tellCreator(c, s, spec.action, parsed.data.note ?? null, origin);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'post_already_live') {
       return renderBack(c, back, { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);

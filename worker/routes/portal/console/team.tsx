@@ -8,7 +8,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { ROLE_LABELS } from '../../../../portal/console/layout';
 import { TeamPage, type Member, type MemberValues, type Role } from '../../../../portal/console/team';
 import { auditIfChanged } from '../../../db/audit';
-import { publicOrigin } from '../../../env';
+import { consoleForgotPlace, mailLinkOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN, newId } from '../../../lib/ids';
@@ -115,7 +115,7 @@ async function memberOr404(c: ConsoleContext): Promise<Member> {
   return m;
 }
 
-const UNAVAILABLE = 'This Chorus cannot send email yet, so it cannot send invitations. Ask whoever runs it to set up mail (MAIL_API_KEY, MAIL_FROM and PUBLIC_ORIGIN).';
+const UNAVAILABLE = 'This Chorus cannot send email yet, so it cannot send invitations. Ask whoever runs it to set up mail (MAIL_API_KEY and MAIL_FROM).';
 
 // Mints an invitation link and mails it; says how that went. Never throws: the member is on the team either
 // way, and a new link can be sent from the list. The mail names the brand, not the person who sent it (a name
@@ -127,7 +127,7 @@ async function sendInvite(c: ConsoleContext, member: { email: string; role: Role
     if ('refused' in link) return link.refused;
     const text = [
       `You were added to ${brandName}'s team on Chorus, as ${ROLE_LABELS[member.role].toLowerCase()}.`,
-      `Open this link within a week to join: ${publicOrigin(c)}/console/reset/${link.token}`,
+      `Open this link within a week to join: ${mailLinkOrigin(c)}/console/reset/${link.token}`,
       `If you sign in to Chorus for another brand already, you join with that password; otherwise you choose one.`,
       `Not expecting this? Ignore this mail: no one can sign in as you without it.`,
     ].join('\n\n');
@@ -151,9 +151,10 @@ teamRoutes.post('/team', async (c) => {
       i.path[0] === 'role' ? 'Pick a role: owner, manager, finance or viewer.' : i.path[0] === 'email' ? 'Enter their email address.' : i.message === 'Enter their name.' ? i.message : /direction|control/.test(i.message) ? `Name: ${i.message}` : 'Name: up to 100 characters, on one line.';
     return renderTeam(c, { values, errors: [...new Set(parsed.error.issues.map(said))] }, 422);
   }
-  if (consoleLinksUnavailable(c.env)) {
+  const unavailable = consoleLinksUnavailable(c);
+  if (unavailable) {
     c.header('Retry-After', '3600');
-    return renderTeam(c, { values, errors: [UNAVAILABLE] }, 503);
+    return renderTeam(c, { values, errors: [unavailable === 'no_origin' ? PUBLIC_ORIGIN_UNSET : UNAVAILABLE] }, 503);
   }
   const { email, name, role } = parsed.data;
   const { brandId, id: actorId } = c.var.user;
@@ -192,9 +193,10 @@ teamRoutes.post('/team/:id/invite', async (c) => {
   requireOwner(c, 'change the team');
   const member = await memberOr404(c);
   if (member.has_password) return renderTeam(c, { errors: [`${member.name} has a password already: they can sign in, and ask for a password link from sign-in.`] }, 409);
-  if (consoleLinksUnavailable(c.env)) {
+  const unavailable = consoleLinksUnavailable(c);
+  if (unavailable) {
     c.header('Retry-After', '3600');
-    return renderTeam(c, { errors: [UNAVAILABLE] }, 503);
+    return renderTeam(c, { errors: [unavailable === 'no_origin' ? PUBLIC_ORIGIN_UNSET : UNAVAILABLE] }, 503);
   }
   const sent = await sendInvite(c, member);
   if (sent === 'address_limit' || sent === 'brand_limit') {
@@ -278,10 +280,11 @@ teamRoutes.post('/team/me/password', async (c) => {
     db.prepare(`UPDATE admin_reset_tokens SET expires_at = 0 WHERE email = ? AND purpose = 'reset' AND used_at IS NULL AND expires_at > ? AND EXISTS (SELECT 1 FROM admin_users WHERE id = ? AND password_hash = ?)`).bind(email, now, id, hash),
   ]);
   if (updated!.meta.changes === 0) return renderTeam(c, { errors: ['Your password: it was changed meanwhile. Sign in again if you are signed out.'] }, 409);
+  // A warning never holds up the change it reports: without an address to name (env.ts consoleForgotPlace) it says where to go.
   const notice = {
     to: email,
     subject: 'Your Chorus console password was changed',
-    text: `The password you sign in to the Chorus console with was changed, and your other sign-ins with the old one ended. If this was not you, choose a new one at once: ${publicOrigin(c)}/console/forgot.`,
+    text: `The password you sign in to the Chorus console with was changed, and your other sign-ins with the old one ended. If this was not you, choose a new one at once: ${consoleForgotPlace(c)}.`,
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect(withFlash('/console/team', 'password'), 303);
@@ -369,7 +372,7 @@ teamRoutes.post('/team/:id/two-step/reset', async (c) => {
     {
       to: member.email,
       subject: `Your two-step sign-in for ${brandName} on Chorus was reset`,
-      text: `${actorName}, an owner of ${brandName}, reset your two-step sign-in for its console on Chorus: your authenticator app and recovery codes no longer work there. ${then}\n\nIf you did not ask for this, tell ${actorName} and choose a new password: ${publicOrigin(c)}/console/forgot.`,
+      text: `${actorName}, an owner of ${brandName}, reset your two-step sign-in for its console on Chorus: your authenticator app and recovery codes no longer work there. ${then}\n\nIf you did not ask for this, tell ${actorName} and choose a new password: ${consoleForgotPlace(c)}.`,
     },
     'two_step_notice_failed',
     { urgent: true },

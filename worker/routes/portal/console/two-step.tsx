@@ -9,7 +9,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import type { FormError } from '../../../../portal/layout';
 import { auditIfChanged } from '../../../db/audit';
 import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, type Factor, type Subject } from '../../../db/two-step';
-import { publicOrigin } from '../../../env';
+import { consoleForgotPlace } from '../../../env';
 import { DUMMY_HASH, verifyPassword } from '../../../lib/passwords';
 import { encodeQr, qrSvg } from '../../../lib/qr';
 import { revokeAllSessionsStatement } from '../../../lib/sessions';
@@ -49,7 +49,7 @@ const subjectOf = (c: ConsoleContext): Subject => ({ type: 'admin_user', id: c.v
 
 // A security notice about the member's own two-step sign-in: what happened, and what to do if it was not them.
 function notice(c: ConsoleContext, to: string, brandName: string, subject: string, said: string): Mail {
-  const help = `If this was not you, choose a new password at once (${publicOrigin(c)}/console/forgot) and ask an owner of ${brandName} to reset your two-step sign-in.`;
+  const help = `If this was not you, choose a new password at once (${consoleForgotPlace(c)}) and ask an owner of ${brandName} to reset your two-step sign-in.`;
   return { to, subject, text: `${said}\n\n${help}` };
 }
 
@@ -59,7 +59,7 @@ const send = (c: ConsoleContext, mail: Mail) => noticeAfterResponse(c.executionC
 export const codeLimitNotice = (c: ConsoleContext, to: string, brandName: string): Mail => ({
   to,
   subject: 'Someone who knows your Chorus console password could not sign in',
-  text: `Someone who knows your password for ${brandName}'s console on Chorus (${to}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now at ${publicOrigin(c)}/console/forgot. Your authenticator app and recovery codes stay as they are.`,
+  text: `Someone who knows your password for ${brandName}'s console on Chorus (${to}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${consoleForgotPlace(c)}. Your authenticator app and recovery codes stay as they are.`,
 });
 
 export const recoveryCodeUsedNotice = (c: ConsoleContext, to: string, brandName: string, left: number) =>
