@@ -154,21 +154,28 @@ function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
   c.env.DB.prepare('SELECT status FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first<GiftStatus>('status');
 
+// A ship or tracking form as typed (cut to what a field could hold) and as parsed. Refused, the request's form comes
+// back open with what was typed, the errors linking to its inputs.
+async function shipForm(c: ConsoleContext, campaign: CampaignRecord, requestId: string, formName: 'ship' | 'tracking') {
+  const form = await readForm(c);
+  const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
+  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
+  if (parsed.success) return { ship: parsed.data, typed };
+  return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: formName, values: typed } }, 422);
+}
+
 // Ship and decline, as the admin API does (one mail on the first ship or decline, however often the form is sent).
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
-  const form = await readForm(c);
   const { user } = c.var;
   const requestId = c.req.param('requestId');
-  const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
   // The form carries the version of the request it was drawn with: one the creator changed since is not shipped.
-  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
-  // Refused, the request's ship form comes back open with what was typed, the errors linking to its inputs.
-  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'ship', values: typed } }, 422);
+  const form = await shipForm(c, campaign, requestId, 'ship');
+  if (form instanceof Response) return form;
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
   const origin = mailOrigin(c.env, c.req);
   if (!origin) return originUnset(c, campaign);
-  const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
+  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
     const text =
@@ -193,21 +200,19 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
 // Nothing is mailed, so no origin is needed.
 giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
-  const form = await readForm(c);
   const { user } = c.var;
   const requestId = c.req.param('requestId');
-  const typed = { carrier: form.get('carrier').slice(0, 200), trackingNumber: form.get('trackingNumber').slice(0, 200), trackingUrl: form.get('trackingUrl').slice(0, 1000) };
-  const parsed = shipBody.safeParse({ carrier: typed.carrier, trackingNumber: typed.trackingNumber, trackingUrl: typed.trackingUrl.trim() || null, updatedAt: form.get('updatedAt') || undefined });
-  if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'tracking', values: typed } }, 422);
+  const form = await shipForm(c, campaign, requestId, 'tracking');
+  if (form instanceof Response) return form;
   const status = await requestInCampaign(c, campaign, requestId);
   if (!status) throw notFound('gift request');
   // Never a ship: a request that is not shipped is refused before shipGift could ship it.
   if (status === 'requested') return renderGifting(c, campaign, { errors: ['This gift has not shipped yet: mark it shipped instead, which emails the creator.'] }, 409);
   // Required here (the API's ship call may leave it out): without it a correction made meanwhile would be overwritten.
-  if (parsed.data.updatedAt === undefined) {
-    return renderGifting(c, campaign, { errors: ['This form does not say which version of the tracking it corrects, so nothing was saved: reload the page and correct it again.'], opened: { requestId, form: 'tracking', values: typed } }, 422);
+  if (form.ship.updatedAt === undefined) {
+    return renderGifting(c, campaign, { errors: ['This form does not say which version of the tracking it corrects, so nothing was saved: reload the page and correct it again.'], opened: { requestId, form: 'tracking', values: form.typed } }, 422);
   }
-  const result = await shipGift(c.env.DB, user.brandId, requestId, parsed.data, { type: 'admin_user', id: user.id }, Date.now());
+  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now());
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
     const r = result.request;
