@@ -23,6 +23,8 @@ export type CreatorPageData = {
   signedUp: boolean;
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
+  // When their account was closed, by them or by this brand on their request (db/creator-erasure.ts).
+  erasedAt: number | null;
   status: string;
   /** Their first draft: the date it is due (their own, or else the campaign's), whether it is their own, and where they stand. */
   firstDraft: { dueAt: number | null; own: boolean; state: FirstDraft };
@@ -58,6 +60,7 @@ const removalAnswer = (name: string, base: string) => ({ form: 'enrollment-form'
 export const CreatorPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
+  isOwner: boolean;
   campaign: { id: string; name: string; status: string; hashtag: string };
   creator: CreatorPageData;
   values: EnrollmentFormValues;
@@ -87,7 +90,7 @@ export const CreatorPage: FC<{
   campaignDueAt: number | null;
   /** Their conversation with the brand: the newest few messages and the form (portal/console/messages.tsx). */
   messages: CreatorMessagesArea;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
+}> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
   const removed = creator.status === 'removed';
   const adjusting = (adjustment.amount !== '' || adjustment.note !== '') && canWrite && creator.acceptedAt !== null;
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
@@ -100,6 +103,11 @@ export const CreatorPage: FC<{
         <a href={`/console/campaigns/${campaign.id}/network`}>← Back to the creator ranking</a>
       </p>
       <FlashNotice flash={flash} />
+      {creator.erasedAt !== null ? (
+        <Notice tone="info" title={`This account was closed on ${formatDate(creator.erasedAt, viewer.timezone)}`}>
+          <p>The creator’s personal data is erased. Their orders, earnings and payouts stay in your books under this anonymous name; their links send shoppers to your pages without counting them, and their codes no longer work.</p>
+        </Notice>
+      ) : null}
       {/* The adjustment form's own problems show beside it (its post returns to it, #adjust-h). */}
       {adjusting ? null : <Errors errors={errors} />}
       {canWrite && confirmRemoval ? (
@@ -412,6 +420,33 @@ export const CreatorPage: FC<{
           </form>
         </section>
       ) : null}
+      {isOwner && creator.erasedAt === null ? <EraseCreatorCard name={creator.displayName} action={`${base}/erase`} /> : null}
     </ConsolePage>
   );
 };
+
+// Erasing a creator on their request (GDPR): owners only, folded away, with what it does said before the button.
+const EraseCreatorCard: FC<{ name: string; action: string }> = ({ name, action }) => (
+  <section class="card stack" aria-labelledby="erase-h">
+    <h2 id="erase-h">Erase this creator’s data</h2>
+    <details>
+      <summary class="button button-quiet">The creator asked us to erase their data…</summary>
+      <form method="post" action={action} class="stack">
+        <p class="small">
+          Only for a creator who works with your brand alone and is owed nothing (pay them first; a creator who works with other brands closes their account themselves from their Account page). Their name, email, password,
+          payout details, addresses and profile are erased, their messages read “(Deleted)”, drafts without usage rights granted lose their links and captions, every campaign of theirs ends (links keep sending shoppers to your
+          pages without counting them, codes stop working) and your webhook endpoints get a <code>creator.erased</code> event. Their orders, commissions and payouts stay under “Closed account”. This cannot be undone.
+        </p>
+        <label class="checkbox">
+          <input type="checkbox" name="confirm" value="1" required />
+          <span>{name} asked us to erase their data, and I understand it cannot be undone.</span>
+        </label>
+        <div>
+          <button type="submit" class="button button-danger">
+            Erase {name}’s data
+          </button>
+        </div>
+      </form>
+    </details>
+  </section>
+);

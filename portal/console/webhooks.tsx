@@ -61,6 +61,7 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'gift.shipped': 'a gift is marked shipped, with its tracking',
   'gift.received': 'a creator says their gift arrived',
   'gift.declined': 'a gift request will not ship: declined, or withdrawn by the creator',
+  'creator.erased': 'a creator closed their account, or you erased one: forget them in your systems too',
 };
 
 export const WebhooksPage: FC<{

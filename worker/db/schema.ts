@@ -149,6 +149,9 @@ export const creators = sqliteTable('creators', {
   // Each gift request keeps its own copy: a later change here does not move a parcel.
   shippingAddress: text('shipping_address'),
   createdAt: createdAt(),
+  // When the account was closed by its creator, or erased by the one brand it worked with on their request
+  // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
+  erasedAt: integer('erased_at'),
 });
 
 // A brand's roster: which global creator accounts a brand works with, and what it knows of them.
@@ -454,7 +457,8 @@ export const enrollments = sqliteTable(
     briefSection: text('brief_section').notNull().default(''),
     status: text('status', { enum: enrollmentStatuses }).notNull().default('invited'),
     // When the brand removed the creator (null unless removed; removals from before it was kept have none and
-    // count as removed for every order): orders placed before it still earn (domain/codes.ts).
+    // count as removed for every order, as do a closed account's, which nothing credits again): orders placed
+    // before it still earn (domain/codes.ts).
     removedAt: integer('removed_at'),
     // When the creator last became active: accepted the invitation, or was brought back from a pause, the
     // bench or a removal (null: active since enrolled, or never active). The bench suggestion counts its
@@ -1064,6 +1068,7 @@ export const webhookEventTypes = [
   'gift.shipped',
   'gift.received',
   'gift.declined',
+  'creator.erased',
 ] as const;
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';

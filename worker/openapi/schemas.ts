@@ -304,6 +304,10 @@ export const Invite = z
   .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })
   .meta({ id: 'Invite', description: 'A single-use link for the creator to set a password.' });
 
+export const CreatorErased = z
+  .object({ id: id('cr'), erasedAt: time })
+  .meta({ id: 'CreatorErased', description: "A creator whose personal data Chorus erased: the roster keeps them as an anonymous closed account, with their orders, earnings and payouts." });
+
 export const PasswordResetSent = z
   .object({
     sent: z.literal(true),

@@ -243,7 +243,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     op({
       summary: 'Add a webhook endpoint',
       description:
-        'Chorus POSTs each subscribed event (`conversion.created`, `conversion.attributed`, `conversion.reversed`, `refund.failed`, `submission.submitted`, `submission.reviewed`, `payout.closed`, `gift.requested`, `gift.shipped`, `gift.received`, `gift.declined`; by default all but `gift.requested`, the only one that carries a shipping address, which an endpoint gets only by naming it) to `url`, which must be https on a public host name. Every request carries `Chorus-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; the secret is in this answer only. Delivery is at least once: dedupe on the event `id`.',
+        'Chorus POSTs each subscribed event (`conversion.created`, `conversion.attributed`, `conversion.reversed`, `refund.failed`, `submission.submitted`, `submission.reviewed`, `payout.closed`, `gift.requested`, `gift.shipped`, `gift.received`, `gift.declined`, `creator.erased`; by default all but `gift.requested`, the only one that carries a shipping address, which an endpoint gets only by naming it) to `url`, which must be https on a public host name. Every request carries `Chorus-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`; the secret is in this answer only. Delivery is at least once: dedupe on the event `id`.',
       example: { url: 'https://erp.fernway.example/chorus-events', events: ['conversion.created', 'conversion.reversed'], description: 'Warehouse ERP' },
       responses: { 201: { description: 'Added; `secret` is shown only here.', schema: z.object({ data: NewWebhookEndpoint }) } },
       errors: { 409: ['too_many_endpoints'], 422: ['invalid_url'] },
