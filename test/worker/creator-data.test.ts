@@ -34,13 +34,14 @@ beforeAll(async () => {
   // Another creator of the brand, whose conversation must not leak into Sarah's file.
   const other = await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/creators', { email: 'mateo.other@creators.test', handle: 'mateo_other', displayName: 'Mateo Other' }));
   const now = Date.now();
-  for (const [creatorId, author, body] of [
+  // A millisecond apart, so a conversation reads in the order written.
+  for (const [i, [creatorId, author, body]] of ([
     [m.creator.id, { type: 'creator', id: m.creator.id }, 'My address is 1 Rose Lane'],
     [m.creator.id, { type: 'api_key', id: 'key' }, 'Thanks Sarah!'],
     [other.data.id, { type: 'api_key', id: 'key' }, 'Hello Mateo, private note'],
-  ] as const) {
-    await env.DB.prepare("INSERT OR IGNORE INTO message_threads (brand_id, creator_id, last_message_at, created_at) VALUES (?, ?, ?, ?)").bind(brandId, creatorId, now, now).run();
-    await sendMessage(env.DB, { brandId, creatorId, author, body, formKey: null, seen: null }, now);
+  ] as const).entries()) {
+    await env.DB.prepare('INSERT OR IGNORE INTO message_threads (brand_id, creator_id, last_message_at, created_at) VALUES (?, ?, ?, ?)').bind(brandId, creatorId, now, now).run();
+    await sendMessage(env.DB, { brandId, creatorId, author, body, formKey: null, seen: null }, now + i);
   }
   // A gift waiting to ship, with her home address.
   const giftRequest = newId('gr');
