@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sendMessage } from '../../worker/db/message-threads';
-import { eraseCreator, erasedEmail } from '../../worker/db/creator-erasure';
+import { eraseCreator, erasedEmail, owedKey, owedTo } from '../../worker/db/creator-erasure';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import { newId } from '../../worker/lib/ids';
 import { parseCsv } from '../../worker/lib/csv';
@@ -191,6 +191,36 @@ describe('a brand erasing a creator on request', () => {
     const again = await erase(b, b.creator.id);
     expect([again.status, (await json<{ error: { code: string } }>(again)).error.code]).toEqual([410, 'creator_erased']);
     expect((await b.brand.api('POST', `/api/admin/creators/${b.creator.id}/password-reset`)).status).toBe(410);
+  });
+});
+
+describe('money after a closed account', () => {
+  it('pays nothing, gives nothing back and accrues nothing to it: an earlier month closed, a refund failing, a draft put live, an order with its code', async () => {
+    const m = await createMoneyBrand({ paymentModel: 'hybrid' });
+    const id = m.creator.id;
+    const post = (path: string, body: unknown) => signedPost(m.brand, m.ingestKey, path, body);
+    const at = new Date().toISOString();
+    expect((await post('/v1/conversions', { orderId: 'gone-1', amountMinor: 10_000, currency: 'USD', occurredAt: at, code: m.code })).status).toBe(201);
+    expect((await post('/v1/refunds', { refundId: 'gone-r1', orderId: 'gone-1', amountMinor: 5_000, currency: 'USD', occurredAt: at })).status).toBe(201);
+    // Payable in an earlier month, and a draft approved, before she closes and gives it all up.
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: id, amountMinor: 3_000, period: '2025-03', availableAt: Date.UTC(2025, 2, 10) });
+    const draft = newId('sub');
+    await env.DB.prepare(
+      "INSERT INTO submissions (id, brand_id, enrollment_id, story_format, draft_url, caption, status, compliance, created_at, updated_at) VALUES (?, ?, ?, 'day_in_the_life', 'https://drive.example/d', '#Glow #ad', 'approved', '{}', ?, ?)",
+    )
+      .bind(draft, m.brand.brandId, m.enrollment.id, Date.now(), Date.now())
+      .run();
+    expect((await eraseCreator(env.DB, id, { by: 'creator', owedSeen: owedKey(await owedTo(env.DB, id)) }, Date.now())).erased).toBe(true);
+    const owedNow = () => rowCount('SELECT coalesce(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE creator_id = ?', id);
+    expect(await owedNow()).toBe(0);
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2025-03' })).status).toBe(201);
+    expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE creator_id = ?', id)).toBe(0);
+    expect((await post('/v1/refunds/failures', { refundId: 'gone-r1', occurredAt: new Date(Date.now() + 1_000).toISOString() })).status).toBeLessThan(300);
+    const live = await m.brand.api('POST', `/api/admin/submissions/${draft}/mark-live`, { postUrl: 'https://social.example/p/gone' });
+    expect([live.status, (await json<{ error: { code: string } }>(live)).error.code]).toEqual([410, 'creator_erased']);
+    expect((await post('/v1/conversions', { orderId: 'gone-2', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
+    expect(await owedNow()).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE creator_id = ?', id)).toBe(4);
   });
 });
 

@@ -7,6 +7,7 @@ import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
+import { NOT_ERASED } from './money';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -32,12 +33,13 @@ export async function closePeriod(db: D1Database, brand: { id: string; timezone:
   const [claimed] = await db.batch([
     db.prepare('INSERT INTO period_closes (brand_id, period, close_id, closed_by, closed_at) VALUES (?1, ?2, ?3, ?5, ?6) ON CONFLICT DO NOTHING').bind(brand.id, period, closeId, end, `${actor.type}:${actor.id}`, now),
     // Creators whose available entries net to less than the brand's minimum payout (payableFrom), and always
-    // those at zero or less, get no payout; their entries carry forward.
+    // those at zero or less, get no payout; their entries carry forward. A closed account is never paid: what it
+    // gave up is netted in the month it closed, so an earlier month's close would otherwise pay it back.
     db
       .prepare(
         `INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at)
          SELECT 'po_' || lower(hex(randomblob(12))), brand_id, creator_id, ?2, currency, 0, 'pending', ?6 FROM ledger_entries
-         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
+         WHERE ${claimable} AND ${guard} AND ${NOT_ERASED('ledger_entries.creator_id')} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
          ON CONFLICT DO NOTHING`,
       )
       .bind(brand.id, period, closeId, end, null, now),
