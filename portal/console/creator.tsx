@@ -104,8 +104,8 @@ export const CreatorPage: FC<{
       </p>
       <FlashNotice flash={flash} />
       {creator.erasedAt !== null ? (
-        <Notice tone="info" title={`This account was closed on ${formatDate(creator.erasedAt, viewer.timezone)}`}>
-          <p>The creator’s personal data is erased. Their orders, earnings and payouts stay in your books under this anonymous name; their links send shoppers to your pages without counting them, and their codes no longer work.</p>
+        <Notice tone="info" title={`This creator’s data was erased on ${formatDate(creator.erasedAt, viewer.timezone)}`}>
+          <p>Everything personal your brand held about them is erased, on their request or because they closed their account. Their orders, earnings and payouts stay in your books under this anonymous name; their links send shoppers to your pages without counting them, and their codes no longer work.</p>
         </Notice>
       ) : null}
       {/* The adjustment form's own problems show beside it (its post returns to it, #adjust-h). */}
@@ -433,9 +433,10 @@ const EraseCreatorCard: FC<{ name: string; action: string }> = ({ name, action }
       <summary class="button button-quiet">The creator asked us to erase their data…</summary>
       <form method="post" action={action} class="stack">
         <p class="small">
-          Only for a creator who works with your brand alone and is owed nothing (pay them first; a creator who works with other brands closes their account themselves from their Account page). Their name, email, password,
-          payout details, addresses and profile are erased, their messages read “(Deleted)”, drafts without usage rights granted lose their links and captions, every campaign of theirs ends (links keep sending shoppers to your
-          pages without counting them, codes stop working) and your webhook endpoints get a <code>creator.erased</code> event. Their orders, commissions and payouts stay under “Closed account”. This cannot be undone.
+          Only for a creator you owe nothing (pay them first). Everything your brand holds about them is erased: their name, email, profile and addresses, their messages read “(Deleted)”, drafts without
+          usage rights granted (or whose grant ran out) lose their links and captions, your stored webhook events forget them, every campaign of theirs with you ends (links keep sending shoppers to your pages
+          without counting them, codes stop working) and your webhook endpoints get a <code>creator.erased</code> event. Their orders, commissions and payouts stay under “Closed account”, but where paid payouts
+          went is erased: export the payouts CSV first if your tax records need it. This cannot be undone.
         </p>
         <label class="checkbox">
           <input type="checkbox" name="confirm" value="1" required />

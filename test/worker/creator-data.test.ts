@@ -167,16 +167,34 @@ describe("a creator's own data", () => {
 });
 
 describe('a brand erasing a creator on request', () => {
-  it("erases only its own creator, working with it alone and owed nothing; another brand's is a 404", async () => {
+  it("erases its own relationship with a creator it owes nothing, and the account with the last one; another brand's is a 404", async () => {
     const a = await createMoneyBrand();
     const b = await createMoneyBrand();
     const erase = (m: typeof a, id: string) => m.brand.api('POST', `/api/admin/creators/${id}/erase`, { confirm: true });
     expect((await erase(b, a.creator.id)).status).toBe(404);
     expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/erase`, { confirm: 'yes' })).status).toBe(422);
-    // On another brand's roster too: theirs to close, not this brand's.
+    // On another brand's roster too: this brand erases its own relationship, and answers as for any other.
     await b.brand.api('POST', '/api/admin/creators', { email: `${a.handle}@creators.test`, handle: 'shared_one', displayName: 'Shared' });
+    expect((await a.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks' })).status).toBe(201);
+    expect((await signedPost(a.brand, a.ingestKey, '/v1/conversions', { orderId: 'shared-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: a.code })).status).toBe(201);
+    const owedByA = await erase(a, a.creator.id);
+    expect([owedByA.status, (await json<{ error: { code: string } }>(owedByA)).error.code]).toEqual([409, 'creator_owed']);
+    await insertLedgerEntry({ brandId: a.brand.brandId, enrollmentId: a.enrollment.id, creatorId: a.creator.id, amountMinor: -1_000, period: '2025-02', availableAt: Date.UTC(2025, 1, 1), kind: 'adjustment' });
     const shared = await erase(a, a.creator.id);
-    expect([shared.status, (await json<{ error: { code: string } }>(shared)).error.code]).toEqual([409, 'creator_in_other_brands']);
+    expect(shared.status).toBe(200);
+    // Brand A's copy, enrollments, code and stored events forget them; the account, which brand B works with, stays.
+    const events = await env.DB.prepare('SELECT payload FROM webhook_events WHERE brand_id = ? AND creator_id = ?').bind(a.brand.brandId, a.creator.id).all<{ payload: string }>();
+    expect(events.results.length).toBeGreaterThan(1);
+    expect(JSON.stringify(events.results)).not.toContain(a.handle);
+    expect(await env.DB.prepare('SELECT email, display_name FROM roster WHERE brand_id = ? AND creator_id = ?').bind(a.brand.brandId, a.creator.id).first()).toEqual({ email: erasedEmail(a.creator.id), display_name: 'Closed account' });
+    expect(await env.DB.prepare('SELECT email, erased_at FROM creators WHERE id = ?').bind(a.creator.id).first()).toEqual({ email: `${a.handle}@creators.test`, erased_at: null });
+    expect(await checkCodeOf(a, a.code)).toEqual({ valid: false });
+    expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/invite`)).status).toBe(410);
+    expect((await signedPost(a.brand, a.ingestKey, '/v1/conversions', { orderId: 'shared-2', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: a.code })).status).toBe(201);
+    expect(await rowCount('SELECT coalesce(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE creator_id = ?', a.creator.id)).toBe(0);
+    // The last brand to erase them takes the account with it.
+    expect((await erase(b, a.creator.id)).status).toBe(200);
+    expect(await env.DB.prepare('SELECT email FROM creators WHERE id = ?').bind(a.creator.id).first('email')).toBe(erasedEmail(a.creator.id));
     // Owed money: paid first.
     await insertLedgerEntry({ brandId: b.brand.brandId, enrollmentId: b.enrollment.id, creatorId: b.creator.id, amountMinor: 700, period: '2025-02', availableAt: Date.UTC(2025, 1, 1) });
     const owed = await erase(b, b.creator.id);
@@ -186,7 +204,7 @@ describe('a brand erasing a creator on request', () => {
     const done = await erase(b, b.creator.id);
     expect(done.status).toBe(200);
     expect((await json<Data<{ id: string }>>(done)).data.id).toBe(b.creator.id);
-    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.erased' AND actor_type = 'api_key'", b.brand.brandId)).toBe(1);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.erased' AND actor_type = 'api_key' AND target_id = ?", b.brand.brandId, b.creator.id)).toBe(1);
     expect(await checkCodeOf(b, b.code)).toEqual({ valid: false });
     const again = await erase(b, b.creator.id);
     expect([again.status, (await json<{ error: { code: string } }>(again)).error.code]).toEqual([410, 'creator_erased']);

@@ -42,7 +42,7 @@ export async function addAdjustment(db: D1Database, brandId: string, enrollmentI
   // The period is the brand's month now, in its timezone, as every entry's is.
   const brand = await db
     .prepare(
-      `SELECT b.id, b.timezone, b.name, b.min_payout_minor, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted, c.email, c.erased_at IS NOT NULL AS erased FROM brands b
+      `SELECT b.id, b.timezone, b.name, b.min_payout_minor, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted, c.email, r.erased_at IS NOT NULL AS erased FROM brands b
        LEFT JOIN enrollments e ON e.id = ?2 AND e.brand_id = b.id LEFT JOIN brand_creators r ON r.brand_id = b.id AND r.creator_id = e.creator_id
        LEFT JOIN creators c ON c.id = e.creator_id
        WHERE b.id = ?1`,

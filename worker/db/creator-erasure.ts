@@ -32,14 +32,16 @@ export const GAVE_UP_PAYOUT = 'The creator closed their account and gave up this
 export const GAVE_UP_NOTE = 'Given up by the creator when they closed their account.';
 
 // What the creator is owed, per brand and currency: entries in no payout (held or payable, net of clawbacks) and
-// payouts closed but not paid (pending, or failed). ?1 is the creator.
-const OWED_PARTS = `SELECT brand_id, currency, amount_minor AS unpaid, 0 AS in_payouts FROM ledger_entries WHERE creator_id = ?1 AND payout_id IS NULL
-  UNION ALL SELECT brand_id, currency, 0, amount_minor FROM payouts WHERE creator_id = ?1 AND status IN ('pending', 'failed')`;
-const OWED_GROUPS = `SELECT brand_id, currency, SUM(unpaid) AS unpaid, SUM(in_payouts) AS in_payouts FROM (${OWED_PARTS})
+// payouts closed but not paid (pending, or failed). ?1 is the creator; `brand` (SQL) limits it to one brand.
+const owedParts = (brand = '1') => `SELECT brand_id, currency, amount_minor AS unpaid, 0 AS in_payouts FROM ledger_entries WHERE creator_id = ?1 AND payout_id IS NULL AND ${brand}
+  UNION ALL SELECT brand_id, currency, 0, amount_minor FROM payouts WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND ${brand}`;
+const owedGroups = (brand?: string) => `SELECT brand_id, currency, SUM(unpaid) AS unpaid, SUM(in_payouts) AS in_payouts FROM (${owedParts(brand)})
   GROUP BY brand_id, currency HAVING SUM(unpaid) + SUM(in_payouts) > 0`;
+const OWED_GROUPS = owedGroups();
 // The same, as one string ('' for nothing owed), which the claim compares with what the creator was shown, so an
 // order landing between the page and the press is never given up unseen.
-const OWED_KEY_SQL = `(SELECT coalesce(group_concat(k, ';'), '') FROM (SELECT brand_id || ':' || currency || ':' || (unpaid + in_payouts) AS k FROM (${OWED_GROUPS}) ORDER BY brand_id, currency))`;
+const owedKeySql = (brand?: string) =>
+  `(SELECT coalesce(group_concat(k, ';'), '') FROM (SELECT brand_id || ':' || currency || ':' || (unpaid + in_payouts) AS k FROM (${owedGroups(brand)}) ORDER BY brand_id, currency))`;
 
 export type Owed = { brandId: string; brandName: string; currency: string; unpaidMinor: number; inPayoutsMinor: number; owedMinor: number };
 
@@ -51,139 +53,182 @@ export async function owedTo(db: D1Database, creatorId: string): Promise<Owed[]>
   return results.map((r) => ({ brandId: r.brand_id, brandName: r.brand_name, currency: r.currency, unpaidMinor: r.unpaid, inPayoutsMinor: r.in_payouts, owedMinor: r.unpaid + r.in_payouts }));
 }
 
-/** What owedTo says, as OWED_KEY_SQL writes it: the form carries it and the claim checks it. */
+/** What owedTo says, as owedKeySql writes it: the form carries it and the claim checks it. */
 export const owedKey = (owed: Owed[]) => owed.map((o) => `${o.brandId}:${o.currency}:${o.owedMinor}`).join(';');
 
 export type Eraser = { by: 'creator'; owedSeen: string } | { by: 'brand'; brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string };
-export type ErasureOutcome = { erased: true; erasedAt: number; slugs: string[]; codes: { brandId: string; code: string }[] } | { erased: false; why: 'not_found' | 'already_erased' | 'in_other_brands' | 'owed' | 'owed_changed' };
+export type ErasureOutcome = { erased: true; erasedAt: number; slugs: string[]; codes: { brandId: string; code: string }[] } | { erased: false; why: 'not_found' | 'already_erased' | 'owed' | 'owed_changed' };
 
 type Account = { email: string; erased_at: number | null };
 
+// Parameters of every statement: ?1 the creator, ?2 the claim's token, ?3 now, ?4 the brand erasing (NULL: the
+// creator closing, every brand of theirs), then the statement's own from ?5.
+const SCOPE = (brand: string) => `(?4 IS NULL OR ${brand} = ?4)`;
+
 export async function eraseCreator(db: D1Database, creatorId: string, eraser: Eraser, now: number): Promise<ErasureOutcome> {
-  const [account, brands, enrollments, links, codes, gifts] = await db.batch([
+  const brandId = eraser.by === 'brand' ? eraser.brandId : null;
+  const [account, brands, links, codes, gifts, oldEmails] = await db.batch([
     db.prepare('SELECT email, erased_at FROM creators WHERE id = ?').bind(creatorId),
-    db.prepare('SELECT r.brand_id, r.email, b.timezone FROM brand_creators r JOIN brands b ON b.id = r.brand_id WHERE r.creator_id = ?').bind(creatorId),
-    db.prepare('SELECT id FROM enrollments WHERE creator_id = ?').bind(creatorId),
-    db.prepare('SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?').bind(creatorId),
-    db.prepare('SELECT d.brand_id, d.code FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?').bind(creatorId),
-    db.prepare("SELECT DISTINCT g.enrollment_id FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id WHERE e.creator_id = ? AND g.status = 'requested'").bind(creatorId),
+    db.prepare('SELECT r.brand_id, r.email, r.erased_at, b.timezone FROM brand_creators r JOIN brands b ON b.id = r.brand_id WHERE r.creator_id = ?').bind(creatorId),
+    db.prepare('SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2)').bind(creatorId, brandId),
+    db.prepare('SELECT d.brand_id, d.code FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2)').bind(creatorId, brandId),
+    db.prepare("SELECT DISTINCT g.enrollment_id FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2) AND g.status = 'requested'").bind(creatorId, brandId),
+    // Every address the account had: an email change leaves the old one in the brands' activity rows.
+    db.prepare("SELECT DISTINCT json_extract(details, '$.from') AS email FROM audit_log WHERE target_id = ? AND action = 'creator.email_changed' AND details IS NOT NULL").bind(creatorId),
   ]);
   const found = account!.results[0] as Account | undefined;
-  const rosters = brands!.results as { brand_id: string; email: string; timezone: string }[];
-  if (!found || (eraser.by === 'brand' && !rosters.some((r) => r.brand_id === eraser.brandId))) return { erased: false, why: 'not_found' };
-  if (found.erased_at !== null) return { erased: false, why: 'already_erased' };
+  const rosters = brands!.results as { brand_id: string; email: string; erased_at: number | null; timezone: string }[];
+  const mineRow = brandId === null ? undefined : rosters.find((r) => r.brand_id === brandId);
+  if (!found || (brandId !== null && !mineRow)) return { erased: false, why: 'not_found' };
+  if (found.erased_at !== null || (mineRow && mineRow.erased_at !== null)) return { erased: false, why: 'already_erased' };
 
-  // The claim's own condition, so nothing read above can go stale: a brand erases a creator of its own alone and
-  // owed nothing; the creator, while what they are owed is what they were shown (nothing, or what they gave up).
-  const claimIf =
-    eraser.by === 'brand'
-      ? { sql: `EXISTS (SELECT 1 FROM brand_creators WHERE creator_id = ?1 AND brand_id = ?4) AND NOT EXISTS (SELECT 1 FROM brand_creators WHERE creator_id = ?1 AND brand_id <> ?4) AND ${OWED_KEY_SQL} = ''`, param: eraser.brandId }
-      : { sql: `${OWED_KEY_SQL} = ?4`, param: eraser.owedSeen };
-  // The claim stamps a random handle on the account; every later statement checks it, so of two erasures at once
-  // (same millisecond included) only the one that claimed writes anything.
-  const token = `closed-${crypto.randomUUID()}`;
-  const claimed = 'EXISTS (SELECT 1 FROM creators WHERE id = ?1 AND handle = ?2 AND erased_at = ?3)';
-  const mine = 'SELECT id FROM enrollments WHERE creator_id = ?1';
+  // The claim: a brand's stamps its roster row (its relationship with the creator), the creator's their account. Its
+  // own condition holds what was read above: a brand erases one it owes nothing; the creator closes while what they
+  // are owed is what they were shown (nothing, or what they gave up). It stamps a random handle that every later
+  // statement checks, so of two erasures at once (same millisecond included) only the one that claimed writes.
+  const rosterHandle = "'closed-' || lower(hex(randomblob(5)))";
+  const token = brandId === null ? `closed-${crypto.randomUUID()}` : `closed-${[...crypto.getRandomValues(new Uint8Array(5))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const claimed =
+    brandId === null
+      ? 'EXISTS (SELECT 1 FROM creators WHERE id = ?1 AND handle = ?2 AND erased_at = ?3 AND ?4 IS NULL)'
+      : 'EXISTS (SELECT 1 FROM brand_creators WHERE creator_id = ?1 AND brand_id = ?4 AND handle = ?2 AND erased_at = ?3)';
+  // The account itself goes when the creator closes it, or when this brand was the last one with a relationship.
+  const accountGoes = `${claimed} AND NOT EXISTS (SELECT 1 FROM brand_creators WHERE creator_id = ?1 AND erased_at IS NULL)`;
+  const mine = `SELECT id FROM enrollments WHERE creator_id = ?1 AND ${SCOPE('brand_id')}`;
   const giveUp = eraser.by === 'creator' && eraser.owedSeen !== '';
   const periods = JSON.stringify(Object.fromEntries(rosters.map((r) => [r.brand_id, periodOf(now, r.timezone)])));
-  const emails = JSON.stringify([found.email, ...rosters.map((r) => r.email)]);
+  const emails = JSON.stringify([...new Set([found.email, ...rosters.map((r) => r.email), ...(oldEmails!.results as { email: string | null }[]).flatMap((r) => (r.email ? [r.email] : []))])]);
   const actor = eraser.by === 'brand' ? { type: eraser.actorType, id: eraser.actorId, action: 'creator.erased' } : { type: 'creator', id: creatorId, action: 'creator.account_closed' };
-  const s = (sql: string, ...params: unknown[]) => db.prepare(sql).bind(creatorId, token, now, ...params);
-
-  const statements: D1PreparedStatement[] = [
+  const s = (sql: string, ...params: unknown[]) => db.prepare(sql).bind(creatorId, token, now, brandId, ...params);
+  const rosterErased = (handle: string) =>
+    `UPDATE brand_creators SET handle = ${handle}, display_name = ?5, email = ?6, niche = NULL, platform = NULL, follower_count = NULL, campaign_news = 0, erased_at = ?3
+     WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND erased_at IS NULL`;
+  const closeAccount = (guard: string, ...more: unknown[]) =>
     s(
-      `UPDATE creators SET email = ?5, handle = ?2, display_name = ?6, password_hash = NULL, payout_details_enc = NULL, email_link_at = NULL,
-         earnings_digest = 0, due_reminders = 0, shipping_address = NULL, erased_at = ?3 WHERE id = ?1 AND erased_at IS NULL AND ${claimIf.sql}`,
-      claimIf.param,
+      `UPDATE creators SET email = ?5, handle = ${brandId === null ? '?2' : "'closed-' || lower(hex(randomblob(16)))"}, display_name = ?6, password_hash = NULL, payout_details_enc = NULL,
+         email_link_at = NULL, earnings_digest = 0, due_reminders = 0, shipping_address = NULL, erased_at = ?3 WHERE id = ?1 AND erased_at IS NULL AND ${guard}`,
       erasedEmail(creatorId),
       ERASED_NAME,
-    ),
-    // The activity rows first, while the brands' copies still hold what they gave up: a row per brand on the roster.
+      ...more,
+    );
+  // Applications sent from any of the account's addresses: the brand's own (`scope`), or every brand's.
+  const applicationsCleared = (scope: string, guard: string) =>
+    s(
+      `UPDATE applications SET email = 'Closed.' || id || '@closed.invalid', inbox = 'Closed.' || id || '@closed.invalid', name = ?6, handle = 'closed',
+         profile_url = NULL, niche = NULL, follower_count = NULL, pitch = '' WHERE email IN (SELECT value FROM json_each(?5)) AND ${scope} AND ${guard}`,
+      emails,
+      ERASED_NAME,
+    );
+
+  const statements: D1PreparedStatement[] = [
+    brandId === null
+      ? closeAccount(`${owedKeySql()} = ?7`, eraser.by === 'creator' ? eraser.owedSeen : '')
+      : s(`${rosterErased('?2')} AND ${owedKeySql('brand_id = ?4')} = ''`, ERASED_NAME, erasedEmail(creatorId)),
+    // The activity rows first, while the ledger still holds what was given up: a row per brand concerned.
     s(
       `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-       SELECT 'aud_' || lower(hex(randomblob(12))), r.brand_id, ?4, ?5, ?6, 'creator', ?1,
+       SELECT 'aud_' || lower(hex(randomblob(12))), r.brand_id, ?5, ?6, ?7, 'creator', ?1,
          (SELECT json_object('gaveUp', json_group_array(json_object('currency', o.currency, 'amountMinor', o.unpaid + o.in_payouts))) FROM (${OWED_GROUPS}) o WHERE o.brand_id = r.brand_id HAVING count(*) > 0), ?3
-       FROM brand_creators r WHERE r.creator_id = ?1 AND ${claimed}`,
+       FROM brand_creators r WHERE r.creator_id = ?1 AND ${SCOPE('r.brand_id')} AND (r.erased_at IS NULL OR r.erased_at = ?3) AND ${claimed}`,
       actor.type,
       actor.id,
       actor.action,
     ),
-    // What they gave up is booked: unpaid entries netted to zero by an adjustment of the brand's current month (so
-    // no close pays them), and the payouts still owed marked failed with the reason (finance sees why).
+    // What they gave up is booked: unpaid entries netted to zero by an adjustment of the brand's current month, and
+    // the payouts still owed marked failed with the reason (finance sees why). No close pays a closed account
+    // (db/payouts.ts), so an earlier month's entries stay unpaid too.
     ...(giveUp
       ? [
           s(
             `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, note, event_key, available_at, created_at)
              SELECT 'le_' || lower(hex(randomblob(12))), l.brand_id,
                MAX(l.enrollment_id), ?1, 'adjustment', -SUM(l.amount_minor), l.currency, 0,
-               coalesce(json_extract(?4, '$."' || l.brand_id || '"'), strftime('%Y-%m', ?3 / 1000, 'unixepoch')), ?5, 'account_closed:' || ?1 || ':' || l.currency, ?3, ?3
+               coalesce(json_extract(?5, '$."' || l.brand_id || '"'), strftime('%Y-%m', ?3 / 1000, 'unixepoch')), ?6, 'account_closed:' || ?1 || ':' || l.currency, ?3, ?3
              FROM ledger_entries l WHERE l.creator_id = ?1 AND l.payout_id IS NULL AND ${claimed}
              GROUP BY l.brand_id, l.currency HAVING SUM(l.amount_minor) > 0
              ON CONFLICT(brand_id, event_key) DO NOTHING`,
             periods,
             GAVE_UP_NOTE,
           ),
-          s(`UPDATE payouts SET status = 'failed', failure_reason = ?4 WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND ${claimed}`, GAVE_UP_PAYOUT),
+          s(`UPDATE payouts SET status = 'failed', failure_reason = ?5 WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND ${claimed}`, GAVE_UP_PAYOUT),
         ]
       : []),
-    s(`UPDATE payouts SET paid_to_enc = NULL WHERE creator_id = ?1 AND paid_to_enc IS NOT NULL AND ${claimed}`),
-    s(
-      `UPDATE brand_creators SET handle = 'closed-' || lower(hex(randomblob(5))), display_name = ?4, email = ?5, niche = NULL, platform = NULL, follower_count = NULL, campaign_news = 0
-       WHERE creator_id = ?1 AND ${claimed}`,
-      ERASED_NAME,
-      erasedEmail(creatorId),
-    ),
-    s(`UPDATE enrollments SET status = 'removed', removed_at = NULL, brief_section = '', content_due_at = NULL WHERE creator_id = ?1 AND ${claimed}`),
+    s(`UPDATE payouts SET paid_to_enc = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND paid_to_enc IS NOT NULL AND ${claimed}`),
+    ...(brandId === null ? [s(`${rosterErased(rosterHandle)} AND ${claimed}`, ERASED_NAME, erasedEmail(creatorId))] : [closeAccount(accountGoes)]),
+    s(`UPDATE enrollments SET status = 'removed', removed_at = NULL, brief_section = '', content_due_at = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND ${claimed}`),
     s(`UPDATE discount_codes SET status = 'disabled' WHERE enrollment_id IN (${mine}) AND status <> 'disabled' AND ${claimed}`),
-    s(`UPDATE gift_requests SET status = 'declined', decline_reason = ?4, updated_at = ?3 WHERE enrollment_id IN (${mine}) AND status = 'requested' AND ${claimed}`, CLOSED_GIFT_REASON),
+    s(`UPDATE gift_requests SET status = 'declined', decline_reason = ?5, updated_at = ?3 WHERE enrollment_id IN (${mine}) AND status = 'requested' AND ${claimed}`, CLOSED_GIFT_REASON),
     ...(gifts!.results as { enrollment_id: string }[]).flatMap((g) => giftEventStatements(db, 'gift.declined', { enrollmentId: g.enrollment_id }, now)),
-    s(`UPDATE gift_requests SET address = ?4 WHERE enrollment_id IN (${mine}) AND ${claimed}`, ERASED_ADDRESS),
-    // A draft's link and caption stay only where the creator granted usage rights on it: the brand's licence names them.
+    s(`UPDATE gift_requests SET address = ?5 WHERE enrollment_id IN (${mine}) AND ${claimed}`, ERASED_ADDRESS),
+    // A draft's link and caption stay only while the creator's grant of usage rights on it runs: the brand's
+    // licence names them. One never granted, or expired, loses them.
     s(
       `UPDATE submissions SET draft_url = '', caption = '', post_url = NULL, post_key = NULL
-       WHERE enrollment_id IN (${mine}) AND rights_granted_at IS NULL AND ${claimed}`,
+       WHERE enrollment_id IN (${mine}) AND (rights_granted_at IS NULL OR rights_until < ?3) AND ${claimed}`,
     ),
     s(`UPDATE submission_events SET note = NULL WHERE actor_type = 'creator' AND note IS NOT NULL AND submission_id IN (SELECT id FROM submissions WHERE enrollment_id IN (${mine})) AND ${claimed}`),
     s(`UPDATE rights_extensions SET answer_note = NULL WHERE answer_note IS NOT NULL AND submission_id IN (SELECT id FROM submissions WHERE enrollment_id IN (${mine})) AND ${claimed}`),
-    s(`UPDATE messages SET body = ?4, form_key = NULL WHERE creator_id = ?1 AND author_type = 'creator' AND ${claimed}`, CLOSED_MESSAGE),
-    s(`UPDATE message_threads SET creator_unread = 0, creator_mail_due_at = NULL WHERE creator_id = ?1 AND ${claimed}`),
+    s(`UPDATE messages SET body = ?5, form_key = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND author_type = 'creator' AND ${claimed}`, CLOSED_MESSAGE),
+    s(`UPDATE message_threads SET creator_unread = 0, creator_mail_due_at = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND ${claimed}`),
+    applicationsCleared(SCOPE('brand_id'), claimed),
+    s(`DELETE FROM invitation_mails WHERE email IN (SELECT value FROM json_each(?5)) AND ${SCOPE('brand_id')} AND ${claimed}`, emails),
+    // The activity rows that name the creator's words or addresses (index audit_log_target): an email change, and
+    // the note of a rights extension they declined.
+    s(`UPDATE audit_log SET details = NULL WHERE target_id = ?1 AND action = 'creator.email_changed' AND ${SCOPE('brand_id')} AND ${claimed}`),
     s(
-      `UPDATE applications SET email = 'Closed.' || id || '@closed.invalid', inbox = 'Closed.' || id || '@closed.invalid', name = ?5, handle = 'closed',
-         profile_url = NULL, niche = NULL, follower_count = NULL, pitch = '' WHERE email = ?4 AND ${claimed}`,
-      found.email,
-      ERASED_NAME,
+      `UPDATE audit_log SET details = json_set(details, '$.note', NULL) WHERE target_id IN (SELECT id FROM submissions WHERE enrollment_id IN (${mine}))
+         AND action = 'submission.rights_extension_declined' AND json_extract(details, '$.note') IS NOT NULL AND ${claimed}`,
     ),
-    s(`DELETE FROM invitation_mails WHERE email IN (SELECT value FROM json_each(?4)) AND ${claimed}`, emails),
-    // The one kind of activity row that names the creator's addresses.
-    s(
-      `UPDATE audit_log SET details = NULL WHERE brand_id IN (SELECT brand_id FROM brand_creators WHERE creator_id = ?1) AND action = 'creator.email_changed' AND target_id = ?1 AND ${claimed}`,
-    ),
-    s(`DELETE FROM account_tokens WHERE creator_id = ?1 AND ${claimed}`),
-    s(`DELETE FROM sessions WHERE subject_type = 'creator' AND subject_id = ?1 AND ${claimed}`),
-    ...creatorErasedStatements(db, { creatorId, by: eraser.by, claimed: { sql: claimed, params: [creatorId, token, now] } }, now),
+    ...webhookEventsScrubbed(s, claimed),
+    // What belongs to the account, not to one brand: only when it closes.
+    ...(brandId === null ? [] : [applicationsCleared('1', accountGoes), s(`DELETE FROM invitation_mails WHERE email IN (SELECT value FROM json_each(?5)) AND ${accountGoes}`, emails)]),
+    s(`DELETE FROM account_tokens WHERE creator_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
+    s(`DELETE FROM sessions WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
+    ...creatorErasedStatements(db, { creatorId, by: eraser.by, claimed: { sql: claimed, params: [creatorId, token, now, brandId] } }, now),
   ];
   const results = await db.batch(statements);
   if ((results[0]?.meta.changes ?? 0) === 0) return { erased: false, why: await whyNotErased(db, creatorId, eraser) };
   return { erased: true, erasedAt: now, slugs: (links!.results as { slug: string }[]).map((l) => l.slug), codes: (codes!.results as { brand_id: string; code: string }[]).map((c) => ({ brandId: c.brand_id, code: c.code })) };
 }
 
+// The brand's stored webhook events that name the creator (index webhook_events_creator) keep no more than the
+// erasure left: the closed handle, no draft link, caption or creator's note, no address. Replays send them so.
+function webhookEventsScrubbed(s: (sql: string, ...params: unknown[]) => D1PreparedStatement, claimed: string): D1PreparedStatement[] {
+  const handle = '(SELECT r.handle FROM brand_creators r WHERE r.brand_id = webhook_events.brand_id AND r.creator_id = ?1)';
+  const handles = ['conversion', 'reversal', 'givenBack', 'submission', 'payout', 'giftRequest'].map((at) => `'$.${at}.creator.handle', ${handle}`).join(', ');
+  return [
+    s(
+      `UPDATE webhook_events SET payload = json_replace(payload, ${handles},
+         '$.submission.draftUrl', '', '$.submission.caption', '', '$.submission.postUrl', NULL,
+         '$.note', CASE WHEN json_extract(payload, '$.actor') = 'creator' THEN NULL ELSE json_extract(payload, '$.note') END,
+         '$.giftRequest.address', json(?5))
+       WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND ${claimed}`,
+      ERASED_ADDRESS,
+    ),
+  ];
+}
+
 // Why the claim wrote nothing: read after it, so it names what stopped it.
 async function whyNotErased(db: D1Database, creatorId: string, eraser: Eraser): Promise<Extract<ErasureOutcome, { erased: false }>['why']> {
+  const brandId = eraser.by === 'brand' ? eraser.brandId : null;
   const row = await db
-    .prepare(`SELECT erased_at, (SELECT count(*) FROM brand_creators WHERE creator_id = ?1 AND brand_id <> ?2) AS others, ${OWED_KEY_SQL} AS owed FROM creators WHERE id = ?1`)
-    .bind(creatorId, eraser.by === 'brand' ? eraser.brandId : '')
-    .first<{ erased_at: number | null; others: number; owed: string }>();
+    .prepare(`SELECT c.erased_at, (SELECT r.erased_at FROM brand_creators r WHERE r.creator_id = ?1 AND r.brand_id = ?2) AS roster_erased_at FROM creators c WHERE c.id = ?1`)
+    .bind(creatorId, brandId)
+    .first<{ erased_at: number | null; roster_erased_at: number | null }>();
   if (!row) return 'not_found';
-  if (row.erased_at !== null) return 'already_erased';
-  if (eraser.by === 'creator') return 'owed_changed';
-  return row.others > 0 ? 'in_other_brands' : 'owed';
+  if (row.erased_at !== null || row.roster_erased_at !== null) return 'already_erased';
+  return eraser.by === 'creator' ? 'owed_changed' : 'owed';
 }
 
 // What every write that would bring a closed account back answers (an enrollment, a bonus, an invite or password
 // link): the creator is gone, and the brand's books keep only an anonymous name.
 export const creatorGone = () => new ApiError(410, 'creator_erased', 'This creator closed their account (or was erased on their request): nothing can be sent to them or changed for them. Their earnings stay in your books under an anonymous name.');
 
-/** Refuses (creatorGone) a creator whose account is closed. */
-export async function refuseErased(db: D1Database, creatorId: string): Promise<void> {
-  if ((await db.prepare('SELECT erased_at FROM creators WHERE id = ?').bind(creatorId).first<number | null>('erased_at')) != null) throw creatorGone();
+/** Refuses (creatorGone) a creator whose relationship with the brand was erased (their account closed, or the brand
+ * erased it), or with brandId null, whose account is closed. */
+export async function refuseErased(db: D1Database, creatorId: string, brandId: string | null): Promise<void> {
+  const erased = brandId === null
+    ? db.prepare('SELECT erased_at FROM creators WHERE id = ?').bind(creatorId)
+    : db.prepare('SELECT erased_at FROM brand_creators WHERE creator_id = ? AND brand_id = ?').bind(creatorId, brandId);
+  if ((await erased.first<number | null>('erased_at')) != null) throw creatorGone();
 }

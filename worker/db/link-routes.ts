@@ -31,10 +31,9 @@ type Row = {
 
 const LINK_ROUTE_SQL = `SELECT l.id AS link_id, l.brand_id, l.destination, l.status AS link_status,
   e.status AS enrollment_status, e.removed_at AS enrollment_removed_at, c.status AS campaign_status, c.starts_at, c.ends_at, cr.handle, c.slug AS campaign_slug,
-  b.click_param, b.fallback_url, a.erased_at
+  b.click_param, b.fallback_url, cr.erased_at
 FROM links l
 JOIN enrollments e ON e.id = l.enrollment_id
-JOIN creators a ON a.id = e.creator_id
 JOIN campaigns c ON c.id = e.campaign_id
 JOIN brand_creators cr ON cr.brand_id = e.brand_id AND cr.creator_id = e.creator_id
 JOIN brands b ON b.id = l.brand_id

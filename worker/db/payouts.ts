@@ -39,7 +39,7 @@ export async function closePeriod(db: D1Database, brand: { id: string; timezone:
       .prepare(
         `INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at)
          SELECT 'po_' || lower(hex(randomblob(12))), brand_id, creator_id, ?2, currency, 0, 'pending', ?6 FROM ledger_entries
-         WHERE ${claimable} AND ${guard} AND ${NOT_ERASED('ledger_entries.creator_id')} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
+         WHERE ${claimable} AND ${guard} AND ${NOT_ERASED('ledger_entries.creator_id', '?1')} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
          ON CONFLICT DO NOTHING`,
       )
       .bind(brand.id, period, closeId, end, null, now),

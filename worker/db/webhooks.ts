@@ -177,21 +177,22 @@ export function payoutsClosedStatements(db: D1Database, brandId: string, period:
 
 // ---------- A creator's account closed or erased (db/creator-erasure.ts) ----------
 
-// One `creator.erased` event for each brand on whose roster the creator was, written only if the erasure's claim
-// holds (`claimed`: its SQL guard, whose parameters come first, ?1 to ?3). It names the creator by id alone (what
-// the brand's systems know them by; nothing personal is left to send) and who closed it. Its id derives from the
-// creator and the brand, so nothing makes a second.
-export function creatorErasedStatements(db: D1Database, e: { creatorId: string; by: 'creator' | 'brand'; claimed: { sql: string; params: [string, string, number] } }, now: number): D1PreparedStatement[] {
-  const [creatorId] = e.claimed.params;
+// One `creator.erased` event for each brand whose relationship with the creator this erasure ended, written only if
+// its claim holds (`claimed`: its SQL guard, whose parameters come first, ?1 to ?4: creator, token, now, and the
+// brand erasing or NULL for all of them). It names the creator by id alone (what the brand's systems know them by;
+// nothing personal is left to send) and who erased it. Its id derives from the creator and the brand, so nothing
+// makes a second.
+export function creatorErasedStatements(db: D1Database, e: { creatorId: string; by: 'creator' | 'brand'; claimed: { sql: string; params: [string, string, number, string | null] } }, now: number): D1PreparedStatement[] {
+  const [creatorId, , , brandId] = e.claimed.params;
   const insert = db
     .prepare(
       `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
-       SELECT 'evt_' || r.creator_id || '_erased_' || r.brand_id, r.brand_id, 'creator.erased', json_object('creator', json_object('id', r.creator_id), 'by', ?4, 'erasedAt', ${iso('?5')}), ?5
-       FROM brand_creators r WHERE r.creator_id = ?1 AND ${e.claimed.sql} AND ${subscribed('r.brand_id', "'creator.erased'")}
+       SELECT 'evt_' || r.creator_id || '_erased_' || r.brand_id, r.brand_id, 'creator.erased', json_object('creator', json_object('id', r.creator_id), 'by', ?5, 'erasedAt', ${iso('?6')}), ?6
+       FROM brand_creators r WHERE r.creator_id = ?1 AND r.erased_at = ?3 AND (?4 IS NULL OR r.brand_id = ?4) AND ${e.claimed.sql} AND ${subscribed('r.brand_id', "'creator.erased'")}
        ON CONFLICT(id) DO NOTHING`,
     )
     .bind(...e.claimed.params, e.by, now);
-  const fanOutErased = db.prepare(fanOut(`e.id IN (SELECT 'evt_' || r.creator_id || '_erased_' || r.brand_id FROM brand_creators r WHERE r.creator_id = ?1)`)).bind(creatorId);
+  const fanOutErased = db.prepare(fanOut(`e.id IN (SELECT 'evt_' || r.creator_id || '_erased_' || r.brand_id FROM brand_creators r WHERE r.creator_id = ?1 AND (?2 IS NULL OR r.brand_id = ?2))`)).bind(creatorId, brandId);
   return [insert, due(fanOutErased)];
 }
 

@@ -30,7 +30,7 @@ export const addCreator = z.strictObject({
   followerCount: CREATOR_FIELDS.followerCount.nullable().default(null),
 });
 
-type RosterRow = typeof roster.$inferSelect;
+type RosterRow = Omit<typeof roster.$inferSelect, 'erasedAt'>;
 
 // A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept.
 export function creatorView(r: RosterRow) {
@@ -158,11 +158,11 @@ export const creatorRoutes = new Hono<AppEnv>()
     op({
       summary: "Erase a creator's personal data",
       description:
-        "On the creator's request (GDPR art. 17), when they work with your brand alone: their account is closed and everything personal goes (email, name, handle, password, payout details, addresses, profile, their message texts, drafts they granted no usage rights on), every enrollment ends (their links keep sending shoppers to your pages with no click id or click, their codes stop validating, nothing credits them again), gift requests waiting to ship are declined, and a `creator.erased` webhook event goes to your endpoints. Orders, commissions, ledger entries and payouts stay in your books under an anonymous name (`Closed account`). A creator on another brand's roster too is theirs to close (409 `creator_in_other_brands`: remove them from your campaigns instead); one you still owe money (entries not paid, or payouts not marked paid) is 409 `creator_owed` with the amounts in `details.owed`: pay first. Send `{\"confirm\": true}`. Erased already: 410 `creator_erased`. Cannot be undone.",
+        "On the creator's request (GDPR art. 17): your brand's relationship with them is erased (your copy of their name, email and profile, their message texts, drafts whose usage rights they did not grant or whose grant ran out, gift addresses, the creator's details in your stored webhook events), every enrollment of theirs with you ends (their links keep sending shoppers to your pages with no click id or click, their codes stop validating, nothing credits them again), gift requests waiting to ship are declined, and a `creator.erased` webhook event goes to your endpoints. When no other brand works with them, their account goes too (email, handle, password, payout details, addresses); the answer is the same either way. Orders, commissions, ledger entries and payouts stay in your books under an anonymous name (`Closed account`); where paid payouts went is erased, so export the payouts CSV first if your tax records need it. One you still owe money (entries not paid, or payouts not marked paid) is 409 `creator_owed` with the amounts in `details.owed`: pay first. Send `{\"confirm\": true}`. Erased already: 410 `creator_erased`. Cannot be undone.",
       params: creatorId,
       example: { confirm: true },
       responses: { 200: { description: 'Erased.', schema: dataOf(CreatorErased) } },
-      errors: { 404: ['not_found'], 409: ['creator_in_other_brands', 'creator_owed'], 410: ['creator_erased'] },
+      errors: { 404: ['not_found'], 409: ['creator_owed'], 410: ['creator_erased'] },
     }),
     valid('json', z.strictObject({ confirm: z.literal(true) })),
     async (c) => {
@@ -175,9 +175,10 @@ export const creatorRoutes = new Hono<AppEnv>()
 
 type Actor = Pick<AuditInput, 'actorType' | 'actorId'>;
 
-// A brand erases a creator on their request (db/creator-erasure.ts): only one of its own alone (another brand's
-// relationship is not its to erase) and owed nothing (it pays first, or the creator closes the account and gives it
-// up themselves). Stops their links and codes in this isolate at once; other isolates follow within the caches' TTL.
+// A brand erases a creator on their request (db/creator-erasure.ts): its own relationship with them, and their
+// account too when no other brand has one (the answer is the same either way: whether another brand works with them
+// is not this brand's to learn). Only one it owes nothing (it pays first, or the creator closes the account and
+// gives it up themselves). Stops their links and codes in this isolate at once; other isolates follow within the caches' TTL.
 export async function eraseOnRequest(db: D1Database, brandId: string, creatorId: string, actor: { actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<{ erasedAt: number }> {
   const outcome = await eraseCreator(db, creatorId, { by: 'brand', brandId, ...actor }, Date.now());
   if (outcome.erased) {
@@ -189,8 +190,6 @@ export async function eraseOnRequest(db: D1Database, brandId: string, creatorId:
       throw notFound('creator');
     case 'already_erased':
       throw creatorGone();
-    case 'in_other_brands':
-      throw new ApiError(409, 'creator_in_other_brands', 'This creator works with other brands too, so only they can close their account. Remove them from your campaigns instead.');
     default: {
       const owed = (await owedTo(db, creatorId)).filter((o) => o.brandId === brandId).map((o) => ({ currency: o.currency, amountMinor: o.owedMinor }));
       throw new ApiError(409, 'creator_owed', 'You still owe this creator money (entries not paid yet, or payouts not marked paid). Pay it first, or ask them to close their account themselves, which lets them give it up.', { owed });
@@ -206,7 +205,7 @@ export function forgetErased(outcome: { slugs: string[]; codes: { brandId: strin
 
 // A new invite link for a roster creator, audited: the API's invite call and the console's creator page.
 export async function inviteLink(db: D1Database, brandId: string, creatorId: string, origin: string, actor: Actor): Promise<{ url: string; expiresAt: number }> {
-  await refuseErased(db, creatorId);
+  await refuseErased(db, creatorId, brandId);
   const now = Date.now();
   const { token, expiresAt } = await issueAccountToken(db, 'invite', creatorId, brandId, now);
   await database(db).insert(auditLog).values(auditRow({ brandId, ...actor, action: 'creator.invited', targetType: 'creator', targetId: creatorId }, now));
@@ -223,7 +222,8 @@ export async function passwordLink(
   actor: Actor,
   { action = 'creator.password_reset_sent', limits, brandAsked = true }: { action?: string; limits?: Parameters<typeof mailPasswordLink>[5]; brandAsked?: boolean } = {},
 ): Promise<Awaited<ReturnType<typeof mailPasswordLink>> | { refused: 'opted_out' }> {
-  await refuseErased(env.DB, creator.id);
+  // The brand's own ask is refused once it erased them; the sign-in page's, once the account is closed.
+  await refuseErased(env.DB, creator.id, brandAsked ? brandId : null);
   const now = Date.now();
   // A brand's ask does not reach someone who has not joined it and asked, from an invitation, not to be mailed.
   if (brandAsked && (await unjoinedAndOptedOut(env.DB, brandId, creator.id))) return { refused: 'opted_out' };

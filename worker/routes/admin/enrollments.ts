@@ -79,7 +79,7 @@ export async function updateEnrollment(
   const where = and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId));
   const existing = await db.query.enrollments.findFirst({ where });
   if (!existing) return null;
-  await refuseErased(d1, existing.creatorId);
+  await refuseErased(d1, existing.creatorId, brandId);
   // A form sends what it was drawn from: anything changed since, by anyone, is a conflict, not overwritten.
   if (expected && EDITABLE.some((k) => expected[k] !== existing[k])) throw enrollmentChanged();
   const now = Date.now();
@@ -212,7 +212,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       ]);
       if (!campaign) throw notFound('campaign');
       if (!roster) throw notFound('creator');
-      await refuseErased(c.env.DB, input.creatorId);
+      await refuseErased(c.env.DB, input.creatorId, brandId);
       // Only the creator's Accept makes an enrollment active, as in PATCH (paused and benched are the team's labels).
       if (roster.acceptedAt === null && input.status === 'active') {
         throw new ApiError(422, 'validation_failed', 'This creator has not accepted your brand yet: enroll them as `invited` (the default) and the enrollment turns active when they accept.', { issues: [{ path: 'status', message: 'not accepted yet' }] });

@@ -77,7 +77,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db
       .prepare(
         `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, e.content_due_at, r.handle, r.display_name, r.email, r.accepted_at,
-           (SELECT a.erased_at FROM creators a WHERE a.id = e.creator_id) AS erased_at,
+           r.erased_at,
            -- Whether the account has a password is the brand's to know only once the creator joined it.
            r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up,
            (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing
@@ -263,7 +263,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
 });
 
 // Erasing the creator on their request (routes/admin/creators.ts eraseOnRequest, as the API does): owners only, with
-// the box ticked. Refusals (in other brands, still owed money, erased already) come back on the page.
+// the box ticked. Refusals (still owed money, erased already) come back on the page.
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/erase', async (c) => {
   const actorId = requireOwner(c, "erase a creator's data");
   const campaign = await campaignOr404(c, c.req.param('id'));
