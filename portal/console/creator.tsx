@@ -92,6 +92,8 @@ export const CreatorPage: FC<{
   messages: CreatorMessagesArea;
 }> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
   const removed = creator.status === 'removed';
+  // An erased creator's enrollments are removed, but the brand still pauses or re-points their links (old posts).
+  const linksClosed = removed && creator.erasedAt === null;
   const adjusting = (adjustment.amount !== '' || adjustment.note !== '') && canWrite && creator.acceptedAt !== null;
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -170,14 +172,14 @@ export const CreatorPage: FC<{
             <div class="link-row">
               <CopyField
                 id={`link-${i}`}
-                label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'}${l.archived_at !== null ? ', archived by the creator,' : ''} to ${linkTarget(l.destination)}`}
+                label={`${linksClosed ? 'Tracked link (closed: removed)' : l.status === 'active' ? (removed ? 'Tracked link (sends shoppers on, uncounted)' : 'Tracked link') : 'Tracked link (paused)'}${l.archived_at !== null ? ', archived by the creator,' : ''} to ${linkTarget(l.destination)}`}
                 value={trackedLinkUrl(origin, l.slug)}
               />
               <p class="muted small link-note">
                 {countOf(l.clicks, 'unique click')}
                 {l.archived_at !== null ? ` · archived by ${creator.displayName} on ${formatDate(l.archived_at, viewer.timezone)}: off their home page, but it still redirects and counts, and they can restore it` : ''}
               </p>
-              {removed ? null : (
+              {linksClosed ? null : (
                 <div class="link-actions">
                   {canWrite ? (
                     <>
@@ -210,7 +212,7 @@ export const CreatorPage: FC<{
                     </>
                   ) : null}
                   {/* For a booth, packaging inserts or the creator's own prints; loaded only once opened. */}
-                  <details class="add-link">
+                  {removed ? null : <details class="add-link">
                     <summary class="small">
                       QR code<span class="visually-hidden"> (the link to {linkTarget(l.destination)})</span>
                     </summary>
@@ -220,7 +222,7 @@ export const CreatorPage: FC<{
                         Download QR code (SVG)<span class="visually-hidden"> for the link to {linkTarget(l.destination)}</span>
                       </a>
                     </figure>
-                  </details>
+                  </details>}
                 </div>
               )}
             </div>

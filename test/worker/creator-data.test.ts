@@ -154,8 +154,10 @@ describe("a creator's own data", () => {
     const closedRow = activity.data.find((r) => r.action === 'creator.account_closed');
     expect(closedRow?.details).toEqual({ gaveUp: [{ currency: 'USD', amountMinor: 2_000 }] });
     expect(JSON.stringify(activity.data)).not.toContain('Sarah');
-    // The brand cannot bring the account back.
+    // The brand cannot bring the account back, but may still pause the link its old posts use.
     expect((await w.brand.api('PATCH', `/api/admin/enrollments/${w.enrollment.id}`, { status: 'active' })).status).toBe(410);
+    expect((await w.brand.api('PATCH', `/api/admin/links/${w.link.id}`, { status: 'paused' })).status).toBe(200);
+    expect((await w.brand.api('PATCH', `/api/admin/links/${w.link.id}`, { status: 'active' })).status).toBe(200);
   });
 
   it('answers a second close with the signed-out page, and erases nothing twice', async () => {
@@ -201,8 +203,11 @@ describe('a brand erasing a creator on request', () => {
     expect(owed.status).toBe(409);
     expect((await json<{ error: { code: string; details: unknown } }>(owed)).error).toMatchObject({ code: 'creator_owed', details: { owed: [{ currency: 'USD', amountMinor: 700 }] } });
     await insertLedgerEntry({ brandId: b.brand.brandId, enrollmentId: b.enrollment.id, creatorId: b.creator.id, amountMinor: -700, period: '2025-02', availableAt: Date.UTC(2025, 1, 2), kind: 'adjustment' });
+    // Removed before the erasure: the link stays closed after it.
+    expect((await b.brand.api('PATCH', `/api/admin/enrollments/${b.enrollment.id}`, { status: 'removed' })).status).toBe(200);
     const done = await erase(b, b.creator.id);
     expect(done.status).toBe(200);
+    expect((await fetchWorker(`${BASE}/r/${b.link.slug}`, { redirect: 'manual' })).status).toBe(410);
     expect((await json<Data<{ id: string }>>(done)).data.id).toBe(b.creator.id);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.erased' AND actor_type = 'api_key' AND target_id = ?", b.brand.brandId, b.creator.id)).toBe(1);
     expect(await checkCodeOf(b, b.code)).toEqual({ valid: false });

@@ -155,6 +155,9 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
       : []),
     s(`UPDATE payouts SET paid_to_enc = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND paid_to_enc IS NOT NULL AND ${claimed}`),
     ...(brandId === null ? [s(`${rosterErased(rosterHandle)} AND ${claimed}`, ERASED_NAME, erasedEmail(creatorId))] : [closeAccount(accountGoes)]),
+    // Only the links of enrollments active until now keep sending shoppers from old posts (db/link-routes.ts); those
+    // of one invited, paused, benched or removed before stay closed: paused, which the brand alone may undo.
+    s(`UPDATE links SET status = 'paused', updated_at = ?3 WHERE enrollment_id IN (${mine} AND status <> 'active') AND status = 'active' AND ${claimed}`),
     s(`UPDATE enrollments SET status = 'removed', removed_at = NULL, brief_section = '', content_due_at = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND ${claimed}`),
     s(`UPDATE discount_codes SET status = 'disabled' WHERE enrollment_id IN (${mine}) AND status <> 'disabled' AND ${claimed}`),
     s(`UPDATE gift_requests SET status = 'declined', decline_reason = ?5, updated_at = ?3 WHERE enrollment_id IN (${mine}) AND status = 'requested' AND ${claimed}`, CLOSED_GIFT_REASON),

@@ -373,8 +373,9 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/status', asy
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const status = (await readForm(c)).get('status');
   if (status !== 'active' && status !== 'paused') return renderCreator(c, campaign, e, { errors: ['Choose to pause or resume the link.'] }, 422);
-  // A removed creator's links are closed whatever their own status says (the page offers them no action).
-  if (e.status === 'removed') return renderCreator(c, campaign, e, { errors: [linksClosed(e.displayName)] }, 409);
+  // A removed creator's links are closed whatever their own status says (the page offers them no action); an
+  // erased one's still send shoppers from old posts, so the brand may pause or re-point them.
+  if (e.status === 'removed' && e.erasedAt === null) return renderCreator(c, campaign, e, { errors: [linksClosed(e.displayName)] }, 409);
   await updateTrackedLink(c.env.DB, c.var.user.brandId, c.req.param('link'), { status }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), `link_${status}`), 303);
 });
@@ -387,7 +388,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination'
   const typed = (await readForm(c)).get('destination').trim();
   const linkId = c.req.param('link');
   const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { editLink: { id: linkId, destination: typed.slice(0, 2048) }, errors: [message] }, status);
-  if (e.status === 'removed') return refuse(linksClosed(e.displayName), 409);
+  if (e.status === 'removed' && e.erasedAt === null) return refuse(linksClosed(e.displayName), 409);
   if (typed === '') return refuse('Type the page the link should lead to.', 422);
   if (typed.length > 2048) return refuse(DESTINATION_TOO_LONG, 422);
   try {
