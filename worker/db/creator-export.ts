@@ -7,8 +7,11 @@
 import { maskAccount } from '../../portal/format';
 import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
+import { log } from '../lib/log';
 
-const PAGE = 500;
+// Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
+// never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
+const PAGE = 1000;
 // At most this many downloads an hour per creator, counted before any query runs: each reads their whole history.
 export const EXPORTS_PER_HOUR = 5;
 const HOUR_MS = 3_600_000;
@@ -56,10 +59,6 @@ async function* keysetPages<K extends unknown[]>(db: D1Database, sql: string, pa
   }
 }
 
-async function* each<T>(items: T[], pages: (item: T) => AsyncIterable<unknown[]>): AsyncGenerator<unknown[]> {
-  for (const item of items) yield* pages(item);
-}
-
 async function* once(items: Promise<unknown[]>): AsyncGenerator<unknown[]> {
   yield await items;
 }
@@ -68,7 +67,6 @@ const all = async (db: D1Database, sql: string, ...params: unknown[]) => (await 
 const money = (amountMinor: unknown, currency: unknown) => ({ amountMinor, currency });
 
 type Enrollment = { id: string; brand_id: string; brand: string; currency: string };
-type Link = { id: string; slug: string };
 
 // The creator's data as JSON text, a piece at a time. `origin` writes the tracked links' addresses.
 export async function* creatorData(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): AsyncGenerator<string> {
@@ -204,15 +202,14 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // Counted clicks per link and day from the daily rollups, never the click rows (a shopper's visit is theirs).
   yield* jsonArray(
     'clicksByDay',
-    each(linkRows as unknown as Link[], (l) =>
-      keysetPages(db, `SELECT day, clicks, unique_clicks, bots FROM click_rollups WHERE link_id = ? AND day > ? ORDER BY day LIMIT ${PAGE}`, [l.id], [''], (r) => [r.day], (r) => ({
-        linkId: l.id,
-        slug: l.slug,
-        day: r.day,
-        clicks: r.clicks,
-        uniqueClicks: r.unique_clicks,
-        botClicks: r.bots,
-      })),
+    keysetPages(
+      db,
+      `SELECT r.link_id, l.slug, r.day, r.clicks, r.unique_clicks, r.bots FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
+       WHERE e.creator_id = ? AND (r.link_id, r.day) > (?, ?) ORDER BY r.link_id, r.day LIMIT ${PAGE}`,
+      [creatorId],
+      ['', ''],
+      (r) => [r.link_id, r.day],
+      (r) => ({ linkId: r.link_id, slug: r.slug, day: r.day, clicks: r.clicks, uniqueClicks: r.unique_clicks, botClicks: r.bots }),
     ),
   );
 
@@ -220,23 +217,23 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // what refunds took. Not the shopper's reference or click id.
   yield* jsonArray(
     'orders',
-    each(enrollments, (e) =>
       keysetPages(
         db,
-        `SELECT cv.id, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' THEN cv.code_raw END AS code,
+        `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' THEN cv.code_raw END AS code,
            cv.self_purchase, (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of) AS renewal_of,
            (SELECT json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps, 'tier', l.tier, 'period', l.period)
               FROM ledger_entries l WHERE l.conversion_id = cv.id AND l.kind = 'commission' LIMIT 1) AS commission,
            (SELECT json_group_array(json_object('refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency, 'occurredAt', r.occurred_at, 'status', r.status))
               FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id) AS refunds
-         FROM conversions cv WHERE cv.enrollment_id = ? AND (cv.occurred_at > ? OR (cv.occurred_at = ? AND cv.id > ?)) ORDER BY cv.occurred_at, cv.id LIMIT ${PAGE}`,
-        [e.id],
-        [-1, -1, ''],
-        (r) => [r.occurred_at, r.occurred_at, r.id],
+         FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN conversions cv ON cv.enrollment_id = e.id
+         WHERE e.creator_id = ? AND (cv.enrollment_id, cv.occurred_at, cv.id) > (?, ?, ?) ORDER BY cv.enrollment_id, cv.occurred_at, cv.id LIMIT ${PAGE}`,
+        [creatorId],
+        ['', -1, ''],
+        (r) => [r.enrollment_id, r.occurred_at, r.id],
         (r) => ({
           id: r.id,
-          brand: e.brand,
-          enrollmentId: e.id,
+          brand: r.brand,
+          enrollmentId: r.enrollment_id,
           orderId: r.external_order_id,
           ...money(r.amount_minor, r.currency),
           occurredAt: iso(r.occurred_at as number),
@@ -249,7 +246,6 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           refunds: ((parse(r.refunds) ?? []) as Row[]).map((f) => ({ ...f, occurredAt: iso(f.occurredAt as number) })),
         }),
       ),
-    ),
   );
 
   yield* jsonArray(
@@ -298,24 +294,24 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // Drafts and posts, each with its review history (who as a side: you or the brand) and the usage rights granted.
   yield* jsonArray(
     'submissions',
-    each(enrollments, (e) =>
       keysetPages(
         db,
-        `SELECT s.id, s.story_format, s.draft_url, s.caption, s.status, s.review_notes, s.post_url, s.views, s.likes, s.comments, s.saves, s.shares, s.compliance,
+        `SELECT s.id, s.enrollment_id, b.name AS brand, s.story_format, s.draft_url, s.caption, s.status, s.review_notes, s.post_url, s.views, s.likes, s.comments, s.saves, s.shares, s.compliance,
            s.rights_terms, s.rights_granted_at, s.rights_until, s.created_at, s.updated_at,
            (SELECT json_group_array(json_object('from', x.from_status, 'to', x.to_status, 'by', CASE WHEN x.actor_type = 'creator' THEN 'you' ELSE 'brand' END, 'note', x.note, 'at', x.at))
               FROM (SELECT * FROM submission_events WHERE submission_id = s.id ORDER BY at, id) x) AS history,
            (SELECT json_group_array(json_object('id', x.id, 'status', x.status, 'days', x.days, 'scopes', json(x.scopes), 'feeMinor', x.fee_minor, 'currency', x.currency,
               'note', x.note, 'termsYouAccepted', x.terms_text, 'yourNote', x.answer_note, 'askedAt', x.created_at, 'answeredAt', x.answered_at))
               FROM (SELECT * FROM rights_extensions WHERE submission_id = s.id ORDER BY created_at, id) x) AS extensions
-         FROM submissions s WHERE s.enrollment_id = ? AND (s.created_at > ? OR (s.created_at = ? AND s.id > ?)) ORDER BY s.created_at, s.id LIMIT ${PAGE}`,
-        [e.id],
-        [-1, -1, ''],
-        (r) => [r.created_at, r.created_at, r.id],
+         FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN submissions s ON s.enrollment_id = e.id
+         WHERE e.creator_id = ? AND (s.enrollment_id, s.created_at, s.id) > (?, ?, ?) ORDER BY s.enrollment_id, s.created_at, s.id LIMIT ${PAGE}`,
+        [creatorId],
+        ['', -1, ''],
+        (r) => [r.enrollment_id, r.created_at, r.id],
         (r) => ({
           id: r.id,
-          brand: e.brand,
-          enrollmentId: e.id,
+          brand: r.brand,
+          enrollmentId: r.enrollment_id,
           storyFormat: r.story_format,
           draftUrl: r.draft_url,
           caption: r.caption,
@@ -331,46 +327,43 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           rightsExtensions: ((parse(r.extensions) ?? []) as Row[]).map((x) => ({ ...x, askedAt: iso(x.askedAt as number), answeredAt: iso(x.answeredAt as number | null) })),
         }),
       ),
-    ),
   );
 
   // Each brand's conversation with them: theirs and the brand's messages (the brand by its name, not a teammate's).
-  const brandIds = [...new Set(enrollments.map((e) => e.brand_id))];
-  const brandNames = new Map(enrollments.map((e) => [e.brand_id, e.brand]));
   yield* jsonArray(
     'messages',
-    each(brandIds, (brandId) =>
-      keysetPages(
-        db,
-        `SELECT id, author_type, body, created_at FROM messages WHERE brand_id = ? AND creator_id = ? AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ${PAGE}`,
-        [brandId, creatorId],
-        [-1, -1, ''],
-        (r) => [r.created_at, r.created_at, r.id],
-        (r) => ({ id: r.id, brand: brandNames.get(brandId), from: r.author_type === 'creator' ? 'you' : 'brand', body: r.body, at: iso(r.created_at as number) }),
-      ),
+    keysetPages(
+      db,
+      `SELECT m.id, m.brand_id, b.name AS brand, m.author_type, m.body, m.created_at FROM brand_creators r JOIN brands b ON b.id = r.brand_id
+         JOIN messages m ON m.brand_id = r.brand_id AND m.creator_id = r.creator_id
+       WHERE r.creator_id = ? AND (m.brand_id, m.created_at, m.id) > (?, ?, ?) ORDER BY m.brand_id, m.created_at, m.id LIMIT ${PAGE}`,
+      [creatorId],
+      ['', -1, ''],
+      (r) => [r.brand_id, r.created_at, r.id],
+      (r) => ({ id: r.id, brand: r.brand, from: r.author_type === 'creator' ? 'you' : 'brand', body: r.body, at: iso(r.created_at as number) }),
     ),
   );
 
   yield* jsonArray(
     'giftRequests',
-    each(enrollments, (e) =>
-      once(
-        all(
+      keysetPages(
           db,
-          `SELECT g.id, c.name AS campaign, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
+          `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
              g.created_at, g.updated_at, g.shipped_at, g.received_at
-           FROM gift_requests g JOIN campaigns c ON c.id = g.campaign_id WHERE g.enrollment_id = ? ORDER BY g.updated_at, g.id`,
-          e.id,
-        ).then((rows) =>
-          rows.map((g) => ({
+           FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN gift_requests g ON g.enrollment_id = e.id JOIN campaigns c ON c.id = g.campaign_id
+           WHERE e.creator_id = ? AND (g.enrollment_id, g.updated_at, g.id) > (?, ?, ?) ORDER BY g.enrollment_id, g.updated_at, g.id LIMIT ${PAGE}`,
+          [creatorId],
+          ['', -1, ''],
+          (g) => [g.enrollment_id, g.updated_at, g.id],
+          (g) => ({
             id: g.id,
-            brand: e.brand,
+            brand: g.brand,
             campaign: g.campaign,
-            enrollmentId: e.id,
+            enrollmentId: g.enrollment_id,
             status: g.status,
             items: parse(g.items),
             shippingAddress: parse(g.address),
-            value: money(g.value_minor, e.currency),
+            value: money(g.value_minor, g.currency),
             carrier: g.carrier,
             trackingNumber: g.tracking_number,
             trackingUrl: g.tracking_url,
@@ -379,10 +372,8 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
             updatedAt: iso(g.updated_at as number),
             shippedAt: iso(g.shipped_at as number | null),
             receivedAt: iso(g.received_at as number | null),
-          })),
-        ),
+          }),
       ),
-    ),
   );
 
   // Applications sent from their address on campaigns' public pages.
@@ -433,9 +424,16 @@ export function creatorDataStream(db: D1Database, secretsKey: string, creatorId:
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await pieces.next();
-      if (next.done) controller.close();
-      else controller.enqueue(encoder.encode(next.value));
+      try {
+        const next = await pieces.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (error) {
+        // Headers and a 200 are out: the stream is aborted, so the browser shows a failed download, never a
+        // truncated file that looks complete.
+        log.error('creator_export_failed', { creatorId, error });
+        controller.error(error);
+      }
     },
   });
 }
