@@ -50,6 +50,7 @@ const SAID: Record<string, string> = {
   'creator.email_changed': 'Creator changed their email',
   'creator.account_closed': 'A creator closed their account',
   'creator.erased': 'Creator’s data erased on their request',
+  'payout.given_up': 'Payout given up by the creator who closed their account',
   'enrollment.left': 'Creator left the campaign',
   'enrollment.declined': 'Creator declined the campaign',
   'enrollment.accepted': 'Creator accepted the campaign',
@@ -90,7 +91,7 @@ export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted
 
 function actorLabel(r: ActivityRow): string {
   // The account is anonymous now: the row says what happened, not under which placeholder.
-  if (r.action === 'creator.account_closed') return goneActorLabel('creator');
+  if (r.action === 'creator.account_closed' || r.action === 'payout.given_up') return goneActorLabel('creator');
   if (r.actor_name) return r.actor_name;
   if (r.actor_type === 'system') return `Chorus (${SYSTEM[r.actor_id] ?? r.actor_id})`;
   return goneActorLabel(r.actor_type);

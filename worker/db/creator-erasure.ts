@@ -15,7 +15,7 @@
 //
 // Money owed (domain: ledger entries in no payout, and payouts closed but not paid or failed) never vanishes
 // silently: the creator closes only after ticking that they give it up, which is booked (an adjustment taking
-// the unpaid entries to zero, and the payouts still owed marked failed with the reason), and a brand cannot erase
+// the unpaid entries to zero, and the payouts still owed marked failed and given up), and a brand cannot erase
 // a creator it still owes (409): it pays first, or the creator closes the account themselves.
 import { periodOf } from '../domain/periods';
 import { ApiError } from '../lib/errors';
@@ -24,7 +24,10 @@ import { creatorErasedStatements, giftEventStatements } from './webhooks';
 export const ERASED_NAME = 'Closed account';
 // Every form lower-cases the addresses it takes, so one with a capital letter can never be typed to reach this
 // account again; `.invalid` (RFC 2606) is never delivered; the id keeps it unique.
-export const erasedEmail = (creatorId: string) => `Closed.${creatorId}@closed.invalid`;
+export const ERASED_DOMAIN = 'closed.invalid';
+export const erasedEmail = (creatorId: string) => `Closed.${creatorId}@${ERASED_DOMAIN}`;
+/** An address an erasure wrote (worker/mail.ts drops mail to it). */
+export const isErasedAddress = (email: string) => email.trim().toLowerCase().endsWith(`@${ERASED_DOMAIN}`);
 export const ERASED_ADDRESS = JSON.stringify({ name: ERASED_NAME, line1: '', line2: '', city: '', region: '', postalCode: '', country: '', phone: '' });
 export const CLOSED_MESSAGE = '(Deleted: the creator closed their account.)';
 export const CLOSED_GIFT_REASON = 'Not shipped: the creator closed their account.';
@@ -32,9 +35,9 @@ export const GAVE_UP_PAYOUT = 'The creator closed their account and gave up this
 export const GAVE_UP_NOTE = 'Given up by the creator when they closed their account.';
 
 // What the creator is owed, per brand and currency: entries in no payout (held or payable, net of clawbacks) and
-// payouts closed but not paid (pending, or failed). ?1 is the creator; `brand` (SQL) limits it to one brand.
+// payouts closed but not paid (pending, or failed and not given up). ?1 is the creator; `brand` (SQL) limits it to one brand.
 const owedParts = (brand = '1') => `SELECT brand_id, currency, amount_minor AS unpaid, 0 AS in_payouts FROM ledger_entries WHERE creator_id = ?1 AND payout_id IS NULL AND ${brand}
-  UNION ALL SELECT brand_id, currency, 0, amount_minor FROM payouts WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND ${brand}`;
+  UNION ALL SELECT brand_id, currency, 0, amount_minor FROM payouts WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND given_up_at IS NULL AND ${brand}`;
 const owedGroups = (brand?: string) => `SELECT brand_id, currency, SUM(unpaid) AS unpaid, SUM(in_payouts) AS in_payouts FROM (${owedParts(brand)})
   GROUP BY brand_id, currency HAVING SUM(unpaid) + SUM(in_payouts) > 0`;
 const OWED_GROUPS = owedGroups();
@@ -114,7 +117,7 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
   // Applications sent from any of the account's addresses: the brand's own (`scope`), or every brand's.
   const applicationsCleared = (scope: string, guard: string) =>
     s(
-      `UPDATE applications SET email = 'Closed.' || id || '@closed.invalid', inbox = 'Closed.' || id || '@closed.invalid', name = ?6, handle = 'closed',
+      `UPDATE applications SET email = 'Closed.' || id || '@${ERASED_DOMAIN}', inbox = 'Closed.' || id || '@${ERASED_DOMAIN}', name = ?6, handle = 'closed',
          profile_url = NULL, niche = NULL, follower_count = NULL, pitch = '' WHERE email IN (SELECT value FROM json_each(?5)) AND ${scope} AND ${guard}`,
       emails,
       ERASED_NAME,
@@ -135,8 +138,9 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
       actor.action,
     ),
     // What they gave up is booked: unpaid entries netted to zero by an adjustment of the brand's current month, and
-    // the payouts still owed marked failed with the reason (finance sees why). No close pays a closed account
-    // (db/payouts.ts), so an earlier month's entries stay unpaid too.
+    // the payouts still owed marked failed and given up (given_up_at: no one can mark them paid later), with the
+    // reason unless one had failed already and says why, and an activity row for each, as marking a payout failed
+    // writes. No close pays a closed account (db/payouts.ts), so an earlier month's entries stay unpaid too.
     ...(giveUp
       ? [
           s(
@@ -150,7 +154,17 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
             periods,
             GAVE_UP_NOTE,
           ),
-          s(`UPDATE payouts SET status = 'failed', failure_reason = ?5 WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND ${claimed}`, GAVE_UP_PAYOUT),
+          s(
+            `UPDATE payouts SET status = 'failed', failure_reason = coalesce(CASE WHEN status = 'failed' THEN failure_reason END, ?5), given_up_at = ?3
+             WHERE creator_id = ?1 AND status IN ('pending', 'failed') AND given_up_at IS NULL AND ${claimed}`,
+            GAVE_UP_PAYOUT,
+          ),
+          s(
+            `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+             SELECT 'aud_' || lower(hex(randomblob(12))), p.brand_id, 'creator', ?1, 'payout.given_up', 'payout', p.id,
+               json_object('reference', p.reference, 'reason', p.failure_reason), ?3
+             FROM payouts p WHERE p.creator_id = ?1 AND p.given_up_at = ?3 AND ${claimed}`,
+          ),
         ]
       : []),
     s(`UPDATE payouts SET paid_to_enc = NULL WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND paid_to_enc IS NOT NULL AND ${claimed}`),

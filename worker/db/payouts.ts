@@ -86,6 +86,8 @@ export type PayoutLine = {
   status: string;
   reference: string | null;
   failureReason: string | null;
+  /** The creator gave it up when they closed their account: failed for good, never to be paid. */
+  givenUp: boolean;
 };
 
 type Row = {
@@ -102,6 +104,7 @@ type Row = {
   status: string;
   reference: string | null;
   failure_reason: string | null;
+  given_up: number;
   commission: number;
   reversals: number;
   fees: number;
@@ -118,7 +121,8 @@ export const PAGE_SQL = `WITH page AS (
     -- A paid payout shows the account it went to; one still to pay, where to pay it now.
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
-    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason
+    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason,
+    p.given_up_at IS NOT NULL AS given_up
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
   -- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
   WHERE p.brand_id = ? AND p.period = ? AND (+r.handle > ? OR (+r.handle = ? AND p.id > ?))
@@ -186,6 +190,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         status: r.status,
         reference: r.reference,
         failureReason: r.failure_reason,
+        givenUp: r.given_up === 1,
       };
     }
     if (results.length < pageSize) return;

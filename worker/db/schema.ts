@@ -939,6 +939,8 @@ export const payouts = sqliteTable(
     paidToEnc: text('paid_to_enc'),
     createdAt: createdAt(),
     paidAt: integer('paid_at'),
+    // When the creator gave it up by closing their account (status failed): it can no longer be marked paid.
+    givenUpAt: integer('given_up_at'),
   },
   (t) => [
     uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency),

@@ -1,0 +1,1 @@
+ALTER TABLE `payouts` ADD `given_up_at` integer;
