@@ -4,12 +4,15 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sendMessage } from '../../worker/db/message-threads';
-import { eraseCreator, erasedEmail, owedKey, owedTo } from '../../worker/db/creator-erasure';
+import { eraseCreator, erasedEmail, GAVE_UP_PAYOUT, owedKey, owedTo } from '../../worker/db/creator-erasure';
+import { queueNotices } from '../../worker/mail';
+import type { Env } from '../../worker/env';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import { newId } from '../../worker/lib/ids';
 import { parseCsv } from '../../worker/lib/csv';
 import { BASE, createMoneyBrand, insertLedgerEntry, issueKey, json, rowCount, signedPost, waitFor, type Data } from './fixtures';
-import { fetchWorker, get, post } from './forms';
+import { adminUser, signIn } from './console-fixtures';
+import { fetchWorker, get, post, post as postForm } from './forms';
 import { PASSWORD, portalTestDefaults, signedInCreator } from './portal-fixtures';
 
 portalTestDefaults();
@@ -233,17 +236,44 @@ describe('money after a closed account', () => {
     )
       .bind(draft, m.brand.brandId, m.enrollment.id, Date.now(), Date.now())
       .run();
+    // Two payouts not paid: one pending, one that failed already (its reason stays).
+    const payout = (period: string, status: string, reference: string | null, reason: string | null) =>
+      env.DB.prepare("INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, reference, failure_reason, created_at) VALUES ('po_' || lower(hex(randomblob(12))), ?, ?, ?, 'USD', 1000, ?, ?, ?, ?) RETURNING id")
+        .bind(m.brand.brandId, id, period, status, reference, reason, Date.now())
+        .first<string>('id');
+    const [pending, failed] = [await payout('2025-01', 'pending', null, null), await payout('2025-02', 'failed', 'WISE-9', 'Recipient account closed')];
     expect((await eraseCreator(env.DB, id, { by: 'creator', owedSeen: owedKey(await owedTo(env.DB, id)) }, Date.now())).erased).toBe(true);
     const owedNow = () => rowCount('SELECT coalesce(SUM(amount_minor), 0) AS n FROM ledger_entries WHERE creator_id = ?', id);
     expect(await owedNow()).toBe(0);
     expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2025-03' })).status).toBe(201);
-    expect(await rowCount('SELECT count(*) AS n FROM payouts WHERE creator_id = ?', id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE creator_id = ? AND period = '2025-03'", id)).toBe(0);
     expect((await post('/v1/refunds/failures', { refundId: 'gone-r1', occurredAt: new Date(Date.now() + 1_000).toISOString() })).status).toBeLessThan(300);
     const live = await m.brand.api('POST', `/api/admin/submissions/${draft}/mark-live`, { postUrl: 'https://social.example/p/gone' });
     expect([live.status, (await json<{ error: { code: string } }>(live)).error.code]).toEqual([410, 'creator_erased']);
     expect((await post('/v1/conversions', { orderId: 'gone-2', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: m.code })).status).toBe(201);
     expect(await owedNow()).toBe(0);
     expect(await rowCount('SELECT count(*) AS n FROM ledger_entries WHERE creator_id = ?', id)).toBe(4);
+    // Both given up: failed, the earlier reason kept, an activity row each, and never to be marked paid.
+    const payouts = await env.DB.prepare('SELECT id, status, failure_reason, given_up_at IS NOT NULL AS given_up FROM payouts WHERE creator_id = ? ORDER BY period').bind(id).all();
+    expect(payouts.results).toEqual([
+      { id: pending, status: 'failed', failure_reason: GAVE_UP_PAYOUT, given_up: 1 },
+      { id: failed, status: 'failed', failure_reason: 'Recipient account closed', given_up: 1 },
+    ]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payout.given_up' AND actor_type = 'creator' AND target_id IN (?, ?)", m.brand.brandId, pending, failed)).toBe(2);
+    const paid = await m.brand.api('POST', `/api/admin/payouts/${failed}/mark`, { status: 'paid', reference: 'WISE-10' });
+    expect([paid.status, (await json<{ error: { code: string } }>(paid)).error.code]).toEqual([409, 'payout_given_up']);
+    const res = await m.brand.api('POST', '/api/admin/payouts/reconcile', { csv: `payout_id,reference,status\n${pending},WISE-11,paid\n` });
+    const file = await json<Data<{ results: { outcome: string }[] }>>(res);
+    expect(file.data.results.map((r) => r.outcome)).toEqual(['given_up']);
+    const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    const marked = await postForm(`/console/payouts/${pending}/mark`, { period: '2025-01', reference: 'WISE-12', status: 'paid' }, { cookie: finance });
+    expect([marked.status, await marked.text()]).toEqual([409, expect.stringContaining('gave up this payout')]);
+    expect(await rowCount("SELECT count(*) AS n FROM payouts WHERE creator_id = ? AND status = 'paid'", id)).toBe(0);
+    // Mail to the placeholder address is dropped, not queued.
+    const queued: unknown[] = [];
+    const recording = { sendBatch: async (batch: unknown[]) => void queued.push(...batch) } as unknown as Queue;
+    expect(await queueNotices({ ...(env as Env), MAIL: recording }, [{ to: erasedEmail(id), subject: 'Payout', text: 'x' }], 'payout_notice_failed')).toBe(0);
+    expect(queued).toEqual([]);
   });
 });
 
