@@ -1650,8 +1650,8 @@ const CloseAccountCard: FC<{ close: CloseAccount }> = ({ close }) => {
       <h2 id="close-h">Close your account</h2>
       <p>This cannot be undone. Download your data first if you want a copy.</p>
       <ul class="close-list">
-        <li>You are signed out everywhere and cannot sign in again. Your email address is freed: a brand can invite you afresh later.</li>
-        <li>Your name, email, password, payout details, addresses, profile and applications are erased. Your messages to brands read “(Deleted)”. Drafts lose their links and captions, except those you granted a brand usage rights on, which it keeps for its licence.</li>
+        <li>You are signed out everywhere and cannot sign in again. Your email address is freed for a new account, but invitations you stopped (from one brand or from all) stay stopped: that is kept so no brand mails you against your wish, and it still blocks their invitations to the address.</li>
+        <li>Your name, email, password, payout details, addresses and profile are erased, and so are the applications sent from any address this account has had. Your messages to brands read “(Deleted)”. Drafts lose their links and captions, except those you granted a brand usage rights on, which it keeps for its licence.</li>
         <li>Your campaigns end. Your links keep sending shoppers to the brand’s pages (old posts keep working) but count nothing for you; your codes stop working; no order earns you anything from now on, one reported late included.</li>
         <li>The brands you joined are told that a creator closed their account, without your name. They keep the orders, commissions and payouts under “Closed account”, because their bookkeeping needs them.</li>
       </ul>
@@ -1700,7 +1700,7 @@ export const AccountClosedPage: FC = () => (
     <section class="card narrow stack">
       <h1>Your account is closed</h1>
       <p>Your personal data is erased and you are signed out everywhere. The brands you worked with were told, without your name.</p>
-      <p class="muted small">If a brand invites you again, you start a new account from its invitation.</p>
+      <p class="muted small">If a brand invites you again, you start a new account from its invitation. Invitations you had stopped (from one brand or from all) stay stopped for that address.</p>
     </section>
   </Page>
 );

@@ -97,6 +97,8 @@ describe("a creator's own data", () => {
   it('says what is owed, and gives it up only with the box ticked for the amounts shown', async () => {
     const page = await (await get('/account', w.cookie)).text();
     expect(page).toContain('You are still owed');
+    // Kept opt-outs still block invitations to the address: the page does not promise a fresh invite.
+    expect(page).toContain('invitations you stopped (from one brand or from all) stay stopped');
     expect(page).toContain('$20.00</strong> from Test Brand');
     const owed = owedField(page);
     expect(owed).toBe(`${w.brand.brandId}:USD:2000`);

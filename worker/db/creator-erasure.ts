@@ -3,7 +3,7 @@
 //
 // - erased: the account's email (a placeholder no form can type, so unique indexes hold), name, handle, password,
 //   sessions, account links, payout details (also where paid payouts went), saved and gift addresses, the brands'
-//   copies of name, email and profile, applications sent from the address, the creator's message texts (replaced
+//   copies of name, email and profile, applications sent from any address the account had, the creator's message texts (replaced
 //   by CLOSED_MESSAGE, so the brand's replies keep their place), their notes on drafts and rights requests, and
 //   the drafts' links and captions unless they granted usage rights on them (the brand's licence names the content);
 // - kept, under an anonymous name: commission, conversions, ledger and payouts (the brands' books), the tracked
