@@ -4,6 +4,7 @@
 // payout paid or failed, payout details changed, access to a brand's console ended), queued once the response
 // is on its way.
 import type { Env } from './env';
+import { isErasedAddress } from './db/creator-erasure';
 import { isInvitationMessage, mailInvitation, type InvitationMessage } from './db/invitation-mails';
 import { log } from './lib/log';
 import { queueBatches } from './lib/queue-batches';
@@ -23,12 +24,20 @@ const isNoticeMessage = (b: unknown): b is NoticeMessage => {
   return (b as NoticeMessage | null)?.kind === 'notice' && typeof m === 'object' && m !== null && [m.to, m.subject, m.text, m.idempotencyKey].every((v) => typeof v === 'string');
 };
 
+// A closed account's placeholder address (db/creator-erasure.ts) is never mailed: a notice to it (a payout of the
+// brand's books, one queued before the account closed) is dropped and logged, as nothing went wrong.
+function reachable(message: Mail, event: string): boolean {
+  if (!isErasedAddress(message.to)) return true;
+  log.info('mail_to_closed_account_dropped', { event, subject: message.subject });
+  return false;
+}
+
 // Queues notices, each with its own idempotency key so that a redelivered one is mailed once. If the queue
 // refuses them, they are sent from here, as before the queue: late and unpaced beats lost. Resolves with how many
 // were handed on (to the queue, or else to the provider); each sent from here that the provider did not take goes to
 // `onFailure` (sendEach's) with its key, so a caller can tell which.
 export async function queueNotices(env: Env, messages: Mail[], event: string, onFailure?: (message: Mail, error: unknown) => Promise<void>): Promise<number> {
-  const bodies = messages.map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: message.idempotencyKey ?? crypto.randomUUID() } }));
+  const bodies = messages.filter((m) => reachable(m, event)).map((message): NoticeMessage => ({ kind: 'notice', event, message: { ...message, idempotencyKey: message.idempotencyKey ?? crypto.randomUUID() } }));
   const batches = queueBatches(bodies);
   let queued = 0;
   for (const [i, batch] of batches.entries()) {
@@ -50,6 +59,7 @@ export async function queueNotices(env: Env, messages: Mail[], event: string, on
 export function noticeAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, env: Env, message: Mail, event: string, { urgent = false } = {}): void {
   const failed = (error: unknown) => log.error(event, { error });
   if (!urgent) return noticesAfterResponse(ctx, env, [message], event);
+  if (!reachable(message, event)) return;
   const keyed = { ...message, idempotencyKey: crypto.randomUUID() };
   ctx.waitUntil(
     sendMessage(env, keyed).catch((error: unknown) =>
@@ -64,6 +74,7 @@ export function noticesAfterResponse(ctx: Pick<ExecutionContext, 'waitUntil'>, e
 }
 
 async function mailNotice(env: Env, m: NoticeMessage, message: Message<unknown>, pace: () => Promise<void>): Promise<void> {
+  if (!reachable(m.message, m.event)) return message.ack();
   await pace();
   try {
     await sendMessage(env, m.message);

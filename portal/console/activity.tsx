@@ -1,7 +1,7 @@
 // Settings → Activity: who did what to the brand's account, newest first, from the audit log.
 import type { FC } from 'hono/jsx';
 import type { ActivityArea, ActivityRow } from '../../worker/db/activity';
-import { countOf, formatCount, formatDate, formatDateTime, linkTarget } from '../format';
+import { countOf, formatCount, formatDate, formatDateTime, formatMoney, linkTarget } from '../format';
 import { askInWords } from '../../worker/domain/rights-extensions';
 import type { RightsScope } from '../../worker/domain/usage-rights';
 import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
@@ -48,6 +48,9 @@ const SAID: Record<string, string> = {
   'creator.unsubscribed': 'Creator stopped invitations',
   'creator.resubscribed': 'Creator allowed invitations again',
   'creator.email_changed': 'Creator changed their email',
+  'creator.account_closed': 'A creator closed their account',
+  'creator.erased': 'Creator’s data erased on their request',
+  'payout.given_up': 'Payout given up by the creator who closed their account',
   'enrollment.left': 'Creator left the campaign',
   'enrollment.declined': 'Creator declined the campaign',
   'enrollment.accepted': 'Creator accepted the campaign',
@@ -94,6 +97,8 @@ const SYSTEM: Record<string, string> = { 'forgot-password': 'the sign-in page', 
 export const goneActorLabel = (type: string) => (type === 'api_key' ? 'A deleted API key' : type === 'creator' ? 'A creator' : 'A former teammate');
 
 function actorLabel(r: ActivityRow): string {
+  // The account is anonymous now: the row says what happened, not under which placeholder.
+  if (r.action === 'creator.account_closed' || r.action === 'payout.given_up') return goneActorLabel('creator');
   if (r.actor_name) return r.actor_name;
   if (r.actor_type === 'system') return `Chorus (${SYSTEM[r.actor_id] ?? r.actor_id})`;
   return goneActorLabel(r.actor_type);
@@ -154,6 +159,12 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
   // The grant's last day, as the content library says it (the end is that day's end).
   'submission.rights_extension_accepted': (d, tz) => (d.noEnd === true ? 'Now with no end date' : typeof d.until === 'string' && !Number.isNaN(Date.parse(d.until)) ? `Now until ${formatDate(Date.parse(d.until) - 1, tz)}` : ''),
   'submission.rights_extension_declined': (d) => (typeof d.note === 'string' && d.note ? `Their note: ${shortText(d.note)}` : 'No note'),
+  // What the creator gave up of what the brand owed them, if anything (db/creator-erasure.ts).
+  'creator.account_closed': (d) => {
+    const gaveUp = Array.isArray(d.gaveUp) ? (d.gaveUp as { currency?: unknown; amountMinor?: unknown }[]) : [];
+    const amounts = gaveUp.filter((g) => typeof g.amountMinor === 'number' && typeof g.currency === 'string' && /^[A-Z]{3}$/.test(g.currency)).map((g) => formatMoney(g.amountMinor as number, g.currency as string));
+    return amounts.length > 0 ? `Gave up ${amounts.join(' and ')} you owed them` : '';
+  },
   'creators.imported': (d, tz) => `${d.created ? valueText(d.created, tz) : `${valueText(d.rows, tz)} rows`}${d.complete === false ? ' (stopped part-way)' : ''}`,
 };
 

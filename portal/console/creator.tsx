@@ -23,6 +23,8 @@ export type CreatorPageData = {
   signedUp: boolean;
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
+  // When their account was closed, by them or by this brand on their request (db/creator-erasure.ts).
+  erasedAt: number | null;
   status: string;
   /** Their first draft: the date it is due (their own, or else the campaign's), whether it is their own, and where they stand. */
   firstDraft: { dueAt: number | null; own: boolean; state: FirstDraft };
@@ -58,6 +60,7 @@ const removalAnswer = (name: string, base: string) => ({ form: 'enrollment-form'
 export const CreatorPage: FC<{
   viewer: Viewer;
   canWrite: boolean;
+  isOwner: boolean;
   campaign: { id: string; name: string; status: string; hashtag: string };
   creator: CreatorPageData;
   values: EnrollmentFormValues;
@@ -87,8 +90,10 @@ export const CreatorPage: FC<{
   campaignDueAt: number | null;
   /** Their conversation with the brand: the newest few messages and the form (portal/console/messages.tsx). */
   messages: CreatorMessagesArea;
-}> = ({ viewer, canWrite, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
+}> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
   const removed = creator.status === 'removed';
+  // An erased creator's enrollments are removed, but the brand still pauses or re-points their links (old posts).
+  const linksClosed = removed && creator.erasedAt === null;
   const adjusting = (adjustment.amount !== '' || adjustment.note !== '') && canWrite && creator.acceptedAt !== null;
   const base = `/console/campaigns/${campaign.id}/creators/${creator.enrollmentId}`;
   // Invited enrollments become active when the creator accepts; the form cannot skip that step.
@@ -100,6 +105,11 @@ export const CreatorPage: FC<{
         <a href={`/console/campaigns/${campaign.id}/network`}>← Back to the creator ranking</a>
       </p>
       <FlashNotice flash={flash} />
+      {creator.erasedAt !== null ? (
+        <Notice tone="info" title={`This creator’s data was erased on ${formatDate(creator.erasedAt, viewer.timezone)}`}>
+          <p>Everything personal your brand held about them is erased, on their request or because they closed their account. Their orders, earnings and payouts stay in your books under this anonymous name; their links send shoppers to your pages without counting them, and their codes no longer work.</p>
+        </Notice>
+      ) : null}
       {/* The adjustment form's own problems show beside it (its post returns to it, #adjust-h). */}
       {adjusting ? null : <Errors errors={errors} />}
       {canWrite && confirmRemoval ? (
@@ -162,14 +172,14 @@ export const CreatorPage: FC<{
             <div class="link-row">
               <CopyField
                 id={`link-${i}`}
-                label={`${removed ? 'Tracked link (closed: removed)' : l.status === 'active' ? 'Tracked link' : 'Tracked link (paused)'}${l.archived_at !== null ? ', archived by the creator,' : ''} to ${linkTarget(l.destination)}`}
+                label={`${linksClosed ? 'Tracked link (closed: removed)' : l.status === 'active' ? (removed ? 'Tracked link (sends shoppers on, uncounted)' : 'Tracked link') : 'Tracked link (paused)'}${l.archived_at !== null ? ', archived by the creator,' : ''} to ${linkTarget(l.destination)}`}
                 value={trackedLinkUrl(origin, l.slug)}
               />
               <p class="muted small link-note">
                 {countOf(l.clicks, 'unique click')}
                 {l.archived_at !== null ? ` · archived by ${creator.displayName} on ${formatDate(l.archived_at, viewer.timezone)}: off their home page, but it still redirects and counts, and they can restore it` : ''}
               </p>
-              {removed ? null : (
+              {linksClosed ? null : (
                 <div class="link-actions">
                   {canWrite ? (
                     <>
@@ -202,7 +212,7 @@ export const CreatorPage: FC<{
                     </>
                   ) : null}
                   {/* For a booth, packaging inserts or the creator's own prints; loaded only once opened. */}
-                  <details class="add-link">
+                  {removed ? null : <details class="add-link">
                     <summary class="small">
                       QR code<span class="visually-hidden"> (the link to {linkTarget(l.destination)})</span>
                     </summary>
@@ -212,7 +222,7 @@ export const CreatorPage: FC<{
                         Download QR code (SVG)<span class="visually-hidden"> for the link to {linkTarget(l.destination)}</span>
                       </a>
                     </figure>
-                  </details>
+                  </details>}
                 </div>
               )}
             </div>
@@ -412,6 +422,34 @@ export const CreatorPage: FC<{
           </form>
         </section>
       ) : null}
+      {isOwner && creator.erasedAt === null ? <EraseCreatorCard name={creator.displayName} action={`${base}/erase`} /> : null}
     </ConsolePage>
   );
 };
+
+// Erasing a creator on their request (GDPR): owners only, folded away, with what it does said before the button.
+const EraseCreatorCard: FC<{ name: string; action: string }> = ({ name, action }) => (
+  <section class="card stack" aria-labelledby="erase-h">
+    <h2 id="erase-h">Erase this creator’s data</h2>
+    <details>
+      <summary class="button button-quiet">The creator asked us to erase their data…</summary>
+      <form method="post" action={action} class="stack">
+        <p class="small">
+          Only for a creator you owe nothing (pay them first). Everything your brand holds about them is erased: their name, email, profile and addresses, their applications to your brand (from any address they had), their messages read “(Deleted)”, drafts without
+          usage rights granted (or whose grant ran out) lose their links and captions, your stored webhook events forget them, every campaign of theirs with you ends (links keep sending shoppers to your pages
+          without counting them, codes stop working) and your webhook endpoints get a <code>creator.erased</code> event. Their orders, commissions and payouts stay under “Closed account”, but where paid payouts
+          went is erased: export the payouts CSV first if your tax records need it. If they stopped your invitations (or every brand’s), that is kept: you cannot invite that address again. This cannot be undone.
+        </p>
+        <label class="checkbox">
+          <input type="checkbox" name="confirm" value="1" required />
+          <span>{name} asked us to erase their data, and I understand it cannot be undone.</span>
+        </label>
+        <div>
+          <button type="submit" class="button button-danger">
+            Erase {name}’s data
+          </button>
+        </div>
+      </form>
+    </details>
+  </section>
+);

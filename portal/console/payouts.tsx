@@ -32,6 +32,7 @@ const OUTCOME: Record<string, { label: string; tone: string }> = {
   unchanged: { label: 'Already recorded', tone: 'neutral' },
   not_found: { label: 'Not a payout of yours', tone: 'failed' },
   conflict: { label: 'Already settled with another reference', tone: 'pending' },
+  given_up: { label: 'Given up by the creator: not marked', tone: 'neutral' },
 };
 
 // An amount cell: labelled for the stacked phone layout, zeros dimmed and refunds in red. `positive` explains an
@@ -82,7 +83,7 @@ export const PayoutsPage: FC<{
   toReview: number;
 }> = ({ viewer, canPay, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
   const { period } = view;
-  const hasPending = view.lines.some((l) => l.status !== 'paid');
+  const hasPending = view.lines.some((l) => l.status !== 'paid' && !l.givenUp);
   return (
     <ConsolePage title={`Payouts ${period}`} viewer={viewer} section="payouts" toReview={toReview}>
       <div class="page-head">
@@ -255,10 +256,11 @@ export const PayoutsPage: FC<{
                       <Badge status={l.status} label={STATUS_LABELS[l.status] ?? l.status} />
                       {l.reference ? <span class="muted small block">ref {l.reference}</span> : null}
                       {l.status === 'failed' && l.failureReason ? <span class="warn-text small block">{l.failureReason}</span> : null}
+                      {l.givenUp ? <span class="muted small block">Given up by the creator when they closed their account: not to be paid.</span> : null}
                     </td>
                     {canPay && hasPending ? (
                       <td class="wide">
-                        {l.status !== 'paid' ? (
+                        {l.status !== 'paid' && !l.givenUp ? (
                           <form method="post" action={`/console/payouts/${l.id}/mark`} class="mark-form">
                             <input type="hidden" name="period" value={period} />
                             <label for={`ref-${l.id}`} class="visually-hidden">
@@ -352,6 +354,7 @@ const ReconcileResults: FC<{ results: ReconcileLine[] }> = ({ results }) => {
       <h2 id="recon-h">Reconciliation: {countOf(results.length, 'line')}</h2>
       <p>
         {formatCount(count('paid'))} marked paid · {formatCount(count('failed'))} marked failed · {formatCount(count('unchanged'))} already recorded
+        {count('given_up') > 0 ? ` · ${formatCount(count('given_up'))} given up by the creator` : null}
         {count('conflict') + count('not_found') > 0 ? (
           <strong class="warn-text">
             {' '}

@@ -65,6 +65,7 @@ const EVENT_HINTS: Record<WebhookEventType, string> = {
   'rights_extension.accepted': 'a creator accepts a request to extend usage rights',
   'rights_extension.declined': 'a creator declines a request to extend usage rights',
   'rights_extension.withdrawn': 'your team withdraws a request to extend usage rights',
+  'creator.erased': 'a creator closed their account, or you erased one: forget them in your systems too',
 };
 
 export const WebhooksPage: FC<{

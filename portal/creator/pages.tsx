@@ -3,6 +3,8 @@ import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type Cr
 import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CreatorThreadRow } from '../../worker/db/message-threads';
+import type { Owed } from '../../worker/db/creator-erasure';
+import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
 import { tierProgress } from '../../worker/domain/commission';
@@ -1506,13 +1508,18 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
 // A brand the creator joined, and whether its campaign news (updates, brief changes) is mailed to them.
 export type NewsChoice = { brandId: string; brandName: string; on: boolean };
 
-export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; dueReminders: boolean; news: NewsChoice[]; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
+// What closing the account does to what is owed (db/creator-erasure.ts): a brand and currency the creator is still
+// owed something by, and the key of the whole list as it was shown, which the form carries back.
+export type CloseAccount = { owed: Owed[]; owedKey: string; error?: string };
+
+export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; dueReminders: boolean; news: NewsChoice[]; close: CloseAccount; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
   earningsDigest,
   dueReminders,
   news,
+  close,
   notice,
   error,
   nameError,
@@ -1618,6 +1625,82 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
           Sign out other devices
         </button>
       </form>
+    </section>
+    <section class="card stack" aria-labelledby="data-h">
+      <h2 id="data-h">Your data</h2>
+      <p>Everything Chorus holds about you, in one file you can keep or take elsewhere: your profile, the brands and campaigns you joined, your links and codes, clicks per link and day, the orders credited to you with what they earned and what refunds took, your ledger and payouts, your payout details (masked), your drafts and their reviews, usage rights you granted, your messages, gift requests and email choices.</p>
+      <p>
+        <a class="button" href="/account/data.json" download>
+          Download my data (JSON)
+        </a>
+      </p>
+      <p class="muted small">Times are in UTC, money in cents of its currency. Up to {EXPORTS_PER_HOUR} downloads an hour.</p>
+    </section>
+    <CloseAccountCard close={close} />
+  </Page>
+);
+
+// Closing the account, with everything it does said before the button: what goes, what the brands keep and why,
+// and what the creator is still owed, which they give up only by ticking a box that names it.
+const CloseAccountCard: FC<{ close: CloseAccount }> = ({ close }) => {
+  const owed = close.owed;
+  const total = owed.map((o) => `${formatMoney(o.owedMinor, o.currency)} from ${o.brandName}`).join(', ');
+  return (
+    <section class="card stack close-account" id="close" aria-labelledby="close-h">
+      <h2 id="close-h">Close your account</h2>
+      <p>This cannot be undone. Download your data first if you want a copy.</p>
+      <ul class="close-list">
+        <li>You are signed out everywhere and cannot sign in again. Your email address is freed for a new account, but invitations you stopped (from one brand or from all) stay stopped: that is kept so no brand mails you against your wish, and it still blocks their invitations to the address.</li>
+        <li>Your name, email, password, payout details, addresses and profile are erased, and so are the applications sent from any address this account has had. Your messages to brands read “(Deleted)”. Drafts lose their links and captions, except those you granted a brand usage rights on, which it keeps for its licence.</li>
+        <li>Your campaigns end. Your links keep sending shoppers to the brand’s pages (old posts keep working) but count nothing for you; your codes stop working; no order earns you anything from now on, one reported late included.</li>
+        <li>The brands you joined are told that a creator closed their account, without your name. They keep the orders, commissions and payouts under “Closed account”, because their bookkeeping needs them.</li>
+      </ul>
+      {owed.length > 0 ? (
+        <div class="owed" role="group" aria-labelledby="owed-h">
+          <h3 id="owed-h">You are still owed</h3>
+          <ul>
+            {owed.map((o) => (
+              <li>
+                <strong>{formatMoney(o.owedMinor, o.currency)}</strong> from {o.brandName}
+                {o.inPayoutsMinor > 0 ? <span class="muted small"> ({formatMoney(o.inPayoutsMinor, o.currency)} of it in a payout not paid yet)</span> : null}
+              </li>
+            ))}
+          </ul>
+          <p class="small">Closing now gives this up: it is not paid to you, and the brands record that you gave it up. To be paid, wait until it is paid out (your Earnings page says when), then close your account.</p>
+        </div>
+      ) : (
+        <p class="muted small">No brand owes you anything now.</p>
+      )}
+      {close.error ? <Notice tone="error">{close.error}</Notice> : null}
+      <form method="post" action="/account/close" class="stack">
+        <input type="hidden" name="owed" value={close.owedKey} />
+        {owed.length > 0 ? (
+          <label class="checkbox">
+            <input type="checkbox" name="giveUp" value="1" required />
+            <span>I give up {total}, and understand it will not be paid to me.</span>
+          </label>
+        ) : null}
+        <div class="field">
+          <label for="close-password">Your password</label>
+          <input id="close-password" name="password" type="password" required maxlength={256} autocomplete="current-password" />
+        </div>
+        <div>
+          <button type="submit" class="button button-danger">
+            Close my account and erase my data
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+};
+
+// After closing: the session is gone, so this page is public and says only what happened.
+export const AccountClosedPage: FC = () => (
+  <Page title="Account closed">
+    <section class="card narrow stack">
+      <h1>Your account is closed</h1>
+      <p>Your personal data is erased and you are signed out everywhere. The brands you worked with were told, without your name.</p>
+      <p class="muted small">If a brand invites you again, you start a new account from its invitation. Invitations you had stopped (from one brand or from all) stay stopped for that address.</p>
     </section>
   </Page>
 );

@@ -331,6 +331,14 @@ describe('creator portal in Chromium', () => {
     expect(await main(page).innerText()).toContain('$87.00');
     await capture(page, '16-earnings');
 
+    // ----- Her account page: her data to download, and what closing it would do, $87.00 given up included -----
+    await page.goto(`${server.url}/account`);
+    expect(await page.getByRole('link', { name: 'Download my data (JSON)' }).getAttribute('href')).toBe('/account/data.json');
+    const closing = await page.locator('#close').innerText();
+    expect(closing).toContain(`$87.00 from ${server.brand.name}`);
+    expect(closing).toContain(`I give up $87.00 from ${server.brand.name}`);
+    await capture(page, '17-account');
+
     await context.close();
     expect(pageProblems).toEqual([]);
   });

@@ -195,6 +195,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/admin/creators', body: () => { const h = `h_${u()}`; return { email: `${h}@creators.test`, handle: h, displayName: 'Hostile', niche: 'n', platform: 'p', followerCount: 10 }; } },
   { method: 'POST', path: '/api/admin/creators/:creator/invite', ids: ['creator'] },
   { method: 'POST', path: '/api/admin/creators/:creator/password-reset', ids: ['creator'] },
+  // The world's creator is owed its pending payout, so even a valid erase answers 409 creator_owed and erases nobody.
+  { method: 'POST', path: '/api/admin/creators/:creator/erase', ids: ['creator'], body: () => ({ confirm: true }) },
   { method: 'GET', path: '/api/admin/messages', query: (w) => ({ creatorId: w.a.ids.creator, limit: '5' }) },
   { method: 'GET', path: '/api/admin/message-threads', query: () => ({ unread: 'true', limit: '5' }) },
   // The first thirty that pass write (the brand's hourly count for the conversation); the rest are 429, writing nothing.

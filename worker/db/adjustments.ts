@@ -7,6 +7,7 @@ import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { auditIfChanged } from './audit';
+import { creatorGone } from './creator-erasure';
 
 /** An enrollment's adjustments, newest first, for the console's creator page: what was added and why. */
 export type ListedAdjustment = { amount_minor: number; currency: string; note: string; created_at: number; paid: number };
@@ -41,14 +42,15 @@ export async function addAdjustment(db: D1Database, brandId: string, enrollmentI
   // The period is the brand's month now, in its timezone, as every entry's is.
   const brand = await db
     .prepare(
-      `SELECT b.id, b.timezone, b.name, b.min_payout_minor, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted, c.email FROM brands b
+      `SELECT b.id, b.timezone, b.name, b.min_payout_minor, e.id IS NOT NULL AS enrolled, r.accepted_at IS NOT NULL AS accepted, c.email, r.erased_at IS NOT NULL AS erased FROM brands b
        LEFT JOIN enrollments e ON e.id = ?2 AND e.brand_id = b.id LEFT JOIN brand_creators r ON r.brand_id = b.id AND r.creator_id = e.creator_id
        LEFT JOIN creators c ON c.id = e.creator_id
        WHERE b.id = ?1`,
     )
     .bind(brandId, enrollmentId)
-    .first<{ id: string; timezone: string; name: string; min_payout_minor: number; enrolled: number; accepted: number; email: string | null }>();
+    .first<{ id: string; timezone: string; name: string; min_payout_minor: number; enrolled: number; accepted: number; email: string | null; erased: number }>();
   if (!brand?.enrolled) return null;
+  if (brand.erased) throw creatorGone();
   if (!brand.accepted) throw new ApiError(409, 'creator_not_accepted', 'This creator has not accepted your brand, so nothing can be paid to them yet.');
   const now = Date.now();
   const eventKey = `adjustment:${key}`;

@@ -15,6 +15,12 @@ export const MAX_AMOUNT_MINOR = 100_000_000_000;
 // (routes/admin/brand.ts), so the first order and a refund waiting for its order are inserted only while
 // the brand still has the currency and timezone they were checked and priced with: otherwise nothing is
 // written and db/conversions.ts decides again with the brand as it now is.
+// Nothing new accrues to a creator whose relationship with the brand was erased (their account closed, or the
+// brand erased it: db/creator-erasure.ts): their enrollments credit no order, and these guards hold even for what
+// was already on its way (a late click settled, a bonus, a fee). `creator` and `brand` are SQL.
+export const NOT_ERASED = (creator: string, brand: string) =>
+  `NOT EXISTS (SELECT 1 FROM brand_creators WHERE brand_id = ${brand} AND creator_id = ${creator} AND erased_at IS NOT NULL)`;
+
 const brandUnchanged = (brand: string, currency: string, timezone: string) => `EXISTS (SELECT 1 FROM brands WHERE id = ${brand} AND currency = ${currency} AND timezone = ${timezone})`;
 
 // ?1-?16 the columns in order, ?17 the brand's timezone, ?18 renewal_of, ?19 subscription_id, ?21 self_purchase,
@@ -45,7 +51,7 @@ FROM (
     SELECT COALESCE(SUM(basis_minor), 0) FROM ledger_entries WHERE enrollment_id = ?3 AND kind IN ('commission', 'reversal')${revenueOf})
   ORDER BY CAST(j.key AS INTEGER) DESC LIMIT 1
 ) t
-WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
+WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3) AND ${NOT_ERASED('?4', '?2')}
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 export const INSERT_COMMISSION = { month: insertCommission(' AND basis_period = ?7'), lifetime: insertCommission('') };
 
@@ -65,7 +71,7 @@ const bonusKey = (enrollment: string, period: string) =>
 export const INSERT_BONUS = `INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor,
   period, basis_period, conversion_id, event_key, available_at, created_at)
 SELECT ?1, ?2, ?3, ?4, 'bonus', ?5, ?6, 0, ?7, ?7, ?8, ${bonusKey('?3', '?7')}, ?9, ?10
-WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3)
+WHERE EXISTS (SELECT 1 FROM conversions WHERE id = ?8 AND enrollment_id = ?3) AND ${NOT_ERASED('?4', '?2')}
   AND ${periodRevenue('?3', '?7')} >= ?11 AND ${bonusHeld('?3', '?7')} <= 0
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
@@ -156,7 +162,9 @@ export const MARK_REFUND_FAILED = `UPDATE refunds SET status = 'failed', failed_
 // period's revenue as the reversal did. It evens out the whole order, so it can exceed this refund's own reversal
 // (one capped at the commission, or rounded): it is never payable before any of the order's reversals, so no
 // payout ever holds more than the commission. Written only for a refund whose reversal exists, and only when it
-// gives something back (another standing refund may still cover the whole order).
+// gives something back (another standing refund may still cover the whole order). Never for a closed account:
+// its creator gave up (or was owed) nothing when it closed, so a give-back would be a balance owed to no one that
+// no close may pay; the reversal stands in the books as the brand's saving, as the give-up adjustment does.
 // ?1 refund row id, ?2 entry id, ?3 period, ?4 available at (the failure's time), ?5 now. `from` and `where` name the row and
 // its order's conversion: a failed refund by its own reversal, a Stripe failure row (below) by its order.
 const givenBack = (from: string, where: string) => `WITH target AS (
@@ -176,7 +184,7 @@ INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amoun
   conversion_id, refund_id, event_key, available_at, created_at)
 SELECT ?2, brand_id, enrollment_id, creator_id, 'reversal', MAX(0, reversed - (${REVERSED_TARGET})), currency, rate_bps, tier,
   MAX(0, reversed_basis - refunded), ?3, basis_period, conversion_id, refund_id, 'refund_failed:' || refund_id, MAX(?4, reversal_available_at), ?5
-FROM target WHERE reversed - (${REVERSED_TARGET}) > 0 OR reversed_basis - refunded > 0
+FROM target WHERE (reversed - (${REVERSED_TARGET}) > 0 OR reversed_basis - refunded > 0) AND ${NOT_ERASED('target.creator_id', 'target.brand_id')}
 ON CONFLICT(brand_id, event_key) DO NOTHING`;
 
 export const REVERSAL_GIVEN_BACK = givenBack(`FROM refunds r

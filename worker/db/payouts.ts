@@ -7,6 +7,7 @@ import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
+import { NOT_ERASED } from './money';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -32,12 +33,13 @@ export async function closePeriod(db: D1Database, brand: { id: string; timezone:
   const [claimed] = await db.batch([
     db.prepare('INSERT INTO period_closes (brand_id, period, close_id, closed_by, closed_at) VALUES (?1, ?2, ?3, ?5, ?6) ON CONFLICT DO NOTHING').bind(brand.id, period, closeId, end, `${actor.type}:${actor.id}`, now),
     // Creators whose available entries net to less than the brand's minimum payout (payableFrom), and always
-    // those at zero or less, get no payout; their entries carry forward.
+    // those at zero or less, get no payout; their entries carry forward. A closed account is never paid: what it
+    // gave up is netted in the month it closed, so an earlier month's close would otherwise pay it back.
     db
       .prepare(
         `INSERT INTO payouts (id, brand_id, creator_id, period, currency, amount_minor, status, created_at)
          SELECT 'po_' || lower(hex(randomblob(12))), brand_id, creator_id, ?2, currency, 0, 'pending', ?6 FROM ledger_entries
-         WHERE ${claimable} AND ${guard} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
+         WHERE ${claimable} AND ${guard} AND ${NOT_ERASED('ledger_entries.creator_id', '?1')} GROUP BY creator_id, currency HAVING SUM(amount_minor) >= ${payableFrom('ledger_entries.creator_id')}
          ON CONFLICT DO NOTHING`,
       )
       .bind(brand.id, period, closeId, end, null, now),
@@ -84,6 +86,8 @@ export type PayoutLine = {
   status: string;
   reference: string | null;
   failureReason: string | null;
+  /** The creator gave it up when they closed their account: failed for good, never to be paid. */
+  givenUp: boolean;
 };
 
 type Row = {
@@ -100,6 +104,7 @@ type Row = {
   status: string;
   reference: string | null;
   failure_reason: string | null;
+  given_up: number;
   commission: number;
   reversals: number;
   fees: number;
@@ -116,7 +121,8 @@ export const PAGE_SQL = `WITH page AS (
     -- A paid payout shows the account it went to; one still to pay, where to pay it now.
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
-    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason
+    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason,
+    p.given_up_at IS NOT NULL AS given_up
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
   -- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
   WHERE p.brand_id = ? AND p.period = ? AND (+r.handle > ? OR (+r.handle = ? AND p.id > ?))
@@ -184,6 +190,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         status: r.status,
         reference: r.reference,
         failureReason: r.failure_reason,
+        givenUp: r.given_up === 1,
       };
     }
     if (results.length < pageSize) return;

@@ -152,6 +152,9 @@ export const creators = sqliteTable('creators', {
   // Each gift request keeps its own copy: a later change here does not move a parcel.
   shippingAddress: text('shipping_address'),
   createdAt: createdAt(),
+  // When the account was closed by its creator, or erased by the one brand it worked with on their request
+  // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
+  erasedAt: integer('erased_at'),
 });
 
 // A brand's roster: which global creator accounts a brand works with, and what it knows of them.
@@ -178,6 +181,9 @@ export const brandCreators = sqliteTable(
     // about one brand it joined, so it follows the account through an email change.
     campaignNews: integer('campaign_news').notNull().default(1),
     createdAt: createdAt(),
+    // When this brand's relationship with the creator was erased (db/creator-erasure.ts): by the brand on their
+    // request, or with the whole account when it closed. Nothing is sent to, changed for or accrues to them here.
+    erasedAt: integer('erased_at'),
   },
   // brand_at: the roster newest first, a keyset page at a time (lib/cursor.ts), as for the lists below.
   (t) => [
@@ -194,7 +200,8 @@ export const brandCreators = sqliteTable(
 // Each roster creator as their brand sees them: the brand's handle always; the brand's copy of name and email
 // until the creator accepts the brand, then the account's own (a creator who changes either tells the brands
 // they joined, and no other). Every read a brand makes of its creators' names and addresses goes through here;
-// one that needs only the handle reads brand_creators.
+// one that needs only the handle reads brand_creators. A relationship the brand erased shows its own (erased) copy,
+// whatever the account, which other brands may still work with, says.
 export const roster = sqliteView('roster', {
   brandId: text('brand_id').notNull(),
   creatorId: text('creator_id').notNull(),
@@ -206,11 +213,12 @@ export const roster = sqliteView('roster', {
   followerCount: integer('follower_count'),
   acceptedAt: integer('accepted_at'),
   createdAt: integer('created_at').notNull(),
+  erasedAt: integer('erased_at'),
 }).as(
   sql`SELECT r.brand_id, r.creator_id, r.handle,
-    CASE WHEN r.accepted_at IS NULL THEN r.display_name ELSE c.display_name END AS display_name,
-    CASE WHEN r.accepted_at IS NULL THEN r.email ELSE c.email END AS email,
-    r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at
+    CASE WHEN r.accepted_at IS NULL OR r.erased_at IS NOT NULL THEN r.display_name ELSE c.display_name END AS display_name,
+    CASE WHEN r.accepted_at IS NULL OR r.erased_at IS NOT NULL THEN r.email ELSE c.email END AS email,
+    r.niche, r.platform, r.follower_count, r.accepted_at, r.created_at, r.erased_at
   FROM brand_creators r JOIN creators c ON c.id = r.creator_id`,
 );
 
@@ -306,6 +314,8 @@ export const applications = sqliteTable(
     index('applications_campaign_status').on(t.campaignId, t.status, t.createdAt),
     // The declines an inbox was told of lately (db/applications.ts toldLately).
     index('applications_inbox_told').on(t.inbox, t.declineMailedAt).where(sql`decline_mailed_at IS NOT NULL`),
+    // An address's applications, which an erasure clears (db/creator-erasure.ts).
+    index('applications_email').on(t.email),
   ],
 );
 
@@ -457,7 +467,8 @@ export const enrollments = sqliteTable(
     briefSection: text('brief_section').notNull().default(''),
     status: text('status', { enum: enrollmentStatuses }).notNull().default('invited'),
     // When the brand removed the creator (null unless removed; removals from before it was kept have none and
-    // count as removed for every order): orders placed before it still earn (domain/codes.ts).
+    // count as removed for every order, as do a closed account's, which nothing credits again): orders placed
+    // before it still earn (domain/codes.ts).
     removedAt: integer('removed_at'),
     // When the creator last became active: accepted the invitation, or was brought back from a pause, the
     // bench or a removal (null: active since enrolled, or never active). The bench suggestion counts its
@@ -936,6 +947,8 @@ export const payouts = sqliteTable(
     paidToEnc: text('paid_to_enc'),
     createdAt: createdAt(),
     paidAt: integer('paid_at'),
+    // When the creator gave it up by closing their account (status failed): it can no longer be marked paid.
+    givenUpAt: integer('given_up_at'),
   },
   (t) => [
     uniqueIndex('payouts_brand_creator_period_currency').on(t.brandId, t.creatorId, t.period, t.currency),
@@ -971,7 +984,8 @@ export const auditLog = sqliteTable(
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
     at: integer('at').notNull(),
   },
-  (t) => [index('audit_log_brand_at').on(t.brandId, t.at)],
+  // target: one creator's rows, which an erasure blanks (db/creator-erasure.ts) without reading the brand's whole log.
+  (t) => [index('audit_log_brand_at').on(t.brandId, t.at), index('audit_log_target').on(t.targetId, t.action)],
 );
 
 export const sessions = sqliteTable(
@@ -1106,6 +1120,7 @@ export const webhookEventTypes = [
   'rights_extension.accepted',
   'rights_extension.declined',
   'rights_extension.withdrawn',
+  'creator.erased',
 ] as const;
 // Not subscribable: sent to one endpoint when an owner asks (db/webhooks.ts testEventStatements).
 export const TEST_EVENT_TYPE = 'endpoint.test';
@@ -1145,8 +1160,14 @@ export const webhookEvents = sqliteTable(
     type: text('type', { enum: [...webhookEventTypes, TEST_EVENT_TYPE] }).notNull(),
     payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
+    // The creator the event names, wherever its type puts them (db/webhooks.ts), so an erasure scrubs one
+    // creator's events (db/creator-erasure.ts) without reading the brand's whole history. Virtual: nothing stored.
+    creatorId: text('creator_id').generatedAlwaysAs(
+      sql`coalesce(json_extract(payload, '$.conversion.creator.id'), json_extract(payload, '$.reversal.creator.id'), json_extract(payload, '$.givenBack.creator.id'), json_extract(payload, '$.submission.creator.id'), json_extract(payload, '$.payout.creator.id'), json_extract(payload, '$.giftRequest.creator.id'), json_extract(payload, '$.rightsExtension.creator.id'), json_extract(payload, '$.creator.id'))`,
+      { mode: 'virtual' },
+    ),
   },
-  (t) => [index('webhook_events_brand_at').on(t.brandId, t.createdAt)],
+  (t) => [index('webhook_events_brand_at').on(t.brandId, t.createdAt), index('webhook_events_creator').on(t.creatorId, t.brandId)],
 );
 
 export const webhookDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;

@@ -10,6 +10,8 @@ import type { Message } from '../lib/messages';
 import { newId } from '../lib/ids';
 import { submissionEventType } from '../webhooks/events';
 import { submissionEventStatements } from './webhooks';
+import { NOT_ERASED } from './money';
+import { refuseErased } from './creator-erasure';
 
 export type SubmissionRow = {
   id: string;
@@ -112,6 +114,8 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
   const postUrl = input.postUrl ? new URL(input.postUrl).href : null;
   const key = postUrl ? postKey(postUrl) : s.post_url ? postKey(s.post_url) : null;
   if (!to) throw new ApiError(409, 'illegal_transition', `A ${s.status.replace('_', ' ')} submission cannot be moved that way.`, { from: s.status, action: input.action });
+  // A closed account's post earns nothing and is nobody's to put live (db/creator-erasure.ts).
+  if (to === 'live') await refuseErased(db, s.creator_id, s.brand_id);
   if (withdrawn(s)) throw new ApiError(409, 'submission_withdrawn', 'This draft was withdrawn when its creator was removed from the campaign. Restore the creator to review it.');
   const now = Date.now();
   const sets = ['status = ?', 'updated_at = ?'];
@@ -185,7 +189,7 @@ export async function transitionSubmission(db: D1Database, s: SubmissionContext,
              'flat_fee:' || ?8 || (SELECT CASE count(*) WHEN 0 THEN '' ELSE ':' || count(*) END FROM ledger_entries
                WHERE submission_id = ?8 AND kind = 'flat_fee' AND amount_minor < 0),
              ?9, ?10
-           WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?8 AND status = 'live')
+           WHERE EXISTS (SELECT 1 FROM submissions WHERE id = ?8 AND status = 'live') AND ${NOT_ERASED('?4', '?2')}
            ON CONFLICT(brand_id, event_key) DO NOTHING`,
         )
         .bind(newId('le'), s.brand_id, s.enrollment_id, s.creator_id, s.flat_fee_minor, s.currency, periodOf(now, s.timezone), s.id, availableAt, now),

@@ -175,6 +175,27 @@ export function payoutsClosedStatements(db: D1Database, brandId: string, period:
   return [db.prepare(PAYOUTS_CLOSED).bind(brandId, period, closeId, now), due(db.prepare(FAN_OUT_PAYOUTS).bind(brandId, period, closeId))];
 }
 
+// ---------- A creator's account closed or erased (db/creator-erasure.ts) ----------
+
+// One `creator.erased` event for each brand whose relationship with the creator this erasure ended, written only if
+// its claim holds (`claimed`: its SQL guard, whose parameters come first, ?1 to ?4: creator, token, now, and the
+// brand erasing or NULL for all of them). It names the creator by id alone (what the brand's systems know them by;
+// nothing personal is left to send) and who erased it. Its id derives from the creator and the brand, so nothing
+// makes a second.
+export function creatorErasedStatements(db: D1Database, e: { creatorId: string; by: 'creator' | 'brand'; claimed: { sql: string; params: [string, string, number, string | null] } }, now: number): D1PreparedStatement[] {
+  const [creatorId, , , brandId] = e.claimed.params;
+  const insert = db
+    .prepare(
+      `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
+       SELECT 'evt_' || r.creator_id || '_erased_' || r.brand_id, r.brand_id, 'creator.erased', json_object('creator', json_object('id', r.creator_id), 'by', ?5, 'erasedAt', ${iso('?6')}), ?6
+       FROM brand_creators r WHERE r.creator_id = ?1 AND r.erased_at = ?3 AND (?4 IS NULL OR r.brand_id = ?4) AND ${e.claimed.sql} AND ${subscribed('r.brand_id', "'creator.erased'")}
+       ON CONFLICT(id) DO NOTHING`,
+    )
+    .bind(...e.claimed.params, e.by, now);
+  const fanOutErased = db.prepare(fanOut(`e.id IN (SELECT 'evt_' || r.creator_id || '_erased_' || r.brand_id FROM brand_creators r WHERE r.creator_id = ?1 AND (?2 IS NULL OR r.brand_id = ?2))`)).bind(creatorId, brandId);
+  return [insert, due(fanOutErased)];
+}
+
 // ---------- Gift requests (db/gifting.ts) ----------
 
 // Exact to the millisecond with integer arithmetic: a request's `updatedAt` is the version a ship call sends back.

@@ -304,6 +304,10 @@ export const Invite = z
   .object({ inviteUrl: example(z.string(), 'https://chorus.example/invite/Xq3v9LrT5vKpA1bcQ2x7vLr9'), expiresAt: time })
   .meta({ id: 'Invite', description: 'A single-use link for the creator to set a password.' });
 
+export const CreatorErased = z
+  .object({ id: id('cr'), erasedAt: time })
+  .meta({ id: 'CreatorErased', description: "A creator whose personal data Chorus erased: the roster keeps them as an anonymous closed account, with their orders, earnings and payouts." });
+
 export const PasswordResetSent = z
   .object({
     sent: z.literal(true),
@@ -673,13 +677,14 @@ export const PayoutLine = z
     status: example(z.string(), 'pending'),
     reference: example(z.string(), 'WISE-88213').nullable(),
     failureReason: example(z.string(), 'Recipient account closed').nullable(),
+    givenUp: z.boolean().meta({ description: 'The creator gave this payout up when they closed their account: it stays failed and cannot be marked paid (409 payout_given_up).' }),
   })
   .meta({ id: 'PayoutLine' });
 
 export const PayoutList = z.object({ period: example(z.string(), '2026-04'), payouts: z.array(PayoutLine), totals: z.array(totals) }).meta({ id: 'PayoutList' });
 
 export const PayoutMark = z
-  .object({ line: count(2).nullable(), payoutId: id('po'), outcome: z.enum(['paid', 'failed', 'unchanged', 'not_found', 'conflict']) })
+  .object({ line: count(2).nullable(), payoutId: id('po'), outcome: z.enum(['paid', 'failed', 'unchanged', 'not_found', 'conflict', 'given_up']) })
   .meta({ id: 'PayoutMark' });
 
 const renewalOf = example(z.string(), 'in_1QspringFirstInvoice')

@@ -15,7 +15,10 @@ import { iso, valid } from '../../lib/validate';
 import { CREATOR_FIELDS, HANDLE, HANDLE_RULE } from '../../domain/creator-import';
 import { accountFor } from '../../db/creator-import';
 import { routeDescriber } from '../../openapi/registry';
-import { Creator, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
+import { Creator, CreatorErased, dataOf, Invite, pagedListOf, PasswordResetSent } from '../../openapi/schemas';
+import { creatorGone, eraseCreator, owedTo, refuseErased } from '../../db/creator-erasure';
+import { forgetRoute } from '../../lib/link-cache';
+import { forgetCode } from '../codes';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
 
@@ -28,7 +31,7 @@ export const addCreator = z.strictObject({
   followerCount: CREATOR_FIELDS.followerCount.nullable().default(null),
 });
 
-type RosterRow = typeof roster.$inferSelect;
+type RosterRow = Omit<typeof roster.$inferSelect, 'erasedAt'>;
 
 // A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept.
 export function creatorView(r: RosterRow) {
@@ -120,7 +123,7 @@ export const creatorRoutes = new Hono<AppEnv>()
         "A link for the brand to send the creator (by email, DM, anything). It never sets a password itself: its page mails a one-hour link to the creator's own address, where they choose one, so no one but the address's owner can take the account. For an account that already has a password it leads to sign-in.",
       params: creatorId,
       responses: { 201: { description: 'The invite link and when it expires.', schema: dataOf(Invite) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 410: ['creator_erased'] },
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
@@ -139,7 +142,7 @@ export const creatorRoutes = new Hono<AppEnv>()
         201: { description: 'Sent: the mail provider took the message.', schema: dataOf(PasswordResetSent) },
         202: { description: 'Asked, not confirmed: the provider timed out or failed after it may have taken the message. The link stands and counts toward the allowance; check with the creator before asking again.', schema: dataOf(PasswordResetSent) },
       },
-      errors: { 404: ['not_found'], 409: ['creator_opted_out'], 429: ['rate_limited'], 503: ['mail_unavailable', 'public_origin_unset'] },
+      errors: { 404: ['not_found'], 409: ['creator_opted_out'], 410: ['creator_erased'], 429: ['rate_limited'], 503: ['mail_unavailable', 'public_origin_unset'] },
     }),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
@@ -152,12 +155,60 @@ export const creatorRoutes = new Hono<AppEnv>()
       // 202: the provider did not confirm the mail; the link stands (it may be in the inbox) and is counted.
       return c.json({ data: { sent: true, confirmed, expiresAt: iso(expiresAt) } }, confirmed ? 201 : 202);
     },
+  )
+  .post(
+    '/:id/erase',
+    op({
+      summary: "Erase a creator's personal data",
+      description:
+        "On the creator's request (GDPR art. 17): your brand's relationship with them is erased (your copy of their name, email and profile, their message texts, drafts whose usage rights they did not grant or whose grant ran out, gift addresses, the creator's details in your stored webhook events), every enrollment of theirs with you ends (their links keep sending shoppers to your pages with no click id or click, their codes stop validating, nothing credits them again), gift requests waiting to ship are declined, and a `creator.erased` webhook event goes to your endpoints. When no other brand works with them, their account goes too (email, handle, password, payout details, addresses); the answer is the same either way. Orders, commissions, ledger entries and payouts stay in your books under an anonymous name (`Closed account`); where paid payouts went is erased, so export the payouts CSV first if your tax records need it. One you still owe money (entries not paid, or payouts not marked paid) is 409 `creator_owed` with the amounts in `details.owed`: pay first. Send `{\"confirm\": true}`. Erased already: 410 `creator_erased`. Cannot be undone.",
+      params: creatorId,
+      example: { confirm: true },
+      responses: { 200: { description: 'Erased.', schema: dataOf(CreatorErased) } },
+      errors: { 404: ['not_found'], 409: ['creator_owed'], 410: ['creator_erased'] },
+    }),
+    valid('json', z.strictObject({ confirm: z.literal(true) })),
+    async (c) => {
+      const { brandId, keyId } = c.var.admin;
+      const id = c.req.param('id');
+      const { erasedAt } = await eraseOnRequest(c.env.DB, brandId, id, { actorType: 'api_key', actorId: keyId });
+      return c.json({ data: { id, erasedAt: iso(erasedAt) } }, 200);
+    },
   );
 
 type Actor = Pick<AuditInput, 'actorType' | 'actorId'>;
 
+// A brand erases a creator on their request (db/creator-erasure.ts): its own relationship with them, and their
+// account too when no other brand has one (the answer is the same either way: whether another brand works with them
+// is not this brand's to learn). Only one it owes nothing (it pays first, or the creator closes the account and
+// gives it up themselves). Stops their links and codes in this isolate at once; other isolates follow within the caches' TTL.
+export async function eraseOnRequest(db: D1Database, brandId: string, creatorId: string, actor: { actorType: 'admin_user' | 'api_key'; actorId: string }): Promise<{ erasedAt: number }> {
+  const outcome = await eraseCreator(db, creatorId, { by: 'brand', brandId, ...actor }, Date.now());
+  if (outcome.erased) {
+    forgetErased(outcome);
+    return { erasedAt: outcome.erasedAt };
+  }
+  switch (outcome.why) {
+    case 'not_found':
+      throw notFound('creator');
+    case 'already_erased':
+      throw creatorGone();
+    default: {
+      const owed = (await owedTo(db, creatorId)).filter((o) => o.brandId === brandId).map((o) => ({ currency: o.currency, amountMinor: o.owedMinor }));
+      throw new ApiError(409, 'creator_owed', 'You still owe this creator money (entries not paid yet, or payouts not marked paid). Pay it first, or ask them to close their account themselves, which lets them give it up.', { owed });
+    }
+  }
+}
+
+/** After an erasure: the closed account's links and codes, as this isolate cached them, are read again. */
+export function forgetErased(outcome: { slugs: string[]; codes: { brandId: string; code: string }[] }): void {
+  for (const slug of outcome.slugs) forgetRoute(slug);
+  for (const c of outcome.codes) forgetCode(c.brandId, c.code);
+}
+
 // A new invite link for a roster creator, audited: the API's invite call and the console's creator page.
 export async function inviteLink(db: D1Database, brandId: string, creatorId: string, origin: string, actor: Actor): Promise<{ url: string; expiresAt: number }> {
+  await refuseErased(db, creatorId, brandId);
   const now = Date.now();
   const { token, expiresAt } = await issueAccountToken(db, 'invite', creatorId, brandId, now);
   await database(db).insert(auditLog).values(auditRow({ brandId, ...actor, action: 'creator.invited', targetType: 'creator', targetId: creatorId }, now));
@@ -174,6 +225,8 @@ export async function passwordLink(
   actor: Actor,
   { action = 'creator.password_reset_sent', limits, brandAsked = true }: { action?: string; limits?: Parameters<typeof mailPasswordLink>[5]; brandAsked?: boolean } = {},
 ): Promise<Awaited<ReturnType<typeof mailPasswordLink>> | { refused: 'opted_out' }> {
+  // The brand's own ask is refused once it erased them; the sign-in page's, once the account is closed.
+  await refuseErased(env.DB, creator.id, brandAsked ? brandId : null);
   const now = Date.now();
   // A brand's ask does not reach someone who has not joined it and asked, from an invitation, not to be mailed.
   if (brandAsked && (await unjoinedAndOptedOut(env.DB, brandId, creator.id))) return { refused: 'opted_out' };

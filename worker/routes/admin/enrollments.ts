@@ -19,6 +19,7 @@ import { dueDateInput } from '../../domain/content-due';
 import { dueAtAsked } from './campaigns';
 import { declineOnRemoval } from '../../db/gifting';
 import { withdrawOnRemoval } from '../../db/rights-extensions';
+import { refuseErased } from '../../db/creator-erasure';
 
 const id = z.string().min(1).max(64);
 
@@ -79,6 +80,7 @@ export async function updateEnrollment(
   const where = and(eq(enrollments.id, enrollmentId), eq(enrollments.brandId, brandId));
   const existing = await db.query.enrollments.findFirst({ where });
   if (!existing) return null;
+  await refuseErased(d1, existing.creatorId, brandId);
   // A form sends what it was drawn from: anything changed since, by anyone, is a conflict, not overwritten.
   if (expected && EDITABLE.some((k) => expected[k] !== existing[k])) throw enrollmentChanged();
   const now = Date.now();
@@ -199,7 +201,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       description: 'The creator must be on the roster. A creator who has not accepted your brand yet cannot be enrolled `active` (422: enroll them `invited`, the default, and their Accept makes it active); one who has can be enrolled `active` at once. The payment model decides what the creator earns: `affiliate` commission, a `flat` fee per live post, `hybrid` (both, plus the plan\'s performance bonus) or `product` only. `briefSection` is the creator-specific part of the brief. `contentDueAt` gives this creator their own due date for a first draft (a later one for someone who joins late), before the campaign\'s, as PATCH takes it: a date such as `2026-12-19` (due at the end of that day in the brand\'s timezone) or an exact date-time with its offset; null or absent, the campaign\'s; one already over is a 422, and a creator enrolled `removed` gets none (409 `enrollment_removed`).',
       example: { campaignId: 'cmp_Q2x7vLr9TkPa4mBc', creatorId: 'cr_Q2x7vLr9TkPa4mBc', paymentModel: 'affiliate', briefSection: 'Your morning routine, before coffee.', status: 'active', contentDueAt: '2026-12-19' },
       responses: { 201: { description: 'Enrolled.', schema: dataOf(Enrollment) } },
-      errors: { 404: ['not_found'], 409: ['already_enrolled', 'enrollment_removed'] },
+      errors: { 404: ['not_found'], 409: ['already_enrolled', 'enrollment_removed'], 410: ['creator_erased'] },
     }),
     valid('json', createEnrollment),
     async (c) => {
@@ -212,6 +214,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       ]);
       if (!campaign) throw notFound('campaign');
       if (!roster) throw notFound('creator');
+      await refuseErased(c.env.DB, input.creatorId, brandId);
       // Only the creator's Accept makes an enrollment active, as in PATCH (paused and benched are the team's labels).
       if (roster.acceptedAt === null && input.status === 'active') {
         throw new ApiError(422, 'validation_failed', 'This creator has not accepted your brand yet: enroll them as `invited` (the default) and the enrollment turns active when they accept.', { issues: [{ path: 'status', message: 'not accepted yet' }] });
@@ -247,7 +250,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       params: { id: 'The enrollment id.' },
       example: { paymentModel: 'hybrid', flatFeeMinor: 15_000, contentDueAt: '2026-12-19' },
       responses: { 200: { description: 'The updated enrollment.', schema: dataOf(Enrollment) } },
-      errors: { 404: ['not_found'], 409: ['enrollment_changed', 'enrollment_removed'] },
+      errors: { 404: ['not_found'], 409: ['enrollment_changed', 'enrollment_removed'], 410: ['creator_erased'] },
     }),
     valid('json', enrollmentChange),
     async (c) => {
@@ -266,7 +269,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       params: { id: 'The enrollment id.' },
       example: { amountMinor: 5_000, note: 'Thank you: the reel did twice the usual reach.' },
       responses: { 201: { description: 'The adjustment.', schema: dataOf(Adjustment) } },
-      errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['creator_not_accepted', 'idempotency_conflict'], 503: ['public_origin_unset'] },
+      errors: { 400: ['idempotency_key_required'], 404: ['not_found'], 409: ['creator_not_accepted', 'idempotency_conflict'], 410: ['creator_erased'], 503: ['public_origin_unset'] },
     }),
     valid('json', adjustmentBody),
     async (c) => {

@@ -189,9 +189,13 @@ export async function updateTrackedLink(
   const where = and(eq(links.id, linkId), eq(links.brandId, brandId), enrollmentId ? eq(links.enrollmentId, enrollmentId) : undefined);
   const existing = await db.query.links.findFirst({ where });
   if (!existing) throw notFound('link');
-  // A removed creator's links are closed whatever their own status says: nothing to pause, resume or re-point.
-  const enrollment = await d1.prepare('SELECT status FROM enrollments WHERE id = ?').bind(existing.enrollmentId).first<string>('status');
-  if (enrollment === 'removed') throw new ApiError(409, 'enrollment_removed', "This creator was removed from the campaign, so their links are closed. Restore them (the enrollment's status) first.");
+  // A removed creator's links are closed whatever their own status says: nothing to pause, resume or re-point. An
+  // erased creator's (db/creator-erasure.ts) still send shoppers from old posts: the brand may pause or re-point them.
+  const enrollment = await d1
+    .prepare('SELECT e.status, r.erased_at FROM enrollments e JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id WHERE e.id = ?')
+    .bind(existing.enrollmentId)
+    .first<{ status: string; erased_at: number | null }>();
+  if (enrollment?.status === 'removed' && enrollment.erased_at === null) throw new ApiError(409, 'enrollment_removed', "This creator was removed from the campaign, so their links are closed. Restore them (the enrollment's status) first.");
   const changes: Partial<LinkRow> = { updatedAt: Date.now() };
   if (input.status) changes.status = input.status;
   if (input.destination !== undefined) {
@@ -255,7 +259,7 @@ export const linkRoutes = new Hono<AppEnv>()
     '/:id',
     op({
       summary: 'Pause, resume or re-point a link',
-      description: "Takes effect everywhere within the link cache lifetime (LINK_CACHE_TTL_MS, 10 s by default). A removed creator's links are closed: `409 enrollment_removed` until the creator is restored.",
+      description: "Takes effect everywhere within the link cache lifetime (LINK_CACHE_TTL_MS, 10 s by default). A removed creator's links are closed: `409 enrollment_removed` until the creator is restored. An erased creator's links (their enrollments ended by the erasure) can still be paused, resumed or re-pointed: old posts may still send shoppers.",
       params: linkId,
       example: { status: 'paused' },
       responses: { 200: { description: 'The updated link.', schema: dataOf(Link) } },

@@ -26,9 +26,9 @@ export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }
   return csvAttachment(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), `chorus-payouts-${brand.slug}-${p}.csv`);
 }
 
-export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' };
+export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' | 'given_up' };
 
-type PayoutState = { status: string; reference: string | null; failure_reason: string | null };
+type PayoutState = { status: string; reference: string | null; failure_reason: string | null; given_up_at: number | null };
 // A failed payment may say why (the processor's words or the brand's); the creator sees it beside the payout.
 type MarkItem = { line: number | null; payoutId: string; reference: string; status: 'paid' | 'failed'; reason?: string | null };
 
@@ -37,8 +37,10 @@ function decide(p: PayoutState | undefined, item: MarkItem): MarkResult['outcome
   if (p.status === item.status && p.reference === item.reference) {
     // The same failed payment, with a reason it lacks (the processor's file after a quick mark) or a corrected one.
     const newReason = item.status === 'failed' && !!item.reason && item.reason !== p.failure_reason;
-    return newReason ? 'failed' : 'unchanged';
+    return newReason && p.given_up_at === null ? 'failed' : 'unchanged';
   }
+  // The creator gave it up when they closed their account (db/creator-erasure.ts): it stays as it was left.
+  if (p.given_up_at !== null) return 'given_up';
   if (p.status !== 'pending' && !(p.status === 'failed' && item.status === 'paid')) return 'conflict';
   return item.status;
 }
@@ -54,7 +56,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
   for (let i = 0; i < items.length; i += 40) {
     const chunk = items.slice(i, i + 40);
     const read = () =>
-      env.DB.prepare(`SELECT id, status, reference, failure_reason FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
+      env.DB.prepare(`SELECT id, status, reference, failure_reason, given_up_at FROM payouts WHERE brand_id = ? AND id IN (${chunk.map(() => '?').join(', ')})`)
         .bind(brandId, ...chunk.map((c) => c.payoutId))
         .all<PayoutState & { id: string }>()
         .then(({ results }) => new Map<string, PayoutState>(results.map((r) => [r.id, r])));
@@ -75,7 +77,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
           `UPDATE payouts SET status = ?1, reference = ?2, paid_at = CASE WHEN ?1 = 'paid' THEN ?3 ELSE NULL END, failure_reason = ?4,
              paid_to_enc = CASE WHEN ?1 = 'failed' AND status = 'failed' AND reference IS ?2 THEN paid_to_enc ELSE (
                SELECT COALESCE(c.payout_details_enc, '') FROM creators c JOIN brand_creators r ON r.creator_id = c.id AND r.brand_id = payouts.brand_id AND r.accepted_at IS NOT NULL WHERE c.id = payouts.creator_id) END
-           WHERE id = ?5 AND brand_id = ?6 AND status = ?7 AND reference IS ?8 AND failure_reason IS ?9`,
+           WHERE id = ?5 AND brand_id = ?6 AND status = ?7 AND reference IS ?8 AND failure_reason IS ?9 AND given_up_at IS NULL`,
         ).bind(
           item.status,
           item.reference,
@@ -99,7 +101,7 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
         ),
       );
       // A later row for the same payout (a file may list it twice) is decided on what this one leaves.
-      found.set(item.payoutId, { status: item.status, reference: item.reference, failure_reason: item.status === 'failed' ? (item.reason ?? null) : null });
+      found.set(item.payoutId, { status: item.status, reference: item.reference, failure_reason: item.status === 'failed' ? (item.reason ?? null) : null, given_up_at: null });
     }
     if (statements.length === 0) continue;
     const results = await env.DB.batch(statements);
@@ -116,7 +118,8 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
       const item = chunk[at - start]!;
       const from = firstLost.get(item.payoutId);
       if (from === undefined || at < from || landed.has(at)) continue;
-      out[at] = { line: item.line, payoutId: item.payoutId, outcome: decide(current.get(item.payoutId), item) === 'unchanged' ? 'unchanged' : 'conflict' };
+      const now = decide(current.get(item.payoutId), item);
+      out[at] = { line: item.line, payoutId: item.payoutId, outcome: now === 'unchanged' || now === 'given_up' ? now : 'conflict' };
     }
   }
   if (notify) {
@@ -125,6 +128,9 @@ export async function markPayouts(env: Env, brandId: string, actor: { type: stri
   }
   return out;
 }
+
+export const payoutGivenUp = () =>
+  new ApiError(409, 'payout_given_up', 'The creator gave up this payout when they closed their account: it stays failed and cannot be marked paid or failed again. Nothing is owed to them.');
 
 export type PayoutNotify = { ctx: Pick<ExecutionContext, 'waitUntil'>; origin: string };
 
@@ -253,17 +259,18 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Mark a payout paid or failed',
       description:
-        'Repeating the same status and reference is a no-op (`unchanged`), except that a failed payment given a reason it does not have yet records it (`failed`); a payout already settled with another reference is a 409. A failed payment may carry a `reason`, which the creator sees beside the payout; paying it later clears the reason.',
+        'Repeating the same status and reference is a no-op (`unchanged`), except that a failed payment given a reason it does not have yet records it (`failed`); a payout already settled with another reference is a 409, and so is one the creator gave up when they closed their account (`payout_given_up`: it stays failed and is never paid). A failed payment may carry a `reason`, which the creator sees beside the payout; paying it later clears the reason.',
       params: { id: 'The payout id.' },
       example: { status: 'paid', reference: 'WISE-88213' },
       responses: { 200: { description: 'What happened to the payout.', schema: dataOf(PayoutMark) } },
-      errors: { 404: ['not_found'], 409: ['payout_already_settled'], 503: ['public_origin_unset'] },
+      errors: { 404: ['not_found'], 409: ['payout_already_settled', 'payout_given_up'], 503: ['public_origin_unset'] },
     }),
     valid('json', markBody),
     async (c) => {
       const body = c.req.valid('json');
       const [result] = await markPayouts(c.env, c.var.admin.brandId, { type: 'api_key', id: c.var.admin.keyId }, [{ line: null, payoutId: c.req.param('id'), ...body }], { ctx: c.executionCtx, origin: mailLinkOrigin(c) });
       if (!result || result.outcome === 'not_found') throw notFound('payout');
+      if (result.outcome === 'given_up') throw payoutGivenUp();
       if (result.outcome === 'conflict') throw new ApiError(409, 'payout_already_settled', 'This payout was already settled with another reference, or changed while this call marked it; read it again before retrying.');
       return c.json({ data: result });
     },

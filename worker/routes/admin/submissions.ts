@@ -75,14 +75,14 @@ const metricsBody = z
 
 const op = routeDescriber({ tag: 'Submissions', auth: 'adminKey' });
 // `mails`: the creator is mailed a link to act on it, so a deployment without PUBLIC_ORIGIN refuses it (env.ts mailLinkOrigin).
-const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = [], mails = true) =>
+const reviewed = (summary: string, description: string, example: unknown, conflicts: string[] = [], unprocessable: string[] = [], mails = true, gone: string[] = []) =>
   op({
     summary,
     description: `${description} Moves are guarded by the status they start from: a move the current status does not allow (or one that lost a race with another reviewer) is a 409.`,
     params: { id: 'The submission id.' },
     example,
     responses: { 200: { description: 'The submission as it now stands.', schema: dataOf(Submission) } },
-    errors: { 404: ['not_found'], 409: ['illegal_transition', 'submission_withdrawn', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}), ...(mails ? { 503: ['public_origin_unset'] } : {}) },
+    errors: { 404: ['not_found'], 409: ['illegal_transition', 'submission_withdrawn', ...conflicts], ...(unprocessable.length > 0 ? { 422: unprocessable } : {}), ...(gone.length > 0 ? { 410: gone } : {}), ...(mails ? { 503: ['public_origin_unset'] } : {}) },
   });
 
 export const submissionRoutes = new Hono<AppEnv>()
@@ -137,11 +137,12 @@ export const submissionRoutes = new Hono<AppEnv>()
     '/:id/mark-live',
     reviewed(
       'Mark a post live',
-      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write, payable at once (one the creator earns by marking the post live in the portal waits out the campaign\'s holding period). A post already live on another of the creator\'s submissions for this brand (however its link was copied) is a 409 `post_already_live`: one post earns one fee.',
+      'approved → live, with the public post URL; a flat fee (flat and hybrid enrollments) accrues in the same write, payable at once (one the creator earns by marking the post live in the portal waits out the campaign\'s holding period). A post already live on another of the creator\'s submissions for this brand (however its link was copied) is a 409 `post_already_live`: one post earns one fee. A draft of a closed account is a 410 `creator_erased`: nothing accrues to it.',
       { postUrl: 'https://instagram.example/p/abc' },
       ['post_already_live'],
       [],
       false,
+      ['creator_erased'],
     ),
     valid('json', markLiveBody),
     async (c) => c.json({ data: await review(c, 'go_live', c.req.valid('json')) }),

@@ -6,7 +6,7 @@ import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
-import { AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -21,18 +21,21 @@ import { RIGHTS_EXTENSION_NOTE_MAX } from '../../domain/rights-extensions';
 import { parseRights, rightsKey, type UsageRights } from '../../domain/usage-rights';
 import { campaignEnded } from '../../domain/codes';
 import { EARNING_KIND_LABELS, hostsInWords, linkTarget, maskAccount, PAYOUT_METHOD_LABELS } from '../../../portal/format';
-import { csvAttachment } from '../../lib/csv';
+import { csvAttachment, safeFilename } from '../../lib/csv';
+import { countExport, creatorDataStream, EXPORTS_PER_HOUR } from '../../db/creator-export';
+import { eraseCreator, owedKey, owedTo } from '../../db/creator-erasure';
+import { deleteCookie } from 'hono/cookie';
 import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { plainText } from '../../lib/validate';
+import { iso, plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
 import { mailSetup, mailUnconfigured } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
-import { passwordLink } from '../admin/creators';
+import { forgetErased, passwordLink } from '../admin/creators';
 import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { endSession, revokeAllSessionsStatement, sessionFromCookie, startSession } from '../../lib/sessions';
+import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, sessionFromCookie, startSession } from '../../lib/sessions';
 import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
 import { creatorMessageRoutes } from './creator-messages';
@@ -248,6 +251,10 @@ creatorPortal.post('/invite/:token/email', async (c) => {
   // Not confirmed by the provider: the link may be on its way, and a second ask would spend the allowance.
   return c.html(<LinkSentPage email={page.email} unconfirmed={!sent.confirmed} />, sent.confirmed ? 200 : 202);
 });
+
+// ---------- After closing the account (no account left to sign in with) ----------
+
+creatorPortal.get('/account-closed', (c) => c.html(<AccountClosedPage />));
 
 // ---------- Unsubscribing from invitation mails (no account needed) ----------
 
@@ -1135,7 +1142,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
 };
 
 type TypedError = { message: string; typed: string; field?: 'email' | 'current' };
-const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError } = {}, status: 200 | 401 | 409 | 422 | 429 | 503 = 200) => {
+const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError?: TypedError; emailError?: TypedError; closeError?: string } = {}, status: 200 | 401 | 409 | 422 | 429 | 503 = 200) => {
   const viewer = viewerOf(c);
   const done = c.req.query('done') ?? '';
   const notice = Object.hasOwn(ACCOUNT_NOTICES, done) ? ACCOUNT_NOTICES[done] : undefined;
@@ -1147,11 +1154,64 @@ const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError
     .bind(c.var.creator.creatorId)
     .all<{ brand_id: string; name: string; campaign_news: number }>();
   const news = results.map((r) => ({ brandId: r.brand_id, brandName: r.name, on: r.campaign_news === 1 }));
+  const owed = await owedTo(c.env.DB, c.var.creator.creatorId);
+  const close = { owed, owedKey: owedKey(owed), error: opts.closeError };
   return c.html(
-    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} dueReminders={viewer.due_reminders === 1} news={news} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
+    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} dueReminders={viewer.due_reminders === 1} news={news} close={close} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
     status,
   );
 };
+
+// Everything Chorus holds about the creator, as one JSON file (db/creator-export.ts), a few times an hour: the count
+// is taken before any query, as each download reads the whole history.
+creatorPortal.get('/account/data.json', async (c) => {
+  const now = Date.now();
+  const { creatorId } = c.var.creator;
+  const { allowed, retryAfterS } = await countExport(c.env.DB, creatorId, now);
+  if (!allowed) throw new ApiError(429, 'rate_limited', `You have downloaded your data ${EXPORTS_PER_HOUR} times this hour. Try again in ${Math.ceil(retryAfterS / 60)} minutes.`, undefined, { 'Retry-After': String(retryAfterS) });
+  const handle = (await c.env.DB.prepare('SELECT handle FROM creators WHERE id = ?').bind(creatorId).first<string>('handle')) ?? 'creator';
+  return new Response(creatorDataStream(c.env.DB, c.env.SECRETS_KEY, creatorId, publicOrigin(c), now), {
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${safeFilename(`chorus-data-${handle}-${iso(now).slice(0, 10)}.json`)}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+});
+
+// Closing the account (db/creator-erasure.ts), asked with the password (limited before any hashing, as sign-in is)
+// on a same-origin form. Money still owed is given up only with the box ticked, and only the amounts the page
+// showed: an order landing meanwhile brings the page back with the new amounts. Then the creator is signed out
+// here (every session is gone) and lands on a page that says it is done; the old address hears of it.
+creatorPortal.post('/account/close', async (c) => {
+  const { creatorId } = c.var.creator;
+  const email = viewerOf(c).email;
+  const limited = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: email });
+  if (!limited.success) {
+    c.header('Retry-After', '60');
+    return accountPage(c, { closeError: 'Too many attempts. Wait a minute and try again.' }, 429);
+  }
+  const form = await formBody(c);
+  const stored = await c.env.DB.prepare('SELECT password_hash FROM creators WHERE id = ?').bind(creatorId).first<string | null>('password_hash');
+  if (!(await verifyPassword((form.password ?? '').slice(0, 256), stored ?? DUMMY_HASH)) || !stored) return accountPage(c, { closeError: 'That is not your password. Nothing was closed.' }, 401);
+  const owed = owedKey(await owedTo(c.env.DB, creatorId));
+  if (owed !== '' && form.owed !== owed) return accountPage(c, { closeError: 'What you are owed changed since the page was drawn. Read it again below before closing.' }, 409);
+  if (owed !== '' && form.giveUp !== '1') return accountPage(c, { closeError: 'Tick the box to give up what you are owed, or wait until it is paid.' }, 422);
+  const outcome = await eraseCreator(c.env.DB, creatorId, { by: 'creator', owedSeen: owed }, Date.now());
+  if (!outcome.erased && outcome.why === 'owed_changed') return accountPage(c, { closeError: 'What you are owed changed just now. Read it again below before closing.' }, 409);
+  if (outcome.erased) {
+    forgetErased(outcome);
+    const notice = {
+      to: email,
+      subject: 'Your Chorus account is closed',
+      text: 'Your Chorus account was closed and your personal data erased, as you asked on your Account page. The brands you worked with were told, without your name. If a brand invites you again, you start a new account from its invitation.',
+    };
+    noticeAfterResponse(c.executionCtx, c.env, notice, 'account_closed_notice_failed', { urgent: true });
+  }
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
+  return c.redirect('/account-closed', 303);
+});
 
 // A new email address, proved by a link mailed to it (db/account-tokens.ts emailChangeProof) and asked with the
 // password (limited before any hashing, as sign-in is): a stolen session alone cannot move the account. The

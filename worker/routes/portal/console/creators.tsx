@@ -10,14 +10,14 @@ import { MAX_MAILED_LINKS_PER_BRAND_PER_DAY, MAX_MAILED_LINKS_PER_DAY, type Mail
 import type { enrollmentStatuses, paymentModels } from '../../../db/schema';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { ApiError, notFound } from '../../../lib/errors';
-import { inviteLink, passwordLink } from '../../admin/creators';
+import { eraseOnRequest, inviteLink, passwordLink } from '../../admin/creators';
 import { adjustmentBody, enrollmentChange, tellAdjustment, updateEnrollment } from '../../admin/enrollments';
 import { createTrackedLink, LINK_SLUG, updateTrackedLink } from '../../admin/links';
 import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../../db/adjustments';
 import { randomToken } from '../../../lib/ids';
 import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
+import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
 import type { FormError } from '../../../../portal/layout';
@@ -46,6 +46,7 @@ const FLASH: Record<string, Flash> = {
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
   [MESSAGE_SENT]: { tone: 'success', text: 'Sent. They read it in their portal, and are emailed that you wrote unless they stopped your emails.' },
   link_repointed: { tone: 'success', text: 'Destination saved. Within seconds the link sends shoppers there; the creator sees where it now leads on their home page.' },
+  erased: { tone: 'success', text: 'Erased. Their personal data is gone and their links and codes stop crediting them within seconds; their orders, earnings and payouts stay in your books under “Closed account”.' },
 };
 
 // The mail refusals the roster's password-reset call answers (routes/admin/creators.ts), as a person reads them.
@@ -76,6 +77,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db
       .prepare(
         `SELECT e.id, e.creator_id, e.status, e.payment_model, e.flat_fee_minor, e.brief_section, e.content_due_at, r.handle, r.display_name, r.email, r.accepted_at,
+           r.erased_at,
            -- Whether the account has a password is the brand's to know only once the creator joined it.
            r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up,
            (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing
@@ -92,7 +94,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db.prepare('SELECT code, status, discount_type, discount_value FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
-  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; drafts_standing: number };
+  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; erased_at: number | null; drafts_standing: number };
   const row = rows!.results[0] as Row | undefined;
   if (!row) throw notFound('creator');
   const dueAt = row.content_due_at ?? campaign.content_due_at;
@@ -104,6 +106,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     email: row.email,
     signedUp: row.signed_up === 1,
     acceptedAt: row.accepted_at,
+    erasedAt: row.erased_at,
     status: row.status,
     paymentModel: row.payment_model,
     flatFeeMinor: row.flat_fee_minor,
@@ -138,7 +141,7 @@ function originUnset(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentR
   return renderCreator(c, campaign, e, { ...extras, errors: [PUBLIC_ORIGIN_UNSET] }, 503);
 }
 
-async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 422 | 429 | 503 = 200) {
+async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 410 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments, messages] = await Promise.all([
     awaitingReview(c.env.DB, c.var.user.brandId),
     creatorStats(c.env.DB, { enrollment_id: e.enrollmentId, brand_id: c.var.user.brandId, timezone: c.var.user.timezone }, Date.now()),
@@ -152,6 +155,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
     <CreatorPage
       viewer={viewerOf(c)}
       canWrite={canWrite(c.var.user)}
+      isOwner={c.var.user.role === 'owner'}
       campaign={campaign}
       creator={e}
       values={extras.values ?? valuesOf(e, currency, c.var.user.timezone)}
@@ -264,6 +268,23 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'saved'), 303);
 });
 
+// Erasing the creator on their request (routes/admin/creators.ts eraseOnRequest, as the API does): owners only, with
+// the box ticked. Refusals (still owed money, erased already) come back on the page.
+creatorRoutes.post('/campaigns/:id/creators/:enrollment/erase', async (c) => {
+  const actorId = requireOwner(c, "erase a creator's data");
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
+  const form = await readForm(c);
+  if (form.get('confirm') !== '1') return renderCreator(c, campaign, e, { errors: ['Tick the box to confirm that the creator asked for it and that it cannot be undone.'] }, 422);
+  try {
+    await eraseOnRequest(c.env.DB, c.var.user.brandId, e.creatorId, { actorType: 'admin_user', actorId });
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 409 || error.status === 410)) return renderCreator(c, campaign, await enrollmentOr404(c, campaign, e.enrollmentId), { errors: [error.message] }, error.status);
+    throw error;
+  }
+  return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), 'erased'), 303);
+});
+
 // A new invite link, shown once here for the brand to send itself (a DM, its own mail). Its page mails the
 // creator a link at their own address; it cannot set a password by itself.
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/invite', async (c) => {
@@ -360,8 +381,9 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/status', asy
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const status = (await readForm(c)).get('status');
   if (status !== 'active' && status !== 'paused') return renderCreator(c, campaign, e, { errors: ['Choose to pause or resume the link.'] }, 422);
-  // A removed creator's links are closed whatever their own status says (the page offers them no action).
-  if (e.status === 'removed') return renderCreator(c, campaign, e, { errors: [linksClosed(e.displayName)] }, 409);
+  // A removed creator's links are closed whatever their own status says (the page offers them no action); an
+  // erased one's still send shoppers from old posts, so the brand may pause or re-point them.
+  if (e.status === 'removed' && e.erasedAt === null) return renderCreator(c, campaign, e, { errors: [linksClosed(e.displayName)] }, 409);
   await updateTrackedLink(c.env.DB, c.var.user.brandId, c.req.param('link'), { status }, { type: 'admin_user', id: c.var.user.id }, e.enrollmentId);
   return c.redirect(withFlash(pagePath(campaign.id, e.enrollmentId), `link_${status}`), 303);
 });
@@ -374,7 +396,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/links/:link/destination'
   const typed = (await readForm(c)).get('destination').trim();
   const linkId = c.req.param('link');
   const refuse = (message: string, status: 409 | 422) => renderCreator(c, campaign, e, { editLink: { id: linkId, destination: typed.slice(0, 2048) }, errors: [message] }, status);
-  if (e.status === 'removed') return refuse(linksClosed(e.displayName), 409);
+  if (e.status === 'removed' && e.erasedAt === null) return refuse(linksClosed(e.displayName), 409);
   if (typed === '') return refuse('Type the page the link should lead to.', 422);
   if (typed.length > 2048) return refuse(DESTINATION_TOO_LONG, 422);
   try {

@@ -178,6 +178,7 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   if (!origin) return originUnset(c, period);
   const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status, reason: reason?.data || null }], { ctx: c.executionCtx, origin });
   if (!result || result.outcome === 'not_found') throw notFound('payout');
+  if (result.outcome === 'given_up') return renderPayouts(c, period, { errors: ['The creator gave up this payout when they closed their account: it stays failed and cannot be marked again. Nothing is owed to them.'] }, 409);
   if (result.outcome === 'conflict') return renderPayouts(c, period, { errors: ['This payout was already settled with another reference, or someone changed it while you marked it; nothing changed. Check it below before trying again.'] }, 409);
   return c.redirect(withFlash(`/console/payouts?period=${period}`, result.outcome), 303);
 });

@@ -218,6 +218,7 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
       return renderBack(c, back, { errors: [`That post is already live on another of ${s.display_name}'s submissions.`] }, 409);
     }
     if (e instanceof ApiError && e.code === 'submission_withdrawn') return renderBack(c, back, { errors: [e.message] }, 409);
+    if (e instanceof ApiError && e.code === 'creator_erased') return renderBack(c, back, { errors: [e.message] }, 409);
     if (e instanceof ApiError && e.status === 409) {
       const now = await loadSubmission(c.env.DB, s.id, { brandId: user.brandId });
       return renderBack(c, back, { errors: [`${s.display_name}'s draft changed while you were looking at it: it is now “${STATUS_LABELS[now.status] ?? now.status}”.`] }, 409);

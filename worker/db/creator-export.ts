@@ -1,0 +1,439 @@
+// A creator's own data as one JSON file (GDPR art. 15 and 20), from their Account page: everything Chorus holds
+// about them, in their words where the portal has some. Streamed a section at a time, and the long ones (clicks
+// per day, orders, ledger, drafts, messages) a keyset page at a time, so memory stays one page however long the
+// history. Only what is theirs: the brands' side of their conversations, never a teammate's name, never a
+// shopper's reference or click id, never a secret (password hash, tokens, sealed keys). Times are ISO 8601 (UTC),
+// money integer minor units with its ISO 4217 currency.
+import { maskAccount } from '../../portal/format';
+import { openSecret } from '../lib/secrets';
+import { iso } from '../lib/validate';
+import { log } from '../lib/log';
+
+// Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
+// never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
+const PAGE = 1000;
+// At most this many downloads an hour per creator, counted before any query runs: each reads their whole history.
+export const EXPORTS_PER_HOUR = 5;
+const HOUR_MS = 3_600_000;
+
+// A fixed hour's window in rate_limits (db/schema.ts), counted by one upsert: the count including this download,
+// and when the window ends.
+export async function countExport(db: D1Database, creatorId: string, now: number): Promise<{ allowed: boolean; retryAfterS: number }> {
+  const windowStart = now - (now % HOUR_MS);
+  const count = await db
+    .prepare(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
+       ON CONFLICT(key) DO UPDATE SET count = CASE WHEN window_start = ?2 THEN count + 1 ELSE 1 END, window_start = ?2 RETURNING count`,
+    )
+    .bind(`creator_export:${creatorId}`, windowStart)
+    .first<number>('count');
+  return { allowed: (count ?? 0) <= EXPORTS_PER_HOUR, retryAfterS: Math.ceil((windowStart + HOUR_MS - now) / 1000) };
+}
+
+const about =
+  'Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand\'s calendar day), not one by one. Order ids are as the brand\'s store sent them. Your payout account is shown masked.';
+
+type Row = Record<string, unknown>;
+const parse = (json: unknown) => (typeof json === 'string' ? (JSON.parse(json) as unknown) : null);
+
+// A JSON array written a page at a time: `pages` yields each page's items.
+async function* jsonArray(name: string, pages: AsyncIterable<unknown[]>): AsyncGenerator<string> {
+  yield `,${JSON.stringify(name)}:[`;
+  let first = true;
+  for await (const items of pages) {
+    if (items.length === 0) continue;
+    yield (first ? '' : ',') + items.map((i) => JSON.stringify(i)).join(',');
+    first = false;
+  }
+  yield ']';
+}
+
+// Keyset pages of one query: `sql` ends with its own condition on the last row's key, which `keyOf` reads back.
+async function* keysetPages<K extends unknown[]>(db: D1Database, sql: string, params: unknown[], start: K, keyOf: (r: Row) => K, map: (r: Row) => unknown): AsyncGenerator<unknown[]> {
+  let after = start;
+  for (;;) {
+    const { results } = await db.prepare(sql).bind(...params, ...after).all<Row>();
+    yield results.map(map);
+    if (results.length < PAGE) return;
+    after = keyOf(results.at(-1)!);
+  }
+}
+
+async function* once(items: Promise<unknown[]>): AsyncGenerator<unknown[]> {
+  yield await items;
+}
+
+const all = async (db: D1Database, sql: string, ...params: unknown[]) => (await db.prepare(sql).bind(...params).all<Row>()).results;
+const money = (amountMinor: unknown, currency: unknown) => ({ amountMinor, currency });
+
+type Enrollment = { id: string; brand_id: string; brand: string; currency: string };
+
+// The creator's data as JSON text, a piece at a time. `origin` writes the tracked links' addresses.
+export async function* creatorData(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): AsyncGenerator<string> {
+  const account = await db.prepare('SELECT id, email, handle, display_name, payout_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>();
+  if (!account) return;
+  let payoutDetails: { method: string; account: string } | 'unreadable' | null = null;
+  if (typeof account.payout_details_enc === 'string') {
+    try {
+      const d = JSON.parse(await openSecret(secretsKey, account.payout_details_enc)) as { method: string; account: string };
+      payoutDetails = { method: d.method, account: maskAccount(d.account) };
+    } catch {
+      payoutDetails = 'unreadable';
+    }
+  }
+  const profile = {
+    id: account.id,
+    email: account.email,
+    handle: account.handle,
+    name: account.display_name,
+    createdAt: iso(account.created_at as number),
+    payoutDetails,
+    shippingAddress: parse(account.shipping_address),
+    emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
+  };
+  yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
+
+  // What each brand that added them holds of them: its handle for them, and the name and email it was given.
+  yield* jsonArray(
+    'brands',
+    once(
+      all(
+        db,
+        `SELECT r.brand_id, b.name AS brand, r.handle, r.display_name, r.email, r.niche, r.platform, r.follower_count, r.created_at, r.accepted_at, r.campaign_news
+         FROM brand_creators r JOIN brands b ON b.id = r.brand_id WHERE r.creator_id = ? ORDER BY r.created_at, r.brand_id`,
+        creatorId,
+      ).then((rows) =>
+        rows.map((r) => ({
+          brandId: r.brand_id,
+          brand: r.brand,
+          handle: r.handle,
+          nameTheyWereGiven: r.display_name,
+          emailTheyWereGiven: r.email,
+          niche: r.niche,
+          platform: r.platform,
+          followerCount: r.follower_count,
+          addedAt: iso(r.created_at as number),
+          acceptedAt: iso(r.accepted_at as number | null),
+          campaignNewsByEmail: r.campaign_news === 1,
+        })),
+      ),
+    ),
+  );
+
+  const enrollmentRows = await all(
+    db,
+    `SELECT e.id, e.brand_id, b.name AS brand, b.currency, e.campaign_id, c.name AS campaign, e.status, e.payment_model, e.flat_fee_minor, e.brief_section,
+       e.created_at, e.active_since, e.removed_at, e.content_due_at
+     FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id WHERE e.creator_id = ? ORDER BY e.created_at, e.id`,
+    creatorId,
+  );
+  const enrollments = enrollmentRows as unknown as (Enrollment & Row)[];
+  yield* jsonArray(
+    'enrollments',
+    once(
+      Promise.resolve(
+        enrollments.map((e) => ({
+          id: e.id,
+          brandId: e.brand_id,
+          brand: e.brand,
+          campaign: { id: e.campaign_id, name: e.campaign },
+          status: e.status,
+          paymentModel: e.payment_model,
+          flatFee: money(e.flat_fee_minor, e.currency),
+          yourBriefSection: e.brief_section,
+          enrolledAt: iso(e.created_at as number),
+          activeSince: iso(e.active_since as number | null),
+          removedAt: iso(e.removed_at as number | null),
+          firstDraftDueAt: iso(e.content_due_at as number | null),
+        })),
+      ),
+    ),
+  );
+
+  const linkRows = await all(
+    db,
+    `SELECT l.id, l.enrollment_id, l.slug, l.destination, l.status, l.made_by, l.archived_at, l.created_at FROM links l JOIN enrollments e ON e.id = l.enrollment_id
+     WHERE e.creator_id = ? ORDER BY l.created_at, l.id`,
+    creatorId,
+  );
+  yield* jsonArray(
+    'links',
+    once(
+      Promise.resolve(
+        linkRows.map((l) => ({
+          id: l.id,
+          enrollmentId: l.enrollment_id,
+          url: `${origin}/r/${l.slug as string}`,
+          destination: l.destination,
+          status: l.status,
+          madeBy: l.made_by === 'creator' ? 'you' : 'brand',
+          archivedAt: iso(l.archived_at as number | null),
+          createdAt: iso(l.created_at as number),
+        })),
+      ),
+    ),
+  );
+
+  yield* jsonArray(
+    'codes',
+    once(
+      all(
+        db,
+        `SELECT d.id, d.enrollment_id, d.code, d.discount_type, d.discount_value, b.currency, d.status, d.redemptions, d.max_redemptions, d.starts_at, d.ends_at, d.created_at
+         FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id JOIN brands b ON b.id = d.brand_id WHERE e.creator_id = ? ORDER BY d.created_at, d.id`,
+        creatorId,
+      ).then((rows) =>
+        rows.map((d) => ({
+          id: d.id,
+          enrollmentId: d.enrollment_id,
+          code: d.code,
+          discount: d.discount_type === 'percent' ? { type: 'percent', percent: d.discount_value } : { type: 'fixed', ...money(d.discount_value, d.currency) },
+          status: d.status,
+          redemptions: d.redemptions,
+          maxRedemptions: d.max_redemptions,
+          startsAt: iso(d.starts_at as number | null),
+          endsAt: iso(d.ends_at as number | null),
+          createdAt: iso(d.created_at as number),
+        })),
+      ),
+    ),
+  );
+
+  // Counted clicks per link and day from the daily rollups, never the click rows (a shopper's visit is theirs).
+  yield* jsonArray(
+    'clicksByDay',
+    keysetPages(
+      db,
+      `SELECT r.link_id, l.slug, r.day, r.clicks, r.unique_clicks, r.bots FROM enrollments e JOIN links l ON l.enrollment_id = e.id JOIN click_rollups r ON r.link_id = l.id
+       WHERE e.creator_id = ? AND (r.link_id, r.day) > (?, ?) ORDER BY r.link_id, r.day LIMIT ${PAGE}`,
+      [creatorId],
+      ['', ''],
+      (r) => [r.link_id, r.day],
+      (r) => ({ linkId: r.link_id, slug: r.slug, day: r.day, clicks: r.clicks, uniqueClicks: r.unique_clicks, botClicks: r.bots }),
+    ),
+  );
+
+  // Orders credited to them: what the store sent (its order id, amount, time), how it came, what it earned and
+  // what refunds took. Not the shopper's reference or click id.
+  yield* jsonArray(
+    'orders',
+      keysetPages(
+        db,
+        `SELECT cv.id, cv.enrollment_id, b.name AS brand, cv.external_order_id, cv.amount_minor, cv.currency, cv.occurred_at, cv.attribution, cv.source, CASE WHEN cv.attribution = 'code' THEN cv.code_raw END AS code,
+           cv.self_purchase, (SELECT f.external_order_id FROM conversions f WHERE f.id = cv.renewal_of) AS renewal_of,
+           (SELECT json_object('amountMinor', l.amount_minor, 'currency', l.currency, 'rateBps', l.rate_bps, 'tier', l.tier, 'period', l.period)
+              FROM ledger_entries l WHERE l.conversion_id = cv.id AND l.kind = 'commission' LIMIT 1) AS commission,
+           (SELECT json_group_array(json_object('refundId', r.external_refund_id, 'amountMinor', r.amount_minor, 'currency', r.currency, 'occurredAt', r.occurred_at, 'status', r.status))
+              FROM refunds r WHERE r.brand_id = cv.brand_id AND r.external_order_id = cv.external_order_id) AS refunds
+         FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN conversions cv ON cv.enrollment_id = e.id
+         WHERE e.creator_id = ? AND (cv.enrollment_id, cv.occurred_at, cv.id) > (?, ?, ?) ORDER BY cv.enrollment_id, cv.occurred_at, cv.id LIMIT ${PAGE}`,
+        [creatorId],
+        ['', -1, ''],
+        (r) => [r.enrollment_id, r.occurred_at, r.id],
+        (r) => ({
+          id: r.id,
+          brand: r.brand,
+          enrollmentId: r.enrollment_id,
+          orderId: r.external_order_id,
+          ...money(r.amount_minor, r.currency),
+          occurredAt: iso(r.occurred_at as number),
+          attribution: r.attribution,
+          code: r.code,
+          source: r.source,
+          yourOwnOrder: r.self_purchase !== 0,
+          renewalOfOrderId: r.renewal_of,
+          commission: parse(r.commission),
+          refunds: ((parse(r.refunds) ?? []) as Row[]).map((f) => ({ ...f, occurredAt: iso(f.occurredAt as number) })),
+        }),
+      ),
+  );
+
+  yield* jsonArray(
+    'ledger',
+    keysetPages(
+      db,
+      `SELECT l.id, b.name AS brand, l.enrollment_id, l.kind, l.amount_minor, l.currency, l.rate_bps, l.tier, l.basis_minor, l.period, l.conversion_id, l.refund_id,
+         l.submission_id, l.note, l.available_at, l.payout_id, l.created_at
+       FROM ledger_entries l JOIN brands b ON b.id = l.brand_id WHERE l.creator_id = ? AND (l.created_at > ? OR (l.created_at = ? AND l.id > ?)) ORDER BY l.created_at, l.id LIMIT ${PAGE}`,
+      [creatorId],
+      [-1, -1, ''],
+      (r) => [r.created_at, r.created_at, r.id],
+      (r) => ({
+        id: r.id,
+        brand: r.brand,
+        enrollmentId: r.enrollment_id,
+        kind: r.kind,
+        ...money(r.amount_minor, r.currency),
+        rateBps: r.rate_bps,
+        tier: r.tier,
+        pricedOnMinor: r.basis_minor,
+        period: r.period,
+        orderConversionId: r.conversion_id,
+        submissionId: r.submission_id,
+        note: r.note,
+        payableFrom: iso(r.available_at as number),
+        payoutId: r.payout_id,
+        createdAt: iso(r.created_at as number),
+      }),
+    ),
+  );
+
+  yield* jsonArray(
+    'payouts',
+    keysetPages(
+      db,
+      `SELECT p.id, b.name AS brand, p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, p.created_at, p.paid_at
+       FROM payouts p JOIN brands b ON b.id = p.brand_id WHERE p.creator_id = ? AND (p.period > ? OR (p.period = ? AND p.id > ?)) ORDER BY p.period, p.id LIMIT ${PAGE}`,
+      [creatorId],
+      ['', '', ''],
+      (r) => [r.period, r.period, r.id],
+      (r) => ({ id: r.id, brand: r.brand, period: r.period, ...money(r.amount_minor, r.currency), status: r.status, reference: r.reference, failureReason: r.failure_reason, closedAt: iso(r.created_at as number), paidAt: iso(r.paid_at as number | null) }),
+    ),
+  );
+
+  // Drafts and posts, each with its review history (who as a side: you or the brand) and the usage rights granted.
+  yield* jsonArray(
+    'submissions',
+      keysetPages(
+        db,
+        `SELECT s.id, s.enrollment_id, b.name AS brand, s.story_format, s.draft_url, s.caption, s.status, s.review_notes, s.post_url, s.views, s.likes, s.comments, s.saves, s.shares, s.compliance,
+           s.rights_terms, s.rights_granted_at, s.rights_until, s.created_at, s.updated_at,
+           (SELECT json_group_array(json_object('from', x.from_status, 'to', x.to_status, 'by', CASE WHEN x.actor_type = 'creator' THEN 'you' ELSE 'brand' END, 'note', x.note, 'at', x.at))
+              FROM (SELECT * FROM submission_events WHERE submission_id = s.id ORDER BY at, id) x) AS history,
+           (SELECT json_group_array(json_object('id', x.id, 'status', x.status, 'days', x.days, 'scopes', json(x.scopes), 'feeMinor', x.fee_minor, 'currency', x.currency,
+              'note', x.note, 'termsYouAccepted', x.terms_text, 'yourNote', x.answer_note, 'askedAt', x.created_at, 'answeredAt', x.answered_at))
+              FROM (SELECT * FROM rights_extensions WHERE submission_id = s.id ORDER BY created_at, id) x) AS extensions
+         FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN submissions s ON s.enrollment_id = e.id
+         WHERE e.creator_id = ? AND (s.enrollment_id, s.created_at, s.id) > (?, ?, ?) ORDER BY s.enrollment_id, s.created_at, s.id LIMIT ${PAGE}`,
+        [creatorId],
+        ['', -1, ''],
+        (r) => [r.enrollment_id, r.created_at, r.id],
+        (r) => ({
+          id: r.id,
+          brand: r.brand,
+          enrollmentId: r.enrollment_id,
+          storyFormat: r.story_format,
+          draftUrl: r.draft_url,
+          caption: r.caption,
+          status: r.status,
+          reviewNotes: r.review_notes,
+          postUrl: r.post_url,
+          metrics: { views: r.views, likes: r.likes, comments: r.comments, saves: r.saves, shares: r.shares },
+          compliance: parse(r.compliance),
+          usageRights: r.rights_granted_at === null ? null : { termsYouGranted: parse(r.rights_terms), grantedAt: iso(r.rights_granted_at as number), until: iso(r.rights_until as number | null) },
+          createdAt: iso(r.created_at as number),
+          updatedAt: iso(r.updated_at as number),
+          history: ((parse(r.history) ?? []) as Row[]).map((h) => ({ ...h, at: iso(h.at as number) })),
+          rightsExtensions: ((parse(r.extensions) ?? []) as Row[]).map((x) => ({ ...x, askedAt: iso(x.askedAt as number), answeredAt: iso(x.answeredAt as number | null) })),
+        }),
+      ),
+  );
+
+  // Each brand's conversation with them: theirs and the brand's messages (the brand by its name, not a teammate's).
+  yield* jsonArray(
+    'messages',
+    keysetPages(
+      db,
+      `SELECT m.id, m.brand_id, b.name AS brand, m.author_type, m.body, m.created_at FROM brand_creators r JOIN brands b ON b.id = r.brand_id
+         JOIN messages m ON m.brand_id = r.brand_id AND m.creator_id = r.creator_id
+       WHERE r.creator_id = ? AND (m.brand_id, m.created_at, m.id) > (?, ?, ?) ORDER BY m.brand_id, m.created_at, m.id LIMIT ${PAGE}`,
+      [creatorId],
+      ['', -1, ''],
+      (r) => [r.brand_id, r.created_at, r.id],
+      (r) => ({ id: r.id, brand: r.brand, from: r.author_type === 'creator' ? 'you' : 'brand', body: r.body, at: iso(r.created_at as number) }),
+    ),
+  );
+
+  yield* jsonArray(
+    'giftRequests',
+      keysetPages(
+          db,
+          `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
+             g.created_at, g.updated_at, g.shipped_at, g.received_at
+           FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN gift_requests g ON g.enrollment_id = e.id JOIN campaigns c ON c.id = g.campaign_id
+           WHERE e.creator_id = ? AND (g.enrollment_id, g.updated_at, g.id) > (?, ?, ?) ORDER BY g.enrollment_id, g.updated_at, g.id LIMIT ${PAGE}`,
+          [creatorId],
+          ['', -1, ''],
+          (g) => [g.enrollment_id, g.updated_at, g.id],
+          (g) => ({
+            id: g.id,
+            brand: g.brand,
+            campaign: g.campaign,
+            enrollmentId: g.enrollment_id,
+            status: g.status,
+            items: parse(g.items),
+            shippingAddress: parse(g.address),
+            value: money(g.value_minor, g.currency),
+            carrier: g.carrier,
+            trackingNumber: g.tracking_number,
+            trackingUrl: g.tracking_url,
+            declineReason: g.decline_reason,
+            askedAt: iso(g.created_at as number),
+            updatedAt: iso(g.updated_at as number),
+            shippedAt: iso(g.shipped_at as number | null),
+            receivedAt: iso(g.received_at as number | null),
+          }),
+      ),
+  );
+
+  // Applications sent from their address on campaigns' public pages.
+  yield* jsonArray(
+    'applications',
+    once(
+      all(
+        db,
+        `SELECT a.id, b.name AS brand, c.name AS campaign, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.decided_at
+         FROM applications a JOIN brands b ON b.id = a.brand_id JOIN campaigns c ON c.id = a.campaign_id WHERE a.email = ? ORDER BY a.created_at, a.id`,
+        account.email,
+      ).then((rows) =>
+        rows.map((a) => ({
+          id: a.id,
+          brand: a.brand,
+          campaign: a.campaign,
+          email: a.email,
+          handle: a.handle,
+          name: a.name,
+          platform: a.platform,
+          followerCount: a.follower_count,
+          niche: a.niche,
+          profileUrl: a.profile_url,
+          note: a.pitch,
+          status: a.status,
+          sentAt: iso(a.created_at as number),
+          answeredAt: iso(a.decided_at as number | null),
+        })),
+      ),
+    ),
+  );
+
+  // What the address asked not to be sent: one brand's invitations, or every brand's.
+  yield* jsonArray(
+    'mailOptOuts',
+    once(
+      all(db, `SELECT o.scope, b.name AS brand, o.created_at FROM mail_opt_outs o LEFT JOIN brands b ON b.id = o.scope WHERE o.email = ? ORDER BY o.created_at`, account.email).then((rows) =>
+        rows.map((o) => ({ invitationsFrom: o.scope === '*' ? 'every brand' : (o.brand ?? o.scope), since: iso(o.created_at as number) })),
+      ),
+    ),
+  );
+  yield '}\n';
+}
+
+// The generator as a download's body: one piece per pull, so the client's pace sets the memory used.
+export function creatorDataStream(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): ReadableStream<Uint8Array> {
+  const pieces = creatorData(db, secretsKey, creatorId, origin, now);
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await pieces.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      } catch (error) {
+        // Headers and a 200 are out: the stream is aborted, so the browser shows a failed download, never a
+        // truncated file that looks complete.
+        log.error('creator_export_failed', { creatorId, error });
+        controller.error(error);
+      }
+    },
+  });
+}
