@@ -318,7 +318,10 @@ describe('logs', () => {
     try {
       const ctx = createExecutionContext();
       const request = new Request(`${BASE}${invite}/email`, { method: 'POST', headers: { origin: BASE, 'cf-connecting-ip': freshIp(), 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
-      expect((await worker.fetch(request, { ...(env as Env), ENVIRONMENT: environment }, ctx)).status).toBe(200);
+      // Deployed, a mail needs a provider and its links PUBLIC_ORIGIN (env.ts mailOrigin); the log transport set
+      // above stands in for the provider.
+      const deployed = { PUBLIC_ORIGIN: BASE, MAIL_API_KEY: 'key', MAIL_FROM: 'Chorus <no-reply@chorus.test>' };
+      expect((await worker.fetch(request, { ...(env as Env), ENVIRONMENT: environment, ...deployed }, ctx)).status).toBe(200);
       await waitOnExecutionContext(ctx);
     } finally {
       spy.mockRestore();
