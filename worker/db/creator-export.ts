@@ -8,6 +8,7 @@ import { maskAccount } from '../../portal/format';
 import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
+import { takeAttempt } from '../lib/rate-limits';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -16,19 +17,8 @@ const PAGE = 1000;
 export const EXPORTS_PER_HOUR = 5;
 const HOUR_MS = 3_600_000;
 
-// A fixed hour's window in rate_limits (db/schema.ts), counted by one upsert: the count including this download,
-// and when the window ends.
-export async function countExport(db: D1Database, creatorId: string, now: number): Promise<{ allowed: boolean; retryAfterS: number }> {
-  const windowStart = now - (now % HOUR_MS);
-  const count = await db
-    .prepare(
-      `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
-       ON CONFLICT(key) DO UPDATE SET count = CASE WHEN window_start = ?2 THEN count + 1 ELSE 1 END, window_start = ?2 RETURNING count`,
-    )
-    .bind(`creator_export:${creatorId}`, windowStart)
-    .first<number>('count');
-  return { allowed: (count ?? 0) <= EXPORTS_PER_HOUR, retryAfterS: Math.ceil((windowStart + HOUR_MS - now) / 1000) };
-}
+// Counted in rate_limits as the two-step codes are (lib/rate-limits.ts): an hour from the first download of a window.
+export const countExport = (db: D1Database, creatorId: string, now: number) => takeAttempt(db, `creator_export:${creatorId}`, EXPORTS_PER_HOUR, HOUR_MS, now);
 
 const about =
   'Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand\'s calendar day), not one by one. Order ids are as the brand\'s store sent them. Your payout account is shown masked.';
