@@ -24,27 +24,34 @@ export function sessionKey(secret: string | undefined): Uint8Array {
   return encoder.encode(secret);
 }
 
-export async function signSessionToken(secret: string, session: Session, expiresAt: number): Promise<string> {
-  return new SignJWT({ typ: session.subjectType })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(session.subjectId)
-    .setJti(session.id)
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE[session.subjectType])
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(expiresAt / 1000))
-    .sign(sessionKey(secret));
+// Every token this file signs (sessions, brand choices, pending sign-ins): HS256 under the session secret, issued by
+// Chorus for one audience, expiring at `exp` (a jose time: epoch seconds, or a span such as "300s").
+function signToken(secret: string, audience: string, claims: Record<string, unknown>, exp: number | string, ids: { sub?: string; jti?: string } = {}): Promise<string> {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' });
+  if (ids.sub !== undefined) jwt.setSubject(ids.sub);
+  if (ids.jti !== undefined) jwt.setJti(ids.jti);
+  return jwt.setIssuer(ISSUER).setAudience(audience).setIssuedAt().setExpirationTime(exp).sign(sessionKey(secret));
 }
 
-export async function verifySessionToken(secret: string, token: string, subjectType: SubjectType): Promise<Session | null> {
+// Its claims, with algorithm, issuer, audience and the `required` claims pinned; null for a token that is forged,
+// expired or another audience's.
+async function verifiedClaims(secret: string, token: string, audience: string, required: string[]): Promise<Record<string, unknown> | null> {
   try {
-    const { payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE[subjectType], requiredClaims: ['exp', 'sub', 'jti'] });
-    if (payload.typ !== subjectType || typeof payload.sub !== 'string' || typeof payload.jti !== 'string') return null;
-    return { id: payload.jti, subjectType, subjectId: payload.sub };
+    return (await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience, requiredClaims: required })).payload;
   } catch (e) {
     if (e instanceof errors.JOSEError) return null;
     throw e;
   }
+}
+
+export async function signSessionToken(secret: string, session: Session, expiresAt: number): Promise<string> {
+  return signToken(secret, AUDIENCE[session.subjectType], { typ: session.subjectType }, Math.floor(expiresAt / 1000), { sub: session.subjectId, jti: session.id });
+}
+
+export async function verifySessionToken(secret: string, token: string, subjectType: SubjectType): Promise<Session | null> {
+  const payload = await verifiedClaims(secret, token, AUDIENCE[subjectType], ['exp', 'sub', 'jti']);
+  if (!payload || payload.typ !== subjectType || typeof payload.sub !== 'string' || typeof payload.jti !== 'string') return null;
+  return { id: payload.jti, subjectType, subjectId: payload.sub };
 }
 
 // `onlyIf` (SQL with its parameters) must hold as the row is written, or no session starts and this answers
@@ -120,13 +127,7 @@ export async function issueBrandChoice(c: Context, secret: string, accounts: Pro
   const nonce = randomToken(16);
   setCookie(c, BRAND_CHOICE_COOKIE, nonce, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict', maxAge: BRAND_CHOICE_TTL_S });
   const proven = await Promise.all(accounts.map(async (a) => [a.id, await passwordPrint(a.passwordHash)]));
-  return new SignJWT({ accounts: proven, nonce: await sha256Hex(nonce) })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer(ISSUER)
-    .setAudience(BRAND_CHOICE_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(`${BRAND_CHOICE_TTL_S}s`)
-    .sign(sessionKey(secret));
+  return signToken(secret, BRAND_CHOICE_AUDIENCE, { accounts: proven, nonce: await sha256Hex(nonce) }, `${BRAND_CHOICE_TTL_S}s`);
 }
 
 // The accounts the choice still proves, as `current` reads them now (with their password hashes); none
@@ -134,14 +135,8 @@ export async function issueBrandChoice(c: Context, secret: string, accounts: Pro
 export async function readBrandChoice<A extends ProvenAccount>(c: Context, secret: string, token: string, current: (ids: string[]) => Promise<A[]>): Promise<A[]> {
   const nonce = getCookie(c, BRAND_CHOICE_COOKIE);
   if (!nonce || nonce.length > 64 || token.length > 4096) return [];
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: BRAND_CHOICE_AUDIENCE, requiredClaims: ['exp'] }));
-  } catch (e) {
-    if (e instanceof errors.JOSEError) return [];
-    throw e;
-  }
-  if (payload.nonce !== (await sha256Hex(nonce))) return [];
+  const payload = await verifiedClaims(secret, token, BRAND_CHOICE_AUDIENCE, ['exp']);
+  if (!payload || payload.nonce !== (await sha256Hex(nonce))) return [];
   const proven = payload.accounts;
   if (!Array.isArray(proven) || !proven.every((a) => Array.isArray(a) && a.length === 2 && typeof a[0] === 'string' && typeof a[1] === 'string')) return [];
   const prints = new Map(proven as [string, string][]);
@@ -164,15 +159,7 @@ export const PENDING_SIGN_IN_COOKIE = '__Host-chorus_two_step';
 export const PENDING_SIGN_IN_TTL_S = 300;
 
 export async function issuePendingSignIn(c: Context, secret: string, subjectType: SubjectType, account: ProvenAccount, next: string): Promise<void> {
-  const token = await new SignJWT({ typ: subjectType, pw: await passwordPrint(account.passwordHash), next })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(account.id)
-    .setJti(newId('ses'))
-    .setIssuer(ISSUER)
-    .setAudience(PENDING_AUDIENCE[subjectType])
-    .setIssuedAt()
-    .setExpirationTime(`${PENDING_SIGN_IN_TTL_S}s`)
-    .sign(sessionKey(secret));
+  const token = await signToken(secret, PENDING_AUDIENCE[subjectType], { typ: subjectType, pw: await passwordPrint(account.passwordHash), next }, `${PENDING_SIGN_IN_TTL_S}s`, { sub: account.id, jti: newId('ses') });
   setCookie(c, PENDING_SIGN_IN_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict', maxAge: PENDING_SIGN_IN_TTL_S });
 }
 
@@ -182,13 +169,8 @@ export async function issuePendingSignIn(c: Context, secret: string, subjectType
 export async function readPendingSignIn<A extends { passwordHash: string }>(c: Context, db: D1Database, secret: string, subjectType: SubjectType, current: (id: string) => Promise<A | null>): Promise<{ account: A; next: string; sessionId: string } | null> {
   const token = getCookie(c, PENDING_SIGN_IN_COOKIE);
   if (!token || token.length > 4096) return null;
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, sessionKey(secret), { algorithms: ['HS256'], issuer: ISSUER, audience: PENDING_AUDIENCE[subjectType], requiredClaims: ['exp', 'sub', 'jti'] }));
-  } catch (e) {
-    if (e instanceof errors.JOSEError) return null;
-    throw e;
-  }
+  const payload = await verifiedClaims(secret, token, PENDING_AUDIENCE[subjectType], ['exp', 'sub', 'jti']);
+  if (!payload) return null;
   const { sub, jti, pw, next } = payload;
   if (payload.typ !== subjectType || typeof sub !== 'string' || typeof jti !== 'string' || typeof pw !== 'string' || typeof next !== 'string') return null;
   const [account, used] = await Promise.all([current(sub), db.prepare('SELECT 1 AS used FROM sessions WHERE id = ?').bind(jti).first<number>('used')]);
