@@ -362,6 +362,12 @@ describe('usage rights', () => {
     expect(await (await get('/console/content', cookie)).text()).toContain('Extension accepted');
     const activity = await json<Data<{ action: string; target: { id: string } }[]>>(await m.brand.api('GET', '/api/admin/activity?area=campaigns'));
     expect(activity.data.filter((a) => a.target.id === id).map((a) => a.action)).toEqual(['submission.rights_extension_accepted', 'submission.rights_extension_asked']);
+    // The library's CSV keeps how the terms came to be: each accepted extension, oldest first, on its day.
+    await extendAccepted(id, { days: 30 });
+    const today = dayOf(Date.now(), ZONE);
+    const csv = await (await get(`/console/content/export.csv?campaign=${m.campaign.id}`, cookie)).text();
+    expect(csv.split('\r\n')[0]).toMatch(/"rights_note","rights_extensions"$/);
+    expect(csv).toContain(`"${today}: 90 more days, adds partnership ads, $150.00; ${today}: 30 more days, no fee"\r\n`);
   });
 
   it('the creator declines, the brand withdraws (a late answer is 409), and a bad request or another brand writes nothing', async () => {
