@@ -450,8 +450,9 @@ describe('usage rights', () => {
       // Invited back after leaving: neither asked nor answering until they rejoin.
       await enrollmentStatus('invited');
       const reinvited = await extend(await grantedPost(Date.now() + 60 * DAY), { days: 30 });
-      expect([reinvited.status, (await json<ErrorBody>(reinvited)).error.code]).toEqual([409, 'enrollment_removed']);
+      expect([reinvited.status, (await json<ErrorBody>(reinvited)).error.code]).toEqual([409, 'creator_not_accepted']);
       expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(409);
+      await expect(answerRightsExtension(env.DB, m.creator.id, id, request.id, { accept: true, words })).rejects.toMatchObject({ status: 409, code: 'creator_not_accepted' });
       expect(await fees(id)).toBe(0);
     } finally {
       await enrollmentStatus('active');
