@@ -362,6 +362,12 @@ describe('usage rights', () => {
     expect(await (await get('/console/content', cookie)).text()).toContain('Extension accepted');
     const activity = await json<Data<{ action: string; target: { id: string } }[]>>(await m.brand.api('GET', '/api/admin/activity?area=campaigns'));
     expect(activity.data.filter((a) => a.target.id === id).map((a) => a.action)).toEqual(['submission.rights_extension_accepted', 'submission.rights_extension_asked']);
+    // The library's CSV keeps how the terms came to be: each accepted extension, oldest first, on its day.
+    await extendAccepted(id, { days: 30 });
+    const today = dayOf(Date.now(), ZONE);
+    const csv = await (await get(`/console/content/export.csv?campaign=${m.campaign.id}`, cookie)).text();
+    expect(csv.split('\r\n')[0]).toMatch(/"rights_note","rights_extensions"$/);
+    expect(csv).toContain(`"${today}: 90 more days, adds partnership ads, $150.00; ${today}: 30 more days, no fee"\r\n`);
   });
 
   it('the creator declines, the brand withdraws (a late answer is 409), and a bad request or another brand writes nothing', async () => {
@@ -444,8 +450,9 @@ describe('usage rights', () => {
       // Invited back after leaving: neither asked nor answering until they rejoin.
       await enrollmentStatus('invited');
       const reinvited = await extend(await grantedPost(Date.now() + 60 * DAY), { days: 30 });
-      expect([reinvited.status, (await json<ErrorBody>(reinvited)).error.code]).toEqual([409, 'enrollment_removed']);
+      expect([reinvited.status, (await json<ErrorBody>(reinvited)).error.code]).toEqual([409, 'creator_not_accepted']);
       expect((await post(action, { words }, { cookie: m.cookie })).status).toBe(409);
+      await expect(answerRightsExtension(env.DB, m.creator.id, id, request.id, { accept: true, words })).rejects.toMatchObject({ status: 409, code: 'creator_not_accepted' });
       expect(await fees(id)).toBe(0);
     } finally {
       await enrollmentStatus('active');

@@ -7,6 +7,8 @@ import { iso } from '../lib/validate';
 import { METRIC_NAMES } from '../domain/submissions';
 import { EXTENSION_COLUMNS, EXTENSION_JOIN, grantState, RIGHTS_STATE_SQL, rightsStateParams, scopesInWords, termsInForce, type GrantRow, type RightsState } from '../domain/usage-rights';
 import { dayOf, zoneOrUtc } from '../domain/periods';
+import { askInWords } from '../domain/rights-extensions';
+import type { RightsScope } from '../domain/usage-rights';
 
 /** The library's rights filter: every state but pending (nothing in the library waits for approval). */
 export const RIGHTS_FILTERS = ['active', 'ending', 'expired', 'none'] as const;
@@ -62,14 +64,16 @@ export const getContent = (db: D1Database, brandId: string, submissionId: string
 
 export const contentPosition = (r: ContentRow): Position => ({ at: r.created_at, id: r.id });
 
-export const CONTENT_CSV_HEADER = ['creator', 'handle', 'campaign', 'status', 'post_url', 'draft_url', ...METRIC_NAMES, 'rights', 'rights_scopes', 'rights_until', 'rights_granted', 'rights_note'];
+export const CONTENT_CSV_HEADER = ['creator', 'handle', 'campaign', 'status', 'post_url', 'draft_url', ...METRIC_NAMES, 'rights', 'rights_scopes', 'rights_until', 'rights_granted', 'rights_note', 'rights_extensions'];
 
 const STATE_WORDS: Record<RightsState, string> = { none: 'none asked', pending: 'not started', active: 'active', ending: 'ending soon', expired: 'expired' };
 
 // One row of the library's file: every cell a person or a link typed goes through csvText, which neutralises
 // formulas (a caption or a name starting with = + - @ opens as text in a spreadsheet). Days are the brand's.
-// The uses and the end are those in force: an accepted extension's, over the original grant's.
-export function contentCsvLine(r: ContentRow, now: number, timeZone: string): string {
+// The uses and the end are those in force: an accepted extension's, over the original grant's. The last cell is
+// how they came to be: each accepted extension, oldest first, on the day it was accepted ("2026-11-02: 90 more
+// days, adds paid ads, $150.00"), so finance can match the fees to what they bought.
+export function contentCsvLine(r: ContentRow, now: number, timeZone: string, extensions: AcceptedExtension[] = []): string {
   const terms = termsInForce(r);
   const zone = zoneOrUtc(timeZone);
   return csvLine([
@@ -86,7 +90,24 @@ export function contentCsvLine(r: ContentRow, now: number, timeZone: string): st
     csvText(terms ? (r.rights_until === null ? (terms.days === null ? 'no end' : '') : dayOf(r.rights_until - 1, zone)) : ''),
     csvText(r.rights_granted_at === null ? '' : iso(r.rights_granted_at)),
     csvText(terms?.note ?? ''),
+    csvText(extensions.map((x) => `${dayOf(x.answered_at, zone)}: ${askInWords({ days: x.days, scopes: JSON.parse(x.scopes) as RightsScope[], feeMinor: x.fee_minor, currency: x.currency, note: '' })}`).join('; ')),
   ]);
+}
+
+type AcceptedExtension = { submission_id: string; days: number | null; scopes: string; fee_minor: number; currency: string; answered_at: number };
+
+// A page's accepted extensions in one statement, each submission's in the order accepted: an index probe of
+// rights_extensions_submission per id (json_each binds a page of ids as one parameter, under D1's limit of 100).
+const ACCEPTED_EXTENSIONS_SQL = `SELECT x.submission_id, x.days, x.scopes, x.fee_minor, x.currency, x.answered_at FROM json_each(?1) j
+  JOIN rights_extensions x ON x.submission_id = j.value AND x.brand_id = ?2 AND x.status = 'accepted'
+  ORDER BY x.submission_id, x.answered_at, x.id`;
+
+async function acceptedExtensions(db: D1Database, brandId: string, ids: string[]): Promise<Map<string, AcceptedExtension[]>> {
+  const bySubmission = new Map<string, AcceptedExtension[]>();
+  if (ids.length === 0) return bySubmission;
+  const { results } = await db.prepare(ACCEPTED_EXTENSIONS_SQL).bind(JSON.stringify(ids), brandId).all<AcceptedExtension>();
+  for (const x of results) bySubmission.set(x.submission_id, [...(bySubmission.get(x.submission_id) ?? []), x]);
+  return bySubmission;
 }
 
 const CSV_PAGE = 500;
@@ -98,7 +119,8 @@ export function contentCsvStream(db: D1Database, brand: { id: string; timezone: 
   return csvStream(CONTENT_CSV_HEADER, async () => {
     const rows = await listContent(db, brand.id, { ...filter, after }, CSV_PAGE, now);
     if (rows.length > 0) after = contentPosition(rows[rows.length - 1]!);
-    return { text: rows.map((r) => contentCsvLine(r, now, brand.timezone)).join(''), done: rows.length < CSV_PAGE };
+    const extensions = await acceptedExtensions(db, brand.id, rows.filter((r) => r.rights_extension_id !== null).map((r) => r.id));
+    return { text: rows.map((r) => contentCsvLine(r, now, brand.timezone, extensions.get(r.id))).join(''), done: rows.length < CSV_PAGE };
   });
 }
 

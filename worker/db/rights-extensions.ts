@@ -155,19 +155,26 @@ export function cannotAsk(s: Subject, now: number): ApiError | null {
     return new ApiError(409, 'rights_not_granted', 'The creator granted no usage rights in force or ended on this content (none were asked, or the draft is not approved), so there is nothing to extend.');
   }
   if (!extendable(grantNow(s))) return new ApiError(409, 'nothing_to_extend', 'This grant already has no end date and every use, so there is nothing to extend.');
-  if (!IN_CAMPAIGN.includes(s.enrollment_status) || !s.accepted) {
-    return new ApiError(409, 'enrollment_removed', 'This creator is not in the campaign now (removed, or invited back and not rejoined yet), so they cannot be asked from here. Restore them first, or ask them directly.');
-  }
+  return notInCampaign(s, {
+    removed: 'This creator is not in the campaign now, so they cannot be asked from here. Restore them first, or ask them directly.',
+    notAccepted: 'This creator has not accepted your invitation (or was invited back and has not rejoined yet), so they cannot be asked yet.',
+  });
+}
+
+// Asking and answering share one rule with one code each, as adjustments do: out of the campaign is
+// `enrollment_removed`; invited (again) or not yet accepting the brand is `creator_not_accepted`.
+function notInCampaign(s: Subject, words: { removed: string; notAccepted: string }): ApiError | null {
+  if (s.enrollment_status === 'invited' || (IN_CAMPAIGN.includes(s.enrollment_status) && !s.accepted)) return new ApiError(409, 'creator_not_accepted', words.notAccepted);
+  if (!IN_CAMPAIGN.includes(s.enrollment_status)) return new ApiError(409, 'enrollment_removed', words.removed);
   return null;
 }
 
 /** Why the creator cannot answer now (a 409), or null: the same rule as asking, in their words. */
-function cannotAnswer(s: Subject): ApiError | null {
-  if (s.enrollment_status === 'invited') return new ApiError(409, 'enrollment_removed', `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then answer this request.`);
-  if (!IN_CAMPAIGN.includes(s.enrollment_status)) return new ApiError(409, 'enrollment_removed', `You are no longer in ${s.brand_name}'s ${s.campaign_name}, so this request can no longer be answered.`);
-  if (!s.accepted) return new ApiError(409, 'creator_not_accepted', `Accept ${s.brand_name}'s invitation on your home page first, then answer this request.`);
-  return null;
-}
+const cannotAnswer = (s: Subject): ApiError | null =>
+  notInCampaign(s, {
+    removed: `You are no longer in ${s.brand_name}'s ${s.campaign_name}, so this request can no longer be answered.`,
+    notAccepted: `Accept ${s.brand_name}'s invitation to ${s.campaign_name} on your home page first, then answer this request.`,
+  });
 
 export type Actor = { type: 'admin_user' | 'api_key'; id: string };
 export type Asked = { extension: RightsExtensionRow; mail: Message | null };

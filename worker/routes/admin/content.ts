@@ -113,7 +113,7 @@ export const contentRoutes = new Hono<AppEnv>()
       params: submissionId,
       example: { days: 180, scopes: ['paid'], feeMinor: 15_000, note: 'For the spring paid campaign.' },
       responses: { 201: { description: 'The request, open.', schema: dataOf(RightsExtension) } },
-      errors: { 404: ['not_found'], 409: ['rights_not_granted', 'enrollment_removed', 'grant_has_no_end', 'nothing_to_extend', 'rights_extension_open'], 503: ['public_origin_unset'] },
+      errors: { 404: ['not_found'], 409: ['rights_not_granted', 'enrollment_removed', 'creator_not_accepted', 'grant_has_no_end', 'nothing_to_extend', 'rights_extension_open'], 503: ['public_origin_unset'] },
     }),
     valid('json', rightsExtensionInput),
     async (c) => {
