@@ -20,8 +20,9 @@ import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../.
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
 import { enqueuingDueDeliveries, sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
+import { pruneWebhookEvents, webhookEventRetentionDays } from '../../worker/jobs/webhook-retention';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, signedPost, signedRequest, type TestBrand } from './fixtures';
+import { BASE, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, runCron, signedPost, signedRequest, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -84,6 +85,34 @@ async function strandedDelivery(brandId: string, endpointId: string) {
   const { deliveryId } = await parkedDelivery(brandId, endpointId);
   await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
   return deliveryId;
+}
+
+// An event written `daysAgo` days ago with one delivery per endpoint, in the status given for it. A pending one is
+// parked (with the queue, not due for an hour), so no sweep hands it to the background consumer.
+const DAY = 86_400_000;
+async function agedEvent(brandId: string, daysAgo: number, deliveries: [endpointId: string, status: 'pending' | 'delivered' | 'failed'][]) {
+  const eventId = newId('evt');
+  const at = Date.now() - daysAgo * DAY;
+  const now = Date.now();
+  const deliveryIds = deliveries.map(() => `whd_${randomHex(12)}`);
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', ?, ?)").bind(eventId, brandId, JSON.stringify({ giftRequest: { address: { line1: '1 Main St' } } }), at),
+    ...deliveries.map(([endpointId, status], i) =>
+      env.DB.prepare('INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, delivered_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)').bind(
+        deliveryIds[i]!,
+        brandId,
+        eventId,
+        endpointId,
+        status,
+        status === 'pending' ? now + 3_600_000 : at,
+        now,
+        status === 'delivered' ? at : null,
+        at,
+        at,
+      ),
+    ),
+  ]);
+  return { eventId, deliveryIds };
 }
 
 const queuedAtOf = async (deliveryId: string) =>
@@ -792,6 +821,78 @@ describe('tenancy', () => {
   });
 });
 
+describe('event retention', () => {
+  it('deletes old delivered and failed events with their deliveries, keeps one still pending and young ones, and a pruned delivery replays as a 404', async () => {
+    const brand = await createBrand();
+    const [a, b] = [await addEndpoint(brand, { events: ['gift.requested'] }), await addEndpoint(brand, { events: ['gift.requested'] })];
+    const delivered = await agedEvent(brand.brandId, 40, [[a.id, 'delivered']]);
+    const failed = await agedEvent(brand.brandId, 35, [[a.id, 'failed'], [b.id, 'delivered']]);
+    const stillPending = await agedEvent(brand.brandId, 50, [[a.id, 'delivered'], [b.id, 'pending']]);
+    const young = await agedEvent(brand.brandId, 10, [[a.id, 'failed']]);
+    // D1 enforces the deliveries' reference to their event: the deliveries must go first.
+    await expect(env.DB.prepare('DELETE FROM webhook_events WHERE id = ?').bind(delivered.eventId).run()).rejects.toThrow(/FOREIGN KEY/);
+
+    const now = Date.now();
+    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now, firstBrand: 0 })).toMatchObject({ retentionDays: 30, brands: 1, events: 2, deliveries: 3, complete: true });
+    expect((await eventsOf(brand.brandId)).map((e) => e.id).sort()).toEqual([stillPending.eventId, young.eventId].sort());
+    expect(await deliveriesOf(brand.brandId)).toBe(3);
+
+    // Gone from the log, and a replay of it is a plain 404.
+    const log = (await json<{ data: Delivery[] }>(await brand.api('GET', '/api/admin/webhooks/deliveries'))).data;
+    expect(log.map((d) => d.eventId)).not.toContain(delivered.eventId);
+    const replay = await brand.api('POST', `/api/admin/webhooks/deliveries/${failed.deliveryIds[0]}/replay`);
+    expect(replay.status).toBe(404);
+    expect((await json<{ error: { code: string } }>(replay)).error.code).toBe('not_found');
+
+    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now, firstBrand: 0 })).toMatchObject({ brands: 0, events: 0, statements: 0, complete: true });
+    // Once its last delivery ends, the kept event goes too, with both deliveries.
+    await recordAttempt(env.DB, stillPending.deliveryIds[1]!, { status: 'failed', statusCode: 500, error: 'HTTP 500' }, now);
+    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now, firstBrand: 0 })).toMatchObject({ events: 1, deliveries: 2 });
+    expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([young.eventId]);
+  });
+
+  it('is bounded per run and finishes the backlog over several runs', async () => {
+    const brands = [await createBrand(), await createBrand()];
+    for (const [brand, count] of [[brands[0]!, 5], [brands[1]!, 3]] as const) {
+      const endpoint = await addEndpoint(brand);
+      for (let i = 0; i < count; i++) await agedEvent(brand.brandId, 40 + i, [[endpoint.id, 'delivered']]);
+    }
+    const runs = [];
+    for (let run = 0; run < 10; run++) {
+      const result = await pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now(), chunkSize: 2, maxStatements: 4 });
+      runs.push(result);
+      expect(result.statements).toBeLessThanOrEqual(4);
+      expect(result.events).toBeLessThanOrEqual(4);
+      if (result.complete && result.events === 0) break;
+    }
+    // Two chunks of two: 4 deleted, or 3 when the run starts at the brand with 3 (2, then 1).
+    expect(runs[0]).toMatchObject({ brands: 2, statements: 4, complete: false });
+    expect(runs.reduce((n, r) => n + r.events, 0)).toBe(8);
+    expect(runs.reduce((n, r) => n + r.deliveries, 0)).toBe(8);
+    expect(runs.at(-1)).toMatchObject({ brands: 0, events: 0, complete: true });
+    for (const brand of brands) expect(await eventsOf(brand.brandId)).toEqual([]);
+  });
+
+  it('runs from the cron with WEBHOOK_EVENT_RETENTION_DAYS, a default and a floor, saying so when it cannot honour it', async () => {
+    const written: string[] = [];
+    for (const method of ['log', 'warn'] as const) vi.spyOn(console, method).mockImplementation((line: unknown) => void written.push(String(line)));
+    const days = [undefined, '', '45', '3', 'thirty'].map(webhookEventRetentionDays);
+    expect(days).toEqual([30, 30, 45, 7, 30]);
+
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const old = await agedEvent(brand.brandId, 8, [[endpoint.id, 'failed']]);
+    const kept = await agedEvent(brand.brandId, 6, [[endpoint.id, 'failed']]);
+    await runCron({ ...env, WEBHOOK_EVENT_RETENTION_DAYS: '3' } as Env);
+    vi.restoreAllMocks();
+    expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([kept.eventId]);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?', old.eventId)).toBe(0);
+    const lines = written.map((line) => JSON.parse(line) as { event: string; fields: Record<string, unknown> });
+    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields.using)).toEqual([7, 30, 7]);
+    expect(lines.find((l) => l.event === 'webhook_events_pruned')?.fields).toMatchObject({ retentionDays: 7, complete: true });
+  });
+});
+
 describe('the console page', () => {
   const PASSWORD = 'console password 2026';
   let ip = 0;
@@ -853,5 +954,19 @@ describe('the console page', () => {
     expect(await eventsOf(brand.brandId)).toHaveLength(1);
     // Pending again, it offers Send now.
     expect(await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: manager } })).text()).toMatch(/<button type="submit" class="button button-small">\s*Send now/);
+  });
+
+  it('says how long deliveries are kept, and that one deleted since the page was drawn cannot be replayed', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryIds } = await agedEvent(brand.brandId, 40, [[endpoint.id, 'failed']]);
+    const manager = await signedIn(brand.brandId, 'manager');
+    const before = await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: manager } })).text();
+    expect(before).toContain(`action="/console/webhooks/deliveries/${deliveryIds[0]}/replay"`);
+    expect(before).toMatch(/deleted 30 days after the event/);
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now(), firstBrand: 0 });
+    const replayed = await form(`/console/webhooks/deliveries/${deliveryIds[0]}/replay`, { status: 'failed' }, { cookie: manager });
+    expect(replayed.status).toBe(404);
+    expect(await replayed.text()).toContain('That delivery is no longer in the log');
   });
 });

@@ -61,17 +61,21 @@ const DELETE_CHUNK = `DELETE FROM clicks WHERE id IN (
 // Exported for the query-plan test.
 export const RETENTION_SQL = { DELETE_CHUNK };
 
-// An unset var means the default; a value we cannot honour is logged, never silently widened to "forever".
-export function retentionDays(configured: string | undefined): number {
-  if (configured === undefined || configured.trim() === '') return DEFAULT_RETENTION_DAYS;
+// A retention var in days. Unset means the default; a value we cannot honour is logged, never silently widened
+// to "forever": a whole number below the minimum keeps the minimum, anything else the default.
+export function configuredDays(name: string, configured: string | undefined, { fallback, minimum }: { fallback: number; minimum: number }): number {
+  if (configured === undefined || configured.trim() === '') return fallback;
   const days = Number(configured);
-  if (!Number.isSafeInteger(days) || days < MIN_RETENTION_DAYS) {
-    const used = Number.isSafeInteger(days) && days > 0 ? MIN_RETENTION_DAYS : DEFAULT_RETENTION_DAYS;
-    log.warn('retention_config_invalid', { CLICK_RETENTION_DAYS: configured, minimum: MIN_RETENTION_DAYS, using: used });
+  if (!Number.isSafeInteger(days) || days < minimum) {
+    const used = Number.isSafeInteger(days) && days > 0 ? minimum : fallback;
+    log.warn('retention_config_invalid', { [name]: configured, minimum, using: used });
     return used;
   }
   return days;
 }
+
+export const retentionDays = (configured: string | undefined): number =>
+  configuredDays('CLICK_RETENTION_DAYS', configured, { fallback: DEFAULT_RETENTION_DAYS, minimum: MIN_RETENTION_DAYS });
 
 export async function pruneClicks(db: D1Database, options: RetentionOptions): Promise<RetentionResult> {
   const { retentionDays: days, now, chunkSize = DEFAULT_CHUNK_SIZE, maxStatements = DEFAULT_MAX_STATEMENTS } = options;

@@ -1,0 +1,80 @@
+// Outgoing webhook events are personal data (they name creators; gift.requested carries a home address), kept
+// only as long as a brand needs them to read the delivery log and replay: WEBHOOK_EVENT_RETENTION_DAYS (30, as
+// Stripe keeps its events) after the event, then deleted with its deliveries by the cron, in bounded chunks.
+//
+// An event is never deleted while any of its deliveries is pending: being retried, due again, or replayed. Pending
+// ends within hours (the retry schedule, worker/webhooks/backoff.ts), so a later run takes it. The delivery rows go
+// first, in the same batch: webhook_deliveries.event_id references the event, and D1 enforces foreign keys. No
+// other table references webhook_events. A pruned delivery is gone from the log, and its replay is a 404.
+// Its id is not minted again: every statement that writes an event runs in the batch whose write it reports.
+import { DAY_MS } from '../domain/periods';
+import { configuredDays } from './retention';
+
+export const DEFAULT_WEBHOOK_EVENT_RETENTION_DAYS = 30;
+// A receiver that broke over a long weekend is noticed, fixed and its failed deliveries replayed within a week.
+export const MIN_WEBHOOK_EVENT_RETENTION_DAYS = 7;
+
+export const webhookEventRetentionDays = (configured: string | undefined): number =>
+  configuredDays('WEBHOOK_EVENT_RETENTION_DAYS', configured, { fallback: DEFAULT_WEBHOOK_EVENT_RETENTION_DAYS, minimum: MIN_WEBHOOK_EVENT_RETENTION_DAYS });
+
+export type WebhookRetentionOptions = {
+  retentionDays: number;
+  now: number;
+  // Events per chunk. An event has one delivery per endpoint it went to (at most 20), so this bounds both DELETEs.
+  chunkSize?: number;
+  // Statements per run (a chunk is two, in one batch): with chunkSize, the rows and D1 queries one cron run spends.
+  maxStatements?: number;
+  // Where in the list of brands with prunable events this run starts (default: random), so that with more such
+  // brands than one run's budget none waits forever behind the others.
+  firstBrand?: number;
+};
+
+export const DEFAULT_WEBHOOK_CHUNK_SIZE = 250;
+export const DEFAULT_WEBHOOK_MAX_STATEMENTS = 20;
+
+export type WebhookRetentionResult = { retentionDays: number; brands: number; events: number; deliveries: number; statements: number; complete: boolean };
+
+// By the event's own deliveries (webhook_deliveries_event_endpoint), the status only checked (`+`): by
+// webhook_deliveries_due SQLite walked every brand's pending deliveries for each event.
+const noPendingDelivery = "NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.event_id = e.id AND +p.status = 'pending')";
+
+// Brands with an event old enough and no delivery of it pending: per brand a walk of webhook_events_brand_at from
+// its oldest event, which usually stops at the first.
+const CANDIDATE_BRANDS = `SELECT b.id FROM brands b
+WHERE EXISTS (SELECT 1 FROM webhook_events e WHERE e.brand_id = b.id AND e.created_at < ?1 AND ${noPendingDelivery})
+ORDER BY b.id`;
+
+// ?1 brand, ?2 cutoff, ?3 events per chunk. The deliveries of the brand's oldest prunable events, then those events,
+// now without deliveries, in one batch (so nothing can make one pending in between). Each walks
+// webhook_events_brand_at in time order and finds deliveries by webhook_deliveries_event_endpoint.
+const DELETE_DELIVERIES = `DELETE FROM webhook_deliveries WHERE event_id IN (
+  SELECT e.id FROM webhook_events e WHERE e.brand_id = ?1 AND e.created_at < ?2 AND ${noPendingDelivery}
+  ORDER BY e.created_at LIMIT ?3)`;
+const DELETE_EVENTS = `DELETE FROM webhook_events WHERE id IN (
+  SELECT e.id FROM webhook_events e WHERE e.brand_id = ?1 AND e.created_at < ?2
+    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+  ORDER BY e.created_at LIMIT ?3)`;
+
+// Exported for the query-plan test.
+export const WEBHOOK_RETENTION_SQL = { CANDIDATE_BRANDS, DELETE_DELIVERIES, DELETE_EVENTS };
+
+export async function pruneWebhookEvents(db: D1Database, options: WebhookRetentionOptions): Promise<WebhookRetentionResult> {
+  const { retentionDays: days, now, chunkSize = DEFAULT_WEBHOOK_CHUNK_SIZE, maxStatements = DEFAULT_WEBHOOK_MAX_STATEMENTS } = options;
+  const cutoff = now - days * DAY_MS;
+  const { results: brands } = await db.prepare(CANDIDATE_BRANDS).bind(cutoff).all<{ id: string }>();
+  const first = brands.length === 0 ? 0 : (options.firstBrand ?? Math.floor(Math.random() * brands.length)) % brands.length;
+  const result: WebhookRetentionResult = { retentionDays: days, brands: brands.length, events: 0, deliveries: 0, statements: 0, complete: true };
+  for (let i = 0; i < brands.length; i++) {
+    const brand = brands[(first + i) % brands.length]!;
+    for (;;) {
+      if (result.statements + 2 > maxStatements) return { ...result, complete: false };
+      const [deliveries, events] = await db.batch([db.prepare(DELETE_DELIVERIES).bind(brand.id, cutoff, chunkSize), db.prepare(DELETE_EVENTS).bind(brand.id, cutoff, chunkSize)]);
+      result.statements += 2;
+      result.deliveries += deliveries?.meta.changes ?? 0;
+      const deleted = events?.meta.changes ?? 0;
+      result.events += deleted;
+      if (deleted < chunkSize) break;
+    }
+  }
+  return result;
+}
