@@ -20,9 +20,10 @@ import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../.
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
 import { enqueuingDueDeliveries, sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
-import { pruneWebhookEvents, webhookEventRetentionDays } from '../../worker/jobs/webhook-retention';
+import { pruneWebhookEvents } from '../../worker/jobs/webhook-retention';
+import { webhookEventRetentionDays } from '../../worker/webhooks/event-retention';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, runCron, signedPost, signedRequest, type TestBrand } from './fixtures';
+import { BASE, captureLogs, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, runCron, signedPost, signedRequest, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -113,6 +114,14 @@ async function agedEvent(brandId: string, daysAgo: number, deliveries: [endpoint
     ),
   ]);
   return { eventId, deliveryIds };
+}
+
+// The admin API through the worker with `withEnv` in place of the test pool's env (another var, a held D1).
+async function adminCall(brand: TestBrand, method: string, path: string, withEnv: Env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${brand.adminKey}` } }), withEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 const queuedAtOf = async (deliveryId: string) =>
@@ -873,23 +882,29 @@ describe('event retention', () => {
     for (const brand of brands) expect(await eventsOf(brand.brandId)).toEqual([]);
   });
 
-  it('runs from the cron with WEBHOOK_EVENT_RETENTION_DAYS, a default and a floor, saying so when it cannot honour it', async () => {
-    const written: string[] = [];
-    for (const method of ['log', 'warn'] as const) vi.spyOn(console, method).mockImplementation((line: unknown) => void written.push(String(line)));
-    const days = [undefined, '', '45', '3', 'thirty'].map(webhookEventRetentionDays);
-    expect(days).toEqual([30, 30, 45, 7, 30]);
+  it('runs from the cron with WEBHOOK_EVENT_RETENTION_DAYS, a default and a floor; only the cron says when it cannot honour it', async () => {
+    const values = [undefined, '', '45', '7', '3', '0', '-5', '2.5', 'thirty'];
+    const { result: days, lines: quiet } = await captureLogs(async () => values.map((v) => webhookEventRetentionDays(v)));
+    expect(days).toEqual([30, 30, 45, 7, 7, 30, 30, 30, 30]);
+    // Read for a page or a replay's 404, a bad value would otherwise be logged on every view.
+    expect(quiet).toEqual([]);
 
     const brand = await createBrand();
     const endpoint = await addEndpoint(brand);
     const old = await agedEvent(brand.brandId, 8, [[endpoint.id, 'failed']]);
     const kept = await agedEvent(brand.brandId, 6, [[endpoint.id, 'failed']]);
-    await runCron({ ...env, WEBHOOK_EVENT_RETENTION_DAYS: '3' } as Env);
-    vi.restoreAllMocks();
+    const threeDays = { ...env, WEBHOOK_EVENT_RETENTION_DAYS: '3' } as Env;
+    const { lines } = await captureLogs(() => runCron(threeDays));
     expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([kept.eventId]);
     expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?', old.eventId)).toBe(0);
-    const lines = written.map((line) => JSON.parse(line) as { event: string; fields: Record<string, unknown> });
-    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields.using)).toEqual([7, 30, 7]);
-    expect(lines.find((l) => l.event === 'webhook_events_pruned')?.fields).toMatchObject({ retentionDays: 7, complete: true });
+    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields)).toEqual([{ WEBHOOK_EVENT_RETENTION_DAYS: '3', minimum: 7, using: 7 }]);
+    expect(lines.find((l) => l.event === 'webhook_events_pruned')?.fields).toMatchObject({ retentionDays: 7 });
+
+    // The replay's 404 names the days kept, and says nothing in the log.
+    const { result: gone, lines: replayLines } = await captureLogs(() => adminCall(brand, 'POST', `/api/admin/webhooks/deliveries/${old.deliveryIds[0]}/replay`, threeDays));
+    expect(gone.status).toBe(404);
+    expect((await json<{ error: { code: string; message: string } }>(gone)).error.message).toContain('7 days');
+    expect(replayLines.filter((l) => l.event === 'retention_config_invalid')).toEqual([]);
   });
 });
 

@@ -11,7 +11,7 @@
 //   or as the click it is still waiting for (click_id_raw).
 import { awaitingClickWhere, clickDaySql } from '../db/schema';
 import { DAY_MS } from '../domain/periods';
-import { log } from '../lib/log';
+import { configuredDays } from '../lib/configured-days';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 // Queues hold a message at most 14 days; a click older than that can never be written again, so its
@@ -61,21 +61,9 @@ const DELETE_CHUNK = `DELETE FROM clicks WHERE id IN (
 // Exported for the query-plan test.
 export const RETENTION_SQL = { DELETE_CHUNK };
 
-// A retention var in days. Unset means the default; a value we cannot honour is logged, never silently widened
-// to "forever": a whole number below the minimum keeps the minimum, anything else the default.
-export function configuredDays(name: string, configured: string | undefined, { fallback, minimum }: { fallback: number; minimum: number }): number {
-  if (configured === undefined || configured.trim() === '') return fallback;
-  const days = Number(configured);
-  if (!Number.isSafeInteger(days) || days < minimum) {
-    const used = Number.isSafeInteger(days) && days > 0 ? minimum : fallback;
-    log.warn('retention_config_invalid', { [name]: configured, minimum, using: used });
-    return used;
-  }
-  return days;
-}
-
-export const retentionDays = (configured: string | undefined): number =>
-  configuredDays('CLICK_RETENTION_DAYS', configured, { fallback: DEFAULT_RETENTION_DAYS, minimum: MIN_RETENTION_DAYS });
+// `warn` from the cron only (lib/configured-days.ts).
+export const retentionDays = (configured: string | undefined, { warn = false } = {}): number =>
+  configuredDays('CLICK_RETENTION_DAYS', configured, { fallback: DEFAULT_RETENTION_DAYS, minimum: MIN_RETENTION_DAYS, warn });
 
 export async function pruneClicks(db: D1Database, options: RetentionOptions): Promise<RetentionResult> {
   const { retentionDays: days, now, chunkSize = DEFAULT_CHUNK_SIZE, maxStatements = DEFAULT_MAX_STATEMENTS } = options;

@@ -1,6 +1,7 @@
 // Outgoing webhook events are personal data (they name creators; gift.requested carries a home address), kept
-// only as long as a brand needs them to read the delivery log and replay: WEBHOOK_EVENT_RETENTION_DAYS (30, as
-// Stripe keeps its events) after the event, then deleted with its deliveries by the cron, in bounded chunks.
+// only as long as a brand needs them to read the delivery log and replay: WEBHOOK_EVENT_RETENTION_DAYS (by default
+// 30, as Stripe keeps its events; read in webhooks/event-retention.ts) after the event, then deleted with their
+// deliveries by the cron, in bounded chunks.
 //
 // An event is never deleted while any of its deliveries is pending: being retried, due again, or replayed. Pending
 // ends within hours (the retry schedule, worker/webhooks/backoff.ts), so a later run takes it. The delivery rows go
@@ -8,14 +9,6 @@
 // other table references webhook_events. A pruned delivery is gone from the log, and its replay is a 404.
 // Its id is not minted again: every statement that writes an event runs in the batch whose write it reports.
 import { DAY_MS } from '../domain/periods';
-import { configuredDays } from './retention';
-
-export const DEFAULT_WEBHOOK_EVENT_RETENTION_DAYS = 30;
-// A receiver that broke over a long weekend is noticed, fixed and its failed deliveries replayed within a week.
-export const MIN_WEBHOOK_EVENT_RETENTION_DAYS = 7;
-
-export const webhookEventRetentionDays = (configured: string | undefined): number =>
-  configuredDays('WEBHOOK_EVENT_RETENTION_DAYS', configured, { fallback: DEFAULT_WEBHOOK_EVENT_RETENTION_DAYS, minimum: MIN_WEBHOOK_EVENT_RETENTION_DAYS });
 
 export type WebhookRetentionOptions = {
   retentionDays: number;

@@ -27,7 +27,7 @@ import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { pagedListOf } from '../../openapi/schemas';
 import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint-url';
-import { webhookEventRetentionDays } from '../../jobs/webhook-retention';
+import { webhookEventRetentionDays } from '../../webhooks/event-retention';
 
 // Each enabled endpoint is one more delivery per event; a brand fans out to a handful of systems, not hundreds.
 export const MAX_ENDPOINTS_PER_BRAND = 20;

@@ -12,7 +12,7 @@ import { addEndpoint, createEndpointBody, replayDelivery, rollSecret, sendTestEv
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
-import { webhookEventRetentionDays } from '../../../jobs/webhook-retention';
+import { webhookEventRetentionDays } from '../../../webhooks/event-retention';
 
 export const webhookRoutes = new Hono<ConsoleEnv>();
 
