@@ -860,26 +860,33 @@ describe('event retention', () => {
     expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([young.eventId]);
   });
 
-  it('is bounded per run and finishes the backlog over several runs', async () => {
+  it('is bounded per run, deletes a chunk even on a budget below one, and finishes the backlog over several runs', async () => {
     const brands = [await createBrand(), await createBrand()];
     for (const [brand, count] of [[brands[0]!, 5], [brands[1]!, 3]] as const) {
       const endpoint = await addEndpoint(brand);
       for (let i = 0; i < count; i++) await agedEvent(brand.brandId, 40 + i, [[endpoint.id, 'delivered']]);
     }
+    // Counted on these two brands only: a run also prunes whatever old events other tests left.
+    const left = async () => (await eventsOf(brands[0]!.brandId)).length + (await eventsOf(brands[1]!.brandId)).length;
+    const prune = (maxStatements: number) => pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now(), chunkSize: 2, maxStatements });
+
+    // A chunk is two statements: a budget of one still runs one, or the backlog would never shrink.
+    const clamped = await prune(1);
+    expect(clamped).toMatchObject({ statements: 2, complete: false });
+    expect(clamped.events).toBeGreaterThan(0);
     const runs = [];
-    for (let run = 0; run < 10; run++) {
-      const result = await pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now(), chunkSize: 2, maxStatements: 4 });
+    while ((await left()) > 0 && runs.length < 20) {
+      const result = await prune(4);
       runs.push(result);
+      // Two chunks of two events at most.
       expect(result.statements).toBeLessThanOrEqual(4);
       expect(result.events).toBeLessThanOrEqual(4);
-      if (result.complete && result.events === 0) break;
     }
-    // Two chunks of two: 4 deleted, or 3 when the run starts at the brand with 3 (2, then 1).
-    expect(runs[0]).toMatchObject({ brands: 2, statements: 4, complete: false });
-    expect(runs.reduce((n, r) => n + r.events, 0)).toBe(8);
-    expect(runs.reduce((n, r) => n + r.deliveries, 0)).toBe(8);
-    expect(runs.at(-1)).toMatchObject({ brands: 0, events: 0, complete: true });
-    for (const brand of brands) expect(await eventsOf(brand.brandId)).toEqual([]);
+    // At least 6 of the 8 were left for runs of 4 at most.
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs[0]).toMatchObject({ statements: 4, complete: false });
+    expect(await left()).toBe(0);
+    for (const brand of brands) expect(await deliveriesOf(brand.brandId)).toBe(0);
   });
 
   it('runs from the cron with WEBHOOK_EVENT_RETENTION_DAYS, a default and a floor; only the cron says when it cannot honour it', async () => {

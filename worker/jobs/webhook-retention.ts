@@ -9,18 +9,11 @@
 // other table references webhook_events. A pruned delivery is gone from the log, and its replay is a 404.
 // Its id is not minted again: every statement that writes an event runs in the batch whose write it reports.
 import { DAY_MS } from '../domain/periods';
+import { pruneByBrand, type PruneOptions } from './retention';
 
-export type WebhookRetentionOptions = {
-  retentionDays: number;
-  now: number;
-  // Events per chunk. An event has one delivery per endpoint it went to (at most 20), so this bounds both DELETEs.
-  chunkSize?: number;
-  // Statements per run (a chunk is two, in one batch): with chunkSize, the rows and D1 queries one cron run spends.
-  maxStatements?: number;
-  // Where in the list of brands with prunable events this run starts (default: random), so that with more such
-  // brands than one run's budget none waits forever behind the others.
-  firstBrand?: number;
-};
+// chunkSize counts events: an event has one delivery per endpoint it went to (at most 20), so it bounds both
+// DELETEs. A chunk is two statements, in one batch.
+export type WebhookRetentionOptions = PruneOptions;
 
 export const DEFAULT_WEBHOOK_CHUNK_SIZE = 250;
 export const DEFAULT_WEBHOOK_MAX_STATEMENTS = 20;
@@ -52,22 +45,16 @@ const DELETE_EVENTS = `DELETE FROM webhook_events WHERE id IN (
 export const WEBHOOK_RETENTION_SQL = { CANDIDATE_BRANDS, DELETE_DELIVERIES, DELETE_EVENTS };
 
 export async function pruneWebhookEvents(db: D1Database, options: WebhookRetentionOptions): Promise<WebhookRetentionResult> {
-  const { retentionDays: days, now, chunkSize = DEFAULT_WEBHOOK_CHUNK_SIZE, maxStatements = DEFAULT_WEBHOOK_MAX_STATEMENTS } = options;
+  const { retentionDays: days, now, chunkSize = DEFAULT_WEBHOOK_CHUNK_SIZE, maxStatements = DEFAULT_WEBHOOK_MAX_STATEMENTS, firstBrand } = options;
   const cutoff = now - days * DAY_MS;
   const { results: brands } = await db.prepare(CANDIDATE_BRANDS).bind(cutoff).all<{ id: string }>();
-  const first = brands.length === 0 ? 0 : (options.firstBrand ?? Math.floor(Math.random() * brands.length)) % brands.length;
-  const result: WebhookRetentionResult = { retentionDays: days, brands: brands.length, events: 0, deliveries: 0, statements: 0, complete: true };
-  for (let i = 0; i < brands.length; i++) {
-    const brand = brands[(first + i) % brands.length]!;
-    for (;;) {
-      if (result.statements + 2 > maxStatements) return { ...result, complete: false };
-      const [deliveries, events] = await db.batch([db.prepare(DELETE_DELIVERIES).bind(brand.id, cutoff, chunkSize), db.prepare(DELETE_EVENTS).bind(brand.id, cutoff, chunkSize)]);
-      result.statements += 2;
-      result.deliveries += deliveries?.meta.changes ?? 0;
-      const deleted = events?.meta.changes ?? 0;
-      result.events += deleted;
-      if (deleted < chunkSize) break;
-    }
-  }
-  return result;
+  let events = 0;
+  let deliveries = 0;
+  const walked = await pruneByBrand(brands, { maxStatements, firstBrand, statementsPerChunk: 2 }, async (brand) => {
+    const [removed, pruned] = await db.batch([db.prepare(DELETE_DELIVERIES).bind(brand.id, cutoff, chunkSize), db.prepare(DELETE_EVENTS).bind(brand.id, cutoff, chunkSize)]);
+    deliveries += removed?.meta.changes ?? 0;
+    events += pruned?.meta.changes ?? 0;
+    return (pruned?.meta.changes ?? 0) >= chunkSize;
+  });
+  return { retentionDays: days, brands: brands.length, events, deliveries, ...walked };
 }
