@@ -10,6 +10,7 @@ import { closePeriod } from '../../worker/db/payouts';
 import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
 import { claimDueDeliveries, conversionCreatedStatements, markForReplay, recordAttempt } from '../../worker/db/webhooks';
 import { recordConversion } from '../../worker/db/conversions';
+import { DAY_MS } from '../../worker/domain/periods';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { faultyD1 } from '../../worker/lib/faults';
@@ -23,7 +24,7 @@ import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
 import { pruneWebhookEvents } from '../../worker/jobs/webhook-retention';
 import { webhookEventRetentionDays } from '../../worker/webhooks/event-retention';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, captureLogs, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, runCron, signedPost, signedRequest, type TestBrand } from './fixtures';
+import { BASE, captureLogs, createBrand, d1With, failingBatches, createMoneyBrand, heldBatches, json, rowCount, runCron, signedPost, signedRequest, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -90,10 +91,9 @@ async function strandedDelivery(brandId: string, endpointId: string) {
 
 // An event written `daysAgo` days ago with one delivery per endpoint, in the status given for it. A pending one is
 // parked (with the queue, not due for an hour), so no sweep hands it to the background consumer.
-const DAY = 86_400_000;
 async function agedEvent(brandId: string, daysAgo: number, deliveries: [endpointId: string, status: 'pending' | 'delivered' | 'failed'][]) {
   const eventId = newId('evt');
-  const at = Date.now() - daysAgo * DAY;
+  const at = Date.now() - daysAgo * DAY_MS;
   const now = Date.now();
   const deliveryIds = deliveries.map(() => `whd_${randomHex(12)}`);
   await env.DB.batch([
@@ -841,8 +841,9 @@ describe('event retention', () => {
     // D1 enforces the deliveries' reference to their event: the deliveries must go first.
     await expect(env.DB.prepare('DELETE FROM webhook_events WHERE id = ?').bind(delivered.eventId).run()).rejects.toThrow(/FOREIGN KEY/);
 
+    // Checked on this brand's rows: a run also prunes whatever old events other tests left.
     const now = Date.now();
-    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now, firstBrand: 0 })).toMatchObject({ retentionDays: 30, brands: 1, events: 2, deliveries: 3, complete: true });
+    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now })).toMatchObject({ retentionDays: 30, complete: true });
     expect((await eventsOf(brand.brandId)).map((e) => e.id).sort()).toEqual([stillPending.eventId, young.eventId].sort());
     expect(await deliveriesOf(brand.brandId)).toBe(3);
 
@@ -853,11 +854,31 @@ describe('event retention', () => {
     expect(replay.status).toBe(404);
     expect((await json<{ error: { code: string } }>(replay)).error.code).toBe('not_found');
 
-    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now, firstBrand: 0 })).toMatchObject({ brands: 0, events: 0, statements: 0, complete: true });
+    // Run again, the pending one is still kept.
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now });
+    expect((await eventsOf(brand.brandId)).map((e) => e.id).sort()).toEqual([stillPending.eventId, young.eventId].sort());
     // Once its last delivery ends, the kept event goes too, with both deliveries.
     await recordAttempt(env.DB, stillPending.deliveryIds[1]!, { status: 'failed', statusCode: 500, error: 'HTTP 500' }, now);
-    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now, firstBrand: 0 })).toMatchObject({ events: 1, deliveries: 2 });
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now });
     expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([young.eventId]);
+    expect(await deliveriesOf(brand.brandId)).toBe(1);
+  });
+
+  it('answers 404, not endpoint_disabled, for a delivery pruned between the replay reading it and marking it', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryIds } = await agedEvent(brand.brandId, 40, [[endpoint.id, 'failed']]);
+    // The replay has read the delivery and waits at its UPDATE (one batch with its audit row) while the job runs.
+    const { db: held, reached, release } = heldBatches();
+    const replay = adminCall(brand, 'POST', `/api/admin/webhooks/deliveries/${deliveryIds[0]}/replay`, { ...env, DB: held } as Env);
+    await reached;
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now() });
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE id = ?', deliveryIds[0])).toBe(0);
+    release();
+    const res = await replay;
+    expect(res.status).toBe(404);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_delivery.replayed'", brand.brandId)).toBe(0);
   });
 
   it('is bounded per run, deletes a chunk even on a budget below one, and finishes the backlog over several runs', async () => {
