@@ -318,7 +318,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     op({
       summary: 'List webhook deliveries',
       description:
-        "The delivery log, newest first, a page at a time (`limit`, then `cursor` from `nextCursor`): one row per event and endpoint, with its status, attempts and the last answer. An event and its deliveries are deleted 30 days after the event (the deployment's `WEBHOOK_EVENT_RETENTION_DAYS`), except while one of its deliveries is `pending`, which keeps it until that ends.",
+        "The delivery log, newest first, a page at a time (`limit`, then `cursor` from `nextCursor`): one row per event and endpoint, with its status, attempts and the last answer. An event and its deliveries are deleted 30 days by default (`WEBHOOK_EVENT_RETENTION_DAYS`) after the event, except while one of its deliveries is `pending`, which keeps it until that ends.",
       responses: { 200: { description: 'Deliveries.', schema: pagedListOf(WebhookDelivery) } },
     }),
     valid('query', deliveriesQuery),
