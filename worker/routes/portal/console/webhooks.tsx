@@ -76,8 +76,12 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
   } catch (e) {
     if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, filter, { errors: ['That endpoint is disabled, so nothing was sent. Enable it first.'] }, 409);
     if (e instanceof ApiError && e.code === 'test_event') return renderWebhooks(c, filter, { errors: ['A test event is not replayed: send a new one from its endpoint.'] }, 409);
-    // Deleted with its event by the retention job since the page was drawn (or never this brand's).
-    if (e instanceof ApiError && e.code === 'not_found') return renderWebhooks(c, filter, { errors: ['That delivery is no longer in the log: its event was older than the retention period and was deleted, so there is nothing to send again.'] }, 404);
+    // Deleted with its event by the retention job since the page was drawn, or an id that was never this brand's:
+    // which, the 404 does not tell, so the words hold for both.
+    if (e instanceof ApiError && e.code === 'not_found') {
+      const days = webhookEventRetentionDays(c.env.WEBHOOK_EVENT_RETENTION_DAYS);
+      return renderWebhooks(c, filter, { errors: [`Nothing was sent: that delivery is not in your log. Deliveries are deleted with their event ${days} days after it, so an older one cannot be sent again.`] }, 404);
+    }
     throw e;
   }
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
