@@ -5,7 +5,8 @@
 // Type-checks, checks the bundle size, then runs `wrangler deploy --env <environment>` with the git commit as
 // COMMIT_SHA. It refuses to run without an environment: wrangler.toml's top level is local development
 // (ENVIRONMENT = "development", the dev secrets in [vars], a placeholder D1 id), and a bare `wrangler deploy` would
-// ship it, with only a warning from wrangler. Nothing runs before the argument check passes.
+// ship it, with only a warning from wrangler. Nothing runs before the argument check passes, and each step prints
+// `deploy: <step>…` as it starts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,7 +36,9 @@ if (target === undefined) {
 }
 if (!environments.includes(target)) refuse(`"${target}" is not an environment of wrangler.toml (${environments.join(', ')}); the top level is local development and is never deployed.`);
 
+// Each step says so on stdout before it starts, so a refusal's empty stdout shows that none ran.
 function run(label, args) {
+  console.log(`deploy: ${label}…`);
   const { status, signal } = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
   if (status !== 0) {
     console.error(`deploy: ${label} failed (${signal ?? `exit ${status}`}); nothing was deployed.`);
