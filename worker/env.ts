@@ -28,6 +28,8 @@ export type Env = {
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   // Raw clicks older than this (and rolled up) are pruned by the scheduled retention job.
   CLICK_RETENTION_DAYS?: string;
+  // Outgoing webhook events (and their deliveries) older than this are deleted by the cron (jobs/webhook-retention.ts).
+  WEBHOOK_EVENT_RETENTION_DAYS?: string;
   // Optional: `npm run deploy` passes the git commit; /healthz reports it with the version id.
   COMMIT_SHA?: string;
   CF_VERSION_METADATA?: WorkerVersionMetadata;

@@ -81,10 +81,12 @@ export const WebhooksPage: FC<{
   deliveries: DeliveryRow[];
   filter: DeliveryFilter;
   shown: number;
+  // How long an event and its deliveries are kept (jobs/webhook-retention.ts).
+  keptDays: number;
   flash: Flash;
   errors?: string[];
   toReview: number;
-}> = ({ viewer, canWrite, isOwner, values, created, confirmDisable, confirmRoll, rolled, endpoints, deliveries, filter, shown, flash, errors, toReview }) => (
+}> = ({ viewer, canWrite, isOwner, values, created, confirmDisable, confirmRoll, rolled, endpoints, deliveries, filter, shown, keptDays, flash, errors, toReview }) => (
   <ConsolePage title="Webhooks" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="webhooks" flash={flash} errors={errors} errorsTitle="That didn't go through" />
     {created ? (
@@ -280,6 +282,9 @@ export const WebhooksPage: FC<{
         </div>
       )}
       {deliveries.length >= shown ? <p class="muted small">Showing the latest {formatCount(shown)}; the admin API lists them by endpoint, event or status.</p> : null}
+      <p class="muted small">
+        Events and their deliveries are deleted {formatCount(keptDays)} days after the event (one still being retried is kept until it ends), so replay a failed one before then.
+      </p>
     </section>
   </ConsolePage>
 );

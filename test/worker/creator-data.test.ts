@@ -193,7 +193,8 @@ describe('a brand erasing a creator on request', () => {
     expect((await erase(b, a.creator.id)).status).toBe(404);
     expect((await a.brand.api('POST', `/api/admin/creators/${a.creator.id}/erase`, { confirm: 'yes' })).status).toBe(422);
     // On another brand's roster too: this brand erases its own relationship, and answers as for any other.
-    await b.brand.api('POST', '/api/admin/creators', { email: `${a.handle}@creators.test`, handle: 'shared_one', displayName: 'Shared' });
+    const added = await b.brand.api('POST', '/api/admin/creators', { email: `${a.handle}@creators.test`, handle: 'shared_one', displayName: 'Shared' });
+    expect((await json<Data<{ erasedAt: string | null }>>(added)).data.erasedAt).toBeNull();
     expect((await a.brand.api('POST', '/api/admin/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks' })).status).toBe(201);
     expect((await signedPost(a.brand, a.ingestKey, '/v1/conversions', { orderId: 'shared-1', amountMinor: 10_000, currency: 'USD', occurredAt: new Date().toISOString(), code: a.code })).status).toBe(201);
     const owedByA = await erase(a, a.creator.id);
@@ -201,6 +202,14 @@ describe('a brand erasing a creator on request', () => {
     await insertLedgerEntry({ brandId: a.brand.brandId, enrollmentId: a.enrollment.id, creatorId: a.creator.id, amountMinor: -1_000, period: '2025-02', availableAt: Date.UTC(2025, 1, 1), kind: 'adjustment' });
     const shared = await erase(a, a.creator.id);
     expect(shared.status).toBe(200);
+    // The roster says so: A's entry is flagged erased (listed, and answered to a second add of the address), B's is not.
+    const { erasedAt } = (await json<Data<{ erasedAt: string }>>(shared)).data;
+    type Listed = { id: string; handle: string; displayName: string; erasedAt: string | null };
+    const listed = async (m: typeof a) => (await json<{ data: Listed[] }>(await m.brand.api('GET', '/api/admin/creators'))).data.find((c) => c.id === a.creator.id);
+    expect(await listed(a)).toMatchObject({ handle: expect.stringMatching(/^closed-/), displayName: 'Closed account', erasedAt });
+    const readded = await a.brand.api('POST', '/api/admin/creators', { email: `${a.handle}@creators.test`, handle: 'back_again', displayName: 'Back' });
+    expect([readded.status, (await json<Data<Listed>>(readded)).data.erasedAt]).toEqual([200, erasedAt]);
+    expect(await listed(b)).toMatchObject({ handle: 'shared_one', erasedAt: null });
     // Brand A's copy, enrollments, code and stored events forget them; the account, which brand B works with, stays.
     const events = await env.DB.prepare('SELECT payload FROM webhook_events WHERE brand_id = ? AND creator_id = ?').bind(a.brand.brandId, a.creator.id).all<{ payload: string }>();
     expect(events.results.length).toBeGreaterThan(1);

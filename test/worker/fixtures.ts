@@ -1,5 +1,6 @@
 // Test stories start from a fresh brand with its own keys, so tests never depend on each other's rows.
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
+import { vi } from 'vitest';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { apiKeyRow, generateApiKey } from '../../worker/lib/api-keys';
@@ -162,6 +163,20 @@ export function insertLedgerEntry(e: TestLedgerEntry) {
   )
     .bind(newId('le'), e.brandId, e.enrollmentId, e.creatorId, kind, e.amountMinor, e.basisMinor ?? 0, e.period, `${kind}:${newId('k')}`, e.availableAt, e.payoutId ?? null, e.createdAt ?? e.availableAt)
     .run();
+}
+
+export type LogLine = { ts: string; level: string; event: string; request_id: string | null; fields: Record<string, unknown> };
+
+// Every line the worker wrote to the console during `work`, each parsed as the one JSON object it must be.
+export async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: T; lines: LogLine[] }> {
+  const written: string[] = [];
+  const spies = (['log', 'warn', 'error'] as const).map((method) => vi.spyOn(console, method).mockImplementation((line: unknown) => void written.push(String(line))));
+  try {
+    const result = await work();
+    return { result, lines: written.map((line) => JSON.parse(line) as LogLine) };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
 }
 
 export async function rowCount(sql: string, ...params: unknown[]): Promise<number> {

@@ -7,25 +7,12 @@ import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
 import { pruneClicks, RETENTION_SQL, retentionDays } from '../../worker/jobs/retention';
 import { newClickId } from '../../worker/lib/ids';
-import { BASE, clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
+import { BASE, captureLogs, clickMessage, createBrand, createLinkedCreator, createMoneyBrand, json, rowCount, runCron, signedPost, storeRawClick } from './fixtures';
 
 const DAY = 86_400_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-type LogLine = { ts: string; level: string; event: string; request_id: string | null; fields: Record<string, unknown> };
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
-
-// Every line the worker wrote to the console during `work`, each parsed as the one JSON object it must be.
-async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: T; lines: LogLine[] }> {
-  const written: string[] = [];
-  const spies = (['log', 'warn', 'error'] as const).map((method) => vi.spyOn(console, method).mockImplementation((line: unknown) => void written.push(String(line))));
-  try {
-    const result = await work();
-    return { result, lines: written.map((line) => JSON.parse(line) as LogLine) };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
 
 async function fetchWith(path: string, overrides: Partial<Env> & Record<string, string | undefined>, headers: Record<string, string> = {}) {
   const ctx = createExecutionContext();
@@ -283,9 +270,12 @@ describe('click retention', () => {
   });
 
   it('reads CLICK_RETENTION_DAYS with a default and a floor, saying so when it cannot honour it', async () => {
-    const { result, lines } = await captureLogs(async () => [retentionDays(undefined), retentionDays(''), retentionDays('45'), retentionDays('7'), retentionDays('ninety')]);
-    expect(result).toEqual([90, 90, 45, 30, 90]);
-    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields.using)).toEqual([30, 90]);
+    const values = [undefined, '', '45', '7', '0', '-5', 'ninety'];
+    const { result, lines } = await captureLogs(async () => values.map((v) => retentionDays(v, { warn: true })));
+    expect(result).toEqual([90, 90, 45, 30, 90, 90, 90]);
+    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields.using)).toEqual([30, 90, 90, 90]);
+    // Only the cron asks for the warning.
+    expect((await captureLogs(async () => values.map((v) => retentionDays(v)))).lines).toEqual([]);
   });
 
   it('runs from the cron trigger with its own request id', async () => {

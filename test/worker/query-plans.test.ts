@@ -10,10 +10,11 @@ import { releaseClaims } from '../../worker/db/webhooks';
 import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
+import { pruneWebhookEvents, WEBHOOK_RETENTION_SQL } from '../../worker/jobs/webhook-retention';
 import { adminUser, signIn } from './console-fixtures';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
-import { BASE, clickMessage, issueKey, runCron, signedRequest } from './fixtures';
+import { BASE, clickMessage, issueKey, rowCount, runCron, signedRequest } from './fixtures';
 import { encode, freshIp, type Fields } from './forms';
 import { signedInCreator, portalTestDefaults } from './portal-fixtures';
 
@@ -86,7 +87,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -110,7 +111,11 @@ function scannedTables({ sql, plan }: Planned, partialIndexes: Set<string>): str
 // No statement reads a whole large table, and none that filters by the narrower column walks the brand-wide
 // index named beside it (a page's brand-wide counts, such as the review badge, may).
 async function expectNarrow(work: () => Promise<unknown>, brandIndexes: [index: string, narrower: RegExp][]) {
-  const plans = await plansOf(await statementsOf(work));
+  await expectNarrowPlans(await plansOf(await statementsOf(work)), brandIndexes);
+}
+
+// The same, on plans already taken (when running `work` again would not run the same statements).
+async function expectNarrowPlans(plans: Planned[], brandIndexes: [index: string, narrower: RegExp][]) {
   expect(plans.length).toBeGreaterThan(0);
   const partial = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'").all<{ name: string }>();
   const partialIndexes = new Set(partial.results.map((r) => r.name));
@@ -284,6 +289,41 @@ describe('query plans of the money path and the cron', () => {
     await expectNarrow(async () => expect((await settled(`/v1/codes/${o.code}`, { headers: { authorization: `Bearer ${storefront}` } })).status).toBe(200), []);
     await expectNarrow(async () => expect((await settled(`/r/${o.link.slug}`)).status).toBe(302), []);
     await expectNarrow(() => runCron(), []);
+  });
+
+  it("webhook event retention deletes a brand's old events and their deliveries by index, oldest first", async () => {
+    const o = await consoleBrand('owner');
+    const now = Date.now();
+    const old = now - 40 * 86_400_000;
+    await env.DB.prepare("INSERT INTO webhook_endpoints (id, brand_id, url, secret_enc, events, enabled, created_at, updated_at) VALUES (?, ?, 'https://hooks.example/x', 'x', '[]', 0, ?, ?)")
+      .bind(`whe_plan_${o.brand.brandId}`, o.brand.brandId, old, old)
+      .run();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'payout.closed', '{}', ?)").bind(`evt_plan_${o.brand.brandId}`, o.brand.brandId, old),
+      env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'delivered', 1, ?, ?, ?)").bind(
+        `whd_plan_${o.brand.brandId}`, o.brand.brandId, `evt_plan_${o.brand.brandId}`, `whe_plan_${o.brand.brandId}`, old, old, old,
+      ),
+    ]);
+    const ran = await statementsOf(() => pruneWebhookEvents(env.DB, { retentionDays: 30, now }));
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_events WHERE brand_id = ?', o.brand.brandId)).toBe(0);
+    const plans = await plansOf(ran);
+    const planOf = (sql: string) => plans.find((p) => p.sql === sql)!.plan;
+    // The run that deleted the rows: run again it would find no brand and prepare neither DELETE.
+    expect(plans.map((p) => p.sql)).toEqual(expect.arrayContaining(Object.values(WEBHOOK_RETENTION_SQL)));
+    await expectNarrowPlans(plans, []);
+    const oldest = /SEARCH e USING (?:COVERING )?INDEX webhook_events_brand_at \(brand_id=\? AND created_at<\?\)/;
+    expect(planOf(WEBHOOK_RETENTION_SQL.CANDIDATE_BRANDS)).toMatch(oldest);
+    // An event's deliveries, and whether one is pending, by the event; never by walking every pending delivery.
+    const byEvent = /SEARCH p USING INDEX webhook_deliveries_event_endpoint \(event_id=\?\)/;
+    expect(planOf(WEBHOOK_RETENTION_SQL.CANDIDATE_BRANDS)).toMatch(byEvent);
+    expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_DELIVERIES)).toMatch(/SEARCH webhook_deliveries USING (?:COVERING )?INDEX webhook_deliveries_event_endpoint \(event_id=\?\)/);
+    expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_DELIVERIES)).toMatch(byEvent);
+    for (const p of plans) expect(p.plan, p.text).not.toMatch(/webhook_deliveries_due/);
+    expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_DELIVERIES)).toMatch(oldest);
+    expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_EVENTS)).toMatch(/SEARCH webhook_events USING (?:COVERING )?INDEX sqlite_autoindex_webhook_events_1 \(id=\?\)/);
+    expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_EVENTS)).toMatch(oldest);
+    // Events in index order: the LIMIT stops early instead of sorting every old event of the brand.
+    for (const p of plans) expect(p.plan, p.text).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
   });
 
   it("the earnings mail finds who earned by the new commissions, and reads each creator's by the creator", async () => {

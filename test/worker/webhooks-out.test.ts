@@ -10,6 +10,7 @@ import { closePeriod } from '../../worker/db/payouts';
 import { createSubmission, loadSubmission, transitionSubmission } from '../../worker/db/submissions';
 import { claimDueDeliveries, conversionCreatedStatements, markForReplay, recordAttempt } from '../../worker/db/webhooks';
 import { recordConversion } from '../../worker/db/conversions';
+import { DAY_MS } from '../../worker/domain/periods';
 import type { Env } from '../../worker/env';
 import worker from '../../worker/index';
 import { faultyD1 } from '../../worker/lib/faults';
@@ -20,8 +21,10 @@ import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../.
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
 import { enqueuingDueDeliveries, sweepWebhookDeliveries, watchingDeliveries } from '../../worker/webhooks/enqueue';
 import { checkWebhookUrl } from '../../worker/webhooks/endpoint-url';
+import { pruneWebhookEvents } from '../../worker/jobs/webhook-retention';
+import { webhookEventRetentionDays } from '../../worker/webhooks/event-retention';
 import type { WebhookMessage } from '../../worker/webhooks/events';
-import { BASE, createBrand, d1With, failingBatches, createMoneyBrand, json, rowCount, signedPost, signedRequest, type TestBrand } from './fixtures';
+import { BASE, captureLogs, createBrand, d1With, failingBatches, createMoneyBrand, heldBatches, json, rowCount, runCron, signedPost, signedRequest, type TestBrand } from './fixtures';
 
 // Nothing listens here. These tests drive the consumer themselves; the real queue also receives what
 // their requests commit, so every endpoint is disabled after each test and its background deliveries
@@ -84,6 +87,41 @@ async function strandedDelivery(brandId: string, endpointId: string) {
   const { deliveryId } = await parkedDelivery(brandId, endpointId);
   await env.DB.prepare('UPDATE webhook_deliveries SET queued_at = NULL, next_attempt_at = ? WHERE id = ?').bind(Date.now() - 60_000, deliveryId).run();
   return deliveryId;
+}
+
+// An event written `daysAgo` days ago with one delivery per endpoint, in the status given for it. A pending one is
+// parked (with the queue, not due for an hour), so no sweep hands it to the background consumer.
+async function agedEvent(brandId: string, daysAgo: number, deliveries: [endpointId: string, status: 'pending' | 'delivered' | 'failed'][]) {
+  const eventId = newId('evt');
+  const at = Date.now() - daysAgo * DAY_MS;
+  const now = Date.now();
+  const deliveryIds = deliveries.map(() => `whd_${randomHex(12)}`);
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', ?, ?)").bind(eventId, brandId, JSON.stringify({ giftRequest: { address: { line1: '1 Main St' } } }), at),
+    ...deliveries.map(([endpointId, status], i) =>
+      env.DB.prepare('INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, delivered_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)').bind(
+        deliveryIds[i]!,
+        brandId,
+        eventId,
+        endpointId,
+        status,
+        status === 'pending' ? now + 3_600_000 : at,
+        now,
+        status === 'delivered' ? at : null,
+        at,
+        at,
+      ),
+    ),
+  ]);
+  return { eventId, deliveryIds };
+}
+
+// The admin API through the worker with `withEnv` in place of the test pool's env (another var, a held D1).
+async function adminCall(brand: TestBrand, method: string, path: string, withEnv: Env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${brand.adminKey}` } }), withEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 const queuedAtOf = async (deliveryId: string) =>
@@ -792,6 +830,112 @@ describe('tenancy', () => {
   });
 });
 
+describe('event retention', () => {
+  it('deletes old delivered and failed events with their deliveries, keeps one still pending and young ones, and a pruned delivery replays as a 404', async () => {
+    const brand = await createBrand();
+    const [a, b] = [await addEndpoint(brand, { events: ['gift.requested'] }), await addEndpoint(brand, { events: ['gift.requested'] })];
+    const delivered = await agedEvent(brand.brandId, 40, [[a.id, 'delivered']]);
+    const failed = await agedEvent(brand.brandId, 35, [[a.id, 'failed'], [b.id, 'delivered']]);
+    const stillPending = await agedEvent(brand.brandId, 50, [[a.id, 'delivered'], [b.id, 'pending']]);
+    const young = await agedEvent(brand.brandId, 10, [[a.id, 'failed']]);
+    // D1 enforces the deliveries' reference to their event: the deliveries must go first.
+    await expect(env.DB.prepare('DELETE FROM webhook_events WHERE id = ?').bind(delivered.eventId).run()).rejects.toThrow(/FOREIGN KEY/);
+
+    // Checked on this brand's rows: a run also prunes whatever old events other tests left.
+    const now = Date.now();
+    expect(await pruneWebhookEvents(env.DB, { retentionDays: 30, now })).toMatchObject({ retentionDays: 30, complete: true });
+    expect((await eventsOf(brand.brandId)).map((e) => e.id).sort()).toEqual([stillPending.eventId, young.eventId].sort());
+    expect(await deliveriesOf(brand.brandId)).toBe(3);
+
+    // Gone from the log, and a replay of it is a plain 404.
+    const log = (await json<{ data: Delivery[] }>(await brand.api('GET', '/api/admin/webhooks/deliveries'))).data;
+    expect(log.map((d) => d.eventId)).not.toContain(delivered.eventId);
+    const replay = await brand.api('POST', `/api/admin/webhooks/deliveries/${failed.deliveryIds[0]}/replay`);
+    expect(replay.status).toBe(404);
+    expect((await json<{ error: { code: string } }>(replay)).error.code).toBe('not_found');
+
+    // Run again, the pending one is still kept.
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now });
+    expect((await eventsOf(brand.brandId)).map((e) => e.id).sort()).toEqual([stillPending.eventId, young.eventId].sort());
+    // Once its last delivery ends, the kept event goes too, with both deliveries.
+    await recordAttempt(env.DB, stillPending.deliveryIds[1]!, { status: 'failed', statusCode: 500, error: 'HTTP 500' }, now);
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now });
+    expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([young.eventId]);
+    expect(await deliveriesOf(brand.brandId)).toBe(1);
+  });
+
+  it('answers 404, not endpoint_disabled, for a delivery pruned between the replay reading it and marking it', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryIds } = await agedEvent(brand.brandId, 40, [[endpoint.id, 'failed']]);
+    // The replay has read the delivery and waits at its UPDATE (one batch with its audit row) while the job runs.
+    const { db: held, reached, release } = heldBatches();
+    const replay = adminCall(brand, 'POST', `/api/admin/webhooks/deliveries/${deliveryIds[0]}/replay`, { ...env, DB: held } as Env);
+    await reached;
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now() });
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE id = ?', deliveryIds[0])).toBe(0);
+    release();
+    const res = await replay;
+    expect(res.status).toBe(404);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'webhook_delivery.replayed'", brand.brandId)).toBe(0);
+  });
+
+  it('is bounded per run, deletes a chunk even on a budget below one, and finishes the backlog over several runs', async () => {
+    const brands = [await createBrand(), await createBrand()];
+    for (const [brand, count] of [[brands[0]!, 5], [brands[1]!, 3]] as const) {
+      const endpoint = await addEndpoint(brand);
+      for (let i = 0; i < count; i++) await agedEvent(brand.brandId, 40 + i, [[endpoint.id, 'delivered']]);
+    }
+    // Counted on these two brands only: a run also prunes whatever old events other tests left.
+    const left = async () => (await eventsOf(brands[0]!.brandId)).length + (await eventsOf(brands[1]!.brandId)).length;
+    const prune = (maxStatements: number) => pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now(), chunkSize: 2, maxStatements });
+
+    // A chunk is two statements: a budget of one still runs one, or the backlog would never shrink.
+    const clamped = await prune(1);
+    expect(clamped).toMatchObject({ statements: 2, complete: false });
+    expect(clamped.events).toBeGreaterThan(0);
+    const runs = [];
+    while ((await left()) > 0 && runs.length < 20) {
+      const result = await prune(4);
+      runs.push(result);
+      // Two chunks of two events at most.
+      expect(result.statements).toBeLessThanOrEqual(4);
+      expect(result.events).toBeLessThanOrEqual(4);
+    }
+    // At least 6 of the 8 were left for runs of 4 at most.
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs[0]).toMatchObject({ statements: 4, complete: false });
+    expect(await left()).toBe(0);
+    for (const brand of brands) expect(await deliveriesOf(brand.brandId)).toBe(0);
+  });
+
+  it('runs from the cron with WEBHOOK_EVENT_RETENTION_DAYS, a default and a floor; only the cron says when it cannot honour it', async () => {
+    const values = [undefined, '', '45', '7', '3', '0', '-5', '2.5', 'thirty'];
+    const { result: days, lines: quiet } = await captureLogs(async () => values.map((v) => webhookEventRetentionDays(v)));
+    expect(days).toEqual([30, 30, 45, 7, 7, 30, 30, 30, 30]);
+    // Read for a page or a replay's 404, a bad value would otherwise be logged on every view.
+    expect(quiet).toEqual([]);
+
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const old = await agedEvent(brand.brandId, 8, [[endpoint.id, 'failed']]);
+    const kept = await agedEvent(brand.brandId, 6, [[endpoint.id, 'failed']]);
+    const threeDays = { ...env, WEBHOOK_EVENT_RETENTION_DAYS: '3' } as Env;
+    const { lines } = await captureLogs(() => runCron(threeDays));
+    expect((await eventsOf(brand.brandId)).map((e) => e.id)).toEqual([kept.eventId]);
+    expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?', old.eventId)).toBe(0);
+    expect(lines.filter((l) => l.event === 'retention_config_invalid').map((l) => l.fields)).toEqual([{ WEBHOOK_EVENT_RETENTION_DAYS: '3', minimum: 7, using: 7 }]);
+    expect(lines.find((l) => l.event === 'webhook_events_pruned')?.fields).toMatchObject({ retentionDays: 7 });
+
+    // The replay's 404 names the days kept, and says nothing in the log.
+    const { result: gone, lines: replayLines } = await captureLogs(() => adminCall(brand, 'POST', `/api/admin/webhooks/deliveries/${old.deliveryIds[0]}/replay`, threeDays));
+    expect(gone.status).toBe(404);
+    expect((await json<{ error: { code: string; message: string } }>(gone)).error.message).toContain('7 days');
+    expect(replayLines.filter((l) => l.event === 'retention_config_invalid')).toEqual([]);
+  });
+});
+
 describe('the console page', () => {
   const PASSWORD = 'console password 2026';
   let ip = 0;
@@ -853,5 +997,22 @@ describe('the console page', () => {
     expect(await eventsOf(brand.brandId)).toHaveLength(1);
     // Pending again, it offers Send now.
     expect(await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: manager } })).text()).toMatch(/<button type="submit" class="button button-small">\s*Send now/);
+  });
+
+  it('says how long deliveries are kept, and that one not in the log (deleted since the page was drawn, or a wrong id) cannot be replayed', async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const { deliveryIds } = await agedEvent(brand.brandId, 40, [[endpoint.id, 'failed']]);
+    const manager = await signedIn(brand.brandId, 'manager');
+    const before = await (await SELF.fetch(`${BASE}/console/webhooks`, { headers: { cookie: manager } })).text();
+    expect(before).toContain(`action="/console/webhooks/deliveries/${deliveryIds[0]}/replay"`);
+    expect(before).toMatch(/deleted 30 days after the event/);
+    await pruneWebhookEvents(env.DB, { retentionDays: 30, now: Date.now() });
+    // The page cannot tell a pruned delivery from an id that was never this brand's: the words hold for both.
+    for (const id of [deliveryIds[0]!, `whd_${randomHex(12)}`]) {
+      const replayed = await form(`/console/webhooks/deliveries/${id}/replay`, { status: 'failed' }, { cookie: manager });
+      expect(replayed.status).toBe(404);
+      expect(await replayed.text()).toContain('Nothing was sent: that delivery is not in your log. Deliveries are deleted with their event 30 days after it');
+    }
   });
 });

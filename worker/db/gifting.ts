@@ -374,7 +374,8 @@ export const declineBody = z.strictObject({
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped';
+// `not_shipped`: under correctionOnly (ShipRules), a request that would ship.
+export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped' | 'not_shipped';
 export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: ConflictReason };
 
 /** One request to mark shipped, as the ship call or a line of a tracking file gives it. */
@@ -389,9 +390,14 @@ const sameShipment = (g: GiftRequestRow, t: Tracking) => (g.status === 'shipped'
  * How shipments are checked. `correctionNeedsVersion` (a tracking file): a shipped request takes other tracking
  * only with its current version, so a file sent again after a correction, or a sheet of the warehouse's that never
  * knew it shipped, cannot overwrite the tracking on record; the ship call corrects without one, as it always has.
+ * `correctionOnly`: nothing ships (the first ship is what mails the creator), a request that would is a
+ * `not_shipped` conflict; corrections and repeats go through. Decided on the row as read for the write, and
+ * a request never goes back to requested, so what passes mails nothing.
  */
-export type ShipRules = { correctionNeedsVersion: boolean };
+export type ShipRules = { correctionNeedsVersion: boolean; correctionOnly?: boolean };
 const SHIP_CALL: ShipRules = { correctionNeedsVersion: false };
+/** The ship call where it cannot mail (deployed without PUBLIC_ORIGIN), and the console's tracking correction. */
+export const SHIP_CALL_WITHOUT_MAIL: ShipRules = { correctionNeedsVersion: false, correctionOnly: true };
 
 /** What shipping `before` with `t` would do, from the request as read: 'write' ships it, or corrects a shipped one's tracking. */
 export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: ConflictReason } | { outcome: 'write'; ships: boolean };
@@ -403,6 +409,7 @@ function shipDecision(before: GiftRequestRow, t: Tracking, rules: ShipRules): Sh
   // older): whoever sends it did not know, so it is not taken as a correction.
   if (before.status === 'shipped' && (t.version === null ? rules.correctionNeedsVersion : t.version < (before.shipped_at ?? 0))) return { outcome: 'conflict', reason: 'already_shipped' };
   if (t.version !== null && before.updated_at !== t.version) return { outcome: 'conflict', reason: 'changed' };
+  if (before.status === 'requested' && rules.correctionOnly) return { outcome: 'conflict', reason: 'not_shipped' };
   return { outcome: 'write', ships: before.status === 'requested' };
 }
 
@@ -541,8 +548,8 @@ export async function shipGifts(db: D1Database, brandId: string, shipments: Ship
   return outcomes as ShipOutcome[];
 }
 
-export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number): Promise<ShipOutcome> {
-  return (await shipGifts(db, brandId, [{ requestId, input }], actor, now))[0]!;
+export async function shipGift(db: D1Database, brandId: string, requestId: string, input: ShipInput, actor: Actor, now: number, rules = SHIP_CALL): Promise<ShipOutcome> {
+  return (await shipGifts(db, brandId, [{ requestId, input }], actor, now, { rules }))[0]!;
 }
 
 // A creator who is removed from the campaign, or leaves it, can no longer be shipped to: their request still

@@ -11,7 +11,7 @@
 //   or as the click it is still waiting for (click_id_raw).
 import { awaitingClickWhere, clickDaySql } from '../db/schema';
 import { DAY_MS } from '../domain/periods';
-import { log } from '../lib/log';
+import { configuredDays } from '../lib/configured-days';
 
 export const DEFAULT_RETENTION_DAYS = 90;
 // Queues hold a message at most 14 days; a click older than that can never be written again, so its
@@ -21,17 +21,45 @@ export const MIN_RETENTION_DAYS = 30;
 // hours and Stripe for 3 days; a week covers both with room for an outage on our side.
 export const ORDER_GRACE_DAYS = 7;
 
-export type RetentionOptions = {
+// What a pruning job takes (this one, and jobs/webhook-retention.ts).
+export type PruneOptions = {
   retentionDays: number;
   now: number;
-  // Rows per DELETE statement (each binds 3 parameters whatever the size).
+  // Rows per chunk (what a chunk deletes is the job's own: clicks, or events with their deliveries).
   chunkSize?: number;
-  // DELETE statements per run: with chunkSize this bounds the rows and D1 queries one cron run spends.
+  // Statements per run: with chunkSize this bounds the rows and D1 queries one cron run spends.
   maxStatements?: number;
-  // Where in the list of brands with prunable clicks this run starts (default: random). With more such
-  // brands than a run's budget, a random start means none waits forever behind the others.
+  // Where in the list of brands with prunable rows this run starts (default: random). With more such brands
+  // than a run's budget, a random start means none waits forever behind the others.
   firstBrand?: number;
 };
+
+// A click chunk is one DELETE, binding 3 parameters whatever the size.
+export type RetentionOptions = PruneOptions;
+
+// Deletes chunk after chunk for each brand, round the list from `firstBrand`, moving on when a chunk comes back
+// short, until a next chunk of `statementsPerChunk` would pass `maxStatements`. At least one chunk runs whatever
+// the budget, so even a budget below one chunk makes progress. `chunk` answers whether it deleted a full chunk.
+export async function pruneByBrand<B>(
+  brands: readonly B[],
+  { maxStatements, firstBrand, statementsPerChunk }: { maxStatements: number; firstBrand: number | undefined; statementsPerChunk: number },
+  chunk: (brand: B) => Promise<boolean>,
+): Promise<{ statements: number; complete: boolean }> {
+  const budget = Math.max(maxStatements, statementsPerChunk);
+  const n = brands.length;
+  const first = n === 0 ? 0 : (((firstBrand ?? Math.floor(Math.random() * n)) % n) + n) % n;
+  let statements = 0;
+  for (let i = 0; i < n; i++) {
+    const brand = brands[(first + i) % n]!;
+    let full = true;
+    while (full) {
+      if (statements + statementsPerChunk > budget) return { statements, complete: false };
+      statements += statementsPerChunk;
+      full = await chunk(brand);
+    }
+  }
+  return { statements, complete: true };
+}
 
 export const DEFAULT_CHUNK_SIZE = 500;
 export const DEFAULT_MAX_STATEMENTS = 20;
@@ -61,34 +89,20 @@ const DELETE_CHUNK = `DELETE FROM clicks WHERE id IN (
 // Exported for the query-plan test.
 export const RETENTION_SQL = { DELETE_CHUNK };
 
-// An unset var means the default; a value we cannot honour is logged, never silently widened to "forever".
-export function retentionDays(configured: string | undefined): number {
-  if (configured === undefined || configured.trim() === '') return DEFAULT_RETENTION_DAYS;
-  const days = Number(configured);
-  if (!Number.isSafeInteger(days) || days < MIN_RETENTION_DAYS) {
-    const used = Number.isSafeInteger(days) && days > 0 ? MIN_RETENTION_DAYS : DEFAULT_RETENTION_DAYS;
-    log.warn('retention_config_invalid', { CLICK_RETENTION_DAYS: configured, minimum: MIN_RETENTION_DAYS, using: used });
-    return used;
-  }
-  return days;
-}
+// `warn` from the cron only (lib/configured-days.ts).
+export const retentionDays = (configured: string | undefined, { warn = false } = {}): number =>
+  configuredDays('CLICK_RETENTION_DAYS', configured, { fallback: DEFAULT_RETENTION_DAYS, minimum: MIN_RETENTION_DAYS, warn });
 
 export async function pruneClicks(db: D1Database, options: RetentionOptions): Promise<RetentionResult> {
-  const { retentionDays: days, now, chunkSize = DEFAULT_CHUNK_SIZE, maxStatements = DEFAULT_MAX_STATEMENTS } = options;
+  const { retentionDays: days, now, chunkSize = DEFAULT_CHUNK_SIZE, maxStatements = DEFAULT_MAX_STATEMENTS, firstBrand } = options;
   const { results: brands } = await db.prepare(CANDIDATE_BRANDS).bind(now, days).all<{ id: string; cutoff: number }>();
-  const first = brands.length === 0 ? 0 : (options.firstBrand ?? Math.floor(Math.random() * brands.length)) % brands.length;
-  const result: RetentionResult = { retentionDays: days, brands: brands.length, deleted: 0, statements: 0, complete: true };
-  for (let i = 0; i < brands.length; i++) {
-    const brand = brands[(first + i) % brands.length]!;
-    for (;;) {
-      if (result.statements >= maxStatements) return { ...result, complete: false };
-      const { meta } = await db.prepare(DELETE_CHUNK).bind(brand.id, brand.cutoff, chunkSize).run();
-      result.statements++;
-      result.deleted += meta.changes;
-      if (meta.changes < chunkSize) break;
-    }
-  }
-  return result;
+  let deleted = 0;
+  const walked = await pruneByBrand(brands, { maxStatements, firstBrand, statementsPerChunk: 1 }, async (brand) => {
+    const { meta } = await db.prepare(DELETE_CHUNK).bind(brand.id, brand.cutoff, chunkSize).run();
+    deleted += meta.changes;
+    return meta.changes >= chunkSize;
+  });
+  return { retentionDays: days, brands: brands.length, deleted, ...walked };
 }
 
 // Which invoice a Stripe payment paid (routes/webhooks.ts) matters only while the payment can be refunded:

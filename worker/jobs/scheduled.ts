@@ -5,6 +5,8 @@ import { sweepAwaitingOrders } from '../db/conversions';
 import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { forgetDeclinedApplications, forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
+import { pruneWebhookEvents } from './webhook-retention';
+import { webhookEventRetentionDays } from '../webhooks/event-retention';
 import { mailReviewDigests } from './review-digest';
 import { mailEarningsDigests } from './earnings-digest';
 import { mailWeeklyReports } from './weekly-report';
@@ -26,8 +28,12 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     }
   };
   await job('click_retention', async () => {
-    const retention = await pruneClicks(env.DB, { retentionDays: retentionDays(env.CLICK_RETENTION_DAYS), now: controller.scheduledTime });
+    const retention = await pruneClicks(env.DB, { retentionDays: retentionDays(env.CLICK_RETENTION_DAYS, { warn: true }), now: controller.scheduledTime });
     log.info('clicks_pruned', { cron: controller.cron, ...retention });
+  });
+  await job('webhook_event_retention', async () => {
+    const pruned = await pruneWebhookEvents(env.DB, { retentionDays: webhookEventRetentionDays(env.WEBHOOK_EVENT_RETENTION_DAYS, { warn: true }), now: controller.scheduledTime });
+    if (pruned.brands > 0) log.info('webhook_events_pruned', { cron: controller.cron, ...pruned });
   });
   await job('idempotency_keys', async () => {
     const deleted = await forgetIdempotencyKeys(env.DB, controller.scheduledTime);

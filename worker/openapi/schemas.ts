@@ -105,8 +105,13 @@ export const Creator = z
     followerCount: count(18_500).nullable(),
     addedAt: time,
     acceptedAt: time.nullable().describe('When the creator accepted your brand (pressed Accept on your invitation in their portal); null until then. Their payout details are shared with you from then on.'),
+    erasedAt: time
+      .nullable()
+      .describe(
+        "When the creator's personal data was erased (they closed their account, or your brand erased them on their request); null while it is not. An erased creator stays on the roster with their orders and payouts, under a `closed-…` handle, the name `Closed account` and an address no mail reaches; inviting them, a password link, enrolling or adjusting them answers `410 creator_erased`.",
+      ),
   })
-  .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters). `handle` is the brand's own; `displayName` and `email` are what the brand sent until the creator accepts (`acceptedAt`), then the account's." });
+  .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters). `handle` is the brand's own; `displayName` and `email` are what the brand sent until the creator accepts (`acceptedAt`), then the account's; once erased (`erasedAt`), placeholders." });
 
 export const CampaignUpdate = z
   .object({

@@ -1,11 +1,13 @@
 // Shipping gifts from the warehouse's tracking file (checked line by line, written only once confirmed, each
 // request shipped and mailed once however often the file is sent), and the gift.* webhook events: one per move
 // of a request, written with it, the address only in gift.requested.
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import migration0061 from '../../../migrations/0061_gift_webhook_events.sql?raw';
 import { requestCounts, runTrackingFile } from '../../../worker/db/gift-tracking';
 import { creatorMovesGift, giftMailsOwed, shipGifts, ShipmentsInterrupted, type ShipOutcome } from '../../../worker/db/gifting';
+import type { Env } from '../../../worker/env';
+import worker from '../../../worker/index';
 import { parseCsv } from '../../../worker/lib/csv';
 import { newId } from '../../../worker/lib/ids';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
@@ -446,6 +448,38 @@ describe('gift tracking files and gift events', () => {
     expect(mails).toHaveLength(201);
     expect(await rowCount("SELECT count(*) AS n FROM gift_requests WHERE campaign_id = ? AND status = 'shipped'", campaignId)).toBe(201);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.shipped' AND actor_id = 'key_bulk'", w.brand.brandId)).toBe(201);
+  });
+
+  it('deployed without PUBLIC_ORIGIN, the ship call refuses only a ship (which mails the creator) and still corrects a shipped gift', async () => {
+    const w = await shared();
+    const { ids } = await seedRequests(w, 2, Date.now() - 60_000);
+    const [shipped, waiting] = ids as [string, string];
+    const emails = (await env.DB.prepare('SELECT c.email FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN creators c ON c.id = e.creator_id WHERE g.id IN (?, ?)').bind(shipped, waiting).all<{ email: string }>()).results.map((r) => r.email);
+    expect(await mailsTo(emails, async () => expect((await w.brand.api('POST', `/api/admin/gift-requests/${shipped}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000300' })).status).toBe(200), 1)).toHaveLength(1);
+    // A deployment that does not know its address, reached on a host its sender chose.
+    const deployed = { ...env, ENVIRONMENT: 'production', PUBLIC_ORIGIN: undefined } as Env;
+    const ship = async (id: string, body: Record<string, string>) => {
+      const ctx = createExecutionContext();
+      const init = { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      const res = await worker.fetch(new Request(`https://evil.example/api/admin/gift-requests/${id}/ship`, init), deployed, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const before = await state(w.brand.brandId);
+    const mails = await mailsTo(emails, async () => {
+      const refused = await ship(waiting, { carrier: 'UPS', trackingNumber: '1Z999AA10000301' });
+      expect([refused.status, (await json<{ error: { code: string } }>(refused)).error.code]).toEqual([503, 'public_origin_unset']);
+      expect(await state(w.brand.brandId)).toBe(before);
+      // A correction, then the same again: neither mails, so neither needs the address.
+      for (let i = 0; i < 2; i++) {
+        const corrected = await ship(shipped, { carrier: 'DHL', trackingNumber: 'JD0146000300' });
+        expect(corrected.status).toBe(200);
+        expect((await json<Data<{ status: string; shipment: { carrier: string } }>>(corrected)).data).toMatchObject({ status: 'shipped', shipment: { carrier: 'DHL' } });
+      }
+    });
+    expect(mails).toEqual([]);
+    expect(await statusOf(waiting)).toBe('requested');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.tracking_changed' AND json_extract(details, '$.requestId') = ?", w.brand.brandId, shipped)).toBe(1);
   });
 
   it("corrects one shipped gift's tracking from its row on the Gifting tab, as the API does: audited, no mail, no event", async () => {

@@ -31,9 +31,10 @@ export const addCreator = z.strictObject({
   followerCount: CREATOR_FIELDS.followerCount.nullable().default(null),
 });
 
-type RosterRow = Omit<typeof roster.$inferSelect, 'erasedAt'>;
+type RosterRow = typeof roster.$inferSelect;
 
-// A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept.
+// A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept; once erased, the
+// placeholders the erasure left (db/creator-erasure.ts), flagged by erasedAt.
 export function creatorView(r: RosterRow) {
   return {
     id: r.creatorId,
@@ -45,6 +46,7 @@ export function creatorView(r: RosterRow) {
     followerCount: r.followerCount,
     addedAt: iso(r.createdAt),
     acceptedAt: r.acceptedAt === null ? null : iso(r.acceptedAt),
+    erasedAt: iso(r.erasedAt),
   };
 }
 
@@ -112,7 +114,7 @@ export const creatorRoutes = new Hono<AppEnv>()
         return c.json({ data: creatorView(winner) }, 200);
       }
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
-      return c.json({ data: creatorView({ ...entry, creatorId: stored }) }, 201);
+      return c.json({ data: creatorView({ ...entry, creatorId: stored, erasedAt: null }) }, 201);
     },
   )
   .post(

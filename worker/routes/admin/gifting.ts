@@ -22,6 +22,7 @@ import {
   saveGiftingSettings,
   shipBody,
   shipGift,
+  SHIP_CALL_WITHOUT_MAIL,
   ShipmentsInterrupted,
   updateGiftProduct,
   type GiftProductRow,
@@ -29,7 +30,7 @@ import {
   type ShipOutcome,
 } from '../../db/gifting';
 import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
-import { mailLinkOrigin, type AppEnv } from '../../env';
+import { mailLinkOrigin, mailOrigin, publicOriginUnset, type AppEnv } from '../../env';
 import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
@@ -253,7 +254,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     op({
       summary: 'Mark a gift shipped',
       description:
-        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. Other tracking for a request shipped after you read it (by another call at the same moment, or after the `updatedAt` you send) is a 409 `already_shipped` naming the tracking on record (`details`), nothing written: send its current `updatedAt` to correct it. A declined, withdrawn or received request is a 409 `gift_request_not_open` (a received one sent the same tracking again answers 200); a removed creator\'s request still waiting is declined with the removal (and one left from before that is a 409 `enrollment_removed`). Send `updatedAt` as you read it (from this list or the packing list\'s `updated_at`): a request changed since (the creator picked other products or gave another address after you packed) is a 409 `gift_request_changed` with nothing written, so load it again and ship what it asks for now.',
+        'Records the carrier and tracking number; `trackingUrl` (https only) is shown to the creator, and left out for UPS, USPS, FedEx or DHL it is built from the number. The creator is emailed once, when it first ships: the same call again answers 200 and mails nothing, and a shipped one takes a corrected carrier, number or URL without a second mail. Other tracking for a request shipped after you read it (by another call at the same moment, or after the `updatedAt` you send) is a 409 `already_shipped` naming the tracking on record (`details`), nothing written: send its current `updatedAt` to correct it. A declined, withdrawn or received request is a 409 `gift_request_not_open` (a received one sent the same tracking again answers 200); a removed creator\'s request still waiting is declined with the removal (and one left from before that is a 409 `enrollment_removed`). Send `updatedAt` as you read it (from this list or the packing list\'s `updated_at`): a request changed since (the creator picked other products or gave another address after you packed) is a 409 `gift_request_changed` with nothing written, so load it again and ship what it asks for now. A deployment without `PUBLIC_ORIGIN` answers 503 `public_origin_unset` (nothing written) only to a call that would ship, since that mails the creator; a correction or a repeat mails nothing and goes through.',
       params: requestId,
       example: { carrier: 'UPS', trackingNumber: '1Z999AA10123456784', updatedAt: '2026-05-04T09:30:00.000Z' },
       responses: { 200: { description: 'The request, shipped.', schema: dataOf(GiftRequest) } },
@@ -262,16 +263,19 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     valid('json', shipBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      const origin = mailLinkOrigin(c);
-      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
+      // The first ship mails the creator a link to their gift page, which needs the origin mails name; a correction or
+      // a repeat mails nothing, so without one only a ship is refused (decided on the row the write reads).
+      const origin = mailOrigin(c.env, c.req);
+      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
+        if (result.reason === 'not_shipped') throw publicOriginUnset();
         if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
         if (result.reason === 'already_shipped') throw alreadyShipped(result.request);
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
-      await queueGiftMails(c, [result], origin);
+      if (origin !== null) await queueGiftMails(c, [result], origin);
       return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
     },
   )

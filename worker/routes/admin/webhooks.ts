@@ -27,6 +27,7 @@ import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { pagedListOf } from '../../openapi/schemas';
 import { allowsLoopbackWebhooks, checkWebhookUrl } from '../../webhooks/endpoint-url';
+import { webhookEventRetentionDays } from '../../webhooks/event-retention';
 
 // Each enabled endpoint is one more delivery per event; a brand fans out to a handful of systems, not hundreds.
 export const MAX_ENDPOINTS_PER_BRAND = 20;
@@ -160,16 +161,22 @@ export async function addEndpoint(env: Env, brandId: string, input: z.output<typ
   return { ...endpointView(stored), secret };
 }
 
+// Not this brand's, or deleted with its event by the retention job (jobs/webhook-retention.ts): the same 404.
+const deliveryGone = (env: Env) =>
+  new ApiError(404, 'not_found', `No such delivery. Deliveries are deleted with their event ${webhookEventRetentionDays(env.WEBHOOK_EVENT_RETENTION_DAYS)} days after it, so an older one cannot be replayed.`);
+
 export async function replayDelivery(env: Env, brandId: string, deliveryId: string, actor: Actor) {
-  if (!(await findDelivery(env.DB, brandId, deliveryId))) throw notFound('delivery');
+  if (!(await findDelivery(env.DB, brandId, deliveryId))) throw deliveryGone(env);
   // Guarded in the UPDATE too, so an endpoint disabled meanwhile is never replayed to.
   if (!(await markForReplay(env.DB, brandId, deliveryId, actor, Date.now()))) {
     const delivery = await findDelivery(env.DB, brandId, deliveryId);
-    if (delivery?.event_type === TEST_EVENT_TYPE) throw new ApiError(409, 'test_event', 'A test event is not replayed; send a new one.');
+    // Pruned between the read and the update.
+    if (!delivery) throw deliveryGone(env);
+    if (delivery.event_type === TEST_EVENT_TYPE) throw new ApiError(409, 'test_event', 'A test event is not replayed; send a new one.');
     throw new ApiError(409, 'endpoint_disabled', 'The endpoint is disabled; enable it before replaying.');
   }
   const after = await findDelivery(env.DB, brandId, deliveryId);
-  if (!after) throw notFound('delivery');
+  if (!after) throw deliveryGone(env);
   return deliveryView(after);
 }
 
@@ -310,7 +317,8 @@ export const webhookRoutes = new Hono<AppEnv>()
     '/deliveries',
     op({
       summary: 'List webhook deliveries',
-      description: 'The delivery log, newest first, a page at a time (`limit`, then `cursor` from `nextCursor`): one row per event and endpoint, with its status, attempts and the last answer.',
+      description:
+        "The delivery log, newest first, a page at a time (`limit`, then `cursor` from `nextCursor`): one row per event and endpoint, with its status, attempts and the last answer. An event and its deliveries are deleted 30 days by default (`WEBHOOK_EVENT_RETENTION_DAYS`) after the event, except while one of its deliveries is `pending`, which keeps it until that ends.",
       responses: { 200: { description: 'Deliveries.', schema: pagedListOf(WebhookDelivery) } },
     }),
     valid('query', deliveriesQuery),
@@ -326,7 +334,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     op({
       summary: 'Replay a webhook delivery',
       description:
-        'Sends the same event (same id, same body) to the same endpoint again, now, with a fresh retry schedule (its attempts count from zero). A delivery still in backoff is resent at once and its earlier retry is dropped, so no attempt goes out twice. Receivers that dedupe on the event id apply it once.',
+        'Sends the same event (same id, same body) to the same endpoint again, now, with a fresh retry schedule (its attempts count from zero). A delivery still in backoff is resent at once and its earlier retry is dropped, so no attempt goes out twice. Receivers that dedupe on the event id apply it once. A delivery whose event was deleted for its age (see the delivery log) is a 404 `not_found`, as one that never existed.',
       params: { id: 'The delivery id (whd_…).' },
       responses: { 200: { description: 'Queued; the delivery is pending again.', schema: z.object({ data: WebhookDelivery }) } },
       errors: { 404: ['not_found'], 409: ['endpoint_disabled', 'test_event'] },

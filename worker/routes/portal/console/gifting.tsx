@@ -24,6 +24,7 @@ import {
   saveGiftingSettings,
   shipBody,
   shipGift,
+  SHIP_CALL_WITHOUT_MAIL,
   updateGiftProduct,
   type GiftStatus,
   type ShipOutcome,
@@ -206,13 +207,13 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async 
   if (form instanceof Response) return form;
   const status = await requestInCampaign(c, campaign, requestId);
   if (!status) throw notFound('gift request');
-  // Never a ship: a request that is not shipped is refused before shipGift could ship it.
+  // Never a ship: a request that is not shipped is refused here, and shipGift (correction only) would not ship it.
   if (status === 'requested') return renderGifting(c, campaign, { errors: ['This gift has not shipped yet: mark it shipped instead, which emails the creator.'] }, 409);
   // Required here (the API's ship call may leave it out): without it a correction made meanwhile would be overwritten.
   if (form.ship.updatedAt === undefined) {
     return renderGifting(c, campaign, { errors: ['This form does not say which version of the tracking it corrects, so nothing was saved: reload the page and correct it again.'], opened: { requestId, form: 'tracking', values: form.typed } }, 422);
   }
-  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now());
+  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), SHIP_CALL_WITHOUT_MAIL);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
     const r = result.request;

@@ -12,6 +12,7 @@ import { addEndpoint, createEndpointBody, replayDelivery, rollSecret, sendTestEv
 import { viewerOf } from './campaigns';
 import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
+import { webhookEventRetentionDays } from '../../../webhooks/event-retention';
 
 export const webhookRoutes = new Hono<ConsoleEnv>();
 
@@ -35,7 +36,7 @@ type Extras = {
   rolled?: { url: string; secret: string; previousSecretExpiresAt: string | null };
 };
 
-async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras: Extras = {}, status: 200 | 409 | 422 | 429 = 200) {
+async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras: Extras = {}, status: 200 | 404 | 409 | 422 | 429 = 200) {
   const { brandId } = c.var.user;
   const [endpoints, deliveries, toReview] = await Promise.all([
     listEndpoints(c.env.DB, brandId),
@@ -57,6 +58,7 @@ async function renderWebhooks(c: ConsoleContext, filter: DeliveryFilter, extras:
       deliveries={deliveries}
       filter={filter}
       shown={SHOWN_DELIVERIES}
+      keptDays={webhookEventRetentionDays(c.env.WEBHOOK_EVENT_RETENTION_DAYS)}
       flash={flashOf(FLASH, c)}
       errors={extras.errors}
       toReview={toReview}
@@ -74,6 +76,12 @@ webhookRoutes.post('/webhooks/deliveries/:id/replay', async (c) => {
   } catch (e) {
     if (e instanceof ApiError && e.code === 'endpoint_disabled') return renderWebhooks(c, filter, { errors: ['That endpoint is disabled, so nothing was sent. Enable it first.'] }, 409);
     if (e instanceof ApiError && e.code === 'test_event') return renderWebhooks(c, filter, { errors: ['A test event is not replayed: send a new one from its endpoint.'] }, 409);
+    // Deleted with its event by the retention job since the page was drawn, or an id that was never this brand's:
+    // which, the 404 does not tell, so the words hold for both.
+    if (e instanceof ApiError && e.code === 'not_found') {
+      const days = webhookEventRetentionDays(c.env.WEBHOOK_EVENT_RETENTION_DAYS);
+      return renderWebhooks(c, filter, { errors: [`Nothing was sent: that delivery is not in your log. Deliveries are deleted with their event ${days} days after it, so an older one cannot be sent again.`] }, 404);
+    }
     throw e;
   }
   return c.redirect(withFlash(`/console/webhooks${filter === 'all' ? '' : `?status=${filter}`}`, 'replayed'), 303);
