@@ -231,7 +231,8 @@ export function seedRows() {
       enrollment_id: d.enrollmentId,
       status: g.status,
       items: [{ productId: g.product.id, title: g.product.title, option: g.option, sku: g.product.sku, valueMinor: g.product.value_minor }],
-      address: g.address,
+      // Sealed under the local SECRETS_KEY, as the worker writes it (worker/db/gifting.ts sealAddress).
+      address: seal(JSON.stringify(g.address)),
       value_minor: g.product.value_minor,
       created_at: at,
       updated_at: shipped.shipped_at ?? at,

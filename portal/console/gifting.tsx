@@ -1,7 +1,7 @@
 // A campaign's Gifting tab: the products creators pick from and the setting, then their requests to ship or
 // decline. Shipping addresses are shown to owners and managers only (the roles that ship).
 import type { FC } from 'hono/jsx';
-import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
+import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus, type OpenedGiftRequest } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
 import { GiftAddress, GiftItems } from '../gifts';
 import { TrackingUploadForm } from './gift-tracking';
@@ -51,7 +51,7 @@ export const GiftingPage: FC<{
   campaign: { id: string; name: string; status: string; hashtag: string };
   settings: GiftingSettings;
   products: GiftProductRow[];
-  requests: GiftRequestRow[];
+  requests: OpenedGiftRequest[];
   counts: Record<GiftStatus, number>;
   status: GiftStatus | null;
   shippedValue: { value: number; creators: number };
@@ -114,7 +114,7 @@ export const GiftingPage: FC<{
                 </td>
                 {canWrite ? (
                   <td data-label="Ship to" class="small">
-                    <GiftAddress g={g} />
+                    <GiftAddress shipTo={g.shipTo} />
                   </td>
                 ) : null}
                 <td data-label="Status">

@@ -1,7 +1,7 @@
 // The creator's gift (db/gifting.ts): pick the products the brand offers and where to ship them, follow the
 // parcel, say it arrived. Plain forms: it works without JavaScript, and on a phone the fields stack.
 import type { FC } from 'hono/jsx';
-import { GIFT_STATUS_LABELS, giftAskable, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
+import { GIFT_STATUS_LABELS, giftAskable, optionsOf, type CreatorGift, type OpenedGiftRequest, type ShippingAddress } from '../../worker/db/gifting';
 import type { CreatorEnrollment } from '../../worker/db/creator-portal';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { formatDate } from '../format';
@@ -29,15 +29,15 @@ const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; er
   </div>
 );
 
-const Parcel: FC<{ g: GiftRequestRow; currency: string }> = ({ g }) => (
+const Parcel: FC<{ g: OpenedGiftRequest }> = ({ g }) => (
   <div class="gift-parcel">
     <GiftItems g={g} class="gift-items" />
-    <GiftAddress g={g} />
+    <GiftAddress shipTo={g.shipTo} />
   </div>
 );
 
 // Where their request stands, with what they can do about it.
-const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boolean }> = ({ e, g, editable }) => (
+const RequestStatus: FC<{ e: CreatorEnrollment; g: OpenedGiftRequest; editable: boolean }> = ({ e, g, editable }) => (
   <section class="card gift-status" aria-labelledby="gift-status-h">
     <div class="gift-status-head">
       <h2 id="gift-status-h">Your request</h2>
@@ -67,7 +67,7 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
       </>
     ) : null}
     {g.status === 'withdrawn' ? <p>You withdrew this request{editable ? '; you can ask again below' : ''}.</p> : null}
-    {g.status === 'withdrawn' ? null : <Parcel g={g} currency={e.currency} />}
+    {g.status === 'withdrawn' ? null : <Parcel g={g} />}
     {g.status === 'shipped' ? (
       <form method="post" action={`/gift/${e.enrollment_id}/received`} class="form-actions">
         <button type="submit" class="button button-primary">

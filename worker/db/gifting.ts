@@ -2,11 +2,13 @@
 // Aspire's product seeding). The brand lists gift products on the campaign and opens gifting; an accepted, active
 // creator picks up to `gift_choices` of them and gives a shipping address; the brand ships (carrier and tracking)
 // or declines with a reason; the creator says when it arrived. A request keeps copies of the products and the
-// address it was made with, so what ships is what was asked for, whatever changes later.
+// address it was made with, so what ships is what was asked for, whatever changes later. The address is kept
+// sealed, and removed once it is no longer needed (Addresses at rest, below).
 import { z } from 'zod';
 import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { newId } from '../lib/ids';
+import { openSecret, sealSecret } from '../lib/secrets';
 import type { Env } from '../env';
 import type { Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
@@ -152,6 +154,40 @@ export const ADDRESS_FIELDS = ['name', 'line1', 'line2', 'city', 'region', 'post
 export const addressLines = (a: ShippingAddress) =>
   [a.name, a.line1, a.line2, [a.city, a.region, a.postalCode].filter(Boolean).join(', '), countryName(a.country), a.phone ? `Phone ${a.phone}` : ''].filter(Boolean);
 
+export const sameAddress = (a: ShippingAddress, b: ShippingAddress) => ADDRESS_FIELDS.every((f) => a[f] === b[f]);
+
+// ---------- Addresses at rest ----------
+
+// A request's address, and the one saved on the account, are stored as JSON sealed under SECRETS_KEY (AES-GCM, as
+// webhook and two-step secrets are), so a copy of the database (a dump, a backup) holds no one's home. A request's is
+// '' once removed: after it was declined or withdrawn, or ADDRESS_KEPT_DAYS after it arrived (jobs/gift-addresses.ts).
+// Rows written before migration 0066 hold the JSON itself until that job seals them, so both are read. Every reader
+// (the console, the creator's page, the admin API, the packing list, webhook deliveries, the data download) opens it
+// here, with openAddress.
+export type ShipTo = ShippingAddress | 'removed' | 'unreadable';
+// How long a request's address is kept after its gift shipped or arrived (its last move): carriers take claims for
+// a lost or damaged parcel for up to 60 days (UPS, FedEx, USPS), so until then the brand may claim or send it again.
+export const ADDRESS_KEPT_DAYS = 90;
+export const ADDRESS_REMOVED = '';
+export const sealAddress = (secretsKey: string, a: ShippingAddress): Promise<string> => sealSecret(secretsKey, JSON.stringify(a));
+
+export async function openAddress(secretsKey: string, stored: string): Promise<ShipTo> {
+  if (stored === ADDRESS_REMOVED) return 'removed';
+  try {
+    // Sealed text is base64url with a dot: never `{`.
+    return JSON.parse(stored.startsWith('{') ? stored : await openSecret(secretsKey, stored)) as ShippingAddress;
+  } catch {
+    // Sealed under another SECRETS_KEY: nothing opens it.
+    return 'unreadable';
+  }
+}
+
+// The account's saved address, or null (none, or unreadable: the form then starts empty).
+export async function openSavedAddress(secretsKey: string, stored: string | null): Promise<ShippingAddress | null> {
+  const a = stored === null ? 'removed' : await openAddress(secretsKey, stored);
+  return typeof a === 'string' ? null : a;
+}
+
 // ---------- Requests ----------
 
 export type GiftItem = { productId: string; title: string; option: string | null; sku: string | null; valueMinor: number };
@@ -163,7 +199,8 @@ export type GiftRequestRow = {
   enrollment_id: string;
   status: GiftStatus;
   items: string;
-  address: string;
+  /** As stored: open it with openGiftRequest (openAddress). */
+  stored_address: string;
   value_minor: number;
   carrier: string | null;
   tracking_number: string | null;
@@ -178,11 +215,15 @@ export type GiftRequestRow = {
   display_name: string;
   enrollment_status: string;
 };
-const REQUEST_COLUMNS = `g.id, g.campaign_id, g.enrollment_id, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url,
+const REQUEST_COLUMNS = `g.id, g.campaign_id, g.enrollment_id, g.status, g.items, g.address AS stored_address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url,
   g.decline_reason, g.created_at, g.updated_at, g.shipped_at, g.received_at, e.creator_id, r.handle, r.display_name, e.status AS enrollment_status`;
 const REQUEST_FROM = 'FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id';
 export const itemsOf = (g: Pick<GiftRequestRow, 'items'>) => JSON.parse(g.items) as GiftItem[];
-export const addressOf = (g: Pick<GiftRequestRow, 'address'>) => JSON.parse(g.address) as ShippingAddress;
+
+/** A request with its address opened, for what shows it. */
+export type OpenedGiftRequest = GiftRequestRow & { shipTo: ShipTo };
+export const openGiftRequest = async (secretsKey: string, g: GiftRequestRow): Promise<OpenedGiftRequest> => ({ ...g, shipTo: await openAddress(secretsKey, g.stored_address) });
+export const openGiftRequests = (secretsKey: string, rows: GiftRequestRow[]): Promise<OpenedGiftRequest[]> => Promise.all(rows.map((g) => openGiftRequest(secretsKey, g)));
 
 export async function loadGiftRequest(db: D1Database, brandId: string, requestId: string): Promise<GiftRequestRow | null> {
   return db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id = ? AND g.brand_id = ?`).bind(requestId, brandId).first<GiftRequestRow>();
@@ -211,8 +252,8 @@ export async function giftCounts(db: D1Database, brandId: string, campaignId: st
 
 // What the creator's gift form needs: the campaign's setting and products, their request (the live one, else the
 // latest), and the address saved on their account.
-export type CreatorGift = { settings: GiftingSettings; products: GiftProductRow[]; request: GiftRequestRow | null; savedAddress: ShippingAddress | null };
-export async function creatorGift(db: D1Database, e: { enrollment_id: string; campaign_id: string; brand_id: string }, creatorId: string): Promise<CreatorGift> {
+export type CreatorGift = { settings: GiftingSettings; products: GiftProductRow[]; request: OpenedGiftRequest | null; savedAddress: ShippingAddress | null };
+export async function creatorGift(db: D1Database, secretsKey: string, e: { enrollment_id: string; campaign_id: string; brand_id: string }, creatorId: string): Promise<CreatorGift> {
   const [settings, products, request, saved] = await db.batch([
     db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ? AND brand_id = ?').bind(e.campaign_id, e.brand_id),
     db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.campaign_id = ? AND p.brand_id = ? AND p.archived_at IS NULL ORDER BY p.created_at, p.id`).bind(e.campaign_id, e.brand_id),
@@ -221,11 +262,12 @@ export async function creatorGift(db: D1Database, e: { enrollment_id: string; ca
   ]);
   const s = settings?.results[0] as { gifting_open: number; gift_choices: number } | undefined;
   const raw = (saved?.results[0] as { shipping_address: string | null } | undefined)?.shipping_address ?? null;
+  const row = (request?.results[0] as GiftRequestRow | undefined) ?? null;
   return {
     settings: { open: s?.gifting_open === 1, choices: s?.gift_choices ?? 1 },
     products: (products?.results ?? []) as GiftProductRow[],
-    request: (request?.results[0] as GiftRequestRow | undefined) ?? null,
-    savedAddress: raw ? (JSON.parse(raw) as ShippingAddress) : null,
+    request: row && (await openGiftRequest(secretsKey, row)),
+    savedAddress: await openSavedAddress(secretsKey, raw),
   };
 }
 
@@ -274,12 +316,13 @@ export type AskOutcome = 'requested' | 'changed' | 'shipped_already' | 'closed';
 
 // Asks for a gift, or changes the open ask. The unique index on a live request per enrollment decides between
 // two forms sent at once: one inserts, the other finds it and changes it while it is still only asked for.
-// `save`: the address goes on the account too, to fill in the next form.
-export async function askForGift(db: D1Database, p: { enrollmentId: string; creatorId: string; brandId: string; items: GiftItem[]; address: ShippingAddress; save: boolean }, now: number): Promise<AskOutcome> {
+// `save`: the address goes on the account too, to fill in the next form (the caller leaves it false when the
+// account holds this address already: each sealing differs, so SQL cannot tell).
+export async function askForGift(db: D1Database, secretsKey: string, p: { enrollmentId: string; creatorId: string; brandId: string; items: GiftItem[]; address: ShippingAddress; save: boolean }, now: number): Promise<AskOutcome> {
   const items = JSON.stringify(p.items);
-  const address = JSON.stringify(p.address);
+  const address = await sealAddress(secretsKey, p.address);
   const value = p.items.reduce((sum, i) => sum + i.valueMinor, 0);
-  const saveAddress = db.prepare('UPDATE creators SET shipping_address = ? WHERE id = ? AND ? AND shipping_address IS NOT ?').bind(address, p.creatorId, p.save ? 1 : 0, address);
+  const saveAddress = db.prepare('UPDATE creators SET shipping_address = ? WHERE id = ? AND ?').bind(address, p.creatorId, p.save ? 1 : 0);
   const [inserted] = await db.batch([
     db
       .prepare(
@@ -637,15 +680,17 @@ export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name
 
 // The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
 // keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
-export function packingCsvStream(db: D1Database, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
+export function packingCsvStream(db: D1Database, secretsKey: string, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
   let before: { at: number; id: string } | undefined;
   return csvStream(PACKING_CSV_HEADER, async () => {
-    const rows = await listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit: 200 });
+    const rows = await openGiftRequests(secretsKey, await listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit: 200 }));
     const last = rows.at(-1);
     before = last ? { at: last.created_at, id: last.id } : before;
     const text = rows
       .flatMap((g) => {
-        const a = addressOf(g);
+        // A waiting request's address is removed only by an erasure, which declines it: blank, as is one unreadable.
+        const a = typeof g.shipTo === 'string' ? null : g.shipTo;
+        const cells = a ? [a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone] : Array<string>(8).fill('');
         return itemsOf(g).map((i) =>
           csvLine([
             csvText(g.id),
@@ -658,7 +703,7 @@ export function packingCsvStream(db: D1Database, brandId: string, campaignId: st
             csvNumber(1),
             // The phone too keeps its apostrophe before a `+`: `+1-503-555-0100` is no injection, but a spreadsheet
             // opening it bare computes it (-1157), so unquoted it could reach a label wrong.
-            ...[a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone].map(csvText),
+            ...cells.map(csvText),
             csvNumber(formatAmount(i.valueMinor, currency)),
             csvText(currency),
             // The request's version: sent back as the ship call's updatedAt, it refuses a request changed since.

@@ -4,6 +4,7 @@
 // and in the workers test pool every JSON answer is parsed against the schema of its operation.
 import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
+import { ADDRESS_KEPT_DAYS } from '../db/gifting';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
@@ -195,7 +196,11 @@ export const GiftRequest = z
         country: example(z.string(), 'US').meta({ description: 'ISO 3166-1 alpha-2.' }),
         phone: example(z.string(), '+1 503 555 0100'),
       })
-      .meta({ description: 'Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse).' }),
+      .nullable()
+      .meta({
+        description:
+          `Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse). Kept sealed at rest, and removed (null) once no longer needed: when the request is declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. Null also if it cannot be read (SECRETS_KEY changed).`,
+      }),
     shipment: z
       .object({ carrier: example(z.string(), 'UPS'), trackingNumber: example(z.string(), '1Z999AA10123456784'), trackingUrl: example(z.string(), 'https://www.ups.com/track?tracknum=1Z999AA10123456784').nullable(), shippedAt: time })
       .nullable()

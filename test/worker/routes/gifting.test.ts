@@ -3,6 +3,9 @@
 // results count what shipped. One creator's story through the portal, the console and the admin API.
 import { env } from 'cloudflare:test';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { openSavedAddress } from '../../../worker/db/gifting';
+import { tidyGiftAddresses } from '../../../worker/jobs/gift-addresses';
+import { newId } from '../../../worker/lib/ids';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, get, post, signIn } from '../console-fixtures';
 import { createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
@@ -70,8 +73,10 @@ describe('product seeding', () => {
     const both = await Promise.all([post(w.gift, { product: w.balm.id, ...ADDRESS }, { cookie: w.cookie }), post(w.gift, { product: w.serum.id, [`option-${w.serum.id}`]: '50 ml', ...ADDRESS }, { cookie: w.cookie })]);
     expect(both.map((r) => r.status)).toEqual([303, 303]);
     expect(await requestsOf(w.enrollment.id)).toBe(1);
-    const saved = await env.DB.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(w.creator.id).first<{ shipping_address: string }>();
-    expect(JSON.parse(saved!.shipping_address)).toMatchObject({ city: 'Portland', country: 'US' });
+    // Stored sealed, on the request and on the account: no street, city or postcode in the database.
+    const stored = await env.DB.prepare('SELECT g.address, c.shipping_address FROM gift_requests g JOIN creators c ON c.id = ? WHERE g.enrollment_id = ?').bind(w.creator.id, w.enrollment.id).first<{ address: string; shipping_address: string }>();
+    for (const column of Object.values(stored!)) expect(column).not.toMatch(/Harbor|Portland|97201|555/);
+    expect(await openSavedAddress(env.SECRETS_KEY, stored!.shipping_address)).toMatchObject({ city: 'Portland', country: 'US' });
     // The form comes back filled in with the saved address and the pick.
     expect(await (await get(w.gift, w.cookie)).text()).toContain('value="12 Harbor Street"');
 
@@ -142,6 +147,7 @@ describe('product seeding', () => {
     // The creator follows it and says it arrived; the network counts it.
     const page = await (await get(w.gift, w.cookie)).text();
     expect(page).toContain('href="https://www.ups.com/track?tracknum=1Z999AA1"');
+    expect(page).toContain('<span>12 Harbor Street</span>');
     expect((await post(`${w.gift}/received`, {}, { cookie: w.cookie })).headers.get('location')).toBe(`${w.gift}?done=received`);
     expect(await env.DB.prepare('SELECT status FROM gift_requests WHERE id = ?').bind(req.id).first('status')).toBe('received');
     expect(await (await get(`/console/campaigns/${w.campaign.id}/network`, w.manager)).text()).toContain('Product seeded');
@@ -221,5 +227,58 @@ describe('product seeding', () => {
     // Priced products fix the currency (this brand has no plan, code or enrollment).
     const currency = await brand.api('PATCH', '/api/admin/brand', { currency: 'JPY' });
     expect([currency.status, (await json<ErrorBody>(currency)).error.code]).toEqual([409, 'brand_in_use']);
+  });
+  it('keeps addresses sealed, seals the ones written before, and removes each once no longer needed, where it showed saying so', async () => {
+    const w = await shared();
+    const o = await createMoneyBrand({ paymentModel: 'product' });
+    const now = Date.now();
+    const DAY = 86_400_000;
+    // Written before addresses were sealed: a request, its gift.requested event and the account's saved address.
+    const plain = JSON.stringify({ name: 'Old Row', line1: '9 Elm Road', line2: '', city: 'Leeds', region: '', postalCode: 'LS1 4AP', country: 'GB', phone: '' });
+    const old = newId('gr');
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', ?, ?, 0, ?, ?)").bind(old, o.brand.brandId, o.campaign.id, o.enrollment.id, JSON.stringify([{ productId: 'gp_old', title: 'Kit', option: null, sku: null, valueMinor: 0 }]), plain, now, now),
+      env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', json_object('giftRequest', json_object('id', ?, 'address', json(?))), ?)").bind(`evt_${old}_requested_${now}`, o.brand.brandId, old, plain, now),
+      env.DB.prepare('UPDATE creators SET shipping_address = ? WHERE id = ?').bind(plain, o.creator.id),
+    ]);
+    const apiAddress = async () => (await json<Data<Request[]>>(await o.brand.api('GET', `/api/admin/gift-requests?campaignId=${o.campaign.id}`))).data[0]!.address;
+    const heldInTheOpen = async () =>
+      JSON.stringify(
+        await env.DB.batch([
+          env.DB.prepare('SELECT address FROM gift_requests WHERE id = ?').bind(old),
+          env.DB.prepare("SELECT payload FROM webhook_events WHERE id LIKE 'evt_' || ? || '%'").bind(old),
+          env.DB.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(o.creator.id),
+        ]),
+      ).match(/9 Elm Road/g)?.length ?? 0;
+    expect(await heldInTheOpen()).toBe(3);
+    expect(await apiAddress()).toMatchObject({ line1: '9 Elm Road' });
+    // The cron seals them, once (w's gift arrived today: its address stays); every reader still shows them.
+    expect((await tidyGiftAddresses(env.DB, env.SECRETS_KEY, now)).sealed).toBeGreaterThanOrEqual(3);
+    expect(await heldInTheOpen()).toBe(0);
+    expect((await tidyGiftAddresses(env.DB, env.SECRETS_KEY, now)).sealed).toBe(0);
+    expect(await apiAddress()).toMatchObject({ line1: '9 Elm Road' });
+    expect(await (await o.brand.api('GET', `/api/admin/campaigns/${o.campaign.id}/packing-list.csv`)).text()).toContain('"9 Elm Road"');
+
+    // Declined: nothing ships to it, so the next run removes it, and the event's copy.
+    expect((await o.brand.api('POST', `/api/admin/gift-requests/${old}/decline`, { reason: 'Out of stock.' })).status).toBe(200);
+    expect((await tidyGiftAddresses(env.DB, env.SECRETS_KEY, now)).removed).toBeGreaterThanOrEqual(1);
+    expect(await env.DB.prepare('SELECT address FROM gift_requests WHERE id = ?').bind(old).first('address')).toBe('');
+    expect(await env.DB.prepare("SELECT json_type(payload, '$.giftRequest.address') AS t FROM webhook_events WHERE id = ?").bind(`evt_${old}_requested_${now}`).first('t')).toBe('null');
+    expect(await apiAddress()).toBeNull();
+
+    // Arrived: kept for the claims window, removed after it; the console, the creator's page and their download say so.
+    const tab = `/console/campaigns/${w.campaign.id}/gifting`;
+    expect(await (await get(tab, w.manager)).text()).toContain('12 Harbor Street');
+    await tidyGiftAddresses(env.DB, env.SECRETS_KEY, now + 89 * DAY);
+    expect(await (await get(tab, w.manager)).text()).toContain('12 Harbor Street');
+    await tidyGiftAddresses(env.DB, env.SECRETS_KEY, now + 91 * DAY);
+    const removed = await (await get(tab, w.manager)).text();
+    expect(removed).not.toContain('12 Harbor Street');
+    expect(removed).toContain('Address removed');
+    expect(await (await get(w.gift, w.cookie)).text()).toContain('Address removed');
+    const download = await json<{ giftRequests: { shippingAddress: unknown }[]; profile: { shippingAddress: { line1: string } } }>(await get('/account/data.json', w.cookie));
+    expect(download.giftRequests.map((g) => g.shippingAddress)).toEqual([null]);
+    // The address the creator saved on their account is theirs: it stays.
+    expect(download.profile.shippingAddress.line1).toBe('12 Harbor Street');
   });
 });

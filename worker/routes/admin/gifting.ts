@@ -4,7 +4,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import {
-  addressOf,
   createGiftProduct,
   declineBody,
   declineGift,
@@ -16,6 +15,8 @@ import {
   itemsOf,
   listGiftProducts,
   listGiftRequests,
+  openGiftRequest,
+  openGiftRequests,
   optionsOf,
   packingCsvStream,
   queueGiftMails,
@@ -26,6 +27,7 @@ import {
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
+  type OpenedGiftRequest,
   type ShipOutcome,
 } from '../../db/gifting';
 import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
@@ -41,7 +43,7 @@ export function giftProductView(p: GiftProductRow) {
   return { id: p.id, campaignId: p.campaign_id, title: p.title, options: optionsOf(p), sku: p.sku, valueMinor: p.value_minor, archivedAt: iso(p.archived_at), createdAt: iso(p.created_at) };
 }
 
-export function giftRequestView(g: GiftRequestRow, currency: string) {
+export function giftRequestView(g: OpenedGiftRequest, currency: string) {
   return {
     id: g.id,
     campaignId: g.campaign_id,
@@ -51,7 +53,8 @@ export function giftRequestView(g: GiftRequestRow, currency: string) {
     items: itemsOf(g),
     valueMinor: g.value_minor,
     currency,
-    address: addressOf(g),
+    // Null once removed (declined, withdrawn, or long arrived: jobs/gift-addresses.ts), or when it cannot be read.
+    address: typeof g.shipTo === 'string' ? null : g.shipTo,
     shipment: g.shipped_at !== null && g.carrier && g.tracking_number ? { carrier: g.carrier, trackingNumber: g.tracking_number, trackingUrl: g.tracking_url, shippedAt: iso(g.shipped_at) } : null,
     declineReason: g.decline_reason,
     receivedAt: iso(g.received_at),
@@ -208,7 +211,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const campaign = await campaignOf(c);
-      return csvAttachment(packingCsvStream(c.env.DB, c.var.admin.brandId, campaign.id, campaign.currency), `chorus-packing-${campaign.brand_slug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
+      return csvAttachment(packingCsvStream(c.env.DB, c.env.SECRETS_KEY, c.var.admin.brandId, campaign.id, campaign.currency), `chorus-packing-${campaign.brand_slug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
     },
   );
 
@@ -245,7 +248,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const rows = await listGiftRequests(c.env.DB, c.var.admin.brandId, { campaignId: q.campaignId, status: q.status, before: q.cursor, limit: q.limit + 1 });
       const page = pageOf(rows, q.limit, (g) => ({ at: g.created_at, id: g.id }));
       const currency = await currencyOf(c);
-      return c.json({ data: page.rows.map((g) => giftRequestView(g, currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      return c.json({ data: (await openGiftRequests(c.env.SECRETS_KEY, page.rows)).map((g) => giftRequestView(g, currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
@@ -272,7 +275,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
         throw notOpen(result.request);
       }
       await queueGiftMails(c, [result], origin);
-      return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
+      return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   )
   .post(
@@ -293,6 +296,6 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw notOpen(result.request);
       await queueGiftMails(c, [result], origin);
-      return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
+      return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   );

@@ -19,6 +19,7 @@ import {
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
+  openGiftRequests,
   packingCsvStream,
   queueGiftMails,
   saveGiftingSettings,
@@ -65,7 +66,7 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
   const [settings, products, requests, counts, gifted, toReview] = await Promise.all([
     db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number }>(),
     listGiftProducts(db, user.brandId, campaign.id),
-    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, limit: SHOWN }),
+    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, limit: SHOWN }).then((rows) => openGiftRequests(c.env.SECRETS_KEY, rows)),
     giftCounts(db, user.brandId, campaign.id),
     giftedByEnrollment(db, user.brandId, campaign.id),
     awaitingReview(db, user.brandId),
@@ -102,7 +103,7 @@ giftingRoutes.get('/campaigns/:id/gifting', async (c) => renderGifting(c, await 
 giftingRoutes.get('/campaigns/:id/gifting/packing-list.csv', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const { user } = c.var;
-  return csvAttachment(packingCsvStream(c.env.DB, user.brandId, campaign.id, user.currency), `chorus-packing-${user.brandSlug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
+  return csvAttachment(packingCsvStream(c.env.DB, c.env.SECRETS_KEY, user.brandId, campaign.id, user.currency), `chorus-packing-${user.brandSlug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
 });
 
 giftingRoutes.post('/campaigns/:id/gifting/settings', async (c) => {
