@@ -6,7 +6,7 @@ import { countOf, formatDate, formatMoney } from '../format';
 import { GiftAddress, GiftItems } from '../gifts';
 import { TrackingUploadForm } from './gift-tracking';
 import { Badge, invalidIn, type FormError } from '../layout';
-import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, Pager, WriteButton, type Flash, type Viewer } from './layout';
 
 export type ProductFormValues = { title: string; options: string; sku: string; value: string };
 /** A request's ship, decline or tracking form that was refused: drawn open, with what was typed. */
@@ -15,12 +15,12 @@ export type OpenedForm = { requestId: string; form: 'ship' | 'decline' | 'tracki
 // A shipped gift's tracking, corrected (a typo, a parcel sent again under a new number): filled in with what is on
 // record, or with what was typed when it was refused. A link Chorus built from the carrier and number is left out,
 // so a corrected number gets its own; one the brand gave stays until they change it.
-const TrackingForm: FC<{ g: GiftRequestRow; base: string; errors?: FormError[]; typed?: Record<string, string> }> = ({ g, base, errors, typed }) => {
+const TrackingForm: FC<{ g: GiftRequestRow; base: string; back: string; errors?: FormError[]; typed?: Record<string, string> }> = ({ g, base, back, errors, typed }) => {
   const given = g.tracking_url !== null && g.tracking_url !== trackingUrlFor(g.carrier ?? '', g.tracking_number ?? '') ? g.tracking_url : '';
   return (
     <details open={typed !== undefined}>
       <summary>Correct tracking</summary>
-      <form method="post" action={`${base}/requests/${g.id}/tracking`} class="stack compact-form">
+      <form method="post" action={`${base}/requests/${g.id}/tracking${back}`} class="stack compact-form">
         <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
         <div class="field">
           <label for={`carrier-${g.id}`}>Carrier</label>
@@ -54,13 +54,16 @@ export const GiftingPage: FC<{
   requests: OpenedGiftRequest[];
   counts: Record<GiftStatus, number>;
   status: GiftStatus | null;
+  /** The list's query (`?status=…&cursor=…`, or ''): a row's forms post with it, and come back to this page. */
+  listQuery: string;
+  pages: { newest: string | null; older: string | null };
   shippedValue: { value: number; creators: number };
   values: ProductFormValues;
   errors?: FormError[];
   opened?: OpenedForm;
   flash: Flash;
   toReview: number;
-}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, shippedValue, values, errors, opened, flash, toReview }) => {
+}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, listQuery, pages, shippedValue, values, errors, opened, flash, toReview }) => {
   const base = `/console/campaigns/${campaign.id}/gifting`;
   const offered = products.filter((p) => p.archived_at === null);
   const typedIn = (requestId: string, form: OpenedForm['form'], name: string) => (opened?.requestId === requestId && opened.form === form ? opened.values[name] : undefined);
@@ -96,7 +99,7 @@ export const GiftingPage: FC<{
         </nav>
         {requests.length === 0 ? (
           <div class="card empty-state">
-            <p>{status ? `No ${GIFT_STATUS_LABELS[status].toLowerCase()} requests.` : settings.open ? 'No requests yet. Creators active in the campaign see “Choose your gift” on their portal.' : 'No requests yet. Add products and open gifting below, and creators active in the campaign can ask.'}</p>
+            <p>{pages.newest ? 'Nothing older.' : status ? `No ${GIFT_STATUS_LABELS[status].toLowerCase()} requests.` : settings.open ? 'No requests yet. Creators active in the campaign see “Choose your gift” on their portal.' : 'No requests yet. Add products and open gifting below, and creators active in the campaign can ask.'}</p>
           </div>
         ) : (
           <DataTable columns={['Creator', 'Gift', ...(canWrite ? ['Ship to'] : []), 'Status']} action={canWrite ? 'Actions' : null}>
@@ -141,7 +144,7 @@ export const GiftingPage: FC<{
                       <>
                         <details open={opened?.requestId === g.id && opened.form === 'ship'}>
                           <summary>Mark shipped</summary>
-                          <form method="post" action={`${base}/requests/${g.id}/ship`} class="stack compact-form">
+                          <form method="post" action={`${base}/requests/${g.id}/ship${listQuery}`} class="stack compact-form">
                             <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
                             <div class="field">
                               <label for={`carrier-${g.id}`}>Carrier</label>
@@ -165,7 +168,7 @@ export const GiftingPage: FC<{
                         </details>
                         <details open={opened?.requestId === g.id && opened.form === 'decline'}>
                           <summary>Decline</summary>
-                          <form method="post" action={`${base}/requests/${g.id}/decline`} class="stack compact-form">
+                          <form method="post" action={`${base}/requests/${g.id}/decline${listQuery}`} class="stack compact-form">
                             <div class="field">
                               <label for={`reason-${g.id}`}>Why (the creator reads this)</label>
                               <textarea id={`reason-${g.id}`} name="reason" rows={3} required maxlength={500} aria-invalid={invalidIn(errors, `reason-${g.id}`)}>
@@ -179,7 +182,7 @@ export const GiftingPage: FC<{
                         </details>
                       </>
                     ) : g.status === 'shipped' ? (
-                      <TrackingForm g={g} base={base} errors={errors} typed={opened?.requestId === g.id && opened.form === 'tracking' ? opened.values : undefined} />
+                      <TrackingForm g={g} base={base} back={listQuery} errors={errors} typed={opened?.requestId === g.id && opened.form === 'tracking' ? opened.values : undefined} />
                     ) : null}
                   </td>
                 ) : null}
@@ -187,6 +190,7 @@ export const GiftingPage: FC<{
             ))}
           </DataTable>
         )}
+        <Pager newest={pages.newest} older={pages.older} olderLabel="Older requests" />
         <datalist id="carriers">
           {KNOWN_CARRIERS.map((c) => (
             <option value={c} />

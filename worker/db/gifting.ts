@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { afterParams, afterSql } from '../lib/cursor';
 import { newId } from '../lib/ids';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { Env } from '../env';
@@ -229,13 +230,14 @@ export async function loadGiftRequest(db: D1Database, brandId: string, requestId
   return db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id = ? AND g.brand_id = ?`).bind(requestId, brandId).first<GiftRequestRow>();
 }
 
-/** A brand's requests, newest first, by campaign and status; `limit` rows after `before` (created_at, id). */
+/** A brand's requests, newest first, by campaign and status; `limit` rows after `before` (created_at, id): with a
+ * campaign, one range of gift_requests_campaign (a status) or gift_requests_campaign_at (all), read in its order. */
 export async function listGiftRequests(db: D1Database, brandId: string, f: { campaignId?: string; status?: GiftStatus; before?: { at: number; id: string }; limit: number }): Promise<GiftRequestRow[]> {
   const where = ['g.brand_id = ?'];
   const binds: unknown[] = [brandId];
   if (f.campaignId) where.push('g.campaign_id = ?'), binds.push(f.campaignId);
   if (f.status) where.push('g.status = ?'), binds.push(f.status);
-  if (f.before) where.push('(g.created_at < ? OR (g.created_at = ? AND g.id < ?))'), binds.push(f.before.at, f.before.at, f.before.id);
+  if (f.before) where.push(afterSql('g.created_at', 'g.id')), binds.push(...afterParams(f.before));
   const { results } = await db
     .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE ${where.join(' AND ')} ORDER BY g.created_at DESC, g.id DESC LIMIT ?`)
     .bind(...binds, f.limit)

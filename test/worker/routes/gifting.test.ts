@@ -281,4 +281,36 @@ describe('product seeding', () => {
     // The address the creator saved on their account is theirs: it stays.
     expect(download.profile.shippingAddress.line1).toBe('12 Harbor Street');
   });
+  it('pages through every request of a status, and of all, newest first, each row\'s form coming back to its page', async () => {
+    const o = await createMoneyBrand({ paymentModel: 'product' });
+    const manager = await signIn((await adminUser(o.brand.brandId, 'manager')).email);
+    const base = Date.now() - 86_400_000;
+    const address = JSON.stringify({ name: 'P', line1: '1 Road', line2: '', city: 'Town', region: '', postalCode: '1', country: 'US', phone: '' });
+    const insert = env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '[]', ?, 0, ?, ?)");
+    // 300 declined, three to a millisecond (the page's key breaks ties by id), and the one still asked for, oldest.
+    const declined = Array.from({ length: 300 }, (_, i) => insert.bind(newId('gr'), o.brand.brandId, o.campaign.id, o.enrollment.id, 'declined', address, base + 1 + Math.floor(i / 3), base));
+    const waiting = newId('gr');
+    await env.DB.batch([...declined, insert.bind(waiting, o.brand.brandId, o.campaign.id, o.enrollment.id, 'requested', address, base, base)]);
+    const tab = `/console/campaigns/${o.campaign.id}/gifting`;
+    const walk = async (first: string) => {
+      const ids: string[] = [];
+      let pages = 0;
+      let last = '';
+      for (let path: string | null = first; path; pages++) {
+        last = await (await get(path, manager)).text();
+        ids.push(...[...last.matchAll(/<tr id="(gr_[^"]+)"/g)].map((m) => m[1]!));
+        path = /<a href="([^"]+)" rel="next">/.exec(last)?.[1]?.replaceAll('&amp;', '&') ?? null;
+      }
+      return { ids, pages, last };
+    };
+    const byStatus = await walk(`${tab}?status=declined`);
+    expect([byStatus.pages, byStatus.ids.length, new Set(byStatus.ids).size]).toEqual([6, 300, 300]);
+    const all = await walk(tab);
+    expect([all.pages, new Set(all.ids).size, all.ids.at(-1)]).toEqual([7, 301, waiting]);
+    // The last page's decline form posts with its place in the list, and the answer comes back to it.
+    const action = new RegExp(`action="(${tab}/requests/${waiting}/decline\\?cursor=[^"]+)"`).exec(all.last)?.[1];
+    expect(action).toBeDefined();
+    const declinedNow = await post(action!, { reason: 'Out of stock.' }, { cookie: manager });
+    expect(declinedNow.headers.get('location')).toMatch(new RegExp(`^${tab}\\?cursor=[^&]+&flash=declined$`));
+  });
 });

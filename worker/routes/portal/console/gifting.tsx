@@ -33,6 +33,7 @@ import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingRe
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
+import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
 import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
@@ -55,22 +56,41 @@ const FLASHES: Record<string, Flash> = {
 
 const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/gifting`;
 const EMPTY_PRODUCT: ProductFormValues = { title: '', options: '', sku: '', value: '' };
-const SHOWN = 200;
+// Requests a page: each row carries its ship and decline forms.
+const PAGE = 50;
+
+// The list the page shows: a status (or all) and a keyset page of it (lib/cursor.ts). Anything else in the query, or
+// a cursor edited by hand, is the first page of all, as a link would give it.
+function listOf(c: ConsoleContext): { status: GiftStatus | null; after: Position | undefined; query: string } {
+  const raw = c.req.query('status') ?? '';
+  const status = (GIFT_STATUSES as readonly string[]).includes(raw) ? (raw as GiftStatus) : null;
+  const cursor = c.req.query('cursor') ?? '';
+  const after = decodeCursor(cursor) ?? undefined;
+  const q = new URLSearchParams();
+  if (status) q.set('status', status);
+  if (after) q.set('cursor', cursor);
+  return { status, after, query: q.size > 0 ? `?${q}` : '' };
+}
+// Where a form sent from the page comes back to: the same list and page.
+const backTo = (c: ConsoleContext, campaignId: string) => pagePath(campaignId) + listOf(c).query;
 const TOO_MANY = `A campaign offers at most ${GIFT_PRODUCTS_MAX} products at once: archive one you no longer send.`;
 
 async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[]; opened?: OpenedForm } = {}, status: PageStatus = 200) {
   const { user } = c.var;
   const db = c.env.DB;
-  const raw = c.req.query('status') ?? '';
-  const filter = (GIFT_STATUSES as readonly string[]).includes(raw) ? (raw as GiftStatus) : null;
-  const [settings, products, requests, counts, gifted, toReview] = await Promise.all([
+  const list = listOf(c);
+  const filter = list.status;
+  const [settings, products, rows, counts, gifted, toReview] = await Promise.all([
     db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number }>(),
     listGiftProducts(db, user.brandId, campaign.id),
-    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, limit: SHOWN }).then((rows) => openGiftRequests(c.env.SECRETS_KEY, rows)),
+    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, before: list.after, limit: PAGE + 1 }),
     giftCounts(db, user.brandId, campaign.id),
     giftedByEnrollment(db, user.brandId, campaign.id),
     awaitingReview(db, user.brandId),
   ]);
+  const page = pageOf(rows, PAGE, (g) => ({ at: g.created_at, id: g.id }));
+  const first = pagePath(campaign.id) + (filter ? `?status=${filter}` : '');
+  const requests = await openGiftRequests(c.env.SECRETS_KEY, page.rows);
   return renderPage(
     c,
     <GiftingPage
@@ -82,6 +102,8 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
       requests={requests}
       counts={counts}
       status={filter}
+      listQuery={list.query}
+      pages={{ newest: list.after ? first : null, older: page.nextCursor ? `${first}${filter ? '&' : '?'}cursor=${page.nextCursor}` : null }}
       shippedValue={{ value: [...gifted.values()].reduce((a, b) => a + b, 0), creators: gifted.size }}
       values={extras.values ?? EMPTY_PRODUCT}
       errors={extras.errors}
@@ -190,7 +212,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
   await queueGiftMails(c, [result], origin);
-  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
+  return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
 // A shipped gift's tracking corrected, as the admin API's ship call corrects it (shipGift, the same rules): audited as
@@ -225,7 +247,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async 
           : `This request is ${r.status}, so its tracking cannot be changed.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'updated' ? 'tracking_corrected' : 'ship_unchanged'), 303);
+  return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'updated' ? 'tracking_corrected' : 'ship_unchanged'), 303);
 });
 
 // Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
@@ -292,5 +314,5 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
   await queueGiftMails(c, [result], origin);
-  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
+  return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
