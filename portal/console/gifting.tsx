@@ -108,7 +108,10 @@ export const GiftingPage: FC<{
                 <td data-label="Creator">
                   <strong>{g.display_name}</strong>
                   <div class="muted small">@{g.handle}</div>
-                  <div class="muted small">asked {formatDate(g.created_at, viewer.timezone)}</div>
+                  <div class="muted small">
+                    asked {formatDate(g.created_at, viewer.timezone)}
+                    {settings.round > 1 ? ` · round ${g.round}` : ''}
+                  </div>
                   {g.status === 'requested' && g.updated_at !== g.created_at ? <div class="small warn-text">changed {formatDate(g.updated_at, viewer.timezone)}</div> : null}
                 </td>
                 <td data-label="Gift">
@@ -285,6 +288,21 @@ export const GiftingPage: FC<{
               Save
             </WriteButton>
           </form>
+          <div class="gift-round stack">
+            <h3>Round {settings.round}</h3>
+            <p class="small">
+              Each creator gets one gift a round. For a new season's product, archive last round's products, add the new ones and start round {settings.round + 1}: creators whose gift arrived may then ask again. Requests waiting or on their way stay as they are, and a creator has one at a time.
+            </p>
+            {canWrite ? (
+              <form method="post" action={`${base}/round`}>
+                {/* The round it follows: sent twice, or after a teammate started it, it starts no second one. */}
+                <input type="hidden" name="from" value={String(settings.round)} />
+                <button type="submit" class="button">
+                  Start round {settings.round + 1}
+                </button>
+              </form>
+            ) : null}
+          </div>
         </section>
       </div>
     </ConsolePage>

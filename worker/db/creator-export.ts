@@ -341,7 +341,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     'giftRequests',
       keysetPages(
           db,
-          `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
+          `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.round, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
              g.created_at, g.updated_at, g.shipped_at, g.received_at
            FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN gift_requests g ON g.enrollment_id = e.id JOIN campaigns c ON c.id = g.campaign_id
            WHERE e.creator_id = ? AND (g.enrollment_id, g.updated_at, g.id) > (?, ?, ?) ORDER BY g.enrollment_id, g.updated_at, g.id LIMIT ${PAGE}`,
@@ -354,6 +354,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
             campaign: g.campaign,
             enrollmentId: g.enrollment_id,
             status: g.status,
+            round: g.round,
             items: parse(g.items),
             shippingAddress: exported(await openAddress(secretsKey, g.address as string)),
             value: money(g.value_minor, g.currency),

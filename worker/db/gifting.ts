@@ -112,11 +112,33 @@ export async function updateGiftProduct(db: D1Database, brandId: string, campaig
 
 // ---------- The campaign's setting ----------
 
+export const GIFT_ROUND_MAX = 1000;
 export const giftingSettingsBody = z.strictObject({
   open: z.boolean().optional().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),
   choices: z.int().min(1).max(GIFT_CHOICES_MAX).optional().meta({ description: `How many products one creator may pick (1 to ${GIFT_CHOICES_MAX}).` }),
+  round: z
+    .int()
+    .min(1)
+    .max(GIFT_ROUND_MAX)
+    .optional()
+    .meta({ description: "The seeding round: send the current one plus 1 to start the next (a new season's product), after which creators whose gift arrived may ask again. The current one again changes nothing; any other is a 409 `gift_round_conflict`." }),
 });
-export type GiftingSettings = { open: boolean; choices: number };
+export type GiftingSettings = { open: boolean; choices: number; round: number };
+
+// Rounds: a creator gets one gift per round of the campaign (the unique index gift_requests_live, per enrollment and
+// round), and has one open request at a time whatever its round (gift_requests_open). The request that stands in
+// the way of asking, as SQL over a request `g` and the campaign's round: one asked for or on its way, or one that
+// arrived in this round. A gift that arrived in an earlier round does not.
+export const blocksAsking = (g: string, round: string) => `(${g}.status IN ('requested', 'shipped') OR (${g}.status = 'received' AND ${g}.round = ${round}))`;
+
+// Starts the round after `from`, only while the campaign is in it: a form sent twice starts one round.
+export async function startGiftRound(db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number): Promise<boolean> {
+  const [moved] = await db.batch([
+    db.prepare('UPDATE campaigns SET gift_round = gift_round + 1 WHERE id = ? AND brand_id = ? AND gift_round = ?').bind(campaignId, brandId, from),
+    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gift_round_started', targetType: 'campaign', targetId: campaignId, details: { round: from + 1 } }, now),
+  ]);
+  return (moved?.meta.changes ?? 0) > 0;
+}
 
 export async function saveGiftingSettings(db: D1Database, brandId: string, campaignId: string, s: z.output<typeof giftingSettingsBody>, actor: Actor, now: number): Promise<void> {
   await db.batch([
@@ -211,13 +233,14 @@ export type GiftRequestRow = {
   updated_at: number;
   shipped_at: number | null;
   received_at: number | null;
+  round: number;
   creator_id: string;
   handle: string;
   display_name: string;
   enrollment_status: string;
 };
 const REQUEST_COLUMNS = `g.id, g.campaign_id, g.enrollment_id, g.status, g.items, g.address AS stored_address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url,
-  g.decline_reason, g.created_at, g.updated_at, g.shipped_at, g.received_at, e.creator_id, r.handle, r.display_name, e.status AS enrollment_status`;
+  g.decline_reason, g.created_at, g.updated_at, g.shipped_at, g.received_at, g.round, e.creator_id, r.handle, r.display_name, e.status AS enrollment_status`;
 const REQUEST_FROM = 'FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id';
 export const itemsOf = (g: Pick<GiftRequestRow, 'items'>) => JSON.parse(g.items) as GiftItem[];
 
@@ -252,21 +275,23 @@ export async function giftCounts(db: D1Database, brandId: string, campaignId: st
   return counts;
 }
 
-// What the creator's gift form needs: the campaign's setting and products, their request (the live one, else the
-// latest), and the address saved on their account.
+// What the creator's gift form needs: the campaign's setting and products, their request (the one that stands in the
+// way of asking, else the latest), and the address saved on their account.
 export type CreatorGift = { settings: GiftingSettings; products: GiftProductRow[]; request: OpenedGiftRequest | null; savedAddress: ShippingAddress | null };
 export async function creatorGift(db: D1Database, secretsKey: string, e: { enrollment_id: string; campaign_id: string; brand_id: string }, creatorId: string): Promise<CreatorGift> {
   const [settings, products, request, saved] = await db.batch([
-    db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ? AND brand_id = ?').bind(e.campaign_id, e.brand_id),
+    db.prepare('SELECT gifting_open, gift_choices, gift_round FROM campaigns WHERE id = ? AND brand_id = ?').bind(e.campaign_id, e.brand_id),
     db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.campaign_id = ? AND p.brand_id = ? AND p.archived_at IS NULL ORDER BY p.created_at, p.id`).bind(e.campaign_id, e.brand_id),
-    db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.enrollment_id = ? ORDER BY g.status IN ('requested', 'shipped', 'received') DESC, g.updated_at DESC LIMIT 1`).bind(e.enrollment_id),
+    db
+      .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} JOIN campaigns c ON c.id = g.campaign_id WHERE g.enrollment_id = ? ORDER BY ${blocksAsking('g', 'c.gift_round')} DESC, g.updated_at DESC LIMIT 1`)
+      .bind(e.enrollment_id),
     db.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(creatorId),
   ]);
-  const s = settings?.results[0] as { gifting_open: number; gift_choices: number } | undefined;
+  const s = settings?.results[0] as { gifting_open: number; gift_choices: number; gift_round: number } | undefined;
   const raw = (saved?.results[0] as { shipping_address: string | null } | undefined)?.shipping_address ?? null;
   const row = (request?.results[0] as GiftRequestRow | undefined) ?? null;
   return {
-    settings: { open: s?.gifting_open === 1, choices: s?.gift_choices ?? 1 },
+    settings: { open: s?.gifting_open === 1, choices: s?.gift_choices ?? 1, round: s?.gift_round ?? 1 },
     products: (products?.results ?? []) as GiftProductRow[],
     request: row && (await openGiftRequest(secretsKey, row)),
     savedAddress: await openSavedAddress(secretsKey, raw),
@@ -316,8 +341,9 @@ const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.g
 
 export type AskOutcome = 'requested' | 'changed' | 'shipped_already' | 'closed';
 
-// Asks for a gift, or changes the open ask. The unique index on a live request per enrollment decides between
-// two forms sent at once: one inserts, the other finds it and changes it while it is still only asked for.
+// Asks for a gift in the campaign's round, or changes the open ask (which then counts for this round: its products
+// are picked from this round's). The unique indexes (one open request, one gift a round) decide between two forms
+// sent at once: one inserts, the other finds it and changes it while it is still only asked for.
 // `save`: the address goes on the account too, to fill in the next form (the caller leaves it false when the
 // account holds this address already: each sealing differs, so SQL cannot tell).
 export async function askForGift(db: D1Database, secretsKey: string, p: { enrollmentId: string; creatorId: string; brandId: string; items: GiftItem[]; address: ShippingAddress; save: boolean }, now: number): Promise<AskOutcome> {
@@ -328,8 +354,8 @@ export async function askForGift(db: D1Database, secretsKey: string, p: { enroll
   const [inserted] = await db.batch([
     db
       .prepare(
-        `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at)
-         SELECT ?4, e.brand_id, e.campaign_id, e.id, 'requested', ?5, ?6, ?7, ?3, ?3 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK}
+        `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, round, created_at, updated_at)
+         SELECT ?4, e.brand_id, e.campaign_id, e.id, 'requested', ?5, ?6, ?7, c.gift_round, ?3, ?3 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK}
          ON CONFLICT DO NOTHING`,
       )
       .bind(p.enrollmentId, p.creatorId, now, newId('gr'), items, address, value),
@@ -343,7 +369,7 @@ export async function askForGift(db: D1Database, secretsKey: string, p: { enroll
   const [changed] = await db.batch([
     db
       .prepare(
-        `UPDATE gift_requests SET items = ?4, address = ?5, value_minor = ?6, updated_at = ?3
+        `UPDATE gift_requests SET items = ?4, address = ?5, value_minor = ?6, round = (SELECT gift_round FROM campaigns WHERE id = gift_requests.campaign_id), updated_at = ?3
          WHERE enrollment_id = ?1 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK})`,
       )
       .bind(p.enrollmentId, p.creatorId, now, items, address, value),
@@ -355,7 +381,7 @@ export async function askForGift(db: D1Database, secretsKey: string, p: { enroll
     await saveAddress.run();
     return 'changed';
   }
-  const live = await db.prepare("SELECT 1 FROM gift_requests WHERE enrollment_id = ? AND status IN ('shipped', 'received')").bind(p.enrollmentId).first();
+  const live = await db.prepare(`SELECT 1 FROM gift_requests g JOIN campaigns c ON c.id = g.campaign_id WHERE g.enrollment_id = ? AND g.status <> 'requested' AND ${blocksAsking('g', 'c.gift_round')}`).bind(p.enrollmentId).first();
   return live ? 'shipped_already' : 'closed';
 }
 

@@ -157,8 +157,9 @@ export const Gifting = z
   .object({
     open: z.boolean().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),
     choices: count(1).meta({ description: 'How many products one creator may pick.' }),
+    round: count(1).meta({ description: 'The seeding round: each creator gets one gift a round.' }),
   })
-  .meta({ id: 'Gifting', description: "A campaign's product seeding: whether creators may ask for a gift, and how many products each picks." });
+  .meta({ id: 'Gifting', description: "A campaign's product seeding: whether creators may ask for a gift, how many products each picks, and the round." });
 
 export const GiftProduct = z
   .object({
@@ -183,6 +184,7 @@ export const GiftRequest = z
     items: z.array(
       z.object({ productId: id('gp'), title: example(z.string(), 'Barrier Serum 30 ml'), option: example(z.string(), 'Fragrance-free').nullable(), sku: example(z.string(), 'LS-SERUM-30').nullable(), valueMinor: minor(3400) }),
     ).meta({ description: 'The products picked, as they were when asked for.' }),
+    round: count(1).meta({ description: "The campaign's seeding round it was asked for in (or last changed in): a creator gets one gift a round." }),
     valueMinor: minor(3400).meta({ description: 'What the picked products cost you, summed.' }),
     currency,
     address: z

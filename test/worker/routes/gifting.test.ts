@@ -313,4 +313,49 @@ describe('product seeding', () => {
     const declinedNow = await post(action!, { reason: 'Out of stock.' }, { cookie: manager });
     expect(declinedNow.headers.get('location')).toMatch(new RegExp(`^${tab}\\?cursor=[^&]+&flash=declined$`));
   });
+  it('runs a second round: once the brand starts it a creator whose gift arrived asks again, still one open request at a time', async () => {
+    const r = await signedInCreator({ paymentModel: 'product' });
+    const kit = (await json<Data<Product>>(await r.brand.api('POST', `/api/admin/campaigns/${r.campaign.id}/gift-products`, { title: 'Spring Kit', valueMinor: 2000 }))).data;
+    await r.brand.api('PATCH', `/api/admin/campaigns/${r.campaign.id}/gifting`, { open: true });
+    const manager = await signIn((await adminUser(r.brand.brandId, 'manager')).email);
+    const gift = `/gift/${r.enrollment.id}`;
+    const tab = `/console/campaigns/${r.campaign.id}/gifting`;
+    const ask = (fields: Record<string, string> = {}) => post(gift, { product: kit.id, ...ADDRESS, ...fields }, { cookie: r.cookie });
+    const rounds = async () => (await env.DB.prepare('SELECT round, status FROM gift_requests WHERE enrollment_id = ? ORDER BY created_at, id').bind(r.enrollment.id).all()).results;
+    // Round 1: asked, shipped, arrived; asking again is refused.
+    expect((await ask()).status).toBe(303);
+    const [first] = (await json<Data<Request[]>>(await r.brand.api('GET', `/api/admin/gift-requests?campaignId=${r.campaign.id}`))).data;
+    expect((await r.brand.api('POST', `/api/admin/gift-requests/${first!.id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA2' })).status).toBe(200);
+    expect((await post(`${gift}/received`, {}, { cookie: r.cookie })).status).toBe(303);
+    expect((await ask()).status).toBe(409);
+
+    // The console's form, sent twice, starts one round; the API's retry of it changes nothing, and a skip or a step
+    // back is refused, nothing written.
+    expect(await (await get(tab, manager)).text()).toContain('Start round 2');
+    for (const flash of ['round_started', 'round_unchanged']) expect((await post(`${tab}/round`, { from: '1' }, { cookie: manager })).headers.get('location')).toBe(`${tab}?flash=${flash}`);
+    const setting = `/api/admin/campaigns/${r.campaign.id}/gifting`;
+    expect((await json<Data<{ round: number }>>(await r.brand.api('PATCH', setting, { round: 2 }))).data).toEqual({ open: true, choices: 1, round: 2 });
+    for (const round of [4, 1]) {
+      const refused = await r.brand.api('PATCH', setting, { round, open: false });
+      expect([refused.status, (await json<ErrorBody>(refused)).error.code]).toEqual([409, 'gift_round_conflict']);
+    }
+    expect((await json<Data<{ open: boolean; round: number }>>(await r.brand.api('GET', setting))).data).toMatchObject({ open: true, round: 2 });
+
+    // The creator may ask again: two forms at once make one request, of round 2.
+    expect(await (await get('/', r.cookie)).text()).toContain('Choose your next gift');
+    const both = await Promise.all([ask(), ask({ city: 'Salem' })]);
+    expect(both.map((res) => res.status)).toEqual([303, 303]);
+    expect(await rounds()).toEqual([{ round: 1, status: 'received' }, { round: 2, status: 'requested' }]);
+    // The indexes, not a read, hold it: a second open request is refused by the database, whatever its round.
+    const second = env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, round, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', '[]', '', 0, 3, 1, 1)");
+    await expect(second.bind(newId('gr'), r.brand.brandId, r.campaign.id, r.enrollment.id).run()).rejects.toThrow(/UNIQUE/);
+
+    // Waiting when round 3 starts, it blocks a new ask; changed, it counts for round 3 (picked from its products).
+    expect((await r.brand.api('PATCH', setting, { round: 3 })).status).toBe(200);
+    expect((await ask({ city: 'Eugene' })).headers.get('location')).toBe(`${gift}?done=changed`);
+    expect(await rounds()).toEqual([{ round: 1, status: 'received' }, { round: 3, status: 'requested' }]);
+    const listed = (await json<Data<(Request & { round: number })[]>>(await r.brand.api('GET', `/api/admin/gift-requests?campaignId=${r.campaign.id}&status=requested`))).data;
+    expect(listed.map((g) => g.round)).toEqual([3]);
+    expect(await (await get(tab, manager)).text()).toContain('round 3');
+  });
 });

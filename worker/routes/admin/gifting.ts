@@ -24,6 +24,7 @@ import {
   shipBody,
   shipGift,
   ShipmentsInterrupted,
+  startGiftRound,
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
@@ -51,6 +52,7 @@ export function giftRequestView(g: OpenedGiftRequest, currency: string) {
     creator: { id: g.creator_id, handle: g.handle, name: g.display_name },
     status: g.status,
     items: itemsOf(g),
+    round: g.round,
     valueMinor: g.value_minor,
     currency,
     // Null once removed (declined, withdrawn, or long arrived: jobs/gift-addresses.ts), or when it cannot be read.
@@ -77,12 +79,14 @@ export const trackingReportView = (r: TrackingReport) => ({
 
 // The path's campaign, with the brand's currency; another brand's is a 404.
 async function campaignOf(c: Context<AppEnv>) {
-  const row = await c.env.DB.prepare('SELECT c.id, c.slug, c.gifting_open, c.gift_choices, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+  const row = await c.env.DB.prepare('SELECT c.id, c.slug, c.gifting_open, c.gift_choices, c.gift_round, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
     .bind(c.req.param('id') ?? '', c.var.admin.brandId)
-    .first<{ id: string; slug: string; gifting_open: number; gift_choices: number; currency: string; brand_slug: string }>();
+    .first<{ id: string; slug: string; gifting_open: number; gift_choices: number; gift_round: number; currency: string; brand_slug: string }>();
   if (!row) throw notFound('campaign');
   return row;
 }
+
+const giftingView = (c: { gifting_open: number; gift_choices: number; gift_round: number }) => ({ open: c.gifting_open === 1, choices: c.gift_choices, round: c.gift_round });
 
 const currencyOf = async (c: Context<AppEnv>) => (await c.env.DB.prepare('SELECT currency FROM brands WHERE id = ?').bind(c.var.admin.brandId).first<{ currency: string }>())?.currency ?? 'USD';
 
@@ -94,29 +98,38 @@ const campaignId = { id: 'The campaign id.' };
 export const campaignGiftRoutes = new Hono<AppEnv>()
   .get(
     '/:id/gifting',
-    op({ summary: "A campaign's gifting setting", params: campaignId, responses: { 200: { description: 'Whether gifting is open, and how many products a creator picks.', schema: dataOf(Gifting) } }, errors: { 404: ['not_found'] } }),
+    op({ summary: "A campaign's gifting setting", params: campaignId, responses: { 200: { description: 'Whether gifting is open, how many products a creator picks, and the round.', schema: dataOf(Gifting) } }, errors: { 404: ['not_found'] } }),
     async (c) => {
-      const campaign = await campaignOf(c);
-      return c.json({ data: { open: campaign.gifting_open === 1, choices: campaign.gift_choices } });
+      return c.json({ data: giftingView(await campaignOf(c)) });
     },
   )
   .patch(
     '/:id/gifting',
     op({
       summary: 'Open or close gifting',
-      description: 'Opens gifting (accepted creators active in the campaign see "Choose your gift" on their portal) or closes it (requests already made stay, to ship or decline), and sets how many products one creator may pick. Audited as `campaign.gifting_changed`.',
+      description:
+        'Opens gifting (accepted creators active in the campaign see "Choose your gift" on their portal) or closes it (requests already made stay, to ship or decline), and sets how many products one creator may pick. Audited as `campaign.gifting_changed`. ' +
+        "Each creator gets one gift a round: `round` set to the current round plus 1 starts the next (a new season's product; audited as `campaign.gift_round_started`), after which creators whose gift arrived in an earlier round may ask again, while a creator still has one request open at a time. The current round again changes nothing, so a retry is safe; any other round is a 409 `gift_round_conflict`, with nothing written.",
       params: campaignId,
-      example: { open: true, choices: 2 },
+      example: { open: true, choices: 2, round: 2 },
       responses: { 200: { description: 'The setting now.', schema: dataOf(Gifting) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 409: ['gift_round_conflict'] },
     }),
     valid('json', giftingSettingsBody),
     async (c) => {
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
-      await saveGiftingSettings(c.env.DB, brandId, campaign.id, c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
-      const now = await campaignOf(c);
-      return c.json({ data: { open: now.gifting_open === 1, choices: now.gift_choices } });
+      const { round, ...settings } = c.req.valid('json');
+      const actor = { type: 'api_key', id: keyId } as const;
+      const now = Date.now();
+      // Checked before anything is written: a round is started one at a time, and never goes back.
+      if (round !== undefined && round !== campaign.gift_round && round !== campaign.gift_round + 1) {
+        throw new ApiError(409, 'gift_round_conflict', `This campaign is in round ${campaign.gift_round}: send ${campaign.gift_round + 1} to start the next one.`, { round: campaign.gift_round });
+      }
+      await saveGiftingSettings(c.env.DB, brandId, campaign.id, settings, actor, now);
+      // Lost to another call that started it meanwhile: it is started all the same.
+      if (round === campaign.gift_round + 1) await startGiftRound(c.env.DB, brandId, campaign.id, campaign.gift_round, actor, now);
+      return c.json({ data: giftingView(await campaignOf(c)) });
     },
   )
   .get(

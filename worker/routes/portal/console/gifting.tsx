@@ -11,6 +11,7 @@ import {
   declineBody,
   declineGift,
   GIFT_PRODUCTS_MAX,
+  GIFT_ROUND_MAX,
   GIFT_STATUSES,
   giftCounts,
   giftedByEnrollment,
@@ -25,6 +26,7 @@ import {
   saveGiftingSettings,
   shipBody,
   shipGift,
+  startGiftRound,
   updateGiftProduct,
   type GiftStatus,
   type ShipOutcome,
@@ -43,6 +45,8 @@ export const giftingRoutes = new Hono<ConsoleEnv>();
 
 const FLASHES: Record<string, Flash> = {
   settings: { tone: 'success', text: 'Gifting saved.' },
+  round_started: { tone: 'success', text: 'New round started: creators whose gift arrived may ask again, for the products you offer now.' },
+  round_unchanged: { tone: 'info', text: 'That round had been started already: nothing changed.' },
   product_added: { tone: 'success', text: 'Product added.' },
   product_archived: { tone: 'info', text: 'Product archived: creators can no longer pick it. Requests that name it still ship.' },
   product_restored: { tone: 'success', text: 'Product offered again.' },
@@ -81,7 +85,7 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
   const list = listOf(c);
   const filter = list.status;
   const [settings, products, rows, counts, gifted, toReview] = await Promise.all([
-    db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number }>(),
+    db.prepare('SELECT gifting_open, gift_choices, gift_round FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number; gift_round: number }>(),
     listGiftProducts(db, user.brandId, campaign.id),
     listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, before: list.after, limit: PAGE + 1 }),
     giftCounts(db, user.brandId, campaign.id),
@@ -97,7 +101,7 @@ async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras
       viewer={viewerOf(c)}
       canWrite={canWrite(user)}
       campaign={campaign}
-      settings={{ open: settings?.gifting_open === 1, choices: settings?.gift_choices ?? 1 }}
+      settings={{ open: settings?.gifting_open === 1, choices: settings?.gift_choices ?? 1, round: settings?.gift_round ?? 1 }}
       products={products}
       requests={requests}
       counts={counts}
@@ -135,6 +139,16 @@ giftingRoutes.post('/campaigns/:id/gifting/settings', async (c) => {
   if (!parsed.success) return renderGifting(c, campaign, { errors: [{ field: 'choices', text: 'Each creator may pick from 1 to 10 products.' }] }, 422);
   await saveGiftingSettings(c.env.DB, c.var.user.brandId, campaign.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, Date.now());
   return c.redirect(withFlash(pagePath(campaign.id), 'settings'), 303);
+});
+
+// The next seeding round (a new season's product): the form names the round it was drawn in, so a form sent twice,
+// or after a teammate started it, starts no second one.
+giftingRoutes.post('/campaigns/:id/gifting/round', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const from = Number((await readForm(c)).get('from'));
+  if (!Number.isSafeInteger(from) || from < 1 || from >= GIFT_ROUND_MAX) return renderGifting(c, campaign, { errors: ['This form does not say which round it follows: reload the page and start the round again.'] }, 422);
+  const started = await startGiftRound(c.env.DB, c.var.user.brandId, campaign.id, from, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  return c.redirect(withFlash(pagePath(campaign.id), started ? 'round_started' : 'round_unchanged'), 303);
 });
 
 giftingRoutes.post('/campaigns/:id/gifting/products', async (c) => {
