@@ -1,5 +1,6 @@
 import type { FC } from 'hono/jsx';
-import { addressLines, itemsOf, type GiftRequestRow, type ShipTo } from '../worker/db/gifting';
+import type { ShipTo } from '../worker/db/addresses';
+import { addressLines, itemsOf, type GiftRequestRow } from '../worker/db/gifting';
 
 // What a gift request holds, as the creator's gift page and the console's Gifting tab both show it: the
 // products with the option picked, and the address it ships to (the copy kept on the request).

@@ -231,7 +231,7 @@ export function seedRows() {
       enrollment_id: d.enrollmentId,
       status: g.status,
       items: [{ productId: g.product.id, title: g.product.title, option: g.option, sku: g.product.sku, valueMinor: g.product.value_minor }],
-      // Sealed under the local SECRETS_KEY, as the worker writes it (worker/db/gifting.ts sealAddress).
+      // Sealed under the local SECRETS_KEY, as the worker writes it (worker/db/addresses.ts sealAddress).
       address: seal(JSON.stringify(g.address)),
       value_minor: g.product.value_minor,
       created_at: at,

@@ -19,7 +19,7 @@
 // a creator it still owes (409): it pays first, or the creator closes the account themselves.
 import { periodOf } from '../domain/periods';
 import { ApiError } from '../lib/errors';
-import { ADDRESS_REMOVED } from './gifting';
+import { ADDRESS_REMOVED } from './addresses';
 import { creatorErasedStatements, giftEventStatements, rightsExtensionEventStatements } from './webhooks';
 
 export const ERASED_NAME = 'Closed account';

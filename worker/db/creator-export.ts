@@ -9,7 +9,7 @@ import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
-import { ADDRESS_KEPT_DAYS, openAddress, openSavedAddress, type ShipTo } from './gifting';
+import { ADDRESS_KEPT_DAYS, openAddress, openSavedAddress, type ShipTo } from './addresses';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -26,7 +26,7 @@ const about =
 
 type Row = Record<string, unknown>;
 // A gift's address as given, null once removed, or 'unreadable' (as payout details are).
-const exported = (a: ShipTo) => (a === 'removed' ? null : a);
+const removedAsNull = (a: ShipTo) => (a === 'removed' ? null : a);
 const parse = (json: unknown) => (typeof json === 'string' ? (JSON.parse(json) as unknown) : null);
 
 // A JSON array written a page at a time: `pages` yields each page's items.
@@ -356,7 +356,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
             status: g.status,
             round: g.round,
             items: parse(g.items),
-            shippingAddress: exported(await openAddress(secretsKey, g.address as string)),
+            shippingAddress: removedAsNull(await openAddress(secretsKey, g.address as string)),
             value: money(g.value_minor, g.currency),
             carrier: g.carrier,
             trackingNumber: g.tracking_number,

@@ -3,13 +3,12 @@
 // creator picks up to `gift_choices` of them and gives a shipping address; the brand ships (carrier and tracking)
 // or declines with a reason; the creator says when it arrived. A request keeps copies of the products and the
 // address it was made with, so what ships is what was asked for, whatever changes later. The address is kept
-// sealed, and removed once it is no longer needed (Addresses at rest, below).
+// sealed, and removed once it is no longer needed (db/addresses.ts).
 import { z } from 'zod';
 import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { afterParams, afterSql } from '../lib/cursor';
 import { newId } from '../lib/ids';
-import { openSecret, sealSecret } from '../lib/secrets';
 import type { Env } from '../env';
 import type { Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
@@ -18,6 +17,7 @@ import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
 import type { CreatorEnrollment } from './creator-portal';
 import { auditIfChanged } from './audit';
+import { openAddress, openSavedAddress, sealAddress, type ShipTo } from './addresses';
 import { giftEventStatements } from './webhooks';
 
 export const GIFT_TITLE_MAX = 120;
@@ -151,7 +151,6 @@ export async function saveGiftingSettings(db: D1Database, brandId: string, campa
 
 // ---------- Addresses ----------
 
-
 const line = (max: number, what: string) => plainText(max, 'one', `${what} is limited to ${max} characters.`);
 export const shippingAddress = z.strictObject({
   name: line(100, 'The name').min(1, 'Whose name goes on the parcel?'),
@@ -178,38 +177,6 @@ export const addressLines = (a: ShippingAddress) =>
   [a.name, a.line1, a.line2, [a.city, a.region, a.postalCode].filter(Boolean).join(', '), countryName(a.country), a.phone ? `Phone ${a.phone}` : ''].filter(Boolean);
 
 export const sameAddress = (a: ShippingAddress, b: ShippingAddress) => ADDRESS_FIELDS.every((f) => a[f] === b[f]);
-
-// ---------- Addresses at rest ----------
-
-// A request's address, and the one saved on the account, are stored as JSON sealed under SECRETS_KEY (AES-GCM, as
-// webhook and two-step secrets are), so a copy of the database (a dump, a backup) holds no one's home. A request's is
-// '' once removed: after it was declined or withdrawn, or ADDRESS_KEPT_DAYS after it arrived (jobs/gift-addresses.ts).
-// Rows written before migration 0066 hold the JSON itself until that job seals them, so both are read. Every reader
-// (the console, the creator's page, the admin API, the packing list, webhook deliveries, the data download) opens it
-// here, with openAddress.
-export type ShipTo = ShippingAddress | 'removed' | 'unreadable';
-// How long a request's address is kept after its gift shipped or arrived (its last move): carriers take claims for
-// a lost or damaged parcel for up to 60 days (UPS, FedEx, USPS), so until then the brand may claim or send it again.
-export const ADDRESS_KEPT_DAYS = 90;
-export const ADDRESS_REMOVED = '';
-export const sealAddress = (secretsKey: string, a: ShippingAddress): Promise<string> => sealSecret(secretsKey, JSON.stringify(a));
-
-export async function openAddress(secretsKey: string, stored: string): Promise<ShipTo> {
-  if (stored === ADDRESS_REMOVED) return 'removed';
-  try {
-    // Sealed text is base64url with a dot: never `{`.
-    return JSON.parse(stored.startsWith('{') ? stored : await openSecret(secretsKey, stored)) as ShippingAddress;
-  } catch {
-    // Sealed under another SECRETS_KEY: nothing opens it.
-    return 'unreadable';
-  }
-}
-
-// The account's saved address, or null (none, or unreadable: the form then starts empty).
-export async function openSavedAddress(secretsKey: string, stored: string | null): Promise<ShippingAddress | null> {
-  const a = stored === null ? 'removed' : await openAddress(secretsKey, stored);
-  return typeof a === 'string' ? null : a;
-}
 
 // ---------- Requests ----------
 

@@ -151,7 +151,7 @@ export const creators = sqliteTable(
     // Account page.
     dueReminders: integer('due_reminders').notNull().default(1),
     // The shipping address the gift form saved last, to fill the next one in: db/gifting.ts ShippingAddress as JSON,
-    // sealed under SECRETS_KEY (db/gifting.ts sealAddress). Each gift request keeps its own copy: a later change here
+    // sealed under SECRETS_KEY (db/addresses.ts sealAddress). Each gift request keeps its own copy: a later change here
     // does not move a parcel.
     shippingAddress: text('shipping_address'),
     createdAt: createdAt(),
@@ -440,7 +440,7 @@ export const giftRequests = sqliteTable(
     status: text('status', { enum: giftRequestStatuses }).notNull(),
     // Copies taken when asked (db/gifting.ts GiftItem[] and ShippingAddress): what ships is what was asked for.
     items: text('items', { mode: 'json' }).$type<unknown[]>().notNull(),
-    // The address as JSON sealed under SECRETS_KEY (db/gifting.ts sealAddress, opened only by openAddress); '' once
+    // The address as JSON sealed under SECRETS_KEY (db/addresses.ts sealAddress, opened only by openAddress); '' once
     // removed, when it is no longer needed (jobs/gift-addresses.ts). Rows from before 0066 hold the JSON itself until
     // that job seals them.
     address: text('address').notNull(),

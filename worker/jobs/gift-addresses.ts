@@ -1,4 +1,4 @@
-// Creators' shipping addresses (db/gifting.ts, Addresses at rest), kept only while a gift needs them and only
+// Creators' shipping addresses (db/addresses.ts), kept only while a gift needs them and only
 // sealed. Runs from the cron trigger, a bounded chunk of each step per run, so a backlog drains over several runs:
 //
 // - removed: a request's address once it is no longer needed: the request was declined or withdrawn (nothing ships
@@ -9,7 +9,7 @@
 //   if it is still the one read (a creator changing it meanwhile wins). Every write since seals, so once these are
 //   done their partial indexes are empty and each run's reads cost nothing.
 import { DAY_MS } from '../domain/periods';
-import { ADDRESS_KEPT_DAYS, ADDRESS_REMOVED } from '../db/gifting';
+import { ADDRESS_KEPT_DAYS, ADDRESS_REMOVED } from '../db/addresses';
 import { sealSecret } from '../lib/secrets';
 
 export const REMOVE_PER_RUN = 500;

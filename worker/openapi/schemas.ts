@@ -4,7 +4,7 @@
 // and in the workers test pool every JSON answer is parsed against the schema of its operation.
 import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
-import { ADDRESS_KEPT_DAYS } from '../db/gifting';
+import { ADDRESS_KEPT_DAYS } from '../db/addresses';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });

@@ -3,7 +3,7 @@
 // results count what shipped. One creator's story through the portal, the console and the admin API.
 import { env } from 'cloudflare:test';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { openSavedAddress } from '../../../worker/db/gifting';
+import { openSavedAddress } from '../../../worker/db/addresses';
 import { tidyGiftAddresses } from '../../../worker/jobs/gift-addresses';
 import { newId } from '../../../worker/lib/ids';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
