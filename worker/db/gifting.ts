@@ -9,6 +9,7 @@ import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { afterParams, afterSql } from '../lib/cursor';
 import { newId } from '../lib/ids';
+import { log } from '../lib/log';
 import type { Env } from '../env';
 import type { Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
@@ -213,8 +214,15 @@ export const itemsOf = (g: Pick<GiftRequestRow, 'items'>) => JSON.parse(g.items)
 
 /** A request with its address opened, for what shows it. */
 export type OpenedGiftRequest = GiftRequestRow & { shipTo: ShipTo };
-export const openGiftRequest = async (secretsKey: string, g: GiftRequestRow): Promise<OpenedGiftRequest> => ({ ...g, shipTo: await openAddress(secretsKey, g.stored_address) });
-export const openGiftRequests = (secretsKey: string, rows: GiftRequestRow[]): Promise<OpenedGiftRequest[]> => Promise.all(rows.map((g) => openGiftRequest(secretsKey, g)));
+export async function openGiftRequests(secretsKey: string, rows: GiftRequestRow[]): Promise<OpenedGiftRequest[]> {
+  const opened = await Promise.all(rows.map(async (g) => ({ ...g, shipTo: await openAddress(secretsKey, g.stored_address) })));
+  // Sealed under another SECRETS_KEY (it was changed): every reader says so where the address would be, and the
+  // operator hears of it here, as nothing else fails.
+  const unreadable = opened.filter((g) => g.shipTo === 'unreadable').map((g) => g.id);
+  if (unreadable.length > 0) log.error('gift_address_unreadable', { count: unreadable.length, requests: unreadable.slice(0, 20) });
+  return opened;
+}
+export const openGiftRequest = async (secretsKey: string, g: GiftRequestRow): Promise<OpenedGiftRequest> => (await openGiftRequests(secretsKey, [g]))[0]!;
 
 export async function loadGiftRequest(db: D1Database, brandId: string, requestId: string): Promise<GiftRequestRow | null> {
   return db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id = ? AND g.brand_id = ?`).bind(requestId, brandId).first<GiftRequestRow>();
@@ -673,6 +681,9 @@ export async function queueGiftMails(c: { env: Env; executionCtx: Pick<Execution
 
 export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
 
+// A waiting request's address is removed only by an erasure, which declines it; unreadable once SECRETS_KEY changed.
+const NO_ADDRESS = { removed: '(address removed)', unreadable: '(address unreadable: SECRETS_KEY changed)' } as const;
+
 // The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
 // keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
 export function packingCsvStream(db: D1Database, secretsKey: string, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
@@ -683,9 +694,9 @@ export function packingCsvStream(db: D1Database, secretsKey: string, brandId: st
     before = last ? { at: last.created_at, id: last.id } : before;
     const text = rows
       .flatMap((g) => {
-        // A waiting request's address is removed only by an erasure, which declines it: blank, as is one unreadable.
-        const a = typeof g.shipTo === 'string' ? null : g.shipTo;
-        const cells = a ? [a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone] : Array<string>(8).fill('');
+        const a = g.shipTo;
+        // No address to ship to: the line says why where the name goes, so nobody packs it as an address left blank.
+        const cells = typeof a === 'string' ? [NO_ADDRESS[a], ...Array<string>(7).fill('')] : [a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone];
         return itemsOf(g).map((i) =>
           csvLine([
             csvText(g.id),

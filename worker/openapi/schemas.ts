@@ -201,8 +201,12 @@ export const GiftRequest = z
       .nullable()
       .meta({
         description:
-          `Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse). Kept sealed at rest, and removed (null) once no longer needed: when the request is declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. Null also if it cannot be read (SECRETS_KEY changed).`,
+          `Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse). Kept sealed at rest, and removed (null) once no longer needed: when the request is declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. Null also if it cannot be read (SECRETS_KEY changed): \`addressState\` says which.`,
       }),
+    addressState: z.enum(['held', 'removed', 'unreadable']).meta({
+      description:
+        '`held`: `address` is the address. `removed`: it was removed once no longer needed (or with the creator\'s account). `unreadable`: it is held, but sealed under a SECRETS_KEY changed since, so nothing opens it: put the old key back, or ask the creator to send their gift form again (a change seals it anew).',
+    }),
     shipment: z
       .object({ carrier: example(z.string(), 'UPS'), trackingNumber: example(z.string(), '1Z999AA10123456784'), trackingUrl: example(z.string(), 'https://www.ups.com/track?tracknum=1Z999AA10123456784').nullable(), shippedAt: time })
       .nullable()

@@ -2,10 +2,12 @@
 // shipping address), the brand ships (one mail) or declines, the creator says it arrived, and the network
 // results count what shipped. One creator's story through the portal, the console and the admin API.
 import { env } from 'cloudflare:test';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { openSavedAddress } from '../../../worker/db/addresses';
 import { tidyGiftAddresses } from '../../../worker/jobs/gift-addresses';
+import { parseCsv } from '../../../worker/lib/csv';
 import { newId } from '../../../worker/lib/ids';
+import { sealSecret } from '../../../worker/lib/secrets';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, get, post, signIn } from '../console-fixtures';
 import { createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
@@ -280,6 +282,34 @@ describe('product seeding', () => {
     expect(download.giftRequests.map((g) => g.shippingAddress)).toEqual([null]);
     // The address the creator saved on their account is theirs: it stays.
     expect(download.profile.shippingAddress.line1).toBe('12 Harbor Street');
+  });
+  it('says so wherever an address sealed under an earlier SECRETS_KEY would show: the tab, the gift page, the API, the packing line, the log', async () => {
+    const r = await signedInCreator({ paymentModel: 'product' });
+    await r.brand.api('PATCH', `/api/admin/campaigns/${r.campaign.id}/gifting`, { open: true });
+    const manager = await signIn((await adminUser(r.brand.brandId, 'manager')).email);
+    const now = Date.now();
+    const address = await sealSecret('an-earlier-secrets-key-0123456789abcdef', JSON.stringify({ name: 'Sam Vale', line1: '4 Mill Lane', line2: '', city: 'York', region: '', postalCode: 'YO1', country: 'GB', phone: '' }));
+    const insert = env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+    const items = JSON.stringify([{ productId: 'gp_kit', title: 'Kit', option: null, sku: null, valueMinor: 0 }]);
+    const [unreadable, removed] = [newId('gr'), newId('gr')];
+    await env.DB.batch([insert.bind(unreadable, r.brand.brandId, r.campaign.id, r.enrollment.id, 'requested', items, address, now, now), insert.bind(removed, r.brand.brandId, r.campaign.id, r.enrollment.id, 'declined', items, '', now - 1, now - 1)]);
+    const lines: string[] = [];
+    const errors = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    onTestFinished(() => errors.mockRestore());
+
+    const tab = await (await get(`/console/campaigns/${r.campaign.id}/gifting`, manager)).text();
+    expect(tab).toContain('Address unreadable (the encryption key changed)');
+    expect(tab).toContain('Address removed');
+    expect(await (await get(`/gift/${r.enrollment.id}`, r.cookie)).text()).toContain('Address unreadable (the encryption key changed)');
+    // The API tells a removed address from an unreadable one; both are null.
+    const listed = (await json<Data<(Request & { addressState: string })[]>>(await r.brand.api('GET', `/api/admin/gift-requests?campaignId=${r.campaign.id}`))).data;
+    expect(listed.map((g) => [g.id, g.address, g.addressState])).toEqual([[unreadable, null, 'unreadable'], [removed, null, 'removed']]);
+    // The packing line says why it has no address, where the name goes.
+    const [header, kit] = parseCsv(await (await r.brand.api('GET', `/api/admin/campaigns/${r.campaign.id}/packing-list.csv`)).text()).map((l) => l.cells) as [string[], string[]];
+    expect(kit[header.indexOf('request_id')]).toBe(unreadable);
+    expect(kit[header.indexOf('ship_to_name')]).toBe('(address unreadable: SECRETS_KEY changed)');
+    expect(kit.slice(header.indexOf('address_line1'), header.indexOf('phone') + 1).every((c) => c === '')).toBe(true);
+    expect(lines.filter((l) => l.includes('"gift_address_unreadable"') && l.includes(unreadable)).length).toBeGreaterThanOrEqual(4);
   });
   it('pages through every request of a status, and of all, newest first, each row\'s form coming back to its page', async () => {
     const o = await createMoneyBrand({ paymentModel: 'product' });

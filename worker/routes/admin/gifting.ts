@@ -55,8 +55,10 @@ export function giftRequestView(g: OpenedGiftRequest, currency: string) {
     round: g.round,
     valueMinor: g.value_minor,
     currency,
-    // Null once removed (declined, withdrawn, or long arrived: jobs/gift-addresses.ts), or when it cannot be read.
+    // Null once removed (declined, withdrawn, or long arrived: jobs/gift-addresses.ts), or when it cannot be read
+    // (SECRETS_KEY changed): addressState tells the two apart.
     address: typeof g.shipTo === 'string' ? null : g.shipTo,
+    addressState: typeof g.shipTo === 'string' ? g.shipTo : ('held' as const),
     shipment: g.shipped_at !== null && g.carrier && g.tracking_number ? { carrier: g.carrier, trackingNumber: g.tracking_number, trackingUrl: g.tracking_url, shippedAt: iso(g.shipped_at) } : null,
     declineReason: g.decline_reason,
     receivedAt: iso(g.received_at),
