@@ -3,6 +3,7 @@
 // results count what shipped. One creator's story through the portal, the console and the admin API.
 import { env } from 'cloudflare:test';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import migration0066 from '../../../migrations/0066_gifting_rounds_and_sealed_addresses.sql?raw';
 import { openSavedAddress } from '../../../worker/db/addresses';
 import { tidyGiftAddresses } from '../../../worker/jobs/gift-addresses';
 import { parseCsv } from '../../../worker/lib/csv';
@@ -19,6 +20,7 @@ type Product = { id: string; archivedAt: string | null };
 type Request = { id: string; status: string; items: { title: string; option: string | null }[]; address: Record<string, string>; shipment: { carrier: string; trackingNumber: string; trackingUrl: string | null } | null; updatedAt: string };
 type ErrorBody = { error: { code: string } };
 
+const ERASED_BEFORE_0066 = '{"name":"Closed account","line1":"","line2":"","city":"","region":"","postalCode":"","country":"","phone":""}';
 const ADDRESS = { name: 'Sarah Lee', line1: '12 Harbor Street', line2: '=HYPERLINK("http://evil.example")', city: 'Portland', region: 'OR', postalCode: '97201', country: 'us', phone: '+1 503 555 0100', save: '1' };
 
 let world: ReturnType<typeof build> | null = null;
@@ -237,12 +239,19 @@ describe('product seeding', () => {
     const DAY = 86_400_000;
     // Written before addresses were sealed: a request, its gift.requested event and the account's saved address.
     const plain = JSON.stringify({ name: 'Old Row', line1: '9 Elm Road', line2: '', city: 'Leeds', region: '', postalCode: 'LS1 4AP', country: 'GB', phone: '' });
-    const old = newId('gr');
+    const [old, erased] = [newId('gr'), newId('gr')];
     await env.DB.batch([
       env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', ?, ?, 0, ?, ?)").bind(old, o.brand.brandId, o.campaign.id, o.enrollment.id, JSON.stringify([{ productId: 'gp_old', title: 'Kit', option: null, sku: null, valueMinor: 0 }]), plain, now, now),
       env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', json_object('giftRequest', json_object('id', ?, 'address', json(?))), ?)").bind(`evt_${old}_requested_${now}`, o.brand.brandId, old, plain, now),
       env.DB.prepare('UPDATE creators SET shipping_address = ? WHERE id = ?').bind(plain, o.creator.id),
+      // And a request an erasure gave the placeholder address it wrote then, with its event's copy.
+      env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'declined', '[]', ?, 0, ?, ?)").bind(erased, o.brand.brandId, o.campaign.id, o.enrollment.id, ERASED_BEFORE_0066, now - 1, now - 1),
+      env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', json_object('giftRequest', json_object('id', ?, 'address', json(?))), ?)").bind(`evt_${erased}_requested_${now - 1}`, o.brand.brandId, erased, ERASED_BEFORE_0066, now - 1),
     ]);
+    // Migration 0066 turns the placeholder into the removed form, so the cron below has nothing of it to seal.
+    for (const update of migration0066.split('--> statement-breakpoint').filter((sql) => sql.trim().startsWith('UPDATE'))) await env.DB.prepare(update).run();
+    expect(await env.DB.prepare('SELECT address FROM gift_requests WHERE id = ?').bind(erased).first('address')).toBe('');
+    expect(await env.DB.prepare("SELECT json_type(payload, '$.giftRequest.address') AS t FROM webhook_events WHERE id = ?").bind(`evt_${erased}_requested_${now - 1}`).first('t')).toBe('null');
     const apiAddress = async () => (await json<Data<Request[]>>(await o.brand.api('GET', `/api/admin/gift-requests?campaignId=${o.campaign.id}`))).data[0]!.address;
     const heldInTheOpen = async () =>
       JSON.stringify(
