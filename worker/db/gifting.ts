@@ -133,20 +133,24 @@ export type GiftingSettings = { open: boolean; choices: number; round: number };
 export const blocksAsking = (g: string, round: string) => `(${g}.status IN ('requested', 'shipped') OR (${g}.status = 'received' AND ${g}.round = ${round}))`;
 
 // Starts the round after `from`, only while the campaign is in it: a form sent twice starts one round.
+const roundStart = (db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number) => [
+  db.prepare('UPDATE campaigns SET gift_round = gift_round + 1 WHERE id = ? AND brand_id = ? AND gift_round = ?').bind(campaignId, brandId, from),
+  auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gift_round_started', targetType: 'campaign', targetId: campaignId, details: { round: from + 1 } }, now),
+];
 export async function startGiftRound(db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number): Promise<boolean> {
-  const [moved] = await db.batch([
-    db.prepare('UPDATE campaigns SET gift_round = gift_round + 1 WHERE id = ? AND brand_id = ? AND gift_round = ?').bind(campaignId, brandId, from),
-    auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gift_round_started', targetType: 'campaign', targetId: campaignId, details: { round: from + 1 } }, now),
-  ]);
+  const [moved] = await db.batch(roundStart(db, brandId, campaignId, from, actor, now));
   return (moved?.meta.changes ?? 0) > 0;
 }
 
-export async function saveGiftingSettings(db: D1Database, brandId: string, campaignId: string, s: z.output<typeof giftingSettingsBody>, actor: Actor, now: number): Promise<void> {
+// The setting, and with `nextRoundFrom` the round after it started (as startGiftRound starts it), in one batch: a
+// PATCH that does both writes both or neither.
+export async function saveGiftingSettings(db: D1Database, brandId: string, campaignId: string, s: Omit<z.output<typeof giftingSettingsBody>, 'round'>, actor: Actor, now: number, nextRoundFrom?: number): Promise<void> {
   await db.batch([
     db
       .prepare('UPDATE campaigns SET gifting_open = coalesce(?1, gifting_open), gift_choices = coalesce(?2, gift_choices) WHERE id = ?3 AND brand_id = ?4 AND (gifting_open IS NOT coalesce(?1, gifting_open) OR gift_choices IS NOT coalesce(?2, gift_choices))')
       .bind(s.open === undefined ? null : s.open ? 1 : 0, s.choices ?? null, campaignId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gifting_changed', targetType: 'campaign', targetId: campaignId, details: s }, now),
+    ...(nextRoundFrom === undefined ? [] : roundStart(db, brandId, campaignId, nextRoundFrom, actor, now)),
   ]);
 }
 

@@ -24,7 +24,6 @@ import {
   shipBody,
   shipGift,
   ShipmentsInterrupted,
-  startGiftRound,
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
@@ -128,9 +127,8 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       if (round !== undefined && round !== campaign.gift_round && round !== campaign.gift_round + 1) {
         throw new ApiError(409, 'gift_round_conflict', `This campaign is in round ${campaign.gift_round}: send ${campaign.gift_round + 1} to start the next one.`, { round: campaign.gift_round });
       }
-      await saveGiftingSettings(c.env.DB, brandId, campaign.id, settings, actor, now);
-      // Lost to another call that started it meanwhile: it is started all the same.
-      if (round === campaign.gift_round + 1) await startGiftRound(c.env.DB, brandId, campaign.id, campaign.gift_round, actor, now);
+      // A round start lost to another call that started it meanwhile: it is started all the same.
+      await saveGiftingSettings(c.env.DB, brandId, campaign.id, settings, actor, now, round === campaign.gift_round + 1 ? campaign.gift_round : undefined);
       return c.json({ data: giftingView(await campaignOf(c)) });
     },
   )
