@@ -9,7 +9,7 @@ import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
-import { ADDRESS_KEPT_DAYS, openAddress, openSavedAddress, type ShipTo } from './addresses';
+import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -22,7 +22,7 @@ const HOUR_MS = 3_600_000;
 export const countExport = (db: D1Database, creatorId: string, now: number) => takeAttempt(db, `creator_export:${creatorId}`, EXPORTS_PER_HOUR, HOUR_MS, now);
 
 const about =
-  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account is shown masked. A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived.`;
+  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account is shown masked. A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. A shipping address or payout account shown as "unreadable" is held, but was sealed under a key Chorus has changed since, so it cannot be shown.`;
 
 type Row = Record<string, unknown>;
 // A gift's address as given, null once removed, or 'unreadable' (as payout details are).
@@ -81,7 +81,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     name: account.display_name,
     createdAt: iso(account.created_at as number),
     payoutDetails,
-    shippingAddress: await openSavedAddress(secretsKey, account.shipping_address as string | null),
+    shippingAddress: account.shipping_address === null ? null : removedAsNull(await openAddress(secretsKey, account.shipping_address as string)),
     emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
   };
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;

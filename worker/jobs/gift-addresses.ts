@@ -15,9 +15,11 @@ import { sealSecret } from '../lib/secrets';
 export const REMOVE_PER_RUN = 500;
 export const SEAL_PER_RUN = 100;
 
-// ?1 the cutoff, ?2 the limit. Each half reads gift_requests_address_held (only rows still holding one).
-const NO_LONGER_NEEDED = `SELECT id FROM (SELECT id FROM gift_requests WHERE address <> '' AND status IN ('declined', 'withdrawn') LIMIT ?2)
-UNION ALL SELECT id FROM (SELECT id FROM gift_requests WHERE address <> '' AND status IN ('shipped', 'received') AND updated_at < ?1 LIMIT ?2)`;
+// ?1 the cutoff, ?2 the limit, for both halves together (the second is read only when the first leaves room; what
+// the first removes is gone by the next run). Each half reads gift_requests_address_held (only rows still holding one).
+const NO_LONGER_NEEDED = `SELECT id FROM gift_requests WHERE address <> '' AND status IN ('declined', 'withdrawn')
+UNION ALL SELECT id FROM gift_requests WHERE address <> '' AND status IN ('shipped', 'received') AND updated_at < ?1
+LIMIT ?2`;
 // ?1 the ids (JSON), ?2 the cutoff: the same rule again in the write, for a request that moved since it was read.
 const REMOVE = `UPDATE gift_requests SET address = '${ADDRESS_REMOVED}'
 WHERE id IN (SELECT value FROM json_each(?1)) AND address <> '' AND (status IN ('declined', 'withdrawn') OR (status IN ('shipped', 'received') AND updated_at < ?2))`;

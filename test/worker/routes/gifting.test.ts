@@ -310,6 +310,8 @@ describe('product seeding', () => {
     expect(tab).toContain('Address unreadable (the encryption key changed)');
     expect(tab).toContain('Address removed');
     expect(await (await get(`/gift/${r.enrollment.id}`, r.cookie)).text()).toContain('Address unreadable (the encryption key changed)');
+    const download = await json<{ giftRequests: { id: string; shippingAddress: unknown }[] }>(await get('/account/data.json', r.cookie));
+    expect(Object.fromEntries(download.giftRequests.map((g) => [g.id, g.shippingAddress]))).toEqual({ [unreadable]: 'unreadable', [removed]: null });
     // The API tells a removed address from an unreadable one; both are null.
     const listed = (await json<Data<(Request & { addressState: string })[]>>(await r.brand.api('GET', `/api/admin/gift-requests?campaignId=${r.campaign.id}`))).data;
     expect(listed.map((g) => [g.id, g.address, g.addressState])).toEqual([[unreadable, null, 'unreadable'], [removed, null, 'removed']]);
