@@ -4,8 +4,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import migration0066 from '../../../migrations/0066_gifting_rounds_and_sealed_addresses.sql?raw';
-import { openSavedAddress } from '../../../worker/db/addresses';
-import { tidyGiftAddresses } from '../../../worker/jobs/gift-addresses';
+import { openSavedAddress, sealAddress } from '../../../worker/db/addresses';
+import { GIFT_ADDRESS_SQL, tidyGiftAddresses } from '../../../worker/jobs/gift-addresses';
 import { parseCsv } from '../../../worker/lib/csv';
 import { newId } from '../../../worker/lib/ids';
 import { sealSecret } from '../../../worker/lib/secrets';
@@ -322,6 +322,38 @@ describe('product seeding', () => {
     expect(kit.slice(header.indexOf('address_line1'), header.indexOf('phone') + 1).every((c) => c === '')).toBe(true);
     expect(lines.filter((l) => l.includes('"gift_address_unreadable"') && l.includes(unreadable)).length).toBeGreaterThanOrEqual(4);
   });
+  it('removes and seals only what still holds when the job writes: withdrawn removed, a gift that moved kept, a changed address not overwritten', async () => {
+    const o = await createMoneyBrand({ paymentModel: 'product' });
+    const now = Date.now();
+    const cutoff = now - 90 * 86_400_000;
+    const sealed = await sealAddress(env.SECRETS_KEY, { name: 'Kim', line1: '2 Quay', line2: '', city: 'Cork', region: '', postalCode: 'T12', country: 'IE', phone: '' });
+    // ?5 the status, ?6 the address, ?7 the round.
+    const insert = env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, round, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '[]', ?, 0, ?, ?8, ?8)");
+    const [withdrawn, arrived] = [newId('gr'), newId('gr')];
+    await env.DB.batch([insert.bind(withdrawn, o.brand.brandId, o.campaign.id, o.enrollment.id, 'withdrawn', sealed, 1, now), insert.bind(arrived, o.brand.brandId, o.campaign.id, o.enrollment.id, 'received', sealed, 1, now)]);
+    const addressOf = (id: string) => env.DB.prepare('SELECT address FROM gift_requests WHERE id = ?').bind(id).first<string>('address');
+    // Withdrawn: nothing ships to it, so the next run removes it.
+    await tidyGiftAddresses(env.DB, env.SECRETS_KEY, now);
+    expect([await addressOf(withdrawn), await addressOf(arrived)]).toEqual(['', sealed]);
+    // Read as due, but its gift moved since (updated_at no longer before the cutoff): the write itself keeps it.
+    const { REMOVE, PLAIN } = GIFT_ADDRESS_SQL;
+    expect((await env.DB.prepare(REMOVE).bind(JSON.stringify([arrived]), cutoff).run()).meta.changes).toBe(0);
+    expect(await addressOf(arrived)).toBe(sealed);
+    // Sealing: each source's write lands only while it still holds the plain text read, so a creator's change wins.
+    const [read, changed] = ['Read Name', 'Changed Name'].map((name) => JSON.stringify({ name, line1: '3 Pier', line2: '', city: 'Cobh', region: '', postalCode: '', country: 'IE', phone: '' })) as [string, string];
+    const open = newId('gr');
+    const eventId = `evt_${open}_requested_${now}`;
+    await env.DB.batch([
+      insert.bind(open, o.brand.brandId, o.campaign.id, o.enrollment.id, 'requested', changed, 2, now),
+      env.DB.prepare('UPDATE creators SET shipping_address = ? WHERE id = ?').bind(changed, o.creator.id),
+      env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', json_object('giftRequest', json_object('id', ?, 'address', json(?))), ?)").bind(eventId, o.brand.brandId, open, changed, now),
+    ]);
+    const writes = PLAIN.map((source, i) => env.DB.prepare(source.write).bind([open, o.creator.id, eventId][i], 'sealed-from-a-stale-read', read));
+    expect((await env.DB.batch(writes)).map((r) => r.meta.changes)).toEqual([0, 0, 0]);
+    expect(await addressOf(open)).toBe(changed);
+    expect(await env.DB.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(o.creator.id).first('shipping_address')).toBe(changed);
+    expect(await env.DB.prepare("SELECT json_extract(payload, '$.giftRequest.address.name') AS n FROM webhook_events WHERE id = ?").bind(eventId).first('n')).toBe('Changed Name');
+  });
   it('pages through every request of a status, and of all, newest first, each row\'s form coming back to its page', async () => {
     const o = await createMoneyBrand({ paymentModel: 'product' });
     const manager = await signIn((await adminUser(o.brand.brandId, 'manager')).email);
@@ -346,6 +378,14 @@ describe('product seeding', () => {
     };
     const byStatus = await walk(`${tab}?status=declined`);
     expect([byStatus.pages, byStatus.ids.length, new Set(byStatus.ids).size]).toEqual([6, 300, 300]);
+    // A cursor that is not one the page gave out (bad characters, not base64, the wrong shape, too long) is the
+    // first page, and is not carried into the page's forms.
+    for (const bad of ['%3Cscript%3E', 'not-base64!', 'Zm9v', 'x'.repeat(500)]) {
+      const res = await get(`${tab}?status=declined&cursor=${bad}`, manager);
+      const html = await res.text();
+      expect([res.status, /<tr id="(gr_[^"]+)"/.exec(html)?.[1]]).toEqual([200, byStatus.ids[0]]);
+      expect(html).not.toContain(`cursor=${bad}`);
+    }
     const all = await walk(tab);
     expect([all.pages, new Set(all.ids).size, all.ids.at(-1)]).toEqual([7, 301, waiting]);
     // The last page's decline form posts with its place in the list, and the answer comes back to it.
