@@ -683,7 +683,7 @@ export async function queueGiftMails(c: { env: Env; executionCtx: Pick<Execution
 
 // ---------- The packing list ----------
 
-export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
+export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'round', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
 
 // A waiting request's address is removed only by an erasure, which declines it; unreadable once SECRETS_KEY changed.
 const NO_ADDRESS = { removed: '(address removed)', unreadable: '(address unreadable: SECRETS_KEY changed)' } as const;
@@ -705,6 +705,7 @@ export function packingCsvStream(db: D1Database, secretsKey: string, brandId: st
           csvLine([
             csvText(g.id),
             csvText(new Date(g.created_at).toISOString()),
+            csvNumber(g.round),
             csvText(g.handle),
             csvText(g.display_name),
             csvText(i.title),

@@ -437,6 +437,8 @@ describe('product seeding', () => {
     expect(await rounds()).toEqual([{ round: 1, status: 'received' }, { round: 3, status: 'requested' }]);
     const listed = (await json<Data<(Request & { round: number })[]>>(await r.brand.api('GET', `/api/admin/gift-requests?campaignId=${r.campaign.id}&status=requested`))).data;
     expect(listed.map((g) => g.round)).toEqual([3]);
+    const [header, line] = parseCsv(await (await r.brand.api('GET', `/api/admin/campaigns/${r.campaign.id}/packing-list.csv`)).text()).map((l) => l.cells) as [string[], string[]];
+    expect(line[header.indexOf('round')]).toBe('3');
     expect(await (await get(tab, manager)).text()).toContain('round 3');
   });
 });

@@ -217,7 +217,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download the packing list',
       description:
-        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency, updated_at (the version of the request: send it as `updatedAt` when you ship it). Text a spreadsheet would run as a formula starts with an apostrophe.',
+        'The requests still to ship, oldest last, one line per product: request_id, requested_at, round (the seeding round it was asked for in), handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency, updated_at (the version of the request: send it as `updatedAt` when you ship it). A request whose address cannot be read (SECRETS_KEY changed) has empty address cells and `(address unreadable: SECRETS_KEY changed)` as ship_to_name. Text a spreadsheet would run as a formula starts with an apostrophe.',
       params: campaignId,
       responses: { 200: { description: 'CSV, as an attachment.', contentType: 'text/csv' } },
       errors: { 404: ['not_found'] },
