@@ -1,7 +1,7 @@
 // A campaign's Gifting tab: the products creators pick from and the setting, then their requests to ship or
 // decline. Shipping addresses are shown to owners and managers only (the roles that ship).
 import type { FC } from 'hono/jsx';
-import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus, type OpenedGiftRequest } from '../../worker/db/gifting';
+import { GIFT_CHOICES_MAX, GIFT_ROUND_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus, type OpenedGiftRequest } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
 import { GiftAddress, GiftItems } from '../gifts';
 import { TrackingUploadForm } from './gift-tracking';
@@ -290,10 +290,14 @@ export const GiftingPage: FC<{
           </form>
           <div class="gift-round stack">
             <h3>Round {settings.round}</h3>
-            <p class="small">
-              Each creator gets one gift a round. For a new season's product, archive last round's products, add the new ones and start round {settings.round + 1}: creators whose gift arrived may then ask again. Requests waiting or on their way stay as they are, and a creator has one at a time.
-            </p>
-            {canWrite ? (
+            {settings.round >= GIFT_ROUND_MAX ? (
+              <p class="small">Each creator gets one gift a round, and round {GIFT_ROUND_MAX} is the last a campaign can have: for another season's product, make a new campaign.</p>
+            ) : (
+              <p class="small">
+                Each creator gets one gift a round. For a new season's product, archive last round's products, add the new ones and start round {settings.round + 1}: creators whose gift arrived may then ask again. Requests waiting or on their way stay as they are, and a creator has one at a time.
+              </p>
+            )}
+            {settings.round < GIFT_ROUND_MAX && canWrite ? (
               <form method="post" action={`${base}/round`}>
                 {/* The round it follows: sent twice, or after a teammate started it, it starts no second one. */}
                 <input type="hidden" name="from" value={String(settings.round)} />

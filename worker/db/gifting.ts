@@ -120,9 +120,10 @@ export const giftingSettingsBody = z.strictObject({
   round: z
     .int()
     .min(1)
-    .max(GIFT_ROUND_MAX)
     .optional()
-    .meta({ description: "The seeding round: send the current one plus 1 to start the next (a new season's product), after which creators whose gift arrived may ask again. The current one again changes nothing; any other is a 409 `gift_round_conflict`." }),
+    .meta({
+      description: `The seeding round: send the current one plus 1 to start the next (a new season's product), after which creators whose gift arrived may ask again. The current one again changes nothing; any other is a 409 \`gift_round_conflict\`. Round ${GIFT_ROUND_MAX} is the last: the one after it is a 409 \`gift_round_limit\`.`,
+    }),
 });
 export type GiftingSettings = { open: boolean; choices: number; round: number };
 
@@ -132,9 +133,10 @@ export type GiftingSettings = { open: boolean; choices: number; round: number };
 // arrived in this round. A gift that arrived in an earlier round does not.
 export const blocksAsking = (g: string, round: string) => `(${g}.status IN ('requested', 'shipped') OR (${g}.status = 'received' AND ${g}.round = ${round}))`;
 
-// Starts the round after `from`, only while the campaign is in it: a form sent twice starts one round.
+// Starts the round after `from`, only while the campaign is in it (a form sent twice starts one round) and it is not
+// the last.
 const roundStart = (db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number) => [
-  db.prepare('UPDATE campaigns SET gift_round = gift_round + 1 WHERE id = ? AND brand_id = ? AND gift_round = ?').bind(campaignId, brandId, from),
+  db.prepare(`UPDATE campaigns SET gift_round = gift_round + 1 WHERE id = ? AND brand_id = ? AND gift_round = ? AND gift_round < ${GIFT_ROUND_MAX}`).bind(campaignId, brandId, from),
   auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gift_round_started', targetType: 'campaign', targetId: campaignId, details: { round: from + 1 } }, now),
 ];
 export async function startGiftRound(db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number): Promise<boolean> {

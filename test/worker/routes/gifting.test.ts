@@ -440,5 +440,15 @@ describe('product seeding', () => {
     const [header, line] = parseCsv(await (await r.brand.api('GET', `/api/admin/campaigns/${r.campaign.id}/packing-list.csv`)).text()).map((l) => l.cells) as [string[], string[]];
     expect(line[header.indexOf('round')]).toBe('3');
     expect(await (await get(tab, manager)).text()).toContain('round 3');
+
+    // The last round: the tab offers no next one, a form for it says so (409), and the API too.
+    await env.DB.prepare('UPDATE campaigns SET gift_round = 1000 WHERE id = ?').bind(r.campaign.id).run();
+    expect(await (await get(tab, manager)).text()).not.toContain('Start round 1001');
+    const last = await post(`${tab}/round`, { from: '1000' }, { cookie: manager });
+    expect([last.status, (await last.text()).includes('Round 1000 is the last a campaign can have')]).toEqual([409, true]);
+    for (const from of ['', 'two', '1e3', '-1']) expect((await post(`${tab}/round`, { from }, { cookie: manager })).status).toBe(422);
+    const limit = await r.brand.api('PATCH', setting, { round: 1001, open: false });
+    expect([limit.status, (await json<ErrorBody>(limit)).error.code]).toEqual([409, 'gift_round_limit']);
+    expect((await json<Data<{ open: boolean; round: number }>>(await r.brand.api('GET', setting))).data).toMatchObject({ open: true, round: 1000 });
   });
 });

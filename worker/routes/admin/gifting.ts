@@ -8,6 +8,7 @@ import {
   declineBody,
   declineGift,
   GIFT_PRODUCTS_MAX,
+  GIFT_ROUND_MAX,
   GIFT_STATUSES,
   giftProductBody,
   giftProductPatch,
@@ -110,11 +111,12 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       summary: 'Open or close gifting',
       description:
         'Opens gifting (accepted creators active in the campaign see "Choose your gift" on their portal) or closes it (requests already made stay, to ship or decline), and sets how many products one creator may pick. Audited as `campaign.gifting_changed`. ' +
-        "Each creator gets one gift a round: `round` set to the current round plus 1 starts the next (a new season's product; audited as `campaign.gift_round_started`), after which creators whose gift arrived in an earlier round may ask again, while a creator still has one request open at a time. The current round again changes nothing, so a retry is safe; any other round is a 409 `gift_round_conflict`, with nothing written.",
+        "Each creator gets one gift a round: `round` set to the current round plus 1 starts the next (a new season's product; audited as `campaign.gift_round_started`), after which creators whose gift arrived in an earlier round may ask again, while a creator still has one request open at a time. The current round again changes nothing, so a retry is safe; any other round is a 409 `gift_round_conflict`, with nothing written. " +
+        `Round ${GIFT_ROUND_MAX} is the last: the one after it is a 409 \`gift_round_limit\`, with nothing written.`,
       params: campaignId,
       example: { open: true, choices: 2, round: 2 },
       responses: { 200: { description: 'The setting now.', schema: dataOf(Gifting) } },
-      errors: { 404: ['not_found'], 409: ['gift_round_conflict'] },
+      errors: { 404: ['not_found'], 409: ['gift_round_conflict', 'gift_round_limit'] },
     }),
     valid('json', giftingSettingsBody),
     async (c) => {
@@ -126,6 +128,9 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       // Checked before anything is written: a round is started one at a time, and never goes back.
       if (round !== undefined && round !== campaign.gift_round && round !== campaign.gift_round + 1) {
         throw new ApiError(409, 'gift_round_conflict', `This campaign is in round ${campaign.gift_round}: send ${campaign.gift_round + 1} to start the next one.`, { round: campaign.gift_round });
+      }
+      if (round === campaign.gift_round + 1 && campaign.gift_round >= GIFT_ROUND_MAX) {
+        throw new ApiError(409, 'gift_round_limit', `Round ${GIFT_ROUND_MAX} is the last a campaign can have: no further round can start.`, { round: campaign.gift_round });
       }
       // A round start lost to another call that started it meanwhile: it is started all the same.
       await saveGiftingSettings(c.env.DB, brandId, campaign.id, settings, actor, now, round === campaign.gift_round + 1 ? campaign.gift_round : undefined);

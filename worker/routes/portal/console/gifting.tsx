@@ -38,7 +38,7 @@ import { csvAttachment } from '../../../lib/csv';
 import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
@@ -77,6 +77,7 @@ function listOf(c: ConsoleContext): { status: GiftStatus | null; after: Position
 }
 // Where a form sent from the page comes back to: the same list and page.
 const backTo = (c: ConsoleContext, campaignId: string) => pagePath(campaignId) + listOf(c).query;
+const LAST_ROUND = `Round ${GIFT_ROUND_MAX} is the last a campaign can have, so no further round can start. For another season's product, make a new campaign.`;
 const TOO_MANY = `A campaign offers at most ${GIFT_PRODUCTS_MAX} products at once: archive one you no longer send.`;
 
 async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[]; opened?: OpenedForm } = {}, status: PageStatus = 200) {
@@ -145,8 +146,9 @@ giftingRoutes.post('/campaigns/:id/gifting/settings', async (c) => {
 // or after a teammate started it, starts no second one.
 giftingRoutes.post('/campaigns/:id/gifting/round', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
-  const from = Number((await readForm(c)).get('from'));
-  if (!Number.isSafeInteger(from) || from < 1 || from >= GIFT_ROUND_MAX) return renderGifting(c, campaign, { errors: ['This form does not say which round it follows: reload the page and start the round again.'] }, 422);
+  const from = wholeNumber((await readForm(c)).get('from'));
+  if (from < 1) return renderGifting(c, campaign, { errors: ['This form does not say which round it follows: reload the page and start the round again.'] }, 422);
+  if (from >= GIFT_ROUND_MAX) return renderGifting(c, campaign, { errors: [LAST_ROUND] }, 409);
   const started = await startGiftRound(c.env.DB, c.var.user.brandId, campaign.id, from, { type: 'admin_user', id: c.var.user.id }, Date.now());
   return c.redirect(withFlash(pagePath(campaign.id), started ? 'round_started' : 'round_unchanged'), 303);
 });
