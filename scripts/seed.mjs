@@ -73,7 +73,7 @@ for (const [scope, key] of Object.entries(demo.keys)) {
   }
 }
 
-export function seedRows() {
+export function seedRows(now = Date.now()) {
   const brandId = demo.brand.id;
   const rows = [];
   const add = (table, row) => rows.push([table, row]);
@@ -218,11 +218,13 @@ export function seedRows() {
   for (const [i, p] of giftProducts.entries()) add('gift_products', { ...p, brand_id: brandId, campaign_id: demo.campaign.id, archived_at: null, created_at: SEEDED_AT + i * 60_000 });
   const giftAddress = (name, line1, city, region, postalCode) => ({ name, line1, line2: '', city, region, postalCode, country: 'US', phone: '' });
   for (const g of [
-    { n: 4, status: 'requested', product: giftProducts[0], option: 'Fragrance-free', address: giftAddress('Jonas Becker', '48 Alder Lane', 'Boulder', 'CO', '80302') },
-    { n: 3, status: 'shipped', product: giftProducts[1], option: null, address: giftAddress('Priya Nair', '7 Orchard Road, Apt 3', 'Austin', 'TX', '78701') },
+    { n: 4, status: 'requested', daysAgo: 2, product: giftProducts[0], option: 'Fragrance-free', address: giftAddress('Jonas Becker', '48 Alder Lane', 'Boulder', 'CO', '80302') },
+    { n: 3, status: 'shipped', daysAgo: 12, product: giftProducts[1], option: null, address: giftAddress('Priya Nair', '7 Orchard Road, Apt 3', 'Austin', 'TX', '78701') },
   ]) {
     const d = demo.creators[g.n - 1];
-    const at = SEEDED_AT + (g.n + 2) * 86_400_000;
+    // Dated from now, not SEEDED_AT: the cron removes an address 90 days after its gift shipped (jobs/gift-addresses.ts),
+    // so a fixed date would have the demo's first run remove Priya's.
+    const at = now - g.daysAgo * 86_400_000;
     const shipped = g.status === 'shipped' ? { carrier: 'UPS', tracking_number: '1Z999AA10123456784', tracking_url: 'https://www.ups.com/track?tracknum=1Z999AA10123456784', shipped_at: at + 86_400_000 } : {};
     add('gift_requests', {
       id: `gr_demo_${g.n}`,
@@ -231,7 +233,8 @@ export function seedRows() {
       enrollment_id: d.enrollmentId,
       status: g.status,
       items: [{ productId: g.product.id, title: g.product.title, option: g.option, sku: g.product.sku, valueMinor: g.product.value_minor }],
-      address: g.address,
+      // Sealed under the local SECRETS_KEY, as the worker writes it (worker/db/addresses.ts sealAddress).
+      address: seal(JSON.stringify(g.address)),
       value_minor: g.product.value_minor,
       created_at: at,
       updated_at: shipped.shipped_at ?? at,

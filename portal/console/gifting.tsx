@@ -1,12 +1,12 @@
 // A campaign's Gifting tab: the products creators pick from and the setting, then their requests to ship or
 // decline. Shipping addresses are shown to owners and managers only (the roles that ship).
 import type { FC } from 'hono/jsx';
-import { GIFT_CHOICES_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus } from '../../worker/db/gifting';
+import { GIFT_CHOICES_MAX, GIFT_ROUND_MAX, GIFT_STATUS_LABELS, GIFT_STATUSES, KNOWN_CARRIERS, optionsOf, trackingUrlFor, type GiftingSettings, type GiftProductRow, type GiftRequestRow, type GiftStatus, type OpenedGiftRequest } from '../../worker/db/gifting';
 import { countOf, formatDate, formatMoney } from '../format';
 import { GiftAddress, GiftItems } from '../gifts';
 import { TrackingUploadForm } from './gift-tracking';
 import { Badge, invalidIn, type FormError } from '../layout';
-import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, DataTable, Errors, FlashNotice, Pager, WriteButton, type Flash, type Viewer } from './layout';
 
 export type ProductFormValues = { title: string; options: string; sku: string; value: string };
 /** A request's ship, decline or tracking form that was refused: drawn open, with what was typed. */
@@ -15,12 +15,12 @@ export type OpenedForm = { requestId: string; form: 'ship' | 'decline' | 'tracki
 // A shipped gift's tracking, corrected (a typo, a parcel sent again under a new number): filled in with what is on
 // record, or with what was typed when it was refused. A link Chorus built from the carrier and number is left out,
 // so a corrected number gets its own; one the brand gave stays until they change it.
-const TrackingForm: FC<{ g: GiftRequestRow; base: string; errors?: FormError[]; typed?: Record<string, string> }> = ({ g, base, errors, typed }) => {
+const TrackingForm: FC<{ g: GiftRequestRow; base: string; back: string; errors?: FormError[]; typed?: Record<string, string> }> = ({ g, base, back, errors, typed }) => {
   const given = g.tracking_url !== null && g.tracking_url !== trackingUrlFor(g.carrier ?? '', g.tracking_number ?? '') ? g.tracking_url : '';
   return (
     <details open={typed !== undefined}>
       <summary>Correct tracking</summary>
-      <form method="post" action={`${base}/requests/${g.id}/tracking`} class="stack compact-form">
+      <form method="post" action={`${base}/requests/${g.id}/tracking${back}`} class="stack compact-form">
         <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
         <div class="field">
           <label for={`carrier-${g.id}`}>Carrier</label>
@@ -51,16 +51,19 @@ export const GiftingPage: FC<{
   campaign: { id: string; name: string; status: string; hashtag: string };
   settings: GiftingSettings;
   products: GiftProductRow[];
-  requests: GiftRequestRow[];
+  requests: OpenedGiftRequest[];
   counts: Record<GiftStatus, number>;
   status: GiftStatus | null;
+  /** The list's query (`?status=…&cursor=…`, or ''): a row's forms post with it, and come back to this page. */
+  listQuery: string;
+  pages: { newest: string | null; older: string | null };
   shippedValue: { value: number; creators: number };
   values: ProductFormValues;
   errors?: FormError[];
   opened?: OpenedForm;
   flash: Flash;
   toReview: number;
-}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, shippedValue, values, errors, opened, flash, toReview }) => {
+}> = ({ viewer, canWrite, campaign, settings, products, requests, counts, status, listQuery, pages, shippedValue, values, errors, opened, flash, toReview }) => {
   const base = `/console/campaigns/${campaign.id}/gifting`;
   const offered = products.filter((p) => p.archived_at === null);
   const typedIn = (requestId: string, form: OpenedForm['form'], name: string) => (opened?.requestId === requestId && opened.form === form ? opened.values[name] : undefined);
@@ -96,7 +99,7 @@ export const GiftingPage: FC<{
         </nav>
         {requests.length === 0 ? (
           <div class="card empty-state">
-            <p>{status ? `No ${GIFT_STATUS_LABELS[status].toLowerCase()} requests.` : settings.open ? 'No requests yet. Creators active in the campaign see “Choose your gift” on their portal.' : 'No requests yet. Add products and open gifting below, and creators active in the campaign can ask.'}</p>
+            <p>{pages.newest ? 'Nothing older.' : status ? `No ${GIFT_STATUS_LABELS[status].toLowerCase()} requests.` : settings.open ? 'No requests yet. Creators active in the campaign see “Choose your gift” on their portal.' : 'No requests yet. Add products and open gifting below, and creators active in the campaign can ask.'}</p>
           </div>
         ) : (
           <DataTable columns={['Creator', 'Gift', ...(canWrite ? ['Ship to'] : []), 'Status']} action={canWrite ? 'Actions' : null}>
@@ -105,7 +108,10 @@ export const GiftingPage: FC<{
                 <td data-label="Creator">
                   <strong>{g.display_name}</strong>
                   <div class="muted small">@{g.handle}</div>
-                  <div class="muted small">asked {formatDate(g.created_at, viewer.timezone)}</div>
+                  <div class="muted small">
+                    asked {formatDate(g.created_at, viewer.timezone)}
+                    {settings.round > 1 ? ` · round ${g.round}` : ''}
+                  </div>
                   {g.status === 'requested' && g.updated_at !== g.created_at ? <div class="small warn-text">changed {formatDate(g.updated_at, viewer.timezone)}</div> : null}
                 </td>
                 <td data-label="Gift">
@@ -114,7 +120,7 @@ export const GiftingPage: FC<{
                 </td>
                 {canWrite ? (
                   <td data-label="Ship to" class="small">
-                    <GiftAddress g={g} />
+                    <GiftAddress shipTo={g.shipTo} />
                   </td>
                 ) : null}
                 <td data-label="Status">
@@ -141,7 +147,7 @@ export const GiftingPage: FC<{
                       <>
                         <details open={opened?.requestId === g.id && opened.form === 'ship'}>
                           <summary>Mark shipped</summary>
-                          <form method="post" action={`${base}/requests/${g.id}/ship`} class="stack compact-form">
+                          <form method="post" action={`${base}/requests/${g.id}/ship${listQuery}`} class="stack compact-form">
                             <input type="hidden" name="updatedAt" value={new Date(g.updated_at).toISOString()} />
                             <div class="field">
                               <label for={`carrier-${g.id}`}>Carrier</label>
@@ -165,7 +171,7 @@ export const GiftingPage: FC<{
                         </details>
                         <details open={opened?.requestId === g.id && opened.form === 'decline'}>
                           <summary>Decline</summary>
-                          <form method="post" action={`${base}/requests/${g.id}/decline`} class="stack compact-form">
+                          <form method="post" action={`${base}/requests/${g.id}/decline${listQuery}`} class="stack compact-form">
                             <div class="field">
                               <label for={`reason-${g.id}`}>Why (the creator reads this)</label>
                               <textarea id={`reason-${g.id}`} name="reason" rows={3} required maxlength={500} aria-invalid={invalidIn(errors, `reason-${g.id}`)}>
@@ -179,7 +185,7 @@ export const GiftingPage: FC<{
                         </details>
                       </>
                     ) : g.status === 'shipped' ? (
-                      <TrackingForm g={g} base={base} errors={errors} typed={opened?.requestId === g.id && opened.form === 'tracking' ? opened.values : undefined} />
+                      <TrackingForm g={g} base={base} back={listQuery} errors={errors} typed={opened?.requestId === g.id && opened.form === 'tracking' ? opened.values : undefined} />
                     ) : null}
                   </td>
                 ) : null}
@@ -187,6 +193,7 @@ export const GiftingPage: FC<{
             ))}
           </DataTable>
         )}
+        <Pager newest={pages.newest} older={pages.older} olderLabel="Older requests" />
         <datalist id="carriers">
           {KNOWN_CARRIERS.map((c) => (
             <option value={c} />
@@ -281,6 +288,25 @@ export const GiftingPage: FC<{
               Save
             </WriteButton>
           </form>
+          <div class="gift-round stack">
+            <h3>Round {settings.round}</h3>
+            {settings.round >= GIFT_ROUND_MAX ? (
+              <p class="small">Each creator gets one gift a round, and round {GIFT_ROUND_MAX} is the last a campaign can have: for another season's product, make a new campaign.</p>
+            ) : (
+              <p class="small">
+                Each creator gets one gift a round. For a new season's product, archive last round's products, add the new ones and start round {settings.round + 1}: creators whose gift arrived may then ask again. Requests waiting or on their way stay as they are, and a creator has one at a time.
+              </p>
+            )}
+            {settings.round < GIFT_ROUND_MAX && canWrite ? (
+              <form method="post" action={`${base}/round`}>
+                {/* The round it follows: sent twice, or after a teammate started it, it starts no second one. */}
+                <input type="hidden" name="from" value={String(settings.round)} />
+                <button type="submit" class="button">
+                  Start round {settings.round + 1}
+                </button>
+              </form>
+            ) : null}
+          </div>
         </section>
       </div>
     </ConsolePage>

@@ -1,7 +1,7 @@
 // The creator's gift (db/gifting.ts): pick the products the brand offers and where to ship them, follow the
 // parcel, say it arrived. Plain forms: it works without JavaScript, and on a phone the fields stack.
 import type { FC } from 'hono/jsx';
-import { GIFT_STATUS_LABELS, giftAskable, optionsOf, type CreatorGift, type GiftRequestRow, type ShippingAddress } from '../../worker/db/gifting';
+import { GIFT_STATUS_LABELS, giftAskable, optionsOf, type CreatorGift, type OpenedGiftRequest, type ShippingAddress } from '../../worker/db/gifting';
 import type { CreatorEnrollment } from '../../worker/db/creator-portal';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { formatDate } from '../format';
@@ -29,18 +29,18 @@ const Field: FC<{ name: keyof ShippingAddress; label: string; value?: string; er
   </div>
 );
 
-const Parcel: FC<{ g: GiftRequestRow; currency: string }> = ({ g }) => (
+const Parcel: FC<{ g: OpenedGiftRequest }> = ({ g }) => (
   <div class="gift-parcel">
     <GiftItems g={g} class="gift-items" />
-    <GiftAddress g={g} />
+    <GiftAddress shipTo={g.shipTo} />
   </div>
 );
 
 // Where their request stands, with what they can do about it.
-const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boolean }> = ({ e, g, editable }) => (
+const RequestStatus: FC<{ e: CreatorEnrollment; g: OpenedGiftRequest; editable: boolean; title: string }> = ({ e, g, editable, title }) => (
   <section class="card gift-status" aria-labelledby="gift-status-h">
     <div class="gift-status-head">
-      <h2 id="gift-status-h">Your request</h2>
+      <h2 id="gift-status-h">{title}</h2>
       <Badge status={`gift-${g.status}`} label={GIFT_STATUS_LABELS[g.status]} />
     </div>
     {g.status === 'requested' ? (
@@ -67,7 +67,7 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
       </>
     ) : null}
     {g.status === 'withdrawn' ? <p>You withdrew this request{editable ? '; you can ask again below' : ''}.</p> : null}
-    {g.status === 'withdrawn' ? null : <Parcel g={g} currency={e.currency} />}
+    {g.status === 'withdrawn' ? null : <Parcel g={g} />}
     {g.status === 'shipped' ? (
       <form method="post" action={`/gift/${e.enrollment_id}/received`} class="form-actions">
         <button type="submit" class="button button-primary">
@@ -87,7 +87,9 @@ const RequestStatus: FC<{ e: CreatorEnrollment; g: GiftRequestRow; editable: boo
 
 export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift; values: GiftFormValues; errors?: FormError[]; notice?: string; now: number }> = ({ who, e, gift, values, errors, notice, now }) => {
   const g = gift.request;
-  const live = g && (g.status === 'requested' || g.status === 'shipped' || g.status === 'received');
+  // What stands in the way of asking (db/gifting.ts blocksAsking): one asked for or on its way, or this round's gift.
+  const live = g && (g.status === 'requested' || g.status === 'shipped' || (g.status === 'received' && g.round === gift.settings.round));
+  const earlierRound = g?.status === 'received' && !live;
   const askable = giftAskable(e, { open: gift.settings.open, products: gift.products.length }, now);
   // The form: no request yet, or one to change, or one declined or withdrawn to ask again.
   const showForm = askable.ok && (!live || g.status === 'requested');
@@ -101,7 +103,8 @@ export const GiftPage: FC<{ who: string; e: CreatorEnrollment; gift: CreatorGift
       <h1 class="page-title">{g && live ? 'Your gift' : 'Choose your gift'}</h1>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       <ErrorSummary errors={errors} />
-      {g ? <RequestStatus e={e} g={g} editable={showForm} /> : null}
+      {earlierRound && askable.ok ? <Notice tone="info">{e.brand_name} started a new round of gifting: pick your next gift below.</Notice> : null}
+      {g ? <RequestStatus e={e} g={g} editable={showForm} title={earlierRound ? 'Your last gift' : 'Your request'} /> : null}
       {!askable.ok && !live ? <Notice tone="info">{askable.why}</Notice> : null}
       {showForm ? (
         <form method="post" action={`/gift/${e.enrollment_id}`} class="stack gift-form">
@@ -201,6 +204,18 @@ export const GiftLine: FC<{ e: CreatorEnrollment }> = ({ e }) => {
       return <p class="gift-line"><a href={href}><strong>Your gift is on its way:</strong> track it, and say when it arrives</a></p>;
     case 'received':
       return <p class="gift-line gift-line-done"><a href={href}><strong>Gift received</strong></a></p>;
+    // Their gift arrived in an earlier round: a new one may be asked for while gifting is open.
+    case 'received_earlier':
+      return open ? (
+        <p class="gift-line">
+          <a class="button button-primary" href={href}>
+            Choose your next gift
+          </a>{' '}
+          <span class="muted small">{e.brand_name} started a new round of gifting.</span>
+        </p>
+      ) : (
+        <p class="gift-line gift-line-done"><a href={href}><strong>Gift received</strong></a></p>
+      );
     case 'declined':
       return <p class="gift-line"><a href={href}><strong>Gift request declined:</strong> see why{open ? ' and ask again' : ''}</a></p>;
     default:

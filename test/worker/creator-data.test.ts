@@ -7,6 +7,7 @@ import { sendMessage } from '../../worker/db/message-threads';
 import { eraseCreator, erasedEmail, GAVE_UP_PAYOUT, owedKey, owedTo } from '../../worker/db/creator-erasure';
 import { queueNotices } from '../../worker/mail';
 import type { Env } from '../../worker/env';
+import { ADDRESS_REMOVED, sealAddress } from '../../worker/db/addresses';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import { newId } from '../../worker/lib/ids';
 import { parseCsv } from '../../worker/lib/csv';
@@ -46,13 +47,29 @@ beforeAll(async () => {
     await env.DB.prepare('INSERT OR IGNORE INTO message_threads (brand_id, creator_id, last_message_at, created_at) VALUES (?, ?, ?, ?)').bind(brandId, creatorId, now, now).run();
     await sendMessage(env.DB, { brandId, creatorId, author, body, formKey: null, seen: null }, now + i);
   }
-  // A gift waiting to ship, with her home address.
+  // A gift waiting to ship, with her home address (sealed, as the worker writes it), and the gift.requested event
+  // that carried it to the brand's systems.
   const giftRequest = newId('gr');
-  await env.DB.prepare(
-    `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', '[]', '{"name":"Sarah Home","line1":"1 Rose Lane","line2":"","city":"Lyon","region":"","postalCode":"69001","country":"FR","phone":""}', 0, ?, ?)`,
-  )
-    .bind(giftRequest, brandId, m.campaign.id, m.enrollment.id, now, now)
-    .run();
+  const home = await sealAddress(env.SECRETS_KEY, { name: 'Sarah Home', line1: '1 Rose Lane', line2: '', city: 'Lyon', region: '', postalCode: '69001', country: 'FR', phone: '' });
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at) VALUES (?, ?, ?, ?, 'requested', '[]', ?, 0, ?, ?)").bind(
+      giftRequest,
+      brandId,
+      m.campaign.id,
+      m.enrollment.id,
+      home,
+      now,
+      now,
+    ),
+    env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'gift.requested', json_object('giftRequest', json_object('id', ?3, 'creator', json_object('id', ?4), 'address', ?5)), ?6)").bind(
+      `evt_${giftRequest}_requested_${now}`,
+      brandId,
+      giftRequest,
+      m.creator.id,
+      home,
+      now,
+    ),
+  ]);
   // A live post whose rights the brand asked to extend, still waiting for her answer.
   const livePost = await insertSubmission(brandId, m.enrollment.id, 'live');
   await env.DB.prepare(
@@ -155,7 +172,9 @@ describe("a creator's own data", () => {
     expect(bodies.results.map((m) => m.body)).toEqual(['(Deleted: the creator closed their account.)', 'Thanks Sarah!']);
     const gift = await env.DB.prepare('SELECT status, address FROM gift_requests WHERE id = ?').bind(w.giftRequest).first<{ status: string; address: string }>();
     expect(gift!.status).toBe('declined');
-    expect(gift!.address).not.toContain('Rose');
+    expect(gift!.address).toBe(ADDRESS_REMOVED);
+    const giftEvents = await env.DB.prepare("SELECT json_type(payload, '$.giftRequest.address') AS address FROM webhook_events WHERE creator_id = ? AND type = 'gift.requested'").bind(id).all<{ address: string }>();
+    expect(giftEvents.results).toEqual([{ address: 'null' }]);
     expect(await rowCount("SELECT count(*) AS n FROM enrollments WHERE creator_id = ? AND (status <> 'removed' OR removed_at IS NOT NULL)", id)).toBe(0);
     expect(await rowCount('SELECT count(*) AS n FROM sessions WHERE subject_id = ?', id)).toBe(0);
     // The brand hears of it: the activity row without a name, and a creator.erased event to its endpoint.

@@ -178,7 +178,7 @@ const ROUTES: Route[] = [
   // The first three that pass post (and mail); the rest of the day's are 409 update_limit_reached, writing nothing.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/updates', ids: ['campaign'], body: () => ({ title: 'Hostile update', body: 'Line one\nLine two' }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'] },
-  { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'], body: () => ({ open: true, choices: 2 }) },
+  { method: 'PATCH', path: '/api/admin/campaigns/:campaign/gifting', ids: ['campaign'], body: () => ({ open: true, choices: 2, round: 2 }) },
   { method: 'GET', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'] },
   // Past 50 a campaign, a 409 too_many_products that writes nothing.
   { method: 'POST', path: '/api/admin/campaigns/:campaign/gift-products', ids: ['campaign'], body: () => ({ title: 'Lip Balm', options: ['Rose', 'Plain'], sku: 'LB-1', valueMinor: 900 }) },

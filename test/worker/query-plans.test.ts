@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { consoleBrand } from './console-fixtures';
 import worker from '../../worker/index';
 import { releaseClaims } from '../../worker/db/webhooks';
+import { GIFT_ADDRESS_SQL } from '../../worker/jobs/gift-addresses';
+import { encodeCursor } from '../../worker/lib/cursor';
 import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-threads';
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
@@ -246,6 +248,29 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
       expect(updates.length, path).toBe(1);
       expect(updates[0]!.plan, updates[0]!.text).toMatch(/campaign_updates_campaign_at \(campaign_id=\? AND created_at>\?\)|campaign_updates_campaign_at \(campaign_id=\?\)/);
     }
+  });
+
+  it("the Gifting tab reads one page of the campaign's requests in index order, of a status or all; the address job reads only the addresses it acts on", async () => {
+    const o = await consoleBrand('owner');
+    const tab = `/console/campaigns/${o.campaign.id}/gifting`;
+    const cursor = encodeCursor({ at: Date.now(), id: 'gr_x' });
+    for (const path of [tab, `${tab}?status=requested`, `${tab}?cursor=${cursor}`, `${tab}?status=declined&cursor=${cursor}`]) {
+      const plans = await plansOf(await statementsOf(async () => expect((await get(path, o.cookie)).status).toBe(200)));
+      const list = plans.find((p) => p.sql.includes('FROM gift_requests g JOIN enrollments') && p.sql.includes('ORDER BY g.created_at DESC'))!;
+      expect(list.plan, list.text).toMatch(path.includes('status=') ? /SEARCH g USING INDEX gift_requests_campaign \(campaign_id=\? AND status=\?/ : /SEARCH g USING INDEX gift_requests_campaign_at \(campaign_id=\?/);
+      expect(list.plan, list.text).not.toMatch(/TEMP B-TREE/);
+    }
+    const { NO_LONGER_NEEDED, REMOVE, REMOVE_FROM_EVENTS, PLAIN } = GIFT_ADDRESS_SQL;
+    const job = await plansOf([
+      { sql: NO_LONGER_NEEDED, args: [Date.now(), 500], bound: true },
+      { sql: REMOVE, args: ['["gr_x"]', Date.now()], bound: true },
+      { sql: REMOVE_FROM_EVENTS, args: ['["gr_x"]'], bound: true },
+      ...PLAIN.flatMap((p) => [{ sql: p.read, args: [100], bound: true }, { sql: p.write, args: ['x', 'y', 'z'], bound: true }]),
+    ]);
+    for (const p of job) expect(p.plan, p.text).not.toMatch(/SCAN (gift_requests|creators|webhook_events|e)\b(?! USING (COVERING )?INDEX \w+_address_plain)/);
+    expect(job[0]!.plan).toMatch(/gift_requests_address_held \(status=\?\)[\s\S]*gift_requests_address_held \(status=\? AND updated_at<\?\)/);
+    expect(job[2]!.plan).toMatch(/SEARCH e USING COVERING INDEX sqlite_autoindex_webhook_events_1 \(id>\? AND id<\?\)/);
+    expect(job.filter((p) => /USING (COVERING )?INDEX \w+_address_plain/.test(p.plan))).toHaveLength(3);
   });
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {

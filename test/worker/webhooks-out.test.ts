@@ -16,6 +16,7 @@ import worker from '../../worker/index';
 import { faultyD1 } from '../../worker/lib/faults';
 import { newId, randomHex } from '../../worker/lib/ids';
 import { hashPassword } from '../../worker/lib/passwords';
+import { sealSecret } from '../../worker/lib/secrets';
 import { verifyTimestampedSignature } from '../../worker/lib/signatures';
 import { MAX_DELIVERY_ATTEMPTS, retryBaseSeconds, retryDelaySeconds } from '../../worker/webhooks/backoff';
 import { consumeWebhookDeliveries, type Send } from '../../worker/webhooks/deliver';
@@ -62,12 +63,12 @@ const order = (orderId: string, extra: Record<string, unknown> = {}) => ({ order
 
 // An event and its delivery written directly, already "with the queue" and not due for an hour, so no
 // enqueue pass started by another test's request hands it to the background consumer.
-async function parkedDelivery(brandId: string, endpointId: string, payload: Record<string, unknown> = { conversion: { id: 'cv_test' } }) {
+async function parkedDelivery(brandId: string, endpointId: string, payload: Record<string, unknown> = { conversion: { id: 'cv_test' } }, type = 'conversion.created') {
   const eventId = newId('evt');
   const deliveryId = `whd_${randomHex(12)}`;
   const now = Date.now();
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, 'conversion.created', ?, ?)").bind(eventId, brandId, JSON.stringify(payload), now),
+    env.DB.prepare('INSERT INTO webhook_events (id, brand_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)').bind(eventId, brandId, type, JSON.stringify(payload), now),
     env.DB.prepare("INSERT INTO webhook_deliveries (id, brand_id, event_id, endpoint_id, status, attempts, next_attempt_at, queued_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)").bind(
       deliveryId,
       brandId,
@@ -616,6 +617,21 @@ describe('the delivery consumer', () => {
     expect(result.explicitAcks).toHaveLength(1);
     expect(hook.received).toEqual([]);
     expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', last_error: expect.stringContaining('secret cannot be read') });
+  });
+
+  it("fails a gift.requested at once, without sending, when its address was sealed under another SECRETS_KEY, and logs it", async () => {
+    const brand = await createBrand();
+    const endpoint = await addEndpoint(brand);
+    const address = await sealSecret('an-earlier-secrets-key-0123456789abcdef', JSON.stringify({ name: 'Sam', line1: '1 Road', line2: '', city: 'Town', region: '', postalCode: '1', country: 'US', phone: '' }));
+    const { eventId, deliveryId } = await parkedDelivery(brand.brandId, endpoint.id, { giftRequest: { id: 'gr_test', address } }, 'gift.requested');
+    const hook = receiver([200]);
+    const lines: string[] = [];
+    const errors = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+    await consume(deliveryId, hook.send);
+    errors.mockRestore();
+    expect(hook.received).toEqual([]);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('shipping address cannot be read') });
+    expect(lines.some((l) => l.includes('"gift_address_unreadable"') && l.includes(eventId))).toBe(true);
   });
 
   it('computes the backoff schedule: doubling from the base, capped at an hour, jitter within the upper half', () => {

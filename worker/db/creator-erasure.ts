@@ -19,6 +19,7 @@
 // a creator it still owes (409): it pays first, or the creator closes the account themselves.
 import { periodOf } from '../domain/periods';
 import { ApiError } from '../lib/errors';
+import { ADDRESS_REMOVED } from './addresses';
 import { creatorErasedStatements, giftEventStatements, rightsExtensionEventStatements } from './webhooks';
 
 export const ERASED_NAME = 'Closed account';
@@ -28,7 +29,6 @@ export const ERASED_DOMAIN = 'closed.invalid';
 export const erasedEmail = (creatorId: string) => `Closed.${creatorId}@${ERASED_DOMAIN}`;
 /** An address an erasure wrote (worker/mail.ts drops mail to it). */
 export const isErasedAddress = (email: string) => email.trim().toLowerCase().endsWith(`@${ERASED_DOMAIN}`);
-export const ERASED_ADDRESS = JSON.stringify({ name: ERASED_NAME, line1: '', line2: '', city: '', region: '', postalCode: '', country: '', phone: '' });
 export const CLOSED_MESSAGE = '(Deleted: the creator closed their account.)';
 export const CLOSED_GIFT_REASON = 'Not shipped: the creator closed their account.';
 export const GAVE_UP_PAYOUT = 'The creator closed their account and gave up this payout.';
@@ -177,7 +177,8 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
     s(`UPDATE discount_codes SET status = 'disabled' WHERE enrollment_id IN (${mine}) AND status <> 'disabled' AND ${claimed}`),
     s(`UPDATE gift_requests SET status = 'declined', decline_reason = ?5, updated_at = ?3 WHERE enrollment_id IN (${mine}) AND status = 'requested' AND ${claimed}`, CLOSED_GIFT_REASON),
     ...(gifts!.results as { enrollment_id: string }[]).flatMap((g) => giftEventStatements(db, 'gift.declined', { enrollmentId: g.enrollment_id }, now)),
-    s(`UPDATE gift_requests SET address = ?5 WHERE enrollment_id IN (${mine}) AND ${claimed}`, ERASED_ADDRESS),
+    // Removed, as the job removes those no longer needed (jobs/gift-addresses.ts): each page shows "Address removed".
+    s(`UPDATE gift_requests SET address = ?5 WHERE enrollment_id IN (${mine}) AND address <> ?5 AND ${claimed}`, ADDRESS_REMOVED),
     // Requests to extend usage rights that waited for the creator are withdrawn, as with a removal: nobody will answer.
     s(`UPDATE rights_extensions SET status = 'withdrawn', answered_at = ?3 WHERE status = 'open' AND submission_id IN (SELECT id FROM submissions WHERE enrollment_id IN (${mine})) AND ${claimed}`),
     ...(rightsAsks!.results as { enrollment_id: string }[]).flatMap((x) => rightsExtensionEventStatements(db, 'rights_extension.withdrawn', { enrollmentId: x.enrollment_id }, now)),
@@ -222,9 +223,8 @@ function webhookEventsScrubbed(s: (sql: string, ...params: unknown[]) => D1Prepa
       `UPDATE webhook_events SET payload = json_replace(payload, ${handles},
          '$.submission.draftUrl', '', '$.submission.caption', '', '$.submission.postUrl', NULL,
          '$.note', CASE WHEN json_extract(payload, '$.actor') = 'creator' THEN NULL ELSE json_extract(payload, '$.note') END,
-         '$.giftRequest.address', json(?5), '$.rightsExtension.declineNote', CASE WHEN json_extract(payload, '$.rightsExtension.declineNote') IS NOT NULL THEN '' END)
+         '$.giftRequest.address', NULL, '$.rightsExtension.declineNote', CASE WHEN json_extract(payload, '$.rightsExtension.declineNote') IS NOT NULL THEN '' END)
        WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND ${claimed}`,
-      ERASED_ADDRESS,
     ),
   ];
 }

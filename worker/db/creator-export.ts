@@ -9,6 +9,7 @@ import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
+import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -21,9 +22,11 @@ const HOUR_MS = 3_600_000;
 export const countExport = (db: D1Database, creatorId: string, now: number) => takeAttempt(db, `creator_export:${creatorId}`, EXPORTS_PER_HOUR, HOUR_MS, now);
 
 const about =
-  'Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand\'s calendar day), not one by one. Order ids are as the brand\'s store sent them. Your payout account is shown masked.';
+  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account is shown masked. A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. A shipping address or payout account shown as "unreadable" is held, but was sealed under a key Chorus has changed since, so it cannot be shown.`;
 
 type Row = Record<string, unknown>;
+// A gift's address as given, null once removed, or 'unreadable' (as payout details are).
+const removedAsNull = (a: ShipTo) => (a === 'removed' ? null : a);
 const parse = (json: unknown) => (typeof json === 'string' ? (JSON.parse(json) as unknown) : null);
 
 // A JSON array written a page at a time: `pages` yields each page's items.
@@ -43,7 +46,7 @@ async function* keysetPages<K extends unknown[]>(db: D1Database, sql: string, pa
   let after = start;
   for (;;) {
     const { results } = await db.prepare(sql).bind(...params, ...after).all<Row>();
-    yield results.map(map);
+    yield await Promise.all(results.map(map));
     if (results.length < PAGE) return;
     after = keyOf(results.at(-1)!);
   }
@@ -78,7 +81,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     name: account.display_name,
     createdAt: iso(account.created_at as number),
     payoutDetails,
-    shippingAddress: parse(account.shipping_address),
+    shippingAddress: account.shipping_address === null ? null : removedAsNull(await openAddress(secretsKey, account.shipping_address as string)),
     emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
   };
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
@@ -338,21 +341,22 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     'giftRequests',
       keysetPages(
           db,
-          `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
+          `SELECT g.id, g.enrollment_id, b.name AS brand, b.currency, c.name AS campaign, g.status, g.round, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url, g.decline_reason,
              g.created_at, g.updated_at, g.shipped_at, g.received_at
            FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN gift_requests g ON g.enrollment_id = e.id JOIN campaigns c ON c.id = g.campaign_id
            WHERE e.creator_id = ? AND (g.enrollment_id, g.updated_at, g.id) > (?, ?, ?) ORDER BY g.enrollment_id, g.updated_at, g.id LIMIT ${PAGE}`,
           [creatorId],
           ['', -1, ''],
           (g) => [g.enrollment_id, g.updated_at, g.id],
-          (g) => ({
+          async (g) => ({
             id: g.id,
             brand: g.brand,
             campaign: g.campaign,
             enrollmentId: g.enrollment_id,
             status: g.status,
+            round: g.round,
             items: parse(g.items),
-            shippingAddress: parse(g.address),
+            shippingAddress: removedAsNull(await openAddress(secretsKey, g.address as string)),
             value: money(g.value_minor, g.currency),
             carrier: g.carrier,
             trackingNumber: g.tracking_number,

@@ -7,6 +7,7 @@ import type { DailyPoint } from '../domain/network';
 import { DAY_MS, periodOf } from '../domain/periods';
 import { chartDays, dailyPoints, QUARTER_HOUR_MS } from './daily';
 import { refundedOf } from './network';
+import { blocksAsking } from './gifting';
 import { formatAmount } from '../domain/store-payloads';
 import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
 import { iso } from '../lib/validate';
@@ -49,10 +50,11 @@ export type CreatorEnrollment = {
   content_due_at: number | null;
   drafts_standing: number;
   // Product seeding (db/gifting.ts): gifting open on the campaign, products offered, and the status of their
-  // request (the live one, else the latest; null: none yet).
+  // request (the one that stands in the way of asking, else the latest; null: none yet). `received_earlier`: their
+  // gift arrived in an earlier round, and they may ask in this one.
   gifting_open: number;
   gift_products: number;
-  gift_status: 'requested' | 'shipped' | 'received' | 'declined' | 'withdrawn' | null;
+  gift_status: 'requested' | 'shipped' | 'received' | 'received_earlier' | 'declined' | 'withdrawn' | null;
   // The usage rights the campaign asks with each draft (JSON, null: none): domain/usage-rights.ts.
   usage_rights: string | null;
 };
@@ -64,7 +66,9 @@ const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_f
   r.accepted_at IS NOT NULL AS brand_accepted, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
   (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
   c.gifting_open, (SELECT count(*) FROM gift_products gp WHERE gp.campaign_id = c.id AND gp.archived_at IS NULL) AS gift_products,
-  (SELECT g.status FROM gift_requests g WHERE g.enrollment_id = e.id ORDER BY g.status IN ('requested', 'shipped', 'received') DESC, g.updated_at DESC LIMIT 1) AS gift_status
+  -- (The campaign again inside: an ORDER BY in a subquery cannot name the outer query's columns.)
+  (SELECT CASE WHEN g.status = 'received' AND g.round < gc.gift_round THEN 'received_earlier' ELSE g.status END FROM gift_requests g JOIN campaigns gc ON gc.id = g.campaign_id
+    WHERE g.enrollment_id = e.id ORDER BY ${blocksAsking('g', 'gc.gift_round')} DESC, g.updated_at DESC LIMIT 1) AS gift_status
 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id JOIN brands b ON b.id = e.brand_id
 LEFT JOIN commission_plans p ON p.id = c.commission_plan_id
 LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id

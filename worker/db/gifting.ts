@@ -2,11 +2,14 @@
 // Aspire's product seeding). The brand lists gift products on the campaign and opens gifting; an accepted, active
 // creator picks up to `gift_choices` of them and gives a shipping address; the brand ships (carrier and tracking)
 // or declines with a reason; the creator says when it arrived. A request keeps copies of the products and the
-// address it was made with, so what ships is what was asked for, whatever changes later.
+// address it was made with, so what ships is what was asked for, whatever changes later. The address is kept
+// sealed, and removed once it is no longer needed (db/addresses.ts).
 import { z } from 'zod';
 import { countryName, isCountryCode } from '../lib/countries';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
+import { afterParams, afterSql } from '../lib/cursor';
 import { newId } from '../lib/ids';
+import { log } from '../lib/log';
 import type { Env } from '../env';
 import type { Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
@@ -15,6 +18,7 @@ import { campaignEnded } from '../domain/codes';
 import { formatAmount } from '../domain/store-payloads';
 import type { CreatorEnrollment } from './creator-portal';
 import { auditIfChanged } from './audit';
+import { openAddress, openSavedAddress, sealAddress, type ShipTo } from './addresses';
 import { giftEventStatements } from './webhooks';
 
 export const GIFT_TITLE_MAX = 120;
@@ -109,23 +113,50 @@ export async function updateGiftProduct(db: D1Database, brandId: string, campaig
 
 // ---------- The campaign's setting ----------
 
+export const GIFT_ROUND_MAX = 1000;
 export const giftingSettingsBody = z.strictObject({
   open: z.boolean().optional().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),
   choices: z.int().min(1).max(GIFT_CHOICES_MAX).optional().meta({ description: `How many products one creator may pick (1 to ${GIFT_CHOICES_MAX}).` }),
+  round: z
+    .int()
+    .min(1)
+    .optional()
+    .meta({
+      description: `The seeding round: send the current one plus 1 to start the next (a new season's product), after which creators whose gift arrived may ask again. The current one again changes nothing; any other is a 409 \`gift_round_conflict\`. Round ${GIFT_ROUND_MAX} is the last: the one after it is a 409 \`gift_round_limit\`.`,
+    }),
 });
-export type GiftingSettings = { open: boolean; choices: number };
+export type GiftingSettings = { open: boolean; choices: number; round: number };
 
-export async function saveGiftingSettings(db: D1Database, brandId: string, campaignId: string, s: z.output<typeof giftingSettingsBody>, actor: Actor, now: number): Promise<void> {
+// Rounds: a creator gets one gift per round of the campaign (the unique index gift_requests_live, per enrollment and
+// round), and has one open request at a time whatever its round (gift_requests_open). The request that stands in
+// the way of asking, as SQL over a request `g` and the campaign's round: one asked for or on its way, or one that
+// arrived in this round. A gift that arrived in an earlier round does not.
+export const blocksAsking = (g: string, round: string) => `(${g}.status IN ('requested', 'shipped') OR (${g}.status = 'received' AND ${g}.round = ${round}))`;
+
+// Starts the round after `from`, only while the campaign is in it (a form sent twice starts one round) and it is not
+// the last.
+const roundStart = (db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number) => [
+  db.prepare(`UPDATE campaigns SET gift_round = gift_round + 1 WHERE id = ? AND brand_id = ? AND gift_round = ? AND gift_round < ${GIFT_ROUND_MAX}`).bind(campaignId, brandId, from),
+  auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gift_round_started', targetType: 'campaign', targetId: campaignId, details: { round: from + 1 } }, now),
+];
+export async function startGiftRound(db: D1Database, brandId: string, campaignId: string, from: number, actor: Actor, now: number): Promise<boolean> {
+  const [moved] = await db.batch(roundStart(db, brandId, campaignId, from, actor, now));
+  return (moved?.meta.changes ?? 0) > 0;
+}
+
+// The setting, and with `nextRoundFrom` the round after it started (as startGiftRound starts it), in one batch: a
+// PATCH that does both writes both or neither.
+export async function saveGiftingSettings(db: D1Database, brandId: string, campaignId: string, s: Omit<z.output<typeof giftingSettingsBody>, 'round'>, actor: Actor, now: number, nextRoundFrom?: number): Promise<void> {
   await db.batch([
     db
       .prepare('UPDATE campaigns SET gifting_open = coalesce(?1, gifting_open), gift_choices = coalesce(?2, gift_choices) WHERE id = ?3 AND brand_id = ?4 AND (gifting_open IS NOT coalesce(?1, gifting_open) OR gift_choices IS NOT coalesce(?2, gift_choices))')
       .bind(s.open === undefined ? null : s.open ? 1 : 0, s.choices ?? null, campaignId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'campaign.gifting_changed', targetType: 'campaign', targetId: campaignId, details: s }, now),
+    ...(nextRoundFrom === undefined ? [] : roundStart(db, brandId, campaignId, nextRoundFrom, actor, now)),
   ]);
 }
 
 // ---------- Addresses ----------
-
 
 const line = (max: number, what: string) => plainText(max, 'one', `${what} is limited to ${max} characters.`);
 export const shippingAddress = z.strictObject({
@@ -152,6 +183,8 @@ export const ADDRESS_FIELDS = ['name', 'line1', 'line2', 'city', 'region', 'post
 export const addressLines = (a: ShippingAddress) =>
   [a.name, a.line1, a.line2, [a.city, a.region, a.postalCode].filter(Boolean).join(', '), countryName(a.country), a.phone ? `Phone ${a.phone}` : ''].filter(Boolean);
 
+export const sameAddress = (a: ShippingAddress, b: ShippingAddress) => ADDRESS_FIELDS.every((f) => a[f] === b[f]);
+
 // ---------- Requests ----------
 
 export type GiftItem = { productId: string; title: string; option: string | null; sku: string | null; valueMinor: number };
@@ -163,7 +196,8 @@ export type GiftRequestRow = {
   enrollment_id: string;
   status: GiftStatus;
   items: string;
-  address: string;
+  /** As stored: open it with openGiftRequest (openAddress). */
+  stored_address: string;
   value_minor: number;
   carrier: string | null;
   tracking_number: string | null;
@@ -173,28 +207,41 @@ export type GiftRequestRow = {
   updated_at: number;
   shipped_at: number | null;
   received_at: number | null;
+  round: number;
   creator_id: string;
   handle: string;
   display_name: string;
   enrollment_status: string;
 };
-const REQUEST_COLUMNS = `g.id, g.campaign_id, g.enrollment_id, g.status, g.items, g.address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url,
-  g.decline_reason, g.created_at, g.updated_at, g.shipped_at, g.received_at, e.creator_id, r.handle, r.display_name, e.status AS enrollment_status`;
+const REQUEST_COLUMNS = `g.id, g.campaign_id, g.enrollment_id, g.status, g.items, g.address AS stored_address, g.value_minor, g.carrier, g.tracking_number, g.tracking_url,
+  g.decline_reason, g.created_at, g.updated_at, g.shipped_at, g.received_at, g.round, e.creator_id, r.handle, r.display_name, e.status AS enrollment_status`;
 const REQUEST_FROM = 'FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id';
 export const itemsOf = (g: Pick<GiftRequestRow, 'items'>) => JSON.parse(g.items) as GiftItem[];
-export const addressOf = (g: Pick<GiftRequestRow, 'address'>) => JSON.parse(g.address) as ShippingAddress;
+
+/** A request with its address opened, for what shows it. */
+export type OpenedGiftRequest = GiftRequestRow & { shipTo: ShipTo };
+export async function openGiftRequests(secretsKey: string, rows: GiftRequestRow[]): Promise<OpenedGiftRequest[]> {
+  const opened = await Promise.all(rows.map(async (g) => ({ ...g, shipTo: await openAddress(secretsKey, g.stored_address) })));
+  // Sealed under another SECRETS_KEY (it was changed): every reader says so where the address would be, and the
+  // operator hears of it here, as nothing else fails.
+  const unreadable = opened.filter((g) => g.shipTo === 'unreadable').map((g) => g.id);
+  if (unreadable.length > 0) log.error('gift_address_unreadable', { count: unreadable.length, requests: unreadable.slice(0, 20) });
+  return opened;
+}
+export const openGiftRequest = async (secretsKey: string, g: GiftRequestRow): Promise<OpenedGiftRequest> => (await openGiftRequests(secretsKey, [g]))[0]!;
 
 export async function loadGiftRequest(db: D1Database, brandId: string, requestId: string): Promise<GiftRequestRow | null> {
   return db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.id = ? AND g.brand_id = ?`).bind(requestId, brandId).first<GiftRequestRow>();
 }
 
-/** A brand's requests, newest first, by campaign and status; `limit` rows after `before` (created_at, id). */
+/** A brand's requests, newest first, by campaign and status; `limit` rows after `before` (created_at, id): with a
+ * campaign, one range of gift_requests_campaign (a status) or gift_requests_campaign_at (all), read in its order. */
 export async function listGiftRequests(db: D1Database, brandId: string, f: { campaignId?: string; status?: GiftStatus; before?: { at: number; id: string }; limit: number }): Promise<GiftRequestRow[]> {
   const where = ['g.brand_id = ?'];
   const binds: unknown[] = [brandId];
   if (f.campaignId) where.push('g.campaign_id = ?'), binds.push(f.campaignId);
   if (f.status) where.push('g.status = ?'), binds.push(f.status);
-  if (f.before) where.push('(g.created_at < ? OR (g.created_at = ? AND g.id < ?))'), binds.push(f.before.at, f.before.at, f.before.id);
+  if (f.before) where.push(afterSql('g.created_at', 'g.id')), binds.push(...afterParams(f.before));
   const { results } = await db
     .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE ${where.join(' AND ')} ORDER BY g.created_at DESC, g.id DESC LIMIT ?`)
     .bind(...binds, f.limit)
@@ -209,23 +256,26 @@ export async function giftCounts(db: D1Database, brandId: string, campaignId: st
   return counts;
 }
 
-// What the creator's gift form needs: the campaign's setting and products, their request (the live one, else the
-// latest), and the address saved on their account.
-export type CreatorGift = { settings: GiftingSettings; products: GiftProductRow[]; request: GiftRequestRow | null; savedAddress: ShippingAddress | null };
-export async function creatorGift(db: D1Database, e: { enrollment_id: string; campaign_id: string; brand_id: string }, creatorId: string): Promise<CreatorGift> {
+// What the creator's gift form needs: the campaign's setting and products, their request (the one that stands in the
+// way of asking, else the latest), and the address saved on their account.
+export type CreatorGift = { settings: GiftingSettings; products: GiftProductRow[]; request: OpenedGiftRequest | null; savedAddress: ShippingAddress | null };
+export async function creatorGift(db: D1Database, secretsKey: string, e: { enrollment_id: string; campaign_id: string; brand_id: string }, creatorId: string): Promise<CreatorGift> {
   const [settings, products, request, saved] = await db.batch([
-    db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ? AND brand_id = ?').bind(e.campaign_id, e.brand_id),
+    db.prepare('SELECT gifting_open, gift_choices, gift_round FROM campaigns WHERE id = ? AND brand_id = ?').bind(e.campaign_id, e.brand_id),
     db.prepare(`SELECT ${PRODUCT_COLUMNS} FROM gift_products p WHERE p.campaign_id = ? AND p.brand_id = ? AND p.archived_at IS NULL ORDER BY p.created_at, p.id`).bind(e.campaign_id, e.brand_id),
-    db.prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} WHERE g.enrollment_id = ? ORDER BY g.status IN ('requested', 'shipped', 'received') DESC, g.updated_at DESC LIMIT 1`).bind(e.enrollment_id),
+    db
+      .prepare(`SELECT ${REQUEST_COLUMNS} ${REQUEST_FROM} JOIN campaigns c ON c.id = g.campaign_id WHERE g.enrollment_id = ? ORDER BY ${blocksAsking('g', 'c.gift_round')} DESC, g.updated_at DESC LIMIT 1`)
+      .bind(e.enrollment_id),
     db.prepare('SELECT shipping_address FROM creators WHERE id = ?').bind(creatorId),
   ]);
-  const s = settings?.results[0] as { gifting_open: number; gift_choices: number } | undefined;
+  const s = settings?.results[0] as { gifting_open: number; gift_choices: number; gift_round: number } | undefined;
   const raw = (saved?.results[0] as { shipping_address: string | null } | undefined)?.shipping_address ?? null;
+  const row = (request?.results[0] as GiftRequestRow | undefined) ?? null;
   return {
-    settings: { open: s?.gifting_open === 1, choices: s?.gift_choices ?? 1 },
+    settings: { open: s?.gifting_open === 1, choices: s?.gift_choices ?? 1, round: s?.gift_round ?? 1 },
     products: (products?.results ?? []) as GiftProductRow[],
-    request: (request?.results[0] as GiftRequestRow | undefined) ?? null,
-    savedAddress: raw ? (JSON.parse(raw) as ShippingAddress) : null,
+    request: row && (await openGiftRequest(secretsKey, row)),
+    savedAddress: await openSavedAddress(secretsKey, raw),
   };
 }
 
@@ -272,19 +322,21 @@ const MAY_ASK = `e.id = ?1 AND e.creator_id = ?2 AND e.status = 'active' AND c.g
 
 export type AskOutcome = 'requested' | 'changed' | 'shipped_already' | 'closed';
 
-// Asks for a gift, or changes the open ask. The unique index on a live request per enrollment decides between
-// two forms sent at once: one inserts, the other finds it and changes it while it is still only asked for.
-// `save`: the address goes on the account too, to fill in the next form.
-export async function askForGift(db: D1Database, p: { enrollmentId: string; creatorId: string; brandId: string; items: GiftItem[]; address: ShippingAddress; save: boolean }, now: number): Promise<AskOutcome> {
+// Asks for a gift in the campaign's round, or changes the open ask (which then counts for this round: its products
+// are picked from this round's). The unique indexes (one open request, one gift a round) decide between two forms
+// sent at once: one inserts, the other finds it and changes it while it is still only asked for.
+// `save`: the address goes on the account too, to fill in the next form (the caller leaves it false when the
+// account holds this address already: each sealing differs, so SQL cannot tell).
+export async function askForGift(db: D1Database, secretsKey: string, p: { enrollmentId: string; creatorId: string; brandId: string; items: GiftItem[]; address: ShippingAddress; save: boolean }, now: number): Promise<AskOutcome> {
   const items = JSON.stringify(p.items);
-  const address = JSON.stringify(p.address);
+  const address = await sealAddress(secretsKey, p.address);
   const value = p.items.reduce((sum, i) => sum + i.valueMinor, 0);
-  const saveAddress = db.prepare('UPDATE creators SET shipping_address = ? WHERE id = ? AND ? AND shipping_address IS NOT ?').bind(address, p.creatorId, p.save ? 1 : 0, address);
+  const saveAddress = db.prepare('UPDATE creators SET shipping_address = ? WHERE id = ? AND ?').bind(address, p.creatorId, p.save ? 1 : 0);
   const [inserted] = await db.batch([
     db
       .prepare(
-        `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, created_at, updated_at)
-         SELECT ?4, e.brand_id, e.campaign_id, e.id, 'requested', ?5, ?6, ?7, ?3, ?3 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK}
+        `INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, round, created_at, updated_at)
+         SELECT ?4, e.brand_id, e.campaign_id, e.id, 'requested', ?5, ?6, ?7, c.gift_round, ?3, ?3 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK}
          ON CONFLICT DO NOTHING`,
       )
       .bind(p.enrollmentId, p.creatorId, now, newId('gr'), items, address, value),
@@ -298,7 +350,7 @@ export async function askForGift(db: D1Database, p: { enrollmentId: string; crea
   const [changed] = await db.batch([
     db
       .prepare(
-        `UPDATE gift_requests SET items = ?4, address = ?5, value_minor = ?6, updated_at = ?3
+        `UPDATE gift_requests SET items = ?4, address = ?5, value_minor = ?6, round = (SELECT gift_round FROM campaigns WHERE id = gift_requests.campaign_id), updated_at = ?3
          WHERE enrollment_id = ?1 AND status = 'requested' AND EXISTS (SELECT 1 FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE ${MAY_ASK})`,
       )
       .bind(p.enrollmentId, p.creatorId, now, items, address, value),
@@ -310,7 +362,7 @@ export async function askForGift(db: D1Database, p: { enrollmentId: string; crea
     await saveAddress.run();
     return 'changed';
   }
-  const live = await db.prepare("SELECT 1 FROM gift_requests WHERE enrollment_id = ? AND status IN ('shipped', 'received')").bind(p.enrollmentId).first();
+  const live = await db.prepare(`SELECT 1 FROM gift_requests g JOIN campaigns c ON c.id = g.campaign_id WHERE g.enrollment_id = ? AND g.status <> 'requested' AND ${blocksAsking('g', 'c.gift_round')}`).bind(p.enrollmentId).first();
   return live ? 'shipped_already' : 'closed';
 }
 
@@ -640,23 +692,29 @@ export async function queueGiftMails(c: { env: Env; executionCtx: Pick<Execution
 
 // ---------- The packing list ----------
 
-export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
+export const PACKING_CSV_HEADER = ['request_id', 'requested_at', 'round', 'handle', 'name', 'product', 'option', 'sku', 'quantity', 'ship_to_name', 'address_line1', 'address_line2', 'city', 'region', 'postal_code', 'country', 'phone', 'value', 'currency', 'updated_at'];
+
+// A waiting request's address is removed only by an erasure, which declines it; unreadable once SECRETS_KEY changed.
+const NO_ADDRESS = { removed: '(address removed)', unreadable: '(address unreadable: SECRETS_KEY changed)' } as const;
 
 // The requests still to ship, one line per product, for the warehouse; every text cell through csvText, which
 // keeps a creator's `=HYPERLINK(…)` address a string in a spreadsheet.
-export function packingCsvStream(db: D1Database, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
+export function packingCsvStream(db: D1Database, secretsKey: string, brandId: string, campaignId: string, currency: string): ReadableStream<Uint8Array> {
   let before: { at: number; id: string } | undefined;
   return csvStream(PACKING_CSV_HEADER, async () => {
-    const rows = await listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit: 200 });
+    const rows = await openGiftRequests(secretsKey, await listGiftRequests(db, brandId, { campaignId, status: 'requested', before, limit: 200 }));
     const last = rows.at(-1);
     before = last ? { at: last.created_at, id: last.id } : before;
     const text = rows
       .flatMap((g) => {
-        const a = addressOf(g);
+        const a = g.shipTo;
+        // No address to ship to: the line says why where the name goes, so nobody packs it as an address left blank.
+        const cells = typeof a === 'string' ? [NO_ADDRESS[a], ...Array<string>(7).fill('')] : [a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone];
         return itemsOf(g).map((i) =>
           csvLine([
             csvText(g.id),
             csvText(new Date(g.created_at).toISOString()),
+            csvNumber(g.round),
             csvText(g.handle),
             csvText(g.display_name),
             csvText(i.title),
@@ -665,7 +723,7 @@ export function packingCsvStream(db: D1Database, brandId: string, campaignId: st
             csvNumber(1),
             // The phone too keeps its apostrophe before a `+`: `+1-503-555-0100` is no injection, but a spreadsheet
             // opening it bare computes it (-1157), so unquoted it could reach a label wrong.
-            ...[a.name, a.line1, a.line2, a.city, a.region, a.postalCode, a.country, a.phone].map(csvText),
+            ...cells.map(csvText),
             csvNumber(formatAmount(i.valueMinor, currency)),
             csvText(currency),
             // The request's version: sent back as the ship call's updatedAt, it refuses a request changed since.

@@ -127,35 +127,41 @@ export const webhookReceipts = sqliteTable(
   (t) => [index('webhook_receipts_brand').on(t.brandId, t.id), index('webhook_receipts_integration').on(t.integrationId, t.id)],
 );
 
-export const creators = sqliteTable('creators', {
-  id: text('id').primaryKey(),
-  email: text('email').notNull().unique(),
-  // The handle the account was first added with, which the creator sees on their application form. Brands
-  // each keep their own (brand_creators.handle), so a handle says nothing of who else uses Chorus.
-  handle: text('handle').notNull(),
-  displayName: text('display_name').notNull(),
-  passwordHash: text('password_hash'),
-  // AES-GCM ciphertext (base64url) of the payout method and account.
-  payoutDetailsEnc: text('payout_details_enc'),
-  // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
-  // it, so a newer request, a password change or the move itself closes every earlier link.
-  emailLinkAt: integer('email_link_at'),
-  // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
-  // when the last one was claimed, and from when the entries it told of were written.
-  earningsDigest: integer('earnings_digest').notNull().default(1),
-  earningsDigestAt: integer('earnings_digest_at'),
-  earningsDigestFrom: integer('earnings_digest_from'),
-  // The reminder three days before a first draft is due (jobs/content-due.ts): on unless they turn it off on the
-  // Account page.
-  dueReminders: integer('due_reminders').notNull().default(1),
-  // The shipping address the gift form saved last (JSON, db/gifting.ts ShippingAddress), to fill the next one in.
-  // Each gift request keeps its own copy: a later change here does not move a parcel.
-  shippingAddress: text('shipping_address'),
-  createdAt: createdAt(),
-  // When the account was closed by its creator, or erased by the one brand it worked with on their request
-  // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
-  erasedAt: integer('erased_at'),
-});
+export const creators = sqliteTable(
+  'creators',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull().unique(),
+    // The handle the account was first added with, which the creator sees on their application form. Brands
+    // each keep their own (brand_creators.handle), so a handle says nothing of who else uses Chorus.
+    handle: text('handle').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash'),
+    // AES-GCM ciphertext (base64url) of the payout method and account.
+    payoutDetailsEnc: text('payout_details_enc'),
+    // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
+    // it, so a newer request, a password change or the move itself closes every earlier link.
+    emailLinkAt: integer('email_link_at'),
+    // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
+    // when the last one was claimed, and from when the entries it told of were written.
+    earningsDigest: integer('earnings_digest').notNull().default(1),
+    earningsDigestAt: integer('earnings_digest_at'),
+    earningsDigestFrom: integer('earnings_digest_from'),
+    // The reminder three days before a first draft is due (jobs/content-due.ts): on unless they turn it off on the
+    // Account page.
+    dueReminders: integer('due_reminders').notNull().default(1),
+    // The shipping address the gift form saved last, to fill the next one in: db/gifting.ts ShippingAddress as JSON,
+    // sealed under SECRETS_KEY (db/addresses.ts sealAddress). Each gift request keeps its own copy: a later change here
+    // does not move a parcel.
+    shippingAddress: text('shipping_address'),
+    createdAt: createdAt(),
+    // When the account was closed by its creator, or erased by the one brand it worked with on their request
+    // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
+    erasedAt: integer('erased_at'),
+  },
+  // Saved addresses written before they were sealed, for the job that seals them (jobs/gift-addresses.ts).
+  (t) => [index('creators_address_plain').on(t.id).where(sql`substr(shipping_address, 1, 1) = '{'`)],
+);
 
 // A brand's roster: which global creator accounts a brand works with, and what it knows of them.
 export const brandCreators = sqliteTable(
@@ -274,6 +280,9 @@ export const campaigns = sqliteTable(
     // Product seeding (db/gifting.ts): whether creators may ask for a gift now, and how many products each may pick.
     giftingOpen: integer('gifting_open', { mode: 'boolean' }).notNull().default(false),
     giftChoices: integer('gift_choices').notNull().default(1),
+    // The seeding round (db/gifting.ts): a creator gets one gift per round. The brand starts the next one (a new
+    // season's product), and creators whose gift arrived may ask again.
+    giftRound: integer('gift_round').notNull().default(1),
     // The usage rights creators are asked to grant with each draft (domain/usage-rights.ts); null: none asked.
     usageRights: text('usage_rights', { mode: 'json' }).$type<UsageRights>(),
     createdAt: createdAt(),
@@ -431,24 +440,37 @@ export const giftRequests = sqliteTable(
     status: text('status', { enum: giftRequestStatuses }).notNull(),
     // Copies taken when asked (db/gifting.ts GiftItem[] and ShippingAddress): what ships is what was asked for.
     items: text('items', { mode: 'json' }).$type<unknown[]>().notNull(),
-    address: text('address', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    // The address as JSON sealed under SECRETS_KEY (db/addresses.ts sealAddress, opened only by openAddress); '' once
+    // removed, when it is no longer needed (jobs/gift-addresses.ts). Rows from before 0066 hold the JSON itself until
+    // that job seals them.
+    address: text('address').notNull(),
     valueMinor: integer('value_minor').notNull(),
     carrier: text('carrier'),
     trackingNumber: text('tracking_number'),
     trackingUrl: text('tracking_url'),
     declineReason: text('decline_reason'),
+    // The campaign's gift_round when it was asked for (or last changed).
+    round: integer('round').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
     shippedAt: integer('shipped_at'),
     receivedAt: integer('received_at'),
   },
   (t) => [
-    // One live request per enrollment (asked, shipped or arrived): the index, not a read, refuses a second,
-    // so two forms sent at once make one. Declined and withdrawn ones leave room to ask again.
-    uniqueIndex('gift_requests_live').on(t.enrollmentId).where(sql`status IN ('requested', 'shipped', 'received')`),
-    index('gift_requests_campaign').on(t.campaignId, t.status, t.createdAt),
+    // The indexes, not a read, refuse a second request, so two forms sent at once make one: one open request per
+    // enrollment (asked or on its way), whatever its round; and one gift per round (asked, shipped or arrived). A
+    // gift that arrived in an earlier round leaves room to ask in this one; declined and withdrawn ones leave room.
+    uniqueIndex('gift_requests_open').on(t.enrollmentId).where(sql`status IN ('requested', 'shipped')`),
+    uniqueIndex('gift_requests_live').on(t.enrollmentId, t.round).where(sql`status IN ('requested', 'shipped', 'received')`),
+    // The Gifting tab's pages, newest first, by status or all of them (keyset on created_at, id).
+    index('gift_requests_campaign').on(t.campaignId, t.status, t.createdAt, t.id),
+    index('gift_requests_campaign_at').on(t.campaignId, t.createdAt, t.id),
     // A creator's latest request in a campaign (their home card and gift page), whatever its status.
     index('gift_requests_enrollment').on(t.enrollmentId, t.updatedAt),
+    // The addresses still held, for the job that removes those no longer needed; and the ones written before they
+    // were sealed, for the job that seals them (empty once it has: every write seals).
+    index('gift_requests_address_held').on(t.status, t.updatedAt).where(sql`address <> ''`),
+    index('gift_requests_address_plain').on(t.id).where(sql`substr(address, 1, 1) = '{'`),
   ],
 );
 
@@ -1167,7 +1189,12 @@ export const webhookEvents = sqliteTable(
       { mode: 'virtual' },
     ),
   },
-  (t) => [index('webhook_events_brand_at').on(t.brandId, t.createdAt), index('webhook_events_creator').on(t.creatorId, t.brandId)],
+  (t) => [
+    index('webhook_events_brand_at').on(t.brandId, t.createdAt),
+    index('webhook_events_creator').on(t.creatorId, t.brandId),
+    // gift.requested events written before addresses were sealed, for the job that seals theirs (jobs/gift-addresses.ts).
+    index('webhook_events_gift_address_plain').on(t.id).where(sql`type = 'gift.requested' AND json_type(payload, '$.giftRequest.address') = 'object'`),
+  ],
 );
 
 export const webhookDeliveryStatuses = ['pending', 'delivered', 'failed'] as const;

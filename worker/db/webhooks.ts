@@ -219,11 +219,13 @@ const GIFT_MOVES: Record<GiftEventType, { moved: string; id: string }> = {
 const GIFT_SELECTORS = { ids: 'g.id IN (SELECT value FROM json_each(?1))', enrollment: 'g.enrollment_id = ?1' } as const;
 
 // The request as the admin API shows it (GiftRequest), less the creator's name; the shipping address only in
-// gift.requested, which is what a fulfilment system ships to (the brand's own system, as its admin key is).
+// gift.requested, which is what a fulfilment system ships to (the brand's own system, as its admin key is). The
+// address stays sealed in the stored event, as on the request (db/gifting.ts), and is opened when the delivery is
+// sent (webhooks/events.ts eventBody).
 const giftEvent = (type: GiftEventType, selector: keyof typeof GIFT_SELECTORS) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ${GIFT_MOVES[type].id}, g.brand_id, '${type}', json_object('giftRequest', json_object(
     'id', g.id, 'campaignId', g.campaign_id, 'enrollmentId', g.enrollment_id, 'creator', ${creatorJson('cr')}, 'status', g.status,
-    'items', json(g.items), 'valueMinor', g.value_minor, 'currency', b.currency,${type === 'gift.requested' ? " 'address', json(g.address)," : ''}
+    'items', json(g.items), 'round', g.round, 'valueMinor', g.value_minor, 'currency', b.currency,${type === 'gift.requested' ? " 'address', g.address," : ''}
     'shipment', CASE WHEN g.shipped_at IS NULL THEN NULL ELSE json_object('carrier', g.carrier, 'trackingNumber', g.tracking_number,
       'trackingUrl', g.tracking_url, 'shippedAt', ${isoMs('g.shipped_at')}) END,
     'declineReason', g.decline_reason, 'receivedAt', ${isoMs('g.received_at')}, 'createdAt', ${isoMs('g.created_at')}, 'updatedAt', ${isoMs('g.updated_at')})), ?2

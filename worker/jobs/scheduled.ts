@@ -7,6 +7,7 @@ import { forgetIdempotencyKeys } from '../db/idempotency-keys';
 import { forgetDeclinedApplications, forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
 import { pruneWebhookEvents } from './webhook-retention';
 import { webhookEventRetentionDays } from '../webhooks/event-retention';
+import { tidyGiftAddresses } from './gift-addresses';
 import { mailReviewDigests } from './review-digest';
 import { mailEarningsDigests } from './earnings-digest';
 import { mailWeeklyReports } from './weekly-report';
@@ -46,6 +47,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('declined_applications', async () => {
     const deleted = await forgetDeclinedApplications(env.DB, controller.scheduledTime);
     if (deleted > 0) log.info('declined_applications_deleted', { cron: controller.cron, deleted });
+  });
+  await job('gift_addresses', async () => {
+    const done = await tidyGiftAddresses(env.DB, env.SECRETS_KEY, controller.scheduledTime);
+    if (done.removed + done.sealed > 0) log.info('gift_addresses_tidied', { cron: controller.cron, ...done });
   });
   await job('basis_periods', async () => {
     const { meta } = await env.DB.prepare(FILL_BASIS_PERIODS).run();

@@ -4,6 +4,7 @@
 // and in the workers test pool every JSON answer is parsed against the schema of its operation.
 import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
+import { ADDRESS_KEPT_DAYS } from '../db/addresses';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
@@ -161,8 +162,9 @@ export const Gifting = z
   .object({
     open: z.boolean().meta({ description: 'Whether accepted, active creators may ask for a gift now.' }),
     choices: count(1).meta({ description: 'How many products one creator may pick.' }),
+    round: count(1).meta({ description: 'The seeding round: each creator gets one gift a round.' }),
   })
-  .meta({ id: 'Gifting', description: "A campaign's product seeding: whether creators may ask for a gift, and how many products each picks." });
+  .meta({ id: 'Gifting', description: "A campaign's product seeding: whether creators may ask for a gift, how many products each picks, and the round." });
 
 export const GiftProduct = z
   .object({
@@ -187,6 +189,7 @@ export const GiftRequest = z
     items: z.array(
       z.object({ productId: id('gp'), title: example(z.string(), 'Barrier Serum 30 ml'), option: example(z.string(), 'Fragrance-free').nullable(), sku: example(z.string(), 'LS-SERUM-30').nullable(), valueMinor: minor(3400) }),
     ).meta({ description: 'The products picked, as they were when asked for.' }),
+    round: count(1).meta({ description: "The campaign's seeding round it was asked for in (or last changed in): a creator gets one gift a round." }),
     valueMinor: minor(3400).meta({ description: 'What the picked products cost you, summed.' }),
     currency,
     address: z
@@ -200,7 +203,15 @@ export const GiftRequest = z
         country: example(z.string(), 'US').meta({ description: 'ISO 3166-1 alpha-2.' }),
         phone: example(z.string(), '+1 503 555 0100'),
       })
-      .meta({ description: 'Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse).' }),
+      .nullable()
+      .meta({
+        description:
+          `Where to ship, as the creator gave it when asking (personal data: keep it to the warehouse). Kept sealed at rest, and removed (null) once no longer needed: when the request is declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. Null also if it cannot be read (SECRETS_KEY changed): \`addressState\` says which.`,
+      }),
+    addressState: z.enum(['held', 'removed', 'unreadable']).meta({
+      description:
+        '`held`: `address` is the address. `removed`: it was removed once no longer needed (or with the creator\'s account). `unreadable`: it is held, but sealed under a SECRETS_KEY changed since, so nothing opens it: put the old key back, or ask the creator to send their gift form again (a change seals it anew).',
+    }),
     shipment: z
       .object({ carrier: example(z.string(), 'UPS'), trackingNumber: example(z.string(), '1Z999AA10123456784'), trackingUrl: example(z.string(), 'https://www.ups.com/track?tracknum=1Z999AA10123456784').nullable(), shippedAt: time })
       .nullable()

@@ -64,7 +64,11 @@ async function attempt(target: DeliveryTarget, env: Env, send: Send): Promise<At
   if (!target.enabled) return { ok: false, statusCode: null, error: 'The endpoint is disabled.', permanent: true };
   const url = checkWebhookUrl(target.url, { allowLoopbackHttp: allowsLoopbackWebhooks(env.ENVIRONMENT) });
   if (!url.ok) return { ok: false, statusCode: null, error: `The endpoint URL is not allowed here (${url.reason}).`, permanent: true };
-  const body = eventBody({ id: target.event_id, type: target.type, payload: target.payload, created_at: target.created_at, brand_id: target.brand_id, brand_slug: target.brand_slug });
+  const body = await eventBody({ id: target.event_id, type: target.type, payload: target.payload, created_at: target.created_at, brand_id: target.brand_id, brand_slug: target.brand_slug }, env.SECRETS_KEY);
+  if (body === null) {
+    log.error('gift_address_unreadable', { event: target.event_id, delivery: target.id });
+    return { ok: false, statusCode: null, error: "The event's shipping address cannot be read (SECRETS_KEY changed?).", permanent: true };
+  }
   let secrets: string[];
   try {
     // After a roll, the old secret signs too until its time is up (previous_secret_until).

@@ -2,6 +2,7 @@
 // submission moves are events at all.
 import type { WebhookEventType } from '../db/schema';
 import type { SubmissionStatus } from '../domain/submissions';
+import { openAddress } from '../db/addresses';
 
 export type { WebhookEventType };
 
@@ -25,7 +26,16 @@ export function submissionEventType(to: SubmissionStatus): WebhookEventType | nu
 
 export type StoredEvent = { id: string; type: string; payload: string; created_at: number; brand_id: string; brand_slug: string };
 
-// The body is built from the stored row alone, so every retry and replay sends the same bytes.
-export function eventBody(e: StoredEvent): string {
-  return JSON.stringify({ id: e.id, type: e.type, createdAt: new Date(e.created_at).toISOString(), brand: { id: e.brand_id, slug: e.brand_slug }, data: JSON.parse(e.payload) as unknown });
+// The body is built from the stored row alone, so every retry and replay sends the same bytes. A gift.requested
+// event keeps its shipping address sealed, as the request does (db/addresses.ts openAddress): opened here, and null
+// once removed (jobs/gift-addresses.ts). Null when it no longer opens (SECRETS_KEY changed): no body to send.
+export async function eventBody(e: StoredEvent, secretsKey: string): Promise<string | null> {
+  const data = JSON.parse(e.payload) as { giftRequest?: { address?: unknown } };
+  const stored = data.giftRequest?.address;
+  if (data.giftRequest && typeof stored === 'string') {
+    const shipTo = await openAddress(secretsKey, stored);
+    if (shipTo === 'unreadable') return null;
+    data.giftRequest.address = shipTo === 'removed' ? null : shipTo;
+  }
+  return JSON.stringify({ id: e.id, type: e.type, createdAt: new Date(e.created_at).toISOString(), brand: { id: e.brand_id, slug: e.brand_slug }, data });
 }

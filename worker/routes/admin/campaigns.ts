@@ -275,7 +275,7 @@ export const campaignRoutes = new Hono<AppEnv>()
       if (input.startsAt !== null && endsAt !== null && endsAt <= input.startsAt) throw endsBeforeStart();
       const contentDueAt = dueAtAsked(input.contentDueAt, brand.timezone, null, now) ?? null;
       const usageRights = input.usageRights && canonicalRights(input.usageRights);
-      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, contentDueAt, giftingOpen: false, giftChoices: 1, usageRights, createdAt: now };
+      const row: CampaignRow = { id: newId('cmp'), brandId, ...input, endsAt, defaultDestination: destination.url, contentDueAt, giftingOpen: false, giftChoices: 1, giftRound: 1, usageRights, createdAt: now };
       await writeAudited(db, db.insert(campaigns).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'campaign.created', targetType: 'campaign', targetId: row.id }, now, () =>
         new ApiError(409, 'slug_taken', 'This brand already has a campaign with that slug.'),
       );

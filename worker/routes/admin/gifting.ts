@@ -4,11 +4,11 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import {
-  addressOf,
   createGiftProduct,
   declineBody,
   declineGift,
   GIFT_PRODUCTS_MAX,
+  GIFT_ROUND_MAX,
   GIFT_STATUSES,
   giftProductBody,
   giftProductPatch,
@@ -16,6 +16,8 @@ import {
   itemsOf,
   listGiftProducts,
   listGiftRequests,
+  openGiftRequest,
+  openGiftRequests,
   optionsOf,
   packingCsvStream,
   queueGiftMails,
@@ -27,6 +29,7 @@ import {
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
+  type OpenedGiftRequest,
   type ShipOutcome,
 } from '../../db/gifting';
 import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
@@ -42,7 +45,7 @@ export function giftProductView(p: GiftProductRow) {
   return { id: p.id, campaignId: p.campaign_id, title: p.title, options: optionsOf(p), sku: p.sku, valueMinor: p.value_minor, archivedAt: iso(p.archived_at), createdAt: iso(p.created_at) };
 }
 
-export function giftRequestView(g: GiftRequestRow, currency: string) {
+export function giftRequestView(g: OpenedGiftRequest, currency: string) {
   return {
     id: g.id,
     campaignId: g.campaign_id,
@@ -50,9 +53,13 @@ export function giftRequestView(g: GiftRequestRow, currency: string) {
     creator: { id: g.creator_id, handle: g.handle, name: g.display_name },
     status: g.status,
     items: itemsOf(g),
+    round: g.round,
     valueMinor: g.value_minor,
     currency,
-    address: addressOf(g),
+    // Null once removed (declined, withdrawn, or long arrived: jobs/gift-addresses.ts), or when it cannot be read
+    // (SECRETS_KEY changed): addressState tells the two apart.
+    address: typeof g.shipTo === 'string' ? null : g.shipTo,
+    addressState: typeof g.shipTo === 'string' ? g.shipTo : ('held' as const),
     shipment: g.shipped_at !== null && g.carrier && g.tracking_number ? { carrier: g.carrier, trackingNumber: g.tracking_number, trackingUrl: g.tracking_url, shippedAt: iso(g.shipped_at) } : null,
     declineReason: g.decline_reason,
     receivedAt: iso(g.received_at),
@@ -75,12 +82,14 @@ export const trackingReportView = (r: TrackingReport) => ({
 
 // The path's campaign, with the brand's currency; another brand's is a 404.
 async function campaignOf(c: Context<AppEnv>) {
-  const row = await c.env.DB.prepare('SELECT c.id, c.slug, c.gifting_open, c.gift_choices, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
+  const row = await c.env.DB.prepare('SELECT c.id, c.slug, c.gifting_open, c.gift_choices, c.gift_round, b.currency, b.slug AS brand_slug FROM campaigns c JOIN brands b ON b.id = c.brand_id WHERE c.id = ? AND c.brand_id = ?')
     .bind(c.req.param('id') ?? '', c.var.admin.brandId)
-    .first<{ id: string; slug: string; gifting_open: number; gift_choices: number; currency: string; brand_slug: string }>();
+    .first<{ id: string; slug: string; gifting_open: number; gift_choices: number; gift_round: number; currency: string; brand_slug: string }>();
   if (!row) throw notFound('campaign');
   return row;
 }
+
+const giftingView = (c: { gifting_open: number; gift_choices: number; gift_round: number }) => ({ open: c.gifting_open === 1, choices: c.gift_choices, round: c.gift_round });
 
 const currencyOf = async (c: Context<AppEnv>) => (await c.env.DB.prepare('SELECT currency FROM brands WHERE id = ?').bind(c.var.admin.brandId).first<{ currency: string }>())?.currency ?? 'USD';
 
@@ -92,29 +101,41 @@ const campaignId = { id: 'The campaign id.' };
 export const campaignGiftRoutes = new Hono<AppEnv>()
   .get(
     '/:id/gifting',
-    op({ summary: "A campaign's gifting setting", params: campaignId, responses: { 200: { description: 'Whether gifting is open, and how many products a creator picks.', schema: dataOf(Gifting) } }, errors: { 404: ['not_found'] } }),
+    op({ summary: "A campaign's gifting setting", params: campaignId, responses: { 200: { description: 'Whether gifting is open, how many products a creator picks, and the round.', schema: dataOf(Gifting) } }, errors: { 404: ['not_found'] } }),
     async (c) => {
-      const campaign = await campaignOf(c);
-      return c.json({ data: { open: campaign.gifting_open === 1, choices: campaign.gift_choices } });
+      return c.json({ data: giftingView(await campaignOf(c)) });
     },
   )
   .patch(
     '/:id/gifting',
     op({
       summary: 'Open or close gifting',
-      description: 'Opens gifting (accepted creators active in the campaign see "Choose your gift" on their portal) or closes it (requests already made stay, to ship or decline), and sets how many products one creator may pick. Audited as `campaign.gifting_changed`.',
+      description:
+        'Opens gifting (accepted creators active in the campaign see "Choose your gift" on their portal) or closes it (requests already made stay, to ship or decline), and sets how many products one creator may pick. Audited as `campaign.gifting_changed`. ' +
+        "Each creator gets one gift a round: `round` set to the current round plus 1 starts the next (a new season's product; audited as `campaign.gift_round_started`), after which creators whose gift arrived in an earlier round may ask again, while a creator still has one request open at a time. The current round again changes nothing, so a retry is safe; any other round is a 409 `gift_round_conflict`, with nothing written. " +
+        `Round ${GIFT_ROUND_MAX} is the last: the one after it is a 409 \`gift_round_limit\`, with nothing written.`,
       params: campaignId,
-      example: { open: true, choices: 2 },
+      example: { open: true, choices: 2, round: 2 },
       responses: { 200: { description: 'The setting now.', schema: dataOf(Gifting) } },
-      errors: { 404: ['not_found'] },
+      errors: { 404: ['not_found'], 409: ['gift_round_conflict', 'gift_round_limit'] },
     }),
     valid('json', giftingSettingsBody),
     async (c) => {
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
-      await saveGiftingSettings(c.env.DB, brandId, campaign.id, c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now());
-      const now = await campaignOf(c);
-      return c.json({ data: { open: now.gifting_open === 1, choices: now.gift_choices } });
+      const { round, ...settings } = c.req.valid('json');
+      const actor = { type: 'api_key', id: keyId } as const;
+      const now = Date.now();
+      // Checked before anything is written: a round is started one at a time, and never goes back.
+      if (round !== undefined && round !== campaign.gift_round && round !== campaign.gift_round + 1) {
+        throw new ApiError(409, 'gift_round_conflict', `This campaign is in round ${campaign.gift_round}: send ${campaign.gift_round + 1} to start the next one.`, { round: campaign.gift_round });
+      }
+      if (round === campaign.gift_round + 1 && campaign.gift_round >= GIFT_ROUND_MAX) {
+        throw new ApiError(409, 'gift_round_limit', `Round ${GIFT_ROUND_MAX} is the last a campaign can have: no further round can start.`, { round: campaign.gift_round });
+      }
+      // A round start lost to another call that started it meanwhile: it is started all the same.
+      await saveGiftingSettings(c.env.DB, brandId, campaign.id, settings, actor, now, round === campaign.gift_round + 1 ? campaign.gift_round : undefined);
+      return c.json({ data: giftingView(await campaignOf(c)) });
     },
   )
   .get(
@@ -202,14 +223,14 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
     op({
       summary: 'Download the packing list',
       description:
-        'The requests still to ship, oldest last, one line per product: request_id, requested_at, handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency, updated_at (the version of the request: send it as `updatedAt` when you ship it). Text a spreadsheet would run as a formula starts with an apostrophe.',
+        'The requests still to ship, oldest last, one line per product: request_id, requested_at, round (the seeding round it was asked for in), handle, name, product, option, sku, quantity, ship_to_name, address_line1, address_line2, city, region, postal_code, country, phone, value, currency, updated_at (the version of the request: send it as `updatedAt` when you ship it). A request whose address cannot be read (SECRETS_KEY changed) has empty address cells and `(address unreadable: SECRETS_KEY changed)` as ship_to_name. Text a spreadsheet would run as a formula starts with an apostrophe.',
       params: campaignId,
       responses: { 200: { description: 'CSV, as an attachment.', contentType: 'text/csv' } },
       errors: { 404: ['not_found'] },
     }),
     async (c) => {
       const campaign = await campaignOf(c);
-      return csvAttachment(packingCsvStream(c.env.DB, c.var.admin.brandId, campaign.id, campaign.currency), `chorus-packing-${campaign.brand_slug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
+      return csvAttachment(packingCsvStream(c.env.DB, c.env.SECRETS_KEY, c.var.admin.brandId, campaign.id, campaign.currency), `chorus-packing-${campaign.brand_slug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
     },
   );
 
@@ -246,7 +267,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const rows = await listGiftRequests(c.env.DB, c.var.admin.brandId, { campaignId: q.campaignId, status: q.status, before: q.cursor, limit: q.limit + 1 });
       const page = pageOf(rows, q.limit, (g) => ({ at: g.created_at, id: g.id }));
       const currency = await currencyOf(c);
-      return c.json({ data: page.rows.map((g) => giftRequestView(g, currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      return c.json({ data: (await openGiftRequests(c.env.SECRETS_KEY, page.rows)).map((g) => giftRequestView(g, currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
@@ -276,7 +297,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
         throw notOpen(result.request);
       }
       if (origin !== null) await queueGiftMails(c, [result], origin);
-      return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
+      return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   )
   .post(
@@ -297,6 +318,6 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw notOpen(result.request);
       await queueGiftMails(c, [result], origin);
-      return c.json({ data: giftRequestView(result.request, await currencyOf(c)) });
+      return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   );

@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
-import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
+import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -637,13 +637,13 @@ function giftValues(gift: CreatorGift): GiftFormValues {
   const g = gift.request?.status === 'requested' ? gift.request : null;
   return {
     picks: g ? Object.fromEntries(itemsOf(g).map((i) => [i.productId, i.option])) : {},
-    address: g ? (JSON.parse(g.address) as GiftFormValues['address']) : (gift.savedAddress ?? {}),
+    address: g && typeof g.shipTo !== 'string' ? g.shipTo : (gift.savedAddress ?? {}),
     save: true,
   };
 }
 
 async function giftPage(c: Context<AppEnv>, e: CreatorEnrollment, opts: { values?: GiftFormValues; errors?: FormError[]; status?: 200 | 409 | 422 } = {}) {
-  const gift = await creatorGift(c.env.DB, e, c.var.creator.creatorId);
+  const gift = await creatorGift(c.env.DB, c.env.SECRETS_KEY, e, c.var.creator.creatorId);
   const key = c.req.query('done') ?? '';
   const notice = !opts.status && Object.hasOwn(GIFT_NOTICES, key) ? GIFT_NOTICES[key] : undefined;
   return c.html(<GiftPage who={viewerOf(c).email} e={e} gift={gift} values={opts.values ?? giftValues(gift)} errors={opts.errors} notice={notice} now={Date.now()} />, opts.status ?? 200);
@@ -664,7 +664,7 @@ creatorPortal.post('/gift/:enrollmentId', async (c) => {
   const typed = Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, one(f).slice(0, 200)]));
   const values: GiftFormValues = { picks: Object.fromEntries(picks.map((p) => [p.productId, p.option])), address: typed, save: one('save') === '1' };
   const now = Date.now();
-  const gift = await creatorGift(c.env.DB, e, creatorId);
+  const gift = await creatorGift(c.env.DB, c.env.SECRETS_KEY, e, creatorId);
   const askable = giftAskable(e, { open: gift.settings.open, products: gift.products.length }, now);
   if (!askable.ok) return giftPage(c, e, { values, errors: [askable.why], status: 409 });
   const errors: FormError[] = [];
@@ -674,7 +674,9 @@ creatorPortal.post('/gift/:enrollmentId', async (c) => {
   // The address fields' ids are `a-<name>` (the error summary links to them).
   if (!address.success) for (const i of address.error.issues) errors.push({ field: `a-${String(i.path[0])}`, text: i.message });
   if (errors.length > 0 || 'problem' in picked || !address.success) return giftPage(c, e, { values, errors, status: 422 });
-  const outcome = await askForGift(c.env.DB, { enrollmentId: e.enrollment_id, creatorId, brandId: e.brand_id, items: picked.items, address: address.data, save: values.save }, now);
+  // Saved again only when it differs from the one on the account (the unchanged one stays as it was sealed).
+  const save = values.save && !(gift.savedAddress && sameAddress(gift.savedAddress, address.data));
+  const outcome = await askForGift(c.env.DB, c.env.SECRETS_KEY, { enrollmentId: e.enrollment_id, creatorId, brandId: e.brand_id, items: picked.items, address: address.data, save }, now);
   if (outcome === 'shipped_already') return giftPage(c, e, { values, errors: ['Your gift has already shipped, so the request cannot change now.'], status: 409 });
   if (outcome === 'closed') return giftPage(c, e, { values, errors: [`${e.brand_name} is not taking gift requests for this campaign right now.`], status: 409 });
   return c.redirect(`/gift/${e.enrollment_id}?done=${outcome}`, 303);

@@ -170,7 +170,6 @@ export function backTo(raw: string, prefix: string): string {
   return /^\/console\/[\x21-\x7e]*$/.test(raw) && raw.startsWith(prefix) && !raw.includes('//') && !raw.includes('\\') && !/\/\.\.?(?:\/|$)/.test(raw.split(/[?#]/)[0]!.replace(/%2e/gi, '.')) ? raw : prefix;
 }
 
-export const countParam = (c: Context, name: string) => {
-  const v = c.req.query(name) ?? '';
-  return /^\d{1,6}$/.test(v) ? Number(v) : 0;
-};
+// A whole number of up to six digits, else 0: for counts and rounds a URL or a form carries back.
+export const wholeNumber = (v: string) => (/^\d{1,6}$/.test(v) ? Number(v) : 0);
+export const countParam = (c: Context, name: string) => wholeNumber(c.req.query(name) ?? '');

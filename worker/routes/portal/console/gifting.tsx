@@ -11,6 +11,7 @@ import {
   declineBody,
   declineGift,
   GIFT_PRODUCTS_MAX,
+  GIFT_ROUND_MAX,
   GIFT_STATUSES,
   giftCounts,
   giftedByEnrollment,
@@ -19,12 +20,14 @@ import {
   giftProductBody,
   listGiftProducts,
   listGiftRequests,
+  openGiftRequests,
   packingCsvStream,
   queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
   SHIP_CALL_WITHOUT_MAIL,
+  startGiftRound,
   updateGiftProduct,
   type GiftStatus,
   type ShipOutcome,
@@ -33,15 +36,18 @@ import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingRe
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
+import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
 
 const FLASHES: Record<string, Flash> = {
   settings: { tone: 'success', text: 'Gifting saved.' },
+  round_started: { tone: 'success', text: 'New round started: creators whose gift arrived may ask again, for the products you offer now.' },
+  round_unchanged: { tone: 'info', text: 'That round had been started already: nothing changed.' },
   product_added: { tone: 'success', text: 'Product added.' },
   product_archived: { tone: 'info', text: 'Product archived: creators can no longer pick it. Requests that name it still ship.' },
   product_restored: { tone: 'success', text: 'Product offered again.' },
@@ -55,33 +61,55 @@ const FLASHES: Record<string, Flash> = {
 
 const pagePath = (campaignId: string) => `/console/campaigns/${campaignId}/gifting`;
 const EMPTY_PRODUCT: ProductFormValues = { title: '', options: '', sku: '', value: '' };
-const SHOWN = 200;
+// Requests a page: each row carries its ship and decline forms.
+const PAGE = 50;
+
+// The list the page shows: a status (or all) and a keyset page of it (lib/cursor.ts). Anything else in the query, or
+// a cursor edited by hand, is the first page of all, as a link would give it.
+function listOf(c: ConsoleContext): { status: GiftStatus | null; after: Position | undefined; query: string } {
+  const raw = c.req.query('status') ?? '';
+  const status = (GIFT_STATUSES as readonly string[]).includes(raw) ? (raw as GiftStatus) : null;
+  const cursor = c.req.query('cursor') ?? '';
+  const after = decodeCursor(cursor) ?? undefined;
+  const q = new URLSearchParams();
+  if (status) q.set('status', status);
+  if (after) q.set('cursor', cursor);
+  return { status, after, query: q.size > 0 ? `?${q}` : '' };
+}
+// Where a form sent from the page comes back to: the same list and page.
+const backTo = (c: ConsoleContext, campaignId: string) => pagePath(campaignId) + listOf(c).query;
+const LAST_ROUND = `Round ${GIFT_ROUND_MAX} is the last a campaign can have, so no further round can start. For another season's product, make a new campaign.`;
 const TOO_MANY = `A campaign offers at most ${GIFT_PRODUCTS_MAX} products at once: archive one you no longer send.`;
 
 async function renderGifting(c: ConsoleContext, campaign: CampaignRecord, extras: { values?: ProductFormValues; errors?: FormError[]; opened?: OpenedForm } = {}, status: PageStatus = 200) {
   const { user } = c.var;
   const db = c.env.DB;
-  const raw = c.req.query('status') ?? '';
-  const filter = (GIFT_STATUSES as readonly string[]).includes(raw) ? (raw as GiftStatus) : null;
-  const [settings, products, requests, counts, gifted, toReview] = await Promise.all([
-    db.prepare('SELECT gifting_open, gift_choices FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number }>(),
+  const list = listOf(c);
+  const filter = list.status;
+  const [settings, products, rows, counts, gifted, toReview] = await Promise.all([
+    db.prepare('SELECT gifting_open, gift_choices, gift_round FROM campaigns WHERE id = ?').bind(campaign.id).first<{ gifting_open: number; gift_choices: number; gift_round: number }>(),
     listGiftProducts(db, user.brandId, campaign.id),
-    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, limit: SHOWN }),
+    listGiftRequests(db, user.brandId, { campaignId: campaign.id, status: filter ?? undefined, before: list.after, limit: PAGE + 1 }),
     giftCounts(db, user.brandId, campaign.id),
     giftedByEnrollment(db, user.brandId, campaign.id),
     awaitingReview(db, user.brandId),
   ]);
+  const page = pageOf(rows, PAGE, (g) => ({ at: g.created_at, id: g.id }));
+  const first = pagePath(campaign.id) + (filter ? `?status=${filter}` : '');
+  const requests = await openGiftRequests(c.env.SECRETS_KEY, page.rows);
   return renderPage(
     c,
     <GiftingPage
       viewer={viewerOf(c)}
       canWrite={canWrite(user)}
       campaign={campaign}
-      settings={{ open: settings?.gifting_open === 1, choices: settings?.gift_choices ?? 1 }}
+      settings={{ open: settings?.gifting_open === 1, choices: settings?.gift_choices ?? 1, round: settings?.gift_round ?? 1 }}
       products={products}
       requests={requests}
       counts={counts}
       status={filter}
+      listQuery={list.query}
+      pages={{ newest: list.after ? first : null, older: page.nextCursor ? `${first}${filter ? '&' : '?'}cursor=${page.nextCursor}` : null }}
       shippedValue={{ value: [...gifted.values()].reduce((a, b) => a + b, 0), creators: gifted.size }}
       values={extras.values ?? EMPTY_PRODUCT}
       errors={extras.errors}
@@ -103,7 +131,7 @@ giftingRoutes.get('/campaigns/:id/gifting', async (c) => renderGifting(c, await 
 giftingRoutes.get('/campaigns/:id/gifting/packing-list.csv', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const { user } = c.var;
-  return csvAttachment(packingCsvStream(c.env.DB, user.brandId, campaign.id, user.currency), `chorus-packing-${user.brandSlug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
+  return csvAttachment(packingCsvStream(c.env.DB, c.env.SECRETS_KEY, user.brandId, campaign.id, user.currency), `chorus-packing-${user.brandSlug}-${campaign.slug}-${new Date().toISOString().slice(0, 10)}.csv`);
 });
 
 giftingRoutes.post('/campaigns/:id/gifting/settings', async (c) => {
@@ -113,6 +141,17 @@ giftingRoutes.post('/campaigns/:id/gifting/settings', async (c) => {
   if (!parsed.success) return renderGifting(c, campaign, { errors: [{ field: 'choices', text: 'Each creator may pick from 1 to 10 products.' }] }, 422);
   await saveGiftingSettings(c.env.DB, c.var.user.brandId, campaign.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, Date.now());
   return c.redirect(withFlash(pagePath(campaign.id), 'settings'), 303);
+});
+
+// The next seeding round (a new season's product): the form names the round it was drawn in, so a form sent twice,
+// or after a teammate started it, starts no second one.
+giftingRoutes.post('/campaigns/:id/gifting/round', async (c) => {
+  const campaign = await campaignOr404(c, c.req.param('id'));
+  const from = wholeNumber((await readForm(c)).get('from'));
+  if (from < 1) return renderGifting(c, campaign, { errors: ['This form does not say which round it follows: reload the page and start the round again.'] }, 422);
+  if (from >= GIFT_ROUND_MAX) return renderGifting(c, campaign, { errors: [LAST_ROUND] }, 409);
+  const started = await startGiftRound(c.env.DB, c.var.user.brandId, campaign.id, from, { type: 'admin_user', id: c.var.user.id }, Date.now());
+  return c.redirect(withFlash(pagePath(campaign.id), started ? 'round_started' : 'round_unchanged'), 303);
 });
 
 giftingRoutes.post('/campaigns/:id/gifting/products', async (c) => {
@@ -190,7 +229,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
   await queueGiftMails(c, [result], origin);
-  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
+  return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
 // A shipped gift's tracking corrected, as the admin API's ship call corrects it (shipGift, the same rules): audited as
@@ -225,7 +264,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/tracking', async 
           : `This request is ${r.status}, so its tracking cannot be changed.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'updated' ? 'tracking_corrected' : 'ship_unchanged'), 303);
+  return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'updated' ? 'tracking_corrected' : 'ship_unchanged'), 303);
 });
 
 // Tracking from a file: the first post checks it and shows what each line would do; the page's button posts it
@@ -292,5 +331,5 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
   await queueGiftMails(c, [result], origin);
-  return c.redirect(withFlash(pagePath(campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
+  return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
