@@ -1,5 +1,6 @@
 import type { FC } from 'hono/jsx';
 import { EmailLinkForm, NewPasswordForm, Notice } from '../layout';
+import { SignInCodeForm } from '../two-step';
 import { ConsolePage, ROLE_LABELS, type Viewer } from './layout';
 
 export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string }> = ({ error, email, next, notice }) => (
@@ -44,18 +45,7 @@ export const ConsoleCodePage: FC<{ email: string; brandName: string; error?: str
         Open your authenticator app and type the 6-digit code for <strong>{brandName}</strong> (<span style="overflow-wrap: anywhere">{email}</span>), listed under Chorus.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
-      <form method="post" action="/console/login/code" class="stack">
-        <div class="field">
-          <label for="code">Code</label>
-          <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength={16} autofocus class="code-input" aria-describedby="code-hint" spellcheck={false} />
-          <p id="code-hint" class="hint">
-            No phone? Type one of your recovery codes (like <code>abcde-23456</code>) instead.
-          </p>
-        </div>
-        <button type="submit" class="button button-primary button-block">
-          Sign in
-        </button>
-      </form>
+      <SignInCodeForm action="/console/login/code" />
       <p class="muted small">Lost your phone and your recovery codes? An owner of {brandName} can reset your two-step sign-in from the Team page.</p>
       <p class="small">
         <a href="/console/login">Start again</a>

@@ -54,7 +54,7 @@ export async function parseForm(c: Context, { all = false } = {}): Promise<Recor
 }
 
 // The text fields of a form (files are dropped).
-export async function formBody(c: Context<AppEnv>): Promise<Record<string, string>> {
+export async function formBody(c: Context): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(await parseForm(c))) if (typeof v === 'string') out[k] = v;
   return out;
