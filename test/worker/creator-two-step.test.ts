@@ -1,9 +1,10 @@
 // Two-step sign-in for a creator, one account's story: turning it on in the portal (a current code and the password),
 // the code after the password (no session before it; wrong, replayed, doubled and too many codes), a recovery code
 // once, a reset link that does not get round it, pending sign-ins the console never takes (nor the other way round),
-// new recovery codes and turning it off.
+// new recovery codes and turning it off, then the data download and closing the account.
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { eraseCreator, owedKey, owedTo } from '../../worker/db/creator-erasure';
 import { CODE_ATTEMPTS } from '../../worker/db/two-step';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { totpStep } from '../../worker/lib/totp';
@@ -203,5 +204,19 @@ describe('two-step sign-in for a creator', () => {
     expect(await factorCount()).toBe(0);
     expect(await recoveryRows()).toBe(0);
     expect(await audits('creator.two_step_disabled')).toBe(1);
+  });
+
+  it('says in the data download whether two-step is on, never its secret, and closing the account deletes it', async () => {
+    const again = await withTwoStep({ type: 'creator', id });
+    const data = await (await get('/account/data.json', signedIn)).text();
+    const profile = (JSON.parse(data) as { profile: { twoStepSignIn: { on: boolean; recoveryCodesLeft: number } } }).profile;
+    expect(profile.twoStepSignIn).toMatchObject({ on: true, recoveryCodesLeft: 10 });
+    const stored = await env.DB.prepare("SELECT secret_enc FROM two_step_factors WHERE subject_type = 'creator' AND subject_id = ?").bind(id).first<string>('secret_enc');
+    for (const secretThing of [again.secret, stored!, again.codes[0]!]) expect(data).not.toContain(secretThing);
+
+    const outcome = await eraseCreator(env.DB, id, { by: 'creator', owedSeen: owedKey(await owedTo(env.DB, id)) }, Date.now());
+    expect(outcome.erased).toBe(true);
+    expect(await factorCount()).toBe(0);
+    expect(await recoveryRows()).toBe(0);
   });
 });

@@ -2,7 +2,7 @@
 // with, on their request (POST /api/admin/creators/:id/erase). One D1 batch, claimed by its first write:
 //
 // - erased: the account's email (a placeholder no form can type, so unique indexes hold), name, handle, password,
-//   sessions, account links, payout details (also where paid payouts went), saved and gift addresses, the brands'
+//   sessions, two-step sign-in (its secret and recovery codes), account links, payout details (also where paid payouts went), saved and gift addresses, the brands'
 //   copies of name, email and profile, applications sent from any address the account had, the creator's message texts (replaced
 //   by CLOSED_MESSAGE, so the brand's replies keep their place), their notes on drafts and rights requests, and
 //   the drafts' links and captions unless they granted usage rights on them (the brand's licence names the content);
@@ -205,6 +205,9 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
     ...(brandId === null ? [] : [applicationsCleared('1', accountGoes), s(`DELETE FROM invitation_mails WHERE email IN (SELECT value FROM json_each(?5)) AND ${accountGoes}`, emails)]),
     s(`DELETE FROM account_tokens WHERE creator_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
     s(`DELETE FROM sessions WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
+    // Two-step sign-in: the sealed secret and the recovery codes' hashes go with the account.
+    s(`DELETE FROM two_step_factors WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
+    s(`DELETE FROM recovery_codes WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
     ...creatorErasedStatements(db, { creatorId, by: eraser.by, claimed: { sql: claimed, params: [creatorId, token, now, brandId] } }, now),
   ];
   const results = await db.batch(statements);

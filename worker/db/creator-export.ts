@@ -2,8 +2,8 @@
 // about them, in their words where the portal has some. Streamed a section at a time, and the long ones (clicks
 // per day, orders, ledger, drafts, messages) a keyset page at a time, so memory stays one page however long the
 // history. Only what is theirs: the brands' side of their conversations, never a teammate's name, never a
-// shopper's reference or click id, never a secret (password hash, tokens, sealed keys). Times are ISO 8601 (UTC),
-// money integer minor units with its ISO 4217 currency.
+// shopper's reference or click id, never a secret (password hash, tokens, sealed keys, the two-step secret or the
+// recovery codes' hashes). Times are ISO 8601 (UTC), money integer minor units with its ISO 4217 currency.
 import { maskAccount } from '../../portal/format';
 import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
@@ -60,7 +60,15 @@ type Enrollment = { id: string; brand_id: string; brand: string; currency: strin
 
 // The creator's data as JSON text, a piece at a time. `origin` writes the tracked links' addresses.
 export async function* creatorData(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): AsyncGenerator<string> {
-  const account = await db.prepare('SELECT id, email, handle, display_name, payout_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>();
+  // Whether two-step sign-in is on, since when, and how many recovery codes are left: never its secret or the codes.
+  const account = await db
+    .prepare(
+      `SELECT c.id, c.email, c.handle, c.display_name, c.payout_details_enc, c.earnings_digest, c.due_reminders, c.shipping_address, c.created_at, f.created_at AS two_step_since,
+         (SELECT count(*) FROM recovery_codes r WHERE r.subject_type = 'creator' AND r.subject_id = c.id AND r.used_at IS NULL) AS recovery_codes_left
+       FROM creators c LEFT JOIN two_step_factors f ON f.subject_type = 'creator' AND f.subject_id = c.id WHERE c.id = ?`,
+    )
+    .bind(creatorId)
+    .first<Row>();
   if (!account) return;
   let payoutDetails: { method: string; account: string } | 'unreadable' | null = null;
   if (typeof account.payout_details_enc === 'string') {
@@ -80,6 +88,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     payoutDetails,
     shippingAddress: parse(account.shipping_address),
     emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
+    twoStepSignIn: account.two_step_since === null ? { on: false } : { on: true, since: iso(account.two_step_since as number), recoveryCodesLeft: account.recovery_codes_left },
   };
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
 
