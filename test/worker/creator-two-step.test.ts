@@ -1,11 +1,13 @@
 // Two-step sign-in for a creator, one account's story: turning it on in the portal (a current code and the password),
 // the code after the password (no session before it; wrong, replayed, doubled and too many codes), a recovery code
 // once, a reset link that does not get round it, pending sign-ins the console never takes (nor the other way round),
-// new recovery codes and turning it off, then the data download and closing the account.
+// new recovery codes and turning it off, the operator's reset mailed, then the data download and closing the account.
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { eraseCreator, owedKey, owedTo } from '../../worker/db/creator-erasure';
 import { CODE_ATTEMPTS } from '../../worker/db/two-step';
+import type { Env } from '../../worker/env';
+import { mailTwoStepResets } from '../../worker/jobs/two-step-reset-mail';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { totpStep } from '../../worker/lib/totp';
 import { consoleBrand, PASSWORD as CONSOLE_PASSWORD } from './console-fixtures';
@@ -204,6 +206,17 @@ describe('two-step sign-in for a creator', () => {
     expect(await factorCount()).toBe(0);
     expect(await recoveryRows()).toBe(0);
     expect(await audits('creator.two_step_disabled')).toBe(1);
+  });
+
+  it("mails the creator once after the operator's reset (the command line stamps the account; the cron mails)", async () => {
+    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ? WHERE id = ?').bind(Date.now(), id).run();
+    await capturingMail(async (mails) => {
+      expect(await mailTwoStepResets(env as Env, Date.now())).toBe(1);
+      expect(await mailTwoStepResets(env as Env, Date.now())).toBe(0);
+      const mail = await waitFor(async () => mails.find((x) => x.to === m.email));
+      expect(mail.subject).toBe('Your Chorus two-step sign-in was reset');
+    });
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND two_step_reset_mail_due_at IS NOT NULL', id)).toBe(0);
   });
 
   it('says in the data download whether two-step is on, never its secret, and closing the account deletes it', async () => {

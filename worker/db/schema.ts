@@ -127,35 +127,43 @@ export const webhookReceipts = sqliteTable(
   (t) => [index('webhook_receipts_brand').on(t.brandId, t.id), index('webhook_receipts_integration').on(t.integrationId, t.id)],
 );
 
-export const creators = sqliteTable('creators', {
-  id: text('id').primaryKey(),
-  email: text('email').notNull().unique(),
-  // The handle the account was first added with, which the creator sees on their application form. Brands
-  // each keep their own (brand_creators.handle), so a handle says nothing of who else uses Chorus.
-  handle: text('handle').notNull(),
-  displayName: text('display_name').notNull(),
-  passwordHash: text('password_hash'),
-  // AES-GCM ciphertext (base64url) of the payout method and account.
-  payoutDetailsEnc: text('payout_details_enc'),
-  // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
-  // it, so a newer request, a password change or the move itself closes every earlier link.
-  emailLinkAt: integer('email_link_at'),
-  // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
-  // when the last one was claimed, and from when the entries it told of were written.
-  earningsDigest: integer('earnings_digest').notNull().default(1),
-  earningsDigestAt: integer('earnings_digest_at'),
-  earningsDigestFrom: integer('earnings_digest_from'),
-  // The reminder three days before a first draft is due (jobs/content-due.ts): on unless they turn it off on the
-  // Account page.
-  dueReminders: integer('due_reminders').notNull().default(1),
-  // The shipping address the gift form saved last (JSON, db/gifting.ts ShippingAddress), to fill the next one in.
-  // Each gift request keeps its own copy: a later change here does not move a parcel.
-  shippingAddress: text('shipping_address'),
-  createdAt: createdAt(),
-  // When the account was closed by its creator, or erased by the one brand it worked with on their request
-  // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
-  erasedAt: integer('erased_at'),
-});
+export const creators = sqliteTable(
+  'creators',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull().unique(),
+    // The handle the account was first added with, which the creator sees on their application form. Brands
+    // each keep their own (brand_creators.handle), so a handle says nothing of who else uses Chorus.
+    handle: text('handle').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash'),
+    // AES-GCM ciphertext (base64url) of the payout method and account.
+    payoutDetailsEnc: text('payout_details_enc'),
+    // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
+    // it, so a newer request, a password change or the move itself closes every earlier link.
+    emailLinkAt: integer('email_link_at'),
+    // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
+    // when the last one was claimed, and from when the entries it told of were written.
+    earningsDigest: integer('earnings_digest').notNull().default(1),
+    earningsDigestAt: integer('earnings_digest_at'),
+    earningsDigestFrom: integer('earnings_digest_from'),
+    // The reminder three days before a first draft is due (jobs/content-due.ts): on unless they turn it off on the
+    // Account page.
+    dueReminders: integer('due_reminders').notNull().default(1),
+    // The shipping address the gift form saved last (JSON, db/gifting.ts ShippingAddress), to fill the next one in.
+    // Each gift request keeps its own copy: a later change here does not move a parcel.
+    shippingAddress: text('shipping_address'),
+    createdAt: createdAt(),
+    // When the account was closed by its creator, or erased by the one brand it worked with on their request
+    // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
+    erasedAt: integer('erased_at'),
+    // When the operator reset the account's two-step sign-in (scripts/chorus.mjs two-step-reset --creator, which
+    // writes D1 and mails no one) and the creator has not been mailed of it yet: the cron mails them and clears it
+    // (jobs/two-step-reset-mail.ts).
+    twoStepResetMailDueAt: integer('two_step_reset_mail_due_at'),
+  },
+  (t) => [index('creators_two_step_reset_mail_due').on(t.twoStepResetMailDueAt).where(sql`two_step_reset_mail_due_at IS NOT NULL`)],
+);
 
 // A brand's roster: which global creator accounts a brand works with, and what it knows of them.
 export const brandCreators = sqliteTable(
