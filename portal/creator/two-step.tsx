@@ -15,6 +15,7 @@ export const CREATOR_RESET_ASK = 'ask a brand you work with to have Chorus reset
 
 type Flash = { tone: 'success' | 'info' | 'warn'; text: string } | null;
 
+// Inside the card: beside a narrow card the page's own left edge is far from it on a desktop.
 const Back: FC = () => (
   <p class="small back">
     <a href="/account">← Your account</a>
@@ -25,12 +26,11 @@ const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={
 
 export const CreatorTwoStepSetupPage: FC<{ email: string; setup: TwoStepSetup; flash: Flash; errors?: readonly FormError[] }> = ({ email, setup, flash, errors }) => (
   <Page title="Set up two-step sign-in" nav={creatorNav('account')} who={email}>
-    <Back />
     <section class="card narrow two-step-card stack" aria-labelledby="setup-h">
+      <Back />
       <h1 id="setup-h">Set up two-step sign-in</h1>
       <FlashNotice flash={flash} />
       <ErrorSummary errors={errors} />
-      <p>Your payout details and earnings sit behind your sign-in: a code from your phone keeps them yours even if your password leaks.</p>
       <SetupSteps setup={setup} action={CREATOR_TWO_STEP} email={email} account={authenticatorAccount(CREATOR_APP_ENTRY, email)} />
     </section>
   </Page>
@@ -38,8 +38,8 @@ export const CreatorTwoStepSetupPage: FC<{ email: string; setup: TwoStepSetup; f
 
 export const CreatorTwoStepManagePage: FC<{ email: string; since: number; left: number; flash: Flash; errors?: readonly FormError[] }> = ({ email, since, left, flash, errors }) => (
   <Page title="Two-step sign-in" nav={creatorNav('account')} who={email}>
-    <Back />
     <section class="card narrow two-step-card stack" aria-labelledby="manage-h">
+      <Back />
       <h1 id="manage-h">Two-step sign-in is on</h1>
       <FlashNotice flash={flash} />
       <ErrorSummary errors={errors} />
