@@ -8,6 +8,8 @@ import { eraseCreator, owedKey, owedTo } from '../../worker/db/creator-erasure';
 import { CODE_ATTEMPTS } from '../../worker/db/two-step';
 import type { Env } from '../../worker/env';
 import { mailTwoStepResets } from '../../worker/jobs/two-step-reset-mail';
+import { MAIL_CLAIM_LEASE_MS } from '../../worker/mail';
+import { logTransport, MailError, setTransport } from '../../worker/lib/messages';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { totpStep } from '../../worker/lib/totp';
 import { consoleBrand, PASSWORD as CONSOLE_PASSWORD } from './console-fixtures';
@@ -208,15 +210,39 @@ describe('two-step sign-in for a creator', () => {
     expect(await audits('creator.two_step_disabled')).toBe(1);
   });
 
-  it("mails the creator once after the operator's reset (the command line stamps the account; the cron mails)", async () => {
-    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ? WHERE id = ?').bind(Date.now(), id).run();
+  it("mails the creator after the operator's reset once the mail is handed on: a refused mail and a dead run's claim go to a later run", async () => {
+    const due = Date.now();
+    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ? WHERE id = ?').bind(due, id).run();
+    const stamp = () => env.DB.prepare('SELECT two_step_reset_mail_due_at AS due, two_step_reset_mail_claimed_at AS claimed FROM creators WHERE id = ?').bind(id).first();
+    // The queue is down, and the provider refuses the mail: the stamp stays, its claim given back.
+    const down = { ...env, MAIL: { sendBatch: async () => Promise.reject(new Error('queue down')) } } as unknown as Env;
+    setTransport(async () => Promise.reject(new MailError('refused', 'provider refused')));
+    try {
+      expect(await mailTwoStepResets(down, due)).toBe(0);
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(await stamp()).toEqual({ due, claimed: null });
+    // A run that died after its claim: no run takes it within the lease, the first after it mails it, once.
+    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_claimed_at = ? WHERE id = ?').bind(due, id).run();
+    expect(await mailTwoStepResets(env as Env, due + 60_000)).toBe(0);
+    const later = due + MAIL_CLAIM_LEASE_MS + 60_000;
     await capturingMail(async (mails) => {
-      expect(await mailTwoStepResets(env as Env, Date.now())).toBe(1);
-      expect(await mailTwoStepResets(env as Env, Date.now())).toBe(0);
+      expect(await mailTwoStepResets(env as Env, later)).toBe(1);
+      expect(await mailTwoStepResets(env as Env, later + 60_000)).toBe(0);
       const mail = await waitFor(async () => mails.find((x) => x.to === m.email));
       expect(mail.subject).toBe('Your Chorus two-step sign-in was reset');
     });
-    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND two_step_reset_mail_due_at IS NOT NULL', id)).toBe(0);
+    expect(await stamp()).toEqual({ due: null, claimed: null });
+    // One the provider may have taken (no answer) counts as mailed: it is not sent again.
+    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ? WHERE id = ?').bind(due, id).run();
+    setTransport(async () => Promise.reject(new MailError('unconfirmed', 'no answer')));
+    try {
+      await mailTwoStepResets(down, later);
+    } finally {
+      setTransport(logTransport);
+    }
+    expect(await stamp()).toEqual({ due: null, claimed: null });
   });
 
   it('says in the data download whether two-step is on, never its secret, and closing the account deletes it', async () => {

@@ -159,8 +159,10 @@ export const creators = sqliteTable(
     erasedAt: integer('erased_at'),
     // When the operator reset the account's two-step sign-in (scripts/chorus.mjs two-step-reset --creator, which
     // writes D1 and mails no one) and the creator has not been mailed of it yet: the cron mails them and clears it
-    // (jobs/two-step-reset-mail.ts).
+    // once the mail is handed on (jobs/two-step-reset-mail.ts). Claimed by a run before its send, so two runs mail
+    // once; a claim older than MAIL_CLAIM_LEASE_MS is a run that died, and is taken again.
     twoStepResetMailDueAt: integer('two_step_reset_mail_due_at'),
+    twoStepResetMailClaimedAt: integer('two_step_reset_mail_claimed_at'),
   },
   (t) => [index('creators_two_step_reset_mail_due').on(t.twoStepResetMailDueAt).where(sql`two_step_reset_mail_due_at IS NOT NULL`)],
 );
