@@ -420,7 +420,7 @@ function creatorReset(email) {
       `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
        SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, 'system', 'operator', 'creator.two_step_reset', 'creator', bc.creator_id, NULL, ${now}
        FROM brand_creators bc WHERE bc.creator_id IN (${account}) AND bc.accepted_at IS NOT NULL AND bc.erased_at IS NULL AND ${on}`,
-      `UPDATE creators SET two_step_reset_mail_due_at = ${now}, two_step_reset_mail_claimed_at = NULL WHERE id IN (${account}) AND ${on}`,
+      `UPDATE creators SET two_step_reset_mail_due_at = ${now}, two_step_reset_mail_claimed_at = NULL, two_step_reset_mail_to = email WHERE id IN (${account}) AND ${on}`,
     ],
     notFound: `No creator account uses ${email} (not_found).`,
     who: `${email} (a creator)`,

@@ -212,7 +212,8 @@ describe('two-step sign-in for a creator', () => {
 
   it("mails the creator after the operator's reset once the mail is handed on: a refused mail and a dead run's claim go to a later run", async () => {
     const due = Date.now();
-    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ? WHERE id = ?').bind(due, id).run();
+    // As the command line stamps it.
+    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ?, two_step_reset_mail_to = email WHERE id = ?').bind(due, id).run();
     const stamp = () => env.DB.prepare('SELECT two_step_reset_mail_due_at AS due, two_step_reset_mail_claimed_at AS claimed FROM creators WHERE id = ?').bind(id).first();
     // The queue is down, and the provider refuses the mail: the stamp stays, its claim given back.
     const down = { ...env, MAIL: { sendBatch: async () => Promise.reject(new Error('queue down')) } } as unknown as Env;
@@ -243,6 +244,26 @@ describe('two-step sign-in for a creator', () => {
       setTransport(logTransport);
     }
     expect(await stamp()).toEqual({ due: null, claimed: null });
+  });
+
+  it('mails the address the account had when it was reset, and the one it was moved to before the run', async () => {
+    const moved = `moved-${id}@creators.test`;
+    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ?, two_step_reset_mail_to = email WHERE id = ?').bind(Date.now(), id).run();
+    await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(moved, id).run();
+    try {
+      await capturingMail(async (mails) => {
+        expect(await mailTwoStepResets(env as Env, Date.now())).toBe(2);
+        const [was, now] = await waitFor(async () => {
+          const found = [m.email, moved].map((to) => mails.find((x) => x.to === to));
+          return found.every(Boolean) ? found : null;
+        });
+        for (const mail of [was, now]) expect(mail?.text).toContain(`creator account (${m.email})`);
+        expect(was?.text).toContain('Since then the account was moved to another address');
+      });
+    } finally {
+      await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(m.email, id).run();
+    }
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND coalesce(two_step_reset_mail_due_at, two_step_reset_mail_to) IS NOT NULL', id)).toBe(0);
   });
 
   it('says in the data download whether two-step is on, never its secret, and closing the account deletes it', async () => {

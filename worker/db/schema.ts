@@ -163,6 +163,9 @@ export const creators = sqliteTable(
     // once; a claim older than MAIL_CLAIM_LEASE_MS is a run that died, and is taken again.
     twoStepResetMailDueAt: integer('two_step_reset_mail_due_at'),
     twoStepResetMailClaimedAt: integer('two_step_reset_mail_claimed_at'),
+    // The account's address when it was reset, mailed with the one it has when the mail goes: whoever got the reset
+    // and knows the password could move the account to their own address before the cron runs.
+    twoStepResetMailTo: text('two_step_reset_mail_to'),
   },
   (t) => [index('creators_two_step_reset_mail_due').on(t.twoStepResetMailDueAt).where(sql`two_step_reset_mail_due_at IS NOT NULL`)],
 );
