@@ -3,6 +3,7 @@
 // once, a reset link that does not get round it, pending sign-ins the console never takes (nor the other way round),
 // new recovery codes and turning it off, the operator's reset mailed, then the data download and closing the account.
 import { env } from 'cloudflare:test';
+import { Hono } from 'hono';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { eraseCreator, owedKey, owedTo } from '../../worker/db/creator-erasure';
 import { CODE_ATTEMPTS } from '../../worker/db/two-step';
@@ -10,7 +11,7 @@ import type { Env } from '../../worker/env';
 import { mailTwoStepResets } from '../../worker/jobs/two-step-reset-mail';
 import { MAIL_CLAIM_LEASE_MS } from '../../worker/mail';
 import { logTransport, MailError, setTransport } from '../../worker/lib/messages';
-import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
+import { issuePendingSignIn, PENDING_SIGN_IN_COOKIE, SESSION_COOKIE, type ProvenAccount, type SubjectType } from '../../worker/lib/sessions';
 import { totpStep } from '../../worker/lib/totp';
 import { consoleBrand, PASSWORD as CONSOLE_PASSWORD } from './console-fixtures';
 import { rowCount, waitFor } from './fixtures';
@@ -37,6 +38,12 @@ const attemptsKey = () => `two-step:creator:${id}`;
 const codesOn = async (res: Response) => [...(await res.text()).matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((x) => x[1]!);
 // Any current code works again: the app codes taken so far were of the last few steps.
 const stepBack = () => env.DB.prepare("UPDATE two_step_factors SET last_step = ? WHERE subject_type = 'creator' AND subject_id = ?").bind(totpStep(Date.now()) - 10, id).run();
+
+// The pending sign-in cookie that lib/sessions.ts issues for `type`, as a sign-in of that surface would set it.
+async function pendingFor(type: SubjectType, account: ProvenAccount) {
+  const issued = await new Hono().get('/', async (c) => (await issuePendingSignIn(c, env.SESSION_SECRET, type, account, '/'), c.body(null))).request('/');
+  return cookieOf(issued, PENDING_SIGN_IN_COOKIE)!;
+}
 
 // The password step with two-step on: the code page and the pending cookie, no session.
 async function passwordStep(password = PASSWORD) {
@@ -172,6 +179,18 @@ describe('two-step sign-in for a creator', () => {
     expect(crossed.headers.get('location')).toBe('/login?flash=code_expired');
     expect(cookieOf(crossed, SESSION_COOKIE)).toBeNull();
     expect((await get('/login/code', consolePending)).headers.get('location')).toBe('/login?flash=code_expired');
+
+    // Signed for one surface naming an account of the other by its own id and password (the ids of the two tables
+    // never meet, so only the audience and the subject type keep these out): each surface refuses the other's.
+    const hashOf = (table: string, of: string) => env.DB.prepare(`SELECT password_hash FROM ${table} WHERE id = ?`).bind(of).first<string>('password_hash');
+    const forged = await pendingFor('admin_user', { id, passwordHash: (await hashOf('creators', id))! });
+    const asConsole = await post('/login/code', { code: await codeOf(secret) }, { cookie: forged });
+    expect(asConsole.headers.get('location')).toBe('/login?flash=code_expired');
+    expect(cookieOf(asConsole, SESSION_COOKIE)).toBeNull();
+    const forgedMember = await pendingFor('creator', { id: o.user.id, passwordHash: (await hashOf('admin_users', o.user.id))! });
+    const asCreator = await post('/console/login/code', { code: await codeOf(member.secret) }, { cookie: forgedMember });
+    expect(asCreator.headers.get('location')).toBe('/console/login?flash=code_expired');
+    expect(cookieOf(asCreator, SESSION_COOKIE)).toBeNull();
   });
 
   it('still asks for the code after a password reset link', async () => {
