@@ -322,7 +322,8 @@ creatorPortal.post('/forgot', async (c) => {
   return c.html(<ForgotPage sentTo={email} />);
 });
 
-// A reset link (mailed only to the account's address) sets the password, once, and signs the creator in.
+// A reset link (mailed only to the account's address) sets the password, once, and signs the creator in (with
+// two-step on, after the code page: creator-two-step.tsx).
 creatorPortal.get('/reset/:token', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'reset', raw, Date.now());
