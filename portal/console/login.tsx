@@ -1,15 +1,15 @@
 import type { FC } from 'hono/jsx';
 import { EmailLinkForm, NewPasswordForm, Notice } from '../layout';
 import { SignInCodeForm } from '../two-step';
-import { ConsolePage, ROLE_LABELS, type Viewer } from './layout';
+import { ConsolePage, FlashNotice, ROLE_LABELS, type Flash, type Viewer } from './layout';
 
-export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string }> = ({ error, email, next, notice }) => (
+export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: Flash }> = ({ error, email, next, notice }) => (
   <ConsolePage title="Sign in to the console">
     <section class="card narrow login-card">
       <p class="eyebrow">Brand console</p>
       <h1>Sign in</h1>
       <p class="muted">Run your creator network: briefs, onboarding, content review, results and payouts.</p>
-      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      <FlashNotice flash={notice ?? null} />
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action="/console/login" class="stack">
         <input type="hidden" name="next" value={next ?? '/console'} />

@@ -16,7 +16,7 @@ import { RIGHTS_EXTENSION_NOTE_MAX } from '../../worker/domain/rights-extensions
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
-import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
+import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
@@ -29,12 +29,12 @@ type Who = { who: string };
 
 // ---------- Sign-in, invite, reset ----------
 
-export const LoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string; status?: number }> = ({ error, email, next, notice }) => (
+export const LoginPage: FC<{ error?: string; email?: string; next?: string; notice?: Flash; status?: number }> = ({ error, email, next, notice }) => (
   <Page title="Sign in">
     <section class="card narrow">
       <h1>Sign in</h1>
       <p class="muted">Your briefs, links, content and earnings in one place.</p>
-      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      <FlashNotice flash={notice ?? null} />
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action="/login" class="stack">
         <input type="hidden" name="next" value={next ?? '/'} />

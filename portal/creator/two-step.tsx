@@ -2,7 +2,7 @@
 // sign-in, in the portal's frame: the shared pieces (portal/two-step.tsx) under the account's own address.
 import type { FC } from 'hono/jsx';
 import { formatDate } from '../format';
-import { ErrorSummary, Notice, Page, type FormError } from '../layout';
+import { ErrorSummary, FlashNotice, Notice, Page, type Flash, type FormError } from '../layout';
 import { authenticatorAccount, NewRecoveryCodesForm, RecoveryCodeList, RecoveryCodesLeft, SetupSteps, SignInCodeForm, TurnOffForm, type TwoStepSetup } from '../two-step';
 import { creatorNav } from './pages';
 
@@ -13,16 +13,12 @@ export const CREATOR_APP_ENTRY = 'Creator portal';
 // knows who runs Chorus, and no brand can reset an account other brands pay).
 export const CREATOR_RESET_ASK = 'ask a brand you work with to have Chorus reset your two-step sign-in';
 
-type Flash = { tone: 'success' | 'info' | 'warn'; text: string } | null;
-
 // Inside the card: beside a narrow card the page's own left edge is far from it on a desktop.
 const Back: FC = () => (
   <p class="small back">
     <a href="/account">← Your account</a>
   </p>
 );
-
-const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);
 
 export const CreatorTwoStepSetupPage: FC<{ email: string; setup: TwoStepSetup; flash: Flash; errors?: readonly FormError[] }> = ({ email, setup, flash, errors }) => (
   <Page title="Set up two-step sign-in" nav={creatorNav('account')} who={email}>

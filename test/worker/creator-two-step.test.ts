@@ -109,6 +109,9 @@ describe('two-step sign-in for a creator', () => {
     expect(page).toContain('inputmode="numeric"');
     expect(page).toContain('autocomplete="one-time-code"');
     expect((await get('/login/code')).headers.get('location')).toBe('/login?flash=code_expired');
+    // Said as news, not as a success; a key that is not the table's own says nothing.
+    expect(await (await get('/login?flash=code_expired')).text()).toContain('<div class="notice notice-info" role="status"><div>That sign-in has expired');
+    expect(await (await get('/login?flash=constructor')).text()).not.toContain('class="notice');
 
     const before = await liveSessions();
     const code = await codeOf(secret);

@@ -3,7 +3,7 @@
 // creator's token is refused here and a console token is refused by the creator pages.
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ConsoleErrorPage } from '../../../portal/console/layout';
+import { ConsoleErrorPage, type Flash } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
 import { auditIfChanged } from '../../db/audit';
 import { z } from 'zod';
@@ -15,7 +15,7 @@ import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../..
 import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { removeStatements } from '../../db/two-step';
 import { consoleTwoStepAccount, twoStepRoutes } from './console/two-step';
-import { codeStep, passwordProven, type PendingAccount } from './two-step';
+import { CODE_EXPIRED, codeStep, passwordProven, type PendingAccount } from './two-step';
 import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
@@ -83,19 +83,19 @@ const consoleNext = (raw: string | undefined) => {
   return next === '/console' || next.startsWith('/console/') || next.startsWith('/console?') ? next : '/console';
 };
 
-const LOGIN_NOTICES: Record<string, string> = {
-  signed_out: 'You are signed out.',
-  switch: 'Sign in again, then pick the brand to open.',
-  password_set: 'Password saved, and every other sign-in ended. Sign in with the new one.',
-  code_expired: 'That sign-in has expired (you have five minutes for the code). Sign in again.',
-  sign_in_again: 'Sign in again.',
+const LOGIN_NOTICES: Record<string, Flash> = {
+  signed_out: { tone: 'success', text: 'You are signed out.' },
+  switch: { tone: 'info', text: 'Sign in again, then pick the brand to open.' },
+  password_set: { tone: 'success', text: 'Password saved, and every other sign-in ended. Sign in with the new one.' },
+  code_expired: { tone: 'info', text: CODE_EXPIRED },
+  sign_in_again: { tone: 'info', text: 'Sign in again.' },
 };
 // The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
 const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
 
 consoleRouter.get('/login', async (c) => {
   if (await consoleUserOf(c)) return c.redirect(consoleNext(c.req.query('next')), 303);
-  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={flashOf(LOGIN_NOTICES, c) ?? undefined} />);
+  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={flashOf(LOGIN_NOTICES, c)} />);
 });
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match a console account.';

@@ -8,7 +8,7 @@ import { creatorAccountAudit } from '../../db/audit';
 import { recoveryCodesLeft } from '../../db/two-step';
 import { mailOrigin, type AppEnv } from '../../env';
 import type { ProvenAccount } from '../../lib/sessions';
-import { safeNext } from './guards';
+import { flashOf, safeNext } from './guards';
 import { codeStep, passwordProven, twoStepSettings, type PendingAccount, type TwoStepAccount, type TwoStepEvent } from './two-step';
 
 export const CREATOR_CODE_PAGE = '/login/code';
@@ -60,10 +60,6 @@ const FLASHES = {
   off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
   already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
 } as const;
-const flashOf = (c: Context<AppEnv>) => {
-  const key = c.req.query('flash') ?? '';
-  return Object.hasOwn(FLASHES, key) ? FLASHES[key as keyof typeof FLASHES] : null;
-};
 
 const page = twoStepSettings<AppEnv>({
   action: CREATOR_TWO_STEP,
@@ -76,10 +72,10 @@ const page = twoStepSettings<AppEnv>({
       live: { sql: 'EXISTS (SELECT 1 FROM creators WHERE id = ? AND erased_at IS NULL)', params: [creatorId] },
     };
   },
-  setupPage: async (c, setup, errors, status = 200) => c.html(<CreatorTwoStepSetupPage email={emailOf(c)} setup={setup} flash={flashOf(c)} errors={errors} />, status),
+  setupPage: async (c, setup, errors, status = 200) => c.html(<CreatorTwoStepSetupPage email={emailOf(c)} setup={setup} flash={flashOf(FLASHES, c)} errors={errors} />, status),
   managePage: async (c, factor, errors, status = 200) => {
     const left = await recoveryCodesLeft(c.env.DB, { type: 'creator', id: c.var.creator.creatorId });
-    return c.html(<CreatorTwoStepManagePage email={emailOf(c)} since={factor.created_at} left={left} flash={flashOf(c)} errors={errors} />, status);
+    return c.html(<CreatorTwoStepManagePage email={emailOf(c)} since={factor.created_at} left={left} flash={flashOf(FLASHES, c)} errors={errors} />, status);
   },
   codesPage: async (c, codes, first) => c.html(<CreatorRecoveryCodesPage email={emailOf(c)} codes={codes} first={first} />),
 });

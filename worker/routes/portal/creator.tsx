@@ -8,7 +8,7 @@ import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRem
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
-import type { FormError } from '../../../portal/layout';
+import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
 import { auditIfChanged, creatorAccountAudit, creatorEndsStatements } from '../../db/audit';
 import { setCampaignNews, setEarningsMail } from '../../db/mail-opt-outs';
@@ -36,11 +36,12 @@ import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINK
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearPendingSignIn, endSession, revokeAllSessionsStatement, SESSION_COOKIE, sessionFromCookie } from '../../lib/sessions';
-import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
+import { clientIp, clientNetwork, flashOf, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
 import { creatorMessageRoutes } from './creator-messages';
 import { factorOf } from '../../db/two-step';
 import { creatorPasswordProven, creatorSignInCodeRoutes, creatorTwoStepRoutes } from './creator-two-step';
+import { CODE_EXPIRED } from './two-step';
 import { creatorThreads, threadState } from '../../db/message-threads';
 import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
 import { trackedLinkUrl } from '../../lib/paths';
@@ -95,17 +96,17 @@ const requireCreator = createMiddleware<AppEnv & { Variables: { viewer: Viewer }
 
 // ---------- Sign-in ----------
 
-const LOGIN_NOTICES: Record<string, string> = {
-  password: 'Password saved. Sign in with it.',
-  code_expired: 'That sign-in has expired (you have five minutes for the code). Sign in again.',
-  sign_in_again: 'Sign in again.',
+const LOGIN_NOTICES: Record<string, Flash> = {
+  code_expired: { tone: 'info', text: CODE_EXPIRED },
+  sign_in_again: { tone: 'info', text: 'Sign in again.' },
 };
 
 // Already signed in: straight to where the link was going, as the console does.
 creatorPortal.get('/login', async (c) => {
   const next = safeNext(c.req.query('next'), '/');
   if (await currentCreator(c)) return c.redirect(next, 303);
-  return c.html(<LoginPage next={next} notice={LOGIN_NOTICES[c.req.query('done') === 'password' ? 'password' : (c.req.query('flash') ?? '')]} />);
+  const notice = c.req.query('done') === 'password' ? { tone: 'success' as const, text: 'Password saved. Sign in with it.' } : flashOf(LOGIN_NOTICES, c);
+  return c.html(<LoginPage next={next} notice={notice} />);
 });
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match an account.';
@@ -169,7 +170,7 @@ creatorPortal.get('/invite/:token', async (c) => {
   if (await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) {
     // Opened again from the mail once the password is set (a creator going back to it to find the portal):
     // sign in. Only the mail's copy says so; the brand's copy of the link reads the same either way.
-    if (token.has_password) return c.html(<LoginPage email={token.email} next="/" notice="Your account is set up. Sign in to see your invitation and your brief." />);
+    if (token.has_password) return c.html(<LoginPage email={token.email} next="/" notice={{ tone: 'success', text: 'Your account is set up. Sign in to see your invitation and your brief.' }} />);
     return c.html(<SetPasswordPage {...firstPasswordPage(raw, token, proof)} />);
   }
   return c.html(<EmailLinkPage {...brandCopyPage(raw, token)} />);

@@ -59,6 +59,8 @@ export type SignedInAccount = TwoStepAccount & {
 
 export const WRONG_CODE = 'That code is not right, or it was used already. Type the 6-digit code your app shows now, or one of your recovery codes.';
 const WRONG_PASSWORD = 'That is not your password.';
+// Where a code step that expired (or was spent, or is another surface's) sends the browser: its sign-in page says so.
+export const CODE_EXPIRED = 'That sign-in has expired (you have five minutes for the code). Sign in again.';
 const SETUP_EXPIRED = 'That setup has expired. Scan this new QR code (remove the old Chorus entry from your app first), then type its code.';
 // Not the person's mistake, and no code of theirs can fix it: said apart from a wrong code, and costs no attempt.
 export const unreadableKey = (help: string) => `This account's two-step key cannot be read (the server's key that seals it was changed), so no code from your app and no recovery code can work. ${help}`;

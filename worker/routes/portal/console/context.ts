@@ -158,11 +158,7 @@ export function withFlash(path: string, flash: string, extra: Record<string, str
   return url.pathname + url.search;
 }
 
-// The page's flash message for ?flash=, only from the table's own keys (`?flash=constructor` is no message).
-export const flashOf = <T,>(table: Record<string, T>, c: Context): T | null => {
-  const key = c.req.query('flash') ?? '';
-  return Object.hasOwn(table, key) ? table[key]! : null;
-};
+export { flashOf } from '../guards';
 
 // Where a form asks to return to: only console pages of the given section.
 export function backTo(raw: string, prefix: string): string {
