@@ -63,7 +63,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   // Whether two-step sign-in is on, since when, and how many recovery codes are left: never its secret or the codes.
   const account = await db
     .prepare(
-      `SELECT c.id, c.email, c.handle, c.display_name, c.payout_details_enc, c.earnings_digest, c.due_reminders, c.shipping_address, c.created_at, f.created_at AS two_step_since,
+      `SELECT c.id, c.email, c.former_emails, c.handle, c.display_name, c.payout_details_enc, c.earnings_digest, c.due_reminders, c.shipping_address, c.created_at, f.created_at AS two_step_since,
          (SELECT count(*) FROM recovery_codes r WHERE r.subject_type = 'creator' AND r.subject_id = c.id AND r.used_at IS NULL) AS recovery_codes_left
        FROM creators c LEFT JOIN two_step_factors f ON f.subject_type = 'creator' AND f.subject_id = c.id WHERE c.id = ?`,
     )
@@ -82,6 +82,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   const profile = {
     id: account.id,
     email: account.email,
+    formerEmails: parse(account.former_emails) ?? [],
     handle: account.handle,
     name: account.display_name,
     createdAt: iso(account.created_at as number),

@@ -142,6 +142,10 @@ export const creators = sqliteTable(
     // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
     // it, so a newer request, a password change or the move itself closes every earlier link.
     emailLinkAt: integer('email_link_at'),
+    // Every address the account moved from (a JSON array, oldest first), so closing it clears what was sent from
+    // them (db/creator-erasure.ts). The brands' activity rows cannot be relied on for it: only brands the creator
+    // accepted and has not been erased by see a move, and a brand's erasure blanks its rows.
+    formerEmails: text('former_emails'),
     // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
     // when the last one was claimed, and from when the entries it told of were written.
     earningsDigest: integer('earnings_digest').notNull().default(1),

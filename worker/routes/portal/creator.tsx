@@ -398,7 +398,9 @@ creatorPortal.post('/email-change', async (c) => {
       closeResetLinksStatement(db, change.creatorId, now, open),
       // What the address asked of Chorus (no more invitations) moves with it.
       db.prepare(`UPDATE OR IGNORE mail_opt_outs SET email = ? WHERE email = ? AND ${open.sql}`).bind(change.to, change.from, ...open.params),
-      db.prepare('UPDATE creators SET email = ?, email_link_at = NULL WHERE id = ? AND email = ? AND email_link_at = ?').bind(change.to, change.creatorId, change.from, change.at),
+      db
+        .prepare("UPDATE creators SET email = ?, email_link_at = NULL, former_emails = json_insert(coalesce(former_emails, '[]'), '$[#]', email) WHERE id = ? AND email = ? AND email_link_at = ?")
+        .bind(change.to, change.creatorId, change.from, change.at),
       // Each brand the creator accepted sees the move in its activity (its roster shows the new address).
       creatorAccountAudit(db, change.creatorId, 'creator.email_changed', now, { details: { from: change.from, to: change.to }, ifChanged: true }),
     ]);

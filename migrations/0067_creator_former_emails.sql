@@ -1,0 +1,1 @@
+ALTER TABLE `creators` ADD `former_emails` text;
