@@ -6,7 +6,7 @@ import { env } from 'cloudflare:test';
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { eraseCreator, owedKey, owedTo } from '../../worker/db/creator-erasure';
-import { CODE_ATTEMPTS } from '../../worker/db/two-step';
+import { CODE_ATTEMPTS, sealSetup, SETUP_TTL_MS } from '../../worker/db/two-step';
 import type { Env } from '../../worker/env';
 import { mailTwoStepResets } from '../../worker/jobs/two-step-reset-mail';
 import { MAIL_CLAIM_LEASE_MS } from '../../worker/mail';
@@ -14,8 +14,8 @@ import { logTransport, MailError, setTransport } from '../../worker/lib/messages
 import { issuePendingSignIn, PENDING_SIGN_IN_COOKIE, SESSION_COOKIE, type ProvenAccount, type SubjectType } from '../../worker/lib/sessions';
 import { totpStep } from '../../worker/lib/totp';
 import { consoleBrand, PASSWORD as CONSOLE_PASSWORD } from './console-fixtures';
-import { rowCount, waitFor } from './fixtures';
-import { get, post } from './forms';
+import { BASE, rowCount, waitFor } from './fixtures';
+import { fetchWorker, get, post } from './forms';
 import { PASSWORD, portalTestDefaults, signedInCreator } from './portal-fixtures';
 import { capturingMail, codeOf, cookieOf, withTwoStep } from './two-step-fixtures';
 
@@ -78,6 +78,20 @@ describe('two-step sign-in for a creator', () => {
     expect(wrong.status).toBe(422);
     expect(await wrong.text()).toContain(setup);
     expect(await factorCount()).toBe(0);
+    // Those two counted; a form that cannot be read, a lapsed setup and a refusal at the limit cost nothing more, and
+    // the limit refuses before the setup is opened.
+    const tries = () => rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', attemptsKey());
+    const unreadable = await fetchWorker(`${BASE}/account/two-step`, { method: 'POST', headers: { cookie: here, origin: BASE, 'content-type': 'text/plain' }, body: 'code=1' });
+    expect(unreadable.status).toBe(415);
+    const lapsed = await sealSetup(env.SECRETS_KEY, { type: 'creator', id }, secret, Date.now() - SETUP_TTL_MS - 1);
+    expect((await post('/account/two-step', { setup: lapsed, code: await codeOf(secret), password: PASSWORD }, { cookie: here })).status).toBe(422);
+    expect(await tries()).toBe(2);
+    await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS, attemptsKey()).run();
+    const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
+    expect((await post('/account/two-step', { setup, code: await codeOf(secret), password: PASSWORD }, { cookie: here })).status).toBe(429);
+    expect(decrypt).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    await env.DB.prepare('UPDATE rate_limits SET count = 2 WHERE key = ?').bind(attemptsKey()).run();
 
     const on = await capturingMail(async (mails) => {
       const res = await post('/account/two-step', { setup, code: await codeOf(secret), password: PASSWORD }, { cookie: here });

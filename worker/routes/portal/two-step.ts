@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
-import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
 import type { Env } from '../../env';
 import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
@@ -113,13 +113,13 @@ export type Proof = { ok: true } | { ok: false; errors: string[]; status: PageSt
 
 // The signed-in account's password, and a code (from the app or a recovery code) when `factor` (theirs) is on: what a
 // change to their own two-step (and, in the console, an owner's weakening of someone's sign-in) takes, so a session
-// left open is not enough. Limited before any hashing, the password checked before the code is taken, so a wrong
-// password uses up no code.
+// left open is not enough. The form read first (one that cannot be read costs no attempt), then limited before any
+// hashing, the password checked before the code is taken, so a wrong password uses up no code.
 export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: SignedInAccount, factor: Factor | null): Promise<Proof> {
+  const form = await formBody(c);
   const now = Date.now();
   const attempt = await limitCodeAttempts(c.env.DB, a.subject, now);
   if (!attempt.allowed) return { ok: false, errors: [refuseForNow(c, attempt)], status: 429 };
-  const form = await formBody(c);
   if (!(await passwordIsRight(a, form.password ?? ''))) return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
   const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
@@ -159,15 +159,21 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const a = s.account(c);
       const { subject } = a;
       const db = c.env.DB;
-      const now = Date.now();
-      // Counted before the setup is opened, its QR code drawn or the password hashed.
-      const attempt = await limitCodeAttempts(db, subject, now);
+      // A form that cannot be read, or carries no setup of ours, costs no attempt; the rest is counted before the setup
+      // is opened, its QR code drawn or the password hashed (refused, a new setup is shown: the old one stays sealed).
       const form = await formBody(c);
       const token = form.setup ?? '';
+      if (!isSetupToken(token)) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+      const now = Date.now();
+      const attempt = await limitCodeAttempts(db, subject, now);
+      if (!attempt.allowed) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [refuseForNow(c, attempt)], 429);
       const secret = await openSetup(c.env.SECRETS_KEY, subject, token, now);
-      const again = secret ? await newSetup(c.env.SECRETS_KEY, a, { secret, token }) : null;
-      if (!attempt.allowed) return s.setupPage(c, again ?? (await newSetup(c.env.SECRETS_KEY, a)), [refuseForNow(c, attempt)], 429);
-      if (!secret || !again) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+      if (!secret) {
+        // Lapsed (or another account's): no guess was made.
+        await returnCodeAttempt(db, subject, attempt);
+        return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+      }
+      const again = await newSetup(c.env.SECRETS_KEY, a, { secret, token });
       if (await factorOf(db, subject)) return c.redirect(flashed(s.action, 'already_on'), 303);
       if (!(await passwordIsRight(a, form.password ?? ''))) return s.setupPage(c, again, [{ field: 'on-password', text: WRONG_PASSWORD }], 401);
       const step = await matchTotp(secret, (form.code ?? '').replace(/\s/g, '').slice(0, 16), now, -1);
