@@ -9,6 +9,7 @@ import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
+import { factorOf, recoveryCodesLeft } from './two-step';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -61,14 +62,11 @@ type Enrollment = { id: string; brand_id: string; brand: string; currency: strin
 // The creator's data as JSON text, a piece at a time. `origin` writes the tracked links' addresses.
 export async function* creatorData(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): AsyncGenerator<string> {
   // Whether two-step sign-in is on, since when, and how many recovery codes are left: never its secret or the codes.
-  const account = await db
-    .prepare(
-      `SELECT c.id, c.email, c.former_emails, c.handle, c.display_name, c.payout_details_enc, c.earnings_digest, c.due_reminders, c.shipping_address, c.created_at, f.created_at AS two_step_since,
-         (SELECT count(*) FROM recovery_codes r WHERE r.subject_type = 'creator' AND r.subject_id = c.id AND r.used_at IS NULL) AS recovery_codes_left
-       FROM creators c LEFT JOIN two_step_factors f ON f.subject_type = 'creator' AND f.subject_id = c.id WHERE c.id = ?`,
-    )
-    .bind(creatorId)
-    .first<Row>();
+  const [account, factor, recoveryCodes] = await Promise.all([
+    db.prepare('SELECT id, email, former_emails, handle, display_name, payout_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>(),
+    factorOf(db, { type: 'creator', id: creatorId }),
+    recoveryCodesLeft(db, { type: 'creator', id: creatorId }),
+  ]);
   if (!account) return;
   let payoutDetails: { method: string; account: string } | 'unreadable' | null = null;
   if (typeof account.payout_details_enc === 'string') {
@@ -89,7 +87,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     payoutDetails,
     shippingAddress: parse(account.shipping_address),
     emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
-    twoStepSignIn: account.two_step_since === null ? { on: false } : { on: true, since: iso(account.two_step_since as number), recoveryCodesLeft: account.recovery_codes_left },
+    twoStepSignIn: factor ? { on: true, since: iso(factor.created_at), recoveryCodesLeft: recoveryCodes } : { on: false },
   };
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
 

@@ -6,7 +6,7 @@
 // the mail is handed on, and the claim given back if the queue and the provider both refused it, so the next run mails
 // what this one could not; a claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS.
 import { maskAccount } from '../../portal/format';
-import { mailOrigin, type Env } from '../env';
+import { creatorForgotPlace, mailOrigin, type Env } from '../env';
 import { MailError, type Message } from '../lib/messages';
 import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
 
@@ -35,12 +35,13 @@ export async function mailTwoStepResets(env: Env, now: number): Promise<number> 
   let handed: number;
   try {
     const origin = mailOrigin(env);
+    const forgot = creatorForgotPlace({ env });
     const mails = claimed.flatMap((c) => {
       const resetTo = c.reset_to ?? c.email;
       return [...new Set([resetTo, c.email])].map((to, i) => {
         const idempotencyKey = `two-step-reset:${c.id}:${c.due_at}:${i}`;
         ofKey.set(idempotencyKey, c.id);
-        return { ...twoStepResetNotice(resetTo, c.email, origin), to, idempotencyKey };
+        return { ...twoStepResetNotice(resetTo, c.email, origin, forgot), to, idempotencyKey };
       });
     });
     // One the provider may have taken (no answer) counts as mailed: sent again it could be a second mail.
@@ -60,11 +61,11 @@ export async function mailTwoStepResets(env: Env, now: number): Promise<number> 
 
 // `resetTo`: the account's address when it was reset; `current`: the one it signs in with now. Links only where Chorus
 // knows its own address (PUBLIC_ORIGIN): a cron run has no request to take one from.
-export function twoStepResetNotice(resetTo: string, current: string, origin: string | null): Message {
+export function twoStepResetNotice(resetTo: string, current: string, origin: string | null, forgot: string): Message {
   const moved = current === resetTo ? '' : ` Since then the account was moved to another address (${maskAccount(current)}): if that was not you either, tell a brand you work with at once.`;
   return {
     to: resetTo,
     subject: 'Your Chorus two-step sign-in was reset',
-    text: `Whoever runs Chorus reset the two-step sign-in of your Chorus creator account (${resetTo}), as asked for you: your authenticator app and recovery codes no longer work for it, and your password alone signs you in until you set it up again (Your account → Two-step sign-in${origin ? `: ${origin}/account/two-step` : ''}).\n\nIf you did not ask for this, choose a new password at once (${origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page'}) and tell a brand you work with.${moved}`,
+    text: `Whoever runs Chorus reset the two-step sign-in of your Chorus creator account (${resetTo}), as asked for you: your authenticator app and recovery codes no longer work for it, and your password alone signs you in until you set it up again (Your account → Two-step sign-in${origin ? `: ${origin}/account/two-step` : ''}).\n\nIf you did not ask for this, choose a new password at once (${forgot}) and tell a brand you work with.${moved}`,
   };
 }

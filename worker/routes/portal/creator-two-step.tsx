@@ -6,25 +6,25 @@ import { Hono, type Context } from 'hono';
 import { CREATOR_APP_ENTRY, CREATOR_RESET_ASK, CREATOR_TWO_STEP, CreatorCodePage, CreatorRecoveryCodesPage, CreatorTwoStepManagePage, CreatorTwoStepSetupPage } from '../../../portal/creator/two-step';
 import { creatorAccountAudit } from '../../db/audit';
 import { recoveryCodesLeft } from '../../db/two-step';
-import { mailOrigin, type AppEnv } from '../../env';
+import { creatorForgotPlace, type AppEnv } from '../../env';
 import type { ProvenAccount } from '../../lib/sessions';
 import { flashOf, safeNext } from './guards';
-import { codeStep, passwordProven, twoStepSettings, type PendingAccount, type TwoStepAccount, type TwoStepEvent } from './two-step';
+import { codeStep, passwordProven, settingsFlashes, twoStepSettings, type PendingAccount, type TwoStepAccount, type TwoStepEvent } from './two-step';
 
 export const CREATOR_CODE_PAGE = '/login/code';
 
 // What a creator account is to the shared code: one account, whatever brands it works with.
-function creatorTwoStepAccount(c: Context<AppEnv>, creator: { id: string; email: string }): TwoStepAccount {
-  const origin = mailOrigin(c.env, c.req);
+function creatorTwoStepAccount<E extends AppEnv>(c: Context<E>, creator: { id: string; email: string }): TwoStepAccount {
   return {
     subject: { type: 'creator', id: creator.id },
     email: creator.email,
     entry: CREATOR_APP_ENTRY,
     place: 'your Chorus creator account',
     yours: 'your Chorus account',
-    forgot: origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page',
+    forgot: creatorForgotPlace(c),
     askForReset: CREATOR_RESET_ASK,
-    unreadableHelp: `To sign in, ${CREATOR_RESET_ASK}.`,
+    // Shown on the sign-in code page and on the signed-in settings page alike.
+    unreadableHelp: `${CREATOR_RESET_ASK[0]!.toUpperCase()}${CREATOR_RESET_ASK.slice(1)}.`,
     audit: (event: TwoStepEvent, now: number, byCodePage = false) =>
       creatorAccountAudit(c.env.DB, creator.id, `creator.${event}`, now, byCodePage ? { actor: { type: 'system', id: 'two-step-code' } } : { ifChanged: true }),
   };
@@ -52,16 +52,13 @@ export const creatorSignInCodeRoutes = new Hono<AppEnv>().get(CREATOR_CODE_PAGE,
 
 // ---------- Settings (signed in) ----------
 
-// The signed-in creator's address (set by creator.tsx requireCreator).
-const emailOf = (c: Context) => (c.get('viewer') as { email: string }).email;
+// Behind creator.tsx requireCreator, which sets the signed-in creator's session and address.
+type SignedInEnv = AppEnv & { Variables: { viewer: { email: string } } };
+const emailOf = (c: Context<SignedInEnv>) => c.var.viewer.email;
 
-const FLASHES = {
-  recovery_used: { tone: 'warn', text: 'You signed in with a recovery code, which now no longer works. Lost your phone? Turn two-step off and set it up again with the new one, or make new recovery codes.' },
-  off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
-  already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
-} as const;
+const FLASHES = settingsFlashes();
 
-const page = twoStepSettings<AppEnv>({
+const page = twoStepSettings<SignedInEnv>({
   action: CREATOR_TWO_STEP,
   account: (c) => {
     const { creatorId, sessionId } = c.var.creator;
@@ -80,7 +77,7 @@ const page = twoStepSettings<AppEnv>({
   codesPage: async (c, codes, first) => c.html(<CreatorRecoveryCodesPage email={emailOf(c)} codes={codes} first={first} />),
 });
 
-export const creatorTwoStepRoutes = new Hono<AppEnv>()
+export const creatorTwoStepRoutes = new Hono<SignedInEnv>()
   .get(CREATOR_TWO_STEP, page.show)
   .post(CREATOR_TWO_STEP, page.turnOn)
   .post(`${CREATOR_TWO_STEP}/recovery`, page.newCodes)

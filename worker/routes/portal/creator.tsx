@@ -25,7 +25,7 @@ import { csvAttachment, safeFilename } from '../../lib/csv';
 import { countExport, creatorDataStream, EXPORTS_PER_HOUR } from '../../db/creator-export';
 import { eraseCreator, owedKey, owedTo } from '../../db/creator-erasure';
 import { deleteCookie } from 'hono/cookie';
-import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
+import { creatorForgotPlace, mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
@@ -1325,12 +1325,11 @@ creatorPortal.post('/account/password', async (c) => {
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
   // As for payout details: the account's own address hears of it, in case it was not them. A warning never holds up
-  // the change it reports: without an address to name (env.ts mailOrigin) it says where to go.
-  const origin = mailOrigin(c.env, c.req);
+  // the change it reports: without an address to name (env.ts creatorForgotPlace) it says where to go.
   const notice = {
     to: viewerOf(c).email,
     subject: 'Your Chorus password was changed',
-    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page'}. Then check your payout details.`,
+    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${creatorForgotPlace(c)}. Then check your payout details.`,
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect('/account?done=password', 303);

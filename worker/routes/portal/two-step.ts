@@ -8,7 +8,7 @@
 // the pending cookie (lib/sessions.ts), until a code (or a recovery code) is taken, once. Every code attempt is
 // counted per account before any hashing or decryption; each change is audited and mailed to the account's address.
 import type { Context } from 'hono';
-import type { FormError } from '../../../portal/layout';
+import type { Flash, FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
 import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
@@ -142,6 +142,14 @@ export type TwoStepSettings<E extends SurfaceEnv, C = Context<E>> = {
 };
 
 const flashed = (action: string, flash: string) => `${action}?flash=${flash}`;
+
+// What a settings page says after these routes' redirects (?flash=), on either surface; after a recovery code, with
+// the surface's advice for a lost phone where its own rule keeps two-step on.
+export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up again with the new one, or make new recovery codes.'): Record<string, Flash> => ({
+  recovery_used: { tone: 'warn', text: `You signed in with a recovery code, which now no longer works. Lost your phone? ${lostPhone}` },
+  off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
+  already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
+});
 
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
 export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {

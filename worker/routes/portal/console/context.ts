@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { createMiddleware } from 'hono/factory';
+import { TWO_STEP_ACTION } from '../../../../portal/console/two-step';
 import type { AppEnv } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { sessionFromCookie } from '../../../lib/sessions';
@@ -68,12 +69,11 @@ export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) =
 
 // A brand that requires two-step: a member without it sees only the page that sets it up (sign-out and Switch
 // brand come before this guard) until it is on.
-export const TWO_STEP_PAGE = '/console/team/me/two-step';
 export const requireTwoStepWhereRequired = createMiddleware<ConsoleEnv>(async (c, next) => {
   const { user } = c.var;
-  if (user.twoStepRequired && !user.twoStep && c.req.path !== TWO_STEP_PAGE) {
+  if (user.twoStepRequired && !user.twoStep && c.req.path !== TWO_STEP_ACTION) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new ApiError(403, 'two_step_required', `${user.brandName} requires two-step sign-in. Turn it on first.`);
-    return c.redirect(`${TWO_STEP_PAGE}?flash=required`, 303);
+    return c.redirect(`${TWO_STEP_ACTION}?flash=required`, 303);
   }
   await next();
 });

@@ -7,7 +7,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { auditIfChanged, auditStatement } from '../../../db/audit';
 import { recoveryCodesLeft, type Factor } from '../../../db/two-step';
 import { consoleForgotPlace } from '../../../env';
-import { proveItIsYou as proveIt, twoStepSettings, type TwoStepAccount, type TwoStepEvent } from '../two-step';
+import { proveItIsYou as proveIt, settingsFlashes, twoStepSettings, type TwoStepAccount, type TwoStepEvent } from '../two-step';
 import { viewerOf } from './campaigns';
 import { flashOf, renderPage, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview } from './queries';
@@ -53,14 +53,7 @@ export const proveItIsYou = (c: ConsoleContext, factor: Factor | null) => proveI
 // What the page says after a redirect; a recovery code's advice depends on whether the brand lets them turn it off.
 const flashes = (c: ConsoleContext): Record<string, Flash> => ({
   required: { tone: 'warn', text: 'Your brand requires two-step sign-in. Set it up to open the console.' },
-  recovery_used: {
-    tone: 'warn',
-    text: `You signed in with a recovery code, which now no longer works. Lost your phone? ${
-      c.var.user.twoStepRequired ? `Make new recovery codes below, or ask an owner of ${c.var.user.brandName} to reset your two-step sign-in, then set it up with the new one.` : 'Turn two-step off and set it up again with the new one, or make new recovery codes.'
-    }`,
-  },
-  off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
-  already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
+  ...settingsFlashes(c.var.user.twoStepRequired ? `Make new recovery codes below, or ask an owner of ${c.var.user.brandName} to reset your two-step sign-in, then set it up with the new one.` : undefined),
 });
 
 const page = twoStepSettings<ConsoleEnv>({
