@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { apiKeyRow, b64url, generateApiKey, insertSql, literal, localSecretsKey, newId, passwordHash } from './d1-rows.mjs';
+import { creatorReset, memberReset, resetStatements } from './two-step-reset.mjs';
 import { runWrangler } from './wrangler.mjs';
 
 const HELP = `Usage: chorus <command> [options]
@@ -387,47 +388,7 @@ async function brandCreate(args) {
 
 // --- two-step-reset --------------------------------------------------------------------------------
 
-// Deletes the account's authenticator and recovery codes, as an owner's reset on the Team page does for a member,
-// with an audit row the brand (each brand the creator joined) sees under Activity. Statements run in order in one
-// call: the count, what is written while the factor still exists (the audit, a creator's mail stamp), the deletes.
-// A member is told by the operator; a creator is mailed by the worker's next cron run (jobs/two-step-reset-mail.ts),
-// as wrangler mails no one.
-function memberReset(email, slug) {
-  const account = `SELECT u.id, u.brand_id FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE b.slug = ${literal(slug)} AND u.email = ${literal(email)} AND u.removed_at IS NULL`;
-  const on = (id) => `EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = 'admin_user' AND f.subject_id = ${id})`;
-  return {
-    account,
-    of: `subject_type = 'admin_user' AND subject_id IN (SELECT id FROM (${account}))`,
-    whileOn: [
-      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-       SELECT ${literal(newId('aud'))}, m.brand_id, 'system', 'operator', 'admin_user.two_step_reset', 'admin_user', m.id, NULL, ${Date.now()} FROM (${account}) m WHERE ${on('m.id')}`,
-    ],
-    notFound: `No console member ${email} in the brand ${slug} (not_found).`,
-    who: `${email} in ${slug}`,
-    then: "Audited under the brand's Activity; tell them yourself (no mail is sent).",
-  };
-}
-
-function creatorReset(email) {
-  const account = `SELECT id FROM creators WHERE email = ${literal(email)} AND erased_at IS NULL`;
-  const on = `EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = 'creator' AND f.subject_id IN (${account}))`;
-  const now = Date.now();
-  return {
-    account,
-    of: `subject_type = 'creator' AND subject_id IN (${account})`,
-    whileOn: [
-      // As db/audit.ts creatorAccountAudit writes a creator's account events: a row in each brand they joined.
-      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-       SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, 'system', 'operator', 'creator.two_step_reset', 'creator', bc.creator_id, NULL, ${now}
-       FROM brand_creators bc WHERE bc.creator_id IN (${account}) AND bc.accepted_at IS NOT NULL AND bc.erased_at IS NULL AND ${on}`,
-      `UPDATE creators SET two_step_reset_mail_due_at = ${now}, two_step_reset_mail_claimed_at = NULL, two_step_reset_mail_to = email WHERE id IN (${account}) AND ${on}`,
-    ],
-    notFound: `No creator account uses ${email} (not_found).`,
-    who: `${email} (a creator)`,
-    then: "Audited under the Activity of each brand they joined; the worker's next cron run (within 15 minutes) mails them.",
-  };
-}
-
+// The statements (scripts/two-step-reset.mjs) run in one `wrangler d1 execute`; the first answers with the counts.
 async function twoStepReset(args) {
   const { values, positionals } = parse(args, { brand: { type: 'string' }, creator: { type: 'boolean' }, local: { type: 'boolean' }, remote: { type: 'boolean' }, env: { type: 'string' }, 'persist-to': { type: 'string' } }, { positionals: 1 });
   const email = positionals[0].trim().toLowerCase();
@@ -436,13 +397,8 @@ async function twoStepReset(args) {
   if (values.creator && slug !== undefined) throw usage('Choose one of --brand (a console member) and --creator.');
   if (!values.creator && (!slug || !SLUG.test(slug))) throw usage('--brand is required (the slug of the brand whose console they sign in to), or --creator for a creator.');
   if (values.local && values.remote) throw usage('Choose one of --local and --remote.');
-  const target = values.creator ? creatorReset(email) : memberReset(email, slug);
-  const sql = [
-    `SELECT (SELECT count(*) FROM (${target.account})) AS accounts, (SELECT count(*) FROM two_step_factors WHERE ${target.of}) AS factors`,
-    ...target.whileOn,
-    `DELETE FROM two_step_factors WHERE ${target.of}`,
-    `DELETE FROM recovery_codes WHERE ${target.of}`,
-  ].join(';\n');
+  const target = values.creator ? creatorReset(email, Date.now()) : memberReset(email, slug, Date.now());
+  const sql = resetStatements(target).join(';\n');
   const where = values.remote ? ['--remote'] : ['--local', ...(values['persist-to'] ? ['--persist-to', values['persist-to']] : [])];
   const result = await runWrangler(['d1', 'execute', 'DB', ...where, ...(values.env ? ['--env', values.env] : []), '--json', '--command', sql]);
   if (result.code !== 0) throw new CliError(`wrangler d1 execute failed (exit ${result.code}).`, EXIT.refused, `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).map((l) => `  ${l}`));

@@ -10,6 +10,7 @@ import { CODE_ATTEMPTS, sealSetup, SETUP_TTL_MS } from '../../worker/db/two-step
 import type { Env } from '../../worker/env';
 import { mailTwoStepResets } from '../../worker/jobs/two-step-reset-mail';
 import { MAIL_CLAIM_LEASE_MS } from '../../worker/mail';
+import { creatorReset, memberReset, resetStatements, type ResetTarget } from '../../scripts/two-step-reset.mjs';
 import { logTransport, MailError, setTransport } from '../../worker/lib/messages';
 import { issuePendingSignIn, PENDING_SIGN_IN_COOKIE, SESSION_COOKIE, type ProvenAccount, type SubjectType } from '../../worker/lib/sessions';
 import { totpStep } from '../../worker/lib/totp';
@@ -43,6 +44,12 @@ const stepBack = () => env.DB.prepare("UPDATE two_step_factors SET last_step = ?
 async function pendingFor(type: SubjectType, account: ProvenAccount) {
   const issued = await new Hono().get('/', async (c) => (await issuePendingSignIn(c, env.SESSION_SECRET, type, account, '/'), c.body(null))).request('/');
   return cookieOf(issued, PENDING_SIGN_IN_COOKIE)!;
+}
+
+// The operator's `chorus two-step-reset`, its statements run in order as wrangler runs them: the counts first.
+async function operatorReset(target: ResetTarget) {
+  const [counts] = await env.DB.batch(resetStatements(target).map((sql) => env.DB.prepare(sql)));
+  return counts!.results[0];
 }
 
 // The password step with two-step on: the code page and the pending cookie, no session.
@@ -208,6 +215,11 @@ describe('two-step sign-in for a creator', () => {
     const asCreator = await post('/console/login/code', { code: await codeOf(member.secret) }, { cookie: forgedMember });
     expect(asCreator.headers.get('location')).toBe('/console/login?flash=code_expired');
     expect(cookieOf(asCreator, SESSION_COOKIE)).toBeNull();
+
+    // The operator's command resets a member's too, audited in their brand.
+    expect(await operatorReset(memberReset(o.user.email, o.brand.slug, Date.now()))).toEqual({ accounts: 1, factors: 1 });
+    expect(await rowCount("SELECT count(*) AS n FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'admin_user.two_step_reset' AND target_id = ?", o.brand.brandId, o.user.id)).toBe(1);
   });
 
   it('still asks for the code after a password reset link', async () => {
@@ -248,8 +260,11 @@ describe('two-step sign-in for a creator', () => {
 
   it("mails the creator after the operator's reset once the mail is handed on: a refused mail and a dead run's claim go to a later run", async () => {
     const due = Date.now();
-    // As the command line stamps it.
-    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ?, two_step_reset_mail_to = email WHERE id = ?').bind(due, id).run();
+    await withTwoStep({ type: 'creator', id });
+    expect(await operatorReset(creatorReset(m.email, due))).toEqual({ accounts: 1, factors: 1 });
+    expect([await factorCount(), await recoveryRows(), await audits('creator.two_step_reset')]).toEqual([0, 0, 1]);
+    // Nothing more to reset: nothing written.
+    expect(await operatorReset(creatorReset(m.email, due + 1))).toEqual({ accounts: 1, factors: 0 });
     const stamp = () => env.DB.prepare('SELECT two_step_reset_mail_due_at AS due, two_step_reset_mail_claimed_at AS claimed FROM creators WHERE id = ?').bind(id).first();
     // The queue is down, and the provider refuses the mail: the stamp stays, its claim given back.
     const down = { ...env, MAIL: { sendBatch: async () => Promise.reject(new Error('queue down')) } } as unknown as Env;
@@ -284,7 +299,8 @@ describe('two-step sign-in for a creator', () => {
 
   it('mails the address the account had when it was reset, and the one it was moved to before the run', async () => {
     const moved = `moved-${id}@creators.test`;
-    await env.DB.prepare('UPDATE creators SET two_step_reset_mail_due_at = ?, two_step_reset_mail_to = email WHERE id = ?').bind(Date.now(), id).run();
+    await withTwoStep({ type: 'creator', id });
+    await operatorReset(creatorReset(m.email, Date.now()));
     await env.DB.prepare('UPDATE creators SET email = ? WHERE id = ?').bind(moved, id).run();
     try {
       await capturingMail(async (mails) => {
