@@ -115,6 +115,11 @@ export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: s
   </div>
 );
 
+// What a page says after a redirect (?flash=), in its tone.
+export type Flash = { tone: 'success' | 'info' | 'warn' | 'error'; text: string } | null;
+
+export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);
+
 /** A problem with what a form sent, and the id of the field it is about when it is about one. */
 export type FormError = string | { field: string; text: string };
 

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { apiKeyRow, b64url, generateApiKey, insertSql, literal, localSecretsKey, newId, passwordHash } from './d1-rows.mjs';
+import { creatorReset, memberReset, resetStatements } from './two-step-reset.mjs';
 import { runWrangler } from './wrangler.mjs';
 
 const HELP = `Usage: chorus <command> [options]
@@ -27,11 +28,13 @@ Commands
       CHORUS_OWNER_PASSWORD when set, else generated. --remote needs CHORUS_SECRETS_KEY: the deployed
       environment's SECRETS_KEY, which seals the ingest key.
 
-  two-step-reset <email> --brand <slug> [--local (default) | --remote] [--env <environment>] [--persist-to <dir>]
-      Turns off the two-step sign-in of one brand's console member, through \`wrangler d1 execute\`: for when
-      no owner can reset it from the Team page (a sole owner who lost their phone and recovery codes, or
+  two-step-reset <email> --brand <slug> | --creator [--local (default) | --remote] [--env <environment>] [--persist-to <dir>]
+      Turns off the two-step sign-in of one brand's console member (--brand), through \`wrangler d1 execute\`: for
+      when no owner can reset it from the Team page (a sole owner who lost their phone and recovery codes, or
       every two-step key unreadable after SECRETS_KEY changed). Audited as done by an operator; they then
       sign in with their password alone (and set it up again, at once if the brand requires it).
+      --creator: a creator's, which only the operator can reset (their account is theirs, not a brand's), after
+      checking it is them. Audited in each brand they joined; the cron mails them within 15 minutes.
 
   import <campaign-id> <file.csv> [--confirm] [--code-pattern {HANDLE}15] [--discount-percent 15]
          [--invites-out <file.csv>]
@@ -385,26 +388,17 @@ async function brandCreate(args) {
 
 // --- two-step-reset --------------------------------------------------------------------------------
 
-// Deletes the member's authenticator and recovery codes, as an owner's reset on the Team page does (without its
-// mail: an operator tells them), with an audit row the brand sees under Activity. Statements run in order in
-// one call: the count, the audit while the factor still exists, then the deletes.
+// The statements (scripts/two-step-reset.mjs) run in one `wrangler d1 execute`; the first answers with the counts.
 async function twoStepReset(args) {
-  const { values, positionals } = parse(args, { brand: { type: 'string' }, local: { type: 'boolean' }, remote: { type: 'boolean' }, env: { type: 'string' }, 'persist-to': { type: 'string' } }, { positionals: 1 });
+  const { values, positionals } = parse(args, { brand: { type: 'string' }, creator: { type: 'boolean' }, local: { type: 'boolean' }, remote: { type: 'boolean' }, env: { type: 'string' }, 'persist-to': { type: 'string' } }, { positionals: 1 });
   const email = positionals[0].trim().toLowerCase();
   const slug = values.brand?.trim();
-  if (!EMAIL.test(email) || email.length > 254) throw usage(`The member is named by the email they sign in with, got ${positionals[0]}.`);
-  if (!slug || !SLUG.test(slug)) throw usage('--brand is required: the slug of the brand whose console they sign in to.');
+  if (!EMAIL.test(email) || email.length > 254) throw usage(`The account is named by the email it signs in with, got ${positionals[0]}.`);
+  if (values.creator && slug !== undefined) throw usage('Choose one of --brand (a console member) and --creator.');
+  if (!values.creator && (!slug || !SLUG.test(slug))) throw usage('--brand is required (the slug of the brand whose console they sign in to), or --creator for a creator.');
   if (values.local && values.remote) throw usage('Choose one of --local and --remote.');
-  const member = `SELECT u.id, u.brand_id FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE b.slug = ${literal(slug)} AND u.email = ${literal(email)} AND u.removed_at IS NULL`;
-  const ofMember = `subject_type = 'admin_user' AND subject_id IN (SELECT id FROM (${member}))`;
-  const sql = [
-    `SELECT (SELECT count(*) FROM (${member})) AS members, (SELECT count(*) FROM two_step_factors WHERE ${ofMember}) AS factors`,
-    `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-       SELECT ${literal(newId('aud'))}, m.brand_id, 'system', 'operator', 'admin_user.two_step_reset', 'admin_user', m.id, NULL, ${Date.now()} FROM (${member}) m
-       WHERE EXISTS (SELECT 1 FROM two_step_factors f WHERE f.subject_type = 'admin_user' AND f.subject_id = m.id)`,
-    `DELETE FROM two_step_factors WHERE ${ofMember}`,
-    `DELETE FROM recovery_codes WHERE ${ofMember}`,
-  ].join(';\n');
+  const target = values.creator ? creatorReset(email, Date.now()) : memberReset(email, slug, Date.now());
+  const sql = resetStatements(target).join(';\n');
   const where = values.remote ? ['--remote'] : ['--local', ...(values['persist-to'] ? ['--persist-to', values['persist-to']] : [])];
   const result = await runWrangler(['d1', 'execute', 'DB', ...where, ...(values.env ? ['--env', values.env] : []), '--json', '--command', sql]);
   if (result.code !== 0) throw new CliError(`wrangler d1 execute failed (exit ${result.code}).`, EXIT.refused, `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).map((l) => `  ${l}`));
@@ -414,11 +408,11 @@ async function twoStepReset(args) {
   } catch {
     throw new CliError('wrangler d1 execute answered in a shape this command does not know.', EXIT.refused, result.stdout.trim().split('\n').slice(-15).map((l) => `  ${l}`));
   }
-  if (counts.members === 0) throw new CliError(`No console member ${email} in the brand ${slug} (not_found).`, EXIT.refused);
+  if (counts.accounts === 0) throw new CliError(target.notFound, EXIT.refused);
   console.log(
     counts.factors === 0
-      ? `${email} in ${slug} has no two-step sign-in; nothing changed.`
-      : `Two-step sign-in of ${email} in ${slug} is reset: they sign in with their password alone until they set it up again. Audited under the brand's Activity; tell them yourself (no mail is sent).`,
+      ? `${target.who} has no two-step sign-in; nothing changed.`
+      : `Two-step sign-in of ${target.who} is reset: they sign in with their password alone until they set it up again. ${target.then}`,
   );
 }
 

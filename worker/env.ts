@@ -101,6 +101,12 @@ export function consoleForgotPlace(c: { env: Env; req: { url: string } }): strin
   return origin ? `${origin}/console/forgot` : '"Forgot your password?" on the console\'s sign-in page';
 }
 
+// The same for a creator (a cron run, with no request, names the link only where PUBLIC_ORIGIN is set).
+export function creatorForgotPlace(c: { env: Env; req?: { url: string } }): string {
+  const origin = mailOrigin(c.env, c.req);
+  return origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page';
+}
+
 export function mailLinkOrigin(c: { env: Env; req: { url: string } }): string {
   const origin = mailOrigin(c.env, c.req);
   if (origin === null) throw publicOriginUnset();

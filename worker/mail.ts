@@ -18,6 +18,8 @@ export type MailMessage = InvitationMessage | NoticeMessage;
 export const NOTICE_ATTEMPTS = 5;
 // Between two mails of a batch: providers allow a few a second (Resend: 2 by default).
 const SPACING_MS = 500;
+/** How long a mail a cron run claimed may take to be handed on: an older claim is a worker that died between claim and send. */
+export const MAIL_CLAIM_LEASE_MS = 3_600_000;
 
 const isNoticeMessage = (b: unknown): b is NoticeMessage => {
   const m = (b as NoticeMessage | null)?.message;

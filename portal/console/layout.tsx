@@ -1,6 +1,7 @@
 // The brand console's frame: the shared portal layout in its console variant, console.css, and the section nav.
 import type { Child, FC } from 'hono/jsx';
 import { CopyField, ErrorSummary, Notice, Page, type FormError, type NavItem } from '../layout';
+export { FlashNotice, type Flash } from '../layout';
 
 // unreadThreads: conversations with a creator's message nobody on the team has read (the nav's Messages count).
 export type Viewer = { name: string; email: string; role: 'owner' | 'manager' | 'finance' | 'viewer'; brandName: string; currency: string; timezone: string; otherBrands?: number; unreadThreads?: number };
@@ -183,10 +184,6 @@ export const RowAction: FC<{ action: string; label: string; target: string }> = 
     </button>
   </form>
 );
-
-export type Flash = { tone: 'success' | 'info' | 'warn' | 'error'; text: string } | null;
-
-export const FlashNotice: FC<{ flash: Flash }> = ({ flash }) => (flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null);
 
 export const Errors: FC<{ errors?: readonly FormError[]; title?: string }> = ({ errors, title }) => <ErrorSummary errors={errors} title={title} />;
 

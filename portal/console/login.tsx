@@ -1,14 +1,15 @@
 import type { FC } from 'hono/jsx';
 import { EmailLinkForm, NewPasswordForm, Notice } from '../layout';
-import { ConsolePage, ROLE_LABELS, type Viewer } from './layout';
+import { SignInCodeForm } from '../two-step';
+import { ConsolePage, FlashNotice, ROLE_LABELS, type Flash, type Viewer } from './layout';
 
-export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string }> = ({ error, email, next, notice }) => (
+export const ConsoleLoginPage: FC<{ error?: string; email?: string; next?: string; notice?: Flash }> = ({ error, email, next, notice }) => (
   <ConsolePage title="Sign in to the console">
     <section class="card narrow login-card">
       <p class="eyebrow">Brand console</p>
       <h1>Sign in</h1>
       <p class="muted">Run your creator network: briefs, onboarding, content review, results and payouts.</p>
-      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      <FlashNotice flash={notice ?? null} />
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action="/console/login" class="stack">
         <input type="hidden" name="next" value={next ?? '/console'} />
@@ -44,18 +45,7 @@ export const ConsoleCodePage: FC<{ email: string; brandName: string; error?: str
         Open your authenticator app and type the 6-digit code for <strong>{brandName}</strong> (<span style="overflow-wrap: anywhere">{email}</span>), listed under Chorus.
       </p>
       {error ? <Notice tone="error">{error}</Notice> : null}
-      <form method="post" action="/console/login/code" class="stack">
-        <div class="field">
-          <label for="code">Code</label>
-          <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required maxlength={16} autofocus class="code-input" aria-describedby="code-hint" spellcheck={false} />
-          <p id="code-hint" class="hint">
-            No phone? Type one of your recovery codes (like <code>abcde-23456</code>) instead.
-          </p>
-        </div>
-        <button type="submit" class="button button-primary button-block">
-          Sign in
-        </button>
-      </form>
+      <SignInCodeForm action="/console/login/code" />
       <p class="muted small">Lost your phone and your recovery codes? An owner of {brandName} can reset your two-step sign-in from the Team page.</p>
       <p class="small">
         <a href="/console/login">Start again</a>

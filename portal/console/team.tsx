@@ -5,7 +5,7 @@ import { formatDate } from '../format';
 import type { Child } from 'hono/jsx';
 import { Badge, NewPasswordForm, Notice, type FormError } from '../layout';
 import { ConfirmStep, ConsolePage, DataTable, Errors, FlashNotice, ROLE_LABELS, RowAction, type Flash, type Viewer } from './layout';
-import { ProveIt } from './two-step';
+import { ProveIt } from '../two-step';
 
 export type Role = Viewer['role'];
 export type Member = { id: string; email: string; name: string; role: Role; created_at: number; has_password: number; two_step: number; invite_expires_at: number | null };

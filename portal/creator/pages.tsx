@@ -16,7 +16,7 @@ import { RIGHTS_EXTENSION_NOTE_MAX } from '../../worker/domain/rights-extensions
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
-import { Badge, CopyField, EmailLinkForm, ErrorSummary, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type FormError, type NavItem } from '../layout';
+import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
   { href: '/', label: 'Home', current: current === 'home' },
@@ -29,12 +29,12 @@ type Who = { who: string };
 
 // ---------- Sign-in, invite, reset ----------
 
-export const LoginPage: FC<{ error?: string; email?: string; next?: string; notice?: string; status?: number }> = ({ error, email, next, notice }) => (
+export const LoginPage: FC<{ error?: string; email?: string; next?: string; notice?: Flash; status?: number }> = ({ error, email, next, notice }) => (
   <Page title="Sign in">
     <section class="card narrow">
       <h1>Sign in</h1>
       <p class="muted">Your briefs, links, content and earnings in one place.</p>
-      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      <FlashNotice flash={notice ?? null} />
       {error ? <Notice tone="error">{error}</Notice> : null}
       <form method="post" action="/login" class="stack">
         <input type="hidden" name="next" value={next ?? '/'} />
@@ -1512,7 +1512,7 @@ export type NewsChoice = { brandId: string; brandName: string; on: boolean };
 // owed something by, and the key of the whole list as it was shown, which the form carries back.
 export type CloseAccount = { owed: Owed[]; owedKey: string; error?: string };
 
-export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; dueReminders: boolean; news: NewsChoice[]; close: CloseAccount; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
+export const AccountPage: FC<Who & { name: string; email: string; earningsDigest: boolean; dueReminders: boolean; news: NewsChoice[]; close: CloseAccount; twoStepSince: number | null; notice?: string; error?: string; nameError?: { message: string; typed: string }; emailError?: { message: string; typed: string; field?: 'email' | 'current' } }> = ({
   who,
   name,
   email,
@@ -1520,6 +1520,7 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
   dueReminders,
   news,
   close,
+  twoStepSince,
   notice,
   error,
   nameError,
@@ -1576,6 +1577,21 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
       {error ? <Notice tone="error">{error}</Notice> : null}
       <NewPasswordForm action="/account/password" email={email} hint="At least 10 characters. A short sentence works well." submit="Change password" current />
     </section>
+    <section class="card stack" aria-labelledby="two-step-h">
+      <h2 id="two-step-h">Two-step sign-in</h2>
+      {twoStepSince === null ? (
+        <p>Off. Add a code from an authenticator app on your phone after your password, so a leaked password alone cannot reach your earnings and payout details.</p>
+      ) : (
+        <p>
+          <strong>On</strong> since {formatDate(twoStepSince, 'UTC')}: signing in asks for a code from your authenticator app after your password.
+        </p>
+      )}
+      <p>
+        <a class="button" href="/account/two-step">
+          {twoStepSince === null ? 'Set up two-step sign-in' : 'Manage two-step sign-in'}
+        </a>
+      </p>
+    </section>
     <section class="card" aria-labelledby="emails-h">
       <h2 id="emails-h">Emails</h2>
       <form method="post" action="/account/emails" class="stack">
@@ -1628,7 +1644,7 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
     </section>
     <section class="card stack" aria-labelledby="data-h">
       <h2 id="data-h">Your data</h2>
-      <p>Everything Chorus holds about you, in one file you can keep or take elsewhere: your profile, the brands and campaigns you joined, your links and codes, clicks per link and day, the orders credited to you with what they earned and what refunds took, your ledger and payouts, your payout details (masked), your drafts and their reviews, usage rights you granted, your messages, gift requests and email choices.</p>
+      <p>Everything Chorus holds about you, in one file you can keep or take elsewhere: your profile (and whether two-step sign-in is on), the brands and campaigns you joined, your links and codes, clicks per link and day, the orders credited to you with what they earned and what refunds took, your ledger and payouts, your payout details (masked), your drafts and their reviews, usage rights you granted, your messages, gift requests and email choices.</p>
       <p>
         <a class="button" href="/account/data.json" download>
           Download my data (JSON)

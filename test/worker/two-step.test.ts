@@ -3,31 +3,17 @@
 // reset, the brand's policy, and a password reset that does not get round it.
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
-import { enableStatements, newRecoveryCodes, CODE_ATTEMPTS } from '../../worker/db/two-step';
-import { logTransport, setTransport, type Message } from '../../worker/lib/messages';
+import { CODE_ATTEMPTS } from '../../worker/db/two-step';
 import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
-import { base32Decode, hotp, newTotpSecret, totpStep } from '../../worker/lib/totp';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
 import { createBrand, createMoneyBrand, rowCount, waitFor } from './fixtures';
 import { decodeQr, modulesOfSvg } from './qr-decoder';
+import { capturingMail, codeOf, cookieOf, withTwoStep as withTwoStepOf } from './two-step-fixtures';
 
 const NOT_MINE = 'not my password at all';
 
-// Two-step on for a member as setup leaves it, its last accepted step well before now so any current code works.
-async function withTwoStep(memberId: string) {
-  const secret = newTotpSecret();
-  const codes = newRecoveryCodes();
-  const { statements } = await enableStatements(env.DB, env.SECRETS_KEY, { type: 'admin_user', id: memberId }, secret, totpStep(Date.now()) - 10, codes, Date.now(), { sql: 'true', params: [] });
-  await env.DB.batch(statements);
-  return { secret, codes };
-}
-const codeOf = (secret: string, offset = 0) => hotp(base32Decode(secret)!, totpStep(Date.now()) + offset);
-
-const cookieOf = (res: Response, name: string) => {
-  const match = new RegExp(`${name}=([^;]+)`).exec(res.headers.get('set-cookie') ?? '');
-  return match ? `${name}=${match[1]}` : null;
-};
+const withTwoStep = (memberId: string) => withTwoStepOf({ type: 'admin_user', id: memberId });
 
 // The password step for a member with two-step on: the code page, the half-signed-in cookie, and no session.
 async function passwordStep(email: string, password = PASSWORD) {
@@ -41,16 +27,6 @@ async function passwordStep(email: string, password = PASSWORD) {
 const factorCount = (id: string) => rowCount("SELECT count(*) AS n FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?", id);
 const attemptsOf = (id: string) => rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', `two-step:admin_user:${id}`);
 const audits = (action: string, target: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE action = ? AND target_id = ?', action, target);
-
-async function capturingMail<T>(run: (mails: Message[]) => Promise<T>): Promise<T> {
-  const mails: Message[] = [];
-  setTransport(async (m) => void mails.push(m));
-  try {
-    return await run(mails);
-  } finally {
-    setTransport(logTransport);
-  }
-}
 
 describe('two-step sign-in in the console', () => {
   it('turns on only with a current code and the password, shows recovery codes once and ends the other sessions', async () => {

@@ -53,3 +53,20 @@ export const auditIfChanged = (db: D1Database, a: AuditInput, at: number) =>
   db
     .prepare('INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() > 0')
     .bind(newId('aud'), a.brandId, a.actorType, a.actorId, a.action, a.targetType, a.targetId, a.details ? JSON.stringify(a.details) : null, at);
+
+// An activity row of an event of a creator's own account (its address, its sign-in) in each brand they joined: the
+// account is theirs alone, but those brands pay it. `ifChanged`: only when the write just before it changed a row.
+export const creatorAccountAudit = (
+  db: D1Database,
+  creatorId: string,
+  action: string,
+  now: number,
+  { actor = { type: 'creator', id: creatorId }, details, ifChanged = false }: { actor?: { type: AuditInput['actorType']; id: string }; details?: Record<string, unknown>; ifChanged?: boolean } = {},
+) =>
+  db
+    .prepare(
+      `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
+       SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, ?2, ?3, ?4, 'creator', ?1, ?5, ?6 FROM brand_creators bc
+       WHERE bc.creator_id = ?1 AND bc.accepted_at IS NOT NULL AND bc.erased_at IS NULL${ifChanged ? ' AND changes() > 0' : ''}`,
+    )
+    .bind(creatorId, actor.type, actor.id, action, details ? JSON.stringify(details) : null, now);

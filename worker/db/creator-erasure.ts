@@ -2,7 +2,8 @@
 // with, on their request (POST /api/admin/creators/:id/erase). One D1 batch, claimed by its first write:
 //
 // - erased: the account's email (a placeholder no form can type, so unique indexes hold), name, handle, password,
-//   sessions, account links, payout details (also where paid payouts went), saved and gift addresses, the brands'
+//   sessions, two-step sign-in (its secret and recovery codes), the addresses it moved from, account links, payout
+//   details (also where paid payouts went), saved and gift addresses, the brands'
 //   copies of name, email and profile, applications sent from any address the account had, the creator's message texts (replaced
 //   by CLOSED_MESSAGE, so the brand's replies keep their place), their notes on drafts and rights requests, and
 //   the drafts' links and captions unless they granted usage rights on them (the brand's licence names the content);
@@ -62,7 +63,7 @@ export const owedKey = (owed: Owed[]) => owed.map((o) => `${o.brandId}:${o.curre
 export type Eraser = { by: 'creator'; owedSeen: string } | { by: 'brand'; brandId: string; actorType: 'admin_user' | 'api_key'; actorId: string };
 export type ErasureOutcome = { erased: true; erasedAt: number; slugs: string[]; codes: { brandId: string; code: string }[] } | { erased: false; why: 'not_found' | 'already_erased' | 'owed' | 'owed_changed' };
 
-type Account = { email: string; erased_at: number | null };
+type Account = { email: string; erased_at: number | null; former_emails: string | null };
 
 // Parameters of every statement: ?1 the creator, ?2 the claim's token, ?3 now, ?4 the brand erasing (NULL: the
 // creator closing, every brand of theirs), then the statement's own from ?5.
@@ -71,13 +72,14 @@ const SCOPE = (brand: string) => `(?4 IS NULL OR ${brand} = ?4)`;
 export async function eraseCreator(db: D1Database, creatorId: string, eraser: Eraser, now: number): Promise<ErasureOutcome> {
   const brandId = eraser.by === 'brand' ? eraser.brandId : null;
   const [account, brands, links, codes, gifts, rightsAsks, oldEmails] = await db.batch([
-    db.prepare('SELECT email, erased_at FROM creators WHERE id = ?').bind(creatorId),
+    db.prepare('SELECT email, erased_at, former_emails FROM creators WHERE id = ?').bind(creatorId),
     db.prepare('SELECT r.brand_id, r.email, r.erased_at, b.timezone FROM brand_creators r JOIN brands b ON b.id = r.brand_id WHERE r.creator_id = ?').bind(creatorId),
     db.prepare('SELECT l.slug FROM links l JOIN enrollments e ON e.id = l.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2)').bind(creatorId, brandId),
     db.prepare('SELECT d.brand_id, d.code FROM discount_codes d JOIN enrollments e ON e.id = d.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2)').bind(creatorId, brandId),
     db.prepare("SELECT DISTINCT g.enrollment_id FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2) AND g.status = 'requested'").bind(creatorId, brandId),
     db.prepare("SELECT DISTINCT s.enrollment_id FROM rights_extensions x JOIN submissions s ON s.id = x.submission_id JOIN enrollments e ON e.id = s.enrollment_id WHERE e.creator_id = ?1 AND (?2 IS NULL OR e.brand_id = ?2) AND x.status = 'open'").bind(creatorId, brandId),
-    // Every address the account had: an email change leaves the old one in the brands' activity rows.
+    // Every address the account had: creators.former_emails, and for moves made before it was kept, the brands'
+    // activity rows of an email change.
     db.prepare("SELECT DISTINCT json_extract(details, '$.from') AS email FROM audit_log WHERE target_id = ? AND action = 'creator.email_changed' AND details IS NOT NULL").bind(creatorId),
   ]);
   const found = account!.results[0] as Account | undefined;
@@ -101,7 +103,8 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
   const mine = `SELECT id FROM enrollments WHERE creator_id = ?1 AND ${SCOPE('brand_id')}`;
   const giveUp = eraser.by === 'creator' && eraser.owedSeen !== '';
   const periods = JSON.stringify(Object.fromEntries(rosters.map((r) => [r.brand_id, periodOf(now, r.timezone)])));
-  const emails = JSON.stringify([...new Set([found.email, ...rosters.map((r) => r.email), ...(oldEmails!.results as { email: string | null }[]).flatMap((r) => (r.email ? [r.email] : []))])]);
+  const former = JSON.parse(found.former_emails ?? '[]') as string[];
+  const emails = JSON.stringify([...new Set([found.email, ...former, ...rosters.map((r) => r.email), ...(oldEmails!.results as { email: string | null }[]).flatMap((r) => (r.email ? [r.email] : []))])]);
   const actor = eraser.by === 'brand' ? { type: eraser.actorType, id: eraser.actorId, action: 'creator.erased' } : { type: 'creator', id: creatorId, action: 'creator.account_closed' };
   const s = (sql: string, ...params: unknown[]) => db.prepare(sql).bind(creatorId, token, now, brandId, ...params);
   const rosterErased = (handle: string) =>
@@ -110,7 +113,8 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
   const closeAccount = (guard: string, ...more: unknown[]) =>
     s(
       `UPDATE creators SET email = ?5, handle = ${brandId === null ? '?2' : "'closed-' || lower(hex(randomblob(16)))"}, display_name = ?6, password_hash = NULL, payout_details_enc = NULL,
-         email_link_at = NULL, earnings_digest = 0, due_reminders = 0, shipping_address = NULL, erased_at = ?3 WHERE id = ?1 AND erased_at IS NULL AND ${guard}`,
+         email_link_at = NULL, former_emails = NULL, earnings_digest = 0, due_reminders = 0, shipping_address = NULL, two_step_reset_mail_due_at = NULL, two_step_reset_mail_claimed_at = NULL,
+         two_step_reset_mail_to = NULL, erased_at = ?3 WHERE id = ?1 AND erased_at IS NULL AND ${guard}`,
       erasedEmail(creatorId),
       ERASED_NAME,
       ...more,
@@ -206,6 +210,9 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
     ...(brandId === null ? [] : [applicationsCleared('1', accountGoes), s(`DELETE FROM invitation_mails WHERE email IN (SELECT value FROM json_each(?5)) AND ${accountGoes}`, emails)]),
     s(`DELETE FROM account_tokens WHERE creator_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
     s(`DELETE FROM sessions WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
+    // Two-step sign-in: the sealed secret and the recovery codes' hashes go with the account.
+    s(`DELETE FROM two_step_factors WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
+    s(`DELETE FROM recovery_codes WHERE subject_type = 'creator' AND subject_id = ?1 AND ${brandId === null ? claimed : accountGoes}`),
     ...creatorErasedStatements(db, { creatorId, by: eraser.by, claimed: { sql: claimed, params: [creatorId, token, now, brandId] } }, now),
   ];
   const results = await db.batch(statements);

@@ -2,14 +2,15 @@
 // about them, in their words where the portal has some. Streamed a section at a time, and the long ones (clicks
 // per day, orders, ledger, drafts, messages) a keyset page at a time, so memory stays one page however long the
 // history. Only what is theirs: the brands' side of their conversations, never a teammate's name, never a
-// shopper's reference or click id, never a secret (password hash, tokens, sealed keys). Times are ISO 8601 (UTC),
-// money integer minor units with its ISO 4217 currency.
+// shopper's reference or click id, never a secret (password hash, tokens, sealed keys, the two-step secret or the
+// recovery codes' hashes). Times are ISO 8601 (UTC), money integer minor units with its ISO 4217 currency.
 import { maskAccount } from '../../portal/format';
 import { openSecret } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
+import { factorOf, recoveryCodesLeft } from './two-step';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
 // never one per enrollment or link: a D1 invocation runs at most 1,000 queries, which a long history would pass.
@@ -63,7 +64,12 @@ type Enrollment = { id: string; brand_id: string; brand: string; currency: strin
 
 // The creator's data as JSON text, a piece at a time. `origin` writes the tracked links' addresses.
 export async function* creatorData(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): AsyncGenerator<string> {
-  const account = await db.prepare('SELECT id, email, handle, display_name, payout_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>();
+  // Whether two-step sign-in is on, since when, and how many recovery codes are left: never its secret or the codes.
+  const [account, factor, recoveryCodes] = await Promise.all([
+    db.prepare('SELECT id, email, former_emails, handle, display_name, payout_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>(),
+    factorOf(db, { type: 'creator', id: creatorId }),
+    recoveryCodesLeft(db, { type: 'creator', id: creatorId }),
+  ]);
   if (!account) return;
   let payoutDetails: { method: string; account: string } | 'unreadable' | null = null;
   if (typeof account.payout_details_enc === 'string') {
@@ -77,12 +83,14 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   const profile = {
     id: account.id,
     email: account.email,
+    formerEmails: parse(account.former_emails) ?? [],
     handle: account.handle,
     name: account.display_name,
     createdAt: iso(account.created_at as number),
     payoutDetails,
     shippingAddress: account.shipping_address === null ? null : removedAsNull(await openAddress(secretsKey, account.shipping_address as string)),
     emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
+    twoStepSignIn: factor ? { on: true, since: iso(factor.created_at), recoveryCodesLeft: recoveryCodes } : { on: false },
   };
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
 

@@ -10,7 +10,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Message } from '../lib/messages';
 import { log } from '../lib/log';
-import { queueNotices } from '../mail';
+import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
 import type { Env } from '../env';
 import { iso } from '../lib/validate';
 import { STORY_FORMAT_LABELS } from '../../portal/format';
@@ -116,8 +116,6 @@ const SUBJECT_SQL = `SELECT s.id, s.brand_id, s.enrollment_id, s.story_format, s
 const IN_CAMPAIGN: readonly string[] = ['active', 'paused', 'benched'];
 export const IN_CAMPAIGN_SQL = `e.status IN ('active', 'paused', 'benched') AND r.accepted_at IS NOT NULL`;
 
-/** How long a claimed mail may take to be handed on: an older claim is a worker that died between claim and send. */
-export const MAIL_CLAIM_LEASE_MS = 3_600_000;
 
 /**
  * SQL true when another request of the brand's (`brand`) to the creator (`creator`) was mailed within the day before

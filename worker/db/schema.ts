@@ -142,6 +142,10 @@ export const creators = sqliteTable(
     // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
     // it, so a newer request, a password change or the move itself closes every earlier link.
     emailLinkAt: integer('email_link_at'),
+    // Every address the account moved from (a JSON array, oldest first), so closing it clears what was sent from
+    // them (db/creator-erasure.ts). The brands' activity rows cannot be relied on for it: only brands the creator
+    // accepted and has not been erased by see a move, and a brand's erasure blanks its rows.
+    formerEmails: text('former_emails'),
     // The mail on days the creator earns (jobs/earnings-digest.ts): on unless they turn it off on the Account page;
     // when the last one was claimed, and from when the entries it told of were written.
     earningsDigest: integer('earnings_digest').notNull().default(1),
@@ -158,9 +162,21 @@ export const creators = sqliteTable(
     // When the account was closed by its creator, or erased by the one brand it worked with on their request
     // (db/creator-erasure.ts): its personal data is gone, and its links send shoppers on without counting them.
     erasedAt: integer('erased_at'),
+    // When the operator reset the account's two-step sign-in (scripts/chorus.mjs two-step-reset --creator, which
+    // writes D1 and mails no one) and the creator has not been mailed of it yet: the cron mails them and clears it
+    // once the mail is handed on (jobs/two-step-reset-mail.ts). Claimed by a run before its send, so two runs mail
+    // once; a claim older than MAIL_CLAIM_LEASE_MS is a run that died, and is taken again.
+    twoStepResetMailDueAt: integer('two_step_reset_mail_due_at'),
+    twoStepResetMailClaimedAt: integer('two_step_reset_mail_claimed_at'),
+    // The account's address when it was reset, mailed with the one it has when the mail goes: whoever got the reset
+    // and knows the password could move the account to their own address before the cron runs.
+    twoStepResetMailTo: text('two_step_reset_mail_to'),
   },
-  // Saved addresses written before they were sealed, for the job that seals them (jobs/gift-addresses.ts).
-  (t) => [index('creators_address_plain').on(t.id).where(sql`substr(shipping_address, 1, 1) = '{'`)],
+  (t) => [
+    // Saved addresses written before they were sealed, for the job that seals them (jobs/gift-addresses.ts).
+    index('creators_address_plain').on(t.id).where(sql`substr(shipping_address, 1, 1) = '{'`),
+    index('creators_two_step_reset_mail_due').on(t.twoStepResetMailDueAt).where(sql`two_step_reset_mail_due_at IS NOT NULL`),
+  ],
 );
 
 // A brand's roster: which global creator accounts a brand works with, and what it knows of them.

@@ -82,9 +82,13 @@ const setupKey = (secretsKey: string) => `two-step-setup:${secretsKey}`;
 export const sealSetup = (secretsKey: string, s: Subject, secret: string, now: number): Promise<string> =>
   sealSecret(setupKey(secretsKey), JSON.stringify({ p: 'two-step-setup', t: s.type, s: s.id, k: secret, e: now + SETUP_TTL_MS }));
 
+// Whether `token` has the shape sealSetup writes: checked before a code attempt is counted for it, so a form no page
+// of ours sent costs none.
+export const isSetupToken = (token: string) => token.length <= 400 && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+
 // The secret of a setup sealed for this account and not lapsed; null for anything else.
 export async function openSetup(secretsKey: string, s: Subject, token: string, now: number): Promise<string | null> {
-  if (token.length > 400 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return null;
+  if (!isSetupToken(token)) return null;
   try {
     const body = JSON.parse(await openSecret(setupKey(secretsKey), token)) as Record<string, unknown>;
     return body.p === 'two-step-setup' && body.t === s.type && body.s === s.id && typeof body.e === 'number' && body.e > now && typeof body.k === 'string' && /^[A-Z2-7]{32}$/.test(body.k) ? body.k : null;

@@ -5,10 +5,10 @@
 // (whatever became of the request it was about: a creator who answered it has seen the others on their home page).
 // Claimed before the send (mail_claimed_at), recorded mailed once handed on, and given back if not, so the next run
 // mails what this one could not; a claim a dead worker left is taken again after MAIL_CLAIM_LEASE_MS.
-import { giveBackClaims, IN_CAMPAIGN_SQL, mailedWithinADay, MAIL_CLAIM_LEASE_MS, markMailed, extensionMail, subjectsOf, type MailedRequest, type RightsExtensionRow } from '../db/rights-extensions';
+import { giveBackClaims, IN_CAMPAIGN_SQL, mailedWithinADay, markMailed, extensionMail, subjectsOf, type MailedRequest, type RightsExtensionRow } from '../db/rights-extensions';
 import { mailOrigin, type Env } from '../env';
 import { MailError } from '../lib/messages';
-import { queueNotices } from '../mail';
+import { MAIL_CLAIM_LEASE_MS, queueNotices } from '../mail';
 
 // Mails (brands and creators) a run sends, those waiting longest first; more are left to the next run, 15 minutes on.
 export const RIGHTS_EXTENSION_MAILS_PER_RUN = 200;

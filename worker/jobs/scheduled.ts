@@ -14,6 +14,7 @@ import { mailWeeklyReports } from './weekly-report';
 import { mailContentDueReminders } from './content-due';
 import { mailMessageNotices } from './message-mail';
 import { mailWaitingRightsExtensions } from './rights-extension-mail';
+import { mailTwoStepResets } from './two-step-reset-mail';
 import { FILL_BASIS_PERIODS } from '../db/money';
 
 // Each job runs even if one before it failed; a failure is rethrown at the end so the run shows as
@@ -84,6 +85,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('rights_extension_mail', async () => {
     const mailed = await mailWaitingRightsExtensions(env, controller.scheduledTime);
     if (mailed > 0) log.info('rights_extension_mails_queued', { cron: controller.cron, mailed });
+  });
+  await job('two_step_reset_mail', async () => {
+    const mailed = await mailTwoStepResets(env, controller.scheduledTime);
+    if (mailed > 0) log.info('two_step_reset_mails_queued', { cron: controller.cron, mailed });
   });
   if (failed.length > 0) throw failed[0];
 }

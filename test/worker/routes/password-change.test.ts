@@ -3,9 +3,10 @@
 // links close; a console email's password changes in every brand it works in.
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
+import { eraseCreator, owedKey, owedTo } from '../../../worker/db/creator-erasure';
 import { setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, consoleBrand, PASSWORD as CONSOLE_PASSWORD, signIn } from '../console-fixtures';
-import { createBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, waitFor } from '../fixtures';
+import { createBrand, createMoneyBrand, inOneRateWindow, RATE_WINDOW_TEST_TIMEOUT_MS, rowCount, waitFor } from '../fixtures';
 import { get, post, sessionCookie } from '../forms';
 import { PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
@@ -198,6 +199,37 @@ describe('a creator changing their email', () => {
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'creator.email_changed' AND target_id = ? AND brand_id = ?", m.creator.id, m.brand.brandId)).toBe(1);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'creator.email_changed' AND brand_id = ?", unaccepted.brandId)).toBe(0);
     expect(await rowCount("SELECT count(*) AS n FROM mail_opt_outs WHERE email = ? AND scope = '*'", to)).toBe(1);
+  });
+
+  it('keeps every address the account moved from, so closing it clears what was sent from them though no brand saw the move', async () => {
+    const m = await signedInCreator();
+    const other = await createMoneyBrand();
+    // Invited by another brand and not accepted: the account stays when the first brand erases it.
+    await env.DB.prepare("INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) VALUES (?, ?, 'theirs', 'Theirs', ?, ?)").bind(other.brand.brandId, m.creator.id, m.email, Date.now()).run();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const move = async (to: string) => {
+      await env.DB.prepare('UPDATE creators SET email_link_at = email_link_at - 600000 WHERE id = ?').bind(m.creator.id).run();
+      expect((await post('/account/email', { email: to, current: PASSWORD }, { cookie: m.cookie })).status).toBe(303);
+      expect((await post('/email-change', fieldsOf(linkIn((await waitFor(async () => sent.find((x) => x.to === to)))!.text)))).status).toBe(200);
+    };
+    const tag = m.creator.id.slice(-8).toLowerCase();
+    const [second, third] = [`second-${tag}@creators.example`, `third-${tag}@creators.example`];
+    await move(second);
+    expect((await eraseCreator(env.DB, m.creator.id, { by: 'brand', brandId: m.brand.brandId, actorType: 'api_key', actorId: 'key_test' }, Date.now())).erased).toBe(true);
+    // An application sent from the second address; then a move no brand's activity shows (the one brand that saw
+    // moves erased the creator, which blanked its rows; the other was never accepted).
+    await env.DB.prepare("INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, pitch, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'maya', 'Maya', 'tiktok', '', 'pending', ?, ?)")
+      .bind(`app_${tag}`, other.brand.brandId, other.campaign.id, second, second, Date.now(), Date.now())
+      .run();
+    await move(third);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'creator.email_changed' AND target_id = ? AND details IS NOT NULL", m.creator.id)).toBe(0);
+    const data = JSON.parse(await (await get('/account/data.json', m.cookie)).text()) as { profile: { formerEmails: string[] } };
+    expect(data.profile.formerEmails).toEqual([m.email, second]);
+
+    expect((await eraseCreator(env.DB, m.creator.id, { by: 'creator', owedSeen: owedKey(await owedTo(env.DB, m.creator.id)) }, Date.now())).erased).toBe(true);
+    expect(await rowCount('SELECT count(*) AS n FROM applications WHERE email = ?', second)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM creators WHERE id = ? AND former_emails IS NOT NULL', m.creator.id)).toBe(0);
   });
 
   it('refuses a wrong password, the same address, a forged or lapsed link, and an address another account holds', async () => {

@@ -3,19 +3,19 @@
 // creator's token is refused here and a console token is refused by the creator pages.
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ConsoleErrorPage } from '../../../portal/console/layout';
+import { ConsoleErrorPage, type Flash } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
-import { auditIfChanged, auditStatement } from '../../db/audit';
+import { auditIfChanged } from '../../db/audit';
 import { z } from 'zod';
 import { mailLinkOrigin, PUBLIC_ORIGIN_UNSET } from '../../env';
 import { redactLinks } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, issuePendingSignIn, readBrandChoice, readPendingSignIn, startSession, type ProvenAccount } from '../../lib/sessions';
-import { CODE_ATTEMPTS, factorOf, limitCodeAttempts, recoveryCodesLeft, removeStatements, returnCodeAttempt, takeCode, twoStepOff } from '../../db/two-step';
-import { noticeAfterResponse } from '../../mail';
-import { codeLimitNotice, recoveryCodeUsedNotice, twoStepRoutes, unreadableKey, waitInWords, WRONG_CODE } from './console/two-step';
+import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
+import { removeStatements } from '../../db/two-step';
+import { consoleTwoStepAccount, twoStepRoutes } from './console/two-step';
+import { CODE_EXPIRED, codeStep, passwordProven, type PendingAccount } from './two-step';
 import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
@@ -83,19 +83,19 @@ const consoleNext = (raw: string | undefined) => {
   return next === '/console' || next.startsWith('/console/') || next.startsWith('/console?') ? next : '/console';
 };
 
-const LOGIN_NOTICES: Record<string, string> = {
-  signed_out: 'You are signed out.',
-  switch: 'Sign in again, then pick the brand to open.',
-  password_set: 'Password saved, and every other sign-in ended. Sign in with the new one.',
-  code_expired: 'That sign-in has expired (you have five minutes for the code). Sign in again.',
-  sign_in_again: 'Sign in again.',
+const LOGIN_NOTICES: Record<string, Flash> = {
+  signed_out: { tone: 'success', text: 'You are signed out.' },
+  switch: { tone: 'info', text: 'Sign in again, then pick the brand to open.' },
+  password_set: { tone: 'success', text: 'Password saved, and every other sign-in ended. Sign in with the new one.' },
+  code_expired: { tone: 'info', text: CODE_EXPIRED },
+  sign_in_again: { tone: 'info', text: 'Sign in again.' },
 };
 // The address Switch brand fills in again: shown back in the form's own field, so only its shape is checked.
 const emailParam = (raw: string | undefined) => (raw && raw.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(raw) ? raw : undefined);
 
 consoleRouter.get('/login', async (c) => {
   if (await consoleUserOf(c)) return c.redirect(consoleNext(c.req.query('next')), 303);
-  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={flashOf(LOGIN_NOTICES, c) ?? undefined} />);
+  return renderPage(c, <ConsoleLoginPage next={consoleNext(c.req.query('next'))} email={emailParam(c.req.query('email'))} notice={flashOf(LOGIN_NOTICES, c)} />);
 });
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match a console account.';
@@ -129,7 +129,7 @@ consoleRouter.post('/login', async (c) => {
   // Unknown emails (and accounts without a password yet) still pay for one hash, so a miss looks like a wrong password.
   if (candidates.every((u) => !u.password_hash)) await verifyPassword(password, DUMMY_HASH);
   if (matched.length === 0) return renderPage(c, <ConsoleLoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
-  if (matched.length === 1) return passwordProven(c, matched[0]!, next);
+  if (matched.length === 1) return passwordProven(c, 'admin_user', matched[0]!, next, CODE_PAGE);
   const token = await issueBrandChoice(c, c.env.SESSION_SECRET, matched);
   return renderPage(c, <ConsoleChooseBrandPage choices={matched.map(({ passwordHash: _, ...choice }) => choice)} token={token} next={next} />);
 });
@@ -155,84 +155,33 @@ consoleRouter.post('/login/brand', async (c) => {
   const chosen = accounts.find((a) => a.id === form.get('account'));
   if (!chosen) return renderPage(c, <ConsoleChooseBrandPage choices={accounts} token={token} next={next} error="Pick one of these brands." />, 422);
   clearBrandChoice(c);
-  return passwordProven(c, proven.find((a) => a.id === chosen.id)!, next);
+  return passwordProven(c, 'admin_user', proven.find((a) => a.id === chosen.id)!, next, CODE_PAGE);
 });
 
-// ---------- Two-step sign-in: the code after the password ----------
+// ---------- Two-step sign-in: the code after the password (../two-step.ts) ----------
 
-// A password proved the account: it opens the console, or, with two-step on, the code page. Until a code is
-// taken there is no session, only the half-signed-in cookie (lib/sessions.ts), which opens nothing else. The
-// session row is written only while two-step is off, so one turned on meanwhile leads to the code page too.
-async function passwordProven(c: Context<ConsoleEnv>, account: ProvenAccount, next: string) {
-  if (await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { onlyIf: twoStepOff({ type: 'admin_user', id: account.id }) })) {
-    // A code step begun earlier in this browser (another brand's, or before a reset) is over.
-    clearPendingSignIn(c);
-    return c.redirect(next, 303);
-  }
-  await issuePendingSignIn(c, c.env.SESSION_SECRET, 'admin_user', account, next);
-  return c.redirect('/console/login/code', 303);
-}
+const CODE_PAGE = '/console/login/code';
 
-type PendingMember = { id: string; email: string; brandId: string; brandName: string; passwordHash: string };
-const pendingMember = (c: Context<ConsoleEnv>) =>
-  readPendingSignIn(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', (id) =>
-    c.env.DB.prepare(`SELECT u.id, u.email, u.brand_id AS brandId, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`)
+type PendingMember = PendingAccount & { brandName: string };
+const signInCode = codeStep<ConsoleEnv, PendingMember>({
+  type: 'admin_user',
+  read: async (c, id) => {
+    const member = await c.env.DB.prepare(
+      `SELECT u.id, u.email, u.brand_id AS brandId, b.name AS brandName, u.password_hash AS passwordHash FROM admin_users u JOIN brands b ON b.id = u.brand_id WHERE u.id = ? AND ${LIVE_MEMBER} AND u.password_hash IS NOT NULL`,
+    )
       .bind(id)
-      .first<PendingMember>(),
-  );
-const CODE_EXPIRED = '/console/login?flash=code_expired';
-const SIGN_IN_AGAIN = '/console/login?flash=sign_in_again';
-
-consoleRouter.get('/login/code', async (c) => {
-  const pending = await pendingMember(c);
-  if (!pending) return c.redirect(CODE_EXPIRED, 303);
-  return renderPage(c, <ConsoleCodePage email={pending.account.email} brandName={pending.account.brandName} />);
+      .first<{ id: string; email: string; brandId: string; brandName: string; passwordHash: string }>();
+    return member ? { ...consoleTwoStepAccount(c, member), id: member.id, brandName: member.brandName, passwordHash: member.passwordHash } : null;
+  },
+  page: async (c, member, error, status = 200) => renderPage(c, <ConsoleCodePage email={member.email} brandName={member.brandName} error={error} />, status),
+  expired: '/console/login?flash=code_expired',
+  again: '/console/login?flash=sign_in_again',
+  next: consoleNext,
+  recoveryUsed: '/console/team/me/two-step?flash=recovery_used',
 });
 
-// Limited per account before any crypto; a code is taken once (the step it came from, or the recovery code).
-// A recovery code leads to the two-step page, which says how many are left and offers new ones.
-consoleRouter.post('/login/code', async (c) => {
-  const pending = await pendingMember(c);
-  if (!pending) return c.redirect(CODE_EXPIRED, 303);
-  const { account, next } = pending;
-  const subject = { type: 'admin_user' as const, id: account.id };
-  const page = (error: string) => <ConsoleCodePage email={account.email} brandName={account.brandName} error={error} />;
-  const now = Date.now();
-  const factor = await factorOf(c.env.DB, subject);
-  // Reset by an owner meanwhile: the password alone signs in now, from the start (nothing expired: just again).
-  if (!factor) {
-    clearPendingSignIn(c);
-    return c.redirect(SIGN_IN_AGAIN, 303);
-  }
-  const attempt = await limitCodeAttempts(c.env.DB, subject, now);
-  if (!attempt.allowed) {
-    c.header('Retry-After', String(attempt.retryAfterS));
-    return renderPage(c, page(`Too many codes tried. Wait ${waitInWords(attempt.retryAfterS)} and try again.`), 429);
-  }
-  const form = await readForm(c);
-  const db = c.env.DB;
-  const member = { brandId: account.brandId, actorId: account.id, targetType: 'admin_user', targetId: account.id } as const;
-  const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.get('code'), now, auditIfChanged(db, { ...member, actorType: 'admin_user', action: 'admin_user.recovery_code_used' }, now));
-  if (via === null) {
-    // The limit just reached by a wrong code (every later try is refused above, so once a window): the password
-    // was right, so whoever is guessing knows it. The member hears of it, and the brand's Activity shows it.
-    if (attempt.count === CODE_ATTEMPTS) {
-      await auditStatement(db, { ...member, actorType: 'system', actorId: 'two-step-code', action: 'admin_user.two_step_code_limit_reached' }, now).run();
-      noticeAfterResponse(c.executionCtx, c.env, codeLimitNotice(c, account.email, account.brandName), 'two_step_notice_failed', { urgent: true });
-    }
-    return renderPage(c, page(WRONG_CODE), 401);
-  }
-  await returnCodeAttempt(db, subject, attempt);
-  if (via === 'unreadable') return renderPage(c, page(unreadableKey(account.brandName)), 409);
-  clearPendingSignIn(c);
-  // Two codes posted at once with one cookie (say, the app's and a recovery code): the second finds its session
-  // started already, and starts none.
-  if (!(await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'admin_user', account.id, { sessionId: pending.sessionId }))) return c.redirect(SIGN_IN_AGAIN, 303);
-  if (via === 'app') return c.redirect(consoleNext(next), 303);
-  const left = await recoveryCodesLeft(c.env.DB, subject);
-  noticeAfterResponse(c.executionCtx, c.env, recoveryCodeUsedNotice(c, account.email, account.brandName, left), 'two_step_notice_failed', { urgent: true });
-  return c.redirect('/console/team/me/two-step?flash=recovery_used', 303);
-});
+consoleRouter.get('/login/code', signInCode.show);
+consoleRouter.post('/login/code', signInCode.take);
 
 // Switch brand: ends this session and asks for the password again, which lists every brand it opens.
 consoleRouter.post('/switch', async (c) => {

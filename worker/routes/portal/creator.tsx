@@ -8,9 +8,9 @@ import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRem
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
-import type { FormError } from '../../../portal/layout';
+import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
-import { auditIfChanged, creatorEndsStatements } from '../../db/audit';
+import { auditIfChanged, creatorAccountAudit, creatorEndsStatements } from '../../db/audit';
 import { setCampaignNews, setEarningsMail } from '../../db/mail-opt-outs';
 import { listConversions } from '../../db/conversion-list';
 import { creatorEarnings, creatorLink, isInvitation, type CreatorEnrollment, creatorEnrollment, creatorEnrollments, creatorHome, creatorStats, creatorSubmissions, statementCsvStream, submissionTimeline } from '../../db/creator-portal';
@@ -25,7 +25,7 @@ import { csvAttachment, safeFilename } from '../../lib/csv';
 import { countExport, creatorDataStream, EXPORTS_PER_HOUR } from '../../db/creator-export';
 import { eraseCreator, owedKey, owedTo } from '../../db/creator-erasure';
 import { deleteCookie } from 'hono/cookie';
-import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
+import { creatorForgotPlace, mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
@@ -35,10 +35,13 @@ import { forgetErased, passwordLink } from '../admin/creators';
 import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
 import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
-import { endSession, revokeAllSessionsStatement, SESSION_COOKIE, sessionFromCookie, startSession } from '../../lib/sessions';
-import { clientIp, clientNetwork, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
+import { clearPendingSignIn, endSession, revokeAllSessionsStatement, SESSION_COOKIE, sessionFromCookie } from '../../lib/sessions';
+import { clientIp, clientNetwork, flashOf, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
 import { unsubscribePages } from './unsubscribe';
 import { creatorMessageRoutes } from './creator-messages';
+import { factorOf } from '../../db/two-step';
+import { creatorPasswordProven, creatorSignInCodeRoutes, creatorTwoStepRoutes } from './creator-two-step';
+import { CODE_EXPIRED } from './two-step';
 import { creatorThreads, threadState } from '../../db/message-threads';
 import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
 import { trackedLinkUrl } from '../../lib/paths';
@@ -93,11 +96,17 @@ const requireCreator = createMiddleware<AppEnv & { Variables: { viewer: Viewer }
 
 // ---------- Sign-in ----------
 
+const LOGIN_NOTICES: Record<string, Flash> = {
+  code_expired: { tone: 'info', text: CODE_EXPIRED },
+  sign_in_again: { tone: 'info', text: 'Sign in again.' },
+};
+
 // Already signed in: straight to where the link was going, as the console does.
 creatorPortal.get('/login', async (c) => {
   const next = safeNext(c.req.query('next'), '/');
   if (await currentCreator(c)) return c.redirect(next, 303);
-  return c.html(<LoginPage next={next} notice={c.req.query('done') === 'password' ? 'Password saved. Sign in with it.' : undefined} />);
+  const notice = c.req.query('done') === 'password' ? { tone: 'success' as const, text: 'Password saved. Sign in with it.' } : flashOf(LOGIN_NOTICES, c);
+  return c.html(<LoginPage next={next} notice={notice} />);
 });
 
 const GENERIC_LOGIN_FAILURE = 'That email and password do not match an account.';
@@ -116,12 +125,16 @@ creatorPortal.post('/login', async (c) => {
   const creator = email ? await c.env.DB.prepare('SELECT id, password_hash FROM creators WHERE email = ?').bind(email).first<{ id: string; password_hash: string | null }>() : null;
   const ok = await verifyPassword(password, creator?.password_hash ?? DUMMY_HASH);
   if (!creator || !creator.password_hash || !ok) return c.html(<LoginPage email={email} next={next} error={GENERIC_LOGIN_FAILURE} />, 401);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', creator.id);
-  return c.redirect(next, 303);
+  return creatorPasswordProven(c, { id: creator.id, passwordHash: creator.password_hash }, next);
 });
+
+// With two-step on, the code after the password (creator-two-step.tsx).
+creatorPortal.route('/', creatorSignInCodeRoutes);
 
 creatorPortal.post('/logout', async (c) => {
   await endSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator');
+  // A code step waiting in this browser ends too.
+  clearPendingSignIn(c);
   return c.redirect('/login', 303);
 });
 
@@ -157,7 +170,7 @@ creatorPortal.get('/invite/:token', async (c) => {
   if (await isInvitationMailProof(c.env.SECRETS_KEY, raw, token.email, proof, Date.now())) {
     // Opened again from the mail once the password is set (a creator going back to it to find the portal):
     // sign in. Only the mail's copy says so; the brand's copy of the link reads the same either way.
-    if (token.has_password) return c.html(<LoginPage email={token.email} next="/" notice="Your account is set up. Sign in to see your invitation and your brief." />);
+    if (token.has_password) return c.html(<LoginPage email={token.email} next="/" notice={{ tone: 'success', text: 'Your account is set up. Sign in to see your invitation and your brief.' }} />);
     return c.html(<SetPasswordPage {...firstPasswordPage(raw, token, proof)} />);
   }
   return c.html(<EmailLinkPage {...brandCopyPage(raw, token)} />);
@@ -201,8 +214,7 @@ creatorPortal.post('/invite/:token/password', async (c) => {
     closeResetLinksStatement(c.env.DB, token.creator_id, Date.now(), passwordSetTo(token.creator_id, hash)),
   ]);
   if (set!.meta.changes !== 1) return c.redirect(`/invite/${raw}`, 303);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
-  return c.redirect('/?welcome=1', 303);
+  return creatorPasswordProven(c, { id: token.creator_id, passwordHash: hash }, '/?welcome=1');
 });
 
 // Invite pages from before links were mailed posted a password here: they land on the page above.
@@ -311,7 +323,8 @@ creatorPortal.post('/forgot', async (c) => {
   return c.html(<ForgotPage sentTo={email} />);
 });
 
-// A reset link (mailed only to the account's address) sets the password, once, and signs the creator in.
+// A reset link (mailed only to the account's address) sets the password, once, and signs the creator in (with
+// two-step on, after the code page: creator-two-step.tsx).
 creatorPortal.get('/reset/:token', async (c) => {
   const raw = c.req.param('token');
   const token = await findUsableToken(c.env.DB, 'reset', raw, Date.now());
@@ -343,8 +356,8 @@ creatorPortal.post('/reset/:token', async (c) => {
   ]);
   const consumed = results.at(-1);
   if (!consumed || consumed.meta.changes !== 1) return c.html(<LinkUnusablePage what="password" />, 410);
-  await startSession(c, c.env.DB, c.env.SESSION_SECRET, 'creator', token.creator_id);
-  return c.redirect('/?welcome=1', 303);
+  // The link proves the mailbox, not the phone: with two-step on, the code page comes first.
+  return creatorPasswordProven(c, { id: token.creator_id, passwordHash: hash }, '/?welcome=1');
 });
 
 // ---------- A new email, confirmed from the link mailed to it (no sign-in needed: the link is the proof) ----------
@@ -385,15 +398,11 @@ creatorPortal.post('/email-change', async (c) => {
       closeResetLinksStatement(db, change.creatorId, now, open),
       // What the address asked of Chorus (no more invitations) moves with it.
       db.prepare(`UPDATE OR IGNORE mail_opt_outs SET email = ? WHERE email = ? AND ${open.sql}`).bind(change.to, change.from, ...open.params),
-      db.prepare('UPDATE creators SET email = ?, email_link_at = NULL WHERE id = ? AND email = ? AND email_link_at = ?').bind(change.to, change.creatorId, change.from, change.at),
-      // Each brand the creator accepted sees the move in its activity (its roster shows the new address).
       db
-        .prepare(
-          `INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at)
-           SELECT 'aud_' || lower(hex(randomblob(12))), bc.brand_id, 'creator', ?1, 'creator.email_changed', 'creator', ?1, ?2, ?3 FROM brand_creators bc
-           WHERE bc.creator_id = ?1 AND bc.accepted_at IS NOT NULL AND changes() > 0`,
-        )
-        .bind(change.creatorId, JSON.stringify({ from: change.from, to: change.to }), now),
+        .prepare("UPDATE creators SET email = ?, email_link_at = NULL, former_emails = json_insert(coalesce(former_emails, '[]'), '$[#]', email) WHERE id = ? AND email = ? AND email_link_at = ?")
+        .bind(change.to, change.creatorId, change.from, change.at),
+      // Each brand the creator accepted sees the move in its activity (its roster shows the new address).
+      creatorAccountAudit(db, change.creatorId, 'creator.email_changed', now, { details: { from: change.from, to: change.to }, ifChanged: true }),
     ]);
   } catch (e) {
     if (/UNIQUE constraint failed/i.test(String(e))) return c.html(<EmailChangePage state={{ kind: 'taken', to: change.to }} />, 409);
@@ -465,6 +474,7 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
 
 for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/gift/*', '/messages', '/messages/*']) creatorPortal.use(path, requireCreator);
 creatorPortal.route('/', creatorMessageRoutes);
+creatorPortal.route('/', creatorTwoStepRoutes);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
@@ -1156,10 +1166,10 @@ const accountPage = async (c: Context<AppEnv>, opts: { error?: string; nameError
     .bind(c.var.creator.creatorId)
     .all<{ brand_id: string; name: string; campaign_news: number }>();
   const news = results.map((r) => ({ brandId: r.brand_id, brandName: r.name, on: r.campaign_news === 1 }));
-  const owed = await owedTo(c.env.DB, c.var.creator.creatorId);
+  const [owed, factor] = await Promise.all([owedTo(c.env.DB, c.var.creator.creatorId), factorOf(c.env.DB, { type: 'creator', id: c.var.creator.creatorId })]);
   const close = { owed, owedKey: owedKey(owed), error: opts.closeError };
   return c.html(
-    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} dueReminders={viewer.due_reminders === 1} news={news} close={close} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
+    <AccountPage who={viewer.email} name={viewer.name} email={viewer.email} earningsDigest={viewer.earnings_digest === 1} dueReminders={viewer.due_reminders === 1} news={news} close={close} twoStepSince={factor?.created_at ?? null} notice={notice} error={opts.error} nameError={opts.nameError} emailError={opts.emailError} />,
     status,
   );
 };
@@ -1317,12 +1327,11 @@ creatorPortal.post('/account/password', async (c) => {
   ]);
   if (updated!.meta.changes === 0) return accountPage(c, { error: 'Your password was changed meanwhile. Sign in again if you are signed out.' }, 409);
   // As for payout details: the account's own address hears of it, in case it was not them. A warning never holds up
-  // the change it reports: without an address to name (env.ts mailOrigin) it says where to go.
-  const origin = mailOrigin(c.env, c.req);
+  // the change it reports: without an address to name (env.ts creatorForgotPlace) it says where to go.
   const notice = {
     to: viewerOf(c).email,
     subject: 'Your Chorus password was changed',
-    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${origin ? `${origin}/forgot` : '"Forgot your password?" on the sign-in page'}. Then check your payout details.`,
+    text: `The password of your Chorus account was changed, and every other device signed in to it was signed out. If this was not you, choose a new one at once: ${creatorForgotPlace(c)}. Then check your payout details.`,
   };
   noticeAfterResponse(c.executionCtx, c.env, notice, 'password_notice_failed', { urgent: true });
   return c.redirect('/account?done=password', 303);

@@ -53,8 +53,14 @@ export async function parseForm(c: Context, { all = false } = {}): Promise<Recor
   }
 }
 
+// The page's flash message for ?flash=, only from the table's own keys (`?flash=constructor` is no message).
+export const flashOf = <T,>(table: Record<string, T>, c: Context): T | null => {
+  const key = c.req.query('flash') ?? '';
+  return Object.hasOwn(table, key) ? table[key]! : null;
+};
+
 // The text fields of a form (files are dropped).
-export async function formBody(c: Context<AppEnv>): Promise<Record<string, string>> {
+export async function formBody(c: Context): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(await parseForm(c))) if (typeof v === 'string') out[k] = v;
   return out;

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { createMiddleware } from 'hono/factory';
+import { TWO_STEP_ACTION } from '../../../../portal/console/two-step';
 import type { AppEnv } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { sessionFromCookie } from '../../../lib/sessions';
@@ -68,12 +69,11 @@ export const requireConsoleUser = createMiddleware<ConsoleEnv>(async (c, next) =
 
 // A brand that requires two-step: a member without it sees only the page that sets it up (sign-out and Switch
 // brand come before this guard) until it is on.
-export const TWO_STEP_PAGE = '/console/team/me/two-step';
 export const requireTwoStepWhereRequired = createMiddleware<ConsoleEnv>(async (c, next) => {
   const { user } = c.var;
-  if (user.twoStepRequired && !user.twoStep && c.req.path !== TWO_STEP_PAGE) {
+  if (user.twoStepRequired && !user.twoStep && c.req.path !== TWO_STEP_ACTION) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new ApiError(403, 'two_step_required', `${user.brandName} requires two-step sign-in. Turn it on first.`);
-    return c.redirect(`${TWO_STEP_PAGE}?flash=required`, 303);
+    return c.redirect(`${TWO_STEP_ACTION}?flash=required`, 303);
   }
   await next();
 });
@@ -158,11 +158,7 @@ export function withFlash(path: string, flash: string, extra: Record<string, str
   return url.pathname + url.search;
 }
 
-// The page's flash message for ?flash=, only from the table's own keys (`?flash=constructor` is no message).
-export const flashOf = <T,>(table: Record<string, T>, c: Context): T | null => {
-  const key = c.req.query('flash') ?? '';
-  return Object.hasOwn(table, key) ? table[key]! : null;
-};
+export { flashOf } from '../guards';
 
 // Where a form asks to return to: only console pages of the given section.
 export function backTo(raw: string, prefix: string): string {
