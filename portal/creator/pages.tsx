@@ -1644,7 +1644,7 @@ export const AccountPage: FC<Who & { name: string; email: string; earningsDigest
     </section>
     <section class="card stack" aria-labelledby="data-h">
       <h2 id="data-h">Your data</h2>
-      <p>Everything Chorus holds about you, in one file you can keep or take elsewhere: your profile (and whether two-step sign-in is on), the brands and campaigns you joined, your links and codes, clicks per link and day, the orders credited to you with what they earned and what refunds took, your ledger and payouts, your payout details (masked), your drafts and their reviews, usage rights you granted, your messages, gift requests and email choices.</p>
+      <p>Everything Chorus holds about you, in one file you can keep or take elsewhere: your profile (with the email addresses you used before, and whether two-step sign-in is on), the brands and campaigns you joined, your links and codes, clicks per link and day, the orders credited to you with what they earned and what refunds took, your ledger and payouts, your payout details (masked), your drafts and their reviews, usage rights you granted, your messages, gift requests and email choices.</p>
       <p>
         <a class="button" href="/account/data.json" download>
           Download my data (JSON)

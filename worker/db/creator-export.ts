@@ -378,15 +378,18 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
       ),
   );
 
-  // Applications sent from their address on campaigns' public pages.
+  // Applications sent on campaigns' public pages, and what was asked not to be sent, from the address the account has
+  // and every one it moved from (closing the account clears those too: db/creator-erasure.ts).
+  const addresses = JSON.stringify([account.email, ...((parse(account.former_emails) as string[] | null) ?? [])]);
   yield* jsonArray(
     'applications',
     once(
       all(
         db,
         `SELECT a.id, b.name AS brand, c.name AS campaign, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.decided_at
-         FROM applications a JOIN brands b ON b.id = a.brand_id JOIN campaigns c ON c.id = a.campaign_id WHERE a.email = ? ORDER BY a.created_at, a.id`,
-        account.email,
+         FROM applications a JOIN brands b ON b.id = a.brand_id JOIN campaigns c ON c.id = a.campaign_id
+         WHERE a.email IN (SELECT value FROM json_each(?)) ORDER BY a.created_at, a.id`,
+        addresses,
       ).then((rows) =>
         rows.map((a) => ({
           id: a.id,
@@ -412,8 +415,8 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   yield* jsonArray(
     'mailOptOuts',
     once(
-      all(db, `SELECT o.scope, b.name AS brand, o.created_at FROM mail_opt_outs o LEFT JOIN brands b ON b.id = o.scope WHERE o.email = ? ORDER BY o.created_at`, account.email).then((rows) =>
-        rows.map((o) => ({ invitationsFrom: o.scope === '*' ? 'every brand' : (o.brand ?? o.scope), since: iso(o.created_at as number) })),
+      all(db, `SELECT o.email, o.scope, b.name AS brand, o.created_at FROM mail_opt_outs o LEFT JOIN brands b ON b.id = o.scope WHERE o.email IN (SELECT value FROM json_each(?)) ORDER BY o.created_at`, addresses).then((rows) =>
+        rows.map((o) => ({ email: o.email, invitationsFrom: o.scope === '*' ? 'every brand' : (o.brand ?? o.scope), since: iso(o.created_at as number) })),
       ),
     ),
   );

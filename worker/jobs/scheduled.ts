@@ -62,6 +62,12 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     const late = await enqueuingDueDeliveries(env, (db) => sweepAwaitingOrders(db, controller.scheduledTime));
     if (late.credited.length > 0) log.info('awaiting_orders_swept', { cron: controller.cron, credited: late.credited.length });
   });
+  // A security notice (someone had the operator reset the creator's two-step sign-in): before the bulk mails, which
+  // can each take minutes a run when the mail queue is down and mails go one by one.
+  await job('two_step_reset_mail', async () => {
+    const mailed = await mailTwoStepResets(env, controller.scheduledTime);
+    if (mailed > 0) log.info('two_step_reset_mails_queued', { cron: controller.cron, mailed });
+  });
   await job('review_digest', async () => {
     const mailed = await mailReviewDigests(env, controller.scheduledTime);
     if (mailed > 0) log.info('review_digests_queued', { cron: controller.cron, mailed });
@@ -85,10 +91,6 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('rights_extension_mail', async () => {
     const mailed = await mailWaitingRightsExtensions(env, controller.scheduledTime);
     if (mailed > 0) log.info('rights_extension_mails_queued', { cron: controller.cron, mailed });
-  });
-  await job('two_step_reset_mail', async () => {
-    const mailed = await mailTwoStepResets(env, controller.scheduledTime);
-    if (mailed > 0) log.info('two_step_reset_mails_queued', { cron: controller.cron, mailed });
   });
   if (failed.length > 0) throw failed[0];
 }

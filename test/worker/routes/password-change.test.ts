@@ -224,8 +224,10 @@ describe('a creator changing their email', () => {
       .run();
     await move(third);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE action = 'creator.email_changed' AND target_id = ? AND details IS NOT NULL", m.creator.id)).toBe(0);
-    const data = JSON.parse(await (await get('/account/data.json', m.cookie)).text()) as { profile: { formerEmails: string[] } };
+    const data = JSON.parse(await (await get('/account/data.json', m.cookie)).text()) as { profile: { formerEmails: string[] }; applications: { email: string }[] };
     expect(data.profile.formerEmails).toEqual([m.email, second]);
+    // The download holds what was sent from an address the account moved from, as closing it clears it.
+    expect(data.applications.map((a) => a.email)).toEqual([second]);
 
     expect((await eraseCreator(env.DB, m.creator.id, { by: 'creator', owedSeen: owedKey(await owedTo(env.DB, m.creator.id)) }, Date.now())).erased).toBe(true);
     expect(await rowCount('SELECT count(*) AS n FROM applications WHERE email = ?', second)).toBe(0);
