@@ -79,7 +79,7 @@ describe('product seeding', () => {
     expect(await requestsOf(w.enrollment.id)).toBe(1);
     // Stored sealed, on the request and on the account: no street, city or postcode in the database.
     const stored = await env.DB.prepare('SELECT g.address, c.shipping_address FROM gift_requests g JOIN creators c ON c.id = ? WHERE g.enrollment_id = ?').bind(w.creator.id, w.enrollment.id).first<{ address: string; shipping_address: string }>();
-    for (const column of Object.values(stored!)) expect(column).not.toMatch(/Harbor|Portland|97201|555/);
+    for (const column of Object.values(stored!)) expect(column).not.toMatch(/Harbor|Portland|97201/);
     expect(await openSavedAddress(env.SECRETS_KEY, stored!.shipping_address)).toMatchObject({ city: 'Portland', country: 'US' });
     // The form comes back filled in with the saved address and the pick.
     expect(await (await get(w.gift, w.cookie)).text()).toContain('value="12 Harbor Street"');
