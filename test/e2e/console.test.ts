@@ -65,15 +65,22 @@ async function postOrder(ingestKey: string, order: { orderId: string; amountMino
 
 // A creator in the portal without a browser: the same forms, posted from the portal's own origin with its session cookie.
 function creatorClient() {
-  let cookie = '';
+  // A cookie jar by name, as a browser keeps one: an answer may set one cookie and clear another.
+  const jar = new Map<string, string>();
   const send = async (method: 'GET' | 'POST', route: string, form?: Record<string, string>) => {
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
     const res = await fetch(new URL(route, server.url), {
       method,
       redirect: 'manual',
       headers: { origin: server.url, ...(cookie ? { cookie } : {}), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       body: form ? new URLSearchParams(form) : undefined,
     });
-    for (const set of res.headers.getSetCookie()) cookie = set.split(';')[0]!;
+    for (const set of res.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = set.split(';');
+      const [name = '', value = ''] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
+      if (value === '' || attributes.some((a) => /^\s*max-age=0\s*$/i.test(a))) jar.delete(name);
+      else jar.set(name, value);
+    }
     return res;
   };
   const redirectTo = async (res: Response, expected: RegExp) => {

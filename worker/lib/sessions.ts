@@ -177,6 +177,7 @@ export async function readPendingSignIn<A extends { passwordHash: string }>(c: C
   return account && !used && (await passwordPrint(account.passwordHash)) === pw ? { account, next, sessionId: jti } : null;
 }
 
+// Only when the browser holds one: most sign-ins have none, and their answer needs no second Set-Cookie.
 export function clearPendingSignIn(c: Context): void {
-  deleteCookie(c, PENDING_SIGN_IN_COOKIE, { path: '/', secure: true });
+  if (getCookie(c, PENDING_SIGN_IN_COOKIE) !== undefined) deleteCookie(c, PENDING_SIGN_IN_COOKIE, { path: '/', secure: true });
 }
