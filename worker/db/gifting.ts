@@ -617,11 +617,15 @@ export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmen
   ...giftEventStatements(db, 'gift.declined', { enrollmentId: e.enrollmentId }, now),
 ];
 
-export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
+// `not_declined`: with `withoutMail`, a request that would be declined (the decline is what mails the creator).
+export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'not_declined' };
 
-export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number): Promise<DeclineOutcome> {
+// `withoutMail` (deployed without PUBLIC_ORIGIN): only a repeat goes through. Decided on the row as read: a request
+// never goes back to requested, so one read as declined is not declined by this write, and mails nothing.
+export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number, { withoutMail = false } = {}): Promise<DeclineOutcome> {
   const before = await loadGiftRequest(db, brandId, requestId);
   if (!before) return { outcome: 'not_found' };
+  if (withoutMail && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'not_declined' };
   const [moved] = await db.batch([
     db.prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE id = ?3 AND brand_id = ?4 AND status = 'requested'").bind(reason, now, requestId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, reason } }, now),
@@ -629,7 +633,7 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
   ]);
   const after = (await loadGiftRequest(db, brandId, requestId))!;
   if ((moved?.meta.changes ?? 0) > 0) return { outcome: 'declined', request: after };
-  return after.status === 'declined' && after.decline_reason === reason ? { outcome: 'unchanged', request: after } : { outcome: 'conflict', request: after };
+  return after.status === 'declined' && after.decline_reason === reason ? { outcome: 'unchanged', request: after } : { outcome: 'conflict', request: after, reason: 'not_open' };
 }
 
 // A gift's mails go to the creator, keyed by the request and what happened to it (a notice the queue delivers

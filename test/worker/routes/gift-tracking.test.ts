@@ -486,6 +486,59 @@ describe('gift tracking files and gift events', () => {
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.tracking_changed' AND json_extract(details, '$.requestId') = ?", w.brand.brandId, shipped)).toBe(1);
   });
 
+  it('deployed without PUBLIC_ORIGIN, a tracking file, a decline and the Gifting tab refuse only what would mail', async () => {
+    const w = await shared();
+    const { campaignId, ids } = await seedRequests(w, 3, Date.now() - 60_000);
+    const [shipped, declined, waiting] = ids as [string, string, string];
+    const emails = (await env.DB.prepare('SELECT c.email FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN creators c ON c.id = e.creator_id WHERE g.campaign_id = ?').bind(campaignId).all<{ email: string }>()).results.map((r) => r.email);
+    const reason = 'Out of stock until June.';
+    const first = await mailsTo(emails, async () => {
+      expect((await w.brand.api('POST', `/api/admin/gift-requests/${shipped}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000400' })).status).toBe(200);
+      expect((await w.brand.api('POST', `/api/admin/gift-requests/${declined}/decline`, { reason })).status).toBe(200);
+    }, 2);
+    expect(first).toHaveLength(2);
+    // A deployment that does not know its address, reached on a host its sender chose (the console's own, for its forms).
+    const deployed = { ...env, ENVIRONMENT: 'production', PUBLIC_ORIGIN: undefined } as Env;
+    const send = async (url: string, init: RequestInit) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(url, { ...init, redirect: 'manual' }), deployed, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const api = (path: string, body: object) => send(`https://evil.example/api/admin${path}`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const tab = `/console/campaigns/${campaignId}/gifting`;
+    const form = (path: string, fields: Record<string, string>) =>
+      send(`https://chorus.test${tab}${path}`, { method: 'POST', headers: { origin: 'https://chorus.test', cookie: w.manager, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const refusedWith503 = async (res: Response) => {
+      expect(res.status).toBe(503);
+      if (res.headers.get('content-type')?.includes('json')) expect((await json<{ error: { code: string } }>(res)).error.code).toBe('public_origin_unset');
+      else expect(await res.text()).toContain('PUBLIC_ORIGIN');
+    };
+    const file = (lines: string[]) => ['request_id,carrier,tracking_number,updated_at', ...lines].join('\n');
+    const mails = await mailsTo(emails, async () => {
+      // Would mail: refused, nothing written.
+      const before = await state(w.brand.brandId);
+      await refusedWith503(await api(`/campaigns/${campaignId}/gift-requests/ship`, { csv: file([`${waiting},UPS,1Z999AA10000401,`]), confirm: true }));
+      await refusedWith503(await api(`/gift-requests/${waiting}/decline`, { reason }));
+      await refusedWith503(await form(`/requests/${waiting}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401', trackingUrl: '' }));
+      await refusedWith503(await form(`/requests/${waiting}/decline`, { reason }));
+      await refusedWith503(await form('/tracking', { csv: file([`${waiting},UPS,1Z999AA10000401,`, `${shipped},UPS,1Z999AA10000400,`]), confirm: '1' }));
+      expect(await state(w.brand.brandId)).toBe(before);
+      // Mails nothing: a decline again, a ship again, and files that only correct or repeat tracking sent already.
+      expect((await api(`/gift-requests/${declined}/decline`, { reason })).status).toBe(200);
+      expect((await form(`/requests/${declined}/decline`, { reason })).status).toBe(303);
+      expect((await form(`/requests/${shipped}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000400', trackingUrl: '' })).status).toBe(303);
+      const corrected = await api(`/campaigns/${campaignId}/gift-requests/ship`, { csv: file([`${shipped},DHL,JD0146000400,${await updatedAt(shipped)}`]), confirm: true });
+      expect([corrected.status, (await json<Data<Report>>(corrected)).data.counts]).toMatchObject([200, { updated: 1 }]);
+      const again = await form('/tracking', { csv: file([`${shipped},DHL,JD0146000400,`]), confirm: '1' });
+      expect(again.status).toBe(303);
+      expect((await form(`/requests/${shipped}/ship`, { carrier: 'DHL', trackingNumber: 'JD0146000401', trackingUrl: '' })).status).toBe(303);
+    });
+    expect(mails).toEqual([]);
+    expect([await statusOf(waiting), await statusOf(declined)]).toEqual(['requested', 'declined']);
+    expect(await env.DB.prepare('SELECT tracking_number FROM gift_requests WHERE id = ?').bind(shipped).first<string>('tracking_number')).toBe('JD0146000401');
+  });
+
   it("corrects one shipped gift's tracking from its row on the Gifting tab, as the API does: audited, no mail, no event", async () => {
     const w = await shared();
     const { campaignId, ids } = await seedRequests(w, 3, Date.now() - 60_000);

@@ -184,7 +184,8 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
-// Deployed without PUBLIC_ORIGIN nothing ships or is declined: each mails the creator a link (env.ts mailOrigin).
+// Deployed without PUBLIC_ORIGIN nothing ships or is declined: each mails the creator a link (env.ts mailOrigin). A
+// repeat or a tracking correction mails nothing, so it goes through.
 function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
   c.header('Retry-After', '3600');
   return renderGifting(c, campaign, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
@@ -214,10 +215,10 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   if (form instanceof Response) return form;
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
-  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now());
+  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
+    if (result.reason === 'not_shipped') return originUnset(c, campaign);
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
@@ -228,7 +229,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  await queueGiftMails(c, [result], origin);
+  if (origin !== null) await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
@@ -283,21 +284,22 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
-  // A check writes and mails nothing; shipping needs the origin the mails name, or nothing ships.
-  const origin = mailOrigin(c.env, c.req);
-  if (confirm && !origin) {
-    c.header('Retry-After', '3600');
-    return page({ problem: { message: PUBLIC_ORIGIN_UNSET } }, 503);
-  }
+  // A check writes and mails nothing; a ship mails the creator a link, so without the origin mails name a file that
+  // would ship anything is refused, and one that only corrects or repeats tracking goes through.
+  const origin = confirm ? mailOrigin(c.env, c.req) : null;
   // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, origin!);
+  const committed = origin === null ? undefined : (done: ShipOutcome[]) => queueGiftMails(c, done, origin);
   let run: Awaited<ReturnType<typeof runTrackingFile>>;
   try {
-    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
+    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed, withoutMail: origin === null } : null);
   } catch (e) {
     if (!(e instanceof ShipmentsInterrupted)) throw e;
     const { shipped } = requestCounts(e.outcomes);
     return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
+  }
+  if ('wouldMail' in run) {
+    c.header('Retry-After', '3600');
+    return page({ problem: { message: PUBLIC_ORIGIN_UNSET } }, 503);
   }
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
   if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
@@ -326,10 +328,12 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'decline', values: { reason: reason.slice(0, 2000) } } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
-  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
+  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), { withoutMail: origin === null });
   if (result.outcome === 'not_found') throw notFound('gift request');
-  if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  await queueGiftMails(c, [result], origin);
+  if (result.outcome === 'conflict') {
+    if (result.reason === 'not_declined') return originUnset(c, campaign);
+    return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
+  }
+  if (origin !== null) await queueGiftMails(c, [result], origin);
   return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
