@@ -34,12 +34,12 @@ import {
 } from '../../../db/gifting';
 import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus, originUnset } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
@@ -184,12 +184,9 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
-// Deployed without PUBLIC_ORIGIN nothing ships or is declined: each mails the creator a link (env.ts mailOrigin). A
-// repeat or a tracking correction mails nothing, so it goes through.
-function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
-  c.header('Retry-After', '3600');
-  return renderGifting(c, campaign, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
-}
+// Nothing ships or is declined without PUBLIC_ORIGIN: each mails the creator a link. A repeat or a tracking
+// correction mails nothing, so it goes through.
+const refuseWithoutOrigin = (c: ConsoleContext, campaign: CampaignRecord) => originUnset(c, (message, status) => renderGifting(c, campaign, { errors: [message] }, status));
 
 // A request of another campaign (or brand) under this campaign's path is a 404: null. Its status otherwise.
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
@@ -218,7 +215,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    if (result.reason === 'not_shipped') return originUnset(c, campaign);
+    if (result.reason === 'not_shipped') return refuseWithoutOrigin(c, campaign);
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
@@ -297,10 +294,7 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
     const { shipped } = requestCounts(e.outcomes);
     return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
   }
-  if ('wouldMail' in run) {
-    c.header('Retry-After', '3600');
-    return page({ problem: { message: PUBLIC_ORIGIN_UNSET } }, 503);
-  }
+  if ('wouldMail' in run) return originUnset(c, (message, status) => page({ problem: { message } }, status));
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
   if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
   const { shipped, updated, unchanged } = run.report.counts;
@@ -331,7 +325,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), { withoutMail: origin === null });
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    if (result.reason === 'not_declined') return originUnset(c, campaign);
+    if (result.reason === 'not_declined') return refuseWithoutOrigin(c, campaign);
     return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
   }
   if (origin !== null) await queueGiftMails(c, [result], origin);
