@@ -28,14 +28,19 @@ export type StoredEvent = { id: string; type: string; payload: string; created_a
 
 // The body is built from the stored row alone, so every retry and replay sends the same bytes. A gift.requested
 // event keeps its shipping address sealed, as the request does (db/addresses.ts openAddress): opened here, and null
-// once removed (jobs/gift-addresses.ts). Null when it no longer opens (SECRETS_KEY changed): no body to send.
+// once removed (jobs/gift-addresses.ts), with `addressState` after it as the admin API answers it. Null when it no
+// longer opens (SECRETS_KEY changed): no body to send, so a replay once the old key is back still ships it.
 export async function eventBody(e: StoredEvent, secretsKey: string): Promise<string | null> {
-  const data = JSON.parse(e.payload) as { giftRequest?: { address?: unknown } };
-  const stored = data.giftRequest?.address;
-  if (data.giftRequest && typeof stored === 'string') {
-    const shipTo = await openAddress(secretsKey, stored);
+  const data = JSON.parse(e.payload) as { giftRequest?: Record<string, unknown> };
+  const gift = data.giftRequest;
+  if (gift && 'address' in gift) {
+    const shipTo = typeof gift.address === 'string' ? await openAddress(secretsKey, gift.address) : 'removed';
     if (shipTo === 'unreadable') return null;
-    data.giftRequest.address = shipTo === 'removed' ? null : shipTo;
+    data.giftRequest = Object.fromEntries(
+      Object.entries(gift).flatMap(([key, value]) =>
+        key === 'address' ? [['address', shipTo === 'removed' ? null : shipTo], ['addressState', shipTo === 'removed' ? 'removed' : 'held']] : [[key, value]],
+      ),
+    );
   }
   return JSON.stringify({ id: e.id, type: e.type, createdAt: new Date(e.created_at).toISOString(), brand: { id: e.brand_id, slug: e.brand_slug }, data });
 }

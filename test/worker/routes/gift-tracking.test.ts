@@ -142,8 +142,15 @@ describe('gift tracking files and gift events', () => {
     expect(latest.items).toEqual([{ productId: w.balm.id, title: 'Lip Balm', option: null, sku: 'LB-1', valueMinor: 900 }]);
     // The stored event keeps the address sealed, as the request does; the delivery's body opens it.
     expect(JSON.stringify(asked)).not.toMatch(/Salem|Harbor|97201/);
-    const body = await eventBody({ ...asked[1]!, payload: JSON.stringify(asked[1]!.payload), created_at: Date.now(), brand_id: w.brand.brandId, brand_slug: 'b' }, env.SECRETS_KEY);
-    expect((JSON.parse(body!) as { data: GiftEvent['payload'] }).data.giftRequest.address).toMatchObject({ city: 'Salem', country: 'US' });
+    const delivered = async (payload: GiftEvent['payload']) => {
+      const body = await eventBody({ ...asked[1]!, payload: JSON.stringify(payload), created_at: Date.now(), brand_id: w.brand.brandId, brand_slug: 'b' }, env.SECRETS_KEY);
+      return (JSON.parse(body!) as { data: GiftEvent['payload'] }).data.giftRequest;
+    };
+    // With the admin API's addressState beside it: `held`, or `removed` once the stored event's address was removed.
+    const held = await delivered(asked[1]!.payload);
+    expect(held).toMatchObject({ address: { city: 'Salem', country: 'US' }, addressState: 'held' });
+    expect(Object.keys(held).indexOf('addressState')).toBe(Object.keys(held).indexOf('address') + 1);
+    expect(await delivered({ giftRequest: { ...asked[1]!.payload.giftRequest, address: null } })).toMatchObject({ address: null, addressState: 'removed' });
 
     // Shipped with the event's updatedAt as the version: one gift.shipped; the same again and a correction add none.
     const ship = (trackingNumber: string) => w.brand.api('POST', `/api/admin/gift-requests/${latest.id}/ship`, { carrier: 'UPS', trackingNumber, updatedAt: latest.updatedAt });
@@ -168,7 +175,7 @@ describe('gift tracking files and gift events', () => {
     expect(events[0]!.payload.giftRequest).toMatchObject({ shipment: { carrier: 'UPS', trackingNumber: '1Z999AA10000100', trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10000100' } });
     expect(events[2]!.payload.giftRequest.declineReason).toBe('Out of stock.');
     expect(events[4]!.payload.giftRequest.declineReason).toBe('Not shipped: the creator was removed from the campaign.');
-    for (const e of events) expect(e.payload.giftRequest).not.toHaveProperty('address');
+    for (const e of events) for (const key of ['address', 'addressState']) expect(e.payload.giftRequest).not.toHaveProperty(key);
     // Each went to the endpoint that asked for gift events, and only there.
     expect(await rowCount("SELECT count(*) AS n FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE e.brand_id = ? AND e.type LIKE 'gift.%' AND d.endpoint_id = ?", w.brand.brandId, w.endpoints[0])).toBe(7);
     expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?', w.endpoints[1])).toBe(0);
