@@ -124,7 +124,7 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
   const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
-  if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
+  if (via === null || via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
 
@@ -182,7 +182,11 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
         return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
       }
       const again = await newSetup(c.env.SECRETS_KEY, a, { secret, token });
-      if (await factorOf(db, subject)) return c.redirect(flashed(s.action, 'already_on'), 303);
+      // On already (the same form posted twice, its twin first): nothing was guessed.
+      if (await factorOf(db, subject)) {
+        await returnCodeAttempt(db, subject, attempt);
+        return c.redirect(flashed(s.action, 'already_on'), 303);
+      }
       if (!(await passwordIsRight(a, form.password ?? ''))) return s.setupPage(c, again, [{ field: 'on-password', text: WRONG_PASSWORD }], 401);
       const step = await matchTotp(secret, (form.code ?? '').replace(/\s/g, '').slice(0, 16), now, -1);
       if (step === null) return s.setupPage(c, again, [{ field: 'on-code', text: `That code is not right. Type the 6-digit code the app shows now for ${a.entry} (Chorus); check the phone’s clock is set automatically.` }], 422);
@@ -196,8 +200,8 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
         // Whoever else held a session of this account signed in without the second step: those end, this one stays.
         revokeAllSessionsStatement(db, subject.type, subject.id, now, guard, a.sessionId),
       ]);
-      if (inserted!.meta.changes !== 1) return c.redirect(flashed(s.action, 'already_on'), 303);
       await returnCodeAttempt(db, subject, attempt);
+      if (inserted!.meta.changes !== 1) return c.redirect(flashed(s.action, 'already_on'), 303);
       send(c, notice(a, `Two-step sign-in is on for ${a.yours}`, `Two-step sign-in was turned on for ${a.place} (${a.email}): signing in now asks for a code from your authenticator app after your password. Your other sign-ins ended.`));
       return s.codesPage(c, codes, true);
     },
@@ -309,6 +313,7 @@ export function codeStep<E extends SurfaceEnv, A extends PendingAccount>(step: C
         return step.page(c, account, WRONG_CODE, 401);
       }
       await returnCodeAttempt(db, subject, attempt);
+      if (via === 'spent') return step.page(c, account, WRONG_CODE, 401);
       if (via === 'unreadable') return step.page(c, account, unreadableKey(account.unreadableHelp), 409);
       clearPendingSignIn(c);
       // Two codes posted at once with one cookie (say, the app's and a recovery code): the second finds its session
