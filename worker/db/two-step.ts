@@ -4,7 +4,7 @@
 // limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
 import { hmacSha256Hex } from '../lib/digest';
 import { log } from '../lib/log';
-import { giveBackAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
+import { giveBackAttempt, peekAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { SubjectType } from '../lib/sessions';
 import { matchTotp } from '../lib/totp';
@@ -39,6 +39,8 @@ export const twoStepOff = (s: Subject) => ({ sql: `NOT EXISTS (SELECT 1 FROM two
 
 const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
 export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+// Whether a code attempt now would be allowed, counting none.
+export const codeAttemptsLeft = (db: D1Database, s: Subject, now: number): Promise<Attempt> => peekAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
 // A right code (or a refusal that was no guess) gives its attempt back: only wrong ones add up to the limit.
 export const returnCodeAttempt = (db: D1Database, s: Subject, attempt: Attempt) => giveBackAttempt(db, attemptsKey(s), attempt);
 

@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { Flash, FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
-import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, codeAttemptsLeft, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
 import type { Env } from '../../env';
 import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
@@ -133,7 +133,8 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
 export type TwoStepSettings<E extends SurfaceEnv, C = Context<E>> = {
   action: string;
   account: (c: C) => SignedInAccount;
-  setupPage: (c: C, setup: TwoStepSetup, errors?: FormError[], status?: PageStatus) => Promise<Response>;
+  // `setup` null: the code limit is reached, so no secret is offered (the errors say when to come back).
+  setupPage: (c: C, setup: TwoStepSetup | null, errors?: FormError[], status?: PageStatus) => Promise<Response>;
   managePage: (c: C, factor: Factor, errors?: FormError[], status?: PageStatus) => Promise<Response>;
   codesPage: (c: C, codes: string[], first: boolean) => Promise<Response>;
   // A rule that keeps it on (a console brand's policy): whether it holds now, what the page then says, and SQL that
@@ -154,11 +155,16 @@ export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up aga
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
 export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
   type C = Context<E>;
+  // A new secret to set up, unless no code could be tried now: then none is minted, and the page says until when.
+  const freshSetup = async (c: C, a: SignedInAccount, errors?: FormError[], status?: PageStatus) => {
+    const attempt = await codeAttemptsLeft(c.env.DB, a.subject, Date.now());
+    return attempt.allowed ? s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), errors, status) : s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
+  };
   return {
     show: async (c: C) => {
       const a = s.account(c);
       const factor = await factorOf(c.env.DB, a.subject);
-      return factor ? s.managePage(c, factor) : s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a));
+      return factor ? s.managePage(c, factor) : freshSetup(c, a);
     },
 
     // Turning it on: the code proves the app holds the secret, the password that the person (not a borrowed
@@ -168,13 +174,13 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const { subject } = a;
       const db = c.env.DB;
       // A form that cannot be read, or carries no setup of ours, costs no attempt; the rest is counted before the setup
-      // is opened, its QR code drawn or the password hashed (refused, a new setup is shown: the old one stays sealed).
+      // is opened, its QR code drawn or the password hashed (refused, no setup is shown until the wait is over).
       const form = await formBody(c);
       const token = form.setup ?? '';
-      if (!isSetupToken(token)) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+      if (!isSetupToken(token)) return freshSetup(c, a, [SETUP_EXPIRED], 422);
       const now = Date.now();
       const attempt = await limitCodeAttempts(db, subject, now);
-      if (!attempt.allowed) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [refuseForNow(c, attempt)], 429);
+      if (!attempt.allowed) return s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
       const secret = await openSetup(c.env.SECRETS_KEY, subject, token, now);
       if (!secret) {
         // Lapsed (or another account's): no guess was made.
