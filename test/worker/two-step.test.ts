@@ -215,6 +215,21 @@ describe('two-step sign-in in the console', () => {
     });
     expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
 
+    // In a signed-in session too: the wrong code that reaches the limit came after the right password, so the member
+    // is told (in words for a session, not a sign-in) and it is audited; a wrong password reaching it proves nothing.
+    const session = cookieOf(used, SESSION_COOKIE)!;
+    const key = `two-step:admin_user:${o.user.id}`;
+    await capturingMail(async (mails) => {
+      await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, key).run();
+      expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: NOT_MINE }, { cookie: session })).status).toBe(401);
+      await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, key).run();
+      expect((await post('/console/team/me/two-step/recovery', { code: codes[0]!, password: PASSWORD }, { cookie: session })).status).toBe(422);
+      const mail = await waitFor(async () => mails.find((m) => m.to === o.user.email && m.subject === 'Wrong two-step codes were typed in your Chorus console'));
+      expect(mail.text).toContain('/console/forgot');
+      expect(mails.filter((m) => m.to === o.user.email && m.subject.startsWith('Someone who knows'))).toHaveLength(0);
+    });
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
+
     // Spent attempts: the right code is refused without opening the secret.
     await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS, `two-step:admin_user:${o.user.id}`).run();
     const open = vi.spyOn(crypto.subtle, 'decrypt');
@@ -229,7 +244,7 @@ describe('two-step sign-in in the console', () => {
     expect(derive).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     expect(await factorCount(o.user.id)).toBe(1);
-    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
   });
 
   it('says a secret sealed under an earlier SECRETS_KEY cannot be read, not that the code is wrong, and takes no attempt for it', async () => {

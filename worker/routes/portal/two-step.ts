@@ -42,9 +42,9 @@ export type TwoStepAccount = {
   askForReset: string;
   // What the page says when the account's key cannot be read (SECRETS_KEY changed): who can reset it.
   unreadableHelp: string;
-  // An audit row of `event`. `byCodePage`: the sign-in code page reached the limit (Chorus acts, and it is written
+  // An audit row of `event`. `byLimit`: a form that takes a code reached the limit (Chorus acts, and it is written
   // alone); otherwise the account acts, and the row is written only if the statement before it changed a row.
-  audit: (event: TwoStepEvent, now: number, byCodePage?: boolean) => D1PreparedStatement;
+  audit: (event: TwoStepEvent, now: number, byLimit?: boolean) => D1PreparedStatement;
 };
 
 // A signed-in account changing its own two-step sign-in.
@@ -85,6 +85,23 @@ const codeLimitNotice = (a: TwoStepAccount): Mail => ({
   text: `Someone who knows your password for ${a.place} (${a.email}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${a.forgot}. Your authenticator app and recovery codes stay as they are.`,
 });
 
+// The same in a signed-in session (turning it off, new recovery codes, an owner's proof): the password was right
+// there too, and the session passed two-step once, so it is most likely the person with a new phone; if not, both
+// the password and a session are in other hands.
+const sessionCodeLimitNotice = (a: TwoStepAccount): Mail => ({
+  to: a.email,
+  subject: `Wrong two-step codes were typed in ${a.yours}`,
+  text: `Someone signed in to ${a.place} (${a.email}) typed your password and then ${CODE_ATTEMPTS} wrong two-step codes within ${CODE_WINDOW_MS / 60_000} minutes, to change two-step sign-in. Codes are refused for a while.\n\nIf this was you (a new phone?), use one of your recovery codes, or ${a.askForReset}. If it was not you, your password is known and a signed-in session is in other hands: choose a new password now (${a.forgot}) and sign out your other devices.`,
+});
+
+// The wrong code that reaches the limit (every later try is refused before it, so once a window) came after a right
+// password: whoever typed it knows the password. It is audited, and the account's address hears of it.
+async function reachedLimit<E extends SurfaceEnv>(c: Context<E>, a: TwoStepAccount, attempt: Attempt, now: number, mail: Mail) {
+  if (attempt.count !== CODE_ATTEMPTS) return;
+  await a.audit('two_step_code_limit_reached', now, true).run();
+  send(c, mail);
+}
+
 const recoveryCodeUsedNotice = (a: TwoStepAccount, left: number) =>
   notice(a, `A recovery code was used to sign in to ${a.yours}`, `Someone signed in to ${a.place} as ${a.email} with one of your recovery codes. That code no longer works; ${left} of 10 are left.`);
 
@@ -124,6 +141,7 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
   const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
+  if (via === null) await reachedLimit(c, a, attempt, now, sessionCodeLimitNotice(a));
   if (via === null || via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
@@ -310,12 +328,7 @@ export function codeStep<E extends SurfaceEnv, A extends PendingAccount>(step: C
       const form = await formBody(c);
       const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.code ?? '', now, account.audit('recovery_code_used', now));
       if (via === null) {
-        // The limit just reached by a wrong code (every later try is refused above, so once a window): the password
-        // was right, so whoever is guessing knows it. The account's address hears of it, and it is audited.
-        if (attempt.count === CODE_ATTEMPTS) {
-          await account.audit('two_step_code_limit_reached', now, true).run();
-          send(c, codeLimitNotice(account));
-        }
+        await reachedLimit(c, account, attempt, now, codeLimitNotice(account));
         return step.page(c, account, WRONG_CODE, 401);
       }
       await returnCodeAttempt(db, subject, attempt);
