@@ -149,7 +149,9 @@ describe('gift tracking files and gift events', () => {
     // With the admin API's addressState beside it: `held`, or `removed` once the stored event's address was removed.
     const held = await delivered(asked[1]!.payload);
     expect(held).toMatchObject({ address: { city: 'Salem', country: 'US' }, addressState: 'held' });
-    expect(Object.keys(held).indexOf('addressState')).toBe(Object.keys(held).indexOf('address') + 1);
+    // An event stored before migration 0066, not yet sealed by the cron, holds the address itself: sent as it is.
+    const plain = { name: 'Sam Vale', line1: '4 Mill Lane', line2: '', city: 'York', region: '', postalCode: 'YO1', country: 'GB', phone: '' };
+    expect(await delivered({ giftRequest: { ...asked[1]!.payload.giftRequest, address: plain } })).toMatchObject({ address: plain, addressState: 'held' });
     expect(await delivered({ giftRequest: { ...asked[1]!.payload.giftRequest, address: null } })).toMatchObject({ address: null, addressState: 'removed' });
 
     // Shipped with the event's updatedAt as the version: one gift.shipped; the same again and a correction add none.
