@@ -202,8 +202,8 @@ export async function runTrackingFile(
   if (confirm) {
     const good = ids.filter((id) => requests.get(id)!.outcome !== null);
     if (confirm.withoutMail && good.some((id) => requests.get(id)!.outcome === 'shipped')) return { wouldMail: true };
-    // And the write itself ships nothing then (ShipRules.correctionOnly), whatever it finds.
-    const rules = confirm.withoutMail ? { ...FILE_RULES, correctionOnly: true } : FILE_RULES;
+    // And the write itself ships nothing then (ShipRules.withoutMail), whatever it finds.
+    const rules = { ...FILE_RULES, withoutMail: confirm.withoutMail };
     const outcomes = await shipGifts(db, brandId, good.map((requestId) => ({ requestId, input: shipments.get(requestId)!.input })), confirm.actor, confirm.now, { campaignId, rules, committed: confirm.committed });
     good.forEach((id, i) => {
       const o = outcomes[i]!;

@@ -426,8 +426,8 @@ export const declineBody = z.strictObject({
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-// `not_shipped`: under correctionOnly (ShipRules), a request that would ship.
-export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped' | 'not_shipped';
+// `would_mail`: under ShipRules.withoutMail, a request that would ship (the first ship is what mails the creator).
+export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped' | 'would_mail';
 export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: ConflictReason };
 
 /** One request to mark shipped, as the ship call or a line of a tracking file gives it. */
@@ -442,14 +442,14 @@ const sameShipment = (g: GiftRequestRow, t: Tracking) => (g.status === 'shipped'
  * How shipments are checked. `correctionNeedsVersion` (a tracking file): a shipped request takes other tracking
  * only with its current version, so a file sent again after a correction, or a sheet of the warehouse's that never
  * knew it shipped, cannot overwrite the tracking on record; the ship call corrects without one, as it always has.
- * `correctionOnly`: nothing ships (the first ship is what mails the creator), a request that would is a
- * `not_shipped` conflict; corrections and repeats go through. Decided on the row as read for the write, and
+ * `withoutMail` (deployed without PUBLIC_ORIGIN): nothing ships (the first ship is what mails the creator), a request
+ * that would is a `would_mail` conflict; corrections and repeats go through. Decided on the row as read for the write, and
  * a request never goes back to requested, so what passes mails nothing.
  */
-export type ShipRules = { correctionNeedsVersion: boolean; correctionOnly?: boolean };
+export type ShipRules = { correctionNeedsVersion: boolean; withoutMail?: boolean };
 const SHIP_CALL: ShipRules = { correctionNeedsVersion: false };
 /** The ship call where it cannot mail (deployed without PUBLIC_ORIGIN), and the console's tracking correction. */
-export const SHIP_CALL_WITHOUT_MAIL: ShipRules = { correctionNeedsVersion: false, correctionOnly: true };
+export const SHIP_CALL_WITHOUT_MAIL: ShipRules = { correctionNeedsVersion: false, withoutMail: true };
 
 /** What shipping `before` with `t` would do, from the request as read: 'write' ships it, or corrects a shipped one's tracking. */
 export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: ConflictReason } | { outcome: 'write'; ships: boolean };
@@ -461,7 +461,7 @@ function shipDecision(before: GiftRequestRow, t: Tracking, rules: ShipRules): Sh
   // older): whoever sends it did not know, so it is not taken as a correction.
   if (before.status === 'shipped' && (t.version === null ? rules.correctionNeedsVersion : t.version < (before.shipped_at ?? 0))) return { outcome: 'conflict', reason: 'already_shipped' };
   if (t.version !== null && before.updated_at !== t.version) return { outcome: 'conflict', reason: 'changed' };
-  if (before.status === 'requested' && rules.correctionOnly) return { outcome: 'conflict', reason: 'not_shipped' };
+  if (before.status === 'requested' && rules.withoutMail) return { outcome: 'conflict', reason: 'would_mail' };
   return { outcome: 'write', ships: before.status === 'requested' };
 }
 
@@ -617,15 +617,15 @@ export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmen
   ...giftEventStatements(db, 'gift.declined', { enrollmentId: e.enrollmentId }, now),
 ];
 
-// `not_declined`: with `withoutMail`, a request that would be declined (the decline is what mails the creator).
-export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'not_declined' };
+// `would_mail`: with `withoutMail`, a request that would be declined (the decline is what mails the creator).
+export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'would_mail' };
 
 // `withoutMail` (deployed without PUBLIC_ORIGIN): only a repeat goes through. Decided on the row as read: a request
 // never goes back to requested, so one read as declined is not declined by this write, and mails nothing.
 export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number, { withoutMail = false } = {}): Promise<DeclineOutcome> {
   const before = await loadGiftRequest(db, brandId, requestId);
   if (!before) return { outcome: 'not_found' };
-  if (withoutMail && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'not_declined' };
+  if (withoutMail && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'would_mail' };
   const [moved] = await db.batch([
     db.prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE id = ?3 AND brand_id = ?4 AND status = 'requested'").bind(reason, now, requestId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, reason } }, now),

@@ -292,7 +292,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
-        if (result.reason === 'not_shipped') throw publicOriginUnset();
+        if (result.reason === 'would_mail') throw publicOriginUnset();
         if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
         if (result.reason === 'already_shipped') throw alreadyShipped(result.request);
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
@@ -320,7 +320,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
       const origin = mailOrigin(c.env, c.req);
       const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now(), { withoutMail: origin === null });
       if (result.outcome === 'not_found') throw notFound('gift request');
-      if (result.outcome === 'conflict') throw result.reason === 'not_declined' ? publicOriginUnset() : notOpen(result.request);
+      if (result.outcome === 'conflict') throw result.reason === 'would_mail' ? publicOriginUnset() : notOpen(result.request);
       if (origin !== null) await queueGiftMails(c, [result], origin);
       return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },

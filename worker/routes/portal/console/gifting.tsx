@@ -215,7 +215,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    if (result.reason === 'not_shipped') return refuseWithoutOrigin(c, campaign);
+    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, campaign);
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
@@ -325,7 +325,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), { withoutMail: origin === null });
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    if (result.reason === 'not_declined') return refuseWithoutOrigin(c, campaign);
+    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, campaign);
     return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
   }
   if (origin !== null) await queueGiftMails(c, [result], origin);
