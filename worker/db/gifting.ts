@@ -10,7 +10,7 @@ import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { afterParams, afterSql } from '../lib/cursor';
 import { newId } from '../lib/ids';
 import { log } from '../lib/log';
-import type { Env } from '../env';
+import { mailOrigin, type Env } from '../env';
 import type { Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
 import { plainText } from '../lib/validate';
@@ -686,12 +686,25 @@ export async function giftMailsOwed(db: D1Database, results: (ShipOutcome | Decl
 }
 
 // Queues, once the response is on its way, the mails ships and declines owe (giftMailsOwed): one queue send per kind
-// of mail, so a tracking file's batch of ships is one send. Every ship and decline route calls this.
-export async function queueGiftMails(c: { env: Env; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<void> {
+// of mail, so a tracking file's batch of ships is one send. Every ship and decline route calls this (giftMailing).
+async function queueGiftMails(c: { env: Env; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<void> {
   const owed = await giftMailsOwed(c.env.DB, results, origin);
   for (const event of new Set(owed.map((o) => o.event))) {
     noticesAfterResponse(c.executionCtx, c.env, owed.filter((o) => o.event === event).map((o) => o.mail), event);
   }
+}
+
+// How a ship or decline route mails. Deployed without PUBLIC_ORIGIN a mail could name no link to the gift page, so
+// only what mails nobody goes through (`withoutMail`: a correction, a repeat) and `mail` queues nothing.
+export function giftMailing(c: { env: Env; req: { url: string }; executionCtx: Pick<ExecutionContext, 'waitUntil'> }) {
+  const origin = mailOrigin(c.env, c.req);
+  return {
+    withoutMail: origin === null,
+    shipRules: origin === null ? SHIP_CALL_WITHOUT_MAIL : SHIP_CALL,
+    mail: async (results: (ShipOutcome | DeclineOutcome)[]) => {
+      if (origin !== null) await queueGiftMails(c, results, origin);
+    },
+  };
 }
 
 // ---------- The packing list ----------

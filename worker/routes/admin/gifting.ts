@@ -7,6 +7,7 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
+  giftMailing,
   GIFT_PRODUCTS_MAX,
   GIFT_ROUND_MAX,
   GIFT_STATUSES,
@@ -20,20 +21,17 @@ import {
   openGiftRequests,
   optionsOf,
   packingCsvStream,
-  queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
-  SHIP_CALL_WITHOUT_MAIL,
   ShipmentsInterrupted,
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
   type OpenedGiftRequest,
-  type ShipOutcome,
 } from '../../db/gifting';
 import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
-import { mailOrigin, publicOriginUnset, type AppEnv } from '../../env';
+import { publicOriginUnset, type AppEnv } from '../../env';
 import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
@@ -203,13 +201,10 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
       const { csv, confirm } = c.req.valid('json');
-      // A check writes and mails nothing; a ship mails the creator a link, so without the origin mails name a file
-      // that would ship anything is refused, and one that only corrects or repeats tracking goes through.
-      const origin = confirm ? mailOrigin(c.env, c.req) : null;
-      // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-      const committed = origin === null ? undefined : (done: ShipOutcome[]) => queueGiftMails(c, done, origin);
+      const mailing = giftMailing(c);
       try {
-        const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed, withoutMail: origin === null } : null);
+        // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+        const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed: mailing.mail, withoutMail: mailing.withoutMail } : null);
         if ('wouldMail' in run) throw publicOriginUnset();
         if ('problem' in run) throw new ApiError(422, 'invalid_csv', run.problem, { line: run.line });
         return c.json({ data: trackingReportView(run.report) });
@@ -286,10 +281,8 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     valid('json', shipBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      // The first ship mails the creator a link to their gift page, which needs the origin mails name; a correction or
-      // a repeat mails nothing, so without one only a ship is refused (decided on the row the write reads).
-      const origin = mailOrigin(c.env, c.req);
-      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
+      const mailing = giftMailing(c);
+      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now(), mailing.shipRules);
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
         if (result.reason === 'would_mail') throw publicOriginUnset();
@@ -298,7 +291,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
-      if (origin !== null) await queueGiftMails(c, [result], origin);
+      await mailing.mail([result]);
       return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   )
@@ -315,13 +308,11 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     valid('json', declineBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      // The decline mails the creator a link to their gift page; the same decline again mails nothing, so without
-      // the origin mails name only a decline is refused (decided on the row the write reads).
-      const origin = mailOrigin(c.env, c.req);
-      const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now(), { withoutMail: origin === null });
+      const mailing = giftMailing(c);
+      const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now(), mailing);
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') throw result.reason === 'would_mail' ? publicOriginUnset() : notOpen(result.request);
-      if (origin !== null) await queueGiftMails(c, [result], origin);
+      await mailing.mail([result]);
       return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   );

@@ -10,6 +10,7 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
+  giftMailing,
   GIFT_PRODUCTS_MAX,
   GIFT_ROUND_MAX,
   GIFT_STATUSES,
@@ -22,7 +23,6 @@ import {
   listGiftRequests,
   openGiftRequests,
   packingCsvStream,
-  queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
@@ -30,11 +30,9 @@ import {
   startGiftRound,
   updateGiftProduct,
   type GiftStatus,
-  type ShipOutcome,
 } from '../../../db/gifting';
 import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { mailOrigin } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
@@ -211,8 +209,8 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const form = await shipForm(c, campaign, requestId, 'ship');
   if (form instanceof Response) return form;
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
-  const origin = mailOrigin(c.env, c.req);
-  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
+  const mailing = giftMailing(c);
+  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), mailing.shipRules);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
     if (result.reason === 'would_mail') return refuseWithoutOrigin(c, campaign);
@@ -226,7 +224,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  if (origin !== null) await queueGiftMails(c, [result], origin);
+  await mailing.mail([result]);
   return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
@@ -281,14 +279,11 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
-  // A check writes and mails nothing; a ship mails the creator a link, so without the origin mails name a file that
-  // would ship anything is refused, and one that only corrects or repeats tracking goes through.
-  const origin = confirm ? mailOrigin(c.env, c.req) : null;
-  // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-  const committed = origin === null ? undefined : (done: ShipOutcome[]) => queueGiftMails(c, done, origin);
+  const mailing = giftMailing(c);
   let run: Awaited<ReturnType<typeof runTrackingFile>>;
   try {
-    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed, withoutMail: origin === null } : null);
+    // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed: mailing.mail, withoutMail: mailing.withoutMail } : null);
   } catch (e) {
     if (!(e instanceof ShipmentsInterrupted)) throw e;
     const { shipped } = requestCounts(e.outcomes);
@@ -321,13 +316,13 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const parsed = declineBody.safeParse({ reason });
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'decline', values: { reason: reason.slice(0, 2000) } } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
-  const origin = mailOrigin(c.env, c.req);
-  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), { withoutMail: origin === null });
+  const mailing = giftMailing(c);
+  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), mailing);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
     if (result.reason === 'would_mail') return refuseWithoutOrigin(c, campaign);
     return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
   }
-  if (origin !== null) await queueGiftMails(c, [result], origin);
+  await mailing.mail([result]);
   return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });
