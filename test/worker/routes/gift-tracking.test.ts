@@ -519,7 +519,7 @@ describe('gift tracking files and gift events', () => {
     const form = (path: string, fields: Record<string, string>) =>
       send(`https://chorus.test${tab}${path}`, { method: 'POST', headers: { origin: 'https://chorus.test', cookie: w.manager, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
     const refusedWith503 = async (res: Response) => {
-      expect(res.status).toBe(503);
+      expect([res.status, res.headers.get('retry-after')]).toEqual([503, '3600']);
       if (res.headers.get('content-type')?.includes('json')) expect((await json<{ error: { code: string } }>(res)).error.code).toBe('public_origin_unset');
       else expect(await res.text()).toContain('PUBLIC_ORIGIN');
     };
@@ -532,6 +532,19 @@ describe('gift tracking files and gift events', () => {
       await refusedWith503(await form(`/requests/${waiting}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401', trackingUrl: '' }));
       await refusedWith503(await form(`/requests/${waiting}/decline`, { reason }));
       await refusedWith503(await form('/tracking', { csv: file([`${waiting},UPS,1Z999AA10000401,`, `${shipped},UPS,1Z999AA10000400,`]), confirm: '1' }));
+      // Not this brand's, or on the tab not this campaign's: a 404 (a not_found line in a file), as with the origin set.
+      for (const id of [w.foreign]) {
+        expect((await api(`/gift-requests/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401' })).status).toBe(404);
+        expect((await api(`/gift-requests/${id}/decline`, { reason })).status).toBe(404);
+      }
+      for (const id of [w.foreign, w.elsewhere, w.r[0]!]) {
+        expect((await form(`/requests/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401', trackingUrl: '' })).status).toBe(404);
+        expect((await form(`/requests/${id}/decline`, { reason })).status).toBe(404);
+      }
+      const strangers = file([`${w.foreign},UPS,1Z999AA10000402,`, `${w.elsewhere},UPS,1Z999AA10000403,`]);
+      const checked = await api(`/campaigns/${campaignId}/gift-requests/ship`, { csv: strangers, confirm: true });
+      expect([checked.status, (await json<Data<Report>>(checked)).data.errors.map((e) => e.code)]).toEqual([200, ['not_found', 'not_found']]);
+      expect((await form('/tracking', { csv: strangers, confirm: '1' })).status).toBe(200);
       expect(await state(w.brand.brandId)).toBe(before);
       // Mails nothing: a decline again, a ship again, and files that only correct or repeat tracking sent already.
       expect((await api(`/gift-requests/${declined}/decline`, { reason })).status).toBe(200);
