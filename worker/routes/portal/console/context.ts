@@ -111,10 +111,11 @@ const DOCTYPE = '<!doctype html>';
 export type PageStatus = 200 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503;
 
 // Deployed without PUBLIC_ORIGIN, a form whose action would mail a link does nothing (env.ts mailOrigin): `page` draws
-// its own page again with the message, a 503 to retry in an hour, as the API's public_origin_unset.
-export function originUnset(c: ConsoleContext, page: (message: string, status: 503) => Response | Promise<Response>) {
+// its own page again with the message (`message` where mail cannot be sent at all), a 503 to retry in an hour, as the
+// API's public_origin_unset.
+export function refuseWithoutOrigin(c: Pick<ConsoleContext, 'header'>, page: (message: string, status: 503) => Response | Promise<Response>, message = PUBLIC_ORIGIN_UNSET) {
   c.header('Retry-After', '3600');
-  return page(PUBLIC_ORIGIN_UNSET, 503);
+  return page(message, 503);
 }
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;

@@ -37,7 +37,7 @@ import { csvAttachment } from '../../../lib/csv';
 import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus, originUnset } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus, refuseWithoutOrigin } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
@@ -182,10 +182,6 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
-// Nothing ships or is declined without PUBLIC_ORIGIN: each mails the creator a link. A repeat or a tracking
-// correction mails nothing, so it goes through.
-const refuseWithoutOrigin = (c: ConsoleContext, campaign: CampaignRecord) => originUnset(c, (message, status) => renderGifting(c, campaign, { errors: [message] }, status));
-
 // A request of another campaign (or brand) under this campaign's path is a 404: null. Its status otherwise.
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
   c.env.DB.prepare('SELECT status FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first<GiftStatus>('status');
@@ -213,7 +209,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), mailing.shipRules);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, campaign);
+    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, (error, status) => renderGifting(c, campaign, { errors: [error] }, status));
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
@@ -289,7 +285,7 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
     const { shipped } = requestCounts(e.outcomes);
     return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
   }
-  if ('wouldMail' in run) return originUnset(c, (message, status) => page({ problem: { message } }, status));
+  if ('wouldMail' in run) return refuseWithoutOrigin(c, (message, status) => page({ problem: { message } }, status));
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
   if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
   const { shipped, updated, unchanged } = run.report.counts;
@@ -320,7 +316,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), mailing);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
-    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, campaign);
+    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, (error, status) => renderGifting(c, campaign, { errors: [error] }, status));
     return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
   }
   await mailing.mail([result]);
