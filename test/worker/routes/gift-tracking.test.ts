@@ -532,6 +532,14 @@ describe('gift tracking files and gift events', () => {
       await refusedWith503(await form(`/requests/${waiting}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401', trackingUrl: '' }));
       await refusedWith503(await form(`/requests/${waiting}/decline`, { reason }));
       await refusedWith503(await form('/tracking', { csv: file([`${waiting},UPS,1Z999AA10000401,`, `${shipped},UPS,1Z999AA10000400,`]), confirm: '1' }));
+      // The tab's check of a file warns that confirming it will be refused, only when a line would ship.
+      const check = async (lines: string[]) => {
+        const res = await form('/tracking', { csv: file(lines) });
+        expect(res.status).toBe(200);
+        return res.text();
+      };
+      expect(await check([`${waiting},UPS,1Z999AA10000401,`, `${w.foreign},UPS,1Z999AA10000402,`])).toContain('PUBLIC_ORIGIN');
+      expect(await check([`${shipped},UPS,1Z999AA10000400,`, `${w.foreign},UPS,1Z999AA10000402,`])).not.toContain('PUBLIC_ORIGIN');
       // Not this brand's, or on the tab not this campaign's: a 404 (a not_found line in a file), as with the origin set.
       for (const id of [w.foreign]) {
         expect((await api(`/gift-requests/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401' })).status).toBe(404);

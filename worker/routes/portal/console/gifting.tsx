@@ -270,7 +270,7 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   // the file was, so one that passed the check passes on confirm.
   const csv = (await csvFromForm(form)).replace(/\r\n/g, '\n');
   const fileName = (form.file('file')?.name ?? form.get('fileName')).slice(0, 200) || null;
-  const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number } }, status: PageStatus) =>
+  const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number }; withoutMail?: boolean }, status: PageStatus) =>
     renderPage(c, <TrackingPage viewer={viewerOf(c)} campaign={campaign} toReview={await awaitingReview(c.env.DB, user.brandId)} fileName={fileName} csv={csv} {...extras} />, status);
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
@@ -287,7 +287,7 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   }
   if ('wouldMail' in run) return refuseWithoutOrigin(c, (message, status) => page({ problem: { message } }, status));
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
-  if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
+  if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report, withoutMail: mailing.withoutMail }, 200);
   const { shipped, updated, unchanged } = run.report.counts;
   return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged }), 303);
 });
