@@ -35,10 +35,11 @@ export const ProveIt: FC<{ prefix: string; email: string; codeLabel?: string; co
 
 export type TwoStepSetup = { token: string; secret: string; grouped: string; uri: string; qrSvg: string };
 
-// What setting it up says and asks, posted to `action` (the settings page itself). `account` as the app lists it.
-export const SetupSteps: FC<{ setup: TwoStepSetup; action: string; email: string; account: string }> = ({ setup, action, email, account }) => (
+const SETUP_INTRO = 'After your password, signing in will ask for a 6-digit code from an authenticator app on your phone (Google Authenticator, 1Password, Authy, Microsoft Authenticator…). Someone who learns your password still cannot get in.';
+
+const SetupForm: FC<{ setup: TwoStepSetup; action: string; email: string; account: string }> = ({ setup, action, email, account }) => (
   <>
-    <p class="muted">After your password, signing in will ask for a 6-digit code from an authenticator app on your phone (Google Authenticator, 1Password, Authy, Microsoft Authenticator…). Someone who learns your password still cannot get in.</p>
+    <p class="muted">{SETUP_INTRO}</p>
     <ol class="steps-list stack">
       <li>
         <strong>Scan this QR code</strong> with the app (add an account, then scan a QR code).
@@ -71,6 +72,18 @@ export const SetupSteps: FC<{ setup: TwoStepSetup; action: string; email: string
     </form>
   </>
 );
+
+// What setting it up says and asks, posted to `action` (the settings page itself). `account` as the app lists it.
+// Without `setup` (the code limit is reached, and the page's error says until when), no QR code and no form.
+export const SetupSteps: FC<{ setup: TwoStepSetup | null; action: string; email: string; account: string }> = ({ setup, action, email, account }) =>
+  setup ? <SetupForm setup={setup} action={action} email={email} account={account} /> : (
+    <>
+      <p class="muted">{SETUP_INTRO}</p>
+      <p>
+        <a href={action}>Set it up</a> once the wait is over: the page then shows a new QR code.
+      </p>
+    </>
+  );
 
 // How many recovery codes are left, loudly when few are.
 export const RecoveryCodesLeft: FC<{ left: number }> = ({ left }) =>

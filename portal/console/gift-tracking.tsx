@@ -94,7 +94,9 @@ export const TrackingPage: FC<{
   csv: string;
   report?: TrackingReport;
   problem?: { message: string; line?: number };
-}> = ({ viewer, campaign, toReview, fileName, csv, report, problem }) => {
+  /** Deployed without PUBLIC_ORIGIN: a confirmed file that ships anything is refused (a ship mails a link). */
+  withoutMail?: boolean;
+}> = ({ viewer, campaign, toReview, fileName, csv, report, problem, withoutMail = false }) => {
   const back = `/console/campaigns/${campaign.id}/gifting`;
   const c = report?.counts;
   const shown = report?.lines.filter((l, i) => i < SHOWN_LINES || l.outcome === 'error') ?? [];
@@ -122,6 +124,14 @@ export const TrackingPage: FC<{
             {report.dryRun ? 'Check before shipping' : 'What the file did'}
             {fileName ? <span class="muted small"> · {fileName}</span> : null}
           </h2>
+          {report.dryRun && withoutMail && c.shipped > 0 ? (
+            <Notice tone="warn" title="Shipping will be refused until PUBLIC_ORIGIN is set">
+              <p>
+                Each ship emails the creator a link, and this Chorus does not know the address to put in it, so confirming this file will write nothing. Ask whoever runs it to set
+                PUBLIC_ORIGIN; a file that only corrects or repeats tracking goes through meanwhile.
+              </p>
+            </Notice>
+          ) : null}
           {report.dryRun ? (
             <p>Nothing has been shipped or emailed yet. This is what the file does:</p>
           ) : (

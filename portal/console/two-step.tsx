@@ -14,7 +14,7 @@ const Back: FC = () => (
   </p>
 );
 
-export const TwoStepSetupPage: FC<{ viewer: Viewer; toReview: number; setup: TwoStepSetup; required: boolean; flash: Flash; errors?: readonly FormError[] }> = ({ viewer, toReview, setup, required, flash, errors }) => (
+export const TwoStepSetupPage: FC<{ viewer: Viewer; toReview: number; setup: TwoStepSetup | null; required: boolean; flash: Flash; errors?: readonly FormError[] }> = ({ viewer, toReview, setup, required, flash, errors }) => (
   <ConsolePage title="Set up two-step sign-in" viewer={viewer} section="settings" toReview={toReview}>
     {required ? null : <Back />}
     <section class="card narrow two-step-card stack" aria-labelledby="setup-h">

@@ -20,7 +20,7 @@ const Back: FC = () => (
   </p>
 );
 
-export const CreatorTwoStepSetupPage: FC<{ email: string; setup: TwoStepSetup; flash: Flash; errors?: readonly FormError[] }> = ({ email, setup, flash, errors }) => (
+export const CreatorTwoStepSetupPage: FC<{ email: string; setup: TwoStepSetup | null; flash: Flash; errors?: readonly FormError[] }> = ({ email, setup, flash, errors }) => (
   <Page title="Set up two-step sign-in" nav={creatorNav('account')} who={email}>
     <section class="card narrow two-step-card stack" aria-labelledby="setup-h">
       <Back />

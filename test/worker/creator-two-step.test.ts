@@ -95,8 +95,22 @@ describe('two-step sign-in for a creator', () => {
     expect(await tries()).toBe(2);
     await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS, attemptsKey()).run();
     const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
-    expect((await post('/account/two-step', { setup, code: await codeOf(secret), password: PASSWORD }, { cookie: here })).status).toBe(429);
+    const encrypt = vi.spyOn(crypto.subtle, 'encrypt');
+    // At the limit no new secret is minted (none sealed, no QR code): the page says when to try again.
+    for (const atLimit of [
+      await post('/account/two-step', { setup, code: await codeOf(secret), password: PASSWORD }, { cookie: here }),
+      await post('/account/two-step', { code: await codeOf(secret), password: PASSWORD }, { cookie: here }),
+      await get('/account/two-step', here),
+    ]) {
+      expect(atLimit.status).toBe(429);
+      expect(Number(atLimit.headers.get('retry-after'))).toBeGreaterThan(60);
+      const html = await atLimit.text();
+      expect(html).toContain('Too many tries');
+      expect(html).not.toContain('name="setup"');
+      expect(html).not.toContain('otpauth://');
+    }
     expect(decrypt).not.toHaveBeenCalled();
+    expect(encrypt).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     await env.DB.prepare('UPDATE rate_limits SET count = 2 WHERE key = ?').bind(attemptsKey()).run();
 
@@ -147,8 +161,9 @@ describe('two-step sign-in for a creator', () => {
     signedIn = cookieOf(ok, SESSION_COOKIE)!;
     expect((await get('/earnings', signedIn)).status).toBe(200);
     expect(await liveSessions()).toBe(before + 1);
-    // Only the wrong code counts toward the limit: the right one gave its attempt back.
-    expect(await rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', attemptsKey())).toBe(2);
+    // Only the wrong code counts toward the limit: the right one gave its attempt back, and its twin, the same right
+    // code taken a moment before, was no guess.
+    expect(await rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', attemptsKey())).toBe(1);
     // The cookie is spent: replayed with a recovery code, it starts nothing and uses up nothing.
     expect((await post('/login/code', { code: codes[0]! }, { cookie: pending })).headers.get('location')).toBe('/login?flash=code_expired');
     expect(await recoveryRows()).toBe(10);

@@ -122,8 +122,9 @@ describe('two-step sign-in in the console', () => {
     expect(await sessions()).toBe(before + 1);
   });
 
-  it('takes one of two posts of the same code at once: exactly one session', async () => {
+  it('takes one of two posts of the same code at once: exactly one session, and no attempt for the other', async () => {
     const o = await consoleBrand('viewer');
+    const other = await consoleBrand('viewer');
     const { secret } = await withTwoStep(o.user.id);
     const pending = await passwordStep(o.user.email);
     const code = await codeOf(secret);
@@ -131,6 +132,44 @@ describe('two-step sign-in in the console', () => {
     expect(answers.map((r) => r.status).sort()).toEqual([303, 401]);
     expect(answers.filter((r) => cookieOf(r, SESSION_COOKIE)).length).toBe(1);
     expect(await rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ? AND revoked_at IS NULL", o.user.id)).toBe(2); // consoleBrand's, and this one
+    // The second was the right code, taken a moment before by its twin: no guess, so no attempt, and no limit mail.
+    expect(await attemptsOf(o.user.id)).toBe(0);
+    // A recovery code posted twice at once, the same.
+    const { codes } = await withTwoStep(other.user.id);
+    const otherPending = await passwordStep(other.user.email);
+    const recovered = await Promise.all([1, 2].map(() => post('/console/login/code', { code: codes[0]! }, { cookie: otherPending })));
+    expect(recovered.map((r) => r.status).sort()).toEqual([303, 401]);
+    expect(await attemptsOf(other.user.id)).toBe(0);
+  });
+
+  it('counts no attempt for a settings form posted twice at once: turning it on, new recovery codes, turning it off', async () => {
+    const o = await consoleBrand('viewer');
+    const page = await (await get('/console/team/me/two-step', o.cookie)).text();
+    const secret = /secret=([A-Z2-7]{32})&amp;issuer=Chorus/.exec(page)![1]!;
+    const setup = /name="setup" value="([^"]+)"/.exec(page)![1]!;
+    const twice = (path: string, form: Record<string, string>) => Promise.all([1, 2].map(() => post(path, form, { cookie: o.cookie })));
+    const on = await twice('/console/team/me/two-step', { setup, code: await codeOf(secret), password: PASSWORD });
+    expect(on.map((r) => r.status).sort()).toEqual([200, 303]); // the second: on already
+    expect(await factorCount(o.user.id)).toBe(1);
+    expect(await attemptsOf(o.user.id)).toBe(0);
+    const codes = [...(await on.find((r) => r.status === 200)!.text()).matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]!);
+
+    // The app's code the setup took is spent: ten steps back, any current code works again.
+    const stepBack = () => env.DB.prepare("UPDATE two_step_factors SET last_step = last_step - 10 WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).run();
+    await stepBack();
+    const fresh = await twice('/console/team/me/two-step/recovery', { code: await codeOf(secret), password: PASSWORD });
+    expect(fresh.map((r) => r.status).sort()).toEqual([200, 422]);
+    expect(await attemptsOf(o.user.id)).toBe(0);
+    // A wrong code still counts, once a post.
+    expect((await twice('/console/team/me/two-step/recovery', { code: codes[0]!, password: PASSWORD })).map((r) => r.status)).toEqual([422, 422]);
+    expect(await attemptsOf(o.user.id)).toBe(2);
+    await env.DB.prepare('DELETE FROM rate_limits WHERE key = ?').bind(`two-step:admin_user:${o.user.id}`).run();
+    await stepBack();
+    const off = await twice('/console/team/me/two-step/off', { code: await codeOf(secret), password: PASSWORD });
+    // The second finds it off already (303) or its code taken (422): either way, no attempt.
+    expect(off.some((r) => r.status === 303) && off.every((r) => [303, 422].includes(r.status))).toBe(true);
+    expect(await factorCount(o.user.id)).toBe(0);
+    expect(await attemptsOf(o.user.id)).toBe(0);
   });
 
   it('leads someone in two brands who picks the one with two-step to its code page', async () => {
@@ -176,6 +215,21 @@ describe('two-step sign-in in the console', () => {
     });
     expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
 
+    // In a signed-in session too: the wrong code that reaches the limit came after the right password, so the member
+    // is told (in words for a session, not a sign-in) and it is audited; a wrong password reaching it proves nothing.
+    const session = cookieOf(used, SESSION_COOKIE)!;
+    const key = `two-step:admin_user:${o.user.id}`;
+    await capturingMail(async (mails) => {
+      await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, key).run();
+      expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: NOT_MINE }, { cookie: session })).status).toBe(401);
+      await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, key).run();
+      expect((await post('/console/team/me/two-step/recovery', { code: codes[0]!, password: PASSWORD }, { cookie: session })).status).toBe(422);
+      const mail = await waitFor(async () => mails.find((m) => m.to === o.user.email && m.subject === 'Wrong two-step codes were typed in your Chorus console'));
+      expect(mail.text).toContain('/console/forgot');
+      expect(mails.filter((m) => m.to === o.user.email && m.subject.startsWith('Someone who knows'))).toHaveLength(0);
+    });
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
+
     // Spent attempts: the right code is refused without opening the secret.
     await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS, `two-step:admin_user:${o.user.id}`).run();
     const open = vi.spyOn(crypto.subtle, 'decrypt');
@@ -190,7 +244,7 @@ describe('two-step sign-in in the console', () => {
     expect(derive).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     expect(await factorCount(o.user.id)).toBe(1);
-    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
   });
 
   it('says a secret sealed under an earlier SECRETS_KEY cannot be read, not that the code is wrong, and takes no attempt for it', async () => {

@@ -161,15 +161,17 @@ export const requestCounts = (outcomes: (ShipOutcome | null)[]) => {
  * Reads `csv` and checks it against campaign `campaignId`'s requests; with `confirm`, ships the requests whose
  * lines are all fine, as shipGifts does (the outcomes are then what happened), telling `confirm.committed` of
  * each batch as it commits (to queue its mails: giftMailsOwed). A file that cannot be read at all is a `problem`,
- * with nothing looked up. Storage failing after a batch committed throws ShipmentsInterrupted.
+ * with nothing looked up. Storage failing after a batch committed throws ShipmentsInterrupted. With
+ * `confirm.withoutMail` (no origin for the mails' links), a file that would ship anything is `wouldMail`, nothing
+ * written; one that only corrects or repeats tracking mails nobody, and is written.
  */
 export async function runTrackingFile(
   db: D1Database,
   brandId: string,
   campaignId: string,
   csv: string,
-  confirm: { actor: Actor; now: number; committed?: (outcomes: ShipOutcome[]) => Promise<void> } | null,
-): Promise<{ problem: string; line: number } | { report: TrackingReport }> {
+  confirm: { actor: Actor; now: number; committed?: (outcomes: ShipOutcome[]) => Promise<void>; withoutMail?: boolean } | null,
+): Promise<{ problem: string; line: number } | { report: TrackingReport } | { wouldMail: true }> {
   let records: CsvRecord[];
   try {
     records = parseCsv(csv, MAX_TRACKING_LINES + 1);
@@ -199,7 +201,10 @@ export async function runTrackingFile(
 
   if (confirm) {
     const good = ids.filter((id) => requests.get(id)!.outcome !== null);
-    const outcomes = await shipGifts(db, brandId, good.map((requestId) => ({ requestId, input: shipments.get(requestId)!.input })), confirm.actor, confirm.now, { campaignId, rules: FILE_RULES, committed: confirm.committed });
+    if (confirm.withoutMail && good.some((id) => requests.get(id)!.outcome === 'shipped')) return { wouldMail: true };
+    // And the write itself ships nothing then (ShipRules.withoutMail), whatever it finds.
+    const rules = { ...FILE_RULES, withoutMail: confirm.withoutMail };
+    const outcomes = await shipGifts(db, brandId, good.map((requestId) => ({ requestId, input: shipments.get(requestId)!.input })), confirm.actor, confirm.now, { campaignId, rules, committed: confirm.committed });
     good.forEach((id, i) => {
       const o = outcomes[i]!;
       const request = 'request' in o ? o.request : null;

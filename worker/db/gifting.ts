@@ -10,7 +10,7 @@ import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { afterParams, afterSql } from '../lib/cursor';
 import { newId } from '../lib/ids';
 import { log } from '../lib/log';
-import type { Env } from '../env';
+import { mailOrigin, type Env } from '../env';
 import type { Message } from '../lib/messages';
 import { noticesAfterResponse } from '../mail';
 import { plainText } from '../lib/validate';
@@ -426,8 +426,8 @@ export const declineBody = z.strictObject({
 });
 export type ShipInput = z.output<typeof shipBody>;
 
-// `not_shipped`: under correctionOnly (ShipRules), a request that would ship.
-export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped' | 'not_shipped';
+// `would_mail`: under ShipRules.withoutMail, a request that would ship (the first ship is what mails the creator).
+export type ConflictReason = 'not_open' | 'enrollment_removed' | 'changed' | 'already_shipped' | 'would_mail';
 export type ShipOutcome = { outcome: 'shipped' | 'updated' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: ConflictReason };
 
 /** One request to mark shipped, as the ship call or a line of a tracking file gives it. */
@@ -442,14 +442,14 @@ const sameShipment = (g: GiftRequestRow, t: Tracking) => (g.status === 'shipped'
  * How shipments are checked. `correctionNeedsVersion` (a tracking file): a shipped request takes other tracking
  * only with its current version, so a file sent again after a correction, or a sheet of the warehouse's that never
  * knew it shipped, cannot overwrite the tracking on record; the ship call corrects without one, as it always has.
- * `correctionOnly`: nothing ships (the first ship is what mails the creator), a request that would is a
- * `not_shipped` conflict; corrections and repeats go through. Decided on the row as read for the write, and
+ * `withoutMail` (deployed without PUBLIC_ORIGIN): nothing ships (the first ship is what mails the creator), a request
+ * that would is a `would_mail` conflict; corrections and repeats go through. Decided on the row as read for the write, and
  * a request never goes back to requested, so what passes mails nothing.
  */
-export type ShipRules = { correctionNeedsVersion: boolean; correctionOnly?: boolean };
+export type ShipRules = { correctionNeedsVersion: boolean; withoutMail?: boolean };
 const SHIP_CALL: ShipRules = { correctionNeedsVersion: false };
 /** The ship call where it cannot mail (deployed without PUBLIC_ORIGIN), and the console's tracking correction. */
-export const SHIP_CALL_WITHOUT_MAIL: ShipRules = { correctionNeedsVersion: false, correctionOnly: true };
+export const SHIP_CALL_WITHOUT_MAIL: ShipRules = { correctionNeedsVersion: false, withoutMail: true };
 
 /** What shipping `before` with `t` would do, from the request as read: 'write' ships it, or corrects a shipped one's tracking. */
 export type ShipDecision = { outcome: 'unchanged' } | { outcome: 'conflict'; reason: ConflictReason } | { outcome: 'write'; ships: boolean };
@@ -461,7 +461,7 @@ function shipDecision(before: GiftRequestRow, t: Tracking, rules: ShipRules): Sh
   // older): whoever sends it did not know, so it is not taken as a correction.
   if (before.status === 'shipped' && (t.version === null ? rules.correctionNeedsVersion : t.version < (before.shipped_at ?? 0))) return { outcome: 'conflict', reason: 'already_shipped' };
   if (t.version !== null && before.updated_at !== t.version) return { outcome: 'conflict', reason: 'changed' };
-  if (before.status === 'requested' && rules.correctionOnly) return { outcome: 'conflict', reason: 'not_shipped' };
+  if (before.status === 'requested' && rules.withoutMail) return { outcome: 'conflict', reason: 'would_mail' };
   return { outcome: 'write', ships: before.status === 'requested' };
 }
 
@@ -617,11 +617,15 @@ export const declineOnRemoval = (db: D1Database, e: { brandId: string; enrollmen
   ...giftEventStatements(db, 'gift.declined', { enrollmentId: e.enrollmentId }, now),
 ];
 
-export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow };
+// `would_mail`: with `withoutMail`, a request that would be declined (the decline is what mails the creator).
+export type DeclineOutcome = { outcome: 'declined' | 'unchanged'; request: GiftRequestRow } | { outcome: 'not_found' } | { outcome: 'conflict'; request: GiftRequestRow; reason: 'not_open' | 'would_mail' };
 
-export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number): Promise<DeclineOutcome> {
+// `withoutMail` (deployed without PUBLIC_ORIGIN): only a repeat goes through. Decided on the row as read: a request
+// never goes back to requested, so one read as declined is not declined by this write, and mails nothing.
+export async function declineGift(db: D1Database, brandId: string, requestId: string, reason: string, actor: Actor, now: number, { withoutMail = false } = {}): Promise<DeclineOutcome> {
   const before = await loadGiftRequest(db, brandId, requestId);
   if (!before) return { outcome: 'not_found' };
+  if (withoutMail && before.status === 'requested') return { outcome: 'conflict', request: before, reason: 'would_mail' };
   const [moved] = await db.batch([
     db.prepare("UPDATE gift_requests SET status = 'declined', decline_reason = ?1, updated_at = ?2 WHERE id = ?3 AND brand_id = ?4 AND status = 'requested'").bind(reason, now, requestId, brandId),
     auditIfChanged(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'gift.declined', targetType: 'enrollment', targetId: before.enrollment_id, details: { requestId, reason } }, now),
@@ -629,7 +633,7 @@ export async function declineGift(db: D1Database, brandId: string, requestId: st
   ]);
   const after = (await loadGiftRequest(db, brandId, requestId))!;
   if ((moved?.meta.changes ?? 0) > 0) return { outcome: 'declined', request: after };
-  return after.status === 'declined' && after.decline_reason === reason ? { outcome: 'unchanged', request: after } : { outcome: 'conflict', request: after };
+  return after.status === 'declined' && after.decline_reason === reason ? { outcome: 'unchanged', request: after } : { outcome: 'conflict', request: after, reason: 'not_open' };
 }
 
 // A gift's mails go to the creator, keyed by the request and what happened to it (a notice the queue delivers
@@ -682,12 +686,25 @@ export async function giftMailsOwed(db: D1Database, results: (ShipOutcome | Decl
 }
 
 // Queues, once the response is on its way, the mails ships and declines owe (giftMailsOwed): one queue send per kind
-// of mail, so a tracking file's batch of ships is one send. Every ship and decline route calls this.
-export async function queueGiftMails(c: { env: Env; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<void> {
+// of mail, so a tracking file's batch of ships is one send. Every ship and decline route calls this (giftMailing).
+async function queueGiftMails(c: { env: Env; executionCtx: Pick<ExecutionContext, 'waitUntil'> }, results: (ShipOutcome | DeclineOutcome)[], origin: string): Promise<void> {
   const owed = await giftMailsOwed(c.env.DB, results, origin);
   for (const event of new Set(owed.map((o) => o.event))) {
     noticesAfterResponse(c.executionCtx, c.env, owed.filter((o) => o.event === event).map((o) => o.mail), event);
   }
+}
+
+// How a ship or decline route mails. Deployed without PUBLIC_ORIGIN a mail could name no link to the gift page, so
+// only what mails nobody goes through (`withoutMail`: a correction, a repeat) and `mail` queues nothing.
+export function giftMailing(c: { env: Env; req: { url: string }; executionCtx: Pick<ExecutionContext, 'waitUntil'> }) {
+  const origin = mailOrigin(c.env, c.req);
+  return {
+    withoutMail: origin === null,
+    shipRules: origin === null ? SHIP_CALL_WITHOUT_MAIL : SHIP_CALL,
+    mail: async (results: (ShipOutcome | DeclineOutcome)[]) => {
+      if (origin !== null) await queueGiftMails(c, results, origin);
+    },
+  };
 }
 
 // ---------- The packing list ----------

@@ -4,13 +4,15 @@
 // limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
 import { hmacSha256Hex } from '../lib/digest';
 import { log } from '../lib/log';
-import { giveBackAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
+import { giveBackAttempt, peekAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { SubjectType } from '../lib/sessions';
 import { matchTotp } from '../lib/totp';
 
 export type Subject = { type: SubjectType; id: string };
-export type Factor = { secret_enc: string; last_step: number; created_at: number };
+// `last_step` and `recovery_used_at` (the latest use of a recovery code) as read: takeCode tells by them a code taken
+// since (by a twin of the same form) from one taken before.
+export type Factor = { secret_enc: string; last_step: number; created_at: number; recovery_used_at: number | null };
 
 export const RECOVERY_CODE_COUNT = 10;
 // Code attempts per account: five in fifteen minutes, wherever they come from. With a step either side of now
@@ -23,7 +25,8 @@ export const SETUP_TTL_MS = 30 * 60_000;
 const OF = 'subject_type = ? AND subject_id = ?';
 const of = (s: Subject) => [s.type, s.id];
 
-export const factorOf = (db: D1Database, s: Subject) => db.prepare(`SELECT secret_enc, last_step, created_at FROM two_step_factors WHERE ${OF}`).bind(...of(s)).first<Factor>();
+export const factorOf = (db: D1Database, s: Subject) =>
+  db.prepare(`SELECT secret_enc, last_step, created_at, (SELECT max(used_at) FROM recovery_codes WHERE ${OF}) AS recovery_used_at FROM two_step_factors WHERE ${OF}`).bind(...of(s), ...of(s)).first<Factor>();
 
 export const recoveryCodesLeft = async (db: D1Database, s: Subject): Promise<number> =>
   (await db.prepare(`SELECT count(*) AS n FROM recovery_codes WHERE ${OF} AND used_at IS NULL`).bind(...of(s)).first<number>('n')) ?? 0;
@@ -36,6 +39,8 @@ export const twoStepOff = (s: Subject) => ({ sql: `NOT EXISTS (SELECT 1 FROM two
 
 const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
 export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+// Whether a code attempt now would be allowed, counting none.
+export const codeAttemptsLeft = (db: D1Database, s: Subject, now: number): Promise<Attempt> => peekAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
 // A right code (or a refusal that was no guess) gives its attempt back: only wrong ones add up to the limit.
 export const returnCodeAttempt = (db: D1Database, s: Subject, attempt: Attempt) => giveBackAttempt(db, attemptsKey(s), attempt);
 
@@ -124,11 +129,12 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 
 // A code from the authenticator (six digits, of the step before, at or after now, later than the last one taken)
 // or an unused recovery code, taken in the same statement that checks it is still unused: of two forms posted at
-// once with the same code, one passes. Says which it was, or null for a wrong, used or replayed code.
-// 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
+// once with the same code, one passes. Says which it was, or null for a wrong or replayed code. 'spent': the code
+// was right when `factor` was read, and taken since (the same form posted twice at once, its twin first): no guess,
+// so the caller gives the attempt back, and answers it as a replay. 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
 // ever match (recovery codes are hashed under it too); only a reset gets the member in. `recoveryAudit` (an
 // auditIfChanged statement) lands with a recovery code's use.
-export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'unreadable' | null> {
+export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'spent' | 'unreadable' | null> {
   const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
     log.error('two_step_secret_unreadable', { subjectType: s.type, error });
     return null;
@@ -139,13 +145,16 @@ export async function takeCode(db: D1Database, secretsKey: string, s: Subject, f
     const step = await matchTotp(secret, code, now, factor.last_step);
     if (step === null) return null;
     const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
-    return taken.meta.changes === 1 ? 'app' : null;
+    // Later than the step taken when `factor` was read, yet not taken now: a twin took it (or a later one) meanwhile.
+    return taken.meta.changes === 1 ? 'app' : 'spent';
   }
   if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return null;
   const guard = factorIs(s, factor.secret_enc);
-  const use = db
-    .prepare(`UPDATE recovery_codes SET used_at = ? WHERE ${OF} AND code_hash = ? AND used_at IS NULL AND ${guard.sql}`)
-    .bind(now, ...of(s), await recoveryCodeHash(secretsKey, s, code), ...guard.params);
-  const [used] = recoveryAudit ? await db.batch([use, recoveryAudit]) : [await use.run()];
-  return used!.meta.changes === 1 ? 'recovery' : null;
+  const hash = await recoveryCodeHash(secretsKey, s, code);
+  const use = db.prepare(`UPDATE recovery_codes SET used_at = ? WHERE ${OF} AND code_hash = ? AND used_at IS NULL AND ${guard.sql}`).bind(now, ...of(s), hash, ...guard.params);
+  // In the same batch as the take, so a twin's new codes (or turning it off) cannot delete the evidence in between.
+  const usedSince = db.prepare(`SELECT count(*) AS n FROM recovery_codes WHERE ${OF} AND code_hash = ? AND used_at > ?`).bind(...of(s), hash, factor.recovery_used_at ?? -1);
+  const results = await db.batch([use, ...(recoveryAudit ? [recoveryAudit] : []), usedSince]);
+  if (results[0]!.meta.changes === 1) return 'recovery';
+  return (results.at(-1)!.results[0] as { n: number } | undefined)?.n ? 'spent' : null;
 }

@@ -221,7 +221,7 @@ const GIFT_SELECTORS = { ids: 'g.id IN (SELECT value FROM json_each(?1))', enrol
 // The request as the admin API shows it (GiftRequest), less the creator's name; the shipping address only in
 // gift.requested, which is what a fulfilment system ships to (the brand's own system, as its admin key is). The
 // address stays sealed in the stored event, as on the request (db/gifting.ts), and is opened when the delivery is
-// sent (webhooks/events.ts eventBody).
+// sent (webhooks/events.ts eventBody), which adds its addressState.
 const giftEvent = (type: GiftEventType, selector: keyof typeof GIFT_SELECTORS) => `INSERT INTO webhook_events (id, brand_id, type, payload, created_at)
 SELECT ${GIFT_MOVES[type].id}, g.brand_id, '${type}', json_object('giftRequest', json_object(
     'id', g.id, 'campaignId', g.campaign_id, 'enrollmentId', g.enrollment_id, 'creator', ${creatorJson('cr')}, 'status', g.status,

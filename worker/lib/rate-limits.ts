@@ -23,6 +23,14 @@ export async function takeAttempt(db: D1Database, key: string, limit: number, wi
   return { allowed: count <= limit, retryAfterS: Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000)), count, windowStart };
 }
 
+// Whether an attempt now would be within `limit`, counting none: for a page that must not offer what it would refuse.
+export async function peekAttempt(db: D1Database, key: string, limit: number, windowMs: number, now: number): Promise<Attempt> {
+  const row = await db.prepare('SELECT count, window_start FROM rate_limits WHERE key = ? AND window_start > ?').bind(key, now - windowMs).first<{ count: number; window_start: number }>();
+  const count = row?.count ?? 0;
+  const windowStart = row?.window_start ?? now;
+  return { allowed: count < limit, retryAfterS: Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000)), count, windowStart };
+}
+
 // Takes back an attempt that turned out not to be a guess (the right code): counted first all the same, so the
 // limit holds before any work, but a member who signs in often never runs into it. Only in the window it was
 // counted in: a window begun since owes nothing.

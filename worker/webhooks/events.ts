@@ -26,16 +26,19 @@ export function submissionEventType(to: SubmissionStatus): WebhookEventType | nu
 
 export type StoredEvent = { id: string; type: string; payload: string; created_at: number; brand_id: string; brand_slug: string };
 
-// The body is built from the stored row alone, so every retry and replay sends the same bytes. A gift.requested
-// event keeps its shipping address sealed, as the request does (db/addresses.ts openAddress): opened here, and null
-// once removed (jobs/gift-addresses.ts). Null when it no longer opens (SECRETS_KEY changed): no body to send.
+// The body is built from the stored row alone, so a retry or replay sends the same bytes until the address is removed.
+// A gift.requested event keeps its shipping address sealed, as the request does (db/addresses.ts openAddress): opened
+// here, null once removed (jobs/gift-addresses.ts), with `addressState` as the admin API answers it. Null when it no
+// longer opens (SECRETS_KEY changed): no body to send, so a replay once the old key is back still ships it.
 export async function eventBody(e: StoredEvent, secretsKey: string): Promise<string | null> {
-  const data = JSON.parse(e.payload) as { giftRequest?: { address?: unknown } };
-  const stored = data.giftRequest?.address;
-  if (data.giftRequest && typeof stored === 'string') {
-    const shipTo = await openAddress(secretsKey, stored);
+  const data = JSON.parse(e.payload) as { giftRequest?: Record<string, unknown> };
+  const gift = data.giftRequest;
+  if (gift && 'address' in gift) {
+    // An event stored before migration 0066 holds the object itself until the cron seals it (100 a run).
+    const shipTo = typeof gift.address === 'string' ? await openAddress(secretsKey, gift.address) : gift.address === null ? 'removed' : gift.address;
     if (shipTo === 'unreadable') return null;
-    data.giftRequest.address = shipTo === 'removed' ? null : shipTo;
+    gift.address = shipTo === 'removed' ? null : shipTo;
+    gift.addressState = shipTo === 'removed' ? 'removed' : 'held';
   }
   return JSON.stringify({ id: e.id, type: e.type, createdAt: new Date(e.created_at).toISOString(), brand: { id: e.brand_id, slug: e.brand_slug }, data });
 }

@@ -199,6 +199,37 @@ describe('console forgot password', () => {
     expect(res.status).toBe(503);
     expect(await rowCount('SELECT count(*) AS n FROM admin_reset_tokens WHERE email = ?', email)).toBe(0);
   });
+
+  it('deployed without PUBLIC_ORIGIN, answers the payouts, applications, review and creators forms that would mail a link with their page again: 503, Retry-After, nothing mailed', async () => {
+    const m = await consoleBrand('owner');
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    const deployed = { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_ORIGIN: undefined };
+    const send = async (path: string, fields: Record<string, string>) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(`${BASE}${path}`, { method: 'POST', headers: { origin: BASE, cookie: m.cookie, 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': freshIp() }, body: new URLSearchParams(fields).toString(), redirect: 'manual' }), deployed, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const campaign = `/console/campaigns/${m.campaign.id}`;
+    const forms: [string, Record<string, string>][] = [
+      [`/console/payouts/${newId('po')}/mark`, { reference: 'ref-1', status: 'paid' }],
+      [`${campaign}/applications/decline-all`, { confirm: '1' }],
+      ['/console/review/bulk-approve', { ids: newId('sub'), approve: '1' }],
+      [`${campaign}/creators/${m.enrollment.id}/password-link`, {}],
+    ];
+    try {
+      for (const [path, fields] of forms) {
+        const res = await send(path, fields);
+        expect([path, res.status, res.headers.get('retry-after')]).toEqual([path, 503, '3600']);
+        expect(await res.text()).toContain('set PUBLIC_ORIGIN');
+      }
+      // Each request's work after the response was waited on (send), so anything it mailed is in `sent`.
+      expect(sent).toEqual([]);
+    } finally {
+      setTransport(logTransport);
+    }
+  });
 });
 
 describe('console accounts in several brands', () => {

@@ -142,8 +142,17 @@ describe('gift tracking files and gift events', () => {
     expect(latest.items).toEqual([{ productId: w.balm.id, title: 'Lip Balm', option: null, sku: 'LB-1', valueMinor: 900 }]);
     // The stored event keeps the address sealed, as the request does; the delivery's body opens it.
     expect(JSON.stringify(asked)).not.toMatch(/Salem|Harbor|97201/);
-    const body = await eventBody({ ...asked[1]!, payload: JSON.stringify(asked[1]!.payload), created_at: Date.now(), brand_id: w.brand.brandId, brand_slug: 'b' }, env.SECRETS_KEY);
-    expect((JSON.parse(body!) as { data: GiftEvent['payload'] }).data.giftRequest.address).toMatchObject({ city: 'Salem', country: 'US' });
+    const delivered = async (payload: GiftEvent['payload']) => {
+      const body = await eventBody({ ...asked[1]!, payload: JSON.stringify(payload), created_at: Date.now(), brand_id: w.brand.brandId, brand_slug: 'b' }, env.SECRETS_KEY);
+      return (JSON.parse(body!) as { data: GiftEvent['payload'] }).data.giftRequest;
+    };
+    // With the admin API's addressState beside it: `held`, or `removed` once the stored event's address was removed.
+    const held = await delivered(asked[1]!.payload);
+    expect(held).toMatchObject({ address: { city: 'Salem', country: 'US' }, addressState: 'held' });
+    // An event stored before migration 0066, not yet sealed by the cron, holds the address itself: sent as it is.
+    const plain = { name: 'Sam Vale', line1: '4 Mill Lane', line2: '', city: 'York', region: '', postalCode: 'YO1', country: 'GB', phone: '' };
+    expect(await delivered({ giftRequest: { ...asked[1]!.payload.giftRequest, address: plain } })).toMatchObject({ address: plain, addressState: 'held' });
+    expect(await delivered({ giftRequest: { ...asked[1]!.payload.giftRequest, address: null } })).toMatchObject({ address: null, addressState: 'removed' });
 
     // Shipped with the event's updatedAt as the version: one gift.shipped; the same again and a correction add none.
     const ship = (trackingNumber: string) => w.brand.api('POST', `/api/admin/gift-requests/${latest.id}/ship`, { carrier: 'UPS', trackingNumber, updatedAt: latest.updatedAt });
@@ -168,7 +177,7 @@ describe('gift tracking files and gift events', () => {
     expect(events[0]!.payload.giftRequest).toMatchObject({ shipment: { carrier: 'UPS', trackingNumber: '1Z999AA10000100', trackingUrl: 'https://www.ups.com/track?tracknum=1Z999AA10000100' } });
     expect(events[2]!.payload.giftRequest.declineReason).toBe('Out of stock.');
     expect(events[4]!.payload.giftRequest.declineReason).toBe('Not shipped: the creator was removed from the campaign.');
-    for (const e of events) expect(e.payload.giftRequest).not.toHaveProperty('address');
+    for (const e of events) for (const key of ['address', 'addressState']) expect(e.payload.giftRequest).not.toHaveProperty(key);
     // Each went to the endpoint that asked for gift events, and only there.
     expect(await rowCount("SELECT count(*) AS n FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE e.brand_id = ? AND e.type LIKE 'gift.%' AND d.endpoint_id = ?", w.brand.brandId, w.endpoints[0])).toBe(7);
     expect(await rowCount('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?', w.endpoints[1])).toBe(0);
@@ -484,6 +493,80 @@ describe('gift tracking files and gift events', () => {
     expect(mails).toEqual([]);
     expect(await statusOf(waiting)).toBe('requested');
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'gift.tracking_changed' AND json_extract(details, '$.requestId') = ?", w.brand.brandId, shipped)).toBe(1);
+  });
+
+  it('deployed without PUBLIC_ORIGIN, a tracking file, a decline and the Gifting tab refuse only what would mail', async () => {
+    const w = await shared();
+    const { campaignId, ids } = await seedRequests(w, 3, Date.now() - 60_000);
+    const [shipped, declined, waiting] = ids as [string, string, string];
+    const emails = (await env.DB.prepare('SELECT c.email FROM gift_requests g JOIN enrollments e ON e.id = g.enrollment_id JOIN creators c ON c.id = e.creator_id WHERE g.campaign_id = ?').bind(campaignId).all<{ email: string }>()).results.map((r) => r.email);
+    const reason = 'Out of stock until June.';
+    const first = await mailsTo(emails, async () => {
+      expect((await w.brand.api('POST', `/api/admin/gift-requests/${shipped}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000400' })).status).toBe(200);
+      expect((await w.brand.api('POST', `/api/admin/gift-requests/${declined}/decline`, { reason })).status).toBe(200);
+    }, 2);
+    expect(first).toHaveLength(2);
+    // A deployment that does not know its address, reached on a host its sender chose (the console's own, for its forms).
+    const deployed = { ...env, ENVIRONMENT: 'production', PUBLIC_ORIGIN: undefined } as Env;
+    const send = async (url: string, init: RequestInit) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(url, { ...init, redirect: 'manual' }), deployed, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const api = (path: string, body: object) => send(`https://evil.example/api/admin${path}`, { method: 'POST', headers: { authorization: `Bearer ${w.brand.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const tab = `/console/campaigns/${campaignId}/gifting`;
+    const form = (path: string, fields: Record<string, string>) =>
+      send(`https://chorus.test${tab}${path}`, { method: 'POST', headers: { origin: 'https://chorus.test', cookie: w.manager, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const refusedWith503 = async (res: Response) => {
+      expect([res.status, res.headers.get('retry-after')]).toEqual([503, '3600']);
+      if (res.headers.get('content-type')?.includes('json')) expect((await json<{ error: { code: string } }>(res)).error.code).toBe('public_origin_unset');
+      else expect(await res.text()).toContain('PUBLIC_ORIGIN');
+    };
+    const file = (lines: string[]) => ['request_id,carrier,tracking_number,updated_at', ...lines].join('\n');
+    const mails = await mailsTo(emails, async () => {
+      // Would mail: refused, nothing written.
+      const before = await state(w.brand.brandId);
+      await refusedWith503(await api(`/campaigns/${campaignId}/gift-requests/ship`, { csv: file([`${waiting},UPS,1Z999AA10000401,`]), confirm: true }));
+      await refusedWith503(await api(`/gift-requests/${waiting}/decline`, { reason }));
+      await refusedWith503(await form(`/requests/${waiting}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401', trackingUrl: '' }));
+      await refusedWith503(await form(`/requests/${waiting}/decline`, { reason }));
+      await refusedWith503(await form('/tracking', { csv: file([`${waiting},UPS,1Z999AA10000401,`, `${shipped},UPS,1Z999AA10000400,`]), confirm: '1' }));
+      // The tab's check of a file warns that confirming it will be refused, only when a line would ship.
+      const check = async (lines: string[]) => {
+        const res = await form('/tracking', { csv: file(lines) });
+        expect(res.status).toBe(200);
+        return res.text();
+      };
+      expect(await check([`${waiting},UPS,1Z999AA10000401,`, `${w.foreign},UPS,1Z999AA10000402,`])).toContain('PUBLIC_ORIGIN');
+      expect(await check([`${shipped},UPS,1Z999AA10000400,`, `${w.foreign},UPS,1Z999AA10000402,`])).not.toContain('PUBLIC_ORIGIN');
+      // Not this brand's, or on the tab not this campaign's: a 404 (a not_found line in a file), as with the origin set.
+      for (const id of [w.foreign]) {
+        expect((await api(`/gift-requests/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401' })).status).toBe(404);
+        expect((await api(`/gift-requests/${id}/decline`, { reason })).status).toBe(404);
+      }
+      for (const id of [w.foreign, w.elsewhere, w.r[0]!]) {
+        expect((await form(`/requests/${id}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000401', trackingUrl: '' })).status).toBe(404);
+        expect((await form(`/requests/${id}/decline`, { reason })).status).toBe(404);
+      }
+      const strangers = file([`${w.foreign},UPS,1Z999AA10000402,`, `${w.elsewhere},UPS,1Z999AA10000403,`]);
+      const checked = await api(`/campaigns/${campaignId}/gift-requests/ship`, { csv: strangers, confirm: true });
+      expect([checked.status, (await json<Data<Report>>(checked)).data.errors.map((e) => e.code)]).toEqual([200, ['not_found', 'not_found']]);
+      expect((await form('/tracking', { csv: strangers, confirm: '1' })).status).toBe(200);
+      expect(await state(w.brand.brandId)).toBe(before);
+      // Mails nothing: a decline again, a ship again, and files that only correct or repeat tracking sent already.
+      expect((await api(`/gift-requests/${declined}/decline`, { reason })).status).toBe(200);
+      expect((await form(`/requests/${declined}/decline`, { reason })).status).toBe(303);
+      expect((await form(`/requests/${shipped}/ship`, { carrier: 'UPS', trackingNumber: '1Z999AA10000400', trackingUrl: '' })).status).toBe(303);
+      const corrected = await api(`/campaigns/${campaignId}/gift-requests/ship`, { csv: file([`${shipped},DHL,JD0146000400,${await updatedAt(shipped)}`]), confirm: true });
+      expect([corrected.status, (await json<Data<Report>>(corrected)).data.counts]).toMatchObject([200, { updated: 1 }]);
+      const again = await form('/tracking', { csv: file([`${shipped},DHL,JD0146000400,`]), confirm: '1' });
+      expect(again.status).toBe(303);
+      expect((await form(`/requests/${shipped}/ship`, { carrier: 'DHL', trackingNumber: 'JD0146000401', trackingUrl: '' })).status).toBe(303);
+    });
+    expect(mails).toEqual([]);
+    expect([await statusOf(waiting), await statusOf(declined)]).toEqual(['requested', 'declined']);
+    expect(await env.DB.prepare('SELECT tracking_number FROM gift_requests WHERE id = ?').bind(shipped).first<string>('tracking_number')).toBe('JD0146000401');
   });
 
   it("corrects one shipped gift's tracking from its row on the Gifting tab, as the API does: audited, no mail, no event", async () => {

@@ -11,7 +11,7 @@ import { newId } from '../../../worker/lib/ids';
 import { sealSecret } from '../../../worker/lib/secrets';
 import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
 import { adminUser, get, post, signIn } from '../console-fixtures';
-import { createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
+import { captureLogs, createBrand, createMoneyBrand, json, rowCount, waitFor, type Data } from '../fixtures';
 import { portalTestDefaults, signedInCreator } from '../portal-fixtures';
 
 portalTestDefaults();
@@ -321,6 +321,25 @@ describe('product seeding', () => {
     expect(kit[header.indexOf('ship_to_name')]).toBe('(address unreadable: SECRETS_KEY changed)');
     expect(kit.slice(header.indexOf('address_line1'), header.indexOf('phone') + 1).every((c) => c === '')).toBe(true);
     expect(lines.filter((l) => l.includes('"gift_address_unreadable"') && l.includes(unreadable)).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('logs gift_address_unreadable once a read, with the count and at most 20 ids, however many of its rows will not open', async () => {
+    const r = await signedInCreator({ paymentModel: 'product' });
+    const manager = await signIn((await adminUser(r.brand.brandId, 'manager')).email);
+    const now = Date.now();
+    const address = await sealSecret('an-earlier-secrets-key-0123456789abcdef', JSON.stringify({ name: 'Sam Vale', line1: '4 Mill Lane', line2: '', city: 'York', region: '', postalCode: 'YO1', country: 'GB', phone: '' }));
+    const insert = env.DB.prepare("INSERT INTO gift_requests (id, brand_id, campaign_id, enrollment_id, status, items, address, value_minor, round, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '[]', ?, 0, ?, ?, ?)");
+    // One more than the ids a line names, so the cap shows.
+    const ids = Array.from({ length: 21 }, () => newId('gr'));
+    await env.DB.batch(ids.map((id, i) => insert.bind(id, r.brand.brandId, r.campaign.id, r.enrollment.id, i === 0 ? 'requested' : 'received', address, i + 1, now - i, now - i)));
+    for (const read of [() => get(`/console/campaigns/${r.campaign.id}/gifting`, manager), () => r.brand.api('GET', `/api/admin/gift-requests?campaignId=${r.campaign.id}`)]) {
+      const { lines } = await captureLogs(async () => expect((await read()).status).toBe(200));
+      const logged = lines.filter((l) => l.event === 'gift_address_unreadable');
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.fields).toMatchObject({ count: 21 });
+      const named = logged[0]!.fields.requests as string[];
+      expect([named.length, new Set(named).size, named.every((id) => ids.includes(id))]).toEqual([20, 20, true]);
+    }
   });
   it('removes and seals only what still holds when the job writes: withdrawn removed, a gift that moved kept, a changed address not overwritten', async () => {
     const o = await createMoneyBrand({ paymentModel: 'product' });

@@ -7,6 +7,7 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
+  giftMailing,
   GIFT_PRODUCTS_MAX,
   GIFT_ROUND_MAX,
   GIFT_STATUSES,
@@ -20,20 +21,17 @@ import {
   openGiftRequests,
   optionsOf,
   packingCsvStream,
-  queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
-  SHIP_CALL_WITHOUT_MAIL,
   ShipmentsInterrupted,
   updateGiftProduct,
   type GiftProductRow,
   type GiftRequestRow,
   type OpenedGiftRequest,
-  type ShipOutcome,
 } from '../../db/gifting';
 import { GIFT_REQUEST_ID, MAX_TRACKING_CSV_CHARS, MAX_TRACKING_LINES, requestCounts, runTrackingFile, type TrackingReport } from '../../db/gift-tracking';
-import { mailLinkOrigin, mailOrigin, publicOriginUnset, type AppEnv } from '../../env';
+import { publicOriginUnset, type AppEnv } from '../../env';
 import { csvAttachment } from '../../lib/csv';
 import { cursorParam, pageOf } from '../../lib/cursor';
 import { ApiError, notFound } from '../../lib/errors';
@@ -192,7 +190,7 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       description:
         `The warehouse's sheet of tracking numbers, as CSV (commas, tabs or semicolons): \`request_id\`, \`carrier\` and \`tracking_number\` required, \`tracking_url\` and \`updated_at\` optional, and the packing list's own columns may stay (so the packing list with two columns filled in is a tracking file); other columns are refused. At most ${MAX_TRACKING_LINES.toLocaleString('en-US')} lines. ` +
         'The whole file is checked first: every line comes back with what it does, and problems with their line numbers. With `confirm` false (the default) nothing is written; with `confirm` true the requests whose lines are all fine ship, exactly as the ship call ships them (the creator is mailed once, on the first ship; `gift.shipped` once), and the rest are left as they are. Requests are written 200 at a time, each batch mailed as it commits: a storage failure part way answers 503 `storage_unavailable` with what was done (`details`: `shipped`, `updated`, `unchanged`), and sending the file again does the rest. ' +
-        "A request on several lines (the packing list has one per product) ships once: its lines with a tracking number must agree, else each is an error `conflicting_lines`. A line without a tracking number ships nothing (`skipped`). An id that is not this campaign's (another campaign's, another brand's, or none) is `not_found`; a declined, withdrawn or received request `gift_request_not_open` (received with the same tracking is `unchanged`); with `updated_at`, a request the creator changed since is `gift_request_changed` (one whose `updated_at` a spreadsheet rounded to the second is `invalid`, and says so). A request shipped already with other tracking is `already_shipped`, naming the tracking on record, unless the line gives the request's current `updated_at` (from after it shipped): then its tracking is corrected (`updated`, no second mail). So a packing list made before it shipped, or a file sent again after a correction, never overwrites tracking. Sending the same file again ships nothing twice and mails no one.",
+        "A request on several lines (the packing list has one per product) ships once: its lines with a tracking number must agree, else each is an error `conflicting_lines`. A line without a tracking number ships nothing (`skipped`). An id that is not this campaign's (another campaign's, another brand's, or none) is `not_found`; a declined, withdrawn or received request `gift_request_not_open` (received with the same tracking is `unchanged`); with `updated_at`, a request the creator changed since is `gift_request_changed` (one whose `updated_at` a spreadsheet rounded to the second is `invalid`, and says so). A request shipped already with other tracking is `already_shipped`, naming the tracking on record, unless the line gives the request's current `updated_at` (from after it shipped): then its tracking is corrected (`updated`, no second mail). So a packing list made before it shipped, or a file sent again after a correction, never overwrites tracking. Sending the same file again ships nothing twice and mails no one. A deployment without `PUBLIC_ORIGIN` answers a confirmed file that would ship any request 503 `public_origin_unset` (nothing written), since a ship mails the creator; a file that only corrects or repeats tracking mails nobody and goes through.",
       params: campaignId,
       example: { csv: 'request_id,carrier,tracking_number,updated_at\ngr_Q2x7vLr9TkPa4mBc,UPS,1Z999AA10123456784,2026-05-04T09:30:00.000Z\n', confirm: false },
       responses: { 200: { description: 'Each line and what it does (or did), the problems, and the counts.', schema: dataOf(GiftTrackingReport) } },
@@ -203,12 +201,11 @@ export const campaignGiftRoutes = new Hono<AppEnv>()
       const campaign = await campaignOf(c);
       const { brandId, keyId } = c.var.admin;
       const { csv, confirm } = c.req.valid('json');
-      // A check writes and mails nothing; shipping needs the origin the mails name, or nothing ships.
-      const origin = confirm ? mailLinkOrigin(c) : '';
-      // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-      const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, origin);
+      const mailing = giftMailing(c);
       try {
-        const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed } : null);
+        // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+        const run = await runTrackingFile(c.env.DB, brandId, campaign.id, csv, confirm ? { actor: { type: 'api_key', id: keyId }, now: Date.now(), committed: mailing.mail, withoutMail: mailing.withoutMail } : null);
+        if ('wouldMail' in run) throw publicOriginUnset();
         if ('problem' in run) throw new ApiError(422, 'invalid_csv', run.problem, { line: run.line });
         return c.json({ data: trackingReportView(run.report) });
       } catch (e) {
@@ -284,19 +281,17 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     valid('json', shipBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      // The first ship mails the creator a link to their gift page, which needs the origin mails name; a correction or
-      // a repeat mails nothing, so without one only a ship is refused (decided on the row the write reads).
-      const origin = mailOrigin(c.env, c.req);
-      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now(), origin === null ? SHIP_CALL_WITHOUT_MAIL : undefined);
+      const mailing = giftMailing(c);
+      const result = await shipGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId }, Date.now(), mailing.shipRules);
       if (result.outcome === 'not_found') throw notFound('gift request');
       if (result.outcome === 'conflict') {
-        if (result.reason === 'not_shipped') throw publicOriginUnset();
+        if (result.reason === 'would_mail') throw publicOriginUnset();
         if (result.reason === 'enrollment_removed') throw new ApiError(409, 'enrollment_removed', 'This creator was removed from the campaign: decline the request instead.');
         if (result.reason === 'already_shipped') throw alreadyShipped(result.request);
         if (result.reason === 'changed') throw new ApiError(409, 'gift_request_changed', `This request changed after the version you sent (${new Date(result.request.updated_at).toISOString()} now): the creator may have picked other products or given another address. Load it again, check what it asks for, and ship that.`, { updatedAt: new Date(result.request.updated_at).toISOString(), status: result.request.status });
         throw notOpen(result.request);
       }
-      if (origin !== null) await queueGiftMails(c, [result], origin);
+      await mailing.mail([result]);
       return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   )
@@ -304,7 +299,7 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     '/:id/decline',
     op({
       summary: 'Decline a gift request',
-      description: "Declines a request not yet shipped, with a reason the creator reads on their portal (e.g. that size is out of stock); they are emailed it once, with a link to their gift page. They may ask again while gifting is open. The same reason again answers 200 and mails nothing; anything else on a request that is not `requested` is a 409.",
+      description: "Declines a request not yet shipped, with a reason the creator reads on their portal (e.g. that size is out of stock); they are emailed it once, with a link to their gift page. They may ask again while gifting is open. The same reason again answers 200 and mails nothing; anything else on a request that is not `requested` is a 409. A deployment without `PUBLIC_ORIGIN` answers 503 `public_origin_unset` (nothing written) only to a call that would decline, since that mails the creator; the same decline again mails nothing and goes through.",
       params: requestId,
       example: { reason: 'That shade is out of stock until June: pick another and we ship this week.' },
       responses: { 200: { description: 'The request, declined.', schema: dataOf(GiftRequest) } },
@@ -313,11 +308,11 @@ export const giftRequestRoutes = new Hono<AppEnv>()
     valid('json', declineBody),
     async (c) => {
       const { brandId, keyId } = c.var.admin;
-      const origin = mailLinkOrigin(c);
-      const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now());
+      const mailing = giftMailing(c);
+      const result = await declineGift(c.env.DB, brandId, c.req.param('id'), c.req.valid('json').reason, { type: 'api_key', id: keyId }, Date.now(), mailing);
       if (result.outcome === 'not_found') throw notFound('gift request');
-      if (result.outcome === 'conflict') throw notOpen(result.request);
-      await queueGiftMails(c, [result], origin);
+      if (result.outcome === 'conflict') throw result.reason === 'would_mail' ? publicOriginUnset() : notOpen(result.request);
+      await mailing.mail([result]);
       return c.json({ data: giftRequestView(await openGiftRequest(c.env.SECRETS_KEY, result.request), await currencyOf(c)) });
     },
   );

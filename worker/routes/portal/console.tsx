@@ -7,7 +7,7 @@ import { ConsoleErrorPage, type Flash } from '../../../portal/console/layout';
 import { ConsoleChooseBrandPage, ConsoleCodePage, ConsoleForgotPage, ConsoleJoinPage, ConsoleLinkUnusablePage, ConsoleLoginPage, ConsoleResetPage, type BrandChoice } from '../../../portal/console/login';
 import { auditIfChanged } from '../../db/audit';
 import { z } from 'zod';
-import { mailLinkOrigin, PUBLIC_ORIGIN_UNSET } from '../../env';
+import { mailLinkOrigin } from '../../env';
 import { redactLinks } from '../../lib/messages';
 import { ApiError, notFound } from '../../lib/errors';
 import { log } from '../../lib/log';
@@ -20,7 +20,7 @@ import { campaignRoutes } from './console/campaigns';
 import { giftingRoutes } from './console/gifting';
 import { planRoutes } from './console/plans';
 import { rosterRoutes } from './console/roster';
-import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, requireTwoStepWhereRequired, type ConsoleEnv } from './console/context';
+import { consoleUserOf, enforceRole, flashOf, pageHtml, readForm, renderPage, requireConsoleUser, refuseWithoutOrigin, requireTwoStepWhereRequired, type ConsoleEnv } from './console/context';
 import { importRoutes } from './console/imports';
 import { applicationRoutes } from './console/applications';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, UNUSED_LINK, usableLink, type UsableLink } from './console/links';
@@ -212,8 +212,8 @@ consoleRouter.post('/forgot', async (c) => {
   if (!resetEmail.safeParse(email).success) return renderPage(c, <ConsoleForgotPage email={email.slice(0, 254)} error="Enter the email address you sign in with." />, 422);
   const unavailable = consoleLinksUnavailable(c);
   if (unavailable) {
-    c.header('Retry-After', '3600');
-    return renderPage(c, <ConsoleForgotPage email={email} error={unavailable === 'no_origin' ? PUBLIC_ORIGIN_UNSET : 'This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you.'} />, 503);
+    const noMail = unavailable === 'no_mail' ? 'This Chorus cannot send password links yet. Ask whoever runs it to set a new password for you.' : undefined;
+    return refuseWithoutOrigin(c, (error, status) => renderPage(c, <ConsoleForgotPage email={email} error={error} />, status), noMail);
   }
   const [byIp, byAccount] = await Promise.all([c.env.LOGIN_IP_LIMITER.limit({ key: c.req.header('cf-connecting-ip') ?? 'unknown' }), c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `console-forgot:${email}` })]);
   if (!byIp.success || !byAccount.success) {

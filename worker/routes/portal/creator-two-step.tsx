@@ -25,8 +25,8 @@ function creatorTwoStepAccount<E extends AppEnv>(c: Context<E>, creator: { id: s
     askForReset: CREATOR_RESET_ASK,
     // Shown on the sign-in code page and on the signed-in settings page alike.
     unreadableHelp: `${CREATOR_RESET_ASK[0]!.toUpperCase()}${CREATOR_RESET_ASK.slice(1)}.`,
-    audit: (event: TwoStepEvent, now: number, byCodePage = false) =>
-      creatorAccountAudit(c.env.DB, creator.id, `creator.${event}`, now, byCodePage ? { actor: { type: 'system', id: 'two-step-code' } } : { ifChanged: true }),
+    audit: (event: TwoStepEvent, now: number, byLimit = false) =>
+      creatorAccountAudit(c.env.DB, creator.id, `creator.${event}`, now, byLimit ? { actor: { type: 'system', id: 'two-step-code' } } : { ifChanged: true }),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { Flash, FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
-import { CODE_ATTEMPTS, CODE_WINDOW_MS, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, codeAttemptsLeft, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
 import type { Env } from '../../env';
 import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
@@ -42,9 +42,9 @@ export type TwoStepAccount = {
   askForReset: string;
   // What the page says when the account's key cannot be read (SECRETS_KEY changed): who can reset it.
   unreadableHelp: string;
-  // An audit row of `event`. `byCodePage`: the sign-in code page reached the limit (Chorus acts, and it is written
+  // An audit row of `event`. `byLimit`: a form that takes a code reached the limit (Chorus acts, and it is written
   // alone); otherwise the account acts, and the row is written only if the statement before it changed a row.
-  audit: (event: TwoStepEvent, now: number, byCodePage?: boolean) => D1PreparedStatement;
+  audit: (event: TwoStepEvent, now: number, byLimit?: boolean) => D1PreparedStatement;
 };
 
 // A signed-in account changing its own two-step sign-in.
@@ -85,6 +85,23 @@ const codeLimitNotice = (a: TwoStepAccount): Mail => ({
   text: `Someone who knows your password for ${a.place} (${a.email}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${a.forgot}. Your authenticator app and recovery codes stay as they are.`,
 });
 
+// The same in a signed-in session (turning it off, new recovery codes, an owner's proof): the password was right
+// there too, and the session passed two-step once, so it is most likely the person with a new phone; if not, both
+// the password and a session are in other hands.
+const sessionCodeLimitNotice = (a: TwoStepAccount): Mail => ({
+  to: a.email,
+  subject: `Wrong two-step codes were typed in ${a.yours}`,
+  text: `Someone signed in to ${a.place} (${a.email}) typed your password and then ${CODE_ATTEMPTS} wrong two-step codes within ${CODE_WINDOW_MS / 60_000} minutes, to change two-step sign-in. Codes are refused for a while.\n\nIf this was you (a new phone?), use one of your recovery codes, or ${a.askForReset}. If it was not you, your password is known and a signed-in session is in other hands: choose a new password now (${a.forgot}) and sign out your other devices.`,
+});
+
+// The wrong code that reaches the limit (every later try is refused before it, so once a window) came after a right
+// password: whoever typed it knows the password. It is audited, and the account's address hears of it.
+async function reachedLimit<E extends SurfaceEnv>(c: Context<E>, a: TwoStepAccount, attempt: Attempt, now: number, mail: Mail) {
+  if (attempt.count !== CODE_ATTEMPTS) return;
+  await a.audit('two_step_code_limit_reached', now, true).run();
+  send(c, mail);
+}
+
 const recoveryCodeUsedNotice = (a: TwoStepAccount, left: number) =>
   notice(a, `A recovery code was used to sign in to ${a.yours}`, `Someone signed in to ${a.place} as ${a.email} with one of your recovery codes. That code no longer works; ${left} of 10 are left.`);
 
@@ -124,7 +141,8 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
   const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
-  if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
+  if (via === null) await reachedLimit(c, a, attempt, now, sessionCodeLimitNotice(a));
+  if (via === null || via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
 
@@ -133,7 +151,8 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
 export type TwoStepSettings<E extends SurfaceEnv, C = Context<E>> = {
   action: string;
   account: (c: C) => SignedInAccount;
-  setupPage: (c: C, setup: TwoStepSetup, errors?: FormError[], status?: PageStatus) => Promise<Response>;
+  // `setup` null: the code limit is reached, so no secret is offered (the errors say when to come back).
+  setupPage: (c: C, setup: TwoStepSetup | null, errors?: FormError[], status?: PageStatus) => Promise<Response>;
   managePage: (c: C, factor: Factor, errors?: FormError[], status?: PageStatus) => Promise<Response>;
   codesPage: (c: C, codes: string[], first: boolean) => Promise<Response>;
   // A rule that keeps it on (a console brand's policy): whether it holds now, what the page then says, and SQL that
@@ -154,11 +173,16 @@ export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up aga
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
 export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
   type C = Context<E>;
+  // A new secret to set up, unless no code could be tried now: then none is minted, and the page says until when.
+  const freshSetup = async (c: C, a: SignedInAccount, errors?: FormError[], status?: PageStatus) => {
+    const attempt = await codeAttemptsLeft(c.env.DB, a.subject, Date.now());
+    return attempt.allowed ? s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), errors, status) : s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
+  };
   return {
     show: async (c: C) => {
       const a = s.account(c);
       const factor = await factorOf(c.env.DB, a.subject);
-      return factor ? s.managePage(c, factor) : s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a));
+      return factor ? s.managePage(c, factor) : freshSetup(c, a);
     },
 
     // Turning it on: the code proves the app holds the secret, the password that the person (not a borrowed
@@ -168,13 +192,13 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const { subject } = a;
       const db = c.env.DB;
       // A form that cannot be read, or carries no setup of ours, costs no attempt; the rest is counted before the setup
-      // is opened, its QR code drawn or the password hashed (refused, a new setup is shown: the old one stays sealed).
+      // is opened, its QR code drawn or the password hashed (refused, no setup is shown until the wait is over).
       const form = await formBody(c);
       const token = form.setup ?? '';
-      if (!isSetupToken(token)) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+      if (!isSetupToken(token)) return freshSetup(c, a, [SETUP_EXPIRED], 422);
       const now = Date.now();
       const attempt = await limitCodeAttempts(db, subject, now);
-      if (!attempt.allowed) return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [refuseForNow(c, attempt)], 429);
+      if (!attempt.allowed) return s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
       const secret = await openSetup(c.env.SECRETS_KEY, subject, token, now);
       if (!secret) {
         // Lapsed (or another account's): no guess was made.
@@ -182,7 +206,11 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
         return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
       }
       const again = await newSetup(c.env.SECRETS_KEY, a, { secret, token });
-      if (await factorOf(db, subject)) return c.redirect(flashed(s.action, 'already_on'), 303);
+      // On already (the same form posted twice, its twin first): nothing was guessed.
+      if (await factorOf(db, subject)) {
+        await returnCodeAttempt(db, subject, attempt);
+        return c.redirect(flashed(s.action, 'already_on'), 303);
+      }
       if (!(await passwordIsRight(a, form.password ?? ''))) return s.setupPage(c, again, [{ field: 'on-password', text: WRONG_PASSWORD }], 401);
       const step = await matchTotp(secret, (form.code ?? '').replace(/\s/g, '').slice(0, 16), now, -1);
       if (step === null) return s.setupPage(c, again, [{ field: 'on-code', text: `That code is not right. Type the 6-digit code the app shows now for ${a.entry} (Chorus); check the phone’s clock is set automatically.` }], 422);
@@ -196,8 +224,8 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
         // Whoever else held a session of this account signed in without the second step: those end, this one stays.
         revokeAllSessionsStatement(db, subject.type, subject.id, now, guard, a.sessionId),
       ]);
-      if (inserted!.meta.changes !== 1) return c.redirect(flashed(s.action, 'already_on'), 303);
       await returnCodeAttempt(db, subject, attempt);
+      if (inserted!.meta.changes !== 1) return c.redirect(flashed(s.action, 'already_on'), 303);
       send(c, notice(a, `Two-step sign-in is on for ${a.yours}`, `Two-step sign-in was turned on for ${a.place} (${a.email}): signing in now asks for a code from your authenticator app after your password. Your other sign-ins ended.`));
       return s.codesPage(c, codes, true);
     },
@@ -300,15 +328,11 @@ export function codeStep<E extends SurfaceEnv, A extends PendingAccount>(step: C
       const form = await formBody(c);
       const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.code ?? '', now, account.audit('recovery_code_used', now));
       if (via === null) {
-        // The limit just reached by a wrong code (every later try is refused above, so once a window): the password
-        // was right, so whoever is guessing knows it. The account's address hears of it, and it is audited.
-        if (attempt.count === CODE_ATTEMPTS) {
-          await account.audit('two_step_code_limit_reached', now, true).run();
-          send(c, codeLimitNotice(account));
-        }
+        await reachedLimit(c, account, attempt, now, codeLimitNotice(account));
         return step.page(c, account, WRONG_CODE, 401);
       }
       await returnCodeAttempt(db, subject, attempt);
+      if (via === 'spent') return step.page(c, account, WRONG_CODE, 401);
       if (via === 'unreadable') return step.page(c, account, unreadableKey(account.unreadableHelp), 409);
       clearPendingSignIn(c);
       // Two codes posted at once with one cookie (say, the app's and a recovery code): the second finds its session

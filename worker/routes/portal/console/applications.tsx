@@ -8,11 +8,11 @@ import { approveApplication, declineAll, declineApplication, type Answering } fr
 import { APPLICATION_ID, applicationLists, loadApplication, PENDING_SHOWN, pendingAmong, reopenApplication } from '../../../db/applications';
 import { auditIfChanged } from '../../../db/audit';
 import { campaignEnded } from '../../../domain/codes';
-import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin, publicOrigin } from '../../../env';
 import { notFound } from '../../../lib/errors';
 import { ENDED_IMPORT } from '../../admin/imports';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus, refuseWithoutOrigin } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 import { countOf, formatCount } from '../../../../portal/format';
 
@@ -87,12 +87,6 @@ const answering = (c: ConsoleContext, campaign: CampaignRecord, origin: string):
   origin,
 });
 
-// Deployed without PUBLIC_ORIGIN no answer is given: each mails the applicant a link.
-function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
-  c.header('Retry-After', '3600');
-  return renderApplications(c, campaign, { problem: PUBLIC_ORIGIN_UNSET }, 503);
-}
-
 applicationRoutes.get('/campaigns/:id/applications', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   // After an approval: who, their page, and whether Chorus mailed the invitation (an id and a number only).
@@ -124,7 +118,7 @@ applicationRoutes.post('/campaigns/:id/applications/decline-all', async (c) => {
   // since is not swept in.
   if (form.get('confirm') !== '1') return renderApplications(c, campaign, { declineIds: await pendingAmong(c.env.DB, { brandId: c.var.user.brandId, campaignId: campaign.id }, ids) });
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
+  if (!origin) return refuseWithoutOrigin(c, (problem, status) => renderApplications(c, campaign, { problem }, status));
   const declined = await declineAll(answering(c, campaign, origin), ids);
   return c.redirect(withFlash(pagePath(campaign.id), 'declined_all', { declined: declined.length, mailed: declined.filter((d) => d.tell).length }), 303);
 });
@@ -140,7 +134,7 @@ applicationRoutes.post('/campaigns/:id/applications/:app/decline', async (c) => 
   const campaign = await campaignOr404(c, c.req.param('id'));
   const a = await applicationOr404(c, campaign);
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
+  if (!origin) return refuseWithoutOrigin(c, (problem, status) => renderApplications(c, campaign, { problem }, status));
   const declined = a.status === 'pending' ? await declineApplication(answering(c, campaign, origin), a.id) : null;
   return c.redirect(declined ? withFlash(pagePath(campaign.id), 'declined', { mailed: declined.tell ? 1 : 0 }) : withFlash(pagePath(campaign.id), 'answered'), 303);
 });
@@ -152,7 +146,7 @@ applicationRoutes.post('/campaigns/:id/applications/:app/approve', async (c) => 
   const paymentModel = (await readForm(c)).get('paymentModel') === 'product' ? 'product' : 'affiliate';
   const approvedPage = (extra: Record<string, number>) => `${back}?${new URLSearchParams({ approved: a.id, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) })}`;
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
+  if (!origin) return refuseWithoutOrigin(c, (problem, status) => renderApplications(c, campaign, { problem }, status));
   const result = await approveApplication(answering(c, campaign, origin), a, paymentModel);
   switch (result.outcome) {
     case 'approved':

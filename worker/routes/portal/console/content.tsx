@@ -10,12 +10,12 @@ import { addedScopes, MAX_RIGHTS_FEE_MINOR, RIGHTS_EXTENSION_NOTE_MAX, rightsExt
 import { termsInForce } from '../../../domain/usage-rights';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { formatMoney } from '../../../../portal/format';
-import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin } from '../../../env';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
 import { viewerOf } from './campaigns';
-import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canWrite, flashOf, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, campaignOptions } from './queries';
 import type { Flash } from '../../../../portal/console/layout';
 
@@ -114,10 +114,7 @@ contentRoutes.post('/content/:submissionId/rights-extension', async (c) => {
   if (!body) return renderDetail(c, r, { values, errors, status: 422 });
   const input = body as Parameters<typeof askRightsExtension>[3];
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) {
-    c.header('Retry-After', '3600');
-    return renderDetail(c, r, { values, errors: [PUBLIC_ORIGIN_UNSET], status: 503 });
-  }
+  if (!origin) return refuseWithoutOrigin(c, (message, status) => renderDetail(c, r, { values, errors: [message], status }));
   try {
     const asked = await askRightsExtension(c.env.DB, c.var.user.brandId, r.id, input, { type: 'admin_user', id: c.var.user.id }, origin);
     await tellCreator(c.env, asked);

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { createMiddleware } from 'hono/factory';
 import { TWO_STEP_ACTION } from '../../../../portal/console/two-step';
-import type { AppEnv } from '../../../env';
+import { PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { sessionFromCookie } from '../../../lib/sessions';
 import { parseForm } from '../guards';
@@ -109,6 +109,14 @@ export function requireOwner(c: ConsoleContext, what: string): string {
 const DOCTYPE = '<!doctype html>';
 
 export type PageStatus = 200 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 500 | 503;
+
+// Deployed without PUBLIC_ORIGIN, a form whose action would mail a link does nothing (env.ts mailOrigin): `page` draws
+// its own page again with the message (`message` where mail cannot be sent at all), a 503 to retry in an hour, as the
+// API's public_origin_unset.
+export function refuseWithoutOrigin(c: Pick<ConsoleContext, 'header'>, page: (message: string, status: 503) => Response | Promise<Response>, message = PUBLIC_ORIGIN_UNSET) {
+  c.header('Retry-After', '3600');
+  return page(message, 503);
+}
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
 

@@ -1,7 +1,7 @@
 // A creator's page in the console: the network ranking's names and suggested moves lead here. The form is
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
-import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin, publicOrigin } from '../../../env';
 import { Hono } from 'hono';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
@@ -17,7 +17,7 @@ import { addAdjustment, MAX_ADJUSTMENT_MINOR, recentAdjustments } from '../../..
 import { randomToken } from '../../../lib/ids';
 import { formatMoney } from '../../../../portal/format';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
+import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf, refuseWithoutOrigin } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
 import type { FormError } from '../../../../portal/layout';
@@ -134,12 +134,6 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 // `drawn`: what the form was first drawn from, carried through the removal question so a change someone
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
 type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: string[]; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
-
-// Deployed without PUBLIC_ORIGIN, nothing whose mail would carry a link is done: the page again, saying why.
-function originUnset(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}) {
-  c.header('Retry-After', '3600');
-  return renderCreator(c, campaign, e, { ...extras, errors: [PUBLIC_ORIGIN_UNSET] }, 503);
-}
 
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 410 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments, messages] = await Promise.all([
@@ -322,7 +316,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/adjustments', async (c) 
   // A slip of the keyboard (10000 for 100.00) would pay at once: a large amount is asked about once.
   if (Math.abs(parsed.data.amountMinor) >= LARGE_ADJUSTMENT_MINOR && form.get('confirmLarge') !== '1') return renderCreator(c, campaign, e, { adjustment, confirmAdjustment: parsed.data.amountMinor });
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign, e, { adjustment });
+  if (!origin) return refuseWithoutOrigin(c, (error, status) => renderCreator(c, campaign, e, { adjustment, errors: [error] }, status));
   let made;
   try {
     made = await addAdjustment(c.env.DB, c.var.user.brandId, e.enrollmentId, parsed.data, `console:${key}`, { type: 'admin_user', id: c.var.user.id });
@@ -429,7 +423,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/password-link', async (c
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign, e);
+  if (!origin) return refuseWithoutOrigin(c, (error, status) => renderCreator(c, campaign, e, { errors: [error] }, status));
   const sent = await passwordLink(c.env, c.var.user.brandId, { id: e.creatorId, email: e.email }, origin, { actorType: 'admin_user', actorId: c.var.user.id });
   if ('refused' in sent) {
     const status = sent.refused === 'address_limit' || sent.refused === 'brand_limit' ? 429 : sent.refused === 'opted_out' ? 409 : 503;

@@ -10,6 +10,7 @@ import {
   createGiftProduct,
   declineBody,
   declineGift,
+  giftMailing,
   GIFT_PRODUCTS_MAX,
   GIFT_ROUND_MAX,
   GIFT_STATUSES,
@@ -22,7 +23,6 @@ import {
   listGiftRequests,
   openGiftRequests,
   packingCsvStream,
-  queueGiftMails,
   saveGiftingSettings,
   shipBody,
   shipGift,
@@ -30,16 +30,14 @@ import {
   startGiftRound,
   updateGiftProduct,
   type GiftStatus,
-  type ShipOutcome,
 } from '../../../db/gifting';
 import { MAX_TRACKING_CSV_CHARS, requestCounts, runTrackingFile, type TrackingReport } from '../../../db/gift-tracking';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
-import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { csvAttachment } from '../../../lib/csv';
 import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { notFound } from '../../../lib/errors';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, countParam, csvFromForm, flashOf, readForm, renderPage, wholeNumber, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus, refuseWithoutOrigin } from './context';
 import { awaitingReview, type CampaignRecord } from './queries';
 
 export const giftingRoutes = new Hono<ConsoleEnv>();
@@ -184,12 +182,6 @@ giftingRoutes.post('/campaigns/:id/gifting/products/:productId/archive', async (
   return c.redirect(withFlash(pagePath(campaign.id), archived ? 'product_archived' : 'product_restored'), 303);
 });
 
-// Deployed without PUBLIC_ORIGIN nothing ships or is declined: each mails the creator a link (env.ts mailOrigin).
-function originUnset(c: ConsoleContext, campaign: CampaignRecord) {
-  c.header('Retry-After', '3600');
-  return renderGifting(c, campaign, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
-}
-
 // A request of another campaign (or brand) under this campaign's path is a 404: null. Its status otherwise.
 const requestInCampaign = (c: ConsoleContext, campaign: CampaignRecord, requestId: string) =>
   c.env.DB.prepare('SELECT status FROM gift_requests WHERE id = ? AND campaign_id = ? AND brand_id = ?').bind(requestId, campaign.id, c.var.user.brandId).first<GiftStatus>('status');
@@ -213,11 +205,11 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
   const form = await shipForm(c, campaign, requestId, 'ship');
   if (form instanceof Response) return form;
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
-  const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
-  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now());
+  const mailing = giftMailing(c);
+  const result = await shipGift(c.env.DB, user.brandId, requestId, form.ship, { type: 'admin_user', id: user.id }, Date.now(), mailing.shipRules);
   if (result.outcome === 'not_found') throw notFound('gift request');
   if (result.outcome === 'conflict') {
+    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, (error, status) => renderGifting(c, campaign, { errors: [error] }, status));
     const text =
       result.reason === 'enrollment_removed'
         ? 'This creator was removed from the campaign, so the gift was not marked shipped: decline the request instead.'
@@ -228,7 +220,7 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/ship', async (c) 
           : `This request is ${result.request.status}, so it cannot be marked shipped.`;
     return renderGifting(c, campaign, { errors: [text] }, 409);
   }
-  await queueGiftMails(c, [result], origin);
+  await mailing.mail([result]);
   return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'shipped' ? 'shipped' : result.outcome === 'updated' ? 'ship_updated' : 'ship_unchanged'), 303);
 });
 
@@ -278,29 +270,24 @@ giftingRoutes.post('/campaigns/:id/gifting/tracking', async (c) => {
   // the file was, so one that passed the check passes on confirm.
   const csv = (await csvFromForm(form)).replace(/\r\n/g, '\n');
   const fileName = (form.file('file')?.name ?? form.get('fileName')).slice(0, 200) || null;
-  const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number } }, status: PageStatus) =>
+  const page = async (extras: { report?: TrackingReport; problem?: { message: string; line?: number }; withoutMail?: boolean }, status: PageStatus) =>
     renderPage(c, <TrackingPage viewer={viewerOf(c)} campaign={campaign} toReview={await awaitingReview(c.env.DB, user.brandId)} fileName={fileName} csv={csv} {...extras} />, status);
   if (csv.trim() === '') return page({ problem: { message: 'Choose a CSV file to upload, or paste the rows.' } }, 422);
   if (csv.length > MAX_TRACKING_CSV_CHARS) return page({ problem: { message: 'Files are limited to 1,000,000 characters (about 2,000 lines of the packing list).' } }, 413);
   const confirm = form.get('confirm') === '1';
-  // A check writes and mails nothing; shipping needs the origin the mails name, or nothing ships.
-  const origin = mailOrigin(c.env, c.req);
-  if (confirm && !origin) {
-    c.header('Retry-After', '3600');
-    return page({ problem: { message: PUBLIC_ORIGIN_UNSET } }, 503);
-  }
-  // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
-  const committed = (done: ShipOutcome[]) => queueGiftMails(c, done, origin!);
+  const mailing = giftMailing(c);
   let run: Awaited<ReturnType<typeof runTrackingFile>>;
   try {
-    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed } : null);
+    // Each batch's mails are queued as it commits, so a failure part way leaves what shipped mailed.
+    run = await runTrackingFile(c.env.DB, user.brandId, campaign.id, csv, confirm ? { actor: { type: 'admin_user', id: user.id }, now: Date.now(), committed: mailing.mail, withoutMail: mailing.withoutMail } : null);
   } catch (e) {
     if (!(e instanceof ShipmentsInterrupted)) throw e;
     const { shipped } = requestCounts(e.outcomes);
     return page({ problem: { message: `Storage failed part way, after ${countOf(shipped, 'gift')} shipped (each creator is emailed). Upload the file again: what shipped is not shipped or emailed twice.` } }, 503);
   }
+  if ('wouldMail' in run) return refuseWithoutOrigin(c, (message, status) => page({ problem: { message } }, status));
   if ('problem' in run) return page({ problem: { message: run.problem, line: run.line } }, 422);
-  if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report }, 200);
+  if (!confirm || run.report.counts.errorLines > 0) return page({ report: run.report, withoutMail: mailing.withoutMail }, 200);
   const { shipped, updated, unchanged } = run.report.counts;
   return c.redirect(withFlash(pagePath(campaign.id), 'tracking', { shipped, updated, unchanged }), 303);
 });
@@ -325,11 +312,13 @@ giftingRoutes.post('/campaigns/:id/gifting/requests/:requestId/decline', async (
   const parsed = declineBody.safeParse({ reason });
   if (!parsed.success) return renderGifting(c, campaign, { errors: issuesOf(parsed.error.issues, (f) => `${SHIP_INPUTS[f] ?? f}-${requestId}`), opened: { requestId, form: 'decline', values: { reason: reason.slice(0, 2000) } } }, 422);
   if (!(await requestInCampaign(c, campaign, requestId))) throw notFound('gift request');
-  const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, campaign);
-  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now());
+  const mailing = giftMailing(c);
+  const result = await declineGift(c.env.DB, user.brandId, requestId, parsed.data.reason, { type: 'admin_user', id: user.id }, Date.now(), mailing);
   if (result.outcome === 'not_found') throw notFound('gift request');
-  if (result.outcome === 'conflict') return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
-  await queueGiftMails(c, [result], origin);
+  if (result.outcome === 'conflict') {
+    if (result.reason === 'would_mail') return refuseWithoutOrigin(c, (error, status) => renderGifting(c, campaign, { errors: [error] }, status));
+    return renderGifting(c, campaign, { errors: [`This request is ${result.request.status}, so it cannot be declined.`] }, 409);
+  }
+  await mailing.mail([result]);
   return c.redirect(withFlash(backTo(c, campaign.id), result.outcome === 'declined' ? 'declined' : 'decline_unchanged'), 303);
 });

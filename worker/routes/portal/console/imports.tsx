@@ -1,6 +1,6 @@
 // Roster import from the console: check the file, list line-numbered problems, confirm the good rows, then
 // stream the page while runCreatorImport works through its chunks, so a long import fills in as it goes.
-import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin, publicOrigin } from '../../../env';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import { log } from '../../../lib/log';
 import { campaignForImport, ENDED_IMPORT, runCreatorImport } from '../../admin/imports';
 import { campaignEnded } from '../../../domain/codes';
 import { campaignOr404, viewerOf } from './campaigns';
-import { canWrite, countParam, csvFromForm, pageHtml, type Markup, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canWrite, countParam, csvFromForm, pageHtml, type Markup, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { invitationsDue, mailInvitations, MailUnavailable } from '../../../db/invitation-mails';
 import { mailSetup } from '../../../lib/messages';
 import { countOf, formatCount } from '../../../../portal/format';
@@ -90,10 +90,7 @@ importRoutes.post('/campaigns/:id/invitations/mail', async (c) => {
   const unavailable = () => renderImport(c, campaign, { problem: { title: 'Email is not set up', message: 'This Chorus has no mail provider set up, so it cannot send invitations. Download the invites and send the links yourself.' } }, 503);
   if (mailSetup(c.env).kind === 'unconfigured') return unavailable();
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) {
-    c.header('Retry-After', '3600');
-    return renderImport(c, campaign, { problem: { title: 'Email is not set up', message: PUBLIC_ORIGIN_UNSET } }, 503);
-  }
+  if (!origin) return refuseWithoutOrigin(c, (message, status) => renderImport(c, campaign, { problem: { title: 'Email is not set up', message } }, status));
   const target = { brandId: user.brandId, campaignId: campaign.id, origin, secretsKey: c.env.SECRETS_KEY };
   // Up to a thousand mails go out in the brand's name: the first post asks, with the count; the second sends.
   if ((await readForm(c)).get('confirm') !== '1') {

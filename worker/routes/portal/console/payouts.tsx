@@ -5,11 +5,11 @@ import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
 import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
-import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
-import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
 
 export const payoutRoutes = new Hono<ConsoleEnv>();
@@ -123,12 +123,6 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
   return payoutsCsvResponse(c.env, brand, period);
 });
 
-// Deployed without PUBLIC_ORIGIN nothing is marked: the creators' mails would carry a link (env.ts mailOrigin).
-function originUnset(c: ConsoleContext, period: string) {
-  c.header('Retry-After', '3600');
-  return renderPayouts(c, period, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
-}
-
 payoutRoutes.post('/payouts/reconcile', async (c) => {
   const form = await readForm(c);
   const raw = form.get('period');
@@ -146,7 +140,7 @@ payoutRoutes.post('/payouts/reconcile', async (c) => {
     throw e;
   }
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, period);
+  if (!origin) return refuseWithoutOrigin(c, (error, status) => renderPayouts(c, period, { errors: [error] }, status));
   const results = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, items, { ctx: c.executionCtx, origin });
   const known = new Map<string, { handle: string; period: string }>();
   const ids = [...new Set(results.map((r) => r.payoutId))];
@@ -175,7 +169,7 @@ payoutRoutes.post('/payouts/:id/mark', async (c) => {
   const reason = status === 'failed' ? failureReason.safeParse(form.get('reason').trim()) : null;
   if (reason && !reason.success) return renderPayouts(c, period, { errors: ['Say why it failed in one line, up to 200 characters (or leave it empty).'] }, 422);
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, period);
+  if (!origin) return refuseWithoutOrigin(c, (error, status) => renderPayouts(c, period, { errors: [error] }, status));
   const [result] = await markPayouts(c.env, c.var.user.brandId, { type: 'admin_user', id: c.var.user.id }, [{ line: null, payoutId: c.req.param('id'), reference: reference.data, status, reason: reason?.data || null }], { ctx: c.executionCtx, origin });
   if (!result || result.outcome === 'not_found') throw notFound('payout');
   if (result.outcome === 'given_up') return renderPayouts(c, period, { errors: ['The creator gave up this payout when they closed their account: it stays failed and cannot be marked again. Nothing is owed to them.'] }, 409);

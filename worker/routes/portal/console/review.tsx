@@ -7,12 +7,12 @@ import { STATUS_LABELS } from '../../../../portal/format';
 import { decisionNotice, loadSubmission, mailsCreator, transitionSubmission, updateMetrics, type SubmissionContext } from '../../../db/submissions';
 import { noticeAfterResponse } from '../../../mail';
 import { isCompliant, METRIC_NAMES, metricsInput, missingTags, type SubmissionAction } from '../../../domain/submissions';
-import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { mailOrigin } from '../../../env';
 import { ApiError } from '../../../lib/errors';
 import { ID_PATTERN } from '../../../lib/ids';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
-import { backTo, canWrite, countParam, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { backTo, canWrite, countParam, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, campaignOptions, MAX_REVIEW_PAGE, parseCompliance, REVIEW_STATUSES, reviewQueue, type ReviewFilters } from './queries';
 
 export const reviewRoutes = new Hono<ConsoleEnv>();
@@ -131,12 +131,6 @@ function tellCreator(c: ConsoleContext, s: SubmissionContext, action: Submission
   if (notice) noticeAfterResponse(c.executionCtx, c.env, notice, 'decision_notice_failed');
 }
 
-// Deployed without PUBLIC_ORIGIN, a decision whose mail would carry a link is not made: the queue again, saying why.
-function originUnset(c: ConsoleContext, back: string) {
-  c.header('Retry-After', '3600');
-  return renderBack(c, back, { errors: [PUBLIC_ORIGIN_UNSET] }, 503);
-}
-
 // Bulk first, so "bulk-approve" is never read as a submission id.
 reviewRoutes.post('/review/bulk-approve', async (c) => {
   const form = await readForm(c);
@@ -147,7 +141,7 @@ reviewRoutes.post('/review/bulk-approve', async (c) => {
   // Sent by Enter on a ticked box (the form's first button), not by "Approve selected": asked, still ticked.
   if (form.get('approve') !== '1') return renderQueue(c, postedFrom(back), { ticked: ids });
   const origin = mailOrigin(c.env, c.req);
-  if (!origin) return originUnset(c, back);
+  if (!origin) return refuseWithoutOrigin(c, (error, status) => renderBack(c, back, { errors: [error] }, status));
   const { user } = c.var;
   // Only this brand's drafts still in review; anything else in the form (another brand's id, a draft already decided) is skipped.
   const { results } = await c.env.DB.prepare(`SELECT id, compliance FROM submissions WHERE +brand_id = ? AND status = 'submitted' AND id IN (${ids.map(() => '?').join(', ')})`)
@@ -209,7 +203,7 @@ reviewRoutes.post('/review/:id/:action', async (c) => {
     return renderBack(c, back, { errors: [`${s.display_name}'s caption is missing ${missing}. Tick “The post will carry ${missing}” to approve it anyway, or request changes.`] }, 422);
   }
   const origin = mailOrigin(c.env, c.req);
-  if (mailsCreator(spec.action) && !origin) return originUnset(c, back);
+  if (mailsCreator(spec.action) && !origin) return refuseWithoutOrigin(c, (error, status) => renderBack(c, back, { errors: [error] }, status));
   try {
     await transitionSubmission(c.env.DB, s, { action: spec.action, actor: 'admin', actorId: user.id, note: parsed.data.note ?? null, postUrl: parsed.data.postUrl ?? null });
     tellCreator(c, s, spec.action, parsed.data.note ?? null, origin);

@@ -8,7 +8,7 @@ import type { Flash } from '../../../../portal/console/layout';
 import { ROLE_LABELS } from '../../../../portal/console/layout';
 import { TeamPage, type Member, type MemberValues, type Role } from '../../../../portal/console/team';
 import { auditIfChanged } from '../../../db/audit';
-import { consoleForgotPlace, mailLinkOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
+import { consoleForgotPlace, mailLinkOrigin } from '../../../env';
 import { isUniqueViolation } from '../../../lib/d1-errors';
 import { ApiError, notFound } from '../../../lib/errors';
 import { ID_PATTERN, newId } from '../../../lib/ids';
@@ -19,7 +19,7 @@ import { factorOf, removeStatements } from '../../../db/two-step';
 import { plainText } from '../../../lib/validate';
 import { viewerOf } from './campaigns';
 import { proveItIsYou } from './two-step';
-import { canWrite, flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus } from './context';
+import { canWrite, flashOf, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, type PageStatus, refuseWithoutOrigin } from './context';
 import { consoleLinksUnavailable, LIVE_MEMBER, mailConsoleLink, mintConsoleLink, CONSOLE_INVITES_PER_BRAND_PER_DAY, CONSOLE_LINKS_PER_DAY } from './links';
 import { awaitingReview } from './queries';
 
@@ -152,10 +152,7 @@ teamRoutes.post('/team', async (c) => {
     return renderTeam(c, { values, errors: [...new Set(parsed.error.issues.map(said))] }, 422);
   }
   const unavailable = consoleLinksUnavailable(c);
-  if (unavailable) {
-    c.header('Retry-After', '3600');
-    return renderTeam(c, { values, errors: [unavailable === 'no_origin' ? PUBLIC_ORIGIN_UNSET : UNAVAILABLE] }, 503);
-  }
+  if (unavailable) return refuseWithoutOrigin(c, (error, status) => renderTeam(c, { values, errors: [error] }, status), unavailable === 'no_mail' ? UNAVAILABLE : undefined);
   const { email, name, role } = parsed.data;
   const { brandId, id: actorId } = c.var.user;
   const db = c.env.DB;
@@ -194,10 +191,7 @@ teamRoutes.post('/team/:id/invite', async (c) => {
   const member = await memberOr404(c);
   if (member.has_password) return renderTeam(c, { errors: [`${member.name} has a password already: they can sign in, and ask for a password link from sign-in.`] }, 409);
   const unavailable = consoleLinksUnavailable(c);
-  if (unavailable) {
-    c.header('Retry-After', '3600');
-    return renderTeam(c, { errors: [unavailable === 'no_origin' ? PUBLIC_ORIGIN_UNSET : UNAVAILABLE] }, 503);
-  }
+  if (unavailable) return refuseWithoutOrigin(c, (error, status) => renderTeam(c, { errors: [error] }, status), unavailable === 'no_mail' ? UNAVAILABLE : undefined);
   const sent = await sendInvite(c, member);
   if (sent === 'address_limit' || sent === 'brand_limit') {
     c.header('Retry-After', '86400');

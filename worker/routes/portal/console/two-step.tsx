@@ -28,9 +28,9 @@ export function consoleTwoStepAccount(c: ConsoleContext, member: { id: string; e
     forgot: consoleForgotPlace(c),
     askForReset: `ask an owner of ${brandName} to reset your two-step sign-in`,
     unreadableHelp: `Ask an owner of ${brandName} to reset your two-step sign-in, or, if no owner can sign in, whoever runs Chorus for you.`,
-    audit: (event: TwoStepEvent, now: number, byCodePage = false) => {
+    audit: (event: TwoStepEvent, now: number, byLimit = false) => {
       const row = { brandId, actorType: 'admin_user', actorId: id, action: `admin_user.${event}`, targetType: 'admin_user', targetId: id } as const;
-      return byCodePage ? auditStatement(db, { ...row, actorType: 'system', actorId: 'two-step-code' }, now) : auditIfChanged(db, row, now);
+      return byLimit ? auditStatement(db, { ...row, actorType: 'system', actorId: 'two-step-code' }, now) : auditIfChanged(db, row, now);
     },
   };
 }
