@@ -4,7 +4,7 @@
 // limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
 import { hmacSha256Hex } from '../lib/digest';
 import { log } from '../lib/log';
-import { giveBackAttempt, peekAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
+import { countedInWindowOf, countInWindowOf, giveBackAttempt, peekAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { SubjectType } from '../lib/sessions';
 import { matchTotp } from '../lib/totp';
@@ -40,9 +40,16 @@ export const twoStepOff = (s: Subject) => ({ sql: `NOT EXISTS (SELECT 1 FROM two
 const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
 export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
 // Whether a code attempt now would be allowed, counting none.
-export const codeAttemptsLeft = (db: D1Database, s: Subject, now: number): Promise<Attempt> => peekAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+export const peekCodeAttempt = (db: D1Database, s: Subject, now: number): Promise<Attempt> => peekAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
 // A right code (or a refusal that was no guess) gives its attempt back: only wrong ones add up to the limit.
 export const returnCodeAttempt = (db: D1Database, s: Subject, attempt: Attempt) => giveBackAttempt(db, attemptsKey(s), attempt);
+// Wrong codes, counted apart in their attempt's window: a limit reached with one among the attempts was reached by
+// someone who typed the right password (a code is only tried after it); one reached by wrong passwords alone was not.
+export const countWrongCode = (db: D1Database, s: Subject, attempt: Attempt) => countInWindowOf(db, `two-step-wrong:${s.type}:${s.id}`, attempt);
+export const wrongCodesIn = (db: D1Database, s: Subject, attempt: Attempt) => countedInWindowOf(db, `two-step-wrong:${s.type}:${s.id}`, attempt);
+// Whether this is the first telling of the limit in `attempt`'s window: a slow right code gives its attempt back after
+// the limit was reached, so the next wrong one reaches it again, and the member must not hear of it twice.
+export const firstToldOfLimit = async (db: D1Database, s: Subject, attempt: Attempt) => (await countInWindowOf(db, `two-step-limit-told:${s.type}:${s.id}`, attempt)) === 1;
 
 // ---------- Recovery codes ----------
 

@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { Flash, FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
-import { CODE_ATTEMPTS, CODE_WINDOW_MS, codeAttemptsLeft, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, countWrongCode, enableStatements, factorIs, factorOf, firstToldOfLimit, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, peekCodeAttempt, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, wrongCodesIn, type Factor, type Subject } from '../../db/two-step';
 import type { Env } from '../../env';
 import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
@@ -78,28 +78,36 @@ const send = <E extends SurfaceEnv>(c: Context<E>, mail: Mail) => noticeAfterRes
 // A security notice about the account's own two-step sign-in: what happened, and what to do if it was not them.
 const notice = (a: TwoStepAccount, subject: string, said: string): Mail => ({ to: a.email, subject, text: `${said}\n\nIf this was not you, choose a new password at once (${a.forgot}) and ${a.askForReset}.` });
 
-// The code limit reached on the step after a right password: whoever typed those codes knows the password.
-const codeLimitNotice = (a: TwoStepAccount): Mail => ({
+const wrongCodesInWords = (n: number) => (n === 1 ? 'a wrong two-step code' : `${n} wrong two-step codes`);
+
+// The code limit reached at the sign-in code step: whoever typed the wrong codes knew the password.
+const codeLimitNotice = (a: TwoStepAccount, wrongCodes: number): Mail => ({
   to: a.email,
   subject: `Someone who knows ${a.yours} password could not sign in`,
-  text: `Someone who knows your password for ${a.place} (${a.email}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${a.forgot}. Your authenticator app and recovery codes stay as they are.`,
+  text: `Someone who knows your password for ${a.place} (${a.email}) typed ${wrongCodesInWords(wrongCodes)} within ${CODE_WINDOW_MS / 60_000} minutes, among too many tries. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${a.forgot}. Your authenticator app and recovery codes stay as they are.`,
 });
 
 // The same in a signed-in session (turning it off, new recovery codes, an owner's proof): the password was right
 // there too, and the session passed two-step once, so it is most likely the person with a new phone; if not, both
 // the password and a session are in other hands.
-const sessionCodeLimitNotice = (a: TwoStepAccount): Mail => ({
+const sessionCodeLimitNotice = (a: TwoStepAccount, wrongCodes: number): Mail => ({
   to: a.email,
   subject: `Wrong two-step codes were typed in ${a.yours}`,
-  text: `Someone signed in to ${a.place} (${a.email}) typed your password and then ${CODE_ATTEMPTS} wrong two-step codes within ${CODE_WINDOW_MS / 60_000} minutes, to change two-step sign-in. Codes are refused for a while.\n\nIf this was you (a new phone?), use one of your recovery codes, or ${a.askForReset}. If it was not you, your password is known and a signed-in session is in other hands: choose a new password now (${a.forgot}) and sign out your other devices.`,
+  text: `Someone signed in to ${a.place} (${a.email}) typed your password and ${wrongCodesInWords(wrongCodes)} within ${CODE_WINDOW_MS / 60_000} minutes, among too many tries, to change two-step sign-in. Codes are refused for a while.\n\nIf this was you (a new phone?), use one of your recovery codes, or ${a.askForReset}. If it was not you, your password is known and a signed-in session is in other hands: choose a new password now (${a.forgot}); that signs out every other device.`,
 });
 
-// The wrong code that reaches the limit (every later try is refused before it, so once a window) came after a right
-// password: whoever typed it knows the password. It is audited, and the account's address hears of it.
-async function reachedLimit<E extends SurfaceEnv>(c: Context<E>, a: TwoStepAccount, attempt: Attempt, now: number, mail: Mail) {
-  if (attempt.count !== CODE_ATTEMPTS) return;
+// An attempt kept (a wrong code, or a wrong password) may be the one that reaches the limit. With a wrong code among
+// the window's attempts, whoever reached it knew the password (a code is only tried after it): audited, and the
+// account's address hears of it, once a window. Each kept attempt looks after it is counted, so of two at once the
+// later sees both; a limit reached by wrong passwords alone proves nothing and tells no one.
+async function attemptKept<E extends SurfaceEnv>(c: Context<E>, a: TwoStepAccount, attempt: Attempt, now: number, wrongCode: boolean, mail: (a: TwoStepAccount, wrongCodes: number) => Mail) {
+  const db = c.env.DB;
+  const wrongCodes = wrongCode ? await countWrongCode(db, a.subject, attempt) : attempt.count >= CODE_ATTEMPTS ? await wrongCodesIn(db, a.subject, attempt) : 0;
+  if (wrongCodes === 0) return;
+  if (attempt.count < CODE_ATTEMPTS && (await peekCodeAttempt(db, a.subject, now)).allowed) return;
+  if (!(await firstToldOfLimit(db, a.subject, attempt))) return;
   await a.audit('two_step_code_limit_reached', now, true).run();
-  send(c, mail);
+  send(c, mail(a, wrongCodes));
 }
 
 const recoveryCodeUsedNotice = (a: TwoStepAccount, left: number) =>
@@ -137,11 +145,14 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
   const now = Date.now();
   const attempt = await limitCodeAttempts(c.env.DB, a.subject, now);
   if (!attempt.allowed) return { ok: false, errors: [refuseForNow(c, attempt)], status: 429 };
-  if (!(await passwordIsRight(a, form.password ?? ''))) return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
+  if (!(await passwordIsRight(a, form.password ?? ''))) {
+    await attemptKept(c, a, attempt, now, false, sessionCodeLimitNotice);
+    return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
+  }
   const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
-  if (via === null) await reachedLimit(c, a, attempt, now, sessionCodeLimitNotice(a));
+  if (via === null) await attemptKept(c, a, attempt, now, true, sessionCodeLimitNotice);
   if (via === null || via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
@@ -175,7 +186,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
   type C = Context<E>;
   // A new secret to set up, unless no code could be tried now: then none is minted, and the page says until when.
   const freshSetup = async (c: C, a: SignedInAccount, errors?: FormError[], status?: PageStatus) => {
-    const attempt = await codeAttemptsLeft(c.env.DB, a.subject, Date.now());
+    const attempt = await peekCodeAttempt(c.env.DB, a.subject, Date.now());
     return attempt.allowed ? s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), errors, status) : s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
   };
   return {
@@ -328,7 +339,7 @@ export function codeStep<E extends SurfaceEnv, A extends PendingAccount>(step: C
       const form = await formBody(c);
       const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.code ?? '', now, account.audit('recovery_code_used', now));
       if (via === null) {
-        await reachedLimit(c, account, attempt, now, codeLimitNotice(account));
+        await attemptKept(c, account, attempt, now, true, codeLimitNotice);
         return step.page(c, account, WRONG_CODE, 401);
       }
       await returnCodeAttempt(db, subject, attempt);
