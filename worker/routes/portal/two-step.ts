@@ -17,7 +17,7 @@ import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
 import { encodeQr, qrSvg } from '../../lib/qr';
-import { clearPendingSignIn, issuePendingSignIn, readPendingSignIn, revokeAllSessionsStatement, startSession, type ProvenAccount, type SubjectType } from '../../lib/sessions';
+import { clearPendingSignIn, issuePendingSignIn, pendingSessionStarted, readPendingSignIn, revokeAllSessionsStatement, startSession, type ProvenAccount, type SubjectType } from '../../lib/sessions';
 import { groupedSecret, matchTotp, newTotpSecret, otpauthUri } from '../../lib/totp';
 import { noticeAfterResponse } from '../../mail';
 import { formBody } from './guards';
@@ -338,6 +338,12 @@ export function codeStep<E extends SurfaceEnv, A extends PendingAccount>(step: C
       if (!attempt.allowed) return step.page(c, account, refuseForNow(c, attempt, 'codes tried'), 429);
       const form = await formBody(c);
       const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.code ?? '', now, account.audit('recovery_code_used', now));
+      // A twin of this post (the same cookie) that took the code before this read the factor, and has started its
+      // session since: no guess was made, so it is answered as a replay, at no attempt.
+      if (via === null && (await pendingSessionStarted(db, sessionId))) {
+        await returnCodeAttempt(db, subject, attempt);
+        return step.page(c, account, WRONG_CODE, 401);
+      }
       if (via === null) {
         await attemptKept(c, account, attempt, now, true, codeLimitNotice);
         return step.page(c, account, WRONG_CODE, 401);
