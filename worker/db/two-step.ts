@@ -138,9 +138,10 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 // or an unused recovery code, taken in the same statement that checks it is still unused: of two forms posted at
 // once with the same code, one passes. Says which it was, or null for a wrong or replayed code. 'spent': the code
 // was right when `factor` was read, and taken since (the same form posted twice at once, its twin first): no guess,
-// so the caller gives the attempt back, and answers it as a replay. 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
-// ever match (recovery codes are hashed under it too); only a reset gets the member in. `recoveryAudit` (an
-// auditIfChanged statement) lands with a recovery code's use.
+// so the caller gives the attempt back, and answers it as a replay. 'unreadable': the secret does not open under
+// this SECRETS_KEY (it was changed), so no code of either kind can ever match (recovery codes are hashed under it
+// too); only a reset gets the member in. `recoveryAudit` (an auditIfChanged statement) lands with a recovery
+// code's use.
 export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'spent' | 'unreadable' | null> {
   const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
     log.error('two_step_secret_unreadable', { subjectType: s.type, error });
@@ -152,7 +153,8 @@ export async function takeCode(db: D1Database, secretsKey: string, s: Subject, f
     const step = await matchTotp(secret, code, now, factor.last_step);
     if (step === null) return null;
     const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
-    // Later than the step taken when `factor` was read, yet not taken now: a twin took it (or a later one) meanwhile.
+    // Later than the step taken when `factor` was read, yet not taken now: a twin took it (or a later one) meanwhile,
+    // or the factor was removed or replaced; 'spent' is safe either way, as the code was right for the factor read.
     return taken.meta.changes === 1 ? 'app' : 'spent';
   }
   if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return null;

@@ -214,7 +214,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       if (!secret) {
         // Lapsed (or another account's): no guess was made.
         await returnCodeAttempt(db, subject, attempt);
-        return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+        return freshSetup(c, a, [SETUP_EXPIRED], 422);
       }
       const again = await newSetup(c.env.SECRETS_KEY, a, { secret, token });
       // On already (the same form posted twice, its twin first): nothing was guessed.
@@ -224,6 +224,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       }
       if (!(await passwordIsRight(a, form.password ?? ''))) return s.setupPage(c, again, [{ field: 'on-password', text: WRONG_PASSWORD }], 401);
       const step = await matchTotp(secret, (form.code ?? '').replace(/\s/g, '').slice(0, 16), now, -1);
+      if (step === null && attempt.count >= CODE_ATTEMPTS) return s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
       if (step === null) return s.setupPage(c, again, [{ field: 'on-code', text: `That code is not right. Type the 6-digit code the app shows now for ${a.entry} (Chorus); check the phone’s clock is set automatically.` }], 422);
 
       const codes = newRecoveryCodes();
