@@ -61,6 +61,7 @@ export const WRONG_CODE = 'That code is not right, or it was used already. Type 
 const WRONG_PASSWORD = 'That is not your password.';
 // Where a code step that expired (or was spent, or is another surface's) sends the browser: its sign-in page says so.
 export const CODE_EXPIRED = 'That sign-in has expired (you have five minutes for the code). Sign in again.';
+const CODES_MADE_BY_TWIN = 'New recovery codes were just made by this same form, sent a moment before (pressed twice?), and the page that showed them did not stay. They are kept only as fingerprints, so they cannot be shown again: make new codes below and write those down.';
 const SETUP_EXPIRED = 'That setup has expired. Scan this new QR code (remove the old Chorus entry from your app first), then type its code.';
 // Not the person's mistake, and no code of theirs can fix it: said apart from a wrong code, and costs no attempt.
 export const unreadableKey = (help: string) => `This account's two-step key cannot be read (the server's key that seals it was changed), so no code from your app and no recovery code can work. ${help}`;
@@ -134,7 +135,8 @@ async function passwordIsRight(a: SignedInAccount, typed: string): Promise<boole
   return (await verifyPassword(typed.slice(0, 256), hash ?? DUMMY_HASH)) && hash !== null;
 }
 
-export type Proof = { ok: true } | { ok: false; errors: string[]; status: PageStatus };
+// `spent`: the code was right, and taken a moment before by a twin of the same form (a double click).
+export type Proof = { ok: true } | { ok: false; errors: string[]; status: PageStatus; spent?: true };
 
 // The signed-in account's password, and a code (from the app or a recovery code) when `factor` (theirs) is on: what a
 // change to their own two-step (and, in the console, an owner's weakening of someone's sign-in) takes, so a session
@@ -153,7 +155,8 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
   if (via === null) await attemptKept(c, a, attempt, now, true, sessionCodeLimitNotice);
-  if (via === null || via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422 };
+  if (via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422, spent: true };
+  if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
 
@@ -178,7 +181,8 @@ const flashed = (action: string, flash: string) => `${action}?flash=${flash}`;
 export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up again with the new one, or make new recovery codes.'): Record<string, Flash> => ({
   recovery_used: { tone: 'warn', text: `You signed in with a recovery code, which now no longer works. Lost your phone? ${lostPhone}` },
   off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
-  already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
+  // Mostly the second of a double click on "turn on": the first's page, with the recovery codes, was dropped.
+  already_on: { tone: 'info', text: 'Two-step sign-in is on. If you did not see your recovery codes (the form was sent twice?), they cannot be shown again: make new codes below and write those down.' },
 });
 
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
@@ -248,6 +252,8 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const factor = await factorOf(db, a.subject);
       if (!factor) return c.redirect(s.action, 303);
       const proof = await proveItIsYou(c, a, factor);
+      // The first of a double click made the codes, and its page (the only one that shows them) was dropped.
+      if (!proof.ok && proof.spent) return s.managePage(c, factor, [CODES_MADE_BY_TWIN], 409);
       if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
       const now = Date.now();
       const codes = newRecoveryCodes();
