@@ -112,6 +112,11 @@ describe('two-step sign-in for a creator', () => {
     expect(decrypt).not.toHaveBeenCalled();
     expect(encrypt).not.toHaveBeenCalled();
     vi.restoreAllMocks();
+    // The wrong setup code that reaches the limit: the limit's page too, not the QR code no code could confirm yet.
+    await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, attemptsKey()).run();
+    const last = await post('/account/two-step', { setup, code: String((Number(await codeOf(secret)) + 1) % 1e6).padStart(6, '0'), password: PASSWORD }, { cookie: here });
+    expect(last.status).toBe(429);
+    expect(await last.text()).not.toContain('otpauth://');
     await env.DB.prepare('UPDATE rate_limits SET count = 2 WHERE key = ?').bind(attemptsKey()).run();
 
     const on = await capturingMail(async (mails) => {

@@ -4,6 +4,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
 import { CODE_ATTEMPTS } from '../../worker/db/two-step';
+import type { Message } from '../../worker/lib/messages';
 import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
@@ -26,6 +27,11 @@ async function passwordStep(email: string, password = PASSWORD) {
 
 const factorCount = (id: string) => rowCount("SELECT count(*) AS n FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?", id);
 const attemptsOf = (id: string) => rowCount('SELECT count AS n FROM rate_limits WHERE key = ?', `two-step:admin_user:${id}`);
+// The member's count of code attempts set to `n` in a window begun now, with no wrong code or telling of the limit in it.
+async function attemptsAt(id: string, n: number) {
+  await env.DB.prepare("DELETE FROM rate_limits WHERE key IN (?, ?, ?)").bind(`two-step:admin_user:${id}`, `two-step-wrong:admin_user:${id}`, `two-step-limit-told:admin_user:${id}`).run();
+  await env.DB.prepare('INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, ?)').bind(`two-step:admin_user:${id}`, Date.now(), n).run();
+}
 const audits = (action: string, target: string) => rowCount('SELECT count(*) AS n FROM audit_log WHERE action = ? AND target_id = ?', action, target);
 
 describe('two-step sign-in in the console', () => {
@@ -150,6 +156,9 @@ describe('two-step sign-in in the console', () => {
     const twice = (path: string, form: Record<string, string>) => Promise.all([1, 2].map(() => post(path, form, { cookie: o.cookie })));
     const on = await twice('/console/team/me/two-step', { setup, code: await codeOf(secret), password: PASSWORD });
     expect(on.map((r) => r.status).sort()).toEqual([200, 303]); // the second: on already
+    const onAlready = await get(on.find((r) => r.status === 303)!.headers.get('location')!, o.cookie);
+    expect(onAlready.status).toBe(200);
+    expect(await onAlready.text()).toContain('they cannot be shown again');
     expect(await factorCount(o.user.id)).toBe(1);
     expect(await attemptsOf(o.user.id)).toBe(0);
     const codes = [...(await on.find((r) => r.status === 200)!.text()).matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]!);
@@ -158,7 +167,9 @@ describe('two-step sign-in in the console', () => {
     const stepBack = () => env.DB.prepare("UPDATE two_step_factors SET last_step = last_step - 10 WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).run();
     await stepBack();
     const fresh = await twice('/console/team/me/two-step/recovery', { code: await codeOf(secret), password: PASSWORD });
-    expect(fresh.map((r) => r.status).sort()).toEqual([200, 422]);
+    // The second finds its code taken by the first: not a wrong code, but codes made (and shown on a dropped page).
+    expect(fresh.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(await fresh.find((r) => r.status === 409)!.text()).toContain('cannot be shown again');
     expect(await attemptsOf(o.user.id)).toBe(0);
     // A wrong code still counts, once a post.
     expect((await twice('/console/team/me/two-step/recovery', { code: codes[0]!, password: PASSWORD })).map((r) => r.status)).toEqual([422, 422]);
@@ -218,11 +229,10 @@ describe('two-step sign-in in the console', () => {
     // In a signed-in session too: the wrong code that reaches the limit came after the right password, so the member
     // is told (in words for a session, not a sign-in) and it is audited; a wrong password reaching it proves nothing.
     const session = cookieOf(used, SESSION_COOKIE)!;
-    const key = `two-step:admin_user:${o.user.id}`;
     await capturingMail(async (mails) => {
-      await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, key).run();
+      await attemptsAt(o.user.id, CODE_ATTEMPTS - 1);
       expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: NOT_MINE }, { cookie: session })).status).toBe(401);
-      await env.DB.prepare('UPDATE rate_limits SET count = ? WHERE key = ?').bind(CODE_ATTEMPTS - 1, key).run();
+      await attemptsAt(o.user.id, CODE_ATTEMPTS - 1);
       expect((await post('/console/team/me/two-step/recovery', { code: codes[0]!, password: PASSWORD }, { cookie: session })).status).toBe(422);
       const mail = await waitFor(async () => mails.find((m) => m.to === o.user.email && m.subject === 'Wrong two-step codes were typed in your Chorus console'));
       expect(mail.text).toContain('/console/forgot');
@@ -244,6 +254,46 @@ describe('two-step sign-in in the console', () => {
     expect(derive).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     expect(await factorCount(o.user.id)).toBe(1);
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
+  });
+
+  it('tells of the limit once a window when a wrong code is among its attempts, whichever attempt reaches it', async () => {
+    const o = await consoleBrand('viewer');
+    const { codes } = await withTwoStep(o.user.id);
+    const limitMails = (mails: Message[]) => mails.filter((m) => m.to === o.user.email && /could not sign in|Wrong two-step codes/.test(m.subject));
+    // Wrong codes, then a wrong password on purpose at the limit: still told, with the number of wrong codes.
+    await capturingMail(async (mails) => {
+      for (let i = 1; i < CODE_ATTEMPTS; i++) expect((await post('/console/team/me/two-step/recovery', { code: `wrong-${i}aaaa`, password: PASSWORD }, { cookie: o.cookie })).status).toBe(422);
+      expect((await post('/console/team/me/two-step/recovery', { code: codes[0]!, password: NOT_MINE }, { cookie: o.cookie })).status).toBe(401);
+      const mail = await waitFor(async () => limitMails(mails)[0]);
+      expect(mail.text).toContain(`${CODE_ATTEMPTS - 1} wrong two-step codes`);
+      expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
+      // A slow right code gives its attempt back after the limit (5 → 4): the next wrong code reaches it again, untold.
+      await env.DB.prepare('UPDATE rate_limits SET count = count - 1 WHERE key = ?').bind(`two-step:admin_user:${o.user.id}`).run();
+      expect((await post('/console/team/me/two-step/recovery', { code: 'wrongxaaaa', password: PASSWORD }, { cookie: o.cookie })).status).toBe(422);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(limitMails(mails)).toHaveLength(1);
+    });
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(1);
+
+    // Wrong passwords, then one wrong code at the sign-in step: told, of one wrong code (not five).
+    await attemptsAt(o.user.id, 0);
+    await capturingMail(async (mails) => {
+      for (let i = 1; i < CODE_ATTEMPTS; i++) expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: NOT_MINE }, { cookie: o.cookie })).status).toBe(401);
+      expect((await post('/console/login/code', { code: '000000' }, { cookie: await passwordStep(o.user.email) })).status).toBe(401);
+      const mail = await waitFor(async () => limitMails(mails)[0]);
+      expect(mail.subject).toBe('Someone who knows your Chorus console password could not sign in');
+      expect(mail.text).toContain('a wrong two-step code ');
+    });
+    expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
+
+    // Wrong passwords alone: nobody is told.
+    await attemptsAt(o.user.id, 0);
+    await capturingMail(async (mails) => {
+      for (let i = 0; i < CODE_ATTEMPTS; i++) expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: NOT_MINE }, { cookie: o.cookie })).status).toBe(401);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(limitMails(mails)).toHaveLength(0);
+    });
     expect(await audits('admin_user.two_step_code_limit_reached', o.user.id)).toBe(2);
   });
 

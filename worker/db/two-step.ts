@@ -4,7 +4,7 @@
 // limitCodeAttempts before any hashing or HMAC; an accepted code is taken at once, so it works one time.
 import { hmacSha256Hex } from '../lib/digest';
 import { log } from '../lib/log';
-import { giveBackAttempt, peekAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
+import { countedInWindowOf, countInWindowOf, giveBackAttempt, peekAttempt, takeAttempt, type Attempt } from '../lib/rate-limits';
 import { openSecret, sealSecret } from '../lib/secrets';
 import type { SubjectType } from '../lib/sessions';
 import { matchTotp } from '../lib/totp';
@@ -40,9 +40,16 @@ export const twoStepOff = (s: Subject) => ({ sql: `NOT EXISTS (SELECT 1 FROM two
 const attemptsKey = (s: Subject) => `two-step:${s.type}:${s.id}`;
 export const limitCodeAttempts = (db: D1Database, s: Subject, now: number): Promise<Attempt> => takeAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
 // Whether a code attempt now would be allowed, counting none.
-export const codeAttemptsLeft = (db: D1Database, s: Subject, now: number): Promise<Attempt> => peekAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
+export const peekCodeAttempt = (db: D1Database, s: Subject, now: number): Promise<Attempt> => peekAttempt(db, attemptsKey(s), CODE_ATTEMPTS, CODE_WINDOW_MS, now);
 // A right code (or a refusal that was no guess) gives its attempt back: only wrong ones add up to the limit.
 export const returnCodeAttempt = (db: D1Database, s: Subject, attempt: Attempt) => giveBackAttempt(db, attemptsKey(s), attempt);
+// Wrong codes, counted apart in their attempt's window: a limit reached with one among the attempts was reached by
+// someone who typed the right password (a code is only tried after it); one reached by wrong passwords alone was not.
+export const countWrongCode = (db: D1Database, s: Subject, attempt: Attempt) => countInWindowOf(db, `two-step-wrong:${s.type}:${s.id}`, attempt);
+export const wrongCodesIn = (db: D1Database, s: Subject, attempt: Attempt) => countedInWindowOf(db, `two-step-wrong:${s.type}:${s.id}`, attempt);
+// Whether this is the first telling of the limit in `attempt`'s window: a slow right code gives its attempt back after
+// the limit was reached, so the next wrong one reaches it again, and the member must not hear of it twice.
+export const firstToldOfLimit = async (db: D1Database, s: Subject, attempt: Attempt) => (await countInWindowOf(db, `two-step-limit-told:${s.type}:${s.id}`, attempt)) === 1;
 
 // ---------- Recovery codes ----------
 
@@ -131,9 +138,10 @@ export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: stri
 // or an unused recovery code, taken in the same statement that checks it is still unused: of two forms posted at
 // once with the same code, one passes. Says which it was, or null for a wrong or replayed code. 'spent': the code
 // was right when `factor` was read, and taken since (the same form posted twice at once, its twin first): no guess,
-// so the caller gives the attempt back, and answers it as a replay. 'unreadable': the secret does not open under this SECRETS_KEY (it was changed), so no code of either kind can
-// ever match (recovery codes are hashed under it too); only a reset gets the member in. `recoveryAudit` (an
-// auditIfChanged statement) lands with a recovery code's use.
+// so the caller gives the attempt back, and answers it as a replay. 'unreadable': the secret does not open under
+// this SECRETS_KEY (it was changed), so no code of either kind can ever match (recovery codes are hashed under it
+// too); only a reset gets the member in. `recoveryAudit` (an auditIfChanged statement) lands with a recovery
+// code's use.
 export async function takeCode(db: D1Database, secretsKey: string, s: Subject, factor: Factor, typed: string, now: number, recoveryAudit?: D1PreparedStatement): Promise<'app' | 'recovery' | 'spent' | 'unreadable' | null> {
   const secret = await openSecret(secretsKey, factor.secret_enc).catch((error: unknown) => {
     log.error('two_step_secret_unreadable', { subjectType: s.type, error });
@@ -145,7 +153,8 @@ export async function takeCode(db: D1Database, secretsKey: string, s: Subject, f
     const step = await matchTotp(secret, code, now, factor.last_step);
     if (step === null) return null;
     const taken = await db.prepare(`UPDATE two_step_factors SET last_step = ? WHERE ${OF} AND secret_enc = ? AND last_step < ?`).bind(step, ...of(s), factor.secret_enc, step).run();
-    // Later than the step taken when `factor` was read, yet not taken now: a twin took it (or a later one) meanwhile.
+    // Later than the step taken when `factor` was read, yet not taken now: a twin took it (or a later one) meanwhile,
+    // or the factor was removed or replaced; 'spent' is safe either way, as the code was right for the factor read.
     return taken.meta.changes === 1 ? 'app' : 'spent';
   }
   if (!/^[a-z0-9]{10}$/.test(normalizeRecoveryCode(code))) return null;

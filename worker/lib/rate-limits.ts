@@ -36,3 +36,22 @@ export async function peekAttempt(db: D1Database, key: string, limit: number, wi
 // counted in: a window begun since owes nothing.
 export const giveBackAttempt = (db: D1Database, key: string, attempt: Attempt) =>
   db.prepare('UPDATE rate_limits SET count = count - 1 WHERE key = ? AND window_start = ? AND count > 0').bind(key, attempt.windowStart).run();
+
+// Counts one more under `key` in the window `attempt` (another key's) was counted in, so both agree on what "this
+// window" is: the count in it, this one included; 0 when a later window has begun there (nothing is counted).
+export async function countInWindowOf(db: D1Database, key: string, attempt: Attempt): Promise<number> {
+  const row = await db
+    .prepare(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
+       ON CONFLICT (key) DO UPDATE SET count = CASE WHEN window_start = ?2 THEN count + 1 ELSE 1 END, window_start = ?2
+         WHERE window_start <= ?2
+       RETURNING count`,
+    )
+    .bind(key, attempt.windowStart)
+    .first<{ count: number }>();
+  return row?.count ?? 0;
+}
+
+// What countInWindowOf has counted under `key` in `attempt`'s window, counting none.
+export const countedInWindowOf = async (db: D1Database, key: string, attempt: Attempt): Promise<number> =>
+  (await db.prepare('SELECT count FROM rate_limits WHERE key = ? AND window_start = ?').bind(key, attempt.windowStart).first<number>('count')) ?? 0;

@@ -173,9 +173,12 @@ export async function readPendingSignIn<A extends { passwordHash: string }>(c: C
   if (!payload) return null;
   const { sub, jti, pw, next } = payload;
   if (payload.typ !== subjectType || typeof sub !== 'string' || typeof jti !== 'string' || typeof pw !== 'string' || typeof next !== 'string') return null;
-  const [account, used] = await Promise.all([current(sub), db.prepare('SELECT 1 AS used FROM sessions WHERE id = ?').bind(jti).first<number>('used')]);
+  const [account, used] = await Promise.all([current(sub), pendingSessionStarted(db, jti)]);
   return account && !used && (await passwordPrint(account.passwordHash)) === pw ? { account, next, sessionId: jti } : null;
 }
+
+// Whether the session a pending sign-in named (its `sessionId`) has started: it is used, by this post or a twin.
+export const pendingSessionStarted = async (db: D1Database, sessionId: string): Promise<boolean> => (await db.prepare('SELECT 1 AS used FROM sessions WHERE id = ?').bind(sessionId).first<number>('used')) === 1;
 
 // Only when the browser holds one: most sign-ins have none, and their answer needs no second Set-Cookie.
 export function clearPendingSignIn(c: Context): void {

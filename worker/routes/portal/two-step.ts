@@ -11,13 +11,13 @@ import type { Context } from 'hono';
 import type { Flash, FormError } from '../../../portal/layout';
 import type { TwoStepSetup } from '../../../portal/two-step';
 import { authenticatorAccount } from '../../../portal/two-step';
-import { CODE_ATTEMPTS, CODE_WINDOW_MS, codeAttemptsLeft, enableStatements, factorIs, factorOf, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, type Factor, type Subject } from '../../db/two-step';
+import { CODE_ATTEMPTS, CODE_WINDOW_MS, countWrongCode, enableStatements, factorIs, factorOf, firstToldOfLimit, isSetupToken, limitCodeAttempts, newRecoveryCodes, openSetup, peekCodeAttempt, recoveryCodesLeft, removeStatements, replaceRecoveryCodes, returnCodeAttempt, sealSetup, takeCode, twoStepOff, wrongCodesIn, type Factor, type Subject } from '../../db/two-step';
 import type { Env } from '../../env';
 import type { Attempt } from '../../lib/rate-limits';
 import type { Message as Mail } from '../../lib/messages';
 import { DUMMY_HASH, verifyPassword } from '../../lib/passwords';
 import { encodeQr, qrSvg } from '../../lib/qr';
-import { clearPendingSignIn, issuePendingSignIn, readPendingSignIn, revokeAllSessionsStatement, startSession, type ProvenAccount, type SubjectType } from '../../lib/sessions';
+import { clearPendingSignIn, issuePendingSignIn, pendingSessionStarted, readPendingSignIn, revokeAllSessionsStatement, startSession, type ProvenAccount, type SubjectType } from '../../lib/sessions';
 import { groupedSecret, matchTotp, newTotpSecret, otpauthUri } from '../../lib/totp';
 import { noticeAfterResponse } from '../../mail';
 import { formBody } from './guards';
@@ -61,6 +61,7 @@ export const WRONG_CODE = 'That code is not right, or it was used already. Type 
 const WRONG_PASSWORD = 'That is not your password.';
 // Where a code step that expired (or was spent, or is another surface's) sends the browser: its sign-in page says so.
 export const CODE_EXPIRED = 'That sign-in has expired (you have five minutes for the code). Sign in again.';
+const CODES_MADE_BY_TWIN = 'New recovery codes were just made by this same form, sent a moment before (pressed twice?), and the page that showed them did not stay. They are kept only as fingerprints, so they cannot be shown again: make new codes below and write those down.';
 const SETUP_EXPIRED = 'That setup has expired. Scan this new QR code (remove the old Chorus entry from your app first), then type its code.';
 // Not the person's mistake, and no code of theirs can fix it: said apart from a wrong code, and costs no attempt.
 export const unreadableKey = (help: string) => `This account's two-step key cannot be read (the server's key that seals it was changed), so no code from your app and no recovery code can work. ${help}`;
@@ -78,28 +79,36 @@ const send = <E extends SurfaceEnv>(c: Context<E>, mail: Mail) => noticeAfterRes
 // A security notice about the account's own two-step sign-in: what happened, and what to do if it was not them.
 const notice = (a: TwoStepAccount, subject: string, said: string): Mail => ({ to: a.email, subject, text: `${said}\n\nIf this was not you, choose a new password at once (${a.forgot}) and ${a.askForReset}.` });
 
-// The code limit reached on the step after a right password: whoever typed those codes knows the password.
-const codeLimitNotice = (a: TwoStepAccount): Mail => ({
+const wrongCodesInWords = (n: number) => (n === 1 ? 'a wrong two-step code' : `${n} wrong two-step codes`);
+
+// The code limit reached at the sign-in code step: whoever typed the wrong codes knew the password.
+const codeLimitNotice = (a: TwoStepAccount, wrongCodes: number): Mail => ({
   to: a.email,
   subject: `Someone who knows ${a.yours} password could not sign in`,
-  text: `Someone who knows your password for ${a.place} (${a.email}) typed ${CODE_ATTEMPTS} wrong sign-in codes within ${CODE_WINDOW_MS / 60_000} minutes. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${a.forgot}. Your authenticator app and recovery codes stay as they are.`,
+  text: `Someone who knows your password for ${a.place} (${a.email}) typed ${wrongCodesInWords(wrongCodes)} within ${CODE_WINDOW_MS / 60_000} minutes, among too many tries. Your two-step sign-in kept them out, and codes are refused for a while.\n\nIf this was not you, your password is known: choose a new one now: ${a.forgot}. Your authenticator app and recovery codes stay as they are.`,
 });
 
 // The same in a signed-in session (turning it off, new recovery codes, an owner's proof): the password was right
 // there too, and the session passed two-step once, so it is most likely the person with a new phone; if not, both
 // the password and a session are in other hands.
-const sessionCodeLimitNotice = (a: TwoStepAccount): Mail => ({
+const sessionCodeLimitNotice = (a: TwoStepAccount, wrongCodes: number): Mail => ({
   to: a.email,
   subject: `Wrong two-step codes were typed in ${a.yours}`,
-  text: `Someone signed in to ${a.place} (${a.email}) typed your password and then ${CODE_ATTEMPTS} wrong two-step codes within ${CODE_WINDOW_MS / 60_000} minutes, to change two-step sign-in. Codes are refused for a while.\n\nIf this was you (a new phone?), use one of your recovery codes, or ${a.askForReset}. If it was not you, your password is known and a signed-in session is in other hands: choose a new password now (${a.forgot}) and sign out your other devices.`,
+  text: `Someone signed in to ${a.place} (${a.email}) typed your password and ${wrongCodesInWords(wrongCodes)} within ${CODE_WINDOW_MS / 60_000} minutes, among too many tries, to change two-step sign-in. Codes are refused for a while.\n\nIf this was you (a new phone?), use one of your recovery codes, or ${a.askForReset}. If it was not you, your password is known and a signed-in session is in other hands: choose a new password now (${a.forgot}); that signs out every other device.`,
 });
 
-// The wrong code that reaches the limit (every later try is refused before it, so once a window) came after a right
-// password: whoever typed it knows the password. It is audited, and the account's address hears of it.
-async function reachedLimit<E extends SurfaceEnv>(c: Context<E>, a: TwoStepAccount, attempt: Attempt, now: number, mail: Mail) {
-  if (attempt.count !== CODE_ATTEMPTS) return;
+// An attempt kept (a wrong code, or a wrong password) may be the one that reaches the limit. With a wrong code among
+// the window's attempts, whoever reached it knew the password (a code is only tried after it): audited, and the
+// account's address hears of it, once a window. Each kept attempt looks after it is counted, so of two at once the
+// later sees both; a limit reached by wrong passwords alone proves nothing and tells no one.
+async function attemptKept<E extends SurfaceEnv>(c: Context<E>, a: TwoStepAccount, attempt: Attempt, now: number, wrongCode: boolean, mail: (a: TwoStepAccount, wrongCodes: number) => Mail) {
+  const db = c.env.DB;
+  const wrongCodes = wrongCode ? await countWrongCode(db, a.subject, attempt) : attempt.count >= CODE_ATTEMPTS ? await wrongCodesIn(db, a.subject, attempt) : 0;
+  if (wrongCodes === 0) return;
+  if (attempt.count < CODE_ATTEMPTS && (await peekCodeAttempt(db, a.subject, now)).allowed) return;
+  if (!(await firstToldOfLimit(db, a.subject, attempt))) return;
   await a.audit('two_step_code_limit_reached', now, true).run();
-  send(c, mail);
+  send(c, mail(a, wrongCodes));
 }
 
 const recoveryCodeUsedNotice = (a: TwoStepAccount, left: number) =>
@@ -126,7 +135,8 @@ async function passwordIsRight(a: SignedInAccount, typed: string): Promise<boole
   return (await verifyPassword(typed.slice(0, 256), hash ?? DUMMY_HASH)) && hash !== null;
 }
 
-export type Proof = { ok: true } | { ok: false; errors: string[]; status: PageStatus };
+// `spent`: the code was right, and taken a moment before by a twin of the same form (a double click).
+export type Proof = { ok: true } | { ok: false; errors: string[]; status: PageStatus; spent?: true };
 
 // The signed-in account's password, and a code (from the app or a recovery code) when `factor` (theirs) is on: what a
 // change to their own two-step (and, in the console, an owner's weakening of someone's sign-in) takes, so a session
@@ -137,12 +147,16 @@ export async function proveItIsYou<E extends SurfaceEnv>(c: Context<E>, a: Signe
   const now = Date.now();
   const attempt = await limitCodeAttempts(c.env.DB, a.subject, now);
   if (!attempt.allowed) return { ok: false, errors: [refuseForNow(c, attempt)], status: 429 };
-  if (!(await passwordIsRight(a, form.password ?? ''))) return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
+  if (!(await passwordIsRight(a, form.password ?? ''))) {
+    await attemptKept(c, a, attempt, now, false, sessionCodeLimitNotice);
+    return { ok: false, errors: [WRONG_PASSWORD], status: 401 };
+  }
   const via = factor ? await takeCode(c.env.DB, c.env.SECRETS_KEY, a.subject, factor, form.code ?? '', now) : 'none';
   if (via !== null) await returnCodeAttempt(c.env.DB, a.subject, attempt);
   if (via === 'unreadable') return { ok: false, errors: [unreadableKey(a.unreadableHelp)], status: 409 };
-  if (via === null) await reachedLimit(c, a, attempt, now, sessionCodeLimitNotice(a));
-  if (via === null || via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422 };
+  if (via === null) await attemptKept(c, a, attempt, now, true, sessionCodeLimitNotice);
+  if (via === 'spent') return { ok: false, errors: [WRONG_CODE], status: 422, spent: true };
+  if (via === null) return { ok: false, errors: [WRONG_CODE], status: 422 };
   return { ok: true };
 }
 
@@ -167,7 +181,8 @@ const flashed = (action: string, flash: string) => `${action}?flash=${flash}`;
 export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up again with the new one, or make new recovery codes.'): Record<string, Flash> => ({
   recovery_used: { tone: 'warn', text: `You signed in with a recovery code, which now no longer works. Lost your phone? ${lostPhone}` },
   off: { tone: 'success', text: 'Two-step sign-in is off. Your password alone signs you in.' },
-  already_on: { tone: 'info', text: 'Two-step sign-in is on already.' },
+  // Mostly the second of a double click on "turn on": the first's page, with the recovery codes, was dropped.
+  already_on: { tone: 'info', text: 'Two-step sign-in is on. If you did not see your recovery codes (the form was sent twice?), they cannot be shown again: make new codes below and write those down.' },
 });
 
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
@@ -175,7 +190,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
   type C = Context<E>;
   // A new secret to set up, unless no code could be tried now: then none is minted, and the page says until when.
   const freshSetup = async (c: C, a: SignedInAccount, errors?: FormError[], status?: PageStatus) => {
-    const attempt = await codeAttemptsLeft(c.env.DB, a.subject, Date.now());
+    const attempt = await peekCodeAttempt(c.env.DB, a.subject, Date.now());
     return attempt.allowed ? s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), errors, status) : s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
   };
   return {
@@ -203,7 +218,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       if (!secret) {
         // Lapsed (or another account's): no guess was made.
         await returnCodeAttempt(db, subject, attempt);
-        return s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), [SETUP_EXPIRED], 422);
+        return freshSetup(c, a, [SETUP_EXPIRED], 422);
       }
       const again = await newSetup(c.env.SECRETS_KEY, a, { secret, token });
       // On already (the same form posted twice, its twin first): nothing was guessed.
@@ -213,6 +228,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       }
       if (!(await passwordIsRight(a, form.password ?? ''))) return s.setupPage(c, again, [{ field: 'on-password', text: WRONG_PASSWORD }], 401);
       const step = await matchTotp(secret, (form.code ?? '').replace(/\s/g, '').slice(0, 16), now, -1);
+      if (step === null && attempt.count >= CODE_ATTEMPTS) return s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
       if (step === null) return s.setupPage(c, again, [{ field: 'on-code', text: `That code is not right. Type the 6-digit code the app shows now for ${a.entry} (Chorus); check the phone’s clock is set automatically.` }], 422);
 
       const codes = newRecoveryCodes();
@@ -236,6 +252,8 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const factor = await factorOf(db, a.subject);
       if (!factor) return c.redirect(s.action, 303);
       const proof = await proveItIsYou(c, a, factor);
+      // The first of a double click made the codes, and its page (the only one that shows them) was dropped.
+      if (!proof.ok && proof.spent) return s.managePage(c, factor, [CODES_MADE_BY_TWIN], 409);
       if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
       const now = Date.now();
       const codes = newRecoveryCodes();
@@ -327,8 +345,14 @@ export function codeStep<E extends SurfaceEnv, A extends PendingAccount>(step: C
       if (!attempt.allowed) return step.page(c, account, refuseForNow(c, attempt, 'codes tried'), 429);
       const form = await formBody(c);
       const via = await takeCode(db, c.env.SECRETS_KEY, subject, factor, form.code ?? '', now, account.audit('recovery_code_used', now));
+      // A twin of this post (the same cookie) that took the code before this read the factor, and has started its
+      // session since: no guess was made, so it is answered as a replay, at no attempt.
+      if (via === null && (await pendingSessionStarted(db, sessionId))) {
+        await returnCodeAttempt(db, subject, attempt);
+        return step.page(c, account, WRONG_CODE, 401);
+      }
       if (via === null) {
-        await reachedLimit(c, account, attempt, now, codeLimitNotice(account));
+        await attemptKept(c, account, attempt, now, true, codeLimitNotice);
         return step.page(c, account, WRONG_CODE, 401);
       }
       await returnCodeAttempt(db, subject, attempt);
