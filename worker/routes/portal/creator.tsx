@@ -6,7 +6,8 @@ import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
-import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
+import { checkTaxDetails, openTaxDetails, sealTaxDetails, type TaxDetails } from '../../db/tax-details';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -1062,12 +1063,25 @@ async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
   return JSON.parse(await openSecret(c.env.SECRETS_KEY, row.payout_details_enc)) as PayoutDetails;
 }
 
-async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[]; entered?: { method: string; account: string } } = {}, status: 200 | 422 = 200) {
-  const [{ ledger, payouts, belowMinimum }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c)]);
-  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} belowMinimum={belowMinimum} details={details} {...extra} />, status);
+const taxDetailsOf = async (c: Context<AppEnv>) => {
+  const row = await c.env.DB.prepare('SELECT tax_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ tax_details_enc: string | null }>();
+  return openTaxDetails(c.env.SECRETS_KEY, row?.tax_details_enc ?? null);
+};
+
+type EarningsExtra = { notice?: string; errors?: string[]; entered?: { method: string; account: string }; tax?: Omit<TaxDetailsState, 'saved'> };
+
+async function earningsPage(c: Context<AppEnv>, extra: EarningsExtra = {}, status: 200 | 422 = 200) {
+  const [{ ledger, payouts, belowMinimum }, details, taxSaved] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c), taxDetailsOf(c)]);
+  const { tax, ...rest } = extra;
+  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} belowMinimum={belowMinimum} details={details} tax={{ saved: taxSaved, ...tax }} {...rest} />, status);
 }
 
-creatorPortal.get('/earnings', (c) => earningsPage(c, { notice: c.req.query('saved') ? 'Payout details saved.' : undefined }));
+const EARNINGS_NOTICES: Record<string, string> = { '1': 'Payout details saved.', tax: 'Tax details saved.', 'tax-removed': 'Tax details removed. Brands see them as missing until you add them again.' };
+
+creatorPortal.get('/earnings', (c) => {
+  const saved = c.req.query('saved') ?? '';
+  return earningsPage(c, { notice: Object.hasOwn(EARNINGS_NOTICES, saved) ? EARNINGS_NOTICES[saved] : undefined });
+});
 
 // The creator's statement as CSV: all of it, or one year's periods (?year=2026).
 creatorPortal.get('/earnings/statement.csv', (c) => {
@@ -1140,6 +1154,47 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   return c.redirect('/earnings?saved=1', 303);
 });
 
+// Tax details replace what was there. As for payout details, the account's own address hears of every change or
+// removal, so someone holding a stolen session cannot quietly put their name on the creator's earnings.
+async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): Promise<void> {
+  const sealed = next ? await sealTaxDetails(c.env.SECRETS_KEY, next) : null;
+  const [before] = await c.env.DB.batch([
+    c.env.DB.prepare('SELECT tax_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId),
+    c.env.DB.prepare('UPDATE creators SET tax_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId),
+  ]);
+  const previous = await openTaxDetails(c.env.SECRETS_KEY, (before?.results[0] as { tax_details_enc: string | null } | undefined)?.tax_details_enc ?? null);
+  const same = (a: TaxDetails | 'unreadable' | null, b: TaxDetails | null) =>
+    a === b || (a !== null && a !== 'unreadable' && b !== null && a.legalName === b.legalName && a.country === b.country && a.kind === b.kind && a.taxId === b.taxId);
+  if (same(previous, next)) return;
+  const text = next
+    ? `Your tax details now name ${next.legalName} (${next.country}) with the tax id ${maskAccount(next.taxId)}.`
+    : 'Your tax details were removed: brands see them as missing.';
+  const notice = {
+    to: viewerOf(c).email,
+    subject: 'Your Chorus tax details changed',
+    text: `${text} If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your tax and payout details.`,
+  };
+  noticeAfterResponse(c.executionCtx, c.env, notice, 'tax_details_notice_failed', { urgent: true });
+}
+
+creatorPortal.post('/earnings/tax-details', async (c) => {
+  const form = await formBody(c);
+  const entered = { legalName: form.legalName ?? '', country: form.country ?? '', kind: form.kind ?? '', taxId: form.taxId ?? '', certify: form.certify === 'yes' };
+  const checked = checkTaxDetails(entered, Date.now());
+  if (!checked.ok) {
+    // Shown back bounded as the fields are; the tax id is never echoed (the creator types it again).
+    const shown = { legalName: entered.legalName.slice(0, 140), country: entered.country.slice(0, 2), kind: entered.kind.slice(0, 20), certify: entered.certify };
+    return earningsPage(c, { tax: { entered: shown, problems: checked.problems } }, 422);
+  }
+  await replaceTaxDetails(c, checked.details);
+  return c.redirect('/earnings?saved=tax#tax-details', 303);
+});
+
+creatorPortal.post('/earnings/tax-details/remove', async (c) => {
+  await formBody(c);
+  await replaceTaxDetails(c, null);
+  return c.redirect('/earnings?saved=tax-removed#tax-details', 303);
+});
 
 // ---------- Account: a new password, and signing out elsewhere ----------
 
