@@ -339,10 +339,10 @@ export const PayoutsPage: FC<{
         </p>
         {canTakeTaxIds ? (
           <form method="get" action="/console/payouts/year-end.csv" class="filters">
-            <div class="field">
-              <label for="year-end-year">Year</label>
-              <input id="year-end-year" name="year" type="number" inputmode="numeric" min={2000} max={2199} step={1} required value={String(thisYear)} />
-            </div>
+            <label for="year-end-year" class="small">
+              Year
+            </label>
+            <input id="year-end-year" name="year" type="number" inputmode="numeric" min={2000} max={2199} step={1} required value={String(thisYear)} />
             <button type="submit" class="button">
               Download year-end CSV
             </button>
