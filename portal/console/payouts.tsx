@@ -77,15 +77,15 @@ export const PayoutsPage: FC<{
   canPay: boolean;
   // Owners and finance (console/context.ts canTakeTaxIds): the year-end file carries full tax ids.
   canTakeTaxIds: boolean;
-  // The year the year-end form offers first: this one in the brand's timezone.
-  thisYear: number;
+  // The year the year-end form offers first: the one before this in the brand's timezone, as finance files early in the new year.
+  defaultYear: number;
   view: PayoutsView;
   flash: Flash;
   errors?: string[];
   confirmClose?: boolean;
   reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] };
   toReview: number;
-}> = ({ viewer, canPay, canTakeTaxIds, thisYear, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
+}> = ({ viewer, canPay, canTakeTaxIds, defaultYear, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
   const { period } = view;
   const taxMissing = view.lines.filter((l) => l.taxDetails === 'missing').length;
   const hasPending = view.lines.some((l) => l.status !== 'paid' && !l.givenUp);
@@ -342,7 +342,7 @@ export const PayoutsPage: FC<{
             <label for="year-end-year" class="small">
               Year
             </label>
-            <input id="year-end-year" name="year" type="number" inputmode="numeric" min={2000} max={2199} step={1} required value={String(thisYear)} />
+            <input id="year-end-year" name="year" type="number" inputmode="numeric" min={2000} max={2199} step={1} required value={String(defaultYear)} />
             <button type="submit" class="button">
               Download year-end CSV
             </button>

@@ -100,6 +100,9 @@ export function isPeriod(period: string): boolean {
   return /^2[01]\d\d-(0[1-9]|1[0-2])$/.test(period);
 }
 
+/** The calendar year before the one `at` falls in, in a timezone: the year finance files for in January and February. */
+export const previousYear = (at: number, timeZone: string): number => Number(periodOf(at, timeZone).slice(0, 4)) - 1;
+
 export function periodBounds(period: string, timeZone: string): { start: number; end: number } {
   const [y, m] = period.split('-').map(Number) as [number, number];
   return { start: monthStart(y, m - 1, timeZone), end: monthStart(m === 12 ? y + 1 : y, m === 12 ? 0 : m, timeZone) };

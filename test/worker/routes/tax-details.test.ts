@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { openTaxDetails, sealTaxDetails } from '../../../worker/db/tax-details';
+import { previousYear } from '../../../worker/domain/periods';
 import { parseCsv } from '../../../worker/lib/csv';
 import { setTransport, type Message } from '../../../worker/lib/messages';
 import { createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
@@ -227,9 +228,18 @@ describe('year-end totals', () => {
       expect(res.status, year).toBe(422);
     }
     expect(await audited()).toBe(0);
-    expect((await get('/console/payouts/year-end.csv', owner)).status).toBe(200); // this year
+    // Without a year: the one before this in the brand's timezone, which finance files for early in the new year.
+    const lastYear = previousYear(Date.now(), 'America/New_York');
+    expect(await (await get('/console/payouts', owner)).text()).toMatch(new RegExp(`id="year-end-year"[^>]* value="${lastYear}"`));
+    const byDefault = await get('/console/payouts/year-end.csv', owner);
+    expect(byDefault.status).toBe(200);
+    expect(byDefault.headers.get('content-disposition')).toContain(`-${lastYear}.csv`);
+    expect(rowsOf(await byDefault.text()).every((r) => r.year === String(lastYear))).toBe(true);
+    const apiDefault = await m.brand.api('GET', '/api/admin/payouts/year-end.csv');
+    expect(apiDefault.headers.get('content-disposition')).toContain(`-${lastYear}.csv`);
+    await apiDefault.text();
     expect((await get('/console/payouts/year-end.csv?year=2026', owner)).status).toBe(200);
-    expect(await audited()).toBe(2);
+    expect(await audited()).toBe(3);
     const row = await env.DB.prepare("SELECT actor_type, target_type, target_id FROM audit_log WHERE brand_id = ? AND action = 'payouts.year_end_exported' ORDER BY at DESC LIMIT 1").bind(m.brand.brandId).first();
     expect(row).toEqual({ actor_type: 'admin_user', target_type: 'year', target_id: '2026' });
     for (const query of ['?year=1999', '?year=2200', '?year=x', '?year=2026&period=2026-01']) {
@@ -237,9 +247,9 @@ describe('year-end totals', () => {
       expect(res.status, query).toBe(422);
       expect((await json<{ error: { code: string } }>(res)).error.code, query).toBe('validation_failed');
     }
-    expect(await audited()).toBe(2);
-    expect((await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).status).toBe(200);
     expect(await audited()).toBe(3);
+    expect((await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).status).toBe(200);
+    expect(await audited()).toBe(4);
   });
 
   it("never shows another brand's creators", async () => {

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
 import { isTaxYear, yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
-import { isPeriod, periodOf } from '../../domain/periods';
+import { isPeriod, previousYear } from '../../domain/periods';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
 import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
@@ -32,9 +32,6 @@ export async function yearEndCsvResponse(env: Env, brand: { id: string; slug: st
   await yearEndAudit(env.DB, brand.id, actor, year, Date.now()).run();
   return csvAttachment(yearEndCsvStream(env.DB, env.SECRETS_KEY, brand, year), `chorus-year-end-${brand.slug}-${year}.csv`);
 }
-
-/** The calendar year now in a timezone, the year-end totals' default. */
-export const currentYear = (timeZone: string) => Number(periodOf(Date.now(), timeZone).slice(0, 4));
 
 export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' | 'given_up' };
 
@@ -255,7 +252,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Export year-end totals as CSV',
       description:
-        "What you paid each creator in a calendar year (`year`, 2000-2199; default this year in your brand's timezone), one row per creator and currency: the total of payouts marked paid whose paid time falls in the year in your brand's timezone, their number, the creator's handle and email, and their tax details (legal name, country, kind and the full tax id) or `missing` (none given, or the creator has not accepted your brand). Each download is recorded in your audit log. Streamed.",
+        "What you paid each creator in a calendar year (`year`, 2000-2199; default the year before this one in your brand's timezone, the one filed for early in the new year), one row per creator and currency: the total of payouts marked paid whose paid time falls in the year in your brand's timezone, their number, the creator's handle and email, and their tax details (legal name, country, kind and the full tax id) or `missing` (none given, or the creator has not accepted your brand). Each download is recorded in your audit log. Streamed.",
       responses: { 200: { description: 'RFC 4180 CSV, as an attachment.', contentType: 'text/csv', headers: { 'Content-Disposition': 'attachment; filename="chorus-year-end-<brand>-<year>.csv"' } } },
       errors: { 404: ['not_found'] },
     }),
@@ -263,7 +260,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     async (c) => {
       const brand = await brandForPayouts(c.env, c.var.admin.brandId);
       const year = c.req.valid('query').year;
-      return yearEndCsvResponse(c.env, brand, year ? Number(year) : currentYear(brand.timezone), { type: 'api_key', id: c.var.admin.keyId });
+      return yearEndCsvResponse(c.env, brand, year ? Number(year) : previousYear(Date.now(), brand.timezone), { type: 'api_key', id: c.var.admin.keyId });
     },
   )
   .get(

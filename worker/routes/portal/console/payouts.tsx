@@ -4,11 +4,11 @@ import type { Flash } from '../../../../portal/console/layout';
 import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
-import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
+import { isPeriod, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
 import { isTaxYear } from '../../../db/tax-details';
-import { brandForPayouts, currentYear, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
@@ -88,7 +88,7 @@ type Extras = { errors?: string[]; confirmClose?: boolean; reconcile?: { results
 
 async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 | 503 = 200) {
   const [view, toReview] = await Promise.all([payoutsView(c, period), awaitingReview(c.env.DB, c.var.user.brandId)]);
-  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canPay={canPay(c.var.user)} canTakeTaxIds={canTakeTaxIds(c.var.user)} thisYear={currentYear(c.var.user.timezone)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
+  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canPay={canPay(c.var.user)} canTakeTaxIds={canTakeTaxIds(c.var.user)} defaultYear={previousYear(Date.now(), c.var.user.timezone)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
 }
 
 const periodFrom = (raw: string | undefined) => {
@@ -130,7 +130,7 @@ payoutRoutes.get('/payouts/year-end.csv', async (c) => {
   const raw = c.req.query('year');
   if (raw !== undefined && !isTaxYear(raw)) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, from 2000 to 2199, as 2026.');
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
-  return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : currentYear(brand.timezone), { type: 'admin_user', id: c.var.user.id });
+  return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : previousYear(Date.now(), brand.timezone), { type: 'admin_user', id: c.var.user.id });
 });
 
 // Deployed without PUBLIC_ORIGIN nothing is marked: the creators' mails would carry a link (env.ts mailOrigin).
