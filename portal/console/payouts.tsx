@@ -334,7 +334,7 @@ export const PayoutsPage: FC<{
       <section class="card" aria-labelledby="year-end-h">
         <h2 id="year-end-h">Year-end totals</h2>
         <p class="muted small">
-          For your tax filings (in the US, a 1099-NEC for each contractor paid $600 or more): one row per creator and currency with the total of the payouts marked paid in the year (by the paid date in {viewer.timezone}), their number, and the creator's tax details: legal name, country, individual or
+          For your tax filings (in the US, a 1099-NEC for each contractor where the law requires one; the file lists everyone paid, whatever the amount): one row per creator and currency with the total of the payouts marked paid in the year (by the paid date in {viewer.timezone}), their number, and the creator's tax details: legal name, country, individual or
           business, and the full tax id, or <code>missing</code> when they have not given them or not accepted your brand. Each download is recorded in your activity log.
         </p>
         {canTakeTaxIds ? (

@@ -1387,7 +1387,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
       <h2 id="tax-details">Tax details</h2>
       <ErrorSummary errors={errors} />
       <p class="muted small">
-        Brands need these to report what they pay you (in the US, a 1099-NEC once they pay you $600 or more in a year). Stored encrypted; a brand sees them only once you accept it, in the year-end file its finance team files from, and we email you whenever they change.
+        Brands need these to report what they pay you (in the US, a 1099-NEC where the law requires one). Stored encrypted; a brand sees them only once you accept it, in the year-end file its finance team files from, and we email you whenever they change.
       </p>
       {known ? (
         <dl class="facts small">
