@@ -87,7 +87,8 @@ export const PayoutsPage: FC<{
   toReview: number;
 }> = ({ viewer, canPay, canTakeTaxIds, defaultYear, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
   const { period } = view;
-  const taxMissing = view.lines.filter((l) => l.taxDetails === 'missing').length;
+  const taxLacking = view.lines.filter((l) => l.taxDetails !== 'complete').length;
+  const taxUnreadable = view.lines.some((l) => l.taxDetails === 'unreadable');
   const hasPending = view.lines.some((l) => l.status !== 'paid' && !l.givenUp);
   return (
     <ConsolePage title={`Payouts ${period}`} viewer={viewer} section="payouts" toReview={toReview}>
@@ -200,7 +201,7 @@ export const PayoutsPage: FC<{
               {countOf(t.payouts, 'payout')} · <strong>{formatMoney(t.net, currency)}</strong> net
             </p>
           ))}
-          {view.lines.length > 0 ? <p class={taxMissing > 0 ? 'warn-text small' : 'muted small'}>{taxMissing > 0 ? `Tax details missing for ${countOf(taxMissing, 'payout')}` : 'Tax details complete for all'}</p> : null}
+          {view.lines.length > 0 ? <p class={taxLacking > 0 ? 'warn-text small' : 'muted small'}>{taxLacking > 0 ? `Tax details ${taxUnreadable ? 'missing or unreadable' : 'missing'} for ${countOf(taxLacking, 'payout')}` : 'Tax details complete for all'}</p> : null}
         </div>
         {view.lines.length === 0 ? (
           <p class="empty-inline">{view.close ? 'No creator had a positive balance to pay for this period.' : view.ended ? 'Payouts appear here once the period is closed.' : 'Payouts appear here once the month has ended and is closed.'}</p>
@@ -250,7 +251,7 @@ export const PayoutsPage: FC<{
                       ) : (
                         <span class="warn-text">No payout details yet</span>
                       )}
-                      {l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : <span class="warn-text small block">Tax details: missing</span>}
+                      {l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : l.taxDetails === 'unreadable' ? <span class="warn-text small block">Tax details: unreadable (our key changed: ask them to enter them again)</span> : <span class="warn-text small block">Tax details: missing</span>}
                     </td>
                     <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
                     <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} positive={GIVEN_BACK} />

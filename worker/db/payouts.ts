@@ -8,7 +8,7 @@ import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
 import { NOT_ERASED } from './money';
-import { taxDetailsStatusSql } from './tax-details';
+import { openTaxDetails, sharedTaxDetailsSql, taxDetailsStatus, type TaxDetailsStatus } from './tax-details';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -78,7 +78,7 @@ export type PayoutLine = {
   /** A failed payout whose creator has saved other payout details since it failed: worth paying again. */
   detailsChangedSinceFailure: boolean;
   /** Whether the creator gave the tax details finance files with (shared, as payout details, once they accepted the brand). */
-  taxDetails: 'complete' | 'missing';
+  taxDetails: TaxDetailsStatus;
   currency: string;
   commissionMinor: number;
   reversalsMinor: number;
@@ -103,7 +103,7 @@ type Row = {
   accepted: number;
   payout_details_enc: string | null;
   failed_to_enc: string | null;
-  tax_details: 'complete' | 'missing';
+  tax_details_enc: string | null;
   currency: string;
   status: string;
   reference: string | null;
@@ -126,7 +126,7 @@ export const PAGE_SQL = `WITH page AS (
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
     CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc,
-    ${taxDetailsStatusSql('r', 'c')} AS tax_details, p.currency, p.status, p.reference, p.failure_reason,
+    ${sharedTaxDetailsSql('r', 'c')} AS tax_details_enc, p.currency, p.status, p.reference, p.failure_reason,
     p.given_up_at IS NOT NULL AS given_up
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
   -- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
@@ -185,7 +185,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         payoutMethod: method,
         payoutAccount: account,
         detailsChangedSinceFailure: changed,
-        taxDetails: r.tax_details,
+        taxDetails: taxDetailsStatus(await openTaxDetails(secretsKey, r.tax_details_enc)),
         currency: r.currency,
         commissionMinor: r.commission,
         reversalsMinor: r.reversals,

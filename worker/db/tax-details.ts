@@ -66,8 +66,13 @@ export const maskedTaxDetails = (d: TaxDetails) => ({ ...d, taxId: maskAccount(d
 /** SQL: whether the roster row `r` (an alias) may see the account's tax details: the creator accepted the brand, which has not erased them. */
 const sharedWith = (r: string) => `${r}.accepted_at IS NOT NULL AND ${r}.erased_at IS NULL`;
 
-/** SQL: 'complete' when the roster row `r` may see the tax details of creator `c` (aliases) and there are some, else 'missing'. */
-export const taxDetailsStatusSql = (r: string, c: string) => `CASE WHEN ${sharedWith(r)} AND ${c}.tax_details_enc IS NOT NULL THEN 'complete' ELSE 'missing' END`;
+/** SQL: the sealed tax details of creator `c` when the roster row `r` (aliases) may see them, else NULL. */
+export const sharedTaxDetailsSql = (r: string, c: string) => `CASE WHEN ${sharedWith(r)} THEN ${c}.tax_details_enc END`;
+
+export type TaxDetailsStatus = 'complete' | 'missing' | 'unreadable';
+
+// Decided on the opened blob, not on one being held: a blob sealed under a SECRETS_KEY changed since is no use to file with.
+export const taxDetailsStatus = (details: TaxDetails | 'unreadable' | null): TaxDetailsStatus => (details === null ? 'missing' : details === 'unreadable' ? 'unreadable' : 'complete');
 
 // ---------- Year-end totals ----------
 
@@ -92,7 +97,7 @@ export const YEAR_END_SQL = `WITH totals AS (
   WHERE p.brand_id = ?1 AND p.paid_at >= ?2 AND p.paid_at < ?3 AND p.status = 'paid' GROUP BY p.creator_id, p.currency
 )
 SELECT t.creator_id, t.currency, t.total_minor, t.payouts, r.handle, r.email,
-  CASE WHEN ${sharedWith('r')} THEN c.tax_details_enc END AS tax_details_enc
+  ${sharedTaxDetailsSql('r', 'c')} AS tax_details_enc
 FROM totals t JOIN roster r ON r.brand_id = ?1 AND r.creator_id = t.creator_id JOIN creators c ON c.id = t.creator_id
 WHERE (r.handle, t.creator_id, t.currency) > (?4, ?5, ?6)
 ORDER BY r.handle, t.creator_id, t.currency LIMIT ?7`;
@@ -105,7 +110,7 @@ async function yearEndLine(secretsKey: string, year: number, r: YearEndRow): Pro
     ...[r.creator_id, r.handle, r.email, r.currency].map(csvText),
     csvNumber(formatAmount(r.total_minor, r.currency)),
     csvNumber(r.payouts),
-    csvText(known ? 'complete' : details === 'unreadable' ? 'unreadable' : 'missing'),
+    csvText(taxDetailsStatus(details)),
     ...[known?.legalName, known?.country, known?.kind, known?.taxId].map(csvText),
   ]);
 }

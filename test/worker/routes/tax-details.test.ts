@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openTaxDetails, sealTaxDetails } from '../../../worker/db/tax-details';
 import { previousYear } from '../../../worker/domain/periods';
 import { parseCsv } from '../../../worker/lib/csv';
+import { sealSecret } from '../../../worker/lib/secrets';
 import { setTransport, type Message } from '../../../worker/lib/messages';
 import { createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
 import { PASSWORD, signedInCreator, portalTestDefaults } from '../portal-fixtures';
@@ -166,6 +167,27 @@ describe('tax details on the brand side', () => {
     const page = await (await get('/console/payouts?period=2026-08', finance)).text();
     expect(page).toContain('Tax details: complete');
     expect(page).not.toContain('6789');
+  });
+});
+
+describe('tax details sealed under an earlier SECRETS_KEY', () => {
+  it('are unreadable alike in the payouts list, its CSV, the console page and the year-end file', async () => {
+    const m = await signedInCreator();
+    const sealed = await sealSecret('an-earlier-secrets-key-0123456789abcdef', JSON.stringify({ legalName: 'Old Name', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: Date.now() }));
+    await env.DB.prepare('UPDATE creators SET tax_details_enc = ? WHERE id = ?').bind(sealed, m.creator.id).run();
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const listed = await json<{ data: { payouts: { taxDetails: string }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-08'));
+    expect(listed.data.payouts.map((p) => p.taxDetails)).toEqual(['unreadable']);
+    expect(rowsOf(await (await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-08')).text())[0]!.tax_details).toBe('unreadable');
+    const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    const page = await (await get('/console/payouts?period=2026-08', finance)).text();
+    expect(page).toContain('Tax details: unreadable');
+    expect(page).not.toContain('Tax details: complete');
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    await env.DB.prepare('UPDATE payouts SET status = ?, paid_at = ? WHERE id = ?').bind('paid', Date.UTC(2026, 8, 1), id).run();
+    const yearEnd = rowsOf(await (await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).text());
+    expect(yearEnd).toEqual([expect.objectContaining({ tax_details: 'unreadable', legal_name: '', tax_id: '' })]);
   });
 });
 
