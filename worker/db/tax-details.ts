@@ -1,7 +1,6 @@
 // A creator's tax details (legal name, country, kind, tax id), kept on their global account sealed under
 // SECRETS_KEY as payout details are, and a brand's year-end totals of what it paid each creator, with them.
 // A brand sees them only once the creator accepted it; its finance team gets the full tax id to file with.
-import { maskAccount } from '../../portal/format';
 import { periodBounds } from '../domain/periods';
 import { formatAmount } from '../domain/store-payloads';
 import { isCountryCode } from '../lib/countries';
@@ -22,14 +21,19 @@ export const TAX_ID_MAX = 40;
 
 const legalName = plainText(LEGAL_NAME_MAX).min(1);
 // SSNs, EINs, VAT and national numbers: letters and digits, with the spaces, dots, dashes and slashes they are
-// printed with; 4 or more of them so the masked form (the last 4) says something.
-const taxId = plainText(TAX_ID_MAX).refine((s) => /^[A-Za-z0-9 ./-]+$/.test(s) && s.replace(/[^A-Za-z0-9]/g, '').length >= 4);
+// printed with; 4 or more of them. The charset is checked before upper-casing ('ß' would become 'SS'). Stored
+// without spaces and upper-cased, so the same id typed twice is the same id; it starts and ends with a letter or
+// digit, as a leading '-' (or '=', '+', '@') is what a spreadsheet runs as a formula and the CSV would alter.
+const taxId = plainText(TAX_ID_MAX)
+  .refine((s) => /^[A-Za-z0-9 ./-]+$/.test(s))
+  .transform((s) => s.replaceAll(' ', '').toUpperCase())
+  .refine((s) => /^[A-Z0-9](?:[A-Z0-9./-]*[A-Z0-9])?$/.test(s) && s.replace(/[^A-Z0-9]/g, '').length >= 4);
 
 const PROBLEMS: Record<TaxDetailsField, string> = {
   legalName: `Give your legal name (or your business's), as on your tax records: one line, up to ${LEGAL_NAME_MAX} characters.`,
   country: 'Choose the country you pay tax in.',
   kind: 'Say whether you are paid as an individual or as a business.',
-  taxId: `Give your tax id (as SSN, EIN, VAT or national number): at least 4 letters or digits, up to ${TAX_ID_MAX} characters; spaces, dots, dashes and slashes are fine.`,
+  taxId: `Give your tax id (as SSN, EIN, VAT or national number): at least 4 letters or digits, up to ${TAX_ID_MAX} characters, starting and ending with a letter or digit; spaces, dots, dashes and slashes between are fine.`,
   certify: 'Tick the box to confirm the information is correct and yours.',
 };
 
@@ -60,8 +64,11 @@ export async function openTaxDetails(secretsKey: string, sealed: string | null):
   }
 }
 
-/** As shown back to the creator and in their data download: everything but the tax id's last 4. */
-export const maskedTaxDetails = (d: TaxDetails) => ({ ...d, taxId: maskAccount(d.taxId) });
+/** A tax id as shown back: its last 4 characters once it has 8 or more, else its last 2, so a short id is never mostly shown. */
+export const maskTaxId = (taxId: string) => `••••${taxId.slice(taxId.length >= 8 ? -4 : -2)}`;
+
+/** As shown back to the creator and in their data download: everything but the tax id's end (maskTaxId). */
+export const maskedTaxDetails = (d: TaxDetails) => ({ ...d, taxId: maskTaxId(d.taxId) });
 
 /** SQL: whether the roster row `r` (an alias) may see the account's tax details: the creator accepted the brand, which has not erased them. */
 const sharedWith = (r: string) => `${r}.accepted_at IS NOT NULL AND ${r}.erased_at IS NULL`;

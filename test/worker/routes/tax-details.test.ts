@@ -50,6 +50,12 @@ describe("the creator's tax details form", () => {
     expect(page).toContain('<label for="tax-id">Tax id</label>');
     expect((await post('/earnings/tax-details', { ...VALID, legalName: 'Jones Studio LLC', kind: 'business', country: 'gb', taxId: ' 12-3456789 ' }, { cookie: m.cookie })).status).toBe(303);
     expect(await openTaxDetails(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ legalName: 'Jones Studio LLC', country: 'GB', kind: 'business', taxId: '12-3456789' });
+    // Kept as one id however it was typed, and a short one shows only its last 2.
+    expect((await post('/earnings/tax-details', { ...VALID, taxId: ' ab 12 c3 ' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await openTaxDetails(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ taxId: 'AB12C3' });
+    const short = await (await get('/earnings', m.cookie)).text();
+    expect(short).toContain('••••C3');
+    expect(short).not.toContain('12C3');
   });
 
   it('refuses each bad field with its own error and writes nothing', async () => {
@@ -68,6 +74,8 @@ describe("the creator's tax details form", () => {
       [{ ...VALID, taxId: '1'.repeat(41) }, 'tax-id'],
       [{ ...VALID, taxId: '<script>1234' }, 'tax-id'],
       [{ ...VALID, taxId: '=1+2345' }, 'tax-id'],
+      [{ ...VALID, taxId: '-12345678' }, 'tax-id'],
+      [{ ...VALID, taxId: '12345678.' }, 'tax-id'],
       [{ ...VALID, certify: '' }, 'tax-certify'],
       [{ ...VALID, certify: 'on' }, 'tax-certify'],
     ];

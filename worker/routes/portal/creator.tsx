@@ -7,7 +7,7 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { checkTaxDetails, openTaxDetails, sealTaxDetails, type TaxDetails } from '../../db/tax-details';
+import { checkTaxDetails, maskTaxId, openTaxDetails, sealTaxDetails, type TaxDetails } from '../../db/tax-details';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -1167,7 +1167,7 @@ async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): P
     a === b || (a !== null && a !== 'unreadable' && b !== null && a.legalName === b.legalName && a.country === b.country && a.kind === b.kind && a.taxId === b.taxId);
   if (same(previous, next)) return;
   const text = next
-    ? `Your tax details now name ${next.legalName} (${next.country}) with the tax id ${maskAccount(next.taxId)}.`
+    ? `Your tax details now name ${next.legalName} (${next.country}) with the tax id ${maskTaxId(next.taxId)}.`
     : 'Your tax details were removed: brands see them as missing.';
   const notice = {
     to: viewerOf(c).email,
