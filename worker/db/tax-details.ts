@@ -52,6 +52,9 @@ export function checkTaxDetails(entered: TaxDetailsEntered, now: number): { ok: 
   return { ok: true, details: { legalName: name.data, country, kind: entered.kind as TaxKind, taxId: id.data, certifiedAt: now } };
 }
 
+/** The same details certified again: everything but when. */
+export const sameTaxDetails = (a: TaxDetails, b: TaxDetails) => a.legalName === b.legalName && a.country === b.country && a.kind === b.kind && a.taxId === b.taxId;
+
 export const sealTaxDetails = (secretsKey: string, details: TaxDetails) => sealSecret(secretsKey, JSON.stringify(details));
 
 // Sealed under a key Chorus has changed since: held, but it cannot be shown (as payout details).

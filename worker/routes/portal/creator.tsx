@@ -7,7 +7,7 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { checkTaxDetails, maskTaxId, openTaxDetails, sealTaxDetails, type TaxDetails } from '../../db/tax-details';
+import { checkTaxDetails, maskTaxId, openTaxDetails, sameTaxDetails, type TaxDetails } from '../../db/tax-details';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -1133,48 +1133,48 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   // The refused entry is shown back bounded as the field is; the whole of it was checked.
   if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(method)], entered: { method, account: account.slice(0, 120) } }, 422);
   const next = JSON.stringify(parsed.data);
-  const sealed = await sealSecret(c.env.SECRETS_KEY, next);
-  const [before] = await c.env.DB.batch([
-    c.env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId),
-    c.env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId),
-  ]);
-  const previous = (before?.results[0] as { payout_details_enc: string | null } | undefined)?.payout_details_enc;
-  const changed = !previous || (await openSecret(c.env.SECRETS_KEY, previous).catch(() => null)) !== next;
-  // Where the money goes is what a stolen session would change: the account's own address hears of every
-  // change, as banks and payment processors do it.
-  if (changed) {
-    const viewer = viewerOf(c);
-    const notice = {
-      to: viewer.email,
-      subject: 'Your Chorus payout details changed',
-      text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
-    };
-    noticeAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed', { urgent: true });
-  }
+  await replaceSealedDetails(c, 'payout_details_enc', next, (previous) => previous === next, {
+    subject: 'Your Chorus payout details changed',
+    text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
+    failedEvent: 'payout_details_notice_failed',
+  });
   return c.redirect('/earnings?saved=1', 303);
 });
 
-// Tax details replace what was there. As for payout details, the account's own address hears of every change or
-// removal, so someone holding a stolen session cannot quietly put their name on the creator's earnings.
-async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): Promise<void> {
-  const sealed = next ? await sealTaxDetails(c.env.SECRETS_KEY, next) : null;
+// Where the money goes, and whose name and tax id it is paid under, are what a stolen session would change: each
+// replaces the sealed column in one batch that reads what it held first, and the account's own address hears of
+// every change or removal, as banks and payment processors do it. `same` compares the previous plain text with
+// the new; one that no longer opens (SECRETS_KEY changed) counts as a change.
+async function replaceSealedDetails(
+  c: Context<AppEnv>,
+  column: 'payout_details_enc' | 'tax_details_enc',
+  next: string | null,
+  same: (previous: string) => boolean,
+  notice: { subject: string; text: string; failedEvent: string },
+): Promise<void> {
+  const sealed = next === null ? null : await sealSecret(c.env.SECRETS_KEY, next);
   const [before] = await c.env.DB.batch([
-    c.env.DB.prepare('SELECT tax_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId),
-    c.env.DB.prepare('UPDATE creators SET tax_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId),
+    c.env.DB.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(c.var.creator.creatorId),
+    c.env.DB.prepare(`UPDATE creators SET ${column} = ? WHERE id = ?`).bind(sealed, c.var.creator.creatorId),
   ]);
-  const previous = await openTaxDetails(c.env.SECRETS_KEY, (before?.results[0] as { tax_details_enc: string | null } | undefined)?.tax_details_enc ?? null);
-  const same = (a: TaxDetails | 'unreadable' | null, b: TaxDetails | null) =>
-    a === b || (a !== null && a !== 'unreadable' && b !== null && a.legalName === b.legalName && a.country === b.country && a.kind === b.kind && a.taxId === b.taxId);
-  if (same(previous, next)) return;
+  const previousSealed = (before?.results[0] as { sealed: string | null } | undefined)?.sealed ?? null;
+  const previous = previousSealed === null ? null : await openSecret(c.env.SECRETS_KEY, previousSealed).catch(() => undefined);
+  const unchanged = previousSealed === null ? next === null : previous != null && next !== null && same(previous);
+  if (unchanged) return;
+  const { failedEvent, ...mail } = notice;
+  noticeAfterResponse(c.executionCtx, c.env, { to: viewerOf(c).email, ...mail }, failedEvent, { urgent: true });
+}
+
+// Tax details replace what was there (certifying again the same details is no change).
+async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): Promise<void> {
   const text = next
     ? `Your tax details now name ${next.legalName} (${next.country}) with the tax id ${maskTaxId(next.taxId)}.`
     : 'Your tax details were removed: brands see them as missing.';
-  const notice = {
-    to: viewerOf(c).email,
+  await replaceSealedDetails(c, 'tax_details_enc', next && JSON.stringify(next), (previous) => next !== null && sameTaxDetails(JSON.parse(previous) as TaxDetails, next), {
     subject: 'Your Chorus tax details changed',
     text: `${text} If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your tax and payout details.`,
-  };
-  noticeAfterResponse(c.executionCtx, c.env, notice, 'tax_details_notice_failed', { urgent: true });
+    failedEvent: 'tax_details_notice_failed',
+  });
 }
 
 creatorPortal.post('/earnings/tax-details', async (c) => {
