@@ -15,7 +15,7 @@ import { WAITING_LISTED, type CreatorRequest, type RightsExtensionRow, type Wait
 import { RIGHTS_EXTENSION_NOTE_MAX } from '../../worker/domain/rights-extensions';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
-import { LEGAL_NAME_MAX, maskedTaxDetails, TAX_ID_MAX, TAX_KINDS, type TaxDetails, type TaxDetailsEntered, type TaxDetailsField } from '../../worker/db/tax-details';
+import { LEGAL_NAME_MAX, maskedTaxDetails, TAX_ID_MAX, TAX_KINDS, type TaxDetails, type TaxDetailsEntered, type TaxDetailsField } from '../../worker/domain/tax-details';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';

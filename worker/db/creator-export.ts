@@ -10,7 +10,8 @@ import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
-import { maskedTaxDetails, openTaxDetails } from './tax-details';
+import { maskedTaxDetails } from '../domain/tax-details';
+import { openTaxDetails } from './tax-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),

@@ -8,7 +8,8 @@ import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
 import { NOT_ERASED } from './money';
-import { openTaxDetails, sharedTaxDetailsSql, taxDetailsStatus, type TaxDetailsStatus } from './tax-details';
+import { taxDetailsStatus, type TaxDetailsStatus } from '../domain/tax-details';
+import { openTaxDetails, sharedTaxDetailsSql } from './tax-details';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTaxDetails, maskTaxId } from '../../../worker/db/tax-details';
+import { checkTaxDetails, maskTaxId } from '../../../worker/domain/tax-details';
+import { isYear, previousYear, yearBounds } from '../../../worker/domain/periods';
 
 const VALID = { legalName: 'Sarah Jones', country: 'US', kind: 'individual', taxId: '123-45-6789', certify: true };
 const taxIdOf = (taxId: string) => {
@@ -31,5 +32,19 @@ describe('maskTaxId', () => {
     ['AB12', '••••12'],
   ])('shows %j as %j: the last 4 of 8 or more, else the last 2', (id, masked) => {
     expect(maskTaxId(id)).toBe(masked);
+  });
+});
+
+describe('years: isYear, yearBounds, previousYear', () => {
+  it.each(['2000', '2026', '2199'])('takes %j', (raw) => expect(isYear(raw)).toBe(true));
+  it.each(['1999', '2200', '26', '02026', '2026.0', ' 2026', ''])('refuses %j', (raw) => expect(isYear(raw)).toBe(false));
+
+  it("bounds a year by the brand's midnights, and defaults to the year before the one it is in there", () => {
+    expect(yearBounds(2026, 'America/New_York')).toEqual({ start: Date.UTC(2026, 0, 1, 5), end: Date.UTC(2027, 0, 1, 5) });
+    // Auckland is 13 hours ahead in January: its 2027 starts at 11:00 UTC on December 31st 2026.
+    expect(yearBounds(2026, 'Pacific/Auckland')).toEqual({ start: Date.UTC(2025, 11, 31, 11), end: Date.UTC(2026, 11, 31, 11) });
+    expect(previousYear(Date.UTC(2026, 11, 31, 10, 59), 'Pacific/Auckland')).toBe(2025);
+    expect(previousYear(Date.UTC(2026, 11, 31, 11), 'Pacific/Auckland')).toBe(2026);
+    expect(previousYear(Date.UTC(2027, 0, 1, 4, 59), 'America/New_York')).toBe(2025);
   });
 });

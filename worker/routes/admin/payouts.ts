@@ -2,8 +2,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
-import { isTaxYear, yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
-import { isPeriod, previousYear } from '../../domain/periods';
+import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
+import { isPeriod, isYear, previousYear } from '../../domain/periods';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
 import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
@@ -201,7 +201,7 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
 }
 
 const inPeriod = z.strictObject({ period });
-const inYear = z.strictObject({ year: z.string().refine(isTaxYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
+const inYear = z.strictObject({ year: z.string().refine(isYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
 export const failureReason = plainText(200);
 // A processor's payment reference, as finance copies it: one line, refused when it holds broken characters.
 export const paymentReference = plainText(200).min(1);

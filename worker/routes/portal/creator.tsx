@@ -7,7 +7,9 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { checkTaxDetails, maskTaxId, openTaxDetails, sameTaxDetails, type TaxDetails } from '../../db/tax-details';
+import { openTaxDetails } from '../../db/tax-details';
+import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
+import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -1086,7 +1088,7 @@ creatorPortal.get('/earnings', (c) => {
 // The creator's statement as CSV: all of it, or one year's periods (?year=2026).
 creatorPortal.get('/earnings/statement.csv', (c) => {
   const raw = c.req.query('year');
-  const year = raw === undefined || raw === '' ? null : /^20\d\d$/.test(raw) ? Number(raw) : undefined;
+  const year = raw === undefined || raw === '' ? null : isYear(raw) ? Number(raw) : undefined;
   if (year === undefined) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, as 2026, or leave it out for every year.');
   const stream = statementCsvStream(c.env.DB, c.var.creator.creatorId, year, EARNING_KIND_LABELS);
   return csvAttachment(stream, `chorus-earnings-${year ?? 'all'}.csv`);

@@ -4,10 +4,9 @@ import type { Flash } from '../../../../portal/console/layout';
 import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
-import { isPeriod, periodBounds, periodOf, previousYear } from '../../../domain/periods';
+import { isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { isTaxYear } from '../../../db/tax-details';
 import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
@@ -128,7 +127,7 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
 payoutRoutes.get('/payouts/year-end.csv', async (c) => {
   if (!canTakeTaxIds(c.var.user)) throw new ApiError(403, 'forbidden', 'Only an owner or finance can download the year-end totals: they carry your creators’ full tax ids.');
   const raw = c.req.query('year');
-  if (raw !== undefined && !isTaxYear(raw)) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, from 2000 to 2199, as 2026.');
+  if (raw !== undefined && !isYear(raw)) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, from 2000 to 2199, as 2026.');
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
   return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : previousYear(Date.now(), brand.timezone), { type: 'admin_user', id: c.var.user.id });
 });
