@@ -32,7 +32,7 @@ export const YEAR_END_HEADER = ['year', 'creator_id', 'handle', 'email', 'curren
 
 type YearEndRow = { creator_id: string; currency: string; total_minor: number; payouts: number; handle: string; email: string; tax_details_enc: string | null };
 
-const YEAR_END_PAGE = 500;
+export const YEAR_END_PAGE = 500;
 
 // What a brand paid each creator in the year, per currency: payouts marked paid whose paid time falls in it (the
 // payouts_brand_paid_at index). Tax details only of a creator who accepted the brand, as payout details.
@@ -60,17 +60,17 @@ async function yearEndLine(secretsKey: string, year: number, r: YearEndRow): Pro
 }
 
 // Streamed a keyset page at a time, in a fixed order (handle, creator, currency).
-export function yearEndCsvStream(db: D1Database, secretsKey: string, brand: { id: string; timezone: string }, year: number): ReadableStream<Uint8Array> {
+export function yearEndCsvStream(db: D1Database, secretsKey: string, brand: { id: string; timezone: string }, year: number, pageSize = YEAR_END_PAGE): ReadableStream<Uint8Array> {
   const { start, end } = yearBounds(year, brand.timezone);
   let after = ['', '', ''];
   return csvStream(YEAR_END_HEADER, async () => {
     const { results } = await db
       .prepare(YEAR_END_SQL)
-      .bind(brand.id, start, end, ...after, YEAR_END_PAGE)
+      .bind(brand.id, start, end, ...after, pageSize)
       .all<YearEndRow>();
     const text = (await Promise.all(results.map((r) => yearEndLine(secretsKey, year, r)))).join('');
     const last = results.at(-1);
-    if (results.length < YEAR_END_PAGE || !last) return { text, done: true };
+    if (results.length < pageSize || !last) return { text, done: true };
     after = [last.handle, last.creator_id, last.currency];
     return { text, done: false };
   });

@@ -2,12 +2,12 @@
 // year-end totals of paid payouts with them, for finance only.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { openTaxDetails, sealTaxDetails } from '../../../worker/db/tax-details';
+import { openTaxDetails, sealTaxDetails, yearEndCsvStream } from '../../../worker/db/tax-details';
 import { previousYear } from '../../../worker/domain/periods';
 import { parseCsv } from '../../../worker/lib/csv';
 import { sealSecret } from '../../../worker/lib/secrets';
 import { setTransport, type Message } from '../../../worker/lib/messages';
-import { createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
+import { addAcceptedCreator, createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
 import { PASSWORD, signedInCreator, portalTestDefaults } from '../portal-fixtures';
 import { get, post } from '../forms';
 import { adminUser, signIn } from '../console-fixtures';
@@ -280,6 +280,60 @@ describe('year-end totals', () => {
     expect(await audited()).toBe(3);
     expect((await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).status).toBe(200);
     expect(await audited()).toBe(4);
+  });
+
+  it('pages through many creators and currencies without losing or repeating a row', async () => {
+    const m = await createMoneyBrand();
+    const creators = [m.creator.id];
+    for (let i = 0; i < 4; i++) {
+      const tag = crypto.randomUUID().slice(0, 8);
+      creators.push((await addAcceptedCreator(m.brand, { email: `page-${tag}@example.com`, handle: `page_${tag}`, displayName: `Page ${i}` })).data.id);
+    }
+    const paidAt = Date.UTC(2026, 5, 1);
+    const expected: string[] = [];
+    for (const creator of creators)
+      for (const currency of ['EUR', 'GBP', 'USD']) {
+        await insertPayout(m.brand.brandId, creator, '2026-05', 1_000, 'paid', paidAt, currency);
+        await insertPayout(m.brand.brandId, creator, '2026-04', 500, 'paid', paidAt, currency);
+        expected.push(`${creator} ${currency} 15.00 2`);
+      }
+    const read = async (pageSize: number) => {
+      const csv = await new Response(yearEndCsvStream(env.DB, env.SECRETS_KEY, { id: m.brand.brandId, timezone: 'UTC' }, 2026, pageSize)).text();
+      return rowsOf(csv).map((r) => `${r.creator_id} ${r.currency} ${r.total_paid} ${r.payout_count}`);
+    };
+    // Pages of 2 and 4 split a creator's currencies across pages; 15 rows in all.
+    const whole = await read(500);
+    expect([...whole].sort()).toEqual([...expected].sort());
+    for (const pageSize of [1, 2, 4]) expect(await read(pageSize), String(pageSize)).toEqual(whole);
+  });
+
+  it('shows no tax details of a creator the brand erased, in the payouts list or the year-end file', async () => {
+    const m = await signedInCreator();
+    expect((await post('/earnings/tax-details', VALID, { cookie: m.cookie })).status).toBe(303);
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    expect((await m.brand.api('POST', `/api/admin/payouts/${id}/mark`, { reference: 'PP-1' })).status).toBe(200);
+    await env.DB.prepare('UPDATE payouts SET paid_at = ? WHERE id = ?').bind(Date.UTC(2026, 8, 1), id).run();
+    expect(rowsOf(await (await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).text())[0]).toMatchObject({ tax_details: 'complete', tax_id: '123-45-6789' });
+    expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/erase`, { confirm: true })).status).toBe(200);
+    const listed = await json<{ data: { payouts: { taxDetails: string }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-08'));
+    expect(listed.data.payouts.map((p) => p.taxDetails)).toEqual(['missing']);
+    const csv = await (await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).text();
+    expect(rowsOf(csv)).toEqual([expect.objectContaining({ creator_id: m.creator.id, tax_details: 'missing', legal_name: '', tax_id: '' })]);
+    expect(csv).not.toContain('6789');
+    expect(csv).not.toContain('Sarah Jones');
+  });
+
+  it('counts a payout by the brand year in a timezone ahead of UTC (Pacific/Auckland)', async () => {
+    const m = await createMoneyBrand({ timezone: 'Pacific/Auckland' });
+    // Auckland's 2026 starts at 11:00 UTC on December 31st 2025 (NZDT, +13).
+    const newYear = Date.UTC(2025, 11, 31, 11, 0, 0);
+    await insertPayout(m.brand.brandId, m.creator.id, '2025-11', 1_000, 'paid', newYear - 1); // 23:59:59.999 on Dec 31st in Auckland
+    await insertPayout(m.brand.brandId, m.creator.id, '2025-12', 2_000, 'paid', newYear); // midnight: 2026, still 2025 in UTC
+    const totals = async (year: number) => rowsOf(await (await m.brand.api('GET', `/api/admin/payouts/year-end.csv?year=${year}`)).text()).map((r) => [r.total_paid, r.payout_count]);
+    expect(await totals(2025)).toEqual([['10.00', '1']]);
+    expect(await totals(2026)).toEqual([['20.00', '1']]);
   });
 
   it("never shows another brand's creators", async () => {
