@@ -28,8 +28,9 @@ export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }
 }
 
 // The year-end totals with full tax ids: each download is audited, as whoever took them may need to be known.
-export async function yearEndCsvResponse(env: Env, brand: { id: string; slug: string; timezone: string }, year: number, actor: { type: 'admin_user' | 'api_key'; id: string }): Promise<Response> {
-  await yearEndAudit(env.DB, brand.id, actor, year, Date.now()).run();
+// A HEAD request (a link checker, a browser's probe) takes no tax id and writes no audit row.
+export async function yearEndCsvResponse(env: Env, brand: { id: string; slug: string; timezone: string }, year: number, actor: { type: 'admin_user' | 'api_key'; id: string }, headOnly: boolean): Promise<Response> {
+  if (!headOnly) await yearEndAudit(env.DB, brand.id, actor, year, Date.now()).run();
   return csvAttachment(yearEndCsvStream(env.DB, env.SECRETS_KEY, brand, year), `chorus-year-end-${brand.slug}-${year}.csv`);
 }
 
@@ -260,7 +261,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     async (c) => {
       const brand = await brandForPayouts(c.env, c.var.admin.brandId);
       const year = c.req.valid('query').year;
-      return yearEndCsvResponse(c.env, brand, year ? Number(year) : previousYear(Date.now(), brand.timezone), { type: 'api_key', id: c.var.admin.keyId });
+      return yearEndCsvResponse(c.env, brand, year ? Number(year) : previousYear(Date.now(), brand.timezone), { type: 'api_key', id: c.var.admin.keyId }, c.req.method === 'HEAD');
     },
   )
   .get(

@@ -107,6 +107,12 @@ export function requireOwner(c: ConsoleContext, what: string): string {
   return c.var.user.id;
 }
 
+// The year-end totals carry full tax ids: owners and finance only (canTakeTaxIds). Answers the acting user's id.
+export function requireTaxIdTaker(c: ConsoleContext): string {
+  if (!canTakeTaxIds(c.var.user)) throw new ApiError(403, 'forbidden', 'Only an owner or finance can download the year-end totals: they carry your creators’ full tax ids.');
+  return c.var.user.id;
+}
+
 // Standards mode needs a doctype; the shared layout emits one, and this keeps any page that lacks it safe.
 const DOCTYPE = '<!doctype html>';
 

@@ -9,7 +9,7 @@ import { mailOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
 import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
-import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
+import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, requireTaxIdTaker, withFlash, type ConsoleContext, type ConsoleEnv } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
 
 export const payoutRoutes = new Hono<ConsoleEnv>();
@@ -125,11 +125,11 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
 
 // Totals of what was paid in a calendar year, with each creator's full tax id: owners and finance only.
 payoutRoutes.get('/payouts/year-end.csv', async (c) => {
-  if (!canTakeTaxIds(c.var.user)) throw new ApiError(403, 'forbidden', 'Only an owner or finance can download the year-end totals: they carry your creators’ full tax ids.');
+  const takerId = requireTaxIdTaker(c);
   const raw = c.req.query('year');
   if (raw !== undefined && !isYear(raw)) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, from 2000 to 2199, as 2026.');
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
-  return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : previousYear(Date.now(), brand.timezone), { type: 'admin_user', id: c.var.user.id });
+  return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : previousYear(Date.now(), brand.timezone), { type: 'admin_user', id: takerId }, c.req.method === 'HEAD');
 });
 
 // Deployed without PUBLIC_ORIGIN nothing is marked: the creators' mails would carry a link (env.ts mailOrigin).
