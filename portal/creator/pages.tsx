@@ -1362,7 +1362,7 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
 };
 
 /** The tax details form's state: as stored, and after a refused save what was typed with each field's problem. */
-export type TaxDetailsState = { saved: TaxDetails | 'unreadable' | null; entered?: Omit<TaxDetailsEntered, 'taxId'>; problems?: { field: TaxDetailsField; text: string }[] };
+export type TaxDetailsState = { saved: TaxDetails | 'unreadable' | null; entered?: Omit<TaxDetailsEntered, 'taxId' | 'certify'>; problems?: { field: TaxDetailsField; text: string }[] };
 
 const TAX_FIELD_IDS: Record<TaxDetailsField, string> = { legalName: 'tax-legal-name', country: 'tax-country', kind: 'tax-kind-individual', taxId: 'tax-id', certify: 'tax-certify' };
 
@@ -1379,7 +1379,7 @@ const FieldProblem: FC<{ problems?: TaxDetailsState['problems']; field: TaxDetai
 const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
   const { saved, entered, problems } = state;
   const known = saved && saved !== 'unreadable' ? maskedTaxDetails(saved) : null;
-  const shown = entered ?? (known ? { legalName: known.legalName, country: known.country, kind: known.kind, certify: false } : undefined);
+  const shown = entered ?? (known ? { legalName: known.legalName, country: known.country, kind: known.kind } : undefined);
   const errors: FormError[] = (problems ?? []).map((p) => ({ field: TAX_FIELD_IDS[p.field], text: p.text }));
   const describedBy = (field: TaxDetailsField, hint?: string) => [hint, problems?.some((p) => p.field === field) ? `${TAX_FIELD_IDS[field]}-error` : undefined].filter(Boolean).join(' ') || undefined;
   return (
@@ -1406,7 +1406,7 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
       <form method="post" action="/earnings/tax-details" class="stack">
         <div class="field">
           <label for="tax-legal-name">Legal name</label>
-          <input id="tax-legal-name" name="legalName" type="text" required maxlength={LEGAL_NAME_MAX} value={shown?.legalName ?? ''} autocomplete="name" aria-invalid={invalidIn(errors, 'tax-legal-name')} aria-describedby={describedBy('legalName', 'tax-legal-name-hint')} />
+          <input id="tax-legal-name" name="legalName" type="text" required maxlength={LEGAL_NAME_MAX} value={shown?.legalName ?? ''} autocomplete="off" aria-invalid={invalidIn(errors, 'tax-legal-name')} aria-describedby={describedBy('legalName', 'tax-legal-name-hint')} />
           <p id="tax-legal-name-hint" class="hint">
             Yours, or your business's if you are paid as one, as on your tax records.
           </p>
@@ -1424,12 +1424,12 @@ const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
           </select>
           <FieldProblem problems={problems} field="country" />
         </div>
-        <fieldset class="field" aria-describedby={describedBy('kind')}>
+        <fieldset class="field">
           <legend>Paid as</legend>
           <div class="radios">
             {Object.entries(TAX_KINDS).map(([value, label]) => (
               <label class="radio">
-                <input id={`tax-kind-${value}`} type="radio" name="kind" value={value} required checked={shown?.kind === value} aria-invalid={invalidIn(errors, 'tax-kind-individual')} /> {label}
+                <input id={`tax-kind-${value}`} type="radio" name="kind" value={value} required checked={shown?.kind === value} aria-invalid={invalidIn(errors, 'tax-kind-individual')} aria-describedby={describedBy('kind')} /> {label}
               </label>
             ))}
           </div>

@@ -7,9 +7,9 @@ import { previousYear } from '../../../worker/domain/periods';
 import { parseCsv } from '../../../worker/lib/csv';
 import { sealSecret } from '../../../worker/lib/secrets';
 import { setTransport, type Message } from '../../../worker/lib/messages';
-import { addAcceptedCreator, createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
+import { addAcceptedCreator, BASE, createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
 import { PASSWORD, signedInCreator, portalTestDefaults } from '../portal-fixtures';
-import { get, post } from '../forms';
+import { fetchWorker, get, post } from '../forms';
 import { adminUser, signIn } from '../console-fixtures';
 
 portalTestDefaults();
@@ -38,7 +38,7 @@ describe("the creator's tax details form", () => {
     const m = await signedInCreator();
     const saved = await post('/earnings/tax-details', VALID, { cookie: m.cookie });
     expect(saved.status).toBe(303);
-    expect(saved.headers.get('location')).toBe('/earnings?saved=tax#tax-details');
+    expect(saved.headers.get('location')).toBe('/earnings?saved=tax');
     const sealed = await sealedOf(m.creator.id);
     expect(sealed).not.toContain('6789');
     expect(sealed).not.toContain('Sarah');
@@ -87,6 +87,10 @@ describe("the creator's tax details form", () => {
       expect(html, field).toContain(`href="#${field}"`);
       expect(html).not.toContain('123-45-6789'); // the tax id typed is never echoed
     }
+    // The kind's problem is read out from whichever radio has focus, and the certify box is left to tick again.
+    const kindRefused = await (await post('/earnings/tax-details', { ...VALID, kind: 'corporation' }, { cookie: m.cookie })).text();
+    for (const radio of ['tax-kind-individual', 'tax-kind-business']) expect(kindRefused).toMatch(new RegExp(`id="${radio}"[^>]*aria-describedby="tax-kind-individual-error"`));
+    expect(kindRefused).not.toMatch(/id="tax-certify"[^>]*checked/);
     // Fields missing altogether, and a file where text belongs: every problem at once.
     const empty = await post('/earnings/tax-details', {}, { cookie: m.cookie });
     expect(empty.status).toBe(422);
@@ -126,6 +130,7 @@ describe("the creator's tax details form", () => {
     expect(ours().map((msg) => msg.subject)).toEqual(['Your Chorus tax details changed', 'Your Chorus tax details changed']);
     expect(ours()[0]!.text).toContain('••••6789');
     expect(ours()[0]!.text).not.toContain('123-45');
+    expect(ours()[0]!.text).not.toContain('Sarah'); // the masked id and country say enough
     expect(ours()[1]!.text).toContain('removed');
     expect(await (await get('/earnings', m.cookie)).text()).not.toContain('Remove my tax details');
   });
@@ -279,6 +284,12 @@ describe('year-end totals', () => {
     }
     expect(await audited()).toBe(3);
     expect((await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).status).toBe(200);
+    expect(await audited()).toBe(4);
+    // A HEAD request (a link checker's probe) takes no tax id and leaves no audit row.
+    const headConsole = await fetchWorker(`${BASE}/console/payouts/year-end.csv?year=2026`, { method: 'HEAD', headers: { cookie: owner }, redirect: 'manual' });
+    expect(headConsole.status).toBe(200);
+    expect(await headConsole.text()).toBe('');
+    expect((await m.brand.api('HEAD', '/api/admin/payouts/year-end.csv?year=2026')).status).toBe(200);
     expect(await audited()).toBe(4);
   });
 

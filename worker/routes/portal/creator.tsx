@@ -1170,7 +1170,7 @@ async function replaceSealedDetails(
 // Tax details replace what was there (certifying again the same details is no change).
 async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): Promise<void> {
   const text = next
-    ? `Your tax details now name ${next.legalName} (${next.country}) with the tax id ${maskTaxId(next.taxId)}.`
+    ? `Your tax details now carry the tax id ${maskTaxId(next.taxId)} (${next.country}).`
     : 'Your tax details were removed: brands see them as missing.';
   await replaceSealedDetails(c, 'tax_details_enc', next && JSON.stringify(next), (previous) => next !== null && sameTaxDetails(JSON.parse(previous) as TaxDetails, next), {
     subject: 'Your Chorus tax details changed',
@@ -1184,18 +1184,18 @@ creatorPortal.post('/earnings/tax-details', async (c) => {
   const entered = { legalName: form.legalName ?? '', country: form.country ?? '', kind: form.kind ?? '', taxId: form.taxId ?? '', certify: form.certify === 'yes' };
   const checked = checkTaxDetails(entered, Date.now());
   if (!checked.ok) {
-    // Shown back bounded as the fields are; the tax id is never echoed (the creator types it again).
-    const shown = { legalName: entered.legalName.slice(0, 140), country: entered.country.slice(0, 2), kind: entered.kind.slice(0, 20), certify: entered.certify };
+    // Shown back bounded as the fields are; the tax id is never echoed and the box is ticked again with it.
+    const shown = { legalName: entered.legalName.slice(0, 140), country: entered.country.slice(0, 2), kind: entered.kind.slice(0, 20) };
     return earningsPage(c, { tax: { entered: shown, problems: checked.problems } }, 422);
   }
   await replaceTaxDetails(c, checked.details);
-  return c.redirect('/earnings?saved=tax#tax-details', 303);
+  return c.redirect('/earnings?saved=tax', 303);
 });
 
 creatorPortal.post('/earnings/tax-details/remove', async (c) => {
   await formBody(c);
   await replaceTaxDetails(c, null);
-  return c.redirect('/earnings?saved=tax-removed#tax-details', 303);
+  return c.redirect('/earnings?saved=tax-removed', 303);
 });
 
 // ---------- Account: a new password, and signing out elsewhere ----------
