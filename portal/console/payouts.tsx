@@ -75,14 +75,20 @@ export const PayoutsPage: FC<{
   viewer: Viewer;
   // Owners, managers and finance (console/context.ts canPay).
   canPay: boolean;
+  // Owners and finance (console/context.ts canTakeTaxIds): the year-end file carries full tax ids.
+  canTakeTaxIds: boolean;
+  // The year the year-end form offers first: the one before this in the brand's timezone, as finance files early in the new year.
+  defaultYear: number;
   view: PayoutsView;
   flash: Flash;
   errors?: string[];
   confirmClose?: boolean;
   reconcile?: { results: ReconcileLine[] } | { errors: { line: number; message: string }[] };
   toReview: number;
-}> = ({ viewer, canPay, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
+}> = ({ viewer, canPay, canTakeTaxIds, defaultYear, view, flash, errors, confirmClose = false, reconcile, toReview }) => {
   const { period } = view;
+  const taxLacking = view.lines.filter((l) => l.taxDetails !== 'complete').length;
+  const taxUnreadable = view.lines.some((l) => l.taxDetails === 'unreadable');
   const hasPending = view.lines.some((l) => l.status !== 'paid' && !l.givenUp);
   return (
     <ConsolePage title={`Payouts ${period}`} viewer={viewer} section="payouts" toReview={toReview}>
@@ -195,6 +201,7 @@ export const PayoutsPage: FC<{
               {countOf(t.payouts, 'payout')} · <strong>{formatMoney(t.net, currency)}</strong> net
             </p>
           ))}
+          {view.lines.length > 0 ? <p class={taxLacking > 0 ? 'warn-text small' : 'muted small'}>{taxLacking > 0 ? `Tax details ${taxUnreadable ? 'missing or unreadable' : 'missing'} for ${countOf(taxLacking, 'payout')}` : 'Tax details complete for all'}</p> : null}
         </div>
         {view.lines.length === 0 ? (
           <p class="empty-inline">{view.close ? 'No creator had a positive balance to pay for this period.' : view.ended ? 'Payouts appear here once the period is closed.' : 'Payouts appear here once the month has ended and is closed.'}</p>
@@ -244,6 +251,7 @@ export const PayoutsPage: FC<{
                       ) : (
                         <span class="warn-text">No payout details yet</span>
                       )}
+                      {l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : l.taxDetails === 'unreadable' ? <span class="warn-text small block">Tax details: unreadable (our key changed: ask them to enter them again)</span> : <span class="warn-text small block">Tax details: missing</span>}
                     </td>
                     <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
                     <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} positive={GIVEN_BACK} />
@@ -323,6 +331,26 @@ export const PayoutsPage: FC<{
           </div>
         )}
         {view.lines.length > view.shown ? <p class="muted small">Showing {formatCount(view.shown)} of {formatCount(view.lines.length)}; the CSV has them all.</p> : null}
+      </section>
+      <section class="card" aria-labelledby="year-end-h">
+        <h2 id="year-end-h">Year-end totals</h2>
+        <p class="muted small">
+          For your tax filings (in the US, a 1099-NEC for each contractor where the law requires one; the file lists everyone paid, whatever the amount): one row per creator and currency with the total of the payouts marked paid in the year (by the paid date in {viewer.timezone}), their number, and the creator's tax details: legal name, country, individual or
+          business, and the full tax id, or <code>missing</code> when they have not given them or not accepted your brand. Each download is recorded in your activity log.
+        </p>
+        {canTakeTaxIds ? (
+          <form method="get" action="/console/payouts/year-end.csv" class="filters">
+            <label for="year-end-year" class="small">
+              Year
+            </label>
+            <input id="year-end-year" name="year" type="number" inputmode="numeric" min={2000} max={2199} step={1} required value={String(defaultYear)} />
+            <button type="submit" class="button">
+              Download year-end CSV
+            </button>
+          </form>
+        ) : (
+          <p class="small">Needs an owner or finance: the file carries your creators' full tax ids.</p>
+        )}
       </section>
       {canPay ? (
         <section class="card" aria-labelledby="reconcile-h">

@@ -15,6 +15,8 @@ import { WAITING_LISTED, type CreatorRequest, type RightsExtensionRow, type Wait
 import { RIGHTS_EXTENSION_NOTE_MAX } from '../../worker/domain/rights-extensions';
 import { countOf, discountText, dueInWords, EARNING_KIND_LABELS, hostsInWords, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, formatPercent, formatPeriod, linkTarget, maskAccount, PAYMENT_MODEL_LABELS, PAYOUT_METHOD_LABELS, STATUS_LABELS, STORY_FORMAT_LABELS } from '../format';
 import { trackedLinkUrl } from '../../worker/lib/paths';
+import { LEGAL_NAME_MAX, maskedTaxDetails, TAX_ID_MAX, TAX_KINDS, type TaxDetails, type TaxDetailsEntered, type TaxDetailsField } from '../../worker/domain/tax-details';
+import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
@@ -1359,6 +1361,109 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
   );
 };
 
+/** The tax details form's state: as stored, and after a refused save what was typed with each field's problem. */
+export type TaxDetailsState = { saved: TaxDetails | 'unreadable' | null; entered?: Omit<TaxDetailsEntered, 'taxId' | 'certify'>; problems?: { field: TaxDetailsField; text: string }[] };
+
+const TAX_FIELD_IDS: Record<TaxDetailsField, string> = { legalName: 'tax-legal-name', country: 'tax-country', kind: 'tax-kind-individual', taxId: 'tax-id', certify: 'tax-certify' };
+
+const FieldProblem: FC<{ problems?: TaxDetailsState['problems']; field: TaxDetailsField }> = ({ problems, field }) => {
+  const problem = problems?.find((p) => p.field === field);
+  return problem ? (
+    <p id={`${TAX_FIELD_IDS[field]}-error`} class="field-error">
+      {problem.text}
+    </p>
+  ) : null;
+};
+
+// The tax id is never shown back, not even after a refused save: the creator types it again (it is the secret part).
+const TaxDetailsForm: FC<{ state: TaxDetailsState }> = ({ state }) => {
+  const { saved, entered, problems } = state;
+  const known = saved && saved !== 'unreadable' ? maskedTaxDetails(saved) : null;
+  const shown = entered ?? (known ? { legalName: known.legalName, country: known.country, kind: known.kind } : undefined);
+  const errors: FormError[] = (problems ?? []).map((p) => ({ field: TAX_FIELD_IDS[p.field], text: p.text }));
+  const describedBy = (field: TaxDetailsField, hint?: string) => [hint, problems?.some((p) => p.field === field) ? `${TAX_FIELD_IDS[field]}-error` : undefined].filter(Boolean).join(' ') || undefined;
+  return (
+    <section class="card" aria-labelledby="tax-details">
+      <h2 id="tax-details">Tax details</h2>
+      <ErrorSummary errors={errors} />
+      <p class="muted small">
+        Brands need these to report what they pay you (in the US, a 1099-NEC where the law requires one). Stored encrypted; a brand sees them only once you accept it, in the year-end file its finance team files from, and we email you whenever they change.
+      </p>
+      {known ? (
+        <dl class="facts small">
+          <dt>On file</dt>
+          <dd>
+            {known.legalName} · {countryName(known.country)} · {TAX_KINDS[known.kind] ?? known.kind} · tax id {known.taxId}
+          </dd>
+          <dt>Certified</dt>
+          <dd>{formatDateTime(known.certifiedAt)}</dd>
+        </dl>
+      ) : saved === 'unreadable' ? (
+        <Notice tone="warn">Your tax details are held but can no longer be read (our encryption key changed). Please enter them again.</Notice>
+      ) : (
+        <p class="small">None yet.</p>
+      )}
+      <form method="post" action="/earnings/tax-details" class="stack">
+        <div class="field">
+          <label for="tax-legal-name">Legal name</label>
+          <input id="tax-legal-name" name="legalName" type="text" required maxlength={LEGAL_NAME_MAX} value={shown?.legalName ?? ''} autocomplete="off" aria-invalid={invalidIn(errors, 'tax-legal-name')} aria-describedby={describedBy('legalName', 'tax-legal-name-hint')} />
+          <p id="tax-legal-name-hint" class="hint">
+            Yours, or your business's if you are paid as one, as on your tax records.
+          </p>
+          <FieldProblem problems={problems} field="legalName" />
+        </div>
+        <div class="field">
+          <label for="tax-country">Country you pay tax in</label>
+          <select id="tax-country" name="country" required autocomplete="country" aria-invalid={invalidIn(errors, 'tax-country')} aria-describedby={describedBy('country')}>
+            <option value="">Choose…</option>
+            {COUNTRIES.map(([code, name]) => (
+              <option value={code} selected={shown?.country === code}>
+                {name}
+              </option>
+            ))}
+          </select>
+          <FieldProblem problems={problems} field="country" />
+        </div>
+        <fieldset class="field">
+          <legend>Paid as</legend>
+          <div class="radios">
+            {Object.entries(TAX_KINDS).map(([value, label]) => (
+              <label class="radio">
+                <input id={`tax-kind-${value}`} type="radio" name="kind" value={value} required checked={shown?.kind === value} aria-invalid={invalidIn(errors, 'tax-kind-individual')} aria-describedby={describedBy('kind')} /> {label}
+              </label>
+            ))}
+          </div>
+          <FieldProblem problems={problems} field="kind" />
+        </fieldset>
+        <div class="field">
+          <label for="tax-id">Tax id</label>
+          <input id="tax-id" name="taxId" type="text" required maxlength={TAX_ID_MAX} value="" autocomplete="off" spellcheck={false} aria-invalid={invalidIn(errors, 'tax-id')} aria-describedby={describedBy('taxId', 'tax-id-hint')} />
+          <p id="tax-id-hint" class="hint">
+            {known ? `Type it again to save changes (on file: ${known.taxId}). ` : ''}Your SSN or EIN in the US, your VAT or national tax number elsewhere.
+          </p>
+          <FieldProblem problems={problems} field="taxId" />
+        </div>
+        <div class="field">
+          <label class="checkbox">
+            <input id="tax-certify" type="checkbox" name="certify" value="yes" required aria-invalid={invalidIn(errors, 'tax-certify')} aria-describedby={describedBy('certify')} /> I certify that this information is correct and that it is mine (or my business's).
+          </label>
+          <FieldProblem problems={problems} field="certify" />
+        </div>
+        <button type="submit" class="button button-primary">
+          Save tax details
+        </button>
+      </form>
+      {saved ? (
+        <form method="post" action="/earnings/tax-details/remove" class="stack">
+          <button type="submit" class="button button-small">
+            Remove my tax details
+          </button>
+        </form>
+      ) : null}
+    </section>
+  );
+};
+
 // Where a group's money stands. One state reads as a word; a mix names each part's amount.
 function earningsStatus(r: EarningsRow): string {
   const from = r.held_from ? formatDate(r.held_from, r.timezone) : null;
@@ -1376,12 +1481,13 @@ function earningsStatus(r: EarningsRow): string {
   return parts.map((p) => `${formatMoney(p.amount, r.currency)} ${p.label}`).join(' · ');
 }
 
-export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({
+export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[]; belowMinimum: BelowMinimum[]; details: PayoutDetails; tax: TaxDetailsState; entered?: { method: string; account: string }; notice?: string; errors?: string[] }> = ({
   who,
   ledger,
   payouts,
   belowMinimum,
   details,
+  tax,
   entered,
   notice,
   errors,
@@ -1500,6 +1606,7 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
         )}
       </section>
       <PayoutDetailsForm details={details} entered={entered} errors={errors} />
+      <TaxDetailsForm state={tax} />
     </Page>
   );
 };

@@ -489,7 +489,7 @@ describe('brand console in Chromium', () => {
     expect(payouts.text.replaceAll('\r\n', '')).not.toMatch(/[\r\n]/); // every line ends CRLF, none bare
     const csvLines = payouts.text.split('\r\n').slice(0, -1);
     expect(csvLines[0]).toBe(
-      '"payout_id","period","creator_id","handle","name","email","payout_method","payout_account","currency","commission","reversals","flat_fees","bonuses","net_amount","conversion_count","status","reference"',
+      '"payout_id","period","creator_id","handle","name","email","payout_method","payout_account","currency","commission","reversals","flat_fees","bonuses","net_amount","conversion_count","status","tax_details","reference"',
     );
     expect(csvLines).toHaveLength(1 + paidCreators.size + 1);
     const payoutRows = parseQuotedCsv(payouts.text).slice(1, -1);
@@ -497,7 +497,7 @@ describe('brand console in Chromium', () => {
     for (const r of payoutRows) expect([r[1], r[8], r[15]]).toEqual([month.period, 'USD', 'pending']);
     const money = (minor: number) => (minor / 100).toFixed(2);
     const payoutCount = `${paidCreators.size} ${paidCreators.size === 1 ? 'payout' : 'payouts'}`;
-    expect(csvLines.at(-1)).toBe(`"TOTAL","${month.period}","","","${payoutCount}","","","","USD",${money(lastMonthCommission)},0.00,0.00,0.00,${money(lastMonthCommission)},${lastMonthOrders.length},"",""`);
+    expect(csvLines.at(-1)).toBe(`"TOTAL","${month.period}","","","${payoutCount}","","","","USD",${money(lastMonthCommission)},0.00,0.00,0.00,${money(lastMonthCommission)},${lastMonthOrders.length},"","",""`);
 
     // ----- Orders: every order with its creator, how it was attributed and where its commission stands -----
     await navigate(page, () => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click(), /\/console\/orders$/);

@@ -112,7 +112,7 @@ export async function eraseCreator(db: D1Database, creatorId: string, eraser: Er
      WHERE creator_id = ?1 AND ${SCOPE('brand_id')} AND erased_at IS NULL`;
   const closeAccount = (guard: string, ...more: unknown[]) =>
     s(
-      `UPDATE creators SET email = ?5, handle = ${brandId === null ? '?2' : "'closed-' || lower(hex(randomblob(16)))"}, display_name = ?6, password_hash = NULL, payout_details_enc = NULL,
+      `UPDATE creators SET email = ?5, handle = ${brandId === null ? '?2' : "'closed-' || lower(hex(randomblob(16)))"}, display_name = ?6, password_hash = NULL, payout_details_enc = NULL, tax_details_enc = NULL,
          email_link_at = NULL, former_emails = NULL, earnings_digest = 0, due_reminders = 0, shipping_address = NULL, two_step_reset_mail_due_at = NULL, two_step_reset_mail_claimed_at = NULL,
          two_step_reset_mail_to = NULL, erased_at = ?3 WHERE id = ?1 AND erased_at IS NULL AND ${guard}`,
       erasedEmail(creatorId),

@@ -10,6 +10,8 @@ import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
+import { maskedTaxDetails } from '../domain/tax-details';
+import { openTaxDetails } from './tax-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
@@ -23,9 +25,17 @@ const HOUR_MS = 3_600_000;
 export const countExport = (db: D1Database, creatorId: string, now: number) => takeAttempt(db, `creator_export:${creatorId}`, EXPORTS_PER_HOUR, HOUR_MS, now);
 
 const about =
-  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account is shown masked. A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. A shipping address or payout account shown as "unreadable" is held, but was sealed under a key Chorus has changed since, so it cannot be shown.`;
+  `Everything Chorus holds about you, as of exportedAt. Times are ISO 8601 in UTC. Money is in minor units (cents) of its currency (ISO 4217). Clicks are counted per link and day (the brand's calendar day), not one by one. Order ids are as the brand's store sent them. Your payout account and tax id are shown masked. A gift request's shippingAddress is null once it was removed: when the request was declined or withdrawn, or ${ADDRESS_KEPT_DAYS} days after the gift shipped or arrived. A shipping address, payout account or tax details shown as "unreadable" is held, but was sealed under a key Chorus has changed since, so it cannot be shown.`;
 
 type Row = Record<string, unknown>;
+
+// Masked as the Earnings page shows them (the tax id's last 4), with when the creator certified them.
+async function exportedTaxDetails(secretsKey: string, sealed: string | null) {
+  const d = await openTaxDetails(secretsKey, sealed);
+  if (d === null || d === 'unreadable') return d;
+  const masked = maskedTaxDetails(d);
+  return { legalName: masked.legalName, country: masked.country, kind: masked.kind, taxId: masked.taxId, certifiedAt: iso(masked.certifiedAt) };
+}
 // A gift's address as given, null once removed, or 'unreadable' (as payout details are).
 const removedAsNull = (a: ShipTo) => (a === 'removed' ? null : a);
 const parse = (json: unknown) => (typeof json === 'string' ? (JSON.parse(json) as unknown) : null);
@@ -66,7 +76,7 @@ type Enrollment = { id: string; brand_id: string; brand: string; currency: strin
 export async function* creatorData(db: D1Database, secretsKey: string, creatorId: string, origin: string, now: number): AsyncGenerator<string> {
   // Whether two-step sign-in is on, since when, and how many recovery codes are left: never its secret or the codes.
   const [account, factor, recoveryCodes] = await Promise.all([
-    db.prepare('SELECT id, email, former_emails, handle, display_name, payout_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>(),
+    db.prepare('SELECT id, email, former_emails, handle, display_name, payout_details_enc, tax_details_enc, earnings_digest, due_reminders, shipping_address, created_at FROM creators WHERE id = ?').bind(creatorId).first<Row>(),
     factorOf(db, { type: 'creator', id: creatorId }),
     recoveryCodesLeft(db, { type: 'creator', id: creatorId }),
   ]);
@@ -88,6 +98,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     name: account.display_name,
     createdAt: iso(account.created_at as number),
     payoutDetails,
+    taxDetails: await exportedTaxDetails(secretsKey, account.tax_details_enc as string | null),
     shippingAddress: account.shipping_address === null ? null : removedAsNull(await openAddress(secretsKey, account.shipping_address as string)),
     emails: { earningsDigest: account.earnings_digest === 1, firstDraftReminders: account.due_reminders === 1 },
     twoStepSignIn: factor ? { on: true, since: iso(factor.created_at), recoveryCodesLeft: recoveryCodes } : { on: false },

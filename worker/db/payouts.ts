@@ -8,6 +8,8 @@ import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { openSecret } from '../lib/secrets';
 import { NOT_ERASED } from './money';
+import { taxDetailsStatus, type TaxDetailsStatus } from '../domain/tax-details';
+import { openTaxDetails, sharedTaxDetailsSql } from './tax-details';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -76,6 +78,8 @@ export type PayoutLine = {
   payoutAccount: string;
   /** A failed payout whose creator has saved other payout details since it failed: worth paying again. */
   detailsChangedSinceFailure: boolean;
+  /** Whether the creator gave the tax details finance files with (shared, as payout details, once they accepted the brand). */
+  taxDetails: TaxDetailsStatus;
   currency: string;
   commissionMinor: number;
   reversalsMinor: number;
@@ -100,6 +104,7 @@ type Row = {
   accepted: number;
   payout_details_enc: string | null;
   failed_to_enc: string | null;
+  tax_details_enc: string | null;
   currency: string;
   status: string;
   reference: string | null;
@@ -121,7 +126,8 @@ export const PAGE_SQL = `WITH page AS (
     -- A paid payout shows the account it went to; one still to pay, where to pay it now.
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
     -- A failed one's, where it failed to go: compared with today's once opened (each sealing differs).
-    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc, p.currency, p.status, p.reference, p.failure_reason,
+    CASE WHEN r.accepted_at IS NOT NULL AND p.status = 'failed' THEN p.paid_to_enc END AS failed_to_enc,
+    ${sharedTaxDetailsSql('r', 'c')} AS tax_details_enc, p.currency, p.status, p.reference, p.failure_reason,
     p.given_up_at IS NOT NULL AS given_up
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
   -- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
@@ -180,6 +186,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         payoutMethod: method,
         payoutAccount: account,
         detailsChangedSinceFailure: changed,
+        taxDetails: taxDetailsStatus(await openTaxDetails(secretsKey, r.tax_details_enc)),
         currency: r.currency,
         commissionMinor: r.commission,
         reversalsMinor: r.reversals,
@@ -216,6 +223,7 @@ export const EXPORT_HEADER = [
   'net_amount',
   'conversion_count',
   'status',
+  'tax_details',
   // Last, so the file comes back to reconcile as it is: fill in the references of what was paid, set status.
   'reference',
 ];
@@ -249,6 +257,7 @@ export function payoutCsvLine(l: PayoutLine): string {
     money(l.netMinor),
     csvNumber(l.conversions),
     csvText(l.status),
+    csvText(l.taxDetails),
     csvText(l.reference),
   ]);
 }
@@ -267,6 +276,7 @@ export function totalsCsvLines(period: string, totals: Map<string, Totals>): str
         money(t.bonuses),
         money(t.net),
         csvNumber(t.conversions),
+        csvText(''),
         csvText(''),
         csvText(''),
       ]);

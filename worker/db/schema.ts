@@ -139,6 +139,9 @@ export const creators = sqliteTable(
     passwordHash: text('password_hash'),
     // AES-GCM ciphertext (base64url) of the payout method and account.
     payoutDetailsEnc: text('payout_details_enc'),
+    // AES-GCM ciphertext (base64url), as payout details, of the tax details (db/tax-details.ts): legal name,
+    // country, kind, tax id and when the creator certified them. One sealed blob: the name is as personal as the id.
+    taxDetailsEnc: text('tax_details_enc'),
     // When the open link to move the account to a new email was mailed (null: none open). Each link is bound to
     // it, so a newer request, a password change or the move itself closes every earlier link.
     emailLinkAt: integer('email_link_at'),
@@ -993,6 +996,8 @@ export const payouts = sqliteTable(
     index('payouts_brand_period').on(t.brandId, t.period),
     // A creator's payouts across brands (their Earnings page): without it, every payout of every brand.
     index('payouts_creator').on(t.creatorId, t.period),
+    // A brand's year-end totals: what it paid between two instants (paid_at is set only while a payout is paid).
+    index('payouts_brand_paid_at').on(t.brandId, t.paidAt),
   ],
 );
 

@@ -100,7 +100,18 @@ export function isPeriod(period: string): boolean {
   return /^2[01]\d\d-(0[1-9]|1[0-2])$/.test(period);
 }
 
+/** The calendar year before the one `at` falls in, in a timezone: the year finance files for in January and February. */
+export const previousYear = (at: number, timeZone: string): number => Number(periodOf(at, timeZone).slice(0, 4)) - 1;
+
 export function periodBounds(period: string, timeZone: string): { start: number; end: number } {
   const [y, m] = period.split('-').map(Number) as [number, number];
   return { start: monthStart(y, m - 1, timeZone), end: monthStart(m === 12 ? y + 1 : y, m === 12 ? 0 : m, timeZone) };
+}
+
+// A calendar year as YYYY, in the years periods may name (isPeriod): the year-end totals' and creators' statements' `?year=`.
+export const isYear = (raw: string): boolean => /^2[01]\d\d$/.test(raw);
+
+/** The instants a calendar year starts and ends in a timezone. */
+export function yearBounds(year: number, timeZone: string): { start: number; end: number } {
+  return { start: periodBounds(`${year}-01`, timeZone).start, end: periodBounds(`${year}-12`, timeZone).end };
 }

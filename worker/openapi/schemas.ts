@@ -683,6 +683,9 @@ export const PayoutLine = z
     ),
     payoutAccount: example(z.string(), 'GB33BUKB20201555555555'),
     detailsChangedSinceFailure: example(z.boolean(), false).describe('A failed payout whose creator has saved other payout details since it was marked failed: worth paying again.'),
+    taxDetails: example(z.enum(['complete', 'missing', 'unreadable']), 'complete').describe(
+      "Whether the creator gave their tax details (legal name, country, kind, tax id). `missing` until they accept your brand, as payout details; `unreadable` when they were sealed under a `SECRETS_KEY` changed since (the creator must enter them again); the year-end totals carry them in full.",
+    ),
     currency,
     commissionMinor: minor(4_120),
     reversalsMinor: minor(0).describe('What refunds took back (negative). Above zero when a failed refund gives back a reversal an earlier payout took.'),

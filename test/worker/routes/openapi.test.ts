@@ -65,6 +65,8 @@ const HTML_PAGES = [
   'POST /links/:slug/archive',
   'POST /links/:slug/restore',
   'POST /earnings/payout-details',
+  'POST /earnings/tax-details',
+  'POST /earnings/tax-details/remove',
   'GET /account',
   'POST /account/name',
   'POST /account/emails',

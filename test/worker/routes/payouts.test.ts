@@ -101,7 +101,7 @@ describe('payouts export', () => {
     expect(text).not.toMatch(/[^\r]\n(?!second line)/); // records end in CRLF; the only bare LF is inside the quoted name
     const rows = parseCsv(text);
     const header = rows[0]!.cells;
-    expect(header).toEqual(['payout_id', 'period', 'creator_id', 'handle', 'name', 'email', 'payout_method', 'payout_account', 'currency', 'commission', 'reversals', 'flat_fees', 'bonuses', 'net_amount', 'conversion_count', 'status', 'reference']);
+    expect(header).toEqual(['payout_id', 'period', 'creator_id', 'handle', 'name', 'email', 'payout_method', 'payout_account', 'currency', 'commission', 'reversals', 'flat_fees', 'bonuses', 'net_amount', 'conversion_count', 'status', 'tax_details', 'reference']);
     const byName = (needle: string) => rows.find((r) => r.cells[4]!.includes(needle))!.cells;
     expect(byName('HYPERLINK')[4]).toBe(`'=HYPERLINK("http://evil.example","click")`);
     expect(byName('Zoë')[4]).toBe('Zoë "Z" Ångström, 李小龙\nsecond line');

@@ -2,7 +2,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { addToTotals, closePeriod, emptyTotals, payoutLines, payoutsCsvStream, type PayoutLine } from '../../db/payouts';
-import { isPeriod } from '../../domain/periods';
+import { yearEndAudit, yearEndCsvStream } from '../../db/tax-details';
+import { isPeriod, isYear, previousYear } from '../../domain/periods';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
 import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
@@ -24,6 +25,13 @@ export async function brandForPayouts(env: Env, brandId: string) {
 
 export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }, p: string): Response {
   return csvAttachment(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), `chorus-payouts-${brand.slug}-${p}.csv`);
+}
+
+// The year-end totals with full tax ids: each download is audited, as whoever took them may need to be known.
+// A HEAD request (a link checker, a browser's probe) takes no tax id and writes no audit row.
+export async function yearEndCsvResponse(env: Env, brand: { id: string; slug: string; timezone: string }, year: number, actor: { type: 'admin_user' | 'api_key'; id: string }, headOnly: boolean): Promise<Response> {
+  if (!headOnly) await yearEndAudit(env.DB, brand.id, actor, year, Date.now()).run();
+  return csvAttachment(yearEndCsvStream(env.DB, env.SECRETS_KEY, brand, year), `chorus-year-end-${brand.slug}-${year}.csv`);
 }
 
 export type MarkResult = { line: number | null; payoutId: string; outcome: 'paid' | 'failed' | 'unchanged' | 'not_found' | 'conflict' | 'given_up' };
@@ -194,6 +202,7 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
 }
 
 const inPeriod = z.strictObject({ period });
+const inYear = z.strictObject({ year: z.string().refine(isYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
 export const failureReason = plainText(200);
 // A processor's payment reference, as finance copies it: one line, refused when it holds broken characters.
 export const paymentReference = plainText(200).min(1);
@@ -237,6 +246,22 @@ export const payoutRoutes = new Hono<AppEnv>()
     async (c) => {
       const brand = await brandForPayouts(c.env, c.var.admin.brandId);
       return payoutsCsvResponse(c.env, brand, c.req.valid('query').period);
+    },
+  )
+  .get(
+    '/year-end.csv',
+    op({
+      summary: 'Export year-end totals as CSV',
+      description:
+        "What you paid each creator in a calendar year (`year`, 2000-2199; default the year before this one in your brand's timezone, the one filed for early in the new year), one row per creator and currency: the total of payouts marked paid whose paid time falls in the year in your brand's timezone, their number, the creator's handle and email, and their tax details (legal name, country, kind and the full tax id) or `missing` (none given, or the creator has not accepted your brand). Each download is recorded in your audit log. Streamed.",
+      responses: { 200: { description: 'RFC 4180 CSV, as an attachment.', contentType: 'text/csv', headers: { 'Content-Disposition': 'attachment; filename="chorus-year-end-<brand>-<year>.csv"' } } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', inYear),
+    async (c) => {
+      const brand = await brandForPayouts(c.env, c.var.admin.brandId);
+      const year = c.req.valid('query').year;
+      return yearEndCsvResponse(c.env, brand, year ? Number(year) : previousYear(Date.now(), brand.timezone), { type: 'api_key', id: c.var.admin.keyId }, c.req.method === 'HEAD');
     },
   )
   .get(

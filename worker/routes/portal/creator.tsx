@@ -6,7 +6,10 @@ import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
-import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail } from '../../../portal/creator/pages';
+import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
+import { openTaxDetails } from '../../db/tax-details';
+import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
+import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
 import type { Flash, FormError } from '../../../portal/layout';
 import { closeOtherLinksStatement, closeResetLinksStatement, consumeResetStatement, emailChangeProof, findUsableToken, isEmailChangeProof, isInvitationMailProof, type EmailChange, isLinkToken, mailPasswordLink, passwordSetTo, resetLinkUnused, SELF_SERVICE_LIMITS, type AccountToken, type MailRefusal } from '../../db/account-tokens';
@@ -1062,17 +1065,30 @@ async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
   return JSON.parse(await openSecret(c.env.SECRETS_KEY, row.payout_details_enc)) as PayoutDetails;
 }
 
-async function earningsPage(c: Context<AppEnv>, extra: { notice?: string; errors?: string[]; entered?: { method: string; account: string } } = {}, status: 200 | 422 = 200) {
-  const [{ ledger, payouts, belowMinimum }, details] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c)]);
-  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} belowMinimum={belowMinimum} details={details} {...extra} />, status);
+const taxDetailsOf = async (c: Context<AppEnv>) => {
+  const row = await c.env.DB.prepare('SELECT tax_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ tax_details_enc: string | null }>();
+  return openTaxDetails(c.env.SECRETS_KEY, row?.tax_details_enc ?? null);
+};
+
+type EarningsExtra = { notice?: string; errors?: string[]; entered?: { method: string; account: string }; tax?: Omit<TaxDetailsState, 'saved'> };
+
+async function earningsPage(c: Context<AppEnv>, extra: EarningsExtra = {}, status: 200 | 422 = 200) {
+  const [{ ledger, payouts, belowMinimum }, details, taxSaved] = await Promise.all([creatorEarnings(c.env.DB, c.var.creator.creatorId, Date.now()), payoutDetails(c), taxDetailsOf(c)]);
+  const { tax, ...rest } = extra;
+  return c.html(<EarningsPage who={viewerOf(c).email} ledger={ledger} payouts={payouts} belowMinimum={belowMinimum} details={details} tax={{ saved: taxSaved, ...tax }} {...rest} />, status);
 }
 
-creatorPortal.get('/earnings', (c) => earningsPage(c, { notice: c.req.query('saved') ? 'Payout details saved.' : undefined }));
+const EARNINGS_NOTICES: Record<string, string> = { '1': 'Payout details saved.', tax: 'Tax details saved.', 'tax-removed': 'Tax details removed. Brands see them as missing until you add them again.' };
+
+creatorPortal.get('/earnings', (c) => {
+  const saved = c.req.query('saved') ?? '';
+  return earningsPage(c, { notice: Object.hasOwn(EARNINGS_NOTICES, saved) ? EARNINGS_NOTICES[saved] : undefined });
+});
 
 // The creator's statement as CSV: all of it, or one year's periods (?year=2026).
 creatorPortal.get('/earnings/statement.csv', (c) => {
   const raw = c.req.query('year');
-  const year = raw === undefined || raw === '' ? null : /^20\d\d$/.test(raw) ? Number(raw) : undefined;
+  const year = raw === undefined || raw === '' ? null : isYear(raw) ? Number(raw) : undefined;
   if (year === undefined) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, as 2026, or leave it out for every year.');
   const stream = statementCsvStream(c.env.DB, c.var.creator.creatorId, year, EARNING_KIND_LABELS);
   return csvAttachment(stream, `chorus-earnings-${year ?? 'all'}.csv`);
@@ -1119,27 +1135,68 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   // The refused entry is shown back bounded as the field is; the whole of it was checked.
   if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(method)], entered: { method, account: account.slice(0, 120) } }, 422);
   const next = JSON.stringify(parsed.data);
-  const sealed = await sealSecret(c.env.SECRETS_KEY, next);
-  const [before] = await c.env.DB.batch([
-    c.env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId),
-    c.env.DB.prepare('UPDATE creators SET payout_details_enc = ? WHERE id = ?').bind(sealed, c.var.creator.creatorId),
-  ]);
-  const previous = (before?.results[0] as { payout_details_enc: string | null } | undefined)?.payout_details_enc;
-  const changed = !previous || (await openSecret(c.env.SECRETS_KEY, previous).catch(() => null)) !== next;
-  // Where the money goes is what a stolen session would change: the account's own address hears of every
-  // change, as banks and payment processors do it.
-  if (changed) {
-    const viewer = viewerOf(c);
-    const notice = {
-      to: viewer.email,
-      subject: 'Your Chorus payout details changed',
-      text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
-    };
-    noticeAfterResponse(c.executionCtx, c.env, notice, 'payout_details_notice_failed', { urgent: true });
-  }
+  await replaceSealedDetails(c, 'payout_details_enc', next, (previous) => previous === next, {
+    subject: 'Your Chorus payout details changed',
+    text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
+    failedEvent: 'payout_details_notice_failed',
+  });
   return c.redirect('/earnings?saved=1', 303);
 });
 
+// Where the money goes, and whose name and tax id it is paid under, are what a stolen session would change: each
+// replaces the sealed column in one batch that reads what it held first, and the account's own address hears of
+// every change or removal, as banks and payment processors do it. `same` compares the previous plain text with
+// the new; one that no longer opens (SECRETS_KEY changed) counts as a change.
+async function replaceSealedDetails(
+  c: Context<AppEnv>,
+  column: 'payout_details_enc' | 'tax_details_enc',
+  next: string | null,
+  same: (previous: string) => boolean,
+  notice: { subject: string; text: string; failedEvent: string },
+): Promise<void> {
+  const sealed = next === null ? null : await sealSecret(c.env.SECRETS_KEY, next);
+  const [before] = await c.env.DB.batch([
+    c.env.DB.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(c.var.creator.creatorId),
+    c.env.DB.prepare(`UPDATE creators SET ${column} = ? WHERE id = ?`).bind(sealed, c.var.creator.creatorId),
+  ]);
+  const previousSealed = (before?.results[0] as { sealed: string | null } | undefined)?.sealed ?? null;
+  const previous = previousSealed === null ? null : await openSecret(c.env.SECRETS_KEY, previousSealed).catch(() => undefined);
+  const unchanged = previousSealed === null ? next === null : previous != null && next !== null && same(previous);
+  if (unchanged) return;
+  const { failedEvent, ...mail } = notice;
+  noticeAfterResponse(c.executionCtx, c.env, { to: viewerOf(c).email, ...mail }, failedEvent, { urgent: true });
+}
+
+// Tax details replace what was there (certifying again the same details is no change).
+async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): Promise<void> {
+  const text = next
+    ? `Your tax details now carry the tax id ${maskTaxId(next.taxId)} (${next.country}).`
+    : 'Your tax details were removed: brands see them as missing.';
+  await replaceSealedDetails(c, 'tax_details_enc', next && JSON.stringify(next), (previous) => next !== null && sameTaxDetails(JSON.parse(previous) as TaxDetails, next), {
+    subject: 'Your Chorus tax details changed',
+    text: `${text} If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your tax and payout details.`,
+    failedEvent: 'tax_details_notice_failed',
+  });
+}
+
+creatorPortal.post('/earnings/tax-details', async (c) => {
+  const form = await formBody(c);
+  const entered = { legalName: form.legalName ?? '', country: form.country ?? '', kind: form.kind ?? '', taxId: form.taxId ?? '', certify: form.certify === 'yes' };
+  const checked = checkTaxDetails(entered, Date.now());
+  if (!checked.ok) {
+    // Shown back bounded as the fields are; the tax id is never echoed and the box is ticked again with it.
+    const shown = { legalName: entered.legalName.slice(0, 140), country: entered.country.slice(0, 2), kind: entered.kind.slice(0, 20) };
+    return earningsPage(c, { tax: { entered: shown, problems: checked.problems } }, 422);
+  }
+  await replaceTaxDetails(c, checked.details);
+  return c.redirect('/earnings?saved=tax', 303);
+});
+
+creatorPortal.post('/earnings/tax-details/remove', async (c) => {
+  await formBody(c);
+  await replaceTaxDetails(c, null);
+  return c.redirect('/earnings?saved=tax-removed', 303);
+});
 
 // ---------- Account: a new password, and signing out elsewhere ----------
 

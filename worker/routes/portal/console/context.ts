@@ -37,6 +37,8 @@ export type ConsoleContext = Context<ConsoleEnv>;
 export const canWrite = (user: Pick<ConsoleUser, 'role'>) => user.role === 'owner' || user.role === 'manager';
 // Whoever pays creators: owners and managers, and the finance role, which changes nothing else.
 export const canPay = (user: Pick<ConsoleUser, 'role'>) => canWrite(user) || user.role === 'finance';
+// Who files the brand's taxes: owners and finance. Managers run campaigns; the year-end file's full tax ids are not theirs to take.
+export const canTakeTaxIds = (user: Pick<ConsoleUser, 'role'>) => user.role === 'owner' || user.role === 'finance';
 
 // A valid signature is not enough: the session row must be live and its admin user still exist.
 export async function consoleUserOf(c: Context<AppEnv> | ConsoleContext): Promise<ConsoleUser | null> {
@@ -84,7 +86,7 @@ export const requireTwoStepWhereRequired = createMiddleware<ConsoleEnv>(async (c
 const OWN_PROFILE = /^\/console\/team\/me\/(?:name|password|two-step(?:\/off|\/recovery)?)$/;
 const isWriterOnly = (c: Context) => (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !OWN_PROFILE.test(c.req.path)) || c.req.path.endsWith('.csv');
 // Named one by one, so a route added under /console/payouts later is not open to finance by accident.
-const MONEY_PATHS = /^\/console\/(?:payouts\/(?:close|reconcile|export\.csv|po_[A-Za-z0-9_-]{1,64}\/mark)|orders\/export\.csv)$/;
+const MONEY_PATHS = /^\/console\/(?:payouts\/(?:close|reconcile|export\.csv|year-end\.csv|po_[A-Za-z0-9_-]{1,64}\/mark)|orders\/export\.csv)$/;
 
 export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
   const { user } = c.var;
@@ -102,6 +104,12 @@ export const enforceRole = createMiddleware<ConsoleEnv>(async (c, next) => {
 // shoppers, who gets in, and what reads or receives everything). Answers the acting owner's id.
 export function requireOwner(c: ConsoleContext, what: string): string {
   if (c.var.user.role !== 'owner') throw new ApiError(403, 'forbidden', `Only an owner can ${what}.`);
+  return c.var.user.id;
+}
+
+// The year-end totals carry full tax ids: owners and finance only (canTakeTaxIds). Answers the acting user's id.
+export function requireTaxIdTaker(c: ConsoleContext): string {
+  if (!canTakeTaxIds(c.var.user)) throw new ApiError(403, 'forbidden', 'Only an owner or finance can download the year-end totals: they carry your creators’ full tax ids.');
   return c.var.user.id;
 }
 

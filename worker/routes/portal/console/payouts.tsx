@@ -4,12 +4,12 @@ import type { Flash } from '../../../../portal/console/layout';
 import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
 import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
-import { isPeriod, periodBounds, periodOf } from '../../../domain/periods';
+import { isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
-import { canPay, countParam, csvFromForm, readForm, renderPage, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
+import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, requireTaxIdTaker, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
 
 export const payoutRoutes = new Hono<ConsoleEnv>();
@@ -87,7 +87,7 @@ type Extras = { errors?: string[]; confirmClose?: boolean; reconcile?: { results
 
 async function renderPayouts(c: ConsoleContext, period: string, extras: Extras = {}, status: 200 | 409 | 422 | 503 = 200) {
   const [view, toReview] = await Promise.all([payoutsView(c, period), awaitingReview(c.env.DB, c.var.user.brandId)]);
-  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canPay={canPay(c.var.user)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
+  return renderPage(c, <PayoutsPage viewer={viewerOf(c)} canPay={canPay(c.var.user)} canTakeTaxIds={canTakeTaxIds(c.var.user)} defaultYear={previousYear(Date.now(), c.var.user.timezone)} view={view} flash={flashOf(c)} errors={extras.errors} confirmClose={extras.confirmClose ?? false} reconcile={extras.reconcile} toReview={toReview} />, status);
 }
 
 const periodFrom = (raw: string | undefined) => {
@@ -121,6 +121,15 @@ payoutRoutes.get('/payouts/export.csv', async (c) => {
   const period = periodFrom(c.req.query('period'));
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
   return payoutsCsvResponse(c.env, brand, period);
+});
+
+// Totals of what was paid in a calendar year, with each creator's full tax id: owners and finance only.
+payoutRoutes.get('/payouts/year-end.csv', async (c) => {
+  const takerId = requireTaxIdTaker(c);
+  const raw = c.req.query('year');
+  if (raw !== undefined && !isYear(raw)) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, from 2000 to 2199, as 2026.');
+  const brand = await brandForPayouts(c.env, c.var.user.brandId);
+  return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : previousYear(Date.now(), brand.timezone), { type: 'admin_user', id: takerId }, c.req.method === 'HEAD');
 });
 
 payoutRoutes.post('/payouts/reconcile', async (c) => {
