@@ -202,6 +202,21 @@ describe('tax details sealed under an earlier SECRETS_KEY', () => {
     const yearEnd = rowsOf(await (await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).text());
     expect(yearEnd).toEqual([expect.objectContaining({ tax_details: 'unreadable', legal_name: '', tax_id: '' })]);
   });
+
+  it("leave the creator's Earnings page working, with payout details sealed the same way: each form asks for its details again", async () => {
+    const m = await signedInCreator();
+    const earlier = 'an-earlier-secrets-key-0123456789abcdef';
+    const tax = await sealSecret(earlier, JSON.stringify({ legalName: 'Old Name', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: Date.now() }));
+    const payout = await sealSecret(earlier, JSON.stringify({ method: 'paypal', account: 'old@example.com' }));
+    await env.DB.prepare('UPDATE creators SET tax_details_enc = ?, payout_details_enc = ? WHERE id = ?').bind(tax, payout, m.creator.id).run();
+    const res = await get('/earnings', m.cookie);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('Your tax details are held but can no longer be read');
+    expect(page).toContain('Your payout details are held but can no longer be read');
+    expect(page).not.toContain('Add your payout details');
+    expect(page).not.toContain('old@example.com');
+  });
 });
 
 describe('year-end totals', () => {

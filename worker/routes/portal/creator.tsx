@@ -36,7 +36,7 @@ import { mailSetup, mailUnconfigured } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { forgetErased, passwordLink } from '../admin/creators';
 import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
-import { openSecret, sealSecret } from '../../lib/secrets';
+import { openSealedJson, openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearPendingSignIn, endSession, revokeAllSessionsStatement, SESSION_COOKIE, sessionFromCookie } from '../../lib/sessions';
 import { clientIp, clientNetwork, flashOf, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
@@ -1061,8 +1061,7 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
 
 async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
   const row = await c.env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ payout_details_enc: string | null }>();
-  if (!row?.payout_details_enc) return null;
-  return JSON.parse(await openSecret(c.env.SECRETS_KEY, row.payout_details_enc)) as PayoutDetails;
+  return openSealedJson<{ method: string; account: string }>(c.env.SECRETS_KEY, row?.payout_details_enc ?? null);
 }
 
 const taxDetailsOf = async (c: Context<AppEnv>) => {
