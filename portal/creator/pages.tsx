@@ -4,6 +4,7 @@ import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { Owed } from '../../worker/db/creator-erasure';
+import type { SavedPayoutDetails } from '../../worker/db/sealed-details';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -1315,7 +1316,7 @@ export const SubmissionDetailPage: FC<
 // ---------- Earnings ----------
 
 /** Where the creator is paid: as saved, 'unreadable' when sealed under a SECRETS_KEY changed since, or none yet. */
-export type PayoutDetails = { method: string; account: string } | 'unreadable' | null;
+export type PayoutDetails = SavedPayoutDetails | 'unreadable' | null;
 
 // After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
 // pressed Save again would otherwise store the old account believing the new one was kept.

@@ -2,10 +2,11 @@
 // year-end totals of paid payouts with them, for finance only.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { openTaxDetails, sealTaxDetails, yearEndCsvStream } from '../../../worker/db/tax-details';
+import { yearEndCsvStream } from '../../../worker/db/tax-details';
+import type { TaxDetails } from '../../../worker/domain/tax-details';
 import { previousYear } from '../../../worker/domain/periods';
 import { parseCsv } from '../../../worker/lib/csv';
-import { sealSecret } from '../../../worker/lib/secrets';
+import { openSealedJson, sealSecret } from '../../../worker/lib/secrets';
 import { setTransport, type Message } from '../../../worker/lib/messages';
 import { addAcceptedCreator, BASE, createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
 import { PASSWORD, signedInCreator, portalTestDefaults } from '../portal-fixtures';
@@ -42,17 +43,17 @@ describe("the creator's tax details form", () => {
     const sealed = await sealedOf(m.creator.id);
     expect(sealed).not.toContain('6789');
     expect(sealed).not.toContain('Sarah');
-    expect(await openTaxDetails(env.SECRETS_KEY, sealed)).toEqual({ legalName: 'Sarah Jones', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: expect.any(Number) });
+    expect(await openSealedJson<TaxDetails>(env.SECRETS_KEY, sealed)).toEqual({ legalName: 'Sarah Jones', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: expect.any(Number) });
     const page = await (await get('/earnings?saved=tax', m.cookie)).text();
     expect(page).toContain('Tax details saved.');
     expect(page).toContain('••••6789');
     expect(page).not.toContain('123-45-6789');
     expect(page).toContain('<label for="tax-id">Tax id</label>');
     expect((await post('/earnings/tax-details', { ...VALID, legalName: 'Jones Studio LLC', kind: 'business', country: 'gb', taxId: ' 12-3456789 ' }, { cookie: m.cookie })).status).toBe(303);
-    expect(await openTaxDetails(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ legalName: 'Jones Studio LLC', country: 'GB', kind: 'business', taxId: '12-3456789' });
+    expect(await openSealedJson<TaxDetails>(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ legalName: 'Jones Studio LLC', country: 'GB', kind: 'business', taxId: '12-3456789' });
     // Kept as one id however it was typed, and a short one shows only its last 2.
     expect((await post('/earnings/tax-details', { ...VALID, taxId: ' ab 12 c3 ' }, { cookie: m.cookie })).status).toBe(303);
-    expect(await openTaxDetails(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ taxId: 'AB12C3' });
+    expect(await openSealedJson<TaxDetails>(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ taxId: 'AB12C3' });
     const short = await (await get('/earnings', m.cookie)).text();
     expect(short).toContain('••••C3');
     expect(short).not.toContain('12C3');
@@ -151,7 +152,7 @@ describe('tax details on the brand side', () => {
   it('are missing until the creator accepts the brand, in the payouts list, the CSV and the year-end file', async () => {
     const m = await createMoneyBrand({ accepted: false });
     await env.DB.prepare('UPDATE creators SET tax_details_enc = ? WHERE id = ?')
-      .bind(await sealTaxDetails(env.SECRETS_KEY, { legalName: 'Hidden Name', country: 'US', kind: 'individual', taxId: '999-88-7777', certifiedAt: Date.now() }), m.creator.id)
+      .bind(await sealSecret(env.SECRETS_KEY, JSON.stringify({ legalName: 'Hidden Name', country: 'US', kind: 'individual', taxId: '999-88-7777', certifiedAt: Date.now() })), m.creator.id)
       .run();
     await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
     expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
