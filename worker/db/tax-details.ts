@@ -66,4 +66,4 @@ export function yearEndCsvStream(db: D1Database, secretsKey: string, brand: { id
 
 /** The audit row of one year-end download: who took the brand's tax ids, and for which year. */
 export const yearEndAudit = (db: D1Database, brandId: string, actor: { type: AuditInput['actorType']; id: string }, year: number, now: number) =>
-  auditStatement(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'payouts.year_end_exported', targetType: 'year', targetId: String(year) }, now);
+  auditStatement(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'payout.year_end_exported', targetType: 'year', targetId: String(year) }, now);

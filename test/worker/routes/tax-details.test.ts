@@ -262,7 +262,7 @@ describe('year-end totals', () => {
 
   it('is for owners and finance only, refuses a bad year, and audits each download', async () => {
     const m = await yearEndBrand();
-    const audited = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payouts.year_end_exported'", m.brand.brandId);
+    const audited = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payout.year_end_exported'", m.brand.brandId);
     for (const role of ['viewer', 'manager'] as const) {
       const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
       const res = await get('/console/payouts/year-end.csv?year=2026', cookie);
@@ -291,7 +291,7 @@ describe('year-end totals', () => {
     await apiDefault.text();
     expect((await get('/console/payouts/year-end.csv?year=2026', owner)).status).toBe(200);
     expect(await audited()).toBe(3);
-    const row = await env.DB.prepare("SELECT actor_type, target_type, target_id FROM audit_log WHERE brand_id = ? AND action = 'payouts.year_end_exported' ORDER BY at DESC LIMIT 1").bind(m.brand.brandId).first();
+    const row = await env.DB.prepare("SELECT actor_type, target_type, target_id FROM audit_log WHERE brand_id = ? AND action = 'payout.year_end_exported' ORDER BY at DESC LIMIT 1").bind(m.brand.brandId).first();
     expect(row).toEqual({ actor_type: 'admin_user', target_type: 'year', target_id: '2026' });
     for (const query of ['?year=1999', '?year=2200', '?year=x', '?year=2026&period=2026-01']) {
       const res = await m.brand.api('GET', `/api/admin/payouts/year-end.csv${query}`);
