@@ -29,7 +29,7 @@ const about =
 
 type Row = Record<string, unknown>;
 
-// Masked as the Earnings page shows them (the tax id's last 4), with when the creator certified them.
+// Masked as the Earnings page shows them (maskTaxId), with when the creator certified them.
 async function exportedTaxDetails(secretsKey: string, sealed: string | null) {
   const d = await openSealedJson<TaxDetails>(secretsKey, sealed);
   if (d === null || d === 'unreadable') return d;
