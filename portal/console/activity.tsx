@@ -57,6 +57,7 @@ const SAID: Record<string, string> = {
   'creator.account_closed': 'A creator closed their account',
   'creator.erased': 'Creator’s data erased on their request',
   'payout.given_up': 'Payout given up by the creator who closed their account',
+  'payout.year_end_exported': 'Year-end totals downloaded, with full tax ids',
   'enrollment.left': 'Creator left the campaign',
   'enrollment.declined': 'Creator declined the campaign',
   'enrollment.accepted': 'Creator accepted the campaign',

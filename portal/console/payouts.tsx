@@ -336,7 +336,7 @@ export const PayoutsPage: FC<{
         <h2 id="year-end-h">Year-end totals</h2>
         <p class="muted small">
           For your tax filings (in the US, a 1099-NEC for each contractor where the law requires one; the file lists everyone paid, whatever the amount): one row per creator and currency with the total of the payouts marked paid in the year (by the paid date in {viewer.timezone}), their number, and the creator's tax details: legal name, country, individual or
-          business, and the full tax id, or <code>missing</code> when they have not given them or not accepted your brand. Each download is recorded in your activity log.
+          business, and the full tax id, or <code>missing</code> when they have not given them or not accepted your brand, or <code>unreadable</code> when our encryption key changed since they gave them (ask them to enter them again). Each download is recorded in your activity log.
         </p>
         {canTakeTaxIds ? (
           <form method="get" action="/console/payouts/year-end.csv" class="filters">

@@ -4,6 +4,7 @@ import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
 import type { CreatorThreadRow } from '../../worker/db/message-threads';
 import type { Owed } from '../../worker/db/creator-erasure';
+import type { SavedPayoutDetails } from '../../worker/db/sealed-details';
 import { EXPORTS_PER_HOUR } from '../../worker/db/creator-export';
 import type { CommissionTier, ComplianceChecks } from '../../worker/db/schema';
 import { draftAwaitsRejoin, draftCampaignEnded, type SubmissionContext } from '../../worker/db/submissions';
@@ -1314,12 +1315,14 @@ export const SubmissionDetailPage: FC<
 
 // ---------- Earnings ----------
 
-export type PayoutDetails = { method: string; account: string } | null;
+/** Where the creator is paid: as saved, 'unreadable' when sealed under a SECRETS_KEY changed since, or none yet. */
+export type PayoutDetails = SavedPayoutDetails | 'unreadable' | null;
 
 // After a refused save the form shows what was typed (`entered`), not the details on file: a creator who
 // pressed Save again would otherwise store the old account believing the new one was kept.
 const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string; account: string }; errors?: string[] }> = ({ details, entered, errors }) => {
-  const shown = entered ?? details;
+  const known = details === 'unreadable' ? null : details;
+  const shown = entered ?? known;
   const invalid = errors && errors.length > 0 ? 'true' : undefined;
   return (
   <section class="card" aria-labelledby="payout-details">
@@ -1334,6 +1337,7 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
       </Notice>
     ) : null}
     <p class="muted small">Stored encrypted. Brands see it only in the payout file their finance team pays from, and we email you whenever it changes.</p>
+    {details === 'unreadable' ? <Notice tone="warn">Your payout details are held but can no longer be read (our encryption key changed). Please enter them again.</Notice> : null}
     <form method="post" action="/earnings/payout-details" class="stack">
       <fieldset class="field">
         <legend>Method</legend>
@@ -1355,7 +1359,7 @@ const PayoutDetailsForm: FC<{ details: PayoutDetails; entered?: { method: string
       <button type="submit" class="button button-primary">
         Save payout details
       </button>
-      {entered && details ? <p class="hint">Not saved: payouts still go to {PAYOUT_METHOD_LABELS[details.method] ?? details.method} {maskAccount(details.account)}.</p> : null}
+      {entered && known ? <p class="hint">Not saved: payouts still go to {PAYOUT_METHOD_LABELS[known.method] ?? known.method} {maskAccount(known.account)}.</p> : null}
     </form>
   </section>
   );

@@ -43,6 +43,7 @@ const TARGET_NAME = `CASE a.target_type
     WHEN 'code' THEN (SELECT d.code FROM discount_codes d WHERE d.id = a.target_id AND d.brand_id = a.brand_id)
     WHEN 'commission_plan' THEN (SELECT p.name FROM commission_plans p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
     WHEN 'period' THEN a.target_id
+    WHEN 'year' THEN a.target_id
     WHEN 'application' THEN (SELECT '@' || p.handle FROM applications p WHERE p.id = a.target_id AND p.brand_id = a.brand_id)
     WHEN 'submission' THEN (SELECT '@' || r.handle || ', ' || c.name FROM submissions x JOIN enrollments e ON e.id = x.enrollment_id
       JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id JOIN campaigns c ON c.id = e.campaign_id WHERE x.id = a.target_id AND x.brand_id = a.brand_id)

@@ -5,13 +5,13 @@
 // shopper's reference or click id, never a secret (password hash, tokens, sealed keys, the two-step secret or the
 // recovery codes' hashes). Times are ISO 8601 (UTC), money integer minor units with its ISO 4217 currency.
 import { maskAccount } from '../../portal/format';
-import { openSecret } from '../lib/secrets';
+import { openSealedJson } from '../lib/secrets';
 import { iso } from '../lib/validate';
 import { log } from '../lib/log';
 import { takeAttempt } from '../lib/rate-limits';
 import { ADDRESS_KEPT_DAYS, openAddress, type ShipTo } from './addresses';
-import { maskedTaxDetails } from '../domain/tax-details';
-import { openTaxDetails } from './tax-details';
+import { maskedTaxDetails, type TaxDetails } from '../domain/tax-details';
+import type { SavedPayoutDetails } from './sealed-details';
 import { factorOf, recoveryCodesLeft } from './two-step';
 
 // Every long section is one keyset-paged query across the whole creator (through their enrollments or roster),
@@ -29,9 +29,9 @@ const about =
 
 type Row = Record<string, unknown>;
 
-// Masked as the Earnings page shows them (the tax id's last 4), with when the creator certified them.
+// Masked as the Earnings page shows them (maskTaxId), with when the creator certified them.
 async function exportedTaxDetails(secretsKey: string, sealed: string | null) {
-  const d = await openTaxDetails(secretsKey, sealed);
+  const d = await openSealedJson<TaxDetails>(secretsKey, sealed);
   if (d === null || d === 'unreadable') return d;
   const masked = maskedTaxDetails(d);
   return { legalName: masked.legalName, country: masked.country, kind: masked.kind, taxId: masked.taxId, certifiedAt: iso(masked.certifiedAt) };
@@ -81,15 +81,8 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     recoveryCodesLeft(db, { type: 'creator', id: creatorId }),
   ]);
   if (!account) return;
-  let payoutDetails: { method: string; account: string } | 'unreadable' | null = null;
-  if (typeof account.payout_details_enc === 'string') {
-    try {
-      const d = JSON.parse(await openSecret(secretsKey, account.payout_details_enc)) as { method: string; account: string };
-      payoutDetails = { method: d.method, account: maskAccount(d.account) };
-    } catch {
-      payoutDetails = 'unreadable';
-    }
-  }
+  const payout = await openSealedJson<SavedPayoutDetails>(secretsKey, account.payout_details_enc as string | null);
+  const payoutDetails = payout && payout !== 'unreadable' ? { method: payout.method, account: maskAccount(payout.account) } : payout;
   const profile = {
     id: account.id,
     email: account.email,

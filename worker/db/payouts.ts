@@ -6,10 +6,11 @@ import { formatAmount } from '../domain/store-payloads';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
 import { ApiError } from '../lib/errors';
 import { newId } from '../lib/ids';
-import { openSecret } from '../lib/secrets';
+import { openSealedJson } from '../lib/secrets';
 import { NOT_ERASED } from './money';
-import { taxDetailsStatus, type TaxDetailsStatus } from '../domain/tax-details';
-import { openTaxDetails, sharedTaxDetailsSql } from './tax-details';
+import { taxDetailsStatus, type TaxDetails, type TaxDetailsStatus } from '../domain/tax-details';
+import type { SavedPayoutDetails } from './sealed-details';
+import { sharedTaxDetailsSql } from './tax-details';
 import { payoutsClosedStatements } from './webhooks';
 
 // Whether a creator still works with a brand: enrolled, not removed, in one of its campaigns that has not ended
@@ -149,15 +150,7 @@ export const EXPORT_PAGE_SIZE = 100;
 // payoutMethod for a creator who has not accepted the brand yet (as `unreadable` is for details that fail to open).
 export const NOT_SHARED = 'not_shared';
 
-async function openDetails(secretsKey: string, sealed: string | null): Promise<{ method: string; account: string } | 'unreadable' | null> {
-  if (!sealed) return null;
-  try {
-    const d = JSON.parse(await openSecret(secretsKey, sealed)) as { method?: string; account?: string };
-    return { method: d.method ?? '', account: d.account ?? '' };
-  } catch {
-    return 'unreadable';
-  }
-}
+const openDetails = (secretsKey: string, sealed: string | null) => openSealedJson<SavedPayoutDetails>(secretsKey, sealed);
 
 // Pages through a period's payouts in a fixed order (handle, id): memory stays flat however many rows.
 export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
@@ -186,7 +179,7 @@ export async function* payoutLines(db: D1Database, secretsKey: string, brandId: 
         payoutMethod: method,
         payoutAccount: account,
         detailsChangedSinceFailure: changed,
-        taxDetails: taxDetailsStatus(await openTaxDetails(secretsKey, r.tax_details_enc)),
+        taxDetails: taxDetailsStatus(await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc)),
         currency: r.currency,
         commissionMinor: r.commission,
         reversalsMinor: r.reversals,

@@ -5,20 +5,8 @@ import { yearBounds } from '../domain/periods';
 import { formatAmount } from '../domain/store-payloads';
 import { taxDetailsStatus, type TaxDetails } from '../domain/tax-details';
 import { csvLine, csvNumber, csvStream, csvText } from '../lib/csv';
-import { openSecret, sealSecret } from '../lib/secrets';
+import { openSealedJson } from '../lib/secrets';
 import { auditStatement, type AuditInput } from './audit';
-
-export const sealTaxDetails = (secretsKey: string, details: TaxDetails) => sealSecret(secretsKey, JSON.stringify(details));
-
-// Sealed under a key Chorus has changed since: held, but it cannot be shown (as payout details).
-export async function openTaxDetails(secretsKey: string, sealed: string | null): Promise<TaxDetails | 'unreadable' | null> {
-  if (!sealed) return null;
-  try {
-    return JSON.parse(await openSecret(secretsKey, sealed)) as TaxDetails;
-  } catch {
-    return 'unreadable';
-  }
-}
 
 /** SQL: whether the roster row `r` (an alias) may see the account's tax details: the creator accepted the brand, which has not erased them. */
 const sharedWith = (r: string) => `${r}.accepted_at IS NOT NULL AND ${r}.erased_at IS NULL`;
@@ -47,7 +35,7 @@ WHERE (r.handle, t.creator_id, t.currency) > (?4, ?5, ?6)
 ORDER BY r.handle, t.creator_id, t.currency LIMIT ?7`;
 
 async function yearEndLine(secretsKey: string, year: number, r: YearEndRow): Promise<string> {
-  const details = await openTaxDetails(secretsKey, r.tax_details_enc);
+  const details = await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc);
   const known = details && details !== 'unreadable' ? details : null;
   return csvLine([
     csvNumber(year),
@@ -78,4 +66,4 @@ export function yearEndCsvStream(db: D1Database, secretsKey: string, brand: { id
 
 /** The audit row of one year-end download: who took the brand's tax ids, and for which year. */
 export const yearEndAudit = (db: D1Database, brandId: string, actor: { type: AuditInput['actorType']; id: string }, year: number, now: number) =>
-  auditStatement(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'payouts.year_end_exported', targetType: 'year', targetId: String(year) }, now);
+  auditStatement(db, { brandId, actorType: actor.type, actorId: actor.id, action: 'payout.year_end_exported', targetType: 'year', targetId: String(year) }, now);

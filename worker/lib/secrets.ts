@@ -33,3 +33,13 @@ export async function openSecret(masterKey: string, sealed: string): Promise<str
   const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64url(iv) }, await keyFor(masterKey), fromBase64url(body));
   return new TextDecoder().decode(plain);
 }
+
+/** JSON sealed with sealSecret: null when nothing is held, 'unreadable' when it was sealed under a SECRETS_KEY changed since. */
+export async function openSealedJson<T>(masterKey: string, sealed: string | null): Promise<T | 'unreadable' | null> {
+  if (!sealed) return null;
+  try {
+    return JSON.parse(await openSecret(masterKey, sealed)) as T;
+  } catch {
+    return 'unreadable';
+  }
+}

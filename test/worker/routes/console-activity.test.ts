@@ -85,4 +85,13 @@ describe('activity', () => {
     const page = await (await get('/console/activity', o.cookie)).text();
     expect(page).toContain('1 creator, 2 enrollments');
   });
+  it('lists a year-end download under Payouts, named by its year', async () => {
+    const o = await consoleBrand('owner');
+    expect((await get('/console/payouts/year-end.csv?year=2025', o.cookie)).status).toBe(200);
+    const money = await json<Page>(await o.brand.api('GET', '/api/admin/activity?area=money'));
+    expect(money.data).toEqual([expect.objectContaining({ action: 'payout.year_end_exported', target: { type: 'year', id: '2025', name: '2025' } })]);
+    const page = await (await get('/console/activity?area=money', o.cookie)).text();
+    expect(page).toContain('Year-end totals downloaded');
+    expect(page).toContain('2025');
+  });
 });

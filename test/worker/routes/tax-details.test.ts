@@ -2,10 +2,11 @@
 // year-end totals of paid payouts with them, for finance only.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { openTaxDetails, sealTaxDetails, yearEndCsvStream } from '../../../worker/db/tax-details';
+import { yearEndCsvStream } from '../../../worker/db/tax-details';
+import type { TaxDetails } from '../../../worker/domain/tax-details';
 import { previousYear } from '../../../worker/domain/periods';
 import { parseCsv } from '../../../worker/lib/csv';
-import { sealSecret } from '../../../worker/lib/secrets';
+import { openSealedJson, sealSecret } from '../../../worker/lib/secrets';
 import { setTransport, type Message } from '../../../worker/lib/messages';
 import { addAcceptedCreator, BASE, createMoneyBrand, insertLedgerEntry, json, rowCount, waitFor } from '../fixtures';
 import { PASSWORD, signedInCreator, portalTestDefaults } from '../portal-fixtures';
@@ -42,17 +43,17 @@ describe("the creator's tax details form", () => {
     const sealed = await sealedOf(m.creator.id);
     expect(sealed).not.toContain('6789');
     expect(sealed).not.toContain('Sarah');
-    expect(await openTaxDetails(env.SECRETS_KEY, sealed)).toEqual({ legalName: 'Sarah Jones', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: expect.any(Number) });
+    expect(await openSealedJson<TaxDetails>(env.SECRETS_KEY, sealed)).toEqual({ legalName: 'Sarah Jones', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: expect.any(Number) });
     const page = await (await get('/earnings?saved=tax', m.cookie)).text();
     expect(page).toContain('Tax details saved.');
     expect(page).toContain('••••6789');
     expect(page).not.toContain('123-45-6789');
     expect(page).toContain('<label for="tax-id">Tax id</label>');
     expect((await post('/earnings/tax-details', { ...VALID, legalName: 'Jones Studio LLC', kind: 'business', country: 'gb', taxId: ' 12-3456789 ' }, { cookie: m.cookie })).status).toBe(303);
-    expect(await openTaxDetails(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ legalName: 'Jones Studio LLC', country: 'GB', kind: 'business', taxId: '12-3456789' });
+    expect(await openSealedJson<TaxDetails>(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ legalName: 'Jones Studio LLC', country: 'GB', kind: 'business', taxId: '12-3456789' });
     // Kept as one id however it was typed, and a short one shows only its last 2.
     expect((await post('/earnings/tax-details', { ...VALID, taxId: ' ab 12 c3 ' }, { cookie: m.cookie })).status).toBe(303);
-    expect(await openTaxDetails(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ taxId: 'AB12C3' });
+    expect(await openSealedJson<TaxDetails>(env.SECRETS_KEY, await sealedOf(m.creator.id))).toMatchObject({ taxId: 'AB12C3' });
     const short = await (await get('/earnings', m.cookie)).text();
     expect(short).toContain('••••C3');
     expect(short).not.toContain('12C3');
@@ -151,7 +152,7 @@ describe('tax details on the brand side', () => {
   it('are missing until the creator accepts the brand, in the payouts list, the CSV and the year-end file', async () => {
     const m = await createMoneyBrand({ accepted: false });
     await env.DB.prepare('UPDATE creators SET tax_details_enc = ? WHERE id = ?')
-      .bind(await sealTaxDetails(env.SECRETS_KEY, { legalName: 'Hidden Name', country: 'US', kind: 'individual', taxId: '999-88-7777', certifiedAt: Date.now() }), m.creator.id)
+      .bind(await sealSecret(env.SECRETS_KEY, JSON.stringify({ legalName: 'Hidden Name', country: 'US', kind: 'individual', taxId: '999-88-7777', certifiedAt: Date.now() })), m.creator.id)
       .run();
     await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
     expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
@@ -202,6 +203,21 @@ describe('tax details sealed under an earlier SECRETS_KEY', () => {
     const yearEnd = rowsOf(await (await m.brand.api('GET', '/api/admin/payouts/year-end.csv?year=2026')).text());
     expect(yearEnd).toEqual([expect.objectContaining({ tax_details: 'unreadable', legal_name: '', tax_id: '' })]);
   });
+
+  it("leave the creator's Earnings page working, with payout details sealed the same way: each form asks for its details again", async () => {
+    const m = await signedInCreator();
+    const earlier = 'an-earlier-secrets-key-0123456789abcdef';
+    const tax = await sealSecret(earlier, JSON.stringify({ legalName: 'Old Name', country: 'US', kind: 'individual', taxId: '123-45-6789', certifiedAt: Date.now() }));
+    const payout = await sealSecret(earlier, JSON.stringify({ method: 'paypal', account: 'old@example.com' }));
+    await env.DB.prepare('UPDATE creators SET tax_details_enc = ?, payout_details_enc = ? WHERE id = ?').bind(tax, payout, m.creator.id).run();
+    const res = await get('/earnings', m.cookie);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('Your tax details are held but can no longer be read');
+    expect(page).toContain('Your payout details are held but can no longer be read');
+    expect(page).not.toContain('Add your payout details');
+    expect(page).not.toContain('old@example.com');
+  });
 });
 
 describe('year-end totals', () => {
@@ -246,7 +262,7 @@ describe('year-end totals', () => {
 
   it('is for owners and finance only, refuses a bad year, and audits each download', async () => {
     const m = await yearEndBrand();
-    const audited = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payouts.year_end_exported'", m.brand.brandId);
+    const audited = () => rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'payout.year_end_exported'", m.brand.brandId);
     for (const role of ['viewer', 'manager'] as const) {
       const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
       const res = await get('/console/payouts/year-end.csv?year=2026', cookie);
@@ -275,7 +291,7 @@ describe('year-end totals', () => {
     await apiDefault.text();
     expect((await get('/console/payouts/year-end.csv?year=2026', owner)).status).toBe(200);
     expect(await audited()).toBe(3);
-    const row = await env.DB.prepare("SELECT actor_type, target_type, target_id FROM audit_log WHERE brand_id = ? AND action = 'payouts.year_end_exported' ORDER BY at DESC LIMIT 1").bind(m.brand.brandId).first();
+    const row = await env.DB.prepare("SELECT actor_type, target_type, target_id FROM audit_log WHERE brand_id = ? AND action = 'payout.year_end_exported' ORDER BY at DESC LIMIT 1").bind(m.brand.brandId).first();
     expect(row).toEqual({ actor_type: 'admin_user', target_type: 'year', target_id: '2026' });
     for (const query of ['?year=1999', '?year=2200', '?year=x', '?year=2026&period=2026-01']) {
       const res = await m.brand.api('GET', `/api/admin/payouts/year-end.csv${query}`);

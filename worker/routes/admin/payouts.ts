@@ -253,7 +253,7 @@ export const payoutRoutes = new Hono<AppEnv>()
     op({
       summary: 'Export year-end totals as CSV',
       description:
-        "What you paid each creator in a calendar year (`year`, 2000-2199; default the year before this one in your brand's timezone, the one filed for early in the new year), one row per creator and currency: the total of payouts marked paid whose paid time falls in the year in your brand's timezone, their number, the creator's handle and email, and their tax details (legal name, country, kind and the full tax id) or `missing` (none given, or the creator has not accepted your brand). Each download is recorded in your audit log. Streamed.",
+        "What you paid each creator in a calendar year (`year`, 2000-2199; default the year before this one in your brand's timezone, the one filed for early in the new year), one row per creator and currency: the total of payouts marked paid whose paid time falls in the year in your brand's timezone, their number, the creator's handle and email, and their tax details (legal name, country, kind and the full tax id) or `missing` (none given, or the creator has not accepted your brand) or `unreadable` (sealed under a SECRETS_KEY changed since: the creator must enter them again) with those cells empty. Each download is recorded in your audit log. Streamed.",
       responses: { 200: { description: 'RFC 4180 CSV, as an attachment.', contentType: 'text/csv', headers: { 'Content-Disposition': 'attachment; filename="chorus-year-end-<brand>-<year>.csv"' } } },
       errors: { 404: ['not_found'] },
     }),

@@ -7,7 +7,7 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { openTaxDetails } from '../../db/tax-details';
+import { creatorDetails, replaceSealedDetails, type SealedDetails } from '../../db/sealed-details';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -36,7 +36,6 @@ import { mailSetup, mailUnconfigured } from '../../lib/messages';
 import { noticeAfterResponse } from '../../mail';
 import { forgetErased, passwordLink } from '../admin/creators';
 import { archiveLink, createTrackedLink, MAX_LINKS_MADE_PER_ENROLLMENT, MAX_LINKS_PER_ENROLLMENT, restoreLink } from '../admin/links';
-import { openSecret, sealSecret } from '../../lib/secrets';
 import { DUMMY_HASH, hashPassword, passwordChangeProblem, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearPendingSignIn, endSession, revokeAllSessionsStatement, SESSION_COOKIE, sessionFromCookie } from '../../lib/sessions';
 import { clientIp, clientNetwork, flashOf, formBody, formLimit, isPagePath, MAX_FORM_BYTES, parseForm, safeNext, sameOrigin } from './guards';
@@ -1059,16 +1058,8 @@ creatorPortal.post('/submissions/:id/live', async (c) => {
   return c.redirect(`/submissions/${context.id}?live=1`, 303);
 });
 
-async function payoutDetails(c: Context<AppEnv>): Promise<PayoutDetails> {
-  const row = await c.env.DB.prepare('SELECT payout_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ payout_details_enc: string | null }>();
-  if (!row?.payout_details_enc) return null;
-  return JSON.parse(await openSecret(c.env.SECRETS_KEY, row.payout_details_enc)) as PayoutDetails;
-}
-
-const taxDetailsOf = async (c: Context<AppEnv>) => {
-  const row = await c.env.DB.prepare('SELECT tax_details_enc FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ tax_details_enc: string | null }>();
-  return openTaxDetails(c.env.SECRETS_KEY, row?.tax_details_enc ?? null);
-};
+const payoutDetails = (c: Context<AppEnv>): Promise<PayoutDetails> => creatorDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, 'payout_details_enc');
+const taxDetailsOf = (c: Context<AppEnv>) => creatorDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, 'tax_details_enc');
 
 type EarningsExtra = { notice?: string; errors?: string[]; entered?: { method: string; account: string }; tax?: Omit<TaxDetailsState, 'saved'> };
 
@@ -1134,8 +1125,7 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   const parsed = payoutDetailsSchema.safeParse({ method, account });
   // The refused entry is shown back bounded as the field is; the whole of it was checked.
   if (!parsed.success) return earningsPage(c, { errors: [payoutDetailsProblem(method)], entered: { method, account: account.slice(0, 120) } }, 422);
-  const next = JSON.stringify(parsed.data);
-  await replaceSealedDetails(c, 'payout_details_enc', next, (previous) => previous === next, {
+  await replaceDetails(c, 'payout_details_enc', parsed.data, (previous, next) => previous.method === next.method && previous.account === next.account, {
     subject: 'Your Chorus payout details changed',
     text: `Your payouts now go to ${PAYOUT_METHOD_LABELS[parsed.data.method]} ${maskAccount(parsed.data.account)}. If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your payout details.`,
     failedEvent: 'payout_details_notice_failed',
@@ -1143,26 +1133,16 @@ creatorPortal.post('/earnings/payout-details', async (c) => {
   return c.redirect('/earnings?saved=1', 303);
 });
 
-// Where the money goes, and whose name and tax id it is paid under, are what a stolen session would change: each
-// replaces the sealed column in one batch that reads what it held first, and the account's own address hears of
-// every change or removal, as banks and payment processors do it. `same` compares the previous plain text with
-// the new; one that no longer opens (SECRETS_KEY changed) counts as a change.
-async function replaceSealedDetails(
+// Where the money goes, and whose name and tax id it is paid under, are what a stolen session would change: the
+// account's own address hears of every change or removal, as banks and payment processors do it.
+async function replaceDetails<C extends keyof SealedDetails>(
   c: Context<AppEnv>,
-  column: 'payout_details_enc' | 'tax_details_enc',
-  next: string | null,
-  same: (previous: string) => boolean,
+  column: C,
+  next: SealedDetails[C] | null,
+  same: (previous: SealedDetails[C], next: SealedDetails[C]) => boolean,
   notice: { subject: string; text: string; failedEvent: string },
 ): Promise<void> {
-  const sealed = next === null ? null : await sealSecret(c.env.SECRETS_KEY, next);
-  const [before] = await c.env.DB.batch([
-    c.env.DB.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(c.var.creator.creatorId),
-    c.env.DB.prepare(`UPDATE creators SET ${column} = ? WHERE id = ?`).bind(sealed, c.var.creator.creatorId),
-  ]);
-  const previousSealed = (before?.results[0] as { sealed: string | null } | undefined)?.sealed ?? null;
-  const previous = previousSealed === null ? null : await openSecret(c.env.SECRETS_KEY, previousSealed).catch(() => undefined);
-  const unchanged = previousSealed === null ? next === null : previous != null && next !== null && same(previous);
-  if (unchanged) return;
+  if (!(await replaceSealedDetails(c.env.DB, c.env.SECRETS_KEY, c.var.creator.creatorId, column, next, same))) return;
   const { failedEvent, ...mail } = notice;
   noticeAfterResponse(c.executionCtx, c.env, { to: viewerOf(c).email, ...mail }, failedEvent, { urgent: true });
 }
@@ -1172,7 +1152,7 @@ async function replaceTaxDetails(c: Context<AppEnv>, next: TaxDetails | null): P
   const text = next
     ? `Your tax details now carry the tax id ${maskTaxId(next.taxId)} (${next.country}).`
     : 'Your tax details were removed: brands see them as missing.';
-  await replaceSealedDetails(c, 'tax_details_enc', next && JSON.stringify(next), (previous) => next !== null && sameTaxDetails(JSON.parse(previous) as TaxDetails, next), {
+  await replaceDetails(c, 'tax_details_enc', next, sameTaxDetails, {
     subject: 'Your Chorus tax details changed',
     text: `${text} If you did not make this change, ask a brand you work with for a password link at once, set a new password and check your tax and payout details.`,
     failedEvent: 'tax_details_notice_failed',

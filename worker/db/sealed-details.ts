@@ -1,0 +1,34 @@
+// A creator's payout and tax details: each sealed under SECRETS_KEY in its own column of their global account.
+import type { TaxDetails } from '../domain/tax-details';
+import { openSealedJson, sealSecret } from '../lib/secrets';
+
+/** Where a creator's money goes, as they saved it. */
+export type SavedPayoutDetails = { method: string; account: string };
+
+export type SealedDetails = { payout_details_enc: SavedPayoutDetails; tax_details_enc: TaxDetails };
+
+/** The creator's details held in `column`: null when none, 'unreadable' when sealed under a SECRETS_KEY changed since. */
+export async function creatorDetails<C extends keyof SealedDetails>(db: D1Database, secretsKey: string, creatorId: string, column: C): Promise<SealedDetails[C] | 'unreadable' | null> {
+  const row = await db.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(creatorId).first<{ sealed: string | null }>();
+  return openSealedJson<SealedDetails[C]>(secretsKey, row?.sealed ?? null);
+}
+
+// Replaces the sealed column in one batch that reads what it held first, and answers whether that was a change:
+// `same` compares the previous details with the new; ones that no longer open (SECRETS_KEY changed) count as a change.
+export async function replaceSealedDetails<C extends keyof SealedDetails>(
+  db: D1Database,
+  secretsKey: string,
+  creatorId: string,
+  column: C,
+  next: SealedDetails[C] | null,
+  same: (previous: SealedDetails[C], next: SealedDetails[C]) => boolean,
+): Promise<boolean> {
+  const sealed = next === null ? null : await sealSecret(secretsKey, JSON.stringify(next));
+  const [before] = await db.batch([
+    db.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(creatorId),
+    db.prepare(`UPDATE creators SET ${column} = ? WHERE id = ?`).bind(sealed, creatorId),
+  ]);
+  const previous = await openSealedJson<SealedDetails[C]>(secretsKey, (before?.results[0] as { sealed: string | null } | undefined)?.sealed ?? null);
+  if (previous === null) return next !== null;
+  return previous === 'unreadable' || next === null || !same(previous, next);
+}
