@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createBrand, createMoneyBrand, json, rowCount, type TestBrand } from '../fixtures';
+import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 
 type Terms = { version: number; text: string; publishedAt: string; publishedBy: { type: string; id: string; name: string | null } };
 type ErrorBody = { error: { code: string } };
@@ -108,5 +109,57 @@ describe('/api/admin/brand/terms', () => {
     await env.DB.prepare("INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at) VALUES ('tac_api_2', ?, ?, 1, 'update', 0)").bind(other.brandId, m.creator.id).run();
     const again = await json<{ data: { id: string; termsAccepted: { version: number } } }>(await m.brand.api('GET', `/api/admin/enrollments/${m.enrollment.id}`));
     expect(again.data.termsAccepted.version).toBe(1);
+  });
+});
+
+describe('console settings: program terms', () => {
+  it('lets a manager publish from Settings, and refuses viewers, finance, other sites and the signed-out', async () => {
+    const m = await consoleBrand('manager');
+    const page = await get('/console/settings', m.cookie);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Publish as version 1');
+
+    const sent = await post('/console/settings/terms', { text: 'Be kind.\r\n\r\nPost <b>monthly</b>.', basedOnVersion: '' }, { cookie: m.cookie });
+    expect(sent.status).toBe(303);
+    expect(sent.headers.get('location')).toContain('flash=terms');
+    expect(await versions(m.brand.brandId)).toBe(1);
+    const shown = await (await get('/console/settings', m.cookie)).text();
+    expect(shown).toContain('Version 1, published');
+    expect(shown).toContain('Post &lt;b&gt;monthly&lt;/b&gt;.');
+    expect(shown).toContain('Publish as version 2');
+
+    // The same text: nothing new.
+    expect((await post('/console/settings/terms', { text: 'Be kind.\n\nPost <b>monthly</b>.', basedOnVersion: '1' }, { cookie: m.cookie })).headers.get('location')).toContain('flash=terms_same');
+    expect(await versions(m.brand.brandId)).toBe(1);
+
+    // Empty and oversized: the form again with the text, nothing written.
+    for (const text of ['   ', 'y'.repeat(20_001)]) {
+      const refused = await post('/console/settings/terms', { text, basedOnVersion: '1' }, { cookie: m.cookie });
+      expect(refused.status).toBe(422);
+    }
+    // Written on version 1 while someone published version 2: the form again, theirs shown, nothing written.
+    await publish(m.brand, 'Published through the API.');
+    const crossed = await post('/console/settings/terms', { text: 'My edit.', basedOnVersion: '1' }, { cookie: m.cookie });
+    expect(crossed.status).toBe(409);
+    const body = await crossed.text();
+    expect(body).toContain('My edit.');
+    expect(body).toContain('Published through the API.');
+    expect(await versions(m.brand.brandId)).toBe(2);
+
+    for (const role of ['viewer', 'finance'] as const) {
+      const user = await adminUser(m.brand.brandId, role);
+      const cookie = await signIn(user.email);
+      const readOnly = await (await get('/console/settings', cookie)).text();
+      expect(readOnly).toContain('Published through the API.');
+      expect(readOnly).not.toContain('action="/console/settings/terms"');
+      const refused = await post('/console/settings/terms', { text: 'Viewer terms', basedOnVersion: '2' }, { cookie });
+      expect(refused.status).toBe(403);
+    }
+    const forged = await post('/console/settings/terms', { text: 'Forged terms', basedOnVersion: '2' }, { cookie: m.cookie, origin: 'https://evil.example' });
+    expect(forged.status).toBe(403);
+    expect((await post('/console/settings/terms', { text: 'No origin', basedOnVersion: '2' }, { cookie: m.cookie, origin: null })).status).toBe(403);
+    expect((await post('/console/settings/terms', { text: 'Signed out', basedOnVersion: '2' })).status).toBe(401);
+    expect(await versions(m.brand.brandId)).toBe(2);
+    expect(await published(m.brand.brandId)).toBe(2);
   });
 });
