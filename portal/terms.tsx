@@ -25,7 +25,7 @@ export const TermsToTick: FC<{ terms: ShownTerms; errors?: readonly FormError[] 
     <TermsText text={terms.text} />
     <input type="hidden" name="termsVersion" value={String(terms.version)} />
     <label class="checkbox terms-tick">
-      <input type="checkbox" name="acceptTerms" value="1" required aria-invalid={invalidIn(errors, 'acceptTerms')} /> I accept {terms.brandName}'s program terms (version {terms.version})
+      <input type="checkbox" id="acceptTerms" name="acceptTerms" value="1" required aria-invalid={invalidIn(errors, 'acceptTerms')} /> I accept {terms.brandName}'s program terms (version {terms.version})
     </label>
   </section>
 );

@@ -2,7 +2,9 @@
 // invitation, an application) and accept later versions from their home page, and the brand sees who accepted what.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createBrand, createMoneyBrand, json, rowCount, type TestBrand } from '../fixtures';
+import { createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from '../fixtures';
+import { invitePath, mailedLink, PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
+import { sessionCookie } from '../forms';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 
 type Terms = { version: number; text: string; publishedAt: string; publishedBy: { type: string; id: string; name: string | null } };
@@ -161,5 +163,124 @@ describe('console settings: program terms', () => {
     expect((await post('/console/settings/terms', { text: 'Signed out', basedOnVersion: '2' })).status).toBe(401);
     expect(await versions(m.brand.brandId)).toBe(2);
     expect(await published(m.brand.brandId)).toBe(2);
+  });
+});
+
+describe('creator portal: joining with terms, and accepting a new version', () => {
+  portalTestDefaults();
+
+  it('asks for the tick on the version shown before joining, and shows a version published meanwhile instead of accepting it', async () => {
+    const m = await createMoneyBrand({ accepted: false });
+    await publish(m.brand, 'Version one: post <monthly>.\n\nhttps://evil.example/x');
+    const { link } = await mailedLink(await invitePath(m.brand, m.creator.id));
+    const set = await post(link!, { password: PASSWORD, confirm: PASSWORD });
+    expect(set.status).toBe(303);
+    const cookie = sessionCookie(set);
+    const home = await (await get('/?welcome=1', cookie)).text();
+    expect(home).toContain(`href="/invitations/${m.enrollment.id}/accept"`);
+    expect(home).toContain('program terms (version 1)');
+
+    const joined = () => env.DB.prepare('SELECT accepted_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<number | null>('accepted_at');
+    const enrollment = () => env.DB.prepare('SELECT status FROM enrollments WHERE id = ?').bind(m.enrollment.id).first<string>('status');
+    const acceptances = () => rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id);
+    const nothingWritten = async () => {
+      expect(await joined()).toBeNull();
+      expect(await enrollment()).toBe('invited');
+      expect(await acceptances()).toBe(0);
+    };
+    const accept = `/invitations/${m.enrollment.id}/accept`;
+
+    // An Accept from a page that never showed the terms (an old tab, the brief): the terms, nothing accepted.
+    const unread = await post(accept, {}, { cookie });
+    expect(unread.status).toBe(409);
+    expect(await unread.text()).toContain('Version one: post &lt;monthly&gt;.');
+    await nothingWritten();
+
+    const page = await get(accept, cookie);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('name="termsVersion" value="1"');
+    expect(html).toContain('program terms (version 1)');
+    expect(html).not.toContain('href="https://evil.example/x"');
+
+    expect((await post(accept, { termsVersion: '1' }, { cookie })).status).toBe(422);
+    expect((await post(accept, { termsVersion: '1', acceptTerms: 'yes' }, { cookie })).status).toBe(422);
+    await nothingWritten();
+
+    await publish(m.brand, 'Version two: post weekly.');
+    const stale = await post(accept, { termsVersion: '1', acceptTerms: '1' }, { cookie });
+    expect(stale.status).toBe(409);
+    const staleHtml = await stale.text();
+    expect(staleHtml).toContain('Version two: post weekly.');
+    expect(staleHtml).toContain('name="termsVersion" value="2"');
+    await nothingWritten();
+    for (const forged of [{ origin: 'https://evil.example' }, { origin: null }] as const) {
+      expect((await post(accept, { termsVersion: '2', acceptTerms: '1' }, { cookie, ...forged })).status).toBe(403);
+    }
+    expect((await post(accept, { termsVersion: '2', acceptTerms: '1' })).status).toBe(401);
+    await nothingWritten();
+
+    const ok = await post(accept, { termsVersion: '2', acceptTerms: '1' }, { cookie });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/?accepted=1');
+    expect(await joined()).not.toBeNull();
+    expect(await enrollment()).toBe('active');
+    expect(await env.DB.prepare('SELECT version, via FROM terms_acceptances WHERE creator_id = ? AND brand_id = ?').bind(m.creator.id, m.brand.brandId).first()).toEqual({ version: 2, via: 'invitation' });
+    // Joined: the page has nothing more to ask.
+    expect((await get(accept, cookie)).status).toBe(303);
+  });
+
+  it('tells a creator of a new version on their home page, and records their acceptance without stopping their earnings', async () => {
+    const m = await signedInCreator();
+    const { cookie } = m;
+    // Joined before the brand had terms: nothing to read.
+    expect(await (await get('/', cookie)).text()).not.toContain('program terms');
+    await publish(m.brand, 'First terms.');
+    let home = await (await get('/', cookie)).text();
+    expect(home).toContain('updated its program terms');
+    expect(home).toContain(`href="/terms/${m.brand.brandId}"`);
+
+    const accept = `/terms/${m.brand.brandId}/accept`;
+    expect((await post(accept, { termsVersion: '1' }, { cookie })).status).toBe(422);
+    expect((await post(accept, { termsVersion: '1', acceptTerms: '1' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post(accept, { termsVersion: '1', acceptTerms: '1' })).status).toBe(401);
+    expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(0);
+    expect((await post(accept, { termsVersion: '1', acceptTerms: '1' }, { cookie })).status).toBe(303);
+    expect(await (await get('/?terms=accepted', cookie)).text()).not.toContain('updated its program terms');
+
+    await publish(m.brand, 'Second terms.');
+    home = await (await get('/', cookie)).text();
+    expect(home).toContain('you accepted version 1');
+    const page = await get(`/terms/${m.brand.brandId}`, cookie);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Second terms.');
+
+    // Not accepted yet: an order still earns.
+    const order = { orderId: `terms-${Date.now()}`, amountMinor: 10_000, currency: 'USD', occurredAt: new Date(Date.now() - 60_000).toISOString(), code: m.code };
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', order)).status).toBe(201);
+    expect(await rowCount("SELECT count(*) AS n FROM ledger_entries WHERE creator_id = ? AND kind = 'commission' AND amount_minor > 0", m.creator.id)).toBe(1);
+
+    // Shown version 2, version 3 published meanwhile: version 3 to read, nothing accepted.
+    await publish(m.brand, 'Third terms.');
+    const stale = await post(accept, { termsVersion: '2', acceptTerms: '1' }, { cookie });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('Third terms.');
+    expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(1);
+    expect((await post(accept, { termsVersion: '3', acceptTerms: '1' }, { cookie })).status).toBe(303);
+    expect((await post(accept, { termsVersion: '3', acceptTerms: '1' }, { cookie })).status).toBe(303);
+    const { results } = await env.DB.prepare('SELECT version, via FROM terms_acceptances WHERE creator_id = ? ORDER BY version').bind(m.creator.id).all();
+    expect(results).toEqual([
+      { version: 1, via: 'update' },
+      { version: 3, via: 'update' },
+    ]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.accepted_terms'", m.brand.brandId)).toBe(2);
+
+    // Another brand's terms page, and a brand the creator never joined: not found.
+    const other = await createBrand();
+    await publish(other, 'Not yours.');
+    expect((await get(`/terms/${other.brandId}`, cookie)).status).toBe(404);
+    expect((await post(`/terms/${other.brandId}/accept`, { termsVersion: '1', acceptTerms: '1' }, { cookie })).status).toBe(404);
+    expect((await get('/terms/%00%27', cookie)).status).toBe(404);
+    expect((await get(`/terms/${m.brand.brandId}`)).status).toBe(303);
   });
 });
