@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBrand } from '../fixtures';
 import { invitePath, mailedLink, PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
 import { sessionCookie } from '../forms';
+import { application, apply, applyPath, openApplications } from '../application-fixtures';
 import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
 
 type Terms = { version: number; text: string; publishedAt: string; publishedBy: { type: string; id: string; name: string | null } };
@@ -282,5 +283,45 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     expect((await post(`/terms/${other.brandId}/accept`, { termsVersion: '1', acceptTerms: '1' }, { cookie })).status).toBe(404);
     expect((await get('/terms/%00%27', cookie)).status).toBe(404);
     expect((await get(`/terms/${m.brand.brandId}`)).status).toBe(303);
+  });
+});
+
+describe('public application page with terms', () => {
+  it('shows the terms, asks for the tick on the version shown, and keeps the version on the application', async () => {
+    const m = await consoleBrand('manager');
+    await openApplications(m);
+    // No terms: the page and the form are as before.
+    const plain = await (await get(applyPath(m))).text();
+    expect(plain).not.toContain('acceptTerms');
+    const before = application();
+    expect((await apply(m, before)).status).toBe(200);
+    expect(await env.DB.prepare('SELECT terms_version FROM applications WHERE email = ?').bind(before.email).first('terms_version')).toBeNull();
+
+    await publish(m.brand, 'Applicant terms <v1>.');
+    const page = await (await get(applyPath(m))).text();
+    expect(page).toContain('Applicant terms &lt;v1&gt;.');
+    expect(page).toContain('name="termsVersion" value="1"');
+    const stored = (email: string) => rowCount('SELECT count(*) AS n FROM applications WHERE email = ?', email);
+
+    const unticked = application({ termsVersion: '1' });
+    const refused = await apply(m, unticked);
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain(unticked.name);
+    // A page drawn before the brand had terms: the terms to read, nothing stored.
+    const unseen = application({ acceptTerms: '1' });
+    expect((await apply(m, unseen)).status).toBe(409);
+    await publish(m.brand, 'Applicant terms v2.');
+    const stale = application({ termsVersion: '1', acceptTerms: '1' });
+    const staleAnswer = await apply(m, stale);
+    expect(staleAnswer.status).toBe(409);
+    const staleHtml = await staleAnswer.text();
+    expect(staleHtml).toContain('Applicant terms v2.');
+    expect(staleHtml).toContain(stale.email);
+    for (const f of [unticked, unseen, stale]) expect(await stored(f.email)).toBe(0);
+    expect((await apply(m, application({ termsVersion: '2', acceptTerms: '1' }), { origin: 'https://evil.example' })).status).toBe(403);
+
+    const ok = application({ termsVersion: '2', acceptTerms: '1' });
+    expect((await apply(m, ok)).status).toBe(200);
+    expect(await env.DB.prepare('SELECT terms_version FROM applications WHERE email = ?').bind(ok.email).first('terms_version')).toBe(2);
   });
 });

@@ -457,7 +457,11 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
   if (!target) return c.html(<ApplyClosedPage />, 404);
   const values = Object.fromEntries(FIELDS.map((f) => [f, String(form[f] ?? '').slice(0, f === 'pitch' ? PITCH_MAX * 2 : 400)])) as ApplicationForm;
   const read = readApplication(values);
-  if ('errors' in read) return c.html(<ApplyPage {...target} values={values} errors={read.errors} />, 422);
+  // The program terms, if the brand has some: ticked on the version the page showed, or the page again (a version
+  // published meanwhile is read first, never accepted unseen).
+  const ticked = target.programTerms ? termsAnswer(form, target.programTerms.version) : form.termsVersion ? 'changed' : 'accepted';
+  const termsRefusal = ticked === 'accepted' ? undefined : ticked;
+  if ('errors' in read || termsRefusal) return c.html(<ApplyPage {...target} values={values} errors={'errors' in read ? read.errors : undefined} termsRefusal={termsRefusal} />, termsRefusal === 'changed' ? 409 : 422);
   // Per client network, before anything is stored (the sign-in limiter's per-key namespace, with keys of its own);
   // fixing a typo the checks above refused costs nothing.
   const byIp = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `apply:${clientNetwork(c)}` });
@@ -470,7 +474,13 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
     log.info('application_trap', { campaignId: target.campaignId });
     return c.html(<AppliedPage {...target} email={read.input.email} />);
   }
-  if ((await saveApplication(c.env.DB, target, read.input, Date.now())) === 'full') return c.html(<ApplyClosedPage full brandName={target.brandName} />, 429);
+  const saved = await saveApplication(c.env.DB, target, read.input, target.programTerms?.version ?? null, Date.now());
+  if (saved === 'full') return c.html(<ApplyClosedPage full brandName={target.brandName} />, 429);
+  if (saved === 'terms_changed') {
+    const now = await openForApplying(c);
+    if (!now) return c.html(<ApplyClosedPage />, 404);
+    return c.html(<ApplyPage {...now} values={values} termsRefusal="changed" />, 409);
+  }
   return c.html(<AppliedPage {...target} email={read.input.email} />);
 });
 
