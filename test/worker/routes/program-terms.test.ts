@@ -325,3 +325,21 @@ describe('public application page with terms', () => {
     expect(await env.DB.prepare('SELECT terms_version FROM applications WHERE email = ?').bind(ok.email).first('terms_version')).toBe(2);
   });
 });
+
+describe("the console's creator page and roster", () => {
+  it('say which version each creator accepted, and only once the brand has terms', async () => {
+    const m = await consoleBrand('viewer');
+    const creatorPage = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    const read = async (path: string) => (await get(path, m.cookie)).text();
+    expect(await read(creatorPage)).not.toContain('terms');
+    await publish(m.brand, 'Version one.');
+    expect(await read(creatorPage)).toContain('Not accepted current terms');
+    expect(await read('/console/creators')).toContain('Not accepted current terms');
+    await env.DB.prepare("INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at) VALUES (?, ?, ?, 1, 'update', ?)").bind(`tac_${m.creator.id}`, m.brand.brandId, m.creator.id, Date.UTC(2026, 2, 4, 12)).run();
+    expect(await read(creatorPage)).toContain('Accepted terms v1 on Mar 4, 2026');
+    expect(await read('/console/creators')).toContain('Terms v1');
+    await publish(m.brand, 'Version two.');
+    expect(await read(creatorPage)).toContain('not accepted current terms (v2) yet');
+    expect(await read('/console/creators')).toContain('Terms v1 (current: v2)');
+  });
+});
