@@ -275,6 +275,12 @@ describe('creator portal: joining with terms, and accepting a new version', () =
       { version: 3, via: 'update' },
     ]);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.accepted_terms'", m.brand.brandId)).toBe(2);
+    // Their data download holds each acceptance with the text they accepted.
+    const data = await json<{ programTermsAccepted: { brandId: string; version: number; acceptedAt: string; text: string }[] }>(await get('/account/data.json', cookie));
+    expect(data.programTermsAccepted.map((a) => [a.brandId, a.version, a.text])).toEqual([
+      [m.brand.brandId, 1, 'First terms.'],
+      [m.brand.brandId, 3, 'Third terms.'],
+    ]);
 
     // Another brand's terms page, and a brand the creator never joined: not found.
     const other = await createBrand();
@@ -341,5 +347,17 @@ describe("the console's creator page and roster", () => {
     await publish(m.brand, 'Version two.');
     expect(await read(creatorPage)).toContain('not accepted current terms (v2) yet');
     expect(await read('/console/creators')).toContain('Terms v1 (current: v2)');
+  });
+});
+
+describe('erasure', () => {
+  it("keeps the brand's record of which terms the creator accepted, under the account's id alone", async () => {
+    const m = await createMoneyBrand();
+    await publish(m.brand, 'Kept terms.');
+    await env.DB.prepare("INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at) VALUES (?, ?, ?, 1, 'invitation', 1)").bind(`tac_e_${m.creator.id}`, m.brand.brandId, m.creator.id).run();
+    expect((await m.brand.api('POST', `/api/admin/creators/${m.creator.id}/erase`, { confirm: true })).status).toBe(200);
+    expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(1);
+    const creators = await json<{ data: { id: string; termsAccepted: unknown; erasedAt: string | null }[] }>(await m.brand.api('GET', '/api/admin/creators'));
+    expect(creators.data.find((c) => c.id === m.creator.id)).toMatchObject({ termsAccepted: { version: 1 }, erasedAt: expect.any(String) });
   });
 });
