@@ -17,7 +17,7 @@ export const settingsRoutes = new Hono<ConsoleEnv>();
 
 const FLASH: Record<string, Flash> = {
   saved: { tone: 'success', text: 'Settings saved. Links pick them up within a minute.' },
-  terms: { tone: 'success', text: 'Terms published. Creators who accepted an earlier version are asked to read this one on their home page.' },
+  terms: { tone: 'success', text: 'Terms published. Creators joining from now on accept this version; creators already working with you are asked to read and accept it on their home page.' },
   terms_same: { tone: 'info', text: 'Those are the current terms already: nothing was published.' },
 };
 
