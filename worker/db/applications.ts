@@ -81,6 +81,8 @@ export type ApplicationRow = {
   niche: string | null;
   profile_url: string | null;
   pitch: string;
+  // The program terms version the applicant ticked (null: the brand had none).
+  terms_version: number | null;
   status: 'pending' | 'approved' | 'declined';
   created_at: number;
   updated_at: number;
@@ -100,7 +102,7 @@ export type ApplicationRow = {
   decline_mailed_at: number | null;
 };
 
-const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at, a.decline_mailed_at,
+const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.terms_version, a.status, a.created_at, a.updated_at, a.decided_at, a.decline_mailed_at,
   e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, r.handle AS roster_handle,
   r.creator_id IS NULL AND EXISTS (SELECT 1 FROM brand_creators h WHERE h.brand_id = a.brand_id AND h.handle = a.handle) AS handle_held,
   COALESCE((SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id),

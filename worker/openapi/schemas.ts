@@ -288,6 +288,9 @@ export const Application = z
     niche: example(z.string(), 'sensitive skin').nullable(),
     profileUrl: example(z.string(), 'https://instagram.example/lena.skinnotes').nullable(),
     pitch: example(z.string(), 'Honest two-week tests for reactive skin.'),
+    termsVersion: example(z.int().min(1), 2)
+      .nullable()
+      .describe('The version of your program terms the applicant ticked on the page; null when you had none. The account accepts them again, signed in, when it accepts the invitation an approval sends.'),
     status: z.enum(['pending', 'approved', 'declined']),
     appliedAt: time,
     decidedAt: time.nullable(),

@@ -329,6 +329,12 @@ describe('public application page with terms', () => {
     const ok = application({ termsVersion: '2', acceptTerms: '1' });
     expect((await apply(m, ok)).status).toBe(200);
     expect(await env.DB.prepare('SELECT terms_version FROM applications WHERE email = ?').bind(ok.email).first('terms_version')).toBe(2);
+    const listed = await json<{ data: { email: string; termsVersion: number | null }[] }>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/applications?status=pending`));
+    expect(listed.data.map((a) => [a.email, a.termsVersion])).toEqual([
+      [before.email, null],
+      [ok.email, 2],
+    ]);
+    expect(await (await get(`/console/campaigns/${m.campaign.id}/applications`, m.cookie)).text()).toContain('ticked program terms v2');
   });
 });
 
