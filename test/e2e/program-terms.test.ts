@@ -69,7 +69,7 @@ describe('program terms in Chromium', () => {
 
     // ----- A creator invited to a campaign -----
     const plan = await adminApi<{ id: string }>(server, 'POST', '/commission-plans', { name: 'Standard', period: 'month', tiers: [{ fromMinor: 0, rateBps: 1000 }] });
-    const campaign = await adminApi<{ id: string }>(server, 'POST', '/campaigns', { name: 'Spring Ritual', slug: 'spring-ritual', hashtag: '#SpringRitual', defaultDestination: 'https://fernway.example/night-balm', commissionPlanId: plan.id, holdingDays: 30 });
+    const campaign = await adminApi<{ id: string }>(server, 'POST', '/campaigns', { name: 'Spring Ritual', slug: 'spring-ritual', hashtag: '#SpringRitual', defaultDestination: 'https://fernway.example/night-balm', commissionPlanId: plan.id, holdingDays: 30, applicationsOpen: true });
     const email = 'maya.lindqvist@creators.example';
     const creator = await adminApi<{ id: string }>(server, 'POST', '/creators', { email, handle: 'maya_moss', displayName: 'Maya Lindqvist' });
     await adminApi(server, 'POST', '/enrollments', { campaignId: campaign.id, creatorId: creator.id, paymentModel: 'affiliate' });
@@ -105,6 +105,14 @@ describe('program terms in Chromium', () => {
     await page.getByRole('checkbox', { name: /version 2/ }).check();
     await navigate(page, () => page.getByRole('button', { name: 'Accept version 2' }).click(), /\/\?terms=accepted$/);
     expect(await page.locator('main').innerText()).not.toContain('updated its program terms');
+
+    // ----- The public application page: the terms and the tick above the send button -----
+    const applicant = await browser.newContext({ viewport: PHONE });
+    const ap = await applicant.newPage();
+    await ap.goto(`${server.url}/apply/${server.brand.slug}/spring-ritual`);
+    expect(await ap.locator('main').innerText()).toContain('4. New: post within 14 days');
+    await capture(ap, '07-apply-terms');
+    await applicant.close();
 
     // ----- The brand sees it -----
     await cp.goto(`${server.url}/console/creators`);
