@@ -108,8 +108,8 @@ export const Page: FC<PageProps> = ({ title, nav, who, whoBrand, whoTag, area = 
   </Document>
 );
 
-export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; children?: Child }> = ({ tone, title, children }) => (
-  <div class={`notice notice-${tone}`} role={tone === 'error' || tone === 'warn' ? 'alert' : 'status'}>
+export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; id?: string; children?: Child }> = ({ tone, title, id, children }) => (
+  <div class={`notice notice-${tone}`} id={id} role={tone === 'error' || tone === 'warn' ? 'alert' : 'status'}>
     {title ? <strong class="notice-title">{title}</strong> : null}
     <div>{children}</div>
   </div>

@@ -12,11 +12,11 @@ const UNTICKED = (brand: string): FormError => ({ field: 'acceptTerms', text: `T
 
 const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal, brand }) =>
   refusal === 'changed' ? (
-    <Notice tone="warn" title={`${brand} published new terms`}>
+    <Notice tone="warn" id="terms-changed" title={`${brand} published new terms`}>
       They changed since you opened the page, so nothing was accepted. Read this version, then tick and accept it.
     </Notice>
   ) : refusal === 'unread' ? (
-    <Notice tone="info">Read {brand}'s program terms below: joining needs your tick.</Notice>
+    <Notice tone="info" id="terms-unread">Read {brand}'s program terms below: joining needs your tick.</Notice>
   ) : null;
 
 export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName: string; terms: ShownTerms; refusal?: TermsRefusal }> = ({ who, enrollmentId, campaignName, terms, refusal }) => {

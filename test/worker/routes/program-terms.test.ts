@@ -194,7 +194,10 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     // An Accept from a page that never showed the terms (an old tab, the brief): the terms, nothing accepted.
     const unread = await post(accept, {}, { cookie });
     expect(unread.status).toBe(409);
-    expect(await unread.text()).toContain('Version one: post &lt;monthly&gt;.');
+    const unreadHtml = await unread.text();
+    expect(unreadHtml).toContain('Version one: post &lt;monthly&gt;.');
+    expect(unreadHtml).toContain('id="terms-unread"');
+    expect(unreadHtml).not.toContain('id="terms-changed"');
     await nothingWritten();
 
     const page = await get(accept, cookie);
@@ -214,6 +217,9 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     const staleHtml = await stale.text();
     expect(staleHtml).toContain('Version two: post weekly.');
     expect(staleHtml).toContain('name="termsVersion" value="2"');
+    // The page showed version 1: it says the terms changed, not merely that they are to be read.
+    expect(staleHtml).toContain('id="terms-changed"');
+    expect(staleHtml).not.toContain('id="terms-unread"');
     await nothingWritten();
     for (const forged of [{ origin: 'https://evil.example' }, { origin: null }] as const) {
       expect((await post(accept, { termsVersion: '2', acceptTerms: '1' }, { cookie, ...forged })).status).toBe(403);

@@ -534,8 +534,10 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   // Joining a brand with program terms takes the tick on the version the page showed (domain/program-terms.ts).
   const terms = await currentTerms(db, brand.brand_id);
   if (terms) {
-    const answer = termsAnswer(await formBody(c), terms.version);
-    if (answer !== 'accepted') return joinTermsPage(c, brand, terms, answer === 'unticked' ? 'unticked' : 'unread', answer === 'unticked' ? 422 : 409);
+    const form = await formBody(c);
+    const answer = termsAnswer(form, terms.version);
+    // A form that showed no version (an old tab, the brief) is unread; one that showed an older version changed.
+    if (answer !== 'accepted') return joinTermsPage(c, brand, terms, answer === 'unticked' ? 'unticked' : form.termsVersion ? 'changed' : 'unread', answer === 'unticked' ? 422 : 409);
   }
   const version = terms?.version ?? null;
   // Each write holds only while the version ticked (none: the brand had no terms) is still the current one, so
