@@ -8,6 +8,9 @@ import { newId } from '../lib/ids';
 import { iso, termsText } from '../lib/validate';
 
 export const MAX_TERMS_CHARS = 20_000;
+// The body that carries them: a browser's form sends a CJK character as 9 bytes (three %XX), a JSON encoder that
+// escapes non-ASCII as 6 (\uXXXX), so the usual 64 KiB would refuse terms well inside the limit in most scripts.
+export const MAX_TERMS_REQUEST_BYTES = 256 * 1024;
 // Trimmed, line breaks as LF: the same text sent from the console or the API is the same version.
 export const termsBody = termsText(MAX_TERMS_CHARS, `At most ${MAX_TERMS_CHARS.toLocaleString('en')} characters.`).refine((s) => s.length > 0, 'Write the terms: they are empty.');
 

@@ -80,6 +80,22 @@ describe('/api/admin/brand/terms', () => {
     expect((await publish(brand, 'x'.repeat(20_000))).status).toBe(201);
   });
 
+  it('takes 20,000 characters of any script, however the JSON escapes them, and still bounds the body', async () => {
+    const brand = await createBrand();
+    // A JSON encoder that escapes non-ASCII sends 6 bytes a character: 120 KB for 20,000 of them.
+    const escaped = (n: number) => `{"text":"${'\\u6761'.repeat(n)}"}`;
+    expect((await brand.api('PUT', '/api/admin/brand/terms', escaped(20_000))).status).toBe(201);
+    expect((await json<{ data: Terms }>(await brand.api('GET', '/api/admin/brand/terms'))).data.text).toBe('条'.repeat(20_000));
+    const over = await brand.api('PUT', '/api/admin/brand/terms', escaped(20_001));
+    expect(over.status).toBe(422);
+    expect((await json<ErrorBody>(over)).error.code).toBe('validation_failed');
+    expect((await publish(brand, 'Пишите раз в месяц. '.repeat(1_000))).status).toBe(201);
+    const huge = await publish(brand, 'x'.repeat(300_000));
+    expect(huge.status).toBe(413);
+    expect((await json<ErrorBody>(huge)).error.code).toBe('payload_too_large');
+    expect(await versions(brand.brandId)).toBe(2);
+  });
+
   it('gives two publishes at once different numbers, or answers the loser 409, never 500', async () => {
     const brand = await createBrand();
     const texts = ['Terms A', 'Terms B', 'Terms C', 'Terms D'];
@@ -140,14 +156,20 @@ describe('console settings: program terms', () => {
       const refused = await post('/console/settings/terms', { text, basedOnVersion: '1' }, { cookie: m.cookie });
       expect(refused.status).toBe(422);
     }
-    // Written on version 1 while someone published version 2: the form again, theirs shown, nothing written.
+    // 20,000 CJK characters are 180 KB as a browser sends a form (9 bytes each): published, not refused as too large.
+    const cjk = await post('/console/settings/terms', { text: '条'.repeat(20_000), basedOnVersion: '1' }, { cookie: m.cookie });
+    expect(cjk.status).toBe(303);
+    expect(await versions(m.brand.brandId)).toBe(2);
+    expect((await post('/console/settings/terms', { text: '条'.repeat(20_001), basedOnVersion: '2' }, { cookie: m.cookie })).status).toBe(422);
+    expect((await post('/console/settings/terms', { text: 'x'.repeat(300_000), basedOnVersion: '2' }, { cookie: m.cookie })).status).toBe(413);
+    // Written on version 2 while someone published version 3: the form again, theirs shown, nothing written.
     await publish(m.brand, 'Published through the API.');
-    const crossed = await post('/console/settings/terms', { text: 'My edit.', basedOnVersion: '1' }, { cookie: m.cookie });
+    const crossed = await post('/console/settings/terms', { text: 'My edit.', basedOnVersion: '2' }, { cookie: m.cookie });
     expect(crossed.status).toBe(409);
     const body = await crossed.text();
     expect(body).toContain('My edit.');
     expect(body).toContain('Published through the API.');
-    expect(await versions(m.brand.brandId)).toBe(2);
+    expect(await versions(m.brand.brandId)).toBe(3);
 
     for (const role of ['viewer', 'finance'] as const) {
       const user = await adminUser(m.brand.brandId, role);
@@ -155,15 +177,15 @@ describe('console settings: program terms', () => {
       const readOnly = await (await get('/console/settings', cookie)).text();
       expect(readOnly).toContain('Published through the API.');
       expect(readOnly).not.toContain('action="/console/settings/terms"');
-      const refused = await post('/console/settings/terms', { text: 'Viewer terms', basedOnVersion: '2' }, { cookie });
+      const refused = await post('/console/settings/terms', { text: 'Viewer terms', basedOnVersion: '3' }, { cookie });
       expect(refused.status).toBe(403);
     }
-    const forged = await post('/console/settings/terms', { text: 'Forged terms', basedOnVersion: '2' }, { cookie: m.cookie, origin: 'https://evil.example' });
+    const forged = await post('/console/settings/terms', { text: 'Forged terms', basedOnVersion: '3' }, { cookie: m.cookie, origin: 'https://evil.example' });
     expect(forged.status).toBe(403);
-    expect((await post('/console/settings/terms', { text: 'No origin', basedOnVersion: '2' }, { cookie: m.cookie, origin: null })).status).toBe(403);
-    expect((await post('/console/settings/terms', { text: 'Signed out', basedOnVersion: '2' })).status).toBe(401);
-    expect(await versions(m.brand.brandId)).toBe(2);
-    expect(await published(m.brand.brandId)).toBe(2);
+    expect((await post('/console/settings/terms', { text: 'No origin', basedOnVersion: '3' }, { cookie: m.cookie, origin: null })).status).toBe(403);
+    expect((await post('/console/settings/terms', { text: 'Signed out', basedOnVersion: '3' })).status).toBe(401);
+    expect(await versions(m.brand.brandId)).toBe(3);
+    expect(await published(m.brand.brandId)).toBe(3);
   });
 });
 
