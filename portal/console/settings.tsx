@@ -3,14 +3,12 @@
 // edited here.
 import type { Child, FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
-import { formatAmount } from '../format';
-import { invalidIn, type FormError } from '../layout';
+import { formatAmount, formatDate } from '../format';
+import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from '../layout';
 import { ConsolePage, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 import { TermsText } from '../terms';
-import { formatDate as formatDay } from '../format';
-import type { ProgramTerms } from '../../worker/db/program-terms';
-import { MAX_TERMS_CHARS } from '../../worker/db/program-terms';
+import { MAX_TERMS_CHARS, type ProgramTerms } from '../../worker/db/program-terms';
 
 export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no' };
 
@@ -31,7 +29,7 @@ export const TermsSection: FC<{ terms: ProgramTerms | null; canPublish: boolean;
       <h2 id="terms-h">Program terms</h2>
       {terms ? (
         <p class="muted small">
-          Version {terms.version}, published {formatDay(terms.published_at, timezone)}
+          Version {terms.version}, published {formatDate(terms.published_at, timezone)}
           {terms.published_by_name ? ` by ${terms.published_by_name}` : ''}. Creators accept it when they accept your invitation or apply to a campaign; those who accepted an older version are asked on their home page to read and accept this one. Their earnings do not wait for it.
         </p>
       ) : (
@@ -48,9 +46,10 @@ export const TermsSection: FC<{ terms: ProgramTerms | null; canPublish: boolean;
           <input type="hidden" name="basedOnVersion" value={basedOn === undefined ? String(terms?.version ?? '') : String(basedOn ?? '')} />
           <div class="field">
             <label for="termsText">{terms ? 'Terms' : 'Your terms'}</label>
-            <textarea id="termsText" name="text" rows={12} maxlength={MAX_TERMS_CHARS} required aria-invalid={invalidIn(errors, 'text')} aria-describedby="terms-hint">
+            <textarea id="termsText" name="text" rows={12} maxlength={MAX_TERMS_CHARS} required aria-invalid={invalidIn(errors, 'termsText')} aria-describedby={fieldDescribedBy('termsText', 'terms-hint', errors)}>
               {draft ?? terms?.body ?? ''}
             </textarea>
+            <FieldProblem id="termsText" errors={errors} />
             <p id="terms-hint" class="hint">
               Plain text, up to {MAX_TERMS_CHARS.toLocaleString('en')} characters. A blank line starts a new paragraph; links are shown as text. Publishing a changed text makes version {next}: earlier versions stay as they were, with who accepted them.
             </p>

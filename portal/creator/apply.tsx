@@ -5,7 +5,7 @@ import { FIELDS, PITCH_MAX, PLATFORMS, type ApplicationForm, type FieldError } f
 import type { ApplyTarget, ApplyTerms } from '../../worker/db/applications';
 import { TermsToTick } from '../terms';
 import { formatDate, tiersInWords } from '../format';
-import { ErrorSummary, invalidIn, Notice, Page } from '../layout';
+import { ErrorSummary, fieldDescribedBy, FieldProblem, invalidIn, Notice, Page } from '../layout';
 
 // The field people leave empty (hidden) and form-filling bots fill. Not a name identity autofill knows (website, url).
 export const HONEYPOT = 'leave_this_empty';
@@ -39,20 +39,7 @@ const Terms: FC<{ terms: ApplyTerms }> = ({ terms }) => {
   );
 };
 
-// What a field's input is described by: its hint, and its error when it has one (shown under it, as well as
-// in the summary at the top).
-const describedBy = (id: keyof ApplicationForm, hint: boolean, errors?: FieldError[]) =>
-  [hint ? `${id}-hint` : null, invalidIn(errors, id) ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
-
-// A field's own error, under it (the summary at the top says it too).
-const FieldProblem: FC<{ id: keyof ApplicationForm; errors?: FieldError[] }> = ({ id, errors }) => {
-  const error = errors?.find((e) => e.field === id);
-  return error ? (
-    <p id={`${id}-error`} class="field-error">
-      {error.text}
-    </p>
-  ) : null;
-};
+const describedBy = (id: keyof ApplicationForm, hint: boolean, errors?: FieldError[]) => fieldDescribedBy(id, hint ? `${id}-hint` : undefined, errors);
 
 const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, errors, optional, children }) => (
   <div class="field">

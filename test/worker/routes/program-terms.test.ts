@@ -155,6 +155,11 @@ describe('console settings: program terms', () => {
     for (const text of ['   ', 'y'.repeat(20_001)]) {
       const refused = await post('/console/settings/terms', { text, basedOnVersion: '1' }, { cookie: m.cookie });
       expect(refused.status).toBe(422);
+      // The summary links to the textarea, which is described by its hint and the error shown under it.
+      const html = await refused.text();
+      expect(html).toContain('href="#termsText"');
+      expect(html).toContain('id="termsText-error"');
+      expect(html).toMatch(/<textarea id="termsText"[^>]*aria-describedby="terms-hint termsText-error"/);
     }
     // 20,000 CJK characters are 180 KB as a browser sends a form (9 bytes each): published, not refused as too large.
     const cjk = await post('/console/settings/terms', { text: '条'.repeat(20_000), basedOnVersion: '1' }, { cookie: m.cookie });

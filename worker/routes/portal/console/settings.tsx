@@ -100,7 +100,7 @@ settingsRoutes.post('/settings/terms', async (c) => {
   const draft = typed.slice(0, 25_000);
   const parsed = termsBody.safeParse(typed);
   if (!parsed.success) {
-    const errors: FormError[] = [{ field: 'text', text: `Program terms: ${parsed.error.issues[0]?.message ?? 'Check the text.'}` }];
+    const errors: FormError[] = [{ field: 'termsText', text: `Program terms: ${parsed.error.issues[0]?.message ?? 'Check the text.'}` }];
     return renderSettings(c, brand, { terms: { draft, basedOn, errors } }, 422);
   }
   try {
@@ -109,7 +109,7 @@ settingsRoutes.post('/settings/terms', async (c) => {
   } catch (e) {
     if (e instanceof ApiError && e.code === 'terms_changed') {
       const current = await currentTerms(c.env.DB, brand.id);
-      const errors: FormError[] = [{ field: 'text', text: `Program terms: someone published version ${current?.version ?? ''} while you were editing. Your text is below; read theirs (published now) and publish yours on top of it if it still applies.` }];
+      const errors: FormError[] = [{ field: 'termsText', text: `Program terms: someone published version ${current?.version ?? ''} while you were editing. Your text is below; read theirs (published now) and publish yours on top of it if it still applies.` }];
       return renderSettings(c, brand, { terms: { draft, basedOn: current?.version ?? null, errors } }, 409);
     }
     throw e;
