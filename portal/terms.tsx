@@ -3,7 +3,7 @@
 // clickable from what a brand typed).
 import type { FC } from 'hono/jsx';
 import { formatDate } from './format';
-import { invalidIn, type FormError } from './layout';
+import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from './layout';
 
 export const TermsText: FC<{ text: string; id?: string }> = ({ text, id }) => (
   <div class="terms-text" id={id}>
@@ -25,7 +25,8 @@ export const TermsToTick: FC<{ terms: ShownTerms; errors?: readonly FormError[] 
     <TermsText text={terms.text} />
     <input type="hidden" name="termsVersion" value={String(terms.version)} />
     <label class="checkbox terms-tick">
-      <input type="checkbox" id="acceptTerms" name="acceptTerms" value="1" required aria-invalid={invalidIn(errors, 'acceptTerms')} /> I accept {terms.brandName}'s program terms (version {terms.version})
+      <input type="checkbox" id="acceptTerms" name="acceptTerms" value="1" required aria-invalid={invalidIn(errors, 'acceptTerms')} aria-describedby={fieldDescribedBy('acceptTerms', undefined, errors)} /> I accept {terms.brandName}’s program terms (version {terms.version})
     </label>
+    <FieldProblem id="acceptTerms" errors={errors} />
   </section>
 );

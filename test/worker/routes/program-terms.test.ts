@@ -234,7 +234,13 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     expect(html).toContain('program terms (version 1)');
     expect(html).not.toContain('href="https://evil.example/x"');
 
-    expect((await post(accept, { termsVersion: '1' }, { cookie })).status).toBe(422);
+    const unticked = await post(accept, { termsVersion: '1' }, { cookie });
+    expect(unticked.status).toBe(422);
+    // The error sits by the box and describes it, as well as in the summary.
+    const untickedHtml = await unticked.text();
+    expect(untickedHtml).toContain('href="#acceptTerms"');
+    expect(untickedHtml).toContain('id="acceptTerms-error"');
+    expect(untickedHtml).toMatch(/<input type="checkbox" id="acceptTerms"[^>]*aria-describedby="acceptTerms-error"/);
     expect((await post(accept, { termsVersion: '1', acceptTerms: 'yes' }, { cookie })).status).toBe(422);
     await nothingWritten();
 
