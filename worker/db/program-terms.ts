@@ -105,7 +105,11 @@ export const acceptTermsStatement = (db: D1Database, a: { brandId: string; creat
     )
     .bind(newId('tac'), a.brandId, a.creatorId, a.version, a.via, now);
 
-/** The brands a creator joined whose current terms they have not accepted (a later version, or terms published since they joined). */
+// The creator still works with the brand: an enrollment in one of its campaigns they have not left or been removed
+// from (index enrollments_creator). One who left is not asked about terms they no longer work under.
+export const stillWithBrandSql = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM enrollments e WHERE e.creator_id = ${creator} AND e.brand_id = ${brand} AND e.status <> 'removed')`;
+
+/** The brands a creator joined and still works with whose current terms they have not accepted (a later version, or terms published since they joined). */
 export type TermsToAccept = { brand_id: string; brand_name: string; version: number; accepted_version: number | null };
 
 export async function termsToAccept(db: D1Database, creatorId: string): Promise<TermsToAccept[]> {
@@ -114,7 +118,7 @@ export async function termsToAccept(db: D1Database, creatorId: string): Promise<
       `SELECT r.brand_id, b.name AS brand_name, ${CURRENT_VERSION_SQL('r.brand_id')} AS version,
          (SELECT max(a.version) FROM terms_acceptances a WHERE a.brand_id = r.brand_id AND a.creator_id = r.creator_id) AS accepted_version
        FROM brand_creators r JOIN brands b ON b.id = r.brand_id
-       WHERE r.creator_id = ? AND r.accepted_at IS NOT NULL AND r.erased_at IS NULL AND version IS NOT NULL AND (accepted_version IS NULL OR accepted_version < version)
+       WHERE r.creator_id = ? AND r.accepted_at IS NOT NULL AND r.erased_at IS NULL AND ${stillWithBrandSql('r.brand_id', 'r.creator_id')} AND version IS NOT NULL AND (accepted_version IS NULL OR accepted_version < version)
        ORDER BY b.name, r.brand_id`,
     )
     .bind(creatorId)

@@ -331,6 +331,20 @@ describe('creator portal: joining with terms, and accepting a new version', () =
   });
 });
 
+describe('creators who left the brand', () => {
+  it('are not asked to accept its new terms, and its terms page is not found for them', async () => {
+    const m = await signedInCreator();
+    const { cookie } = m;
+    await publish(m.brand, 'First terms.');
+    expect(await (await get('/', cookie)).text()).toContain(`href="/terms/${m.brand.brandId}"`);
+    expect((await m.brand.api('PATCH', `/api/admin/enrollments/${m.enrollment.id}`, { status: 'removed' })).status).toBe(200);
+    expect(await (await get('/', cookie)).text()).not.toContain(`href="/terms/${m.brand.brandId}"`);
+    expect((await get(`/terms/${m.brand.brandId}`, cookie)).status).toBe(404);
+    expect((await post(`/terms/${m.brand.brandId}/accept`, { termsVersion: '1', acceptTerms: '1' }, { cookie })).status).toBe(404);
+    expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(0);
+  });
+});
+
 describe('public application page with terms', () => {
   it('shows the terms, asks for the tick on the version shown, and keeps the version on the application', async () => {
     const m = await consoleBrand('manager');

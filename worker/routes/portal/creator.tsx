@@ -48,7 +48,7 @@ import { trackedLinkUrl } from '../../lib/paths';
 import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
-import { acceptTermsStatement, CURRENT_VERSION_SQL, currentTerms, standingOf, termsToAccept, type ProgramTerms } from '../../db/program-terms';
+import { acceptTermsStatement, CURRENT_VERSION_SQL, currentTerms, standingOf, stillWithBrandSql, termsToAccept, type ProgramTerms } from '../../db/program-terms';
 import { termsAnswer } from '../../domain/program-terms';
 import type { ShownTerms } from '../../../portal/terms';
 import { JoinTermsPage, TermsUpdatePage, type TermsRefusal } from '../../../portal/creator/terms';
@@ -573,11 +573,14 @@ creatorPortal.get('/invitations/:enrollmentId/accept', async (c) => {
 // Any brand id's shape (the CLI's and the fixtures' differ): anything else is looked up nowhere.
 const BRAND_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-// The brand's current terms and the creator's standing, for a brand they joined; 404 for any other (not joined, another's, none published).
+// The brand's current terms and the creator's standing, for a brand they joined and still work with; 404 for any other (not joined, left, another's, none published).
 async function termsUpdate(c: Context<AppEnv>) {
   const brandId = c.req.param('brandId') ?? '';
   const brand = BRAND_ID.test(brandId)
-    ? await c.env.DB.prepare('SELECT b.id, b.name AS brand_name, b.timezone FROM brand_creators r JOIN brands b ON b.id = r.brand_id WHERE r.brand_id = ? AND r.creator_id = ? AND r.accepted_at IS NOT NULL AND r.erased_at IS NULL')
+    ? await c.env.DB.prepare(
+        `SELECT b.id, b.name AS brand_name, b.timezone FROM brand_creators r JOIN brands b ON b.id = r.brand_id
+         WHERE r.brand_id = ? AND r.creator_id = ? AND r.accepted_at IS NOT NULL AND r.erased_at IS NULL AND ${stillWithBrandSql('r.brand_id', 'r.creator_id')}`,
+      )
         .bind(brandId, c.var.creator.creatorId)
         .first<{ id: string; brand_name: string; timezone: string }>()
     : null;
