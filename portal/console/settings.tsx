@@ -30,7 +30,7 @@ export const TermsSection: FC<{ terms: ProgramTerms | null; canPublish: boolean;
       {terms ? (
         <p class="muted small">
           Version {terms.version}, published {formatDate(terms.published_at, timezone)}
-          {terms.published_by_name ? ` by ${terms.published_by_name}` : ''}. Creators accept it when they accept your invitation or apply to a campaign; those who accepted an older version are asked on their home page to read and accept this one. Their earnings do not wait for it.
+          {terms.published_by_name ? ` by ${terms.published_by_name}` : ''}. Creators accept it when they accept your invitation (applicants tick it on the application form, and accept it when the invitation comes); those who accepted an older version are asked on their home page to read and accept this one. Their earnings do not wait for it.
         </p>
       ) : (
         <p class="muted small">None yet. Creators join without terms to accept. Once you publish terms, creators joining tick that they accept them, and creators already working with you are asked on their home page.</p>

@@ -416,7 +416,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           niche: a.niche,
           profileUrl: a.profile_url,
           note: a.pitch,
-          programTermsVersionAccepted: a.terms_version,
+          programTermsVersionTicked: a.terms_version,
           status: a.status,
           sentAt: iso(a.created_at as number),
           answeredAt: iso(a.decided_at as number | null),
