@@ -11,7 +11,7 @@ import { auditIfChanged, creatorEndedSql } from './audit';
 import { accountFor } from './creator-import';
 import { campaignEnded } from '../domain/codes';
 import { OPTED_OUT } from './mail-opt-outs';
-import { CURRENT_VERSION_SQL } from './program-terms';
+import { currentVersionSql } from './program-terms';
 
 // Who answers: a teammate in the console, or an admin API key.
 export type Answerer = { type: 'admin_user' | 'api_key'; id: string };
@@ -59,12 +59,12 @@ export async function saveApplication(db: D1Database, t: Pick<ApplyTarget, 'bran
       .prepare(
         `INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at, terms_version)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?14, ?16
-         WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?15 AND ${CURRENT_VERSION_SQL('?2')} IS ?16
+         WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?15 AND ${currentVersionSql('?2')} IS ?16
          ON CONFLICT(campaign_id, email) DO NOTHING`,
       )
       .bind(newId('app'), t.brandId, t.campaignId, a.email, inboxOf(a.email), a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS, termsVersion),
     db.prepare("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'").bind(t.campaignId),
-    db.prepare(`SELECT ${CURRENT_VERSION_SQL('?')} AS version`).bind(t.brandId),
+    db.prepare(`SELECT ${currentVersionSql('?')} AS version`).bind(t.brandId),
   ]);
   if ((insert?.meta.changes ?? 0) > 0) return 'saved';
   if (((terms?.results[0] as { version: number | null } | undefined)?.version ?? null) !== termsVersion) return 'terms_changed';

@@ -21,7 +21,7 @@ const PUBLISHER = `COALESCE((SELECT u.name FROM admin_users u WHERE u.id = t.pub
   (SELECT 'API key ' || k.name FROM api_keys k WHERE k.id = t.published_by_id AND k.brand_id = t.brand_id)) AS published_by_name`;
 
 // The brand's version now: the highest number (SQL, for a write's guard; ?-bound to the brand).
-export const CURRENT_VERSION_SQL = (brand: string) => `(SELECT max(version) FROM program_terms WHERE brand_id = ${brand})`;
+export const currentVersionSql = (brand: string) => `(SELECT max(version) FROM program_terms WHERE brand_id = ${brand})`;
 
 export async function currentTerms(db: D1Database, brandId: string): Promise<ProgramTerms | null> {
   return db.prepare(`SELECT t.*, ${PUBLISHER} FROM program_terms t WHERE t.brand_id = ? ORDER BY t.version DESC LIMIT 1`).bind(brandId).first<ProgramTerms>();
@@ -69,7 +69,7 @@ export async function publishTerms(db: D1Database, brandId: string, body: string
 export type TermsStanding = { version: number; accepted_at: number };
 
 // The creator's highest accepted version of the brand's terms, with when they accepted it; null: none.
-export const ACCEPTED_SQL = (brand: string, creator: string) =>
+export const acceptedSql = (brand: string, creator: string) =>
   `(SELECT json_object('version', a.version, 'acceptedAt', a.accepted_at) FROM terms_acceptances a WHERE a.brand_id = ${brand} AND a.creator_id = ${creator} ORDER BY a.version DESC LIMIT 1)`;
 
 /** The admin API's `termsAccepted`. */
@@ -101,7 +101,7 @@ export const acceptTermsStatement = (db: D1Database, a: { brandId: string; creat
   db
     .prepare(
       `INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ${CURRENT_VERSION_SQL('?2')} = ?4 ON CONFLICT DO NOTHING`,
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ${currentVersionSql('?2')} = ?4 ON CONFLICT DO NOTHING`,
     )
     .bind(newId('tac'), a.brandId, a.creatorId, a.version, a.via, now);
 
@@ -115,7 +115,7 @@ export type TermsToAccept = { brand_id: string; brand_name: string; version: num
 export async function termsToAccept(db: D1Database, creatorId: string): Promise<TermsToAccept[]> {
   const { results } = await db
     .prepare(
-      `SELECT r.brand_id, b.name AS brand_name, ${CURRENT_VERSION_SQL('r.brand_id')} AS version,
+      `SELECT r.brand_id, b.name AS brand_name, ${currentVersionSql('r.brand_id')} AS version,
          (SELECT max(a.version) FROM terms_acceptances a WHERE a.brand_id = r.brand_id AND a.creator_id = r.creator_id) AS accepted_version
        FROM brand_creators r JOIN brands b ON b.id = r.brand_id
        WHERE r.creator_id = ? AND r.accepted_at IS NOT NULL AND r.erased_at IS NULL AND ${stillWithBrandSql('r.brand_id', 'r.creator_id')} AND version IS NOT NULL AND (accepted_version IS NULL OR accepted_version < version)

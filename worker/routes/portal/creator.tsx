@@ -48,7 +48,7 @@ import { trackedLinkUrl } from '../../lib/paths';
 import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
-import { acceptTermsStatement, CURRENT_VERSION_SQL, currentTerms, standingOf, stillWithBrandSql, termsToAccept, type ProgramTerms } from '../../db/program-terms';
+import { acceptTermsStatement, currentVersionSql, currentTerms, standingOf, stillWithBrandSql, termsToAccept, type ProgramTerms } from '../../db/program-terms';
 import { termsAnswer } from '../../domain/program-terms';
 import type { ShownTerms } from '../../../portal/terms';
 import { JoinTermsPage, TermsUpdatePage, type TermsRefusal } from '../../../portal/creator/terms';
@@ -542,7 +542,7 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   const version = terms?.version ?? null;
   // Each write holds only while the version ticked (none: the brand had no terms) is still the current one, so
   // terms published between the page and the press are shown, never accepted unread.
-  const unchanged = `${CURRENT_VERSION_SQL('?2')} IS ?4`;
+  const unchanged = `${currentVersionSql('?2')} IS ?4`;
   const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_brand', targetType: 'creator', targetId: creatorId, details: version === null ? undefined : { termsVersion: version } } as const;
   const [, joined] = await db.batch([
     // An enrollment the brand created as active (before she accepted) counts her quiet days from now too.

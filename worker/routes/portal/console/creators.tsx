@@ -1,9 +1,9 @@
 // A creator's page in the console: the network ranking's names and suggested moves lead here. The form is
 // PATCH /api/admin/enrollments/:id (updateEnrollment); the buttons are the roster's invite and password-reset
 // calls. POST-redirect-GET with a flash, except a new invite link, which is shown once on the page it made.
-import { ACCEPTED_SQL, CURRENT_VERSION_SQL } from '../../../db/program-terms';
 import { mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET } from '../../../env';
 import { Hono } from 'hono';
+import { acceptedSql, currentVersionSql } from '../../../db/program-terms';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
 import type { Flash } from '../../../../portal/console/layout';
@@ -82,7 +82,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
            -- Whether the account has a password is the brand's to know only once the creator joined it.
            r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up,
            (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
-           ${CURRENT_VERSION_SQL('e.brand_id')} AS terms_current, ${ACCEPTED_SQL('e.brand_id', 'e.creator_id')} AS terms_accepted
+           ${currentVersionSql('e.brand_id')} AS terms_current, ${acceptedSql('e.brand_id', 'e.creator_id')} AS terms_accepted
          FROM enrollments e JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )

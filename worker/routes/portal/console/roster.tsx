@@ -1,6 +1,6 @@
 // Creators (/console/creators): the brand's whole roster across campaigns, for every role; it only reads.
-import { currentTerms, standingsOf } from '../../../db/program-terms';
 import { Hono } from 'hono';
+import { currentTerms, standingsOf } from '../../../db/program-terms';
 import { RosterPage, type RosterCampaign } from '../../../../portal/console/roster';
 import { formatAmount } from '../../../../portal/format';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
