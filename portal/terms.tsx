@@ -20,7 +20,7 @@ export type ShownTerms = { brandName: string; version: number; text: string; pub
 export const TermsToTick: FC<{ terms: ShownTerms; errors?: readonly FormError[] }> = ({ terms, errors }) => (
   <section class="terms" aria-labelledby="terms-h">
     <h2 id="terms-h">
-      {terms.brandName}'s program terms <span class="muted small">version {terms.version}, {formatDate(terms.publishedAt, terms.timezone)}</span>
+      {terms.brandName}’s program terms <span class="muted small">version {terms.version}, {formatDate(terms.publishedAt, terms.timezone)}</span>
     </h2>
     <TermsText text={terms.text} />
     <input type="hidden" name="termsVersion" value={String(terms.version)} />

@@ -16,8 +16,9 @@ import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
 // Where the creator stands with the brand's program terms: a line, only once the brand has some.
-export const TermsStanding: FC<{ terms: CreatorPageData['terms']; timezone: string }> = ({ terms, timezone }) =>
-  terms.current === null ? null : (
+export const TermsStanding: FC<{ terms: CreatorPageData['terms']; joined: boolean; timezone: string }> = ({ terms, joined, timezone }) =>
+  // A creator who has not joined yet is asked at joining: "not accepted" would read as a refusal (as on the roster).
+  terms.current === null || (!joined && !terms.accepted) ? null : (
     <p class="small muted terms-standing">
       {terms.accepted ? `Accepted terms v${terms.accepted.version} on ${formatDate(terms.accepted.acceptedAt, timezone)}` : 'Not accepted current terms'}
       {terms.accepted && terms.accepted.version < terms.current ? ` · not accepted current terms (v${terms.current}) yet` : ''}
@@ -145,7 +146,7 @@ export const CreatorPage: FC<{
                   : 'Has not accepted your invitation yet: their payout details are not shared with you until they do'}
               </span>
             </p>
-            <TermsStanding terms={creator.terms} timezone={viewer.timezone} />
+            <TermsStanding terms={creator.terms} joined={creator.acceptedAt !== null} timezone={viewer.timezone} />
             {creator.firstDraft.state === 'sent' && creator.firstDraft.dueAt !== null ? (
               <p class="small muted">First draft sent (it was due {formatDueDay(creator.firstDraft.dueAt, viewer.timezone)}).</p>
             ) : creator.firstDraft.state === 'due' || creator.firstDraft.state === 'overdue' ? (

@@ -60,7 +60,7 @@ const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; error
 // `termsRefusal`: the program terms box was not ticked, or the terms changed since the page showed them.
 export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean; termsRefusal?: 'unticked' | 'changed' }> = ({ brandName, campaignName, action, terms, programTerms, values, errors, busy, signedIn, termsRefusal }) => {
   const bad = (f: keyof ApplicationForm) => invalidIn(errors, f);
-  const termsErrors = termsRefusal === 'unticked' ? [{ field: 'acceptTerms', text: `Tick that you accept ${brandName}'s program terms.` }] : [];
+  const termsErrors = termsRefusal === 'unticked' ? [{ field: 'acceptTerms', text: `Tick that you accept ${brandName}’s program terms.` }] : [];
   const summary = [...(errors ?? []), ...termsErrors];
   return (
     <Page title={`Apply to ${brandName}`}>

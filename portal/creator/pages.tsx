@@ -1,5 +1,5 @@
-import type { TermsToAccept } from '../../worker/db/program-terms';
 import type { Child, FC } from 'hono/jsx';
+import type { TermsToAccept } from '../../worker/db/program-terms';
 import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
@@ -480,15 +480,26 @@ const AcceptInvitation: FC<{ e: Pick<CampaignCard, 'enrollment_id' | 'brand_acce
     </form>
   );
 
+// Said beside Accept, on the home card and the brief alike: what joining will ask for.
+const TermsToJoin: FC<{ e: Pick<CampaignCard, 'brand_name' | 'brand_accepted' | 'terms_version'> }> = ({ e }) =>
+  joinsWithTerms(e) ? (
+    <p class="small">
+      Joining {e.brand_name} asks you to read and accept its program terms (version {e.terms_version}).
+    </p>
+  ) : null;
+
+// Terms for a creator who joined before the brand had any are published, not updated (as TermsUpdatePage says).
+const termsNews = (b: TermsToAccept) => (b.accepted_version === null ? `${b.brand_name} published program terms` : `${b.brand_name} updated its program terms`);
+
 // Brands the creator works with that published program terms they have not accepted: a line each, to read and accept.
 // Nothing waits on it, so it says so.
 const TermsWaiting: FC<{ brands: TermsToAccept[] }> = ({ brands }) => (
-  <Notice tone="info" title={brands.length === 1 ? `${brands[0]!.brand_name} updated its program terms` : 'Brands updated their program terms'}>
+  <Notice tone="info" title={brands.length === 1 ? termsNews(brands[0]!) : 'Brands you work with have new program terms'}>
     <ul class="checklist">
       {brands.map((b) => (
         <li>
           {b.brand_name}: version {b.version}
-          {b.accepted_version === null ? '' : ` (you accepted version ${b.accepted_version})`}. <a href={`/terms/${b.brand_id}`}>Read and accept</a>
+          {b.accepted_version === null ? ' (published after you joined)' : ` (you accepted version ${b.accepted_version})`}. <a href={`/terms/${b.brand_id}`}>Read {b.brand_name}’s terms</a>
         </li>
       ))}
     </ul>
@@ -513,7 +524,7 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
         ? 'A new campaign of a brand you work with. Accept to get your link and code and to send drafts.'
         : `Accept to get your link and code and to send drafts. ${card.brand_name} sees where your payouts go only once you accept. Declining takes its campaigns off your home page.`}
     </p>
-    {joinsWithTerms(card) ? <p class="small">Joining {card.brand_name} asks you to read and accept its program terms (version {card.terms_version}).</p> : null}
+    <TermsToJoin e={card} />
     <footer class="card-actions">
       <AcceptInvitation e={card} label="Accept" />
       <a class="button" href={`/brief/${card.enrollment_id}`}>
@@ -801,9 +812,12 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
           </AskedOnce>
         </>
       ) : (
-        <div class="card-actions">
-          <AcceptInvitation e={e} label={`Accept ${e.brand_name}’s invitation`} />
-        </div>
+        <>
+          <TermsToJoin e={e} />
+          <div class="card-actions">
+            <AcceptInvitation e={e} label={`Accept ${e.brand_name}’s invitation`} />
+          </div>
+        </>
       )}
     </Page>
   );

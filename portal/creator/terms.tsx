@@ -8,7 +8,7 @@ import { creatorNav } from './pages';
 // Why the page is shown again: the box was not ticked, or the terms it showed are no longer the brand's current ones.
 export type TermsRefusal = 'unticked' | 'changed' | 'unread';
 
-const UNTICKED = (brand: string): FormError => ({ field: 'acceptTerms', text: `Tick that you accept ${brand}'s program terms to go on.` });
+const UNTICKED = (brand: string): FormError => ({ field: 'acceptTerms', text: `Tick that you accept ${brand}’s program terms to go on.` });
 
 const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal, brand }) =>
   refusal === 'changed' ? (
@@ -16,15 +16,15 @@ const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal,
       They changed since you opened the page, so nothing was accepted. Read this version, then tick and accept it.
     </Notice>
   ) : refusal === 'unread' ? (
-    <Notice tone="info" id="terms-unread">Read {brand}'s program terms below: joining needs your tick.</Notice>
+    <Notice tone="info" id="terms-unread">Read {brand}’s program terms below: joining needs your tick.</Notice>
   ) : null;
 
 export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName: string; terms: ShownTerms; refusal?: TermsRefusal }> = ({ who, enrollmentId, campaignName, terms, refusal }) => {
   const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
   return (
-    <Page title={`${terms.brandName}'s program terms`} nav={creatorNav('home')} who={who}>
+    <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
       <p class="eyebrow">{terms.brandName} invited you to {campaignName}</p>
-      <h1 class="page-title">Accept {terms.brandName}'s program terms</h1>
+      <h1 class="page-title">Accept {terms.brandName}’s program terms</h1>
       <ErrorSummary errors={errors} />
       <RefusalNotice refusal={refusal} brand={terms.brandName} />
       <p>To join {terms.brandName} and get your link, code and brief, read its program terms and tick that you accept them. {terms.brandName} keeps a record of the version you accepted and when.</p>
@@ -46,7 +46,7 @@ export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName
 export const TermsUpdatePage: FC<{ who: string; brandId: string; terms: ShownTerms; acceptedVersion: number | null; refusal?: TermsRefusal }> = ({ who, brandId, terms, acceptedVersion, refusal }) => {
   const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
   return (
-    <Page title={`${terms.brandName}'s program terms`} nav={creatorNav('home')} who={who}>
+    <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
       <p class="eyebrow">{terms.brandName}</p>
       <h1 class="page-title">{acceptedVersion === null ? `${terms.brandName} published program terms` : `${terms.brandName} updated its program terms`}</h1>
       <ErrorSummary errors={errors} />

@@ -207,6 +207,8 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     const home = await (await get('/?welcome=1', cookie)).text();
     expect(home).toContain(`href="/invitations/${m.enrollment.id}/accept"`);
     expect(home).toContain('program terms (version 1)');
+    // The brief's Accept says the same as the home card's.
+    expect(await (await get(`/brief/${m.enrollment.id}`, cookie)).text()).toContain('asks you to read and accept its program terms (version 1)');
 
     const joined = () => env.DB.prepare('SELECT accepted_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<number | null>('accepted_at');
     const enrollment = () => env.DB.prepare('SELECT status FROM enrollments WHERE id = ?').bind(m.enrollment.id).first<string>('status');
@@ -277,8 +279,10 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     expect(await (await get('/', cookie)).text()).not.toContain('program terms');
     await publish(m.brand, 'First terms.');
     let home = await (await get('/', cookie)).text();
-    expect(home).toContain('updated its program terms');
-    expect(home).toContain(`href="/terms/${m.brand.brandId}"`);
+    // Joined before the brand had any: published, not updated; the link names whose terms it opens.
+    expect(home).toContain('published program terms');
+    expect(home).not.toContain('updated its program terms');
+    expect(home).toMatch(new RegExp(`href="/terms/${m.brand.brandId}">Read [^<]+’s terms</a>`));
 
     const accept = `/terms/${m.brand.brandId}/accept`;
     expect((await post(accept, { termsVersion: '1' }, { cookie })).status).toBe(422);
@@ -286,11 +290,12 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     expect((await post(accept, { termsVersion: '1', acceptTerms: '1' })).status).toBe(401);
     expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(0);
     expect((await post(accept, { termsVersion: '1', acceptTerms: '1' }, { cookie })).status).toBe(303);
-    expect(await (await get('/?terms=accepted', cookie)).text()).not.toContain('updated its program terms');
+    expect(await (await get('/?terms=accepted', cookie)).text()).not.toContain(`href="/terms/${m.brand.brandId}"`);
 
     await publish(m.brand, 'Second terms.');
     home = await (await get('/', cookie)).text();
     expect(home).toContain('you accepted version 1');
+    expect(home).toContain('updated its program terms');
     const page = await get(`/terms/${m.brand.brandId}`, cookie);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Second terms.');
@@ -398,6 +403,11 @@ describe("the console's creator page and roster", () => {
     const read = async (path: string) => (await get(path, m.cookie)).text();
     expect(await read(creatorPage)).not.toContain('terms');
     await publish(m.brand, 'Version one.');
+    // Not joined yet: joining will ask, so nothing reads as a refusal.
+    const joinedAt = (at: number | null) => env.DB.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ?').bind(at, m.brand.brandId, m.creator.id).run();
+    await joinedAt(null);
+    expect(await read(creatorPage)).not.toContain('Not accepted current terms');
+    await joinedAt(Date.now());
     expect(await read(creatorPage)).toContain('Not accepted current terms');
     expect(await read('/console/creators')).toContain('Not accepted current terms');
     await env.DB.prepare("INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at) VALUES (?, ?, ?, 1, 'update', ?)").bind(`tac_${m.creator.id}`, m.brand.brandId, m.creator.id, Date.UTC(2026, 2, 4, 12)).run();
