@@ -100,7 +100,7 @@ describe('program terms in Chromium', () => {
     await page.goto(`${server.url}/`);
     expect(await page.locator('main').innerText()).toContain('updated its program terms');
     await capture(page, '04-home-terms-notice');
-    await navigate(page, () => page.getByRole('link', { name: 'Read and accept' }).click(), /\/terms\/.+$/);
+    await navigate(page, () => page.getByRole('link', { name: /^Read .+’s terms$/ }).click(), /\/terms\/.+$/);
     await capture(page, '05-terms-update');
     await page.getByRole('checkbox', { name: /version 2/ }).check();
     await navigate(page, () => page.getByRole('button', { name: 'Accept version 2' }).click(), /\/\?terms=accepted$/);
