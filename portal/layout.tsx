@@ -108,8 +108,8 @@ export const Page: FC<PageProps> = ({ title, nav, who, whoBrand, whoTag, area = 
   </Document>
 );
 
-export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; children?: Child }> = ({ tone, title, children }) => (
-  <div class={`notice notice-${tone}`} role={tone === 'error' || tone === 'warn' ? 'alert' : 'status'}>
+export const Notice: FC<{ tone: 'info' | 'warn' | 'error' | 'success'; title?: string; id?: string; children?: Child }> = ({ tone, title, id, children }) => (
+  <div class={`notice notice-${tone}`} id={id} role={tone === 'error' || tone === 'warn' ? 'alert' : 'status'}>
     {title ? <strong class="notice-title">{title}</strong> : null}
     <div>{children}</div>
   </div>
@@ -134,6 +134,20 @@ export const uniqueErrors = (errors: readonly FormError[]): FormError[] => {
 
 /** aria-invalid for a field some error names (undefined, so no attribute, otherwise). */
 export const invalidIn = (errors: readonly FormError[] | undefined, field: string): 'true' | undefined => (errors?.some((e) => typeof e !== 'string' && e.field === field) ? 'true' : undefined);
+
+// What a field's input is described by: its hint, and its error when it has one (shown under it by FieldProblem,
+// as well as in the summary at the top).
+export const fieldDescribedBy = (id: string, hintId: string | undefined, errors?: readonly FormError[]) => [hintId, invalidIn(errors, id) ? `${id}-error` : undefined].filter(Boolean).join(' ') || undefined;
+
+// A field's own error, next to it (the summary at the top says it too).
+export const FieldProblem: FC<{ id: string; errors?: readonly FormError[] }> = ({ id, errors }) => {
+  const error = errors?.find((e): e is Exclude<FormError, string> => typeof e !== 'string' && e.field === id);
+  return error ? (
+    <p id={`${id}-error`} class="field-error">
+      {error.text}
+    </p>
+  ) : null;
+};
 
 // What stopped a form, at the top of the page it came back on: focused as the page loads (no script needed), so
 // a screen reader reads it first and Tab goes on from it; each problem about a field links to that field.

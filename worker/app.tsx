@@ -21,6 +21,7 @@ import { isPagePath } from './routes/portal/guards';
 import { ErrorPage, ShopperPage } from '../portal/layout';
 import { conformToDescription } from './openapi/conformance';
 import { apiDescription } from './openapi/routes';
+import { MAX_TERMS_REQUEST_BYTES } from './db/program-terms';
 
 export const app = new Hono<AppEnv>();
 
@@ -74,10 +75,11 @@ const limitBody = (maxSize: number) =>
   });
 const limitSmall = limitBody(MAX_BODY_BYTES);
 const limitUpload = limitBody(MAX_UPLOAD_BYTES);
+const limitTerms = limitBody(MAX_TERMS_REQUEST_BYTES);
 
 // Test pool only: every answer of a described route must match its OpenAPI description.
 app.use('*', conformToDescription);
-app.use('/api/*', (c, next) => (isUpload(c.req.path) ? limitUpload : limitSmall)(c, next));
+app.use('/api/*', (c, next) => (isUpload(c.req.path) ? limitUpload : c.req.path === '/api/admin/brand/terms' ? limitTerms : limitSmall)(c, next));
 app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/webhooks/') ? limitUpload : limitSmall)(c, next));
 
 app.route('/healthz', health);

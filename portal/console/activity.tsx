@@ -41,6 +41,8 @@ const SAID: Record<string, string> = {
   'campaign.update_posted': 'Update posted to creators',
   'campaign.invitations_mailed': 'Invitations emailed',
   'creator.accepted_brand': 'Creator joined',
+  'creator.accepted_terms': 'Creator accepted the program terms',
+  'brand.terms_published': 'Program terms published',
   'creator.declined_brand': 'Creator declined',
   'creator.invited': 'Invite link made',
   'creator.password_reset_sent': 'Password link emailed',

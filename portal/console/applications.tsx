@@ -48,6 +48,7 @@ const Facts: FC<{ a: ApplicationRow }> = ({ a }) => (
     {platformLabel(a.platform)}
     {a.follower_count !== null ? ` · ${countOf(a.follower_count, 'follower')}` : ''}
     {a.niche ? ` · ${a.niche}` : ''}
+    {a.terms_version !== null ? ` · ticked program terms v${a.terms_version}` : ''}
     {a.profile_url ? (
       <>
         {' · '}

@@ -15,6 +15,16 @@ import { FirstDraftMarker } from './network';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
+// Where the creator stands with the brand's program terms: a line, only once the brand has some.
+export const TermsStanding: FC<{ terms: CreatorPageData['terms']; joined: boolean; timezone: string }> = ({ terms, joined, timezone }) =>
+  // A creator who has not joined yet is asked at joining: "not accepted" would read as a refusal (as on the roster).
+  terms.current === null || (!joined && !terms.accepted) ? null : (
+    <p class="small muted terms-standing">
+      {terms.accepted ? `Accepted terms v${terms.accepted.version} on ${formatDate(terms.accepted.acceptedAt, timezone)}` : 'Not accepted current terms'}
+      {terms.accepted && terms.accepted.version < terms.current ? ` · not accepted current terms (v${terms.current}) yet` : ''}
+    </p>
+  );
+
 export type CreatorPageData = {
   enrollmentId: string;
   handle: string;
@@ -23,6 +33,8 @@ export type CreatorPageData = {
   signedUp: boolean;
   // When the creator accepted this brand; until then their payout details are not shared with it.
   acceptedAt: number | null;
+  // The brand's current program terms version (null: none) and the highest version the creator accepted.
+  terms: { current: number | null; accepted: { version: number; acceptedAt: number } | null };
   // When their account was closed, by them or by this brand on their request (db/creator-erasure.ts).
   erasedAt: number | null;
   status: string;
@@ -134,6 +146,7 @@ export const CreatorPage: FC<{
                   : 'Has not accepted your invitation yet: their payout details are not shared with you until they do'}
               </span>
             </p>
+            <TermsStanding terms={creator.terms} joined={creator.acceptedAt !== null} timezone={viewer.timezone} />
             {creator.firstDraft.state === 'sent' && creator.firstDraft.dueAt !== null ? (
               <p class="small muted">First draft sent (it was due {formatDueDay(creator.firstDraft.dueAt, viewer.timezone)}).</p>
             ) : creator.firstDraft.state === 'due' || creator.firstDraft.state === 'overdue' ? (

@@ -11,6 +11,9 @@ export type RosterEntry = {
   email: string;
   audience: string;
   acceptedAt: number | null;
+  // The highest program terms version they accepted (0: none) and the brand's current one; both null without terms.
+  termsVersion: number | null;
+  currentTerms: number | null;
   addedAt: number;
   earned: number;
   campaigns: RosterCampaign[];
@@ -96,6 +99,9 @@ export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; row
               </td>
               <td data-label="Joined" class="small">
                 {r.acceptedAt !== null ? formatDate(r.acceptedAt, viewer.timezone) : <span class="muted">Not yet: invited {formatDate(r.addedAt, viewer.timezone)}</span>}
+                {r.acceptedAt !== null && r.currentTerms !== null ? (
+                  <span class="block muted">{r.termsVersion === r.currentTerms ? `Terms v${r.termsVersion}` : r.termsVersion ? `Terms v${r.termsVersion} (current: v${r.currentTerms})` : 'Not accepted current terms'}</span>
+                ) : null}
               </td>
               <td data-label="Earned" class={`num${r.earned === 0 ? ' zero' : ''}`}>
                 {formatMoney(r.earned, viewer.currency)}

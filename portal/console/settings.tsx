@@ -1,12 +1,14 @@
 // Brand settings: the hosts tracked links may send shoppers to, where a stopped link sends them, the click-id
 // parameter, whether creators earn on their own orders and the minimum payout. Owners edit; everyone else reads. Currency and timezone are shown, not
 // edited here.
-import type { FC } from 'hono/jsx';
+import type { Child, FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
-import { formatAmount } from '../format';
-import { invalidIn, type FormError } from '../layout';
+import { formatAmount, formatDate } from '../format';
+import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from '../layout';
 import { ConsolePage, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
+import { TermsText } from '../terms';
+import { MAX_TERMS_CHARS, type ProgramTerms } from '../../worker/db/program-terms';
 
 export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no' };
 
@@ -18,7 +20,57 @@ export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
   selfPurchasesEarn: b.selfPurchasesEarn ? 'yes' : 'no',
 });
 
-export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: FormError[]; toReview: number }> = ({ viewer, canEdit, brand, values, flash, errors, toReview }) => (
+// The program terms creators accept to join: the current version, and (owners and managers) a form that publishes
+// the next. `draft`: the text sent back with an error; `basedOn`: the version that text was written on.
+export const TermsSection: FC<{ terms: ProgramTerms | null; canPublish: boolean; timezone: string; draft?: string; basedOn?: number | null; errors?: FormError[] }> = ({ terms, canPublish, timezone, draft, basedOn, errors }) => {
+  const next = (terms?.version ?? 0) + 1;
+  return (
+    <section class="card stack" id="terms" aria-labelledby="terms-h">
+      <h2 id="terms-h">Program terms</h2>
+      {terms ? (
+        <p class="muted small">
+          Version {terms.version}, published {formatDate(terms.published_at, timezone)}
+          {terms.published_by_name ? ` by ${terms.published_by_name}` : ''}. Creators accept it when they accept your invitation (applicants tick it on the application form, and accept it when the invitation comes); those who accepted an older version are asked on their home page to read and accept this one. Their earnings do not wait for it.
+        </p>
+      ) : (
+        <p class="muted small">None yet. Creators join without terms to accept. Once you publish terms, creators joining tick that they accept them, and creators already working with you are asked on their home page.</p>
+      )}
+      {canPublish && terms && draft !== undefined ? (
+        <details>
+          <summary>Version {terms.version} as published</summary>
+          <TermsText text={terms.body} />
+        </details>
+      ) : null}
+      {canPublish ? (
+        <form method="post" action="/console/settings/terms" class="stack">
+          <input type="hidden" name="basedOnVersion" value={basedOn === undefined ? String(terms?.version ?? '') : String(basedOn ?? '')} />
+          <div class="field">
+            <label for="termsText">{terms ? 'Terms' : 'Your terms'}</label>
+            <textarea id="termsText" name="text" rows={12} maxlength={MAX_TERMS_CHARS} required aria-invalid={invalidIn(errors, 'termsText')} aria-describedby={fieldDescribedBy('termsText', 'terms-hint', errors)}>
+              {draft ?? terms?.body ?? ''}
+            </textarea>
+            <FieldProblem id="termsText" errors={errors} />
+            <p id="terms-hint" class="hint">
+              Plain text, up to {MAX_TERMS_CHARS.toLocaleString('en')} characters. A blank line starts a new paragraph; links are shown as text. Publishing a changed text makes version {next}: earlier versions stay as they were, with who accepted them.
+            </p>
+          </div>
+          <div>
+            <button type="submit" class="button button-primary">
+              Publish as version {next}
+            </button>
+          </div>
+        </form>
+      ) : terms ? (
+        <>
+          <TermsText text={terms.body} />
+          <p class="muted small">Only an owner or a manager can publish new terms.</p>
+        </>
+      ) : null}
+    </section>
+  );
+};
+
+export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRow; values: SettingsValues; flash: Flash; errors?: FormError[]; toReview: number; terms: Child }> = ({ viewer, canEdit, brand, values, flash, errors, toReview, terms }) => (
   <ConsolePage title="Settings" viewer={viewer} section="settings" toReview={toReview}>
     <SettingsHead brandName={viewer.brandName} current="brand" flash={flash} errors={errors} />
     <form method="post" action="/console/settings" class="stack">
@@ -87,6 +139,7 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
         </div>
       ) : null}
     </form>
+    {terms}
     <section class="card" aria-labelledby="money-h">
       <h2 id="money-h">Money</h2>
       <dl class="facts">

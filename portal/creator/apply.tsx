@@ -2,16 +2,17 @@
 // join. No account needed; the answer comes as the invitation email the roster import sends.
 import type { FC } from 'hono/jsx';
 import { FIELDS, PITCH_MAX, PLATFORMS, type ApplicationForm, type FieldError } from '../../worker/domain/applications';
-import type { ApplyTerms } from '../../worker/db/applications';
+import type { ApplyTarget, ApplyTerms } from '../../worker/db/applications';
+import { TermsToTick } from '../terms';
 import { formatDate, tiersInWords } from '../format';
-import { ErrorSummary, invalidIn, Notice, Page } from '../layout';
+import { ErrorSummary, fieldDescribedBy, FieldProblem, invalidIn, Notice, Page } from '../layout';
 
 // The field people leave empty (hidden) and form-filling bots fill. Not a name identity autofill knows (website, url).
 export const HONEYPOT = 'leave_this_empty';
 
 export const EMPTY_APPLICATION: ApplicationForm = Object.fromEntries(FIELDS.map((f) => [f, ''])) as ApplicationForm;
 
-type Target = { brandName: string; campaignName: string; action: string; terms: ApplyTerms };
+type Target = { brandName: string; campaignName: string; action: string; terms: ApplyTerms; programTerms: ApplyTarget['programTerms'] };
 
 // The deal in a line or two: what a sale earns (the tiers, by month or over the campaign) and until when. The
 // brand may also offer product seeding or a fee per post when it answers.
@@ -38,20 +39,7 @@ const Terms: FC<{ terms: ApplyTerms }> = ({ terms }) => {
   );
 };
 
-// What a field's input is described by: its hint, and its error when it has one (shown under it, as well as
-// in the summary at the top).
-const describedBy = (id: keyof ApplicationForm, hint: boolean, errors?: FieldError[]) =>
-  [hint ? `${id}-hint` : null, invalidIn(errors, id) ? `${id}-error` : null].filter(Boolean).join(' ') || undefined;
-
-// A field's own error, under it (the summary at the top says it too).
-const FieldProblem: FC<{ id: keyof ApplicationForm; errors?: FieldError[] }> = ({ id, errors }) => {
-  const error = errors?.find((e) => e.field === id);
-  return error ? (
-    <p id={`${id}-error`} class="field-error">
-      {error.text}
-    </p>
-  ) : null;
-};
+const describedBy = (id: keyof ApplicationForm, hint: boolean, errors?: FieldError[]) => fieldDescribedBy(id, hint ? `${id}-hint` : undefined, errors);
 
 const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; errors?: FieldError[]; optional?: boolean; children: unknown }> = ({ id, label, hint, errors, optional, children }) => (
   <div class="field">
@@ -69,8 +57,11 @@ const Field: FC<{ id: keyof ApplicationForm; label: string; hint?: string; error
   </div>
 );
 
-export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean }> = ({ brandName, campaignName, action, terms, values, errors, busy, signedIn }) => {
+// `termsRefusal`: the program terms box was not ticked, or the terms changed since the page showed them.
+export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldError[]; busy?: boolean; signedIn?: boolean; termsRefusal?: 'unticked' | 'changed' }> = ({ brandName, campaignName, action, terms, programTerms, values, errors, busy, signedIn, termsRefusal }) => {
   const bad = (f: keyof ApplicationForm) => invalidIn(errors, f);
+  const termsErrors = termsRefusal === 'unticked' ? [{ field: 'acceptTerms', text: `Tick that you accept ${brandName}’s program terms.` }] : [];
+  const summary = [...(errors ?? []), ...termsErrors];
   return (
     <Page title={`Apply to ${brandName}`}>
       <section class="card narrow apply">
@@ -85,7 +76,12 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
           </Notice>
         ) : null}
         <Terms terms={terms} />
-        <ErrorSummary errors={errors} />
+        <ErrorSummary errors={summary} />
+        {termsRefusal === 'changed' ? (
+          <Notice tone="warn" title={`${brandName} published new program terms`}>
+            They changed since you opened this page, so nothing was sent. Read them below, tick, and send again; what you typed is kept.
+          </Notice>
+        ) : null}
         <form method="post" action={action} class="stack">
           <Field id="name" errors={errors} label="Your name">
             <input id="name" name="name" type="text" autocomplete="name" required maxlength={80} value={values.name} aria-describedby={describedBy('name', false, errors)} aria-invalid={bad('name')} />
@@ -126,6 +122,7 @@ export const ApplyPage: FC<Target & { values: ApplicationForm; errors?: FieldErr
             <label for={HONEYPOT}>Leave this empty</label>
             <input id={HONEYPOT} name={HONEYPOT} type="text" tabindex={-1} autocomplete="off" value="" />
           </div>
+          {programTerms ? <TermsToTick terms={{ brandName, version: programTerms.version, text: programTerms.body, publishedAt: programTerms.publishedAt, timezone: terms.timezone }} errors={termsErrors} /> : null}
           <button type="submit" class="button button-primary button-block">
             Send my application
           </button>

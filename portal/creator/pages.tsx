@@ -1,4 +1,5 @@
 import type { Child, FC } from 'hono/jsx';
+import type { TermsToAccept } from '../../worker/db/program-terms';
 import { firstDraftOf, isInvitation, type CampaignCard, type ListedLink, type CreatorEnrollment, type EndedEnrollment, type CreatorSubmission, type BelowMinimum, type EarningsRow, type PayoutRow, type SubmissionEvent } from '../../worker/db/creator-portal';
 import { GiftLine } from './gift';
 import type { BriefUpdate } from '../../worker/db/campaign-updates';
@@ -466,6 +467,49 @@ const AskedOnce: FC<{ summary: string; action: string; submit: string; children?
   </details>
 );
 
+// Joining a brand that has program terms: Accept leads to them, to read and tick on their own page.
+const joinsWithTerms = (e: Pick<CampaignCard, 'brand_accepted' | 'terms_version'>) => !e.brand_accepted && e.terms_version !== null;
+
+const AcceptInvitation: FC<{ e: Pick<CampaignCard, 'enrollment_id' | 'brand_accepted' | 'terms_version'>; label: string }> = ({ e, label }) =>
+  joinsWithTerms(e) ? (
+    <a class="button button-primary" href={`/invitations/${e.enrollment_id}/accept`}>
+      Read the terms and accept
+    </a>
+  ) : (
+    <form method="post" action={`/invitations/${e.enrollment_id}/accept`}>
+      <button type="submit" class="button button-primary">
+        {label}
+      </button>
+    </form>
+  );
+
+// Said beside Accept, on the home card and the brief alike: what joining will ask for.
+const TermsToJoin: FC<{ e: Pick<CampaignCard, 'brand_name' | 'brand_accepted' | 'terms_version'> }> = ({ e }) =>
+  joinsWithTerms(e) ? (
+    <p class="small">
+      Joining {e.brand_name} asks you to read and accept its program terms (version {e.terms_version}).
+    </p>
+  ) : null;
+
+// Terms for a creator who joined before the brand had any are published, not updated (as TermsUpdatePage says).
+const termsNews = (b: TermsToAccept) => (b.accepted_version === null ? `${b.brand_name} published program terms` : `${b.brand_name} updated its program terms`);
+
+// Brands the creator works with that published program terms they have not accepted: a line each, to read and accept.
+// Nothing waits on it, so it says so.
+const TermsWaiting: FC<{ brands: TermsToAccept[] }> = ({ brands }) => (
+  <Notice tone="info" title={brands.length === 1 ? termsNews(brands[0]!) : 'Brands you work with have new program terms'}>
+    <ul class="checklist">
+      {brands.map((b) => (
+        <li>
+          {b.brand_name}: version {b.version}
+          {b.accepted_version === null ? ' (published after you joined)' : ` (you accepted version ${b.accepted_version})`}. <a href={`/terms/${b.brand_id}`}>Read {b.brand_name}’s terms</a>
+        </li>
+      ))}
+    </ul>
+    <p class="small">Your links, codes and earnings carry on as before while you read them.</p>
+  </Notice>
+);
+
 // A campaign of a brand the creator has not accepted: what it offers, and Accept or Decline. The brand
 // sees nothing of the account's own (such as where payouts go) until Accept.
 const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
@@ -483,12 +527,9 @@ const InvitationCard: FC<{ card: CampaignCard }> = ({ card }) => (
         ? 'A new campaign of a brand you work with. Accept to get your link and code and to send drafts.'
         : `Accept to get your link and code and to send drafts. ${card.brand_name} sees where your payouts go only once you accept. Declining takes its campaigns off your home page.`}
     </p>
+    <TermsToJoin e={card} />
     <footer class="card-actions">
-      <form method="post" action={`/invitations/${card.enrollment_id}/accept`}>
-        <button type="submit" class="button button-primary">
-          Accept
-        </button>
-      </form>
+      <AcceptInvitation e={card} label="Accept" />
       <a class="button" href={`/brief/${card.enrollment_id}`}>
         Read the brief
       </a>
@@ -524,7 +565,7 @@ const RightsRequests: FC<{ requests: WaitingRequest[] }> = ({ requests }) => (
 );
 
 // `unread`: the brands whose messages wait unread (db/message-threads.ts creatorThreads), with how many.
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[] }> = ({
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[]; termsWaiting?: TermsToAccept[] }> = ({
   who,
   name,
   cards,
@@ -537,6 +578,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
   askPayoutDetails = false,
   rightsRequests = [],
   unread = [],
+  termsWaiting = [],
 }) => (
   <Page title="Home" nav={creatorNav('home')} who={who}>
     <h1 class="page-title">Hi {name.split(' ')[0]}</h1>
@@ -564,6 +606,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
       </Notice>
     ) : null}
     {warning ? <Notice tone="info">{warning}</Notice> : null}
+    {termsWaiting.length > 0 ? <TermsWaiting brands={termsWaiting} /> : null}
     {rightsRequests.length > 0 ? <RightsRequests requests={rightsRequests} /> : null}
     {askPayoutDetails ? (
       <Notice tone="info" title="Where should we send your money?">
@@ -772,11 +815,12 @@ export const BriefPage: FC<Who & { e: CreatorEnrollment; updates?: BriefUpdate[]
           </AskedOnce>
         </>
       ) : (
-        <form method="post" action={`/invitations/${e.enrollment_id}/accept`} class="card-actions">
-          <button type="submit" class="button button-primary">
-            Accept {e.brand_name}’s invitation
-          </button>
-        </form>
+        <>
+          <TermsToJoin e={e} />
+          <div class="card-actions">
+            <AcceptInvitation e={e} label={`Accept ${e.brand_name}’s invitation`} />
+          </div>
+        </>
       )}
     </Page>
   );

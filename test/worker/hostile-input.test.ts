@@ -154,6 +154,8 @@ const u = () => `${Date.now().toString(36)}${(uniq++).toString(36)}`;
 const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/brand' },
   { method: 'PATCH', path: '/api/admin/brand', body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'] }) },
+  { method: 'GET', path: '/api/admin/brand/terms' },
+  { method: 'PUT', path: '/api/admin/brand/terms', body: () => ({ text: `Hostile terms ${u()}`, basedOnVersion: null }) },
   { method: 'GET', path: '/api/admin/campaigns' },
   { method: 'GET', path: '/api/admin/campaigns/:campaign', ids: ['campaign'] },
   {

@@ -89,7 +89,7 @@ async function plansOf(ran: Ran[]): Promise<Planned[]> {
   return plans;
 }
 
-const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads']);
+const BIG = new Set(['clicks', 'conversions', 'ledger_entries', 'refunds', 'submissions', 'payouts', 'enrollments', 'links', 'discount_codes', 'webhook_events', 'webhook_deliveries', 'audit_log', 'campaign_updates', 'messages', 'message_threads', 'program_terms', 'terms_acceptances']);
 
 // The tables a plan scans whole, by name or by their alias in the SQL (an alias used for two tables counts as
 // both). A scan of a subquery's rows (its CO-ROUTINE or MATERIALIZE in the plan) or through a partial index
@@ -271,6 +271,18 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     expect(job[0]!.plan).toMatch(/gift_requests_address_held \(status=\?\)[\s\S]*gift_requests_address_held \(status=\? AND updated_at<\?\)/);
     expect(job[2]!.plan).toMatch(/SEARCH e USING COVERING INDEX sqlite_autoindex_webhook_events_1 \(id>\? AND id<\?\)/);
     expect(job.filter((p) => /USING (COVERING )?INDEX \w+_address_plain/.test(p.plan))).toHaveLength(3);
+  });
+
+  it("program terms are read by brand and by creator: publishing, the roster, a creator's page, the home notice, accepting and the API lists", async () => {
+    const m = await signedInCreator();
+    const owner = await adminUser(m.brand.brandId, 'owner');
+    const cookie = await signIn(owner.email);
+    await expectNarrow(async () => expect((await m.brand.api('PUT', '/api/admin/brand/terms', { text: 'Version one.' })).status).toBe(201), []);
+    await expectNarrow(async () => expect((await post('/console/settings/terms', { text: 'Version two.', basedOnVersion: '1' }, cookie)).status).toBe(303), []);
+    for (const page of ['/', `/terms/${m.brand.brandId}`]) await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBe(200), []);
+    await expectNarrow(async () => expect((await post(`/terms/${m.brand.brandId}/accept`, { termsVersion: '2', acceptTerms: '1' }, m.cookie)).status).toBe(303), []);
+    for (const page of ['/console/creators', `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, '/console/settings']) await expectNarrow(async () => expect((await get(page, cookie)).status, page).toBe(200), []);
+    for (const list of ['/api/admin/creators', '/api/admin/enrollments', `/api/admin/enrollments/${m.enrollment.id}`, '/api/admin/brand/terms']) await expectNarrow(async () => expect((await admin(m.brand, list)).status, list).toBe(200), []);
   });
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {

@@ -11,6 +11,7 @@ import { auditIfChanged, creatorEndedSql } from './audit';
 import { accountFor } from './creator-import';
 import { campaignEnded } from '../domain/codes';
 import { OPTED_OUT } from './mail-opt-outs';
+import { currentVersionSql } from './program-terms';
 
 // Who answers: a teammate in the console, or an admin API key.
 export type Answerer = { type: 'admin_user' | 'api_key'; id: string };
@@ -26,41 +27,47 @@ export const DECIDED_SHOWN = 20;
 // What the public page shows of the deal: the campaign's commission tiers (null without a plan), whether
 // they count by month or over the campaign, the brand's currency and timezone, and the campaign's last day.
 export type ApplyTerms = { tiers: string | null; planPeriod: string | null; currency: string; timezone: string; endsAt: number | null };
-export type ApplyTarget = { campaignId: string; brandId: string; campaignName: string; brandName: string; open: boolean; terms: ApplyTerms };
+// `programTerms`: the brand's current program terms, which applying asks the applicant to tick (null: none).
+export type ApplyTarget = { campaignId: string; brandId: string; campaignName: string; brandName: string; open: boolean; terms: ApplyTerms; programTerms: { version: number; body: string; publishedAt: number } | null };
 
 // The campaign a public application page names. Open only while the brand takes applications and the campaign
 // is running: a draft has not launched and an ended one takes no new creators.
 export async function applyTarget(db: D1Database, brandSlug: string, campaignSlug: string, now: number): Promise<ApplyTarget | null> {
   const row = await db
     .prepare(
-      `SELECT c.id, c.brand_id, c.name, c.status AS campaign_status, c.ends_at, c.applications_open, b.name AS brand_name, b.currency, b.timezone, p.tiers, p.period AS plan_period
+      `SELECT c.id, c.brand_id, c.name, c.status AS campaign_status, c.ends_at, c.applications_open, b.name AS brand_name, b.currency, b.timezone, p.tiers, p.period AS plan_period,
+         (SELECT json_object('version', t.version, 'body', t.body, 'publishedAt', t.published_at) FROM program_terms t WHERE t.brand_id = b.id ORDER BY t.version DESC LIMIT 1) AS program_terms
        FROM brands b JOIN campaigns c ON c.brand_id = b.id AND c.slug = ? LEFT JOIN commission_plans p ON p.id = c.commission_plan_id AND p.brand_id = b.id WHERE b.slug = ?`,
     )
     .bind(campaignSlug, brandSlug)
-    .first<{ id: string; brand_id: string; name: string; campaign_status: string; ends_at: number | null; applications_open: number; brand_name: string; currency: string; timezone: string; tiers: string | null; plan_period: string | null }>();
+    .first<{ id: string; brand_id: string; name: string; campaign_status: string; ends_at: number | null; applications_open: number; brand_name: string; currency: string; timezone: string; tiers: string | null; plan_period: string | null; program_terms: string | null }>();
   if (!row) return null;
   const open = row.applications_open === 1 && row.campaign_status === 'active' && !campaignEnded(row, now);
   const terms = { tiers: row.tiers, planPeriod: row.plan_period, currency: row.currency, timezone: row.timezone, endsAt: row.ends_at };
-  return { campaignId: row.id, brandId: row.brand_id, campaignName: row.name, brandName: row.brand_name, open, terms };
+  const programTerms = row.program_terms ? (JSON.parse(row.program_terms) as ApplyTarget['programTerms']) : null;
+  return { campaignId: row.id, brandId: row.brand_id, campaignName: row.name, brandName: row.brand_name, open, terms, programTerms };
 }
 
 // Stores the application. One address has one per campaign, and the first one stays: sending the form again
 // changes nothing (nobody proves they own the address, so a second sender must not rewrite what the first one
 // wrote). The answer is the same either way, so the page tells nobody whether an address applied before or how
-// the brand answered; 'full' when the campaign already has MAX_PENDING_APPLICATIONS waiting.
-export async function saveApplication(db: D1Database, t: Pick<ApplyTarget, 'brandId' | 'campaignId'>, a: ApplicationInput, now: number): Promise<'saved' | 'full'> {
-  const [insert, waiting] = await db.batch([
+// the brand answered; 'full' when the campaign already has MAX_PENDING_APPLICATIONS waiting; 'terms_changed' when
+// `termsVersion` (the program terms version ticked; null: the page showed none) is no longer the brand's current one.
+export async function saveApplication(db: D1Database, t: Pick<ApplyTarget, 'brandId' | 'campaignId'>, a: ApplicationInput, termsVersion: number | null, now: number): Promise<'saved' | 'full' | 'terms_changed'> {
+  const [insert, waiting, terms] = await db.batch([
     db
       .prepare(
-        `INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?
-         WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?
+        `INSERT INTO applications (id, brand_id, campaign_id, email, inbox, handle, name, platform, follower_count, niche, profile_url, pitch, status, created_at, updated_at, terms_version)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?14, ?16
+         WHERE (SELECT count(*) FROM applications WHERE campaign_id = ?3 AND status = 'pending') < ?15 AND ${currentVersionSql('?2')} IS ?16
          ON CONFLICT(campaign_id, email) DO NOTHING`,
       )
-      .bind(newId('app'), t.brandId, t.campaignId, a.email, inboxOf(a.email), a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS),
+      .bind(newId('app'), t.brandId, t.campaignId, a.email, inboxOf(a.email), a.handle, a.name, a.platform, a.followerCount, a.niche, a.profileUrl, a.pitch, now, now, MAX_PENDING_APPLICATIONS, termsVersion),
     db.prepare("SELECT count(*) AS n FROM applications WHERE campaign_id = ? AND status = 'pending'").bind(t.campaignId),
+    db.prepare(`SELECT ${currentVersionSql('?')} AS version`).bind(t.brandId),
   ]);
   if ((insert?.meta.changes ?? 0) > 0) return 'saved';
+  if (((terms?.results[0] as { version: number | null } | undefined)?.version ?? null) !== termsVersion) return 'terms_changed';
   return ((waiting?.results[0] as { n: number } | undefined)?.n ?? 0) >= MAX_PENDING_APPLICATIONS ? 'full' : 'saved';
 }
 
@@ -74,6 +81,8 @@ export type ApplicationRow = {
   niche: string | null;
   profile_url: string | null;
   pitch: string;
+  // The program terms version the applicant ticked (null: the brand had none).
+  terms_version: number | null;
   status: 'pending' | 'approved' | 'declined';
   created_at: number;
   updated_at: number;
@@ -93,7 +102,7 @@ export type ApplicationRow = {
   decline_mailed_at: number | null;
 };
 
-const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.updated_at, a.decided_at, a.decline_mailed_at,
+const COLUMNS = `a.id, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.terms_version, a.status, a.created_at, a.updated_at, a.decided_at, a.decline_mailed_at,
   e.id AS enrollment_id, e.status AS enrollment_status, CASE WHEN e.status = 'removed' THEN ${creatorEndedSql('e')} END AS ended_by, r.handle AS roster_handle,
   r.creator_id IS NULL AND EXISTS (SELECT 1 FROM brand_creators h WHERE h.brand_id = a.brand_id AND h.handle = a.handle) AS handle_held,
   COALESCE((SELECT u.name FROM admin_users u WHERE u.id = a.decided_by AND u.brand_id = a.brand_id),

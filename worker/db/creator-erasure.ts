@@ -9,7 +9,8 @@
 //   the drafts' links and captions unless they granted usage rights on them (the brand's licence names the content);
 // - kept, under an anonymous name: commission, conversions, ledger and payouts (the brands' books), the tracked
 //   links (old posts keep sending shoppers to the brand: see db/link-routes.ts, no click is counted), codes
-//   (disabled), live posts' numbers, and the address's mail opt-outs (so no brand mails it again);
+//   (disabled), live posts' numbers, the address's mail opt-outs (so no brand mails it again), and which versions
+//   of a brand's program terms the account accepted and when (the brand's proof; it names only the account's id);
 // - stopped: every enrollment is removed with no date (removed_at NULL: no order credits them again, a late one
 //   neither), gift requests waiting to ship are declined, and each brand hears it: an activity row and a
 //   `creator.erased` webhook event.

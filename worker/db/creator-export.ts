@@ -125,6 +125,19 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     ),
   );
 
+  // Each version of a brand's program terms they accepted, when and where, with the text as it was published.
+  yield* jsonArray(
+    'programTermsAccepted',
+    once(
+      all(
+        db,
+        `SELECT b.name AS brand, a.brand_id, a.version, a.via, a.accepted_at, t.body FROM terms_acceptances a JOIN brands b ON b.id = a.brand_id
+         LEFT JOIN program_terms t ON t.brand_id = a.brand_id AND t.version = a.version WHERE a.creator_id = ? ORDER BY a.accepted_at, a.brand_id, a.version`,
+        creatorId,
+      ).then((rows) => rows.map((a) => ({ brandId: a.brand_id, brand: a.brand, version: a.version, acceptedAt: iso(a.accepted_at as number), acceptedWhen: a.via === 'invitation' ? 'joining the brand' : 'a new version', text: a.body }))),
+    ),
+  );
+
   const enrollmentRows = await all(
     db,
     `SELECT e.id, e.brand_id, b.name AS brand, b.currency, e.campaign_id, c.name AS campaign, e.status, e.payment_model, e.flat_fee_minor, e.brief_section,
@@ -390,7 +403,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
     once(
       all(
         db,
-        `SELECT a.id, b.name AS brand, c.name AS campaign, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.decided_at
+        `SELECT a.id, b.name AS brand, c.name AS campaign, a.email, a.handle, a.name, a.platform, a.follower_count, a.niche, a.profile_url, a.pitch, a.status, a.created_at, a.decided_at, a.terms_version
          FROM applications a JOIN brands b ON b.id = a.brand_id JOIN campaigns c ON c.id = a.campaign_id
          WHERE a.email IN (SELECT value FROM json_each(?)) ORDER BY a.created_at, a.id`,
         addresses,
@@ -407,6 +420,7 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
           niche: a.niche,
           profileUrl: a.profile_url,
           note: a.pitch,
+          programTermsVersionTicked: a.terms_version,
           status: a.status,
           sentAt: iso(a.created_at as number),
           answeredAt: iso(a.decided_at as number | null),

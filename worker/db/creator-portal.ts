@@ -1,6 +1,7 @@
 // What the creator portal reads. Every query is scoped by the signed-in creator's id, so one creator
 // can never load another's rows; the home page is one D1 batch of a handful of indexed reads.
 import { creatorEndedSql } from './audit';
+import { currentVersionSql } from './program-terms';
 import { inRunningCampaign } from './payouts';
 import type { CommissionTier } from './schema';
 import type { DailyPoint } from '../domain/network';
@@ -57,13 +58,15 @@ export type CreatorEnrollment = {
   gift_status: 'requested' | 'shipped' | 'received' | 'received_earlier' | 'declined' | 'withdrawn' | null;
   // The usage rights the campaign asks with each draft (JSON, null: none): domain/usage-rights.ts.
   usage_rights: string | null;
+  // The brand's current program terms version (null: none), which joining it asks the creator to accept (db/program-terms.ts).
+  terms_version: number | null;
 };
 
 const ENROLLMENTS_SQL = `SELECT e.id AS enrollment_id, e.payment_model, e.flat_fee_minor, e.brief_section, e.status AS enrollment_status,
   c.id AS campaign_id, c.name AS campaign_name, c.slug AS campaign_slug, c.hashtag, c.positioning_anchor, c.non_negotiables, c.disclosure_text,
   c.story_formats, c.usage_rights, c.attribution_window_days, c.holding_days, c.renewal_months, c.starts_at, c.ends_at, c.status AS campaign_status,
   b.id AS brand_id, b.name AS brand_name, b.currency, b.timezone, b.self_purchases_earn, p.tiers, p.period AS plan_period, p.bonus,
-  r.accepted_at IS NOT NULL AS brand_accepted, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
+  r.accepted_at IS NOT NULL AS brand_accepted, ${currentVersionSql('e.brand_id')} AS terms_version, coalesce(e.content_due_at, c.content_due_at) AS content_due_at,
   (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
   c.gifting_open, (SELECT count(*) FROM gift_products gp WHERE gp.campaign_id = c.id AND gp.archived_at IS NULL) AS gift_products,
   -- (The campaign again inside: an ORDER BY in a subquery cannot name the outer query's columns.)

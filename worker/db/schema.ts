@@ -336,6 +336,9 @@ export const applications = sqliteTable(
     // The inbox the address reaches (domain/applications.ts inboxOf): sarah+1@ and sarah+2@ are one inbox,
     // and the limits on decline mails count inboxes.
     inbox: text('inbox').notNull(),
+    // The version of the brand's program terms the applicant ticked (null: the brand had none). Anyone may apply
+    // under any address, so the account accepts them again, signed in, when it accepts the invitation.
+    termsVersion: integer('terms_version'),
   },
   (t) => [
     uniqueIndex('applications_campaign_email').on(t.campaignId, t.email),
@@ -345,6 +348,39 @@ export const applications = sqliteTable(
     // An address's applications, which an erasure clears (db/creator-erasure.ts).
     index('applications_email').on(t.email),
   ],
+);
+
+// A brand's program terms, one row per published version (1, 2, 3…): a new text is a new version, never an edit
+// of an old one, so what a creator accepted stays readable (db/program-terms.ts).
+export const programTerms = sqliteTable(
+  'program_terms',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    version: integer('version').notNull(),
+    body: text('body').notNull(),
+    publishedAt: integer('published_at').notNull(),
+    publishedByType: text('published_by_type', { enum: ['admin_user', 'api_key'] }).notNull(),
+    publishedById: text('published_by_id').notNull(),
+  },
+  // The index, not a read, refuses a second version N published at the same moment.
+  (t) => [uniqueIndex('program_terms_brand_version').on(t.brandId, t.version)],
+);
+
+// Who accepted which version of a brand's program terms, and when: appended, never changed or deleted (an erasure
+// keeps it, as it keeps the ledger: it names only the account's id). A creator's standing is their highest version.
+export const termsAcceptances = sqliteTable(
+  'terms_acceptances',
+  {
+    id: text('id').primaryKey(),
+    brandId: text('brand_id').notNull().references(() => brands.id),
+    creatorId: text('creator_id').notNull().references(() => creators.id),
+    version: integer('version').notNull(),
+    // Where they ticked it: accepting the brand's invitation, or a later version from its notice.
+    via: text('via', { enum: ['invitation', 'update'] }).notNull(),
+    acceptedAt: integer('accepted_at').notNull(),
+  },
+  (t) => [uniqueIndex('terms_acceptances_brand_creator_version').on(t.brandId, t.creatorId, t.version), index('terms_acceptances_creator').on(t.creatorId, t.acceptedAt)],
 );
 
 // A brand's note to a campaign's creators ("the code works on bundles now"), mailed to each who accepted the

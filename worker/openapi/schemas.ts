@@ -42,6 +42,27 @@ export const Brand = z
   })
   .meta({ id: 'Brand' });
 
+export const ProgramTerms = z
+  .object({
+    version: example(z.int().min(1), 2).meta({ description: 'Numbered 1, 2, 3… per brand; each publish of a different text is the next number.' }),
+    text: example(z.string(), 'Post at least once a month.\nDisclose every post with #ad.'),
+    publishedAt: time,
+    publishedBy: z.object({
+      type: z.enum(['admin_user', 'api_key']),
+      id: z.string(),
+      name: z.string().nullable().meta({ description: 'The teammate who published it from the console, or `API key <name>`; null when it is gone.' }),
+    }),
+  })
+  .meta({ id: 'ProgramTerms', description: "The brand's program terms as they stand: the version creators accept when they join, and are asked to accept again when a new one is published." });
+
+const termsAccepted = z
+  .object({ version: example(z.int().min(1), 2), acceptedAt: time })
+  .nullable()
+  .meta({
+    description:
+      "The highest version of your program terms the creator accepted, and when; null when they accepted none (no terms when they joined, or not joined yet). Compare `version` with the current one (GET /api/admin/brand/terms): a creator on an older version still earns as before; their portal asks them to read and accept the new one.",
+  });
+
 export const UsageRightsTerms = z
   .object({
     scopes: example(z.array(z.enum(RIGHTS_SCOPES)), ['organic', 'paid']).meta({
@@ -106,6 +127,7 @@ export const Creator = z
     followerCount: count(18_500).nullable(),
     addedAt: time,
     acceptedAt: time.nullable().describe('When the creator accepted your brand (pressed Accept on your invitation in their portal); null until then. Their payout details are shared with you from then on.'),
+    termsAccepted,
     erasedAt: time
       .nullable()
       .describe(
@@ -266,6 +288,9 @@ export const Application = z
     niche: example(z.string(), 'sensitive skin').nullable(),
     profileUrl: example(z.string(), 'https://instagram.example/lena.skinnotes').nullable(),
     pitch: example(z.string(), 'Honest two-week tests for reactive skin.'),
+    termsVersion: example(z.int().min(1), 2)
+      .nullable()
+      .describe('The version of your program terms the applicant ticked on the page; null when you had none. The account accepts them again, signed in, when it accepts the invitation an approval sends.'),
     status: z.enum(['pending', 'approved', 'declined']),
     appliedAt: time,
     decidedAt: time.nullable(),
@@ -356,6 +381,7 @@ export const Enrollment = z
     contentDueAt: example(z.iso.datetime(), '2026-05-22T22:00:00.000Z')
       .nullable()
       .meta({ description: "This creator's own due date for a first draft, before the campaign's `contentDueAt` (a later one for someone who joined late); null: the campaign's." }),
+    termsAccepted,
     createdAt: time,
   })
   .meta({ id: 'Enrollment' });

@@ -14,7 +14,8 @@ import { forgetBrandSecrets } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Brand, dataOf } from '../../openapi/schemas';
+import { Brand, dataOf, ProgramTerms } from '../../openapi/schemas';
+import { currentTerms, MAX_TERMS_CHARS, publishTerms, termsBody, type ProgramTerms as TermsRow } from '../../db/program-terms';
 
 // Names a store or a redirect already gives a meaning to: the server sets utm_* itself, and redirect-style
 // parameters would read as an open redirect to anyone inspecting the link.
@@ -140,12 +141,49 @@ export async function updateBrandSettings(d1: D1Database, brandId: string, actor
 
 const op = routeDescriber({ tag: 'Brand', auth: 'adminKey' });
 
+export const termsView = (t: TermsRow) => ({
+  version: t.version,
+  text: t.body,
+  publishedAt: iso(t.published_at),
+  publishedBy: { type: t.published_by_type, id: t.published_by_id, name: t.published_by_name },
+});
+
+const publishBody = z.strictObject({
+  text: termsBody,
+  // The version the text was written on top of (null: the brand had none); omitted, the text goes on top of whatever is current.
+  basedOnVersion: z.int().min(1).max(1_000_000).nullable().optional(),
+});
+
 export const brandRoutes = new Hono<AppEnv>()
   .get('/', op({ summary: 'Get the brand settings', responses: { 200: { description: 'The brand.', schema: dataOf(Brand) } } }), async (c) => {
     const row = await findBrand(c.env.DB, c.var.admin.brandId);
     if (!row) throw notFound('brand');
     return c.json({ data: brandView(row) });
   })
+  .get(
+    '/terms',
+    op({ summary: 'Get the program terms', description: 'The current version of the terms creators accept to join; `data` is null while the brand has published none.', responses: { 200: { description: 'The current terms, or null.', schema: dataOf(ProgramTerms.nullable()) } } }),
+    async (c) => {
+      const terms = await currentTerms(c.env.DB, c.var.admin.brandId);
+      return c.json({ data: terms ? termsView(terms) : null });
+    },
+  )
+  .put(
+    '/terms',
+    op({
+      summary: 'Publish the program terms',
+      description: `Plain text of up to ${MAX_TERMS_CHARS.toLocaleString('en')} characters (trimmed, line breaks kept; creators read it as you wrote it, with paragraphs and line breaks and no links made clickable). A text different from the current one is published as the next version (201); the same text again changes nothing (200). Versions are never edited. Creators joining from now on accept this version; creators who accepted an older one are asked on their portal to read and accept it, and keep earning either way. \`basedOnVersion\`: the version you edited (null: there was none); if another was published since, 409 \`terms_changed\`. Two publishes at once: one gets the number, the other answers 409 \`terms_changed\`.`,
+      example: { text: 'Post at least once a month while you are in a campaign.\n\nDisclose every post with #ad.', basedOnVersion: 1 },
+      responses: { 201: { description: 'Published as a new version.', schema: dataOf(ProgramTerms) }, 200: { description: 'The same text as the current version: nothing changed.', schema: dataOf(ProgramTerms) } },
+      errors: { 409: ['terms_changed'] },
+    }),
+    valid('json', publishBody),
+    async (c) => {
+      const { text, basedOnVersion } = c.req.valid('json');
+      const { terms, created } = await publishTerms(c.env.DB, c.var.admin.brandId, text, { type: 'api_key', id: c.var.admin.keyId }, basedOnVersion, Date.now());
+      return c.json({ data: termsView(terms) }, created ? 201 : 200);
+    },
+  )
   .patch(
     '/',
     op({

@@ -38,6 +38,7 @@ function applicationView(a: ApplicationRow) {
     niche: a.niche,
     profileUrl: a.profile_url,
     pitch: a.pitch,
+    termsVersion: a.terms_version,
     status: a.status,
     appliedAt: iso(a.created_at),
     decidedAt: iso(a.decided_at),

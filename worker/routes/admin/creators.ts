@@ -19,6 +19,7 @@ import { Creator, CreatorErased, dataOf, Invite, pagedListOf, PasswordResetSent 
 import { creatorGone, eraseCreator, owedTo, refuseErased } from '../../db/creator-erasure';
 import { forgetRoute } from '../../lib/link-cache';
 import { forgetCode } from '../codes';
+import { standingOf, standingsOf, termsAcceptedView, type TermsStanding } from '../../db/program-terms';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
 
@@ -35,7 +36,7 @@ type RosterRow = typeof roster.$inferSelect;
 
 // A roster creator as the brand sees them (db/schema.ts roster): its own copy until they accept; once erased, the
 // placeholders the erasure left (db/creator-erasure.ts), flagged by erasedAt.
-export function creatorView(r: RosterRow) {
+export function creatorView(r: RosterRow, terms: TermsStanding | null | undefined) {
   return {
     id: r.creatorId,
     email: r.email,
@@ -46,6 +47,7 @@ export function creatorView(r: RosterRow) {
     followerCount: r.followerCount,
     addedAt: iso(r.createdAt),
     acceptedAt: r.acceptedAt === null ? null : iso(r.acceptedAt),
+    termsAccepted: termsAcceptedView(terms),
     erasedAt: iso(r.erasedAt),
   };
 }
@@ -68,7 +70,8 @@ export const creatorRoutes = new Hono<AppEnv>()
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
-      return c.json({ data: page.rows.map(creatorView), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      const terms = await standingsOf(c.env.DB, c.var.admin.brandId, page.rows.map((r) => r.creatorId));
+      return c.json({ data: page.rows.map((r) => creatorView(r, terms.get(r.creatorId))), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
@@ -93,7 +96,7 @@ export const creatorRoutes = new Hono<AppEnv>()
       // A creator the brand has under this address is answered as the brand has them, whatever this call says.
       // Nothing of the account itself is read back: a brand learns only what it was told until they accept.
       const existing = await rosterEntryFor(c.env.DB, brandId, input.email);
-      if (existing) return c.json({ data: creatorView(existing) }, 200);
+      if (existing) return c.json({ data: creatorView(existing, await standingOf(c.env.DB, brandId, existing.creatorId)) }, 200);
       const holder = await db.query.brandCreators.findFirst({ columns: { creatorId: true }, where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.handle, input.handle)) });
       if (holder) throw handleTaken();
       const entry = { brandId, handle: input.handle, displayName: input.displayName, email: input.email, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
@@ -111,10 +114,10 @@ export const creatorRoutes = new Hono<AppEnv>()
       if (!stored) {
         const winner = await rosterEntryFor(c.env.DB, brandId, input.email);
         if (!winner) throw handleTaken();
-        return c.json({ data: creatorView(winner) }, 200);
+        return c.json({ data: creatorView(winner, await standingOf(c.env.DB, brandId, winner.creatorId)) }, 200);
       }
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
-      return c.json({ data: creatorView({ ...entry, creatorId: stored, erasedAt: null }) }, 201);
+      return c.json({ data: creatorView({ ...entry, creatorId: stored, erasedAt: null }, await standingOf(c.env.DB, brandId, stored)) }, 201);
     },
   )
   .post(

@@ -1,5 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { standingOf, standingsOf, termsAcceptedView, type TermsStanding } from '../../db/program-terms';
 import { z } from 'zod';
 import { auditIfChanged, creatorEndedSql, writeAudited } from '../../db/audit';
 import { checkedEq, database } from '../../db/client';
@@ -151,7 +152,7 @@ export async function updateEnrollment(
 
 type EnrollmentRow = typeof enrollments.$inferSelect;
 
-export function enrollmentView(e: EnrollmentRow) {
+export function enrollmentView(e: EnrollmentRow, terms: TermsStanding | null | undefined) {
   return {
     id: e.id,
     campaignId: e.campaignId,
@@ -161,6 +162,7 @@ export function enrollmentView(e: EnrollmentRow) {
     briefSection: e.briefSection,
     status: e.status,
     contentDueAt: iso(e.contentDueAt),
+    termsAccepted: termsAcceptedView(terms),
     createdAt: iso(e.createdAt),
   };
 }
@@ -191,7 +193,8 @@ export const enrollmentRoutes = new Hono<AppEnv>()
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (e) => ({ at: e.createdAt, id: e.id }));
-      return c.json({ data: page.rows.map(enrollmentView), hasMore: page.hasMore, nextCursor: page.nextCursor });
+      const terms = await standingsOf(c.env.DB, c.var.admin.brandId, [...new Set(page.rows.map((e) => e.creatorId))]);
+      return c.json({ data: page.rows.map((e) => enrollmentView(e, terms.get(e.creatorId))), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(
@@ -229,7 +232,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       await writeAudited(db, db.insert(enrollments).values(row), { brandId, actorType: 'api_key', actorId: keyId, action: 'enrollment.created', targetType: 'enrollment', targetId: row.id }, now, () =>
         new ApiError(409, 'already_enrolled', 'This creator is already enrolled in that campaign.'),
       );
-      return c.json({ data: enrollmentView(row) }, 201);
+      return c.json({ data: enrollmentView(row, await standingOf(c.env.DB, brandId, row.creatorId)) }, 201);
     },
   )
   .get(
@@ -238,7 +241,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
     async (c) => {
       const row = await database(c.env.DB).query.enrollments.findFirst({ where: and(eq(enrollments.id, c.req.param('id')), eq(enrollments.brandId, c.var.admin.brandId)) });
       if (!row) throw notFound('enrollment');
-      return c.json({ data: enrollmentView(row) });
+      return c.json({ data: enrollmentView(row, await standingOf(c.env.DB, row.brandId, row.creatorId)) });
     },
   )
   .patch(
@@ -257,7 +260,7 @@ export const enrollmentRoutes = new Hono<AppEnv>()
       const { brandId, keyId } = c.var.admin;
       const row = await updateEnrollment(c.env.DB, brandId, c.req.param('id'), c.req.valid('json'), { type: 'api_key', id: keyId });
       if (!row) throw notFound('enrollment');
-      return c.json({ data: enrollmentView(row) });
+      return c.json({ data: enrollmentView(row, await standingOf(c.env.DB, row.brandId, row.creatorId)) });
     },
   )
   .post(

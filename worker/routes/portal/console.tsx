@@ -14,6 +14,7 @@ import { log } from '../../lib/log';
 import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from '../../lib/passwords';
 import { clearBrandChoice, clearPendingSignIn, endSession, issueBrandChoice, readBrandChoice, startSession, type ProvenAccount } from '../../lib/sessions';
 import { removeStatements } from '../../db/two-step';
+import { MAX_TERMS_CHARS, MAX_TERMS_REQUEST_BYTES } from '../../db/program-terms';
 import { consoleTwoStepAccount, twoStepRoutes } from './console/two-step';
 import { CODE_EXPIRED, codeStep, passwordProven, type PendingAccount } from './two-step';
 import { campaignRoutes } from './console/campaigns';
@@ -49,6 +50,7 @@ const isTrackingUpload = (path: string) => /\/gifting\/tracking$/.test(path);
 const limitForm = formLimit(MAX_FORM_BYTES);
 const limitUpload = formLimit(MAX_UPLOAD_BYTES, 'Files are limited to 1 MB.');
 const limitTrackingUpload = formLimit(MAX_TRACKING_UPLOAD_BYTES, 'Files are limited to 1 MB.');
+const limitTerms = formLimit(MAX_TERMS_REQUEST_BYTES, `Program terms are limited to ${MAX_TERMS_CHARS.toLocaleString('en')} characters.`);
 
 consoleRouter.use('*', sameOrigin);
 consoleRouter.use('*', async (c, next) => {
@@ -59,7 +61,7 @@ consoleRouter.use('*', async (c, next) => {
   c.header('Referrer-Policy', 'same-origin');
   c.header('X-Content-Type-Options', 'nosniff');
 });
-consoleRouter.use('*', (c, next) => (isTrackingUpload(c.req.path) ? limitTrackingUpload : isUpload(c.req.path) ? limitUpload : limitForm)(c, next));
+consoleRouter.use('*', (c, next) => (isTrackingUpload(c.req.path) ? limitTrackingUpload : isUpload(c.req.path) ? limitUpload : c.req.path === '/console/settings/terms' ? limitTerms : limitForm)(c, next));
 
 // Errors under /console are console pages (with a way back into the console), never the creator's error page.
 consoleRouter.onError(async (err, c) => {

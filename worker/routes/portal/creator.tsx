@@ -50,6 +50,10 @@ import { trackedLinkUrl } from '../../lib/paths';
 import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
+import { acceptTermsStatement, currentVersionSql, currentTerms, standingOf, stillWithBrandSql, termsToAccept, type ProgramTerms } from '../../db/program-terms';
+import { termsAnswer } from '../../domain/program-terms';
+import type { ShownTerms } from '../../../portal/terms';
+import { JoinTermsPage, TermsUpdatePage, type TermsRefusal } from '../../../portal/creator/terms';
 import { FIELDS, PITCH_MAX, readApplication, type ApplicationForm } from '../../domain/applications';
 
 export const creatorPortal = new Hono<AppEnv>();
@@ -455,7 +459,11 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
   if (!target) return c.html(<ApplyClosedPage />, 404);
   const values = Object.fromEntries(FIELDS.map((f) => [f, String(form[f] ?? '').slice(0, f === 'pitch' ? PITCH_MAX * 2 : 400)])) as ApplicationForm;
   const read = readApplication(values);
-  if ('errors' in read) return c.html(<ApplyPage {...target} values={values} errors={read.errors} />, 422);
+  // The program terms, if the brand has some: ticked on the version the page showed, or the page again (a version
+  // published meanwhile is read first, never accepted unseen).
+  const ticked = target.programTerms ? termsAnswer(form, target.programTerms.version) : form.termsVersion ? 'changed' : 'accepted';
+  const termsRefusal = ticked === 'accepted' ? undefined : ticked;
+  if ('errors' in read || termsRefusal) return c.html(<ApplyPage {...target} values={values} errors={'errors' in read ? read.errors : undefined} termsRefusal={termsRefusal} />, termsRefusal === 'changed' ? 409 : 422);
   // Per client network, before anything is stored (the sign-in limiter's per-key namespace, with keys of its own);
   // fixing a typo the checks above refused costs nothing.
   const byIp = await c.env.LOGIN_ACCOUNT_LIMITER.limit({ key: `apply:${clientNetwork(c)}` });
@@ -468,27 +476,41 @@ creatorPortal.post('/apply/:brand/:campaign', async (c) => {
     log.info('application_trap', { campaignId: target.campaignId });
     return c.html(<AppliedPage {...target} email={read.input.email} />);
   }
-  if ((await saveApplication(c.env.DB, target, read.input, Date.now())) === 'full') return c.html(<ApplyClosedPage full brandName={target.brandName} />, 429);
+  const saved = await saveApplication(c.env.DB, target, read.input, target.programTerms?.version ?? null, Date.now());
+  if (saved === 'full') return c.html(<ApplyClosedPage full brandName={target.brandName} />, 429);
+  if (saved === 'terms_changed') {
+    const now = await openForApplying(c);
+    if (!now) return c.html(<ApplyClosedPage />, 404);
+    return c.html(<ApplyPage {...now} values={values} termsRefusal="changed" />, 409);
+  }
   return c.html(<AppliedPage {...target} email={read.input.email} />);
 });
 
 // ---------- Signed-in pages ----------
 
-for (const path of ['/', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/gift/*', '/messages', '/messages/*']) creatorPortal.use(path, requireCreator);
+for (const path of ['/', '/terms/*', '/brief/*', '/stats/*', '/links', '/links/*', '/submissions', '/submissions/*', '/earnings', '/earnings/*', '/invitations/*', '/account', '/account/*', '/gift/*', '/messages', '/messages/*']) creatorPortal.use(path, requireCreator);
 creatorPortal.route('/', creatorMessageRoutes);
 creatorPortal.route('/', creatorTwoStepRoutes);
 
 // ---------- Invitations: a brand that added the creator, accepted or declined by them ----------
 
+type InvitingBrand = { brand_id: string; brand_name: string; timezone: string; campaign_name: string; accepted_at: number | null };
+
+const shownTerms = (t: ProgramTerms, brand: { brand_name: string; timezone: string }): ShownTerms => ({ brandName: brand.brand_name, version: t.version, text: t.body, publishedAt: t.published_at, timezone: brand.timezone });
+
+// The brand's terms to read before joining, again with why (not ticked, changed meanwhile, never shown).
+const joinTermsPage = (c: Context<AppEnv>, brand: InvitingBrand, terms: ProgramTerms, refusal: TermsRefusal | undefined, status: 200 | 409 | 422) =>
+  c.html(<JoinTermsPage who={viewerOf(c).email} enrollmentId={c.req.param('enrollmentId') ?? ''} campaignName={brand.campaign_name} terms={shownTerms(terms, brand)} refusal={refusal} />, status);
+
 // The brand of one of the signed-in creator's own enrollments, with whether they accepted it.
 async function invitingBrand(c: Context<AppEnv>) {
   const row = await c.env.DB.prepare(
-    `SELECT e.brand_id, b.name AS brand_name, r.accepted_at FROM enrollments e JOIN brands b ON b.id = e.brand_id
+    `SELECT e.brand_id, b.name AS brand_name, b.timezone, c.name AS campaign_name, r.accepted_at FROM enrollments e JOIN brands b ON b.id = e.brand_id JOIN campaigns c ON c.id = e.campaign_id
      LEFT JOIN brand_creators r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
      WHERE e.id = ? AND e.creator_id = ? AND e.status <> 'removed'`,
   )
     .bind(c.req.param('enrollmentId'), c.var.creator.creatorId)
-    .first<{ brand_id: string; brand_name: string; accepted_at: number | null }>();
+    .first<InvitingBrand>();
   if (!row) throw notFound('invitation');
   return row;
 }
@@ -511,16 +533,83 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
     ]);
     return c.redirect('/?accepted=1', 303);
   }
-  const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_brand', targetType: 'creator', targetId: creatorId } as const;
-  await db.batch([
+  // Joining a brand with program terms takes the tick on the version the page showed (domain/program-terms.ts).
+  const terms = await currentTerms(db, brand.brand_id);
+  if (terms) {
+    const form = await formBody(c);
+    const answer = termsAnswer(form, terms.version);
+    // A form that showed no version (an old tab, the brief) is unread; one that showed an older version changed.
+    if (answer !== 'accepted') return joinTermsPage(c, brand, terms, answer === 'unticked' ? 'unticked' : form.termsVersion ? 'changed' : 'unread', answer === 'unticked' ? 422 : 409);
+  }
+  const version = terms?.version ?? null;
+  // Each write holds only while the version ticked (none: the brand had no terms) is still the current one, so
+  // terms published between the page and the press are shown, never accepted unread.
+  const unchanged = `${currentVersionSql('?2')} IS ?4`;
+  const audit = { brandId: brand.brand_id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_brand', targetType: 'creator', targetId: creatorId, details: version === null ? undefined : { termsVersion: version } } as const;
+  const [, joined] = await db.batch([
     // An enrollment the brand created as active (before she accepted) counts her quiet days from now too.
     db
-      .prepare("UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?) WHERE brand_id = ? AND creator_id = ? AND status IN ('invited', 'active')")
-      .bind(now, brand.brand_id, creatorId),
-    db.prepare('UPDATE brand_creators SET accepted_at = ? WHERE brand_id = ? AND creator_id = ? AND accepted_at IS NULL').bind(now, brand.brand_id, creatorId),
+      .prepare(`UPDATE enrollments SET status = 'active', active_since = COALESCE(active_since, ?1) WHERE brand_id = ?2 AND creator_id = ?3 AND status IN ('invited', 'active') AND ${unchanged}`)
+      .bind(now, brand.brand_id, creatorId, version),
+    db.prepare(`UPDATE brand_creators SET accepted_at = ?1 WHERE brand_id = ?2 AND creator_id = ?3 AND accepted_at IS NULL AND ${unchanged}`).bind(now, brand.brand_id, creatorId, version),
     auditIfChanged(db, audit, now),
+    ...(version === null ? [] : [acceptTermsStatement(db, { brandId: brand.brand_id, creatorId, version, via: 'invitation' }, now)]),
   ]);
+  if ((joined?.meta.changes ?? 0) === 0) {
+    const latest = await currentTerms(db, brand.brand_id);
+    if (latest && latest.version !== version) return joinTermsPage(c, brand, latest, 'changed', 409);
+  }
   return c.redirect('/?accepted=1', 303);
+});
+
+// The terms to read and tick before joining a brand that has them; a brand without, or one joined already, has nothing to read here.
+creatorPortal.get('/invitations/:enrollmentId/accept', async (c) => {
+  const brand = await invitingBrand(c);
+  const terms = brand.accepted_at === null ? await currentTerms(c.env.DB, brand.brand_id) : null;
+  if (!terms) return c.redirect('/', 303);
+  return joinTermsPage(c, brand, terms, undefined, 200);
+});
+
+// ---------- A later version of a joined brand's program terms, accepted from the home page's notice ----------
+
+// Any brand id's shape (the CLI's and the fixtures' differ): anything else is looked up nowhere.
+const BRAND_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+// The brand's current terms and the creator's standing, for a brand they joined and still work with; 404 for any other (not joined, left, another's, none published).
+async function termsUpdate(c: Context<AppEnv>) {
+  const brandId = c.req.param('brandId') ?? '';
+  const brand = BRAND_ID.test(brandId)
+    ? await c.env.DB.prepare(
+        `SELECT b.id, b.name AS brand_name, b.timezone FROM brand_creators r JOIN brands b ON b.id = r.brand_id
+         WHERE r.brand_id = ? AND r.creator_id = ? AND r.accepted_at IS NOT NULL AND r.erased_at IS NULL AND ${stillWithBrandSql('r.brand_id', 'r.creator_id')}`,
+      )
+        .bind(brandId, c.var.creator.creatorId)
+        .first<{ id: string; brand_name: string; timezone: string }>()
+    : null;
+  const [terms, standing] = brand ? await Promise.all([currentTerms(c.env.DB, brand.id), standingOf(c.env.DB, brand.id, c.var.creator.creatorId)]) : [null, null];
+  if (!brand || !terms) throw notFound('terms');
+  return { brand, terms, standing };
+}
+
+const termsUpdatePage = (c: Context<AppEnv>, u: Awaited<ReturnType<typeof termsUpdate>>, refusal: TermsRefusal | undefined, status: 200 | 409 | 422) =>
+  c.html(<TermsUpdatePage who={viewerOf(c).email} brandId={u.brand.id} terms={shownTerms(u.terms, u.brand)} acceptedVersion={u.standing?.version ?? null} refusal={refusal} />, status);
+
+creatorPortal.get('/terms/:brandId', async (c) => termsUpdatePage(c, await termsUpdate(c), undefined, 200));
+
+// A record, not a gate: nothing the creator earns waits for it. Accepting the current version again changes nothing.
+creatorPortal.post('/terms/:brandId/accept', async (c) => {
+  const u = await termsUpdate(c);
+  const answer = termsAnswer(await formBody(c), u.terms.version);
+  if (answer !== 'accepted') return termsUpdatePage(c, u, answer, answer === 'unticked' ? 422 : 409);
+  const { creatorId } = c.var.creator;
+  const now = Date.now();
+  const audit = { brandId: u.brand.id, actorType: 'creator', actorId: creatorId, action: 'creator.accepted_terms', targetType: 'creator', targetId: creatorId, details: { termsVersion: u.terms.version } } as const;
+  const [accepted] = await c.env.DB.batch([acceptTermsStatement(c.env.DB, { brandId: u.brand.id, creatorId, version: u.terms.version, via: 'update' }, now), auditIfChanged(c.env.DB, audit, now)]);
+  if ((accepted?.meta.changes ?? 0) === 0 && u.standing?.version !== u.terms.version) {
+    const again = await termsUpdate(c);
+    if (again.terms.version !== u.terms.version) return termsUpdatePage(c, again, 'changed', 409);
+  }
+  return c.redirect('/?terms=accepted', 303);
 });
 
 // Declining: the creator leaves every campaign of a brand they never accepted (their link and code stop
@@ -556,6 +645,7 @@ const viewerOf = (c: Context) => c.get('viewer') as Viewer;
 // one is given) that matches.
 const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
   ['accepted', undefined, 'Accepted. Your link, code and brief for the campaign are below.'],
+  ['terms', 'accepted', 'Thank you: the brand has your acceptance of its program terms on record.'],
   ['declined', 'campaign', 'Declined. That campaign is gone from your home page; your others with the brand stay as they are.'],
   ['declined', undefined, 'Declined. That brand’s campaigns are gone from your home page.'],
   ['left', undefined, 'You left the campaign. Its link and code have stopped; what you earned in it stays yours and is paid as usual.'],
@@ -568,11 +658,12 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
 // The home page, with what the address's query says happened (a redirect after a form), a refusal included.
 async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
-  const [home, details, threads, rightsRequests] = await Promise.all([
+  const [home, details, threads, rightsRequests, termsWaiting] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
     c.env.DB.prepare('SELECT payout_details_enc IS NOT NULL AS saved FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ saved: number }>(),
     creatorThreads(c.env.DB, c.var.creator.creatorId),
     waitingRequests(c.env.DB, c.var.creator.creatorId),
+    termsToAccept(c.env.DB, c.var.creator.creatorId),
   ]);
   // An invitation to a campaign that has ended asks nothing any more: it is not shown.
   const cards = home.cards.filter((card) => !(isInvitation(card) && campaignEnded(card, now)));
@@ -593,7 +684,7 @@ async function homePage(c: Context<AppEnv>) {
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
   );
 }
 

@@ -324,6 +324,7 @@ async function sampleEnrollment(c: ConsoleContext, campaign: CampaignRecord): Pr
     disclosure_text: campaign.disclosure_text,
     story_formats: campaign.story_formats,
     usage_rights: campaign.usage_rights,
+    terms_version: null,
     attribution_window_days: campaign.attribution_window_days,
     holding_days: campaign.holding_days,
     renewal_months: campaign.renewal_months,

@@ -1,5 +1,6 @@
 // Creators (/console/creators): the brand's whole roster across campaigns, for every role; it only reads.
 import { Hono } from 'hono';
+import { currentTerms, standingsOf } from '../../../db/program-terms';
 import { RosterPage, type RosterCampaign } from '../../../../portal/console/roster';
 import { formatAmount } from '../../../../portal/format';
 import { csvAttachment, csvLine, csvNumber, csvStream, csvText } from '../../../lib/csv';
@@ -30,12 +31,15 @@ rosterRoutes.get('/creators', async (c) => {
     awaitingReview(c.env.DB, brandId),
   ]);
   const page = pageOf(rows, PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
+  const [terms, standings] = await Promise.all([currentTerms(c.env.DB, brandId), standingsOf(c.env.DB, brandId, page.rows.map((r) => r.creator_id))]);
   const entries = page.rows.map((r) => ({
     handle: r.handle,
     displayName: r.display_name,
     email: r.email,
     audience: [r.platform, r.niche, r.follower_count === null ? null : `${new Intl.NumberFormat('en', { notation: 'compact' }).format(r.follower_count)} followers`].filter(Boolean).join(' · '),
     acceptedAt: r.accepted_at,
+    termsVersion: terms ? (standings.get(r.creator_id)?.version ?? 0) : null,
+    currentTerms: terms?.version ?? null,
     addedAt: r.created_at,
     earned: r.earned,
     campaigns: campaignsOf(r),

@@ -2,19 +2,26 @@
 // decide where tracked links may send shoppers. POST-redirect-GET with a flash; errors re-render the form.
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
-import { SettingsPage, settingsValuesOf, type SettingsValues } from '../../../../portal/console/settings';
+import { SettingsPage, settingsValuesOf, TermsSection, type SettingsValues } from '../../../../portal/console/settings';
+import { currentTerms, publishTerms, termsBody } from '../../../db/program-terms';
 import { ApiError, notFound } from '../../../lib/errors';
 import { formatMoney } from '../../../../portal/format';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
 import { findBrand, MAX_MIN_PAYOUT_MINOR, updateBrand, updateBrandSettings, type BrandRow } from '../../admin/brand';
 import { viewerOf } from './campaigns';
-import { readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
+import { canWrite, readForm, renderPage, requireOwner, withFlash, type ConsoleContext, type ConsoleEnv, flashOf } from './context';
 import { awaitingReview } from './queries';
 import { uniqueErrors, type FormError } from '../../../../portal/layout';
 
 export const settingsRoutes = new Hono<ConsoleEnv>();
 
-const FLASH: Record<string, Flash> = { saved: { tone: 'success', text: 'Settings saved. Links pick them up within a minute.' } };
+const FLASH: Record<string, Flash> = {
+  saved: { tone: 'success', text: 'Settings saved. Links pick them up within a minute.' },
+  terms: { tone: 'success', text: 'Terms published. Creators joining from now on accept this version; creators already working with you are asked to read and accept it on their home page.' },
+  terms_same: { tone: 'info', text: 'Those are the current terms already: nothing was published.' },
+};
+
+type TermsDraft = { draft: string; basedOn: number | null; errors: FormError[] };
 
 async function brandOf(c: ConsoleContext): Promise<BrandRow> {
   const row = await findBrand(c.env.DB, c.var.user.brandId);
@@ -22,11 +29,12 @@ async function brandOf(c: ConsoleContext): Promise<BrandRow> {
   return row;
 }
 
-async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { values?: SettingsValues; errors?: FormError[] } = {}, status: 200 | 403 | 409 | 422 = 200) {
-  const toReview = await awaitingReview(c.env.DB, c.var.user.brandId);
+async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { values?: SettingsValues; errors?: FormError[]; terms?: TermsDraft } = {}, status: 200 | 403 | 409 | 422 = 200) {
+  const [toReview, terms] = await Promise.all([awaitingReview(c.env.DB, c.var.user.brandId), currentTerms(c.env.DB, c.var.user.brandId)]);
+  const termsSection = <TermsSection terms={terms} canPublish={canWrite(c.var.user)} timezone={brand.timezone} draft={extras.terms?.draft} basedOn={extras.terms?.basedOn} errors={extras.terms?.errors} />;
   return renderPage(
     c,
-    <SettingsPage viewer={viewerOf(c)} canEdit={c.var.user.role === 'owner'} brand={brand} values={extras.values ?? settingsValuesOf(brand)} flash={flashOf(FLASH, c)} errors={extras.errors} toReview={toReview} />,
+    <SettingsPage viewer={viewerOf(c)} canEdit={c.var.user.role === 'owner'} brand={brand} values={extras.values ?? settingsValuesOf(brand)} flash={flashOf(FLASH, c)} errors={extras.errors ?? extras.terms?.errors} toReview={toReview} terms={termsSection} />,
     status,
   );
 }
@@ -80,4 +88,30 @@ settingsRoutes.post('/settings', async (c) => {
     throw e;
   }
   return c.redirect(withFlash('/console/settings', 'saved'), 303);
+});
+
+// Owners and managers (the console's role guard refuses the rest): the terms are the program's, not its plumbing.
+settingsRoutes.post('/settings/terms', async (c) => {
+  const form = await readForm(c);
+  const brand = await brandOf(c);
+  const typed = form.get('text');
+  const based = form.get('basedOnVersion');
+  const basedOn = /^\d{1,7}$/.test(based) ? Number(based) : null;
+  const draft = typed.slice(0, 25_000);
+  const parsed = termsBody.safeParse(typed);
+  if (!parsed.success) {
+    const errors: FormError[] = [{ field: 'termsText', text: `Program terms: ${parsed.error.issues[0]?.message ?? 'Check the text.'}` }];
+    return renderSettings(c, brand, { terms: { draft, basedOn, errors } }, 422);
+  }
+  try {
+    const { created } = await publishTerms(c.env.DB, brand.id, parsed.data, { type: 'admin_user', id: c.var.user.id }, basedOn, Date.now());
+    return c.redirect(withFlash('/console/settings', created ? 'terms' : 'terms_same') + '#terms', 303);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'terms_changed') {
+      const current = await currentTerms(c.env.DB, brand.id);
+      const errors: FormError[] = [{ field: 'termsText', text: `Program terms: someone published version ${current?.version ?? ''} while you were editing. Your text is below; read theirs (published now) and publish yours on top of it if it still applies.` }];
+      return renderSettings(c, brand, { terms: { draft, basedOn: current?.version ?? null, errors } }, 409);
+    }
+    throw e;
+  }
 });

@@ -1,0 +1,70 @@
+// A brand's program terms in the creator portal: read and ticked to join the brand (its invitation), and a later
+// version read and accepted from the home page's notice. Both forms carry the version they show.
+import type { FC } from 'hono/jsx';
+import { ErrorSummary, Notice, Page, type FormError } from '../layout';
+import { TermsToTick, type ShownTerms } from '../terms';
+import { creatorNav } from './pages';
+
+// Why the page is shown again: the box was not ticked, or the terms it showed are no longer the brand's current ones.
+export type TermsRefusal = 'unticked' | 'changed' | 'unread';
+
+const UNTICKED = (brand: string): FormError => ({ field: 'acceptTerms', text: `Tick that you accept ${brand}’s program terms to go on.` });
+
+const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal, brand }) =>
+  refusal === 'changed' ? (
+    <Notice tone="warn" id="terms-changed" title={`${brand} published new terms`}>
+      They changed since you opened the page, so nothing was accepted. Read this version, then tick and accept it.
+    </Notice>
+  ) : refusal === 'unread' ? (
+    <Notice tone="info" id="terms-unread">Read {brand}’s program terms below: joining needs your tick.</Notice>
+  ) : null;
+
+export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName: string; terms: ShownTerms; refusal?: TermsRefusal }> = ({ who, enrollmentId, campaignName, terms, refusal }) => {
+  const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
+  return (
+    <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
+      <p class="eyebrow">{terms.brandName} invited you to {campaignName}</p>
+      <h1 class="page-title">Accept {terms.brandName}’s program terms</h1>
+      <ErrorSummary errors={errors} />
+      <RefusalNotice refusal={refusal} brand={terms.brandName} />
+      <p>To join {terms.brandName} and get your link, code and brief, read its program terms and tick that you accept them. {terms.brandName} keeps a record of the version you accepted and when.</p>
+      <form method="post" action={`/invitations/${enrollmentId}/accept`} class="card stack">
+        <TermsToTick terms={terms} errors={errors} />
+        <div class="card-actions">
+          <button type="submit" class="button button-primary">
+            Accept and join {terms.brandName}
+          </button>
+          <a class="button button-quiet" href="/">
+            Not now
+          </a>
+        </div>
+      </form>
+    </Page>
+  );
+};
+
+export const TermsUpdatePage: FC<{ who: string; brandId: string; terms: ShownTerms; acceptedVersion: number | null; refusal?: TermsRefusal }> = ({ who, brandId, terms, acceptedVersion, refusal }) => {
+  const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
+  return (
+    <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
+      <p class="eyebrow">{terms.brandName}</p>
+      <h1 class="page-title">{acceptedVersion === null ? `${terms.brandName} published program terms` : `${terms.brandName} updated its program terms`}</h1>
+      <ErrorSummary errors={errors} />
+      <RefusalNotice refusal={refusal} brand={terms.brandName} />
+      <p>
+        {acceptedVersion === null ? 'You joined before these terms existed.' : `You accepted version ${acceptedVersion}.`} Read version {terms.version} and accept it below. Your campaigns, links and codes work and your earnings keep adding up either way; {terms.brandName} sees which version you accepted.
+      </p>
+      <form method="post" action={`/terms/${brandId}/accept`} class="card stack">
+        <TermsToTick terms={terms} errors={errors} />
+        <div class="card-actions">
+          <button type="submit" class="button button-primary">
+            Accept version {terms.version}
+          </button>
+          <a class="button button-quiet" href="/">
+            Not now
+          </a>
+        </div>
+      </form>
+    </Page>
+  );
+};
