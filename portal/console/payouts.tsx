@@ -243,6 +243,8 @@ export const PayoutsPage: FC<{
                     <td class="small wide" data-label="Pay to">
                       {l.payoutMethod === NOT_SHARED ? (
                         <span class="warn-text">Not shared: they have not accepted your brand yet</span>
+                      ) : l.payoutMethod === 'unreadable' ? (
+                        <span class="warn-text">Unreadable (our key changed): ask them to enter their payout details again</span>
                       ) : l.payoutMethod ? (
                         <>
                           {`${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}`}

@@ -565,7 +565,7 @@ const RightsRequests: FC<{ requests: WaitingRequest[] }> = ({ requests }) => (
 );
 
 // `unread`: the brands whose messages wait unread (db/message-threads.ts creatorThreads), with how many.
-export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[]; termsWaiting?: TermsToAccept[] }> = ({
+export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: EndedEnrollment[]; origin: string; notice?: string; warning?: string; refused?: string; justArchived?: ListedLink; askPayoutDetails?: boolean; payoutDetailsUnreadable?: boolean; rightsRequests?: WaitingRequest[]; unread?: CreatorThreadRow[]; termsWaiting?: TermsToAccept[] }> = ({
   who,
   name,
   cards,
@@ -576,6 +576,7 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
   refused,
   justArchived,
   askPayoutDetails = false,
+  payoutDetailsUnreadable = false,
   rightsRequests = [],
   unread = [],
   termsWaiting = [],
@@ -611,7 +612,15 @@ export const HomePage: FC<Who & { name: string; cards: CampaignCard[]; ended?: E
     {askPayoutDetails ? (
       <Notice tone="info" title="Where should we send your money?">
         <p>
-          <a href="/earnings#payout-details">Add your payout details</a> (PayPal, Wise or a bank account) so what you earn isn't held up when a brand pays out.
+          {payoutDetailsUnreadable ? (
+            <>
+              Your payout details can no longer be read (our encryption key changed). <a href="/earnings#payout-details">Enter them again</a> so what you earn isn't held up when a brand pays out.
+            </>
+          ) : (
+            <>
+              <a href="/earnings#payout-details">Add your payout details</a> (PayPal, Wise or a bank account) so what you earn isn't held up when a brand pays out.
+            </>
+          )}
         </p>
       </Notice>
     ) : null}

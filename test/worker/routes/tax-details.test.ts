@@ -217,6 +217,15 @@ describe('tax details sealed under an earlier SECRETS_KEY', () => {
     expect(page).toContain('Your payout details are held but can no longer be read');
     expect(page).not.toContain('Add your payout details');
     expect(page).not.toContain('old@example.com');
+    // Owed money: the home page asks for them again, and the brand's Payouts page says they cannot be read.
+    await insertLedgerEntry({ brandId: m.brand.brandId, enrollmentId: m.enrollment.id, creatorId: m.creator.id, amountMinor: 2_000, period: '2026-08', availableAt: Date.UTC(2026, 7, 10) });
+    const home = await (await get('/', m.cookie)).text();
+    expect(home).toContain('Your payout details can no longer be read');
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
+    const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    const payouts = await (await get('/console/payouts?period=2026-08', finance)).text();
+    expect(payouts).toContain('Unreadable (our key changed)');
+    expect(payouts).not.toMatch(/unreadable · /);
   });
 });
 

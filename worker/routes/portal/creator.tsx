@@ -660,7 +660,7 @@ async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
   const [home, details, threads, rightsRequests, termsWaiting] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
-    c.env.DB.prepare('SELECT payout_details_enc IS NOT NULL AS saved FROM creators WHERE id = ?').bind(c.var.creator.creatorId).first<{ saved: number }>(),
+    payoutDetails(c),
     creatorThreads(c.env.DB, c.var.creator.creatorId),
     waitingRequests(c.env.DB, c.var.creator.creatorId),
     termsToAccept(c.env.DB, c.var.creator.creatorId),
@@ -684,7 +684,7 @@ async function homePage(c: Context<AppEnv>) {
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && !details?.saved} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && (details === null || details === 'unreadable')} payoutDetailsUnreadable={details === 'unreadable'} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
   );
 }
 
