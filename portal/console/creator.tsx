@@ -11,6 +11,7 @@ import { qrLabel } from '../../worker/routes/portal/link-qr';
 import { trackedLinkUrl } from '../../worker/lib/paths';
 import { countOf, discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDate, formatDateTime, formatDueDay, formatMoney, linkTarget, PAYMENT_MODEL_LABELS, zoneLabel } from '../format';
 import type { FirstDraft } from '../../worker/domain/content-due';
+import type { TaxDetailsStatus } from '../../worker/domain/tax-details';
 import { FirstDraftMarker } from './network';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
@@ -35,6 +36,8 @@ export type CreatorPageData = {
   acceptedAt: number | null;
   // The brand's current program terms version (null: none) and the highest version the creator accepted.
   terms: { current: number | null; accepted: { version: number; acceptedAt: number } | null };
+  // Whether the creator's tax details are on file for the brand's year-end totals (missing until they accept it).
+  taxDetails: TaxDetailsStatus;
   // When their account was closed, by them or by this brand on their request (db/creator-erasure.ts).
   erasedAt: number | null;
   status: string;
@@ -147,6 +150,15 @@ export const CreatorPage: FC<{
               </span>
             </p>
             <TermsStanding terms={creator.terms} joined={creator.acceptedAt !== null} timezone={viewer.timezone} />
+            {creator.acceptedAt !== null ? (
+              <p class={`small tax-standing ${creator.taxDetails === 'complete' ? 'muted' : 'warn-text'}`}>
+                {creator.taxDetails === 'complete'
+                  ? 'Tax details: complete'
+                  : creator.taxDetails === 'unreadable'
+                    ? 'Tax details: unreadable (our key changed): ask them to enter them again on their Earnings page'
+                    : 'Tax details: missing: they add them on their Earnings page'}
+              </p>
+            ) : null}
             {creator.firstDraft.state === 'sent' && creator.firstDraft.dueAt !== null ? (
               <p class="small muted">First draft sent (it was due {formatDueDay(creator.firstDraft.dueAt, viewer.timezone)}).</p>
             ) : creator.firstDraft.state === 'due' || creator.firstDraft.state === 'overdue' ? (

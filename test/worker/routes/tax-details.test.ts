@@ -165,6 +165,10 @@ describe('tax details on the brand side', () => {
     expect(rowsOf(yearEnd)).toEqual([expect.objectContaining({ creator_id: m.creator.id, tax_details: 'missing', legal_name: '', tax_id: '' })]);
     expect(yearEnd).not.toContain('Hidden Name');
     expect(yearEnd).not.toContain('7777');
+    // Before the creator accepts, the creator page says nothing of tax details (nothing is shared yet).
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    const page = await (await get(`/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, owner)).text();
+    expect(page).not.toContain('Tax details:');
   });
 
   it('are complete once accepted: the payouts list, the CSV column and the console page say so, and the console names what is missing', async () => {
@@ -173,10 +177,15 @@ describe('tax details on the brand side', () => {
     expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-08' })).status).toBe(201);
     const status = async () => (await json<{ data: { payouts: { taxDetails: string }[] } }>(await m.brand.api('GET', '/api/admin/payouts?period=2026-08'))).data.payouts[0]!.taxDetails;
     const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    const creatorPage = async () => (await get(`/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, finance)).text();
     expect(await status()).toBe('missing');
     expect(await (await get('/console/payouts?period=2026-08', finance)).text()).toContain('Tax details: missing');
+    expect(await creatorPage()).toContain('Tax details: missing');
     expect((await post('/earnings/tax-details', VALID, { cookie: m.cookie })).status).toBe(303);
     expect(await status()).toBe('complete');
+    const shown = await creatorPage();
+    expect(shown).toContain('Tax details: complete');
+    expect(shown).not.toContain('6789');
     expect(rowsOf(await (await m.brand.api('GET', '/api/admin/payouts/export.csv?period=2026-08')).text())[0]!.tax_details).toBe('complete');
     const page = await (await get('/console/payouts?period=2026-08', finance)).text();
     expect(page).toContain('Tax details: complete');

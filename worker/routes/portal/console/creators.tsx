@@ -4,6 +4,9 @@
 import { mailOrigin, publicOrigin } from '../../../env';
 import { Hono } from 'hono';
 import { acceptedSql, currentVersionSql } from '../../../db/program-terms';
+import { sharedTaxDetailsSql } from '../../../db/tax-details';
+import { taxDetailsStatus, type TaxDetails } from '../../../domain/tax-details';
+import { openSealedJson } from '../../../lib/secrets';
 import { CreatorPage, SUGGESTIONS, type CreatorPageData, type DrawnEnrollment, type EnrollmentFormValues } from '../../../../portal/console/creator';
 import { moneyInput } from '../../../../portal/console/campaigns';
 import type { Flash } from '../../../../portal/console/layout';
@@ -82,7 +85,8 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
            -- Whether the account has a password is the brand's to know only once the creator joined it.
            r.accepted_at IS NOT NULL AND (SELECT a.password_hash IS NOT NULL FROM creators a WHERE a.id = e.creator_id) AS signed_up,
            (SELECT count(*) FROM submissions s WHERE s.enrollment_id = e.id AND ${DRAFT_STANDS}) AS drafts_standing,
-           ${currentVersionSql('e.brand_id')} AS terms_current, ${acceptedSql('e.brand_id', 'e.creator_id')} AS terms_accepted
+           ${currentVersionSql('e.brand_id')} AS terms_current, ${acceptedSql('e.brand_id', 'e.creator_id')} AS terms_accepted,
+           (SELECT ${sharedTaxDetailsSql('r', 'a')} FROM creators a WHERE a.id = e.creator_id) AS tax_details_enc
          FROM enrollments e JOIN roster r ON r.brand_id = e.brand_id AND r.creator_id = e.creator_id
          WHERE e.id = ? AND e.brand_id = ? AND e.campaign_id = ?`,
       )
@@ -96,7 +100,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     db.prepare('SELECT code, status, discount_type, discount_value FROM discount_codes WHERE enrollment_id = ? AND +brand_id = ? ORDER BY created_at, id').bind(enrollmentId, brandId),
     db.prepare(CREATOR_NUMBERS_SQL).bind(enrollmentId, brandId),
   ]);
-  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; erased_at: number | null; drafts_standing: number; terms_current: number | null; terms_accepted: string | null };
+  type Row = { id: string; creator_id: string; status: string; payment_model: string; flat_fee_minor: number; brief_section: string; content_due_at: number | null; handle: string; display_name: string; email: string; signed_up: number; accepted_at: number | null; erased_at: number | null; drafts_standing: number; terms_current: number | null; terms_accepted: string | null; tax_details_enc: string | null };
   const row = rows!.results[0] as Row | undefined;
   if (!row) throw notFound('creator');
   const dueAt = row.content_due_at ?? campaign.content_due_at;
@@ -109,6 +113,7 @@ async function enrollmentOr404(c: ConsoleContext, campaign: CampaignRecord, enro
     signedUp: row.signed_up === 1,
     acceptedAt: row.accepted_at,
     terms: { current: row.terms_current, accepted: row.terms_accepted ? (JSON.parse(row.terms_accepted) as { version: number; acceptedAt: number }) : null },
+    taxDetails: taxDetailsStatus(await openSealedJson<TaxDetails>(c.env.SECRETS_KEY, row.tax_details_enc)),
     erasedAt: row.erased_at,
     status: row.status,
     paymentModel: row.payment_model,
