@@ -155,8 +155,8 @@ export const CreatorPage: FC<{
                 {creator.taxDetails === 'complete'
                   ? 'Tax details: complete'
                   : creator.taxDetails === 'unreadable'
-                    ? 'Tax details: unreadable (our key changed): ask them to enter them again on their Earnings page'
-                    : 'Tax details: missing: they add them on their Earnings page'}
+                    ? 'Tax details: unreadable (our key changed: ask them to enter them again on their Earnings page)'
+                    : 'Tax details: missing (they add them on their Earnings page)'}
               </p>
             ) : null}
             {creator.firstDraft.state === 'sent' && creator.firstDraft.dueAt !== null ? (
