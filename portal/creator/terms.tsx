@@ -19,20 +19,21 @@ const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal,
     <Notice tone="info" id="terms-unread">Read {brand}’s program terms below: joining needs your tick.</Notice>
   ) : null;
 
-export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName: string; terms: ShownTerms; refusal?: TermsRefusal }> = ({ who, enrollmentId, campaignName, terms, refusal }) => {
+// The page both forms share: the terms, the tick, and what pressing the button does.
+const TermsFormPage: FC<{ who: string; terms: ShownTerms; refusal?: TermsRefusal; eyebrow: string; heading: string; intro: string; action: string; submit: string }> = ({ who, terms, refusal, eyebrow, heading, intro, action, submit }) => {
   const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
   return (
     <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
-      <p class="eyebrow">{terms.brandName} invited you to {campaignName}</p>
-      <h1 class="page-title">Accept {terms.brandName}’s program terms</h1>
+      <p class="eyebrow">{eyebrow}</p>
+      <h1 class="page-title">{heading}</h1>
       <ErrorSummary errors={errors} />
       <RefusalNotice refusal={refusal} brand={terms.brandName} />
-      <p>To join {terms.brandName} and get your link, code and brief, read its program terms and tick that you accept them. {terms.brandName} keeps a record of the version you accepted and when.</p>
-      <form method="post" action={`/invitations/${enrollmentId}/accept`} class="card stack">
+      <p>{intro}</p>
+      <form method="post" action={action} class="card stack">
         <TermsToTick terms={terms} errors={errors} />
         <div class="card-actions">
           <button type="submit" class="button button-primary">
-            Accept and join {terms.brandName}
+            {submit}
           </button>
           <a class="button button-quiet" href="/">
             Not now
@@ -43,28 +44,28 @@ export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName
   );
 };
 
-export const TermsUpdatePage: FC<{ who: string; brandId: string; terms: ShownTerms; acceptedVersion: number | null; refusal?: TermsRefusal }> = ({ who, brandId, terms, acceptedVersion, refusal }) => {
-  const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
-  return (
-    <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
-      <p class="eyebrow">{terms.brandName}</p>
-      <h1 class="page-title">{acceptedVersion === null ? `${terms.brandName} published program terms` : `${terms.brandName} updated its program terms`}</h1>
-      <ErrorSummary errors={errors} />
-      <RefusalNotice refusal={refusal} brand={terms.brandName} />
-      <p>
-        {acceptedVersion === null ? 'You joined before these terms existed.' : `You accepted version ${acceptedVersion}.`} Read version {terms.version} and accept it below. Your campaigns, links and codes work and your earnings keep adding up either way; {terms.brandName} sees which version you accepted.
-      </p>
-      <form method="post" action={`/terms/${brandId}/accept`} class="card stack">
-        <TermsToTick terms={terms} errors={errors} />
-        <div class="card-actions">
-          <button type="submit" class="button button-primary">
-            Accept version {terms.version}
-          </button>
-          <a class="button button-quiet" href="/">
-            Not now
-          </a>
-        </div>
-      </form>
-    </Page>
-  );
-};
+export const JoinTermsPage: FC<{ who: string; enrollmentId: string; campaignName: string; terms: ShownTerms; refusal?: TermsRefusal }> = ({ who, enrollmentId, campaignName, terms, refusal }) => (
+  <TermsFormPage
+    who={who}
+    terms={terms}
+    refusal={refusal}
+    eyebrow={`${terms.brandName} invited you to ${campaignName}`}
+    heading={`Accept ${terms.brandName}’s program terms`}
+    intro={`To join ${terms.brandName} and get your link, code and brief, read its program terms and tick that you accept them. ${terms.brandName} keeps a record of the version you accepted and when.`}
+    action={`/invitations/${enrollmentId}/accept`}
+    submit={`Accept and join ${terms.brandName}`}
+  />
+);
+
+export const TermsUpdatePage: FC<{ who: string; brandId: string; terms: ShownTerms; acceptedVersion: number | null; refusal?: TermsRefusal }> = ({ who, brandId, terms, acceptedVersion, refusal }) => (
+  <TermsFormPage
+    who={who}
+    terms={terms}
+    refusal={refusal}
+    eyebrow={terms.brandName}
+    heading={acceptedVersion === null ? `${terms.brandName} published program terms` : `${terms.brandName} updated its program terms`}
+    intro={`${acceptedVersion === null ? 'You joined before these terms existed.' : `You accepted version ${acceptedVersion}.`} Read version ${terms.version} and accept it below. Your campaigns, links and codes work and your earnings keep adding up either way; ${terms.brandName} sees which version you accepted.`}
+    action={`/terms/${brandId}/accept`}
+    submit={`Accept version ${terms.version}`}
+  />
+);
