@@ -281,8 +281,9 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await post('/console/settings/terms', { text: 'Version two.', basedOnVersion: '1' }, cookie)).status).toBe(303), []);
     for (const page of ['/', `/terms/${m.brand.brandId}`]) await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBe(200), []);
     await expectNarrow(async () => expect((await post(`/terms/${m.brand.brandId}/accept`, { termsVersion: '2', acceptTerms: '1' }, m.cookie)).status).toBe(303), []);
-    for (const page of ['/console/creators', `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, '/console/settings']) await expectNarrow(async () => expect((await get(page, cookie)).status, page).toBe(200), []);
-    for (const list of ['/api/admin/creators', '/api/admin/enrollments', `/api/admin/enrollments/${m.enrollment.id}`, '/api/admin/brand/terms']) await expectNarrow(async () => expect((await admin(m.brand, list)).status, list).toBe(200), []);
+    const after = encodeCursor({ at: Date.now() + 60_000, id: 'tac_zzzzzzzzzzzzzzzz' });
+    for (const page of ['/console/creators', `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, '/console/settings', '/console/settings/terms/2', `/console/settings/terms/2?cursor=${after}`]) await expectNarrow(async () => expect((await get(page, cookie)).status, page).toBe(200), []);
+    for (const list of ['/api/admin/creators', '/api/admin/enrollments', `/api/admin/enrollments/${m.enrollment.id}`, '/api/admin/brand/terms', '/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/2', `/api/admin/brand/terms/versions/2?cursor=${after}`]) await expectNarrow(async () => expect((await admin(m.brand, list)).status, list).toBe(200), []);
   });
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
