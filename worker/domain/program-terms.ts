@@ -4,3 +4,7 @@ export function termsAnswer(form: Record<string, string | undefined>, currentVer
   if (form.termsVersion !== String(currentVersion)) return 'changed';
   return form.acceptTerms === '1' ? 'accepted' : 'unticked';
 }
+
+// Every terms form the portal draws names the version it showed; a post without one (made by hand, cut short) is
+// an incomplete form, not a sign that the terms changed.
+export const namesVersion = (form: Record<string, string | undefined>) => /^[1-9]\d{0,6}$/.test(form.termsVersion ?? '');

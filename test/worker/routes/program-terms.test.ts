@@ -6,7 +6,7 @@ import { createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBra
 import { invitePath, mailedLink, PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
 import { sessionCookie } from '../forms';
 import { application, apply, applyPath, openApplications } from '../application-fixtures';
-import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
+import { adminUser, consoleBrand, get, post, signIn, type Fields } from '../console-fixtures';
 
 type Terms = { version: number; text: string; publishedAt: string; publishedBy: { type: string; id: string; name: string | null } };
 type ErrorBody = { error: { code: string } };
@@ -228,6 +228,16 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     expect(unreadHtml).toContain('id="terms-unread"');
     expect(unreadHtml).not.toContain('id="terms-changed"');
     await nothingWritten();
+    // A tick with no version (or no number for one) is no form the portal drew: the page again as an incomplete
+    // form, not "new terms".
+    for (const fields of [{ acceptTerms: '1' }, { termsVersion: '', acceptTerms: '1' }, { termsVersion: 'one', acceptTerms: '1' }] as Fields[]) {
+      const incomplete = await post(accept, fields, { cookie });
+      expect(incomplete.status, JSON.stringify(fields)).toBe(422);
+      const incompleteHtml = await incomplete.text();
+      expect(incompleteHtml).toContain('name="termsVersion" value="1"');
+      expect(incompleteHtml).not.toContain('id="terms-changed"');
+    }
+    await nothingWritten();
 
     const page = await get(accept, cookie);
     expect(page.status).toBe(200);
@@ -286,6 +296,14 @@ describe('creator portal: joining with terms, and accepting a new version', () =
 
     const accept = `/terms/${m.brand.brandId}/accept`;
     expect((await post(accept, { termsVersion: '1' }, { cookie })).status).toBe(422);
+    // Without the version the page showed (a hand-made post), ticked or not: an incomplete form, not new terms.
+    for (const fields of [{ acceptTerms: '1' }, {}, { termsVersion: '', acceptTerms: '1' }, { termsVersion: '0', acceptTerms: '1' }, { termsVersion: '1.0', acceptTerms: '1' }] as Fields[]) {
+      const incomplete = await post(accept, fields, { cookie });
+      expect(incomplete.status, JSON.stringify(fields)).toBe(422);
+      const html = await incomplete.text();
+      expect(html).toContain('name="termsVersion" value="1"');
+      expect(html).not.toContain('id="terms-changed"');
+    }
     expect((await post(accept, { termsVersion: '1', acceptTerms: '1' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect((await post(accept, { termsVersion: '1', acceptTerms: '1' })).status).toBe(401);
     expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(0);

@@ -51,7 +51,7 @@ import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
 import { acceptTermsStatement, currentVersionSql, currentTerms, standingOf, stillWithBrandSql, termsToAccept, type ProgramTerms } from '../../db/program-terms';
-import { termsAnswer } from '../../domain/program-terms';
+import { namesVersion, termsAnswer } from '../../domain/program-terms';
 import type { ShownTerms } from '../../../portal/terms';
 import { JoinTermsPage, TermsUpdatePage, type TermsRefusal } from '../../../portal/creator/terms';
 import { FIELDS, PITCH_MAX, readApplication, type ApplicationForm } from '../../domain/applications';
@@ -538,8 +538,12 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   if (terms) {
     const form = await formBody(c);
     const answer = termsAnswer(form, terms.version);
-    // A form that showed no version (an old tab, the brief) is unread; one that showed an older version changed.
-    if (answer !== 'accepted') return joinTermsPage(c, brand, terms, answer === 'unticked' ? 'unticked' : form.termsVersion ? 'changed' : 'unread', answer === 'unticked' ? 422 : 409);
+    // A form that showed no version (an old tab, the brief) is unread; one that showed an older version changed; a
+    // tick with no version is no form the portal drew.
+    if (answer !== 'accepted') {
+      const refusal = answer === 'unticked' ? 'unticked' : namesVersion(form) ? 'changed' : form.acceptTerms ? 'incomplete' : 'unread';
+      return joinTermsPage(c, brand, terms, refusal, refusal === 'changed' || refusal === 'unread' ? 409 : 422);
+    }
   }
   const version = terms?.version ?? null;
   // Each write holds only while the version ticked (none: the brand had no terms) is still the current one, so
@@ -599,7 +603,9 @@ creatorPortal.get('/terms/:brandId', async (c) => termsUpdatePage(c, await terms
 // A record, not a gate: nothing the creator earns waits for it. Accepting the current version again changes nothing.
 creatorPortal.post('/terms/:brandId/accept', async (c) => {
   const u = await termsUpdate(c);
-  const answer = termsAnswer(await formBody(c), u.terms.version);
+  const form = await formBody(c);
+  if (!namesVersion(form)) return termsUpdatePage(c, u, 'incomplete', 422);
+  const answer = termsAnswer(form, u.terms.version);
   if (answer !== 'accepted') return termsUpdatePage(c, u, answer, answer === 'unticked' ? 422 : 409);
   const { creatorId } = c.var.creator;
   const now = Date.now();
