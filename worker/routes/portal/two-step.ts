@@ -275,7 +275,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
       const now = Date.now();
       const same = factorIs(a.subject, factor.secret_enc);
-      const [removed, ...rest] = removeStatements(db, a.subject, rule ? { sql: `${same.sql} AND ${rule.optional.sql}`, params: [...same.params, ...rule.optional.params] } : same);
+      const [removed, ...rest] = removeStatements(db, a.subject, rule ? { sql: `${same.sql} AND ${rule.optional.sql}`, params: [...same.params, ...rule.optional.params] } : same, now);
       const [deleted] = await db.batch([removed!, a.audit('two_step_disabled', now), ...rest]);
       // Required meanwhile, or reset and set up again: nothing was removed.
       if (deleted!.meta.changes === 0) return rule ? s.managePage(c, factor, [rule.says], 409) : c.redirect(s.action, 303);
