@@ -148,6 +148,37 @@ describe('two-step sign-in in the console', () => {
     expect(await attemptsOf(other.user.id)).toBe(0);
   });
 
+  it('answers a twin that read the code step before its first started the session, and the factor after, as a replay at no attempt', async () => {
+    const o = await consoleBrand('viewer');
+    const { secret } = await withTwoStep(o.user.id);
+    const pending = await passwordStep(o.user.email);
+    const code = await codeOf(secret);
+    const first = await post('/console/login/code', { code }, { cookie: pending });
+    expect(first.status).toBe(303);
+    const sessions = () => rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id);
+    const before = await sessions();
+    // The twin's read of the code step found its session not started yet (the interleaving Promise.all rarely
+    // gives, made certain): only that first read is held back; the factor it then reads has the code taken.
+    const prepare = env.DB.prepare.bind(env.DB);
+    let held = false;
+    vi.spyOn(env.DB, 'prepare').mockImplementation((sql: string) => {
+      if (!held && sql.startsWith('SELECT 1 AS used FROM sessions WHERE id = ?')) {
+        held = true;
+        return prepare(`${sql} AND 0`);
+      }
+      return prepare(sql);
+    });
+    const twin = await post('/console/login/code', { code }, { cookie: pending });
+    vi.restoreAllMocks();
+    expect(held).toBe(true);
+    expect(twin.status).toBe(401);
+    expect(cookieOf(twin, SESSION_COOKIE)).toBeNull();
+    expect(await sessions()).toBe(before);
+    // No guess was made: no attempt kept, no wrong code counted.
+    expect(await attemptsOf(o.user.id)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM rate_limits WHERE key = ?', `two-step-wrong:admin_user:${o.user.id}`)).toBe(0);
+  });
+
   it('counts no attempt for a settings form posted twice at once: turning it on, new recovery codes, turning it off', async () => {
     const o = await consoleBrand('viewer');
     const page = await (await get('/console/team/me/two-step', o.cookie)).text();
