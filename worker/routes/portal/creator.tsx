@@ -7,7 +7,7 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { creatorDetails, replaceSealedDetails, type SealedDetails } from '../../db/sealed-details';
+import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SealedDetails } from '../../db/sealed-details';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -47,6 +47,7 @@ import { CODE_EXPIRED } from './two-step';
 import { creatorThreads, threadState } from '../../db/message-threads';
 import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
 import { trackedLinkUrl } from '../../lib/paths';
+import { openSealedJson } from '../../lib/secrets';
 import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
@@ -664,9 +665,9 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
 // The home page, with what the address's query says happened (a redirect after a form), a refusal included.
 async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
-  const [home, details, threads, rightsRequests, termsWaiting] = await Promise.all([
+  const [home, sealedPayout, threads, rightsRequests, termsWaiting] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
-    payoutDetails(c),
+    sealedDetailsOf(c.env.DB, c.var.creator.creatorId, 'payout_details_enc'),
     creatorThreads(c.env.DB, c.var.creator.creatorId),
     waitingRequests(c.env.DB, c.var.creator.creatorId),
     termsToAccept(c.env.DB, c.var.creator.creatorId),
@@ -689,8 +690,10 @@ async function homePage(c: Context<AppEnv>) {
   const refused = unrestored ? restoreLimit(unrestored.destination) : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
+  // Opened only when the answer asks something: owed, with details stored (none stored, or nothing owed, decrypts nothing).
+  const unreadable = owed && sealedPayout !== null && (await openSealedJson(c.env.SECRETS_KEY, sealedPayout)) === 'unreadable';
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && (details === null || details === 'unreadable')} payoutDetailsUnreadable={details === 'unreadable'} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && (sealedPayout === null || unreadable)} payoutDetailsUnreadable={unreadable} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
   );
 }
 
