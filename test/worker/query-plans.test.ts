@@ -13,6 +13,7 @@ import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-thread
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { pruneWebhookEvents, WEBHOOK_RETENTION_SQL } from '../../worker/jobs/webhook-retention';
+import { forgetUsedRecoveryCodes } from '../../worker/jobs/retention';
 import { adminUser, signIn } from './console-fixtures';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
@@ -362,6 +363,15 @@ describe('query plans of the money path and the cron', () => {
     expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_EVENTS)).toMatch(oldest);
     // Events in index order: the LIMIT stops early instead of sorting every old event of the brand.
     for (const p of plans) expect(p.plan, p.text).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+  });
+
+  it("the cron's sweep of used recovery codes asks after each account's two-step by its key", async () => {
+    const [sweep] = await plansOf(await statementsOf(() => forgetUsedRecoveryCodes(env.DB, Date.now())));
+    expect(sweep!.plan, sweep!.text).toMatch(/SEARCH f USING (?:COVERING )?INDEX sqlite_autoindex_two_step_factors_1 \(subject_type=\? AND subject_id=\?\)/);
+    expect(sweep!.plan, sweep!.text).toMatch(/SEARCH recovery_codes USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+    // No index leads with used_at, and none is added for this: the table (ten rows or so per account with
+    // two-step on) is read whole, and the LIMIT bounds what a run deletes.
+    expect(sweep!.plan, sweep!.text).toMatch(/SCAN k\b/);
   });
 
   it("the earnings mail finds who earned by the new commissions, and reads each creator's by the creator", async () => {

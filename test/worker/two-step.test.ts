@@ -8,7 +8,7 @@ import type { Message } from '../../worker/lib/messages';
 import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
-import { createBrand, createMoneyBrand, rowCount, waitFor } from './fixtures';
+import { createBrand, createMoneyBrand, rowCount, runCron, waitFor } from './fixtures';
 import { decodeQr, modulesOfSvg } from './qr-decoder';
 import { capturingMail, codeOf, cookieOf, withTwoStep as withTwoStepOf } from './two-step-fixtures';
 
@@ -401,11 +401,44 @@ describe('two-step sign-in in the console', () => {
       await waitFor(async () => mails.find((m) => m.subject === 'Two-step sign-in is off for your Chorus console'));
     });
     expect(await factorCount(o.user.id)).toBe(0);
-    // No code is left to use; the ones used in the last minutes keep their rows a while, for a double click's twin.
+    // No code is left to use; the one just used keeps its row for a double click's twin, until the cron five minutes on.
     expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at IS NULL", o.user.id)).toBe(0);
     expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at < ?", o.user.id, Date.now() - USED_CODE_KEPT_MS)).toBe(0);
     expect(await audits('admin_user.two_step_disabled', o.user.id)).toBe(1);
     expect(await signIn(o.user.email)).toMatch(SESSION_COOKIE);
+  });
+
+  it("the cron deletes a used recovery code's row five minutes on where two-step stayed off, and keeps the rest", async () => {
+    const off = await consoleBrand('viewer');
+    const on = await consoleBrand('viewer');
+    await withTwoStep(on.user.id);
+    const now = Date.now();
+    const used = (memberId: string, hash: string, at: number) =>
+      env.DB.prepare("INSERT INTO recovery_codes (subject_type, subject_id, code_hash, used_at, created_at) VALUES ('admin_user', ?, ?, ?, ?)").bind(memberId, hash, at, at);
+    await env.DB.batch([used(off.user.id, 'stale', now - USED_CODE_KEPT_MS - 60_000), used(off.user.id, 'fresh', now - 60_000), used(on.user.id, 'stale', now - USED_CODE_KEPT_MS - 60_000)]);
+    await runCron();
+    const hashesOf = async (memberId: string) =>
+      (await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at IS NOT NULL").bind(memberId).all<{ code_hash: string }>()).results.map((r) => r.code_hash);
+    expect(await hashesOf(off.user.id)).toEqual(['fresh']);
+    // With two-step on a used code's row stays until new codes are made.
+    expect(await hashesOf(on.user.id)).toEqual(['stale']);
+    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at IS NULL", on.user.id)).toBe(10);
+  });
+
+  it('refuses, as a wrong code, a recovery code used before two-step was turned off and on again, whenever it was used', async () => {
+    for (const aged of [USED_CODE_KEPT_MS + 60_000, 0]) {
+      const o = await consoleBrand('viewer');
+      const subject = { type: 'admin_user', id: o.user.id } as const;
+      const { codes } = await withTwoStep(o.user.id);
+      expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: PASSWORD }, { cookie: o.cookie })).status).toBe(303);
+      await env.DB.prepare("UPDATE recovery_codes SET used_at = used_at - ? WHERE subject_type = 'admin_user' AND subject_id = ?").bind(aged, o.user.id).run();
+      await withTwoStep(o.user.id);
+      expect(await takeCode(env.DB, env.SECRETS_KEY, subject, (await factorOf(env.DB, subject))!, codes[0]!, Date.now()), `aged ${aged}`).toBeNull();
+      const pending = await passwordStep(o.user.email);
+      const before = await attemptsOf(o.user.id);
+      expect((await post('/console/login/code', { code: codes[0]! }, { cookie: pending })).status, `aged ${aged}`).toBe(401);
+      expect(await attemptsOf(o.user.id), `aged ${aged}`).toBe(before + 1);
+    }
   });
 
   it("lets an owner reset a member's two-step (asked twice, audited, mailed), and no other brand's", async () => {

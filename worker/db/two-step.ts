@@ -74,8 +74,10 @@ const normalizeRecoveryCode = (typed: string) => typed.toLowerCase().replace(/[\
 // Keyed (HMAC under SECRETS_KEY) and per account: a copy of the table alone cannot be searched for codes offline.
 const recoveryCodeHash = (secretsKey: string, s: Subject, code: string) => hmacSha256Hex(`recovery-code:${secretsKey}`, `${s.type}:${s.id}:${normalizeRecoveryCode(code)}`);
 
-// A used code's row outlives new codes, or two-step turned off, by this long: the twin of the form that used it (a
-// double click), which may try it only after, finds it taken ('spent') rather than gone, which reads as a wrong code.
+// A used code's row outlives new codes, or two-step turned off, by at least this long: the twin of the form that used
+// it (a double click), which may try it only after, finds it taken ('spent') rather than gone, which reads as a wrong
+// code. It goes with the next new codes or turning on after that, or the next cron run (jobs/retention.ts) if two-step
+// is off then; at once with a reset, a removal or an erasure.
 export const USED_CODE_KEPT_MS = 5 * 60_000;
 // The rows that go when codes are replaced or removed at `now`: every unused one, and used ones past their keep.
 const spentLongAgo = (now: number) => ({ sql: '(used_at IS NULL OR used_at < ?)', params: [now - USED_CODE_KEPT_MS] });
