@@ -274,6 +274,11 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const rule = s.keptOn?.(c);
       if (rule?.now) return s.managePage(c, factor, [rule.says], 409);
       const proof = await proveItIsYou(c, a, factor);
+      // This form's twin (a double click) took the code to turn it off: once it has, the answer is off, not a wrong code.
+      if (!proof.ok && proof.spent) {
+        const still = await factorOf(db, a.subject);
+        return still ? s.managePage(c, still, proof.errors, proof.status) : c.redirect(flashed(s.action, 'off'), 303);
+      }
       if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
       const now = Date.now();
       const same = factorIs(a.subject, factor.secret_enc);
