@@ -3,7 +3,8 @@
 // the brand can show, and a gate only at joining: earnings accrue whether or not a creator accepted a later version.
 import { auditIfChanged } from './audit';
 import { afterParams, afterSql, type Position } from '../lib/cursor';
-import { ApiError } from '../lib/errors';
+import { versionParam } from '../domain/program-terms';
+import { ApiError, notFound } from '../lib/errors';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { newId } from '../lib/ids';
 import { iso, termsText } from '../lib/validate';
@@ -157,8 +158,13 @@ export async function termsVersion(db: D1Database, brandId: string, version: num
     .first<TermsVersionDetail>();
 }
 
-// A version number as a path names it: 1 to 9,999,999 in plain digits, anything else names no version.
-export const versionParam = (raw: string | undefined): number | null => (raw && /^[1-9]\d{0,6}$/.test(raw) ? Number(raw) : null);
+// The version a path names, of this brand only: another brand's number, or one never published, is 404.
+export async function termsVersionNamed(db: D1Database, brandId: string, raw: string | undefined): Promise<TermsVersionDetail> {
+  const version = versionParam(raw);
+  const terms = version === null ? null : await termsVersion(db, brandId, version);
+  if (!terms) throw notFound('terms version');
+  return terms;
+}
 
 /** A creator's acceptance of a version, as the brand knows them (the roster view: an erased creator reads as their closed-… handle and "Closed account"). */
 export type TermsAcceptance = { id: string; creator_id: string; handle: string; display_name: string; erased_at: number | null; via: 'invitation' | 'update'; accepted_at: number };

@@ -15,7 +15,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
 import { Brand, dataOf, pagedDataOf, pagedListOf, ProgramTerms, ProgramTermsVersion, ProgramTermsVersionDetail } from '../../openapi/schemas';
-import { acceptancePosition, acceptancesOf, currentTerms, MAX_TERMS_CHARS, publishTerms, termsBody, termsVersion, termsVersions, versionParam, type ProgramTerms as TermsRow, type TermsAcceptance, type TermsVersionSummary } from '../../db/program-terms';
+import { acceptancePosition, acceptancesOf, currentTerms, MAX_TERMS_CHARS, publishTerms, termsBody, termsVersionNamed, termsVersions, type ProgramTerms as TermsRow, type TermsAcceptance, type TermsVersionSummary } from '../../db/program-terms';
 import { pageOf, pageParams } from '../../lib/cursor';
 
 // Names a store or a redirect already gives a meaning to: the server sets utm_* itself, and redirect-style
@@ -155,14 +155,6 @@ export const termsVersionView = (t: TermsVersionSummary) => ({ version: t.versio
 
 export const termsAcceptanceView = (a: TermsAcceptance) => ({ creatorId: a.creator_id, handle: a.handle, displayName: a.display_name, erasedAt: a.erased_at === null ? null : iso(a.erased_at), via: a.via, acceptedAt: iso(a.accepted_at) });
 
-// The version a path names, of this brand only: another brand's number, or one never published, is 404.
-async function versionNamed(db: D1Database, brandId: string, raw: string | undefined) {
-  const version = versionParam(raw);
-  const terms = version === null ? null : await termsVersion(db, brandId, version);
-  if (!terms) throw notFound('terms version');
-  return terms;
-}
-
 const publishBody = z.strictObject({
   text: termsBody,
   // The version the text was written on top of (null: the brand had none); omitted, the text goes on top of whatever is current.
@@ -209,7 +201,7 @@ export const brandRoutes = new Hono<AppEnv>()
     }),
     valid('query', z.strictObject({ ...pageParams })),
     async (c) => {
-      const terms = await versionNamed(c.env.DB, c.var.admin.brandId, c.req.param('version'));
+      const terms = await termsVersionNamed(c.env.DB, c.var.admin.brandId, c.req.param('version'));
       const { limit, cursor } = c.req.valid('query');
       const page = pageOf(await acceptancesOf(c.env.DB, terms.brand_id, terms.version, { after: cursor, limit: limit + 1 }), limit, acceptancePosition);
       return c.json({ data: { ...termsView(terms), acceptedCount: terms.accepted, acceptances: page.rows.map(termsAcceptanceView) }, hasMore: page.hasMore, nextCursor: page.nextCursor });

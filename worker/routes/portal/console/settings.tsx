@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { SettingsPage, settingsValuesOf, TermsSection, TermsVersionPage, VERSIONS_LISTED, type SettingsValues } from '../../../../portal/console/settings';
-import { acceptancePosition, acceptancesOf, currentTerms, publishTerms, termsBody, termsVersion, termsVersions, versionParam } from '../../../db/program-terms';
+import { acceptancePosition, acceptancesOf, currentTerms, publishTerms, termsBody, termsVersionNamed, termsVersions } from '../../../db/program-terms';
 import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { formatMoney } from '../../../../portal/format';
@@ -47,9 +47,7 @@ const ACCEPTANCES_PAGE = 50;
 // One version of the brand's terms and who accepted it: every role reads it, as every role reads Settings.
 settingsRoutes.get('/settings/terms/:version', async (c) => {
   const { brandId } = c.var.user;
-  const version = versionParam(c.req.param('version'));
-  const terms = version === null ? null : await termsVersion(c.env.DB, brandId, version);
-  if (!terms) throw notFound('version of your terms');
+  const terms = await termsVersionNamed(c.env.DB, brandId, c.req.param('version'));
   // A cursor that does not decode (edited by hand) starts at the latest, as a page link would.
   const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
   const [rows, toReview] = await Promise.all([acceptancesOf(c.env.DB, brandId, terms.version, { after, limit: ACCEPTANCES_PAGE + 1 }), awaitingReview(c.env.DB, brandId)]);
