@@ -869,16 +869,11 @@ export const WebhookReceipt = z
 // Envelopes: every JSON answer of the admin and ingestion APIs is {"data": …}.
 export const dataOf = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 export const listOf = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
-export const pagedListOf = <T extends z.ZodType>(schema: T) =>
-  z.object({
-    data: z.array(schema),
-    hasMore: z.boolean(),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
-  });
-// One object holding a list a page at a time (a terms version and a page of who accepted it).
+// `data` a page of something: a list, or one object holding a list (a terms version and a page of who accepted it).
 export const pagedDataOf = <T extends z.ZodType>(schema: T) =>
   z.object({
     data: schema,
     hasMore: z.boolean(),
     nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   });
+export const pagedListOf = <T extends z.ZodType>(schema: T) => pagedDataOf(z.array(schema));
