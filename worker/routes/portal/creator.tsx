@@ -690,10 +690,11 @@ async function homePage(c: Context<AppEnv>) {
   const refused = unrestored ? restoreLimit(unrestored.destination) : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
-  // Opened only when the answer asks something: owed, with details stored (none stored, or nothing owed, decrypts nothing).
-  const unreadable = owed && sealedPayout !== null && (await openSealedJson(c.env.SECRETS_KEY, sealedPayout)) === 'unreadable';
+  // Opened only when money is owed (none stored opens as null without decrypting): asked for again if unreadable.
+  const details = owed ? await openSealedJson(c.env.SECRETS_KEY, sealedPayout) : undefined;
+  const unreadable = details === 'unreadable';
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && (sealedPayout === null || unreadable)} payoutDetailsUnreadable={unreadable} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={details === null || unreadable} payoutDetailsUnreadable={unreadable} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
   );
 }
 
