@@ -285,6 +285,13 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     const after = encodeCursor({ at: Date.now() + 60_000, id: 'tac_zzzzzzzzzzzzzzzz' });
     for (const page of ['/console/creators', `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, '/console/settings', '/console/settings/terms/2', `/console/settings/terms/2?cursor=${after}`]) await expectNarrow(async () => expect((await get(page, cookie)).status, page).toBe(200), []);
     for (const list of ['/api/admin/creators', '/api/admin/enrollments', `/api/admin/enrollments/${m.enrollment.id}`, '/api/admin/brand/terms', '/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/2', `/api/admin/brand/terms/versions/2?cursor=${after}`]) await expectNarrow(async () => expect((await admin(m.brand, list)).status, list).toBe(200), []);
+    // Who accepted a version, counted and listed alike through the roster: by the brand's acceptances, then each one's roster row.
+    for (const path of ['/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/2']) {
+      const plans = await plansOf(await statementsOf(async () => expect((await admin(m.brand, path)).status, path).toBe(200)));
+      const acceptances = plans.filter((p) => p.sql.includes('JOIN roster'));
+      expect(acceptances.length, path).toBeGreaterThan(0);
+      for (const p of acceptances) expect(p.plan, p.text).toMatch(/SEARCH a USING (?:COVERING )?INDEX terms_acceptances_brand_creator_version \(brand_id=\?\)\nSEARCH r USING (?:COVERING )?INDEX sqlite_autoindex_brand_creators_1 \(brand_id=\? AND creator_id=\?\)/);
+    }
   });
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {

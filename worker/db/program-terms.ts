@@ -133,8 +133,10 @@ export async function termsToAccept(db: D1Database, creatorId: string): Promise<
 /** A published version without its text, with how many creators accepted it (erased ones included: their acceptance stands). */
 export type TermsVersionSummary = Omit<ProgramTerms, 'body'> & { accepted: number };
 
+// Who accepted a version, as the brand's roster knows them: the count and the list (acceptancesOf) read the same rows.
+const ACCEPTANCES = 'terms_acceptances a JOIN roster r ON r.brand_id = a.brand_id AND r.creator_id = a.creator_id';
 // Per version, by the brand's prefix of terms_acceptances_brand_creator_version (no index leads with the version).
-const ACCEPTED_COUNT = '(SELECT count(*) FROM terms_acceptances a WHERE a.brand_id = t.brand_id AND a.version = t.version) AS accepted';
+const ACCEPTED_COUNT = `(SELECT count(*) FROM ${ACCEPTANCES} WHERE a.brand_id = t.brand_id AND a.version = t.version) AS accepted`;
 
 /** The brand's versions newest first, `limit` of them below version `below` (none: from the newest). */
 export async function termsVersions(db: D1Database, brandId: string, opts: { below?: number; limit: number }): Promise<TermsVersionSummary[]> {
@@ -174,7 +176,7 @@ export async function acceptancesOf(db: D1Database, brandId: string, version: nu
   const { results } = await db
     .prepare(
       `SELECT a.id, a.creator_id, r.handle, r.display_name, r.erased_at, a.via, a.accepted_at
-       FROM terms_acceptances a JOIN roster r ON r.brand_id = a.brand_id AND r.creator_id = a.creator_id
+       FROM ${ACCEPTANCES}
        WHERE a.brand_id = ? AND a.version = ?${opts.after ? ` AND ${afterSql('a.accepted_at', 'a.id')}` : ''}
        ORDER BY a.accepted_at DESC, a.id DESC LIMIT ?`,
     )

@@ -510,13 +510,21 @@ describe("the history of a brand's terms", () => {
     const other = await consoleBrand('owner');
     for (const text of ['Other one.', 'Other two.', 'Other three.']) await publish(other.brand, text);
     await accepted(other.brand.brandId, m.creator.id, 1, Date.UTC(2026, 0, 4));
+    // Counted as listed: through the brand's roster, where the creator is not yet.
+    const theirV1 = async () => (await json<Detail>(await other.brand.api('GET', '/api/admin/brand/terms/versions/1'))).data;
+    expect(await theirV1()).toMatchObject({ acceptedCount: 0, acceptances: [] });
+    await env.DB.prepare('INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, accepted_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .bind(other.brand.brandId, m.creator.id, 'theirs_too', 'Their Copy', `theirs-${m.creator.id}@creators.test`, Date.now(), Date.now())
+      .run();
     expect((await get('/console/settings/terms/3', m.cookie)).status).toBe(404);
     expect((await m.brand.api('GET', '/api/admin/brand/terms/versions/3')).status).toBe(404);
     const theirs = await (await get('/console/settings/terms/1', other.cookie)).text();
     expect(theirs).toContain('Other one.');
     expect(theirs).not.toContain('First &lt;terms&gt;.');
     expect(theirs).not.toContain('<strong>Closed account</strong>');
-    expect((await json<Detail>(await other.brand.api('GET', '/api/admin/brand/terms/versions/1'))).data.acceptedCount).toBe(1);
+    const v1OfTheirs = await theirV1();
+    expect([v1OfTheirs.acceptedCount, v1OfTheirs.acceptances.map((a) => [a.creatorId, a.handle])]).toEqual([1, [[m.creator.id, 'theirs_too']]]);
+    expect(theirs).toContain('@theirs_too');
     expect((await json<Detail>(await m.brand.api('GET', '/api/admin/brand/terms/versions/1'))).data.acceptedCount).toBe(2);
     // Every role reads it, as every role reads Settings; the signed-out are sent to sign in.
     for (const role of ['finance', 'manager'] as const) {
