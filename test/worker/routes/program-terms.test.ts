@@ -533,6 +533,34 @@ describe("the history of a brand's terms", () => {
     }
     expect((await get('/console/settings/terms/1')).status).toBe(303);
   });
+
+  it('pages who accepted a version by time, then id: two who accepted at the same moment are each listed once; a cursor not given out is 422 in the API and the first page in the console', async () => {
+    const m = await consoleBrand('viewer');
+    await publish(m.brand, 'Terms accepted at once.');
+    const handle = `tied_${m.brand.slug.slice(2, 10)}`;
+    const tied = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `tied-${m.brand.slug}@creators.test`, handle, displayName: 'Tied Creator' }));
+    const at = Date.UTC(2026, 1, 1);
+    await accepted(m.brand.brandId, m.creator.id, 1, at);
+    await accepted(m.brand.brandId, tied.data.id, 1, at);
+    const page = async (cursor?: string | null) => json<Detail>(await m.brand.api('GET', `/api/admin/brand/terms/versions/1?limit=1${cursor ? `&cursor=${cursor}` : ''}`));
+    const first = await page();
+    const second = await page(first.nextCursor);
+    expect([first.data.acceptances.length, first.hasMore, second.data.acceptances.length, second.hasMore, second.nextCursor]).toEqual([1, true, 1, false, null]);
+    expect([...first.data.acceptances, ...second.data.acceptances].map((a) => a.creatorId).sort()).toEqual([m.creator.id, tied.data.id].sort());
+
+    for (const bad of ['junk', '%00', 'x'.repeat(300), btoa('soon.tac_x').replace(/=+$/, '')]) {
+      for (const path of ['/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/1']) {
+        const res = await m.brand.api('GET', `${path}?cursor=${bad}`);
+        expect(res.status, `${path} ${bad}`).toBe(422);
+        expect((await json<ErrorBody>(res)).error.code).toBe('validation_failed');
+      }
+      const latest = await get(`/console/settings/terms/1?cursor=${bad}`, m.cookie);
+      expect(latest.status, bad).toBe(200);
+      const text = await latest.text();
+      expect(text).toContain(`@${m.handle}`);
+      expect(text).toContain(`@${handle}`);
+    }
+  });
 });
 
 describe('erasure', () => {
