@@ -13,6 +13,7 @@ import { countOf, discountText, ENROLLMENT_STATUS_LABELS, formatCount, formatDat
 import type { FirstDraft } from '../../worker/domain/content-due';
 import type { TaxDetailsStatus } from '../../worker/domain/tax-details';
 import { FirstDraftMarker } from './network';
+import { termsVersionHref } from './settings';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
 
@@ -21,8 +22,19 @@ export const TermsStanding: FC<{ terms: CreatorPageData['terms']; joined: boolea
   // A creator who has not joined yet is asked at joining: "not accepted" would read as a refusal (as on the roster).
   terms.current === null || (!joined && !terms.accepted) ? null : (
     <p class="small muted terms-standing">
-      {terms.accepted ? `Accepted terms v${terms.accepted.version} on ${formatDate(terms.accepted.acceptedAt, timezone)}` : 'Not accepted current terms'}
-      {terms.accepted && terms.accepted.version < terms.current ? ` · not accepted current terms (v${terms.current}) yet` : ''}
+      {terms.accepted ? (
+        <>
+          Accepted terms <a href={termsVersionHref(terms.accepted.version)}>v{terms.accepted.version}</a> on {formatDate(terms.accepted.acceptedAt, timezone)}
+        </>
+      ) : (
+        'Not accepted current terms'
+      )}
+      {terms.accepted && terms.accepted.version < terms.current ? (
+        <>
+          {' '}
+          · not accepted current terms (<a href={termsVersionHref(terms.current)}>v{terms.current}</a>) yet
+        </>
+      ) : null}
     </p>
   );
 

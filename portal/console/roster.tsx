@@ -3,6 +3,7 @@
 import type { FC } from 'hono/jsx';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatDate, formatMoney } from '../format';
 import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
+import { termsVersionHref } from './settings';
 
 export type RosterCampaign = { enrollment: string; campaign: string; name: string; status: string };
 export type RosterEntry = {
@@ -100,7 +101,15 @@ export const RosterPage: FC<{ viewer: Viewer; canExport: boolean; q: string; row
               <td data-label="Joined" class="small">
                 {r.acceptedAt !== null ? formatDate(r.acceptedAt, viewer.timezone) : <span class="muted">Not yet: invited {formatDate(r.addedAt, viewer.timezone)}</span>}
                 {r.acceptedAt !== null && r.currentTerms !== null ? (
-                  <span class="block muted">{r.termsVersion === r.currentTerms ? `Terms v${r.termsVersion}` : r.termsVersion ? `Terms v${r.termsVersion} (current: v${r.currentTerms})` : 'Not accepted current terms'}</span>
+                  <span class="block muted">
+                    {r.termsVersion ? <a href={termsVersionHref(r.termsVersion)}>Terms v{r.termsVersion}</a> : 'Not accepted current terms'}
+                    {r.termsVersion && r.termsVersion !== r.currentTerms ? (
+                      <>
+                        {' '}
+                        (current: <a href={termsVersionHref(r.currentTerms)}>v{r.currentTerms}</a>)
+                      </>
+                    ) : null}
+                  </span>
                 ) : null}
               </td>
               <td data-label="Earned" class={`num${r.earned === 0 ? ' zero' : ''}`}>

@@ -3,12 +3,12 @@
 // edited here.
 import type { Child, FC } from 'hono/jsx';
 import type { BrandRow } from '../../worker/routes/admin/brand';
-import { formatAmount, formatDate } from '../format';
+import { countOf, formatAmount, formatDate, formatDateTime } from '../format';
 import { fieldDescribedBy, FieldProblem, invalidIn, type FormError } from '../layout';
-import { ConsolePage, type Flash, type Viewer } from './layout';
+import { ConsolePage, DataTable, Pager, type Flash, type Viewer } from './layout';
 import { SettingsHead } from './team';
 import { TermsText } from '../terms';
-import { MAX_TERMS_CHARS, type ProgramTerms } from '../../worker/db/program-terms';
+import { MAX_TERMS_CHARS, type ProgramTerms, type TermsAcceptance, type TermsVersionDetail, type TermsVersionSummary } from '../../worker/db/program-terms';
 
 export type SettingsValues = { allowedHosts: string; fallbackUrl: string; clickParam: string; minPayout: string; selfPurchasesEarn: 'yes' | 'no' };
 
@@ -22,7 +22,49 @@ export const settingsValuesOf = (b: BrandRow): SettingsValues => ({
 
 // The program terms creators accept to join: the current version, and (owners and managers) a form that publishes
 // the next. `draft`: the text sent back with an error; `basedOn`: the version that text was written on.
-export const TermsSection: FC<{ terms: ProgramTerms | null; canPublish: boolean; timezone: string; draft?: string; basedOn?: number | null; errors?: FormError[] }> = ({ terms, canPublish, timezone, draft, basedOn, errors }) => {
+// How many versions the Settings page lists; older ones are reached from a version's page (Earlier version).
+export const VERSIONS_LISTED = 20;
+
+export const termsVersionHref = (version: number) => `/console/settings/terms/${version}`;
+
+const publishedBy = (t: Pick<ProgramTerms, 'published_by_name'>) => t.published_by_name ?? 'Not recorded';
+
+// Every version the brand published, newest first, each opening its text and who accepted it.
+const TermsVersions: FC<{ versions: TermsVersionSummary[]; more: boolean; timezone: string }> = ({ versions, more, timezone }) => (
+  <section class="stack" aria-labelledby="terms-versions-h">
+    <h3 id="terms-versions-h">Versions</h3>
+    <DataTable columns={['Version', 'Published', 'By', 'Accepted by']}>
+      {versions.map((v) => (
+        <tr>
+          <td data-label="Version">
+            <a href={termsVersionHref(v.version)}>Version {v.version}</a>
+          </td>
+          <td data-label="Published" class="small">
+            {formatDate(v.published_at, timezone)}
+          </td>
+          <td data-label="By" class="small">
+            {publishedBy(v)}
+          </td>
+          <td data-label="Accepted by" class={`num${v.accepted === 0 ? ' zero' : ''}`}>
+            {countOf(v.accepted, 'creator')}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+    {more ? <p class="muted small">The newest {VERSIONS_LISTED}. Earlier versions open from the oldest one here (Earlier version).</p> : null}
+  </section>
+);
+
+export const TermsSection: FC<{ terms: ProgramTerms | null; versions: TermsVersionSummary[]; moreVersions: boolean; canPublish: boolean; timezone: string; draft?: string; basedOn?: number | null; errors?: FormError[] }> = ({
+  terms,
+  versions,
+  moreVersions,
+  canPublish,
+  timezone,
+  draft,
+  basedOn,
+  errors,
+}) => {
   const next = (terms?.version ?? 0) + 1;
   return (
     <section class="card stack" id="terms" aria-labelledby="terms-h">
@@ -35,6 +77,7 @@ export const TermsSection: FC<{ terms: ProgramTerms | null; canPublish: boolean;
       ) : (
         <p class="muted small">None yet. Creators join without terms to accept. Once you publish terms, creators joining tick that they accept them, and creators already working with you are asked on their home page.</p>
       )}
+      {versions.length > 0 ? <TermsVersions versions={versions} more={moreVersions} timezone={timezone} /> : null}
       {canPublish && terms && draft !== undefined ? (
         <details>
           <summary>Version {terms.version} as published</summary>
@@ -156,3 +199,67 @@ export const SettingsPage: FC<{ viewer: Viewer; canEdit: boolean; brand: BrandRo
     </section>
   </ConsolePage>
 );
+
+const VIA: Record<TermsAcceptance['via'], string> = { invitation: 'When joining', update: 'From their home page' };
+
+// One version as it was published, read-only, and the creators who accepted it (latest first, a page at a time).
+export const TermsVersionPage: FC<{ viewer: Viewer; toReview: number; terms: TermsVersionDetail; acceptances: TermsAcceptance[]; paged: boolean; nextCursor: string | null }> = ({ viewer, toReview, terms, acceptances, paged, nextCursor }) => {
+  const here = termsVersionHref(terms.version);
+  return (
+    <ConsolePage title={`Program terms, version ${terms.version}`} viewer={viewer} section="settings" toReview={toReview}>
+      <SettingsHead brandName={viewer.brandName} current="brand" flash={null} />
+      <p class="small">
+        <a href="/console/settings#terms">← Program terms</a>
+      </p>
+      <section class="card stack" aria-labelledby="version-h">
+        <h2 id="version-h">
+          Program terms, version {terms.version} {terms.version === terms.latest ? <span class="badge badge-approved">Current</span> : <span class="badge">Earlier</span>}
+        </h2>
+        <dl class="facts">
+          <div>
+            <dt>Published</dt>
+            <dd>{formatDateTime(terms.published_at, viewer.timezone)}</dd>
+          </div>
+          <div>
+            <dt>By</dt>
+            <dd>{publishedBy(terms)}</dd>
+          </div>
+          <div>
+            <dt>Accepted by</dt>
+            <dd>{countOf(terms.accepted, 'creator')}</dd>
+          </div>
+        </dl>
+        <TermsText text={terms.body} />
+        <nav class="pager" aria-label="Versions">
+          {terms.version > 1 ? <a href={termsVersionHref(terms.version - 1)}>← Earlier version ({terms.version - 1})</a> : <span />}
+          {terms.version < terms.latest ? <a href={termsVersionHref(terms.version + 1)}>Later version ({terms.version + 1}) →</a> : null}
+        </nav>
+      </section>
+      <section class="card" aria-labelledby="accepted-h">
+        <h2 id="accepted-h">Who accepted version {terms.version}</h2>
+        {acceptances.length === 0 ? (
+          <p class="muted">{paged ? 'Nobody earlier.' : 'Nobody yet.'}</p>
+        ) : (
+          <DataTable columns={['Creator', 'Accepted', 'How']}>
+            {acceptances.map((a) => (
+              <tr>
+                <td data-label="Creator" class="wide">
+                  <strong>{a.display_name}</strong>
+                  <span class="block small">@{a.handle}</span>
+                </td>
+                <td data-label="Accepted" class="small">
+                  {formatDateTime(a.accepted_at, viewer.timezone)}
+                </td>
+                <td data-label="How" class="small">
+                  {VIA[a.via]}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
+        )}
+        <Pager newest={paged ? here : null} older={nextCursor ? `${here}?cursor=${nextCursor}` : null} olderLabel="More" newerLabel="Latest" />
+        {acceptances.length > 0 ? <p class="muted small">Latest first. A creator who accepted a later version too is listed under each. Creators who closed their account are listed as “Closed account”: their acceptance stands.</p> : null}
+      </section>
+    </ConsolePage>
+  );
+};

@@ -5,10 +5,13 @@ import { ErrorSummary, Notice, Page, type FormError } from '../layout';
 import { TermsToTick, type ShownTerms } from '../terms';
 import { creatorNav } from './pages';
 
-// Why the page is shown again: the box was not ticked, or the terms it showed are no longer the brand's current ones.
-export type TermsRefusal = 'unticked' | 'changed' | 'unread';
+// Why the page is shown again: the box was not ticked, the terms it showed are no longer the brand's current ones,
+// the form showed none (unread), or it did not say which version it showed (incomplete).
+export type TermsRefusal = 'unticked' | 'changed' | 'unread' | 'incomplete';
 
 const UNTICKED = (brand: string): FormError => ({ field: 'acceptTerms', text: `Tick that you accept ${brand}’s program terms to go on.` });
+const INCOMPLETE: FormError = 'The form arrived incomplete: it did not say which version of the terms you read, so nothing was accepted. Read them below, then tick and accept.';
+const errorsOf = (refusal: TermsRefusal | undefined, brand: string): FormError[] | undefined => (refusal === 'unticked' ? [UNTICKED(brand)] : refusal === 'incomplete' ? [INCOMPLETE] : undefined);
 
 const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal, brand }) =>
   refusal === 'changed' ? (
@@ -21,7 +24,7 @@ const RefusalNotice: FC<{ refusal?: TermsRefusal; brand: string }> = ({ refusal,
 
 // The page both forms share: the terms, the tick, and what pressing the button does.
 const TermsFormPage: FC<{ who: string; terms: ShownTerms; refusal?: TermsRefusal; eyebrow: string; heading: string; intro: string; action: string; submit: string }> = ({ who, terms, refusal, eyebrow, heading, intro, action, submit }) => {
-  const errors = refusal === 'unticked' ? [UNTICKED(terms.brandName)] : undefined;
+  const errors = errorsOf(refusal, terms.brandName);
   return (
     <Page title={`${terms.brandName}’s program terms`} nav={creatorNav('home')} who={who}>
       <p class="eyebrow">{eyebrow}</p>

@@ -1,5 +1,5 @@
 // Program terms in a real Chromium: the owner publishes them on Settings, a creator reads and ticks them to join,
-// and later accepts a new version from the notice on their home page. Each page is screenshotted at phone and
+// and later accepts a new version from the notice on their home page; the brand reads each version and who accepted it. Each page is screenshotted at phone and
 // desktop width and checked with axe-core and for sideways scrolling.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -118,6 +118,18 @@ describe('program terms in Chromium', () => {
     await cp.goto(`${server.url}/console/creators`);
     expect(await cp.locator('main').innerText()).toContain('Terms v2');
     await capture(cp, '06-roster');
+
+    // ----- The history: every version on Settings, each with its text and who accepted it -----
+    await navigate(cp, () => cp.getByRole('link', { name: 'Terms v2' }).click(), /\/console\/settings\/terms\/2$/);
+    const version2 = await cp.locator('main').innerText();
+    expect(version2).toContain('4. New: post within 14 days');
+    expect(version2).toContain('@maya_moss');
+    await capture(cp, '08-terms-version');
+    await navigate(cp, () => cp.getByRole('link', { name: /Earlier version/ }).click(), /\/console\/settings\/terms\/1$/);
+    expect(await cp.locator('main').innerText()).toContain('When joining');
+    await cp.goto(`${server.url}/console/settings#terms`);
+    expect(await cp.locator('#terms').innerText()).toMatch(/Version 2[\s\S]*1 creator[\s\S]*Version 1[\s\S]*1 creator/);
+    await capture(cp, '09-settings-versions');
     await consoleContext.close();
     await context.close();
   });

@@ -274,7 +274,8 @@ describe('two-step sign-in for a creator', () => {
       await waitFor(async () => mails.find((x) => x.subject === 'Two-step sign-in is off for your Chorus account'));
     });
     expect(await factorCount()).toBe(0);
-    expect(await recoveryRows()).toBe(0);
+    // No code is left to use (the one just used keeps its row for a double click's twin, until the cron five minutes on).
+    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'creator' AND subject_id = ? AND used_at IS NULL", id)).toBe(0);
     expect(await audits('creator.two_step_disabled')).toBe(1);
   });
 

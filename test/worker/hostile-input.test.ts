@@ -115,6 +115,8 @@ async function world() {
     ]);
     // A key of its own for the DELETE probes to revoke, so the ingest key keeps signing the /v1 sweep.
     await issueKey(m.brand, 'storefront');
+    // Terms to read a version of (their number, 1, is what the path names).
+    expect((await m.brand.api('PUT', '/api/admin/brand/terms', { text: 'Sweep terms.' })).status).toBe(201);
     const keys = await json<{ data: { id: string; scope: string }[] }>(await m.brand.api('GET', '/api/admin/keys'));
     const codes = await json<{ data: { id: string }[] }>(await m.brand.api('GET', '/api/admin/codes'));
     return {
@@ -135,10 +137,15 @@ async function world() {
         application: applicationId,
         giftproduct: giftProductId,
         giftrequest: giftRequestId,
+        termsversion: '1',
       },
     };
   };
-  return { a: await setup(a), b: await setup(b) };
+  const [worldA, worldB] = [await setup(a), await setup(b)];
+  // Version numbers are per brand: brand B's own number, which brand A never reaches, is its "foreign id".
+  await env.DB.prepare("INSERT INTO program_terms (id, brand_id, version, body, published_at, published_by_type, published_by_id) VALUES (?, ?, 900, 'B terms.', ?, 'api_key', 'key_sweep')").bind(newId('trm'), b.brand.brandId, Date.now()).run();
+  worldB.ids.termsversion = '900';
+  return { a: worldA, b: worldB };
 }
 
 // One world for the whole file: storage is shared between its tests, and building it costs requests.
@@ -155,6 +162,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/brand' },
   { method: 'PATCH', path: '/api/admin/brand', body: () => ({ name: 'Hostile brand', clickParam: 'cid', fallbackUrl: null, allowedHosts: ['shop.example', '*.shop.example'] }) },
   { method: 'GET', path: '/api/admin/brand/terms' },
+  { method: 'GET', path: '/api/admin/brand/terms/versions' },
+  { method: 'GET', path: '/api/admin/brand/terms/versions/:termsversion', ids: ['termsversion'] },
   { method: 'PUT', path: '/api/admin/brand/terms', body: () => ({ text: `Hostile terms ${u()}`, basedOnVersion: null }) },
   { method: 'GET', path: '/api/admin/campaigns' },
   { method: 'GET', path: '/api/admin/campaigns/:campaign', ids: ['campaign'] },

@@ -13,6 +13,7 @@ import { brandThreads, UNREAD_THREADS_SQL } from '../../worker/db/message-thread
 import { mailEarningsDigests } from '../../worker/jobs/earnings-digest';
 import { mailWeeklyReports } from '../../worker/jobs/weekly-report';
 import { pruneWebhookEvents, WEBHOOK_RETENTION_SQL } from '../../worker/jobs/webhook-retention';
+import { forgetUsedRecoveryCodes } from '../../worker/jobs/retention';
 import { adminUser, signIn } from './console-fixtures';
 import type { ClickMessage } from '../../worker/domain/clicks';
 import type { Env } from '../../worker/env';
@@ -281,8 +282,16 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await post('/console/settings/terms', { text: 'Version two.', basedOnVersion: '1' }, cookie)).status).toBe(303), []);
     for (const page of ['/', `/terms/${m.brand.brandId}`]) await expectNarrow(async () => expect((await get(page, m.cookie)).status, page).toBe(200), []);
     await expectNarrow(async () => expect((await post(`/terms/${m.brand.brandId}/accept`, { termsVersion: '2', acceptTerms: '1' }, m.cookie)).status).toBe(303), []);
-    for (const page of ['/console/creators', `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, '/console/settings']) await expectNarrow(async () => expect((await get(page, cookie)).status, page).toBe(200), []);
-    for (const list of ['/api/admin/creators', '/api/admin/enrollments', `/api/admin/enrollments/${m.enrollment.id}`, '/api/admin/brand/terms']) await expectNarrow(async () => expect((await admin(m.brand, list)).status, list).toBe(200), []);
+    const after = encodeCursor({ at: Date.now() + 60_000, id: 'tac_zzzzzzzzzzzzzzzz' });
+    for (const page of ['/console/creators', `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`, '/console/settings', '/console/settings/terms/2', `/console/settings/terms/2?cursor=${after}`]) await expectNarrow(async () => expect((await get(page, cookie)).status, page).toBe(200), []);
+    for (const list of ['/api/admin/creators', '/api/admin/enrollments', `/api/admin/enrollments/${m.enrollment.id}`, '/api/admin/brand/terms', '/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/2', `/api/admin/brand/terms/versions/2?cursor=${after}`]) await expectNarrow(async () => expect((await admin(m.brand, list)).status, list).toBe(200), []);
+    // Who accepted a version, counted and listed alike through the roster: by the brand's acceptances, then each one's roster row.
+    for (const path of ['/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/2']) {
+      const plans = await plansOf(await statementsOf(async () => expect((await admin(m.brand, path)).status, path).toBe(200)));
+      const acceptances = plans.filter((p) => p.sql.includes('JOIN roster'));
+      expect(acceptances.length, path).toBeGreaterThan(0);
+      for (const p of acceptances) expect(p.plan, p.text).toMatch(/SEARCH a USING (?:COVERING )?INDEX terms_acceptances_brand_creator_version \(brand_id=\?\)\nSEARCH r USING (?:COVERING )?INDEX sqlite_autoindex_brand_creators_1 \(brand_id=\? AND creator_id=\?\)/);
+    }
   });
 
   it('approving drafts in bulk reads the drafts named, not the whole review queue', async () => {
@@ -361,6 +370,15 @@ describe('query plans of the money path and the cron', () => {
     expect(planOf(WEBHOOK_RETENTION_SQL.DELETE_EVENTS)).toMatch(oldest);
     // Events in index order: the LIMIT stops early instead of sorting every old event of the brand.
     for (const p of plans) expect(p.plan, p.text).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+  });
+
+  it("the cron's sweep of used recovery codes asks after each account's two-step by its key", async () => {
+    const [sweep] = await plansOf(await statementsOf(() => forgetUsedRecoveryCodes(env.DB, Date.now())));
+    expect(sweep!.plan, sweep!.text).toMatch(/SEARCH f USING (?:COVERING )?INDEX sqlite_autoindex_two_step_factors_1 \(subject_type=\? AND subject_id=\?\)/);
+    expect(sweep!.plan, sweep!.text).toMatch(/SEARCH recovery_codes USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+    // No index leads with used_at, and none is added for this: the table (ten rows or so per account with
+    // two-step on) is read whole, and the LIMIT bounds what a run deletes.
+    expect(sweep!.plan, sweep!.text).toMatch(/SCAN k\b/);
   });
 
   it("the earnings mail finds who earned by the new commissions, and reads each creator's by the creator", async () => {

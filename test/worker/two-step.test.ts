@@ -3,12 +3,12 @@
 // reset, the brand's policy, and a password reset that does not get round it.
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
-import { CODE_ATTEMPTS } from '../../worker/db/two-step';
+import { CODE_ATTEMPTS, factorOf, takeCode, USED_CODE_KEPT_MS } from '../../worker/db/two-step';
 import type { Message } from '../../worker/lib/messages';
 import { sealSecret } from '../../worker/lib/secrets';
 import { PENDING_SIGN_IN_COOKIE, SESSION_COOKIE } from '../../worker/lib/sessions';
 import { adminUser, consoleBrand, get, PASSWORD, post, signIn, tag } from './console-fixtures';
-import { createBrand, createMoneyBrand, rowCount, waitFor } from './fixtures';
+import { createBrand, createMoneyBrand, rowCount, runCron, waitFor } from './fixtures';
 import { decodeQr, modulesOfSvg } from './qr-decoder';
 import { capturingMail, codeOf, cookieOf, withTwoStep as withTwoStepOf } from './two-step-fixtures';
 
@@ -148,6 +148,37 @@ describe('two-step sign-in in the console', () => {
     expect(await attemptsOf(other.user.id)).toBe(0);
   });
 
+  it('answers a twin that read the code step before its first started the session, and the factor after, as a replay at no attempt', async () => {
+    const o = await consoleBrand('viewer');
+    const { secret } = await withTwoStep(o.user.id);
+    const pending = await passwordStep(o.user.email);
+    const code = await codeOf(secret);
+    const first = await post('/console/login/code', { code }, { cookie: pending });
+    expect(first.status).toBe(303);
+    const sessions = () => rowCount("SELECT count(*) AS n FROM sessions WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id);
+    const before = await sessions();
+    // The twin's read of the code step found its session not started yet (the interleaving Promise.all rarely
+    // gives, made certain): only that first read is held back; the factor it then reads has the code taken.
+    const prepare = env.DB.prepare.bind(env.DB);
+    let held = false;
+    vi.spyOn(env.DB, 'prepare').mockImplementation((sql: string) => {
+      if (!held && sql.startsWith('SELECT 1 AS used FROM sessions WHERE id = ?')) {
+        held = true;
+        return prepare(`${sql} AND 0`);
+      }
+      return prepare(sql);
+    });
+    const twin = await post('/console/login/code', { code }, { cookie: pending });
+    vi.restoreAllMocks();
+    expect(held).toBe(true);
+    expect(twin.status).toBe(401);
+    expect(cookieOf(twin, SESSION_COOKIE)).toBeNull();
+    expect(await sessions()).toBe(before);
+    // No guess was made: no attempt kept, no wrong code counted.
+    expect(await attemptsOf(o.user.id)).toBe(0);
+    expect(await rowCount('SELECT count(*) AS n FROM rate_limits WHERE key = ?', `two-step-wrong:admin_user:${o.user.id}`)).toBe(0);
+  });
+
   it('counts no attempt for a settings form posted twice at once: turning it on, new recovery codes, turning it off', async () => {
     const o = await consoleBrand('viewer');
     const page = await (await get('/console/team/me/two-step', o.cookie)).text();
@@ -177,10 +208,49 @@ describe('two-step sign-in in the console', () => {
     await env.DB.prepare('DELETE FROM rate_limits WHERE key = ?').bind(`two-step:admin_user:${o.user.id}`).run();
     await stepBack();
     const off = await twice('/console/team/me/two-step/off', { code: await codeOf(secret), password: PASSWORD });
-    // The second finds it off already (303) or its code taken (422): either way, no attempt.
-    expect(off.some((r) => r.status === 303) && off.every((r) => [303, 422].includes(r.status))).toBe(true);
+    // The second finds it off already, or its code taken by the first, which turned it off: either way off, and no attempt.
+    expect(off.map((r) => [r.status, r.headers.get('location')])).toEqual([303, 303].map((status) => [status, '/console/team/me/two-step?flash=off']));
     expect(await factorCount(o.user.id)).toBe(0);
     expect(await attemptsOf(o.user.id)).toBe(0);
+  });
+
+  it('counts no attempt for a recovery code posted twice at once to new recovery codes or turning it off, whichever twin goes first', async () => {
+    const o = await consoleBrand('viewer');
+    const session = o.cookie;
+    const twice = (path: string, code: string) => Promise.all([1, 2].map(() => post(path, { code, password: PASSWORD }, { cookie: session })));
+    // Several rounds, as the twins' order varies: the second may find the first's code taken, or already replaced.
+    for (let round = 0; round < 3; round++) {
+      const { codes } = await withTwoStep(o.user.id);
+      const fresh = await twice('/console/team/me/two-step/recovery', codes[0]!);
+      expect(fresh.map((r) => r.status).sort(), `round ${round}`).toEqual([200, 409]);
+      expect(await fresh.find((r) => r.status === 409)!.text()).toContain('cannot be shown again');
+      expect(await attemptsOf(o.user.id), `round ${round}`).toBe(0);
+      // The first made new codes: the old ones, used or not, open nothing.
+      expect(await rowCount('SELECT count(*) AS n FROM recovery_codes WHERE subject_id = ? AND used_at IS NULL', o.user.id)).toBe(10);
+      const newCodes = [...(await fresh.find((r) => r.status === 200)!.text()).matchAll(/<code>([a-z2-9]{5}-[a-z2-9]{5})<\/code>/g)].map((m) => m[1]!);
+      const off = await twice('/console/team/me/two-step/off', newCodes[0]!);
+      // The second finds it off already, or its code taken by the first, which turned it off: either way off, and no attempt.
+      expect(off.map((r) => [r.status, r.headers.get('location')]), `round ${round}`).toEqual([303, 303].map((status) => [status, '/console/team/me/two-step?flash=off']));
+      expect(await factorCount(o.user.id)).toBe(0);
+      expect(await attemptsOf(o.user.id), `round ${round}`).toBe(0);
+    }
+    // The order the twins rarely take at once, made certain: the second read the factor before the first took the
+    // code, and the first made new codes (or turned it off) before the second tried it.
+    for (const path of ['/console/team/me/two-step/recovery', '/console/team/me/two-step/off']) {
+      const subject = { type: 'admin_user', id: o.user.id } as const;
+      await env.DB.prepare("DELETE FROM two_step_factors WHERE subject_type = 'admin_user' AND subject_id = ?").bind(o.user.id).run();
+      const { codes } = await withTwoStep(o.user.id);
+      const readByTwin = (await factorOf(env.DB, subject))!;
+      expect((await post(path, { code: codes[0]!, password: PASSWORD }, { cookie: session })).status).toBeLessThan(400);
+      expect(await takeCode(env.DB, env.SECRETS_KEY, subject, readByTwin, codes[0]!, Date.now()), path).toBe('spent');
+      // A code never used is wrong still, against the same factor.
+      expect(await takeCode(env.DB, env.SECRETS_KEY, subject, readByTwin, codes[1]!, Date.now()), path).toBeNull();
+    }
+    // A used recovery code is still a wrong code, however recently it was used, when the form read it used already.
+    const { codes } = await withTwoStep(o.user.id);
+    expect((await post('/console/team/me/two-step/recovery', { code: codes[1]!, password: PASSWORD }, { cookie: session })).status).toBe(200);
+    expect((await post('/console/team/me/two-step/recovery', { code: codes[1]!, password: PASSWORD }, { cookie: session })).status).toBe(422);
+    expect(await attemptsOf(o.user.id)).toBe(1);
   });
 
   it('leads someone in two brands who picks the one with two-step to its code page', async () => {
@@ -331,9 +401,44 @@ describe('two-step sign-in in the console', () => {
       await waitFor(async () => mails.find((m) => m.subject === 'Two-step sign-in is off for your Chorus console'));
     });
     expect(await factorCount(o.user.id)).toBe(0);
-    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ?", o.user.id)).toBe(0);
+    // No code is left to use; the one just used keeps its row for a double click's twin, until the cron five minutes on.
+    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at IS NULL", o.user.id)).toBe(0);
+    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at < ?", o.user.id, Date.now() - USED_CODE_KEPT_MS)).toBe(0);
     expect(await audits('admin_user.two_step_disabled', o.user.id)).toBe(1);
     expect(await signIn(o.user.email)).toMatch(SESSION_COOKIE);
+  });
+
+  it("the cron deletes a used recovery code's row five minutes on where two-step stayed off, and keeps the rest", async () => {
+    const off = await consoleBrand('viewer');
+    const on = await consoleBrand('viewer');
+    await withTwoStep(on.user.id);
+    const now = Date.now();
+    const used = (memberId: string, hash: string, at: number) =>
+      env.DB.prepare("INSERT INTO recovery_codes (subject_type, subject_id, code_hash, used_at, created_at) VALUES ('admin_user', ?, ?, ?, ?)").bind(memberId, hash, at, at);
+    await env.DB.batch([used(off.user.id, 'stale', now - USED_CODE_KEPT_MS - 60_000), used(off.user.id, 'fresh', now - 60_000), used(on.user.id, 'stale', now - USED_CODE_KEPT_MS - 60_000)]);
+    await runCron();
+    const hashesOf = async (memberId: string) =>
+      (await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at IS NOT NULL").bind(memberId).all<{ code_hash: string }>()).results.map((r) => r.code_hash);
+    expect(await hashesOf(off.user.id)).toEqual(['fresh']);
+    // With two-step on a used code's row stays until new codes are made.
+    expect(await hashesOf(on.user.id)).toEqual(['stale']);
+    expect(await rowCount("SELECT count(*) AS n FROM recovery_codes WHERE subject_type = 'admin_user' AND subject_id = ? AND used_at IS NULL", on.user.id)).toBe(10);
+  });
+
+  it('refuses, as a wrong code, a recovery code used before two-step was turned off and on again, whenever it was used', async () => {
+    for (const aged of [USED_CODE_KEPT_MS + 60_000, 0]) {
+      const o = await consoleBrand('viewer');
+      const subject = { type: 'admin_user', id: o.user.id } as const;
+      const { codes } = await withTwoStep(o.user.id);
+      expect((await post('/console/team/me/two-step/off', { code: codes[0]!, password: PASSWORD }, { cookie: o.cookie })).status).toBe(303);
+      await env.DB.prepare("UPDATE recovery_codes SET used_at = used_at - ? WHERE subject_type = 'admin_user' AND subject_id = ?").bind(aged, o.user.id).run();
+      await withTwoStep(o.user.id);
+      expect(await takeCode(env.DB, env.SECRETS_KEY, subject, (await factorOf(env.DB, subject))!, codes[0]!, Date.now()), `aged ${aged}`).toBeNull();
+      const pending = await passwordStep(o.user.email);
+      const before = await attemptsOf(o.user.id);
+      expect((await post('/console/login/code', { code: codes[0]! }, { cookie: pending })).status, `aged ${aged}`).toBe(401);
+      expect(await attemptsOf(o.user.id), `aged ${aged}`).toBe(before + 1);
+    }
   });
 
   it("lets an owner reset a member's two-step (asked twice, audited, mailed), and no other brand's", async () => {

@@ -2,7 +2,9 @@
 // Publishing a different text makes the next version; the same text again makes nothing. Accepting is a record
 // the brand can show, and a gate only at joining: earnings accrue whether or not a creator accepted a later version.
 import { auditIfChanged } from './audit';
-import { ApiError } from '../lib/errors';
+import { afterParams, afterSql, type Position } from '../lib/cursor';
+import { versionParam } from '../domain/program-terms';
+import { ApiError, notFound } from '../lib/errors';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { newId } from '../lib/ids';
 import { iso, termsText } from '../lib/validate';
@@ -125,3 +127,62 @@ export async function termsToAccept(db: D1Database, creatorId: string): Promise<
     .all<TermsToAccept>();
   return results;
 }
+
+// ---------- The brand's history of versions, and who accepted each ----------
+
+/** A published version without its text, with how many creators accepted it (erased ones included: their acceptance stands). */
+export type TermsVersionSummary = Omit<ProgramTerms, 'body'> & { accepted: number };
+
+// Who accepted a version, as the brand's roster knows them: the count and the list (acceptancesOf) read the same rows.
+const ACCEPTANCES = 'terms_acceptances a JOIN roster r ON r.brand_id = a.brand_id AND r.creator_id = a.creator_id';
+// Per version, by the brand's prefix of terms_acceptances_brand_creator_version (no index leads with the version).
+const ACCEPTED_COUNT = `(SELECT count(*) FROM ${ACCEPTANCES} WHERE a.brand_id = t.brand_id AND a.version = t.version) AS accepted`;
+
+/** The brand's versions newest first, `limit` of them below version `below` (none: from the newest). */
+export async function termsVersions(db: D1Database, brandId: string, opts: { below?: number; limit: number }): Promise<TermsVersionSummary[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT t.id, t.brand_id, t.version, t.published_at, t.published_by_type, t.published_by_id, ${PUBLISHER}, ${ACCEPTED_COUNT}
+       FROM program_terms t WHERE t.brand_id = ?1 AND t.version < ?2 ORDER BY t.version DESC LIMIT ?3`,
+    )
+    .bind(brandId, opts.below ?? Number.MAX_SAFE_INTEGER, opts.limit)
+    .all<TermsVersionSummary>();
+  return results;
+}
+
+/** One version of the brand's terms with its text, its count and the brand's latest version number; null: the brand has no such version. */
+export type TermsVersionDetail = ProgramTerms & { accepted: number; latest: number };
+
+export async function termsVersion(db: D1Database, brandId: string, version: number): Promise<TermsVersionDetail | null> {
+  return db
+    .prepare(`SELECT t.*, ${PUBLISHER}, ${ACCEPTED_COUNT}, ${currentVersionSql('t.brand_id')} AS latest FROM program_terms t WHERE t.brand_id = ? AND t.version = ?`)
+    .bind(brandId, version)
+    .first<TermsVersionDetail>();
+}
+
+// The version a path names, of this brand only: another brand's number, or one never published, is 404.
+export async function termsVersionNamed(db: D1Database, brandId: string, raw: string | undefined): Promise<TermsVersionDetail> {
+  const version = versionParam(raw);
+  const terms = version === null ? null : await termsVersion(db, brandId, version);
+  if (!terms) throw notFound('terms version');
+  return terms;
+}
+
+/** A creator's acceptance of a version, as the brand knows them (the roster view: an erased creator reads as their closed-… handle and "Closed account"). */
+export type TermsAcceptance = { id: string; creator_id: string; handle: string; display_name: string; erased_at: number | null; via: 'invitation' | 'update'; accepted_at: number };
+
+/** Who accepted `version` of the brand's terms, latest first, a keyset page (lib/cursor.ts) at a time. */
+export async function acceptancesOf(db: D1Database, brandId: string, version: number, opts: { after?: Position; limit: number }): Promise<TermsAcceptance[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT a.id, a.creator_id, r.handle, r.display_name, r.erased_at, a.via, a.accepted_at
+       FROM ${ACCEPTANCES}
+       WHERE a.brand_id = ? AND a.version = ?${opts.after ? ` AND ${afterSql('a.accepted_at', 'a.id')}` : ''}
+       ORDER BY a.accepted_at DESC, a.id DESC LIMIT ?`,
+    )
+    .bind(brandId, version, ...(opts.after ? afterParams(opts.after) : []), opts.limit)
+    .all<TermsAcceptance>();
+  return results;
+}
+
+export const acceptancePosition = (a: TermsAcceptance): Position => ({ at: a.accepted_at, id: a.id });

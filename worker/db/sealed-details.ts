@@ -7,10 +7,15 @@ export type SavedPayoutDetails = { method: string; account: string };
 
 export type SealedDetails = { payout_details_enc: SavedPayoutDetails; tax_details_enc: TaxDetails };
 
+/** The creator's details held in `column` as stored, still sealed (null: none), for a page that opens them only when it must. */
+export async function sealedDetailsOf(db: D1Database, creatorId: string, column: keyof SealedDetails): Promise<string | null> {
+  const row = await db.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(creatorId).first<{ sealed: string | null }>();
+  return row?.sealed ?? null;
+}
+
 /** The creator's details held in `column`: null when none, 'unreadable' when sealed under a SECRETS_KEY changed since. */
 export async function creatorDetails<C extends keyof SealedDetails>(db: D1Database, secretsKey: string, creatorId: string, column: C): Promise<SealedDetails[C] | 'unreadable' | null> {
-  const row = await db.prepare(`SELECT ${column} AS sealed FROM creators WHERE id = ?`).bind(creatorId).first<{ sealed: string | null }>();
-  return openSealedJson<SealedDetails[C]>(secretsKey, row?.sealed ?? null);
+  return openSealedJson<SealedDetails[C]>(secretsKey, await sealedDetailsOf(db, creatorId, column));
 }
 
 // Replaces the sealed column in one batch that reads what it held first, and answers whether that was a change:

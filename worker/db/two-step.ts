@@ -74,11 +74,20 @@ const normalizeRecoveryCode = (typed: string) => typed.toLowerCase().replace(/[\
 // Keyed (HMAC under SECRETS_KEY) and per account: a copy of the table alone cannot be searched for codes offline.
 const recoveryCodeHash = (secretsKey: string, s: Subject, code: string) => hmacSha256Hex(`recovery-code:${secretsKey}`, `${s.type}:${s.id}:${normalizeRecoveryCode(code)}`);
 
+// A used code's row outlives new codes, or two-step turned off, by at least this long: the twin of the form that used
+// it (a double click), which may try it only after, finds it taken ('spent') rather than gone, which reads as a wrong
+// code. It goes with the next new codes or turning on after that, or the next cron run (jobs/retention.ts) if two-step
+// is off then; at once with a reset, a removal or an erasure.
+export const USED_CODE_KEPT_MS = 5 * 60_000;
+// The rows that go when codes are replaced or removed at `now`: every unused one, and used ones past their keep.
+const spentLongAgo = (now: number) => ({ sql: '(used_at IS NULL OR used_at < ?)', params: [now - USED_CODE_KEPT_MS] });
+
 // The account's codes replaced by `codes`, written only while `guard` holds.
 export async function replaceRecoveryCodes(db: D1Database, secretsKey: string, s: Subject, codes: string[], now: number, guard: { sql: string; params: unknown[] }): Promise<D1PreparedStatement[]> {
   const hashes = await Promise.all(codes.map((code) => recoveryCodeHash(secretsKey, s, code)));
+  const going = spentLongAgo(now);
   return [
-    db.prepare(`DELETE FROM recovery_codes WHERE ${OF} AND ${guard.sql}`).bind(...of(s), ...guard.params),
+    db.prepare(`DELETE FROM recovery_codes WHERE ${OF} AND ${going.sql} AND ${guard.sql}`).bind(...of(s), ...going.params, ...guard.params),
     db
       .prepare(`INSERT INTO recovery_codes (subject_type, subject_id, code_hash, used_at, created_at) SELECT ?, ?, value, NULL, ? FROM json_each(?) WHERE ${guard.sql}`)
       .bind(...of(s), now, JSON.stringify(hashes), ...guard.params),
@@ -126,11 +135,15 @@ export async function enableStatements(db: D1Database, secretsKey: string, s: Su
   };
 }
 
-// Turning it off, or an owner's reset: the authenticator and the codes go, while `onlyIf` holds.
-export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: string; params: unknown[] }) => [
-  db.prepare(`DELETE FROM two_step_factors WHERE ${OF} AND ${onlyIf.sql}`).bind(...of(s), ...onlyIf.params),
-  db.prepare(`DELETE FROM recovery_codes WHERE ${OF} AND NOT EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF})`).bind(...of(s), ...of(s)),
-];
+// Turning it off, or an owner's reset: the authenticator and the codes go, while `onlyIf` holds. `ownFormAt`: the
+// account turned it off itself at that time, so a code it just used stays a while for the form's twin (above).
+export const removeStatements = (db: D1Database, s: Subject, onlyIf: { sql: string; params: unknown[] }, ownFormAt?: number) => {
+  const going = ownFormAt === undefined ? { sql: 'true', params: [] } : spentLongAgo(ownFormAt);
+  return [
+    db.prepare(`DELETE FROM two_step_factors WHERE ${OF} AND ${onlyIf.sql}`).bind(...of(s), ...onlyIf.params),
+    db.prepare(`DELETE FROM recovery_codes WHERE ${OF} AND ${going.sql} AND NOT EXISTS (SELECT 1 FROM two_step_factors WHERE ${OF})`).bind(...of(s), ...going.params, ...of(s)),
+  ];
+};
 
 // ---------- Checking a code ----------
 
@@ -161,7 +174,7 @@ export async function takeCode(db: D1Database, secretsKey: string, s: Subject, f
   const guard = factorIs(s, factor.secret_enc);
   const hash = await recoveryCodeHash(secretsKey, s, code);
   const use = db.prepare(`UPDATE recovery_codes SET used_at = ? WHERE ${OF} AND code_hash = ? AND used_at IS NULL AND ${guard.sql}`).bind(now, ...of(s), hash, ...guard.params);
-  // In the same batch as the take, so a twin's new codes (or turning it off) cannot delete the evidence in between.
+  // In the same batch as the take; a twin that went first and made new codes or turned it off kept its used code's row.
   const usedSince = db.prepare(`SELECT count(*) AS n FROM recovery_codes WHERE ${OF} AND code_hash = ? AND used_at > ?`).bind(...of(s), hash, factor.recovery_used_at ?? -1);
   const results = await db.batch([use, ...(recoveryAudit ? [recoveryAudit] : []), usedSince]);
   if (results[0]!.meta.changes === 1) return 'recovery';

@@ -4,7 +4,7 @@ import { log } from '../lib/log';
 import { sweepAwaitingOrders } from '../db/conversions';
 import { enqueuingDueDeliveries } from '../webhooks/enqueue';
 import { forgetIdempotencyKeys } from '../db/idempotency-keys';
-import { forgetDeclinedApplications, forgetPaymentPairings, pruneClicks, retentionDays } from './retention';
+import { forgetDeclinedApplications, forgetPaymentPairings, forgetUsedRecoveryCodes, pruneClicks, retentionDays } from './retention';
 import { pruneWebhookEvents } from './webhook-retention';
 import { webhookEventRetentionDays } from '../webhooks/event-retention';
 import { tidyGiftAddresses } from './gift-addresses';
@@ -48,6 +48,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
   await job('declined_applications', async () => {
     const deleted = await forgetDeclinedApplications(env.DB, controller.scheduledTime);
     if (deleted > 0) log.info('declined_applications_deleted', { cron: controller.cron, deleted });
+  });
+  await job('used_recovery_codes', async () => {
+    const deleted = await forgetUsedRecoveryCodes(env.DB, controller.scheduledTime);
+    if (deleted > 0) log.info('used_recovery_codes_deleted', { cron: controller.cron, deleted });
   });
   await job('gift_addresses', async () => {
     const done = await tidyGiftAddresses(env.DB, env.SECRETS_KEY, controller.scheduledTime);

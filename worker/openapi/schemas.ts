@@ -55,6 +55,33 @@ export const ProgramTerms = z
   })
   .meta({ id: 'ProgramTerms', description: "The brand's program terms as they stand: the version creators accept when they join, and are asked to accept again when a new one is published." });
 
+const publishedBy = ProgramTerms.shape.publishedBy;
+
+export const ProgramTermsVersion = z
+  .object({
+    version: ProgramTerms.shape.version,
+    publishedAt: time,
+    publishedBy,
+    acceptedCount: count(14).meta({ description: 'How many of your creators accepted this version (creators who closed their account since included: their acceptance stands).' }),
+  })
+  .meta({ id: 'ProgramTermsVersion', description: 'One published version of the program terms, without its text.' });
+
+export const TermsAcceptance = z
+  .object({
+    creatorId: id('cr'),
+    handle: example(z.string(), 'sarahglows').meta({ description: 'Your handle for the creator; `closed-…` once their data was erased.' }),
+    displayName: example(z.string(), 'Sarah Okafor').meta({ description: 'As your roster shows them; `Closed account` once their data was erased.' }),
+    erasedAt: time.nullable(),
+    via: z.enum(['invitation', 'update']).meta({ description: '`invitation`: ticked when joining; `update`: accepted later from their home page.' }),
+    acceptedAt: time,
+  })
+  .meta({ id: 'TermsAcceptance' });
+
+export const ProgramTermsVersionDetail = ProgramTerms.extend({
+  acceptedCount: ProgramTermsVersion.shape.acceptedCount,
+  acceptances: z.array(TermsAcceptance).meta({ description: 'Who accepted this version, latest first: a page of them (`limit`, then `cursor` from `nextCursor`).' }),
+}).meta({ id: 'ProgramTermsVersionDetail', description: 'One version of the program terms as it was published, and the creators who accepted it.' });
+
 const termsAccepted = z
   .object({ version: example(z.int().min(1), 2), acceptedAt: time })
   .nullable()
@@ -842,9 +869,11 @@ export const WebhookReceipt = z
 // Envelopes: every JSON answer of the admin and ingestion APIs is {"data": …}.
 export const dataOf = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 export const listOf = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
-export const pagedListOf = <T extends z.ZodType>(schema: T) =>
+// `data` a page of something: a list, or one object holding a list (a terms version and a page of who accepted it).
+export const pagedDataOf = <T extends z.ZodType>(schema: T) =>
   z.object({
-    data: z.array(schema),
+    data: schema,
     hasMore: z.boolean(),
     nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   });
+export const pagedListOf = <T extends z.ZodType>(schema: T) => pagedDataOf(z.array(schema));

@@ -6,7 +6,7 @@ import { createBrand, createMoneyBrand, json, rowCount, signedPost, type TestBra
 import { invitePath, mailedLink, PASSWORD, portalTestDefaults, signedInCreator } from '../portal-fixtures';
 import { sessionCookie } from '../forms';
 import { application, apply, applyPath, openApplications } from '../application-fixtures';
-import { adminUser, consoleBrand, get, post, signIn } from '../console-fixtures';
+import { adminUser, consoleBrand, get, post, signIn, type Fields } from '../console-fixtures';
 
 type Terms = { version: number; text: string; publishedAt: string; publishedBy: { type: string; id: string; name: string | null } };
 type ErrorBody = { error: { code: string } };
@@ -228,6 +228,16 @@ describe('creator portal: joining with terms, and accepting a new version', () =
     expect(unreadHtml).toContain('id="terms-unread"');
     expect(unreadHtml).not.toContain('id="terms-changed"');
     await nothingWritten();
+    // A tick with no version (or no number for one) is no form the portal drew: the page again as an incomplete
+    // form, not "new terms".
+    for (const fields of [{ acceptTerms: '1' }, { termsVersion: '', acceptTerms: '1' }, { termsVersion: 'one', acceptTerms: '1' }] as Fields[]) {
+      const incomplete = await post(accept, fields, { cookie });
+      expect(incomplete.status, JSON.stringify(fields)).toBe(422);
+      const incompleteHtml = await incomplete.text();
+      expect(incompleteHtml).toContain('name="termsVersion" value="1"');
+      expect(incompleteHtml).not.toContain('id="terms-changed"');
+    }
+    await nothingWritten();
 
     const page = await get(accept, cookie);
     expect(page.status).toBe(200);
@@ -286,6 +296,14 @@ describe('creator portal: joining with terms, and accepting a new version', () =
 
     const accept = `/terms/${m.brand.brandId}/accept`;
     expect((await post(accept, { termsVersion: '1' }, { cookie })).status).toBe(422);
+    // Without the version the page showed (a hand-made post), ticked or not: an incomplete form, not new terms.
+    for (const fields of [{ acceptTerms: '1' }, {}, { termsVersion: '', acceptTerms: '1' }, { termsVersion: '0', acceptTerms: '1' }, { termsVersion: '1.0', acceptTerms: '1' }] as Fields[]) {
+      const incomplete = await post(accept, fields, { cookie });
+      expect(incomplete.status, JSON.stringify(fields)).toBe(422);
+      const html = await incomplete.text();
+      expect(html).toContain('name="termsVersion" value="1"');
+      expect(html).not.toContain('id="terms-changed"');
+    }
     expect((await post(accept, { termsVersion: '1', acceptTerms: '1' }, { cookie, origin: 'https://evil.example' })).status).toBe(403);
     expect((await post(accept, { termsVersion: '1', acceptTerms: '1' })).status).toBe(401);
     expect(await rowCount('SELECT count(*) AS n FROM terms_acceptances WHERE creator_id = ?', m.creator.id)).toBe(0);
@@ -411,11 +429,137 @@ describe("the console's creator page and roster", () => {
     expect(await read(creatorPage)).toContain('Not accepted current terms');
     expect(await read('/console/creators')).toContain('Not accepted current terms');
     await env.DB.prepare("INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at) VALUES (?, ?, ?, 1, 'update', ?)").bind(`tac_${m.creator.id}`, m.brand.brandId, m.creator.id, Date.UTC(2026, 2, 4, 12)).run();
-    expect(await read(creatorPage)).toContain('Accepted terms v1 on Mar 4, 2026');
-    expect(await read('/console/creators')).toContain('Terms v1');
+    // Each version named links to its page (its text and who accepted it).
+    expect(await read(creatorPage)).toContain('Accepted terms <a href="/console/settings/terms/1">v1</a> on Mar 4, 2026');
+    expect(await read('/console/creators')).toContain('<a href="/console/settings/terms/1">Terms v1</a>');
     await publish(m.brand, 'Version two.');
-    expect(await read(creatorPage)).toContain('not accepted current terms (v2) yet');
-    expect(await read('/console/creators')).toContain('Terms v1 (current: v2)');
+    expect(await read(creatorPage)).toContain('not accepted current terms (<a href="/console/settings/terms/2">v2</a>) yet');
+    expect(await read('/console/creators')).toContain('<a href="/console/settings/terms/1">Terms v1</a> (current: <a href="/console/settings/terms/2">v2</a>)');
+  });
+});
+
+describe("the history of a brand's terms", () => {
+  type Version = { version: number; acceptedCount: number; publishedBy: { name: string | null } };
+  type Detail = { data: Terms & { acceptedCount: number; acceptances: { creatorId: string; handle: string; displayName: string; erasedAt: string | null; via: string; acceptedAt: string }[] }; hasMore: boolean; nextCursor: string | null };
+  const accepted = (brandId: string, creatorId: string, version: number, at: number, via = 'update') =>
+    env.DB.prepare('INSERT INTO terms_acceptances (id, brand_id, creator_id, version, via, accepted_at) VALUES (?, ?, ?, ?, ?, ?)').bind(`tac_h_${brandId}_${creatorId}_${version}`, brandId, creatorId, version, via, at).run();
+
+  it('lists every version with its count, shows each with who accepted it (erased creators as closed accounts), a page at a time, to every role and no other brand', async () => {
+    const m = await consoleBrand('viewer');
+    const read = async (path: string) => (await get(path, m.cookie)).text();
+    expect(await read('/console/settings')).not.toContain('terms-versions-h');
+    await publish(m.brand, 'First <terms>.');
+    await publish(m.brand, 'Second terms.');
+    // A second creator who accepted version 1 and closed their account since.
+    const gone = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `gone-${m.brand.slug}@creators.test`, handle: `gone_${m.brand.slug.slice(2, 10)}`, displayName: 'Gone Creator' }));
+    await accepted(m.brand.brandId, m.creator.id, 1, Date.UTC(2026, 0, 2), 'invitation');
+    await accepted(m.brand.brandId, gone.data.id, 1, Date.UTC(2026, 0, 3));
+    expect((await m.brand.api('POST', `/api/admin/creators/${gone.data.id}/erase`, { confirm: true })).status).toBe(200);
+
+    const settings = await read('/console/settings');
+    expect(settings).toMatch(/href="\/console\/settings\/terms\/2">Version 2<\/a>[\s\S]*0 creators[\s\S]*href="\/console\/settings\/terms\/1">Version 1<\/a>[\s\S]*2 creators/);
+    expect(settings).toContain('API key ');
+
+    const v1 = await get('/console/settings/terms/1', m.cookie);
+    expect(v1.status).toBe(200);
+    const page = await v1.text();
+    expect(page).toContain('First &lt;terms&gt;.');
+    expect(page).not.toContain('<textarea');
+    expect(page).toContain(`@${m.handle}`);
+    expect(page).toContain('<strong>Closed account</strong>');
+    expect(page).toMatch(/@closed-[0-9a-f]+/);
+    expect(page).not.toContain('Gone Creator');
+    expect(page).toContain('href="/console/settings/terms/2"');
+    // Latest first, so the closed account's (Jan 3) comes before the other (Jan 2).
+    expect(page.indexOf('<strong>Closed account</strong>')).toBeLessThan(page.indexOf(`@${m.handle}`));
+    expect(await read('/console/settings/terms/2')).toContain('Nobody yet.');
+
+    // The API: the same versions and counts, and the acceptances a page at a time.
+    const list = await json<{ data: Version[]; hasMore: boolean; nextCursor: string | null }>(await m.brand.api('GET', '/api/admin/brand/terms/versions'));
+    expect(list.data.map((v) => [v.version, v.acceptedCount])).toEqual([
+      [2, 0],
+      [1, 2],
+    ]);
+    expect(list.hasMore).toBe(false);
+    const first = await json<{ data: Version[]; hasMore: boolean; nextCursor: string }>(await m.brand.api('GET', '/api/admin/brand/terms/versions?limit=1'));
+    expect([first.data.map((v) => v.version), first.hasMore]).toEqual([[2], true]);
+    const rest = await json<{ data: Version[]; hasMore: boolean }>(await m.brand.api('GET', `/api/admin/brand/terms/versions?limit=1&cursor=${first.nextCursor}`));
+    expect([rest.data.map((v) => v.version), rest.hasMore]).toEqual([[1], false]);
+
+    const one = await json<Detail>(await m.brand.api('GET', '/api/admin/brand/terms/versions/1?limit=1'));
+    expect(one.data).toMatchObject({ version: 1, text: 'First <terms>.', acceptedCount: 2 });
+    expect(one.data.acceptances).toEqual([{ creatorId: gone.data.id, handle: expect.stringMatching(/^closed-/), displayName: 'Closed account', erasedAt: expect.any(String), via: 'update', acceptedAt: '2026-01-03T00:00:00.000Z' }]);
+    expect(one.hasMore).toBe(true);
+    const two = await json<Detail>(await m.brand.api('GET', `/api/admin/brand/terms/versions/1?limit=1&cursor=${one.nextCursor}`));
+    expect(two.data.acceptances.map((a) => [a.creatorId, a.via, a.erasedAt])).toEqual([[m.creator.id, 'invitation', null]]);
+    expect(two.hasMore).toBe(false);
+    // The console pages the same way.
+    const older = await read(`/console/settings/terms/1?cursor=${one.nextCursor}`);
+    expect(older).toContain(`@${m.handle}`);
+    expect(older).not.toContain('<strong>Closed account</strong>');
+
+    for (const bad of ['3', '0', '01', '-1', '1.0', 'abc', '%00', '9'.repeat(30)]) {
+      const page = await get(`/console/settings/terms/${bad}`, m.cookie);
+      expect(page.status, bad).toBe(404);
+      const api = await m.brand.api('GET', `/api/admin/brand/terms/versions/${bad}`);
+      expect(api.status, bad).toBe(404);
+      expect((await json<ErrorBody>(api)).error.code).toBe('not_found');
+    }
+
+    // Another brand with more versions: its third is not ours, and ours are never shown to it.
+    const other = await consoleBrand('owner');
+    for (const text of ['Other one.', 'Other two.', 'Other three.']) await publish(other.brand, text);
+    await accepted(other.brand.brandId, m.creator.id, 1, Date.UTC(2026, 0, 4));
+    // Counted as listed: through the brand's roster, where the creator is not yet.
+    const theirV1 = async () => (await json<Detail>(await other.brand.api('GET', '/api/admin/brand/terms/versions/1'))).data;
+    expect(await theirV1()).toMatchObject({ acceptedCount: 0, acceptances: [] });
+    await env.DB.prepare('INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, accepted_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .bind(other.brand.brandId, m.creator.id, 'theirs_too', 'Their Copy', `theirs-${m.creator.id}@creators.test`, Date.now(), Date.now())
+      .run();
+    expect((await get('/console/settings/terms/3', m.cookie)).status).toBe(404);
+    expect((await m.brand.api('GET', '/api/admin/brand/terms/versions/3')).status).toBe(404);
+    const theirs = await (await get('/console/settings/terms/1', other.cookie)).text();
+    expect(theirs).toContain('Other one.');
+    expect(theirs).not.toContain('First &lt;terms&gt;.');
+    expect(theirs).not.toContain('<strong>Closed account</strong>');
+    const v1OfTheirs = await theirV1();
+    expect([v1OfTheirs.acceptedCount, v1OfTheirs.acceptances.map((a) => [a.creatorId, a.handle])]).toEqual([1, [[m.creator.id, 'theirs_too']]]);
+    expect(theirs).toContain('@theirs_too');
+    expect((await json<Detail>(await m.brand.api('GET', '/api/admin/brand/terms/versions/1'))).data.acceptedCount).toBe(2);
+    // Every role reads it, as every role reads Settings; the signed-out are sent to sign in.
+    for (const role of ['finance', 'manager'] as const) {
+      const user = await adminUser(m.brand.brandId, role);
+      expect((await get('/console/settings/terms/1', await signIn(user.email))).status, role).toBe(200);
+    }
+    expect((await get('/console/settings/terms/1')).status).toBe(303);
+  });
+
+  it('pages who accepted a version by time, then id: two who accepted at the same moment are each listed once; a cursor not given out is 422 in the API and the first page in the console', async () => {
+    const m = await consoleBrand('viewer');
+    await publish(m.brand, 'Terms accepted at once.');
+    const handle = `tied_${m.brand.slug.slice(2, 10)}`;
+    const tied = await json<{ data: { id: string } }>(await m.brand.api('POST', '/api/admin/creators', { email: `tied-${m.brand.slug}@creators.test`, handle, displayName: 'Tied Creator' }));
+    const at = Date.UTC(2026, 1, 1);
+    await accepted(m.brand.brandId, m.creator.id, 1, at);
+    await accepted(m.brand.brandId, tied.data.id, 1, at);
+    const page = async (cursor?: string | null) => json<Detail>(await m.brand.api('GET', `/api/admin/brand/terms/versions/1?limit=1${cursor ? `&cursor=${cursor}` : ''}`));
+    const first = await page();
+    const second = await page(first.nextCursor);
+    expect([first.data.acceptances.length, first.hasMore, second.data.acceptances.length, second.hasMore, second.nextCursor]).toEqual([1, true, 1, false, null]);
+    expect([...first.data.acceptances, ...second.data.acceptances].map((a) => a.creatorId).sort()).toEqual([m.creator.id, tied.data.id].sort());
+
+    for (const bad of ['junk', '%00', 'x'.repeat(300), btoa('soon.tac_x').replace(/=+$/, '')]) {
+      for (const path of ['/api/admin/brand/terms/versions', '/api/admin/brand/terms/versions/1']) {
+        const res = await m.brand.api('GET', `${path}?cursor=${bad}`);
+        expect(res.status, `${path} ${bad}`).toBe(422);
+        expect((await json<ErrorBody>(res)).error.code).toBe('validation_failed');
+      }
+      const latest = await get(`/console/settings/terms/1?cursor=${bad}`, m.cookie);
+      expect(latest.status, bad).toBe(200);
+      const text = await latest.text();
+      expect(text).toContain(`@${m.handle}`);
+      expect(text).toContain(`@${handle}`);
+    }
   });
 });
 

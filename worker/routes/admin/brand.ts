@@ -14,8 +14,9 @@ import { forgetBrandSecrets } from '../../lib/brand-secrets';
 import { ApiError, notFound } from '../../lib/errors';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { Brand, dataOf, ProgramTerms } from '../../openapi/schemas';
-import { currentTerms, MAX_TERMS_CHARS, publishTerms, termsBody, type ProgramTerms as TermsRow } from '../../db/program-terms';
+import { Brand, dataOf, pagedDataOf, pagedListOf, ProgramTerms, ProgramTermsVersion, ProgramTermsVersionDetail } from '../../openapi/schemas';
+import { acceptancePosition, acceptancesOf, currentTerms, MAX_TERMS_CHARS, publishTerms, termsBody, termsVersionNamed, termsVersions, type ProgramTerms as TermsRow, type TermsAcceptance, type TermsVersionSummary } from '../../db/program-terms';
+import { pageOf, pageParams } from '../../lib/cursor';
 
 // Names a store or a redirect already gives a meaning to: the server sets utm_* itself, and redirect-style
 // parameters would read as an open redirect to anyone inspecting the link.
@@ -145,8 +146,14 @@ export const termsView = (t: TermsRow) => ({
   version: t.version,
   text: t.body,
   publishedAt: iso(t.published_at),
-  publishedBy: { type: t.published_by_type, id: t.published_by_id, name: t.published_by_name },
+  publishedBy: publisherView(t),
 });
+
+const publisherView = (t: Omit<TermsRow, 'body'>) => ({ type: t.published_by_type, id: t.published_by_id, name: t.published_by_name });
+
+export const termsVersionView = (t: TermsVersionSummary) => ({ version: t.version, publishedAt: iso(t.published_at), publishedBy: publisherView(t), acceptedCount: t.accepted });
+
+export const termsAcceptanceView = (a: TermsAcceptance) => ({ creatorId: a.creator_id, handle: a.handle, displayName: a.display_name, erasedAt: a.erased_at === null ? null : iso(a.erased_at), via: a.via, acceptedAt: iso(a.accepted_at) });
 
 const publishBody = z.strictObject({
   text: termsBody,
@@ -166,6 +173,38 @@ export const brandRoutes = new Hono<AppEnv>()
     async (c) => {
       const terms = await currentTerms(c.env.DB, c.var.admin.brandId);
       return c.json({ data: terms ? termsView(terms) : null });
+    },
+  )
+  .get(
+    '/terms/versions',
+    op({
+      summary: 'List the program terms versions',
+      description: 'Every version the brand published, newest first, without their texts, each with how many of your creators accepted it; a page at a time (`limit`, then `cursor` from `nextCursor`). Empty while the brand has published none.',
+      responses: { 200: { description: 'The versions.', schema: pagedListOf(ProgramTermsVersion) } },
+    }),
+    valid('query', z.strictObject({ ...pageParams })),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const rows = await termsVersions(c.env.DB, c.var.admin.brandId, { below: cursor?.at, limit: limit + 1 });
+      const page = pageOf(rows, limit, (t) => ({ at: t.version, id: t.id }));
+      return c.json({ data: page.rows.map(termsVersionView), hasMore: page.hasMore, nextCursor: page.nextCursor });
+    },
+  )
+  .get(
+    '/terms/versions/:version',
+    op({
+      summary: 'Get a program terms version',
+      description: 'One version as it was published, with its text, and the creators who accepted it, latest first, a page at a time (`limit`, then `cursor` from `nextCursor`). A creator whose data was erased is listed under their `closed-…` handle and `Closed account`. A version your brand never published is 404 `not_found`.',
+      params: { version: 'The version number: 1, 2, 3…' },
+      responses: { 200: { description: 'The version and a page of its acceptances.', schema: pagedDataOf(ProgramTermsVersionDetail) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', z.strictObject({ ...pageParams })),
+    async (c) => {
+      const terms = await termsVersionNamed(c.env.DB, c.var.admin.brandId, c.req.param('version'));
+      const { limit, cursor } = c.req.valid('query');
+      const page = pageOf(await acceptancesOf(c.env.DB, terms.brand_id, terms.version, { after: cursor, limit: limit + 1 }), limit, acceptancePosition);
+      return c.json({ data: { ...termsView(terms), acceptedCount: terms.accepted, acceptances: page.rows.map(termsAcceptanceView) }, hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .put(

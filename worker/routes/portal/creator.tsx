@@ -7,7 +7,7 @@ import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
 import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
-import { creatorDetails, replaceSealedDetails, type SealedDetails } from '../../db/sealed-details';
+import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SealedDetails } from '../../db/sealed-details';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
 import { CREATOR_ORDERS_SHOWN, StatsPage } from '../../../portal/creator/stats';
@@ -47,11 +47,12 @@ import { CODE_EXPIRED } from './two-step';
 import { creatorThreads, threadState } from '../../db/message-threads';
 import { QR_SLUG, qrLabel, qrSvgResponse, readableUrl } from './link-qr';
 import { trackedLinkUrl } from '../../lib/paths';
+import { openSealedJson } from '../../lib/secrets';
 import { QrPage } from '../../../portal/creator/qr';
 import { AlreadyInPage, AppliedPage, ApplyClosedPage, ApplyPage, EMPTY_APPLICATION, HONEYPOT } from '../../../portal/creator/apply';
 import { applyTarget, saveApplication } from '../../db/applications';
 import { acceptTermsStatement, currentVersionSql, currentTerms, standingOf, stillWithBrandSql, termsToAccept, type ProgramTerms } from '../../db/program-terms';
-import { termsAnswer } from '../../domain/program-terms';
+import { namesVersion, termsAnswer } from '../../domain/program-terms';
 import type { ShownTerms } from '../../../portal/terms';
 import { JoinTermsPage, TermsUpdatePage, type TermsRefusal } from '../../../portal/creator/terms';
 import { FIELDS, PITCH_MAX, readApplication, type ApplicationForm } from '../../domain/applications';
@@ -538,8 +539,12 @@ creatorPortal.post('/invitations/:enrollmentId/accept', async (c) => {
   if (terms) {
     const form = await formBody(c);
     const answer = termsAnswer(form, terms.version);
-    // A form that showed no version (an old tab, the brief) is unread; one that showed an older version changed.
-    if (answer !== 'accepted') return joinTermsPage(c, brand, terms, answer === 'unticked' ? 'unticked' : form.termsVersion ? 'changed' : 'unread', answer === 'unticked' ? 422 : 409);
+    // A form that showed no version (an old tab, the brief) is unread; one that showed an older version changed; a
+    // tick with no version is no form the portal drew.
+    if (answer !== 'accepted') {
+      const refusal = answer === 'unticked' ? 'unticked' : namesVersion(form) ? 'changed' : form.acceptTerms ? 'incomplete' : 'unread';
+      return joinTermsPage(c, brand, terms, refusal, refusal === 'changed' || refusal === 'unread' ? 409 : 422);
+    }
   }
   const version = terms?.version ?? null;
   // Each write holds only while the version ticked (none: the brand had no terms) is still the current one, so
@@ -599,7 +604,9 @@ creatorPortal.get('/terms/:brandId', async (c) => termsUpdatePage(c, await terms
 // A record, not a gate: nothing the creator earns waits for it. Accepting the current version again changes nothing.
 creatorPortal.post('/terms/:brandId/accept', async (c) => {
   const u = await termsUpdate(c);
-  const answer = termsAnswer(await formBody(c), u.terms.version);
+  const form = await formBody(c);
+  if (!namesVersion(form)) return termsUpdatePage(c, u, 'incomplete', 422);
+  const answer = termsAnswer(form, u.terms.version);
   if (answer !== 'accepted') return termsUpdatePage(c, u, answer, answer === 'unticked' ? 422 : 409);
   const { creatorId } = c.var.creator;
   const now = Date.now();
@@ -658,9 +665,9 @@ const HOME_NOTICES: [key: string, value: string | undefined, text: string][] = [
 // The home page, with what the address's query says happened (a redirect after a form), a refusal included.
 async function homePage(c: Context<AppEnv>) {
   const now = Date.now();
-  const [home, details, threads, rightsRequests, termsWaiting] = await Promise.all([
+  const [home, sealedPayout, threads, rightsRequests, termsWaiting] = await Promise.all([
     creatorHome(c.env.DB, c.var.creator.creatorId, now),
-    payoutDetails(c),
+    sealedDetailsOf(c.env.DB, c.var.creator.creatorId, 'payout_details_enc'),
     creatorThreads(c.env.DB, c.var.creator.creatorId),
     waitingRequests(c.env.DB, c.var.creator.creatorId),
     termsToAccept(c.env.DB, c.var.creator.creatorId),
@@ -683,8 +690,11 @@ async function homePage(c: Context<AppEnv>) {
   const refused = unrestored ? restoreLimit(unrestored.destination) : undefined;
   // Asked for where it matters: once they have earned something, or a flat fee is coming, and gave nowhere to send it.
   const owed = cards.some((card) => !isInvitation(card) && (card.earnings.pending + card.earnings.payable > 0 || card.payment_model === 'flat' || card.payment_model === 'hybrid'));
+  // Opened only when money is owed (none stored opens as null without decrypting): asked for again if unreadable.
+  const details = owed ? await openSealedJson(c.env.SECRETS_KEY, sealedPayout) : undefined;
+  const unreadable = details === 'unreadable';
   return c.html(
-    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={owed && (details === null || details === 'unreadable')} payoutDetailsUnreadable={details === 'unreadable'} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
+    <HomePage who={viewer.email} name={viewer.name} cards={cards} ended={ended} origin={publicOrigin(c)} notice={notice} warning={warning} refused={refused} justArchived={archived} askPayoutDetails={details === null || unreadable} payoutDetailsUnreadable={unreadable} unread={threads.filter((t) => t.unread > 0)} rightsRequests={rightsRequests} termsWaiting={termsWaiting} />,
   );
 }
 

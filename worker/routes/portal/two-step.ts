@@ -188,10 +188,12 @@ export const settingsFlashes = (lostPhone = 'Turn two-step off and set it up aga
 // The handlers of the settings page: GET shows the setup (off) or what can be changed (on); the POSTs change it.
 export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
   type C = Context<E>;
-  // A new secret to set up, unless no code could be tried now: then none is minted, and the page says until when.
+  // At the code limit: no secret is offered, and the page says until when.
+  const setupAtLimit = (c: C, attempt: Attempt) => s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
+  // A new secret to set up, unless no code could be tried now.
   const freshSetup = async (c: C, a: SignedInAccount, errors?: FormError[], status?: PageStatus) => {
     const attempt = await peekCodeAttempt(c.env.DB, a.subject, Date.now());
-    return attempt.allowed ? s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), errors, status) : s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
+    return attempt.allowed ? s.setupPage(c, await newSetup(c.env.SECRETS_KEY, a), errors, status) : setupAtLimit(c, attempt);
   };
   return {
     show: async (c: C) => {
@@ -213,7 +215,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       if (!isSetupToken(token)) return freshSetup(c, a, [SETUP_EXPIRED], 422);
       const now = Date.now();
       const attempt = await limitCodeAttempts(db, subject, now);
-      if (!attempt.allowed) return s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
+      if (!attempt.allowed) return setupAtLimit(c, attempt);
       const secret = await openSetup(c.env.SECRETS_KEY, subject, token, now);
       if (!secret) {
         // Lapsed (or another account's): no guess was made.
@@ -228,7 +230,7 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       }
       if (!(await passwordIsRight(a, form.password ?? ''))) return s.setupPage(c, again, [{ field: 'on-password', text: WRONG_PASSWORD }], 401);
       const step = await matchTotp(secret, (form.code ?? '').replace(/\s/g, '').slice(0, 16), now, -1);
-      if (step === null && attempt.count >= CODE_ATTEMPTS) return s.setupPage(c, null, [refuseForNow(c, attempt)], 429);
+      if (step === null && attempt.count >= CODE_ATTEMPTS) return setupAtLimit(c, attempt);
       if (step === null) return s.setupPage(c, again, [{ field: 'on-code', text: `That code is not right. Type the 6-digit code the app shows now for ${a.entry} (Chorus); check the phone’s clock is set automatically.` }], 422);
 
       const codes = newRecoveryCodes();
@@ -272,10 +274,15 @@ export function twoStepSettings<E extends SurfaceEnv>(s: TwoStepSettings<E>) {
       const rule = s.keptOn?.(c);
       if (rule?.now) return s.managePage(c, factor, [rule.says], 409);
       const proof = await proveItIsYou(c, a, factor);
+      // This form's twin (a double click) took the code to turn it off: once it has, the answer is off, not a wrong code.
+      if (!proof.ok && proof.spent) {
+        const still = await factorOf(db, a.subject);
+        return still ? s.managePage(c, still, proof.errors, proof.status) : c.redirect(flashed(s.action, 'off'), 303);
+      }
       if (!proof.ok) return s.managePage(c, factor, proof.errors, proof.status);
       const now = Date.now();
       const same = factorIs(a.subject, factor.secret_enc);
-      const [removed, ...rest] = removeStatements(db, a.subject, rule ? { sql: `${same.sql} AND ${rule.optional.sql}`, params: [...same.params, ...rule.optional.params] } : same);
+      const [removed, ...rest] = removeStatements(db, a.subject, rule ? { sql: `${same.sql} AND ${rule.optional.sql}`, params: [...same.params, ...rule.optional.params] } : same, now);
       const [deleted] = await db.batch([removed!, a.audit('two_step_disabled', now), ...rest]);
       // Required meanwhile, or reset and set up again: nothing was removed.
       if (deleted!.meta.changes === 0) return rule ? s.managePage(c, factor, [rule.says], 409) : c.redirect(s.action, 303);

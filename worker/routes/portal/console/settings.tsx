@@ -2,8 +2,9 @@
 // decide where tracked links may send shoppers. POST-redirect-GET with a flash; errors re-render the form.
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
-import { SettingsPage, settingsValuesOf, TermsSection, type SettingsValues } from '../../../../portal/console/settings';
-import { currentTerms, publishTerms, termsBody } from '../../../db/program-terms';
+import { SettingsPage, settingsValuesOf, TermsSection, TermsVersionPage, VERSIONS_LISTED, type SettingsValues } from '../../../../portal/console/settings';
+import { acceptancePosition, acceptancesOf, currentTerms, publishTerms, termsBody, termsVersionNamed, termsVersions } from '../../../db/program-terms';
+import { decodeCursor, pageOf } from '../../../lib/cursor';
 import { ApiError, notFound } from '../../../lib/errors';
 import { formatMoney } from '../../../../portal/format';
 import { typedAmountToMinor } from '../../../domain/store-payloads';
@@ -30,8 +31,8 @@ async function brandOf(c: ConsoleContext): Promise<BrandRow> {
 }
 
 async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { values?: SettingsValues; errors?: FormError[]; terms?: TermsDraft } = {}, status: 200 | 403 | 409 | 422 = 200) {
-  const [toReview, terms] = await Promise.all([awaitingReview(c.env.DB, c.var.user.brandId), currentTerms(c.env.DB, c.var.user.brandId)]);
-  const termsSection = <TermsSection terms={terms} canPublish={canWrite(c.var.user)} timezone={brand.timezone} draft={extras.terms?.draft} basedOn={extras.terms?.basedOn} errors={extras.terms?.errors} />;
+  const [toReview, terms, versions] = await Promise.all([awaitingReview(c.env.DB, c.var.user.brandId), currentTerms(c.env.DB, c.var.user.brandId), termsVersions(c.env.DB, c.var.user.brandId, { limit: VERSIONS_LISTED + 1 })]);
+  const termsSection = <TermsSection terms={terms} versions={versions.slice(0, VERSIONS_LISTED)} moreVersions={versions.length > VERSIONS_LISTED} canPublish={canWrite(c.var.user)} timezone={brand.timezone} draft={extras.terms?.draft} basedOn={extras.terms?.basedOn} errors={extras.terms?.errors} />;
   return renderPage(
     c,
     <SettingsPage viewer={viewerOf(c)} canEdit={c.var.user.role === 'owner'} brand={brand} values={extras.values ?? settingsValuesOf(brand)} flash={flashOf(FLASH, c)} errors={extras.errors ?? extras.terms?.errors} toReview={toReview} terms={termsSection} />,
@@ -40,6 +41,19 @@ async function renderSettings(c: ConsoleContext, brand: BrandRow, extras: { valu
 }
 
 settingsRoutes.get('/settings', async (c) => renderSettings(c, await brandOf(c)));
+
+const ACCEPTANCES_PAGE = 50;
+
+// One version of the brand's terms and who accepted it: every role reads it, as every role reads Settings.
+settingsRoutes.get('/settings/terms/:version', async (c) => {
+  const { brandId } = c.var.user;
+  const terms = await termsVersionNamed(c.env.DB, brandId, c.req.param('version'));
+  // A cursor that does not decode (edited by hand) starts at the latest, as a page link would.
+  const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
+  const [rows, toReview] = await Promise.all([acceptancesOf(c.env.DB, brandId, terms.version, { after, limit: ACCEPTANCES_PAGE + 1 }), awaitingReview(c.env.DB, brandId)]);
+  const page = pageOf(rows, ACCEPTANCES_PAGE, acceptancePosition);
+  return renderPage(c, <TermsVersionPage viewer={viewerOf(c)} toReview={toReview} terms={terms} acceptances={page.rows} paged={after !== undefined} nextCursor={page.nextCursor} />);
+});
 
 const FIELD_LABELS: Record<string, string> = { allowedHosts: 'Allowed hosts', fallbackUrl: 'Fallback page', clickParam: 'Click id parameter', minPayoutMinor: 'Minimum payout', selfPurchasesEarn: "Creators' own orders" };
 
