@@ -13,7 +13,9 @@ import { queueNotices } from '../../mail';
 import { formatMoney, formatPeriod } from '../../../portal/format';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
+import { dataOf, pagedListOf, PayoutEntry, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
+import { pageOf, pageParams } from '../../lib/cursor';
+import { statementEntries, statementPayout, type StatementEntry } from '../../db/payout-statements';
 
 const period = z.string().refine(isPeriod, 'a month as YYYY-MM, from 2000');
 
@@ -142,26 +144,34 @@ export const payoutGivenUp = () =>
 
 export type PayoutNotify = { ctx: Pick<ExecutionContext, 'waitUntil'>; origin: string };
 
+type NoticeRow = { id: string; period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
+
+// The mail a creator gets when a payout is marked paid or failed: a paid one links to its statement, what it paid
+// entry by entry. `origin` is mailOrigin's (PUBLIC_ORIGIN deployed), never the request's own.
+function payoutNotice(r: NoticeRow, origin: string) {
+  const amount = formatMoney(r.amount_minor, r.currency);
+  const month = formatPeriod(r.period);
+  return r.status === 'paid'
+    ? {
+        to: r.email,
+        subject: `${r.brand_name} paid your ${month} payout`,
+        text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. What it paid, entry by entry: ${origin}/earnings/payouts/${r.id}\nYour earnings: ${origin}/earnings`,
+      }
+    : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
+}
+
 // A creator hears when a brand pays them, or could not: the amount, the reference or the reason, and where
 // to look. Read as stored now (a payout marked twice in one file is told once, as it ended up).
 async function tellCreators(env: Env, brandId: string, payoutIds: string[], origin: string): Promise<void> {
-  type Row = { period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
   for (let i = 0; i < payoutIds.length; i += 90) {
     const chunk = payoutIds.slice(i, i + 90);
     const { results } = await env.DB.prepare(
-      `SELECT p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, c.email, b.name AS brand_name
+      `SELECT p.id, p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, c.email, b.name AS brand_name
        FROM payouts p JOIN creators c ON c.id = p.creator_id JOIN brands b ON b.id = p.brand_id WHERE p.brand_id = ? AND p.id IN (${chunk.map(() => '?').join(', ')})`,
     )
       .bind(brandId, ...chunk)
-      .all<Row>();
-    const messages = results.map((r) => {
-      const amount = formatMoney(r.amount_minor, r.currency);
-      const month = formatPeriod(r.period);
-      return r.status === 'paid'
-        ? { to: r.email, subject: `${r.brand_name} paid your ${month} payout`, text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. Your earnings: ${origin}/earnings` }
-        : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
-    });
-    await queueNotices(env, messages, 'payout_notice_failed');
+      .all<NoticeRow>();
+    await queueNotices(env, results.map((r) => payoutNotice(r, origin)), 'payout_notice_failed');
   }
 }
 
@@ -200,6 +210,25 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
   return items;
 }
+
+const payoutEntryView = (e: StatementEntry, currency: string) => ({
+  id: e.id,
+  kind: e.kind,
+  amountMinor: e.amountMinor,
+  currency,
+  createdAt: iso(e.createdAt),
+  period: e.period,
+  rateBps: e.rateBps,
+  tier: e.tier,
+  basisMinor: e.basisMinor,
+  note: e.note,
+  enrollmentId: e.enrollmentId,
+  conversionId: e.conversionId,
+  refundId: e.refundId,
+  submissionId: e.submissionId,
+  order: e.orderId === null ? null : { orderId: e.orderId, occurredAt: iso(e.orderAt), amountMinor: e.orderAmountMinor ?? 0 },
+  postUrl: e.postUrl,
+});
 
 const inPeriod = z.strictObject({ period });
 const inYear = z.strictObject({ year: z.string().refine(isYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
@@ -277,6 +306,25 @@ export const payoutRoutes = new Hono<AppEnv>()
         addToTotals(totals, line);
       }
       return c.json({ data: { period: p, payouts, totals: [...totals.entries()].map(([currency, t]) => ({ currency, ...t })) } });
+    },
+  )
+  .get(
+    '/:id/entries',
+    op({
+      summary: "List a payout's entries",
+      description:
+        "Every ledger entry the payout claimed, oldest first (by when it was recorded), a page at a time (`limit`, then `cursor` from `nextCursor`): its kind as the creator's Earnings page groups it, amount, rate and tier, and the order, post or note it is for. They sum to the payout's `netMinor`. Another brand's payout is a 404.",
+      params: { id: 'The payout id.' },
+      responses: { 200: { description: "The payout's entries.", schema: pagedListOf(PayoutEntry) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', z.strictObject(pageParams)),
+    async (c) => {
+      const payout = await statementPayout(c.env.DB, c.req.param('id'), { brandId: c.var.admin.brandId });
+      if (!payout) throw notFound('payout');
+      const { limit, cursor } = c.req.valid('query');
+      const page = pageOf(await statementEntries(c.env.DB, payout, cursor ?? null, limit + 1), limit, (e) => ({ at: e.createdAt, id: e.id }));
+      return c.json({ data: page.rows.map((e) => payoutEntryView(e, payout.currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(

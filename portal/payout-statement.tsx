@@ -1,0 +1,151 @@
+// A payout's statement, as the creator and the brand both read it: what it is (status, amount) and each entry it
+// paid, grouped as the Earnings page names them, each group with its subtotal and the groups with the payout's
+// amount. Three columns (date, what, amount) fit a phone and a printed page alike.
+import type { FC } from 'hono/jsx';
+import type { PayoutStatement, StatementEntry, StatementPayout } from '../worker/db/payout-statements';
+import { countOf, EARNING_KIND_LABELS, formatDate, formatMoney, formatPercent, formatPeriod, STATUS_LABELS } from './format';
+import { Badge } from './layout';
+
+const ORDER_KINDS = new Set(['commission', 'renewal_commission', 'reversal', 'reversal_back']);
+
+// The line under an entry: the sale it was priced on (for a refund, what was refunded) with its rate and tier.
+function pricedOn(e: StatementEntry, currency: string, timeZone: string): string | null {
+  if (!ORDER_KINDS.has(e.kind) || e.orderId === null) return null;
+  const rate = e.rateBps === null ? '' : ` · ${formatPercent(e.rateBps)}${e.tier === null ? '' : ` (tier ${e.tier})`}`;
+  const order = `Order of ${formatMoney(e.orderAmountMinor ?? 0, currency)} on ${formatDate(e.orderAt, timeZone)}`;
+  if (e.kind === 'commission' || e.kind === 'renewal_commission') return `${order}${rate}`;
+  return `${formatMoney(Math.abs(e.basisMinor), currency)} refunded · ${order}${rate}`;
+}
+
+const EntryWhat: FC<{ e: StatementEntry; currency: string; timeZone: string }> = ({ e, currency, timeZone }) => {
+  const priced = pricedOn(e, currency, timeZone);
+  return (
+    <>
+      {e.orderId !== null && ORDER_KINDS.has(e.kind) ? (
+        <span>
+          Order <bdi class="mono">{e.orderId}</bdi>
+        </span>
+      ) : e.postUrl ? (
+        <a href={e.postUrl} rel="noopener noreferrer" class="break">
+          {e.postUrl}
+        </a>
+      ) : e.note ? (
+        <span>{e.note}</span>
+      ) : e.kind === 'bonus' || e.kind === 'bonus_back' ? (
+        <span>{formatPeriod(e.period)} performance bonus</span>
+      ) : (
+        <span class="muted">—</span>
+      )}
+      {priced ? <span class="muted small block">{priced}</span> : null}
+      {e.campaignName ? <span class="muted small block">{e.campaignName}</span> : null}
+    </>
+  );
+};
+
+// Where the payout stands, in the words both sides read: paid (when, with the brand's reference), failed (why), or
+// given up when the creator closed their account.
+export const PayoutStanding: FC<{ payout: StatementPayout }> = ({ payout: p }) => (
+  <>
+    <Badge status={p.status} label={p.givenUp ? 'Given up' : (STATUS_LABELS[p.status] ?? p.status)} />
+    {p.status === 'paid' ? (
+      <span class="block small">
+        Paid {formatDate(p.paidAt, p.timezone)}
+        {p.reference ? (
+          <>
+            {' '}
+            · payment reference <bdi class="mono">{p.reference}</bdi>
+          </>
+        ) : null}
+      </span>
+    ) : null}
+    {p.givenUp ? <span class="block small muted">Given up when the account was closed: it is not paid.</span> : p.status === 'failed' ? <span class="block small warn-text">{p.failureReason ?? 'The payment did not go through.'}</span> : null}
+    {p.status === 'pending' ? <span class="block small muted">Closed {formatDate(p.createdAt, p.timezone)}; not paid yet.</span> : null}
+  </>
+);
+
+// `csvHref`: null where the reader may not download the file (a console viewer: money files need a role that pays).
+export const StatementEntries: FC<{ statement: PayoutStatement; csvHref: string | null }> = ({ statement, csvHref }) => {
+  const { payout, groups } = statement;
+  const money = (minor: number) => formatMoney(minor, payout.currency);
+  return (
+    <section class="card statement" aria-labelledby="entries-h">
+      <div class="statement-head">
+        <h2 id="entries-h">What it paid</h2>
+        <p class="small no-print">
+          {csvHref ? (
+            <>
+              <a href={csvHref} download>
+                Download CSV
+              </a>
+              {' · '}
+            </>
+          ) : null}
+          {countOf(statement.entryCount, 'entry', 'entries')}
+        </p>
+      </div>
+      {groups.length === 0 ? <p class="muted">This payout holds no entries.</p> : null}
+      <div class="table-wrap">
+        <table class="statement-table">
+          <caption class="visually-hidden">Entries of the {formatPeriod(payout.period)} payout, oldest first in each group</caption>
+          <thead>
+            <tr>
+              <th scope="col" class="date-col">
+                Date
+              </th>
+              <th scope="col">What</th>
+              <th scope="col" class="num">
+                Amount
+              </th>
+            </tr>
+          </thead>
+          {groups.map((g) => (
+            <tbody class="statement-group">
+              <tr class="group-head">
+                <th scope="colgroup" colspan={3}>
+                  {EARNING_KIND_LABELS[g.kind] ?? g.kind} <span class="muted small">× {g.count}</span>
+                </th>
+              </tr>
+              {g.entries.map((e) => (
+                <tr>
+                  <td class="date-col small">{formatDate(e.createdAt, payout.timezone)}</td>
+                  <td class="what">
+                    <EntryWhat e={e} currency={payout.currency} timeZone={payout.timezone} />
+                  </td>
+                  <td class={`num${e.amountMinor < 0 ? ' negative' : ''}`}>{money(e.amountMinor)}</td>
+                </tr>
+              ))}
+              {g.entries.length < g.count ? (
+                <tr>
+                  <td colspan={3} class="muted small">
+                    {countOf(g.count - g.entries.length, 'more entry', 'more entries')}: the CSV lists them all.
+                  </td>
+                </tr>
+              ) : null}
+              <tr class="subtotal">
+                <td colspan={2}>Subtotal · {EARNING_KIND_LABELS[g.kind] ?? g.kind}</td>
+                <td class={`num${g.subtotalMinor < 0 ? ' negative' : ''}`}>{money(g.subtotalMinor)}</td>
+              </tr>
+            </tbody>
+          ))}
+          <tfoot>
+            <tr>
+              <td colspan={2}>Payout total</td>
+              <td class="num">{money(payout.amountMinor)}</td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      <p class="muted small no-print">Dates are in {payout.brandName}’s timezone ({payout.timezone}). Orders are dated when they were placed; each entry by when it was recorded.</p>
+    </section>
+  );
+};
+
+// Printing: a button that only scripts reveal (portal.js), and the browser's own Print for everyone else.
+export const PrintHint: FC = () => (
+  <p class="small muted no-print">
+    <button type="button" class="button button-small" data-print hidden>
+      Print
+    </button>{' '}
+    Print it or save it as a PDF from your browser’s Print.
+  </p>
+);

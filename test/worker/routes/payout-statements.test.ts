@@ -1,0 +1,190 @@
+// What each payout paid: the creator's statement page and CSV, the console's, the admin API's entries, and the link
+// in the "paid your payout" mail. The groups a statement shows add up to the payout exactly, in minor units.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { payoutStatement } from '../../../worker/db/payout-statements';
+import { parseCsv } from '../../../worker/lib/csv';
+import { newId } from '../../../worker/lib/ids';
+import { encodeCursor } from '../../../worker/lib/cursor';
+import { logTransport, setTransport, type Message } from '../../../worker/lib/messages';
+import { adminUser, signIn } from '../console-fixtures';
+import { insertSubmission, json, signedPost, waitFor } from '../fixtures';
+import { get } from '../forms';
+import { signedInCreator, portalTestDefaults } from '../portal-fixtures';
+
+portalTestDefaults();
+
+const SEPT = (day: number) => Date.UTC(2026, 8, day, 12);
+const FORMULA_NOTE = '=HYPERLINK("http://evil.example","Bonus")';
+let n = 0;
+
+// A creator with a closed October payout holding two commissions, a refund's reversal, a flat fee for a live post,
+// a bonus and the brand's adjustment (its note formula-like).
+async function creatorWithPayout() {
+  const m = await signedInCreator();
+  const tag = `${Date.now().toString(36)}${n++}`;
+  const orders = [
+    { orderId: `st-${tag}-1`, amountMinor: 10_000, day: 5 },
+    { orderId: `st-${tag}-2`, amountMinor: 25_050, day: 6 },
+  ];
+  for (const o of orders) {
+    const body = { orderId: o.orderId, amountMinor: o.amountMinor, currency: 'USD', occurredAt: new Date(SEPT(o.day)).toISOString(), code: m.code, customerRef: 'CUSTREF-SECRET', customerEmail: 'shopper@buyers.test' };
+    expect((await signedPost(m.brand, m.ingestKey, '/v1/conversions', body)).status).toBe(201);
+  }
+  const refund = { refundId: `rf-${tag}`, orderId: orders[0]!.orderId, amountMinor: 4_000, currency: 'USD', occurredAt: new Date(SEPT(20)).toISOString() };
+  expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(201);
+  const submissionId = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
+  await env.DB.prepare("UPDATE submissions SET post_url = 'https://www.instagram.com/p/statement1' WHERE id = ?").bind(submissionId).run();
+  const entry = (kind: string, amountMinor: number, day: number, extra: { submissionId?: string; note?: string } = {}) =>
+    env.DB.prepare(
+      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, submission_id, note, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', 0, '2026-09', ?, ?, ?, ?, ?)",
+    ).bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, kind, amountMinor, extra.submissionId ?? null, extra.note ?? null, `${kind}:${newId('k')}`, SEPT(day), SEPT(day));
+  await env.DB.batch([entry('flat_fee', 25_000, 10, { submissionId }), entry('bonus', 1_500, 28), entry('adjustment', 700, 29, { note: FORMULA_NOTE })]);
+  expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
+  const payout = (await env.DB.prepare('SELECT id, amount_minor FROM payouts WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<{ id: string; amount_minor: number }>())!;
+  return { ...m, orders, payout };
+}
+
+// An amount as the CSV writes it ("-12.50") back in minor units, without floats.
+const minorOf = (cell: string) => {
+  const [whole, frac = ''] = cell.replace('-', '').split('.');
+  const value = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  return cell.startsWith('-') ? -value : value;
+};
+
+describe("a creator's payout statement", () => {
+  it('groups every entry by kind, with subtotals that add up exactly to the payout, linked from Earnings', async () => {
+    const m = await creatorWithPayout();
+    const statement = (await payoutStatement(env.DB, m.payout.id, { creatorId: m.creator.id }))!;
+    expect(statement.groups.map((g) => g.kind)).toEqual(['commission', 'reversal', 'flat_fee', 'bonus', 'adjustment']);
+    for (const g of statement.groups) expect(g.entries.reduce((t, e) => t + e.amountMinor, 0)).toBe(g.subtotalMinor);
+    expect(statement.groups.reduce((t, g) => t + g.subtotalMinor, 0)).toBe(m.payout.amount_minor);
+    expect(statement.entryCount).toBe(6);
+    // Oldest first within a group.
+    const commissions = statement.groups[0]!.entries;
+    expect(commissions.map((e) => e.orderId)).toEqual(m.orders.map((o) => o.orderId));
+    expect(commissions[0]).toMatchObject({ orderAmountMinor: 10_000, rateBps: 1000, tier: 1, amountMinor: 1_000 });
+    expect(statement.groups[1]!.entries[0]).toMatchObject({ orderId: m.orders[0]!.orderId, basisMinor: -4_000, amountMinor: -400 });
+    expect(m.payout.amount_minor).toBe(1_000 + 2_505 - 400 + 25_000 + 1_500 + 700);
+
+    const earnings = await (await get('/earnings', m.cookie)).text();
+    expect(earnings).toContain(`href="/earnings/payouts/${m.payout.id}"`);
+    const res = await get(`/earnings/payouts/${m.payout.id}`, m.cookie);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    for (const text of [m.orders[0]!.orderId, 'Refund reversal', 'Flat fee', 'https://www.instagram.com/p/statement1', 'Bonus', 'From the brand', '=HYPERLINK(&quot;http://evil.example&quot;,&quot;Bonus&quot;)', '$303.05', 'Subtotal', '10%', 'tier 1', 'data-print'])
+      expect(page, text).toContain(text);
+    // What a creator may see of an order: never the shopper's reference or email.
+    expect(page).not.toContain('CUSTREF-SECRET');
+    expect(page).not.toContain('shopper@buyers.test');
+  });
+
+  it("is the portal's not-found page for another creator's payout and for an id that is none", async () => {
+    const m = await creatorWithPayout();
+    const other = await signedInCreator();
+    for (const path of [`/earnings/payouts/${m.payout.id}`, `/earnings/payouts/${m.payout.id}.csv`, '/earnings/payouts/nope', '/earnings/payouts/po_zzzzzzzzzzzzzzzzzzzzzzzz', "/earnings/payouts/po_'or'1'='1", '/earnings/payouts/.csv']) {
+      const res = await get(path, other.cookie);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('content-type'), path).toContain('text/html');
+    }
+    // Signed out: the sign-in page, as every portal page.
+    expect((await get(`/earnings/payouts/${m.payout.id}`)).status).toBe(303);
+  });
+
+  it('downloads one CSV row per entry, amounts summing to the payout, a formula-like note neutralised', async () => {
+    const m = await creatorWithPayout();
+    const res = await get(`/earnings/payouts/${m.payout.id}.csv`, m.cookie);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    expect(res.headers.get('content-disposition')).toContain(`chorus-payout-2026-10-${m.payout.id}.csv`);
+    const text = await res.text();
+    const [header, ...rows] = parseCsv(text);
+    const col = (name: string) => header!.cells.indexOf(name);
+    expect(rows).toHaveLength(6);
+    expect(rows.reduce((t, r) => t + minorOf(r.cells[col('amount')]!), 0)).toBe(m.payout.amount_minor);
+    expect(rows.find((r) => r.cells[col('type')] === 'From the brand')!.cells[col('note')]).toBe(`'${FORMULA_NOTE}`);
+    expect(rows.find((r) => r.cells[col('order_id')] === m.orders[1]!.orderId)!.cells[col('order_amount')]).toBe('250.50');
+    expect(text).not.toContain('CUSTREF-SECRET');
+  });
+});
+
+describe("the console's payout statement", () => {
+  it('shows the creator and where the payout goes, linked from the Payouts page; another brand gets 404', async () => {
+    const m = await creatorWithPayout();
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    expect(await (await get('/console/payouts?period=2026-10', owner)).text()).toContain(`href="/console/payouts/${m.payout.id}"`);
+    const res = await get(`/console/payouts/${m.payout.id}`, owner);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    for (const text of [`@${m.handle}`, 'Sarah', 'No payout details yet', 'Tax details: missing', m.orders[1]!.orderId, '$303.05', `/console/payouts/${m.payout.id}.csv`]) expect(page, text).toContain(text);
+    const csv = await get(`/console/payouts/${m.payout.id}.csv`, owner);
+    expect(csv.status).toBe(200);
+    expect(parseCsv(await csv.text())).toHaveLength(7);
+
+    // Viewers read the page (as they read the Payouts page) but not the money file; finance downloads it.
+    const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
+    const viewed = await get(`/console/payouts/${m.payout.id}`, viewer);
+    expect(viewed.status).toBe(200);
+    expect(await viewed.text()).not.toContain(`/console/payouts/${m.payout.id}.csv`);
+    expect((await get(`/console/payouts/${m.payout.id}.csv`, viewer)).status).toBe(403);
+    const finance = await signIn((await adminUser(m.brand.brandId, 'finance')).email);
+    expect((await get(`/console/payouts/${m.payout.id}.csv`, finance)).status).toBe(200);
+
+    const other = await creatorWithPayout();
+    const stranger = await signIn((await adminUser(other.brand.brandId, 'owner')).email);
+    for (const path of [`/console/payouts/${m.payout.id}`, `/console/payouts/${m.payout.id}.csv`, '/console/payouts/po_nope']) expect((await get(path, stranger)).status, path).toBe(404);
+  });
+});
+
+describe("the admin API's payout entries", () => {
+  type Entries = { data: { id: string; kind: string; amountMinor: number; createdAt: string; order: { orderId: string; occurredAt: string | null; amountMinor: number } | null; note: string | null }[]; hasMore: boolean; nextCursor: string | null };
+
+  it('pages every entry oldest first, summing to the payout; another brand and a bad cursor are refused', async () => {
+    const m = await creatorWithPayout();
+    const seen: Entries['data'] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      const body = await json<Entries>(res);
+      seen.push(...body.data);
+      cursor = body.nextCursor;
+      if (!body.hasMore) break;
+    }
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(6);
+    expect(seen.map((e) => e.createdAt)).toEqual([...seen.map((e) => e.createdAt)].sort());
+    expect(seen.reduce((t, e) => t + e.amountMinor, 0)).toBe(m.payout.amount_minor);
+    expect(seen.find((e) => e.kind === 'commission')!.order).toEqual({ orderId: m.orders[0]!.orderId, occurredAt: new Date(SEPT(5)).toISOString(), amountMinor: 10_000 });
+    expect(seen.find((e) => e.kind === 'adjustment')!.note).toBe(FORMULA_NOTE);
+
+    const other = await creatorWithPayout();
+    expect((await json<{ error: { code: string } }>(await other.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries`))).error.code).toBe('not_found');
+    expect((await m.brand.api('GET', '/api/admin/payouts/po_nope/entries')).status).toBe(404);
+    const bad = await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?cursor=%%%`);
+    expect(bad.status).toBe(422);
+    expect((await json<{ error: { code: string } }>(bad)).error.code).toBe('validation_failed');
+    // A cursor past the last entry is an empty last page.
+    const past = await json<Entries>(await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?cursor=${encodeCursor({ at: Date.now() + 86_400_000, id: 'le_z' })}`));
+    expect(past).toEqual({ data: [], hasMore: false, nextCursor: null });
+  });
+});
+
+describe('the paid-payout mail', () => {
+  it("links to the creator's statement", async () => {
+    const m = await creatorWithPayout();
+    const sent: Message[] = [];
+    setTransport(async (msg) => void sent.push(msg));
+    try {
+      expect((await m.brand.api('POST', `/api/admin/payouts/${m.payout.id}/mark`, { reference: 'WISE-STATEMENT' })).status).toBe(200);
+      await waitFor(async () => (sent.some((s) => s.to === m.email) ? true : null), 15_000);
+    } finally {
+      setTransport(logTransport);
+    }
+    const mail = sent.find((s) => s.to === m.email)!;
+    expect(mail.subject).toContain('paid your October 2026 payout');
+    expect(mail.text).toMatch(new RegExp(`https?://[^\\s]+/earnings/payouts/${m.payout.id}(\\s|$)`));
+    const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    expect(page).toContain('WISE-STATEMENT');
+  });
+});
