@@ -36,8 +36,7 @@ const EntryWhat: FC<{ e: StatementEntry; currency: string; timeZone: string }> =
       ) : (
         <span class="muted">—</span>
       )}
-      {priced ? <span class="muted small block">{priced}</span> : null}
-      {e.campaignName ? <span class="muted small block">{e.campaignName}</span> : null}
+      {priced || e.campaignName ? <span class="muted small block">{[priced, e.campaignName].filter(Boolean).join(' · ')}</span> : null}
     </>
   );
 };
