@@ -79,6 +79,18 @@ describe("a creator's payout statement", () => {
     expect(page).not.toContain('shopper@buyers.test');
   });
 
+  it('says why a payout failed, and that one given up is not paid', async () => {
+    const m = await creatorWithPayout();
+    expect((await m.brand.api('POST', `/api/admin/payouts/${m.payout.id}/mark`, { status: 'failed', reference: 'W-9', reason: 'Recipient account closed' })).status).toBe(200);
+    const failed = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    expect(failed).toContain('badge-failed');
+    expect(failed).toContain('Recipient account closed');
+    await env.DB.prepare('UPDATE payouts SET given_up_at = ? WHERE id = ?').bind(Date.now(), m.payout.id).run();
+    const givenUp = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    expect(givenUp).toContain('>Given up<');
+    expect(givenUp).toContain('it is not paid');
+  });
+
   it("is the portal's not-found page for another creator's payout and for an id that is none", async () => {
     const m = await creatorWithPayout();
     const other = await signedInCreator();
