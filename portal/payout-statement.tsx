@@ -2,20 +2,26 @@
 // paid, grouped as the Earnings page names them, each group with its subtotal and the groups with the payout's
 // amount. Three columns (date, what, amount) fit a phone and a printed page alike.
 import type { FC } from 'hono/jsx';
-import type { PayoutStatement, StatementEntry, StatementPayout } from '../worker/db/payout-statements';
+import { ORDER_KINDS, type PayoutStatement, type StatementEntry, type StatementPayout } from '../worker/db/payout-statements';
 import { countOf, EARNING_KIND_LABELS, formatDate, formatMoney, formatPercent, formatPeriod, STATUS_LABELS } from './format';
 import { Badge } from './layout';
 
-const ORDER_KINDS = new Set(['commission', 'renewal_commission', 'reversal', 'reversal_back']);
-
-// The line under an entry: the sale it was priced on (for a refund, what was refunded) with its rate and tier.
+// The line under an entry: the sale it was priced on (for a refund, what was refunded, or what a failed refund gave
+// back) with its rate and tier.
 function pricedOn(e: StatementEntry, currency: string, timeZone: string): string | null {
   if (!ORDER_KINDS.has(e.kind) || e.orderId === null) return null;
   const rate = e.rateBps === null ? '' : ` · ${formatPercent(e.rateBps)}${e.tier === null ? '' : ` (tier ${e.tier})`}`;
   const order = `Order of ${formatMoney(e.orderAmountMinor ?? 0, currency)} on ${formatDate(e.orderAt, timeZone)}`;
   if (e.kind === 'commission' || e.kind === 'renewal_commission') return `${order}${rate}`;
-  return `${formatMoney(Math.abs(e.basisMinor), currency)} refunded · ${order}${rate}`;
+  const refund = formatMoney(Math.abs(e.basisMinor), currency);
+  return `${e.kind === 'reversal_back' ? `${refund} refund failed, given back` : `${refund} refunded`} · ${order}${rate}`;
 }
+
+const PostLink: FC<{ url: string }> = ({ url }) => (
+  <a href={url} rel="noopener noreferrer nofollow" target="_blank" class="break">
+    {url}
+  </a>
+);
 
 const EntryWhat: FC<{ e: StatementEntry; currency: string; timeZone: string }> = ({ e, currency, timeZone }) => {
   const priced = pricedOn(e, currency, timeZone);
@@ -25,14 +31,20 @@ const EntryWhat: FC<{ e: StatementEntry; currency: string; timeZone: string }> =
         <span>
           Order <bdi class="mono">{e.orderId}</bdi>
         </span>
-      ) : e.postUrl ? (
-        <a href={e.postUrl} rel="noopener noreferrer" class="break">
-          {e.postUrl}
-        </a>
       ) : e.note ? (
-        <span>{e.note}</span>
+        // An adjustment's reason first (a usage-rights fee names its post in it), the post it is for under it.
+        <>
+          <span>{e.note}</span>
+          {e.postUrl ? (
+            <span class="muted small block">
+              <PostLink url={e.postUrl} />
+            </span>
+          ) : null}
+        </>
+      ) : e.postUrl ? (
+        <PostLink url={e.postUrl} />
       ) : e.kind === 'bonus' || e.kind === 'bonus_back' ? (
-        <span>{formatPeriod(e.period)} performance bonus</span>
+        <span>{formatPeriod(e.basisPeriod ?? e.period)} performance bonus</span>
       ) : (
         <span class="muted">—</span>
       )}
@@ -100,7 +112,7 @@ export const StatementEntries: FC<{ statement: PayoutStatement; csvHref: string 
           {groups.map((g) => (
             <tbody class="statement-group">
               <tr class="group-head">
-                <th scope="colgroup" colspan={3}>
+                <th scope="rowgroup" colspan={3}>
                   {EARNING_KIND_LABELS[g.kind] ?? g.kind} <span class="muted small">× {g.count}</span>
                 </th>
               </tr>
@@ -116,19 +128,23 @@ export const StatementEntries: FC<{ statement: PayoutStatement; csvHref: string 
               {g.entries.length < g.count ? (
                 <tr>
                   <td colspan={3} class="muted small">
-                    {countOf(g.count - g.entries.length, 'more entry', 'more entries')}: the CSV lists them all.
+                    {countOf(g.count - g.entries.length, 'more entry', 'more entries')}: {csvHref ? 'the CSV lists them all' : 'an owner, a manager or finance can download the CSV that lists them all'}.
                   </td>
                 </tr>
               ) : null}
               <tr class="subtotal">
-                <td colspan={2}>Subtotal · {EARNING_KIND_LABELS[g.kind] ?? g.kind}</td>
+                <th scope="row" colspan={2}>
+                  Subtotal · {EARNING_KIND_LABELS[g.kind] ?? g.kind}
+                </th>
                 <td class={`num${g.subtotalMinor < 0 ? ' negative' : ''}`}>{money(g.subtotalMinor)}</td>
               </tr>
             </tbody>
           ))}
           <tfoot>
             <tr>
-              <td colspan={2}>Payout total</td>
+              <th scope="row" colspan={2}>
+                Payout total
+              </th>
               <td class="num">{money(payout.amountMinor)}</td>
             </tr>
           </tfoot>

@@ -14,6 +14,9 @@ export const STATEMENT_KINDS = ['commission', 'renewal_commission', 'reversal', 
 // Chorus's payout ids (the close mints them): anything else is no payout, answered 404 without a query.
 export const isPayoutId = (raw: string) => /^po_[a-z0-9]{24}$/.test(raw);
 
+// The kinds priced on an order (a bonus names the order that reached its target, but was not priced on it).
+export const ORDER_KINDS: ReadonlySet<string> = new Set(['commission', 'renewal_commission', 'reversal', 'reversal_back']);
+
 export type StatementPayout = {
   id: string;
   brandId: string;
@@ -37,6 +40,8 @@ export type StatementEntry = {
   amountMinor: number;
   createdAt: number;
   period: string;
+  // The month the entry counts for: a bonus's (or its take-back's) target month, whenever it was written.
+  basisPeriod: string | null;
   rateBps: number | null;
   tier: number | null;
   // What the entry was priced on: the order's amount for a commission, the refund's (negative) for a reversal.
@@ -77,7 +82,7 @@ export const STATEMENT_QUERIES = {
   FROM ledger_entries l LEFT JOIN conversions cv ON cv.id = l.conversion_id WHERE l.payout_id = ?1 AND +l.brand_id = ?2 GROUP BY 1`,
   // Oldest first, a keyset page after (created_at, id): ?3 -1 and ?4 '' for the first. One payout's entries are
   // read by ledger_payout and sorted (a creator's month at one brand: hundreds, not millions).
-  entries: `SELECT l.id, ${SHOWN_KIND} AS kind, l.amount_minor, l.created_at, l.period, l.rate_bps, l.tier, l.basis_minor, l.note, k.name AS campaign_name,
+  entries: `SELECT l.id, ${SHOWN_KIND} AS kind, l.amount_minor, l.created_at, l.period, l.basis_period, l.rate_bps, l.tier, l.basis_minor, l.note, k.name AS campaign_name,
     l.enrollment_id, l.conversion_id, l.refund_id, l.submission_id, cv.external_order_id, cv.occurred_at, cv.amount_minor AS order_amount_minor, s.post_url
   FROM ledger_entries l LEFT JOIN conversions cv ON cv.id = l.conversion_id LEFT JOIN submissions s ON s.id = l.submission_id
     LEFT JOIN enrollments e ON e.id = l.enrollment_id LEFT JOIN campaigns k ON k.id = e.campaign_id
@@ -86,7 +91,7 @@ export const STATEMENT_QUERIES = {
 };
 
 type EntryRow = {
-  id: string; kind: string; amount_minor: number; created_at: number; period: string; rate_bps: number | null; tier: number | null; basis_minor: number;
+  id: string; kind: string; amount_minor: number; created_at: number; period: string; basis_period: string | null; rate_bps: number | null; tier: number | null; basis_minor: number;
   note: string | null; campaign_name: string | null; enrollment_id: string; conversion_id: string | null; refund_id: string | null; submission_id: string | null;
   external_order_id: string | null; occurred_at: number | null; order_amount_minor: number | null; post_url: string | null;
 };
@@ -97,6 +102,7 @@ const entryOf = (r: EntryRow): StatementEntry => ({
   amountMinor: r.amount_minor,
   createdAt: r.created_at,
   period: r.period,
+  basisPeriod: r.basis_period,
   rateBps: r.rate_bps,
   tier: r.tier,
   basisMinor: r.basis_minor,
@@ -187,7 +193,7 @@ export function payoutStatementCsv(db: D1Database, payout: StatementPayout, labe
           csvText(e.orderId),
           csvText(iso(e.orderAt)),
           e.orderAmountMinor === null ? '' : money(e.orderAmountMinor),
-          e.orderId === null ? '' : money(e.basisMinor),
+          e.orderId === null || !ORDER_KINDS.has(e.kind) ? '' : money(e.basisMinor),
           e.rateBps === null ? '' : csvPercent(e.rateBps),
           e.tier === null ? '' : csvNumber(e.tier),
           money(e.amountMinor),

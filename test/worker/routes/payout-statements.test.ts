@@ -18,9 +18,21 @@ const SEPT = (day: number) => Date.UTC(2026, 8, day, 12);
 const FORMULA_NOTE = '=HYPERLINK("http://evil.example","Bonus")';
 let n = 0;
 
+type Member = Awaited<ReturnType<typeof signedInCreator>>;
+type LedgerRow = { kind: string; amountMinor: number; at: number; submissionId?: string; note?: string; conversionId?: string; refundId?: string; eventKey?: string; basisMinor?: number; basisPeriod?: string };
+
+// A ledger entry of September (a month already over) as the money code writes one, straight into the ledger.
+const ledgerRow = (m: Member, r: LedgerRow) =>
+  env.DB.prepare(
+    "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, basis_period, conversion_id, refund_id, submission_id, note, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', ?, '2026-09', ?, ?, ?, ?, ?, ?, ?, ?)",
+  ).bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, r.kind, r.amountMinor, r.basisMinor ?? 0, r.basisPeriod ?? null, r.conversionId ?? null, r.refundId ?? null, r.submissionId ?? null, r.note ?? null, r.eventKey ?? `${r.kind}:${newId('k')}`, r.at, r.at);
+
+// What a test adds before the close: the member, their orders' conversion ids and the refund's row id.
+type Setup = { m: Member; conversionOf: (orderId: string) => Promise<string>; refundRowId: string; submissionId: string; orders: { orderId: string }[] };
+
 // A creator with a closed October payout holding two commissions, a refund's reversal, a flat fee for a live post,
-// a bonus and the brand's adjustment (its note formula-like).
-async function creatorWithPayout() {
+// a bonus and the brand's adjustment (its note formula-like), and whatever `more` adds.
+async function creatorWithPayout(more: (s: Setup) => Promise<D1PreparedStatement[]> = async () => []) {
   const m = await signedInCreator();
   const tag = `${Date.now().toString(36)}${n++}`;
   const orders = [
@@ -35,11 +47,14 @@ async function creatorWithPayout() {
   expect((await signedPost(m.brand, m.ingestKey, '/v1/refunds', refund)).status).toBe(201);
   const submissionId = await insertSubmission(m.brand.brandId, m.enrollment.id, 'live');
   await env.DB.prepare("UPDATE submissions SET post_url = 'https://www.instagram.com/p/statement1' WHERE id = ?").bind(submissionId).run();
-  const entry = (kind: string, amountMinor: number, day: number, extra: { submissionId?: string; note?: string } = {}) =>
-    env.DB.prepare(
-      "INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, submission_id, note, event_key, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'USD', 0, '2026-09', ?, ?, ?, ?, ?)",
-    ).bind(newId('le'), m.brand.brandId, m.enrollment.id, m.creator.id, kind, amountMinor, extra.submissionId ?? null, extra.note ?? null, `${kind}:${newId('k')}`, SEPT(day), SEPT(day));
-  await env.DB.batch([entry('flat_fee', 25_000, 10, { submissionId }), entry('bonus', 1_500, 28), entry('adjustment', 700, 29, { note: FORMULA_NOTE })]);
+  const refundRowId = (await env.DB.prepare('SELECT id FROM refunds WHERE brand_id = ? AND external_refund_id = ?').bind(m.brand.brandId, refund.refundId).first<{ id: string }>())!.id;
+  const conversionOf = async (orderId: string) => (await env.DB.prepare('SELECT id FROM conversions WHERE brand_id = ? AND external_order_id = ?').bind(m.brand.brandId, orderId).first<{ id: string }>())!.id;
+  await env.DB.batch([
+    ledgerRow(m, { kind: 'flat_fee', amountMinor: 25_000, at: SEPT(10), submissionId }),
+    ledgerRow(m, { kind: 'bonus', amountMinor: 1_500, at: SEPT(28) }),
+    ledgerRow(m, { kind: 'adjustment', amountMinor: 700, at: SEPT(29), note: FORMULA_NOTE }),
+    ...(await more({ m, conversionOf, refundRowId, submissionId, orders })),
+  ]);
   expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
   const payout = (await env.DB.prepare('SELECT id, amount_minor FROM payouts WHERE brand_id = ? AND creator_id = ?').bind(m.brand.brandId, m.creator.id).first<{ id: string; amount_minor: number }>())!;
   return { ...m, orders, payout };
@@ -117,6 +132,67 @@ describe("a creator's payout statement", () => {
     expect(rows.find((r) => r.cells[col('type')] === 'From the brand')!.cells[col('note')]).toBe(`'${FORMULA_NOTE}`);
     expect(rows.find((r) => r.cells[col('order_id')] === m.orders[1]!.orderId)!.cells[col('order_amount')]).toBe('250.50');
     expect(text).not.toContain('CUSTREF-SECRET');
+  });
+});
+
+// Every kind a statement groups: a renewal's commission, a failed refund's reversal given back, a fee and a bonus
+// taken back (the bonus August's, tied to the order that had reached it), a negative adjustment and a usage-rights fee
+// (an adjustment for a post, db/rights-extensions.ts).
+const USAGE_NOTE = 'Usage rights extended on your 12 May post';
+const creatorWithEveryKind = () =>
+  creatorWithPayout(async ({ m, conversionOf, refundRowId, submissionId, orders }) => {
+    const first = await conversionOf(orders[0]!.orderId);
+    return [
+      env.DB.prepare("UPDATE conversions SET renewal_of = 'in_first_payment' WHERE id = ?").bind(await conversionOf(orders[1]!.orderId)),
+      ledgerRow(m, { kind: 'reversal', amountMinor: 400, at: SEPT(22), conversionId: first, refundId: refundRowId, eventKey: `refund_failed:${refundRowId}`, basisMinor: 4_000, basisPeriod: '2026-09' }),
+      ledgerRow(m, { kind: 'flat_fee', amountMinor: -5_000, at: SEPT(23), submissionId }),
+      ledgerRow(m, { kind: 'bonus', amountMinor: -1_500, at: SEPT(24), conversionId: first, basisPeriod: '2026-08' }),
+      ledgerRow(m, { kind: 'adjustment', amountMinor: -300, at: SEPT(25), note: 'Duplicate fee returned' }),
+      ledgerRow(m, { kind: 'adjustment', amountMinor: 2_000, at: SEPT(26), submissionId, note: USAGE_NOTE }),
+    ];
+  });
+
+describe('a statement of every kind', () => {
+  it('adds up to the payout on the page, in the CSV and through the API, whatever the kinds', async () => {
+    const m = await creatorWithEveryKind();
+    expect(m.payout.amount_minor).toBe(1_000 + 2_505 - 400 + 400 + 25_000 - 5_000 + 1_500 - 1_500 + 700 - 300 + 2_000);
+    const statement = (await payoutStatement(env.DB, m.payout.id, { creatorId: m.creator.id }))!;
+    expect(statement.groups.map((g) => g.kind)).toEqual(['commission', 'renewal_commission', 'reversal', 'reversal_back', 'flat_fee', 'flat_fee_back', 'bonus', 'bonus_back', 'adjustment']);
+    for (const g of statement.groups) expect(g.entries.reduce((t, e) => t + e.amountMinor, 0), g.kind).toBe(g.subtotalMinor);
+    expect(statement.groups.reduce((t, g) => t + g.subtotalMinor, 0)).toBe(m.payout.amount_minor);
+
+    const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    expect(page).toContain('$259.05');
+    // A failed refund's reversal reads as given back, not as another refund.
+    expect(page).toContain('$40.00 refund failed, given back');
+
+    const [header, ...rows] = parseCsv(await (await get(`/earnings/payouts/${m.payout.id}.csv`, m.cookie)).text());
+    const col = (name: string) => header!.cells.indexOf(name);
+    expect(rows).toHaveLength(11);
+    expect(rows.reduce((t, r) => t + minorOf(r.cells[col('amount')]!), 0)).toBe(m.payout.amount_minor);
+    // A bonus names the order that reached its target, but was not priced on it: no sale amount.
+    const bonusBack = rows.find((r) => r.cells[col('type')]!.startsWith('Bonus taken back'))!;
+    expect(bonusBack.cells[col('order_id')]).toBe(m.orders[0]!.orderId);
+    expect(bonusBack.cells[col('sale_amount')]).toBe('');
+    expect(rows.find((r) => r.cells[col('type')] === 'Commission')!.cells[col('sale_amount')]).toBe('100.00');
+
+    const api = await json<{ data: { amountMinor: number }[]; hasMore: boolean }>(await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=200`));
+    expect(api.hasMore).toBe(false);
+    expect(api.data.reduce((t, e) => t + e.amountMinor, 0)).toBe(m.payout.amount_minor);
+  });
+
+  it("shows a usage-rights fee's note, with its post under it, and names a bonus taken back by the bonus's month", async () => {
+    const m = await creatorWithEveryKind();
+    const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    const note = page.indexOf(USAGE_NOTE);
+    expect(note).toBeGreaterThan(0);
+    const post = page.indexOf('href="https://www.instagram.com/p/statement1"', note);
+    expect(post).toBeGreaterThan(note);
+    expect(page.slice(note, post)).not.toContain('<tr');
+    expect(page).toContain('rel="noopener noreferrer nofollow"');
+    // Taken back in September (refunds on an August order), named for August, the month whose bonus it was.
+    expect(page).toContain('August 2026 performance bonus');
+    expect(page).toContain('September 2026 performance bonus');
   });
 });
 
