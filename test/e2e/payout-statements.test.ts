@@ -134,6 +134,16 @@ describe('payout statements in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toBe(`chorus-payout-2026-10-${payout!.id}.csv`);
 
+    // Without scripts the Print button stays hidden (its `hidden` is not undone by .button's display): the
+    // browser's own Print is what the page offers.
+    const noScript = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false, storageState: await context.storageState() });
+    const plain = await noScript.newPage();
+    await plain.goto(`${server.url}/earnings/payouts/${payout!.id}`);
+    expect(await plain.locator('h1').innerText()).toBe('October 2026 payout from Fernway Botanicals');
+    expect(await plain.locator('[data-print]').count()).toBe(1);
+    expect(await plain.locator('[data-print]').isVisible()).toBe(false);
+    await noScript.close();
+
     // ----- The brand opens the same payout from its Payouts page -----
     const team = await browser.newContext({ viewport: DESKTOP });
     const brandPage = await team.newPage();
