@@ -5,14 +5,12 @@
 import { formatAmount } from '../domain/store-payloads';
 import type { Position } from '../lib/cursor';
 import { csvLine, csvNumber, csvPercent, csvStream, csvText } from '../lib/csv';
+import { isPayoutId } from '../lib/ids';
 import { iso } from '../lib/validate';
 import { SHOWN_KIND } from './creator-portal';
 
 // The groups in the order a statement lists them: what was earned, then what was taken back or given back.
 export const STATEMENT_KINDS = ['commission', 'renewal_commission', 'reversal', 'reversal_back', 'flat_fee', 'flat_fee_back', 'bonus', 'bonus_back', 'adjustment'] as const;
-
-// Chorus's payout ids (the close mints them): anything else is no payout, answered 404 without a query.
-export const isPayoutId = (raw: string) => /^po_[a-z0-9]{24}$/.test(raw);
 
 // The kinds priced on an order (a bonus names the order that reached its target, but was not priced on it).
 export const ORDER_KINDS: ReadonlySet<string> = new Set(['commission', 'renewal_commission', 'reversal', 'reversal_back']);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
 import { ADDRESS_KEPT_DAYS } from '../db/addresses';
+import { STATEMENT_KINDS } from '../db/payout-statements';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
@@ -735,7 +736,7 @@ export const PayoutMark = z
 export const PayoutEntry = z
   .object({
     id: id('le'),
-    kind: z.enum(['commission', 'renewal_commission', 'reversal', 'reversal_back', 'flat_fee', 'flat_fee_back', 'bonus', 'bonus_back', 'adjustment']).meta({
+    kind: z.enum(STATEMENT_KINDS).meta({
       description:
         "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds brought the month below the threshold), `adjustment` your brand's own (with its `note`).",
     }),

@@ -30,7 +30,8 @@ import { eraseCreator, owedKey, owedTo } from '../../db/creator-erasure';
 import { deleteCookie } from 'hono/cookie';
 import { creatorForgotPlace, mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
-import { payoutStatement, payoutStatementCsv, statementCsvName, statementPayout } from '../../db/payout-statements';
+import { payoutStatement } from '../../db/payout-statements';
+import { statementCsvOr } from '../admin/payouts';
 import { iso, plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
 import { mailSetup, mailUnconfigured } from '../../lib/messages';
@@ -1180,15 +1181,9 @@ creatorPortal.get('/earnings/statement.csv', (c) => {
 // One payout's statement, and the same entries as CSV (`<id>.csv`): only the signed-in creator's own payouts; any
 // other id, malformed or another creator's, is the portal's not-found page.
 creatorPortal.get('/earnings/payouts/:id', async (c) => {
-  const raw = c.req.param('id');
-  const csv = raw.endsWith('.csv');
-  const id = csv ? raw.slice(0, -4) : raw;
   const scope = { creatorId: c.var.creator.creatorId };
-  if (csv) {
-    const payout = await statementPayout(c.env.DB, id, scope);
-    if (!payout) throw notFound('payout');
-    return csvAttachment(payoutStatementCsv(c.env.DB, payout, EARNING_KIND_LABELS), statementCsvName(payout));
-  }
+  const { id, csv } = await statementCsvOr(c.env.DB, c.req.param('id'), scope);
+  if (csv) return csv;
   const statement = await payoutStatement(c.env.DB, id, scope);
   if (!statement) throw notFound('payout');
   return c.html(<PayoutStatementPage who={viewerOf(c).email} statement={statement} />);

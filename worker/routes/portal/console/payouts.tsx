@@ -2,14 +2,14 @@
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
 import { ConsoleStatementPage, PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
-import { EARNING_KIND_LABELS, formatPeriod } from '../../../../portal/format';
+import { formatPeriod } from '../../../../portal/format';
 import { addToTotals, closePeriod, payoutLine, payoutLines, type PayoutLine } from '../../../db/payouts';
-import { isPayoutId, payoutStatement, payoutStatementCsv, statementCsvName, statementPayout } from '../../../db/payout-statements';
-import { csvAttachment } from '../../../lib/csv';
+import { payoutStatement } from '../../../db/payout-statements';
+import { isPayoutId } from '../../../lib/ids';
 import { isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, statementCsvOr, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, requireTaxIdTaker, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
@@ -137,15 +137,9 @@ payoutRoutes.get('/payouts/year-end.csv', async (c) => {
 // One payout's statement, and its entries as CSV (`<id>.csv`, for those who may download the payouts file): another
 // brand's payout, or an id that is none, is not found.
 payoutRoutes.get('/payouts/:id', async (c) => {
-  const raw = c.req.param('id');
-  const csv = raw.endsWith('.csv');
-  const id = csv ? raw.slice(0, -4) : raw;
   const scope = { brandId: c.var.user.brandId };
-  if (csv) {
-    const payout = await statementPayout(c.env.DB, id, scope);
-    if (!payout) throw notFound('payout');
-    return csvAttachment(payoutStatementCsv(c.env.DB, payout, EARNING_KIND_LABELS), statementCsvName(payout));
-  }
+  const { id, csv } = await statementCsvOr(c.env.DB, c.req.param('id'), scope);
+  if (csv) return csv;
   if (!isPayoutId(id)) throw notFound('payout');
   const [statement, line, toReview] = await Promise.all([payoutStatement(c.env.DB, id, scope), payoutLine(c.env.DB, c.env.SECRETS_KEY, scope.brandId, id), awaitingReview(c.env.DB, scope.brandId)]);
   if (!statement || !line) throw notFound('payout');
