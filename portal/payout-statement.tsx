@@ -53,20 +53,23 @@ const EntryWhat: FC<{ e: StatementEntry; currency: string; timeZone: string }> =
   );
 };
 
+// A payout's status, and the day it was paid in the brand's timezone (its months and dates are the brand's): the
+// Earnings page's list of payouts and a statement show it alike.
+export const PayoutStatus: FC<{ status: string; paidAt: number | null; timeZone: string; givenUp?: boolean }> = ({ status, paidAt, timeZone, givenUp = false }) => (
+  <>
+    <Badge status={status} label={givenUp ? 'Given up' : (STATUS_LABELS[status] ?? status)} />
+    {status === 'paid' && paidAt !== null ? <span class="muted small block">Paid {formatDate(paidAt, timeZone)}</span> : null}
+  </>
+);
+
 // Where the payout stands, in the words both sides read: paid (when, with the brand's reference), failed (why), or
 // given up when the creator closed their account.
 export const PayoutStanding: FC<{ payout: StatementPayout }> = ({ payout: p }) => (
   <>
-    <Badge status={p.status} label={p.givenUp ? 'Given up' : (STATUS_LABELS[p.status] ?? p.status)} />
-    {p.status === 'paid' ? (
+    <PayoutStatus status={p.status} paidAt={p.paidAt} timeZone={p.timezone} givenUp={p.givenUp} />
+    {p.status === 'paid' && p.reference ? (
       <span class="block small">
-        Paid {formatDate(p.paidAt, p.timezone)}
-        {p.reference ? (
-          <>
-            {' '}
-            · payment reference <bdi class="mono">{p.reference}</bdi>
-          </>
-        ) : null}
+        Payment reference <bdi class="mono">{p.reference}</bdi>
       </span>
     ) : null}
     {p.givenUp ? <span class="block small muted">Given up when the account was closed: it is not paid.</span> : p.status === 'failed' ? <span class="block small warn-text">{p.failureReason ?? 'The payment did not go through.'}</span> : null}

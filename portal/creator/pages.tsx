@@ -20,7 +20,7 @@ import { trackedLinkUrl } from '../../worker/lib/paths';
 import { LEGAL_NAME_MAX, maskedTaxDetails, TAX_ID_MAX, TAX_KINDS, type TaxDetails, type TaxDetailsEntered, type TaxDetailsField } from '../../worker/domain/tax-details';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
-import { PayoutStanding, PrintHint, StatementEntries } from '../payout-statement';
+import { PayoutStanding, PayoutStatus, PrintHint, StatementEntries } from '../payout-statement';
 import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
@@ -1644,13 +1644,12 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                       <td>
                         <a href={`/earnings/payouts/${p.id}`}>
                           {formatPeriod(p.period)}
-                          <span class="visually-hidden"> payout from {p.brand_name}: what it paid</span>
+                          <span class="visually-hidden"> payout from {p.brand_name} in {p.currency}: what it paid</span>
                         </a>
                       </td>
                       <td>{p.brand_name}</td>
                       <td>
-                        <Badge status={p.status} label={STATUS_LABELS[p.status] ?? p.status} />
-                        {p.status === 'paid' && p.paid_at !== null ? <span class="muted small block">{formatDate(p.paid_at)}</span> : null}
+                        <PayoutStatus status={p.status} paidAt={p.paid_at} timeZone={p.timezone} />
                       </td>
                       <td class="num">{formatMoney(p.amount_minor, p.currency)}</td>
                     </tr>

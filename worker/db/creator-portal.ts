@@ -269,7 +269,7 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
 // held_from to held_until, as its entries' holding periods end).
 // notes: the brand's reasons for its adjustments in the row (db/adjustments.ts), joined; null for other kinds.
 export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; notes: string | null; paid: number; in_payout: number; payable: number; held: number; held_from: number | null; held_until: number | null };
-export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
+export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; timezone: string; paid_at: number | null };
 
 // A brand with a minimum payout that what this creator is owed past the holding period falls short of (as a
 // close counts it): its closes carry the amount forward until it reaches the minimum.
@@ -303,7 +303,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
       .bind(creatorId, now),
     db
       .prepare(
-        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, p.failure_reason, b.name AS brand_name, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
+        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, p.failure_reason, b.name AS brand_name, b.timezone, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
          WHERE p.creator_id = ? ORDER BY p.period DESC, b.name`,
       )
       .bind(creatorId),

@@ -106,6 +106,20 @@ describe("a creator's payout statement", () => {
     expect(givenUp).toContain('it is not paid');
   });
 
+  it("dates a paid payout on the brand's calendar on Earnings and on the statement alike, and names its currency in the link", async () => {
+    const m = await creatorWithPayout();
+    expect((await m.brand.api('POST', `/api/admin/payouts/${m.payout.id}/mark`, { reference: 'W-TZ' })).status).toBe(200);
+    // 20:00 UTC on 2 November is already 3 November in Auckland.
+    await env.DB.batch([
+      env.DB.prepare('UPDATE payouts SET paid_at = ? WHERE id = ?').bind(Date.UTC(2026, 10, 2, 20), m.payout.id),
+      env.DB.prepare("UPDATE brands SET timezone = 'Pacific/Auckland' WHERE id = ?").bind(m.brand.brandId),
+    ]);
+    const earnings = await (await get('/earnings', m.cookie)).text();
+    expect(earnings).toContain('Paid Nov 3, 2026');
+    expect(earnings).toContain('October 2026<span class="visually-hidden"> payout from Test Brand in USD: what it paid</span>');
+    expect(await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text()).toContain('Paid Nov 3, 2026');
+  });
+
   it("is the portal's not-found page for another creator's payout and for an id that is none", async () => {
     const m = await creatorWithPayout();
     const other = await signedInCreator();
