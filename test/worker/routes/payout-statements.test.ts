@@ -2,7 +2,10 @@
 // in the "paid your payout" mail. The groups a statement shows add up to the payout exactly, in minor units.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { eraseCreator, erasedEmail, owedKey, owedTo } from '../../../worker/db/creator-erasure';
 import { payoutStatement } from '../../../worker/db/payout-statements';
+import { mailLinkOrigin, type Env } from '../../../worker/env';
+import { payoutNotice } from '../../../worker/routes/admin/payouts';
 import { parseCsv } from '../../../worker/lib/csv';
 import { newId } from '../../../worker/lib/ids';
 import { encodeCursor } from '../../../worker/lib/cursor';
@@ -238,6 +241,77 @@ describe("the console's payout statement", () => {
   });
 });
 
+describe("the console's payout statement, by role and for a closed account", () => {
+  it('opens for finance and managers, each with the CSV', async () => {
+    const m = await creatorWithPayout();
+    for (const role of ['finance', 'manager'] as const) {
+      const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
+      const res = await get(`/console/payouts/${m.payout.id}`, cookie);
+      expect(res.status, role).toBe(200);
+      const page = await res.text();
+      expect(page, role).toContain(`/console/payouts/${m.payout.id}.csv`);
+      expect(page, role).toContain('$303.05');
+    }
+  });
+
+  it("shows an erased creator's given-up payout as a closed account, with no email", async () => {
+    const m = await creatorWithPayout();
+    const erased = await eraseCreator(env.DB, m.creator.id, { by: 'creator', owedSeen: owedKey(await owedTo(env.DB, m.creator.id)) }, Date.now());
+    expect(erased.erased).toBe(true);
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    const res = await get(`/console/payouts/${m.payout.id}`, owner);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('Closed account');
+    expect(page).toContain('>Given up<');
+    expect(page).toContain('it is not paid');
+    expect(page).not.toContain(m.email);
+    expect(page).not.toContain(erasedEmail(m.creator.id));
+    expect(page).not.toContain(`@${m.handle}`);
+  });
+});
+
+describe('a payout of more than a page of entries', () => {
+  // 1,200 one-cent adjustments a millisecond apart from the 1st, older than every other entry, as one statement.
+  const BULK = 1_200;
+  const withBulk = () =>
+    creatorWithPayout(async ({ m }) => [
+      env.DB.prepare(
+        `WITH RECURSIVE i(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM i WHERE n < ?5)
+         INSERT INTO ledger_entries (id, brand_id, enrollment_id, creator_id, kind, amount_minor, currency, basis_minor, period, note, event_key, available_at, created_at)
+         SELECT printf('le_bulk%s%05d', ?6, n), ?1, ?2, ?3, 'adjustment', 1, 'USD', 0, '2026-09', 'Bulk ' || n, printf('bulk:%s:%d', ?6, n), ?4 + n, ?4 + n FROM i`,
+      ).bind(m.brand.brandId, m.enrollment.id, m.creator.id, SEPT(1), BULK, newId('t')),
+    ]);
+
+  it('lists the first 1000 with the rest counted, the CSV every one across its pages, and a viewer told who has the CSV', async () => {
+    const m = await withBulk();
+    const statement = (await payoutStatement(env.DB, m.payout.id, { creatorId: m.creator.id }))!;
+    expect(statement.entryCount).toBe(BULK + 6);
+    expect(statement.shown).toBe(1000);
+    expect(statement.groups.reduce((t, g) => t + g.subtotalMinor, 0)).toBe(m.payout.amount_minor);
+
+    const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
+    expect(page).toContain('201 more entries: the CSV lists them all.');
+    expect(page).toContain('2 more entries: the CSV lists them all.');
+
+    const text = await (await get(`/earnings/payouts/${m.payout.id}.csv`, m.cookie)).text();
+    const [header, ...rows] = parseCsv(text);
+    const col = (name: string) => header!.cells.indexOf(name);
+    expect(rows).toHaveLength(BULK + 6);
+    expect(new Set(rows.map((r) => r.cells[col('note')])).size).toBe(BULK + 2);
+    expect(rows.reduce((t, r) => t + minorOf(r.cells[col('amount')]!), 0)).toBe(m.payout.amount_minor);
+    const dates = rows.map((r) => r.cells[col('date')]!);
+    expect(dates).toEqual([...dates].sort());
+
+    const viewer = await signIn((await adminUser(m.brand.brandId, 'viewer')).email);
+    const viewed = await (await get(`/console/payouts/${m.payout.id}`, viewer)).text();
+    expect(viewed).toContain('201 more entries: an owner, a manager or finance can download the CSV that lists them all.');
+    expect(viewed).not.toContain('the CSV lists them all');
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    expect(await (await get(`/console/payouts/${m.payout.id}`, owner)).text()).toContain('201 more entries: the CSV lists them all.');
+  });
+});
+
 describe("the admin API's payout entries", () => {
   type Entries = { data: { id: string; kind: string; amountMinor: number; createdAt: string; order: { orderId: string; occurredAt: string | null; amountMinor: number } | null; note: string | null }[]; hasMore: boolean; nextCursor: string | null };
 
@@ -272,6 +346,28 @@ describe("the admin API's payout entries", () => {
   });
 });
 
+describe("the admin API's payout entries at a tie", () => {
+  it('pages entries recorded in the same millisecond one at a time, each once, in id order', async () => {
+    const m = await creatorWithPayout(async ({ m }) => [1, 2, 3].map((i) => ledgerRow(m, { kind: 'adjustment', amountMinor: i, at: SEPT(29), note: `Tie ${i}` })));
+    const seen: { id: string; createdAt: string }[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 20; pages++) {
+      const res = await m.brand.api('GET', `/api/admin/payouts/${m.payout.id}/entries?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      const body = await json<{ data: { id: string; createdAt: string }[]; hasMore: boolean; nextCursor: string | null }>(res);
+      expect(body.data.length).toBeLessThanOrEqual(1);
+      seen.push(...body.data);
+      cursor = body.nextCursor;
+      if (!body.hasMore) break;
+    }
+    expect(seen).toHaveLength(9);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(9);
+    const tied = seen.filter((e) => e.createdAt === new Date(SEPT(29)).toISOString());
+    expect(tied).toHaveLength(4);
+    expect(tied.map((e) => e.id)).toEqual(tied.map((e) => e.id).sort());
+  });
+});
+
 describe('the paid-payout mail', () => {
   it("links to the creator's statement", async () => {
     const m = await creatorWithPayout();
@@ -288,5 +384,17 @@ describe('the paid-payout mail', () => {
     expect(mail.text).toMatch(new RegExp(`https?://[^\\s]+/earnings/payouts/${m.payout.id}(\\s|$)`));
     const page = await (await get(`/earnings/payouts/${m.payout.id}`, m.cookie)).text();
     expect(page).toContain('WISE-STATEMENT');
+  });
+});
+
+describe('payoutNotice', () => {
+  it("links the statement under PUBLIC_ORIGIN, never the request's own origin", () => {
+    const request = { url: 'https://attacker.example/api/admin/payouts/po_x/mark' };
+    const origin = mailLinkOrigin({ env: { ...(env as Env), ENVIRONMENT: 'production', PUBLIC_ORIGIN: 'https://chorus.example' }, req: request });
+    const row = { id: 'po_0123456789abcdef01234567', period: '2026-10', amount_minor: 30_305, currency: 'USD', status: 'paid', reference: 'W-1', failure_reason: null, email: 'a@creators.test', brand_name: 'Lumen' };
+    const mail = payoutNotice(row, origin);
+    expect(mail.text).toContain('https://chorus.example/earnings/payouts/po_0123456789abcdef01234567');
+    expect(mail.text).not.toContain('attacker.example');
+    expect(payoutNotice({ ...row, status: 'failed', reference: null, failure_reason: 'Closed' }, origin).text).toContain('https://chorus.example/earnings');
   });
 });

@@ -153,11 +153,11 @@ export const payoutGivenUp = () =>
 
 export type PayoutNotify = { ctx: Pick<ExecutionContext, 'waitUntil'>; origin: string };
 
-type NoticeRow = { id: string; period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
+export type NoticeRow = { id: string; period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
 
 // The mail a creator gets when a payout is marked paid or failed: a paid one links to its statement, what it paid
 // entry by entry. `origin` is mailOrigin's (PUBLIC_ORIGIN deployed), never the request's own.
-function payoutNotice(r: NoticeRow, origin: string) {
+export function payoutNotice(r: NoticeRow, origin: string) {
   const amount = formatMoney(r.amount_minor, r.currency);
   const month = formatPeriod(r.period);
   return r.status === 'paid'
