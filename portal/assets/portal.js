@@ -54,6 +54,13 @@
     resizing = setTimeout(markScrollers, 100);
   });
 
+  // A statement's Print button: printing needs a script, so the button shows only where one runs.
+  var printButtons = document.querySelectorAll('[data-print]');
+  for (var p = 0; p < printButtons.length; p++) {
+    printButtons[p].hidden = false;
+    printButtons[p].addEventListener('click', function () { window.print(); });
+  }
+
   // Live caption check against the brief's hashtag and disclosure, as the creator types.
   var form = document.querySelector('form[data-compliance]');
   if (!form) return;

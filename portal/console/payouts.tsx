@@ -4,6 +4,8 @@ import { NOT_SHARED, type PayoutLine } from '../../worker/db/payouts';
 import type { Claimable, Later } from '../../worker/routes/portal/console/queries';
 import { countOf, formatCount, formatDate, formatDateTime, formatMoney, formatPeriod, maskAccount, PAYOUT_METHOD_LABELS, STATUS_LABELS } from '../format';
 import { Badge, Notice } from '../layout';
+import { PayoutStanding, PrintHint, StatementEntries } from '../payout-statement';
+import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { ConfirmStep, ConsolePage, Errors, FlashNotice, WriteButton, type Flash, type Viewer } from './layout';
 
 export type Totals = { commission: number; reversals: number; fees: number; bonuses: number; net: number; conversions: number; payouts: number };
@@ -70,6 +72,26 @@ const LaterNote: FC<{ later: Later[] }> = ({ later }) => {
     </>
   );
 };
+
+// Where a payout goes, as finance reads it: the method and a masked account (or why there is none), and whether the
+// creator's tax details are on file.
+export const PayTo: FC<{ line: PayoutLine }> = ({ line: l }) => (
+  <>
+    {l.payoutMethod === NOT_SHARED ? (
+      <span class="warn-text">Not shared: they have not accepted your brand yet</span>
+    ) : l.payoutMethod === 'unreadable' ? (
+      <span class="warn-text">Unreadable (our key changed): ask them to enter their payout details again</span>
+    ) : l.payoutMethod ? (
+      <>
+        {`${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}`}
+        {l.detailsChangedSinceFailure ? <span class="ok-text small block">Updated since the payment failed</span> : null}
+      </>
+    ) : (
+      <span class="warn-text">No payout details yet</span>
+    )}
+    {l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : l.taxDetails === 'unreadable' ? <span class="warn-text small block">Tax details: unreadable (our key changed: ask them to enter them again)</span> : <span class="warn-text small block">Tax details: missing</span>}
+  </>
+);
 
 export const PayoutsPage: FC<{
   viewer: Viewer;
@@ -239,21 +261,12 @@ export const PayoutsPage: FC<{
                       <span class="muted small block">
                         @{l.handle} · {formatCount(l.conversions)} {l.conversions === 1 ? 'sale' : 'sales'}
                       </span>
+                      <a class="small block" href={`/console/payouts/${l.id}`}>
+                        Statement<span class="visually-hidden"> of {l.name}’s payout</span>
+                      </a>
                     </td>
                     <td class="small wide" data-label="Pay to">
-                      {l.payoutMethod === NOT_SHARED ? (
-                        <span class="warn-text">Not shared: they have not accepted your brand yet</span>
-                      ) : l.payoutMethod === 'unreadable' ? (
-                        <span class="warn-text">Unreadable (our key changed): ask them to enter their payout details again</span>
-                      ) : l.payoutMethod ? (
-                        <>
-                          {`${PAYOUT_METHOD_LABELS[l.payoutMethod] ?? l.payoutMethod} · ${maskAccount(l.payoutAccount)}`}
-                          {l.detailsChangedSinceFailure ? <span class="ok-text small block">Updated since the payment failed</span> : null}
-                        </>
-                      ) : (
-                        <span class="warn-text">No payout details yet</span>
-                      )}
-                      {l.taxDetails === 'complete' ? <span class="muted small block">Tax details: complete</span> : l.taxDetails === 'unreadable' ? <span class="warn-text small block">Tax details: unreadable (our key changed: ask them to enter them again)</span> : <span class="warn-text small block">Tax details: missing</span>}
+                      <PayTo line={l} />
                     </td>
                     <Amount label="Commission" minor={l.commissionMinor} currency={l.currency} />
                     <Amount label="Refunds" minor={l.reversalsMinor} currency={l.currency} positive={GIVEN_BACK} />
@@ -373,6 +386,55 @@ export const PayoutsPage: FC<{
           </form>
         </section>
       ) : null}
+    </ConsolePage>
+  );
+};
+
+// One payout's statement for the brand (GET /console/payouts/:id): the creator, where it goes as the Payouts page
+// shows it, and every entry it paid, to print or attach to the payment.
+export const ConsoleStatementPage: FC<{ viewer: Viewer; toReview: number; line: PayoutLine; statement: PayoutStatement; canDownload: boolean }> = ({ viewer, toReview, line, statement, canDownload }) => {
+  const p = statement.payout;
+  return (
+    <ConsolePage title={`Payout ${line.handle} ${p.period}`} viewer={viewer} section="payouts" toReview={toReview}>
+      <p class="eyebrow no-print">
+        <a href={`/console/payouts?period=${p.period}`}>Payouts · {formatPeriod(p.period)}</a> · Statement
+      </p>
+      <h1 class="page-title">
+        {line.name} · {formatPeriod(p.period)} payout
+      </h1>
+      <section class="card statement-summary" aria-labelledby="summary-h">
+        <h2 id="summary-h" class="visually-hidden">
+          The payout
+        </h2>
+        <dl class="facts">
+          <dt>Creator</dt>
+          <dd>
+            {line.name} <span class="muted">@{line.handle}</span>
+          </dd>
+          <dt>From</dt>
+          <dd>{viewer.brandName}</dd>
+          <dt>Period</dt>
+          <dd>{formatPeriod(p.period)}</dd>
+          <dt>Pay to</dt>
+          <dd>
+            <PayTo line={line} />
+          </dd>
+          <dt>Status</dt>
+          <dd>
+            <PayoutStanding payout={p} />
+          </dd>
+          <dt>Amount</dt>
+          <dd class="statement-amount">
+            {formatMoney(p.amountMinor, p.currency)} <span class="muted small">{p.currency}</span>
+          </dd>
+          <dt>Payout id</dt>
+          <dd>
+            <span class="mono small">{p.id}</span>
+          </dd>
+        </dl>
+      </section>
+      <StatementEntries statement={statement} csvHref={canDownload ? `/console/payouts/${p.id}.csv` : null} />
+      <PrintHint />
     </ConsolePage>
   );
 };

@@ -20,6 +20,8 @@ import { trackedLinkUrl } from '../../worker/lib/paths';
 import { LEGAL_NAME_MAX, maskedTaxDetails, TAX_ID_MAX, TAX_KINDS, type TaxDetails, type TaxDetailsEntered, type TaxDetailsField } from '../../worker/domain/tax-details';
 import { COUNTRIES, countryName } from '../../worker/lib/countries';
 import { readableUrl } from '../../worker/routes/portal/link-qr';
+import { PayoutStanding, PayoutStatus, PrintHint, StatementEntries } from '../payout-statement';
+import type { PayoutStatement } from '../../worker/db/payout-statements';
 import { Badge, CopyField, EmailLinkForm, ErrorSummary, FlashNotice, invalidIn, NewPasswordForm, Notice, Page, Progress, Stat, type Flash, type FormError, type NavItem } from '../layout';
 
 export const creatorNav = (current: string): NavItem[] => [
@@ -1639,11 +1641,15 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
                 {payouts.map((p) => (
                   <>
                     <tr class={p.status === 'failed' ? 'has-note' : undefined}>
-                      <td>{formatPeriod(p.period)}</td>
+                      <td>
+                        <a href={`/earnings/payouts/${p.id}`}>
+                          {formatPeriod(p.period)}
+                          <span class="visually-hidden"> payout from {p.brand_name} in {p.currency}: what it paid</span>
+                        </a>
+                      </td>
                       <td>{p.brand_name}</td>
                       <td>
-                        <Badge status={p.status} label={STATUS_LABELS[p.status] ?? p.status} />
-                        {p.status === 'paid' && p.paid_at !== null ? <span class="muted small block">{formatDate(p.paid_at)}</span> : null}
+                        <PayoutStatus status={p.status} paidAt={p.paid_at} timeZone={p.timezone} />
                       </td>
                       <td class="num">{formatMoney(p.amount_minor, p.currency)}</td>
                     </tr>
@@ -1664,6 +1670,46 @@ export const EarningsPage: FC<Who & { ledger: EarningsRow[]; payouts: PayoutRow[
       </section>
       <PayoutDetailsForm details={details} entered={entered} errors={errors} />
       <TaxDetailsForm state={tax} />
+    </Page>
+  );
+};
+
+// One payout's statement (GET /earnings/payouts/:id): what it is, and every entry it paid, to print or keep.
+export const PayoutStatementPage: FC<Who & { statement: PayoutStatement }> = ({ who, statement }) => {
+  const p = statement.payout;
+  return (
+    <Page title={`${formatPeriod(p.period)} payout from ${p.brandName}`} nav={creatorNav('earnings')} who={who}>
+      <p class="eyebrow no-print">
+        <a href="/earnings">Earnings</a> · Payout statement
+      </p>
+      <h1 class="page-title">
+        {formatPeriod(p.period)} payout from {p.brandName}
+      </h1>
+      <section class="card statement-summary" aria-labelledby="summary-h">
+        <h2 id="summary-h" class="visually-hidden">
+          The payout
+        </h2>
+        <dl class="facts">
+          <dt>From</dt>
+          <dd>{p.brandName}</dd>
+          <dt>Period</dt>
+          <dd>{formatPeriod(p.period)}</dd>
+          <dt>Status</dt>
+          <dd>
+            <PayoutStanding payout={p} />
+          </dd>
+          <dt>Amount</dt>
+          <dd class="statement-amount">
+            {formatMoney(p.amountMinor, p.currency)} <span class="muted small">{p.currency}</span>
+          </dd>
+          <dt>Payout id</dt>
+          <dd>
+            <span class="mono small">{p.id}</span>
+          </dd>
+        </dl>
+      </section>
+      <StatementEntries statement={statement} csvHref={`/earnings/payouts/${p.id}.csv`} />
+      <PrintHint />
     </Page>
   );
 };

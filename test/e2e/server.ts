@@ -44,6 +44,8 @@ export type ChorusServer = {
   /** The links mailed to `to`, oldest first, once there are at least `count` (locally a message is a
    * `message_sent` log line, worker/lib/messages.ts, which reaches us a moment after the response). */
   mailedLinks: (to: string, count?: number, waitMs?: number) => Promise<string[]>;
+  /** The worker's D1, for a story to set up what no API makes (entries in a month already over). */
+  db: () => Promise<D1Database>;
   stop: () => Promise<void>;
 };
 
@@ -185,6 +187,7 @@ export async function startChorus(opts: { owner?: ConsoleOwner; vars?: Record<st
         for (let waited = 0; links().length < count && waited < waitMs; waited += 50) await new Promise((r) => setTimeout(r, 50));
         return links();
       },
+      db: () => running.getD1Database('DB') as unknown as Promise<D1Database>,
       async stop() {
         await running.dispose();
         await rm(tmp, { recursive: true, force: true });

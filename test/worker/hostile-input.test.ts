@@ -249,6 +249,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/admin/payouts/export.csv', query: () => ({ period: '2020-10' }) },
   { method: 'GET', path: '/api/admin/payouts', query: () => ({ period: '2020-10' }) },
   { method: 'GET', path: '/api/admin/payouts/year-end.csv', query: () => ({ year: '2020' }) },
+  { method: 'GET', path: '/api/admin/payouts/:payout/entries', ids: ['payout'], query: () => ({ limit: '2' }) },
   { method: 'POST', path: '/api/admin/payouts/:payout/mark', ids: ['payout'], body: () => ({ status: 'failed', reference: 'R-1', reason: 'The bank bounced it.' }) },
   { method: 'POST', path: '/api/admin/payouts/reconcile', body: (w) => ({ csv: `payout_id,reference,status\n${w.a.ids.payout},R-1,failed\n` }) },
   { method: 'GET', path: '/api/admin/webhooks/endpoints' },

@@ -185,6 +185,29 @@ describe('query plans of per-creator, per-campaign and per-refund reads', () => 
     await expectNarrow(async () => expect((await get('/earnings', m.cookie)).status).toBe(200), []);
   });
 
+  it("a payout's statement reads that payout's entries, for the creator, the console and the API", async () => {
+    const m = await signedInCreator();
+    expect((await signed(m.brand, m.ingestKey, '/v1/conversions', { orderId: 'plan-statement', amountMinor: 10_000, currency: 'USD', occurredAt: '2026-09-05T12:00:00Z', code: m.code })).status).toBe(201);
+    expect((await m.brand.api('POST', '/api/admin/payouts/close', { period: '2026-10' })).status).toBe(201);
+    const id = (await env.DB.prepare('SELECT id FROM payouts WHERE brand_id = ?').bind(m.brand.brandId).first<{ id: string }>())!.id;
+    const owner = await signIn((await adminUser(m.brand.brandId, 'owner')).email);
+    const reads: [string, string | undefined][] = [
+      [`/earnings/payouts/${id}`, m.cookie],
+      [`/earnings/payouts/${id}.csv`, m.cookie],
+      [`/console/payouts/${id}`, owner],
+      [`/console/payouts/${id}.csv`, owner],
+    ];
+    for (const [path, cookie] of reads) {
+      const plans = await plansOf(await statementsOf(async () => expect((await (await get(path, cookie)).text()).length, path).toBeGreaterThan(0)));
+      await expectNarrowPlans(plans, [['ledger_brand_period', /payout_id = \?/]]);
+      expect(plans.filter((x) => x.sql.includes('l.payout_id = ?1')).length, path).toBeGreaterThan(0);
+      expect(plans.filter((x) => x.sql.includes('FROM payouts p JOIN brands b')).length, path).toBe(1);
+      for (const p of plans.filter((x) => x.sql.includes('l.payout_id = ?1'))) expect(p.plan, p.text).toMatch(/SEARCH l USING INDEX ledger_payout \(payout_id=\?\)/);
+      for (const p of plans.filter((x) => x.sql.includes('FROM payouts p JOIN brands b'))) expect(p.plan, p.text).toMatch(/SEARCH p USING INDEX sqlite_autoindex_payouts_1 \(id=\?\)/);
+    }
+    await expectNarrow(async () => expect((await admin(m.brand, `/api/admin/payouts/${id}/entries`)).status).toBe(200), [['ledger_brand_period', /payout_id = \?/]]);
+  });
+
   it("the inbox's unread conversations and the nav's count read the unread index, in the list's order", async () => {
     const plans = await plansOf(
       await statementsOf(async () => {

@@ -269,7 +269,7 @@ export async function submissionTimeline(db: D1Database, submissionId: string): 
 // held_from to held_until, as its entries' holding periods end).
 // notes: the brand's reasons for its adjustments in the row (db/adjustments.ts), joined; null for other kinds.
 export type EarningsRow = { period: string; kind: string; currency: string; brand_name: string; timezone: string; amount: number; entries: number; notes: string | null; paid: number; in_payout: number; payable: number; held: number; held_from: number | null; held_until: number | null };
-export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; paid_at: number | null };
+export type PayoutRow = { id: string; period: string; currency: string; amount_minor: number; status: string; failure_reason: string | null; brand_name: string; timezone: string; paid_at: number | null };
 
 // A brand with a minimum payout that what this creator is owed past the holding period falls short of (as a
 // close counts it): its closes carry the amount forward until it reaches the minimum.
@@ -279,7 +279,7 @@ export type BelowMinimum = { brand_name: string; currency: string; minimum: numb
 // back (the post was not live) or a bonus taken back (refunds brought the month below its threshold) is not one
 // earned, nor is a refund's reversal given back because the refund failed: each a kind of its own
 // (EARNING_KIND_LABELS in portal/format.ts names them). `l` is the entry, `cv` its order (LEFT JOINed).
-const SHOWN_KIND = `CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
+export const SHOWN_KIND = `CASE WHEN l.kind = 'commission' AND cv.renewal_of IS NOT NULL THEN 'renewal_commission' WHEN l.kind = 'flat_fee' AND l.amount_minor < 0 THEN 'flat_fee_back'
   WHEN l.kind = 'reversal' AND l.event_key = 'refund_failed:' || l.refund_id THEN 'reversal_back'
   WHEN l.kind = 'bonus' AND l.amount_minor < 0 THEN 'bonus_back' ELSE l.kind END`;
 
@@ -303,7 +303,7 @@ export async function creatorEarnings(db: D1Database, creatorId: string, now: nu
       .bind(creatorId, now),
     db
       .prepare(
-        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, p.failure_reason, b.name AS brand_name, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
+        `SELECT p.id, p.period, p.currency, p.amount_minor, p.status, p.failure_reason, b.name AS brand_name, b.timezone, p.paid_at FROM payouts p JOIN brands b ON b.id = p.brand_id
          WHERE p.creator_id = ? ORDER BY p.period DESC, b.name`,
       )
       .bind(creatorId),

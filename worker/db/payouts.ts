@@ -119,10 +119,8 @@ type Row = {
   conversions: number;
 };
 
-// The page's payouts are chosen first (the payouts_brand_period index, then the roster by primary key) and
-// only their entries are summed: grouping every remaining payout before the LIMIT made each page cost the
-// whole rest of the period (an export of 1M entries went from 25.6 s to seconds).
-export const PAGE_SQL = `WITH page AS (
+// The payouts chosen by `pick` (the WHERE, ORDER and LIMIT over p, r and c) and only their entries summed.
+const linesSql = (pick: string) => `WITH page AS (
   SELECT p.id, p.period, p.creator_id, r.handle, r.display_name, r.email, r.accepted_at IS NOT NULL AS accepted,
     -- A paid payout shows the account it went to; one still to pay, where to pay it now.
     CASE WHEN r.accepted_at IS NOT NULL THEN CASE WHEN p.status = 'paid' THEN COALESCE(p.paid_to_enc, c.payout_details_enc) ELSE c.payout_details_enc END END AS payout_details_enc,
@@ -131,9 +129,7 @@ export const PAGE_SQL = `WITH page AS (
     ${sharedTaxDetailsSql('r', 'c')} AS tax_details_enc, p.currency, p.status, p.reference, p.failure_reason,
     p.given_up_at IS NOT NULL AS given_up
   FROM payouts p JOIN roster r ON r.brand_id = p.brand_id AND r.creator_id = p.creator_id JOIN creators c ON c.id = p.creator_id
-  -- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
-  WHERE p.brand_id = ? AND p.period = ? AND (+r.handle > ? OR (+r.handle = ? AND p.id > ?))
-  ORDER BY r.handle, p.id LIMIT ?
+  ${pick}
 )
 SELECT page.*,
   COALESCE(SUM(CASE WHEN l.kind = 'commission' THEN l.amount_minor END), 0) AS commission,
@@ -146,57 +142,75 @@ SELECT page.*,
 FROM page LEFT JOIN ledger_entries l ON l.payout_id = page.id
 GROUP BY page.id ORDER BY page.handle, page.id`;
 
+// The page's payouts are chosen first (the payouts_brand_period index, then the roster by primary key) and
+// only their entries are summed: grouping every remaining payout before the LIMIT made each page cost the
+// whole rest of the period (an export of 1M entries went from 25.6 s to seconds).
+export const PAGE_SQL = linesSql(`-- (+: the period's payouts are the few; walking the roster by handle would visit every creator the brand has.)
+  WHERE p.brand_id = ? AND p.period = ? AND (+r.handle > ? OR (+r.handle = ? AND p.id > ?))
+  ORDER BY r.handle, p.id LIMIT ?`);
+
+// One payout of the brand, as its line on the Payouts page (its statement's header in the console).
+export const LINE_SQL = linesSql('WHERE p.id = ? AND p.brand_id = ?');
+
 export const EXPORT_PAGE_SIZE = 100;
 // payoutMethod for a creator who has not accepted the brand yet (as `unreadable` is for details that fail to open).
 export const NOT_SHARED = 'not_shared';
 
 const openDetails = (secretsKey: string, sealed: string | null) => openSealedJson<SavedPayoutDetails>(secretsKey, sealed);
 
+async function lineOf(secretsKey: string, r: Row): Promise<PayoutLine> {
+  // A creator's account is shared by every brand that enrolls them: where their money goes is shown
+  // only to a brand they have accepted, never to one that merely added their email to its roster.
+  let method = r.accepted ? '' : NOT_SHARED;
+  let account = '';
+  const details = await openDetails(secretsKey, r.payout_details_enc);
+  if (details === 'unreadable') method = details;
+  else if (details) ({ method, account } = details);
+  // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change; none
+  // then ('') and some now is.
+  const failedTo = r.failed_to_enc === '' ? { method: '', account: '' } : r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
+  const changed = failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account);
+  return {
+    id: r.id,
+    period: r.period,
+    creatorId: r.creator_id,
+    handle: r.handle,
+    name: r.display_name,
+    email: r.email,
+    payoutMethod: method,
+    payoutAccount: account,
+    detailsChangedSinceFailure: changed,
+    taxDetails: taxDetailsStatus(await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc)),
+    currency: r.currency,
+    commissionMinor: r.commission,
+    reversalsMinor: r.reversals,
+    flatFeesMinor: r.fees,
+    bonusesMinor: r.bonuses,
+    netMinor: r.net,
+    conversions: r.conversions,
+    status: r.status,
+    reference: r.reference,
+    failureReason: r.failure_reason,
+    givenUp: r.given_up === 1,
+  };
+}
+
 // Pages through a period's payouts in a fixed order (handle, id): memory stays flat however many rows.
 export async function* payoutLines(db: D1Database, secretsKey: string, brandId: string, period: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<PayoutLine> {
   let after = { handle: '', id: '' };
   for (;;) {
     const { results } = await db.prepare(PAGE_SQL).bind(brandId, period, after.handle, after.handle, after.id, pageSize).all<Row>();
-    for (const r of results) {
-      // A creator's account is shared by every brand that enrolls them: where their money goes is shown
-      // only to a brand they have accepted, never to one that merely added their email to its roster.
-      let method = r.accepted ? '' : NOT_SHARED;
-      let account = '';
-      const details = await openDetails(secretsKey, r.payout_details_enc);
-      if (details === 'unreadable') method = details;
-      else if (details) ({ method, account } = details);
-      // Unknown (a payout marked failed before Chorus kept where it went, or unreadable) is not a change; none
-      // then ('') and some now is.
-      const failedTo = r.failed_to_enc === '' ? { method: '', account: '' } : r.failed_to_enc ? await openDetails(secretsKey, r.failed_to_enc) : null;
-      const changed = failedTo !== null && failedTo !== 'unreadable' && details !== 'unreadable' && (failedTo.method !== method || failedTo.account !== account);
-      yield {
-        id: r.id,
-        period: r.period,
-        creatorId: r.creator_id,
-        handle: r.handle,
-        name: r.display_name,
-        email: r.email,
-        payoutMethod: method,
-        payoutAccount: account,
-        detailsChangedSinceFailure: changed,
-        taxDetails: taxDetailsStatus(await openSealedJson<TaxDetails>(secretsKey, r.tax_details_enc)),
-        currency: r.currency,
-        commissionMinor: r.commission,
-        reversalsMinor: r.reversals,
-        flatFeesMinor: r.fees,
-        bonusesMinor: r.bonuses,
-        netMinor: r.net,
-        conversions: r.conversions,
-        status: r.status,
-        reference: r.reference,
-        failureReason: r.failure_reason,
-        givenUp: r.given_up === 1,
-      };
-    }
+    for (const r of results) yield await lineOf(secretsKey, r);
     if (results.length < pageSize) return;
     const last = results[results.length - 1]!;
     after = { handle: last.handle, id: last.id };
   }
+}
+
+// One payout of the brand with its creator and where to pay it, or null for another brand's or none.
+export async function payoutLine(db: D1Database, secretsKey: string, brandId: string, payoutId: string): Promise<PayoutLine | null> {
+  const row = await db.prepare(LINE_SQL).bind(payoutId, brandId).first<Row>();
+  return row ? lineOf(secretsKey, row) : null;
 }
 
 export const EXPORT_HEADER = [

@@ -38,6 +38,9 @@ export function randomToken(bytes = 16): string {
 // What an id from a request may look like (ours are a prefix, '_' and base64url): checked before a lookup.
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+// A payout id as the close mints them (db/payouts.ts): anything else is no payout, answered without a query.
+export const isPayoutId = (raw: string) => /^po_[a-z0-9]{24}$/.test(raw);
+
 // Row ids: a readable prefix plus 96 random bits.
 export function newId(prefix: string): string {
   return `${prefix}_${randomToken(12)}`;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
 import { ADDRESS_KEPT_DAYS } from '../db/addresses';
+import { STATEMENT_KINDS } from '../db/payout-statements';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
@@ -758,6 +759,33 @@ export const PayoutList = z.object({ period: example(z.string(), '2026-04'), pay
 export const PayoutMark = z
   .object({ line: count(2).nullable(), payoutId: id('po'), outcome: z.enum(['paid', 'failed', 'unchanged', 'not_found', 'conflict', 'given_up']) })
   .meta({ id: 'PayoutMark' });
+
+export const PayoutEntry = z
+  .object({
+    id: id('le'),
+    kind: z.enum(STATEMENT_KINDS).meta({
+      description:
+        "As the creator's Earnings page groups it: `renewal_commission` a Stripe subscription's later payment, `reversal_back` what a failed refund gave back, `flat_fee_back` a fee taken back (the post was not live), `bonus_back` a bonus taken back (refunds brought the month below the threshold), `adjustment` your brand's own (with its `note`).",
+    }),
+    amountMinor: minor(499),
+    currency,
+    createdAt: time,
+    period: example(z.string(), '2026-04'),
+    rateBps: example(z.int(), 1000).nullable(),
+    tier: example(z.int().min(1), 1).nullable(),
+    basisMinor: minor(4_999).meta({ description: "What the entry was priced on: the order's amount for a commission, the refund's (negative) for a reversal; 0 otherwise." }),
+    note: example(z.string(), 'Story reposted twice').nullable(),
+    enrollmentId: id('enr'),
+    conversionId: id('cv').nullable(),
+    refundId: id('rf').nullable(),
+    submissionId: id('sub').nullable(),
+    order: z
+      .object({ orderId: example(z.string(), 'order-1001'), occurredAt: time.nullable(), amountMinor: minor(4_999) })
+      .nullable()
+      .meta({ description: 'The order a commission, reversal or bonus is tied to, as your store sent it.' }),
+    postUrl: example(z.string(), 'https://www.instagram.com/p/Cx1').nullable().meta({ description: 'The live post a flat fee paid for.' }),
+  })
+  .meta({ id: 'PayoutEntry' });
 
 const renewalOf = example(z.string(), 'in_1QspringFirstInvoice')
   .nullable()

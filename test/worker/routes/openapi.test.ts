@@ -64,6 +64,7 @@ const HTML_PAGES = [
   'POST /submissions/:id/rights-extension/:requestId/decline',
   'GET /earnings',
   'GET /earnings/statement.csv',
+  'GET /earnings/payouts/:id',
   'GET /links/new',
   'POST /links',
   'POST /links/:slug/archive',

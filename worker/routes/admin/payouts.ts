@@ -7,13 +7,15 @@ import { isPeriod, isYear, previousYear } from '../../domain/periods';
 import { mailLinkOrigin, type AppEnv, type Env } from '../../env';
 import { csvAttachment, CsvError, parseCsv } from '../../lib/csv';
 import { ApiError, notFound } from '../../lib/errors';
-import { newId } from '../../lib/ids';
+import { isPayoutId, newId } from '../../lib/ids';
 import { log } from '../../lib/log';
 import { queueNotices } from '../../mail';
-import { formatMoney, formatPeriod } from '../../../portal/format';
+import { EARNING_KIND_LABELS, formatMoney, formatPeriod } from '../../../portal/format';
 import { iso, plainText, valid } from '../../lib/validate';
 import { routeDescriber } from '../../openapi/registry';
-import { dataOf, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
+import { dataOf, pagedListOf, PayoutEntry, PayoutList, PayoutMark, PeriodClose } from '../../openapi/schemas';
+import { pageOf, pageParams } from '../../lib/cursor';
+import { payoutStatementCsv, statementCsvName, statementEntries, statementPayout, type StatementEntry, type StatementScope } from '../../db/payout-statements';
 
 const period = z.string().refine(isPeriod, 'a month as YYYY-MM, from 2000');
 
@@ -25,6 +27,15 @@ export async function brandForPayouts(env: Env, brandId: string) {
 
 export function payoutsCsvResponse(env: Env, brand: { id: string; slug: string }, p: string): Response {
   return csvAttachment(payoutsCsvStream(env.DB, env.SECRETS_KEY, brand.id, p), `chorus-payouts-${brand.slug}-${p}.csv`);
+}
+
+// A statement route's id (the creator's /earnings/payouts/:id, the console's /console/payouts/:id): `<id>.csv` is the
+// CSV of a payout the asker may see, as a download (not found otherwise); `<id>` is the page's, with csv null.
+export async function statementCsvOr(db: D1Database, raw: string, scope: StatementScope): Promise<{ id: string; csv: Response | null }> {
+  if (!raw.endsWith('.csv')) return { id: raw, csv: null };
+  const payout = await statementPayout(db, raw.slice(0, -4), scope);
+  if (!payout) throw notFound('payout');
+  return { id: payout.id, csv: csvAttachment(payoutStatementCsv(db, payout, EARNING_KIND_LABELS), statementCsvName(payout)) };
 }
 
 // The year-end totals with full tax ids: each download is audited, as whoever took them may need to be known.
@@ -142,26 +153,34 @@ export const payoutGivenUp = () =>
 
 export type PayoutNotify = { ctx: Pick<ExecutionContext, 'waitUntil'>; origin: string };
 
+export type NoticeRow = { id: string; period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
+
+// The mail a creator gets when a payout is marked paid or failed: a paid one links to its statement, what it paid
+// entry by entry. `origin` is mailOrigin's (PUBLIC_ORIGIN deployed), never the request's own.
+export function payoutNotice(r: NoticeRow, origin: string) {
+  const amount = formatMoney(r.amount_minor, r.currency);
+  const month = formatPeriod(r.period);
+  return r.status === 'paid'
+    ? {
+        to: r.email,
+        subject: `${r.brand_name} paid your ${month} payout`,
+        text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. What it paid, entry by entry: ${origin}/earnings/payouts/${r.id}\nYour earnings: ${origin}/earnings`,
+      }
+    : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
+}
+
 // A creator hears when a brand pays them, or could not: the amount, the reference or the reason, and where
 // to look. Read as stored now (a payout marked twice in one file is told once, as it ended up).
 async function tellCreators(env: Env, brandId: string, payoutIds: string[], origin: string): Promise<void> {
-  type Row = { period: string; amount_minor: number; currency: string; status: string; reference: string | null; failure_reason: string | null; email: string; brand_name: string };
   for (let i = 0; i < payoutIds.length; i += 90) {
     const chunk = payoutIds.slice(i, i + 90);
     const { results } = await env.DB.prepare(
-      `SELECT p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, c.email, b.name AS brand_name
+      `SELECT p.id, p.period, p.amount_minor, p.currency, p.status, p.reference, p.failure_reason, c.email, b.name AS brand_name
        FROM payouts p JOIN creators c ON c.id = p.creator_id JOIN brands b ON b.id = p.brand_id WHERE p.brand_id = ? AND p.id IN (${chunk.map(() => '?').join(', ')})`,
     )
       .bind(brandId, ...chunk)
-      .all<Row>();
-    const messages = results.map((r) => {
-      const amount = formatMoney(r.amount_minor, r.currency);
-      const month = formatPeriod(r.period);
-      return r.status === 'paid'
-        ? { to: r.email, subject: `${r.brand_name} paid your ${month} payout`, text: `${amount} is on its way${r.reference ? ` (payment reference ${r.reference})` : ''}. Your earnings: ${origin}/earnings` }
-        : { to: r.email, subject: `${r.brand_name} could not pay your ${month} payout`, text: `The payment of ${amount} did not go through${r.failure_reason ? `: ${r.failure_reason}` : ''}. Check your payout details: ${origin}/earnings` };
-    });
-    await queueNotices(env, messages, 'payout_notice_failed');
+      .all<NoticeRow>();
+    await queueNotices(env, results.map((r) => payoutNotice(r, origin)), 'payout_notice_failed');
   }
 }
 
@@ -191,7 +210,7 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
     if (payoutId === 'TOTAL' || status === 'pending') continue;
     // A processor's export may fill its reason column on every row: only a failed row's reason is kept.
     const reason = reasonCol >= 0 && status === 'failed' ? failureReason.safeParse(r.cells[reasonCol] ?? '') : null;
-    if (!/^po_[a-z0-9]{24}$/.test(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
+    if (!isPayoutId(payoutId)) errors.push({ line: r.line, message: 'payout_id is not a Chorus payout id.' });
     else if (!reference.success) errors.push({ line: r.line, message: 'reference must be one line of 1-200 characters.' });
     else if (status !== 'paid' && status !== 'failed') errors.push({ line: r.line, message: 'status must be paid or failed.' });
     else if (reason && !reason.success) errors.push({ line: r.line, message: 'reason must be one line of at most 200 characters.' });
@@ -200,6 +219,25 @@ export function reconcileItems(csv: string): (MarkItem & { line: number })[] {
   if (errors.length) throw new ApiError(422, 'invalid_rows', 'Some rows cannot be applied; nothing was changed.', { errors });
   return items;
 }
+
+const payoutEntryView = (e: StatementEntry, currency: string) => ({
+  id: e.id,
+  kind: e.kind,
+  amountMinor: e.amountMinor,
+  currency,
+  createdAt: iso(e.createdAt),
+  period: e.period,
+  rateBps: e.rateBps,
+  tier: e.tier,
+  basisMinor: e.basisMinor,
+  note: e.note,
+  enrollmentId: e.enrollmentId,
+  conversionId: e.conversionId,
+  refundId: e.refundId,
+  submissionId: e.submissionId,
+  order: e.orderId === null ? null : { orderId: e.orderId, occurredAt: iso(e.orderAt), amountMinor: e.orderAmountMinor ?? 0 },
+  postUrl: e.postUrl,
+});
 
 const inPeriod = z.strictObject({ period });
 const inYear = z.strictObject({ year: z.string().refine(isYear, 'a calendar year as YYYY, from 2000 to 2199').optional() });
@@ -277,6 +315,25 @@ export const payoutRoutes = new Hono<AppEnv>()
         addToTotals(totals, line);
       }
       return c.json({ data: { period: p, payouts, totals: [...totals.entries()].map(([currency, t]) => ({ currency, ...t })) } });
+    },
+  )
+  .get(
+    '/:id/entries',
+    op({
+      summary: "List a payout's entries",
+      description:
+        "Every ledger entry the payout claimed, oldest first (by when it was recorded), a page at a time (`limit`, then `cursor` from `nextCursor`): its kind as the creator's Earnings page groups it, amount, rate and tier, and the order, post or note it is for. They sum to the payout's `netMinor`. Another brand's payout is a 404.",
+      params: { id: 'The payout id.' },
+      responses: { 200: { description: "The payout's entries.", schema: pagedListOf(PayoutEntry) } },
+      errors: { 404: ['not_found'] },
+    }),
+    valid('query', z.strictObject(pageParams)),
+    async (c) => {
+      const payout = await statementPayout(c.env.DB, c.req.param('id'), { brandId: c.var.admin.brandId });
+      if (!payout) throw notFound('payout');
+      const { limit, cursor } = c.req.valid('query');
+      const page = pageOf(await statementEntries(c.env.DB, payout, cursor ?? null, limit + 1), limit, (e) => ({ at: e.createdAt, id: e.id }));
+      return c.json({ data: page.rows.map((e) => payoutEntryView(e, payout.currency)), hasMore: page.hasMore, nextCursor: page.nextCursor });
     },
   )
   .post(

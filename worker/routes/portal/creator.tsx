@@ -6,7 +6,7 @@ import { cleanEmail, CREATOR_FIELDS } from '../../domain/creator-import';
 import { briefUpdates } from '../../db/campaign-updates';
 import { ADDRESS_FIELDS, askForGift, creatorGift, creatorMovesGift, declineOnRemoval, giftAskable, itemsOf, pickedItems, sameAddress, shippingAddress, type CreatorGift, type GiftPick } from '../../db/gifting';
 import { GiftPage, type GiftFormValues } from '../../../portal/creator/gift';
-import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
+import { AccountClosedPage, AccountPage, BriefPage, CampaignPickerPage, EarningsPage, PayoutStatementPage, EmailChangePage, EmailLinkPage, ENDED_POST, ForgotPage, HomePage, LinkSentPage, LinkUnusablePage, LoginPage, NewLinkPage, SetPasswordPage, SubmissionDetailPage, SubmissionFormPage, SubmissionsPage, type DraftForm, type PayoutDetails, type SubmissionDetail, type TaxDetailsState } from '../../../portal/creator/pages';
 import { creatorDetails, replaceSealedDetails, sealedDetailsOf, type SealedDetails } from '../../db/sealed-details';
 import { checkTaxDetails, maskTaxId, sameTaxDetails, type TaxDetails } from '../../domain/tax-details';
 import { isYear } from '../../domain/periods';
@@ -30,6 +30,8 @@ import { eraseCreator, owedKey, owedTo } from '../../db/creator-erasure';
 import { deleteCookie } from 'hono/cookie';
 import { creatorForgotPlace, mailOrigin, publicOrigin, PUBLIC_ORIGIN_UNSET, type AppEnv } from '../../env';
 import { ApiError, notFound } from '../../lib/errors';
+import { payoutStatement } from '../../db/payout-statements';
+import { statementCsvOr } from '../admin/payouts';
 import { iso, plainText } from '../../lib/validate';
 import { log } from '../../lib/log';
 import { mailSetup, mailUnconfigured } from '../../lib/messages';
@@ -1184,6 +1186,17 @@ creatorPortal.get('/earnings/statement.csv', (c) => {
   if (year === undefined) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, as 2026, or leave it out for every year.');
   const stream = statementCsvStream(c.env.DB, c.var.creator.creatorId, year, EARNING_KIND_LABELS);
   return csvAttachment(stream, `chorus-earnings-${year ?? 'all'}.csv`);
+});
+
+// One payout's statement, and the same entries as CSV (`<id>.csv`): only the signed-in creator's own payouts; any
+// other id, malformed or another creator's, is the portal's not-found page.
+creatorPortal.get('/earnings/payouts/:id', async (c) => {
+  const scope = { creatorId: c.var.creator.creatorId };
+  const { id, csv } = await statementCsvOr(c.env.DB, c.req.param('id'), scope);
+  if (csv) return csv;
+  const statement = await payoutStatement(c.env.DB, id, scope);
+  if (!statement) throw notFound('payout');
+  return c.html(<PayoutStatementPage who={viewerOf(c).email} statement={statement} />);
 });
 
 const payoutDetailsSchema = z.discriminatedUnion('method', [

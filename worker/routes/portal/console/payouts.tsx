@@ -1,13 +1,15 @@
 // Payouts: pick a period, close it, read and export its payouts, mark one paid, reconcile a processor file.
 import { Hono } from 'hono';
 import type { Flash } from '../../../../portal/console/layout';
-import { PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
+import { ConsoleStatementPage, PayoutsPage, type PayoutsView, type ReconcileLine, type Totals } from '../../../../portal/console/payouts';
 import { formatPeriod } from '../../../../portal/format';
-import { addToTotals, closePeriod, payoutLines, type PayoutLine } from '../../../db/payouts';
+import { addToTotals, closePeriod, payoutLine, payoutLines, type PayoutLine } from '../../../db/payouts';
+import { payoutStatement } from '../../../db/payout-statements';
+import { isPayoutId } from '../../../lib/ids';
 import { isPeriod, isYear, periodBounds, periodOf, previousYear } from '../../../domain/periods';
 import { mailOrigin } from '../../../env';
 import { ApiError, notFound } from '../../../lib/errors';
-import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, yearEndCsvResponse } from '../../admin/payouts';
+import { brandForPayouts, failureReason, markPayouts, paymentReference, payoutsCsvResponse, reconcileItems, statementCsvOr, yearEndCsvResponse } from '../../admin/payouts';
 import { viewerOf } from './campaigns';
 import { canPay, canTakeTaxIds, countParam, csvFromForm, readForm, renderPage, requireTaxIdTaker, withFlash, type ConsoleContext, type ConsoleEnv, refuseWithoutOrigin } from './context';
 import { awaitingReview, closedPeriods, closeForecast, pendingLater, periodClose, type Claimable } from './queries';
@@ -130,6 +132,18 @@ payoutRoutes.get('/payouts/year-end.csv', async (c) => {
   if (raw !== undefined && !isYear(raw)) throw new ApiError(422, 'invalid_year', 'Give the year as four digits, from 2000 to 2199, as 2026.');
   const brand = await brandForPayouts(c.env, c.var.user.brandId);
   return yearEndCsvResponse(c.env, brand, raw ? Number(raw) : previousYear(Date.now(), brand.timezone), { type: 'admin_user', id: takerId }, c.req.method === 'HEAD');
+});
+
+// One payout's statement, and its entries as CSV (`<id>.csv`, for those who may download the payouts file): another
+// brand's payout, or an id that is none, is not found.
+payoutRoutes.get('/payouts/:id', async (c) => {
+  const scope = { brandId: c.var.user.brandId };
+  const { id, csv } = await statementCsvOr(c.env.DB, c.req.param('id'), scope);
+  if (csv) return csv;
+  if (!isPayoutId(id)) throw notFound('payout');
+  const [statement, line, toReview] = await Promise.all([payoutStatement(c.env.DB, id, scope), payoutLine(c.env.DB, c.env.SECRETS_KEY, scope.brandId, id), awaitingReview(c.env.DB, scope.brandId)]);
+  if (!statement || !line) throw notFound('payout');
+  return renderPage(c, <ConsoleStatementPage viewer={viewerOf(c)} toReview={toReview} line={line} statement={statement} canDownload={canPay(c.var.user)} />);
 });
 
 payoutRoutes.post('/payouts/reconcile', async (c) => {
