@@ -15,6 +15,48 @@ import type { TaxDetailsStatus } from '../../worker/domain/tax-details';
 import { FirstDraftMarker } from './network';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
+import { FieldProblem, fieldDescribedBy, invalidIn, type FormError } from '../layout';
+import { MAX_TAGS_PER_CREATOR } from '../../worker/domain/creator-tags';
+
+/** A creator's tags as chips, each leading to the roster filtered by it. */
+export const TagChips: FC<{ tags: string[] }> = ({ tags }) =>
+  tags.length === 0 ? null : (
+    <ul class="tag-chips" aria-label="Tags">
+      {tags.map((t) => (
+        <li>
+          <a href={`/console/creators?tag=${encodeURIComponent(t)}`}>{t}</a>
+        </li>
+      ))}
+    </ul>
+  );
+
+// The brand's labels for the creator, and (owners and managers) one field to change them all, comma-separated.
+const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: readonly FormError[]; action: string; canEdit: boolean }> = ({ tags, typed, errors, action, canEdit }) => (
+  <div class="creator-tags" id="tags-area">
+    <h3>Tags</h3>
+    {tags.length === 0 ? <p class="small muted">No tags yet{canEdit ? ': group your network by market, niche or wave.' : '.'}</p> : <TagChips tags={tags} />}
+    {canEdit ? (
+      <details class="add-link" open={typed !== undefined}>
+        <summary class="small">Edit tags</summary>
+        <form method="post" action={action} class="stack">
+          <div class="field">
+            <label for="tags">Tags, separated by commas</label>
+            <input id="tags" name="tags" type="text" maxlength={400} value={typed ?? tags.join(', ')} placeholder="uk, skincare, wave 2" autocomplete="off" aria-describedby={fieldDescribedBy('tags', 'tags-hint', errors)} aria-invalid={invalidIn(errors, 'tags')} />
+            <FieldProblem id="tags" errors={errors} />
+            <p id="tags-hint" class="hint">
+              Up to {MAX_TAGS_PER_CREATOR}, each 1-32 letters, digits, spaces, - or _; stored in lower case. Only your team sees them.
+            </p>
+          </div>
+          <div>
+            <button type="submit" class="button button-small">
+              Save tags
+            </button>
+          </div>
+        </form>
+      </details>
+    ) : null}
+  </div>
+);
 
 // Where the creator stands with the brand's program terms: a line, only once the brand has some.
 export const TermsStanding: FC<{ terms: CreatorPageData['terms']; joined: boolean; timezone: string }> = ({ terms, joined, timezone }) =>
@@ -83,7 +125,9 @@ export const CreatorPage: FC<{
   origin: string;
   currency: string;
   flash: Flash;
-  errors?: string[];
+  errors?: readonly FormError[];
+  /** The brand's tags for the creator; `typed`: what the tags form came back with, refused. */
+  tags: { saved: string[]; typed?: string };
   suggestion?: string | null;
   inviteLink?: { url: string; expiresAt: number } | null;
   confirmRemoval?: boolean;
@@ -105,7 +149,7 @@ export const CreatorPage: FC<{
   campaignDueAt: number | null;
   /** Their conversation with the brand: the newest few messages and the form (portal/console/messages.tsx). */
   messages: CreatorMessagesArea;
-}> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages }) => {
+}> = ({ viewer, canWrite, isOwner, campaign, creator, values, drawn, origin, currency, flash, errors, suggestion, inviteLink, confirmRemoval = false, toReview, daily, adjustment, confirmAdjustment, adjustmentKey, adjustments, newLink, editLink, defaultDestination, campaignDueAt, messages, tags }) => {
   const removed = creator.status === 'removed';
   // An erased creator's enrollments are removed, but the brand still pauses or re-points their links (old posts).
   const linksClosed = removed && creator.erasedAt === null;
@@ -166,6 +210,7 @@ export const CreatorPage: FC<{
                 <FirstDraftMarker state={creator.firstDraft.state} dueAt={creator.firstDraft.dueAt} timezone={viewer.timezone} />
               </p>
             ) : null}
+            <CreatorTagsArea tags={tags.saved} typed={tags.typed} errors={errors} action={`${base}/tags`} canEdit={canWrite && creator.erasedAt === null} />
           </div>
           <dl class="mini-stats">
             <div>

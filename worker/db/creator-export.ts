@@ -99,6 +99,8 @@ export async function* creatorData(db: D1Database, secretsKey: string, creatorId
   yield `{"format":"chorus-creator-data/1","exportedAt":${JSON.stringify(iso(now))},"about":${JSON.stringify(about)},"profile":${JSON.stringify(profile)}`;
 
   // What each brand that added them holds of them: its handle for them, and the name and email it was given.
+  // Not the brand's tags on them (creator_tags): each brand's private labels for grouping its own network ("top tier", "wave 2"), not
+  // something the creator gave it, and one brand's would tell the creator how it ranks them against the rest.
   yield* jsonArray(
     'brands',
     once(

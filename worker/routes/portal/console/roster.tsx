@@ -8,6 +8,8 @@ import { decodeCursor, pageOf, type Position } from '../../../lib/cursor';
 import { viewerOf } from './campaigns';
 import { canWrite, renderPage, type ConsoleEnv } from './context';
 import { awaitingReview, listRoster, type RosterRow } from './queries';
+import { parseTags } from '../../../db/creator-tags';
+import { normalizeTag } from '../../../domain/creator-tags';
 
 export const rosterRoutes = new Hono<ConsoleEnv>();
 
@@ -19,14 +21,17 @@ const CSV_PAGE = 200;
 
 // Search words are trimmed and bounded; control characters would match nothing a handle, name or email holds.
 const searchOf = (raw: string | undefined) => (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
+// ?tag= read as tags are stored; one that is no tag (edited by hand) is kept as typed, so it matches no creator.
+const tagOf = (raw: string | undefined) => searchOf(raw && (normalizeTag(raw.slice(0, 64)) ?? raw.slice(0, 64)));
 
 rosterRoutes.get('/creators', async (c) => {
   const { brandId } = c.var.user;
   const q = searchOf(c.req.query('q'));
+  const tag = tagOf(c.req.query('tag'));
   // A cursor that does not decode (edited by hand) starts at the newest, as a page link would.
   const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
   const [rows, total, toReview] = await Promise.all([
-    listRoster(c.env.DB, brandId, { q, after, limit: PAGE + 1 }),
+    listRoster(c.env.DB, brandId, { q, tag, after, limit: PAGE + 1 }),
     c.env.DB.prepare('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ?').bind(brandId).first<{ n: number }>(),
     awaitingReview(c.env.DB, brandId),
   ]);
@@ -43,14 +48,15 @@ rosterRoutes.get('/creators', async (c) => {
     addedAt: r.created_at,
     earned: r.earned,
     campaigns: campaignsOf(r),
+    tags: parseTags(r.tags),
   }));
-  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
+  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} tag={tag} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
 });
 
-// The roster as a spreadsheet (the search, if any, applied): owners and managers, as every console CSV with
+// The roster as a spreadsheet (the search and tag, if any, applied): owners and managers, as every console CSV with
 // email addresses (context.ts). Read a page per pull, so a large roster streams. Amounts in the brand's
 // currency as plain numbers; every text cell is neutralised against formulas.
-const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'joined', 'campaigns', 'earned', 'currency'];
+const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'tags', 'joined', 'campaigns', 'earned', 'currency'];
 
 const csvRow = (r: RosterRow, currency: string) => {
   const campaigns = campaignsOf(r).map((e) => (e.status === 'active' ? e.name : `${e.name} (${e.status})`));
@@ -61,6 +67,7 @@ const csvRow = (r: RosterRow, currency: string) => {
     csvText(r.platform),
     csvText(r.niche),
     r.follower_count === null ? '' : csvNumber(r.follower_count),
+    csvText(parseTags(r.tags).join('; ')),
     csvText(r.accepted_at === null ? '' : new Date(r.accepted_at).toISOString()),
     csvText(campaigns.join('; ')),
     csvNumber(formatAmount(r.earned, currency)),
@@ -71,11 +78,12 @@ const csvRow = (r: RosterRow, currency: string) => {
 rosterRoutes.get('/creators.csv', (c) => {
   const { brandId, brandSlug, currency } = c.var.user;
   const q = searchOf(c.req.query('q'));
+  const tag = tagOf(c.req.query('tag'));
   let after: Position | undefined;
   let done = false;
   const body = csvStream(CSV_HEADER, async () => {
     if (done) return { text: '', done: true };
-    const rows = await listRoster(c.env.DB, brandId, { q, after, limit: CSV_PAGE + 1 });
+    const rows = await listRoster(c.env.DB, brandId, { q, tag, after, limit: CSV_PAGE + 1 });
     const page = pageOf(rows, CSV_PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
     const last = page.rows.at(-1);
     if (last) after = { at: last.created_at, id: last.creator_id };

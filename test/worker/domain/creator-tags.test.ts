@@ -1,0 +1,80 @@
+// How a typed tag is read and the limits a creator's set keeps (domain/creator-tags.ts).
+import { describe, expect, it } from 'vitest';
+import { MAX_TAGS_PER_BRAND, normalizeTag, readTagSet, splitTagList, tagsOverBrandLimit } from '../../../worker/domain/creator-tags';
+import { segmentsOf, summarize, type CreatorInputs, type SegmentLabels } from '../../../worker/domain/network';
+
+describe('normalizeTag', () => {
+  it('trims, collapses spaces and lower-cases', () => {
+    expect(normalizeTag('  Wave   2 ')).toBe('wave 2');
+    expect(normalizeTag('UK')).toBe('uk');
+    expect(normalizeTag('top_tier')).toBe('top_tier');
+    expect(normalizeTag('re-activate')).toBe('re-activate');
+    expect(normalizeTag('Hautpflege')).toBe('hautpflege');
+    expect(normalizeTag('ｕｋ')).toBe('uk');
+    expect(normalizeTag('a\tb')).toBe('a b');
+    expect(normalizeTag('x'.repeat(32))).toBe('x'.repeat(32));
+  });
+
+  it('refuses empty, long and punctuated tags', () => {
+    for (const bad of ['', '   ', 'x'.repeat(33), 'no!', '#uk', '=cmd', 'a,b', 'a;b', 'a.b', '<b>', 'a\u0000b', 'emoji 😀', 'a\u202eb']) expect(normalizeTag(bad), JSON.stringify(bad)).toBeNull();
+  });
+});
+
+describe('splitTagList and readTagSet', () => {
+  it('reads a comma- or semicolon-separated field into a sorted set without repeats', () => {
+    expect(splitTagList('uk, Wave 2; skincare,,;  ')).toEqual(['uk', ' Wave 2', ' skincare']);
+    expect(readTagSet(splitTagList('UK, wave 2; uk'))).toEqual({ ok: true, tags: ['uk', 'wave 2'] });
+    expect(readTagSet([])).toEqual({ ok: true, tags: [] });
+  });
+
+  it('refuses an invalid tag and an 11th one', () => {
+    expect(readTagSet(['ok', 'no!'])).toEqual({ ok: false, code: 'invalid_tag', tag: 'no!' });
+    expect(readTagSet(Array.from({ length: 10 }, (_, i) => `t${i}`)).ok).toBe(true);
+    expect(readTagSet(Array.from({ length: 11 }, (_, i) => `t${i}`))).toEqual({ ok: false, code: 'too_many_tags', count: 11 });
+    // Repeats count once.
+    expect(readTagSet([...Array.from({ length: 10 }, (_, i) => `t${i}`), 'T1', ' t2 ']).ok).toBe(true);
+  });
+});
+
+describe('tagsOverBrandLimit', () => {
+  it('lets a brand reuse its tags at the limit and refuses the 201st distinct one', () => {
+    const full = new Set(Array.from({ length: MAX_TAGS_PER_BRAND }, (_, i) => `t${i}`));
+    expect(tagsOverBrandLimit(full, ['t1', 't2'])).toEqual([]);
+    expect(tagsOverBrandLimit(full, ['t1', 'new', 'new'])).toEqual(['new']);
+    const almost = new Set([...full].slice(1));
+    expect(tagsOverBrandLimit(almost, ['new'])).toEqual([]);
+    expect(tagsOverBrandLimit(almost, ['new', 'newer'])).toEqual(['new', 'newer']);
+  });
+});
+
+describe('segmentsOf', () => {
+  const creator = (enrollmentId: string, revenueMinor: number, costMinor: number, status = 'active') =>
+    ({ enrollmentId, creatorId: enrollmentId, handle: enrollmentId, name: enrollmentId, paymentModel: 'affiliate', status, enrolledAt: 0, activeSince: 0, uniqueClicks: 10, conversions: revenueMinor > 0 ? 1 : 0, linkConversions: 0, validatedConversions: 0, revenueMinor, costMinor, postsLive: 0, drafts: 0, comments: 0, saves: 0, shares: 0, recentActivity: 0, contentDueAt: null, firstDraft: null }) as CreatorInputs;
+  const creators = [creator('a', 6_000, 600), creator('b', 3_000, 300, 'removed'), creator('c', 1_000, 100), creator('d', 0, 0)];
+  const labels = new Map<string, SegmentLabels>([
+    ['a', { niche: 'Skincare', platform: 'instagram', tags: ['uk', 'wave 2'] }],
+    ['b', { niche: 'skincare ', platform: null, tags: ['uk'] }],
+    ['c', { niche: 'grooming', platform: 'tiktok', tags: [] }],
+  ]);
+  const total = summarize(creators, null);
+
+  it('adds niches up to the network, one segment per spelling, Not set last', () => {
+    const rows = segmentsOf(creators, labels, 'niche', total.revenueMinor);
+    expect(rows.map((r) => [r.value, r.creators, r.revenueMinor, r.costMinor, r.revenuePerCreatorMinor, r.revenueShare])).toEqual([
+      ['Skincare', 2, 9_000, 900, 4_500, 0.9],
+      ['grooming', 1, 1_000, 100, 1_000, 0.1],
+      [null, 1, 0, 0, 0, 0],
+    ]);
+    for (const k of ['creators', 'uniqueClicks', 'conversions', 'revenueMinor', 'costMinor'] as const) expect(rows.reduce((t, r) => t + r[k], 0)).toBe(k === 'creators' ? creators.length : total[k]);
+  });
+
+  it('counts a creator with several tags in each of them', () => {
+    const rows = segmentsOf(creators, labels, 'tag', total.revenueMinor);
+    expect(rows.map((r) => [r.value, r.creators, r.revenueMinor])).toEqual([
+      ['uk', 2, 9_000],
+      ['wave 2', 1, 6_000],
+      [null, 2, 1_000],
+    ]);
+    expect(segmentsOf(creators, labels, 'platform', 0).every((r) => r.revenueShare === null)).toBe(true);
+  });
+});

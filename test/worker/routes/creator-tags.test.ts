@@ -1,0 +1,291 @@
+// Creator tags: a brand's own labels for its creators, set through the API and the console's creator page, shown and
+// filtered on the roster and its CSV, added by the import, gone with an erasure.
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { addAcceptedCreator, createBrand, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
+import { adminUser, consoleBrand, get, post, signIn, tag as uniqueTag } from '../console-fixtures';
+
+type ErrorBody = { error: { code: string } };
+type Listed = { id: string; handle: string; tags: string[] };
+
+const putTags = (brand: TestBrand, creatorId: string, tags: unknown) => brand.api('PUT', `/api/admin/creators/${creatorId}/tags`, { tags });
+const storedTags = async (brandId: string, creatorId: string) =>
+  (await env.DB.prepare('SELECT tag FROM creator_tags WHERE brand_id = ? AND creator_id = ? ORDER BY tag').bind(brandId, creatorId).all<{ tag: string }>()).results.map((r) => r.tag);
+
+async function rosterCreator(brand: TestBrand, handle = `t_${uniqueTag()}`.slice(0, 30)) {
+  return (await addAcceptedCreator(brand, { email: `${handle}@creators.test`, handle, displayName: `Name ${handle}` })).data.id;
+}
+
+describe('PUT /api/admin/creators/:id/tags', () => {
+  it('stores the set normalised, replaces it whole, and lists it with the creator', async () => {
+    const brand = await createBrand();
+    const id = await rosterCreator(brand);
+    const res = await putTags(brand, id, ['  UK ', 'Wave   2', 'skin_care', 'uk', 'top-tier']);
+    expect(res.status).toBe(200);
+    expect((await json<Data<{ id: string; tags: string[] }>>(res)).data).toEqual({ id, tags: ['skin_care', 'top-tier', 'uk', 'wave 2'] });
+    expect(await storedTags(brand.brandId, id)).toEqual(['skin_care', 'top-tier', 'uk', 'wave 2']);
+
+    // Replaces: what is not sent again is gone.
+    expect((await json<Data<{ tags: string[] }>>(await putTags(brand, id, ['uk', 'wave 3']))).data.tags).toEqual(['uk', 'wave 3']);
+    expect(await storedTags(brand.brandId, id)).toEqual(['uk', 'wave 3']);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND target_id = ?", brand.brandId, id)).toBe(2);
+    // The same set again writes nothing.
+    expect((await putTags(brand, id, ['Wave 3', 'UK'])).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND target_id = ?", brand.brandId, id)).toBe(2);
+
+    const listed = (await json<{ data: Listed[] }>(await brand.api('GET', '/api/admin/creators'))).data.find((c) => c.id === id);
+    expect(listed?.tags).toEqual(['uk', 'wave 3']);
+    expect((await json<Data<{ tags: string[] }>>(await putTags(brand, id, []))).data.tags).toEqual([]);
+    expect(await storedTags(brand.brandId, id)).toEqual([]);
+  });
+
+  it('refuses an invalid tag, an 11th tag and the 201st distinct tag of a brand, writing nothing', async () => {
+    const brand = await createBrand();
+    const id = await rosterCreator(brand);
+    await putTags(brand, id, ['keep']);
+    for (const [tags, code] of [
+      [['ok', 'no!'], 'invalid_tag'],
+      [[''], 'invalid_tag'],
+      [['x'.repeat(33)], 'invalid_tag'],
+      [['a\u0000b'], 'invalid_tag'],
+      [Array.from({ length: 11 }, (_, i) => `t${i}`), 'too_many_tags'],
+    ] as const) {
+      const res = await putTags(brand, id, tags);
+      expect(res.status, JSON.stringify(tags)).toBe(422);
+      expect((await json<ErrorBody>(res)).error.code).toBe(code);
+    }
+    // Ten is fine; repeats count once.
+    expect((await putTags(brand, id, [...Array.from({ length: 10 }, (_, i) => `t${i}`), 'T0'])).status).toBe(200);
+    for (const body of [{ tags: 'uk' }, { tags: [1] }, { tags: ['uk'], extra: 1 }, {}]) expect((await brand.api('PUT', `/api/admin/creators/${id}/tags`, body)).status).toBe(422);
+
+    // 200 distinct tags across the brand (seeded directly), then one more is refused; reusing one is fine.
+    const other = await rosterCreator(brand);
+    await env.DB.batch(Array.from({ length: 190 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(brand.brandId, other, `seed ${i}`)));
+    expect(await rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', brand.brandId)).toBe(200);
+    const third = await rosterCreator(brand);
+    const over = await putTags(brand, third, ['seed 1', 'brand new']);
+    expect(over.status).toBe(409);
+    expect((await json<ErrorBody>(over)).error.code).toBe('tag_limit_reached');
+    expect(await storedTags(brand.brandId, third)).toEqual([]);
+    expect((await putTags(brand, third, ['seed 1', 't3'])).status).toBe(200);
+    // Swapping one's own only tag for a new one keeps the count where it was.
+    await env.DB.prepare("DELETE FROM creator_tags WHERE brand_id = ? AND creator_id = ? AND tag = 'seed 189'").bind(brand.brandId, other).run();
+    await putTags(brand, third, ['solo']);
+    expect((await putTags(brand, third, ['solo 2'])).status).toBe(200);
+  });
+
+  it("answers 404 for another brand's creator and 410 for an erased one", async () => {
+    const brand = await createBrand();
+    const other = await createBrand();
+    const theirs = await rosterCreator(other);
+    const foreign = await putTags(brand, theirs, ['uk']);
+    expect(foreign.status).toBe(404);
+    expect((await json<ErrorBody>(foreign)).error.code).toBe('not_found');
+    expect(await storedTags(brand.brandId, theirs)).toEqual([]);
+
+    const id = await rosterCreator(brand);
+    await putTags(brand, id, ['uk', 'wave 1']);
+    expect((await brand.api('POST', `/api/admin/creators/${id}/erase`, { confirm: true })).status).toBe(200);
+    // The brand's tags went with its copy, and the activity rows no longer name them.
+    expect(await storedTags(brand.brandId, id)).toEqual([]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND details IS NOT NULL", brand.brandId)).toBe(0);
+    const gone = await putTags(brand, id, ['uk']);
+    expect(gone.status).toBe(410);
+    expect((await json<ErrorBody>(gone)).error.code).toBe('creator_erased');
+  });
+});
+
+describe('GET /api/admin/creators?tag=', () => {
+  it('lists only the creators with the tag, read as tags are stored', async () => {
+    const brand = await createBrand();
+    const [a, b, c] = [await rosterCreator(brand), await rosterCreator(brand), await rosterCreator(brand)];
+    await putTags(brand, a, ['uk', 'skincare']);
+    await putTags(brand, b, ['uk']);
+    await putTags(brand, c, ['us']);
+    const ids = async (q: string) => (await json<{ data: Listed[] }>(await brand.api('GET', `/api/admin/creators${q}`))).data.map((r) => r.id).sort();
+    expect(await ids('?tag=uk')).toEqual([a, b].sort());
+    expect(await ids('?tag=%20SkinCare%20')).toEqual([a]);
+    expect(await ids('?tag=nobody')).toEqual([]);
+    // Paged, the filter holds across pages.
+    const first = await json<{ data: Listed[]; nextCursor: string }>(await brand.api('GET', '/api/admin/creators?tag=uk&limit=1'));
+    expect(first.data).toHaveLength(1);
+    const second = await json<{ data: Listed[] }>(await brand.api('GET', `/api/admin/creators?tag=uk&limit=1&cursor=${first.nextCursor}`));
+    expect([first.data[0]!.id, second.data[0]!.id].sort()).toEqual([a, b].sort());
+    expect((await brand.api('GET', '/api/admin/creators?tag=no!')).status).toBe(422);
+  });
+});
+
+describe('console: tags on the creator page and the roster', () => {
+  it('lets a manager set tags from the form, shows them as chips, and filters the roster and its CSV', async () => {
+    const m = await consoleBrand('manager');
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    const html = await (await get(page, m.cookie)).text();
+    expect(html).toContain('action="' + page + '/tags"');
+
+    const saved = await post(`${page}/tags`, { tags: 'UK, wave 2;  Skincare ' }, { cookie: m.cookie });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe(`${page}?flash=tags_saved#tags-area`);
+    expect(await storedTags(m.brand.brandId, m.creator.id)).toEqual(['skincare', 'uk', 'wave 2']);
+    const shown = await (await get(page, m.cookie)).text();
+    expect(shown).toContain('href="/console/creators?tag=wave%202"');
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND actor_type = 'admin_user'", m.brand.brandId)).toBe(1);
+
+    // A bad tag comes back beside the field with what was typed; nothing changes.
+    const bad = await post(`${page}/tags`, { tags: 'uk, <b>bold</b>' }, { cookie: m.cookie });
+    expect(bad.status).toBe(422);
+    const badHtml = await bad.text();
+    expect(badHtml).toContain('id="tags-error"');
+    expect(badHtml).toContain('aria-invalid="true"');
+    expect(badHtml).toContain('value="uk, &lt;b&gt;bold&lt;/b&gt;"');
+    expect(await storedTags(m.brand.brandId, m.creator.id)).toEqual(['skincare', 'uk', 'wave 2']);
+    const many = await post(`${page}/tags`, { tags: Array.from({ length: 11 }, (_, i) => `t${i}`).join(',') }, { cookie: m.cookie });
+    expect(many.status).toBe(422);
+
+    // The roster: chips on each creator, ?tag= with and without q, and the CSV's tags column.
+    const untagged = await rosterCreator(m.brand, `plain_${uniqueTag()}`.slice(0, 30));
+    const roster = await (await get('/console/creators', m.cookie)).text();
+    expect(roster).toContain('href="/console/creators?tag=skincare"');
+    const filtered = await (await get('/console/creators?tag=Wave%202', m.cookie)).text();
+    expect(filtered).toContain(`@${m.handle}`);
+    expect(filtered).not.toContain(untagged);
+    expect(filtered).toContain('Tagged “wave 2”');
+    const both = await (await get(`/console/creators?tag=uk&q=${encodeURIComponent(m.handle)}`, m.cookie)).text();
+    expect(both).toContain(`@${m.handle}`);
+    const neither = await (await get('/console/creators?tag=uk&q=zzzz-nobody', m.cookie)).text();
+    expect(neither).not.toContain(`@${m.handle}`);
+    const csv = await (await get('/console/creators.csv', m.cookie)).text();
+    const [header, ...lines] = csv.trim().split('\r\n');
+    expect(header).toContain(',"tags",');
+    expect(lines.find((l) => l.includes(m.handle))).toContain('"skincare; uk; wave 2"');
+    const tagCsv = await (await get('/console/creators.csv?tag=uk', m.cookie)).text();
+    expect(tagCsv.trim().split('\r\n')).toHaveLength(2);
+  });
+
+  it('neutralises a formula in the tags cell of the roster CSV', async () => {
+    const m = await consoleBrand('manager');
+    // A tag cannot start with = through the forms; one stored otherwise is still written safe.
+    await env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(m.brand.brandId, m.creator.id, '=cmd').run();
+    const csv = await (await get('/console/creators.csv', m.cookie)).text();
+    expect(csv).not.toMatch(/(^|,)"?=cmd/m);
+  });
+
+  it('lets finance and viewers read tags but not change them, and refuses a form from another origin', async () => {
+    const m = await consoleBrand('owner');
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    await putTags(m.brand, m.creator.id, ['uk']);
+    for (const role of ['finance', 'viewer'] as const) {
+      const cookie = await signIn((await adminUser(m.brand.brandId, role)).email);
+      const html = await (await get(page, cookie)).text();
+      expect(html).toContain('href="/console/creators?tag=uk"');
+      expect(html).not.toContain(`action="${page}/tags"`);
+      const refused = await post(`${page}/tags`, { tags: 'us' }, { cookie });
+      expect(refused.status).toBe(403);
+    }
+    const crossSite = await post(`${page}/tags`, { tags: 'us' }, { cookie: m.cookie, origin: 'https://evil.example' });
+    expect(crossSite.status).toBe(403);
+    const noOrigin = await post(`${page}/tags`, { tags: 'us' }, { cookie: m.cookie, origin: null });
+    expect(noOrigin.status).toBe(403);
+    expect(await storedTags(m.brand.brandId, m.creator.id)).toEqual(['uk']);
+    // An owner may.
+    expect((await post(`${page}/tags`, { tags: 'us' }, { cookie: m.cookie })).status).toBe(303);
+    expect(await storedTags(m.brand.brandId, m.creator.id)).toEqual(['us']);
+  });
+});
+
+describe('the roster import: a tags column', () => {
+  it('adds the tags of each row, refuses a bad tag as a row error, and keeps tags the creator had', async () => {
+    const m = await consoleBrand('manager');
+    const t = uniqueTag();
+    const csv = ['email,handle,name,niche,tags', `a_${t}@creators.test,a_${t},Ann,skincare,"UK; Wave 2"`, `b_${t}@creators.test,b_${t},Ben,,bad!tag`, `c_${t}@creators.test,c_${t},Cy,,"us, wave 2"`].join('\n');
+    const refused = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+    expect(refused.status).toBe(422);
+    const body = await json<{ error: { code: string; details: { errors: { line: number; field: string }[] } } }>(refused);
+    expect(body.error.code).toBe('import_has_errors');
+    expect(body.error.details.errors.map((e) => [e.line, e.field])).toEqual([[3, 'tags']]);
+    expect(await rowCount('SELECT count(*) AS n FROM creator_tags WHERE brand_id = ?', m.brand.brandId)).toBe(0);
+
+    expect((await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv, confirm: true })).status).toBeLessThan(300);
+    const listed = (await json<{ data: Listed[] }>(await m.brand.api('GET', '/api/admin/creators?tag=wave%202'))).data;
+    expect(listed.map((c) => [c.handle, c.tags]).sort()).toEqual([
+      [`a_${t}`, ['uk', 'wave 2']],
+      [`c_${t}`, ['us', 'wave 2']],
+    ]);
+    // A later file adds to what they have; it removes nothing.
+    const a = listed.find((c) => c.handle === `a_${t}`)!;
+    const again = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,top tier`].join('\n');
+    expect((await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: again, confirm: true })).status).toBeLessThan(300);
+    expect(await storedTags(m.brand.brandId, a.id)).toEqual(['top tier', 'uk', 'wave 2']);
+    // Past ten with what they have: a row error.
+    const tooMany = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,"${Array.from({ length: 8 }, (_, i) => `x${i}`).join(';')}"`].join('\n');
+    const over = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: tooMany });
+    expect((await json<{ error: { details: { errors: { field: string }[] } } }>(over)).error.details.errors.map((e) => e.field)).toEqual(['tags']);
+  });
+});
+
+describe('the network results by segment', () => {
+  type Segments = { by: string; network: { creators: number; uniqueClicks: number; conversions: number; revenueMinor: number; costMinor: number }; segments: { value: string | null; creators: number; conversions: number; revenueMinor: number; costMinor: number; revenueShare: number | null; revenuePerCreatorMinor: number | null }[] };
+
+  async function creatorWithCode(m: Awaited<ReturnType<typeof consoleBrand>>, profile: { niche?: string; platform?: string }) {
+    const handle = `seg_${uniqueTag()}`.slice(0, 30);
+    const id = (await addAcceptedCreator(m.brand, { email: `${handle}@creators.test`, handle, displayName: handle })).data.id;
+    await env.DB.prepare('UPDATE brand_creators SET niche = ?, platform = ? WHERE brand_id = ? AND creator_id = ?').bind(profile.niche ?? null, profile.platform ?? null, m.brand.brandId, id).run();
+    const enrollment = (await json<Data<{ id: string }>>(await m.brand.api('POST', '/api/admin/enrollments', { campaignId: m.campaign.id, creatorId: id, paymentModel: 'affiliate', status: 'active' }))).data.id;
+    const code = handle.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 20);
+    expect((await m.brand.api('POST', '/api/admin/codes', { enrollmentId: enrollment, code, discountType: 'percent', discountValue: 10 })).status).toBe(201);
+    return { id, code };
+  }
+
+  it('sums each niche and platform to the network totals, and counts a creator with several tags in each', async () => {
+    const m = await consoleBrand('viewer');
+    const a = await creatorWithCode(m, { niche: 'skincare', platform: 'instagram' });
+    const b = await creatorWithCode(m, { niche: ' Skincare ', platform: 'tiktok' });
+    const c = await creatorWithCode(m, {});
+    await putTags(m.brand, a.id, ['uk', 'wave 2']);
+    await putTags(m.brand, b.id, ['uk']);
+    let order = 0;
+    for (const [code, amountMinor] of [[a.code, 10_000], [b.code, 5_000], [c.code, 2_000], [a.code, 1_000]] as const) {
+      const res = await signedPost(m.brand, m.ingestKey, '/v1/conversions', { orderId: `seg-${uniqueTag()}-${order++}`, amountMinor, currency: 'USD', occurredAt: new Date().toISOString(), code });
+      expect(res.status).toBe(201);
+    }
+    const segments = async (by: string) => (await json<Data<Segments>>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/segments?by=${by}`))).data;
+    const network = (await json<Data<{ summary: { revenueMinor: number; costMinor: number; conversions: number; uniqueClicks: number } }>>(await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/network`))).data.summary;
+    expect(network.revenueMinor).toBe(18_000);
+
+    for (const by of ['niche', 'platform']) {
+      const s = await segments(by);
+      expect(s.network).toMatchObject({ creators: 4, revenueMinor: network.revenueMinor, costMinor: network.costMinor, conversions: network.conversions });
+      const sum = (k: 'creators' | 'conversions' | 'revenueMinor' | 'costMinor') => s.segments.reduce((t, r) => t + r[k], 0);
+      expect([sum('creators'), sum('conversions'), sum('revenueMinor'), sum('costMinor')], by).toEqual([4, network.conversions, network.revenueMinor, network.costMinor]);
+      expect(s.segments.reduce((t, r) => t + (r.revenueShare ?? 0), 0)).toBeCloseTo(1, 3);
+    }
+    // Skincare typed two ways is one niche; the creators with none are "Not set" (value null), last.
+    expect((await segments('niche')).segments.map((r) => [r.value, r.creators, r.revenueMinor, r.revenuePerCreatorMinor])).toEqual([
+      ['Skincare', 2, 16_000, 8_000],
+      [null, 2, 2_000, 1_000],
+    ]);
+    const tags = await segments('tag');
+    expect(tags.segments.map((r) => [r.value, r.creators, r.revenueMinor])).toEqual([
+      ['uk', 2, 16_000],
+      ['wave 2', 1, 11_000],
+      [null, 2, 2_000],
+    ]);
+    expect(tags.segments.find((r) => r.value === 'wave 2')?.revenueShare).toBe(0.6111);
+
+    // The Network tab's card, for every role, niche unless ?by= names another.
+    const page = `/console/campaigns/${m.campaign.id}/network`;
+    const byNiche = await (await get(page, m.cookie)).text();
+    expect(byNiche).toContain('By segment');
+    expect(byNiche).toMatch(/<option value="niche" selected="">/);
+    expect(byNiche).toContain('Not set');
+    const byTag = await (await get(`${page}?by=tag`, m.cookie)).text();
+    expect(byTag).toContain('href="/console/creators?tag=wave%202"');
+    expect(byTag).toContain('counts in each of them');
+    // No share total under overlapping tags.
+    expect(byTag).toContain('<td class="num zero" data-label="Share of revenue"></td></tr></tfoot>');
+    expect(byNiche).toContain('data-label="Share of revenue">100%</td></tr></tfoot>');
+    expect(await (await get(`${page}?by=nonsense`, m.cookie)).text()).toMatch(/<option value="niche" selected="">/);
+    expect((await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/segments?by=nonsense`)).status).toBe(422);
+    const other = await createBrand();
+    expect((await other.api('GET', `/api/admin/campaigns/${m.campaign.id}/segments`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,75 @@
+// A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE, tagsOverBrandLimit } from '../domain/creator-tags';
+import { ApiError, notFound } from '../lib/errors';
+import { auditStatement, type AuditInput } from './audit';
+import { creatorGone } from './creator-erasure';
+
+/** SQL: the tags brand `brand` gave creator `creator` (SQL expressions), as a JSON array in order (primary key lookups). */
+export const tagsJsonSql = (brand: string, creator: string) =>
+  `(SELECT json_group_array(tag) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} ORDER BY t.tag))`;
+
+/** SQL: creator `creator` (an SQL expression) has tag ?`param` with brand `brand`. */
+export const taggedSql = (brand: string, creator: string, param: string) => `EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} AND t.tag = ${param})`;
+
+export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
+
+/** The brand's distinct tags, in order (index creator_tags_brand_tag), but for those only `except` holds. */
+export async function brandTags(db: D1Database, brandId: string, except?: string): Promise<Set<string>> {
+  const { results } = await db
+    .prepare('SELECT DISTINCT tag FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2) ORDER BY tag')
+    .bind(brandId, except ?? null)
+    .all<{ tag: string }>();
+  return new Set(results.map((r) => r.tag));
+}
+
+/** The brand's tags for each of `creatorIds` (90 a statement, under D1's 100 parameters). */
+export async function tagsByCreator(db: D1Database, brandId: string, creatorIds: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  for (let i = 0; i < creatorIds.length; i += 90) {
+    const chunk = creatorIds.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT creator_id, tag FROM creator_tags WHERE brand_id = ? AND creator_id IN (${chunk.map(() => '?').join(', ')}) ORDER BY creator_id, tag`)
+      .bind(brandId, ...chunk)
+      .all<{ creator_id: string; tag: string }>();
+    for (const r of results) found.set(r.creator_id, [...(found.get(r.creator_id) ?? []), r.tag]);
+  }
+  return found;
+}
+
+export const invalidTag = (tag: string) => new ApiError(422, 'invalid_tag', `“${tag}” is not a tag. ${TAG_RULE}`, { tag });
+export const tooManyTags = () => new ApiError(422, 'too_many_tags', `A creator has at most ${MAX_TAGS_PER_CREATOR} tags.`);
+export const brandTagLimit = (fresh: string[]) =>
+  new ApiError(409, 'tag_limit_reached', `Your brand uses ${MAX_TAGS_PER_BRAND} different tags, the most it can: reuse one of them, or remove a tag from every creator first.`, { newTags: fresh });
+
+/**
+ * Replaces the creator's tags with `typed` (read by readTagSet), with an activity row, in one batch. 404 for a creator
+ * not on the brand's roster, 410 for one it erased; answers the set as stored. An unchanged set writes nothing.
+ */
+export async function setCreatorTags(db: D1Database, brandId: string, creatorId: string, typed: string[], actor: Pick<AuditInput, 'actorType' | 'actorId'>, now = Date.now()): Promise<string[]> {
+  const [roster, current] = await db.batch([
+    db.prepare('SELECT erased_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
+    db.prepare(`SELECT ${tagsJsonSql('?1', '?2')} AS tags`).bind(brandId, creatorId),
+  ]);
+  const row = roster!.results[0] as { erased_at: number | null } | undefined;
+  if (!row) throw notFound('creator');
+  if (row.erased_at !== null) throw creatorGone();
+  const read = readTagSet(typed);
+  if (!read.ok) throw read.code === 'invalid_tag' ? invalidTag(read.tag) : tooManyTags();
+  const before = parseTags((current!.results[0] as { tags: string }).tags);
+  if (sameTags(before, read.tags)) return before;
+  // Counted before the write: two sets racing may pass the limit by their new tags, never by more.
+  const over = tagsOverBrandLimit(await brandTags(db, brandId, creatorId), read.tags);
+  if (over.length > 0) throw brandTagLimit(over);
+  // The insert stands only while the brand's copy does: an erasure between the read and this batch wins.
+  await db.batch([
+    db.prepare('DELETE FROM creator_tags WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
+    db
+      .prepare(
+        `INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j
+         WHERE EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ?1 AND r.creator_id = ?2 AND r.erased_at IS NULL) ON CONFLICT DO NOTHING`,
+      )
+      .bind(brandId, creatorId, JSON.stringify(read.tags)),
+    auditStatement(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now),
+  ]);
+  return read.tags;
+}

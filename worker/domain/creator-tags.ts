@@ -1,0 +1,42 @@
+// A brand's own labels for the creators it works with ("uk", "skincare", "wave 2"): how a typed tag is read, and
+// the limits a set of them keeps. Tags are the brand's private grouping, shown only in its console and API.
+
+export const MAX_TAGS_PER_CREATOR = 10;
+export const MAX_TAGS_PER_BRAND = 200;
+export const MAX_TAG_LENGTH = 32;
+export const TAG_RULE = `Tags are 1-${MAX_TAG_LENGTH} letters, digits, spaces, - or _.`;
+
+// Letters and digits of any script: a brand in Berlin or Seoul tags in its own words.
+const TAG = /^[\p{L}\p{N} _-]+$/u;
+
+/** The tag as stored (NFKC, trimmed, inner spaces collapsed, lower-cased), or null when it breaks TAG_RULE. */
+export function normalizeTag(raw: string): string | null {
+  const tag = raw.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+  if (tag.length === 0 || tag.length > MAX_TAG_LENGTH || !TAG.test(tag)) return null;
+  return tag;
+}
+
+// One text field or CSV cell with several tags: a comma or a semicolon separates them; empty pieces are nothing.
+export const splitTagList = (raw: string): string[] => raw.split(/[,;]/).filter((piece) => piece.trim() !== '');
+
+export type TagSetReading = { ok: true; tags: string[] } | { ok: false; code: 'invalid_tag'; tag: string } | { ok: false; code: 'too_many_tags'; count: number };
+
+/** A creator's whole set of tags as typed: each normalised, repeats dropped, sorted; refused if one is invalid or there are too many. */
+export function readTagSet(typed: string[]): TagSetReading {
+  const tags = new Set<string>();
+  for (const raw of typed) {
+    const tag = normalizeTag(raw);
+    if (tag === null) return { ok: false, code: 'invalid_tag', tag: raw.trim().slice(0, 64) };
+    tags.add(tag);
+  }
+  if (tags.size > MAX_TAGS_PER_CREATOR) return { ok: false, code: 'too_many_tags', count: tags.size };
+  return { ok: true, tags: [...tags].sort() };
+}
+
+/** The tags of `wanted` the brand does not use yet, when adding them would take it past MAX_TAGS_PER_BRAND distinct tags; [] when they fit. */
+export function tagsOverBrandLimit(inUse: ReadonlySet<string>, wanted: readonly string[]): string[] {
+  const fresh = [...new Set(wanted.filter((t) => !inUse.has(t)))];
+  return inUse.size + fresh.length > MAX_TAGS_PER_BRAND ? fresh : [];
+}
+
+export const sameTags = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((t, i) => t === b[i]);
