@@ -4,15 +4,20 @@
 export const MAX_TAGS_PER_CREATOR = 10;
 export const MAX_TAGS_PER_BRAND = 200;
 export const MAX_TAG_LENGTH = 32;
-export const TAG_RULE = `Tags are 1-${MAX_TAG_LENGTH} letters, digits, spaces, - or _.`;
+export const TAG_RULE = `Tags are 1-${MAX_TAG_LENGTH} letters (with their accents and marks), digits, spaces, - or _.`;
 
-// Letters and digits of any script: a brand in Berlin or Seoul tags in its own words.
-const TAG = /^[\p{L}\p{N} _-]+$/u;
+// Letters, their combining marks and digits of any script: a brand in Berlin, Seoul, Pune or Bangkok tags in its own
+// words (मराठी, বাংলা, தமிழ், ไม้ carry vowel signs that are marks, not letters).
+const TAG = /^[\p{L}\p{M}\p{N} _-]+$/u;
 
-/** The tag as stored (NFKC, trimmed, inner spaces collapsed, lower-cased), or null when it breaks TAG_RULE. */
+/** The tag as stored (lower-cased, NFKC, trimmed, inner spaces collapsed), or null when it breaks TAG_RULE. */
 export function normalizeTag(raw: string): string | null {
-  const tag = raw.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
-  if (tag.length === 0 || tag.length > MAX_TAG_LENGTH || !TAG.test(tag)) return null;
+  // Lower-cased before normalising, so what lower-casing adds (İ's dot above) is composed as typed text would be;
+  // and after it too, as NFKC turns some compatibility letters (ᴬ, ℌ) into capitals.
+  const tag = raw.normalize('NFKC').toLowerCase().normalize('NFKC').trim().replace(/\s+/g, ' ');
+  // In code points, as a person counts characters: a UTF-16 length would give astral scripts half the room.
+  const length = [...tag].length;
+  if (length === 0 || length > MAX_TAG_LENGTH || !TAG.test(tag)) return null;
   return tag;
 }
 

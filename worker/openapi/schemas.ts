@@ -138,7 +138,7 @@ export const Creator = z
   .meta({ id: 'Creator', description: "A creator on this brand's roster (one global account may be on several brands' rosters). `handle` is the brand's own; `displayName` and `email` are what the brand sent until the creator accepts (`acceptedAt`), then the account's; once erased (`erasedAt`), placeholders." });
 
 export const CreatorTagsInput = z
-  .strictObject({ tags: z.array(z.string().max(200)).max(100).describe('The whole set: each 1-32 letters, digits, spaces, - or _ once trimmed; at most 10 different ones.') })
+  .strictObject({ tags: z.array(z.string().max(200)).max(100).describe('The whole set: each 1-32 letters (with their accents and marks), digits, spaces, - or _ once trimmed (counted in Unicode code points); at most 10 different ones.') })
   .meta({ id: 'CreatorTagsInput' });
 
 export const CreatorTags = z

@@ -15,6 +15,23 @@ describe('normalizeTag', () => {
     expect(normalizeTag('x'.repeat(32))).toBe('x'.repeat(32));
   });
 
+  it('keeps the marks of scripts that write vowels as combining signs, and counts length in code points', () => {
+    for (const word of ['मराठी', 'বাংলা', 'தமிழ்', 'ไม้', '한국어', 'Ελληνικά']) expect(normalizeTag(word), word).toBe(word.toLowerCase());
+    // İ lower-cases to i and a combining dot above: still a tag, stored the same however it was typed.
+    expect(normalizeTag('İstanbul')).toBe('i\u0307stanbul');
+    expect(normalizeTag('i\u0307stanbul')).toBe(normalizeTag('İSTANBUL'));
+    expect(normalizeTag('Café')).toBe(normalizeTag('cafe\u0301'));
+    // Compatibility capitals NFKC makes (ᴬ, ℌ) still end lower-case.
+    expect(normalizeTag('ᴬℌ')).toBe('ah');
+    // Gothic letters take two UTF-16 units each: 32 of them are 32 characters.
+    expect(normalizeTag('𐌰'.repeat(32))).toBe('𐌰'.repeat(32));
+    expect(normalizeTag('𐌰'.repeat(33))).toBeNull();
+    expect(normalizeTag('ไม้'.repeat(10))).toHaveLength(30);
+    expect(normalizeTag('ไม้'.repeat(11))).toBeNull();
+    // Normalising a stored tag changes nothing.
+    for (const word of ['İstanbul', 'ᴬℌ', 'मराठी', 'Straße', 'ΣΊΣΥΦΟΣ']) expect(normalizeTag(normalizeTag(word)!), word).toBe(normalizeTag(word));
+  });
+
   it('refuses empty, long and punctuated tags', () => {
     for (const bad of ['', '   ', 'x'.repeat(33), 'no!', '#uk', '=cmd', 'a,b', 'a;b', 'a.b', '<b>', 'a\u0000b', 'emoji 😀', 'a\u202eb']) expect(normalizeTag(bad), JSON.stringify(bad)).toBeNull();
   });
