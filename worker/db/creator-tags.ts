@@ -1,7 +1,7 @@
 // A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
 import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE, tagsOverBrandLimit } from '../domain/creator-tags';
 import { ApiError, notFound } from '../lib/errors';
-import { auditStatement, type AuditInput } from './audit';
+import { auditWhere, type AuditInput } from './audit';
 import { creatorGone } from './creator-erasure';
 
 /** SQL: the tags brand `brand` gave creator `creator` (SQL expressions), as a JSON array in order (primary key lookups). */
@@ -60,16 +60,14 @@ export async function setCreatorTags(db: D1Database, brandId: string, creatorId:
   // Counted before the write: two sets racing may pass the limit by their new tags, never by more.
   const over = tagsOverBrandLimit(await brandTags(db, brandId, creatorId), read.tags);
   if (over.length > 0) throw brandTagLimit(over);
-  // The insert stands only while the brand's copy does: an erasure between the read and this batch wins.
-  await db.batch([
+  // The insert and its activity row stand only while the brand's copy does: an erasure between the read and this
+  // batch wins, and leaves no row naming the tags it cleared.
+  const notErased = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ${brand} AND r.creator_id = ${creator} AND r.erased_at IS NULL)`;
+  const written = await db.batch([
     db.prepare('DELETE FROM creator_tags WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
-    db
-      .prepare(
-        `INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j
-         WHERE EXISTS (SELECT 1 FROM brand_creators r WHERE r.brand_id = ?1 AND r.creator_id = ?2 AND r.erased_at IS NULL) ON CONFLICT DO NOTHING`,
-      )
-      .bind(brandId, creatorId, JSON.stringify(read.tags)),
-    auditStatement(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now),
+    db.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) SELECT ?1, ?2, j.value FROM json_each(?3) j WHERE ${notErased('?1', '?2')} ON CONFLICT DO NOTHING`).bind(brandId, creatorId, JSON.stringify(read.tags)),
+    auditWhere(db, { brandId, ...actor, action: 'creator.tags_set', targetType: 'creator', targetId: creatorId, details: { tags: read.tags, before } }, now, notErased('?10', '?11'), brandId, creatorId),
   ]);
+  if ((written.at(-1)?.meta.changes ?? 0) === 0) throw creatorGone();
   return read.tags;
 }

@@ -2,7 +2,9 @@
 // filtered on the roster and its CSV, added by the import, gone with an erasure.
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { addAcceptedCreator, createBrand, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
+import { addAcceptedCreator, createBrand, d1With, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
+import { setCreatorTags } from '../../../worker/db/creator-tags';
+import { ApiError } from '../../../worker/lib/errors';
 import { adminUser, consoleBrand, get, post, signIn, tag as uniqueTag } from '../console-fixtures';
 
 type ErrorBody = { error: { code: string } };
@@ -92,6 +94,32 @@ describe('PUT /api/admin/creators/:id/tags', () => {
     const gone = await putTags(brand, id, ['uk']);
     expect(gone.status).toBe(410);
     expect((await json<ErrorBody>(gone)).error.code).toBe('creator_erased');
+  });
+});
+
+describe('setCreatorTags racing an erasure', () => {
+  it('writes neither the tags nor an activity row naming them when the creator is erased between its reads and its batch, and answers 410', async () => {
+    const brand = await createBrand();
+    const id = await rosterCreator(brand);
+    await putTags(brand, id, ['uk']);
+    let batches = 0;
+    // The first batch is the reads; the erasure lands just before the second, the write.
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (++batches === 2) expect((await brand.api('POST', `/api/admin/creators/${id}/erase`, { confirm: true })).status).toBe(200);
+        return env.DB.batch(statements);
+      },
+    });
+    const raced = await setCreatorTags(db, brand.brandId, id, ['uk', 'wave 2'], { actorType: 'api_key', actorId: 'key_test' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(batches).toBe(2);
+    expect(raced).toBeInstanceOf(ApiError);
+    expect((raced as ApiError).status).toBe(410);
+    expect((raced as ApiError).code).toBe('creator_erased');
+    expect(await storedTags(brand.brandId, id)).toEqual([]);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND details IS NOT NULL", brand.brandId)).toBe(0);
   });
 });
 
