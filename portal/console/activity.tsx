@@ -175,8 +175,9 @@ const SENTENCES: Record<string, (d: Record<string, unknown>, timezone: string) =
     const amounts = gaveUp.filter((g) => typeof g.amountMinor === 'number' && typeof g.currency === 'string' && /^[A-Z]{3}$/.test(g.currency)).map((g) => formatMoney(g.amountMinor as number, g.currency as string));
     return amounts.length > 0 ? `Gave up ${amounts.join(' and ')} you owed them` : '';
   },
-  // "uk, wave 2 (were: uk)": the set as saved; none left reads as such.
+  // "uk, wave 2 (were: uk)": the set as saved; none left reads as such. An erasure cleared the row's tags: say nothing.
   'creator.tags_set': (d) => {
+    if (!Array.isArray(d.tags)) return '';
     const list = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
     const now = list(d.tags);
     const before = list(d.before);

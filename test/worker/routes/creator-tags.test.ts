@@ -123,6 +123,28 @@ describe('setCreatorTags racing an erasure', () => {
   });
 });
 
+describe('the activity rows of tags', () => {
+  it('read the set as saved, and nothing once an erasure cleared them', async () => {
+    const m = await consoleBrand('owner');
+    const row = (details: unknown) =>
+      env.DB.prepare("INSERT INTO audit_log (id, brand_id, actor_type, actor_id, action, target_type, target_id, details, at) VALUES (?, ?, 'system', 'test', 'creator.tags_set', 'creator', ?, ?, ?)").bind(
+        `aud_${uniqueTag()}`,
+        m.brand.brandId,
+        m.creator.id,
+        details === null ? null : JSON.stringify(details),
+        Date.now(),
+      );
+    await env.DB.batch([row(null)]);
+    const erased = await (await get('/console/activity', m.cookie)).text();
+    expect(erased).toContain('Creator’s tags changed');
+    expect(erased).not.toContain('No tags');
+    await env.DB.batch([row({ tags: [], before: ['uk'] }), row({ tags: ['uk', 'wave 2'], before: [] })]);
+    const saved = await (await get('/console/activity', m.cookie)).text();
+    expect(saved).toContain('No tags (were: uk)');
+    expect(saved).toContain('uk, wave 2');
+  });
+});
+
 describe('GET /api/admin/creators?tag=', () => {
   it('lists only the creators with the tag, read as tags are stored', async () => {
     const brand = await createBrand();
