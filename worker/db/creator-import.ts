@@ -11,8 +11,8 @@ import { sha256Hex } from '../lib/digest';
 import { base64url, newId, slugSuffix } from '../lib/ids';
 import { trackedLinkUrl } from '../lib/paths';
 import { INVITE_TTL_MS } from './account-tokens';
-import { brandTags, tagsByCreator } from './creator-tags';
-import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR } from '../domain/creator-tags';
+import { brandTagCount, tagsByCreator, tagsNewToBrand } from './creator-tags';
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, tagsOverBrandLimit, tagsOverCreatorLimit } from '../domain/creator-tags';
 
 export const ROWS_PER_CHUNK = 10; // the widest statement binds 6 values a row: 60 parameters + a few fixed ones
 
@@ -179,14 +179,17 @@ export async function codeProblems(db: D1Database, brandId: string, campaignId: 
 export async function tagProblems(db: D1Database, brandId: string, rows: ImportRow[], accounts: Map<string, string | null>): Promise<RowError[]> {
   const tagged = rows.filter((r) => r.tags.length > 0);
   if (tagged.length === 0) return [];
-  const [inUse, held] = await Promise.all([brandTags(db, brandId), tagsByCreator(db, brandId, knownAccounts(tagged, accounts))]);
+  const [fresh, held] = await Promise.all([tagsNewToBrand(db, brandId, tagged.flatMap((r) => r.tags)), tagsByCreator(db, brandId, knownAccounts(tagged, accounts))]);
+  const newToBrand = new Set(fresh);
+  const inUse = newToBrand.size > 0 ? await brandTagCount(db, brandId) : 0;
+  const added = new Set<string>();
   const errors: RowError[] = [];
   for (const r of tagged) {
-    const theirs = new Set([...(held.get(accounts.get(r.email) ?? '') ?? []), ...r.tags]);
-    const fresh = r.tags.filter((t) => !inUse.has(t));
-    if (theirs.size > MAX_TAGS_PER_CREATOR) errors.push({ line: r.line, field: 'tags', message: `With the tags they have already, this creator would have ${theirs.size}: at most ${MAX_TAGS_PER_CREATOR}.` });
-    else if (inUse.size + fresh.length > MAX_TAGS_PER_BRAND) errors.push({ line: r.line, field: 'tags', message: `Your brand would use more than ${MAX_TAGS_PER_BRAND} different tags (new here: ${fresh.join(', ')}). Reuse tags you have.` });
-    else for (const t of fresh) inUse.add(t);
+    const count = tagsOverCreatorLimit(held.get(accounts.get(r.email) ?? '') ?? [], r.tags);
+    const over = tagsOverBrandLimit(inUse + added.size, r.tags.filter((t) => newToBrand.has(t) && !added.has(t)));
+    if (count > 0) errors.push({ line: r.line, field: 'tags', message: `With the tags they have already, this creator would have ${count}: at most ${MAX_TAGS_PER_CREATOR}.` });
+    else if (over.length > 0) errors.push({ line: r.line, field: 'tags', message: `Your brand would use more than ${MAX_TAGS_PER_BRAND} different tags (new here: ${over.join(', ')}). Reuse tags you have.` });
+    else for (const t of r.tags) if (newToBrand.has(t)) added.add(t);
   }
   return errors;
 }

@@ -13,13 +13,21 @@ export const taggedSql = (brand: string, creator: string, param: string) => `EXI
 
 export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
 
-/** The brand's distinct tags, in order (index creator_tags_brand_tag), but for those only `except` holds. */
-export async function brandTags(db: D1Database, brandId: string, except?: string): Promise<Set<string>> {
-  const { results } = await db
-    .prepare('SELECT DISTINCT tag FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2) ORDER BY tag')
-    .bind(brandId, except ?? null)
-    .all<{ tag: string }>();
-  return new Set(results.map((r) => r.tag));
+/** Of `wanted`, the tags the brand gives no creator yet but `except` (whose set is being replaced): an index lookup
+ * on (brand_id, tag) each, not a read of every tag the brand has. */
+export const tagsNewToBrandStatement = (db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null) =>
+  db
+    .prepare('SELECT j.value AS tag FROM json_each(?2) j WHERE NOT EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ?1 AND t.tag = j.value AND (?3 IS NULL OR t.creator_id <> ?3))')
+    .bind(brandId, JSON.stringify([...new Set(wanted)]), except);
+
+export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: readonly string[], except: string | null = null): Promise<string[]> {
+  if (wanted.length === 0) return [];
+  return (await tagsNewToBrandStatement(db, brandId, wanted, except).all<{ tag: string }>()).results.map((r) => r.tag);
+}
+
+/** How many different tags the brand gives its creators (but for those only `except` has): read only when a new one would be added. */
+export async function brandTagCount(db: D1Database, brandId: string, except: string | null = null): Promise<number> {
+  return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2)').bind(brandId, except).first<number>('n')) ?? 0;
 }
 
 /** The brand's tags for each of `creatorIds` (90 a statement, under D1's 100 parameters). */
@@ -46,19 +54,22 @@ export const brandTagLimit = (fresh: string[]) =>
  * not on the brand's roster, 410 for one it erased; answers the set as stored. An unchanged set writes nothing.
  */
 export async function setCreatorTags(db: D1Database, brandId: string, creatorId: string, typed: string[], actor: Pick<AuditInput, 'actorType' | 'actorId'>, now = Date.now()): Promise<string[]> {
-  const [roster, current] = await db.batch([
+  const read = readTagSet(typed);
+  const [roster, current, fresh] = await db.batch([
     db.prepare('SELECT erased_at FROM brand_creators WHERE brand_id = ? AND creator_id = ?').bind(brandId, creatorId),
     db.prepare(`SELECT ${tagsJsonSql('?1', '?2')} AS tags`).bind(brandId, creatorId),
+    tagsNewToBrandStatement(db, brandId, read.ok ? read.tags : [], creatorId),
   ]);
   const row = roster!.results[0] as { erased_at: number | null } | undefined;
   if (!row) throw notFound('creator');
   if (row.erased_at !== null) throw creatorGone();
-  const read = readTagSet(typed);
   if (!read.ok) throw read.code === 'invalid_tag' ? invalidTag(read.tag) : tooManyTags();
   const before = parseTags((current!.results[0] as { tags: string }).tags);
   if (sameTags(before, read.tags)) return before;
-  // Counted before the write: two sets racing may pass the limit by their new tags, never by more.
-  const over = tagsOverBrandLimit(await brandTags(db, brandId, creatorId), read.tags);
+  // The brand's tags are counted only when a new one comes, and before the write: two sets racing may pass the
+  // limit by their new tags, never by more.
+  const newTags = (fresh!.results as { tag: string }[]).map((r) => r.tag);
+  const over = newTags.length === 0 ? [] : tagsOverBrandLimit(await brandTagCount(db, brandId, creatorId), newTags);
   if (over.length > 0) throw brandTagLimit(over);
   // The insert and its activity row stand only while the brand's copy does: an erasure between the read and this
   // batch wins, and leaves no row naming the tags it cleared.

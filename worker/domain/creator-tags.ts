@@ -34,14 +34,26 @@ export function readTagSet(typed: string[]): TagSetReading {
     if (tag === null) return { ok: false, code: 'invalid_tag', tag: raw.trim().slice(0, 64) };
     tags.add(tag);
   }
-  if (tags.size > MAX_TAGS_PER_CREATOR) return { ok: false, code: 'too_many_tags', count: tags.size };
+  const over = tagsOverCreatorLimit(tags);
+  if (over > 0) return { ok: false, code: 'too_many_tags', count: over };
   return { ok: true, tags: [...tags].sort() };
 }
 
-/** The tags of `wanted` the brand does not use yet, when adding them would take it past MAX_TAGS_PER_BRAND distinct tags; [] when they fit. */
-export function tagsOverBrandLimit(inUse: ReadonlySet<string>, wanted: readonly string[]): string[] {
-  const fresh = [...new Set(wanted.filter((t) => !inUse.has(t)))];
-  return inUse.size + fresh.length > MAX_TAGS_PER_BRAND ? fresh : [];
+/** How many different tags a creator holding `held` would have with `adding` too, when that is more than MAX_TAGS_PER_CREATOR; 0 when they fit. */
+export function tagsOverCreatorLimit(held: Iterable<string>, adding: Iterable<string> = []): number {
+  const count = new Set([...held, ...adding]).size;
+  return count > MAX_TAGS_PER_CREATOR ? count : 0;
 }
 
-export const sameTags = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+/** `fresh` (tags the brand does not use yet), when adding them to the `inUse` different tags it has would take it past MAX_TAGS_PER_BRAND; [] when they fit. */
+export function tagsOverBrandLimit(inUse: number, fresh: readonly string[]): string[] {
+  const unique = [...new Set(fresh)];
+  return unique.length > 0 && inUse + unique.length > MAX_TAGS_PER_BRAND ? unique : [];
+}
+
+// As sets: a stored set comes back in SQL's order (code points), a typed one in JS's (UTF-16 units), which differ past U+FFFF.
+export function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  const inA = new Set(a);
+  const inB = new Set(b);
+  return inA.size === inB.size && [...inB].every((t) => inA.has(t));
+}

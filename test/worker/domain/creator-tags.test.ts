@@ -1,6 +1,6 @@
 // How a typed tag is read and the limits a creator's set keeps (domain/creator-tags.ts).
 import { describe, expect, it } from 'vitest';
-import { MAX_TAGS_PER_BRAND, normalizeTag, readTagSet, splitTagList, tagsOverBrandLimit } from '../../../worker/domain/creator-tags';
+import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, normalizeTag, readTagSet, sameTags, splitTagList, tagsOverBrandLimit, tagsOverCreatorLimit } from '../../../worker/domain/creator-tags';
 import { segmentsOf, summarize, type CreatorInputs, type SegmentLabels } from '../../../worker/domain/network';
 
 describe('normalizeTag', () => {
@@ -53,14 +53,30 @@ describe('splitTagList and readTagSet', () => {
   });
 });
 
-describe('tagsOverBrandLimit', () => {
-  it('lets a brand reuse its tags at the limit and refuses the 201st distinct one', () => {
-    const full = new Set(Array.from({ length: MAX_TAGS_PER_BRAND }, (_, i) => `t${i}`));
-    expect(tagsOverBrandLimit(full, ['t1', 't2'])).toEqual([]);
-    expect(tagsOverBrandLimit(full, ['t1', 'new', 'new'])).toEqual(['new']);
-    const almost = new Set([...full].slice(1));
-    expect(tagsOverBrandLimit(almost, ['new'])).toEqual([]);
-    expect(tagsOverBrandLimit(almost, ['new', 'newer'])).toEqual(['new', 'newer']);
+describe('tagsOverBrandLimit and tagsOverCreatorLimit', () => {
+  it('lets a brand add new tags up to the limit and refuses the 201st distinct one, naming the new ones', () => {
+    expect(tagsOverBrandLimit(MAX_TAGS_PER_BRAND, [])).toEqual([]);
+    expect(tagsOverBrandLimit(MAX_TAGS_PER_BRAND, ['new', 'new'])).toEqual(['new']);
+    expect(tagsOverBrandLimit(MAX_TAGS_PER_BRAND - 1, ['new'])).toEqual([]);
+    expect(tagsOverBrandLimit(MAX_TAGS_PER_BRAND - 1, ['new', 'newer', 'new'])).toEqual(['new', 'newer']);
+  });
+
+  it('counts a creator’s tags with those added, repeats once', () => {
+    const ten = Array.from({ length: MAX_TAGS_PER_CREATOR }, (_, i) => `t${i}`);
+    expect(tagsOverCreatorLimit(ten)).toBe(0);
+    expect(tagsOverCreatorLimit(ten, ['t1', 't2'])).toBe(0);
+    expect(tagsOverCreatorLimit(ten, ['t11', 't12'])).toBe(12);
+    expect(tagsOverCreatorLimit([], ten)).toBe(0);
+  });
+});
+
+describe('sameTags', () => {
+  it('compares as sets, whatever order each side was sorted in', () => {
+    // SQL sorts by code point, JS by UTF-16 unit: an astral letter and one at U+FA0E fall in different orders.
+    expect(sameTags(['\uFA0E', '𐌰'], ['𐌰', '\uFA0E'])).toBe(true);
+    expect(sameTags(['uk'], ['uk', 'us'])).toBe(false);
+    expect(sameTags(['uk', 'us'], ['uk', 'wave 2'])).toBe(false);
+    expect(sameTags([], [])).toBe(true);
   });
 });
 

@@ -35,6 +35,14 @@ describe('PUT /api/admin/creators/:id/tags', () => {
     expect((await putTags(brand, id, ['Wave 3', 'UK'])).status).toBe(200);
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND target_id = ?", brand.brandId, id)).toBe(2);
 
+    // Nor when SQL's order of the stored set differs from JS's of the typed one (an astral letter against U+FA0E).
+    expect((await putTags(brand, id, ['\uFA0E', '𐌰'])).status).toBe(200);
+    expect((await putTags(brand, id, ['𐌰', '\uFA0E'])).status).toBe(200);
+    expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND target_id = ?", brand.brandId, id)).toBe(3);
+    // Scripts that write vowels as combining marks, and İstanbul.
+    expect((await json<Data<{ tags: string[] }>>(await putTags(brand, id, ['मराठी', 'বাংলা', 'தமிழ்', 'ไม้', 'İstanbul']))).data.tags.sort()).toEqual(['i\u0307stanbul', 'ไม้', 'தமிழ்', 'বাংলা', 'मराठी'].sort());
+    await putTags(brand, id, ['uk', 'wave 3']);
+
     const listed = (await json<{ data: Listed[] }>(await brand.api('GET', '/api/admin/creators'))).data.find((c) => c.id === id);
     expect(listed?.tags).toEqual(['uk', 'wave 3']);
     expect((await json<Data<{ tags: string[] }>>(await putTags(brand, id, []))).data.tags).toEqual([]);
@@ -269,6 +277,23 @@ describe('the roster import: a tags column', () => {
     const tooMany = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,"${Array.from({ length: 8 }, (_, i) => `x${i}`).join(';')}"`].join('\n');
     const over = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv: tooMany });
     expect((await json<{ error: { details: { errors: { field: string }[] } } }>(over)).error.details.errors.map((e) => e.field)).toEqual(['tags']);
+  });
+});
+
+describe('the roster import: the limits of tags', () => {
+  it('refuses, as a row error, the rows whose new tags would take the brand past 200 different ones, in file order', async () => {
+    const m = await consoleBrand('manager');
+    const t = uniqueTag();
+    const seeded = await rosterCreator(m.brand);
+    await env.DB.batch(Array.from({ length: 198 }, (_, i) => env.DB.prepare('INSERT INTO creator_tags (brand_id, creator_id, tag) VALUES (?, ?, ?)').bind(m.brand.brandId, seeded, `seed ${i}`)));
+    // Line 2 takes the brand to 200 (one new tag, one it has); line 3 reuses tags; line 4 would be the 201st.
+    const csv = ['email,handle,name,tags', `a_${t}@creators.test,a_${t},Ann,"seed 1; new one; new two"`, `b_${t}@creators.test,b_${t},Ben,"new one; seed 5"`, `c_${t}@creators.test,c_${t},Cy,"new three"`].join('\n');
+    const refused = await m.brand.api('POST', `/api/admin/campaigns/${m.campaign.id}/import`, { csv });
+    expect(refused.status).toBe(422);
+    const body = await json<{ error: { code: string; details: { errors: { line: number; field: string }[] } } }>(refused);
+    expect(body.error.code).toBe('import_has_errors');
+    expect(body.error.details.errors.map((e) => [e.line, e.field])).toEqual([[4, 'tags']]);
+    expect(await rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', m.brand.brandId)).toBe(198);
   });
 });
 
