@@ -319,7 +319,9 @@ export async function importCreators(
   return created;
 }
 
-// The chunk's tags, added to what each creator has (a tag of the brand's copy erased meanwhile is not).
+// The chunk's tags, added to what each creator has (a tag of the brand's copy erased meanwhile is not). A row's tags
+// are added only while the creator's whole set stays within MAX_TAGS_PER_CREATOR: a save of their tags since the
+// file was checked may have filled it, and the set's own limit holds at the write, not only at the check.
 function tagStatements(db: D1Database, brandId: string, chunk: ImportRow[]): D1PreparedStatement[] {
   const tagged = chunk.filter((r) => r.tags.length > 0);
   if (tagged.length === 0) return [];
@@ -328,7 +330,9 @@ function tagStatements(db: D1Database, brandId: string, chunk: ImportRow[]): D1P
       .prepare(
         `INSERT INTO creator_tags (brand_id, creator_id, tag)
          SELECT ?1, r.creator_id, j.value FROM (VALUES ${numbered(tagged.length, 2, 2)}) v
-         JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column1')} JOIN json_each(v.column2) j WHERE r.erased_at IS NULL
+         JOIN brand_creators r ON r.brand_id = ?1 AND r.creator_id = ${accountFor('?1', 'v.column1')} JOIN json_each(v.column2) j
+         WHERE r.erased_at IS NULL
+           AND (SELECT count(*) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ?1 AND t.creator_id = r.creator_id UNION SELECT n.value FROM json_each(v.column2) n)) <= ${MAX_TAGS_PER_CREATOR}
          ON CONFLICT DO NOTHING`,
       )
       .bind(brandId, ...tagged.flatMap((r) => [r.email, JSON.stringify(r.tags)])),

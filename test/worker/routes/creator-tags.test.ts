@@ -1,8 +1,10 @@
 // Creator tags: a brand's own labels for its creators, set through the API and the console's creator page, shown and
 // filtered on the roster and its CSV, added by the import, gone with an erasure.
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import worker from '../../../worker/index';
+import type { Env } from '../../../worker/env';
 import { describe, expect, it } from 'vitest';
-import { addAcceptedCreator, createBrand, d1With, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
+import { addAcceptedCreator, BASE, createBrand, d1With, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
 import { setCreatorTags } from '../../../worker/db/creator-tags';
 import { ApiError } from '../../../worker/lib/errors';
 import { adminUser, consoleBrand, get, post, signIn, tag as uniqueTag } from '../console-fixtures';
@@ -294,6 +296,39 @@ describe('the roster import: the limits of tags', () => {
     expect(body.error.code).toBe('import_has_errors');
     expect(body.error.details.errors.map((e) => [e.line, e.field])).toEqual([[4, 'tags']]);
     expect(await rowCount('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?', m.brand.brandId)).toBe(198);
+  });
+
+  it('adds a row’s tags only while the creator’s set stays within 10, when a save filled it between the check and the write', async () => {
+    const m = await consoleBrand('manager');
+    const handle = `full_${uniqueTag()}`.slice(0, 30);
+    const id = await rosterCreator(m.brand, handle);
+    await putTags(m.brand, id, ['a1', 'a2', 'a3', 'a4', 'a5']);
+    const csv = ['email,handle,name,tags', `${handle}@creators.test,${handle},Full,"b1; b2; b3; b4"`].join('\n');
+    // The first batch of the import's own writes: a teammate's save lands just before it.
+    let saved = false;
+    const db = d1With({
+      batch: async (statements: D1PreparedStatement[]) => {
+        if (!saved && statements.length >= 8) {
+          saved = true;
+          expect((await putTags(m.brand, id, ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'])).status).toBe(200);
+        }
+        return env.DB.batch(statements);
+      },
+    });
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${BASE}/api/admin/campaigns/${m.campaign.id}/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${m.brand.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ csv, confirm: true }),
+      }),
+      { ...env, DB: db } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBeLessThan(300);
+    expect(saved).toBe(true);
+    expect(await storedTags(m.brand.brandId, id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']);
   });
 });
 
