@@ -44,7 +44,7 @@ const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: 
             <input id="tags" name="tags" type="text" maxlength={400} value={typed ?? tags.join(', ')} placeholder="uk, skincare, wave 2" autocomplete="off" aria-describedby={fieldDescribedBy('tags', 'tags-hint', errors)} aria-invalid={invalidIn(errors, 'tags')} />
             <FieldProblem id="tags" errors={errors} />
             <p id="tags-hint" class="hint">
-              Up to {MAX_TAGS_PER_CREATOR}, each 1-32 letters (any script, accents kept), digits, spaces, - or _; stored in lower case. Only your team sees them.
+              Up to {MAX_TAGS_PER_CREATOR}, each 1-32 letters (any script, accents kept), digits, spaces, - or _; stored in lower case. Creators see their tags in their data download.
             </p>
           </div>
           <div>

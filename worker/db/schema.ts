@@ -223,7 +223,8 @@ export const brandCreators = sqliteTable(
 );
 
 // A brand's own labels for its creators (domain/creator-tags.ts): normalised, at most 10 a creator and 200 distinct a
-// brand. Private to the brand: never in the creator's data download, gone with the brand's copy when it erases them.
+// brand. The brand's: not shown in the creator's portal, but in their data download (its words about them), and
+// gone with the brand's copy when it erases them.
 export const creatorTags = sqliteTable(
   'creator_tags',
   {

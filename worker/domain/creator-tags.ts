@@ -1,5 +1,5 @@
 // A brand's own labels for the creators it works with ("uk", "skincare", "wave 2"): how a typed tag is read, and
-// the limits a set of them keeps. Tags are the brand's private grouping, shown only in its console and API.
+// the limits a set of them keeps. Tags are the brand's grouping, shown in its console and API; the creator sees them only in their data download.
 
 export const MAX_TAGS_PER_CREATOR = 10;
 export const MAX_TAGS_PER_BRAND = 200;

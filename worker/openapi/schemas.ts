@@ -128,7 +128,7 @@ export const Creator = z
     addedAt: time,
     acceptedAt: time.nullable().describe('When the creator accepted your brand (pressed Accept on your invitation in their portal); null until then. Their payout details are shared with you from then on.'),
     termsAccepted,
-    tags: z.array(example(z.string(), 'skincare')).describe("Your brand's own labels for the creator, in order (PUT /api/admin/creators/{id}/tags). Never shown to the creator."),
+    tags: z.array(example(z.string(), 'skincare')).describe("Your brand's own labels for the creator, in order (PUT /api/admin/creators/{id}/tags). Not shown in the creator's portal; they are in the creator's own data download."),
     erasedAt: time
       .nullable()
       .describe(

@@ -136,7 +136,7 @@ export const creatorRoutes = new Hono<AppEnv>()
     op({
       summary: "Set a creator's tags",
       description:
-        "Replaces the creator's whole set of tags, your brand's own labels for grouping its network (`uk`, `skincare`, `wave 2`): the network's results by segment read them. Each tag is stored trimmed, with inner spaces collapsed and lower-cased: 1-32 letters (with their accents and marks, in any script), digits, spaces, - or _ (else 422 `invalid_tag`). At most 10 a creator (422 `too_many_tags`) and 200 different tags a brand (409 `tag_limit_reached`, with the new tags in `details.newTags`). `[]` removes them all. Erased creators: 410 `creator_erased`. Tags are never shown to the creator.",
+        "Replaces the creator's whole set of tags, your brand's own labels for grouping its network (`uk`, `skincare`, `wave 2`): the network's results by segment read them. Each tag is stored trimmed, with inner spaces collapsed and lower-cased: 1-32 letters (with their accents and marks, in any script), digits, spaces, - or _ (else 422 `invalid_tag`). At most 10 a creator (422 `too_many_tags`) and 200 different tags a brand (409 `tag_limit_reached`, with the new tags in `details.newTags`). `[]` removes them all. Erased creators: 410 `creator_erased`. The creator does not see tags in their portal, but their data download lists the tags each brand gave them.",
       params: creatorId,
       example: { tags: ['uk', 'skincare', 'wave 2'] },
       responses: { 200: { description: 'The tags as stored, in order.', schema: dataOf(CreatorTags) } },
