@@ -1,7 +1,7 @@
 // The network view: the campaign total leads (cost per engagement against the mid-tier baseline), then the
 // daily trend, then the per-creator ranking as an input to the next payment-ladder moves.
 import type { FC } from 'hono/jsx';
-import { SEGMENT_KINDS, type Baseline, type DailyPoint, type LadderRules, type NetworkSummary, type RankedCreator, type Segment, type SegmentKind } from '../../worker/domain/network';
+import { SEGMENT_KIND_NAMES, SEGMENT_KINDS, type Baseline, type DailyPoint, type LadderRules, type NetworkSummary, type RankedCreator, type Segment, type SegmentFigures, type SegmentKind } from '../../worker/domain/network';
 import type { FirstDraft } from '../../worker/domain/content-due';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDueDay, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
@@ -52,14 +52,14 @@ const formatShare = (share: number | null) => (share === null ? '—' : `${(shar
 
 // The network's results by niche, platform or tag (worker/domain/network.ts segmentsOf): which part of the network
 // performs. A GET form, so it works without script; the rest of the page's query (the ranking's filter) is kept.
-const SegmentsCard: FC<{ by: SegmentKind; rows: Segment[]; summary: NetworkSummary; creators: number; money: (m: number) => string; action: string; dueFilter: DueFilter }> = ({ by, rows, summary: s, creators, money, action, dueFilter }) => (
+const SegmentsCard: FC<{ by: SegmentKind; rows: Segment[]; network: SegmentFigures; money: (m: number) => string; action: string; dueFilter: DueFilter }> = ({ by, rows, network: n, money, action, dueFilter }) => (
   <section class="card" aria-labelledby="segments-h" id="segments">
     <div class="card-head">
       <h2 id="segments-h">By segment</h2>
       <form method="get" action={`${action}#segments`} class="filters" aria-label="Group the results">
         <label for="f-by">Group by</label>
         <select id="f-by" name="by">
-          {(Object.keys(SEGMENT_KINDS) as SegmentKind[]).map((k) => (
+          {SEGMENT_KIND_NAMES.map((k) => (
             <option value={k} selected={k === by}>
               {SEGMENT_KINDS[k]}
             </option>
@@ -122,14 +122,14 @@ const SegmentsCard: FC<{ by: SegmentKind; rows: Segment[]; summary: NetworkSumma
           <tfoot>
             <tr>
               <th scope="row">Whole network</th>
-              <Num label="Creators" value={creators} />
-              <Num label="Clicks" value={s.uniqueClicks} />
-              <Num label="Sales" value={s.conversions} />
-              <Num label="Revenue" value={s.revenueMinor} text={money(s.revenueMinor)} />
-              <Num label="Cost" value={s.costMinor} text={money(s.costMinor)} />
-              <Num label="Revenue per creator" value={creators > 0 ? s.revenueMinor : 0} text={creators > 0 ? money(Math.round(s.revenueMinor / creators)) : '—'} />
+              <Num label="Creators" value={n.creators} />
+              <Num label="Clicks" value={n.uniqueClicks} />
+              <Num label="Sales" value={n.conversions} />
+              <Num label="Revenue" value={n.revenueMinor} text={money(n.revenueMinor)} />
+              <Num label="Cost" value={n.costMinor} text={money(n.costMinor)} />
+              <Num label="Revenue per creator" value={n.revenuePerCreatorMinor ?? 0} text={n.revenuePerCreatorMinor === null ? '—' : money(n.revenuePerCreatorMinor)} />
               {/* With tags the shares overlap: a total would count a creator once per tag. */}
-              {by === 'tag' ? <td class="num zero" data-label="Share of revenue"></td> : <Num label="Share of revenue" value={s.revenueMinor > 0 ? 1 : 0} text={s.revenueMinor > 0 ? '100%' : '—'} />}
+              {by === 'tag' ? <td class="num zero" data-label="Share of revenue"></td> : <Num label="Share of revenue" value={n.revenueMinor > 0 ? 1 : 0} text={n.revenueMinor > 0 ? '100%' : '—'} />}
             </tr>
           </tfoot>
         </table>
@@ -169,8 +169,8 @@ export const NetworkPage: FC<{
   canExport?: boolean;
   /** Which creators the ranking lists, by their first draft (?due=). */
   dueFilter?: DueFilter;
-  /** The results by niche, platform or tag (?by=), and how many enrollments the network counts. */
-  segments?: { by: SegmentKind; rows: Segment[]; creators: number };
+  /** The results by niche, platform or tag (?by=), and the whole network's that close them. */
+  segments?: { by: SegmentKind; segments: Segment[]; network: SegmentFigures };
 }> = ({ viewer, campaign, currency, holdingDays, baseline, summary: s, daily, ranking, weights, ladder, removed, toReview, canExport = false, dueFilter = '', gifted, segments }) => {
   const money = (m: number) => formatMoney(m, currency);
   const cpe = s.costPerEngagementMinor;
@@ -251,7 +251,7 @@ export const NetworkPage: FC<{
         <Stat label="Return on cost" value={s.costMinor > 0 ? `${(s.revenueMinor / s.costMinor).toFixed(1)}×` : '—'} hint="revenue ÷ creator cost" />
       </div>
       <DailySection points={daily} timeZone={viewer.timezone} />
-      {segments ? <SegmentsCard by={segments.by} rows={segments.rows} summary={s} creators={segments.creators} money={money} action={networkPath} dueFilter={dueFilter} /> : null}
+      {segments ? <SegmentsCard by={segments.by} rows={segments.segments} network={segments.network} money={money} action={networkPath} dueFilter={dueFilter} /> : null}
       <section class="card" aria-labelledby="ranking-h">
         <div class="card-head">
           <h2 id="ranking-h">Creator ranking</h2>

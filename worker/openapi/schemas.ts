@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { enrollmentStatuses, paymentModels, storyFormats, submissionStatuses } from '../db/schema';
 import { ADDRESS_KEPT_DAYS } from '../db/addresses';
 import { ENDING_SOON_DAYS, MAX_RIGHTS_DAYS, RIGHTS_SCOPES } from '../domain/usage-rights';
+import { SEGMENT_KIND_NAMES } from '../domain/network';
 
 const example = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.meta({ examples: [value] });
 const id = (prefix: string) => example(z.string(), `${prefix}_Q2x7vLr9TkPa4mBc`);
@@ -619,18 +620,18 @@ const segmentFigures = {
   conversions: count(31).describe('Sales: orders by link or code, not refunded in full, not a subscription renewal.'),
   revenueMinor: minor(186_000).describe('Attributed revenue net of refunds, minor units.'),
   costMinor: minor(27_900).describe('Creator cost from the ledger (commissions, fees, bonuses, less reversals), minor units.'),
+  revenuePerCreatorMinor: minor(15_500).nullable().describe('Revenue ÷ creators, rounded to the minor unit; null with no creators.'),
 };
 
 export const CampaignSegments = z
   .object({
-    by: z.enum(['niche', 'platform', 'tag']),
+    by: z.enum(SEGMENT_KIND_NAMES),
     currency: example(z.string(), 'USD'),
     network: z.object(segmentFigures).describe('The whole network, as the network view counts it.'),
     segments: z.array(
       z.object({
         value: example(z.string(), 'skincare').nullable().describe('The niche, platform or tag; null for the creators with none.'),
         ...segmentFigures,
-        revenuePerCreatorMinor: minor(15_500).nullable(),
         revenueShare: example(z.number().min(0), 0.4731).nullable().describe("Of the network's revenue, 0-1; null while it has none. Tag shares overlap."),
       }),
     ),

@@ -91,23 +91,46 @@ describe('segmentsOf', () => {
   ]);
   const total = summarize(creators, null);
 
-  it('adds niches up to the network, one segment per spelling, Not set last', () => {
-    const rows = segmentsOf(creators, labels, 'niche', total.revenueMinor);
-    expect(rows.map((r) => [r.value, r.creators, r.revenueMinor, r.costMinor, r.revenuePerCreatorMinor, r.revenueShare])).toEqual([
+  it('adds niches up to the network, one segment however a niche is spelled, Not set last', () => {
+    const { network, segments } = segmentsOf(creators, labels, 'niche');
+    expect(segments.map((r) => [r.value, r.creators, r.revenueMinor, r.costMinor, r.revenuePerCreatorMinor, r.revenueShare])).toEqual([
       ['Skincare', 2, 9_000, 900, 4_500, 0.9],
       ['grooming', 1, 1_000, 100, 1_000, 0.1],
       [null, 1, 0, 0, 0, 0],
     ]);
-    for (const k of ['creators', 'uniqueClicks', 'conversions', 'revenueMinor', 'costMinor'] as const) expect(rows.reduce((t, r) => t + r[k], 0)).toBe(k === 'creators' ? creators.length : total[k]);
+    // The whole network's row is the network's totals, with its own revenue per creator.
+    expect(network).toEqual({ creators: 4, uniqueClicks: total.uniqueClicks, conversions: total.conversions, revenueMinor: total.revenueMinor, costMinor: total.costMinor, revenuePerCreatorMinor: 2_500 });
+    for (const k of ['creators', 'uniqueClicks', 'conversions', 'revenueMinor', 'costMinor'] as const) expect(segments.reduce((t, r) => t + r[k], 0)).toBe(network[k]);
   });
 
   it('counts a creator with several tags in each of them', () => {
-    const rows = segmentsOf(creators, labels, 'tag', total.revenueMinor);
-    expect(rows.map((r) => [r.value, r.creators, r.revenueMinor])).toEqual([
+    const { segments } = segmentsOf(creators, labels, 'tag');
+    expect(segments.map((r) => [r.value, r.creators, r.revenueMinor])).toEqual([
       ['uk', 2, 9_000],
       ['wave 2', 1, 6_000],
       [null, 2, 1_000],
     ]);
-    expect(segmentsOf(creators, labels, 'platform', 0).every((r) => r.revenueShare === null)).toBe(true);
+  });
+
+  it('rounds shares to four decimals and revenue per creator to the minor unit, half up', () => {
+    const thirds = [creator('a', 1_000, 0), creator('b', 1_000, 0), creator('c', 1_000, 0)];
+    const split = new Map<string, SegmentLabels>([
+      ['a', { niche: 'one', platform: null, tags: [] }],
+      ['b', { niche: 'two', platform: null, tags: [] }],
+      ['c', { niche: 'two', platform: null, tags: [] }],
+    ]);
+    const { network, segments } = segmentsOf(thirds, split, 'niche');
+    expect(segments.map((r) => [r.value, r.revenueShare])).toEqual([
+      ['two', 0.6667],
+      ['one', 0.3333],
+    ]);
+    expect(network.revenuePerCreatorMinor).toBe(1_000);
+    // 1,001 over 2 creators is 500.5: rounded half up, as the network's cost per engagement is.
+    expect(segmentsOf([creator('a', 1_001, 0), creator('b', 0, 0)], split, 'platform').network.revenuePerCreatorMinor).toBe(501);
+  });
+
+  it('has no share while the network has no revenue, and no rows nor revenue per creator without creators', () => {
+    expect(segmentsOf([creator('a', 0, 0)], labels, 'platform').segments.every((r) => r.revenueShare === null)).toBe(true);
+    expect(segmentsOf([], labels, 'tag')).toEqual({ network: { creators: 0, uniqueClicks: 0, conversions: 0, revenueMinor: 0, costMinor: 0, revenuePerCreatorMinor: null }, segments: [] });
   });
 });

@@ -333,7 +333,7 @@ describe('the roster import: the limits of tags', () => {
 });
 
 describe('the network results by segment', () => {
-  type Segments = { by: string; network: { creators: number; uniqueClicks: number; conversions: number; revenueMinor: number; costMinor: number }; segments: { value: string | null; creators: number; conversions: number; revenueMinor: number; costMinor: number; revenueShare: number | null; revenuePerCreatorMinor: number | null }[] };
+  type Segments = { by: string; network: { creators: number; uniqueClicks: number; conversions: number; revenueMinor: number; costMinor: number; revenuePerCreatorMinor: number | null }; segments: { value: string | null; creators: number; conversions: number; revenueMinor: number; costMinor: number; revenueShare: number | null; revenuePerCreatorMinor: number | null }[] };
 
   async function creatorWithCode(m: Awaited<ReturnType<typeof consoleBrand>>, profile: { niche?: string; platform?: string }) {
     const handle = `seg_${uniqueTag()}`.slice(0, 30);
@@ -395,7 +395,30 @@ describe('the network results by segment', () => {
     expect(byNiche).toContain('data-label="Share of revenue">100%</td></tr></tfoot>');
     expect(await (await get(`${page}?by=nonsense`, m.cookie)).text()).toMatch(/<option value="niche" selected="">/);
     expect((await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/segments?by=nonsense`)).status).toBe(422);
+    // Left empty, as absent: niche. The whole network's row carries its revenue per creator (18,000 over 4).
+    const blank = await m.brand.api('GET', `/api/admin/campaigns/${m.campaign.id}/segments?by=`);
+    expect(blank.status).toBe(200);
+    const blankData = (await json<Data<Segments>>(blank)).data;
+    expect(blankData.by).toBe('niche');
+    expect(blankData.network.revenuePerCreatorMinor).toBe(4_500);
+    expect(byNiche).toContain('data-label="Revenue per creator">$45.00</td>');
     const other = await createBrand();
     expect((await other.api('GET', `/api/admin/campaigns/${m.campaign.id}/segments`)).status).toBe(404);
+  });
+
+  it('says so for a campaign with nobody enrolled yet, and answers no rows', async () => {
+    const m = await consoleBrand('viewer');
+    const created = await m.brand.api('POST', '/api/admin/campaigns', { name: 'Empty', slug: `empty-${uniqueTag()}`, hashtag: '#Empty', defaultDestination: 'https://shop.example/e' });
+    expect(created.status).toBe(201);
+    const id = (await json<Data<{ id: string }>>(created)).data.id;
+    const api = (await json<Data<Segments>>(await m.brand.api('GET', `/api/admin/campaigns/${id}/segments?by=tag`))).data;
+    expect(api.segments).toEqual([]);
+    expect(api.network).toEqual({ creators: 0, uniqueClicks: 0, conversions: 0, revenueMinor: 0, costMinor: 0, revenuePerCreatorMinor: null });
+    const page = await get(`/console/campaigns/${id}/network?by=tag`, m.cookie);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('By segment');
+    expect(html).toContain('No creators enrolled yet.');
+    expect(html).not.toContain('<table class="segments');
   });
 });

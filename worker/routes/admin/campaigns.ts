@@ -10,7 +10,7 @@ import { campaignDatesFor, campaignEndsAtFor, isBackToDraft } from '../../domain
 import { dueAtFrom, dueDateInput } from '../../domain/content-due';
 import { canonicalRights, rightsKey, usageRightsInput } from '../../domain/usage-rights';
 import { zoneOrUtc } from '../../domain/periods';
-import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, SEGMENT_KINDS, segmentsOf, summarize, type SegmentKind } from '../../domain/network';
+import { DEFAULT_LADDER, rankCreators, SCORE_WEIGHTS, SEGMENT_KIND_NAMES, segmentsOf, summarize } from '../../domain/network';
 import { loadNetwork } from '../../db/network';
 import { ApiError, notFound } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -530,19 +530,12 @@ export const campaignRoutes = new Hono<AppEnv>()
       responses: { 200: { description: 'The segments and the whole network.', schema: dataOf(CampaignSegments) } },
       errors: { 404: ['not_found'] },
     }),
-    valid('query', z.strictObject({ by: z.enum(Object.keys(SEGMENT_KINDS) as [SegmentKind, ...SegmentKind[]]).default('niche').describe('What to group by.') })),
+    // `?by=` left empty (a form's blank choice) is no choice: niche, as when absent.
+    valid('query', z.strictObject({ by: z.enum(SEGMENT_KIND_NAMES).or(z.literal('')).optional().describe('What to group by; `niche` when absent or empty.') })),
     async (c) => {
       const data = await loadNetwork(c.env.DB, c.var.admin.brandId, c.req.param('id'), Date.now());
       if (!data) throw notFound('campaign');
-      const { by } = c.req.valid('query');
-      const s = summarize(data.creators, data.campaign.baseline);
-      return c.json({
-        data: {
-          by,
-          currency: data.campaign.currency,
-          network: { creators: data.creators.length, uniqueClicks: s.uniqueClicks, conversions: s.conversions, revenueMinor: s.revenueMinor, costMinor: s.costMinor },
-          segments: segmentsOf(data.creators, data.labels, by, s.revenueMinor),
-        },
-      });
+      const by = c.req.valid('query').by || 'niche';
+      return c.json({ data: { by, currency: data.campaign.currency, ...segmentsOf(data.creators, data.labels, by) } });
     },
   );
