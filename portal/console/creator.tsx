@@ -14,21 +14,9 @@ import type { FirstDraft } from '../../worker/domain/content-due';
 import type { TaxDetailsStatus } from '../../worker/domain/tax-details';
 import { FirstDraftMarker } from './network';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
-import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, type Flash, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, TagChips, type Flash, type Viewer } from './layout';
 import { FieldProblem, fieldDescribedBy, invalidIn, type FormError } from '../layout';
 import { MAX_TAGS_PER_CREATOR } from '../../worker/domain/creator-tags';
-
-/** A creator's tags as chips, each leading to the roster filtered by it. */
-export const TagChips: FC<{ tags: string[] }> = ({ tags }) =>
-  tags.length === 0 ? null : (
-    <ul class="tag-chips" aria-label="Tags">
-      {tags.map((t) => (
-        <li>
-          <a href={`/console/creators?tag=${encodeURIComponent(t)}`}>{t}</a>
-        </li>
-      ))}
-    </ul>
-  );
 
 // The brand's labels for the creator, and (owners and managers) one field to change them all, comma-separated.
 const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: readonly FormError[]; action: string; canEdit: boolean }> = ({ tags, typed, errors, action, canEdit }) => (

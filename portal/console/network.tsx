@@ -6,7 +6,7 @@ import type { FirstDraft } from '../../worker/domain/content-due';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatCount, formatDueDay, formatMoney, PAYMENT_MODEL_LABELS } from '../format';
 import { Stat } from '../layout';
 import { CpeChart, DailySection } from '../charts';
-import { CampaignHeader, ConsolePage, type Viewer } from './layout';
+import { CampaignHeader, ConsolePage, tagHref, type Viewer } from './layout';
 
 
 // A count or amount cell: labelled for the stacked phone layout, zeros dimmed so activity stands out.
@@ -107,7 +107,7 @@ const SegmentsCard: FC<{ by: SegmentKind; rows: Segment[]; network: SegmentFigur
             {rows.map((r) => (
               <tr>
                 <th scope="row" class="segment-cell">
-                  {r.value === null ? <span class="muted">Not set</span> : by === 'tag' ? <a href={`/console/creators?tag=${encodeURIComponent(r.value)}`}>{r.value}</a> : r.value}
+                  {r.value === null ? <span class="muted">Not set</span> : by === 'tag' ? <a href={tagHref(r.value)}>{r.value}</a> : r.value}
                 </th>
                 <Num label="Creators" value={r.creators} />
                 <Num label="Clicks" value={r.uniqueClicks} />

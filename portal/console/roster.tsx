@@ -2,8 +2,7 @@
 // email, see where they stand and what they have earned, and open their page in a campaign.
 import type { FC } from 'hono/jsx';
 import { countOf, ENROLLMENT_STATUS_LABELS, formatDate, formatMoney } from '../format';
-import { ConsolePage, DataTable, Pager, type Viewer } from './layout';
-import { TagChips } from './creator';
+import { ConsolePage, DataTable, Pager, TagChips, type Viewer } from './layout';
 
 export type RosterCampaign = { enrollment: string; campaign: string; name: string; status: string };
 export type RosterEntry = {

@@ -1,5 +1,6 @@
 // A brand's tags on its creators (schema.ts creator_tags): read with the roster, set a creator's whole set at once.
 import { MAX_TAGS_PER_BRAND, MAX_TAGS_PER_CREATOR, readTagSet, sameTags, TAG_RULE, tagsOverBrandLimit } from '../domain/creator-tags';
+import { sql } from 'drizzle-orm';
 import { ApiError, notFound } from '../lib/errors';
 import { auditWhere, type AuditInput } from './audit';
 import { creatorGone } from './creator-erasure';
@@ -8,8 +9,14 @@ import { creatorGone } from './creator-erasure';
 export const tagsJsonSql = (brand: string, creator: string) =>
   `(SELECT json_group_array(tag) FROM (SELECT t.tag FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} ORDER BY t.tag))`;
 
+// The filter up to the tag, which each caller binds its own way.
+const taggedBefore = (brand: string, creator: string) => `EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} AND t.tag = `;
+
 /** SQL: creator `creator` (an SQL expression) has tag ?`param` with brand `brand`. */
-export const taggedSql = (brand: string, creator: string, param: string) => `EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ${brand} AND t.creator_id = ${creator} AND t.tag = ${param})`;
+export const taggedSql = (brand: string, creator: string, param: string) => `${taggedBefore(brand, creator)}${param})`;
+
+/** taggedSql over the roster view in a drizzle query, the tag bound as its parameter. */
+export const rosterTagged = (tag: string) => sql`${sql.raw(taggedBefore('"roster"."brand_id"', '"roster"."creator_id"'))}${tag})`;
 
 export const parseTags = (json: string | null | undefined): string[] => (json ? (JSON.parse(json) as string[]) : []);
 
@@ -29,6 +36,9 @@ export async function tagsNewToBrand(db: D1Database, brandId: string, wanted: re
 export async function brandTagCount(db: D1Database, brandId: string, except: string | null = null): Promise<number> {
   return (await db.prepare('SELECT count(DISTINCT tag) AS n FROM creator_tags WHERE brand_id = ?1 AND (?2 IS NULL OR creator_id <> ?2)').bind(brandId, except).first<number>('n')) ?? 0;
 }
+
+/** The brand's tags for one creator, in order. */
+export const tagsOf = async (db: D1Database, brandId: string, creatorId: string): Promise<string[]> => (await tagsByCreator(db, brandId, [creatorId])).get(creatorId) ?? [];
 
 /** The brand's tags for each of `creatorIds` (90 a statement, under D1's 100 parameters). */
 export async function tagsByCreator(db: D1Database, brandId: string, creatorIds: string[]): Promise<Map<string, string[]>> {

@@ -171,7 +171,12 @@ describe('GET /api/admin/creators?tag=', () => {
     expect(first.data).toHaveLength(1);
     const second = await json<{ data: Listed[] }>(await brand.api('GET', `/api/admin/creators?tag=uk&limit=1&cursor=${first.nextCursor}`));
     expect([first.data[0]!.id, second.data[0]!.id].sort()).toEqual([a, b].sort());
-    expect((await brand.api('GET', '/api/admin/creators?tag=no!')).status).toBe(422);
+    const invalid = await brand.api('GET', '/api/admin/creators?tag=no!');
+    expect(invalid.status).toBe(422);
+    expect((await json<ErrorBody>(invalid)).error.code).toBe('validation_failed');
+    // Present but empty: no filter, as absent.
+    expect(await ids('?tag=')).toEqual([a, b, c].sort());
+    expect(await ids('?tag=%20%20')).toEqual([a, b, c].sort());
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditRow, type AuditInput } from '../../db/audit';
@@ -20,7 +20,7 @@ import { creatorGone, eraseCreator, owedTo, refuseErased } from '../../db/creato
 import { forgetRoute } from '../../lib/link-cache';
 import { forgetCode } from '../codes';
 import { standingOf, standingsOf, termsAcceptedView, type TermsStanding } from '../../db/program-terms';
-import { setCreatorTags, tagsByCreator } from '../../db/creator-tags';
+import { rosterTagged, setCreatorTags, tagsByCreator, tagsOf } from '../../db/creator-tags';
 import { normalizeTag, TAG_RULE } from '../../domain/creator-tags';
 
 export const handleSchema = z.string().trim().toLowerCase().regex(HANDLE, HANDLE_RULE);
@@ -63,20 +63,21 @@ export const creatorRoutes = new Hono<AppEnv>()
     '/',
     op({
       summary: 'List the roster',
-      description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`). `tag` lists only the creators with that tag (read as tags are stored: trimmed, lower-cased).',
+      description: 'Newest first, a page at a time (`limit`, then `cursor` from `nextCursor`). `tag` lists only the creators with that tag (read as tags are stored: trimmed, lower-cased; empty: no filter; one that is no tag: 422 `validation_failed`).',
       responses: { 200: { description: "The brand's creators.", schema: pagedListOf(Creator) } },
     }),
     valid('query', z.strictObject({ ...pageParams, tag: z.string().max(64).optional().describe('Only creators with this tag.') })),
     async (c) => {
       const { limit, cursor, tag: typedTag } = c.req.valid('query');
       const { brandId } = c.var.admin;
-      const tag = typedTag === undefined ? undefined : normalizeTag(typedTag);
+      // Present but empty (a form's blank field) is no filter, as absent is.
+      const tag = typedTag === undefined || typedTag.trim() === '' ? undefined : normalizeTag(typedTag);
       if (tag === null) throw new ApiError(422, 'validation_failed', 'The request did not pass validation.', { issues: [{ path: 'tag', message: TAG_RULE }] });
       const keyset = newestFirst(roster.createdAt, roster.creatorId, cursor);
       const rows = await database(c.env.DB)
         .select()
         .from(roster)
-        .where(and(eq(roster.brandId, brandId), keyset.after, tag === undefined ? undefined : sql`EXISTS (SELECT 1 FROM creator_tags t WHERE t.brand_id = ${roster.brandId} AND t.creator_id = ${roster.creatorId} AND t.tag = ${tag})`))
+        .where(and(eq(roster.brandId, brandId), keyset.after, tag === undefined ? undefined : rosterTagged(tag)))
         .orderBy(...keyset.order)
         .limit(limit + 1);
       const page = pageOf(rows, limit, (r) => ({ at: r.createdAt, id: r.creatorId }));
@@ -107,7 +108,7 @@ export const creatorRoutes = new Hono<AppEnv>()
       // A creator the brand has under this address is answered as the brand has them, whatever this call says.
       // Nothing of the account itself is read back: a brand learns only what it was told until they accept.
       const existing = await rosterEntryFor(c.env.DB, brandId, input.email);
-      if (existing) return c.json({ data: creatorView(existing, await standingOf(c.env.DB, brandId, existing.creatorId), (await tagsByCreator(c.env.DB, brandId, [existing.creatorId])).get(existing.creatorId)) }, 200);
+      if (existing) return c.json({ data: creatorView(existing, await standingOf(c.env.DB, brandId, existing.creatorId), await tagsOf(c.env.DB, brandId, existing.creatorId)) }, 200);
       const holder = await db.query.brandCreators.findFirst({ columns: { creatorId: true }, where: and(eq(brandCreators.brandId, brandId), eq(brandCreators.handle, input.handle)) });
       if (holder) throw handleTaken();
       const entry = { brandId, handle: input.handle, displayName: input.displayName, email: input.email, niche: input.niche, platform: input.platform, followerCount: input.followerCount, acceptedAt: null, createdAt: now };
@@ -125,7 +126,7 @@ export const creatorRoutes = new Hono<AppEnv>()
       if (!stored) {
         const winner = await rosterEntryFor(c.env.DB, brandId, input.email);
         if (!winner) throw handleTaken();
-        return c.json({ data: creatorView(winner, await standingOf(c.env.DB, brandId, winner.creatorId), (await tagsByCreator(c.env.DB, brandId, [winner.creatorId])).get(winner.creatorId)) }, 200);
+        return c.json({ data: creatorView(winner, await standingOf(c.env.DB, brandId, winner.creatorId), await tagsOf(c.env.DB, brandId, winner.creatorId)) }, 200);
       }
       await db.insert(auditLog).values(auditRow({ brandId, actorType: 'api_key', actorId: keyId, action: 'creator.added', targetType: 'creator', targetId: stored }, now));
       return c.json({ data: creatorView({ ...entry, creatorId: stored, erasedAt: null }, await standingOf(c.env.DB, brandId, stored)) }, 201);
