@@ -16,7 +16,7 @@ import { FirstDraftMarker } from './network';
 import { CreatorMessages, type CreatorMessagesArea } from './messages';
 import { CampaignHeader, ConsolePage, Errors, FlashNotice, FormQuestion, QuestionButtons, TagChips, type Flash, type Viewer } from './layout';
 import { FieldProblem, fieldDescribedBy, invalidIn, type FormError } from '../layout';
-import { MAX_TAGS_PER_CREATOR } from '../../worker/domain/creator-tags';
+import { MAX_TAG_FIELD_LENGTH, MAX_TAGS_PER_CREATOR } from '../../worker/domain/creator-tags';
 
 // The brand's labels for the creator, and (owners and managers) one field to change them all, comma-separated.
 const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: readonly FormError[]; action: string; canEdit: boolean }> = ({ tags, typed, errors, action, canEdit }) => (
@@ -29,7 +29,7 @@ const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: 
         <form method="post" action={action} class="stack">
           <div class="field">
             <label for="tags">Tags, separated by commas</label>
-            <input id="tags" name="tags" type="text" maxlength={400} value={typed ?? tags.join(', ')} placeholder="uk, skincare, wave 2" autocomplete="off" aria-describedby={fieldDescribedBy('tags', 'tags-hint', errors)} aria-invalid={invalidIn(errors, 'tags')} />
+            <input id="tags" name="tags" type="text" maxlength={MAX_TAG_FIELD_LENGTH} value={typed ?? tags.join(', ')} placeholder="uk, skincare, wave 2" autocomplete="off" aria-describedby={fieldDescribedBy('tags', 'tags-hint', errors)} aria-invalid={invalidIn(errors, 'tags')} />
             <FieldProblem id="tags" errors={errors} />
             <p id="tags-hint" class="hint">
               Up to {MAX_TAGS_PER_CREATOR}, each 1-32 letters (any script, accents kept), digits, spaces, - or _; stored in lower case. Creators see their tags in their data download.

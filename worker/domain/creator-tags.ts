@@ -21,6 +21,10 @@ export function normalizeTag(raw: string): string | null {
   return tag;
 }
 
+// The console's one field for a creator's whole set: room for ten tags of 32 characters, astral ones two UTF-16 units
+// each (what a browser's maxlength counts), with their separators.
+export const MAX_TAG_FIELD_LENGTH = MAX_TAGS_PER_CREATOR * (MAX_TAG_LENGTH * 2 + 2);
+
 // One text field or CSV cell with several tags: a comma or a semicolon separates them; empty pieces are nothing.
 export const splitTagList = (raw: string): string[] => raw.split(/[,;]/).filter((piece) => piece.trim() !== '');
 

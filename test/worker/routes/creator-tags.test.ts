@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { addAcceptedCreator, BASE, createBrand, d1With, json, rowCount, signedPost, type Data, type TestBrand } from '../fixtures';
 import { setCreatorTags } from '../../../worker/db/creator-tags';
 import { ApiError } from '../../../worker/lib/errors';
+import { MAX_TAG_FIELD_LENGTH } from '../../../worker/domain/creator-tags';
 import { adminUser, consoleBrand, get, post, signIn, tag as uniqueTag } from '../console-fixtures';
 
 type ErrorBody = { error: { code: string } };
@@ -224,6 +225,56 @@ describe('console: tags on the creator page and the roster', () => {
     expect(lines.find((l) => l.includes(m.handle))).toContain('"skincare; uk; wave 2"');
     const tagCsv = await (await get('/console/creators.csv?tag=uk', m.cookie)).text();
     expect(tagCsv.trim().split('\r\n')).toHaveLength(2);
+  });
+
+  it('refuses a tags field longer than the form allows, beside the field, instead of cutting it', async () => {
+    const m = await consoleBrand('manager');
+    const page = `/console/campaigns/${m.campaign.id}/creators/${m.enrollment.id}`;
+    await putTags(m.brand, m.creator.id, ['keep']);
+    const long = `uk, ${'x'.repeat(MAX_TAG_FIELD_LENGTH)}`;
+    const refused = await post(`${page}/tags`, { tags: long }, { cookie: m.cookie });
+    expect(refused.status).toBe(422);
+    const html = await refused.text();
+    expect(html).toContain('id="tags-error"');
+    expect(html).toContain('aria-invalid="true"');
+    expect(await storedTags(m.brand.brandId, m.creator.id)).toEqual(['keep']);
+    expect(await (await get(page, m.cookie)).text()).toContain(`maxlength="${MAX_TAG_FIELD_LENGTH}"`);
+  });
+
+  it('filters the roster by a tag across pages, and matches nobody for a tag typed by hand that is none', async () => {
+    const o = await consoleBrand('owner');
+    const t = uniqueTag();
+    const base = Date.now() - 3_600_000;
+    const seq = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)';
+    // Sixty creators; the first 53 tagged "bulk", the rest (the newest) not, so the filter has to skip them.
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO creators (id, email, handle, display_name, created_at) ${seq} SELECT 'cr_' || ?1 || '_' || i, 'bulk' || ?1 || i || '@creators.test', 'b' || ?1 || '_' || i, 'Bulk', ?2 FROM n`).bind(t, base),
+      env.DB.prepare(`INSERT INTO brand_creators (brand_id, creator_id, handle, display_name, email, created_at) ${seq} SELECT ?3, c.id, c.handle, c.display_name, c.email, ?2 + i * 1000 FROM n JOIN creators c ON c.id = 'cr_' || ?1 || '_' || i`).bind(t, base, o.brand.brandId),
+      env.DB.prepare(`INSERT INTO creator_tags (brand_id, creator_id, tag) ${seq} SELECT ?2, 'cr_' || ?1 || '_' || i, 'bulk' FROM n WHERE i <= 53`).bind(t, o.brand.brandId),
+    ]);
+    const first = await (await get('/console/creators?tag=Bulk', o.cookie)).text();
+    expect(first).toContain('Tagged “bulk”');
+    expect(first.match(/<tr>/g)?.length).toBe(51);
+    expect(first).not.toContain(`@b${t}_54<`);
+    const more = /href="(\/console\/creators\?tag=bulk&amp;cursor=[^"]+)" rel="next"/.exec(first)?.[1];
+    expect(more).toBeTruthy();
+    const second = await (await get(more!.replace(/&amp;/g, '&'), o.cookie)).text();
+    expect(second.match(/<tr>/g)?.length).toBe(4);
+    for (const i of [1, 2, 3]) expect(second).toContain(`@b${t}_${i}<`);
+    const csv = await (await get('/console/creators.csv?tag=bulk', o.cookie)).text();
+    expect(csv.trim().split('\r\n')).toHaveLength(54);
+
+    // Not a tag: a page that lists nobody, never the whole roster nor another tag's creators.
+    for (const garbage of ['%01', 'bu%01lk', 'no!', '%EF%BF%BD']) {
+      const res = await get(`/console/creators?tag=${garbage}`, o.cookie);
+      expect(res.status, garbage).toBe(200);
+      const html = await res.text();
+      expect(html, garbage).toContain('No creator of yours has the tag');
+      expect(html, garbage).not.toContain(`@b${t}_`);
+      expect((await (await get(`/console/creators.csv?tag=${garbage}`, o.cookie)).text()).trim().split('\r\n'), garbage).toHaveLength(1);
+    }
+    // Present but empty: no filter.
+    expect((await (await get('/console/creators?tag=', o.cookie)).text())).toContain('61 creators in your network');
   });
 
   it('neutralises a formula in the tags cell of the roster CSV', async () => {

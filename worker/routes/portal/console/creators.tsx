@@ -26,7 +26,7 @@ import { awaitingReview, type CampaignRecord } from './queries';
 import { creatorMessagesArea, MESSAGE_SENT, sendAsTeammate } from './messages';
 import type { FormError } from '../../../../portal/layout';
 import { parseTags, setCreatorTags, tagsJsonSql } from '../../../db/creator-tags';
-import { splitTagList } from '../../../domain/creator-tags';
+import { MAX_TAG_FIELD_LENGTH, MAX_TAGS_PER_CREATOR, splitTagList } from '../../../domain/creator-tags';
 import { refundedOf } from '../../../db/network';
 import { creatorStats, type ListedCode } from '../../../db/creator-portal';
 import { qrSvgResponse } from '../link-qr';
@@ -280,7 +280,9 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment', async (c) => {
 creatorRoutes.post('/campaigns/:id/creators/:enrollment/tags', async (c) => {
   const campaign = await campaignOr404(c, c.req.param('id'));
   const e = await enrollmentOr404(c, campaign, c.req.param('enrollment'));
-  const typed = (await readForm(c)).get('tags').slice(0, 400);
+  const typed = (await readForm(c)).get('tags');
+  // Refused, not cut: cut, the last tag would be saved shortened, or dropped, without a word.
+  if (typed.length > MAX_TAG_FIELD_LENGTH) return renderCreator(c, campaign, e, { tags: typed.slice(0, MAX_TAG_FIELD_LENGTH), errors: [{ field: 'tags', text: `At most ${MAX_TAG_FIELD_LENGTH} characters: ${MAX_TAGS_PER_CREATOR} tags fit in that.` }] }, 422);
   try {
     await setCreatorTags(c.env.DB, c.var.user.brandId, e.creatorId, splitTagList(typed), { actorType: 'admin_user', actorId: c.var.user.id });
   } catch (error) {

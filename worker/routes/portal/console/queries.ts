@@ -284,7 +284,8 @@ export type RosterRow = {
   tags: string;
 };
 
-export async function listRoster(db: D1Database, brandId: string, f: { q: string; tag?: string; after?: Position; limit: number }): Promise<RosterRow[]> {
+/** `tag`: only the creators with it; null, a tag that is none (typed by hand): nobody. */
+export async function listRoster(db: D1Database, brandId: string, f: { q: string; tag?: string | null; after?: Position; limit: number }): Promise<RosterRow[]> {
   const where = ['r.brand_id = ?'];
   const params: unknown[] = [brandId];
   if (f.q) {
@@ -292,7 +293,8 @@ export async function listRoster(db: D1Database, brandId: string, f: { q: string
     where.push('(instr(lower(r.handle), lower(?)) > 0 OR instr(lower(r.display_name), lower(?)) > 0 OR instr(lower(r.email), lower(?)) > 0)');
     params.push(f.q, f.q, f.q);
   }
-  if (f.tag) {
+  if (f.tag === null) where.push('false');
+  else if (f.tag !== undefined) {
     where.push(taggedSql('r.brand_id', 'r.creator_id', '?'));
     params.push(f.tag);
   }

@@ -21,8 +21,14 @@ const CSV_PAGE = 200;
 
 // Search words are trimmed and bounded; control characters would match nothing a handle, name or email holds.
 const searchOf = (raw: string | undefined) => (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 100);
-// ?tag= read as tags are stored; one that is no tag (edited by hand) is kept as typed, so it matches no creator.
-const tagOf = (raw: string | undefined) => searchOf(raw && (normalizeTag(raw.slice(0, 64)) ?? raw.slice(0, 64)));
+// ?tag= read as tags are stored. One that is no tag (edited by hand) matches no creator, and is shown with its control
+// characters as �, not dropped: dropped, `%01` read as no filter and `u%01k` as the tag uk.
+function tagOf(raw: string | undefined): { shown: string; tag: string | null } | undefined {
+  const typed = (raw ?? '').slice(0, 64);
+  if (typed.trim() === '') return undefined;
+  const tag = normalizeTag(typed);
+  return { shown: tag ?? typed.replace(/[\u0000-\u001f\u007f]/g, '\uFFFD').trim(), tag };
+}
 
 rosterRoutes.get('/creators', async (c) => {
   const { brandId } = c.var.user;
@@ -31,7 +37,7 @@ rosterRoutes.get('/creators', async (c) => {
   // A cursor that does not decode (edited by hand) starts at the newest, as a page link would.
   const after = decodeCursor(c.req.query('cursor') ?? '') ?? undefined;
   const [rows, total, toReview] = await Promise.all([
-    listRoster(c.env.DB, brandId, { q, tag, after, limit: PAGE + 1 }),
+    listRoster(c.env.DB, brandId, { q, tag: tag?.tag, after, limit: PAGE + 1 }),
     c.env.DB.prepare('SELECT count(*) AS n FROM brand_creators WHERE brand_id = ?').bind(brandId).first<{ n: number }>(),
     awaitingReview(c.env.DB, brandId),
   ]);
@@ -50,7 +56,7 @@ rosterRoutes.get('/creators', async (c) => {
     campaigns: campaignsOf(r),
     tags: parseTags(r.tags),
   }));
-  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} tag={tag} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
+  return renderPage(c, <RosterPage viewer={viewerOf(c)} canExport={canWrite(c.var.user)} q={q} tag={tag?.shown ?? ''} rows={entries} total={total?.n ?? 0} nextCursor={page.nextCursor} paged={after !== undefined} toReview={toReview} />);
 });
 
 // The roster as a spreadsheet (the search and tag, if any, applied): owners and managers, as every console CSV with
@@ -83,7 +89,7 @@ rosterRoutes.get('/creators.csv', (c) => {
   let done = false;
   const body = csvStream(CSV_HEADER, async () => {
     if (done) return { text: '', done: true };
-    const rows = await listRoster(c.env.DB, brandId, { q, tag, after, limit: CSV_PAGE + 1 });
+    const rows = await listRoster(c.env.DB, brandId, { q, tag: tag?.tag, after, limit: CSV_PAGE + 1 });
     const page = pageOf(rows, CSV_PAGE, (r) => ({ at: r.created_at, id: r.creator_id }));
     const last = page.rows.at(-1);
     if (last) after = { at: last.created_at, id: last.creator_id };
