@@ -61,8 +61,9 @@ rosterRoutes.get('/creators', async (c) => {
 
 // The roster as a spreadsheet (the search and tag, if any, applied): owners and managers, as every console CSV with
 // email addresses (context.ts). Read a page per pull, so a large roster streams. Amounts in the brand's
-// currency as plain numbers; every text cell is neutralised against formulas.
-const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'tags', 'joined', 'campaigns', 'earned', 'currency'];
+// currency as plain numbers; every text cell is neutralised against formulas. Columns added later go last, so a
+// sheet or script that reads them by position keeps working.
+const CSV_HEADER = ['handle', 'name', 'email', 'platform', 'niche', 'follower_count', 'joined', 'campaigns', 'earned', 'currency', 'tags'];
 
 const csvRow = (r: RosterRow, currency: string) => {
   const campaigns = campaignsOf(r).map((e) => (e.status === 'active' ? e.name : `${e.name} (${e.status})`));
@@ -73,11 +74,11 @@ const csvRow = (r: RosterRow, currency: string) => {
     csvText(r.platform),
     csvText(r.niche),
     r.follower_count === null ? '' : csvNumber(r.follower_count),
-    csvText(parseTags(r.tags).join('; ')),
     csvText(r.accepted_at === null ? '' : new Date(r.accepted_at).toISOString()),
     csvText(campaigns.join('; ')),
     csvNumber(formatAmount(r.earned, currency)),
     csvText(currency),
+    csvText(parseTags(r.tags).join('; ')),
   ]);
 };
 
