@@ -19,9 +19,11 @@ import { FieldProblem, fieldDescribedBy, invalidIn, type FormError } from '../la
 import { MAX_TAG_FIELD_LENGTH, MAX_TAGS_PER_CREATOR } from '../../worker/domain/creator-tags';
 
 // The brand's labels for the creator, and (owners and managers) one field to change them all, comma-separated.
-const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: readonly FormError[]; action: string; canEdit: boolean }> = ({ tags, typed, errors, action, canEdit }) => (
+// `justSaved`: the page a save leads back to (#tags-area), which says so here, where it lands, not at the page's top.
+const CreatorTagsArea: FC<{ tags: string[]; typed: string | undefined; errors?: readonly FormError[]; action: string; canEdit: boolean; justSaved: boolean }> = ({ tags, typed, errors, action, canEdit, justSaved }) => (
   <div class="creator-tags" id="tags-area">
     <h3>Tags</h3>
+    {justSaved ? <Notice tone="success">Tags saved. The roster and the network’s results by segment use them at once.</Notice> : null}
     {tags.length === 0 ? <p class="small muted">No tags yet{canEdit ? ': group your network by market, niche or wave.' : '.'}</p> : <TagChips tags={tags} />}
     {canEdit ? (
       <details class="add-link" open={typed !== undefined}>
@@ -115,7 +117,7 @@ export const CreatorPage: FC<{
   flash: Flash;
   errors?: readonly FormError[];
   /** The brand's tags for the creator; `typed`: what the tags form came back with, refused. */
-  tags: { saved: string[]; typed?: string };
+  tags: { saved: string[]; typed?: string; justSaved?: boolean };
   suggestion?: string | null;
   inviteLink?: { url: string; expiresAt: number } | null;
   confirmRemoval?: boolean;
@@ -198,7 +200,7 @@ export const CreatorPage: FC<{
                 <FirstDraftMarker state={creator.firstDraft.state} dueAt={creator.firstDraft.dueAt} timezone={viewer.timezone} />
               </p>
             ) : null}
-            <CreatorTagsArea tags={tags.saved} typed={tags.typed} errors={errors} action={`${base}/tags`} canEdit={canWrite && creator.erasedAt === null} />
+            <CreatorTagsArea tags={tags.saved} typed={tags.typed} errors={errors} action={`${base}/tags`} canEdit={canWrite && creator.erasedAt === null} justSaved={tags.justSaved ?? false} />
           </div>
           <dl class="mini-stats">
             <div>

@@ -198,7 +198,10 @@ export const TagChips: FC<{ tags: string[] }> = ({ tags }) =>
     <ul class="tag-chips" aria-label="Tags">
       {tags.map((t) => (
         <li>
-          <a href={tagHref(t)}>{t}</a>
+          <a href={tagHref(t)}>
+            <span class="visually-hidden">Creators tagged </span>
+            {t}
+          </a>
         </li>
       ))}
     </ul>

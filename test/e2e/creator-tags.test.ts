@@ -99,6 +99,23 @@ describe('creator tags and results by segment in Chromium', () => {
     await page.getByLabel('Tags, separated by commas').fill('UK, wave 1, Top  Tier');
     await navigate(page, () => page.getByRole('button', { name: 'Save tags' }).click(), /flash=tags_saved/);
     expect(await page.locator('.tag-chips').first().innerText()).toContain('top tier');
+    // The confirmation is where the page lands (#tags-area), in view, not at the top of the page above it.
+    const saved = page.locator('#tags-area [role="status"]');
+    expect(await saved.innerText()).toContain('Tags saved');
+    const inView = async () => {
+      const [box, bar] = [await saved.boundingBox(), await page.locator('.topbar').boundingBox()];
+      return Boolean(box && bar && box.y >= bar.y + bar.height && box.y + box.height <= page.viewportSize()!.height);
+    };
+    expect(await inView()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, '01-tags-saved-landing-1280.png') });
+    await page.setViewportSize(PHONE);
+    await page.goto(page.url());
+    expect(await inView()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, '01-tags-saved-landing-390.png') });
+    await page.setViewportSize(DESKTOP);
+    // Chips are links of at least 24px high, named for where they lead.
+    const chip = page.getByRole('link', { name: 'Creators tagged top tier' });
+    expect(((await chip.boundingBox())?.height ?? 0) >= 24).toBe(true);
     await capture(page, '01-creator-page-tags');
 
     // ----- The roster, filtered by a chip -----

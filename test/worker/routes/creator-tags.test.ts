@@ -194,6 +194,15 @@ describe('console: tags on the creator page and the roster', () => {
     expect(await storedTags(m.brand.brandId, m.creator.id)).toEqual(['skincare', 'uk', 'wave 2']);
     const shown = await (await get(page, m.cookie)).text();
     expect(shown).toContain('href="/console/creators?tag=wave%202"');
+    // Each chip says where it leads to a screen reader, and the form says who else sees tags.
+    expect(shown).toContain('<span class="visually-hidden">Creators tagged </span>wave 2</a>');
+    expect(shown).toContain('Creators see their tags in their data download.');
+    expect(shown).not.toContain('Tags saved.');
+    // The page the save leads to says so in the tags area, where it lands, as a status.
+    const landed = await (await get(`${page}?flash=tags_saved`, m.cookie)).text();
+    const area = landed.slice(landed.indexOf('id="tags-area"'));
+    expect(area.slice(0, area.indexOf('Tags saved.'))).toMatch(/role="status"[^<]*>(<[^>]*>)*$/);
+    expect(landed.indexOf('Tags saved.')).toBe(landed.lastIndexOf('Tags saved.'));
     expect(await rowCount("SELECT count(*) AS n FROM audit_log WHERE brand_id = ? AND action = 'creator.tags_set' AND actor_type = 'admin_user'", m.brand.brandId)).toBe(1);
 
     // A bad tag comes back beside the field with what was typed; nothing changes.

@@ -52,7 +52,6 @@ const FLASH: Record<string, Flash> = {
   link_active: { tone: 'success', text: 'Link resumed. It counts clicks again within seconds.' },
   [MESSAGE_SENT]: { tone: 'success', text: 'Sent. They read it in their portal, and are emailed that you wrote unless they stopped your emails.' },
   link_repointed: { tone: 'success', text: 'Destination saved. Within seconds the link sends shoppers there; the creator sees where it now leads on their home page.' },
-  tags_saved: { tone: 'success', text: 'Tags saved. The roster and the network’s results by segment use them at once.' },
   erased: { tone: 'success', text: 'Erased. Their personal data is gone and their links and codes stop crediting them within seconds; their orders, earnings and payouts stay in your books under “Closed account”.' },
 };
 
@@ -147,6 +146,9 @@ const valuesOf = (e: Pick<EnrollmentRecord, 'status' | 'paymentModel' | 'flatFee
 // made in between is still a 409 when the removal is confirmed, never quietly overwritten.
 type Extras = { values?: EnrollmentFormValues; adjustment?: { amount: string; note: string }; confirmAdjustment?: number; newLink?: { destination: string; slug: string }; editLink?: { id: string; destination: string }; errors?: FormError[]; tags?: string; suggestion?: string | null; inviteLink?: { url: string; expiresAt: number }; confirmRemoval?: boolean; drawn?: DrawnEnrollment; message?: { value: string; errors: FormError[] } };
 
+// Said in the tags area the save leads back to (#tags-area), not with the page-top flashes.
+const TAGS_SAVED = 'tags_saved';
+
 async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: EnrollmentRecord, extras: Extras = {}, status: 200 | 409 | 410 | 422 | 429 | 503 = 200) {
   const [toReview, stats, adjustments, messages] = await Promise.all([
     awaitingReview(c.env.DB, c.var.user.brandId),
@@ -184,7 +186,7 @@ async function renderCreator(c: ConsoleContext, campaign: CampaignRecord, e: Enr
       adjustmentKey={randomToken(16)}
       adjustments={adjustments}
       messages={messages}
-      tags={{ saved: e.tags, typed: extras.tags }}
+      tags={{ saved: e.tags, typed: extras.tags, justSaved: status === 200 && c.req.query('flash') === TAGS_SAVED }}
     />,
     status,
   );
@@ -289,7 +291,7 @@ creatorRoutes.post('/campaigns/:id/creators/:enrollment/tags', async (c) => {
     if (error instanceof ApiError && (error.status === 409 || error.status === 410 || error.status === 422)) return renderCreator(c, campaign, e, { tags: typed, errors: [{ field: 'tags', text: error.message }] }, error.status);
     throw error;
   }
-  return c.redirect(`${withFlash(pagePath(campaign.id, e.enrollmentId), 'tags_saved')}#tags-area`, 303);
+  return c.redirect(`${withFlash(pagePath(campaign.id, e.enrollmentId), TAGS_SAVED)}#tags-area`, 303);
 });
 
 // Erasing the creator on their request (routes/admin/creators.ts eraseOnRequest, as the API does): owners only, with
